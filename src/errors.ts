@@ -1,0 +1,111 @@
+/**
+ * Every failure a user can meet carries one of these stable codes (DESIGN.md §9).
+ * The codes are a closed union on purpose: clients switch on them, so adding one is an
+ * API change and removing or renaming one is a breaking change.
+ */
+export const ERROR_CODES = {
+  unsupported_type: { status: 415, retryable: false },
+  empty_file: { status: 422, retryable: false },
+  file_too_large: { status: 413, retryable: false },
+  too_many_pages: { status: 422, retryable: false },
+  invalid_pdf: { status: 422, retryable: false },
+  encrypted_pdf: { status: 422, retryable: false },
+  invalid_text: { status: 422, retryable: false },
+  timeout: { status: 504, retryable: true },
+  resource_limit: { status: 422, retryable: false },
+  cancelled: { status: 409, retryable: false },
+  analyzer_failed: { status: 502, retryable: true },
+  rate_limited: { status: 429, retryable: true },
+  upload_incomplete: { status: 409, retryable: false },
+  checksum_mismatch: { status: 422, retryable: false },
+  not_found: { status: 404, retryable: false },
+  unauthorized: { status: 401, retryable: false },
+  forbidden: { status: 403, retryable: false },
+  validation_failed: { status: 400, retryable: false },
+  io_error: { status: 500, retryable: true },
+  internal: { status: 500, retryable: true },
+} as const satisfies Record<string, { status: number; retryable: boolean }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export interface ReamErrorOptions {
+  /** Overrides the code's default retryability (see {@link ERROR_CODES}). */
+  retryable?: boolean;
+  cause?: unknown;
+  /** Extra machine-readable facts (a page number, a limit, …); must be JSON-serialisable. */
+  details?: Record<string, unknown>;
+}
+
+/** The plain, serialisable shape of an error: what results, events and HTTP problems carry. */
+export interface ErrorInfo {
+  code: ErrorCode;
+  message: string;
+  retryable?: boolean;
+  details?: Record<string, unknown>;
+}
+
+/**
+ * The one error class of ream: a stable `code`, an HTTP `status`, and whether retrying
+ * can help. Stages throw `ReamError.nonRetryable('encrypted_pdf', …)` for bad input so the
+ * engine fails the item at once instead of spending its retry budget.
+ */
+export class ReamError extends Error {
+  override readonly name = 'ReamError';
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly retryable: boolean;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, message: string, options: ReamErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.status = ERROR_CODES[code].status;
+    this.retryable = options.retryable ?? ERROR_CODES[code].retryable;
+    this.details = options.details;
+  }
+
+  static nonRetryable(code: ErrorCode, message: string, options: Omit<ReamErrorOptions, 'retryable'> = {}): ReamError {
+    return new ReamError(code, message, { ...options, retryable: false });
+  }
+
+  static retryable(code: ErrorCode, message: string, options: Omit<ReamErrorOptions, 'retryable'> = {}): ReamError {
+    return new ReamError(code, message, { ...options, retryable: true });
+  }
+
+  toJSON(): ErrorInfo {
+    return {
+      code: this.code,
+      message: this.message,
+      retryable: this.retryable,
+      ...(this.details ? { details: this.details } : {}),
+    };
+  }
+}
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(ERROR_CODES, value);
+}
+
+/**
+ * Turns anything thrown into a {@link ReamError}. Unknown errors become `internal`
+ * (retryable: a bug or a passing fault, not bad input); `AbortError`s become `cancelled`
+ * and `TimeoutError`s (from `AbortSignal.timeout`) become `timeout`.
+ */
+export function toReamError(error: unknown): ReamError {
+  if (error instanceof ReamError) return error;
+  if (error instanceof Error) {
+    if (error.name === 'TimeoutError') return new ReamError('timeout', error.message, { cause: error });
+    if (error.name === 'AbortError') return new ReamError('cancelled', error.message || 'cancelled', { cause: error });
+    return new ReamError('internal', error.message, { cause: error });
+  }
+  return new ReamError('internal', String(error));
+}
+
+/** Rebuilds a {@link ReamError} from its serialised form (across threads, processes, the store). */
+export function fromErrorInfo(info: ErrorInfo): ReamError {
+  const code = isErrorCode(info.code) ? info.code : 'internal';
+  return new ReamError(code, info.message, {
+    ...(info.retryable === undefined ? {} : { retryable: info.retryable }),
+    ...(info.details ? { details: info.details } : {}),
+  });
+}

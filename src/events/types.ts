@@ -1,0 +1,56 @@
+import type { ErrorInfo } from '../errors.ts';
+
+/** DESIGN.md §7: progress is counted in pages as well as documents, the same everywhere. */
+export interface Progress {
+  documentsDone: number;
+  documentsTotal: number;
+  pagesDone: number;
+  pagesTotal: number;
+  /** 0–100, by pages when page counts are known, else by documents. */
+  percent: number;
+  /** Seconds left at the current page rate; `null` until there is a rate to go by. */
+  etaSeconds: number | null;
+}
+
+export const EVENT_TYPES = [
+  'job.queued',
+  'job.started',
+  'document.started',
+  'stage.completed',
+  'chunk.completed',
+  'chunk.failed',
+  'document.completed',
+  'document.failed',
+  'job.progress',
+  'job.completed',
+  'job.failed',
+  'job.cancelled',
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+export interface ChunkRef {
+  index: number;
+  /** First page, 0-based, inclusive. */
+  from: number;
+  /** Last page, 0-based, exclusive. */
+  to: number;
+}
+
+/** A typed, sequenced record of progress. `seq` is per job and gapless, starting at 1. */
+export interface ReamEvent {
+  seq: number;
+  type: EventType;
+  jobId: string;
+  tenantId: string;
+  documentId?: string;
+  chunk?: ChunkRef;
+  stage?: string;
+  /** Epoch ms. */
+  at: number;
+  progress: Progress;
+  message?: string;
+  error?: ErrorInfo;
+}
+
+/** What a producer hands to the store, which assigns `seq`. */
+export type NewEvent = Omit<ReamEvent, 'seq'>;

@@ -1,0 +1,90 @@
+import type { ErrorInfo } from '../errors.ts';
+import type { JsonValue } from '../json.ts';
+
+/**
+ * The queue port: durable, at-least-once scheduling of tasks (DESIGN.md §5).
+ *
+ * Contract every adapter must keep (test/conformance/queue.ts checks it):
+ * - `enqueue` dedupes by task id: a task whose id exists already (in any state) is not added again.
+ * - `claim` hands a task to one worker at a time, under a lease. Higher `priority` first, then
+ *   earlier `runAt`, then insertion order. A task whose `runAt` is in the future is not claimable.
+ * - A lease that is not extended before `leaseUntil` expires: the task becomes claimable again
+ *   (crash recovery) and `attempts` counts the new claim. The old holder's `complete`/`fail` then
+ *   answer `false`/`'lost'` — its work may be repeated, which is why results are idempotent.
+ * - A flow parent stays `waiting` until every child is `completed`, `failed` or `cancelled`:
+ *   a failed child never leaves its parent stuck.
+ * - `cancelJob` removes the job's queued and waiting tasks; leased ones finish or fail on their own
+ *   (the engine aborts them through its own signal) and can no longer be retried.
+ *
+ * Deliberately not in the contract: results (they live in the store), connection types, and
+ * any notion of "workers" beyond the opaque `workerId` on a lease.
+ */
+export type TaskStatus = 'waiting' | 'queued' | 'leased' | 'completed' | 'failed' | 'cancelled';
+
+export interface NewTask {
+  /** Unique id; enqueueing an existing id is a no-op (dedupe). */
+  id: string;
+  jobId: string;
+  /** What to run, e.g. `document.inspect`, `chunk.extract`, `document.merge`. */
+  kind: string;
+  payload: JsonValue;
+  /** Higher runs first. Default 0. */
+  priority?: number;
+  /** Epoch ms before which the task is not claimable. Default: now. */
+  runAt?: number;
+  /** Total attempts allowed, including the first. Default 3. */
+  maxAttempts?: number;
+}
+
+export interface LeasedTask {
+  id: string;
+  jobId: string;
+  kind: string;
+  payload: JsonValue;
+  priority: number;
+  /** 1 on the first claim, 2 on the next, … */
+  attempts: number;
+  maxAttempts: number;
+  /** Set when the task is a child of a flow. */
+  parentId: string | undefined;
+  /** Proves ownership of this lease: a stale holder cannot complete a re-leased task. */
+  leaseToken: string;
+  /** Epoch ms. */
+  leaseUntil: number;
+}
+
+export interface ClaimOptions {
+  workerId: string;
+  /** How long the lease lasts without a heartbeat, in ms. */
+  leaseMs: number;
+  /** Only claim these kinds (default: any). */
+  kinds?: readonly string[];
+}
+
+export type FailOutcome = 'retrying' | 'failed' | 'lost';
+
+export interface TaskQueue {
+  readonly name: string;
+  enqueue(tasks: readonly NewTask[]): Promise<number>;
+  /** Enqueue children now and the parent as `waiting` until all children have ended. */
+  enqueueFlow(parent: NewTask, children: readonly NewTask[]): Promise<void>;
+  claim(options: ClaimOptions): Promise<LeasedTask | undefined>;
+  /** Heartbeat: push `leaseUntil` to now + leaseMs. `false` when the lease is no longer ours. */
+  extendLease(task: LeasedTask, leaseMs: number): Promise<boolean>;
+  /** `false` when the lease was lost (expired and re-claimed, or the job was cancelled). */
+  complete(task: LeasedTask): Promise<boolean>;
+  /**
+   * Ends an attempt in failure. With `retryDelayMs` and attempts left, the task is queued again
+   * at now + delay (`'retrying'`); otherwise it is `failed` for good.
+   */
+  fail(task: LeasedTask, error: ErrorInfo, retryDelayMs?: number): Promise<FailOutcome>;
+  /** Cancels the job's queued and waiting tasks; returns how many. */
+  cancelJob(jobId: string): Promise<number>;
+  counts(jobId?: string): Promise<Record<TaskStatus, number>>;
+  /**
+   * Resolves when a task may have become claimable (an enqueue or a retry in this process), after
+   * at most `maxWaitMs`, or when `signal` aborts. Lets workers sleep without busy polling.
+   */
+  waitForWork(maxWaitMs: number, signal?: AbortSignal): Promise<void>;
+  close(): Promise<void>;
+}

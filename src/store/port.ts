@@ -1,0 +1,160 @@
+import type { ErrorInfo } from '../errors.ts';
+import type { NewEvent, ReamEvent } from '../events/types.ts';
+import type { JsonObject, JsonValue } from '../json.ts';
+
+export type JobStatus = 'queued' | 'running' | 'succeeded' | 'partially_succeeded' | 'failed' | 'cancelled';
+export const TERMINAL_JOB_STATUSES: readonly JobStatus[] = ['succeeded', 'partially_succeeded', 'failed', 'cancelled'];
+
+export type DocumentStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+export type ChunkStatus = 'succeeded' | 'failed';
+
+export interface JobRecord {
+  id: string;
+  tenantId: string;
+  /** Idempotency key, unique per tenant when set. */
+  key: string | null;
+  pipeline: string;
+  options: JsonObject;
+  /** Higher runs first. */
+  priority: number;
+  status: JobStatus;
+  error: ErrorInfo | null;
+  /** Epoch ms. */
+  createdAt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+}
+
+export type NewJob = Pick<JobRecord, 'id' | 'tenantId' | 'key' | 'pipeline' | 'options' | 'priority'>;
+export type JobPatch = Partial<Pick<JobRecord, 'status' | 'error' | 'startedAt' | 'finishedAt'>>;
+
+/** One stored file, content-addressed: unique per (tenantId, sha256). */
+export interface DocumentRecord {
+  id: string;
+  tenantId: string;
+  sha256: string;
+  /** The file name it was first stored under (display only; never a filesystem path to open). */
+  name: string;
+  size: number;
+  /** e.g. `application/pdf`, `text/plain`, `text/markdown`. */
+  mediaType: string;
+  createdAt: number;
+}
+
+/** A document's place in a job: the unit of work and of progress. */
+export interface JobDocumentRecord {
+  jobId: string;
+  documentId: string;
+  /** Position in the job's input: results come back in this order. */
+  ordinal: number;
+  /** Where the user said it came from (a path given to the CLI, an upload name). */
+  source: string;
+  status: DocumentStatus;
+  /** Known once the document was inspected. */
+  pagesTotal: number | null;
+  chunksTotal: number | null;
+  /** What inspection found (metadata, media type details); free-form per format. */
+  info: JsonValue | null;
+  error: ErrorInfo | null;
+  startedAt: number | null;
+  finishedAt: number | null;
+}
+
+export type NewJobDocument = Pick<JobDocumentRecord, 'jobId' | 'documentId' | 'ordinal' | 'source'>;
+export type JobDocumentPatch = Partial<
+  Pick<JobDocumentRecord, 'status' | 'pagesTotal' | 'chunksTotal' | 'info' | 'error' | 'startedAt' | 'finishedAt'>
+>;
+
+/** The checkpoint of one chunk. Writing it again (a repeated task) replaces it: idempotent. */
+export interface ChunkResultRecord {
+  jobId: string;
+  documentId: string;
+  index: number;
+  /** First page, 0-based inclusive. */
+  from: number;
+  /** Last page, 0-based exclusive. */
+  to: number;
+  status: ChunkStatus;
+  output: JsonValue | null;
+  error: ErrorInfo | null;
+  durationMs: number;
+}
+
+export interface DocumentResultRecord {
+  jobId: string;
+  documentId: string;
+  output: JsonValue;
+}
+
+/** Counted in the store from what is recorded, so repeats never double-count. */
+export interface JobCounts {
+  documentsTotal: number;
+  documentsSucceeded: number;
+  documentsFailed: number;
+  documentsCancelled: number;
+  /** Sum of known page counts. */
+  pagesTotal: number;
+  /** Pages in chunks that have a result (succeeded or failed). */
+  pagesDone: number;
+  chunksTotal: number;
+  chunksSucceeded: number;
+  chunksFailed: number;
+}
+
+export interface ListJobsQuery {
+  tenantId: string;
+  status?: JobStatus;
+  /** Default 50, at most 500. */
+  limit?: number;
+  /** Opaque cursor from a previous page's `nextCursor`. */
+  cursor?: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+/**
+ * The store port: the records of record (DESIGN.md §5). Every method is tenant-agnostic except
+ * where a tenant is named: the caller scopes by tenant (the HTTP layer checks ownership).
+ * test/conformance/store.ts is the contract every adapter passes.
+ */
+export interface Store {
+  readonly name: string;
+
+  createJob(job: NewJob, now: number): Promise<JobRecord>;
+  getJob(id: string): Promise<JobRecord | undefined>;
+  findJobByKey(tenantId: string, key: string): Promise<JobRecord | undefined>;
+  updateJob(id: string, patch: JobPatch): Promise<JobRecord>;
+  listJobs(query: ListJobsQuery): Promise<Page<JobRecord>>;
+  /** Jobs in `queued` or `running`: what a restarted process must see through. */
+  listUnfinishedJobs(): Promise<JobRecord[]>;
+
+  /** Inserts, or returns the existing record for (tenantId, sha256) — content is stored once. */
+  putDocument(doc: Omit<DocumentRecord, 'createdAt'>, now: number): Promise<DocumentRecord>;
+  getDocument(id: string): Promise<DocumentRecord | undefined>;
+
+  /** Adds documents to a job; a (jobId, documentId) pair that exists already is left as it is. */
+  addJobDocuments(docs: readonly NewJobDocument[]): Promise<void>;
+  getJobDocument(jobId: string, documentId: string): Promise<JobDocumentRecord | undefined>;
+  updateJobDocument(jobId: string, documentId: string, patch: JobDocumentPatch): Promise<JobDocumentRecord>;
+  /** In `ordinal` order. */
+  listJobDocuments(jobId: string): Promise<JobDocumentRecord[]>;
+
+  putChunkResult(result: ChunkResultRecord): Promise<void>;
+  /** In chunk `index` order. */
+  listChunkResults(jobId: string, documentId: string): Promise<ChunkResultRecord[]>;
+
+  putDocumentResult(result: DocumentResultRecord): Promise<void>;
+  getDocumentResult(jobId: string, documentId: string): Promise<DocumentResultRecord | undefined>;
+
+  jobCounts(jobId: string): Promise<JobCounts>;
+
+  /** Assigns the next `seq` of the event's job atomically (gapless, from 1) and stores it. */
+  appendEvent(event: NewEvent): Promise<ReamEvent>;
+  /** Events with `seq > afterSeq`, in order. */
+  listEvents(jobId: string, afterSeq: number, limit?: number): Promise<ReamEvent[]>;
+
+  close(): Promise<void>;
+}
