@@ -25,4 +25,9 @@ export interface Analyzer {
   /** JSON-serialisable description, stored with results and part of the job's options. */
   readonly config: JsonValue;
   analyze(pages: readonly PageText[], context: AnalyzeContext): Promise<Fields>;
+  /**
+   * Optional: called once per document with this analyzer's fields merged from every chunk in
+   * page order, to apply document-wide rules (e.g. keep only the first match of a field).
+   */
+  reduce?(merged: Fields): Fields;
 }

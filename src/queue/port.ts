@@ -11,6 +11,8 @@ import type { JsonValue } from '../json.ts';
  * - A lease that is not extended before `leaseUntil` expires: the task becomes claimable again
  *   (crash recovery) and `attempts` counts the new claim. The old holder's `complete`/`fail` then
  *   answer `false`/`'lost'` — its work may be repeated, which is why results are idempotent.
+ *   If the expired lease was the task's last attempt, the task fails for good instead (as a
+ *   stalled job does in BullMQ), so a task that kills its worker every time cannot loop forever.
  * - A flow parent stays `waiting` until every child is `completed`, `failed` or `cancelled`:
  *   a failed child never leaves its parent stuck.
  * - `cancelJob` removes the job's queued and waiting tasks; leased ones finish or fail on their own
@@ -66,19 +68,34 @@ export type FailOutcome = 'retrying' | 'failed' | 'lost';
 export interface TaskQueue {
   readonly name: string;
   enqueue(tasks: readonly NewTask[]): Promise<number>;
-  /** Enqueue children now and the parent as `waiting` until all children have ended. */
+  /**
+   * Enqueue children now and the parent as `waiting` until all children have ended. Dedupes by
+   * the parent's id: when the parent exists, nothing is added (a repeated task re-creating its
+   * flow is a no-op). The parent waits for the children this call added; with none it is queued.
+   */
   enqueueFlow(parent: NewTask, children: readonly NewTask[]): Promise<void>;
   claim(options: ClaimOptions): Promise<LeasedTask | undefined>;
   /** Heartbeat: push `leaseUntil` to now + leaseMs. `false` when the lease is no longer ours. */
   extendLease(task: LeasedTask, leaseMs: number): Promise<boolean>;
-  /** `false` when the lease was lost (expired and re-claimed, or the job was cancelled). */
+  /**
+   * Gives an unfinished task back because its worker is shutting down (Ctrl-C, SIGTERM, drain):
+   * queued again at once and this attempt not counted. `false` when the lease was no longer ours.
+   */
+  release(task: LeasedTask): Promise<boolean>;
+  /**
+   * `false` when the lease was lost (expired and re-claimed). A leased task of a cancelled job may
+   * still complete: cancelling only stops its retries.
+   */
   complete(task: LeasedTask): Promise<boolean>;
   /**
    * Ends an attempt in failure. With `retryDelayMs` and attempts left, the task is queued again
    * at now + delay (`'retrying'`); otherwise it is `failed` for good.
    */
   fail(task: LeasedTask, error: ErrorInfo, retryDelayMs?: number): Promise<FailOutcome>;
-  /** Cancels the job's queued and waiting tasks; returns how many. */
+  /**
+   * Cancels the job's queued and waiting tasks and returns how many; its leased tasks are not
+   * counted, and from then on their `fail` answers `'failed'`, never `'retrying'`.
+   */
   cancelJob(jobId: string): Promise<number>;
   counts(jobId?: string): Promise<Record<TaskStatus, number>>;
   /**

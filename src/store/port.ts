@@ -5,7 +5,9 @@ import type { JsonObject, JsonValue } from '../json.ts';
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'partially_succeeded' | 'failed' | 'cancelled';
 export const TERMINAL_JOB_STATUSES: readonly JobStatus[] = ['succeeded', 'partially_succeeded', 'failed', 'cancelled'];
 
-export type DocumentStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+/** `partially_succeeded`: the document was read, but some of its pages failed (see its result). */
+export type DocumentStatus = 'queued' | 'running' | 'succeeded' | 'partially_succeeded' | 'failed' | 'cancelled';
+export const TERMINAL_DOCUMENT_STATUSES: readonly DocumentStatus[] = ['succeeded', 'partially_succeeded', 'failed', 'cancelled'];
 export type ChunkStatus = 'succeeded' | 'failed';
 
 export interface JobRecord {
@@ -90,6 +92,8 @@ export interface DocumentResultRecord {
 export interface JobCounts {
   documentsTotal: number;
   documentsSucceeded: number;
+  /** Documents that ended `partially_succeeded`. */
+  documentsPartial: number;
   documentsFailed: number;
   documentsCancelled: number;
   /** Sum of known page counts. */
@@ -123,6 +127,10 @@ export interface Page<T> {
 export interface Store {
   readonly name: string;
 
+  /**
+   * Creating a job whose `key` the tenant used already (or whose id exists) returns the existing
+   * job instead: idempotent, and race-free where a findJobByKey-then-create is not.
+   */
   createJob(job: NewJob, now: number): Promise<JobRecord>;
   getJob(id: string): Promise<JobRecord | undefined>;
   findJobByKey(tenantId: string, key: string): Promise<JobRecord | undefined>;
@@ -151,7 +159,10 @@ export interface Store {
 
   jobCounts(jobId: string): Promise<JobCounts>;
 
-  /** Assigns the next `seq` of the event's job atomically (gapless, from 1) and stores it. */
+  /**
+   * Assigns the next `seq` of the event's job atomically (gapless, from 1) and stores it.
+   * An unknown job is `not_found`.
+   */
   appendEvent(event: NewEvent): Promise<ReamEvent>;
   /** Events with `seq > afterSeq`, in order. */
   listEvents(jobId: string, afterSeq: number, limit?: number): Promise<ReamEvent[]>;

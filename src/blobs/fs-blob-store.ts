@@ -1,0 +1,187 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdir, open, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { Readable } from 'node:stream';
+import { ReamError } from '../errors.ts';
+import type { BlobInfo, BlobStore, ByteRange, PutOptions } from './port.ts';
+import { checkSha256 } from './sha256.ts';
+
+export interface FsBlobStoreOptions {
+  /**
+   * fsync each blob's bytes, and its folder after the rename, before `put` resolves: a blob the
+   * store has acknowledged survives a power cut. Default true; turning it off makes puts of
+   * small files several times faster and is only safe for scratch data.
+   */
+  fsync?: boolean;
+}
+
+/**
+ * The embedded blob store: a folder of files named by their sha256, fanned out as
+ * `ab/cd/<sha256>` so no folder grows huge. A put streams into `tmp/` (same file system, so the
+ * final rename is atomic) while hashing, and only a complete, verified file is renamed to its
+ * address: readers never see a partial blob, and two puts of the same content race harmlessly
+ * (both renames carry identical bytes).
+ */
+export class FsBlobStore implements BlobStore {
+  readonly name = 'fs';
+  readonly root: string;
+  readonly #tmp: string;
+  readonly #fsync: boolean;
+
+  constructor(root: string, options: FsBlobStoreOptions = {}) {
+    this.root = resolve(root);
+    this.#tmp = join(this.root, 'tmp');
+    this.#fsync = options.fsync ?? true;
+  }
+
+  /** Consumes `source`; on failure a Readable source is destroyed (its file or socket released). */
+  async put(source: Readable | AsyncIterable<Uint8Array>, options: PutOptions = {}): Promise<BlobInfo> {
+    try {
+      return await this.#put(source, options);
+    } catch (error) {
+      if (source instanceof Readable && !source.destroyed) source.destroy();
+      throw error;
+    }
+  }
+
+  async #put(source: Readable | AsyncIterable<Uint8Array>, options: PutOptions): Promise<BlobInfo> {
+    const expected = options.expectedSha256 === undefined ? undefined : checkSha256(options.expectedSha256);
+    const { maxBytes } = options;
+    if (maxBytes !== undefined && !(Number.isSafeInteger(maxBytes) && maxBytes >= 0)) {
+      throw ReamError.nonRetryable('validation_failed', 'maxBytes must be a non-negative integer');
+    }
+    await mkdir(this.#tmp, { recursive: true });
+    const tempPath = join(this.#tmp, `${randomUUID()}.part`);
+    let stored = false;
+    try {
+      const { sha256, size } = await this.#writeTemp(source, tempPath, maxBytes);
+      // "fails with checksum_mismatch (and stores nothing) if the content differs"
+      if (expected !== undefined && sha256 !== expected) {
+        throw ReamError.nonRetryable('checksum_mismatch', 'the content does not match the declared sha256', {
+          details: { expected, actual: sha256 },
+        });
+      }
+      const finalPath = this.#path(sha256);
+      if ((await sizeOf(finalPath)) !== size) {
+        await mkdir(dirname(finalPath), { recursive: true });
+        await rename(tempPath, finalPath);
+        stored = true;
+        if (this.#fsync) await syncFolder(dirname(finalPath));
+      }
+      return { sha256, size };
+    } finally {
+      if (!stored) await rm(tempPath, { force: true });
+    }
+  }
+
+  async get(sha256: string, range?: ByteRange): Promise<Readable> {
+    const path = this.#path(checkSha256(sha256));
+    let handle: FileHandle;
+    try {
+      handle = await open(path, 'r');
+    } catch (error) {
+      throw notFoundOr(error, sha256);
+    }
+    try {
+      if (!range) return handle.createReadStream();
+      const { size } = await handle.stat();
+      const end = range.end ?? size - 1;
+      // A range as in HTTP: [start, end] inclusive, starting inside the blob.
+      if (!Number.isSafeInteger(range.start) || !Number.isSafeInteger(end) || range.start < 0 || end < range.start || range.start >= size) {
+        throw ReamError.nonRetryable('validation_failed', `range ${range.start}-${range.end ?? ''} is outside the blob (${size} bytes)`, {
+          details: { size },
+        });
+      }
+      return handle.createReadStream({ start: range.start, end: Math.min(end, size - 1) });
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
+  }
+
+  async stat(sha256: string): Promise<BlobInfo | undefined> {
+    const address = checkSha256(sha256);
+    const size = await sizeOf(this.#path(address));
+    return size === undefined ? undefined : { sha256: address, size };
+  }
+
+  async delete(sha256: string): Promise<boolean> {
+    try {
+      await unlink(this.#path(checkSha256(sha256)));
+      return true;
+    } catch (error) {
+      if (isMissing(error)) return false;
+      throw error;
+    }
+  }
+
+  /** The blob's file (it exists only if the blob does). */
+  localPath(sha256: string): string {
+    return this.#path(checkSha256(sha256));
+  }
+
+  /** Streams `source` into `tempPath`, hashing as it goes; stops reading past `maxBytes`. */
+  async #writeTemp(source: Readable | AsyncIterable<Uint8Array>, tempPath: string, maxBytes: number | undefined): Promise<BlobInfo> {
+    const hash = createHash('sha256');
+    let size = 0;
+    const file = await open(tempPath, 'wx');
+    try {
+      for await (const piece of source as AsyncIterable<Uint8Array | string>) {
+        const chunk = typeof piece === 'string' ? Buffer.from(piece) : piece;
+        size += chunk.byteLength;
+        // Leaving the loop calls the source's return(): a stream is destroyed, not drained.
+        if (maxBytes !== undefined && size > maxBytes) {
+          throw ReamError.nonRetryable('file_too_large', `the content is larger than ${maxBytes} bytes`, { details: { maxBytes } });
+        }
+        hash.update(chunk);
+        await writeAll(file, chunk);
+      }
+      if (this.#fsync) await file.sync();
+    } finally {
+      await file.close();
+    }
+    return { sha256: hash.digest('hex'), size };
+  }
+
+  #path(sha256: string): string {
+    return join(this.root, sha256.slice(0, 2), sha256.slice(2, 4), sha256);
+  }
+}
+
+async function writeAll(file: FileHandle, chunk: Uint8Array): Promise<void> {
+  let offset = 0;
+  while (offset < chunk.byteLength) {
+    const { bytesWritten } = await file.write(chunk, offset, chunk.byteLength - offset);
+    offset += bytesWritten;
+  }
+}
+
+async function sizeOf(path: string): Promise<number | undefined> {
+  try {
+    return (await stat(path)).size;
+  } catch (error) {
+    if (isMissing(error)) return undefined;
+    throw error;
+  }
+}
+
+/** Makes a rename durable: the new directory entry is on disk once its folder is synced. */
+async function syncFolder(path: string): Promise<void> {
+  let handle: FileHandle | undefined;
+  try {
+    handle = await open(path, 'r');
+    await handle.sync();
+  } catch {
+    // Some platforms (Windows) cannot open or sync a folder; the data itself was synced.
+  } finally {
+    await handle?.close();
+  }
+}
+
+function isMissing(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === 'ENOENT';
+}
+
+function notFoundOr(error: unknown, sha256: string): unknown {
+  return isMissing(error) ? ReamError.nonRetryable('not_found', `no blob ${sha256}`, { cause: error }) : error;
+}

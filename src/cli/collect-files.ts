@@ -1,0 +1,42 @@
+import { stat } from 'node:fs/promises';
+import { isAbsolute, relative, resolve } from 'node:path';
+import { glob, isDynamicPattern } from 'tinyglobby';
+import { ReamError } from '../errors.ts';
+
+export interface InputFile {
+  /** Absolute path: the key a resumed run matches on. */
+  absolute: string;
+  /** As the user sees it: relative to the working directory when inside it. */
+  display: string;
+}
+
+/**
+ * Expands the CLI's inputs — files, directories (recursively; hidden files and folders are
+ * left out) and glob patterns — into a sorted, de-duplicated list. A named path that does not
+ * exist, or a pattern that matches nothing, is a usage error: better to stop than to process
+ * less than the user asked for.
+ */
+export async function collectFiles(inputs: readonly string[], cwd = process.cwd()): Promise<InputFile[]> {
+  const found = new Set<string>();
+  for (const input of inputs) {
+    if (isDynamicPattern(input)) {
+      const matches = await glob(input, { cwd, absolute: true, onlyFiles: true, dot: false });
+      if (matches.length === 0) throw ReamError.nonRetryable('validation_failed', `no file matches ${input}`);
+      for (const match of matches) found.add(resolve(match));
+      continue;
+    }
+    const absolute = resolve(cwd, input);
+    const info = await stat(absolute).catch(() => undefined);
+    if (!info) throw ReamError.nonRetryable('not_found', `no such file or directory: ${input}`);
+    if (info.isDirectory()) {
+      const matches = await glob('**/*', { cwd: absolute, absolute: true, onlyFiles: true, dot: false });
+      for (const match of matches) found.add(resolve(match));
+    } else {
+      found.add(absolute);
+    }
+  }
+  return [...found].sort().map((absolute) => {
+    const rel = relative(cwd, absolute);
+    return { absolute, display: rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : absolute };
+  });
+}

@@ -1,0 +1,94 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { toReamError } from '../errors.ts';
+import { runCommand, type RunOptions } from './run-command.ts';
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+}
+
+function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a positive number');
+  return n;
+}
+
+function formatSummary(s: Awaited<ReturnType<typeof runCommand>>, out: string): string {
+  const rate = s.wallSeconds > 0 ? (s.pages / s.wallSeconds).toFixed(1) : '0';
+  return [
+    `${s.interrupted ? 'interrupted' : 'done'}: ${s.succeeded} succeeded, ${s.failed} failed` +
+      (s.skipped ? `, ${s.skipped} already done (resumed)` : '') + ` of ${s.total} file(s)`,
+    `pages: ${s.pages} in ${s.wallSeconds.toFixed(1)} s (${rate} pages/s)`,
+    `results: ${out}`,
+    ...(s.interrupted ? ['run the same command again to resume where it stopped'] : []),
+  ].join('\n');
+}
+
+export function buildProgram(): Command {
+  const program = new Command('ream')
+    .description('Process piles of documents concurrently, reliably and resumably.')
+    .showHelpAfterError();
+
+  program
+    .command('run')
+    .description('extract text, metadata and fields from files, directories or globs into a JSONL file')
+    .argument('<inputs...>', 'files, directories (read recursively) or glob patterns')
+    .option('-o, --out <file>', 'results, one JSON line per file', 'ream-results.jsonl')
+    .option('-p, --pipeline <name>', 'pipeline: extract (default) or rules')
+    .option('--rules <file>', 'JSON file of field rules (implies --pipeline rules)')
+    .option('-c, --concurrency <n>', 'tasks in flight at once (default: 2 × threads)', positiveInt)
+    .option('--threads <n>', 'worker threads for parsing (default: the number of cores)', positiveInt)
+    .option('--chunk-pages <n>', 'pages per chunk; chunks of a big file run in parallel (default 50)', positiveInt)
+    .option('--max-pages <n>', 'refuse documents with more pages (default 10000)', positiveInt)
+    .option('--max-size <MB>', 'refuse larger files (default 1024)', positiveNumber)
+    .option('--timeout <seconds>', 'kill a parsing task after this long (default 120)', positiveNumber)
+    .addOption(new Option('--text <mode>', 'text in each line: per page, one string, or none').choices(['pages', 'full', 'none']).default('pages'))
+    .option('--resume', 'skip files already in --out and continue unfinished work (default when --out exists)')
+    .option('--no-resume', 'start over: truncate --out')
+    .option('--data-dir <dir>', 'where the database, stored files and checkpoints live', '.ream')
+    .addOption(new Option('--progress <mode>', 'progress display').choices(['auto', 'bar', 'lines', 'none']).default('auto'))
+    .action(async (inputs: string[], flags: Record<string, unknown>) => {
+      const options: RunOptions = {
+        out: flags.out as string,
+        dataDir: flags.dataDir as string,
+        text: flags.text as RunOptions['text'],
+        progress: flags.progress as RunOptions['progress'],
+        ...(flags.pipeline === undefined ? {} : { pipeline: flags.pipeline as string }),
+        ...(flags.rules === undefined ? {} : { rules: flags.rules as string }),
+        ...(flags.concurrency === undefined ? {} : { concurrency: flags.concurrency as number }),
+        ...(flags.threads === undefined ? {} : { threads: flags.threads as number }),
+        ...(flags.chunkPages === undefined ? {} : { chunkPages: flags.chunkPages as number }),
+        ...(flags.maxPages === undefined ? {} : { maxPages: flags.maxPages as number }),
+        ...(flags.maxSize === undefined ? {} : { maxSizeMb: flags.maxSize as number }),
+        ...(flags.timeout === undefined ? {} : { timeoutSeconds: flags.timeout as number }),
+        ...(flags.resume === undefined ? {} : { resume: flags.resume as boolean }),
+      };
+      const controller = new AbortController();
+      let interrupts = 0;
+      const onSignal = (): void => {
+        interrupts++;
+        if (interrupts > 1) process.exit(130); // a second Ctrl-C: leave now, the next run still resumes
+        process.stderr.write('\nstopping… (Ctrl-C again to quit at once)\n');
+        controller.abort();
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      const summary = await runCommand(inputs, options, controller.signal);
+      process.stdout.write(`${formatSummary(summary, options.out)}\n`);
+      process.exitCode = summary.interrupted ? 130 : summary.failed > 0 ? 1 : 0;
+    });
+
+  return program;
+}
+
+/** Entry point of the `ream` binary. Usage errors exit 2, failed documents 1, Ctrl-C 130. */
+export async function main(argv: readonly string[] = process.argv): Promise<void> {
+  try {
+    await buildProgram().parseAsync([...argv]);
+  } catch (error) {
+    const reamError = toReamError(error);
+    process.stderr.write(`ream: ${reamError.message} [${reamError.code}]\n`);
+    process.exitCode = 2;
+  }
+}

@@ -1,0 +1,107 @@
+import { closeSync, existsSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
+import type { ErrorInfo } from '../errors.ts';
+import type { DocumentOutput } from '../pipeline/types.ts';
+
+export type TextMode = 'pages' | 'full' | 'none';
+
+/** One line of `--out`: a document's result as a user reads it. */
+export interface ResultLine {
+  path: string;
+  sha256: string | null;
+  status: DocumentOutput['status'];
+  mediaType: string | null;
+  size: number | null;
+  pageCount: number | null;
+  metadata: DocumentOutput['metadata'];
+  text?: string;
+  pages?: DocumentOutput['pages'];
+  fields: DocumentOutput['fields'];
+  failedPages: DocumentOutput['failedPages'];
+  error: Pick<ErrorInfo, 'code' | 'message'> | null;
+}
+
+export function toResultLine(path: string, output: DocumentOutput, textMode: TextMode): ResultLine {
+  const line: ResultLine = {
+    path,
+    sha256: output.sha256,
+    status: output.status,
+    mediaType: output.mediaType,
+    size: output.size,
+    pageCount: output.pageCount,
+    metadata: output.metadata,
+    fields: output.fields,
+    failedPages: output.failedPages,
+    error: output.error ? { code: output.error.code, message: output.error.message } : null,
+  };
+  // Pages are joined with a form feed, as pdftotext does, so page breaks survive in `full`.
+  if (textMode === 'full') line.text = output.pages.map((p) => p.text).join('\f');
+  if (textMode === 'pages') line.pages = output.pages;
+  return line;
+}
+
+/** A line for a file that could not even be read from disk. */
+export function unreadableLine(path: string, error: ErrorInfo): ResultLine {
+  return {
+    path, sha256: null, status: 'failed', mediaType: null, size: null, pageCount: null, metadata: null,
+    fields: {}, failedPages: [], error: { code: error.code, message: error.message },
+  };
+}
+
+/**
+ * The `--out` JSONL file. Each line is written with one `write` call, so a crash leaves at most
+ * one torn line at the end; on resume that torn tail is cut off and its document written again.
+ * Lines already present name the files a resumed run skips.
+ */
+export class ResultsFile {
+  readonly path: string;
+  readonly #fd: number;
+  readonly #written: Set<string>;
+
+  private constructor(path: string, fd: number, written: Set<string>) {
+    this.path = path;
+    this.#fd = fd;
+    this.#written = written;
+  }
+
+  static open(path: string, resume: boolean): ResultsFile {
+    const written = new Set<string>();
+    if (resume && existsSync(path)) {
+      const content = readFileSync(path, 'utf8');
+      const complete = content.lastIndexOf('\n') + 1;
+      for (const raw of content.slice(0, complete).split('\n')) {
+        if (!raw.trim()) continue;
+        try {
+          const parsed = JSON.parse(raw) as { path?: unknown };
+          if (typeof parsed.path === 'string') written.add(parsed.path);
+        } catch {
+          // a line we cannot read names no file: that file is processed again
+        }
+      }
+      const fd = openSync(path, 'r+');
+      ftruncateSync(fd, Buffer.byteLength(content.slice(0, complete)));
+      closeSync(fd);
+    }
+    const fd = openSync(path, resume ? 'a' : 'w');
+    return new ResultsFile(path, fd, written);
+  }
+
+  has(path: string): boolean {
+    return this.#written.has(path);
+  }
+
+  get size(): number {
+    return this.#written.size;
+  }
+
+  /** Writes the line unless one for this path is already there. Returns whether it wrote. */
+  write(line: ResultLine): boolean {
+    if (this.#written.has(line.path)) return false;
+    writeSync(this.#fd, `${JSON.stringify(line)}\n`);
+    this.#written.add(line.path);
+    return true;
+  }
+
+  close(): void {
+    closeSync(this.#fd);
+  }
+}

@@ -1,0 +1,200 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { processBatch } from '../batch/index.ts';
+import { ReamError, toReamError } from '../errors.ts';
+import { fromJson, type JsonObject, type JsonValue } from '../json.ts';
+import type { DocumentOutput } from '../pipeline/types.ts';
+import { createReam, type Ream } from '../runtime/create-ream.ts';
+import { collectFiles, type InputFile } from './collect-files.ts';
+import { createProgressView, type ProgressMode, type ProgressView } from './progress-view.ts';
+import { ResultsFile, toResultLine, unreadableLine, type TextMode } from './results-file.ts';
+
+export interface RunOptions {
+  out: string;
+  dataDir: string;
+  pipeline?: string;
+  rules?: string;
+  concurrency?: number;
+  threads?: number;
+  chunkPages?: number;
+  maxPages?: number;
+  maxSizeMb?: number;
+  timeoutSeconds?: number;
+  text: TextMode;
+  /** undefined: resume when the output exists. */
+  resume?: boolean;
+  progress: ProgressMode;
+}
+
+export interface RunSummary {
+  total: number;
+  skipped: number;
+  succeeded: number;
+  failed: number;
+  pages: number;
+  wallSeconds: number;
+  interrupted: boolean;
+}
+
+function jobOptions(options: RunOptions): JsonObject {
+  const job: JsonObject = {};
+  if (options.chunkPages !== undefined) job.chunkPages = options.chunkPages;
+  if (options.maxPages !== undefined) job.maxPages = options.maxPages;
+  if (options.maxSizeMb !== undefined) job.maxBytes = Math.round(options.maxSizeMb * 1024 * 1024);
+  if (options.rules !== undefined) {
+    let rules: JsonValue;
+    try {
+      rules = JSON.parse(readFileSync(options.rules, 'utf8')) as JsonValue;
+    } catch (error) {
+      throw ReamError.nonRetryable('validation_failed', `cannot read rules file ${options.rules}: ${toReamError(error).message}`);
+    }
+    job.rules = rules;
+  }
+  return job;
+}
+
+/**
+ * `ream run`: processes files into a JSONL file, one line per input file, resumably.
+ *
+ * Resume works on two levels. The output file names the files already done (their lines are
+ * kept and they are skipped). The job — found again by a key derived from the output path,
+ * pipeline and options — holds the checkpoints of documents that were in flight, so their
+ * finished chunks are not redone.
+ */
+export async function runCommand(inputs: readonly string[], options: RunOptions, signal: AbortSignal): Promise<RunSummary> {
+  const started = Date.now();
+  const files = await collectFiles(inputs);
+  const outPath = resolve(options.out);
+  const resume = options.resume ?? existsSync(outPath);
+  const pipeline = options.pipeline ?? (options.rules !== undefined ? 'rules' : 'extract');
+  const jobOpts = jobOptions(options);
+  const keyBase = JSON.stringify({ out: outPath, pipeline, options: jobOpts });
+  // The same command finds the same job again, so a re-run continues its checkpoints. Only an
+  // explicit --no-resume starts a job of its own.
+  const fresh = options.resume === false;
+  const key = `cli-run:${createHash('sha256').update(fresh ? `${keyBase}:${randomUUID()}` : keyBase).digest('hex')}`;
+
+  const results = ResultsFile.open(outPath, resume);
+  const pending = files.filter((file) => !results.has(file.display));
+  const summary: RunSummary = {
+    total: files.length, skipped: files.length - pending.length, succeeded: 0, failed: 0, pages: 0, wallSeconds: 0, interrupted: false,
+  };
+  const view = createProgressView(options.progress);
+  const ream = await createReam({
+    dataDir: options.dataDir,
+    ...(options.threads === undefined ? {} : { threads: options.threads }),
+    ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
+    ...(options.timeoutSeconds === undefined ? {} : { taskTimeoutMs: options.timeoutSeconds * 1000 }),
+  });
+  try {
+    const job = await ream.createJob({ key, pipeline, options: jobOpts });
+    const tracker = new RunTracker(ream, job.id, results, options.text, view, summary);
+    const unsubscribe = ream.subscribe({ jobId: job.id }, (event) => {
+      if (event.type === 'document.completed' || event.type === 'document.failed') {
+        if (event.documentId) tracker.documentEnded(event.documentId);
+      }
+      tracker.progress(event.progress);
+    });
+    const done = tracker.allWritten(pending.length);
+    const aborted = new Promise<'aborted'>((resolveAbort) => {
+      if (signal.aborted) resolveAbort('aborted');
+      signal.addEventListener('abort', () => resolveAbort('aborted'), { once: true });
+    });
+    await processBatch(pending, (file) => tracker.add(file), { concurrency: 4, signal, retry: { maxAttempts: 1 } });
+    const outcome = await Promise.race([done.then(() => 'done' as const), aborted]);
+    summary.interrupted = outcome === 'aborted';
+    unsubscribe();
+  } finally {
+    view.stop();
+    await ream.close();
+    results.close();
+  }
+  summary.wallSeconds = (Date.now() - started) / 1000;
+  return summary;
+}
+
+/** Maps documents back to the files they came from and writes each file's line exactly once. */
+class RunTracker {
+  readonly #ream: Ream;
+  readonly #jobId: string;
+  readonly #results: ResultsFile;
+  readonly #text: TextMode;
+  readonly #view: ProgressView;
+  readonly #summary: RunSummary;
+  /** documentId → files with that content still waiting for their line. */
+  readonly #waiting = new Map<string, InputFile[]>();
+  #written = 0;
+  #expected = Infinity;
+  #onAllWritten: (() => void) | undefined;
+  #chain: Promise<void> = Promise.resolve();
+
+  constructor(ream: Ream, jobId: string, results: ResultsFile, text: TextMode, view: ProgressView, summary: RunSummary) {
+    this.#ream = ream;
+    this.#jobId = jobId;
+    this.#results = results;
+    this.#text = text;
+    this.#view = view;
+    this.#summary = summary;
+  }
+
+  allWritten(expected: number): Promise<void> {
+    this.#expected = expected;
+    return new Promise((resolveAll) => {
+      this.#onAllWritten = resolveAll;
+      this.#checkAllWritten();
+    });
+  }
+
+  /** Stores one file in the job; if its content already has a result (a resumed run), writes it now. */
+  async add(file: InputFile): Promise<void> {
+    let documentId: string;
+    try {
+      ({ documentId } = await this.#ream.addFile(this.#jobId, { path: file.absolute, source: file.display }));
+    } catch (error) {
+      const reamError = toReamError(error);
+      const code = (reamError.cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT' ? 'not_found' : 'io_error';
+      this.#writeLine(unreadableLine(file.display, { code: reamError.code === 'internal' ? code : reamError.code, message: reamError.message }));
+      return;
+    }
+    const list = this.#waiting.get(documentId) ?? [];
+    list.push(file);
+    this.#waiting.set(documentId, list);
+    const jobDoc = await this.#ream.engine.deps.store.getJobDocument(this.#jobId, documentId);
+    if (jobDoc && ['succeeded', 'partially_succeeded', 'failed', 'cancelled'].includes(jobDoc.status)) this.documentEnded(documentId);
+  }
+
+  documentEnded(documentId: string): void {
+    // Serialised: lines are written in the order documents end, one at a time.
+    this.#chain = this.#chain.then(async () => {
+      const files = this.#waiting.get(documentId);
+      if (!files?.length) return;
+      this.#waiting.delete(documentId);
+      const result = await this.#ream.engine.deps.store.getDocumentResult(this.#jobId, documentId);
+      if (!result) return;
+      for (const file of files) {
+        this.#writeLine(toResultLine(file.display, fromJson<DocumentOutput>(result.output), this.#text));
+      }
+    }).catch((error: unknown) => {
+      process.stderr.write(`ream: could not write a result: ${toReamError(error).message}\n`);
+    });
+  }
+
+  progress(progress: { documentsDone: number; documentsTotal: number; pagesDone: number; pagesTotal: number; etaSeconds: number | null }): void {
+    this.#view.update(progress);
+  }
+
+  #writeLine(line: ReturnType<typeof toResultLine>): void {
+    if (!this.#results.write(line)) return;
+    this.#written++;
+    if (line.status === 'succeeded') this.#summary.succeeded++;
+    else this.#summary.failed++;
+    if (line.status !== 'failed') this.#summary.pages += line.pageCount ?? 0;
+    this.#view.documentEnded(line);
+    this.#checkAllWritten();
+  }
+
+  #checkAllWritten(): void {
+    if (this.#written >= this.#expected) this.#onAllWritten?.();
+  }
+}

@@ -1,0 +1,51 @@
+import { parseRuleSpecs, rulesAnalyzer } from '../analyzers/rules/index.ts';
+import { ReamError } from '../errors.ts';
+import type { ReadLimits } from '../formats/types.ts';
+import type { JsonObject } from '../json.ts';
+import type { Pipeline, PipelineFactory } from './types.ts';
+
+/** Defaults every built-in pipeline starts from; each can be overridden by job options. */
+export const DEFAULT_LIMITS: ReadLimits = {
+  /** 1 GiB: larger files are refused with `file_too_large`. */
+  maxBytes: 1024 * 1024 * 1024,
+  /** Longer documents are refused with `too_many_pages`. */
+  maxPages: 10_000,
+};
+/** Pages per chunk: small enough that two threads share a big book, large enough that re-opening
+ * the document per chunk stays a small cost (see docs/benchmarks.md). */
+export const DEFAULT_CHUNK_PAGES = 50;
+
+function positiveInteger(options: JsonObject, key: string, fallback: number): number {
+  const value = options[key];
+  if (value === undefined || value === null) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+    throw ReamError.nonRetryable('validation_failed', `option "${key}" must be a positive integer, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+function baseOptions(options: JsonObject): Pick<Pipeline, 'limits' | 'chunkPages' | 'index'> {
+  const index = options.index ?? true;
+  if (typeof index !== 'boolean') throw ReamError.nonRetryable('validation_failed', 'option "index" must be true or false');
+  return {
+    limits: {
+      maxBytes: positiveInteger(options, 'maxBytes', DEFAULT_LIMITS.maxBytes),
+      maxPages: positiveInteger(options, 'maxPages', DEFAULT_LIMITS.maxPages),
+    },
+    chunkPages: positiveInteger(options, 'chunkPages', DEFAULT_CHUNK_PAGES),
+    index,
+  };
+}
+
+/** `extract`: validate → extract text and metadata → chunk → index → complete. */
+const extract: PipelineFactory = (options) => ({ name: 'extract', analyzers: [], ...baseOptions(options) });
+
+/** `rules`: `extract` plus the rule-based field analyzer; options.rules holds the rules. */
+const rules: PipelineFactory = (options) => {
+  if (options.rules === undefined) {
+    throw ReamError.nonRetryable('validation_failed', 'the "rules" pipeline needs options.rules (ream run --rules rules.json)');
+  }
+  return { name: 'rules', analyzers: [rulesAnalyzer(parseRuleSpecs(options.rules))], ...baseOptions(options) };
+};
+
+export const builtinPipelines: Record<string, PipelineFactory> = { extract, rules };

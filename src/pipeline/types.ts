@@ -1,0 +1,52 @@
+import type { Analyzer, Fields } from '../analyzers/port.ts';
+import type { ErrorInfo } from '../errors.ts';
+import type { DocumentMetadata, PageFailure, PageText, ReadLimits } from '../formats/types.ts';
+import type { JsonObject } from '../json.ts';
+
+/** The stages every document goes through, in order (DESIGN.md §2). */
+export const STAGES = ['validate', 'extract', 'chunk', 'analyze', 'index', 'complete'] as const;
+export type StageName = (typeof STAGES)[number];
+
+/**
+ * What a pipeline does with a document. The built-in stages are fixed in order; a pipeline
+ * plugs in what varies: the limits `validate` enforces, how `chunk` splits, which analyzers
+ * run, whether `index` runs, and an optional `complete` hook.
+ */
+export interface Pipeline {
+  readonly name: string;
+  /** validate: refuse larger files and longer documents. */
+  readonly limits: ReadLimits;
+  /** chunk: pages per chunk; chunks of one document run in parallel. */
+  readonly chunkPages: number;
+  /** analyze: run on every chunk's pages, results merged per field in page order. */
+  readonly analyzers: readonly Analyzer[];
+  /** index: put page text into the search index. */
+  readonly index: boolean;
+  /** complete: called once per finished document (after it is stored), e.g. to notify. */
+  readonly onComplete?: (output: DocumentOutput) => void | Promise<void>;
+}
+
+/**
+ * Builds a pipeline from a job's stored options. Pipelines are rebuilt from (name, options)
+ * whenever a task runs — after a restart too — so a factory must be deterministic.
+ * Throw `ReamError('validation_failed', …)` for bad options: the job is refused at submit.
+ */
+export type PipelineFactory = (options: JsonObject) => Pipeline;
+
+/** One document's final result: what `results()` yields and `ream run --out` writes per line. */
+export interface DocumentOutput {
+  documentId: string;
+  /** Where it came from (CLI path or upload name). */
+  source: string;
+  sha256: string;
+  size: number;
+  mediaType: string | null;
+  status: 'succeeded' | 'partially_succeeded' | 'failed' | 'cancelled';
+  pageCount: number | null;
+  metadata: DocumentMetadata | null;
+  pages: PageText[];
+  fields: Fields;
+  /** Pages that could not be read, with why: never silently dropped. */
+  failedPages: PageFailure[];
+  error: ErrorInfo | null;
+}

@@ -1,0 +1,347 @@
+import { randomUUID } from 'node:crypto';
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { ErrorInfo } from '../errors.ts';
+import { toJsonText, toNumber, type SqlFlavor } from '../store/sql.ts';
+import type { ClaimOptions, FailOutcome, LeasedTask, NewTask, TaskQueue, TaskStatus } from './port.ts';
+import type { QueueTables } from './queue-schema.ts';
+import { LEASED_COLUMNS, leasedFromRow, rowFromTask } from './task-rows.ts';
+import { Wakeups } from './wakeups.ts';
+
+type Db = Kysely<QueueTables> | Transaction<QueueTables>;
+
+/** Rows per INSERT: 14 columns × 200 stays far below every dialect's bound-parameter limit. */
+const INSERT_BATCH = 200;
+const STATUSES: readonly TaskStatus[] = ['waiting', 'queued', 'leased', 'completed', 'failed', 'cancelled'];
+
+/** What a task that used its last attempt records when its lease runs out. */
+const LEASE_EXPIRED: ErrorInfo = {
+  code: 'timeout',
+  message: 'the lease expired on the last attempt (the worker crashed or stopped heartbeating)',
+};
+
+/**
+ * The queue port in dialect-neutral Kysely over one `tasks` table (see `queueMigrations`).
+ * SQLite today (`SqliteQueue`); PostgreSQL runs the same statements, the claim adding
+ * `FOR UPDATE SKIP LOCKED` so concurrent claimers pass each other instead of queueing up.
+ *
+ * Status moves: waiting → queued (children ended) → leased (claim) → completed | failed |
+ * queued again (retry, lease expiry); queued/waiting → cancelled. A lease token changes on every
+ * claim and is cleared on every move out of `leased`, so "the token matches" means "the lease is
+ * still ours".
+ */
+export class SqlQueue implements TaskQueue {
+  readonly name: string;
+  readonly #db: Kysely<QueueTables>;
+  readonly #flavor: SqlFlavor;
+  readonly #wakeups = new Wakeups();
+
+  constructor(db: Kysely<unknown>, name: string, flavor: SqlFlavor) {
+    this.#db = db.withTables<QueueTables>();
+    this.name = name;
+    this.#flavor = flavor;
+  }
+
+  async enqueue(tasks: readonly NewTask[]): Promise<number> {
+    const now = Date.now();
+    const rows = tasks.map((task) => rowFromTask(task, now, 'queued', null));
+    if (rows.length === 0) return 0;
+    const insert = async (db: Db): Promise<number> => {
+      let added = 0;
+      for (let i = 0; i < rows.length; i += INSERT_BATCH) {
+        // "enqueue dedupes by task id: a task whose id exists already (in any state) is not added again."
+        const inserted = await db
+          .insertInto('tasks')
+          .values(rows.slice(i, i + INSERT_BATCH))
+          .onConflict((oc) => oc.column('id').doNothing())
+          .returning('id')
+          .execute();
+        added += inserted.length;
+      }
+      return added;
+    };
+    const added = rows.length <= INSERT_BATCH ? await insert(this.#db) : await this.#db.transaction().execute(insert);
+    this.#wakeups.notifyAt(Math.min(...rows.map((row) => toNumber(row.run_at))), now);
+    return added;
+  }
+
+  async enqueueFlow(parent: NewTask, children: readonly NewTask[]): Promise<void> {
+    const now = Date.now();
+    const parentRow = rowFromTask(parent, now, 'waiting', null);
+    const childRows = children.map((child) => rowFromTask(child, now, 'queued', parent.id));
+    const created = await this.#db.transaction().execute(async (trx) => {
+      const inserted = await trx
+        .insertInto('tasks')
+        .values(parentRow)
+        .onConflict((oc) => oc.column('id').doNothing())
+        .returning('id')
+        .executeTakeFirst();
+      if (!inserted) return false; // the flow exists already (dedupe by the parent's id)
+      let pending = 0;
+      for (let i = 0; i < childRows.length; i += INSERT_BATCH) {
+        const added = await trx
+          .insertInto('tasks')
+          .values(childRows.slice(i, i + INSERT_BATCH))
+          .onConflict((oc) => oc.column('id').doNothing())
+          .returning('id')
+          .execute();
+        pending += added.length;
+      }
+      // The parent waits for the children this flow added; with none, it is due at once.
+      await trx
+        .updateTable('tasks')
+        .set({ pending, status: pending === 0 ? 'queued' : 'waiting' })
+        .where('id', '=', parent.id)
+        .execute();
+      return true;
+    });
+    if (created) this.#wakeups.notifyAt(Math.min(toNumber(parentRow.run_at), ...childRows.map((row) => toNumber(row.run_at))), now);
+  }
+
+  async claim(options: ClaimOptions): Promise<LeasedTask | undefined> {
+    if (options.kinds?.length === 0) return undefined;
+    const now = Date.now();
+    await this.#failExhaustedLeases(now);
+    const leaseToken = randomUUID();
+    const leaseUntil = now + options.leaseMs;
+    // One atomic statement: pick the first due task in claim order — a queued one, or a leased
+    // one whose lease ran out (crash recovery) — and lease it. The status list is spelled as
+    // literals so SQLite uses the partial index `tasks_claim` (it cannot match bound values).
+    const next = this.#db
+      .selectFrom('tasks')
+      .select('seq')
+      .where(sql<boolean>`status in ('queued', 'leased')`)
+      .where('due_at', '<=', now)
+      // An expired lease on its last attempt is not taken over: the sweep fails it instead.
+      .where(sql<boolean>`(status = 'queued' or attempts < max_attempts)`)
+      .$if(options.kinds !== undefined, (qb) => qb.where('kind', 'in', options.kinds ?? []))
+      .orderBy('priority', 'desc')
+      .orderBy('run_at')
+      .orderBy('seq')
+      .limit(1)
+      .$if(this.#flavor === 'postgres', (qb) => qb.forUpdate().skipLocked());
+    const row = await this.#db
+      .updateTable('tasks')
+      .set({ status: 'leased', attempts: sql<number>`attempts + 1`, lease_token: leaseToken, worker_id: options.workerId, due_at: leaseUntil })
+      .where('seq', '=', next)
+      // Re-checked on the row itself: in PostgreSQL the subquery's snapshot may be older.
+      .where(sql<boolean>`status in ('queued', 'leased')`)
+      .where('due_at', '<=', now)
+      .returning(LEASED_COLUMNS)
+      .executeTakeFirst();
+    return row && leasedFromRow(row, leaseToken, leaseUntil);
+  }
+
+  async extendLease(task: LeasedTask, leaseMs: number): Promise<boolean> {
+    const leaseUntil = Date.now() + leaseMs;
+    const result = await this.#db
+      .updateTable('tasks')
+      .set({ due_at: leaseUntil })
+      .where('id', '=', task.id)
+      .where('lease_token', '=', task.leaseToken)
+      .where('status', '=', 'leased')
+      .executeTakeFirst();
+    if (result.numUpdatedRows === 0n) return false;
+    task.leaseUntil = leaseUntil;
+    return true;
+  }
+
+  async release(task: LeasedTask): Promise<boolean> {
+    // "The attempt is not counted": a shutdown is not the task's failure.
+    const result = await this.#db
+      .updateTable('tasks')
+      .set({ status: 'queued', due_at: Date.now(), lease_token: null, worker_id: null, attempts: sql<number>`attempts - 1` })
+      .where('id', '=', task.id)
+      .where('lease_token', '=', task.leaseToken)
+      .where('status', '=', 'leased')
+      .executeTakeFirst();
+    if (result.numUpdatedRows === 0n) return false;
+    this.#wakeups.notify();
+    return true;
+  }
+
+  async complete(task: LeasedTask): Promise<boolean> {
+    const now = Date.now();
+    const finish = (db: Db) =>
+      db
+        .updateTable('tasks')
+        .set({ status: 'completed', lease_token: null, finished_at: now })
+        .where('id', '=', task.id)
+        .where('lease_token', '=', task.leaseToken)
+        .where('status', '=', 'leased')
+        .returning('parent_id')
+        .executeTakeFirst();
+    // The hot path (no parent) is one statement; a flow child releases its parent atomically.
+    if (task.parentId === undefined) return (await finish(this.#db)) !== undefined;
+    const done = await this.#db.transaction().execute(async (trx) => {
+      const row = await finish(trx);
+      if (row) await this.#childrenEnded(trx, [row.parent_id]);
+      return row !== undefined;
+    });
+    if (done) this.#wakeups.notify();
+    return done;
+  }
+
+  async fail(task: LeasedTask, error: ErrorInfo, retryDelayMs?: number): Promise<FailOutcome> {
+    const now = Date.now();
+    const outcome = await this.#db.transaction().execute(async (trx): Promise<FailOutcome> => {
+      const row = await trx
+        .selectFrom('tasks')
+        .select(['attempts', 'max_attempts', 'parent_id'])
+        .where('id', '=', task.id)
+        .where('lease_token', '=', task.leaseToken)
+        .where('status', '=', 'leased')
+        .executeTakeFirst();
+      if (!row) return 'lost';
+      const base = { lease_token: null, worker_id: null, last_error: toJsonText(error) };
+      // max_attempts is read from the row: cancelJob lowers it so a cancelled job's task stops here.
+      if (retryDelayMs !== undefined && toNumber(row.attempts) < toNumber(row.max_attempts)) {
+        await trx.updateTable('tasks').set({ ...base, status: 'queued', due_at: now + Math.max(0, retryDelayMs) }).where('id', '=', task.id).execute();
+        return 'retrying';
+      }
+      await trx.updateTable('tasks').set({ ...base, status: 'failed', finished_at: now }).where('id', '=', task.id).execute();
+      await this.#childrenEnded(trx, [row.parent_id]);
+      return 'failed';
+    });
+    if (outcome === 'retrying') this.#wakeups.notifyAt(now + Math.max(0, retryDelayMs ?? 0), now);
+    if (outcome === 'failed' && task.parentId !== undefined) this.#wakeups.notify();
+    return outcome;
+  }
+
+  async cancelJob(jobId: string): Promise<number> {
+    const now = Date.now();
+    return this.#db.transaction().execute(async (trx) => {
+      const cancelled = await trx
+        .updateTable('tasks')
+        .set({ status: 'cancelled', finished_at: now })
+        .where('job_id', '=', jobId)
+        .where('status', 'in', ['queued', 'waiting'])
+        .returning(['id', 'parent_id'])
+        .execute();
+      // "leased ones finish or fail on their own … and can no longer be retried."
+      await trx
+        .updateTable('tasks')
+        .set({ max_attempts: sql<number>`attempts` })
+        .where('job_id', '=', jobId)
+        .where('status', '=', 'leased')
+        .execute();
+      // Parents outside this job (none in the engine's flows, but the port allows it) must not
+      // wait for children that will never end.
+      const ids = new Set(cancelled.map((row) => row.id));
+      await this.#childrenEnded(trx, cancelled.map((row) => row.parent_id).filter((id) => id !== null && !ids.has(id)));
+      return cancelled.length;
+    });
+  }
+
+  async counts(jobId?: string): Promise<Record<TaskStatus, number>> {
+    const rows = await this.#db
+      .selectFrom('tasks')
+      .select((eb) => ['status', eb.fn.countAll<number | string>().as('n')])
+      .$if(jobId !== undefined, (qb) => qb.where('job_id', '=', jobId ?? ''))
+      .groupBy('status')
+      .execute();
+    const counts = Object.fromEntries(STATUSES.map((status) => [status, 0])) as Record<TaskStatus, number>;
+    for (const row of rows) counts[row.status as TaskStatus] = toNumber(row.n);
+    return counts;
+  }
+
+  waitForWork(maxWaitMs: number, signal?: AbortSignal): Promise<void> {
+    return this.#wakeups.wait(maxWaitMs, signal);
+  }
+
+  /**
+   * Crash recovery when this process is the only one using the queue (the embedded data dir is
+   * locked): every lease in the table belongs to a dead process, so all go back to `queued` at
+   * once instead of after their lease time. The interrupted attempt counts (as a stalled job does
+   * in BullMQ): a task that was on its last attempt fails for good, so a task that takes the
+   * process down with it cannot loop forever. Returns how many leases were released.
+   */
+  async releaseAllLeases(): Promise<number> {
+    const now = Date.now();
+    const released = await this.#db.transaction().execute(async (trx) => {
+      const failed = await this.#failLeases(trx, now, false);
+      const requeued = await trx
+        .updateTable('tasks')
+        .set({ status: 'queued', due_at: now, lease_token: null, worker_id: null })
+        .where(sql<boolean>`status = 'leased'`)
+        .executeTakeFirst();
+      return failed + Number(requeued.numUpdatedRows);
+    });
+    if (released > 0) this.#wakeups.notify();
+    return released;
+  }
+
+  /**
+   * Deletes tasks that ended more than `olderThanMs` ago. Their ids stop deduping: enqueueing one
+   * again adds it anew (the engine's results are checkpointed, so a re-run is harmless).
+   */
+  async purgeFinished(olderThanMs: number): Promise<number> {
+    const result = await this.#db
+      .deleteFrom('tasks')
+      .where(sql<boolean>`status in ('completed', 'failed', 'cancelled')`)
+      .where('finished_at', '<', Date.now() - olderThanMs)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
+  /** Wakes waiters; the queue's data lives on in the database, which its opener closes. */
+  close(): Promise<void> {
+    this.#wakeups.close();
+    return Promise.resolve();
+  }
+
+  /**
+   * A lease that expires on the task's last attempt ends the task as `failed` (and releases its
+   * flow parent) rather than leaving it leased forever. Checked before each claim with a cheap
+   * indexed probe; the write happens only when there is something to fail.
+   */
+  async #failExhaustedLeases(now: number): Promise<void> {
+    const any = await this.#exhaustedLeases(this.#db, now).select('seq').limit(1).executeTakeFirst();
+    if (!any) return;
+    const failed = await this.#db.transaction().execute((trx) => this.#failLeases(trx, now, true));
+    if (failed > 0) this.#wakeups.notify();
+  }
+
+  #exhaustedLeases(db: Db, now: number) {
+    return db
+      .selectFrom('tasks')
+      .where(sql<boolean>`status = 'leased'`)
+      .where('due_at', '<=', now)
+      .where(sql<boolean>`attempts >= max_attempts`);
+  }
+
+  /** Fails leased tasks on their last attempt: only expired ones, or (`onlyExpired` false) all. */
+  async #failLeases(trx: Transaction<QueueTables>, now: number, onlyExpired: boolean): Promise<number> {
+    const failed = await trx
+      .updateTable('tasks')
+      .set({ status: 'failed', finished_at: now, lease_token: null, worker_id: null, last_error: toJsonText(LEASE_EXPIRED) })
+      .where(sql<boolean>`status = 'leased'`)
+      .$if(onlyExpired, (qb) => qb.where('due_at', '<=', now))
+      .where(sql<boolean>`attempts >= max_attempts`)
+      .returning('parent_id')
+      .execute();
+    await this.#childrenEnded(trx, failed.map((row) => row.parent_id));
+    return failed.length;
+  }
+
+  /**
+   * "A flow parent stays `waiting` until every child is completed, failed or cancelled": called
+   * in the same transaction as each child's terminal move, so a parent is released exactly once,
+   * when its last child ends — and a failed child releases it as surely as a completed one.
+   */
+  async #childrenEnded(trx: Transaction<QueueTables>, parentIds: readonly (string | null)[]): Promise<void> {
+    const ended = new Map<string, number>();
+    for (const id of parentIds) if (id !== null) ended.set(id, (ended.get(id) ?? 0) + 1);
+    for (const [id, n] of ended) {
+      await trx
+        .updateTable('tasks')
+        .set({
+          pending: sql<number>`pending - ${n}`,
+          status: sql<string>`case when pending - ${n} <= 0 then 'queued' else status end`,
+          due_at: sql<number>`run_at`,
+        })
+        .where('id', '=', id)
+        .where('status', '=', 'waiting')
+        .execute();
+    }
+  }
+}

@@ -1,0 +1,17 @@
+import { migrate } from '../store/sql.ts';
+import type { SqliteDatabase } from '../store/sqlite-database.ts';
+import { queueMigrations } from './queue-schema.ts';
+import { SqlQueue } from './sql-queue.ts';
+
+/**
+ * The embedded queue: a `tasks` table in the data dir's SQLite database, leases and in-process
+ * wake-ups. Beyond the port it offers `releaseAllLeases` (start-up after a crash) and
+ * `purgeFinished` (retention).
+ */
+export class SqliteQueue extends SqlQueue {
+  /** Creates or migrates the queue's table (idempotent), then returns the queue. */
+  static async open(database: SqliteDatabase): Promise<SqliteQueue> {
+    await migrate(database.kysely, 'queue', 'sqlite', queueMigrations);
+    return new SqliteQueue(database.kysely, 'sqlite', 'sqlite');
+  }
+}

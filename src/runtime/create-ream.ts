@@ -1,0 +1,161 @@
+import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
+import { ReamError } from '../errors.ts';
+import type { EventFilter, EventListener } from '../events/port.ts';
+import { PipelineRegistry } from '../pipeline/registry.ts';
+import type { DocumentOutput, PipelineFactory } from '../pipeline/types.ts';
+import type { SearchHit } from '../search/port.ts';
+import { TERMINAL_JOB_STATUSES, type JobCounts, type JobRecord } from '../store/port.ts';
+import { openEmbeddedAdapters } from './embedded.ts';
+import { lockDataDir } from './data-dir-lock.ts';
+import { DocumentTasks } from './document-tasks.ts';
+import { Engine, type AddedDocument, type CreateJobInput, type FileInput } from './engine.ts';
+import { Worker } from './worker.ts';
+
+export interface ReamOptions {
+  /** Folder for the database, blobs and lock (created if missing). Default `.ream` in the working directory. */
+  dataDir?: string;
+  /** Worker threads for CPU work (parsing). Default: the number of cores. */
+  threads?: number;
+  /** Tasks in flight at once in this process. Default: 2 × threads. */
+  concurrency?: number;
+  /** Longest a CPU task (one chunk, one inspection) may run before its thread is killed, in ms. Default 120,000. */
+  taskTimeoutMs?: number;
+  /** Heap cap per worker thread, in MB; a thread that exceeds it dies with `resource_limit`. Default 512. */
+  maxMemoryMb?: number;
+  /** Attempts per task, including the first. Default 3. */
+  maxAttempts?: number;
+  /** Task lease in ms (renewed by heartbeat every third of it). Default 30,000. */
+  leaseMs?: number;
+  /** Pipelines of your own, by name, next to the built-in `extract` and `rules`. */
+  pipelines?: Record<string, PipelineFactory>;
+  /** Run tasks in this process. Default true; false makes a submit-only handle. */
+  work?: boolean;
+}
+
+export interface SubmitInput extends CreateJobInput {
+  files: Iterable<FileInput | string> | AsyncIterable<FileInput | string>;
+}
+
+export interface WaitOptions {
+  signal?: AbortSignal;
+}
+
+/** The library's handle on one embedded ream: submit work, follow it, read results. */
+export interface Ream {
+  readonly engine: Engine;
+  createJob(input?: CreateJobInput): Promise<JobRecord>;
+  addFile(jobId: string, file: FileInput): Promise<AddedDocument>;
+  /** Creates a job and adds every file; resolves once all are stored (processing runs on). */
+  submit(input: SubmitInput): Promise<JobRecord>;
+  getJob(jobId: string): Promise<JobRecord | undefined>;
+  counts(jobId: string): Promise<JobCounts>;
+  cancel(jobId: string): Promise<JobRecord>;
+  /** Resolves with the job once it has ended (succeeded, partially_succeeded, failed, cancelled). */
+  wait(jobId: string, options?: WaitOptions): Promise<JobRecord>;
+  results(jobId: string): AsyncGenerator<DocumentOutput>;
+  subscribe(filter: EventFilter, listener: EventListener): () => void;
+  search(q: string, options?: { tenantId?: string; limit?: number }): Promise<SearchHit[]>;
+  /** Stops taking work, leaves unfinished tasks for the next start, and closes everything. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens an embedded ream over a data dir: SQLite for records and the queue, a folder for blobs,
+ * in-process events, a worker-thread pool for parsing. After a crash, opening it again resumes:
+ * leases of the dead process are released at once and unfinished jobs carry on.
+ */
+export async function createReam(options: ReamOptions = {}): Promise<Ream> {
+  const dataDir = resolve(options.dataDir ?? '.ream');
+  const unlock = lockDataDir(dataDir);
+  const threads = options.threads ?? availableParallelism();
+  let adapters: Awaited<ReturnType<typeof openEmbeddedAdapters>>;
+  try {
+    adapters = await openEmbeddedAdapters({
+      dataDir,
+      threads,
+      taskTimeoutMs: options.taskTimeoutMs ?? 120_000,
+      maxMemoryMb: options.maxMemoryMb ?? 512,
+    });
+  } catch (error) {
+    unlock();
+    throw error;
+  }
+  const engine = new Engine(
+    { ...adapters.deps, pipelines: new PipelineRegistry(options.pipelines) },
+    { maxAttempts: options.maxAttempts ?? 3 },
+  );
+  const tasks = new DocumentTasks(engine);
+  await adapters.releaseLeases();
+  await engine.recover((jobId, documentId) => tasks.failStuck(jobId, documentId));
+
+  const worker = options.work === false ? undefined : new Worker(engine, tasks, {
+    concurrency: options.concurrency ?? threads * 2,
+    leaseMs: options.leaseMs ?? 30_000,
+    idleMs: 250,
+    retryBaseMs: 500,
+    retryMaxMs: 30_000,
+  });
+  worker?.start();
+
+  let closed: Promise<void> | undefined;
+  const ream: Ream = {
+    engine,
+    createJob: (input) => engine.createJob(input),
+    addFile: (jobId, file) => engine.addFile(jobId, file),
+    async submit({ files, ...input }) {
+      const job = await engine.createJob(input);
+      for await (const file of files) await engine.addFile(job.id, typeof file === 'string' ? { path: file } : file);
+      return (await engine.deps.store.getJob(job.id)) ?? job;
+    },
+    getJob: (jobId) => engine.deps.store.getJob(jobId),
+    counts: (jobId) => engine.deps.store.jobCounts(jobId),
+    cancel: (jobId) => engine.cancel(jobId),
+    wait: (jobId, waitOptions) => waitForJob(engine, jobId, waitOptions?.signal),
+    results: (jobId) => engine.results(jobId),
+    subscribe: (filter, listener) => engine.subscribe(filter, listener),
+    search: (q, searchOptions) =>
+      engine.deps.search.search({ tenantId: searchOptions?.tenantId ?? 'local', q, limit: searchOptions?.limit ?? 20 }),
+    close() {
+      closed ??= (async () => {
+        try {
+          await worker?.stop();
+          await adapters.close();
+        } finally {
+          unlock();
+        }
+      })();
+      return closed;
+    },
+  };
+  return ream;
+}
+
+async function waitForJob(engine: Engine, jobId: string, signal?: AbortSignal): Promise<JobRecord> {
+  return new Promise<JobRecord>((resolvePromise, reject) => {
+    let settled = false;
+    const finish = (error: unknown, job?: JobRecord): void => {
+      if (settled) return;
+      settled = true;
+      unsubscribe();
+      signal?.removeEventListener('abort', onAbort);
+      if (job) resolvePromise(job);
+      else reject(error instanceof Error ? error : new Error(String(error)));
+    };
+    const check = (): void => {
+      engine.deps.store.getJob(jobId).then(
+        (job) => {
+          if (!job) finish(ReamError.nonRetryable('not_found', `no job ${jobId}`));
+          else if (TERMINAL_JOB_STATUSES.includes(job.status)) finish(undefined, job);
+        },
+        (error: unknown) => finish(error),
+      );
+    };
+    const onAbort = (): void => finish(signal?.reason ?? new ReamError('cancelled', 'wait aborted'));
+    const unsubscribe = engine.subscribe({ jobId }, (event) => {
+      if (event.type === 'job.completed' || event.type === 'job.failed' || event.type === 'job.cancelled') check();
+    });
+    signal?.addEventListener('abort', onAbort, { once: true });
+    check(); // it may have ended before we subscribed
+  });
+}

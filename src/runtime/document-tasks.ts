@@ -1,0 +1,220 @@
+import type { Fields } from '../analyzers/port.ts';
+import { ReamError } from '../errors.ts';
+import type { DocumentFormat, Inspection } from '../formats/types.ts';
+import { asJson, fromJson } from '../json.ts';
+import { planChunks } from '../pipeline/chunk-planner.ts';
+import { mergeChunks, type ChunkOutput } from '../pipeline/merge.ts';
+import type { DocumentOutput, Pipeline } from '../pipeline/types.ts';
+import type { LeasedTask } from '../queue/port.ts';
+import {
+  TERMINAL_DOCUMENT_STATUSES,
+  TERMINAL_JOB_STATUSES,
+  type DocumentRecord,
+  type JobDocumentRecord,
+  type JobRecord,
+} from '../store/port.ts';
+import type { Engine } from './engine.ts';
+import { TASK_KINDS, taskIds, type ChunkPayload, type DocumentPayload } from './task-kinds.ts';
+
+/** What inspection stores on the job document, read back by later tasks. */
+interface DocumentInfo {
+  mediaType: string;
+  metadata: Inspection['metadata'];
+}
+
+/** Everything a task needs about its document, loaded once per task. */
+interface TaskScope {
+  job: JobRecord;
+  jobDoc: JobDocumentRecord;
+  doc: DocumentRecord;
+  pipeline: Pipeline;
+  path: string;
+}
+
+/**
+ * The document stages as queue tasks: `document.inspect` (validate, chunk), `chunk.extract`
+ * (extract, analyze) and `document.merge` (merge, index, complete). Each writes its checkpoint
+ * before its task completes, and each starts by checking that checkpoint, so a task repeated
+ * after a crash does nothing twice.
+ */
+export class DocumentTasks {
+  readonly #engine: Engine;
+
+  constructor(engine: Engine) {
+    this.#engine = engine;
+  }
+
+  /** Runs one task. Returns normally when the work is done or there is nothing left to do. */
+  async run(task: LeasedTask, signal: AbortSignal): Promise<void> {
+    switch (task.kind) {
+      case TASK_KINDS.inspect:
+        return this.#inspect(task, fromJson<DocumentPayload>(task.payload), signal);
+      case TASK_KINDS.extract:
+        return this.#extract(task, fromJson<ChunkPayload>(task.payload), signal);
+      case TASK_KINDS.merge:
+        return this.#merge(task, fromJson<DocumentPayload>(task.payload), signal);
+      default:
+        throw ReamError.nonRetryable('internal', `unknown task kind "${task.kind}"`);
+    }
+  }
+
+  /** Called once when a task has failed for good: records the failure where users will see it. */
+  async failed(task: LeasedTask, error: ReamError): Promise<void> {
+    const { store } = this.#engine.deps;
+    switch (task.kind) {
+      case TASK_KINDS.extract: {
+        const { documentId, chunk } = fromJson<ChunkPayload>(task.payload);
+        await store.putChunkResult({
+          jobId: task.jobId, documentId, index: chunk.index, from: chunk.from, to: chunk.to,
+          status: 'failed', output: null, error: error.toJSON(), durationMs: 0,
+        });
+        const job = await store.getJob(task.jobId);
+        if (job) await this.#engine.emit(job, 'chunk.failed', { documentId, chunk, stage: 'extract', error: error.toJSON() });
+        return; // the merge task still runs (a failed child releases its parent) and reports the pages
+      }
+      case TASK_KINDS.inspect:
+      case TASK_KINDS.merge: {
+        const { documentId } = fromJson<DocumentPayload>(task.payload);
+        await this.#failDocument(task.jobId, documentId, error);
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  /** For recovery: a document whose tasks all ended without finishing it. */
+  async failStuck(jobId: string, documentId: string): Promise<void> {
+    await this.#failDocument(jobId, documentId, ReamError.nonRetryable('internal', 'a worker died during the last attempt of this document\'s task'));
+  }
+
+  async #scope(task: LeasedTask, documentId: string): Promise<TaskScope | undefined> {
+    const { store, blobs, pipelines } = this.#engine.deps;
+    const job = await store.getJob(task.jobId);
+    const jobDoc = await store.getJobDocument(task.jobId, documentId);
+    const doc = await store.getDocument(documentId);
+    if (!job || !jobDoc || !doc) return undefined; // deleted meanwhile: nothing to do
+    if (job.status === 'cancelled' || TERMINAL_DOCUMENT_STATUSES.includes(jobDoc.status)) return undefined;
+    const path = blobs.localPath(doc.sha256);
+    if (path === undefined) {
+      throw ReamError.nonRetryable('internal', `blob store "${blobs.name}" has no local files; this engine reads local files only`);
+    }
+    return { job, jobDoc, doc, pipeline: pipelines.build(job.pipeline, job.options), path };
+  }
+
+  async #inspect(task: LeasedTask, { documentId }: DocumentPayload, signal: AbortSignal): Promise<void> {
+    const scope = await this.#scope(task, documentId);
+    if (!scope) return;
+    const { store, queue, formats } = this.#engine.deps;
+    const job = await this.#engine.markStarted(scope.job);
+    const format = await formats.identify(scope.path, scope.doc.name, scope.pipeline.limits);
+    const inspection = await format.inspect(scope.path, scope.pipeline.limits, signal);
+    const chunks = planChunks(inspection.pageCount, scope.pipeline.chunkPages);
+    const info: DocumentInfo = { mediaType: format.mediaType, metadata: inspection.metadata };
+    await store.updateJobDocument(job.id, documentId, {
+      status: 'running', pagesTotal: inspection.pageCount, chunksTotal: chunks.length, info: asJson(info),
+      startedAt: scope.jobDoc.startedAt ?? Date.now(),
+    });
+    await this.#engine.emit(job, 'document.started', { documentId, stage: 'validate' });
+    const common = { jobId: job.id, priority: job.priority, maxAttempts: this.#engine.settings.maxAttempts };
+    await queue.enqueueFlow(
+      { ...common, id: taskIds.merge(job.id, documentId), kind: TASK_KINDS.merge, payload: { documentId } },
+      chunks.map((chunk) => ({
+        ...common,
+        id: taskIds.extract(job.id, documentId, chunk.index),
+        kind: TASK_KINDS.extract,
+        payload: asJson({ documentId, chunk } satisfies ChunkPayload),
+      })),
+    );
+    await this.#engine.emit(job, 'stage.completed', { documentId, stage: 'chunk', message: `${chunks.length} chunk(s)` });
+  }
+
+  async #extract(task: LeasedTask, { documentId, chunk }: ChunkPayload, signal: AbortSignal): Promise<void> {
+    const { store } = this.#engine.deps;
+    const done = (await store.listChunkResults(task.jobId, documentId)).find((r) => r.index === chunk.index);
+    if (done?.status === 'succeeded') return; // checkpointed: never redo a finished chunk
+    const scope = await this.#scope(task, documentId);
+    if (!scope) return;
+    const started = Date.now();
+    const format = this.#format(scope);
+    const extraction = await format.extract(scope.path, { from: chunk.from, to: chunk.to }, signal);
+    const fields: Fields = {};
+    for (const analyzer of scope.pipeline.analyzers) {
+      Object.assign(fields, await analyzer.analyze(extraction.pages, { signal, documentId }));
+    }
+    const output: ChunkOutput = { pages: extraction.pages, failures: extraction.failures, fields };
+    await store.putChunkResult({
+      jobId: task.jobId, documentId, index: chunk.index, from: chunk.from, to: chunk.to,
+      status: 'succeeded', output: asJson(output), error: null, durationMs: Date.now() - started,
+    });
+    await this.#engine.emit(scope.job, 'chunk.completed', { documentId, chunk, stage: 'extract' });
+    await this.#engine.emitProgress(scope.job);
+  }
+
+  async #merge(task: LeasedTask, { documentId }: DocumentPayload, signal: AbortSignal): Promise<void> {
+    const scope = await this.#scope(task, documentId);
+    if (!scope) return;
+    const { store, search } = this.#engine.deps;
+    const plan = planChunks(scope.jobDoc.pagesTotal ?? 0, scope.pipeline.chunkPages);
+    const merged = mergeChunks(await store.listChunkResults(task.jobId, documentId), plan);
+    let fields = merged.fields;
+    for (const analyzer of scope.pipeline.analyzers) fields = analyzer.reduce?.(fields) ?? fields;
+    signal.throwIfAborted();
+    const readable = merged.pages.length > 0 || merged.failedPages.length === 0;
+    const status = !readable ? 'failed' : merged.failedPages.length > 0 ? 'partially_succeeded' : 'succeeded';
+    const firstFailure = merged.failedPages[0];
+    const error = !readable && firstFailure
+      ? { code: firstFailure.code, message: `no page could be read: ${firstFailure.message}` }
+      : null;
+    if (scope.pipeline.index && readable) await search.indexDocument(scope.job.tenantId, documentId, merged.pages);
+    const info = fromJson<DocumentInfo | null>(scope.jobDoc.info);
+    const output: DocumentOutput = {
+      ...this.#outputBase(scope.jobDoc, scope.doc),
+      mediaType: info?.mediaType ?? scope.doc.mediaType,
+      status, pageCount: scope.jobDoc.pagesTotal, metadata: info?.metadata ?? null,
+      pages: merged.pages, fields, failedPages: merged.failedPages, error,
+    };
+    await this.#finishDocument(scope.job, output);
+    await scope.pipeline.onComplete?.(output);
+  }
+
+  async #failDocument(jobId: string, documentId: string, error: ReamError): Promise<void> {
+    const { store } = this.#engine.deps;
+    const job = await store.getJob(jobId);
+    const jobDoc = await store.getJobDocument(jobId, documentId);
+    const doc = await store.getDocument(documentId);
+    if (!job || !jobDoc || !doc || TERMINAL_JOB_STATUSES.includes(job.status) || TERMINAL_DOCUMENT_STATUSES.includes(jobDoc.status)) return;
+    const status = error.code === 'cancelled' ? 'cancelled' : 'failed';
+    await this.#finishDocument(job, {
+      ...this.#outputBase(jobDoc, doc),
+      mediaType: fromJson<DocumentInfo | null>(jobDoc.info)?.mediaType ?? null,
+      status, pageCount: jobDoc.pagesTotal, metadata: fromJson<DocumentInfo | null>(jobDoc.info)?.metadata ?? null,
+      pages: [], fields: {}, failedPages: [], error: error.toJSON(),
+    });
+  }
+
+  /** The result is stored before the status changes, so a finished document always has one. */
+  async #finishDocument(job: JobRecord, output: DocumentOutput): Promise<void> {
+    const { store } = this.#engine.deps;
+    await store.putDocumentResult({ jobId: job.id, documentId: output.documentId, output: asJson(output) });
+    await store.updateJobDocument(job.id, output.documentId, { status: output.status, error: output.error, finishedAt: Date.now() });
+    const failed = output.status === 'failed' || output.status === 'cancelled';
+    await this.#engine.emit(job, failed ? 'document.failed' : 'document.completed', {
+      documentId: output.documentId,
+      stage: 'complete',
+      ...(output.error ? { error: output.error } : {}),
+    });
+    await this.#engine.finalizeIfDone(job.id);
+  }
+
+  #outputBase(jobDoc: JobDocumentRecord, doc: DocumentRecord): Pick<DocumentOutput, 'documentId' | 'source' | 'sha256' | 'size'> {
+    return { documentId: doc.id, source: jobDoc.source, sha256: doc.sha256, size: doc.size };
+  }
+
+  #format(scope: TaskScope): DocumentFormat {
+    const mediaType = fromJson<DocumentInfo | null>(scope.jobDoc.info)?.mediaType;
+    const format = mediaType === undefined ? undefined : this.#engine.deps.formats.byMediaType(mediaType);
+    if (!format) throw ReamError.nonRetryable('internal', `no reader for ${mediaType ?? 'an uninspected document'}`);
+    return format;
+  }
+}

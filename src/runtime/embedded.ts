@@ -1,0 +1,55 @@
+import { join } from 'node:path';
+import { FsBlobStore } from '../blobs/fs-blob-store.ts';
+import { MemoryEventBus } from '../events/memory-event-bus.ts';
+import { createFormats } from '../formats/registry.ts';
+import { SqliteQueue } from '../queue/sqlite-queue.ts';
+import { SqliteSearch } from '../search/sqlite-search.ts';
+import { openSqliteDatabase } from '../store/sqlite-database.ts';
+import { SqliteStore } from '../store/sqlite-store.ts';
+import type { EngineDeps } from './engine.ts';
+import { createThreadPool } from './thread-pool.ts';
+
+export interface EmbeddedSettings {
+  dataDir: string;
+  threads: number;
+  taskTimeoutMs: number;
+  maxMemoryMb: number;
+}
+
+export interface EmbeddedAdapters {
+  deps: Omit<EngineDeps, 'pipelines'>;
+  /** Start-up after a crash: every lease in the data dir belongs to a dead process. */
+  releaseLeases(): Promise<number>;
+  close(): Promise<void>;
+}
+
+/**
+ * The embedded default: one SQLite file (`<dataDir>/ream.db`) for records, queue and search, a
+ * sha256-addressed folder (`<dataDir>/blobs`) for bytes, in-process events, and a worker-thread
+ * pool for parsing. Nothing to install.
+ */
+export async function openEmbeddedAdapters(settings: EmbeddedSettings): Promise<EmbeddedAdapters> {
+  const database = openSqliteDatabase(join(settings.dataDir, 'ream.db'));
+  try {
+    const store = await SqliteStore.open(database);
+    const queue = await SqliteQueue.open(database);
+    const search = await SqliteSearch.open(database);
+    const pool = createThreadPool({ threads: settings.threads, taskTimeoutMs: settings.taskTimeoutMs, maxMemoryMb: settings.maxMemoryMb });
+    const bus = new MemoryEventBus();
+    return {
+      deps: { store, queue, search, bus, blobs: new FsBlobStore(join(settings.dataDir, 'blobs')), formats: createFormats(pool) },
+      releaseLeases: () => queue.releaseAllLeases(),
+      async close() {
+        await pool.destroy();
+        await bus.close();
+        await queue.close();
+        await search.close();
+        await store.close();
+        await database.close();
+      },
+    };
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+}

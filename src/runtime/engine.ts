@@ -1,0 +1,293 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { basename, extname } from 'node:path';
+import type { BlobStore } from '../blobs/port.ts';
+import { ReamError, type ErrorInfo } from '../errors.ts';
+import type { EventBus, EventFilter, EventListener } from '../events/port.ts';
+import type { EventType, NewEvent, ReamEvent } from '../events/types.ts';
+import { fromJson, type JsonObject } from '../json.ts';
+import type { PipelineRegistry } from '../pipeline/registry.ts';
+import type { DocumentOutput } from '../pipeline/types.ts';
+import type { TaskQueue } from '../queue/port.ts';
+import type { SearchIndex } from '../search/port.ts';
+import {
+  TERMINAL_DOCUMENT_STATUSES,
+  TERMINAL_JOB_STATUSES,
+  type JobRecord,
+  type JobStatus,
+  type Store,
+} from '../store/port.ts';
+import type { Formats } from '../formats/registry.ts';
+import { KeyedMutex } from './keyed-mutex.ts';
+import { ProgressTracker } from './progress.ts';
+import { TASK_KINDS, taskIds, type DocumentPayload } from './task-kinds.ts';
+
+export interface EngineDeps {
+  store: Store;
+  queue: TaskQueue;
+  blobs: BlobStore;
+  bus: EventBus;
+  search: SearchIndex;
+  formats: Formats;
+  pipelines: PipelineRegistry;
+}
+
+export interface EngineSettings {
+  /** Attempts per task, including the first. Default 3. */
+  maxAttempts: number;
+  /** Least time between two `job.progress` events of one job, in ms. Default 1000. */
+  progressIntervalMs: number;
+}
+
+export interface CreateJobInput {
+  pipeline?: string;
+  options?: JsonObject;
+  /** Idempotency key: a second create with the same key (and tenant) returns the first job. */
+  key?: string;
+  tenantId?: string;
+  /** Higher runs first. Default 0. */
+  priority?: number;
+}
+
+export interface FileInput {
+  /** Path to read the bytes from. */
+  path: string;
+  /** What to call it in results (default: the path). */
+  source?: string;
+}
+
+export interface AddedDocument {
+  source: string;
+  documentId: string;
+  sha256: string;
+}
+
+export const DEFAULT_TENANT = 'local';
+
+const MEDIA_TYPE_BY_EXTENSION: Record<string, string> = {
+  '.pdf': 'application/pdf',
+  '.txt': 'text/plain',
+  '.md': 'text/markdown',
+  '.markdown': 'text/markdown',
+};
+
+/**
+ * The engine: turns jobs into tasks, keeps records, counts progress and emits events. It holds
+ * no adapter of its own choosing — `createReam` wires them in — and runs no task itself: a
+ * {@link Worker} claims tasks and calls back into {@link DocumentTasks}.
+ */
+export class Engine {
+  readonly deps: EngineDeps;
+  readonly settings: EngineSettings;
+  readonly #progress = new ProgressTracker();
+  readonly #jobLocks = new KeyedMutex();
+  readonly #lastProgressAt = new Map<string, number>();
+  /** Aborts for running work, per job: cancellation reaches every running task in this process. */
+  readonly #running = new Map<string, Set<AbortController>>();
+
+  constructor(deps: EngineDeps, settings: Partial<EngineSettings> = {}) {
+    this.deps = deps;
+    this.settings = { maxAttempts: 3, progressIntervalMs: 1000, ...settings };
+  }
+
+  /** Creates a job, or returns the existing one with the same idempotency key. */
+  async createJob(input: CreateJobInput = {}): Promise<JobRecord> {
+    const tenantId = input.tenantId ?? DEFAULT_TENANT;
+    const pipeline = input.pipeline ?? 'extract';
+    const options = input.options ?? {};
+    this.deps.pipelines.build(pipeline, options); // refuse bad options now, not in every task
+    if (input.key !== undefined) {
+      const existing = await this.deps.store.findJobByKey(tenantId, input.key);
+      if (existing) return existing;
+    }
+    const job = await this.deps.store.createJob(
+      { id: `job_${randomUUID()}`, tenantId, key: input.key ?? null, pipeline, options, priority: input.priority ?? 0 },
+      Date.now(),
+    );
+    await this.emit(job, 'job.queued', {});
+    return job;
+  }
+
+  /**
+   * Stores a file (streamed, content-addressed) and adds it to the job; its processing starts
+   * at once. Adding the same content to the same job again is a no-op.
+   */
+  async addFile(jobId: string, file: FileInput): Promise<AddedDocument> {
+    const job = await this.#requireJob(jobId);
+    const source = file.source ?? file.path;
+    const blob = await this.deps.blobs.put(createReadStream(file.path));
+    const name = basename(source);
+    const doc = await this.deps.store.putDocument(
+      {
+        // Derived from (tenant, content): the same bytes are one document per tenant.
+        id: `doc_${createHash('sha256').update(`${job.tenantId}:${blob.sha256}`).digest('hex').slice(0, 32)}`,
+        tenantId: job.tenantId,
+        sha256: blob.sha256,
+        name,
+        size: blob.size,
+        mediaType: MEDIA_TYPE_BY_EXTENSION[extname(name).toLowerCase()] ?? 'application/octet-stream',
+      },
+      Date.now(),
+    );
+    const added = await this.#jobLocks.run(jobId, async () => {
+      if (await this.deps.store.getJobDocument(jobId, doc.id)) return false;
+      const ordinal = (await this.deps.store.jobCounts(jobId)).documentsTotal;
+      await this.deps.store.addJobDocuments([{ jobId, documentId: doc.id, ordinal, source }]);
+      return true;
+    });
+    if (added) await this.#reopenIfFinished(job);
+    await this.scheduleDocument(job, doc.id);
+    return { source, documentId: doc.id, sha256: blob.sha256 };
+  }
+
+  /** Enqueues a document's first task (idempotent: the task id is derived). */
+  async scheduleDocument(job: JobRecord, documentId: string): Promise<void> {
+    await this.deps.queue.enqueue([
+      {
+        id: taskIds.inspect(job.id, documentId),
+        jobId: job.id,
+        kind: TASK_KINDS.inspect,
+        payload: { documentId } satisfies DocumentPayload,
+        priority: job.priority,
+        maxAttempts: this.settings.maxAttempts,
+      },
+    ]);
+  }
+
+  /**
+   * Cancels a job: queued tasks are removed, running ones aborted, unfinished documents marked
+   * `cancelled`. Results already made stay readable. Cancelling a finished job changes nothing.
+   */
+  async cancel(jobId: string): Promise<JobRecord> {
+    return this.#jobLocks.run(jobId, async () => {
+      const job = await this.#requireJob(jobId);
+      if (TERMINAL_JOB_STATUSES.includes(job.status)) return job;
+      await this.deps.queue.cancelJob(jobId);
+      for (const controller of this.#running.get(jobId) ?? []) {
+        controller.abort(ReamError.nonRetryable('cancelled', 'the job was cancelled'));
+      }
+      const now = Date.now();
+      for (const doc of await this.deps.store.listJobDocuments(jobId)) {
+        if (!TERMINAL_DOCUMENT_STATUSES.includes(doc.status)) {
+          await this.deps.store.updateJobDocument(jobId, doc.documentId, { status: 'cancelled', finishedAt: now });
+        }
+      }
+      const cancelled = await this.deps.store.updateJob(jobId, { status: 'cancelled', finishedAt: now });
+      await this.emit(cancelled, 'job.cancelled', { message: 'cancelled' });
+      return cancelled;
+    });
+  }
+
+  /** Marks the job running the first time any of its work starts. */
+  async markStarted(job: JobRecord): Promise<JobRecord> {
+    if (job.status !== 'queued') return job;
+    return this.#jobLocks.run(job.id, async () => {
+      const current = await this.#requireJob(job.id);
+      if (current.status !== 'queued') return current;
+      const started = await this.deps.store.updateJob(job.id, { status: 'running', startedAt: current.startedAt ?? Date.now() });
+      await this.emit(started, 'job.started', {});
+      return started;
+    });
+  }
+
+  /**
+   * Ends the job once every document has ended: `succeeded` when all did, `failed` when none
+   * did, `partially_succeeded` otherwise. Safe to call any number of times.
+   */
+  async finalizeIfDone(jobId: string): Promise<void> {
+    await this.#jobLocks.run(jobId, async () => {
+      const job = await this.#requireJob(jobId);
+      if (TERMINAL_JOB_STATUSES.includes(job.status)) return;
+      const counts = await this.deps.store.jobCounts(jobId);
+      const ended = counts.documentsSucceeded + counts.documentsPartial + counts.documentsFailed + counts.documentsCancelled;
+      if (ended < counts.documentsTotal) return;
+      let status: JobStatus;
+      if (counts.documentsSucceeded === counts.documentsTotal) status = 'succeeded';
+      else if (counts.documentsSucceeded + counts.documentsPartial === 0) status = 'failed';
+      else status = 'partially_succeeded';
+      const error: ErrorInfo | null = status === 'failed' && counts.documentsTotal > 0
+        ? { code: 'validation_failed', message: `all ${counts.documentsFailed} document(s) failed` }
+        : null;
+      const finished = await this.deps.store.updateJob(jobId, { status, error, finishedAt: Date.now() });
+      await this.emit(finished, status === 'failed' ? 'job.failed' : 'job.completed', { ...(error ? { error } : {}) });
+      this.#progress.forget(jobId);
+      this.#lastProgressAt.delete(jobId);
+    });
+  }
+
+  /** Stores the event (which assigns its gapless `seq`) and fans it out. */
+  async emit(
+    job: Pick<JobRecord, 'id' | 'tenantId'>,
+    type: EventType,
+    fields: Omit<NewEvent, 'type' | 'jobId' | 'tenantId' | 'at' | 'progress'>,
+  ): Promise<ReamEvent> {
+    const now = Date.now();
+    const progress = this.#progress.progress(job.id, await this.deps.store.jobCounts(job.id), now);
+    const event = await this.deps.store.appendEvent({ ...fields, type, jobId: job.id, tenantId: job.tenantId, at: now, progress });
+    await this.deps.bus.publish(event);
+    return event;
+  }
+
+  /** A `job.progress` event, at most one per `progressIntervalMs` per job. */
+  async emitProgress(job: Pick<JobRecord, 'id' | 'tenantId'>): Promise<void> {
+    const now = Date.now();
+    if (now - (this.#lastProgressAt.get(job.id) ?? 0) < this.settings.progressIntervalMs) return;
+    this.#lastProgressAt.set(job.id, now);
+    await this.emit(job, 'job.progress', {});
+  }
+
+  subscribe(filter: EventFilter, listener: EventListener): () => void {
+    return this.deps.bus.subscribe(filter, listener);
+  }
+
+  /** Registers running work so `cancel` can abort it; returns the function that unregisters. */
+  track(jobId: string, controller: AbortController): () => void {
+    let set = this.#running.get(jobId);
+    if (!set) this.#running.set(jobId, (set = new Set()));
+    set.add(controller);
+    return () => {
+      set.delete(controller);
+      if (set.size === 0) this.#running.delete(jobId);
+    };
+  }
+
+  /**
+   * After a restart: makes sure every unfinished job can finish. Documents without a task get
+   * one (enqueue dedupes, so existing tasks are untouched), and jobs whose documents all ended
+   * are closed. This is what guarantees no job stays `running` forever.
+   */
+  async recover(failStuck: (jobId: string, documentId: string) => Promise<void>): Promise<void> {
+    for (const job of await this.deps.store.listUnfinishedJobs()) {
+      const unfinished = (await this.deps.store.listJobDocuments(job.id)).filter((doc) => !TERMINAL_DOCUMENT_STATUSES.includes(doc.status));
+      for (const doc of unfinished) await this.scheduleDocument(job, doc.documentId);
+      // A queue may end a task behind the engine's back (a lease that expired on its last
+      // attempt). If the job has no live task left, its unfinished documents can never finish:
+      // fail them, with a reason, rather than leave the job running forever.
+      const counts = await this.deps.queue.counts(job.id);
+      if (unfinished.length > 0 && counts.queued + counts.waiting + counts.leased === 0) {
+        for (const doc of unfinished) await failStuck(job.id, doc.documentId);
+      }
+      await this.finalizeIfDone(job.id);
+    }
+  }
+
+  /** Final results of the job's ended documents, in input order. */
+  async *results(jobId: string): AsyncGenerator<DocumentOutput> {
+    for (const doc of await this.deps.store.listJobDocuments(jobId)) {
+      const result = await this.deps.store.getDocumentResult(jobId, doc.documentId);
+      if (result) yield fromJson<DocumentOutput>(result.output);
+    }
+  }
+
+  async #requireJob(jobId: string): Promise<JobRecord> {
+    const job = await this.deps.store.getJob(jobId);
+    if (!job) throw ReamError.nonRetryable('not_found', `no job ${jobId}`);
+    return job;
+  }
+
+  /** A finished job that receives a new document runs again (a resumed CLI run with new files). */
+  async #reopenIfFinished(job: JobRecord): Promise<void> {
+    if (!TERMINAL_JOB_STATUSES.includes(job.status) || job.status === 'cancelled') return;
+    await this.#jobLocks.run(job.id, () => this.deps.store.updateJob(job.id, { status: 'running', finishedAt: null, error: null }));
+  }
+}

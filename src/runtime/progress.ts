@@ -1,0 +1,42 @@
+import type { Progress } from '../events/types.ts';
+import type { JobCounts } from '../store/port.ts';
+
+/**
+ * Turns stored counts into the progress every channel reports (DESIGN.md §7). The ETA uses the
+ * page rate seen by this process since it first saw the job, so a resumed run is not credited
+ * with work done before it started.
+ */
+export class ProgressTracker {
+  readonly #firstSeen = new Map<string, { at: number; pagesDone: number }>();
+
+  progress(jobId: string, counts: JobCounts, now: number): Progress {
+    const documentsDone = counts.documentsSucceeded + counts.documentsPartial + counts.documentsFailed + counts.documentsCancelled;
+    const allDone = counts.documentsTotal > 0 && documentsDone === counts.documentsTotal;
+    let percent: number;
+    if (counts.documentsTotal === 0) percent = 0;
+    else if (allDone) percent = 100;
+    else if (counts.pagesTotal > 0) percent = Math.min(99, (100 * counts.pagesDone) / counts.pagesTotal);
+    else percent = Math.min(99, (100 * documentsDone) / counts.documentsTotal);
+
+    const first = this.#firstSeen.get(jobId);
+    if (!first) this.#firstSeen.set(jobId, { at: now, pagesDone: counts.pagesDone });
+    let etaSeconds: number | null = null;
+    if (allDone) etaSeconds = 0;
+    else if (first && now > first.at && counts.pagesDone > first.pagesDone) {
+      const rate = (counts.pagesDone - first.pagesDone) / ((now - first.at) / 1000);
+      etaSeconds = Math.max(0, Math.round((counts.pagesTotal - counts.pagesDone) / rate));
+    }
+    return {
+      documentsDone,
+      documentsTotal: counts.documentsTotal,
+      pagesDone: counts.pagesDone,
+      pagesTotal: counts.pagesTotal,
+      percent: Math.round(percent * 10) / 10,
+      etaSeconds,
+    };
+  }
+
+  forget(jobId: string): void {
+    this.#firstSeen.delete(jobId);
+  }
+}

@@ -1,0 +1,75 @@
+import { sql, type Kysely } from 'kysely';
+import { ReamError } from '../errors.ts';
+import { clampLimit, migrate } from '../store/sql.ts';
+import type { SqliteDatabase } from '../store/sqlite-database.ts';
+import { toFtsQuery } from './fts-query.ts';
+import type { IndexedPage, SearchHit, SearchIndex, SearchQuery } from './port.ts';
+import { searchMigrations, type SearchTables } from './sqlite-search-schema.ts';
+
+const DEFAULT_LIMIT = 20;
+const MAX_LIMIT = 100;
+/** Rows per INSERT (4 parameters each). */
+const INSERT_BATCH = 200;
+/** Words of context in a snippet (FTS5 allows at most 64). */
+const SNIPPET_TOKENS = 16;
+
+/**
+ * Page-level full-text search with SQLite FTS5, scoped to one tenant. SQLite-only by nature: the
+ * PostgreSQL adapter is its own implementation over tsvector.
+ */
+export class SqliteSearch implements SearchIndex {
+  readonly name = 'sqlite-fts5';
+  readonly #db: Kysely<SearchTables>;
+
+  private constructor(db: Kysely<unknown>) {
+    this.#db = db.withTables<SearchTables>();
+  }
+
+  /** Creates or migrates the search tables (idempotent), then returns the index. */
+  static async open(database: SqliteDatabase): Promise<SqliteSearch> {
+    await migrate(database.kysely, 'search', 'sqlite', searchMigrations);
+    return new SqliteSearch(database.kysely);
+  }
+
+  async indexDocument(tenantId: string, documentId: string, pages: readonly IndexedPage[]): Promise<void> {
+    for (const page of pages) {
+      if (!Number.isSafeInteger(page.page) || page.page < 1) {
+        throw ReamError.nonRetryable('validation_failed', `page numbers are 1-based integers (got ${page.page})`);
+      }
+    }
+    // "Replaces whatever was indexed for this document before": delete and insert in one
+    // transaction, so a search never sees the document half-indexed or twice.
+    await this.#db.transaction().execute(async (trx) => {
+      await trx.deleteFrom('search_pages').where('tenant_id', '=', tenantId).where('document_id', '=', documentId).execute();
+      for (let i = 0; i < pages.length; i += INSERT_BATCH) {
+        const rows = pages.slice(i, i + INSERT_BATCH).map((p) => ({ tenant_id: tenantId, document_id: documentId, page: p.page, text: p.text }));
+        await trx.insertInto('search_pages').values(rows).execute();
+      }
+    });
+  }
+
+  async removeDocument(tenantId: string, documentId: string): Promise<void> {
+    await this.#db.deleteFrom('search_pages').where('tenant_id', '=', tenantId).where('document_id', '=', documentId).execute();
+  }
+
+  async search(query: SearchQuery): Promise<SearchHit[]> {
+    const match = toFtsQuery(query.q);
+    if (match === undefined) return [];
+    const limit = clampLimit(query.limit, DEFAULT_LIMIT, MAX_LIMIT);
+    // bm25() is lower-is-better (negative); the port's score is higher-is-better.
+    const { rows } = await sql<{ document_id: string; page: number; snippet: string; rank: number }>`
+      select p.document_id, p.page,
+             snippet(search_fts, 0, '«', '»', '…', ${sql.lit(SNIPPET_TOKENS)}) as snippet,
+             bm25(search_fts) as rank
+      from search_fts join search_pages p on p.id = search_fts.rowid
+      where search_fts match ${match} and p.tenant_id = ${query.tenantId}
+      order by rank, p.document_id, p.page
+      limit ${limit}`.execute(this.#db);
+    return rows.map((row) => ({ documentId: row.document_id, page: row.page, snippet: row.snippet, score: -row.rank }));
+  }
+
+  /** The database belongs to whoever opened it. */
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}

@@ -1,0 +1,347 @@
+import assert from 'node:assert/strict';
+import type { LeasedTask, NewTask, TaskQueue, TaskStatus } from '../../src/queue/port.ts';
+import { registerSuite, sleep, type ConformanceCase, type ConformanceOptions, type Harness } from './suite.ts';
+
+type Subject = { queue: TaskQueue };
+
+const LEASE = 30_000;
+const claimOpts = { workerId: 'w1', leaseMs: LEASE };
+const boom = { code: 'internal' as const, message: 'boom' };
+
+let counter = 0;
+function task(overrides: Partial<NewTask> = {}): NewTask {
+  counter += 1;
+  return { id: `t${counter}-${Math.random().toString(36).slice(2)}`, jobId: 'job1', kind: 'work', payload: { n: counter }, ...overrides };
+}
+
+async function claimOrFail(queue: TaskQueue, options: Partial<Parameters<TaskQueue['claim']>[0]> = {}): Promise<LeasedTask> {
+  const leased = await queue.claim({ ...claimOpts, ...options });
+  assert.ok(leased, 'expected a task to claim');
+  return leased;
+}
+
+async function drain(queue: TaskQueue): Promise<string[]> {
+  const ids: string[] = [];
+  for (let leased = await queue.claim(claimOpts); leased; leased = await queue.claim(claimOpts)) {
+    ids.push(leased.id);
+    assert.equal(await queue.complete(leased), true);
+  }
+  return ids;
+}
+
+function only(counts: Record<TaskStatus, number>, expected: Partial<Record<TaskStatus, number>>): void {
+  assert.deepEqual(counts, { waiting: 0, queued: 0, leased: 0, completed: 0, failed: 0, cancelled: 0, ...expected });
+}
+
+const cases: ConformanceCase<Subject>[] = [
+  {
+    name: 'claim leases a queued task with its fields and defaults',
+    async run({ queue }) {
+      const input = task({ payload: { nested: [1, 'two', null, { ok: true }] } });
+      assert.equal(await queue.enqueue([input]), 1);
+      const before = Date.now();
+      const leased = await claimOrFail(queue);
+      assert.equal(leased.id, input.id);
+      assert.equal(leased.jobId, input.jobId);
+      assert.equal(leased.kind, input.kind);
+      assert.deepEqual(leased.payload, input.payload);
+      assert.equal(leased.priority, 0);
+      assert.equal(leased.attempts, 1);
+      assert.equal(leased.maxAttempts, 3);
+      assert.equal(leased.parentId, undefined);
+      assert.ok(leased.leaseToken.length > 0);
+      assert.ok(leased.leaseUntil >= before + LEASE && leased.leaseUntil <= Date.now() + LEASE);
+      assert.equal(await queue.claim(claimOpts), undefined, 'a leased task is not handed out twice');
+      assert.equal(await queue.complete(leased), true);
+      only(await queue.counts(), { completed: 1 });
+    },
+  },
+  {
+    name: 'enqueue dedupes by task id, whatever the state of the existing task',
+    async run({ queue }) {
+      const a = task();
+      assert.equal(await queue.enqueue([a, task()]), 2);
+      assert.equal(await queue.enqueue([a]), 0);
+      const leased = await claimOrFail(queue);
+      assert.equal(await queue.enqueue([{ ...a, payload: 'changed' }]), 0);
+      await queue.complete(leased);
+      assert.equal(await queue.enqueue([a]), 0, 'a completed id still dedupes');
+      assert.equal(await queue.enqueue([]), 0);
+      const counts = await queue.counts();
+      assert.equal(counts.queued + counts.completed, 2);
+    },
+  },
+  {
+    name: 'claims higher priority first, then earlier runAt, then insertion order',
+    async run({ queue }) {
+      const now = Date.now();
+      const low = task({ priority: -1 });
+      const normalLate = task({ runAt: now - 1_000 });
+      const normalEarly = task({ runAt: now - 5_000 });
+      const normalSame1 = task({ runAt: now - 500 });
+      const normalSame2 = task({ runAt: now - 500 });
+      const high = task({ priority: 10 });
+      await queue.enqueue([low, normalLate, normalEarly]);
+      await queue.enqueue([normalSame1, normalSame2, high]);
+      assert.deepEqual(await drain(queue), [high.id, normalEarly.id, normalLate.id, normalSame1.id, normalSame2.id, low.id]);
+    },
+  },
+  {
+    name: 'a task is not claimable before its runAt',
+    async run({ queue }) {
+      const later = task({ runAt: Date.now() + 300 });
+      await queue.enqueue([later]);
+      assert.equal(await queue.claim(claimOpts), undefined);
+      await sleep(450);
+      assert.equal((await claimOrFail(queue)).id, later.id);
+    },
+  },
+  {
+    name: 'claim takes only the given kinds',
+    async run({ queue }) {
+      const a = task({ kind: 'a' });
+      const b = task({ kind: 'b' });
+      await queue.enqueue([a, b]);
+      assert.equal((await claimOrFail(queue, { kinds: ['b'] })).id, b.id);
+      assert.equal(await queue.claim({ ...claimOpts, kinds: ['b', 'c'] }), undefined);
+      assert.equal((await claimOrFail(queue, { kinds: ['a', 'c'] })).id, a.id);
+    },
+  },
+  {
+    name: 'an expired lease is reclaimed with attempts + 1 and the stale holder loses',
+    async run({ queue }) {
+      await queue.enqueue([task()]);
+      const first = await claimOrFail(queue, { workerId: 'dies', leaseMs: 100 });
+      await sleep(250);
+      const second = await claimOrFail(queue, { workerId: 'takes-over' });
+      assert.equal(second.id, first.id);
+      assert.equal(second.attempts, 2);
+      assert.notEqual(second.leaseToken, first.leaseToken);
+      assert.equal(await queue.extendLease(first, LEASE), false);
+      assert.equal(await queue.complete(first), false);
+      assert.equal(await queue.fail(first, boom, 0), 'lost');
+      assert.equal(await queue.complete(second), true);
+      assert.equal(await queue.complete(second), false, 'completing twice is refused');
+      only(await queue.counts(), { completed: 1 });
+    },
+  },
+  {
+    name: 'release gives a task back at once without counting the attempt',
+    async run({ queue }) {
+      await queue.enqueue([task({ maxAttempts: 1 })]);
+      const first = await claimOrFail(queue);
+      assert.equal(await queue.release(first), true);
+      assert.equal(await queue.release(first), false, 'the lease is gone after a release');
+      assert.equal(await queue.complete(first), false);
+      const again = await claimOrFail(queue);
+      assert.equal(again.id, first.id);
+      assert.equal(again.attempts, 1, 'a shutdown is not an attempt');
+      assert.equal(await queue.complete(again), true);
+      only(await queue.counts(), { completed: 1 });
+    },
+  },
+  {
+    name: 'a heartbeat keeps the lease',
+    async run({ queue }) {
+      await queue.enqueue([task()]);
+      const leased = await claimOrFail(queue, { leaseMs: 400 });
+      for (let i = 0; i < 4; i++) {
+        await sleep(100);
+        assert.equal(await queue.extendLease(leased, 400), true);
+      }
+      assert.ok(leased.leaseUntil > Date.now(), 'extendLease moves leaseUntil');
+      assert.equal(await queue.claim(claimOpts), undefined);
+      assert.equal(await queue.complete(leased), true);
+    },
+  },
+  {
+    name: 'a lease that expires on the last attempt fails the task for good',
+    async run({ queue }) {
+      await queue.enqueue([task({ maxAttempts: 1 })]);
+      await claimOrFail(queue, { leaseMs: 100 });
+      await sleep(250);
+      assert.equal(await queue.claim(claimOpts), undefined);
+      only(await queue.counts(), { failed: 1 });
+    },
+  },
+  {
+    name: 'fail with a delay retries later; without one it fails for good',
+    async run({ queue }) {
+      const a = task();
+      await queue.enqueue([a]);
+      const first = await claimOrFail(queue);
+      assert.equal(await queue.fail(first, boom, 250), 'retrying');
+      only(await queue.counts(), { queued: 1 });
+      assert.equal(await queue.claim(claimOpts), undefined, 'not before the retry delay');
+      await sleep(400);
+      const second = await claimOrFail(queue);
+      assert.equal(second.attempts, 2);
+      assert.equal(await queue.fail(second, boom), 'failed');
+      assert.equal(await queue.fail(second, boom), 'lost', 'a failed lease is no longer ours');
+      only(await queue.counts(), { failed: 1 });
+      assert.equal(await queue.enqueue([a]), 0, 'a failed id still dedupes');
+    },
+  },
+  {
+    name: 'maxAttempts caps retries',
+    async run({ queue }) {
+      await queue.enqueue([task({ maxAttempts: 2 })]);
+      const first = await claimOrFail(queue);
+      assert.equal(first.maxAttempts, 2);
+      assert.equal(await queue.fail(first, boom, 0), 'retrying');
+      const second = await claimOrFail(queue);
+      assert.equal(second.attempts, 2);
+      assert.equal(await queue.fail(second, boom, 0), 'failed');
+      assert.equal(await queue.claim(claimOpts), undefined);
+    },
+  },
+  {
+    name: 'a flow parent waits until every child has completed',
+    async run({ queue }) {
+      const parent = task({ kind: 'merge', payload: 'parent' });
+      const children = [task(), task(), task()];
+      await queue.enqueueFlow(parent, children);
+      only(await queue.counts(), { waiting: 1, queued: 3 });
+      const leased = [await claimOrFail(queue), await claimOrFail(queue), await claimOrFail(queue)];
+      assert.deepEqual(new Set(leased.map((t) => t.id)), new Set(children.map((t) => t.id)));
+      assert.ok(leased.every((t) => t.parentId === parent.id));
+      assert.equal(await queue.claim(claimOpts), undefined, 'the parent is not claimable while children run');
+      await queue.complete(leased[0] as LeasedTask);
+      await queue.complete(leased[1] as LeasedTask);
+      assert.equal(await queue.claim(claimOpts), undefined);
+      await queue.complete(leased[2] as LeasedTask);
+      const merged = await claimOrFail(queue);
+      assert.equal(merged.id, parent.id);
+      assert.equal(merged.parentId, undefined);
+      assert.equal(merged.payload, 'parent');
+    },
+  },
+  {
+    name: 'a flow child that fails for good releases its parent',
+    async run({ queue }) {
+      const parent = task({ kind: 'merge' });
+      await queue.enqueueFlow(parent, [task({ maxAttempts: 1 }), task()]);
+      const a = await claimOrFail(queue);
+      const b = await claimOrFail(queue);
+      assert.equal(await queue.fail(a, boom, 0), 'failed');
+      assert.equal(await queue.fail(b, boom, 0), 'retrying', 'a retrying child keeps the parent waiting');
+      assert.equal(await queue.claim({ ...claimOpts, kinds: ['merge'] }), undefined);
+      const again = await claimOrFail(queue);
+      assert.equal(await queue.fail(again, boom), 'failed');
+      assert.equal((await claimOrFail(queue)).id, parent.id);
+    },
+  },
+  {
+    name: 'a flow without children queues its parent at once',
+    async run({ queue }) {
+      const parent = task();
+      await queue.enqueueFlow(parent, []);
+      assert.equal((await claimOrFail(queue)).id, parent.id);
+    },
+  },
+  {
+    name: 'enqueueFlow is idempotent by the parent id',
+    async run({ queue }) {
+      const parent = task();
+      const children = [task(), task()];
+      await queue.enqueueFlow(parent, children);
+      await queue.enqueueFlow(parent, children);
+      await queue.enqueueFlow(parent, [...children, task()]);
+      only(await queue.counts(), { waiting: 1, queued: 2 });
+      const ids = await drain(queue);
+      assert.deepEqual(ids.slice(-1), [parent.id]);
+      assert.equal(ids.length, 3);
+    },
+  },
+  {
+    name: 'cancelJob cancels queued and waiting tasks of that job only',
+    async run({ queue }) {
+      await queue.enqueue([task({ jobId: 'keep' }), task({ jobId: 'gone', runAt: Date.now() + 60_000 })]);
+      await queue.enqueueFlow(task({ jobId: 'gone' }), [task({ jobId: 'gone' }), task({ jobId: 'gone' })]);
+      assert.equal(await queue.cancelJob('gone'), 4);
+      only(await queue.counts('gone'), { cancelled: 4 });
+      only(await queue.counts('keep'), { queued: 1 });
+      assert.equal(await queue.cancelJob('gone'), 0);
+      assert.equal((await claimOrFail(queue)).jobId, 'keep');
+      assert.equal(await queue.claim(claimOpts), undefined);
+    },
+  },
+  {
+    name: 'cancelJob stops a leased task from being retried',
+    async run({ queue }) {
+      await queue.enqueue([task({ jobId: 'gone' })]);
+      const leased = await claimOrFail(queue);
+      assert.equal(await queue.cancelJob('gone'), 0, 'leased tasks are not counted as cancelled');
+      const outcome = await queue.fail(leased, { code: 'cancelled', message: 'cancelled' }, 0);
+      assert.equal(outcome, 'failed');
+      assert.equal(await queue.claim(claimOpts), undefined);
+    },
+  },
+  {
+    name: 'counts by status, overall and per job',
+    async run({ queue }) {
+      only(await queue.counts(), {});
+      await queue.enqueue([task({ jobId: 'a' }), task({ jobId: 'a' }), task({ jobId: 'b' })]);
+      await queue.enqueueFlow(task({ jobId: 'b', priority: -5 }), [task({ jobId: 'b', priority: 5 })]);
+      const child = await claimOrFail(queue);
+      assert.equal(child.jobId, 'b');
+      only(await queue.counts(), { waiting: 1, queued: 3, leased: 1 });
+      only(await queue.counts('a'), { queued: 2 });
+      only(await queue.counts('b'), { waiting: 1, queued: 1, leased: 1 });
+      await queue.complete(child);
+      only(await queue.counts('b'), { queued: 2, completed: 1 });
+      only(await queue.counts('none'), {});
+    },
+  },
+  {
+    name: 'waitForWork wakes on enqueue',
+    async run({ queue }) {
+      const started = Date.now();
+      const waiting = queue.waitForWork(5_000);
+      setTimeout(() => void queue.enqueue([task()]), 50);
+      await waiting;
+      assert.ok(Date.now() - started < 2_000, `woke after ${Date.now() - started} ms`);
+      assert.ok(await queue.claim(claimOpts));
+    },
+  },
+  {
+    name: 'waitForWork returns after maxWaitMs, or when its signal aborts',
+    async run({ queue }) {
+      let started = Date.now();
+      await queue.waitForWork(100);
+      const waited = Date.now() - started;
+      assert.ok(waited >= 90 && waited < 2_000, `waited ${waited} ms`);
+      const controller = new AbortController();
+      started = Date.now();
+      setTimeout(() => controller.abort(), 50);
+      await queue.waitForWork(5_000, controller.signal);
+      assert.ok(Date.now() - started < 2_000);
+      await queue.waitForWork(5_000, controller.signal); // already aborted: at once
+    },
+  },
+  {
+    name: 'concurrent claimers never get the same task (4 × 200 tasks, each exactly once)',
+    async run({ queue }) {
+      const ids = Array.from({ length: 200 }, (_, i) => `c${i}-${Math.random().toString(36).slice(2)}`);
+      await queue.enqueue(ids.map((id) => task({ id })));
+      const seen: string[] = [];
+      const worker = async (workerId: string): Promise<void> => {
+        for (;;) {
+          const leased = await queue.claim({ workerId, leaseMs: LEASE });
+          if (!leased) return;
+          seen.push(leased.id);
+          assert.equal(await queue.complete(leased), true);
+        }
+      };
+      await Promise.all(['a', 'b', 'c', 'd'].map(worker));
+      assert.equal(seen.length, 200);
+      assert.deepEqual(new Set(seen), new Set(ids));
+      only(await queue.counts(), { completed: 200 });
+    },
+  },
+];
+
+/** Registers the queue port's contract (src/queue/port.ts) against one adapter. */
+export function queueConformance(name: string, make: () => Promise<Harness<Subject>>, options?: ConformanceOptions): void {
+  registerSuite('queue', name, make, cases, options);
+}

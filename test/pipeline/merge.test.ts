@@ -1,0 +1,33 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { asJson } from '../../src/json.ts';
+import { mergeChunks, type ChunkOutput } from '../../src/pipeline/merge.ts';
+import type { ChunkResultRecord } from '../../src/store/port.ts';
+
+function chunk(index: number, from: number, to: number, output: ChunkOutput | null): ChunkResultRecord {
+  return {
+    jobId: 'j', documentId: 'd', index, from, to, durationMs: 1,
+    status: output ? 'succeeded' : 'failed',
+    output: output ? asJson(output) : null,
+    error: output ? null : { code: 'timeout', message: 'too slow' },
+  };
+}
+
+test('merges chunks in page order whatever order they finished in', () => {
+  const merged = mergeChunks([
+    chunk(1, 2, 4, { pages: [{ page: 3, text: 'c' }, { page: 4, text: 'd' }], failures: [], fields: { total: [{ value: '9', page: 4 }] } }),
+    chunk(0, 0, 2, { pages: [{ page: 1, text: 'a' }, { page: 2, text: 'b' }], failures: [], fields: { total: [{ value: '5', page: 1 }] } }),
+  ]);
+  assert.deepEqual(merged.pages.map((p) => p.text), ['a', 'b', 'c', 'd']);
+  assert.deepEqual(merged.fields.total?.map((m) => m.page), [1, 4]);
+  assert.deepEqual(merged.failedPages, []);
+});
+
+test('a failed chunk accounts for each of its pages with its error', () => {
+  const merged = mergeChunks([
+    chunk(0, 0, 2, { pages: [{ page: 1, text: 'a' }], failures: [{ page: 2, code: 'invalid_pdf', message: 'bad page' }], fields: {} }),
+    chunk(1, 2, 5, null),
+  ]);
+  assert.deepEqual(merged.pages.map((p) => p.page), [1]);
+  assert.deepEqual(merged.failedPages.map((f) => [f.page, f.code]), [[2, 'invalid_pdf'], [3, 'timeout'], [4, 'timeout'], [5, 'timeout']]);
+});

@@ -1,0 +1,78 @@
+// Fault injection with real processes: a worker killed with SIGKILL while holding a lease, and
+// workers in separate processes (separate SQLite connections) racing for the same tasks.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { test } from 'node:test';
+import { SqliteQueue } from '../../src/queue/sqlite-queue.ts';
+import { openSqliteDatabase } from '../../src/store/sqlite-database.ts';
+import { sleep } from '../conformance/suite.ts';
+
+const worker = fileURLToPath(new URL('./fixtures/claim-worker.ts', import.meta.url));
+
+/** Starts the worker and resolves with its first stdout line (and the child, still running). */
+function startWorker(args: string[]) {
+  const child = spawn(process.execPath, [worker, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const firstLine = new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (data: string) => {
+      out += data;
+      const end = out.indexOf('\n');
+      if (end >= 0) resolve(out.slice(0, end));
+    });
+    child.once('exit', (code) => reject(new Error(`worker exited (${code}) before answering`)));
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return { child, firstLine, exited };
+}
+
+void test('a worker killed (SIGKILL) while holding a lease: the task is reclaimed after the lease, attempts 2', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'ream-queue-kill-'));
+  const path = join(dir, 'ream.db');
+  const database = openSqliteDatabase(path);
+  try {
+    const queue = await SqliteQueue.open(database);
+    await queue.enqueue([{ id: 'victim', jobId: 'j', kind: 'k', payload: null }]);
+    const { child, firstLine, exited } = startWorker([path, 'hang', '300']);
+    assert.equal(await firstLine, 'claimed victim');
+    child.kill('SIGKILL');
+    await exited;
+    assert.equal(await queue.claim({ workerId: 'survivor', leaseMs: 30_000 }), undefined, 'the lease still holds');
+    await sleep(400);
+    const reclaimed = await queue.claim({ workerId: 'survivor', leaseMs: 30_000 });
+    assert.equal(reclaimed?.id, 'victim');
+    assert.equal(reclaimed.attempts, 2);
+    assert.equal(await queue.complete(reclaimed), true);
+  } finally {
+    await database.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+void test('workers in three processes never complete the same task twice (900 tasks)', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'ream-queue-procs-'));
+  const path = join(dir, 'ream.db');
+  const database = openSqliteDatabase(path);
+  try {
+    const queue = await SqliteQueue.open(database);
+    const ids = Array.from({ length: 900 }, (_, i) => `t${i}`);
+    // Due in a while, so every process has started and races from the same moment.
+    const runAt = Date.now() + 1_500;
+    await queue.enqueue(ids.map((id) => ({ id, jobId: 'j', kind: 'k', payload: null, runAt })));
+    const workers = [0, 1, 2].map(() => startWorker([path, 'drain']));
+    const perWorker = (await Promise.all(workers.map((w) => w.firstLine))).map((line) => JSON.parse(line) as string[]);
+    assert.ok(perWorker.filter((ids) => ids.length > 0).length >= 2, `the processes did not race: ${perWorker.map((ids) => ids.length).join(', ')}`);
+    const done = perWorker.flat();
+    await Promise.all(workers.map((w) => w.exited));
+    assert.equal(done.length, ids.length, 'each task completed exactly once');
+    assert.deepEqual(new Set(done), new Set(ids));
+    assert.equal((await queue.counts()).completed, ids.length);
+  } finally {
+    await database.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
