@@ -1,4 +1,5 @@
 import type { ErrorCode } from '../errors.ts';
+import type { JsonValue } from '../json.ts';
 
 /** The text of one page. `page` is 1-based, as viewers and `pdftotext -f/-l` number pages. */
 export interface PageText {
@@ -63,4 +64,32 @@ export interface DocumentFormat {
   readonly extensions: readonly string[];
   inspect(path: string, limits: ReadLimits, signal?: AbortSignal): Promise<Inspection>;
   extract(path: string, range: PageRange, signal?: AbortSignal): Promise<Extraction>;
+}
+
+/** Per-call options of {@link TaskRunner.run}. */
+export interface TaskRunOptions {
+  /** Aborting it ends the task with `cancelled` (a running task's thread is stopped). */
+  signal?: AbortSignal;
+  /** Overrides the runner's per-task time limit, in ms. */
+  timeoutMs?: number;
+}
+
+/**
+ * What a format needs from its host to run CPU work off the event loop: the thread pool
+ * (`src/runtime/thread-pool.ts`) is one. `input` and the result cross a thread boundary, so
+ * they are plain data; a failure arrives as a `ReamError` with its code intact.
+ */
+export interface TaskRunner {
+  run<T>(task: string, input: JsonValue, options?: TaskRunOptions): Promise<T>;
+}
+
+/** Runs one named task inside a worker thread. Throw `ReamError`s: their code crosses back. */
+export type TaskHandler = (input: JsonValue) => Promise<JsonValue> | JsonValue;
+
+/**
+ * A module the pool's worker loads to serve tasks: it exports `tasks`, keyed by the full task
+ * name (`pdf.extract`). Names start with the format's prefix and a dot.
+ */
+export interface TaskModule {
+  tasks: Readonly<Record<string, TaskHandler>>;
 }
