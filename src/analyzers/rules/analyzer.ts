@@ -1,0 +1,59 @@
+import { ReamError } from '../../errors.ts';
+import type { PageText } from '../../formats/types.ts';
+import { asJson } from '../../json.ts';
+import type { AnalyzeContext, Analyzer, FieldMatch, Fields } from '../port.ts';
+import { compileRule, valueOf, type CompiledRule } from './compile.ts';
+import { parseRuleSpecs, RULE_LIMITS, type RuleSpec } from './spec.ts';
+
+/**
+ * Finds named fields in page text with regular expressions or keywords. Every rule's name is a
+ * key of the result, with `[]` when nothing was found, so consumers see the same shape for every
+ * document. Without `all`, a rule reports its first match in page order — per chunk in
+ * `analyze`, then per document in `reduce`. Specs are validated here as by `parseRuleSpecs`
+ * (throws `validation_failed`), so a bad rule fails before any document is read.
+ */
+export function rulesAnalyzer(specs: readonly RuleSpec[]): Analyzer {
+  const valid = parseRuleSpecs(specs);
+  const rules = valid.map(compileRule);
+  return {
+    name: 'rules',
+    config: asJson(valid),
+    analyze: (pages, context) => new Promise<Fields>((resolve) => resolve(findFields(rules, pages, context))),
+    reduce: (merged) => firstMatchesOnly(rules, merged),
+  };
+}
+
+function findFields(rules: readonly CompiledRule[], pages: readonly PageText[], context: AnalyzeContext): Fields {
+  const inOrder = [...pages].sort((a, b) => a.page - b.page);
+  const fields: Fields = {};
+  for (const rule of rules) {
+    const found: FieldMatch[] = (fields[rule.name] = []);
+    for (const { page, text } of inOrder) {
+      if (context.signal.aborted) throw new ReamError('cancelled', 'rule analysis cancelled', { cause: context.signal.reason });
+      collect(rule, page, text, found);
+      if (!rule.all && found.length > 0) break;
+    }
+  }
+  return fields;
+}
+
+function collect(rule: CompiledRule, page: number, text: string, found: FieldMatch[]): void {
+  const searched = text.length > RULE_LIMITS.maxPageChars ? text.slice(0, RULE_LIMITS.maxPageChars) : text;
+  let kept = 0;
+  for (const match of searched.matchAll(rule.regex)) {
+    const value = valueOf(rule, match);
+    if (value === undefined) continue;
+    found.push({ value, page });
+    if (!rule.all || ++kept >= RULE_LIMITS.maxMatchesPerPage) return;
+  }
+}
+
+/** Document-wide: rules without `all` keep only their first match; every rule has a key. */
+function firstMatchesOnly(rules: readonly CompiledRule[], merged: Fields): Fields {
+  const fields: Fields = {};
+  for (const rule of rules) {
+    const matches = merged[rule.name] ?? [];
+    fields[rule.name] = rule.all ? matches : matches.slice(0, 1);
+  }
+  return fields;
+}

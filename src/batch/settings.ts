@@ -1,0 +1,67 @@
+import { ReamError } from '../errors.ts';
+import type { BackoffPolicy } from './backoff.ts';
+import type { BatchEvent, BatchOptions, CheckpointKey } from './types.ts';
+
+export const DEFAULT_CONCURRENCY = 8;
+export const DEFAULT_RETRY = { maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 30_000, factor: 2 } as const;
+/** setTimeout fires at once for longer delays (they overflow a 32-bit int), so refuse them. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+export interface RetrySettings extends BackoffPolicy {
+  maxAttempts: number;
+  retryable: ((error: unknown) => boolean) | undefined;
+  random: () => number;
+}
+
+/** Options with defaults applied and checked once, so the per-item path does no checking. */
+export interface BatchSettings<T, R> {
+  concurrency: number;
+  retry: RetrySettings;
+  timeoutMs: number | undefined;
+  signal: AbortSignal | undefined;
+  onEvent: ((event: BatchEvent<T, R>) => void) | undefined;
+  checkpoint: { path: string; key: CheckpointKey<T> | undefined } | undefined;
+}
+
+function invalid(message: string): ReamError {
+  return ReamError.nonRetryable('validation_failed', `processBatch: ${message}`);
+}
+
+function check(ok: boolean, message: string): void {
+  if (!ok) throw invalid(message);
+}
+
+function isDelay(value: number, max = MAX_TIMER_MS): boolean {
+  return Number.isFinite(value) && value >= 0 && value <= max;
+}
+
+/** Applies defaults and refuses impossible options with `validation_failed`. */
+export function resolveSettings<T, R>(options: BatchOptions<T, R>): BatchSettings<T, R> {
+  const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
+  check(concurrency === Infinity || (Number.isInteger(concurrency) && concurrency >= 1), `concurrency must be an integer ≥ 1 or Infinity, got ${concurrency}`);
+
+  const retry = options.retry ?? {};
+  const maxAttempts = retry.maxAttempts ?? DEFAULT_RETRY.maxAttempts;
+  const baseDelayMs = retry.baseDelayMs ?? DEFAULT_RETRY.baseDelayMs;
+  const maxDelayMs = retry.maxDelayMs ?? DEFAULT_RETRY.maxDelayMs;
+  const factor = retry.factor ?? DEFAULT_RETRY.factor;
+  check(Number.isInteger(maxAttempts) && maxAttempts >= 1, `retry.maxAttempts must be an integer ≥ 1, got ${maxAttempts}`);
+  check(isDelay(baseDelayMs), `retry.baseDelayMs must be between 0 and ${MAX_TIMER_MS} ms, got ${baseDelayMs}`);
+  check(isDelay(maxDelayMs), `retry.maxDelayMs must be between 0 and ${MAX_TIMER_MS} ms, got ${maxDelayMs}`);
+  check(Number.isFinite(factor) && factor >= 1, `retry.factor must be a number ≥ 1, got ${factor}`);
+
+  const timeoutMs = options.timeoutMs;
+  check(timeoutMs === undefined || (isDelay(timeoutMs) && timeoutMs > 0), `timeoutMs must be between 1 and ${MAX_TIMER_MS} ms, got ${timeoutMs}`);
+
+  const checkpoint = options.checkpoint;
+  check(checkpoint === undefined || (typeof checkpoint.path === 'string' && checkpoint.path !== ''), 'checkpoint.path must be a non-empty string');
+
+  return {
+    concurrency,
+    retry: { maxAttempts, baseDelayMs, maxDelayMs, factor, retryable: retry.retryable, random: retry.random ?? Math.random },
+    timeoutMs,
+    signal: options.signal,
+    onEvent: options.onEvent,
+    checkpoint: checkpoint && { path: checkpoint.path, key: checkpoint.key },
+  };
+}

@@ -1,0 +1,19 @@
+// The library's public surface. Anything not exported here is internal and may change.
+export * from './batch/index.ts';
+export { ReamError, ERROR_CODES, toReamError, type ErrorCode, type ErrorInfo, type ReamErrorOptions } from './errors.ts';
+export { createReam, type Ream, type ReamOptions, type SubmitInput, type WaitOptions } from './runtime/create-ream.ts';
+export type { CreateJobInput, FileInput, AddedDocument } from './runtime/engine.ts';
+export { rulesAnalyzer, parseRuleSpecs, type RuleSpec } from './analyzers/rules/index.ts';
+export type { Analyzer, AnalyzeContext, FieldMatch, Fields } from './analyzers/port.ts';
+export { builtinPipelines, DEFAULT_CHUNK_PAGES, DEFAULT_LIMITS } from './pipeline/builtin.ts';
+export { STAGES, type DocumentOutput, type Pipeline, type PipelineFactory, type StageName } from './pipeline/types.ts';
+export type { DocumentMetadata, PageFailure, PageText, ReadLimits } from './formats/types.ts';
+export type { EventType, Progress, ReamEvent, ChunkRef } from './events/types.ts';
+export { EVENT_TYPES } from './events/types.ts';
+export type { JobRecord, JobStatus, DocumentStatus, JobCounts } from './store/port.ts';
+export type { TaskQueue, NewTask, LeasedTask } from './queue/port.ts';
+export type { Store } from './store/port.ts';
+export type { BlobStore } from './blobs/port.ts';
+export type { EventBus } from './events/port.ts';
+export type { SearchIndex, SearchHit } from './search/port.ts';
+export type { JsonValue, JsonObject } from './json.ts';

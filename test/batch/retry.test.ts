@@ -1,0 +1,139 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { NonRetryableError, processBatch, type BatchEvent } from '../../src/batch/index.ts';
+import { ReamError } from '../../src/errors.ts';
+import { delay } from './helpers.ts';
+
+const fast = { baseDelayMs: 5, maxDelayMs: 20 };
+
+void test('a failing item is retried until it succeeds, with the attempt number in its context', async () => {
+  const seen: number[] = [];
+  const { results } = await processBatch(['x'], (_, { attempt }) => {
+    seen.push(attempt);
+    if (attempt < 3) throw new Error(`flaky ${attempt}`);
+    return 'ok';
+  }, { retry: { ...fast, maxAttempts: 3 } });
+  assert.deepEqual(seen, [1, 2, 3]);
+  assert.equal(results[0]?.status, 'succeeded');
+  assert.equal(results[0]?.value, 'ok');
+  assert.equal(results[0]?.attempts, 3);
+});
+
+void test('after maxAttempts the item fails with its last error; siblings are unaffected', async () => {
+  const result = await processBatch([1, 2], (n, { attempt }) => {
+    if (n === 1) throw new Error(`boom ${attempt}`);
+    return n;
+  }, { retry: { ...fast, maxAttempts: 2 } });
+  assert.equal(result.failed, 1);
+  assert.equal(result.succeeded, 1);
+  const failed = result.results[0];
+  assert.equal(failed?.status, 'failed');
+  assert.equal(failed.attempts, 2);
+  assert.equal(failed.error.code, 'internal');
+  assert.equal(failed.error.message, 'boom 2');
+});
+
+void test('retry delays follow the backoff policy with the injected random', async () => {
+  const delays: number[] = [];
+  await processBatch(['x'], () => {
+    throw new Error('always');
+  }, {
+    retry: { maxAttempts: 4, baseDelayMs: 10, maxDelayMs: 30, factor: 2, random: () => 0.5 },
+    onEvent: (event) => {
+      if (event.type === 'item.retrying') delays.push(event.delayMs);
+    },
+  });
+  // ceilings 10, 20, 40→30; half of each (as whole ms)
+  assert.deepEqual(delays, [5, 10, 15]);
+});
+
+void test('the retry delay is really waited', async () => {
+  const at: number[] = [];
+  await processBatch(['x'], () => {
+    at.push(performance.now());
+    if (at.length === 1) throw new Error('once');
+  }, { retry: { maxAttempts: 2, baseDelayMs: 40, random: () => 0.999 } });
+  const waited = (at[1] ?? 0) - (at[0] ?? 0);
+  assert.ok(waited >= 38 && waited < 150, `waited ${waited} ms`);
+});
+
+void test('non-retryable errors fail at once with attempts 1', async (t) => {
+  const cases: Array<[string, () => unknown, string]> = [
+    ['NonRetryableError', () => { throw new NonRetryableError('bad record', { cause: new Error('parse') }); }, 'internal'],
+    ['NonRetryableError with a code', () => { throw new NonRetryableError('bad record', { code: 'invalid_pdf' }); }, 'invalid_pdf'],
+    ['ReamError.nonRetryable', () => { throw ReamError.nonRetryable('encrypted_pdf', 'locked'); }, 'encrypted_pdf'],
+    ['a ReamError whose code is not retryable', () => { throw new ReamError('validation_failed', 'nope'); }, 'validation_failed'],
+    ['an AbortError (a cancellation)', () => { throw new DOMException('stopped', 'AbortError'); }, 'cancelled'],
+  ];
+  for (const [name, fn, code] of cases) {
+    await t.test(name, async () => {
+      let calls = 0;
+      const { results } = await processBatch([1], () => {
+        calls++;
+        return fn();
+      }, { retry: { maxAttempts: 5, baseDelayMs: 1_000 } });
+      assert.equal(calls, 1);
+      assert.equal(results[0]?.attempts, 1);
+      assert.equal(results[0]?.error?.code, code);
+      assert.equal(results[0]?.error?.retryable, false);
+    });
+  }
+});
+
+void test('the cause of a NonRetryableError is kept on the reported error', async () => {
+  const original = new NonRetryableError('bad', { cause: 'root' });
+  const { results } = await processBatch([1], () => Promise.reject(original));
+  assert.equal(results[0]?.error?.cause, original);
+});
+
+void test('`retryable` decides for ordinary errors and gets them as thrown', async () => {
+  class HttpError extends Error {
+    readonly status: number;
+    constructor(status: number) {
+      super(`HTTP ${status}`);
+      this.status = status;
+    }
+  }
+  const attempts: Record<number, number> = {};
+  const { results } = await processBatch([404, 503], (status) => {
+    attempts[status] = (attempts[status] ?? 0) + 1;
+    throw new HttpError(status);
+  }, { retry: { ...fast, maxAttempts: 3, retryable: (error) => error instanceof HttpError && error.status >= 500 } });
+  assert.deepEqual(attempts, { 404: 1, 503: 3 });
+  assert.deepEqual(results.map((r) => r.attempts), [1, 3]);
+});
+
+void test('`retryable` cannot revive a NonRetryableError', async () => {
+  let calls = 0;
+  await processBatch([1], () => {
+    calls++;
+    throw new NonRetryableError('final');
+  }, { retry: { ...fast, retryable: () => true } });
+  assert.equal(calls, 1);
+});
+
+void test('an attempt that runs past timeoutMs is aborted, fails with a retryable timeout, and is retried', async () => {
+  const signals: AbortSignal[] = [];
+  const events: BatchEvent<number, string>[] = [];
+  const started = performance.now();
+  const { results } = await processBatch([1], async (_, { signal, attempt }) => {
+    signals.push(signal);
+    if (attempt === 1) await delay(1_000, signal);
+    return 'second time lucky';
+  }, { timeoutMs: 30, retry: { ...fast, maxAttempts: 2 }, onEvent: (event) => events.push(event) });
+  assert.ok(performance.now() - started < 500);
+  assert.equal(signals[0]?.aborted, true);
+  assert.equal(signals[1]?.aborted, false, 'the second attempt has a signal of its own');
+  assert.equal(results[0]?.value, 'second time lucky');
+  const retrying = events.find((e) => e.type === 'item.retrying');
+  assert.equal(retrying?.type === 'item.retrying' && retrying.error.code, 'timeout');
+});
+
+void test('a timed-out function that ignores its signal does not hold the batch', async () => {
+  const started = performance.now();
+  const { results } = await processBatch([1], () => delay(400).then(() => 'late'), { timeoutMs: 20, retry: { maxAttempts: 1 } });
+  assert.ok(performance.now() - started < 200, 'the batch waited for the function');
+  assert.equal(results[0]?.status, 'failed');
+  assert.equal(results[0]?.error?.code, 'timeout');
+  assert.equal(results[0]?.error?.retryable, true);
+});
