@@ -1,0 +1,81 @@
+// Child process of bench/pdf-extract.ts: plain pdf.js, the floor ream's overhead is measured
+// against. `node bench/pdf-extract-pdfjs.ts <threads> <file>...` → one JSON line on stdout.
+// `threads` worker threads take whole files from a shared list (largest first) and run
+// getTextContent on every page with CMaps and standard fonts configured, joining `str`s.
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker, isMainThread, parentPort } from 'node:worker_threads';
+
+const PDFJS_DIR = dirname(createRequire(import.meta.url).resolve('pdfjs-dist/package.json'));
+
+interface Done {
+  pages: number;
+  chars: number;
+}
+
+async function extractFile(path: string): Promise<Done> {
+  const { getDocument } = await import('pdfjs-dist/legacy/build/pdf.mjs');
+  const loading = getDocument({
+    data: new Uint8Array(await readFile(path)),
+    cMapUrl: join(PDFJS_DIR, 'cmaps') + '/',
+    cMapPacked: true,
+    standardFontDataUrl: join(PDFJS_DIR, 'standard_fonts') + '/',
+    useSystemFonts: false,
+    disableFontFace: true,
+    verbosity: 0,
+  });
+  const doc = await loading.promise;
+  let chars = 0;
+  for (let n = 1; n <= doc.numPages; n++) {
+    const page = await doc.getPage(n);
+    const content = await page.getTextContent();
+    let text = '';
+    for (const item of content.items) if ('str' in item) text += item.hasEOL ? `${item.str}\n` : item.str;
+    chars += text.length;
+    page.cleanup();
+  }
+  const pages = doc.numPages;
+  await loading.destroy();
+  return { pages, chars };
+}
+
+if (isMainThread) {
+  const [threadsArg = '1', ...files] = process.argv.slice(2);
+  const threads = Number(threadsArg);
+  const queue = [...files];
+  let pages = 0;
+  let chars = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: threads }, () => new Promise<void>((resolve, reject) => {
+      const worker = new Worker(fileURLToPath(import.meta.url));
+      const next = (): void => {
+        const file = queue.shift();
+        if (file === undefined) {
+          void worker.terminate().then(() => resolve());
+          return;
+        }
+        worker.postMessage(file);
+      };
+      worker.on('message', (done: Done) => {
+        pages += done.pages;
+        chars += done.chars;
+        next();
+      });
+      worker.on('error', reject);
+      next();
+    })),
+  );
+  const ms = performance.now() - started;
+  const usage = process.resourceUsage();
+  const cpuMs = (usage.userCPUTime + usage.systemCPUTime) / 1000;
+  process.stdout.write(`${JSON.stringify({ pages, chars, failures: 0, ms, cpuMs, maxRssKb: usage.maxRSS })}\n`);
+} else {
+  parentPort?.on('message', (path: string) => {
+    extractFile(path).then((done) => parentPort?.postMessage(done), (error: unknown) => {
+      throw error;
+    });
+  });
+}

@@ -1,0 +1,65 @@
+import { open, stat } from 'node:fs/promises';
+import { ReamError, toReamError } from '../errors.ts';
+import type { PageRange, ReadLimits } from './types.ts';
+
+/** Bytes read to tell what a file is. `%PDF-` may sit anywhere in the first 1024 (ISO 32000 §7.5.2 tolerance, as readers implement it). */
+export const HEAD_BYTES = 4096;
+
+/**
+ * Reads the size and the first {@link HEAD_BYTES} of `path`, refusing empty files
+ * (`empty_file`) and files over `limits.maxBytes` (`file_too_large`) before anything parses them.
+ */
+export async function readHead(path: string, limits: Pick<ReadLimits, 'maxBytes'>): Promise<{ head: Uint8Array; size: number }> {
+  const handle = await open(path, 'r').catch((error: unknown) => {
+    throw new ReamError('io_error', `cannot open ${path}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  });
+  try {
+    const { size } = await handle.stat();
+    checkSize(size, limits);
+    const head = new Uint8Array(Math.min(size, HEAD_BYTES));
+    const { bytesRead } = await handle.read(head, 0, head.length, 0);
+    return { head: head.subarray(0, bytesRead), size };
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The size of `path` checked against the limits (see {@link checkSize}). */
+export async function checkFileSize(path: string, limits: Pick<ReadLimits, 'maxBytes'>): Promise<number> {
+  const { size } = await stat(path).catch((error: unknown) => {
+    throw new ReamError('io_error', `cannot read ${path}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  });
+  checkSize(size, limits);
+  return size;
+}
+
+export function checkSize(size: number, limits: Pick<ReadLimits, 'maxBytes'>): void {
+  if (size === 0) throw ReamError.nonRetryable('empty_file', 'the file is empty (0 bytes)');
+  if (size > limits.maxBytes) {
+    throw ReamError.nonRetryable('file_too_large', `the file has ${size} bytes; the limit is ${limits.maxBytes}`, {
+      details: { size, maxBytes: limits.maxBytes },
+    });
+  }
+}
+
+export function checkPageCount(pageCount: number, limits: Pick<ReadLimits, 'maxPages'>): void {
+  if (pageCount > limits.maxPages) {
+    throw ReamError.nonRetryable('too_many_pages', `the document has ${pageCount} pages; the limit is ${limits.maxPages}`, {
+      details: { pageCount, maxPages: limits.maxPages },
+    });
+  }
+}
+
+export function checkRange(range: PageRange): void {
+  if (!Number.isInteger(range.from) || !Number.isInteger(range.to) || range.from < 0 || range.to < range.from) {
+    throw ReamError.nonRetryable('validation_failed', `invalid page range [${range.from}, ${range.to})`);
+  }
+}
+
+/** Throws `cancelled` when the signal has fired (for work that runs on the main thread). */
+export function throwIfCancelled(signal: AbortSignal | undefined): void {
+  if (!signal?.aborted) return;
+  // A ReamError reason (the worker's "stopping") or a TimeoutError keep their meaning.
+  const error = toReamError(signal.reason);
+  throw error.code === 'internal' ? new ReamError('cancelled', error.message || 'cancelled', { cause: signal.reason }) : error;
+}

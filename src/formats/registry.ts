@@ -1,0 +1,41 @@
+import { basename } from 'node:path';
+import { ReamError } from '../errors.ts';
+import { readHead } from './file-checks.ts';
+import { createPdfFormat } from './pdf/pdf-format.ts';
+import { MARKDOWN_MEDIA_TYPE, TEXT_MEDIA_TYPE, sniff } from './sniff.ts';
+import { createTextFormat } from './text/text-format.ts';
+import type { DocumentFormat, ReadLimits, TaskRunner } from './types.ts';
+
+/** Every reader ream has, and the way to pick one for a file. */
+export interface Formats {
+  readonly formats: readonly DocumentFormat[];
+  /**
+   * Reads the size and first bytes of `path` and returns the reader for it, or throws the
+   * `ReamError` that says why not: `empty_file`, `file_too_large`, `unsupported_type`,
+   * `invalid_pdf` (named .pdf, is not one). `name` is the user's file name (default: the
+   * path's); its extension is checked against the content, never trusted over it.
+   */
+  identify(path: string, name: string | undefined, limits: ReadLimits): Promise<DocumentFormat>;
+  byMediaType(mediaType: string): DocumentFormat | undefined;
+}
+
+/** The formats over one task runner (the thread pool), which parses PDFs off the event loop. */
+export function createFormats(runner: TaskRunner): Formats {
+  const formats: readonly DocumentFormat[] = [
+    createPdfFormat(runner),
+    createTextFormat(TEXT_MEDIA_TYPE, ['.txt', '.text']),
+    createTextFormat(MARKDOWN_MEDIA_TYPE, ['.md', '.markdown']),
+  ];
+  const byMediaType = (mediaType: string): DocumentFormat | undefined => formats.find((f) => f.mediaType === mediaType);
+  return {
+    formats,
+    byMediaType,
+    async identify(path, name, limits) {
+      const { head } = await readHead(path, limits);
+      const mediaType = sniff(head, name ?? basename(path));
+      const format = byMediaType(mediaType);
+      if (!format) throw ReamError.nonRetryable('unsupported_type', `no reader for ${mediaType}`);
+      return format;
+    },
+  };
+}

@@ -1,0 +1,125 @@
+// Tells what a file is from its first bytes. The content decides, never the name: a PNG called
+// `scan.pdf` is a PNG. The name only picks between readers the content allows (plain text vs
+// Markdown) and makes error messages say what the user expected.
+import { extname } from 'node:path';
+import { ReamError } from '../errors.ts';
+
+export const PDF_MEDIA_TYPE = 'application/pdf';
+export const TEXT_MEDIA_TYPE = 'text/plain';
+export const MARKDOWN_MEDIA_TYPE = 'text/markdown';
+
+/** `%PDF-` may follow some junk; readers accept it within the first 1024 bytes, and so do we. */
+const PDF_HEADER_WINDOW = 1024;
+
+interface Magic {
+  what: string;
+  test: (b: Uint8Array) => boolean;
+}
+
+const starts = (b: Uint8Array, bytes: readonly number[], at = 0): boolean => bytes.every((x, i) => b[at + i] === x);
+const ascii = (s: string): number[] => [...s].map((c) => c.charCodeAt(0));
+
+/** Binary formats people upload by mistake, so that the error names what the file is. */
+const MAGIC: readonly Magic[] = [
+  { what: 'a PNG image', test: (b) => starts(b, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]) },
+  { what: 'a JPEG image', test: (b) => starts(b, [0xff, 0xd8, 0xff]) },
+  { what: 'a GIF image', test: (b) => starts(b, ascii('GIF87a')) || starts(b, ascii('GIF89a')) },
+  { what: 'a TIFF image', test: (b) => starts(b, [0x49, 0x49, 0x2a, 0x00]) || starts(b, [0x4d, 0x4d, 0x00, 0x2a]) },
+  { what: 'a WebP image', test: (b) => starts(b, ascii('RIFF')) && starts(b, ascii('WEBP'), 8) },
+  { what: 'a BMP image', test: (b) => starts(b, ascii('BM')) && b.length >= 14 && starts(b, [0, 0, 0, 0], 6) },
+  { what: 'a HEIF/AVIF image or MP4 video', test: (b) => starts(b, ascii('ftyp'), 4) },
+  { what: 'a JPEG 2000 image', test: (b) => starts(b, [0x00, 0x00, 0x00, 0x0c, 0x6a, 0x50, 0x20, 0x20]) },
+  {
+    // XLSX, DOCX, PPTX, ODT, EPUB and JARs are ZIP archives too.
+    what: 'a ZIP archive (e.g. XLSX, DOCX or ODF)',
+    test: (b) => starts(b, [0x50, 0x4b, 0x03, 0x04]) || starts(b, [0x50, 0x4b, 0x05, 0x06]),
+  },
+  { what: 'an OLE2 file (e.g. a legacy .doc or .xls)', test: (b) => starts(b, [0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]) },
+  { what: 'a gzip archive', test: (b) => starts(b, [0x1f, 0x8b]) },
+  { what: 'a 7-Zip archive', test: (b) => starts(b, [0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c]) },
+  { what: 'a RAR archive', test: (b) => starts(b, ascii('Rar!\x1a\x07')) },
+  { what: 'a SQLite database', test: (b) => starts(b, ascii('SQLite format 3\0')) },
+  { what: 'an executable (ELF)', test: (b) => starts(b, [0x7f, 0x45, 0x4c, 0x46]) },
+  { what: 'a PostScript file', test: (b) => starts(b, ascii('%!PS')) },
+  { what: 'an RTF document', test: (b) => starts(b, ascii('{\\rtf')) },
+];
+
+const TEXT_EXTENSIONS: Readonly<Record<string, string>> = {
+  '.txt': TEXT_MEDIA_TYPE,
+  '.text': TEXT_MEDIA_TYPE,
+  '.md': MARKDOWN_MEDIA_TYPE,
+  '.markdown': MARKDOWN_MEDIA_TYPE,
+};
+
+/**
+ * Decides the media type of a file from its first bytes (`head`, ideally 4 KiB) and the name the
+ * user gave it, or throws the `ReamError` that says why it cannot be read: `unsupported_type`
+ * naming what it is, or `invalid_pdf` for a `.pdf` that is not one.
+ */
+export function sniff(head: Uint8Array, name: string): string {
+  const ext = extname(name).toLowerCase();
+  const pdfAt = pdfHeaderOffset(head);
+  // A header after some leading junk still makes a PDF, unless the file is text that merely
+  // mentions `%PDF-` (a Markdown note about PDFs): then its text extension is believed.
+  if (pdfAt === 0 || (pdfAt > 0 && !(TEXT_EXTENSIONS[ext] && looksLikeUtf8Text(head)))) return PDF_MEDIA_TYPE;
+  const magic = MAGIC.find((m) => m.test(head));
+  if (magic) {
+    throw ReamError.nonRetryable('unsupported_type', `${label(name)} is ${magic.what}, which ream cannot read`, {
+      details: { detected: magic.what, ...(ext ? { extension: ext } : {}) },
+    });
+  }
+  if (ext === '.pdf') throw ReamError.nonRetryable('invalid_pdf', `${label(name)} is named .pdf but does not start with %PDF-`);
+  const textType = TEXT_EXTENSIONS[ext];
+  if (textType) return textType;
+  if (ext === '' && looksLikeUtf8Text(head)) return TEXT_MEDIA_TYPE;
+  const what = ext ? `${ext} files` : 'files without an extension that are not UTF-8 text';
+  throw ReamError.nonRetryable('unsupported_type', `${label(name)}: ream cannot read ${what} (yet)`, {
+    details: ext ? { extension: ext } : {},
+  });
+}
+
+export function hasPdfHeader(head: Uint8Array): boolean {
+  return pdfHeaderOffset(head) !== -1;
+}
+
+/** Where `%PDF-` starts within the first 1024 bytes, or -1. */
+function pdfHeaderOffset(head: Uint8Array): number {
+  const window = head.subarray(0, PDF_HEADER_WINDOW);
+  const sig = ascii('%PDF-');
+  for (let i = window.indexOf(0x25); i !== -1 && i <= window.length - sig.length; i = window.indexOf(0x25, i + 1)) {
+    if (starts(window, sig, i)) return i;
+  }
+  return -1;
+}
+
+/**
+ * True when `head` is valid UTF-8 without NUL bytes. A sequence cut by the end of `head` is
+ * fine: `head` is a prefix of the file.
+ */
+export function looksLikeUtf8Text(head: Uint8Array): boolean {
+  return !head.includes(0) && tryDecode(head.subarray(0, completeUtf8Length(head)));
+}
+
+function tryDecode(bytes: Uint8Array): boolean {
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Length of `bytes` without a trailing, incomplete multi-byte sequence (at most 3 bytes). */
+function completeUtf8Length(bytes: Uint8Array): number {
+  for (let back = 1; back <= Math.min(3, bytes.length); back++) {
+    const byte = bytes[bytes.length - back] ?? 0;
+    if ((byte & 0xc0) === 0x80) continue; // continuation byte: keep looking for the lead
+    const need = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc0 ? 2 : 1;
+    return need > back ? bytes.length - back : bytes.length;
+  }
+  return bytes.length;
+}
+
+function label(name: string): string {
+  return name ? `"${name}"` : 'the file';
+}

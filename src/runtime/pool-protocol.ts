@@ -1,0 +1,19 @@
+// What crosses the boundary between the pool (main thread) and its worker threads.
+// Errors travel as `ErrorInfo` inside a normal reply rather than as thrown values: structured
+// clone keeps an Error's message but drops own properties such as `code`, and a ReamError
+// without its code would turn every bad file into `internal`.
+import type { ErrorInfo } from '../errors.ts';
+import type { JsonValue } from '../json.ts';
+
+export interface TaskRequest {
+  task: string;
+  input: JsonValue;
+}
+
+export type TaskReply = { ok: true; value: JsonValue } | { ok: false; error: ErrorInfo };
+
+/** `workerData` of every pool thread. */
+export interface PoolWorkerData {
+  /** URLs (`file:`) of extra task modules, loaded after the built-in ones. */
+  handlerModules: string[];
+}

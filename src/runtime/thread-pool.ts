@@ -1,0 +1,159 @@
+// CPU work (parsing) runs here, off the event loop, one task per thread at a time. Each task has
+// a time limit and each thread a heap cap, so a hostile file costs one thread, never the process:
+// the thread is terminated (or dies of its heap cap), piscina starts a replacement, and the task
+// fails with `timeout` or `resource_limit` while every other task carries on.
+import { availableParallelism } from 'node:os';
+import { extname } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Piscina } from 'piscina';
+import { ReamError, fromErrorInfo, toReamError } from '../errors.ts';
+import type { TaskRunOptions, TaskRunner } from '../formats/types.ts';
+import type { JsonValue } from '../json.ts';
+import type { PoolWorkerData, TaskReply, TaskRequest } from './pool-protocol.ts';
+import { Slots } from './slots.ts';
+
+export interface ThreadPoolOptions {
+  /** Worker threads, and tasks running at once. Default `os.availableParallelism()`. Each thread costs its own heap (~30–200 MB while parsing). */
+  threads?: number;
+  /**
+   * Heap cap per thread, in MB (V8 old generation). A thread that needs more is killed and its
+   * task fails with `resource_limit`; the others carry on. Default {@link DEFAULT_MAX_MEMORY_MB}
+   * (2048). Below 2048 V8 collects garbage more eagerly: ~25% more CPU for pdf.js, ~20% less
+   * peak memory. Size it so that `threads × maxMemoryMb` fits in the machine.
+   */
+  maxMemoryMb?: number;
+  /**
+   * Longest one task may run, in ms, counted from the moment it gets a thread (time spent
+   * waiting for one does not count). Past it the thread is terminated and the task fails with
+   * `timeout`. Default 120,000.
+   */
+  taskTimeoutMs?: number;
+  /**
+   * Extra task modules (`file:` URLs or paths) every thread may load, each exporting `tasks`
+   * (see `TaskModule`). For task kinds of your own, and for tests that need a task which spins
+   * or exhausts its heap. Default none.
+   */
+  handlerModules?: readonly (string | URL)[];
+}
+
+export interface ThreadPool extends TaskRunner {
+  readonly threads: number;
+  /** Runs `task` on a thread; rejects with a `ReamError` whose code says what went wrong. */
+  run<T>(task: string, input: JsonValue, options?: TaskRunOptions): Promise<T>;
+  /** Stops every thread; running and waiting tasks fail with `cancelled`. */
+  destroy(): Promise<void>;
+}
+
+/**
+ * The default heap cap per thread, in MB. Not lower on purpose: V8 sizes its old generation's
+ * growth by the cap, ×4 from 2048 MB up but only ×1.3–2 below it, and pdf.js allocates so much
+ * short-lived garbage that a 512 MB cap costs ~25% more CPU (measured: 22.5 vs 17.3 CPU-seconds
+ * over the corpus; 2047 MB is nearly as slow as 1024). Lower caps trade that CPU for ~80–100 MB less
+ * peak RSS with two threads; see bench/pdf-extract.ts.
+ */
+export const DEFAULT_MAX_MEMORY_MB = 2048;
+
+/**
+ * V8 young generation per thread, in MB. The default (up to 48 and more) adds RSS without
+ * making pdf.js measurably faster; 16 keeps two threads ~50–100 MB smaller.
+ */
+const YOUNG_GENERATION_MB = 16;
+
+// Keep the current file's extension: `.ts` when run from source, `.js` from dist/.
+const WORKER_FILE = new URL(`./pool-worker${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
+
+export function createThreadPool(options: ThreadPoolOptions = {}): ThreadPool {
+  const threads = Math.max(1, Math.floor(options.threads ?? availableParallelism()));
+  const maxMemoryMb = options.maxMemoryMb ?? DEFAULT_MAX_MEMORY_MB;
+  const defaultTimeoutMs = options.taskTimeoutMs ?? 120_000;
+  const workerData: PoolWorkerData = {
+    handlerModules: (options.handlerModules ?? []).map(moduleUrl),
+  };
+  const piscina = new Piscina({
+    filename: fileURLToPath(WORKER_FILE),
+    minThreads: threads,
+    maxThreads: threads,
+    concurrentTasksPerWorker: 1,
+    idleTimeout: Infinity,
+    // Atomics make an idle thread block in Atomics.wait, which would also freeze the timers that
+    // release a cached document; our tasks are long enough that message latency does not matter.
+    atomics: 'disabled',
+    resourceLimits: { maxOldGenerationSizeMb: maxMemoryMb, maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
+    workerData,
+  });
+  // Errors of a thread with no task (it died between tasks) must not become unhandled 'error's.
+  piscina.on('error', () => {});
+  // At most `threads` tasks are handed to piscina, so each starts at once and its clock is fair.
+  const slots = new Slots(threads);
+  let destroyed = false;
+
+  async function run<T>(task: string, input: JsonValue, runOptions: TaskRunOptions = {}): Promise<T> {
+    const { signal } = runOptions;
+    if (destroyed) throw new ReamError('cancelled', 'the thread pool has been destroyed');
+    if (signal?.aborted) throw cancelled(signal);
+    const release = await slots.acquire(signal).catch(() => {
+      throw signal?.aborted ? cancelled(signal) : new ReamError('cancelled', 'the thread pool has been destroyed');
+    });
+    const timeoutMs = runOptions.timeoutMs ?? defaultTimeoutMs;
+    const stop = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      stop.abort();
+    }, timeoutMs);
+    const onAbort = (): void => stop.abort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const request: TaskRequest = { task, input };
+      const reply = (await piscina.run(request, { signal: stop.signal })) as TaskReply;
+      if (!reply.ok) throw fromErrorInfo(reply.error);
+      return reply.value as T;
+    } catch (error) {
+      if (error instanceof ReamError) throw error;
+      if (timedOut) {
+        throw new ReamError('timeout', `task ${task} ran longer than ${timeoutMs} ms; its thread was stopped`, {
+          details: { task, timeoutMs },
+        });
+      }
+      if (signal?.aborted) throw cancelled(signal);
+      if (destroyed) throw new ReamError('cancelled', 'the thread pool has been destroyed', { cause: error });
+      if (isOutOfMemory(error)) {
+        throw ReamError.nonRetryable('resource_limit', `task ${task} needed more than the ${maxMemoryMb} MB heap a thread may use; its thread was stopped`, {
+          cause: error,
+          details: { task, maxMemoryMb },
+        });
+      }
+      throw new ReamError('internal', `thread of task ${task} died: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      release();
+    }
+  }
+
+  return {
+    threads,
+    run,
+    async destroy() {
+      if (destroyed) return;
+      destroyed = true;
+      slots.close();
+      await piscina.destroy();
+    },
+  };
+}
+
+function moduleUrl(module: string | URL): string {
+  if (module instanceof URL) return module.href;
+  return module.startsWith('file:') ? module : pathToFileURL(module).href;
+}
+
+function cancelled(signal: AbortSignal): ReamError {
+  // A ReamError reason (the worker's "stopping") or a TimeoutError keep their meaning.
+  const error = toReamError(signal.reason);
+  return error.code === 'internal' ? new ReamError('cancelled', error.message || 'the task was cancelled', { cause: signal.reason }) : error;
+}
+
+function isOutOfMemory(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 'ERR_WORKER_OUT_OF_MEMORY';
+}

@@ -1,0 +1,122 @@
+// Every file of the shared corpus ends as its manifest says, and the text of ordinary PDFs
+// matches poppler's pdftotext. Skips, saying so, without the corpus or pdftotext (fails under CI).
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { after, before, describe, test } from 'node:test';
+import { ReamError } from '../../src/errors.ts';
+import { DEFAULT_CHUNK_PAGES } from '../../src/pipeline/builtin.ts';
+import { createFormats, type Formats } from '../../src/formats/registry.ts';
+import type { Extraction, Inspection, ReadLimits } from '../../src/formats/types.ts';
+import { createThreadPool, type ThreadPool } from '../../src/runtime/thread-pool.ts';
+import { hasCommand, hasCorpus, readManifest, requireCorpus, requireOrSkip, type CorpusEntry } from '../support/env.ts';
+import { letterF1, nonSpaceCount, wordF1 } from './text-similarity.ts';
+
+const run = promisify(execFile);
+const limits: ReadLimits = { maxBytes: 200 * 2 ** 20, maxPages: 10_000 };
+/** Pages per extract call: the engine's default chunk, so two threads share a big file. */
+const CHUNK_PAGES = DEFAULT_CHUNK_PAGES;
+
+/**
+ * Thresholds, from this corpus (pdf.js vs pdftotext 22.12): letter F1 is ≥ 0.99 on every
+ * ordinary text PDF (a lost CMap takes a third of a CJK page: ≈ 0.8); word F1 is ≥ 0.89 (the
+ * lowest are Greek and Persian manuals where the two disagree on word breaks, and math).
+ * CJK non-space character counts agree within 0.2%.
+ */
+const MIN_LETTER_F1 = 0.98;
+const MIN_WORD_F1 = 0.85;
+const MAX_CJK_COUNT_DIFF = 0.02;
+
+const NO_TEXT_LAYER = ['needs-ocr', 'image-only', 'scanned', 'no-text'];
+const CJK = ['cjk', 'ja', 'ko', 'zh', 'zh_CN'];
+
+interface Outcome {
+  inspection: Inspection;
+  text: string;
+  extraction: Extraction;
+}
+
+async function read(formats: Formats, entry: CorpusEntry): Promise<Outcome> {
+  const format = await formats.identify(entry.path, entry.name, limits);
+  const inspection = await format.inspect(entry.path, limits);
+  const ranges = [];
+  for (let from = 0; from < inspection.pageCount; from += CHUNK_PAGES) {
+    ranges.push({ from, to: Math.min(inspection.pageCount, from + CHUNK_PAGES) });
+  }
+  const chunks = await Promise.all(ranges.map((range) => format.extract(entry.path, range)));
+  const extraction = { pages: chunks.flatMap((c) => c.pages), failures: chunks.flatMap((c) => c.failures) };
+  return { inspection, extraction, text: extraction.pages.map((p) => p.text).join('\n') };
+}
+
+async function pdftotext(path: string): Promise<string> {
+  const { stdout } = await run('pdftotext', ['-enc', 'UTF-8', path, '-'], { maxBuffer: 256 * 2 ** 20 });
+  return stdout;
+}
+
+void describe('corpus', async () => {
+  let pool: ThreadPool;
+  let formats: Formats;
+  const entries = hasCorpus() ? await readManifest() : [];
+  const withPdftotext = hasCommand('pdftotext');
+
+  before(() => {
+    pool = createThreadPool({ threads: 2 });
+    formats = createFormats(pool);
+  });
+  after(() => pool?.destroy());
+
+  void test('the shared corpus is there', (t) => {
+    if (!requireCorpus(t)) return;
+    assert.ok(entries.length > 0);
+  });
+
+  for (const entry of entries) {
+    void test(`${entry.name} (${entry.status}${entry.tags.length ? `; ${entry.tags.join(',')}` : ''})`, async (t) => {
+      const outcome = await read(formats, entry).then(
+        (value) => ({ ok: true as const, value }),
+        (error: unknown) => ({ ok: false as const, error }),
+      );
+      if (!outcome.ok) {
+        const { error } = outcome;
+        if (!(error instanceof ReamError)) throw error;
+        const said = `${error.code}: ${error.message}`;
+        if (entry.status === 'non-pdf') return assert.equal(error.code, 'unsupported_type', said);
+        // A broken xref is what pdf.js's repair is for: such a file must be read.
+        assert.ok(entry.status !== 'ok' && !entry.tags.includes('broken-xref'), `expected success, got ${said}`);
+        assert.equal(error.code, entry.status === 'encrypted' ? 'encrypted_pdf' : 'invalid_pdf', said);
+        return;
+      }
+      assert.notEqual(entry.status, 'non-pdf', 'a CSV is unsupported_type (for now)');
+      const { inspection, extraction, text } = outcome.value;
+      if (entry.pages !== null) assert.equal(inspection.pageCount, entry.pages, 'page count as pdfinfo says');
+      assert.equal(extraction.pages.length + extraction.failures.length, inspection.pageCount, 'every page accounted for');
+      if (entry.status === 'ok') {
+        assert.deepEqual(extraction.failures, [], 'no page failures on a sound file');
+        assert.deepEqual(extraction.pages.map((p) => p.page), Array.from({ length: inspection.pageCount }, (_, i) => i + 1));
+      }
+
+      await t.test('text agrees with pdftotext', async (st) => {
+        if (!requireOrSkip(st, withPdftotext, 'pdftotext (poppler-utils)')) return;
+        const reference = await pdftotext(entry.path).catch(() => undefined);
+        // Not a skip (CI allows none): there is simply no reference for a file poppler cannot open.
+        if (reference === undefined) return st.diagnostic('pdftotext cannot read this file: nothing to compare with');
+        if (entry.tags.some((tag) => NO_TEXT_LAYER.includes(tag))) {
+          assert.ok(nonSpaceCount(text) <= nonSpaceCount(reference) + 20, 'image-only pages yield (next to) no text, as with pdftotext');
+          return;
+        }
+        // What we read of an "encrypted" file (owner password only) pdftotext reads too, alike.
+        const letters = letterF1(text, reference);
+        const words = wordF1(text, reference);
+        st.diagnostic(`letter F1 ${letters.toFixed(3)}, word F1 ${words.toFixed(3)}, non-space ${nonSpaceCount(text)} vs ${nonSpaceCount(reference)}`);
+        assert.ok(letters >= MIN_LETTER_F1, `letter F1 vs pdftotext ${letters.toFixed(3)} < ${MIN_LETTER_F1}`);
+        assert.ok(words >= MIN_WORD_F1, `word F1 vs pdftotext ${words.toFixed(3)} < ${MIN_WORD_F1}`);
+        if (entry.tags.some((tag) => CJK.includes(tag))) {
+          const ours = nonSpaceCount(text);
+          const theirs = nonSpaceCount(reference);
+          const diff = Math.abs(ours - theirs) / Math.max(1, theirs);
+          assert.ok(diff <= MAX_CJK_COUNT_DIFF, `CJK non-space characters: ${ours} vs pdftotext ${theirs} (${(diff * 100).toFixed(1)}%)`);
+        }
+      });
+    });
+  }
+});
