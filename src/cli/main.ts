@@ -43,6 +43,7 @@ export function buildProgram(): Command {
     .option('--max-pages <n>', 'refuse documents with more pages (default 10000)', positiveInt)
     .option('--max-size <MB>', 'refuse larger files (default 1024)', positiveNumber)
     .option('--timeout <seconds>', 'kill a parsing task after this long (default 120)', positiveNumber)
+    .option('--max-memory <MB>', 'heap cap per parsing thread; a file that needs more fails with resource_limit (default 512)', positiveInt)
     .addOption(new Option('--text <mode>', 'text in each line: per page, one string, or none').choices(['pages', 'full', 'none']).default('pages'))
     .option('--resume', 'skip files already in --out and continue unfinished work (default when --out exists)')
     .option('--no-resume', 'start over: truncate --out')
@@ -62,6 +63,7 @@ export function buildProgram(): Command {
         ...(flags.maxPages === undefined ? {} : { maxPages: flags.maxPages as number }),
         ...(flags.maxSize === undefined ? {} : { maxSizeMb: flags.maxSize as number }),
         ...(flags.timeout === undefined ? {} : { timeoutSeconds: flags.timeout as number }),
+        ...(flags.maxMemory === undefined ? {} : { maxMemoryMb: flags.maxMemory as number }),
         ...(flags.resume === undefined ? {} : { resume: flags.resume as boolean }),
       };
       const controller = new AbortController();

@@ -21,6 +21,7 @@ export interface RunOptions {
   maxPages?: number;
   maxSizeMb?: number;
   timeoutSeconds?: number;
+  maxMemoryMb?: number;
   text: TextMode;
   /** undefined: resume when the output exists. */
   resume?: boolean;
@@ -86,6 +87,7 @@ export async function runCommand(inputs: readonly string[], options: RunOptions,
     ...(options.threads === undefined ? {} : { threads: options.threads }),
     ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
     ...(options.timeoutSeconds === undefined ? {} : { taskTimeoutMs: options.timeoutSeconds * 1000 }),
+    ...(options.maxMemoryMb === undefined ? {} : { maxMemoryMb: options.maxMemoryMb }),
   });
   try {
     const job = await ream.createJob({ key, pipeline, options: jobOpts });

@@ -10,6 +10,7 @@ import { openEmbeddedAdapters } from './embedded.ts';
 import { lockDataDir } from './data-dir-lock.ts';
 import { DocumentTasks } from './document-tasks.ts';
 import { Engine, type AddedDocument, type CreateJobInput, type FileInput } from './engine.ts';
+import { DEFAULT_MAX_MEMORY_MB } from './thread-pool.ts';
 import { Worker } from './worker.ts';
 
 export interface ReamOptions {
@@ -21,7 +22,11 @@ export interface ReamOptions {
   concurrency?: number;
   /** Longest a CPU task (one chunk, one inspection) may run before its thread is killed, in ms. Default 120,000. */
   taskTimeoutMs?: number;
-  /** Heap cap per worker thread, in MB; a thread that exceeds it dies with `resource_limit`. Default 512. */
+  /**
+   * Heap cap per worker thread, in MB; a thread that exceeds it dies with `resource_limit`.
+   * Default 512 (peak RSS under 400 MB with two threads); 2048 parses ~20% faster for ~100 MB
+   * more per thread (docs/benchmarks.md).
+   */
   maxMemoryMb?: number;
   /** Attempts per task, including the first. Default 3. */
   maxAttempts?: number;
@@ -75,7 +80,7 @@ export async function createReam(options: ReamOptions = {}): Promise<Ream> {
       dataDir,
       threads,
       taskTimeoutMs: options.taskTimeoutMs ?? 120_000,
-      maxMemoryMb: options.maxMemoryMb ?? 512,
+      maxMemoryMb: options.maxMemoryMb ?? DEFAULT_MAX_MEMORY_MB,
     });
   } catch (error) {
     unlock();

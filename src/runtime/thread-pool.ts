@@ -18,7 +18,7 @@ export interface ThreadPoolOptions {
   /**
    * Heap cap per thread, in MB (V8 old generation). A thread that needs more is killed and its
    * task fails with `resource_limit`; the others carry on. Default {@link DEFAULT_MAX_MEMORY_MB}
-   * (2048). Below 2048 V8 collects garbage more eagerly: ~25% more CPU for pdf.js, ~20% less
+   * (512). From 2048 up V8 collects garbage less eagerly: ~20% less CPU for pdf.js, ~50% more
    * peak memory. Size it so that `threads × maxMemoryMb` fits in the machine.
    */
   maxMemoryMb?: number;
@@ -45,13 +45,15 @@ export interface ThreadPool extends TaskRunner {
 }
 
 /**
- * The default heap cap per thread, in MB. Not lower on purpose: V8 sizes its old generation's
- * growth by the cap, ×4 from 2048 MB up but only ×1.3–2 below it, and pdf.js allocates so much
- * short-lived garbage that a 512 MB cap costs ~25% more CPU (measured: 22.5 vs 17.3 CPU-seconds
- * over the corpus; 2047 MB is nearly as slow as 1024). Lower caps trade that CPU for ~80–100 MB less
- * peak RSS with two threads; see bench/pdf-extract.ts.
+ * The default heap cap per thread, in MB: chosen for memory, at a price in CPU. V8 sizes its
+ * old generation's growth by the cap, ×4 from 2048 MB up but only ×1.3–2 below it, and pdf.js
+ * allocates so much short-lived garbage that 512 MB costs ~25% more CPU than 2048 (measured:
+ * 22.5 vs 17.3 CPU-seconds over the corpus; 2047 is nearly as slow as 1024). 512 keeps a
+ * two-thread process under 400 MB on the largest corpus files, where 2048 peaks near 500 MB,
+ * and a hostile file hits its cap sooner. Raise it for speed when memory is plentiful; see
+ * docs/benchmarks.md.
  */
-export const DEFAULT_MAX_MEMORY_MB = 2048;
+export const DEFAULT_MAX_MEMORY_MB = 512;
 
 /**
  * V8 young generation per thread, in MB. The default (up to 48 and more) adds RSS without

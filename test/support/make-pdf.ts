@@ -6,6 +6,11 @@ export interface MakePdfOptions {
   pages: readonly string[];
   title?: string;
   author?: string;
+  subject?: string;
+  keywords?: string[];
+  creator?: string;
+  producer?: string;
+  modifiedAt?: Date;
 }
 
 /** Builds a real PDF with pdf-lib: known text per page and metadata, for tests to check against. */
@@ -14,7 +19,11 @@ export async function makePdf(options: MakePdfOptions): Promise<Uint8Array> {
   const font = await doc.embedFont(StandardFonts.Helvetica);
   if (options.title !== undefined) doc.setTitle(options.title);
   if (options.author !== undefined) doc.setAuthor(options.author);
-  doc.setProducer('ream tests');
+  if (options.subject !== undefined) doc.setSubject(options.subject);
+  if (options.keywords !== undefined) doc.setKeywords(options.keywords);
+  if (options.creator !== undefined) doc.setCreator(options.creator);
+  if (options.modifiedAt !== undefined) doc.setModificationDate(options.modifiedAt);
+  doc.setProducer(options.producer ?? 'ream tests');
   doc.setCreationDate(new Date('2024-05-06T07:08:09Z'));
   for (const text of options.pages) {
     const page = doc.addPage([595, 842]);
