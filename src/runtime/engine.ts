@@ -114,6 +114,7 @@ export class Engine {
    */
   async addFile(jobId: string, file: FileInput): Promise<AddedDocument> {
     const job = await this.#requireJob(jobId);
+    if (job.status === 'cancelled') throw ReamError.nonRetryable('validation_failed', `job ${jobId} is cancelled: it takes no more files`);
     const source = file.source ?? file.path;
     const blob = await this.deps.blobs.put(createReadStream(file.path));
     const name = basename(source);

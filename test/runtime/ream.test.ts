@@ -208,6 +208,7 @@ describe('embedded engine over real files', () => {
       const events = await ream.engine.deps.store.listEvents(job.id, 0, 10_000);
       assert.equal(events.filter((e) => e.type === 'job.cancelled').length, 1);
       assert.equal(events.filter((e) => e.type === 'job.completed').length, 0);
+      await assert.rejects(ream.addFile(job.id, { path }), (e: unknown) => e instanceof ReamError && e.code === 'validation_failed');
     } finally {
       await ream.close();
     }
