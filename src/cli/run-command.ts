@@ -1,11 +1,12 @@
-import { createHash, randomUUID } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { processBatch } from '../batch/index.ts';
 import { ReamError, toReamError } from '../errors.ts';
 import { fromJson, type JsonObject, type JsonValue } from '../json.ts';
 import type { DocumentOutput } from '../pipeline/types.ts';
 import { createReam, type Ream } from '../runtime/create-ream.ts';
+import type { JobRecord } from '../store/port.ts';
 import { collectFiles, type InputFile } from './collect-files.ts';
 import { createProgressView, type ProgressMode, type ProgressView } from './progress-view.ts';
 import { ResultsFile, toResultLine, unreadableLine, type TextMode } from './results-file.ts';
@@ -59,9 +60,9 @@ function jobOptions(options: RunOptions): JsonObject {
  * `ream run`: processes files into a JSONL file, one line per input file, resumably.
  *
  * Resume works on two levels. The output file names the files already done (their lines are
- * kept and they are skipped). The job — found again by a key derived from the output path,
- * pipeline and options — holds the checkpoints of documents that were in flight, so their
- * finished chunks are not redone.
+ * kept and they are skipped). The job — found again through a pointer in the data dir named by
+ * the output path, pipeline and options — holds the checkpoints of documents that were in
+ * flight, so their finished chunks are not redone.
  */
 export async function runCommand(inputs: readonly string[], options: RunOptions, signal: AbortSignal): Promise<RunSummary> {
   const started = Date.now();
@@ -70,12 +71,7 @@ export async function runCommand(inputs: readonly string[], options: RunOptions,
   const resume = options.resume ?? existsSync(outPath);
   const pipeline = options.pipeline ?? (options.rules !== undefined ? 'rules' : 'extract');
   const jobOpts = jobOptions(options);
-  const keyBase = JSON.stringify({ out: outPath, pipeline, options: jobOpts });
-  // The same command finds the same job again, so a re-run continues its checkpoints. Only an
-  // explicit --no-resume starts a job of its own.
   const fresh = options.resume === false;
-  const key = `cli-run:${createHash('sha256').update(fresh ? `${keyBase}:${randomUUID()}` : keyBase).digest('hex')}`;
-
   const results = ResultsFile.open(outPath, resume);
   const pending = files.filter((file) => !results.has(file.display));
   const summary: RunSummary = {
@@ -90,7 +86,7 @@ export async function runCommand(inputs: readonly string[], options: RunOptions,
     ...(options.maxMemoryMb === undefined ? {} : { maxMemoryMb: options.maxMemoryMb }),
   });
   try {
-    const job = await ream.createJob({ key, pipeline, options: jobOpts });
+    const job = await currentJob(ream, resolve(options.dataDir), { out: outPath, pipeline, options: jobOpts }, fresh);
     const tracker = new RunTracker(ream, job.id, results, options.text, view, summary);
     const unsubscribe = ream.subscribe({ jobId: job.id }, (event) => {
       if (event.type === 'document.completed' || event.type === 'document.failed') {
@@ -103,9 +99,10 @@ export async function runCommand(inputs: readonly string[], options: RunOptions,
       if (signal.aborted) resolveAbort('aborted');
       signal.addEventListener('abort', () => resolveAbort('aborted'), { once: true });
     });
-    await processBatch(pending, (file) => tracker.add(file), { concurrency: 4, signal, retry: { maxAttempts: 1 } });
+    await processBatch(pending, (file) => tracker.add(file, signal), { concurrency: 4, signal, retry: { maxAttempts: 1 } });
     const outcome = await Promise.race([done.then(() => 'done' as const), aborted]);
     summary.interrupted = outcome === 'aborted';
+    await tracker.settled();
     unsubscribe();
   } finally {
     view.stop();
@@ -114,6 +111,28 @@ export async function runCommand(inputs: readonly string[], options: RunOptions,
   }
   summary.wallSeconds = (Date.now() - started) / 1000;
   return summary;
+}
+
+/**
+ * The job of "this command" (same output file, pipeline and options): its id is kept in the data
+ * dir, so the same command finds it again and carries on from its checkpoints. `fresh`
+ * (--no-resume) cancels it and starts a new one, which the next runs then resume.
+ */
+async function currentJob(
+  ream: Ream,
+  dataDir: string,
+  identity: { out: string; pipeline: string; options: JsonObject },
+  fresh: boolean,
+): Promise<JobRecord> {
+  const pointer = join(dataDir, 'runs', `${createHash('sha256').update(JSON.stringify(identity)).digest('hex')}.json`);
+  const previousId = existsSync(pointer) ? (JSON.parse(readFileSync(pointer, 'utf8')) as { jobId?: string }).jobId : undefined;
+  const previous = previousId ? await ream.getJob(previousId) : undefined;
+  if (previous && !fresh && previous.status !== 'cancelled') return previous;
+  if (previous && fresh) await ream.cancel(previous.id); // its queued work must not run on
+  const job = await ream.createJob({ pipeline: identity.pipeline, options: identity.options });
+  mkdirSync(dirname(pointer), { recursive: true });
+  writeFileSync(pointer, JSON.stringify({ jobId: job.id }));
+  return job;
 }
 
 /** Maps documents back to the files they came from and writes each file's line exactly once. */
@@ -130,6 +149,7 @@ class RunTracker {
   #expected = Infinity;
   #onAllWritten: (() => void) | undefined;
   #chain: Promise<void> = Promise.resolve();
+  readonly #adding = new Set<Promise<void>>();
 
   constructor(ream: Ream, jobId: string, results: ResultsFile, text: TextMode, view: ProgressView, summary: RunSummary) {
     this.#ream = ream;
@@ -149,11 +169,25 @@ class RunTracker {
   }
 
   /** Stores one file in the job; if its content already has a result (a resumed run), writes it now. */
-  async add(file: InputFile): Promise<void> {
+  add(file: InputFile, signal: AbortSignal): Promise<void> {
+    const adding = this.#add(file, signal);
+    this.#adding.add(adding);
+    return adding.finally(() => this.#adding.delete(adding));
+  }
+
+  /** Resolves once no file is being added: the store must stay open until then. */
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.#adding]);
+    await this.#chain;
+  }
+
+  async #add(file: InputFile, signal: AbortSignal): Promise<void> {
+    if (signal.aborted) return;
     let documentId: string;
     try {
       ({ documentId } = await this.#ream.addFile(this.#jobId, { path: file.absolute, source: file.display }));
     } catch (error) {
+      if (signal.aborted) return; // interrupted: the file is simply not done, the next run adds it
       const reamError = toReamError(error);
       const code = (reamError.cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT' ? 'not_found' : 'io_error';
       this.#writeLine(unreadableLine(file.display, { code: reamError.code === 'internal' ? code : reamError.code, message: reamError.message }));
@@ -171,9 +205,9 @@ class RunTracker {
     this.#chain = this.#chain.then(async () => {
       const files = this.#waiting.get(documentId);
       if (!files?.length) return;
-      this.#waiting.delete(documentId);
       const result = await this.#ream.engine.deps.store.getDocumentResult(this.#jobId, documentId);
-      if (!result) return;
+      if (!result) return; // not stored yet: a later event (or the resume) writes it
+      this.#waiting.delete(documentId);
       for (const file of files) {
         this.#writeLine(toResultLine(file.display, fromJson<DocumentOutput>(result.output), this.#text));
       }

@@ -93,6 +93,12 @@ export interface TaskQueue {
    */
   fail(task: LeasedTask, error: ErrorInfo, retryDelayMs?: number): Promise<FailOutcome>;
   /**
+   * Called when the queue itself fails a task: a lease that expired on the task's last attempt
+   * (its worker died or hung). The engine records that failure where users see it, since no
+   * worker will. Returns the function that unsubscribes.
+   */
+  onLeaseExpired(listener: (task: LeasedTask, error: ErrorInfo) => void): () => void;
+  /**
    * Cancels the job's queued and waiting tasks and returns how many; its leased tasks are not
    * counted, and from then on their `fail` answers `'failed'`, never `'retrying'`.
    */

@@ -34,6 +34,7 @@ export class SqlQueue implements TaskQueue {
   readonly #db: Kysely<QueueTables>;
   readonly #flavor: SqlFlavor;
   readonly #wakeups = new Wakeups();
+  readonly #expiryListeners = new Set<(task: LeasedTask, error: ErrorInfo) => void>();
 
   constructor(db: Kysely<unknown>, name: string, flavor: SqlFlavor) {
     this.#db = db.withTables<QueueTables>();
@@ -258,7 +259,7 @@ export class SqlQueue implements TaskQueue {
   async releaseAllLeases(): Promise<number> {
     const now = Date.now();
     const released = await this.#db.transaction().execute(async (trx) => {
-      const failed = await this.#failLeases(trx, now, false);
+      const failed = (await this.#failLeases(trx, now, false)).length;
       const requeued = await trx
         .updateTable('tasks')
         .set({ status: 'queued', due_at: now, lease_token: null, worker_id: null })
@@ -298,7 +299,7 @@ export class SqlQueue implements TaskQueue {
     const any = await this.#exhaustedLeases(this.#db, now).select('seq').limit(1).executeTakeFirst();
     if (!any) return;
     const failed = await this.#db.transaction().execute((trx) => this.#failLeases(trx, now, true));
-    if (failed > 0) this.#wakeups.notify();
+    if (failed.length > 0) this.#wakeups.notify();
   }
 
   #exhaustedLeases(db: Db, now: number) {
@@ -310,17 +311,27 @@ export class SqlQueue implements TaskQueue {
   }
 
   /** Fails leased tasks on their last attempt: only expired ones, or (`onlyExpired` false) all. */
-  async #failLeases(trx: Transaction<QueueTables>, now: number, onlyExpired: boolean): Promise<number> {
+  async #failLeases(trx: Transaction<QueueTables>, now: number, onlyExpired: boolean): Promise<LeasedTask[]> {
     const failed = await trx
       .updateTable('tasks')
       .set({ status: 'failed', finished_at: now, lease_token: null, worker_id: null, last_error: toJsonText(LEASE_EXPIRED) })
       .where(sql<boolean>`status = 'leased'`)
       .$if(onlyExpired, (qb) => qb.where('due_at', '<=', now))
       .where(sql<boolean>`attempts >= max_attempts`)
-      .returning('parent_id')
+      .returning([...LEASED_COLUMNS])
       .execute();
     await this.#childrenEnded(trx, failed.map((row) => row.parent_id));
-    return failed.length;
+    const tasks = failed.map((row) => leasedFromRow(row, '', now));
+    // Told after the transaction's statements: listeners record the failure in the store.
+    queueMicrotask(() => {
+      for (const task of tasks) for (const listener of this.#expiryListeners) listener(task, LEASE_EXPIRED);
+    });
+    return tasks;
+  }
+
+  onLeaseExpired(listener: (task: LeasedTask, error: ErrorInfo) => void): () => void {
+    this.#expiryListeners.add(listener);
+    return () => this.#expiryListeners.delete(listener);
   }
 
   /**

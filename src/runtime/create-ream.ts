@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
-import { ReamError } from '../errors.ts';
+import { ReamError, fromErrorInfo, toReamError } from '../errors.ts';
 import type { EventFilter, EventListener } from '../events/port.ts';
 import { PipelineRegistry } from '../pipeline/registry.ts';
 import type { DocumentOutput, PipelineFactory } from '../pipeline/types.ts';
@@ -91,8 +91,21 @@ export async function createReam(options: ReamOptions = {}): Promise<Ream> {
     { maxAttempts: options.maxAttempts ?? 3 },
   );
   const tasks = new DocumentTasks(engine);
-  await adapters.releaseLeases();
-  await engine.recover((jobId, documentId) => tasks.failStuck(jobId, documentId));
+  // No worker will record a task the queue failed on its own (its last lease expired): we do.
+  const offExpired = engine.deps.queue.onLeaseExpired((task, info) => {
+    tasks.failed(task, fromErrorInfo(info)).catch((error: unknown) => {
+      process.emitWarning(`ream: could not record the failure of ${task.id}: ${toReamError(error).message}`);
+    });
+  });
+  try {
+    await adapters.releaseLeases();
+    await engine.recover((jobId, documentId) => tasks.failStuck(jobId, documentId));
+  } catch (error) {
+    offExpired();
+    await adapters.close().catch(() => undefined);
+    unlock();
+    throw error;
+  }
 
   const worker = options.work === false ? undefined : new Worker(engine, tasks, {
     concurrency: options.concurrency ?? threads * 2,
@@ -124,6 +137,7 @@ export async function createReam(options: ReamOptions = {}): Promise<Ream> {
     close() {
       closed ??= (async () => {
         try {
+          offExpired();
           await worker?.stop();
           await adapters.close();
         } finally {
@@ -160,6 +174,7 @@ async function waitForJob(engine: Engine, jobId: string, signal?: AbortSignal): 
     const unsubscribe = engine.subscribe({ jobId }, (event) => {
       if (event.type === 'job.completed' || event.type === 'job.failed' || event.type === 'job.cancelled') check();
     });
+    if (signal?.aborted) return onAbort();
     signal?.addEventListener('abort', onAbort, { once: true });
     check(); // it may have ended before we subscribed
   });

@@ -17,18 +17,26 @@ function alive(pid: number): boolean {
  * waiting for leases to expire. A lock whose process is gone (kill -9, power loss) is stale and
  * is taken over.
  */
+const lockedHere = new Set<string>();
+
 export function lockDataDir(dataDir: string): () => void {
   mkdirSync(dataDir, { recursive: true });
   const path = join(dataDir, 'lock');
+  // Our own pid in the lock file is not stale: a second handle in this process must not take over.
+  if (lockedHere.has(path)) {
+    throw ReamError.nonRetryable('validation_failed', `the data dir ${dataDir} is already open in this process; close the other handle first`);
+  }
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(path, 'wx');
       writeSync(fd, String(process.pid));
       closeSync(fd);
+      lockedHere.add(path);
       let released = false;
       return () => {
         if (released) return;
         released = true;
+        lockedHere.delete(path);
         rmSync(path, { force: true });
       };
     } catch (error) {

@@ -1,5 +1,6 @@
 import type { Fields } from '../analyzers/port.ts';
 import { ReamError } from '../errors.ts';
+import type { ChunkRef } from '../events/types.ts';
 import type { DocumentFormat, Inspection } from '../formats/types.ts';
 import { asJson, fromJson } from '../json.ts';
 import { planChunks } from '../pipeline/chunk-planner.ts';
@@ -64,6 +65,8 @@ export class DocumentTasks {
     switch (task.kind) {
       case TASK_KINDS.extract: {
         const { documentId, chunk } = fromJson<ChunkPayload>(task.payload);
+        const stored = (await store.listChunkResults(task.jobId, documentId)).find((r) => r.index === chunk.index);
+        if (stored?.status === 'succeeded') return; // an earlier attempt's checkpoint stands
         await store.putChunkResult({
           jobId: task.jobId, documentId, index: chunk.index, from: chunk.from, to: chunk.to,
           status: 'failed', output: null, error: error.toJSON(), durationMs: 0,
@@ -107,15 +110,24 @@ export class DocumentTasks {
     if (!scope) return;
     const { store, queue, formats } = this.#engine.deps;
     const job = await this.#engine.markStarted(scope.job);
-    const format = await formats.identify(scope.path, scope.doc.name, scope.pipeline.limits);
-    const inspection = await format.inspect(scope.path, scope.pipeline.limits, signal);
-    const chunks = planChunks(inspection.pageCount, scope.pipeline.chunkPages);
-    const info: DocumentInfo = { mediaType: format.mediaType, metadata: inspection.metadata };
-    await store.updateJobDocument(job.id, documentId, {
-      status: 'running', pagesTotal: inspection.pageCount, chunksTotal: chunks.length, info: asJson(info),
-      startedAt: scope.jobDoc.startedAt ?? Date.now(),
-    });
-    await this.#engine.emit(job, 'document.started', { documentId, stage: 'validate' });
+    let chunks: ChunkRef[];
+    if (scope.jobDoc.pagesTotal !== null && scope.jobDoc.chunksTotal !== null) {
+      // Inspected already (a repeat after a crash): only make sure the flow exists. Never move
+      // the document back to `running`: its merge may have finished it meanwhile.
+      chunks = planChunks(scope.jobDoc.pagesTotal, scope.pipeline.chunkPages);
+    } else {
+      const format = await formats.identify(scope.path, scope.doc.name, scope.pipeline.limits);
+      const inspection = await format.inspect(scope.path, scope.pipeline.limits, signal);
+      chunks = planChunks(inspection.pageCount, scope.pipeline.chunkPages);
+      const info: DocumentInfo = { mediaType: format.mediaType, metadata: inspection.metadata };
+      signal.throwIfAborted(); // cancelled meanwhile: schedule nothing more
+      await store.updateJobDocument(job.id, documentId, {
+        status: 'running', pagesTotal: inspection.pageCount, chunksTotal: chunks.length, info: asJson(info),
+        startedAt: scope.jobDoc.startedAt ?? Date.now(),
+      });
+      await this.#engine.emit(job, 'document.started', { documentId, stage: 'validate' });
+    }
+    signal.throwIfAborted();
     const common = { jobId: job.id, priority: job.priority, maxAttempts: this.#engine.settings.maxAttempts };
     await queue.enqueueFlow(
       { ...common, id: taskIds.merge(job.id, documentId), kind: TASK_KINDS.merge, payload: { documentId } },
@@ -153,7 +165,12 @@ export class DocumentTasks {
 
   async #merge(task: LeasedTask, { documentId }: DocumentPayload, signal: AbortSignal): Promise<void> {
     const scope = await this.#scope(task, documentId);
-    if (!scope) return;
+    if (!scope) {
+      // Finished already (a repeat): the job may still need closing if the first run died after
+      // storing the result but before closing it.
+      await this.#engine.finalizeIfDone(task.jobId);
+      return;
+    }
     const { store, search } = this.#engine.deps;
     const plan = planChunks(scope.jobDoc.pagesTotal ?? 0, scope.pipeline.chunkPages);
     const merged = mergeChunks(await store.listChunkResults(task.jobId, documentId), plan);
@@ -196,6 +213,8 @@ export class DocumentTasks {
   /** The result is stored before the status changes, so a finished document always has one. */
   async #finishDocument(job: JobRecord, output: DocumentOutput): Promise<void> {
     const { store } = this.#engine.deps;
+    const current = await store.getJobDocument(job.id, output.documentId);
+    if (!current || TERMINAL_DOCUMENT_STATUSES.includes(current.status)) return; // cancelled or finished meanwhile
     await store.putDocumentResult({ jobId: job.id, documentId: output.documentId, output: asJson(output) });
     await store.updateJobDocument(job.id, output.documentId, { status: output.status, error: output.error, finishedAt: Date.now() });
     const failed = output.status === 'failed' || output.status === 'cancelled';

@@ -114,7 +114,7 @@ export class Engine {
    */
   async addFile(jobId: string, file: FileInput): Promise<AddedDocument> {
     const job = await this.#requireJob(jobId);
-    if (job.status === 'cancelled') throw ReamError.nonRetryable('validation_failed', `job ${jobId} is cancelled: it takes no more files`);
+    this.#refuseCancelled(job);
     const source = file.source ?? file.path;
     const blob = await this.deps.blobs.put(createReadStream(file.path));
     const name = basename(source);
@@ -130,13 +130,19 @@ export class Engine {
       },
       Date.now(),
     );
-    const added = await this.#jobLocks.run(jobId, async () => {
-      if (await this.deps.store.getJobDocument(jobId, doc.id)) return false;
+    // Under the job's lock, with the job read afresh: it may have ended or been cancelled while
+    // the bytes were streaming in.
+    await this.#jobLocks.run(jobId, async () => {
+      const current = await this.#requireJob(jobId);
+      this.#refuseCancelled(current);
+      if (await this.deps.store.getJobDocument(jobId, doc.id)) return;
       const ordinal = (await this.deps.store.jobCounts(jobId)).documentsTotal;
       await this.deps.store.addJobDocuments([{ jobId, documentId: doc.id, ordinal, source }]);
-      return true;
+      if (TERMINAL_JOB_STATUSES.includes(current.status)) {
+        // A finished job that receives a new document runs again (a resumed CLI run with new files).
+        await this.deps.store.updateJob(jobId, { status: 'running', finishedAt: null, error: null });
+      }
     });
-    if (added) await this.#reopenIfFinished(job);
     await this.scheduleDocument(job, doc.id);
     return { source, documentId: doc.id, sha256: blob.sha256 };
   }
@@ -175,6 +181,7 @@ export class Engine {
       }
       const cancelled = await this.deps.store.updateJob(jobId, { status: 'cancelled', finishedAt: now });
       await this.emit(cancelled, 'job.cancelled', { message: 'cancelled' });
+      this.#forget(jobId);
       return cancelled;
     });
   }
@@ -206,14 +213,22 @@ export class Engine {
       if (counts.documentsSucceeded === counts.documentsTotal) status = 'succeeded';
       else if (counts.documentsSucceeded + counts.documentsPartial === 0) status = 'failed';
       else status = 'partially_succeeded';
-      const error: ErrorInfo | null = status === 'failed' && counts.documentsTotal > 0
-        ? { code: 'validation_failed', message: `all ${counts.documentsFailed} document(s) failed` }
-        : null;
+      const error = status === 'failed' && counts.documentsTotal > 0 ? await this.#jobFailure(jobId, counts.documentsFailed) : null;
       const finished = await this.deps.store.updateJob(jobId, { status, error, finishedAt: Date.now() });
       await this.emit(finished, status === 'failed' ? 'job.failed' : 'job.completed', { ...(error ? { error } : {}) });
-      this.#progress.forget(jobId);
-      this.#lastProgressAt.delete(jobId);
+      this.#forget(jobId);
     });
+  }
+
+  /** A failed job's error: the first failed document's code, so "why" survives at job level. */
+  async #jobFailure(jobId: string, failed: number): Promise<ErrorInfo> {
+    const first = (await this.deps.store.listJobDocuments(jobId)).find((doc) => doc.error !== null)?.error;
+    return { code: first?.code ?? 'cancelled', message: `all ${failed} document(s) failed${first ? `; the first: ${first.message}` : ''}` };
+  }
+
+  #forget(jobId: string): void {
+    this.#progress.forget(jobId);
+    this.#lastProgressAt.delete(jobId);
   }
 
   /** Stores the event (which assigns its gapless `seq`) and fans it out. */
@@ -286,9 +301,7 @@ export class Engine {
     return job;
   }
 
-  /** A finished job that receives a new document runs again (a resumed CLI run with new files). */
-  async #reopenIfFinished(job: JobRecord): Promise<void> {
-    if (!TERMINAL_JOB_STATUSES.includes(job.status) || job.status === 'cancelled') return;
-    await this.#jobLocks.run(job.id, () => this.deps.store.updateJob(job.id, { status: 'running', finishedAt: null, error: null }));
+  #refuseCancelled(job: JobRecord): void {
+    if (job.status === 'cancelled') throw ReamError.nonRetryable('validation_failed', `job ${job.id} is cancelled: it takes no more files`);
   }
 }

@@ -76,6 +76,10 @@ export class Worker {
         await queue.waitForWork(this.#options.idleMs, signal);
         continue;
       }
+      if (signal.aborted) {
+        await queue.release(task).catch(() => undefined); // claimed while stopping: give it back
+        break;
+      }
       const running: Promise<void> = this.#execute(task).finally(() => this.#inFlight.delete(running));
       this.#inFlight.add(running);
     }
@@ -86,6 +90,7 @@ export class Worker {
     const controller = new AbortController();
     const onStop = (): void => controller.abort(this.#stopping.signal.reason);
     this.#stopping.signal.addEventListener('abort', onStop, { once: true });
+    if (this.#stopping.signal.aborted) onStop();
     const untrack = this.#engine.track(task.jobId, controller);
     let leaseLost = false;
     const heartbeat = setInterval(() => {
@@ -99,22 +104,34 @@ export class Worker {
       );
     }, Math.max(10, Math.floor(this.#options.leaseMs / 3)));
     try {
-      await this.#tasks.run(task, controller.signal);
-      await queue.complete(task);
-    } catch (thrown) {
-      // Lease lost: another worker owns the task now and will record its outcome.
-      if (leaseLost) return;
-      // Shutting down: give the task back unfinished; the next start runs it, no attempt lost.
-      if (this.#stopping.signal.aborted) {
-        await queue.release(task).catch(() => undefined); // if this fails the lease expires instead
+      try {
+        await this.#tasks.run(task, controller.signal);
+      } catch (thrown) {
+        await this.#afterError(task, controller.signal, thrown, () => leaseLost);
         return;
       }
-      await this.#handleFailure(task, toReamError(controller.signal.aborted ? controller.signal.reason : thrown));
+      // The work and its checkpoint are done: a failing `complete` must not record a failure.
+      // The lease then expires and the task runs again, finding its checkpoint.
+      await queue.complete(task).catch((error: unknown) => {
+        process.emitWarning(`ream worker: could not complete ${task.id}: ${toReamError(error).message}`);
+      });
     } finally {
       clearInterval(heartbeat);
       untrack();
       this.#stopping.signal.removeEventListener('abort', onStop);
     }
+  }
+
+  /** A task threw: give it back (stopping), leave it (lease lost), or retry/fail it. */
+  async #afterError(task: LeasedTask, signal: AbortSignal, thrown: unknown, leaseLost: () => boolean): Promise<void> {
+    // Lease lost: another worker owns the task now and will record its outcome.
+    if (leaseLost()) return;
+    // Shutting down: give the task back unfinished; the next start runs it, no attempt lost.
+    if (this.#stopping.signal.aborted) {
+      await this.#engine.deps.queue.release(task).catch(() => undefined); // if this fails the lease expires instead
+      return;
+    }
+    await this.#handleFailure(task, toReamError(signal.aborted ? signal.reason : thrown));
   }
 
   async #handleFailure(task: LeasedTask, error: ReamError): Promise<void> {
@@ -134,6 +151,8 @@ export class Worker {
       const final = error.retryable && !cancelled
         ? new ReamError(error.code, `${error.message} (after ${task.attempts} attempts)`, { retryable: false, details: error.details ?? {} })
         : error;
+      // Record the failure only while the task is still ours: a worker that took it over owns its outcome.
+      if (!(await queue.extendLease(task, this.#options.leaseMs))) return;
       await this.#tasks.failed(task, final);
       await queue.fail(task, final.toJSON());
     } catch (secondary) {

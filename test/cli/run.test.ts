@@ -91,6 +91,11 @@ describe('ream run', () => {
     const full = await run(['run', 'docs/a.pdf', '--out', 'full.jsonl', '--text', 'full', '--no-resume', '--progress', 'none'], work);
     assert.equal(full.code, 0, full.stderr);
     assert.match(readLines(join(work, 'full.jsonl'))[0]?.text ?? '', /A page 1 of 3[\s\S]*\f[\s\S]*A page 2 of 3/);
+    // After a --no-resume run, the same command resumes that new run.
+    const again = await run(['run', 'docs/a.pdf', '--out', 'full.jsonl', '--text', 'full', '--progress', 'none'], work);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, /0 succeeded, 0 failed, 1 already done/);
+    assert.equal(readLines(join(work, 'full.jsonl')).length, 1);
   });
 
   test('usage errors exit 2 with a clear message', async () => {

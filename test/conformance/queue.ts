@@ -157,11 +157,17 @@ const cases: ConformanceCase<Subject>[] = [
   {
     name: 'a lease that expires on the last attempt fails the task for good',
     async run({ queue }) {
-      await queue.enqueue([task({ maxAttempts: 1 })]);
+      const expired: string[] = [];
+      const off = queue.onLeaseExpired((t, error) => expired.push(`${t.id}:${error.code}`));
+      const doomed = task({ maxAttempts: 1 });
+      await queue.enqueue([doomed]);
       await claimOrFail(queue, { leaseMs: 100 });
       await sleep(250);
       assert.equal(await queue.claim(claimOpts), undefined);
       only(await queue.counts(), { failed: 1 });
+      await sleep(20);
+      assert.deepEqual(expired, [`${doomed.id}:timeout`], 'the queue tells who failed a task behind a worker');
+      off();
     },
   },
   {
