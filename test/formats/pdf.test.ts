@@ -3,26 +3,17 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { ReamError } from '../../src/errors.ts';
 import { createFormats, type Formats } from '../../src/formats/registry.ts';
 import type { DocumentFormat, ReadLimits } from '../../src/formats/types.ts';
 import { createThreadPool, type ThreadPool } from '../../src/runtime/thread-pool.ts';
 import { fixturesDir } from '../support/env.ts';
 import { makePdf } from '../support/make-pdf.ts';
 import { PNG_1X1, numberedPages, pdfWithBrokenPages, pdfWithMetadata } from './pdf-builders.ts';
+import { rejectsWithCode } from '../support/assert-ream-error.ts';
 
 const limits: ReadLimits = { maxBytes: 50 * 2 ** 20, maxPages: 1_000 };
 
-async function failsWith(promise: Promise<unknown>, code: string, message?: RegExp): Promise<ReamError> {
-  const error = await promise.then(
-    () => assert.fail(`expected ${code}, got a result`),
-    (e: unknown) => e,
-  );
-  assert.ok(error instanceof ReamError, `expected a ReamError, got ${String(error)}`);
-  assert.equal(error.code, code, error.message);
-  if (message) assert.match(error.message, message);
-  return error;
-}
+const failsWith = rejectsWithCode;
 
 void describe('PDF format', () => {
   let pool: ThreadPool;

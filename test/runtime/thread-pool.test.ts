@@ -2,19 +2,11 @@ import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { ReamError } from '../../src/errors.ts';
 import { createThreadPool, type ThreadPool } from '../../src/runtime/thread-pool.ts';
+import { rejectsWithCode } from '../support/assert-ream-error.ts';
 
 const handlerModules = [new URL('../fixtures/pool-tasks.ts', import.meta.url)];
 
-async function rejectsWith(promise: Promise<unknown>, code: string, message?: RegExp): Promise<ReamError> {
-  const error = await promise.then(
-    () => assert.fail(`expected ${code}, got a result`),
-    (e: unknown) => e,
-  );
-  assert.ok(error instanceof ReamError, `expected a ReamError, got ${String(error)}`);
-  assert.equal(error.code, code, error.message);
-  if (message) assert.match(error.message, message);
-  return error;
-}
+const rejectsWith = rejectsWithCode;
 
 void describe('thread pool', () => {
   const pools: ThreadPool[] = [];
