@@ -6,7 +6,7 @@ import { ReamError, toReamError } from '../errors.ts';
 import { fromJson, type JsonObject, type JsonValue } from '../json.ts';
 import type { DocumentOutput } from '../pipeline/types.ts';
 import { createReam, type Ream } from '../runtime/create-ream.ts';
-import type { JobRecord } from '../store/port.ts';
+import { TERMINAL_DOCUMENT_STATUSES, type JobRecord } from '../store/port.ts';
 import { collectFiles, type InputFile } from './collect-files.ts';
 import { createProgressView, type ProgressMode, type ProgressView } from './progress-view.ts';
 import { ResultsFile, toResultLine, unreadableLine, type TextMode } from './results-file.ts';
@@ -99,8 +99,12 @@ export async function runCommand(inputs: readonly string[], options: RunOptions,
       if (signal.aborted) resolveAbort('aborted');
       signal.addEventListener('abort', () => resolveAbort('aborted'), { once: true });
     });
+    // A safety net under the events: every few seconds, documents that ended without a line
+    // (an event lost to a failure between storing and publishing) get theirs.
+    const sweep = setInterval(() => tracker.sweep(), 3000).unref();
     await processBatch(pending, (file) => tracker.add(file, signal), { concurrency: 4, signal, retry: { maxAttempts: 1 } });
     const outcome = await Promise.race([done.then(() => 'done' as const), aborted]);
+    clearInterval(sweep);
     summary.interrupted = outcome === 'aborted';
     await tracker.settled();
     unsubscribe();
@@ -197,7 +201,16 @@ class RunTracker {
     list.push(file);
     this.#waiting.set(documentId, list);
     const jobDoc = await this.#ream.engine.deps.store.getJobDocument(this.#jobId, documentId);
-    if (jobDoc && ['succeeded', 'partially_succeeded', 'failed', 'cancelled'].includes(jobDoc.status)) this.documentEnded(documentId);
+    if (jobDoc && TERMINAL_DOCUMENT_STATUSES.includes(jobDoc.status)) this.documentEnded(documentId);
+  }
+
+  sweep(): void {
+    for (const documentId of this.#waiting.keys()) {
+      this.#ream.engine.deps.store.getJobDocument(this.#jobId, documentId).then(
+        (jobDoc) => { if (jobDoc && TERMINAL_DOCUMENT_STATUSES.includes(jobDoc.status)) this.documentEnded(documentId); },
+        () => undefined, // the next sweep tries again
+      );
+    }
   }
 
   documentEnded(documentId: string): void {
