@@ -1,5 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { toReamError } from '../errors.ts';
+import { createReam } from '../runtime/create-ream.ts';
+import { refuseNonLoopback, startServer } from '../server/app.ts';
 import { runCommand, type RunOptions } from './run-command.ts';
 
 function positiveInt(value: string): number {
@@ -79,6 +81,37 @@ export function buildProgram(): Command {
       const summary = await runCommand(inputs, options, controller.signal);
       process.stdout.write(`${formatSummary(summary, options.out)}\n`);
       process.exitCode = summary.interrupted ? 130 : summary.failed > 0 ? 1 : 0;
+    });
+
+  program
+    .command('serve')
+    .description('serve the HTTP API (v1) over an embedded ream; loopback only until auth lands')
+    .option('--port <n>', 'port to listen on', (v) => (v === '0' ? 0 : positiveInt(v)), 8080)
+    .option('--host <host>', 'address to bind (loopback only for now)', '127.0.0.1')
+    .option('--data-dir <dir>', 'where the database, stored files and checkpoints live', '.ream')
+    .option('--threads <n>', 'worker threads for parsing (default: the number of cores)', positiveInt)
+    .action(async (flags: { port: number; host: string; dataDir: string; threads?: number }) => {
+      refuseNonLoopback(flags.host); // before opening the data dir: a refused start touches nothing
+      const ream = await createReam({ dataDir: flags.dataDir, ...(flags.threads === undefined ? {} : { threads: flags.threads }) });
+      let server: Awaited<ReturnType<typeof startServer>>;
+      try {
+        server = await startServer({ ream, host: flags.host, port: flags.port, logger: true });
+      } catch (error) {
+        await ream.close();
+        throw error;
+      }
+      await new Promise<void>((resolveStop) => {
+        const stop = (): void => {
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+          resolveStop();
+        };
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
+      });
+      // Stop taking requests first, then release unfinished tasks for the next start.
+      await server.close();
+      await ream.close();
     });
 
   return program;

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
+import type { Readable } from 'node:stream';
 import { ReamError, fromErrorInfo, toReamError } from '../errors.ts';
 import type { EventFilter, EventListener } from '../events/port.ts';
 import { PipelineRegistry } from '../pipeline/registry.ts';
@@ -51,6 +52,8 @@ export interface Ream {
   readonly engine: Engine;
   createJob(input?: CreateJobInput): Promise<JobRecord>;
   addFile(jobId: string, file: FileInput): Promise<AddedDocument>;
+  /** Adds a file from a stream (an upload), named `name` in results; consumed, never buffered whole. */
+  addStream(jobId: string, stream: Readable, name: string): Promise<AddedDocument>;
   /** Creates a job and adds every file; resolves once all are stored (processing runs on). */
   submit(input: SubmitInput): Promise<JobRecord>;
   getJob(jobId: string): Promise<JobRecord | undefined>;
@@ -121,6 +124,7 @@ export async function createReam(options: ReamOptions = {}): Promise<Ream> {
     engine,
     createJob: (input) => engine.createJob(input),
     addFile: (jobId, file) => engine.addFile(jobId, file),
+    addStream: (jobId, stream, name) => engine.addStream(jobId, stream, name),
     async submit({ files, ...input }) {
       const job = await engine.createJob(input);
       for await (const file of files) await engine.addFile(job.id, typeof file === 'string' ? { path: file } : file);

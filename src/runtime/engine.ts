@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { basename, extname } from 'node:path';
+import type { Readable } from 'node:stream';
 import type { BlobStore } from '../blobs/port.ts';
 import { ReamError, type ErrorInfo } from '../errors.ts';
 import type { EventBus, EventFilter, EventListener } from '../events/port.ts';
@@ -113,10 +114,23 @@ export class Engine {
    * at once. Adding the same content to the same job again is a no-op.
    */
   async addFile(jobId: string, file: FileInput): Promise<AddedDocument> {
+    // The file is opened only once the job is known to take it (as before the stream variant).
+    return this.#add(jobId, () => createReadStream(file.path), file.source ?? file.path);
+  }
+
+  /**
+   * {@link addFile} from a stream (an upload): `name` is what results call it (its `source`) and
+   * picks the media type by extension. The stream is consumed, never buffered whole; if the
+   * job is unknown or cancelled it is left unread, for the caller to drain or destroy.
+   */
+  async addStream(jobId: string, stream: Readable, name: string): Promise<AddedDocument> {
+    return this.#add(jobId, () => stream, name);
+  }
+
+  async #add(jobId: string, open: () => Readable, source: string): Promise<AddedDocument> {
     const job = await this.#requireJob(jobId);
     this.#refuseCancelled(job);
-    const source = file.source ?? file.path;
-    const blob = await this.deps.blobs.put(createReadStream(file.path));
+    const blob = await this.deps.blobs.put(open());
     const name = basename(source);
     const doc = await this.deps.store.putDocument(
       {

@@ -1,0 +1,96 @@
+import multipart from '@fastify/multipart';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { ReamError } from '../errors.ts';
+import type { Ream } from '../runtime/create-ream.ts';
+import { PROBLEM_CONTENT_TYPE, sendProblem, toProblem } from './problem.ts';
+import { eventRoutes } from './routes/events.ts';
+import { healthRoutes } from './routes/health.ts';
+import { jobRoutes } from './routes/jobs.ts';
+
+export interface ServerOptions {
+  ream: Ream;
+  /** Fastify's logger option (pino): `true`, options, or false / omitted for none. */
+  logger?: FastifyServerOptions['logger'];
+  /** Largest file part of an upload, in bytes. Default 1 GiB. */
+  maxFileBytes?: number;
+  /** Most file parts in one upload. Default 1000. */
+  maxFiles?: number;
+  /** SSE heartbeat interval in ms. Default 15,000. */
+  heartbeatMs?: number;
+}
+
+/** The v1 HTTP API (DESIGN.md §8) over an embedded {@link Ream}. Not listening yet: see {@link startServer}. */
+export function buildServer(options: ServerOptions): FastifyInstance {
+  const app = Fastify({ logger: options.logger ?? false });
+  void app.register(multipart, {
+    limits: { fileSize: options.maxFileBytes ?? 1024 ** 3, files: options.maxFiles ?? 1000, fields: 100, fieldSize: 1024 * 1024 },
+  });
+
+  app.setErrorHandler((error: unknown, request, reply) => {
+    const problem = toProblem(error);
+    if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
+    return sendProblem(reply, problem);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(reply, toProblem(ReamError.nonRetryable('not_found', `no route ${request.method} ${request.url.split('?')[0] ?? ''}`))),
+  );
+
+  // Long-lived streams (SSE, NDJSON) end when the server closes, so close() does not wait on them.
+  const shutdown = new AbortController();
+  app.addHook('preClose', (done) => {
+    shutdown.abort();
+    done();
+  });
+  void app.register((scope, _opts, done) => {
+    healthRoutes(scope, options.ream);
+    jobRoutes(scope, options.ream, shutdown.signal);
+    eventRoutes(scope, options.ream, { heartbeatMs: options.heartbeatMs ?? 15_000, shutdown: shutdown.signal });
+    done();
+  });
+  return app;
+}
+
+export { PROBLEM_CONTENT_TYPE };
+
+/** True for hosts that only this machine can reach. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127(?:\.\d{1,3}){3}$/.test(h) || /^::ffff:127(?:\.\d{1,3}){3}$/.test(h);
+}
+
+/** Throws `validation_failed` for a host other machines could reach: there is no auth yet. */
+export function refuseNonLoopback(host: string): void {
+  if (!isLoopbackHost(host)) {
+    throw ReamError.nonRetryable(
+      'validation_failed',
+      `auth is not implemented yet: bind to 127.0.0.1 (or another loopback address), not ${host}`,
+    );
+  }
+}
+
+export interface StartOptions extends ServerOptions {
+  /** Default 127.0.0.1. Only loopback hosts are allowed until auth lands. */
+  host?: string;
+  /** Default 8080; 0 picks a free port. */
+  port?: number;
+}
+
+export interface RunningServer {
+  app: FastifyInstance;
+  /** e.g. `http://127.0.0.1:8080`. */
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Builds the server and listens. Refuses non-loopback hosts: there is no auth yet. */
+export async function startServer(options: StartOptions): Promise<RunningServer> {
+  const host = options.host ?? '127.0.0.1';
+  refuseNonLoopback(host);
+  const app = buildServer(options);
+  await app.listen({ host, port: options.port ?? 8080 });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : (options.port ?? 8080);
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  app.log.warn(`ream listening on ${url}; auth is off (loopback only)`);
+  return { app, url, close: () => app.close() };
+}

@@ -1,0 +1,214 @@
+import { Readable } from 'node:stream';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ReamError } from '../../errors.ts';
+import type { JsonObject } from '../../json.ts';
+import type { DocumentOutput } from '../../pipeline/types.ts';
+import type { Ream } from '../../runtime/create-ream.ts';
+import { TERMINAL_JOB_STATUSES, type JobRecord, type JobStatus } from '../../store/port.ts';
+import { PRIORITIES, isPriorityName, loadJobView } from '../views.ts';
+
+/** Until auth lands every request acts as the embedded default tenant. */
+export const TENANT = 'local';
+
+const JOB_STATUSES: readonly JobStatus[] = ['queued', 'running', 'succeeded', 'partially_succeeded', 'failed', 'cancelled'];
+/** A fallback wake-up while following a job, in case a live event went missing (the bus is best effort). */
+const FOLLOW_FALLBACK_MS = 5_000;
+
+/** The job, if it exists and belongs to the caller's tenant; otherwise `not_found` (never "forbidden"). */
+export async function requireJob(ream: Ream, id: string): Promise<JobRecord> {
+  const job = await ream.getJob(id);
+  if (!job || job.tenantId !== TENANT) throw ReamError.nonRetryable('not_found', `no job ${id}`);
+  return job;
+}
+
+function invalid(message: string): ReamError {
+  return ReamError.nonRetryable('validation_failed', message);
+}
+
+function parseOptions(value: string): JsonObject {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    throw invalid('field "options" must be a JSON object');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw invalid('field "options" must be a JSON object');
+  return parsed as JsonObject;
+}
+
+interface JobFields {
+  pipeline?: string;
+  options?: JsonObject;
+  priority?: number;
+}
+
+function readField(fields: JobFields, name: string, value: unknown): void {
+  if (typeof value !== 'string') throw invalid(`field "${name}" must be text`);
+  if (name === 'pipeline') fields.pipeline = value;
+  else if (name === 'options') fields.options = parseOptions(value);
+  else if (name === 'priority') {
+    if (!isPriorityName(value)) throw invalid(`field "priority" must be one of ${Object.keys(PRIORITIES).join(', ')}`);
+    fields.priority = PRIORITIES[value];
+  } else throw invalid(`unknown field "${name}" (expected file, pipeline, options, priority)`);
+}
+
+function idempotencyKey(request: FastifyRequest): string | undefined {
+  const key = request.headers['idempotency-key'];
+  if (key === undefined) return undefined;
+  if (typeof key !== 'string' || key.length === 0 || key.length > 255) throw invalid('Idempotency-Key must be 1 to 255 characters');
+  return key;
+}
+
+function drain(stream: Readable): Promise<void> {
+  return new Promise((resolve) => {
+    stream.on('end', resolve).on('error', () => resolve()).on('close', resolve);
+    stream.resume();
+  });
+}
+
+/**
+ * `POST /v1/jobs`, multipart: fields (`pipeline`, `options`, `priority`) first, then one or more
+ * `file` parts, each streamed into the blob store as it arrives. The job is created at the first
+ * file; if the upload then fails the job is cancelled (a half-submitted job never runs).
+ * With `Idempotency-Key`: a repeat answers 200 with the first job and its files are not read.
+ */
+async function createJob(ream: Ream, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+  if (!request.isMultipart()) throw invalid('POST /v1/jobs takes multipart/form-data with one or more "file" parts');
+  const key = idempotencyKey(request);
+  if (key !== undefined) {
+    const existing = await ream.engine.deps.store.findJobByKey(TENANT, key);
+    if (existing) {
+      for await (const part of request.parts()) if (part.type === 'file') await drain(part.file);
+      return reply.code(200).header('location', `/v1/jobs/${existing.id}`).send(await loadJobView(ream, existing));
+    }
+  }
+  const fields: JobFields = {};
+  let job: JobRecord | undefined;
+  let files = 0;
+  try {
+    for await (const part of request.parts()) {
+      if (part.type === 'field') {
+        if (job) throw invalid(`field "${part.fieldname}" must come before the files`);
+        readField(fields, part.fieldname, part.value);
+        continue;
+      }
+      if (part.fieldname !== 'file') {
+        await drain(part.file);
+        throw invalid(`unexpected file part "${part.fieldname}" (files go in "file" parts)`);
+      }
+      job ??= await ream.createJob({ ...fields, tenantId: TENANT, ...(key === undefined ? {} : { key }) });
+      const file = part.file;
+      // A part over the size limit is cut short by the parser: refuse it rather than store half a file.
+      file.once('limit', () => file.destroy(ReamError.nonRetryable('file_too_large', `file "${part.filename}" is over the size limit`)));
+      files++;
+      await ream.addStream(job.id, file, part.filename || `file-${files}`);
+    }
+  } catch (error) {
+    if (job) await ream.cancel(job.id).catch(() => undefined);
+    throw error;
+  }
+  if (!job) throw invalid('no "file" part: a job needs at least one file');
+  const current = (await ream.getJob(job.id)) ?? job;
+  return reply
+    .code(202)
+    .header('location', `/v1/jobs/${job.id}`)
+    .header('retry-after', '1')
+    .send(await loadJobView(ream, current));
+}
+
+function parseLimit(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 500) throw invalid('limit must be an integer from 1 to 500');
+  return n;
+}
+
+/**
+ * Final results of the job's documents in input order, one per line, each as soon as it and
+ * every document before it have ended; the stream ends when the job has ended and all are sent.
+ * Follows the job's events (with a slow fallback wake-up), never a hot loop.
+ */
+function followResults(ream: Ream, jobId: string, closed: AbortSignal): AsyncGenerator<string> {
+  const store = ream.engine.deps.store;
+  let pending = true;
+  let wake: (() => void) | undefined;
+  const poke = (): void => {
+    pending = true;
+    wake?.();
+  };
+  const off = ream.subscribe({ jobId }, (event) => {
+    if (event.type.startsWith('document.') || event.type === 'job.completed' || event.type === 'job.failed' || event.type === 'job.cancelled') poke();
+  });
+  closed.addEventListener('abort', poke, { once: true });
+  const changed = async (): Promise<void> => {
+    if (pending) return;
+    let timer: NodeJS.Timeout | undefined;
+    await new Promise<void>((resolve) => {
+      wake = resolve;
+      timer = setTimeout(resolve, FOLLOW_FALLBACK_MS);
+    });
+    wake = undefined;
+    clearTimeout(timer);
+  };
+  return (async function* lines(): AsyncGenerator<string> {
+    try {
+      let next = 0;
+      while (!closed.aborted) {
+        await changed();
+        pending = false;
+        const job = await store.getJob(jobId);
+        const ended = job === undefined || TERMINAL_JOB_STATUSES.includes(job.status);
+        const docs = await store.listJobDocuments(jobId);
+        while (next < docs.length && !closed.aborted) {
+          const doc = docs[next];
+          if (!doc) break;
+          const result = await store.getDocumentResult(jobId, doc.documentId);
+          // Once the job has ended a document without a result (cancelled before it ran) is skipped.
+          if (!result && !ended) break;
+          next++;
+          if (result) yield `${JSON.stringify(result.output)}\n`;
+        }
+        if (ended && next >= docs.length) return;
+      }
+    } finally {
+      off();
+      closed.removeEventListener('abort', poke);
+    }
+  })();
+}
+
+export function jobRoutes(app: FastifyInstance, ream: Ream, shutdown: AbortSignal): void {
+  app.post('/v1/jobs', (request, reply) => createJob(ream, request, reply));
+
+  app.get<{ Querystring: { status?: string; limit?: string; cursor?: string } }>('/v1/jobs', async (request) => {
+    const { status, cursor } = request.query;
+    if (status !== undefined && !JOB_STATUSES.includes(status as JobStatus)) throw invalid(`status must be one of ${JOB_STATUSES.join(', ')}`);
+    const limit = parseLimit(request.query.limit);
+    const page = await ream.engine.deps.store.listJobs({
+      tenantId: TENANT,
+      ...(status === undefined ? {} : { status: status as JobStatus }),
+      ...(limit === undefined ? {} : { limit }),
+      ...(cursor === undefined || cursor === '' ? {} : { cursor }),
+    });
+    return { items: await Promise.all(page.items.map((job) => loadJobView(ream, job))), nextCursor: page.nextCursor };
+  });
+
+  app.get<{ Params: { id: string } }>('/v1/jobs/:id', async (request) => loadJobView(ream, await requireJob(ream, request.params.id)));
+
+  app.post<{ Params: { id: string } }>('/v1/jobs/:id/cancel', async (request) => {
+    const job = await requireJob(ream, request.params.id);
+    return loadJobView(ream, await ream.cancel(job.id));
+  });
+
+  app.get<{ Params: { id: string } }>('/v1/jobs/:id/results', async (request, reply) => {
+    const job = await requireJob(ream, request.params.id);
+    if ((request.headers.accept ?? '').includes('application/x-ndjson')) {
+      const closed = new AbortController();
+      reply.raw.once('close', () => closed.abort());
+      return reply.type('application/x-ndjson; charset=utf-8').send(Readable.from(followResults(ream, job.id, AbortSignal.any([closed.signal, shutdown]))));
+    }
+    const items: DocumentOutput[] = [];
+    for await (const output of ream.results(job.id)) items.push(output);
+    return { items };
+  });
+}

@@ -1,0 +1,218 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { ReamError } from '../../src/errors.ts';
+import type { ReamEvent } from '../../src/events/types.ts';
+import type { DocumentOutput } from '../../src/pipeline/types.ts';
+import { createReam, type Ream } from '../../src/runtime/create-ream.ts';
+import { startServer, type RunningServer } from '../../src/server/app.ts';
+import type { JobView } from '../../src/server/views.ts';
+import { makePdf, numberedPages } from '../support/make-pdf.ts';
+
+let dir: string;
+let ream: Ream;
+let server: RunningServer;
+let small: Uint8Array;
+let other: Uint8Array;
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'ream-server-'));
+  ream = await createReam({ dataDir: join(dir, 'data'), threads: 2 });
+  server = await startServer({ ream, host: '127.0.0.1', port: 0 });
+  small = await makePdf({ pages: numberedPages('A', 3), title: 'A' });
+  other = await makePdf({ pages: numberedPages('B', 2), title: 'B' });
+});
+after(async () => {
+  await server.close();
+  await ream.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+function form(files: Array<[string, Uint8Array]>, fields: Record<string, string> = {}): FormData {
+  const body = new FormData();
+  for (const [name, value] of Object.entries(fields)) body.append(name, value);
+  for (const [name, bytes] of files) body.append('file', new Blob([bytes], { type: 'application/pdf' }), name);
+  return body;
+}
+
+async function submit(body: FormData, headers: Record<string, string> = {}): Promise<{ response: Response; job: JobView }> {
+  const response = await fetch(`${server.url}/v1/jobs`, { method: 'POST', body, headers });
+  const job = (await response.json()) as JobView;
+  return { response, job };
+}
+
+/** Reads an SSE stream to its end (the server closes it after the terminal event). */
+async function readSse(url: string, headers: Record<string, string> = {}): Promise<ReamEvent[]> {
+  const response = await fetch(url, { headers, signal: AbortSignal.timeout(15_000) });
+  assert.equal(response.status, 200);
+  assert.match(response.headers.get('content-type') ?? '', /^text\/event-stream/);
+  const text = await response.text();
+  const events: ReamEvent[] = [];
+  for (const block of text.split('\n\n')) {
+    const lines = block.split('\n');
+    const id = lines.find((l) => l.startsWith('id: '))?.slice(4);
+    const type = lines.find((l) => l.startsWith('event: '))?.slice(7);
+    const data = lines.find((l) => l.startsWith('data: '))?.slice(6);
+    if (data === undefined) continue;
+    const event = JSON.parse(data) as ReamEvent;
+    assert.equal(String(event.seq), id);
+    assert.equal(event.type, type);
+    events.push(event);
+  }
+  return events;
+}
+
+async function assertProblem(response: Response, status: number, code: string): Promise<void> {
+  assert.equal(response.status, status);
+  assert.match(response.headers.get('content-type') ?? '', /^application\/problem\+json/);
+  const body = (await response.json()) as Record<string, unknown>;
+  assert.equal(body.code, code);
+  assert.equal(body.status, status);
+  assert.equal(typeof body.type, 'string');
+  assert.equal(typeof body.title, 'string');
+  assert.equal(typeof body.detail, 'string');
+  assert.equal(body.stack, undefined);
+}
+
+describe('HTTP API v1', () => {
+  let jobId: string;
+  let events: ReamEvent[];
+
+  test('POST /v1/jobs takes multipart files, answers 202 with Location; SSE follows to job.completed gaplessly', async () => {
+    const { response, job } = await submit(
+      form([['a.pdf', small], ['b.pdf', other], ['empty.pdf', new Uint8Array()]], { pipeline: 'extract', priority: 'high', options: '{"chunkPages":2}' }),
+    );
+    assert.equal(response.status, 202);
+    assert.equal(response.headers.get('location'), `/v1/jobs/${job.id}`);
+    assert.equal(response.headers.get('retry-after'), '1');
+    assert.equal(job.priority, 'high');
+    assert.equal(job.pipeline, 'extract');
+    assert.equal(job.counts.documents.total, 3);
+    jobId = job.id;
+
+    events = await readSse(`${server.url}/v1/jobs/${jobId}/events`);
+    assert.deepEqual(events.map((e) => e.seq), events.map((_, i) => i + 1), 'seq is gapless from 1');
+    assert.equal(events.at(-1)?.type, 'job.completed');
+    assert.equal(events[0]?.type, 'job.queued');
+  });
+
+  test('SSE resumes after Last-Event-ID (and ?after=) with exactly the later events', async () => {
+    const resumed = await readSse(`${server.url}/v1/jobs/${jobId}/events`, { 'last-event-id': '3' });
+    assert.deepEqual(resumed.map((e) => e.seq), events.slice(3).map((e) => e.seq));
+    assert.equal(resumed[0]?.seq, 4);
+    const viaQuery = await readSse(`${server.url}/v1/jobs/${jobId}/events?after=${events.length - 1}`);
+    assert.deepEqual(viaQuery.map((e) => e.seq), [events.length]);
+  });
+
+  test('GET /v1/jobs/:id shows the finished job with page counts', async () => {
+    const response = await fetch(`${server.url}/v1/jobs/${jobId}`);
+    assert.equal(response.status, 200);
+    const job = (await response.json()) as JobView;
+    assert.equal(job.status, 'partially_succeeded');
+    assert.equal(job.progress.percent, 100);
+    assert.equal(job.progress.pagesTotal, 5);
+    assert.equal(job.progress.pagesDone, 5);
+    assert.equal(job.progress.documentsDone, 3);
+    assert.deepEqual(job.counts.documents, { total: 3, succeeded: 2, partiallySucceeded: 0, failed: 1, cancelled: 0 });
+    assert.equal(job.counts.chunks.total, 3);
+    assert.equal(job.counts.chunks.succeeded, 3);
+    assert.ok(job.finishedAt !== null && job.startedAt !== null);
+  });
+
+  test('GET /v1/jobs/:id/results: one item per file, in input order; the empty one says empty_file', async () => {
+    const response = await fetch(`${server.url}/v1/jobs/${jobId}/results`);
+    assert.equal(response.status, 200);
+    const { items } = (await response.json()) as { items: DocumentOutput[] };
+    assert.deepEqual(items.map((i) => i.source), ['a.pdf', 'b.pdf', 'empty.pdf']);
+    assert.equal(items[0]?.pageCount, 3);
+    assert.match(items[0]?.pages[2]?.text ?? '', /A page 3 of 3/);
+    assert.equal(items[2]?.status, 'failed');
+    assert.equal(items[2]?.error?.code, 'empty_file');
+  });
+
+  test('NDJSON results stream while the job runs and end with it', async () => {
+    const big = await makePdf({ pages: numberedPages('N', 40) });
+    const { job } = await submit(form([['n1.pdf', big], ['n2.pdf', small]], { options: '{"chunkPages":5}' }));
+    const response = await fetch(`${server.url}/v1/jobs/${job.id}/results`, {
+      headers: { accept: 'application/x-ndjson' },
+      signal: AbortSignal.timeout(15_000),
+    });
+    assert.equal(response.status, 200);
+    assert.match(response.headers.get('content-type') ?? '', /^application\/x-ndjson/);
+    const lines = (await response.text()).trim().split('\n').map((l) => JSON.parse(l) as DocumentOutput);
+    assert.deepEqual(lines.map((l) => l.source), ['n1.pdf', 'n2.pdf']);
+    assert.equal(lines[0]?.pageCount, 40);
+    const status = (await (await fetch(`${server.url}/v1/jobs/${job.id}`)).json()) as JobView;
+    assert.equal(status.status, 'succeeded');
+  });
+
+  test('POST /v1/jobs/:id/cancel mid-job → cancelled', async () => {
+    const big = await makePdf({ pages: numberedPages('C', 400) });
+    const { job } = await submit(form([['big.pdf', big]], { options: '{"chunkPages":1}' }));
+    const cancel = await fetch(`${server.url}/v1/jobs/${job.id}/cancel`, { method: 'POST' });
+    assert.equal(cancel.status, 200);
+    const cancelled = (await cancel.json()) as JobView;
+    assert.equal(cancelled.status, 'cancelled');
+    const events = await readSse(`${server.url}/v1/jobs/${job.id}/events`);
+    assert.equal(events.at(-1)?.type, 'job.cancelled');
+    const status = (await (await fetch(`${server.url}/v1/jobs/${job.id}`)).json()) as JobView;
+    assert.equal(status.status, 'cancelled');
+    assert.ok(status.progress.pagesDone < 400, 'stopped before the end');
+  });
+
+  test('Idempotency-Key: a repeat returns the same job (200)', async () => {
+    const headers = { 'idempotency-key': 'same-key-1' };
+    const first = await submit(form([['k.pdf', other]]), headers);
+    assert.equal(first.response.status, 202);
+    const second = await submit(form([['k.pdf', other]]), headers);
+    assert.equal(second.response.status, 200);
+    assert.equal(second.job.id, first.job.id);
+    assert.equal(second.response.headers.get('location'), `/v1/jobs/${first.job.id}`);
+  });
+
+  test('GET /v1/jobs lists jobs with a cursor', async () => {
+    const page1 = (await (await fetch(`${server.url}/v1/jobs?limit=2`)).json()) as { items: JobView[]; nextCursor: string | null };
+    assert.equal(page1.items.length, 2);
+    assert.ok(page1.nextCursor);
+    const page2 = (await (await fetch(`${server.url}/v1/jobs?limit=2&cursor=${encodeURIComponent(page1.nextCursor)}`)).json()) as { items: JobView[] };
+    assert.ok(page2.items.length >= 1);
+    const ids = new Set([...page1.items, ...page2.items].map((j) => j.id));
+    assert.equal(ids.size, page1.items.length + page2.items.length, 'no job on two pages');
+    const cancelled = (await (await fetch(`${server.url}/v1/jobs?status=cancelled`)).json()) as { items: JobView[] };
+    assert.ok(cancelled.items.length >= 1 && cancelled.items.every((j) => j.status === 'cancelled'));
+    await assertProblem(await fetch(`${server.url}/v1/jobs?status=bogus`), 400, 'validation_failed');
+  });
+
+  test('errors are problem+json: unknown ids 404, bad options 400, bad JSON body 400', async () => {
+    await assertProblem(await fetch(`${server.url}/v1/jobs/job_nope`), 404, 'not_found');
+    await assertProblem(await fetch(`${server.url}/v1/jobs/job_nope/events`), 404, 'not_found');
+    await assertProblem(await fetch(`${server.url}/v1/jobs/job_nope/results`), 404, 'not_found');
+    await assertProblem(await fetch(`${server.url}/v1/jobs/job_nope/cancel`, { method: 'POST' }), 404, 'not_found');
+    await assertProblem(await fetch(`${server.url}/v1/nowhere`), 404, 'not_found');
+    await assertProblem(await fetch(`${server.url}/v1/jobs`, { method: 'POST', body: form([['x.pdf', small]], { options: '{not json' }) }), 400, 'validation_failed');
+    await assertProblem(await fetch(`${server.url}/v1/jobs`, { method: 'POST', body: form([['x.pdf', small]], { options: '{"chunkPages":-1}' }) }), 400, 'validation_failed');
+    await assertProblem(await fetch(`${server.url}/v1/jobs`, { method: 'POST', body: form([['x.pdf', small]], { priority: 'urgent' }) }), 400, 'validation_failed');
+    await assertProblem(await fetch(`${server.url}/v1/jobs`, { method: 'POST', body: form([]) }), 400, 'validation_failed');
+    await assertProblem(
+      await fetch(`${server.url}/v1/jobs/job_nope/cancel`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{bad' }),
+      400,
+      'validation_failed',
+    );
+  });
+
+  test('health and readiness', async () => {
+    assert.deepEqual(await (await fetch(`${server.url}/healthz`)).json(), { status: 'ok' });
+    assert.deepEqual(await (await fetch(`${server.url}/readyz`)).json(), { status: 'ready' });
+  });
+
+  test('refuses to start on a non-loopback host', async () => {
+    await assert.rejects(startServer({ ream, host: '0.0.0.0', port: 0 }), (error: unknown) => {
+      assert.ok(error instanceof ReamError);
+      assert.equal(error.code, 'validation_failed');
+      assert.match(error.message, /auth is not implemented yet/);
+      return true;
+    });
+  });
+});
