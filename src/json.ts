@@ -1,3 +1,5 @@
+import { ReamError } from './errors.ts';
+
 /** A value that survives JSON.stringify/parse unchanged: what crosses threads, processes and stores. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 export type JsonObject = { [key: string]: JsonValue };
@@ -14,4 +16,21 @@ export function asJson<T>(value: T): JsonValue {
 /** The reverse of {@link asJson}: reads back a value this code wrote in that shape. */
 export function fromJson<T>(value: JsonValue | null | undefined): T {
   return value as unknown as T;
+}
+
+/**
+ * Parses text that must hold a JSON object (options, a WebSocket message). Anything else —
+ * bad JSON, an array, a number — is a `validation_failed` ReamError saying `what` was wrong.
+ */
+export function parseJsonObject(text: string, what: string): JsonObject {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw ReamError.nonRetryable('validation_failed', `${what} must be a JSON object (it is not valid JSON)`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw ReamError.nonRetryable('validation_failed', `${what} must be a JSON object`);
+  }
+  return parsed as JsonObject;
 }

@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { toReamError } from '../errors.ts';
 import { createReam } from '../runtime/create-ream.ts';
 import { refuseNonLoopback, startServer } from '../server/app.ts';
+import { registerClientCommands } from './client-commands.ts';
 import { runCommand, type RunOptions } from './run-command.ts';
 
 function positiveInt(value: string): number {
@@ -114,6 +115,7 @@ export function buildProgram(): Command {
       await ream.close();
     });
 
+  registerClientCommands(program);
   return program;
 }
 

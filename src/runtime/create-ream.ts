@@ -50,10 +50,14 @@ export interface WaitOptions {
 /** The library's handle on one embedded ream: submit work, follow it, read results. */
 export interface Ream {
   readonly engine: Engine;
+  /** The resolved data dir (records, blobs, lock; the HTTP service keeps tus uploads under it). */
+  readonly dataDir: string;
   createJob(input?: CreateJobInput): Promise<JobRecord>;
   addFile(jobId: string, file: FileInput): Promise<AddedDocument>;
   /** Adds a file from a stream (an upload), named `name` in results; consumed, never buffered whole. */
   addStream(jobId: string, stream: Readable, name: string): Promise<AddedDocument>;
+  /** Adds a document stored already (an upload) to the job; `source` defaults to its name. */
+  addDocument(jobId: string, documentId: string, source?: string): Promise<AddedDocument>;
   /** Creates a job and adds every file; resolves once all are stored (processing runs on). */
   submit(input: SubmitInput): Promise<JobRecord>;
   getJob(jobId: string): Promise<JobRecord | undefined>;
@@ -122,9 +126,11 @@ export async function createReam(options: ReamOptions = {}): Promise<Ream> {
   let closed: Promise<void> | undefined;
   const ream: Ream = {
     engine,
+    dataDir,
     createJob: (input) => engine.createJob(input),
     addFile: (jobId, file) => engine.addFile(jobId, file),
     addStream: (jobId, stream, name) => engine.addStream(jobId, stream, name),
+    addDocument: (jobId, documentId, source) => engine.addDocument(jobId, documentId, source),
     async submit({ files, ...input }) {
       const job = await engine.createJob(input);
       for await (const file of files) await engine.addFile(job.id, typeof file === 'string' ? { path: file } : file);

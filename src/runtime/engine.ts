@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { basename, extname } from 'node:path';
 import type { Readable } from 'node:stream';
-import type { BlobStore } from '../blobs/port.ts';
+import type { BlobStore, PutOptions } from '../blobs/port.ts';
 import { ReamError, type ErrorInfo } from '../errors.ts';
 import type { EventBus, EventFilter, EventListener } from '../events/port.ts';
 import type { EventType, NewEvent, ReamEvent } from '../events/types.ts';
@@ -14,6 +14,7 @@ import type { SearchIndex } from '../search/port.ts';
 import {
   TERMINAL_DOCUMENT_STATUSES,
   TERMINAL_JOB_STATUSES,
+  type DocumentRecord,
   type JobRecord,
   type JobStatus,
   type Store,
@@ -130,35 +131,69 @@ export class Engine {
   async #add(jobId: string, open: () => Readable, source: string): Promise<AddedDocument> {
     const job = await this.#requireJob(jobId);
     this.#refuseCancelled(job);
-    const blob = await this.deps.blobs.put(open());
-    const name = basename(source);
-    const doc = await this.deps.store.putDocument(
+    const doc = await this.storeDocument(open(), source, job.tenantId);
+    await this.#attach(job, doc.id, source);
+    return { source, documentId: doc.id, sha256: doc.sha256 };
+  }
+
+  /**
+   * Stores bytes (streamed into the blob store, never buffered whole) as the tenant's document
+   * named `basename(name)`, without adding it to any job. The same content is one document per
+   * tenant. `mediaType` defaults to one picked by the name's extension.
+   */
+  async storeDocument(
+    source: Readable | AsyncIterable<Uint8Array>,
+    name: string,
+    tenantId: string = DEFAULT_TENANT,
+    options: PutOptions & { mediaType?: string } = {},
+  ): Promise<DocumentRecord> {
+    const { mediaType, ...put } = options;
+    const blob = await this.deps.blobs.put(source, put);
+    const base = basename(name);
+    return this.deps.store.putDocument(
       {
         // Derived from (tenant, content): the same bytes are one document per tenant.
-        id: `doc_${createHash('sha256').update(`${job.tenantId}:${blob.sha256}`).digest('hex').slice(0, 32)}`,
-        tenantId: job.tenantId,
+        id: `doc_${createHash('sha256').update(`${tenantId}:${blob.sha256}`).digest('hex').slice(0, 32)}`,
+        tenantId,
         sha256: blob.sha256,
-        name,
+        name: base,
         size: blob.size,
-        mediaType: MEDIA_TYPE_BY_EXTENSION[extname(name).toLowerCase()] ?? 'application/octet-stream',
+        mediaType: mediaType ?? MEDIA_TYPE_BY_EXTENSION[extname(base).toLowerCase()] ?? 'application/octet-stream',
       },
       Date.now(),
     );
+  }
+
+  /**
+   * Adds a document stored already (by {@link storeDocument}, an upload) to the job, named
+   * `source` in results. It must belong to the job's tenant (otherwise `not_found`).
+   */
+  async addDocument(jobId: string, documentId: string, source?: string): Promise<AddedDocument> {
+    const job = await this.#requireJob(jobId);
+    this.#refuseCancelled(job);
+    const doc = await this.deps.store.getDocument(documentId);
+    if (!doc || doc.tenantId !== job.tenantId) throw ReamError.nonRetryable('not_found', `no document ${documentId}`);
+    const name = source ?? doc.name;
+    await this.#attach(job, doc.id, name);
+    return { source: name, documentId: doc.id, sha256: doc.sha256 };
+  }
+
+  async #attach(job: JobRecord, documentId: string, source: string): Promise<void> {
+    const jobId = job.id;
     // Under the job's lock, with the job read afresh: it may have ended or been cancelled while
     // the bytes were streaming in.
     await this.#jobLocks.run(jobId, async () => {
       const current = await this.#requireJob(jobId);
       this.#refuseCancelled(current);
-      if (await this.deps.store.getJobDocument(jobId, doc.id)) return;
+      if (await this.deps.store.getJobDocument(jobId, documentId)) return;
       const ordinal = (await this.deps.store.jobCounts(jobId)).documentsTotal;
-      await this.deps.store.addJobDocuments([{ jobId, documentId: doc.id, ordinal, source }]);
+      await this.deps.store.addJobDocuments([{ jobId, documentId, ordinal, source }]);
       if (TERMINAL_JOB_STATUSES.includes(current.status)) {
         // A finished job that receives a new document runs again (a resumed CLI run with new files).
         await this.deps.store.updateJob(jobId, { status: 'running', finishedAt: null, error: null });
       }
     });
-    await this.scheduleDocument(job, doc.id);
-    return { source, documentId: doc.id, sha256: blob.sha256 };
+    await this.scheduleDocument(job, documentId);
   }
 
   /** Enqueues a document's first task (idempotent: the task id is derived). */

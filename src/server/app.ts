@@ -1,11 +1,18 @@
+import { join } from 'node:path';
 import multipart from '@fastify/multipart';
+import websocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { ReamError } from '../errors.ts';
 import type { Ream } from '../runtime/create-ream.ts';
+import { metricsRoutes } from './metrics.ts';
+import { openapi } from './openapi.ts';
 import { PROBLEM_CONTENT_TYPE, sendProblem, toProblem } from './problem.ts';
 import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
 import { jobRoutes } from './routes/jobs.ts';
+import { wsRoutes } from './routes/ws.ts';
+import { documentRoutes } from './routes/documents.ts';
+import { uploadRoutes } from './uploads/tus.ts';
 
 export interface ServerOptions {
   ream: Ream;
@@ -17,6 +24,12 @@ export interface ServerOptions {
   maxFiles?: number;
   /** SSE heartbeat interval in ms. Default 15,000. */
   heartbeatMs?: number;
+  /** Folder for tus uploads (partial files, upload records). Default `<dataDir>/uploads`. */
+  uploadsDir?: string;
+  /** An unfinished tus upload expires this long after creation, in ms. Default 24 h. */
+  uploadExpiryMs?: number;
+  /** How often expired uploads are swept, in ms. Default 1 h. */
+  uploadCleanupIntervalMs?: number;
 }
 
 /** The v1 HTTP API (DESIGN.md §8) over an embedded {@link Ream}. Not listening yet: see {@link startServer}. */
@@ -25,6 +38,9 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   void app.register(multipart, {
     limits: { fileSize: options.maxFileBytes ?? 1024 ** 3, files: options.maxFiles ?? 1000, fields: 100, fieldSize: 1024 * 1024 },
   });
+  void app.register(websocket, { options: { maxPayload: 64 * 1024 } });
+  openapi(app); // before the routes: it documents the routes registered after it
+  metricsRoutes(app, options.ream);
 
   app.setErrorHandler((error: unknown, request, reply) => {
     const problem = toProblem(error);
@@ -45,6 +61,14 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     healthRoutes(scope, options.ream);
     jobRoutes(scope, options.ream, shutdown.signal);
     eventRoutes(scope, options.ream, { heartbeatMs: options.heartbeatMs ?? 15_000, shutdown: shutdown.signal });
+    wsRoutes(scope, options.ream);
+    documentRoutes(scope, options.ream, { maxFileBytes: options.maxFileBytes ?? 1024 ** 3 });
+    uploadRoutes(scope, options.ream, {
+      dir: options.uploadsDir ?? join(options.ream.dataDir, 'uploads'),
+      maxFileBytes: options.maxFileBytes ?? 1024 ** 3,
+      expiryMs: options.uploadExpiryMs ?? 24 * 3600_000,
+      cleanupIntervalMs: options.uploadCleanupIntervalMs ?? 3600_000,
+    });
     done();
   });
   return app;

@@ -2,10 +2,9 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ReamError } from '../../errors.ts';
 import type { ReamEvent } from '../../events/types.ts';
 import type { Ream } from '../../runtime/create-ream.ts';
+import { followJobEvents } from '../follow-events.ts';
+import { jobIdParams, problemResponses } from '../openapi.ts';
 import { requireJob } from './jobs.ts';
-
-const TERMINAL_EVENTS = new Set<string>(['job.completed', 'job.failed', 'job.cancelled']);
-const REPLAY_PAGE = 500;
 
 export interface EventRouteOptions {
   /** Comment line sent this often to keep proxies from closing an idle stream. Default 15 s. */
@@ -29,18 +28,21 @@ function frame(event: ReamEvent): string {
 
 /**
  * `GET /v1/jobs/:id/events`: Server-Sent Events. Replays stored events after `Last-Event-ID`
- * (or `?after=`), then follows live ones, sending every `seq` exactly once and in order: a live
- * event that is not the next `seq` makes it catch up from the store instead. Ends after the
- * job's terminal event.
+ * (or `?after=`), then follows live ones, every `seq` exactly once and in order
+ * ({@link followJobEvents}, shared with the WebSocket). Ends after the job's terminal event.
  */
 export function eventRoutes(app: FastifyInstance, ream: Ream, options: EventRouteOptions): void {
-  app.get<{ Params: { id: string }; Querystring: { after?: string } }>('/v1/jobs/:id/events', async (request, reply) => {
+  const schema = {
+    summary: 'Server-Sent Events of a job; resume with Last-Event-ID or ?after=',
+    params: jobIdParams,
+    querystring: { type: 'object', properties: { after: { type: 'string', description: 'Replay events with a greater seq' } } },
+    produces: ['text/event-stream'],
+    response: problemResponses,
+  } as const;
+  app.get<{ Params: { id: string }; Querystring: { after?: string } }>('/v1/jobs/:id/events', { schema }, async (request, reply) => {
     const job = await requireJob(ream, request.params.id);
-    let lastSent = resumeAfter(request);
-    const store = ream.engine.deps.store;
+    const afterSeq = resumeAfter(request);
     const res = reply.raw;
-    let done = false;
-    let chain: Promise<void> = Promise.resolve();
 
     reply.hijack();
     res.writeHead(200, {
@@ -51,47 +53,22 @@ export function eventRoutes(app: FastifyInstance, ream: Ream, options: EventRout
     });
     res.write(': ream events\n\n');
 
-    const heartbeat = setInterval(() => {
-      if (!done) res.write(': heartbeat\n\n');
-    }, options.heartbeatMs);
-    const finish = (): void => {
-      if (done) return;
-      done = true;
-      clearInterval(heartbeat);
-      off();
-      options.shutdown.removeEventListener('abort', finish);
-      if (!res.writableEnded) res.end();
-    };
-    const send = (event: ReamEvent): void => {
-      if (done || event.seq <= lastSent) return;
-      res.write(frame(event));
-      lastSent = event.seq;
-      if (TERMINAL_EVENTS.has(event.type)) finish();
-    };
-    const catchUp = async (): Promise<void> => {
-      while (!done) {
-        const events = await store.listEvents(job.id, lastSent, REPLAY_PAGE);
-        for (const event of events) send(event);
-        if (events.length < REPLAY_PAGE) return;
-      }
-    };
-    const run = (step: () => Promise<void> | void): void => {
-      chain = chain
-        .then(step)
-        .catch((error: unknown) => {
-          request.log.error({ err: error }, 'event stream failed');
-          finish();
-        });
-    };
-
-    // Subscribe before replaying: anything stored after the replay's read arrives live.
-    const off = ream.subscribe({ jobId: job.id }, (event) => {
-      run(() => (event.seq === lastSent + 1 ? send(event) : event.seq > lastSent ? catchUp() : undefined));
+    const follow = followJobEvents(ream, job.id, {
+      afterSeq,
+      send: (event) => res.write(frame(event)),
+      onError: (error) => request.log.error({ err: error }, 'event stream failed'),
     });
-    res.once('close', finish);
-    options.shutdown.addEventListener('abort', finish, { once: true });
-    if (options.shutdown.aborted) finish();
-    run(catchUp);
-    await chain;
+    const heartbeat = setInterval(() => {
+      if (!res.writableEnded) res.write(': heartbeat\n\n');
+    }, options.heartbeatMs);
+    const stop = (): void => follow.stop();
+    res.once('close', stop);
+    options.shutdown.addEventListener('abort', stop, { once: true });
+    if (options.shutdown.aborted) stop();
+    void follow.done.then(() => {
+      clearInterval(heartbeat);
+      options.shutdown.removeEventListener('abort', stop);
+      if (!res.writableEnded) res.end();
+    });
   });
 }

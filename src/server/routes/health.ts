@@ -4,10 +4,11 @@ import type { Ream } from '../../runtime/create-ream.ts';
 
 export function healthRoutes(app: FastifyInstance, ream: Ream): void {
   /** The process is up and serving. */
-  app.get('/healthz', () => ({ status: 'ok' }));
+  const status = { 200: { type: 'object', required: ['status'], properties: { status: { type: 'string' } } } } as const;
+  app.get('/healthz', { schema: { summary: 'Liveness', response: status } }, () => ({ status: 'ok' }));
 
   /** The store answers a query: the service can take work. */
-  app.get('/readyz', async () => {
+  app.get('/readyz', { schema: { summary: 'Readiness: the store answers', response: status } }, async () => {
     try {
       await ream.engine.deps.store.getJob('readyz-probe');
     } catch (error) {

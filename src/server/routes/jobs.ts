@@ -1,10 +1,12 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ReamError } from '../../errors.ts';
-import type { JsonObject } from '../../json.ts';
+import { parseJsonObject, type JsonObject } from '../../json.ts';
 import type { DocumentOutput } from '../../pipeline/types.ts';
 import type { Ream } from '../../runtime/create-ream.ts';
 import { TERMINAL_JOB_STATUSES, type JobRecord, type JobStatus } from '../../store/port.ts';
+import { jobIdParams, jobResponse, problemResponses } from '../openapi.ts';
+import { createJobFromJson } from '../uploads/job-body.ts';
 import { PRIORITIES, isPriorityName, loadJobView } from '../views.ts';
 
 /** Until auth lands every request acts as the embedded default tenant. */
@@ -25,16 +27,6 @@ function invalid(message: string): ReamError {
   return ReamError.nonRetryable('validation_failed', message);
 }
 
-function parseOptions(value: string): JsonObject {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(value);
-  } catch {
-    throw invalid('field "options" must be a JSON object');
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw invalid('field "options" must be a JSON object');
-  return parsed as JsonObject;
-}
 
 interface JobFields {
   pipeline?: string;
@@ -45,7 +37,7 @@ interface JobFields {
 function readField(fields: JobFields, name: string, value: unknown): void {
   if (typeof value !== 'string') throw invalid(`field "${name}" must be text`);
   if (name === 'pipeline') fields.pipeline = value;
-  else if (name === 'options') fields.options = parseOptions(value);
+  else if (name === 'options') fields.options = parseJsonObject(value, 'field "options"');
   else if (name === 'priority') {
     if (!isPriorityName(value)) throw invalid(`field "priority" must be one of ${Object.keys(PRIORITIES).join(', ')}`);
     fields.priority = PRIORITIES[value];
@@ -73,7 +65,12 @@ function drain(stream: Readable): Promise<void> {
  * With `Idempotency-Key`: a repeat answers 200 with the first job and its files are not read.
  */
 async function createJob(ream: Ream, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-  if (!request.isMultipart()) throw invalid('POST /v1/jobs takes multipart/form-data with one or more "file" parts');
+  if (!request.isMultipart()) {
+    // A JSON body names documents stored already and finished uploads.
+    const { job, repeat } = await createJobFromJson(ream, TENANT, request.body, idempotencyKey(request));
+    if (!repeat) reply.code(202).header('retry-after', '1');
+    return reply.header('location', `/v1/jobs/${job.id}`).send(await loadJobView(ream, job));
+  }
   const key = idempotencyKey(request);
   if (key !== undefined) {
     const existing = await ream.engine.deps.store.findJobByKey(TENANT, key);
@@ -177,10 +174,41 @@ function followResults(ream: Ream, jobId: string, closed: AbortSignal): AsyncGen
   })();
 }
 
-export function jobRoutes(app: FastifyInstance, ream: Ream, shutdown: AbortSignal): void {
-  app.post('/v1/jobs', (request, reply) => createJob(ream, request, reply));
+const jobSchema = { params: jobIdParams, response: { 200: jobResponse, ...problemResponses } } as const;
 
-  app.get<{ Querystring: { status?: string; limit?: string; cursor?: string } }>('/v1/jobs', async (request) => {
+export function jobRoutes(app: FastifyInstance, ream: Ream, shutdown: AbortSignal): void {
+  app.post(
+    '/v1/jobs',
+    {
+      schema: {
+        summary: 'Submit a job: multipart fields pipeline, options (JSON), priority, then one or more file parts',
+        consumes: ['multipart/form-data'],
+        response: { 200: { ...jobResponse, description: 'A repeat of an Idempotency-Key: the first job' }, 202: { ...jobResponse, description: 'Accepted' }, ...problemResponses },
+      },
+    },
+    (request, reply) => createJob(ream, request, reply),
+  );
+
+  const listSchema = {
+    summary: 'List jobs, newest first',
+    querystring: {
+      type: 'object',
+      properties: {
+        status: { type: 'string', enum: JOB_STATUSES },
+        limit: { type: 'string', pattern: '^[0-9]+$', description: 'Page size, 1 to 500 (default 50)' },
+        cursor: { type: 'string', description: 'nextCursor of the previous page' },
+      },
+    },
+    response: {
+      200: {
+        type: 'object',
+        required: ['items', 'nextCursor'],
+        properties: { items: { type: 'array', items: { $ref: 'Job#' } }, nextCursor: { type: ['string', 'null'] } },
+      },
+      ...problemResponses,
+    },
+  } as const;
+  app.get<{ Querystring: { status?: string; limit?: string; cursor?: string } }>('/v1/jobs', { schema: listSchema }, async (request) => {
     const { status, cursor } = request.query;
     if (status !== undefined && !JOB_STATUSES.includes(status as JobStatus)) throw invalid(`status must be one of ${JOB_STATUSES.join(', ')}`);
     const limit = parseLimit(request.query.limit);
@@ -193,14 +221,20 @@ export function jobRoutes(app: FastifyInstance, ream: Ream, shutdown: AbortSigna
     return { items: await Promise.all(page.items.map((job) => loadJobView(ream, job))), nextCursor: page.nextCursor };
   });
 
-  app.get<{ Params: { id: string } }>('/v1/jobs/:id', async (request) => loadJobView(ream, await requireJob(ream, request.params.id)));
+  app.get<{ Params: { id: string } }>('/v1/jobs/:id', { schema: { summary: 'A job: status, progress in pages and documents, counts', ...jobSchema } }, async (request) => loadJobView(ream, await requireJob(ream, request.params.id)));
 
-  app.post<{ Params: { id: string } }>('/v1/jobs/:id/cancel', async (request) => {
+  app.post<{ Params: { id: string } }>('/v1/jobs/:id/cancel', { schema: { summary: 'Cancel a job', ...jobSchema } }, async (request) => {
     const job = await requireJob(ream, request.params.id);
     return loadJobView(ream, await ream.cancel(job.id));
   });
 
-  app.get<{ Params: { id: string } }>('/v1/jobs/:id/results', async (request, reply) => {
+  const resultsSchema = {
+    summary: 'Results: JSON { items }, or NDJSON streamed as documents finish (Accept: application/x-ndjson)',
+    params: jobIdParams,
+    produces: ['application/json', 'application/x-ndjson'],
+    response: problemResponses,
+  } as const;
+  app.get<{ Params: { id: string } }>('/v1/jobs/:id/results', { schema: resultsSchema }, async (request, reply) => {
     const job = await requireJob(ream, request.params.id);
     if ((request.headers.accept ?? '').includes('application/x-ndjson')) {
       const closed = new AbortController();

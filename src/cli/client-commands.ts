@@ -1,0 +1,132 @@
+/**
+ * `ream submit | status | wait | cancel`: the CLI side of `ream/client`, talking to a running
+ * `ream serve`. Exit codes: 0 the job succeeded (or the command did its work), 1 the job ended
+ * partially_succeeded or failed, 130 the job was cancelled, 2 usage and HTTP/connection errors
+ * (printed as `ream: <message> [code]` by main).
+ */
+import { Command, Option, type CommanderError } from 'commander';
+import { ReamError } from '../errors.ts';
+import { parseJsonObject } from '../json.ts';
+import { ReamClient, type JobView, type PriorityName, type ReamEvent } from '../client/index.ts';
+
+export const DEFAULT_SERVER = 'http://127.0.0.1:8080';
+const PRIORITY_NAMES: readonly PriorityName[] = ['low', 'normal', 'high', 'critical'];
+
+/** Exit code for a finished job: 0 succeeded, 1 partially_succeeded or failed, 130 cancelled. */
+export function exitCodeFor(status: JobView['status']): number {
+  if (status === 'succeeded') return 0;
+  if (status === 'cancelled') return 130;
+  if (status === 'partially_succeeded' || status === 'failed') return 1;
+  return 0; // still queued or running (only `status`/`cancel` can see these; they do not wait)
+}
+
+export function progressLine(event: ReamEvent): string {
+  const p = event.progress;
+  const eta = p.etaSeconds === null ? '' : `  eta ${p.etaSeconds}s`;
+  return `${p.percent.toFixed(1).padStart(5)}%  pages ${p.pagesDone}/${p.pagesTotal}  documents ${p.documentsDone}/${p.documentsTotal}${eta}  ${event.type}`;
+}
+
+function usage(message: string): ReamError {
+  return ReamError.nonRetryable('validation_failed', message);
+}
+
+
+/** A client for `--server` (an empty REAM_SERVER counts as unset); REAM_API_KEY, if set, is sent as a bearer token. */
+function clientFor(server: string): ReamClient {
+  const baseUrl = server === '' ? DEFAULT_SERVER : server;
+  if (!URL.canParse(baseUrl) || !/^https?:$/.test(new URL(baseUrl).protocol)) throw usage(`--server must be an http(s) URL, not "${baseUrl}"`);
+  const apiKey = process.env.REAM_API_KEY;
+  return new ReamClient({ baseUrl, ...(apiKey ? { apiKey } : {}) });
+}
+
+/** Commander's own parse errors (unknown option, missing argument) become usage errors: exit 2 via main. */
+function usageErrorsExit2(command: Command): Command {
+  return command
+    .configureOutput({ outputError: () => undefined })
+    .exitOverride((error: CommanderError) => {
+      if (error.exitCode === 0) return; // --help: commander exits 0 itself
+      throw usage(error.message.replace(/^error: /, ''));
+    });
+}
+
+function serverOption(): Option {
+  return new Option('--server <url>', 'ream server').env('REAM_SERVER').default(DEFAULT_SERVER);
+}
+
+/** Follows the job to its end, a progress line per event on stderr; sets the exit code. */
+async function follow(client: ReamClient, id: string): Promise<JobView> {
+  const job = await client.wait(id, { onProgress: (_progress, event) => process.stderr.write(`${progressLine(event)}\n`) });
+  process.exitCode = exitCodeFor(job.status);
+  return job;
+}
+
+export function registerClientCommands(program: Command): void {
+  usageErrorsExit2(
+    program
+      .command('submit')
+      .description('submit files to a ream server as one job; prints the job id')
+      .argument('<files...>', 'files to process (streamed from disk)')
+      .addOption(serverOption())
+      .option('-p, --pipeline <name>', 'pipeline: extract (default) or rules')
+      .option('--options <json>', 'pipeline options as a JSON object, e.g. \'{"chunkPages":25}\'')
+      .option('--priority <name>', `job priority: ${PRIORITY_NAMES.join(', ')}`)
+      .option('--idempotency-key <key>', 'a repeat with the same key answers the first job')
+      .option('--wait', 'follow the job to its end (progress on stderr), print its final status and exit by it')
+      .action(async (files: string[], flags: { server: string; pipeline?: string; options?: string; priority?: string; idempotencyKey?: string; wait?: boolean }) => {
+        const priority = flags.priority;
+        if (priority !== undefined && !PRIORITY_NAMES.includes(priority as PriorityName)) {
+          throw usage(`--priority must be one of ${PRIORITY_NAMES.join(', ')}`);
+        }
+        const options = flags.options === undefined ? undefined : parseJsonObject(flags.options, '--options');
+        const client = clientFor(flags.server);
+        const job = await client.submit({
+          files,
+          ...(flags.pipeline === undefined ? {} : { pipeline: flags.pipeline }),
+          ...(options === undefined ? {} : { options }),
+          ...(priority === undefined ? {} : { priority: priority as PriorityName }),
+          ...(flags.idempotencyKey === undefined ? {} : { idempotencyKey: flags.idempotencyKey }),
+        });
+        process.stdout.write(`${job.id}\n`);
+        if (flags.wait) {
+          const final = await follow(client, job.id);
+          process.stdout.write(`${final.status}\n`);
+        }
+      }),
+  );
+
+  usageErrorsExit2(
+    program
+      .command('status')
+      .description('print a job of a ream server as JSON')
+      .argument('<id>', 'job id')
+      .addOption(serverOption())
+      .action(async (id: string, flags: { server: string }) => {
+        const job = await clientFor(flags.server).getJob(id);
+        process.stdout.write(`${JSON.stringify(job, null, 2)}\n`);
+      }),
+  );
+
+  usageErrorsExit2(
+    program
+      .command('wait')
+      .description('follow a job to its end (progress on stderr); print its status; exit 0 succeeded, 1 partially_succeeded/failed, 130 cancelled')
+      .argument('<id>', 'job id')
+      .addOption(serverOption())
+      .action(async (id: string, flags: { server: string }) => {
+        const job = await follow(clientFor(flags.server), id);
+        process.stdout.write(`${job.status}\n`);
+      }),
+  );
+
+  usageErrorsExit2(
+    program
+      .command('cancel')
+      .description('cancel a job (a finished job keeps its status); print the status it ends with')
+      .argument('<id>', 'job id')
+      .addOption(serverOption())
+      .action(async (id: string, flags: { server: string }) => {
+        const job = await clientFor(flags.server).cancel(id);
+        process.stdout.write(`${job.status}\n`);
+      }),
+  );
+}

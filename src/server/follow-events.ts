@@ -1,0 +1,70 @@
+import type { ReamEvent } from '../events/types.ts';
+import type { Ream } from '../runtime/create-ream.ts';
+
+export const TERMINAL_EVENTS: ReadonlySet<string> = new Set(['job.completed', 'job.failed', 'job.cancelled']);
+const REPLAY_PAGE = 500;
+
+export interface FollowOptions {
+  /** Send events with `seq` greater than this. */
+  afterSeq: number;
+  /** Called once per `seq`, in order. */
+  send(event: ReamEvent): void;
+  /** The store failed while catching up: the follow has ended. */
+  onError(error: unknown): void;
+}
+
+export interface EventFollow {
+  /** Ends the follow (idempotent). */
+  stop(): void;
+  /** Resolves once the follow has ended: after the terminal event, `stop()` or an error. */
+  readonly done: Promise<void>;
+}
+
+/**
+ * Follows one job's events: replays stored ones after `afterSeq`, then live ones, sending every
+ * `seq` exactly once and in order (a live event that is not the next `seq` makes it catch up
+ * from the store instead). Ends after the job's terminal event. Shared by SSE and WebSocket.
+ */
+export function followJobEvents(ream: Ream, jobId: string, options: FollowOptions): EventFollow {
+  const store = ream.engine.deps.store;
+  let lastSent = options.afterSeq;
+  let ended = false;
+  let chain: Promise<void> = Promise.resolve();
+  let resolveDone: () => void = () => undefined;
+  const done = new Promise<void>((resolve) => {
+    resolveDone = resolve;
+  });
+
+  const stop = (): void => {
+    if (ended) return;
+    ended = true;
+    off();
+    resolveDone();
+  };
+  const send = (event: ReamEvent): void => {
+    if (ended || event.seq <= lastSent) return;
+    options.send(event);
+    lastSent = event.seq;
+    if (TERMINAL_EVENTS.has(event.type)) stop();
+  };
+  const catchUp = async (): Promise<void> => {
+    while (!ended) {
+      const events = await store.listEvents(jobId, lastSent, REPLAY_PAGE);
+      for (const event of events) send(event);
+      if (events.length < REPLAY_PAGE) return;
+    }
+  };
+  const run = (step: () => Promise<void> | void): void => {
+    chain = chain.then(step).catch((error: unknown) => {
+      if (!ended) options.onError(error);
+      stop();
+    });
+  };
+
+  // Subscribe before replaying: anything stored after the replay's read arrives live.
+  const off = ream.subscribe({ jobId }, (event) => {
+    run(() => (event.seq === lastSent + 1 ? send(event) : event.seq > lastSent ? catchUp() : undefined));
+  });
+  run(catchUp);
+  return { stop, done };
+}

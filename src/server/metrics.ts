@@ -1,0 +1,147 @@
+import type { FastifyInstance } from 'fastify';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { ReamEvent } from '../events/types.ts';
+import type { Ream } from '../runtime/create-ream.ts';
+import type { TaskStatus } from '../queue/port.ts';
+import type { JobStatus } from '../store/port.ts';
+import { TENANT } from './routes/jobs.ts';
+
+const JOB_STATUSES: readonly JobStatus[] = ['queued', 'running', 'succeeded', 'partially_succeeded', 'failed', 'cancelled'];
+const LIST_PAGE = 500;
+
+export interface ServerMetrics {
+  /** Our own registry (never prom-client's global one): one per server. */
+  readonly registry: Registry;
+  /** Stops following events. */
+  close(): void;
+}
+
+/**
+ * Jobs per status, counted from the store on scrape. The store port has no count query yet, so
+ * this pages through `listJobs` per status (500 at a time): fine for the embedded store and
+ * thousands of jobs; a `countJobs` on the port is the fix once that gets slow.
+ */
+async function countJobs(ream: Ream, status: JobStatus): Promise<number> {
+  let count = 0;
+  let cursor: string | null = null;
+  do {
+    const page = await ream.engine.deps.store.listJobs({ tenantId: TENANT, status, limit: LIST_PAGE, ...(cursor === null ? {} : { cursor }) });
+    count += page.items.length;
+    cursor = page.nextCursor;
+  } while (cursor !== null);
+  return count;
+}
+
+/**
+ * Prometheus metrics for one server: jobs by status and queue depth (read on scrape), pages,
+ * chunks and documents processed (counted from this process's events, so they start at 0 with
+ * the process), HTTP request durations, and the default process metrics.
+ */
+export function createMetrics(ream: Ream): ServerMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+
+  new Gauge({
+    name: 'ream_jobs',
+    help: 'Jobs by status (tenant "local"), read from the store on scrape.',
+    labelNames: ['status'] as const,
+    registers: [registry],
+    async collect() {
+      const counts = await Promise.all(JOB_STATUSES.map((status) => countJobs(ream, status)));
+      JOB_STATUSES.forEach((status, i) => this.set({ status }, counts[i] ?? 0));
+    },
+  });
+  new Gauge({
+    name: 'ream_queue_tasks',
+    help: 'Tasks in the queue by task status, read on scrape.',
+    labelNames: ['status'] as const,
+    registers: [registry],
+    async collect() {
+      const counts = await ream.engine.deps.queue.counts();
+      for (const [status, n] of Object.entries(counts) as Array<[TaskStatus, number]>) this.set({ status }, n);
+    },
+  });
+
+  const pages = new Counter({ name: 'ream_pages_processed_total', help: 'Pages in chunks that completed in this process.', registers: [registry] });
+  const chunks = new Counter({
+    name: 'ream_chunks_processed_total',
+    help: 'Chunks processed in this process, by outcome.',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+  const documents = new Counter({
+    name: 'ream_documents_processed_total',
+    help: 'Documents that ended in this process, by outcome (completed or failed).',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+  const documentSeconds = new Histogram({
+    name: 'ream_document_duration_seconds',
+    help: 'From document.started to its document.completed / document.failed event, seen in this process.',
+    labelNames: ['outcome'] as const,
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+    registers: [registry],
+  });
+  const started = new Map<string, number>();
+
+  const onEvent = (event: ReamEvent): void => {
+    const key = `${event.jobId}/${event.documentId ?? ''}`;
+    switch (event.type) {
+      case 'chunk.completed':
+        chunks.inc({ outcome: 'completed' });
+        if (event.chunk) pages.inc(Math.max(0, event.chunk.to - event.chunk.from));
+        break;
+      case 'chunk.failed':
+        chunks.inc({ outcome: 'failed' });
+        break;
+      case 'document.started':
+        started.set(key, event.at);
+        break;
+      case 'document.completed':
+      case 'document.failed': {
+        const outcome = event.type === 'document.completed' ? 'completed' : 'failed';
+        documents.inc({ outcome });
+        const from = started.get(key);
+        if (from !== undefined) documentSeconds.observe({ outcome }, Math.max(0, event.at - from) / 1000);
+        started.delete(key);
+        break;
+      }
+      case 'job.completed':
+      case 'job.failed':
+      case 'job.cancelled':
+        // Documents cut short by a cancel never end with an event of their own.
+        for (const k of started.keys()) if (k.startsWith(`${event.jobId}/`)) started.delete(k);
+        break;
+      default:
+        break;
+    }
+  };
+  const off = ream.subscribe({}, onEvent);
+  return { registry, close: off };
+}
+
+/** `GET /metrics` plus the HTTP duration histogram (an `onResponse` hook on `app`: call it on the root instance). */
+export function metricsRoutes(app: FastifyInstance, ream: Ream): void {
+  const metrics = createMetrics(ream);
+  const http = new Histogram({
+    name: 'ream_http_request_duration_seconds',
+    help: 'HTTP request duration by method, route pattern and status code.',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [metrics.registry],
+  });
+  app.addHook('onResponse', (request, reply, done) => {
+    // The route pattern, never the raw URL: ids would make a series per job.
+    const route = request.routeOptions.url ?? 'unmatched';
+    http.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    done();
+  });
+  app.addHook('onClose', (_instance, done) => {
+    metrics.close();
+    done();
+  });
+  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+    const body = await metrics.registry.metrics();
+    return reply.type(metrics.registry.contentType).send(body);
+  });
+}

@@ -1,0 +1,130 @@
+import { readFileSync } from 'node:fs';
+import swagger from '@fastify/swagger';
+import type { FastifyInstance } from 'fastify';
+
+/** package.json sits two levels up from both src/server and dist/server. */
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+  return typeof pkg.version === 'string' ? pkg.version : '0.0.0';
+}
+
+const nullable = (type: string): { type: string[] } => ({ type: [type, 'null'] });
+
+/** Shared JSON schemas, referenced from routes as `{ $ref: 'Name#' }`; OpenAPI shows them under components.schemas. */
+export const SHARED_SCHEMAS = [
+  {
+    $id: 'Problem',
+    type: 'object',
+    description: 'An RFC 9457 problem (application/problem+json) with ream\'s stable `code`.',
+    required: ['type', 'title', 'status', 'code', 'detail'],
+    properties: {
+      type: { type: 'string' },
+      title: { type: 'string' },
+      status: { type: 'integer' },
+      code: { type: 'string' },
+      detail: { type: 'string' },
+      details: { type: 'object', additionalProperties: true },
+    },
+  },
+  {
+    $id: 'Progress',
+    type: 'object',
+    required: ['documentsDone', 'documentsTotal', 'pagesDone', 'pagesTotal', 'percent', 'etaSeconds'],
+    properties: {
+      documentsDone: { type: 'integer' },
+      documentsTotal: { type: 'integer' },
+      pagesDone: { type: 'integer' },
+      pagesTotal: { type: 'integer' },
+      percent: { type: 'number' },
+      etaSeconds: nullable('number'),
+    },
+  },
+  {
+    $id: 'ErrorInfo',
+    type: 'object',
+    required: ['code', 'message'],
+    additionalProperties: true,
+    properties: { code: { type: 'string' }, message: { type: 'string' } },
+  },
+  {
+    $id: 'Job',
+    type: 'object',
+    description: 'What GET /v1/jobs/:id answers. Times are ISO 8601 strings or null.',
+    required: ['id', 'status', 'pipeline', 'options', 'priority', 'createdAt', 'startedAt', 'finishedAt', 'error', 'progress', 'counts'],
+    properties: {
+      id: { type: 'string' },
+      status: { type: 'string', enum: ['queued', 'running', 'succeeded', 'partially_succeeded', 'failed', 'cancelled'] },
+      pipeline: { type: 'string' },
+      options: { type: 'object', additionalProperties: true },
+      priority: { anyOf: [{ type: 'string', enum: ['low', 'normal', 'high', 'critical'] }, { type: 'number' }] },
+      createdAt: { type: 'string', format: 'date-time' },
+      startedAt: { ...nullable('string'), format: 'date-time' },
+      finishedAt: { ...nullable('string'), format: 'date-time' },
+      error: { anyOf: [{ $ref: 'ErrorInfo#' }, { type: 'null' }] },
+      progress: { $ref: 'Progress#' },
+      counts: {
+        type: 'object',
+        required: ['documents', 'chunks'],
+        properties: {
+          documents: {
+            type: 'object',
+            required: ['total', 'succeeded', 'partiallySucceeded', 'failed', 'cancelled'],
+            properties: {
+              total: { type: 'integer' },
+              succeeded: { type: 'integer' },
+              partiallySucceeded: { type: 'integer' },
+              failed: { type: 'integer' },
+              cancelled: { type: 'integer' },
+            },
+          },
+          chunks: {
+            type: 'object',
+            required: ['total', 'succeeded', 'failed'],
+            properties: { total: { type: 'integer' }, succeeded: { type: 'integer' }, failed: { type: 'integer' } },
+          },
+        },
+      },
+    },
+  },
+] as const;
+
+/** Route schema pieces, for `schema:` in route definitions. */
+export const jobIdParams = {
+  type: 'object',
+  required: ['id'],
+  properties: { id: { type: 'string', minLength: 1, description: 'Job id' } },
+} as const;
+
+const problem = { content: { 'application/problem+json': { schema: { $ref: 'Problem#' } } } } as const;
+/** Errors are problem+json (the error handler sets that type, so Fastify serializes with this schema). */
+export const problemResponses = {
+  '4xx': { description: 'A client error', ...problem },
+  '5xx': { description: 'A server error', ...problem },
+} as const;
+
+export const jobResponse = { description: 'The job', $ref: 'Job#' } as const;
+
+/**
+ * Registers the shared schemas and @fastify/swagger (OpenAPI 3.1) on the root instance — before
+ * any route, so every route is seen — and serves the document at `GET /openapi.json`.
+ */
+export function openapi(app: FastifyInstance): void {
+  for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
+  void app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'ream',
+        version: packageVersion(),
+        description: 'Process piles of documents asynchronously, concurrently and reliably (DESIGN.md §8).',
+      },
+    },
+    refResolver: {
+      buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`),
+    },
+  });
+  void app.register((scope, _opts, done) => {
+    scope.get('/openapi.json', { schema: { hide: true } }, () => scope.swagger());
+    done();
+  });
+}

@@ -1,0 +1,51 @@
+import type { FastifyInstance } from 'fastify';
+import { ReamError } from '../../errors.ts';
+import type { Ream } from '../../runtime/create-ream.ts';
+import type { DocumentRecord } from '../../store/port.ts';
+import { sniffStream } from '../uploads/sniff-stream.ts';
+import { TENANT } from './jobs.ts';
+
+export interface DocumentView {
+  id: string;
+  sha256: string;
+  size: number;
+  name: string;
+  mediaType: string;
+  createdAt: number;
+}
+
+function view(doc: DocumentRecord): DocumentView {
+  return { id: doc.id, sha256: doc.sha256, size: doc.size, name: doc.name, mediaType: doc.mediaType, createdAt: doc.createdAt };
+}
+
+/**
+ * `POST /v1/documents`: multipart, one or more `file` parts (small files; large ones go through
+ * tus at `/v1/uploads`), each checked by its first bytes and streamed into the blob store.
+ * `GET /v1/documents/:id`: the record, for the caller's tenant only.
+ */
+export function documentRoutes(app: FastifyInstance, ream: Ream, options: { maxFileBytes: number }): void {
+  app.post('/v1/documents', async (request, reply) => {
+    if (!request.isMultipart()) throw ReamError.nonRetryable('validation_failed', 'POST /v1/documents takes multipart/form-data with "file" parts');
+    const items: DocumentView[] = [];
+    for await (const part of request.parts()) {
+      if (part.type === 'field' || part.fieldname !== 'file') {
+        if (part.type === 'file') part.file.resume();
+        throw ReamError.nonRetryable('validation_failed', `unexpected part "${part.fieldname}" (files go in "file" parts)`);
+      }
+      const file = part.file;
+      const name = part.filename || `file-${items.length + 1}`;
+      // A part over the size limit is cut short by the parser: refuse it rather than store half a file.
+      file.once('limit', () => file.destroy(ReamError.nonRetryable('file_too_large', `file "${name}" is over the size limit`)));
+      const { mediaType, body } = await sniffStream(file, name, 'drain');
+      items.push(view(await ream.engine.storeDocument(body, name, TENANT, { mediaType, maxBytes: options.maxFileBytes })));
+    }
+    if (items.length === 0) throw ReamError.nonRetryable('validation_failed', 'no "file" part');
+    return reply.code(201).send({ items });
+  });
+
+  app.get<{ Params: { id: string } }>('/v1/documents/:id', async (request) => {
+    const doc = await ream.engine.deps.store.getDocument(request.params.id);
+    if (!doc || doc.tenantId !== TENANT) throw ReamError.nonRetryable('not_found', `no document ${request.params.id}`);
+    return view(doc);
+  });
+}

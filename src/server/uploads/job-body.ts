@@ -1,0 +1,85 @@
+import { ReamError } from '../../errors.ts';
+import type { JsonObject } from '../../json.ts';
+import type { CreateJobInput } from '../../runtime/engine.ts';
+import type { Ream } from '../../runtime/create-ream.ts';
+import type { JobRecord } from '../../store/port.ts';
+import { PRIORITIES, isPriorityName } from '../views.ts';
+import { documentOfUpload } from './records.ts';
+
+const FIELDS = ['documents', 'uploads', 'pipeline', 'options', 'priority'];
+const MAX_ITEMS = 1000;
+
+function invalid(message: string): ReamError {
+  return ReamError.nonRetryable('validation_failed', message);
+}
+
+function ids(value: unknown, field: string): string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || !value.every((v): v is string => typeof v === 'string' && v.length > 0 && v.length <= 200)) {
+    throw invalid(`field "${field}" must be an array of ids`);
+  }
+  if (value.length > MAX_ITEMS) throw invalid(`field "${field}" takes at most ${MAX_ITEMS} ids`);
+  return value;
+}
+
+function jobInput(body: Record<string, unknown>): CreateJobInput {
+  const input: CreateJobInput = {};
+  const { pipeline, options, priority } = body;
+  if (pipeline !== undefined) {
+    if (typeof pipeline !== 'string') throw invalid('field "pipeline" must be a string');
+    input.pipeline = pipeline;
+  }
+  if (options !== undefined) {
+    if (typeof options !== 'object' || options === null || Array.isArray(options)) throw invalid('field "options" must be a JSON object');
+    input.options = options as JsonObject;
+  }
+  if (priority !== undefined) {
+    if (typeof priority !== 'string' || !isPriorityName(priority)) throw invalid(`field "priority" must be one of ${Object.keys(PRIORITIES).join(', ')}`);
+    input.priority = PRIORITIES[priority];
+  }
+  return input;
+}
+
+/**
+ * `POST /v1/jobs` with a JSON body `{ documents?, uploads?, pipeline?, options?, priority? }`:
+ * a job over documents stored already (`POST /v1/documents`) and finished tus uploads. Every id
+ * is resolved (tenant-scoped: another tenant's is `not_found`) before the job is created; if adding
+ * them then fails the job is cancelled. `repeat` is true when `key` named an existing job.
+ */
+export async function createJobFromJson(
+  ream: Ream,
+  tenantId: string,
+  body: unknown,
+  key: string | undefined,
+): Promise<{ job: JobRecord; repeat: boolean }> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw invalid('POST /v1/jobs takes multipart/form-data with "file" parts, or a JSON object naming "documents" or "uploads"');
+  }
+  const fields = body as Record<string, unknown>;
+  const unknown = Object.keys(fields).find((name) => !FIELDS.includes(name));
+  if (unknown !== undefined) throw invalid(`unknown field "${unknown}" (expected ${FIELDS.join(', ')})`);
+  const input = jobInput(fields);
+  if (key !== undefined) {
+    const existing = await ream.engine.deps.store.findJobByKey(tenantId, key);
+    if (existing) return { job: existing, repeat: true };
+  }
+  const targets: Array<{ documentId: string; source?: string }> = [];
+  for (const id of ids(fields.documents, 'documents')) {
+    const doc = await ream.engine.deps.store.getDocument(id);
+    if (!doc || doc.tenantId !== tenantId) throw ReamError.nonRetryable('not_found', `no document ${id}`);
+    targets.push({ documentId: doc.id });
+  }
+  for (const id of ids(fields.uploads, 'uploads')) {
+    const { documentId, name } = await documentOfUpload(ream, tenantId, id);
+    targets.push({ documentId, source: name });
+  }
+  if (targets.length === 0) throw invalid('a job needs at least one id in "documents" or "uploads"');
+  const job = await ream.createJob({ ...input, tenantId, ...(key === undefined ? {} : { key }) });
+  try {
+    for (const target of targets) await ream.addDocument(job.id, target.documentId, target.source);
+  } catch (error) {
+    await ream.cancel(job.id).catch(() => undefined);
+    throw error;
+  }
+  return { job: (await ream.getJob(job.id)) ?? job, repeat: false };
+}

@@ -1,0 +1,225 @@
+import { join } from 'node:path';
+import { FileStore } from '@tus/file-store';
+import { EVENTS, Server, type ServerOptions as TusOptions } from '@tus/server';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ReamError } from '../../errors.ts';
+import type { Ream } from '../../runtime/create-ream.ts';
+import { PROBLEM_CONTENT_TYPE, sendProblem, toProblem, type Problem } from '../problem.ts';
+import { TENANT } from '../routes/jobs.ts';
+import { UPLOAD_ID, UploadRecords, servedRecords, type UploadRecord } from './records.ts';
+import { sniffStream } from './sniff-stream.ts';
+
+export const UPLOADS_PATH = '/v1/uploads';
+const TUS_VERSION = '1.0.0';
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+export interface UploadRouteOptions {
+  /** Folder for partial uploads (`files/`, tus ids only) and upload records (`records/`). */
+  dir: string;
+  /** Largest upload in bytes (tus `maxSize`; over it: 413 `file_too_large`). */
+  maxFileBytes: number;
+  /** An unfinished upload expires this long after its creation, in ms. */
+  expiryMs: number;
+  /** How often expired uploads are swept, in ms. */
+  cleanupIntervalMs: number;
+}
+
+type TusRequest = Parameters<NonNullable<TusOptions['onUploadFinish']>>[0];
+type TusUpload = Parameters<NonNullable<TusOptions['onUploadFinish']>>[1];
+
+/** A refusal that @tus/server sends as is (it reads `status_code` and `body`): a problem+json document. */
+class UploadRefused extends Error {
+  readonly status_code: number;
+  readonly body: string;
+  readonly problem: Problem;
+  constructor(problem: Problem) {
+    super(problem.detail);
+    this.problem = problem;
+    this.status_code = problem.status;
+    this.body = JSON.stringify(problem);
+  }
+}
+
+/** @tus/server that labels the problem documents it sends (its own bodies stay text). */
+class ProblemTusServer extends Server {
+  override write(context: Parameters<Server['write']>[0], headers: Headers, status: number, body?: string): ReturnType<Server['write']> {
+    if (body?.startsWith('{"type":"urn:ream:problem:') === true) headers.set('content-type', PROBLEM_CONTENT_TYPE);
+    return super.write(context, headers, status, body);
+  }
+}
+
+function refused(error: unknown): UploadRefused {
+  return error instanceof UploadRefused ? error : new UploadRefused(toProblem(error));
+}
+
+/** The client's declared sha256 (lower-cased), if any; a malformed one is `validation_failed`. */
+function declaredSha256(upload: TusUpload): string | undefined {
+  const value = upload.metadata?.sha256;
+  if (value === undefined || value === null) return undefined;
+  const sha = value.toLowerCase();
+  if (!SHA256_HEX.test(sha)) throw ReamError.nonRetryable('validation_failed', 'Upload-Metadata "sha256" must be 64 hex digits');
+  return sha;
+}
+
+/** The display name from metadata (never a path: only its last segment is kept, and only in records). */
+function displayName(upload: TusUpload): string {
+  const raw = upload.metadata?.filename ?? upload.metadata?.name ?? '';
+  const name = (raw ?? '').split(/[\\/]/).pop()?.trim() ?? '';
+  return name === '' ? `upload-${upload.id}` : name.slice(0, 255);
+}
+
+function publicRecord(record: UploadRecord): Record<string, unknown> {
+  const { tenantId: _tenantId, ...rest } = record;
+  return rest;
+}
+
+/**
+ * tus 1.0 at `/v1/uploads` (creation, creation-with-upload, creation-defer-length, termination,
+ * expiration) on @tus/server with a file store under `options.dir`. A finished upload is checked
+ * (declared `sha256`, magic bytes) and streamed into the blob store as a document; its record
+ * answers `GET /v1/uploads/:id` and HEAD, and jobs refer to it by upload id.
+ */
+export function uploadRoutes(app: FastifyInstance, ream: Ream, options: UploadRouteOptions): void {
+  void app.register((scope, _opts, done) => {
+    const records = new UploadRecords(join(options.dir, 'records'));
+    servedRecords.set(ream, records);
+    const datastore = new FileStore({ directory: join(options.dir, 'files'), expirationPeriodInMilliseconds: options.expiryMs });
+
+    const finish = async (upload: TusUpload): Promise<UploadRecord> => {
+      const name = displayName(upload);
+      const expectedSha256 = declaredSha256(upload);
+      const { mediaType, body } = await sniffStream(datastore.read(upload.id), name, 'destroy');
+      const doc = await ream.engine.storeDocument(body, name, TENANT, {
+        mediaType,
+        maxBytes: options.maxFileBytes,
+        ...(expectedSha256 === undefined ? {} : { expectedSha256 }),
+      });
+      const record: UploadRecord = {
+        id: upload.id,
+        tenantId: TENANT,
+        status: 'stored',
+        name,
+        size: doc.size,
+        createdAt: Date.now(),
+        documentId: doc.id,
+        sha256: doc.sha256,
+        mediaType: doc.mediaType,
+      };
+      await records.put(record);
+      return record;
+    };
+
+    const tus = new ProblemTusServer({
+      path: UPLOADS_PATH,
+      datastore,
+      maxSize: options.maxFileBytes,
+      onUploadCreate(_req, upload) {
+        try {
+          declaredSha256(upload);
+        } catch (error) {
+          return Promise.reject(refused(error));
+        }
+        return Promise.resolve({});
+      },
+      async onUploadFinish(_req, upload) {
+        try {
+          const record = await finish(upload);
+          return { headers: { 'Ream-Document-Id': record.documentId ?? '' } };
+        } catch (error) {
+          const refusal = refused(error);
+          // Nothing half-done stays: the partial bytes go, the refusal is remembered for GET.
+          await datastore.remove(upload.id).catch(() => undefined);
+          await records
+            .put({ id: upload.id, tenantId: TENANT, status: 'failed', name: displayName(upload), size: upload.offset, createdAt: Date.now(), error: refusal.problem })
+            .catch(() => undefined);
+          throw refusal;
+        }
+      },
+      onResponseError(_req: TusRequest, error) {
+        let refusal: UploadRefused | undefined;
+        if (error instanceof UploadRefused) refusal = error;
+        else if (!(error instanceof Error) && error.status_code === 413) refusal = refused(ReamError.nonRetryable('file_too_large', `the upload is over the limit of ${options.maxFileBytes} bytes`));
+        if (!refusal) return undefined;
+        return { status_code: refusal.status_code, body: refusal.body };
+      },
+    });
+    // The document holds the bytes now: the tus copy of a stored upload goes (its record answers HEAD).
+    tus.on(EVENTS.POST_FINISH, (_req: TusRequest, _res: Response, upload: TusUpload) => {
+      datastore.remove(upload.id).catch(() => undefined);
+    });
+
+    const timer = setInterval(() => {
+      Promise.all([tus.cleanUpExpiredUploads(), records.deleteFailedBefore(Date.now() - options.expiryMs)]).catch((error: unknown) => {
+        scope.log.warn({ err: error }, 'could not clean up expired uploads');
+      });
+    }, options.cleanupIntervalMs);
+    timer.unref();
+    scope.addHook('onClose', (_instance, closed) => {
+      clearInterval(timer);
+      closed();
+    });
+
+    // tus reads the request body itself: this scope passes every body through unparsed.
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', (_request, _payload, parsed) => parsed(null));
+
+    const passToTus = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+      reply.hijack();
+      try {
+        await tus.handle(request.raw, reply.raw);
+      } catch (error) {
+        request.log.error({ err: error }, 'tus request failed');
+        if (!reply.raw.headersSent) reply.raw.writeHead(500, { 'content-type': PROBLEM_CONTENT_TYPE }).end(JSON.stringify(toProblem(error)));
+        else reply.raw.destroy();
+      }
+    };
+
+    /** A finished (stored or refused) upload has left the tus store: its record answers. */
+    const answerFinished = (request: FastifyRequest, reply: FastifyReply, record: UploadRecord): FastifyReply => {
+      reply.header('tus-resumable', TUS_VERSION).header('cache-control', 'no-store');
+      if (request.method === 'DELETE') return reply.code(204).send();
+      if (record.status === 'failed') {
+        return request.method === 'HEAD' ? reply.code(410).send() : sendProblem(reply, record.error ?? toProblem(new ReamError('internal', 'upload failed')));
+      }
+      if (request.method === 'HEAD') {
+        return reply.code(200).header('upload-offset', String(record.size)).header('upload-length', String(record.size)).send();
+      }
+      return sendProblem(reply, toProblem(ReamError.nonRetryable('validation_failed', `upload ${record.id} is complete`)));
+    };
+
+    scope.route({ method: ['POST', 'OPTIONS'], url: UPLOADS_PATH, handler: passToTus });
+    scope.route<{ Params: { id: string } }>({
+      method: ['HEAD', 'PATCH', 'DELETE', 'OPTIONS'],
+      url: `${UPLOADS_PATH}/:id`,
+      async handler(request, reply) {
+        const record = request.method === 'OPTIONS' ? undefined : await records.get(request.params.id);
+        if (record) {
+          if (request.method === 'DELETE') await records.delete(record.id);
+          return answerFinished(request, reply, record);
+        }
+        return passToTus(request, reply);
+      },
+    });
+
+    scope.get<{ Params: { id: string } }>(`${UPLOADS_PATH}/:id`, { exposeHeadRoute: false }, async (request) => {
+      const { id } = request.params;
+      const record = await records.get(id);
+      if (record) {
+        if (record.tenantId !== TENANT) throw ReamError.nonRetryable('not_found', `no upload ${id}`);
+        return publicRecord(record);
+      }
+      if (!UPLOAD_ID.test(id)) throw ReamError.nonRetryable('not_found', `no upload ${id}`);
+      const upload = await datastore.getUpload(id).catch(() => undefined);
+      if (!upload) throw ReamError.nonRetryable('not_found', `no upload ${id}`);
+      const created = upload.creation_date === undefined ? undefined : Date.parse(upload.creation_date);
+      return {
+        id,
+        status: 'uploading',
+        offset: upload.offset,
+        size: upload.size ?? null,
+        expiresAt: created === undefined ? null : new Date(created + options.expiryMs).toISOString(),
+      };
+    });
+    done();
+  });
+}

@@ -1,0 +1,116 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { ReamClient } from '../../src/client/index.ts';
+import { createReam, type Ream } from '../../src/runtime/create-ream.ts';
+import { startServer, type RunningServer } from '../../src/server/app.ts';
+import type { JobView } from '../../src/server/views.ts';
+import { makePdf, numberedPages, writePdf } from '../support/make-pdf.ts';
+import { repoRoot } from '../support/env.ts';
+
+const BIN = join(repoRoot, 'bin/ream.js');
+
+let dir: string;
+let ream: Ream;
+let server: RunningServer;
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'ream-client-cli-'));
+  ream = await createReam({ dataDir: join(dir, 'data'), threads: 2 });
+  server = await startServer({ ream, host: '127.0.0.1', port: 0 });
+  await writePdf(join(dir, 'a.pdf'), { pages: numberedPages('A', 3) });
+  await writePdf(join(dir, 'b.pdf'), { pages: numberedPages('B', 2) });
+});
+after(async () => {
+  await server.close();
+  await ream.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+const { REAM_SERVER: _unused, ...withoutServer } = process.env;
+
+function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd: dir,
+      env: { ...withoutServer, REAM_FROM_SOURCE: '1', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('ream submit / status / wait / cancel against a server', () => {
+  test('submit --wait prints the id, progress per event on stderr, the final status; exit 0', async () => {
+    const run = await cli(['submit', 'a.pdf', 'b.pdf', '--server', server.url, '--options', '{"chunkPages":1}', '--priority', 'high', '--wait']);
+    assert.equal(run.code, 0, run.stderr);
+    const [id, status] = run.stdout.trim().split('\n');
+    assert.equal(status, 'succeeded');
+    const progress = run.stderr.trim().split('\n');
+    assert.match(progress.at(-1) ?? '', /100\.0%\s+pages 5\/5\s+documents 2\/2.*job\.completed$/);
+    assert.ok(progress.length >= 5);
+
+    const shown = await cli(['status', id ?? '', '--server', server.url]);
+    assert.equal(shown.code, 0, shown.stderr);
+    const job = JSON.parse(shown.stdout) as JobView;
+    assert.equal(job.id, id);
+    assert.equal(job.status, 'succeeded');
+    assert.equal(job.priority, 'high');
+    assert.equal(job.progress.pagesDone, 5);
+  });
+
+  test('cancel prints cancelled; wait on it exits 130; REAM_SERVER is honoured', async () => {
+    const client = new ReamClient({ baseUrl: server.url });
+    const job = await client.submit({ files: [{ name: 'big.pdf', data: await makePdf({ pages: numberedPages('C', 400) }) }], options: { chunkPages: 1 } });
+    const cancelled = await cli(['cancel', job.id], { REAM_SERVER: server.url });
+    assert.equal(cancelled.code, 0, cancelled.stderr);
+    assert.equal(cancelled.stdout.trim(), 'cancelled');
+    const waited = await cli(['wait', job.id, '--server', server.url]);
+    assert.equal(waited.code, 130, waited.stderr);
+    assert.equal(waited.stdout.trim(), 'cancelled');
+    assert.match(waited.stderr, /job\.cancelled/);
+  });
+
+  test('errors print "ream: <message> [code]" and exit 2', async () => {
+    const [missing, badOptions, badPriority, unknownFlag, noServer, badServer] = await Promise.all([
+      cli(['status', 'job_nope', '--server', server.url]),
+      cli(['submit', 'a.pdf', '--server', server.url, '--options', '[1]']),
+      cli(['submit', 'a.pdf', '--server', server.url, '--priority', 'urgent']),
+      cli(['wait', 'job_x', '--bogus']),
+      cli(['status', 'job_x', '--server', 'http://127.0.0.1:1']),
+      cli(['status', 'job_x', '--server', 'ftp://example']),
+    ]);
+    assert.equal(missing.code, 2);
+    assert.equal(missing.stderr, 'ream: no job job_nope [not_found]\n');
+    assert.equal(badOptions.code, 2);
+    assert.match(badOptions.stderr, /^ream: --options must be a JSON object \[validation_failed\]\n$/);
+    assert.equal(badPriority.code, 2);
+    assert.match(badPriority.stderr, /\[validation_failed\]\n$/);
+    assert.equal(unknownFlag.code, 2);
+    assert.match(unknownFlag.stderr, /ream: unknown option '--bogus' \[validation_failed\]/);
+    assert.equal(noServer.code, 2);
+    assert.match(noServer.stderr, /^ream: cannot reach http:\/\/127\.0\.0\.1:1.*\[io_error\]\n$/);
+    assert.equal(badServer.code, 2);
+    assert.match(badServer.stderr, /--server must be an http\(s\) URL.*\[validation_failed\]/);
+  });
+
+  test('a file that does not exist is not_found, before anything is sent', async () => {
+    const run = await cli(['submit', 'nope.pdf', '--server', server.url]);
+    assert.equal(run.code, 2);
+    assert.match(run.stderr, /^ream: cannot read nope\.pdf.*\[not_found\]\n$/);
+  });
+});

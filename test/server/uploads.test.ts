@@ -1,0 +1,217 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { DetailedError, Upload } from 'tus-js-client';
+import { createReam, type Ream } from '../../src/runtime/create-ream.ts';
+import { startServer, type RunningServer } from '../../src/server/app.ts';
+import { makePdf, numberedPages } from '../support/make-pdf.ts';
+
+const CHUNK = 64 * 1024;
+const TUS = { 'Tus-Resumable': '1.0.0' };
+
+let dir: string;
+let ream: Ream;
+let server: RunningServer;
+let big: Buffer;
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'ream-uploads-'));
+  ream = await createReam({ dataDir: join(dir, 'data'), threads: 1 });
+  server = await startServer({ ream, host: '127.0.0.1', port: 0, uploadsDir: join(dir, 'uploads') });
+  // ~1 MB: a real PDF followed by whitespace (harmless after %%EOF).
+  const pdf = await makePdf({ pages: numberedPages('Big', 2), title: 'Big' });
+  big = Buffer.concat([pdf, Buffer.alloc(1024 * 1024 - pdf.length, 0x20)]);
+});
+after(async () => {
+  await server.close();
+  await ream.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
+
+interface Problem {
+  code: string;
+  status: number;
+}
+
+/** Runs a tus-js-client upload to its end: the upload URL, or the error. */
+function runUpload(bytes: Buffer, options: { metadata?: Record<string, string>; uploadUrl?: string; onChunk?: (upload: Upload, accepted: number) => boolean }): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const upload: Upload = new Upload(bytes, {
+      endpoint: `${server.url}/v1/uploads`,
+      chunkSize: CHUNK,
+      retryDelays: null,
+      metadata: options.metadata ?? {},
+      ...(options.uploadUrl === undefined ? {} : { uploadUrl: options.uploadUrl }),
+      onChunkComplete(_size, accepted) {
+        // `onChunk` returning true: interrupt here, as a dropped connection would.
+        if (options.onChunk?.(upload, accepted) === true) upload.abort().then(() => resolve(upload.url ?? ''), reject);
+      },
+      onSuccess: () => resolve(upload.url ?? ''),
+      onError: reject,
+    });
+    upload.start();
+  });
+}
+
+function problemOf(error: unknown): Problem & { contentType: string } {
+  assert.ok(error instanceof DetailedError, `a DetailedError, got ${String(error)}`);
+  const response = error.originalResponse;
+  assert.ok(response);
+  return { ...(JSON.parse(response.getBody()) as Problem), status: response.getStatus(), contentType: response.getHeader('content-type') ?? '' };
+}
+
+describe('uploads: tus at /v1/uploads, POST /v1/documents', () => {
+  test('a tus upload interrupted after a chunk resumes at the server offset and is stored intact', async () => {
+    const metadata = { filename: '../../etc/big.pdf', sha256: sha256(big) };
+    const url = await runUpload(big, { metadata, onChunk: (_u, accepted) => accepted >= CHUNK });
+    assert.match(url, /\/v1\/uploads\/[0-9a-f]{32}$/);
+    const head = await fetch(url, { method: 'HEAD', headers: TUS });
+    assert.equal(head.status, 200);
+    const offset = Number(head.headers.get('upload-offset'));
+    assert.ok(offset > 0 && offset < big.length, `server offset ${offset}`);
+    const partial = (await (await fetch(url)).json()) as { status: string; offset: number };
+    assert.equal(partial.status, 'uploading');
+    assert.equal(partial.offset, offset);
+
+    const resumedFrom: number[] = [];
+    assert.equal(await runUpload(big, { metadata, uploadUrl: url, onChunk: (_u, accepted) => (resumedFrom.push(accepted), false) }), url);
+    assert.ok((resumedFrom[0] ?? 0) > offset, 'the resumed upload did not start over');
+    assert.ok(resumedFrom.length < Math.ceil(big.length / CHUNK), 'fewer chunks than a full upload');
+
+    const record = (await (await fetch(url)).json()) as { status: string; sha256: string; size: number; documentId: string; name: string; mediaType: string };
+    assert.equal(record.status, 'stored');
+    assert.equal(record.sha256, sha256(big));
+    assert.equal(record.size, big.length);
+    assert.equal(record.name, 'big.pdf');
+    assert.equal(record.mediaType, 'application/pdf');
+    const doc = (await (await fetch(`${server.url}/v1/documents/${record.documentId}`)).json()) as { sha256: string };
+    assert.equal(doc.sha256, sha256(big));
+    const stored = await ream.engine.deps.blobs.get(record.sha256);
+    const hash = createHash('sha256');
+    for await (const chunk of stored) hash.update(chunk as Buffer);
+    assert.equal(hash.digest('hex'), sha256(big));
+    // HEAD still answers per tus once the bytes moved to the blob store; the tus copy is gone.
+    const done = await fetch(url, { method: 'HEAD', headers: TUS });
+    assert.equal(done.status, 200);
+    assert.equal(done.headers.get('upload-offset'), String(big.length));
+    const id = url.split('/').pop() ?? '';
+    assert.ok(!(await readdir(join(dir, 'uploads', 'files'))).includes(id));
+    // Nothing named after the metadata reached the filesystem.
+    assert.ok(!(await readdir(join(dir, 'uploads', 'files'))).some((f) => f.includes('big')));
+
+    // A job over the upload runs to its end.
+    const created = await fetch(`${server.url}/v1/jobs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ uploads: [id], priority: 'high' }),
+    });
+    assert.equal(created.status, 202);
+    const job = (await created.json()) as { id: string };
+    assert.equal(created.headers.get('location'), `/v1/jobs/${job.id}`);
+    const ended = await ream.wait(job.id, { signal: AbortSignal.timeout(8_000) });
+    assert.equal(ended.status, 'succeeded');
+    const results = (await (await fetch(`${server.url}/v1/jobs/${job.id}/results`)).json()) as { items: Array<{ source: string }> };
+    assert.equal(results.items.length, 1);
+    assert.equal(results.items[0]?.source, 'big.pdf');
+  });
+
+  test('a wrong declared sha256 fails the upload with checksum_mismatch and stores nothing', async () => {
+    const bytes = Buffer.from(await makePdf({ pages: ['checksum test'], title: 'Sum' }));
+    const error = await runUpload(bytes, { metadata: { filename: 'sum.pdf', sha256: 'ab'.repeat(32) } }).then(
+      () => assert.fail('the upload succeeded'),
+      (e: unknown) => e,
+    );
+    const problem = problemOf(error);
+    assert.equal(problem.status, 422);
+    assert.equal(problem.code, 'checksum_mismatch');
+    assert.match(problem.contentType, /^application\/problem\+json/);
+    assert.equal(await ream.engine.deps.blobs.stat(sha256(bytes)), undefined);
+    const url = error instanceof DetailedError ? (error.originalRequest?.getURL() ?? '') : '';
+    const record = (await (await fetch(url)).json()) as { status: string; error: Problem };
+    assert.equal(record.status, 'failed');
+    assert.equal(record.error.code, 'checksum_mismatch');
+  });
+
+  test('a PNG is refused as unsupported_type (creation-with-upload)', async () => {
+    const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(2000, 7)]);
+    const response = await fetch(`${server.url}/v1/uploads`, {
+      method: 'POST',
+      headers: { ...TUS, 'Upload-Length': String(png.length), 'Content-Type': 'application/offset+octet-stream', 'Upload-Metadata': `filename ${Buffer.from('scan.pdf').toString('base64')}` },
+      body: png,
+    });
+    assert.equal(response.status, 415);
+    assert.match(response.headers.get('content-type') ?? '', /^application\/problem\+json/);
+    assert.equal(((await response.json()) as Problem).code, 'unsupported_type');
+    assert.equal(await ream.engine.deps.blobs.stat(sha256(png)), undefined);
+  });
+
+  test('creation-defer-length, termination, and the size limit', async () => {
+    const bytes = Buffer.from(await makePdf({ pages: ['deferred'] }));
+    const created = await fetch(`${server.url}/v1/uploads`, { method: 'POST', headers: { ...TUS, 'Upload-Defer-Length': '1' } });
+    assert.equal(created.status, 201);
+    const url = new URL(created.headers.get('location') ?? '', server.url).href;
+    const patched = await fetch(url, {
+      method: 'PATCH',
+      headers: { ...TUS, 'Upload-Offset': '0', 'Upload-Length': String(bytes.length), 'Content-Type': 'application/offset+octet-stream' },
+      body: bytes,
+    });
+    assert.equal(patched.status, 204);
+    assert.equal(((await (await fetch(url)).json()) as { status: string }).status, 'stored');
+
+    // Termination of an unfinished upload, then of a finished one.
+    const open = await fetch(`${server.url}/v1/uploads`, { method: 'POST', headers: { ...TUS, 'Upload-Length': '100' } });
+    const openUrl = new URL(open.headers.get('location') ?? '', server.url).href;
+    assert.equal((await fetch(openUrl, { method: 'DELETE', headers: TUS })).status, 204);
+    assert.equal((await fetch(openUrl, { method: 'HEAD', headers: TUS })).status, 404);
+    assert.equal((await fetch(url, { method: 'DELETE', headers: TUS })).status, 204);
+    assert.equal((await fetch(url)).status, 404);
+
+    const tooBig = await fetch(`${server.url}/v1/uploads`, { method: 'POST', headers: { ...TUS, 'Upload-Length': String(2 * 1024 ** 3) } });
+    assert.equal(tooBig.status, 413);
+    assert.equal(((await tooBig.json()) as Problem).code, 'file_too_large');
+  });
+
+  test('POST /v1/documents stores small files; GET /v1/documents/:id; a job over documents', async () => {
+    const a = await makePdf({ pages: numberedPages('Doc', 1) });
+    const body = new FormData();
+    body.append('file', new Blob([a], { type: 'application/pdf' }), 'a.pdf');
+    body.append('file', new Blob(['hello notes\n'], { type: 'text/plain' }), 'notes.md');
+    const response = await fetch(`${server.url}/v1/documents`, { method: 'POST', body });
+    assert.equal(response.status, 201);
+    const { items } = (await response.json()) as { items: Array<{ id: string; sha256: string; size: number; name: string; mediaType: string }> };
+    assert.deepEqual(items.map((d) => [d.name, d.mediaType, d.size]), [['a.pdf', 'application/pdf', a.length], ['notes.md', 'text/markdown', 12]]);
+    assert.equal(items[0]?.sha256, sha256(a));
+    const got = await fetch(`${server.url}/v1/documents/${items[0]?.id ?? ''}`);
+    assert.equal(got.status, 200);
+    assert.equal(((await got.json()) as { sha256: string }).sha256, sha256(a));
+    const missing = await fetch(`${server.url}/v1/documents/doc_nope`);
+    assert.equal(missing.status, 404);
+    assert.equal(((await missing.json()) as Problem).code, 'not_found');
+
+    const png = new FormData();
+    png.append('file', new Blob([new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3])]), 'x.pdf');
+    const refused = await fetch(`${server.url}/v1/documents`, { method: 'POST', body: png });
+    assert.equal(refused.status, 415);
+    assert.equal(((await refused.json()) as Problem).code, 'unsupported_type');
+
+    const created = await fetch(`${server.url}/v1/jobs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ documents: items.map((d) => d.id) }),
+    });
+    assert.equal(created.status, 202);
+    const job = (await created.json()) as { id: string };
+    assert.equal((await ream.wait(job.id, { signal: AbortSignal.timeout(8_000) })).status, 'succeeded');
+    const unknown = await fetch(`${server.url}/v1/jobs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ uploads: ['0'.repeat(32)] }),
+    });
+    assert.equal(unknown.status, 404);
+  });
+});
