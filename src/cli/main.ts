@@ -2,7 +2,9 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { toReamError } from '../errors.ts';
 import { createReam } from '../runtime/create-ream.ts';
 import { refuseNonLoopback, startServer } from '../server/app.ts';
+import type { AuthOptions } from '../server/auth/plugin.ts';
 import { registerClientCommands } from './client-commands.ts';
+import { registerKeysCommand } from './keys-command.ts';
 import { runCommand, type RunOptions } from './run-command.ts';
 
 function positiveInt(value: string): number {
@@ -86,17 +88,32 @@ export function buildProgram(): Command {
 
   program
     .command('serve')
-    .description('serve the HTTP API (v1) over an embedded ream; loopback only until auth lands')
+    .description('serve the HTTP API (v1) over an embedded ream; without --auth, loopback only')
     .option('--port <n>', 'port to listen on', (v) => (v === '0' ? 0 : positiveInt(v)), 8080)
-    .option('--host <host>', 'address to bind (loopback only for now)', '127.0.0.1')
+    .option('--host <host>', 'address to bind (loopback only unless --auth)', '127.0.0.1')
     .option('--data-dir <dir>', 'where the database, stored files and checkpoints live', '.ream')
     .option('--threads <n>', 'worker threads for parsing (default: the number of cores)', positiveInt)
-    .action(async (flags: { port: number; host: string; dataDir: string; threads?: number }) => {
-      refuseNonLoopback(flags.host); // before opening the data dir: a refused start touches nothing
+    .option('--auth', 'require an API key (ream keys create) or a JWT on every request but /healthz, /readyz, /openapi.json')
+    .addOption(new Option('--jwt-secret <secret>', 'accept HS256 JWTs signed with this secret (implies --auth)').env('REAM_JWT_SECRET'))
+    .option('--jwks <file>', 'accept RS256/ES256 JWTs signed by a key of this JWKS file (implies --auth)')
+    .option('--rate-limit <n>', 'requests per minute per API key / JWT subject', positiveInt)
+    .action(async (flags: { port: number; host: string; dataDir: string; threads?: number; auth?: boolean; jwtSecret?: string; jwks?: string; rateLimit?: number }) => {
+      const auth: AuthOptions =
+        flags.auth === true || flags.jwtSecret !== undefined || flags.jwks !== undefined
+          ? { mode: 'on', ...(flags.jwtSecret === undefined ? {} : { jwtSecret: flags.jwtSecret }), ...(flags.jwks === undefined ? {} : { jwks: flags.jwks }) }
+          : { mode: 'off' };
+      refuseNonLoopback(flags.host, auth); // before opening the data dir: a refused start touches nothing
       const ream = await createReam({ dataDir: flags.dataDir, ...(flags.threads === undefined ? {} : { threads: flags.threads }) });
       let server: Awaited<ReturnType<typeof startServer>>;
       try {
-        server = await startServer({ ream, host: flags.host, port: flags.port, logger: true });
+        server = await startServer({
+          ream,
+          host: flags.host,
+          port: flags.port,
+          logger: true,
+          auth,
+          ...(flags.rateLimit === undefined ? {} : { rateLimit: { requestsPerMinute: flags.rateLimit } }),
+        });
       } catch (error) {
         await ream.close();
         throw error;
@@ -116,6 +133,7 @@ export function buildProgram(): Command {
     });
 
   registerClientCommands(program);
+  registerKeysCommand(program);
   return program;
 }
 

@@ -63,6 +63,10 @@ export interface Ream {
   getJob(jobId: string): Promise<JobRecord | undefined>;
   counts(jobId: string): Promise<JobCounts>;
   cancel(jobId: string): Promise<JobRecord>;
+  /** Reruns only the failed parts of a `partially_succeeded` or `failed` job (see `Engine.retry`). */
+  retry(jobId: string): Promise<JobRecord>;
+  /** Cancels the job if it runs and removes its records; its documents and blobs stay. */
+  deleteJob(jobId: string): Promise<void>;
   /** Resolves with the job once it has ended (succeeded, partially_succeeded, failed, cancelled). */
   wait(jobId: string, options?: WaitOptions): Promise<JobRecord>;
   results(jobId: string): AsyncGenerator<DocumentOutput>;
@@ -139,6 +143,8 @@ export async function createReam(options: ReamOptions = {}): Promise<Ream> {
     getJob: (jobId) => engine.deps.store.getJob(jobId),
     counts: (jobId) => engine.deps.store.jobCounts(jobId),
     cancel: (jobId) => engine.cancel(jobId),
+    retry: (jobId) => engine.retry(jobId),
+    deleteJob: (jobId) => engine.deleteJob(jobId),
     wait: (jobId, waitOptions) => waitForJob(engine, jobId, waitOptions?.signal),
     results: (jobId) => engine.results(jobId),
     subscribe: (filter, listener) => engine.subscribe(filter, listener),

@@ -67,12 +67,13 @@ export class DocumentTasks {
         const { documentId, chunk } = fromJson<ChunkPayload>(task.payload);
         const stored = (await store.listChunkResults(task.jobId, documentId)).find((r) => r.index === chunk.index);
         if (stored?.status === 'succeeded') return; // an earlier attempt's checkpoint stands
+        const job = await store.getJob(task.jobId);
+        if (!job) return; // deleted meanwhile: nothing to record
         await store.putChunkResult({
           jobId: task.jobId, documentId, index: chunk.index, from: chunk.from, to: chunk.to,
           status: 'failed', output: null, error: error.toJSON(), durationMs: 0,
         });
-        const job = await store.getJob(task.jobId);
-        if (job) await this.#engine.emit(job, 'chunk.failed', { documentId, chunk, stage: 'extract', error: error.toJSON() });
+        await this.#engine.emit(job, 'chunk.failed', { documentId, chunk, stage: 'extract', error: error.toJSON() });
         return; // the merge task still runs (a failed child releases its parent) and reports the pages
       }
       case TASK_KINDS.inspect:
@@ -105,7 +106,7 @@ export class DocumentTasks {
     return { job, jobDoc, doc, pipeline: pipelines.build(job.pipeline, job.options), path };
   }
 
-  async #inspect(task: LeasedTask, { documentId }: DocumentPayload, signal: AbortSignal): Promise<void> {
+  async #inspect(task: LeasedTask, { documentId, retry = 0 }: DocumentPayload, signal: AbortSignal): Promise<void> {
     const scope = await this.#scope(task, documentId);
     if (!scope) return;
     const { store, queue, formats } = this.#engine.deps;
@@ -115,6 +116,11 @@ export class DocumentTasks {
       // Inspected already (a repeat after a crash): only make sure the flow exists. Never move
       // the document back to `running`: its merge may have finished it meanwhile.
       chunks = planChunks(scope.jobDoc.pagesTotal, scope.pipeline.chunkPages);
+      if (retry > 0) {
+        // A retry of a document that was read: only its chunks without a succeeded checkpoint run again.
+        const succeeded = new Set((await store.listChunkResults(job.id, documentId)).filter((r) => r.status === 'succeeded').map((r) => r.index));
+        chunks = chunks.filter((chunk) => !succeeded.has(chunk.index));
+      }
     } else {
       const format = await formats.identify(scope.path, scope.doc.name, scope.pipeline.limits);
       const inspection = await format.inspect(scope.path, scope.pipeline.limits, signal);
@@ -130,10 +136,10 @@ export class DocumentTasks {
     signal.throwIfAborted();
     const common = { jobId: job.id, priority: job.priority, maxAttempts: this.#engine.settings.maxAttempts };
     await queue.enqueueFlow(
-      { ...common, id: taskIds.merge(job.id, documentId), kind: TASK_KINDS.merge, payload: { documentId } },
+      { ...common, id: taskIds.merge(job.id, documentId, retry), kind: TASK_KINDS.merge, payload: { documentId } },
       chunks.map((chunk) => ({
         ...common,
-        id: taskIds.extract(job.id, documentId, chunk.index),
+        id: taskIds.extract(job.id, documentId, chunk.index, retry),
         kind: TASK_KINDS.extract,
         payload: asJson({ documentId, chunk } satisfies ChunkPayload),
       })),

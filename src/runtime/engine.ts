@@ -20,6 +20,7 @@ import {
   type Store,
 } from '../store/port.ts';
 import type { Formats } from '../formats/registry.ts';
+import { RESERVED_OPTION, jobMeta, parseWebhook, withJobMeta, type WebhookTarget } from './job-meta.ts';
 import { KeyedMutex } from './keyed-mutex.ts';
 import { ProgressTracker } from './progress.ts';
 import { TASK_KINDS, taskIds, type DocumentPayload } from './task-kinds.ts';
@@ -49,6 +50,8 @@ export interface CreateJobInput {
   tenantId?: string;
   /** Higher runs first. Default 0. */
   priority?: number;
+  /** POSTed the job's terminal event by the HTTP service's webhook sender. http(s) only. */
+  webhook?: WebhookTarget;
 }
 
 export interface FileInput {
@@ -96,7 +99,10 @@ export class Engine {
   async createJob(input: CreateJobInput = {}): Promise<JobRecord> {
     const tenantId = input.tenantId ?? DEFAULT_TENANT;
     const pipeline = input.pipeline ?? 'extract';
-    const options = input.options ?? {};
+    if (input.options && Object.hasOwn(input.options, RESERVED_OPTION)) {
+      throw ReamError.nonRetryable('validation_failed', `option "${RESERVED_OPTION}" is reserved`);
+    }
+    const options = input.webhook === undefined ? (input.options ?? {}) : withJobMeta(input.options ?? {}, { webhook: parseWebhook(input.webhook) });
     this.deps.pipelines.build(pipeline, options); // refuse bad options now, not in every task
     if (input.key !== undefined) {
       const existing = await this.deps.store.findJobByKey(tenantId, input.key);
@@ -196,14 +202,18 @@ export class Engine {
     await this.scheduleDocument(job, documentId);
   }
 
-  /** Enqueues a document's first task (idempotent: the task id is derived). */
+  /**
+   * Enqueues a document's first task (idempotent: the task id is derived), in the job's current
+   * retry generation.
+   */
   async scheduleDocument(job: JobRecord, documentId: string): Promise<void> {
+    const retry = jobMeta(job.options).retry ?? 0;
     await this.deps.queue.enqueue([
       {
-        id: taskIds.inspect(job.id, documentId),
+        id: taskIds.inspect(job.id, documentId, retry),
         jobId: job.id,
         kind: TASK_KINDS.inspect,
-        payload: { documentId } satisfies DocumentPayload,
+        payload: (retry > 0 ? { documentId, retry } : { documentId }) satisfies DocumentPayload,
         priority: job.priority,
         maxAttempts: this.settings.maxAttempts,
       },
@@ -233,6 +243,52 @@ export class Engine {
       this.#forget(jobId);
       return cancelled;
     });
+  }
+
+  /**
+   * Reruns the failed parts of a finished job (`partially_succeeded` or `failed`): documents that
+   * failed at inspection are inspected again; documents that were read get their failed chunks
+   * extracted again and are merged again. Succeeded chunks and documents are untouched. The job
+   * goes back to `running` (a `job.started` event says which retry) and ends anew. Its tasks get
+   * the next retry generation, so their ids are fresh (the queue dedupes by id).
+   */
+  async retry(jobId: string): Promise<JobRecord> {
+    const { job, documentIds } = await this.#jobLocks.run(jobId, async () => {
+      const current = await this.#requireJob(jobId);
+      if (current.status !== 'partially_succeeded' && current.status !== 'failed') {
+        throw ReamError.nonRetryable('validation_failed', `job ${jobId} is ${current.status}: only a partially_succeeded or failed job can be retried`);
+      }
+      const failed = (await this.deps.store.listJobDocuments(jobId)).filter((doc) => doc.status === 'failed' || doc.status === 'partially_succeeded');
+      if (failed.length === 0) throw ReamError.nonRetryable('validation_failed', `job ${jobId} has no failed document to retry`);
+      const meta = jobMeta(current.options);
+      const retry = (meta.retry ?? 0) + 1;
+      // The generation is stored first: a restart in between reschedules in it (see `recover`).
+      const running = await this.deps.store.updateJob(jobId, {
+        status: 'running', error: null, finishedAt: null, options: withJobMeta(current.options, { ...meta, retry }),
+      });
+      for (const doc of failed) {
+        await this.deps.store.updateJobDocument(jobId, doc.documentId, {
+          status: doc.pagesTotal === null ? 'queued' : 'running', error: null, finishedAt: null,
+        });
+      }
+      await this.emit(running, 'job.started', { message: `retry ${retry}: ${failed.length} document(s)` });
+      return { job: running, documentIds: failed.map((doc) => doc.documentId) };
+    });
+    for (const documentId of documentIds) await this.scheduleDocument(job, documentId);
+    return job;
+  }
+
+  /**
+   * Deletes a job: cancels it if it runs, then removes its records (job documents, chunk and
+   * document results, events). Its documents and their blobs stay (other jobs may share them),
+   * as do their search index entries. An unknown job is `not_found`.
+   */
+  async deleteJob(jobId: string): Promise<void> {
+    await this.cancel(jobId);
+    await this.#jobLocks.run(jobId, async () => {
+      if (!(await this.deps.store.deleteJob(jobId))) throw ReamError.nonRetryable('not_found', `no job ${jobId}`);
+    });
+    this.#forget(jobId);
   }
 
   /** Marks the job running the first time any of its work starts. */

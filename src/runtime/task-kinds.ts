@@ -12,15 +12,24 @@ export const TASK_KINDS = {
 
 export interface DocumentPayload {
   documentId: string;
+  /** The job's retry generation this task belongs to (absent or 0: the first run). */
+  retry?: number;
 }
 
 export interface ChunkPayload extends DocumentPayload {
   chunk: ChunkRef;
 }
 
-/** Task ids are derived, so enqueueing the same work twice is a no-op (the queue dedupes by id). */
+/** `:r<n>` for work of retry generation `n` (nothing for the first run). */
+const generation = (retry: number): string => (retry > 0 ? `:r${retry}` : '');
+
+/**
+ * Task ids are derived, so enqueueing the same work twice is a no-op (the queue dedupes by id).
+ * A retry (`Engine.retry`) reruns work whose ids exist already: its tasks carry the job's retry
+ * generation as a suffix, so each generation is fresh once and deduped within itself.
+ */
 export const taskIds = {
-  inspect: (jobId: string, documentId: string) => `${jobId}:${documentId}:inspect`,
-  extract: (jobId: string, documentId: string, index: number) => `${jobId}:${documentId}:chunk:${index}`,
-  merge: (jobId: string, documentId: string) => `${jobId}:${documentId}:merge`,
+  inspect: (jobId: string, documentId: string, retry = 0) => `${jobId}:${documentId}:inspect${generation(retry)}`,
+  extract: (jobId: string, documentId: string, index: number, retry = 0) => `${jobId}:${documentId}:chunk:${index}${generation(retry)}`,
+  merge: (jobId: string, documentId: string, retry = 0) => `${jobId}:${documentId}:merge${generation(retry)}`,
 };

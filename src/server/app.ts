@@ -4,6 +4,7 @@ import websocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { ReamError } from '../errors.ts';
 import type { Ream } from '../runtime/create-ream.ts';
+import { registerAuth, type AuthOptions, type RateLimitOptions } from './auth/plugin.ts';
 import { metricsRoutes } from './metrics.ts';
 import { openapi } from './openapi.ts';
 import { PROBLEM_CONTENT_TYPE, sendProblem, toProblem } from './problem.ts';
@@ -13,6 +14,7 @@ import { jobRoutes } from './routes/jobs.ts';
 import { wsRoutes } from './routes/ws.ts';
 import { documentRoutes } from './routes/documents.ts';
 import { uploadRoutes } from './uploads/tus.ts';
+import { WebhookSender, type WebhookSenderOptions } from './webhooks.ts';
 
 export interface ServerOptions {
   ream: Ream;
@@ -30,6 +32,12 @@ export interface ServerOptions {
   uploadExpiryMs?: number;
   /** How often expired uploads are swept, in ms. Default 1 h. */
   uploadCleanupIntervalMs?: number;
+  /** Delivery of job webhooks (attempts, backoff); the sender runs while the server is open. */
+  webhooks?: WebhookSenderOptions;
+  /** Default `{ mode: 'off' }`: every request is the `local` tenant (loopback hosts only). */
+  auth?: AuthOptions;
+  /** Per API key / JWT subject; none by default. */
+  rateLimit?: RateLimitOptions;
 }
 
 /** The v1 HTTP API (DESIGN.md §8) over an embedded {@link Ream}. Not listening yet: see {@link startServer}. */
@@ -40,6 +48,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   });
   void app.register(websocket, { options: { maxPayload: 64 * 1024 } });
   openapi(app); // before the routes: it documents the routes registered after it
+  registerAuth(app, options.ream.engine.deps.store, options.auth ?? { mode: 'off' }, options.rateLimit);
   metricsRoutes(app, options.ream);
 
   app.setErrorHandler((error: unknown, request, reply) => {
@@ -53,6 +62,10 @@ export function buildServer(options: ServerOptions): FastifyInstance {
 
   // Long-lived streams (SSE, NDJSON) end when the server closes, so close() does not wait on them.
   const shutdown = new AbortController();
+  // Job webhooks: in-process, so deliveries in flight are lost on a crash (see WebhookSender).
+  const webhooks = new WebhookSender(options.ream, options.webhooks);
+  webhooks.start();
+  app.addHook('onClose', async () => webhooks.stop());
   app.addHook('preClose', (done) => {
     shutdown.abort();
     done();
@@ -82,18 +95,18 @@ export function isLoopbackHost(host: string): boolean {
   return h === 'localhost' || h === '::1' || /^127(?:\.\d{1,3}){3}$/.test(h) || /^::ffff:127(?:\.\d{1,3}){3}$/.test(h);
 }
 
-/** Throws `validation_failed` for a host other machines could reach: there is no auth yet. */
-export function refuseNonLoopback(host: string): void {
-  if (!isLoopbackHost(host)) {
+/** Throws `validation_failed` for a host other machines could reach while auth is off. */
+export function refuseNonLoopback(host: string, auth: AuthOptions = { mode: 'off' }): void {
+  if (auth.mode === 'off' && !isLoopbackHost(host)) {
     throw ReamError.nonRetryable(
       'validation_failed',
-      `auth is not implemented yet: bind to 127.0.0.1 (or another loopback address), not ${host}`,
+      `auth is off: bind to 127.0.0.1 (or another loopback address), not ${host}, or turn auth on`,
     );
   }
 }
 
 export interface StartOptions extends ServerOptions {
-  /** Default 127.0.0.1. Only loopback hosts are allowed until auth lands. */
+  /** Default 127.0.0.1. Only loopback hosts are allowed while auth is off. */
   host?: string;
   /** Default 8080; 0 picks a free port. */
   port?: number;
@@ -106,15 +119,16 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Builds the server and listens. Refuses non-loopback hosts: there is no auth yet. */
+/** Builds the server and listens. Refuses non-loopback hosts while auth is off. */
 export async function startServer(options: StartOptions): Promise<RunningServer> {
   const host = options.host ?? '127.0.0.1';
-  refuseNonLoopback(host);
+  refuseNonLoopback(host, options.auth);
   const app = buildServer(options);
   await app.listen({ host, port: options.port ?? 8080 });
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : (options.port ?? 8080);
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  app.log.warn(`ream listening on ${url}; auth is off (loopback only)`);
+  if (options.auth?.mode === 'on') app.log.info(`ream listening on ${url}; auth is on`);
+  else app.log.warn(`ream listening on ${url}; auth is off (loopback only)`);
   return { app, url, close: () => app.close() };
 }

@@ -3,6 +3,7 @@ import type { Progress } from '../events/types.ts';
 import type { Ream } from '../runtime/create-ream.ts';
 import type { JobCounts, JobRecord, JobStatus } from '../store/port.ts';
 import type { JsonObject } from '../json.ts';
+import { publicOptions } from '../runtime/job-meta.ts';
 
 export const PRIORITIES = { low: 0, normal: 5, high: 10, critical: 20 } as const;
 export type PriorityName = keyof typeof PRIORITIES;
@@ -72,7 +73,7 @@ export function jobView(job: JobRecord, counts: JobCounts, now = Date.now()): Jo
     id: job.id,
     status: job.status,
     pipeline: job.pipeline,
-    options: job.options,
+    options: publicOptions(job.options), // never the reserved key: it may hold a webhook secret
     priority: priorityName(job.priority),
     createdAt: new Date(job.createdAt).toISOString(),
     startedAt: iso(job.startedAt),

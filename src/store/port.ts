@@ -28,7 +28,7 @@ export interface JobRecord {
 }
 
 export type NewJob = Pick<JobRecord, 'id' | 'tenantId' | 'key' | 'pipeline' | 'options' | 'priority'>;
-export type JobPatch = Partial<Pick<JobRecord, 'status' | 'error' | 'startedAt' | 'finishedAt'>>;
+export type JobPatch = Partial<Pick<JobRecord, 'status' | 'error' | 'startedAt' | 'finishedAt' | 'options'>>;
 
 /** One stored file, content-addressed: unique per (tenantId, sha256). */
 export interface DocumentRecord {
@@ -119,6 +119,21 @@ export interface Page<T> {
   nextCursor: string | null;
 }
 
+export type ApiKeyRole = 'user' | 'admin';
+
+/** An API key (`ream_<id>_<secret>`): only `hash`, sha256 of the secret in hex, is stored. */
+export interface ApiKeyRecord {
+  id: string;
+  tenantId: string;
+  name: string;
+  role: ApiKeyRole;
+  hash: string;
+  createdAt: number;
+  revokedAt: number | null;
+}
+
+export type NewApiKey = Pick<ApiKeyRecord, 'id' | 'tenantId' | 'name' | 'role' | 'hash'>;
+
 /**
  * The store port: the records of record (DESIGN.md §5). Every method is tenant-agnostic except
  * where a tenant is named: the caller scopes by tenant (the HTTP layer checks ownership).
@@ -138,6 +153,12 @@ export interface Store {
   listJobs(query: ListJobsQuery): Promise<Page<JobRecord>>;
   /** Jobs in `queued` or `running`: what a restarted process must see through. */
   listUnfinishedJobs(): Promise<JobRecord[]>;
+  /**
+   * Removes the job and everything recorded for it: its job documents, chunk results, document
+   * results and events. Documents (and their blobs) stay: other jobs may use the same content.
+   * `false` when there was no such job.
+   */
+  deleteJob(id: string): Promise<boolean>;
 
   /** Inserts, or returns the existing record for (tenantId, sha256) — content is stored once. */
   putDocument(doc: Omit<DocumentRecord, 'createdAt'>, now: number): Promise<DocumentRecord>;
@@ -166,6 +187,15 @@ export interface Store {
   appendEvent(event: NewEvent): Promise<ReamEvent>;
   /** Events with `seq > afterSeq`, in order. */
   listEvents(jobId: string, afterSeq: number, limit?: number): Promise<ReamEvent[]>;
+
+  /** Stores a new API key (its hash only). An id or hash that exists already is a conflict (`validation_failed`). */
+  createApiKey(key: NewApiKey, now: number): Promise<ApiKeyRecord>;
+  /** The key with this secret hash, revoked or not (the caller checks `revokedAt`). */
+  findApiKeyByHash(hash: string): Promise<ApiKeyRecord | undefined>;
+  /** Oldest first; all tenants when `tenantId` is omitted. */
+  listApiKeys(tenantId?: string): Promise<ApiKeyRecord[]>;
+  /** Marks the key revoked (the first revocation time stays); an unknown id is `not_found`. */
+  revokeApiKey(id: string, now: number): Promise<ApiKeyRecord>;
 
   close(): Promise<void>;
 }

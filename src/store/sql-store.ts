@@ -1,7 +1,8 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import { ReamError } from '../errors.ts';
 import type { NewEvent, ReamEvent } from '../events/types.ts';
 import type {
+  ApiKeyRecord,
   ChunkResultRecord,
   DocumentRecord,
   DocumentResultRecord,
@@ -12,13 +13,14 @@ import type {
   JobRecord,
   ListJobsQuery,
   NewJob,
+  NewApiKey,
   NewJobDocument,
   Page,
   Store,
 } from './port.ts';
-import { clampLimit, isForeignKeyViolation, toJsonText, toNumber } from './sql.ts';
+import { clampLimit, isForeignKeyViolation, toJsonText, toNullableNumber, toNumber } from './sql.ts';
 import { jobCounts } from './sql-store-counts.ts';
-import type { StoreTables } from './store-schema.ts';
+import type { ApiKeysTable, StoreTables } from './store-schema.ts';
 import {
   chunkResultFromRow,
   decodeCursor,
@@ -29,6 +31,18 @@ import {
   jobFromRow,
   type EventData,
 } from './store-rows.ts';
+
+function apiKeyFromRow(row: Selectable<ApiKeysTable>): ApiKeyRecord {
+  return {
+    id: row.id,
+    tenantId: row.tenant_id,
+    name: row.name,
+    role: row.role === 'admin' ? 'admin' : 'user',
+    hash: row.hash,
+    createdAt: toNumber(row.created_at),
+    revokedAt: toNullableNumber(row.revoked_at),
+  };
+}
 
 const DEFAULT_PAGE = 50;
 const MAX_PAGE = 500;
@@ -98,6 +112,7 @@ export class SqlStore implements Store {
       ...(patch.error === undefined ? {} : { error: patch.error === null ? null : toJsonText(patch.error) }),
       ...(patch.startedAt === undefined ? {} : { started_at: patch.startedAt }),
       ...(patch.finishedAt === undefined ? {} : { finished_at: patch.finishedAt }),
+      ...(patch.options === undefined ? {} : { options: toJsonText(patch.options) }),
     };
     const row =
       Object.keys(set).length === 0
@@ -134,6 +149,17 @@ export class SqlStore implements Store {
       .orderBy('id')
       .execute();
     return rows.map(jobFromRow);
+  }
+
+  async deleteJob(id: string): Promise<boolean> {
+    return this.#db.transaction().execute(async (trx) => {
+      await trx.deleteFrom('events').where('job_id', '=', id).execute();
+      await trx.deleteFrom('document_results').where('job_id', '=', id).execute();
+      await trx.deleteFrom('chunk_results').where('job_id', '=', id).execute();
+      await trx.deleteFrom('job_documents').where('job_id', '=', id).execute();
+      const deleted = await trx.deleteFrom('jobs').where('id', '=', id).executeTakeFirst();
+      return deleted.numDeletedRows > 0n;
+    });
   }
 
   async putDocument(doc: Omit<DocumentRecord, 'createdAt'>, now: number): Promise<DocumentRecord> {
@@ -322,6 +348,36 @@ export class SqlStore implements Store {
       .limit(clampLimit(limit, DEFAULT_EVENTS, MAX_EVENTS))
       .execute();
     return rows.map(eventFromRow);
+  }
+
+  async createApiKey(key: NewApiKey, now: number): Promise<ApiKeyRecord> {
+    const row = await this.#db
+      .insertInto('api_keys')
+      .values({ id: key.id, tenant_id: key.tenantId, name: key.name, role: key.role, hash: key.hash, created_at: now, revoked_at: null })
+      .onConflict((oc) => oc.doNothing())
+      .returningAll()
+      .executeTakeFirst();
+    if (!row) throw ReamError.nonRetryable('validation_failed', `API key ${key.id} exists already`);
+    return apiKeyFromRow(row);
+  }
+
+  async findApiKeyByHash(hash: string): Promise<ApiKeyRecord | undefined> {
+    const row = await this.#db.selectFrom('api_keys').selectAll().where('hash', '=', hash).executeTakeFirst();
+    return row && apiKeyFromRow(row);
+  }
+
+  async listApiKeys(tenantId?: string): Promise<ApiKeyRecord[]> {
+    let select = this.#db.selectFrom('api_keys').selectAll();
+    if (tenantId !== undefined) select = select.where('tenant_id', '=', tenantId);
+    const rows = await select.orderBy('created_at').orderBy('id').execute();
+    return rows.map(apiKeyFromRow);
+  }
+
+  async revokeApiKey(id: string, now: number): Promise<ApiKeyRecord> {
+    await this.#db.updateTable('api_keys').set({ revoked_at: now }).where('id', '=', id).where('revoked_at', 'is', null).execute();
+    const row = await this.#db.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row) throw ReamError.nonRetryable('not_found', `no API key ${id}`);
+    return apiKeyFromRow(row);
   }
 
   /** The database belongs to whoever opened it; the store holds nothing else to release. */

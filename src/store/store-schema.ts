@@ -77,6 +77,17 @@ export interface EventsTable {
   data: string;
 }
 
+export interface ApiKeysTable {
+  id: string;
+  tenant_id: string;
+  name: string;
+  role: string;
+  /** sha256 of the secret, hex. */
+  hash: string;
+  created_at: Millis;
+  revoked_at: NullableMillis;
+}
+
 export type StoreTables = {
   jobs: JobsTable;
   documents: DocumentsTable;
@@ -84,6 +95,7 @@ export type StoreTables = {
   chunk_results: ChunkResultsTable;
   document_results: DocumentResultsTable;
   events: EventsTable;
+  api_keys: ApiKeysTable;
 };
 
 /** Code-defined, append-only: never edit a migration that has shipped; add the next one. */
@@ -173,5 +185,18 @@ export const storeMigrations: Record<string, FlavoredMigration> = {
       .addColumn('data', 'text', (c) => c.notNull())
       .addPrimaryKeyConstraint('events_pk', ['job_id', 'seq'])
       .execute();
+  },
+  '0002_api_keys': async (db: Kysely<unknown>) => {
+    await db.schema
+      .createTable('api_keys')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('tenant_id', 'text', (c) => c.notNull())
+      .addColumn('name', 'text', (c) => c.notNull())
+      .addColumn('role', 'text', (c) => c.notNull())
+      .addColumn('hash', 'text', (c) => c.notNull().unique())
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addColumn('revoked_at', 'bigint')
+      .execute();
+    await db.schema.createIndex('api_keys_tenant').on('api_keys').columns(['tenant_id', 'created_at']).execute();
   },
 };

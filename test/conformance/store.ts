@@ -299,6 +299,28 @@ const cases: ConformanceCase<Subject>[] = [
     async run({ store }) {
       await rejectsWithCode(store.appendEvent(newEvent('missing')), 'not_found');
     },
+  },  {
+    name: 'API keys: create, find by hash, list by tenant, revoke',
+    async run({ store }) {
+      const id = randomUUID();
+      const hash = sha(Math.floor(Math.random() * 1e12));
+      const tenant = `t-${randomUUID()}`;
+      const created = await store.createApiKey({ id, tenantId: tenant, name: 'ci', role: 'user', hash }, 1_000);
+      assert.deepEqual(created, { id, tenantId: tenant, name: 'ci', role: 'user', hash, createdAt: 1_000, revokedAt: null });
+      assert.deepEqual(await store.findApiKeyByHash(hash), created);
+      assert.equal(await store.findApiKeyByHash(sha(7)), undefined);
+      const admin = await store.createApiKey({ id: randomUUID(), tenantId: tenant, name: 'ops', role: 'admin', hash: sha(Math.floor(Math.random() * 1e12) + 1e12) }, 2_000);
+      assert.equal(admin.role, 'admin');
+      assert.deepEqual((await store.listApiKeys(tenant)).map((k) => k.id), [id, admin.id]);
+      assert.ok((await store.listApiKeys()).some((k) => k.id === admin.id));
+      assert.deepEqual(await store.listApiKeys(`none-${randomUUID()}`), []);
+      await rejectsWithCode(store.createApiKey({ id, tenantId: tenant, name: 'dup', role: 'user', hash: sha(5) }, 3_000), 'validation_failed');
+      const revoked = await store.revokeApiKey(id, 4_000);
+      assert.equal(revoked.revokedAt, 4_000);
+      assert.equal((await store.revokeApiKey(id, 5_000)).revokedAt, 4_000, 'the first revocation time stays');
+      assert.equal((await store.findApiKeyByHash(hash))?.revokedAt, 4_000);
+      await rejectsWithCode(store.revokeApiKey('missing', 1), 'not_found');
+    },
   },
 ];
 

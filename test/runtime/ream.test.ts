@@ -170,6 +170,62 @@ describe('embedded engine over real files', () => {
     }
   });
 
+  test('retry reruns only the failed chunks and the job ends succeeded', async () => {
+    const path = join(dir, 'retry.pdf');
+    await writePdf(path, { pages: numberedPages('T', 6) });
+    const calls = new Map<number, number>();
+    const flaky: Analyzer = {
+      name: 'flaky-once',
+      config: null,
+      analyze(pages) {
+        const first = pages[0]?.page ?? 0;
+        const n = (calls.get(first) ?? 0) + 1;
+        calls.set(first, n);
+        // Pages 3-4 and 5-6 fail for good the first time (non-retryable), then work.
+        if (first >= 3 && n === 1) return Promise.reject(ReamError.nonRetryable('analyzer_failed', 'down for now'));
+        return Promise.resolve({ seen: [{ value: String(first), page: first }] });
+      },
+    };
+    const ream = await createReam({
+      dataDir: join(dir, 'data-retry'),
+      threads: 1,
+      pipelines: { once: (options) => ({ ...builtinPipelines.extract!(options), name: 'once', analyzers: [flaky] }) },
+    });
+    try {
+      const job = await ream.submit({ files: [path], pipeline: 'once', options: { chunkPages: 2 } });
+      assert.equal((await ream.wait(job.id)).status, 'partially_succeeded');
+      await assert.rejects(ream.retry('job_nope'), (e: unknown) => e instanceof ReamError && e.code === 'not_found');
+
+      const retried = await ream.retry(job.id);
+      assert.equal(retried.status, 'running');
+      const ended = await ream.wait(job.id);
+      assert.equal(ended.status, 'succeeded');
+      assert.equal(ended.error, null);
+      assert.deepEqual([...calls.entries()].sort((a, b) => a[0] - b[0]), [[1, 1], [3, 2], [5, 2]], 'only the failed chunks ran again');
+      const [result] = await Array.fromAsync(ream.results(job.id));
+      assert.equal(result?.status, 'succeeded');
+      assert.deepEqual(result?.pages.map((p) => p.page), [1, 2, 3, 4, 5, 6]);
+      assert.deepEqual(result?.failedPages, []);
+      assert.deepEqual(result?.fields.seen?.map((f) => f.page), [1, 3, 5]);
+      const counts = await ream.counts(job.id);
+      assert.equal(counts.chunksSucceeded, 3);
+      assert.equal(counts.chunksFailed, 0);
+
+      const events = await ream.engine.deps.store.listEvents(job.id, 0, 10_000);
+      assert.deepEqual(events.map((e) => e.seq), events.map((_, i) => i + 1), 'seq stays gapless');
+      const types = events.map((e) => e.type);
+      assert.equal(types.filter((t) => t === 'job.completed').length, 2, 'ended once per run');
+      assert.equal(types.filter((t) => t === 'job.started').length, 2, 'the retry restarts the job');
+      assert.equal(types.at(-1), 'job.completed');
+      assert.equal(events.at(-1)?.progress.percent, 100);
+
+      // A succeeded job has nothing to retry.
+      await assert.rejects(ream.retry(job.id), (e: unknown) => e instanceof ReamError && e.code === 'validation_failed');
+    } finally {
+      await ream.close();
+    }
+  });
+
   test('cancel stops the job, keeps finished chunks, and is final', async () => {
     const path = join(dir, 'long.pdf');
     await writePdf(path, { pages: numberedPages('L', 200) });

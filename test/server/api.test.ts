@@ -211,7 +211,7 @@ describe('HTTP API v1', () => {
     await assert.rejects(startServer({ ream, host: '0.0.0.0', port: 0 }), (error: unknown) => {
       assert.ok(error instanceof ReamError);
       assert.equal(error.code, 'validation_failed');
-      assert.match(error.message, /auth is not implemented yet/);
+      assert.match(error.message, /auth is off/);
       return true;
     });
   });

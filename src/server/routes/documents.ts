@@ -3,7 +3,7 @@ import { ReamError } from '../../errors.ts';
 import type { Ream } from '../../runtime/create-ream.ts';
 import type { DocumentRecord } from '../../store/port.ts';
 import { sniffStream } from '../uploads/sniff-stream.ts';
-import { TENANT } from './jobs.ts';
+import { canSee, principalOf } from '../auth/principal.ts';
 
 export interface DocumentView {
   id: string;
@@ -37,7 +37,7 @@ export function documentRoutes(app: FastifyInstance, ream: Ream, options: { maxF
       // A part over the size limit is cut short by the parser: refuse it rather than store half a file.
       file.once('limit', () => file.destroy(ReamError.nonRetryable('file_too_large', `file "${name}" is over the size limit`)));
       const { mediaType, body } = await sniffStream(file, name, 'drain');
-      items.push(view(await ream.engine.storeDocument(body, name, TENANT, { mediaType, maxBytes: options.maxFileBytes })));
+      items.push(view(await ream.engine.storeDocument(body, name, principalOf(request).tenantId, { mediaType, maxBytes: options.maxFileBytes })));
     }
     if (items.length === 0) throw ReamError.nonRetryable('validation_failed', 'no "file" part');
     return reply.code(201).send({ items });
@@ -45,7 +45,7 @@ export function documentRoutes(app: FastifyInstance, ream: Ream, options: { maxF
 
   app.get<{ Params: { id: string } }>('/v1/documents/:id', async (request) => {
     const doc = await ream.engine.deps.store.getDocument(request.params.id);
-    if (!doc || doc.tenantId !== TENANT) throw ReamError.nonRetryable('not_found', `no document ${request.params.id}`);
+    if (!doc || !canSee(principalOf(request), doc.tenantId)) throw ReamError.nonRetryable('not_found', `no document ${request.params.id}`);
     return view(doc);
   });
 }

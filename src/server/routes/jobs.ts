@@ -5,21 +5,23 @@ import { parseJsonObject, type JsonObject } from '../../json.ts';
 import type { DocumentOutput } from '../../pipeline/types.ts';
 import type { Ream } from '../../runtime/create-ream.ts';
 import { TERMINAL_JOB_STATUSES, type JobRecord, type JobStatus } from '../../store/port.ts';
+import { parseWebhook, type WebhookTarget } from '../../runtime/job-meta.ts';
+import { LOCAL_PRINCIPAL, canSee, principalOf, type Principal } from '../auth/principal.ts';
 import { jobIdParams, jobResponse, problemResponses } from '../openapi.ts';
 import { createJobFromJson } from '../uploads/job-body.ts';
 import { PRIORITIES, isPriorityName, loadJobView } from '../views.ts';
 
 /** Until auth lands every request acts as the embedded default tenant. */
-export const TENANT = 'local';
+export const TENANT = LOCAL_PRINCIPAL.tenantId;
 
 const JOB_STATUSES: readonly JobStatus[] = ['queued', 'running', 'succeeded', 'partially_succeeded', 'failed', 'cancelled'];
 /** A fallback wake-up while following a job, in case a live event went missing (the bus is best effort). */
 const FOLLOW_FALLBACK_MS = 5_000;
 
 /** The job, if it exists and belongs to the caller's tenant; otherwise `not_found` (never "forbidden"). */
-export async function requireJob(ream: Ream, id: string): Promise<JobRecord> {
+export async function requireJob(ream: Ream, id: string, principal: Principal = LOCAL_PRINCIPAL): Promise<JobRecord> {
   const job = await ream.getJob(id);
-  if (!job || job.tenantId !== TENANT) throw ReamError.nonRetryable('not_found', `no job ${id}`);
+  if (!job || !canSee(principal, job.tenantId)) throw ReamError.nonRetryable('not_found', `no job ${id}`);
   return job;
 }
 
@@ -32,16 +34,18 @@ interface JobFields {
   pipeline?: string;
   options?: JsonObject;
   priority?: number;
+  webhook?: WebhookTarget;
 }
 
 function readField(fields: JobFields, name: string, value: unknown): void {
   if (typeof value !== 'string') throw invalid(`field "${name}" must be text`);
   if (name === 'pipeline') fields.pipeline = value;
   else if (name === 'options') fields.options = parseJsonObject(value, 'field "options"');
+  else if (name === 'webhook') fields.webhook = parseWebhook(parseJsonObject(value, 'field "webhook"'));
   else if (name === 'priority') {
     if (!isPriorityName(value)) throw invalid(`field "priority" must be one of ${Object.keys(PRIORITIES).join(', ')}`);
     fields.priority = PRIORITIES[value];
-  } else throw invalid(`unknown field "${name}" (expected file, pipeline, options, priority)`);
+  } else throw invalid(`unknown field "${name}" (expected file, pipeline, options, priority, webhook)`);
 }
 
 function idempotencyKey(request: FastifyRequest): string | undefined {
@@ -65,15 +69,16 @@ function drain(stream: Readable): Promise<void> {
  * With `Idempotency-Key`: a repeat answers 200 with the first job and its files are not read.
  */
 async function createJob(ream: Ream, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+  const tenantId = principalOf(request).tenantId;
   if (!request.isMultipart()) {
     // A JSON body names documents stored already and finished uploads.
-    const { job, repeat } = await createJobFromJson(ream, TENANT, request.body, idempotencyKey(request));
+    const { job, repeat } = await createJobFromJson(ream, tenantId, request.body, idempotencyKey(request));
     if (!repeat) reply.code(202).header('retry-after', '1');
     return reply.header('location', `/v1/jobs/${job.id}`).send(await loadJobView(ream, job));
   }
   const key = idempotencyKey(request);
   if (key !== undefined) {
-    const existing = await ream.engine.deps.store.findJobByKey(TENANT, key);
+    const existing = await ream.engine.deps.store.findJobByKey(tenantId, key);
     if (existing) {
       for await (const part of request.parts()) if (part.type === 'file') await drain(part.file);
       return reply.code(200).header('location', `/v1/jobs/${existing.id}`).send(await loadJobView(ream, existing));
@@ -93,7 +98,7 @@ async function createJob(ream: Ream, request: FastifyRequest, reply: FastifyRepl
         await drain(part.file);
         throw invalid(`unexpected file part "${part.fieldname}" (files go in "file" parts)`);
       }
-      job ??= await ream.createJob({ ...fields, tenantId: TENANT, ...(key === undefined ? {} : { key }) });
+      job ??= await ream.createJob({ ...fields, tenantId, ...(key === undefined ? {} : { key }) });
       const file = part.file;
       // A part over the size limit is cut short by the parser: refuse it rather than store half a file.
       file.once('limit', () => file.destroy(ReamError.nonRetryable('file_too_large', `file "${part.filename}" is over the size limit`)));
@@ -213,7 +218,7 @@ export function jobRoutes(app: FastifyInstance, ream: Ream, shutdown: AbortSigna
     if (status !== undefined && !JOB_STATUSES.includes(status as JobStatus)) throw invalid(`status must be one of ${JOB_STATUSES.join(', ')}`);
     const limit = parseLimit(request.query.limit);
     const page = await ream.engine.deps.store.listJobs({
-      tenantId: TENANT,
+      tenantId: principalOf(request).tenantId,
       ...(status === undefined ? {} : { status: status as JobStatus }),
       ...(limit === undefined ? {} : { limit }),
       ...(cursor === undefined || cursor === '' ? {} : { cursor }),
@@ -221,12 +226,43 @@ export function jobRoutes(app: FastifyInstance, ream: Ream, shutdown: AbortSigna
     return { items: await Promise.all(page.items.map((job) => loadJobView(ream, job))), nextCursor: page.nextCursor };
   });
 
-  app.get<{ Params: { id: string } }>('/v1/jobs/:id', { schema: { summary: 'A job: status, progress in pages and documents, counts', ...jobSchema } }, async (request) => loadJobView(ream, await requireJob(ream, request.params.id)));
+  app.get<{ Params: { id: string } }>('/v1/jobs/:id', { schema: { summary: 'A job: status, progress in pages and documents, counts', ...jobSchema } }, async (request) => loadJobView(ream, await requireJob(ream, request.params.id, principalOf(request))));
 
   app.post<{ Params: { id: string } }>('/v1/jobs/:id/cancel', { schema: { summary: 'Cancel a job', ...jobSchema } }, async (request) => {
-    const job = await requireJob(ream, request.params.id);
+    const job = await requireJob(ream, request.params.id, principalOf(request));
     return loadJobView(ream, await ream.cancel(job.id));
   });
+
+  app.post<{ Params: { id: string } }>(
+    '/v1/jobs/:id/retry',
+    {
+      schema: {
+        summary: 'Rerun the failed documents and chunks of a partially_succeeded or failed job',
+        params: jobIdParams,
+        response: { 202: { ...jobResponse, description: 'Accepted: the job runs again' }, ...problemResponses },
+      },
+    },
+    async (request, reply) => {
+      const job = await requireJob(ream, request.params.id, principalOf(request));
+      return reply.code(202).header('location', `/v1/jobs/${job.id}`).send(await loadJobView(ream, await ream.retry(job.id)));
+    },
+  );
+
+  app.delete<{ Params: { id: string } }>(
+    '/v1/jobs/:id',
+    {
+      schema: {
+        summary: 'Delete a job: cancel it if it runs, remove its records (its documents stay)',
+        params: jobIdParams,
+        response: { 204: { type: 'null', description: 'Deleted' }, ...problemResponses },
+      },
+    },
+    async (request, reply) => {
+      const job = await requireJob(ream, request.params.id, principalOf(request));
+      await ream.deleteJob(job.id);
+      return reply.code(204).send();
+    },
+  );
 
   const resultsSchema = {
     summary: 'Results: JSON { items }, or NDJSON streamed as documents finish (Accept: application/x-ndjson)',
@@ -235,7 +271,7 @@ export function jobRoutes(app: FastifyInstance, ream: Ream, shutdown: AbortSigna
     response: problemResponses,
   } as const;
   app.get<{ Params: { id: string } }>('/v1/jobs/:id/results', { schema: resultsSchema }, async (request, reply) => {
-    const job = await requireJob(ream, request.params.id);
+    const job = await requireJob(ream, request.params.id, principalOf(request));
     if ((request.headers.accept ?? '').includes('application/x-ndjson')) {
       const closed = new AbortController();
       reply.raw.once('close', () => closed.abort());

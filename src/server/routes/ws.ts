@@ -6,6 +6,7 @@ import type { Ream } from '../../runtime/create-ream.ts';
 import { followJobEvents, type EventFollow } from '../follow-events.ts';
 import { toProblem } from '../problem.ts';
 import { loadJobView } from '../views.ts';
+import { principalOf, type Principal } from '../auth/principal.ts';
 import { requireJob } from './jobs.ts';
 
 /** Client → server messages on `/v1/ws`. `requestId` is echoed on the answer (and on errors). */
@@ -57,11 +58,13 @@ class Connection {
   readonly #socket: WebSocket;
   readonly #ream: Ream;
   readonly #log: FastifyBaseLogger;
+  readonly #principal: Principal;
   readonly #follows = new Map<string, EventFollow>();
   #closed = false;
 
-  constructor(socket: WebSocket, ream: Ream, log: FastifyBaseLogger) {
+  constructor(socket: WebSocket, ream: Ream, log: FastifyBaseLogger, principal: Principal) {
     this.#socket = socket;
+    this.#principal = principal;
     this.#ream = ream;
     this.#log = log;
   }
@@ -96,12 +99,12 @@ class Connection {
           this.#follows.delete(message.jobId);
           break;
         case 'get_job_status': {
-          const job = await requireJob(this.#ream, message.jobId);
+          const job = await requireJob(this.#ream, message.jobId, this.#principal);
           this.send({ type: 'job_status', job: await loadJobView(this.#ream, job), ...reply });
           break;
         }
         case 'cancel_job': {
-          const job = await requireJob(this.#ream, message.jobId);
+          const job = await requireJob(this.#ream, message.jobId, this.#principal);
           this.send({ type: 'job_status', job: await loadJobView(this.#ream, await this.#ream.cancel(job.id)), ...reply });
           break;
         }
@@ -112,7 +115,7 @@ class Connection {
   }
 
   async #subscribe(jobId: string, afterSeq: number, requestId: string | undefined): Promise<void> {
-    const job = await requireJob(this.#ream, jobId);
+    const job = await requireJob(this.#ream, jobId, this.#principal);
     if (this.#closed) return;
     this.#follows.get(job.id)?.stop(); // a new subscribe to the same job restarts it from afterSeq
     if (!this.#follows.has(job.id) && this.#follows.size >= MAX_SUBSCRIPTIONS) {
@@ -144,7 +147,7 @@ class Connection {
  */
 export function wsRoutes(app: FastifyInstance, ream: Ream): void {
   app.get('/v1/ws', { websocket: true, schema: { hide: true } }, (socket, request) => {
-    const connection = new Connection(socket, ream, request.log);
+    const connection = new Connection(socket, ream, request.log, principalOf(request));
     // Messages are handled in arrival order: a subscribe is set up before a later unsubscribe runs.
     let queue: Promise<void> = Promise.resolve();
     socket.on('message', (data, isBinary) => {

@@ -2,11 +2,12 @@ import { ReamError } from '../../errors.ts';
 import type { JsonObject } from '../../json.ts';
 import type { CreateJobInput } from '../../runtime/engine.ts';
 import type { Ream } from '../../runtime/create-ream.ts';
+import { parseWebhook } from '../../runtime/job-meta.ts';
 import type { JobRecord } from '../../store/port.ts';
 import { PRIORITIES, isPriorityName } from '../views.ts';
 import { documentOfUpload } from './records.ts';
 
-const FIELDS = ['documents', 'uploads', 'pipeline', 'options', 'priority'];
+const FIELDS = ['documents', 'uploads', 'pipeline', 'options', 'priority', 'webhook'];
 const MAX_ITEMS = 1000;
 
 function invalid(message: string): ReamError {
@@ -24,7 +25,7 @@ function ids(value: unknown, field: string): string[] {
 
 function jobInput(body: Record<string, unknown>): CreateJobInput {
   const input: CreateJobInput = {};
-  const { pipeline, options, priority } = body;
+  const { pipeline, options, priority, webhook } = body;
   if (pipeline !== undefined) {
     if (typeof pipeline !== 'string') throw invalid('field "pipeline" must be a string');
     input.pipeline = pipeline;
@@ -37,11 +38,12 @@ function jobInput(body: Record<string, unknown>): CreateJobInput {
     if (typeof priority !== 'string' || !isPriorityName(priority)) throw invalid(`field "priority" must be one of ${Object.keys(PRIORITIES).join(', ')}`);
     input.priority = PRIORITIES[priority];
   }
+  if (webhook !== undefined) input.webhook = parseWebhook(webhook);
   return input;
 }
 
 /**
- * `POST /v1/jobs` with a JSON body `{ documents?, uploads?, pipeline?, options?, priority? }`:
+ * `POST /v1/jobs` with a JSON body `{ documents?, uploads?, pipeline?, options?, priority?, webhook? }`:
  * a job over documents stored already (`POST /v1/documents`) and finished tus uploads. Every id
  * is resolved (tenant-scoped: another tenant's is `not_found`) before the job is created; if adding
  * them then fails the job is cancelled. `repeat` is true when `key` named an existing job.

@@ -5,13 +5,22 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ReamError } from '../../errors.ts';
 import type { Ream } from '../../runtime/create-ream.ts';
 import { PROBLEM_CONTENT_TYPE, sendProblem, toProblem, type Problem } from '../problem.ts';
-import { TENANT } from '../routes/jobs.ts';
+import { canSee, principalOf } from '../auth/principal.ts';
 import { UPLOAD_ID, UploadRecords, servedRecords, type UploadRecord } from './records.ts';
 import { sniffStream } from './sniff-stream.ts';
 
 export const UPLOADS_PATH = '/v1/uploads';
 const TUS_VERSION = '1.0.0';
 const SHA256_HEX = /^[0-9a-f]{64}$/;
+/** The request's tenant, handed to the tus hooks (set by the server on every request it passes on). */
+const TENANT_HEADER = 'x-ream-tenant';
+/** Upload metadata key holding the owning tenant (set by the server at creation; a client's value is replaced). */
+const TENANT_METADATA = 'reamTenant';
+
+function tenantOfUpload(upload: TusUpload): string | undefined {
+  const tenant = upload.metadata?.[TENANT_METADATA];
+  return typeof tenant === 'string' && tenant !== '' ? tenant : undefined;
+}
 
 export interface UploadRouteOptions {
   /** Folder for partial uploads (`files/`, tus ids only) and upload records (`records/`). */
@@ -85,18 +94,18 @@ export function uploadRoutes(app: FastifyInstance, ream: Ream, options: UploadRo
     servedRecords.set(ream, records);
     const datastore = new FileStore({ directory: join(options.dir, 'files'), expirationPeriodInMilliseconds: options.expiryMs });
 
-    const finish = async (upload: TusUpload): Promise<UploadRecord> => {
+    const finish = async (upload: TusUpload, tenantId: string): Promise<UploadRecord> => {
       const name = displayName(upload);
       const expectedSha256 = declaredSha256(upload);
       const { mediaType, body } = await sniffStream(datastore.read(upload.id), name, 'destroy');
-      const doc = await ream.engine.storeDocument(body, name, TENANT, {
+      const doc = await ream.engine.storeDocument(body, name, tenantId, {
         mediaType,
         maxBytes: options.maxFileBytes,
         ...(expectedSha256 === undefined ? {} : { expectedSha256 }),
       });
       const record: UploadRecord = {
         id: upload.id,
-        tenantId: TENANT,
+        tenantId,
         status: 'stored',
         name,
         size: doc.size,
@@ -113,24 +122,27 @@ export function uploadRoutes(app: FastifyInstance, ream: Ream, options: UploadRo
       path: UPLOADS_PATH,
       datastore,
       maxSize: options.maxFileBytes,
-      onUploadCreate(_req, upload) {
+      onUploadCreate(req, upload) {
         try {
           declaredSha256(upload);
+          const tenant = req.headers.get(TENANT_HEADER);
+          if (tenant === null || tenant === '') throw new ReamError('internal', 'upload without a tenant');
+          return Promise.resolve({ metadata: { ...upload.metadata, [TENANT_METADATA]: tenant } });
         } catch (error) {
           return Promise.reject(refused(error));
         }
-        return Promise.resolve({});
       },
       async onUploadFinish(_req, upload) {
+        const tenantId = tenantOfUpload(upload) ?? '';
         try {
-          const record = await finish(upload);
+          const record = await finish(upload, tenantId);
           return { headers: { 'Ream-Document-Id': record.documentId ?? '' } };
         } catch (error) {
           const refusal = refused(error);
           // Nothing half-done stays: the partial bytes go, the refusal is remembered for GET.
           await datastore.remove(upload.id).catch(() => undefined);
           await records
-            .put({ id: upload.id, tenantId: TENANT, status: 'failed', name: displayName(upload), size: upload.offset, createdAt: Date.now(), error: refusal.problem })
+            .put({ id: upload.id, tenantId, status: 'failed', name: displayName(upload), size: upload.offset, createdAt: Date.now(), error: refusal.problem })
             .catch(() => undefined);
           throw refusal;
         }
@@ -164,6 +176,12 @@ export function uploadRoutes(app: FastifyInstance, ream: Ream, options: UploadRo
     scope.addContentTypeParser('*', (_request, _payload, parsed) => parsed(null));
 
     const passToTus = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+      // Replaces whatever a client sent under this name (tus reads rawHeaders).
+      const tenant = principalOf(request).tenantId;
+      const raw = request.raw.rawHeaders;
+      for (let i = raw.length - 2; i >= 0; i -= 2) if (raw[i]?.toLowerCase() === TENANT_HEADER) raw.splice(i, 2);
+      raw.push(TENANT_HEADER, tenant);
+      request.raw.headers[TENANT_HEADER] = tenant;
       reply.hijack();
       try {
         await tus.handle(request.raw, reply.raw);
@@ -193,6 +211,13 @@ export function uploadRoutes(app: FastifyInstance, ream: Ream, options: UploadRo
       url: `${UPLOADS_PATH}/:id`,
       async handler(request, reply) {
         const record = request.method === 'OPTIONS' ? undefined : await records.get(request.params.id);
+        if (record && !canSee(principalOf(request), record.tenantId)) throw ReamError.nonRetryable('not_found', `no upload ${request.params.id}`);
+        if (!record && request.method !== 'OPTIONS' && UPLOAD_ID.test(request.params.id)) {
+          // An upload in progress belongs to the tenant that created it.
+          const upload = await datastore.getUpload(request.params.id).catch(() => undefined);
+          const owner = upload && tenantOfUpload(upload);
+          if (upload && (owner === undefined || !canSee(principalOf(request), owner))) throw ReamError.nonRetryable('not_found', `no upload ${request.params.id}`);
+        }
         if (record) {
           if (request.method === 'DELETE') await records.delete(record.id);
           return answerFinished(request, reply, record);
@@ -205,12 +230,13 @@ export function uploadRoutes(app: FastifyInstance, ream: Ream, options: UploadRo
       const { id } = request.params;
       const record = await records.get(id);
       if (record) {
-        if (record.tenantId !== TENANT) throw ReamError.nonRetryable('not_found', `no upload ${id}`);
+        if (!canSee(principalOf(request), record.tenantId)) throw ReamError.nonRetryable('not_found', `no upload ${id}`);
         return publicRecord(record);
       }
       if (!UPLOAD_ID.test(id)) throw ReamError.nonRetryable('not_found', `no upload ${id}`);
       const upload = await datastore.getUpload(id).catch(() => undefined);
-      if (!upload) throw ReamError.nonRetryable('not_found', `no upload ${id}`);
+      const owner = upload && tenantOfUpload(upload);
+      if (!upload || owner === undefined || !canSee(principalOf(request), owner)) throw ReamError.nonRetryable('not_found', `no upload ${id}`);
       const created = upload.creation_date === undefined ? undefined : Date.parse(upload.creation_date);
       return {
         id,

@@ -1,0 +1,87 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ReamError } from '../../errors.ts';
+import type { Store } from '../../store/port.ts';
+import { sendProblem, toProblem } from '../problem.ts';
+import { findApiKey } from './api-keys.ts';
+import { loadJwks, verifyJwt, type JwtSettings } from './jwt.ts';
+import { setPrincipal, type Principal } from './principal.ts';
+import { TokenBuckets } from './rate-limit.ts';
+
+export type AuthOptions =
+  | { mode: 'off' }
+  | {
+      mode: 'on';
+      /** HS256 shared secret for JWTs. */
+      jwtSecret?: string;
+      /** RS256 / ES256 keys for JWTs: a JWKS JSON file path, or the parsed document. */
+      jwks?: string | { keys: unknown[] };
+    };
+
+export interface RateLimitOptions {
+  /** Sustained requests per minute per subject (API key or JWT subject); bursts up to the same number. */
+  requestsPerMinute: number;
+}
+
+/** Routes anyone may call: probes and the API description. */
+const PUBLIC_PATHS = new Set(['/healthz', '/readyz', '/openapi.json']);
+const ADMIN_PATHS = new Set(['/metrics']);
+
+function pathOf(request: FastifyRequest): string {
+  return request.url.split('?')[0] ?? '';
+}
+
+function bearer(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  const match = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
+  return match?.[1];
+}
+
+function unauthorized(reply: FastifyReply, message: string): FastifyReply {
+  return sendProblem(reply.header('www-authenticate', 'Bearer'), toProblem(ReamError.nonRetryable('unauthorized', message)));
+}
+
+/**
+ * Authentication (API key or JWT → a {@link Principal}), `/metrics` for admins only, and
+ * per-subject rate limits, as one `onRequest` hook on the whole server. With auth off every
+ * request is the local tenant (the server refuses non-loopback hosts then).
+ */
+export function registerAuth(app: FastifyInstance, store: Store, auth: AuthOptions, rateLimit?: RateLimitOptions): void {
+  const jwt: JwtSettings | undefined =
+    auth.mode === 'on'
+      ? { ...(auth.jwtSecret === undefined ? {} : { secret: auth.jwtSecret }), ...(auth.jwks === undefined ? {} : { keys: loadJwks(auth.jwks) }) }
+      : undefined;
+  const buckets = rateLimit ? new TokenBuckets(rateLimit.requestsPerMinute) : undefined;
+
+  const authenticate = async (token: string): Promise<Principal | undefined> => {
+    if (token.startsWith('ream_')) {
+      const key = await findApiKey(store, token);
+      return key && { tenantId: key.tenantId, role: key.role, subject: key.id };
+    }
+    const claims = jwt && verifyJwt(token, jwt);
+    return claims && { tenantId: claims.tenantId, role: claims.role, subject: `jwt:${claims.tenantId}:${claims.subject}` };
+  };
+
+  app.addHook('onRequest', async (request, reply) => {
+    const path = pathOf(request);
+    if (PUBLIC_PATHS.has(path)) return;
+    let principal: Principal | undefined;
+    if (auth.mode === 'on') {
+      const token = bearer(request);
+      if (token === undefined) return unauthorized(reply, 'missing credentials: send Authorization: Bearer <API key or JWT>');
+      principal = await authenticate(token);
+      if (!principal) return unauthorized(reply, 'invalid, expired or revoked credentials');
+      setPrincipal(request, principal);
+      if (ADMIN_PATHS.has(path) && principal.role !== 'admin') {
+        return sendProblem(reply, toProblem(ReamError.nonRetryable('forbidden', `${path} needs an admin key`)));
+      }
+    }
+    if (buckets) {
+      const wait = buckets.take(principal?.subject ?? 'local');
+      if (wait > 0) {
+        const seconds = Math.max(1, Math.ceil(wait / 1000));
+        return sendProblem(reply.header('retry-after', String(seconds)), toProblem(ReamError.nonRetryable('rate_limited', `rate limit exceeded: retry in ${seconds} s`)));
+      }
+    }
+    return undefined;
+  });
+}
