@@ -13,6 +13,7 @@ const sections: Section[] = [
   { name: 'scheduling', load: () => import('./scheduling.ts') },
   { name: 'queue', load: () => import('./queue.ts') },
   { name: 'pdf', load: () => import('./pdf-extract.ts') },
+  { name: 'http', load: () => import('./http.ts') },
 ];
 
 const wanted = process.argv.slice(2);
