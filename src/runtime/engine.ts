@@ -5,7 +5,7 @@ import type { Readable } from 'node:stream';
 import type { BlobStore, PutOptions } from '../blobs/port.ts';
 import { ReamError, type ErrorInfo } from '../errors.ts';
 import type { EventBus, EventFilter, EventListener } from '../events/port.ts';
-import type { EventType, NewEvent, ReamEvent } from '../events/types.ts';
+import type { EventType, NewEvent, Progress, ReamEvent } from '../events/types.ts';
 import { fromJson, type JsonObject } from '../json.ts';
 import type { PipelineRegistry } from '../pipeline/registry.ts';
 import type { DocumentOutput } from '../pipeline/types.ts';
@@ -15,6 +15,7 @@ import {
   TERMINAL_DOCUMENT_STATUSES,
   TERMINAL_JOB_STATUSES,
   type DocumentRecord,
+  type JobCounts,
   type JobRecord,
   type JobStatus,
   type Store,
@@ -334,6 +335,11 @@ export class Engine {
   #forget(jobId: string): void {
     this.#progress.forget(jobId);
     this.#lastProgressAt.delete(jobId);
+  }
+
+  /** The job's progress from its stored counts, exactly as events report it (same ETA tracker). */
+  progress(jobId: string, counts: JobCounts, now = Date.now()): Progress {
+    return this.#progress.progress(jobId, counts, now);
   }
 
   /** Stores the event (which assigns its gapless `seq`) and fans it out. */

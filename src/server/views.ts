@@ -40,35 +40,8 @@ function iso(ms: number | null): string | null {
   return ms === null ? null : new Date(ms).toISOString();
 }
 
-/**
- * Progress from stored counts, computed as the engine computes it for events (DESIGN.md §7).
- * `etaSeconds` comes from the page rate since the job started (null until pages are done).
- */
-export function progressOf(job: JobRecord, counts: JobCounts, now: number): Progress {
-  const documentsDone = counts.documentsSucceeded + counts.documentsPartial + counts.documentsFailed + counts.documentsCancelled;
-  const allDone = counts.documentsTotal > 0 && documentsDone === counts.documentsTotal;
-  let percent: number;
-  if (counts.documentsTotal === 0) percent = 0;
-  else if (allDone) percent = 100;
-  else if (counts.pagesTotal > 0) percent = Math.min(99, (100 * counts.pagesDone) / counts.pagesTotal);
-  else percent = Math.min(99, (100 * documentsDone) / counts.documentsTotal);
-  let etaSeconds: number | null = null;
-  if (allDone) etaSeconds = 0;
-  else if (job.startedAt !== null && now > job.startedAt && counts.pagesDone > 0) {
-    const rate = counts.pagesDone / ((now - job.startedAt) / 1000);
-    etaSeconds = Math.max(0, Math.round((counts.pagesTotal - counts.pagesDone) / rate));
-  }
-  return {
-    documentsDone,
-    documentsTotal: counts.documentsTotal,
-    pagesDone: counts.pagesDone,
-    pagesTotal: counts.pagesTotal,
-    percent: Math.round(percent * 10) / 10,
-    etaSeconds,
-  };
-}
-
-export function jobView(job: JobRecord, counts: JobCounts, now = Date.now()): JobView {
+/** The job as the API shows it; `progress` is the engine's own (the same as in its events). */
+export function jobView(job: JobRecord, counts: JobCounts, progress: Progress): JobView {
   return {
     id: job.id,
     status: job.status,
@@ -79,7 +52,7 @@ export function jobView(job: JobRecord, counts: JobCounts, now = Date.now()): Jo
     startedAt: iso(job.startedAt),
     finishedAt: iso(job.finishedAt),
     error: job.error,
-    progress: progressOf(job, counts, now),
+    progress,
     counts: {
       documents: {
         total: counts.documentsTotal,
@@ -94,5 +67,6 @@ export function jobView(job: JobRecord, counts: JobCounts, now = Date.now()): Jo
 }
 
 export async function loadJobView(ream: Ream, job: JobRecord): Promise<JobView> {
-  return jobView(job, await ream.counts(job.id));
+  const counts = await ream.counts(job.id);
+  return jobView(job, counts, ream.engine.progress(job.id, counts));
 }
