@@ -9,6 +9,7 @@ import type { ReamEvent } from '../../src/events/types.ts';
 import type { DocumentOutput } from '../../src/pipeline/types.ts';
 import { builtinPipelines } from '../../src/pipeline/builtin.ts';
 import { createReam, type Ream } from '../../src/runtime/create-ream.ts';
+import { countingAnalyzer, extractWith } from '../support/analyzers.ts';
 import { makePdf, numberedPages, writePdf } from '../support/make-pdf.ts';
 
 const PNG_HEADER = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52]);
@@ -137,23 +138,16 @@ describe('embedded engine over real files', () => {
     const path = join(dir, 'flaky.pdf');
     await writePdf(path, { pages: numberedPages('F', 6) });
     const calls = new Map<number, number>();
-    const flaky: Analyzer = {
-      name: 'flaky',
-      config: null,
-      analyze(pages) {
-        const first = pages[0]?.page ?? 0;
-        const n = (calls.get(first) ?? 0) + 1;
-        calls.set(first, n);
-        // Pages 1-2 fail once then work; pages 5-6 always fail (non-retryable); 3-4 always work.
-        if (first === 1 && n === 1) return Promise.reject(ReamError.retryable('analyzer_failed', 'temporary outage'));
-        if (first === 5) return Promise.reject(ReamError.nonRetryable('analyzer_failed', 'this chunk is hopeless'));
-        return Promise.resolve({ seen: [{ value: String(first), page: first }] });
-      },
-    };
+    // Pages 1-2 fail once then work; pages 5-6 always fail (non-retryable); 3-4 always work.
+    const flaky = countingAnalyzer(calls, (first, n) => {
+      if (first === 1 && n === 1) return ReamError.retryable('analyzer_failed', 'temporary outage');
+      if (first === 5) return ReamError.nonRetryable('analyzer_failed', 'this chunk is hopeless');
+      return undefined;
+    });
     const ream = await createReam({
       dataDir: join(dir, 'data-flaky'),
       threads: 1,
-      pipelines: { flaky: (options) => ({ ...builtinPipelines.extract!(options), name: 'flaky', analyzers: [flaky] }) },
+      pipelines: extractWith('flaky', flaky),
     });
     try {
       const job = await ream.submit({ files: [path], pipeline: 'flaky', options: { chunkPages: 2 } });
@@ -174,22 +168,12 @@ describe('embedded engine over real files', () => {
     const path = join(dir, 'retry.pdf');
     await writePdf(path, { pages: numberedPages('T', 6) });
     const calls = new Map<number, number>();
-    const flaky: Analyzer = {
-      name: 'flaky-once',
-      config: null,
-      analyze(pages) {
-        const first = pages[0]?.page ?? 0;
-        const n = (calls.get(first) ?? 0) + 1;
-        calls.set(first, n);
-        // Pages 3-4 and 5-6 fail for good the first time (non-retryable), then work.
-        if (first >= 3 && n === 1) return Promise.reject(ReamError.nonRetryable('analyzer_failed', 'down for now'));
-        return Promise.resolve({ seen: [{ value: String(first), page: first }] });
-      },
-    };
+    // Pages 3-4 and 5-6 fail for good the first time (non-retryable), then work.
+    const flaky = countingAnalyzer(calls, (first, n) => (first >= 3 && n === 1 ? ReamError.nonRetryable('analyzer_failed', 'down for now') : undefined));
     const ream = await createReam({
       dataDir: join(dir, 'data-retry'),
       threads: 1,
-      pipelines: { once: (options) => ({ ...builtinPipelines.extract!(options), name: 'once', analyzers: [flaky] }) },
+      pipelines: extractWith('once', flaky),
     });
     try {
       const job = await ream.submit({ files: [path], pipeline: 'once', options: { chunkPages: 2 } });

@@ -6,13 +6,12 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { Analyzer } from '../../src/analyzers/port.ts';
 import { ReamError } from '../../src/errors.ts';
-import { builtinPipelines } from '../../src/pipeline/builtin.ts';
 import { createReam, type Ream } from '../../src/runtime/create-ream.ts';
 import { startServer, type RunningServer } from '../../src/server/app.ts';
 import type { JobView } from '../../src/server/views.ts';
 import { makePdf, numberedPages } from '../support/make-pdf.ts';
+import { countingAnalyzer, extractWith } from '../support/analyzers.ts';
 
 let dir: string;
 let ream: Ream;
@@ -23,21 +22,11 @@ const calls = new Map<number, number>();
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'ream-lifecycle-'));
-  const flaky: Analyzer = {
-    name: 'flaky-once',
-    config: null,
-    analyze(pages) {
-      const first = pages[0]?.page ?? 0;
-      const n = (calls.get(first) ?? 0) + 1;
-      calls.set(first, n);
-      if (first >= 3 && n === 1) return Promise.reject(ReamError.nonRetryable('analyzer_failed', 'down for now'));
-      return Promise.resolve({});
-    },
-  };
+  const flaky = countingAnalyzer(calls, (first, n) => (first >= 3 && n === 1 ? ReamError.nonRetryable('analyzer_failed', 'down for now') : undefined));
   ream = await createReam({
     dataDir: join(dir, 'data'),
     threads: 1,
-    pipelines: { once: (options) => ({ ...builtinPipelines.extract!(options), name: 'once', analyzers: [flaky] }) },
+    pipelines: extractWith('once', flaky),
   });
   server = await startServer({ ream, host: '127.0.0.1', port: 0, webhooks: { backoff: { baseDelayMs: 20, maxDelayMs: 50, factor: 2 } } });
   pdf = await makePdf({ pages: numberedPages('W', 4) });
