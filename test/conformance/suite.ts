@@ -1,4 +1,5 @@
 import { describe, it, type TestContext } from 'node:test';
+import { isCI } from '../support/env.ts';
 
 /**
  * What every conformance suite accepts. An adapter that cannot support a case skips it **by
@@ -7,6 +8,11 @@ import { describe, it, type TestContext } from 'node:test';
  */
 export interface ConformanceOptions {
   skip?: Record<string, string>;
+  /**
+   * Set when a service the adapter needs does not answer (e.g. `Redis at redis://…`): every case
+   * then skips saying so, or fails under CI=true, where nothing may skip.
+   */
+  unavailable?: string | undefined;
 }
 
 /** A fresh adapter per case, and how to dispose of it. */
@@ -30,8 +36,10 @@ export function registerSuite<T>(
   }
   void describe(`${port} conformance: ${adapter}`, () => {
     for (const testCase of cases) {
-      const reason = options.skip?.[testCase.name];
+      const missing = options.unavailable;
+      const reason = missing !== undefined && !isCI ? `skipped: ${missing} is not available` : options.skip?.[testCase.name];
       void it(testCase.name, reason === undefined ? {} : { skip: reason }, async (t) => {
+        if (missing !== undefined) throw new Error(`${missing} is required when CI=true but is not available`);
         const harness = await make();
         try {
           await testCase.run(harness, t);
