@@ -23,6 +23,8 @@ export const ERROR_CODES = {
   forbidden: { status: 403, retryable: false },
   validation_failed: { status: 400, retryable: false },
   io_error: { status: 500, retryable: true },
+  /** A service ream depends on (a database, a queue) does not answer: worth retrying later. */
+  unavailable: { status: 503, retryable: true },
   internal: { status: 500, retryable: true },
 } as const satisfies Record<string, { status: number; retryable: boolean }>;
 

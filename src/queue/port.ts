@@ -103,6 +103,12 @@ export interface TaskQueue {
    * counted, and from then on their `fail` answers `'failed'`, never `'retrying'`.
    */
   cancelJob(jobId: string): Promise<number>;
+  /**
+   * Capability of queues shared by several processes: called in every process when any of them
+   * cancels a job, so each aborts that job's tasks it is running. A single-process queue has no
+   * need of it (the engine aborts its own tasks) and leaves it out.
+   */
+  onJobCancelled?(listener: (jobId: string) => void): () => void;
   counts(jobId?: string): Promise<Record<TaskStatus, number>>;
   /**
    * Resolves when a task may have become claimable (an enqueue or a retry in this process), after

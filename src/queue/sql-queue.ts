@@ -5,7 +5,7 @@ import { toJsonText, toNumber, type SqlFlavor } from '../store/sql.ts';
 import type { ClaimOptions, FailOutcome, LeasedTask, NewTask, TaskQueue, TaskStatus } from './port.ts';
 import type { QueueTables } from './queue-schema.ts';
 import { LEASED_COLUMNS, leasedFromRow, rowFromTask } from './task-rows.ts';
-import { Wakeups } from './wakeups.ts';
+import { Wakeups, type WorkSignal } from './wakeups.ts';
 
 type Db = Kysely<QueueTables> | Transaction<QueueTables>;
 
@@ -20,9 +20,10 @@ const LEASE_EXPIRED: ErrorInfo = {
 };
 
 /**
- * The queue port in dialect-neutral Kysely over one `tasks` table (see `queueMigrations`).
- * SQLite today (`SqliteQueue`); PostgreSQL runs the same statements, the claim adding
- * `FOR UPDATE SKIP LOCKED` so concurrent claimers pass each other instead of queueing up.
+ * The queue port in dialect-neutral Kysely over one `tasks` table (see `queueMigrations`):
+ * `SqliteQueue` and `PostgresQueue`. PostgreSQL runs the same statements, the claim adding
+ * `FOR UPDATE SKIP LOCKED` so concurrent claimers pass each other instead of queueing up, and
+ * `fail` locking the row it reads before it decides.
  *
  * Status moves: waiting → queued (children ended) → leased (claim) → completed | failed |
  * queued again (retry, lease expiry); queued/waiting → cancelled. A lease token changes on every
@@ -33,13 +34,15 @@ export class SqlQueue implements TaskQueue {
   readonly name: string;
   readonly #db: Kysely<QueueTables>;
   readonly #flavor: SqlFlavor;
-  readonly #wakeups = new Wakeups();
+  readonly #wakeups: WorkSignal;
   readonly #expiryListeners = new Set<(task: LeasedTask, error: ErrorInfo) => void>();
 
-  constructor(db: Kysely<unknown>, name: string, flavor: SqlFlavor) {
+  /** `wakeups` defaults to in-process ones: enough when one process uses the queue. */
+  constructor(db: Kysely<unknown>, name: string, flavor: SqlFlavor, wakeups: WorkSignal = new Wakeups()) {
     this.#db = db.withTables<QueueTables>();
     this.name = name;
     this.#flavor = flavor;
+    this.#wakeups = wakeups;
   }
 
   async enqueue(tasks: readonly NewTask[]): Promise<number> {
@@ -191,6 +194,9 @@ export class SqlQueue implements TaskQueue {
         .where('id', '=', task.id)
         .where('lease_token', '=', task.leaseToken)
         .where('status', '=', 'leased')
+        // PostgreSQL: hold the row until the update below, or a claimer taking over an expired
+        // lease in between would have its fresh lease overwritten. (SQLite runs one writer.)
+        .$if(this.#flavor === 'postgres', (qb) => qb.forUpdate())
         .executeTakeFirst();
       if (!row) return 'lost';
       const base = { lease_token: null, worker_id: null, last_error: toJsonText(error) };
@@ -211,19 +217,21 @@ export class SqlQueue implements TaskQueue {
   async cancelJob(jobId: string): Promise<number> {
     const now = Date.now();
     return this.#db.transaction().execute(async (trx) => {
+      // "leased ones finish or fail on their own … and can no longer be retried." Done first:
+      // a child finishing meanwhile locks itself, then its parent; taking the leased children
+      // before the parents locks in that same order, so the two cannot deadlock in PostgreSQL.
+      await trx
+        .updateTable('tasks')
+        .set({ max_attempts: sql<number>`attempts` })
+        .where('job_id', '=', jobId)
+        .where('status', '=', 'leased')
+        .execute();
       const cancelled = await trx
         .updateTable('tasks')
         .set({ status: 'cancelled', finished_at: now })
         .where('job_id', '=', jobId)
         .where('status', 'in', ['queued', 'waiting'])
         .returning(['id', 'parent_id'])
-        .execute();
-      // "leased ones finish or fail on their own … and can no longer be retried."
-      await trx
-        .updateTable('tasks')
-        .set({ max_attempts: sql<number>`attempts` })
-        .where('job_id', '=', jobId)
-        .where('status', '=', 'leased')
         .execute();
       // Parents outside this job (none in the engine's flows, but the port allows it) must not
       // wait for children that will never end.
@@ -285,9 +293,8 @@ export class SqlQueue implements TaskQueue {
   }
 
   /** Wakes waiters; the queue's data lives on in the database, which its opener closes. */
-  close(): Promise<void> {
-    this.#wakeups.close();
-    return Promise.resolve();
+  async close(): Promise<void> {
+    await this.#wakeups.close();
   }
 
   /**

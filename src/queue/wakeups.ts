@@ -1,3 +1,17 @@
+/**
+ * How a queue wakes its idle workers when a task may have become claimable: in this process
+ * only (`Wakeups`), or in every process sharing the queue (`PostgresWakeups`).
+ */
+export interface WorkSignal {
+  /** Wakes every waiter now. */
+  notify(): void;
+  /** Wakes every waiter at `at` (epoch ms). */
+  notifyAt(at: number, now?: number): void;
+  wait(maxWaitMs: number, signal?: AbortSignal): Promise<void>;
+  /** Releases every waiter; later waits return at once. */
+  close(): void | Promise<void>;
+}
+
 /** Future wake-up times kept at once. */
 const MAX_PENDING = 1_000;
 
@@ -7,7 +21,7 @@ const MAX_PENDING = 1_000;
  * task that becomes due later wakes them at that time. Work made by other processes (or a lease
  * that expires) is still found by the waiters' own `maxWaitMs` timeout.
  */
-export class Wakeups {
+export class Wakeups implements WorkSignal {
   readonly #waiters = new Set<() => void>();
   /** Future wake-up times, ascending. */
   readonly #pending: number[] = [];

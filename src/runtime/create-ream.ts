@@ -7,8 +7,12 @@ import { PipelineRegistry } from '../pipeline/registry.ts';
 import type { DocumentOutput, PipelineFactory } from '../pipeline/types.ts';
 import type { SearchHit } from '../search/port.ts';
 import { TERMINAL_JOB_STATUSES, type JobCounts, type JobRecord } from '../store/port.ts';
+import type { Adapters } from './adapters.ts';
 import { openEmbeddedAdapters } from './embedded.ts';
 import { lockDataDir } from './data-dir-lock.ts';
+import type { DistributedSettings } from './deployment.ts';
+import { openDistributedAdapters } from './distributed.ts';
+import type { IntakeLimits } from './intake.ts';
 import { DocumentTasks } from './document-tasks.ts';
 import { Engine, type AddedDocument, type CreateJobInput, type FileInput } from './engine.ts';
 import { DEFAULT_MAX_MEMORY_MB } from './thread-pool.ts';
@@ -37,6 +41,18 @@ export interface ReamOptions {
   pipelines?: Record<string, PipelineFactory>;
   /** Run tasks in this process. Default true; false makes a submit-only handle. */
   work?: boolean;
+  /**
+   * Distributed mode: Redis, PostgreSQL and an S3 bucket shared by every process (see
+   * docs/deployment.md). Omitted: the embedded default over `dataDir`.
+   */
+  distributed?: DistributedSettings;
+  /** Stop claiming work while memory or event-loop lag is over these limits. Default: no limits. */
+  intake?: IntakeLimits;
+  /**
+   * See through unfinished jobs at open (schedule documents without a task, close jobs whose
+   * work all ended). Default true; distributed workers may leave it to the server.
+   */
+  recover?: boolean;
 }
 
 export interface SubmitInput extends CreateJobInput {
@@ -72,6 +88,13 @@ export interface Ream {
   results(jobId: string): AsyncGenerator<DocumentOutput>;
   subscribe(filter: EventFilter, listener: EventListener): () => void;
   search(q: string, options?: { tenantId?: string; limit?: number }): Promise<SearchHit[]>;
+  /** Warnings about the deployment found at open (e.g. a Redis without AOF); also printed as process warnings. */
+  readonly warnings: readonly string[];
+  /**
+   * Graceful drain: stops claiming, lets running tasks finish for up to `timeoutMs`, releases
+   * what still runs to the queue, then closes.
+   */
+  drain(timeoutMs: number): Promise<void>;
   /** Stops taking work, leaves unfinished tasks for the next start, and closes everything. */
   close(): Promise<void>;
 }
@@ -83,20 +106,20 @@ export interface Ream {
  */
 export async function createReam(options: ReamOptions = {}): Promise<Ream> {
   const dataDir = resolve(options.dataDir ?? '.ream');
-  const unlock = lockDataDir(dataDir);
+  // Embedded: one process owns the data dir. Distributed: the services arbitrate, no lock.
+  const unlock = options.distributed ? () => undefined : lockDataDir(dataDir);
   const threads = options.threads ?? availableParallelism();
-  let adapters: Awaited<ReturnType<typeof openEmbeddedAdapters>>;
+  const pool = { threads, taskTimeoutMs: options.taskTimeoutMs ?? 120_000, maxMemoryMb: options.maxMemoryMb ?? DEFAULT_MAX_MEMORY_MB };
+  let adapters: Adapters;
   try {
-    adapters = await openEmbeddedAdapters({
-      dataDir,
-      threads,
-      taskTimeoutMs: options.taskTimeoutMs ?? 120_000,
-      maxMemoryMb: options.maxMemoryMb ?? DEFAULT_MAX_MEMORY_MB,
-    });
+    adapters = options.distributed
+      ? await openDistributedAdapters({ ...options.distributed, ...pool, cacheDir: resolve(dataDir, 'blob-cache') })
+      : await openEmbeddedAdapters({ dataDir, ...pool });
   } catch (error) {
     unlock();
     throw error;
   }
+  for (const warning of adapters.warnings) process.emitWarning(`ream: ${warning}`);
   const engine = new Engine(
     { ...adapters.deps, pipelines: new PipelineRegistry(options.pipelines) },
     { maxAttempts: options.maxAttempts ?? 3 },
@@ -108,11 +131,14 @@ export async function createReam(options: ReamOptions = {}): Promise<Ream> {
       process.emitWarning(`ream: could not record the failure of ${task.id}: ${toReamError(error).message}`);
     });
   });
+  // Another process cancelled a job: abort its tasks running here.
+  const offCancelled = engine.deps.queue.onJobCancelled?.((jobId) => engine.abortRunning(jobId)) ?? (() => undefined);
   try {
     await adapters.releaseLeases();
-    await engine.recover((jobId, documentId) => tasks.failStuck(jobId, documentId));
+    if (options.recover !== false) await engine.recover((jobId, documentId) => tasks.failStuck(jobId, documentId));
   } catch (error) {
     offExpired();
+    offCancelled();
     await adapters.close().catch(() => undefined);
     unlock();
     throw error;
@@ -124,6 +150,7 @@ export async function createReam(options: ReamOptions = {}): Promise<Ream> {
     idleMs: 250,
     retryBaseMs: 500,
     retryMaxMs: 30_000,
+    ...(options.intake === undefined ? {} : { intake: options.intake }),
   });
   worker?.start();
 
@@ -150,10 +177,16 @@ export async function createReam(options: ReamOptions = {}): Promise<Ream> {
     subscribe: (filter, listener) => engine.subscribe(filter, listener),
     search: (q, searchOptions) =>
       engine.deps.search.search({ tenantId: searchOptions?.tenantId ?? 'local', q, limit: searchOptions?.limit ?? 20 }),
+    warnings: adapters.warnings,
+    async drain(timeoutMs) {
+      await worker?.drain(timeoutMs);
+      await ream.close();
+    },
     close() {
       closed ??= (async () => {
         try {
           offExpired();
+          offCancelled();
           await worker?.stop();
           await adapters.close();
         } finally {

@@ -1,4 +1,7 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Fields } from '../analyzers/port.ts';
+import { BlobFiles, type BlobFile } from '../blobs/local-copy.ts';
 import { ReamError } from '../errors.ts';
 import type { ChunkRef } from '../events/types.ts';
 import type { DocumentFormat, Inspection } from '../formats/types.ts';
@@ -40,22 +43,36 @@ interface TaskScope {
  */
 export class DocumentTasks {
   readonly #engine: Engine;
+  /** The local blob file each running task holds (by task id), released when its run ends. */
+  readonly #held = new Map<string, BlobFile>();
+  #defaultBlobFiles: BlobFiles | undefined;
 
   constructor(engine: Engine) {
     this.#engine = engine;
   }
 
+  #blobFiles(): BlobFiles {
+    const { blobs, blobFiles } = this.#engine.deps;
+    return blobFiles ?? (this.#defaultBlobFiles ??= new BlobFiles(blobs, { dir: join(tmpdir(), `ream-blob-cache-${process.pid}`) }));
+  }
+
   /** Runs one task. Returns normally when the work is done or there is nothing left to do. */
   async run(task: LeasedTask, signal: AbortSignal): Promise<void> {
-    switch (task.kind) {
-      case TASK_KINDS.inspect:
-        return this.#inspect(task, fromJson<DocumentPayload>(task.payload), signal);
-      case TASK_KINDS.extract:
-        return this.#extract(task, fromJson<ChunkPayload>(task.payload), signal);
-      case TASK_KINDS.merge:
-        return this.#merge(task, fromJson<DocumentPayload>(task.payload), signal);
-      default:
-        throw ReamError.nonRetryable('internal', `unknown task kind "${task.kind}"`);
+    try {
+      switch (task.kind) {
+        case TASK_KINDS.inspect:
+          return await this.#inspect(task, fromJson<DocumentPayload>(task.payload), signal);
+        case TASK_KINDS.extract:
+          return await this.#extract(task, fromJson<ChunkPayload>(task.payload), signal);
+        case TASK_KINDS.merge:
+          return await this.#merge(task, fromJson<DocumentPayload>(task.payload), signal);
+        default:
+          throw ReamError.nonRetryable('internal', `unknown task kind "${task.kind}"`);
+      }
+    } finally {
+      // The task's local blob copy may be evicted again once the task is done with it.
+      this.#held.get(task.id)?.release();
+      this.#held.delete(task.id);
     }
   }
 
@@ -93,17 +110,18 @@ export class DocumentTasks {
   }
 
   async #scope(task: LeasedTask, documentId: string): Promise<TaskScope | undefined> {
-    const { store, blobs, pipelines } = this.#engine.deps;
+    const { store, pipelines } = this.#engine.deps;
     const job = await store.getJob(task.jobId);
     const jobDoc = await store.getJobDocument(task.jobId, documentId);
     const doc = await store.getDocument(documentId);
     if (!job || !jobDoc || !doc) return undefined; // deleted meanwhile: nothing to do
     if (job.status === 'cancelled' || TERMINAL_DOCUMENT_STATUSES.includes(jobDoc.status)) return undefined;
-    const path = blobs.localPath(doc.sha256);
-    if (path === undefined) {
-      throw ReamError.nonRetryable('internal', `blob store "${blobs.name}" has no local files; this engine reads local files only`);
-    }
-    return { job, jobDoc, doc, pipeline: pipelines.build(job.pipeline, job.options), path };
+    const pipeline = pipelines.build(job.pipeline, job.options);
+    // Parsers read files: a blob store without local files (S3) is read through a local copy.
+    const file = await this.#blobFiles().acquire(doc.sha256);
+    this.#held.get(task.id)?.release();
+    this.#held.set(task.id, file);
+    return { job, jobDoc, doc, pipeline, path: file.path };
   }
 
   async #inspect(task: LeasedTask, { documentId, retry = 0 }: DocumentPayload, signal: AbortSignal): Promise<void> {

@@ -6,7 +6,7 @@ import { SqliteQueue } from '../queue/sqlite-queue.ts';
 import { SqliteSearch } from '../search/sqlite-search.ts';
 import { openSqliteDatabase } from '../store/sqlite-database.ts';
 import { SqliteStore } from '../store/sqlite-store.ts';
-import type { EngineDeps } from './engine.ts';
+import type { Adapters } from './adapters.ts';
 import { createThreadPool } from './thread-pool.ts';
 
 export interface EmbeddedSettings {
@@ -16,19 +16,13 @@ export interface EmbeddedSettings {
   maxMemoryMb: number;
 }
 
-export interface EmbeddedAdapters {
-  deps: Omit<EngineDeps, 'pipelines'>;
-  /** Start-up after a crash: every lease in the data dir belongs to a dead process. */
-  releaseLeases(): Promise<number>;
-  close(): Promise<void>;
-}
 
 /**
  * The embedded default: one SQLite file (`<dataDir>/ream.db`) for records, queue and search, a
  * sha256-addressed folder (`<dataDir>/blobs`) for bytes, in-process events, and a worker-thread
  * pool for parsing. Nothing to install.
  */
-export async function openEmbeddedAdapters(settings: EmbeddedSettings): Promise<EmbeddedAdapters> {
+export async function openEmbeddedAdapters(settings: EmbeddedSettings): Promise<Adapters> {
   const database = openSqliteDatabase(join(settings.dataDir, 'ream.db'));
   try {
     const store = await SqliteStore.open(database);
@@ -39,6 +33,7 @@ export async function openEmbeddedAdapters(settings: EmbeddedSettings): Promise<
     return {
       deps: { store, queue, search, bus, blobs: new FsBlobStore(join(settings.dataDir, 'blobs')), formats: createFormats(pool) },
       releaseLeases: () => queue.releaseAllLeases(),
+      warnings: [],
       async close() {
         await pool.destroy();
         await bus.close();

@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { basename, extname } from 'node:path';
 import type { Readable } from 'node:stream';
+import type { BlobFiles } from '../blobs/local-copy.ts';
 import type { BlobStore, PutOptions } from '../blobs/port.ts';
 import { ReamError, type ErrorInfo } from '../errors.ts';
 import type { EventBus, EventFilter, EventListener } from '../events/port.ts';
@@ -22,7 +23,7 @@ import {
 } from '../store/port.ts';
 import type { Formats } from '../formats/registry.ts';
 import { RESERVED_OPTION, jobMeta, parseWebhook, withJobMeta, type WebhookTarget } from './job-meta.ts';
-import { KeyedMutex } from './keyed-mutex.ts';
+import { KeyedMutex, type JobLocks } from './keyed-mutex.ts';
 import { ProgressTracker } from './progress.ts';
 import { TASK_KINDS, taskIds, type DocumentPayload } from './task-kinds.ts';
 
@@ -34,6 +35,17 @@ export interface EngineDeps {
   search: SearchIndex;
   formats: Formats;
   pipelines: PipelineRegistry;
+  /**
+   * Makes a job's "check then update" sections (start, finish, cancel, retry) atomic. Default:
+   * in-process only; several processes sharing one database need a lock they all see
+   * (`PostgresJobLocks`).
+   */
+  locks?: JobLocks;
+  /**
+   * Local files for blobs, for stores without them (S3). Default: copies under
+   * `<os tmpdir>/ream-blob-cache-<pid>`, made only when the blob store has no local files.
+   */
+  blobFiles?: BlobFiles;
 }
 
 export interface EngineSettings {
@@ -86,13 +98,14 @@ export class Engine {
   readonly deps: EngineDeps;
   readonly settings: EngineSettings;
   readonly #progress = new ProgressTracker();
-  readonly #jobLocks = new KeyedMutex();
+  readonly #jobLocks: JobLocks;
   readonly #lastProgressAt = new Map<string, number>();
   /** Aborts for running work, per job: cancellation reaches every running task in this process. */
   readonly #running = new Map<string, Set<AbortController>>();
 
   constructor(deps: EngineDeps, settings: Partial<EngineSettings> = {}) {
     this.deps = deps;
+    this.#jobLocks = deps.locks ?? new KeyedMutex();
     this.settings = { maxAttempts: 3, progressIntervalMs: 1000, ...settings };
   }
 
@@ -230,9 +243,7 @@ export class Engine {
       const job = await this.#requireJob(jobId);
       if (TERMINAL_JOB_STATUSES.includes(job.status)) return job;
       await this.deps.queue.cancelJob(jobId);
-      for (const controller of this.#running.get(jobId) ?? []) {
-        controller.abort(ReamError.nonRetryable('cancelled', 'the job was cancelled'));
-      }
+      this.abortRunning(jobId);
       const now = Date.now();
       for (const doc of await this.deps.store.listJobDocuments(jobId)) {
         if (!TERMINAL_DOCUMENT_STATUSES.includes(doc.status)) {
@@ -365,6 +376,16 @@ export class Engine {
 
   subscribe(filter: EventFilter, listener: EventListener): () => void {
     return this.deps.bus.subscribe(filter, listener);
+  }
+
+  /**
+   * Aborts the job's tasks running in this process. `cancel` calls it here; other processes call
+   * it when the queue tells them the job was cancelled (`TaskQueue.onJobCancelled`).
+   */
+  abortRunning(jobId: string): void {
+    for (const controller of this.#running.get(jobId) ?? []) {
+      controller.abort(ReamError.nonRetryable('cancelled', 'the job was cancelled'));
+    }
   }
 
   /** Registers running work so `cancel` can abort it; returns the function that unregisters. */

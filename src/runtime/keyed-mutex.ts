@@ -1,9 +1,14 @@
+/** Runs async sections one at a time per key (a job id). */
+export interface JobLocks {
+  run<T>(key: string, section: () => Promise<T>): Promise<T>;
+}
+
 /**
  * Runs async sections one at a time per key (a job id), in call order. Within one process this
  * is what makes "check then update" on a job atomic, e.g. two documents finishing at once must
  * not both close the job and emit `job.completed` twice.
  */
-export class KeyedMutex {
+export class KeyedMutex implements JobLocks {
   readonly #tails = new Map<string, Promise<unknown>>();
 
   async run<T>(key: string, section: () => Promise<T>): Promise<T> {

@@ -2,8 +2,10 @@ import { hostname } from 'node:os';
 import { backoffDelay } from '../batch/backoff.ts';
 import { ReamError, toReamError } from '../errors.ts';
 import type { LeasedTask } from '../queue/port.ts';
+import type { WorkerState } from '../store/port.ts';
 import type { DocumentTasks } from './document-tasks.ts';
 import type { Engine } from './engine.ts';
+import { IntakeGate, type IntakeLimits } from './intake.ts';
 
 export interface WorkerOptions {
   /** Tasks run at once by this worker. Default: 2 × threads, so threads stay busy while the event loop does I/O. */
@@ -15,6 +17,10 @@ export interface WorkerOptions {
   /** Retry delays: base and cap in ms (exponential, full jitter). Defaults 500 and 30,000. */
   retryBaseMs: number;
   retryMaxMs: number;
+  /** Stop claiming while memory or event-loop lag is over these limits (none by default). */
+  intake?: IntakeLimits;
+  /** How often this worker records itself in the store's workers list, in ms. Default 5,000. */
+  heartbeatMs?: number;
 }
 
 /**
@@ -30,38 +36,110 @@ export class Worker {
   readonly #engine: Engine;
   readonly #tasks: DocumentTasks;
   readonly #options: WorkerOptions;
+  readonly startedAt = Date.now();
+  /** Aborted to stop claiming (drain or stop). */
+  readonly #claiming = new AbortController();
+  /** Aborted to interrupt running tasks, which are then released to the queue (stop). */
   readonly #stopping = new AbortController();
   readonly #inFlight = new Set<Promise<void>>();
+  readonly #intake: IntakeGate;
   #loop: Promise<void> | undefined;
+  #presence: NodeJS.Timeout | undefined;
+  #state: WorkerState = 'running';
+  #tasksDone = 0;
+  #tasksFailed = 0;
 
   constructor(engine: Engine, tasks: DocumentTasks, options: WorkerOptions) {
     this.#engine = engine;
     this.#tasks = tasks;
     this.#options = options;
+    this.#intake = new IntakeGate(options.intake ?? {});
   }
 
   get running(): number {
     return this.#inFlight.size;
   }
 
+  get state(): WorkerState {
+    return this.#state;
+  }
+
   start(): void {
-    this.#loop ??= this.#claimLoop();
+    if (this.#loop) return;
+    this.#loop = this.#claimLoop();
+    void this.#announce();
+    this.#presence = setInterval(() => void this.#announce(), this.#options.heartbeatMs ?? 5_000);
+    this.#presence.unref();
+  }
+
+  /**
+   * Graceful drain (SIGTERM): stops claiming, lets running tasks finish for up to `timeoutMs`,
+   * then stops — tasks still running are released to the queue unfinished, without losing an attempt.
+   */
+  async drain(timeoutMs: number): Promise<void> {
+    this.#state = 'draining';
+    this.#claiming.abort(new ReamError('cancelled', 'the worker is draining'));
+    void this.#announce();
+    await this.#loop;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+    await Promise.race([Promise.allSettled(this.#inFlight), timeout]);
+    clearTimeout(timer);
+    await this.stop();
   }
 
   /** Stops claiming, aborts running tasks (releasing them to the queue), and waits for them to unwind. */
   async stop(): Promise<void> {
+    this.#claiming.abort(new ReamError('cancelled', 'the worker is stopping'));
     this.#stopping.abort(new ReamError('cancelled', 'the worker is stopping'));
     await this.#loop;
     await Promise.allSettled(this.#inFlight);
+    if (this.#presence) clearInterval(this.#presence);
+    this.#intake.close();
+    await this.#engine.deps.store.removeWorker(this.id).catch(() => undefined);
+  }
+
+  /** Records this worker in the store's workers list (host, pid, tasks in flight, last seen). */
+  async #announce(): Promise<void> {
+    if (this.#stopping.signal.aborted) return;
+    const [host = '', pid = '0'] = this.id.split(':');
+    await this.#engine.deps.store
+      .putWorker({
+        id: this.id,
+        host,
+        pid: Number(pid),
+        startedAt: this.startedAt,
+        lastSeenAt: Date.now(),
+        concurrency: this.#options.concurrency,
+        inFlight: this.#inFlight.size,
+        tasksDone: this.#tasksDone,
+        tasksFailed: this.#tasksFailed,
+        state: this.#state,
+      })
+      .catch(() => undefined); // presence is informational: a missed beat is not an error
   }
 
   async #claimLoop(): Promise<void> {
     const { queue } = this.#engine.deps;
-    const signal = this.#stopping.signal;
+    const signal = this.#claiming.signal;
     while (!signal.aborted) {
       if (this.#inFlight.size >= this.#options.concurrency) {
         await Promise.race(this.#inFlight);
         continue;
+      }
+      const intake = this.#intake.state();
+      if (!intake.open) {
+        if (this.#state === 'running') {
+          this.#state = 'paused';
+          process.emitWarning(`ream worker: not taking work: ${intake.reason ?? 'overloaded'}`);
+          void this.#announce();
+        }
+        await sleep(this.#options.idleMs * 4, signal);
+        continue;
+      }
+      if (this.#state === 'paused') {
+        this.#state = 'running';
+        void this.#announce();
       }
       let task: LeasedTask | undefined;
       try {
@@ -112,6 +190,7 @@ export class Worker {
       }
       // The work and its checkpoint are done: a failing `complete` must not record a failure.
       // The lease then expires and the task runs again, finding its checkpoint.
+      this.#tasksDone++;
       await queue.complete(task).catch((error: unknown) => {
         process.emitWarning(`ream worker: could not complete ${task.id}: ${toReamError(error).message}`);
       });
@@ -154,10 +233,24 @@ export class Worker {
       // Record the failure only while the task is still ours: a worker that took it over owns its outcome.
       if (!(await queue.extendLease(task, this.#options.leaseMs))) return;
       await this.#tasks.failed(task, final);
+      this.#tasksFailed++;
       await queue.fail(task, final.toJSON());
     } catch (secondary) {
       // Recording the failure failed (store down?): leave the lease; the task will run again.
       process.emitWarning(`ream worker: could not record failure of ${task.id}: ${toReamError(secondary).message}`);
     }
   }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = (): void => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
 }

@@ -3,33 +3,14 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { ReamEvent } from '../events/types.ts';
 import type { Ream } from '../runtime/create-ream.ts';
 import type { TaskStatus } from '../queue/port.ts';
-import type { JobStatus } from '../store/port.ts';
-import { TENANT } from './routes/jobs.ts';
-
-const JOB_STATUSES: readonly JobStatus[] = ['queued', 'running', 'succeeded', 'partially_succeeded', 'failed', 'cancelled'];
-const LIST_PAGE = 500;
+import { JOB_STATUSES } from '../store/port.ts';
+import { liveWorkers } from './routes/workers.ts';
 
 export interface ServerMetrics {
   /** Our own registry (never prom-client's global one): one per server. */
   readonly registry: Registry;
   /** Stops following events. */
   close(): void;
-}
-
-/**
- * Jobs per status, counted from the store on scrape. The store port has no count query yet, so
- * this pages through `listJobs` per status (500 at a time): fine for the embedded store and
- * thousands of jobs; a `countJobs` on the port is the fix once that gets slow.
- */
-async function countJobs(ream: Ream, status: JobStatus): Promise<number> {
-  let count = 0;
-  let cursor: string | null = null;
-  do {
-    const page = await ream.engine.deps.store.listJobs({ tenantId: TENANT, status, limit: LIST_PAGE, ...(cursor === null ? {} : { cursor }) });
-    count += page.items.length;
-    cursor = page.nextCursor;
-  } while (cursor !== null);
-  return count;
 }
 
 /**
@@ -43,12 +24,32 @@ export function createMetrics(ream: Ream): ServerMetrics {
 
   new Gauge({
     name: 'ream_jobs',
-    help: 'Jobs by status (tenant "local"), read from the store on scrape.',
+    help: 'Jobs by status across every tenant, read from the store on scrape.',
     labelNames: ['status'] as const,
     registers: [registry],
     async collect() {
-      const counts = await Promise.all(JOB_STATUSES.map((status) => countJobs(ream, status)));
-      JOB_STATUSES.forEach((status, i) => this.set({ status }, counts[i] ?? 0));
+      const counts = await ream.engine.deps.store.jobStatusCounts();
+      for (const status of JOB_STATUSES) this.set({ status }, counts[status]);
+    },
+  });
+  new Gauge({
+    name: 'ream_worker_tasks_in_flight',
+    help: 'Tasks running now, by worker process (from heartbeats of the last 30 s).',
+    labelNames: ['worker'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const worker of await liveWorkers(ream)) this.set({ worker: worker.id }, worker.inFlight);
+    },
+  });
+  new Gauge({
+    name: 'ream_workers',
+    help: 'Worker processes heard from in the last 30 s, by state (running, draining, paused).',
+    labelNames: ['state'] as const,
+    registers: [registry],
+    async collect() {
+      const workers = await liveWorkers(ream);
+      for (const state of ['running', 'draining', 'paused'] as const) this.set({ state }, workers.filter((w) => w.state === state).length);
     },
   });
   new Gauge({

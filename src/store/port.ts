@@ -3,6 +3,7 @@ import type { NewEvent, ReamEvent } from '../events/types.ts';
 import type { JsonObject, JsonValue } from '../json.ts';
 
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'partially_succeeded' | 'failed' | 'cancelled';
+export const JOB_STATUSES: readonly JobStatus[] = ['queued', 'running', 'succeeded', 'partially_succeeded', 'failed', 'cancelled'];
 export const TERMINAL_JOB_STATUSES: readonly JobStatus[] = ['succeeded', 'partially_succeeded', 'failed', 'cancelled'];
 
 /** `partially_succeeded`: the document was read, but some of its pages failed (see its result). */
@@ -134,6 +135,45 @@ export interface ApiKeyRecord {
 
 export type NewApiKey = Pick<ApiKeyRecord, 'id' | 'tenantId' | 'name' | 'role' | 'hash'>;
 
+export type WorkerState = 'running' | 'draining' | 'paused';
+
+/** A worker process's heartbeat, for `GET /v1/workers`: written by the worker, replaced each beat. */
+export interface WorkerRecord {
+  id: string;
+  host: string;
+  pid: number;
+  /** Epoch ms. */
+  startedAt: number;
+  /** Epoch ms of the last heartbeat. */
+  lastSeenAt: number;
+  /** Tasks it runs at once at most. */
+  concurrency: number;
+  /** Tasks it runs now. */
+  inFlight: number;
+  tasksDone: number;
+  tasksFailed: number;
+  /** `draining`: finishing what it holds, taking nothing new; `paused`: holding off intake (resources). */
+  state: WorkerState;
+}
+
+/** What became of a finished tus upload: the stored document, or why it was refused. */
+export interface UploadRecord {
+  /** The tus upload id. */
+  id: string;
+  tenantId: string;
+  status: 'stored' | 'failed';
+  /** The name the client gave in `Upload-Metadata` (display only). */
+  name: string;
+  size: number;
+  /** Epoch ms. */
+  createdAt: number;
+  documentId?: string;
+  sha256?: string;
+  mediaType?: string;
+  /** Why it was refused (the HTTP problem, as JSON). */
+  error?: JsonValue;
+}
+
 /**
  * The store port: the records of record (DESIGN.md §5). Every method is tenant-agnostic except
  * where a tenant is named: the caller scopes by tenant (the HTTP layer checks ownership).
@@ -196,6 +236,24 @@ export interface Store {
   listApiKeys(tenantId?: string): Promise<ApiKeyRecord[]>;
   /** Marks the key revoked (the first revocation time stays); an unknown id is `not_found`. */
   revokeApiKey(id: string, now: number): Promise<ApiKeyRecord>;
+
+  /** Inserts or replaces the worker's record (by id). */
+  putWorker(worker: WorkerRecord): Promise<void>;
+  /** Workers heard from at or after `seenSince` (epoch ms), oldest start first. */
+  listWorkers(seenSince: number): Promise<WorkerRecord[]>;
+  /** Removes the worker's record (a clean shutdown); an unknown id is not an error. */
+  removeWorker(id: string): Promise<void>;
+
+  /** Jobs per status across every tenant (for metrics): every status present, 0 when none. */
+  jobStatusCounts(): Promise<Record<JobStatus, number>>;
+
+  /** Inserts or replaces the upload's record (by id). */
+  putUpload(record: UploadRecord): Promise<void>;
+  getUpload(id: string): Promise<UploadRecord | undefined>;
+  /** `false` when there was no such record. */
+  deleteUpload(id: string): Promise<boolean>;
+  /** Drops records of refused uploads created before `before` (epoch ms); returns how many. */
+  deleteFailedUploadsBefore(before: number): Promise<number>;
 
   close(): Promise<void>;
 }

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { JobCounts } from './port.ts';
+import { JOB_STATUSES, type JobCounts, type JobStatus } from './port.ts';
 import { toNumber } from './sql.ts';
 import type { StoreTables } from './store-schema.ts';
 
@@ -45,4 +45,16 @@ export async function jobCounts(db: Kysely<StoreTables>, jobId: string): Promise
     chunksSucceeded: toNumber(chunks.succeeded),
     chunksFailed: toNumber(chunks.failed),
   };
+}
+
+/** Jobs per status over every tenant (the `jobs_status` index), for metrics. */
+export async function jobStatusCounts(db: Kysely<StoreTables>): Promise<Record<JobStatus, number>> {
+  const rows = await db
+    .selectFrom('jobs')
+    .select((eb) => ['status', eb.fn.countAll<number | string>().as('n')])
+    .groupBy('status')
+    .execute();
+  const counts = Object.fromEntries(JOB_STATUSES.map((status) => [status, 0])) as Record<JobStatus, number>;
+  for (const row of rows) if (Object.hasOwn(counts, row.status)) counts[row.status as JobStatus] = toNumber(row.n);
+  return counts;
 }

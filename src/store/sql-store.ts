@@ -11,15 +11,20 @@ import type {
   JobDocumentRecord,
   JobPatch,
   JobRecord,
+  JobStatus,
   ListJobsQuery,
   NewJob,
   NewApiKey,
   NewJobDocument,
   Page,
   Store,
+  UploadRecord,
+  WorkerRecord,
 } from './port.ts';
 import { clampLimit, isForeignKeyViolation, toJsonText, toNullableNumber, toNumber } from './sql.ts';
-import { jobCounts } from './sql-store-counts.ts';
+import { jobCounts, jobStatusCounts } from './sql-store-counts.ts';
+import * as uploads from './sql-store-uploads.ts';
+import * as workers from './sql-store-workers.ts';
 import type { ApiKeysTable, StoreTables } from './store-schema.ts';
 import {
   chunkResultFromRow,
@@ -378,6 +383,38 @@ export class SqlStore implements Store {
     const row = await this.#db.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst();
     if (!row) throw ReamError.nonRetryable('not_found', `no API key ${id}`);
     return apiKeyFromRow(row);
+  }
+
+  putWorker(worker: WorkerRecord): Promise<void> {
+    return workers.putWorker(this.#db, worker);
+  }
+
+  listWorkers(seenSince: number): Promise<WorkerRecord[]> {
+    return workers.listWorkers(this.#db, seenSince);
+  }
+
+  removeWorker(id: string): Promise<void> {
+    return workers.removeWorker(this.#db, id);
+  }
+
+  jobStatusCounts(): Promise<Record<JobStatus, number>> {
+    return jobStatusCounts(this.#db);
+  }
+
+  putUpload(record: UploadRecord): Promise<void> {
+    return uploads.putUpload(this.#db, record);
+  }
+
+  getUpload(id: string): Promise<UploadRecord | undefined> {
+    return uploads.getUpload(this.#db, id);
+  }
+
+  deleteUpload(id: string): Promise<boolean> {
+    return uploads.deleteUpload(this.#db, id);
+  }
+
+  deleteFailedUploadsBefore(before: number): Promise<number> {
+    return uploads.deleteFailedUploadsBefore(this.#db, before);
   }
 
   /** The database belongs to whoever opened it; the store holds nothing else to release. */

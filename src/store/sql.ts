@@ -40,14 +40,19 @@ export type FlavoredMigration = (db: Kysely<unknown>, flavor: SqlFlavor) => Prom
 /**
  * Brings an adapter's tables up to date, idempotently. Each adapter keeps its own migration
  * table (`<owner>_migrations`) so store, queue and search can evolve (and be split into separate
- * databases) independently.
+ * databases) independently. Returns the migrations it applied, as `<owner>/<name>`.
+ *
+ * `schema` (PostgreSQL) names where the migration tables live. It must be given there: without
+ * it Kysely looks for `<owner>_migrations` in every schema of the database, so a second ream
+ * schema in the same database would be taken for migrated already.
  */
 export async function migrate(
   db: Kysely<unknown>,
   owner: string,
   flavor: SqlFlavor,
   migrations: Record<string, FlavoredMigration>,
-): Promise<void> {
+  schema?: string,
+): Promise<string[]> {
   const provided: Record<string, Migration> = {};
   for (const [name, up] of Object.entries(migrations)) provided[name] = { up: (kysely: Kysely<unknown>) => up(kysely, flavor) };
   const migrator = new Migrator({
@@ -55,12 +60,16 @@ export async function migrate(
     provider: { getMigrations: () => Promise.resolve(provided) },
     migrationTableName: `${owner}_migrations`,
     migrationLockTableName: `${owner}_migrations_lock`,
+    ...(schema === undefined ? {} : { migrationTableSchema: schema }),
   });
   const { error, results } = await migrator.migrateToLatest();
   if (error !== undefined) {
     const failed = results?.find((result) => result.status === 'Error')?.migrationName ?? 'unknown';
-    throw new ReamError('internal', `${owner}: migration ${failed} failed`, { cause: error });
+    const reason = error instanceof Error ? `: ${error.message}` : '';
+    const code = error instanceof ReamError ? error.code : 'internal';
+    throw new ReamError(code, `${owner}: migration ${failed} failed${reason}`, { cause: error });
   }
+  return (results ?? []).filter((result) => result.status === 'Success').map((result) => `${owner}/${result.migrationName}`);
 }
 
 /** A foreign key pointed nowhere: SQLite's extended code, or PostgreSQL's SQLSTATE 23503. */

@@ -1,5 +1,6 @@
 import type { ColumnType, Kysely } from 'kysely';
 import type { FlavoredMigration } from './sql.ts';
+import { createWorkersAndUploads, type UploadsTable, type WorkersTable } from './workers-uploads-schema.ts';
 
 /** Epoch ms columns are `bigint`: PostgreSQL drivers may hand them back as strings. */
 type Millis = ColumnType<number | string, number, number>;
@@ -96,6 +97,8 @@ export type StoreTables = {
   document_results: DocumentResultsTable;
   events: EventsTable;
   api_keys: ApiKeysTable;
+  workers: WorkersTable;
+  uploads: UploadsTable;
 };
 
 /** Code-defined, append-only: never edit a migration that has shipped; add the next one. */
@@ -199,4 +202,5 @@ export const storeMigrations: Record<string, FlavoredMigration> = {
       .execute();
     await db.schema.createIndex('api_keys_tenant').on('api_keys').columns(['tenant_id', 'created_at']).execute();
   },
+  '0003_workers_uploads': createWorkersAndUploads,
 };

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { NewEvent } from '../../src/events/types.ts';
-import type { JobCounts, NewJob, Store } from '../../src/store/port.ts';
+import type { JobCounts, JobStatus, NewJob, Store, UploadRecord, WorkerRecord } from '../../src/store/port.ts';
 import { registerSuite, type ConformanceCase, type ConformanceOptions, type Harness } from './suite.ts';
 
 type Subject = { store: Store };
@@ -320,6 +320,72 @@ const cases: ConformanceCase<Subject>[] = [
       assert.equal((await store.revokeApiKey(id, 5_000)).revokedAt, 4_000, 'the first revocation time stays');
       assert.equal((await store.findApiKeyByHash(hash))?.revokedAt, 4_000);
       await rejectsWithCode(store.revokeApiKey('missing', 1), 'not_found');
+    },
+  },
+  {
+    name: 'workers: a heartbeat upserts by id, listWorkers filters by last seen, removeWorker forgets',
+    async run({ store }) {
+      const id = randomUUID();
+      const worker: WorkerRecord = {
+        id, host: 'box-1', pid: 4242, startedAt: 1_700_000_000_000, lastSeenAt: 1_700_000_005_000,
+        concurrency: 8, inFlight: 3, tasksDone: 10, tasksFailed: 1, state: 'running',
+      };
+      await store.putWorker(worker);
+      const beat = { ...worker, lastSeenAt: 1_700_000_010_000, inFlight: 0, tasksDone: 13, state: 'draining' as const };
+      await store.putWorker(beat);
+      const stale = { ...worker, id: randomUUID(), startedAt: 1_600_000_000_000, lastSeenAt: 1_700_000_000_000, state: 'paused' as const };
+      await store.putWorker(stale);
+      const mine = (workers: WorkerRecord[]) => workers.filter((w) => w.id === id || w.id === stale.id);
+      assert.deepEqual(mine(await store.listWorkers(1_700_000_010_000)), [beat]);
+      assert.deepEqual(mine(await store.listWorkers(0)), [stale, beat], 'oldest start first');
+      await store.removeWorker(id);
+      await store.removeWorker(id);
+      assert.deepEqual(mine(await store.listWorkers(0)), [stale]);
+    },
+  },
+  {
+    name: 'jobStatusCounts counts jobs per status across tenants, every status present',
+    async run({ store }) {
+      const before = await store.jobStatusCounts();
+      const statuses: JobStatus[] = ['queued', 'running', 'succeeded', 'partially_succeeded', 'failed', 'cancelled'];
+      assert.deepEqual(Object.keys(before).sort(), [...statuses].sort());
+      const made: JobStatus[] = ['queued', 'running', 'running', 'failed', 'succeeded'];
+      for (const [i, status] of made.entries()) {
+        const job = await store.createJob(newJob({ tenantId: `t${i % 2}` }), 1);
+        if (status !== 'queued') await store.updateJob(job.id, { status });
+      }
+      const after = await store.jobStatusCounts();
+      const added = Object.fromEntries(statuses.map((s) => [s, after[s] - before[s]]));
+      assert.deepEqual(added, { queued: 1, running: 2, succeeded: 1, partially_succeeded: 0, failed: 1, cancelled: 0 });
+    },
+  },
+  {
+    name: 'uploads: put replaces, get round-trips optional fields, failed ones expire by age',
+    async run({ store }) {
+      const stored: UploadRecord = {
+        id: randomUUID().replaceAll('-', ''), tenantId: 't1', status: 'stored', name: 'scan.pdf', size: 1_234,
+        createdAt: 1_000, documentId: randomUUID(), sha256: sha(9), mediaType: 'application/pdf',
+      };
+      const refused: UploadRecord = {
+        id: randomUUID().replaceAll('-', ''), tenantId: 't1', status: 'failed', name: 'x.exe', size: 9, createdAt: 2_000,
+        error: { type: 'about:blank', status: 415, code: 'unsupported_type', detail: 'not a document', extra: [1, null] },
+      };
+      const pending: UploadRecord = { id: randomUUID().replaceAll('-', ''), tenantId: 't2', status: 'failed', name: 'late.bin', size: 1, createdAt: 5_000 };
+      for (const record of [stored, refused, pending]) await store.putUpload(record);
+      assert.deepEqual(await store.getUpload(stored.id), stored);
+      assert.deepEqual(await store.getUpload(refused.id), refused);
+      assert.deepEqual(await store.getUpload(pending.id), pending, 'absent fields stay absent');
+      assert.equal(await store.getUpload('missing'), undefined);
+      const replaced = { ...refused, name: 'renamed.exe', error: 'plain text error' };
+      await store.putUpload(replaced);
+      assert.deepEqual(await store.getUpload(refused.id), replaced);
+      assert.equal(await store.deleteFailedUploadsBefore(3_000), 1, 'only failed ones older than the cut-off');
+      assert.equal(await store.getUpload(refused.id), undefined);
+      assert.deepEqual(await store.getUpload(stored.id), stored, 'a stored upload never expires this way');
+      assert.deepEqual(await store.getUpload(pending.id), pending);
+      assert.equal(await store.deleteUpload(stored.id), true);
+      assert.equal(await store.deleteUpload(stored.id), false);
+      assert.equal(await store.getUpload(stored.id), undefined);
     },
   },
 ];

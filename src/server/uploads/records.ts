@@ -24,8 +24,21 @@ export interface UploadRecord {
 /** tus ids made by @tus/server's default naming function: 16 random bytes in hex. */
 export const UPLOAD_ID = /^[0-9a-f]{32}$/;
 
+/**
+ * Where finished uploads are remembered: files for one server (`UploadRecords`), a database table
+ * shared by several server instances in distributed mode.
+ */
+export interface UploadRecordStore {
+  get(id: string): Promise<UploadRecord | undefined>;
+  put(record: UploadRecord): Promise<void>;
+  /** True if there was one. */
+  delete(id: string): Promise<boolean>;
+  /** Drops records of refused uploads older than `before` (ms since the epoch); returns how many. */
+  deleteFailedBefore(before: number): Promise<number>;
+}
+
 /** Upload records as small JSON files, one per upload id, written atomically (temp file + rename). */
-export class UploadRecords {
+export class UploadRecords implements UploadRecordStore {
   readonly #dir: string;
 
   constructor(dir: string) {
@@ -74,7 +87,7 @@ export class UploadRecords {
 }
 
 /** The upload records of each ream served over HTTP (set by the tus routes), for jobs to resolve upload ids. */
-export const servedRecords = new WeakMap<Ream, UploadRecords>();
+export const servedRecords = new WeakMap<Ream, UploadRecordStore>();
 
 /** The stored document of a finished upload of `tenantId`, or `not_found` / `validation_failed`. */
 export async function documentOfUpload(ream: Ream, tenantId: string, id: string): Promise<{ documentId: string; name: string }> {

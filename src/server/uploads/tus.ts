@@ -1,13 +1,12 @@
-import { join } from 'node:path';
-import { FileStore } from '@tus/file-store';
 import { EVENTS, Server, type ServerOptions as TusOptions } from '@tus/server';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ReamError } from '../../errors.ts';
 import type { Ream } from '../../runtime/create-ream.ts';
 import { PROBLEM_CONTENT_TYPE, sendProblem, toProblem, type Problem } from '../problem.ts';
 import { canSee, principalOf } from '../auth/principal.ts';
-import { UPLOAD_ID, UploadRecords, servedRecords, type UploadRecord } from './records.ts';
+import { UPLOAD_ID, servedRecords, type UploadRecord } from './records.ts';
 import { sniffStream } from './sniff-stream.ts';
+import { embeddedTusStorage, type TusStorage } from './storage.ts';
 
 export const UPLOADS_PATH = '/v1/uploads';
 const TUS_VERSION = '1.0.0';
@@ -23,7 +22,7 @@ function tenantOfUpload(upload: TusUpload): string | undefined {
 }
 
 export interface UploadRouteOptions {
-  /** Folder for partial uploads (`files/`, tus ids only) and upload records (`records/`). */
+  /** Folder for partial uploads (`files/`, tus ids only) and upload records (`records/`); unused when `storage` is given. */
   dir: string;
   /** Largest upload in bytes (tus `maxSize`; over it: 413 `file_too_large`). */
   maxFileBytes: number;
@@ -31,6 +30,11 @@ export interface UploadRouteOptions {
   expiryMs: number;
   /** How often expired uploads are swept, in ms. */
   cleanupIntervalMs: number;
+  /**
+   * Where uploads live. Default: `embeddedTusStorage(dir, expiryMs)` (files under `dir`, locks in
+   * memory: one server). Several server instances share a `distributedTusStorage`; its owner closes it.
+   */
+  storage?: TusStorage;
 }
 
 type TusRequest = Parameters<NonNullable<TusOptions['onUploadFinish']>>[0];
@@ -84,20 +88,19 @@ function publicRecord(record: UploadRecord): Record<string, unknown> {
 
 /**
  * tus 1.0 at `/v1/uploads` (creation, creation-with-upload, creation-defer-length, termination,
- * expiration) on @tus/server with a file store under `options.dir`. A finished upload is checked
+ * expiration) on @tus/server over `options.storage` (default: files under `options.dir`). A finished upload is checked
  * (declared `sha256`, magic bytes) and streamed into the blob store as a document; its record
  * answers `GET /v1/uploads/:id` and HEAD, and jobs refer to it by upload id.
  */
 export function uploadRoutes(app: FastifyInstance, ream: Ream, options: UploadRouteOptions): void {
   void app.register((scope, _opts, done) => {
-    const records = new UploadRecords(join(options.dir, 'records'));
+    const { datastore, locker, records } = options.storage ?? embeddedTusStorage(options.dir, options.expiryMs);
     servedRecords.set(ream, records);
-    const datastore = new FileStore({ directory: join(options.dir, 'files'), expirationPeriodInMilliseconds: options.expiryMs });
 
     const finish = async (upload: TusUpload, tenantId: string): Promise<UploadRecord> => {
       const name = displayName(upload);
       const expectedSha256 = declaredSha256(upload);
-      const { mediaType, body } = await sniffStream(datastore.read(upload.id), name, 'destroy');
+      const { mediaType, body } = await sniffStream(await datastore.read(upload.id), name, 'destroy');
       const doc = await ream.engine.storeDocument(body, name, tenantId, {
         mediaType,
         maxBytes: options.maxFileBytes,
@@ -121,6 +124,7 @@ export function uploadRoutes(app: FastifyInstance, ream: Ream, options: UploadRo
     const tus = new ProblemTusServer({
       path: UPLOADS_PATH,
       datastore,
+      locker,
       maxSize: options.maxFileBytes,
       onUploadCreate(req, upload) {
         try {

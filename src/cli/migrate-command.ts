@@ -1,0 +1,27 @@
+import type { Command } from 'commander';
+import { ReamError } from '../errors.ts';
+import { redact } from '../runtime/deployment.ts';
+import { addDeploymentFlags } from './deployment-flags.ts';
+import { migrateAllPostgres, openPostgresDatabase } from '../store/postgres-database.ts';
+
+/**
+ * `ream migrate`: brings the PostgreSQL schema of a distributed deployment up to date and exits.
+ * Servers and workers also migrate when they start (under a lock, so concurrent starts are
+ * safe); running this first lets a deployment upgrade the schema as a step of its own.
+ */
+export function registerMigrateCommand(program: Command): void {
+  const command = program.command('migrate').description('create or upgrade the PostgreSQL tables of a distributed deployment, then exit');
+  addDeploymentFlags(command).action(async (flags: { databaseUrl?: string }) => {
+    const url = flags.databaseUrl ?? process.env.REAM_DATABASE_URL;
+    if (url === undefined || url === '') {
+      throw ReamError.nonRetryable('validation_failed', 'ream migrate needs --database-url or REAM_DATABASE_URL (embedded SQLite migrates itself)');
+    }
+    const database = await openPostgresDatabase(url);
+    try {
+      const applied = await migrateAllPostgres(database);
+      process.stdout.write(`migrated ${redact(url)}: ${applied.length === 0 ? 'already up to date' : applied.join(', ')}\n`);
+    } finally {
+      await database.close();
+    }
+  });
+}

@@ -1,0 +1,74 @@
+import type { Command } from 'commander';
+import { ReamError } from '../errors.ts';
+import { createReam } from '../runtime/create-ream.ts';
+import { addDeploymentFlags, deploymentFromFlags } from './deployment-flags.ts';
+import { positiveInt } from './parse-flags.ts';
+
+interface WorkerFlags {
+  concurrency?: number;
+  threads?: number;
+  drainTimeout: number;
+  maxRss?: number;
+  maxLag?: number;
+  maxMemory?: number;
+  redisUrl?: string;
+  databaseUrl?: string;
+  s3Bucket?: string;
+  s3Endpoint?: string;
+  s3Region?: string;
+  prefix?: string;
+}
+
+/**
+ * `ream worker`: a process that only works tasks of a distributed deployment. SIGTERM (or
+ * Ctrl-C) drains: it stops claiming, lets running tasks finish for up to `--drain-timeout`,
+ * gives back what still runs, and exits 0. A second signal gives back at once.
+ */
+export function registerWorkerCommand(program: Command): void {
+  const command = program
+    .command('worker')
+    .description('work tasks of a distributed deployment (Redis + PostgreSQL + S3); SIGTERM drains')
+    .option('-c, --concurrency <n>', 'tasks in flight at once (default: 2 × threads)', positiveInt)
+    .option('--threads <n>', 'worker threads for parsing (default: the number of cores)', positiveInt)
+    .option('--max-memory <MB>', 'heap cap per parsing thread (default 512)', positiveInt)
+    .option('--drain-timeout <seconds>', 'on SIGTERM, how long running tasks may finish before they are given back', positiveInt, 30)
+    .option('--max-rss <MB>', 'stop claiming while this process uses more memory', positiveInt)
+    .option('--max-lag <ms>', 'stop claiming while the event loop lags more than this', positiveInt);
+  addDeploymentFlags(command).action(async (flags: WorkerFlags) => {
+    const distributed = deploymentFromFlags(flags);
+    if (!distributed) {
+      throw ReamError.nonRetryable(
+        'validation_failed',
+        'ream worker needs a distributed deployment: give --redis-url, --database-url and --s3-bucket (or REAM_REDIS_URL, REAM_DATABASE_URL, REAM_S3_BUCKET); embedded, `ream serve` and `ream run` work in-process',
+      );
+    }
+    const ream = await createReam({
+      distributed,
+      // Workers leave recovery to the server: it runs once per deployment start, not per worker.
+      recover: false,
+      ...(flags.threads === undefined ? {} : { threads: flags.threads }),
+      ...(flags.concurrency === undefined ? {} : { concurrency: flags.concurrency }),
+      ...(flags.maxMemory === undefined ? {} : { maxMemoryMb: flags.maxMemory }),
+      intake: {
+        ...(flags.maxRss === undefined ? {} : { maxRssMb: flags.maxRss }),
+        ...(flags.maxLag === undefined ? {} : { maxEventLoopLagMs: flags.maxLag }),
+      },
+    });
+    process.stderr.write(`ream worker ${process.pid}: working (SIGTERM drains for up to ${flags.drainTimeout} s)\n`);
+    await new Promise<void>((resolveSignal) => {
+      const onSignal = (): void => {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+        resolveSignal();
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+    });
+    process.stderr.write(`ream worker ${process.pid}: draining…\n`);
+    const hurry = (): void => void ream.close();
+    process.once('SIGINT', hurry);
+    process.once('SIGTERM', hurry);
+    await ream.drain(flags.drainTimeout * 1000);
+    process.stderr.write(`ream worker ${process.pid}: stopped\n`);
+  });
+}

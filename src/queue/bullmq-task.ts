@@ -1,0 +1,91 @@
+import type { Job, JobsOptions } from 'bullmq';
+import type { JsonValue } from '../json.ts';
+import { bullmqJobIdOf, queueNameOf } from './bullmq-keys.ts';
+import { toBullmqPriority } from './bullmq-priority.ts';
+import type { LeasedTask, NewTask } from './port.ts';
+import { rowFromTask } from './task-rows.ts';
+
+/** What a BullMQ job carries for a ream task; BullMQ's own fields hold the rest. */
+export interface TaskData {
+  taskId: string;
+  jobId: string;
+  payload: JsonValue;
+  /** The exact port priority (BullMQ's may be clamped, see bullmq-priority.ts). */
+  priority: number;
+  maxAttempts: number;
+  parentId?: string;
+  /**
+   * Claims given back by `release`: BullMQ counts every start (`attemptsStarted`), the port
+   * does not count a shutdown, so `attempts = attemptsStarted − released`.
+   */
+  released?: number;
+}
+
+export type TaskJob = Job<TaskData, unknown, string>;
+
+/** How long finished tasks stay in Redis, in BullMQ's terms. */
+export interface KeepFinished {
+  removeOnComplete: { age: number; count: number };
+  removeOnFail: { age: number; count: number };
+}
+
+/** A validated task, ready for `Queue.addBulk` or a flow node. */
+export interface PreparedTask {
+  kind: string;
+  queueName: string;
+  data: TaskData;
+  opts: JobsOptions;
+  runAt: number;
+}
+
+/** Validates (as every adapter does, see task-rows.ts) and maps a new task to a BullMQ job. */
+export function prepareTask(task: NewTask, now: number, keep: KeepFinished, parentId?: string): PreparedTask {
+  const row = rowFromTask(task, now, 'queued', parentId ?? null);
+  const priority = Number(row.priority);
+  const runAt = Number(row.run_at);
+  const data: TaskData = { taskId: task.id, jobId: task.jobId, payload: task.payload, priority, maxAttempts: Number(row.max_attempts) };
+  if (parentId !== undefined) data.parentId = parentId;
+  return {
+    kind: task.kind,
+    queueName: queueNameOf(task.kind),
+    data,
+    runAt,
+    opts: {
+      jobId: bullmqJobIdOf(task.id),
+      priority: toBullmqPriority(priority),
+      delay: Math.max(0, runAt - now),
+      // Retries are decided by `fail` (the engine computes the backoff), never by BullMQ.
+      attempts: 1,
+      ...keep,
+    },
+  };
+}
+
+/** The port's view of a job just moved to active under `token`. */
+export function leasedFromJob(job: TaskJob, token: string, leaseUntil: number): LeasedTask {
+  const data = job.data;
+  return {
+    id: data.taskId,
+    jobId: data.jobId,
+    kind: job.name,
+    payload: data.payload,
+    priority: data.priority,
+    attempts: attemptsOf(job),
+    maxAttempts: data.maxAttempts,
+    parentId: data.parentId,
+    leaseToken: token,
+    leaseUntil,
+  };
+}
+
+/** Claims so far, expired ones included, releases not (see `TaskData.released`). */
+export function attemptsOf(job: TaskJob): number {
+  return job.attemptsStarted - (job.data.released ?? 0);
+}
+
+/** BullMQ's answer when a lock-checked move finds the lock gone, someone else's, or the job moved. */
+export function isLostLease(error: unknown): boolean {
+  // -1 job missing, -2 lock missing, -3 not in the expected state, -6 lock held by another token.
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === -1 || code === -2 || code === -3 || code === -6;
+}

@@ -1,0 +1,15 @@
+import type { EngineDeps } from './engine.ts';
+
+/** The adapters one deployment wires into the engine (embedded or distributed), and their lifecycle. */
+export interface Adapters {
+  deps: Omit<EngineDeps, 'pipelines'>;
+  /**
+   * Start-up after a crash. Embedded: every lease in the data dir belonged to the dead process,
+   * so all are released at once. Distributed: other processes hold live leases, so nothing is
+   * released here; a dead worker's leases expire instead.
+   */
+  releaseLeases(): Promise<number>;
+  /** Warnings about the deployment to print at start (e.g. Redis without AOF). */
+  warnings: string[];
+  close(): Promise<void>;
+}

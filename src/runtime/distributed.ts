@@ -1,0 +1,70 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { BlobFiles } from '../blobs/local-copy.ts';
+import { S3BlobStore } from '../blobs/s3-blob-store.ts';
+import { RedisEventBus } from '../events/redis-event-bus.ts';
+import { createFormats } from '../formats/registry.ts';
+import { BullmqQueue } from '../queue/bullmq-queue.ts';
+import { PostgresSearch } from '../search/postgres-search.ts';
+import { openPostgresDatabase } from '../store/postgres-database.ts';
+import { PostgresJobLocks } from '../store/postgres-locks.ts';
+import { PostgresStore } from '../store/postgres-store.ts';
+import type { Adapters } from './adapters.ts';
+import type { DistributedSettings } from './deployment.ts';
+import { checkRedisSettings } from './redis-settings.ts';
+import { createThreadPool } from './thread-pool.ts';
+
+export interface DistributedAdapterSettings extends DistributedSettings {
+  threads: number;
+  taskTimeoutMs: number;
+  maxMemoryMb: number;
+  /** Local folder for copies of the blobs this process parses. Default: under the OS temp dir. */
+  cacheDir?: string;
+  /** Most bytes of blob copies kept in `cacheDir`. Default 2 GiB. */
+  cacheMaxBytes?: number;
+}
+
+/**
+ * Distributed mode: the queue on BullMQ (Redis), records, events and search on PostgreSQL
+ * (migrated on open; migrations take a lock, so processes starting together are safe), blobs on
+ * S3 with local copies for parsing, live events over Redis pub/sub, job locks as PostgreSQL
+ * advisory locks. Every process of a deployment opens the same.
+ */
+export async function openDistributedAdapters(settings: DistributedAdapterSettings): Promise<Adapters> {
+  const prefix = settings.prefix ?? 'ream';
+  const closers: (() => Promise<void>)[] = [];
+  const closeAll = async (): Promise<void> => {
+    for (const close of closers.reverse()) await close().catch(() => undefined);
+    closers.length = 0;
+  };
+  try {
+    const warnings = await checkRedisSettings(settings.redisUrl);
+    const database = await openPostgresDatabase(settings.databaseUrl);
+    closers.push(() => database.close());
+    const store = await PostgresStore.open(database);
+    const search = await PostgresSearch.open(database);
+    const lockPool = new pg.Pool({ connectionString: settings.databaseUrl, max: 8 });
+    closers.push(() => lockPool.end());
+    const queue = await BullmqQueue.open({ url: settings.redisUrl, prefix });
+    closers.push(() => queue.close());
+    const bus = await RedisEventBus.open({ url: settings.redisUrl, prefix });
+    closers.push(() => bus.close());
+    const blobs = await S3BlobStore.open({ ...settings.s3, prefix: 'blobs/' });
+    const pool = createThreadPool({ threads: settings.threads, taskTimeoutMs: settings.taskTimeoutMs, maxMemoryMb: settings.maxMemoryMb });
+    closers.push(() => pool.destroy());
+    const blobFiles = new BlobFiles(blobs, {
+      dir: settings.cacheDir ?? join(tmpdir(), `ream-blob-cache-${prefix}`),
+      maxBytes: settings.cacheMaxBytes ?? 2 * 1024 ** 3,
+    });
+    return {
+      deps: { store, queue, search, bus, blobs, blobFiles, formats: createFormats(pool), locks: new PostgresJobLocks(lockPool) },
+      releaseLeases: () => Promise.resolve(0),
+      warnings,
+      close: closeAll,
+    };
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+}

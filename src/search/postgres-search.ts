@@ -1,0 +1,80 @@
+import { sql, type Kysely } from 'kysely';
+import { ReamError } from '../errors.ts';
+import type { PostgresDatabase } from '../store/postgres-database.ts';
+import { clampLimit, migrate } from '../store/sql.ts';
+import { queryWords } from './fts-query.ts';
+import type { IndexedPage, SearchHit, SearchIndex, SearchQuery } from './port.ts';
+import { postgresSearchMigrations, SEARCH_CONFIG, type PostgresSearchTables } from './postgres-search-schema.ts';
+
+const DEFAULT_LIMIT = 20;
+const MAX_LIMIT = 100;
+/** Rows per INSERT (4 parameters each). */
+const INSERT_BATCH = 200;
+/** `ts_headline` options: « » around matches, one fragment of about 16 words (as the SQLite snippet). */
+const HEADLINE_OPTIONS = 'StartSel=«, StopSel=», MaxWords=16, MinWords=6, ShortWord=0, MaxFragments=1, FragmentDelimiter=…';
+
+/** Page-level full-text search with PostgreSQL tsvector/tsquery, scoped to one tenant. */
+export class PostgresSearch implements SearchIndex {
+  readonly name = 'postgres-tsvector';
+  readonly #db: Kysely<PostgresSearchTables>;
+
+  private constructor(db: Kysely<unknown>) {
+    this.#db = db.withTables<PostgresSearchTables>();
+  }
+
+  /** Creates or migrates the search table in the database's schema (idempotent), then returns the index. */
+  static async open(database: PostgresDatabase): Promise<PostgresSearch> {
+    await migrate(database.kysely, 'search', 'postgres', postgresSearchMigrations, database.schema);
+    return new PostgresSearch(database.kysely);
+  }
+
+  async indexDocument(tenantId: string, documentId: string, pages: readonly IndexedPage[]): Promise<void> {
+    for (const page of pages) {
+      if (!Number.isSafeInteger(page.page) || page.page < 1) {
+        throw ReamError.nonRetryable('validation_failed', `page numbers are 1-based integers (got ${page.page})`);
+      }
+    }
+    // "Replaces whatever was indexed for this document before": delete and insert in one
+    // transaction, so a search never sees the document half-indexed or twice.
+    await this.#db.transaction().execute(async (trx) => {
+      await trx.deleteFrom('search_pages').where('tenant_id', '=', tenantId).where('document_id', '=', documentId).execute();
+      for (let i = 0; i < pages.length; i += INSERT_BATCH) {
+        // PostgreSQL text cannot hold NUL; an extracted page may (a broken PDF), and it is no word.
+        const rows = pages.slice(i, i + INSERT_BATCH).map((p) => ({ tenant_id: tenantId, document_id: documentId, page: p.page, text: p.text.replaceAll('\0', ' ') }));
+        await trx.insertInto('search_pages').values(rows).execute();
+      }
+    });
+  }
+
+  async removeDocument(tenantId: string, documentId: string): Promise<void> {
+    await this.#db.deleteFrom('search_pages').where('tenant_id', '=', tenantId).where('document_id', '=', documentId).execute();
+  }
+
+  async search(query: SearchQuery): Promise<SearchHit[]> {
+    const words = queryWords(query.q);
+    if (words.length === 0) return [];
+    const limit = clampLimit(query.limit, DEFAULT_LIMIT, MAX_LIMIT);
+    // plainto_tsquery ANDs its words and reads no operators; the words were cut from user text
+    // already, so nothing of it is syntax. Snippets are made for the hits only (outer select).
+    const config = sql`${sql.lit(SEARCH_CONFIG)}::regconfig`;
+    const { rows } = await sql<{ document_id: string; page: number; snippet: string; rank: number }>`
+      with q as (select plainto_tsquery(${config}, ${words.join(' ')}) as query),
+      hits as (
+        select p.document_id, p.page, p.text, ts_rank(p.tsv, q.query) as rank
+        from search_pages p, q
+        where p.tenant_id = ${query.tenantId} and p.tsv @@ q.query
+        order by rank desc, p.document_id, p.page
+        limit ${limit}
+      )
+      select hits.document_id, hits.page, hits.rank,
+             ts_headline(${config}, hits.text, q.query, ${HEADLINE_OPTIONS}) as snippet
+      from hits, q
+      order by hits.rank desc, hits.document_id, hits.page`.execute(this.#db);
+    return rows.map((row) => ({ documentId: row.document_id, page: row.page, snippet: row.snippet, score: row.rank }));
+  }
+
+  /** The database belongs to whoever opened it. */
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}

@@ -1,0 +1,127 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { after, before, test } from 'node:test';
+import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { S3BlobStore, type S3BlobStoreOptions } from '../../src/blobs/s3-blob-store.ts';
+import { s3ClientConfig } from '../../src/blobs/s3-client.ts';
+import { blobsConformance } from '../conformance/blobs.ts';
+import { startS3Server, type TestS3Server } from '../support/s3-server.ts';
+import { uniqueName } from '../support/services.ts';
+
+const MiB = 1024 * 1024;
+let server: TestS3Server;
+before(async () => {
+  server = await startS3Server();
+});
+after(() => server.close());
+
+function location() {
+  return { bucket: server.bucket, endpoint: server.endpoint, credentials: server.credentials, forcePathStyle: true };
+}
+
+/** A store under a prefix of its own, so cases sharing the bucket see only their own objects. */
+function storeFor(options: Partial<S3BlobStoreOptions> = {}): S3BlobStore {
+  return new S3BlobStore({ ...location(), prefix: `${uniqueName('case')}/`, partSizeBytes: 5 * MiB, ...options });
+}
+
+async function keysUnder(prefix: string): Promise<string[]> {
+  const client = new S3Client(s3ClientConfig(location()));
+  try {
+    const listing = await client.send(new ListObjectsV2Command({ Bucket: server.bucket, Prefix: prefix }));
+    return (listing.Contents ?? []).map((object) => object.Key ?? '');
+  } finally {
+    client.destroy();
+  }
+}
+
+blobsConformance('S3BlobStore (s3rver)', () => {
+  const blobs = storeFor();
+  return Promise.resolve({ blobs, cleanup: () => Promise.resolve(blobs.close()) });
+});
+
+/** `count` chunks of `chunkBytes` pseudo-random bytes, made as they are read (never all in memory). */
+async function* generated(count: number, chunkBytes: number, hash: ReturnType<typeof createHash>): AsyncGenerator<Uint8Array> {
+  for (let i = 0; i < count; i++) {
+    await Promise.resolve();
+    const chunk = Buffer.alloc(chunkBytes, i % 251);
+    chunk.writeUInt32LE(i, 0);
+    hash.update(chunk);
+    yield chunk;
+  }
+}
+
+void test('S3BlobStore streams a 64 MiB put in bounded memory', async () => {
+  const blobs = storeFor({ queueSize: 2 });
+  try {
+    global.gc?.();
+    const before = process.memoryUsage().rss;
+    let peak = before;
+    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
+    const hash = createHash('sha256');
+    const info = await blobs.put(generated(1024, 64 * 1024, hash)).finally(() => clearInterval(sampler));
+    assert.deepEqual(info, { sha256: hash.digest('hex'), size: 64 * MiB });
+    const growth = (peak - before) / MiB;
+    // Parts in flight are 2 × 5 MiB; buffering the whole blob would add 64 MiB or more.
+    assert.ok(growth < 48, `RSS grew by ${growth.toFixed(1)} MiB while putting 64 MiB`);
+    process.stdout.write(`# RSS growth while putting 64 MiB: ${growth.toFixed(1)} MiB\n`);
+    assert.deepEqual(await blobs.stat(info.sha256), info);
+  } finally {
+    blobs.close();
+  }
+});
+
+void test('S3BlobStore range get reads only the asked bytes of a multipart blob', async () => {
+  const blobs = storeFor();
+  try {
+    const data = Buffer.alloc(11 * MiB);
+    for (let i = 0; i < data.length; i += 4) data.writeUInt32LE(i, i);
+    const { sha256 } = await blobs.put(Readable.from([data.subarray(0, 6 * MiB), data.subarray(6 * MiB)]));
+    const read = async (start: number, end?: number): Promise<Buffer> => {
+      const parts: Buffer[] = [];
+      for await (const part of await blobs.get(sha256, end === undefined ? { start } : { start, end })) parts.push(part as Buffer);
+      return Buffer.concat(parts);
+    };
+    assert.ok((await read(5 * MiB - 3, 5 * MiB + 4)).equals(data.subarray(5 * MiB - 3, 5 * MiB + 5)), 'across the part boundary');
+    assert.ok((await read(data.length - 1)).equals(data.subarray(data.length - 1)));
+  } finally {
+    blobs.close();
+  }
+});
+
+void test('S3BlobStore leaves no objects behind after a checksum mismatch, a size limit or a broken source', async () => {
+  const blobs = storeFor();
+  try {
+    const big = Buffer.alloc(6 * MiB, 7);
+    const wrong = 'a'.repeat(64);
+    await assert.rejects(blobs.put(Readable.from([big]), { expectedSha256: wrong }), { code: 'checksum_mismatch' });
+    await assert.rejects(blobs.put(Readable.from([Buffer.from('small')]), { expectedSha256: wrong }), { code: 'checksum_mismatch' });
+    await assert.rejects(blobs.put(Readable.from([big, big]), { maxBytes: 7 * MiB }), { code: 'file_too_large' });
+    async function* broken(): AsyncGenerator<Uint8Array> {
+      yield big;
+      await Promise.resolve();
+      throw new Error('connection reset');
+    }
+    await assert.rejects(blobs.put(broken()), /connection reset/);
+    assert.deepEqual(await keysUnder(blobs.prefix), [], 'no blob and no temporary object');
+    const { sha256 } = await blobs.put(Readable.from([big]));
+    assert.deepEqual(await keysUnder(blobs.prefix), [`${blobs.prefix}${sha256}`]);
+  } finally {
+    blobs.close();
+  }
+});
+
+void test('S3BlobStore.open checks the bucket and can create it', async () => {
+  const missing = `${server.bucket}-missing`;
+  await assert.rejects(S3BlobStore.open({ ...location(), bucket: missing }), (error: unknown) => {
+    const { code, message } = error as { code?: string; message: string };
+    return code === 'io_error' && message.includes(`"${missing}" does not exist`) && !message.includes(server.credentials.secretAccessKey);
+  });
+  const created = await S3BlobStore.open({ ...location(), bucket: missing, createBucket: true });
+  const { sha256 } = await created.put(Readable.from([Buffer.from('in a new bucket')]));
+  assert.equal((await created.stat(sha256))?.size, 15);
+  created.close();
+  const refused = new S3BlobStore({ ...location(), endpoint: 'http://127.0.0.1:9', prefix: 'x/' });
+  await assert.rejects(refused.stat('b'.repeat(64)), (error: unknown) => (error as { code?: string; retryable?: boolean }).code === 'io_error' && (error as { retryable?: boolean }).retryable === true);
+  refused.close();
+});

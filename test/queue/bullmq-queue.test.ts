@@ -1,0 +1,172 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { test } from 'node:test';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { BullmqQueue, type BullmqQueueOptions } from '../../src/queue/bullmq-queue.ts';
+import { queueConformance } from '../conformance/queue.ts';
+import { sleep } from '../conformance/suite.ts';
+import { redisUnavailable, TEST_REDIS_URL, uniqueName } from '../support/services.ts';
+
+const unavailable = await redisUnavailable();
+const skip = unavailable === undefined ? false : `skipped: ${unavailable} is not available`;
+
+/** Deletes every key under the prefix (SCAN + UNLINK: never FLUSHDB on a shared server). */
+async function deletePrefix(prefix: string): Promise<void> {
+  const redis = new Redis(TEST_REDIS_URL);
+  try {
+    for (let cursor = '0'; ; ) {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1_000);
+      if (keys.length > 0) await redis.unlink(...keys);
+      cursor = next;
+      if (cursor === '0') break;
+    }
+  } finally {
+    await redis.quit();
+  }
+}
+
+async function openQueue(prefix: string, options: Partial<BullmqQueueOptions> = {}): Promise<BullmqQueue> {
+  return BullmqQueue.open({ url: TEST_REDIS_URL, prefix, stalledCheckMs: 50, ...options });
+}
+
+queueConformance(
+  'BullmqQueue (Redis)',
+  async () => {
+    const prefix = uniqueName('ream_test_queue');
+    const queue = await openQueue(prefix);
+    return {
+      queue,
+      async cleanup() {
+        await queue.close();
+        await deletePrefix(prefix);
+      },
+    };
+  },
+  { unavailable },
+);
+
+const claim = { workerId: 'w', leaseMs: 30_000 };
+const boom = { code: 'internal' as const, message: 'boom' };
+
+/** Runs `body` with queues on one fresh prefix, then closes them and deletes the prefix. */
+async function withPrefix(body: (open: (options?: Partial<BullmqQueueOptions>) => Promise<BullmqQueue>, prefix: string) => Promise<void>): Promise<void> {
+  const prefix = uniqueName('ream_test_queue');
+  const opened: BullmqQueue[] = [];
+  try {
+    await body(async (options) => {
+      const queue = await openQueue(prefix, options);
+      opened.push(queue);
+      return queue;
+    }, prefix);
+  } finally {
+    await Promise.all(opened.map((queue) => queue.close()));
+    await deletePrefix(prefix);
+  }
+}
+
+void test('BullmqQueue: dedupe by task id holds after retention removed the finished job', { skip }, async () => {
+  await withPrefix(async (open, prefix) => {
+    const queue = await open({ retention: { maxCount: 0 } });
+    const task = { id: 'once', jobId: 'j', kind: 'k', payload: null };
+    assert.equal(await queue.enqueue([task]), 1);
+    const leased = await queue.claim(claim);
+    assert.ok(leased);
+    assert.equal(await queue.complete(leased), true);
+    const raw = new Queue('k', { connection: { url: TEST_REDIS_URL }, prefix });
+    try {
+      assert.equal(await raw.getJob('once'), undefined, 'retention (maxCount 0) removed the completed job from BullMQ');
+    } finally {
+      await raw.close();
+    }
+    assert.equal(await queue.enqueue([task]), 0, 'the id still dedupes');
+    assert.equal(await queue.claim(claim), undefined);
+  });
+});
+
+void test('BullmqQueue: a cancel reaches every process on the prefix', { skip }, async () => {
+  await withPrefix(async (open) => {
+    const here = await open();
+    const there = await open();
+    const heard: string[] = [];
+    const off = there.onJobCancelled((jobId) => heard.push(jobId));
+    await here.enqueue([{ id: 'a', jobId: 'doomed', kind: 'k', payload: null }]);
+    const leased = await there.claim(claim);
+    assert.ok(leased);
+    assert.equal(await here.cancelJob('doomed'), 0, 'the leased task is not counted');
+    for (let i = 0; i < 50 && heard.length === 0; i++) await sleep(10);
+    assert.deepEqual(heard, ['doomed']);
+    assert.equal(await there.fail(leased, boom, 0), 'failed', 'a cancelled job is not retried, whoever holds it');
+    off();
+  });
+});
+
+void test('BullmqQueue: a lease expiry found by another process fires its onLeaseExpired', { skip }, async () => {
+  await withPrefix(async (open) => {
+    const dying = await open({ stalledCheckMs: 60_000 });
+    const survivor = await open({ stalledCheckMs: 50 });
+    const expired: string[] = [];
+    survivor.onLeaseExpired((task, error) => expired.push(`${task.id}:${task.attempts}:${error.code}`));
+    await dying.enqueue([{ id: 'last', jobId: 'j', kind: 'k', payload: null, maxAttempts: 1 }]);
+    const leased = await dying.claim({ workerId: 'dies', leaseMs: 100 });
+    assert.ok(leased);
+    await dying.close(); // the holder is gone: no heartbeat, no sweep of its own
+    for (let i = 0; i < 100 && expired.length === 0; i++) await sleep(20);
+    assert.deepEqual(expired, ['last:1:timeout']);
+    const counts = await survivor.counts('j');
+    assert.equal(counts.failed, 1);
+  });
+});
+
+void test('BullmqQueue: idle waiters in another process wake on an enqueue', { skip }, async () => {
+  await withPrefix(async (open) => {
+    const producer = await open();
+    const consumer = await open();
+    const started = Date.now();
+    const waiting = consumer.waitForWork(5_000);
+    setTimeout(() => void producer.enqueue([{ id: 'x', jobId: 'j', kind: 'fresh-kind', payload: 1 }]), 50);
+    await waiting;
+    assert.ok(Date.now() - started < 1_000, `woke after ${Date.now() - started} ms`);
+    assert.equal((await consumer.claim(claim))?.id, 'x', 'the new kind is known to the other process');
+  });
+});
+
+void test('BullmqQueue: priorities across kinds, ids BullMQ would reject, and a copied lease', { skip }, async () => {
+  await withPrefix(async (open) => {
+    const queue = await open();
+    await queue.enqueue([
+      { id: 'job:1:low', jobId: 'j', kind: 'a', payload: null, priority: -3 },
+      { id: '42', jobId: 'j', kind: 'b', payload: null, priority: 5_000_000 },
+      { id: 'mid', jobId: 'j', kind: 'c', payload: null },
+    ]);
+    const order: string[] = [];
+    for (let leased = await queue.claim(claim); leased; leased = await queue.claim(claim)) {
+      order.push(`${leased.id}:${leased.priority}`);
+      assert.equal(await queue.complete({ ...leased }), true, 'a copy of the lease still completes');
+    }
+    assert.deepEqual(order, ['42:5000000', 'mid:0', 'job:1:low:-3']);
+  });
+});
+
+void test('BullmqQueue.open rejects an unreachable Redis with io_error', async () => {
+  await assert.rejects(
+    BullmqQueue.open({ url: 'redis://127.0.0.1:1' }),
+    (error: unknown) => (error as { code?: string }).code === 'io_error',
+  );
+});
+
+void test('BullmqQueue.close leaves no open handle: a process that used it exits by itself', { skip }, async () => {
+  await withPrefix(async (_open, prefix) => {
+    const fixture = fileURLToPath(new URL('./fixtures/bullmq-close.ts', import.meta.url));
+    const child = spawn(process.execPath, [fixture, TEST_REDIS_URL, prefix], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
+    clearTimeout(timer);
+    assert.equal(signal, null, 'the process had to be killed: close() left a handle open');
+    assert.equal(code, 0, stderr);
+  });
+});

@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ReamError } from '../../src/errors.ts';
+import { migrateAllPostgres, openPostgresDatabase } from '../../src/store/postgres-database.ts';
+import { PostgresStore } from '../../src/store/postgres-store.ts';
+import { storeConformance } from '../conformance/store.ts';
+import { freshSchema } from '../support/postgres-schema.ts';
+import { requireOrSkip } from '../support/env.ts';
+import { postgresUnavailable, TEST_DATABASE_URL } from '../support/services.ts';
+
+const unavailable = await postgresUnavailable();
+
+storeConformance(
+  'PostgresStore',
+  async () => {
+    const { database, drop } = await freshSchema();
+    const store = await PostgresStore.open(database);
+    return {
+      store,
+      async cleanup() {
+        await store.close();
+        await drop();
+      },
+    };
+  },
+  { unavailable },
+);
+
+void test('PostgresStore: two pools appending to one job concurrently get gapless seqs', async (t) => {
+  if (!requireOrSkip(t, unavailable === undefined, unavailable ?? '')) return;
+  const { database, open, drop } = await freshSchema();
+  try {
+    const [first, second] = [await PostgresStore.open(database), await PostgresStore.open(await open())];
+    await first.createJob({ id: 'j', tenantId: 't', key: null, pipeline: 'p', options: {}, priority: 0 }, 1);
+    const progress = { documentsDone: 0, documentsTotal: 0, pagesDone: 0, pagesTotal: 0, percent: 0, etaSeconds: null };
+    const appended = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => (i % 2 === 0 ? first : second).appendEvent({ type: 'job.progress', jobId: 'j', tenantId: 't', at: i, progress })),
+    );
+    const seqs = appended.map((event) => event.seq).sort((a, b) => a - b);
+    assert.deepEqual(seqs, Array.from({ length: 200 }, (_, i) => i + 1));
+    assert.deepEqual((await second.listEvents('j', 0)).map((e) => e.seq), seqs);
+  } finally {
+    await drop();
+  }
+});
+
+void test('openPostgresDatabase: a server that does not answer is `unavailable`, the password not shown', async () => {
+  await assert.rejects(openPostgresDatabase('postgres://ream:s3cret@127.0.0.1:1/nowhere', { connectTimeoutMs: 2_000 }), (error: unknown) => {
+    assert.ok(error instanceof ReamError);
+    assert.equal(error.code, 'unavailable');
+    assert.equal(error.retryable, true);
+    assert.match(error.message, /PostgreSQL at postgres:\/\/ream:\*\*\*@127\.0\.0\.1:1\/nowhere is unavailable/);
+    assert.doesNotMatch(error.message, /s3cret/);
+    return true;
+  });
+  await assert.rejects(openPostgresDatabase(TEST_DATABASE_URL, { schema: 'Bad-Name' }), { code: 'validation_failed' });
+});
+
+void test('migrateAllPostgres migrates store, queue and search once; the schema is first on search_path', async (t) => {
+  if (!requireOrSkip(t, unavailable === undefined, unavailable ?? '')) return;
+  const { database, drop } = await freshSchema();
+  try {
+    const applied = await migrateAllPostgres(database);
+    assert.deepEqual(applied, ['store/0001_initial', 'store/0002_api_keys', 'store/0003_workers_uploads', 'queue/0001_initial', 'search/0001_initial']);
+    assert.deepEqual(await migrateAllPostgres(database), []);
+    const { rows } = await database.pool.query<{ schema: string; id: number }>('select current_schema() as schema, 9007199254740991::bigint as id');
+    assert.deepEqual(rows, [{ schema: database.schema, id: Number.MAX_SAFE_INTEGER }], 'bigint comes back as a number');
+  } finally {
+    await drop();
+  }
+});
