@@ -4,12 +4,17 @@
  * partially_succeeded or failed, 130 the job was cancelled, 2 usage and HTTP/connection errors
  * (printed as `ream: <message> [code]` by main).
  */
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { Command, Option, type CommanderError } from 'commander';
 import { ReamError } from '../errors.ts';
 import { parseJsonObject } from '../json.ts';
 import { ReamClient, type JobView, type PriorityName, type ReamEvent } from '../client/index.ts';
+import { positiveNumber } from './parse-flags.ts';
 
 export const DEFAULT_SERVER = 'http://127.0.0.1:8080';
+/** Files over this many MiB go over tus (resumable) unless `--upload-threshold` says otherwise. */
+export const DEFAULT_UPLOAD_THRESHOLD_MIB = 32;
 const PRIORITY_NAMES: readonly PriorityName[] = ['low', 'normal', 'high', 'critical'];
 
 /** Exit code for a finished job: 0 succeeded, 1 partially_succeeded or failed, 130 cancelled. */
@@ -31,12 +36,30 @@ function usage(message: string): ReamError {
 }
 
 
+/** Where unfinished uploads are remembered, so that running the same `ream submit` again resumes them. */
+export function uploadStateDir(): string {
+  const cache = process.env.XDG_CACHE_HOME;
+  return join(cache !== undefined && cache !== '' ? cache : join(homedir(), '.cache'), 'ream');
+}
+
 /** A client for `--server` (an empty REAM_SERVER counts as unset); REAM_API_KEY, if set, is sent as a bearer token. */
 function clientFor(server: string): ReamClient {
   const baseUrl = server === '' ? DEFAULT_SERVER : server;
   if (!URL.canParse(baseUrl) || !/^https?:$/.test(new URL(baseUrl).protocol)) throw usage(`--server must be an http(s) URL, not "${baseUrl}"`);
   const apiKey = process.env.REAM_API_KEY;
-  return new ReamClient({ baseUrl, ...(apiKey ? { apiKey } : {}) });
+  return new ReamClient({ baseUrl, uploadResumeDir: uploadStateDir(), ...(apiKey ? { apiKey } : {}) });
+}
+
+/** A stderr line per upload each time it passes another tenth of its size. */
+function uploadProgress(): (file: string, sent: number, total: number | null) => void {
+  const shown = new Map<string, number>();
+  return (file, sent, total) => {
+    if (total === null || total === 0) return;
+    const tenth = Math.floor((sent / total) * 10);
+    if (tenth <= (shown.get(file) ?? -1)) return;
+    shown.set(file, tenth);
+    process.stderr.write(`uploading ${file}: ${tenth * 10}% of ${(total / 1024 ** 2).toFixed(1)} MiB\n`);
+  };
 }
 
 /** Commander's own parse errors (unknown option, missing argument) become usage errors: exit 2 via main. */
@@ -71,8 +94,13 @@ export function registerClientCommands(program: Command): void {
       .option('--options <json>', 'pipeline options as a JSON object, e.g. \'{"chunkPages":25}\'')
       .option('--priority <name>', `job priority: ${PRIORITY_NAMES.join(', ')}`)
       .option('--idempotency-key <key>', 'a repeat with the same key answers the first job')
+      .option(
+        '--upload-threshold <MiB>',
+        `files larger than this go over tus first, in chunks; an interrupted upload resumes when the command runs again (default ${DEFAULT_UPLOAD_THRESHOLD_MIB})`,
+        positiveNumber,
+      )
       .option('--wait', 'follow the job to its end (progress on stderr), print its final status and exit by it')
-      .action(async (files: string[], flags: { server: string; pipeline?: string; options?: string; priority?: string; idempotencyKey?: string; wait?: boolean }) => {
+      .action(async (files: string[], flags: { server: string; pipeline?: string; options?: string; priority?: string; idempotencyKey?: string; uploadThreshold?: number; wait?: boolean }) => {
         const priority = flags.priority;
         if (priority !== undefined && !PRIORITY_NAMES.includes(priority as PriorityName)) {
           throw usage(`--priority must be one of ${PRIORITY_NAMES.join(', ')}`);
@@ -81,6 +109,8 @@ export function registerClientCommands(program: Command): void {
         const client = clientFor(flags.server);
         const job = await client.submit({
           files,
+          uploadThresholdBytes: Math.floor((flags.uploadThreshold ?? DEFAULT_UPLOAD_THRESHOLD_MIB) * 1024 ** 2),
+          onUploadProgress: uploadProgress(),
           ...(flags.pipeline === undefined ? {} : { pipeline: flags.pipeline }),
           ...(options === undefined ? {} : { options }),
           ...(priority === undefined ? {} : { priority: priority as PriorityName }),

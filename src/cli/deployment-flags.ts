@@ -15,7 +15,7 @@ export function addDeploymentFlags(command: Command): Command {
     .addOption(new Option('--prefix <prefix>', `prefix of Redis keys and channels, default ream (${DEPLOYMENT_ENV.prefix})`));
 }
 
-interface DeploymentFlags {
+export interface DeploymentFlags {
   redisUrl?: string;
   databaseUrl?: string;
   s3Bucket?: string;

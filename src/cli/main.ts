@@ -1,23 +1,12 @@
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { toReamError } from '../errors.ts';
-import { createReam } from '../runtime/create-ream.ts';
-import { refuseNonLoopback, startServer } from '../server/app.ts';
-import type { AuthOptions } from '../server/auth/plugin.ts';
 import { registerClientCommands } from './client-commands.ts';
 import { registerKeysCommand } from './keys-command.ts';
+import { registerMigrateCommand } from './migrate-command.ts';
+import { positiveInt, positiveNumber } from './parse-flags.ts';
 import { runCommand, type RunOptions } from './run-command.ts';
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
-  return n;
-}
-
-function positiveNumber(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a positive number');
-  return n;
-}
+import { registerServeCommand } from './serve-command.ts';
+import { registerWorkerCommand } from './worker-command.ts';
 
 function formatSummary(s: Awaited<ReturnType<typeof runCommand>>, out: string): string {
   const rate = s.wallSeconds > 0 ? (s.pages / s.wallSeconds).toFixed(1) : '0';
@@ -86,52 +75,9 @@ export function buildProgram(): Command {
       process.exitCode = summary.interrupted ? 130 : summary.failed > 0 ? 1 : 0;
     });
 
-  program
-    .command('serve')
-    .description('serve the HTTP API (v1) over an embedded ream; without --auth, loopback only')
-    .option('--port <n>', 'port to listen on', (v) => (v === '0' ? 0 : positiveInt(v)), 8080)
-    .option('--host <host>', 'address to bind (loopback only unless --auth)', '127.0.0.1')
-    .option('--data-dir <dir>', 'where the database, stored files and checkpoints live', '.ream')
-    .option('--threads <n>', 'worker threads for parsing (default: the number of cores)', positiveInt)
-    .option('--auth', 'require an API key (ream keys create) or a JWT on every request but /healthz, /readyz, /openapi.json')
-    .addOption(new Option('--jwt-secret <secret>', 'accept HS256 JWTs signed with this secret (implies --auth)').env('REAM_JWT_SECRET'))
-    .option('--jwks <file>', 'accept RS256/ES256 JWTs signed by a key of this JWKS file (implies --auth)')
-    .option('--rate-limit <n>', 'requests per minute per API key / JWT subject', positiveInt)
-    .action(async (flags: { port: number; host: string; dataDir: string; threads?: number; auth?: boolean; jwtSecret?: string; jwks?: string; rateLimit?: number }) => {
-      const auth: AuthOptions =
-        flags.auth === true || flags.jwtSecret !== undefined || flags.jwks !== undefined
-          ? { mode: 'on', ...(flags.jwtSecret === undefined ? {} : { jwtSecret: flags.jwtSecret }), ...(flags.jwks === undefined ? {} : { jwks: flags.jwks }) }
-          : { mode: 'off' };
-      refuseNonLoopback(flags.host, auth); // before opening the data dir: a refused start touches nothing
-      const ream = await createReam({ dataDir: flags.dataDir, ...(flags.threads === undefined ? {} : { threads: flags.threads }) });
-      let server: Awaited<ReturnType<typeof startServer>>;
-      try {
-        server = await startServer({
-          ream,
-          host: flags.host,
-          port: flags.port,
-          logger: true,
-          auth,
-          ...(flags.rateLimit === undefined ? {} : { rateLimit: { requestsPerMinute: flags.rateLimit } }),
-        });
-      } catch (error) {
-        await ream.close();
-        throw error;
-      }
-      await new Promise<void>((resolveStop) => {
-        const stop = (): void => {
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
-          resolveStop();
-        };
-        process.on('SIGINT', stop);
-        process.on('SIGTERM', stop);
-      });
-      // Stop taking requests first, then release unfinished tasks for the next start.
-      await server.close();
-      await ream.close();
-    });
-
+  registerServeCommand(program);
+  registerWorkerCommand(program);
+  registerMigrateCommand(program);
   registerClientCommands(program);
   registerKeysCommand(program);
   return program;

@@ -1,22 +1,20 @@
 import type { Command } from 'commander';
 import { ReamError } from '../errors.ts';
 import { createReam } from '../runtime/create-ream.ts';
-import { addDeploymentFlags, deploymentFromFlags } from './deployment-flags.ts';
+import { addDeploymentFlags, deploymentFromFlags, type DeploymentFlags } from './deployment-flags.ts';
+import { loadPipelines } from './load-pipelines.ts';
 import { positiveInt } from './parse-flags.ts';
 
-interface WorkerFlags {
+interface WorkerFlags extends DeploymentFlags {
   concurrency?: number;
+  lease: number;
+  dataDir: string;
+  pipelines?: string;
   threads?: number;
   drainTimeout: number;
   maxRss?: number;
   maxLag?: number;
   maxMemory?: number;
-  redisUrl?: string;
-  databaseUrl?: string;
-  s3Bucket?: string;
-  s3Endpoint?: string;
-  s3Region?: string;
-  prefix?: string;
 }
 
 /**
@@ -31,6 +29,9 @@ export function registerWorkerCommand(program: Command): void {
     .option('-c, --concurrency <n>', 'tasks in flight at once (default: 2 × threads)', positiveInt)
     .option('--threads <n>', 'worker threads for parsing (default: the number of cores)', positiveInt)
     .option('--max-memory <MB>', 'heap cap per parsing thread (default 512)', positiveInt)
+    .option('--data-dir <dir>', 'local folder for copies of the documents it parses', '.ream')
+    .option('--lease <seconds>', 'task lease: if this process dies, its tasks are taken over after this long', positiveInt, 30)
+    .option('--pipelines <module>', 'a module whose "pipelines" export adds pipelines of your own (the server must load the same)')
     .option('--drain-timeout <seconds>', 'on SIGTERM, how long running tasks may finish before they are given back', positiveInt, 30)
     .option('--max-rss <MB>', 'stop claiming while this process uses more memory', positiveInt)
     .option('--max-lag <ms>', 'stop claiming while the event loop lags more than this', positiveInt);
@@ -42,8 +43,12 @@ export function registerWorkerCommand(program: Command): void {
         'ream worker needs a distributed deployment: give --redis-url, --database-url and --s3-bucket (or REAM_REDIS_URL, REAM_DATABASE_URL, REAM_S3_BUCKET); embedded, `ream serve` and `ream run` work in-process',
       );
     }
+    const pipelines = await loadPipelines(flags.pipelines);
     const ream = await createReam({
       distributed,
+      dataDir: flags.dataDir,
+      leaseMs: flags.lease * 1000,
+      ...(pipelines === undefined ? {} : { pipelines }),
       // Workers leave recovery to the server: it runs once per deployment start, not per worker.
       recover: false,
       ...(flags.threads === undefined ? {} : { threads: flags.threads }),

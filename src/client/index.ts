@@ -1,26 +1,33 @@
 /**
- * `ream/client`: a dependency-free SDK for ream's HTTP API (DESIGN.md §8) over the global
- * `fetch`. Submits files as multipart (fields first, files streamed from disk), follows jobs over
- * Server-Sent Events (resuming with `Last-Event-ID` when a connection drops) and turns
- * `application/problem+json` answers into {@link ReamHttpError}s carrying the stable `code`.
+ * `ream/client`: an SDK for ream's HTTP API (DESIGN.md §8) over the global `fetch`, and
+ * tus-js-client for uploads. Submits files as multipart (fields first, files streamed from disk),
+ * uploads big files over tus (chunked, resumable), follows jobs over Server-Sent Events
+ * (resuming with `Last-Event-ID` when a connection drops) and turns `application/problem+json`
+ * answers into {@link ReamHttpError}s carrying the stable `code`.
  */
-import { openAsBlob } from 'node:fs';
-import { stat } from 'node:fs/promises';
-import { basename } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { ReamError, isErrorCode, type ErrorCode } from '../errors.ts';
+import { ReamError } from '../errors.ts';
 import type { ReamEvent } from '../events/types.ts';
 import type { JsonObject } from '../json.ts';
 import type { DocumentOutput } from '../pipeline/types.ts';
 import type { JobStatus } from '../store/port.ts';
 import type { JobView, PriorityName } from '../server/views.ts';
+import type { DocumentView } from '../server/routes/documents.ts';
+import { errorFromProblem, errorFromResponse, ReamHttpError, unreachable, type ProblemBody } from './errors.ts';
+import { fileBlob, type FileBlob, type SubmitFile } from './files.ts';
 import { parseSse, SseParser } from './sse.ts';
+import { tusUpload, type UploadOptions, type UploadSource } from './upload.ts';
+import { ReamUrlStorage } from './url-storage.ts';
 
 export type { ReamEvent, EventType, Progress } from '../events/types.ts';
 export type { DocumentOutput } from '../pipeline/types.ts';
 export type { JobStatus } from '../store/port.ts';
 export type { JobView, PriorityName } from '../server/views.ts';
+export type { DocumentView } from '../server/routes/documents.ts';
 export { parseSse, SseParser, type SseMessage } from './sse.ts';
+export { errorFromResponse, ReamHttpError, type ProblemBody } from './errors.ts';
+export type { SubmitFile } from './files.ts';
+export type { UploadOptions, UploadSource } from './upload.ts';
 
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
 
@@ -37,13 +44,28 @@ export interface ReamClientOptions {
   reconnectDelayMs?: number;
   /** Consecutive failed reconnects (no event received in between) before `events` gives up. Default 10. */
   maxReconnects?: number;
+  /**
+   * Folder where unfinished uploads are remembered (a small JSON file), so an upload cut short in
+   * one process resumes in the next. Default: remembered in memory, by this client only.
+   */
+  uploadResumeDir?: string;
 }
 
-/** A file to submit: a path on disk (streamed, never read whole) or bytes with a name. */
-export type SubmitFile = string | { name: string; data: Blob | Uint8Array };
-
 export interface SubmitRequest {
-  files: readonly SubmitFile[];
+  /** Files to send (may be empty when `documents` or `uploads` name something). */
+  files?: readonly SubmitFile[];
+  /** Ids of documents stored already (`storeDocuments`, or an upload's `documentId`). */
+  documents?: readonly string[];
+  /** Ids of finished uploads (`upload()`'s `uploadId`). */
+  uploads?: readonly string[];
+  /**
+   * Files on disk larger than this many bytes are uploaded over tus first (chunked; an interrupted
+   * upload resumes), the others stored in one multipart request; the job then names them all.
+   * Default: none, every file goes in the job's own multipart request.
+   */
+  uploadThresholdBytes?: number;
+  /** Progress of each tus upload: the file, bytes sent, total bytes. */
+  onUploadProgress?: (file: string, sent: number, total: number | null) => void;
   pipeline?: string;
   options?: JsonObject;
   priority?: PriorityName;
@@ -56,6 +78,28 @@ export interface ListJobsRequest {
   status?: JobStatus;
   limit?: number;
   cursor?: string;
+}
+
+/** A finished upload, as the server stored it. */
+export interface StoredUpload {
+  uploadId: string;
+  documentId: string;
+  sha256: string;
+  size: number;
+  name: string;
+  mediaType: string;
+}
+
+/** What `GET /v1/uploads/:id` answers for a finished upload. */
+interface UploadRecordBody {
+  id: string;
+  status: 'stored' | 'failed' | 'uploading';
+  documentId?: string;
+  sha256?: string;
+  size: number;
+  name: string;
+  mediaType?: string;
+  error?: ProblemBody;
 }
 
 export interface JobPage {
@@ -75,64 +119,8 @@ export interface WaitOptions {
   signal?: AbortSignal;
 }
 
-/** An RFC 9457 problem as ream's server sends it. */
-export interface ProblemBody {
-  type?: string;
-  title?: string;
-  status?: number;
-  code?: string;
-  detail?: string;
-  details?: Record<string, unknown>;
-}
-
-/**
- * A failed HTTP request. `code` is the problem's stable code (or one derived from the status
- * when the body is not a problem); `httpStatus` is the status the server answered.
- */
-export class ReamHttpError extends ReamError {
-  readonly httpStatus: number;
-  readonly problem: ProblemBody | undefined;
-
-  constructor(code: ErrorCode, message: string, httpStatus: number, problem?: ProblemBody) {
-    super(code, message, problem?.details ? { details: problem.details } : {});
-    this.httpStatus = httpStatus;
-    this.problem = problem;
-  }
-}
-
 export const TERMINAL_EVENT_TYPES: ReadonlySet<string> = new Set(['job.completed', 'job.failed', 'job.cancelled']);
 export const TERMINAL_STATUSES: ReadonlySet<JobStatus> = new Set<JobStatus>(['succeeded', 'partially_succeeded', 'failed', 'cancelled']);
-
-function codeForStatus(status: number): ErrorCode {
-  if (status === 401) return 'unauthorized';
-  if (status === 403) return 'forbidden';
-  if (status === 404) return 'not_found';
-  if (status === 409) return 'cancelled';
-  if (status === 413) return 'file_too_large';
-  if (status === 415) return 'unsupported_type';
-  if (status === 429) return 'rate_limited';
-  if (status >= 400 && status < 500) return 'validation_failed';
-  return 'internal';
-}
-
-/** Builds the error for a non-2xx response, from its problem+json body when it has one. */
-export async function errorFromResponse(response: Response): Promise<ReamHttpError> {
-  const type = response.headers.get('content-type') ?? '';
-  let problem: ProblemBody | undefined;
-  if (/json/i.test(type)) {
-    try {
-      const body: unknown = await response.json();
-      if (typeof body === 'object' && body !== null && !Array.isArray(body)) problem = body;
-    } catch {
-      problem = undefined;
-    }
-  } else {
-    await response.body?.cancel().catch(() => undefined);
-  }
-  const code = problem && isErrorCode(problem.code) ? problem.code : codeForStatus(response.status);
-  const message = problem?.detail ?? problem?.title ?? `HTTP ${response.status} ${response.statusText}`.trim();
-  return new ReamHttpError(code, message, response.status, problem);
-}
 
 function isAbort(error: unknown): boolean {
   return error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError');
@@ -160,6 +148,8 @@ export class ReamClient {
   private readonly fetchImpl: FetchLike;
   private readonly reconnectDelayMs: number;
   private readonly maxReconnects: number;
+  private readonly uploadResumeDir: string | undefined;
+  private urlStorage: ReamUrlStorage | undefined;
 
   constructor(options: ReamClientOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
@@ -167,19 +157,22 @@ export class ReamClient {
     this.fetchImpl = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
     this.reconnectDelayMs = options.reconnectDelayMs ?? 1000;
     this.maxReconnects = options.maxReconnects ?? 10;
+    this.uploadResumeDir = options.uploadResumeDir;
   }
 
   /** Sends a request; a non-2xx answer throws {@link ReamHttpError}, a network failure `io_error`. */
+  private authHeaders(): Record<string, string> {
+    return this.apiKey === undefined ? {} : { authorization: `Bearer ${this.apiKey}` };
+  }
+
   private async request(path: string, init: RequestOptions = {}): Promise<Response> {
-    const headers: Record<string, string> = { ...init.headers };
-    if (this.apiKey !== undefined) headers.authorization = `Bearer ${this.apiKey}`;
+    const headers: Record<string, string> = { ...init.headers, ...this.authHeaders() };
     let response: Response;
     try {
       response = await this.fetchImpl(`${this.baseUrl}${path}`, { ...init, headers });
     } catch (error) {
       if (isAbort(error)) throw error;
-      const reason = error instanceof Error && error.cause instanceof Error ? error.cause.message : String(error);
-      throw ReamError.retryable('io_error', `cannot reach ${this.baseUrl}: ${reason}`, { cause: error });
+      throw unreachable(this.baseUrl, error);
     }
     if (!response.ok) throw await errorFromResponse(response);
     return response;
@@ -195,39 +188,94 @@ export class ReamClient {
   }
 
   /**
-   * `POST /v1/jobs` as multipart: `pipeline`, `options`, `priority` first, then one `file` part
-   * per file. Paths are streamed from disk (`fs.openAsBlob`), so big files are not buffered.
+   * Submits a job. Files only: `POST /v1/jobs` as multipart, `pipeline`, `options`, `priority`
+   * first, then one `file` part per file (paths are streamed from disk, never buffered). With
+   * `documents` / `uploads`, or files over `uploadThresholdBytes`: the files are stored first (big
+   * ones over tus, the others in one `POST /v1/documents`) and a JSON job names them in input order.
    */
   async submit(request: SubmitRequest): Promise<JobView> {
-    if (request.files.length === 0) throw ReamError.nonRetryable('validation_failed', 'submit needs at least one file');
-    const form = new FormData();
-    if (request.pipeline !== undefined) form.append('pipeline', request.pipeline);
-    if (request.options !== undefined) form.append('options', JSON.stringify(request.options));
-    if (request.priority !== undefined) form.append('priority', request.priority);
-    for (const file of request.files) {
-      if (typeof file === 'string') {
-        let blob: Blob;
-        try {
-          const info = await stat(file);
-          if (!info.isFile()) throw ReamError.nonRetryable('validation_failed', `${file} is not a file`);
-          blob = await openAsBlob(file);
-        } catch (error) {
-          if (error instanceof ReamError) throw error;
-          const code = (error as NodeJS.ErrnoException).code;
-          throw ReamError.nonRetryable(code === 'ENOENT' ? 'not_found' : 'io_error', `cannot read ${file}: ${(error as Error).message}`, { cause: error });
-        }
-        form.append('file', blob, basename(file));
-      } else {
-        const blob = file.data instanceof Blob ? file.data : new Blob([file.data]);
-        form.append('file', blob, file.name);
-      }
+    const files = await Promise.all((request.files ?? []).map(fileBlob));
+    const named = (request.documents?.length ?? 0) + (request.uploads?.length ?? 0);
+    if (files.length === 0 && named === 0) throw ReamError.nonRetryable('validation_failed', 'submit needs at least one file, document or upload');
+    const threshold = request.uploadThresholdBytes ?? Infinity;
+    const headers: Record<string, string> = request.idempotencyKey === undefined ? {} : { 'idempotency-key': request.idempotencyKey };
+    const signal = request.signal ? { signal: request.signal } : {};
+    if (named === 0 && files.every((file) => file.path === undefined || file.blob.size <= threshold)) {
+      const form = new FormData();
+      if (request.pipeline !== undefined) form.append('pipeline', request.pipeline);
+      if (request.options !== undefined) form.append('options', JSON.stringify(request.options));
+      if (request.priority !== undefined) form.append('priority', request.priority);
+      for (const file of files) form.append('file', file.blob, file.name);
+      return this.json<JobView>('/v1/jobs', { method: 'POST', body: form, headers, ...signal });
     }
-    return this.json<JobView>('/v1/jobs', {
-      method: 'POST',
-      body: form,
-      headers: request.idempotencyKey === undefined ? {} : { 'idempotency-key': request.idempotencyKey },
-      ...(request.signal ? { signal: request.signal } : {}),
+    const stored = await this.storeFiles(files, threshold, request);
+    const body = {
+      documents: [...stored, ...(request.documents ?? [])],
+      ...(request.uploads?.length ? { uploads: request.uploads } : {}),
+      ...(request.pipeline === undefined ? {} : { pipeline: request.pipeline }),
+      ...(request.options === undefined ? {} : { options: request.options }),
+      ...(request.priority === undefined ? {} : { priority: request.priority }),
+    };
+    return this.json<JobView>('/v1/jobs', { method: 'POST', body: JSON.stringify(body), headers: { ...headers, 'content-type': 'application/json' }, ...signal });
+  }
+
+  /** Stores files as documents, in order: those on disk over `threshold` bytes over tus, the rest in one multipart request. */
+  private async storeFiles(files: readonly FileBlob[], threshold: number, request: SubmitRequest): Promise<string[]> {
+    const ids: string[] = new Array<string>(files.length);
+    const small: number[] = [];
+    for (const [i, file] of files.entries()) {
+      if (file.path === undefined || file.blob.size <= threshold) {
+        small.push(i);
+        continue;
+      }
+      const path = file.path;
+      const onProgress = request.onUploadProgress;
+      const stored = await this.upload(path, {
+        ...(request.signal ? { signal: request.signal } : {}),
+        ...(onProgress ? { onProgress: (sent: number, total: number | null) => onProgress(path, sent, total) } : {}),
+      });
+      ids[i] = stored.documentId;
+    }
+    if (small.length > 0) {
+      const docs = await this.storeDocuments(small.map((i) => files[i] as FileBlob), request.signal);
+      small.forEach((i, k) => (ids[i] = docs[k]?.id ?? ''));
+    }
+    return ids;
+  }
+
+  /** `POST /v1/documents`: stores files (each checked by its first bytes) without a job; answers them in order. */
+  async storeDocuments(files: ReadonlyArray<SubmitFile | FileBlob>, signal?: AbortSignal): Promise<DocumentView[]> {
+    const form = new FormData();
+    for (const file of files) {
+      const { blob, name } = typeof file === 'object' && 'blob' in file ? file : await fileBlob(file);
+      form.append('file', blob, name);
+    }
+    const { items } = await this.json<{ items: DocumentView[] }>('/v1/documents', { method: 'POST', body: form, ...(signal ? { signal } : {}) });
+    return items;
+  }
+
+  /**
+   * Uploads one file over tus (`/v1/uploads`) in chunks and answers the stored document. An upload
+   * cut short (an abort, a lost connection, a crash with `uploadResumeDir`) resumes from the
+   * server's offset when the same source is uploaded again. The server's refusals throw
+   * {@link ReamHttpError} with its code (`checksum_mismatch`, `file_too_large`, `unsupported_type`, …).
+   * Note: tus requests use Node's HTTP client, not the `fetch` option.
+   */
+  async upload(source: UploadSource, options: UploadOptions = {}): Promise<StoredUpload> {
+    this.urlStorage ??= new ReamUrlStorage(this.uploadResumeDir);
+    const id = await tusUpload(source, options, {
+      endpoint: `${this.baseUrl}/v1/uploads`,
+      baseUrl: this.baseUrl,
+      headers: this.authHeaders(),
+      urlStorage: this.urlStorage,
     });
+    await this.urlStorage.idle();
+    const record = await this.json<UploadRecordBody>(`/v1/uploads/${encodeURIComponent(id)}`, options.signal ? { signal: options.signal } : {});
+    const { documentId, sha256, mediaType } = record;
+    if (record.status !== 'stored' || documentId === undefined || sha256 === undefined || mediaType === undefined) {
+      throw errorFromProblem(record.error?.status ?? 500, `upload ${id} is ${record.status}`, record.error);
+    }
+    return { uploadId: record.id, documentId, sha256, size: record.size, name: record.name, mediaType };
   }
 
   getJob(id: string, signal?: AbortSignal): Promise<JobView> {

@@ -88,6 +88,8 @@ export interface Ream {
   results(jobId: string): AsyncGenerator<DocumentOutput>;
   subscribe(filter: EventFilter, listener: EventListener): () => void;
   search(q: string, options?: { tenantId?: string; limit?: number }): Promise<SearchHit[]>;
+  /** The distributed deployment this handle is part of; `undefined` when embedded. */
+  readonly deployment: DistributedSettings | undefined;
   /** Warnings about the deployment found at open (e.g. a Redis without AOF); also printed as process warnings. */
   readonly warnings: readonly string[];
   /**
@@ -113,7 +115,7 @@ export async function createReam(options: ReamOptions = {}): Promise<Ream> {
   let adapters: Adapters;
   try {
     adapters = options.distributed
-      ? await openDistributedAdapters({ ...options.distributed, ...pool, cacheDir: resolve(dataDir, 'blob-cache') })
+      ? await openDistributedAdapters({ ...options.distributed, ...pool, cacheDir: resolve(dataDir, 'blob-cache', String(process.pid)) })
       : await openEmbeddedAdapters({ dataDir, ...pool });
   } catch (error) {
     unlock();
@@ -178,6 +180,7 @@ export async function createReam(options: ReamOptions = {}): Promise<Ream> {
     search: (q, searchOptions) =>
       engine.deps.search.search({ tenantId: searchOptions?.tenantId ?? 'local', q, limit: searchOptions?.limit ?? 20 }),
     warnings: adapters.warnings,
+    deployment: options.distributed,
     async drain(timeoutMs) {
       await worker?.drain(timeoutMs);
       await ream.close();

@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -19,7 +20,10 @@ export interface DistributedAdapterSettings extends DistributedSettings {
   threads: number;
   taskTimeoutMs: number;
   maxMemoryMb: number;
-  /** Local folder for copies of the blobs this process parses. Default: under the OS temp dir. */
+  /**
+   * Local folder for copies of the blobs this process parses: one per process (copies in use are
+   * never evicted by another process), removed on close. Default: under the OS temp dir.
+   */
   cacheDir?: string;
   /** Most bytes of blob copies kept in `cacheDir`. Default 2 GiB. */
   cacheMaxBytes?: number;
@@ -53,8 +57,10 @@ export async function openDistributedAdapters(settings: DistributedAdapterSettin
     const blobs = await S3BlobStore.open({ ...settings.s3, prefix: 'blobs/' });
     const pool = createThreadPool({ threads: settings.threads, taskTimeoutMs: settings.taskTimeoutMs, maxMemoryMb: settings.maxMemoryMb });
     closers.push(() => pool.destroy());
+    const cacheDir = settings.cacheDir ?? join(tmpdir(), `ream-blob-cache-${process.pid}`);
+    closers.push(() => rm(cacheDir, { recursive: true, force: true }));
     const blobFiles = new BlobFiles(blobs, {
-      dir: settings.cacheDir ?? join(tmpdir(), `ream-blob-cache-${prefix}`),
+      dir: cacheDir,
       maxBytes: settings.cacheMaxBytes ?? 2 * 1024 ** 3,
     });
     return {

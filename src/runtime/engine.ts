@@ -362,7 +362,10 @@ export class Engine {
     const now = Date.now();
     const progress = this.#progress.progress(job.id, await this.deps.store.jobCounts(job.id), now);
     const event = await this.deps.store.appendEvent({ ...fields, type, jobId: job.id, tenantId: job.tenantId, at: now, progress });
-    await this.deps.bus.publish(event);
+    // The store holds the event now; live delivery is best effort (followers catch up from the store).
+    await this.deps.bus.publish(event).catch((error: unknown) => {
+      process.emitWarning(`ream: could not publish ${event.type} of job ${event.jobId}: ${error instanceof Error ? error.message : String(error)}`);
+    });
     return event;
   }
 

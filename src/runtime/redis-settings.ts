@@ -8,7 +8,8 @@ import { redact } from './deployment.ts';
  * that hides CONFIG (some managed services) gets one warning saying it could not be checked.
  */
 export async function checkRedisSettings(url: string): Promise<string[]> {
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false });
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false, retryStrategy: () => null });
+  redis.on('error', () => undefined); // reported through the failed command below
   try {
     await redis.connect();
     const read = async (name: string): Promise<string | undefined> => {

@@ -19,7 +19,7 @@ export interface WorkerOptions {
   retryMaxMs: number;
   /** Stop claiming while memory or event-loop lag is over these limits (none by default). */
   intake?: IntakeLimits;
-  /** How often this worker records itself in the store's workers list, in ms. Default 5,000. */
+  /** How often this worker records itself in the store's workers list, in ms. Default 2,000. */
   heartbeatMs?: number;
 }
 
@@ -68,7 +68,7 @@ export class Worker {
     if (this.#loop) return;
     this.#loop = this.#claimLoop();
     void this.#announce();
-    this.#presence = setInterval(() => void this.#announce(), this.#options.heartbeatMs ?? 5_000);
+    this.#presence = setInterval(() => void this.#announce(), this.#options.heartbeatMs ?? 2_000);
     this.#presence.unref();
   }
 

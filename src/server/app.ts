@@ -5,15 +5,20 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import { ReamError } from '../errors.ts';
 import type { Ream } from '../runtime/create-ream.ts';
 import { registerAuth, type AuthOptions, type RateLimitOptions } from './auth/plugin.ts';
+import { registerCors, type CorsOptions } from './cors.ts';
 import { metricsRoutes } from './metrics.ts';
 import { openapi } from './openapi.ts';
 import { PROBLEM_CONTENT_TYPE, sendProblem, toProblem } from './problem.ts';
 import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
 import { jobRoutes } from './routes/jobs.ts';
+import { uiRoutes } from './routes/ui.ts';
 import { wsRoutes } from './routes/ws.ts';
 import { documentRoutes } from './routes/documents.ts';
 import { uploadRoutes } from './uploads/tus.ts';
+import { distributedTusStorage, type TusStorage } from './uploads/storage.ts';
+import { storeUploadRecords } from './uploads/records.ts';
+import { workerRoutes } from './routes/workers.ts';
 import { WebhookSender, type WebhookSenderOptions } from './webhooks.ts';
 
 export interface ServerOptions {
@@ -38,6 +43,13 @@ export interface ServerOptions {
   auth?: AuthOptions;
   /** Per API key / JWT subject; none by default. */
   rateLimit?: RateLimitOptions;
+  /** Web pages of these origins may call the API from a browser. Default: no cross-origin access. */
+  cors?: CorsOptions;
+  /**
+   * Where tus uploads live. Default: files under `uploadsDir` with in-memory locks (one server);
+   * `startServer` over a distributed ream uses the deployment's bucket and Redis instead.
+   */
+  tusStorage?: TusStorage;
 }
 
 /** The v1 HTTP API (DESIGN.md §8) over an embedded {@link Ream}. Not listening yet: see {@link startServer}. */
@@ -48,6 +60,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   });
   void app.register(websocket, { options: { maxPayload: 64 * 1024 } });
   openapi(app); // before the routes: it documents the routes registered after it
+  registerCors(app, options.cors); // before auth: browsers send preflights without credentials
   registerAuth(app, options.ream.engine.deps.store, options.auth ?? { mode: 'off' }, options.rateLimit);
   metricsRoutes(app, options.ream);
 
@@ -72,6 +85,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   });
   void app.register((scope, _opts, done) => {
     healthRoutes(scope, options.ream);
+    uiRoutes(scope);
     jobRoutes(scope, options.ream, shutdown.signal);
     eventRoutes(scope, options.ream, { heartbeatMs: options.heartbeatMs ?? 15_000, shutdown: shutdown.signal });
     wsRoutes(scope, options.ream);
@@ -81,7 +95,10 @@ export function buildServer(options: ServerOptions): FastifyInstance {
       maxFileBytes: options.maxFileBytes ?? 1024 ** 3,
       expiryMs: options.uploadExpiryMs ?? 24 * 3600_000,
       cleanupIntervalMs: options.uploadCleanupIntervalMs ?? 3600_000,
+      ...(options.tusStorage === undefined ? {} : { storage: options.tusStorage }),
+      ...(options.cors === undefined ? {} : { cors: options.cors }),
     });
+    workerRoutes(scope, options.ream);
     done();
   });
   return app;
@@ -123,7 +140,17 @@ export interface RunningServer {
 export async function startServer(options: StartOptions): Promise<RunningServer> {
   const host = options.host ?? '127.0.0.1';
   refuseNonLoopback(host, options.auth);
-  const app = buildServer(options);
+  // Several instances of a deployment share uploads: bytes in the bucket, locks and metadata in Redis.
+  const deployment = options.ream.deployment;
+  const tusStorage = options.tusStorage ?? (deployment === undefined ? undefined : await distributedTusStorage({
+    s3: deployment.s3,
+    redisUrl: deployment.redisUrl,
+    prefix: deployment.prefix ?? 'ream',
+    expiryMs: options.uploadExpiryMs ?? 24 * 3600_000,
+    records: storeUploadRecords(options.ream.engine.deps.store),
+  }));
+  const app = buildServer({ ...options, ...(tusStorage === undefined ? {} : { tusStorage }) });
+  if (tusStorage !== undefined && options.tusStorage === undefined) app.addHook('onClose', async () => tusStorage.close());
   await app.listen({ host, port: options.port ?? 8080 });
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : (options.port ?? 8080);

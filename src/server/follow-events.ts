@@ -3,6 +3,12 @@ import type { Ream } from '../runtime/create-ream.ts';
 
 export const TERMINAL_EVENTS: ReadonlySet<string> = new Set(['job.completed', 'job.failed', 'job.cancelled']);
 const REPLAY_PAGE = 500;
+/**
+ * Across processes, live events travel over Redis pub/sub, which drops what is published while
+ * a connection is down. The store has every event, so a distributed follow also catches up from
+ * it this often: a lost live event costs at most this delay, never a stuck stream.
+ */
+const DISTRIBUTED_CATCH_UP_MS = 2_000;
 
 export interface FollowOptions {
   /** Send events with `seq` greater than this. */
@@ -30,6 +36,7 @@ export function followJobEvents(ream: Ream, jobId: string, options: FollowOption
   let lastSent = options.afterSeq;
   let ended = false;
   let chain: Promise<void> = Promise.resolve();
+  let poll: NodeJS.Timeout | undefined;
   let resolveDone: () => void = () => undefined;
   const done = new Promise<void>((resolve) => {
     resolveDone = resolve;
@@ -39,6 +46,7 @@ export function followJobEvents(ream: Ream, jobId: string, options: FollowOption
     if (ended) return;
     ended = true;
     off();
+    if (poll) clearInterval(poll);
     resolveDone();
   };
   const send = (event: ReamEvent): void => {
@@ -66,5 +74,9 @@ export function followJobEvents(ream: Ream, jobId: string, options: FollowOption
     run(() => (event.seq === lastSent + 1 ? send(event) : event.seq > lastSent ? catchUp() : undefined));
   });
   run(catchUp);
+  if (ream.deployment !== undefined && !ended) {
+    poll = setInterval(() => run(catchUp), DISTRIBUTED_CATCH_UP_MS);
+    poll.unref();
+  }
   return { stop, done };
 }

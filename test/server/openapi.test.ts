@@ -3,6 +3,7 @@ import { readFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { Validator } from '@seriousme/openapi-schema-validator';
 import { createReam, type Ream } from '../../src/runtime/create-ream.ts';
 import { startServer, type RunningServer } from '../../src/server/app.ts';
 import { repoRoot } from '../support/env.ts';
@@ -79,4 +80,32 @@ test('GET /openapi.json: an OpenAPI 3.1 document of the v1 routes whose every $r
   const all = refs(doc);
   assert.ok(all.length > 0, 'the document uses $ref');
   for (const ref of all) assert.notEqual(resolvePointer(doc, ref), undefined, `${ref} resolves`);
+});
+
+type Operation = { parameters?: Array<{ name: string; in: string; required?: boolean }> };
+
+test('GET /openapi.json validates against the OpenAPI 3.1 schema; every path parameter is declared', async () => {
+  const doc = (await (await fetch(`${server.url}/openapi.json`)).json()) as { paths: Record<string, Record<string, Operation>> };
+  const result = await new Validator().validate(doc);
+  assert.deepEqual(result.errors, undefined);
+  assert.equal(result.valid, true);
+
+  // The schema cannot see that `{id}` in a path needs an `in: path` parameter of that name.
+  for (const [path, operations] of Object.entries(doc.paths)) {
+    const names = [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]);
+    for (const [method, operation] of Object.entries(operations)) {
+      for (const name of names) {
+        const param = operation.parameters?.find((p) => p.in === 'path' && p.name === name);
+        assert.ok(param?.required === true, `${method.toUpperCase()} ${path} declares the required path parameter ${name}`);
+      }
+    }
+  }
+
+  // The validator does catch mistakes: a response without its required description is refused.
+  const broken = structuredClone(doc) as { paths: Record<string, Record<string, { responses: Record<string, object> }>> };
+  const getJob = broken.paths['/v1/jobs/{id}']?.get;
+  assert.ok(getJob);
+  getJob.responses['200'] = {};
+  const refused = await new Validator().validate(broken);
+  assert.equal(refused.valid, false);
 });

@@ -1,5 +1,16 @@
-import { createHmac, createPublicKey, timingSafeEqual, verify, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { createPublicKey, type JsonWebKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  decodeProtectedHeader,
+  jwtVerify,
+  type CryptoKey,
+  type JWK,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+  type JWTVerifyOptions,
+} from 'jose';
 import type { ApiKeyRole } from '../../store/port.ts';
 
 export interface JwtClaims {
@@ -11,78 +22,126 @@ export interface JwtClaims {
 export interface JwtSettings {
   /** HS256 shared secret. */
   secret?: string;
-  /** RS256 / ES256 public keys (from a JWKS). */
-  keys?: ReadonlyArray<{ kid: string | undefined; alg: string | undefined; key: KeyObject }>;
+  /** RS256 / ES256 public keys: a JWKS JSON file path, or the parsed document (read once, at start). */
+  jwks?: string | { keys: unknown[] };
+  /** RS256 / ES256 public keys fetched from this URL (cached; an unknown `kid` fetches again). */
+  jwksUrl?: string;
+  /** When set, the `iss` claim must equal it. */
+  issuer?: string;
+  /** When set, the `aud` claim must be (or contain) it. */
+  audience?: string;
+  /** A fetched JWKS is used this long before it is fetched again, in ms. Default 10 min. */
+  jwksCacheMaxAgeMs?: number;
+  /**
+   * After a fetch, a token with an unknown `kid` fetches again only once this long has passed, in ms
+   * (so forged `kid`s cannot hammer the key server). Default 30 s.
+   */
+  jwksCooldownMs?: number;
+  /** Told when the JWKS URL cannot be fetched or read (the token is refused meanwhile). */
+  onKeySetError?: (error: unknown) => void;
 }
+
+/** Verifies a bearer token: its claims, or undefined for any failure (the caller answers 401 without saying why). */
+export type JwtVerifier = (token: string) => Promise<JwtClaims | undefined>;
 
 /** Clock skew tolerated on `exp` / `nbf`, in seconds. */
 const LEEWAY_S = 30;
+const SECRET_ALGORITHMS = ['HS256'];
+const KEY_ALGORITHMS = ['RS256', 'ES256'];
+/** jose's code for "several keys of the set match the token's header" (no `kid` to pick one). */
+const MULTIPLE_MATCHING_KEYS = 'ERR_JWKS_MULTIPLE_MATCHING_KEYS';
+/** jose's codes for failures that say nothing about the token: the key set could not be had. */
+const KEY_SET_FAILURES = new Set(['ERR_JWKS_TIMEOUT', 'ERR_JWKS_INVALID', 'ERR_JOSE_GENERIC']);
 
-/** Public keys of a JWKS document (a JSON file path, or the parsed document). Keys it cannot use are skipped. */
-export function loadJwks(source: string | { keys: unknown[] }): NonNullable<JwtSettings['keys']> {
-  const doc = typeof source === 'string' ? (JSON.parse(readFileSync(source, 'utf8')) as { keys?: unknown }) : source;
-  if (!Array.isArray(doc.keys)) throw new Error('a JWKS needs a "keys" array');
-  const keys: NonNullable<JwtSettings['keys']>[number][] = [];
-  for (const jwk of doc.keys as Array<JsonWebKey & { kid?: unknown; alg?: unknown; use?: unknown }>) {
-    if (jwk.use !== undefined && jwk.use !== 'sig') continue;
-    if (jwk.kty !== 'RSA' && jwk.kty !== 'EC') continue;
-    try {
-      const key = createPublicKey({ key: jwk, format: 'jwk' });
-      keys.push({ kid: typeof jwk.kid === 'string' ? jwk.kid : undefined, alg: typeof jwk.alg === 'string' ? jwk.alg : undefined, key });
-    } catch {
-      // not a usable public key
-    }
-  }
-  return keys;
-}
-
-function decodeJson(part: string): Record<string, unknown> | undefined {
-  try {
-    const value: unknown = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function signatureOk(alg: string, kid: unknown, signed: string, signature: Buffer, settings: JwtSettings): boolean {
-  if (alg === 'HS256') {
-    if (settings.secret === undefined) return false;
-    const expected = createHmac('sha256', settings.secret).update(signed).digest();
-    return expected.length === signature.length && timingSafeEqual(expected, signature);
-  }
-  if (alg !== 'RS256' && alg !== 'ES256') return false;
-  const kty = alg === 'RS256' ? 'rsa' : 'ec';
-  const candidates = (settings.keys ?? []).filter(
-    (k) => k.key.asymmetricKeyType === kty && (k.alg === undefined || k.alg === alg) && (kid === undefined || k.kid === undefined || k.kid === kid),
-  );
-  return candidates.some((k) => {
-    try {
-      return verify('sha256', Buffer.from(signed), alg === 'ES256' ? { key: k.key, dsaEncoding: 'ieee-p1363' } : k.key, signature);
-    } catch {
-      return false;
-    }
-  });
+/** True for a failure to fetch or read the key set (a network error, a non-200, bad JSON), not a bad token. */
+function isKeySetFailure(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  // jose's own errors carry a code; an error without one comes from fetch (refused, reset, …).
+  return typeof code === 'string' ? KEY_SET_FAILURES.has(code) : true;
 }
 
 /**
- * Verifies a compact JWS (HS256 with the shared secret, RS256/ES256 with the JWKS keys) and its
- * `exp` / `nbf`; returns `sub`, the tenant (`tenant` or `tid`) and `role` (`admin`, else user).
- * Any failure is undefined: the caller answers 401 without saying why.
+ * The signature keys of a JWKS document (a JSON file path, or the parsed document): RSA and EC
+ * public keys not marked for another `use`. Keys it cannot use are skipped.
  */
-export function verifyJwt(token: string, settings: JwtSettings, nowMs: number = Date.now()): JwtClaims | undefined {
-  const parts = token.split('.');
-  if (parts.length !== 3) return undefined;
-  const [h, p, s] = parts as [string, string, string];
-  const header = decodeJson(h);
-  const payload = decodeJson(p);
-  if (!header || !payload || typeof header.alg !== 'string') return undefined;
-  if (!signatureOk(header.alg, header.kid, `${h}.${p}`, Buffer.from(s, 'base64url'), settings)) return undefined;
-  const now = nowMs / 1000;
-  const { exp, nbf, sub } = payload;
-  if (exp !== undefined && (typeof exp !== 'number' || now > exp + LEEWAY_S)) return undefined;
-  if (nbf !== undefined && (typeof nbf !== 'number' || now < nbf - LEEWAY_S)) return undefined;
+export function loadJwks(source: string | { keys: unknown[] }): { keys: JWK[] } {
+  const doc = typeof source === 'string' ? (JSON.parse(readFileSync(source, 'utf8')) as { keys?: unknown }) : source;
+  if (!Array.isArray(doc.keys)) throw new Error('a JWKS needs a "keys" array');
+  const keys = (doc.keys as Array<JWK & JsonWebKey>).filter((jwk) => {
+    if (typeof jwk !== 'object' || (jwk.use !== undefined && jwk.use !== 'sig') || (jwk.kty !== 'RSA' && jwk.kty !== 'EC')) return false;
+    try {
+      return createPublicKey({ key: jwk, format: 'jwk' }).type === 'public';
+    } catch {
+      return false; // not a usable public key
+    }
+  });
+  return { keys };
+}
+
+function claimsOf(payload: JWTPayload): JwtClaims | undefined {
   const tenant = payload.tenant ?? payload.tid;
+  const { sub } = payload;
   if (typeof sub !== 'string' || sub === '' || typeof tenant !== 'string' || tenant === '') return undefined;
   return { subject: sub, tenantId: tenant, role: payload.role === 'admin' ? 'admin' : 'user' };
+}
+
+/** The key set for RS256 / ES256 tokens: the remote one if configured, else the local one, else none. */
+function keySetOf(settings: JwtSettings): JWTVerifyGetKey | undefined {
+  if (settings.jwksUrl !== undefined) {
+    return createRemoteJWKSet(new URL(settings.jwksUrl), {
+      cacheMaxAge: settings.jwksCacheMaxAgeMs ?? 600_000,
+      cooldownDuration: settings.jwksCooldownMs ?? 30_000,
+    });
+  }
+  return settings.jwks === undefined ? undefined : createLocalJWKSet(loadJwks(settings.jwks));
+}
+
+/** Verifies with the key set; a token without `kid` that several keys could have signed is tried with each. */
+async function verifyWithKeySet(token: string, keySet: JWTVerifyGetKey, options: JWTVerifyOptions): Promise<JWTPayload> {
+  try {
+    return (await jwtVerify(token, keySet, options)).payload;
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== MULTIPLE_MATCHING_KEYS) throw error;
+    for await (const key of error as AsyncIterable<CryptoKey>) {
+      try {
+        return (await jwtVerify(token, key, options)).payload;
+      } catch {
+        // the next candidate may have signed it
+      }
+    }
+    throw error;
+  }
+}
+
+/**
+ * A verifier of compact JWS tokens on `jose`: HS256 with the shared secret, RS256 / ES256 with a
+ * JWKS (a file, or a URL fetched and cached), `exp` / `nbf` with {@link LEEWAY_S} of skew, and
+ * `iss` / `aud` when configured. The token's `alg` picks the key: a secret is never tried on an
+ * RS256 token nor a public key used as an HS256 secret. Claims map to `sub`, the tenant (`tenant`
+ * or `tid`) and `role` (`admin`, else user). Undefined when nothing is configured.
+ */
+export function createJwtVerifier(settings: JwtSettings): JwtVerifier | undefined {
+  const secret = settings.secret === undefined ? undefined : new TextEncoder().encode(settings.secret);
+  const keySet = keySetOf(settings);
+  if (!secret && !keySet) return undefined;
+  const base: JWTVerifyOptions = {
+    clockTolerance: LEEWAY_S,
+    ...(settings.issuer === undefined ? {} : { issuer: settings.issuer }),
+    ...(settings.audience === undefined ? {} : { audience: settings.audience }),
+  };
+  return async (token) => {
+    try {
+      const { alg } = decodeProtectedHeader(token);
+      let payload: JWTPayload;
+      if (secret && alg !== undefined && SECRET_ALGORITHMS.includes(alg)) {
+        payload = (await jwtVerify(token, secret, { ...base, algorithms: SECRET_ALGORITHMS })).payload;
+      } else if (keySet && alg !== undefined && KEY_ALGORITHMS.includes(alg)) {
+        payload = await verifyWithKeySet(token, keySet, { ...base, algorithms: KEY_ALGORITHMS });
+      } else return undefined;
+      return claimsOf(payload);
+    } catch (error) {
+      if (settings.onKeySetError && isKeySetFailure(error)) settings.onKeySetError(error);
+      return undefined;
+    }
+  };
 }

@@ -2,8 +2,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ReamError } from '../../errors.ts';
 import type { Store } from '../../store/port.ts';
 import { sendProblem, toProblem } from '../problem.ts';
+import { isUiPath } from '../routes/ui.ts';
 import { findApiKey } from './api-keys.ts';
-import { loadJwks, verifyJwt, type JwtSettings } from './jwt.ts';
+import { createJwtVerifier } from './jwt.ts';
 import { setPrincipal, type Principal } from './principal.ts';
 import { TokenBuckets } from './rate-limit.ts';
 
@@ -15,6 +16,16 @@ export type AuthOptions =
       jwtSecret?: string;
       /** RS256 / ES256 keys for JWTs: a JWKS JSON file path, or the parsed document. */
       jwks?: string | { keys: unknown[] };
+      /** RS256 / ES256 keys for JWTs fetched from this URL (cached; an unknown `kid` fetches it again). Wins over `jwks`. */
+      jwksUrl?: string;
+      /** When set, a JWT's `iss` must equal it. */
+      jwtIssuer?: string;
+      /** When set, a JWT's `aud` must be (or contain) it. */
+      jwtAudience?: string;
+      /** A fetched JWKS is kept this long, in ms. Default 10 min. */
+      jwksCacheMaxAgeMs?: number;
+      /** An unknown `kid` fetches the JWKS again at most this often, in ms. Default 30 s. */
+      jwksCooldownMs?: number;
     };
 
 export interface RateLimitOptions {
@@ -22,9 +33,9 @@ export interface RateLimitOptions {
   requestsPerMinute: number;
 }
 
-/** Routes anyone may call: probes and the API description. */
+/** Routes anyone may call: probes and the API description (and the dashboard's files, see isUiPath). */
 const PUBLIC_PATHS = new Set(['/healthz', '/readyz', '/openapi.json']);
-const ADMIN_PATHS = new Set(['/metrics']);
+const ADMIN_PATHS = new Set(['/metrics', '/v1/workers']);
 
 function pathOf(request: FastifyRequest): string {
   return request.url.split('?')[0] ?? '';
@@ -46,9 +57,18 @@ function unauthorized(reply: FastifyReply, message: string): FastifyReply {
  * request is the local tenant (the server refuses non-loopback hosts then).
  */
 export function registerAuth(app: FastifyInstance, store: Store, auth: AuthOptions, rateLimit?: RateLimitOptions): void {
-  const jwt: JwtSettings | undefined =
+  const verifyJwt =
     auth.mode === 'on'
-      ? { ...(auth.jwtSecret === undefined ? {} : { secret: auth.jwtSecret }), ...(auth.jwks === undefined ? {} : { keys: loadJwks(auth.jwks) }) }
+      ? createJwtVerifier({
+          ...(auth.jwtSecret === undefined ? {} : { secret: auth.jwtSecret }),
+          ...(auth.jwks === undefined ? {} : { jwks: auth.jwks }),
+          ...(auth.jwksUrl === undefined ? {} : { jwksUrl: auth.jwksUrl }),
+          ...(auth.jwtIssuer === undefined ? {} : { issuer: auth.jwtIssuer }),
+          ...(auth.jwtAudience === undefined ? {} : { audience: auth.jwtAudience }),
+          ...(auth.jwksCacheMaxAgeMs === undefined ? {} : { jwksCacheMaxAgeMs: auth.jwksCacheMaxAgeMs }),
+          ...(auth.jwksCooldownMs === undefined ? {} : { jwksCooldownMs: auth.jwksCooldownMs }),
+          onKeySetError: (error) => app.log.warn({ err: error }, `cannot get the JWKS${auth.jwksUrl === undefined ? '' : ` from ${auth.jwksUrl}`}`),
+        })
       : undefined;
   const buckets = rateLimit ? new TokenBuckets(rateLimit.requestsPerMinute) : undefined;
 
@@ -57,13 +77,13 @@ export function registerAuth(app: FastifyInstance, store: Store, auth: AuthOptio
       const key = await findApiKey(store, token);
       return key && { tenantId: key.tenantId, role: key.role, subject: key.id };
     }
-    const claims = jwt && verifyJwt(token, jwt);
+    const claims = verifyJwt && (await verifyJwt(token));
     return claims && { tenantId: claims.tenantId, role: claims.role, subject: `jwt:${claims.tenantId}:${claims.subject}` };
   };
 
   app.addHook('onRequest', async (request, reply) => {
     const path = pathOf(request);
-    if (PUBLIC_PATHS.has(path)) return;
+    if (PUBLIC_PATHS.has(path) || isUiPath(path)) return;
     let principal: Principal | undefined;
     if (auth.mode === 'on') {
       const token = bearer(request);

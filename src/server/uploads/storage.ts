@@ -7,7 +7,7 @@ import { IoRedisKvStore, type DataStore, type Locker } from '@tus/utils';
 import { Redis } from 'ioredis';
 import { endConnection } from '../../events/redis-event-bus.ts';
 import { s3ClientConfig, type S3Location } from '../../blobs/s3-client.ts';
-import { UploadRecords, type UploadRecordStore } from './records.ts';
+import type { UploadRecordStore } from './records.ts';
 import { RedisLocker } from './redis-locker.ts';
 import { prefixObjectKeys } from './s3-key-prefix.ts';
 
@@ -21,12 +21,12 @@ export interface TusStorage {
   close(): Promise<void>;
 }
 
-/** One server: partial files under `<dir>/files`, records under `<dir>/records`, locks in memory. */
-export function embeddedTusStorage(dir: string, expiryMs: number): TusStorage {
+/** One server: partial files under `<dir>/files`, locks in memory, records in the store. */
+export function embeddedTusStorage(dir: string, expiryMs: number, records: UploadRecordStore): TusStorage {
   return {
     datastore: new FileStore({ directory: join(dir, 'files'), expirationPeriodInMilliseconds: expiryMs }),
     locker: new MemoryLocker(),
-    records: new UploadRecords(join(dir, 'records')),
+    records,
     close: () => Promise.resolve(),
   };
 }

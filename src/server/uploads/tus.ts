@@ -4,9 +4,10 @@ import { ReamError } from '../../errors.ts';
 import type { Ream } from '../../runtime/create-ream.ts';
 import { PROBLEM_CONTENT_TYPE, sendProblem, toProblem, type Problem } from '../problem.ts';
 import { canSee, principalOf } from '../auth/principal.ts';
-import { UPLOAD_ID, servedRecords, type UploadRecord } from './records.ts';
+import { UPLOAD_ID, storeUploadRecords, type UploadRecord } from './records.ts';
 import { sniffStream } from './sniff-stream.ts';
 import { embeddedTusStorage, type TusStorage } from './storage.ts';
+import { tusCorsOptions, type CorsOptions } from '../cors.ts';
 
 export const UPLOADS_PATH = '/v1/uploads';
 const TUS_VERSION = '1.0.0';
@@ -35,6 +36,8 @@ export interface UploadRouteOptions {
    * memory: one server). Several server instances share a `distributedTusStorage`; its owner closes it.
    */
   storage?: TusStorage;
+  /** Origins whose pages may upload (tus answers its own CORS); none by default. */
+  cors?: CorsOptions;
 }
 
 type TusRequest = Parameters<NonNullable<TusOptions['onUploadFinish']>>[0];
@@ -94,8 +97,7 @@ function publicRecord(record: UploadRecord): Record<string, unknown> {
  */
 export function uploadRoutes(app: FastifyInstance, ream: Ream, options: UploadRouteOptions): void {
   void app.register((scope, _opts, done) => {
-    const { datastore, locker, records } = options.storage ?? embeddedTusStorage(options.dir, options.expiryMs);
-    servedRecords.set(ream, records);
+    const { datastore, locker, records } = options.storage ?? embeddedTusStorage(options.dir, options.expiryMs, storeUploadRecords(ream.engine.deps.store));
 
     const finish = async (upload: TusUpload, tenantId: string): Promise<UploadRecord> => {
       const name = displayName(upload);
@@ -123,6 +125,7 @@ export function uploadRoutes(app: FastifyInstance, ream: Ream, options: UploadRo
 
     const tus = new ProblemTusServer({
       path: UPLOADS_PATH,
+      ...tusCorsOptions(options.cors),
       datastore,
       locker,
       maxSize: options.maxFileBytes,

@@ -1,0 +1,122 @@
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { createReam } from '../runtime/create-ream.ts';
+import { refuseNonLoopback, startServer } from '../server/app.ts';
+import type { AuthOptions } from '../server/auth/plugin.ts';
+import { checkOrigins } from '../server/cors.ts';
+import { addDeploymentFlags, deploymentFromFlags, type DeploymentFlags } from './deployment-flags.ts';
+import { loadPipelines } from './load-pipelines.ts';
+import { positiveInt } from './parse-flags.ts';
+
+function httpUrl(value: string): string {
+  if (!URL.canParse(value) || !/^https?:$/.test(new URL(value).protocol)) throw new InvalidArgumentError('must be an http(s) URL');
+  return value;
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+interface ServeFlags extends DeploymentFlags {
+  port: number;
+  host: string;
+  dataDir: string;
+  threads?: number;
+  concurrency?: number;
+  lease: number;
+  work: boolean;
+  pipelines?: string;
+  corsOrigin?: string[];
+  auth?: boolean;
+  jwtSecret?: string;
+  jwks?: string;
+  jwksUrl?: string;
+  jwtIssuer?: string;
+  jwtAudience?: string;
+  rateLimit?: number;
+}
+
+/** Auth is on with `--auth` or any way to verify JWTs; the JWT checks go along. */
+function authOptions(flags: ServeFlags): AuthOptions {
+  const { jwtSecret, jwks, jwksUrl, jwtIssuer, jwtAudience } = flags;
+  if (flags.auth !== true && jwtSecret === undefined && jwks === undefined && jwksUrl === undefined) return { mode: 'off' };
+  return {
+    mode: 'on',
+    ...(jwtSecret === undefined ? {} : { jwtSecret }),
+    ...(jwks === undefined ? {} : { jwks }),
+    ...(jwksUrl === undefined ? {} : { jwksUrl }),
+    ...(jwtIssuer === undefined ? {} : { jwtIssuer }),
+    ...(jwtAudience === undefined ? {} : { jwtAudience }),
+  };
+}
+
+/**
+ * `ream serve`: the HTTP API. Embedded by default (SQLite and a folder, tasks worked in this
+ * process); with `--redis-url`, `--database-url` and `--s3-bucket` (or their env vars) one
+ * instance of a distributed deployment, with `--no-work` leaving the tasks to `ream worker`s.
+ */
+export function registerServeCommand(program: Command): void {
+  const command = program
+    .command('serve')
+    .description('serve the HTTP API (v1): embedded by default, or one instance of a distributed deployment; without --auth, loopback only')
+    .option('--port <n>', 'port to listen on', (v) => (v === '0' ? 0 : positiveInt(v)), 8080)
+    .option('--host <host>', 'address to bind (loopback only unless --auth)', '127.0.0.1')
+    .option('--data-dir <dir>', 'embedded: where the database, stored files and checkpoints live; distributed: local caches only', '.ream')
+    .option('--threads <n>', 'worker threads for parsing (default: the number of cores)', positiveInt)
+    .option('-c, --concurrency <n>', 'tasks in flight at once in this process (default: 2 × threads)', positiveInt)
+    .option('--no-work', 'take no tasks in this process (distributed: leave them to `ream worker`s)')
+    .option('--lease <seconds>', 'task lease: a task whose process stops heartbeating is taken over after this long', positiveInt, 30)
+    .option('--pipelines <module>', 'a module whose "pipelines" export adds pipelines of your own (every worker must load the same)')
+    .option('--cors-origin <origin>', 'let pages of this origin call the API (repeatable)', collect)
+    .option('--auth', 'require an API key (ream keys create) or a JWT on every request but /healthz, /readyz, /openapi.json')
+    .addOption(new Option('--jwt-secret <secret>', 'accept HS256 JWTs signed with this secret (implies --auth)').env('REAM_JWT_SECRET'))
+    .option('--jwks <file>', 'accept RS256/ES256 JWTs signed by a key of this JWKS file (implies --auth)')
+    .addOption(new Option('--jwks-url <url>', 'accept RS256/ES256 JWTs signed by a key of the JWKS at this URL, fetched and cached (implies --auth)').env('REAM_JWKS_URL').argParser(httpUrl))
+    .addOption(new Option('--jwt-issuer <iss>', 'JWTs must have this "iss" claim').env('REAM_JWT_ISSUER'))
+    .addOption(new Option('--jwt-audience <aud>', 'JWTs must have this "aud" claim').env('REAM_JWT_AUDIENCE'))
+    .option('--rate-limit <n>', 'requests per minute per API key / JWT subject', positiveInt);
+  addDeploymentFlags(command).action(async (flags: ServeFlags) => {
+    const auth = authOptions(flags);
+    // Refusals before opening anything: a refused start touches nothing.
+    refuseNonLoopback(flags.host, auth);
+    if (flags.corsOrigin) checkOrigins(flags.corsOrigin);
+    const distributed = deploymentFromFlags(flags);
+    const pipelines = await loadPipelines(flags.pipelines);
+    const ream = await createReam({
+      dataDir: flags.dataDir,
+      work: flags.work,
+      leaseMs: flags.lease * 1000,
+      ...(distributed === undefined ? {} : { distributed }),
+      ...(pipelines === undefined ? {} : { pipelines }),
+      ...(flags.threads === undefined ? {} : { threads: flags.threads }),
+      ...(flags.concurrency === undefined ? {} : { concurrency: flags.concurrency }),
+    });
+    let server: Awaited<ReturnType<typeof startServer>>;
+    try {
+      server = await startServer({
+        ream,
+        host: flags.host,
+        port: flags.port,
+        logger: true,
+        auth,
+        ...(flags.corsOrigin === undefined ? {} : { cors: { origins: flags.corsOrigin } }),
+        ...(flags.rateLimit === undefined ? {} : { rateLimit: { requestsPerMinute: flags.rateLimit } }),
+      });
+    } catch (error) {
+      await ream.close();
+      throw error;
+    }
+    if (distributed) server.app.log.info(`distributed: queue on Redis, records on PostgreSQL, files in bucket ${distributed.s3.bucket}${flags.work ? '' : '; this instance takes no tasks'}`);
+    await new Promise<void>((resolveStop) => {
+      const stop = (): void => {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        resolveStop();
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+    });
+    // Stop taking requests first, then release unfinished tasks for the next start.
+    await server.close();
+    await ream.close();
+  });
+}

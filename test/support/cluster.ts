@@ -1,0 +1,176 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { repoRoot } from './env.ts';
+import { startS3Server, type TestS3Server } from './s3-server.ts';
+import { startServeProcess, type ServeProcess } from './serve-process.ts';
+import { TEST_DATABASE_URL, TEST_REDIS_URL, uniqueName } from './services.ts';
+
+/** Pipelines with a per-page delay (test/fixtures/slow-pipeline.ts), loaded by every process. */
+export const SLOW_PIPELINES = join(repoRoot, 'test/fixtures/slow-pipeline.ts');
+
+export interface WorkerProcess {
+  child: ChildProcess;
+  output(): string;
+  /** SIGTERM (drain), then waits for the exit. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+export interface Cluster {
+  env: Record<string, string>;
+  server: ServeProcess;
+  workers: WorkerProcess[];
+  s3: TestS3Server;
+  databaseUrl: string;
+  startWorker(args?: readonly string[]): Promise<WorkerProcess>;
+  /** Everything every process wrote (for failure messages). */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+export interface ClusterOptions {
+  workers: number;
+  /** Extra args for each worker (`--concurrency`, `--lease`, …). */
+  workerArgs?: readonly string[];
+  serverArgs?: readonly string[];
+  /** Default: the machine's test Redis. */
+  redisUrl?: string;
+}
+
+/** A database of its own on the test PostgreSQL server, dropped (with force) by `drop`. */
+export async function freshDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = uniqueName('ream_cluster');
+  const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  await admin.connect();
+  try {
+    await admin.query(`create database "${name}"`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(TEST_DATABASE_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+      await client.connect();
+      try {
+        await client.query(`drop database if exists "${name}" with (force)`);
+      } finally {
+        await client.end();
+      }
+    },
+  };
+}
+
+/** Deletes every key under `prefix` (never the whole database: other tests share it). */
+export async function deleteRedisPrefix(redisUrl: string, prefix: string): Promise<void> {
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** Runs `ream worker …` from source; resolves once it says it is working. */
+export async function startWorkerProcess(args: readonly string[], env: Record<string, string>, timeoutMs = 30_000): Promise<WorkerProcess> {
+  const child = spawn(process.execPath, [join(repoRoot, 'bin/ream.js'), 'worker', ...args], {
+    env: { ...process.env, REAM_FROM_SOURCE: '1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const exited = once(child, 'exit');
+  const stop = async (graceMs = 15_000): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    await exited;
+    clearTimeout(timer);
+  };
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`ream worker did not start within ${timeoutMs} ms:\n${output}`)), timeoutMs);
+    const onData = (data: Buffer): void => {
+      output += data.toString();
+      if (output.includes(': working')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`ream worker exited (${code}) before working:\n${output}`));
+    });
+  }).catch(async (error: unknown) => {
+    await stop(1_000);
+    throw error;
+  });
+  return { child, output: () => output, stop };
+}
+
+/**
+ * One `ream serve` (taking no work itself) and `workers` × `ream worker`, all from source, on the
+ * test Redis (a prefix of their own), a fresh PostgreSQL database and an s3rver bucket.
+ */
+export async function startCluster(options: ClusterOptions): Promise<Cluster> {
+  const redisUrl = options.redisUrl ?? TEST_REDIS_URL;
+  const prefix = uniqueName('ream_cluster');
+  const database = await freshDatabase();
+  const s3 = await startS3Server();
+  const dir = await mkdtemp(join(tmpdir(), 'ream-cluster-'));
+  const env: Record<string, string> = {
+    REAM_REDIS_URL: redisUrl,
+    REAM_DATABASE_URL: database.url,
+    REAM_S3_BUCKET: s3.bucket,
+    REAM_S3_ENDPOINT: s3.endpoint,
+    REAM_S3_ACCESS_KEY_ID: s3.credentials.accessKeyId,
+    REAM_S3_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey,
+    REAM_PREFIX: prefix,
+  };
+  const workers: WorkerProcess[] = [];
+  let server: ServeProcess | undefined;
+  let workerCount = 0;
+  const startWorker = async (args: readonly string[] = options.workerArgs ?? []): Promise<WorkerProcess> => {
+    workerCount++;
+    const worker = await startWorkerProcess(['--pipelines', SLOW_PIPELINES, '--data-dir', join(dir, `worker-${workerCount}`), ...args], env);
+    workers.push(worker);
+    return worker;
+  };
+  const stop = async (): Promise<void> => {
+    await Promise.allSettled(workers.map((w) => w.stop()));
+    await server?.stop().catch(() => undefined);
+    await s3.close().catch(() => undefined);
+    await database.drop().catch(() => undefined);
+    await deleteRedisPrefix(redisUrl, prefix).catch(() => undefined);
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    server = await startServeProcess(['--no-work', '--pipelines', SLOW_PIPELINES, '--data-dir', join(dir, 'server'), ...(options.serverArgs ?? [])], env, 60_000);
+    for (let i = 0; i < options.workers; i++) await startWorker();
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  const started = server;
+  return {
+    env,
+    server: started,
+    workers,
+    s3,
+    databaseUrl: database.url,
+    startWorker,
+    output: () => [`--- server\n${started.output()}`, ...workers.map((w, i) => `--- worker ${i + 1}\n${w.output()}`)].join('\n'),
+    stop,
+  };
+}
