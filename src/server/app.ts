@@ -4,6 +4,7 @@ import websocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { ReamError } from '../errors.ts';
 import type { Ream } from '../runtime/create-ream.ts';
+import { localCoordination, redisCoordination } from './coordination.ts';
 import { registerAuth, type AuthOptions, type RateLimitOptions } from './auth/plugin.ts';
 import { registerCors, type CorsOptions } from './cors.ts';
 import { metricsRoutes } from './metrics.ts';
@@ -61,7 +62,11 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   void app.register(websocket, { options: { maxPayload: 64 * 1024 } });
   openapi(app); // before the routes: it documents the routes registered after it
   registerCors(app, options.cors); // before auth: browsers send preflights without credentials
-  registerAuth(app, options.ream.engine.deps.store, options.auth ?? { mode: 'off' }, options.rateLimit);
+  // Rate limits and once-only webhooks hold across every instance of a distributed deployment.
+  const deployment = options.ream.deployment;
+  const coordination = deployment === undefined ? localCoordination() : redisCoordination(deployment.redisUrl, deployment.prefix ?? 'ream');
+  app.addHook('onClose', async () => coordination.close());
+  registerAuth(app, options.ream.engine.deps.store, options.auth ?? { mode: 'off' }, options.rateLimit, coordination);
   metricsRoutes(app, options.ream);
 
   app.setErrorHandler((error: unknown, request, reply) => {
@@ -76,7 +81,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   // Long-lived streams (SSE, NDJSON) end when the server closes, so close() does not wait on them.
   const shutdown = new AbortController();
   // Job webhooks: in-process, so deliveries in flight are lost on a crash (see WebhookSender).
-  const webhooks = new WebhookSender(options.ream, options.webhooks);
+  const webhooks = new WebhookSender(options.ream, { ...options.webhooks, claimOnce: (key, ttlMs) => coordination.claimOnce(key, ttlMs) });
   webhooks.start();
   app.addHook('onClose', async () => webhooks.stop());
   app.addHook('preClose', (done) => {

@@ -121,6 +121,14 @@ export function createMetrics(ream: Ream): ServerMetrics {
   return { registry, close: off };
 }
 
+const uploadCounters = new WeakMap<Ream, (via: UploadVia, bytes: number) => void>();
+export type UploadVia = 'tus' | 'documents';
+
+/** Counts the bytes of a stored upload in the metrics of the server that serves `ream` (if any). */
+export function countUploadBytes(ream: Ream, via: UploadVia, bytes: number): void {
+  uploadCounters.get(ream)?.(via, bytes);
+}
+
 /** `GET /metrics` plus the HTTP duration histogram (an `onResponse` hook on `app`: call it on the root instance). */
 export function metricsRoutes(app: FastifyInstance, ream: Ream): void {
   const metrics = createMetrics(ream);
@@ -131,6 +139,13 @@ export function metricsRoutes(app: FastifyInstance, ream: Ream): void {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [metrics.registry],
   });
+  const uploadBytes = new Counter({
+    name: 'ream_upload_bytes_total',
+    help: 'Bytes of uploaded files stored by this server, by route (tus uploads, POST /v1/documents).',
+    labelNames: ['via'] as const,
+    registers: [metrics.registry],
+  });
+  uploadCounters.set(ream, (via, bytes) => uploadBytes.inc({ via }, bytes));
   app.addHook('onResponse', (request, reply, done) => {
     // The route pattern, never the raw URL: ids would make a series per job.
     const route = request.routeOptions.url ?? 'unmatched';

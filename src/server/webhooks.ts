@@ -16,7 +16,14 @@ export interface WebhookSenderOptions {
   timeoutMs?: number;
   /** Called when a delivery is given up (after its last attempt, or a 4xx other than 429). */
   onGiveUp?: (jobId: string, url: string, reason: string) => void;
+  /**
+   * Every server instance sees every terminal event; only the one that claims it first sends
+   * the webhook (see `Coordination.claimOnce`). Default: every event is this sender's.
+   */
+  claimOnce?: (key: string, ttlMs: number) => Promise<boolean>;
 }
+
+const CLAIM_TTL_MS = 24 * 3600_000;
 
 /**
  * `Ream-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>` (Stripe's scheme):
@@ -31,8 +38,9 @@ export function signWebhook(secret: string, body: string, unixSeconds: number): 
  * POSTs `{ event, job }` to a job's webhook when the job ends (`job.completed`, `job.failed`,
  * `job.cancelled`), retrying network errors, 5xx and 429 with exponential backoff and jitter.
  *
- * In-process and best effort: deliveries in flight (or waiting for their next attempt) are lost
- * if the process crashes or stops. Durable delivery (an outbox in the store) is later work.
+ * Best effort: deliveries in flight (or waiting for their next attempt) are lost if the process
+ * crashes or stops. Durable delivery (an outbox in the store) is later work. Several instances
+ * of a deployment send each webhook once (the first to claim it).
  */
 export class WebhookSender {
   readonly #ream: Ream;
@@ -40,6 +48,7 @@ export class WebhookSender {
   readonly #backoff: BackoffPolicy;
   readonly #timeoutMs: number;
   readonly #onGiveUp: WebhookSenderOptions['onGiveUp'];
+  readonly #claimOnce: NonNullable<WebhookSenderOptions['claimOnce']>;
   readonly #stop = new AbortController();
   readonly #inFlight = new Set<Promise<void>>();
   #unsubscribe: (() => void) | undefined;
@@ -50,6 +59,7 @@ export class WebhookSender {
     this.#backoff = options.backoff ?? { baseDelayMs: 1_000, maxDelayMs: 60_000, factor: 2 };
     this.#timeoutMs = options.timeoutMs ?? 10_000;
     this.#onGiveUp = options.onGiveUp;
+    this.#claimOnce = options.claimOnce ?? (() => Promise.resolve(true));
   }
 
   start(): void {
@@ -75,6 +85,7 @@ export class WebhookSender {
     const job = await this.#ream.getJob(event.jobId);
     const target = job && jobMeta(job.options).webhook;
     if (!job || !target) return; // no webhook, or deleted meanwhile
+    if (!(await this.#claimOnce(`webhook:${event.jobId}:${event.seq}`, CLAIM_TTL_MS))) return; // another instance sends it
     const body = JSON.stringify({ event: event.type, job: await loadJobView(this.#ream, job) });
     for (let attempt = 1; ; attempt++) {
       if (this.#stop.signal.aborted) return;

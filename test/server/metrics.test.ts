@@ -41,6 +41,11 @@ test('GET /metrics: Prometheus text with jobs, queue, pages, documents, HTTP dur
   assert.equal((await fetch(`${server.url}/v1/jobs/${job.id}`)).status, 200);
   assert.equal((await fetch(`${server.url}/v1/jobs/job_nope`)).status, 404);
 
+  const pdf = await makePdf({ pages: numberedPages('U', 2) });
+  const upload = new FormData();
+  upload.append('file', new Blob([pdf], { type: 'application/pdf' }), 'u.pdf');
+  assert.equal((await fetch(`${server.url}/v1/documents`, { method: 'POST', body: upload })).status, 201);
+
   const response = await fetch(`${server.url}/metrics`);
   assert.equal(response.status, 200);
   assert.match(response.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
@@ -58,6 +63,8 @@ test('GET /metrics: Prometheus text with jobs, queue, pages, documents, HTTP dur
   assert.equal(sample(text, 'ream_http_request_duration_seconds_count{method="GET",route="/v1/jobs/:id",status="200"}'), 1);
   assert.equal(sample(text, 'ream_http_request_duration_seconds_count{method="GET",route="/v1/jobs/:id",status="404"}'), 1);
   assert.equal(sample(text, 'ream_http_request_duration_seconds_count{method="POST",route="/v1/jobs",status="202"}'), 1);
+  assert.equal(sample(text, 'ream_upload_bytes_total{via="documents"}'), pdf.byteLength);
+  assert.match(text, /^ream_workers\{state="running"\} 1$/m, 'the in-process worker is listed');
   assert.match(text, /^process_cpu_user_seconds_total /m);
   assert.match(text, /^nodejs_heap_size_used_bytes /m);
 });

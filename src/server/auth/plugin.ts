@@ -6,7 +6,7 @@ import { isUiPath } from '../routes/ui.ts';
 import { findApiKey } from './api-keys.ts';
 import { createJwtVerifier } from './jwt.ts';
 import { setPrincipal, type Principal } from './principal.ts';
-import { TokenBuckets } from './rate-limit.ts';
+import { localCoordination, type Coordination } from '../coordination.ts';
 
 export type AuthOptions =
   | { mode: 'off' }
@@ -56,7 +56,7 @@ function unauthorized(reply: FastifyReply, message: string): FastifyReply {
  * per-subject rate limits, as one `onRequest` hook on the whole server. With auth off every
  * request is the local tenant (the server refuses non-loopback hosts then).
  */
-export function registerAuth(app: FastifyInstance, store: Store, auth: AuthOptions, rateLimit?: RateLimitOptions): void {
+export function registerAuth(app: FastifyInstance, store: Store, auth: AuthOptions, rateLimit?: RateLimitOptions, coordination: Coordination = localCoordination()): void {
   const verifyJwt =
     auth.mode === 'on'
       ? createJwtVerifier({
@@ -70,7 +70,6 @@ export function registerAuth(app: FastifyInstance, store: Store, auth: AuthOptio
           onKeySetError: (error) => app.log.warn({ err: error }, `cannot get the JWKS${auth.jwksUrl === undefined ? '' : ` from ${auth.jwksUrl}`}`),
         })
       : undefined;
-  const buckets = rateLimit ? new TokenBuckets(rateLimit.requestsPerMinute) : undefined;
 
   const authenticate = async (token: string): Promise<Principal | undefined> => {
     if (token.startsWith('ream_')) {
@@ -95,8 +94,9 @@ export function registerAuth(app: FastifyInstance, store: Store, auth: AuthOptio
         return sendProblem(reply, toProblem(ReamError.nonRetryable('forbidden', `${path} needs an admin key`)));
       }
     }
-    if (buckets) {
-      const wait = buckets.take(principal?.subject ?? 'local');
+    if (rateLimit) {
+      // Shared by every instance of a deployment: a key's budget does not multiply with them.
+      const wait = await coordination.takeToken(principal?.subject ?? 'local', rateLimit.requestsPerMinute);
       if (wait > 0) {
         const seconds = Math.max(1, Math.ceil(wait / 1000));
         return sendProblem(reply.header('retry-after', String(seconds)), toProblem(ReamError.nonRetryable('rate_limited', `rate limit exceeded: retry in ${seconds} s`)));

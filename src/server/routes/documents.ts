@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { ReamError } from '../../errors.ts';
 import type { Ream } from '../../runtime/create-ream.ts';
+import { countUploadBytes } from '../metrics.ts';
 import type { DocumentRecord } from '../../store/port.ts';
 import { sniffStream } from '../uploads/sniff-stream.ts';
 import { canSee, principalOf } from '../auth/principal.ts';
@@ -37,7 +38,9 @@ export function documentRoutes(app: FastifyInstance, ream: Ream, options: { maxF
       // A part over the size limit is cut short by the parser: refuse it rather than store half a file.
       file.once('limit', () => file.destroy(ReamError.nonRetryable('file_too_large', `file "${name}" is over the size limit`)));
       const { mediaType, body } = await sniffStream(file, name, 'drain');
-      items.push(view(await ream.engine.storeDocument(body, name, principalOf(request).tenantId, { mediaType, maxBytes: options.maxFileBytes })));
+      const doc = await ream.engine.storeDocument(body, name, principalOf(request).tenantId, { mediaType, maxBytes: options.maxFileBytes });
+      countUploadBytes(ream, 'documents', doc.size);
+      items.push(view(doc));
     }
     if (items.length === 0) throw ReamError.nonRetryable('validation_failed', 'no "file" part');
     return reply.code(201).send({ items });

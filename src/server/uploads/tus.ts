@@ -2,6 +2,7 @@ import { EVENTS, Server, type ServerOptions as TusOptions } from '@tus/server';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ReamError } from '../../errors.ts';
 import type { Ream } from '../../runtime/create-ream.ts';
+import { countUploadBytes } from '../metrics.ts';
 import { PROBLEM_CONTENT_TYPE, sendProblem, toProblem, type Problem } from '../problem.ts';
 import { canSee, principalOf } from '../auth/principal.ts';
 import { UPLOAD_ID, storeUploadRecords, type UploadRecord } from './records.ts';
@@ -108,6 +109,7 @@ export function uploadRoutes(app: FastifyInstance, ream: Ream, options: UploadRo
         maxBytes: options.maxFileBytes,
         ...(expectedSha256 === undefined ? {} : { expectedSha256 }),
       });
+      countUploadBytes(ream, 'tus', doc.size);
       const record: UploadRecord = {
         id: upload.id,
         tenantId,
