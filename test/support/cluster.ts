@@ -27,6 +27,8 @@ export interface Cluster {
   s3: TestS3Server;
   databaseUrl: string;
   startWorker(args?: readonly string[]): Promise<WorkerProcess>;
+  /** Another `ream serve` instance of the same deployment (no work), stopped with the cluster. */
+  startServer(args?: readonly string[]): Promise<ServeProcess>;
   /** Everything every process wrote (for failure messages). */
   output(): string;
   stop(): Promise<void>;
@@ -139,6 +141,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     REAM_PREFIX: prefix,
   };
   const workers: WorkerProcess[] = [];
+  const servers: ServeProcess[] = [];
   let server: ServeProcess | undefined;
   let workerCount = 0;
   const startWorker = async (args: readonly string[] = options.workerArgs ?? []): Promise<WorkerProcess> => {
@@ -149,7 +152,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   };
   const stop = async (): Promise<void> => {
     await Promise.allSettled(workers.map((w) => w.stop()));
-    await server?.stop().catch(() => undefined);
+    await Promise.allSettled([server, ...servers].map((s) => s?.stop()));
     await s3.close().catch(() => undefined);
     await database.drop().catch(() => undefined);
     await deleteRedisPrefix(redisUrl, prefix).catch(() => undefined);
@@ -170,6 +173,11 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     s3,
     databaseUrl: database.url,
     startWorker,
+    async startServer(args: readonly string[] = []) {
+      const instance = await startServeProcess(['--no-work', '--pipelines', SLOW_PIPELINES, '--data-dir', join(dir, `server-${servers.length + 2}`), ...args], env, 60_000);
+      servers.push(instance);
+      return instance;
+    },
     output: () => [`--- server\n${started.output()}`, ...workers.map((w, i) => `--- worker ${i + 1}\n${w.output()}`)].join('\n'),
     stop,
   };

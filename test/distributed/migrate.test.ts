@@ -1,0 +1,62 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { promisify } from 'node:util';
+import pg from 'pg';
+import { freshDatabase } from '../support/cluster.ts';
+import { repoRoot, requireOrSkip } from '../support/env.ts';
+import { postgresUnavailable } from '../support/services.ts';
+
+const run = promisify(execFile);
+const missing = await postgresUnavailable();
+
+async function ream(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [join(repoRoot, 'bin/ream.js'), ...args], { env: { ...process.env, REAM_FROM_SOURCE: '1', ...env } });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+void test('ream migrate creates the PostgreSQL tables once; a second run has nothing to do', { timeout: 60_000 }, async (t) => {
+  if (!requireOrSkip(t, missing === undefined, missing ?? '')) return;
+  const database = await freshDatabase();
+  try {
+    const first = await ream(['migrate', '--database-url', database.url]);
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stdout, /^migrated .*: .+/);
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ name: string }>("select table_name as name from information_schema.tables where table_schema = 'public'");
+      const tables = new Set(rows.map((r) => r.name));
+      for (const table of ['jobs', 'documents', 'events', 'tasks', 'workers', 'uploads']) assert.ok(tables.has(table), `table ${table} in ${[...tables].join(', ')}`);
+    } finally {
+      await client.end();
+    }
+    const second = await ream(['migrate'], { REAM_DATABASE_URL: database.url });
+    assert.equal(second.code, 0, second.stderr);
+    assert.match(second.stdout, /already up to date/);
+  } finally {
+    await database.drop();
+  }
+});
+
+void test('ream migrate and ream worker refuse to start without what they need, with a clear message', async () => {
+  const env = { REAM_DATABASE_URL: '', REAM_REDIS_URL: '', REAM_S3_BUCKET: '' };
+  const migrate = await ream(['migrate'], env);
+  assert.equal(migrate.code, 2);
+  assert.match(migrate.stderr, /needs --database-url or REAM_DATABASE_URL .*\[validation_failed\]/);
+  const worker = await ream(['worker'], env);
+  assert.equal(worker.code, 2);
+  assert.match(worker.stderr, /ream worker needs a distributed deployment/);
+  const half = await ream(['worker', '--redis-url', 'redis://127.0.0.1:6379'], env);
+  assert.equal(half.code, 2);
+  assert.match(half.stderr, /missing --database-url \(REAM_DATABASE_URL\), --s3-bucket \(REAM_S3_BUCKET\)/);
+  const wrong = await ream(['worker', '--redis-url', 'http://x', '--database-url', 'postgres://x/y', '--s3-bucket', 'b'], env);
+  assert.equal(wrong.code, 2);
+  assert.match(wrong.stderr, /--redis-url must start with redis:\/\/ or rediss:\/\//);
+});
