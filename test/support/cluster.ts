@@ -152,7 +152,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   };
   const stop = async (): Promise<void> => {
     await Promise.allSettled(workers.map((w) => w.stop()));
-    await Promise.allSettled([server, ...servers].map((s) => s?.stop()));
+    await Promise.allSettled([...(server ? [server] : []), ...servers].map((s) => s.stop()));
     await s3.close().catch(() => undefined);
     await database.drop().catch(() => undefined);
     await deleteRedisPrefix(redisUrl, prefix).catch(() => undefined);
