@@ -40,6 +40,13 @@ void test('ream migrate creates the PostgreSQL tables once; a second run has not
     const second = await ream(['migrate'], { REAM_DATABASE_URL: database.url });
     assert.equal(second.code, 0, second.stderr);
     assert.match(second.stdout, /already up to date/);
+
+    // API keys of a distributed deployment live in its PostgreSQL, where every instance reads them.
+    const created = await ream(['keys', 'create', '--tenant', 'acme', '--name', 'ci'], { REAM_DATABASE_URL: database.url });
+    assert.equal(created.code, 0, created.stderr);
+    assert.match(created.stdout, /^ream_\S+\n$/);
+    const listed = await ream(['keys', 'list', '--database-url', database.url]);
+    assert.match(listed.stdout, /\tacme\tuser\t.*\tactive\tci\n/);
   } finally {
     await database.drop();
   }
