@@ -5,6 +5,7 @@ import { Readable } from 'node:stream';
 import { ReamError } from '../errors.ts';
 import type { BlobInfo, BlobStore, ByteRange, PutOptions } from './port.ts';
 import { checkSha256 } from './sha256.ts';
+import { checkPutOptions, consuming, type PutSource } from './put-input.ts';
 
 export interface FsBlobStoreOptions {
   /**
@@ -35,21 +36,12 @@ export class FsBlobStore implements BlobStore {
   }
 
   /** Consumes `source`; on failure a Readable source is destroyed (its file or socket released). */
-  async put(source: Readable | AsyncIterable<Uint8Array>, options: PutOptions = {}): Promise<BlobInfo> {
-    try {
-      return await this.#put(source, options);
-    } catch (error) {
-      if (source instanceof Readable && !source.destroyed) source.destroy();
-      throw error;
-    }
+  put(source: PutSource, options: PutOptions = {}): Promise<BlobInfo> {
+    return consuming(source, () => this.#put(source, options));
   }
 
-  async #put(source: Readable | AsyncIterable<Uint8Array>, options: PutOptions): Promise<BlobInfo> {
-    const expected = options.expectedSha256 === undefined ? undefined : checkSha256(options.expectedSha256);
-    const { maxBytes } = options;
-    if (maxBytes !== undefined && !(Number.isSafeInteger(maxBytes) && maxBytes >= 0)) {
-      throw ReamError.nonRetryable('validation_failed', 'maxBytes must be a non-negative integer');
-    }
+  async #put(source: PutSource, options: PutOptions): Promise<BlobInfo> {
+    const { expected, maxBytes } = checkPutOptions(options);
     await mkdir(this.#tmp, { recursive: true });
     const tempPath = join(this.#tmp, `${randomUUID()}.part`);
     let stored = false;

@@ -15,6 +15,7 @@ import type { BlobInfo, BlobStore, ByteRange, PutOptions } from './port.ts';
 import { s3ClientConfig, type S3Location } from './s3-client.ts';
 import { isS3Missing, s3Error } from './s3-errors.ts';
 import { checkSha256 } from './sha256.ts';
+import { checkPutOptions, consuming, type PutSource } from './put-input.ts';
 
 export interface S3BlobStoreOptions extends S3Location {
   /** Key prefix of blobs: a blob lives at `<prefix><sha256>`, a put in progress under `<prefix>tmp/`. Default 'blobs/'. */
@@ -88,21 +89,12 @@ export class S3BlobStore implements BlobStore {
   }
 
   /** Consumes `source`; on failure a Readable source is destroyed and the temporary object removed. */
-  async put(source: Readable | AsyncIterable<Uint8Array>, options: PutOptions = {}): Promise<BlobInfo> {
-    try {
-      return await this.#put(source, options);
-    } catch (error) {
-      if (source instanceof Readable && !source.destroyed) source.destroy();
-      throw error;
-    }
+  put(source: PutSource, options: PutOptions = {}): Promise<BlobInfo> {
+    return consuming(source, () => this.#put(source, options));
   }
 
-  async #put(source: Readable | AsyncIterable<Uint8Array>, options: PutOptions): Promise<BlobInfo> {
-    const expected = options.expectedSha256 === undefined ? undefined : checkSha256(options.expectedSha256);
-    const { maxBytes } = options;
-    if (maxBytes !== undefined && !(Number.isSafeInteger(maxBytes) && maxBytes >= 0)) {
-      throw ReamError.nonRetryable('validation_failed', 'maxBytes must be a non-negative integer');
-    }
+  async #put(source: PutSource, options: PutOptions): Promise<BlobInfo> {
+    const { expected, maxBytes } = checkPutOptions(options);
     const tempKey = `${this.prefix}tmp/${randomUUID()}`;
     const { sha256, size } = await this.#uploadTemp(source, tempKey, maxBytes);
     try {

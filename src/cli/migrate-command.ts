@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { ReamError } from '../errors.ts';
-import { redact } from '../runtime/deployment.ts';
+import { redactUrl } from '../url.ts';
 import { addDeploymentFlags } from './deployment-flags.ts';
 import { migrateAllPostgres, openPostgresDatabase } from '../store/postgres-database.ts';
 
@@ -19,7 +19,7 @@ export function registerMigrateCommand(program: Command): void {
     const database = await openPostgresDatabase(url);
     try {
       const applied = await migrateAllPostgres(database);
-      process.stdout.write(`migrated ${redact(url)}: ${applied.length === 0 ? 'already up to date' : applied.join(', ')}\n`);
+      process.stdout.write(`migrated ${redactUrl(url)}: ${applied.length === 0 ? 'already up to date' : applied.join(', ')}\n`);
     } finally {
       await database.close();
     }

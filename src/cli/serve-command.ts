@@ -6,6 +6,7 @@ import { checkOrigins } from '../server/cors.ts';
 import { addDeploymentFlags, deploymentFromFlags, type DeploymentFlags } from './deployment-flags.ts';
 import { loadPipelines } from './load-pipelines.ts';
 import { positiveInt } from './parse-flags.ts';
+import { untilStopSignal } from './signals.ts';
 
 function httpUrl(value: string): string {
   if (!URL.canParse(value) || !/^https?:$/.test(new URL(value).protocol)) throw new InvalidArgumentError('must be an http(s) URL');
@@ -106,15 +107,7 @@ export function registerServeCommand(program: Command): void {
       throw error;
     }
     if (distributed) server.app.log.info(`distributed: queue on Redis, records on PostgreSQL, files in bucket ${distributed.s3.bucket}${flags.work ? '' : '; this instance takes no tasks'}`);
-    await new Promise<void>((resolveStop) => {
-      const stop = (): void => {
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-        resolveStop();
-      };
-      process.on('SIGINT', stop);
-      process.on('SIGTERM', stop);
-    });
+    await untilStopSignal();
     // Stop taking requests first, then release unfinished tasks for the next start.
     await server.close();
     await ream.close();

@@ -4,6 +4,7 @@ import { createReam } from '../runtime/create-ream.ts';
 import { addDeploymentFlags, deploymentFromFlags, type DeploymentFlags } from './deployment-flags.ts';
 import { loadPipelines } from './load-pipelines.ts';
 import { positiveInt } from './parse-flags.ts';
+import { untilStopSignal } from './signals.ts';
 
 interface WorkerFlags extends DeploymentFlags {
   concurrency?: number;
@@ -60,15 +61,7 @@ export function registerWorkerCommand(program: Command): void {
       },
     });
     process.stderr.write(`ream worker ${process.pid}: working (SIGTERM drains for up to ${flags.drainTimeout} s)\n`);
-    await new Promise<void>((resolveSignal) => {
-      const onSignal = (): void => {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
-        resolveSignal();
-      };
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
-    });
+    await untilStopSignal();
     process.stderr.write(`ream worker ${process.pid}: draining…\n`);
     const hurry = (): void => void ream.close();
     process.once('SIGINT', hurry);

@@ -1,4 +1,5 @@
 import { ReamError } from '../errors.ts';
+import { redactUrl } from '../url.ts';
 
 /** Where the S3-compatible bucket is and how to reach it (AWS S3, MinIO, R2, …). */
 export interface S3Settings {
@@ -56,23 +57,12 @@ function checkUrl(value: string, protocols: readonly string[], what: string): st
   try {
     url = new URL(value);
   } catch {
-    throw ReamError.nonRetryable('validation_failed', `${what} is not a URL: ${redact(value)}`);
+    throw ReamError.nonRetryable('validation_failed', `${what} is not a URL: ${redactUrl(value)}`);
   }
   if (!protocols.includes(url.protocol)) {
     throw ReamError.nonRetryable('validation_failed', `${what} must start with ${protocols.map((p) => `${p}//`).join(' or ')}, not ${url.protocol}//`);
   }
   return value;
-}
-
-/** The URL without its password, for messages and logs. */
-export function redact(value: string): string {
-  try {
-    const url = new URL(value);
-    if (url.password !== '') url.password = '***';
-    return url.toString();
-  } catch {
-    return '<unparseable URL>';
-  }
 }
 
 /**

@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { redact } from './deployment.ts';
+import { redactUrl } from '../url.ts';
 
 /**
  * What ream needs of the Redis that holds its queue (BullMQ's production advice): writes kept
@@ -19,15 +19,15 @@ export async function checkRedisSettings(url: string): Promise<string[]> {
     const warnings: string[] = [];
     const appendonly = await read('appendonly');
     if (appendonly !== 'yes') {
-      warnings.push(`Redis at ${redact(url)} has appendonly=${appendonly ?? '?'}: queued tasks are lost if Redis restarts; set "appendonly yes" (see docs/deployment.md)`);
+      warnings.push(`Redis at ${redactUrl(url)} has appendonly=${appendonly ?? '?'}: queued tasks are lost if Redis restarts; set "appendonly yes" (see docs/deployment.md)`);
     }
     const policy = await read('maxmemory-policy');
     if (policy !== 'noeviction') {
-      warnings.push(`Redis at ${redact(url)} has maxmemory-policy=${policy ?? '?'}: Redis may evict queue keys under memory pressure; set "maxmemory-policy noeviction"`);
+      warnings.push(`Redis at ${redactUrl(url)} has maxmemory-policy=${policy ?? '?'}: Redis may evict queue keys under memory pressure; set "maxmemory-policy noeviction"`);
     }
     return warnings;
   } catch (error) {
-    return [`could not check the settings of Redis at ${redact(url)} (${error instanceof Error ? error.message : String(error)}); ream needs appendonly yes and maxmemory-policy noeviction`];
+    return [`could not check the settings of Redis at ${redactUrl(url)} (${error instanceof Error ? error.message : String(error)}); ream needs appendonly yes and maxmemory-policy noeviction`];
   } finally {
     redis.disconnect();
   }

@@ -1,3 +1,6 @@
+import { ReamError } from '../errors.ts';
+import type { IndexedPage } from './port.ts';
+
 /** Longest query, in words: more would only slow the match down, never improve it. */
 const MAX_TERMS = 32;
 
@@ -7,6 +10,15 @@ const MAX_TERMS = 32;
  * everything else is dropped. Runs split where SQLite's unicode61 tokenizer and PostgreSQL's
  * parser split, so every word matches as the index saw it.
  */
+/** Page numbers are 1-based integers: anything else is refused before the index is touched. */
+export function checkPageNumbers(pages: readonly IndexedPage[]): void {
+  for (const page of pages) {
+    if (!Number.isSafeInteger(page.page) || page.page < 1) {
+      throw ReamError.nonRetryable('validation_failed', `page numbers are 1-based integers (got ${page.page})`);
+    }
+  }
+}
+
 export function queryWords(text: string): string[] {
   const words = text.match(/[\p{L}\p{N}\p{M}]+/gu);
   return words ? [...new Set(words.map((word) => word.toLowerCase()))].slice(0, MAX_TERMS) : [];

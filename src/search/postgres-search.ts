@@ -1,8 +1,7 @@
 import { sql, type Kysely } from 'kysely';
-import { ReamError } from '../errors.ts';
 import type { PostgresDatabase } from '../store/postgres-database.ts';
 import { clampLimit, migrate } from '../store/sql.ts';
-import { queryWords } from './fts-query.ts';
+import { checkPageNumbers, queryWords } from './fts-query.ts';
 import type { IndexedPage, SearchHit, SearchIndex, SearchQuery } from './port.ts';
 import { postgresSearchMigrations, SEARCH_CONFIG, type PostgresSearchTables } from './postgres-search-schema.ts';
 
@@ -29,11 +28,7 @@ export class PostgresSearch implements SearchIndex {
   }
 
   async indexDocument(tenantId: string, documentId: string, pages: readonly IndexedPage[]): Promise<void> {
-    for (const page of pages) {
-      if (!Number.isSafeInteger(page.page) || page.page < 1) {
-        throw ReamError.nonRetryable('validation_failed', `page numbers are 1-based integers (got ${page.page})`);
-      }
-    }
+    checkPageNumbers(pages);
     // "Replaces whatever was indexed for this document before": delete and insert in one
     // transaction, so a search never sees the document half-indexed or twice.
     await this.#db.transaction().execute(async (trx) => {

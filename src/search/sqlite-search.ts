@@ -1,8 +1,7 @@
 import { sql, type Kysely } from 'kysely';
-import { ReamError } from '../errors.ts';
 import { clampLimit, migrate } from '../store/sql.ts';
 import type { SqliteDatabase } from '../store/sqlite-database.ts';
-import { toFtsQuery } from './fts-query.ts';
+import { checkPageNumbers, toFtsQuery } from './fts-query.ts';
 import type { IndexedPage, SearchHit, SearchIndex, SearchQuery } from './port.ts';
 import { searchMigrations, type SearchTables } from './sqlite-search-schema.ts';
 
@@ -32,11 +31,7 @@ export class SqliteSearch implements SearchIndex {
   }
 
   async indexDocument(tenantId: string, documentId: string, pages: readonly IndexedPage[]): Promise<void> {
-    for (const page of pages) {
-      if (!Number.isSafeInteger(page.page) || page.page < 1) {
-        throw ReamError.nonRetryable('validation_failed', `page numbers are 1-based integers (got ${page.page})`);
-      }
-    }
+    checkPageNumbers(pages);
     // "Replaces whatever was indexed for this document before": delete and insert in one
     // transaction, so a search never sees the document half-indexed or twice.
     await this.#db.transaction().execute(async (trx) => {

@@ -1,6 +1,7 @@
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { ReamError } from '../errors.ts';
+import { redactUrl } from '../url.ts';
 import { queueMigrations } from '../queue/queue-schema.ts';
 import { postgresSearchMigrations } from '../search/postgres-search-schema.ts';
 import { migrate } from './sql.ts';
@@ -110,17 +111,6 @@ function typeParser(oid: number, format: 'text' | 'binary' = 'text'): (value: st
   }
   // pg-types declares its parsers as `any`.
   return pg.types.getTypeParser(oid, format) as (value: string) => unknown;
-}
-
-/** The URL without its password, for messages and logs. */
-export function redactUrl(value: string): string {
-  try {
-    const url = new URL(value);
-    if (url.password !== '') url.password = '***';
-    return url.toString();
-  } catch {
-    return '<unparseable URL>';
-  }
 }
 
 /**
