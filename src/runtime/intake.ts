@@ -2,6 +2,9 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 
 type IntervalHistogram = ReturnType<typeof monitorEventLoopDelay>;
 
+/** How often the event loop's delay is sampled, in ms. */
+const RESOLUTION_MS = 20;
+
 export interface IntakeLimits {
   /** Stop claiming while the process's resident memory is above this, in MB. Default: no limit. */
   maxRssMb?: number;
@@ -29,14 +32,19 @@ export class IntakeGate {
   readonly #timer: NodeJS.Timeout | undefined;
   #lastLagMs = 0;
 
-  constructor(limits: IntakeLimits, windowMs = 2_000) {
+  readonly #rssMb: () => number;
+
+  /** `rssMb` reads the process's resident memory; tests pass their own. */
+  constructor(limits: IntakeLimits, windowMs = 2_000, rssMb: () => number = () => process.memoryUsage.rss() / 2 ** 20) {
     this.#limits = limits;
+    this.#rssMb = rssMb;
     if (limits.maxEventLoopLagMs !== undefined) {
-      this.#histogram = monitorEventLoopDelay({ resolution: 20 });
+      this.#histogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
       this.#histogram.enable();
       this.#timer = setInterval(() => {
         if (!this.#histogram) return;
-        this.#lastLagMs = this.#histogram.percentile(99) / 1e6;
+        // The histogram records the time between its samples, so a calm loop reads ~RESOLUTION_MS.
+        this.#lastLagMs = Math.max(0, this.#histogram.percentile(99) / 1e6 - RESOLUTION_MS);
         this.#histogram.reset();
       }, windowMs);
       this.#timer.unref();
@@ -44,7 +52,7 @@ export class IntakeGate {
   }
 
   state(): IntakeState {
-    const rssMb = process.memoryUsage.rss() / 2 ** 20;
+    const rssMb = this.#rssMb();
     const lagMs = this.#lastLagMs;
     const { maxRssMb, maxEventLoopLagMs } = this.#limits;
     if (maxRssMb !== undefined && rssMb > maxRssMb) {

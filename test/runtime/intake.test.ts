@@ -1,0 +1,63 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { createReam } from '../../src/runtime/create-ream.ts';
+import { IntakeGate } from '../../src/runtime/intake.ts';
+import { sleep } from '../conformance/suite.ts';
+
+void test('intake closes while memory is over its limit, and stays open without limits', () => {
+  const open = new IntakeGate({});
+  assert.equal(open.state().open, true);
+  const tight = new IntakeGate({ maxRssMb: 1 });
+  const state = tight.state();
+  assert.equal(state.open, false);
+  assert.match(state.reason ?? '', /^memory \d+ MB is over 1 MB$/);
+  open.close();
+  tight.close();
+});
+
+void test('intake measures event-loop lag over a window and closes while it is over the limit', async () => {
+  const gate = new IntakeGate({ maxEventLoopLagMs: 200 }, 300);
+  try {
+    await sleep(50); // let the sampling start
+    const until = Date.now() + 600;
+    while (Date.now() < until) {
+      // block the event loop, as a CPU-heavy task on it would
+    }
+    await sleep(100); // the overdue window closes at once and measures the block
+    const state = gate.state();
+    assert.ok(state.lagMs >= 400, `measured ${state.lagMs} ms of lag`);
+    assert.equal(state.open, false);
+    assert.match(state.reason ?? '', /^event-loop lag \d+ ms is over 200 ms$/);
+  } finally {
+    gate.close();
+  }
+});
+
+void test('intake opens again once memory is back under its limit', () => {
+  let rss = 900;
+  const gate = new IntakeGate({ maxRssMb: 800 }, 2_000, () => rss);
+  assert.equal(gate.state().open, false);
+  rss = 700;
+  assert.deepEqual(gate.state(), { open: true, rssMb: 700, lagMs: 0 });
+  gate.close();
+});
+
+void test('a worker whose intake is closed takes no task and says it is paused', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'ream-intake-'));
+  const ream = await createReam({ dataDir: dir, threads: 1, intake: { maxRssMb: 1 } });
+  try {
+    await writeFile(join(dir, 'a.txt'), 'hello');
+    const job = await ream.submit({ files: [join(dir, 'a.txt')] });
+    await sleep(1_500);
+    assert.equal((await ream.getJob(job.id))?.status, 'queued', 'nothing was claimed');
+    const [worker] = await ream.engine.deps.store.listWorkers(0);
+    assert.equal(worker?.state, 'paused');
+    assert.equal(worker.inFlight, 0);
+  } finally {
+    await ream.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
