@@ -12,8 +12,10 @@ interface Section {
 const sections: Section[] = [
   { name: 'scheduling', load: () => import('./scheduling.ts') },
   { name: 'queue', load: () => import('./queue.ts') },
+  { name: 'queue-bullmq', load: () => import('./queue-bullmq.ts') },
   { name: 'pdf', load: () => import('./pdf-extract.ts') },
   { name: 'http', load: () => import('./http.ts') },
+  { name: 'distributed', load: () => import('./distributed.ts') },
 ];
 
 const wanted = process.argv.slice(2);

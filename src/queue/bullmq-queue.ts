@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { FlowProducer, Job, Queue, Worker } from 'bullmq';
+import { FlowProducer, Job, Queue, Worker, type JobJson } from 'bullmq';
 import { Redis } from 'ioredis';
 import { ReamError, type ErrorInfo } from '../errors.ts';
+import { redactUrl } from '../url.ts';
 import { BullmqKeys, bullmqJobIdOf, queueNameOf } from './bullmq-keys.ts';
 import { LeaseSweeper } from './bullmq-leases.ts';
+import { PrefetchBuffer, type Prefetched } from './bullmq-prefetch.ts';
 import { BullmqRedis } from './bullmq-redis.ts';
 import { attemptsOf, isLostLease, leasedFromJob, prepareTask, type KeepFinished, type PreparedTask, type TaskData, type TaskJob } from './bullmq-task.ts';
 import type { ClaimOptions, FailOutcome, LeasedTask, NewTask, TaskQueue, TaskStatus } from './port.ts';
@@ -43,8 +45,21 @@ const STATUS_OF_STATE: Record<string, TaskStatus> = {
   failed: 'failed',
 };
 const COUNTED_STATES = ['wait', 'prioritized', 'delayed', 'waiting-children', 'active', 'completed', 'failed'] as const;
-/** A released task's lease is held this long while it is handed back (two round trips). */
-const RELEASE_HOLD_MS = 10_000;
+/** A task given back keeps its lease this long while it moves back to its queue. */
+const GIVE_BACK_HOLD_MS = 10_000;
+/**
+ * A job fetched ahead by `complete` waits this long for a claim before it is given back. Only
+ * leases of at least ten times this are fetched ahead (see PrefetchBuffer.wants).
+ */
+const PREFETCH_HOLD_MS = 100;
+/** At most this many fetched-ahead jobs wait per (kind, leaseMs): about one per busy claimer. */
+const PREFETCH_MAX = 64;
+
+/** A lease this process handed out: the BullMQ job behind it and the lease length it asked for. */
+interface Lease {
+  job: TaskJob;
+  leaseMs: number;
+}
 
 /**
  * The queue port on BullMQ (distributed mode, DESIGN.md §5). One BullMQ queue per task kind, so
@@ -58,8 +73,20 @@ const RELEASE_HOLD_MS = 10_000;
  * Claim order: within a kind, higher priority first, then the order tasks became due (a batch is
  * sorted by `runAt` before it is added, and a delayed task joins its priority when due). Across
  * kinds, a claim peeks at each queue's head and takes from the queue whose best task has the
- * highest priority; un-prioritized BullMQ entries (a flow parent released by its last child, a
- * released task) rank first, as BullMQ serves them first within their queue.
+ * highest priority; un-prioritized BullMQ entries rank first, as BullMQ serves them first within
+ * their queue. A task given back (released, or fetched ahead and unclaimed) returns to the front
+ * of its priority.
+ *
+ * Fetching ahead: like a raw BullMQ worker, `complete` asks BullMQ for the next job of the same
+ * kind in the same script call, and the next `claim` of that (kind, leaseMs) in this process
+ * takes it without a round trip (bullmq-prefetch.ts). The price: a task enqueued with a higher
+ * priority (or of another kind claimed by a claim without `kinds`) can be served at most one task
+ * later per busy claimer; a fetched job counts as `queued`, not `leased`, in this process's
+ * `counts` (another process sees it as leased for the few ms it waits); one no claim takes
+ * within 100 ms is given back, as are all on `close` and when their job is cancelled (by this
+ * process, or by another through `<prefix>:cancel`: then the given-back tasks are cancelled
+ * here, after the canceller's count). If this process dies with one fetched, the task comes back
+ * through the lease sweep as any other task of a dead worker, its attempt counted.
  *
  * Dedupe is by (jobId, task id); an id reused under another job dedupes only while BullMQ still
  * holds the first task.
@@ -80,7 +107,8 @@ export class BullmqQueue implements TaskQueue {
   readonly #kinds = new Set<string>();
   readonly #wakeups = new Wakeups();
   readonly #sweeper: LeaseSweeper;
-  readonly #leasedJobs = new WeakMap<LeasedTask, TaskJob>();
+  readonly #leases = new WeakMap<LeasedTask, Lease>();
+  readonly #prefetch: PrefetchBuffer;
   readonly #expiryListeners = new Set<(task: LeasedTask, error: ErrorInfo) => void>();
   readonly #cancelListeners = new Set<(jobId: string) => void>();
   #closed = false;
@@ -108,6 +136,13 @@ export class BullmqQueue implements TaskQueue {
       onRequeued: () => this.#wakeups.notify(),
       onFailed: (task, error) => {
         for (const listener of this.#expiryListeners) listener(task, error);
+      },
+    });
+    this.#prefetch = new PrefetchBuffer({
+      holdMs: PREFETCH_HOLD_MS,
+      maxPerKey: PREFETCH_MAX,
+      giveBack: async ({ kind, job, token }) => {
+        if (await this.#giveBack(kind, job, token)) await this.#announce([{ kind, runAt: 0 }], Date.now());
       },
     });
   }
@@ -180,15 +215,14 @@ export class BullmqQueue implements TaskQueue {
   async claim(options: ClaimOptions): Promise<LeasedTask | undefined> {
     if (options.kinds?.length === 0) return undefined;
     await this.#sweeper.sweepIfDue();
+    const fetched = this.#prefetch.take(options.kinds, options.leaseMs);
+    if (fetched) return this.#lease(fetched.job, fetched.token, options.leaseMs, fetched.fetchedAt);
     const kinds = (options.kinds ?? [...this.#kinds]).filter((kind) => this.#kinds.has(kind));
     for (const kind of await this.#rank(kinds)) {
       const token = randomUUID();
       const started = Date.now();
       const job = (await this.#worker(kind, options.leaseMs).getNextJob(token, { block: false })) as TaskJob | undefined;
-      if (!job) continue;
-      const task = leasedFromJob(job, token, started + options.leaseMs);
-      this.#leasedJobs.set(task, job);
-      return task;
+      if (job) return this.#lease(job, token, options.leaseMs, started);
     }
     return undefined;
   }
@@ -203,17 +237,21 @@ export class BullmqQueue implements TaskQueue {
 
   async release(task: LeasedTask): Promise<boolean> {
     const job = await this.#jobOf(task);
-    // The lease is checked (and held) first, so only its holder counts the release.
-    if (!job || (await job.extendLock(task.leaseToken, RELEASE_HOLD_MS)) !== 1) return false;
-    await job.updateData({ ...job.data, released: (job.data.released ?? 0) + 1 });
-    if (!(await lockChecked(() => job.moveToWait(task.leaseToken)))) return false;
+    if (!job || !(await this.#giveBack(task.kind, job, task.leaseToken))) return false;
     await this.#announce([{ kind: task.kind, runAt: 0 }], Date.now());
     return true;
   }
 
   async complete(task: LeasedTask): Promise<boolean> {
-    const job = await this.#jobOf(task);
-    if (!job || !(await lockChecked(() => job.moveToCompleted(null, task.leaseToken, false)))) return false;
+    // Only a lease handed out here knows its Worker (whose lock duration the fetched job gets).
+    const lease = this.#leases.get(task);
+    const job = lease?.job ?? (await this.#jobOf(task));
+    if (!job) return false;
+    const fetchNext = lease !== undefined && this.#prefetch.wants(task.kind, lease.leaseMs);
+    const fetchedAt = Date.now();
+    const next = await lockChecked(() => job.moveToCompleted(null, task.leaseToken, fetchNext));
+    if (next === LOST) return false;
+    if (fetchNext) this.#keepFetched(next, { kind: task.kind, token: task.leaseToken, leaseMs: lease.leaseMs, fetchedAt });
     if (task.parentId !== undefined) await this.#announceParent();
     return true;
   }
@@ -224,11 +262,11 @@ export class BullmqQueue implements TaskQueue {
     const retry = retryDelayMs !== undefined && attemptsOf(job) < job.data.maxAttempts && !(await this.#ops.isJobCancelled(task.jobId));
     if (retry) {
       const at = Date.now() + Math.max(0, retryDelayMs);
-      if (!(await lockChecked(() => job.moveToDelayed(at, task.leaseToken)))) return 'lost';
+      if ((await lockChecked(() => job.moveToDelayed(at, task.leaseToken))) === LOST) return 'lost';
       this.#wakeups.notifyAt(at);
       return 'retrying';
     }
-    if (!(await lockChecked(() => job.moveToFailed(new Error(`${error.code}: ${error.message}`), task.leaseToken, false)))) return 'lost';
+    if ((await lockChecked(() => job.moveToFailed(new Error(`${error.code}: ${error.message}`), task.leaseToken, false))) === LOST) return 'lost';
     if (task.parentId !== undefined) await this.#announceParent();
     return 'failed';
   }
@@ -250,6 +288,14 @@ export class BullmqQueue implements TaskQueue {
   async cancelJob(jobId: string): Promise<number> {
     // Marked first: from here on a leased task's `fail` answers 'failed', never 'retrying'.
     await this.#ops.markJobCancelled(jobId, this.#bookkeepingTtlMs);
+    await this.#prefetch.drain((fetched) => fetched.job.data.jobId === jobId);
+    const removed = await this.#cancelQueued(jobId);
+    await this.#ops.publish(this.#keys.cancelChannel, jobId);
+    return removed;
+  }
+
+  /** Removes the job's queued and waiting tasks from BullMQ and records them as cancelled. */
+  async #cancelQueued(jobId: string): Promise<number> {
     const already = await this.#ops.cancelledTaskIds(jobId);
     const tasks = [...(await this.#ops.jobTasks(jobId))].filter(([id]) => !already.has(id));
     const states = await Promise.all(tasks.map(([id, kind]) => this.#queue(kind).getJobState(bullmqJobIdOf(id))));
@@ -263,8 +309,12 @@ export class BullmqQueue implements TaskQueue {
       if ((await this.#queue(kind).remove(bullmqJobIdOf(id), { removeChildren: false })) === 1) removed.push(id);
     }
     await this.#ops.recordCancelledTasks(jobId, removed, this.#bookkeepingTtlMs);
-    await this.#ops.publish(this.#keys.cancelChannel, jobId);
     return removed.length;
+  }
+
+  /** Another process cancelled a job: tasks of it fetched ahead here are cancelled too. */
+  async #cancelFetched(jobId: string): Promise<void> {
+    if ((await this.#prefetch.drain((fetched) => fetched.job.data.jobId === jobId)) > 0) await this.#cancelQueued(jobId);
   }
 
   async counts(jobId?: string): Promise<Record<TaskStatus, number>> {
@@ -272,14 +322,19 @@ export class BullmqQueue implements TaskQueue {
     if (jobId === undefined) {
       const perQueue = await Promise.all([...(await this.#refreshKinds())].map((kind) => this.#queue(kind).getJobCounts(...COUNTED_STATES)));
       for (const byState of perQueue) for (const [state, n] of Object.entries(byState)) add(counts, STATUS_OF_STATE[state], n);
+      // Fetched ahead here (active in BullMQ) but not claimed: still queued for users.
+      const fetched = this.#prefetch.taskIds().size;
+      counts.leased -= fetched;
+      counts.queued += fetched;
       counts.cancelled = await this.#ops.cancelledTotal(this.#retentionMs);
       return counts;
     }
     const cancelled = await this.#ops.cancelledTaskIds(jobId);
     const tasks = [...(await this.#ops.jobTasks(jobId))].filter(([id]) => !cancelled.has(id));
     const states = await Promise.all(tasks.map(([id, kind]) => this.#queue(kind).getJobState(bullmqJobIdOf(id))));
+    const fetched = this.#prefetch.taskIds();
     // 'unknown': removed by retention, no longer counted (as SqlQueue's purged tasks).
-    for (const state of states) add(counts, STATUS_OF_STATE[state], 1);
+    states.forEach((state, i) => add(counts, fetched.has(tasks[i]?.[0] ?? '') ? 'queued' : STATUS_OF_STATE[state], 1));
     counts.cancelled = cancelled.size;
     return counts;
   }
@@ -296,6 +351,7 @@ export class BullmqQueue implements TaskQueue {
     if (this.#closed) return;
     this.#closed = true;
     this.#wakeups.close();
+    await this.#prefetch.close();
     await this.#sweeper.close();
     await Promise.all([...this.#workers.values()].map((worker) => worker.close()));
     await Promise.all([...this.#queues.values()].map((queue) => queue.close()));
@@ -306,6 +362,8 @@ export class BullmqQueue implements TaskQueue {
   async #listen(): Promise<void> {
     this.#subscriber.on('message', (channel: string, message: string) => {
       if (channel === this.#keys.cancelChannel) {
+        // On failure (Redis gone) the fetched tasks' locks run out and the sweep queues them again.
+        void this.#cancelFetched(message).catch(() => undefined);
         for (const listener of this.#cancelListeners) listener(message);
         return;
       }
@@ -367,9 +425,39 @@ export class BullmqQueue implements TaskQueue {
 
   /** The BullMQ job behind a lease: the one the claim returned, or loaded again for a copy. */
   async #jobOf(task: LeasedTask): Promise<TaskJob | undefined> {
-    const cached = this.#leasedJobs.get(task);
-    if (cached) return cached;
+    const cached = this.#leases.get(task);
+    if (cached) return cached.job;
     return Job.fromId<TaskData, unknown, string>(this.#queue(task.kind), bullmqJobIdOf(task.id));
+  }
+
+  #lease(job: TaskJob, token: string, leaseMs: number, lockedAt: number): LeasedTask {
+    const task = leasedFromJob(job, token, lockedAt + leaseMs);
+    this.#leases.set(task, { job, leaseMs });
+    return task;
+  }
+
+  /**
+   * Buffers the job `moveToCompleted` fetched, locked with the completed task's token: a token
+   * only proves ownership of one job's lock, so sharing it across jobs lets no one in.
+   */
+  #keepFetched(next: unknown, from: Omit<Prefetched, 'job'>): void {
+    // BullMQ answers [job hash, job id, rate-limit delay, next delayed time], no hash when empty.
+    if (!Array.isArray(next) || !next[0]) return;
+    const [json, id] = next as [JobJson, string];
+    const job = Job.fromJSON<TaskData, unknown, string>(this.#worker(from.kind, from.leaseMs), json, id);
+    this.#prefetch.put({ ...from, job });
+  }
+
+  /**
+   * Queues a leased job again at once, its start not counted as an attempt (a release, or a job
+   * fetched ahead that no claim took). `false` when the lease was no longer ours. Both commands
+   * go out together: the first checks the lock and holds it, so the move finds it.
+   */
+  async #giveBack(kind: string, job: TaskJob, token: string): Promise<boolean> {
+    const uncounted = this.#ops.uncountStart(queueNameOf(kind), bullmqJobIdOf(job.data.taskId), token, GIVE_BACK_HOLD_MS);
+    const moved = lockChecked(() => job.moveToWait(token));
+    const [ours, result] = await Promise.all([uncounted, moved]);
+    return ours && result !== LOST;
   }
 
   #queue(kind: string): Queue<TaskData, unknown, string> {
@@ -404,13 +492,15 @@ export class BullmqQueue implements TaskQueue {
   }
 }
 
-/** Runs a lock-checked BullMQ move; `false` when the lease was no longer ours. */
-async function lockChecked(move: () => Promise<unknown>): Promise<boolean> {
+/** What `lockChecked` answers when the lease was no longer ours. */
+const LOST = Symbol('lost lease');
+
+/** Runs a lock-checked BullMQ move and returns its answer, or LOST. */
+async function lockChecked<T>(move: () => Promise<T>): Promise<T | typeof LOST> {
   try {
-    await move();
-    return true;
+    return await move();
   } catch (error) {
-    if (isLostLease(error)) return false;
+    if (isLostLease(error)) return LOST;
     throw error;
   }
 }
@@ -433,12 +523,3 @@ function parseKinds(message: string): string[] {
   }
 }
 
-function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password !== '') parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return '(invalid URL)';
-  }
-}

@@ -4,6 +4,13 @@ import type { BullmqKeys } from './bullmq-keys.ts';
 /** Delayed-set scores are `timestamp × 0x1000 + counter` (BullMQ's getDelayedScore). */
 const DELAYED_SCORE_FACTOR = 0x1000;
 
+/** KEYS: lock, job hash; ARGV: token, hold in ms. Checked and done in one step (see uncountStart). */
+const UNCOUNT_START = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+redis.call('HINCRBY', KEYS[2], 'ats', -1)
+return 1`;
+
 /** What a queue could hand out next, as far as a cheap peek can tell (see `queueHeads`). */
 export interface QueueHead {
   queueName: string;
@@ -41,9 +48,17 @@ export class BullmqRedis {
   /** Whether each task id was ever enqueued for its job (dedupe that outlives BullMQ retention). */
   async knownTasks(tasks: readonly { id: string; jobId: string }[]): Promise<boolean[]> {
     if (tasks.length === 0) return [];
+    // One HMGET per job rather than one HEXISTS per task: a batch usually belongs to one job.
+    const byJob = [...Map.groupBy(tasks, (task) => task.jobId)];
     const pipeline = this.#redis.pipeline();
-    for (const task of tasks) pipeline.hexists(this.#keys.jobTasks(task.jobId), task.id);
-    return (await execAll(pipeline)).map((result) => result === 1);
+    for (const [jobId, group] of byJob) pipeline.hmget(this.#keys.jobTasks(jobId), ...group.map((task) => task.id));
+    const results = await execAll(pipeline);
+    const known = new Set<{ id: string; jobId: string }>();
+    byJob.forEach(([, group], i) => {
+      const values = results[i] as (string | null)[];
+      group.forEach((task, j) => values[j] !== null && known.add(task));
+    });
+    return tasks.map((task) => known.has(task));
   }
 
   /**
@@ -123,6 +138,17 @@ export class BullmqRedis {
     if ((await this.#redis.lpos(this.#keys.bullmq(queueName, 'active'), bullmqJobId)) !== null) return true;
     await this.#redis.del(lock);
     return false;
+  }
+
+  /**
+   * Takes back the start BullMQ counted (`ats`) when it moved the job to active, if the lock is
+   * still `token`'s, and holds the lock `holdMs` for the move back to the queue that follows: a
+   * task given back unfinished (released, or fetched ahead and never claimed) used no attempt.
+   * `false` when the lease is no longer ours.
+   */
+  async uncountStart(queueName: string, bullmqJobId: string, token: string, holdMs: number): Promise<boolean> {
+    const job = this.#keys.bullmq(queueName, bullmqJobId);
+    return (await this.#redis.eval(UNCOUNT_START, 2, `${job}:lock`, job, token, holdMs)) === 1;
   }
 
   /** One round trip: what each queue could hand out next, for ranking queues by priority. */

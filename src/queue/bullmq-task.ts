@@ -14,11 +14,6 @@ export interface TaskData {
   priority: number;
   maxAttempts: number;
   parentId?: string;
-  /**
-   * Claims given back by `release`: BullMQ counts every start (`attemptsStarted`), the port
-   * does not count a shutdown, so `attempts = attemptsStarted − released`.
-   */
-  released?: number;
 }
 
 export type TaskJob = Job<TaskData, unknown, string>;
@@ -78,9 +73,12 @@ export function leasedFromJob(job: TaskJob, token: string, leaseUntil: number): 
   };
 }
 
-/** Claims so far, expired ones included, releases not (see `TaskData.released`). */
+/**
+ * Claims so far, expired ones included. BullMQ counts every start; a task given back unfinished
+ * (released, or fetched ahead and never claimed) takes its start back (`uncountStart`).
+ */
 export function attemptsOf(job: TaskJob): number {
-  return job.attemptsStarted - (job.data.released ?? 0);
+  return job.attemptsStarted;
 }
 
 /** BullMQ's answer when a lock-checked move finds the lock gone, someone else's, or the job moved. */

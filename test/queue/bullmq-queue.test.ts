@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { BullmqQueue, type BullmqQueueOptions } from '../../src/queue/bullmq-queue.ts';
+import type { TaskStatus } from '../../src/queue/port.ts';
 import { queueConformance } from '../conformance/queue.ts';
 import { sleep } from '../conformance/suite.ts';
 import { redisUnavailable, TEST_REDIS_URL, uniqueName } from '../support/services.ts';
@@ -168,5 +169,130 @@ void test('BullmqQueue.close leaves no open handle: a process that used it exits
     clearTimeout(timer);
     assert.equal(signal, null, 'the process had to be killed: close() left a handle open');
     assert.equal(code, 0, stderr);
+  });
+});
+
+function only(counts: Record<TaskStatus, number>, expected: Partial<Record<TaskStatus, number>>): void {
+  assert.deepEqual(counts, { waiting: 0, queued: 0, leased: 0, completed: 0, failed: 0, cancelled: 0, ...expected });
+}
+
+/** The BullMQ state of a task as Redis holds it, read with a plain BullMQ Queue. */
+async function bullmqState(prefix: string, kind: string, taskId: string): Promise<string> {
+  const raw = new Queue(kind, { connection: { url: TEST_REDIS_URL }, prefix });
+  try {
+    return await raw.getJobState(taskId);
+  } finally {
+    await raw.close();
+  }
+}
+
+/** Leases long enough for `complete` to fetch the next task ahead (at least 1 s). */
+const prefetching = { workerId: 'w', leaseMs: 5_000 };
+
+/** Enqueues `first` and `second` (kind 'k', job 'j'), claims and completes `first`: `second` is fetched ahead. */
+async function completeFirst(queue: BullmqQueue, prefix: string): Promise<void> {
+  await queue.enqueue(['first', 'second'].map((id) => ({ id, jobId: 'j', kind: 'k', payload: id })));
+  const first = await queue.claim(prefetching);
+  assert.equal(first?.id, 'first');
+  assert.equal(await queue.complete(first), true);
+  assert.equal(await bullmqState(prefix, 'k', 'second'), 'active', 'complete fetched the next task ahead');
+}
+
+void test('BullmqQueue: a task fetched ahead is claimed without a round trip, and counts as queued meanwhile', { skip }, async () => {
+  await withPrefix(async (open, prefix) => {
+    const queue = await open();
+    await completeFirst(queue, prefix);
+    only(await queue.counts(), { queued: 1, completed: 1 });
+    only(await queue.counts('j'), { queued: 1, completed: 1 });
+    assert.equal(await queue.claim({ ...prefetching, kinds: ['other'] }), undefined, 'only a claim for its kind takes it');
+    const second = await queue.claim(prefetching);
+    assert.equal(second?.id, 'second');
+    assert.equal(second.attempts, 1);
+    assert.equal(second.payload, 'second');
+    assert.equal(await queue.extendLease(second, 5_000), true, 'the lease is the claimer\'s');
+    assert.equal(await queue.complete(second), true);
+    only(await queue.counts(), { completed: 2 });
+  });
+});
+
+void test('BullmqQueue: a task fetched ahead is served at most one task before a higher-priority newcomer', { skip }, async () => {
+  await withPrefix(async (open, prefix) => {
+    const queue = await open();
+    await completeFirst(queue, prefix);
+    await queue.enqueue([{ id: 'urgent', jobId: 'j', kind: 'k', payload: null, priority: 10 }, { id: 'third', jobId: 'j', kind: 'k', payload: null }]);
+    const order: string[] = [];
+    for (let leased = await queue.claim(prefetching); leased; leased = await queue.claim(prefetching)) {
+      order.push(leased.id);
+      assert.equal(await queue.complete(leased), true);
+    }
+    assert.deepEqual(order, ['second', 'urgent', 'third']);
+  });
+});
+
+void test('BullmqQueue: a task fetched ahead and not claimed is given back, its attempt not counted', { skip }, async () => {
+  await withPrefix(async (open, prefix) => {
+    const queue = await open();
+    const other = await open();
+    await completeFirst(queue, prefix);
+    for (let i = 0; i < 50 && (await bullmqState(prefix, 'k', 'second')) === 'active'; i++) await sleep(20);
+    assert.equal(await bullmqState(prefix, 'k', 'second'), 'prioritized', 'back in its queue after the hold');
+    const second = await other.claim(claim);
+    assert.equal(second?.id, 'second', 'another process can claim it');
+    assert.equal(second.attempts, 1);
+  });
+});
+
+void test('BullmqQueue: close gives back the tasks fetched ahead', { skip }, async () => {
+  await withPrefix(async (open, prefix) => {
+    const closing = await open();
+    await completeFirst(closing, prefix);
+    await closing.close();
+    assert.equal(await bullmqState(prefix, 'k', 'second'), 'prioritized');
+    const other = await open();
+    const second = await other.claim(claim);
+    assert.equal(second?.id, 'second');
+    assert.equal(second.attempts, 1);
+  });
+});
+
+void test('BullmqQueue: a cancel from another process cancels the tasks fetched ahead here', { skip }, async () => {
+  await withPrefix(async (open, prefix) => {
+    const holder = await open();
+    const canceller = await open();
+    await completeFirst(holder, prefix);
+    assert.equal(await canceller.cancelJob('j'), 0, 'fetched ahead elsewhere: active in BullMQ, not counted here');
+    for (let i = 0; i < 50 && (await canceller.counts('j')).cancelled === 0; i++) await sleep(20);
+    only(await canceller.counts('j'), { completed: 1, cancelled: 1 });
+    assert.equal(await holder.claim(prefetching), undefined);
+    assert.equal(await canceller.claim(prefetching), undefined);
+  });
+});
+
+void test('BullmqQueue: a task fetched ahead is not lost when its process dies', { skip }, async () => {
+  await withPrefix(async (open, prefix) => {
+    const queueModule = new URL('../../src/queue/bullmq-queue.ts', import.meta.url).href;
+    // Fetches 'second' ahead under a 1 s lease, then dies without closing anything.
+    const script = `
+      const { BullmqQueue } = await import(${JSON.stringify(queueModule)});
+      const queue = await BullmqQueue.open({ url: ${JSON.stringify(TEST_REDIS_URL)}, prefix: ${JSON.stringify(prefix)}, stalledCheckMs: 60_000 });
+      await queue.enqueue(['first', 'second'].map((id) => ({ id, jobId: 'j', kind: 'k', payload: id })));
+      const first = await queue.claim({ workerId: 'dies', leaseMs: 1_000 });
+      await queue.complete(first);
+      process.kill(process.pid, 'SIGKILL');`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const [, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
+    assert.equal(signal, 'SIGKILL', stderr);
+    assert.equal(await bullmqState(prefix, 'k', 'second'), 'active', 'the dead process held it');
+    const survivor = await open({ stalledCheckMs: 50 });
+    let second = await survivor.claim(claim);
+    for (let i = 0; i < 100 && !second; i++) {
+      await sleep(20);
+      second = await survivor.claim(claim);
+    }
+    assert.equal(second?.id, 'second', 'the lease sweep queued it again');
+    assert.equal(second.attempts, 2, 'as for any task of a dead worker, the lost lease counts');
+    assert.equal(await survivor.complete(second), true);
   });
 });
