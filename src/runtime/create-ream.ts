@@ -11,7 +11,6 @@ import type { Adapters } from './adapters.ts';
 import { openEmbeddedAdapters } from './embedded.ts';
 import { lockDataDir } from './data-dir-lock.ts';
 import type { DistributedSettings } from './deployment.ts';
-import { openDistributedAdapters } from './distributed.ts';
 import type { IntakeLimits } from './intake.ts';
 import { DocumentTasks } from './document-tasks.ts';
 import { Engine, type AddedDocument, type CreateJobInput, type FileInput } from './engine.ts';
@@ -115,7 +114,8 @@ export async function createReam(options: ReamOptions = {}): Promise<Ream> {
   let adapters: Adapters;
   try {
     adapters = options.distributed
-      ? await openDistributedAdapters({ ...options.distributed, ...pool, cacheDir: resolve(dataDir, 'blob-cache', String(process.pid)) })
+      ? // Loaded only when asked for: the AWS SDK, BullMQ and pg cost an embedded process ~50 MB.
+        await (await import('./distributed.ts')).openDistributedAdapters({ ...options.distributed, ...pool, cacheDir: resolve(dataDir, 'blob-cache', String(process.pid)) })
       : await openEmbeddedAdapters({ dataDir, ...pool });
   } catch (error) {
     unlock();

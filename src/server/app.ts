@@ -4,7 +4,7 @@ import websocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { ReamError } from '../errors.ts';
 import type { Ream } from '../runtime/create-ream.ts';
-import { localCoordination, redisCoordination } from './coordination.ts';
+import { localCoordination, type Coordination } from './coordination.ts';
 import { registerAuth, type AuthOptions, type RateLimitOptions } from './auth/plugin.ts';
 import { registerCors, type CorsOptions } from './cors.ts';
 import { metricsRoutes } from './metrics.ts';
@@ -17,7 +17,7 @@ import { uiRoutes } from './routes/ui.ts';
 import { wsRoutes } from './routes/ws.ts';
 import { documentRoutes } from './routes/documents.ts';
 import { uploadRoutes } from './uploads/tus.ts';
-import { distributedTusStorage, type TusStorage } from './uploads/storage.ts';
+import type { TusStorage } from './uploads/storage.ts';
 import { storeUploadRecords } from './uploads/records.ts';
 import { workerRoutes } from './routes/workers.ts';
 import { WebhookSender, type WebhookSenderOptions } from './webhooks.ts';
@@ -51,6 +51,8 @@ export interface ServerOptions {
    * `startServer` over a distributed ream uses the deployment's bucket and Redis instead.
    */
   tusStorage?: TusStorage;
+  /** What server instances agree on (rate limits, once-only webhooks). Default: in memory, one server. */
+  coordination?: Coordination;
 }
 
 /** The v1 HTTP API (DESIGN.md §8) over an embedded {@link Ream}. Not listening yet: see {@link startServer}. */
@@ -62,10 +64,9 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   void app.register(websocket, { options: { maxPayload: 64 * 1024 } });
   openapi(app); // before the routes: it documents the routes registered after it
   registerCors(app, options.cors); // before auth: browsers send preflights without credentials
-  // Rate limits and once-only webhooks hold across every instance of a distributed deployment.
-  const deployment = options.ream.deployment;
-  const coordination = deployment === undefined ? localCoordination() : redisCoordination(deployment.redisUrl, deployment.prefix ?? 'ream');
-  app.addHook('onClose', async () => coordination.close());
+  // Rate limits and once-only webhooks: in memory for one server; `startServer` over a
+  // distributed ream passes one in Redis, shared by every instance of the deployment.
+  const coordination = options.coordination ?? localCoordination();
   registerAuth(app, options.ream.engine.deps.store, options.auth ?? { mode: 'off' }, options.rateLimit, coordination);
   metricsRoutes(app, options.ream);
 
@@ -141,21 +142,37 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/**
+ * What several instances of a distributed deployment share: uploads (bytes in the bucket, locks
+ * and metadata in Redis) and coordination (rate limits, webhooks) in Redis. Loaded only for a
+ * distributed ream: the S3 and Redis clients cost an embedded server tens of MB.
+ */
+async function sharedAcrossInstances(options: StartOptions): Promise<{ tusStorage: TusStorage; coordination: Coordination }> {
+  const deployment = options.ream.deployment;
+  if (deployment === undefined) throw new ReamError('internal', 'not a distributed deployment');
+  const prefix = deployment.prefix ?? 'ream';
+  const { distributedTusStorage } = await import('./uploads/distributed-storage.ts');
+  const { redisCoordination } = await import('./coordination-redis.ts');
+  const tusStorage = options.tusStorage ?? await distributedTusStorage({
+    s3: deployment.s3,
+    redisUrl: deployment.redisUrl,
+    prefix,
+    expiryMs: options.uploadExpiryMs ?? 24 * 3600_000,
+    records: storeUploadRecords(options.ream.engine.deps.store),
+  });
+  return { tusStorage, coordination: options.coordination ?? redisCoordination(deployment.redisUrl, prefix) };
+}
+
 /** Builds the server and listens. Refuses non-loopback hosts while auth is off. */
 export async function startServer(options: StartOptions): Promise<RunningServer> {
   const host = options.host ?? '127.0.0.1';
   refuseNonLoopback(host, options.auth);
-  // Several instances of a deployment share uploads: bytes in the bucket, locks and metadata in Redis.
-  const deployment = options.ream.deployment;
-  const tusStorage = options.tusStorage ?? (deployment === undefined ? undefined : await distributedTusStorage({
-    s3: deployment.s3,
-    redisUrl: deployment.redisUrl,
-    prefix: deployment.prefix ?? 'ream',
-    expiryMs: options.uploadExpiryMs ?? 24 * 3600_000,
-    records: storeUploadRecords(options.ream.engine.deps.store),
-  }));
-  const app = buildServer({ ...options, ...(tusStorage === undefined ? {} : { tusStorage }) });
-  if (tusStorage !== undefined && options.tusStorage === undefined) app.addHook('onClose', async () => tusStorage.close());
+  const shared: Partial<Awaited<ReturnType<typeof sharedAcrossInstances>>> = options.ream.deployment === undefined ? {} : await sharedAcrossInstances(options);
+  const app = buildServer({ ...options, ...shared });
+  app.addHook('onClose', async () => {
+    if (shared.tusStorage !== undefined && options.tusStorage === undefined) await shared.tusStorage.close();
+    if (shared.coordination !== undefined && options.coordination === undefined) await shared.coordination.close();
+  });
   await app.listen({ host, port: options.port ?? 8080 });
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : (options.port ?? 8080);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { localCoordination, redisCoordination, type Coordination } from '../../src/server/coordination.ts';
+import { localCoordination, type Coordination } from '../../src/server/coordination.ts';
+import { redisCoordination } from '../../src/server/coordination-redis.ts';
 import { deleteRedisPrefix } from '../support/cluster.ts';
 import { requireOrSkip } from '../support/env.ts';
 import { TEST_REDIS_URL, redisUnavailable, uniqueName } from '../support/services.ts';

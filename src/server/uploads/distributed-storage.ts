@@ -1,0 +1,63 @@
+import { S3Store, type MetadataValue } from '@tus/s3-store';
+import { IoRedisKvStore } from '@tus/utils';
+import { Redis } from 'ioredis';
+import { endConnection } from '../../events/redis-event-bus.ts';
+import { s3ClientConfig, type S3Location } from '../../blobs/s3-client.ts';
+import type { UploadRecordStore } from './records.ts';
+import { RedisLocker } from './redis-locker.ts';
+import { prefixObjectKeys } from './s3-key-prefix.ts';
+import type { TusStorage } from './storage.ts';
+
+export interface DistributedTusStorageOptions {
+  /** The deployment's bucket; uploads go under `uploads/` (blobs are under `blobs/`). */
+  s3: S3Location;
+  redisUrl: string;
+  /** Redis key prefix of the deployment. */
+  prefix: string;
+  /** An unfinished upload expires this long after creation, in ms. */
+  expiryMs: number;
+  /** Records of finished uploads that every instance sees (the database's). */
+  records: UploadRecordStore;
+  /** Bytes per S3 part of an upload (S3's minimum is 5 MiB). Default @tus/s3-store's (8 MiB). */
+  partSizeBytes?: number;
+}
+
+/** The key prefix of tus objects in the bucket. */
+export const TUS_OBJECT_PREFIX = 'uploads/';
+
+/**
+ * Several server instances: the bytes in S3 (@tus/s3-store, under `uploads/`), the upload
+ * metadata cache in Redis (so an instance that did not create an upload knows it without asking
+ * S3), locks in Redis (`RedisLocker`), records from the caller. A client may resume through
+ * any instance.
+ */
+export async function distributedTusStorage(options: DistributedTusStorageOptions): Promise<TusStorage> {
+  const redis = new Redis(options.redisUrl, { lazyConnect: true });
+  const subscriber = new Redis(options.redisUrl, { lazyConnect: true });
+  const close = async (): Promise<void> => {
+    await Promise.allSettled([redis, subscriber].map(endConnection));
+  };
+  try {
+    await Promise.all([redis.connect(), subscriber.connect()]);
+    const locker = new RedisLocker({ redis, subscriber, prefix: options.prefix });
+    await locker.ready();
+    const datastore = new PrefixedS3Store({
+      s3ClientConfig: { ...s3ClientConfig(options.s3), bucket: options.s3.bucket },
+      cache: new IoRedisKvStore<MetadataValue>(redis, `${options.prefix}:tus:upload:`),
+      expirationPeriodInMilliseconds: options.expiryMs,
+      ...(options.partSizeBytes === undefined ? {} : { partSize: options.partSizeBytes }),
+    });
+    return { datastore, locker, records: options.records, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+/** S3Store with its objects under TUS_OBJECT_PREFIX (it has no prefix option of its own). */
+class PrefixedS3Store extends S3Store {
+  constructor(options: ConstructorParameters<typeof S3Store>[0]) {
+    super(options);
+    prefixObjectKeys(this.client, TUS_OBJECT_PREFIX);
+  }
+}
