@@ -19,6 +19,9 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/bin ./bin
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/ui ./ui
+# The data dir: embedded, the database and documents (mount a volume); distributed, local caches only.
+RUN mkdir /data && chown node:node /data
+VOLUME /data
 USER node
 ENTRYPOINT ["node", "bin/ream.js"]
-CMD ["serve", "--host", "0.0.0.0", "--auth"]
+CMD ["serve", "--host", "0.0.0.0", "--auth", "--data-dir", "/data"]
