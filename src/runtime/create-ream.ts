@@ -15,6 +15,8 @@ import type { IntakeLimits } from './intake.ts';
 import { DocumentTasks } from './document-tasks.ts';
 import { Engine, type AddedDocument, type CreateJobInput, type FileInput } from './engine.ts';
 import { DEFAULT_MAX_MEMORY_MB } from './thread-pool.ts';
+import { WEBHOOK_DEFAULTS, type WebhookSettings } from './webhook-delivery.ts';
+import { TASK_KINDS } from './task-kinds.ts';
 import { Worker } from './worker.ts';
 
 export interface ReamOptions {
@@ -52,6 +54,11 @@ export interface ReamOptions {
    * work all ended). Default true; distributed workers may leave it to the server.
    */
   recover?: boolean;
+  /**
+   * Delivery of job webhooks: attempts, timeout and backoff (see {@link WebhookSettings}). A
+   * delivery is a queue task, so any process that works (`work` not false) may send it.
+   */
+  webhooks?: WebhookSettings;
 }
 
 export interface SubmitInput extends CreateJobInput {
@@ -124,7 +131,11 @@ export async function createReam(options: ReamOptions = {}): Promise<Ream> {
   for (const warning of adapters.warnings) process.emitWarning(`ream: ${warning}`);
   const engine = new Engine(
     { ...adapters.deps, pipelines: new PipelineRegistry(options.pipelines) },
-    { maxAttempts: options.maxAttempts ?? 3 },
+    {
+      maxAttempts: options.maxAttempts ?? 3,
+      webhookMaxAttempts: options.webhooks?.maxAttempts ?? WEBHOOK_DEFAULTS.maxAttempts,
+      webhookTimeoutMs: options.webhooks?.timeoutMs ?? WEBHOOK_DEFAULTS.timeoutMs,
+    },
   );
   const tasks = new DocumentTasks(engine);
   // No worker will record a task the queue failed on its own (its last lease expired): we do.
@@ -152,6 +163,12 @@ export async function createReam(options: ReamOptions = {}): Promise<Ream> {
     idleMs: 250,
     retryBaseMs: 500,
     retryMaxMs: 30_000,
+    retryByKind: {
+      [TASK_KINDS.webhook]: {
+        baseMs: options.webhooks?.retryBaseMs ?? WEBHOOK_DEFAULTS.retryBaseMs,
+        maxMs: options.webhooks?.retryMaxMs ?? WEBHOOK_DEFAULTS.retryMaxMs,
+      },
+    },
     ...(options.intake === undefined ? {} : { intake: options.intake }),
   });
   worker?.start();

@@ -19,6 +19,7 @@ import {
 } from '../store/port.ts';
 import type { Engine } from './engine.ts';
 import { TASK_KINDS, taskIds, type ChunkPayload, type DocumentPayload } from './task-kinds.ts';
+import { deliverWebhook, webhookGivenUp } from './webhook-delivery.ts';
 
 /** What inspection stores on the job document, read back by later tasks. */
 interface DocumentInfo {
@@ -66,6 +67,8 @@ export class DocumentTasks {
           return await this.#extract(task, fromJson<ChunkPayload>(task.payload), signal);
         case TASK_KINDS.merge:
           return await this.#merge(task, fromJson<DocumentPayload>(task.payload), signal);
+        case TASK_KINDS.webhook:
+          return await deliverWebhook(this.#engine, task.payload, signal);
         default:
           throw ReamError.nonRetryable('internal', `unknown task kind "${task.kind}"`);
       }
@@ -99,6 +102,9 @@ export class DocumentTasks {
         await this.#failDocument(task.jobId, documentId, error);
         return;
       }
+      case TASK_KINDS.webhook:
+        webhookGivenUp(task, error); // announcing the job failed, not the job: no record changes
+        return;
       default:
         return;
     }

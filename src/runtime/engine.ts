@@ -25,7 +25,8 @@ import type { Formats } from '../formats/registry.ts';
 import { RESERVED_OPTION, jobMeta, parseWebhook, withJobMeta, type WebhookTarget } from './job-meta.ts';
 import { KeyedMutex, type JobLocks } from './keyed-mutex.ts';
 import { ProgressTracker } from './progress.ts';
-import { TASK_KINDS, taskIds, type DocumentPayload } from './task-kinds.ts';
+import { TASK_KINDS, taskIds, webhookQueueJobId, type DocumentPayload, type WebhookPayload } from './task-kinds.ts';
+import { WEBHOOK_DEFAULTS } from './webhook-delivery.ts';
 
 export interface EngineDeps {
   store: Store;
@@ -53,6 +54,10 @@ export interface EngineSettings {
   maxAttempts: number;
   /** Least time between two `job.progress` events of one job, in ms. Default 1000. */
   progressIntervalMs: number;
+  /** Attempts per webhook delivery, including the first. Default 8. */
+  webhookMaxAttempts: number;
+  /** Longest wait for a webhook receiver's answer, per attempt, in ms. Default 10,000. */
+  webhookTimeoutMs: number;
 }
 
 export interface CreateJobInput {
@@ -63,7 +68,7 @@ export interface CreateJobInput {
   tenantId?: string;
   /** Higher runs first. Default 0. */
   priority?: number;
-  /** POSTed the job's terminal event by the HTTP service's webhook sender. http(s) only. */
+  /** POSTed the job's terminal events (a `webhook.deliver` task, durable and retried). http(s) only. */
   webhook?: WebhookTarget;
 }
 
@@ -81,6 +86,15 @@ export interface AddedDocument {
 }
 
 export const DEFAULT_TENANT = 'local';
+
+const TERMINAL_EVENT_TYPES = new Set<EventType>(['job.completed', 'job.failed', 'job.cancelled']);
+
+/**
+ * How far back `recover` looks for ended jobs whose webhook delivery was never enqueued: a day
+ * covers a process that stays down overnight, well within how long the queues keep task ids
+ * for dedupe (so a delivery made already is not made again).
+ */
+const WEBHOOK_RECOVERY_WINDOW_MS = 24 * 3600_000;
 
 const MEDIA_TYPE_BY_EXTENSION: Record<string, string> = {
   '.pdf': 'application/pdf',
@@ -106,7 +120,13 @@ export class Engine {
   constructor(deps: EngineDeps, settings: Partial<EngineSettings> = {}) {
     this.deps = deps;
     this.#jobLocks = deps.locks ?? new KeyedMutex();
-    this.settings = { maxAttempts: 3, progressIntervalMs: 1000, ...settings };
+    this.settings = {
+      maxAttempts: 3,
+      progressIntervalMs: 1000,
+      webhookMaxAttempts: WEBHOOK_DEFAULTS.maxAttempts,
+      webhookTimeoutMs: WEBHOOK_DEFAULTS.timeoutMs,
+      ...settings,
+    };
   }
 
   /** Creates a job, or returns the existing one with the same idempotency key. */
@@ -251,7 +271,7 @@ export class Engine {
         }
       }
       const cancelled = await this.deps.store.updateJob(jobId, { status: 'cancelled', finishedAt: now });
-      await this.emit(cancelled, 'job.cancelled', { message: 'cancelled' });
+      await this.#emitEnd(cancelled, 'job.cancelled', { message: 'cancelled' });
       this.#forget(jobId);
       return cancelled;
     });
@@ -332,7 +352,7 @@ export class Engine {
       else status = 'partially_succeeded';
       const error = status === 'failed' && counts.documentsTotal > 0 ? await this.#jobFailure(jobId, counts.documentsFailed) : null;
       const finished = await this.deps.store.updateJob(jobId, { status, error, finishedAt: Date.now() });
-      await this.emit(finished, status === 'failed' ? 'job.failed' : 'job.completed', { ...(error ? { error } : {}) });
+      await this.#emitEnd(finished, status === 'failed' ? 'job.failed' : 'job.completed', { ...(error ? { error } : {}) });
       this.#forget(jobId);
     });
   }
@@ -367,6 +387,34 @@ export class Engine {
       process.emitWarning(`ream: could not publish ${event.type} of job ${event.jobId}: ${error instanceof Error ? error.message : String(error)}`);
     });
     return event;
+  }
+
+  /**
+   * A terminal event (`job.completed`, `job.failed`, `job.cancelled`), then its webhook delivery.
+   * The event is stored first, so a crash in between loses no event; the delivery of such an
+   * event is enqueued by `recover` (the task id is derived from the seq, so never twice).
+   */
+  async #emitEnd(job: JobRecord, type: EventType, fields: { message?: string; error?: ErrorInfo }): Promise<void> {
+    const event = await this.emit(job, type, fields);
+    await this.scheduleWebhook(job, event).catch((error: unknown) => {
+      // The job has ended all the same; the next `recover` enqueues the delivery.
+      process.emitWarning(`ream: could not enqueue the webhook of job ${job.id}: ${error instanceof Error ? error.message : String(error)}`);
+    });
+  }
+
+  /** Enqueues the delivery of a terminal event to the job's webhook, if it has one (idempotent). */
+  async scheduleWebhook(job: JobRecord, event: Pick<ReamEvent, 'type' | 'seq'>): Promise<void> {
+    if (!jobMeta(job.options).webhook) return;
+    await this.deps.queue.enqueue([
+      {
+        id: taskIds.webhook(job.id, event.seq),
+        jobId: webhookQueueJobId(job.id),
+        kind: TASK_KINDS.webhook,
+        payload: { jobId: job.id, event: event.type, seq: event.seq } satisfies WebhookPayload,
+        priority: job.priority,
+        maxAttempts: this.settings.webhookMaxAttempts,
+      },
+    ]);
   }
 
   /** A `job.progress` event, at most one per `progressIntervalMs` per job. */
@@ -405,7 +453,8 @@ export class Engine {
   /**
    * After a restart: makes sure every unfinished job can finish. Documents without a task get
    * one (enqueue dedupes, so existing tasks are untouched), and jobs whose documents all ended
-   * are closed. This is what guarantees no job stays `running` forever.
+   * are closed. This is what guarantees no job stays `running` forever. Jobs that ended lately
+   * get their webhook delivery enqueued if a crash kept it from being enqueued.
    */
   async recover(failStuck: (jobId: string, documentId: string) => Promise<void>): Promise<void> {
     for (const job of await this.deps.store.listUnfinishedJobs()) {
@@ -419,6 +468,22 @@ export class Engine {
         for (const doc of unfinished) await failStuck(job.id, doc.documentId);
       }
       await this.finalizeIfDone(job.id);
+    }
+    await this.#recoverWebhooks();
+  }
+
+  /**
+   * A process that died between storing a job's terminal event and enqueueing its delivery left
+   * the webhook unsent: enqueue the delivery of the last terminal event of every job with a
+   * webhook that ended lately. Enqueue dedupes by the derived task id, so a delivery enqueued
+   * (or made) already is not repeated.
+   */
+  async #recoverWebhooks(): Promise<void> {
+    const { store } = this.deps;
+    for (const job of await store.listJobsFinishedSince(Date.now() - WEBHOOK_RECOVERY_WINDOW_MS)) {
+      if (!jobMeta(job.options).webhook) continue;
+      const last = (await store.listEvents(job.id, 0)).findLast((event) => TERMINAL_EVENT_TYPES.has(event.type));
+      if (last) await this.scheduleWebhook(job, last);
     }
   }
 

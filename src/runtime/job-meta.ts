@@ -7,7 +7,7 @@ import type { JsonObject } from '../json.ts';
  */
 export const RESERVED_OPTION = '_ream';
 
-/** Where to POST the job's terminal event; `secret` signs it (see src/server/webhooks.ts). */
+/** Where to POST the job's terminal event; `secret` signs it (see src/runtime/webhook-delivery.ts). */
 export interface WebhookTarget {
   url: string;
   secret?: string;

@@ -8,6 +8,8 @@ export const TASK_KINDS = {
   extract: 'chunk.extract',
   /** merge chunks in page order, index, complete the document. Waits for its chunks (a flow). */
   merge: 'document.merge',
+  /** POST a job's terminal event to its webhook (src/runtime/webhook-delivery.ts). */
+  webhook: 'webhook.deliver',
 } as const;
 
 export interface DocumentPayload {
@@ -19,6 +21,23 @@ export interface DocumentPayload {
 export interface ChunkPayload extends DocumentPayload {
   chunk: ChunkRef;
 }
+
+export interface WebhookPayload {
+  /** The job whose event is announced (the task's own `jobId` is {@link webhookQueueJobId}'s). */
+  jobId: string;
+  /** `job.completed`, `job.failed` or `job.cancelled`. */
+  event: string;
+  /** The event's seq: a job that ends again (retried, or given a new file) is announced again. */
+  seq: number;
+}
+
+/**
+ * The queue's `jobId` of a job's webhook deliveries: not the job's own, because the queue's
+ * per-job operations must not reach them. `cancelJob` would drop (or stop retrying) the
+ * `job.cancelled` delivery and a retried job's earlier ones, and `recover` would count a
+ * delivery waiting for its next attempt as live document work.
+ */
+export const webhookQueueJobId = (jobId: string): string => `${jobId}:webhooks`;
 
 /** `:r<n>` for work of retry generation `n` (nothing for the first run). */
 const generation = (retry: number): string => (retry > 0 ? `:r${retry}` : '');
@@ -32,4 +51,6 @@ export const taskIds = {
   inspect: (jobId: string, documentId: string, retry = 0) => `${jobId}:${documentId}:inspect${generation(retry)}`,
   extract: (jobId: string, documentId: string, index: number, retry = 0) => `${jobId}:${documentId}:chunk:${index}${generation(retry)}`,
   merge: (jobId: string, documentId: string, retry = 0) => `${jobId}:${documentId}:merge${generation(retry)}`,
+  /** One delivery per terminal event: enqueued again (recovery) it is the same task. */
+  webhook: (jobId: string, seq: number) => `${jobId}:webhook:${seq}`,
 };

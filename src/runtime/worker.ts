@@ -6,6 +6,7 @@ import type { WorkerState } from '../store/port.ts';
 import type { DocumentTasks } from './document-tasks.ts';
 import type { Engine } from './engine.ts';
 import { IntakeGate, type IntakeLimits } from './intake.ts';
+import { TASK_KINDS } from './task-kinds.ts';
 
 export interface WorkerOptions {
   /** Tasks run at once by this worker. Default: 2 × threads, so threads stay busy while the event loop does I/O. */
@@ -17,10 +18,23 @@ export interface WorkerOptions {
   /** Retry delays: base and cap in ms (exponential, full jitter). Defaults 500 and 30,000. */
   retryBaseMs: number;
   retryMaxMs: number;
+  /**
+   * Retry delays of some task kinds, in place of `retryBaseMs`/`retryMaxMs`: webhook deliveries
+   * wait longer (a receiver that is down for minutes is common; a document task's failure rarely
+   * needs more than seconds).
+   */
+  retryByKind?: Readonly<Record<string, RetryPolicy>>;
   /** Stop claiming while memory or event-loop lag is over these limits (none by default). */
   intake?: IntakeLimits;
   /** How often this worker records itself in the store's workers list, in ms. Default 2,000. */
   heartbeatMs?: number;
+}
+
+export interface RetryPolicy {
+  /** Delay after the first failed attempt, in ms; doubled after each next one (full jitter). */
+  baseMs: number;
+  /** Longest delay, in ms. */
+  maxMs: number;
 }
 
 /**
@@ -216,14 +230,18 @@ export class Worker {
   async #handleFailure(task: LeasedTask, error: ReamError): Promise<void> {
     const { queue, store } = this.#engine.deps;
     try {
-      const job = await store.getJob(task.jobId);
-      if (!job || job.status === 'cancelled') {
-        await queue.fail(task, error.toJSON()); // nothing to record: the job is gone or cancelled
-        return;
+      // A webhook delivery is not the job's work: a cancelled job's `job.cancelled` is still announced.
+      if (task.kind !== TASK_KINDS.webhook) {
+        const job = await store.getJob(task.jobId);
+        if (!job || job.status === 'cancelled') {
+          await queue.fail(task, error.toJSON()); // nothing to record: the job is gone or cancelled
+          return;
+        }
       }
       const cancelled = error.code === 'cancelled';
       if (!cancelled && error.retryable && task.attempts < task.maxAttempts) {
-        const delay = backoffDelay(task.attempts, { baseDelayMs: this.#options.retryBaseMs, maxDelayMs: this.#options.retryMaxMs, factor: 2 });
+        const policy = this.#options.retryByKind?.[task.kind] ?? { baseMs: this.#options.retryBaseMs, maxMs: this.#options.retryMaxMs };
+        const delay = backoffDelay(task.attempts, { baseDelayMs: policy.baseMs, maxDelayMs: policy.maxMs, factor: 2 });
         await queue.fail(task, error.toJSON(), delay);
         return;
       }

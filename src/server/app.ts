@@ -20,7 +20,6 @@ import { uploadRoutes } from './uploads/tus.ts';
 import type { TusStorage } from './uploads/storage.ts';
 import { storeUploadRecords } from './uploads/records.ts';
 import { workerRoutes } from './routes/workers.ts';
-import { WebhookSender, type WebhookSenderOptions } from './webhooks.ts';
 
 export interface ServerOptions {
   ream: Ream;
@@ -38,8 +37,6 @@ export interface ServerOptions {
   uploadExpiryMs?: number;
   /** How often expired uploads are swept, in ms. Default 1 h. */
   uploadCleanupIntervalMs?: number;
-  /** Delivery of job webhooks (attempts, backoff); the sender runs while the server is open. */
-  webhooks?: WebhookSenderOptions;
   /** Default `{ mode: 'off' }`: every request is the `local` tenant (loopback hosts only). */
   auth?: AuthOptions;
   /** Per API key / JWT subject; none by default. */
@@ -51,7 +48,7 @@ export interface ServerOptions {
    * `startServer` over a distributed ream uses the deployment's bucket and Redis instead.
    */
   tusStorage?: TusStorage;
-  /** What server instances agree on (rate limits, once-only webhooks). Default: in memory, one server. */
+  /** What server instances agree on (rate limits). Default: in memory, one server. */
   coordination?: Coordination;
 }
 
@@ -64,7 +61,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   void app.register(websocket, { options: { maxPayload: 64 * 1024 } });
   openapi(app); // before the routes: it documents the routes registered after it
   registerCors(app, options.cors); // before auth: browsers send preflights without credentials
-  // Rate limits and once-only webhooks: in memory for one server; `startServer` over a
+  // Rate limits: in memory for one server; `startServer` over a
   // distributed ream passes one in Redis, shared by every instance of the deployment.
   const coordination = options.coordination ?? localCoordination();
   registerAuth(app, options.ream.engine.deps.store, options.auth ?? { mode: 'off' }, options.rateLimit, coordination);
@@ -81,10 +78,6 @@ export function buildServer(options: ServerOptions): FastifyInstance {
 
   // Long-lived streams (SSE, NDJSON) end when the server closes, so close() does not wait on them.
   const shutdown = new AbortController();
-  // Job webhooks: in-process, so deliveries in flight are lost on a crash (see WebhookSender).
-  const webhooks = new WebhookSender(options.ream, { ...options.webhooks, claimOnce: (key, ttlMs) => coordination.claimOnce(key, ttlMs) });
-  webhooks.start();
-  app.addHook('onClose', async () => webhooks.stop());
   app.addHook('preClose', (done) => {
     shutdown.abort();
     done();
@@ -144,7 +137,7 @@ export interface RunningServer {
 
 /**
  * What several instances of a distributed deployment share: uploads (bytes in the bucket, locks
- * and metadata in Redis) and coordination (rate limits, webhooks) in Redis. Loaded only for a
+ * and metadata in Redis) and coordination (rate limits) in Redis. Loaded only for a
  * distributed ream: the S3 and Redis clients cost an embedded server tens of MB.
  */
 async function sharedAcrossInstances(options: StartOptions): Promise<{ tusStorage: TusStorage; coordination: Coordination }> {

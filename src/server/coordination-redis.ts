@@ -32,9 +32,6 @@ export function redisCoordination(url: string, prefix: string): Coordination {
     async takeToken(subject, perMinute) {
       return Number(await takeToken(`${prefix}:ratelimit:${perMinute}:${subject}`, perMinute));
     },
-    async claimOnce(key, ttlMs) {
-      return (await redis.set(`${prefix}:once:${key}`, '1', 'PX', ttlMs, 'NX')) === 'OK';
-    },
     async close() {
       await redis.quit().catch(() => redis.disconnect());
     },

@@ -1,72 +1,10 @@
-import type { ErrorInfo } from '../errors.ts';
-import type { Progress } from '../events/types.ts';
 import type { Ream } from '../runtime/create-ream.ts';
-import type { JobCounts, JobRecord, JobStatus } from '../store/port.ts';
-import type { JsonObject } from '../json.ts';
-import { publicOptions } from '../runtime/job-meta.ts';
+import { loadJobView as loadFromEngine, type JobView } from '../runtime/job-view.ts';
+import type { JobRecord } from '../store/port.ts';
 
-export const PRIORITIES = { low: 0, normal: 5, high: 10, critical: 20 } as const;
-export type PriorityName = keyof typeof PRIORITIES;
-
-export function isPriorityName(value: string): value is PriorityName {
-  return Object.hasOwn(PRIORITIES, value);
-}
-
-/** The name of a stored priority, or the number itself when it has none (a library caller's own). */
-export function priorityName(priority: number): PriorityName | number {
-  const entry = Object.entries(PRIORITIES).find(([, value]) => value === priority);
-  return entry ? (entry[0] as PriorityName) : priority;
-}
-
-/** What `GET /v1/jobs/:id` answers. Times are ISO 8601 strings (or null). */
-export interface JobView {
-  id: string;
-  status: JobStatus;
-  pipeline: string;
-  options: JsonObject;
-  priority: PriorityName | number;
-  createdAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-  error: ErrorInfo | null;
-  progress: Progress;
-  counts: {
-    documents: { total: number; succeeded: number; partiallySucceeded: number; failed: number; cancelled: number };
-    chunks: { total: number; succeeded: number; failed: number };
-  };
-}
-
-function iso(ms: number | null): string | null {
-  return ms === null ? null : new Date(ms).toISOString();
-}
-
-/** The job as the API shows it; `progress` is the engine's own (the same as in its events). */
-export function jobView(job: JobRecord, counts: JobCounts, progress: Progress): JobView {
-  return {
-    id: job.id,
-    status: job.status,
-    pipeline: job.pipeline,
-    options: publicOptions(job.options), // never the reserved key: it may hold a webhook secret
-    priority: priorityName(job.priority),
-    createdAt: new Date(job.createdAt).toISOString(),
-    startedAt: iso(job.startedAt),
-    finishedAt: iso(job.finishedAt),
-    error: job.error,
-    progress,
-    counts: {
-      documents: {
-        total: counts.documentsTotal,
-        succeeded: counts.documentsSucceeded,
-        partiallySucceeded: counts.documentsPartial,
-        failed: counts.documentsFailed,
-        cancelled: counts.documentsCancelled,
-      },
-      chunks: { total: counts.chunksTotal, succeeded: counts.chunksSucceeded, failed: counts.chunksFailed },
-    },
-  };
-}
+// The job view lives in the runtime (webhook deliveries carry it too); the API re-exports it.
+export { PRIORITIES, isPriorityName, jobView, priorityName, type JobView, type PriorityName } from '../runtime/job-view.ts';
 
 export async function loadJobView(ream: Ream, job: JobRecord): Promise<JobView> {
-  const counts = await ream.counts(job.id);
-  return jobView(job, counts, ream.engine.progress(job.id, counts));
+  return loadFromEngine(ream.engine, job);
 }

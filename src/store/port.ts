@@ -193,6 +193,8 @@ export interface Store {
   listJobs(query: ListJobsQuery): Promise<Page<JobRecord>>;
   /** Jobs in `queued` or `running`: what a restarted process must see through. */
   listUnfinishedJobs(): Promise<JobRecord[]>;
+  /** Ended jobs (any tenant) whose `finishedAt` is at or after `since` (epoch ms): recent ends a restart re-announces. */
+  listJobsFinishedSince(since: number): Promise<JobRecord[]>;
   /**
    * Removes the job and everything recorded for it: its job documents, chunk results, document
    * results and events. Documents (and their blobs) stay: other jobs may use the same content.

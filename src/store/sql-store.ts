@@ -21,6 +21,7 @@ import type {
   UploadRecord,
   WorkerRecord,
 } from './port.ts';
+import { TERMINAL_JOB_STATUSES } from './port.ts';
 import { clampLimit, isForeignKeyViolation, toJsonText, toNullableNumber, toNumber } from './sql.ts';
 import { jobCounts, jobStatusCounts } from './sql-store-counts.ts';
 import * as uploads from './sql-store-uploads.ts';
@@ -151,6 +152,18 @@ export class SqlStore implements Store {
       .selectAll()
       .where('status', 'in', ['queued', 'running'])
       .orderBy('created_at')
+      .orderBy('id')
+      .execute();
+    return rows.map(jobFromRow);
+  }
+
+  async listJobsFinishedSince(since: number): Promise<JobRecord[]> {
+    const rows = await this.#db
+      .selectFrom('jobs')
+      .selectAll()
+      .where('status', 'in', [...TERMINAL_JOB_STATUSES])
+      .where('finished_at', '>=', since)
+      .orderBy('finished_at')
       .orderBy('id')
       .execute();
     return rows.map(jobFromRow);

@@ -139,6 +139,18 @@ const cases: ConformanceCase<Subject>[] = [
     },
   },
   {
+    name: 'listJobsFinishedSince returns ended jobs of any tenant finished at or after the time',
+    async run({ store }) {
+      const running = await store.createJob(newJob(), 1);
+      await store.updateJob(running.id, { status: 'running' });
+      const old = await store.createJob(newJob(), 2);
+      await store.updateJob(old.id, { status: 'succeeded', finishedAt: 99 });
+      const recent = await store.createJob(newJob({ tenantId: 't2' }), 3);
+      await store.updateJob(recent.id, { status: 'cancelled', finishedAt: 100 });
+      assert.deepEqual((await store.listJobsFinishedSince(100)).map((j) => j.id), [recent.id]);
+    },
+  },
+  {
     name: 'putDocument stores content once per tenant and sha256',
     async run({ store }) {
       const doc = { id: randomUUID(), tenantId: 't1', sha256: sha(1), name: 'a.pdf', size: 42, mediaType: 'application/pdf' };

@@ -27,8 +27,9 @@ before(async () => {
     dataDir: join(dir, 'data'),
     threads: 1,
     pipelines: extractWith('once', flaky),
+    webhooks: { retryBaseMs: 20, retryMaxMs: 50 },
   });
-  server = await startServer({ ream, host: '127.0.0.1', port: 0, webhooks: { backoff: { baseDelayMs: 20, maxDelayMs: 50, factor: 2 } } });
+  server = await startServer({ ream, host: '127.0.0.1', port: 0 });
   pdf = await makePdf({ pages: numberedPages('W', 4) });
 });
 after(async () => {

@@ -1,0 +1,73 @@
+import type { ErrorInfo } from '../errors.ts';
+import type { Progress } from '../events/types.ts';
+import type { JsonObject } from '../json.ts';
+import type { JobCounts, JobRecord, JobStatus } from '../store/port.ts';
+import type { Engine } from './engine.ts';
+import { publicOptions } from './job-meta.ts';
+
+export const PRIORITIES = { low: 0, normal: 5, high: 10, critical: 20 } as const;
+export type PriorityName = keyof typeof PRIORITIES;
+
+export function isPriorityName(value: string): value is PriorityName {
+  return Object.hasOwn(PRIORITIES, value);
+}
+
+/** The name of a stored priority, or the number itself when it has none (a library caller's own). */
+export function priorityName(priority: number): PriorityName | number {
+  const entry = Object.entries(PRIORITIES).find(([, value]) => value === priority);
+  return entry ? (entry[0] as PriorityName) : priority;
+}
+
+/** What `GET /v1/jobs/:id` answers, and what a webhook carries as `job`. Times are ISO 8601 strings (or null). */
+export interface JobView {
+  id: string;
+  status: JobStatus;
+  pipeline: string;
+  options: JsonObject;
+  priority: PriorityName | number;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  error: ErrorInfo | null;
+  progress: Progress;
+  counts: {
+    documents: { total: number; succeeded: number; partiallySucceeded: number; failed: number; cancelled: number };
+    chunks: { total: number; succeeded: number; failed: number };
+  };
+}
+
+function iso(ms: number | null): string | null {
+  return ms === null ? null : new Date(ms).toISOString();
+}
+
+/** The job as the API shows it; `progress` is the engine's own (the same as in its events). */
+export function jobView(job: JobRecord, counts: JobCounts, progress: Progress): JobView {
+  return {
+    id: job.id,
+    status: job.status,
+    pipeline: job.pipeline,
+    options: publicOptions(job.options), // never the reserved key: it may hold a webhook secret
+    priority: priorityName(job.priority),
+    createdAt: new Date(job.createdAt).toISOString(),
+    startedAt: iso(job.startedAt),
+    finishedAt: iso(job.finishedAt),
+    error: job.error,
+    progress,
+    counts: {
+      documents: {
+        total: counts.documentsTotal,
+        succeeded: counts.documentsSucceeded,
+        partiallySucceeded: counts.documentsPartial,
+        failed: counts.documentsFailed,
+        cancelled: counts.documentsCancelled,
+      },
+      chunks: { total: counts.chunksTotal, succeeded: counts.chunksSucceeded, failed: counts.chunksFailed },
+    },
+  };
+}
+
+/** {@link jobView} with the job's current counts and progress. */
+export async function loadJobView(engine: Engine, job: JobRecord): Promise<JobView> {
+  const counts = await engine.deps.store.jobCounts(job.id);
+  return jobView(job, counts, engine.progress(job.id, counts));
+}
