@@ -54,7 +54,7 @@ export interface EngineSettings {
   maxAttempts: number;
   /** Least time between two `job.progress` events of one job, in ms. Default 1000. */
   progressIntervalMs: number;
-  /** Attempts per webhook delivery, including the first. Default 8. */
+  /** Attempts per webhook delivery, including the first. Default 12. */
   webhookMaxAttempts: number;
   /** Longest wait for a webhook receiver's answer, per attempt, in ms. Default 10,000. */
   webhookTimeoutMs: number;
