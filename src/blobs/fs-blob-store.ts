@@ -1,11 +1,11 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { mkdir, open, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { ReamError } from '../errors.ts';
 import type { BlobInfo, BlobStore, ByteRange, PutOptions } from './port.ts';
 import { checkSha256 } from './sha256.ts';
-import { checkPutOptions, consuming, type PutSource } from './put-input.ts';
+import { checkPutOptions, consuming, hashing, type PutSource } from './put-input.ts';
 
 export interface FsBlobStoreOptions {
   /**
@@ -113,26 +113,16 @@ export class FsBlobStore implements BlobStore {
   }
 
   /** Streams `source` into `tempPath`, hashing as it goes; stops reading past `maxBytes`. */
-  async #writeTemp(source: Readable | AsyncIterable<Uint8Array>, tempPath: string, maxBytes: number | undefined): Promise<BlobInfo> {
-    const hash = createHash('sha256');
-    let size = 0;
+  async #writeTemp(source: PutSource, tempPath: string, maxBytes: number | undefined): Promise<BlobInfo> {
+    const hashed = hashing(source, maxBytes);
     const file = await open(tempPath, 'wx');
     try {
-      for await (const piece of source as AsyncIterable<Uint8Array | string>) {
-        const chunk = typeof piece === 'string' ? Buffer.from(piece) : piece;
-        size += chunk.byteLength;
-        // Leaving the loop calls the source's return(): a stream is destroyed, not drained.
-        if (maxBytes !== undefined && size > maxBytes) {
-          throw ReamError.nonRetryable('file_too_large', `the content is larger than ${maxBytes} bytes`, { details: { maxBytes } });
-        }
-        hash.update(chunk);
-        await writeAll(file, chunk);
-      }
+      for await (const chunk of hashed.chunks) await writeAll(file, chunk);
       if (this.#fsync) await file.sync();
     } finally {
       await file.close();
     }
-    return { sha256: hash.digest('hex'), size };
+    return hashed.info();
   }
 
   #path(sha256: string): string {

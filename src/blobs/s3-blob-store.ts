@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import {
   CopyObjectCommand,
@@ -15,7 +15,7 @@ import type { BlobInfo, BlobStore, ByteRange, PutOptions } from './port.ts';
 import { s3ClientConfig, type S3Location } from './s3-client.ts';
 import { isS3Missing, s3Error } from './s3-errors.ts';
 import { checkSha256 } from './sha256.ts';
-import { checkPutOptions, consuming, type PutSource } from './put-input.ts';
+import { checkPutOptions, consuming, hashing, type PutSource } from './put-input.ts';
 
 export interface S3BlobStoreOptions extends S3Location {
   /** Key prefix of blobs: a blob lives at `<prefix><sha256>`, a put in progress under `<prefix>tmp/`. Default 'blobs/'. */
@@ -118,30 +118,11 @@ export class S3BlobStore implements BlobStore {
   }
 
   /** Streams `source` through a hash into a multipart upload at `tempKey`; stores nothing if anything fails. */
-  async #uploadTemp(source: Readable | AsyncIterable<Uint8Array>, tempKey: string, maxBytes: number | undefined): Promise<BlobInfo> {
-    const hash = createHash('sha256');
-    let size = 0;
-    let sourceError: unknown;
-    async function* hashed(): AsyncGenerator<Uint8Array> {
-      try {
-        for await (const piece of source as AsyncIterable<Uint8Array | string>) {
-          const chunk = typeof piece === 'string' ? Buffer.from(piece) : piece;
-          size += chunk.byteLength;
-          // Leaving the loop calls the source's return(): a stream is destroyed, not drained.
-          if (maxBytes !== undefined && size > maxBytes) {
-            throw ReamError.nonRetryable('file_too_large', `the content is larger than ${maxBytes} bytes`, { details: { maxBytes } });
-          }
-          hash.update(chunk);
-          yield chunk;
-        }
-      } catch (error) {
-        sourceError = error;
-        throw error;
-      }
-    }
+  async #uploadTemp(source: PutSource, tempKey: string, maxBytes: number | undefined): Promise<BlobInfo> {
+    const hashed = hashing(source, maxBytes);
     const upload = new Upload({
       client: this.#client,
-      params: { Bucket: this.bucket, Key: tempKey, Body: Readable.from(hashed(), { objectMode: false }) },
+      params: { Bucket: this.bucket, Key: tempKey, Body: Readable.from(hashed.chunks, { objectMode: false }) },
       partSize: this.#partSize,
       queueSize: this.#queueSize,
       // On failure lib-storage aborts the multipart upload itself (AbortMultipartUpload).
@@ -153,10 +134,11 @@ export class S3BlobStore implements BlobStore {
       // A small body goes up in one PutObject that may have landed before the failure surfaced.
       await this.#dropTemp(tempKey);
       // The source's own error (file_too_large, a dropped connection) says more than the upload's.
+      const sourceError = hashed.failure();
       if (sourceError !== undefined) throw sourceError instanceof Error ? sourceError : new Error('the source failed', { cause: sourceError });
       throw s3Error(error, 'upload', `"${tempKey}" in bucket "${this.bucket}"`);
     }
-    return { sha256: hash.digest('hex'), size };
+    return hashed.info();
   }
 
   async get(sha256: string, range?: ByteRange): Promise<Readable> {
