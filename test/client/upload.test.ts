@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
@@ -14,8 +13,8 @@ import { URL_STORAGE_FILE } from '../../src/client/url-storage.ts';
 import { createReam, type Ream } from '../../src/runtime/create-ream.ts';
 import { buildServer, startServer } from '../../src/server/app.ts';
 import { issueApiKey } from '../../src/server/auth/api-keys.ts';
-import { repoRoot } from '../support/env.ts';
 import { makePdf, numberedPages } from '../support/make-pdf.ts';
+import { runReam } from '../support/run-ream.ts';
 
 const MIB = 1024 * 1024;
 /** The server's size limit here: small, so `file_too_large` is cheap to reach. */
@@ -209,18 +208,7 @@ describe('ReamClient.upload over tus', () => {
 
   test('ream submit --upload-threshold uploads big files over tus and the job runs', async () => {
     seen = [];
-    const run = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-      const child = spawn(process.execPath, [join(repoRoot, 'bin/ream.js'), 'submit', bigPath, '--server', url, '--upload-threshold', '1', '--wait'], {
-        env: { ...process.env, REAM_FROM_SOURCE: '1', XDG_CACHE_HOME: join(dir, 'cache') },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
+    const run = await runReam(['submit', bigPath, '--server', url, '--upload-threshold', '1', '--wait'], { env: { XDG_CACHE_HOME: join(dir, 'cache') } });
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stderr, /uploading .*big\.pdf: 100% of 2\.0 MiB/);
     assert.match(run.stdout, /succeeded/);

@@ -1,24 +1,15 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { promisify } from 'node:util';
 import pg from 'pg';
 import { freshDatabase } from '../support/cluster.ts';
-import { repoRoot, requireOrSkip } from '../support/env.ts';
+import { requireOrSkip } from '../support/env.ts';
+import { runReam, type ReamRun } from '../support/run-ream.ts';
 import { postgresUnavailable } from '../support/services.ts';
 
-const run = promisify(execFile);
 const missing = await postgresUnavailable();
 
-async function ream(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [join(repoRoot, 'bin/ream.js'), ...args], { env: { ...process.env, REAM_FROM_SOURCE: '1', ...env } });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
+function ream(args: string[], env: Record<string, string> = {}): Promise<ReamRun> {
+  return runReam(args, { env });
 }
 
 void test('ream migrate creates the PostgreSQL tables once; a second run has nothing to do', { timeout: 60_000 }, async (t) => {

@@ -1,5 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,18 +5,14 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { repoRoot } from './env.ts';
 import { startS3Server, type TestS3Server } from './s3-server.ts';
-import { startServeProcess, type ServeProcess } from './serve-process.ts';
+import { startReamProcess, startServeProcess, type ReamProcess, type ServeProcess } from './serve-process.ts';
 import { TEST_DATABASE_URL, TEST_REDIS_URL, uniqueName } from './services.ts';
 
 /** Pipelines with a per-page delay (test/fixtures/slow-pipeline.ts), loaded by every process. */
 export const SLOW_PIPELINES = join(repoRoot, 'test/fixtures/slow-pipeline.ts');
 
-export interface WorkerProcess {
-  child: ChildProcess;
-  output(): string;
-  /** SIGTERM (drain), then waits for the exit. */
-  stop(graceMs?: number): Promise<void>;
-}
+/** `stop()` sends SIGTERM: the worker drains, then exits. */
+export type WorkerProcess = ReamProcess;
 
 export interface Cluster {
   env: Record<string, string>;
@@ -86,39 +80,7 @@ export async function deleteRedisPrefix(redisUrl: string, prefix: string): Promi
 
 /** Runs `ream worker …` from source; resolves once it says it is working. */
 export async function startWorkerProcess(args: readonly string[], env: Record<string, string>, timeoutMs = 30_000): Promise<WorkerProcess> {
-  const child = spawn(process.execPath, [join(repoRoot, 'bin/ream.js'), 'worker', ...args], {
-    env: { ...process.env, REAM_FROM_SOURCE: '1', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const exited = once(child, 'exit');
-  const stop = async (graceMs = 15_000): Promise<void> => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-    await exited;
-    clearTimeout(timer);
-  };
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`ream worker did not start within ${timeoutMs} ms:\n${output}`)), timeoutMs);
-    const onData = (data: Buffer): void => {
-      output += data.toString();
-      if (output.includes(': working')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`ream worker exited (${code}) before working:\n${output}`));
-    });
-  }).catch(async (error: unknown) => {
-    await stop(1_000);
-    throw error;
-  });
-  return { child, output: () => output, stop };
+  return (await startReamProcess(['worker', ...args], env, /: working/, timeoutMs)).process;
 }
 
 /**
@@ -151,7 +113,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     return worker;
   };
   const stop = async (): Promise<void> => {
-    await Promise.allSettled(workers.map((w) => w.stop()));
+    await Promise.allSettled(workers.map((w) => w.stop(15_000)));
     await Promise.allSettled([...(server ? [server] : []), ...servers].map((s) => s.stop()));
     await s3.close().catch(() => undefined);
     await database.drop().catch(() => undefined);

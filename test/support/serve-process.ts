@@ -3,21 +3,34 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { repoRoot } from './env.ts';
 
-export interface ServeProcess {
-  child: ChildProcess;
+export interface ServeProcess extends ReamProcess {
   /** e.g. `http://127.0.0.1:40123`, from the server's "listening" log line. */
   url: string;
+}
+
+const LISTENING = /ream listening on (https?:\/\/[^\s;"]+)/;
+
+/** A `ream` process started from source, once it said it is ready. */
+export interface ReamProcess {
+  child: ChildProcess;
   /** Everything the process wrote so far (for failure messages). */
   output(): string;
   /** SIGTERM, then waits for the exit (SIGKILL after `graceMs`). */
   stop(graceMs?: number): Promise<void>;
 }
 
-const LISTENING = /ream listening on (https?:\/\/[^\s;"]+)/;
-
-/** Runs `ream serve --port 0 …args` from source and resolves once it listens (its log names the URL). */
-export async function startServeProcess(args: readonly string[], env: Record<string, string> = {}, timeoutMs = 20_000): Promise<ServeProcess> {
-  const child = spawn(process.execPath, [join(repoRoot, 'bin/ream.js'), 'serve', '--port', '0', ...args], {
+/**
+ * Runs `ream <args>` from source and resolves with the first match of `ready` in its output
+ * (stdout or stderr); if it exits first or takes longer than `timeoutMs`, it is stopped and the
+ * promise rejects with what it wrote.
+ */
+export async function startReamProcess(
+  args: readonly string[],
+  env: Record<string, string>,
+  ready: RegExp,
+  timeoutMs: number,
+): Promise<{ process: ReamProcess; match: RegExpExecArray }> {
+  const child = spawn(process.execPath, [join(repoRoot, 'bin/ream.js'), ...args], {
     env: { ...process.env, REAM_FROM_SOURCE: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -30,25 +43,32 @@ export async function startServeProcess(args: readonly string[], env: Record<str
     await exited;
     clearTimeout(timer);
   };
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`ream serve did not listen within ${timeoutMs} ms:\n${output}`)), timeoutMs);
+  const name = `ream ${args[0] ?? ''}`;
+  const match = await new Promise<RegExpExecArray>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${name} was not ready within ${timeoutMs} ms:\n${output}`)), timeoutMs);
     const onData = (data: Buffer): void => {
       output += data.toString();
-      const match = LISTENING.exec(output);
-      if (match?.[1] !== undefined) {
+      const found = ready.exec(output);
+      if (found) {
         clearTimeout(timer);
-        resolve(match[1]);
+        resolve(found);
       }
     };
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`ream serve exited (${code}) before listening:\n${output}`));
+      reject(new Error(`${name} exited (${code}) before it was ready:\n${output}`));
     });
   }).catch(async (error: unknown) => {
     await stop(1_000);
     throw error;
   });
-  return { child, url, output: () => output, stop };
+  return { process: { child, output: () => output, stop }, match };
+}
+
+/** Runs `ream serve --port 0 …args` from source and resolves once it listens (its log names the URL). */
+export async function startServeProcess(args: readonly string[], env: Record<string, string> = {}, timeoutMs = 20_000): Promise<ServeProcess> {
+  const { process: serve, match } = await startReamProcess(['serve', '--port', '0', ...args], env, LISTENING, timeoutMs);
+  return { ...serve, url: match[1] ?? '' };
 }
