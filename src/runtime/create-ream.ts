@@ -13,7 +13,7 @@ import { lockDataDir } from './data-dir-lock.ts';
 import type { DistributedSettings } from './deployment.ts';
 import type { IntakeLimits } from './intake.ts';
 import { DocumentTasks } from './document-tasks.ts';
-import { Engine, type AddedDocument, type CreateJobInput, type FileInput } from './engine.ts';
+import { Engine, type AddedDocument, type CreateJobInput, type DocumentToAdd, type FileInput } from './engine.ts';
 import { DEFAULT_MAX_MEMORY_MB } from './thread-pool.ts';
 import { WEBHOOK_DEFAULTS, type WebhookSettings } from './webhook-delivery.ts';
 import { TASK_KINDS } from './task-kinds.ts';
@@ -61,6 +61,11 @@ export interface ReamOptions {
   webhooks?: WebhookSettings;
 }
 
+/** `submit`'s files, paths taken as `{ path }`. */
+async function* inputFiles(files: SubmitInput['files']): AsyncGenerator<FileInput> {
+  for await (const file of files) yield typeof file === 'string' ? { path: file } : file;
+}
+
 export interface SubmitInput extends CreateJobInput {
   files: Iterable<FileInput | string> | AsyncIterable<FileInput | string>;
 }
@@ -80,7 +85,12 @@ export interface Ream {
   addStream(jobId: string, stream: Readable, name: string): Promise<AddedDocument>;
   /** Adds a document stored already (an upload) to the job; `source` defaults to its name. */
   addDocument(jobId: string, documentId: string, source?: string): Promise<AddedDocument>;
-  /** Creates a job and adds every file; resolves once all are stored (processing runs on). */
+  /** Adds stored documents all at once: the job cannot end between two of them (see `Engine.addDocuments`). */
+  addDocuments(jobId: string, docs: readonly DocumentToAdd[]): Promise<AddedDocument[]>;
+  /**
+   * Creates a job, stores every file and then adds them all at once (the job cannot end before
+   * the last is in); resolves once all are stored (processing runs on).
+   */
   submit(input: SubmitInput): Promise<JobRecord>;
   getJob(jobId: string): Promise<JobRecord | undefined>;
   counts(jobId: string): Promise<JobCounts>;
@@ -181,9 +191,10 @@ export async function createReam(options: ReamOptions = {}): Promise<Ream> {
     addFile: (jobId, file) => engine.addFile(jobId, file),
     addStream: (jobId, stream, name) => engine.addStream(jobId, stream, name),
     addDocument: (jobId, documentId, source) => engine.addDocument(jobId, documentId, source),
+    addDocuments: (jobId, docs) => engine.addDocuments(jobId, docs),
     async submit({ files, ...input }) {
       const job = await engine.createJob(input);
-      for await (const file of files) await engine.addFile(job.id, typeof file === 'string' ? { path: file } : file);
+      await engine.addFiles(job.id, inputFiles(files));
       return (await engine.deps.store.getJob(job.id)) ?? job;
     },
     getJob: (jobId) => engine.deps.store.getJob(jobId),

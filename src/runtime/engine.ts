@@ -10,7 +10,7 @@ import type { EventType, NewEvent, Progress, ReamEvent } from '../events/types.t
 import { fromJson, type JsonObject } from '../json.ts';
 import type { PipelineRegistry } from '../pipeline/registry.ts';
 import type { DocumentOutput } from '../pipeline/types.ts';
-import type { TaskQueue } from '../queue/port.ts';
+import type { NewTask, TaskQueue } from '../queue/port.ts';
 import type { SearchIndex } from '../search/port.ts';
 import {
   TERMINAL_DOCUMENT_STATUSES,
@@ -19,6 +19,7 @@ import {
   type JobCounts,
   type JobRecord,
   type JobStatus,
+  type NewJobDocument,
   type Store,
 } from '../store/port.ts';
 import type { Formats } from '../formats/registry.ts';
@@ -76,6 +77,12 @@ export interface FileInput {
   /** Path to read the bytes from. */
   path: string;
   /** What to call it in results (default: the path). */
+  source?: string;
+}
+
+/** A stored document to add to a job, named `source` in results (default: its stored name). */
+export interface DocumentToAdd {
+  documentId: string;
   source?: string;
 }
 
@@ -160,6 +167,22 @@ export class Engine {
   }
 
   /**
+   * Stores every file, then adds them all at once (see {@link addDocuments}): the job cannot end
+   * before its last file is in. Processing starts once all are stored.
+   */
+  async addFiles(jobId: string, files: Iterable<FileInput> | AsyncIterable<FileInput>): Promise<AddedDocument[]> {
+    const job = await this.#requireJob(jobId);
+    this.#refuseCancelled(job);
+    const docs: DocumentToAdd[] = [];
+    for await (const file of files) {
+      const source = file.source ?? file.path;
+      const doc = await this.storeDocument(createReadStream(file.path), source, job.tenantId);
+      docs.push({ documentId: doc.id, source });
+    }
+    return this.addDocuments(jobId, docs);
+  }
+
+  /**
    * {@link addFile} from a stream (an upload): `name` is what results call it (its `source`) and
    * picks the media type by extension. The stream is consumed, never buffered whole; if the
    * job is unknown or cancelled it is left unread, for the caller to drain or destroy.
@@ -172,8 +195,9 @@ export class Engine {
     const job = await this.#requireJob(jobId);
     this.#refuseCancelled(job);
     const doc = await this.storeDocument(open(), source, job.tenantId);
-    await this.#attach(job, doc.id, source);
-    return { source, documentId: doc.id, sha256: doc.sha256 };
+    const added = { source, documentId: doc.id, sha256: doc.sha256 };
+    await this.#attach(job, [added]);
+    return added;
   }
 
   /**
@@ -209,49 +233,75 @@ export class Engine {
    * `source` in results. It must belong to the job's tenant (otherwise `not_found`).
    */
   async addDocument(jobId: string, documentId: string, source?: string): Promise<AddedDocument> {
-    const job = await this.#requireJob(jobId);
-    this.#refuseCancelled(job);
-    const doc = await this.deps.store.getDocument(documentId);
-    if (!doc || doc.tenantId !== job.tenantId) throw ReamError.nonRetryable('not_found', `no document ${documentId}`);
-    const name = source ?? doc.name;
-    await this.#attach(job, doc.id, name);
-    return { source: name, documentId: doc.id, sha256: doc.sha256 };
+    const [added] = await this.addDocuments(jobId, [{ documentId, ...(source === undefined ? {} : { source }) }]);
+    if (!added) throw new Error('addDocuments answered nothing for one document');
+    return added;
   }
 
-  async #attach(job: JobRecord, documentId: string, source: string): Promise<void> {
+  /**
+   * Adds documents stored already to the job at once: all are attached before any is scheduled,
+   * so the job cannot end between two of them (a job ends when every document it holds has
+   * ended — adding one at a time, a fast first document could end the job before the second is
+   * in). Each must belong to the job's tenant, else `not_found` and none is added. A document
+   * named twice, or in the job already, keeps its first name and place.
+   */
+  async addDocuments(jobId: string, docs: readonly DocumentToAdd[]): Promise<AddedDocument[]> {
+    const job = await this.#requireJob(jobId);
+    this.#refuseCancelled(job);
+    const added: AddedDocument[] = [];
+    for (const { documentId, source } of docs) {
+      const doc = await this.deps.store.getDocument(documentId);
+      if (!doc || doc.tenantId !== job.tenantId) throw ReamError.nonRetryable('not_found', `no document ${documentId}`);
+      added.push({ source: source ?? doc.name, documentId: doc.id, sha256: doc.sha256 });
+    }
+    await this.#attach(job, added);
+    return added;
+  }
+
+  async #attach(job: JobRecord, docs: readonly AddedDocument[]): Promise<void> {
     const jobId = job.id;
     // Under the job's lock, with the job read afresh: it may have ended or been cancelled while
     // the bytes were streaming in.
-    await this.#jobLocks.run(jobId, async () => {
+    const fresh = await this.#jobLocks.run(jobId, async () => {
       const current = await this.#requireJob(jobId);
       this.#refuseCancelled(current);
-      if (await this.deps.store.getJobDocument(jobId, documentId)) return;
-      const ordinal = (await this.deps.store.jobCounts(jobId)).documentsTotal;
-      await this.deps.store.addJobDocuments([{ jobId, documentId, ordinal, source }]);
+      const seen = new Set<string>();
+      const rows: NewJobDocument[] = [];
+      let ordinal = (await this.deps.store.jobCounts(jobId)).documentsTotal;
+      for (const { documentId, source } of docs) {
+        if (seen.has(documentId) || (await this.deps.store.getJobDocument(jobId, documentId))) continue;
+        seen.add(documentId);
+        rows.push({ jobId, documentId, ordinal: ordinal++, source });
+      }
+      if (rows.length === 0) return [];
+      await this.deps.store.addJobDocuments(rows);
       if (TERMINAL_JOB_STATUSES.includes(current.status)) {
         // A finished job that receives a new document runs again (a resumed CLI run with new files).
         await this.deps.store.updateJob(jobId, { status: 'running', finishedAt: null, error: null });
       }
+      return rows.map((row) => row.documentId);
     });
-    await this.scheduleDocument(job, documentId);
+    await this.scheduleDocuments(job, fresh);
   }
 
   /**
-   * Enqueues a document's first task (idempotent: the task id is derived), in the job's current
-   * retry generation.
+   * Enqueues the documents' first tasks in one call (idempotent: the task ids are derived), in the
+   * job's current retry generation.
    */
-  async scheduleDocument(job: JobRecord, documentId: string): Promise<void> {
+  async scheduleDocuments(job: JobRecord, documentIds: readonly string[]): Promise<void> {
+    if (documentIds.length === 0) return;
     const retry = jobMeta(job.options).retry ?? 0;
-    await this.deps.queue.enqueue([
-      {
+    const tasks = documentIds.map(
+      (documentId): NewTask => ({
         id: taskIds.inspect(job.id, documentId, retry),
         jobId: job.id,
         kind: TASK_KINDS.inspect,
-        payload: (retry > 0 ? { documentId, retry } : { documentId }) satisfies DocumentPayload,
+        payload: retry > 0 ? ({ documentId, retry } satisfies DocumentPayload) : ({ documentId } satisfies DocumentPayload),
         priority: job.priority,
         maxAttempts: this.settings.maxAttempts,
-      },
-    ]);
+      }),
+    );
+    await this.deps.queue.enqueue(tasks);
   }
 
   /**
@@ -306,7 +356,7 @@ export class Engine {
       await this.emit(running, 'job.started', { message: `retry ${retry}: ${failed.length} document(s)` });
       return { job: running, documentIds: failed.map((doc) => doc.documentId) };
     });
-    for (const documentId of documentIds) await this.scheduleDocument(job, documentId);
+    await this.scheduleDocuments(job, documentIds);
     return job;
   }
 
@@ -459,7 +509,7 @@ export class Engine {
   async recover(failStuck: (jobId: string, documentId: string) => Promise<void>): Promise<void> {
     for (const job of await this.deps.store.listUnfinishedJobs()) {
       const unfinished = (await this.deps.store.listJobDocuments(job.id)).filter((doc) => !TERMINAL_DOCUMENT_STATUSES.includes(doc.status));
-      for (const doc of unfinished) await this.scheduleDocument(job, doc.documentId);
+      await this.scheduleDocuments(job, unfinished.map((doc) => doc.documentId));
       // A queue may end a task behind the engine's back (a lease that expired on its last
       // attempt). If the job has no live task left, its unfinished documents can never finish:
       // fail them, with a reason, rather than leave the job running forever.

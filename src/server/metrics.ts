@@ -122,7 +122,7 @@ export function createMetrics(ream: Ream): ServerMetrics {
 }
 
 const uploadCounters = new WeakMap<Ream, (via: UploadVia, bytes: number) => void>();
-export type UploadVia = 'tus' | 'documents';
+export type UploadVia = 'tus' | 'documents' | 'jobs';
 
 /** Counts the bytes of a stored upload in the metrics of the server that serves `ream` (if any). */
 export function countUploadBytes(ream: Ream, via: UploadVia, bytes: number): void {
@@ -141,7 +141,7 @@ export function metricsRoutes(app: FastifyInstance, ream: Ream): void {
   });
   const uploadBytes = new Counter({
     name: 'ream_upload_bytes_total',
-    help: 'Bytes of uploaded files stored by this server, by route (tus uploads, POST /v1/documents).',
+    help: 'Bytes of uploaded files stored by this server, by route (tus uploads, POST /v1/documents, files in a multipart POST /v1/jobs).',
     labelNames: ['via'] as const,
     registers: [metrics.registry],
   });

@@ -32,7 +32,8 @@ function sample(text: string, series: string): number | undefined {
 test('GET /metrics: Prometheus text with jobs, queue, pages, documents, HTTP durations and process metrics', async () => {
   const body = new FormData();
   body.append('options', '{"chunkPages":2}');
-  body.append('file', new Blob([await makePdf({ pages: numberedPages('M', 5) })], { type: 'application/pdf' }), 'm.pdf');
+  const submittedPdf = await makePdf({ pages: numberedPages('M', 5) });
+  body.append('file', new Blob([submittedPdf], { type: 'application/pdf' }), 'm.pdf');
   body.append('file', new Blob([new Uint8Array()], { type: 'application/pdf' }), 'empty.pdf');
   const submitted = await fetch(`${server.url}/v1/jobs`, { method: 'POST', body });
   assert.equal(submitted.status, 202);
@@ -64,6 +65,7 @@ test('GET /metrics: Prometheus text with jobs, queue, pages, documents, HTTP dur
   assert.equal(sample(text, 'ream_http_request_duration_seconds_count{method="GET",route="/v1/jobs/:id",status="404"}'), 1);
   assert.equal(sample(text, 'ream_http_request_duration_seconds_count{method="POST",route="/v1/jobs",status="202"}'), 1);
   assert.equal(sample(text, 'ream_upload_bytes_total{via="documents"}'), pdf.byteLength);
+  assert.equal(sample(text, 'ream_upload_bytes_total{via="jobs"}'), submittedPdf.byteLength, 'files sent with POST /v1/jobs count (the empty one adds 0)');
   assert.match(text, /^ream_workers\{state="running"\} 1$/m, 'the in-process worker is listed');
   assert.match(text, /^process_cpu_user_seconds_total /m);
   assert.match(text, /^nodejs_heap_size_used_bytes /m);

@@ -4,9 +4,11 @@ import { ReamError } from '../../errors.ts';
 import { parseJsonObject, type JsonObject } from '../../json.ts';
 import type { DocumentOutput } from '../../pipeline/types.ts';
 import type { Ream } from '../../runtime/create-ream.ts';
+import type { DocumentToAdd } from '../../runtime/engine.ts';
 import { TERMINAL_JOB_STATUSES, type JobRecord, type JobStatus } from '../../store/port.ts';
 import { parseWebhook, type WebhookTarget } from '../../runtime/job-meta.ts';
 import { LOCAL_PRINCIPAL, canSee, principalOf, type Principal } from '../auth/principal.ts';
+import { countUploadBytes } from '../metrics.ts';
 import { jobIdParams, jobResponse, problemResponses } from '../openapi.ts';
 import { createJobFromJson } from '../uploads/job-body.ts';
 import { PRIORITIES, isPriorityName, loadJobView } from '../views.ts';
@@ -65,7 +67,8 @@ function drain(stream: Readable): Promise<void> {
 /**
  * `POST /v1/jobs`, multipart: fields (`pipeline`, `options`, `priority`) first, then one or more
  * `file` parts, each streamed into the blob store as it arrives. The job is created at the first
- * file; if the upload then fails the job is cancelled (a half-submitted job never runs).
+ * file (bad fields are refused before any upload) and gets every file at once after the last;
+ * if the upload fails the job is cancelled (a half-submitted job never runs).
  * With `Idempotency-Key`: a repeat answers 200 with the first job and its files are not read.
  */
 async function createJob(ream: Ream, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
@@ -86,7 +89,9 @@ async function createJob(ream: Ream, request: FastifyRequest, reply: FastifyRepl
   }
   const fields: JobFields = {};
   let job: JobRecord | undefined;
-  let files = 0;
+  // Stored as they arrive, added to the job together at the end: a job whose first files are
+  // done before the last one is in must not end (and tell its followers it has) early.
+  const docs: DocumentToAdd[] = [];
   try {
     for await (const part of request.parts()) {
       if (part.type === 'field') {
@@ -102,9 +107,12 @@ async function createJob(ream: Ream, request: FastifyRequest, reply: FastifyRepl
       const file = part.file;
       // A part over the size limit is cut short by the parser: refuse it rather than store half a file.
       file.once('limit', () => file.destroy(ReamError.nonRetryable('file_too_large', `file "${part.filename}" is over the size limit`)));
-      files++;
-      await ream.addStream(job.id, file, part.filename || `file-${files}`);
+      const source = part.filename || `file-${docs.length + 1}`;
+      const doc = await ream.engine.storeDocument(file, source, tenantId);
+      countUploadBytes(ream, 'jobs', doc.size);
+      docs.push({ documentId: doc.id, source });
     }
+    if (job) await ream.addDocuments(job.id, docs);
   } catch (error) {
     if (job) await ream.cancel(job.id).catch(() => undefined);
     throw error;

@@ -1,6 +1,6 @@
 import { ReamError } from '../../errors.ts';
 import type { JsonObject } from '../../json.ts';
-import type { CreateJobInput } from '../../runtime/engine.ts';
+import type { CreateJobInput, DocumentToAdd } from '../../runtime/engine.ts';
 import type { Ream } from '../../runtime/create-ream.ts';
 import { parseWebhook } from '../../runtime/job-meta.ts';
 import type { JobRecord } from '../../store/port.ts';
@@ -65,7 +65,7 @@ export async function createJobFromJson(
     const existing = await ream.engine.deps.store.findJobByKey(tenantId, key);
     if (existing) return { job: existing, repeat: true };
   }
-  const targets: Array<{ documentId: string; source?: string }> = [];
+  const targets: DocumentToAdd[] = [];
   for (const id of ids(fields.documents, 'documents')) {
     const doc = await ream.engine.deps.store.getDocument(id);
     if (!doc || doc.tenantId !== tenantId) throw ReamError.nonRetryable('not_found', `no document ${id}`);
@@ -78,7 +78,7 @@ export async function createJobFromJson(
   if (targets.length === 0) throw invalid('a job needs at least one id in "documents" or "uploads"');
   const job = await ream.createJob({ ...input, tenantId, ...(key === undefined ? {} : { key }) });
   try {
-    for (const target of targets) await ream.addDocument(job.id, target.documentId, target.source);
+    await ream.addDocuments(job.id, targets);
   } catch (error) {
     await ream.cancel(job.id).catch(() => undefined);
     throw error;

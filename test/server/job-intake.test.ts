@@ -1,0 +1,99 @@
+// A job that receives its files over time must not end, and tell its followers it has, while
+// files are still coming: its first file may be done long before the last one is in.
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { after, before, describe, test } from 'node:test';
+import type { ReamEvent } from '../../src/events/types.ts';
+import { createReam, type Ream } from '../../src/runtime/create-ream.ts';
+import { startServer, type RunningServer } from '../../src/server/app.ts';
+import type { JobView } from '../../src/server/views.ts';
+import { makePdf, numberedPages } from '../support/make-pdf.ts';
+
+const TERMINAL = new Set(['job.completed', 'job.failed', 'job.cancelled']);
+/** Long enough for a one-page PDF to be processed many times over. */
+const PAUSE_MS = 1500;
+
+let dir: string;
+let ream: Ream;
+let server: RunningServer;
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'ream-intake-'));
+  ream = await createReam({ dataDir: join(dir, 'data'), threads: 1 });
+  server = await startServer({ ream, host: '127.0.0.1', port: 0 });
+});
+after(async () => {
+  await server.close();
+  await ream.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function events(jobId: string): Promise<ReamEvent[]> {
+  const out: ReamEvent[] = [];
+  for (let seq = 0; ; ) {
+    const page = await ream.engine.deps.store.listEvents(jobId, seq);
+    if (page.length === 0) return out;
+    out.push(...page);
+    seq = page.at(-1)?.seq ?? seq;
+  }
+}
+
+/** Exactly one terminal event, the last one, after both documents ended. */
+function assertEndsOnce(list: readonly ReamEvent[]): void {
+  const types = list.map((e) => e.type);
+  assert.deepEqual(types.filter((t) => TERMINAL.has(t)), ['job.completed'], `one terminal event: ${types.join(', ')}`);
+  assert.equal(types.at(-1), 'job.completed');
+  assert.equal(types.filter((t) => t === 'document.completed').length, 2);
+  assert.equal(list.at(-1)?.progress.documentsDone, 2);
+}
+
+describe('files that arrive over time', () => {
+  test('multipart POST /v1/jobs: the second file comes after a pause; the job ends once, after both', async () => {
+    const first = await makePdf({ pages: numberedPages('F', 1) });
+    const second = await makePdf({ pages: numberedPages('S', 1) });
+    const boundary = 'ream-intake-boundary';
+    const part = (name: string): string =>
+      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${name}"\r\nContent-Type: application/pdf\r\n\r\n`;
+    const encoder = new TextEncoder();
+    const body = new ReadableStream<Uint8Array>({
+      async start(controller) {
+        controller.enqueue(encoder.encode(part('first.pdf')));
+        controller.enqueue(first);
+        // The next part's head ends the first file: it is stored, and could be processed, while
+        // the second file's bytes are late.
+        controller.enqueue(encoder.encode(`\r\n${part('second.pdf')}`));
+        await delay(PAUSE_MS);
+        controller.enqueue(second);
+        controller.enqueue(encoder.encode(`\r\n--${boundary}--\r\n`));
+        controller.close();
+      },
+    });
+    const response = await fetch(`${server.url}/v1/jobs`, {
+      method: 'POST',
+      headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
+      body,
+      duplex: 'half',
+    });
+    assert.equal(response.status, 202, await response.clone().text());
+    const job = (await response.json()) as JobView;
+    assert.equal(job.counts.documents.total, 2);
+    assert.equal((await ream.wait(job.id)).status, 'succeeded');
+    assertEndsOnce(await events(job.id));
+  });
+
+  test('library submit over files yielded over time: the job ends once, after both', async () => {
+    await writeFile(join(dir, 'a.pdf'), await makePdf({ pages: numberedPages('A', 1) }));
+    await writeFile(join(dir, 'b.pdf'), await makePdf({ pages: numberedPages('B', 1) }));
+    async function* slowly(): AsyncGenerator<string> {
+      yield join(dir, 'a.pdf');
+      await delay(PAUSE_MS);
+      yield join(dir, 'b.pdf');
+    }
+    const job = await ream.submit({ files: slowly() });
+    assert.equal((await ream.wait(job.id)).status, 'succeeded');
+    assertEndsOnce(await events(job.id));
+  });
+});
