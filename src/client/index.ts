@@ -13,6 +13,7 @@ import type { DocumentOutput } from '../pipeline/types.ts';
 import type { JobStatus } from '../store/port.ts';
 import type { JobView, PriorityName } from '../server/views.ts';
 import type { DocumentView } from '../server/routes/documents.ts';
+import type { SearchHit } from '../search/port.ts';
 import { errorFromProblem, errorFromResponse, ReamHttpError, unreachable, type ProblemBody } from './errors.ts';
 import { fileBlob, type FileBlob, type SubmitFile } from './files.ts';
 import { parseSse, SseParser } from './sse.ts';
@@ -24,6 +25,7 @@ export type { DocumentOutput } from '../pipeline/types.ts';
 export type { JobStatus } from '../store/port.ts';
 export type { JobView, PriorityName } from '../server/views.ts';
 export type { DocumentView } from '../server/routes/documents.ts';
+export type { SearchHit } from '../search/port.ts';
 export { parseSse, SseParser, type SseMessage } from './sse.ts';
 export { errorFromResponse, ReamHttpError, type ProblemBody } from './errors.ts';
 export type { SubmitFile } from './files.ts';
@@ -241,6 +243,13 @@ export class ReamClient {
       small.forEach((i, k) => (ids[i] = docs[k]?.id ?? ''));
     }
     return ids;
+  }
+
+  /** `GET /v1/search`: pages of the caller's indexed documents holding every word of `q`, best first. */
+  async search(q: string, options: { limit?: number; signal?: AbortSignal } = {}): Promise<SearchHit[]> {
+    const query = new URLSearchParams({ q, ...(options.limit === undefined ? {} : { limit: String(options.limit) }) });
+    const { items } = await this.json<{ items: SearchHit[] }>(`/v1/search?${query.toString()}`, options.signal ? { signal: options.signal } : {});
+    return items;
   }
 
   /** `POST /v1/documents`: stores files (each checked by its first bytes) without a job; answers them in order. */

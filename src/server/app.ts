@@ -19,6 +19,7 @@ import { documentRoutes } from './routes/documents.ts';
 import { uploadRoutes } from './uploads/tus.ts';
 import type { TusStorage } from './uploads/storage.ts';
 import { storeUploadRecords } from './uploads/records.ts';
+import { searchRoutes } from './routes/search.ts';
 import { workerRoutes } from './routes/workers.ts';
 
 export interface ServerOptions {
@@ -98,6 +99,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
       ...(options.cors === undefined ? {} : { cors: options.cors }),
     });
     workerRoutes(scope, options.ream);
+    searchRoutes(scope, options.ream);
     done();
   });
   return app;

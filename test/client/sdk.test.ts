@@ -76,6 +76,15 @@ describe('ReamClient against the real server', () => {
     assert.deepEqual(streamed, items);
   });
 
+  test('search finds the indexed page of a submitted file', async () => {
+    const items = await client.results(jobId);
+    const hits = await client.search('INV-B-3');
+    assert.equal(hits[0]?.documentId, items[1]?.documentId);
+    assert.equal(hits[0]?.page, 3);
+    assert.equal((await client.search('invoice number', { limit: 4 })).length, 4);
+    await assert.rejects(client.search(' '), { code: 'validation_failed', httpStatus: 400 });
+  });
+
   test('events replays everything, or only after afterSeq, and stops at the terminal event', async () => {
     allEvents = await collect(client.events(jobId));
     assert.deepEqual(allEvents.map((e) => e.seq), allEvents.map((_, i) => i + 1));

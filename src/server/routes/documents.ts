@@ -5,6 +5,7 @@ import { countUploadBytes } from '../metrics.ts';
 import type { DocumentRecord } from '../../store/port.ts';
 import { sniffStream } from '../uploads/sniff-stream.ts';
 import { canSee, principalOf } from '../auth/principal.ts';
+import { problemResponses } from '../openapi.ts';
 
 export interface DocumentView {
   id: string;
@@ -14,6 +15,25 @@ export interface DocumentView {
   mediaType: string;
   createdAt: number;
 }
+
+const documentSchema = {
+  type: 'object',
+  required: ['id', 'sha256', 'size', 'name', 'mediaType', 'createdAt'],
+  properties: {
+    id: { type: 'string' },
+    sha256: { type: 'string', description: 'sha256 of the content, hex' },
+    size: { type: 'integer', description: 'bytes' },
+    name: { type: 'string', description: 'the file name it was uploaded under' },
+    mediaType: { type: 'string', description: 'the type found from its first bytes' },
+    createdAt: { type: 'integer', description: 'Unix time in milliseconds' },
+  },
+} as const;
+
+const documentIdParams = {
+  type: 'object',
+  required: ['id'],
+  properties: { id: { type: 'string', minLength: 1, description: 'Document id' } },
+} as const;
 
 function view(doc: DocumentRecord): DocumentView {
   return { id: doc.id, sha256: doc.sha256, size: doc.size, name: doc.name, mediaType: doc.mediaType, createdAt: doc.createdAt };
@@ -25,7 +45,15 @@ function view(doc: DocumentRecord): DocumentView {
  * `GET /v1/documents/:id`: the record, for the caller's tenant only.
  */
 export function documentRoutes(app: FastifyInstance, ream: Ream, options: { maxFileBytes: number }): void {
-  app.post('/v1/documents', async (request, reply) => {
+  const postSchema = {
+    summary: 'Store small files: multipart, one or more "file" parts (large files go through tus at /v1/uploads)',
+    consumes: ['multipart/form-data'],
+    response: {
+      201: { description: 'The stored documents, in the order of the parts', type: 'object', required: ['items'], properties: { items: { type: 'array', items: documentSchema } } },
+      ...problemResponses,
+    },
+  };
+  app.post('/v1/documents', { schema: postSchema }, async (request, reply) => {
     if (!request.isMultipart()) throw ReamError.nonRetryable('validation_failed', 'POST /v1/documents takes multipart/form-data with "file" parts');
     const items: DocumentView[] = [];
     for await (const part of request.parts()) {
@@ -46,7 +74,8 @@ export function documentRoutes(app: FastifyInstance, ream: Ream, options: { maxF
     return reply.code(201).send({ items });
   });
 
-  app.get<{ Params: { id: string } }>('/v1/documents/:id', async (request) => {
+  const getSchema = { summary: 'A stored document (of the caller\'s tenant)', params: documentIdParams, response: { 200: documentSchema, ...problemResponses } };
+  app.get<{ Params: { id: string } }>('/v1/documents/:id', { schema: getSchema }, async (request) => {
     const doc = await ream.engine.deps.store.getDocument(request.params.id);
     if (!doc || !canSee(principalOf(request), doc.tenantId)) throw ReamError.nonRetryable('not_found', `no document ${request.params.id}`);
     return view(doc);

@@ -1,0 +1,67 @@
+import type { FastifyInstance } from 'fastify';
+import { ReamError } from '../../errors.ts';
+import type { Ream } from '../../runtime/create-ream.ts';
+import { principalOf } from '../auth/principal.ts';
+import { problemResponses } from '../openapi.ts';
+
+const MAX_QUERY_LENGTH = 500;
+
+const querySchema = {
+  type: 'object',
+  required: ['q'],
+  properties: {
+    q: { type: 'string', description: 'Words to find (plain text; every word must occur on the page)' },
+    limit: { type: 'string', description: 'Hits to return, 1–100 (default 20)' },
+    tenant: { type: 'string', description: 'Admins only: search this tenant instead of their own' },
+  },
+} as const;
+
+const hitSchema = {
+  type: 'object',
+  required: ['documentId', 'page', 'snippet', 'score'],
+  properties: {
+    documentId: { type: 'string' },
+    page: { type: 'integer', description: '1-based page number' },
+    snippet: { type: 'string', description: 'An excerpt around the match, matches wrapped in « »' },
+    score: { type: 'number', description: 'Higher is better; comparable only within one answer' },
+  },
+} as const;
+
+interface SearchQuerystring {
+  q: string;
+  limit?: string;
+  tenant?: string;
+}
+
+function parseLimit(value: string | undefined): number {
+  if (value === undefined) return 20;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 100) throw ReamError.nonRetryable('validation_failed', 'limit must be an integer from 1 to 100');
+  return n;
+}
+
+/**
+ * `GET /v1/search?q=`: page-level full-text search over the documents indexed by jobs (the
+ * `index` stage), always within one tenant — the caller's, or for an admin the one it names.
+ */
+export function searchRoutes(app: FastifyInstance, ream: Ream): void {
+  const schema = {
+    summary: 'Full-text search over indexed pages of the caller\'s tenant, best hits first',
+    querystring: querySchema,
+    response: {
+      200: { type: 'object', required: ['items'], properties: { items: { type: 'array', items: hitSchema } } },
+      ...problemResponses,
+    },
+  };
+  app.get<{ Querystring: SearchQuerystring }>('/v1/search', { schema }, async (request) => {
+    const { q, tenant } = request.query;
+    if (q.trim() === '') throw ReamError.nonRetryable('validation_failed', 'q must name at least one word');
+    if (q.length > MAX_QUERY_LENGTH) throw ReamError.nonRetryable('validation_failed', `q is longer than ${MAX_QUERY_LENGTH} characters`);
+    const principal = principalOf(request);
+    if (tenant !== undefined && tenant !== principal.tenantId && principal.role !== 'admin') {
+      throw ReamError.nonRetryable('forbidden', 'only an admin may search another tenant');
+    }
+    const items = await ream.engine.deps.search.search({ tenantId: tenant ?? principal.tenantId, q, limit: parseLimit(request.query.limit) });
+    return { items };
+  });
+}
