@@ -8,75 +8,7 @@ import { createReam, type Ream } from '../../src/runtime/create-ream.ts';
 import { startServer, type RunningServer } from '../../src/server/app.ts';
 import type { JobView } from '../../src/server/views.ts';
 import { makePdf, numberedPages } from '../support/make-pdf.ts';
-
-type ServerMessage =
-  | { type: 'event'; event: ReamEvent }
-  | { type: 'job_status'; job: JobView; requestId?: string }
-  | { type: 'error'; code: string; message: string; requestId?: string };
-
-const TERMINAL = new Set(['job.completed', 'job.failed', 'job.cancelled']);
-
-/** A WebSocket client (Node's global WebSocket) that queues what the server sends. */
-class Client {
-  readonly socket: WebSocket;
-  readonly #inbox: ServerMessage[] = [];
-  #waiter: (() => void) | undefined;
-
-  private constructor(socket: WebSocket) {
-    this.socket = socket;
-    socket.addEventListener('message', (message) => {
-      this.#inbox.push(JSON.parse(String(message.data)) as ServerMessage);
-      this.#waiter?.();
-    });
-  }
-
-  static async open(url: string): Promise<Client> {
-    const socket = new WebSocket(url);
-    await new Promise<void>((resolve, reject) => {
-      socket.addEventListener('open', () => resolve(), { once: true });
-      socket.addEventListener('error', () => reject(new Error('websocket did not open')), { once: true });
-    });
-    return new Client(socket);
-  }
-
-  send(message: unknown): void {
-    this.socket.send(typeof message === 'string' ? message : JSON.stringify(message));
-  }
-
-  /** The first queued (or next) message that matches; the others stay queued. */
-  async next(match: (m: ServerMessage) => boolean = () => true, timeoutMs = 8_000): Promise<ServerMessage> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const index = this.#inbox.findIndex(match);
-      if (index >= 0) return this.#inbox.splice(index, 1)[0] as ServerMessage;
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error('timed out waiting for a websocket message');
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.#waiter = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.#waiter = undefined;
-    }
-  }
-
-  /** Events of `jobId` up to its terminal one. */
-  async eventsToEnd(jobId: string): Promise<ReamEvent[]> {
-    const events: ReamEvent[] = [];
-    for (;;) {
-      const message = await this.next((m) => m.type === 'event' && m.event.jobId === jobId);
-      assert.equal(message.type, 'event');
-      events.push(message.event);
-      if (TERMINAL.has(message.event.type)) return events;
-    }
-  }
-
-  close(): void {
-    this.socket.close();
-  }
-}
+import { WsClient } from '../support/ws-client.ts';
 
 let dir: string;
 let ream: Ream;
@@ -111,7 +43,7 @@ describe('WebSocket /v1/ws', () => {
   let events: ReamEvent[];
 
   test('subscribe follows a job to job.completed with gapless seq', async () => {
-    const client = await Client.open(wsUrl);
+    const client = await WsClient.open(wsUrl);
     try {
       const job = await submit([['a.pdf', small], ['b.pdf', small]]);
       jobId = job.id;
@@ -127,7 +59,7 @@ describe('WebSocket /v1/ws', () => {
   });
 
   test('afterSeq replays exactly the later events; get_job_status answers the GET /v1/jobs/:id view', async () => {
-    const client = await Client.open(wsUrl);
+    const client = await WsClient.open(wsUrl);
     try {
       client.send({ type: 'subscribe', jobId, afterSeq: 3 });
       const replayed = await client.eventsToEnd(jobId);
@@ -148,7 +80,7 @@ describe('WebSocket /v1/ws', () => {
   });
 
   test('bad input answers an error message and the socket stays usable', async () => {
-    const client = await Client.open(wsUrl);
+    const client = await WsClient.open(wsUrl);
     try {
       client.send('{not json');
       const bad = await client.next();
@@ -185,7 +117,7 @@ describe('WebSocket /v1/ws', () => {
 
   test('cancel_job stops a long job; subscribers see job.cancelled', async () => {
     const big = await makePdf({ pages: numberedPages('L', 300) });
-    const client = await Client.open(wsUrl);
+    const client = await WsClient.open(wsUrl);
     try {
       const job = await submit([['long.pdf', big]], '{"chunkPages":1}');
       client.send({ type: 'subscribe', jobId: job.id });
@@ -206,7 +138,7 @@ describe('WebSocket /v1/ws', () => {
 
   test('unsubscribe stops the events of that job', async () => {
     const big = await makePdf({ pages: numberedPages('U', 60) });
-    const client = await Client.open(wsUrl);
+    const client = await WsClient.open(wsUrl);
     try {
       const job = await submit([['u.pdf', big]], '{"chunkPages":1}');
       client.send({ type: 'subscribe', jobId: job.id });
