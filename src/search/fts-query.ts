@@ -2,14 +2,8 @@ import { ReamError } from '../errors.ts';
 import type { IndexedPage } from './port.ts';
 
 /** Longest query, in words: more would only slow the match down, never improve it. */
-const MAX_TERMS = 32;
+const MAX_WORDS = 32;
 
-/**
- * The words of user text, lower-cased, unique, at most MAX_TERMS: each run of letters, digits
- * and marks. User text is never query syntax ("quotes and operators are treated as words"), so
- * everything else is dropped. Runs split where SQLite's unicode61 tokenizer and PostgreSQL's
- * parser split, so every word matches as the index saw it.
- */
 /** Page numbers are 1-based integers: anything else is refused before the index is touched. */
 export function checkPageNumbers(pages: readonly IndexedPage[]): void {
   for (const page of pages) {
@@ -19,20 +13,47 @@ export function checkPageNumbers(pages: readonly IndexedPage[]): void {
   }
 }
 
-export function queryWords(text: string): string[] {
-  const words = text.match(/[\p{L}\p{N}\p{M}]+/gu);
-  return words ? [...new Set(words.map((word) => word.toLowerCase()))].slice(0, MAX_TERMS) : [];
+const WORD = /[\p{L}\p{N}\p{M}]+/gu;
+
+/** A term of a query: a whitespace-separated piece of user text and its words, to occur in a row. */
+export interface QueryTerm {
+  /** The piece as typed (for parsers that split it their own way, e.g. PostgreSQL's). */
+  text: string;
+  /** Its words, lower-cased. */
+  words: string[];
 }
 
 /**
- * Turns user text into an FTS5 query of plain words, all required: each word a quoted string,
- * so `AND`, `NEAR(`, `*`, `"` or `-` cannot change the query or make it fail to parse. Returns
- * `undefined` when no word remains (nothing to search for).
+ * The terms of user text: each whitespace-separated piece becomes its words (runs of letters,
+ * digits and marks, lower-cased), which must then occur in a row — "INV-B-2" or "2024-05-06"
+ * is a phrase, not three loose words. Everything else is dropped: user text is never query
+ * syntax ("quotes and operators are treated as words"). Unique terms, at most MAX_WORDS words
+ * in all. Runs split where SQLite's unicode61 tokenizer splits, so every word matches as the
+ * index saw it.
+ */
+export function queryTerms(text: string): QueryTerm[] {
+  const terms = new Map<string, QueryTerm>();
+  let count = 0;
+  for (const piece of text.split(/\s+/)) {
+    const all = (piece.match(WORD) ?? []).map((word) => word.toLowerCase());
+    const words = all.slice(0, MAX_WORDS - count);
+    if (words.length === 0) continue;
+    count += words.length;
+    const key = words.join(' ');
+    if (!terms.has(key)) terms.set(key, { text: words.length === all.length ? piece : key, words });
+  }
+  return [...terms.values()];
+}
+
+/**
+ * Turns user text into an FTS5 query of its terms, all required: each term a quoted string (a
+ * phrase when it has several words), so `AND`, `NEAR(`, `*`, `"` or `-` cannot change the query
+ * or make it fail to parse. Returns `undefined` when no word remains (nothing to search for).
  */
 export function toFtsQuery(text: string): string | undefined {
-  const words = queryWords(text);
-  if (words.length === 0) return undefined;
+  const terms = queryTerms(text);
+  if (terms.length === 0) return undefined;
   // Inside an FTS5 string a double quote is escaped by doubling; the words hold none, but the
   // escaping stays so a wider word pattern can never open an injection.
-  return words.map((word) => `"${word.replaceAll('"', '""')}"`).join(' ');
+  return terms.map((term) => `"${term.words.join(' ').replaceAll('"', '""')}"`).join(' ');
 }

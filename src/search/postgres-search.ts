@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { PostgresDatabase } from '../store/postgres-database.ts';
 import { clampLimit, migrate } from '../store/sql.ts';
-import { checkPageNumbers, queryWords } from './fts-query.ts';
+import { checkPageNumbers, queryTerms } from './fts-query.ts';
 import type { IndexedPage, SearchHit, SearchIndex, SearchQuery } from './port.ts';
 import { postgresSearchMigrations, SEARCH_CONFIG, type PostgresSearchTables } from './postgres-search-schema.ts';
 
@@ -46,14 +46,20 @@ export class PostgresSearch implements SearchIndex {
   }
 
   async search(query: SearchQuery): Promise<SearchHit[]> {
-    const words = queryWords(query.q);
-    if (words.length === 0) return [];
+    const terms = queryTerms(query.q);
+    if (terms.length === 0) return [];
     const limit = clampLimit(query.limit, DEFAULT_LIMIT, MAX_LIMIT);
-    // plainto_tsquery ANDs its words and reads no operators; the words were cut from user text
-    // already, so nothing of it is syntax. Snippets are made for the hits only (outer select).
+    // phraseto_tsquery reads no operators (a bound parameter, never syntax) and keeps the words
+    // of a term in a row; the terms are ANDed. It gets each piece as typed, so PostgreSQL's
+    // parser splits it as it split the indexed text ("2024-05-06" is 2024, -05, -06 there).
+    // Snippets are made for the hits only (outer select).
     const config = sql`${sql.lit(SEARCH_CONFIG)}::regconfig`;
+    const tsquery = sql.join(
+      terms.map((term) => sql`phraseto_tsquery(${config}, ${term.text})`),
+      sql` && `,
+    );
     const { rows } = await sql<{ document_id: string; page: number; snippet: string; rank: number }>`
-      with q as (select plainto_tsquery(${config}, ${words.join(' ')}) as query),
+      with q as (select ${tsquery} as query),
       hits as (
         select p.document_id, p.page, p.text, ts_rank(p.tsv, q.query) as rank
         from search_pages p, q

@@ -54,6 +54,21 @@ const cases: ConformanceCase<Subject>[] = [
     },
   },
   {
+    name: 'words joined by punctuation (an invoice number, a date) must occur together, in that order',
+    async run({ search }) {
+      await search.indexDocument('t1', 'd1', [
+        { page: 1, text: 'Invoice INV-B-1, 2 pages, issued to B. Smith.' },
+        { page: 2, text: 'Invoice INV-B-2 issued 2024-05-06.' },
+        { page: 3, text: 'See inv b 2 for details, dated 2024 06 05.' },
+      ]);
+      const invoice = (await search.search({ tenantId: 't1', q: 'INV-B-2' })).map((h) => h.page);
+      // Page 3 holds the same words in a row, joined otherwise: an adapter may count it or not.
+      assert.deepEqual(invoice.filter((page) => page !== 3), [2], 'page 1 has the words, not in a row');
+      assert.deepEqual((await search.search({ tenantId: 't1', q: 'issued 2024-05-06' })).map((h) => h.page), [2]);
+      assert.deepEqual((await search.search({ tenantId: 't1', q: 'INV B 2' })).map((h) => h.page).sort(), [1, 2, 3], 'apart, they are separate words');
+    },
+  },
+  {
     name: 'search is tenant-scoped',
     async run({ search }) {
       await search.indexDocument('t1', 'd1', [{ page: 1, text: 'confidential merger plan' }]);

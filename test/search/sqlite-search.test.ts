@@ -17,9 +17,10 @@ searchConformance('SqliteSearch', async () => {
   };
 });
 
-void test('toFtsQuery quotes every word and drops everything else', () => {
+void test('toFtsQuery quotes every term (a phrase when punctuation joins its words) and drops everything else', () => {
   assert.equal(toFtsQuery('"foo AND ('), '"foo" "and"');
   assert.equal(toFtsQuery('Zoë  zoë'), '"zoë"');
   assert.equal(toFtsQuery('*(-)'), undefined);
   assert.equal(toFtsQuery(''), undefined);
+  assert.equal(toFtsQuery('INV-B-2 total "INV-b-2"'), '"inv b 2" "total"', 'words joined by punctuation are one phrase');
 });

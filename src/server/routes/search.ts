@@ -10,7 +10,7 @@ const querySchema = {
   type: 'object',
   required: ['q'],
   properties: {
-    q: { type: 'string', description: 'Words to find (plain text; every word must occur on the page)' },
+    q: { type: 'string', description: 'Words to find (plain text): every word must occur on the page, words joined by punctuation (INV-2024-17) in a row' },
     limit: { type: 'string', description: 'Hits to return, 1–100 (default 20)' },
     tenant: { type: 'string', description: 'Admins only: search this tenant instead of their own' },
   },
