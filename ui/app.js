@@ -1,5 +1,5 @@
-/* global document, window, fetch, setTimeout, AbortController */
-// The dashboard: API key, job list, uploads with tus, one job followed live over SSE, results.
+/* global document, window, fetch, setTimeout, AbortController, URLSearchParams */
+// The dashboard: API key, job list, uploads with tus, one job followed live over SSE, results, search.
 import { ApiError, apiJson, apiKey, authHeaders, followEvents, setApiKey } from './api.js';
 
 const TERMINAL = new Set(['succeeded', 'partially_succeeded', 'failed', 'cancelled']);
@@ -257,6 +257,27 @@ $('upload-form').addEventListener('submit', async (event) => {
   } catch (error) {
     say('upload-error', error.message);
     $('start').disabled = chosen.length === 0;
+  }
+});
+
+// --- Search ----------------------------------------------------------------------------------
+
+/** A hit: the document's id, the page, and the snippet with its «marks» shown as <mark>. */
+function hitItem(hit) {
+  const snippet = el('p');
+  for (const [i, piece] of hit.snippet.split(/[«»]/).entries()) snippet.append(i % 2 === 1 ? el('mark', { textContent: piece }) : piece);
+  return el('li', {}, el('code', { textContent: hit.documentId }), ` page ${hit.page}`, snippet);
+}
+
+$('search-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  $('search-error').textContent = '';
+  try {
+    const { items } = await apiJson(`/v1/search?${new URLSearchParams({ q: $('search-q').value })}`);
+    $('search-hits').replaceChildren(...items.map(hitItem));
+    say('search-summary', items.length === 0 ? 'No page holds all these words.' : `${items.length} page(s), best first.`);
+  } catch (error) {
+    if (!keyRefused(error)) say('search-error', error.message);
   }
 });
 

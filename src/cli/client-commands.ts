@@ -1,5 +1,5 @@
 /**
- * `ream submit | status | wait | cancel`: the CLI side of `ream/client`, talking to a running
+ * `ream submit | status | wait | search | cancel`: the CLI side of `ream/client`, talking to a running
  * `ream serve`. Exit codes: 0 the job succeeded (or the command did its work), 1 the job ended
  * partially_succeeded or failed, 130 the job was cancelled, 2 usage and HTTP/connection errors
  * (printed as `ream: <message> [code]` by main).
@@ -145,6 +145,21 @@ export function registerClientCommands(program: Command): void {
       .action(async (id: string, flags: { server: string }) => {
         const job = await follow(clientFor(flags.server), id);
         process.stdout.write(`${job.status}\n`);
+      }),
+  );
+
+  usageErrorsExit2(
+    program
+      .command('search')
+      .description('full-text search over the pages your jobs indexed; prints one hit per line: document id, page, snippet')
+      .argument('<words...>', 'words that must all occur on the page')
+      .addOption(serverOption())
+      .option('-n, --limit <n>', 'hits to print, 1–100 (default 20)', positiveNumber)
+      .option('--json', 'print the hits as one JSON array')
+      .action(async (words: string[], flags: { server: string; limit?: number; json?: boolean }) => {
+        const hits = await clientFor(flags.server).search(words.join(' '), flags.limit === undefined ? {} : { limit: flags.limit });
+        if (flags.json) process.stdout.write(`${JSON.stringify(hits)}\n`);
+        else for (const hit of hits) process.stdout.write(`${hit.documentId}\t${hit.page}\t${hit.snippet.replace(/\s+/g, ' ')}\n`);
       }),
   );
 

@@ -50,6 +50,14 @@ describe('ream submit / status / wait / cancel against a server', () => {
     assert.equal(job.status, 'succeeded');
     assert.equal(job.priority, 'high');
     assert.equal(job.progress.pagesDone, 5);
+
+    const found = await cli(['search', 'INV-B-2', '--server', server.url]);
+    assert.equal(found.code, 0, found.stderr);
+    const [hit, ...more] = found.stdout.trim().split('\n');
+    assert.deepEqual(more, []);
+    assert.match(hit ?? '', /^doc_\w+\t2\t.*«INV-B-2»/);
+    const json = await cli(['search', 'invoice', 'number', '--limit', '2', '--json', '--server', server.url]);
+    assert.equal((JSON.parse(json.stdout) as unknown[]).length, 2);
   });
 
   test('cancel prints cancelled; wait on it exits 130; REAM_SERVER is honoured', async () => {

@@ -136,6 +136,18 @@ describe('dashboard: served at /ui/, driven in Chromium', { timeout: CASE_TIMEOU
 
     // The job list caught up too.
     await page.locator('#jobs li', { hasText: 'succeeded' }).waitFor({ timeout: WAIT_MS });
+
+    // Search finds the page, with the words marked.
+    await page.getByLabel('Words on a page').fill('INV-A-2');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.locator('#search-hits li').first().waitFor({ timeout: WAIT_MS });
+    assert.equal(await page.locator('#search-hits li').count(), 1);
+    assert.match(await textOf(page, '#search-hits li'), /^doc_\w+ page 2.*INV-A-2/s, 'the snippet shows the words, without the marks');
+    assert.ok((await page.locator('#search-hits mark').count()) >= 1, 'the matched words are marked');
+    await page.getByLabel('Words on a page').fill('nowhere');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.locator('#search-summary', { hasText: 'No page holds all these words.' }).waitFor({ timeout: WAIT_MS });
+    assert.equal(await page.locator('#search-hits li').count(), 0);
   });
 
   test('with auth on the page asks for a key, shows a refusal, then the jobs', { timeout: CASE_TIMEOUT_MS }, async (t) => {
