@@ -5,6 +5,7 @@ import type { Ream } from '../../runtime/create-ream.ts';
 import { countUploadBytes } from '../metrics.ts';
 import { PROBLEM_CONTENT_TYPE, sendProblem, toProblem, type Problem } from '../problem.ts';
 import { canSee, principalOf } from '../auth/principal.ts';
+import { problemResponses } from '../openapi.ts';
 import { UPLOAD_ID, storeUploadRecords, type UploadRecord } from './records.ts';
 import { sniffStream } from './sniff-stream.ts';
 import { embeddedTusStorage, type TusStorage } from './storage.ts';
@@ -84,6 +85,49 @@ function displayName(upload: TusUpload): string {
   const name = (raw ?? '').split(/[\\/]/).pop()?.trim() ?? '';
   return name === '' ? `upload-${upload.id}` : name.slice(0, 255);
 }
+
+const uploadIdParams = {
+  type: 'object',
+  required: ['id'],
+  properties: { id: { type: 'string', minLength: 1, description: 'Upload id (the last segment of the Location of its creation)' } },
+} as const;
+
+/** tus requests are answered by the tus protocol (headers, no JSON body), errors as problem+json. */
+const TUS_CREATE_SCHEMA = {
+  summary: 'tus 1.0: create an upload (creation, creation-with-upload, creation-defer-length)',
+  description:
+    'Headers: Tus-Resumable: 1.0.0, Upload-Length (or Upload-Defer-Length: 1), Upload-Metadata (filename, and optionally sha256 of the whole file, base64). Answers 201 with Location.',
+} as const;
+
+const TUS_UPLOAD_SCHEMA = {
+  summary: 'tus 1.0: HEAD (offset), PATCH (append at Upload-Offset), DELETE (termination) of an upload',
+  params: uploadIdParams,
+} as const;
+
+const UPLOAD_RECORD_SCHEMA = {
+  summary: 'An upload: uploading (with its offset), stored (with its document) or failed (with the problem)',
+  params: uploadIdParams,
+  response: {
+    200: {
+      type: 'object',
+      required: ['id', 'status'],
+      properties: {
+        id: { type: 'string' },
+        status: { type: 'string', enum: ['uploading', 'stored', 'failed'] },
+        name: { type: 'string' },
+        size: { type: ['integer', 'null'], description: 'bytes; null while the length is deferred' },
+        offset: { type: 'integer', description: 'bytes received so far (uploading)' },
+        expiresAt: { type: ['string', 'null'], format: 'date-time', description: 'when an unfinished upload is removed' },
+        createdAt: { type: 'integer', description: 'Unix time in milliseconds (stored, failed)' },
+        documentId: { type: 'string' },
+        sha256: { type: 'string' },
+        mediaType: { type: 'string' },
+        error: { type: 'object', additionalProperties: true, description: 'the problem the upload was refused with (failed)' },
+      },
+    },
+    ...problemResponses,
+  },
+} as const;
 
 function publicRecord(record: UploadRecord): Record<string, unknown> {
   const { tenantId: _tenantId, ...rest } = record;
@@ -214,10 +258,11 @@ export function uploadRoutes(app: FastifyInstance, ream: Ream, options: UploadRo
       return sendProblem(reply, toProblem(ReamError.nonRetryable('validation_failed', `upload ${record.id} is complete`)));
     };
 
-    scope.route({ method: ['POST', 'OPTIONS'], url: UPLOADS_PATH, handler: passToTus });
+    scope.route({ method: ['POST', 'OPTIONS'], url: UPLOADS_PATH, schema: TUS_CREATE_SCHEMA, handler: passToTus });
     scope.route<{ Params: { id: string } }>({
       method: ['HEAD', 'PATCH', 'DELETE', 'OPTIONS'],
       url: `${UPLOADS_PATH}/:id`,
+      schema: TUS_UPLOAD_SCHEMA,
       async handler(request, reply) {
         const record = request.method === 'OPTIONS' ? undefined : await records.get(request.params.id);
         if (record && !canSee(principalOf(request), record.tenantId)) throw ReamError.nonRetryable('not_found', `no upload ${request.params.id}`);
@@ -235,7 +280,7 @@ export function uploadRoutes(app: FastifyInstance, ream: Ream, options: UploadRo
       },
     });
 
-    scope.get<{ Params: { id: string } }>(`${UPLOADS_PATH}/:id`, { exposeHeadRoute: false }, async (request) => {
+    scope.get<{ Params: { id: string } }>(`${UPLOADS_PATH}/:id`, { exposeHeadRoute: false, schema: UPLOAD_RECORD_SCHEMA }, async (request) => {
       const { id } = request.params;
       const record = await records.get(id);
       if (record) {
