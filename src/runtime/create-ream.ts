@@ -88,8 +88,8 @@ export interface Ream {
   /** Adds stored documents all at once: the job cannot end between two of them (see `Engine.addDocuments`). */
   addDocuments(jobId: string, docs: readonly DocumentToAdd[]): Promise<AddedDocument[]>;
   /**
-   * Creates a job, stores every file and then adds them all at once (the job cannot end before
-   * the last is in); resolves once all are stored (processing runs on).
+   * Stores every file, then creates the job with all of them at once (it cannot end before the
+   * last is in); resolves once all are stored (processing runs on). Bad options are refused first.
    */
   submit(input: SubmitInput): Promise<JobRecord>;
   getJob(jobId: string): Promise<JobRecord | undefined>;
@@ -193,8 +193,11 @@ export async function createReam(options: ReamOptions = {}): Promise<Ream> {
     addDocument: (jobId, documentId, source) => engine.addDocument(jobId, documentId, source),
     addDocuments: (jobId, docs) => engine.addDocuments(jobId, docs),
     async submit({ files, ...input }) {
+      // Files are stored before the job exists: a job is never seen without its documents.
+      engine.checkJobInput(input);
+      const docs = await engine.storeFiles(inputFiles(files), input.tenantId);
       const job = await engine.createJob(input);
-      await engine.addFiles(job.id, inputFiles(files));
+      await engine.addDocuments(job.id, docs);
       return (await engine.deps.store.getJob(job.id)) ?? job;
     },
     getJob: (jobId) => engine.deps.store.getJob(jobId),

@@ -136,15 +136,25 @@ export class Engine {
     };
   }
 
-  /** Creates a job, or returns the existing one with the same idempotency key. */
-  async createJob(input: CreateJobInput = {}): Promise<JobRecord> {
-    const tenantId = input.tenantId ?? DEFAULT_TENANT;
-    const pipeline = input.pipeline ?? 'extract';
+  /**
+   * Refuses what `createJob` would refuse (`validation_failed`: an unknown pipeline, bad
+   * options, a bad webhook) without creating anything — to check a job before its files are
+   * uploaded. Answers the job's stored options.
+   */
+  checkJobInput(input: CreateJobInput = {}): JsonObject {
     if (input.options && Object.hasOwn(input.options, RESERVED_OPTION)) {
       throw ReamError.nonRetryable('validation_failed', `option "${RESERVED_OPTION}" is reserved`);
     }
     const options = input.webhook === undefined ? (input.options ?? {}) : withJobMeta(input.options ?? {}, { webhook: parseWebhook(input.webhook) });
-    this.deps.pipelines.build(pipeline, options); // refuse bad options now, not in every task
+    this.deps.pipelines.build(input.pipeline ?? 'extract', options); // refuse bad options now, not in every task
+    return options;
+  }
+
+  /** Creates a job, or returns the existing one with the same idempotency key. */
+  async createJob(input: CreateJobInput = {}): Promise<JobRecord> {
+    const tenantId = input.tenantId ?? DEFAULT_TENANT;
+    const pipeline = input.pipeline ?? 'extract';
+    const options = this.checkJobInput(input);
     if (input.key !== undefined) {
       const existing = await this.deps.store.findJobByKey(tenantId, input.key);
       if (existing) return existing;
@@ -167,19 +177,17 @@ export class Engine {
   }
 
   /**
-   * Stores every file, then adds them all at once (see {@link addDocuments}): the job cannot end
-   * before its last file is in. Processing starts once all are stored.
+   * Stores every file (streamed, content-addressed) as the tenant's documents, without adding
+   * them to a job; answers them for {@link addDocuments}, named by `source` (default: the path).
    */
-  async addFiles(jobId: string, files: Iterable<FileInput> | AsyncIterable<FileInput>): Promise<AddedDocument[]> {
-    const job = await this.#requireJob(jobId);
-    this.#refuseCancelled(job);
+  async storeFiles(files: Iterable<FileInput> | AsyncIterable<FileInput>, tenantId: string = DEFAULT_TENANT): Promise<DocumentToAdd[]> {
     const docs: DocumentToAdd[] = [];
     for await (const file of files) {
       const source = file.source ?? file.path;
-      const doc = await this.storeDocument(createReadStream(file.path), source, job.tenantId);
+      const doc = await this.storeDocument(createReadStream(file.path), source, tenantId);
       docs.push({ documentId: doc.id, source });
     }
-    return this.addDocuments(jobId, docs);
+    return docs;
   }
 
   /**

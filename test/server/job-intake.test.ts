@@ -84,6 +84,31 @@ describe('files that arrive over time', () => {
     assertEndsOnce(await events(job.id));
   });
 
+  test('a multipart upload cut short by the size limit makes no job; bad options are refused before any file is read', async () => {
+    const small = await startServer({ ream, host: '127.0.0.1', port: 0, maxFileBytes: 4096 });
+    try {
+      const before = (await ream.engine.deps.store.listJobs({ tenantId: 'local', limit: 500 })).items.length;
+      const body = new FormData();
+      body.append('file', new Blob([await makePdf({ pages: numberedPages('OK', 1) })], { type: 'application/pdf' }), 'fits.pdf');
+      body.append('file', new Blob([new Uint8Array(64 * 1024).fill(0x20)], { type: 'application/pdf' }), 'too-big.pdf');
+      const refused = await fetch(`${small.url}/v1/jobs`, { method: 'POST', body });
+      assert.equal(refused.status, 413);
+      assert.equal(((await refused.json()) as { code: string }).code, 'file_too_large');
+
+      const badOptions = new FormData();
+      badOptions.append('options', '{"chunkPages":-1}');
+      badOptions.append('file', new Blob([await makePdf({ pages: numberedPages('X', 1) })], { type: 'application/pdf' }), 'x.pdf');
+      const invalid = await fetch(`${small.url}/v1/jobs`, { method: 'POST', body: badOptions });
+      assert.equal(invalid.status, 400);
+      assert.equal(((await invalid.json()) as { code: string }).code, 'validation_failed');
+
+      const after = (await ream.engine.deps.store.listJobs({ tenantId: 'local', limit: 500 })).items.length;
+      assert.equal(after, before, 'no job was created');
+    } finally {
+      await small.close();
+    }
+  });
+
   test('library submit over files yielded over time: the job ends once, after both', async () => {
     await writeFile(join(dir, 'a.pdf'), await makePdf({ pages: numberedPages('A', 1) }));
     await writeFile(join(dir, 'b.pdf'), await makePdf({ pages: numberedPages('B', 1) }));

@@ -66,9 +66,9 @@ function drain(stream: Readable): Promise<void> {
 
 /**
  * `POST /v1/jobs`, multipart: fields (`pipeline`, `options`, `priority`) first, then one or more
- * `file` parts, each streamed into the blob store as it arrives. The job is created at the first
- * file (bad fields are refused before any upload) and gets every file at once after the last;
- * if the upload fails the job is cancelled (a half-submitted job never runs).
+ * `file` parts, each streamed into the blob store as it arrives. Bad fields are refused at the
+ * first file, before it is read; the job is created with every file after the last one, so a
+ * failed upload makes no job (a half-submitted job never runs).
  * With `Idempotency-Key`: a repeat answers 200 with the first job and its files are not read.
  */
 async function createJob(ream: Ream, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
@@ -88,36 +88,41 @@ async function createJob(ream: Ream, request: FastifyRequest, reply: FastifyRepl
     }
   }
   const fields: JobFields = {};
-  let job: JobRecord | undefined;
-  // Stored as they arrive, added to the job together at the end: a job whose first files are
-  // done before the last one is in must not end (and tell its followers it has) early.
+  // Stored as they arrive; the job is made with all of them after the last: a job whose first
+  // files are done before the last one is in must not end (and tell its followers so) early,
+  // and a broken upload leaves no job behind (its stored files stay, as documents).
   const docs: DocumentToAdd[] = [];
-  try {
-    for await (const part of request.parts()) {
-      if (part.type === 'field') {
-        if (job) throw invalid(`field "${part.fieldname}" must come before the files`);
-        readField(fields, part.fieldname, part.value);
-        continue;
-      }
-      if (part.fieldname !== 'file') {
-        await drain(part.file);
-        throw invalid(`unexpected file part "${part.fieldname}" (files go in "file" parts)`);
-      }
-      job ??= await ream.createJob({ ...fields, tenantId, ...(key === undefined ? {} : { key }) });
-      const file = part.file;
-      // A part over the size limit is cut short by the parser: refuse it rather than store half a file.
-      file.once('limit', () => file.destroy(ReamError.nonRetryable('file_too_large', `file "${part.filename}" is over the size limit`)));
-      const source = part.filename || `file-${docs.length + 1}`;
-      const doc = await ream.engine.storeDocument(file, source, tenantId);
-      countUploadBytes(ream, 'jobs', doc.size);
-      docs.push({ documentId: doc.id, source });
+  let checked = false;
+  for await (const part of request.parts()) {
+    if (part.type === 'field') {
+      if (checked) throw invalid(`field "${part.fieldname}" must come before the files`);
+      readField(fields, part.fieldname, part.value);
+      continue;
     }
-    if (job) await ream.addDocuments(job.id, docs);
+    if (part.fieldname !== 'file') {
+      await drain(part.file);
+      throw invalid(`unexpected file part "${part.fieldname}" (files go in "file" parts)`);
+    }
+    if (!checked) {
+      ream.engine.checkJobInput(fields); // bad fields are refused before any file is read
+      checked = true;
+    }
+    const file = part.file;
+    // A part over the size limit is cut short by the parser: refuse it rather than store half a file.
+    file.once('limit', () => file.destroy(ReamError.nonRetryable('file_too_large', `file "${part.filename}" is over the size limit`)));
+    const source = part.filename || `file-${docs.length + 1}`;
+    const doc = await ream.engine.storeDocument(file, source, tenantId);
+    countUploadBytes(ream, 'jobs', doc.size);
+    docs.push({ documentId: doc.id, source });
+  }
+  if (docs.length === 0) throw invalid('no "file" part: a job needs at least one file');
+  const job = await ream.createJob({ ...fields, tenantId, ...(key === undefined ? {} : { key }) });
+  try {
+    await ream.addDocuments(job.id, docs);
   } catch (error) {
-    if (job) await ream.cancel(job.id).catch(() => undefined);
+    await ream.cancel(job.id).catch(() => undefined);
     throw error;
   }
-  if (!job) throw invalid('no "file" part: a job needs at least one file');
   const current = (await ream.getJob(job.id)) ?? job;
   return reply
     .code(202)
