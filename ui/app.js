@@ -262,11 +262,11 @@ $('upload-form').addEventListener('submit', async (event) => {
 
 // --- Search ----------------------------------------------------------------------------------
 
-/** A hit: the document's id, the page, and the snippet with its «marks» shown as <mark>. */
+/** A hit: the file's name, the page, the document's id, and the snippet with its «marks» shown as <mark>. */
 function hitItem(hit) {
   const snippet = el('p');
   for (const [i, piece] of hit.snippet.split(/[«»]/).entries()) snippet.append(i % 2 === 1 ? el('mark', { textContent: piece }) : piece);
-  return el('li', {}, el('code', { textContent: hit.documentId }), ` page ${hit.page}`, snippet);
+  return el('li', {}, el('strong', { textContent: hit.name }), ` page ${hit.page} `, el('code', { textContent: hit.documentId }), snippet);
 }
 
 $('search-form').addEventListener('submit', async (event) => {

@@ -151,7 +151,7 @@ export function registerClientCommands(program: Command): void {
   usageErrorsExit2(
     program
       .command('search')
-      .description('full-text search over the pages your jobs indexed; prints one hit per line: document id, page, snippet')
+      .description('full-text search over the pages your jobs indexed; prints one hit per line: document id, file name, page, snippet')
       .argument('<words...>', 'words that must all occur on the page')
       .addOption(serverOption())
       .option('-n, --limit <n>', 'hits to print, 1–100 (default 20)', positiveNumber)
@@ -159,7 +159,7 @@ export function registerClientCommands(program: Command): void {
       .action(async (words: string[], flags: { server: string; limit?: number; json?: boolean }) => {
         const hits = await clientFor(flags.server).search(words.join(' '), flags.limit === undefined ? {} : { limit: flags.limit });
         if (flags.json) process.stdout.write(`${JSON.stringify(hits)}\n`);
-        else for (const hit of hits) process.stdout.write(`${hit.documentId}\t${hit.page}\t${hit.snippet.replace(/\s+/g, ' ')}\n`);
+        else for (const hit of hits) process.stdout.write(`${hit.documentId}\t${hit.name}\t${hit.page}\t${hit.snippet.replace(/\s+/g, ' ')}\n`);
       }),
   );
 

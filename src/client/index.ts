@@ -104,6 +104,11 @@ interface UploadRecordBody {
   error?: ProblemBody;
 }
 
+/** A search hit with its document's file name. */
+export interface NamedSearchHit extends SearchHit {
+  name: string;
+}
+
 export interface JobPage {
   items: JobView[];
   nextCursor: string | null;
@@ -246,9 +251,9 @@ export class ReamClient {
   }
 
   /** `GET /v1/search`: pages of the caller's indexed documents holding every word of `q`, best first. */
-  async search(q: string, options: { limit?: number; signal?: AbortSignal } = {}): Promise<SearchHit[]> {
+  async search(q: string, options: { limit?: number; signal?: AbortSignal } = {}): Promise<NamedSearchHit[]> {
     const query = new URLSearchParams({ q, ...(options.limit === undefined ? {} : { limit: String(options.limit) }) });
-    const { items } = await this.json<{ items: SearchHit[] }>(`/v1/search?${query.toString()}`, options.signal ? { signal: options.signal } : {});
+    const { items } = await this.json<{ items: NamedSearchHit[] }>(`/v1/search?${query.toString()}`, options.signal ? { signal: options.signal } : {});
     return items;
   }
 

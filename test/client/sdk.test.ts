@@ -81,6 +81,7 @@ describe('ReamClient against the real server', () => {
     const hits = await client.search('INV-B-3');
     assert.equal(hits[0]?.documentId, items[1]?.documentId);
     assert.equal(hits[0]?.page, 3);
+    assert.equal(hits[0]?.name, 'b.pdf');
     assert.equal((await client.search('invoice number', { limit: 4 })).length, 4);
     await assert.rejects(client.search(' '), { code: 'validation_failed', httpStatus: 400 });
   });

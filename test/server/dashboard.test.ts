@@ -142,7 +142,7 @@ describe('dashboard: served at /ui/, driven in Chromium', { timeout: CASE_TIMEOU
     await page.getByRole('button', { name: 'Search' }).click();
     await page.locator('#search-hits li').first().waitFor({ timeout: WAIT_MS });
     assert.equal(await page.locator('#search-hits li').count(), 1);
-    assert.match(await textOf(page, '#search-hits li'), /^doc_\w+ page 2.*INV-A-2/s, 'the snippet shows the words, without the marks');
+    assert.match(await textOf(page, '#search-hits li'), /^alpha\.pdf page 2 doc_\w+.*INV-A-2/s, 'the file, the page, and the words without the marks');
     assert.ok((await page.locator('#search-hits mark').count()) >= 1, 'the matched words are marked');
     await page.getByLabel('Words on a page').fill('nowhere');
     await page.getByRole('button', { name: 'Search' }).click();

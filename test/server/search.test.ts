@@ -11,6 +11,7 @@ import { makePdf } from '../support/make-pdf.ts';
 
 interface Hit {
   documentId: string;
+  name: string;
   page: number;
   snippet: string;
   score: number;
@@ -76,6 +77,7 @@ describe('GET /v1/search', () => {
     assert.equal(hits.length, 1);
     assert.equal(hits[0]?.documentId, docA);
     assert.equal(hits[0]?.page, 2);
+    assert.equal(hits[0]?.name, 'doc.pdf', 'the hit names the file');
     assert.match(hits[0]?.snippet ?? '', /«Zanzibar»/);
     assert.deepEqual(await search('q=unicorn', keyA), [], 'no match, no hits');
   });

@@ -18,9 +18,10 @@ const querySchema = {
 
 const hitSchema = {
   type: 'object',
-  required: ['documentId', 'page', 'snippet', 'score'],
+  required: ['documentId', 'name', 'page', 'snippet', 'score'],
   properties: {
     documentId: { type: 'string' },
+    name: { type: 'string', description: 'the document\'s file name (the first one its content was stored under)' },
     page: { type: 'integer', description: '1-based page number' },
     snippet: { type: 'string', description: 'An excerpt around the match, matches wrapped in « »' },
     score: { type: 'number', description: 'Higher is better; comparable only within one answer' },
@@ -61,7 +62,10 @@ export function searchRoutes(app: FastifyInstance, ream: Ream): void {
     if (tenant !== undefined && tenant !== principal.tenantId && principal.role !== 'admin') {
       throw ReamError.nonRetryable('forbidden', 'only an admin may search another tenant');
     }
-    const items = await ream.engine.deps.search.search({ tenantId: tenant ?? principal.tenantId, q, limit: parseLimit(request.query.limit) });
-    return { items };
+    const hits = await ream.engine.deps.search.search({ tenantId: tenant ?? principal.tenantId, q, limit: parseLimit(request.query.limit) });
+    // Each hit names its document's file: one read per document, not per hit.
+    const names = new Map<string, string>();
+    for (const id of new Set(hits.map((hit) => hit.documentId))) names.set(id, (await ream.engine.deps.store.getDocument(id))?.name ?? '');
+    return { items: hits.map((hit) => ({ ...hit, name: names.get(hit.documentId) ?? '' })) };
   });
 }
