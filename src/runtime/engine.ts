@@ -273,13 +273,13 @@ export class Engine {
     const fresh = await this.#jobLocks.run(jobId, async () => {
       const current = await this.#requireJob(jobId);
       this.#refuseCancelled(current);
-      const seen = new Set<string>();
+      // One read of what the job holds: it gives the next ordinal and skips repeats.
+      const held = new Set((await this.deps.store.listJobDocuments(jobId)).map((doc) => doc.documentId));
       const rows: NewJobDocument[] = [];
-      let ordinal = (await this.deps.store.jobCounts(jobId)).documentsTotal;
       for (const { documentId, source } of docs) {
-        if (seen.has(documentId) || (await this.deps.store.getJobDocument(jobId, documentId))) continue;
-        seen.add(documentId);
-        rows.push({ jobId, documentId, ordinal: ordinal++, source });
+        if (held.has(documentId)) continue;
+        rows.push({ jobId, documentId, ordinal: held.size, source });
+        held.add(documentId);
       }
       if (rows.length === 0) return [];
       await this.deps.store.addJobDocuments(rows);

@@ -89,11 +89,12 @@ export const SHARED_SCHEMAS = [
 ] as const;
 
 /** Route schema pieces, for `schema:` in route definitions. */
-export const jobIdParams = {
-  type: 'object',
-  required: ['id'],
-  properties: { id: { type: 'string', minLength: 1, description: 'Job id' } },
-} as const;
+/** The `:id` path parameter of a route, described for the OpenAPI document. */
+export function idParams<D extends string>(description: D) {
+  return { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1, description } } } as const;
+}
+
+export const jobIdParams = idParams('Job id');
 
 const problem = { content: { 'application/problem+json': { schema: { $ref: 'Problem#' } } } } as const;
 /** Errors are problem+json (the error handler sets that type, so Fastify serializes with this schema). */

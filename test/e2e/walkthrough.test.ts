@@ -3,8 +3,7 @@
 // in), then the whole shared corpus uploaded with tus-js-client (through the SDK), one job over
 // it followed over SSE and WebSocket at once, another job cancelled mid-run, results fetched.
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
+import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +13,7 @@ import { ReamClient, ReamHttpError, type ReamEvent } from '../../src/client/inde
 import type { JobView } from '../../src/server/views.ts';
 import { corpusDir, hasCommand, readManifest, repoRoot, requireCorpus, requireOrSkip } from '../support/env.ts';
 import { makePdf, numberedPages } from '../support/make-pdf.ts';
+import { LISTENING, startProcess, type ReamProcess } from '../support/serve-process.ts';
 import { WsClient } from '../support/ws-client.ts';
 
 const run = promisify(execFile);
@@ -22,55 +22,23 @@ const README_HOST = 'http://127.0.0.1:8080';
 const STABLE = new Set(['invalid_pdf', 'encrypted_pdf', 'unsupported_type', 'empty_file', 'too_many_pages', 'timeout', 'resource_limit']);
 
 let dir: string;
-let server: ChildProcess | undefined;
+let server: ReamProcess | undefined;
 let url = '';
-let output = '';
-
-/** `npm start -- …` in its own process group (npm starts node under a shell: stop them all). */
-async function npmStart(args: readonly string[]): Promise<string> {
-  const child = spawn('npm', ['start', '--', ...args], {
-    cwd: repoRoot,
-    env: { ...process.env, REAM_FROM_SOURCE: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
-  server = child;
-  return new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`npm start was not ready in 30 s:\n${output}`)), 30_000);
-    const onData = (data: Buffer): void => {
-      output += data.toString();
-      const found = /ream listening on (http:\/\/[^\s;"]+)/.exec(output);
-      if (found?.[1]) {
-        clearTimeout(timer);
-        resolve(found[1]);
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`npm start exited (${code}) before it listened:\n${output}`));
-    });
-  });
-}
-
-async function stopServer(): Promise<void> {
-  const child = server;
-  const pid = child?.pid;
-  if (!child || pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  process.kill(-pid, 'SIGTERM');
-  const timer = setTimeout(() => process.kill(-pid, 'SIGKILL'), 15_000);
-  await exited;
-  clearTimeout(timer);
-}
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'ream-walkthrough-'));
-  url = await npmStart(['--port', '0', '--data-dir', join(dir, 'data')]);
+  // `npm start -- …` from the checkout, in its own process group (npm starts node under a shell).
+  const started = await startProcess(
+    { command: 'npm', args: ['start', '--', '--port', '0', '--data-dir', join(dir, 'data')], name: 'npm start', cwd: repoRoot, group: true },
+    {},
+    LISTENING,
+    30_000,
+  );
+  server = started.process;
+  url = started.match[1] ?? '';
 });
 after(async () => {
-  await stopServer();
+  await server?.stop(15_000);
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -238,6 +206,6 @@ describe('the README walkthrough against `npm start`', () => {
     assert.ok(final.progress.pagesDone < 400, 'cancelled before its last page');
     assert.equal((await client.getJob(job.id)).status, endedAs, 'the corpus job is untouched');
     assert.equal((await client.results(job.id)).length, items.length, 'the finished job keeps its results');
-    assert.equal((await fetch(`${url}/healthz`)).status, 200, output);
+    assert.equal((await fetch(`${url}/healthz`)).status, 200, server?.output());
   });
 });

@@ -8,7 +8,7 @@ export interface ServeProcess extends ReamProcess {
   url: string;
 }
 
-const LISTENING = /ream listening on (https?:\/\/[^\s;"]+)/;
+export const LISTENING = /ream listening on (https?:\/\/[^\s;"]+)/;
 
 /** A `ream` process started from source, once it said it is ready. */
 export interface ReamProcess {
@@ -17,6 +17,17 @@ export interface ReamProcess {
   output(): string;
   /** SIGTERM, then waits for the exit (SIGKILL after `graceMs`). */
   stop(graceMs?: number): Promise<void>;
+}
+
+/** How to start a process other than the `ream` binary (e.g. `npm start`). */
+export interface SpawnOptions {
+  command: string;
+  args: readonly string[];
+  /** Short name for error messages. */
+  name: string;
+  cwd?: string;
+  /** Its own process group, stopped as a whole (for launchers such as npm that start a shell and node). */
+  group?: boolean;
 }
 
 /**
@@ -30,20 +41,36 @@ export async function startReamProcess(
   ready: RegExp,
   timeoutMs: number,
 ): Promise<{ process: ReamProcess; match: RegExpExecArray }> {
-  const child = spawn(process.execPath, [join(repoRoot, 'bin/ream.js'), ...args], {
+  return startProcess({ command: process.execPath, args: [join(repoRoot, 'bin/ream.js'), ...args], name: `ream ${args[0] ?? ''}` }, env, ready, timeoutMs);
+}
+
+/** {@link startReamProcess} for any command; ream's sources are used (REAM_FROM_SOURCE) either way. */
+export async function startProcess(
+  spawnOptions: SpawnOptions,
+  env: Record<string, string>,
+  ready: RegExp,
+  timeoutMs: number,
+): Promise<{ process: ReamProcess; match: RegExpExecArray }> {
+  const { command, args, name, cwd, group = false } = spawnOptions;
+  const child = spawn(command, args, {
     env: { ...process.env, REAM_FROM_SOURCE: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: group,
+    ...(cwd === undefined ? {} : { cwd }),
   });
   let output = '';
   const exited = once(child, 'exit');
+  const signal = (name: NodeJS.Signals): void => {
+    if (group && child.pid !== undefined) process.kill(-child.pid, name);
+    else child.kill(name);
+  };
   const stop = async (graceMs = 10_000): Promise<void> => {
     if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    signal('SIGTERM');
+    const timer = setTimeout(() => signal('SIGKILL'), graceMs);
     await exited;
     clearTimeout(timer);
   };
-  const name = `ream ${args[0] ?? ''}`;
   const match = await new Promise<RegExpExecArray>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${name} was not ready within ${timeoutMs} ms:\n${output}`)), timeoutMs);
     const onData = (data: Buffer): void => {

@@ -5,7 +5,7 @@ import { countUploadBytes } from '../metrics.ts';
 import type { DocumentRecord } from '../../store/port.ts';
 import { sniffStream } from '../uploads/sniff-stream.ts';
 import { canSee, principalOf } from '../auth/principal.ts';
-import { problemResponses } from '../openapi.ts';
+import { idParams, problemResponses } from '../openapi.ts';
 
 export interface DocumentView {
   id: string;
@@ -29,11 +29,7 @@ const documentSchema = {
   },
 } as const;
 
-const documentIdParams = {
-  type: 'object',
-  required: ['id'],
-  properties: { id: { type: 'string', minLength: 1, description: 'Document id' } },
-} as const;
+const documentIdParams = idParams('Document id');
 
 function view(doc: DocumentRecord): DocumentView {
   return { id: doc.id, sha256: doc.sha256, size: doc.size, name: doc.name, mediaType: doc.mediaType, createdAt: doc.createdAt };

@@ -5,7 +5,7 @@ import type { Ream } from '../../runtime/create-ream.ts';
 import { countUploadBytes } from '../metrics.ts';
 import { PROBLEM_CONTENT_TYPE, sendProblem, toProblem, type Problem } from '../problem.ts';
 import { canSee, principalOf } from '../auth/principal.ts';
-import { problemResponses } from '../openapi.ts';
+import { idParams, problemResponses } from '../openapi.ts';
 import { UPLOAD_ID, storeUploadRecords, type UploadRecord } from './records.ts';
 import { sniffStream } from './sniff-stream.ts';
 import { embeddedTusStorage, type TusStorage } from './storage.ts';
@@ -86,11 +86,7 @@ function displayName(upload: TusUpload): string {
   return name === '' ? `upload-${upload.id}` : name.slice(0, 255);
 }
 
-const uploadIdParams = {
-  type: 'object',
-  required: ['id'],
-  properties: { id: { type: 'string', minLength: 1, description: 'Upload id (the last segment of the Location of its creation)' } },
-} as const;
+const uploadIdParams = idParams('Upload id (the last segment of the Location of its creation)');
 
 /** tus requests are answered by the tus protocol (headers, no JSON body), errors as problem+json. */
 const TUS_CREATE_SCHEMA = {
