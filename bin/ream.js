@@ -2,6 +2,15 @@
 // The published package runs the compiled dist/. In a checkout without a build, Node >= 22.18
 // runs the TypeScript sources directly (type stripping), so `npm test` needs no build step.
 import { existsSync } from 'node:fs';
+import { nodeVersionProblem } from './node-version.js';
+
+// Checked before anything native loads: on an older Node the SQLite addon crashes the process
+// (a bare "Segmentation fault") instead of saying what is wrong.
+const problem = nodeVersionProblem(process.versions.node);
+if (problem !== undefined) {
+  process.stderr.write(`${problem}\n`);
+  process.exit(2);
+}
 
 const compiled = new URL('../dist/cli/main.js', import.meta.url);
 const { main } = existsSync(compiled) && !process.env.REAM_FROM_SOURCE ? await import(compiled.href) : await import('../src/cli/main.ts');

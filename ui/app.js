@@ -30,9 +30,11 @@ function eta(seconds) {
   return seconds < 90 ? `${Math.round(seconds)} s` : `${Math.round(seconds / 60)} min`;
 }
 
-/** "2 of 3 pages, 1 of 2 documents, ETA 4 s" */
-function progressText(p) {
-  return `${p.pagesDone} of ${p.pagesTotal} pages, ${p.documentsDone} of ${p.documentsTotal} documents, ETA ${eta(p.etaSeconds)}`;
+/** "2 of 3 pages, 1 of 2 documents, ETA 4 s"; an ended job has no ETA, a job still counting its pages no page total. */
+function progressText(p, ended = false) {
+  const pages = p.pagesTotal > 0 || ended ? `${p.pagesDone} of ${p.pagesTotal} pages` : `${p.pagesDone} pages (counting)`;
+  const text = `${pages}, ${p.documentsDone} of ${p.documentsTotal} documents`;
+  return ended ? text : `${text}, ETA ${eta(p.etaSeconds)}`;
 }
 
 function showStatus(node, status) {
@@ -85,7 +87,7 @@ function jobItem(job) {
 
 function renderJob(item, job) {
   showStatus(item.querySelector('.status'), job.status);
-  item.querySelector('.summary').textContent = progressText(job.progress);
+  item.querySelector('.summary').textContent = progressText(job.progress, TERMINAL.has(job.status));
   item.querySelector('progress').value = job.progress.percent;
 }
 
@@ -115,7 +117,7 @@ async function refreshJobs() {
 function renderFollowed(job) {
   showStatus($('job-status'), job.status);
   $('job-progress').value = job.progress.percent;
-  $('job-summary').textContent = progressText(job.progress);
+  $('job-summary').textContent = progressText(job.progress, TERMINAL.has(job.status));
   $('cancel').disabled = TERMINAL.has(job.status);
   $('show-results').disabled = !TERMINAL.has(job.status);
 }
@@ -141,7 +143,7 @@ async function selectJob(id) {
     onEvent(frame) {
       const event = JSON.parse(frame.data);
       $('job-progress').value = event.progress.percent;
-      $('job-summary').textContent = progressText(event.progress);
+      $('job-summary').textContent = progressText(event.progress, TERMINAL_EVENTS.has(event.type));
       if (event.type === 'job.started') showStatus($('job-status'), 'running');
     },
   });

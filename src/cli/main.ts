@@ -1,4 +1,4 @@
-import { Command, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { toReamError } from '../errors.ts';
 import { registerClientCommands } from './client-commands.ts';
 import { registerKeysCommand } from './keys-command.ts';
@@ -22,7 +22,10 @@ function formatSummary(s: Awaited<ReturnType<typeof runCommand>>, out: string): 
 export function buildProgram(): Command {
   const program = new Command('ream')
     .description('Process piles of documents concurrently, reliably and resumably.')
-    .showHelpAfterError();
+    .showHelpAfterError()
+    // Commander exits 1 on its own for usage errors; ream's contract is 2 (see `main`). Set
+    // before the commands are added: they inherit it.
+    .exitOverride();
 
   program
     .command('run')
@@ -88,6 +91,11 @@ export async function main(argv: readonly string[] = process.argv): Promise<void
   try {
     await buildProgram().parseAsync([...argv]);
   } catch (error) {
+    if (error instanceof CommanderError) {
+      // Commander has printed the message (or the help, or the version) already.
+      process.exitCode = error.exitCode === 0 ? 0 : 2;
+      return;
+    }
     const reamError = toReamError(error);
     process.stderr.write(`ream: ${reamError.message} [${reamError.code}]\n`);
     process.exitCode = 2;

@@ -1,12 +1,26 @@
 import cliProgress from 'cli-progress';
 import type { ResultLine } from './results-file.ts';
 
+/**
+ * What a run shows. Files rather than documents: the user named files (identical ones are one
+ * document), and all of them are known before the first is stored. Pages are known only once a
+ * file is stored and inspected, so while files are still being added the page total is partial.
+ */
 export interface ProgressSnapshot {
-  documentsDone: number;
-  documentsTotal: number;
+  filesDone: number;
+  filesTotal: number;
+  /** True while some files are not yet in the job: `pagesTotal` is still growing. */
+  counting: boolean;
   pagesDone: number;
   pagesTotal: number;
   etaSeconds: number | null;
+}
+
+export const START_SNAPSHOT = { filesDone: 0, counting: true, pagesDone: 0, pagesTotal: 0, etaSeconds: null } as const;
+
+/** "12/340 pages", or "12 pages (counting)" while the total is not known yet. */
+export function pagesText(s: ProgressSnapshot): string {
+  return s.counting || s.pagesTotal === 0 ? `${s.pagesDone} pages (counting)` : `${s.pagesDone}/${s.pagesTotal} pages`;
 }
 
 /** How a run shows progress: a bar on a terminal, plain lines in logs and pipes, or nothing. */
@@ -25,7 +39,7 @@ function formatEta(seconds: number | null): string {
 class BarView implements ProgressView {
   readonly #bar = new cliProgress.SingleBar(
     {
-      format: ' {bar} {percentage}% | {docs} docs | {pagesDone}/{pagesTotal} pages | {rate} pages/s | ETA {etaText} | failed {failed}',
+      format: ' {bar} {percentage}% | {files} files | {pages} | {rate} pages/s | ETA {etaText} | failed {failed}',
       hideCursor: true,
       clearOnComplete: false,
       stream: process.stderr,
@@ -35,19 +49,19 @@ class BarView implements ProgressView {
   );
   readonly #started = Date.now();
   #failed = 0;
-  #last: ProgressSnapshot = { documentsDone: 0, documentsTotal: 0, pagesDone: 0, pagesTotal: 0, etaSeconds: null };
+  #last: ProgressSnapshot;
 
-  constructor() {
-    this.#bar.start(1, 0, this.#payload());
+  constructor(filesTotal: number) {
+    this.#last = { ...START_SNAPSHOT, filesTotal };
+    this.#bar.start(Math.max(1, filesTotal), 0, this.#payload());
   }
 
   #payload(): Record<string, string | number> {
     const s = this.#last;
     const seconds = (Date.now() - this.#started) / 1000;
     return {
-      docs: `${s.documentsDone}/${s.documentsTotal}`,
-      pagesDone: s.pagesDone,
-      pagesTotal: s.pagesTotal,
+      files: `${s.filesDone}/${s.filesTotal}`,
+      pages: pagesText(s),
       rate: seconds > 0 ? Math.round(s.pagesDone / seconds) : 0,
       etaText: formatEta(s.etaSeconds),
       failed: this.#failed,
@@ -56,9 +70,10 @@ class BarView implements ProgressView {
 
   update(snapshot: ProgressSnapshot): void {
     this.#last = snapshot;
-    // Pages when known (the bar moves page by page), documents until then.
-    const total = snapshot.pagesTotal > 0 ? snapshot.pagesTotal : Math.max(1, snapshot.documentsTotal);
-    const value = snapshot.pagesTotal > 0 ? snapshot.pagesDone : snapshot.documentsDone;
+    // Pages once every file is in (the bar moves page by page), files until then.
+    const byPages = !snapshot.counting && snapshot.pagesTotal > 0;
+    const total = byPages ? snapshot.pagesTotal : Math.max(1, snapshot.filesTotal);
+    const value = byPages ? snapshot.pagesDone : snapshot.filesDone;
     this.#bar.setTotal(total);
     this.#bar.update(value, this.#payload());
   }
@@ -73,16 +88,20 @@ class BarView implements ProgressView {
   }
 }
 
-/** One line per finished document, plus a progress line at most every 5 s: readable in CI logs. */
+/** A progress line at the start and at most every 5 s after, plus one line per finished file: readable in CI logs. */
 class LinesView implements ProgressView {
   #lastLineAt = 0;
   #done = 0;
+
+  constructor(filesTotal: number) {
+    this.update({ ...START_SNAPSHOT, filesTotal });
+  }
 
   update(s: ProgressSnapshot): void {
     const now = Date.now();
     if (now - this.#lastLineAt < 5000) return;
     this.#lastLineAt = now;
-    process.stderr.write(`progress: ${s.documentsDone}/${s.documentsTotal} documents, ${s.pagesDone}/${s.pagesTotal} pages, ETA ${formatEta(s.etaSeconds)}\n`);
+    process.stderr.write(`progress: ${s.filesDone}/${s.filesTotal} files, ${pagesText(s)}, ETA ${formatEta(s.etaSeconds)}\n`);
   }
 
   documentEnded(line: ResultLine): void {
@@ -98,8 +117,9 @@ const silent: ProgressView = { update() {}, documentEnded() {}, stop() {} };
 
 export type ProgressMode = 'auto' | 'bar' | 'lines' | 'none';
 
-export function createProgressView(mode: ProgressMode): ProgressView {
+/** The view for `mode`, over a run of `filesTotal` files. */
+export function createProgressView(mode: ProgressMode, filesTotal: number): ProgressView {
   if (mode === 'none') return silent;
-  if (mode === 'bar' || (mode === 'auto' && process.stderr.isTTY)) return new BarView();
-  return new LinesView();
+  if (mode === 'bar' || (mode === 'auto' && process.stderr.isTTY)) return new BarView(filesTotal);
+  return new LinesView(filesTotal);
 }

@@ -77,7 +77,7 @@ export async function runCommand(inputs: readonly string[], options: RunOptions,
   const summary: RunSummary = {
     total: files.length, skipped: files.length - pending.length, succeeded: 0, failed: 0, pages: 0, wallSeconds: 0, interrupted: false,
   };
-  const view = createProgressView(options.progress);
+  const view = createProgressView(options.progress, pending.length);
   const ream = await createReam({
     dataDir: options.dataDir,
     ...(options.threads === undefined ? {} : { threads: options.threads }),
@@ -95,6 +95,7 @@ export async function runCommand(inputs: readonly string[], options: RunOptions,
       tracker.progress(event.progress);
     });
     const done = tracker.allWritten(pending.length);
+    tracker.expectFiles(pending.length);
     const aborted = new Promise<'aborted'>((resolveAbort) => {
       if (signal.aborted) resolveAbort('aborted');
       signal.addEventListener('abort', () => resolveAbort('aborted'), { once: true });
@@ -150,6 +151,9 @@ class RunTracker {
   /** documentId → files with that content still waiting for their line. */
   readonly #waiting = new Map<string, InputFile[]>();
   #written = 0;
+  /** Files added to the job (or found unreadable) by this run so far. */
+  #added = 0;
+  #filesTotal = 0;
   #expected = Infinity;
   #onAllWritten: (() => void) | undefined;
   #chain: Promise<void> = Promise.resolve();
@@ -194,9 +198,11 @@ class RunTracker {
       if (signal.aborted) return; // interrupted: the file is simply not done, the next run adds it
       const reamError = toReamError(error);
       const code = (reamError.cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT' ? 'not_found' : 'io_error';
+      this.#added++;
       this.#writeLine(unreadableLine(file.display, { code: reamError.code === 'internal' ? code : reamError.code, message: reamError.message }));
       return;
     }
+    this.#added++;
     const list = this.#waiting.get(documentId) ?? [];
     list.push(file);
     this.#waiting.set(documentId, list);
@@ -229,8 +235,20 @@ class RunTracker {
     });
   }
 
-  progress(progress: { documentsDone: number; documentsTotal: number; pagesDone: number; pagesTotal: number; etaSeconds: number | null }): void {
-    this.#view.update(progress);
+  /** How many files this run adds: until all are in, the page total is still growing. */
+  expectFiles(count: number): void {
+    this.#filesTotal = count;
+  }
+
+  progress(progress: { pagesDone: number; pagesTotal: number; etaSeconds: number | null }): void {
+    this.#view.update({
+      filesDone: this.#written,
+      filesTotal: this.#filesTotal,
+      counting: this.#added < this.#filesTotal,
+      pagesDone: progress.pagesDone,
+      pagesTotal: progress.pagesTotal,
+      etaSeconds: progress.etaSeconds,
+    });
   }
 
   #writeLine(line: ReturnType<typeof toResultLine>): void {

@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { promisify } from 'node:util';
+// @ts-expect-error -- plain JavaScript without types on purpose: it must run on any Node
+import { MINIMUM_NODE, nodeVersionProblem } from '../../bin/node-version.js';
+import { repoRoot } from '../support/env.ts';
+import { runReam } from '../support/run-ream.ts';
+
+const run = promisify(execFile);
+const checkVersion = nodeVersionProblem as (version: string) => string | undefined;
+
+/** A Node.js older than ream's minimum on this machine (Debian's system Node), if there is one. */
+async function oldNode(): Promise<string | undefined> {
+  for (const candidate of ['/usr/bin/node', '/usr/local/bin/node']) {
+    try {
+      const { stdout } = await run(candidate, ['-p', 'process.versions.node']);
+      if (checkVersion(stdout.trim()) !== undefined) return candidate;
+    } catch {
+      // not there
+    }
+  }
+  return undefined;
+}
+
+void describe('first run', () => {
+  void test('the version check names the version it needs and how to get Node 24', () => {
+    assert.equal(MINIMUM_NODE, '22.13.0');
+    for (const version of ['20.20.2', '18.0.0', '22.12.9', '22.9.0']) {
+      const message = checkVersion(version) ?? '';
+      assert.match(message, new RegExp(`this is Node.js ${version.replaceAll('.', '\\.')}; ream needs Node.js 22\\.13\\.0 or newer`));
+      assert.match(message, /npm install -g node@24/);
+    }
+    for (const version of ['22.13.0', '22.18.1', '24.21.0', '25.0.0', '100.1.1']) assert.equal(checkVersion(version), undefined, version);
+  });
+
+  void test('on an old Node the CLI exits 2 with that message instead of crashing', async (t) => {
+    const node = await oldNode();
+    if (node === undefined) return t.skip('no Node.js older than 22.13 on this machine to try');
+    const result = await run(node, [join(repoRoot, 'bin/ream.js'), 'run', '.']).then(
+      () => ({ code: 0, stderr: '' }),
+      (error: { code: number; stderr: string }) => error,
+    );
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /ream needs Node\.js 22\.13\.0 or newer/);
+    assert.doesNotMatch(result.stderr, /Segmentation|Error:/);
+  });
+
+  void test('npm install on an old Node stops with the engine error (engine-strict)', async (t) => {
+    const node = await oldNode();
+    if (node === undefined) return t.skip('no Node.js older than 22.13 on this machine to try');
+    const npmCli = join(node, '../../lib/node_modules/npm/bin/npm-cli.js');
+    const dir = await mkdtemp(join(tmpdir(), 'ream-engine-'));
+    try {
+      await copyFile(join(repoRoot, 'package.json'), join(dir, 'package.json'));
+      await copyFile(join(repoRoot, '.npmrc'), join(dir, '.npmrc'));
+      const result = await run(node, [npmCli, 'install', '--dry-run', '--offline', '--no-audit', '--no-fund'], { cwd: dir }).then(
+        () => ({ code: 0, stderr: '' }),
+        (error: { code: number; stderr: string }) => error,
+      );
+      assert.notEqual(result.code, 0, 'npm install went ahead on an old Node');
+      assert.match(result.stderr, /EBADENGINE/);
+      assert.match(result.stderr, /"node":">=22\.13"/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  void test('usage errors exit 2: `ream run` with no inputs, an unknown command, a bad flag value', async () => {
+    for (const args of [['run'], ['no-such-command'], ['run', 'x.pdf', '--concurrency', 'many']]) {
+      const result = await runReam(args);
+      assert.equal(result.code, 2, `ream ${args.join(' ')} exited ${String(result.code)}: ${result.stderr}`);
+      assert.match(result.stderr, /error/i);
+    }
+    const help = await runReam(['--help']);
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /Usage: ream/);
+  });
+});
