@@ -5,13 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { promisify } from 'node:util';
-// @ts-expect-error -- plain JavaScript without types on purpose: it must run on any Node
 import { MINIMUM_NODE, nodeVersionProblem } from '../../bin/node-version.js';
 import { repoRoot } from '../support/env.ts';
 import { runReam } from '../support/run-ream.ts';
 
 const run = promisify(execFile);
-const checkVersion = nodeVersionProblem as (version: string) => string | undefined;
+const checkVersion = nodeVersionProblem;
 
 /** A Node.js older than ream's minimum on this machine (Debian's system Node), if there is one. */
 async function oldNode(): Promise<string | undefined> {
