@@ -54,8 +54,9 @@ const RANGE_WORDS: Record<string, string> = {
 /** The range an address is in: `unicast` for a public one (IPv4-mapped IPv6 is judged as its IPv4). */
 export function addressRange(address: Address): string {
   const processed = address.kind() === 'ipv6' && (address as ipaddr.IPv6).isIPv4MappedAddress() ? (address as ipaddr.IPv6).toIPv4Address() : address;
-  const extra = EXTRA_REFUSED.find(([, cidr]) => processed.kind() === cidr[0].kind() && processed.match(cidr));
-  return extra?.[0] ?? processed.range();
+  const range = processed.range();
+  if (range !== 'unicast') return range; // ::1 and :: are in ::/96 too, and named better by ipaddr.js
+  return EXTRA_REFUSED.find(([, cidr]) => processed.kind() === cidr[0].kind() && processed.match(cidr))?.[0] ?? range;
 }
 
 function parseAllowList(allow: readonly string[]): Array<[Address, number]> {
