@@ -1,11 +1,12 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import ipaddr from 'ipaddr.js';
 import { ReamError } from '../errors.ts';
 import { sendProblem, toProblem } from './problem.ts';
 
-/** True for hosts that only this machine can reach. */
+/** True for hosts that only this machine can reach: `localhost`, 127/8, ::1, and their IPv4-mapped forms. */
 export function isLoopbackHost(host: string): boolean {
   const h = host.replace(/^\[|\]$/g, '').toLowerCase();
-  return h === 'localhost' || h === '::1' || /^127(?:\.\d{1,3}){3}$/.test(h) || /^::ffff:127(?:\.\d{1,3}){3}$/.test(h);
+  return h === 'localhost' || (ipaddr.isValid(h) && ipaddr.process(h).range() === 'loopback');
 }
 
 export interface HostCheckOptions {
