@@ -5,10 +5,10 @@ import { ReamError } from '../errors.ts';
 
 /**
  * Resolves a host name to every address it has (as `dns.lookup(host, { all: true })`). Injectable
- * so tests can answer a hostile address without any network, and the same one is used at submit
- * and at delivery.
+ * so tests can answer a hostile address without any network; the same one is used at submit
+ * (`purpose` 'check') and at delivery, for the socket's connect ('connect').
  */
-export type WebhookLookup = (hostname: string) => Promise<LookupAddress[]>;
+export type WebhookLookup = (hostname: string, purpose: 'check' | 'connect') => Promise<LookupAddress[]>;
 
 export interface WebhookAddressOptions {
   /**
@@ -108,7 +108,7 @@ export class WebhookAddressGuard {
     if (isIP(hostname) !== 0) return this.checkLiteral(url);
     let addresses: LookupAddress[];
     try {
-      addresses = await this.#lookup(hostname);
+      addresses = await this.#lookup(hostname, 'check');
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? (error instanceof Error ? error.message : String(error));
       throw ReamError.nonRetryable('validation_failed', `webhook.url: host ${hostname} does not resolve (${code})`, { cause: error });
@@ -131,7 +131,7 @@ export class WebhookAddressGuard {
    */
   connectLookup(): LookupFunction {
     return (hostname, options, callback) => {
-      this.#lookup(hostname)
+      this.#lookup(hostname, 'connect')
         .then((addresses) => {
           const family = options.family === 4 || options.family === 6 ? options.family : 0;
           const usable = addresses.filter((a) => family === 0 || a.family === family);

@@ -1,24 +1,9 @@
 import assert from 'node:assert/strict';
-import type { LookupAddress } from 'node:dns';
 import { describe, test } from 'node:test';
 import { ReamError } from '../../src/errors.ts';
-import { WebhookAddressGuard, type WebhookLookup } from '../../src/runtime/webhook-address.ts';
+import { WebhookAddressGuard } from '../../src/runtime/webhook-address.ts';
 import { rejectsWithCode } from '../support/assert-ream-error.ts';
-
-/**
- * A resolver that answers from a table and never touches the network. The addresses in these
- * tests are only ever judged, never connected to.
- */
-function stubLookup(table: Record<string, string[]>): WebhookLookup & { asked: string[] } {
-  const asked: string[] = [];
-  const lookup = (hostname: string): Promise<LookupAddress[]> => {
-    asked.push(hostname);
-    const addresses = table[hostname];
-    if (addresses === undefined) return Promise.reject(Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' }));
-    return Promise.resolve(addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 })));
-  };
-  return Object.assign(lookup, { asked });
-}
+import { stubResolver } from '../support/stub-resolver.ts';
 
 /** URL → the address and range named in the refusal. WHATWG URL normalises the odd IPv4 forms. */
 const REFUSED_URLS: Array<[string, string, string]> = [
@@ -72,30 +57,30 @@ function refusedWith(address: string, range: string): (error: unknown) => boolea
 
 describe('the webhook address guard', () => {
   test('every non-public IP literal is refused, without resolving anything', async () => {
-    const lookup = stubLookup({});
+    const { lookup, asked } = stubResolver({});
     const guard = new WebhookAddressGuard({ lookup });
     for (const [url, address, range] of REFUSED_URLS) {
       assert.throws(() => guard.checkLiteral(url), refusedWith(address, range), url);
       await assert.rejects(guard.check(url), refusedWith(address, range), url);
     }
-    assert.deepEqual(lookup.asked, [], 'IP literals are judged as they are');
+    assert.deepEqual(asked, [], 'IP literals are judged as they are');
   });
 
   test('a refusal names the literal form: "names …" for a literal, "resolves to …" for a host name', async () => {
-    const guard = new WebhookAddressGuard({ lookup: stubLookup({ 'hooks.example.test': ['10.0.0.5'] }) });
+    const guard = new WebhookAddressGuard({ lookup: stubResolver({ 'hooks.example.test': ['10.0.0.5'] }).lookup });
     assert.throws(() => guard.checkLiteral('http://127.0.0.1/'), /webhook\.url names 127\.0\.0\.1, a loopback address: /);
     await rejectsWithCode(guard.check('https://hooks.example.test/x'), 'validation_failed', /webhook\.url resolves to 10\.0\.0\.5, a private address: /);
   });
 
   test('public unicast addresses are allowed, as literals and as what a name resolves to', async () => {
-    const guard = new WebhookAddressGuard({ lookup: stubLookup({ 'hooks.example.test': PUBLIC }) });
+    const guard = new WebhookAddressGuard({ lookup: stubResolver({ 'hooks.example.test': PUBLIC }).lookup });
     for (const address of PUBLIC) assert.equal(guard.refusal(address), undefined, address);
     for (const address of PUBLIC) guard.checkLiteral(`https://${address.includes(':') ? `[${address}]` : address}/hook`);
     await guard.check('https://hooks.example.test/hook');
   });
 
   test('a host name is refused if any of its addresses is, and if it does not resolve', async () => {
-    const lookup = stubLookup({
+    const { lookup } = stubResolver({
       'mixed.example.test': ['93.184.216.34', '169.254.169.254'],
       'v6.example.test': ['2606:4700:4700::1111', '::1'],
       'localhost': ['127.0.0.1', '::1'],
@@ -111,7 +96,7 @@ describe('the webhook address guard', () => {
   });
 
   test('a CIDR allow-list lifts the rule for its ranges only (IPv4-mapped forms judged as their IPv4)', async () => {
-    const loopback = new WebhookAddressGuard({ allowPrivate: ['127.0.0.0/8'], lookup: stubLookup({ 'hooks.internal.test': ['127.0.0.1'] }) });
+    const loopback = new WebhookAddressGuard({ allowPrivate: ['127.0.0.0/8'], lookup: stubResolver({ 'hooks.internal.test': ['127.0.0.1'] }).lookup });
     for (const address of ['127.0.0.1', '127.255.0.3', '::ffff:127.0.0.1']) assert.equal(loopback.refusal(address), undefined, address);
     for (const address of ['::1', '10.0.0.5', '169.254.169.254', '0.0.0.0']) assert.ok(loopback.refusal(address), address);
     await loopback.check('http://hooks.internal.test:9000/');
@@ -141,7 +126,7 @@ describe('the webhook address guard', () => {
   });
 
   test('the connect-time lookup answers only checked addresses, in both of the forms net asks for', async () => {
-    const lookup = stubLookup({ 'good.example.test': ['93.184.216.34', '2606:4700:4700::1111'], 'bad.example.test': ['93.184.216.34', '10.0.0.5'] });
+    const { lookup } = stubResolver({ 'good.example.test': ['93.184.216.34', '2606:4700:4700::1111'], 'bad.example.test': ['93.184.216.34', '10.0.0.5'] });
     const connectLookup = new WebhookAddressGuard({ lookup }).connectLookup();
     const ask = (hostname: string, options: { all?: boolean; family?: number }): Promise<unknown[]> =>
       new Promise((resolve) => connectLookup(hostname, options, (...answer: unknown[]) => resolve(answer)));
