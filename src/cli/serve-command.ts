@@ -7,6 +7,7 @@ import { addDeploymentFlags, deploymentFromFlags, type DeploymentFlags } from '.
 import { loadPipelines } from './load-pipelines.ts';
 import { positiveInt } from './parse-flags.ts';
 import { untilStopSignal } from './signals.ts';
+import { addWebhookFlags, webhookAddressOptions, type WebhookFlags } from './webhook-flags.ts';
 
 function httpUrl(value: string): string {
   if (!URL.canParse(value) || !/^https?:$/.test(new URL(value).protocol)) throw new InvalidArgumentError('must be an http(s) URL');
@@ -17,7 +18,7 @@ function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
-interface ServeFlags extends DeploymentFlags {
+interface ServeFlags extends DeploymentFlags, WebhookFlags {
   port: number;
   host: string;
   dataDir: string;
@@ -27,6 +28,7 @@ interface ServeFlags extends DeploymentFlags {
   work: boolean;
   pipelines?: string;
   corsOrigin?: string[];
+  publicUrl?: string;
   auth?: boolean;
   jwtSecret?: string;
   jwks?: string;
@@ -68,6 +70,7 @@ export function registerServeCommand(program: Command): void {
     .option('--lease <seconds>', 'task lease: a task whose process stops heartbeating is taken over after this long', positiveInt, 30)
     .option('--pipelines <module>', 'a module whose "pipelines" export adds pipelines of your own (every worker must load the same)')
     .option('--cors-origin <origin>', 'let pages of this origin call the API (repeatable)', collect)
+    .option('--public-url <url>', 'the URL browsers reach this server at (e.g. through a proxy or tunnel): without --auth its host is answered besides loopback names', httpUrl)
     .option('--auth', 'require an API key (ream keys create) or a JWT on every request but /healthz, /readyz, /openapi.json')
     .addOption(new Option('--jwt-secret <secret>', 'accept HS256 JWTs signed with this secret (implies --auth)').env('REAM_JWT_SECRET'))
     .option('--jwks <file>', 'accept RS256/ES256 JWTs signed by a key of this JWKS file (implies --auth)')
@@ -75,7 +78,7 @@ export function registerServeCommand(program: Command): void {
     .addOption(new Option('--jwt-issuer <iss>', 'JWTs must have this "iss" claim').env('REAM_JWT_ISSUER'))
     .addOption(new Option('--jwt-audience <aud>', 'JWTs must have this "aud" claim').env('REAM_JWT_AUDIENCE'))
     .option('--rate-limit <n>', 'requests per minute per API key / JWT subject', positiveInt);
-  addDeploymentFlags(command).action(async (flags: ServeFlags) => {
+  addDeploymentFlags(addWebhookFlags(command)).action(async (flags: ServeFlags) => {
     const auth = authOptions(flags);
     // Refusals before opening anything: a refused start touches nothing.
     refuseNonLoopback(flags.host, auth);
@@ -86,6 +89,7 @@ export function registerServeCommand(program: Command): void {
       dataDir: flags.dataDir,
       work: flags.work,
       leaseMs: flags.lease * 1000,
+      webhooks: webhookAddressOptions(flags),
       ...(distributed === undefined ? {} : { distributed }),
       ...(pipelines === undefined ? {} : { pipelines }),
       ...(flags.threads === undefined ? {} : { threads: flags.threads }),
@@ -100,6 +104,7 @@ export function registerServeCommand(program: Command): void {
         logger: true,
         auth,
         ...(flags.corsOrigin === undefined ? {} : { cors: { origins: flags.corsOrigin } }),
+        ...(flags.publicUrl === undefined ? {} : { publicUrl: flags.publicUrl }),
         ...(flags.rateLimit === undefined ? {} : { rateLimit: { requestsPerMinute: flags.rateLimit } }),
       });
     } catch (error) {

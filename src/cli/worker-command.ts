@@ -5,8 +5,9 @@ import { addDeploymentFlags, deploymentFromFlags, type DeploymentFlags } from '.
 import { loadPipelines } from './load-pipelines.ts';
 import { positiveInt } from './parse-flags.ts';
 import { untilStopSignal } from './signals.ts';
+import { addWebhookFlags, webhookAddressOptions, type WebhookFlags } from './webhook-flags.ts';
 
-interface WorkerFlags extends DeploymentFlags {
+interface WorkerFlags extends DeploymentFlags, WebhookFlags {
   concurrency?: number;
   lease: number;
   dataDir: string;
@@ -36,7 +37,7 @@ export function registerWorkerCommand(program: Command): void {
     .option('--drain-timeout <seconds>', 'on SIGTERM, how long running tasks may finish before they are given back', positiveInt, 30)
     .option('--max-rss <MB>', 'stop claiming while this process uses more memory', positiveInt)
     .option('--max-lag <ms>', 'stop claiming while the event loop lags more than this', positiveInt);
-  addDeploymentFlags(command).action(async (flags: WorkerFlags) => {
+  addDeploymentFlags(addWebhookFlags(command)).action(async (flags: WorkerFlags) => {
     const distributed = deploymentFromFlags(flags);
     if (!distributed) {
       throw ReamError.nonRetryable(
@@ -55,6 +56,7 @@ export function registerWorkerCommand(program: Command): void {
       ...(flags.threads === undefined ? {} : { threads: flags.threads }),
       ...(flags.concurrency === undefined ? {} : { concurrency: flags.concurrency }),
       ...(flags.maxMemory === undefined ? {} : { maxMemoryMb: flags.maxMemory }),
+      webhooks: webhookAddressOptions(flags),
       intake: {
         ...(flags.maxRss === undefined ? {} : { maxRssMb: flags.maxRss }),
         ...(flags.maxLag === undefined ? {} : { maxEventLoopLagMs: flags.maxLag }),

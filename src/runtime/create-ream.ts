@@ -15,6 +15,7 @@ import type { IntakeLimits } from './intake.ts';
 import { DocumentTasks } from './document-tasks.ts';
 import { Engine, type AddedDocument, type CreateJobInput, type DocumentToAdd, type FileInput } from './engine.ts';
 import { DEFAULT_MAX_MEMORY_MB } from './thread-pool.ts';
+import { WebhookAddressGuard } from './webhook-address.ts';
 import { WEBHOOK_DEFAULTS, type WebhookSettings } from './webhook-delivery.ts';
 import { TASK_KINDS } from './task-kinds.ts';
 import { Worker } from './worker.ts';
@@ -57,6 +58,8 @@ export interface ReamOptions {
   /**
    * Delivery of job webhooks: attempts, timeout and backoff (see {@link WebhookSettings}). A
    * delivery is a queue task, so any process that works (`work` not false) may send it.
+   * `allowPrivate` lifts the rule that webhooks go to public addresses only: give it to every
+   * process of a deployment (the server checks at submit, workers at delivery).
    */
   webhooks?: WebhookSettings;
 }
@@ -124,6 +127,7 @@ export interface Ream {
  */
 export async function createReam(options: ReamOptions = {}): Promise<Ream> {
   const dataDir = resolve(options.dataDir ?? '.ream');
+  const webhookGuard = new WebhookAddressGuard(options.webhooks); // a bad allow-list is refused before anything opens
   // Embedded: one process owns the data dir. Distributed: the services arbitrate, no lock.
   const unlock = options.distributed ? () => undefined : lockDataDir(dataDir);
   const threads = options.threads ?? availableParallelism();
@@ -145,6 +149,7 @@ export async function createReam(options: ReamOptions = {}): Promise<Ream> {
       maxAttempts: options.maxAttempts ?? 3,
       webhookMaxAttempts: options.webhooks?.maxAttempts ?? WEBHOOK_DEFAULTS.maxAttempts,
       webhookTimeoutMs: options.webhooks?.timeoutMs ?? WEBHOOK_DEFAULTS.timeoutMs,
+      webhookGuard,
     },
   );
   const tasks = new DocumentTasks(engine);
@@ -194,7 +199,7 @@ export async function createReam(options: ReamOptions = {}): Promise<Ream> {
     addDocuments: (jobId, docs) => engine.addDocuments(jobId, docs),
     async submit({ files, ...input }) {
       // Files are stored before the job exists: a job is never seen without its documents.
-      engine.checkJobInput(input);
+      await engine.checkJob(input);
       const docs = await engine.storeFiles(inputFiles(files), input.tenantId);
       const job = await engine.createJob(input);
       await engine.addDocuments(job.id, docs);

@@ -27,6 +27,7 @@ import { RESERVED_OPTION, jobMeta, parseWebhook, withJobMeta, type WebhookTarget
 import { KeyedMutex, type JobLocks } from './keyed-mutex.ts';
 import { ProgressTracker } from './progress.ts';
 import { TASK_KINDS, taskIds, webhookQueueJobId, type DocumentPayload, type WebhookPayload } from './task-kinds.ts';
+import { WebhookAddressGuard } from './webhook-address.ts';
 import { WEBHOOK_DEFAULTS } from './webhook-delivery.ts';
 
 export interface EngineDeps {
@@ -59,6 +60,8 @@ export interface EngineSettings {
   webhookMaxAttempts: number;
   /** Longest wait for a webhook receiver's answer, per attempt, in ms. Default 10,000. */
   webhookTimeoutMs: number;
+  /** Where webhooks may go, checked at submit and at delivery. Default: public unicast addresses only. */
+  webhookGuard: WebhookAddressGuard;
 }
 
 export interface CreateJobInput {
@@ -132,6 +135,7 @@ export class Engine {
       progressIntervalMs: 1000,
       webhookMaxAttempts: WEBHOOK_DEFAULTS.maxAttempts,
       webhookTimeoutMs: WEBHOOK_DEFAULTS.timeoutMs,
+      webhookGuard: new WebhookAddressGuard(),
       ...settings,
     };
   }
@@ -139,14 +143,27 @@ export class Engine {
   /**
    * Refuses what `createJob` would refuse (`validation_failed`: an unknown pipeline, bad
    * options, a bad webhook) without creating anything — to check a job before its files are
-   * uploaded. Answers the job's stored options.
+   * uploaded. Answers the job's stored options. A webhook to a refused IP literal is refused
+   * here; one to a host name only by {@link checkJob}, which resolves it.
    */
   checkJobInput(input: CreateJobInput = {}): JsonObject {
     if (input.options && Object.hasOwn(input.options, RESERVED_OPTION)) {
       throw ReamError.nonRetryable('validation_failed', `option "${RESERVED_OPTION}" is reserved`);
     }
-    const options = input.webhook === undefined ? (input.options ?? {}) : withJobMeta(input.options ?? {}, { webhook: parseWebhook(input.webhook) });
+    let options = input.options ?? {};
+    if (input.webhook !== undefined) {
+      const webhook = parseWebhook(input.webhook);
+      this.settings.webhookGuard.checkLiteral(webhook.url);
+      options = withJobMeta(options, { webhook });
+    }
     this.deps.pipelines.build(input.pipeline ?? 'extract', options); // refuse bad options now, not in every task
+    return options;
+  }
+
+  /** {@link checkJobInput}, and the webhook's host resolved and checked (see `WebhookAddressGuard`). */
+  async checkJob(input: CreateJobInput = {}): Promise<JsonObject> {
+    const options = this.checkJobInput(input);
+    if (input.webhook !== undefined) await this.settings.webhookGuard.check(input.webhook.url);
     return options;
   }
 
@@ -154,7 +171,7 @@ export class Engine {
   async createJob(input: CreateJobInput = {}): Promise<JobRecord> {
     const tenantId = input.tenantId ?? DEFAULT_TENANT;
     const pipeline = input.pipeline ?? 'extract';
-    const options = this.checkJobInput(input);
+    const options = await this.checkJob(input);
     if (input.key !== undefined) {
       const existing = await this.deps.store.findJobByKey(tenantId, input.key);
       if (existing) return existing;

@@ -1,4 +1,6 @@
 import { createHmac } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { ReamError } from '../errors.ts';
 import { fromJson, type JsonValue } from '../json.ts';
 import type { LeasedTask } from '../queue/port.ts';
@@ -6,9 +8,13 @@ import type { Engine } from './engine.ts';
 import { jobMeta } from './job-meta.ts';
 import { loadJobView } from './job-view.ts';
 import type { WebhookPayload } from './task-kinds.ts';
+import type { WebhookAddressGuard, WebhookAddressOptions } from './webhook-address.ts';
 
-/** How job webhooks are delivered (`ReamOptions.webhooks`). */
-export interface WebhookSettings {
+/**
+ * How job webhooks are delivered (`ReamOptions.webhooks`). Where they may go (`allowPrivate`,
+ * `lookup`): see {@link WebhookAddressOptions}; by default public unicast addresses only.
+ */
+export interface WebhookSettings extends WebhookAddressOptions {
   /**
    * Attempts per delivery, including the first. Default 12: with the default backoff the eleven
    * waits are at most 2 + 4 + … + 512 + 600 + 600 s (about 37 minutes; full jitter makes it
@@ -26,7 +32,7 @@ export interface WebhookSettings {
   retryMaxMs?: number;
 }
 
-export const WEBHOOK_DEFAULTS: Required<WebhookSettings> = { maxAttempts: 12, timeoutMs: 10_000, retryBaseMs: 2_000, retryMaxMs: 600_000 };
+export const WEBHOOK_DEFAULTS: Required<Omit<WebhookSettings, keyof WebhookAddressOptions>> = { maxAttempts: 12, timeoutMs: 10_000, retryBaseMs: 2_000, retryMaxMs: 600_000 };
 
 /**
  * `Ream-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>` (Stripe's scheme):
@@ -42,7 +48,10 @@ export function signWebhook(secret: string, body: string, unixSeconds: number): 
  * webhook, signed at send time (a fresh `t` on every attempt). Returns when the receiver took it
  * (2xx) or there is nothing to send (the job was deleted, or has no webhook). Throws a retryable
  * `io_error` for a network error, a timeout, a 5xx or a 429 (the queue retries it with backoff),
- * and a non-retryable one for any other answer: the receiver refused it, so it is given up.
+ * and a non-retryable one for any other answer: the receiver refused it, so it is given up. A
+ * redirect (3xx) is such an answer: it is never followed, since its target was not checked.
+ * A destination the address guard refuses (the name resolves elsewhere since the submit, or the
+ * allow-list changed) is a non-retryable `validation_failed`, given up without connecting.
  */
 export async function deliverWebhook(engine: Engine, payload: JsonValue, signal: AbortSignal): Promise<void> {
   const { jobId, event } = fromJson<WebhookPayload>(payload);
@@ -55,20 +64,40 @@ export async function deliverWebhook(engine: Engine, payload: JsonValue, signal:
   const timeoutMs = engine.settings.webhookTimeoutMs;
   const timeout = AbortSignal.timeout(timeoutMs);
   const receiver = new URL(target.url).origin; // not the whole URL: its path or query may hold a token
-  let response: Response;
+  const guard = engine.settings.webhookGuard;
+  let status: number;
   try {
-    response = await fetch(target.url, { method: 'POST', headers, body, redirect: 'manual', signal: AbortSignal.any([signal, timeout]) });
+    guard.checkLiteral(target.url); // Node connects to an IP literal without calling the guarded lookup
+    status = await post(target.url, headers, body, guard, AbortSignal.any([signal, timeout]));
   } catch (error) {
     if (signal.aborted) throw signal.reason; // the worker stops (or the task was taken away): not a failed attempt
-    const why = timeout.aborted ? `no answer within ${timeoutMs} ms` : reasonOf(error);
+    if (error instanceof ReamError) {
+      throw ReamError.nonRetryable(error.code, `webhook of job ${jobId} to ${receiver}: ${error.message}`, { cause: error, details: { receiver } });
+    }
+    const why = timeout.aborted ? `no answer within ${timeoutMs} ms` : error instanceof Error ? error.message : String(error);
     throw ReamError.retryable('io_error', `webhook of job ${jobId} to ${receiver}: ${why}`, { cause: error, details: { receiver } });
   }
-  await response.body?.cancel();
-  const { status } = response;
   if (status >= 200 && status < 300) return;
   const message = `webhook of job ${jobId} to ${receiver}: the receiver answered ${status}`;
   if (status === 429 || status >= 500) throw ReamError.retryable('io_error', message, { details: { receiver, status } });
   throw ReamError.nonRetryable('io_error', message, { details: { receiver, status } });
+}
+
+/**
+ * POSTs `body` and resolves with the answer's status (its body is not read). `http.request`
+ * rather than fetch: its `lookup` hook lets the guard check the very addresses the socket
+ * connects to. No agent: a connection per attempt, closed after it (deliveries are rare).
+ */
+function post(url: string, headers: Record<string, string>, body: string, guard: WebhookAddressGuard, signal: AbortSignal): Promise<number> {
+  const send = new URL(url).protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const request = send(url, { method: 'POST', headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, agent: false, lookup: guard.connectLookup(), signal }, (response) => {
+      resolve(response.statusCode ?? 0);
+      response.destroy();
+    });
+    request.on('error', reject);
+    request.end(body);
+  });
 }
 
 /** A delivery failed for good: said once, as a process warning. The job and its documents are untouched. */
@@ -77,9 +106,3 @@ export function webhookGivenUp(task: LeasedTask, error: ReamError): void {
   process.emitWarning(`ream: gave up delivering ${event} (seq ${seq}): ${error.message}`);
 }
 
-/** A fetch failure's cause ("connect ECONNREFUSED …") says more than its own "fetch failed". */
-function reasonOf(error: unknown): string {
-  const cause = error instanceof Error ? error.cause : undefined;
-  if (cause instanceof Error) return cause.message;
-  return error instanceof Error ? error.message : String(error);
-}

@@ -7,6 +7,7 @@ import type { Ream } from '../runtime/create-ream.ts';
 import { localCoordination, type Coordination } from './coordination.ts';
 import { registerAuth, type AuthOptions, type RateLimitOptions } from './auth/plugin.ts';
 import { registerCors, type CorsOptions } from './cors.ts';
+import { isLoopbackHost, registerHostCheck } from './host-check.ts';
 import { metricsRoutes } from './metrics.ts';
 import { openapi } from './openapi.ts';
 import { PROBLEM_CONTENT_TYPE, sendProblem, toProblem } from './problem.ts';
@@ -45,6 +46,13 @@ export interface ServerOptions {
   /** Web pages of these origins may call the API from a browser. Default: no cross-origin access. */
   cors?: CorsOptions;
   /**
+   * The URL browsers reach the server at, if not a loopback one (a proxy or tunnel in front of a
+   * server without auth). Without auth only requests to loopback names and this URL's host are
+   * answered, and state-changing requests from a browser must come from one of these origins
+   * (see `registerHostCheck`). Default: none.
+   */
+  publicUrl?: string;
+  /**
    * Where tus uploads live. Default: files under `uploadsDir` with in-memory locks (one server);
    * `startServer` over a distributed ream uses the deployment's bucket and Redis instead.
    */
@@ -61,6 +69,13 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   });
   void app.register(websocket, { options: { maxPayload: 64 * 1024 } });
   openapi(app); // before the routes: it documents the routes registered after it
+  // Before CORS and auth: a request to a foreign name, or a cross-site one, is refused first.
+  if ((options.auth?.mode ?? 'off') === 'off') {
+    registerHostCheck(app, {
+      ...(options.publicUrl === undefined ? {} : { publicUrl: checkPublicUrl(options.publicUrl) }),
+      ...(options.cors === undefined ? {} : { corsOrigins: options.cors.origins }),
+    });
+  }
   registerCors(app, options.cors); // before auth: browsers send preflights without credentials
   // Rate limits: in memory for one server; `startServer` over a
   // distributed ream passes one in Redis, shared by every instance of the deployment.
@@ -105,12 +120,14 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   return app;
 }
 
-export { PROBLEM_CONTENT_TYPE };
+export { PROBLEM_CONTENT_TYPE, isLoopbackHost };
 
-/** True for hosts that only this machine can reach. */
-export function isLoopbackHost(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
-  return h === 'localhost' || h === '::1' || /^127(?:\.\d{1,3}){3}$/.test(h) || /^::ffff:127(?:\.\d{1,3}){3}$/.test(h);
+/** Throws `validation_failed` unless `url` is an http(s) URL; answers it. */
+function checkPublicUrl(url: string): string {
+  if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) {
+    throw ReamError.nonRetryable('validation_failed', `public URL "${url}" must be an http(s) URL such as https://ream.example.com`);
+  }
+  return url;
 }
 
 /** Throws `validation_failed` for a host other machines could reach while auth is off. */

@@ -13,8 +13,10 @@ const missing = (await redisUnavailable()) ?? (await postgresUnavailable());
 void test('distributed: a job submitted to the server is announced by a `ream worker`, once, retried after a 500', { timeout: 180_000 }, async (t) => {
   if (!requireOrSkip(t, missing === undefined, missing ?? '')) return;
   const receiver = await startReceiver((n) => (n === 1 ? 500 : 204));
-  // The server takes no work: only the two workers can deliver the webhook.
-  const cluster = await startCluster({ workers: 2, workerArgs: ['--concurrency', '2', '--threads', '1'] });
+  // The server takes no work: only the two workers can deliver the webhook. The receiver is on
+  // loopback: the server (at submit) and the workers (at delivery) must allow it.
+  const allowLoopback = ['--webhook-allow-cidr', '127.0.0.0/8'];
+  const cluster = await startCluster({ workers: 2, workerArgs: ['--concurrency', '2', '--threads', '1', ...allowLoopback], serverArgs: allowLoopback });
   try {
     const body = new FormData();
     body.append('webhook', JSON.stringify({ url: receiver.url, secret: 'distributed' }));

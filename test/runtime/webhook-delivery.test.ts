@@ -22,9 +22,10 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** A fresh data dir per test; fast webhook retries unless the test says otherwise. */
+/** A fresh data dir per test; fast webhook retries unless the test says otherwise; the receivers are on loopback. */
 function options(extra: ReamOptions = {}): ReamOptions {
-  return { dataDir: join(dir, `data-${run}`), threads: 1, webhooks: { retryBaseMs: 20, retryMaxMs: 50 }, ...extra };
+  const { webhooks, ...rest } = extra;
+  return { dataDir: join(dir, `data-${run}`), threads: 1, webhooks: { retryBaseMs: 20, retryMaxMs: 50, allowPrivate: ['127.0.0.0/8'], ...webhooks }, ...rest };
 }
 
 async function deliveryTasks(ream: Ream, jobId: string): Promise<Record<TaskStatus, number>> {
