@@ -18,5 +18,6 @@ export interface DocumentStore {
    * unchanged — content is stored once per tenant, whatever id or name a later put brings.
    */
   putDocument(doc: Omit<DocumentRecord, 'createdAt'>, now: number): Promise<DocumentRecord>;
+  /** The record as first stored; `undefined` when there is none. */
   getDocument(id: string): Promise<DocumentRecord | undefined>;
 }

@@ -79,19 +79,21 @@ export interface JobDocumentStore {
    * already is left as it is. An unknown job or document is `not_found`.
    */
   addJobDocuments(docs: readonly NewJobDocument[]): Promise<void>;
+  /** `undefined` when the document is not in the job. */
   getJobDocument(jobId: string, documentId: string): Promise<JobDocumentRecord | undefined>;
   /** Sets the fields present in `patch` (`null` clears) and returns the row as stored; an unknown pair is `not_found`. */
   updateJobDocument(jobId: string, documentId: string, patch: JobDocumentPatch): Promise<JobDocumentRecord>;
-  /** In `ordinal` order. */
+  /** The job's documents in `ordinal` order (the order results come back in); empty for an unknown job. */
   listJobDocuments(jobId: string): Promise<JobDocumentRecord[]>;
 
   /** Upsert by (jobId, documentId, index): a repeat replaces the checkpoint, so repeats are harmless. */
   putChunkResult(result: ChunkResultRecord): Promise<void>;
-  /** In chunk `index` order. */
+  /** The document's checkpoints in chunk `index` order; empty when there are none. */
   listChunkResults(jobId: string, documentId: string): Promise<ChunkResultRecord[]>;
 
   /** Upsert by (jobId, documentId): the last write wins. */
   putDocumentResult(result: DocumentResultRecord): Promise<void>;
+  /** The last result written; `undefined` before the first. */
   getDocumentResult(jobId: string, documentId: string): Promise<DocumentResultRecord | undefined>;
 
   /** Aggregates over the rows above, never bumped counters: all zero for an unknown job. */

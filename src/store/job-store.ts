@@ -51,6 +51,7 @@ export interface JobStore {
    * where a findJobByKey-then-create is not. A new job starts `queued`, with no error or times.
    */
   createJob(job: NewJob, now: number): Promise<JobRecord>;
+  /** The job as stored; `undefined` when there is none. */
   getJob(id: string): Promise<JobRecord | undefined>;
   /** The tenant's job with this idempotency key; keys of other tenants never match. */
   findJobByKey(tenantId: string, key: string): Promise<JobRecord | undefined>;

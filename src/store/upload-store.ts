@@ -22,8 +22,9 @@ export interface UploadRecord {
 export interface UploadStore {
   /** Inserts or replaces the upload's record (by id). Optional fields left out read back absent, not `null`. */
   putUpload(record: UploadRecord): Promise<void>;
+  /** The record as last put; `undefined` when there is none. */
   getUpload(id: string): Promise<UploadRecord | undefined>;
-  /** `false` when there was no such record. */
+  /** Idempotent: `false` when there was no such record. */
   deleteUpload(id: string): Promise<boolean>;
   /** Drops records of refused uploads created before `before` (epoch ms); stored ones stay. Returns how many went. */
   deleteFailedUploadsBefore(before: number): Promise<number>;
