@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NewTask } from '../src/queue/port.ts';
 import { SqliteQueue } from '../src/queue/sqlite-queue.ts';
-import { openSqliteDatabase } from '../src/store/sqlite-database.ts';
+import { openSqliteDatabase } from '../src/sql/sqlite-database.ts';
 
 const TASKS = 20_000;
 const BATCH = 1_000;

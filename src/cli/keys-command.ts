@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { issueApiKey } from '../server/auth/api-keys.ts';
 import type { ApiKeyRecord, Store } from '../store/port.ts';
-import { openSqliteDatabase } from '../store/sqlite-database.ts';
+import { openSqliteDatabase } from '../sql/sqlite-database.ts';
 import { SqliteStore } from '../store/sqlite-store.ts';
-import { openPostgresDatabase } from '../store/postgres-database.ts';
+import { openPostgresDatabase } from '../sql/postgres-database.ts';
 import { PostgresStore } from '../store/postgres-store.ts';
 
 const DATA_DIR_HELP = 'the data dir of the server the keys are for';

@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { ReamError } from '../errors.ts';
 import { redactUrl } from '../url.ts';
 import { addDeploymentFlags } from './deployment-flags.ts';
-import { migrateAllPostgres, openPostgresDatabase } from '../store/postgres-database.ts';
+import { migrateAllPostgres } from '../migrations.ts';
+import { openPostgresDatabase } from '../sql/postgres-database.ts';
 
 /**
  * `ream migrate`: brings the PostgreSQL schema of a distributed deployment up to date and exits.

@@ -1,5 +1,5 @@
-import type { PostgresDatabase } from '../store/postgres-database.ts';
-import { migrate } from '../store/sql.ts';
+import type { PostgresDatabase } from '../sql/postgres-database.ts';
+import { migrate } from '../sql/migrate.ts';
 import { PostgresWakeups, queueChannel } from './postgres-wakeups.ts';
 import { queueMigrations } from './queue-schema.ts';
 import { SqlQueue } from './sql-queue.ts';

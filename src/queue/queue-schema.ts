@@ -1,5 +1,6 @@
 import { sql, type ColumnType, type Generated, type Kysely } from 'kysely';
-import type { FlavoredMigration, SqlFlavor } from '../store/sql.ts';
+import type { SqlFlavor } from '../sql/dialect.ts';
+import type { FlavoredMigration } from '../sql/migrate.ts';
 
 type Num = ColumnType<number | string, number, number>;
 type NullableText = ColumnType<string | null, string | null | undefined, string | null>;

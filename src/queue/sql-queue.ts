@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { ErrorInfo } from '../errors.ts';
-import { toJsonText, toNumber, type SqlFlavor } from '../store/sql.ts';
+import { toJsonText, toNumber, type SqlFlavor } from '../sql/dialect.ts';
 import type { ClaimOptions, FailOutcome, LeasedTask, NewTask, TaskQueue, TaskStatus } from './port.ts';
 import type { QueueTables } from './queue-schema.ts';
 import { LEASED_COLUMNS, leasedFromRow, rowFromTask } from './task-rows.ts';

@@ -1,5 +1,5 @@
-import { migrate } from '../store/sql.ts';
-import type { SqliteDatabase } from '../store/sqlite-database.ts';
+import { migrate } from '../sql/migrate.ts';
+import type { SqliteDatabase } from '../sql/sqlite-database.ts';
 import { queueMigrations } from './queue-schema.ts';
 import { SqlQueue } from './sql-queue.ts';
 

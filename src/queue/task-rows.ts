@@ -1,7 +1,7 @@
 import type { Insertable, Selectable } from 'kysely';
 import { ReamError } from '../errors.ts';
 import type { JsonValue } from '../json.ts';
-import { fromJsonText, toJsonText, toNumber } from '../store/sql.ts';
+import { fromJsonText, toJsonText, toNumber } from '../sql/dialect.ts';
 import type { LeasedTask, NewTask } from './port.ts';
 import type { TasksTable } from './queue-schema.ts';
 

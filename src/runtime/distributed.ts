@@ -8,7 +8,7 @@ import { RedisEventBus } from '../events/redis-event-bus.ts';
 import { createFormats } from '../formats/registry.ts';
 import { BullmqQueue } from '../queue/bullmq-queue.ts';
 import { PostgresSearch } from '../search/postgres-search.ts';
-import { openPostgresDatabase } from '../store/postgres-database.ts';
+import { openPostgresDatabase } from '../sql/postgres-database.ts';
 import { PostgresJobLocks } from '../store/postgres-locks.ts';
 import { PostgresStore } from '../store/postgres-store.ts';
 import type { Adapters } from './adapters.ts';

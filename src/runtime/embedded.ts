@@ -4,7 +4,7 @@ import { MemoryEventBus } from '../events/memory-event-bus.ts';
 import { createFormats } from '../formats/registry.ts';
 import { SqliteQueue } from '../queue/sqlite-queue.ts';
 import { SqliteSearch } from '../search/sqlite-search.ts';
-import { openSqliteDatabase } from '../store/sqlite-database.ts';
+import { openSqliteDatabase } from '../sql/sqlite-database.ts';
 import { SqliteStore } from '../store/sqlite-store.ts';
 import type { Adapters } from './adapters.ts';
 import { createThreadPool } from './thread-pool.ts';

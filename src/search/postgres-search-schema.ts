@@ -1,6 +1,6 @@
 import { sql, type Generated, type Kysely } from 'kysely';
 import { ReamError } from '../errors.ts';
-import type { FlavoredMigration } from '../store/sql.ts';
+import type { FlavoredMigration } from '../sql/migrate.ts';
 
 export interface PostgresSearchPagesTable {
   id: Generated<number | string>;

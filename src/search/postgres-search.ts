@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
-import type { PostgresDatabase } from '../store/postgres-database.ts';
-import { clampLimit, migrate } from '../store/sql.ts';
+import type { PostgresDatabase } from '../sql/postgres-database.ts';
+import { clampLimit } from '../sql/dialect.ts';
+import { migrate } from '../sql/migrate.ts';
 import { checkPageNumbers, queryTerms } from './fts-query.ts';
 import type { IndexedPage, SearchHit, SearchIndex, SearchQuery } from './port.ts';
 import { postgresSearchMigrations, SEARCH_CONFIG, type PostgresSearchTables } from './postgres-search-schema.ts';

@@ -1,5 +1,5 @@
 import { sql, type Generated, type Kysely } from 'kysely';
-import type { FlavoredMigration } from '../store/sql.ts';
+import type { FlavoredMigration } from '../sql/migrate.ts';
 
 export interface SearchPagesTable {
   id: Generated<number>;

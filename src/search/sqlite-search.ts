@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
-import { clampLimit, migrate } from '../store/sql.ts';
-import type { SqliteDatabase } from '../store/sqlite-database.ts';
+import { clampLimit } from '../sql/dialect.ts';
+import { migrate } from '../sql/migrate.ts';
+import type { SqliteDatabase } from '../sql/sqlite-database.ts';
 import { checkPageNumbers, toFtsQuery } from './fts-query.ts';
 import type { IndexedPage, SearchHit, SearchIndex, SearchQuery } from './port.ts';
 import { searchMigrations, type SearchTables } from './sqlite-search-schema.ts';

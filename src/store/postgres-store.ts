@@ -1,17 +1,15 @@
-import type { PostgresDatabase } from './postgres-database.ts';
-import { migrate } from './sql.ts';
-import { SqlStore } from './sql-store.ts';
-import { storeMigrations } from './store-schema.ts';
+import type { PostgresDatabase } from '../sql/postgres-database.ts';
+import type { Store } from './port.ts';
+import { openSqlStore } from './sql-store.ts';
 
 /**
  * The distributed store: the shared Kysely queries over PostgreSQL. Safe with many processes:
  * idempotent creates are `on conflict` inserts, and `appendEvent` takes the job row's lock to
  * bump its counter, so event numbers stay gapless whoever appends.
  */
-export class PostgresStore extends SqlStore {
+export const PostgresStore = {
   /** Creates or migrates the store's tables in the database's schema (idempotent), then returns the store. */
-  static async open(database: PostgresDatabase): Promise<PostgresStore> {
-    await migrate(database.kysely, 'store', 'postgres', storeMigrations, database.schema);
-    return new PostgresStore(database.kysely, 'postgres');
-  }
-}
+  open(database: PostgresDatabase): Promise<Store> {
+    return openSqlStore(database.kysely, 'postgres', database.schema);
+  },
+};

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { SqliteStore } from '../../src/store/sqlite-store.ts';
-import { openSqliteDatabase } from '../../src/store/sqlite-database.ts';
+import { openSqliteDatabase } from '../../src/sql/sqlite-database.ts';
 import { makePdf, numberedPages, writePdf } from '../support/make-pdf.ts';
 import { fixturesDir, readManifest, repoRoot, requireCorpus } from '../support/env.ts';
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { SqliteQueue } from '../../src/queue/sqlite-queue.ts';
-import { openSqliteDatabase } from '../../src/store/sqlite-database.ts';
+import { openSqliteDatabase } from '../../src/sql/sqlite-database.ts';
 import { sleep } from '../conformance/suite.ts';
 
 const worker = fileURLToPath(new URL('./fixtures/claim-worker.ts', import.meta.url));

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { SqliteQueue } from '../../src/queue/sqlite-queue.ts';
-import { openSqliteDatabase, type SqliteDatabase } from '../../src/store/sqlite-database.ts';
+import { openSqliteDatabase, type SqliteDatabase } from '../../src/sql/sqlite-database.ts';
 import { queueConformance } from '../conformance/queue.ts';
 import { sleep } from '../conformance/suite.ts';
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { toFtsQuery } from '../../src/search/fts-query.ts';
 import { SqliteSearch } from '../../src/search/sqlite-search.ts';
-import { openSqliteDatabase } from '../../src/store/sqlite-database.ts';
+import { openSqliteDatabase } from '../../src/sql/sqlite-database.ts';
 import { searchConformance } from '../conformance/search.ts';
 
 searchConformance('SqliteSearch', async () => {

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ReamError } from '../../src/errors.ts';
-import { migrateAllPostgres, openPostgresDatabase } from '../../src/store/postgres-database.ts';
+import { migrateAllPostgres } from '../../src/migrations.ts';
+import { openPostgresDatabase } from '../../src/sql/postgres-database.ts';
 import { PostgresStore } from '../../src/store/postgres-store.ts';
 import { storeConformance } from '../conformance/store.ts';
 import { freshSchema } from '../support/postgres-schema.ts';
@@ -61,7 +62,10 @@ void test('migrateAllPostgres migrates store, queue and search once; the schema 
   const { database, drop } = await freshSchema();
   try {
     const applied = await migrateAllPostgres(database);
-    assert.deepEqual(applied, ['store/0001_initial', 'store/0002_api_keys', 'store/0003_workers_uploads', 'queue/0001_initial', 'search/0001_initial']);
+    assert.deepEqual(applied, [
+      'documents/0001_initial', 'jobs/0001_initial', 'job_documents/0001_initial', 'events/0001_initial',
+      'api_keys/0001_initial', 'workers/0001_initial', 'uploads/0001_initial', 'queue/0001_initial', 'search/0001_initial',
+    ]);
     assert.deepEqual(await migrateAllPostgres(database), []);
     const { rows } = await database.pool.query<{ schema: string; id: number }>('select current_schema() as schema, 9007199254740991::bigint as id');
     assert.deepEqual(rows, [{ schema: database.schema, id: Number.MAX_SAFE_INTEGER }], 'bigint comes back as a number');

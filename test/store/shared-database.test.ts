@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { SqliteQueue } from '../../src/queue/sqlite-queue.ts';
 import { SqliteSearch } from '../../src/search/sqlite-search.ts';
-import { openSqliteDatabase } from '../../src/store/sqlite-database.ts';
+import { openSqliteDatabase } from '../../src/sql/sqlite-database.ts';
 import { SqliteStore } from '../../src/store/sqlite-store.ts';
 
 void test('store, queue and search share one database: concurrent transactions stay apart', async () => {
@@ -30,7 +30,8 @@ void test('store, queue and search share one database: concurrent transactions s
     assert.equal((await search.search({ tenantId: 't', q: 'common' })).length, 5);
     // The tables of each adapter and their own migration bookkeeping.
     const tables = database.sqlite.prepare("select name from sqlite_master where type = 'table' and name like '%migrations'").pluck().all();
-    assert.deepEqual(new Set(tables), new Set(['store_migrations', 'queue_migrations', 'search_migrations']));
+    const ledgers = ['documents', 'jobs', 'job_documents', 'events', 'api_keys', 'workers', 'uploads', 'queue', 'search'];
+    assert.deepEqual(new Set(tables), new Set(ledgers.map((port) => `${port}_migrations`)));
   } finally {
     await database.close();
     await rm(dir, { recursive: true, force: true });

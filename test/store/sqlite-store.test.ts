@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { openSqliteDatabase } from '../../src/store/sqlite-database.ts';
+import { openSqliteDatabase } from '../../src/sql/sqlite-database.ts';
 import { SqliteStore } from '../../src/store/sqlite-store.ts';
 import { storeConformance } from '../conformance/store.ts';
 

@@ -1,4 +1,4 @@
-import { openPostgresDatabase, type PostgresDatabase } from '../../src/store/postgres-database.ts';
+import { openPostgresDatabase, type PostgresDatabase } from '../../src/sql/postgres-database.ts';
 import { TEST_DATABASE_URL, uniqueName } from './services.ts';
 
 /**

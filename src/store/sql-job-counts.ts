@@ -1,13 +1,13 @@
 import type { Kysely } from 'kysely';
-import { JOB_STATUSES, type JobCounts, type JobStatus } from './port.ts';
-import { toNumber } from './sql.ts';
-import type { StoreTables } from './store-schema.ts';
+import { toNumber } from '../sql/dialect.ts';
+import type { JobCounts } from './job-document-store.ts';
+import type { JobDocumentTables } from './job-documents-schema.ts';
 
 /**
  * "Counted in the store from what is recorded, so repeats never double-count": every number is
  * an aggregate over rows keyed by (job, document[, chunk]), never a counter bumped by callers.
  */
-export async function jobCounts(db: Kysely<StoreTables>, jobId: string): Promise<JobCounts> {
+export async function jobCounts(db: Kysely<JobDocumentTables>, jobId: string): Promise<JobCounts> {
   const docs = await db
     .selectFrom('job_documents')
     .where('job_id', '=', jobId)
@@ -45,16 +45,4 @@ export async function jobCounts(db: Kysely<StoreTables>, jobId: string): Promise
     chunksSucceeded: toNumber(chunks.succeeded),
     chunksFailed: toNumber(chunks.failed),
   };
-}
-
-/** Jobs per status over every tenant (the `jobs_status` index), for metrics. */
-export async function jobStatusCounts(db: Kysely<StoreTables>): Promise<Record<JobStatus, number>> {
-  const rows = await db
-    .selectFrom('jobs')
-    .select((eb) => ['status', eb.fn.countAll<number | string>().as('n')])
-    .groupBy('status')
-    .execute();
-  const counts = Object.fromEntries(JOB_STATUSES.map((status) => [status, 0])) as Record<JobStatus, number>;
-  for (const row of rows) if (Object.hasOwn(counts, row.status)) counts[row.status as JobStatus] = toNumber(row.n);
-  return counts;
 }

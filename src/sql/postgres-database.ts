@@ -2,10 +2,6 @@ import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { ReamError } from '../errors.ts';
 import { redactUrl } from '../url.ts';
-import { queueMigrations } from '../queue/queue-schema.ts';
-import { postgresSearchMigrations } from '../search/postgres-search-schema.ts';
-import { migrate } from './sql.ts';
-import { storeMigrations } from './store-schema.ts';
 
 /**
  * A PostgreSQL database shared by the distributed store, search and (where used) queue: one pool,
@@ -111,17 +107,4 @@ function typeParser(oid: number, format: 'text' | 'binary' = 'text'): (value: st
   }
   // pg-types declares its parsers as `any`.
   return pg.types.getTypeParser(oid, format) as (value: string) => unknown;
-}
-
-/**
- * Brings the store's, queue's and search's tables in the database's schema up to date (what
- * `ream migrate` runs); returns the migrations applied, as `<owner>/<name>`, empty when none.
- */
-export async function migrateAllPostgres(database: PostgresDatabase): Promise<string[]> {
-  const { kysely, schema } = database;
-  return [
-    ...(await migrate(kysely, 'store', 'postgres', storeMigrations, schema)),
-    ...(await migrate(kysely, 'queue', 'postgres', queueMigrations, schema)),
-    ...(await migrate(kysely, 'search', 'postgres', postgresSearchMigrations, schema)),
-  ];
 }

@@ -1,0 +1,13 @@
+import type { NewEvent, ReamEvent } from '../events/types.ts';
+
+/** A job's events, the replayable history behind live progress. Contract: test/conformance/store-events.ts. */
+export interface EventStore {
+  /**
+   * Assigns the next `seq` of the event's job and stores the event, atomically: per job, seqs
+   * are gapless from 1 however many processes append at once, and a failed append uses no
+   * number. An unknown job is `not_found`.
+   */
+  appendEvent(event: NewEvent): Promise<ReamEvent>;
+  /** The job's events with `seq > afterSeq`, in seq order, at most `limit` (default 1,000, at most 10,000). */
+  listEvents(jobId: string, afterSeq: number, limit?: number): Promise<ReamEvent[]>;
+}

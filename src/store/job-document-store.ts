@@ -1,0 +1,101 @@
+import type { ErrorInfo } from '../errors.ts';
+import type { JsonValue } from '../json.ts';
+
+/** `partially_succeeded`: the document was read, but some of its pages failed (see its result). */
+export type DocumentStatus = 'queued' | 'running' | 'succeeded' | 'partially_succeeded' | 'failed' | 'cancelled';
+export const TERMINAL_DOCUMENT_STATUSES: readonly DocumentStatus[] = ['succeeded', 'partially_succeeded', 'failed', 'cancelled'];
+export type ChunkStatus = 'succeeded' | 'failed';
+
+/** A document's place in a job: the unit of work and of progress. */
+export interface JobDocumentRecord {
+  jobId: string;
+  documentId: string;
+  /** Position in the job's input: results come back in this order. */
+  ordinal: number;
+  /** Where the user said it came from (a path given to the CLI, an upload name). */
+  source: string;
+  status: DocumentStatus;
+  /** Known once the document was inspected. */
+  pagesTotal: number | null;
+  chunksTotal: number | null;
+  /** What inspection found (metadata, media type details); free-form per format. */
+  info: JsonValue | null;
+  error: ErrorInfo | null;
+  startedAt: number | null;
+  finishedAt: number | null;
+}
+
+export type NewJobDocument = Pick<JobDocumentRecord, 'jobId' | 'documentId' | 'ordinal' | 'source'>;
+export type JobDocumentPatch = Partial<
+  Pick<JobDocumentRecord, 'status' | 'pagesTotal' | 'chunksTotal' | 'info' | 'error' | 'startedAt' | 'finishedAt'>
+>;
+
+/** The checkpoint of one chunk. Writing it again (a repeated task) replaces it: idempotent. */
+export interface ChunkResultRecord {
+  jobId: string;
+  documentId: string;
+  index: number;
+  /** First page, 0-based inclusive. */
+  from: number;
+  /** Last page, 0-based exclusive. */
+  to: number;
+  status: ChunkStatus;
+  output: JsonValue | null;
+  error: ErrorInfo | null;
+  durationMs: number;
+}
+
+export interface DocumentResultRecord {
+  jobId: string;
+  documentId: string;
+  output: JsonValue;
+}
+
+/** Counted in the store from what is recorded, so repeats never double-count. */
+export interface JobCounts {
+  documentsTotal: number;
+  documentsSucceeded: number;
+  /** Documents that ended `partially_succeeded`. */
+  documentsPartial: number;
+  documentsFailed: number;
+  documentsCancelled: number;
+  /** Sum of known page counts. */
+  pagesTotal: number;
+  /** Pages in chunks that have a result (succeeded or failed). */
+  pagesDone: number;
+  chunksTotal: number;
+  chunksSucceeded: number;
+  chunksFailed: number;
+}
+
+/**
+ * A job's documents and what working on them produced: per-document state, chunk checkpoints
+ * (what a retried task skips) and document results. Rows go with their job (`deleteJob`).
+ * Contract: test/conformance/store-job-documents.ts.
+ */
+export interface JobDocumentStore {
+  /**
+   * Adds documents to a job, all or none. Idempotent: a (jobId, documentId) pair that exists
+   * already is left as it is. An unknown job or document is `not_found`.
+   */
+  addJobDocuments(docs: readonly NewJobDocument[]): Promise<void>;
+  /** `undefined` when the document is not in the job. */
+  getJobDocument(jobId: string, documentId: string): Promise<JobDocumentRecord | undefined>;
+  /** Sets the fields present in `patch` (`null` clears) and returns the row as stored; an unknown pair is `not_found`. */
+  updateJobDocument(jobId: string, documentId: string, patch: JobDocumentPatch): Promise<JobDocumentRecord>;
+  /** The job's documents in `ordinal` order (the order results come back in); empty for an unknown job. */
+  listJobDocuments(jobId: string): Promise<JobDocumentRecord[]>;
+
+  /** Upsert by (jobId, documentId, index): a repeat replaces the checkpoint, so repeats are harmless. */
+  putChunkResult(result: ChunkResultRecord): Promise<void>;
+  /** The document's checkpoints in chunk `index` order; empty when there are none. */
+  listChunkResults(jobId: string, documentId: string): Promise<ChunkResultRecord[]>;
+
+  /** Upsert by (jobId, documentId): the last write wins. */
+  putDocumentResult(result: DocumentResultRecord): Promise<void>;
+  /** The last result written; `undefined` before the first. */
+  getDocumentResult(jobId: string, documentId: string): Promise<DocumentResultRecord | undefined>;
+
+  /** Aggregates over the rows above, never bumped counters: all zero for an unknown job. */
+  jobCounts(jobId: string): Promise<JobCounts>;
+}

@@ -1,0 +1,98 @@
+import type { ColumnType, Kysely } from 'kysely';
+import type { Int, OptionalInt, OptionalText } from '../sql/columns.ts';
+import { adoptingLegacy, type PortMigrations } from '../sql/migrate.ts';
+
+export interface JobDocumentsTable {
+  job_id: string;
+  document_id: string;
+  ordinal: Int;
+  source: string;
+  status: ColumnType<string, string | undefined, string>;
+  pages_total: OptionalInt;
+  chunks_total: OptionalInt;
+  /** JSON text. */
+  info: OptionalText;
+  /** JSON text. */
+  error: OptionalText;
+  started_at: OptionalInt;
+  finished_at: OptionalInt;
+}
+
+export interface ChunkResultsTable {
+  job_id: string;
+  document_id: string;
+  idx: Int;
+  from_page: Int;
+  to_page: Int;
+  status: string;
+  output: string | null;
+  error: string | null;
+  duration_ms: Int;
+}
+
+export interface DocumentResultsTable {
+  job_id: string;
+  document_id: string;
+  output: string;
+}
+
+export type JobDocumentTables = {
+  job_documents: JobDocumentsTable;
+  chunk_results: ChunkResultsTable;
+  document_results: DocumentResultsTable;
+};
+
+/**
+ * Every row references its job `on delete cascade`: deleting a job takes its rows along, in the
+ * same statement (SQLite enforces this because the database turns foreign keys on).
+ */
+async function createJobDocuments(db: Kysely<unknown>): Promise<void> {
+  await db.schema
+    .createTable('job_documents')
+    .addColumn('job_id', 'text', (c) => c.notNull().references('jobs.id').onDelete('cascade'))
+    .addColumn('document_id', 'text', (c) => c.notNull().references('documents.id'))
+    .addColumn('ordinal', 'integer', (c) => c.notNull())
+    .addColumn('source', 'text', (c) => c.notNull())
+    .addColumn('status', 'text', (c) => c.notNull().defaultTo('queued'))
+    .addColumn('pages_total', 'integer')
+    .addColumn('chunks_total', 'integer')
+    .addColumn('info', 'text')
+    .addColumn('error', 'text')
+    .addColumn('started_at', 'bigint')
+    .addColumn('finished_at', 'bigint')
+    .addPrimaryKeyConstraint('job_documents_pk', ['job_id', 'document_id'])
+    .execute();
+  await db.schema.createIndex('job_documents_job_ordinal').on('job_documents').columns(['job_id', 'ordinal']).execute();
+  await db.schema.createIndex('job_documents_document').on('job_documents').column('document_id').execute();
+
+  await db.schema
+    .createTable('chunk_results')
+    .addColumn('job_id', 'text', (c) => c.notNull().references('jobs.id').onDelete('cascade'))
+    .addColumn('document_id', 'text', (c) => c.notNull())
+    .addColumn('idx', 'integer', (c) => c.notNull())
+    .addColumn('from_page', 'integer', (c) => c.notNull())
+    .addColumn('to_page', 'integer', (c) => c.notNull())
+    .addColumn('status', 'text', (c) => c.notNull())
+    .addColumn('output', 'text')
+    .addColumn('error', 'text')
+    .addColumn('duration_ms', 'integer', (c) => c.notNull())
+    .addPrimaryKeyConstraint('chunk_results_pk', ['job_id', 'document_id', 'idx'])
+    .execute();
+
+  await db.schema
+    .createTable('document_results')
+    .addColumn('job_id', 'text', (c) => c.notNull().references('jobs.id').onDelete('cascade'))
+    .addColumn('document_id', 'text', (c) => c.notNull())
+    .addColumn('output', 'text', (c) => c.notNull())
+    .addPrimaryKeyConstraint('document_results_pk', ['job_id', 'document_id'])
+    .execute();
+}
+
+/**
+ * References `jobs` and `documents`: migrated after both. Before the store was split into ports,
+ * the `store` ledger's 0001_initial made these tables.
+ */
+export const jobDocumentMigrations: PortMigrations = {
+  port: 'job_documents',
+  migrations: { '0001_initial': adoptingLegacy({ ledger: 'store', name: '0001_initial' }, createJobDocuments) },
+};

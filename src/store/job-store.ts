@@ -1,0 +1,80 @@
+import type { ErrorInfo } from '../errors.ts';
+import type { JsonObject } from '../json.ts';
+
+export type JobStatus = 'queued' | 'running' | 'succeeded' | 'partially_succeeded' | 'failed' | 'cancelled';
+export const JOB_STATUSES: readonly JobStatus[] = ['queued', 'running', 'succeeded', 'partially_succeeded', 'failed', 'cancelled'];
+export const TERMINAL_JOB_STATUSES: readonly JobStatus[] = ['succeeded', 'partially_succeeded', 'failed', 'cancelled'];
+
+export interface JobRecord {
+  id: string;
+  tenantId: string;
+  /** Idempotency key, unique per tenant when set. */
+  key: string | null;
+  pipeline: string;
+  options: JsonObject;
+  /** Higher runs first. */
+  priority: number;
+  status: JobStatus;
+  error: ErrorInfo | null;
+  /** Epoch ms. */
+  createdAt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+}
+
+export type NewJob = Pick<JobRecord, 'id' | 'tenantId' | 'key' | 'pipeline' | 'options' | 'priority'>;
+export type JobPatch = Partial<Pick<JobRecord, 'status' | 'error' | 'startedAt' | 'finishedAt' | 'options'>>;
+
+export interface ListJobsQuery {
+  tenantId: string;
+  status?: JobStatus;
+  /** Default 50, at most 500. */
+  limit?: number;
+  /** Opaque cursor from a previous page's `nextCursor`. */
+  cursor?: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+/**
+ * Jobs: what was asked, by whom, and where it stands. Tenant-agnostic except where a tenant is
+ * named: the caller scopes by tenant (the HTTP layer checks ownership).
+ * Contract: test/conformance/store-jobs.ts.
+ */
+export interface JobStore {
+  /**
+   * Idempotent: creating a job whose `key` the tenant used already (or whose id exists) returns
+   * the existing job unchanged, and two concurrent creates with one key make one job — race-free
+   * where a findJobByKey-then-create is not. A new job starts `queued`, with no error or times.
+   */
+  createJob(job: NewJob, now: number): Promise<JobRecord>;
+  /** The job as stored; `undefined` when there is none. */
+  getJob(id: string): Promise<JobRecord | undefined>;
+  /** The tenant's job with this idempotency key; keys of other tenants never match. */
+  findJobByKey(tenantId: string, key: string): Promise<JobRecord | undefined>;
+  /**
+   * Sets the fields present in `patch` (`null` clears), leaves the others, and returns the job as
+   * stored; an empty patch changes nothing. An unknown job is `not_found`.
+   */
+  updateJob(id: string, patch: JobPatch): Promise<JobRecord>;
+  /**
+   * One tenant's jobs, newest first (ties by id), optionally of one status. Pages neither skip
+   * nor repeat a job that exists throughout; a malformed cursor is `validation_failed`.
+   */
+  listJobs(query: ListJobsQuery): Promise<Page<JobRecord>>;
+  /** Jobs in `queued` or `running` (any tenant), oldest first: what a restarted process must see through. */
+  listUnfinishedJobs(): Promise<JobRecord[]>;
+  /** Ended jobs (any tenant) whose `finishedAt` is at or after `since` (epoch ms), in end order: recent ends a restart re-announces. */
+  listJobsFinishedSince(since: number): Promise<JobRecord[]>;
+  /**
+   * Removes the job and everything recorded for it, at once: its job documents, chunk results,
+   * document results and events. Documents (and their blobs) stay: other jobs may use the same
+   * content. `false` when there was no such job.
+   */
+  deleteJob(id: string): Promise<boolean>;
+  /** Jobs per status across every tenant (for metrics): every status present, 0 when none. */
+  jobStatusCounts(): Promise<Record<JobStatus, number>>;
+}

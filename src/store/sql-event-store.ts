@@ -1,0 +1,65 @@
+import { sql, type Kysely, type Selectable } from 'kysely';
+import { ReamError } from '../errors.ts';
+import type { ReamEvent } from '../events/types.ts';
+import { clampLimit, fromJsonText, toJsonText, toNumber } from '../sql/dialect.ts';
+import type { EventStore } from './event-store.ts';
+import type { EventTables, EventsTable } from './events-schema.ts';
+
+const DEFAULT_EVENTS = 1_000;
+const MAX_EVENTS = 10_000;
+
+/** The columns an event keeps outside `data`. */
+type EventColumns = 'seq' | 'type' | 'jobId' | 'tenantId' | 'at';
+type EventData = Omit<ReamEvent, EventColumns>;
+
+function eventFromRow(row: Selectable<EventsTable>): ReamEvent {
+  return {
+    seq: toNumber(row.seq),
+    type: row.type as ReamEvent['type'],
+    jobId: row.job_id,
+    tenantId: row.tenant_id,
+    at: toNumber(row.at),
+    ...fromJsonText<EventData>(row.data),
+  };
+}
+
+/**
+ * The event port in dialect-neutral Kysely (SQLite and PostgreSQL). Safe with many processes:
+ * an append takes the job row's lock to bump its counter. The table must exist (`eventMigrations`).
+ */
+export function sqlEventStore(kysely: Kysely<unknown>): EventStore {
+  const db = kysely.withTables<EventTables>();
+  return {
+    async appendEvent(event) {
+      const { type, jobId, tenantId, at, ...rest } = event;
+      const data: EventData = rest;
+      return db.transaction().execute(async (trx) => {
+        // "seq is per job and gapless": the job row's counter is bumped in the same transaction as
+        // the insert, so a rollback returns the number. The row update also serialises concurrent
+        // appends to one job (a row lock in PostgreSQL, the single connection in SQLite).
+        const counter = await trx
+          .updateTable('jobs')
+          .set({ event_seq: sql<number>`event_seq + 1` })
+          .where('id', '=', jobId)
+          .returning('event_seq')
+          .executeTakeFirst();
+        if (!counter) throw ReamError.nonRetryable('not_found', `no job ${jobId}`);
+        const seq = toNumber(counter.event_seq);
+        await trx.insertInto('events').values({ job_id: jobId, seq, tenant_id: tenantId, type, at, data: toJsonText(data) }).execute();
+        return { seq, type, jobId, tenantId, at, ...data };
+      });
+    },
+
+    async listEvents(jobId, afterSeq, limit) {
+      const rows = await db
+        .selectFrom('events')
+        .selectAll()
+        .where('job_id', '=', jobId)
+        .where('seq', '>', afterSeq)
+        .orderBy('seq')
+        .limit(clampLimit(limit, DEFAULT_EVENTS, MAX_EVENTS))
+        .execute();
+      return rows.map(eventFromRow);
+    },
+  };
+}

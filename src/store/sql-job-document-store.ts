@@ -1,0 +1,181 @@
+import type { Kysely, Selectable } from 'kysely';
+import { ReamError } from '../errors.ts';
+import type { JsonValue } from '../json.ts';
+import { fromJsonText, fromNullableJsonText, isForeignKeyViolation, toJsonText, toNullableNumber, toNumber } from '../sql/dialect.ts';
+import type {
+  ChunkResultRecord,
+  ChunkStatus,
+  DocumentResultRecord,
+  DocumentStatus,
+  JobDocumentRecord,
+  JobDocumentStore,
+} from './job-document-store.ts';
+import type { ChunkResultsTable, JobDocumentTables, JobDocumentsTable } from './job-documents-schema.ts';
+import { jobCounts } from './sql-job-counts.ts';
+
+/** Rows per INSERT: keeps bound parameters far below SQLite's 32,766 and PostgreSQL's 65,535. */
+const INSERT_BATCH = 200;
+
+function jobDocumentFromRow(row: Selectable<JobDocumentsTable>): JobDocumentRecord {
+  return {
+    jobId: row.job_id,
+    documentId: row.document_id,
+    ordinal: toNumber(row.ordinal),
+    source: row.source,
+    status: row.status as DocumentStatus,
+    pagesTotal: toNullableNumber(row.pages_total),
+    chunksTotal: toNullableNumber(row.chunks_total),
+    info: fromNullableJsonText<JsonValue>(row.info),
+    error: fromNullableJsonText<JobDocumentRecord['error']>(row.error),
+    startedAt: toNullableNumber(row.started_at),
+    finishedAt: toNullableNumber(row.finished_at),
+  };
+}
+
+function chunkResultFromRow(row: Selectable<ChunkResultsTable>): ChunkResultRecord {
+  return {
+    jobId: row.job_id,
+    documentId: row.document_id,
+    index: toNumber(row.idx),
+    from: toNumber(row.from_page),
+    to: toNumber(row.to_page),
+    status: row.status as ChunkStatus,
+    output: fromNullableJsonText<JsonValue>(row.output),
+    error: fromNullableJsonText<ChunkResultRecord['error']>(row.error),
+    durationMs: toNumber(row.duration_ms),
+  };
+}
+
+/**
+ * The job-document port in dialect-neutral Kysely (SQLite and PostgreSQL). The tables must
+ * exist (`jobDocumentMigrations`, after jobs and documents).
+ */
+export function sqlJobDocumentStore(kysely: Kysely<unknown>): JobDocumentStore {
+  const db = kysely.withTables<JobDocumentTables>();
+  const json = (value: unknown): string | null => (value === null ? null : toJsonText(value as object));
+
+  return {
+    async addJobDocuments(docs) {
+      if (docs.length === 0) return;
+      try {
+        await db.transaction().execute(async (trx) => {
+          for (let i = 0; i < docs.length; i += INSERT_BATCH) {
+            const values = docs.slice(i, i + INSERT_BATCH).map((d) => ({
+              job_id: d.jobId,
+              document_id: d.documentId,
+              ordinal: d.ordinal,
+              source: d.source,
+            }));
+            // "A (jobId, documentId) pair that exists already is left as it is."
+            await trx
+              .insertInto('job_documents')
+              .values(values)
+              .onConflict((oc) => oc.columns(['job_id', 'document_id']).doNothing())
+              .execute();
+          }
+        });
+      } catch (error) {
+        if (isForeignKeyViolation(error)) throw ReamError.nonRetryable('not_found', 'no such job or document', { cause: error });
+        throw error;
+      }
+    },
+
+    async getJobDocument(jobId, documentId) {
+      const row = await db
+        .selectFrom('job_documents')
+        .selectAll()
+        .where('job_id', '=', jobId)
+        .where('document_id', '=', documentId)
+        .executeTakeFirst();
+      return row && jobDocumentFromRow(row);
+    },
+
+    async updateJobDocument(jobId, documentId, patch) {
+      const set = {
+        ...(patch.status === undefined ? {} : { status: patch.status }),
+        ...(patch.pagesTotal === undefined ? {} : { pages_total: patch.pagesTotal }),
+        ...(patch.chunksTotal === undefined ? {} : { chunks_total: patch.chunksTotal }),
+        ...(patch.info === undefined ? {} : { info: json(patch.info) }),
+        ...(patch.error === undefined ? {} : { error: json(patch.error) }),
+        ...(patch.startedAt === undefined ? {} : { started_at: patch.startedAt }),
+        ...(patch.finishedAt === undefined ? {} : { finished_at: patch.finishedAt }),
+      };
+      const row =
+        Object.keys(set).length === 0
+          ? await db.selectFrom('job_documents').selectAll().where('job_id', '=', jobId).where('document_id', '=', documentId).executeTakeFirst()
+          : await db
+              .updateTable('job_documents')
+              .set(set)
+              .where('job_id', '=', jobId)
+              .where('document_id', '=', documentId)
+              .returningAll()
+              .executeTakeFirst();
+      if (!row) throw ReamError.nonRetryable('not_found', `no document ${documentId} in job ${jobId}`);
+      return jobDocumentFromRow(row);
+    },
+
+    async listJobDocuments(jobId) {
+      const rows = await db.selectFrom('job_documents').selectAll().where('job_id', '=', jobId).orderBy('ordinal').execute();
+      return rows.map(jobDocumentFromRow);
+    },
+
+    async putChunkResult(result) {
+      // A repeated task writes its checkpoint again: the upsert replaces, so repeats are harmless.
+      await db
+        .insertInto('chunk_results')
+        .values({
+          job_id: result.jobId,
+          document_id: result.documentId,
+          idx: result.index,
+          from_page: result.from,
+          to_page: result.to,
+          status: result.status,
+          output: json(result.output),
+          error: json(result.error),
+          duration_ms: Math.round(result.durationMs),
+        })
+        .onConflict((oc) =>
+          oc.columns(['job_id', 'document_id', 'idx']).doUpdateSet((eb) => ({
+            from_page: eb.ref('excluded.from_page'),
+            to_page: eb.ref('excluded.to_page'),
+            status: eb.ref('excluded.status'),
+            output: eb.ref('excluded.output'),
+            error: eb.ref('excluded.error'),
+            duration_ms: eb.ref('excluded.duration_ms'),
+          })),
+        )
+        .execute();
+    },
+
+    async listChunkResults(jobId, documentId) {
+      const rows = await db
+        .selectFrom('chunk_results')
+        .selectAll()
+        .where('job_id', '=', jobId)
+        .where('document_id', '=', documentId)
+        .orderBy('idx')
+        .execute();
+      return rows.map(chunkResultFromRow);
+    },
+
+    async putDocumentResult(result) {
+      await db
+        .insertInto('document_results')
+        .values({ job_id: result.jobId, document_id: result.documentId, output: toJsonText(result.output) })
+        .onConflict((oc) => oc.columns(['job_id', 'document_id']).doUpdateSet((eb) => ({ output: eb.ref('excluded.output') })))
+        .execute();
+    },
+
+    async getDocumentResult(jobId, documentId) {
+      const row = await db
+        .selectFrom('document_results')
+        .select('output')
+        .where('job_id', '=', jobId)
+        .where('document_id', '=', documentId)
+        .executeTakeFirst();
+      return row && { jobId, documentId, output: fromJsonText<DocumentResultRecord['output']>(row.output) };
+    },
+
+    jobCounts: (jobId) => jobCounts(db, jobId),
+  };
+}

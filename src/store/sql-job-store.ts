@@ -1,0 +1,160 @@
+import type { Kysely, Selectable } from 'kysely';
+import { ReamError } from '../errors.ts';
+import type { JsonObject } from '../json.ts';
+import { clampLimit, fromJsonText, fromNullableJsonText, toJsonText, toNullableNumber, toNumber } from '../sql/dialect.ts';
+import { JOB_STATUSES, TERMINAL_JOB_STATUSES, type JobRecord, type JobStatus, type JobStore } from './job-store.ts';
+import type { JobTables, JobsTable } from './jobs-schema.ts';
+
+const DEFAULT_PAGE = 50;
+const MAX_PAGE = 500;
+
+// Rows ↔ records: snake_case stays in SQL, camelCase in TypeScript (map names at the boundary).
+function jobFromRow(row: Selectable<JobsTable>): JobRecord {
+  return {
+    id: row.id,
+    tenantId: row.tenant_id,
+    key: row.key,
+    pipeline: row.pipeline,
+    options: fromJsonText<JsonObject>(row.options),
+    priority: toNumber(row.priority),
+    status: row.status as JobStatus,
+    error: fromNullableJsonText<JobRecord['error']>(row.error),
+    createdAt: toNumber(row.created_at),
+    startedAt: toNullableNumber(row.started_at),
+    finishedAt: toNullableNumber(row.finished_at),
+  };
+}
+
+/** Cursors are opaque to callers: base64url of the last row's sort key. */
+function encodeCursor(createdAt: number, id: string): string {
+  return Buffer.from(JSON.stringify([createdAt, id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { createdAt: number; id: string } | undefined {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(value) && typeof value[0] === 'number' && typeof value[1] === 'string') {
+      return { createdAt: value[0], id: value[1] };
+    }
+  } catch {
+    // fall through: a malformed cursor is the caller's error, reported by listJobs
+  }
+  return undefined;
+}
+
+/** The job port in dialect-neutral Kysely (SQLite and PostgreSQL). The tables must exist (`jobMigrations`). */
+export function sqlJobStore(kysely: Kysely<unknown>): JobStore {
+  const db = kysely.withTables<JobTables>();
+
+  const getJob = async (id: string): Promise<JobRecord | undefined> => {
+    const row = await db.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && jobFromRow(row);
+  };
+
+  const findJobByKey = async (tenantId: string, key: string): Promise<JobRecord | undefined> => {
+    const row = await db.selectFrom('jobs').selectAll().where('tenant_id', '=', tenantId).where('key', '=', key).executeTakeFirst();
+    return row && jobFromRow(row);
+  };
+
+  return {
+    getJob,
+    findJobByKey,
+
+    async createJob(job, now) {
+      const inserted = await db
+        .insertInto('jobs')
+        .values({
+          id: job.id,
+          tenant_id: job.tenantId,
+          key: job.key,
+          pipeline: job.pipeline,
+          options: toJsonText(job.options),
+          priority: job.priority,
+          status: 'queued',
+          error: null,
+          created_at: now,
+          started_at: null,
+          finished_at: null,
+        })
+        .onConflict((oc) => oc.doNothing())
+        .returningAll()
+        .executeTakeFirst();
+      if (inserted) return jobFromRow(inserted);
+      // Idempotency: "unique per tenant when set" — a second create with the same key (a retried
+      // request, a race between two) answers with the job the first one made.
+      const existing = (job.key === null ? undefined : await findJobByKey(job.tenantId, job.key)) ?? (await getJob(job.id));
+      if (!existing) throw new ReamError('internal', `job ${job.id} was neither created nor found`);
+      return existing;
+    },
+
+    async updateJob(id, patch) {
+      const set = {
+        ...(patch.status === undefined ? {} : { status: patch.status }),
+        ...(patch.error === undefined ? {} : { error: patch.error === null ? null : toJsonText(patch.error) }),
+        ...(patch.startedAt === undefined ? {} : { started_at: patch.startedAt }),
+        ...(patch.finishedAt === undefined ? {} : { finished_at: patch.finishedAt }),
+        ...(patch.options === undefined ? {} : { options: toJsonText(patch.options) }),
+      };
+      const row =
+        Object.keys(set).length === 0
+          ? await db.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirst()
+          : await db.updateTable('jobs').set(set).where('id', '=', id).returningAll().executeTakeFirst();
+      if (!row) throw ReamError.nonRetryable('not_found', `no job ${id}`);
+      return jobFromRow(row);
+    },
+
+    async listJobs(query) {
+      const limit = clampLimit(query.limit, DEFAULT_PAGE, MAX_PAGE);
+      const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+      if (query.cursor !== undefined && !after) throw ReamError.nonRetryable('validation_failed', 'invalid cursor');
+      let select = db.selectFrom('jobs').selectAll().where('tenant_id', '=', query.tenantId);
+      if (query.status !== undefined) select = select.where('status', '=', query.status);
+      if (after) {
+        // Newest first, ties broken by id: (created_at, id) < cursor, spelled out for portability.
+        select = select.where((eb) =>
+          eb.or([eb('created_at', '<', after.createdAt), eb.and([eb('created_at', '=', after.createdAt), eb('id', '<', after.id)])]),
+        );
+      }
+      const rows = await select.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit + 1).execute();
+      const items = rows.slice(0, limit).map(jobFromRow);
+      const last = items.at(-1);
+      return { items, nextCursor: rows.length > limit && last ? encodeCursor(last.createdAt, last.id) : null };
+    },
+
+    async listUnfinishedJobs() {
+      const rows = await db.selectFrom('jobs').selectAll().where('status', 'in', ['queued', 'running']).orderBy('created_at').orderBy('id').execute();
+      return rows.map(jobFromRow);
+    },
+
+    async listJobsFinishedSince(since) {
+      const rows = await db
+        .selectFrom('jobs')
+        .selectAll()
+        .where('status', 'in', [...TERMINAL_JOB_STATUSES])
+        .where('finished_at', '>=', since)
+        .orderBy('finished_at')
+        .orderBy('id')
+        .execute();
+      return rows.map(jobFromRow);
+    },
+
+    async deleteJob(id) {
+      // One statement: the job's documents, results and events reference it `on delete cascade`
+      // (their ports' migrations), so they go with it, atomically.
+      const deleted = await db.deleteFrom('jobs').where('id', '=', id).executeTakeFirst();
+      return deleted.numDeletedRows > 0n;
+    },
+
+    async jobStatusCounts() {
+      // Grouped over the `jobs_status` index; statuses with no job still appear, as 0.
+      const rows = await db
+        .selectFrom('jobs')
+        .select((eb) => ['status', eb.fn.countAll<number | string>().as('n')])
+        .groupBy('status')
+        .execute();
+      const counts = Object.fromEntries(JOB_STATUSES.map((status) => [status, 0])) as Record<JobStatus, number>;
+      for (const row of rows) if (Object.hasOwn(counts, row.status)) counts[row.status as JobStatus] = toNumber(row.n);
+      return counts;
+    },
+  };
+}

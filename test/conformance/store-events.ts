@@ -1,0 +1,68 @@
+import assert from 'node:assert/strict';
+import type { NewEvent } from '../../src/events/types.ts';
+import type { EventStore, JobStore } from '../../src/store/port.ts';
+import { rejectsWithCode } from '../support/assert-ream-error.ts';
+import { newEvent, newJob } from './store-fixtures.ts';
+import { registerSuite, type ConformanceCase, type ConformanceOptions, type Harness } from './suite.ts';
+
+/** The event port, and the jobs its events belong to. */
+type Subject = { store: EventStore & Pick<JobStore, 'createJob'> };
+
+const cases: ConformanceCase<Subject>[] = [
+  {
+    name: 'appendEvent assigns a gapless per-job seq from 1 and round-trips the event',
+    async run({ store }) {
+      const a = await store.createJob(newJob(), 1);
+      const b = await store.createJob(newJob(), 1);
+      const full: NewEvent = {
+        ...newEvent(a.id), type: 'chunk.failed', documentId: 'd', chunk: { index: 2, from: 20, to: 30 }, stage: 'extract',
+        message: 'page 25 is broken', error: { code: 'invalid_pdf', message: 'bad xref' },
+      };
+      const first = await store.appendEvent(full);
+      assert.deepEqual(first, { ...full, seq: 1 });
+      assert.equal((await store.appendEvent(newEvent(b.id))).seq, 1);
+      assert.equal((await store.appendEvent(newEvent(a.id))).seq, 2);
+      const listed = await store.listEvents(a.id, 0);
+      assert.deepEqual(listed[0], { ...full, seq: 1 });
+      assert.deepEqual(listed.map((e) => e.seq), [1, 2]);
+    },
+  },
+  {
+    name: 'appendEvent stays gapless under concurrent appends',
+    async run({ store }) {
+      const jobs = [await store.createJob(newJob(), 1), await store.createJob(newJob(), 1)];
+      const appended = await Promise.all(
+        Array.from({ length: 200 }, (_, i) => store.appendEvent(newEvent(jobs[i % 2]?.id ?? ''))),
+      );
+      for (const job of jobs) {
+        const seqs = appended.filter((e) => e.jobId === job.id).map((e) => e.seq).sort((x, y) => x - y);
+        assert.deepEqual(seqs, Array.from({ length: 100 }, (_, i) => i + 1));
+        assert.deepEqual((await store.listEvents(job.id, 0)).map((e) => e.seq), seqs);
+      }
+    },
+  },
+  {
+    name: 'listEvents returns seq > afterSeq in order, up to limit',
+    async run({ store }) {
+      const job = await store.createJob(newJob(), 1);
+      for (let i = 0; i < 10; i++) await store.appendEvent(newEvent(job.id));
+      assert.deepEqual((await store.listEvents(job.id, 3)).map((e) => e.seq), [4, 5, 6, 7, 8, 9, 10]);
+      assert.deepEqual((await store.listEvents(job.id, 3, 2)).map((e) => e.seq), [4, 5]);
+      assert.deepEqual(await store.listEvents(job.id, 10), []);
+      assert.deepEqual(await store.listEvents('missing', 0), []);
+    },
+  },
+  {
+    name: 'appendEvent for an unknown job is not_found and uses no number',
+    async run({ store }) {
+      await rejectsWithCode(store.appendEvent(newEvent('missing')), 'not_found');
+      const job = await store.createJob(newJob(), 1);
+      assert.equal((await store.appendEvent(newEvent(job.id))).seq, 1);
+    },
+  },
+];
+
+/** Registers the event port's contract (src/store/event-store.ts) against one adapter. */
+export function eventStoreConformance(name: string, make: () => Promise<Harness<Subject>>, options?: ConformanceOptions): void {
+  registerSuite('store/events', name, make, cases, options);
+}

@@ -1,0 +1,133 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import type { DocumentStore, JobCounts, JobDocumentStore, JobStore } from '../../src/store/port.ts';
+import { rejectsWithCode } from '../support/assert-ream-error.ts';
+import { jobWithDocuments, newJob, sha } from './store-fixtures.ts';
+import { registerSuite, type ConformanceCase, type ConformanceOptions, type Harness } from './suite.ts';
+
+/** The job-document port, and what its rows reference (a job, documents). */
+type Subject = { store: JobDocumentStore & Pick<JobStore, 'createJob'> & Pick<DocumentStore, 'putDocument'> };
+
+const cases: ConformanceCase<Subject>[] = [
+  {
+    name: 'addJobDocuments keeps existing pairs and lists in ordinal order',
+    async run({ store }) {
+      const { jobId, documentIds } = await jobWithDocuments(store, 3);
+      const [d0, d1, d2] = documentIds as [string, string, string];
+      await store.updateJobDocument(jobId, d1, { status: 'running' });
+      // Adding the same pair again (with another ordinal) changes nothing.
+      await store.addJobDocuments([{ jobId, documentId: d1, ordinal: 99, source: 'again' }]);
+      const listed = await store.listJobDocuments(jobId);
+      assert.deepEqual(listed.map((d) => d.documentId), [d0, d1, d2]);
+      assert.deepEqual(listed[1], {
+        jobId, documentId: d1, ordinal: 1, source: 'd1.pdf', status: 'running', pagesTotal: null, chunksTotal: null,
+        info: null, error: null, startedAt: null, finishedAt: null,
+      });
+      assert.deepEqual(await store.getJobDocument(jobId, d2), listed[2]);
+      assert.equal(await store.getJobDocument(jobId, 'missing'), undefined);
+      await store.addJobDocuments([]);
+    },
+  },
+  {
+    name: 'addJobDocuments with an unknown job or document is not_found and adds none',
+    async run({ store }) {
+      const job = await store.createJob(newJob(), 1);
+      const doc = await store.putDocument({ id: randomUUID(), tenantId: 't1', sha256: sha(Math.floor(Math.random() * 1e12)), name: 'a.pdf', size: 1, mediaType: 'application/pdf' }, 1);
+      await rejectsWithCode(
+        store.addJobDocuments([
+          { jobId: job.id, documentId: doc.id, ordinal: 0, source: 'a.pdf' },
+          { jobId: job.id, documentId: 'missing', ordinal: 1, source: 'b.pdf' },
+        ]),
+        'not_found',
+      );
+      assert.deepEqual(await store.listJobDocuments(job.id), [], 'all or none');
+      await rejectsWithCode(store.addJobDocuments([{ jobId: 'missing', documentId: doc.id, ordinal: 0, source: 'a.pdf' }]), 'not_found');
+    },
+  },
+  {
+    name: 'updateJobDocument patches fields; an unknown pair is not_found',
+    async run({ store }) {
+      const { jobId, documentIds } = await jobWithDocuments(store, 1);
+      const documentId = documentIds[0] ?? '';
+      const patched = await store.updateJobDocument(jobId, documentId, {
+        status: 'partially_succeeded', pagesTotal: 12, chunksTotal: 3, info: { producer: 'x', n: [1, 2] },
+        error: { code: 'invalid_pdf', message: 'page 3' }, startedAt: 5, finishedAt: 6,
+      });
+      assert.equal(patched.status, 'partially_succeeded');
+      assert.equal(patched.pagesTotal, 12);
+      assert.equal(patched.chunksTotal, 3);
+      assert.deepEqual(patched.info, { producer: 'x', n: [1, 2] });
+      assert.deepEqual(patched.error, { code: 'invalid_pdf', message: 'page 3' });
+      assert.equal(patched.startedAt, 5);
+      assert.equal(patched.finishedAt, 6);
+      const cleared = await store.updateJobDocument(jobId, documentId, { error: null, info: null });
+      assert.equal(cleared.error, null);
+      assert.equal(cleared.info, null);
+      assert.equal(cleared.pagesTotal, 12);
+      assert.deepEqual(await store.updateJobDocument(jobId, documentId, {}), cleared);
+      await rejectsWithCode(store.updateJobDocument(jobId, 'missing', { status: 'failed' }), 'not_found');
+    },
+  },
+  {
+    name: 'putChunkResult is an idempotent upsert, listed in index order',
+    async run({ store }) {
+      const { jobId, documentIds } = await jobWithDocuments(store, 1);
+      const documentId = documentIds[0] ?? '';
+      const base = { jobId, documentId, status: 'succeeded' as const, error: null, durationMs: 5 };
+      await store.putChunkResult({ ...base, index: 1, from: 10, to: 20, output: { text: 'b' } });
+      await store.putChunkResult({ ...base, index: 0, from: 0, to: 10, status: 'failed', output: null, error: { code: 'timeout', message: 't' } });
+      // The repeat of chunk 0 succeeds this time: it replaces the failure.
+      await store.putChunkResult({ ...base, index: 0, from: 0, to: 10, output: { text: 'a' } });
+      await store.putChunkResult({ ...base, index: 0, from: 0, to: 10, output: { text: 'a' } });
+      const results = await store.listChunkResults(jobId, documentId);
+      assert.deepEqual(results, [
+        { ...base, index: 0, from: 0, to: 10, output: { text: 'a' } },
+        { ...base, index: 1, from: 10, to: 20, output: { text: 'b' } },
+      ]);
+      assert.deepEqual(await store.listChunkResults(jobId, 'other'), []);
+    },
+  },
+  {
+    name: 'putDocumentResult is an idempotent upsert',
+    async run({ store }) {
+      const { jobId, documentIds } = await jobWithDocuments(store, 1);
+      const documentId = documentIds[0] ?? '';
+      assert.equal(await store.getDocumentResult(jobId, documentId), undefined);
+      await store.putDocumentResult({ jobId, documentId, output: { pages: ['one'] } });
+      await store.putDocumentResult({ jobId, documentId, output: { pages: ['one', 'two'] } });
+      assert.deepEqual(await store.getDocumentResult(jobId, documentId), { jobId, documentId, output: { pages: ['one', 'two'] } });
+    },
+  },
+  {
+    name: 'jobCounts are computed from rows, so repeats never double-count',
+    async run({ store }) {
+      const { jobId, documentIds } = await jobWithDocuments(store, 5);
+      const [d0, d1, d2, d3] = documentIds as [string, string, string, string, string];
+      const zero: JobCounts = {
+        documentsTotal: 5, documentsSucceeded: 0, documentsPartial: 0, documentsFailed: 0, documentsCancelled: 0,
+        pagesTotal: 0, pagesDone: 0, chunksTotal: 0, chunksSucceeded: 0, chunksFailed: 0,
+      };
+      assert.deepEqual(await store.jobCounts(jobId), zero);
+      await store.updateJobDocument(jobId, d0, { status: 'succeeded', pagesTotal: 10, chunksTotal: 2 });
+      await store.updateJobDocument(jobId, d1, { status: 'partially_succeeded', pagesTotal: 4, chunksTotal: 1 });
+      await store.updateJobDocument(jobId, d2, { status: 'failed' });
+      await store.updateJobDocument(jobId, d3, { status: 'cancelled' });
+      const chunk = { jobId, documentId: d0, output: null, error: null, durationMs: 1 };
+      for (let repeat = 0; repeat < 3; repeat++) {
+        await store.putChunkResult({ ...chunk, index: 0, from: 0, to: 5, status: 'succeeded' });
+        await store.putChunkResult({ ...chunk, index: 1, from: 5, to: 10, status: 'succeeded' });
+        await store.putChunkResult({ ...chunk, documentId: d1, index: 0, from: 0, to: 4, status: 'failed' });
+      }
+      assert.deepEqual(await store.jobCounts(jobId), {
+        documentsTotal: 5, documentsSucceeded: 1, documentsPartial: 1, documentsFailed: 1, documentsCancelled: 1,
+        pagesTotal: 14, pagesDone: 14, chunksTotal: 3, chunksSucceeded: 2, chunksFailed: 1,
+      });
+      assert.deepEqual(await store.jobCounts('missing'), { ...zero, documentsTotal: 0 });
+    },
+  },
+];
+
+/** Registers the job-document port's contract (src/store/job-document-store.ts) against one adapter. */
+export function jobDocumentStoreConformance(name: string, make: () => Promise<Harness<Subject>>, options?: ConformanceOptions): void {
+  registerSuite('store/job documents', name, make, cases, options);
+}

@@ -1,0 +1,170 @@
+import assert from 'node:assert/strict';
+import type { DocumentStore, EventStore, JobDocumentStore, JobStatus, JobStore } from '../../src/store/port.ts';
+import { rejectsWithCode } from '../support/assert-ream-error.ts';
+import { jobWithDocuments, newEvent, newJob } from './store-fixtures.ts';
+import { registerSuite, type ConformanceCase, type ConformanceOptions, type Harness } from './suite.ts';
+
+/** The job port, and the ports whose rows `deleteJob` must take along. */
+type Subject = { store: JobStore & DocumentStore & JobDocumentStore & EventStore };
+
+const cases: ConformanceCase<Subject>[] = [
+  {
+    name: 'createJob and getJob round-trip every field',
+    async run({ store }) {
+      const input = newJob({ key: 'k1', priority: 5, options: { nested: { a: [1, 'two', null] } } });
+      const created = await store.createJob(input, 1_234);
+      const expected = { ...input, status: 'queued', error: null, createdAt: 1_234, startedAt: null, finishedAt: null };
+      assert.deepEqual(created, expected);
+      assert.deepEqual(await store.getJob(input.id), expected);
+      assert.equal(await store.getJob('missing'), undefined);
+    },
+  },
+  {
+    name: 'findJobByKey is scoped by tenant, and a second create with the key returns the first job',
+    async run({ store }) {
+      const first = await store.createJob(newJob({ key: 'same' }), 1);
+      const other = await store.createJob(newJob({ key: 'same', tenantId: 't2' }), 2);
+      assert.notEqual(first.id, other.id);
+      assert.equal((await store.findJobByKey('t1', 'same'))?.id, first.id);
+      assert.equal((await store.findJobByKey('t2', 'same'))?.id, other.id);
+      assert.equal(await store.findJobByKey('t1', 'nope'), undefined);
+      const again = await store.createJob(newJob({ key: 'same' }), 3);
+      assert.equal(again.id, first.id);
+      // Jobs without a key never collide.
+      await store.createJob(newJob(), 4);
+      await store.createJob(newJob(), 5);
+    },
+  },
+  {
+    name: 'concurrent creates with one key make one job',
+    async run({ store }) {
+      const created = await Promise.all(Array.from({ length: 10 }, (_, i) => store.createJob(newJob({ key: 'raced' }), i)));
+      assert.equal(new Set(created.map((job) => job.id)).size, 1);
+      assert.deepEqual(await store.findJobByKey('t1', 'raced'), created[0]);
+    },
+  },
+  {
+    name: 'updateJob patches only what it is given; an unknown job is not_found',
+    async run({ store }) {
+      const job = await store.createJob(newJob(), 1);
+      const running = await store.updateJob(job.id, { status: 'running', startedAt: 10 });
+      assert.equal(running.status, 'running');
+      assert.equal(running.startedAt, 10);
+      const failed = await store.updateJob(job.id, { status: 'failed', error: { code: 'timeout', message: 'slow' }, finishedAt: 20 });
+      assert.deepEqual(failed.error, { code: 'timeout', message: 'slow' });
+      assert.equal(failed.startedAt, 10);
+      const cleared = await store.updateJob(job.id, { error: null, finishedAt: null });
+      assert.equal(cleared.error, null);
+      assert.equal(cleared.finishedAt, null);
+      assert.equal(cleared.status, 'failed');
+      assert.deepEqual(await store.updateJob(job.id, {}), cleared);
+      await rejectsWithCode(store.updateJob('missing', { status: 'running' }), 'not_found');
+    },
+  },
+  {
+    name: 'listJobs pages newest first with an opaque cursor, by tenant and status',
+    async run({ store }) {
+      const ids: string[] = [];
+      for (let i = 0; i < 7; i++) {
+        // Two jobs share each timestamp: the cursor must break ties without skipping or repeating.
+        const job = await store.createJob(newJob(), 1_000 + Math.floor(i / 2));
+        ids.push(job.id);
+        if (i % 3 === 0) await store.updateJob(job.id, { status: 'running' });
+      }
+      await store.createJob(newJob({ tenantId: 'other' }), 5_000);
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      for (let pages = 0; pages < 10; pages++) {
+        const page = await store.listJobs({ tenantId: 't1', limit: 3, ...(cursor === undefined ? {} : { cursor }) });
+        assert.ok(page.items.length <= 3);
+        seen.push(...page.items.map((j) => j.id));
+        if (page.nextCursor === null) break;
+        cursor = page.nextCursor;
+      }
+      assert.equal(seen.length, 7);
+      assert.deepEqual(new Set(seen), new Set(ids));
+      const jobs = await Promise.all(seen.map((id) => store.getJob(id)));
+      const created = jobs.map((j) => j?.createdAt ?? -1);
+      assert.deepEqual(created, [...created].sort((a, b) => b - a));
+      const running = await store.listJobs({ tenantId: 't1', status: 'running' });
+      assert.equal(running.items.length, 3);
+      assert.ok(running.items.every((j) => j.status === 'running'));
+      assert.equal(running.nextCursor, null);
+      assert.equal((await store.listJobs({ tenantId: 'nobody' })).items.length, 0);
+    },
+  },
+  {
+    name: 'listJobs rejects a malformed cursor with validation_failed',
+    async run({ store }) {
+      await rejectsWithCode(store.listJobs({ tenantId: 't1', cursor: 'not a cursor' }), 'validation_failed');
+    },
+  },
+  {
+    name: 'listUnfinishedJobs returns queued and running jobs only',
+    async run({ store }) {
+      const queued = await store.createJob(newJob(), 1);
+      const running = await store.createJob(newJob({ tenantId: 't2' }), 2);
+      await store.updateJob(running.id, { status: 'running' });
+      for (const status of ['succeeded', 'partially_succeeded', 'failed', 'cancelled'] as const) {
+        const done = await store.createJob(newJob(), 3);
+        await store.updateJob(done.id, { status });
+      }
+      const ids = (await store.listUnfinishedJobs()).map((j) => j.id);
+      assert.deepEqual(new Set(ids), new Set([queued.id, running.id]));
+    },
+  },
+  {
+    name: 'listJobsFinishedSince returns ended jobs of any tenant finished at or after the time',
+    async run({ store }) {
+      const running = await store.createJob(newJob(), 1);
+      await store.updateJob(running.id, { status: 'running' });
+      const old = await store.createJob(newJob(), 2);
+      await store.updateJob(old.id, { status: 'succeeded', finishedAt: 99 });
+      const recent = await store.createJob(newJob({ tenantId: 't2' }), 3);
+      await store.updateJob(recent.id, { status: 'cancelled', finishedAt: 100 });
+      assert.deepEqual((await store.listJobsFinishedSince(100)).map((j) => j.id), [recent.id]);
+    },
+  },
+  {
+    name: 'deleteJob removes the job with its documents, results and events; documents stay',
+    async run({ store }) {
+      const { jobId, documentIds } = await jobWithDocuments(store, 2);
+      const kept = await jobWithDocuments(store, 1);
+      const documentId = documentIds[0] ?? '';
+      for (const id of [jobId, kept.jobId]) await store.appendEvent(newEvent(id));
+      await store.putChunkResult({ jobId, documentId, index: 0, from: 0, to: 1, status: 'succeeded', output: null, error: null, durationMs: 1 });
+      await store.putDocumentResult({ jobId, documentId, output: { text: 'x' } });
+      assert.equal(await store.deleteJob(jobId), true);
+      assert.equal(await store.getJob(jobId), undefined);
+      assert.deepEqual(await store.listJobDocuments(jobId), []);
+      assert.deepEqual(await store.listChunkResults(jobId, documentId), []);
+      assert.equal(await store.getDocumentResult(jobId, documentId), undefined);
+      assert.deepEqual(await store.listEvents(jobId, 0), []);
+      assert.equal((await store.getDocument(documentId))?.id, documentId, 'documents outlive their jobs');
+      assert.equal((await store.listEvents(kept.jobId, 0)).length, 1, 'other jobs keep theirs');
+      assert.equal((await store.listJobDocuments(kept.jobId)).length, 1);
+      assert.equal(await store.deleteJob(jobId), false);
+    },
+  },
+  {
+    name: 'jobStatusCounts counts jobs per status across tenants, every status present',
+    async run({ store }) {
+      const before = await store.jobStatusCounts();
+      const statuses: JobStatus[] = ['queued', 'running', 'succeeded', 'partially_succeeded', 'failed', 'cancelled'];
+      assert.deepEqual(Object.keys(before).sort(), [...statuses].sort());
+      const made: JobStatus[] = ['queued', 'running', 'running', 'failed', 'succeeded'];
+      for (const [i, status] of made.entries()) {
+        const job = await store.createJob(newJob({ tenantId: `t${i % 2}` }), 1);
+        if (status !== 'queued') await store.updateJob(job.id, { status });
+      }
+      const after = await store.jobStatusCounts();
+      const added = Object.fromEntries(statuses.map((s) => [s, after[s] - before[s]]));
+      assert.deepEqual(added, { queued: 1, running: 2, succeeded: 1, partially_succeeded: 0, failed: 1, cancelled: 0 });
+    },
+  },
+];
+
+/** Registers the job port's contract (src/store/job-store.ts) against one adapter. */
+export function jobStoreConformance(name: string, make: () => Promise<Harness<Subject>>, options?: ConformanceOptions): void {
+  registerSuite('store/jobs', name, make, cases, options);
+}
