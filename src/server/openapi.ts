@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import swagger from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
+import { PUBLIC } from './auth/access.ts';
 
 /** package.json sits two levels up from both src/server and dist/server. */
 function packageVersion(): string {
@@ -125,7 +126,7 @@ export function openapi(app: FastifyInstance): void {
     },
   });
   void app.register((scope, _opts, done) => {
-    scope.get('/openapi.json', { schema: { hide: true } }, () => scope.swagger());
+    scope.get('/openapi.json', { ...PUBLIC, schema: { hide: true } }, () => scope.swagger());
     done();
   });
 }
