@@ -4,6 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { DatabaseSync } from 'node:sqlite';
 import { createReam, type Ream } from '../../src/runtime/create-ream.ts';
 import { startServer, type RunningServer } from '../../src/server/app.ts';
 import type { AuthOptions } from '../../src/server/auth/plugin.ts';
@@ -23,6 +24,8 @@ export interface Hostile {
   keyAdmin: string;
   /** Every line the server logged (pino JSON), at debug and above. */
   logs: string[];
+  /** Rows of `tenantId` in a table of the embedded database (`documents`, `jobs`), read directly: what was stored, whatever the API says. */
+  countRows(table: 'documents' | 'jobs', tenantId: string): number;
   close(): Promise<void>;
 }
 
@@ -55,6 +58,15 @@ export async function startHostile(options: { auth?: Extract<AuthOptions, { mode
     keyB,
     keyAdmin,
     logs,
+    countRows(table, tenantId) {
+      const db = new DatabaseSync(join(ream.dataDir, 'ream.db'), { readOnly: true });
+      try {
+        const row = db.prepare(`SELECT count(*) AS n FROM ${table} WHERE tenant_id = ?`).get(tenantId) as { n: number };
+        return Number(row.n);
+      } finally {
+        db.close();
+      }
+    },
     async close() {
       await server.close();
       await ream.close();
