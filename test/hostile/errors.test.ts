@@ -88,11 +88,11 @@ describe('every error, from every layer, is a problem with a stable code', () =>
     assert.match(head, /content-type: application\/problem\+json/i);
     assert.equal((JSON.parse(body) as { code: string }).code, 'validation_failed');
 
-    const huge = await raw(h, 'GET', '/v1/jobs', { ...auth, 'x-big': 'y'.repeat(64 * 1024) }).catch((error: unknown) => error);
-    assert.ok(!(huge instanceof Error), 'the server answers headers that are too large');
+    const huge = await raw(h, 'GET', '/v1/jobs', { ...auth, 'x-big': 'y'.repeat(64 * 1024) });
     assert.equal(huge.status, 431);
     assert.match(String(huge.headers['content-type']), /^application\/problem\+json/);
-    assert.deepEqual(JSON.parse(huge.body) as unknown, { ...(JSON.parse(huge.body) as object), code: 'validation_failed', status: 431 });
+    const problem = JSON.parse(huge.body) as { code: string; status: number };
+    assert.deepEqual([problem.code, problem.status], ['validation_failed', 431]);
   });
 
   test('/v1/ws: a refused upgrade is a problem; bad messages answer an error with a stable code', async () => {
@@ -122,6 +122,7 @@ describe('every error, from every layer, is a problem with a stable code', () =>
     for (const message of sent) socket.send(message);
     while (messages.length < sent.length) await new Promise<void>((resolve) => (wake = resolve));
     socket.close();
-    assert.deepEqual(messages.map((m) => [m.type, m.code]), [...Array(5).fill(['error', 'validation_failed']), ['error', 'not_found']]);
+    const invalid = Array.from({ length: 5 }, () => ['error', 'validation_failed']);
+    assert.deepEqual(messages.map((m) => [m.type, m.code]), [...invalid, ['error', 'not_found']]);
   });
 });
