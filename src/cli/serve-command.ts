@@ -35,12 +35,13 @@ interface ServeFlags extends DeploymentFlags, WebhookFlags {
   jwksUrl?: string;
   jwtIssuer?: string;
   jwtAudience?: string;
+  jwtAllowNoExp?: boolean;
   rateLimit?: number;
 }
 
 /** Auth is on with `--auth` or any way to verify JWTs; the JWT checks go along. */
 function authOptions(flags: ServeFlags): AuthOptions {
-  const { jwtSecret, jwks, jwksUrl, jwtIssuer, jwtAudience } = flags;
+  const { jwtSecret, jwks, jwksUrl, jwtIssuer, jwtAudience, jwtAllowNoExp } = flags;
   if (flags.auth !== true && jwtSecret === undefined && jwks === undefined && jwksUrl === undefined) return { mode: 'off' };
   return {
     mode: 'on',
@@ -49,6 +50,7 @@ function authOptions(flags: ServeFlags): AuthOptions {
     ...(jwksUrl === undefined ? {} : { jwksUrl }),
     ...(jwtIssuer === undefined ? {} : { jwtIssuer }),
     ...(jwtAudience === undefined ? {} : { jwtAudience }),
+    ...(jwtAllowNoExp === true ? { jwtRequireExp: false } : {}),
   };
 }
 
@@ -77,6 +79,7 @@ export function registerServeCommand(program: Command): void {
     .addOption(new Option('--jwks-url <url>', 'accept RS256/ES256 JWTs signed by a key of the JWKS at this URL, fetched and cached (implies --auth)').env('REAM_JWKS_URL').argParser(httpUrl))
     .addOption(new Option('--jwt-issuer <iss>', 'JWTs must have this "iss" claim').env('REAM_JWT_ISSUER'))
     .addOption(new Option('--jwt-audience <aud>', 'JWTs must have this "aud" claim').env('REAM_JWT_AUDIENCE'))
+    .option('--jwt-allow-no-exp', 'accept JWTs without an "exp" claim (by default they are refused: they would never expire)')
     .option('--rate-limit <n>', 'requests per minute per API key / JWT subject', positiveInt);
   addDeploymentFlags(addWebhookFlags(command)).action(async (flags: ServeFlags) => {
     const auth = authOptions(flags);

@@ -10,7 +10,7 @@ import { registerCors, type CorsOptions } from './cors.ts';
 import { isLoopbackHost, registerHostCheck } from './host-check.ts';
 import { metricsRoutes } from './metrics.ts';
 import { openapi } from './openapi.ts';
-import { PROBLEM_CONTENT_TYPE, sendProblem, toProblem } from './problem.ts';
+import { PROBLEM_CONTENT_TYPE, answerClientError, sendProblem, toProblem } from './problem.ts';
 import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
 import { jobRoutes } from './routes/jobs.ts';
@@ -63,7 +63,15 @@ export interface ServerOptions {
 
 /** The v1 HTTP API (DESIGN.md §8) over an embedded {@link Ream}. Not listening yet: see {@link startServer}. */
 export function buildServer(options: ServerOptions): FastifyInstance {
-  const app = Fastify({ logger: options.logger ?? false });
+  const app = Fastify({
+    logger: options.logger ?? false,
+    // Refusals before routing (a bad percent-encoding, a parameter over maxParamLength) and by
+    // Node's HTTP parser skip the error handler: they are problems too.
+    frameworkErrors: (error, _request, reply) => {
+      void sendProblem(reply, toProblem(error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? ReamError.nonRetryable('validation_failed', 'a path parameter is too long') : error));
+    },
+    clientErrorHandler: answerClientError,
+  });
   void app.register(multipart, {
     limits: { fileSize: options.maxFileBytes ?? 1024 ** 3, files: options.maxFiles ?? 1000, fields: 100, fieldSize: 1024 * 1024 },
   });
@@ -101,11 +109,10 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   void app.register((scope, _opts, done) => {
     healthRoutes(scope, options.ream);
     uiRoutes(scope);
-    jobRoutes(scope, options.ream, shutdown.signal);
     eventRoutes(scope, options.ream, { heartbeatMs: options.heartbeatMs ?? 15_000, shutdown: shutdown.signal });
     wsRoutes(scope, options.ream);
     documentRoutes(scope, options.ream, { maxFileBytes: options.maxFileBytes ?? 1024 ** 3 });
-    uploadRoutes(scope, options.ream, {
+    const findUpload = uploadRoutes(scope, options.ream, {
       dir: options.uploadsDir ?? join(options.ream.dataDir, 'uploads'),
       maxFileBytes: options.maxFileBytes ?? 1024 ** 3,
       expiryMs: options.uploadExpiryMs ?? 24 * 3600_000,
@@ -113,6 +120,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
       ...(options.tusStorage === undefined ? {} : { storage: options.tusStorage }),
       ...(options.cors === undefined ? {} : { cors: options.cors }),
     });
+    jobRoutes(scope, options.ream, shutdown.signal, findUpload);
     workerRoutes(scope, options.ream);
     searchRoutes(scope, options.ream);
     done();

@@ -5,6 +5,7 @@ import type { Ream } from '../runtime/create-ream.ts';
 import type { TaskStatus } from '../queue/port.ts';
 import { JOB_STATUSES } from '../store/port.ts';
 import { liveWorkers } from './routes/workers.ts';
+import { ADMIN } from './auth/access.ts';
 
 export interface ServerMetrics {
   /** Our own registry (never prom-client's global one): one per server. */
@@ -156,7 +157,7 @@ export function metricsRoutes(app: FastifyInstance, ream: Ream): void {
     metrics.close();
     done();
   });
-  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+  app.get('/metrics', { ...ADMIN, schema: { hide: true } }, async (_request, reply) => {
     const body = await metrics.registry.metrics();
     return reply.type(metrics.registry.contentType).send(body);
   });

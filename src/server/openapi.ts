@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import swagger from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
+import { PUBLIC } from './auth/access.ts';
 
 /** package.json sits two levels up from both src/server and dist/server. */
 function packageVersion(): string {
@@ -119,13 +120,23 @@ export function openapi(app: FastifyInstance): void {
         version: packageVersion(),
         description: 'Process piles of documents asynchronously, concurrently and reliably (DESIGN.md §8).',
       },
+      components: {
+        securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'An API key (ream_<id>_<secret>) or a JWT; needed only when the server runs with auth' } },
+      },
+      security: [{ bearer: [] }],
+    },
+    // Each operation says who may call it (`x-ream-access`: public, tenant or admin, the route's
+    // declared access); public ones need no credentials.
+    transform: ({ schema, url, route }) => {
+      const access = route.config?.access ?? 'tenant';
+      return { schema: { ...schema, 'x-ream-access': access, ...(access === 'public' ? { security: [] } : {}) }, url };
     },
     refResolver: {
       buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`),
     },
   });
   void app.register((scope, _opts, done) => {
-    scope.get('/openapi.json', { schema: { hide: true } }, () => scope.swagger());
+    scope.get('/openapi.json', { ...PUBLIC, schema: { hide: true } }, () => scope.swagger());
     done();
   });
 }

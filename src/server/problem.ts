@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import type { FastifyReply } from 'fastify';
 import { ERROR_CODES, ReamError, isErrorCode, type ErrorCode } from '../errors.ts';
 
@@ -18,12 +19,16 @@ function title(code: ErrorCode): string {
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
-/** Fastify's own errors (bad JSON, too-large bodies, multipart limits) by HTTP status. */
+/** The stable code of an error that only has an HTTP status (Fastify's own errors, tus protocol errors). */
 function fromHttpStatus(status: number, message: string): ReamError {
-  if (status === 404) return new ReamError('not_found', message);
+  if (status === 401) return new ReamError('unauthorized', message);
+  if (status === 403) return new ReamError('forbidden', message);
+  if (status === 404 || status === 410) return new ReamError('not_found', message);
   if (status === 413) return new ReamError('file_too_large', message);
   if (status === 415) return new ReamError('unsupported_type', message);
   if (status === 429) return new ReamError('rate_limited', message);
+  if (status === 460) return new ReamError('checksum_mismatch', message); // tus checksum extension
+  if (status === 423 || status === 503) return new ReamError('unavailable', message); // tus: the upload is locked by another request
   if (status >= 400 && status < 500) return new ReamError('validation_failed', message);
   return new ReamError('internal', 'internal error');
 }
@@ -49,6 +54,31 @@ export function toProblem(error: unknown): Problem {
     detail: reamError.message,
     ...(reamError.details ? { details: reamError.details } : {}),
   };
+}
+
+/**
+ * A problem for an answer whose HTTP status is fixed by a protocol (tus: 409 offset conflict, 412
+ * version, 460 checksum): the stable code that status maps to, the status kept as sent.
+ */
+export function problemForStatus(status: number, detail: string): Problem {
+  return { ...toProblem(fromHttpStatus(status, detail)), status };
+}
+
+/**
+ * Fastify's `clientErrorHandler`: a request Node's HTTP parser refuses (malformed request line or
+ * headers, headers too large, a request timeout) is answered with a problem too, then closed.
+ */
+export function answerClientError(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const [status, reason, code] =
+    error.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large', 'validation_failed' as const]
+    : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'Request Timeout', 'timeout' as const]
+    : [400, 'Bad Request', 'validation_failed' as const];
+  const body = JSON.stringify({ ...toProblem(ReamError.nonRetryable(code, `malformed or incomplete HTTP request (${reason})`)), status });
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
 }
 
 export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply {

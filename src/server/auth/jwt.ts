@@ -37,8 +37,15 @@ export interface JwtSettings {
    * (so forged `kid`s cannot hammer the key server). Default 30 s.
    */
   jwksCooldownMs?: number;
+  /**
+   * A token must carry `exp` (default true): a token without one would be valid forever, so a
+   * leaked one could never be shut out short of changing the key.
+   */
+  requireExp?: boolean;
   /** Told when the JWKS URL cannot be fetched or read (the token is refused meanwhile). */
   onKeySetError?: (error: unknown) => void;
+  /** Told, in one line, why a token was refused (unparsable, bad signature, expired, …): for debugging. */
+  onBadToken?: (reason: string) => void;
 }
 
 /** Verifies a bearer token: its claims, or undefined for any failure (the caller answers 401 without saying why). */
@@ -115,7 +122,8 @@ async function verifyWithKeySet(token: string, keySet: JWTVerifyGetKey, options:
 
 /**
  * A verifier of compact JWS tokens on `jose`: HS256 with the shared secret, RS256 / ES256 with a
- * JWKS (a file, or a URL fetched and cached), `exp` / `nbf` with {@link LEEWAY_S} of skew, and
+ * JWKS (a file, or a URL fetched and cached), `exp` (required unless `requireExp` is false) and
+ * `nbf` with {@link LEEWAY_S} of skew, and
  * `iss` / `aud` when configured. The token's `alg` picks the key: a secret is never tried on an
  * RS256 token nor a public key used as an HS256 secret. Claims map to `sub`, the tenant (`tenant`
  * or `tid`) and `role` (`admin`, else user). Undefined when nothing is configured.
@@ -126,22 +134,35 @@ export function createJwtVerifier(settings: JwtSettings): JwtVerifier | undefine
   if (!secret && !keySet) return undefined;
   const base: JWTVerifyOptions = {
     clockTolerance: LEEWAY_S,
+    ...(settings.requireExp === false ? {} : { requiredClaims: ['exp'] }),
     ...(settings.issuer === undefined ? {} : { issuer: settings.issuer }),
     ...(settings.audience === undefined ? {} : { audience: settings.audience }),
   };
+  const refuse = (reason: string): undefined => {
+    settings.onBadToken?.(reason);
+    return undefined;
+  };
   return async (token) => {
+    let alg: string | undefined;
     try {
-      const { alg } = decodeProtectedHeader(token);
+      alg = decodeProtectedHeader(token).alg;
+    } catch {
+      return refuse('not a JWT'); // garbage is the client's problem: no stack, no key set involved
+    }
+    try {
       let payload: JWTPayload;
       if (secret && alg !== undefined && SECRET_ALGORITHMS.includes(alg)) {
         payload = (await jwtVerify(token, secret, { ...base, algorithms: SECRET_ALGORITHMS })).payload;
       } else if (keySet && alg !== undefined && KEY_ALGORITHMS.includes(alg)) {
         payload = await verifyWithKeySet(token, keySet, { ...base, algorithms: KEY_ALGORITHMS });
-      } else return undefined;
-      return claimsOf(payload);
+      } else return refuse(`algorithm ${String(alg).slice(0, 16)} is not accepted`);
+      return claimsOf(payload) ?? refuse('no "sub" or tenant claim');
     } catch (error) {
-      if (settings.onKeySetError && isKeySetFailure(error)) settings.onKeySetError(error);
-      return undefined;
+      if (isKeySetFailure(error)) {
+        settings.onKeySetError?.(error);
+        return undefined;
+      }
+      return refuse(error instanceof Error ? error.message : String(error));
     }
   };
 }

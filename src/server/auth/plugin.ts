@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ReamError } from '../../errors.ts';
 import type { Store } from '../../store/port.ts';
 import { sendProblem, toProblem } from '../problem.ts';
-import { isUiPath } from '../routes/ui.ts';
+import { accessOf, requireDeclaredAccess } from './access.ts';
 import { findApiKey } from './api-keys.ts';
 import { createJwtVerifier } from './jwt.ts';
 import { setPrincipal, type Principal } from './principal.ts';
@@ -22,6 +22,8 @@ export type AuthOptions =
       jwtIssuer?: string;
       /** When set, a JWT's `aud` must be (or contain) it. */
       jwtAudience?: string;
+      /** A JWT must carry `exp` (default true); false accepts tokens that never expire. */
+      jwtRequireExp?: boolean;
       /** A fetched JWKS is kept this long, in ms. Default 10 min. */
       jwksCacheMaxAgeMs?: number;
       /** An unknown `kid` fetches the JWKS again at most this often, in ms. Default 30 s. */
@@ -31,14 +33,6 @@ export type AuthOptions =
 export interface RateLimitOptions {
   /** Sustained requests per minute per subject (API key or JWT subject); bursts up to the same number. */
   requestsPerMinute: number;
-}
-
-/** Routes anyone may call: probes and the API description (and the dashboard's files, see isUiPath). */
-const PUBLIC_PATHS = new Set(['/healthz', '/readyz', '/openapi.json']);
-const ADMIN_PATHS = new Set(['/metrics', '/v1/workers']);
-
-function pathOf(request: FastifyRequest): string {
-  return request.url.split('?')[0] ?? '';
 }
 
 function bearer(request: FastifyRequest): string | undefined {
@@ -52,9 +46,10 @@ function unauthorized(reply: FastifyReply, message: string): FastifyReply {
 }
 
 /**
- * Authentication (API key or JWT → a {@link Principal}), `/metrics` for admins only, and
- * per-subject rate limits, as one `onRequest` hook on the whole server. With auth off every
- * request is the local tenant (the server refuses non-loopback hosts then).
+ * Authentication (API key or JWT → a {@link Principal}), authorization by the matched route's
+ * declared access ({@link accessOf}: public, tenant or admin), and per-subject rate limits, as one
+ * `onRequest` hook on the whole server. Every route registered after this call must declare its
+ * access. With auth off every request is the local tenant (the server refuses non-loopback hosts then).
  */
 export function registerAuth(app: FastifyInstance, store: Store, auth: AuthOptions, rateLimit?: RateLimitOptions, coordination: Coordination = localCoordination()): void {
   const verifyJwt =
@@ -65,9 +60,12 @@ export function registerAuth(app: FastifyInstance, store: Store, auth: AuthOptio
           ...(auth.jwksUrl === undefined ? {} : { jwksUrl: auth.jwksUrl }),
           ...(auth.jwtIssuer === undefined ? {} : { issuer: auth.jwtIssuer }),
           ...(auth.jwtAudience === undefined ? {} : { audience: auth.jwtAudience }),
+          ...(auth.jwtRequireExp === undefined ? {} : { requireExp: auth.jwtRequireExp }),
           ...(auth.jwksCacheMaxAgeMs === undefined ? {} : { jwksCacheMaxAgeMs: auth.jwksCacheMaxAgeMs }),
           ...(auth.jwksCooldownMs === undefined ? {} : { jwksCooldownMs: auth.jwksCooldownMs }),
-          onKeySetError: (error) => app.log.warn({ err: error }, `cannot get the JWKS${auth.jwksUrl === undefined ? '' : ` from ${auth.jwksUrl}`}`),
+          // One line, no stack: a key server that is down must not flood the log with one stack per request.
+          onKeySetError: (error) => app.log.warn(`cannot get the JWKS${auth.jwksUrl === undefined ? '' : ` from ${auth.jwksUrl}`}: ${error instanceof Error ? error.message : String(error)}`),
+          onBadToken: (reason) => app.log.debug(`bearer token refused: ${reason}`),
         })
       : undefined;
 
@@ -80,9 +78,10 @@ export function registerAuth(app: FastifyInstance, store: Store, auth: AuthOptio
     return claims && { tenantId: claims.tenantId, role: claims.role, subject: `jwt:${claims.tenantId}:${claims.subject}` };
   };
 
+  requireDeclaredAccess(app);
   app.addHook('onRequest', async (request, reply) => {
-    const path = pathOf(request);
-    if (PUBLIC_PATHS.has(path) || isUiPath(path)) return;
+    const access = accessOf(request);
+    if (access === 'public') return;
     let principal: Principal | undefined;
     if (auth.mode === 'on') {
       const token = bearer(request);
@@ -90,8 +89,8 @@ export function registerAuth(app: FastifyInstance, store: Store, auth: AuthOptio
       principal = await authenticate(token);
       if (!principal) return unauthorized(reply, 'invalid, expired or revoked credentials');
       setPrincipal(request, principal);
-      if (ADMIN_PATHS.has(path) && principal.role !== 'admin') {
-        return sendProblem(reply, toProblem(ReamError.nonRetryable('forbidden', `${path} needs an admin key`)));
+      if (access === 'admin' && principal.role !== 'admin') {
+        return sendProblem(reply, toProblem(ReamError.nonRetryable('forbidden', `${request.method} ${request.routeOptions.url ?? ''} needs an admin key`)));
       }
     }
     if (rateLimit) {

@@ -1,10 +1,13 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ReamError } from '../../errors.ts';
 import type { Ream } from '../../runtime/create-ream.ts';
 import { countUploadBytes } from '../metrics.ts';
 import type { DocumentRecord } from '../../store/port.ts';
 import { sniffStream } from '../uploads/sniff-stream.ts';
 import { canSee, principalOf } from '../auth/principal.ts';
+import { TENANT } from '../auth/access.ts';
+import { sanitizeFileName } from '../uploads/file-name.ts';
+import { multipartFailure } from '../uploads/multipart-errors.ts';
 import { idParams, problemResponses } from '../openapi.ts';
 
 export interface DocumentView {
@@ -35,6 +38,26 @@ function view(doc: DocumentRecord): DocumentView {
   return { id: doc.id, sha256: doc.sha256, size: doc.size, name: doc.name, mediaType: doc.mediaType, createdAt: doc.createdAt };
 }
 
+/** Stores each `file` part of a multipart request as a document, in order. */
+async function storeParts(ream: Ream, request: FastifyRequest, maxFileBytes: number): Promise<DocumentView[]> {
+  const items: DocumentView[] = [];
+  for await (const part of request.parts()) {
+    if (part.type === 'field' || part.fieldname !== 'file') {
+      if (part.type === 'file') part.file.resume();
+      throw ReamError.nonRetryable('validation_failed', `unexpected part "${part.fieldname}" (files go in "file" parts)`);
+    }
+    const file = part.file;
+    const name = sanitizeFileName(part.filename, `file-${items.length + 1}`);
+    // A part over the size limit is cut short by the parser: refuse it rather than store half a file.
+    file.once('limit', () => file.destroy(ReamError.nonRetryable('file_too_large', `file "${name}" is over the size limit`)));
+    const { mediaType, body } = await sniffStream(file, name, 'drain');
+    const doc = await ream.engine.storeDocument(body, name, principalOf(request).tenantId, { mediaType, maxBytes: maxFileBytes });
+    countUploadBytes(ream, 'documents', doc.size);
+    items.push(view(doc));
+  }
+  return items;
+}
+
 /**
  * `POST /v1/documents`: multipart, one or more `file` parts (small files; large ones go through
  * tus at `/v1/uploads`), each checked by its first bytes and streamed into the blob store.
@@ -49,29 +72,20 @@ export function documentRoutes(app: FastifyInstance, ream: Ream, options: { maxF
       ...problemResponses,
     },
   };
-  app.post('/v1/documents', { schema: postSchema }, async (request, reply) => {
+  app.post('/v1/documents', { ...TENANT, schema: postSchema }, async (request, reply) => {
     if (!request.isMultipart()) throw ReamError.nonRetryable('validation_failed', 'POST /v1/documents takes multipart/form-data with "file" parts');
-    const items: DocumentView[] = [];
-    for await (const part of request.parts()) {
-      if (part.type === 'field' || part.fieldname !== 'file') {
-        if (part.type === 'file') part.file.resume();
-        throw ReamError.nonRetryable('validation_failed', `unexpected part "${part.fieldname}" (files go in "file" parts)`);
-      }
-      const file = part.file;
-      const name = part.filename || `file-${items.length + 1}`;
-      // A part over the size limit is cut short by the parser: refuse it rather than store half a file.
-      file.once('limit', () => file.destroy(ReamError.nonRetryable('file_too_large', `file "${name}" is over the size limit`)));
-      const { mediaType, body } = await sniffStream(file, name, 'drain');
-      const doc = await ream.engine.storeDocument(body, name, principalOf(request).tenantId, { mediaType, maxBytes: options.maxFileBytes });
-      countUploadBytes(ream, 'documents', doc.size);
-      items.push(view(doc));
+    let items: DocumentView[];
+    try {
+      items = await storeParts(ream, request, options.maxFileBytes);
+    } catch (error) {
+      throw multipartFailure(error);
     }
     if (items.length === 0) throw ReamError.nonRetryable('validation_failed', 'no "file" part');
     return reply.code(201).send({ items });
   });
 
   const getSchema = { summary: 'A stored document (of the caller\'s tenant)', params: documentIdParams, response: { 200: documentSchema, ...problemResponses } };
-  app.get<{ Params: { id: string } }>('/v1/documents/:id', { schema: getSchema }, async (request) => {
+  app.get<{ Params: { id: string } }>('/v1/documents/:id', { ...TENANT, schema: getSchema }, async (request) => {
     const doc = await ream.engine.deps.store.getDocument(request.params.id);
     if (!doc || !canSee(principalOf(request), doc.tenantId)) throw ReamError.nonRetryable('not_found', `no document ${request.params.id}`);
     return view(doc);

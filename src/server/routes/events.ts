@@ -5,6 +5,7 @@ import type { Ream } from '../../runtime/create-ream.ts';
 import { followJobEvents } from '../follow-events.ts';
 import { jobIdParams, problemResponses } from '../openapi.ts';
 import { principalOf } from '../auth/principal.ts';
+import { TENANT } from '../auth/access.ts';
 import { requireJob } from './jobs.ts';
 
 export interface EventRouteOptions {
@@ -40,7 +41,7 @@ export function eventRoutes(app: FastifyInstance, ream: Ream, options: EventRout
     produces: ['text/event-stream'],
     response: problemResponses,
   } as const;
-  app.get<{ Params: { id: string }; Querystring: { after?: string } }>('/v1/jobs/:id/events', { schema }, async (request, reply) => {
+  app.get<{ Params: { id: string }; Querystring: { after?: string } }>('/v1/jobs/:id/events', { ...TENANT, schema }, async (request, reply) => {
     const job = await requireJob(ream, request.params.id, principalOf(request));
     const afterSeq = resumeAfter(request);
     const res = reply.raw;

@@ -9,8 +9,12 @@ import { TERMINAL_JOB_STATUSES, type JobRecord, type JobStatus } from '../../sto
 import { parseWebhook, type WebhookTarget } from '../../runtime/job-meta.ts';
 import { LOCAL_PRINCIPAL, canSee, principalOf, type Principal } from '../auth/principal.ts';
 import { countUploadBytes } from '../metrics.ts';
+import { TENANT as TENANT_ACCESS } from '../auth/access.ts';
 import { jobIdParams, jobResponse, problemResponses } from '../openapi.ts';
 import { createJobFromJson } from '../uploads/job-body.ts';
+import type { FindUploadInProgress } from '../uploads/records.ts';
+import { sanitizeFileName } from '../uploads/file-name.ts';
+import { multipartFailure } from '../uploads/multipart-errors.ts';
 import { PRIORITIES, isPriorityName, loadJobView } from '../views.ts';
 
 /** Until auth lands every request acts as the embedded default tenant. */
@@ -71,14 +75,22 @@ function drain(stream: Readable): Promise<void> {
  * failed upload makes no job (a half-submitted job never runs).
  * With `Idempotency-Key`: a repeat answers 200 with the first job and its files are not read.
  */
-async function createJob(ream: Ream, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+async function createJob(ream: Ream, request: FastifyRequest, reply: FastifyReply, findUpload: FindUploadInProgress | undefined): Promise<FastifyReply> {
   const tenantId = principalOf(request).tenantId;
   if (!request.isMultipart()) {
     // A JSON body names documents stored already and finished uploads.
-    const { job, repeat } = await createJobFromJson(ream, tenantId, request.body, idempotencyKey(request));
+    const { job, repeat } = await createJobFromJson(ream, tenantId, request.body, idempotencyKey(request), findUpload);
     if (!repeat) reply.code(202).header('retry-after', '1');
     return reply.header('location', `/v1/jobs/${job.id}`).send(await loadJobView(ream, job));
   }
+  try {
+    return await createJobFromParts(ream, request, reply, tenantId);
+  } catch (error) {
+    throw multipartFailure(error);
+  }
+}
+
+async function createJobFromParts(ream: Ream, request: FastifyRequest, reply: FastifyReply, tenantId: string): Promise<FastifyReply> {
   const key = idempotencyKey(request);
   if (key !== undefined) {
     const existing = await ream.engine.deps.store.findJobByKey(tenantId, key);
@@ -90,7 +102,7 @@ async function createJob(ream: Ream, request: FastifyRequest, reply: FastifyRepl
   const fields: JobFields = {};
   // Stored as they arrive; the job is made with all of them after the last: a job whose first
   // files are done before the last one is in must not end (and tell its followers so) early,
-  // and a broken upload leaves no job behind (its stored files stay, as documents).
+  // and a broken upload (cut short, malformed) leaves no job behind (its stored files stay, as documents).
   const docs: DocumentToAdd[] = [];
   let checked = false;
   for await (const part of request.parts()) {
@@ -108,9 +120,9 @@ async function createJob(ream: Ream, request: FastifyRequest, reply: FastifyRepl
       checked = true;
     }
     const file = part.file;
+    const source = sanitizeFileName(part.filename, `file-${docs.length + 1}`);
     // A part over the size limit is cut short by the parser: refuse it rather than store half a file.
-    file.once('limit', () => file.destroy(ReamError.nonRetryable('file_too_large', `file "${part.filename}" is over the size limit`)));
-    const source = part.filename || `file-${docs.length + 1}`;
+    file.once('limit', () => file.destroy(ReamError.nonRetryable('file_too_large', `file "${source}" is over the size limit`)));
     const doc = await ream.engine.storeDocument(file, source, tenantId);
     countUploadBytes(ream, 'jobs', doc.size);
     docs.push({ documentId: doc.id, source });
@@ -194,17 +206,19 @@ function followResults(ream: Ream, jobId: string, closed: AbortSignal): AsyncGen
 
 const jobSchema = { params: jobIdParams, response: { 200: jobResponse, ...problemResponses } } as const;
 
-export function jobRoutes(app: FastifyInstance, ream: Ream, shutdown: AbortSignal): void {
+/** `findUpload` finds tus uploads still in progress (so a job over one is `upload_incomplete`, not `not_found`). */
+export function jobRoutes(app: FastifyInstance, ream: Ream, shutdown: AbortSignal, findUpload?: FindUploadInProgress): void {
   app.post(
     '/v1/jobs',
     {
+      ...TENANT_ACCESS,
       schema: {
         summary: 'Submit a job: multipart fields pipeline, options (JSON), priority, then one or more file parts',
         consumes: ['multipart/form-data'],
         response: { 200: { ...jobResponse, description: 'A repeat of an Idempotency-Key: the first job' }, 202: { ...jobResponse, description: 'Accepted' }, ...problemResponses },
       },
     },
-    (request, reply) => createJob(ream, request, reply),
+    (request, reply) => createJob(ream, request, reply, findUpload),
   );
 
   const listSchema = {
@@ -226,7 +240,7 @@ export function jobRoutes(app: FastifyInstance, ream: Ream, shutdown: AbortSigna
       ...problemResponses,
     },
   } as const;
-  app.get<{ Querystring: { status?: string; limit?: string; cursor?: string } }>('/v1/jobs', { schema: listSchema }, async (request) => {
+  app.get<{ Querystring: { status?: string; limit?: string; cursor?: string } }>('/v1/jobs', { ...TENANT_ACCESS, schema: listSchema }, async (request) => {
     const { status, cursor } = request.query;
     if (status !== undefined && !JOB_STATUSES.includes(status as JobStatus)) throw invalid(`status must be one of ${JOB_STATUSES.join(', ')}`);
     const limit = parseLimit(request.query.limit);
@@ -239,9 +253,9 @@ export function jobRoutes(app: FastifyInstance, ream: Ream, shutdown: AbortSigna
     return { items: await Promise.all(page.items.map((job) => loadJobView(ream, job))), nextCursor: page.nextCursor };
   });
 
-  app.get<{ Params: { id: string } }>('/v1/jobs/:id', { schema: { summary: 'A job: status, progress in pages and documents, counts', ...jobSchema } }, async (request) => loadJobView(ream, await requireJob(ream, request.params.id, principalOf(request))));
+  app.get<{ Params: { id: string } }>('/v1/jobs/:id', { ...TENANT_ACCESS, schema: { summary: 'A job: status, progress in pages and documents, counts', ...jobSchema } }, async (request) => loadJobView(ream, await requireJob(ream, request.params.id, principalOf(request))));
 
-  app.post<{ Params: { id: string } }>('/v1/jobs/:id/cancel', { schema: { summary: 'Cancel a job', ...jobSchema } }, async (request) => {
+  app.post<{ Params: { id: string } }>('/v1/jobs/:id/cancel', { ...TENANT_ACCESS, schema: { summary: 'Cancel a job', ...jobSchema } }, async (request) => {
     const job = await requireJob(ream, request.params.id, principalOf(request));
     return loadJobView(ream, await ream.cancel(job.id));
   });
@@ -249,6 +263,7 @@ export function jobRoutes(app: FastifyInstance, ream: Ream, shutdown: AbortSigna
   app.post<{ Params: { id: string } }>(
     '/v1/jobs/:id/retry',
     {
+      ...TENANT_ACCESS,
       schema: {
         summary: 'Rerun the failed documents and chunks of a partially_succeeded or failed job',
         params: jobIdParams,
@@ -264,6 +279,7 @@ export function jobRoutes(app: FastifyInstance, ream: Ream, shutdown: AbortSigna
   app.delete<{ Params: { id: string } }>(
     '/v1/jobs/:id',
     {
+      ...TENANT_ACCESS,
       schema: {
         summary: 'Delete a job: cancel it if it runs, remove its records (its documents stay)',
         params: jobIdParams,
@@ -283,7 +299,7 @@ export function jobRoutes(app: FastifyInstance, ream: Ream, shutdown: AbortSigna
     produces: ['application/json', 'application/x-ndjson'],
     response: problemResponses,
   } as const;
-  app.get<{ Params: { id: string } }>('/v1/jobs/:id/results', { schema: resultsSchema }, async (request, reply) => {
+  app.get<{ Params: { id: string } }>('/v1/jobs/:id/results', { ...TENANT_ACCESS, schema: resultsSchema }, async (request, reply) => {
     const job = await requireJob(ream, request.params.id, principalOf(request));
     if ((request.headers.accept ?? '').includes('application/x-ndjson')) {
       const closed = new AbortController();

@@ -3,6 +3,7 @@ import { ReamError } from '../../errors.ts';
 import type { Ream } from '../../runtime/create-ream.ts';
 import { principalOf } from '../auth/principal.ts';
 import { problemResponses } from '../openapi.ts';
+import { TENANT } from '../auth/access.ts';
 
 const MAX_QUERY_LENGTH = 500;
 
@@ -54,7 +55,7 @@ export function searchRoutes(app: FastifyInstance, ream: Ream): void {
       ...problemResponses,
     },
   };
-  app.get<{ Querystring: SearchQuerystring }>('/v1/search', { schema }, async (request) => {
+  app.get<{ Querystring: SearchQuerystring }>('/v1/search', { ...TENANT, schema }, async (request) => {
     const { q, tenant } = request.query;
     if (q.trim() === '') throw ReamError.nonRetryable('validation_failed', 'q must name at least one word');
     if (q.length > MAX_QUERY_LENGTH) throw ReamError.nonRetryable('validation_failed', `q is longer than ${MAX_QUERY_LENGTH} characters`);

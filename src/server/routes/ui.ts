@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { ReamError } from '../../errors.ts';
+import { PUBLIC } from '../auth/access.ts';
 
 /**
  * The dashboard's files, in the package's top-level `ui/` folder: three levels up from both
@@ -58,15 +59,11 @@ async function readTusClient(): Promise<Buffer> {
  * serves the other files of {@link UI_FILES}. Hidden from the OpenAPI document (not API).
  */
 export function uiRoutes(app: FastifyInstance): void {
-  const hide = { schema: { hide: true } };
+  // Public: the page loads before the user has entered an API key.
+  const hide = { ...PUBLIC, schema: { hide: true } };
   app.get('/', hide, (_request, reply) => reply.redirect(UI_PATH));
   app.get('/ui', hide, (_request, reply) => reply.redirect(UI_PATH));
   app.get(UI_PATH, hide, (_request, reply) => sendUiFile(reply, 'index.html'));
   app.get<{ Params: { file: string } }>(`${UI_PATH}:file`, hide, (request, reply) => sendUiFile(reply, request.params.file));
   app.get(TUS_CLIENT_PATH, hide, async (_request, reply) => send(reply, await readTusClient(), 'text/javascript; charset=utf-8'));
-}
-
-/** True for the dashboard's paths, which load before the user has entered an API key. */
-export function isUiPath(path: string): boolean {
-  return path === '/' || path === '/ui' || path.startsWith(UI_PATH);
 }

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Ream } from '../../runtime/create-ream.ts';
 import type { WorkerRecord } from '../../store/port.ts';
+import { ADMIN } from '../auth/access.ts';
 
 /** A worker not heard from for this long is gone (killed, or its host lost): it is not listed. */
 export const WORKER_GONE_MS = 30_000;
@@ -35,6 +36,7 @@ export function workerRoutes(app: FastifyInstance, ream: Ream): void {
   app.get(
     '/v1/workers',
     {
+      ...ADMIN,
       schema: {
         summary: 'Worker processes heard from in the last 30 s (admin only when auth is on)',
         response: { 200: { type: 'object', required: ['items'], properties: { items: { type: 'array', items: workerSchema } } } },

@@ -7,6 +7,7 @@ import { followJobEvents, type EventFollow } from '../follow-events.ts';
 import { toProblem } from '../problem.ts';
 import { loadJobView } from '../views.ts';
 import { principalOf, type Principal } from '../auth/principal.ts';
+import { TENANT } from '../auth/access.ts';
 import { requireJob } from './jobs.ts';
 
 /** Client → server messages on `/v1/ws`. `requestId` is echoed on the answer (and on errors). */
@@ -146,18 +147,28 @@ class Connection {
  * `GET /v1/jobs/:id` view), `{type:"error", code, message, requestId?}`.
  */
 export function wsRoutes(app: FastifyInstance, ream: Ream): void {
-  app.get('/v1/ws', { websocket: true, schema: { hide: true } }, (socket, request) => {
-    const connection = new Connection(socket, ream, request.log, principalOf(request));
-    // Messages are handled in arrival order: a subscribe is set up before a later unsubscribe runs.
-    let queue: Promise<void> = Promise.resolve();
-    socket.on('message', (data, isBinary) => {
-      const raw = isBinary ? '' : text(data);
-      queue = queue.then(() => connection.handle(raw));
-    });
-    socket.on('close', () => connection.close());
-    socket.on('error', (error) => {
-      request.log.warn({ err: error }, 'websocket error');
-      connection.close();
-    });
+  app.route({
+    method: 'GET',
+    url: '/v1/ws',
+    ...TENANT,
+    schema: { hide: true },
+    // A plain GET (no upgrade) gets a problem, like every other error.
+    handler: () => {
+      throw invalid('GET /v1/ws is a WebSocket: send Upgrade: websocket');
+    },
+    wsHandler: (socket, request) => {
+      const connection = new Connection(socket, ream, request.log, principalOf(request));
+      // Messages are handled in arrival order: a subscribe is set up before a later unsubscribe runs.
+      let queue: Promise<void> = Promise.resolve();
+      socket.on('message', (data, isBinary) => {
+        const raw = isBinary ? '' : text(data);
+        queue = queue.then(() => connection.handle(raw));
+      });
+      socket.on('close', () => connection.close());
+      socket.on('error', (error) => {
+        request.log.warn({ err: error }, 'websocket error');
+        connection.close();
+      });
+    },
   });
 }

@@ -5,7 +5,7 @@ import type { Ream } from '../../runtime/create-ream.ts';
 import { parseWebhook } from '../../runtime/job-meta.ts';
 import type { JobRecord } from '../../store/port.ts';
 import { PRIORITIES, isPriorityName } from '../views.ts';
-import { documentOfUpload } from './records.ts';
+import { documentOfUpload, type FindUploadInProgress } from './records.ts';
 
 const FIELDS = ['documents', 'uploads', 'pipeline', 'options', 'priority', 'webhook'];
 const MAX_ITEMS = 1000;
@@ -47,12 +47,14 @@ function jobInput(body: Record<string, unknown>): CreateJobInput {
  * a job over documents stored already (`POST /v1/documents`) and finished tus uploads. Every id
  * is resolved (tenant-scoped: another tenant's is `not_found`) before the job is created; if adding
  * them then fails the job is cancelled. `repeat` is true when `key` named an existing job.
+ * An upload of the tenant still receiving bytes is `upload_incomplete` (found with `findInProgress`).
  */
 export async function createJobFromJson(
   ream: Ream,
   tenantId: string,
   body: unknown,
   key: string | undefined,
+  findInProgress?: FindUploadInProgress,
 ): Promise<{ job: JobRecord; repeat: boolean }> {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw invalid('POST /v1/jobs takes multipart/form-data with "file" parts, or a JSON object naming "documents" or "uploads"');
@@ -72,7 +74,7 @@ export async function createJobFromJson(
     targets.push({ documentId: doc.id });
   }
   for (const id of ids(fields.uploads, 'uploads')) {
-    const { documentId, name } = await documentOfUpload(ream, tenantId, id);
+    const { documentId, name } = await documentOfUpload(ream, tenantId, id, findInProgress);
     targets.push({ documentId, source: name });
   }
   if (targets.length === 0) throw invalid('a job needs at least one id in "documents" or "uploads"');

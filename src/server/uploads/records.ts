@@ -45,9 +45,38 @@ export function storeUploadRecords(store: Store): UploadRecordStore {
   };
 }
 
-/** The stored document of a finished upload of `tenantId`, or `not_found` / `validation_failed`. */
-export async function documentOfUpload(ream: Ream, tenantId: string, id: string): Promise<{ documentId: string; name: string }> {
+/** An upload whose bytes are not all in yet: its owner and progress. */
+export interface UploadInProgress {
+  tenantId: string | undefined;
+  offset: number;
+  /** Undefined while the length is deferred. */
+  size: number | undefined;
+}
+
+/** Looks up an upload still in the tus store (not finished): undefined if there is none. */
+export type FindUploadInProgress = (id: string) => Promise<UploadInProgress | undefined>;
+
+/**
+ * The stored document of a finished upload of `tenantId`; `upload_incomplete` for one of its
+ * uploads still receiving bytes; `not_found` for no upload or another tenant's (never telling
+ * which); `validation_failed` for a refused one.
+ */
+export async function documentOfUpload(
+  ream: Ream,
+  tenantId: string,
+  id: string,
+  findInProgress?: FindUploadInProgress,
+): Promise<{ documentId: string; name: string }> {
   const record = await storeUploadRecords(ream.engine.deps.store).get(id);
+  if (!record && findInProgress && UPLOAD_ID.test(id)) {
+    const upload = await findInProgress(id);
+    if (upload && upload.tenantId === tenantId) {
+      const of = upload.size === undefined ? '' : ` of ${upload.size}`;
+      throw ReamError.nonRetryable('upload_incomplete', `upload ${id} has ${upload.offset}${of} bytes: finish it before a job uses it`, {
+        details: { offset: upload.offset, ...(upload.size === undefined ? {} : { size: upload.size }) },
+      });
+    }
+  }
   if (!record || record.tenantId !== tenantId) throw ReamError.nonRetryable('not_found', `no upload ${id}`);
   if (record.status !== 'stored' || record.documentId === undefined) {
     throw ReamError.nonRetryable('validation_failed', `upload ${id} is not a stored document (${record.status})`);

@@ -3,11 +3,13 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ReamError } from '../../errors.ts';
 import type { Ream } from '../../runtime/create-ream.ts';
 import { countUploadBytes } from '../metrics.ts';
-import { PROBLEM_CONTENT_TYPE, sendProblem, toProblem, type Problem } from '../problem.ts';
+import { PROBLEM_CONTENT_TYPE, problemForStatus, sendProblem, toProblem, type Problem } from '../problem.ts';
 import { canSee, principalOf } from '../auth/principal.ts';
+import { TENANT } from '../auth/access.ts';
 import { idParams, problemResponses } from '../openapi.ts';
-import { UPLOAD_ID, storeUploadRecords, type UploadRecord } from './records.ts';
+import { UPLOAD_ID, storeUploadRecords, type FindUploadInProgress, type UploadRecord } from './records.ts';
 import { sniffStream } from './sniff-stream.ts';
+import { sanitizeFileName } from './file-name.ts';
 import { embeddedTusStorage, type TusStorage } from './storage.ts';
 import { tusCorsOptions, type CorsOptions } from '../cors.ts';
 
@@ -58,10 +60,19 @@ class UploadRefused extends Error {
   }
 }
 
-/** @tus/server that labels the problem documents it sends (its own bodies stay text). */
+const PROBLEM_BODY_START = '{"type":"urn:ream:problem:';
+
+/**
+ * @tus/server whose every error is a problem document: ours (refusals) as they are, its own
+ * protocol errors (text such as "Tus-Resumable Required") turned into one with the code of their
+ * status. The status and tus headers (Tus-Resumable, Upload-Offset, …) stay as tus set them.
+ */
 class ProblemTusServer extends Server {
   override write(context: Parameters<Server['write']>[0], headers: Headers, status: number, body?: string): ReturnType<Server['write']> {
-    if (body?.startsWith('{"type":"urn:ream:problem:') === true) headers.set('content-type', PROBLEM_CONTENT_TYPE);
+    if (status >= 400 && body?.startsWith(PROBLEM_BODY_START) !== true) {
+      body = JSON.stringify(problemForStatus(status, (body ?? '').trim() || `tus refused the request (${status})`));
+    }
+    if (body?.startsWith(PROBLEM_BODY_START) === true) headers.set('content-type', PROBLEM_CONTENT_TYPE);
     return super.write(context, headers, status, body);
   }
 }
@@ -79,11 +90,9 @@ function declaredSha256(upload: TusUpload): string | undefined {
   return sha;
 }
 
-/** The display name from metadata (never a path: only its last segment is kept, and only in records). */
+/** The display name from metadata (never a path: see {@link sanitizeFileName}). */
 function displayName(upload: TusUpload): string {
-  const raw = upload.metadata?.filename ?? upload.metadata?.name ?? '';
-  const name = (raw ?? '').split(/[\\/]/).pop()?.trim() ?? '';
-  return name === '' ? `upload-${upload.id}` : name.slice(0, 255);
+  return sanitizeFileName(upload.metadata?.filename ?? upload.metadata?.name, `upload-${upload.id}`);
 }
 
 const uploadIdParams = idParams('Upload id (the last segment of the Location of its creation)');
@@ -136,9 +145,9 @@ function publicRecord(record: UploadRecord): Record<string, unknown> {
  * (declared `sha256`, magic bytes) and streamed into the blob store as a document; its record
  * answers `GET /v1/uploads/:id` and HEAD, and jobs refer to it by upload id.
  */
-export function uploadRoutes(app: FastifyInstance, ream: Ream, options: UploadRouteOptions): void {
+export function uploadRoutes(app: FastifyInstance, ream: Ream, options: UploadRouteOptions): FindUploadInProgress {
+  const { datastore, locker, records } = options.storage ?? embeddedTusStorage(options.dir, options.expiryMs, storeUploadRecords(ream.engine.deps.store));
   void app.register((scope, _opts, done) => {
-    const { datastore, locker, records } = options.storage ?? embeddedTusStorage(options.dir, options.expiryMs, storeUploadRecords(ream.engine.deps.store));
 
     const finish = async (upload: TusUpload, tenantId: string): Promise<UploadRecord> => {
       const name = displayName(upload);
@@ -254,10 +263,11 @@ export function uploadRoutes(app: FastifyInstance, ream: Ream, options: UploadRo
       return sendProblem(reply, toProblem(ReamError.nonRetryable('validation_failed', `upload ${record.id} is complete`)));
     };
 
-    scope.route({ method: ['POST', 'OPTIONS'], url: UPLOADS_PATH, schema: TUS_CREATE_SCHEMA, handler: passToTus });
+    scope.route({ method: ['POST', 'OPTIONS'], url: UPLOADS_PATH, ...TENANT, schema: TUS_CREATE_SCHEMA, handler: passToTus });
     scope.route<{ Params: { id: string } }>({
       method: ['HEAD', 'PATCH', 'DELETE', 'OPTIONS'],
       url: `${UPLOADS_PATH}/:id`,
+      ...TENANT,
       schema: TUS_UPLOAD_SCHEMA,
       async handler(request, reply) {
         const record = request.method === 'OPTIONS' ? undefined : await records.get(request.params.id);
@@ -276,7 +286,7 @@ export function uploadRoutes(app: FastifyInstance, ream: Ream, options: UploadRo
       },
     });
 
-    scope.get<{ Params: { id: string } }>(`${UPLOADS_PATH}/:id`, { exposeHeadRoute: false, schema: UPLOAD_RECORD_SCHEMA }, async (request) => {
+    scope.get<{ Params: { id: string } }>(`${UPLOADS_PATH}/:id`, { ...TENANT, exposeHeadRoute: false, schema: UPLOAD_RECORD_SCHEMA }, async (request) => {
       const { id } = request.params;
       const record = await records.get(id);
       if (record) {
@@ -298,4 +308,8 @@ export function uploadRoutes(app: FastifyInstance, ream: Ream, options: UploadRo
     });
     done();
   });
+  return async (id) => {
+    const upload = await datastore.getUpload(id).catch(() => undefined);
+    return upload && { tenantId: tenantOfUpload(upload), offset: upload.offset, size: upload.size };
+  };
 }

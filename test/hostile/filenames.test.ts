@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict';
+import { readdir } from 'node:fs/promises';
+import { after, before, describe, test } from 'node:test';
+import { MAX_FILE_NAME_BYTES, sanitizeFileName } from '../../src/server/uploads/file-name.ts';
+import { TUS, call, startHostile, storeDocument, type Hostile } from './harness.ts';
+
+let h: Hostile;
+
+before(async () => {
+  h = await startHostile();
+});
+after(() => h.close());
+
+/** Hostile names and what must be kept of them. */
+const NAMES: Array<{ what: string; name: string; expect: (kept: string) => void }> = [
+  { what: 'NUL', name: 'report\u0000.exe.txt', expect: (kept) => assert.equal(kept, 'report.exe.txt') },
+  { what: 'RTL override', name: 'invoice\u202Eexe.txt', expect: (kept) => assert.equal(kept, 'invoiceexe.txt') },
+  { what: 'bidi isolates and marks', name: '\u2066a\u2069\u200Fb\u061C.txt', expect: (kept) => assert.equal(kept, 'ab.txt') },
+  { what: 'control characters', name: 'a\u0001\u001b[31mb\u007f\u0085.txt', expect: (kept) => assert.equal(kept, 'a[31mb.txt') },
+  { what: 'path traversal', name: '../../etc/passwd', expect: (kept) => assert.equal(kept, 'passwd') },
+  { what: 'Windows path traversal', name: '..\\..\\windows\\notes.txt', expect: (kept) => assert.equal(kept, 'notes.txt') },
+  { what: '10,000 characters', name: `${'x'.repeat(10_000)}.txt`, expect: (kept) => assert.equal(kept, 'x'.repeat(MAX_FILE_NAME_BYTES)) },
+  {
+    what: 'long multi-byte, cut between characters',
+    name: 'é'.repeat(300),
+    expect: (kept) => {
+      assert.equal(kept, 'é'.repeat(127));
+      assert.ok(Buffer.byteLength(kept) <= MAX_FILE_NAME_BYTES);
+    },
+  },
+];
+
+async function filesUnder(dir: string): Promise<string[]> {
+  return (await readdir(dir, { recursive: true })).map(String);
+}
+
+describe('file names: control and bidi characters removed, a name never a path, length capped', () => {
+  test('the sanitizer (table) and its fallbacks', () => {
+    for (const { name, expect } of NAMES) expect(sanitizeFileName(name, 'fallback'));
+    for (const empty of ['', '..', '.', '/', '\u202E', '\u0000', '   ', undefined, null]) assert.equal(sanitizeFileName(empty, 'fallback'), 'fallback', JSON.stringify(empty));
+  });
+
+  test('POST /v1/documents keeps only the sanitized name', async () => {
+    for (const [i, { what, name, expect }] of NAMES.entries()) {
+      const doc = await storeDocument(h, h.keyA, `content of document ${i}`, name);
+      expect(doc.name);
+      const read = (await (await call(h, `/v1/documents/${doc.id}`, h.keyA)).json()) as { name: string };
+      assert.equal(read.name, doc.name, what);
+    }
+  });
+
+  test('multipart POST /v1/jobs names its documents with the sanitized name', async () => {
+    for (const [i, { what, name, expect }] of NAMES.entries()) {
+      const body = new FormData();
+      body.append('file', new Blob([`job file ${i}`], { type: 'text/plain' }), name);
+      const response = await call(h, '/v1/jobs', h.keyA, { method: 'POST', body });
+      assert.equal(response.status, 202, what);
+      const { id } = (await response.json()) as { id: string };
+      const [entry] = await h.ream.engine.deps.store.listJobDocuments(id);
+      expect(entry?.source ?? '');
+    }
+  });
+
+  test('tus filename metadata is sanitized the same way', async () => {
+    for (const [i, { what, name, expect }] of NAMES.entries()) {
+      const content = `tus upload ${i}`;
+      const created = await call(h, '/v1/uploads', h.keyA, {
+        method: 'POST',
+        headers: {
+          ...TUS,
+          'Upload-Length': String(content.length),
+          'Upload-Metadata': `filename ${Buffer.from(name).toString('base64')}`,
+          'Content-Type': 'application/offset+octet-stream',
+        },
+        body: content,
+      });
+      assert.equal(created.status, 201, what);
+      const id = (created.headers.get('location') ?? '').split('/').pop() ?? '';
+      const record = (await (await call(h, `/v1/uploads/${id}`, h.keyA)).json()) as { status: string; name: string; documentId: string };
+      assert.equal(record.status, 'stored', what);
+      expect(record.name);
+      const doc = (await (await call(h, `/v1/documents/${record.documentId}`, h.keyA)).json()) as { name: string };
+      expect(doc.name);
+    }
+  });
+
+  test('no name ever became a path on disk', async () => {
+    const files = await filesUnder(h.ream.dataDir);
+    assert.ok(files.length > 0);
+    for (const file of files) assert.ok(!/passwd|notes|invoice|report/.test(file), `nothing named after an upload: ${file}`);
+  });
+});
