@@ -81,10 +81,10 @@ describe('dashboard: served at /ui/, driven in Chromium', { timeout: CASE_TIMEOU
     const root = await fetch(`${server.url}/`, { redirect: 'manual' });
     assert.equal(root.status, 302);
     assert.equal(root.headers.get('location'), '/ui/');
-    for (const [path, type] of [['/ui/', 'text/html'], ['/ui/app.js', 'text/javascript'], ['/ui/api.js', 'text/javascript'], ['/ui/style.css', 'text/css'], ['/ui/vendor/tus.min.js', 'text/javascript']] as const) {
+    for (const [path, type] of [['/ui/', 'text/html'], ['/ui/app.js', 'text/javascript'], ['/ui/api.js', 'text/javascript'], ['/ui/style.css', 'text/css'], ['/ui/vendor/tus.min.js', 'text/javascript'], ['/ui/favicon.svg', 'image/svg+xml'], ['/favicon.ico', 'image/svg+xml']] as const) {
       const response = await fetch(`${server.url}${path}`);
       assert.equal(response.status, 200, path);
-      assert.match(response.headers.get('content-type') ?? '', new RegExp(`^${type}`), path);
+      assert.match(response.headers.get('content-type') ?? '', new RegExp(`^${type.replace('+', '\\+')}`), path);
       assert.match(response.headers.get('content-security-policy') ?? '', /default-src 'self'/, path);
       await response.arrayBuffer();
     }

@@ -19,6 +19,7 @@ const UI_FILES: Readonly<Record<string, string>> = {
   'style.css': 'text/css; charset=utf-8',
   'app.js': 'text/javascript; charset=utf-8',
   'api.js': 'text/javascript; charset=utf-8',
+  'favicon.svg': 'image/svg+xml',
 };
 
 /** The page talks only to its own origin and runs only its own files. */
@@ -65,5 +66,7 @@ export function uiRoutes(app: FastifyInstance): void {
   app.get('/ui', hide, (_request, reply) => reply.redirect(UI_PATH));
   app.get(UI_PATH, hide, (_request, reply) => sendUiFile(reply, 'index.html'));
   app.get<{ Params: { file: string } }>(`${UI_PATH}:file`, hide, (request, reply) => sendUiFile(reply, request.params.file));
+  // Browsers ask for /favicon.ico whatever the page says; an SVG answers it (every current browser takes one).
+  app.get('/favicon.ico', hide, (_request, reply) => sendUiFile(reply, 'favicon.svg'));
   app.get(TUS_CLIENT_PATH, hide, async (_request, reply) => send(reply, await readTusClient(), 'text/javascript; charset=utf-8'));
 }
