@@ -37,6 +37,11 @@ export interface TasksTable {
 
 export type QueueTables = { tasks: TasksTable };
 
+/**
+ * The `tasks` table of SqliteQueue. The PostgreSQL branch stays only because `ream migrate`
+ * (migrateAllPostgres in src/store/postgres-database.ts) still creates the table there, and a
+ * migration already applied must not change; no queue reads it in PostgreSQL any more.
+ */
 export const queueMigrations: Record<string, FlavoredMigration> = {
   '0001_initial': async (db: Kysely<unknown>, flavor: SqlFlavor) => {
     await db.schema
