@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { BullmqKeys } from './bullmq-keys.ts';
+import { queueNameOf, type BullmqKeys } from './bullmq-keys.ts';
 import { execAll } from './bullmq-records.ts';
 
 /** Delayed-set scores are `timestamp × 0x1000 + counter` (BullMQ's getDelayedScore). */
@@ -92,5 +92,26 @@ export class BullmqRedis {
         delayedDue: due.length > 0,
       };
     });
+  }
+
+  /**
+   * The order in which a claim without one kind tries queues: by the best task at each head,
+   * un-prioritized BullMQ entries first (BullMQ serves them first within their queue), then by
+   * BullMQ priority, then queues with a due delayed task; queues with nothing claimable drop out.
+   */
+  async claimOrder(kinds: readonly string[]): Promise<string[]> {
+    if (kinds.length <= 1) return [...kinds];
+    const heads = await this.queueHeads(kinds.map(queueNameOf));
+    const rankOf = (i: number): number => {
+      const head = heads[i];
+      if (!head) return Infinity;
+      if (head.waiting) return 0;
+      if (head.bestPriority !== undefined) return head.bestPriority;
+      return head.delayedDue ? Number.MAX_SAFE_INTEGER : Infinity;
+    };
+    return [...kinds.keys()]
+      .filter((i) => rankOf(i) !== Infinity)
+      .sort((a, b) => rankOf(a) - rankOf(b))
+      .map((i) => kinds[i] as string);
   }
 }

@@ -60,6 +60,17 @@ export function prepareTask(task: NewTask, now: number, keep: KeepFinished, pare
   };
 }
 
+/** Drops repeated ids, the first one kept. */
+export function uniqueById(tasks: PreparedTask[]): PreparedTask[] {
+  const seen = new Set<string>();
+  return tasks.filter((p) => !seen.has(p.data.taskId) && seen.add(p.data.taskId));
+}
+
+/** A prepared task as TaskRecords records it. */
+export function recordOf<S extends 'queued' | 'waiting'>(task: PreparedTask, status: S): TaskRef & { status: S } {
+  return { id: task.data.taskId, jobId: task.data.jobId, queueName: task.queueName, status };
+}
+
 /** A task as TaskRecords finds it. */
 export function refOf(job: TaskJob): TaskRef {
   return { id: job.data.taskId, jobId: job.data.jobId, queueName: queueNameOf(job.name) };
