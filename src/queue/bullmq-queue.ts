@@ -161,9 +161,7 @@ export class BullmqQueue implements TaskQueue {
       const started = Date.now();
       const job = (await this.#handles.worker(kind, options.leaseMs).getNextJob(token, { block: false })) as TaskJob | undefined;
       if (!job) continue;
-      const task = this.#moves.lease(job, token, options.leaseMs, started);
-      await this.#moves.leaseOf(task)?.recorded;
-      return task;
+      return this.#moves.lease(job, token, options.leaseMs, started);
     }
     return undefined;
   }
@@ -248,6 +246,7 @@ export class BullmqQueue implements TaskQueue {
   }
 
   async counts(jobId?: string): Promise<Record<TaskStatus, number>> {
+    this.#moves.flush(); // leases handed out this very turn are counted as such
     if (jobId !== undefined) return this.#records.jobCounts(jobId);
     const counts = await this.#handles.countAll(await this.#kinds.refresh());
     // Fetched ahead here (active in BullMQ) but not claimed: still queued for users.
@@ -270,6 +269,7 @@ export class BullmqQueue implements TaskQueue {
     this.#closed = true;
     this.#wakeups.close();
     await this.#prefetch.close();
+    this.#moves.flush();
     await this.#sweeper.close();
     await this.#handles.close();
     await Promise.all([this.#subscriber.quit(), this.#redis.quit()]);
