@@ -15,19 +15,19 @@ export class BullmqKeys {
     return `${this.prefix}:ream:kinds`;
   }
 
-  /** HASH task id → kind of every task ever enqueued for a ream job: dedupe, cancel, counts. */
-  jobTasks(jobId: string): string {
-    return `${this.prefix}:ream:job:${jobId}:tasks`;
+  /** HASH task id → `<status>:<queue name>` of every task enqueued for a ream job (bullmq-records.ts). */
+  jobRecords(jobId: string): string {
+    return `${this.prefix}:ream:job:${jobId}:records`;
+  }
+
+  /** HASH status → how many of the job's tasks have it, moved with the records. */
+  jobCounts(jobId: string): string {
+    return `${this.prefix}:ream:job:${jobId}:counts`;
   }
 
   /** STRING set when the job is cancelled: its leased tasks may no longer retry. */
   jobCancelled(jobId: string): string {
     return `${this.prefix}:ream:job:${jobId}:cancelled`;
-  }
-
-  /** SET of the job's task ids that `cancelJob` removed from BullMQ (they have no state there). */
-  jobCancelledTasks(jobId: string): string {
-    return `${this.prefix}:ream:job:${jobId}:cancelled-tasks`;
   }
 
   /** ZSET `<jobId>/<taskId>` → cancel time: the overall `cancelled` count, trimmed by retention. */
@@ -45,9 +45,17 @@ export class BullmqKeys {
     return `${this.prefix}:cancel`;
   }
 
-  /** BullMQ's own keys, read only by the lease sweep and the queue ranking (bullmq-redis.ts). */
+  /**
+   * BullMQ's own keys (its documented layout `<prefix>:<queue>:<suffix>`), read by the lease
+   * sweep and the queue ranking (bullmq-redis.ts) and checked by the records' moves.
+   */
   bullmq(queueName: string, suffix: string): string {
     return `${this.prefix}:${queueName}:${suffix}`;
+  }
+
+  /** A BullMQ job's lock: holds the token of the worker whose lease it is. */
+  lock(queueName: string, bullmqJobId: string): string {
+    return this.bullmq(queueName, `${bullmqJobId}:lock`);
   }
 }
 

@@ -3,8 +3,7 @@ import { Job, type Queue } from 'bullmq';
 import type { ErrorInfo } from '../errors.ts';
 import { queueNameOf } from './bullmq-keys.ts';
 import type { BullmqRedis } from './bullmq-redis.ts';
-import { attemptsOf, leasedFromJob, type TaskData } from './bullmq-task.ts';
-import type { LeasedTask } from './port.ts';
+import { attemptsOf, type TaskData, type TaskJob } from './bullmq-task.ts';
 
 /** What a task that used its last attempt records when its lease runs out (as SqlQueue does). */
 export const LEASE_EXPIRED: ErrorInfo = {
@@ -20,10 +19,15 @@ export interface LeaseSweeperOptions {
   intervalMs: number;
   kinds: () => Promise<Iterable<string>>;
   queueOf: (kind: string) => Queue<TaskData, unknown, string>;
+  /**
+   * Runs BullMQ's lock-checked `move` of the job whose lease the sweep took over with `token`,
+   * recording the task's new status with it; `false` when the lease was lost meanwhile.
+   */
+  transition: (job: TaskJob, to: 'queued' | 'failed', token: string, move: () => Promise<unknown>) => Promise<boolean>;
   /** A lease ran out with attempts left: the task is claimable again. */
   onRequeued: () => void;
   /** A lease ran out on the last attempt: the task failed for good. */
-  onFailed: (task: LeasedTask, error: ErrorInfo) => void;
+  onFailed: (job: TaskJob, error: ErrorInfo) => void;
 }
 
 /**
@@ -78,17 +82,16 @@ export class LeaseSweeper {
   }
 
   async #expire(kind: string, bullmqJobId: string): Promise<void> {
-    const { redis, queueOf, onRequeued, onFailed } = this.#options;
+    const { redis, queueOf, transition, onRequeued, onFailed } = this.#options;
     const token = randomUUID();
     if (!(await redis.takeExpiredLease(queueNameOf(kind), bullmqJobId, token, TAKEOVER_HOLD_MS))) return;
     const job = await Job.fromId<TaskData, unknown, string>(queueOf(kind), bullmqJobId);
     if (!job) return;
     if (attemptsOf(job) < job.data.maxAttempts) {
-      await job.moveToWait(token);
-      onRequeued();
+      if (await transition(job, 'queued', token, () => job.moveToWait(token))) onRequeued();
       return;
     }
-    await job.moveToFailed(new Error(`${LEASE_EXPIRED.code}: ${LEASE_EXPIRED.message}`), token, false);
-    onFailed(leasedFromJob(job, '', Date.now()), LEASE_EXPIRED);
+    const error = new Error(`${LEASE_EXPIRED.code}: ${LEASE_EXPIRED.message}`);
+    if (await transition(job, 'failed', token, () => job.moveToFailed(error, token, false))) onFailed(job, LEASE_EXPIRED);
   }
 }

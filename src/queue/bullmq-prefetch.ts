@@ -1,4 +1,6 @@
-import type { TaskJob } from './bullmq-task.ts';
+import { Job, type JobJson } from 'bullmq';
+import type { TaskWorker } from './bullmq-handles.ts';
+import type { TaskData, TaskJob } from './bullmq-task.ts';
 
 /** A job BullMQ handed over (active, locked with `token`) while completing the one before it. */
 export interface Prefetched {
@@ -10,11 +12,17 @@ export interface Prefetched {
   fetchedAt: number;
 }
 
-export interface PrefetchOptions {
-  /** How long a fetched job waits for a claim before it is given back, in ms. */
-  holdMs: number;
-  /** At most this many jobs wait per (kind, leaseMs). */
-  maxPerKey: number;
+/**
+ * A fetched job waits this long for a claim before it is given back. Only leases of at least ten
+ * times this are fetched ahead (see `wants`), so the hold stays a small part of the lock.
+ */
+const HOLD_MS = 100;
+/** At most this many fetched jobs wait per (kind, leaseMs): about one per busy claimer. */
+const MAX_PER_KEY = 64;
+
+export interface PrefetcherOptions {
+  /** The Worker whose lock duration a job fetched under `leaseMs` has (Job.fromJSON needs one). */
+  workerOf: (kind: string, leaseMs: number) => TaskWorker;
   /**
    * Returns a job to its queue unclaimed. When it fails (Redis unreachable) the job's lock runs
    * out instead and the lease sweep puts it back.
@@ -23,31 +31,42 @@ export interface PrefetchOptions {
 }
 
 /**
- * Jobs fetched by `complete` for the next `claim` of the same (kind, leaseMs): raw BullMQ workers
- * complete a job and fetch the next in one script call, and this lets the adapter do the same.
+ * Fetching ahead, like a raw BullMQ worker: `complete` asks BullMQ for the next job of the same
+ * kind in the same script call (`wants` says whether to), hands the answer to `keep`, and the next
+ * `claim` of that (kind, leaseMs) in this process `take`s it without a round trip.
  *
- * A fetched job is active and locked in Redis but runs nowhere yet, so it must not be held:
- * one no claim takes within `holdMs` is given back (as are all on `close` and `drain`).
+ * A fetched job is active and locked in Redis but runs nowhere yet, so it must not be held: one
+ * no claim takes within the hold is given back (as are all on `close`, and a job's on `drain`).
+ * Until a claim takes it, the task is still `queued` for users (its record says so).
  */
-export class PrefetchBuffer {
-  readonly #options: PrefetchOptions;
+export class Prefetcher {
+  readonly #options: PrefetcherOptions;
   readonly #byKey = new Map<string, Prefetched[]>();
   readonly #givingBack = new Set<Promise<void>>();
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
 
-  constructor(options: PrefetchOptions) {
+  constructor(options: PrefetcherOptions) {
     this.#options = options;
   }
 
   /** Whether a `complete` under this lease should fetch the next job of its kind. */
   wants(kind: string, leaseMs: number): boolean {
     // The hold must stay a small part of the lease, or the lock could lapse while buffered.
-    if (this.#closed || leaseMs < 10 * this.#options.holdMs) return false;
-    return (this.#byKey.get(keyOf(kind, leaseMs))?.length ?? 0) < this.#options.maxPerKey;
+    if (this.#closed || leaseMs < 10 * HOLD_MS) return false;
+    return (this.#byKey.get(keyOf(kind, leaseMs))?.length ?? 0) < MAX_PER_KEY;
   }
 
-  put(entry: Prefetched): void {
+  /**
+   * Keeps the job `moveToCompleted` fetched, locked with the completed task's token (a token
+   * only proves ownership of one job's lock, so sharing it across jobs lets no one in).
+   */
+  keep(answer: unknown, from: Omit<Prefetched, 'job'>): void {
+    // BullMQ answers [job hash, job id, rate-limit delay, next delayed time], no hash when empty.
+    if (!Array.isArray(answer) || !answer[0]) return;
+    const [json, id] = answer as [JobJson, string];
+    const job = Job.fromJSON<TaskData, unknown, string>(this.#options.workerOf(from.kind, from.leaseMs), json, id);
+    const entry = { ...from, job };
     if (this.#closed) {
       this.#return([entry]);
       return;
@@ -56,10 +75,10 @@ export class PrefetchBuffer {
     const entries = this.#byKey.get(key);
     if (entries) entries.push(entry);
     else this.#byKey.set(key, [entry]);
-    this.#timer ??= setTimeout(() => this.#expire(), this.#options.holdMs);
+    this.#timer ??= setTimeout(() => this.#expire(), HOLD_MS);
   }
 
-  /** The oldest job buffered under `leaseMs` for one of `kinds` (any kind when undefined). */
+  /** The oldest job kept under `leaseMs` for one of `kinds` (any kind when undefined). */
   take(kinds: readonly string[] | undefined, leaseMs: number): Prefetched | undefined {
     for (const [key, entries] of this.#byKey) {
       const first = entries[0];
@@ -71,16 +90,30 @@ export class PrefetchBuffer {
     return undefined;
   }
 
-  /** Ids of the tasks buffered here: queued as far as users are concerned. */
-  taskIds(): Set<string> {
-    return new Set([...this.#byKey.values()].flatMap((entries) => entries.map((e) => e.job.data.taskId)));
+  /** How many jobs wait here: active in BullMQ, queued for users. */
+  get size(): number {
+    let n = 0;
+    for (const entries of this.#byKey.values()) n += entries.length;
+    return n;
   }
 
   /**
-   * Gives back the buffered jobs that match (all by default), waits until every give-back under
-   * way has ended, and returns how many it took out.
+   * Gives back the jobs kept for ream job `jobId` (all when undefined), waits until every
+   * give-back under way has ended, and returns how many it took out.
    */
-  async drain(matches: (entry: Prefetched) => boolean = () => true): Promise<number> {
+  drain(jobId?: string): Promise<number> {
+    return this.#drain((entry) => jobId === undefined || entry.job.data.jobId === jobId);
+  }
+
+  /** Gives back everything; jobs fetched after this are given back as they arrive. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    await this.drain();
+  }
+
+  async #drain(matches: (entry: Prefetched) => boolean): Promise<number> {
     const drained: Prefetched[] = [];
     for (const [key, entries] of this.#byKey) {
       const kept = entries.filter((entry) => !matches(entry) || !drained.push(entry));
@@ -92,26 +125,18 @@ export class PrefetchBuffer {
     return drained.length;
   }
 
-  /** Gives back everything; jobs fetched after this are given back as they arrive. */
-  async close(): Promise<void> {
-    this.#closed = true;
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    await this.drain();
-  }
-
   #expire(): void {
     this.#timer = undefined;
-    const cutoff = Date.now() - this.#options.holdMs;
-    void this.drain((entry) => entry.fetchedAt <= cutoff);
-    if (this.#byKey.size > 0) this.#timer = setTimeout(() => this.#expire(), this.#options.holdMs);
+    const cutoff = Date.now() - HOLD_MS;
+    void this.#drain((entry) => entry.fetchedAt <= cutoff);
+    if (this.#byKey.size > 0) this.#timer = setTimeout(() => this.#expire(), HOLD_MS);
   }
 
   #return(entries: readonly Prefetched[]): void {
     for (const entry of entries) {
       const back = this.#options
         .giveBack(entry)
-        .catch(() => undefined) // see `PrefetchOptions.giveBack`
+        .catch(() => undefined) // see `PrefetcherOptions.giveBack`
         .finally(() => this.#givingBack.delete(back));
       this.#givingBack.add(back);
     }

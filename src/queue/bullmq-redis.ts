@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
-import type { BullmqKeys } from './bullmq-keys.ts';
+import { queueNameOf, type BullmqKeys } from './bullmq-keys.ts';
+import { execAll } from './bullmq-records.ts';
 
 /** Delayed-set scores are `timestamp × 0x1000 + counter` (BullMQ's getDelayedScore). */
 const DELAYED_SCORE_FACTOR = 0x1000;
@@ -23,10 +24,10 @@ export interface QueueHead {
 }
 
 /**
- * Every raw Redis command of the BullMQ adapter, in one place: ream's bookkeeping beside BullMQ
- * (dedupe sets, cancel markers, known kinds, pub/sub) and the few reads of BullMQ's own keys that
- * its API does not offer (lease expiry without its two-pass stalled check, queue heads). The rest
- * of the adapter speaks only BullMQ's API, so a different BullMQ backend would replace this file.
+ * The few reads and writes of BullMQ's own keys (its documented layout, see BullmqKeys.bullmq)
+ * that its API does not offer: lease expiry without its two-pass stalled check, taking back a
+ * counted start, queue heads. ream's own keys are TaskRecords' (bullmq-records.ts); the rest of
+ * the adapter speaks only BullMQ's API, so a different BullMQ backend would replace these two.
  */
 export class BullmqRedis {
   readonly #redis: Redis;
@@ -37,92 +38,12 @@ export class BullmqRedis {
     this.#keys = keys;
   }
 
-  async registerKinds(kinds: readonly string[]): Promise<void> {
-    if (kinds.length > 0) await this.#redis.sadd(this.#keys.kinds, ...kinds);
-  }
-
-  listKinds(): Promise<string[]> {
-    return this.#redis.smembers(this.#keys.kinds);
-  }
-
-  /** Whether each task id was ever enqueued for its job (dedupe that outlives BullMQ retention). */
-  async knownTasks(tasks: readonly { id: string; jobId: string }[]): Promise<boolean[]> {
-    if (tasks.length === 0) return [];
-    // One HMGET per job rather than one HEXISTS per task: a batch usually belongs to one job.
-    const byJob = [...Map.groupBy(tasks, (task) => task.jobId)];
-    const pipeline = this.#redis.pipeline();
-    for (const [jobId, group] of byJob) pipeline.hmget(this.#keys.jobTasks(jobId), ...group.map((task) => task.id));
-    const results = await execAll(pipeline);
-    const known = new Set<{ id: string; jobId: string }>();
-    byJob.forEach(([, group], i) => {
-      const values = results[i] as (string | null)[];
-      group.forEach((task, j) => values[j] !== null && known.add(task));
-    });
-    return tasks.map((task) => known.has(task));
-  }
-
-  /**
-   * Records tasks as enqueued; `true` for each one recorded now (not by a concurrent enqueue).
-   * The sets' expiry is refreshed on every write, so a live job's bookkeeping does not lapse.
-   */
-  async recordTasks(tasks: readonly { id: string; jobId: string; kind: string }[], ttlMs: number): Promise<boolean[]> {
-    if (tasks.length === 0) return [];
-    const pipeline = this.#redis.pipeline();
-    for (const task of tasks) pipeline.hsetnx(this.#keys.jobTasks(task.jobId), task.id, task.kind);
-    for (const jobId of new Set(tasks.map((task) => task.jobId))) pipeline.pexpire(this.#keys.jobTasks(jobId), ttlMs);
-    return (await execAll(pipeline)).slice(0, tasks.length).map((result) => result === 1);
-  }
-
-  /** Task id → kind of every task enqueued for the job (within the bookkeeping TTL). */
-  async jobTasks(jobId: string): Promise<Map<string, string>> {
-    return new Map(Object.entries(await this.#redis.hgetall(this.#keys.jobTasks(jobId))));
-  }
-
-  async markJobCancelled(jobId: string, ttlMs: number): Promise<void> {
-    await this.#redis.set(this.#keys.jobCancelled(jobId), '1', 'PX', ttlMs);
-  }
-
-  async isJobCancelled(jobId: string): Promise<boolean> {
-    return (await this.#redis.exists(this.#keys.jobCancelled(jobId))) === 1;
-  }
-
-  async recordCancelledTasks(jobId: string, taskIds: readonly string[], ttlMs: number): Promise<void> {
-    if (taskIds.length === 0) return;
-    const now = Date.now();
-    await execAll(
-      this.#redis
-        .pipeline()
-        .sadd(this.#keys.jobCancelledTasks(jobId), ...taskIds)
-        .pexpire(this.#keys.jobCancelledTasks(jobId), ttlMs)
-        .zadd(this.#keys.cancelledTasks, ...taskIds.flatMap((id) => [now, `${jobId}/${id}`])),
-    );
-  }
-
-  async cancelledTaskIds(jobId: string): Promise<Set<string>> {
-    return new Set(await this.#redis.smembers(this.#keys.jobCancelledTasks(jobId)));
-  }
-
-  /** Cancelled tasks over all jobs, forgetting those cancelled more than `retentionMs` ago. */
-  async cancelledTotal(retentionMs: number): Promise<number> {
-    const results = await execAll(
-      this.#redis
-        .pipeline()
-        .zremrangebyscore(this.#keys.cancelledTasks, '-inf', `(${Date.now() - retentionMs}`)
-        .zcard(this.#keys.cancelledTasks),
-    );
-    return Number(results[1] ?? 0);
-  }
-
-  async publish(channel: string, message: string): Promise<void> {
-    await this.#redis.publish(channel, message);
-  }
-
   /** Ids of the queue's active jobs whose lock key is gone: leases that ran out. */
   async expiredLeases(queueName: string): Promise<string[]> {
     const active = await this.#redis.lrange(this.#keys.bullmq(queueName, 'active'), 0, -1);
     if (active.length === 0) return [];
     const pipeline = this.#redis.pipeline();
-    for (const id of active) pipeline.exists(this.#keys.bullmq(queueName, `${id}:lock`));
+    for (const id of active) pipeline.exists(this.#keys.lock(queueName, id));
     const exists = await execAll(pipeline);
     return active.filter((_, i) => exists[i] === 0);
   }
@@ -133,7 +54,7 @@ export class BullmqRedis {
    * missing, and kept only if the job is still active (it may have ended since it was listed).
    */
   async takeExpiredLease(queueName: string, bullmqJobId: string, token: string, holdMs: number): Promise<boolean> {
-    const lock = this.#keys.bullmq(queueName, `${bullmqJobId}:lock`);
+    const lock = this.#keys.lock(queueName, bullmqJobId);
     if ((await this.#redis.set(lock, token, 'PX', holdMs, 'NX')) !== 'OK') return false;
     if ((await this.#redis.lpos(this.#keys.bullmq(queueName, 'active'), bullmqJobId)) !== null) return true;
     await this.#redis.del(lock);
@@ -172,13 +93,25 @@ export class BullmqRedis {
       };
     });
   }
-}
 
-/** Runs a pipeline and fails on the first command error instead of returning it as a value. */
-async function execAll(pipeline: ReturnType<Redis['pipeline']>): Promise<unknown[]> {
-  const results = (await pipeline.exec()) ?? [];
-  return results.map(([error, value]) => {
-    if (error) throw error;
-    return value;
-  });
+  /**
+   * The order in which a claim without one kind tries queues: by the best task at each head,
+   * un-prioritized BullMQ entries first (BullMQ serves them first within their queue), then by
+   * BullMQ priority, then queues with a due delayed task; queues with nothing claimable drop out.
+   */
+  async claimOrder(kinds: readonly string[]): Promise<string[]> {
+    if (kinds.length <= 1) return [...kinds];
+    const heads = await this.queueHeads(kinds.map(queueNameOf));
+    const rankOf = (i: number): number => {
+      const head = heads[i];
+      if (!head) return Infinity;
+      if (head.waiting) return 0;
+      if (head.bestPriority !== undefined) return head.bestPriority;
+      return head.delayedDue ? Number.MAX_SAFE_INTEGER : Infinity;
+    };
+    return [...kinds.keys()]
+      .filter((i) => rankOf(i) !== Infinity)
+      .sort((a, b) => rankOf(a) - rankOf(b))
+      .map((i) => kinds[i] as string);
+  }
 }

@@ -2,6 +2,7 @@ import type { Job, JobsOptions } from 'bullmq';
 import type { JsonValue } from '../json.ts';
 import { bullmqJobIdOf, queueNameOf } from './bullmq-keys.ts';
 import { toBullmqPriority } from './bullmq-priority.ts';
+import type { TaskRef } from './bullmq-records.ts';
 import type { LeasedTask, NewTask } from './port.ts';
 import { rowFromTask } from './task-rows.ts';
 
@@ -14,6 +15,8 @@ export interface TaskData {
   priority: number;
   maxAttempts: number;
   parentId?: string;
+  /** The parent's ream job when it is not this task's (the port allows it; the engine's flows never do). */
+  parentJobId?: string;
 }
 
 export type TaskJob = Job<TaskData, unknown, string>;
@@ -34,12 +37,13 @@ export interface PreparedTask {
 }
 
 /** Validates (as every adapter does, see task-rows.ts) and maps a new task to a BullMQ job. */
-export function prepareTask(task: NewTask, now: number, keep: KeepFinished, parentId?: string): PreparedTask {
-  const row = rowFromTask(task, now, 'queued', parentId ?? null);
+export function prepareTask(task: NewTask, now: number, keep: KeepFinished, parent?: { id: string; jobId: string }): PreparedTask {
+  const row = rowFromTask(task, now, 'queued', parent?.id ?? null);
   const priority = Number(row.priority);
   const runAt = Number(row.run_at);
   const data: TaskData = { taskId: task.id, jobId: task.jobId, payload: task.payload, priority, maxAttempts: Number(row.max_attempts) };
-  if (parentId !== undefined) data.parentId = parentId;
+  if (parent !== undefined) data.parentId = parent.id;
+  if (parent !== undefined && parent.jobId !== task.jobId) data.parentJobId = parent.jobId;
   return {
     kind: task.kind,
     queueName: queueNameOf(task.kind),
@@ -54,6 +58,28 @@ export function prepareTask(task: NewTask, now: number, keep: KeepFinished, pare
       ...keep,
     },
   };
+}
+
+/** Drops repeated ids, the first one kept. */
+export function uniqueById(tasks: PreparedTask[]): PreparedTask[] {
+  const seen = new Set<string>();
+  return tasks.filter((p) => !seen.has(p.data.taskId) && seen.add(p.data.taskId));
+}
+
+/** A prepared task as TaskRecords records it. */
+export function recordOf<S extends 'queued' | 'waiting'>(task: PreparedTask, status: S): TaskRef & { status: S } {
+  return { id: task.data.taskId, jobId: task.data.jobId, queueName: task.queueName, status };
+}
+
+/** A task as TaskRecords finds it. */
+export function refOf(job: TaskJob): TaskRef {
+  return { id: job.data.taskId, jobId: job.data.jobId, queueName: queueNameOf(job.name) };
+}
+
+/** The flow parent of a child task, as TaskRecords finds it; `undefined` for a task without one. */
+export function parentOf(job: TaskJob): { id: string; jobId: string; bullmqJobId: string } | undefined {
+  const { parentId, parentJobId, jobId } = job.data;
+  return parentId === undefined ? undefined : { id: parentId, jobId: parentJobId ?? jobId, bullmqJobId: bullmqJobIdOf(parentId) };
 }
 
 /** The port's view of a job just moved to active under `token`. */

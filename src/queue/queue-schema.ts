@@ -1,5 +1,4 @@
 import { sql, type ColumnType, type Generated, type Kysely } from 'kysely';
-import type { SqlFlavor } from '../sql/dialect.ts';
 import type { FlavoredMigration } from '../sql/migrate.ts';
 
 type Num = ColumnType<number | string, number, number>;
@@ -38,15 +37,16 @@ export interface TasksTable {
 
 export type QueueTables = { tasks: TasksTable };
 
+/**
+ * The `tasks` table of SqliteQueue (embedded only). PostgreSQL databases migrated by earlier
+ * releases may hold an unused `tasks` table and `queue_migrations` ledger: nothing reads them.
+ */
 export const queueMigrations: Record<string, FlavoredMigration> = {
-  '0001_initial': async (db: Kysely<unknown>, flavor: SqlFlavor) => {
+  '0001_initial': async (db: Kysely<unknown>) => {
     await db.schema
       .createTable('tasks')
-      // SQLite: `integer primary key` is the rowid (no extra index, monotonic for inserts).
-      // PostgreSQL: an identity column.
-      .addColumn('seq', flavor === 'sqlite' ? 'integer' : 'bigint', (c) =>
-        flavor === 'sqlite' ? c.primaryKey() : c.primaryKey().generatedAlwaysAsIdentity(),
-      )
+      // `integer primary key` is SQLite's rowid (no extra index, monotonic for inserts).
+      .addColumn('seq', 'integer', (c) => c.primaryKey())
       .addColumn('id', 'text', (c) => c.notNull().unique())
       .addColumn('job_id', 'text', (c) => c.notNull())
       .addColumn('kind', 'text', (c) => c.notNull())

@@ -1,29 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { ErrorInfo } from '../errors.ts';
-import { toJsonText, toNumber, type SqlFlavor } from '../sql/dialect.ts';
+import { toJsonText, toNumber } from '../sql/dialect.ts';
 import type { ClaimOptions, FailOutcome, LeasedTask, NewTask, TaskQueue, TaskStatus } from './port.ts';
 import type { QueueTables } from './queue-schema.ts';
+import { childrenEnded, exhaustedLeases, failLeases, LEASE_EXPIRED } from './sql-task-ends.ts';
 import { LEASED_COLUMNS, leasedFromRow, rowFromTask } from './task-rows.ts';
-import { Wakeups, type WorkSignal } from './wakeups.ts';
+import { Wakeups } from './wakeups.ts';
 
 type Db = Kysely<QueueTables> | Transaction<QueueTables>;
 
-/** Rows per INSERT: 14 columns × 200 stays far below every dialect's bound-parameter limit. */
+/** Rows per INSERT: 14 columns × 200 stays far below SQLite's bound-parameter limit. */
 const INSERT_BATCH = 200;
 const STATUSES: readonly TaskStatus[] = ['waiting', 'queued', 'leased', 'completed', 'failed', 'cancelled'];
 
-/** What a task that used its last attempt records when its lease runs out. */
-const LEASE_EXPIRED: ErrorInfo = {
-  code: 'timeout',
-  message: 'the lease expired on the last attempt (the worker crashed or stopped heartbeating)',
-};
-
 /**
- * The queue port in dialect-neutral Kysely over one `tasks` table (see `queueMigrations`):
- * `SqliteQueue` and `PostgresQueue`. PostgreSQL runs the same statements, the claim adding
- * `FOR UPDATE SKIP LOCKED` so concurrent claimers pass each other instead of queueing up, and
- * `fail` locking the row it reads before it decides.
+ * The queue port in Kysely over one `tasks` table (see `queueMigrations`), for `SqliteQueue`.
+ * SQLite runs one writer at a time, so each statement or transaction below sees no concurrent
+ * change between its read and its write; wake-ups are in-process (`Wakeups`).
  *
  * Status moves: waiting → queued (children ended) → leased (claim) → completed | failed |
  * queued again (retry, lease expiry); queued/waiting → cancelled. A lease token changes on every
@@ -33,16 +27,12 @@ const LEASE_EXPIRED: ErrorInfo = {
 export class SqlQueue implements TaskQueue {
   readonly name: string;
   readonly #db: Kysely<QueueTables>;
-  readonly #flavor: SqlFlavor;
-  readonly #wakeups: WorkSignal;
+  readonly #wakeups = new Wakeups();
   readonly #expiryListeners = new Set<(task: LeasedTask, error: ErrorInfo) => void>();
 
-  /** `wakeups` defaults to in-process ones: enough when one process uses the queue. */
-  constructor(db: Kysely<unknown>, name: string, flavor: SqlFlavor, wakeups: WorkSignal = new Wakeups()) {
+  constructor(db: Kysely<unknown>, name: string) {
     this.#db = db.withTables<QueueTables>();
     this.name = name;
-    this.#flavor = flavor;
-    this.#wakeups = wakeups;
   }
 
   async enqueue(tasks: readonly NewTask[]): Promise<number> {
@@ -121,15 +111,11 @@ export class SqlQueue implements TaskQueue {
       .orderBy('priority', 'desc')
       .orderBy('run_at')
       .orderBy('seq')
-      .limit(1)
-      .$if(this.#flavor === 'postgres', (qb) => qb.forUpdate().skipLocked());
+      .limit(1);
     const row = await this.#db
       .updateTable('tasks')
       .set({ status: 'leased', attempts: sql<number>`attempts + 1`, lease_token: leaseToken, worker_id: options.workerId, due_at: leaseUntil })
       .where('seq', '=', next)
-      // Re-checked on the row itself: in PostgreSQL the subquery's snapshot may be older.
-      .where(sql<boolean>`status in ('queued', 'leased')`)
-      .where('due_at', '<=', now)
       .returning(LEASED_COLUMNS)
       .executeTakeFirst();
     return row && leasedFromRow(row, leaseToken, leaseUntil);
@@ -178,7 +164,7 @@ export class SqlQueue implements TaskQueue {
     if (task.parentId === undefined) return (await finish(this.#db)) !== undefined;
     const done = await this.#db.transaction().execute(async (trx) => {
       const row = await finish(trx);
-      if (row) await this.#childrenEnded(trx, [row.parent_id]);
+      if (row) await childrenEnded(trx, [row.parent_id]);
       return row !== undefined;
     });
     if (done) this.#wakeups.notify();
@@ -194,9 +180,6 @@ export class SqlQueue implements TaskQueue {
         .where('id', '=', task.id)
         .where('lease_token', '=', task.leaseToken)
         .where('status', '=', 'leased')
-        // PostgreSQL: hold the row until the update below, or a claimer taking over an expired
-        // lease in between would have its fresh lease overwritten. (SQLite runs one writer.)
-        .$if(this.#flavor === 'postgres', (qb) => qb.forUpdate())
         .executeTakeFirst();
       if (!row) return 'lost';
       const base = { lease_token: null, worker_id: null, last_error: toJsonText(error) };
@@ -206,7 +189,7 @@ export class SqlQueue implements TaskQueue {
         return 'retrying';
       }
       await trx.updateTable('tasks').set({ ...base, status: 'failed', finished_at: now }).where('id', '=', task.id).execute();
-      await this.#childrenEnded(trx, [row.parent_id]);
+      await childrenEnded(trx, [row.parent_id]);
       return 'failed';
     });
     if (outcome === 'retrying') this.#wakeups.notifyAt(now + Math.max(0, retryDelayMs ?? 0), now);
@@ -217,9 +200,7 @@ export class SqlQueue implements TaskQueue {
   async cancelJob(jobId: string): Promise<number> {
     const now = Date.now();
     return this.#db.transaction().execute(async (trx) => {
-      // "leased ones finish or fail on their own … and can no longer be retried." Done first:
-      // a child finishing meanwhile locks itself, then its parent; taking the leased children
-      // before the parents locks in that same order, so the two cannot deadlock in PostgreSQL.
+      // "leased ones finish or fail on their own … and can no longer be retried."
       await trx
         .updateTable('tasks')
         .set({ max_attempts: sql<number>`attempts` })
@@ -236,7 +217,7 @@ export class SqlQueue implements TaskQueue {
       // Parents outside this job (none in the engine's flows, but the port allows it) must not
       // wait for children that will never end.
       const ids = new Set(cancelled.map((row) => row.id));
-      await this.#childrenEnded(trx, cancelled.map((row) => row.parent_id).filter((id) => id !== null && !ids.has(id)));
+      await childrenEnded(trx, cancelled.map((row) => row.parent_id).filter((id) => id !== null && !ids.has(id)));
       return cancelled.length;
     });
   }
@@ -266,15 +247,17 @@ export class SqlQueue implements TaskQueue {
    */
   async releaseAllLeases(): Promise<number> {
     const now = Date.now();
-    const released = await this.#db.transaction().execute(async (trx) => {
-      const failed = (await this.#failLeases(trx, now, false)).length;
+    const { failed, requeued } = await this.#db.transaction().execute(async (trx) => {
+      const failed = await failLeases(trx, now, false);
       const requeued = await trx
         .updateTable('tasks')
         .set({ status: 'queued', due_at: now, lease_token: null, worker_id: null })
         .where(sql<boolean>`status = 'leased'`)
         .executeTakeFirst();
-      return failed + Number(requeued.numUpdatedRows);
+      return { failed, requeued: Number(requeued.numUpdatedRows) };
     });
+    this.#tellExpired(failed);
+    const released = failed.length + requeued;
     if (released > 0) this.#wakeups.notify();
     return released;
   }
@@ -293,8 +276,9 @@ export class SqlQueue implements TaskQueue {
   }
 
   /** Wakes waiters; the queue's data lives on in the database, which its opener closes. */
-  async close(): Promise<void> {
-    await this.#wakeups.close();
+  close(): Promise<void> {
+    this.#wakeups.close();
+    return Promise.resolve();
   }
 
   /**
@@ -303,63 +287,22 @@ export class SqlQueue implements TaskQueue {
    * indexed probe; the write happens only when there is something to fail.
    */
   async #failExhaustedLeases(now: number): Promise<void> {
-    const any = await this.#exhaustedLeases(this.#db, now).select('seq').limit(1).executeTakeFirst();
+    const any = await exhaustedLeases(this.#db, now).select('seq').limit(1).executeTakeFirst();
     if (!any) return;
-    const failed = await this.#db.transaction().execute((trx) => this.#failLeases(trx, now, true));
+    const failed = await this.#db.transaction().execute((trx) => failLeases(trx, now, true));
+    this.#tellExpired(failed);
     if (failed.length > 0) this.#wakeups.notify();
   }
 
-  #exhaustedLeases(db: Db, now: number) {
-    return db
-      .selectFrom('tasks')
-      .where(sql<boolean>`status = 'leased'`)
-      .where('due_at', '<=', now)
-      .where(sql<boolean>`attempts >= max_attempts`);
-  }
-
-  /** Fails leased tasks on their last attempt: only expired ones, or (`onlyExpired` false) all. */
-  async #failLeases(trx: Transaction<QueueTables>, now: number, onlyExpired: boolean): Promise<LeasedTask[]> {
-    const failed = await trx
-      .updateTable('tasks')
-      .set({ status: 'failed', finished_at: now, lease_token: null, worker_id: null, last_error: toJsonText(LEASE_EXPIRED) })
-      .where(sql<boolean>`status = 'leased'`)
-      .$if(onlyExpired, (qb) => qb.where('due_at', '<=', now))
-      .where(sql<boolean>`attempts >= max_attempts`)
-      .returning([...LEASED_COLUMNS])
-      .execute();
-    await this.#childrenEnded(trx, failed.map((row) => row.parent_id));
-    const tasks = failed.map((row) => leasedFromRow(row, '', now));
-    // Told after the transaction's statements: listeners record the failure in the store.
+  /** Tells the listeners after the transaction's statements: they record the failure in the store. */
+  #tellExpired(tasks: readonly LeasedTask[]): void {
     queueMicrotask(() => {
       for (const task of tasks) for (const listener of this.#expiryListeners) listener(task, LEASE_EXPIRED);
     });
-    return tasks;
   }
 
   onLeaseExpired(listener: (task: LeasedTask, error: ErrorInfo) => void): () => void {
     this.#expiryListeners.add(listener);
     return () => this.#expiryListeners.delete(listener);
-  }
-
-  /**
-   * "A flow parent stays `waiting` until every child is completed, failed or cancelled": called
-   * in the same transaction as each child's terminal move, so a parent is released exactly once,
-   * when its last child ends — and a failed child releases it as surely as a completed one.
-   */
-  async #childrenEnded(trx: Transaction<QueueTables>, parentIds: readonly (string | null)[]): Promise<void> {
-    const ended = new Map<string, number>();
-    for (const id of parentIds) if (id !== null) ended.set(id, (ended.get(id) ?? 0) + 1);
-    for (const [id, n] of ended) {
-      await trx
-        .updateTable('tasks')
-        .set({
-          pending: sql<number>`pending - ${n}`,
-          status: sql<string>`case when pending - ${n} <= 0 then 'queued' else status end`,
-          due_at: sql<number>`run_at`,
-        })
-        .where('id', '=', id)
-        .where('status', '=', 'waiting')
-        .execute();
-    }
   }
 }

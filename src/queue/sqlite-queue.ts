@@ -12,6 +12,6 @@ export class SqliteQueue extends SqlQueue {
   /** Creates or migrates the queue's table (idempotent), then returns the queue. */
   static async open(database: SqliteDatabase): Promise<SqliteQueue> {
     await migrate(database.kysely, 'queue', 'sqlite', queueMigrations);
-    return new SqliteQueue(database.kysely, 'sqlite', 'sqlite');
+    return new SqliteQueue(database.kysely, 'sqlite');
   }
 }

@@ -1,17 +1,3 @@
-/**
- * How a queue wakes its idle workers when a task may have become claimable: in this process
- * only (`Wakeups`), or in every process sharing the queue (`PostgresWakeups`).
- */
-export interface WorkSignal {
-  /** Wakes every waiter now. */
-  notify(): void;
-  /** Wakes every waiter at `at` (epoch ms). */
-  notifyAt(at: number, now?: number): void;
-  wait(maxWaitMs: number, signal?: AbortSignal): Promise<void>;
-  /** Releases every waiter; later waits return at once. */
-  close(): void | Promise<void>;
-}
-
 /** Future wake-up times kept at once. */
 const MAX_PENDING = 1_000;
 
@@ -19,9 +5,10 @@ const MAX_PENDING = 1_000;
  * In-process wake-ups for idle workers, so they sleep instead of polling: an enqueue or a retry
  * in this process wakes every waiter at once (they race for the work; losers sleep again), and a
  * task that becomes due later wakes them at that time. Work made by other processes (or a lease
- * that expires) is still found by the waiters' own `maxWaitMs` timeout.
+ * that expires) is still found by the waiters' own `maxWaitMs` timeout, unless the queue relays
+ * it (BullmqQueue calls `notify` on its pub/sub channel's messages).
  */
-export class Wakeups implements WorkSignal {
+export class Wakeups {
   readonly #waiters = new Set<() => void>();
   /** Future wake-up times, ascending. */
   readonly #pending: number[] = [];

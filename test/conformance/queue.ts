@@ -29,8 +29,8 @@ async function drain(queue: TaskQueue): Promise<string[]> {
   return ids;
 }
 
-function only(counts: Record<TaskStatus, number>, expected: Partial<Record<TaskStatus, number>>): void {
-  assert.deepEqual(counts, { waiting: 0, queued: 0, leased: 0, completed: 0, failed: 0, cancelled: 0, ...expected });
+function only(counts: Record<TaskStatus, number>, expected: Partial<Record<TaskStatus, number>>, message?: string): void {
+  assert.deepEqual(counts, { waiting: 0, queued: 0, leased: 0, completed: 0, failed: 0, cancelled: 0, ...expected }, message);
 }
 
 const cases: ConformanceCase<Subject>[] = [
@@ -297,6 +297,88 @@ const cases: ConformanceCase<Subject>[] = [
       await queue.complete(child);
       only(await queue.counts('b'), { queued: 2, completed: 1 });
       only(await queue.counts('none'), {});
+    },
+  },
+  {
+    name: 'per-job counts stay exact through dedupe, retries, release and flows',
+    async run({ queue }) {
+      // Each step claims by kind, so the other steps' tasks cannot get in the way.
+      const a = task({ jobId: 'j', kind: 'a' });
+      assert.equal(await queue.enqueue([a, task({ jobId: 'j', kind: 'b' })]), 2);
+      assert.equal(await queue.enqueue([a, { ...a, payload: 'again' }]), 0);
+      only(await queue.counts('j'), { queued: 2 });
+      const first = await claimOrFail(queue, { kinds: ['a'] });
+      only(await queue.counts('j'), { queued: 1, leased: 1 });
+      assert.equal(await queue.release(first), true);
+      only(await queue.counts('j'), { queued: 2 });
+      assert.equal(await queue.fail(await claimOrFail(queue, { kinds: ['a'] }), boom, 0), 'retrying');
+      only(await queue.counts('j'), { queued: 2 });
+      assert.equal(await queue.enqueue([a]), 0, 'a retried id still dedupes');
+      const second = await claimOrFail(queue, { kinds: ['a'] });
+      assert.equal(await queue.fail(second, boom), 'failed');
+      assert.equal(await queue.fail(second, boom), 'lost');
+      only(await queue.counts('j'), { queued: 1, failed: 1 });
+
+      const parent = task({ jobId: 'j', kind: 'merge' });
+      const children = [task({ jobId: 'j', kind: 'part' }), task({ jobId: 'j', kind: 'part', maxAttempts: 1 })];
+      await queue.enqueueFlow(parent, children);
+      await queue.enqueueFlow(parent, children);
+      only(await queue.counts('j'), { waiting: 1, queued: 3, failed: 1 });
+      assert.equal(await queue.complete(await claimOrFail(queue, { kinds: ['part'] })), true);
+      only(await queue.counts('j'), { waiting: 1, queued: 2, completed: 1, failed: 1 });
+      assert.equal(await queue.fail(await claimOrFail(queue, { kinds: ['part'] }), boom, 0), 'failed');
+      only(await queue.counts('j'), { queued: 2, completed: 1, failed: 2 }, 'the last child released its parent');
+      const merged = await claimOrFail(queue, { kinds: ['merge'] });
+      assert.equal(merged.id, parent.id);
+      only(await queue.counts('j'), { queued: 1, leased: 1, completed: 1, failed: 2 });
+      assert.equal(await queue.complete(merged), true);
+      assert.equal(await queue.complete(await claimOrFail(queue, { kinds: ['b'] })), true);
+      only(await queue.counts('j'), { completed: 3, failed: 2 });
+      only(await queue.counts('other'), {});
+    },
+  },
+  {
+    name: 'per-job counts stay exact through cancel',
+    async run({ queue }) {
+      await queue.enqueue([task({ jobId: 'c', kind: 'held' }), task({ jobId: 'c', kind: 'a' }), task({ jobId: 'c', kind: 'a', runAt: Date.now() + 60_000 })]);
+      await queue.enqueueFlow(task({ jobId: 'c', kind: 'merge' }), [task({ jobId: 'c', kind: 'a' }), task({ jobId: 'c', kind: 'a' })]);
+      await queue.enqueue([task({ jobId: 'kept', kind: 'a' })]);
+      const held = await claimOrFail(queue, { kinds: ['held'] });
+      only(await queue.counts('c'), { waiting: 1, queued: 4, leased: 1 });
+      assert.equal(await queue.cancelJob('c'), 5);
+      only(await queue.counts('c'), { leased: 1, cancelled: 5 });
+      assert.equal(await queue.cancelJob('c'), 0);
+      only(await queue.counts('c'), { leased: 1, cancelled: 5 }, 'a second cancel counts nothing twice');
+      assert.equal(await queue.fail(held, { code: 'cancelled', message: 'cancelled' }, 0), 'failed');
+      only(await queue.counts('c'), { failed: 1, cancelled: 5 });
+      only(await queue.counts('kept'), { queued: 1 });
+    },
+  },
+  {
+    name: 'per-job counts stay exact through lease expiry, taken over and on the last attempt',
+    async run({ queue }) {
+      await queue.enqueue([task({ jobId: 'e', maxAttempts: 2 })]);
+      const first = await claimOrFail(queue, { leaseMs: 100 });
+      only(await queue.counts('e'), { leased: 1 });
+      // Claims until the expired lease is taken over (attempt 2, again on a short lease).
+      let second = await queue.claim({ ...claimOpts, leaseMs: 100 });
+      for (let i = 0; i < 200 && !second; i++) {
+        await sleep(25);
+        second = await queue.claim({ ...claimOpts, leaseMs: 100 });
+      }
+      assert.equal(second?.id, first.id);
+      assert.equal(second.attempts, 2);
+      only(await queue.counts('e'), { leased: 1 });
+      assert.equal(await queue.complete(first), false, 'the stale holder moves nothing');
+      only(await queue.counts('e'), { leased: 1 });
+      // The second lease expires on the last attempt: the next claims fail it for good.
+      for (let i = 0; i < 200 && (await queue.counts('e')).failed === 0; i++) {
+        await sleep(25);
+        assert.equal(await queue.claim(claimOpts), undefined);
+      }
+      only(await queue.counts('e'), { failed: 1 });
+      assert.equal(await queue.complete(second), false);
+      only(await queue.counts('e'), { failed: 1 });
     },
   },
   {

@@ -4,30 +4,15 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import { BullmqQueue, type BullmqQueueOptions } from '../../src/queue/bullmq-queue.ts';
 import type { TaskStatus } from '../../src/queue/port.ts';
 import { queueConformance } from '../conformance/queue.ts';
 import { sleep } from '../conformance/suite.ts';
+import { deleteRedisPrefix } from '../support/cluster.ts';
 import { redisUnavailable, TEST_REDIS_URL, uniqueName } from '../support/services.ts';
 
 const unavailable = await redisUnavailable();
 const skip = unavailable === undefined ? false : `skipped: ${unavailable} is not available`;
-
-/** Deletes every key under the prefix (SCAN + UNLINK: never FLUSHDB on a shared server). */
-async function deletePrefix(prefix: string): Promise<void> {
-  const redis = new Redis(TEST_REDIS_URL);
-  try {
-    for (let cursor = '0'; ; ) {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1_000);
-      if (keys.length > 0) await redis.unlink(...keys);
-      cursor = next;
-      if (cursor === '0') break;
-    }
-  } finally {
-    await redis.quit();
-  }
-}
 
 async function openQueue(prefix: string, options: Partial<BullmqQueueOptions> = {}): Promise<BullmqQueue> {
   return BullmqQueue.open({ url: TEST_REDIS_URL, prefix, stalledCheckMs: 50, ...options });
@@ -42,7 +27,7 @@ queueConformance(
       queue,
       async cleanup() {
         await queue.close();
-        await deletePrefix(prefix);
+        await deleteRedisPrefix(TEST_REDIS_URL, prefix);
       },
     };
   },
@@ -64,7 +49,7 @@ async function withPrefix(body: (open: (options?: Partial<BullmqQueueOptions>) =
     }, prefix);
   } finally {
     await Promise.all(opened.map((queue) => queue.close()));
-    await deletePrefix(prefix);
+    await deleteRedisPrefix(TEST_REDIS_URL, prefix);
   }
 }
 
@@ -84,6 +69,7 @@ void test('BullmqQueue: dedupe by task id holds after retention removed the fini
     }
     assert.equal(await queue.enqueue([task]), 0, 'the id still dedupes');
     assert.equal(await queue.claim(claim), undefined);
+    only(await queue.counts('j'), { completed: 1 }); // per-job counts come from ream's records
   });
 });
 
