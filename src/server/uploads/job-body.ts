@@ -46,13 +46,15 @@ function jobInput(body: Record<string, unknown>): CreateJobInput {
  * `POST /v1/jobs` with a JSON body `{ documents?, uploads?, pipeline?, options?, priority?, webhook? }`:
  * a job over documents stored already (`POST /v1/documents`) and finished tus uploads. Every id
  * is resolved (tenant-scoped: another tenant's is `not_found`) before the job is created; if adding
- * them then fails the job is cancelled. `repeat` is true when `key` named an existing job.
+ * them then fails the job is cancelled. `repeat` is true when `key` named an existing job. `admin`:
+ * the submitter may use any priority (see `JobLimits.maxPriority`).
  */
 export async function createJobFromJson(
   ream: Ream,
   tenantId: string,
   body: unknown,
   key: string | undefined,
+  admin = false,
 ): Promise<{ job: JobRecord; repeat: boolean }> {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw invalid('POST /v1/jobs takes multipart/form-data with "file" parts, or a JSON object naming "documents" or "uploads"');
@@ -60,11 +62,12 @@ export async function createJobFromJson(
   const fields = body as Record<string, unknown>;
   const unknown = Object.keys(fields).find((name) => !FIELDS.includes(name));
   if (unknown !== undefined) throw invalid(`unknown field "${unknown}" (expected ${FIELDS.join(', ')})`);
-  const input = jobInput(fields);
+  const input: CreateJobInput = { ...jobInput(fields), admin };
   if (key !== undefined) {
     const existing = await ream.engine.deps.store.findJobByKey(tenantId, key);
     if (existing) return { job: existing, repeat: true };
   }
+  ream.engine.checkJobInput(input); // options and limits are refused before any id is looked up
   const targets: DocumentToAdd[] = [];
   for (const id of ids(fields.documents, 'documents')) {
     const doc = await ream.engine.deps.store.getDocument(id);
