@@ -3,6 +3,7 @@ export * from './batch/index.ts';
 export { ReamError, ERROR_CODES, toReamError, type ErrorCode, type ErrorInfo, type ReamErrorOptions } from './errors.ts';
 export { createReam, type Ream, type ReamOptions, type SubmitInput, type WaitOptions } from './runtime/create-ream.ts';
 export type { CreateJobInput, FileInput, AddedDocument } from './runtime/engine.ts';
+export type { JobLimits } from './runtime/job-limits.ts';
 export { signWebhook, type WebhookSettings } from './runtime/webhook-delivery.ts';
 export { rulesAnalyzer, parseRuleSpecs, type RuleSpec } from './analyzers/rules/index.ts';
 export type { Analyzer, AnalyzeContext, FieldMatch, Fields } from './analyzers/port.ts';

@@ -4,6 +4,7 @@ import { refuseNonLoopback, startServer } from '../server/app.ts';
 import type { AuthOptions } from '../server/auth/plugin.ts';
 import { checkOrigins } from '../server/cors.ts';
 import { addDeploymentFlags, deploymentFromFlags, type DeploymentFlags } from './deployment-flags.ts';
+import { addLimitFlags, limitsFromFlags, type LimitFlags } from './limit-flags.ts';
 import { loadPipelines } from './load-pipelines.ts';
 import { positiveInt } from './parse-flags.ts';
 import { untilStopSignal } from './signals.ts';
@@ -81,7 +82,9 @@ export function registerServeCommand(program: Command): void {
     .addOption(new Option('--jwt-audience <aud>', 'JWTs must have this "aud" claim').env('REAM_JWT_AUDIENCE'))
     .option('--jwt-allow-no-exp', 'accept JWTs without an "exp" claim (by default they are refused: they would never expire)')
     .option('--rate-limit <n>', 'requests per minute per API key / JWT subject', positiveInt);
-  addDeploymentFlags(addWebhookFlags(command)).action(async (flags: ServeFlags) => {
+  addLimitFlags(command);
+  addDeploymentFlags(addWebhookFlags(command)).action(async (flags: ServeFlags & LimitFlags) => {
+    const limits = limitsFromFlags(flags);
     const auth = authOptions(flags);
     // Refusals before opening anything: a refused start touches nothing.
     refuseNonLoopback(flags.host, auth);
@@ -97,6 +100,7 @@ export function registerServeCommand(program: Command): void {
       ...(pipelines === undefined ? {} : { pipelines }),
       ...(flags.threads === undefined ? {} : { threads: flags.threads }),
       ...(flags.concurrency === undefined ? {} : { concurrency: flags.concurrency }),
+      ...limits.ream,
     });
     let server: Awaited<ReturnType<typeof startServer>>;
     try {
@@ -104,6 +108,7 @@ export function registerServeCommand(program: Command): void {
         ream,
         host: flags.host,
         port: flags.port,
+        maxFileBytes: limits.maxFileBytes,
         logger: true,
         auth,
         ...(flags.corsOrigin === undefined ? {} : { cors: { origins: flags.corsOrigin } }),

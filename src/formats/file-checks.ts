@@ -26,10 +26,16 @@ export async function readHead(path: string, limits: Pick<ReadLimits, 'maxBytes'
 
 /** The size of `path` checked against the limits (see {@link checkSize}). */
 export async function checkFileSize(path: string, limits: Pick<ReadLimits, 'maxBytes'>): Promise<number> {
+  const size = await fileSize(path);
+  checkSize(size, limits);
+  return size;
+}
+
+/** The size of `path` in bytes (`io_error` if it cannot be read). */
+export async function fileSize(path: string): Promise<number> {
   const { size } = await stat(path).catch((error: unknown) => {
     throw new ReamError('io_error', `cannot read ${path}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   });
-  checkSize(size, limits);
   return size;
 }
 

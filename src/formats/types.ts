@@ -72,6 +72,11 @@ export interface TaskRunOptions {
   signal?: AbortSignal;
   /** Overrides the runner's per-task time limit, in ms. */
   timeoutMs?: number;
+  /**
+   * Bytes the task may hold outside the heap on top of the runner's per-thread budget: the
+   * file it reads into memory, so that a large but honest file is not mistaken for a bomb.
+   */
+  extraMemoryBytes?: number;
 }
 
 /**

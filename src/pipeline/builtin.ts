@@ -15,13 +15,28 @@ export const DEFAULT_LIMITS: ReadLimits = {
  * the document per chunk stays a small cost (see docs/benchmarks.md). */
 export const DEFAULT_CHUNK_PAGES = 50;
 
+/** The options every built-in pipeline takes; each pipeline may add its own. */
+const BASE_OPTIONS = ['maxBytes', 'maxPages', 'chunkPages', 'index'] as const;
+
 function positiveInteger(options: JsonObject, key: string, fallback: number): number {
   const value = options[key];
   if (value === undefined || value === null) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+  // Safe integers only: 1e300 is an "integer" to JavaScript and means nothing as a page count.
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
     throw ReamError.nonRetryable('validation_failed', `option "${key}" must be a positive integer, got ${JSON.stringify(value)}`);
   }
   return value;
+}
+
+/**
+ * Refuses options the pipeline does not know, as unknown request fields are refused: a typo
+ * (`maxpages`) must not silently leave the default in force, and options are stored with the job.
+ */
+function refuseUnknown(pipeline: string, options: JsonObject, known: readonly string[]): void {
+  const unknown = Object.keys(options).find((key) => !known.includes(key));
+  if (unknown !== undefined) {
+    throw ReamError.nonRetryable('validation_failed', `unknown option "${unknown}" (the ${pipeline} pipeline takes ${known.join(', ')})`);
+  }
 }
 
 function baseOptions(options: JsonObject): Pick<Pipeline, 'limits' | 'chunkPages' | 'index'> {
@@ -38,10 +53,14 @@ function baseOptions(options: JsonObject): Pick<Pipeline, 'limits' | 'chunkPages
 }
 
 /** `extract`: validate → extract text and metadata → chunk → index → complete. */
-const extract: PipelineFactory = (options) => ({ name: 'extract', analyzers: [], ...baseOptions(options) });
+const extract: PipelineFactory = (options) => {
+  refuseUnknown('extract', options, BASE_OPTIONS);
+  return { name: 'extract', analyzers: [], ...baseOptions(options) };
+};
 
 /** `rules`: `extract` plus the rule-based field analyzer; options.rules holds the rules. */
 const rules: PipelineFactory = (options) => {
+  refuseUnknown('rules', options, [...BASE_OPTIONS, 'rules']);
   if (options.rules === undefined) {
     throw ReamError.nonRetryable('validation_failed', 'the "rules" pipeline needs options.rules (ream run --rules rules.json)');
   }

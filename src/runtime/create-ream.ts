@@ -12,6 +12,7 @@ import { openEmbeddedAdapters } from './embedded.ts';
 import { lockDataDir } from './data-dir-lock.ts';
 import type { DistributedSettings } from './deployment.ts';
 import type { IntakeLimits } from './intake.ts';
+import type { JobLimits } from './job-limits.ts';
 import { DocumentTasks } from './document-tasks.ts';
 import { Engine, type AddedDocument, type CreateJobInput, type DocumentToAdd, type FileInput } from './engine.ts';
 import { DEFAULT_MAX_MEMORY_MB } from './thread-pool.ts';
@@ -39,6 +40,12 @@ export interface ReamOptions {
   maxAttempts?: number;
   /** Task lease in ms (renewed by heartbeat every third of it). Default 30,000. */
   leaseMs?: number;
+  /**
+   * Ceilings on what a job may ask for: `maxPages`, `maxBytes`, `minChunkPages` and, for
+   * non-admins, `maxPriority` (see {@link JobLimits}). Default none: the library's caller is the
+   * operator. `ream serve` sets all of them (docs/security-limits.md).
+   */
+  jobLimits?: JobLimits;
   /** Pipelines of your own, by name, next to the built-in `extract` and `rules`. */
   pipelines?: Record<string, PipelineFactory>;
   /** Run tasks in this process. Default true; false makes a submit-only handle. */
@@ -150,6 +157,7 @@ export async function createReam(options: ReamOptions = {}): Promise<Ream> {
       webhookMaxAttempts: options.webhooks?.maxAttempts ?? WEBHOOK_DEFAULTS.maxAttempts,
       webhookTimeoutMs: options.webhooks?.timeoutMs ?? WEBHOOK_DEFAULTS.timeoutMs,
       webhookGuard,
+      jobLimits: options.jobLimits ?? {},
     },
   );
   const tasks = new DocumentTasks(engine);

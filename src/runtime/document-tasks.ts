@@ -116,13 +116,13 @@ export class DocumentTasks {
   }
 
   async #scope(task: LeasedTask, documentId: string): Promise<TaskScope | undefined> {
-    const { store, pipelines } = this.#engine.deps;
+    const { store } = this.#engine.deps;
     const job = await store.getJob(task.jobId);
     const jobDoc = await store.getJobDocument(task.jobId, documentId);
     const doc = await store.getDocument(documentId);
     if (!job || !jobDoc || !doc) return undefined; // deleted meanwhile: nothing to do
     if (job.status === 'cancelled' || TERMINAL_DOCUMENT_STATUSES.includes(jobDoc.status)) return undefined;
-    const pipeline = pipelines.build(job.pipeline, job.options);
+    const pipeline = this.#engine.buildPipeline(job.pipeline, job.options);
     // Parsers read files: a blob store without local files (S3) is read through a local copy.
     const file = await this.#blobFiles().acquire(doc.sha256);
     this.#held.get(task.id)?.release();

@@ -9,7 +9,7 @@ import type { EventBus, EventFilter, EventListener } from '../events/port.ts';
 import type { EventType, NewEvent, Progress, ReamEvent } from '../events/types.ts';
 import { fromJson, type JsonObject } from '../json.ts';
 import type { PipelineRegistry } from '../pipeline/registry.ts';
-import type { DocumentOutput } from '../pipeline/types.ts';
+import type { DocumentOutput, Pipeline } from '../pipeline/types.ts';
 import type { NewTask, TaskQueue } from '../queue/port.ts';
 import type { SearchIndex } from '../search/port.ts';
 import {
@@ -23,7 +23,8 @@ import {
   type Store,
 } from '../store/port.ts';
 import type { Formats } from '../formats/registry.ts';
-import { RESERVED_OPTION, jobMeta, parseWebhook, withJobMeta, type WebhookTarget } from './job-meta.ts';
+import { limitJob, type JobLimits } from './job-limits.ts';
+import { RESERVED_OPTION, jobMeta, parseWebhook, publicOptions, withJobMeta, type WebhookTarget } from './job-meta.ts';
 import { KeyedMutex, type JobLocks } from './keyed-mutex.ts';
 import { ProgressTracker } from './progress.ts';
 import { TASK_KINDS, taskIds, webhookQueueJobId, type DocumentPayload, type WebhookPayload } from './task-kinds.ts';
@@ -62,6 +63,8 @@ export interface EngineSettings {
   webhookTimeoutMs: number;
   /** Where webhooks may go, checked at submit and at delivery. Default: public unicast addresses only. */
   webhookGuard: WebhookAddressGuard;
+  /** Ceilings on what a job may ask for (see {@link JobLimits}). Default none. */
+  jobLimits: JobLimits;
 }
 
 export interface CreateJobInput {
@@ -72,6 +75,8 @@ export interface CreateJobInput {
   tenantId?: string;
   /** Higher runs first. Default 0. */
   priority?: number;
+  /** The submitter is an admin: `jobLimits.maxPriority` does not apply. */
+  admin?: boolean;
   /** POSTed the job's terminal events (a `webhook.deliver` task, durable and retried). http(s) only. */
   webhook?: WebhookTarget;
 }
@@ -136,28 +141,38 @@ export class Engine {
       webhookMaxAttempts: WEBHOOK_DEFAULTS.maxAttempts,
       webhookTimeoutMs: WEBHOOK_DEFAULTS.timeoutMs,
       webhookGuard: new WebhookAddressGuard(),
+      jobLimits: {},
       ...settings,
     };
   }
 
   /**
    * Refuses what `createJob` would refuse (`validation_failed`: an unknown pipeline, bad
-   * options, a bad webhook) without creating anything — to check a job before its files are
-   * uploaded. Answers the job's stored options. A webhook to a refused IP literal is refused
-   * here; one to a host name only by {@link checkJob}, which resolves it.
+   * options, options or a priority past the job limits, a bad webhook) without creating
+   * anything — to check a job before its files are uploaded. Answers the job's stored options.
+   * A webhook to a refused IP literal is refused here; one to a host name only by
+   * {@link checkJob}, which resolves it.
    */
   checkJobInput(input: CreateJobInput = {}): JsonObject {
     if (input.options && Object.hasOwn(input.options, RESERVED_OPTION)) {
       throw ReamError.nonRetryable('validation_failed', `option "${RESERVED_OPTION}" is reserved`);
     }
-    let options = input.options ?? {};
-    if (input.webhook !== undefined) {
-      const webhook = parseWebhook(input.webhook);
-      this.settings.webhookGuard.checkLiteral(webhook.url);
-      options = withJobMeta(options, { webhook });
-    }
-    this.deps.pipelines.build(input.pipeline ?? 'extract', options); // refuse bad options now, not in every task
-    return options;
+    const pipeline = input.pipeline ?? 'extract';
+    // Refuse bad options now, not in every task; the limits may write their values in.
+    const limited = limitJob(
+      { pipeline, options: input.options ?? {}, ...(input.priority === undefined ? {} : { priority: input.priority }), ...(input.admin === undefined ? {} : { admin: input.admin }) },
+      this.settings.jobLimits,
+      (options) => this.buildPipeline(pipeline, options),
+    );
+    if (input.webhook === undefined) return limited;
+    const webhook = parseWebhook(input.webhook);
+    this.settings.webhookGuard.checkLiteral(webhook.url);
+    return withJobMeta(limited, { webhook });
+  }
+
+  /** The pipeline of a job's stored options: the engine's own bookkeeping in them is not the pipeline's to read. */
+  buildPipeline(name: string, options: JsonObject): Pipeline {
+    return this.deps.pipelines.build(name, publicOptions(options));
   }
 
   /** {@link checkJobInput}, and the webhook's host resolved and checked (see `WebhookAddressGuard`). */

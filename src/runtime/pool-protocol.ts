@@ -8,6 +8,8 @@ import type { JsonValue } from '../json.ts';
 export interface TaskRequest {
   task: string;
   input: JsonValue;
+  /** The task's slot in the thread table, where the thread that takes it writes its id (see thread-memory.ts). */
+  slot?: number;
 }
 
 export type TaskReply = { ok: true; value: JsonValue } | { ok: false; error: ErrorInfo };
@@ -16,4 +18,6 @@ export type TaskReply = { ok: true; value: JsonValue } | { ok: false; error: Err
 export interface PoolWorkerData {
   /** URLs (`file:`) of extra task modules, loaded after the built-in ones. */
   handlerModules: string[];
+  /** The thread table's memory (an Int32Array of threadIds by slot), shared with the main thread. */
+  threadTable?: SharedArrayBuffer;
 }

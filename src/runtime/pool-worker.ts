@@ -1,10 +1,11 @@
 // The one module every pool thread runs. It dispatches by task name, so one pool serves every
 // format: `pdf.extract` goes to the `pdf` module's `tasks`. Modules load lazily, on a thread's
 // first task of their kind, so a pool that only ever reads text never loads pdf.js.
-import { workerData } from 'node:worker_threads';
+import { threadId, workerData } from 'node:worker_threads';
 import { ReamError, toReamError } from '../errors.ts';
 import type { TaskHandler, TaskModule } from '../formats/types.ts';
 import type { PoolWorkerData, TaskReply, TaskRequest } from './pool-protocol.ts';
+import { claimSlot } from './thread-memory.ts';
 
 /** Built-in task modules by name prefix. Test-only tasks never appear here (see `handlerModules`). */
 const BUILT_IN: Readonly<Record<string, () => Promise<TaskModule>>> = {
@@ -46,6 +47,8 @@ async function findHandler(task: string): Promise<TaskHandler> {
 
 /** Piscina calls the default export with each task; it never throws (see pool-protocol.ts). */
 export default async function runTask(request: TaskRequest): Promise<TaskReply> {
+  // First of all: from now on the main thread watches this thread's memory for this task.
+  claimSlot((workerData as Partial<PoolWorkerData> | undefined)?.threadTable, request.slot, threadId);
   try {
     const handler = await findHandler(request.task);
     return { ok: true, value: await handler(request.input) };

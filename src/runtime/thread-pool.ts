@@ -1,7 +1,8 @@
 // CPU work (parsing) runs here, off the event loop, one task per thread at a time. Each task has
-// a time limit and each thread a heap cap, so a hostile file costs one thread, never the process:
-// the thread is terminated (or dies of its heap cap), piscina starts a replacement, and the task
-// fails with `timeout` or `resource_limit` while every other task carries on.
+// a time limit and each thread a heap cap and a budget for what it holds outside the heap
+// (buffers: decoded streams), so a hostile file costs one thread, never the process: the thread
+// is terminated (or dies of its heap cap), piscina starts a replacement, and the task fails with
+// `timeout` or `resource_limit` while every other task carries on.
 import { availableParallelism } from 'node:os';
 import { extname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -11,15 +12,18 @@ import type { TaskRunOptions, TaskRunner } from '../formats/types.ts';
 import type { JsonValue } from '../json.ts';
 import type { PoolWorkerData, TaskReply, TaskRequest } from './pool-protocol.ts';
 import { Slots } from './slots.ts';
+import { ThreadTable, watchThreadMemory } from './thread-memory.ts';
 
 export interface ThreadPoolOptions {
   /** Worker threads, and tasks running at once. Default `os.availableParallelism()`. Each thread costs its own heap (~30–200 MB while parsing). */
   threads?: number;
   /**
-   * Heap cap per thread, in MB (V8 old generation). A thread that needs more is killed and its
+   * Heap cap per thread, in MB (V8 old generation), and the same again for what a thread holds
+   * outside its heap (ArrayBuffers: decoded streams, images), beyond the bytes of the file its
+   * task reads (`TaskRunOptions.extraMemoryBytes`). A thread that needs more is killed and its
    * task fails with `resource_limit`; the others carry on. Default {@link DEFAULT_MAX_MEMORY_MB}
    * (512). From 2048 up V8 collects garbage less eagerly: ~20% less CPU for pdf.js, ~50% more
-   * peak memory. Size it so that `threads × maxMemoryMb` fits in the machine.
+   * peak memory. Size it so that `threads × 2 × maxMemoryMb` (plus the files) fits in the machine.
    */
   maxMemoryMb?: number;
   /**
@@ -61,6 +65,8 @@ export const DEFAULT_MAX_MEMORY_MB = 512;
  */
 const YOUNG_GENERATION_MB = 16;
 
+const MB = 1024 * 1024;
+
 // Keep the current file's extension: `.ts` when run from source, `.js` from dist/.
 const WORKER_FILE = new URL(`./pool-worker${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
 
@@ -68,8 +74,11 @@ export function createThreadPool(options: ThreadPoolOptions = {}): ThreadPool {
   const threads = Math.max(1, Math.floor(options.threads ?? availableParallelism()));
   const maxMemoryMb = options.maxMemoryMb ?? DEFAULT_MAX_MEMORY_MB;
   const defaultTimeoutMs = options.taskTimeoutMs ?? 120_000;
+  // One slot per task that may run at once (see `slots` below).
+  const table = new ThreadTable(threads);
   const workerData: PoolWorkerData = {
     handlerModules: (options.handlerModules ?? []).map(moduleUrl),
+    threadTable: table.buffer,
   };
   const piscina = new Piscina({
     filename: fileURLToPath(WORKER_FILE),
@@ -105,15 +114,33 @@ export function createThreadPool(options: ThreadPoolOptions = {}): ThreadPool {
     }, timeoutMs);
     const onAbort = (): void => stop.abort();
     signal?.addEventListener('abort', onAbort, { once: true });
+    const slot = table.claim();
+    const budgetBytes = maxMemoryMb * MB + (runOptions.extraMemoryBytes ?? 0);
+    let overMemory: number | undefined;
+    const unwatch = slot === undefined ? () => undefined : watchThreadMemory(table, slot, () => piscina.threads, budgetBytes, (held) => {
+      overMemory = held;
+      stop.abort();
+    });
     try {
-      const request: TaskRequest = { task, input };
+      const request: TaskRequest = { task, input, ...(slot === undefined ? {} : { slot }) };
       const reply = (await piscina.run(request, { signal: stop.signal })) as TaskReply;
       if (!reply.ok) throw fromErrorInfo(reply.error);
       return reply.value as T;
     } catch (error) {
       if (error instanceof ReamError) throw error;
+      if (overMemory !== undefined) {
+        throw ReamError.nonRetryable(
+          'resource_limit',
+          `task ${task} held ${Math.round(overMemory / MB)} MB outside its heap (decoded data), over the ${Math.round(budgetBytes / MB)} MB its thread may; its thread was stopped`,
+          { details: { task, heldMb: Math.round(overMemory / MB), budgetMb: Math.round(budgetBytes / MB) } },
+        );
+      }
       if (timedOut) {
-        throw new ReamError('timeout', `task ${task} ran longer than ${timeoutMs} ms; its thread was stopped`, {
+        // Final, not retried: the clock runs only while the task has a thread of its own, so a
+        // parse that takes this long is the file's doing (a page built to be slow), and a hostile
+        // file must not cost maxAttempts × the limit. Timeouts of I/O (a webhook receiver, a
+        // store) are made elsewhere and stay retryable.
+        throw ReamError.nonRetryable('timeout', `task ${task} ran longer than ${timeoutMs} ms; its thread was stopped`, {
           details: { task, timeoutMs },
         });
       }
@@ -128,6 +155,8 @@ export function createThreadPool(options: ThreadPoolOptions = {}): ThreadPool {
       throw new ReamError('internal', `thread of task ${task} died: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
     } finally {
       clearTimeout(timer);
+      unwatch();
+      if (slot !== undefined) table.release(slot);
       signal?.removeEventListener('abort', onAbort);
       release();
     }

@@ -198,7 +198,7 @@ describe('the README walkthrough against `npm start`', () => {
     }
 
     // Another job, cancelled while it runs: it ends cancelled and the first one's results stay.
-    const long = await client.submit({ files: [{ name: 'long.pdf', data: await makePdf({ pages: numberedPages('L', 400) }) }], options: { chunkPages: 1 } });
+    const long = await client.submit({ files: [{ name: 'long.pdf', data: await makePdf({ pages: numberedPages('L', 400) }) }], options: { chunkPages: 10 } });
     const cancelled = await client.cancel(long.id);
     assert.equal(cancelled.status, 'cancelled');
     const final = await client.wait(long.id);

@@ -44,7 +44,7 @@ void describe('thread pool', () => {
     const started = performance.now();
     const error = await rejectsWith(p.run('test.spin', null, { timeoutMs: 300 }), 'timeout', /longer than 300 ms/);
     assert.ok(performance.now() - started < 2_000);
-    assert.equal(error.retryable, true);
+    assert.equal(error.retryable, false, 'a parse that ran out of time is final: a hostile file must not cost attempts × the limit');
     const echo = await p.run<{ input: unknown }>('test.echo', 'still here');
     assert.equal(echo.input, 'still here');
   });
@@ -61,6 +61,19 @@ void describe('thread pool', () => {
     assert.equal(error.retryable, false);
     const echo = await p.run<{ input: unknown }>('test.echo', 1);
     assert.equal(echo.input, 1);
+  });
+
+  void test('a thread that holds too much outside its heap (buffers) is stopped: resource_limit, at once, and the pool keeps serving', async () => {
+    const p = pool({ threads: 1, maxMemoryMb: 64, taskTimeoutMs: 60_000 });
+    const rssBefore = process.memoryUsage.rss();
+    const error = await rejectsWith(p.run('test.buffers', 1024), 'resource_limit', /outside its heap.*64 MB/);
+    assert.equal(error.retryable, false);
+    // It was stopped near its budget, long before the 1 GB it asked for.
+    assert.ok((error.details?.heldMb as number) < 512, `held ${String(error.details?.heldMb)} MB when stopped`);
+    assert.ok(process.memoryUsage.rss() - rssBefore < 600 * 1024 * 1024, 'the process did not take the whole gigabyte');
+    // A file's own bytes are allowed on top of the budget.
+    await rejectsWith(p.run('test.buffers', 96, { extraMemoryBytes: 256 * 1024 * 1024, timeoutMs: 1_500 }), 'timeout');
+    assert.equal((await p.run<{ input: unknown }>('test.echo', 4)).input, 4);
   });
 
   void test('a thread that exits mid-task fails that task only (internal, retryable)', async () => {

@@ -10,6 +10,8 @@ import { TEST_DATABASE_URL, TEST_REDIS_URL, uniqueName } from './services.ts';
 
 /** Pipelines with a per-page delay (test/fixtures/slow-pipeline.ts), loaded by every process. */
 export const SLOW_PIPELINES = join(repoRoot, 'test/fixtures/slow-pipeline.ts');
+/** The slow pipeline, and small chunks (below `ream serve`'s default minimum of 10) to spread short files over workers. */
+const SERVER_ARGS = ['--pipelines', SLOW_PIPELINES, '--min-chunk-pages', '1'];
 
 /** `stop()` sends SIGTERM: the worker drains, then exits. */
 export type WorkerProcess = ReamProcess;
@@ -121,7 +123,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     await rm(dir, { recursive: true, force: true });
   };
   try {
-    server = await startServeProcess(['--no-work', '--pipelines', SLOW_PIPELINES, '--data-dir', join(dir, 'server'), ...(options.serverArgs ?? [])], env, 60_000);
+    server = await startServeProcess(['--no-work', ...SERVER_ARGS, '--data-dir', join(dir, 'server'), ...(options.serverArgs ?? [])], env, 60_000);
     for (let i = 0; i < options.workers; i++) await startWorker();
   } catch (error) {
     await stop();
@@ -136,7 +138,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     databaseUrl: database.url,
     startWorker,
     async startServer(args: readonly string[] = []) {
-      const instance = await startServeProcess(['--no-work', '--pipelines', SLOW_PIPELINES, '--data-dir', join(dir, `server-${servers.length + 2}`), ...args], env, 60_000);
+      const instance = await startServeProcess(['--no-work', ...SERVER_ARGS, '--data-dir', join(dir, `server-${servers.length + 2}`), ...args], env, 60_000);
       servers.push(instance);
       return instance;
     },

@@ -41,6 +41,7 @@ interface JobFields {
   options?: JsonObject;
   priority?: number;
   webhook?: WebhookTarget;
+  admin?: boolean;
 }
 
 function readField(fields: JobFields, name: string, value: unknown): void {
@@ -79,7 +80,7 @@ async function createJob(ream: Ream, request: FastifyRequest, reply: FastifyRepl
   const tenantId = principalOf(request).tenantId;
   if (!request.isMultipart()) {
     // A JSON body names documents stored already and finished uploads.
-    const { job, repeat } = await createJobFromJson(ream, tenantId, request.body, idempotencyKey(request), findUpload);
+    const { job, repeat } = await createJobFromJson(ream, tenantId, request.body, idempotencyKey(request), findUpload, principalOf(request).role === 'admin');
     if (!repeat) reply.code(202).header('retry-after', '1');
     return reply.header('location', `/v1/jobs/${job.id}`).send(await loadJobView(ream, job));
   }
@@ -99,7 +100,7 @@ async function createJobFromParts(ream: Ream, request: FastifyRequest, reply: Fa
       return reply.code(200).header('location', `/v1/jobs/${existing.id}`).send(await loadJobView(ream, existing));
     }
   }
-  const fields: JobFields = {};
+  const fields: JobFields = { admin: principalOf(request).role === 'admin' }; // admins are above the priority limit
   // Stored as they arrive; the job is made with all of them after the last: a job whose first
   // files are done before the last one is in must not end (and tell its followers so) early,
   // and a broken upload (cut short, malformed) leaves no job behind (its stored files stay, as documents).
@@ -116,7 +117,7 @@ async function createJobFromParts(ream: Ream, request: FastifyRequest, reply: Fa
       throw invalid(`unexpected file part "${part.fieldname}" (files go in "file" parts)`);
     }
     if (!checked) {
-      ream.engine.checkJobInput(fields); // bad fields are refused before any file is read
+      await ream.engine.checkJob(fields); // bad fields (a webhook host resolved too) are refused before any file is read
       checked = true;
     }
     const file = part.file;

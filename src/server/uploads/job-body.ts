@@ -48,6 +48,7 @@ function jobInput(body: Record<string, unknown>): CreateJobInput {
  * is resolved (tenant-scoped: another tenant's is `not_found`) before the job is created; if adding
  * them then fails the job is cancelled. `repeat` is true when `key` named an existing job.
  * An upload of the tenant still receiving bytes is `upload_incomplete` (found with `findInProgress`).
+ * `admin`: the submitter may use any priority (see `JobLimits.maxPriority`).
  */
 export async function createJobFromJson(
   ream: Ream,
@@ -55,6 +56,7 @@ export async function createJobFromJson(
   body: unknown,
   key: string | undefined,
   findInProgress?: FindUploadInProgress,
+  admin = false,
 ): Promise<{ job: JobRecord; repeat: boolean }> {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw invalid('POST /v1/jobs takes multipart/form-data with "file" parts, or a JSON object naming "documents" or "uploads"');
@@ -62,11 +64,12 @@ export async function createJobFromJson(
   const fields = body as Record<string, unknown>;
   const unknown = Object.keys(fields).find((name) => !FIELDS.includes(name));
   if (unknown !== undefined) throw invalid(`unknown field "${unknown}" (expected ${FIELDS.join(', ')})`);
-  const input = jobInput(fields);
+  const input: CreateJobInput = { ...jobInput(fields), admin };
   if (key !== undefined) {
     const existing = await ream.engine.deps.store.findJobByKey(tenantId, key);
     if (existing) return { job: existing, repeat: true };
   }
+  await ream.engine.checkJob(input); // options, limits and the webhook are refused before any id is looked up
   const targets: DocumentToAdd[] = [];
   for (const id of ids(fields.documents, 'documents')) {
     const doc = await ream.engine.deps.store.getDocument(id);
