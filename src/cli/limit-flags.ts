@@ -28,7 +28,7 @@ export interface LimitFlags {
 
 /**
  * The limits of a server: what any tenant's job may ask for (refused beyond them with 400
- * `validation_failed` naming the flag) and what a parsing thread may use. See docs/security-limits.md.
+ * `validation_failed` naming the flag) and what a parsing thread may use. See docs/security.md.
  */
 export function addLimitFlags(command: Command): Command {
   return command

@@ -43,7 +43,7 @@ export interface ReamOptions {
   /**
    * Ceilings on what a job may ask for: `maxPages`, `maxBytes`, `minChunkPages` and, for
    * non-admins, `maxPriority` (see {@link JobLimits}). Default none: the library's caller is the
-   * operator. `ream serve` sets all of them (docs/security-limits.md).
+   * operator. `ream serve` sets all of them (docs/security.md).
    */
   jobLimits?: JobLimits;
   /** Pipelines of your own, by name, next to the built-in `extract` and `rules`. */
