@@ -18,6 +18,8 @@ import { Worker } from './worker.ts';
 // The facade's types live in ream.ts; importers of create-ream.ts find them here too.
 export type * from './ream.ts';
 export { UPLOAD_ID } from './ream.ts';
+export { DEFAULT_MAX_MEMORY_MB } from './thread-pool.ts';
+export type { WebhookAddressOptions } from './webhook-address.ts';
 
 /**
  * Opens an embedded ream over a data dir: SQLite for records and the queue, a folder for blobs,
