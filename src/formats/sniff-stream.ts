@@ -42,7 +42,7 @@ export async function sniffStream(stream: Readable | AsyncIterable<Uint8Array>, 
     if (length === 0) throw ReamError.nonRetryable('empty_file', 'the file is empty (0 bytes)');
     mediaType = sniff(Buffer.concat(head).subarray(0, HEAD_BYTES), name);
   } catch (error) {
-    if (onRefuse === 'keep') mediaType = mediaTypeByName(name);
+    if (onRefuse === 'keep' && error instanceof ReamError) mediaType = mediaTypeByName(name);
     else if (onRefuse === 'drain' && !ended) {
       for (let next = await iterator.next(); next.done !== true; next = await iterator.next()) {
         // discard
