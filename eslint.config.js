@@ -4,6 +4,48 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import { importX } from 'eslint-plugin-import-x';
 
+// Adapters: the modules that talk to a database, a queue, a bucket, Redis or memory behind a port.
+const ADAPTERS = './src/{store,queue,blobs,events,search}/{sqlite,postgres,bullmq,s3,fs,redis,memory,sql}-*';
+// Database connections.
+const SQL = './src/sql/**';
+const SERVER_AND_CLI = ['./src/server/**', './src/cli/**'];
+
+// Layers (see README, "Architecture"): the HTTP service and the CLI go through the Ream facade
+// only; the client speaks HTTP and shares nothing with the server but the wire types
+// (src/api-types.ts); ports and the engine never know which adapter is behind them.
+const LAYERS = [
+  {
+    target: SERVER_AND_CLI,
+    from: './src/runtime',
+    except: [
+      './create-ream.ts', // createReam and every facade type (re-exported from ream.ts)
+      './ream.ts',
+      './submit-job.ts',
+      './job-fields.ts', // the one parser of a job's fields
+      './api-keys.ts', // `ream keys` opens only the key store
+      './migrate.ts', // `ream migrate`
+      './deployment.ts', // distributed settings from flags and environment
+      './shared-clients.ts', // the deployment's Redis and bucket, for tus uploads
+    ],
+    message: 'server/ and cli/ use a ream through its facade (src/runtime/ream.ts): add what you need there rather than reach into the runtime.',
+  },
+  {
+    target: SERVER_AND_CLI,
+    from: [SQL, ADAPTERS],
+    message: 'server/ and cli/ never open adapters themselves: the runtime wires them (add a runtime function).',
+  },
+  {
+    target: './src/client/**',
+    from: ['./src/server', './src/runtime'],
+    message: 'the client speaks HTTP only: shared wire types go in src/api-types.ts.',
+  },
+  {
+    target: ['./src/*/port.ts', './src/runtime/engine.ts'],
+    from: [SQL, ADAPTERS],
+    message: 'ports and the engine never import an adapter: createReam wires them in.',
+  },
+];
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'web/dist/**'] },
   js.configs.recommended,
@@ -22,6 +64,7 @@ export default tseslint.config(
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'import-x/no-cycle': 'error',
+      'import-x/no-restricted-paths': ['error', { basePath: import.meta.dirname, zones: LAYERS }],
     },
   },
   {

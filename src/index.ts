@@ -1,7 +1,18 @@
 // The library's public surface. Anything not exported here is internal and may change.
 export * from './batch/index.ts';
 export { ReamError, ERROR_CODES, toReamError, type ErrorCode, type ErrorInfo, type ReamErrorOptions } from './errors.ts';
-export { createReam, type Ream, type ReamOptions, type SubmitInput, type WaitOptions } from './runtime/create-ream.ts';
+export {
+  createReam,
+  type JobFile,
+  type NamedSearchHit,
+  type Ream,
+  type ReamOptions,
+  type StoreDocumentOptions,
+  type SubmitInput,
+  type SubmitJobInput,
+  type SubmittedJob,
+  type WaitOptions,
+} from './runtime/create-ream.ts';
 export type { CreateJobInput, FileInput, AddedDocument } from './runtime/engine.ts';
 export type { JobLimits } from './runtime/job-limits.ts';
 export { signWebhook, type WebhookSettings } from './runtime/webhook-delivery.ts';

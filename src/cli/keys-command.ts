@@ -1,12 +1,6 @@
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Command } from 'commander';
-import { issueApiKey } from '../server/auth/api-keys.ts';
-import type { ApiKeyRecord, Store } from '../store/port.ts';
-import { openSqliteDatabase } from '../sql/sqlite-database.ts';
-import { SqliteStore } from '../store/sqlite-store.ts';
-import { openPostgresDatabase } from '../sql/postgres-database.ts';
-import { PostgresStore } from '../store/postgres-store.ts';
+import { withApiKeys, type ApiKeys } from '../runtime/api-keys.ts';
+import type { ApiKeyRecord } from '../store/port.ts';
 
 const DATA_DIR_HELP = 'the data dir of the server the keys are for';
 const DATABASE_HELP = 'distributed: the deployment\'s PostgreSQL (REAM_DATABASE_URL); keys are then kept there';
@@ -16,29 +10,9 @@ interface StoreFlags {
   databaseUrl?: string;
 }
 
-/**
- * Opens only the store (not the engine, so no data-dir lock). Embedded: the data dir's SQLite
- * (WAL mode lets this run beside a serving `ream serve`). Distributed: the deployment's
- * PostgreSQL. Servers look keys up on every request, so a new or revoked key takes effect at once.
- */
-async function withStore<T>(flags: StoreFlags, use: (store: Store) => Promise<T>): Promise<T> {
-  const databaseUrl = flags.databaseUrl ?? process.env.REAM_DATABASE_URL;
-  if (databaseUrl !== undefined && databaseUrl !== '') {
-    const database = await openPostgresDatabase(databaseUrl);
-    try {
-      return await use(await PostgresStore.open(database));
-    } finally {
-      await database.close();
-    }
-  }
-  const dataDir = flags.dataDir;
-  mkdirSync(dataDir, { recursive: true });
-  const database = openSqliteDatabase(join(dataDir, 'ream.db'));
-  try {
-    return await use(await SqliteStore.open(database));
-  } finally {
-    await database.close();
-  }
+/** The keys of `--database-url` (or REAM_DATABASE_URL), else of `--data-dir`. */
+function withKeys<T>(flags: StoreFlags, use: (keys: ApiKeys) => Promise<T>): Promise<T> {
+  return withApiKeys({ dataDir: flags.dataDir, databaseUrl: flags.databaseUrl ?? process.env.REAM_DATABASE_URL }, use);
 }
 
 function iso(ms: number | null): string {
@@ -62,8 +36,8 @@ export function registerKeysCommand(program: Command): void {
     .option('--data-dir <dir>', DATA_DIR_HELP, '.ream')
     .option('--database-url <url>', DATABASE_HELP)
     .action(async (flags: StoreFlags & { tenant: string; name: string; admin?: boolean }) => {
-      const { record, token } = await withStore(flags, (store) =>
-        issueApiKey(store, { tenantId: flags.tenant, name: flags.name, role: flags.admin === true ? 'admin' : 'user' }),
+      const { record, token } = await withKeys(flags, (keys) =>
+        keys.create({ tenantId: flags.tenant, name: flags.name, role: flags.admin === true ? 'admin' : 'user' }),
       );
       process.stdout.write(`${token}\n`);
       process.stderr.write(`created key ${record.id} (tenant ${record.tenantId}, ${record.role}); keep it safe, it is not shown again\n`);
@@ -76,7 +50,7 @@ export function registerKeysCommand(program: Command): void {
     .option('--data-dir <dir>', DATA_DIR_HELP, '.ream')
     .option('--database-url <url>', DATABASE_HELP)
     .action(async (flags: StoreFlags & { tenant?: string }) => {
-      const list = await withStore(flags, (store) => store.listApiKeys(flags.tenant));
+      const list = await withKeys(flags, (keys) => keys.list(flags.tenant));
       for (const key of list) process.stdout.write(`${line(key)}\n`);
     });
 
@@ -87,7 +61,7 @@ export function registerKeysCommand(program: Command): void {
     .option('--data-dir <dir>', DATA_DIR_HELP, '.ream')
     .option('--database-url <url>', DATABASE_HELP)
     .action(async (id: string, flags: StoreFlags) => {
-      const key = await withStore(flags, (store) => store.revokeApiKey(id, Date.now()));
+      const key = await withKeys(flags, (keys) => keys.revoke(id));
       process.stdout.write(`${line(key)}\n`);
     });
 }

@@ -1,6 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import ipaddr from 'ipaddr.js';
-import type { WebhookAddressOptions } from '../runtime/webhook-address.ts';
+import type { WebhookAddressOptions } from '../runtime/create-ream.ts';
 
 export interface WebhookFlags {
   webhookAllowPrivate?: boolean;

@@ -2,7 +2,7 @@ import { basename } from 'node:path';
 import { ReamError } from '../errors.ts';
 import { readHead } from './file-checks.ts';
 import { createPdfFormat } from './pdf/pdf-format.ts';
-import { MARKDOWN_MEDIA_TYPE, TEXT_MEDIA_TYPE, sniff } from './sniff.ts';
+import { MARKDOWN_MEDIA_TYPE, TEXT_MEDIA_TYPE, extensionsOf, sniff } from './sniff.ts';
 import { createTextFormat } from './text/text-format.ts';
 import type { DocumentFormat, ReadLimits, TaskRunner } from './types.ts';
 
@@ -23,8 +23,8 @@ export interface Formats {
 export function createFormats(runner: TaskRunner): Formats {
   const formats: readonly DocumentFormat[] = [
     createPdfFormat(runner),
-    createTextFormat(TEXT_MEDIA_TYPE, ['.txt', '.text']),
-    createTextFormat(MARKDOWN_MEDIA_TYPE, ['.md', '.markdown']),
+    createTextFormat(TEXT_MEDIA_TYPE, extensionsOf(TEXT_MEDIA_TYPE)),
+    createTextFormat(MARKDOWN_MEDIA_TYPE, extensionsOf(MARKDOWN_MEDIA_TYPE)),
   ];
   const byMediaType = (mediaType: string): DocumentFormat | undefined => formats.find((f) => f.mediaType === mediaType);
   return {

@@ -51,6 +51,19 @@ const TEXT_EXTENSIONS: Readonly<Record<string, string>> = {
   '.markdown': MARKDOWN_MEDIA_TYPE,
 };
 
+/** The one map of file extensions to the media types ream reads (readers and stored documents use it). */
+export const MEDIA_TYPE_BY_EXTENSION: Readonly<Record<string, string>> = { '.pdf': PDF_MEDIA_TYPE, ...TEXT_EXTENSIONS };
+
+/** The media type a file's name suggests (its extension), else `application/octet-stream`: for bytes not sniffed. */
+export function mediaTypeByName(name: string): string {
+  return MEDIA_TYPE_BY_EXTENSION[extname(name).toLowerCase()] ?? 'application/octet-stream';
+}
+
+/** The extensions of one media type, as its reader lists them. */
+export function extensionsOf(mediaType: string): string[] {
+  return Object.keys(MEDIA_TYPE_BY_EXTENSION).filter((ext) => MEDIA_TYPE_BY_EXTENSION[ext] === mediaType);
+}
+
 /**
  * Decides the media type of a file from its first bytes (`head`, ideally 4 KiB) and the name the
  * user gave it, or throws the `ReamError` that says why it cannot be read: `unsupported_type`

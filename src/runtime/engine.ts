@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { basename, extname } from 'node:path';
+import { basename } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { BlobFiles } from '../blobs/local-copy.ts';
 import type { BlobStore, PutOptions } from '../blobs/port.ts';
@@ -23,6 +23,7 @@ import {
   type Store,
 } from '../store/port.ts';
 import type { Formats } from '../formats/registry.ts';
+import { mediaTypeByName } from '../formats/sniff.ts';
 import { limitJob, type JobLimits } from './job-limits.ts';
 import { RESERVED_OPTION, jobMeta, parseWebhook, publicOptions, withJobMeta, type WebhookTarget } from './job-meta.ts';
 import { KeyedMutex, type JobLocks } from './keyed-mutex.ts';
@@ -110,13 +111,6 @@ const TERMINAL_EVENT_TYPES = new Set<EventType>(['job.completed', 'job.failed', 
  * for dedupe (so a delivery made already is not made again).
  */
 const WEBHOOK_RECOVERY_WINDOW_MS = 24 * 3600_000;
-
-const MEDIA_TYPE_BY_EXTENSION: Record<string, string> = {
-  '.pdf': 'application/pdf',
-  '.txt': 'text/plain',
-  '.md': 'text/markdown',
-  '.markdown': 'text/markdown',
-};
 
 /**
  * The engine: turns jobs into tasks, keeps records, counts progress and emits events. It holds
@@ -262,7 +256,7 @@ export class Engine {
         sha256: blob.sha256,
         name: base,
         size: blob.size,
-        mediaType: mediaType ?? MEDIA_TYPE_BY_EXTENSION[extname(base).toLowerCase()] ?? 'application/octet-stream',
+        mediaType: mediaType ?? mediaTypeByName(base),
       },
       Date.now(),
     );

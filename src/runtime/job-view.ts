@@ -1,39 +1,15 @@
-import type { ErrorInfo } from '../errors.ts';
+import { PRIORITIES, type JobView, type PriorityName } from '../api-types.ts';
 import type { Progress } from '../events/types.ts';
-import type { JsonObject } from '../json.ts';
-import type { JobCounts, JobRecord, JobStatus } from '../store/port.ts';
+import type { JobCounts, JobRecord } from '../store/port.ts';
 import type { Engine } from './engine.ts';
 import { publicOptions } from './job-meta.ts';
 
-export const PRIORITIES = { low: 0, normal: 5, high: 10, critical: 20 } as const;
-export type PriorityName = keyof typeof PRIORITIES;
-
-export function isPriorityName(value: string): value is PriorityName {
-  return Object.hasOwn(PRIORITIES, value);
-}
+export { PRIORITIES, isPriorityName, type JobView, type PriorityName } from '../api-types.ts';
 
 /** The name of a stored priority, or the number itself when it has none (a library caller's own). */
 export function priorityName(priority: number): PriorityName | number {
   const entry = Object.entries(PRIORITIES).find(([, value]) => value === priority);
   return entry ? (entry[0] as PriorityName) : priority;
-}
-
-/** What `GET /v1/jobs/:id` answers, and what a webhook carries as `job`. Times are ISO 8601 strings (or null). */
-export interface JobView {
-  id: string;
-  status: JobStatus;
-  pipeline: string;
-  options: JsonObject;
-  priority: PriorityName | number;
-  createdAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-  error: ErrorInfo | null;
-  progress: Progress;
-  counts: {
-    documents: { total: number; succeeded: number; partiallySucceeded: number; failed: number; cancelled: number };
-    chunks: { total: number; succeeded: number; failed: number };
-  };
 }
 
 function iso(ms: number | null): string | null {

@@ -32,7 +32,6 @@ export interface EventFollow {
  * from the store instead). Ends after the job's terminal event. Shared by SSE and WebSocket.
  */
 export function followJobEvents(ream: Ream, jobId: string, options: FollowOptions): EventFollow {
-  const store = ream.engine.deps.store;
   let lastSent = options.afterSeq;
   let ended = false;
   let chain: Promise<void> = Promise.resolve();
@@ -57,7 +56,7 @@ export function followJobEvents(ream: Ream, jobId: string, options: FollowOption
   };
   const catchUp = async (): Promise<void> => {
     while (!ended) {
-      const events = await store.listEvents(jobId, lastSent, REPLAY_PAGE);
+      const events = await ream.listEvents(jobId, lastSent, REPLAY_PAGE);
       for (const event of events) send(event);
       if (events.length < REPLAY_PAGE) return;
     }

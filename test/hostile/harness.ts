@@ -10,6 +10,7 @@ import { startServer, type RunningServer } from '../../src/server/app.ts';
 import type { AuthOptions } from '../../src/server/auth/plugin.ts';
 import { issueApiKey } from '../../src/server/auth/api-keys.ts';
 import { ERROR_CODES } from '../../src/errors.ts';
+import { adaptersOf } from '../../src/runtime/internals.ts';
 
 export const JWT_SECRET = 'hostile-test-secret-that-is-long-enough-for-hs256';
 export const TUS = { 'Tus-Resumable': '1.0.0' } as const;
@@ -46,7 +47,7 @@ export async function startHostile(options: { auth?: Extract<AuthOptions, { mode
     auth: options.auth ?? { mode: 'on', jwtSecret: JWT_SECRET },
     logger: { level: 'debug', stream },
   });
-  const store = ream.engine.deps.store;
+  const store = adaptersOf(ream).store;
   const keyA = (await issueApiKey(store, { tenantId: 'tenant-a', name: 'a', role: 'user' })).token;
   const keyB = (await issueApiKey(store, { tenantId: 'tenant-b', name: 'b', role: 'user' })).token;
   const keyAdmin = (await issueApiKey(store, { tenantId: 'ops', name: 'admin', role: 'admin' })).token;

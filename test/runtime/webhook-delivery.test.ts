@@ -9,6 +9,7 @@ import type { NewTask, TaskStatus } from '../../src/queue/port.ts';
 import { createReam, type Ream, type ReamOptions } from '../../src/runtime/create-ream.ts';
 import { TASK_KINDS, webhookQueueJobId } from '../../src/runtime/task-kinds.ts';
 import { startReceiver, type Receiver } from './webhook-receiver.ts';
+import { adaptersOf, engineOf } from '../../src/runtime/internals.ts';
 
 let dir: string;
 let file: string;
@@ -29,7 +30,7 @@ function options(extra: ReamOptions = {}): ReamOptions {
 }
 
 async function deliveryTasks(ream: Ream, jobId: string): Promise<Record<TaskStatus, number>> {
-  return ream.engine.deps.queue.counts(webhookQueueJobId(jobId));
+  return ream.taskCounts(webhookQueueJobId(jobId));
 }
 
 /** Polls the job's delivery tasks until `done` holds (or fails after 10 s). */
@@ -95,7 +96,7 @@ describe('webhook delivery as a queue task', () => {
       assert.equal(receiver.deliveries.length, 1);
       assert.equal((await ream.getJob(job.id))?.status, 'succeeded');
       assert.deepEqual((await ream.counts(job.id)).documentsFailed, 0);
-      const events = (await ream.engine.deps.store.listEvents(job.id, 0)).map((event) => event.type);
+      const events = (await ream.listEvents(job.id, 0)).map((event) => event.type);
       assert.ok(!events.includes('document.failed') && !events.includes('job.failed'), events.join(', '));
       assert.ok(warnings.messages.some((m) => m.includes('gave up delivering job.completed') && m.includes('answered 410')), warnings.messages.join('\n'));
     } finally {
@@ -133,11 +134,11 @@ describe('webhook delivery as a queue task', () => {
     ream = await createReam(options({ concurrency: 4 }));
     const job = await ream.submit({ files: [file], webhook: { url: receiver.url } });
     await ream.wait(job.id);
-    const ended = (await ream.engine.deps.store.listEvents(job.id, 0)).find((event) => event.type === 'job.completed');
+    const ended = (await ream.listEvents(job.id, 0)).find((event) => event.type === 'job.completed');
     assert.ok(ended);
     const finished = await ream.getJob(job.id);
     assert.ok(finished);
-    const engine = ream.engine;
+    const engine = engineOf(ream);
     await Promise.all([engine.scheduleWebhook(finished, ended), engine.scheduleWebhook(finished, ended), engine.recover(() => Promise.resolve())]);
     await until(ream, job.id, (counts) => counts.completed === 1);
     // It ends again (a new file): a new terminal event, announced once more.
@@ -151,7 +152,7 @@ describe('webhook delivery as a queue task', () => {
   test('recovery enqueues a delivery that a crash kept from being enqueued', async () => {
     receiver = await startReceiver(() => 204);
     ream = await createReam(options());
-    const queue = ream.engine.deps.queue;
+    const queue = adaptersOf(ream).queue;
     const enqueue = queue.enqueue.bind(queue);
     // As if the process died between storing the terminal event and enqueueing its delivery.
     queue.enqueue = (tasks: readonly NewTask[]) =>

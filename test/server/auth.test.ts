@@ -11,6 +11,7 @@ import { startServer, type RunningServer } from '../../src/server/app.ts';
 import { issueApiKey } from '../../src/server/auth/api-keys.ts';
 import type { JobView } from '../../src/server/views.ts';
 import { makePdf, numberedPages } from '../support/make-pdf.ts';
+import { adaptersOf } from '../../src/runtime/internals.ts';
 
 const run = promisify(execFile);
 const JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256';
@@ -76,7 +77,7 @@ before(async () => {
   const jwksPath = join(dir, 'jwks.json');
   await writeFile(jwksPath, JSON.stringify({ keys: [{ ...jwk, kid: 'k1', alg: 'RS256', use: 'sig' }] }));
   server = await startServer({ ream, host: '127.0.0.1', port: 0, auth: { mode: 'on', jwtSecret: JWT_SECRET, jwks: jwksPath } });
-  const store = ream.engine.deps.store;
+  const store = adaptersOf(ream).store;
   keyA = (await issueApiKey(store, { tenantId: 'tenant-a', name: 'a', role: 'user' })).token;
   keyB = (await issueApiKey(store, { tenantId: 'tenant-b', name: 'b', role: 'user' })).token;
   keyAdmin = (await issueApiKey(store, { tenantId: 'ops', name: 'admin', role: 'admin' })).token;

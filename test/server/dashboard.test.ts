@@ -13,6 +13,7 @@ import type { JobView } from '../../src/server/views.ts';
 import { rejectsWithCode } from '../support/assert-ream-error.ts';
 import { requireOrSkip } from '../support/env.ts';
 import { makePdf, numberedPages, writePdf } from '../support/make-pdf.ts';
+import { adaptersOf } from '../../src/runtime/internals.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const CASE_TIMEOUT_MS = 30_000;
@@ -153,7 +154,7 @@ describe('dashboard: served at /ui/, driven in Chromium', { timeout: CASE_TIMEOU
   test('with auth on the page asks for a key, shows a refusal, then the jobs', { timeout: CASE_TIMEOUT_MS }, async (t) => {
     if (!requireOrSkip(t, browser !== undefined, `Chromium at ${CHROMIUM}`)) return;
     const { ream, server } = await serve('auth', { auth: { mode: 'on' } }, { work: false });
-    const { token } = await issueApiKey(ream.engine.deps.store, { tenantId: 'acme', name: 'dashboard', role: 'user' });
+    const { token } = await issueApiKey(adaptersOf(ream).store, { tenantId: 'acme', name: 'dashboard', role: 'user' });
     const body = new FormData();
     body.append('file', new Blob([await makePdf({ pages: ['one page'] })], { type: 'application/pdf' }), 'one.pdf');
     const submitted = await fetch(`${server.url}/v1/jobs`, { method: 'POST', body, headers: { authorization: `Bearer ${token}` } });

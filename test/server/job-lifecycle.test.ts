@@ -12,6 +12,7 @@ import { startServer, type RunningServer } from '../../src/server/app.ts';
 import type { JobView } from '../../src/server/views.ts';
 import { makePdf, numberedPages } from '../support/make-pdf.ts';
 import { countingAnalyzer, extractWith } from '../support/analyzers.ts';
+import { adaptersOf } from '../../src/runtime/internals.ts';
 
 let dir: string;
 let ream: Ream;
@@ -69,12 +70,12 @@ describe('job retry, delete and webhooks over HTTP', () => {
   test('DELETE /v1/jobs/:id removes the job and its records; its document stays', async () => {
     const created = (await (await post('/v1/jobs', form({}, 'd.pdf'))).json()) as JobView;
     await ream.wait(created.id);
-    const [doc] = await ream.engine.deps.store.listJobDocuments(created.id);
+    const [doc] = await ream.jobDocuments(created.id);
     assert.ok(doc);
     const response = await fetch(`${server.url}/v1/jobs/${created.id}`, { method: 'DELETE' });
     assert.equal(response.status, 204);
     assert.equal((await fetch(`${server.url}/v1/jobs/${created.id}`)).status, 404);
-    const store = ream.engine.deps.store;
+    const store = adaptersOf(ream).store;
     assert.equal(await store.getJob(created.id), undefined);
     assert.deepEqual(await store.listJobDocuments(created.id), []);
     assert.deepEqual(await store.listChunkResults(created.id, doc.documentId), []);

@@ -8,6 +8,7 @@ import { DetailedError, Upload } from 'tus-js-client';
 import { createReam, type Ream } from '../../src/runtime/create-ream.ts';
 import { startServer, type RunningServer } from '../../src/server/app.ts';
 import { makePdf, numberedPages } from '../support/make-pdf.ts';
+import { adaptersOf } from '../../src/runtime/internals.ts';
 
 const CHUNK = 64 * 1024;
 const TUS = { 'Tus-Resumable': '1.0.0' };
@@ -91,7 +92,7 @@ describe('uploads: tus at /v1/uploads, POST /v1/documents', () => {
     assert.equal(record.mediaType, 'application/pdf');
     const doc = (await (await fetch(`${server.url}/v1/documents/${record.documentId}`)).json()) as { sha256: string };
     assert.equal(doc.sha256, sha256(big));
-    const stored = await ream.engine.deps.blobs.get(record.sha256);
+    const stored = await adaptersOf(ream).blobs.get(record.sha256);
     const hash = createHash('sha256');
     for await (const chunk of stored) hash.update(chunk as Buffer);
     assert.equal(hash.digest('hex'), sha256(big));
@@ -130,7 +131,7 @@ describe('uploads: tus at /v1/uploads, POST /v1/documents', () => {
     assert.equal(problem.status, 422);
     assert.equal(problem.code, 'checksum_mismatch');
     assert.match(problem.contentType, /^application\/problem\+json/);
-    assert.equal(await ream.engine.deps.blobs.stat(sha256(bytes)), undefined);
+    assert.equal(await adaptersOf(ream).blobs.stat(sha256(bytes)), undefined);
     const url = error instanceof DetailedError ? (error.originalRequest?.getURL() ?? '') : '';
     const record = (await (await fetch(url)).json()) as { status: string; error: Problem };
     assert.equal(record.status, 'failed');
@@ -147,7 +148,7 @@ describe('uploads: tus at /v1/uploads, POST /v1/documents', () => {
     assert.equal(response.status, 415);
     assert.match(response.headers.get('content-type') ?? '', /^application\/problem\+json/);
     assert.equal(((await response.json()) as Problem).code, 'unsupported_type');
-    assert.equal(await ream.engine.deps.blobs.stat(sha256(png)), undefined);
+    assert.equal(await adaptersOf(ream).blobs.stat(sha256(png)), undefined);
   });
 
   test('creation-defer-length, termination, and the size limit', async () => {

@@ -6,13 +6,14 @@ import { test } from 'node:test';
 import { createReam } from '../../src/runtime/create-ream.ts';
 import { startServer } from '../../src/server/app.ts';
 import { issueApiKey } from '../../src/server/auth/api-keys.ts';
+import { adaptersOf } from '../../src/runtime/internals.ts';
 
 void test('GET /v1/workers lists the working processes from their heartbeats; admins only when auth is on', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'ream-workers-'));
   const ream = await createReam({ dataDir: dir, threads: 1, concurrency: 3 });
   const server = await startServer({ ream, host: '127.0.0.1', port: 0, auth: { mode: 'on' } });
   try {
-    const store = ream.engine.deps.store;
+    const store = adaptersOf(ream).store;
     const user = (await issueApiKey(store, { tenantId: 't', name: 'user', role: 'user' })).token;
     const admin = (await issueApiKey(store, { tenantId: 't', name: 'admin', role: 'admin' })).token;
     const get = (key: string): Promise<Response> => fetch(`${server.url}/v1/workers`, { headers: { authorization: `Bearer ${key}` } });
@@ -31,7 +32,7 @@ void test('GET /v1/workers lists the working processes from their heartbeats; ad
   // A clean stop removes the worker from the list.
   const reopened = await createReam({ dataDir: dir, work: false });
   try {
-    assert.deepEqual(await reopened.engine.deps.store.listWorkers(0), []);
+    assert.deepEqual(await reopened.listWorkers(0), []);
   } finally {
     await reopened.close();
     await rm(dir, { recursive: true, force: true });

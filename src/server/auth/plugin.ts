@@ -1,9 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ReamError } from '../../errors.ts';
-import type { Store } from '../../store/port.ts';
+import type { Ream } from '../../runtime/create-ream.ts';
 import { sendProblem, toProblem } from '../problem.ts';
 import { accessOf, requireDeclaredAccess } from './access.ts';
-import { findApiKey } from './api-keys.ts';
 import { createJwtVerifier } from './jwt.ts';
 import { setPrincipal, type Principal } from './principal.ts';
 import { localCoordination, type Coordination } from '../coordination.ts';
@@ -51,7 +50,7 @@ function unauthorized(reply: FastifyReply, message: string): FastifyReply {
  * `onRequest` hook on the whole server. Every route registered after this call must declare its
  * access. With auth off every request is the local tenant (the server refuses non-loopback hosts then).
  */
-export function registerAuth(app: FastifyInstance, store: Store, auth: AuthOptions, rateLimit?: RateLimitOptions, coordination: Coordination = localCoordination()): void {
+export function registerAuth(app: FastifyInstance, keys: Pick<Ream, 'findApiKey'>, auth: AuthOptions, rateLimit?: RateLimitOptions, coordination: Coordination = localCoordination()): void {
   const verifyJwt =
     auth.mode === 'on'
       ? createJwtVerifier({
@@ -71,7 +70,7 @@ export function registerAuth(app: FastifyInstance, store: Store, auth: AuthOptio
 
   const authenticate = async (token: string): Promise<Principal | undefined> => {
     if (token.startsWith('ream_')) {
-      const key = await findApiKey(store, token);
+      const key = await keys.findApiKey(token);
       return key && { tenantId: key.tenantId, role: key.role, subject: key.id };
     }
     const claims = verifyJwt && (await verifyJwt(token));

@@ -1,23 +1,16 @@
+import type { DocumentView } from '../../api-types.ts';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ReamError } from '../../errors.ts';
 import type { Ream } from '../../runtime/create-ream.ts';
 import { countUploadBytes } from '../metrics.ts';
 import type { DocumentRecord } from '../../store/port.ts';
-import { sniffStream } from '../uploads/sniff-stream.ts';
 import { canSee, principalOf } from '../auth/principal.ts';
 import { TENANT } from '../auth/access.ts';
 import { sanitizeFileName } from '../uploads/file-name.ts';
 import { multipartFailure } from '../uploads/multipart-errors.ts';
 import { idParams, problemResponses } from '../openapi.ts';
 
-export interface DocumentView {
-  id: string;
-  sha256: string;
-  size: number;
-  name: string;
-  mediaType: string;
-  createdAt: number;
-}
+export type { DocumentView } from '../../api-types.ts';
 
 const documentSchema = {
   type: 'object',
@@ -50,8 +43,7 @@ async function storeParts(ream: Ream, request: FastifyRequest, maxFileBytes: num
     const name = sanitizeFileName(part.filename, `file-${items.length + 1}`);
     // A part over the size limit is cut short by the parser: refuse it rather than store half a file.
     file.once('limit', () => file.destroy(ReamError.nonRetryable('file_too_large', `file "${name}" is over the size limit`)));
-    const { mediaType, body } = await sniffStream(file, name, 'drain');
-    const doc = await ream.engine.storeDocument(body, name, principalOf(request).tenantId, { mediaType, maxBytes: maxFileBytes });
+    const doc = await ream.storeDocument(file, name, { tenantId: principalOf(request).tenantId, maxBytes: maxFileBytes, onRefuse: 'drain' });
     countUploadBytes(ream, 'documents', doc.size);
     items.push(view(doc));
   }
@@ -86,7 +78,7 @@ export function documentRoutes(app: FastifyInstance, ream: Ream, options: { maxF
 
   const getSchema = { summary: 'A stored document (of the caller\'s tenant)', params: documentIdParams, response: { 200: documentSchema, ...problemResponses } };
   app.get<{ Params: { id: string } }>('/v1/documents/:id', { ...TENANT, schema: getSchema }, async (request) => {
-    const doc = await ream.engine.deps.store.getDocument(request.params.id);
+    const doc = await ream.getDocument(request.params.id);
     if (!doc || !canSee(principalOf(request), doc.tenantId)) throw ReamError.nonRetryable('not_found', `no document ${request.params.id}`);
     return view(doc);
   });

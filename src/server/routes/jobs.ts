@@ -1,12 +1,10 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ReamError } from '../../errors.ts';
-import { parseJsonObject, type JsonObject } from '../../json.ts';
 import type { DocumentOutput } from '../../pipeline/types.ts';
-import type { Ream } from '../../runtime/create-ream.ts';
-import type { DocumentToAdd } from '../../runtime/engine.ts';
+import type { JobFile, Ream, SubmittedJob } from '../../runtime/create-ream.ts';
+import { JOB_FIELDS, isJobField, readJobField, type JobFields } from '../../runtime/job-fields.ts';
 import { TERMINAL_JOB_STATUSES, type JobRecord, type JobStatus } from '../../store/port.ts';
-import { parseWebhook, type WebhookTarget } from '../../runtime/job-meta.ts';
 import { LOCAL_PRINCIPAL, canSee, principalOf, type Principal } from '../auth/principal.ts';
 import { countUploadBytes } from '../metrics.ts';
 import { TENANT as TENANT_ACCESS } from '../auth/access.ts';
@@ -15,7 +13,7 @@ import { createJobFromJson } from '../uploads/job-body.ts';
 import type { FindUploadInProgress } from '../uploads/records.ts';
 import { sanitizeFileName } from '../uploads/file-name.ts';
 import { multipartFailure } from '../uploads/multipart-errors.ts';
-import { PRIORITIES, isPriorityName, loadJobView } from '../views.ts';
+import { loadJobView } from '../views.ts';
 
 /** Until auth lands every request acts as the embedded default tenant. */
 export const TENANT = LOCAL_PRINCIPAL.tenantId;
@@ -35,26 +33,6 @@ function invalid(message: string): ReamError {
   return ReamError.nonRetryable('validation_failed', message);
 }
 
-
-interface JobFields {
-  pipeline?: string;
-  options?: JsonObject;
-  priority?: number;
-  webhook?: WebhookTarget;
-  admin?: boolean;
-}
-
-function readField(fields: JobFields, name: string, value: unknown): void {
-  if (typeof value !== 'string') throw invalid(`field "${name}" must be text`);
-  if (name === 'pipeline') fields.pipeline = value;
-  else if (name === 'options') fields.options = parseJsonObject(value, 'field "options"');
-  else if (name === 'webhook') fields.webhook = parseWebhook(parseJsonObject(value, 'field "webhook"'));
-  else if (name === 'priority') {
-    if (!isPriorityName(value)) throw invalid(`field "priority" must be one of ${Object.keys(PRIORITIES).join(', ')}`);
-    fields.priority = PRIORITIES[value];
-  } else throw invalid(`unknown field "${name}" (expected file, pipeline, options, priority, webhook)`);
-}
-
 function idempotencyKey(request: FastifyRequest): string | undefined {
   const key = request.headers['idempotency-key'];
   if (key === undefined) return undefined;
@@ -70,78 +48,63 @@ function drain(stream: Readable): Promise<void> {
 }
 
 /**
- * `POST /v1/jobs`, multipart: fields (`pipeline`, `options`, `priority`) first, then one or more
- * `file` parts, each streamed into the blob store as it arrives. Bad fields are refused at the
- * first file, before it is read; the job is created with every file after the last one, so a
- * failed upload makes no job (a half-submitted job never runs).
- * With `Idempotency-Key`: a repeat answers 200 with the first job and its files are not read.
+ * `POST /v1/jobs`, multipart: fields (`pipeline`, `options`, `priority`, `webhook`) first, then
+ * one or more `file` parts, each streamed into the blob store as it arrives; a JSON body names
+ * documents stored already and finished uploads. Both go through `Ream.submitJob`: bad fields
+ * are refused before any file is read, and the job is created with every file after the last
+ * one, so a failed upload makes no job (a half-submitted job never runs).
+ * With `Idempotency-Key`: a repeat answers 200 with the first job and its files are not stored.
  */
 async function createJob(ream: Ream, request: FastifyRequest, reply: FastifyReply, findUpload: FindUploadInProgress | undefined): Promise<FastifyReply> {
   const tenantId = principalOf(request).tenantId;
-  if (!request.isMultipart()) {
-    // A JSON body names documents stored already and finished uploads.
-    const { job, repeat } = await createJobFromJson(ream, tenantId, request.body, idempotencyKey(request), findUpload, principalOf(request).role === 'admin');
-    if (!repeat) reply.code(202).header('retry-after', '1');
-    return reply.header('location', `/v1/jobs/${job.id}`).send(await loadJobView(ream, job));
+  const admin = principalOf(request).role === 'admin'; // admins are above the priority limit
+  const key = idempotencyKey(request);
+  let submitted: SubmittedJob;
+  if (!request.isMultipart()) submitted = await createJobFromJson(ream, tenantId, request.body, key, findUpload, admin);
+  else {
+    try {
+      submitted = await createJobFromParts(ream, request, { tenantId, admin, ...(key === undefined ? {} : { key }) });
+    } catch (error) {
+      throw multipartFailure(error);
+    }
   }
-  try {
-    return await createJobFromParts(ream, request, reply, tenantId);
-  } catch (error) {
-    throw multipartFailure(error);
-  }
+  const { job, repeat } = submitted;
+  if (!repeat) reply.code(202).header('retry-after', '1');
+  return reply.header('location', `/v1/jobs/${job.id}`).send(await loadJobView(ream, job));
 }
 
-async function createJobFromParts(ream: Ream, request: FastifyRequest, reply: FastifyReply, tenantId: string): Promise<FastifyReply> {
-  const key = idempotencyKey(request);
-  if (key !== undefined) {
-    const existing = await ream.engine.deps.store.findJobByKey(tenantId, key);
-    if (existing) {
-      for await (const part of request.parts()) if (part.type === 'file') await drain(part.file);
-      return reply.code(200).header('location', `/v1/jobs/${existing.id}`).send(await loadJobView(ream, existing));
-    }
+/** Multipart: the fields up to the first file part, then the files, streamed into `Ream.submitJob`. */
+async function createJobFromParts(ream: Ream, request: FastifyRequest, input: { tenantId: string; admin: boolean; key?: string }): Promise<SubmittedJob> {
+  const parts = request.parts()[Symbol.asyncIterator]();
+  const fields: JobFields = {};
+  let next = await parts.next();
+  for (; next.done !== true && next.value.type === 'field'; next = await parts.next()) {
+    const { fieldname, value } = next.value;
+    if (!isJobField(fieldname)) throw invalid(`unknown field "${fieldname}" (expected file, ${JOB_FIELDS.join(', ')})`);
+    readJobField(fields, fieldname, value, true);
   }
-  const fields: JobFields = { admin: principalOf(request).role === 'admin' }; // admins are above the priority limit
-  // Stored as they arrive; the job is made with all of them after the last: a job whose first
-  // files are done before the last one is in must not end (and tell its followers so) early,
-  // and a broken upload (cut short, malformed) leaves no job behind (its stored files stay, as documents).
-  const docs: DocumentToAdd[] = [];
-  let checked = false;
-  for await (const part of request.parts()) {
-    if (part.type === 'field') {
-      if (checked) throw invalid(`field "${part.fieldname}" must come before the files`);
-      readField(fields, part.fieldname, part.value);
-      continue;
+  const first = next;
+  let count = 0;
+  // The file parts, read only once submitJob has accepted the fields and found the key new.
+  async function* files(): AsyncGenerator<JobFile> {
+    for (let part = first; part.done !== true; part = await parts.next()) {
+      if (part.value.type === 'field') throw invalid(`field "${part.value.fieldname}" must come before the files`);
+      const file = part.value.file;
+      if (part.value.fieldname !== 'file') {
+        await drain(file);
+        throw invalid(`unexpected file part "${part.value.fieldname}" (files go in "file" parts)`);
+      }
+      const name = sanitizeFileName(part.value.filename, `file-${++count}`);
+      // A part over the size limit is cut short by the parser: refuse it rather than store half a file.
+      file.once('limit', () => file.destroy(ReamError.nonRetryable('file_too_large', `file "${name}" is over the size limit`)));
+      yield { stream: file, name };
     }
-    if (part.fieldname !== 'file') {
-      await drain(part.file);
-      throw invalid(`unexpected file part "${part.fieldname}" (files go in "file" parts)`);
-    }
-    if (!checked) {
-      await ream.engine.checkJob(fields); // bad fields (a webhook host resolved too) are refused before any file is read
-      checked = true;
-    }
-    const file = part.file;
-    const source = sanitizeFileName(part.filename, `file-${docs.length + 1}`);
-    // A part over the size limit is cut short by the parser: refuse it rather than store half a file.
-    file.once('limit', () => file.destroy(ReamError.nonRetryable('file_too_large', `file "${source}" is over the size limit`)));
-    const doc = await ream.engine.storeDocument(file, source, tenantId);
-    countUploadBytes(ream, 'jobs', doc.size);
-    docs.push({ documentId: doc.id, source });
+    if (count === 0) throw invalid('no "file" part: a job needs at least one file');
   }
-  if (docs.length === 0) throw invalid('no "file" part: a job needs at least one file');
-  const job = await ream.createJob({ ...fields, tenantId, ...(key === undefined ? {} : { key }) });
-  try {
-    await ream.addDocuments(job.id, docs);
-  } catch (error) {
-    await ream.cancel(job.id).catch(() => undefined);
-    throw error;
-  }
-  const current = (await ream.getJob(job.id)) ?? job;
-  return reply
-    .code(202)
-    .header('location', `/v1/jobs/${job.id}`)
-    .header('retry-after', '1')
-    .send(await loadJobView(ream, current));
+  const submitted = await ream.submitJob({ ...fields, ...input, files: files(), onStored: (doc) => countUploadBytes(ream, 'jobs', doc.size) });
+  // A repeat read no file: the rest of the body is drained so the request ends cleanly.
+  if (submitted.repeat) for (let part = first; part.done !== true; part = await parts.next()) if (part.value.type === 'file') await drain(part.value.file);
+  return submitted;
 }
 
 function parseLimit(value: string | undefined): number | undefined {
@@ -157,7 +120,6 @@ function parseLimit(value: string | undefined): number | undefined {
  * Follows the job's events (with a slow fallback wake-up), never a hot loop.
  */
 function followResults(ream: Ream, jobId: string, closed: AbortSignal): AsyncGenerator<string> {
-  const store = ream.engine.deps.store;
   let pending = true;
   let wake: (() => void) | undefined;
   const poke = (): void => {
@@ -184,13 +146,13 @@ function followResults(ream: Ream, jobId: string, closed: AbortSignal): AsyncGen
       while (!closed.aborted) {
         await changed();
         pending = false;
-        const job = await store.getJob(jobId);
+        const job = await ream.getJob(jobId);
         const ended = job === undefined || TERMINAL_JOB_STATUSES.includes(job.status);
-        const docs = await store.listJobDocuments(jobId);
+        const docs = await ream.jobDocuments(jobId);
         while (next < docs.length && !closed.aborted) {
           const doc = docs[next];
           if (!doc) break;
-          const result = await store.getDocumentResult(jobId, doc.documentId);
+          const result = await ream.documentResult(jobId, doc.documentId);
           // Once the job has ended a document without a result (cancelled before it ran) is skipped.
           if (!result && !ended) break;
           next++;
@@ -245,7 +207,7 @@ export function jobRoutes(app: FastifyInstance, ream: Ream, shutdown: AbortSigna
     const { status, cursor } = request.query;
     if (status !== undefined && !JOB_STATUSES.includes(status as JobStatus)) throw invalid(`status must be one of ${JOB_STATUSES.join(', ')}`);
     const limit = parseLimit(request.query.limit);
-    const page = await ream.engine.deps.store.listJobs({
+    const page = await ream.listJobs({
       tenantId: principalOf(request).tenantId,
       ...(status === undefined ? {} : { status: status as JobStatus }),
       ...(limit === undefined ? {} : { limit }),

@@ -1,8 +1,6 @@
 import { S3Store, type MetadataValue } from '@tus/s3-store';
 import { IoRedisKvStore } from '@tus/utils';
-import { Redis } from 'ioredis';
-import { endConnection } from '../../events/redis-event-bus.ts';
-import { s3ClientConfig, type S3Location } from '../../blobs/s3-client.ts';
+import { openRedisPair, s3ClientConfig, type S3Location } from '../../runtime/shared-clients.ts';
 import type { UploadRecordStore } from './records.ts';
 import { RedisLocker } from './redis-locker.ts';
 import { prefixObjectKeys } from './s3-key-prefix.ts';
@@ -32,13 +30,8 @@ export const TUS_OBJECT_PREFIX = 'uploads/';
  * any instance.
  */
 export async function distributedTusStorage(options: DistributedTusStorageOptions): Promise<TusStorage> {
-  const redis = new Redis(options.redisUrl, { lazyConnect: true });
-  const subscriber = new Redis(options.redisUrl, { lazyConnect: true });
-  const close = async (): Promise<void> => {
-    await Promise.allSettled([redis, subscriber].map(endConnection));
-  };
+  const { redis, subscriber, close } = await openRedisPair(options.redisUrl);
   try {
-    await Promise.all([redis.connect(), subscriber.connect()]);
     const locker = new RedisLocker({ redis, subscriber, prefix: options.prefix });
     await locker.ready();
     const datastore = new PrefixedS3Store({

@@ -8,7 +8,6 @@ import { canSee, principalOf } from '../auth/principal.ts';
 import { TENANT } from '../auth/access.ts';
 import { idParams, problemResponses } from '../openapi.ts';
 import { UPLOAD_ID, storeUploadRecords, type FindUploadInProgress, type UploadRecord } from './records.ts';
-import { sniffStream } from './sniff-stream.ts';
 import { sanitizeFileName } from './file-name.ts';
 import { embeddedTusStorage, type TusStorage } from './storage.ts';
 import { tusCorsOptions, type CorsOptions } from '../cors.ts';
@@ -146,15 +145,15 @@ function publicRecord(record: UploadRecord): Record<string, unknown> {
  * answers `GET /v1/uploads/:id` and HEAD, and jobs refer to it by upload id.
  */
 export function uploadRoutes(app: FastifyInstance, ream: Ream, options: UploadRouteOptions): FindUploadInProgress {
-  const { datastore, locker, records } = options.storage ?? embeddedTusStorage(options.dir, options.expiryMs, storeUploadRecords(ream.engine.deps.store));
+  const { datastore, locker, records } = options.storage ?? embeddedTusStorage(options.dir, options.expiryMs, storeUploadRecords(ream.uploads));
   void app.register((scope, _opts, done) => {
 
     const finish = async (upload: TusUpload, tenantId: string): Promise<UploadRecord> => {
       const name = displayName(upload);
       const expectedSha256 = declaredSha256(upload);
-      const { mediaType, body } = await sniffStream(await datastore.read(upload.id), name, 'destroy');
-      const doc = await ream.engine.storeDocument(body, name, tenantId, {
-        mediaType,
+      const doc = await ream.storeDocument(await datastore.read(upload.id), name, {
+        tenantId,
+        onRefuse: 'destroy',
         maxBytes: options.maxFileBytes,
         ...(expectedSha256 === undefined ? {} : { expectedSha256 }),
       });

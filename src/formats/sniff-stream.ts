@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
-import { ReamError } from '../../errors.ts';
-import { HEAD_BYTES } from '../../formats/file-checks.ts';
-import { sniff } from '../../formats/sniff.ts';
+import { ReamError } from '../errors.ts';
+import { HEAD_BYTES } from './file-checks.ts';
+import { mediaTypeByName, sniff } from './sniff.ts';
 
 export interface SniffedStream {
   /** What the content is (`application/pdf`, `text/plain`, …), decided by its first bytes. */
@@ -11,12 +11,19 @@ export interface SniffedStream {
 }
 
 /**
- * Reads the first {@link HEAD_BYTES} of `stream` and sniffs them (the content decides, the name
- * only picks between readers the content allows). Throws `empty_file`, `unsupported_type` or
- * `invalid_pdf`; on refusal the rest is drained (`drain`, for a request body that must be read
- * to its end) or the stream is destroyed.
+ * What to do with content that sniffing refuses: throw and drain the rest (`drain`, for a request
+ * body that must be read to its end), throw and destroy the stream (`destroy`), or keep it with
+ * the media type its name suggests (`keep`: a job's file, whose inspection then fails the
+ * document with the same code, as for a file read from a path).
  */
-export async function sniffStream(stream: Readable, name: string, onRefuse: 'drain' | 'destroy'): Promise<SniffedStream> {
+export type OnRefuse = 'drain' | 'destroy' | 'keep';
+
+/**
+ * Reads the first {@link HEAD_BYTES} of `stream` and sniffs them (the content decides, the name
+ * only picks between readers the content allows). Unless `onRefuse` is `keep`, throws
+ * `empty_file`, `unsupported_type` or `invalid_pdf`.
+ */
+export async function sniffStream(stream: Readable | AsyncIterable<Uint8Array>, name: string, onRefuse: OnRefuse): Promise<SniffedStream> {
   const iterator = stream[Symbol.asyncIterator]() as AsyncIterator<Uint8Array>;
   const head: Uint8Array[] = [];
   let length = 0;
@@ -35,12 +42,16 @@ export async function sniffStream(stream: Readable, name: string, onRefuse: 'dra
     if (length === 0) throw ReamError.nonRetryable('empty_file', 'the file is empty (0 bytes)');
     mediaType = sniff(Buffer.concat(head).subarray(0, HEAD_BYTES), name);
   } catch (error) {
-    if (onRefuse === 'drain' && !ended) {
+    if (onRefuse === 'keep' && error instanceof ReamError) mediaType = mediaTypeByName(name);
+    else if (onRefuse === 'drain' && !ended) {
       for (let next = await iterator.next(); next.done !== true; next = await iterator.next()) {
         // discard
       }
-    } else await iterator.return?.();
-    throw error;
+      throw error;
+    } else {
+      await iterator.return?.();
+      throw error;
+    }
   }
   async function* body(): AsyncGenerator<Uint8Array> {
     yield* head;

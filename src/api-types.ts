@@ -1,0 +1,42 @@
+// Types of the HTTP API's bodies, shared by the server that sends them and the client that reads
+// them. Kept apart from both so the client imports nothing of the server or the runtime.
+import type { ErrorInfo } from './errors.ts';
+import type { Progress } from './events/types.ts';
+import type { JsonObject } from './json.ts';
+import type { JobStatus } from './store/port.ts';
+
+/** Priorities by name, as the API and the CLI take them; a job stores the number. */
+export const PRIORITIES = { low: 0, normal: 5, high: 10, critical: 20 } as const;
+export type PriorityName = keyof typeof PRIORITIES;
+
+export function isPriorityName(value: string): value is PriorityName {
+  return Object.hasOwn(PRIORITIES, value);
+}
+
+/** What `GET /v1/jobs/:id` answers, and what a webhook carries as `job`. Times are ISO 8601 strings (or null). */
+export interface JobView {
+  id: string;
+  status: JobStatus;
+  pipeline: string;
+  options: JsonObject;
+  priority: PriorityName | number;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  error: ErrorInfo | null;
+  progress: Progress;
+  counts: {
+    documents: { total: number; succeeded: number; partiallySucceeded: number; failed: number; cancelled: number };
+    chunks: { total: number; succeeded: number; failed: number };
+  };
+}
+
+/** A stored document as `POST /v1/documents` and `GET /v1/documents/:id` answer it. */
+export interface DocumentView {
+  id: string;
+  sha256: string;
+  size: number;
+  name: string;
+  mediaType: string;
+  createdAt: number;
+}

@@ -1,0 +1,114 @@
+import { ReamError } from '../errors.ts';
+import { TERMINAL_JOB_STATUSES, type JobRecord } from '../store/port.ts';
+import { findApiKey } from './api-keys.ts';
+import { type Engine, type FileInput } from './engine.ts';
+import { rememberEngine } from './internals.ts';
+import { loadJobView } from './job-view.ts';
+import type { Ream, SubmitInput } from './ream.ts';
+import { storeDocument } from './store-document.ts';
+import { submitJob } from './submit-job.ts';
+import { uploadRecords } from './upload-records.ts';
+
+/** What a handle needs besides its engine: how the ream was opened and how it ends. */
+export interface HandleParts {
+  dataDir: string;
+  deployment: Ream['deployment'];
+  warnings: readonly string[];
+  /** Lets running tasks finish for up to `timeoutMs`, releasing what still runs (before `close`). */
+  drainWork(timeoutMs: number): Promise<void>;
+  /** Stops the worker and closes the adapters (once). */
+  close(): Promise<void>;
+}
+
+/** `submit`'s files, paths taken as `{ path }`. */
+async function* inputFiles(files: SubmitInput['files']): AsyncGenerator<FileInput> {
+  for await (const file of files) yield typeof file === 'string' ? { path: file } : file;
+}
+
+/** The facade over an engine: every door of a {@link Ream}. The engine itself stays inside src/runtime/. */
+export function reamHandle(engine: Engine, parts: HandleParts): Ream {
+  const { store } = engine.deps;
+  const uploads = uploadRecords(store);
+  const ream: Ream = {
+    dataDir: parts.dataDir,
+    deployment: parts.deployment,
+    warnings: parts.warnings,
+    async submit({ files, ...input }) {
+      return (await submitJob(engine, uploads, { ...input, files: inputFiles(files) })).job;
+    },
+    submitJob: (input) => submitJob(engine, uploads, input),
+    createJob: (input) => engine.createJob(input),
+    addFile: (jobId, file) => engine.addFile(jobId, file),
+    addStream: (jobId, stream, name) => engine.addStream(jobId, stream, name),
+    addDocument: (jobId, documentId, source) => engine.addDocument(jobId, documentId, source),
+    addDocuments: (jobId, docs) => engine.addDocuments(jobId, docs),
+    getJob: (jobId) => store.getJob(jobId),
+    listJobs: (query) => store.listJobs(query),
+    counts: (jobId) => store.jobCounts(jobId),
+    jobView: (job) => loadJobView(engine, job),
+    cancel: (jobId) => engine.cancel(jobId),
+    retry: (jobId) => engine.retry(jobId),
+    deleteJob: (jobId) => engine.deleteJob(jobId),
+    wait: (jobId, waitOptions) => waitForJob(engine, jobId, waitOptions?.signal),
+    results: (jobId) => engine.results(jobId),
+    jobDocuments: (jobId) => store.listJobDocuments(jobId),
+    jobDocument: (jobId, documentId) => store.getJobDocument(jobId, documentId),
+    documentResult: (jobId, documentId) => store.getDocumentResult(jobId, documentId),
+    storeDocument: (stream, name, options) => storeDocument(engine, stream, name, options),
+    getDocument: (documentId) => store.getDocument(documentId),
+    uploads,
+    async search(q, searchOptions) {
+      const hits = await engine.deps.search.search({ tenantId: searchOptions?.tenantId ?? 'local', q, limit: searchOptions?.limit ?? 20 });
+      // Each hit names its document's file: one read per document, not per hit.
+      const names = new Map<string, string>();
+      for (const id of new Set(hits.map((hit) => hit.documentId))) names.set(id, (await store.getDocument(id))?.name ?? '');
+      return hits.map((hit) => ({ ...hit, name: names.get(hit.documentId) ?? '' }));
+    },
+    subscribe: (filter, listener) => engine.subscribe(filter, listener),
+    listEvents: (jobId, afterSeq, limit) => store.listEvents(jobId, afterSeq, limit),
+    listWorkers: (seenSince) => store.listWorkers(seenSince),
+    jobStatusCounts: () => store.jobStatusCounts(),
+    taskCounts: (jobId) => engine.deps.queue.counts(jobId),
+    async ready() {
+      await store.getJob('readyz-probe');
+    },
+    findApiKey: (token) => findApiKey(store, token),
+    async drain(timeoutMs) {
+      await parts.drainWork(timeoutMs);
+      await parts.close();
+    },
+    close: () => parts.close(),
+  };
+  rememberEngine(ream, engine);
+  return ream;
+}
+
+async function waitForJob(engine: Engine, jobId: string, signal?: AbortSignal): Promise<JobRecord> {
+  return new Promise<JobRecord>((resolvePromise, reject) => {
+    let settled = false;
+    const finish = (error: unknown, job?: JobRecord): void => {
+      if (settled) return;
+      settled = true;
+      unsubscribe();
+      signal?.removeEventListener('abort', onAbort);
+      if (job) resolvePromise(job);
+      else reject(error instanceof Error ? error : new Error(String(error)));
+    };
+    const check = (): void => {
+      engine.deps.store.getJob(jobId).then(
+        (job) => {
+          if (!job) finish(ReamError.nonRetryable('not_found', `no job ${jobId}`));
+          else if (TERMINAL_JOB_STATUSES.includes(job.status)) finish(undefined, job);
+        },
+        (error: unknown) => finish(error),
+      );
+    };
+    const onAbort = (): void => finish(signal?.reason ?? new ReamError('cancelled', 'wait aborted'));
+    const unsubscribe = engine.subscribe({ jobId }, (event) => {
+      if (event.type === 'job.completed' || event.type === 'job.failed' || event.type === 'job.cancelled') check();
+    });
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    check(); // it may have ended before we subscribed
+  });
+}

@@ -1,0 +1,190 @@
+// The facade: what the HTTP service, the CLI and library callers may use of a ream. Nothing
+// outside src/runtime/ reaches the engine or its adapters (eslint.config.js enforces it).
+import type { Readable } from 'node:stream';
+import type { JobView } from '../api-types.ts';
+import type { EventFilter, EventListener } from '../events/port.ts';
+import type { ReamEvent } from '../events/types.ts';
+import type { DocumentOutput, PipelineFactory } from '../pipeline/types.ts';
+import type { TaskStatus } from '../queue/port.ts';
+import type { SearchHit } from '../search/port.ts';
+import type {
+  ApiKeyRecord,
+  DocumentRecord,
+  DocumentResultRecord,
+  JobCounts,
+  JobDocumentRecord,
+  JobRecord,
+  JobStatus,
+  ListJobsQuery,
+  Page,
+  WorkerRecord,
+} from '../store/port.ts';
+import type { DistributedSettings } from './deployment.ts';
+import type { AddedDocument, CreateJobInput, DocumentToAdd, FileInput } from './engine.ts';
+import type { IntakeLimits } from './intake.ts';
+import type { JobLimits } from './job-limits.ts';
+import type { StoreDocumentOptions } from './store-document.ts';
+import type { SubmitJobInput, SubmittedJob } from './submit-job.ts';
+import type { UploadRecords } from './upload-records.ts';
+import type { WebhookSettings } from './webhook-delivery.ts';
+
+export type { AddedDocument, CreateJobInput, DocumentToAdd, FileInput } from './engine.ts';
+export type { JobFile, SubmitJobInput, SubmittedJob } from './submit-job.ts';
+export type { StoreDocumentOptions } from './store-document.ts';
+export { UPLOAD_ID, type FindUploadInProgress, type UploadInProgress, type UploadRecords } from './upload-records.ts';
+export type { UploadRecord } from '../store/port.ts';
+
+export interface ReamOptions {
+  /** Folder for the database, blobs and lock (created if missing). Default `.ream` in the working directory. */
+  dataDir?: string;
+  /** Worker threads for CPU work (parsing). Default: the number of cores. */
+  threads?: number;
+  /** Tasks in flight at once in this process. Default: 2 × threads. */
+  concurrency?: number;
+  /** Longest a CPU task (one chunk, one inspection) may run before its thread is killed, in ms. Default 120,000. */
+  taskTimeoutMs?: number;
+  /**
+   * Heap cap per worker thread, in MB; a thread that exceeds it dies with `resource_limit`.
+   * Default 512 (peak RSS under 400 MB with two threads); 2048 parses ~20% faster for ~100 MB
+   * more per thread (docs/benchmarks.md).
+   */
+  maxMemoryMb?: number;
+  /** Attempts per task, including the first. Default 3. */
+  maxAttempts?: number;
+  /** Task lease in ms (renewed by heartbeat every third of it). Default 30,000. */
+  leaseMs?: number;
+  /**
+   * Ceilings on what a job may ask for: `maxPages`, `maxBytes`, `minChunkPages` and, for
+   * non-admins, `maxPriority` (see {@link JobLimits}). Default none: the library's caller is the
+   * operator. `ream serve` sets all of them (docs/security.md).
+   */
+  jobLimits?: JobLimits;
+  /** Pipelines of your own, by name, next to the built-in `extract` and `rules`. */
+  pipelines?: Record<string, PipelineFactory>;
+  /** Run tasks in this process. Default true; false makes a submit-only handle. */
+  work?: boolean;
+  /**
+   * Distributed mode: Redis, PostgreSQL and an S3 bucket shared by every process (see
+   * docs/deployment.md). Omitted: the embedded default over `dataDir`.
+   */
+  distributed?: DistributedSettings;
+  /** Stop claiming work while memory or event-loop lag is over these limits. Default: no limits. */
+  intake?: IntakeLimits;
+  /**
+   * See through unfinished jobs at open (schedule documents without a task, close jobs whose
+   * work all ended). Default true; distributed workers may leave it to the server.
+   */
+  recover?: boolean;
+  /**
+   * Delivery of job webhooks: attempts, timeout and backoff (see {@link WebhookSettings}). A
+   * delivery is a queue task, so any process that works (`work` not false) may send it.
+   * `allowPrivate` lifts the rule that webhooks go to public addresses only: give it to every
+   * process of a deployment (the server checks at submit, workers at delivery).
+   */
+  webhooks?: WebhookSettings;
+}
+
+export interface SubmitInput extends CreateJobInput {
+  files: Iterable<FileInput | string> | AsyncIterable<FileInput | string>;
+}
+
+export interface WaitOptions {
+  signal?: AbortSignal;
+}
+
+/** A search hit with the file name of its document. */
+export interface NamedSearchHit extends SearchHit {
+  /** The document's stored name (empty if it is gone). */
+  name: string;
+}
+
+/** The library's handle on one ream (embedded or part of a distributed deployment): submit work, follow it, read results. */
+export interface Ream {
+  /** The resolved data dir (records, blobs, lock; the HTTP service keeps tus uploads under it). */
+  readonly dataDir: string;
+  /** The distributed deployment this handle is part of; `undefined` when embedded. */
+  readonly deployment: DistributedSettings | undefined;
+  /** Warnings about the deployment found at open (e.g. a Redis without AOF); also printed as process warnings. */
+  readonly warnings: readonly string[];
+
+  // Jobs.
+  /**
+   * Stores every file, then creates the job with all of them at once (it cannot end before the
+   * last is in); resolves once all are stored (processing runs on). Bad options are refused
+   * first; a repeat of an idempotency key answers the first job and reads no file.
+   */
+  submit(input: SubmitInput): Promise<JobRecord>;
+  /** The one job intake (see `submitJob` in submit-job.ts): files from paths, streams, stored documents or finished uploads. */
+  submitJob(input: SubmitJobInput): Promise<SubmittedJob>;
+  /** Creates a job without files (`ream run` adds them one by one), or answers the one with the same idempotency key. */
+  createJob(input?: CreateJobInput): Promise<JobRecord>;
+  /** Stores a file and adds it to the job; its processing starts at once. The same content twice is a no-op. */
+  addFile(jobId: string, file: FileInput): Promise<AddedDocument>;
+  /** Adds a file from a stream (an upload), named `name` in results; consumed, never buffered whole. */
+  addStream(jobId: string, stream: Readable, name: string): Promise<AddedDocument>;
+  /** Adds a document stored already (an upload) to the job; `source` defaults to its name. */
+  addDocument(jobId: string, documentId: string, source?: string): Promise<AddedDocument>;
+  /** Adds stored documents all at once: the job cannot end between two of them. */
+  addDocuments(jobId: string, docs: readonly DocumentToAdd[]): Promise<AddedDocument[]>;
+  /** The job as stored; `undefined` when there is none (any tenant: the caller checks ownership). */
+  getJob(jobId: string): Promise<JobRecord | undefined>;
+  /** One tenant's jobs, newest first, optionally of one status, a page at a time (`cursor` from the last page). */
+  listJobs(query: ListJobsQuery): Promise<Page<JobRecord>>;
+  /** The job's documents and chunks by state. */
+  counts(jobId: string): Promise<JobCounts>;
+  /** The job as the API shows it, with its current counts and progress (the same as its events'). */
+  jobView(job: JobRecord): Promise<JobView>;
+  /** Cancels the job: queued work removed, running work aborted; results made stay readable. */
+  cancel(jobId: string): Promise<JobRecord>;
+  /** Reruns only the failed parts of a `partially_succeeded` or `failed` job. */
+  retry(jobId: string): Promise<JobRecord>;
+  /** Cancels the job if it runs and removes its records; its documents and blobs stay. */
+  deleteJob(jobId: string): Promise<void>;
+  /** Resolves with the job once it has ended (succeeded, partially_succeeded, failed, cancelled). */
+  wait(jobId: string, options?: WaitOptions): Promise<JobRecord>;
+  /** Final results of the job's ended documents, in input order. */
+  results(jobId: string): AsyncGenerator<DocumentOutput>;
+  /** The job's documents in input order, with their status. */
+  jobDocuments(jobId: string): Promise<JobDocumentRecord[]>;
+  /** One document of the job, with its status; `undefined` when the job does not hold it. */
+  jobDocument(jobId: string, documentId: string): Promise<JobDocumentRecord | undefined>;
+  /** The final result of one document of the job; `undefined` until it has ended. */
+  documentResult(jobId: string, documentId: string): Promise<DocumentResultRecord | undefined>;
+
+  // Documents and uploads.
+  /**
+   * Stores a stream as the tenant's document (content sniffed: `empty_file`, `unsupported_type`,
+   * `invalid_pdf` refuse it unless `onRefuse` is `keep`), without adding it to any job.
+   */
+  storeDocument(stream: Readable | AsyncIterable<Uint8Array>, name: string, options?: StoreDocumentOptions): Promise<DocumentRecord>;
+  /** A stored document; `undefined` when there is none (any tenant: the caller checks ownership). */
+  getDocument(documentId: string): Promise<DocumentRecord | undefined>;
+  /** Records of finished tus uploads, shared by every server instance of a deployment. */
+  readonly uploads: UploadRecords;
+
+  // Search, events, workers, health.
+  /** Page-level full-text search within one tenant (default `local`), best hits first, each with its file name. */
+  search(q: string, options?: { tenantId?: string; limit?: number }): Promise<NamedSearchHit[]>;
+  /** Live events matching `filter`; returns the function that unsubscribes. Best effort: replay with {@link listEvents}. */
+  subscribe(filter: EventFilter, listener: EventListener): () => void;
+  /** The job's stored events with `seq` after `afterSeq`, in order, at most `limit` (replay for SSE and WebSocket). */
+  listEvents(jobId: string, afterSeq: number, limit?: number): Promise<ReamEvent[]>;
+  /** Worker processes heard from since `seenSince` (epoch ms), from their heartbeats. */
+  listWorkers(seenSince: number): Promise<WorkerRecord[]>;
+  /** Jobs by status across every tenant (for /metrics). */
+  jobStatusCounts(): Promise<Record<JobStatus, number>>;
+  /** Queue tasks by status, of one job (its id) or of all. */
+  taskCounts(jobId?: string): Promise<Record<TaskStatus, number>>;
+  /** Resolves when the store answers a query (readiness); rejects otherwise. */
+  ready(): Promise<void>;
+  /** The live (not revoked) API key of a presented token, else `undefined`. */
+  findApiKey(token: string): Promise<ApiKeyRecord | undefined>;
+
+  /**
+   * Graceful drain: stops claiming, lets running tasks finish for up to `timeoutMs`, releases
+   * what still runs to the queue, then closes.
+   */
+  drain(timeoutMs: number): Promise<void>;
+  /** Stops taking work, leaves unfinished tasks for the next start, and closes everything. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,31 @@
+// Clients of a distributed deployment's services for the parts of the HTTP service that talk to
+// them directly (tus uploads in the bucket, their locks in Redis). The runtime owns how
+// connections to the deployment are made and ended; the server asks it rather than the adapters.
+import { Redis } from 'ioredis';
+import { endConnection } from '../events/redis-event-bus.ts';
+
+export { s3ClientConfig, type S3Location } from '../blobs/s3-client.ts';
+
+/** Two connections to Redis (one for commands, one for pub/sub, which blocks a connection) and how to end both. */
+export interface RedisPair {
+  redis: Redis;
+  subscriber: Redis;
+  /** Ends both (waiting for replies in flight); never throws. */
+  close: () => Promise<void>;
+}
+
+/** Opens and connects a {@link RedisPair} to `url`; on failure both are ended and the error thrown. */
+export async function openRedisPair(url: string): Promise<RedisPair> {
+  const redis = new Redis(url, { lazyConnect: true });
+  const subscriber = new Redis(url, { lazyConnect: true });
+  const close = async (): Promise<void> => {
+    await Promise.allSettled([redis, subscriber].map(endConnection));
+  };
+  try {
+    await Promise.all([redis.connect(), subscriber.connect()]);
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  return { redis, subscriber, close };
+}

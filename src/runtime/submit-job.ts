@@ -1,0 +1,84 @@
+import { createReadStream } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { ReamError } from '../errors.ts';
+import type { DocumentRecord, JobRecord } from '../store/port.ts';
+import { DEFAULT_TENANT, type CreateJobInput, type DocumentToAdd, type Engine } from './engine.ts';
+import { storeDocument } from './store-document.ts';
+import { documentOfUpload, type FindUploadInProgress, type UploadRecords } from './upload-records.ts';
+
+/** One file of a job: read from a path, from a stream, or stored already (a document, a finished upload). */
+export type JobFile =
+  /** A file on disk, named `source` in results (default: the path). */
+  | { path: string; source?: string }
+  /** Bytes streaming in (an upload), named `name` in results; consumed, never buffered whole. */
+  | { stream: Readable | AsyncIterable<Uint8Array>; name: string }
+  /** A document of the job's tenant stored already, named `source` in results (default: its name). */
+  | { documentId: string; source?: string }
+  /** A finished tus upload of the job's tenant, named as it was uploaded. */
+  | { uploadId: string };
+
+export interface SubmitJobInput extends CreateJobInput {
+  /** At least one. Read in order, only once the job's fields are accepted and the key is new. */
+  files: Iterable<JobFile> | AsyncIterable<JobFile>;
+  /** Finds uploads still receiving bytes, so a job over one is `upload_incomplete` rather than `not_found`. */
+  findUploadInProgress?: FindUploadInProgress;
+  /** Called with each document stored from a path or stream (e.g. to count uploaded bytes). */
+  onStored?: (doc: DocumentRecord) => void;
+}
+
+export interface SubmittedJob {
+  job: JobRecord;
+  /** True when `key` named an existing job: it is answered and the files were not read. */
+  repeat: boolean;
+}
+
+/**
+ * The one way a job comes in (library `submit`, multipart and JSON `POST /v1/jobs`):
+ * 1. its fields are checked (`validation_failed`; a webhook's host is resolved, job limits apply);
+ * 2. a repeat of an idempotency key answers the existing job, its files unread (a caller
+ *    holding a request body drains it);
+ * 3. every file is stored (content sniffed) or looked up (tenant-checked: `not_found`,
+ *    `upload_incomplete`);
+ * 4. the job is created and all its documents attached at once (it cannot end before the last is
+ *    in), which schedules them. If attaching fails the job is cancelled; a failure before it
+ *    makes no job (stored files stay, as documents).
+ */
+export async function submitJob(engine: Engine, uploads: UploadRecords, input: SubmitJobInput): Promise<SubmittedJob> {
+  const { files, findUploadInProgress, onStored, ...jobInput } = input;
+  const tenantId = jobInput.tenantId ?? DEFAULT_TENANT;
+  await engine.checkJob(jobInput);
+  if (jobInput.key !== undefined) {
+    // Checked before any file is read; `createJob` is idempotent by (tenant, key) all the same.
+    const existing = await engine.deps.store.findJobByKey(tenantId, jobInput.key);
+    if (existing) return { job: existing, repeat: true };
+  }
+  const docs: DocumentToAdd[] = [];
+  const stored = (doc: DocumentRecord, source: string): void => {
+    onStored?.(doc);
+    docs.push({ documentId: doc.id, source });
+  };
+  for await (const file of files) {
+    if ('path' in file) {
+      const source = file.source ?? file.path;
+      stored(await storeDocument(engine, createReadStream(file.path), source, { tenantId, onRefuse: 'keep' }), source);
+    } else if ('stream' in file) {
+      stored(await storeDocument(engine, file.stream, file.name, { tenantId, onRefuse: 'keep' }), file.name);
+    } else if ('documentId' in file) {
+      const doc = await engine.deps.store.getDocument(file.documentId);
+      if (!doc || doc.tenantId !== tenantId) throw ReamError.nonRetryable('not_found', `no document ${file.documentId}`);
+      docs.push({ documentId: doc.id, ...(file.source === undefined ? {} : { source: file.source }) });
+    } else {
+      const { documentId, name } = await documentOfUpload(uploads, tenantId, file.uploadId, findUploadInProgress);
+      docs.push({ documentId, source: name });
+    }
+  }
+  if (docs.length === 0) throw ReamError.nonRetryable('validation_failed', 'a job needs at least one file');
+  const job = await engine.createJob({ ...jobInput, tenantId });
+  try {
+    await engine.addDocuments(job.id, docs);
+  } catch (error) {
+    await engine.cancel(job.id).catch(() => undefined);
+    throw error;
+  }
+  return { job: (await engine.deps.store.getJob(job.id)) ?? job, repeat: false };
+}

@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { after, before, describe, test } from 'node:test';
+import { mediaTypeByName } from '../../src/formats/sniff.ts';
+import { createReam, type JobFile, type Ream } from '../../src/runtime/create-ream.ts';
+import { rejectsWithCode } from '../support/assert-ream-error.ts';
+import { makePdf } from '../support/make-pdf.ts';
+
+const PNG = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52]);
+
+let dir: string;
+let ream: Ream;
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'ream-submit-'));
+  ream = await createReam({ dataDir: dir, threads: 1 });
+});
+after(async () => {
+  await ream.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** Files that fail the test if anything reads them. */
+function untouchable(): AsyncIterable<JobFile> {
+  return {
+    [Symbol.asyncIterator]: () => {
+      throw new Error('these files must not be read');
+    },
+  };
+}
+
+describe('submitJob: the one job intake', () => {
+  test('streams are sniffed: the content decides the media type, not the name', async () => {
+    const pdf = await makePdf({ pages: ['hello'] });
+    const { job, repeat } = await ream.submitJob({ files: [{ stream: Readable.from([pdf]), name: 'report.txt' }] });
+    assert.equal(repeat, false);
+    const [entry] = await ream.jobDocuments(job.id);
+    assert.ok(entry);
+    assert.equal((await ream.getDocument(entry.documentId))?.mediaType, 'application/pdf');
+    assert.equal((await ream.wait(job.id)).status, 'succeeded');
+  });
+
+  test('a file the sniffing refuses is kept and fails at inspection with its code, as one read from a path', async () => {
+    const { job } = await ream.submitJob({ files: [{ stream: Readable.from([PNG]), name: 'scan.pdf' }, { stream: Readable.from([Buffer.from('some text\n')]), name: 'a.txt' }] });
+    assert.equal((await ream.wait(job.id)).status, 'partially_succeeded');
+    const codes = new Map<string, string | undefined>();
+    for await (const output of ream.results(job.id)) codes.set(output.source, output.error?.code);
+    assert.equal(codes.get('scan.pdf'), 'unsupported_type');
+    assert.equal(codes.get('a.txt'), undefined);
+  });
+
+  test('a repeat of an idempotency key answers the first job and reads none of its files', async () => {
+    const first = await ream.submitJob({ key: 'k-1', files: [{ stream: Readable.from([Buffer.from('once\n')]), name: 'a.txt' }] });
+    const again = await ream.submitJob({ key: 'k-1', files: untouchable() });
+    assert.equal(again.repeat, true);
+    assert.equal(again.job.id, first.job.id);
+    assert.equal((await ream.jobDocuments(first.job.id)).length, 1);
+  });
+
+  test('bad fields are refused before any file is read', async () => {
+    await rejectsWithCode(ream.submitJob({ pipeline: 'nope', files: untouchable() }), 'validation_failed');
+  });
+
+  test('another tenant\'s document and an unknown upload are not_found, and no job is made', async () => {
+    const doc = await ream.storeDocument(Readable.from([Buffer.from('mine\n')]), 'mine.txt', { tenantId: 'a' });
+    const before = (await ream.listJobs({ tenantId: 'b', limit: 500 })).items.length;
+    await rejectsWithCode(ream.submitJob({ tenantId: 'b', files: [{ documentId: doc.id }] }), 'not_found');
+    await rejectsWithCode(ream.submitJob({ tenantId: 'b', files: [{ uploadId: 'f'.repeat(32) }] }), 'not_found');
+    assert.equal((await ream.listJobs({ tenantId: 'b', limit: 500 })).items.length, before);
+  });
+
+  test('a job needs at least one file', async () => {
+    await rejectsWithCode(ream.submitJob({ files: [] }), 'validation_failed');
+  });
+
+  test('one extension map: stored documents and readers agree', () => {
+    assert.equal(mediaTypeByName('notes.TEXT'), 'text/plain');
+    assert.equal(mediaTypeByName('a.markdown'), 'text/markdown');
+    assert.equal(mediaTypeByName('x.pdf'), 'application/pdf');
+    assert.equal(mediaTypeByName('x.bin'), 'application/octet-stream');
+  });
+});
