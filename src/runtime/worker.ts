@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { backoffDelay } from '../batch/backoff.ts';
+import { retryDelay } from '../batch/backoff.ts';
 import { ReamError, toReamError } from '../errors.ts';
 import type { LeasedTask } from '../queue/port.ts';
 import type { WorkerState } from '../store/port.ts';
@@ -241,7 +241,7 @@ export class Worker {
       const cancelled = error.code === 'cancelled';
       if (!cancelled && error.retryable && task.attempts < task.maxAttempts) {
         const policy = this.#options.retryByKind?.[task.kind] ?? { baseMs: this.#options.retryBaseMs, maxMs: this.#options.retryMaxMs };
-        const delay = backoffDelay(task.attempts, { baseDelayMs: policy.baseMs, maxDelayMs: policy.maxMs, factor: 2 });
+        const delay = retryDelay(task.attempts, error, { baseDelayMs: policy.baseMs, maxDelayMs: policy.maxMs, factor: 2 });
         await queue.fail(task, error.toJSON(), delay);
         return;
       }
