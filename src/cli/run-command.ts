@@ -206,13 +206,13 @@ class RunTracker {
     const list = this.#waiting.get(documentId) ?? [];
     list.push(file);
     this.#waiting.set(documentId, list);
-    const jobDoc = await this.#ream.engine.deps.store.getJobDocument(this.#jobId, documentId);
+    const jobDoc = await this.#ream.engine.ports.store.getJobDocument(this.#jobId, documentId);
     if (jobDoc && TERMINAL_DOCUMENT_STATUSES.includes(jobDoc.status)) this.documentEnded(documentId);
   }
 
   sweep(): void {
     for (const documentId of this.#waiting.keys()) {
-      this.#ream.engine.deps.store.getJobDocument(this.#jobId, documentId).then(
+      this.#ream.engine.ports.store.getJobDocument(this.#jobId, documentId).then(
         (jobDoc) => { if (jobDoc && TERMINAL_DOCUMENT_STATUSES.includes(jobDoc.status)) this.documentEnded(documentId); },
         () => undefined, // the next sweep tries again
       );
@@ -224,7 +224,7 @@ class RunTracker {
     this.#chain = this.#chain.then(async () => {
       const files = this.#waiting.get(documentId);
       if (!files?.length) return;
-      const result = await this.#ream.engine.deps.store.getDocumentResult(this.#jobId, documentId);
+      const result = await this.#ream.engine.ports.store.getDocumentResult(this.#jobId, documentId);
       if (!result) return; // not stored yet: a later event (or the resume) writes it
       this.#waiting.delete(documentId);
       for (const file of files) {

@@ -3,10 +3,11 @@ import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { ReamError, fromErrorInfo, toReamError } from '../errors.ts';
 import type { EventFilter, EventListener } from '../events/port.ts';
+import { TERMINAL_EVENT_TYPES } from '../events/types.ts';
 import { PipelineRegistry } from '../pipeline/registry.ts';
 import type { DocumentOutput, PipelineFactory } from '../pipeline/types.ts';
 import type { SearchHit } from '../search/port.ts';
-import { TERMINAL_JOB_STATUSES, type JobCounts, type JobRecord } from '../store/port.ts';
+import { DEFAULT_TENANT, TERMINAL_JOB_STATUSES, type JobCounts, type JobRecord } from '../store/port.ts';
 import type { Adapters } from './adapters.ts';
 import { openEmbeddedAdapters } from './embedded.ts';
 import { lockDataDir } from './data-dir-lock.ts';
@@ -160,15 +161,15 @@ export async function createReam(options: ReamOptions = {}): Promise<Ream> {
       jobLimits: options.jobLimits ?? {},
     },
   );
-  const tasks = new DocumentTasks(engine);
+  const tasks = new DocumentTasks(engine, adapters.deps);
   // No worker will record a task the queue failed on its own (its last lease expired): we do.
-  const offExpired = engine.deps.queue.onLeaseExpired((task, info) => {
+  const offExpired = adapters.deps.queue.onLeaseExpired((task, info) => {
     tasks.failed(task, fromErrorInfo(info)).catch((error: unknown) => {
       process.emitWarning(`ream: could not record the failure of ${task.id}: ${toReamError(error).message}`);
     });
   });
   // Another process cancelled a job: abort its tasks running here.
-  const offCancelled = engine.deps.queue.onJobCancelled?.((jobId) => engine.abortRunning(jobId)) ?? (() => undefined);
+  const offCancelled = adapters.deps.queue.onJobCancelled?.((jobId) => engine.abortRunning(jobId)) ?? (() => undefined);
   try {
     await adapters.releaseLeases();
     if (options.recover !== false) await engine.recover((jobId, documentId) => tasks.failStuck(jobId, documentId));
@@ -180,7 +181,7 @@ export async function createReam(options: ReamOptions = {}): Promise<Ream> {
     throw error;
   }
 
-  const worker = options.work === false ? undefined : new Worker(engine, tasks, {
+  const worker = options.work === false ? undefined : new Worker(adapters.deps, engine.aborts, tasks, {
     concurrency: options.concurrency ?? threads * 2,
     leaseMs: options.leaseMs ?? 30_000,
     idleMs: 250,
@@ -211,10 +212,10 @@ export async function createReam(options: ReamOptions = {}): Promise<Ream> {
       const docs = await engine.storeFiles(inputFiles(files), input.tenantId);
       const job = await engine.createJob(input);
       await engine.addDocuments(job.id, docs);
-      return (await engine.deps.store.getJob(job.id)) ?? job;
+      return (await engine.ports.store.getJob(job.id)) ?? job;
     },
-    getJob: (jobId) => engine.deps.store.getJob(jobId),
-    counts: (jobId) => engine.deps.store.jobCounts(jobId),
+    getJob: (jobId) => engine.ports.store.getJob(jobId),
+    counts: (jobId) => engine.ports.store.jobCounts(jobId),
     cancel: (jobId) => engine.cancel(jobId),
     retry: (jobId) => engine.retry(jobId),
     deleteJob: (jobId) => engine.deleteJob(jobId),
@@ -222,7 +223,7 @@ export async function createReam(options: ReamOptions = {}): Promise<Ream> {
     results: (jobId) => engine.results(jobId),
     subscribe: (filter, listener) => engine.subscribe(filter, listener),
     search: (q, searchOptions) =>
-      engine.deps.search.search({ tenantId: searchOptions?.tenantId ?? 'local', q, limit: searchOptions?.limit ?? 20 }),
+      engine.ports.search.search({ tenantId: searchOptions?.tenantId ?? DEFAULT_TENANT, q, limit: searchOptions?.limit ?? 20 }),
     warnings: adapters.warnings,
     deployment: options.distributed,
     async drain(timeoutMs) {
@@ -258,7 +259,7 @@ async function waitForJob(engine: Engine, jobId: string, signal?: AbortSignal): 
       else reject(error instanceof Error ? error : new Error(String(error)));
     };
     const check = (): void => {
-      engine.deps.store.getJob(jobId).then(
+      engine.ports.store.getJob(jobId).then(
         (job) => {
           if (!job) finish(ReamError.nonRetryable('not_found', `no job ${jobId}`));
           else if (TERMINAL_JOB_STATUSES.includes(job.status)) finish(undefined, job);
@@ -268,7 +269,7 @@ async function waitForJob(engine: Engine, jobId: string, signal?: AbortSignal): 
     };
     const onAbort = (): void => finish(signal?.reason ?? new ReamError('cancelled', 'wait aborted'));
     const unsubscribe = engine.subscribe({ jobId }, (event) => {
-      if (event.type === 'job.completed' || event.type === 'job.failed' || event.type === 'job.cancelled') check();
+      if (TERMINAL_EVENT_TYPES.has(event.type)) check();
     });
     if (signal?.aborted) return onAbort();
     signal?.addEventListener('abort', onAbort, { once: true });

@@ -88,7 +88,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   // Rate limits: in memory for one server; `startServer` over a
   // distributed ream passes one in Redis, shared by every instance of the deployment.
   const coordination = options.coordination ?? localCoordination();
-  registerAuth(app, options.ream.engine.deps.store, options.auth ?? { mode: 'off' }, options.rateLimit, coordination);
+  registerAuth(app, options.ream.engine.ports.store, options.auth ?? { mode: 'off' }, options.rateLimit, coordination);
   metricsRoutes(app, options.ream);
 
   app.setErrorHandler((error: unknown, request, reply) => {
@@ -178,7 +178,7 @@ async function sharedAcrossInstances(options: StartOptions): Promise<{ tusStorag
     redisUrl: deployment.redisUrl,
     prefix,
     expiryMs: options.uploadExpiryMs ?? 24 * 3600_000,
-    records: storeUploadRecords(options.ream.engine.deps.store),
+    records: storeUploadRecords(options.ream.engine.ports.store),
   });
   return { tusStorage, coordination: options.coordination ?? redisCoordination(deployment.redisUrl, prefix) };
 }

@@ -29,7 +29,7 @@ export function createMetrics(ream: Ream): ServerMetrics {
     labelNames: ['status'] as const,
     registers: [registry],
     async collect() {
-      const counts = await ream.engine.deps.store.jobStatusCounts();
+      const counts = await ream.engine.ports.store.jobStatusCounts();
       for (const status of JOB_STATUSES) this.set({ status }, counts[status]);
     },
   });
@@ -59,7 +59,7 @@ export function createMetrics(ream: Ream): ServerMetrics {
     labelNames: ['status'] as const,
     registers: [registry],
     async collect() {
-      const counts = await ream.engine.deps.queue.counts();
+      const counts = await ream.engine.ports.queue.counts();
       for (const [status, n] of Object.entries(counts) as Array<[TaskStatus, number]>) this.set({ status }, n);
     },
   });

@@ -156,7 +156,7 @@ describe('ReamClient.upload over tus', () => {
     assert.ok(mismatch instanceof ReamHttpError, String(mismatch));
     assert.equal(mismatch.code, 'checksum_mismatch');
     assert.equal(mismatch.httpStatus, 422);
-    assert.equal(await ream.engine.deps.blobs.stat(sha256(pdf)), undefined, 'nothing was stored');
+    assert.equal(await ream.engine.ports.blobs.stat(sha256(pdf)), undefined, 'nothing was stored');
 
     const tooBig = await rejection(client.upload(Buffer.alloc(MAX_FILE_BYTES + 1, 0x20), { name: 'huge.txt', resume: false }));
     assert.ok(tooBig instanceof ReamHttpError);
@@ -174,10 +174,10 @@ describe('ReamClient.upload over tus', () => {
   test("every tus request carries the client's credentials; without them the upload is unauthorized", async () => {
     const secured = await startServer({ ream, host: '127.0.0.1', port: 0, auth: { mode: 'on' }, uploadsDir: join(dir, 'uploads-auth') });
     try {
-      const { token } = await issueApiKey(ream.engine.deps.store, { tenantId: 'tenant-up', name: 'uploader', role: 'user' });
+      const { token } = await issueApiKey(ream.engine.ports.store, { tenantId: 'tenant-up', name: 'uploader', role: 'user' });
       const stored = await new ReamClient({ baseUrl: secured.url, apiKey: token }).upload(bigPath, { chunkSizeBytes: 512 * 1024 });
       assert.equal(stored.size, big.length);
-      const doc = await ream.engine.deps.store.getDocument(stored.documentId);
+      const doc = await ream.engine.ports.store.getDocument(stored.documentId);
       assert.equal(doc?.tenantId, 'tenant-up');
       await assert.rejects(new ReamClient({ baseUrl: secured.url }).upload(bigPath), { code: 'unauthorized', httpStatus: 401 });
     } finally {

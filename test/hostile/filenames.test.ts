@@ -56,7 +56,7 @@ describe('file names: control and bidi characters removed, a name never a path, 
       const response = await call(h, '/v1/jobs', h.keyA, { method: 'POST', body });
       assert.equal(response.status, 202, what);
       const { id } = (await response.json()) as { id: string };
-      const [entry] = await h.ream.engine.deps.store.listJobDocuments(id);
+      const [entry] = await h.ream.engine.ports.store.listJobDocuments(id);
       expect(entry?.source ?? '');
     }
   });

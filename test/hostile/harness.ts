@@ -46,7 +46,7 @@ export async function startHostile(options: { auth?: Extract<AuthOptions, { mode
     auth: options.auth ?? { mode: 'on', jwtSecret: JWT_SECRET },
     logger: { level: 'debug', stream },
   });
-  const store = ream.engine.deps.store;
+  const store = ream.engine.ports.store;
   const keyA = (await issueApiKey(store, { tenantId: 'tenant-a', name: 'a', role: 'user' })).token;
   const keyB = (await issueApiKey(store, { tenantId: 'tenant-b', name: 'b', role: 'user' })).token;
   const keyAdmin = (await issueApiKey(store, { tenantId: 'ops', name: 'admin', role: 'admin' })).token;

@@ -132,7 +132,7 @@ describe('webhook SSRF: the default policy (public addresses only)', () => {
     jobId = (JSON.parse(text) as JobView).id;
     const message = await warning;
     assert.match(message, /webhook of job .* to http:\/\/rebind\.example\.test:\d+: webhook\.url resolves to 127\.0\.0\.1, a loopback address/);
-    const counts = await api.ream.engine.deps.queue.counts(webhookQueueJobId(jobId));
+    const counts = await api.ream.engine.ports.queue.counts(webhookQueueJobId(jobId));
     assert.equal(counts.failed, 1);
     assert.equal(counts.completed + counts.queued + counts.leased, 0);
     // One question at submit, one at the delivery's connect: refused once, never retried.

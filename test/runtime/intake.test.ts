@@ -53,7 +53,7 @@ void test('a worker whose intake is closed takes no task and says it is paused',
     const job = await ream.submit({ files: [join(dir, 'a.txt')] });
     await sleep(1_500);
     assert.equal((await ream.getJob(job.id))?.status, 'queued', 'nothing was claimed');
-    const [worker] = await ream.engine.deps.store.listWorkers(0);
+    const [worker] = await ream.engine.ports.store.listWorkers(0);
     assert.equal(worker?.state, 'paused');
     assert.equal(worker.inFlight, 0);
   } finally {

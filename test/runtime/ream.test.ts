@@ -74,7 +74,7 @@ describe('embedded engine over real files', () => {
       assert.equal(results.get('truncated.pdf')?.error?.code, 'invalid_pdf');
 
       // Events: stored with a gapless per-job seq, and the live ones match the stored ones.
-      const stored = await ream.engine.deps.store.listEvents(job.id, 0, 10_000);
+      const stored = await ream.engine.ports.store.listEvents(job.id, 0, 10_000);
       assert.deepEqual(stored.map((e) => e.seq), stored.map((_, i) => i + 1), 'gapless seq from 1');
       // Live delivery starts at subscribe time: everything after job.queued (seq 1), in order.
       assert.deepEqual(events.map((e) => e.seq), stored.slice(1).map((e) => e.seq));
@@ -195,7 +195,7 @@ describe('embedded engine over real files', () => {
       assert.equal(counts.chunksSucceeded, 3);
       assert.equal(counts.chunksFailed, 0);
 
-      const events = await ream.engine.deps.store.listEvents(job.id, 0, 10_000);
+      const events = await ream.engine.ports.store.listEvents(job.id, 0, 10_000);
       assert.deepEqual(events.map((e) => e.seq), events.map((_, i) => i + 1), 'seq stays gapless');
       const types = events.map((e) => e.type);
       assert.equal(types.filter((t) => t === 'job.completed').length, 2, 'ended once per run');
@@ -243,15 +243,15 @@ describe('embedded engine over real files', () => {
       // Aborted tasks unwind on their own: within moments nothing of the job is left to run.
       let live = Infinity;
       for (let i = 0; i < 100 && live > 0; i++) {
-        const counts = await ream.engine.deps.queue.counts(job.id);
+        const counts = await ream.engine.ports.queue.counts(job.id);
         live = counts.queued + counts.waiting + counts.leased;
         if (live > 0) await new Promise((r) => setTimeout(r, 20));
       }
       assert.equal(live, 0, 'nothing left to run');
-      const chunks = await ream.engine.deps.store.listChunkResults(job.id, (await ream.engine.deps.store.listJobDocuments(job.id))[0]!.documentId);
+      const chunks = await ream.engine.ports.store.listChunkResults(job.id, (await ream.engine.ports.store.listJobDocuments(job.id))[0]!.documentId);
       assert.ok(chunks.some((c) => c.status === 'succeeded' && c.from === 0), 'the finished chunk is kept');
       assert.ok(chunks.length < 20, 'most chunks never ran');
-      const events = await ream.engine.deps.store.listEvents(job.id, 0, 10_000);
+      const events = await ream.engine.ports.store.listEvents(job.id, 0, 10_000);
       assert.equal(events.filter((e) => e.type === 'job.cancelled').length, 1);
       assert.equal(events.filter((e) => e.type === 'job.completed').length, 0);
       await assert.rejects(ream.addFile(job.id, { path }), (e: unknown) => e instanceof ReamError && e.code === 'validation_failed');
@@ -276,7 +276,7 @@ describe('embedded engine over real files', () => {
     first = await createReam({ dataDir, threads: 1 });
     try {
       assert.equal((await first.wait(job.id)).status, 'succeeded');
-      const events = await first.engine.deps.store.listEvents(job.id, 0, 10_000);
+      const events = await first.engine.ports.store.listEvents(job.id, 0, 10_000);
       const completions = events.filter((e) => e.type === 'chunk.completed').map((e) => e.chunk?.index);
       assert.equal(completions.length, 18, '90 pages / 5 = 18 chunks');
       assert.equal(new Set(completions).size, 18, 'each chunk completed exactly once');

@@ -29,7 +29,7 @@ function options(extra: ReamOptions = {}): ReamOptions {
 }
 
 async function deliveryTasks(ream: Ream, jobId: string): Promise<Record<TaskStatus, number>> {
-  return ream.engine.deps.queue.counts(webhookQueueJobId(jobId));
+  return ream.engine.ports.queue.counts(webhookQueueJobId(jobId));
 }
 
 /** Polls the job's delivery tasks until `done` holds (or fails after 10 s). */
@@ -95,7 +95,7 @@ describe('webhook delivery as a queue task', () => {
       assert.equal(receiver.deliveries.length, 1);
       assert.equal((await ream.getJob(job.id))?.status, 'succeeded');
       assert.deepEqual((await ream.counts(job.id)).documentsFailed, 0);
-      const events = (await ream.engine.deps.store.listEvents(job.id, 0)).map((event) => event.type);
+      const events = (await ream.engine.ports.store.listEvents(job.id, 0)).map((event) => event.type);
       assert.ok(!events.includes('document.failed') && !events.includes('job.failed'), events.join(', '));
       assert.ok(warnings.messages.some((m) => m.includes('gave up delivering job.completed') && m.includes('answered 410')), warnings.messages.join('\n'));
     } finally {
@@ -133,7 +133,7 @@ describe('webhook delivery as a queue task', () => {
     ream = await createReam(options({ concurrency: 4 }));
     const job = await ream.submit({ files: [file], webhook: { url: receiver.url } });
     await ream.wait(job.id);
-    const ended = (await ream.engine.deps.store.listEvents(job.id, 0)).find((event) => event.type === 'job.completed');
+    const ended = (await ream.engine.ports.store.listEvents(job.id, 0)).find((event) => event.type === 'job.completed');
     assert.ok(ended);
     const finished = await ream.getJob(job.id);
     assert.ok(finished);
@@ -151,7 +151,7 @@ describe('webhook delivery as a queue task', () => {
   test('recovery enqueues a delivery that a crash kept from being enqueued', async () => {
     receiver = await startReceiver(() => 204);
     ream = await createReam(options());
-    const queue = ream.engine.deps.queue;
+    const queue = ream.engine.ports.queue;
     const enqueue = queue.enqueue.bind(queue);
     // As if the process died between storing the terminal event and enqueueing its delivery.
     queue.enqueue = (tasks: readonly NewTask[]) =>

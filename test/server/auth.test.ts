@@ -76,7 +76,7 @@ before(async () => {
   const jwksPath = join(dir, 'jwks.json');
   await writeFile(jwksPath, JSON.stringify({ keys: [{ ...jwk, kid: 'k1', alg: 'RS256', use: 'sig' }] }));
   server = await startServer({ ream, host: '127.0.0.1', port: 0, auth: { mode: 'on', jwtSecret: JWT_SECRET, jwks: jwksPath } });
-  const store = ream.engine.deps.store;
+  const store = ream.engine.ports.store;
   keyA = (await issueApiKey(store, { tenantId: 'tenant-a', name: 'a', role: 'user' })).token;
   keyB = (await issueApiKey(store, { tenantId: 'tenant-b', name: 'b', role: 'user' })).token;
   keyAdmin = (await issueApiKey(store, { tenantId: 'ops', name: 'admin', role: 'admin' })).token;

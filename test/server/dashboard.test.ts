@@ -153,7 +153,7 @@ describe('dashboard: served at /ui/, driven in Chromium', { timeout: CASE_TIMEOU
   test('with auth on the page asks for a key, shows a refusal, then the jobs', { timeout: CASE_TIMEOUT_MS }, async (t) => {
     if (!requireOrSkip(t, browser !== undefined, `Chromium at ${CHROMIUM}`)) return;
     const { ream, server } = await serve('auth', { auth: { mode: 'on' } }, { work: false });
-    const { token } = await issueApiKey(ream.engine.deps.store, { tenantId: 'acme', name: 'dashboard', role: 'user' });
+    const { token } = await issueApiKey(ream.engine.ports.store, { tenantId: 'acme', name: 'dashboard', role: 'user' });
     const body = new FormData();
     body.append('file', new Blob([await makePdf({ pages: ['one page'] })], { type: 'application/pdf' }), 'one.pdf');
     const submitted = await fetch(`${server.url}/v1/jobs`, { method: 'POST', body, headers: { authorization: `Bearer ${token}` } });

@@ -34,7 +34,7 @@ after(async () => {
 async function events(jobId: string): Promise<ReamEvent[]> {
   const out: ReamEvent[] = [];
   for (let seq = 0; ; ) {
-    const page = await ream.engine.deps.store.listEvents(jobId, seq);
+    const page = await ream.engine.ports.store.listEvents(jobId, seq);
     if (page.length === 0) return out;
     out.push(...page);
     seq = page.at(-1)?.seq ?? seq;
@@ -87,7 +87,7 @@ describe('files that arrive over time', () => {
   test('a multipart upload cut short by the size limit makes no job; bad options are refused before any file is read', async () => {
     const small = await startServer({ ream, host: '127.0.0.1', port: 0, maxFileBytes: 4096 });
     try {
-      const before = (await ream.engine.deps.store.listJobs({ tenantId: 'local', limit: 500 })).items.length;
+      const before = (await ream.engine.ports.store.listJobs({ tenantId: 'local', limit: 500 })).items.length;
       const body = new FormData();
       body.append('file', new Blob([await makePdf({ pages: numberedPages('OK', 1) })], { type: 'application/pdf' }), 'fits.pdf');
       body.append('file', new Blob([new Uint8Array(64 * 1024).fill(0x20)], { type: 'application/pdf' }), 'too-big.pdf');
@@ -102,7 +102,7 @@ describe('files that arrive over time', () => {
       assert.equal(invalid.status, 400);
       assert.equal(((await invalid.json()) as { code: string }).code, 'validation_failed');
 
-      const after = (await ream.engine.deps.store.listJobs({ tenantId: 'local', limit: 500 })).items.length;
+      const after = (await ream.engine.ports.store.listJobs({ tenantId: 'local', limit: 500 })).items.length;
       assert.equal(after, before, 'no job was created');
     } finally {
       await small.close();

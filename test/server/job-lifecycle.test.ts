@@ -69,12 +69,12 @@ describe('job retry, delete and webhooks over HTTP', () => {
   test('DELETE /v1/jobs/:id removes the job and its records; its document stays', async () => {
     const created = (await (await post('/v1/jobs', form({}, 'd.pdf'))).json()) as JobView;
     await ream.wait(created.id);
-    const [doc] = await ream.engine.deps.store.listJobDocuments(created.id);
+    const [doc] = await ream.engine.ports.store.listJobDocuments(created.id);
     assert.ok(doc);
     const response = await fetch(`${server.url}/v1/jobs/${created.id}`, { method: 'DELETE' });
     assert.equal(response.status, 204);
     assert.equal((await fetch(`${server.url}/v1/jobs/${created.id}`)).status, 404);
-    const store = ream.engine.deps.store;
+    const store = ream.engine.ports.store;
     assert.equal(await store.getJob(created.id), undefined);
     assert.deepEqual(await store.listJobDocuments(created.id), []);
     assert.deepEqual(await store.listChunkResults(created.id, doc.documentId), []);

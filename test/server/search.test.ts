@@ -48,7 +48,7 @@ async function indexPdf(token: string, pages: string[]): Promise<string> {
   assert.equal(response.status, 202);
   const job = (await response.json()) as JobView;
   assert.equal((await ream.wait(job.id)).status, 'succeeded');
-  const [doc] = await ream.engine.deps.store.listJobDocuments(job.id);
+  const [doc] = await ream.engine.ports.store.listJobDocuments(job.id);
   assert.ok(doc);
   return doc.documentId;
 }
@@ -57,7 +57,7 @@ before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'ream-search-'));
   ream = await createReam({ dataDir: join(dir, 'data'), threads: 1 });
   server = await startServer({ ream, host: '127.0.0.1', port: 0, auth: { mode: 'on' } });
-  const store = ream.engine.deps.store;
+  const store = ream.engine.ports.store;
   keyA = (await issueApiKey(store, { tenantId: 'tenant-a', name: 'a', role: 'user' })).token;
   keyB = (await issueApiKey(store, { tenantId: 'tenant-b', name: 'b', role: 'user' })).token;
   keyAdmin = (await issueApiKey(store, { tenantId: 'ops', name: 'admin', role: 'admin' })).token;

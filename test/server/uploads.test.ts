@@ -91,7 +91,7 @@ describe('uploads: tus at /v1/uploads, POST /v1/documents', () => {
     assert.equal(record.mediaType, 'application/pdf');
     const doc = (await (await fetch(`${server.url}/v1/documents/${record.documentId}`)).json()) as { sha256: string };
     assert.equal(doc.sha256, sha256(big));
-    const stored = await ream.engine.deps.blobs.get(record.sha256);
+    const stored = await ream.engine.ports.blobs.get(record.sha256);
     const hash = createHash('sha256');
     for await (const chunk of stored) hash.update(chunk as Buffer);
     assert.equal(hash.digest('hex'), sha256(big));
@@ -130,7 +130,7 @@ describe('uploads: tus at /v1/uploads, POST /v1/documents', () => {
     assert.equal(problem.status, 422);
     assert.equal(problem.code, 'checksum_mismatch');
     assert.match(problem.contentType, /^application\/problem\+json/);
-    assert.equal(await ream.engine.deps.blobs.stat(sha256(bytes)), undefined);
+    assert.equal(await ream.engine.ports.blobs.stat(sha256(bytes)), undefined);
     const url = error instanceof DetailedError ? (error.originalRequest?.getURL() ?? '') : '';
     const record = (await (await fetch(url)).json()) as { status: string; error: Problem };
     assert.equal(record.status, 'failed');
@@ -147,7 +147,7 @@ describe('uploads: tus at /v1/uploads, POST /v1/documents', () => {
     assert.equal(response.status, 415);
     assert.match(response.headers.get('content-type') ?? '', /^application\/problem\+json/);
     assert.equal(((await response.json()) as Problem).code, 'unsupported_type');
-    assert.equal(await ream.engine.deps.blobs.stat(sha256(png)), undefined);
+    assert.equal(await ream.engine.ports.blobs.stat(sha256(png)), undefined);
   });
 
   test('creation-defer-length, termination, and the size limit', async () => {

@@ -12,7 +12,7 @@ void test('GET /v1/workers lists the working processes from their heartbeats; ad
   const ream = await createReam({ dataDir: dir, threads: 1, concurrency: 3 });
   const server = await startServer({ ream, host: '127.0.0.1', port: 0, auth: { mode: 'on' } });
   try {
-    const store = ream.engine.deps.store;
+    const store = ream.engine.ports.store;
     const user = (await issueApiKey(store, { tenantId: 't', name: 'user', role: 'user' })).token;
     const admin = (await issueApiKey(store, { tenantId: 't', name: 'admin', role: 'admin' })).token;
     const get = (key: string): Promise<Response> => fetch(`${server.url}/v1/workers`, { headers: { authorization: `Bearer ${key}` } });
@@ -31,7 +31,7 @@ void test('GET /v1/workers lists the working processes from their heartbeats; ad
   // A clean stop removes the worker from the list.
   const reopened = await createReam({ dataDir: dir, work: false });
   try {
-    assert.deepEqual(await reopened.engine.deps.store.listWorkers(0), []);
+    assert.deepEqual(await reopened.engine.ports.store.listWorkers(0), []);
   } finally {
     await reopened.close();
     await rm(dir, { recursive: true, force: true });

@@ -86,7 +86,7 @@ export function documentRoutes(app: FastifyInstance, ream: Ream, options: { maxF
 
   const getSchema = { summary: 'A stored document (of the caller\'s tenant)', params: documentIdParams, response: { 200: documentSchema, ...problemResponses } };
   app.get<{ Params: { id: string } }>('/v1/documents/:id', { ...TENANT, schema: getSchema }, async (request) => {
-    const doc = await ream.engine.deps.store.getDocument(request.params.id);
+    const doc = await ream.engine.ports.store.getDocument(request.params.id);
     if (!doc || !canSee(principalOf(request), doc.tenantId)) throw ReamError.nonRetryable('not_found', `no document ${request.params.id}`);
     return view(doc);
   });

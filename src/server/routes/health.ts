@@ -11,7 +11,7 @@ export function healthRoutes(app: FastifyInstance, ream: Ream): void {
   /** The store answers a query: the service can take work. */
   app.get('/readyz', { ...PUBLIC, schema: { summary: 'Readiness: the store answers', response: status } }, async () => {
     try {
-      await ream.engine.deps.store.getJob('readyz-probe');
+      await ream.engine.ports.store.getJob('readyz-probe');
     } catch (error) {
       throw new ReamError('internal', 'the store does not answer', { cause: error });
     }

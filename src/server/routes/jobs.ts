@@ -2,10 +2,11 @@ import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ReamError } from '../../errors.ts';
 import { parseJsonObject, type JsonObject } from '../../json.ts';
+import { TERMINAL_EVENT_TYPES } from '../../events/types.ts';
 import type { DocumentOutput } from '../../pipeline/types.ts';
 import type { Ream } from '../../runtime/create-ream.ts';
 import type { DocumentToAdd } from '../../runtime/engine.ts';
-import { TERMINAL_JOB_STATUSES, type JobRecord, type JobStatus } from '../../store/port.ts';
+import { JOB_STATUSES, TERMINAL_JOB_STATUSES, type JobRecord, type JobStatus } from '../../store/port.ts';
 import { parseWebhook, type WebhookTarget } from '../../runtime/job-meta.ts';
 import { LOCAL_PRINCIPAL, canSee, principalOf, type Principal } from '../auth/principal.ts';
 import { countUploadBytes } from '../metrics.ts';
@@ -20,7 +21,6 @@ import { PRIORITIES, isPriorityName, loadJobView } from '../views.ts';
 /** Until auth lands every request acts as the embedded default tenant. */
 export const TENANT = LOCAL_PRINCIPAL.tenantId;
 
-const JOB_STATUSES: readonly JobStatus[] = ['queued', 'running', 'succeeded', 'partially_succeeded', 'failed', 'cancelled'];
 /** A fallback wake-up while following a job, in case a live event went missing (the bus is best effort). */
 const FOLLOW_FALLBACK_MS = 5_000;
 
@@ -94,7 +94,7 @@ async function createJob(ream: Ream, request: FastifyRequest, reply: FastifyRepl
 async function createJobFromParts(ream: Ream, request: FastifyRequest, reply: FastifyReply, tenantId: string): Promise<FastifyReply> {
   const key = idempotencyKey(request);
   if (key !== undefined) {
-    const existing = await ream.engine.deps.store.findJobByKey(tenantId, key);
+    const existing = await ream.engine.ports.store.findJobByKey(tenantId, key);
     if (existing) {
       for await (const part of request.parts()) if (part.type === 'file') await drain(part.file);
       return reply.code(200).header('location', `/v1/jobs/${existing.id}`).send(await loadJobView(ream, existing));
@@ -157,7 +157,7 @@ function parseLimit(value: string | undefined): number | undefined {
  * Follows the job's events (with a slow fallback wake-up), never a hot loop.
  */
 function followResults(ream: Ream, jobId: string, closed: AbortSignal): AsyncGenerator<string> {
-  const store = ream.engine.deps.store;
+  const store = ream.engine.ports.store;
   let pending = true;
   let wake: (() => void) | undefined;
   const poke = (): void => {
@@ -165,7 +165,7 @@ function followResults(ream: Ream, jobId: string, closed: AbortSignal): AsyncGen
     wake?.();
   };
   const off = ream.subscribe({ jobId }, (event) => {
-    if (event.type.startsWith('document.') || event.type === 'job.completed' || event.type === 'job.failed' || event.type === 'job.cancelled') poke();
+    if (event.type.startsWith('document.') || TERMINAL_EVENT_TYPES.has(event.type)) poke();
   });
   closed.addEventListener('abort', poke, { once: true });
   const changed = async (): Promise<void> => {
@@ -245,7 +245,7 @@ export function jobRoutes(app: FastifyInstance, ream: Ream, shutdown: AbortSigna
     const { status, cursor } = request.query;
     if (status !== undefined && !JOB_STATUSES.includes(status as JobStatus)) throw invalid(`status must be one of ${JOB_STATUSES.join(', ')}`);
     const limit = parseLimit(request.query.limit);
-    const page = await ream.engine.deps.store.listJobs({
+    const page = await ream.engine.ports.store.listJobs({
       tenantId: principalOf(request).tenantId,
       ...(status === undefined ? {} : { status: status as JobStatus }),
       ...(limit === undefined ? {} : { limit }),

@@ -63,10 +63,10 @@ export function searchRoutes(app: FastifyInstance, ream: Ream): void {
     if (tenant !== undefined && tenant !== principal.tenantId && principal.role !== 'admin') {
       throw ReamError.nonRetryable('forbidden', 'only an admin may search another tenant');
     }
-    const hits = await ream.engine.deps.search.search({ tenantId: tenant ?? principal.tenantId, q, limit: parseLimit(request.query.limit) });
+    const hits = await ream.engine.ports.search.search({ tenantId: tenant ?? principal.tenantId, q, limit: parseLimit(request.query.limit) });
     // Each hit names its document's file: one read per document, not per hit.
     const names = new Map<string, string>();
-    for (const id of new Set(hits.map((hit) => hit.documentId))) names.set(id, (await ream.engine.deps.store.getDocument(id))?.name ?? '');
+    for (const id of new Set(hits.map((hit) => hit.documentId))) names.set(id, (await ream.engine.ports.store.getDocument(id))?.name ?? '');
     return { items: hits.map((hit) => ({ ...hit, name: names.get(hit.documentId) ?? '' })) };
   });
 }

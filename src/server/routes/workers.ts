@@ -29,7 +29,7 @@ function view(worker: WorkerRecord): Record<string, unknown> {
 
 /** The processes working tasks (in-process workers of servers and `ream worker`s), from their heartbeats. */
 export async function liveWorkers(ream: Ream, now = Date.now()): Promise<WorkerRecord[]> {
-  return ream.engine.deps.store.listWorkers(now - WORKER_GONE_MS);
+  return ream.engine.ports.store.listWorkers(now - WORKER_GONE_MS);
 }
 
 export function workerRoutes(app: FastifyInstance, ream: Ream): void {

@@ -66,13 +66,13 @@ export async function createJobFromJson(
   if (unknown !== undefined) throw invalid(`unknown field "${unknown}" (expected ${FIELDS.join(', ')})`);
   const input: CreateJobInput = { ...jobInput(fields), admin };
   if (key !== undefined) {
-    const existing = await ream.engine.deps.store.findJobByKey(tenantId, key);
+    const existing = await ream.engine.ports.store.findJobByKey(tenantId, key);
     if (existing) return { job: existing, repeat: true };
   }
   await ream.engine.checkJob(input); // options, limits and the webhook are refused before any id is looked up
   const targets: DocumentToAdd[] = [];
   for (const id of ids(fields.documents, 'documents')) {
-    const doc = await ream.engine.deps.store.getDocument(id);
+    const doc = await ream.engine.ports.store.getDocument(id);
     if (!doc || doc.tenantId !== tenantId) throw ReamError.nonRetryable('not_found', `no document ${id}`);
     targets.push({ documentId: doc.id });
   }

@@ -67,7 +67,7 @@ export async function documentOfUpload(
   id: string,
   findInProgress?: FindUploadInProgress,
 ): Promise<{ documentId: string; name: string }> {
-  const record = await storeUploadRecords(ream.engine.deps.store).get(id);
+  const record = await storeUploadRecords(ream.engine.ports.store).get(id);
   if (!record && findInProgress && UPLOAD_ID.test(id)) {
     const upload = await findInProgress(id);
     if (upload && upload.tenantId === tenantId) {

@@ -146,7 +146,7 @@ function publicRecord(record: UploadRecord): Record<string, unknown> {
  * answers `GET /v1/uploads/:id` and HEAD, and jobs refer to it by upload id.
  */
 export function uploadRoutes(app: FastifyInstance, ream: Ream, options: UploadRouteOptions): FindUploadInProgress {
-  const { datastore, locker, records } = options.storage ?? embeddedTusStorage(options.dir, options.expiryMs, storeUploadRecords(ream.engine.deps.store));
+  const { datastore, locker, records } = options.storage ?? embeddedTusStorage(options.dir, options.expiryMs, storeUploadRecords(ream.engine.ports.store));
   void app.register((scope, _opts, done) => {
 
     const finish = async (upload: TusUpload, tenantId: string): Promise<UploadRecord> => {

@@ -1,0 +1,37 @@
+import type { TaskQueue } from '../../queue/port.ts';
+import { TERMINAL_DOCUMENT_STATUSES, type JobRecord, type Store } from '../../store/port.ts';
+import type { JobLifecycle } from './job-lifecycle.ts';
+import type { WebhookScheduling } from './webhook-scheduling.ts';
+
+export interface RecoveryParts {
+  store: Pick<Store, 'listUnfinishedJobs' | 'listJobDocuments'>;
+  queue: Pick<TaskQueue, 'counts'>;
+  lifecycle: Pick<JobLifecycle, 'finalizeIfDone'>;
+  webhooks: Pick<WebhookScheduling, 'recover'>;
+  schedule(job: JobRecord, documentIds: readonly string[]): Promise<void>;
+}
+
+/**
+ * After a restart: makes sure every unfinished job can finish. Documents without a task get one
+ * (enqueue dedupes, so existing tasks are untouched), and jobs whose documents all ended are
+ * closed. This is what guarantees no job stays `running` forever. Jobs that ended lately get
+ * their webhook delivery enqueued if a crash kept it from being enqueued.
+ *
+ * `failStuck` records a document whose tasks all ended without finishing it as failed.
+ */
+export async function recoverJobs(parts: RecoveryParts, failStuck: (jobId: string, documentId: string) => Promise<void>): Promise<void> {
+  const { store, queue, lifecycle } = parts;
+  for (const job of await store.listUnfinishedJobs()) {
+    const unfinished = (await store.listJobDocuments(job.id)).filter((doc) => !TERMINAL_DOCUMENT_STATUSES.includes(doc.status));
+    await parts.schedule(job, unfinished.map((doc) => doc.documentId));
+    // A queue may end a task behind the engine's back (a lease that expired on its last
+    // attempt). If the job has no live task left, its unfinished documents can never finish:
+    // fail them, with a reason, rather than leave the job running forever.
+    const counts = await queue.counts(job.id);
+    if (unfinished.length > 0 && counts.queued + counts.waiting + counts.leased === 0) {
+      for (const doc of unfinished) await failStuck(job.id, doc.documentId);
+    }
+    await lifecycle.finalizeIfDone(job.id);
+  }
+  await parts.webhooks.recover();
+}
