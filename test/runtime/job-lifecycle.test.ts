@@ -125,3 +125,13 @@ void test('a new document reopens an ended job and holds off its close until it 
   await ream.cancel(other.id);
   await assert.rejects(ream.addFile(other.id, { path: files[2] ?? '' }), { code: 'validation_failed' });
 });
+
+void test('recovery marks the unfinished documents of a job cancelled just before a crash', async () => {
+  const { job, documentIds } = await jobWith(2);
+  await setDocuments(job.id, documentIds.slice(0, 1), 'succeeded');
+  // What a crash right after cancel's status change leaves: the job cancelled, a document still queued.
+  await ream.engine.ports.store.updateJob(job.id, { status: 'cancelled', finishedAt: Date.now() });
+  await ream.engine.recover(() => Promise.reject(new Error('no document is stuck')));
+  const status = new Map((await ream.engine.ports.store.listJobDocuments(job.id)).map((doc) => [doc.documentId, doc.status] as const));
+  assert.deepEqual([status.get(documentIds[0] ?? ''), status.get(documentIds[1] ?? '')], ['succeeded', 'cancelled']);
+});

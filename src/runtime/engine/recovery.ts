@@ -3,8 +3,15 @@ import { TERMINAL_DOCUMENT_STATUSES, type JobRecord, type Store } from '../../st
 import type { JobLifecycle } from './job-lifecycle.ts';
 import type { WebhookScheduling } from './webhook-scheduling.ts';
 
+/**
+ * How far back recovery looks at jobs that ended: a day covers a process that stays down
+ * overnight, well within how long the queues keep task ids for dedupe (so a webhook delivery
+ * made already is not made again).
+ */
+const RECENT_END_WINDOW_MS = 24 * 3600_000;
+
 export interface RecoveryParts {
-  store: Pick<Store, 'listUnfinishedJobs' | 'listJobDocuments'>;
+  store: Pick<Store, 'listUnfinishedJobs' | 'listJobDocuments' | 'listJobsFinishedSince' | 'updateJobDocument'>;
   queue: Pick<TaskQueue, 'counts'>;
   lifecycle: Pick<JobLifecycle, 'finalizeIfDone'>;
   webhooks: Pick<WebhookScheduling, 'recover'>;
@@ -15,7 +22,9 @@ export interface RecoveryParts {
  * After a restart: makes sure every unfinished job can finish. Documents without a task get one
  * (enqueue dedupes, so existing tasks are untouched), and jobs whose documents all ended are
  * closed. This is what guarantees no job stays `running` forever. Jobs that ended lately get
- * their webhook delivery enqueued if a crash kept it from being enqueued.
+ * their webhook delivery enqueued if a crash kept it from being enqueued, and a cancelled job's
+ * documents that a crash left unfinished (cancel changes the job first, then its documents) are
+ * marked cancelled.
  *
  * `failStuck` records a document whose tasks all ended without finishing it as failed.
  */
@@ -33,5 +42,14 @@ export async function recoverJobs(parts: RecoveryParts, failStuck: (jobId: strin
     }
     await lifecycle.finalizeIfDone(job.id);
   }
-  await parts.webhooks.recover();
+  const ended = await store.listJobsFinishedSince(Date.now() - RECENT_END_WINDOW_MS);
+  for (const job of ended) {
+    if (job.status !== 'cancelled') continue;
+    for (const doc of await store.listJobDocuments(job.id)) {
+      if (!TERMINAL_DOCUMENT_STATUSES.includes(doc.status)) {
+        await store.updateJobDocument(job.id, doc.documentId, { status: 'cancelled', finishedAt: job.finishedAt ?? Date.now() });
+      }
+    }
+  }
+  await parts.webhooks.recover(ended);
 }

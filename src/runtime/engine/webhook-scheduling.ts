@@ -4,23 +4,16 @@ import type { JobRecord, Store } from '../../store/port.ts';
 import { TASK_KINDS, taskIds, webhookQueueJobId, type WebhookPayload } from '../task-kinds.ts';
 
 /**
- * How far back {@link WebhookScheduling.recover} looks for ended jobs whose webhook delivery was
- * never enqueued: a day covers a process that stays down overnight, well within how long the
- * queues keep task ids for dedupe (so a delivery made already is not made again).
- */
-const WEBHOOK_RECOVERY_WINDOW_MS = 24 * 3600_000;
-
-/**
  * Puts the delivery of a job's terminal event on the queue as a `webhook.deliver` task (see
  * src/runtime/webhook-delivery.ts). The task id is derived from the event's seq, so a delivery
  * is enqueued at most once however often it is asked for.
  */
 export class WebhookScheduling {
-  readonly #store: Pick<Store, 'listJobsFinishedSince' | 'listEvents'>;
+  readonly #store: Pick<Store, 'listEvents'>;
   readonly #queue: Pick<TaskQueue, 'enqueue'>;
   readonly #maxAttempts: number;
 
-  constructor(store: Pick<Store, 'listJobsFinishedSince' | 'listEvents'>, queue: Pick<TaskQueue, 'enqueue'>, maxAttempts: number) {
+  constructor(store: Pick<Store, 'listEvents'>, queue: Pick<TaskQueue, 'enqueue'>, maxAttempts: number) {
     this.#store = store;
     this.#queue = queue;
     this.#maxAttempts = maxAttempts;
@@ -52,10 +45,10 @@ export class WebhookScheduling {
    * A process that died between storing a job's terminal event and enqueueing its delivery left
    * the webhook unsent: enqueue the delivery of the last terminal event of every job with a
    * webhook that ended lately. Enqueue dedupes by the derived task id, so a delivery enqueued
-   * (or made) already is not repeated.
+   * (or made) already is not repeated. `ended`: the jobs that ended lately.
    */
-  async recover(now = Date.now()): Promise<void> {
-    for (const job of await this.#store.listJobsFinishedSince(now - WEBHOOK_RECOVERY_WINDOW_MS)) {
+  async recover(ended: readonly JobRecord[]): Promise<void> {
+    for (const job of ended) {
       if (!job.webhook) continue;
       const last = (await this.#store.listEvents(job.id, 0)).findLast((event) => TERMINAL_EVENT_TYPES.has(event.type));
       if (last) await this.schedule(job, last);
