@@ -1,6 +1,7 @@
 import { ReamError } from '../errors.ts';
 import type { WebhookTarget } from '../store/port.ts';
 
+// A job's webhook as submitted. The engine keeps it in the job's own columns (JobRecord.webhook).
 export type { WebhookTarget } from '../store/port.ts';
 
 /** Validates a webhook as given in a job submission: `{ url: http(s) URL, secret?: string }`. */

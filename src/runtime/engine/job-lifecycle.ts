@@ -140,8 +140,9 @@ export class JobLifecycle {
     const failed = (await store.listJobDocuments(jobId)).filter((doc) => doc.status === 'failed' || doc.status === 'partially_succeeded');
     if (failed.length === 0) throw ReamError.nonRetryable('validation_failed', `job ${jobId} has no failed document to retry`);
     const retry = current.retryGeneration + 1;
-    // Of two racing retries one wins here; the generation is stored with the status, so a restart
-    // after this point reschedules in it (see `recover`).
+    // Of two racing retries one wins here. The generation is stored with the status: tasks
+    // scheduled below (and by `recover` after a restart) carry it. A crash before the documents
+    // are reset leaves a running job whose documents all ended: `recover` closes it again.
     const running = await store.updateJob(
       jobId,
       { status: 'running', error: null, finishedAt: null, retryGeneration: retry },
