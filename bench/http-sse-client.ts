@@ -3,7 +3,7 @@
 // `id:` is its `seq`), and records the delivery lag of every event produced while the whole
 // audience was connected.
 import { get, type ClientRequest } from 'node:http';
-import { TERMINAL_EVENTS } from '../src/server/follow-events.ts';
+import { isTerminalEventType } from '../src/events/types.ts';
 
 /** What every client of one run shares. */
 export interface Audience {
@@ -69,7 +69,7 @@ export function openSse(url: string, deadline: AbortSignal, audience: Audience):
     }
     if (event.at >= audience.liveFrom) audience.lags.push(now - event.at);
     if (event.type === 'chunk.completed' && event.at < audience.firstChunkAt) audience.firstChunkAt = event.at;
-    if (TERMINAL_EVENTS.has(event.type) && client.terminalAt === undefined) {
+    if (isTerminalEventType(event.type) && client.terminalAt === undefined) {
       client.terminalAt = now;
       client.terminalEventAt = event.at;
       client.terminalSeq = event.seq;

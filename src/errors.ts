@@ -36,6 +36,11 @@ export interface ReamErrorOptions {
   cause?: unknown;
   /** Extra machine-readable facts (a page number, a limit, …); must be JSON-serialisable. */
   details?: Record<string, unknown>;
+  /**
+   * When to try again, in ms from now: what a rate-limited service said (`Retry-After`). Retries
+   * (batch items, queue tasks) wait this long instead of their backoff delay. A finite number ≥ 0.
+   */
+  retryAfterMs?: number;
 }
 
 /** The plain, serialisable shape of an error: what results, events and HTTP problems carry. */
@@ -48,8 +53,9 @@ export interface ErrorInfo {
 
 /**
  * The one error class of ream: a stable `code`, an HTTP `status`, and whether retrying
- * can help. Stages throw `ReamError.nonRetryable('encrypted_pdf', …)` for bad input so the
- * engine fails the item at once instead of spending its retry budget.
+ * can help. Stages (and batch item functions) throw `ReamError.nonRetryable('encrypted_pdf', …)`
+ * for bad input so the engine fails the item at once instead of spending its retry budget; a
+ * rate-limited call throws one with `retryAfterMs` to say when to try again.
  */
 export class ReamError extends Error {
   override readonly name = 'ReamError';
@@ -57,6 +63,8 @@ export class ReamError extends Error {
   readonly status: number;
   readonly retryable: boolean;
   readonly details: Record<string, unknown> | undefined;
+  /** See {@link ReamErrorOptions.retryAfterMs}; not part of {@link toJSON} (a hint for the retrier, not a result). */
+  readonly retryAfterMs: number | undefined;
 
   constructor(code: ErrorCode, message: string, options: ReamErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -64,6 +72,9 @@ export class ReamError extends Error {
     this.status = ERROR_CODES[code].status;
     this.retryable = options.retryable ?? ERROR_CODES[code].retryable;
     this.details = options.details;
+    const after = options.retryAfterMs;
+    // A bad hint is dropped rather than thrown: the error being built is the one to report.
+    this.retryAfterMs = after !== undefined && Number.isFinite(after) && after >= 0 ? after : undefined;
   }
 
   static nonRetryable(code: ErrorCode, message: string, options: Omit<ReamErrorOptions, 'retryable'> = {}): ReamError {

@@ -26,3 +26,13 @@ export function backoffDelay(attempt: number, policy: BackoffPolicy, random: () 
   // Uniform over the integers 0..ceiling; the min() keeps a random() that returns 1 in bounds.
   return Math.min(ceiling, Math.floor(random() * (ceiling + 1)));
 }
+
+/**
+ * The delay before retrying after `error` failed attempt number `attempt`: the error's own
+ * `retryAfterMs` when it has one (a rate-limited service said when), else {@link backoffDelay}.
+ * Either way never more than `maxDelayMs`, the caller's promise about how long a retry waits.
+ */
+export function retryDelay(attempt: number, error: Pick<ReamError, 'retryAfterMs'>, policy: BackoffPolicy, random: () => number = Math.random): number {
+  if (error.retryAfterMs !== undefined) return Math.min(Math.ceil(error.retryAfterMs), Math.floor(policy.maxDelayMs));
+  return backoffDelay(attempt, policy, random);
+}

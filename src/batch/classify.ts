@@ -1,18 +1,14 @@
-import { ReamError, toReamError } from '../errors.ts';
-import { NonRetryableError } from './non-retryable-error.ts';
+import { toReamError, type ReamError } from '../errors.ts';
 import type { RetrySettings } from './settings.ts';
 
-/** What an item's failure is reported as: always a `ReamError`, with the original as `cause`. */
+/** What an item's failure is reported as: always a `ReamError` (anything else becomes one, with the original as `cause`). */
 export function toItemError(error: unknown): ReamError {
-  if (error instanceof NonRetryableError) {
-    return ReamError.nonRetryable(error.code, error.message, { cause: error });
-  }
   return toReamError(error);
 }
 
 /**
  * Whether a failed attempt may be tried again (attempts left aside). Cancellations and errors
- * known to be final (`NonRetryableError`, a `ReamError` with `retryable: false`) never are; for
+ * known to be final (a `ReamError` with `retryable: false`) never are; for
  * the rest the caller's `retryable` decides, and without one they are retried.
  */
 export function isRetryable(raw: unknown, error: ReamError, retry: RetrySettings): boolean {

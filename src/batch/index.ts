@@ -1,7 +1,6 @@
 export { processBatch } from './process-batch.ts';
 export { processBatchStream } from './process-batch-stream.ts';
-export { backoffDelay, type BackoffPolicy } from './backoff.ts';
-export { NonRetryableError, type NonRetryableErrorOptions } from './non-retryable-error.ts';
+export { backoffDelay, retryDelay, type BackoffPolicy } from './backoff.ts';
 export { DEFAULT_CONCURRENCY, DEFAULT_RETRY } from './settings.ts';
 export type { BatchInput } from './source.ts';
 export type {

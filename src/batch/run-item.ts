@@ -1,7 +1,7 @@
 import { ReamError } from '../errors.ts';
 import type { AbortScope } from './abort-scope.ts';
 import { runAttempt } from './attempt.ts';
-import { backoffDelay } from './backoff.ts';
+import { retryDelay } from './backoff.ts';
 import { isRetryable, toItemError } from './classify.ts';
 import type { Emit } from './events.ts';
 import type { BatchSettings } from './settings.ts';
@@ -43,7 +43,7 @@ async function retry<T, R>(run: ItemRun<T, R>, item: T, index: number, startedAt
     const error = toItemError(raw);
     if (attempt >= retry.maxAttempts || !isRetryable(raw, error, retry)) return failed(item, index, error, attempt, startedAt);
     if (scope.reason) return failed(item, index, cancelledAfter(scope.reason, error), attempt, startedAt);
-    const delayMs = backoffDelay(attempt, retry, retry.random);
+    const delayMs = retryDelay(attempt, error, retry, retry.random);
     emit?.({ type: 'item.retrying', index, item, attempt, delayMs, error });
     try {
       await scope.sleep(delayMs);

@@ -29,8 +29,8 @@ export interface RetryOptions {
   factor?: number;
   /**
    * Decides, for an error that is not already known to be final, whether to try again; it gets
-   * the error exactly as thrown. Never consulted for cancellations, `NonRetryableError` or a
-   * `ReamError` whose `retryable` is false: those always fail at once. Default: retry.
+   * the error exactly as thrown. Never consulted for cancellations or a `ReamError` whose
+   * `retryable` is false: those always fail at once. Default: retry.
    */
   retryable?: (error: unknown) => boolean;
   /** Source of jitter, returning a number in [0, 1). Default `Math.random`; inject it in tests. */

@@ -7,10 +7,10 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { ReamError } from '../errors.ts';
-import type { ReamEvent } from '../events/types.ts';
+import { TERMINAL_EVENT_TYPES as SHARED_TERMINAL_EVENT_TYPES, type ReamEvent } from '../events/types.ts';
 import type { JsonObject } from '../json.ts';
 import type { DocumentOutput } from '../pipeline/types.ts';
-import type { JobStatus } from '../store/port.ts';
+import { TERMINAL_JOB_STATUSES, type JobStatus } from '../store/port.ts';
 import type { DocumentView, JobView, PriorityName } from '../api-types.ts';
 import type { SearchHit } from '../search/port.ts';
 import { errorFromProblem, errorFromResponse, ReamHttpError, unreachable, type ProblemBody } from './errors.ts';
@@ -124,8 +124,8 @@ export interface WaitOptions {
   signal?: AbortSignal;
 }
 
-export const TERMINAL_EVENT_TYPES: ReadonlySet<string> = new Set(['job.completed', 'job.failed', 'job.cancelled']);
-export const TERMINAL_STATUSES: ReadonlySet<JobStatus> = new Set<JobStatus>(['succeeded', 'partially_succeeded', 'failed', 'cancelled']);
+export const TERMINAL_EVENT_TYPES: ReadonlySet<string> = SHARED_TERMINAL_EVENT_TYPES;
+export const TERMINAL_STATUSES: ReadonlySet<JobStatus> = new Set<JobStatus>(TERMINAL_JOB_STATUSES);
 
 function isAbort(error: unknown): boolean {
   return error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError');

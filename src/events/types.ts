@@ -28,6 +28,13 @@ export const EVENT_TYPES = [
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
+/** The events that end a job (until a retry or a new document reopens it): followers stop at one. */
+export const TERMINAL_EVENT_TYPES: ReadonlySet<EventType> = new Set<EventType>(['job.completed', 'job.failed', 'job.cancelled']);
+
+export function isTerminalEventType(type: string): boolean {
+  return (TERMINAL_EVENT_TYPES as ReadonlySet<string>).has(type);
+}
+
 export interface ChunkRef {
   index: number;
   /** First page, 0-based, inclusive. */

@@ -29,14 +29,17 @@ export class SqlQueue implements TaskQueue {
   readonly #db: Kysely<QueueTables>;
   readonly #wakeups = new Wakeups();
   readonly #expiryListeners = new Set<(task: LeasedTask, error: ErrorInfo) => void>();
+  /** Epoch ms now: leases, due times and retention are measured on it (tests inject one to move time). */
+  readonly #now: () => number;
 
-  constructor(db: Kysely<unknown>, name: string) {
+  constructor(db: Kysely<unknown>, name: string, clock: () => number = Date.now) {
     this.#db = db.withTables<QueueTables>();
     this.name = name;
+    this.#now = clock;
   }
 
   async enqueue(tasks: readonly NewTask[]): Promise<number> {
-    const now = Date.now();
+    const now = this.#now();
     const rows = tasks.map((task) => rowFromTask(task, now, 'queued', null));
     if (rows.length === 0) return 0;
     const insert = async (db: Db): Promise<number> => {
@@ -59,7 +62,7 @@ export class SqlQueue implements TaskQueue {
   }
 
   async enqueueFlow(parent: NewTask, children: readonly NewTask[]): Promise<void> {
-    const now = Date.now();
+    const now = this.#now();
     const parentRow = rowFromTask(parent, now, 'waiting', null);
     const childRows = children.map((child) => rowFromTask(child, now, 'queued', parent.id));
     const created = await this.#db.transaction().execute(async (trx) => {
@@ -93,7 +96,7 @@ export class SqlQueue implements TaskQueue {
 
   async claim(options: ClaimOptions): Promise<LeasedTask | undefined> {
     if (options.kinds?.length === 0) return undefined;
-    const now = Date.now();
+    const now = this.#now();
     await this.#failExhaustedLeases(now);
     const leaseToken = randomUUID();
     const leaseUntil = now + options.leaseMs;
@@ -122,7 +125,7 @@ export class SqlQueue implements TaskQueue {
   }
 
   async extendLease(task: LeasedTask, leaseMs: number): Promise<boolean> {
-    const leaseUntil = Date.now() + leaseMs;
+    const leaseUntil = this.#now() + leaseMs;
     const result = await this.#db
       .updateTable('tasks')
       .set({ due_at: leaseUntil })
@@ -139,7 +142,7 @@ export class SqlQueue implements TaskQueue {
     // "The attempt is not counted": a shutdown is not the task's failure.
     const result = await this.#db
       .updateTable('tasks')
-      .set({ status: 'queued', due_at: Date.now(), lease_token: null, worker_id: null, attempts: sql<number>`attempts - 1` })
+      .set({ status: 'queued', due_at: this.#now(), lease_token: null, worker_id: null, attempts: sql<number>`attempts - 1` })
       .where('id', '=', task.id)
       .where('lease_token', '=', task.leaseToken)
       .where('status', '=', 'leased')
@@ -150,7 +153,7 @@ export class SqlQueue implements TaskQueue {
   }
 
   async complete(task: LeasedTask): Promise<boolean> {
-    const now = Date.now();
+    const now = this.#now();
     const finish = (db: Db) =>
       db
         .updateTable('tasks')
@@ -172,7 +175,7 @@ export class SqlQueue implements TaskQueue {
   }
 
   async fail(task: LeasedTask, error: ErrorInfo, retryDelayMs?: number): Promise<FailOutcome> {
-    const now = Date.now();
+    const now = this.#now();
     const outcome = await this.#db.transaction().execute(async (trx): Promise<FailOutcome> => {
       const row = await trx
         .selectFrom('tasks')
@@ -198,7 +201,7 @@ export class SqlQueue implements TaskQueue {
   }
 
   async cancelJob(jobId: string): Promise<number> {
-    const now = Date.now();
+    const now = this.#now();
     return this.#db.transaction().execute(async (trx) => {
       // "leased ones finish or fail on their own … and can no longer be retried."
       await trx
@@ -246,7 +249,7 @@ export class SqlQueue implements TaskQueue {
    * process down with it cannot loop forever. Returns how many leases were released.
    */
   async releaseAllLeases(): Promise<number> {
-    const now = Date.now();
+    const now = this.#now();
     const { failed, requeued } = await this.#db.transaction().execute(async (trx) => {
       const failed = await failLeases(trx, now, false);
       const requeued = await trx
@@ -270,7 +273,7 @@ export class SqlQueue implements TaskQueue {
     const result = await this.#db
       .deleteFrom('tasks')
       .where(sql<boolean>`status in ('completed', 'failed', 'cancelled')`)
-      .where('finished_at', '<', Date.now() - olderThanMs)
+      .where('finished_at', '<', this.#now() - olderThanMs)
       .executeTakeFirst();
     return Number(result.numDeletedRows);
   }

@@ -54,15 +54,15 @@ export async function createReam(options: ReamOptions = {}): Promise<Ream> {
       jobLimits: options.jobLimits ?? {},
     },
   );
-  const tasks = new DocumentTasks(engine);
+  const tasks = new DocumentTasks(engine, adapters.deps);
   // No worker will record a task the queue failed on its own (its last lease expired): we do.
-  const offExpired = engine.deps.queue.onLeaseExpired((task, info) => {
+  const offExpired = adapters.deps.queue.onLeaseExpired((task, info) => {
     tasks.failed(task, fromErrorInfo(info)).catch((error: unknown) => {
       process.emitWarning(`ream: could not record the failure of ${task.id}: ${toReamError(error).message}`);
     });
   });
   // Another process cancelled a job: abort its tasks running here.
-  const offCancelled = engine.deps.queue.onJobCancelled?.((jobId) => engine.abortRunning(jobId)) ?? (() => undefined);
+  const offCancelled = adapters.deps.queue.onJobCancelled?.((jobId) => engine.abortRunning(jobId)) ?? (() => undefined);
   try {
     await adapters.releaseLeases();
     if (options.recover !== false) await engine.recover((jobId, documentId) => tasks.failStuck(jobId, documentId));
@@ -74,7 +74,7 @@ export async function createReam(options: ReamOptions = {}): Promise<Ream> {
     throw error;
   }
 
-  const worker = options.work === false ? undefined : new Worker(engine, tasks, {
+  const worker = options.work === false ? undefined : new Worker(adapters.deps, engine.aborts, tasks, {
     concurrency: options.concurrency ?? threads * 2,
     leaseMs: options.leaseMs ?? 30_000,
     idleMs: 250,

@@ -1,7 +1,6 @@
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { BlobFiles } from '../blobs/local-copy.ts';
 import { S3BlobStore } from '../blobs/s3-blob-store.ts';
 import { RedisEventBus } from '../events/redis-event-bus.ts';
@@ -9,7 +8,6 @@ import { createFormats } from '../formats/registry.ts';
 import { BullmqQueue } from '../queue/bullmq-queue.ts';
 import { PostgresSearch } from '../search/postgres-search.ts';
 import { openPostgresDatabase } from '../sql/postgres-database.ts';
-import { PostgresJobLocks } from '../store/postgres-locks.ts';
 import { PostgresStore } from '../store/postgres-store.ts';
 import type { Adapters } from './adapters.ts';
 import type { DistributedSettings } from './deployment.ts';
@@ -32,8 +30,8 @@ export interface DistributedAdapterSettings extends DistributedSettings {
 /**
  * Distributed mode: the queue on BullMQ (Redis), records, events and search on PostgreSQL
  * (migrated on open; migrations take a lock, so processes starting together are safe), blobs on
- * S3 with local copies for parsing, live events over Redis pub/sub, job locks as PostgreSQL
- * advisory locks. Every process of a deployment opens the same.
+ * S3 with local copies for parsing, live events over Redis pub/sub. Job status changes need no
+ * lock: they are conditional updates in PostgreSQL. Every process of a deployment opens the same.
  */
 export async function openDistributedAdapters(settings: DistributedAdapterSettings): Promise<Adapters> {
   const prefix = settings.prefix ?? 'ream';
@@ -48,8 +46,6 @@ export async function openDistributedAdapters(settings: DistributedAdapterSettin
     closers.push(() => database.close());
     const store = await PostgresStore.open(database);
     const search = await PostgresSearch.open(database);
-    const lockPool = new pg.Pool({ connectionString: settings.databaseUrl, max: 8 });
-    closers.push(() => lockPool.end());
     const queue = await BullmqQueue.open({ url: settings.redisUrl, prefix });
     closers.push(() => queue.close());
     const bus = await RedisEventBus.open({ url: settings.redisUrl, prefix });
@@ -64,7 +60,7 @@ export async function openDistributedAdapters(settings: DistributedAdapterSettin
       maxBytes: settings.cacheMaxBytes ?? 2 * 1024 ** 3,
     });
     return {
-      deps: { store, queue, search, bus, blobs, blobFiles, formats: createFormats(pool), locks: new PostgresJobLocks(lockPool) },
+      deps: { store, queue, search, bus, blobs, blobFiles, formats: createFormats(pool) },
       releaseLeases: () => Promise.resolve(0),
       warnings,
       close: closeAll,

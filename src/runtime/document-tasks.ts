@@ -9,17 +9,32 @@ import { asJson, fromJson } from '../json.ts';
 import { planChunks } from '../pipeline/chunk-planner.ts';
 import { mergeChunks, type ChunkOutput } from '../pipeline/merge.ts';
 import type { DocumentOutput, Pipeline } from '../pipeline/types.ts';
-import type { LeasedTask } from '../queue/port.ts';
+import type { LeasedTask, TaskQueue } from '../queue/port.ts';
+import type { SearchIndex } from '../search/port.ts';
+import type { BlobStore } from '../blobs/port.ts';
+import type { Formats } from '../formats/registry.ts';
 import {
   TERMINAL_DOCUMENT_STATUSES,
   TERMINAL_JOB_STATUSES,
   type DocumentRecord,
   type JobDocumentRecord,
   type JobRecord,
+  type Store,
 } from '../store/port.ts';
 import type { Engine } from './engine.ts';
 import { TASK_KINDS, taskIds, type ChunkPayload, type DocumentPayload } from './task-kinds.ts';
-import { deliverWebhook, webhookGivenUp } from './webhook-delivery.ts';
+import { deliverWebhook, webhookGivenUp, type WebhookDeliveryContext } from './webhook-delivery.ts';
+
+/** The records and services the document tasks read and write. */
+export interface DocumentTaskPorts {
+  store: Store;
+  queue: TaskQueue;
+  search: SearchIndex;
+  formats: Formats;
+  blobs: BlobStore;
+  /** Local files for blobs (see `EngineDeps.blobFiles`); default copies under the OS temp dir. */
+  blobFiles?: BlobFiles;
+}
 
 /** What inspection stores on the job document, read back by later tasks. */
 interface DocumentInfo {
@@ -44,16 +59,21 @@ interface TaskScope {
  */
 export class DocumentTasks {
   readonly #engine: Engine;
+  readonly #ports: DocumentTaskPorts;
+  readonly #webhooks: WebhookDeliveryContext;
   /** The local blob file each running task holds (by task id), released when its run ends. */
   readonly #held = new Map<string, BlobFile>();
   #defaultBlobFiles: BlobFiles | undefined;
 
-  constructor(engine: Engine) {
+  /** `engine` for the job's transitions and events; `ports` for the records and services the tasks use. */
+  constructor(engine: Engine, ports: DocumentTaskPorts) {
     this.#engine = engine;
+    this.#ports = ports;
+    this.#webhooks = { store: ports.store, views: engine, timeoutMs: engine.settings.webhookTimeoutMs, guard: engine.settings.webhookGuard };
   }
 
   #blobFiles(): BlobFiles {
-    const { blobs, blobFiles } = this.#engine.deps;
+    const { blobs, blobFiles } = this.#ports;
     return blobFiles ?? (this.#defaultBlobFiles ??= new BlobFiles(blobs, { dir: join(tmpdir(), `ream-blob-cache-${process.pid}`) }));
   }
 
@@ -68,7 +88,7 @@ export class DocumentTasks {
         case TASK_KINDS.merge:
           return await this.#merge(task, fromJson<DocumentPayload>(task.payload), signal);
         case TASK_KINDS.webhook:
-          return await deliverWebhook(this.#engine, task.payload, signal);
+          return await deliverWebhook(this.#webhooks, task.payload, signal);
         default:
           throw ReamError.nonRetryable('internal', `unknown task kind "${task.kind}"`);
       }
@@ -81,7 +101,7 @@ export class DocumentTasks {
 
   /** Called once when a task has failed for good: records the failure where users will see it. */
   async failed(task: LeasedTask, error: ReamError): Promise<void> {
-    const { store } = this.#engine.deps;
+    const { store } = this.#ports;
     switch (task.kind) {
       case TASK_KINDS.extract: {
         const { documentId, chunk } = fromJson<ChunkPayload>(task.payload);
@@ -116,7 +136,7 @@ export class DocumentTasks {
   }
 
   async #scope(task: LeasedTask, documentId: string): Promise<TaskScope | undefined> {
-    const { store } = this.#engine.deps;
+    const { store } = this.#ports;
     const job = await store.getJob(task.jobId);
     const jobDoc = await store.getJobDocument(task.jobId, documentId);
     const doc = await store.getDocument(documentId);
@@ -133,7 +153,7 @@ export class DocumentTasks {
   async #inspect(task: LeasedTask, { documentId, retry = 0 }: DocumentPayload, signal: AbortSignal): Promise<void> {
     const scope = await this.#scope(task, documentId);
     if (!scope) return;
-    const { store, queue, formats } = this.#engine.deps;
+    const { store, queue, formats } = this.#ports;
     const job = await this.#engine.markStarted(scope.job);
     let chunks: ChunkRef[];
     if (scope.jobDoc.pagesTotal !== null && scope.jobDoc.chunksTotal !== null) {
@@ -172,7 +192,7 @@ export class DocumentTasks {
   }
 
   async #extract(task: LeasedTask, { documentId, chunk }: ChunkPayload, signal: AbortSignal): Promise<void> {
-    const { store } = this.#engine.deps;
+    const { store } = this.#ports;
     const done = (await store.listChunkResults(task.jobId, documentId)).find((r) => r.index === chunk.index);
     if (done?.status === 'succeeded') return; // checkpointed: never redo a finished chunk
     const scope = await this.#scope(task, documentId);
@@ -201,7 +221,7 @@ export class DocumentTasks {
       await this.#engine.finalizeIfDone(task.jobId);
       return;
     }
-    const { store, search } = this.#engine.deps;
+    const { store, search } = this.#ports;
     const plan = planChunks(scope.jobDoc.pagesTotal ?? 0, scope.pipeline.chunkPages);
     const merged = mergeChunks(await store.listChunkResults(task.jobId, documentId), plan);
     let fields = merged.fields;
@@ -226,7 +246,7 @@ export class DocumentTasks {
   }
 
   async #failDocument(jobId: string, documentId: string, error: ReamError): Promise<void> {
-    const { store } = this.#engine.deps;
+    const { store } = this.#ports;
     const job = await store.getJob(jobId);
     const jobDoc = await store.getJobDocument(jobId, documentId);
     const doc = await store.getDocument(documentId);
@@ -242,7 +262,7 @@ export class DocumentTasks {
 
   /** The result is stored before the status changes, so a finished document always has one. */
   async #finishDocument(job: JobRecord, output: DocumentOutput): Promise<void> {
-    const { store } = this.#engine.deps;
+    const { store } = this.#ports;
     const current = await store.getJobDocument(job.id, output.documentId);
     if (!current || TERMINAL_DOCUMENT_STATUSES.includes(current.status)) return; // cancelled or finished meanwhile
     await store.putDocumentResult({ jobId: job.id, documentId: output.documentId, output: asJson(output) });
@@ -262,7 +282,7 @@ export class DocumentTasks {
 
   #format(scope: TaskScope): DocumentFormat {
     const mediaType = fromJson<DocumentInfo | null>(scope.jobDoc.info)?.mediaType;
-    const format = mediaType === undefined ? undefined : this.#engine.deps.formats.byMediaType(mediaType);
+    const format = mediaType === undefined ? undefined : this.#ports.formats.byMediaType(mediaType);
     if (!format) throw ReamError.nonRetryable('internal', `no reader for ${mediaType ?? 'an uninspected document'}`);
     return format;
   }

@@ -1,7 +1,7 @@
 // Test-only access to what a Ream hides: the engine and its adapters. Nothing in src/ outside
 // src/runtime/ may import this module (eslint.config.js); tests use it to read records the
 // facade does not answer (chunk results, blobs) and to simulate faults (a failing enqueue).
-import type { Engine, EngineDeps } from './engine.ts';
+import type { Engine, EnginePorts } from './engine.ts';
 import type { Ream } from './ream.ts';
 
 const engines = new WeakMap<Ream, Engine>();
@@ -19,6 +19,6 @@ export function engineOf(ream: Ream): Engine {
 }
 
 /** The adapters behind a handle made by `createReam`: its store, queue, blobs, search index. */
-export function adaptersOf(ream: Ream): EngineDeps {
-  return engineOf(ream).deps;
+export function adaptersOf(ream: Ream): EnginePorts {
+  return engineOf(ream).ports;
 }

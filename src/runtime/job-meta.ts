@@ -1,49 +1,8 @@
 import { ReamError } from '../errors.ts';
-import type { JsonObject } from '../json.ts';
+import type { WebhookTarget } from '../store/port.ts';
 
-/**
- * The engine's own bookkeeping on a job lives in its options under this reserved key (users may
- * not set it; views leave it out): the retry generation and the webhook target.
- */
-export const RESERVED_OPTION = '_ream';
-
-/** Where to POST the job's terminal event; `secret` signs it (see src/runtime/webhook-delivery.ts). */
-export interface WebhookTarget {
-  url: string;
-  secret?: string;
-}
-
-export interface JobMeta {
-  /** How many times `retry` has run on the job; tasks of generation n > 0 carry `:r<n>`. */
-  retry?: number;
-  webhook?: WebhookTarget;
-}
-
-export function jobMeta(options: JsonObject): JobMeta {
-  const meta = options[RESERVED_OPTION];
-  if (typeof meta !== 'object' || meta === null || Array.isArray(meta)) return {};
-  const result: JobMeta = {};
-  if (typeof meta.retry === 'number') result.retry = meta.retry;
-  const webhook = meta.webhook;
-  if (typeof webhook === 'object' && webhook !== null && !Array.isArray(webhook) && typeof webhook.url === 'string') {
-    result.webhook = { url: webhook.url, ...(typeof webhook.secret === 'string' ? { secret: webhook.secret } : {}) };
-  }
-  return result;
-}
-
-export function withJobMeta(options: JsonObject, meta: JobMeta): JsonObject {
-  const stored: JsonObject = {};
-  if (meta.retry !== undefined) stored.retry = meta.retry;
-  if (meta.webhook) stored.webhook = { url: meta.webhook.url, ...(meta.webhook.secret === undefined ? {} : { secret: meta.webhook.secret }) };
-  return { ...options, [RESERVED_OPTION]: stored };
-}
-
-/** The options as the user gave them: without the reserved key (which may hold a webhook secret). */
-export function publicOptions(options: JsonObject): JsonObject {
-  if (!Object.hasOwn(options, RESERVED_OPTION)) return options;
-  const { [RESERVED_OPTION]: _reserved, ...rest } = options;
-  return rest;
-}
+// A job's webhook as submitted. The engine keeps it in the job's own columns (JobRecord.webhook).
+export type { WebhookTarget } from '../store/port.ts';
 
 /** Validates a webhook as given in a job submission: `{ url: http(s) URL, secret?: string }`. */
 export function parseWebhook(value: unknown): WebhookTarget {

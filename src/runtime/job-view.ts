@@ -1,8 +1,6 @@
 import { PRIORITIES, type JobView, type PriorityName } from '../api-types.ts';
 import type { Progress } from '../events/types.ts';
 import type { JobCounts, JobRecord } from '../store/port.ts';
-import type { Engine } from './engine.ts';
-import { publicOptions } from './job-meta.ts';
 
 export { PRIORITIES, isPriorityName, type JobView, type PriorityName } from '../api-types.ts';
 
@@ -22,7 +20,7 @@ export function jobView(job: JobRecord, counts: JobCounts, progress: Progress): 
     id: job.id,
     status: job.status,
     pipeline: job.pipeline,
-    options: publicOptions(job.options), // never the reserved key: it may hold a webhook secret
+    options: job.options, // the user's own: the engine's state (the webhook and its secret) has columns of its own
     priority: priorityName(job.priority),
     createdAt: new Date(job.createdAt).toISOString(),
     startedAt: iso(job.startedAt),
@@ -42,8 +40,14 @@ export function jobView(job: JobRecord, counts: JobCounts, progress: Progress): 
   };
 }
 
+/** Where a job view's counts and progress come from (the engine). */
+export interface JobViewSource {
+  jobCounts(jobId: string): Promise<JobCounts>;
+  progress(jobId: string, counts: JobCounts): Progress;
+}
+
 /** {@link jobView} with the job's current counts and progress. */
-export async function loadJobView(engine: Engine, job: JobRecord): Promise<JobView> {
-  const counts = await engine.deps.store.jobCounts(job.id);
-  return jobView(job, counts, engine.progress(job.id, counts));
+export async function loadJobView(source: JobViewSource, job: JobRecord): Promise<JobView> {
+  const counts = await source.jobCounts(job.id);
+  return jobView(job, counts, source.progress(job.id, counts));
 }

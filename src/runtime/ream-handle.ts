@@ -1,5 +1,5 @@
 import { ReamError } from '../errors.ts';
-import { TERMINAL_JOB_STATUSES, type JobRecord } from '../store/port.ts';
+import { DEFAULT_TENANT, TERMINAL_JOB_STATUSES, type JobRecord } from '../store/port.ts';
 import { findApiKey } from './api-keys.ts';
 import { type Engine, type FileInput } from './engine.ts';
 import { rememberEngine } from './internals.ts';
@@ -27,7 +27,7 @@ async function* inputFiles(files: SubmitInput['files']): AsyncGenerator<FileInpu
 
 /** The facade over an engine: every door of a {@link Ream}. The engine itself stays inside src/runtime/. */
 export function reamHandle(engine: Engine, parts: HandleParts): Ream {
-  const { store } = engine.deps;
+  const { store } = engine.ports;
   const uploads = uploadRecords(store);
   const ream: Ream = {
     dataDir: parts.dataDir,
@@ -58,7 +58,7 @@ export function reamHandle(engine: Engine, parts: HandleParts): Ream {
     getDocument: (documentId) => store.getDocument(documentId),
     uploads,
     async search(q, searchOptions) {
-      const hits = await engine.deps.search.search({ tenantId: searchOptions?.tenantId ?? 'local', q, limit: searchOptions?.limit ?? 20 });
+      const hits = await engine.ports.search.search({ tenantId: searchOptions?.tenantId ?? DEFAULT_TENANT, q, limit: searchOptions?.limit ?? 20 });
       // Each hit names its document's file: one read per document, not per hit.
       const names = new Map<string, string>();
       for (const id of new Set(hits.map((hit) => hit.documentId))) names.set(id, (await store.getDocument(id))?.name ?? '');
@@ -68,7 +68,7 @@ export function reamHandle(engine: Engine, parts: HandleParts): Ream {
     listEvents: (jobId, afterSeq, limit) => store.listEvents(jobId, afterSeq, limit),
     listWorkers: (seenSince) => store.listWorkers(seenSince),
     jobStatusCounts: () => store.jobStatusCounts(),
-    taskCounts: (jobId) => engine.deps.queue.counts(jobId),
+    taskCounts: (jobId) => engine.ports.queue.counts(jobId),
     async ready() {
       await store.getJob('readyz-probe');
     },
@@ -95,7 +95,7 @@ async function waitForJob(engine: Engine, jobId: string, signal?: AbortSignal): 
       else reject(error instanceof Error ? error : new Error(String(error)));
     };
     const check = (): void => {
-      engine.deps.store.getJob(jobId).then(
+      engine.ports.store.getJob(jobId).then(
         (job) => {
           if (!job) finish(ReamError.nonRetryable('not_found', `no job ${jobId}`));
           else if (TERMINAL_JOB_STATUSES.includes(job.status)) finish(undefined, job);

@@ -2,7 +2,8 @@ import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { ReamError } from '../errors.ts';
 import type { DocumentRecord, JobRecord } from '../store/port.ts';
-import { DEFAULT_TENANT, type CreateJobInput, type DocumentToAdd, type Engine } from './engine.ts';
+import { DEFAULT_TENANT } from '../store/port.ts';
+import type { CreateJobInput, DocumentToAdd, Engine } from './engine.ts';
 import { storeDocument } from './store-document.ts';
 import { documentOfUpload, type FindUploadInProgress, type UploadRecords } from './upload-records.ts';
 
@@ -46,10 +47,11 @@ export interface SubmittedJob {
 export async function submitJob(engine: Engine, uploads: UploadRecords, input: SubmitJobInput): Promise<SubmittedJob> {
   const { files, findUploadInProgress, onStored, ...jobInput } = input;
   const tenantId = jobInput.tenantId ?? DEFAULT_TENANT;
-  await engine.checkJob(jobInput);
+  // Resolved once: the job is created as checked here (a webhook's name is not looked up twice).
+  const checked = await engine.checkJob(jobInput);
   if (jobInput.key !== undefined) {
     // Checked before any file is read; `createJob` is idempotent by (tenant, key) all the same.
-    const existing = await engine.deps.store.findJobByKey(tenantId, jobInput.key);
+    const existing = await engine.ports.store.findJobByKey(tenantId, jobInput.key);
     if (existing) return { job: existing, repeat: true };
   }
   const docs: DocumentToAdd[] = [];
@@ -64,7 +66,7 @@ export async function submitJob(engine: Engine, uploads: UploadRecords, input: S
     } else if ('stream' in file) {
       stored(await storeDocument(engine, file.stream, file.name, { tenantId, onRefuse: 'keep' }), file.name);
     } else if ('documentId' in file) {
-      const doc = await engine.deps.store.getDocument(file.documentId);
+      const doc = await engine.ports.store.getDocument(file.documentId);
       if (!doc || doc.tenantId !== tenantId) throw ReamError.nonRetryable('not_found', `no document ${file.documentId}`);
       docs.push({ documentId: doc.id, ...(file.source === undefined ? {} : { source: file.source }) });
     } else {
@@ -73,12 +75,12 @@ export async function submitJob(engine: Engine, uploads: UploadRecords, input: S
     }
   }
   if (docs.length === 0) throw ReamError.nonRetryable('validation_failed', 'a job needs at least one file');
-  const job = await engine.createJob({ ...jobInput, tenantId });
+  const job = await engine.createJob({ ...jobInput, tenantId }, checked);
   try {
     await engine.addDocuments(job.id, docs);
   } catch (error) {
     await engine.cancel(job.id).catch(() => undefined);
     throw error;
   }
-  return { job: (await engine.deps.store.getJob(job.id)) ?? job, repeat: false };
+  return { job: (await engine.ports.store.getJob(job.id)) ?? job, repeat: false };
 }

@@ -4,9 +4,8 @@ import { request as httpsRequest } from 'node:https';
 import { ReamError } from '../errors.ts';
 import { fromJson, type JsonValue } from '../json.ts';
 import type { LeasedTask } from '../queue/port.ts';
-import type { Engine } from './engine.ts';
-import { jobMeta } from './job-meta.ts';
-import { loadJobView } from './job-view.ts';
+import type { Store } from '../store/port.ts';
+import { loadJobView, type JobViewSource } from './job-view.ts';
 import type { WebhookPayload } from './task-kinds.ts';
 import type { WebhookAddressGuard, WebhookAddressOptions } from './webhook-address.ts';
 
@@ -43,6 +42,14 @@ export function signWebhook(secret: string, body: string, unixSeconds: number): 
   return `t=${unixSeconds},v1=${mac}`;
 }
 
+/** What a delivery reads: the job, its view, and the engine's webhook settings. */
+export interface WebhookDeliveryContext {
+  store: Pick<Store, 'getJob'>;
+  views: JobViewSource;
+  timeoutMs: number;
+  guard: WebhookAddressGuard;
+}
+
 /**
  * One attempt of a `webhook.deliver` task: POSTs `{ event, job: <job view> }` to the job's
  * webhook, signed at send time (a fresh `t` on every attempt). Returns when the receiver took it
@@ -53,18 +60,17 @@ export function signWebhook(secret: string, body: string, unixSeconds: number): 
  * A destination the address guard refuses (the name resolves elsewhere since the submit, or the
  * allow-list changed) is a non-retryable `validation_failed`, given up without connecting.
  */
-export async function deliverWebhook(engine: Engine, payload: JsonValue, signal: AbortSignal): Promise<void> {
+export async function deliverWebhook(context: WebhookDeliveryContext, payload: JsonValue, signal: AbortSignal): Promise<void> {
   const { jobId, event } = fromJson<WebhookPayload>(payload);
-  const job = await engine.deps.store.getJob(jobId);
-  const target = job && jobMeta(job.options).webhook;
+  const job = await context.store.getJob(jobId);
+  const target = job?.webhook;
   if (!job || !target) return;
-  const body = JSON.stringify({ event, job: await loadJobView(engine, job) });
+  const body = JSON.stringify({ event, job: await loadJobView(context.views, job) });
   const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'ream-webhook/1' };
   if (target.secret !== undefined) headers['ream-signature'] = signWebhook(target.secret, body, Math.floor(Date.now() / 1000));
-  const timeoutMs = engine.settings.webhookTimeoutMs;
+  const { timeoutMs, guard } = context;
   const timeout = AbortSignal.timeout(timeoutMs);
   const receiver = new URL(target.url).origin; // not the whole URL: its path or query may hold a token
-  const guard = engine.settings.webhookGuard;
   let status: number;
   try {
     guard.checkLiteral(target.url); // Node connects to an IP literal without calling the guarded lookup

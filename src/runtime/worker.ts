@@ -1,10 +1,11 @@
 import { hostname } from 'node:os';
-import { backoffDelay } from '../batch/backoff.ts';
+import { retryDelay } from '../batch/backoff.ts';
 import { ReamError, toReamError } from '../errors.ts';
 import type { LeasedTask } from '../queue/port.ts';
-import type { WorkerState } from '../store/port.ts';
+import type { TaskQueue } from '../queue/port.ts';
+import type { Store, WorkerState } from '../store/port.ts';
 import type { DocumentTasks } from './document-tasks.ts';
-import type { Engine } from './engine.ts';
+import type { AbortRegistry } from './engine/abort-registry.ts';
 import { IntakeGate, type IntakeLimits } from './intake.ts';
 import { TASK_KINDS } from './task-kinds.ts';
 
@@ -47,7 +48,9 @@ export interface RetryPolicy {
  */
 export class Worker {
   readonly id = `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
-  readonly #engine: Engine;
+  readonly #queue: TaskQueue;
+  readonly #store: Pick<Store, 'getJob' | 'putWorker' | 'removeWorker'>;
+  readonly #aborts: Pick<AbortRegistry, 'track'>;
   readonly #tasks: DocumentTasks;
   readonly #options: WorkerOptions;
   readonly startedAt = Date.now();
@@ -63,8 +66,19 @@ export class Worker {
   #tasksDone = 0;
   #tasksFailed = 0;
 
-  constructor(engine: Engine, tasks: DocumentTasks, options: WorkerOptions) {
-    this.#engine = engine;
+  /**
+   * `ports`: the queue it claims from and the store it records itself in; `aborts`: where running
+   * tasks are registered, so a cancelled job's tasks are aborted.
+   */
+  constructor(
+    ports: { queue: TaskQueue; store: Pick<Store, 'getJob' | 'putWorker' | 'removeWorker'> },
+    aborts: Pick<AbortRegistry, 'track'>,
+    tasks: DocumentTasks,
+    options: WorkerOptions,
+  ) {
+    this.#queue = ports.queue;
+    this.#store = ports.store;
+    this.#aborts = aborts;
     this.#tasks = tasks;
     this.#options = options;
     this.#intake = new IntakeGate(options.intake ?? {});
@@ -110,14 +124,14 @@ export class Worker {
     await Promise.allSettled(this.#inFlight);
     if (this.#presence) clearInterval(this.#presence);
     this.#intake.close();
-    await this.#engine.deps.store.removeWorker(this.id).catch(() => undefined);
+    await this.#store.removeWorker(this.id).catch(() => undefined);
   }
 
   /** Records this worker in the store's workers list (host, pid, tasks in flight, last seen). */
   async #announce(): Promise<void> {
     if (this.#stopping.signal.aborted) return;
     const [host = '', pid = '0'] = this.id.split(':');
-    await this.#engine.deps.store
+    await this.#store
       .putWorker({
         id: this.id,
         host,
@@ -134,7 +148,7 @@ export class Worker {
   }
 
   async #claimLoop(): Promise<void> {
-    const { queue } = this.#engine.deps;
+    const queue = this.#queue;
     const signal = this.#claiming.signal;
     while (!signal.aborted) {
       if (this.#inFlight.size >= this.#options.concurrency) {
@@ -178,12 +192,12 @@ export class Worker {
   }
 
   async #execute(task: LeasedTask): Promise<void> {
-    const { queue } = this.#engine.deps;
+    const queue = this.#queue;
     const controller = new AbortController();
     const onStop = (): void => controller.abort(this.#stopping.signal.reason);
     this.#stopping.signal.addEventListener('abort', onStop, { once: true });
     if (this.#stopping.signal.aborted) onStop();
-    const untrack = this.#engine.track(task.jobId, controller);
+    const untrack = this.#aborts.track(task.jobId, controller);
     let leaseLost = false;
     const heartbeat = setInterval(() => {
       queue.extendLease(task, this.#options.leaseMs).then(
@@ -221,14 +235,15 @@ export class Worker {
     if (leaseLost()) return;
     // Shutting down: give the task back unfinished; the next start runs it, no attempt lost.
     if (this.#stopping.signal.aborted) {
-      await this.#engine.deps.queue.release(task).catch(() => undefined); // if this fails the lease expires instead
+      await this.#queue.release(task).catch(() => undefined); // if this fails the lease expires instead
       return;
     }
     await this.#handleFailure(task, toReamError(signal.aborted ? signal.reason : thrown));
   }
 
   async #handleFailure(task: LeasedTask, error: ReamError): Promise<void> {
-    const { queue, store } = this.#engine.deps;
+    const queue = this.#queue;
+    const store = this.#store;
     try {
       // A webhook delivery is not the job's work: a cancelled job's `job.cancelled` is still announced.
       if (task.kind !== TASK_KINDS.webhook) {
@@ -241,7 +256,7 @@ export class Worker {
       const cancelled = error.code === 'cancelled';
       if (!cancelled && error.retryable && task.attempts < task.maxAttempts) {
         const policy = this.#options.retryByKind?.[task.kind] ?? { baseMs: this.#options.retryBaseMs, maxMs: this.#options.retryMaxMs };
-        const delay = backoffDelay(task.attempts, { baseDelayMs: policy.baseMs, maxDelayMs: policy.maxMs, factor: 2 });
+        const delay = retryDelay(task.attempts, error, { baseDelayMs: policy.baseMs, maxDelayMs: policy.maxMs, factor: 2 });
         await queue.fail(task, error.toJSON(), delay);
         return;
       }

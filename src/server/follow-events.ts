@@ -1,7 +1,6 @@
-import type { ReamEvent } from '../events/types.ts';
+import { TERMINAL_EVENT_TYPES, type ReamEvent } from '../events/types.ts';
 import type { Ream } from '../runtime/create-ream.ts';
 
-export const TERMINAL_EVENTS: ReadonlySet<string> = new Set(['job.completed', 'job.failed', 'job.cancelled']);
 const REPLAY_PAGE = 500;
 /**
  * Across processes, live events travel over Redis pub/sub, which drops what is published while
@@ -52,7 +51,7 @@ export function followJobEvents(ream: Ream, jobId: string, options: FollowOption
     if (ended || event.seq <= lastSent) return;
     options.send(event);
     lastSent = event.seq;
-    if (TERMINAL_EVENTS.has(event.type)) stop();
+    if (TERMINAL_EVENT_TYPES.has(event.type)) stop();
   };
   const catchUp = async (): Promise<void> => {
     while (!ended) {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import swagger from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
+import { JOB_STATUSES } from '../store/port.ts';
 import { PUBLIC } from './auth/access.ts';
 
 /** package.json sits two levels up from both src/server and dist/server. */
@@ -54,7 +55,7 @@ export const SHARED_SCHEMAS = [
     required: ['id', 'status', 'pipeline', 'options', 'priority', 'createdAt', 'startedAt', 'finishedAt', 'error', 'progress', 'counts'],
     properties: {
       id: { type: 'string' },
-      status: { type: 'string', enum: ['queued', 'running', 'succeeded', 'partially_succeeded', 'failed', 'cancelled'] },
+      status: { type: 'string', enum: [...JOB_STATUSES] },
       pipeline: { type: 'string' },
       options: { type: 'object', additionalProperties: true },
       priority: { anyOf: [{ type: 'string', enum: ['low', 'normal', 'high', 'critical'] }, { type: 'number' }] },

@@ -2,8 +2,21 @@ import type { ErrorInfo } from '../errors.ts';
 import type { JsonObject } from '../json.ts';
 
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'partially_succeeded' | 'failed' | 'cancelled';
+/** Every job status, in lifecycle order: the one list the API, metrics and stores use. */
 export const JOB_STATUSES: readonly JobStatus[] = ['queued', 'running', 'succeeded', 'partially_succeeded', 'failed', 'cancelled'];
+/** A job in one of these has ended (until a retry or a new document reopens it). */
 export const TERMINAL_JOB_STATUSES: readonly JobStatus[] = ['succeeded', 'partially_succeeded', 'failed', 'cancelled'];
+/** A job in one of these has not ended. */
+export const UNFINISHED_JOB_STATUSES: readonly JobStatus[] = ['queued', 'running'];
+
+/** The tenant of a job or document when none is named (embedded use, auth off). */
+export const DEFAULT_TENANT = 'local';
+
+/** Where to POST the job's terminal events; `secret` signs them (see src/runtime/webhook-delivery.ts). */
+export interface WebhookTarget {
+  url: string;
+  secret?: string;
+}
 
 export interface JobRecord {
   id: string;
@@ -20,10 +33,41 @@ export interface JobRecord {
   createdAt: number;
   startedAt: number | null;
   finishedAt: number | null;
+  /** Engine state: how many times the job was retried; its tasks of generation n > 0 carry `:r<n>`. */
+  retryGeneration: number;
+  /** Engine state: where its terminal events are POSTed. Holds a secret: never shown in views. */
+  webhook: WebhookTarget | null;
+  /**
+   * Engine state: bumped whenever documents are added to the job or reset for a retry. Closing the
+   * job is conditional on it (see {@link JobCondition.ifDocumentsSeq}).
+   */
+  documentsSeq: number;
 }
 
-export type NewJob = Pick<JobRecord, 'id' | 'tenantId' | 'key' | 'pipeline' | 'options' | 'priority'>;
-export type JobPatch = Partial<Pick<JobRecord, 'status' | 'error' | 'startedAt' | 'finishedAt' | 'options'>>;
+export type NewJob = Pick<JobRecord, 'id' | 'tenantId' | 'key' | 'pipeline' | 'options' | 'priority'> & { webhook?: WebhookTarget | null };
+
+export type JobPatch = Partial<Pick<JobRecord, 'status' | 'error' | 'startedAt' | 'finishedAt' | 'retryGeneration'>> & {
+  /** Adds one to `documentsSeq`, in the statement (never a read-then-write). */
+  bumpDocumentsSeq?: true;
+};
+
+/**
+ * What must hold, in the same statement as the update, for a conditional {@link JobStore.updateJob}
+ * to apply. Each check present must hold. This is how the engine makes its status changes
+ * exactly-once without locks: of two processes racing on one transition, only the one whose
+ * update applied goes on (emits the event, schedules the work).
+ */
+export interface JobCondition {
+  /** The job's status is one of these. */
+  ifStatusIn?: readonly JobStatus[];
+  /** The job's `documentsSeq` is this: no document was added or reset since the caller read it. */
+  ifDocumentsSeq?: number;
+  /**
+   * None of the job's documents is unfinished (`queued` or `running`): a `not exists` on
+   * `job_documents` evaluated in the update itself.
+   */
+  ifDocumentsEnded?: true;
+}
 
 export interface ListJobsQuery {
   tenantId: string;
@@ -60,6 +104,11 @@ export interface JobStore {
    * stored; an empty patch changes nothing. An unknown job is `not_found`.
    */
   updateJob(id: string, patch: JobPatch): Promise<JobRecord>;
+  /**
+   * The same, only if `condition` holds at the moment of the update (one atomic statement):
+   * returns the updated job, or `undefined` when the condition did not hold or there is no such job.
+   */
+  updateJob(id: string, patch: JobPatch, condition: JobCondition): Promise<JobRecord | undefined>;
   /**
    * One tenant's jobs, newest first (ties by id), optionally of one status. Pages neither skip
    * nor repeat a job that exists throughout; a malformed cursor is `validation_failed`.

@@ -1,5 +1,7 @@
 import type { ColumnType, Kysely } from 'kysely';
-import type { Int, NullableInt } from '../sql/columns.ts';
+import type { JsonObject } from '../json.ts';
+import type { Int, NullableInt, OptionalText } from '../sql/columns.ts';
+import { fromJsonText, toJsonText } from '../sql/dialect.ts';
 import { adoptingLegacy, type PortMigrations } from '../sql/migrate.ts';
 
 export interface JobsTable {
@@ -21,9 +23,15 @@ export interface JobsTable {
    * event store bumps it (it lives here so an append locks the job's row); jobs only create it.
    */
   event_seq: ColumnType<number | string, number | undefined, number>;
+  /** Engine state (0002): the retry generation, the webhook target, the document-set counter. */
+  retry_generation: ColumnType<number | string, number | undefined, number>;
+  webhook_url: OptionalText;
+  webhook_secret: OptionalText;
+  documents_seq: ColumnType<number | string, number | undefined, number>;
 }
 
-export type JobTables = { jobs: JobsTable };
+/** `job_documents` is read by the conditional close (`ifDocumentsEnded`), never written here. */
+export type JobTables = { jobs: JobsTable; job_documents: { job_id: string; status: string } };
 
 async function createJobs(db: Kysely<unknown>): Promise<void> {
   await db.schema
@@ -49,8 +57,50 @@ async function createJobs(db: Kysely<unknown>): Promise<void> {
   await db.schema.createIndex('jobs_status').on('jobs').column('status').execute();
 }
 
+/**
+ * Where the engine kept its own state before 0002: under this key in the job's options, as
+ * `{ retry?: number, webhook?: { url, secret? } }`.
+ */
+const LEGACY_META_KEY = '_ream';
+
+/**
+ * The engine's state on a job gets columns of its own instead of living in the user's options:
+ * the retry generation, the webhook target and the document-set counter that closing a job is
+ * conditional on. Existing jobs' `_ream` values move into the columns and leave their options.
+ */
+async function addEngineColumns(db: Kysely<unknown>): Promise<void> {
+  await db.schema.alterTable('jobs').addColumn('retry_generation', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+  await db.schema.alterTable('jobs').addColumn('webhook_url', 'text').execute();
+  await db.schema.alterTable('jobs').addColumn('webhook_secret', 'text').execute();
+  await db.schema.alterTable('jobs').addColumn('documents_seq', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
+  const jobs = db.withTables<{ jobs: JobsTable }>();
+  // JSON is text in every dialect: the key is found by a LIKE pre-filter, then parsed here.
+  const rows = await jobs.selectFrom('jobs').select(['id', 'options']).where('options', 'like', `%"${LEGACY_META_KEY}"%`).execute();
+  for (const row of rows) {
+    const options = fromJsonText<JsonObject>(row.options);
+    const meta = options[LEGACY_META_KEY];
+    if (meta === undefined) continue;
+    const { [LEGACY_META_KEY]: _moved, ...rest } = options;
+    const fields = typeof meta === 'object' && meta !== null && !Array.isArray(meta) ? meta : {};
+    const webhook = typeof fields.webhook === 'object' && fields.webhook !== null && !Array.isArray(fields.webhook) ? fields.webhook : {};
+    await jobs
+      .updateTable('jobs')
+      .set({
+        options: toJsonText(rest),
+        retry_generation: typeof fields.retry === 'number' ? fields.retry : 0,
+        webhook_url: typeof webhook.url === 'string' ? webhook.url : null,
+        webhook_secret: typeof webhook.url === 'string' && typeof webhook.secret === 'string' ? webhook.secret : null,
+      })
+      .where('id', '=', row.id)
+      .execute();
+  }
+}
+
 /** Before the store was split into ports, the `store` ledger's 0001_initial made this table. */
 export const jobMigrations: PortMigrations = {
   port: 'jobs',
-  migrations: { '0001_initial': adoptingLegacy({ ledger: 'store', name: '0001_initial' }, createJobs) },
+  migrations: {
+    '0001_initial': adoptingLegacy({ ledger: 'store', name: '0001_initial' }, createJobs),
+    '0002_engine_columns': addEngineColumns,
+  },
 };

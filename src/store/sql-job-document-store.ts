@@ -115,7 +115,7 @@ export function sqlJobDocumentStore(kysely: Kysely<unknown>): JobDocumentStore {
     },
 
     async listJobDocuments(jobId) {
-      const rows = await db.selectFrom('job_documents').selectAll().where('job_id', '=', jobId).orderBy('ordinal').execute();
+      const rows = await db.selectFrom('job_documents').selectAll().where('job_id', '=', jobId).orderBy('ordinal').orderBy('document_id').execute();
       return rows.map(jobDocumentFromRow);
     },
 

@@ -1,8 +1,18 @@
-import type { Kysely, Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import { ReamError } from '../errors.ts';
 import type { JsonObject } from '../json.ts';
 import { clampLimit, fromJsonText, fromNullableJsonText, toJsonText, toNullableNumber, toNumber } from '../sql/dialect.ts';
-import { JOB_STATUSES, TERMINAL_JOB_STATUSES, type JobRecord, type JobStatus, type JobStore } from './job-store.ts';
+import { TERMINAL_DOCUMENT_STATUSES } from './job-document-store.ts';
+import {
+  JOB_STATUSES,
+  TERMINAL_JOB_STATUSES,
+  UNFINISHED_JOB_STATUSES,
+  type JobCondition,
+  type JobPatch,
+  type JobRecord,
+  type JobStatus,
+  type JobStore,
+} from './job-store.ts';
 import type { JobTables, JobsTable } from './jobs-schema.ts';
 
 const DEFAULT_PAGE = 50;
@@ -22,6 +32,9 @@ function jobFromRow(row: Selectable<JobsTable>): JobRecord {
     createdAt: toNumber(row.created_at),
     startedAt: toNullableNumber(row.started_at),
     finishedAt: toNullableNumber(row.finished_at),
+    retryGeneration: toNumber(row.retry_generation),
+    webhook: row.webhook_url === null ? null : { url: row.webhook_url, ...(row.webhook_secret === null ? {} : { secret: row.webhook_secret }) },
+    documentsSeq: toNumber(row.documents_seq),
   };
 }
 
@@ -75,6 +88,8 @@ export function sqlJobStore(kysely: Kysely<unknown>): JobStore {
           created_at: now,
           started_at: null,
           finished_at: null,
+          webhook_url: job.webhook?.url ?? null,
+          webhook_secret: job.webhook?.secret ?? null,
         })
         .onConflict((oc) => oc.doNothing())
         .returningAll()
@@ -87,21 +102,39 @@ export function sqlJobStore(kysely: Kysely<unknown>): JobStore {
       return existing;
     },
 
-    async updateJob(id, patch) {
+    updateJob: (async (id: string, patch: JobPatch, condition?: JobCondition): Promise<JobRecord | undefined> => {
       const set = {
         ...(patch.status === undefined ? {} : { status: patch.status }),
         ...(patch.error === undefined ? {} : { error: patch.error === null ? null : toJsonText(patch.error) }),
         ...(patch.startedAt === undefined ? {} : { started_at: patch.startedAt }),
         ...(patch.finishedAt === undefined ? {} : { finished_at: patch.finishedAt }),
-        ...(patch.options === undefined ? {} : { options: toJsonText(patch.options) }),
+        ...(patch.retryGeneration === undefined ? {} : { retry_generation: patch.retryGeneration }),
+        ...(patch.bumpDocumentsSeq ? { documents_seq: sql<number>`documents_seq + 1` } : {}),
       };
+      let update = db.updateTable('jobs').where('id', '=', id);
+      // The condition is part of the UPDATE's WHERE: checked and applied in one statement, so two
+      // racing callers cannot both see it hold (the second re-checks the row the first wrote).
+      if (condition?.ifStatusIn !== undefined) update = update.where('status', 'in', [...condition.ifStatusIn, ''] /* '' is no status: an empty list never holds */);
+      if (condition?.ifDocumentsSeq !== undefined) update = update.where('documents_seq', '=', condition.ifDocumentsSeq);
+      if (condition?.ifDocumentsEnded) {
+        const unfinished = db
+          .selectFrom('job_documents')
+          .select('job_documents.job_id')
+          .where('job_documents.job_id', '=', id)
+          .where('job_documents.status', 'not in', [...TERMINAL_DOCUMENT_STATUSES]);
+        update = update.where((eb) => eb.not(eb.exists(unfinished)));
+      }
       const row =
-        Object.keys(set).length === 0
-          ? await db.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirst()
-          : await db.updateTable('jobs').set(set).where('id', '=', id).returningAll().executeTakeFirst();
-      if (!row) throw ReamError.nonRetryable('not_found', `no job ${id}`);
-      return jobFromRow(row);
-    },
+        Object.keys(set).length > 0
+          ? await update.set(set).returningAll().executeTakeFirst()
+          : condition === undefined
+            ? await db.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirst()
+            : // Nothing to set, but a condition to answer: a no-op write of the key checks it atomically.
+              await update.set({ id }).returningAll().executeTakeFirst();
+      if (row) return jobFromRow(row);
+      if (condition === undefined) throw ReamError.nonRetryable('not_found', `no job ${id}`);
+      return undefined;
+    }) as JobStore['updateJob'],
 
     async listJobs(query) {
       const limit = clampLimit(query.limit, DEFAULT_PAGE, MAX_PAGE);
@@ -122,7 +155,7 @@ export function sqlJobStore(kysely: Kysely<unknown>): JobStore {
     },
 
     async listUnfinishedJobs() {
-      const rows = await db.selectFrom('jobs').selectAll().where('status', 'in', ['queued', 'running']).orderBy('created_at').orderBy('id').execute();
+      const rows = await db.selectFrom('jobs').selectAll().where('status', 'in', [...UNFINISHED_JOB_STATUSES]).orderBy('created_at').orderBy('id').execute();
       return rows.map(jobFromRow);
     },
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { NonRetryableError, processBatch, type BatchEvent } from '../../src/batch/index.ts';
+import { processBatch, type BatchEvent } from '../../src/batch/index.ts';
+import { ReamError } from '../../src/errors.ts';
 
 function describe(event: BatchEvent<string, string>): string {
   switch (event.type) {
@@ -27,7 +28,7 @@ void test('events tell the story of a batch, in order', async () => {
   const log: string[] = [];
   const result = await processBatch(['ok', 'flaky', 'bad'], (item, { attempt }) => {
     if (item === 'flaky' && attempt === 1) throw new Error('try again');
-    if (item === 'bad') throw new NonRetryableError('never', { code: 'invalid_text' });
+    if (item === 'bad') throw ReamError.nonRetryable('invalid_text', 'never');
     return item.toUpperCase();
   }, {
     concurrency: 1,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { NonRetryableError, processBatch, type BatchEvent } from '../../src/batch/index.ts';
+import { processBatch, type BatchEvent } from '../../src/batch/index.ts';
 import { ReamError } from '../../src/errors.ts';
 import { delay } from './helpers.ts';
 
@@ -59,8 +59,7 @@ void test('the retry delay is really waited', async () => {
 
 void test('non-retryable errors fail at once with attempts 1', async (t) => {
   const cases: Array<[string, () => unknown, string]> = [
-    ['NonRetryableError', () => { throw new NonRetryableError('bad record', { cause: new Error('parse') }); }, 'internal'],
-    ['NonRetryableError with a code', () => { throw new NonRetryableError('bad record', { code: 'invalid_pdf' }); }, 'invalid_pdf'],
+    ['ReamError.nonRetryable with an ordinarily retryable code', () => { throw ReamError.nonRetryable('internal', 'bad record', { cause: new Error('parse') }); }, 'internal'],
     ['ReamError.nonRetryable', () => { throw ReamError.nonRetryable('encrypted_pdf', 'locked'); }, 'encrypted_pdf'],
     ['a ReamError whose code is not retryable', () => { throw new ReamError('validation_failed', 'nope'); }, 'validation_failed'],
     ['an AbortError (a cancellation)', () => { throw new DOMException('stopped', 'AbortError'); }, 'cancelled'],
@@ -80,10 +79,40 @@ void test('non-retryable errors fail at once with attempts 1', async (t) => {
   }
 });
 
-void test('the cause of a NonRetryableError is kept on the reported error', async () => {
-  const original = new NonRetryableError('bad', { cause: 'root' });
+void test('a thrown ReamError is the reported error, its cause kept', async () => {
+  const original = ReamError.nonRetryable('invalid_text', 'bad', { cause: 'root' });
   const { results } = await processBatch([1], () => Promise.reject(original));
+  assert.equal(results[0]?.error, original);
+  assert.equal(results[0]?.error?.cause, 'root');
+});
+
+void test('a thrown plain Error is reported as an internal ReamError with it as cause', async () => {
+  const original = new Error('boom');
+  const { results } = await processBatch([1], () => Promise.reject(original), { retry: { maxAttempts: 1 } });
+  assert.equal(results[0]?.error?.code, 'internal');
   assert.equal(results[0]?.error?.cause, original);
+});
+
+void test('a retryable error with retryAfterMs waits that long instead of the backoff, capped at maxDelayMs', async () => {
+  const delays: number[] = [];
+  let calls = 0;
+  await processBatch([1], () => {
+    calls++;
+    if (calls === 1) throw ReamError.retryable('rate_limited', 'slow down', { retryAfterMs: 7 });
+    if (calls === 2) throw ReamError.retryable('rate_limited', 'slow down more', { retryAfterMs: 60_000 });
+  }, {
+    retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 20, random: () => 0 },
+    onEvent: (event) => { if (event.type === 'item.retrying') delays.push(event.delayMs); },
+  });
+  // The backoff with random() = 0 would wait 0 ms: the error's word decides, within the ceiling.
+  assert.deepEqual(delays, [7, 20]);
+  assert.equal(calls, 3);
+});
+
+void test('a bad retryAfterMs is ignored: the backoff decides', () => {
+  for (const bad of [-1, Number.NaN, Number.POSITIVE_INFINITY]) {
+    assert.equal(new ReamError('rate_limited', 'x', { retryAfterMs: bad }).retryAfterMs, undefined);
+  }
 });
 
 void test('`retryable` decides for ordinary errors and gets them as thrown', async () => {
@@ -103,11 +132,11 @@ void test('`retryable` decides for ordinary errors and gets them as thrown', asy
   assert.deepEqual(results.map((r) => r.attempts), [1, 3]);
 });
 
-void test('`retryable` cannot revive a NonRetryableError', async () => {
+void test('`retryable` cannot revive a non-retryable ReamError', async () => {
   let calls = 0;
   await processBatch([1], () => {
     calls++;
-    throw new NonRetryableError('final');
+    throw ReamError.nonRetryable('internal', 'final');
   }, { retry: { ...fast, retryable: () => true } });
   assert.equal(calls, 1);
 });

@@ -13,10 +13,82 @@ const cases: ConformanceCase<Subject>[] = [
     async run({ store }) {
       const input = newJob({ key: 'k1', priority: 5, options: { nested: { a: [1, 'two', null] } } });
       const created = await store.createJob(input, 1_234);
-      const expected = { ...input, status: 'queued', error: null, createdAt: 1_234, startedAt: null, finishedAt: null };
+      const expected = {
+        ...input, status: 'queued', error: null, createdAt: 1_234, startedAt: null, finishedAt: null,
+        retryGeneration: 0, webhook: null, documentsSeq: 0,
+      };
       assert.deepEqual(created, expected);
       assert.deepEqual(await store.getJob(input.id), expected);
       assert.equal(await store.getJob('missing'), undefined);
+    },
+  },
+  {
+    name: 'a job keeps its webhook (with or without a secret) in its own fields, not in its options',
+    async run({ store }) {
+      const signed = await store.createJob(newJob({ webhook: { url: 'https://example.test/hook', secret: 's3cret' } }), 1);
+      assert.deepEqual(signed.webhook, { url: 'https://example.test/hook', secret: 's3cret' });
+      assert.deepEqual(signed.options, { lang: 'en' });
+      const unsigned = await store.createJob(newJob({ webhook: { url: 'https://example.test/other' } }), 1);
+      assert.deepEqual((await store.getJob(unsigned.id))?.webhook, { url: 'https://example.test/other' });
+    },
+  },
+  {
+    name: 'updateJob with a condition applies only when it holds, and answers undefined otherwise',
+    async run({ store }) {
+      const job = await store.createJob(newJob(), 1);
+      assert.equal(await store.updateJob(job.id, { status: 'succeeded' }, { ifStatusIn: ['running'] }), undefined);
+      assert.equal((await store.getJob(job.id))?.status, 'queued', 'a failed condition changes nothing');
+      const started = await store.updateJob(job.id, { status: 'running', startedAt: 5, retryGeneration: 2 }, { ifStatusIn: ['queued'] });
+      assert.equal(started?.status, 'running');
+      assert.equal(started?.retryGeneration, 2);
+      assert.equal(await store.updateJob(job.id, { status: 'running' }, { ifStatusIn: [] }), undefined, 'an empty list never holds');
+      assert.equal(await store.updateJob('missing', { status: 'running' }, { ifStatusIn: ['queued'] }), undefined);
+      // An empty condition holds for any job that exists.
+      assert.equal((await store.updateJob(job.id, {}, {}))?.id, job.id);
+    },
+  },
+  {
+    name: 'bumpDocumentsSeq adds one in the statement; ifDocumentsSeq refuses a stale read',
+    async run({ store }) {
+      const job = await store.createJob(newJob({ priority: 5 }), 1);
+      const bumped = await Promise.all(Array.from({ length: 5 }, () => store.updateJob(job.id, { bumpDocumentsSeq: true })));
+      assert.deepEqual(bumped.map((j) => j.documentsSeq).sort(), [1, 2, 3, 4, 5], 'concurrent bumps are never lost');
+      assert.equal(await store.updateJob(job.id, { status: 'succeeded' }, { ifDocumentsSeq: 4 }), undefined);
+      assert.equal((await store.updateJob(job.id, { status: 'succeeded' }, { ifDocumentsSeq: 5 }))?.status, 'succeeded');
+    },
+  },
+  {
+    name: 'ifDocumentsEnded holds only when none of the job\'s documents is queued or running',
+    async run({ store }) {
+      const { jobId, documentIds } = await jobWithDocuments(store, 2);
+      const [first = '', second = ''] = documentIds;
+      await store.updateJobDocument(jobId, first, { status: 'succeeded' });
+      assert.equal(await store.updateJob(jobId, { status: 'succeeded' }, { ifDocumentsEnded: true }), undefined, 'one is still queued');
+      await store.updateJobDocument(jobId, second, { status: 'running' });
+      assert.equal(await store.updateJob(jobId, { status: 'succeeded' }, { ifDocumentsEnded: true }), undefined, 'one is running');
+      await store.updateJobDocument(jobId, second, { status: 'cancelled' });
+      // Another job's unfinished documents do not count.
+      await jobWithDocuments(store, 1);
+      assert.equal((await store.updateJob(jobId, { status: 'partially_succeeded' }, { ifDocumentsEnded: true }))?.status, 'partially_succeeded');
+      const empty = await store.createJob(newJob(), 1);
+      assert.equal((await store.updateJob(empty.id, { status: 'succeeded' }, { ifDocumentsEnded: true }))?.status, 'succeeded', 'no document: none unfinished');
+    },
+  },
+  {
+    name: 'of concurrent conditional updates of one transition exactly one applies',
+    async run({ store }) {
+      for (let round = 0; round < 5; round++) {
+        const job = await store.createJob(newJob(), 1);
+        await store.updateJob(job.id, { status: 'running' });
+        const racers = await Promise.all(
+          (['succeeded', 'failed', 'cancelled', 'partially_succeeded'] as const).map((status) =>
+            store.updateJob(job.id, { status, finishedAt: 2 }, { ifStatusIn: ['queued', 'running'], ifDocumentsEnded: true }),
+          ),
+        );
+        const winners = racers.filter((r) => r !== undefined);
+        assert.equal(winners.length, 1);
+        assert.equal((await store.getJob(job.id))?.status, winners[0]?.status);
+      }
     },
   },
   {

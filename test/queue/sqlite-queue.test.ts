@@ -6,7 +6,6 @@ import { test } from 'node:test';
 import { SqliteQueue } from '../../src/queue/sqlite-queue.ts';
 import { openSqliteDatabase, type SqliteDatabase } from '../../src/sql/sqlite-database.ts';
 import { queueConformance } from '../conformance/queue.ts';
-import { sleep } from '../conformance/suite.ts';
 
 async function tempDatabase(): Promise<{ database: SqliteDatabase; path: string; remove: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'ream-queue-'));
@@ -77,10 +76,39 @@ void test('SqliteQueue: tasks and leases survive a reopen (crash recovery on the
   }
 });
 
+/** A clock the test moves: leases and retention expire without waiting them out. */
+function manualClock(start = 1_000_000): { now: () => number; advance: (ms: number) => void } {
+  let at = start;
+  return { now: () => at, advance: (ms) => (at += ms) };
+}
+
+void test('SqliteQueue with a clock: a lease expires when the clock passes it, and its holder loses the task', async () => {
+  const database = openSqliteDatabase(':memory:');
+  const clock = manualClock();
+  try {
+    const queue = await SqliteQueue.open(database, { clock: clock.now });
+    await queue.enqueue([{ id: 'a', jobId: 'j', kind: 'k', payload: null, maxAttempts: 3 }]);
+    const first = await queue.claim({ workerId: 'dies', leaseMs: 30_000 });
+    assert.ok(first);
+    clock.advance(29_999);
+    assert.equal(await queue.claim({ workerId: 'takes-over', leaseMs: 30_000 }), undefined, 'the lease still holds');
+    clock.advance(2);
+    const second = await queue.claim({ workerId: 'takes-over', leaseMs: 30_000 });
+    assert.equal(second?.id, 'a');
+    assert.equal(second?.attempts, 2);
+    assert.equal(await queue.complete(first), false, 'the stale holder loses');
+    assert.ok(second);
+    assert.equal(await queue.complete(second), true);
+  } finally {
+    await database.close();
+  }
+});
+
 void test('SqliteQueue.purgeFinished deletes ended tasks older than the cut-off only', async () => {
   const { database, remove } = await tempDatabase();
+  const clock = manualClock();
   try {
-    const queue = await SqliteQueue.open(database);
+    const queue = await SqliteQueue.open(database, { clock: clock.now });
     await queue.enqueue(['a', 'b', 'c'].map((id) => ({ id, jobId: 'j', kind: 'k', payload: null })));
     const a = await queue.claim(claim);
     const b = await queue.claim(claim);
@@ -88,8 +116,8 @@ void test('SqliteQueue.purgeFinished deletes ended tasks older than the cut-off 
     await queue.complete(a);
     await queue.fail(b, boom);
     assert.equal(await queue.purgeFinished(60_000), 0, 'nothing is old enough yet');
-    await sleep(20);
-    assert.equal(await queue.purgeFinished(0), 2);
+    clock.advance(60_001);
+    assert.equal(await queue.purgeFinished(60_000), 2);
     const counts = await queue.counts();
     assert.deepEqual([counts.queued, counts.completed, counts.failed], [1, 0, 0]);
     assert.equal(await queue.enqueue([{ id: 'a', jobId: 'j', kind: 'k', payload: null }]), 1, 'a purged id no longer dedupes');

@@ -24,7 +24,8 @@ import { legacyStoreMigrations } from './fixtures/legacy-store-migrations.ts';
 // database gets.
 
 const unavailable = await postgresUnavailable();
-const PORTS = storeMigrations.map((ports) => ports.port);
+/** Every store migration, as `<port>/<name>`, in the order a database applies them. */
+const STORE_MIGRATIONS = storeMigrations.flatMap(({ port, migrations }) => Object.keys(migrations).map((name) => `${port}/${name}`));
 
 function legacy(names: readonly string[]): Record<string, FlavoredMigration> {
   return Object.fromEntries(names.map((name) => [name, legacyStoreMigrations[name] as FlavoredMigration]));
@@ -47,12 +48,12 @@ async function assertOldDataServed(store: Store): Promise<void> {
   assert.equal((await store.appendEvent({ type: 'job.progress', jobId: 'j', tenantId: 't', at: 2, progress: { documentsDone: 0, documentsTotal: 1, pagesDone: 0, pagesTotal: 0, percent: 0, etaSeconds: null } })).seq, 3, 'numbering goes on');
 }
 
-/** Every store port's ledger records its 0001_initial exactly once. */
+/** Every store port's ledger records each of its migrations exactly once. */
 async function assertPortLedgers(db: Kysely<unknown>, flavor: SqlFlavor, schema?: string): Promise<void> {
-  for (const port of PORTS) {
+  for (const { port, migrations } of storeMigrations) {
     const table = flavor === 'postgres' && schema !== undefined ? sql.table(`${schema}.${port}_migrations`) : sql.table(`${port}_migrations`);
-    const { rows } = await sql<{ name: string }>`select name from ${table}`.execute(db);
-    assert.deepEqual(rows.map((row) => row.name), ['0001_initial'], port);
+    const { rows } = await sql<{ name: string }>`select name from ${table} order by name`.execute(db);
+    assert.deepEqual(rows.map((row) => row.name), Object.keys(migrations), port);
   }
 }
 
@@ -119,9 +120,9 @@ void test('PostgreSQL: a schema migrated by the old store ledger opens, keeps it
     const { database } = legacySchema;
     await migrate(database.kysely, 'store', 'postgres', legacyStoreMigrations, database.schema);
     await writeWithOldLayout(database.kysely);
-    // Nothing for the store's ports to create: their migrations are recorded, not run again.
+    // Nothing for the store's ports to create: their 0001s are recorded, not run again; later ones run.
     const applied = await migrateAllPostgres(database);
-    assert.deepEqual(applied, [...PORTS.map((port) => `${port}/0001_initial`), 'search/0001_initial']);
+    assert.deepEqual(applied, [...STORE_MIGRATIONS, 'search/0001_initial']);
     await assertOldDataServed(await PostgresStore.open(database));
     await assertPortLedgers(database.kysely, 'postgres', database.schema);
 

@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { ReamError } from '../../errors.ts';
-import type { ApiKeyRole } from '../../store/port.ts';
+import { DEFAULT_TENANT, type ApiKeyRole } from '../../store/port.ts';
 
 /** Who a request acts as: its tenant scopes every job, document and upload it can see. */
 export interface Principal {
@@ -11,7 +11,7 @@ export interface Principal {
 }
 
 /** With auth off (loopback only) every request acts as the embedded default tenant. */
-export const LOCAL_PRINCIPAL: Principal = Object.freeze({ tenantId: 'local', role: 'user', subject: 'local' });
+export const LOCAL_PRINCIPAL: Principal = Object.freeze({ tenantId: DEFAULT_TENANT, role: 'user', subject: 'local' });
 
 const principals = new WeakMap<object, Principal>();
 

@@ -4,7 +4,8 @@ import { ReamError } from '../../errors.ts';
 import type { DocumentOutput } from '../../pipeline/types.ts';
 import type { JobFile, Ream, SubmittedJob } from '../../runtime/create-ream.ts';
 import { JOB_FIELDS, isJobField, readJobField, type JobFields } from '../../runtime/job-fields.ts';
-import { TERMINAL_JOB_STATUSES, type JobRecord, type JobStatus } from '../../store/port.ts';
+import { JOB_STATUSES, TERMINAL_JOB_STATUSES, type JobRecord, type JobStatus } from '../../store/port.ts';
+import { TERMINAL_EVENT_TYPES } from '../../events/types.ts';
 import { LOCAL_PRINCIPAL, canSee, principalOf, type Principal } from '../auth/principal.ts';
 import { countUploadBytes } from '../metrics.ts';
 import { TENANT as TENANT_ACCESS } from '../auth/access.ts';
@@ -18,7 +19,6 @@ import { loadJobView } from '../views.ts';
 /** Until auth lands every request acts as the embedded default tenant. */
 export const TENANT = LOCAL_PRINCIPAL.tenantId;
 
-const JOB_STATUSES: readonly JobStatus[] = ['queued', 'running', 'succeeded', 'partially_succeeded', 'failed', 'cancelled'];
 /** A fallback wake-up while following a job, in case a live event went missing (the bus is best effort). */
 const FOLLOW_FALLBACK_MS = 5_000;
 
@@ -127,7 +127,7 @@ function followResults(ream: Ream, jobId: string, closed: AbortSignal): AsyncGen
     wake?.();
   };
   const off = ream.subscribe({ jobId }, (event) => {
-    if (event.type.startsWith('document.') || event.type === 'job.completed' || event.type === 'job.failed' || event.type === 'job.cancelled') poke();
+    if (event.type.startsWith('document.') || TERMINAL_EVENT_TYPES.has(event.type)) poke();
   });
   closed.addEventListener('abort', poke, { once: true });
   const changed = async (): Promise<void> => {

@@ -1,0 +1,61 @@
+import type { EventBus, EventFilter, EventListener } from '../../events/port.ts';
+import type { EventType, NewEvent, Progress, ReamEvent } from '../../events/types.ts';
+import type { JobCounts, JobRecord, Store } from '../../store/port.ts';
+import { ProgressTracker } from '../progress.ts';
+
+/** What an event carries beyond what {@link JobEvents.emit} fills in itself. */
+export type EventFields = Omit<NewEvent, 'type' | 'jobId' | 'tenantId' | 'at' | 'progress'>;
+
+/**
+ * A job's events: stored first (the event store hands out the gapless `seq`), then published on
+ * the bus for live followers. Each carries the job's progress, from the stored counts through one
+ * ETA tracker per process, so events and job views agree.
+ */
+export class JobEvents {
+  readonly #store: Pick<Store, 'jobCounts' | 'appendEvent'>;
+  readonly #bus: EventBus;
+  readonly #progressIntervalMs: number;
+  readonly #progress = new ProgressTracker();
+  readonly #lastProgressAt = new Map<string, number>();
+
+  constructor(store: Pick<Store, 'jobCounts' | 'appendEvent'>, bus: EventBus, progressIntervalMs: number) {
+    this.#store = store;
+    this.#bus = bus;
+    this.#progressIntervalMs = progressIntervalMs;
+  }
+
+  /** The job's progress from its stored counts, exactly as events report it (same ETA tracker). */
+  progress(jobId: string, counts: JobCounts, now = Date.now()): Progress {
+    return this.#progress.progress(jobId, counts, now);
+  }
+
+  /** Stores the event (which assigns its gapless `seq`) and fans it out. */
+  async emit(job: Pick<JobRecord, 'id' | 'tenantId'>, type: EventType, fields: EventFields): Promise<ReamEvent> {
+    const now = Date.now();
+    const progress = this.#progress.progress(job.id, await this.#store.jobCounts(job.id), now);
+    const event = await this.#store.appendEvent({ ...fields, type, jobId: job.id, tenantId: job.tenantId, at: now, progress });
+    // The store holds the event now; live delivery is best effort (followers catch up from the store).
+    await this.#bus.publish(event).catch((error: unknown) => {
+      process.emitWarning(`ream: could not publish ${event.type} of job ${event.jobId}: ${error instanceof Error ? error.message : String(error)}`);
+    });
+    return event;
+  }
+
+  /** A `job.progress` event, at most one per `progressIntervalMs` per job. */
+  async emitProgress(job: Pick<JobRecord, 'id' | 'tenantId'>): Promise<void> {
+    const now = Date.now();
+    if (now - (this.#lastProgressAt.get(job.id) ?? 0) < this.#progressIntervalMs) return;
+    this.#lastProgressAt.set(job.id, now);
+    await this.emit(job, 'job.progress', {});
+  }
+
+  subscribe(filter: EventFilter, listener: EventListener): () => void {
+    return this.#bus.subscribe(filter, listener);
+  }
+
+  /** Drops what is kept per job in memory (the job ended or is gone). */
+  forget(jobId: string): void {
+    this.#progress.forget(jobId);
+    this.#lastProgressAt.delete(jobId);
+  }
+}

@@ -1,0 +1,158 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { basename } from 'node:path';
+import type { Readable } from 'node:stream';
+import type { BlobStore, PutOptions } from '../../blobs/port.ts';
+import { ReamError } from '../../errors.ts';
+import { mediaTypeByName } from '../../formats/sniff.ts';
+import { DEFAULT_TENANT, TERMINAL_DOCUMENT_STATUSES, type DocumentRecord, type JobRecord, type NewJobDocument, type Store } from '../../store/port.ts';
+import type { JobLifecycle } from './job-lifecycle.ts';
+
+export interface FileInput {
+  /** Path to read the bytes from. */
+  path: string;
+  /** What to call it in results (default: the path). */
+  source?: string;
+}
+
+/** A stored document to add to a job, named `source` in results (default: its stored name). */
+export interface DocumentToAdd {
+  documentId: string;
+  source?: string;
+}
+
+export interface AddedDocument {
+  source: string;
+  documentId: string;
+  sha256: string;
+}
+
+export interface IntakeParts {
+  store: Store;
+  blobs: BlobStore;
+  lifecycle: JobLifecycle;
+  /** Enqueues documents' first tasks in the job's current retry generation. */
+  schedule(job: JobRecord, documentIds: readonly string[]): Promise<void>;
+}
+
+/** Documents in: stored (content-addressed, per tenant), attached to jobs, scheduled. */
+export class JobIntake {
+  readonly #parts: IntakeParts;
+
+  constructor(parts: IntakeParts) {
+    this.#parts = parts;
+  }
+
+  /**
+   * Stores bytes (streamed into the blob store, never buffered whole) as the tenant's document
+   * named `basename(name)`, without adding it to any job. The same content is one document per
+   * tenant. `mediaType` defaults to one picked by the name's extension.
+   */
+  async storeDocument(
+    source: Readable | AsyncIterable<Uint8Array>,
+    name: string,
+    tenantId: string = DEFAULT_TENANT,
+    options: PutOptions & { mediaType?: string } = {},
+  ): Promise<DocumentRecord> {
+    const { mediaType, ...put } = options;
+    const blob = await this.#parts.blobs.put(source, put);
+    const base = basename(name);
+    return this.#parts.store.putDocument(
+      {
+        // Derived from (tenant, content): the same bytes are one document per tenant.
+        id: `doc_${createHash('sha256').update(`${tenantId}:${blob.sha256}`).digest('hex').slice(0, 32)}`,
+        tenantId,
+        sha256: blob.sha256,
+        name: base,
+        size: blob.size,
+        mediaType: mediaType ?? mediaTypeByName(base),
+      },
+      Date.now(),
+    );
+  }
+
+  /** Stores every file as the tenant's documents, without adding them to a job. */
+  async storeFiles(files: Iterable<FileInput> | AsyncIterable<FileInput>, tenantId: string = DEFAULT_TENANT): Promise<DocumentToAdd[]> {
+    const docs: DocumentToAdd[] = [];
+    for await (const file of files) {
+      const source = file.source ?? file.path;
+      const doc = await this.storeDocument(createReadStream(file.path), source, tenantId);
+      docs.push({ documentId: doc.id, source });
+    }
+    return docs;
+  }
+
+  /** Stores what `open` reads and adds it to the job; `open` is called only once the job is known to take it. */
+  async add(jobId: string, open: () => Readable, source: string): Promise<AddedDocument> {
+    const job = await this.#takingDocuments(jobId);
+    const doc = await this.storeDocument(open(), source, job.tenantId);
+    const added = { source, documentId: doc.id, sha256: doc.sha256 };
+    await this.#attach(jobId, [added]);
+    return added;
+  }
+
+  /**
+   * Adds documents stored already to the job at once: all are attached before any is scheduled,
+   * so the job cannot end between two of them. Each must belong to the job's tenant, else
+   * `not_found` and none is added. A document named twice, or in the job already, keeps its
+   * first name and place.
+   */
+  async addDocuments(jobId: string, docs: readonly DocumentToAdd[]): Promise<AddedDocument[]> {
+    const job = await this.#takingDocuments(jobId);
+    const added: AddedDocument[] = [];
+    for (const { documentId, source } of docs) {
+      const doc = await this.#parts.store.getDocument(documentId);
+      if (!doc || doc.tenantId !== job.tenantId) throw ReamError.nonRetryable('not_found', `no document ${documentId}`);
+      added.push({ source: source ?? doc.name, documentId: doc.id, sha256: doc.sha256 });
+    }
+    await this.#attach(jobId, added);
+    return added;
+  }
+
+  /**
+   * Attaches, then tells the lifecycle (which bumps the job's `documentsSeq` and reopens it if it
+   * had ended), then schedules. No lock: the job is read afresh (it may have been cancelled while
+   * the bytes streamed in), and a cancel that lands between that read and the insert is seen
+   * afterwards — cancel changes the status before it lists the documents to cancel, so either it
+   * lists ours or we see its status and cancel them ourselves. Two attaches racing on one job may
+   * give documents the same ordinal; they then come back in id order among themselves.
+   */
+  async #attach(jobId: string, docs: readonly AddedDocument[]): Promise<void> {
+    const { store, lifecycle } = this.#parts;
+    await this.#takingDocuments(jobId);
+    // One read of what the job holds: it gives the next ordinal and skips repeats.
+    const held = new Set((await store.listJobDocuments(jobId)).map((doc) => doc.documentId));
+    const rows: NewJobDocument[] = [];
+    for (const { documentId, source } of docs) {
+      if (held.has(documentId)) continue;
+      rows.push({ jobId, documentId, ordinal: held.size, source });
+      held.add(documentId);
+    }
+    if (rows.length === 0) return;
+    await store.addJobDocuments(rows);
+    const job = await lifecycle.documentsAdded(jobId);
+    if (!job) throw ReamError.nonRetryable('not_found', `no job ${jobId}`);
+    if (job.status === 'cancelled') {
+      const now = Date.now();
+      for (const { documentId } of rows) {
+        const current = await store.getJobDocument(jobId, documentId);
+        if (current && !TERMINAL_DOCUMENT_STATUSES.includes(current.status)) {
+          await store.updateJobDocument(jobId, documentId, { status: 'cancelled', finishedAt: now });
+        }
+      }
+      refuseCancelled(job);
+    }
+    await this.#parts.schedule(job, rows.map((row) => row.documentId));
+  }
+
+  async #takingDocuments(jobId: string): Promise<JobRecord> {
+    const job = await this.#parts.store.getJob(jobId);
+    if (!job) throw ReamError.nonRetryable('not_found', `no job ${jobId}`);
+    refuseCancelled(job);
+    return job;
+  }
+}
+
+function refuseCancelled(job: JobRecord): void {
+  if (job.status === 'cancelled') throw ReamError.nonRetryable('validation_failed', `job ${job.id} is cancelled: it takes no more files`);
+}

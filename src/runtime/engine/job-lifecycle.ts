@@ -1,0 +1,210 @@
+import { ReamError, type ErrorInfo } from '../../errors.ts';
+import type { EventType } from '../../events/types.ts';
+import type { TaskQueue } from '../../queue/port.ts';
+import {
+  TERMINAL_DOCUMENT_STATUSES,
+  TERMINAL_JOB_STATUSES,
+  UNFINISHED_JOB_STATUSES,
+  type JobRecord,
+  type JobStatus,
+  type NewJob,
+  type Store,
+} from '../../store/port.ts';
+import type { AbortRegistry } from './abort-registry.ts';
+import type { JobEvents } from './job-events.ts';
+import type { WebhookScheduling } from './webhook-scheduling.ts';
+
+/** Ended jobs that a retry takes back. */
+const RETRYABLE_JOB_STATUSES: readonly JobStatus[] = ['partially_succeeded', 'failed'];
+/** Ended jobs that a new document reopens: a cancelled job takes no more. */
+const REOPENABLE_JOB_STATUSES: readonly JobStatus[] = ['succeeded', 'partially_succeeded', 'failed'];
+
+export interface LifecycleParts {
+  store: Store;
+  queue: Pick<TaskQueue, 'cancelJob'>;
+  events: JobEvents;
+  webhooks: WebhookScheduling;
+  aborts: AbortRegistry;
+  /** Enqueues documents' first tasks in the job's current retry generation. */
+  schedule(job: JobRecord, documentIds: readonly string[]): Promise<void>;
+}
+
+/**
+ * The job state machine: queued → running → succeeded | partially_succeeded | failed | cancelled,
+ * back to running on a retry or a new document.
+ *
+ * Every transition is one conditional update of the job's row (`JobStore.updateJob` with a
+ * condition), never a lock: several processes (and several tasks of one process) may race on a
+ * job, and of the racers exactly one sees its update apply. Only that one emits the transition's
+ * event and does its follow-up work, so each transition is announced once:
+ * - start: `queued` → `running`, if still queued — `job.started` once;
+ * - finish: to an end status, if still `queued`/`running`, if no document is unfinished, and if
+ *   no document was added or reset since the counts were read (`documentsSeq`) — two documents
+ *   ending at once both try, one closes, one `job.completed`;
+ * - cancel: to `cancelled`, if not ended — cancel and finish exclude each other;
+ * - retry: to `running`, if `failed`/`partially_succeeded` — of two retries one runs;
+ * - new documents: attached first, then `documentsSeq` bumped, then the job reopened if it had
+ *   ended (not if cancelled) — see {@link documentsAdded}.
+ */
+export class JobLifecycle {
+  readonly #parts: LifecycleParts;
+
+  constructor(parts: LifecycleParts) {
+    this.#parts = parts;
+  }
+
+  /** Stores a new job (or finds the one with its idempotency key) and announces it once. */
+  async create(job: NewJob, now = Date.now()): Promise<JobRecord> {
+    const stored = await this.#parts.store.createJob(job, now);
+    // The store answers the existing job for a key used already: only a job made here is announced.
+    if (stored.id === job.id) await this.#parts.events.emit(stored, 'job.queued', {});
+    return stored;
+  }
+
+  /** Marks the job running the first time any of its work starts (`job.started` once). */
+  async markStarted(job: JobRecord): Promise<JobRecord> {
+    if (job.status !== 'queued') return job;
+    const started = await this.#parts.store.updateJob(job.id, { status: 'running', startedAt: Date.now() }, { ifStatusIn: ['queued'] });
+    if (!started) return (await this.#parts.store.getJob(job.id)) ?? job; // another task started it (or it was cancelled)
+    await this.#parts.events.emit(started, 'job.started', {});
+    return started;
+  }
+
+  /**
+   * Ends the job once every document has ended: `succeeded` when all did, `failed` when none
+   * did, `partially_succeeded` otherwise. Safe to call any number of times, from any process.
+   */
+  async finalizeIfDone(jobId: string): Promise<void> {
+    const { store } = this.#parts;
+    // The job is read before the counts: its documentsSeq then vouches that the counts saw every document.
+    const job = await store.getJob(jobId);
+    if (!job || TERMINAL_JOB_STATUSES.includes(job.status)) return;
+    const counts = await store.jobCounts(jobId);
+    const ended = counts.documentsSucceeded + counts.documentsPartial + counts.documentsFailed + counts.documentsCancelled;
+    if (ended < counts.documentsTotal) return;
+    let status: JobStatus;
+    if (counts.documentsSucceeded === counts.documentsTotal) status = 'succeeded';
+    else if (counts.documentsSucceeded + counts.documentsPartial === 0) status = 'failed';
+    else status = 'partially_succeeded';
+    const error = status === 'failed' && counts.documentsTotal > 0 ? await this.#jobFailure(jobId, counts.documentsFailed) : null;
+    // Exactly once: `ifStatusIn` lets one of two racing closers through; `ifDocumentsEnded` and
+    // `ifDocumentsSeq` refuse to close over a document attached meanwhile. The seq matters on
+    // PostgreSQL: an UPDATE that waited for another's row lock re-checks that row, but its
+    // `not exists` still reads the snapshot it started with, and could miss the new document.
+    const finished = await store.updateJob(
+      jobId,
+      { status, error, finishedAt: Date.now() },
+      { ifStatusIn: UNFINISHED_JOB_STATUSES, ifDocumentsEnded: true, ifDocumentsSeq: job.documentsSeq },
+    );
+    if (!finished) return; // another closer won, or the job changed under us: its own path ends it
+    await this.#announceEnd(finished, status === 'failed' ? 'job.failed' : 'job.completed', { ...(error ? { error } : {}) });
+  }
+
+  /**
+   * Cancels a job: queued tasks are removed, running ones aborted, unfinished documents marked
+   * `cancelled`. Results already made stay readable. Cancelling a finished job changes nothing.
+   * The job's status changes first (the one conditional update that cancel and finish race on),
+   * so a document ending meanwhile cannot close it; the documents follow.
+   */
+  async cancel(jobId: string): Promise<JobRecord> {
+    const { store, queue, aborts } = this.#parts;
+    const job = await this.#require(jobId);
+    if (TERMINAL_JOB_STATUSES.includes(job.status)) return job;
+    const now = Date.now();
+    const cancelled = await store.updateJob(jobId, { status: 'cancelled', finishedAt: now }, { ifStatusIn: UNFINISHED_JOB_STATUSES });
+    if (!cancelled) return this.#require(jobId); // it ended (or was cancelled) meanwhile: that stands
+    await queue.cancelJob(jobId);
+    aborts.abortRunning(jobId);
+    for (const doc of await store.listJobDocuments(jobId)) {
+      if (!TERMINAL_DOCUMENT_STATUSES.includes(doc.status)) {
+        await store.updateJobDocument(jobId, doc.documentId, { status: 'cancelled', finishedAt: now });
+      }
+    }
+    await this.#announceEnd(cancelled, 'job.cancelled', { message: 'cancelled' });
+    return cancelled;
+  }
+
+  /**
+   * Reruns the failed parts of a finished job (`partially_succeeded` or `failed`): documents that
+   * failed at inspection are inspected again; documents that were read get their failed chunks
+   * extracted again and are merged again. Succeeded chunks and documents are untouched. The job
+   * goes back to `running` (a `job.started` event says which retry) and ends anew. Its tasks get
+   * the next retry generation, so their ids are fresh (the queue dedupes by id).
+   */
+  async retry(jobId: string): Promise<JobRecord> {
+    const { store } = this.#parts;
+    const current = await this.#require(jobId);
+    const refuse = (status: JobStatus): ReamError =>
+      ReamError.nonRetryable('validation_failed', `job ${jobId} is ${status}: only a partially_succeeded or failed job can be retried`);
+    if (!RETRYABLE_JOB_STATUSES.includes(current.status)) throw refuse(current.status);
+    const failed = (await store.listJobDocuments(jobId)).filter((doc) => doc.status === 'failed' || doc.status === 'partially_succeeded');
+    if (failed.length === 0) throw ReamError.nonRetryable('validation_failed', `job ${jobId} has no failed document to retry`);
+    const retry = current.retryGeneration + 1;
+    // Of two racing retries one wins here. The generation is stored with the status: tasks
+    // scheduled below (and by `recover` after a restart) carry it. A crash before the documents
+    // are reset leaves a running job whose documents all ended: `recover` closes it again.
+    const running = await store.updateJob(
+      jobId,
+      { status: 'running', error: null, finishedAt: null, retryGeneration: retry },
+      { ifStatusIn: RETRYABLE_JOB_STATUSES },
+    );
+    if (!running) throw refuse((await this.#require(jobId)).status);
+    for (const doc of failed) {
+      await store.updateJobDocument(jobId, doc.documentId, { status: doc.pagesTotal === null ? 'queued' : 'running', error: null, finishedAt: null });
+    }
+    // The documents are unfinished again: a close that counted them ended (a late repeat of an old
+    // task) is refused from here on, or, if it got in first, undone.
+    const job = (await this.documentsAdded(jobId)) ?? running;
+    await this.#parts.events.emit(job, 'job.started', { message: `retry ${retry}: ${failed.length} document(s)` });
+    await this.#parts.schedule(job, failed.map((doc) => doc.documentId));
+    return job;
+  }
+
+  /**
+   * Says that documents were attached to the job (or reset for a retry), after they are stored:
+   * bumps `documentsSeq` (so a close that counted without them is refused) and reopens the job if
+   * it had ended — unless it was cancelled. Answers the job as it now stands, `undefined` if gone.
+   */
+  async documentsAdded(jobId: string): Promise<JobRecord | undefined> {
+    const { store } = this.#parts;
+    const bumped = await store.updateJob(jobId, { bumpDocumentsSeq: true }, {});
+    if (!bumped || !REOPENABLE_JOB_STATUSES.includes(bumped.status)) return bumped;
+    // A finished job that receives a new document runs again (a resumed CLI run with new files).
+    const reopened = await store.updateJob(jobId, { status: 'running', finishedAt: null, error: null }, { ifStatusIn: REOPENABLE_JOB_STATUSES });
+    return reopened ?? (await store.getJob(jobId));
+  }
+
+  /**
+   * Deletes a job: cancels it if it runs, then removes its records (job documents, chunk and
+   * document results, events). Its documents and their blobs stay (other jobs may share them),
+   * as do their search index entries. An unknown job is `not_found`.
+   */
+  async deleteJob(jobId: string): Promise<void> {
+    await this.cancel(jobId);
+    if (!(await this.#parts.store.deleteJob(jobId))) throw ReamError.nonRetryable('not_found', `no job ${jobId}`);
+    this.#parts.events.forget(jobId);
+  }
+
+  /**
+   * A terminal event, then its webhook delivery. The event is stored first, so a crash in between
+   * loses no event; the delivery of such an event is enqueued by `recover` (the task id is
+   * derived from the seq, so never twice).
+   */
+  async #announceEnd(job: JobRecord, type: EventType, fields: { message?: string; error?: ErrorInfo }): Promise<void> {
+    const event = await this.#parts.events.emit(job, type, fields);
+    await this.#parts.webhooks.scheduleOrWarn(job, event);
+    this.#parts.events.forget(job.id);
+  }
+
+  /** A failed job's error: the first failed document's code, so "why" survives at job level. */
+  async #jobFailure(jobId: string, failed: number): Promise<ErrorInfo> {
+    const first = (await this.#parts.store.listJobDocuments(jobId)).find((doc) => doc.error !== null)?.error;
+    return { code: first?.code ?? 'cancelled', message: `all ${failed} document(s) failed${first ? `; the first: ${first.message}` : ''}` };
+  }
+
+  async #require(jobId: string): Promise<JobRecord> {
+    const job = await this.#parts.store.getJob(jobId);
+    if (!job) throw ReamError.nonRetryable('not_found', `no job ${jobId}`);
+    return job;
+  }
+}

@@ -1,0 +1,55 @@
+import type { TaskQueue } from '../../queue/port.ts';
+import { TERMINAL_DOCUMENT_STATUSES, type JobRecord, type Store } from '../../store/port.ts';
+import type { JobLifecycle } from './job-lifecycle.ts';
+import type { WebhookScheduling } from './webhook-scheduling.ts';
+
+/**
+ * How far back recovery looks at jobs that ended: a day covers a process that stays down
+ * overnight, well within how long the queues keep task ids for dedupe (so a webhook delivery
+ * made already is not made again).
+ */
+const RECENT_END_WINDOW_MS = 24 * 3600_000;
+
+export interface RecoveryParts {
+  store: Pick<Store, 'listUnfinishedJobs' | 'listJobDocuments' | 'listJobsFinishedSince' | 'updateJobDocument'>;
+  queue: Pick<TaskQueue, 'counts'>;
+  lifecycle: Pick<JobLifecycle, 'finalizeIfDone'>;
+  webhooks: Pick<WebhookScheduling, 'recover'>;
+  schedule(job: JobRecord, documentIds: readonly string[]): Promise<void>;
+}
+
+/**
+ * After a restart: makes sure every unfinished job can finish. Documents without a task get one
+ * (enqueue dedupes, so existing tasks are untouched), and jobs whose documents all ended are
+ * closed. This is what guarantees no job stays `running` forever. Jobs that ended lately get
+ * their webhook delivery enqueued if a crash kept it from being enqueued, and a cancelled job's
+ * documents that a crash left unfinished (cancel changes the job first, then its documents) are
+ * marked cancelled.
+ *
+ * `failStuck` records a document whose tasks all ended without finishing it as failed.
+ */
+export async function recoverJobs(parts: RecoveryParts, failStuck: (jobId: string, documentId: string) => Promise<void>): Promise<void> {
+  const { store, queue, lifecycle } = parts;
+  for (const job of await store.listUnfinishedJobs()) {
+    const unfinished = (await store.listJobDocuments(job.id)).filter((doc) => !TERMINAL_DOCUMENT_STATUSES.includes(doc.status));
+    await parts.schedule(job, unfinished.map((doc) => doc.documentId));
+    // A queue may end a task behind the engine's back (a lease that expired on its last
+    // attempt). If the job has no live task left, its unfinished documents can never finish:
+    // fail them, with a reason, rather than leave the job running forever.
+    const counts = await queue.counts(job.id);
+    if (unfinished.length > 0 && counts.queued + counts.waiting + counts.leased === 0) {
+      for (const doc of unfinished) await failStuck(job.id, doc.documentId);
+    }
+    await lifecycle.finalizeIfDone(job.id);
+  }
+  const ended = await store.listJobsFinishedSince(Date.now() - RECENT_END_WINDOW_MS);
+  for (const job of ended) {
+    if (job.status !== 'cancelled') continue;
+    for (const doc of await store.listJobDocuments(job.id)) {
+      if (!TERMINAL_DOCUMENT_STATUSES.includes(doc.status)) {
+        await store.updateJobDocument(job.id, doc.documentId, { status: 'cancelled', finishedAt: job.finishedAt ?? Date.now() });
+      }
+    }
+  }
+  await parts.webhooks.recover(ended);
+}
