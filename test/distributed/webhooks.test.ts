@@ -14,7 +14,10 @@ void test('distributed: a job submitted to the server is announced by a `ream wo
   if (!requireOrSkip(t, missing === undefined, missing ?? '')) return;
   const receiver = await startReceiver((n) => (n === 1 ? 500 : 204));
   // The server takes no work: only the two workers can deliver the webhook.
-  const cluster = await startCluster({ workers: 2, workerArgs: ['--concurrency', '2', '--threads', '1'] });
+  const cluster = await startCluster({ workers: 2, workerArgs: ['--concurrency', '2', '--threads', '1'] }).catch(async (error: unknown) => {
+    await receiver.close(); // its open socket would keep this file's process alive
+    throw error;
+  });
   try {
     const body = new FormData();
     body.append('webhook', JSON.stringify({ url: receiver.url, secret: 'distributed' }));
