@@ -28,6 +28,12 @@ export interface BullmqQueueOptions {
    * per queue and interval in every process.
    */
   stalledCheckMs?: number;
+  /**
+   * How long a task that `complete` fetched ahead waits for a claim before it is given back, in
+   * ms; default 100. Only leases of at least ten times this are fetched ahead. Tests lengthen it
+   * to look at a fetched-ahead task before it goes back.
+   */
+  prefetchHoldMs?: number;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1_000;
@@ -139,7 +145,7 @@ export class BullmqQueue implements TaskQueue {
       },
     });
     this.#prefetch = new PrefetchBuffer({
-      holdMs: PREFETCH_HOLD_MS,
+      holdMs: options.prefetchHoldMs ?? PREFETCH_HOLD_MS,
       maxPerKey: PREFETCH_MAX,
       giveBack: async ({ kind, job, token }) => {
         if (await this.#giveBack(kind, job, token)) await this.#announce([{ kind, runAt: 0 }], Date.now());

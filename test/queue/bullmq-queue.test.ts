@@ -58,7 +58,7 @@ async function withPrefix(body: (open: (options?: Partial<BullmqQueueOptions>) =
   const opened: BullmqQueue[] = [];
   try {
     await body(async (options) => {
-      const queue = await openQueue(prefix, options);
+      const queue = await openQueue(prefix, { prefetchHoldMs: PREFETCH_HOLD_MS, ...options });
       opened.push(queue);
       return queue;
     }, prefix);
@@ -162,11 +162,17 @@ void test('BullmqQueue.open rejects an unreachable Redis with io_error', async (
 void test('BullmqQueue.close leaves no open handle: a process that used it exits by itself', { skip }, async () => {
   await withPrefix(async (_open, prefix) => {
     const fixture = fileURLToPath(new URL('./fixtures/bullmq-close.ts', import.meta.url));
-    const child = spawn(process.execPath, [fixture, TEST_REDIS_URL, prefix], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [fixture, TEST_REDIS_URL, prefix], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-    const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
+    const exited = once(child, 'exit');
+    // The clock starts once close() has returned (starting the process may take long on a busy
+    // machine); from there a process with no handle left exits at once, far within 15 s.
+    let timer: NodeJS.Timeout | undefined;
+    child.stdout.on('data', (chunk: Buffer) => {
+      if (chunk.toString().includes('closed')) timer ??= setTimeout(() => child.kill('SIGKILL'), 15_000);
+    });
+    const [code, signal] = (await exited) as [number | null, NodeJS.Signals | null];
     clearTimeout(timer);
     assert.equal(signal, null, 'the process had to be killed: close() left a handle open');
     assert.equal(code, 0, stderr);
@@ -187,8 +193,13 @@ async function bullmqState(prefix: string, kind: string, taskId: string): Promis
   }
 }
 
-/** Leases long enough for `complete` to fetch the next task ahead (at least 1 s). */
-const prefetching = { workerId: 'w', leaseMs: 5_000 };
+/**
+ * A fetched-ahead task waits this long for a claim before it goes back: seconds, so that a busy
+ * machine cannot give it back before a test looks at it (the default is 100 ms).
+ */
+const PREFETCH_HOLD_MS = 3_000;
+/** Leases long enough for `complete` to fetch the next task ahead (at least 10 × the hold). */
+const prefetching = { workerId: 'w', leaseMs: 10 * PREFETCH_HOLD_MS };
 
 /** Enqueues `first` and `second` (kind 'k', job 'j'), claims and completes `first`: `second` is fetched ahead. */
 async function completeFirst(queue: BullmqQueue, prefix: string): Promise<void> {

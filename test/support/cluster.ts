@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { repoRoot } from './env.ts';
 import { startS3Server, type TestS3Server } from './s3-server.ts';
-import { startReamProcess, startServeProcess, type ReamProcess, type ServeProcess } from './serve-process.ts';
+import { STARTUP_TIMEOUT_MS, startReamProcess, startServeProcess, type ReamProcess, type ServeProcess } from './serve-process.ts';
 import { TEST_DATABASE_URL, TEST_REDIS_URL, uniqueName } from './services.ts';
 
 /** Pipelines with a per-page delay (test/fixtures/slow-pipeline.ts), loaded by every process. */
@@ -79,7 +79,7 @@ export async function deleteRedisPrefix(redisUrl: string, prefix: string): Promi
 }
 
 /** Runs `ream worker …` from source; resolves once it says it is working. */
-export async function startWorkerProcess(args: readonly string[], env: Record<string, string>, timeoutMs = 30_000): Promise<WorkerProcess> {
+export async function startWorkerProcess(args: readonly string[], env: Record<string, string>, timeoutMs = STARTUP_TIMEOUT_MS): Promise<WorkerProcess> {
   return (await startReamProcess(['worker', ...args], env, /: working/, timeoutMs)).process;
 }
 
@@ -121,7 +121,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     await rm(dir, { recursive: true, force: true });
   };
   try {
-    server = await startServeProcess(['--no-work', '--pipelines', SLOW_PIPELINES, '--data-dir', join(dir, 'server'), ...(options.serverArgs ?? [])], env, 60_000);
+    server = await startServeProcess(['--no-work', '--pipelines', SLOW_PIPELINES, '--data-dir', join(dir, 'server'), ...(options.serverArgs ?? [])], env);
     for (let i = 0; i < options.workers; i++) await startWorker();
   } catch (error) {
     await stop();
@@ -136,7 +136,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     databaseUrl: database.url,
     startWorker,
     async startServer(args: readonly string[] = []) {
-      const instance = await startServeProcess(['--no-work', '--pipelines', SLOW_PIPELINES, '--data-dir', join(dir, `server-${servers.length + 2}`), ...args], env, 60_000);
+      const instance = await startServeProcess(['--no-work', '--pipelines', SLOW_PIPELINES, '--data-dir', join(dir, `server-${servers.length + 2}`), ...args], env);
       servers.push(instance);
       return instance;
     },
