@@ -23,15 +23,16 @@ void test('SIGTERM drains a worker: it finishes what it runs, takes nothing new,
     const following = (async () => {
       for await (const event of client.events(job.id)) events.push(event);
     })();
+    // Counted in the store (the job's counts), not from the event stream, which may lag behind.
+    const chunksDone = async (): Promise<number> => (await client.getJob(job.id)).counts.chunks.succeeded;
+    // Once a chunk is done the worker is on chunks (not on reading the PDF), both slots busy.
     await waitFor(async () => {
       const { items } = (await (await fetch(`${cluster.server.url}/v1/workers`)).json()) as { items: { inFlight: number }[] };
-      return (items[0]?.inFlight ?? 0) > 0 ? true : undefined;
-    }, 60_000, () => cluster.output());
+      return (items[0]?.inFlight ?? 0) > 0 && (await chunksDone()) > 0 ? true : undefined;
+    }, 120_000, () => cluster.output());
 
     const worker = cluster.workers[0];
     assert.ok(worker);
-    // Counted in the store (the job's counts), not from the event stream, which may lag behind.
-    const chunksDone = async (): Promise<number> => (await client.getJob(job.id)).counts.chunks.succeeded;
     const chunksBefore = await chunksDone();
     const exited = once(worker.child, 'exit');
     const signalledAt = Date.now();
