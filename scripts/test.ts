@@ -19,7 +19,10 @@ import { fileURLToPath } from 'node:url';
 import { glob } from 'tinyglobby';
 import { fileDuration, formatDurations, type FileDuration, type TestEventData } from './file-durations-reporter.ts';
 
-/** Measured on the 2-core machine: 6 files at a time is about as fast as 8 and less jittery. */
+/**
+ * Files at a time. On 2 cores the suite is CPU-bound past about four (docs/testing.md); six keeps
+ * both cores busy while some files only wait on the processes they started.
+ */
 const DEFAULT_CONCURRENCY = 6;
 /** A test that hangs fails after this instead of holding the run forever. */
 const TEST_TIMEOUT_MS = 300_000;
@@ -29,16 +32,24 @@ const TEST_TIMEOUT_MS = 300_000;
  * with one of these, in this order; every other file follows in name order.
  */
 const SLOW_FIRST = [
+  // The longest: one job over the whole corpus.
   'test/server/corpus.test.ts',
-  'test/formats/corpus-',
+  // Then CPU-bound files (corpus passes, a 1 GiB upload) between files that mostly wait on the
+  // processes they start, so that the first ones do not all fight over the cores at once.
+  'test/distributed/instances.test.ts',
+  'test/formats/corpus-1.test.ts',
+  'test/cli/run.test.ts',
+  'test/formats/corpus-2.test.ts',
+  'test/distributed/cluster.test.ts',
+  'test/formats/corpus-3.test.ts',
   'test/e2e/',
   'test/server/upload-memory.test.ts',
-  'test/cli/',
+  'test/cli/run-corpus.test.ts',
   'test/distributed/',
-  'test/server/dashboard.test.ts',
-  'test/server/auth.test.ts',
-  'test/server/jwks-url.test.ts',
   'test/client/cli.test.ts',
+  'test/server/auth.test.ts',
+  'test/server/dashboard.test.ts',
+  'test/server/jwks-url.test.ts',
 ];
 const SLOWEST_SHOWN = 15;
 /** The lines of the TAP reporter's closing summary (at nesting 0, so unindented). */

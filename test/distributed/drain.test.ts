@@ -16,9 +16,10 @@ void test('SIGTERM drains a worker: it finishes what it runs, takes nothing new,
   const cluster = await startCluster({ workers: 1, workerArgs: ['--concurrency', '2', '--threads', '1', '--drain-timeout', '120'] });
   try {
     const client = new ReamClient({ baseUrl: cluster.server.url });
-    const pdf = await makePdf({ pages: numberedPages('drain', 32) });
-    // Eight chunks of 4 pages, 2 s each.
-    const job = await client.submit({ files: [{ name: 'drain.pdf', data: pdf }], pipeline: 'slow', options: { chunkPages: 4, msPerPage: 500 } });
+    const pdf = await makePdf({ pages: numberedPages('drain', 24) });
+    // Twelve chunks of 2 pages, 4 s each, two at a time: about 20 s in which the worker is on
+    // chunks with more to come, however late this test looks.
+    const job = await client.submit({ files: [{ name: 'drain.pdf', data: pdf }], pipeline: 'slow', options: { chunkPages: 2, msPerPage: 2_000 } });
     const events: ReamEvent[] = [];
     const following = (async () => {
       for await (const event of client.events(job.id)) events.push(event);
@@ -42,11 +43,11 @@ void test('SIGTERM drains a worker: it finishes what it runs, takes nothing new,
     t.diagnostic(`drained in ${drainedIn} ms`);
     assert.equal(code, 0, worker.output());
     assert.match(worker.output(), /draining…[\s\S]*stopped/);
-    // It finished the chunks it held (2 s each) rather than dropping them, and took no new ones;
+    // It finished the chunks it held (4 s each) rather than dropping them, and took no new ones;
     // and it stopped once they were done, far sooner than its 120 s drain timeout.
     const chunksByDrain = await chunksDone();
     assert.ok(chunksByDrain > chunksBefore, 'the chunks in flight were finished');
-    assert.ok(chunksByDrain < 8, 'it did not go on to take the rest');
+    assert.ok(chunksByDrain < 12, 'it did not go on to take the rest');
     assert.ok(drainedIn < 90_000, `drained in ${drainedIn} ms: it waited for its drain timeout`);
 
     await cluster.startWorker();

@@ -142,7 +142,7 @@ describe('the README walkthrough against `npm start`', () => {
     assert.equal(job.progress.pagesDone, 40);
   });
 
-  test('the corpus through tus-js-client; one job followed over SSE and WebSocket; another cancelled; results', { timeout: 420_000 }, async (t) => {
+  test('the corpus through tus-js-client; one job followed over SSE and WebSocket; another cancelled; results', { timeout: 900_000 }, async (t) => {
     if (!requireCorpus(t)) return;
     const client = new ReamClient({ baseUrl: url });
     const manifest = new Map((await readManifest()).map((e) => [e.name, e]));

@@ -37,7 +37,7 @@ after(async () => {
 
 /** Follows the job's SSE stream to its terminal event (the server then closes it). */
 async function followToEnd(url: string): Promise<ReamEvent> {
-  const response = await fetch(url, { signal: AbortSignal.timeout(420_000) });
+  const response = await fetch(url, { signal: AbortSignal.timeout(840_000) });
   assert.equal(response.status, 200);
   const text = await response.text();
   const events = text
@@ -75,7 +75,7 @@ async function results(url: string): Promise<DocumentOutput[]> {
 }
 
 describe('HTTP service over the shared corpus', () => {
-  test('one multipart job with every corpus file and generated bad ones: each gets the outcome ream run gives', { timeout: 480_000 }, async (t) => {
+  test('one multipart job with every corpus file and generated bad ones: each gets the outcome ream run gives', { timeout: 900_000 }, async (t) => {
     if (!requireCorpus(t) || !server) return;
     const manifest = new Map((await readManifest()).map((e) => [e.name, e]));
     const names = (await readdir(corpusDir)).sort();
