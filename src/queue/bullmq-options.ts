@@ -21,6 +21,12 @@ export interface BullmqQueueOptions {
    * per queue and interval in every process.
    */
   stalledCheckMs?: number;
+  /**
+   * How long a task that `complete` fetched ahead waits for a claim before it is given back, in
+   * ms; default 100. Only leases of at least ten times this are fetched ahead. Tests lengthen it
+   * to look at a fetched-ahead task before it goes back.
+   */
+  prefetchHoldMs?: number;
 }
 
 export interface Retention {

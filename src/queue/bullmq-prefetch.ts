@@ -16,11 +16,13 @@ export interface Prefetched {
  * A fetched job waits this long for a claim before it is given back. Only leases of at least ten
  * times this are fetched ahead (see `wants`), so the hold stays a small part of the lock.
  */
-const HOLD_MS = 100;
+const DEFAULT_HOLD_MS = 100;
 /** At most this many fetched jobs wait per (kind, leaseMs): about one per busy claimer. */
 const MAX_PER_KEY = 64;
 
 export interface PrefetcherOptions {
+  /** How long a fetched job waits for a claim before it is given back, in ms. Default 100. */
+  holdMs?: number;
   /** The Worker whose lock duration a job fetched under `leaseMs` has (Job.fromJSON needs one). */
   workerOf: (kind: string, leaseMs: number) => TaskWorker;
   /**
@@ -46,14 +48,17 @@ export class Prefetcher {
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
 
+  readonly #holdMs: number;
+
   constructor(options: PrefetcherOptions) {
     this.#options = options;
+    this.#holdMs = options.holdMs ?? DEFAULT_HOLD_MS;
   }
 
   /** Whether a `complete` under this lease should fetch the next job of its kind. */
   wants(kind: string, leaseMs: number): boolean {
     // The hold must stay a small part of the lease, or the lock could lapse while buffered.
-    if (this.#closed || leaseMs < 10 * HOLD_MS) return false;
+    if (this.#closed || leaseMs < 10 * this.#holdMs) return false;
     return (this.#byKey.get(keyOf(kind, leaseMs))?.length ?? 0) < MAX_PER_KEY;
   }
 
@@ -75,7 +80,7 @@ export class Prefetcher {
     const entries = this.#byKey.get(key);
     if (entries) entries.push(entry);
     else this.#byKey.set(key, [entry]);
-    this.#timer ??= setTimeout(() => this.#expire(), HOLD_MS);
+    this.#timer ??= setTimeout(() => this.#expire(), this.#holdMs);
   }
 
   /** The oldest job kept under `leaseMs` for one of `kinds` (any kind when undefined). */
@@ -127,9 +132,9 @@ export class Prefetcher {
 
   #expire(): void {
     this.#timer = undefined;
-    const cutoff = Date.now() - HOLD_MS;
+    const cutoff = Date.now() - this.#holdMs;
     void this.#drain((entry) => entry.fetchedAt <= cutoff);
-    if (this.#byKey.size > 0) this.#timer = setTimeout(() => this.#expire(), HOLD_MS);
+    if (this.#byKey.size > 0) this.#timer = setTimeout(() => this.#expire(), this.#holdMs);
   }
 
   #return(entries: readonly Prefetched[]): void {

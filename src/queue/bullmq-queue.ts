@@ -88,6 +88,7 @@ export class BullmqQueue implements TaskQueue {
       },
     });
     this.#prefetch = new Prefetcher({
+      ...(options.prefetchHoldMs === undefined ? {} : { holdMs: options.prefetchHoldMs }),
       workerOf: (kind, leaseMs) => this.#handles.worker(kind, leaseMs),
       giveBack: async ({ kind, job, token }) => {
         if (await this.#moves.giveBack(job, token)) await this.#announce([{ kind, runAt: 0 }], Date.now());

@@ -109,8 +109,11 @@ void test('records are written while the batch runs, not only at its end', async
   let seenMidway: unknown[] = [];
   await processBatch(['quick', 'slow'], async (item) => {
     if (item === 'slow') {
-      await new Promise((resolve) => setTimeout(resolve, 250));
-      seenMidway = await lines(path);
+      // Still running: wait until the quick item's record is on disk (the test times out if never).
+      while (seenMidway.length === 0) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        seenMidway = await lines(path).catch(() => []);
+      }
     }
     return item;
   }, { checkpoint: { path } });

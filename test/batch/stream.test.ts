@@ -6,11 +6,16 @@ import { delay } from './helpers.ts';
 
 void test('results are yielded in completion order as they finish', async () => {
   const seen: number[] = [];
-  for await (const result of processBatchStream([30, 10, 20], async (ms) => {
-    await delay(ms);
-    return ms;
+  const gates = [0, 1, 2].map(() => Promise.withResolvers<void>());
+  const release = (index: number): void => gates[index]?.resolve();
+  release(1); // then each result lets the next one go: 1, 2, 0
+  for await (const result of processBatchStream([0, 1, 2], async (index) => {
+    await gates[index]?.promise;
+    return index;
   }, { concurrency: 3 })) {
     seen.push(result.index);
+    if (result.index === 1) release(2);
+    if (result.index === 2) release(0);
   }
   assert.deepEqual(seen, [1, 2, 0]);
 });
@@ -29,7 +34,7 @@ void test('breaking out stops new items, aborts running ones, closes the input, 
   for await (const result of processBatchStream(items(), async (i, { signal }) => {
     started.push(i);
     try {
-      await delay(i === 0 ? 5 : 1_000, signal);
+      await delay(i === 0 ? 5 : 600_000, signal);
     } catch (error) {
       aborted.push(i);
       throw error;
@@ -74,9 +79,10 @@ void test('nothing runs before the first next()', async () => {
 void test('an aborted signal ends the iteration normally, after yielding the cancelled items', async () => {
   const controller = new AbortController();
   const statuses: string[] = [];
-  setTimeout(() => controller.abort(), 20);
-  for await (const result of processBatchStream([5, 1_000, 1_000], (ms, { signal }) => delay(ms, signal), { signal: controller.signal })) {
+  // Item 0 ends at once; the other two run until the abort, which comes after item 0's result.
+  for await (const result of processBatchStream([0, 600_000, 600_000], (ms, { signal }) => delay(ms, signal), { signal: controller.signal })) {
     statuses.push(result.status === 'failed' ? result.error.code : result.status);
+    controller.abort();
   }
   assert.deepEqual(statuses, ['succeeded', 'cancelled', 'cancelled']);
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,19 +9,10 @@ import { after, before, describe, test } from 'node:test';
 import { SqliteStore } from '../../src/store/sqlite-store.ts';
 import { openSqliteDatabase } from '../../src/sql/sqlite-database.ts';
 import { makePdf, numberedPages, writePdf } from '../support/make-pdf.ts';
-import { fixturesDir, readManifest, repoRoot, requireCorpus } from '../support/env.ts';
+import { fixturesDir, repoRoot } from '../support/env.ts';
+import { readLines } from './lines.ts';
 
 const BIN = join(repoRoot, 'bin/ream.js');
-
-interface Line {
-  path: string;
-  status: string;
-  pageCount: number | null;
-  pages?: { page: number; text: string }[];
-  text?: string;
-  sha256: string | null;
-  error: { code: string; message: string } | null;
-}
 
 function start(args: string[], cwd: string): ChildProcess {
   return spawn(process.execPath, [BIN, ...args], {
@@ -39,10 +30,6 @@ async function run(args: string[], cwd: string): Promise<{ code: number | null; 
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   const code = await new Promise<number | null>((resolveExit) => child.on('exit', resolveExit));
   return { code, stdout, stderr };
-}
-
-function readLines(path: string): Line[] {
-  return readFileSync(path, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Line);
 }
 
 let dir: string;
@@ -121,11 +108,8 @@ describe('ream run', () => {
     const args = ['run', 'docs', '--out', 'out.jsonl', '--chunk-pages', '4', '--concurrency', '2', '--threads', '1', '--progress', 'none'];
     const child = start(args, work);
     const out = join(work, 'out.jsonl');
-    const deadline = Date.now() + 60_000;
-    while (Date.now() < deadline) {
-      if (existsSync(out) && readLines(out).length >= 2) break;
-      await sleep(20);
-    }
+    // However long a busy machine takes to write two lines (the test's own timeout bounds it).
+    while (child.exitCode === null && !(existsSync(out) && readLines(out).length >= 2)) await sleep(20);
     child.kill('SIGKILL');
     await new Promise((resolveExit) => child.on('exit', resolveExit));
     const before = existsSync(out) ? readLines(out).length : 0;
@@ -173,8 +157,7 @@ describe('ream run', () => {
     child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
     let stdout = '';
     child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
-    const deadline = Date.now() + 60_000;
-    while (Date.now() < deadline && !/\[1\] succeeded/.test(stderr)) await sleep(20);
+    while (child.exitCode === null && !/\[1\] succeeded/.test(stderr)) await sleep(20);
     child.kill('SIGINT');
     const code = await new Promise<number | null>((resolveExit) => child.on('exit', resolveExit));
     assert.equal(code, 130, stderr);
@@ -182,33 +165,5 @@ describe('ream run', () => {
     const again = await run(args, work);
     assert.equal(again.code, 0, again.stderr);
     assert.equal(readLines(join(work, 'ream-results.jsonl')).length, 8);
-  });
-});
-
-describe('ream run over the shared corpus', () => {
-  test('every file ends with one line: ok files succeed with their page count, bad ones with a stable code', async (t) => {
-    if (!requireCorpus(t)) return;
-    const manifest = await readManifest();
-    const work = join(dir, 'corpus');
-    await mkdir(work, { recursive: true });
-    const { corpusDir } = await import('../support/env.ts');
-    const result = await run(['run', corpusDir, '--out', 'out.jsonl', '--progress', 'lines', '--text', 'none'], work);
-    assert.equal(result.code, 1, 'some corpus files are bad, so exit 1');
-    const lines = readLines(join(work, 'out.jsonl'));
-    const pdfs = manifest.filter((m) => m.name.endsWith('.pdf') || m.name.endsWith('.csv'));
-    const { readdir } = await import('node:fs/promises');
-    assert.equal(lines.length, (await readdir(corpusDir)).length, 'one line per file in the folder');
-    const byName = new Map(lines.map((l) => [l.path.split('/').at(-1), l]));
-    const stable = new Set(['invalid_pdf', 'encrypted_pdf', 'unsupported_type', 'empty_file', 'too_many_pages', 'timeout', 'resource_limit']);
-    for (const entry of pdfs) {
-      const line = byName.get(entry.name);
-      assert.ok(line, `a line for ${entry.name}`);
-      if (entry.status === 'ok') {
-        assert.notEqual(line.status, 'failed', `${entry.name}: ${line.error?.code} ${line.error?.message}`);
-        assert.equal(line.pageCount, entry.pages, `${entry.name} page count`);
-      } else if (line.status === 'failed') {
-        assert.ok(line.error && stable.has(line.error.code), `${entry.name} fails with a stable code, got ${line.error?.code}`);
-      }
-    }
   });
 });

@@ -17,7 +17,7 @@ function event(jobId: string, tenantId: string, seq: number): ReamEvent {
 }
 
 /** Delivery may be asynchronous (Redis): wait until `done()` holds, or fail after `timeoutMs`. */
-async function eventually(done: () => boolean, timeoutMs = 2_000): Promise<void> {
+async function eventually(done: () => boolean, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!done()) {
     if (Date.now() > deadline) throw new Error('timed out waiting for delivery');

@@ -10,13 +10,16 @@ import { postgresUnavailable, redisUnavailable } from '../support/services.ts';
 
 const missing = (await redisUnavailable()) ?? (await postgresUnavailable());
 
-void test('distributed: a job submitted to the server is announced by a `ream worker`, once, retried after a 500', { timeout: 180_000 }, async (t) => {
+void test('distributed: a job submitted to the server is announced by a `ream worker`, once, retried after a 500', { timeout: 300_000 }, async (t) => {
   if (!requireOrSkip(t, missing === undefined, missing ?? '')) return;
   const receiver = await startReceiver((n) => (n === 1 ? 500 : 204));
   // The server takes no work: only the two workers can deliver the webhook. The receiver is on
   // loopback: the server (at submit) and the workers (at delivery) must allow it.
   const allowLoopback = ['--webhook-allow-cidr', '127.0.0.0/8'];
-  const cluster = await startCluster({ workers: 2, workerArgs: ['--concurrency', '2', '--threads', '1', ...allowLoopback], serverArgs: allowLoopback });
+  const cluster = await startCluster({ workers: 2, workerArgs: ['--concurrency', '2', '--threads', '1', ...allowLoopback], serverArgs: allowLoopback }).catch(async (error: unknown) => {
+    await receiver.close(); // its open socket would keep this file's process alive
+    throw error;
+  });
   try {
     const body = new FormData();
     body.append('webhook', JSON.stringify({ url: receiver.url, secret: 'distributed' }));

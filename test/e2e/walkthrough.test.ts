@@ -13,7 +13,7 @@ import { ReamClient, ReamHttpError, type ReamEvent } from '../../src/client/inde
 import type { JobView } from '../../src/server/views.ts';
 import { corpusDir, hasCommand, readManifest, repoRoot, requireCorpus, requireOrSkip } from '../support/env.ts';
 import { makePdf, numberedPages } from '../support/make-pdf.ts';
-import { LISTENING, startProcess, type ReamProcess } from '../support/serve-process.ts';
+import { LISTENING, STARTUP_TIMEOUT_MS, startProcess, type ReamProcess } from '../support/serve-process.ts';
 import { WsClient } from '../support/ws-client.ts';
 
 const run = promisify(execFile);
@@ -32,7 +32,7 @@ before(async () => {
     { command: 'npm', args: ['start', '--', '--port', '0', '--data-dir', join(dir, 'data')], name: 'npm start', cwd: repoRoot, group: true },
     {},
     LISTENING,
-    30_000,
+    STARTUP_TIMEOUT_MS,
   );
   server = started.process;
   url = started.match[1] ?? '';
@@ -75,11 +75,11 @@ async function jobView(id: string): Promise<JobView> {
 }
 
 async function ended(id: string): Promise<JobView> {
-  for (const deadline = Date.now() + 60_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
+  for (const deadline = Date.now() + 300_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
     const job = await jobView(id);
     if (!['queued', 'running'].includes(job.status)) return job;
   }
-  throw new Error(`job ${id} did not end within 60 s`);
+  throw new Error(`job ${id} did not end within 300 s`);
 }
 
 describe('the README walkthrough against `npm start`', () => {
@@ -142,7 +142,7 @@ describe('the README walkthrough against `npm start`', () => {
     assert.equal(job.progress.pagesDone, 40);
   });
 
-  test('the corpus through tus-js-client; one job followed over SSE and WebSocket; another cancelled; results', { timeout: 180_000 }, async (t) => {
+  test('the corpus through tus-js-client; one job followed over SSE and WebSocket; another cancelled; results', { timeout: 900_000 }, async (t) => {
     if (!requireCorpus(t)) return;
     const client = new ReamClient({ baseUrl: url });
     const manifest = new Map((await readManifest()).map((e) => [e.name, e]));

@@ -26,7 +26,7 @@ function event(jobId: string, tenantId: string, seq: number): ReamEvent {
 }
 
 async function until(done: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 3_000;
+  const deadline = Date.now() + 15_000;
   while (!done()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 5));

@@ -43,7 +43,7 @@ async function withPrefix(body: (open: (options?: Partial<BullmqQueueOptions>) =
   const opened: BullmqQueue[] = [];
   try {
     await body(async (options) => {
-      const queue = await openQueue(prefix, options);
+      const queue = await openQueue(prefix, { prefetchHoldMs: PREFETCH_HOLD_MS, ...options });
       opened.push(queue);
       return queue;
     }, prefix);
@@ -83,7 +83,7 @@ void test('BullmqQueue: a cancel reaches every process on the prefix', { skip },
     const leased = await there.claim(claim);
     assert.ok(leased);
     assert.equal(await here.cancelJob('doomed'), 0, 'the leased task is not counted');
-    for (let i = 0; i < 50 && heard.length === 0; i++) await sleep(10);
+    for (let i = 0; i < 1_000 && heard.length === 0; i++) await sleep(10);
     assert.deepEqual(heard, ['doomed']);
     assert.equal(await there.fail(leased, boom, 0), 'failed', 'a cancelled job is not retried, whoever holds it');
     off();
@@ -100,7 +100,7 @@ void test('BullmqQueue: a lease expiry found by another process fires its onLeas
     const leased = await dying.claim({ workerId: 'dies', leaseMs: 100 });
     assert.ok(leased);
     await dying.close(); // the holder is gone: no heartbeat, no sweep of its own
-    for (let i = 0; i < 100 && expired.length === 0; i++) await sleep(20);
+    for (let i = 0; i < 500 && expired.length === 0; i++) await sleep(20);
     assert.deepEqual(expired, ['last:1:timeout']);
     const counts = await survivor.counts('j');
     assert.equal(counts.failed, 1);
@@ -111,11 +111,12 @@ void test('BullmqQueue: idle waiters in another process wake on an enqueue', { s
   await withPrefix(async (open) => {
     const producer = await open();
     const consumer = await open();
+    // The wait would last a minute: waking well before that is the enqueue's doing.
     const started = Date.now();
-    const waiting = consumer.waitForWork(5_000);
+    const waiting = consumer.waitForWork(60_000);
     setTimeout(() => void producer.enqueue([{ id: 'x', jobId: 'j', kind: 'fresh-kind', payload: 1 }]), 50);
     await waiting;
-    assert.ok(Date.now() - started < 1_000, `woke after ${Date.now() - started} ms`);
+    assert.ok(Date.now() - started < 30_000, `woke after ${Date.now() - started} ms`);
     assert.equal((await consumer.claim(claim))?.id, 'x', 'the new kind is known to the other process');
   });
 });
@@ -147,11 +148,17 @@ void test('BullmqQueue.open rejects an unreachable Redis with io_error', async (
 void test('BullmqQueue.close leaves no open handle: a process that used it exits by itself', { skip }, async () => {
   await withPrefix(async (_open, prefix) => {
     const fixture = fileURLToPath(new URL('./fixtures/bullmq-close.ts', import.meta.url));
-    const child = spawn(process.execPath, [fixture, TEST_REDIS_URL, prefix], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [fixture, TEST_REDIS_URL, prefix], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-    const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
+    const exited = once(child, 'exit');
+    // The clock starts once close() has returned (starting the process may take long on a busy
+    // machine); from there a process with no handle left exits at once, far within 15 s.
+    let timer: NodeJS.Timeout | undefined;
+    child.stdout.on('data', (chunk: Buffer) => {
+      if (chunk.toString().includes('closed')) timer ??= setTimeout(() => child.kill('SIGKILL'), 15_000);
+    });
+    const [code, signal] = (await exited) as [number | null, NodeJS.Signals | null];
     clearTimeout(timer);
     assert.equal(signal, null, 'the process had to be killed: close() left a handle open');
     assert.equal(code, 0, stderr);
@@ -172,8 +179,13 @@ async function bullmqState(prefix: string, kind: string, taskId: string): Promis
   }
 }
 
-/** Leases long enough for `complete` to fetch the next task ahead (at least 1 s). */
-const prefetching = { workerId: 'w', leaseMs: 5_000 };
+/**
+ * A fetched-ahead task waits this long for a claim before it goes back: seconds, so that a busy
+ * machine cannot give it back before a test looks at it (the default is 100 ms).
+ */
+const PREFETCH_HOLD_MS = 3_000;
+/** Leases long enough for `complete` to fetch the next task ahead (at least 10 × the hold). */
+const prefetching = { workerId: 'w', leaseMs: 10 * PREFETCH_HOLD_MS };
 
 /** Enqueues `first` and `second` (kind 'k', job 'j'), claims and completes `first`: `second` is fetched ahead. */
 async function completeFirst(queue: BullmqQueue, prefix: string): Promise<void> {
@@ -220,7 +232,7 @@ void test('BullmqQueue: a task fetched ahead and not claimed is given back, its 
     const queue = await open();
     const other = await open();
     await completeFirst(queue, prefix);
-    for (let i = 0; i < 50 && (await bullmqState(prefix, 'k', 'second')) === 'active'; i++) await sleep(20);
+    for (let i = 0; i < 500 && (await bullmqState(prefix, 'k', 'second')) === 'active'; i++) await sleep(20);
     assert.equal(await bullmqState(prefix, 'k', 'second'), 'prioritized', 'back in its queue after the hold');
     const second = await other.claim(claim);
     assert.equal(second?.id, 'second', 'another process can claim it');
@@ -247,7 +259,7 @@ void test('BullmqQueue: a cancel from another process cancels the tasks fetched 
     const canceller = await open();
     await completeFirst(holder, prefix);
     assert.equal(await canceller.cancelJob('j'), 0, 'fetched ahead elsewhere: active in BullMQ, not counted here');
-    for (let i = 0; i < 50 && (await canceller.counts('j')).cancelled === 0; i++) await sleep(20);
+    for (let i = 0; i < 500 && (await canceller.counts('j')).cancelled === 0; i++) await sleep(20);
     only(await canceller.counts('j'), { completed: 1, cancelled: 1 });
     assert.equal(await holder.claim(prefetching), undefined);
     assert.equal(await canceller.claim(prefetching), undefined);
@@ -273,7 +285,7 @@ void test('BullmqQueue: a task fetched ahead is not lost when its process dies',
     assert.equal(await bullmqState(prefix, 'k', 'second'), 'active', 'the dead process held it');
     const survivor = await open({ stalledCheckMs: 50 });
     let second = await survivor.claim(claim);
-    for (let i = 0; i < 100 && !second; i++) {
+    for (let i = 0; i < 500 && !second; i++) {
       await sleep(20);
       second = await survivor.claim(claim);
     }

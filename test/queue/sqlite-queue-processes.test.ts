@@ -13,21 +13,26 @@ import { sleep } from '../conformance/suite.ts';
 
 const worker = fileURLToPath(new URL('./fixtures/claim-worker.ts', import.meta.url));
 
-/** Starts the worker and resolves with its first stdout line (and the child, still running). */
+/** Starts the worker; `line(i)` resolves with its stdout line number `i` (from 0), the child still running. */
 function startWorker(args: string[]) {
   const child = spawn(process.execPath, [worker, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const firstLine = new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (data: string) => {
-      out += data;
-      const end = out.indexOf('\n');
-      if (end >= 0) resolve(out.slice(0, end));
-    });
-    child.once('exit', (code) => reject(new Error(`worker exited (${code}) before answering`)));
+  let out = '';
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (data: string) => (out += data));
+  const line = (index: number): Promise<string> => new Promise<string>((resolve, reject) => {
+    const check = (): boolean => {
+      const lines = out.split('\n');
+      if (lines.length <= index + 1) return false;
+      resolve(lines[index] ?? '');
+      return true;
+    };
+    if (check()) return;
+    const onData = (): void => void (check() && child.stdout.off('data', onData));
+    child.stdout.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`worker exited (${code}) before line ${index}: ${out}`)));
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return { child, firstLine, exited };
+  return { child, line, exited };
 }
 
 void test('a worker killed (SIGKILL) while holding a lease: the task is reclaimed after the lease, attempts 2', async () => {
@@ -39,8 +44,8 @@ void test('a worker killed (SIGKILL) while holding a lease: the task is reclaime
     await queue.enqueue([{ id: 'victim', jobId: 'j', kind: 'k', payload: null }]);
     // A lease of a few seconds: spawning and killing a process on a busy machine can take most
     // of a second, and the lease must still hold when the survivor first looks.
-    const { child, firstLine, exited } = startWorker([path, 'hang', '3000']);
-    assert.equal(await firstLine, 'claimed victim');
+    const { child, line, exited } = startWorker([path, 'hang', '3000']);
+    assert.equal(await line(0), 'claimed victim');
     child.kill('SIGKILL');
     await exited;
     assert.equal(await queue.claim({ workerId: 'survivor', leaseMs: 30_000 }), undefined, 'the lease still holds');
@@ -65,11 +70,11 @@ void test('workers in three processes never complete the same task twice (900 ta
   try {
     const queue = await SqliteQueue.open(database);
     const ids = Array.from({ length: 900 }, (_, i) => `t${i}`);
-    // Due in a while, so every process has started and races from the same moment.
-    const runAt = Date.now() + 1_500;
-    await queue.enqueue(ids.map((id) => ({ id, jobId: 'j', kind: 'k', payload: null, runAt })));
+    // Enqueued once every process is ready and polling, so that they race from the same moment.
     const workers = [0, 1, 2].map(() => startWorker([path, 'drain']));
-    const perWorker = (await Promise.all(workers.map((w) => w.firstLine))).map((line) => JSON.parse(line) as string[]);
+    for (const w of workers) assert.equal(await w.line(0), 'ready');
+    await queue.enqueue(ids.map((id) => ({ id, jobId: 'j', kind: 'k', payload: null })));
+    const perWorker = (await Promise.all(workers.map((w) => w.line(1)))).map((line) => JSON.parse(line) as string[]);
     assert.ok(perWorker.filter((ids) => ids.length > 0).length >= 2, `the processes did not race: ${perWorker.map((ids) => ids.length).join(', ')}`);
     const done = perWorker.flat();
     await Promise.all(workers.map((w) => w.exited));

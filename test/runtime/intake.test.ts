@@ -19,14 +19,18 @@ void test('intake closes while memory is over its limit, and stays open without 
 });
 
 void test('intake measures event-loop lag over a window and closes while it is over the limit', async () => {
-  const gate = new IntakeGate({ maxEventLoopLagMs: 200 }, 300);
+  // Windows of 1 s: the one that saw the block keeps intake closed for a whole second after it
+  // ends, long enough to be seen even when this process waits its turn for a CPU; and short
+  // enough (about 50 samples) that its p99 is the block's sample.
+  const gate = new IntakeGate({ maxEventLoopLagMs: 200 }, 1_000);
   try {
     await sleep(50); // let the sampling start
     const until = Date.now() + 600;
     while (Date.now() < until) {
       // block the event loop, as a CPU-heavy task on it would
     }
-    await sleep(100); // the overdue window closes at once and measures the block
+    // The window that saw the block closes within a second and measures it.
+    for (const deadline = Date.now() + 30_000; gate.state().open && Date.now() < deadline; ) await sleep(20);
     const state = gate.state();
     assert.ok(state.lagMs >= 400, `measured ${state.lagMs} ms of lag`);
     assert.equal(state.open, false);
@@ -51,7 +55,11 @@ void test('a worker whose intake is closed takes no task and says it is paused',
   try {
     await writeFile(join(dir, 'a.txt'), 'hello');
     const job = await ream.submit({ files: [join(dir, 'a.txt')] });
-    await sleep(1_500);
+    // Wait for the worker to say it is paused (its first heartbeat), then give it a moment more
+    // in which a worker that ignored its intake would have claimed the task.
+    const paused = async (): Promise<boolean> => (await ream.listWorkers(0))[0]?.state === 'paused';
+    for (const deadline = Date.now() + 30_000; !(await paused()) && Date.now() < deadline; ) await sleep(20);
+    await sleep(500);
     assert.equal((await ream.getJob(job.id))?.status, 'queued', 'nothing was claimed');
     const [worker] = await ream.listWorkers(0);
     assert.equal(worker?.state, 'paused');

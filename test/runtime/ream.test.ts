@@ -243,7 +243,7 @@ describe('embedded engine over real files', () => {
       assert.equal((await ream.wait(job.id)).status, 'cancelled');
       // Aborted tasks unwind on their own: within moments nothing of the job is left to run.
       let live = Infinity;
-      for (let i = 0; i < 100 && live > 0; i++) {
+      for (let i = 0; i < 1_000 && live > 0; i++) {
         const counts = await ream.taskCounts(job.id);
         live = counts.queued + counts.waiting + counts.leased;
         if (live > 0) await new Promise((r) => setTimeout(r, 20));

@@ -45,7 +45,7 @@ async function submit(body: FormData, headers: Record<string, string> = {}): Pro
 
 /** Reads an SSE stream to its end (the server closes it after the terminal event). */
 async function readSse(url: string, headers: Record<string, string> = {}): Promise<ReamEvent[]> {
-  const response = await fetch(url, { headers, signal: AbortSignal.timeout(15_000) });
+  const response = await fetch(url, { headers, signal: AbortSignal.timeout(120_000) });
   assert.equal(response.status, 200);
   assert.match(response.headers.get('content-type') ?? '', /^text\/event-stream/);
   const text = await response.text();
@@ -137,7 +137,7 @@ describe('HTTP API v1', () => {
     const { job } = await submit(form([['n1.pdf', big], ['n2.pdf', small]], { options: '{"chunkPages":5}' }));
     const response = await fetch(`${server.url}/v1/jobs/${job.id}/results`, {
       headers: { accept: 'application/x-ndjson' },
-      signal: AbortSignal.timeout(15_000),
+      signal: AbortSignal.timeout(120_000),
     });
     assert.equal(response.status, 200);
     assert.match(response.headers.get('content-type') ?? '', /^application\/x-ndjson/);

@@ -37,7 +37,7 @@ after(async () => {
 
 /** Follows the job's SSE stream to its terminal event (the server then closes it). */
 async function followToEnd(url: string): Promise<ReamEvent> {
-  const response = await fetch(url, { signal: AbortSignal.timeout(150_000) });
+  const response = await fetch(url, { signal: AbortSignal.timeout(840_000) });
   assert.equal(response.status, 200);
   const text = await response.text();
   const events = text
@@ -51,7 +51,7 @@ async function followToEnd(url: string): Promise<ReamEvent> {
 
 /** Results as NDJSON, one parsed line per document, read as a stream. */
 async function results(url: string): Promise<DocumentOutput[]> {
-  const response = await fetch(url, { headers: { accept: 'application/x-ndjson' }, signal: AbortSignal.timeout(30_000) });
+  const response = await fetch(url, { headers: { accept: 'application/x-ndjson' }, signal: AbortSignal.timeout(120_000) });
   assert.equal(response.status, 200);
   const out: DocumentOutput[] = [];
   let buffer = '';
@@ -75,7 +75,7 @@ async function results(url: string): Promise<DocumentOutput[]> {
 }
 
 describe('HTTP service over the shared corpus', () => {
-  test('one multipart job with every corpus file and generated bad ones: each gets the outcome ream run gives', { timeout: 240_000 }, async (t) => {
+  test('one multipart job with every corpus file and generated bad ones: each gets the outcome ream run gives', { timeout: 900_000 }, async (t) => {
     if (!requireCorpus(t) || !server) return;
     const manifest = new Map((await readManifest()).map((e) => [e.name, e]));
     const names = (await readdir(corpusDir)).sort();
@@ -91,7 +91,7 @@ describe('HTTP service over the shared corpus', () => {
     // Files come from disk as file-backed Blobs: fetch streams them, nothing is read whole here.
     for (const name of names) body.append('file', await openAsBlob(join(corpusDir, name)), name);
     for (const [name, bytes] of generated) body.append('file', new Blob([bytes]), name);
-    const submitted = await fetch(`${server.url}/v1/jobs`, { method: 'POST', body, signal: AbortSignal.timeout(120_000) });
+    const submitted = await fetch(`${server.url}/v1/jobs`, { method: 'POST', body, signal: AbortSignal.timeout(300_000) });
     assert.equal(submitted.status, 202, await submitted.clone().text());
     const job = (await submitted.json()) as JobView;
     assert.equal(job.counts.documents.total, names.length + generated.length);

@@ -16,8 +16,8 @@ import { makePdf, numberedPages, writePdf } from '../support/make-pdf.ts';
 import { adaptersOf } from '../../src/runtime/internals.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
-const CASE_TIMEOUT_MS = 30_000;
-const WAIT_MS = 15_000;
+const CASE_TIMEOUT_MS = 240_000;
+const WAIT_MS = 120_000;
 
 let dir: string;
 let browser: Browser | undefined;

@@ -39,7 +39,8 @@ void test('RedisLocker: a request on another instance makes the holder let go, t
   const next = b.newLock('upload-1');
   await next.lock(never, () => undefined);
   assert.equal(asked, 1, 'the holder on the other instance was asked once');
-  assert.ok(Date.now() - started < 2_000);
+  // Far sooner than the 30 s it would take the lock to expire or the request to time out.
+  assert.ok(Date.now() - started < 20_000);
   await next.unlock();
   const again = a.newLock('upload-1');
   await again.lock(never, () => undefined);
@@ -67,18 +68,20 @@ void test('RedisLocker: a holder that does not let go makes the other time out; 
 
 void test('RedisLocker: a held lock is renewed past its TTL; a crashed holder\'s lock expires', { skip }, async () => {
   const prefix = uniqueName('ream_lock');
-  const a = await instance(prefix, { ttlMs: 150 });
-  const b = await instance(prefix, { ttlMs: 150, acquireTimeoutMs: 100 });
+  // A TTL of seconds, renewed every second: a renewal has two seconds to land on a busy machine.
+  const a = await instance(prefix, { ttlMs: 3_000 });
+  const b = await instance(prefix, { ttlMs: 3_000, acquireTimeoutMs: 100 });
   const held = a.newLock('upload-3');
   await held.lock(never, () => undefined);
-  await new Promise((resolve) => setTimeout(resolve, 400));
+  await new Promise((resolve) => setTimeout(resolve, 6_500));
   await assert.rejects(b.newLock('upload-3').lock(never, () => undefined), (error: unknown) => error === ERRORS.ERR_LOCK_TIMEOUT, 'still held after 2× TTL');
   await held.unlock();
   // A holder that died (no renewal, no unlock): its key simply expires.
-  await a.redis.set(`${prefix}:tus:lock:upload-4`, 'dead-holder', 'PX', 150);
+  const deadKey = `${prefix}:tus:lock:upload-4`;
+  await a.redis.set(deadKey, 'dead-holder', 'PX', 3_000);
   const late = b.newLock('upload-4');
   await assert.rejects(late.lock(never, () => undefined));
-  await new Promise((resolve) => setTimeout(resolve, 200));
+  while ((await a.redis.pttl(deadKey)) !== -2) await new Promise((resolve) => setTimeout(resolve, 50)); // -2: gone
   await late.lock(never, () => undefined);
   await late.unlock();
 });

@@ -75,7 +75,7 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-test('a 1 GiB tus upload keeps the server memory flat and is stored intact', { timeout: 120_000 }, async (t) => {
+test('a 1 GiB tus upload keeps the server memory flat and is stored intact', { timeout: 900_000 }, async (t) => {
   if (skip !== false || !serve) {
     t.skip(skip || 'no server');
     return;

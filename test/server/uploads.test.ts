@@ -114,7 +114,7 @@ describe('uploads: tus at /v1/uploads, POST /v1/documents', () => {
     assert.equal(created.status, 202);
     const job = (await created.json()) as { id: string };
     assert.equal(created.headers.get('location'), `/v1/jobs/${job.id}`);
-    const ended = await ream.wait(job.id, { signal: AbortSignal.timeout(8_000) });
+    const ended = await ream.wait(job.id, { signal: AbortSignal.timeout(120_000) });
     assert.equal(ended.status, 'succeeded');
     const results = (await (await fetch(`${server.url}/v1/jobs/${job.id}/results`)).json()) as { items: Array<{ source: string }> };
     assert.equal(results.items.length, 1);
@@ -207,7 +207,7 @@ describe('uploads: tus at /v1/uploads, POST /v1/documents', () => {
     });
     assert.equal(created.status, 202);
     const job = (await created.json()) as { id: string };
-    assert.equal((await ream.wait(job.id, { signal: AbortSignal.timeout(8_000) })).status, 'succeeded');
+    assert.equal((await ream.wait(job.id, { signal: AbortSignal.timeout(120_000) })).status, 'succeeded');
     const unknown = await fetch(`${server.url}/v1/jobs`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { repoRoot } from './env.ts';
 import { startS3Server, type TestS3Server } from './s3-server.ts';
-import { startReamProcess, startServeProcess, type ReamProcess, type ServeProcess } from './serve-process.ts';
+import { STARTUP_TIMEOUT_MS, startReamProcess, startServeProcess, type ReamProcess, type ServeProcess } from './serve-process.ts';
 import { TEST_DATABASE_URL, TEST_REDIS_URL, uniqueName } from './services.ts';
 
 /** Pipelines with a per-page delay (test/fixtures/slow-pipeline.ts), loaded by every process. */
@@ -81,7 +81,7 @@ export async function deleteRedisPrefix(redisUrl: string, prefix: string): Promi
 }
 
 /** Runs `ream worker …` from source; resolves once it says it is working. */
-export async function startWorkerProcess(args: readonly string[], env: Record<string, string>, timeoutMs = 30_000): Promise<WorkerProcess> {
+export async function startWorkerProcess(args: readonly string[], env: Record<string, string>, timeoutMs = STARTUP_TIMEOUT_MS): Promise<WorkerProcess> {
   return (await startReamProcess(['worker', ...args], env, /: working/, timeoutMs)).process;
 }
 

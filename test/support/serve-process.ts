@@ -10,6 +10,13 @@ export interface ServeProcess extends ReamProcess {
 
 export const LISTENING = /ream listening on (https?:\/\/[^\s;"]+)/;
 
+/**
+ * How long a `ream` process started from source may take to say it is ready: seconds when the
+ * machine is idle, but loading ream's modules is CPU work, and a busy machine (the test files run
+ * side by side) stretches it many times over. Only a broken start waits this long.
+ */
+export const STARTUP_TIMEOUT_MS = 120_000;
+
 /** A `ream` process started from source, once it said it is ready. */
 export interface ReamProcess {
   child: ChildProcess;
@@ -95,7 +102,7 @@ export async function startProcess(
 }
 
 /** Runs `ream serve --port 0 …args` from source and resolves once it listens (its log names the URL). */
-export async function startServeProcess(args: readonly string[], env: Record<string, string> = {}, timeoutMs = 20_000): Promise<ServeProcess> {
+export async function startServeProcess(args: readonly string[], env: Record<string, string> = {}, timeoutMs = STARTUP_TIMEOUT_MS): Promise<ServeProcess> {
   const { process: serve, match } = await startReamProcess(['serve', '--port', '0', ...args], env, LISTENING, timeoutMs);
   return { ...serve, url: match[1] ?? '' };
 }

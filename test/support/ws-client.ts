@@ -37,7 +37,7 @@ export class WsClient {
   }
 
   /** The first queued (or next) message that matches; the others stay queued. */
-  async next(match: (m: ServerMessage) => boolean = () => true, timeoutMs = 8_000): Promise<ServerMessage> {
+  async next(match: (m: ServerMessage) => boolean = () => true, timeoutMs = 120_000): Promise<ServerMessage> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const index = this.#inbox.findIndex(match);

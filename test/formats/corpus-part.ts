@@ -1,7 +1,11 @@
 // Every file of the shared corpus ends as its manifest says, and the text of ordinary PDFs
 // matches poppler's pdftotext. Skips, saying so, without the corpus or pdftotext (fails under CI).
+// The corpus is split into parts (corpus-<n>.test.ts, one per part) so that the parts run side by
+// side and no test file takes minutes; together they cover every file of the manifest.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { readdir } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { ReamError } from '../../src/errors.ts';
@@ -53,10 +57,35 @@ async function pdftotext(path: string): Promise<string> {
   return stdout;
 }
 
-void describe('corpus', async () => {
+/** How many corpus-<n>.test.ts files there are; each covers the entries `partOf` gives it. */
+export const CORPUS_PARTS = 3;
+
+/**
+ * Deals the entries into `parts` groups of about equal size in bytes (largest first, each to the
+ * lightest group so far): the same entries always land in the same part, and every entry in one.
+ */
+export function partOf(entries: readonly CorpusEntry[], part: number, parts: number): CorpusEntry[] {
+  const groups = Array.from({ length: parts }, () => ({ bytes: 0, entries: [] as CorpusEntry[] }));
+  const bySize = [...entries].sort((a, b) => b.size - a.size || a.name.localeCompare(b.name));
+  for (const entry of bySize) {
+    const lightest = groups.reduce((min, group) => (group.bytes < min.bytes ? group : min));
+    lightest.bytes += entry.size;
+    lightest.entries.push(entry);
+  }
+  return (groups[part - 1]?.entries ?? []).sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** Registers the corpus tests of part `part` (1-based) of {@link CORPUS_PARTS}. */
+export function corpusPart(part: number): void {
+  void describe(`corpus (part ${part} of ${CORPUS_PARTS})`, async () => {
+    await registerCorpusTests(part);
+  });
+}
+
+async function registerCorpusTests(part: number): Promise<void> {
   let pool: ThreadPool;
   let formats: Formats;
-  const entries = hasCorpus() ? await readManifest() : [];
+  const entries = hasCorpus() ? partOf(await readManifest(), part, CORPUS_PARTS) : [];
   const withPdftotext = hasCommand('pdftotext');
 
   before(() => {
@@ -65,7 +94,9 @@ void describe('corpus', async () => {
   });
   after(() => pool?.destroy());
 
-  void test('the shared corpus is there', (t) => {
+  void test('the shared corpus is there, and a test file runs each part', async (t) => {
+    const files = (await readdir(fileURLToPath(new URL('.', import.meta.url)))).filter((name) => /^corpus-\d+\.test\.ts$/.test(name));
+    assert.deepEqual(files.sort(), Array.from({ length: CORPUS_PARTS }, (_, i) => `corpus-${i + 1}.test.ts`), 'no part left without its file');
     if (!requireCorpus(t)) return;
     assert.ok(entries.length > 0);
   });
@@ -119,4 +150,4 @@ void describe('corpus', async () => {
       });
     });
   }
-});
+}

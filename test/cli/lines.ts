@@ -1,0 +1,16 @@
+import { readFileSync } from 'node:fs';
+
+/** One line of a `ream run` results file (the fields the tests read). */
+export interface Line {
+  path: string;
+  status: string;
+  pageCount: number | null;
+  pages?: { page: number; text: string }[];
+  text?: string;
+  sha256: string | null;
+  error: { code: string; message: string } | null;
+}
+
+export function readLines(path: string): Line[] {
+  return readFileSync(path, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Line);
+}
