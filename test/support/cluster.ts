@@ -123,7 +123,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     await rm(dir, { recursive: true, force: true });
   };
   try {
-    server = await startServeProcess(['--no-work', ...SERVER_ARGS, '--data-dir', join(dir, 'server'), ...(options.serverArgs ?? [])], env, 60_000);
+    server = await startServeProcess(['--no-work', ...SERVER_ARGS, '--data-dir', join(dir, 'server'), ...(options.serverArgs ?? [])], env);
     for (let i = 0; i < options.workers; i++) await startWorker();
   } catch (error) {
     await stop();
@@ -138,7 +138,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     databaseUrl: database.url,
     startWorker,
     async startServer(args: readonly string[] = []) {
-      const instance = await startServeProcess(['--no-work', ...SERVER_ARGS, '--data-dir', join(dir, `server-${servers.length + 2}`), ...args], env, 60_000);
+      const instance = await startServeProcess(['--no-work', ...SERVER_ARGS, '--data-dir', join(dir, `server-${servers.length + 2}`), ...args], env);
       servers.push(instance);
       return instance;
     },
