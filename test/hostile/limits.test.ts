@@ -58,7 +58,7 @@ before(async () => {
   pdf = await makePdf({ pages: numberedPages('L', 3) });
   tenantKey = await keysCreate('--tenant', 'tenant-a');
   adminKey = await keysCreate('--tenant', 'ops', '--admin');
-  server = await startServeProcess(['--auth', '--threads', '1', '--data-dir', join(dir, 'data'), '--max-pages', '20', '--max-size', '1', '--min-chunk-pages', '2'], {}, 60_000);
+  server = await startServeProcess(['--auth', '--threads', '1', '--data-dir', join(dir, 'data'), '--max-pages', '20', '--max-size', '1', '--min-chunk-pages', '2']);
 });
 
 after(async () => {
