@@ -1,3 +1,5 @@
+// Over 300 lines on purpose: ReamClient is the SDK's one class, one short method per API route;
+// uploads (upload.ts), SSE parsing (sse.ts), files (files.ts) and errors (errors.ts) are apart.
 /**
  * `ream/client`: an SDK for ream's HTTP API (DESIGN.md §8) over the global `fetch`, and
  * tus-js-client for uploads. Submits files as multipart (fields first, files streamed from disk),

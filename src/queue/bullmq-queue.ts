@@ -1,3 +1,5 @@
+// Over 300 lines on purpose: it only orchestrates (records in bullmq-records.ts, lease moves in
+// bullmq-moves.ts, fetching ahead in bullmq-prefetch.ts), one short method per TaskQueue member.
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { ErrorInfo } from '../errors.ts';

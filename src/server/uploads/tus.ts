@@ -1,3 +1,5 @@
+// Over 300 lines on purpose: the tus routes, their hooks (size, sniffing, checksum, storing the
+// document) and the expired-upload sweep share one @tus/server instance and its options.
 import { EVENTS, Server, type ServerOptions as TusOptions } from '@tus/server';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ReamError } from '../../errors.ts';
