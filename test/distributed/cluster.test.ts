@@ -13,7 +13,7 @@ import { checkBatch, waitFor } from './batch-checks.ts';
 
 const missing = (await redisUnavailable()) ?? (await postgresUnavailable());
 
-void test('one server and three workers: a 324-page PDF spreads over every worker; kill -9 of one costs only its in-flight chunks', { timeout: 300_000 }, async (t) => {
+void test('one server and three workers: a 324-page PDF spreads over every worker; kill -9 of one costs only its in-flight chunks', { timeout: 900_000 }, async (t) => {
   if (!requireOrSkip(t, missing === undefined, missing ?? '')) return;
   const dir = await mkdtemp(join(tmpdir(), 'ream-cluster-test-'));
   // Three workers of two slots each, short leases so a killed worker's chunks come back soon.

@@ -30,7 +30,7 @@ async function withTwoInstances(run: (cluster: Cluster, a: string, b: string) =>
   }
 }
 
-void test('behind two server instances: a tus upload started on one finishes on the other, and a job on it completes', { timeout: 300_000 }, async (t) => {
+void test('behind two server instances: a tus upload started on one finishes on the other, and a job on it completes', { timeout: 900_000 }, async (t) => {
   if (!requireOrSkip(t, missing === undefined, missing ?? '')) return;
   await withTwoInstances(async (cluster, a, b) => {
     const pdf = await makePdf({ pages: numberedPages('two instances', 12) });
@@ -72,7 +72,7 @@ void test('behind two server instances: a tus upload started on one finishes on 
   });
 });
 
-void test('a cancel sent to one instance aborts the job\'s tasks running in the worker processes', { timeout: 300_000 }, async (t) => {
+void test('a cancel sent to one instance aborts the job\'s tasks running in the worker processes', { timeout: 900_000 }, async (t) => {
   if (!requireOrSkip(t, missing === undefined, missing ?? '')) return;
   await withTwoInstances(async (cluster, a, b) => {
     // Chunks of 8 pages at 15 s a page: two minutes each if nothing stops them.

@@ -12,7 +12,7 @@ function ream(args: string[], env: Record<string, string> = {}): Promise<ReamRun
   return runReam(args, { env });
 }
 
-void test('ream migrate creates the PostgreSQL tables once; a second run has nothing to do', { timeout: 300_000 }, async (t) => {
+void test('ream migrate creates the PostgreSQL tables once; a second run has nothing to do', { timeout: 900_000 }, async (t) => {
   if (!requireOrSkip(t, missing === undefined, missing ?? '')) return;
   const database = await freshDatabase();
   try {

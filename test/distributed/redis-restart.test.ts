@@ -16,7 +16,7 @@ import { checkBatch, waitFor } from './batch-checks.ts';
 
 const missing = (await postgresUnavailable()) ?? (hasCommand('redis-server') ? undefined : 'redis-server (Debian package redis-server)');
 
-void test('Redis restarted mid-run (AOF on a spare port): every process reconnects and every job completes, nothing lost', { timeout: 300_000 }, async (t) => {
+void test('Redis restarted mid-run (AOF on a spare port): every process reconnects and every job completes, nothing lost', { timeout: 900_000 }, async (t) => {
   if (!requireOrSkip(t, missing === undefined, missing ?? '')) return;
   const dir = await mkdtemp(join(tmpdir(), 'ream-redis-restart-'));
   const redis = await startDedicatedRedis();

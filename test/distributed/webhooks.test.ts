@@ -10,7 +10,7 @@ import { postgresUnavailable, redisUnavailable } from '../support/services.ts';
 
 const missing = (await redisUnavailable()) ?? (await postgresUnavailable());
 
-void test('distributed: a job submitted to the server is announced by a `ream worker`, once, retried after a 500', { timeout: 300_000 }, async (t) => {
+void test('distributed: a job submitted to the server is announced by a `ream worker`, once, retried after a 500', { timeout: 900_000 }, async (t) => {
   if (!requireOrSkip(t, missing === undefined, missing ?? '')) return;
   const receiver = await startReceiver((n) => (n === 1 ? 500 : 204));
   // The server takes no work: only the two workers can deliver the webhook. The receiver is on
