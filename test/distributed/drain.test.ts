@@ -56,8 +56,8 @@ void test('SIGTERM drains a worker: it finishes what it runs, takes nothing new,
     // It finished the two chunks it held rather than dropping them, and took no new ones; and it
     // stopped once they were done, far sooner than its 120 s drain timeout.
     // Two slots, so one or two chunks were in flight (a slot may have been between tasks).
-    const finished = await chunksDone();
-    assert.ok(finished >= 1 && finished <= 2, `the chunks in flight were finished, and no new one was taken (${finished} done)`);
+    const chunksFinished = await chunksDone();
+    assert.ok(chunksFinished >= 1 && chunksFinished <= 2, `the chunks in flight were finished, and no new one was taken (${chunksFinished} done)`);
     assert.ok(drainedIn < 90_000, `drained in ${drainedIn} ms: it waited for its drain timeout`);
 
     await cluster.startWorker();
