@@ -164,14 +164,6 @@ export class Engine {
   }
 
   /**
-   * Stores every file (streamed, content-addressed) as the tenant's documents, without adding
-   * them to a job; answers them for {@link addDocuments}, named by `source` (default: the path).
-   */
-  async storeFiles(files: Iterable<FileInput> | AsyncIterable<FileInput>, tenantId: string = DEFAULT_TENANT): Promise<DocumentToAdd[]> {
-    return this.#intake.storeFiles(files, tenantId);
-  }
-
-  /**
    * {@link addFile} from a stream (an upload): `name` is what results call it (its `source`) and
    * picks the media type by extension. The stream is consumed, never buffered whole; if the
    * job is unknown or cancelled it is left unread, for the caller to drain or destroy.

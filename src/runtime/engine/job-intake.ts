@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { basename } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { BlobStore, PutOptions } from '../../blobs/port.ts';
@@ -69,17 +68,6 @@ export class JobIntake {
       },
       Date.now(),
     );
-  }
-
-  /** Stores every file as the tenant's documents, without adding them to a job. */
-  async storeFiles(files: Iterable<FileInput> | AsyncIterable<FileInput>, tenantId: string = DEFAULT_TENANT): Promise<DocumentToAdd[]> {
-    const docs: DocumentToAdd[] = [];
-    for await (const file of files) {
-      const source = file.source ?? file.path;
-      const doc = await this.storeDocument(createReadStream(file.path), source, tenantId);
-      docs.push({ documentId: doc.id, source });
-    }
-    return docs;
   }
 
   /** Stores what `open` reads and adds it to the job; `open` is called only once the job is known to take it. */
