@@ -293,9 +293,9 @@ export class BullmqQueue implements TaskQueue {
         // (Redis gone) their locks run out and the sweep queues them again.
         void this.#prefetch
           .drain(message)
-          .then(async (drained) => {
-            if (drained > 0) await this.#cancelQueued(message, false);
-          })
+          // Cancelled whether or not any was held here now: one this process gave back just
+          // before the message came (its hold ran out) is queued again and must go too.
+          .then(() => this.#cancelQueued(message, false))
           .catch(() => undefined);
         for (const listener of this.#cancelListeners) listener(message);
         return;
