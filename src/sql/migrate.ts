@@ -44,13 +44,7 @@ export async function migrate(
     migrationLockTableName: `${port}_migrations_lock`,
     ...(schema === undefined ? {} : { migrationTableSchema: schema }),
   });
-  let { error, results } = await migrator.migrateToLatest();
-  if (error !== undefined && flavor === 'postgres' && schema !== undefined && (await reportedMissingButThere(db, error, schema))) {
-    // Seen only with many processes migrating fresh schemas of one database at once: PostgreSQL
-    // reported the schema missing although it exists (cause not pinned down). Nothing was
-    // applied (each migration runs in its own transaction), so running them again is safe.
-    ({ error, results } = await migrator.migrateToLatest());
-  }
+  const { error, results } = await migrator.migrateToLatest();
   if (error !== undefined) {
     const failed = results?.find((result) => result.status === 'Error')?.migrationName ?? 'unknown';
     const reason = error instanceof Error ? `: ${error.message}` : '';
@@ -103,11 +97,4 @@ async function isRecorded(db: Kysely<unknown>, flavor: SqlFlavor, schema: string
   const qualified = flavor === 'postgres' && schema !== undefined ? sql.table(`${schema}.${table}`) : sql.table(table);
   const recorded = await sql`select 1 from ${qualified} where name = ${legacy.name}`.execute(db);
   return recorded.rows.length > 0;
-}
-
-/** True when `error` says `schema` does not exist while it does. */
-async function reportedMissingButThere(db: Kysely<unknown>, error: unknown, schema: string): Promise<boolean> {
-  if (!(error instanceof Error) || !error.message.includes(`schema "${schema}" does not exist`)) return false;
-  const found = await sql`select 1 from pg_namespace where nspname = ${schema}`.execute(db);
-  return found.rows.length > 0;
 }

@@ -1,7 +1,8 @@
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely } from 'kysely';
 import pg from 'pg';
 import { ReamError } from '../errors.ts';
 import { redactUrl } from '../url.ts';
+import { SchemaScopedPostgresDialect } from './schema-scoped-dialect.ts';
 
 /**
  * A PostgreSQL database shared by the distributed store, search and (where used) queue: one pool,
@@ -64,7 +65,7 @@ export async function openPostgresDatabase(url: string, options: PostgresDatabas
     const reason = error instanceof Error ? error.message : String(error);
     throw ReamError.retryable('unavailable', `PostgreSQL at ${shown} is unavailable: ${reason}`, { cause: error });
   }
-  const kysely = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
+  const kysely = new Kysely<unknown>({ dialect: new SchemaScopedPostgresDialect({ pool }, schema) });
   // Kysely ends the pool only if it ever used it; a database used through `pool` alone is ended here.
   const end = async (): Promise<void> => {
     await kysely.destroy();
