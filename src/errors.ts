@@ -26,6 +26,18 @@ export const ERROR_CODES = {
   /** A service ream depends on (a database, a queue) does not answer: worth retrying later. */
   unavailable: { status: 503, retryable: true },
   internal: { status: 500, retryable: true },
+  /** The model provider cannot be reached or answered 5xx: worth retrying later. */
+  llm_unavailable: { status: 503, retryable: true },
+  /** The model provider throttled the call (429); `retryAfterMs` carries its `Retry-After`. */
+  llm_rate_limited: { status: 429, retryable: true },
+  /** The model's answer stayed invalid (not JSON, or not the schema) after the bounded repairs. */
+  llm_invalid_output: { status: 502, retryable: false },
+  /** The model declined to answer (a refusal, or a content filter stopped it). */
+  llm_refused: { status: 422, retryable: false },
+  /** The prompt does not fit the model's context window, even split as far as it goes. */
+  llm_context_too_long: { status: 413, retryable: false },
+  /** The job's token budget (`maxTokens`) would be overspent by the next call. */
+  budget_exceeded: { status: 402, retryable: false },
 } as const satisfies Record<string, { status: number; retryable: boolean }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

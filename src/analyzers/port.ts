@@ -1,18 +1,56 @@
 import type { PageText } from '../formats/types.ts';
 import type { JsonValue } from '../json.ts';
+import type { AnalysisStore, TokenUsage } from './store/port.ts';
+
+export type { AnalysisStore, TokenUsage } from './store/port.ts';
 
 /** Where a field's value was found. */
 export interface FieldMatch {
   value: string;
-  /** 1-based page number. */
+  /** 1-based page number (the first one when the value came from several). */
   page: number;
+  /** Every 1-based page the value came from, when an analyzer knows more than one (LLM fields). */
+  pages?: number[];
+  /** The passage of the document the value was read from, verbatim. */
+  quote?: string;
 }
 
 export type Fields = Record<string, FieldMatch[]>;
 
+/** The page range a chunk owns: `[from, to)`, 0-based. Pages outside it are overlap context. */
+export interface ChunkScope {
+  index: number;
+  from: number;
+  to: number;
+}
+
 export interface AnalyzeContext {
   signal: AbortSignal;
   documentId: string;
+  /** The job the chunk belongs to (absent when an analyzer is called directly). */
+  jobId?: string;
+  tenantId?: string;
+  /** sha256 of the document's bytes: the content part of a response cache key. */
+  sha256?: string;
+  /** The chunk being analysed; `pages` may hold overlap pages on either side of it. */
+  chunk?: ChunkScope;
+  /** Response cache and usage ledger of the deployment (absent: the analyzer keeps its own in memory). */
+  store?: AnalysisStore;
+}
+
+/** What {@link Analyzer.analyzeChunk} and {@link Analyzer.finish} return. */
+export interface AnalysisResult {
+  fields: Fields;
+  /** The analyzer's own JSON answer (an LLM's validated object, summary, label, …). */
+  data?: JsonValue;
+  /** Tokens spent making it (calls answered from the cache count as cached, 0 tokens). */
+  usage?: TokenUsage;
+}
+
+/** One chunk's stored analysis, handed to {@link Analyzer.finish} in page order. */
+export interface ChunkAnalysis extends ChunkScope {
+  /** `undefined` when the chunk failed: its pages are listed as failed pages anyway. */
+  data?: JsonValue;
 }
 
 /**
@@ -26,8 +64,19 @@ export interface Analyzer {
   readonly config: JsonValue;
   analyze(pages: readonly PageText[], context: AnalyzeContext): Promise<Fields>;
   /**
+   * Optional, used instead of `analyze` by the engine when present: fields plus the analyzer's
+   * own data and usage, stored in the chunk's checkpoint and handed to `finish` per document.
+   */
+  analyzeChunk?(pages: readonly PageText[], context: AnalyzeContext): Promise<AnalysisResult>;
+  /**
    * Optional: called once per document with this analyzer's fields merged from every chunk in
    * page order, to apply document-wide rules (e.g. keep only the first match of a field).
    */
   reduce?(merged: Fields): Fields;
+  /**
+   * Optional, async document-level step (after `reduce`): combines the chunks' data into the
+   * document's (an LLM's reduce prompt over chunk summaries). Must be idempotent: a repeated
+   * merge task calls it again (an LLM analyzer answers the repeat from its cache).
+   */
+  finish?(chunks: readonly ChunkAnalysis[], merged: Fields, context: AnalyzeContext): Promise<AnalysisResult>;
 }

@@ -1,0 +1,115 @@
+import { ReamError, toReamError } from '../../errors.ts';
+import type { PageText } from '../../formats/types.ts';
+import { asJson, type JsonObject, type JsonValue } from '../../json.ts';
+import type { AnalysisResult, AnalyzeContext, Analyzer, ChunkAnalysis, Fields } from '../port.ts';
+import { MemoryAnalysisStore } from '../store/memory-analysis-store.ts';
+import { NO_USAGE, type AnalysisStore, type TokenUsage } from '../store/port.ts';
+import { answer, type CallParameters, type CallScope } from './caller.ts';
+import { createLlmClient, type LlmClient } from './llm-client.ts';
+import { modeHandler, type LlmModeHandler, type PlacedData } from './modes/index.ts';
+import { messagesTokens } from './prompts.ts';
+import type { LlmProviderSettings } from './settings.ts';
+import { parseLlmSpec, type LlmSpec } from './spec.ts';
+import { canSplit, splitPages } from './split.ts';
+
+export interface LlmAnalyzerOptions extends Omit<LlmSpec, 'mode'> {
+  mode?: LlmSpec['mode'];
+  /** A shared client (one per process: pacing sees every call). */
+  client?: LlmClient;
+  /** Or the provider, for a client of this analyzer's own. One of the two is needed. */
+  provider?: LlmProviderSettings;
+  /**
+   * Cache and usage ledger when the engine gives none (a direct call); inside a ream the
+   * deployment's store is used.
+   */
+  store?: AnalysisStore;
+}
+
+/** Deepest splitting of one chunk for length (2^12 parts): beyond it the page itself is too long. */
+const MAX_SPLIT_DEPTH = 12;
+
+/**
+ * An analyzer that asks a chat model about each chunk (map) and combines the chunks per
+ * document (reduce): `extract` (JSON Schema fields with pages and quotes), `summarize`,
+ * `classify`, `ask`. Composable with the rules analyzer in one pipeline. Spec errors are
+ * `validation_failed` here, before any document is read.
+ */
+export function createLlmAnalyzer(options: LlmAnalyzerOptions): Analyzer {
+  const { client: given, provider, store: ownStore, ...specInput } = options;
+  const spec = parseLlmSpec(asJson(specInput) as JsonObject);
+  if (!given && !provider) throw ReamError.nonRetryable('validation_failed', 'createLlmAnalyzer needs a client or provider settings');
+  const client = given ?? createLlmClient(provider as LlmProviderSettings);
+  const handler = modeHandler(spec);
+  const store = ownStore ?? new MemoryAnalysisStore();
+  const parameters: CallParameters = {
+    model: spec.model ?? client.model.info.model,
+    temperature: spec.temperature ?? 0,
+    maxRepairs: spec.maxRepairs ?? 2,
+    ...(spec.maxCompletionTokens === undefined ? {} : { maxCompletionTokens: spec.maxCompletionTokens }),
+    ...(spec.maxTokens === undefined ? {} : { maxTokens: spec.maxTokens }),
+  };
+  const scopeOf = (context: AnalyzeContext, usage: TokenUsage): CallScope => ({
+    signal: context.signal,
+    store: context.store ?? store,
+    jobId: context.jobId ?? `direct:${context.documentId}`,
+    tenantId: context.tenantId ?? 'local',
+    usage,
+  });
+  const analyzeChunk = async (pages: readonly PageText[], context: AnalyzeContext): Promise<AnalysisResult> => {
+    const usage: TokenUsage = { ...NO_USAGE };
+    const chunk = context.chunk;
+    const owns = chunk ? (page: number) => page > chunk.from && page <= chunk.to : () => true;
+    const parts = await mapPart(handler, client, parameters, [...pages].sort((a, b) => a.page - b.page), owns, scopeOf(context, usage), 0);
+    const data = parts.length === 1 ? (parts[0]?.data ?? null) : handler.combine(parts);
+    return { fields: handler.fields(data, firstPageOf(pages, owns)), data, usage };
+  };
+  return {
+    name: 'llm',
+    config: asJson({ ...spec, model: parameters.model, endpoint: client.model.info.endpoint }),
+    analyze: async (pages, context) => (await analyzeChunk(pages, context)).fields,
+    analyzeChunk,
+    async finish(chunks: readonly ChunkAnalysis[], _merged: Fields, context: AnalyzeContext): Promise<AnalysisResult> {
+      const usage: TokenUsage = { ...NO_USAGE };
+      const placed: PlacedData[] = chunks
+        .filter((chunk): chunk is ChunkAnalysis & { data: JsonValue } => chunk.data !== undefined)
+        .sort((a, b) => a.from - b.from)
+        .map((chunk) => ({ firstPage: chunk.from + 1, lastPage: chunk.to, data: chunk.data }));
+      const request = handler.reduce(placed);
+      const combined = request ? handler.reduced(await answer(client.model, client.pacer, parameters, request, scopeOf(context, usage)), placed) : handler.combine(placed);
+      const data = handler.finalize(combined);
+      return { fields: handler.fields(data, placed[0]?.firstPage ?? 1), data, usage };
+    },
+  };
+}
+
+function firstPageOf(pages: readonly PageText[], owns: (page: number) => boolean): number {
+  return pages.map((page) => page.page).filter(owns).sort((a, b) => a - b)[0] ?? pages[0]?.page ?? 1;
+}
+
+/**
+ * The map step over some pages of a chunk: one call, or — when the pages are longer than the
+ * model takes (known before, or `llm_context_too_long` after) — the halves, recursively.
+ */
+async function mapPart(
+  handler: LlmModeHandler, client: LlmClient, parameters: CallParameters,
+  pages: PageText[], owns: (page: number) => boolean, scope: CallScope, depth: number,
+): Promise<PlacedData[]> {
+  const request = handler.map(pages);
+  const splittable = depth < MAX_SPLIT_DEPTH && canSplit(pages);
+  const tooLong = client.contextTokens !== undefined && messagesTokens(request.messages) > client.contextTokens;
+  if (!(tooLong && splittable)) {
+    try {
+      const raw = await answer(client.model, client.pacer, parameters, request, scope);
+      const ownedPages = pages.map((page) => page.page).filter(owns);
+      const range = ownedPages.length > 0 ? ownedPages : pages.map((page) => page.page);
+      return [{ firstPage: Math.min(...range), lastPage: Math.max(...range), data: handler.chunkData(raw, { pages, owns }) }];
+    } catch (error) {
+      if (toReamError(error).code !== 'llm_context_too_long' || !splittable) throw error;
+    }
+  }
+  const [left, right] = splitPages(pages);
+  return [
+    ...(await mapPart(handler, client, parameters, left, owns, scope, depth + 1)),
+    ...(await mapPart(handler, client, parameters, right, owns, scope, depth + 1)),
+  ];
+}

@@ -1,0 +1,111 @@
+import { createHash } from 'node:crypto';
+import { ReamError } from '../../errors.ts';
+import type { JsonValue } from '../../json.ts';
+import type { AnalysisStore, TokenUsage } from '../store/port.ts';
+import type { ChatMessage, ChatModel } from './client.ts';
+import type { ModelRequest } from './modes/index.ts';
+import type { LlmPacer } from './pacer.ts';
+import { messagesTokens, repairPrompt } from './prompts.ts';
+
+/** Bump when prompts or answer shapes change: old cache entries must not answer new requests. */
+const CACHE_VERSION = 1;
+
+export interface CallParameters {
+  model: string;
+  temperature: number;
+  maxCompletionTokens?: number;
+  maxRepairs: number;
+  /** Job budget in tokens, if any. */
+  maxTokens?: number;
+}
+
+export interface CallScope {
+  signal: AbortSignal;
+  store: AnalysisStore;
+  jobId: string;
+  tenantId: string;
+  /** Usage of this call is added here (per chunk, per document). */
+  usage: TokenUsage;
+}
+
+/**
+ * The cache key of a request: everything that decides the answer — the endpoint and model, the
+ * messages (they hold the page text, the prompt and the schema), the answer schema and the
+ * parameters. Never the API key.
+ */
+export function cacheKey(endpoint: string, parameters: CallParameters, request: ModelRequest): string {
+  const identity = {
+    v: CACHE_VERSION, endpoint, model: parameters.model, temperature: parameters.temperature,
+    maxCompletionTokens: parameters.maxCompletionTokens ?? null, maxRepairs: parameters.maxRepairs,
+    messages: request.messages, schema: request.schema,
+  };
+  return createHash('sha256').update(JSON.stringify(identity)).digest('hex');
+}
+
+/** Parses a JSON answer, forgiving a Markdown code fence around it (small local models add one). */
+export function parseAnswer(text: string): { value: JsonValue } | { problem: string } {
+  const trimmed = text.trim().replace(/^```(?:json)?\s*([\s\S]*?)\s*```$/i, '$1');
+  try {
+    return { value: JSON.parse(trimmed) as JsonValue };
+  } catch (error) {
+    return { problem: `it is not JSON (${error instanceof Error ? error.message : String(error)})` };
+  }
+}
+
+/**
+ * One answer to one request: from the cache when it was answered before (no call, no token);
+ * otherwise within the job's budget, paced, validated, and repaired at most `maxRepairs` times
+ * with the validation error in the prompt; then `llm_invalid_output`. A valid answer is cached.
+ */
+export async function answer(model: ChatModel, pacer: LlmPacer, parameters: CallParameters, request: ModelRequest, scope: CallScope): Promise<JsonValue> {
+  const { store, signal } = scope;
+  const key = cacheKey(model.info.endpoint, parameters, request);
+  const hit = await store.cached(key);
+  if (hit !== undefined) {
+    scope.usage.cachedCalls++;
+    await store.record({ jobId: scope.jobId, tenantId: scope.tenantId, model: parameters.model, promptTokens: 0, completionTokens: 0, calls: 0, cachedCalls: 1 });
+    return hit;
+  }
+  const messages: ChatMessage[] = [...request.messages];
+  let problem = '';
+  for (let attempt = 0; attempt <= parameters.maxRepairs; attempt++) {
+    signal.throwIfAborted();
+    // What the call may cost at most: the prompt, and the answer up to its cap (or a quarter of the prompt).
+    const promptEstimate = messagesTokens(messages);
+    const estimate = promptEstimate + (parameters.maxCompletionTokens ?? Math.max(256, Math.ceil(promptEstimate / 4)));
+    if (parameters.maxTokens !== undefined && !(await store.reserve(scope.jobId, estimate, parameters.maxTokens))) {
+      throw ReamError.nonRetryable('budget_exceeded', `the job's token budget (maxTokens ${parameters.maxTokens}) does not cover the next model call (about ${estimate} tokens)`, {
+        details: { maxTokens: parameters.maxTokens, estimate },
+      });
+    }
+    let spent = 0;
+    try {
+      const reply = await pacer.run(estimate, () => model.complete({
+        model: parameters.model, messages, signal,
+        format: { kind: 'json', name: request.name, schema: request.schema },
+        temperature: parameters.temperature,
+        ...(parameters.maxCompletionTokens === undefined ? {} : { maxCompletionTokens: parameters.maxCompletionTokens }),
+      }), signal);
+      spent = reply.promptTokens + reply.completionTokens;
+      scope.usage.calls++;
+      scope.usage.promptTokens += reply.promptTokens;
+      scope.usage.completionTokens += reply.completionTokens;
+      await store.record({ jobId: scope.jobId, tenantId: scope.tenantId, model: parameters.model, promptTokens: reply.promptTokens, completionTokens: reply.completionTokens, calls: 1, cachedCalls: 0 });
+      const parsed = parseAnswer(reply.text);
+      if ('value' in parsed) {
+        const wrong = request.check(parsed.value);
+        if (wrong === undefined) {
+          await store.remember(key, parsed.value);
+          return parsed.value;
+        }
+        problem = `it does not match the schema (${wrong})`;
+      } else problem = reply.finishReason === 'length' ? 'it was cut off at the answer length limit' : parsed.problem;
+      messages.push({ role: 'assistant', content: reply.text.slice(0, 20_000) }, { role: 'user', content: repairPrompt(problem) });
+    } finally {
+      if (parameters.maxTokens !== undefined) await store.settle(scope.jobId, estimate, spent);
+    }
+  }
+  throw ReamError.nonRetryable('llm_invalid_output', `the model's answer stayed invalid after ${parameters.maxRepairs} repair(s): ${problem}`, {
+    details: { repairs: parameters.maxRepairs },
+  });
+}

@@ -1,0 +1,131 @@
+import OpenAI from 'openai';
+import type { ChatCompletionCreateParamsBase } from 'openai/resources/chat/completions/completions';
+import { ReamError } from '../../errors.ts';
+import type { JsonObject } from '../../json.ts';
+import { isJsonSchemaUnsupported, toLlmError } from './errors.ts';
+import { publicEndpoint, type LlmProviderSettings, type ProviderInfo } from './settings.ts';
+
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
+/** What shape of answer to ask for. */
+export type AnswerFormat = { kind: 'json'; name: string; schema: JsonObject } | { kind: 'text' };
+
+export interface ChatRequest {
+  model: string;
+  messages: readonly ChatMessage[];
+  format: AnswerFormat;
+  temperature?: number;
+  /** Most tokens of answer (`max_tokens`). */
+  maxCompletionTokens?: number;
+  signal: AbortSignal;
+}
+
+export interface ChatAnswer {
+  text: string;
+  promptTokens: number;
+  completionTokens: number;
+  /** `stop`, `length`, `content_filter`, … as the provider said. */
+  finishReason: string | null;
+}
+
+/** A chat model: one call, mapped errors. The seam tests and other SDKs plug into. */
+export interface ChatModel {
+  readonly info: ProviderInfo;
+  complete(request: ChatRequest): Promise<ChatAnswer>;
+}
+
+/**
+ * A chat model over the official `openai` SDK. The SDK's own retries are off: the caller paces
+ * and retries (it knows Retry-After and the shared budget). A refusal or a content filter is
+ * `llm_refused`; SDK errors are mapped by `toLlmError`.
+ */
+export class OpenAiChatModel implements ChatModel {
+  readonly info: ProviderInfo;
+  readonly #client: OpenAI;
+  readonly #stream: boolean;
+  readonly #secrets: string[];
+  /** Downgraded to JSON mode once the server says it has no `json_schema` response format. */
+  #structured: 'json_schema' | 'json_object';
+
+  constructor(settings: LlmProviderSettings) {
+    this.info = { model: settings.model, endpoint: publicEndpoint(settings.baseURL) };
+    this.#client = new OpenAI({
+      apiKey: settings.apiKey ?? 'unused',
+      ...(settings.baseURL === undefined ? {} : { baseURL: settings.baseURL }),
+      ...(settings.organization === undefined ? {} : { organization: settings.organization }),
+      ...(settings.headers === undefined ? {} : { defaultHeaders: settings.headers }),
+      timeout: settings.timeoutMs ?? 120_000,
+      maxRetries: 0,
+    });
+    this.#stream = settings.stream ?? false;
+    this.#structured = settings.structuredOutput ?? 'json_schema';
+    this.#secrets = [settings.apiKey ?? '', ...Object.values(settings.headers ?? {})].filter((s) => s !== '');
+  }
+
+  async complete(request: ChatRequest): Promise<ChatAnswer> {
+    try {
+      return await this.#call(request);
+    } catch (error) {
+      if (this.#structured === 'json_schema' && request.format.kind === 'json' && isJsonSchemaUnsupported(error)) {
+        this.#structured = 'json_object';
+        return this.complete(request);
+      }
+      throw toLlmError(error, this.#secrets, request.signal);
+    }
+  }
+
+  async #call(request: ChatRequest): Promise<ChatAnswer> {
+    const params: ChatCompletionCreateParamsBase = {
+      model: request.model,
+      messages: request.messages.map((m) => ({ role: m.role, content: m.content })),
+      ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
+      ...(request.maxCompletionTokens === undefined ? {} : { max_tokens: request.maxCompletionTokens }),
+    };
+    if (request.format.kind === 'json') {
+      params.response_format = this.#structured === 'json_schema'
+        ? { type: 'json_schema', json_schema: { name: request.format.name, schema: request.format.schema, strict: false } }
+        : { type: 'json_object' };
+    }
+    const options = { signal: request.signal };
+    if (!this.#stream) {
+      const completion = await this.#client.chat.completions.create({ ...params, stream: false }, options);
+      const choice = completion.choices[0];
+      if (!choice) throw ReamError.retryable('llm_unavailable', 'the model provider answered with no choice');
+      refusalCheck(choice.message.refusal ?? null, choice.finish_reason);
+      return {
+        text: choice.message.content ?? '',
+        promptTokens: completion.usage?.prompt_tokens ?? 0,
+        completionTokens: completion.usage?.completion_tokens ?? 0,
+        finishReason: choice.finish_reason,
+      };
+    }
+    const stream = await this.#client.chat.completions.create({ ...params, stream: true, stream_options: { include_usage: true } }, options);
+    let text = '';
+    let refusal = '';
+    let finishReason: string | null = null;
+    let promptTokens = 0;
+    let completionTokens = 0;
+    for await (const chunk of stream) {
+      const choice = chunk.choices[0];
+      if (choice) {
+        text += choice.delta.content ?? '';
+        refusal += choice.delta.refusal ?? '';
+        finishReason = choice.finish_reason ?? finishReason;
+      }
+      if (chunk.usage) {
+        promptTokens = chunk.usage.prompt_tokens;
+        completionTokens = chunk.usage.completion_tokens;
+      }
+    }
+    refusalCheck(refusal === '' ? null : refusal, finishReason);
+    return { text, promptTokens, completionTokens, finishReason };
+  }
+}
+
+function refusalCheck(refusal: string | null, finishReason: string | null): void {
+  if (refusal !== null && refusal !== '') throw ReamError.nonRetryable('llm_refused', `the model refused: ${refusal.slice(0, 500)}`);
+  if (finishReason === 'content_filter') throw ReamError.nonRetryable('llm_refused', 'the provider\'s content filter stopped the answer');
+}

@@ -1,0 +1,95 @@
+import type { JsonObject, JsonValue } from '../../../json.ts';
+import type { Fields } from '../../port.ts';
+import { pagesBlock, systemPrompt } from '../prompts.ts';
+import { chunkSchema, compileSchema } from '../schema.ts';
+import type { LlmSpec } from '../spec.ts';
+import { isObject, match, ownedSource, SOURCE_SCHEMA, sourceOf } from './common.ts';
+import type { LlmModeHandler, PlacedData } from './types.ts';
+
+/**
+ * `extract`: fields of a JSON Schema, each with the pages and the quote it came from. A chunk
+ * answers `{ values, sources }`; chunks are combined in page order (first value of a field
+ * wins; arrays are joined without repeats) and the document's values are checked against the
+ * full schema, its `required` included.
+ */
+export function extractMode(spec: LlmSpec & { schema: JsonObject }): LlmModeHandler {
+  const answerSchema: JsonObject = {
+    type: 'object',
+    properties: {
+      values: chunkSchema(spec.schema),
+      sources: { type: 'object', additionalProperties: SOURCE_SCHEMA },
+    },
+    required: ['values', 'sources'],
+  };
+  const checkAnswer = compileSchema(answerSchema, 'option "schema"');
+  const checkDocument = compileSchema(spec.schema, 'option "schema"');
+  const task = [
+    'Extract the fields described by this JSON Schema from the text:',
+    JSON.stringify(spec.schema),
+    'Answer {"values": {…fields…}, "sources": {"<field>": {"pages": [<page numbers>], "quote": "<the exact words the value was read from>"}}}.',
+    'Leave out of "values" every field the text does not give.',
+    spec.prompt ?? '',
+  ].join('\n');
+  return {
+    map: (pages) => ({
+      name: 'fields',
+      messages: [{ role: 'system', content: systemPrompt(task, true) }, { role: 'user', content: pagesBlock(pages) }],
+      schema: answerSchema,
+      check: checkAnswer,
+    }),
+    chunkData(answer, scope) {
+      const { values = {}, sources = {} } = isObject(answer) ? answer : {};
+      const kept: JsonObject = {};
+      const keptSources: JsonObject = {};
+      for (const [name, value] of Object.entries(isObject(values) ? values : {})) {
+        if (value === null) continue;
+        const source = ownedSource(isObject(sources) ? sources[name] : undefined, scope);
+        if (!source) continue; // found on overlap pages only: their owner reports it
+        kept[name] = value;
+        keptSources[name] = { pages: source.pages, quote: source.quote };
+      }
+      return { values: kept, sources: keptSources };
+    },
+    combine: combineValues,
+    reduce: () => undefined, // fields combine without a model call
+    reduced: (_answer, chunks) => combineValues(chunks),
+    finalize(data) {
+      if (!isObject(data)) return data;
+      const problem = checkDocument(data.values ?? {});
+      return problem === undefined ? data : { ...data, invalid: problem };
+    },
+    fields(data, firstPage) {
+      const fields: Fields = {};
+      for (const name of Object.keys(spec.schema.properties as JsonObject)) fields[name] = [];
+      if (!isObject(data) || !isObject(data.values)) return fields;
+      const sources = isObject(data.sources) ? data.sources : {};
+      for (const [name, value] of Object.entries(data.values)) {
+        fields[name] = [match(value, sourceOf(sources[name]), firstPage)];
+      }
+      return fields;
+    },
+  };
+}
+
+function combineValues(parts: readonly PlacedData[]): JsonValue {
+  const values: JsonObject = {};
+  const sources: JsonObject = {};
+  for (const part of [...parts].sort((a, b) => a.firstPage - b.firstPage)) {
+    if (!isObject(part.data) || !isObject(part.data.values)) continue;
+    const partSources = isObject(part.data.sources) ? part.data.sources : {};
+    for (const [name, value] of Object.entries(part.data.values)) {
+      const had = values[name];
+      if (had === undefined) {
+        values[name] = value;
+        if (partSources[name] !== undefined) sources[name] = partSources[name];
+      } else if (Array.isArray(had) && Array.isArray(value)) {
+        const seen = new Set(had.map((item) => JSON.stringify(item)));
+        values[name] = [...had, ...value.filter((item) => !seen.has(JSON.stringify(item)))];
+        const a = sourceOf(sources[name]);
+        const b = sourceOf(partSources[name]);
+        if (a && b) sources[name] = { pages: [...new Set([...a.pages, ...b.pages])].sort((x, y) => x - y), quote: a.quote };
+      }
+    }
+  }
+  return { values, sources };
+}

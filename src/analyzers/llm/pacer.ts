@@ -1,0 +1,125 @@
+import { ReamError, toReamError } from '../../errors.ts';
+import { LocalRateWindow, type RateWindow } from './rate-window.ts';
+
+export interface LlmPacerSettings {
+  /** Most calls in flight; the adaptive limit never goes above it. Default 8. */
+  maxConcurrency?: number;
+  /** Calls per minute and tokens per minute (a `LocalRateWindow`), unless `window` is given. */
+  requestsPerMinute?: number;
+  tokensPerMinute?: number;
+  /** A shared window (Redis) so every worker of a deployment draws on one budget. */
+  window?: RateWindow;
+  /** Retries of a throttled or failed call inside the pacer before the error goes up. Default 3. */
+  maxRetries?: number;
+  /** Wait after a throttle without Retry-After, in ms, doubled per retry. Default 1,000. */
+  backoffMs?: number;
+  /** Injectable for tests. */
+  now?: () => number;
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+}
+
+function defaultSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(toReamError(signal.reason));
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(new ReamError('cancelled', 'the model call was cancelled while waiting its turn'));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** A retryable provider failure the pacer waits out and tries again (throttling or an outage). */
+function isThrottle(error: ReamError): boolean {
+  return error.code === 'llm_rate_limited' || (error.code === 'llm_unavailable' && error.retryable);
+}
+
+/**
+ * Paces model calls to what the provider allows: a sliding window of requests and tokens per
+ * minute (local or shared), and an adaptive concurrency limit (AIMD): halved when the provider
+ * throttles, grown by one per limit's worth of successes. A Retry-After pauses every caller of
+ * the window, not only the one that got it.
+ */
+export class LlmPacer {
+  readonly #max: number;
+  readonly #window: RateWindow | undefined;
+  readonly #maxRetries: number;
+  readonly #backoffMs: number;
+  readonly #sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+  #limit: number;
+  #inFlight = 0;
+  readonly #waiting: Array<() => void> = [];
+  /** For tests and metrics: calls started, throttles seen. */
+  readonly stats = { started: 0, throttled: 0, peakInFlight: 0 };
+
+  constructor(settings: LlmPacerSettings = {}) {
+    this.#max = Math.max(1, Math.floor(settings.maxConcurrency ?? 8));
+    this.#limit = this.#max;
+    const { requestsPerMinute, tokensPerMinute } = settings;
+    this.#window = settings.window ?? (requestsPerMinute !== undefined || tokensPerMinute !== undefined
+      ? new LocalRateWindow({ ...(requestsPerMinute === undefined ? {} : { requestsPerMinute }), ...(tokensPerMinute === undefined ? {} : { tokensPerMinute }) }, settings.now)
+      : undefined);
+    this.#maxRetries = settings.maxRetries ?? 3;
+    this.#backoffMs = settings.backoffMs ?? 1_000;
+    this.#sleep = settings.sleep ?? defaultSleep;
+  }
+
+  /** The adaptive concurrency limit now. */
+  get limit(): number {
+    return Math.floor(this.#limit);
+  }
+
+  /** Runs `call` when the window and the concurrency limit allow, retrying throttles (bounded). */
+  async run<T>(tokens: number, call: () => Promise<T>, signal: AbortSignal): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      await this.#acquire(signal);
+      let wait: number;
+      try {
+        await this.#turn(tokens, signal);
+        this.stats.started++;
+        const result = await call();
+        this.#limit = Math.min(this.#max, this.#limit + 1 / this.#limit);
+        return result;
+      } catch (error) {
+        const reamError = toReamError(error);
+        if (!isThrottle(reamError) || signal.aborted) throw reamError;
+        this.stats.throttled++;
+        this.#limit = Math.max(1, this.#limit / 2);
+        wait = reamError.retryAfterMs ?? this.#backoffMs * 2 ** attempt;
+        await this.#window?.pause(wait);
+        if (attempt >= this.#maxRetries) throw reamError;
+      } finally {
+        this.#release();
+      }
+      await this.#sleep(wait, signal);
+    }
+  }
+
+  async #acquire(signal: AbortSignal): Promise<void> {
+    while (this.#inFlight >= Math.floor(this.#limit)) {
+      if (signal.aborted) throw new ReamError('cancelled', 'the model call was cancelled while waiting its turn');
+      await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    }
+    this.#inFlight++;
+    this.stats.peakInFlight = Math.max(this.stats.peakInFlight, this.#inFlight);
+  }
+
+  /** Wakes every waiter; each checks the limit again (few waiters, and the limit may have moved). */
+  #release(): void {
+    this.#inFlight--;
+    for (const wake of this.#waiting.splice(0)) wake();
+  }
+
+  async #turn(tokens: number, signal: AbortSignal): Promise<void> {
+    if (!this.#window) return;
+    for (;;) {
+      const wait = await this.#window.tryAcquire(tokens);
+      if (wait <= 0) return;
+      await this.#sleep(wait, signal);
+    }
+  }
+}

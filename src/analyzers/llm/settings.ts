@@ -1,0 +1,96 @@
+import { ReamError } from '../../errors.ts';
+
+/**
+ * How to reach a model: anything that speaks the OpenAI chat-completions wire protocol (OpenAI,
+ * Azure OpenAI, Gemini's OpenAI-compatible endpoint, Ollama, vLLM, llama.cpp server, LM Studio).
+ * Holds the API key: it lives in the process (environment, flags, `createReam` options) and is
+ * never copied into job options, results, events or errors.
+ */
+export interface LlmProviderSettings {
+  /** E.g. `https://api.openai.com/v1`, `http://127.0.0.1:11434/v1` (Ollama). Default OpenAI's. */
+  baseURL?: string;
+  /** Secret. Local servers take any value; default `unused` (the SDK wants one). */
+  apiKey?: string;
+  /** The model used when a job names none. */
+  model: string;
+  organization?: string;
+  /** Extra request headers (Azure's `api-key`, a gateway's own). Secret too: never reported. */
+  headers?: Record<string, string>;
+  /** Longest one call may take, in ms. Default 120,000. */
+  timeoutMs?: number;
+  /** Ask for streamed answers (server-sent events); the answer is used once complete. Default false. */
+  stream?: boolean;
+  /**
+   * `json_schema` (default) asks for the provider's structured output; `json_object` for JSON
+   * mode only (servers without schema support). Answers are validated either way, and a server
+   * that refuses `json_schema` is asked again in JSON mode.
+   */
+  structuredOutput?: 'json_schema' | 'json_object';
+  /** Pacing (see `LlmPacerSettings`): calls and tokens per minute, and the most calls in flight. */
+  requestsPerMinute?: number;
+  tokensPerMinute?: number;
+  maxConcurrency?: number;
+  /** Prompt size the model takes, in tokens; bigger chunks are split before they are sent. */
+  contextTokens?: number;
+  /** USD per million tokens by model, to report a cost next to the tokens. */
+  prices?: Record<string, { prompt: number; completion: number }>;
+}
+
+/** What may be shown of a provider: the model and the base URL without credentials. */
+export interface ProviderInfo {
+  model: string;
+  endpoint: string;
+}
+
+export const DEFAULT_BASE_URL = 'https://api.openai.com/v1';
+
+/** The base URL without user info, query or fragment (where credentials sometimes hide). */
+export function publicEndpoint(baseURL: string | undefined): string {
+  try {
+    const url = new URL(baseURL ?? DEFAULT_BASE_URL);
+    url.username = '';
+    url.password = '';
+    url.search = '';
+    url.hash = '';
+    return url.toString().replace(/\/$/, '');
+  } catch {
+    throw ReamError.nonRetryable('validation_failed', 'the LLM base URL is not a valid URL');
+  }
+}
+
+function numberFrom(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) throw ReamError.nonRetryable('validation_failed', `${name} must be a positive number`);
+  return value;
+}
+
+/**
+ * Provider settings from `REAM_LLM_*`: BASE_URL, API_KEY, MODEL, ORGANIZATION, TIMEOUT_MS,
+ * STREAM (1/true), STRUCTURED_OUTPUT, RPM, TPM, CONCURRENCY, CONTEXT_TOKENS. `undefined` when no
+ * model is named: the `llm` pipeline then refuses jobs saying what to set.
+ */
+export function llmSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): LlmProviderSettings | undefined {
+  const model = env.REAM_LLM_MODEL;
+  if (model === undefined || model === '') return undefined;
+  const structured = env.REAM_LLM_STRUCTURED_OUTPUT;
+  if (structured !== undefined && structured !== 'json_schema' && structured !== 'json_object') {
+    throw ReamError.nonRetryable('validation_failed', 'REAM_LLM_STRUCTURED_OUTPUT must be json_schema or json_object');
+  }
+  const settings: LlmProviderSettings = { model };
+  const set = <K extends keyof LlmProviderSettings>(key: K, value: LlmProviderSettings[K] | undefined): void => {
+    if (value !== undefined && value !== '') settings[key] = value;
+  };
+  set('baseURL', env.REAM_LLM_BASE_URL);
+  set('apiKey', env.REAM_LLM_API_KEY);
+  set('organization', env.REAM_LLM_ORGANIZATION);
+  set('timeoutMs', numberFrom(env, 'REAM_LLM_TIMEOUT_MS'));
+  set('stream', env.REAM_LLM_STREAM === undefined ? undefined : ['1', 'true'].includes(env.REAM_LLM_STREAM));
+  set('structuredOutput', structured);
+  set('requestsPerMinute', numberFrom(env, 'REAM_LLM_RPM'));
+  set('tokensPerMinute', numberFrom(env, 'REAM_LLM_TPM'));
+  set('maxConcurrency', numberFrom(env, 'REAM_LLM_CONCURRENCY'));
+  set('contextTokens', numberFrom(env, 'REAM_LLM_CONTEXT_TOKENS'));
+  return settings;
+}

@@ -1,0 +1,65 @@
+import type { Kysely } from 'kysely';
+import type { FlavoredMigration } from '../../sql/migrate.ts';
+
+export interface AnalysisCacheTable {
+  key: string;
+  /** JSON text. */
+  value: string;
+  created_at: number;
+}
+
+export interface AnalysisUsageTable {
+  job_id: string;
+  tenant_id: string;
+  model: string;
+  prompt_tokens: number;
+  completion_tokens: number;
+  calls: number;
+  cached_calls: number;
+}
+
+export interface AnalysisBudgetsTable {
+  job_id: string;
+  spent: number;
+  reserved: number;
+}
+
+export type AnalysisTables = {
+  analysis_cache: AnalysisCacheTable;
+  analysis_usage: AnalysisUsageTable;
+  analysis_budgets: AnalysisBudgetsTable;
+};
+
+/**
+ * The same tables on SQLite and PostgreSQL: counters are `bigint` (a tenant's tokens outgrow
+ * 2^31), and nothing needs a dialect of its own. Usage is one row per (job, model), summed by
+ * upsert, so a tenant's total is a `group by` over its jobs.
+ */
+export const analysisMigrations: Record<string, FlavoredMigration> = {
+  '0001_initial': async (db: Kysely<unknown>) => {
+    await db.schema
+      .createTable('analysis_cache')
+      .addColumn('key', 'text', (c) => c.primaryKey())
+      .addColumn('value', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .execute();
+    await db.schema
+      .createTable('analysis_usage')
+      .addColumn('job_id', 'text', (c) => c.notNull())
+      .addColumn('tenant_id', 'text', (c) => c.notNull())
+      .addColumn('model', 'text', (c) => c.notNull())
+      .addColumn('prompt_tokens', 'bigint', (c) => c.notNull())
+      .addColumn('completion_tokens', 'bigint', (c) => c.notNull())
+      .addColumn('calls', 'bigint', (c) => c.notNull())
+      .addColumn('cached_calls', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('analysis_usage_pk', ['job_id', 'model'])
+      .execute();
+    await db.schema.createIndex('analysis_usage_tenant').on('analysis_usage').column('tenant_id').execute();
+    await db.schema
+      .createTable('analysis_budgets')
+      .addColumn('job_id', 'text', (c) => c.primaryKey())
+      .addColumn('spent', 'bigint', (c) => c.notNull())
+      .addColumn('reserved', 'bigint', (c) => c.notNull())
+      .execute();
+  },
+};

@@ -1,0 +1,70 @@
+import type { JsonValue } from '../../json.ts';
+import { addUsage, NO_USAGE, type AnalysisStore, type ModelUsage, type UsageEntry } from './port.ts';
+
+/**
+ * The analysis store of one process: what an analyzer uses when it runs outside a ream (called
+ * directly), and the reference the SQL adapter is tested against.
+ */
+export class MemoryAnalysisStore implements AnalysisStore {
+  readonly name = 'memory';
+  readonly #cache = new Map<string, string>();
+  readonly #usage: UsageEntry[] = [];
+  readonly #budgets = new Map<string, { spent: number; reserved: number }>();
+
+  cached(key: string): Promise<JsonValue | undefined> {
+    const text = this.#cache.get(key);
+    // Stored as text so a caller mutating an answer cannot change the cached one.
+    return Promise.resolve(text === undefined ? undefined : (JSON.parse(text) as JsonValue));
+  }
+
+  remember(key: string, value: JsonValue): Promise<void> {
+    if (!this.#cache.has(key)) this.#cache.set(key, JSON.stringify(value));
+    return Promise.resolve();
+  }
+
+  record(entry: UsageEntry): Promise<void> {
+    this.#usage.push({ ...entry });
+    return Promise.resolve();
+  }
+
+  reserve(jobId: string, tokens: number, budget: number): Promise<boolean> {
+    const state = this.#budgets.get(jobId) ?? { spent: 0, reserved: 0 };
+    this.#budgets.set(jobId, state);
+    if (state.spent + state.reserved + tokens > budget) return Promise.resolve(false);
+    state.reserved += tokens;
+    return Promise.resolve(true);
+  }
+
+  settle(jobId: string, reserved: number, spent: number): Promise<void> {
+    const state = this.#budgets.get(jobId) ?? { spent: 0, reserved: 0 };
+    state.reserved = Math.max(0, state.reserved - reserved);
+    state.spent += spent;
+    this.#budgets.set(jobId, state);
+    return Promise.resolve();
+  }
+
+  jobUsage(jobId: string): Promise<ModelUsage[]> {
+    return Promise.resolve(byModel(this.#usage.filter((entry) => entry.jobId === jobId)));
+  }
+
+  tenantUsage(tenantId: string): Promise<ModelUsage[]> {
+    return Promise.resolve(byModel(this.#usage.filter((entry) => entry.tenantId === tenantId)));
+  }
+
+  totalUsage(): Promise<ModelUsage[]> {
+    return Promise.resolve(byModel(this.#usage));
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+function byModel(entries: readonly UsageEntry[]): ModelUsage[] {
+  const totals = new Map<string, ModelUsage>();
+  for (const entry of entries) {
+    const sum = addUsage(totals.get(entry.model) ?? NO_USAGE, entry);
+    totals.set(entry.model, { model: entry.model, ...sum });
+  }
+  return [...totals.values()].sort((a, b) => a.model.localeCompare(b.model));
+}

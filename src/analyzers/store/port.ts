@@ -1,0 +1,63 @@
+import type { JsonValue } from '../../json.ts';
+
+/** Tokens one or more model calls used, from the provider's `usage`. */
+export interface TokenUsage {
+  promptTokens: number;
+  completionTokens: number;
+  /** Calls actually made to the provider. */
+  calls: number;
+  /** Calls answered from the response cache (no tokens spent). */
+  cachedCalls: number;
+}
+
+/** What one job (or tenant) has spent, per model. */
+export interface ModelUsage extends TokenUsage {
+  model: string;
+}
+
+/** One call's usage, charged to its job and tenant. */
+export interface UsageEntry extends TokenUsage {
+  jobId: string;
+  tenantId: string;
+  model: string;
+}
+
+/**
+ * What analyzers that call paid services keep beside the engine's records (DESIGN.md §10, issue
+ * 12): a response cache that outlives the process, and a usage ledger per job and tenant with
+ * a token budget that holds across every worker of a deployment.
+ */
+export interface AnalysisStore {
+  readonly name: string;
+  /** The cached answer for `key`, or `undefined`. */
+  cached(key: string): Promise<JsonValue | undefined>;
+  /** Remembers an answer; a key stored already keeps its first answer. */
+  remember(key: string, value: JsonValue): Promise<void>;
+  /** Adds usage to the job's and tenant's totals. */
+  record(entry: UsageEntry): Promise<void>;
+  /**
+   * Sets `tokens` aside from the job's budget, atomically across processes: false (nothing set
+   * aside) when spent + set aside + `tokens` would exceed `budget`.
+   */
+  reserve(jobId: string, tokens: number, budget: number): Promise<boolean>;
+  /** Gives back a reservation once the call is over, its real cost counted as spent. */
+  settle(jobId: string, reserved: number, spent: number): Promise<void>;
+  /** The job's usage per model (empty when it made no call). */
+  jobUsage(jobId: string): Promise<ModelUsage[]>;
+  /** A tenant's usage per model, across its jobs. */
+  tenantUsage(tenantId: string): Promise<ModelUsage[]>;
+  /** Usage per model across every tenant (for /metrics). */
+  totalUsage(): Promise<ModelUsage[]>;
+  close(): Promise<void>;
+}
+
+export const NO_USAGE: TokenUsage = Object.freeze({ promptTokens: 0, completionTokens: 0, calls: 0, cachedCalls: 0 });
+
+export function addUsage(a: TokenUsage, b: TokenUsage): TokenUsage {
+  return {
+    promptTokens: a.promptTokens + b.promptTokens,
+    completionTokens: a.completionTokens + b.completionTokens,
+    calls: a.calls + b.calls,
+    cachedCalls: a.cachedCalls + b.cachedCalls,
+  };
+}

@@ -1,0 +1,114 @@
+import { sql, type Kysely } from 'kysely';
+import type { JsonValue } from '../../json.ts';
+import { fromJsonText, toJsonText, toNumber, type SqlFlavor } from '../../sql/dialect.ts';
+import { migrate } from '../../sql/migrate.ts';
+import { analysisMigrations, type AnalysisTables } from './analysis-schema.ts';
+import type { AnalysisStore, ModelUsage, UsageEntry } from './port.ts';
+
+/**
+ * The analysis store on the deployment's database: SQLite embedded, PostgreSQL distributed, so
+ * the cache and the budgets are shared by every worker. The database belongs to whoever opened it.
+ */
+export class SqlAnalysisStore implements AnalysisStore {
+  readonly name: string;
+  readonly #db: Kysely<AnalysisTables>;
+
+  private constructor(db: Kysely<unknown>, flavor: SqlFlavor) {
+    this.#db = db.withTables<AnalysisTables>();
+    this.name = `${flavor}-analysis`;
+  }
+
+  /** Creates or migrates the tables (idempotent); `schema` is PostgreSQL's (see `migrate`). */
+  static async open(db: Kysely<unknown>, flavor: SqlFlavor, schema?: string): Promise<SqlAnalysisStore> {
+    await migrate(db, 'analysis', flavor, analysisMigrations, schema);
+    return new SqlAnalysisStore(db, flavor);
+  }
+
+  async cached(key: string): Promise<JsonValue | undefined> {
+    const row = await this.#db.selectFrom('analysis_cache').select('value').where('key', '=', key).executeTakeFirst();
+    return row === undefined ? undefined : fromJsonText<JsonValue>(row.value);
+  }
+
+  async remember(key: string, value: JsonValue): Promise<void> {
+    await this.#db
+      .insertInto('analysis_cache')
+      .values({ key, value: toJsonText(value), created_at: Date.now() })
+      .onConflict((oc) => oc.column('key').doNothing())
+      .execute();
+  }
+
+  async record(entry: UsageEntry): Promise<void> {
+    await this.#db
+      .insertInto('analysis_usage')
+      .values({
+        job_id: entry.jobId, tenant_id: entry.tenantId, model: entry.model,
+        prompt_tokens: entry.promptTokens, completion_tokens: entry.completionTokens, calls: entry.calls, cached_calls: entry.cachedCalls,
+      })
+      .onConflict((oc) => oc.columns(['job_id', 'model']).doUpdateSet({
+        prompt_tokens: sql`analysis_usage.prompt_tokens + excluded.prompt_tokens`,
+        completion_tokens: sql`analysis_usage.completion_tokens + excluded.completion_tokens`,
+        calls: sql`analysis_usage.calls + excluded.calls`,
+        cached_calls: sql`analysis_usage.cached_calls + excluded.cached_calls`,
+      }))
+      .execute();
+  }
+
+  async reserve(jobId: string, tokens: number, budget: number): Promise<boolean> {
+    await this.#db.insertInto('analysis_budgets').values({ job_id: jobId, spent: 0, reserved: 0 }).onConflict((oc) => oc.column('job_id').doNothing()).execute();
+    // One conditional update: of workers racing for the last tokens, the database lets one win.
+    const result = await this.#db
+      .updateTable('analysis_budgets')
+      .set({ reserved: sql`reserved + ${tokens}` })
+      .where('job_id', '=', jobId)
+      .where(sql<boolean>`spent + reserved + ${tokens} <= ${budget}`)
+      .executeTakeFirst();
+    return toNumber(result.numUpdatedRows) === 1;
+  }
+
+  async settle(jobId: string, reserved: number, spent: number): Promise<void> {
+    await this.#db
+      .updateTable('analysis_budgets')
+      .set({ reserved: sql`case when reserved > ${reserved} then reserved - ${reserved} else 0 end`, spent: sql`spent + ${spent}` })
+      .where('job_id', '=', jobId)
+      .execute();
+  }
+
+  jobUsage(jobId: string): Promise<ModelUsage[]> {
+    return this.#sums({ column: 'job_id', value: jobId });
+  }
+
+  tenantUsage(tenantId: string): Promise<ModelUsage[]> {
+    return this.#sums({ column: 'tenant_id', value: tenantId });
+  }
+
+  totalUsage(): Promise<ModelUsage[]> {
+    return this.#sums();
+  }
+
+  async #sums(filter?: { column: 'job_id' | 'tenant_id'; value: string }): Promise<ModelUsage[]> {
+    const rows = await this.#db
+      .selectFrom('analysis_usage')
+      .select((eb) => [
+        'model',
+        eb.fn.sum<string | number>('prompt_tokens').as('prompt'),
+        eb.fn.sum<string | number>('completion_tokens').as('completion'),
+        eb.fn.sum<string | number>('calls').as('calls'),
+        eb.fn.sum<string | number>('cached_calls').as('cached'),
+      ])
+      .$if(filter !== undefined, (query) => query.where(filter?.column ?? 'job_id', '=', filter?.value ?? ''))
+      .groupBy('model')
+      .orderBy('model')
+      .execute();
+    return rows.map((row) => ({
+      model: row.model,
+      promptTokens: toNumber(row.prompt),
+      completionTokens: toNumber(row.completion),
+      calls: toNumber(row.calls),
+      cachedCalls: toNumber(row.cached),
+    }));
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}

@@ -1,0 +1,202 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { createLlmAnalyzer, createLlmClient } from '../../src/analyzers/llm/index.ts';
+import { MemoryAnalysisStore } from '../../src/analyzers/store/memory-analysis-store.ts';
+import type { AnalyzeContext } from '../../src/analyzers/port.ts';
+import { ReamError } from '../../src/errors.ts';
+import { pagesIn, startFakeOpenAi, userText, type FakeOpenAi } from '../support/openai-server.ts';
+
+const SECRET = 'sk-test-SECRET-4242';
+const schema = {
+  type: 'object',
+  properties: { parties: { type: 'array', items: { type: 'string' } }, total: { type: 'number' } },
+  required: ['parties', 'total'],
+};
+const pages = [
+  { page: 1, text: 'Agreement between Acme Corp and Globex Ltd.' },
+  { page: 2, text: 'The total amount due is 1200 EUR.' },
+];
+const context = (extra: Partial<AnalyzeContext> = {}): AnalyzeContext => ({ signal: AbortSignal.timeout(20_000), documentId: 'doc1', ...extra });
+
+let server: FakeOpenAi;
+before(async () => {
+  server = await startFakeOpenAi(() => ({ content: '{}' }));
+});
+after(() => server.close());
+
+function analyzer(extra: Record<string, unknown> = {}, provider: Record<string, unknown> = {}) {
+  return createLlmAnalyzer({
+    schema, prompt: 'Extract the parties and the total',
+    provider: { baseURL: server.baseURL, apiKey: SECRET, model: 'test-model', ...provider },
+    ...extra,
+  });
+}
+
+const goodAnswer = JSON.stringify({
+  values: { parties: ['Acme Corp', 'Globex Ltd'], total: 1200 },
+  sources: { parties: { pages: [1], quote: 'between Acme Corp and Globex Ltd' }, total: { pages: [2], quote: 'total amount due is 1200 EUR' } },
+});
+
+test('extract: fields validate against the schema, each with its pages and quote; usage comes from the provider', async () => {
+  server.requests.length = 0;
+  server.script(() => ({ content: goodAnswer, promptTokens: 321, completionTokens: 45 }));
+  const llm = analyzer();
+  assert.ok(typeof llm.analyzeChunk === 'function' && typeof llm.finish === 'function');
+  const chunk = await llm.analyzeChunk.call(llm, pages, context());
+  assert.deepEqual(chunk.fields.total, [{ value: '1200', page: 2, pages: [2], quote: 'total amount due is 1200 EUR' }]);
+  assert.deepEqual(chunk.usage, { promptTokens: 321, completionTokens: 45, calls: 1, cachedCalls: 0 });
+  const doc = await llm.finish([{ index: 0, from: 0, to: 2, data: chunk.data }], chunk.fields, context());
+  assert.deepEqual((doc.data as { values: unknown }).values, { parties: ['Acme Corp', 'Globex Ltd'], total: 1200 });
+  assert.equal((doc.data as { invalid?: string }).invalid, undefined);
+  assert.deepEqual(doc.fields.parties?.[0]?.pages, [1]);
+  // The request: the provider's JSON-schema response format, temperature 0, the key as a bearer token, the page markers.
+  const [request] = server.requests;
+  assert.equal(request?.body.response_format?.type, 'json_schema');
+  assert.equal(request?.body.model, 'test-model');
+  assert.equal(request?.body.temperature, 0);
+  assert.equal(request?.headers.authorization, `Bearer ${SECRET}`);
+  assert.deepEqual(request && pagesIn(request), [1, 2]);
+  assert.match(request ? userText(request) : '', /1200 EUR/);
+  // The analyzer's stored description names the model and endpoint, never the key.
+  assert.doesNotMatch(JSON.stringify(llm.config), /SECRET/);
+});
+
+test('streaming answers are joined and their usage read from the last chunk', async () => {
+  server.requests.length = 0;
+  server.script(() => ({ content: goodAnswer, promptTokens: 11, completionTokens: 7 }));
+  const chunk = await analyzer({}, { stream: true }).analyzeChunk?.(pages, context());
+  assert.equal(server.requests[0]?.body.stream, true);
+  assert.deepEqual(chunk?.fields.parties?.[0]?.value, '["Acme Corp","Globex Ltd"]');
+  assert.deepEqual(chunk?.usage, { promptTokens: 11, completionTokens: 7, calls: 1, cachedCalls: 0 });
+});
+
+test('an invalid answer is repaired with the validation error in the prompt, then fails with llm_invalid_output', async () => {
+  server.requests.length = 0;
+  server.script((_request, index) => ({ content: index === 0 ? '{"values": {"total": "a lot"}, "sources": {}}' : goodAnswer }));
+  const chunk = await analyzer().analyzeChunk?.(pages, context());
+  assert.equal(chunk?.usage?.calls, 2);
+  const repair = server.requests[1]?.body.messages.at(-1)?.content ?? '';
+  assert.match(repair, /total must be number/);
+  assert.equal(server.requests[1]?.body.messages.at(-2)?.role, 'assistant');
+
+  server.requests.length = 0;
+  server.script(() => ({ content: 'not json at all' }));
+  await assert.rejects(analyzer({ maxRepairs: 1 }).analyzeChunk?.(pages, context()) ?? Promise.resolve(), (error: ReamError) => {
+    assert.equal(error.code, 'llm_invalid_output');
+    assert.equal(error.retryable, false);
+    return true;
+  });
+  assert.equal(server.requests.length, 2, 'one call and one repair');
+});
+
+test('provider errors map to stable codes, and the API key never appears in them', async () => {
+  const cases: Array<[Parameters<FakeOpenAi['script']>[0], string, boolean]> = [
+    [() => ({ status: 400, message: `This model's maximum context length is 8192 tokens (key ${SECRET})` }), 'llm_context_too_long', false],
+    [() => ({ refusal: 'I cannot help with that.' }), 'llm_refused', false],
+    [() => ({ content: '{}', finishReason: 'content_filter' }), 'llm_refused', false],
+    [() => ({ status: 401, message: `Incorrect API key provided: ${SECRET}` }), 'analyzer_failed', false],
+  ];
+  for (const [script, code, retryable] of cases) {
+    server.script(script);
+    await assert.rejects(analyzer({ mode: 'summarize', schema: undefined }).analyzeChunk?.([{ page: 1, text: 'x' }], context()) ?? Promise.resolve(), (error: ReamError) => {
+      assert.equal(error.code, code);
+      assert.equal(error.retryable, retryable);
+      assert.doesNotMatch(`${error.message} ${JSON.stringify(error.toJSON())}`, /SECRET/);
+      return true;
+    });
+  }
+});
+
+test('429 with Retry-After is waited out (pacer), 500s retried; after the bounded retries the codes are retryable', async () => {
+  server.requests.length = 0;
+  server.script((_request, index) => (index === 0 ? { status: 429, retryAfterMs: '50' } : index === 1 ? { status: 500 } : { content: '{"summary": "ok"}' }));
+  const client = createLlmClient({ baseURL: server.baseURL, apiKey: SECRET, model: 'm' }, { pacer: { backoffMs: 20 } });
+  const llm = createLlmAnalyzer({ mode: 'summarize', client });
+  const chunk = await llm.analyzeChunk?.([{ page: 1, text: 'text' }], context());
+  assert.equal((chunk?.data as { summary: string }).summary, 'ok');
+  assert.equal(server.requests.length, 3);
+  assert.equal(client.pacer.stats.throttled, 2);
+
+  server.script(() => ({ status: 429, retryAfterMs: '10' }));
+  await assert.rejects(llm.analyzeChunk?.([{ page: 1, text: 'other text' }], context()) ?? Promise.resolve(), (error: ReamError) => {
+    assert.equal(error.code, 'llm_rate_limited');
+    assert.equal(error.retryable, true);
+    assert.equal(error.retryAfterMs, 10);
+    return true;
+  });
+  server.script(() => ({ drop: true }));
+  await assert.rejects(llm.analyzeChunk?.([{ page: 1, text: 'third' }], context()) ?? Promise.resolve(), { code: 'llm_unavailable' });
+});
+
+test('a call that outlives the timeout is llm_unavailable (retryable)', async () => {
+  server.script(() => ({ hang: true }));
+  const client = createLlmClient({ baseURL: server.baseURL, model: 'm', timeoutMs: 200 }, { pacer: { backoffMs: 20, maxRetries: 1 } });
+  const llm = createLlmAnalyzer({ mode: 'summarize', client });
+  await assert.rejects(llm.analyzeChunk?.([{ page: 1, text: 'slow' }], context()) ?? Promise.resolve(), (error: ReamError) => {
+    assert.equal(error.code, 'llm_unavailable');
+    assert.equal(error.retryable, true);
+    return true;
+  });
+});
+
+test('the response cache: a repeat of the same request makes no call and counts a hit', async () => {
+  server.requests.length = 0;
+  server.script(() => ({ content: goodAnswer }));
+  const store = new MemoryAnalysisStore();
+  const llm = analyzer();
+  const first = await llm.analyzeChunk?.(pages, context({ store, jobId: 'j1', tenantId: 't1' }));
+  const second = await llm.analyzeChunk?.(pages, context({ store, jobId: 'j2', tenantId: 't1' }));
+  assert.equal(server.requests.length, 1);
+  assert.deepEqual(second?.data, first?.data);
+  assert.deepEqual(second?.usage, { promptTokens: 0, completionTokens: 0, calls: 0, cachedCalls: 1 });
+  assert.deepEqual(await store.tenantUsage('t1'), [{ model: 'test-model', promptTokens: 100, completionTokens: 20, calls: 1, cachedCalls: 1 }]);
+  // Another prompt is another request.
+  await analyzer({ prompt: 'Only the total' }).analyzeChunk?.(pages, context({ store, jobId: 'j3' }));
+  assert.equal(server.requests.length, 2);
+});
+
+test('the job budget stops calls before they overspend: budget_exceeded', async () => {
+  server.requests.length = 0;
+  server.script(() => ({ content: '{"summary": "s"}', promptTokens: 400, completionTokens: 100 }));
+  const store = new MemoryAnalysisStore();
+  const llm = createLlmAnalyzer({ mode: 'summarize', provider: { baseURL: server.baseURL, model: 'm' }, maxTokens: 1000, maxCompletionTokens: 100 });
+  await llm.analyzeChunk?.([{ page: 1, text: 'a'.repeat(400) }], context({ store, jobId: 'budget' }));
+  await assert.rejects(llm.analyzeChunk?.([{ page: 1, text: 'b'.repeat(2000) }], context({ store, jobId: 'budget' })) ?? Promise.resolve(), (error: ReamError) => {
+    assert.equal(error.code, 'budget_exceeded');
+    assert.equal(error.retryable, false);
+    return true;
+  });
+  assert.equal(server.requests.length, 1, 'the second call was never made');
+});
+
+test('llm_context_too_long: the chunk is split further (pages, then text) rather than failing', async () => {
+  server.requests.length = 0;
+  // The server takes at most one page, and no more than 300 characters of it.
+  server.script((request) => {
+    const text = userText(request);
+    if (pagesIn(request).length > 1 || text.length > 300) return { status: 400, message: 'context_length_exceeded: too many tokens' };
+    return { content: JSON.stringify({ summary: `part of page ${pagesIn(request)[0]}` }) };
+  });
+  const llm = createLlmAnalyzer({ mode: 'summarize', provider: { baseURL: server.baseURL, model: 'm' } });
+  const chunk = await llm.analyzeChunk?.([{ page: 1, text: 'short page' }, { page: 2, text: 'word '.repeat(100) }], context());
+  const summary = (chunk?.data as { summary: string }).summary;
+  assert.deepEqual(summary.split('\n\n'), ['part of page 1', 'part of page 2', 'part of page 2']);
+});
+
+test('a server without json_schema support is asked again in JSON mode, and answers are still validated', async () => {
+  server.requests.length = 0;
+  server.script((request) => request.body.response_format?.type === 'json_schema'
+    ? { status: 400, message: "Invalid parameter: 'response_format' of type 'json_schema' is not supported with this model" }
+    : { content: '```json\n{"summary": "fenced"}\n```' });
+  const llm = createLlmAnalyzer({ mode: 'summarize', provider: { baseURL: server.baseURL, model: 'm' } });
+  const chunk = await llm.analyzeChunk?.([{ page: 1, text: 'x' }], context());
+  assert.equal((chunk?.data as { summary: string }).summary, 'fenced');
+  assert.deepEqual(server.requests.map((r) => r.body.response_format?.type), ['json_schema', 'json_object']);
+});
+
+test('a bad spec is refused with validation_failed before any call', () => {
+  const provider = { baseURL: 'http://127.0.0.1:9/v1', model: 'm' };
+  for (const bad of [{ mode: 'extract' }, { mode: 'classify', labels: ['one'] }, { mode: 'ask' }, { mode: 'dance' }, { schema: { type: 'string' } }, { schema: { type: 'object', properties: { a: { type: 'nope' } } } }]) {
+    assert.throws(() => createLlmAnalyzer({ provider, ...(bad as object) }), { code: 'validation_failed' }, JSON.stringify(bad));
+  }
+});
