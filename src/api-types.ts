@@ -29,6 +29,19 @@ export interface JobView {
     documents: { total: number; succeeded: number; partiallySucceeded: number; failed: number; cancelled: number };
     chunks: { total: number; succeeded: number; failed: number };
   };
+  /** Model tokens the job spent (LLM pipelines), per model; absent when it made no model call. */
+  usage?: UsageView;
+}
+
+/** Tokens per model, with the sums, and a cost when the process has a price table for every model. */
+export interface UsageView {
+  promptTokens: number;
+  completionTokens: number;
+  totalTokens: number;
+  calls: number;
+  cachedCalls: number;
+  costUsd?: number;
+  byModel: Array<{ model: string; promptTokens: number; completionTokens: number; calls: number; cachedCalls: number }>;
 }
 
 /** A stored document as `POST /v1/documents` and `GET /v1/documents/:id` answer it. */

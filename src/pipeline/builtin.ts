@@ -16,9 +16,9 @@ export const DEFAULT_LIMITS: ReadLimits = {
 export const DEFAULT_CHUNK_PAGES = 50;
 
 /** The options every built-in pipeline takes; each pipeline may add its own. */
-const BASE_OPTIONS = ['maxBytes', 'maxPages', 'chunkPages', 'index'] as const;
+export const BASE_OPTIONS = ['maxBytes', 'maxPages', 'chunkPages', 'index'] as const;
 
-function positiveInteger(options: JsonObject, key: string, fallback: number): number {
+export function positiveInteger(options: JsonObject, key: string, fallback: number): number {
   const value = options[key];
   if (value === undefined || value === null) return fallback;
   // Safe integers only: 1e300 is an "integer" to JavaScript and means nothing as a page count.
@@ -32,14 +32,14 @@ function positiveInteger(options: JsonObject, key: string, fallback: number): nu
  * Refuses options the pipeline does not know, as unknown request fields are refused: a typo
  * (`maxpages`) must not silently leave the default in force, and options are stored with the job.
  */
-function refuseUnknown(pipeline: string, options: JsonObject, known: readonly string[]): void {
+export function refuseUnknown(pipeline: string, options: JsonObject, known: readonly string[]): void {
   const unknown = Object.keys(options).find((key) => !known.includes(key));
   if (unknown !== undefined) {
     throw ReamError.nonRetryable('validation_failed', `unknown option "${unknown}" (the ${pipeline} pipeline takes ${known.join(', ')})`);
   }
 }
 
-function baseOptions(options: JsonObject): Pick<Pipeline, 'limits' | 'chunkPages' | 'index'> {
+export function baseOptions(options: JsonObject): Pick<Pipeline, 'limits' | 'chunkPages' | 'index'> {
   const index = options.index ?? true;
   if (typeof index !== 'boolean') throw ReamError.nonRetryable('validation_failed', 'option "index" must be true or false');
   return {

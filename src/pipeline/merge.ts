@@ -1,7 +1,8 @@
-import type { Fields } from '../analyzers/port.ts';
+import type { ChunkAnalysis, Fields, TokenUsage } from '../analyzers/port.ts';
+import { addUsage, NO_USAGE } from '../analyzers/store/port.ts';
 import type { ChunkRef } from '../events/types.ts';
 import type { PageFailure, PageText } from '../formats/types.ts';
-import { fromJson } from '../json.ts';
+import { fromJson, type JsonValue } from '../json.ts';
 import type { ChunkResultRecord } from '../store/port.ts';
 
 /** What one chunk task stores as its checkpoint. */
@@ -9,12 +10,18 @@ export interface ChunkOutput {
   pages: PageText[];
   failures: PageFailure[];
   fields: Fields;
+  /** Per analyzer with data of its own (`analyzeChunk`): its data and usage for this chunk. */
+  analyses?: Record<string, { data?: JsonValue; usage?: TokenUsage }>;
 }
 
 export interface MergedDocument {
   pages: PageText[];
   fields: Fields;
   failedPages: PageFailure[];
+  /** Per analyzer: each chunk's data, in page order (a failed chunk has none). */
+  analyses: Record<string, ChunkAnalysis[]>;
+  /** Summed over the chunks. */
+  usage: TokenUsage;
 }
 
 /**
@@ -34,6 +41,8 @@ export function mergeChunks(chunks: readonly ChunkResultRecord[], plan: readonly
   const pages: PageText[] = [];
   const failedPages: PageFailure[] = [];
   const fields: Fields = {};
+  const analyses: Record<string, ChunkAnalysis[]> = {};
+  let usage = NO_USAGE;
   for (const chunk of ordered) {
     if (chunk.status === 'failed' || chunk.output === null) {
       const code = chunk.error?.code ?? 'internal';
@@ -47,9 +56,13 @@ export function mergeChunks(chunks: readonly ChunkResultRecord[], plan: readonly
     for (const [name, matches] of Object.entries(output.fields)) {
       (fields[name] ??= []).push(...matches);
     }
+    for (const [name, analysis] of Object.entries(output.analyses ?? {})) {
+      (analyses[name] ??= []).push({ index: chunk.index, from: chunk.from, to: chunk.to, ...(analysis.data === undefined ? {} : { data: analysis.data }) });
+      if (analysis.usage) usage = addUsage(usage, analysis.usage);
+    }
   }
   pages.sort((a, b) => a.page - b.page);
   failedPages.sort((a, b) => a.page - b.page);
   for (const matches of Object.values(fields)) matches.sort((a, b) => a.page - b.page);
-  return { pages, fields, failedPages };
+  return { pages, fields, failedPages, analyses, usage };
 }

@@ -1,7 +1,7 @@
-import type { Analyzer, Fields } from '../analyzers/port.ts';
+import type { Analyzer, Fields, TokenUsage } from '../analyzers/port.ts';
 import type { ErrorInfo } from '../errors.ts';
 import type { DocumentMetadata, PageFailure, PageText, ReadLimits } from '../formats/types.ts';
-import type { JsonObject } from '../json.ts';
+import type { JsonObject, JsonValue } from '../json.ts';
 
 /** The stages every document goes through, in order (DESIGN.md §2). */
 export const STAGES = ['validate', 'extract', 'chunk', 'analyze', 'index', 'complete'] as const;
@@ -18,6 +18,11 @@ export interface Pipeline {
   readonly limits: ReadLimits;
   /** chunk: pages per chunk; chunks of one document run in parallel. */
   readonly chunkPages: number;
+  /**
+   * Pages of context each chunk's analyzers also see on either side of it (default 0). The
+   * chunk still owns only its own pages: text and fields on overlap pages come from their owner.
+   */
+  readonly overlapPages?: number;
   /** analyze: run on every chunk's pages, results merged per field in page order. */
   readonly analyzers: readonly Analyzer[];
   /** index: put page text into the search index. */
@@ -49,4 +54,8 @@ export interface DocumentOutput {
   /** Pages that could not be read, with why: never silently dropped. */
   failedPages: PageFailure[];
   error: ErrorInfo | null;
+  /** The document-level data of analyzers that have some (an LLM's answer), by analyzer name. */
+  analysis?: Record<string, JsonValue>;
+  /** Model tokens spent on this document, every chunk and the document step included. */
+  usage?: TokenUsage;
 }

@@ -1,6 +1,11 @@
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { fromErrorInfo, toReamError } from '../errors.ts';
+import { createHash } from 'node:crypto';
+import { createLlmClient, type LlmClient } from '../analyzers/llm/llm-client.ts';
+import { RedisRateWindow } from '../analyzers/llm/redis-rate-window.ts';
+import { llmSettingsFromEnv, publicEndpoint, type LlmProviderSettings } from '../analyzers/llm/settings.ts';
+import { llmPipeline } from '../pipeline/llm-pipeline.ts';
 import { PipelineRegistry } from '../pipeline/registry.ts';
 import type { Adapters } from './adapters.ts';
 import { openEmbeddedAdapters } from './embedded.ts';
@@ -44,8 +49,9 @@ export async function createReam(options: ReamOptions = {}): Promise<Ream> {
     throw error;
   }
   for (const warning of adapters.warnings) process.emitWarning(`ream: ${warning}`);
+  const llm = openLlm(options);
   const engine = new Engine(
-    { ...adapters.deps, pipelines: new PipelineRegistry(options.pipelines) },
+    { ...adapters.deps, pipelines: new PipelineRegistry({ llm: llmPipeline(llm.client), ...options.pipelines }) },
     {
       maxAttempts: options.maxAttempts ?? 3,
       webhookMaxAttempts: options.webhooks?.maxAttempts ?? WEBHOOK_DEFAULTS.maxAttempts,
@@ -95,6 +101,8 @@ export async function createReam(options: ReamOptions = {}): Promise<Ream> {
     dataDir,
     deployment: options.distributed,
     warnings: adapters.warnings,
+    ...(adapters.deps.analysis ? { analysis: adapters.deps.analysis } : {}),
+    ...(llm.settings?.prices ? { prices: llm.settings.prices } : {}),
     drainWork: async (timeoutMs) => {
       await worker?.drain(timeoutMs);
     },
@@ -104,6 +112,7 @@ export async function createReam(options: ReamOptions = {}): Promise<Ream> {
           offExpired();
           offCancelled();
           await worker?.stop();
+          await llm.close();
           await adapters.close();
         } finally {
           unlock();
@@ -112,4 +121,29 @@ export async function createReam(options: ReamOptions = {}): Promise<Ream> {
       return closed;
     },
   });
+}
+
+/**
+ * The model client of the `llm` pipeline, one per process so its pacing sees every call. In
+ * distributed mode a requests/tokens-per-minute limit is one window in Redis for every worker.
+ */
+function openLlm(options: ReamOptions): { client: LlmClient | undefined; settings: LlmProviderSettings | undefined; close(): Promise<void> } {
+  const settings = options.llm === false ? undefined : (options.llm ?? llmSettingsFromEnv());
+  if (!settings) return { client: undefined, settings: undefined, close: () => Promise.resolve() };
+  const limited = settings.requestsPerMinute !== undefined || settings.tokensPerMinute !== undefined;
+  const window = options.distributed && limited
+    ? new RedisRateWindow({
+      url: options.distributed.redisUrl,
+      ...(options.distributed.prefix === undefined ? {} : { prefix: options.distributed.prefix }),
+      // One window per provider account and model: the endpoint without credentials names it.
+      name: createHash('sha256').update(`${publicEndpoint(settings.baseURL)} ${settings.model}`).digest('hex').slice(0, 16),
+      ...(settings.requestsPerMinute === undefined ? {} : { requestsPerMinute: settings.requestsPerMinute }),
+      ...(settings.tokensPerMinute === undefined ? {} : { tokensPerMinute: settings.tokensPerMinute }),
+    })
+    : undefined;
+  return {
+    client: createLlmClient(settings, window ? { window } : {}),
+    settings,
+    close: () => window?.close() ?? Promise.resolve(),
+  };
 }

@@ -1,6 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SqlAnalysisStore } from '../analyzers/store/sql-analysis-store.ts';
 import { BlobFiles } from '../blobs/local-copy.ts';
 import { S3BlobStore } from '../blobs/s3-blob-store.ts';
 import { RedisEventBus } from '../events/redis-event-bus.ts';
@@ -46,6 +47,7 @@ export async function openDistributedAdapters(settings: DistributedAdapterSettin
     closers.push(() => database.close());
     const store = await PostgresStore.open(database);
     const search = await PostgresSearch.open(database);
+    const analysis = await SqlAnalysisStore.open(database.kysely, 'postgres', database.schema);
     const queue = await BullmqQueue.open({ url: settings.redisUrl, prefix });
     closers.push(() => queue.close());
     const bus = await RedisEventBus.open({ url: settings.redisUrl, prefix });
@@ -60,7 +62,7 @@ export async function openDistributedAdapters(settings: DistributedAdapterSettin
       maxBytes: settings.cacheMaxBytes ?? 2 * 1024 ** 3,
     });
     return {
-      deps: { store, queue, search, bus, blobs, blobFiles, formats: createFormats(pool) },
+      deps: { store, queue, search, bus, analysis, blobs, blobFiles, formats: createFormats(pool) },
       releaseLeases: () => Promise.resolve(0),
       warnings,
       close: closeAll,

@@ -1,11 +1,12 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Fields } from '../analyzers/port.ts';
+import type { AnalysisStore, AnalyzeContext, Fields, TokenUsage } from '../analyzers/port.ts';
+import { addUsage } from '../analyzers/store/port.ts';
 import { BlobFiles, type BlobFile } from '../blobs/local-copy.ts';
 import { ReamError } from '../errors.ts';
 import type { ChunkRef } from '../events/types.ts';
 import type { DocumentFormat, Inspection } from '../formats/types.ts';
-import { asJson, fromJson } from '../json.ts';
+import { asJson, fromJson, type JsonValue } from '../json.ts';
 import { planChunks } from '../pipeline/chunk-planner.ts';
 import { mergeChunks, type ChunkOutput } from '../pipeline/merge.ts';
 import type { DocumentOutput, Pipeline } from '../pipeline/types.ts';
@@ -34,6 +35,8 @@ export interface DocumentTaskPorts {
   blobs: BlobStore;
   /** Local files for blobs (see `EngineDeps.blobFiles`); default copies under the OS temp dir. */
   blobFiles?: BlobFiles;
+  /** Response cache and usage ledger handed to analyzers (see `EngineDeps.analysis`). */
+  analysis?: AnalysisStore;
 }
 
 /** What inspection stores on the job document, read back by later tasks. */
@@ -199,12 +202,30 @@ export class DocumentTasks {
     if (!scope) return;
     const started = Date.now();
     const format = this.#format(scope);
-    const extraction = await format.extract(scope.path, { from: chunk.from, to: chunk.to }, signal);
+    // Overlap pages are read for the analyzers' context only: the chunk stores and owns its own.
+    const overlap = scope.pipeline.overlapPages ?? 0;
+    const from = Math.max(0, chunk.from - overlap);
+    const to = Math.min(scope.jobDoc.pagesTotal ?? chunk.to, chunk.to + overlap);
+    const extraction = await format.extract(scope.path, { from, to }, signal);
+    const owned = (page: number): boolean => page > chunk.from && page <= chunk.to;
     const fields: Fields = {};
+    const analyses: NonNullable<ChunkOutput['analyses']> = {};
+    const context = this.#analyzeContext(scope, documentId, signal, chunk);
     for (const analyzer of scope.pipeline.analyzers) {
-      Object.assign(fields, await analyzer.analyze(extraction.pages, { signal, documentId }));
+      if (analyzer.analyzeChunk) {
+        const result = await analyzer.analyzeChunk(extraction.pages, context);
+        Object.assign(fields, result.fields);
+        analyses[analyzer.name] = { ...(result.data === undefined ? {} : { data: result.data }), ...(result.usage ? { usage: result.usage } : {}) };
+      } else {
+        Object.assign(fields, await analyzer.analyze(extraction.pages, context));
+      }
     }
-    const output: ChunkOutput = { pages: extraction.pages, failures: extraction.failures, fields };
+    const output: ChunkOutput = {
+      pages: extraction.pages.filter((page) => owned(page.page)),
+      failures: extraction.failures.filter((failure) => owned(failure.page)),
+      fields,
+      ...(Object.keys(analyses).length > 0 ? { analyses } : {}),
+    };
     await store.putChunkResult({
       jobId: task.jobId, documentId, index: chunk.index, from: chunk.from, to: chunk.to,
       status: 'succeeded', output: asJson(output), error: null, durationMs: Date.now() - started,
@@ -226,6 +247,17 @@ export class DocumentTasks {
     const merged = mergeChunks(await store.listChunkResults(task.jobId, documentId), plan);
     let fields = merged.fields;
     for (const analyzer of scope.pipeline.analyzers) fields = analyzer.reduce?.(fields) ?? fields;
+    // The async document step (an LLM's reduce): repeated merges answer from the analyzer's cache.
+    const analysis: Record<string, JsonValue> = {};
+    let usage: TokenUsage = merged.usage;
+    const context = this.#analyzeContext(scope, documentId, signal);
+    for (const analyzer of scope.pipeline.analyzers) {
+      if (!analyzer.finish) continue;
+      const result = await analyzer.finish(merged.analyses[analyzer.name] ?? [], fields, context);
+      Object.assign(fields, result.fields);
+      if (result.data !== undefined) analysis[analyzer.name] = result.data;
+      if (result.usage) usage = addUsage(usage, result.usage);
+    }
     signal.throwIfAborted();
     const readable = merged.pages.length > 0 || merged.failedPages.length === 0;
     const status = !readable ? 'failed' : merged.failedPages.length > 0 ? 'partially_succeeded' : 'succeeded';
@@ -240,9 +272,20 @@ export class DocumentTasks {
       mediaType: info?.mediaType ?? scope.doc.mediaType,
       status, pageCount: scope.jobDoc.pagesTotal, metadata: info?.metadata ?? null,
       pages: merged.pages, fields, failedPages: merged.failedPages, error,
+      ...(Object.keys(analysis).length > 0 ? { analysis } : {}),
+      ...(usage.calls + usage.cachedCalls > 0 ? { usage } : {}),
     };
     await this.#finishDocument(scope.job, output);
     await scope.pipeline.onComplete?.(output);
+  }
+
+  #analyzeContext(scope: TaskScope, documentId: string, signal: AbortSignal, chunk?: ChunkRef): AnalyzeContext {
+    const { analysis } = this.#ports;
+    return {
+      signal, documentId, jobId: scope.job.id, tenantId: scope.job.tenantId, sha256: scope.doc.sha256,
+      ...(chunk ? { chunk: { index: chunk.index, from: chunk.from, to: chunk.to } } : {}),
+      ...(analysis ? { store: analysis } : {}),
+    };
   }
 
   async #failDocument(jobId: string, documentId: string, error: ReamError): Promise<void> {

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { SqlAnalysisStore } from '../analyzers/store/sql-analysis-store.ts';
 import { FsBlobStore } from '../blobs/fs-blob-store.ts';
 import { MemoryEventBus } from '../events/memory-event-bus.ts';
 import { createFormats } from '../formats/registry.ts';
@@ -28,10 +29,11 @@ export async function openEmbeddedAdapters(settings: EmbeddedSettings): Promise<
     const store = await SqliteStore.open(database);
     const queue = await SqliteQueue.open(database);
     const search = await SqliteSearch.open(database);
+    const analysis = await SqlAnalysisStore.open(database.kysely, 'sqlite');
     const pool = createThreadPool({ threads: settings.threads, taskTimeoutMs: settings.taskTimeoutMs, maxMemoryMb: settings.maxMemoryMb });
     const bus = new MemoryEventBus();
     return {
-      deps: { store, queue, search, bus, blobs: new FsBlobStore(join(settings.dataDir, 'blobs')), formats: createFormats(pool) },
+      deps: { store, queue, search, bus, analysis, blobs: new FsBlobStore(join(settings.dataDir, 'blobs')), formats: createFormats(pool) },
       releaseLeases: () => queue.releaseAllLeases(),
       warnings: [],
       async close() {

@@ -1,3 +1,4 @@
+import type { AnalysisStore } from '../analyzers/store/port.ts';
 import { createReadStream } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
@@ -41,6 +42,8 @@ export interface EngineDeps {
    * `<os tmpdir>/ream-blob-cache-<pid>`, made only when the blob store has no local files.
    */
   blobFiles?: BlobFiles;
+  /** Analyzers' response cache and usage ledger (LLM); absent: analyzers keep their own in memory. */
+  analysis?: AnalysisStore;
 }
 
 /** The records and services behind an engine that the runtime around it reads directly. */

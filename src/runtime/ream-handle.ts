@@ -1,3 +1,6 @@
+import type { UsageView } from '../api-types.ts';
+import { costOf, type PriceTable } from '../analyzers/llm/usage.ts';
+import { addUsage, NO_USAGE, type AnalysisStore, type ModelUsage } from '../analyzers/store/port.ts';
 import { ReamError } from '../errors.ts';
 import { DEFAULT_TENANT, TERMINAL_JOB_STATUSES, type JobRecord } from '../store/port.ts';
 import { findApiKey } from './api-keys.ts';
@@ -18,6 +21,21 @@ export interface HandleParts {
   drainWork(timeoutMs: number): Promise<void>;
   /** Stops the worker and closes the adapters (once). */
   close(): Promise<void>;
+  /** The analyzers' usage ledger, when the deployment has one. */
+  analysis?: AnalysisStore;
+  /** USD per million tokens by model, for costs in usage views. */
+  prices?: PriceTable;
+}
+
+/** A usage view of per-model rows, or `undefined` when nothing was used. */
+export function usageView(rows: readonly ModelUsage[], prices: PriceTable | undefined): UsageView | undefined {
+  if (rows.length === 0) return undefined;
+  const sum = rows.reduce((total, row) => addUsage(total, row), NO_USAGE);
+  const cost = costOf(rows, prices);
+  return {
+    ...sum, totalTokens: sum.promptTokens + sum.completionTokens, ...(cost === undefined ? {} : { costUsd: cost }),
+    byModel: rows.map((row) => ({ model: row.model, promptTokens: row.promptTokens, completionTokens: row.completionTokens, calls: row.calls, cachedCalls: row.cachedCalls })),
+  };
 }
 
 /** `submit`'s files, paths taken as `{ path }`. */
@@ -45,7 +63,18 @@ export function reamHandle(engine: Engine, parts: HandleParts): Ream {
     getJob: (jobId) => store.getJob(jobId),
     listJobs: (query) => store.listJobs(query),
     counts: (jobId) => store.jobCounts(jobId),
-    jobView: (job) => loadJobView(engine, job),
+    async jobView(job) {
+      const view = await loadJobView(engine, job);
+      const usage = parts.analysis ? usageView(await parts.analysis.jobUsage(job.id), parts.prices) : undefined;
+      return usage ? { ...view, usage } : view;
+    },
+    async usage(scope = {}) {
+      const { analysis } = parts;
+      if (!analysis) return [];
+      if (scope.jobId !== undefined) return analysis.jobUsage(scope.jobId);
+      if (scope.tenantId !== undefined) return analysis.tenantUsage(scope.tenantId);
+      return analysis.totalUsage();
+    },
     cancel: (jobId) => engine.cancel(jobId),
     retry: (jobId) => engine.retry(jobId),
     deleteJob: (jobId) => engine.deleteJob(jobId),

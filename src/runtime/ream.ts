@@ -2,6 +2,8 @@
 // outside src/runtime/ reaches the engine or its adapters (eslint.config.js enforces it).
 import type { Readable } from 'node:stream';
 import type { JobView } from '../api-types.ts';
+import type { LlmProviderSettings } from '../analyzers/llm/settings.ts';
+import type { ModelUsage } from '../analyzers/store/port.ts';
 import type { EventFilter, EventListener } from '../events/port.ts';
 import type { ReamEvent } from '../events/types.ts';
 import type { DocumentOutput, PipelineFactory } from '../pipeline/types.ts';
@@ -33,6 +35,8 @@ export type { JobFile, SubmitJobInput, SubmittedJob } from './submit-job.ts';
 export type { StoreDocumentOptions } from './store-document.ts';
 export { UPLOAD_ID, type FindUploadInProgress, type UploadInProgress, type UploadRecords } from './upload-records.ts';
 export type { UploadRecord } from '../store/port.ts';
+export type { ModelUsage } from '../analyzers/store/port.ts';
+export type { LlmProviderSettings } from '../analyzers/llm/settings.ts';
 
 export interface ReamOptions {
   /** Folder for the database, blobs and lock (created if missing). Default `.ream` in the working directory. */
@@ -59,7 +63,12 @@ export interface ReamOptions {
    * operator. `ream serve` sets all of them (docs/security.md).
    */
   jobLimits?: JobLimits;
-  /** Pipelines of your own, by name, next to the built-in `extract` and `rules`. */
+  /**
+   * The model provider of the built-in `llm` pipeline (its API key stays in this process).
+   * Default: from `REAM_LLM_*` environment variables; `false`: no `llm` pipeline.
+   */
+  llm?: LlmProviderSettings | false;
+  /** Pipelines of your own, by name, next to the built-in `extract`, `rules` and `llm`. */
   pipelines?: Record<string, PipelineFactory>;
   /** Run tasks in this process. Default true; false makes a submit-only handle. */
   work?: boolean;
@@ -132,8 +141,10 @@ export interface Ream {
   listJobs(query: ListJobsQuery): Promise<Page<JobRecord>>;
   /** The job's documents and chunks by state. */
   counts(jobId: string): Promise<JobCounts>;
-  /** The job as the API shows it, with its current counts and progress (the same as its events'). */
+  /** The job as the API shows it, with its current counts and progress (the same as its events'), and its model usage. */
   jobView(job: JobRecord): Promise<JobView>;
+  /** Model tokens spent per model: by one job, one tenant, or (no scope) everyone (for /metrics). */
+  usage(scope?: { jobId?: string; tenantId?: string }): Promise<ModelUsage[]>;
   /** Cancels the job: queued work removed, running work aborted; results made stay readable. */
   cancel(jobId: string): Promise<JobRecord>;
   /** Reruns only the failed parts of a `partially_succeeded` or `failed` job. */

@@ -64,6 +64,40 @@ export function createMetrics(ream: Ream): ServerMetrics {
     },
   });
 
+  // Model usage is read from the deployment's ledger on scrape (every worker's calls, like
+  // ream_jobs); a counter only grows, so each scrape adds what was spent since the last.
+  const seen = new Map<string, number>();
+  const grow = (counter: Counter<'model' | 'kind'> | Counter<'model' | 'outcome'>, labels: Record<string, string>, total: number): void => {
+    const key = JSON.stringify(labels);
+    const delta = total - (seen.get(key) ?? 0);
+    if (delta > 0) (counter as Counter<string>).inc(labels, delta);
+    seen.set(key, Math.max(total, seen.get(key) ?? 0));
+  };
+  new Counter({
+    name: 'ream_llm_tokens_total',
+    help: 'Model tokens spent, by model and kind (prompt or completion), read from the usage ledger on scrape.',
+    labelNames: ['model', 'kind'] as const,
+    registers: [registry],
+    async collect() {
+      for (const row of await ream.usage()) {
+        grow(this, { model: row.model, kind: 'prompt' }, row.promptTokens);
+        grow(this, { model: row.model, kind: 'completion' }, row.completionTokens);
+      }
+    },
+  });
+  new Counter({
+    name: 'ream_llm_calls_total',
+    help: 'Model requests by outcome: called (the provider answered) or cached (a response cache hit, no tokens).',
+    labelNames: ['model', 'outcome'] as const,
+    registers: [registry],
+    async collect() {
+      for (const row of await ream.usage()) {
+        grow(this, { model: row.model, outcome: 'called' }, row.calls);
+        grow(this, { model: row.model, outcome: 'cached' }, row.cachedCalls);
+      }
+    },
+  });
+
   const pages = new Counter({ name: 'ream_pages_processed_total', help: 'Pages in chunks that completed in this process.', registers: [registry] });
   const chunks = new Counter({
     name: 'ream_chunks_processed_total',

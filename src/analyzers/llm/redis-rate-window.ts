@@ -1,0 +1,92 @@
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import type { RateLimits, RateWindow } from './rate-window.ts';
+
+/**
+ * The sliding window in one Lua script, so every worker's check-and-take is atomic. The time is
+ * Redis's own (`TIME`): workers with skewed clocks still share one window. Calls are members of a
+ * sorted set scored by their start in ms, named `<id>|<tokens>` so the tokens can be summed.
+ * Returns 0 when the call may start (and records it), else the ms to wait.
+ */
+const ACQUIRE = `
+local key, pauseKey = KEYS[1], KEYS[2]
+local windowMs, rpm, tpm, tokens, id = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local paused = redis.call('PTTL', pauseKey)
+if paused > 0 then return paused end
+redis.call('ZREMRANGEBYSCORE', key, '-inf', now - windowMs)
+local calls = redis.call('ZRANGE', key, 0, -1, 'WITHSCORES')
+local count = #calls / 2
+if rpm > 0 and count >= rpm then
+  return math.max(1, tonumber(calls[2]) + windowMs - now)
+end
+if tpm > 0 and count > 0 then
+  local used = 0
+  for i = 1, #calls, 2 do used = used + tonumber(string.match(calls[i], '|(%d+)$')) end
+  if used + tokens > tpm then
+    for i = 1, #calls, 2 do
+      used = used - tonumber(string.match(calls[i], '|(%d+)$'))
+      if used + tokens <= tpm or used == 0 then return math.max(1, tonumber(calls[i + 1]) + windowMs - now) end
+    end
+  end
+end
+redis.call('ZADD', key, now, id .. '|' .. tokens)
+redis.call('PEXPIRE', key, windowMs)
+return 0
+`;
+
+export interface RedisRateWindowOptions extends RateLimits {
+  url: string;
+  /** Key prefix of the deployment (default `ream`); the window is `<prefix>:llm:window:<name>`. */
+  prefix?: string;
+  /** One window per provider account: name it after the endpoint and model. */
+  name: string;
+}
+
+/**
+ * A rate window shared through Redis by every worker of a deployment: 8 workers under a limit of
+ * 60 calls per minute make 60 calls per minute between them, not 480. A Retry-After one worker
+ * gets pauses all of them.
+ */
+export class RedisRateWindow implements RateWindow {
+  readonly #redis: Redis;
+  readonly #key: string;
+  readonly #pauseKey: string;
+  readonly #limits: RateLimits & { windowMs: number };
+
+  constructor(options: RedisRateWindowOptions) {
+    this.#redis = new Redis(options.url, { lazyConnect: true, maxRetriesPerRequest: 3 });
+    this.#redis.on('error', () => undefined); // ioredis reconnects by itself; calls fail meanwhile
+    const base = `${options.prefix ?? 'ream'}:llm:window:${options.name}`;
+    this.#key = base;
+    this.#pauseKey = `${base}:pause`;
+    this.#limits = { windowMs: 60_000, ...options };
+  }
+
+  async tryAcquire(tokens: number): Promise<number> {
+    const { windowMs, requestsPerMinute, tokensPerMinute } = this.#limits;
+    const wait = await this.#redis.eval(
+      ACQUIRE, 2, this.#key, this.#pauseKey,
+      windowMs, requestsPerMinute ?? 0, tokensPerMinute ?? 0, Math.max(0, Math.ceil(tokens)), randomUUID(),
+    );
+    return Number(wait);
+  }
+
+  async pause(ms: number): Promise<void> {
+    if (ms <= 0) return;
+    // Only ever lengthened: a shorter Retry-After must not cut another worker's longer one.
+    const current = await this.#redis.pttl(this.#pauseKey);
+    if (current < ms) await this.#redis.set(this.#pauseKey, '1', 'PX', Math.ceil(ms));
+  }
+
+  /** The starts recorded in the window now, in ms (Redis time): for tests and benchmarks. */
+  async starts(): Promise<number[]> {
+    const entries = await this.#redis.zrange(this.#key, '0', '-1', 'WITHSCORES');
+    return entries.filter((_, i) => i % 2 === 1).map(Number);
+  }
+
+  async close(): Promise<void> {
+    await this.#redis.quit().catch(() => undefined);
+  }
+}

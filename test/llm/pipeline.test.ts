@@ -1,0 +1,124 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { createReam, type Ream } from '../../src/runtime/create-ream.ts';
+import type { DocumentOutput } from '../../src/pipeline/types.ts';
+import { makePdf } from '../support/make-pdf.ts';
+import { pagesIn, startFakeOpenAi, userText, type FakeOpenAi, type ReceivedRequest } from '../support/openai-server.ts';
+
+const SECRET = 'sk-pipeline-SECRET-7777';
+const schema = {
+  type: 'object',
+  properties: { parties: { type: 'array', items: { type: 'string' } }, total: { type: 'number' } },
+  required: ['parties', 'total'],
+};
+/** Page 1 names the parties, page 3 the total; five pages, chunks of 2 with 1 page of overlap. */
+const PAGES = ['Contract between Acme and Globex', 'Terms and conditions', 'The total is 99 EUR', 'Signatures', 'Annex'];
+
+/** Answers like a model that reads the markers: the fields it sees, on the pages it sees them. */
+function contractModel(request: ReceivedRequest) {
+  const system = request.body.messages[0]?.content ?? '';
+  const seen = pagesIn(request);
+  if (system.includes('Summarise')) return { content: JSON.stringify({ summary: `pages ${seen.join(',')}` }), promptTokens: 50, completionTokens: 5 };
+  if (system.includes('summaries of consecutive parts')) return { content: JSON.stringify({ summary: 'the whole contract' }), promptTokens: 30, completionTokens: 4 };
+  const values: Record<string, unknown> = {};
+  const sources: Record<string, unknown> = {};
+  if (seen.includes(1)) {
+    values.parties = ['Acme', 'Globex'];
+    sources.parties = { pages: [1], quote: 'between Acme and Globex' };
+  }
+  if (seen.includes(3)) {
+    values.total = 99;
+    sources.total = { pages: [3], quote: 'total is 99 EUR' };
+  }
+  return { content: JSON.stringify({ values, sources }), promptTokens: 100, completionTokens: 10 };
+}
+
+let server: FakeOpenAi;
+let dir: string;
+let ream: Ream;
+let pdf: string;
+before(async () => {
+  server = await startFakeOpenAi(contractModel);
+  dir = await mkdtemp(join(tmpdir(), 'ream-llm-'));
+  pdf = join(dir, 'contract.pdf');
+  await writeFile(pdf, await makePdf({ pages: PAGES }));
+  ream = await createReam({
+    dataDir: join(dir, 'data'), threads: 1,
+    llm: { baseURL: server.baseURL, apiKey: SECRET, model: 'fake-1', prices: { 'fake-1': { prompt: 1, completion: 2 } } },
+  });
+});
+after(async () => {
+  await ream.close();
+  await server.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function runJob(options: Record<string, unknown>, files = [pdf]): Promise<{ output: DocumentOutput; jobId: string }> {
+  const job = await ream.submit({ pipeline: 'llm', options: { chunkPages: 2, ...options }, files });
+  await ream.wait(job.id);
+  const outputs: DocumentOutput[] = [];
+  for await (const output of ream.results(job.id)) outputs.push(output);
+  assert.equal(outputs.length, 1);
+  return { output: outputs[0] as DocumentOutput, jobId: job.id };
+}
+
+test('extract through the llm pipeline: fields with pages and quotes, overlap found twice kept once, usage in results and job status', async () => {
+  server.requests.length = 0;
+  const { output, jobId } = await runJob({ schema, prompt: 'Extract the parties and the total' });
+  assert.equal(output.status, 'succeeded');
+  // Three chunks ([1,2], [3,4], [5]) each sent with one page of context on either side.
+  assert.deepEqual(server.requests.map(pagesIn).sort(), [[1, 2, 3], [2, 3, 4, 5], [4, 5]].sort());
+  // Page 3 is seen by two chunks; only its owner's answer counts.
+  assert.deepEqual(output.fields.total, [{ value: '99', page: 3, pages: [3], quote: 'total is 99 EUR' }]);
+  assert.deepEqual(output.fields.parties, [{ value: '["Acme","Globex"]', page: 1, pages: [1], quote: 'between Acme and Globex' }]);
+  assert.deepEqual((output.analysis?.llm as { values: unknown }).values, { parties: ['Acme', 'Globex'], total: 99 });
+  assert.deepEqual(output.pages.map((page) => page.page), [1, 2, 3, 4, 5], 'overlap pages are not stored twice');
+  assert.deepEqual(output.usage, { promptTokens: 300, completionTokens: 30, calls: 3, cachedCalls: 0 });
+  const view = await ream.jobView((await ream.getJob(jobId))!);
+  assert.equal(view.usage?.totalTokens, 330);
+  assert.equal(view.usage?.costUsd, (300 * 1 + 30 * 2) / 1e6);
+  assert.deepEqual((await ream.usage({ tenantId: 'local' })).map((row) => row.model), ['fake-1']);
+
+  // The same document again, in a new job: answered from the cache, no call.
+  server.requests.length = 0;
+  const again = await runJob({ schema, prompt: 'Extract the parties and the total' });
+  assert.equal(server.requests.length, 0);
+  assert.deepEqual(again.output.analysis, output.analysis);
+  assert.deepEqual(again.output.usage, { promptTokens: 0, completionTokens: 0, calls: 0, cachedCalls: 3 });
+
+  // Nothing stored or published carries the key.
+  const events = await ream.listEvents(jobId, 0, 1000);
+  const stored = JSON.stringify([await ream.getJob(jobId), events, output, view]);
+  assert.doesNotMatch(stored, /SECRET/);
+  assert.match(stored, /fake-1/);
+});
+
+test('summarize: a summary per chunk (map), then one from the chunk summaries (reduce)', async () => {
+  server.requests.length = 0;
+  const { output } = await runJob({ mode: 'summarize', overlapPages: 0 });
+  assert.equal(server.requests.length, 4, 'three chunks and one reduce');
+  const reduce = server.requests.find((request) => userText(request).includes('Pages 1–2:'));
+  assert.ok(reduce, 'the reduce prompt lists the chunk summaries by page range');
+  assert.match(userText(reduce), /Pages 3–4:\npages 3,4/);
+  assert.equal((output.analysis?.llm as { summary: string }).summary, 'the whole contract');
+  assert.deepEqual(output.fields.summary, [{ value: 'the whole contract', page: 1 }]);
+  assert.equal(output.usage?.calls, 4);
+});
+
+test('a per-job budget stops model calls with budget_exceeded', async () => {
+  server.requests.length = 0;
+  const { output, jobId } = await runJob({ mode: 'summarize', overlapPages: 0, chunkPages: 5, maxTokens: 50, maxCompletionTokens: 40 });
+  assert.equal(server.requests.length, 0, 'no call fits the budget');
+  assert.equal(output.status, 'failed');
+  assert.equal(output.failedPages[0]?.code, 'budget_exceeded');
+  const job = await ream.getJob(jobId);
+  assert.equal(job?.status, 'failed');
+});
+
+test('bad llm options are refused at submit', async () => {
+  await assert.rejects(ream.submit({ pipeline: 'llm', options: { mode: 'classify', labels: ['only'] }, files: [pdf] }), { code: 'validation_failed' });
+  await assert.rejects(ream.submit({ pipeline: 'llm', options: { schema, apiKey: 'x' }, files: [pdf] }), { code: 'validation_failed' });
+});
