@@ -3,6 +3,7 @@ import { toReamError } from '../errors.ts';
 import { registerClientCommands } from './client-commands.ts';
 import { registerKeysCommand } from './keys-command.ts';
 import { registerMigrateCommand } from './migrate-command.ts';
+import { addLlmFlags, llmJobOptions } from './llm-flags.ts';
 import { positiveInt, positiveNumber } from './parse-flags.ts';
 import { runCommand, type RunOptions } from './run-command.ts';
 import { registerServeCommand } from './serve-command.ts';
@@ -14,6 +15,8 @@ function formatSummary(s: Awaited<ReturnType<typeof runCommand>>, out: string): 
     `${s.interrupted ? 'interrupted' : 'done'}: ${s.succeeded} succeeded, ${s.failed} failed` +
       (s.skipped ? `, ${s.skipped} already done (resumed)` : '') + ` of ${s.total} file(s)`,
     `pages: ${s.pages} in ${s.wallSeconds.toFixed(1)} s (${rate} pages/s)`,
+    ...(s.usage ? [`model: ${s.usage.totalTokens} tokens (${s.usage.promptTokens} prompt + ${s.usage.completionTokens} completion) in ${s.usage.calls} call(s), ${s.usage.cachedCalls} from the cache` +
+      (s.usage.costUsd === undefined ? '' : `, $${s.usage.costUsd.toFixed(4)}`)] : []),
     `results: ${out}`,
     ...(s.interrupted ? ['run the same command again to resume where it stopped'] : []),
   ].join('\n');
@@ -27,12 +30,12 @@ export function buildProgram(): Command {
     // before the commands are added: they inherit it.
     .exitOverride();
 
-  program
-    .command('run')
+  addLlmFlags(program
+    .command('run'))
     .description('extract text, metadata and fields from files, directories or globs into a JSONL file')
     .argument('<inputs...>', 'files, directories (read recursively) or glob patterns')
     .option('-o, --out <file>', 'results, one JSON line per file', 'ream-results.jsonl')
-    .option('-p, --pipeline <name>', 'pipeline: extract (default) or rules')
+    .option('-p, --pipeline <name>', 'pipeline: extract (default), rules or llm')
     .option('--rules <file>', 'JSON file of field rules (implies --pipeline rules)')
     .option('-c, --concurrency <n>', 'tasks in flight at once (default: 2 × threads)', positiveInt)
     .option('--threads <n>', 'worker threads for parsing (default: the number of cores)', positiveInt)
@@ -63,6 +66,8 @@ export function buildProgram(): Command {
         ...(flags.maxMemory === undefined ? {} : { maxMemoryMb: flags.maxMemory as number }),
         ...(flags.resume === undefined ? {} : { resume: flags.resume as boolean }),
       };
+      const llm = llmJobOptions(flags);
+      if (llm) options.llm = llm;
       const controller = new AbortController();
       let interrupts = 0;
       const onSignal = (): void => {

@@ -18,6 +18,9 @@ export interface ResultLine {
   fields: DocumentOutput['fields'];
   failedPages: DocumentOutput['failedPages'];
   error: Pick<ErrorInfo, 'code' | 'message'> | null;
+  /** Analyzers' document data (the llm pipeline's validated answer) and model usage, when there are. */
+  analysis?: DocumentOutput['analysis'];
+  usage?: DocumentOutput['usage'];
 }
 
 export function toResultLine(path: string, output: DocumentOutput, textMode: TextMode): ResultLine {
@@ -32,6 +35,8 @@ export function toResultLine(path: string, output: DocumentOutput, textMode: Tex
     fields: output.fields,
     failedPages: output.failedPages,
     error: output.error ? { code: output.error.code, message: output.error.message } : null,
+    ...(output.analysis ? { analysis: output.analysis } : {}),
+    ...(output.usage ? { usage: output.usage } : {}),
   };
   // Pages are joined with a form feed, as pdftotext does, so page breaks survive in `full`.
   if (textMode === 'full') line.text = output.pages.map((p) => p.text).join('\f');

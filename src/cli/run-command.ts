@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import type { UsageView } from '../api-types.ts';
 import { processBatch } from '../batch/index.ts';
 import { ReamError, toReamError } from '../errors.ts';
 import { fromJson, type JsonObject, type JsonValue } from '../json.ts';
@@ -27,6 +28,8 @@ export interface RunOptions {
   /** undefined: resume when the output exists. */
   resume?: boolean;
   progress: ProgressMode;
+  /** Options of the llm pipeline (from the --llm-* flags); implies `pipeline: 'llm'`. */
+  llm?: JsonObject;
 }
 
 export interface RunSummary {
@@ -37,6 +40,8 @@ export interface RunSummary {
   pages: number;
   wallSeconds: number;
   interrupted: boolean;
+  /** Model tokens the job spent (LLM pipelines). */
+  usage?: UsageView;
 }
 
 function jobOptions(options: RunOptions): JsonObject {
@@ -44,6 +49,7 @@ function jobOptions(options: RunOptions): JsonObject {
   if (options.chunkPages !== undefined) job.chunkPages = options.chunkPages;
   if (options.maxPages !== undefined) job.maxPages = options.maxPages;
   if (options.maxSizeMb !== undefined) job.maxBytes = Math.round(options.maxSizeMb * 1024 * 1024);
+  if (options.llm !== undefined) Object.assign(job, options.llm);
   if (options.rules !== undefined) {
     let rules: JsonValue;
     try {
@@ -69,7 +75,7 @@ export async function runCommand(inputs: readonly string[], options: RunOptions,
   const files = await collectFiles(inputs);
   const outPath = resolve(options.out);
   const resume = options.resume ?? existsSync(outPath);
-  const pipeline = options.pipeline ?? (options.rules !== undefined ? 'rules' : 'extract');
+  const pipeline = options.pipeline ?? (options.llm !== undefined ? 'llm' : options.rules !== undefined ? 'rules' : 'extract');
   const jobOpts = jobOptions(options);
   const fresh = options.resume === false;
   const results = ResultsFile.open(outPath, resume);
@@ -109,6 +115,8 @@ export async function runCommand(inputs: readonly string[], options: RunOptions,
     summary.interrupted = outcome === 'aborted';
     await tracker.settled();
     unsubscribe();
+    const usage = (await ream.jobView(await ream.getJob(job.id) ?? job)).usage;
+    if (usage) summary.usage = usage;
   } finally {
     view.stop();
     await ream.close();

@@ -1,0 +1,55 @@
+import { readFileSync } from 'node:fs';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { ReamError, toReamError } from '../errors.ts';
+import type { JsonObject, JsonValue } from '../json.ts';
+import { positiveInt } from './parse-flags.ts';
+
+/**
+ * `ream run` flags of the `llm` pipeline. Only what to ask goes into job options; the provider
+ * (base URL, model, API key) comes from REAM_LLM_* in the environment, so the key is never in
+ * a flag (visible to `ps`) nor stored with the job.
+ */
+export function addLlmFlags(command: Command): Command {
+  return command
+    .option('--llm-schema <file>', 'JSON Schema of the fields to extract with the model (implies --pipeline llm)')
+    .option('--llm-prompt <text>', 'instructions for the model, per chunk (implies --pipeline llm)')
+    .addOption(new Option('--llm-mode <mode>', 'extract (with --llm-schema), summarize, classify, ask').choices(['extract', 'summarize', 'classify', 'ask']))
+    .option('--llm-labels <labels>', 'comma-separated labels for --llm-mode classify', (value: string) => {
+      const labels = value.split(',').map((label) => label.trim()).filter((label) => label !== '');
+      if (labels.length < 2) throw new InvalidArgumentError('give at least two labels');
+      return labels;
+    })
+    .option('--llm-question <text>', 'the question for --llm-mode ask')
+    .option('--llm-reduce-prompt <text>', 'instructions for the document step that combines chunk answers')
+    .option('--llm-model <name>', 'model to use instead of REAM_LLM_MODEL')
+    .option('--llm-max-tokens <n>', 'token budget of the job: model calls stop with budget_exceeded beyond it', positiveInt)
+    .option('--llm-overlap <pages>', 'pages of context each chunk also sends on either side (default 1)', (value: string) => {
+      const n = Number(value);
+      if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be an integer ≥ 0');
+      return n;
+    });
+}
+
+/** Job options of the llm flags given, or `undefined` when none is. */
+export function llmJobOptions(flags: Record<string, unknown>): JsonObject | undefined {
+  const options: JsonObject = {};
+  if (typeof flags.llmSchema === 'string') options.schema = readSchema(flags.llmSchema);
+  const copy: Array<[string, string]> = [
+    ['llmPrompt', 'prompt'], ['llmMode', 'mode'], ['llmQuestion', 'question'], ['llmReducePrompt', 'reducePrompt'],
+    ['llmModel', 'model'], ['llmMaxTokens', 'maxTokens'], ['llmOverlap', 'overlapPages'], ['llmLabels', 'labels'],
+  ];
+  for (const [flag, key] of copy) if (flags[flag] !== undefined) options[key] = flags[flag] as JsonValue;
+  if (Object.keys(options).length === 0) return undefined;
+  if (options.mode === undefined && options.schema === undefined) {
+    throw ReamError.nonRetryable('validation_failed', 'give --llm-schema (extract) or --llm-mode summarize|classify|ask');
+  }
+  return options;
+}
+
+function readSchema(path: string): JsonValue {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as JsonValue;
+  } catch (error) {
+    throw ReamError.nonRetryable('validation_failed', `cannot read the schema file ${path}: ${toReamError(error).message}`);
+  }
+}

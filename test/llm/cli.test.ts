@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { repoRoot } from '../support/env.ts';
+import { makePdf } from '../support/make-pdf.ts';
+import { pagesIn, startFakeOpenAi, type FakeOpenAi } from '../support/openai-server.ts';
+import { runReam } from '../support/run-ream.ts';
+
+const SECRET = 'sk-cli-SECRET-3131';
+const schema = { type: 'object', properties: { party: { type: 'string' }, total: { type: 'number' } }, required: ['party', 'total'] };
+
+/** A model that finds "Party: X" and "Total: N" on the pages it is shown. */
+function answerFor(pages: number[], texts: Map<number, string>): string {
+  const values: Record<string, unknown> = {};
+  const sources: Record<string, unknown> = {};
+  for (const page of pages) {
+    const text = texts.get(page) ?? '';
+    const party = /Party: (\w+)/.exec(text)?.[1];
+    const total = /Total: (\d+)/.exec(text)?.[1];
+    if (party) [values.party, sources.party] = [party, { pages: [page], quote: `Party: ${party}` }];
+    if (total) [values.total, sources.total] = [Number(total), { pages: [page], quote: `Total: ${total}` }];
+  }
+  return JSON.stringify({ values, sources });
+}
+
+let server: FakeOpenAi;
+let dir: string;
+const texts = new Map([[1, 'Party: Acme'], [2, 'Total: 120'], [3, 'Nothing'], [4, 'Nothing'], [5, 'Nothing'], [6, 'Nothing']]);
+before(async () => {
+  server = await startFakeOpenAi((request) => ({ content: answerFor(pagesIn(request), texts), promptTokens: 10, completionTokens: 2 }));
+  dir = await mkdtemp(join(tmpdir(), 'ream-llm-cli-'));
+  await mkdir(join(dir, 'contracts'));
+  await writeFile(join(dir, 'contracts', 'a.pdf'), await makePdf({ pages: ['Party: Acme', 'Total: 120'] }));
+  await writeFile(join(dir, 'contracts', 'b.pdf'), await makePdf({ pages: ['Party: Initech\nTotal: 7'] }));
+  await writeFile(join(dir, 'fields.json'), JSON.stringify(schema));
+});
+after(async () => {
+  await server.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const llmEnv = (): Record<string, string> => ({ REAM_LLM_BASE_URL: server.baseURL, REAM_LLM_API_KEY: SECRET, REAM_LLM_MODEL: 'fake-cli' });
+
+test('ream run --llm-schema --llm-prompt: fields with pages and quotes per file, tokens in the summary; a re-run makes no call', async () => {
+  // Page text differs per document here: answer from the request itself.
+  server.script((request) => {
+    const text = request.body.messages.at(-1)?.content ?? '';
+    const local = new Map(pagesIn(request).map((page) => [page, text.split(`<<<page ${page}>>>`)[1]?.split('<<<page')[0] ?? '']));
+    return { content: answerFor(pagesIn(request), local), promptTokens: 10, completionTokens: 2 };
+  });
+  server.requests.length = 0;
+  const args = ['run', join(dir, 'contracts'), '--llm-schema', join(dir, 'fields.json'), '--llm-prompt', 'Extract the party and the total',
+    '-o', join(dir, 'out.jsonl'), '--data-dir', join(dir, 'data'), '--progress', 'none', '--threads', '1'];
+  const run = await runReam(args, { env: llmEnv() });
+  assert.equal(run.code, 0, run.stderr);
+  const lines = (await readFile(join(dir, 'out.jsonl'), 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as { path: string; fields: Record<string, unknown>; analysis?: { llm?: unknown } });
+  const a = lines.find((line) => line.path.endsWith('a.pdf'));
+  assert.deepEqual(a?.fields, {
+    party: [{ value: 'Acme', page: 1, pages: [1], quote: 'Party: Acme' }],
+    total: [{ value: '120', page: 2, pages: [2], quote: 'Total: 120' }],
+  });
+  assert.deepEqual((a?.analysis?.llm as { values: unknown }).values, { party: 'Acme', total: 120 });
+  assert.equal(server.requests.length, 2);
+  assert.match(run.stdout, /model: 24 tokens \(20 prompt \+ 4 completion\) in 2 call\(s\), 0 from the cache/);
+  assert.doesNotMatch(run.stdout + run.stderr + (await readFile(join(dir, 'out.jsonl'), 'utf8')), /SECRET/);
+
+  const again = await runReam([...args.slice(0, -6), '-o', join(dir, 'out2.jsonl'), '--data-dir', join(dir, 'data'), '--progress', 'none'], { env: llmEnv() });
+  assert.equal(again.code, 0, again.stderr);
+  assert.equal(server.requests.length, 2, 'a new run over the same files is answered from the cache');
+  assert.match(again.stdout, /0 call\(s\), 2 from the cache/);
+});
+
+test('kill -9 mid-job: the re-run asks the model only about the chunks that had no answer', async () => {
+  const pdf = join(dir, 'six.pdf');
+  await writeFile(pdf, await makePdf({ pages: [...texts.values()] }));
+  server.requests.length = 0;
+  // Pages 1–3 are answered at once; 4–6 never (the process dies waiting).
+  server.script((request) => (Math.min(...pagesIn(request)) <= 3 ? { content: answerFor(pagesIn(request), texts), promptTokens: 10, completionTokens: 2 } : { hang: true }));
+  const args = ['run', pdf, '--llm-schema', join(dir, 'fields.json'), '--llm-overlap', '0', '--chunk-pages', '1', '-c', '8',
+    '-o', join(dir, 'six.jsonl'), '--data-dir', join(dir, 'six-data'), '--progress', 'none', '--threads', '1'];
+  const child = spawn(process.execPath, [join(repoRoot, 'bin/ream.js'), ...args], { env: { ...process.env, REAM_FROM_SOURCE: '1', ...llmEnv() }, stdio: 'ignore' });
+  const exited = new Promise((resolve) => child.on('exit', resolve));
+  while (server.requests.length < 6) await sleep(50);
+  await sleep(2_000); // the three answers are checkpointed well within this
+  child.kill('SIGKILL');
+  await exited;
+  assert.deepEqual(server.requests.map((r) => pagesIn(r)[0]).sort(), [1, 2, 3, 4, 5, 6]);
+
+  server.requests.length = 0;
+  server.script((request) => ({ content: answerFor(pagesIn(request), texts), promptTokens: 10, completionTokens: 2 }));
+  const rerun = await runReam(args, { env: llmEnv() });
+  assert.equal(rerun.code, 0, rerun.stderr);
+  assert.deepEqual(server.requests.map((r) => pagesIn(r)[0]).sort(), [4, 5, 6], 'only the unanswered chunks are asked again');
+  const [line] = (await readFile(join(dir, 'six.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { fields: Record<string, Array<{ value: string }>> });
+  assert.equal(line?.fields.party?.[0]?.value, 'Acme');
+  assert.equal(line?.fields.total?.[0]?.value, '120');
+});
