@@ -86,6 +86,33 @@ export const SHARED_SCHEMAS = [
           },
         },
       },
+      usage: {
+        type: 'object',
+        description: 'Model tokens the job spent (llm pipeline), per model; absent when it made no model call.',
+        required: ['promptTokens', 'completionTokens', 'totalTokens', 'calls', 'cachedCalls', 'byModel'],
+        properties: {
+          promptTokens: { type: 'integer' },
+          completionTokens: { type: 'integer' },
+          totalTokens: { type: 'integer' },
+          calls: { type: 'integer', description: 'Calls the provider answered.' },
+          cachedCalls: { type: 'integer', description: 'Calls answered from the response cache (no tokens).' },
+          costUsd: { type: 'number', description: 'When the process has a price for every model used.' },
+          byModel: {
+            type: 'array',
+            items: {
+              type: 'object',
+              required: ['model', 'promptTokens', 'completionTokens', 'calls', 'cachedCalls'],
+              properties: {
+                model: { type: 'string' },
+                promptTokens: { type: 'integer' },
+                completionTokens: { type: 'integer' },
+                calls: { type: 'integer' },
+                cachedCalls: { type: 'integer' },
+              },
+            },
+          },
+        },
+      },
     },
   },
 ] as const;
