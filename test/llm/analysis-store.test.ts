@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test, type TestContext } from 'node:test';
+import { MemoryAnalysisStore } from '../../src/analyzers/store/memory-analysis-store.ts';
+import type { AnalysisStore } from '../../src/analyzers/store/port.ts';
+import { SqlAnalysisStore } from '../../src/analyzers/store/sql-analysis-store.ts';
+import { openSqliteDatabase } from '../../src/sql/sqlite-database.ts';
+import { requireOrSkip } from '../support/env.ts';
+import { freshSchema } from '../support/postgres-schema.ts';
+import { postgresUnavailable } from '../support/services.ts';
+
+/** What every analysis store must do, the same on each adapter. */
+async function conformance(store: AnalysisStore): Promise<void> {
+  // Cache: first answer kept, JSON round-trip, miss is undefined.
+  assert.equal(await store.cached('k'), undefined);
+  await store.remember('k', { a: [1, 'two', null] });
+  await store.remember('k', { a: 'second' });
+  assert.deepEqual(await store.cached('k'), { a: [1, 'two', null] });
+
+  // Usage sums per job, tenant and model.
+  await store.record({ jobId: 'j1', tenantId: 't1', model: 'm1', promptTokens: 10, completionTokens: 2, calls: 1, cachedCalls: 0 });
+  await store.record({ jobId: 'j1', tenantId: 't1', model: 'm1', promptTokens: 5, completionTokens: 1, calls: 1, cachedCalls: 1 });
+  await store.record({ jobId: 'j1', tenantId: 't1', model: 'm2', promptTokens: 3_000_000_000, completionTokens: 0, calls: 1, cachedCalls: 0 });
+  await store.record({ jobId: 'j2', tenantId: 't1', model: 'm1', promptTokens: 1, completionTokens: 1, calls: 1, cachedCalls: 0 });
+  await store.record({ jobId: 'j3', tenantId: 't2', model: 'm1', promptTokens: 7, completionTokens: 7, calls: 1, cachedCalls: 0 });
+  assert.deepEqual(await store.jobUsage('j1'), [
+    { model: 'm1', promptTokens: 15, completionTokens: 3, calls: 2, cachedCalls: 1 },
+    { model: 'm2', promptTokens: 3_000_000_000, completionTokens: 0, calls: 1, cachedCalls: 0 },
+  ]);
+  assert.deepEqual((await store.tenantUsage('t1')).find((row) => row.model === 'm1'), { model: 'm1', promptTokens: 16, completionTokens: 4, calls: 3, cachedCalls: 1 });
+  assert.deepEqual((await store.totalUsage()).find((row) => row.model === 'm1')?.promptTokens, 23);
+  assert.deepEqual(await store.jobUsage('none'), []);
+
+  // Budget: reservations count until settled; a reservation that would exceed is refused.
+  assert.equal(await store.reserve('b', 60, 100), true);
+  assert.equal(await store.reserve('b', 50, 100), false);
+  await store.settle('b', 60, 30); // the call cost 30, not 60
+  assert.equal(await store.reserve('b', 70, 100), true);
+  assert.equal(await store.reserve('b', 1, 100), false);
+  // Racing reservations: exactly as many as fit win.
+  const wins = await Promise.all(Array.from({ length: 10 }, () => store.reserve('race', 30, 100)));
+  assert.equal(wins.filter(Boolean).length, 3);
+}
+
+test('memory analysis store', async () => {
+  await conformance(new MemoryAnalysisStore());
+});
+
+test('SQLite analysis store (embedded), persisting across opens', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'ream-analysis-'));
+  try {
+    const database = openSqliteDatabase(join(dir, 'ream.db'));
+    await conformance(await SqlAnalysisStore.open(database.kysely, 'sqlite'));
+    await database.close();
+    const reopened = openSqliteDatabase(join(dir, 'ream.db'));
+    assert.deepEqual(await (await SqlAnalysisStore.open(reopened.kysely, 'sqlite')).cached('k'), { a: [1, 'two', null] });
+    await reopened.close();
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('PostgreSQL analysis store (distributed)', async (t: TestContext) => {
+  const why = await postgresUnavailable();
+  if (!requireOrSkip(t, why === undefined, why ?? '')) return;
+  const schema = await freshSchema();
+  try {
+    await conformance(await SqlAnalysisStore.open(schema.database.kysely, 'postgres', schema.database.schema));
+  } finally {
+    await schema.drop();
+  }
+});

@@ -1,0 +1,111 @@
+import assert from 'node:assert/strict';
+import { test, type TestContext } from 'node:test';
+import { setImmediate as turn } from 'node:timers/promises';
+import { LlmPacer } from '../../src/analyzers/llm/pacer.ts';
+import { LocalRateWindow } from '../../src/analyzers/llm/rate-window.ts';
+import { RedisRateWindow } from '../../src/analyzers/llm/redis-rate-window.ts';
+import { ReamError } from '../../src/errors.ts';
+import { requireOrSkip } from '../support/env.ts';
+import { redisUnavailable, TEST_REDIS_URL, uniqueName } from '../support/services.ts';
+
+const signal = new AbortController().signal;
+
+test('the local window: requests and tokens per minute over a sliding minute', async () => {
+  let now = 1_000_000;
+  const window = new LocalRateWindow({ requestsPerMinute: 3, tokensPerMinute: 1000 }, () => now);
+  assert.equal(await window.tryAcquire(100), 0);
+  now += 10_000;
+  assert.equal(await window.tryAcquire(100), 0);
+  assert.equal(await window.tryAcquire(100), 0);
+  assert.equal(await window.tryAcquire(100), 50_000, 'the fourth waits until the first leaves the minute');
+  now += 50_000;
+  assert.equal(await window.tryAcquire(700), 0);
+  assert.equal(await window.tryAcquire(200), 10_000, 'tokens: 900 + 200 > 1000 until the first call at +10 s leaves');
+  now += 10_000;
+  assert.equal(await window.tryAcquire(200), 0);
+  // Retry-After pauses everyone.
+  await window.pause(5_000);
+  assert.equal(await window.tryAcquire(1), 5_000);
+});
+
+test('AIMD: the concurrency limit halves on throttling, grows back on success; Retry-After is honoured', async () => {
+  const sleeps: number[] = [];
+  const pacer = new LlmPacer({ maxConcurrency: 8, sleep: (ms) => { sleeps.push(ms); return Promise.resolve(); } });
+  let calls = 0;
+  const result = await pacer.run(10, () => {
+    calls++;
+    if (calls <= 2) return Promise.reject(new ReamError('llm_rate_limited', 'slow down', { retryAfterMs: 1_500 }));
+    return Promise.resolve('ok');
+  }, signal);
+  assert.equal(result, 'ok');
+  assert.deepEqual(sleeps, [1_500, 1_500]);
+  assert.equal(pacer.limit, 2, '8 → 4 → 2, then +1/limit on the success');
+  for (let i = 0; i < 10; i++) await pacer.run(1, () => Promise.resolve(i), signal);
+  assert.ok(pacer.limit >= 4 && pacer.limit <= 8, `grew back to ${pacer.limit}`);
+  // Not retried: errors that waiting cannot fix.
+  await assert.rejects(pacer.run(1, () => Promise.reject(ReamError.nonRetryable('llm_refused', 'no')), signal), { code: 'llm_refused' });
+});
+
+test('never more calls in flight than the limit', async () => {
+  const pacer = new LlmPacer({ maxConcurrency: 3 });
+  let inFlight = 0;
+  let peak = 0;
+  await Promise.all(Array.from({ length: 20 }, () => pacer.run(1, async () => {
+    peak = Math.max(peak, ++inFlight);
+    await turn();
+    await turn();
+    inFlight--;
+  }, signal)));
+  assert.equal(peak, 3);
+});
+
+test('60 requests per minute: at most 60 in any minute, and at least 0.9 × 60 while there is work (mocked clock)', async (t: TestContext) => {
+  t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 0 });
+  const pacer = new LlmPacer({ maxConcurrency: 8, requestsPerMinute: 60 });
+  const starts: number[] = [];
+  let done = 0;
+  for (let i = 0; i < 150; i++) {
+    void pacer.run(100, async () => {
+      starts.push(Date.now());
+      await new Promise((resolve) => setTimeout(resolve, 2_000)); // 2 s of model latency
+    }, signal).then(() => done++);
+  }
+  while (done < 150) {
+    t.mock.timers.tick(100);
+    await turn();
+  }
+  for (const start of starts) {
+    const inMinute = starts.filter((s) => s >= start && s < start + 60_000).length;
+    assert.ok(inMinute <= 60, `${inMinute} calls in the minute from ${start}`);
+  }
+  for (const minute of [0, 60_000]) {
+    const count = starts.filter((s) => s >= minute && s < minute + 60_000).length;
+    assert.ok(count >= 54, `${count} calls in minute ${minute / 60_000}`);
+  }
+});
+
+test('Redis: one window for every worker, so three workers together keep the limit', async (t: TestContext) => {
+  const why = await redisUnavailable();
+  if (!requireOrSkip(t, why === undefined, why ?? '')) return;
+  const name = uniqueName('llm');
+  const windows = Array.from({ length: 3 }, () => new RedisRateWindow({ url: TEST_REDIS_URL, prefix: name, name: 'shared', requestsPerMinute: 4, windowMs: 2_000 }));
+  try {
+    const starts: number[] = [];
+    const pacers = windows.map((window) => new LlmPacer({ window, maxConcurrency: 8 }));
+    await Promise.all(pacers.flatMap((pacer) => Array.from({ length: 4 }, () => pacer.run(1, () => {
+      starts.push(Date.now());
+      return Promise.resolve();
+    }, signal))));
+    starts.sort((a, b) => a - b);
+    assert.equal(starts.length, 12);
+    // 12 calls at 4 per 2 s take three windows: the last starts ≥ 4 s after the first (alone, each
+    // worker would have started its 4 at once).
+    assert.ok((starts.at(-1) ?? 0) - (starts[0] ?? 0) >= 3_900, `spread over ${(starts.at(-1) ?? 0) - (starts[0] ?? 0)} ms`);
+    for (const start of starts) assert.ok(starts.filter((s) => s >= start && s < start + 1_900).length <= 4);
+    // A Retry-After one worker heard pauses the others.
+    await windows[0]?.pause(1_000);
+    assert.ok((await windows[1]?.tryAcquire(1) ?? 0) > 500);
+  } finally {
+    for (const window of windows) await window.close();
+  }
+});
