@@ -26,6 +26,19 @@ export interface ItemRun<T, R> {
  */
 export function runItem<T, R>(run: ItemRun<T, R>, item: T, index: number, onDone: (result: ItemResult<T, R>) => void): void {
   const startedAt = performance.now();
+  const wait = run.settings.rate?.reserve() ?? 0;
+  if (wait > 0) {
+    // Rate-limited: the first attempt waits for its start time (in its slot, abortable).
+    run.scope.sleep(wait).then(
+      () => firstAttempt(run, item, index, startedAt, onDone),
+      (reason: unknown) => onDone(failed(item, index, toItemError(reason), 0, startedAt)),
+    );
+    return;
+  }
+  firstAttempt(run, item, index, startedAt, onDone);
+}
+
+function firstAttempt<T, R>(run: ItemRun<T, R>, item: T, index: number, startedAt: number, onDone: (result: ItemResult<T, R>) => void): void {
   runAttempt(run.fn, item, index, 1, run.settings.timeoutMs, run.scope).then(
     (value) => onDone({ index, item, status: 'succeeded', value, attempts: 1, durationMs: performance.now() - startedAt }),
     (error: unknown) => {
@@ -47,6 +60,8 @@ async function retry<T, R>(run: ItemRun<T, R>, item: T, index: number, startedAt
     emit?.({ type: 'item.retrying', index, item, attempt, delayMs, error });
     try {
       await scope.sleep(delayMs);
+      const wait = settings.rate?.reserve() ?? 0;
+      if (wait > 0) await scope.sleep(wait);
     } catch (reason) {
       return failed(item, index, cancelledAfter(reason as ReamError, error), attempt, startedAt);
     }

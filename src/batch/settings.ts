@@ -1,5 +1,6 @@
 import { ReamError } from '../errors.ts';
 import type { BackoffPolicy } from './backoff.ts';
+import { RateGate } from './rate.ts';
 import type { BatchEvent, BatchOptions, CheckpointKey } from './types.ts';
 
 export const DEFAULT_CONCURRENCY = 8;
@@ -21,6 +22,7 @@ export interface BatchSettings<T, R> {
   signal: AbortSignal | undefined;
   onEvent: ((event: BatchEvent<T, R>) => void) | undefined;
   checkpoint: { path: string; key: CheckpointKey<T> | undefined } | undefined;
+  rate: RateGate | undefined;
 }
 
 function invalid(message: string): ReamError {
@@ -56,7 +58,15 @@ export function resolveSettings<T, R>(options: BatchOptions<T, R>): BatchSetting
   const checkpoint = options.checkpoint;
   check(checkpoint === undefined || (typeof checkpoint.path === 'string' && checkpoint.path !== ''), 'checkpoint.path must be a non-empty string');
 
+  const rate = options.rate;
+  if (rate !== undefined) {
+    const value = rate.perSecond ?? rate.perMinute;
+    const both = rate.perSecond !== undefined && rate.perMinute !== undefined;
+    check(!both && typeof value === 'number' && Number.isFinite(value) && value > 0, 'rate must be { perSecond: n } or { perMinute: n } with n > 0');
+  }
+
   return {
+    rate: rate && RateGate.of(rate),
     concurrency,
     retry: { maxAttempts, baseDelayMs, maxDelayMs, factor, retryable: retry.retryable, random: retry.random ?? Math.random },
     timeoutMs,

@@ -1,4 +1,7 @@
 import type { ReamError } from '../errors.ts';
+import type { RateOption } from './rate.ts';
+
+export type { RateOption } from './rate.ts';
 
 /** What an item function is told about the attempt it runs. */
 export interface ItemContext {
@@ -96,6 +99,12 @@ export interface BatchOptions<T, R> {
   onEvent?: (event: BatchEvent<T, R>) => void;
   /** Remember finished items in a file so a re-run skips them. Default: off. */
   checkpoint?: CheckpointOptions<T>;
+  /**
+   * Most attempts started per second or per minute (`{ perSecond: 2 }`, `{ perMinute: 60 }`),
+   * retries included, spaced evenly: for APIs that limit calls. An item waits for its start time
+   * in its concurrency slot. Default: no limit.
+   */
+  rate?: RateOption;
 }
 
 interface ItemResultBase<T> {
