@@ -16,6 +16,7 @@ const sections: Section[] = [
   { name: 'pdf', load: () => import('./pdf-extract.ts') },
   { name: 'http', load: () => import('./http.ts') },
   { name: 'distributed', load: () => import('./distributed.ts') },
+  { name: 'llm', load: () => import('./llm.ts') },
 ];
 
 const wanted = process.argv.slice(2);

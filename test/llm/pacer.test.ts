@@ -12,7 +12,7 @@ const signal = new AbortController().signal;
 
 test('the local window: requests and tokens per minute over a sliding minute', async () => {
   let now = 1_000_000;
-  const window = new LocalRateWindow({ requestsPerMinute: 3, tokensPerMinute: 1000 }, () => now);
+  const window = new LocalRateWindow({ requestsPerMinute: 3, tokensPerMinute: 1000, marginMs: 0 }, () => now);
   assert.equal(await window.tryAcquire(100), 0);
   now += 10_000;
   assert.equal(await window.tryAcquire(100), 0);
@@ -82,6 +82,8 @@ test('60 requests per minute: at most 60 in any minute, and at least 0.9 × 60 w
     const count = starts.filter((s) => s >= minute && s < minute + 60_000).length;
     assert.ok(count >= 54, `${count} calls in minute ${minute / 60_000}`);
   }
+  // The 61st waits for the first to leave the minute plus its 2% margin (the clock ticks by 100 ms here).
+  assert.ok((starts[60] ?? 0) >= 61_200 && (starts[60] ?? 0) <= 61_300, `the 61st started at ${starts[60]}`);
 });
 
 test('Redis: one window for every worker, so three workers together keep the limit', async (t: TestContext) => {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import type { RateLimits, RateWindow } from './rate-window.ts';
+import { heldMs, type RateLimits, type RateWindow } from './rate-window.ts';
 
 /**
  * The sliding window in one Lua script, so every worker's check-and-take is atomic. The time is
@@ -61,7 +61,7 @@ export class RedisRateWindow implements RateWindow {
     const base = `${options.prefix ?? 'ream'}:llm:window:${options.name}`;
     this.#key = base;
     this.#pauseKey = `${base}:pause`;
-    this.#limits = { windowMs: 60_000, ...options };
+    this.#limits = { ...options, windowMs: heldMs(options) };
   }
 
   async tryAcquire(tokens: number): Promise<number> {

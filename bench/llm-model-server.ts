@@ -1,0 +1,37 @@
+// The fake model server of bench/llm.ts, in a process of its own: arrival times are stamped on
+// an event loop that ream's work does not hold up, as a provider's would be. Protocol on stdio:
+// it prints `ready <baseURL>`; `scale <n>` divides latencies by n; `dump` prints the arrival
+// times (ms, performance.now of this process) and pages of every request as one JSON line.
+import { createInterface } from 'node:readline';
+import { pagesIn, startFakeOpenAi } from '../test/support/openai-server.ts';
+
+/** A seeded generator (mulberry32), so every run draws the same latencies. */
+function seeded(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const random = seeded(12);
+let scale = 1;
+const arrivals: number[] = [];
+const latencies: number[] = [];
+const server = await startFakeOpenAi((request) => {
+  arrivals.push(performance.now());
+  const delayMs = (1500 + random() * 1000) / scale; // 2 s ± 0.5 s, divided by the scale
+  latencies.push(delayMs);
+  const system = request.body.messages[0]?.content ?? '';
+  const summary = system.includes('summaries of consecutive parts') ? 'the book' : `pages ${pagesIn(request)[0]}…`;
+  return { content: JSON.stringify({ summary }), delayMs, promptTokens: 5000, completionTokens: 50 };
+});
+process.stdout.write(`ready ${server.baseURL}\n`);
+for await (const line of createInterface({ input: process.stdin })) {
+  const [command, value] = line.trim().split(' ');
+  if (command === 'scale') scale = Number(value);
+  if (command === 'dump') process.stdout.write(`${JSON.stringify({ arrivals, latencies })}\n`);
+}
+await server.close();
