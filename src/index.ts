@@ -17,7 +17,30 @@ export type { CreateJobInput, FileInput, AddedDocument } from './runtime/engine.
 export type { JobLimits } from './runtime/job-limits.ts';
 export { signWebhook, type WebhookSettings } from './runtime/webhook-delivery.ts';
 export { rulesAnalyzer, parseRuleSpecs, type RuleSpec } from './analyzers/rules/index.ts';
-export type { Analyzer, AnalyzeContext, FieldMatch, Fields } from './analyzers/port.ts';
+export type { Analyzer, AnalyzeContext, AnalysisResult, ChunkAnalysis, ChunkScope, FieldMatch, Fields, TokenUsage } from './analyzers/port.ts';
+export {
+  createLlmAnalyzer,
+  createLlmClient,
+  llmSettingsFromEnv,
+  parseLlmSpec,
+  costOf,
+  LlmPacer,
+  LocalRateWindow,
+  LLM_MODES,
+  OpenAiChatModel,
+  type ChatModel,
+  type LlmAnalyzerOptions,
+  type LlmClient,
+  type LlmMode,
+  type LlmProviderSettings,
+  type LlmSpec,
+  type PriceTable,
+  type RateWindow,
+} from './analyzers/llm/index.ts';
+export { RedisRateWindow } from './analyzers/llm/redis-rate-window.ts';
+export type { AnalysisStore, ModelUsage } from './analyzers/store/port.ts';
+export type { UsageView } from './api-types.ts';
+export { llmPipeline } from './pipeline/llm-pipeline.ts';
 export { builtinPipelines, DEFAULT_CHUNK_PAGES, DEFAULT_LIMITS } from './pipeline/builtin.ts';
 export { STAGES, type DocumentOutput, type Pipeline, type PipelineFactory, type StageName } from './pipeline/types.ts';
 export type { DocumentMetadata, PageFailure, PageText, ReadLimits } from './formats/types.ts';
