@@ -200,3 +200,46 @@ test('a bad spec is refused with validation_failed before any call', () => {
     assert.throws(() => createLlmAnalyzer({ provider, ...(bad as object) }), { code: 'validation_failed' }, JSON.stringify(bad));
   }
 });
+
+test('ask: chunks answer from their own pages; several answers are combined by a reduce call', async () => {
+  server.requests.length = 0;
+  server.script((request) => {
+    const system = request.body.messages[0]?.content ?? '';
+    if (system.includes('Combine them')) return { content: '{"answer": "Acme and Globex sign"}' };
+    const seen = pagesIn(request);
+    if (seen.includes(1)) return { content: JSON.stringify({ answer: 'Acme signs', pages: [1], quote: 'Acme' }) };
+    if (seen.includes(3)) return { content: JSON.stringify({ answer: 'Globex signs', pages: [3], quote: 'Globex' }) };
+    return { content: JSON.stringify({ answer: null, pages: [], quote: '' }) };
+  });
+  const llm = createLlmAnalyzer({ mode: 'ask', question: 'Who signs?', provider: { baseURL: server.baseURL, model: 'm' } });
+  const chunks = [];
+  for (const [index, from, to] of [[0, 0, 1], [1, 1, 2], [2, 2, 3]] as const) {
+    const result = await llm.analyzeChunk?.([{ page: from + 1, text: `page ${from + 1}` }], context({ chunk: { index, from, to } }));
+    chunks.push({ index, from, to, data: result?.data ?? null });
+  }
+  const doc = await llm.finish?.(chunks, {}, context());
+  assert.deepEqual(doc?.data, { answer: 'Acme and Globex sign', pages: [1, 3], quote: 'Acme' });
+  assert.deepEqual(doc?.fields.answer, [{ value: 'Acme and Globex sign', page: 1, pages: [1, 3], quote: 'Acme' }]);
+  assert.equal(server.requests.length, 4, 'three chunks and one reduce');
+  assert.equal(server.requests[3]?.body.messages[0]?.content.includes('Who signs?'), true);
+});
+
+test('classify: labels are held to the list; the document label is the one with most weight over its chunks', async () => {
+  server.requests.length = 0;
+  server.script((request) => {
+    const [page] = pagesIn(request);
+    if (page === 1) return { content: JSON.stringify({ label: 'poem', pages: [1], quote: 'x' }) }; // not a label: repaired
+    return { content: JSON.stringify({ label: page === 4 ? 'invoice' : 'contract', confidence: 0.9, pages: [page], quote: `p${page}` }) };
+  });
+  const llm = createLlmAnalyzer({ mode: 'classify', labels: ['invoice', 'contract'], maxRepairs: 0, provider: { baseURL: server.baseURL, model: 'm' } });
+  await assert.rejects(llm.analyzeChunk?.([{ page: 1, text: 'one' }], context()) ?? Promise.resolve(), { code: 'llm_invalid_output' });
+  const chunks = [];
+  for (const [index, from, to] of [[0, 1, 3], [1, 3, 4]] as const) {
+    const pages = Array.from({ length: to - from }, (_, i) => ({ page: from + i + 1, text: `page ${from + i + 1}` }));
+    const result = await llm.analyzeChunk?.(pages, context({ chunk: { index, from, to } }));
+    chunks.push({ index, from, to, data: result?.data ?? null });
+  }
+  const doc = await llm.finish?.(chunks, {}, context());
+  assert.equal((doc?.data as { label: string }).label, 'contract', 'two pages of contract outweigh one of invoice');
+  assert.equal(doc?.fields.label?.[0]?.value, 'contract');
+});
