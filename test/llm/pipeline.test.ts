@@ -116,6 +116,7 @@ test('a per-job budget stops model calls with budget_exceeded', async () => {
   assert.equal(output.failedPages[0]?.code, 'budget_exceeded');
   const job = await ream.getJob(jobId);
   assert.equal(job?.status, 'failed');
+  assert.equal(job?.error?.code, 'budget_exceeded', 'the job says why it stopped');
 });
 
 test('bad llm options are refused at submit', async () => {
