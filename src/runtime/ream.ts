@@ -33,6 +33,7 @@ export type { JobFile, SubmitJobInput, SubmittedJob } from './submit-job.ts';
 export type { StoreDocumentOptions } from './store-document.ts';
 export { UPLOAD_ID, type FindUploadInProgress, type UploadInProgress, type UploadRecords } from './upload-records.ts';
 export type { UploadRecord } from '../store/port.ts';
+export { DEFAULT_MAX_MEMORY_MB } from './thread-defaults.ts';
 
 export interface ReamOptions {
   /** Folder for the database, blobs and lock (created if missing). Default `.ream` in the working directory. */
