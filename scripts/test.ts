@@ -32,23 +32,25 @@ const TEST_TIMEOUT_MS = 300_000;
  * with one of these, in this order; every other file follows in name order.
  */
 const SLOW_FIRST = [
-  // The longest: one job over the whole corpus.
-  'test/server/corpus.test.ts',
-  // Then CPU-bound files (corpus passes, a 1 GiB upload) between files that mostly wait on the
-  // processes they start, so that the first ones do not all fight over the cores at once.
-  'test/distributed/instances.test.ts',
+  // CPU-bound files (the corpus parts, the server's corpus job, a 512 MiB upload) between files
+  // that mostly wait on the processes they start, so that the first ones do not all fight over
+  // the cores at once; the longest start first.
   'test/formats/corpus-1.test.ts',
-  'test/cli/run.test.ts',
+  'test/distributed/instances.test.ts',
   'test/formats/corpus-2.test.ts',
-  'test/distributed/cluster.test.ts',
+  'test/cli/run.test.ts',
   'test/formats/corpus-3.test.ts',
-  'test/e2e/',
+  'test/distributed/cluster.test.ts',
+  'test/formats/corpus-4.test.ts',
+  'test/server/corpus.test.ts',
   'test/server/upload-memory.test.ts',
-  'test/cli/run-corpus.test.ts',
   'test/distributed/',
-  'test/client/cli.test.ts',
-  'test/server/auth.test.ts',
   'test/server/dashboard.test.ts',
+  'test/cli/run-corpus.test.ts',
+  'test/e2e/',
+  'test/client/cli.test.ts',
+  'test/hostile/',
+  'test/server/auth.test.ts',
   'test/server/jwks-url.test.ts',
 ];
 const SLOWEST_SHOWN = 15;

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Command, Option, type CommanderError } from 'commander';
 import { ReamError } from '../errors.ts';
 import { parseJsonObject } from '../json.ts';
-import { ReamClient, type JobView, type PriorityName, type ReamEvent } from '../client/index.ts';
+import type { JobView, PriorityName, ReamClient, ReamEvent } from '../client/index.ts';
 import { positiveNumber } from './parse-flags.ts';
 
 export const DEFAULT_SERVER = 'http://127.0.0.1:8080';
@@ -43,10 +43,12 @@ export function uploadStateDir(): string {
 }
 
 /** A client for `--server` (an empty REAM_SERVER counts as unset); REAM_API_KEY, if set, is sent as a bearer token. */
-function clientFor(server: string): ReamClient {
+async function clientFor(server: string): Promise<ReamClient> {
   const baseUrl = server === '' ? DEFAULT_SERVER : server;
   if (!URL.canParse(baseUrl) || !/^https?:$/.test(new URL(baseUrl).protocol)) throw usage(`--server must be an http(s) URL, not "${baseUrl}"`);
   const apiKey = process.env.REAM_API_KEY;
+  // Loaded when a command runs: the other commands, and `--help`, start without the HTTP client.
+  const { ReamClient } = await import('../client/index.ts');
   return new ReamClient({ baseUrl, uploadResumeDir: uploadStateDir(), ...(apiKey ? { apiKey } : {}) });
 }
 
@@ -106,7 +108,7 @@ export function registerClientCommands(program: Command): void {
           throw usage(`--priority must be one of ${PRIORITY_NAMES.join(', ')}`);
         }
         const options = flags.options === undefined ? undefined : parseJsonObject(flags.options, '--options');
-        const client = clientFor(flags.server);
+        const client = await clientFor(flags.server);
         const job = await client.submit({
           files,
           uploadThresholdBytes: Math.floor((flags.uploadThreshold ?? DEFAULT_UPLOAD_THRESHOLD_MIB) * 1024 ** 2),
@@ -131,7 +133,7 @@ export function registerClientCommands(program: Command): void {
       .argument('<id>', 'job id')
       .addOption(serverOption())
       .action(async (id: string, flags: { server: string }) => {
-        const job = await clientFor(flags.server).getJob(id);
+        const job = await (await clientFor(flags.server)).getJob(id);
         process.stdout.write(`${JSON.stringify(job, null, 2)}\n`);
       }),
   );
@@ -143,7 +145,7 @@ export function registerClientCommands(program: Command): void {
       .argument('<id>', 'job id')
       .addOption(serverOption())
       .action(async (id: string, flags: { server: string }) => {
-        const job = await follow(clientFor(flags.server), id);
+        const job = await follow(await clientFor(flags.server), id);
         process.stdout.write(`${job.status}\n`);
       }),
   );
@@ -157,7 +159,7 @@ export function registerClientCommands(program: Command): void {
       .option('-n, --limit <n>', 'hits to print, 1–100 (default 20)', positiveNumber)
       .option('--json', 'print the hits as one JSON array')
       .action(async (words: string[], flags: { server: string; limit?: number; json?: boolean }) => {
-        const hits = await clientFor(flags.server).search(words.join(' '), flags.limit === undefined ? {} : { limit: flags.limit });
+        const hits = await (await clientFor(flags.server)).search(words.join(' '), flags.limit === undefined ? {} : { limit: flags.limit });
         if (flags.json) process.stdout.write(`${JSON.stringify(hits)}\n`);
         else for (const hit of hits) process.stdout.write(`${hit.documentId}\t${hit.name}\t${hit.page}\t${hit.snippet.replace(/\s+/g, ' ')}\n`);
       }),
@@ -170,7 +172,7 @@ export function registerClientCommands(program: Command): void {
       .argument('<id>', 'job id')
       .addOption(serverOption())
       .action(async (id: string, flags: { server: string }) => {
-        const job = await clientFor(flags.server).cancel(id);
+        const job = await (await clientFor(flags.server)).cancel(id);
         process.stdout.write(`${job.status}\n`);
       }),
   );

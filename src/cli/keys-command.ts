@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { withApiKeys, type ApiKeys } from '../runtime/api-keys.ts';
+import type { ApiKeys } from '../runtime/api-keys.ts';
 import type { ApiKeyRecord } from '../store/port.ts';
 
 const DATA_DIR_HELP = 'the data dir of the server the keys are for';
@@ -11,7 +11,9 @@ interface StoreFlags {
 }
 
 /** The keys of `--database-url` (or REAM_DATABASE_URL), else of `--data-dir`. */
-function withKeys<T>(flags: StoreFlags, use: (keys: ApiKeys) => Promise<T>): Promise<T> {
+async function withKeys<T>(flags: StoreFlags, use: (keys: ApiKeys) => Promise<T>): Promise<T> {
+  // Loaded when a keys command runs, so that the other commands start without the store.
+  const { withApiKeys } = await import('../runtime/api-keys.ts');
   return withApiKeys({ dataDir: flags.dataDir, databaseUrl: flags.databaseUrl ?? process.env.REAM_DATABASE_URL }, use);
 }
 

@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander';
 import { DEFAULT_LIMITS } from '../pipeline/builtin.ts';
 import type { ReamOptions } from '../runtime/create-ream.ts';
 import { PRIORITIES, type PriorityName } from '../api-types.ts';
-import { DEFAULT_MAX_MEMORY_MB } from '../runtime/create-ream.ts';
+import { DEFAULT_MAX_MEMORY_MB } from '../runtime/ream.ts';
 import { positiveInt, positiveNumber } from './parse-flags.ts';
 
 const MB = 1024 * 1024;

@@ -5,11 +5,11 @@ import { registerKeysCommand } from './keys-command.ts';
 import { registerMigrateCommand } from './migrate-command.ts';
 import { addLlmFlags, llmJobOptions } from './llm-flags.ts';
 import { positiveInt, positiveNumber } from './parse-flags.ts';
-import { runCommand, type RunOptions } from './run-command.ts';
+import type { RunOptions, RunSummary } from './run-command.ts';
 import { registerServeCommand } from './serve-command.ts';
 import { registerWorkerCommand } from './worker-command.ts';
 
-function formatSummary(s: Awaited<ReturnType<typeof runCommand>>, out: string): string {
+function formatSummary(s: RunSummary, out: string): string {
   const rate = s.wallSeconds > 0 ? (s.pages / s.wallSeconds).toFixed(1) : '0';
   return [
     `${s.interrupted ? 'interrupted' : 'done'}: ${s.succeeded} succeeded, ${s.failed} failed` +
@@ -78,6 +78,8 @@ export function buildProgram(): Command {
       };
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
+      // Loaded when `run` runs, so that the other commands and `--help` start without the engine.
+      const { runCommand } = await import('./run-command.ts');
       const summary = await runCommand(inputs, options, controller.signal);
       process.stdout.write(`${formatSummary(summary, options.out)}\n`);
       process.exitCode = summary.interrupted ? 130 : summary.failed > 0 ? 1 : 0;

@@ -2,7 +2,6 @@ import type { Command } from 'commander';
 import { ReamError } from '../errors.ts';
 import { redactUrl } from '../url.ts';
 import { addDeploymentFlags } from './deployment-flags.ts';
-import { migrateDatabase } from '../runtime/migrate.ts';
 
 /**
  * `ream migrate`: brings the PostgreSQL schema of a distributed deployment up to date and exits.
@@ -16,6 +15,7 @@ export function registerMigrateCommand(program: Command): void {
     if (url === undefined || url === '') {
       throw ReamError.nonRetryable('validation_failed', 'ream migrate needs --database-url or REAM_DATABASE_URL (embedded SQLite migrates itself)');
     }
+    const { migrateDatabase } = await import('../runtime/migrate.ts');
     const applied = await migrateDatabase(url);
     process.stdout.write(`migrated ${redactUrl(url)}: ${applied.length === 0 ? 'already up to date' : applied.join(', ')}\n`);
   });

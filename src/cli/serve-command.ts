@@ -1,6 +1,5 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { createReam } from '../runtime/create-ream.ts';
-import { refuseNonLoopback, startServer } from '../server/app.ts';
+import type { RunningServer } from '../server/app.ts';
 import type { AuthOptions } from '../server/auth/plugin.ts';
 import { checkOrigins } from '../server/cors.ts';
 import { addDeploymentFlags, deploymentFromFlags, type DeploymentFlags } from './deployment-flags.ts';
@@ -84,6 +83,8 @@ export function registerServeCommand(program: Command): void {
     .option('--rate-limit <n>', 'requests per minute per API key / JWT subject', positiveInt);
   addLimitFlags(command);
   addDeploymentFlags(addWebhookFlags(command)).action(async (flags: ServeFlags & LimitFlags) => {
+    // The service's modules load when `serve` runs: every other command, and `--help`, starts without them.
+    const [{ createReam }, { refuseNonLoopback, startServer }] = await Promise.all([import('../runtime/create-ream.ts'), import('../server/app.ts')]);
     const limits = limitsFromFlags(flags);
     const auth = authOptions(flags);
     // Refusals before opening anything: a refused start touches nothing.
@@ -102,7 +103,7 @@ export function registerServeCommand(program: Command): void {
       ...(flags.concurrency === undefined ? {} : { concurrency: flags.concurrency }),
       ...limits.ream,
     });
-    let server: Awaited<ReturnType<typeof startServer>>;
+    let server: RunningServer;
     try {
       server = await startServer({
         ream,

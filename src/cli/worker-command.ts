@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { ReamError } from '../errors.ts';
-import { createReam } from '../runtime/create-ream.ts';
 import { addDeploymentFlags, deploymentFromFlags, type DeploymentFlags } from './deployment-flags.ts';
 import { loadPipelines } from './load-pipelines.ts';
 import { positiveInt } from './parse-flags.ts';
@@ -46,6 +45,7 @@ export function registerWorkerCommand(program: Command): void {
       );
     }
     const pipelines = await loadPipelines(flags.pipelines);
+    const { createReam } = await import('../runtime/create-ream.ts');
     const ream = await createReam({
       distributed,
       dataDir: flags.dataDir,

@@ -14,7 +14,7 @@ import { DocumentTasks } from './document-tasks.ts';
 import { Engine } from './engine.ts';
 import type { Ream, ReamOptions } from './ream.ts';
 import { reamHandle } from './ream-handle.ts';
-import { DEFAULT_MAX_MEMORY_MB } from './thread-pool.ts';
+import { DEFAULT_MAX_MEMORY_MB } from './thread-defaults.ts';
 import { WebhookAddressGuard } from './webhook-address.ts';
 import { WEBHOOK_DEFAULTS } from './webhook-delivery.ts';
 import { TASK_KINDS } from './task-kinds.ts';
@@ -23,7 +23,7 @@ import { Worker } from './worker.ts';
 // The facade's types live in ream.ts; importers of create-ream.ts find them here too.
 export type * from './ream.ts';
 export { UPLOAD_ID } from './ream.ts';
-export { DEFAULT_MAX_MEMORY_MB } from './thread-pool.ts';
+export { DEFAULT_MAX_MEMORY_MB } from './thread-defaults.ts';
 export type { WebhookAddressOptions } from './webhook-address.ts';
 
 /**

@@ -37,6 +37,7 @@ export { UPLOAD_ID, type FindUploadInProgress, type UploadInProgress, type Uploa
 export type { UploadRecord } from '../store/port.ts';
 export type { ModelUsage } from '../analyzers/store/port.ts';
 export type { LlmProviderSettings } from '../analyzers/llm/settings.ts';
+export { DEFAULT_MAX_MEMORY_MB } from './thread-defaults.ts';
 
 export interface ReamOptions {
   /** Folder for the database, blobs and lock (created if missing). Default `.ream` in the working directory. */

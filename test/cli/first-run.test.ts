@@ -56,6 +56,9 @@ void describe('first run', () => {
     try {
       await copyFile(join(repoRoot, 'package.json'), join(dir, 'package.json'));
       await copyFile(join(repoRoot, '.npmrc'), join(dir, '.npmrc'));
+      // With the lock file npm needs no registry metadata to get to the engine check (--offline and
+      // an empty cache would otherwise fail first, with ENOTCACHED).
+      await copyFile(join(repoRoot, 'package-lock.json'), join(dir, 'package-lock.json'));
       const result = await run(node, [npmCli, 'install', '--dry-run', '--offline', '--no-audit', '--no-fund'], { cwd: dir }).then(
         () => ({ code: 0, stderr: '' }),
         (error: { code: number; stderr: string }) => error,

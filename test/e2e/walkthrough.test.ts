@@ -1,17 +1,17 @@
 // The README's walkthrough of the HTTP service, run as a user would: `npm start` from the
 // checkout, then the README's curl blocks as written (only the host, ids and file names filled
-// in), then the whole shared corpus uploaded with tus-js-client (through the SDK), one job over
+// in), then the shared corpus (its transport sample) uploaded with tus-js-client (through the SDK), one job over
 // it followed over SSE and WebSocket at once, another job cancelled mid-run, results fetched.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { ReamClient, ReamHttpError, type ReamEvent } from '../../src/client/index.ts';
 import type { JobView } from '../../src/server/views.ts';
-import { corpusDir, hasCommand, readManifest, repoRoot, requireCorpus, requireOrSkip } from '../support/env.ts';
+import { corpusDir, corpusSample, hasCommand, readManifest, repoRoot, requireCorpus, requireOrSkip } from '../support/env.ts';
 import { makePdf, numberedPages } from '../support/make-pdf.ts';
 import { LISTENING, STARTUP_TIMEOUT_MS, startProcess, type ReamProcess } from '../support/serve-process.ts';
 import { WsClient } from '../support/ws-client.ts';
@@ -146,7 +146,7 @@ describe('the README walkthrough against `npm start`', () => {
     if (!requireCorpus(t)) return;
     const client = new ReamClient({ baseUrl: url });
     const manifest = new Map((await readManifest()).map((e) => [e.name, e]));
-    const names = (await readdir(corpusDir)).sort();
+    const names = await corpusSample();
 
     // Every file goes up over tus in 1 MiB chunks; the server checks each one's type by content.
     const uploads: string[] = [];

@@ -1,9 +1,9 @@
-// The whole shared corpus through the HTTP service in ONE multipart job, files streamed from disk,
-// plus bad inputs made here: every file gets its result, with the outcome `ream run` gives it
-// (test/cli/run.test.ts), and the server still serves afterwards.
+// The shared corpus (its transport sample, see `corpusSample`) through the HTTP service in ONE
+// multipart job, files streamed from disk, plus bad inputs made here: every file gets its result,
+// with the outcome `ream run` gives it (test/cli/run.test.ts), and the server still serves afterwards.
 import assert from 'node:assert/strict';
 import { openAsBlob } from 'node:fs';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -12,7 +12,7 @@ import type { DocumentOutput } from '../../src/pipeline/types.ts';
 import { createReam, type Ream } from '../../src/runtime/create-ream.ts';
 import { startServer, type RunningServer } from '../../src/server/app.ts';
 import type { JobView } from '../../src/server/views.ts';
-import { corpusDir, hasCorpus, readManifest, requireCorpus } from '../support/env.ts';
+import { corpusDir, corpusSample, hasCorpus, readManifest, requireCorpus } from '../support/env.ts';
 import { makePdf, numberedPages } from '../support/make-pdf.ts';
 
 /** The codes `ream run` may give a bad file: stable, documented, never an internal error. */
@@ -74,11 +74,11 @@ async function results(url: string): Promise<DocumentOutput[]> {
   return out;
 }
 
-describe('HTTP service over the shared corpus', () => {
+describe('HTTP service over the shared corpus (sample)', () => {
   test('one multipart job with every corpus file and generated bad ones: each gets the outcome ream run gives', { timeout: 900_000 }, async (t) => {
     if (!requireCorpus(t) || !server) return;
     const manifest = new Map((await readManifest()).map((e) => [e.name, e]));
-    const names = (await readdir(corpusDir)).sort();
+    const names = await corpusSample();
     const whole = await makePdf({ pages: numberedPages('T', 6) });
     const generated: Array<[string, Uint8Array]> = [
       ['gen-empty.pdf', new Uint8Array()],

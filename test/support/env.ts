@@ -63,3 +63,26 @@ export function hasCommand(cmd: string): boolean {
   const paths = (process.env.PATH ?? '').split(':');
   return paths.some((dir) => existsSync(`${dir}/${cmd}`));
 }
+
+/** Pages at most of an ok corpus file in {@link corpusSample}. */
+const SAMPLE_MAX_PAGES = 45;
+
+/**
+ * The part of the shared corpus that the transport tests (HTTP, tus, `ream run`) send: every file
+ * that is not a plain good PDF (bad ones, the CSV, the text files, files tagged malformed) and
+ * every good PDF of up to 45 pages, about 470 of the corpus's 3,800 pages. Parsing is the same
+ * code whichever way a file arrives, and `test/formats/corpus-*` parse the whole corpus against
+ * pdftotext; these tests check what the transport adds (one result per file, in order, with the
+ * outcome and page count the parser gives), which the sample covers at an eighth of the CPU.
+ * Sorted by name, like `readdir` of the whole folder.
+ */
+export async function corpusSample(): Promise<string[]> {
+  const { readdir } = await import('node:fs/promises');
+  const manifest = new Map((await readManifest()).map((entry) => [entry.name, entry]));
+  const names = (await readdir(corpusDir)).sort();
+  return names.filter((name) => {
+    const entry = manifest.get(name);
+    if (entry === undefined || entry.status !== 'ok' || entry.tags.includes('malformed')) return true;
+    return entry.pages !== null && entry.pages <= SAMPLE_MAX_PAGES;
+  });
+}
