@@ -5,7 +5,11 @@ import tseslint from 'typescript-eslint';
 import { importX } from 'eslint-plugin-import-x';
 
 // Adapters: the modules that talk to a database, a queue, a bucket, Redis or memory behind a port.
-const ADAPTERS = './src/{store,queue,blobs,events,search}/{sqlite,postgres,bullmq,s3,fs,redis,memory,sql}-*';
+const ADAPTERS = [
+  './src/{store,queue,blobs,events,search}/{sqlite,postgres,bullmq,s3,fs,redis,memory,sql}-*',
+  // The analysis store (LLM response cache, usage ledger) and the Redis-shared rate window.
+  './src/analyzers/{store,llm}/{sqlite,postgres,redis,memory,sql}-*',
+];
 // Database connections.
 const SQL = './src/sql/**';
 const SERVER_AND_CLI = ['./src/server/**', './src/cli/**'];
@@ -31,7 +35,7 @@ const LAYERS = [
   },
   {
     target: SERVER_AND_CLI,
-    from: [SQL, ADAPTERS],
+    from: [SQL, ...ADAPTERS],
     message: 'server/ and cli/ never open adapters themselves: the runtime wires them (add a runtime function).',
   },
   {
@@ -41,7 +45,7 @@ const LAYERS = [
   },
   {
     target: ['./src/*/port.ts', './src/runtime/engine.ts'],
-    from: [SQL, ADAPTERS],
+    from: [SQL, ...ADAPTERS],
     message: 'ports and the engine never import an adapter: createReam wires them in.',
   },
 ];

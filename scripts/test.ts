@@ -45,6 +45,7 @@ const SLOW_FIRST = [
   'test/server/corpus.test.ts',
   'test/server/upload-memory.test.ts',
   'test/distributed/',
+  'test/llm/',
   'test/server/dashboard.test.ts',
   'test/cli/run-corpus.test.ts',
   'test/e2e/',

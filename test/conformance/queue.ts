@@ -362,14 +362,18 @@ const cases: ConformanceCase<Subject>[] = [
   {
     name: 'per-job counts stay exact through lease expiry, taken over and on the last attempt',
     async run({ queue }) {
+      // Leases of 3 s: each count below is read within that time of its claim, which a busy
+      // machine must not be able to stretch past the lease (100 ms leases failed under load).
+      const lease = 3_000;
+      const untilExpired = (): number => Date.now() + 60_000;
       await queue.enqueue([task({ jobId: 'e', maxAttempts: 2 })]);
-      const first = await claimOrFail(queue, { leaseMs: 100 });
+      const first = await claimOrFail(queue, { leaseMs: lease });
       only(await queue.counts('e'), { leased: 1 });
-      // Claims until the expired lease is taken over (attempt 2, again on a short lease).
-      let second = await queue.claim({ ...claimOpts, leaseMs: 100 });
-      for (let i = 0; i < 200 && !second; i++) {
-        await sleep(25);
-        second = await queue.claim({ ...claimOpts, leaseMs: 100 });
+      // Claims until the expired lease is taken over (attempt 2, again on a 3 s lease).
+      let second = await queue.claim({ ...claimOpts, leaseMs: lease });
+      for (const deadline = untilExpired(); !second && Date.now() < deadline; ) {
+        await sleep(100);
+        second = await queue.claim({ ...claimOpts, leaseMs: lease });
       }
       assert.equal(second?.id, first.id);
       assert.equal(second.attempts, 2);
@@ -377,8 +381,8 @@ const cases: ConformanceCase<Subject>[] = [
       assert.equal(await queue.complete(first), false, 'the stale holder moves nothing');
       only(await queue.counts('e'), { leased: 1 });
       // The second lease expires on the last attempt: the next claims fail it for good.
-      for (let i = 0; i < 200 && (await queue.counts('e')).failed === 0; i++) {
-        await sleep(25);
+      for (const deadline = untilExpired(); (await queue.counts('e')).failed === 0 && Date.now() < deadline; ) {
+        await sleep(100);
         assert.equal(await queue.claim(claimOpts), undefined);
       }
       only(await queue.counts('e'), { failed: 1 });
