@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import Database from 'better-sqlite3';
 import { repoRoot } from '../support/env.ts';
 import { makePdf } from '../support/make-pdf.ts';
 import { pagesIn, startFakeOpenAi, type FakeOpenAi } from '../support/openai-server.ts';
@@ -42,6 +43,23 @@ after(async () => {
   await server.close();
   await rm(dir, { recursive: true, force: true });
 });
+
+/** Chunks stored as succeeded in a data dir's database (0 while it does not exist yet). */
+async function checkpointed(path: string): Promise<number> {
+  try {
+    await access(path);
+  } catch {
+    return 0;
+  }
+  const db = new Database(path, { readonly: true, fileMustExist: true });
+  try {
+    return (db.prepare("select count(*) as n from chunk_results where status = 'succeeded'").get() as { n: number }).n;
+  } catch {
+    return 0; // the table is not made yet
+  } finally {
+    db.close();
+  }
+}
 
 const llmEnv = (): Record<string, string> => ({ REAM_LLM_BASE_URL: server.baseURL, REAM_LLM_API_KEY: SECRET, REAM_LLM_MODEL: 'fake-cli' });
 
@@ -85,7 +103,8 @@ test('kill -9 mid-job: the re-run asks the model only about the chunks that had 
   const child = spawn(process.execPath, [join(repoRoot, 'bin/ream.js'), ...args], { env: { ...process.env, REAM_FROM_SOURCE: '1', ...llmEnv() }, stdio: 'ignore' });
   const exited = new Promise((resolve) => child.on('exit', resolve));
   while (server.requests.length < 6) await sleep(50);
-  await sleep(2_000); // the three answers are checkpointed well within this
+  // Killed once the three answers are checkpointed (read from the run's database, as it runs).
+  while ((await checkpointed(join(dir, 'six-data', 'ream.db'))) < 3) await sleep(50);
   child.kill('SIGKILL');
   await exited;
   assert.deepEqual(server.requests.map((r) => pagesIn(r)[0]).sort(), [1, 2, 3, 4, 5, 6]);

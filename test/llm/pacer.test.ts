@@ -90,7 +90,7 @@ test('Redis: one window for every worker, so three workers together keep the lim
   const why = await redisUnavailable();
   if (!requireOrSkip(t, why === undefined, why ?? '')) return;
   const name = uniqueName('llm');
-  const windows = Array.from({ length: 3 }, () => new RedisRateWindow({ url: TEST_REDIS_URL, prefix: name, name: 'shared', requestsPerMinute: 4, windowMs: 2_000 }));
+  const windows = Array.from({ length: 3 }, () => new RedisRateWindow({ url: TEST_REDIS_URL, prefix: name, name: 'shared', requestsPerMinute: 4, windowMs: 5_000 }));
   try {
     const starts: number[] = [];
     const pacers = windows.map((window) => new LlmPacer({ window, maxConcurrency: 8 }));
@@ -100,13 +100,14 @@ test('Redis: one window for every worker, so three workers together keep the lim
     }, signal))));
     starts.sort((a, b) => a - b);
     assert.equal(starts.length, 12);
-    // 12 calls at 4 per 2 s take three windows: the last starts ≥ 4 s after the first (alone, each
-    // worker would have started its 4 at once).
-    assert.ok((starts.at(-1) ?? 0) - (starts[0] ?? 0) >= 3_900, `spread over ${(starts.at(-1) ?? 0) - (starts[0] ?? 0)} ms`);
-    for (const start of starts) assert.ok(starts.filter((s) => s >= start && s < start + 1_900).length <= 4);
+    // 12 calls at 4 per 5 s take three windows: the last starts ≥ 10 s after the first (alone, each
+    // worker would have started its 4 at once). Windows of seconds, so that a busy machine stamping
+    // a start late cannot make two windows look like one (the check leaves 2 s of margin).
+    assert.ok((starts.at(-1) ?? 0) - (starts[0] ?? 0) >= 9_900, `spread over ${(starts.at(-1) ?? 0) - (starts[0] ?? 0)} ms`);
+    for (const start of starts) assert.ok(starts.filter((s) => s >= start && s < start + 3_000).length <= 4);
     // A Retry-After one worker heard pauses the others.
-    await windows[0]?.pause(1_000);
-    assert.ok((await windows[1]?.tryAcquire(1) ?? 0) > 500);
+    await windows[0]?.pause(10_000);
+    assert.ok((await windows[1]?.tryAcquire(1) ?? 0) > 5_000);
   } finally {
     for (const window of windows) await window.close();
   }

@@ -1,0 +1,4 @@
+// Part 5 of the shared corpus against pdftotext; see corpus-part.ts.
+import { corpusPart } from './corpus-part.ts';
+
+corpusPart(5);
