@@ -20,9 +20,9 @@ import { runReam } from '../support/run-ream.ts';
 const SECRET = 'sk-corpus-SECRET-5150';
 const MODEL = 'fake-corpus';
 const CHUNK_PAGES = 20;
-/** Text PDFs of 4 to 44 pages (the last one in three chunks), an encrypted one and a CSV. */
+/** Text PDFs of 4 to 44 pages (the last one in three chunks); a CSV of the corpus and an empty file made here. */
 const GOOD = ['publishers-doc__example__example_llncs_crop.pdf', 'npm-pdf-merger-js__UDHR.pdf', 'latex-base-doc__amsmath__amsldoc.pdf'];
-const BAD = { 'npm-pdf-merger-js__issue-88.pdf': 'encrypted_pdf', 'python3-sklearn__data__wine_data.csv': 'unsupported_type' } as const;
+const BAD = { 'python3-sklearn__data__wine_data.csv': 'unsupported_type', 'empty.pdf': 'empty_file' } as const;
 const schema = { type: 'object', properties: { title: { type: 'string' } }, required: ['title'] };
 
 /** The first non-empty line of the first page in the request, with that page as its source. */
@@ -41,6 +41,7 @@ before(async () => {
   model = await startFakeOpenAi((request) => ({ content: firstLine(request), promptTokens: 100, completionTokens: 10 }));
   dir = await mkdtemp(join(tmpdir(), 'ream-llm-corpus-'));
   await writeFile(join(dir, 'fields.json'), JSON.stringify(schema));
+  await writeFile(join(dir, 'empty.pdf'), '');
   entries = new Map(hasCorpus() ? (await readManifest()).map((entry) => [entry.name, entry]) : []);
 });
 after(async () => {
@@ -75,7 +76,7 @@ function checkOutputs(outputs: ReadonlyArray<Pick<DocumentOutput, 'status' | 'pa
 }
 
 describe('the llm pipeline over the shared corpus', () => {
-  const files = (): string[] => [...GOOD, ...Object.keys(BAD)].map((name) => join(corpusDir, name));
+  const files = (): string[] => [...GOOD, ...Object.keys(BAD)].map((name) => (name === 'empty.pdf' ? join(dir, name) : join(corpusDir, name)));
 
   test('ream run --llm-schema: fields with their page and quote, one call per chunk, bad files cost none', { timeout: 600_000 }, async (t) => {
     if (!requireCorpus(t)) return;
@@ -117,7 +118,7 @@ describe('the llm pipeline over the shared corpus', () => {
       const again = await ream.submit({ pipeline: 'llm', options: { schema, prompt: 'The title of the document' }, files: files() });
       await ream.wait(again.id);
       const viaLibrary = await Array.fromAsync(ream.results(again.id));
-      checkOutputs(viaLibrary.map((o) => ({ ...o, name: o.source })));
+      checkOutputs(viaLibrary.map((o) => ({ ...o, name: o.source.split('/').at(-1) ?? '' })));
       assert.equal(model.requests.length, expectedCalls(), 'no new call: every chunk came from the cache');
       assert.doesNotMatch(JSON.stringify([overHttp, view, viaLibrary]), /SECRET/);
     } finally {
