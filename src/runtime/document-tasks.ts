@@ -1,12 +1,13 @@
+// Over 300 lines on purpose: the three document stages (inspect, extract, merge) share one task
+// scope, one checkpoint check and one finishing path; apart they would each repeat them.
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AnalysisStore, AnalyzeContext, Fields, TokenUsage } from '../analyzers/port.ts';
-import { addUsage } from '../analyzers/store/port.ts';
+import type { AnalysisStore, AnalyzeContext } from '../analyzers/port.ts';
 import { BlobFiles, type BlobFile } from '../blobs/local-copy.ts';
 import { ReamError } from '../errors.ts';
 import type { ChunkRef } from '../events/types.ts';
 import type { DocumentFormat, Inspection } from '../formats/types.ts';
-import { asJson, fromJson, type JsonValue } from '../json.ts';
+import { asJson, fromJson } from '../json.ts';
 import { planChunks } from '../pipeline/chunk-planner.ts';
 import { mergeChunks, type ChunkOutput } from '../pipeline/merge.ts';
 import type { DocumentOutput, Pipeline } from '../pipeline/types.ts';
@@ -22,6 +23,7 @@ import {
   type JobRecord,
   type Store,
 } from '../store/port.ts';
+import { analyzeChunk, analyzeDocument } from './document-analysis.ts';
 import type { Engine } from './engine.ts';
 import { TASK_KINDS, taskIds, type ChunkPayload, type DocumentPayload } from './task-kinds.ts';
 import { deliverWebhook, webhookGivenUp, type WebhookDeliveryContext } from './webhook-delivery.ts';
@@ -208,18 +210,7 @@ export class DocumentTasks {
     const to = Math.min(scope.jobDoc.pagesTotal ?? chunk.to, chunk.to + overlap);
     const extraction = await format.extract(scope.path, { from, to }, signal);
     const owned = (page: number): boolean => page > chunk.from && page <= chunk.to;
-    const fields: Fields = {};
-    const analyses: NonNullable<ChunkOutput['analyses']> = {};
-    const context = this.#analyzeContext(scope, documentId, signal, chunk);
-    for (const analyzer of scope.pipeline.analyzers) {
-      if (analyzer.analyzeChunk) {
-        const result = await analyzer.analyzeChunk(extraction.pages, context);
-        Object.assign(fields, result.fields);
-        analyses[analyzer.name] = { ...(result.data === undefined ? {} : { data: result.data }), ...(result.usage ? { usage: result.usage } : {}) };
-      } else {
-        Object.assign(fields, await analyzer.analyze(extraction.pages, context));
-      }
-    }
+    const { fields, analyses } = await analyzeChunk(scope.pipeline.analyzers, extraction.pages, this.#analyzeContext(scope, documentId, signal, chunk));
     const output: ChunkOutput = {
       pages: extraction.pages.filter((page) => owned(page.page)),
       failures: extraction.failures.filter((failure) => owned(failure.page)),
@@ -245,19 +236,7 @@ export class DocumentTasks {
     const { store, search } = this.#ports;
     const plan = planChunks(scope.jobDoc.pagesTotal ?? 0, scope.pipeline.chunkPages);
     const merged = mergeChunks(await store.listChunkResults(task.jobId, documentId), plan);
-    let fields = merged.fields;
-    for (const analyzer of scope.pipeline.analyzers) fields = analyzer.reduce?.(fields) ?? fields;
-    // The async document step (an LLM's reduce): repeated merges answer from the analyzer's cache.
-    const analysis: Record<string, JsonValue> = {};
-    let usage: TokenUsage = merged.usage;
-    const context = this.#analyzeContext(scope, documentId, signal);
-    for (const analyzer of scope.pipeline.analyzers) {
-      if (!analyzer.finish) continue;
-      const result = await analyzer.finish(merged.analyses[analyzer.name] ?? [], fields, context);
-      Object.assign(fields, result.fields);
-      if (result.data !== undefined) analysis[analyzer.name] = result.data;
-      if (result.usage) usage = addUsage(usage, result.usage);
-    }
+    const { fields, analysis, usage } = await analyzeDocument(scope.pipeline.analyzers, merged, this.#analyzeContext(scope, documentId, signal));
     signal.throwIfAborted();
     const readable = merged.pages.length > 0 || merged.failedPages.length === 0;
     const status = !readable ? 'failed' : merged.failedPages.length > 0 ? 'partially_succeeded' : 'succeeded';
