@@ -13,7 +13,7 @@ import { TERMINAL_EVENT_TYPES as SHARED_TERMINAL_EVENT_TYPES, type ReamEvent } f
 import type { JsonObject } from '../json.ts';
 import type { DocumentOutput } from '../pipeline/types.ts';
 import { TERMINAL_JOB_STATUSES, type JobStatus } from '../store/port.ts';
-import type { DocumentView, JobView, PriorityName } from '../api-types.ts';
+import type { DocumentView, JobView, PriorityName, UsageView } from '../api-types.ts';
 import type { SearchHit } from '../search/port.ts';
 import { errorFromProblem, errorFromResponse, ReamHttpError, unreachable, type ProblemBody } from './errors.ts';
 import { fileBlob, type FileBlob, type SubmitFile } from './files.ts';
@@ -248,6 +248,12 @@ export class ReamClient {
       small.forEach((i, k) => (ids[i] = docs[k]?.id ?? ''));
     }
     return ids;
+  }
+
+  /** `GET /v1/usage`: model tokens (and cost) the caller's tenant has spent, per model; an admin may name a tenant. */
+  async usage(options: { tenant?: string; signal?: AbortSignal } = {}): Promise<{ tenantId: string; usage: UsageView }> {
+    const query = options.tenant === undefined ? '' : `?${new URLSearchParams({ tenant: options.tenant }).toString()}`;
+    return this.json<{ tenantId: string; usage: UsageView }>(`/v1/usage${query}`, options.signal ? { signal: options.signal } : {});
   }
 
   /** `GET /v1/search`: pages of the caller's indexed documents holding every word of `q`, best first. */

@@ -75,6 +75,9 @@ export function reamHandle(engine: Engine, parts: HandleParts): Ream {
       if (scope.tenantId !== undefined) return analysis.tenantUsage(scope.tenantId);
       return analysis.totalUsage();
     },
+    async usageView(scope = {}) {
+      return usageView(await ream.usage(scope), parts.prices) ?? { ...NO_USAGE, totalTokens: 0, byModel: [] };
+    },
     cancel: (jobId) => engine.cancel(jobId),
     retry: (jobId) => engine.retry(jobId),
     deleteJob: (jobId) => engine.deleteJob(jobId),

@@ -1,7 +1,7 @@
 // The facade: what the HTTP service, the CLI and library callers may use of a ream. Nothing
 // outside src/runtime/ reaches the engine or its adapters (eslint.config.js enforces it).
 import type { Readable } from 'node:stream';
-import type { JobView } from '../api-types.ts';
+import type { JobView, UsageView } from '../api-types.ts';
 import type { LlmProviderSettings } from '../analyzers/llm/settings.ts';
 import type { ModelUsage } from '../analyzers/store/port.ts';
 import type { EventFilter, EventListener } from '../events/port.ts';
@@ -146,6 +146,8 @@ export interface Ream {
   jobView(job: JobRecord): Promise<JobView>;
   /** Model tokens spent per model: by one job, one tenant, or (no scope) everyone (for /metrics). */
   usage(scope?: { jobId?: string; tenantId?: string }): Promise<ModelUsage[]>;
+  /** The same as the API shows it: sums, per model, and a cost when every model has a price; zeros when nothing was spent. */
+  usageView(scope?: { jobId?: string; tenantId?: string }): Promise<UsageView>;
   /** Cancels the job: queued work removed, running work aborted; results made stay readable. */
   cancel(jobId: string): Promise<JobRecord>;
   /** Reruns only the failed parts of a `partially_succeeded` or `failed` job. */

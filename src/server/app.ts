@@ -21,6 +21,7 @@ import { uploadRoutes } from './uploads/tus.ts';
 import type { TusStorage } from './uploads/storage.ts';
 import { storeUploadRecords } from './uploads/records.ts';
 import { searchRoutes } from './routes/search.ts';
+import { usageRoutes } from './routes/usage.ts';
 import { workerRoutes } from './routes/workers.ts';
 
 export interface ServerOptions {
@@ -123,6 +124,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     jobRoutes(scope, options.ream, shutdown.signal, findUpload);
     workerRoutes(scope, options.ream);
     searchRoutes(scope, options.ream);
+    usageRoutes(scope, options.ream);
     done();
   });
   return app;

@@ -29,6 +29,34 @@ export const SHARED_SCHEMAS = [
     },
   },
   {
+    $id: 'Usage',
+    type: 'object',
+    description: 'Model tokens spent, per model, with the sums and a cost when every model has a price.',
+    required: ['promptTokens', 'completionTokens', 'totalTokens', 'calls', 'cachedCalls', 'byModel'],
+    properties: {
+      promptTokens: { type: 'integer' },
+      completionTokens: { type: 'integer' },
+      totalTokens: { type: 'integer' },
+      calls: { type: 'integer', description: 'Calls the provider answered.' },
+      cachedCalls: { type: 'integer', description: 'Calls answered from the response cache (no tokens).' },
+      costUsd: { type: 'number', description: 'When the process has a price for every model used.' },
+      byModel: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['model', 'promptTokens', 'completionTokens', 'calls', 'cachedCalls'],
+          properties: {
+            model: { type: 'string' },
+            promptTokens: { type: 'integer' },
+            completionTokens: { type: 'integer' },
+            calls: { type: 'integer' },
+            cachedCalls: { type: 'integer' },
+          },
+        },
+      },
+    },
+  },
+  {
     $id: 'Progress',
     type: 'object',
     required: ['documentsDone', 'documentsTotal', 'pagesDone', 'pagesTotal', 'percent', 'etaSeconds'],
@@ -86,33 +114,7 @@ export const SHARED_SCHEMAS = [
           },
         },
       },
-      usage: {
-        type: 'object',
-        description: 'Model tokens the job spent (llm pipeline), per model; absent when it made no model call.',
-        required: ['promptTokens', 'completionTokens', 'totalTokens', 'calls', 'cachedCalls', 'byModel'],
-        properties: {
-          promptTokens: { type: 'integer' },
-          completionTokens: { type: 'integer' },
-          totalTokens: { type: 'integer' },
-          calls: { type: 'integer', description: 'Calls the provider answered.' },
-          cachedCalls: { type: 'integer', description: 'Calls answered from the response cache (no tokens).' },
-          costUsd: { type: 'number', description: 'When the process has a price for every model used.' },
-          byModel: {
-            type: 'array',
-            items: {
-              type: 'object',
-              required: ['model', 'promptTokens', 'completionTokens', 'calls', 'cachedCalls'],
-              properties: {
-                model: { type: 'string' },
-                promptTokens: { type: 'integer' },
-                completionTokens: { type: 'integer' },
-                calls: { type: 'integer' },
-                cachedCalls: { type: 'integer' },
-              },
-            },
-          },
-        },
-      },
+      usage: { $ref: 'Usage#' },
     },
   },
 ] as const;

@@ -31,11 +31,12 @@ export interface CallScope {
 /**
  * The cache key of a request: everything that decides the answer — the endpoint and model, the
  * messages (they hold the page text, the prompt and the schema), the answer schema and the
- * parameters. Never the API key.
+ * parameters — and the tenant: one tenant's answers never serve another (a hit would tell it that
+ * someone else sent the same document with the same prompt). Never the API key.
  */
-export function cacheKey(endpoint: string, parameters: CallParameters, request: ModelRequest): string {
+export function cacheKey(tenantId: string, endpoint: string, parameters: CallParameters, request: ModelRequest): string {
   const identity = {
-    v: CACHE_VERSION, endpoint, model: parameters.model, temperature: parameters.temperature,
+    v: CACHE_VERSION, tenantId, endpoint, model: parameters.model, temperature: parameters.temperature,
     maxCompletionTokens: parameters.maxCompletionTokens ?? null, maxRepairs: parameters.maxRepairs,
     messages: request.messages, schema: request.schema,
   };
@@ -59,7 +60,7 @@ export function parseAnswer(text: string): { value: JsonValue } | { problem: str
  */
 export async function answer(model: ChatModel, pacer: LlmPacer, parameters: CallParameters, request: ModelRequest, scope: CallScope): Promise<JsonValue> {
   const { store, signal } = scope;
-  const key = cacheKey(model.info.endpoint, parameters, request);
+  const key = cacheKey(scope.tenantId, model.info.endpoint, parameters, request);
   const hit = await store.cached(key);
   if (hit !== undefined) {
     scope.usage.cachedCalls++;
