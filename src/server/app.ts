@@ -21,6 +21,7 @@ import { uploadRoutes } from './uploads/tus.ts';
 import type { TusStorage } from './uploads/storage.ts';
 import { storeUploadRecords } from './uploads/records.ts';
 import { searchRoutes } from './routes/search.ts';
+import { selectProtocol } from './auth/ws-credentials.ts';
 import { usageRoutes } from './routes/usage.ts';
 import { workerRoutes } from './routes/workers.ts';
 
@@ -32,7 +33,7 @@ export interface ServerOptions {
   maxFileBytes?: number;
   /** Most file parts in one upload. Default 1000. */
   maxFiles?: number;
-  /** SSE heartbeat interval in ms. Default 15,000. */
+  /** SSE heartbeat comments and WebSocket pings, every this many ms. Default 15,000. */
   heartbeatMs?: number;
   /** Folder for tus uploads (partial files, upload records). Default `<dataDir>/uploads`. */
   uploadsDir?: string;
@@ -76,7 +77,8 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   void app.register(multipart, {
     limits: { fileSize: options.maxFileBytes ?? 1024 ** 3, files: options.maxFiles ?? 1000, fields: 100, fieldSize: 1024 * 1024 },
   });
-  void app.register(websocket, { options: { maxPayload: 64 * 1024 } });
+  // A browser offers its token as a subprotocol: the answer names ream's protocol, never the token.
+  void app.register(websocket, { options: { maxPayload: 64 * 1024, handleProtocols: (protocols) => selectProtocol(protocols) } });
   openapi(app); // before the routes: it documents the routes registered after it
   // Before CORS and auth: a request to a foreign name, or a cross-site one, is refused first.
   if ((options.auth?.mode ?? 'off') === 'off') {
@@ -111,7 +113,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     healthRoutes(scope, options.ream);
     uiRoutes(scope);
     eventRoutes(scope, options.ream, { heartbeatMs: options.heartbeatMs ?? 15_000, shutdown: shutdown.signal });
-    wsRoutes(scope, options.ream);
+    wsRoutes(scope, options.ream, { coordination, heartbeatMs: options.heartbeatMs ?? 15_000 });
     documentRoutes(scope, options.ream, { maxFileBytes: options.maxFileBytes ?? 1024 ** 3 });
     const findUpload = uploadRoutes(scope, options.ream, {
       dir: options.uploadsDir ?? join(options.ream.dataDir, 'uploads'),

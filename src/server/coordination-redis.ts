@@ -32,6 +32,12 @@ export function redisCoordination(url: string, prefix: string): Coordination {
     async takeToken(subject, perMinute) {
       return Number(await takeToken(`${prefix}:ratelimit:${perMinute}:${subject}`, perMinute));
     },
+    async putOnce(key, value, ttlMs) {
+      await redis.set(`${prefix}:once:${key}`, value, 'PX', ttlMs);
+    },
+    async takeOnce(key) {
+      return (await redis.getdel(`${prefix}:once:${key}`)) ?? undefined;
+    },
     async close() {
       await redis.quit().catch(() => redis.disconnect());
     },

@@ -17,17 +17,29 @@ async function checkBudget(first: Coordination, second: Coordination): Promise<v
   assert.equal(await first.takeToken('key-b', 3), 0, 'another subject has its own bucket');
 }
 
-void test('local coordination: token buckets in one process', async () => {
+async function checkOnce(first: Coordination, second: Coordination): Promise<void> {
+  await first.putOnce('ticket-1', 'alice', 60_000);
+  assert.equal(await second.takeOnce('ticket-1'), 'alice', 'taken through the other instance');
+  assert.equal(await first.takeOnce('ticket-1'), undefined, 'only once');
+  assert.equal(await second.takeOnce('never-put'), undefined);
+  await first.putOnce('ticket-2', 'bob', 1);
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.equal(await second.takeOnce('ticket-2'), undefined, 'expired');
+}
+
+void test('local coordination: token buckets and once-values in one process', async () => {
   const local = localCoordination();
   await checkBudget(local, local);
+  await checkOnce(local, local);
 });
 
-void test('Redis coordination: two server instances share a key\'s rate budget', async (t) => {
+void test('Redis coordination: two server instances share a key\'s rate budget and once-values', async (t) => {
   if (!requireOrSkip(t, missing === undefined, missing ?? '')) return;
   const prefix = uniqueName('ream_test_coord');
   const [a, b] = [redisCoordination(TEST_REDIS_URL, prefix), redisCoordination(TEST_REDIS_URL, prefix)];
   try {
     await checkBudget(a, b);
+    await checkOnce(a, b);
   } finally {
     await a.close();
     await b.close();

@@ -3,17 +3,26 @@ import type { ReamEvent } from '../../src/events/types.ts';
 import type { JobView } from '../../src/server/views.ts';
 
 export type ServerMessage =
+  | { type: 'connected'; protocol: string; tenantId: string; heartbeatMs: number }
   | { type: 'event'; event: ReamEvent }
   | { type: 'job_status'; job: JobView; requestId?: string }
-  | { type: 'error'; code: string; message: string; requestId?: string };
+  | { type: 'notification'; event: ReamEvent }
+  | { type: 'error'; code: string; message: string; requestId?: string }
+  // The document-service dialect (snake_case), see src/server/routes/ws-messages.ts.
+  | { type: 'job_progress'; job_id: string; event: string; seq: number; progress: JobView['progress'] }
+  | { type: 'job_status_response'; job_id: string; status: string; job: JobView; request_id?: string };
 
 const TERMINAL = new Set(['job.completed', 'job.failed', 'job.cancelled']);
 
-/** A WebSocket client (Node's global WebSocket) that queues what the server sends. */
+/**
+ * A WebSocket client (Node's global WebSocket) that queues what the server sends. `open` waits
+ * for the server's `connected` greeting and keeps it apart from the other messages.
+ */
 export class WsClient {
   readonly socket: WebSocket;
   readonly #inbox: ServerMessage[] = [];
   #waiter: (() => void) | undefined;
+  greeting: Extract<ServerMessage, { type: 'connected' }> | undefined;
 
   private constructor(socket: WebSocket) {
     this.socket = socket;
@@ -23,13 +32,17 @@ export class WsClient {
     });
   }
 
-  static async open(url: string): Promise<WsClient> {
-    const socket = new WebSocket(url);
+  static async open(url: string, protocols?: string[]): Promise<WsClient> {
+    const socket = new WebSocket(url, protocols);
+    const client = new WsClient(socket);
     await new Promise<void>((resolve, reject) => {
       socket.addEventListener('open', () => resolve(), { once: true });
       socket.addEventListener('error', () => reject(new Error('websocket did not open')), { once: true });
     });
-    return new WsClient(socket);
+    const greeting = await client.next();
+    assert.equal(greeting.type, 'connected', 'the server greets first');
+    client.greeting = greeting;
+    return client;
   }
 
   send(message: unknown): void {

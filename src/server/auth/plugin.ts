@@ -6,6 +6,7 @@ import { accessOf, requireDeclaredAccess } from './access.ts';
 import { createJwtVerifier } from './jwt.ts';
 import { setPrincipal, type Principal } from './principal.ts';
 import { localCoordination, type Coordination } from '../coordination.ts';
+import { isWebSocketUpgrade, protocolBearer, redeemWsTicket } from './ws-credentials.ts';
 
 export type AuthOptions =
   | { mode: 'off' }
@@ -38,6 +39,12 @@ function bearer(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
   const match = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
   return match?.[1];
+}
+
+/** The `ticket` query parameter of a WebSocket upgrade (see ws-credentials.ts). */
+function ticketOf(request: FastifyRequest): string | undefined {
+  const { ticket } = (request.query ?? {}) as { ticket?: unknown };
+  return typeof ticket === 'string' && ticket !== '' ? ticket : undefined;
 }
 
 function unauthorized(reply: FastifyReply, message: string): FastifyReply {
@@ -83,10 +90,13 @@ export function registerAuth(app: FastifyInstance, keys: Pick<Ream, 'findApiKey'
     if (access === 'public') return;
     let principal: Principal | undefined;
     if (auth.mode === 'on') {
-      const token = bearer(request);
-      if (token === undefined) return unauthorized(reply, 'missing credentials: send Authorization: Bearer <API key or JWT>');
-      principal = await authenticate(token);
-      if (!principal) return unauthorized(reply, 'invalid, expired or revoked credentials');
+      // Browsers cannot set headers on a WebSocket: they offer the token as a subprotocol, or a ticket.
+      const upgrade = isWebSocketUpgrade(request);
+      const token = bearer(request) ?? (upgrade ? protocolBearer(request) : undefined);
+      const ticket = upgrade && token === undefined ? ticketOf(request) : undefined;
+      if (token === undefined && ticket === undefined) return unauthorized(reply, 'missing credentials: send Authorization: Bearer <API key or JWT>');
+      principal = token === undefined ? await redeemWsTicket(coordination, ticket ?? '') : await authenticate(token);
+      if (!principal) return unauthorized(reply, `invalid, expired or revoked ${token === undefined ? 'ticket' : 'credentials'}`);
       setPrincipal(request, principal);
       if (access === 'admin' && principal.role !== 'admin') {
         return sendProblem(reply, toProblem(ReamError.nonRetryable('forbidden', `${request.method} ${request.routeOptions.url ?? ''} needs an admin key`)));

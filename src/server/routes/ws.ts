@@ -1,27 +1,18 @@
-import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
-import type { WebSocket } from 'ws';
-import { ReamError } from '../../errors.ts';
-import { parseJsonObject } from '../../json.ts';
+import type { FastifyInstance } from 'fastify';
 import type { Ream } from '../../runtime/create-ream.ts';
-import { followJobEvents, type EventFollow } from '../follow-events.ts';
-import { toProblem } from '../problem.ts';
-import { loadJobView } from '../views.ts';
-import { principalOf, type Principal } from '../auth/principal.ts';
+import type { Coordination } from '../coordination.ts';
+import { principalOf } from '../auth/principal.ts';
 import { TENANT } from '../auth/access.ts';
-import { requireJob } from './jobs.ts';
+import { issueWsTicket, WS_PROTOCOL, WS_TICKET_TTL_MS } from '../auth/ws-credentials.ts';
+import { problemResponses } from '../openapi.ts';
+import { WsConnection } from './ws-connection.ts';
+import { invalid } from './ws-messages.ts';
 
-/** Client → server messages on `/v1/ws`. `requestId` is echoed on the answer (and on errors). */
-type ClientMessage =
-  | { type: 'subscribe'; jobId: string; afterSeq?: number; requestId?: string }
-  | { type: 'unsubscribe'; jobId: string; requestId?: string }
-  | { type: 'get_job_status'; jobId: string; requestId?: string }
-  | { type: 'cancel_job'; jobId: string; requestId?: string };
-
-const MESSAGE_TYPES = new Set(['subscribe', 'unsubscribe', 'get_job_status', 'cancel_job']);
-const MAX_SUBSCRIPTIONS = 100;
-
-function invalid(message: string): ReamError {
-  return ReamError.nonRetryable('validation_failed', message);
+export interface WsOptions {
+  /** Shared by the instances of a deployment: a ticket issued by one is redeemed on another. */
+  coordination: Coordination;
+  /** The server pings every connection this often and drops one that did not answer the last ping. */
+  heartbeatMs: number;
 }
 
 function text(data: Buffer | ArrayBuffer | Buffer[]): string {
@@ -29,124 +20,31 @@ function text(data: Buffer | ArrayBuffer | Buffer[]): string {
   return Buffer.from(data instanceof ArrayBuffer ? new Uint8Array(data) : data).toString('utf8');
 }
 
-/** The request id of a message, if it has a usable one, even when the rest is invalid. */
-function requestIdOf(value: unknown): string | undefined {
-  if (typeof value !== 'object' || value === null) return undefined;
-  const id = (value as { requestId?: unknown }).requestId;
-  return typeof id === 'string' || typeof id === 'number' ? String(id) : undefined;
-}
-
-function parseMessage(raw: string): ClientMessage {
-  const value = parseJsonObject(raw, 'a message');
-  const { type, jobId, afterSeq } = value;
-  if (typeof type !== 'string' || !MESSAGE_TYPES.has(type)) {
-    throw invalid(`unknown message type ${JSON.stringify(type)} (expected ${[...MESSAGE_TYPES].join(', ')})`);
-  }
-  if (typeof jobId !== 'string' || jobId === '') throw invalid(`"${type}" needs a "jobId" string`);
-  if (afterSeq !== undefined && (typeof afterSeq !== 'number' || !Number.isSafeInteger(afterSeq) || afterSeq < 0)) {
-    throw invalid('"afterSeq" must be a non-negative integer');
-  }
-  const requestId = requestIdOf(value);
-  return { type, jobId, ...(typeof afterSeq === 'number' ? { afterSeq } : {}), ...(requestId === undefined ? {} : { requestId }) } as ClientMessage;
-}
-
 /**
- * One connection: its subscriptions, one per job, each replaying then following that job's
- * events gaplessly (the same follow as SSE). Bad input answers an `error` message; the socket
- * stays open.
+ * `GET /v1/ws`: WebSocket (messages in ws-messages.ts, answers in ws-connection.ts). On connect
+ * the server says `{type:"connected", protocol, tenantId, heartbeatMs}`; it pings every
+ * `heartbeatMs` and drops a peer that missed a pong. `POST /v1/ws-ticket`: a single-use ticket
+ * for browsers, which cannot send `Authorization` on a WebSocket (see ws-credentials.ts).
  */
-class Connection {
-  readonly #socket: WebSocket;
-  readonly #ream: Ream;
-  readonly #log: FastifyBaseLogger;
-  readonly #principal: Principal;
-  readonly #follows = new Map<string, EventFollow>();
-  #closed = false;
+export function wsRoutes(app: FastifyInstance, ream: Ream, options: WsOptions): void {
+  app.post('/v1/ws-ticket', {
+    ...TENANT,
+    schema: {
+      summary: 'A single-use ticket for GET /v1/ws?ticket=… (browsers cannot send Authorization on a WebSocket)',
+      response: {
+        201: {
+          type: 'object',
+          required: ['ticket', 'expiresAt'],
+          properties: {
+            ticket: { type: 'string', description: `Good for one connection within ${WS_TICKET_TTL_MS / 1000} s, as the caller` },
+            expiresAt: { type: 'integer', description: 'Epoch ms' },
+          },
+        },
+        ...problemResponses,
+      },
+    },
+  }, async (request, reply) => reply.code(201).send(await issueWsTicket(options.coordination, principalOf(request))));
 
-  constructor(socket: WebSocket, ream: Ream, log: FastifyBaseLogger, principal: Principal) {
-    this.#socket = socket;
-    this.#principal = principal;
-    this.#ream = ream;
-    this.#log = log;
-  }
-
-  send(message: object): void {
-    if (this.#closed || this.#socket.readyState !== this.#socket.OPEN) return;
-    this.#socket.send(JSON.stringify(message));
-  }
-
-  sendError(error: unknown, requestId: string | undefined): void {
-    const problem = toProblem(error);
-    if (problem.status >= 500) this.#log.error({ err: error }, 'websocket message failed');
-    this.send({ type: 'error', code: problem.code, message: problem.detail, ...(requestId === undefined ? {} : { requestId }) });
-  }
-
-  async handle(raw: string): Promise<void> {
-    let requestId: string | undefined;
-    try {
-      try {
-        requestId = requestIdOf(JSON.parse(raw));
-      } catch {
-        // parseMessage says what is wrong
-      }
-      const message = parseMessage(raw);
-      const reply = requestId === undefined ? {} : { requestId };
-      switch (message.type) {
-        case 'subscribe':
-          await this.#subscribe(message.jobId, message.afterSeq ?? 0, requestId);
-          break;
-        case 'unsubscribe':
-          this.#follows.get(message.jobId)?.stop();
-          this.#follows.delete(message.jobId);
-          break;
-        case 'get_job_status': {
-          const job = await requireJob(this.#ream, message.jobId, this.#principal);
-          this.send({ type: 'job_status', job: await loadJobView(this.#ream, job), ...reply });
-          break;
-        }
-        case 'cancel_job': {
-          const job = await requireJob(this.#ream, message.jobId, this.#principal);
-          this.send({ type: 'job_status', job: await loadJobView(this.#ream, await this.#ream.cancel(job.id)), ...reply });
-          break;
-        }
-      }
-    } catch (error) {
-      this.sendError(error, requestId);
-    }
-  }
-
-  async #subscribe(jobId: string, afterSeq: number, requestId: string | undefined): Promise<void> {
-    const job = await requireJob(this.#ream, jobId, this.#principal);
-    if (this.#closed) return;
-    this.#follows.get(job.id)?.stop(); // a new subscribe to the same job restarts it from afterSeq
-    if (!this.#follows.has(job.id) && this.#follows.size >= MAX_SUBSCRIPTIONS) {
-      throw ReamError.nonRetryable('rate_limited', `at most ${MAX_SUBSCRIPTIONS} subscriptions per connection`);
-    }
-    const follow = followJobEvents(this.#ream, job.id, {
-      afterSeq,
-      send: (event) => this.send({ type: 'event', event }),
-      onError: (error) => this.sendError(error, requestId),
-    });
-    this.#follows.set(job.id, follow);
-    void follow.done.then(() => {
-      if (this.#follows.get(job.id) === follow) this.#follows.delete(job.id);
-    });
-  }
-
-  close(): void {
-    this.#closed = true;
-    for (const follow of this.#follows.values()) follow.stop();
-    this.#follows.clear();
-  }
-}
-
-/**
- * `GET /v1/ws`: WebSocket. Client messages (JSON): `subscribe {jobId, afterSeq?}`,
- * `unsubscribe {jobId}`, `get_job_status {jobId}`, `cancel_job {jobId}`, each with an optional
- * `requestId`. Server messages: `{type:"event", event}`, `{type:"job_status", job}` (the
- * `GET /v1/jobs/:id` view), `{type:"error", code, message, requestId?}`.
- */
-export function wsRoutes(app: FastifyInstance, ream: Ream): void {
   app.route({
     method: 'GET',
     url: '/v1/ws',
@@ -157,16 +55,35 @@ export function wsRoutes(app: FastifyInstance, ream: Ream): void {
       throw invalid('GET /v1/ws is a WebSocket: send Upgrade: websocket');
     },
     wsHandler: (socket, request) => {
-      const connection = new Connection(socket, ream, request.log, principalOf(request));
+      const principal = principalOf(request);
+      const connection = new WsConnection(socket, ream, request.log, principal);
+      connection.send({ type: 'connected', protocol: WS_PROTOCOL, tenantId: principal.tenantId, heartbeatMs: options.heartbeatMs });
       // Messages are handled in arrival order: a subscribe is set up before a later unsubscribe runs.
       let queue: Promise<void> = Promise.resolve();
       socket.on('message', (data, isBinary) => {
         const raw = isBinary ? '' : text(data);
         queue = queue.then(() => connection.handle(raw));
       });
-      socket.on('close', () => connection.close());
+      // A peer that vanished without a close (a sleeping laptop, a dropped NAT entry) holds its
+      // subscriptions until a ping goes unanswered.
+      let answered = true;
+      socket.on('pong', () => (answered = true));
+      const heartbeat = setInterval(() => {
+        if (!answered) {
+          socket.terminate();
+          return;
+        }
+        answered = false;
+        socket.ping();
+      }, options.heartbeatMs);
+      heartbeat.unref();
+      socket.on('close', () => {
+        clearInterval(heartbeat);
+        connection.close();
+      });
       socket.on('error', (error) => {
         request.log.warn({ err: error }, 'websocket error');
+        clearInterval(heartbeat);
         connection.close();
       });
     },

@@ -1,0 +1,156 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { WebSocket } from 'ws';
+import type { JobView } from '../../api-types.ts';
+import { ReamError } from '../../errors.ts';
+import { TERMINAL_EVENT_TYPES, type ReamEvent } from '../../events/types.ts';
+import type { Ream } from '../../runtime/create-ream.ts';
+import { followJobEvents, type EventFollow } from '../follow-events.ts';
+import { toProblem } from '../problem.ts';
+import { loadJobView } from '../views.ts';
+import type { Principal } from '../auth/principal.ts';
+import { requireJob } from './jobs.ts';
+import { parseMessage, requestIdOf, type ClientMessage, type Dialect } from './ws-messages.ts';
+
+const MAX_SUBSCRIPTIONS = 100;
+
+/** The answer fields that name a request, in the dialect it came in. */
+function replyTo(dialect: Dialect, requestId: string | undefined): Record<string, string> {
+  if (requestId === undefined) return {};
+  return dialect === 'seed' ? { request_id: requestId } : { requestId };
+}
+
+/** A job event as a subscriber of `dialect` reads it. */
+function eventMessage(dialect: Dialect, event: ReamEvent): object {
+  if (dialect === 'ream') return { type: 'event', event };
+  return {
+    type: 'job_progress', job_id: event.jobId, event: event.type, seq: event.seq, at: event.at, progress: event.progress,
+    ...(event.documentId === undefined ? {} : { document_id: event.documentId }),
+    ...(event.error === undefined ? {} : { error: event.error }),
+  };
+}
+
+function statusMessage(dialect: Dialect, job: JobView, requestId: string | undefined): object {
+  const reply = replyTo(dialect, requestId);
+  if (dialect === 'ream') return { type: 'job_status', job, ...reply };
+  return { type: 'job_status_response', job_id: job.id, status: job.status, progress: job.progress, job, ...reply };
+}
+
+/**
+ * One connection: its subscriptions, one per job, each replaying then following that job's
+ * events gaplessly (the same follow as SSE), and optionally the tenant's `notifications` (every
+ * job's end, live only). Bad input answers an `error` message; the socket stays open.
+ */
+export class WsConnection {
+  readonly #socket: WebSocket;
+  readonly #ream: Ream;
+  readonly #log: FastifyBaseLogger;
+  readonly #principal: Principal;
+  readonly #follows = new Map<string, EventFollow>();
+  #notifications: (() => void) | undefined;
+  #closed = false;
+
+  constructor(socket: WebSocket, ream: Ream, log: FastifyBaseLogger, principal: Principal) {
+    this.#socket = socket;
+    this.#principal = principal;
+    this.#ream = ream;
+    this.#log = log;
+  }
+
+  send(message: object): void {
+    if (this.#closed || this.#socket.readyState !== this.#socket.OPEN) return;
+    this.#socket.send(JSON.stringify(message));
+  }
+
+  sendError(error: unknown, dialect: Dialect, requestId: string | undefined): void {
+    const problem = toProblem(error);
+    if (problem.status >= 500) this.#log.error({ err: error }, 'websocket message failed');
+    this.send({ type: 'error', code: problem.code, message: problem.detail, ...replyTo(dialect, requestId) });
+  }
+
+  async handle(raw: string): Promise<void> {
+    let requestId: string | undefined;
+    let dialect: Dialect = 'ream';
+    try {
+      try {
+        const value: unknown = JSON.parse(raw);
+        requestId = requestIdOf(value);
+        if (typeof value === 'object' && value !== null && ('job_ids' in value || 'job_id' in value || 'request_id' in value)) dialect = 'seed';
+      } catch {
+        // parseMessage says what is wrong
+      }
+      const message = parseMessage(raw);
+      dialect = message.dialect;
+      await this.#run(message);
+    } catch (error) {
+      this.sendError(error, dialect, requestId);
+    }
+  }
+
+  async #run(message: ClientMessage): Promise<void> {
+    switch (message.type) {
+      case 'subscribe':
+        for (const jobId of message.jobIds) await this.#subscribe(jobId, message.afterSeq, message);
+        if (message.channels.includes('notifications')) this.#notify(message.dialect);
+        return;
+      case 'unsubscribe':
+        for (const jobId of message.jobIds) {
+          this.#follows.get(jobId)?.stop();
+          this.#follows.delete(jobId);
+        }
+        if (message.channels.includes('notifications')) this.#stopNotifications();
+        return;
+      case 'get_job_status': {
+        const job = await requireJob(this.#ream, message.jobId, this.#principal);
+        this.send(statusMessage(message.dialect, await loadJobView(this.#ream, job), message.requestId));
+        return;
+      }
+      case 'cancel_job': {
+        const job = await requireJob(this.#ream, message.jobId, this.#principal);
+        this.send(statusMessage(message.dialect, await loadJobView(this.#ream, await this.#ream.cancel(job.id)), message.requestId));
+        return;
+      }
+    }
+  }
+
+  async #subscribe(jobId: string, afterSeq: number, { dialect, requestId }: { dialect: Dialect; requestId?: string }): Promise<void> {
+    const job = await requireJob(this.#ream, jobId, this.#principal);
+    if (this.#closed) return;
+    this.#follows.get(job.id)?.stop(); // a new subscribe to the same job restarts it from afterSeq
+    if (!this.#follows.has(job.id) && this.#follows.size >= MAX_SUBSCRIPTIONS) {
+      throw ReamError.nonRetryable('rate_limited', `at most ${MAX_SUBSCRIPTIONS} subscriptions per connection`);
+    }
+    const follow = followJobEvents(this.#ream, job.id, {
+      afterSeq,
+      send: (event) => this.send(eventMessage(dialect, event)),
+      onError: (error) => this.sendError(error, dialect, requestId),
+    });
+    this.#follows.set(job.id, follow);
+    void follow.done.then(() => {
+      if (this.#follows.get(job.id) === follow) this.#follows.delete(job.id);
+    });
+  }
+
+  /** Every job end of the caller's own tenant (an admin's too: its own), as it happens. */
+  #notify(dialect: Dialect): void {
+    this.#stopNotifications();
+    if (this.#closed) return;
+    this.#notifications = this.#ream.subscribe({ tenantId: this.#principal.tenantId }, (event) => {
+      if (!TERMINAL_EVENT_TYPES.has(event.type)) return;
+      this.send(dialect === 'ream'
+        ? { type: 'notification', event }
+        : { type: 'notification', job_id: event.jobId, event: event.type, at: event.at, progress: event.progress });
+    });
+  }
+
+  #stopNotifications(): void {
+    this.#notifications?.();
+    this.#notifications = undefined;
+  }
+
+  close(): void {
+    this.#closed = true;
+    for (const follow of this.#follows.values()) follow.stop();
+    this.#follows.clear();
+    this.#stopNotifications();
+  }
+}
