@@ -20,8 +20,9 @@ interface WorkerFlags extends DeploymentFlags, WebhookFlags {
 
 /**
  * `ream worker`: a process that only works tasks of a distributed deployment. SIGTERM (or
- * Ctrl-C) drains: it stops claiming, lets running tasks finish for up to `--drain-timeout`,
- * gives back what still runs, and exits 0. A second signal gives back at once.
+ * Ctrl-C, or an admin's `POST /v1/workers/:id/drain`) drains: it stops claiming, lets running
+ * tasks finish for up to `--drain-timeout`, gives back what still runs, and exits 0. A second
+ * signal gives back at once.
  */
 export function registerWorkerCommand(program: Command): void {
   const command = program
@@ -46,7 +47,11 @@ export function registerWorkerCommand(program: Command): void {
     }
     const pipelines = await loadPipelines(flags.pipelines);
     const { createReam } = await import('../runtime/create-ream.ts');
+    // An admin's drain (POST /v1/workers/:id/drain) ends the process as SIGTERM does.
+    let drainRequested: () => void = () => undefined;
+    const requested = new Promise<string>((resolve) => (drainRequested = () => resolve('an admin asked to drain')));
     const ream = await createReam({
+      onDrainRequested: () => drainRequested(),
       distributed,
       dataDir: flags.dataDir,
       leaseMs: flags.lease * 1000,
@@ -63,8 +68,8 @@ export function registerWorkerCommand(program: Command): void {
       },
     });
     process.stderr.write(`ream worker ${process.pid}: working (SIGTERM drains for up to ${flags.drainTimeout} s)\n`);
-    await untilStopSignal();
-    process.stderr.write(`ream worker ${process.pid}: draining…\n`);
+    const why = await Promise.race([untilStopSignal().then(() => 'a stop signal'), requested]);
+    process.stderr.write(`ream worker ${process.pid}: draining (${why})…\n`);
     const hurry = (): void => void ream.close();
     process.once('SIGINT', hurry);
     process.once('SIGTERM', hurry);

@@ -93,6 +93,7 @@ export async function createReam(options: ReamOptions = {}): Promise<Ream> {
       },
     },
     ...(options.intake === undefined ? {} : { intake: options.intake }),
+    ...(options.onDrainRequested === undefined ? {} : { onDrainRequested: options.onDrainRequested }),
   });
   worker?.start();
 

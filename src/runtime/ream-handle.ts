@@ -38,6 +38,24 @@ export function usageView(rows: readonly ModelUsage[], prices: PriceTable | unde
   };
 }
 
+/** How long each service may take to answer a readiness probe. */
+const READY_TIMEOUT_MS = 5_000;
+
+/** Resolves when `probe` does within `ms`; else rejects with `unavailable` naming the service. */
+async function answersWithin(name: string, probe: () => Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  try {
+    await Promise.race([probe(), late]);
+  } catch (error) {
+    throw new ReamError('unavailable', `${name} does not answer: ${error instanceof Error ? error.message : String(error)}`, { retryable: true, cause: error, details: { service: name } });
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** `submit`'s files, paths taken as `{ path }`. */
 async function* inputFiles(files: SubmitInput['files']): AsyncGenerator<FileInput> {
   for await (const file of files) yield typeof file === 'string' ? { path: file } : file;
@@ -99,10 +117,19 @@ export function reamHandle(engine: Engine, parts: HandleParts): Ream {
     subscribe: (filter, listener) => engine.subscribe(filter, listener),
     listEvents: (jobId, afterSeq, limit) => store.listEvents(jobId, afterSeq, limit),
     listWorkers: (seenSince) => store.listWorkers(seenSince),
+    commandWorker: (id, command) => store.commandWorker(id, command),
     jobStatusCounts: () => store.jobStatusCounts(),
     taskCounts: (jobId) => engine.ports.queue.counts(jobId),
     async ready() {
-      await store.getJob('readyz-probe');
+      // Each service the deployment runs on must answer (PostgreSQL or SQLite, Redis, S3 or the
+      // blob folder), within a bound: a hung connection makes the process unready, not /readyz hang.
+      const { queue, blobs } = engine.ports;
+      const probes: Array<[string, () => Promise<unknown>]> = [
+        ['the store', () => store.getJob('readyz-probe')],
+        ['the queue', () => queue.counts('readyz-probe')],
+        ['the blob store', () => blobs.stat('0'.repeat(64))],
+      ];
+      await Promise.all(probes.map(([name, probe]) => answersWithin(name, probe, READY_TIMEOUT_MS)));
     },
     findApiKey: (token) => findApiKey(store, token),
     async drain(timeoutMs) {

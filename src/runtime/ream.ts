@@ -19,6 +19,7 @@ import type {
   JobStatus,
   ListJobsQuery,
   Page,
+  WorkerCommand,
   WorkerRecord,
 } from '../store/port.ts';
 import type { DistributedSettings } from './deployment.ts';
@@ -80,6 +81,11 @@ export interface ReamOptions {
   distributed?: DistributedSettings;
   /** Stop claiming work while memory or event-loop lag is over these limits. Default: no limits. */
   intake?: IntakeLimits;
+  /**
+   * Called when an admin drains this process's worker (`POST /v1/workers/:id/drain`); `ream
+   * worker` drains and exits as on SIGTERM. Default: the worker drains itself and stops working.
+   */
+  onDrainRequested?: () => void;
   /**
    * See through unfinished jobs at open (schedule documents without a task, close jobs whose
    * work all ended). Default true; distributed workers may leave it to the server.
@@ -185,11 +191,13 @@ export interface Ream {
   listEvents(jobId: string, afterSeq: number, limit?: number): Promise<ReamEvent[]>;
   /** Worker processes heard from since `seenSince` (epoch ms), from their heartbeats. */
   listWorkers(seenSince: number): Promise<WorkerRecord[]>;
+  /** Leaves `command` for a worker, heard at its next beat; false when no such worker is recorded. */
+  commandWorker(id: string, command: WorkerCommand): Promise<boolean>;
   /** Jobs by status across every tenant (for /metrics). */
   jobStatusCounts(): Promise<Record<JobStatus, number>>;
   /** Queue tasks by status, of one job (its id) or of all. */
   taskCounts(jobId?: string): Promise<Record<TaskStatus, number>>;
-  /** Resolves when the store answers a query (readiness); rejects otherwise. */
+  /** Resolves when the store, the queue and the blob store all answer (readiness); else rejects with `unavailable` naming the one that does not. */
   ready(): Promise<void>;
   /** The live (not revoked) API key of a presented token, else `undefined`. */
   findApiKey(token: string): Promise<ApiKeyRecord | undefined>;

@@ -1,13 +1,17 @@
 import { hostname } from 'node:os';
-import { retryDelay } from '../batch/backoff.ts';
+import { setTimeout as delay } from 'node:timers/promises';
 import { ReamError, toReamError } from '../errors.ts';
 import type { LeasedTask } from '../queue/port.ts';
 import type { TaskQueue } from '../queue/port.ts';
-import type { Store, WorkerState } from '../store/port.ts';
+import type { Store, WorkerCommand, WorkerState } from '../store/port.ts';
 import type { DocumentTasks } from './document-tasks.ts';
 import type { AbortRegistry } from './engine/abort-registry.ts';
 import { IntakeGate, type IntakeLimits } from './intake.ts';
-import { TASK_KINDS } from './task-kinds.ts';
+import { settleFailure, type FailureContext } from './task-failure.ts';
+import { WorkerMonitor, type TaskOutcome } from './worker-monitor.ts';
+
+/** How long running tasks may finish when an admin drains a worker that has no drain handler of its own. */
+const ADMIN_DRAIN_TIMEOUT_MS = 30_000;
 
 export interface WorkerOptions {
   /** Tasks run at once by this worker. Default: 2 × threads, so threads stay busy while the event loop does I/O. */
@@ -29,6 +33,12 @@ export interface WorkerOptions {
   intake?: IntakeLimits;
   /** How often this worker records itself in the store's workers list, in ms. Default 2,000. */
   heartbeatMs?: number;
+  /**
+   * An admin asked this worker to drain (`POST /v1/workers/:id/drain`): `ream worker` drains and
+   * exits as on SIGTERM. Without it the worker drains itself and stops working (a server goes on
+   * answering requests).
+   */
+  onDrainRequested?: () => void;
 }
 
 export interface RetryPolicy {
@@ -63,6 +73,11 @@ export class Worker {
   #loop: Promise<void> | undefined;
   #presence: NodeJS.Timeout | undefined;
   #state: WorkerState = 'running';
+  /** Paused by an admin (until resumed), apart from the intake gate's own pauses. */
+  #adminPaused = false;
+  #pausedReason: string | undefined;
+  readonly #monitor = new WorkerMonitor();
+  readonly #failures: FailureContext;
   #tasksDone = 0;
   #tasksFailed = 0;
 
@@ -82,6 +97,10 @@ export class Worker {
     this.#tasks = tasks;
     this.#options = options;
     this.#intake = new IntakeGate(options.intake ?? {});
+    this.#failures = {
+      queue: ports.queue, store: ports.store, tasks, leaseMs: options.leaseMs,
+      retryPolicy: (kind) => options.retryByKind?.[kind] ?? { baseMs: options.retryBaseMs, maxMs: options.retryMaxMs },
+    };
   }
 
   get running(): number {
@@ -127,11 +146,11 @@ export class Worker {
     await this.#store.removeWorker(this.id).catch(() => undefined);
   }
 
-  /** Records this worker in the store's workers list (host, pid, tasks in flight, last seen). */
+  /** Records this worker in the store's workers list (host, pid, resources, tasks), and hears an admin's command. */
   async #announce(): Promise<void> {
     if (this.#stopping.signal.aborted) return;
     const [host = '', pid = '0'] = this.id.split(':');
-    await this.#store
+    const command = await this.#store
       .putWorker({
         id: this.id,
         host,
@@ -143,8 +162,32 @@ export class Worker {
         tasksDone: this.#tasksDone,
         tasksFailed: this.#tasksFailed,
         state: this.#state,
+        detail: this.#monitor.detail(this.#state === 'paused' ? this.#pausedReason : undefined),
       })
       .catch(() => undefined); // presence is informational: a missed beat is not an error
+    if (command) this.#obey(command);
+  }
+
+  /** An admin's command, heard at a beat; repeated beats repeat it, so each step is idempotent. */
+  #obey(command: WorkerCommand): void {
+    if (command === 'drain') {
+      if (this.#state === 'draining') return;
+      if (this.#options.onDrainRequested) {
+        this.#state = 'draining';
+        this.#options.onDrainRequested();
+      } else {
+        void this.drain(ADMIN_DRAIN_TIMEOUT_MS);
+      }
+      return;
+    }
+    this.#adminPaused = command === 'pause';
+  }
+
+  /** Why no task may be claimed now, if so: an admin's pause, or the intake gate's limits. */
+  #closedReason(): string | undefined {
+    if (this.#adminPaused) return 'paused by an admin';
+    const intake = this.#intake.state();
+    return intake.open ? undefined : (intake.reason ?? 'overloaded');
   }
 
   async #claimLoop(): Promise<void> {
@@ -155,18 +198,20 @@ export class Worker {
         await Promise.race(this.#inFlight);
         continue;
       }
-      const intake = this.#intake.state();
-      if (!intake.open) {
+      const closed = this.#closedReason();
+      if (closed !== undefined) {
         if (this.#state === 'running') {
           this.#state = 'paused';
-          process.emitWarning(`ream worker: not taking work: ${intake.reason ?? 'overloaded'}`);
+          this.#pausedReason = closed;
+          process.emitWarning(`ream worker: not taking work: ${closed}`);
           void this.#announce();
         }
-        await sleep(this.#options.idleMs * 4, signal);
+        await delay(this.#options.idleMs * 4, undefined, { signal }).catch(() => undefined); // an abort ends the wait early
         continue;
       }
       if (this.#state === 'paused') {
         this.#state = 'running';
+        this.#pausedReason = undefined;
         void this.#announce();
       }
       let task: LeasedTask | undefined;
@@ -198,6 +243,9 @@ export class Worker {
     this.#stopping.signal.addEventListener('abort', onStop, { once: true });
     if (this.#stopping.signal.aborted) onStop();
     const untrack = this.#aborts.track(task.jobId, controller);
+    this.#monitor.started(task);
+    let outcome: TaskOutcome = 'completed';
+    let errorCode: string | undefined;
     let leaseLost = false;
     const heartbeat = setInterval(() => {
       queue.extendLease(task, this.#options.leaseMs).then(
@@ -213,7 +261,8 @@ export class Worker {
       try {
         await this.#tasks.run(task, controller.signal);
       } catch (thrown) {
-        await this.#afterError(task, controller.signal, thrown, () => leaseLost);
+        errorCode = toReamError(controller.signal.aborted ? controller.signal.reason : thrown).code;
+        outcome = await this.#afterError(task, controller.signal, thrown, () => leaseLost);
         return;
       }
       // The work and its checkpoint are done: a failing `complete` must not record a failure.
@@ -226,64 +275,21 @@ export class Worker {
       clearInterval(heartbeat);
       untrack();
       this.#stopping.signal.removeEventListener('abort', onStop);
+      this.#monitor.ended(task, outcome, errorCode);
     }
   }
 
   /** A task threw: give it back (stopping), leave it (lease lost), or retry/fail it. */
-  async #afterError(task: LeasedTask, signal: AbortSignal, thrown: unknown, leaseLost: () => boolean): Promise<void> {
+  async #afterError(task: LeasedTask, signal: AbortSignal, thrown: unknown, leaseLost: () => boolean): Promise<TaskOutcome> {
     // Lease lost: another worker owns the task now and will record its outcome.
-    if (leaseLost()) return;
+    if (leaseLost()) return 'lease_lost';
     // Shutting down: give the task back unfinished; the next start runs it, no attempt lost.
     if (this.#stopping.signal.aborted) {
       await this.#queue.release(task).catch(() => undefined); // if this fails the lease expires instead
-      return;
+      return 'released';
     }
-    await this.#handleFailure(task, toReamError(signal.aborted ? signal.reason : thrown));
+    const outcome = await settleFailure(this.#failures, task, toReamError(signal.aborted ? signal.reason : thrown));
+    if (outcome === 'failed') this.#tasksFailed++;
+    return outcome;
   }
-
-  async #handleFailure(task: LeasedTask, error: ReamError): Promise<void> {
-    const queue = this.#queue;
-    const store = this.#store;
-    try {
-      // A webhook delivery is not the job's work: a cancelled job's `job.cancelled` is still announced.
-      if (task.kind !== TASK_KINDS.webhook) {
-        const job = await store.getJob(task.jobId);
-        if (!job || job.status === 'cancelled') {
-          await queue.fail(task, error.toJSON()); // nothing to record: the job is gone or cancelled
-          return;
-        }
-      }
-      const cancelled = error.code === 'cancelled';
-      if (!cancelled && error.retryable && task.attempts < task.maxAttempts) {
-        const policy = this.#options.retryByKind?.[task.kind] ?? { baseMs: this.#options.retryBaseMs, maxMs: this.#options.retryMaxMs };
-        const delay = retryDelay(task.attempts, error, { baseDelayMs: policy.baseMs, maxDelayMs: policy.maxMs, factor: 2 });
-        await queue.fail(task, error.toJSON(), delay);
-        return;
-      }
-      const final = error.retryable && !cancelled
-        ? new ReamError(error.code, `${error.message} (after ${task.attempts} attempts)`, { retryable: false, details: error.details ?? {} })
-        : error;
-      // Record the failure only while the task is still ours: a worker that took it over owns its outcome.
-      if (!(await queue.extendLease(task, this.#options.leaseMs))) return;
-      await this.#tasks.failed(task, final);
-      this.#tasksFailed++;
-      await queue.fail(task, final.toJSON());
-    } catch (secondary) {
-      // Recording the failure failed (store down?): leave the lease; the task will run again.
-      process.emitWarning(`ream worker: could not record failure of ${task.id}: ${toReamError(secondary).message}`);
-    }
-  }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = (): void => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

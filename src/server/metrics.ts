@@ -43,6 +43,22 @@ export function createMetrics(ream: Ream): ServerMetrics {
       for (const worker of await liveWorkers(ream)) this.set({ worker: worker.id }, worker.inFlight);
     },
   });
+  // Each worker's own resources, from its heartbeat: one scrape of one server sees every worker.
+  for (const [name, help, field, scale] of [
+    ['ream_worker_cpu_percent', 'CPU time of each worker process between its last two beats, in % of one core.', 'cpuPercent', 1],
+    ['ream_worker_resident_memory_bytes', 'Resident memory of each worker process at its last beat.', 'rssMb', 2 ** 20],
+  ] as const) {
+    new Gauge({
+      name, help, labelNames: ['worker'] as const, registers: [registry],
+      async collect() {
+        this.reset();
+        for (const worker of await liveWorkers(ream)) {
+          const value = (worker.detail as Record<string, unknown> | undefined)?.[field];
+          if (typeof value === 'number') this.set({ worker: worker.id }, value * scale);
+        }
+      },
+    });
+  }
   new Gauge({
     name: 'ream_workers',
     help: 'Worker processes heard from in the last 30 s, by state (running, draining, paused).',

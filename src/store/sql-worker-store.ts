@@ -1,7 +1,8 @@
 import type { Kysely, Selectable } from 'kysely';
 import { ReamError } from '../errors.ts';
-import { toNumber } from '../sql/dialect.ts';
-import type { WorkerRecord, WorkerState, WorkerStore } from './worker-store.ts';
+import { fromJsonText, toJsonText, toNumber } from '../sql/dialect.ts';
+import type { JsonValue } from '../json.ts';
+import { WORKER_COMMANDS, type WorkerCommand, type WorkerRecord, type WorkerState, type WorkerStore } from './worker-store.ts';
 import type { WorkerTables, WorkersTable } from './workers-schema.ts';
 
 const STATES: readonly WorkerState[] = ['running', 'draining', 'paused'];
@@ -18,6 +19,8 @@ function workerFromRow(row: Selectable<WorkersTable>): WorkerRecord {
     tasksDone: toNumber(row.tasks_done),
     tasksFailed: toNumber(row.tasks_failed),
     state: row.state as WorkerState,
+    ...(row.detail === null ? {} : { detail: fromJsonText<JsonValue>(row.detail) }),
+    ...(row.command === null ? {} : { command: row.command as WorkerCommand }),
   };
 }
 
@@ -38,14 +41,25 @@ export function sqlWorkerStore(kysely: Kysely<unknown>): WorkerStore {
         tasks_done: worker.tasksDone,
         tasks_failed: worker.tasksFailed,
         state: worker.state,
+        detail: worker.detail === undefined ? null : toJsonText(worker.detail),
       };
       // A heartbeat replaces the worker's row: the latest beat is all `GET /v1/workers` shows.
+      // The command column is the admin's, so the upsert leaves it and reads it back.
       const { id: _id, ...changes } = row;
-      await db
+      const kept = await db
         .insertInto('workers')
         .values(row)
         .onConflict((oc) => oc.column('id').doUpdateSet(changes))
-        .execute();
+        .returning('command')
+        .executeTakeFirst();
+      const command = kept?.command ?? null;
+      return command === null ? undefined : (command as WorkerCommand);
+    },
+
+    async commandWorker(id, command) {
+      if (!WORKER_COMMANDS.includes(command)) throw ReamError.nonRetryable('validation_failed', `unknown worker command ${JSON.stringify(command)}`);
+      const result = await db.updateTable('workers').set({ command }).where('id', '=', id).executeTakeFirst();
+      return Number(result.numUpdatedRows) > 0;
     },
 
     async listWorkers(seenSince) {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import type { WorkerRecord, WorkerState, WorkerStore } from '../../src/store/port.ts';
+import type { WorkerCommand, WorkerRecord, WorkerState, WorkerStore } from '../../src/store/port.ts';
 import { rejectsWithCode } from '../support/assert-ream-error.ts';
 import { registerSuite, type ConformanceCase, type ConformanceOptions, type Harness } from './suite.ts';
 
@@ -29,6 +29,24 @@ const cases: ConformanceCase<Subject>[] = [
       await store.removeWorker(first.id);
       await store.removeWorker(first.id);
       assert.deepEqual(mine(await store.listWorkers(0)), [stale]);
+    },
+  },
+  {
+    name: 'workers: a beat\'s detail is stored as given; an admin\'s command outlives later beats and is answered to each',
+    async run({ store }) {
+      const detail = { cpuPercent: 12.5, rssMb: 210, tasks: [{ taskId: 't1', jobId: 'j1', chunk: { index: 0, from: 0, to: 5 } }], recent: [] };
+      const first = worker({ detail });
+      assert.equal(await store.putWorker(first), undefined, 'no command yet');
+      assert.deepEqual((await store.listWorkers(0)).find((w) => w.id === first.id), first);
+      assert.equal(await store.commandWorker(first.id, 'pause'), true);
+      const beat = { ...first, lastSeenAt: first.lastSeenAt + 2_000, state: 'paused' as const, detail: { cpuPercent: 0, tasks: [] } };
+      assert.equal(await store.putWorker(beat), 'pause', 'the next beat hears the command');
+      assert.equal(await store.putWorker({ ...beat, command: 'drain' }), 'pause', 'a beat cannot set its own command');
+      assert.deepEqual((await store.listWorkers(0)).find((w) => w.id === first.id), { ...beat, command: 'pause' });
+      assert.equal(await store.commandWorker(first.id, 'resume'), true);
+      assert.equal(await store.putWorker(beat), 'resume', 'a later command replaces the earlier one');
+      assert.equal(await store.commandWorker('no-such-worker', 'drain'), false);
+      await rejectsWithCode(store.commandWorker(first.id, 'explode' as WorkerCommand), 'validation_failed');
     },
   },
   {

@@ -1,5 +1,4 @@
 import type { FastifyInstance } from 'fastify';
-import { ReamError } from '../../errors.ts';
 import type { Ream } from '../../runtime/create-ream.ts';
 import { PUBLIC } from '../auth/access.ts';
 
@@ -8,13 +7,9 @@ export function healthRoutes(app: FastifyInstance, ream: Ream): void {
   const status = { 200: { type: 'object', required: ['status'], properties: { status: { type: 'string' } } } } as const;
   app.get('/healthz', { ...PUBLIC, schema: { summary: 'Liveness', response: status } }, () => ({ status: 'ok' }));
 
-  /** The store answers a query: the service can take work. */
-  app.get('/readyz', { ...PUBLIC, schema: { summary: 'Readiness: the store answers', response: status } }, async () => {
-    try {
-      await ream.ready();
-    } catch (error) {
-      throw new ReamError('internal', 'the store does not answer', { cause: error });
-    }
+  /** The store, the queue (Redis) and the blob store (S3) answer: the service can take work. 503 `unavailable` names the one that does not. */
+  app.get('/readyz', { ...PUBLIC, schema: { summary: 'Readiness: the store, the queue and the blob store answer', response: status } }, async () => {
+    await ream.ready();
     return { status: 'ready' };
   });
 }

@@ -1,0 +1,54 @@
+import { retryDelay } from '../batch/backoff.ts';
+import { ReamError, toReamError } from '../errors.ts';
+import type { LeasedTask, TaskQueue } from '../queue/port.ts';
+import type { Store } from '../store/port.ts';
+import type { DocumentTasks } from './document-tasks.ts';
+import { TASK_KINDS } from './task-kinds.ts';
+import type { RetryPolicy } from './worker.ts';
+import type { TaskOutcome } from './worker-monitor.ts';
+
+/** What deciding a failed task's fate needs. */
+export interface FailureContext {
+  queue: TaskQueue;
+  store: Pick<Store, 'getJob'>;
+  tasks: Pick<DocumentTasks, 'failed'>;
+  leaseMs: number;
+  retryPolicy(kind: string): RetryPolicy;
+}
+
+/**
+ * A task's run threw `error`: retry it through the queue (durable, with backoff) while it is
+ * retryable and has attempts left; else record the failure where users see it and fail it for
+ * good — but only while the task is still this worker's (one that took it over owns its outcome).
+ */
+export async function settleFailure(context: FailureContext, task: LeasedTask, error: ReamError): Promise<TaskOutcome> {
+  const { queue, store } = context;
+  try {
+    // A webhook delivery is not the job's work: a cancelled job's `job.cancelled` is still announced.
+    if (task.kind !== TASK_KINDS.webhook) {
+      const job = await store.getJob(task.jobId);
+      if (!job || job.status === 'cancelled') {
+        await queue.fail(task, error.toJSON()); // nothing to record: the job is gone or cancelled
+        return 'dropped';
+      }
+    }
+    const cancelled = error.code === 'cancelled';
+    if (!cancelled && error.retryable && task.attempts < task.maxAttempts) {
+      const policy = context.retryPolicy(task.kind);
+      const delay = retryDelay(task.attempts, error, { baseDelayMs: policy.baseMs, maxDelayMs: policy.maxMs, factor: 2 });
+      await queue.fail(task, error.toJSON(), delay);
+      return 'retried';
+    }
+    const final = error.retryable && !cancelled
+      ? new ReamError(error.code, `${error.message} (after ${task.attempts} attempts)`, { retryable: false, details: error.details ?? {} })
+      : error;
+    if (!(await queue.extendLease(task, context.leaseMs))) return 'lease_lost';
+    await context.tasks.failed(task, final);
+    await queue.fail(task, final.toJSON());
+    return 'failed';
+  } catch (secondary) {
+    // Recording the failure failed (store down?): leave the lease; the task will run again.
+    process.emitWarning(`ream worker: could not record failure of ${task.id}: ${toReamError(secondary).message}`);
+    return 'unrecorded';
+  }
+}
