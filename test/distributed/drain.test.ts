@@ -52,7 +52,7 @@ void test('SIGTERM drains a worker: it finishes what it runs, takes nothing new,
     const drainedIn = Date.now() - signalledAt;
     t.diagnostic(`drained in ${drainedIn} ms`);
     assert.equal(code, 0, worker.output());
-    assert.match(worker.output(), /draining…[\s\S]*stopped/);
+    assert.match(worker.output(), /draining \(a stop signal\)…[\s\S]*stopped/);
     // It finished the two chunks it held rather than dropping them, and took no new ones; and it
     // stopped once they were done, far sooner than its 120 s drain timeout.
     // Two slots, so one or two chunks were in flight (a slot may have been between tasks).
