@@ -118,6 +118,8 @@ export function reamHandle(engine: Engine, parts: HandleParts): Ream {
     listEvents: (jobId, afterSeq, limit) => store.listEvents(jobId, afterSeq, limit),
     listWorkers: (seenSince) => store.listWorkers(seenSince),
     commandWorker: (id, command) => store.commandWorker(id, command),
+    appendAudit: (entry) => store.appendAudit(entry),
+    listAudit: (query) => store.listAudit(query),
     jobStatusCounts: () => store.jobStatusCounts(),
     taskCounts: (jobId) => engine.ports.queue.counts(jobId),
     async ready() {

@@ -19,6 +19,8 @@ import type {
   JobStatus,
   ListJobsQuery,
   Page,
+  AuditEntry,
+  AuditQuery,
   WorkerCommand,
   WorkerRecord,
 } from '../store/port.ts';
@@ -191,6 +193,10 @@ export interface Ream {
   listEvents(jobId: string, afterSeq: number, limit?: number): Promise<ReamEvent[]>;
   /** Worker processes heard from since `seenSince` (epoch ms), from their heartbeats. */
   listWorkers(seenSince: number): Promise<WorkerRecord[]>;
+  /** Appends to the audit log (append-only); answers the entry's id. */
+  appendAudit(entry: Omit<AuditEntry, 'id'>): Promise<string>;
+  /** Audit log entries, oldest first. */
+  listAudit(query: AuditQuery): Promise<AuditEntry[]>;
   /** Leaves `command` for a worker, heard at its next beat; false when no such worker is recorded. */
   commandWorker(id: string, command: WorkerCommand): Promise<boolean>;
   /** Jobs by status across every tenant (for /metrics). */
