@@ -27,6 +27,7 @@ import type {
 import type { DistributedSettings } from './deployment.ts';
 import type { AddedDocument, CreateJobInput, DocumentToAdd, FileInput } from './engine.ts';
 import type { IntakeLimits } from './intake.ts';
+import type { RetentionSettings } from './retention.ts';
 import type { JobLimits } from './job-limits.ts';
 import type { StoreDocumentOptions } from './store-document.ts';
 import type { SubmitJobInput, SubmittedJob } from './submit-job.ts';
@@ -83,6 +84,12 @@ export interface ReamOptions {
   distributed?: DistributedSettings;
   /** Stop claiming work while memory or event-loop lag is over these limits. Default: no limits. */
   intake?: IntakeLimits;
+  /**
+   * How long finished jobs (with their results, checkpoints and events) are kept, per tenant;
+   * a sweep removes older ones every hour and records each removal in the audit log. Default:
+   * kept until deleted. `ream serve --retention-days`, `--retention-tenant`.
+   */
+  retention?: RetentionSettings;
   /**
    * Called when an admin drains this process's worker (`POST /v1/workers/:id/drain`); `ream
    * worker` drains and exits as on SIGTERM. Default: the worker drains itself and stops working.
@@ -193,6 +200,11 @@ export interface Ream {
   listEvents(jobId: string, afterSeq: number, limit?: number): Promise<ReamEvent[]>;
   /** Worker processes heard from since `seenSince` (epoch ms), from their heartbeats. */
   listWorkers(seenSince: number): Promise<WorkerRecord[]>;
+  /**
+   * Removes finished jobs past their tenant's retention (`ReamOptions.retention`) as of `now`
+   * (default: now); answers how many. Runs every `intervalMs` on its own when retention is set.
+   */
+  sweepRetention(now?: number): Promise<number>;
   /** Appends to the audit log (append-only); answers the entry's id. */
   appendAudit(entry: Omit<AuditEntry, 'id'>): Promise<string>;
   /** Audit log entries, oldest first. */
