@@ -1,5 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import type { RetentionSettings } from '../runtime/retention.ts';
+import type { RetentionSettings } from '../runtime/ream.ts';
 
 export interface RetentionFlags {
   retentionDays?: number;
