@@ -1,0 +1,83 @@
+// A table from a stream of raw rows, whatever the file: the first non-blank row is the header,
+// every later non-blank row is a data row numbered from 1 — the table's "pages". Both readers
+// stream to the rows asked for and stop there, so memory never holds more than a range of rows.
+import { ReamError } from '../../errors.ts';
+import type { CellValue, PageFailure, PageText } from '../types.ts';
+import { cellRecord, columnNames, isBlankRow, rowText } from './cells.ts';
+
+export interface TableShape {
+  columns: string[];
+  /** Data rows, header excluded. */
+  rowCount: number;
+}
+
+/**
+ * Counts the data rows and reads the header. Stops with `too_many_pages` as soon as the count
+ * passes `maxRows` (a row is a page), and with `invalid_sheet` when there is no header at all.
+ */
+export async function tableShape(rows: AsyncIterable<CellValue[]>, maxRows: number): Promise<TableShape> {
+  let columns: string[] | undefined;
+  let rowCount = 0;
+  for await (const cells of rows) {
+    if (isBlankRow(cells)) continue;
+    if (columns === undefined) {
+      columns = columnNames(cells);
+      continue;
+    }
+    rowCount++;
+    if (rowCount > maxRows) {
+      throw ReamError.nonRetryable('too_many_pages', `the table has more than ${maxRows} data rows (a row counts as a page)`, {
+        details: { maxPages: maxRows },
+      });
+    }
+  }
+  if (columns === undefined) throw ReamError.nonRetryable('invalid_sheet', 'the table is empty: no header row');
+  if (rowCount === 0) throw ReamError.nonRetryable('invalid_sheet', 'the table has a header but no data rows');
+  return { columns, rowCount };
+}
+
+export interface RowRange {
+  pages: PageText[];
+  failures: PageFailure[];
+}
+
+/**
+ * Data rows `(from, to]` (1-based numbers; `from` 0-based as page ranges are). A row with a
+ * non-empty cell past the header's last column fails on its own (`invalid_sheet`): its extra
+ * values have no column to go to, and silently dropping them would lose data. Shorter rows are
+ * padded with empty cells (CSV writers often leave trailing empty fields out).
+ */
+export async function readRows(rows: AsyncIterable<CellValue[]>, from: number, to: number): Promise<RowRange> {
+  const out: RowRange = { pages: [], failures: [] };
+  let columns: string[] | undefined;
+  let number = 0;
+  for await (const cells of rows) {
+    if (isBlankRow(cells)) continue;
+    if (columns === undefined) {
+      columns = columnNames(cells);
+      continue;
+    }
+    number++;
+    if (number <= from) continue;
+    if (number > to) break;
+    const width = lastFilled(cells);
+    if (width > columns.length) {
+      out.failures.push({ page: number, code: 'invalid_sheet', message: `row ${number} has ${width} cells; the header has ${columns.length} columns` });
+    } else {
+      out.pages.push({ page: number, text: rowText(columns, cells), cells: cellRecord(columns, cells) });
+    }
+  }
+  for (let page = Math.max(from, number) + 1; page <= to; page++) {
+    out.failures.push({ page, code: 'invalid_sheet', message: `the table has ${number} data rows, no row ${page}` });
+  }
+  return out;
+}
+
+/** 1-based position of the last non-empty cell (0 when all are empty). */
+function lastFilled(cells: readonly CellValue[]): number {
+  for (let i = cells.length - 1; i >= 0; i--) {
+    const cell = cells[i];
+    if (cell !== null && cell !== undefined && cell !== '') return i + 1;
+  }
+  return 0;
+}
