@@ -18,13 +18,8 @@ export interface TableShape {
 export async function tableShape(rows: AsyncIterable<CellValue[]>, maxRows: number): Promise<TableShape> {
   let columns: string[] | undefined;
   let rowCount = 0;
-  for await (const cells of rows) {
-    if (isBlankRow(cells)) continue;
-    if (columns === undefined) {
-      columns = columnNames(cells);
-      continue;
-    }
-    rowCount++;
+  for await (const row of dataRows(rows, (names) => (columns = names))) {
+    rowCount = row.number;
     if (rowCount > maxRows) {
       throw ReamError.nonRetryable('too_many_pages', `the table has more than ${maxRows} data rows (a row counts as a page)`, {
         details: { maxPages: maxRows },
@@ -34,6 +29,21 @@ export async function tableShape(rows: AsyncIterable<CellValue[]>, maxRows: numb
   if (columns === undefined) throw ReamError.nonRetryable('invalid_sheet', 'the table is empty: no header row');
   if (rowCount === 0) throw ReamError.nonRetryable('invalid_sheet', 'the table has a header but no data rows');
   return { columns, rowCount };
+}
+
+/** The data rows of `rows`, numbered from 1; the header's column names go to `onHeader` first. */
+async function* dataRows(rows: AsyncIterable<CellValue[]>, onHeader: (columns: string[]) => void): AsyncGenerator<{ number: number; cells: CellValue[] }> {
+  let header = false;
+  let number = 0;
+  for await (const cells of rows) {
+    if (isBlankRow(cells)) continue;
+    if (!header) {
+      header = true;
+      onHeader(columnNames(cells));
+      continue;
+    }
+    yield { number: ++number, cells };
+  }
 }
 
 export interface RowRange {
@@ -49,15 +59,10 @@ export interface RowRange {
  */
 export async function readRows(rows: AsyncIterable<CellValue[]>, from: number, to: number): Promise<RowRange> {
   const out: RowRange = { pages: [], failures: [] };
-  let columns: string[] | undefined;
-  let number = 0;
-  for await (const cells of rows) {
-    if (isBlankRow(cells)) continue;
-    if (columns === undefined) {
-      columns = columnNames(cells);
-      continue;
-    }
-    number++;
+  let columns: string[] = [];
+  let last = 0;
+  for await (const { number, cells } of dataRows(rows, (names) => (columns = names))) {
+    last = number;
     if (number <= from) continue;
     if (number > to) break;
     const width = lastFilled(cells);
@@ -67,8 +72,8 @@ export async function readRows(rows: AsyncIterable<CellValue[]>, from: number, t
       out.pages.push({ page: number, text: rowText(columns, cells), cells: cellRecord(columns, cells) });
     }
   }
-  for (let page = Math.max(from, number) + 1; page <= to; page++) {
-    out.failures.push({ page, code: 'invalid_sheet', message: `the table has ${number} data rows, no row ${page}` });
+  for (let page = Math.max(from, last) + 1; page <= to; page++) {
+    out.failures.push({ page, code: 'invalid_sheet', message: `the table has ${last} data rows, no row ${page}` });
   }
   return out;
 }
