@@ -1,6 +1,8 @@
 import { stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { ReamError, toReamError, type ErrorInfo } from '../errors.ts';
+import { readHead } from '../formats/file-checks.ts';
+import { CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, sniff } from '../formats/sniff.ts';
 import { fromJson, type JsonObject } from '../json.ts';
 import type { DocumentOutput } from '../pipeline/types.ts';
 import { createReam } from '../runtime/create-ream.ts';
@@ -60,6 +62,8 @@ export async function rowsCommand(input: string, options: RowsOptions, signal: A
     throw ReamError.nonRetryable('validation_failed', `cannot read ${input}: ${toReamError(error).message}`);
   });
   const summary: RowsSummary = { rows: 0, failedRows: 0, batches: 0, wallSeconds: 0, interrupted: false };
+  const refused = await notATable(path);
+  if (refused) return { ...summary, error: refused, wallSeconds: (Date.now() - started) / 1000 };
   const view = createProgressView(options.progress, 1, 'rows');
   const ream = await createReam(localReamOptions(options.dataDir, options));
   try {
@@ -91,16 +95,33 @@ export async function rowsCommand(input: string, options: RowsOptions, signal: A
   return summary;
 }
 
+/**
+ * Why the file cannot be a table (`empty_file`, `unsupported_type`, `invalid_sheet` for a .xlsx
+ * that is no ZIP, …), known from its first bytes as intake would know it: said before any
+ * engine starts, rather than after a job read a PDF that has no table to write back.
+ */
+async function notATable(path: string): Promise<Pick<ErrorInfo, 'code' | 'message'> | undefined> {
+  try {
+    const { head } = await readHead(path, { maxBytes: Number.MAX_SAFE_INTEGER });
+    const mediaType = sniff(head, basename(path));
+    if (mediaType === CSV_MEDIA_TYPE || mediaType === XLSX_MEDIA_TYPE) return undefined;
+    return { code: 'unsupported_type', message: `ream rows reads .csv and .xlsx tables; this is ${mediaType}` };
+  } catch (error) {
+    const { code, message } = toReamError(error);
+    return { code, message };
+  }
+}
+
 async function writeResult(output: DocumentOutput, out: string, summary: RowsSummary): Promise<void> {
   if (output.metadata?.columns === undefined) {
     // Not a table at all (no header, not a workbook, …): there is no table to write back.
-    summary.error = output.error ? { code: output.error.code, message: output.error.message } : { code: 'internal', message: 'the file was not read as a table' };
+    summary.error = output.error ? { code: output.error.code, message: output.error.message } : { code: 'unsupported_type', message: 'the file was not read as a table' };
     summary.rows = output.pageCount ?? 0;
     summary.failedRows = summary.rows;
     return;
   }
   const table = outputTable(output);
-  const writer = await openTableWriter(out, table.header, output.metadata?.sheet ?? basename(out).replace(/\.[^.]*$/, '').slice(0, 31));
+  const writer = await openTableWriter(out, table.header, output.metadata?.sheet ?? sheetName(basename(out).replace(/\.[^.]*$/, '')));
   try {
     for (const row of table.rows) await writer.write(row);
     await writer.close();
@@ -110,6 +131,11 @@ async function writeResult(output: DocumentOutput, out: string, summary: RowsSum
   }
   summary.rows = table.rowCount;
   summary.failedRows = table.failedRows;
+}
+
+/** A name Excel accepts for a sheet: at most 31 characters, none of `[]:*?/\\`. */
+function sheetName(name: string): string {
+  return name.replace(/[[\]:*?/\\]/g, '_').slice(0, 31) || 'Sheet1';
 }
 
 /** What `ream rows` prints when it ends. */

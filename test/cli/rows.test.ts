@@ -13,6 +13,7 @@ import { planChunks } from '../../src/pipeline/chunk-planner.ts';
 import { openSqliteDatabase } from '../../src/sql/sqlite-database.ts';
 import { SqliteStore } from '../../src/store/sqlite-store.ts';
 import { corpusDir, requireCorpus } from '../support/env.ts';
+import { makePdf } from '../support/make-pdf.ts';
 import { INVOICE_RULES, invoiceFields, invoiceRow, ORDERS_CELLS, ORDERS_COLUMNS, ordersWorkbook, toCsv } from '../formats/sheet-files.ts';
 import { run, start } from './run-process.ts';
 
@@ -88,7 +89,9 @@ describe('ream rows', () => {
     await writeFile(join(work, 'text.xlsx'), 'id,name\n1,a\n');
     await writeFile(join(work, 'empty.csv'), '');
     await writeFile(join(work, 'header.csv'), 'a;b\n');
-    for (const [file, code] of [['text.xlsx', 'invalid_sheet'], ['empty.csv', 'empty_file'], ['header.csv', 'invalid_sheet']] as const) {
+    await writeFile(join(work, 'doc.pdf'), await makePdf({ pages: ['no table here'] }));
+    const cases = [['text.xlsx', 'invalid_sheet'], ['empty.csv', 'empty_file'], ['header.csv', 'invalid_sheet'], ['doc.pdf', 'unsupported_type']] as const;
+    for (const [file, code] of cases) {
       const result = await run(['rows', file, '--out', `${file}.csv`, '--progress', 'none'], work);
       assert.equal(result.code, 1, `${file}: ${result.stderr}`);
       assert.match(result.stdout, new RegExp(`failed: ${file.replace('.', '\\.')}: .*\\[${code}\\]`));
