@@ -1,10 +1,20 @@
-// XLSX rows, streamed with exceljs's WorkbookReader: the zip is read as a stream and each sheet's
-// XML is parsed as it arrives, so memory holds the shared strings and one row, never the sheet.
-// Formulas give their cached value (what Excel last computed; nothing is recalculated), dates
-// ISO 8601 text. Merged cells hold their value in the top-left cell only: the merge list comes
-// after the rows in the sheet's XML, too late for a stream.
-import { createReadStream } from 'node:fs';
+// XLSX rows, streamed. The ZIP is opened by its central directory (unzipper) and its parts are
+// read in the order they depend on each other — relationships, workbook, shared strings,
+// styles, then the one sheet wanted — each part streamed from where it lies in the file.
+// exceljs parses each part (cell types, dates from number formats, formulas' cached values).
+//
+// Why not exceljs's own WorkbookReader: it reads the ZIP in one pass, in stored order, copies
+// sheets stored before the workbook part to temp files, and loses that part in a race
+// (exceljs#3064: "Cannot read properties of undefined (reading 'sheets')" on Node ≥ 18, most
+// often on exceljs-written files, which store xl/workbook.xml last). Its temp copies are
+// removed only when the reader moves past them, which a reader that stops at a row range never
+// does. Reading by the central directory has neither problem, and skips every other sheet.
+//
+// Merged cells hold their value in the top-left cell only: the merge list comes after the rows
+// in the sheet's XML, too late for a stream.
+import type { Readable } from 'node:stream';
 import ExcelJS from 'exceljs';
+import { Open, type CentralDirectoryFile } from 'unzipper';
 import { ReamError } from '../../errors.ts';
 import type { CellValue } from '../types.ts';
 
@@ -16,33 +26,72 @@ export interface SheetRows {
   close(): void;
 }
 
-/** Opens the sheet named `wanted` (default: the workbook's first) for reading its rows in order. */
-export async function openXlsxSheet(path: string, wanted?: string): Promise<SheetRows> {
-  const stream = createReadStream(path);
-  // Styles are needed to tell a date from a number: in XLSX a date is a number with a date format.
-  const reader = new ExcelJS.stream.xlsx.WorkbookReader(stream, { worksheets: 'emit', sharedStrings: 'cache', styles: 'cache', hyperlinks: 'ignore', entries: 'ignore' });
-  // Iterated by hand: leaving a `for await` would end the workbook's stream under the sheet's rows.
-  const sheets = reader[Symbol.asyncIterator]();
-  const seen: string[] = [];
-  try {
-    for (let next = await sheets.next(); next.done !== true; next = await sheets.next()) {
-      const sheet = next.value as ExcelJS.stream.xlsx.WorksheetReader & { name: string };
-      seen.push(sheet.name);
-      if (wanted !== undefined && sheet.name !== wanted) continue;
-      return { sheet: sheet.name, rows: rowsOf(sheet, () => stream.destroy()), close: () => stream.destroy() };
-    }
-  } catch (error) {
-    stream.destroy();
-    throw unreadable(error);
-  }
-  stream.destroy();
-  if (wanted === undefined) throw ReamError.nonRetryable('invalid_sheet', 'the workbook has no sheet');
-  throw ReamError.nonRetryable('invalid_sheet', `the workbook has no sheet named "${wanted}"; it has ${seen.map((name) => `"${name}"`).join(', ') || 'none'}`, {
-    details: { sheet: wanted, sheets: seen },
-  });
+type SheetReader = ExcelJS.stream.xlsx.WorksheetReader & { name: string };
+
+/**
+ * The part of exceljs's WorkbookReader used here: its per-part parsers (underscored, so not a
+ * public API: exceljs is pinned to an exact version in package.json for this reason).
+ */
+interface PartParsers {
+  model?: { sheets?: Array<{ name: string; rId: string }> };
+  workbookRels?: Array<{ Id: string; Target: string }>;
+  _parseRels(entry: Readable): Promise<void>;
+  _parseWorkbook(entry: Readable): Promise<void>;
+  _parseSharedStrings(entry: Readable): AsyncGenerator<unknown>;
+  _parseStyles(entry: Readable): Promise<void>;
+  _parseWorksheet(rows: AsyncIterable<unknown>, sheetNo: string): Generator<{ eventType: string; value: SheetReader }>;
 }
 
-async function* rowsOf(sheet: ExcelJS.stream.xlsx.WorksheetReader, close: () => void): AsyncGenerator<CellValue[]> {
+/** Opens the sheet named `wanted` (default: the workbook's first) for reading its rows in order. */
+export async function openXlsxSheet(path: string, wanted?: string): Promise<SheetRows> {
+  const streams = new Set<Readable>();
+  const close = (): void => {
+    for (const stream of streams) stream.destroy();
+    streams.clear();
+  };
+  try {
+    const { files } = await Open.file(path);
+    const part = (name: string): Readable | undefined => {
+      const file: CentralDirectoryFile | undefined = files.find((f) => f.path === name);
+      if (!file) return undefined;
+      const stream = file.stream();
+      streams.add(stream);
+      return stream;
+    };
+    // Styles are needed to tell a date from a number: in XLSX a date is a number with a date format.
+    const reader = new ExcelJS.stream.xlsx.WorkbookReader(undefined as unknown as string, { sharedStrings: 'cache', styles: 'cache' }) as unknown as PartParsers;
+    const rels = part('xl/_rels/workbook.xml.rels');
+    const workbook = part('xl/workbook.xml');
+    if (!rels || !workbook) throw ReamError.nonRetryable('invalid_sheet', 'the file is a ZIP archive but not a workbook: it has no xl/workbook.xml');
+    await reader._parseRels(rels);
+    await reader._parseWorkbook(workbook);
+    const strings = part('xl/sharedStrings.xml');
+    if (strings) for await (const _ of reader._parseSharedStrings(strings)); // cached on the reader
+    const styles = part('xl/styles.xml');
+    if (styles) await reader._parseStyles(styles);
+
+    const sheets = reader.model?.sheets ?? [];
+    const chosen = wanted === undefined ? sheets[0] : sheets.find((sheet) => sheet.name === wanted);
+    if (!chosen) {
+      if (wanted === undefined) throw ReamError.nonRetryable('invalid_sheet', 'the workbook has no sheet');
+      throw ReamError.nonRetryable('invalid_sheet', `the workbook has no sheet named "${wanted}"; it has ${sheets.map((sheet) => `"${sheet.name}"`).join(', ') || 'none'}`, {
+        details: { sheet: wanted, sheets: sheets.map((sheet) => sheet.name) },
+      });
+    }
+    const target = reader.workbookRels?.find((rel) => rel.Id === chosen.rId)?.Target;
+    // A relationship's target is relative to xl/, or absolute within the archive.
+    const entry = target === undefined ? undefined : part(target.startsWith('/') ? target.slice(1) : `xl/${target}`);
+    if (!entry) throw ReamError.nonRetryable('invalid_sheet', `the workbook's sheet "${chosen.name}" has no part in the archive`);
+    const [event] = [...reader._parseWorksheet(entry, '0')];
+    if (!event) throw ReamError.nonRetryable('invalid_sheet', `the workbook's sheet "${chosen.name}" cannot be read`);
+    return { sheet: chosen.name, rows: rowsOf(event.value, close), close };
+  } catch (error) {
+    close();
+    throw unreadable(error);
+  }
+}
+
+async function* rowsOf(sheet: SheetReader, close: () => void): AsyncGenerator<CellValue[]> {
   try {
     for await (const row of sheet) {
       // `values` is 1-based and sparse: index 0 is always empty, missing cells are holes.
