@@ -37,6 +37,23 @@ const readCsv = async (path: string): Promise<string[][]> => {
   return records;
 };
 
+/**
+ * Succeeded row batches in the data dir's database, counted with plain SQL while a child runs:
+ * opening the store would migrate, racing the child's own migrations. Before the table exists
+ * the query fails, and the count is 0.
+ */
+function checkpoints(dbPath: string): number {
+  if (!existsSync(dbPath)) return 0;
+  const reader = new Database(dbPath, { readonly: true, fileMustExist: true });
+  try {
+    return (reader.prepare("select count(*) as n from chunk_results where status = 'succeeded'").get() as { n: number }).n;
+  } catch {
+    return 0;
+  } finally {
+    reader.close();
+  }
+}
+
 describe('ream rows', () => {
   test('CSV in (BOM, ;, quoted line breaks), CSV out: every cell kept, a column per field, a ragged row with its error, in order', async () => {
     const work = await workDir('csv');
@@ -124,22 +141,9 @@ describe('ream rows', () => {
     const args = ['rows', 'in.csv', '--rules', 'rules.json', '--rows-per-task', '10', '--concurrency', '1', '--threads', '1', '--progress', 'none'];
     const batches = planChunks(count, 10).length;
     const child = start(args, work);
-    // Counted with plain SQL while the child runs: opening the store would migrate, racing the
-    // child's own migrations. A query before the table exists fails, and the loop goes on.
     const dbPath = join(work, '.ream/ream.db');
-    const checkpoints = (): number => {
-      if (!existsSync(dbPath)) return 0;
-      const reader = new Database(dbPath, { readonly: true, fileMustExist: true });
-      try {
-        return (reader.prepare("select count(*) as n from chunk_results where status = 'succeeded'").get() as { n: number }).n;
-      } catch {
-        return 0;
-      } finally {
-        reader.close();
-      }
-    };
     // However long a busy machine takes to checkpoint a few batches (the test's timeout bounds it).
-    while (child.exitCode === null && checkpoints() < 5) await sleep(20);
+    while (child.exitCode === null && checkpoints(dbPath) < 5) await sleep(20);
     child.kill('SIGKILL');
     await new Promise((resolveExit) => child.on('exit', resolveExit));
     const db = openSqliteDatabase(dbPath);
@@ -169,5 +173,26 @@ describe('ream rows', () => {
       await store.close();
       await db.close();
     }
+  });
+
+  test('Ctrl-C stops cleanly (exit 130, no table yet) and the same command then finishes the table', async () => {
+    const work = await workDir('sigint');
+    const count = 400;
+    await writeFile(join(work, 'in.csv'), toCsv([['name', 'note', 'amount'], ...Array.from({ length: count }, (_, i) => invoiceRow(i + 1))]));
+    const args = ['rows', 'in.csv', '--rules', 'rules.json', '--out', 'out.jsonl', '--rows-per-task', '10', '--concurrency', '1', '--threads', '1', '--progress', 'none'];
+    const child = start(args, work);
+    let stdout = '';
+    child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+    while (child.exitCode === null && checkpoints(join(work, '.ream/ream.db')) < 3) await sleep(20);
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((resolveExit) => child.on('exit', resolveExit));
+    assert.equal(code, 130, stdout);
+    assert.match(stdout, /interrupted: in\.csv is not finished/);
+    assert.equal(existsSync(join(work, 'out.jsonl')), false, 'no half table under the real name');
+
+    const again = await run(args, work);
+    assert.equal(again.code, 0, again.stdout + again.stderr);
+    const lines = (await readFile(join(work, 'out.jsonl'), 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    assert.deepEqual(lines.map((line) => [line.name, line.invoice, line.flag]), Array.from({ length: count }, (_, i) => [invoiceRow(i + 1)[0], ...invoiceFields(i + 1).map((v) => v || null)]));
   });
 });
