@@ -2,11 +2,15 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { CSV_DELIMITERS, guessDelimiter } from '../../src/formats/sheet/csv-rows.ts';
+import { MARK_EVERY } from '../../src/formats/sheet/csv-index.ts';
+import { CSV_DELIMITERS, csvRecordsParsed, guessDelimiter } from '../../src/formats/sheet/csv-rows.ts';
+import { tasks } from '../../src/formats/sheet/sheet-tasks.ts';
+import type { Extraction } from '../../src/formats/types.ts';
+import { fromJson } from '../../src/json.ts';
 import { CSV_MEDIA_TYPE } from '../../src/formats/sniff.ts';
 import { rejectsWithCode } from '../support/assert-ream-error.ts';
 import { corpusDir, requireCorpus } from '../support/env.ts';
-import { cellsOf, limits, sheetFixture, toCsv } from './sheet-files.ts';
+import { cellsOf, invoiceRow, limits, sheetFixture, toCsv } from './sheet-files.ts';
 
 const header = ['name', 'note', 'amount'];
 /** Values that break naive splitting: delimiters, quotes and line breaks inside fields, non-ASCII. */
@@ -94,5 +98,28 @@ void describe('CSV format', () => {
       const failure = read.extraction.failures.find((f) => f.page === i + 1);
       assert.deepEqual(failure && [failure.code, failure.message], ['invalid_sheet', `row ${i + 1} has ${cells.length} cells; the header has ${columns.length} columns`]);
     });
+  });
+
+  void test('a read resumes at the last row mark before its range: the same rows, a fraction of the parsing', async () => {
+    // The tasks run here, in this thread, so that the thread's marks and parse count are visible.
+    const count = 3 * MARK_EVERY + 250;
+    const rows = Array.from({ length: count }, (_, i) => invoiceRow(i + 1)); // quoted line breaks, `;` and `"`
+    const path = await fx.file('marks.csv', `\ufeff${toCsv([['name', 'note', 'amount'], ...rows], ';')}`);
+    const extract = async (from: number, to: number): Promise<Extraction> =>
+      fromJson<Extraction>(await tasks['sheet.extract']!({ path, mediaType: CSV_MEDIA_TYPE, from, to }));
+    const expectRows = (read: Extraction, from: number, to: number): void =>
+      assert.deepEqual(read.pages.map((p) => [p.page, ...Object.values(p.cells ?? {})]), rows.slice(from, to).map((r, i) => [from + i + 1, ...r]));
+
+    let before = csvRecordsParsed();
+    const first = await extract(count - 20, count);
+    expectRows(first, count - 20, count);
+    assert.ok(csvRecordsParsed() - before >= count, 'the first read parses everything before its range');
+    const ranges: Array<[number, number]> = [[MARK_EVERY - 2, MARK_EVERY + 2], [2 * MARK_EVERY, 2 * MARK_EVERY + 5], [3 * MARK_EVERY + 100, 3 * MARK_EVERY + 110], [0, 3]];
+    for (const [from, to] of ranges) {
+      before = csvRecordsParsed();
+      expectRows(await extract(from, to), from, to);
+      const parsed = csvRecordsParsed() - before;
+      assert.ok(parsed <= (from % MARK_EVERY) + (to - from) + 2, `rows ${from + 1}–${to}: ${parsed} records parsed, from the mark before them`);
+    }
   });
 });

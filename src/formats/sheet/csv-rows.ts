@@ -15,15 +15,36 @@ const SAMPLE_BYTES = 64 * 1024;
 /** Lines of the sample the guess looks at. */
 const SAMPLE_LINES = 50;
 
-/** Every record of the CSV at `path` as an array of cells (a BOM is dropped, quotes and quoted line breaks honoured). */
-export async function* csvRows(path: string, delimiter?: string): AsyncGenerator<CellValue[]> {
-  const chosen = delimiter ?? guessDelimiter(await readSample(path));
-  const stream = createReadStream(path);
+export interface CsvReadOptions {
+  /** The delimiter; default guessed from the file's first bytes ({@link guessDelimiter}). */
+  delimiter?: string;
+  /** Byte offset to start at: the start of a record (see csv-index.ts). Default 0. */
+  start?: number;
+  /** Called with the byte offset just past each record, before the record is handed on. */
+  onRecordEnd?: (offset: number) => void;
+}
+
+let recordsParsed = 0;
+/** Records parsed by this thread so far: lets a test see how much of a file a read went through. */
+export function csvRecordsParsed(): number {
+  return recordsParsed;
+}
+
+/** Every record of the CSV at `path` (from `start`) as an array of cells (a BOM is dropped, quotes and quoted line breaks honoured). */
+export async function* csvRows(path: string, options: CsvReadOptions = {}): AsyncGenerator<CellValue[]> {
+  const chosen = options.delimiter ?? (await guessCsvDelimiter(path));
+  const start = options.start ?? 0;
+  const stream = createReadStream(path, { start });
   // relax_column_count: a row of another width than the header is that row's failure (see
   // table.ts), not the whole file's. relax_quotes: a stray `"` inside an unquoted field is text.
-  const parser = stream.pipe(parse({ delimiter: chosen, bom: true, relax_column_count: true, relax_quotes: true, skip_empty_lines: true }));
+  // info: each record says how many bytes were read up to its end, so reads can resume there.
+  const parser = stream.pipe(parse({ delimiter: chosen, bom: true, relax_column_count: true, relax_quotes: true, skip_empty_lines: true, info: true }));
   try {
-    for await (const record of parser) yield record as string[];
+    for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { bytes: number } }>) {
+      recordsParsed++;
+      options.onRecordEnd?.(start + info.bytes);
+      yield record;
+    }
   } catch (error) {
     if (error instanceof CsvError) {
       throw ReamError.nonRetryable('invalid_sheet', `the CSV cannot be parsed: ${error.message}`, { cause: error, details: { csvCode: error.code } });
@@ -32,6 +53,11 @@ export async function* csvRows(path: string, delimiter?: string): AsyncGenerator
   } finally {
     stream.destroy();
   }
+}
+
+/** The delimiter of the CSV at `path`, guessed from its first bytes. */
+export async function guessCsvDelimiter(path: string): Promise<string> {
+  return guessDelimiter(await readSample(path));
 }
 
 async function readSample(path: string): Promise<string> {

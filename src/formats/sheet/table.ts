@@ -5,6 +5,21 @@ import { ReamError } from '../../errors.ts';
 import type { CellValue, PageFailure, PageText } from '../types.ts';
 import { cellRecord, columnNames, isBlankRow, rowText } from './cells.ts';
 
+/**
+ * Where a read starts, when not at the top: past `rowsBefore` data rows of a table whose header
+ * is known (a CSV resumed at a byte offset, see csv-index.ts).
+ */
+export interface TableStart {
+  columns: string[];
+  rowsBefore: number;
+}
+
+export interface TableReadOptions {
+  start?: TableStart;
+  /** Called as each data row is reached, with its number and the columns (csv-index.ts notes where rows start). */
+  onRow?: (number: number, columns: string[]) => void;
+}
+
 export interface TableShape {
   columns: string[];
   /** Data rows, header excluded. */
@@ -15,10 +30,10 @@ export interface TableShape {
  * Counts the data rows and reads the header. Stops with `too_many_pages` as soon as the count
  * passes `maxRows` (a row is a page), and with `invalid_sheet` when there is no header at all.
  */
-export async function tableShape(rows: AsyncIterable<CellValue[]>, maxRows: number): Promise<TableShape> {
+export async function tableShape(rows: AsyncIterable<CellValue[]>, maxRows: number, options: TableReadOptions = {}): Promise<TableShape> {
   let columns: string[] | undefined;
   let rowCount = 0;
-  for await (const row of dataRows(rows, (names) => (columns = names))) {
+  for await (const row of dataRows(rows, (names) => (columns = names), options)) {
     rowCount = row.number;
     if (rowCount > maxRows) {
       throw ReamError.nonRetryable('too_many_pages', `the table has more than ${maxRows} data rows (a row counts as a page)`, {
@@ -31,18 +46,25 @@ export async function tableShape(rows: AsyncIterable<CellValue[]>, maxRows: numb
   return { columns, rowCount };
 }
 
-/** The data rows of `rows`, numbered from 1; the header's column names go to `onHeader` first. */
-async function* dataRows(rows: AsyncIterable<CellValue[]>, onHeader: (columns: string[]) => void): AsyncGenerator<{ number: number; cells: CellValue[] }> {
-  let header = false;
-  let number = 0;
+/** The data rows of `rows`, numbered from 1 (or on from `options.start`); the header's column names go to `onHeader` first. */
+async function* dataRows(
+  rows: AsyncIterable<CellValue[]>,
+  onHeader: (columns: string[]) => void,
+  { start, onRow }: TableReadOptions,
+): AsyncGenerator<{ number: number; cells: CellValue[] }> {
+  let columns = start?.columns;
+  let number = start?.rowsBefore ?? 0;
+  if (columns) onHeader(columns);
   for await (const cells of rows) {
     if (isBlankRow(cells)) continue;
-    if (!header) {
-      header = true;
-      onHeader(columnNames(cells));
+    if (!columns) {
+      columns = columnNames(cells);
+      onHeader(columns);
       continue;
     }
-    yield { number: ++number, cells };
+    number++; // not inside `onRow?.(…)`: an absent hook would skip its arguments, and the count
+    onRow?.(number, columns);
+    yield { number, cells };
   }
 }
 
@@ -57,11 +79,11 @@ export interface RowRange {
  * values have no column to go to, and silently dropping them would lose data. Shorter rows are
  * padded with empty cells (CSV writers often leave trailing empty fields out).
  */
-export async function readRows(rows: AsyncIterable<CellValue[]>, from: number, to: number): Promise<RowRange> {
+export async function readRows(rows: AsyncIterable<CellValue[]>, from: number, to: number, options: TableReadOptions = {}): Promise<RowRange> {
   const out: RowRange = { pages: [], failures: [] };
   let columns: string[] = [];
-  let last = 0;
-  for await (const { number, cells } of dataRows(rows, (names) => (columns = names))) {
+  let last = options.start?.rowsBefore ?? 0;
+  for await (const { number, cells } of dataRows(rows, (names) => (columns = names), options)) {
     last = number;
     if (number <= from) continue;
     if (number > to) break;
