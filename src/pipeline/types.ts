@@ -1,6 +1,6 @@
 import type { Analyzer, Fields, TokenUsage } from '../analyzers/port.ts';
 import type { ErrorInfo } from '../errors.ts';
-import type { DocumentMetadata, PageFailure, PageText, ReadLimits } from '../formats/types.ts';
+import type { DocumentMetadata, PageFailure, PageText, ReadLimits, ReadOptions } from '../formats/types.ts';
 import type { JsonObject, JsonValue } from '../json.ts';
 
 /** The stages every document goes through, in order (DESIGN.md §2). */
@@ -16,6 +16,8 @@ export interface Pipeline {
   readonly name: string;
   /** validate: refuse larger files and longer documents. */
   readonly limits: ReadLimits;
+  /** extract: what to read of a document that holds several things (a workbook's sheet). */
+  readonly read?: ReadOptions;
   /** chunk: pages per chunk; chunks of one document run in parallel. */
   readonly chunkPages: number;
   /**
