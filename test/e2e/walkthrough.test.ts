@@ -19,7 +19,7 @@ import { WsClient } from '../support/ws-client.ts';
 const run = promisify(execFile);
 const README_HOST = 'http://127.0.0.1:8080';
 /** The codes a bad corpus file may get, at upload or in its result: stable, never internal. */
-const STABLE = new Set(['invalid_pdf', 'encrypted_pdf', 'unsupported_type', 'empty_file', 'too_many_pages', 'timeout', 'resource_limit']);
+const STABLE = new Set(['invalid_pdf', 'encrypted_pdf', 'unsupported_type', 'empty_file', 'too_many_pages', 'timeout', 'resource_limit', 'invalid_sheet']);
 
 let dir: string;
 let server: ReamProcess | undefined;
