@@ -41,6 +41,7 @@ const SLOW_FIRST = [
   'test/cli/run.test.ts',
   'test/distributed/instances-cancel.test.ts',
   'test/cli/run-interrupt.test.ts',
+  'test/cli/rows.test.ts',
   'test/formats/corpus-3.test.ts',
   'test/distributed/cluster.test.ts',
   'test/formats/corpus-4.test.ts',
