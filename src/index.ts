@@ -53,3 +53,13 @@ export type { BlobStore } from './blobs/port.ts';
 export type { EventBus } from './events/port.ts';
 export type { SearchIndex, SearchHit } from './search/port.ts';
 export type { JsonValue, JsonObject } from './json.ts';
+export type { Tracing } from './tracing/start-tracing.ts';
+
+/**
+ * Registers an OpenTelemetry SDK for ream's spans (see src/tracing/start-tracing.ts): by default
+ * OTLP over HTTP as the OTEL_* variables say, and nothing at all when they ask for no traces.
+ * Loads the SDK only when called.
+ */
+export async function startTracing(...args: Parameters<typeof import('./tracing/start-tracing.ts').startTracing>): ReturnType<typeof import('./tracing/start-tracing.ts').startTracing> {
+  return (await import('./tracing/start-tracing.ts')).startTracing(...args);
+}

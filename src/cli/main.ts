@@ -1,3 +1,4 @@
+import { tracingRequested } from '../tracing/requested.ts';
 import { Command, CommanderError, Option } from 'commander';
 import { toReamError } from '../errors.ts';
 import { registerClientCommands } from './client-commands.ts';
@@ -82,6 +83,8 @@ export function buildProgram(): Command {
 
 /** Entry point of the `ream` binary. Usage errors exit 2, failed documents 1, Ctrl-C 130. */
 export async function main(argv: readonly string[] = process.argv): Promise<void> {
+  // Traces only when the OTEL_* variables ask for them; the SDK loads only then.
+  const tracing = tracingRequested() ? await (await import('../tracing/start-tracing.ts')).startTracing() : undefined;
   try {
     await buildProgram().parseAsync([...argv]);
   } catch (error) {
@@ -93,5 +96,8 @@ export async function main(argv: readonly string[] = process.argv): Promise<void
     const reamError = toReamError(error);
     process.stderr.write(`ream: ${reamError.message} [${reamError.code}]\n`);
     process.exitCode = 2;
+  } finally {
+    await tracing?.shutdown(); // sends the spans still buffered
   }
 }
+

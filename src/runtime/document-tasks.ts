@@ -23,6 +23,7 @@ import {
   type JobRecord,
   type Store,
 } from '../store/port.ts';
+import { inSpan, traceField } from '../tracing/spans.ts';
 import { analyzeChunk, analyzeDocument } from './document-analysis.ts';
 import type { Engine } from './engine.ts';
 import { TASK_KINDS, taskIds, type ChunkPayload, type DocumentPayload } from './task-kinds.ts';
@@ -172,7 +173,7 @@ export class DocumentTasks {
       }
     } else {
       const format = await formats.identify(scope.path, scope.doc.name, scope.pipeline.limits);
-      const inspection = await format.inspect(scope.path, scope.pipeline.limits, signal, scope.pipeline.read);
+      const inspection = await inSpan('inspect', { 'ream.media_type': format.mediaType }, () => format.inspect(scope.path, scope.pipeline.limits, signal, scope.pipeline.read));
       chunks = planChunks(inspection.pageCount, scope.pipeline.chunkPages);
       const info: DocumentInfo = { mediaType: format.mediaType, metadata: inspection.metadata };
       signal.throwIfAborted(); // cancelled meanwhile: schedule nothing more
@@ -184,13 +185,14 @@ export class DocumentTasks {
     }
     signal.throwIfAborted();
     const common = { jobId: job.id, priority: job.priority, maxAttempts: this.#engine.settings.maxAttempts };
+    const traced = traceField(); // this inspect task is their parent span
     await queue.enqueueFlow(
-      { ...common, id: taskIds.merge(job.id, documentId, retry), kind: TASK_KINDS.merge, payload: { documentId } },
+      { ...common, id: taskIds.merge(job.id, documentId, retry), kind: TASK_KINDS.merge, payload: { documentId, ...traced } },
       chunks.map((chunk) => ({
         ...common,
         id: taskIds.extract(job.id, documentId, chunk.index, retry),
         kind: TASK_KINDS.extract,
-        payload: asJson({ documentId, chunk } satisfies ChunkPayload),
+        payload: asJson({ documentId, chunk, ...traced } satisfies ChunkPayload),
       })),
     );
     await this.#engine.emit(job, 'stage.completed', { documentId, stage: 'chunk', message: `${chunks.length} chunk(s)` });
@@ -208,7 +210,7 @@ export class DocumentTasks {
     const overlap = scope.pipeline.overlapPages ?? 0;
     const from = Math.max(0, chunk.from - overlap);
     const to = Math.min(scope.jobDoc.pagesTotal ?? chunk.to, chunk.to + overlap);
-    const extraction = await format.extract(scope.path, { from, to }, signal, scope.pipeline.read);
+    const extraction = await inSpan('parse', { 'ream.pages.from': from, 'ream.pages.to': to }, () => format.extract(scope.path, { from, to }, signal, scope.pipeline.read));
     const owned = (page: number): boolean => page > chunk.from && page <= chunk.to;
     // A range of which nothing could be read (a table's rows can each fail alone) has nothing to
     // analyze: no analyzer is asked about no text, and no model call is spent on it.

@@ -16,6 +16,8 @@ export interface DocumentPayload {
   documentId: string;
   /** The job's retry generation this task belongs to (absent or 0: the first run). */
   retry?: number;
+  /** The W3C traceparent of the span that made this task, when tracing is on (src/tracing/). */
+  trace?: string;
 }
 
 export interface ChunkPayload extends DocumentPayload {

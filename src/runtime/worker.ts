@@ -7,6 +7,8 @@ import type { Store, WorkerCommand, WorkerState } from '../store/port.ts';
 import type { DocumentTasks } from './document-tasks.ts';
 import type { AbortRegistry } from './engine/abort-registry.ts';
 import { IntakeGate, type IntakeLimits } from './intake.ts';
+import { SpanKind } from '@opentelemetry/api';
+import { contextOf, inSpan } from '../tracing/spans.ts';
 import { settleFailure, type FailureContext } from './task-failure.ts';
 import { WorkerMonitor, type TaskOutcome } from './worker-monitor.ts';
 
@@ -259,7 +261,9 @@ export class Worker {
     }, Math.max(10, Math.floor(this.#options.leaseMs / 3)));
     try {
       try {
-        await this.#tasks.run(task, controller.signal);
+        // A span per task, the child of the span that made it (in this process or another).
+        const parent = contextOf((task.payload as { trace?: unknown } | null)?.trace);
+        await inSpan(`task ${task.kind}`, { 'ream.job_id': task.jobId, 'ream.task_id': task.id, 'ream.attempt': task.attempts }, () => this.#tasks.run(task, controller.signal), parent, SpanKind.CONSUMER);
       } catch (thrown) {
         errorCode = toReamError(controller.signal.aborted ? controller.signal.reason : thrown).code;
         outcome = await this.#afterError(task, controller.signal, thrown, () => leaseLost);

@@ -25,6 +25,7 @@ import { selectProtocol } from './auth/ws-credentials.ts';
 import { usageRoutes } from './routes/usage.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { registerAudit } from './audit.ts';
+import { registerTracing } from './tracing-hook.ts';
 import { workerRoutes } from './routes/workers.ts';
 
 export interface ServerOptions {
@@ -76,6 +77,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     },
     clientErrorHandler: answerClientError,
   });
+  registerTracing(app); // first: every other hook and handler runs inside the request's span
   void app.register(multipart, {
     limits: { fileSize: options.maxFileBytes ?? 1024 ** 3, files: options.maxFiles ?? 1000, fields: 100, fieldSize: 1024 * 1024 },
   });

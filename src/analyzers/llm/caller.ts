@@ -1,3 +1,4 @@
+import { inSpan } from '../../tracing/spans.ts';
 import { createHash } from 'node:crypto';
 import { ReamError } from '../../errors.ts';
 import type { JsonValue } from '../../json.ts';
@@ -81,12 +82,12 @@ export async function answer(model: ChatModel, pacer: LlmPacer, parameters: Call
     }
     let spent = 0;
     try {
-      const reply = await pacer.run(estimate, () => model.complete({
+      const reply = await pacer.run(estimate, () => inSpan('llm.call', { 'gen_ai.request.model': parameters.model, 'ream.attempt': attempt }, () => model.complete({
         model: parameters.model, messages, signal,
         format: { kind: 'json', name: request.name, schema: request.schema },
         temperature: parameters.temperature,
         ...(parameters.maxCompletionTokens === undefined ? {} : { maxCompletionTokens: parameters.maxCompletionTokens }),
-      }), signal);
+      })), signal);
       spent = reply.promptTokens + reply.completionTokens;
       scope.usage.calls++;
       scope.usage.promptTokens += reply.promptTokens;

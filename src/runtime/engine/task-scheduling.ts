@@ -1,5 +1,6 @@
 import type { NewTask, TaskQueue } from '../../queue/port.ts';
 import type { JobRecord } from '../../store/port.ts';
+import { traceField } from '../../tracing/spans.ts';
 import { TASK_KINDS, taskIds, type DocumentPayload } from '../task-kinds.ts';
 
 /**
@@ -14,12 +15,13 @@ export async function scheduleDocuments(
 ): Promise<void> {
   if (documentIds.length === 0) return;
   const retry = job.retryGeneration;
+  const traced = traceField(); // the request (or task) that scheduled them is their parent span
   const tasks = documentIds.map(
     (documentId): NewTask => ({
       id: taskIds.inspect(job.id, documentId, retry),
       jobId: job.id,
       kind: TASK_KINDS.inspect,
-      payload: retry > 0 ? ({ documentId, retry } satisfies DocumentPayload) : ({ documentId } satisfies DocumentPayload),
+      payload: { documentId, ...(retry > 0 ? { retry } : {}), ...traced } satisfies DocumentPayload,
       priority: job.priority,
       maxAttempts,
     }),
