@@ -5,6 +5,25 @@ import type { JsonValue } from '../json.ts';
 export interface PageText {
   page: number;
   text: string;
+  /**
+   * Where the text came from: the file's own text layer, or OCR of the rendered page. Set by
+   * readers that can OCR (PDF); absent for formats that only have text.
+   */
+  source?: 'text' | 'ocr';
+  /** OCR pages only: tesseract's mean word confidence, 0–100. */
+  confidence?: number;
+  /** OCR pages only: time spent rendering and recognising the page, in ms. */
+  ocrMs?: number;
+}
+
+/**
+ * Something about a page the user must know although it did not fail. `needs_ocr`: the page is
+ * an image with no usable text, and OCR was switched off (`ocr: "never"`), so its text is empty.
+ */
+export interface PageWarning {
+  page: number;
+  code: 'needs_ocr';
+  message: string;
 }
 
 /** A page that could not be read while its siblings could. */
@@ -51,6 +70,26 @@ export interface PageRange {
 export interface Extraction {
   pages: PageText[];
   failures: PageFailure[];
+  /** Pages read with a caveat (see {@link PageWarning}); absent when there are none. */
+  warnings?: PageWarning[];
+}
+
+/** When a page is rendered and recognised: see `ocr` in README's options. */
+export type OcrMode = 'auto' | 'always' | 'never';
+
+/** How a reader that can OCR uses it. */
+export interface OcrOptions {
+  /** `auto`: pages with no usable text layer and enough image area; `always`: every page; `never`: none (such pages get a `needs_ocr` warning). */
+  mode: OcrMode;
+  /** Tesseract language codes (`eng`, `fra`, `deu`), each from its `@tesseract.js-data/*` npm package. */
+  languages: readonly string[];
+  /** Rendering resolution in dots per inch. */
+  dpi: number;
+}
+
+/** Per-call options of {@link DocumentFormat.extract}; readers ignore what they cannot use. */
+export interface ExtractOptions {
+  ocr?: OcrOptions;
 }
 
 /**
@@ -63,7 +102,7 @@ export interface DocumentFormat {
   /** Lower-case, with the dot: `.pdf`. */
   readonly extensions: readonly string[];
   inspect(path: string, limits: ReadLimits, signal?: AbortSignal): Promise<Inspection>;
-  extract(path: string, range: PageRange, signal?: AbortSignal): Promise<Extraction>;
+  extract(path: string, range: PageRange, signal?: AbortSignal, options?: ExtractOptions): Promise<Extraction>;
 }
 
 /** Per-call options of {@link TaskRunner.run}. */
