@@ -1,6 +1,6 @@
 import type { Analyzer, Fields, TokenUsage } from '../analyzers/port.ts';
 import type { ErrorInfo } from '../errors.ts';
-import type { DocumentMetadata, PageFailure, PageText, ReadLimits } from '../formats/types.ts';
+import type { DocumentMetadata, OcrOptions, PageFailure, PageText, PageWarning, ReadLimits } from '../formats/types.ts';
 import type { JsonObject, JsonValue } from '../json.ts';
 
 /** The stages every document goes through, in order (DESIGN.md §2). */
@@ -23,6 +23,8 @@ export interface Pipeline {
    * chunk still owns only its own pages: text and fields on overlap pages come from their owner.
    */
   readonly overlapPages?: number;
+  /** extract: when pages are read by OCR (options `ocr`, `ocrLanguages`, `ocrDpi`). */
+  readonly ocr?: OcrOptions;
   /** analyze: run on every chunk's pages, results merged per field in page order. */
   readonly analyzers: readonly Analyzer[];
   /** index: put page text into the search index. */
@@ -53,6 +55,8 @@ export interface DocumentOutput {
   fields: Fields;
   /** Pages that could not be read, with why: never silently dropped. */
   failedPages: PageFailure[];
+  /** Pages read with a caveat (`needs_ocr`); absent when there are none. Any makes the document `partially_succeeded`. */
+  warnings?: PageWarning[];
   error: ErrorInfo | null;
   /** The document-level data of analyzers that have some (an LLM's answer), by analyzer name. */
   analysis?: Record<string, JsonValue>;
