@@ -6,7 +6,7 @@
 import { mkdtemp, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createWorker, OEM, type Worker } from 'tesseract.js';
+import { createWorker, OEM, PSM, type Worker } from 'tesseract.js';
 import { ReamError } from '../../errors.ts';
 import { languageDataFile } from './ocr-options.ts';
 
@@ -73,8 +73,9 @@ export async function recognize(image: Buffer, languages: readonly string[], dpi
   const worker = await engineFor(languages);
   try {
     // A PNG from the canvas says nothing of its resolution; tesseract would guess (70 DPI) and
-    // scale its size heuristics by the guess.
-    await worker.setParameters({ user_defined_dpi: String(dpi) });
+    // scale its size heuristics by the guess. Page segmentation as the `tesseract` CLI does it
+    // (automatic: columns, blocks): tesseract's API defaults to one uniform block of text.
+    await worker.setParameters({ user_defined_dpi: String(dpi), tessedit_pageseg_mode: PSM.AUTO });
     const { data } = await worker.recognize(image);
     return { text: data.text, confidence: data.confidence };
   } catch (error) {
