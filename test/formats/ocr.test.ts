@@ -6,9 +6,12 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { ReamError } from '../../src/errors.ts';
 import { DEFAULT_OCR } from '../../src/formats/ocr/ocr-options.ts';
+import { createPdfFormat } from '../../src/formats/pdf/pdf-format.ts';
+import type { PdfOcrInput } from '../../src/formats/pdf/pdf-tasks.ts';
 import { createFormats, type Formats } from '../../src/formats/registry.ts';
-import type { Extraction, OcrOptions, ReadLimits } from '../../src/formats/types.ts';
+import type { Extraction, OcrOptions, ReadLimits, TaskRunner } from '../../src/formats/types.ts';
 import { createThreadPool, type ThreadPool } from '../../src/runtime/thread-pool.ts';
 import { rejectsWithCode } from '../support/assert-ream-error.ts';
 import { makePdf, makeScannedPdf } from '../support/make-pdf.ts';
@@ -78,6 +81,20 @@ void describe('OCR of PDF pages', () => {
     const always = await read(text, { mode: 'always' });
     assert.deepEqual(always.pages.map((p) => p.source), ['ocr', 'ocr']);
     assert.match(always.pages[0]?.text ?? '', /real text layer/);
+  });
+
+  void test('a page whose OCR fails is a page failure with its code; the other pages carry on; a cancel cancels', async () => {
+    // The real pool, except that OCR of page 1 fails as a broken engine or a slow page would.
+    const failing = (code: 'ocr_failed' | 'cancelled'): TaskRunner => ({
+      run<T>(task: string, input: Parameters<TaskRunner['run']>[1], options?: Parameters<TaskRunner['run']>[2]): Promise<T> {
+        if (task === 'pdf.ocr' && (input as PdfOcrInput).page === 1) return Promise.reject(new ReamError(code, 'tesseract gave up'));
+        return pool.run<T>(task, input, options);
+      },
+    });
+    const { pages, failures } = await createPdfFormat(failing('ocr_failed')).extract(scan, { from: 0, to: 2 });
+    assert.deepEqual(failures.map((f) => [f.page, f.code, f.message]), [[1, 'ocr_failed', 'tesseract gave up']]);
+    assert.deepEqual(pages.map((p) => [p.page, p.source]), [[2, 'ocr']]);
+    await rejectsWithCode(createPdfFormat(failing('cancelled')).extract(scan, { from: 0, to: 1 }), 'cancelled');
   });
 
   void test('unknown OCR languages and resolutions are refused with validation_failed', async () => {
