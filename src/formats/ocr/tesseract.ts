@@ -2,12 +2,14 @@
 // engine per thread, made on the thread's first OCR task and kept: loading a language model
 // costs ~1–2 s, recognising a page a few seconds. tesseract.js runs the engine in a worker
 // thread of its own, a child of the pool thread: when the pool stops a thread (timeout, memory,
-// shutdown) the engine goes with it.
+// shutdown) the engine goes with it, and its memory is watched from here (engine-memory.ts).
 import { mkdtemp, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Worker as NodeWorker } from 'node:worker_threads';
 import { createWorker, OEM, PSM, type Worker } from 'tesseract.js';
 import { ReamError } from '../../errors.ts';
+import { engineBudgetBytes, watchEngineMemory } from './engine-memory.ts';
 import { languageDataFile } from './ocr-options.ts';
 
 export interface Recognition {
@@ -71,18 +73,23 @@ async function startWorker(languages: readonly string[]): Promise<Worker> {
 /** Recognises the text of one page image (PNG) rendered at `dpi`. */
 export async function recognize(image: Buffer, languages: readonly string[], dpi: number): Promise<Recognition> {
   const worker = await engineFor(languages);
+  // tesseract.js keeps the engine's Node worker as `worker`; its types leave it out.
+  const watch = watchEngineMemory((worker as unknown as { worker?: NodeWorker }).worker, engineBudgetBytes());
   try {
     // A PNG from the canvas says nothing of its resolution; tesseract would guess (70 DPI) and
     // scale its size heuristics by the guess. Page segmentation as the `tesseract` CLI does it
     // (automatic: columns, blocks): tesseract's API defaults to one uniform block of text.
     await worker.setParameters({ user_defined_dpi: String(dpi), tessedit_pageseg_mode: PSM.AUTO });
-    const { data } = await worker.recognize(image);
+    const { data } = await Promise.race([worker.recognize(image), watch.exceeded]);
     return { text: data.text, confidence: data.confidence };
   } catch (error) {
-    // An engine that failed once is not trusted with the next page.
+    // An engine that failed once (or was stopped for its memory) is not trusted with the next page.
     if (engine?.languages === languages.join('+')) engine = undefined;
     await worker.terminate().catch(() => undefined);
+    if (error instanceof ReamError) throw error;
     throw ReamError.nonRetryable('ocr_failed', `tesseract could not read the page: ${message(error)}`, { cause: error });
+  } finally {
+    watch.stop();
   }
 }
 
