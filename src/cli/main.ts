@@ -5,9 +5,12 @@ import { registerKeysCommand } from './keys-command.ts';
 import { registerMigrateCommand } from './migrate-command.ts';
 import { addLlmFlags, llmJobOptions } from './llm-flags.ts';
 import { addOcrFlags, ocrJobOptions } from './ocr-flags.ts';
+import { addLocalEngineFlags, localEngineFlags } from './local-engine.ts';
 import { positiveInt, positiveNumber } from './parse-flags.ts';
 import type { RunOptions, RunSummary } from './run-command.ts';
+import { registerRowsCommand } from './rows-flags.ts';
 import { registerServeCommand } from './serve-command.ts';
+import { interruptSignal } from './signals.ts';
 import { registerWorkerCommand } from './worker-command.ts';
 
 function formatSummary(s: RunSummary, out: string): string {
@@ -31,63 +34,47 @@ export function buildProgram(): Command {
     // before the commands are added: they inherit it.
     .exitOverride();
 
-  addOcrFlags(addLlmFlags(program
+  const run = addOcrFlags(addLlmFlags(program
     .command('run')))
     .description('extract text, metadata and fields from files, directories or globs into a JSONL file')
     .argument('<inputs...>', 'files, directories (read recursively) or glob patterns')
     .option('-o, --out <file>', 'results, one JSON line per file', 'ream-results.jsonl')
     .option('-p, --pipeline <name>', 'pipeline: extract (default), rules or llm')
     .option('--rules <file>', 'JSON file of field rules (implies --pipeline rules)')
-    .option('-c, --concurrency <n>', 'tasks in flight at once (default: 2 × threads)', positiveInt)
-    .option('--threads <n>', 'worker threads for parsing (default: the number of cores)', positiveInt)
     .option('--chunk-pages <n>', 'pages per chunk; chunks of a big file run in parallel (default 50)', positiveInt)
     .option('--max-pages <n>', 'refuse documents with more pages (default 10000)', positiveInt)
     .option('--max-size <MB>', 'refuse larger files (default 1024)', positiveNumber)
-    .option('--timeout <seconds>', 'kill a parsing task after this long (default 120)', positiveNumber)
-    .option('--max-memory <MB>', 'heap cap per parsing thread; a file that needs more fails with resource_limit (default 512)', positiveInt)
     .addOption(new Option('--text <mode>', 'text in each line: per page, one string, or none').choices(['pages', 'full', 'none']).default('pages'))
     .option('--resume', 'skip files already in --out and continue unfinished work (default when --out exists)')
-    .option('--no-resume', 'start over: truncate --out')
-    .option('--data-dir <dir>', 'where the database, stored files and checkpoints live', '.ream')
-    .addOption(new Option('--progress <mode>', 'progress display').choices(['auto', 'bar', 'lines', 'none']).default('auto'))
+    .option('--no-resume', 'start over: truncate --out');
+  addLocalEngineFlags(run)
     .action(async (inputs: string[], flags: Record<string, unknown>) => {
       const options: RunOptions = {
         out: flags.out as string,
         dataDir: flags.dataDir as string,
         text: flags.text as RunOptions['text'],
         progress: flags.progress as RunOptions['progress'],
+        ...localEngineFlags(flags),
         ...(flags.pipeline === undefined ? {} : { pipeline: flags.pipeline as string }),
         ...(flags.rules === undefined ? {} : { rules: flags.rules as string }),
-        ...(flags.concurrency === undefined ? {} : { concurrency: flags.concurrency as number }),
-        ...(flags.threads === undefined ? {} : { threads: flags.threads as number }),
         ...(flags.chunkPages === undefined ? {} : { chunkPages: flags.chunkPages as number }),
         ...(flags.maxPages === undefined ? {} : { maxPages: flags.maxPages as number }),
         ...(flags.maxSize === undefined ? {} : { maxSizeMb: flags.maxSize as number }),
-        ...(flags.timeout === undefined ? {} : { timeoutSeconds: flags.timeout as number }),
-        ...(flags.maxMemory === undefined ? {} : { maxMemoryMb: flags.maxMemory as number }),
         ...(flags.resume === undefined ? {} : { resume: flags.resume as boolean }),
       };
       const llm = llmJobOptions(flags);
       if (llm) options.llm = llm;
       const ocr = ocrJobOptions(flags);
       if (Object.keys(ocr).length > 0) options.ocr = ocr;
-      const controller = new AbortController();
-      let interrupts = 0;
-      const onSignal = (): void => {
-        interrupts++;
-        if (interrupts > 1) process.exit(130); // a second Ctrl-C: leave now, the next run still resumes
-        process.stderr.write('\nstopping… (Ctrl-C again to quit at once)\n');
-        controller.abort();
-      };
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
+      const signal = interruptSignal();
       // Loaded when `run` runs, so that the other commands and `--help` start without the engine.
       const { runCommand } = await import('./run-command.ts');
-      const summary = await runCommand(inputs, options, controller.signal);
+      const summary = await runCommand(inputs, options, signal);
       process.stdout.write(`${formatSummary(summary, options.out)}\n`);
       process.exitCode = summary.interrupted ? 130 : summary.failed > 0 ? 1 : 0;
     });
 
+  registerRowsCommand(program);
   registerServeCommand(program);
   registerWorkerCommand(program);
   registerMigrateCommand(program);

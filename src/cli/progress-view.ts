@@ -18,9 +18,12 @@ export interface ProgressSnapshot {
 
 export const START_SNAPSHOT = { filesDone: 0, counting: true, pagesDone: 0, pagesTotal: 0, etaSeconds: null } as const;
 
+/** What progress is counted in: pages, or rows for a table (whose pages are its rows). */
+export type ProgressUnit = 'pages' | 'rows';
+
 /** "12/340 pages", or "12 pages (counting)" while the total is not known yet. */
-export function pagesText(s: ProgressSnapshot): string {
-  return s.counting || s.pagesTotal === 0 ? `${s.pagesDone} pages (counting)` : `${s.pagesDone}/${s.pagesTotal} pages`;
+export function pagesText(s: ProgressSnapshot, unit: ProgressUnit = 'pages'): string {
+  return s.counting || s.pagesTotal === 0 ? `${s.pagesDone} ${unit} (counting)` : `${s.pagesDone}/${s.pagesTotal} ${unit}`;
 }
 
 /** How a run shows progress: a bar on a terminal, plain lines in logs and pipes, or nothing. */
@@ -39,7 +42,7 @@ function formatEta(seconds: number | null): string {
 class BarView implements ProgressView {
   readonly #bar = new cliProgress.SingleBar(
     {
-      format: ' {bar} {percentage}% | {files} files | {pages} | {rate} pages/s | ETA {etaText} | failed {failed}',
+      format: ' {bar} {percentage}% | {files} files | {pages} | {rate} {unit}/s | ETA {etaText} | failed {failed}',
       hideCursor: true,
       clearOnComplete: false,
       stream: process.stderr,
@@ -50,8 +53,10 @@ class BarView implements ProgressView {
   readonly #started = Date.now();
   #failed = 0;
   #last: ProgressSnapshot;
+  readonly #unit: ProgressUnit;
 
-  constructor(filesTotal: number) {
+  constructor(filesTotal: number, unit: ProgressUnit) {
+    this.#unit = unit;
     this.#last = { ...START_SNAPSHOT, filesTotal };
     this.#bar.start(Math.max(1, filesTotal), 0, this.#payload());
   }
@@ -61,7 +66,8 @@ class BarView implements ProgressView {
     const seconds = (Date.now() - this.#started) / 1000;
     return {
       files: `${s.filesDone}/${s.filesTotal}`,
-      pages: pagesText(s),
+      pages: pagesText(s, this.#unit),
+      unit: this.#unit,
       rate: seconds > 0 ? Math.round(s.pagesDone / seconds) : 0,
       etaText: formatEta(s.etaSeconds),
       failed: this.#failed,
@@ -92,8 +98,10 @@ class BarView implements ProgressView {
 class LinesView implements ProgressView {
   #lastLineAt = 0;
   #done = 0;
+  readonly #unit: ProgressUnit;
 
-  constructor(filesTotal: number) {
+  constructor(filesTotal: number, unit: ProgressUnit) {
+    this.#unit = unit;
     this.update({ ...START_SNAPSHOT, filesTotal });
   }
 
@@ -101,7 +109,7 @@ class LinesView implements ProgressView {
     const now = Date.now();
     if (now - this.#lastLineAt < 5000) return;
     this.#lastLineAt = now;
-    process.stderr.write(`progress: ${s.filesDone}/${s.filesTotal} files, ${pagesText(s)}, ETA ${formatEta(s.etaSeconds)}\n`);
+    process.stderr.write(`progress: ${s.filesDone}/${s.filesTotal} files, ${pagesText(s, this.#unit)}, ETA ${formatEta(s.etaSeconds)}\n`);
   }
 
   documentEnded(line: ResultLine): void {
@@ -117,9 +125,9 @@ const silent: ProgressView = { update() {}, documentEnded() {}, stop() {} };
 
 export type ProgressMode = 'auto' | 'bar' | 'lines' | 'none';
 
-/** The view for `mode`, over a run of `filesTotal` files. */
-export function createProgressView(mode: ProgressMode, filesTotal: number): ProgressView {
+/** The view for `mode`, over a run of `filesTotal` files, counting `unit`. */
+export function createProgressView(mode: ProgressMode, filesTotal: number, unit: ProgressUnit = 'pages'): ProgressView {
   if (mode === 'none') return silent;
-  if (mode === 'bar' || (mode === 'auto' && process.stderr.isTTY)) return new BarView(filesTotal);
-  return new LinesView(filesTotal);
+  if (mode === 'bar' || (mode === 'auto' && process.stderr.isTTY)) return new BarView(filesTotal, unit);
+  return new LinesView(filesTotal, unit);
 }

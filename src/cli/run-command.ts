@@ -1,29 +1,27 @@
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { UsageView } from '../api-types.ts';
 import { processBatch } from '../batch/index.ts';
-import { ReamError, toReamError } from '../errors.ts';
-import { fromJson, type JsonObject, type JsonValue } from '../json.ts';
+import { toReamError } from '../errors.ts';
+import { fromJson, type JsonObject } from '../json.ts';
 import type { DocumentOutput } from '../pipeline/types.ts';
 import { createReam, type Ream } from '../runtime/create-ream.ts';
-import { TERMINAL_DOCUMENT_STATUSES, type JobRecord } from '../store/port.ts';
+import { TERMINAL_DOCUMENT_STATUSES } from '../store/port.ts';
 import { collectFiles, type InputFile } from './collect-files.ts';
+import { currentJob } from './job-pointer.ts';
+import { localReamOptions, type LocalEngineOptions } from './local-engine.ts';
 import { createProgressView, type ProgressMode, type ProgressView } from './progress-view.ts';
 import { ResultsFile, toResultLine, unreadableLine, type TextMode } from './results-file.ts';
+import { readRulesFile } from './rules-file.ts';
 
-export interface RunOptions {
+export interface RunOptions extends LocalEngineOptions {
   out: string;
   dataDir: string;
   pipeline?: string;
   rules?: string;
-  concurrency?: number;
-  threads?: number;
   chunkPages?: number;
   maxPages?: number;
   maxSizeMb?: number;
-  timeoutSeconds?: number;
-  maxMemoryMb?: number;
   text: TextMode;
   /** undefined: resume when the output exists. */
   resume?: boolean;
@@ -53,15 +51,7 @@ function jobOptions(options: RunOptions): JsonObject {
   if (options.maxSizeMb !== undefined) job.maxBytes = Math.round(options.maxSizeMb * 1024 * 1024);
   if (options.llm !== undefined) Object.assign(job, options.llm);
   if (options.ocr !== undefined) Object.assign(job, options.ocr);
-  if (options.rules !== undefined) {
-    let rules: JsonValue;
-    try {
-      rules = JSON.parse(readFileSync(options.rules, 'utf8')) as JsonValue;
-    } catch (error) {
-      throw ReamError.nonRetryable('validation_failed', `cannot read rules file ${options.rules}: ${toReamError(error).message}`);
-    }
-    job.rules = rules;
-  }
+  if (options.rules !== undefined) job.rules = readRulesFile(options.rules);
   return job;
 }
 
@@ -87,13 +77,7 @@ export async function runCommand(inputs: readonly string[], options: RunOptions,
     total: files.length, skipped: files.length - pending.length, succeeded: 0, failed: 0, pages: 0, wallSeconds: 0, interrupted: false,
   };
   const view = createProgressView(options.progress, pending.length);
-  const ream = await createReam({
-    dataDir: options.dataDir,
-    ...(options.threads === undefined ? {} : { threads: options.threads }),
-    ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
-    ...(options.timeoutSeconds === undefined ? {} : { taskTimeoutMs: options.timeoutSeconds * 1000 }),
-    ...(options.maxMemoryMb === undefined ? {} : { maxMemoryMb: options.maxMemoryMb }),
-  });
+  const ream = await createReam(localReamOptions(options.dataDir, options));
   try {
     const job = await currentJob(ream, resolve(options.dataDir), { out: outPath, pipeline, options: jobOpts }, fresh);
     const tracker = new RunTracker(ream, job.id, results, options.text, view, summary);
@@ -127,28 +111,6 @@ export async function runCommand(inputs: readonly string[], options: RunOptions,
   }
   summary.wallSeconds = (Date.now() - started) / 1000;
   return summary;
-}
-
-/**
- * The job of "this command" (same output file, pipeline and options): its id is kept in the data
- * dir, so the same command finds it again and carries on from its checkpoints. `fresh`
- * (--no-resume) cancels it and starts a new one, which the next runs then resume.
- */
-async function currentJob(
-  ream: Ream,
-  dataDir: string,
-  identity: { out: string; pipeline: string; options: JsonObject },
-  fresh: boolean,
-): Promise<JobRecord> {
-  const pointer = join(dataDir, 'runs', `${createHash('sha256').update(JSON.stringify(identity)).digest('hex')}.json`);
-  const previousId = existsSync(pointer) ? (JSON.parse(readFileSync(pointer, 'utf8')) as { jobId?: string }).jobId : undefined;
-  const previous = previousId ? await ream.getJob(previousId) : undefined;
-  if (previous && !fresh && previous.status !== 'cancelled') return previous;
-  if (previous && fresh) await ream.cancel(previous.id); // its queued work must not run on
-  const job = await ream.createJob({ pipeline: identity.pipeline, options: identity.options });
-  mkdirSync(dirname(pointer), { recursive: true });
-  writeFileSync(pointer, JSON.stringify({ jobId: job.id }));
-  return job;
 }
 
 /** Maps documents back to the files they came from and writes each file's line exactly once. */

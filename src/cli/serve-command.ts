@@ -7,6 +7,7 @@ import { addLimitFlags, limitsFromFlags, type LimitFlags } from './limit-flags.t
 import { loadPipelines } from './load-pipelines.ts';
 import { positiveInt } from './parse-flags.ts';
 import { untilStopSignal } from './signals.ts';
+import { addRetentionFlags, retentionFromFlags, type RetentionFlags } from './retention-flags.ts';
 import { addWebhookFlags, webhookAddressOptions, type WebhookFlags } from './webhook-flags.ts';
 
 function httpUrl(value: string): string {
@@ -82,7 +83,8 @@ export function registerServeCommand(program: Command): void {
     .option('--jwt-allow-no-exp', 'accept JWTs without an "exp" claim (by default they are refused: they would never expire)')
     .option('--rate-limit <n>', 'requests per minute per API key / JWT subject', positiveInt);
   addLimitFlags(command);
-  addDeploymentFlags(addWebhookFlags(command)).action(async (flags: ServeFlags & LimitFlags) => {
+  addRetentionFlags(command);
+  addDeploymentFlags(addWebhookFlags(command)).action(async (flags: ServeFlags & LimitFlags & RetentionFlags) => {
     // The service's modules load when `serve` runs: every other command, and `--help`, starts without them.
     const [{ createReam }, { refuseNonLoopback, startServer }] = await Promise.all([import('../runtime/create-ream.ts'), import('../server/app.ts')]);
     const limits = limitsFromFlags(flags);
@@ -92,9 +94,11 @@ export function registerServeCommand(program: Command): void {
     if (flags.corsOrigin) checkOrigins(flags.corsOrigin);
     const distributed = deploymentFromFlags(flags);
     const pipelines = await loadPipelines(flags.pipelines);
+    const retention = retentionFromFlags(flags);
     const ream = await createReam({
       dataDir: flags.dataDir,
       work: flags.work,
+      ...(retention === undefined ? {} : { retention }),
       leaseMs: flags.lease * 1000,
       webhooks: webhookAddressOptions(flags),
       ...(distributed === undefined ? {} : { distributed }),

@@ -2,7 +2,8 @@ import { basename } from 'node:path';
 import { ReamError } from '../errors.ts';
 import { readHead } from './file-checks.ts';
 import { createPdfFormat } from './pdf/pdf-format.ts';
-import { MARKDOWN_MEDIA_TYPE, TEXT_MEDIA_TYPE, extensionsOf, sniff } from './sniff.ts';
+import { createSheetFormat } from './sheet/sheet-format.ts';
+import { CSV_MEDIA_TYPE, MARKDOWN_MEDIA_TYPE, TEXT_MEDIA_TYPE, XLSX_MEDIA_TYPE, extensionsOf, sniff } from './sniff.ts';
 import { createTextFormat } from './text/text-format.ts';
 import type { DocumentFormat, ReadLimits, TaskRunner } from './types.ts';
 
@@ -12,19 +13,21 @@ export interface Formats {
   /**
    * Reads the size and first bytes of `path` and returns the reader for it, or throws the
    * `ReamError` that says why not: `empty_file`, `file_too_large`, `unsupported_type`,
-   * `invalid_pdf` (named .pdf, is not one). `name` is the user's file name (default: the
+   * `invalid_pdf` (named .pdf, is not one), `invalid_sheet` (named .xlsx or .csv, is not one). `name` is the user's file name (default: the
    * path's); its extension is checked against the content, never trusted over it.
    */
   identify(path: string, name: string | undefined, limits: ReadLimits): Promise<DocumentFormat>;
   byMediaType(mediaType: string): DocumentFormat | undefined;
 }
 
-/** The formats over one task runner (the thread pool), which parses PDFs off the event loop. */
+/** The formats over one task runner (the thread pool), which parses PDFs and tables off the event loop. */
 export function createFormats(runner: TaskRunner): Formats {
   const formats: readonly DocumentFormat[] = [
     createPdfFormat(runner),
     createTextFormat(TEXT_MEDIA_TYPE, extensionsOf(TEXT_MEDIA_TYPE)),
     createTextFormat(MARKDOWN_MEDIA_TYPE, extensionsOf(MARKDOWN_MEDIA_TYPE)),
+    createSheetFormat(runner, CSV_MEDIA_TYPE, extensionsOf(CSV_MEDIA_TYPE)),
+    createSheetFormat(runner, XLSX_MEDIA_TYPE, extensionsOf(XLSX_MEDIA_TYPE)),
   ];
   const byMediaType = (mediaType: string): DocumentFormat | undefined => formats.find((f) => f.mediaType === mediaType);
   return {

@@ -7,6 +7,8 @@ import { ReamError } from '../errors.ts';
 export const PDF_MEDIA_TYPE = 'application/pdf';
 export const TEXT_MEDIA_TYPE = 'text/plain';
 export const MARKDOWN_MEDIA_TYPE = 'text/markdown';
+export const CSV_MEDIA_TYPE = 'text/csv';
+export const XLSX_MEDIA_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 
 /** `%PDF-` may follow some junk; readers accept it within the first 1024 bytes, and so do we. */
 const PDF_HEADER_WINDOW = 1024;
@@ -52,7 +54,37 @@ const TEXT_EXTENSIONS: Readonly<Record<string, string>> = {
 };
 
 /** The one map of file extensions to the media types ream reads (readers and stored documents use it). */
-export const MEDIA_TYPE_BY_EXTENSION: Readonly<Record<string, string>> = { '.pdf': PDF_MEDIA_TYPE, ...TEXT_EXTENSIONS };
+export const MEDIA_TYPE_BY_EXTENSION: Readonly<Record<string, string>> = {
+  '.pdf': PDF_MEDIA_TYPE,
+  ...TEXT_EXTENSIONS,
+  '.csv': CSV_MEDIA_TYPE,
+  '.xlsx': XLSX_MEDIA_TYPE,
+};
+
+const isZip = (b: Uint8Array): boolean => starts(b, [0x50, 0x4b, 0x03, 0x04]);
+
+/**
+ * An XLSX is a ZIP whose entries include `xl/workbook.xml`. The cheap check: an entry under `xl/`
+ * among the local file headers in `head` (writers put the workbook's parts first, though not
+ * always `xl/workbook.xml` itself: exceljs writes it last), or the name `.xlsx` on a ZIP. Either
+ * way the reader then opens it for real and says `invalid_sheet` if it is not one.
+ */
+function looksLikeXlsx(head: Uint8Array, ext: string): boolean {
+  if (!isZip(head)) return false;
+  return ext === '.xlsx' || zipEntryNames(head).some((name) => name.startsWith('xl/'));
+}
+
+/** Names of the ZIP local file headers (`PK\3\4`, name length at +26, name at +30) found whole in `head`. */
+function zipEntryNames(head: Uint8Array): string[] {
+  const names: string[] = [];
+  for (let at = 0; at + 30 <= head.length; at++) {
+    if (!starts(head, [0x50, 0x4b, 0x03, 0x04], at)) continue;
+    const length = (head[at + 26] ?? 0) | ((head[at + 27] ?? 0) << 8);
+    if (at + 30 + length > head.length) break;
+    names.push(String.fromCharCode(...head.subarray(at + 30, at + 30 + length)));
+  }
+  return names;
+}
 
 /** The media type a file's name suggests (its extension), else `application/octet-stream`: for bytes not sniffed. */
 export function mediaTypeByName(name: string): string {
@@ -67,7 +99,9 @@ export function extensionsOf(mediaType: string): string[] {
 /**
  * Decides the media type of a file from its first bytes (`head`, ideally 4 KiB) and the name the
  * user gave it, or throws the `ReamError` that says why it cannot be read: `unsupported_type`
- * naming what it is, or `invalid_pdf` for a `.pdf` that is not one.
+ * naming what it is, `invalid_pdf` for a `.pdf` that is not one, `invalid_sheet` for a `.xlsx`
+ * that is no ZIP or a `.csv` that is no UTF-8 text. CSV is known by its name only: its content
+ * is plain text, and text without the name stays text.
  */
 export function sniff(head: Uint8Array, name: string): string {
   const ext = extname(name).toLowerCase();
@@ -75,6 +109,7 @@ export function sniff(head: Uint8Array, name: string): string {
   // A header after some leading junk still makes a PDF, unless the file is text that merely
   // mentions `%PDF-` (a Markdown note about PDFs): then its text extension is believed.
   if (pdfAt === 0 || (pdfAt > 0 && !(TEXT_EXTENSIONS[ext] && looksLikeUtf8Text(head)))) return PDF_MEDIA_TYPE;
+  if (looksLikeXlsx(head, ext)) return XLSX_MEDIA_TYPE;
   const magic = MAGIC.find((m) => m.test(head));
   if (magic) {
     throw ReamError.nonRetryable('unsupported_type', `${label(name)} is ${magic.what}, which ream cannot read`, {
@@ -82,6 +117,11 @@ export function sniff(head: Uint8Array, name: string): string {
     });
   }
   if (ext === '.pdf') throw ReamError.nonRetryable('invalid_pdf', `${label(name)} is named .pdf but does not start with %PDF-`);
+  if (ext === '.xlsx') throw ReamError.nonRetryable('invalid_sheet', `${label(name)} is named .xlsx but is not a ZIP archive, as every XLSX workbook is`);
+  if (ext === '.csv') {
+    if (looksLikeUtf8Text(head)) return CSV_MEDIA_TYPE;
+    throw ReamError.nonRetryable('invalid_sheet', `${label(name)} is named .csv but is not UTF-8 text`);
+  }
   const textType = TEXT_EXTENSIONS[ext];
   if (textType) return textType;
   if (ext === '' && looksLikeUtf8Text(head)) return TEXT_MEDIA_TYPE;

@@ -1,10 +1,19 @@
 import type { ErrorCode } from '../errors.ts';
 import type { JsonValue } from '../json.ts';
 
-/** The text of one page. `page` is 1-based, as viewers and `pdftotext -f/-l` number pages. */
+/** One cell of a table: text, a number, a boolean, or empty (`null`). Dates are ISO 8601 text. */
+export type CellValue = string | number | boolean | null;
+
+/**
+ * The text of one page. `page` is 1-based, as viewers and `pdftotext -f/-l` number pages. A
+ * table's page is one data row (`page` is its 1-based number, header excluded); its `text` is
+ * `column: value` lines and `cells` its values by column name.
+ */
 export interface PageText {
   page: number;
   text: string;
+  /** Tables only: the row's values by column name (column order is `DocumentMetadata.columns`). */
+  cells?: Record<string, CellValue>;
   /**
    * Where the text came from: the file's own text layer, or OCR of the rendered page. Set by
    * readers that can OCR (PDF); absent for formats that only have text.
@@ -46,6 +55,10 @@ export interface DocumentMetadata {
   modifiedAt?: string;
   /** e.g. `1.7` for PDF. */
   formatVersion?: string;
+  /** Tables only: the column names, in order (from the header row; blank ones `column_<n>`, repeats `<name>_2`). */
+  columns?: string[];
+  /** Workbooks only: the name of the sheet that was read. */
+  sheet?: string;
 }
 
 export interface Inspection {
@@ -59,6 +72,14 @@ export interface ReadLimits {
   maxBytes: number;
   /** Refuse documents with more pages than this (`too_many_pages`). */
   maxPages: number;
+}
+
+/** What to read of a document that holds more than one thing (a job option, the same for every document). */
+export interface ReadOptions {
+  /** Workbooks: the sheet to read, by name. Default the first. Other formats ignore it. */
+  sheet?: string;
+  /** PDFs: when pages are read by OCR (default {@link OcrOptions} `auto`, `eng`, 300 DPI). Other formats ignore it. */
+  ocr?: OcrOptions;
 }
 
 /** Pages `[from, to)`, 0-based. */
@@ -87,10 +108,6 @@ export interface OcrOptions {
   dpi: number;
 }
 
-/** Per-call options of {@link DocumentFormat.extract}; readers ignore what they cannot use. */
-export interface ExtractOptions {
-  ocr?: OcrOptions;
-}
 
 /**
  * A reader for one kind of document. `inspect` validates and counts pages (throwing
@@ -101,8 +118,8 @@ export interface DocumentFormat {
   readonly mediaType: string;
   /** Lower-case, with the dot: `.pdf`. */
   readonly extensions: readonly string[];
-  inspect(path: string, limits: ReadLimits, signal?: AbortSignal): Promise<Inspection>;
-  extract(path: string, range: PageRange, signal?: AbortSignal, options?: ExtractOptions): Promise<Extraction>;
+  inspect(path: string, limits: ReadLimits, signal?: AbortSignal, options?: ReadOptions): Promise<Inspection>;
+  extract(path: string, range: PageRange, signal?: AbortSignal, options?: ReadOptions): Promise<Extraction>;
 }
 
 /** Per-call options of {@link TaskRunner.run}. */

@@ -40,7 +40,7 @@ export function refuseUnknown(pipeline: string, options: JsonObject, known: read
   }
 }
 
-export function baseOptions(options: JsonObject): Pick<Pipeline, 'limits' | 'chunkPages' | 'index' | 'ocr'> {
+export function baseOptions(options: JsonObject): Pick<Pipeline, 'limits' | 'chunkPages' | 'index' | 'read'> {
   const index = options.index ?? true;
   if (typeof index !== 'boolean') throw ReamError.nonRetryable('validation_failed', 'option "index" must be true or false');
   return {
@@ -50,7 +50,7 @@ export function baseOptions(options: JsonObject): Pick<Pipeline, 'limits' | 'chu
     },
     chunkPages: positiveInteger(options, 'chunkPages', DEFAULT_CHUNK_PAGES),
     index,
-    ocr: parseOcrOptions(options),
+    read: { ocr: parseOcrOptions(options) },
   };
 }
 

@@ -1,6 +1,7 @@
 import { ReamError } from '../errors.ts';
 import type { JsonObject } from '../json.ts';
 import { builtinPipelines } from './builtin.ts';
+import { rowsPipeline } from './rows-pipeline.ts';
 import type { Pipeline, PipelineFactory } from './types.ts';
 
 /** Named pipelines: the built-ins plus whatever the program registers. */
@@ -8,7 +9,7 @@ export class PipelineRegistry {
   readonly #factories = new Map<string, PipelineFactory>();
 
   constructor(custom: Record<string, PipelineFactory> = {}) {
-    for (const [name, factory] of Object.entries({ ...builtinPipelines, ...custom })) this.#factories.set(name, factory);
+    for (const [name, factory] of Object.entries({ ...builtinPipelines, rows: rowsPipeline, ...custom })) this.#factories.set(name, factory);
   }
 
   names(): string[] {

@@ -1,6 +1,6 @@
 import type { Analyzer, Fields, TokenUsage } from '../analyzers/port.ts';
 import type { ErrorInfo } from '../errors.ts';
-import type { DocumentMetadata, OcrOptions, PageFailure, PageText, PageWarning, ReadLimits } from '../formats/types.ts';
+import type { DocumentMetadata, PageFailure, PageText, PageWarning, ReadLimits, ReadOptions } from '../formats/types.ts';
 import type { JsonObject, JsonValue } from '../json.ts';
 
 /** The stages every document goes through, in order (DESIGN.md §2). */
@@ -16,6 +16,8 @@ export interface Pipeline {
   readonly name: string;
   /** validate: refuse larger files and longer documents. */
   readonly limits: ReadLimits;
+  /** extract: what to read of a document that holds several things (a workbook's sheet), and when PDF pages are read by OCR (options `ocr`, `ocrLanguages`, `ocrDpi`). */
+  readonly read?: ReadOptions;
   /** chunk: pages per chunk; chunks of one document run in parallel. */
   readonly chunkPages: number;
   /**
@@ -23,8 +25,6 @@ export interface Pipeline {
    * chunk still owns only its own pages: text and fields on overlap pages come from their owner.
    */
   readonly overlapPages?: number;
-  /** extract: when pages are read by OCR (options `ocr`, `ocrLanguages`, `ocrDpi`). */
-  readonly ocr?: OcrOptions;
   /** analyze: run on every chunk's pages, results merged per field in page order. */
   readonly analyzers: readonly Analyzer[];
   /** index: put page text into the search index. */

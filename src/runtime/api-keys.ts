@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ApiKeyRecord, ApiKeyRole, KeyStore } from '../store/port.ts';
+import { userInfo } from 'node:os';
+import type { ApiKeyRecord, ApiKeyRole, AuditStore, KeyStore } from '../store/port.ts';
 
 const KEY = /^ream_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$/;
 
@@ -36,6 +37,15 @@ export async function findApiKey(store: Pick<KeyStore, 'findApiKeyByHash'>, toke
   return record && record.id === parsed.id && record.revokedAt === null ? record : undefined;
 }
 
+/** The OS account running the command; some containers have none by name. */
+function osUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return String(process.getuid?.() ?? 'unknown');
+  }
+}
+
 /** Where `ream keys` keeps keys: a data dir's SQLite, or a deployment's PostgreSQL when `databaseUrl` is set. */
 export interface KeyStoreLocation {
   dataDir: string;
@@ -59,10 +69,25 @@ export interface ApiKeys {
  * request, so a new or revoked key takes effect at once.
  */
 export async function withApiKeys<T>(location: KeyStoreLocation, use: (keys: ApiKeys) => Promise<T>): Promise<T> {
-  const keysOf = (store: KeyStore): ApiKeys => ({
-    create: (input) => issueApiKey(store, input),
+  // Key changes are audited as `cli` (someone with access to the host or the database), with the OS user.
+  const audit = async (store: AuditStore, action: string, key: ApiKeyRecord): Promise<void> => {
+    await store.appendAudit({
+      at: Date.now(), tenantId: key.tenantId, subject: 'cli', role: 'admin', ip: null, action, target: key.id, status: 0,
+      details: { role: key.role, name: key.name, osUser: osUser() },
+    });
+  };
+  const keysOf = (store: KeyStore & AuditStore): ApiKeys => ({
+    async create(input) {
+      const issued = await issueApiKey(store, input);
+      await audit(store, 'key.create', issued.record);
+      return issued;
+    },
     list: (tenantId) => store.listApiKeys(tenantId),
-    revoke: (id) => store.revokeApiKey(id, Date.now()),
+    async revoke(id) {
+      const record = await store.revokeApiKey(id, Date.now());
+      await audit(store, 'key.revoke', record);
+      return record;
+    },
   });
   if (location.databaseUrl !== undefined && location.databaseUrl !== '') {
     // Loaded only when asked for, as for a distributed ream: pg is not needed embedded.

@@ -9,6 +9,7 @@ import { llmPipeline } from '../pipeline/llm-pipeline.ts';
 import { PipelineRegistry } from '../pipeline/registry.ts';
 import type { Adapters } from './adapters.ts';
 import { openEmbeddedAdapters } from './embedded.ts';
+import { RetentionSweeper } from './retention.ts';
 import { lockDataDir } from './data-dir-lock.ts';
 import { DocumentTasks } from './document-tasks.ts';
 import { Engine } from './engine.ts';
@@ -97,6 +98,9 @@ export async function createReam(options: ReamOptions = {}): Promise<Ream> {
   });
   worker?.start();
 
+  const retention = new RetentionSweeper({ store: adapters.deps.store, deleteJob: (jobId) => engine.deleteJob(jobId) }, options.retention ?? {});
+  if (options.retention) retention.start();
+
   let closed: Promise<void> | undefined;
   return reamHandle(engine, {
     dataDir,
@@ -107,11 +111,13 @@ export async function createReam(options: ReamOptions = {}): Promise<Ream> {
     drainWork: async (timeoutMs) => {
       await worker?.drain(timeoutMs);
     },
+    sweepRetention: (now) => retention.sweep(now),
     close() {
       closed ??= (async () => {
         try {
           offExpired();
           offCancelled();
+          await retention.stop();
           await worker?.stop();
           await llm.close();
           await adapters.close();

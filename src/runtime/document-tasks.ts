@@ -178,7 +178,7 @@ export class DocumentTasks {
       }
     } else {
       const format = await formats.identify(scope.path, scope.doc.name, scope.pipeline.limits);
-      const inspection = await format.inspect(scope.path, scope.pipeline.limits, signal);
+      const inspection = await format.inspect(scope.path, scope.pipeline.limits, signal, scope.pipeline.read);
       chunks = planChunks(inspection.pageCount, scope.pipeline.chunkPages);
       const info: DocumentInfo = { mediaType: format.mediaType, metadata: inspection.metadata };
       signal.throwIfAborted(); // cancelled meanwhile: schedule nothing more
@@ -214,9 +214,12 @@ export class DocumentTasks {
     const overlap = scope.pipeline.overlapPages ?? 0;
     const from = Math.max(0, chunk.from - overlap);
     const to = Math.min(scope.jobDoc.pagesTotal ?? chunk.to, chunk.to + overlap);
-    const extraction = await format.extract(scope.path, { from, to }, signal, scope.pipeline.ocr ? { ocr: scope.pipeline.ocr } : {});
+    const extraction = await format.extract(scope.path, { from, to }, signal, scope.pipeline.read);
     const owned = (page: number): boolean => page > chunk.from && page <= chunk.to;
-    const { fields, analyses } = await analyzeChunk(scope.pipeline.analyzers, extraction.pages, this.#analyzeContext(scope, documentId, signal, chunk));
+    // A range of which nothing could be read (a table's rows can each fail alone) has nothing to
+    // analyze: no analyzer is asked about no text, and no model call is spent on it.
+    const analyzers = extraction.pages.length > 0 ? scope.pipeline.analyzers : [];
+    const { fields, analyses } = await analyzeChunk(analyzers, extraction.pages, this.#analyzeContext(scope, documentId, signal, chunk));
     const output: ChunkOutput = {
       pages: extraction.pages.filter((page) => owned(page.page)),
       failures: extraction.failures.filter((failure) => owned(failure.page)),

@@ -10,6 +10,7 @@ import { claimSlot } from './thread-memory.ts';
 /** Built-in task modules by name prefix. Test-only tasks never appear here (see `handlerModules`). */
 const BUILT_IN: Readonly<Record<string, () => Promise<TaskModule>>> = {
   pdf: () => import('../formats/pdf/pdf-tasks.ts'),
+  sheet: () => import('../formats/sheet/sheet-tasks.ts'),
 };
 
 const loaded = new Map<string, Promise<TaskModule>>();

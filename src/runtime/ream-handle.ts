@@ -21,6 +21,8 @@ export interface HandleParts {
   drainWork(timeoutMs: number): Promise<void>;
   /** Stops the worker and closes the adapters (once). */
   close(): Promise<void>;
+  /** Runs the retention sweep now (see `ReamOptions.retention`). */
+  sweepRetention(now?: number): Promise<number>;
   /** The analyzers' usage ledger, when the deployment has one. */
   analysis?: AnalysisStore;
   /** USD per million tokens by model, for costs in usage views. */
@@ -118,6 +120,9 @@ export function reamHandle(engine: Engine, parts: HandleParts): Ream {
     listEvents: (jobId, afterSeq, limit) => store.listEvents(jobId, afterSeq, limit),
     listWorkers: (seenSince) => store.listWorkers(seenSince),
     commandWorker: (id, command) => store.commandWorker(id, command),
+    appendAudit: (entry) => store.appendAudit(entry),
+    sweepRetention: (now) => parts.sweepRetention(now),
+    listAudit: (query) => store.listAudit(query),
     jobStatusCounts: () => store.jobStatusCounts(),
     taskCounts: (jobId) => engine.ports.queue.counts(jobId),
     async ready() {

@@ -19,12 +19,15 @@ import type {
   JobStatus,
   ListJobsQuery,
   Page,
+  AuditEntry,
+  AuditQuery,
   WorkerCommand,
   WorkerRecord,
 } from '../store/port.ts';
 import type { DistributedSettings } from './deployment.ts';
 import type { AddedDocument, CreateJobInput, DocumentToAdd, FileInput } from './engine.ts';
 import type { IntakeLimits } from './intake.ts';
+import type { RetentionSettings } from './retention.ts';
 import type { JobLimits } from './job-limits.ts';
 import type { StoreDocumentOptions } from './store-document.ts';
 import type { SubmitJobInput, SubmittedJob } from './submit-job.ts';
@@ -39,6 +42,7 @@ export type { UploadRecord } from '../store/port.ts';
 export type { ModelUsage } from '../analyzers/store/port.ts';
 export type { LlmProviderSettings } from '../analyzers/llm/settings.ts';
 export { DEFAULT_MAX_MEMORY_MB } from './thread-defaults.ts';
+export type { RetentionSettings } from './retention.ts';
 
 export interface ReamOptions {
   /** Folder for the database, blobs and lock (created if missing). Default `.ream` in the working directory. */
@@ -81,6 +85,12 @@ export interface ReamOptions {
   distributed?: DistributedSettings;
   /** Stop claiming work while memory or event-loop lag is over these limits. Default: no limits. */
   intake?: IntakeLimits;
+  /**
+   * How long finished jobs (with their results, checkpoints and events) are kept, per tenant;
+   * a sweep removes older ones every hour and records each removal in the audit log. Default:
+   * kept until deleted. `ream serve --retention-days`, `--retention-tenant`.
+   */
+  retention?: RetentionSettings;
   /**
    * Called when an admin drains this process's worker (`POST /v1/workers/:id/drain`); `ream
    * worker` drains and exits as on SIGTERM. Default: the worker drains itself and stops working.
@@ -191,6 +201,15 @@ export interface Ream {
   listEvents(jobId: string, afterSeq: number, limit?: number): Promise<ReamEvent[]>;
   /** Worker processes heard from since `seenSince` (epoch ms), from their heartbeats. */
   listWorkers(seenSince: number): Promise<WorkerRecord[]>;
+  /**
+   * Removes finished jobs past their tenant's retention (`ReamOptions.retention`) as of `now`
+   * (default: now); answers how many. Runs every `intervalMs` on its own when retention is set.
+   */
+  sweepRetention(now?: number): Promise<number>;
+  /** Appends to the audit log (append-only); answers the entry's id. */
+  appendAudit(entry: Omit<AuditEntry, 'id'>): Promise<string>;
+  /** Audit log entries, oldest first. */
+  listAudit(query: AuditQuery): Promise<AuditEntry[]>;
   /** Leaves `command` for a worker, heard at its next beat; false when no such worker is recorded. */
   commandWorker(id: string, command: WorkerCommand): Promise<boolean>;
   /** Jobs by status across every tenant (for /metrics). */

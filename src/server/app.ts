@@ -23,6 +23,8 @@ import { storeUploadRecords } from './uploads/records.ts';
 import { searchRoutes } from './routes/search.ts';
 import { selectProtocol } from './auth/ws-credentials.ts';
 import { usageRoutes } from './routes/usage.ts';
+import { auditRoutes } from './routes/audit.ts';
+import { registerAudit } from './audit.ts';
 import { workerRoutes } from './routes/workers.ts';
 
 export interface ServerOptions {
@@ -91,6 +93,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   // Rate limits: in memory for one server; `startServer` over a
   // distributed ream passes one in Redis, shared by every instance of the deployment.
   const coordination = options.coordination ?? localCoordination();
+  registerAudit(app, options.ream); // before auth: its refusals are recorded too
   registerAuth(app, options.ream, options.auth ?? { mode: 'off' }, options.rateLimit, coordination);
   metricsRoutes(app, options.ream);
 
@@ -127,6 +130,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     workerRoutes(scope, options.ream);
     searchRoutes(scope, options.ream);
     usageRoutes(scope, options.ream);
+    auditRoutes(scope, options.ream);
     done();
   });
   return app;

@@ -119,6 +119,11 @@ export interface JobStore {
   /** Ended jobs (any tenant) whose `finishedAt` is at or after `since` (epoch ms), in end order: recent ends a restart re-announces. */
   listJobsFinishedSince(since: number): Promise<JobRecord[]>;
   /**
+   * Ended jobs whose `finishedAt` is before `before` (epoch ms), oldest end first, at most
+   * `limit`: those of `tenantId` when given, else of every tenant but `exceptTenants` (retention).
+   */
+  listJobsFinishedBefore(query: { before: number; limit: number; tenantId?: string; exceptTenants?: readonly string[] }): Promise<JobRecord[]>;
+  /**
    * Removes the job and everything recorded for it, at once: its job documents, chunk results,
    * document results and events. Documents (and their blobs) stay: other jobs may use the same
    * content. `false` when there was no such job.

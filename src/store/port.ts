@@ -1,3 +1,4 @@
+import type { AuditStore } from './audit-store.ts';
 import type { DocumentStore } from './document-store.ts';
 import type { EventStore } from './event-store.ts';
 import type { JobDocumentStore } from './job-document-store.ts';
@@ -7,6 +8,7 @@ import type { UploadStore } from './upload-store.ts';
 import type { WorkerStore } from './worker-store.ts';
 
 // The store's record types and ports, from one place: callers import from here.
+export type * from './audit-store.ts';
 export type * from './document-store.ts';
 export type * from './event-store.ts';
 export type * from './job-document-store.ts';
@@ -22,7 +24,7 @@ export { DEFAULT_TENANT, JOB_STATUSES, TERMINAL_JOB_STATUSES, UNFINISHED_JOB_STA
  * callers that take the whole; each part has its own contract (test/conformance/store-*.ts),
  * and test/conformance/store.ts runs them all against an adapter.
  */
-export interface Store extends JobStore, JobDocumentStore, DocumentStore, EventStore, KeyStore, WorkerStore, UploadStore {
+export interface Store extends JobStore, JobDocumentStore, DocumentStore, EventStore, KeyStore, WorkerStore, UploadStore, AuditStore {
   readonly name: string;
   /** Releases what the store holds; the database it runs on belongs to whoever opened it. */
   close(): Promise<void>;

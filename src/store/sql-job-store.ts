@@ -171,6 +171,14 @@ export function sqlJobStore(kysely: Kysely<unknown>): JobStore {
       return rows.map(jobFromRow);
     },
 
+    async listJobsFinishedBefore({ before, limit, tenantId, exceptTenants = [] }) {
+      let select = db.selectFrom('jobs').selectAll().where('status', 'in', [...TERMINAL_JOB_STATUSES]).where('finished_at', '<', before);
+      if (tenantId !== undefined) select = select.where('tenant_id', '=', tenantId);
+      else if (exceptTenants.length > 0) select = select.where('tenant_id', 'not in', [...exceptTenants]);
+      const rows = await select.orderBy('finished_at').orderBy('id').limit(limit).execute();
+      return rows.map(jobFromRow);
+    },
+
     async deleteJob(id) {
       // One statement: the job's documents, results and events reference it `on delete cascade`
       // (their ports' migrations), so they go with it, atomically.

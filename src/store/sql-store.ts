@@ -2,11 +2,13 @@ import type { Kysely } from 'kysely';
 import type { SqlFlavor } from '../sql/dialect.ts';
 import { migratePorts, type PortMigrations } from '../sql/migrate.ts';
 import { keyMigrations } from './api-keys-schema.ts';
+import { auditMigrations } from './audit-schema.ts';
 import { documentMigrations } from './documents-schema.ts';
 import { eventMigrations } from './events-schema.ts';
 import { jobDocumentMigrations } from './job-documents-schema.ts';
 import { jobMigrations } from './jobs-schema.ts';
 import type { Store } from './port.ts';
+import { sqlAuditStore } from './sql-audit-store.ts';
 import { sqlDocumentStore } from './sql-document-store.ts';
 import { sqlEventStore } from './sql-event-store.ts';
 import { sqlJobDocumentStore } from './sql-job-document-store.ts';
@@ -29,6 +31,7 @@ export const storeMigrations: readonly PortMigrations[] = [
   keyMigrations,
   workerMigrations,
   uploadMigrations,
+  auditMigrations,
 ];
 
 /**
@@ -46,6 +49,7 @@ export async function openSqlStore(db: Kysely<unknown>, flavor: SqlFlavor, schem
     ...sqlKeyStore(db),
     ...sqlWorkerStore(db),
     ...sqlUploadStore(db),
+    ...sqlAuditStore(db),
     // The database belongs to whoever opened it; the store holds nothing else to release.
     close: () => Promise.resolve(),
   };

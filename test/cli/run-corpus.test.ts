@@ -24,7 +24,7 @@ describe('ream run over the shared corpus (sample)', () => {
     const pdfs = manifest.filter((m) => m.name.endsWith('.pdf') || m.name.endsWith('.csv'));
     assert.equal(lines.length, names.length, 'one line per file given');
     const byName = new Map(lines.map((l) => [l.path.split('/').at(-1), l]));
-    const stable = new Set(['invalid_pdf', 'encrypted_pdf', 'unsupported_type', 'empty_file', 'too_many_pages', 'timeout', 'resource_limit']);
+    const stable = new Set(['invalid_pdf', 'encrypted_pdf', 'unsupported_type', 'invalid_sheet', 'empty_file', 'too_many_pages', 'timeout', 'resource_limit']);
     for (const entry of pdfs) {
       const line = byName.get(entry.name);
       assert.ok(line, `a line for ${entry.name}`);

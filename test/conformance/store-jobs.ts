@@ -198,6 +198,30 @@ const cases: ConformanceCase<Subject>[] = [
     },
   },
   {
+    name: 'listJobsFinishedBefore: ended jobs before the time, oldest end first, by tenant or all but some, at most limit',
+    async run({ store }) {
+      const [a, b, c] = ['ret-a', 'ret-b', 'ret-c'];
+      const ended = async (tenantId: string, finishedAt: number, status: 'succeeded' | 'failed' = 'succeeded'): Promise<string> => {
+        const job = await store.createJob(newJob({ tenantId }), 1);
+        await store.updateJob(job.id, { status, finishedAt });
+        return job.id;
+      };
+      const a1 = await ended(a, 50);
+      const a2 = await ended(a, 10, 'failed');
+      await ended(a, 200); // not before the cutoff
+      const b1 = await ended(b, 30);
+      const c1 = await ended(c, 20);
+      const running = await store.createJob(newJob({ tenantId: a }), 1);
+      await store.updateJob(running.id, { status: 'running' });
+      const mine = (jobs: { id: string; tenantId: string }[]): string[] => jobs.filter((j) => [a, b, c].includes(j.tenantId)).map((j) => j.id);
+      assert.deepEqual(mine(await store.listJobsFinishedBefore({ before: 100, limit: 100 })), [a2, c1, b1, a1], 'oldest end first');
+      assert.deepEqual(mine(await store.listJobsFinishedBefore({ before: 100, limit: 100, tenantId: a })), [a2, a1]);
+      assert.deepEqual(mine(await store.listJobsFinishedBefore({ before: 100, limit: 100, exceptTenants: [a, c] })), [b1]);
+      assert.deepEqual(mine(await store.listJobsFinishedBefore({ before: 100, limit: 2, tenantId: a })), [a2, a1]);
+      assert.equal((await store.listJobsFinishedBefore({ before: 100, limit: 1, tenantId: a })).length, 1);
+    },
+  },
+  {
     name: 'deleteJob removes the job with its documents, results and events; documents stay',
     async run({ store }) {
       const { jobId, documentIds } = await jobWithDocuments(store, 2);

@@ -1,4 +1,5 @@
 import type { Store } from '../../src/store/port.ts';
+import { auditStoreConformance } from './store-audit.ts';
 import { documentStoreConformance } from './store-documents.ts';
 import { eventStoreConformance } from './store-events.ts';
 import { jobDocumentStoreConformance } from './store-job-documents.ts';
@@ -16,6 +17,7 @@ const SUITES = {
   keys: keyStoreConformance,
   workers: workerStoreConformance,
   uploads: uploadStoreConformance,
+  audit: auditStoreConformance,
 };
 
 export type StorePortName = keyof typeof SUITES;

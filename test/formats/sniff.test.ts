@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ReamError } from '../../src/errors.ts';
-import { MARKDOWN_MEDIA_TYPE, PDF_MEDIA_TYPE, TEXT_MEDIA_TYPE, hasPdfHeader, looksLikeUtf8Text, sniff } from '../../src/formats/sniff.ts';
+import { CSV_MEDIA_TYPE, MARKDOWN_MEDIA_TYPE, PDF_MEDIA_TYPE, TEXT_MEDIA_TYPE, XLSX_MEDIA_TYPE, hasPdfHeader, looksLikeUtf8Text, sniff } from '../../src/formats/sniff.ts';
 
 const bytes = (...parts: (string | number[])[]): Uint8Array =>
   new Uint8Array(parts.flatMap((p) => (typeof p === 'string' ? [...Buffer.from(p, 'latin1')] : p)));
+
+/** A ZIP local file header for an entry called `name` (sizes and dates zero: the sniffer reads names only). */
+const zipHead = (name: string): number[] => [0x50, 0x4b, 0x03, 0x04, ...Array<number>(22).fill(0), name.length & 0xff, name.length >> 8, 0, 0, ...Buffer.from(name, 'latin1')];
 
 function sniffError(head: Uint8Array, name: string): ReamError {
   try {
@@ -32,7 +35,7 @@ void test('known binary formats are unsupported_type and say what they are, even
     [bytes([0xff, 0xd8, 0xff, 0xe0]), /JPEG image/],
     [bytes('GIF89a'), /GIF image/],
     [bytes('II*', [0]), /TIFF image/],
-    [bytes('PK', [3, 4], 'xl/workbook.xml'), /ZIP archive.*XLSX/],
+    [bytes(zipHead('word/document.xml')), /ZIP archive.*DOCX/],
     [bytes([0x1f, 0x8b, 8, 0]), /gzip/],
   ];
   for (const [head, what] of cases) {
@@ -58,11 +61,27 @@ void test('text: .txt/.md/.markdown by name, extensionless only when the bytes a
   assert.equal(sniffError(bytes('a', [0], 'b'), 'blob').code, 'unsupported_type');
 });
 
-void test('anything else is unsupported_type, CSV included (for now)', () => {
-  const csv = sniffError(bytes('a,b,c\n1,2,3\n'), 'wine_data.csv');
-  assert.equal(csv.code, 'unsupported_type');
-  assert.match(csv.message, /\.csv/);
-  assert.equal(sniffError(bytes('<html>'), 'page.html').code, 'unsupported_type');
+void test('anything else is unsupported_type', () => {
+  const html = sniffError(bytes('<html>'), 'page.html');
+  assert.equal(html.code, 'unsupported_type');
+  assert.match(html.message, /\.html/);
+});
+
+void test('CSV: a .csv of UTF-8 text; a .csv of binary bytes is invalid_sheet; without the name, CSV text is text', () => {
+  assert.equal(sniff(bytes('a,b,c\n1,2,3\n'), 'wine_data.csv'), CSV_MEDIA_TYPE);
+  assert.equal(sniff(bytes([0xef, 0xbb, 0xbf], 'a;b\n1;2\n'), 'BOM.CSV'), CSV_MEDIA_TYPE);
+  assert.equal(sniffError(bytes('a,', [0], 'b'), 'data.csv').code, 'invalid_sheet');
+  assert.equal(sniff(bytes('a,b,c\n1,2,3\n'), 'data'), TEXT_MEDIA_TYPE);
+});
+
+void test('XLSX: a ZIP with entries under xl/, or a ZIP named .xlsx; a .xlsx that is no ZIP is invalid_sheet', () => {
+  assert.equal(sniff(bytes(zipHead('xl/workbook.xml')), 'book'), XLSX_MEDIA_TYPE, 'the content decides');
+  assert.equal(sniff(bytes(zipHead('[Content_Types].xml'), [1, 2, 3], zipHead('xl/_rels/workbook.xml.rels')), 'upload.bin'), XLSX_MEDIA_TYPE, 'any xl/ entry in the head');
+  assert.equal(sniff(bytes(zipHead('[Content_Types].xml')), 'book.xlsx'), XLSX_MEDIA_TYPE, 'a ZIP named .xlsx: the reader decides');
+  assert.equal(sniffError(bytes(zipHead('word/document.xml')), 'letter.docx').code, 'unsupported_type');
+  const notZip = sniffError(bytes('id,name\n1,a\n'), 'book.xlsx');
+  assert.equal(notZip.code, 'invalid_sheet');
+  assert.match(notZip.message, /not a ZIP/);
 });
 
 void test('a UTF-8 sequence cut by the end of the sniffed bytes still counts as text', () => {

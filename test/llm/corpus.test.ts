@@ -20,9 +20,10 @@ import { runReam } from '../support/run-ream.ts';
 const SECRET = 'sk-corpus-SECRET-5150';
 const MODEL = 'fake-corpus';
 const CHUNK_PAGES = 20;
-/** Text PDFs of 4 to 44 pages (the last one in three chunks); a CSV of the corpus and an empty file made here. */
+/** Text PDFs of 4 to 44 pages (the last one in three chunks); a CSV of the corpus whose rows all fail and an empty file made here. */
 const GOOD = ['publishers-doc__example__example_llncs_crop.pdf', 'npm-pdf-merger-js__UDHR.pdf', 'latex-base-doc__amsmath__amsldoc.pdf'];
-const BAD = { 'python3-sklearn__data__wine_data.csv': 'unsupported_type', 'empty.pdf': 'empty_file' } as const;
+// sklearn's CSV starts with a summary line, not a header: every row is wider than it (invalid_sheet).
+const BAD = { 'python3-sklearn__data__wine_data.csv': 'invalid_sheet', 'empty.pdf': 'empty_file' } as const;
 const schema = { type: 'object', properties: { title: { type: 'string' } }, required: ['title'] };
 
 /** The first non-empty line of the first page in the request, with that page as its source. */

@@ -5,7 +5,7 @@ import { checkFileSize, checkPageCount, checkRange, fileSize, throwIfCancelled }
 import { checkOcrOptions, DEFAULT_OCR, MAX_RENDER_PIXELS } from '../ocr/ocr-options.ts';
 import { PDF_MEDIA_TYPE } from '../sniff.ts';
 import type {
-  DocumentFormat, Extraction, ExtractOptions, Inspection, OcrOptions, PageFailure, PageRange, PageText, ReadLimits, TaskRunner,
+  DocumentFormat, Extraction, Inspection, OcrOptions, PageFailure, PageRange, PageText, ReadLimits, ReadOptions, TaskRunner,
 } from '../types.ts';
 import type { PdfExtractInput, PdfExtractResult, PdfInspectInput, PdfInspectResult, PdfOcrInput, PdfOcrResult } from './pdf-tasks.ts';
 
@@ -22,7 +22,7 @@ export function createPdfFormat(runner: TaskRunner): DocumentFormat {
       checkPageCount(result.pageCount, limits);
       return { mediaType: PDF_MEDIA_TYPE, pageCount: result.pageCount, metadata: result.metadata };
     },
-    async extract(path: string, range: PageRange, signal?: AbortSignal, options: ExtractOptions = {}): Promise<Extraction> {
+    async extract(path: string, range: PageRange, signal?: AbortSignal, options: ReadOptions = {}): Promise<Extraction> {
       throwIfCancelled(signal);
       checkRange(range);
       if (range.from === range.to) return { pages: [], failures: [] };

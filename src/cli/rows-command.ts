@@ -1,0 +1,151 @@
+import { stat } from 'node:fs/promises';
+import { basename, resolve } from 'node:path';
+import { ReamError, toReamError, type ErrorInfo } from '../errors.ts';
+import { readHead } from '../formats/file-checks.ts';
+import { CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, sniff } from '../formats/sniff.ts';
+import { fromJson, type JsonObject } from '../json.ts';
+import type { DocumentOutput } from '../pipeline/types.ts';
+import { createReam } from '../runtime/create-ream.ts';
+import { currentJob } from './job-pointer.ts';
+import { localReamOptions, type LocalEngineOptions } from './local-engine.ts';
+import { createProgressView, type ProgressMode } from './progress-view.ts';
+import { outputTable } from './rows-table.ts';
+import { readRulesFile } from './rules-file.ts';
+import { checkTablePath, openTableWriter } from './table-writers.ts';
+
+export interface RowsOptions extends LocalEngineOptions {
+  /** .csv, .xlsx or .jsonl. */
+  out: string;
+  dataDir: string;
+  sheet?: string;
+  rules?: string;
+  rowsPerTask?: number;
+  maxRows?: number;
+  /** false: start over (--no-resume). */
+  resume: boolean;
+  progress: ProgressMode;
+}
+
+export interface RowsSummary {
+  rows: number;
+  failedRows: number;
+  /** Row batches (tasks) of the document; 0 when it could not be read at all. */
+  batches: number;
+  /** Set when the file as a whole could not be read (not a table, no header, …): nothing is written. */
+  error?: Pick<ErrorInfo, 'code' | 'message'>;
+  wallSeconds: number;
+  interrupted: boolean;
+}
+
+function jobOptions(options: RowsOptions): JsonObject {
+  const job: JsonObject = {};
+  if (options.sheet !== undefined) job.sheet = options.sheet;
+  if (options.rules !== undefined) job.rules = readRulesFile(options.rules);
+  if (options.rowsPerTask !== undefined) job.chunkPages = options.rowsPerTask;
+  if (options.maxRows !== undefined) job.maxPages = options.maxRows;
+  return job;
+}
+
+/**
+ * `ream rows`: one table (CSV or XLSX) as one job of the `rows` pipeline, every data row an
+ * item, written back as a table with a column per field and error columns. The job is found
+ * again through the data dir (same input file, output, options), so a re-run after Ctrl-C or a
+ * crash redoes only the row batches without a checkpoint.
+ */
+export async function rowsCommand(input: string, options: RowsOptions, signal: AbortSignal): Promise<RowsSummary> {
+  const started = Date.now();
+  const path = resolve(input);
+  const out = resolve(options.out);
+  checkTablePath(out);
+  const jobOpts = jobOptions(options);
+  const file = await stat(path).catch((error: unknown) => {
+    throw ReamError.nonRetryable('validation_failed', `cannot read ${input}: ${toReamError(error).message}`);
+  });
+  const summary: RowsSummary = { rows: 0, failedRows: 0, batches: 0, wallSeconds: 0, interrupted: false };
+  const refused = await notATable(path);
+  if (refused) return { ...summary, error: refused, wallSeconds: (Date.now() - started) / 1000 };
+  const view = createProgressView(options.progress, 1, 'rows');
+  const ream = await createReam(localReamOptions(options.dataDir, options));
+  try {
+    const identity = { out, pipeline: 'rows', options: jobOpts, input: { path, size: file.size, modifiedMs: file.mtimeMs } };
+    const job = await currentJob(ream, resolve(options.dataDir), identity, !options.resume);
+    const unsubscribe = ream.subscribe({ jobId: job.id }, (event) => view.update({ filesDone: 0, filesTotal: 1, counting: false, ...event.progress }));
+    try {
+      const { documentId } = await ream.addFile(job.id, { path, source: input });
+      const ended = await ream.wait(job.id, { signal }).then(() => true, (error: unknown) => {
+        if (signal.aborted) return false;
+        throw error;
+      });
+      if (!ended) {
+        summary.interrupted = true;
+      } else {
+        const result = await ream.documentResult(job.id, documentId);
+        if (!result) throw ReamError.retryable('internal', 'the job ended without a result for the table');
+        await writeResult(fromJson<DocumentOutput>(result.output), out, summary);
+        summary.batches = (await ream.counts(job.id)).chunksTotal;
+      }
+    } finally {
+      unsubscribe();
+    }
+  } finally {
+    view.stop();
+    await ream.close();
+  }
+  summary.wallSeconds = (Date.now() - started) / 1000;
+  return summary;
+}
+
+/**
+ * Why the file cannot be a table (`empty_file`, `unsupported_type`, `invalid_sheet` for a .xlsx
+ * that is no ZIP, …), known from its first bytes as intake would know it: said before any
+ * engine starts, rather than after a job read a PDF that has no table to write back.
+ */
+async function notATable(path: string): Promise<Pick<ErrorInfo, 'code' | 'message'> | undefined> {
+  try {
+    const { head } = await readHead(path, { maxBytes: Number.MAX_SAFE_INTEGER });
+    const mediaType = sniff(head, basename(path));
+    if (mediaType === CSV_MEDIA_TYPE || mediaType === XLSX_MEDIA_TYPE) return undefined;
+    return { code: 'unsupported_type', message: `ream rows reads .csv and .xlsx tables; this is ${mediaType}` };
+  } catch (error) {
+    const { code, message } = toReamError(error);
+    return { code, message };
+  }
+}
+
+async function writeResult(output: DocumentOutput, out: string, summary: RowsSummary): Promise<void> {
+  if (output.metadata?.columns === undefined) {
+    // Not a table at all (no header, not a workbook, …): there is no table to write back.
+    summary.error = output.error ? { code: output.error.code, message: output.error.message } : { code: 'unsupported_type', message: 'the file was not read as a table' };
+    summary.rows = output.pageCount ?? 0;
+    summary.failedRows = summary.rows;
+    return;
+  }
+  const table = outputTable(output);
+  const writer = await openTableWriter(out, table.header, output.metadata?.sheet ?? sheetName(basename(out).replace(/\.[^.]*$/, '')));
+  try {
+    for (const row of table.rows) await writer.write(row);
+    await writer.close();
+  } catch (error) {
+    await writer.abort();
+    throw error;
+  }
+  summary.rows = table.rowCount;
+  summary.failedRows = table.failedRows;
+}
+
+/** A name Excel accepts for a sheet: at most 31 characters, none of `[]:*?/\\`. */
+function sheetName(name: string): string {
+  return name.replace(/[[\]:*?/\\]/g, '_').slice(0, 31) || 'Sheet1';
+}
+
+/** What `ream rows` prints when it ends. */
+export function formatRowsSummary(s: RowsSummary, input: string, out: string): string {
+  const rate = s.wallSeconds > 0 ? (s.rows / s.wallSeconds).toFixed(1) : '0';
+  if (s.interrupted) return `interrupted: ${input} is not finished\nrun the same command again to resume where it stopped`;
+  if (s.error) return `failed: ${input}: ${s.error.message} [${s.error.code}]`;
+  return [
+    `done: ${s.rows - s.failedRows} rows succeeded, ${s.failedRows} failed, of ${s.rows} (${s.batches} batch(es))`,
+    `time: ${s.wallSeconds.toFixed(1)} s (${rate} rows/s)`,
+    `table: ${out}`,
+  ].join('\n');
+}

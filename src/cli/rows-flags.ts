@@ -1,0 +1,47 @@
+import type { Command } from 'commander';
+import { extname } from 'node:path';
+import { addLocalEngineFlags, localEngineFlags } from './local-engine.ts';
+import { positiveInt } from './parse-flags.ts';
+import type { RowsOptions } from './rows-command.ts';
+import { interruptSignal } from './signals.ts';
+
+/** `<name>-out.csv` beside the input (`.xlsx` for a workbook): the same kind of table back. */
+function defaultOut(input: string): string {
+  const ext = extname(input).toLowerCase() === '.xlsx' ? '.xlsx' : '.csv';
+  return `${input.slice(0, input.length - extname(input).length)}-out${ext}`;
+}
+
+/** `ream rows <file>`: a table in, the same table out with a column per field (see rows-command.ts). */
+export function registerRowsCommand(program: Command): void {
+  const rows = program
+    .command('rows')
+    .description('process every row of a CSV or XLSX table as an item; write the table back with a column per field')
+    .argument('<file>', 'a .csv or .xlsx file; its first non-blank row is the header')
+    .option('-o, --out <file>', 'the table to write: .csv, .xlsx or .jsonl (default: <file>-out.csv, or .xlsx for a workbook)')
+    .option('--sheet <name>', 'the sheet of a workbook to read (default: the first)')
+    .option('--rules <file>', 'JSON file of field rules, run on each row (its "column: value" lines)')
+    .option('--rows-per-task <n>', 'rows per task: the unit of parallel work, checkpoints and retries (default 200)', positiveInt)
+    .option('--max-rows <n>', 'refuse tables with more data rows (default 1000000)', positiveInt)
+    .option('--no-resume', 'start over instead of carrying on from the last run of this command');
+  addLocalEngineFlags(rows)
+    .action(async (input: string, flags: Record<string, unknown>) => {
+      const out = (flags.out as string | undefined) ?? defaultOut(input);
+      const options: RowsOptions = {
+        out,
+        dataDir: flags.dataDir as string,
+        resume: flags.resume as boolean,
+        progress: flags.progress as RowsOptions['progress'],
+        ...(flags.sheet === undefined ? {} : { sheet: flags.sheet as string }),
+        ...(flags.rules === undefined ? {} : { rules: flags.rules as string }),
+        ...(flags.rowsPerTask === undefined ? {} : { rowsPerTask: flags.rowsPerTask as number }),
+        ...(flags.maxRows === undefined ? {} : { maxRows: flags.maxRows as number }),
+        ...localEngineFlags(flags),
+      };
+      const signal = interruptSignal();
+      // Loaded when `rows` runs, so that the other commands and `--help` start without the engine.
+      const { rowsCommand, formatRowsSummary } = await import('./rows-command.ts');
+      const summary = await rowsCommand(input, options, signal);
+      process.stdout.write(`${formatRowsSummary(summary, input, out)}\n`);
+      process.exitCode = summary.interrupted ? 130 : summary.error || summary.failedRows > 0 ? 1 : 0;
+    });
+}

@@ -1,0 +1,62 @@
+// Where the data rows of recently read CSV files start, kept per thread. A task reads rows
+// `from`–`to` of a table; without an index it must parse every row before `from`, so a file of
+// N rows in tasks of B rows costs N²/2B rows parsed in all. Each read notes the byte offset of
+// every 1000th row it passes, and the next read of the same file in this thread starts at the
+// nearest mark instead: a thread parses each part of a file about once. A mark is a record's
+// start as the parser counted bytes, so a resumed parse sees exactly the records a full one does.
+import { stat } from 'node:fs/promises';
+import { guessCsvDelimiter } from './csv-rows.ts';
+
+/** Rows between marks: 1,000 marks for a million rows, and never more than 1,000 rows re-parsed. */
+export const MARK_EVERY = 1000;
+/** Files whose marks a thread keeps (the most recently read). */
+const FILES_KEPT = 4;
+
+interface Mark {
+  /** Data rows before the record at `offset`. */
+  rowsBefore: number;
+  offset: number;
+}
+
+export interface CsvIndex {
+  delimiter: string;
+  /** Known once a read has passed the header. */
+  columns?: string[];
+  /** In row order. */
+  marks: Mark[];
+}
+
+const indexes = new Map<string, CsvIndex>();
+
+/** The index of the CSV at `path`, as it is now (an edited file, another size or time, starts a new one). */
+export async function csvIndex(path: string): Promise<CsvIndex> {
+  const { size, mtimeMs } = await stat(path);
+  const key = `${path}\0${size}\0${mtimeMs}`;
+  let index = indexes.get(key);
+  if (index) indexes.delete(key); // re-inserted below: the Map's order is the recency order
+  index ??= { delimiter: await guessCsvDelimiter(path), marks: [] };
+  indexes.set(key, index);
+  for (const old of indexes.keys()) {
+    if (indexes.size <= FILES_KEPT) break;
+    indexes.delete(old);
+  }
+  return index;
+}
+
+/** The last mark at or before data row `from` (0-based, as page ranges are), if any. */
+export function markBefore(index: CsvIndex, from: number): Mark | undefined {
+  let found: Mark | undefined;
+  for (const mark of index.marks) {
+    if (mark.rowsBefore > from) break;
+    found = mark;
+  }
+  return found;
+}
+
+/** Notes that data row `number` ends at `offset` (where the next record starts). */
+export function noteRow(index: CsvIndex, number: number, offset: number, columns: string[]): void {
+  index.columns ??= columns;
+  if (number % MARK_EVERY !== 0) return;
+  const last = index.marks.at(-1);
+  if (last === undefined || number > last.rowsBefore) index.marks.push({ rowsBefore: number, offset });
+}

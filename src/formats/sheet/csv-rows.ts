@@ -1,0 +1,119 @@
+// CSV rows, streamed: csv-parse reads the file a buffer at a time and hands over one record at a
+// time, so memory holds one row, never the file. Values stay text: a CSV has no types, and
+// writing the table back must give the same cells.
+import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { parse, CsvError } from 'csv-parse';
+import { ReamError } from '../../errors.ts';
+import type { CellValue } from '../types.ts';
+
+/** Delimiters tried when none is given, in order of preference when they score the same. */
+export const CSV_DELIMITERS = [',', ';', '\t', '|'] as const;
+
+/** Bytes read to guess the delimiter: enough for a few dozen rows of most files. */
+const SAMPLE_BYTES = 64 * 1024;
+/** Lines of the sample the guess looks at. */
+const SAMPLE_LINES = 50;
+
+export interface CsvReadOptions {
+  /** The delimiter; default guessed from the file's first bytes ({@link guessDelimiter}). */
+  delimiter?: string;
+  /** Byte offset to start at: the start of a record (see csv-index.ts). Default 0. */
+  start?: number;
+  /** Called with the byte offset just past each record, before the record is handed on. */
+  onRecordEnd?: (offset: number) => void;
+}
+
+let recordsParsed = 0;
+/** Records parsed by this thread so far: lets a test see how much of a file a read went through. */
+export function csvRecordsParsed(): number {
+  return recordsParsed;
+}
+
+/** Every record of the CSV at `path` (from `start`) as an array of cells (a BOM is dropped, quotes and quoted line breaks honoured). */
+export async function* csvRows(path: string, options: CsvReadOptions = {}): AsyncGenerator<CellValue[]> {
+  const chosen = options.delimiter ?? (await guessCsvDelimiter(path));
+  const start = options.start ?? 0;
+  const stream = createReadStream(path, { start });
+  // relax_column_count: a row of another width than the header is that row's failure (see
+  // table.ts), not the whole file's. relax_quotes: a stray `"` inside an unquoted field is text.
+  // info: each record says how many bytes were read up to its end, so reads can resume there.
+  const parser = stream.pipe(parse({ delimiter: chosen, bom: true, relax_column_count: true, relax_quotes: true, skip_empty_lines: true, info: true }));
+  try {
+    for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { bytes: number } }>) {
+      recordsParsed++;
+      options.onRecordEnd?.(start + info.bytes);
+      yield record;
+    }
+  } catch (error) {
+    if (error instanceof CsvError) {
+      throw ReamError.nonRetryable('invalid_sheet', `the CSV cannot be parsed: ${error.message}`, { cause: error, details: { csvCode: error.code } });
+    }
+    throw error;
+  } finally {
+    stream.destroy();
+  }
+}
+
+/** The delimiter of the CSV at `path`, guessed from its first bytes. */
+export async function guessCsvDelimiter(path: string): Promise<string> {
+  return guessDelimiter(await readSample(path));
+}
+
+async function readSample(path: string): Promise<string> {
+  const handle = await open(path, 'r');
+  try {
+    const buffer = Buffer.alloc(SAMPLE_BYTES);
+    const { bytesRead } = await handle.read(buffer, 0, SAMPLE_BYTES, 0);
+    return buffer.subarray(0, bytesRead).toString('utf8');
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * The delimiter that splits the sample's lines most consistently: for each candidate, the count
+ * per line outside quotes; the winner has the same non-zero count on the most lines. A sample
+ * with none of them is one column, and `,` reads that as well as any.
+ */
+export function guessDelimiter(sample: string): string {
+  const lines = splitOutsideQuotes(sample).slice(0, SAMPLE_LINES);
+  // The last line of a cut sample may be incomplete: it is left out when there are others.
+  if (lines.length > 1 && !/\r?\n$/.test(sample)) lines.pop();
+  let best: { delimiter: string; score: number } = { delimiter: ',', score: 0 };
+  for (const delimiter of CSV_DELIMITERS) {
+    const counts = lines.filter((line) => line.trim() !== '').map((line) => countOutsideQuotes(line, delimiter));
+    const tally = new Map<number, number>();
+    for (const count of counts) if (count > 0) tally.set(count, (tally.get(count) ?? 0) + 1);
+    const score = Math.max(0, ...tally.values());
+    if (score > best.score) best = { delimiter, score };
+  }
+  return best.delimiter;
+}
+
+/** Lines of `text`, where a line break inside double quotes belongs to its field. */
+function splitOutsideQuotes(text: string): string[] {
+  const lines: string[] = [];
+  let quoted = false;
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    const char = text[i];
+    if (char === '"') quoted = !quoted;
+    else if (char === '\n' && !quoted) {
+      lines.push(text.slice(start, i));
+      start = i + 1;
+    }
+  }
+  if (start < text.length) lines.push(text.slice(start));
+  return lines;
+}
+
+function countOutsideQuotes(line: string, delimiter: string): number {
+  let quoted = false;
+  let count = 0;
+  for (const char of line) {
+    if (char === '"') quoted = !quoted;
+    else if (char === delimiter && !quoted) count++;
+  }
+  return count;
+}

@@ -1,0 +1,34 @@
+// Tables (CSV, XLSX) as the engine sees them: a document whose pages are its data rows, so the
+// engine's chunks are batches of rows, checkpointed, retried and resumed like any pages. Parsing
+// runs in the thread pool (sheet-tasks.ts); this side checks limits and forwards.
+import { checkFileSize, checkRange, throwIfCancelled } from '../file-checks.ts';
+import type { DocumentFormat, Extraction, Inspection, PageRange, ReadLimits, ReadOptions, TaskRunner } from '../types.ts';
+import type { SheetExtractInput, SheetInspectInput, SheetInspectResult } from './sheet-tasks.ts';
+
+export function createSheetFormat(runner: TaskRunner, mediaType: string, extensions: readonly string[]): DocumentFormat {
+  const sheetOf = (options: ReadOptions | undefined): { sheet?: string } => (options?.sheet === undefined ? {} : { sheet: options.sheet });
+  return {
+    mediaType,
+    extensions,
+    async inspect(path: string, limits: ReadLimits, signal?: AbortSignal, options?: ReadOptions): Promise<Inspection> {
+      throwIfCancelled(signal);
+      await checkFileSize(path, limits);
+      const input: SheetInspectInput = { path, mediaType, maxRows: limits.maxPages, ...sheetOf(options) };
+      const result = await runner.run<SheetInspectResult>('sheet.inspect', input, { signal });
+      return {
+        mediaType,
+        pageCount: result.rowCount,
+        metadata: { columns: result.columns, ...(result.sheet === undefined ? {} : { sheet: result.sheet }) },
+      };
+    },
+    async extract(path: string, range: PageRange, signal?: AbortSignal, options?: ReadOptions): Promise<Extraction> {
+      throwIfCancelled(signal);
+      checkRange(range);
+      if (range.from === range.to) return { pages: [], failures: [] };
+      const input: SheetExtractInput = { path, mediaType, from: range.from, to: range.to, ...sheetOf(options) };
+      // Unlike a PDF's, a range whose rows all failed is not a failed task: each row's failure is
+      // final and says what is wrong with that row, which a chunk-wide error would blur.
+      return runner.run<Extraction>('sheet.extract', input, { signal });
+    },
+  };
+}

@@ -1,0 +1,61 @@
+// The table tasks a pool thread runs (see src/runtime/pool-worker.ts): `sheet.inspect` and
+// `sheet.extract`, for CSV and XLSX alike. Parsing is CPU work, and a hostile workbook (a zip
+// bomb of shared strings) must meet the thread's memory cap, not the process's.
+import { asJson, fromJson, type JsonValue } from '../../json.ts';
+import { CSV_MEDIA_TYPE } from '../sniff.ts';
+import type { CellValue, TaskHandler } from '../types.ts';
+import { csvRows } from './csv-rows.ts';
+import { csvIndex, markBefore, noteRow } from './csv-index.ts';
+import { readRows, tableShape, type TableReadOptions } from './table.ts';
+import { openXlsxSheet } from './xlsx-rows.ts';
+
+// Types, not interfaces: inputs cross a thread as JSON, and only type aliases fit `JsonValue`.
+type SheetInput = { path: string; mediaType: string; sheet?: string };
+export type SheetInspectInput = SheetInput & { maxRows: number };
+export type SheetInspectResult = { rowCount: number; columns: string[]; sheet?: string };
+export type SheetExtractInput = SheetInput & { from: number; to: number };
+
+type ReadTable<T> = (rows: AsyncIterable<CellValue[]>, sheet: string | undefined, options: TableReadOptions) => Promise<T>;
+
+/**
+ * Runs `read` over the rows of the input's table (its sheet, for a workbook), closing the file
+ * however it ends. A CSV read starts at the last mark before `from` (csv-index.ts) and notes
+ * new marks as it goes.
+ */
+async function withRows<T>(input: SheetInput, from: number, read: ReadTable<T>): Promise<T> {
+  if (input.mediaType === CSV_MEDIA_TYPE) {
+    const index = await csvIndex(input.path);
+    const mark = index.columns === undefined ? undefined : markBefore(index, from);
+    let end = 0;
+    const rows = csvRows(input.path, { delimiter: index.delimiter, start: mark?.offset ?? 0, onRecordEnd: (offset) => (end = offset) });
+    return read(rows, undefined, {
+      ...(mark && index.columns ? { start: { columns: index.columns, rowsBefore: mark.rowsBefore } } : {}),
+      onRow: (number, columns) => noteRow(index, number, end, columns),
+    });
+  }
+  const opened = await openXlsxSheet(input.path, input.sheet);
+  try {
+    return await read(opened.rows, opened.sheet, {});
+  } finally {
+    opened.close();
+  }
+}
+
+async function inspect(input: JsonValue): Promise<JsonValue> {
+  const args = fromJson<SheetInspectInput>(input);
+  return withRows(args, 0, async (rows, sheet, options) => {
+    const { columns, rowCount } = await tableShape(rows, args.maxRows, options);
+    const result: SheetInspectResult = { rowCount, columns, ...(sheet === undefined ? {} : { sheet }) };
+    return asJson(result);
+  });
+}
+
+async function extract(input: JsonValue): Promise<JsonValue> {
+  const args = fromJson<SheetExtractInput>(input);
+  return withRows(args, args.from, async (rows, _sheet, options) => asJson(await readRows(rows, args.from, args.to, options)));
+}
+
+export const tasks: Readonly<Record<string, TaskHandler>> = {
+  'sheet.inspect': inspect,
+  'sheet.extract': extract,
+};

@@ -1,0 +1,110 @@
+// A table from a stream of raw rows, whatever the file: the first non-blank row is the header,
+// every later non-blank row is a data row numbered from 1 — the table's "pages". Both readers
+// stream to the rows asked for and stop there, so memory never holds more than a range of rows.
+import { ReamError } from '../../errors.ts';
+import type { CellValue, PageFailure, PageText } from '../types.ts';
+import { cellRecord, columnNames, isBlankRow, rowText } from './cells.ts';
+
+/**
+ * Where a read starts, when not at the top: past `rowsBefore` data rows of a table whose header
+ * is known (a CSV resumed at a byte offset, see csv-index.ts).
+ */
+export interface TableStart {
+  columns: string[];
+  rowsBefore: number;
+}
+
+export interface TableReadOptions {
+  start?: TableStart;
+  /** Called as each data row is reached, with its number and the columns (csv-index.ts notes where rows start). */
+  onRow?: (number: number, columns: string[]) => void;
+}
+
+export interface TableShape {
+  columns: string[];
+  /** Data rows, header excluded. */
+  rowCount: number;
+}
+
+/**
+ * Counts the data rows and reads the header. Stops with `too_many_pages` as soon as the count
+ * passes `maxRows` (a row is a page), and with `invalid_sheet` when there is no header at all.
+ */
+export async function tableShape(rows: AsyncIterable<CellValue[]>, maxRows: number, options: TableReadOptions = {}): Promise<TableShape> {
+  let columns: string[] | undefined;
+  let rowCount = 0;
+  for await (const row of dataRows(rows, (names) => (columns = names), options)) {
+    rowCount = row.number;
+    if (rowCount > maxRows) {
+      throw ReamError.nonRetryable('too_many_pages', `the table has more than ${maxRows} data rows (a row counts as a page)`, {
+        details: { maxPages: maxRows },
+      });
+    }
+  }
+  if (columns === undefined) throw ReamError.nonRetryable('invalid_sheet', 'the table is empty: no header row');
+  if (rowCount === 0) throw ReamError.nonRetryable('invalid_sheet', 'the table has a header but no data rows');
+  return { columns, rowCount };
+}
+
+/** The data rows of `rows`, numbered from 1 (or on from `options.start`); the header's column names go to `onHeader` first. */
+async function* dataRows(
+  rows: AsyncIterable<CellValue[]>,
+  onHeader: (columns: string[]) => void,
+  { start, onRow }: TableReadOptions,
+): AsyncGenerator<{ number: number; cells: CellValue[] }> {
+  let columns = start?.columns;
+  let number = start?.rowsBefore ?? 0;
+  if (columns) onHeader(columns);
+  for await (const cells of rows) {
+    if (isBlankRow(cells)) continue;
+    if (!columns) {
+      columns = columnNames(cells);
+      onHeader(columns);
+      continue;
+    }
+    number++; // not inside `onRow?.(…)`: an absent hook would skip its arguments, and the count
+    onRow?.(number, columns);
+    yield { number, cells };
+  }
+}
+
+export interface RowRange {
+  pages: PageText[];
+  failures: PageFailure[];
+}
+
+/**
+ * Data rows `(from, to]` (1-based numbers; `from` 0-based as page ranges are). A row with a
+ * non-empty cell past the header's last column fails on its own (`invalid_sheet`): its extra
+ * values have no column to go to, and silently dropping them would lose data. Shorter rows are
+ * padded with empty cells (CSV writers often leave trailing empty fields out).
+ */
+export async function readRows(rows: AsyncIterable<CellValue[]>, from: number, to: number, options: TableReadOptions = {}): Promise<RowRange> {
+  const out: RowRange = { pages: [], failures: [] };
+  let columns: string[] = [];
+  let last = options.start?.rowsBefore ?? 0;
+  for await (const { number, cells } of dataRows(rows, (names) => (columns = names), options)) {
+    last = number;
+    if (number <= from) continue;
+    if (number > to) break;
+    const width = lastFilled(cells);
+    if (width > columns.length) {
+      out.failures.push({ page: number, code: 'invalid_sheet', message: `row ${number} has ${width} cells; the header has ${columns.length} columns` });
+    } else {
+      out.pages.push({ page: number, text: rowText(columns, cells), cells: cellRecord(columns, cells) });
+    }
+  }
+  for (let page = Math.max(from, last) + 1; page <= to; page++) {
+    out.failures.push({ page, code: 'invalid_sheet', message: `the table has ${last} data rows, no row ${page}` });
+  }
+  return out;
+}
+
+/** 1-based position of the last non-empty cell (0 when all are empty). */
+function lastFilled(cells: readonly CellValue[]): number {
+  for (let i = cells.length - 1; i >= 0; i--) {
+    const cell = cells[i];
+    if (cell !== null && cell !== undefined && cell !== '') return i + 1;
+  }
+  return 0;
+}

@@ -1,0 +1,135 @@
+// XLSX rows, streamed. The ZIP is opened by its central directory (unzipper) and its parts are
+// read in the order they depend on each other — relationships, workbook, shared strings,
+// styles, then the one sheet wanted — each part streamed from where it lies in the file.
+// exceljs parses each part (cell types, dates from number formats, formulas' cached values).
+//
+// Why not exceljs's own WorkbookReader: it reads the ZIP in one pass, in stored order, copies
+// sheets stored before the workbook part to temp files, and loses that part in a race
+// (exceljs#3064: "Cannot read properties of undefined (reading 'sheets')" on Node ≥ 18, most
+// often on exceljs-written files, which store xl/workbook.xml last). Its temp copies are
+// removed only when the reader moves past them, which a reader that stops at a row range never
+// does. Reading by the central directory has neither problem, and skips every other sheet.
+//
+// Merged cells hold their value in the top-left cell only: the merge list comes after the rows
+// in the sheet's XML, too late for a stream.
+import type { Readable } from 'node:stream';
+import ExcelJS from 'exceljs';
+import { Open, type CentralDirectoryFile } from 'unzipper';
+import { ReamError } from '../../errors.ts';
+import type { CellValue } from '../types.ts';
+
+export interface SheetRows {
+  /** The name of the sheet being read. */
+  sheet: string;
+  rows: AsyncIterable<CellValue[]>;
+  /** Stops reading and releases the file. */
+  close(): void;
+}
+
+type SheetReader = ExcelJS.stream.xlsx.WorksheetReader & { name: string };
+
+/**
+ * The part of exceljs's WorkbookReader used here: its per-part parsers (underscored, so not a
+ * public API: exceljs is pinned to an exact version in package.json for this reason).
+ */
+interface PartParsers {
+  model?: { sheets?: Array<{ name: string; rId: string }> };
+  workbookRels?: Array<{ Id: string; Target: string }>;
+  _parseRels(entry: Readable): Promise<void>;
+  _parseWorkbook(entry: Readable): Promise<void>;
+  _parseSharedStrings(entry: Readable): AsyncGenerator<unknown>;
+  _parseStyles(entry: Readable): Promise<void>;
+  _parseWorksheet(rows: AsyncIterable<unknown>, sheetNo: string): Generator<{ eventType: string; value: SheetReader }>;
+}
+
+/** Opens the sheet named `wanted` (default: the workbook's first) for reading its rows in order. */
+export async function openXlsxSheet(path: string, wanted?: string): Promise<SheetRows> {
+  const streams = new Set<Readable>();
+  const close = (): void => {
+    for (const stream of streams) stream.destroy();
+    streams.clear();
+  };
+  try {
+    const { files } = await Open.file(path);
+    const part = (name: string): Readable | undefined => {
+      const file: CentralDirectoryFile | undefined = files.find((f) => f.path === name);
+      if (!file) return undefined;
+      const stream = file.stream();
+      streams.add(stream);
+      return stream;
+    };
+    // Styles are needed to tell a date from a number: in XLSX a date is a number with a date format.
+    const reader = new ExcelJS.stream.xlsx.WorkbookReader(undefined as unknown as string, { sharedStrings: 'cache', styles: 'cache' }) as unknown as PartParsers;
+    const rels = part('xl/_rels/workbook.xml.rels');
+    const workbook = part('xl/workbook.xml');
+    if (!rels || !workbook) throw ReamError.nonRetryable('invalid_sheet', 'the file is a ZIP archive but not a workbook: it has no xl/workbook.xml');
+    await reader._parseRels(rels);
+    await reader._parseWorkbook(workbook);
+    const strings = part('xl/sharedStrings.xml');
+    if (strings) for await (const _ of reader._parseSharedStrings(strings)); // cached on the reader
+    const styles = part('xl/styles.xml');
+    if (styles) await reader._parseStyles(styles);
+
+    const sheets = reader.model?.sheets ?? [];
+    const chosen = wanted === undefined ? sheets[0] : sheets.find((sheet) => sheet.name === wanted);
+    if (!chosen) {
+      if (wanted === undefined) throw ReamError.nonRetryable('invalid_sheet', 'the workbook has no sheet');
+      throw ReamError.nonRetryable('invalid_sheet', `the workbook has no sheet named "${wanted}"; it has ${sheets.map((sheet) => `"${sheet.name}"`).join(', ') || 'none'}`, {
+        details: { sheet: wanted, sheets: sheets.map((sheet) => sheet.name) },
+      });
+    }
+    const target = reader.workbookRels?.find((rel) => rel.Id === chosen.rId)?.Target;
+    // A relationship's target is relative to xl/, or absolute within the archive.
+    const entry = target === undefined ? undefined : part(target.startsWith('/') ? target.slice(1) : `xl/${target}`);
+    if (!entry) throw ReamError.nonRetryable('invalid_sheet', `the workbook's sheet "${chosen.name}" has no part in the archive`);
+    const [event] = [...reader._parseWorksheet(entry, '0')];
+    if (!event) throw ReamError.nonRetryable('invalid_sheet', `the workbook's sheet "${chosen.name}" cannot be read`);
+    return { sheet: chosen.name, rows: rowsOf(event.value, close), close };
+  } catch (error) {
+    close();
+    throw unreadable(error);
+  }
+}
+
+async function* rowsOf(sheet: SheetReader, close: () => void): AsyncGenerator<CellValue[]> {
+  try {
+    for await (const row of sheet) {
+      // `values` is 1-based and sparse: index 0 is always empty, missing cells are holes.
+      const values = (row.values as unknown[]).slice(1);
+      yield Array.from(values, cellValue);
+    }
+  } catch (error) {
+    throw unreadable(error);
+  } finally {
+    close();
+  }
+}
+
+/** A cell's value as exceljs gives it, made plain: rich text joined, a formula's cached result, a date as ISO 8601. */
+export function cellValue(value: unknown): CellValue {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'string' || typeof value === 'boolean') return value;
+  if (typeof value === 'number') return Number.isFinite(value) ? value : null;
+  if (value instanceof Date) return isoDate(value);
+  if (typeof value !== 'object') return null;
+  const object = value as Record<string, unknown>;
+  if (Array.isArray(object.richText)) return (object.richText as Array<{ text?: unknown }>).map((run) => (typeof run.text === 'string' ? run.text : '')).join('');
+  // A formula ({ formula | sharedFormula, result }): its value is the result Excel cached.
+  if ('formula' in object || 'sharedFormula' in object) return cellValue(object.result);
+  if (typeof object.error === 'string') return object.error; // #N/A, #DIV/0!: what the sheet shows
+  if ('text' in object) return cellValue(object.text); // a hyperlink: its text
+  return null;
+}
+
+/** `2024-03-01` for a date at midnight (a day, as most sheets mean it), the full instant otherwise. */
+function isoDate(date: Date): string | null {
+  if (Number.isNaN(date.getTime())) return null;
+  const iso = date.toISOString();
+  return iso.endsWith('T00:00:00.000Z') ? iso.slice(0, 10) : iso;
+}
+
+function unreadable(error: unknown): ReamError {
+  if (error instanceof ReamError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return ReamError.nonRetryable('invalid_sheet', `the workbook cannot be read: ${message}`, { cause: error });
+}

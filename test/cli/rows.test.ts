@@ -1,0 +1,198 @@
+// `ream rows`: a table in, the same table out with a column per field, by the real binary.
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before, describe, test } from 'node:test';
+import Database from 'better-sqlite3';
+import { parse } from 'csv-parse/sync';
+import ExcelJS from 'exceljs';
+import { planChunks } from '../../src/pipeline/chunk-planner.ts';
+import { openSqliteDatabase } from '../../src/sql/sqlite-database.ts';
+import { SqliteStore } from '../../src/store/sqlite-store.ts';
+import { corpusDir, requireCorpus } from '../support/env.ts';
+import { makePdf } from '../support/make-pdf.ts';
+import { INVOICE_RULES, invoiceFields, invoiceRow, ORDERS_CELLS, ORDERS_COLUMNS, ordersWorkbook, toCsv } from '../formats/sheet-files.ts';
+import { run, start } from './run-process.ts';
+
+let dir: string;
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'ream-cli-rows-'));
+});
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function workDir(name: string): Promise<string> {
+  const work = join(dir, name);
+  await mkdir(work, { recursive: true });
+  await writeFile(join(work, 'rules.json'), JSON.stringify(INVOICE_RULES));
+  return work;
+}
+
+const readCsv = async (path: string): Promise<string[][]> => {
+  const records: string[][] = parse(await readFile(path, 'utf8'), { bom: true, relax_column_count: true });
+  return records;
+};
+
+/**
+ * Succeeded row batches in the data dir's database, counted with plain SQL while a child runs:
+ * opening the store would migrate, racing the child's own migrations. Before the table exists
+ * the query fails, and the count is 0.
+ */
+function checkpoints(dbPath: string): number {
+  if (!existsSync(dbPath)) return 0;
+  const reader = new Database(dbPath, { readonly: true, fileMustExist: true });
+  try {
+    return (reader.prepare("select count(*) as n from chunk_results where status = 'succeeded'").get() as { n: number }).n;
+  } catch {
+    return 0;
+  } finally {
+    reader.close();
+  }
+}
+
+describe('ream rows', () => {
+  test('CSV in (BOM, ;, quoted line breaks), CSV out: every cell kept, a column per field, a ragged row with its error, in order', async () => {
+    const work = await workDir('csv');
+    const count = 40;
+    const rows = Array.from({ length: count }, (_, i) => invoiceRow(i + 1));
+    const ragged = 17;
+    rows[ragged - 1] = [...invoiceRow(ragged), 'one cell too many'];
+    await writeFile(join(work, 'in.csv'), `\ufeff${toCsv([['name', 'note', 'amount'], ...rows], ';')}`);
+    const result = await run(['rows', 'in.csv', '--rules', 'rules.json', '--rows-per-task', '7', '--progress', 'none'], work);
+    assert.equal(result.code, 1, `one row failed, so exit 1: ${result.stderr}`);
+    const batches = planChunks(count, 7).length;
+    assert.match(result.stdout, new RegExp(`done: ${count - 1} rows succeeded, 1 failed, of ${count} \\(${batches} batch\\(es\\)\\)`));
+    assert.match(result.stdout, /table: in-out\.csv/);
+
+    const [header, ...out] = await readCsv(join(work, 'in-out.csv'));
+    assert.deepEqual(header, ['name', 'note', 'amount', 'invoice', 'flag', 'error_code', 'error_message']);
+    assert.equal(out.length, count, 'one row out per row in');
+    out.forEach((cells, index) => {
+      const i = index + 1;
+      if (i === ragged) {
+        assert.deepEqual(cells, ['', '', '', '', '', 'invalid_sheet', `row ${i} has 4 cells; the header has 3 columns`]);
+      } else {
+        assert.deepEqual(cells, [...invoiceRow(i), ...invoiceFields(i), '', ''], `row ${i}`);
+      }
+    });
+  });
+
+  test('XLSX in (a sheet by name), XLSX and JSONL out: values keep their types', async () => {
+    const work = await workDir('xlsx');
+    await writeFile(join(work, 'book.xlsx'), await ordersWorkbook());
+    const xlsx = await run(['rows', 'book.xlsx', '--sheet', 'Orders', '--progress', 'none'], work);
+    assert.equal(xlsx.code, 0, xlsx.stdout + xlsx.stderr);
+    const book = new ExcelJS.Workbook();
+    await book.xlsx.readFile(join(work, 'book-out.xlsx'));
+    const sheet = book.getWorksheet('Orders');
+    assert.ok(sheet, 'the sheet keeps its name');
+    const values = (n: number): unknown[] => Array.from({ length: ORDERS_COLUMNS.length + 2 }, (_, i) => sheet.getRow(n).getCell(i + 1).value ?? null);
+    assert.deepEqual(values(1), [...ORDERS_COLUMNS, 'error_code', 'error_message']);
+    ORDERS_CELLS.forEach((cells, i) => assert.deepEqual(values(i + 2), [...cells, null, null], `row ${i + 1}`));
+    assert.equal(sheet.actualRowCount, ORDERS_CELLS.length + 1);
+
+    const jsonl = await run(['rows', 'book.xlsx', '--sheet', 'Orders', '--out', 'orders.jsonl', '--progress', 'none'], work);
+    assert.equal(jsonl.code, 0, jsonl.stderr);
+    const lines = (await readFile(join(work, 'orders.jsonl'), 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    assert.deepEqual(lines, ORDERS_CELLS.map((cells) => ({ ...Object.fromEntries(ORDERS_COLUMNS.map((c, i) => [c, cells[i]])), error_code: null, error_message: null })));
+  });
+
+  test('bad input ends with a stable code and no table; a bad --out is a usage error (2)', async () => {
+    const work = await workDir('bad');
+    await writeFile(join(work, 'text.xlsx'), 'id,name\n1,a\n');
+    await writeFile(join(work, 'empty.csv'), '');
+    await writeFile(join(work, 'header.csv'), 'a;b\n');
+    await writeFile(join(work, 'doc.pdf'), await makePdf({ pages: ['no table here'] }));
+    const cases = [['text.xlsx', 'invalid_sheet'], ['empty.csv', 'empty_file'], ['header.csv', 'invalid_sheet'], ['doc.pdf', 'unsupported_type']] as const;
+    for (const [file, code] of cases) {
+      const result = await run(['rows', file, '--out', `${file}.csv`, '--progress', 'none'], work);
+      assert.equal(result.code, 1, `${file}: ${result.stderr}`);
+      assert.match(result.stdout, new RegExp(`failed: ${file.replace('.', '\\.')}: .*\\[${code}\\]`));
+      assert.equal(existsSync(join(work, `${file}.csv`)), false, `${file}: no table written`);
+    }
+    const usage = await run(['rows', 'header.csv', '--out', 'out.txt'], work);
+    assert.equal(usage.code, 2);
+    assert.match(usage.stderr, /--out must end in \.csv, \.xlsx, \.jsonl/);
+  });
+
+  test('the corpus CSV (sklearn wine_data): one row out per row in, each with the code that says why it failed', async (t) => {
+    if (!requireCorpus(t)) return;
+    const work = await workDir('wine');
+    const input = join(corpusDir, 'python3-sklearn__data__wine_data.csv');
+    const [first = '', ...lines] = (await readFile(input, 'utf8')).split(/\r?\n/).filter((line) => line.trim() !== '');
+    const result = await run(['rows', input, '--out', 'wine.csv', '--progress', 'none'], work);
+    assert.equal(result.code, 1, result.stderr);
+    const [header, ...out] = await readCsv(join(work, 'wine.csv'));
+    assert.deepEqual(header, [...first.split(','), 'error_code', 'error_message']);
+    assert.equal(out.length, lines.length);
+    // Its first line is a summary (sample count, feature count, class names), not a header: every
+    // data row is wider, and says so rather than being cut to fit.
+    out.forEach((cells, i) => assert.equal(cells.at(-2), lines[i]?.split(',').length === header.length - 2 ? '' : 'invalid_sheet', `row ${i + 1}`));
+  });
+
+  test('kill -9 midway, run again: the table is whole and no row batch was done twice', async () => {
+    const work = await workDir('resume');
+    const count = 600;
+    await writeFile(join(work, 'in.csv'), toCsv([['name', 'note', 'amount'], ...Array.from({ length: count }, (_, i) => invoiceRow(i + 1))]));
+    const args = ['rows', 'in.csv', '--rules', 'rules.json', '--rows-per-task', '10', '--concurrency', '1', '--threads', '1', '--progress', 'none'];
+    const batches = planChunks(count, 10).length;
+    const child = start(args, work);
+    const dbPath = join(work, '.ream/ream.db');
+    // However long a busy machine takes to checkpoint a few batches (the test's timeout bounds it).
+    while (child.exitCode === null && checkpoints(dbPath) < 5) await sleep(20);
+    child.kill('SIGKILL');
+    await new Promise((resolveExit) => child.on('exit', resolveExit));
+    const db = openSqliteDatabase(dbPath);
+    const store = await SqliteStore.open(db);
+    try {
+      const [job] = (await store.listJobs({ tenantId: 'local' })).items;
+      assert.ok(job);
+      const atKill = (await store.jobCounts(job.id)).chunksSucceeded;
+      assert.ok(atKill >= 5 && atKill < batches, `killed midway (${atKill} of ${batches} batches done)`);
+
+      const again = await run(args, work);
+      assert.equal(again.code, 0, again.stdout + again.stderr);
+      const [, ...out] = await readCsv(join(work, 'in-out.csv'));
+      assert.equal(out.length, count);
+      out.forEach((cells, index) => assert.deepEqual(cells, [...invoiceRow(index + 1), ...invoiceFields(index + 1), '', ''], `row ${index + 1}`));
+
+      const events = await store.listEvents(job.id, 0, 100_000);
+      const completed = events.filter((e) => e.type === 'chunk.completed').map((e) => e.chunk?.index);
+      assert.equal(new Set(completed).size, completed.length, 'no row batch completed twice');
+      // A kill between a batch's checkpoint and its event leaves that event unwritten (the
+      // checkpoint stands and the batch is not redone), so at most one may be missing.
+      assert.ok(completed.length >= batches - 1, `${batches} batches, ${completed.length} completed`);
+      const [doc] = await store.listJobDocuments(job.id);
+      assert.ok(doc);
+      assert.equal((await store.listChunkResults(job.id, doc.documentId)).filter((c) => c.status === 'succeeded').length, batches);
+    } finally {
+      await store.close();
+      await db.close();
+    }
+  });
+
+  test('Ctrl-C stops cleanly (exit 130, no table yet) and the same command then finishes the table', async () => {
+    const work = await workDir('sigint');
+    const count = 400;
+    await writeFile(join(work, 'in.csv'), toCsv([['name', 'note', 'amount'], ...Array.from({ length: count }, (_, i) => invoiceRow(i + 1))]));
+    const args = ['rows', 'in.csv', '--rules', 'rules.json', '--out', 'out.jsonl', '--rows-per-task', '10', '--concurrency', '1', '--threads', '1', '--progress', 'none'];
+    const child = start(args, work);
+    let stdout = '';
+    child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+    while (child.exitCode === null && checkpoints(join(work, '.ream/ream.db')) < 3) await sleep(20);
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((resolveExit) => child.on('exit', resolveExit));
+    assert.equal(code, 130, stdout);
+    assert.match(stdout, /interrupted: in\.csv is not finished/);
+    assert.equal(existsSync(join(work, 'out.jsonl')), false, 'no half table under the real name');
+
+    const again = await run(args, work);
+    assert.equal(again.code, 0, again.stdout + again.stderr);
+    const lines = (await readFile(join(work, 'out.jsonl'), 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    assert.deepEqual(lines.map((line) => [line.name, line.invoice, line.flag]), Array.from({ length: count }, (_, i) => [invoiceRow(i + 1)[0], ...invoiceFields(i + 1).map((v) => v || null)]));
+  });
+});
