@@ -47,6 +47,8 @@ const SLOW_FIRST = [
   'test/formats/corpus-4.test.ts',
   'test/formats/corpus-5.test.ts',
   'test/formats/corpus-6.test.ts',
+  // OCR of three scans, twice more by the tesseract CLI (≈40 s of CPU).
+  'test/formats/ocr-corpus.test.ts',
   'test/server/corpus.test.ts',
   'test/server/upload-memory.test.ts',
   'test/distributed/',

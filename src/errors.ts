@@ -11,6 +11,8 @@ export const ERROR_CODES = {
   invalid_pdf: { status: 422, retryable: false },
   encrypted_pdf: { status: 422, retryable: false },
   invalid_text: { status: 422, retryable: false },
+  /** A page could not be rendered or recognised by OCR; the document's other pages carry on. */
+  ocr_failed: { status: 422, retryable: false },
   /** A CSV or XLSX file that cannot be read as a table, or one row of it that does not fit its header. */
   invalid_sheet: { status: 422, retryable: false },
   timeout: { status: 504, retryable: true },

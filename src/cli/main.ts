@@ -5,6 +5,7 @@ import { registerClientCommands } from './client-commands.ts';
 import { registerKeysCommand } from './keys-command.ts';
 import { registerMigrateCommand } from './migrate-command.ts';
 import { addLlmFlags, llmJobOptions } from './llm-flags.ts';
+import { addOcrFlags, ocrJobOptions } from './ocr-flags.ts';
 import { addLocalEngineFlags, localEngineFlags } from './local-engine.ts';
 import { positiveInt, positiveNumber } from './parse-flags.ts';
 import type { RunOptions, RunSummary } from './run-command.ts';
@@ -34,8 +35,8 @@ export function buildProgram(): Command {
     // before the commands are added: they inherit it.
     .exitOverride();
 
-  const run = addLlmFlags(program
-    .command('run'))
+  const run = addOcrFlags(addLlmFlags(program
+    .command('run')))
     .description('extract text, metadata and fields from files, directories or globs into a JSONL file')
     .argument('<inputs...>', 'files, directories (read recursively) or glob patterns')
     .option('-o, --out <file>', 'results, one JSON line per file', 'ream-results.jsonl')
@@ -64,6 +65,8 @@ export function buildProgram(): Command {
       };
       const llm = llmJobOptions(flags);
       if (llm) options.llm = llm;
+      const ocr = ocrJobOptions(flags);
+      if (Object.keys(ocr).length > 0) options.ocr = ocr;
       const signal = interruptSignal();
       // Loaded when `run` runs, so that the other commands and `--help` start without the engine.
       const { runCommand } = await import('./run-command.ts');

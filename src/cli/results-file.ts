@@ -17,6 +17,8 @@ export interface ResultLine {
   pages?: DocumentOutput['pages'];
   fields: DocumentOutput['fields'];
   failedPages: DocumentOutput['failedPages'];
+  /** Pages read with a caveat (`needs_ocr`), when there are. */
+  warnings?: DocumentOutput['warnings'];
   error: Pick<ErrorInfo, 'code' | 'message'> | null;
   /** Analyzers' document data (the llm pipeline's validated answer) and model usage, when there are. */
   analysis?: DocumentOutput['analysis'];
@@ -34,6 +36,7 @@ export function toResultLine(path: string, output: DocumentOutput, textMode: Tex
     metadata: output.metadata,
     fields: output.fields,
     failedPages: output.failedPages,
+    ...(output.warnings ? { warnings: output.warnings } : {}),
     error: output.error ? { code: output.error.code, message: output.error.message } : null,
     ...(output.analysis ? { analysis: output.analysis } : {}),
     ...(output.usage ? { usage: output.usage } : {}),

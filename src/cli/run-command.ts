@@ -28,6 +28,8 @@ export interface RunOptions extends LocalEngineOptions {
   progress: ProgressMode;
   /** Options of the llm pipeline (from the --llm-* flags); implies `pipeline: 'llm'`. */
   llm?: JsonObject;
+  /** The OCR options (`ocr`, `ocrLanguages`, `ocrDpi`, from the --ocr* flags). */
+  ocr?: JsonObject;
 }
 
 export interface RunSummary {
@@ -48,6 +50,7 @@ function jobOptions(options: RunOptions): JsonObject {
   if (options.maxPages !== undefined) job.maxPages = options.maxPages;
   if (options.maxSizeMb !== undefined) job.maxBytes = Math.round(options.maxSizeMb * 1024 * 1024);
   if (options.llm !== undefined) Object.assign(job, options.llm);
+  if (options.ocr !== undefined) Object.assign(job, options.ocr);
   if (options.rules !== undefined) job.rules = readRulesFile(options.rules);
   return job;
 }

@@ -14,6 +14,25 @@ export interface PageText {
   text: string;
   /** Tables only: the row's values by column name (column order is `DocumentMetadata.columns`). */
   cells?: Record<string, CellValue>;
+  /**
+   * Where the text came from: the file's own text layer, or OCR of the rendered page. Set by
+   * readers that can OCR (PDF); absent for formats that only have text.
+   */
+  source?: 'text' | 'ocr';
+  /** OCR pages only: tesseract's mean word confidence, 0–100. */
+  confidence?: number;
+  /** OCR pages only: time spent rendering and recognising the page, in ms. */
+  ocrMs?: number;
+}
+
+/**
+ * Something about a page the user must know although it did not fail. `needs_ocr`: the page is
+ * an image with no usable text, and OCR was switched off (`ocr: "never"`), so its text is empty.
+ */
+export interface PageWarning {
+  page: number;
+  code: 'needs_ocr';
+  message: string;
 }
 
 /** A page that could not be read while its siblings could. */
@@ -59,6 +78,8 @@ export interface ReadLimits {
 export interface ReadOptions {
   /** Workbooks: the sheet to read, by name. Default the first. Other formats ignore it. */
   sheet?: string;
+  /** PDFs: when pages are read by OCR (default {@link OcrOptions} `auto`, `eng`, 300 DPI). Other formats ignore it. */
+  ocr?: OcrOptions;
 }
 
 /** Pages `[from, to)`, 0-based. */
@@ -70,7 +91,23 @@ export interface PageRange {
 export interface Extraction {
   pages: PageText[];
   failures: PageFailure[];
+  /** Pages read with a caveat (see {@link PageWarning}); absent when there are none. */
+  warnings?: PageWarning[];
 }
+
+/** When a page is rendered and recognised: see `ocr` in README's options. */
+export type OcrMode = 'auto' | 'always' | 'never';
+
+/** How a reader that can OCR uses it. */
+export interface OcrOptions {
+  /** `auto`: pages with no usable text layer and enough image area; `always`: every page; `never`: none (such pages get a `needs_ocr` warning). */
+  mode: OcrMode;
+  /** Tesseract language codes (`eng`, `fra`, `deu`), each from its `@tesseract.js-data/*` npm package. */
+  languages: readonly string[];
+  /** Rendering resolution in dots per inch. */
+  dpi: number;
+}
+
 
 /**
  * A reader for one kind of document. `inspect` validates and counts pages (throwing

@@ -1,5 +1,6 @@
 import { parseRuleSpecs, rulesAnalyzer } from '../analyzers/rules/index.ts';
 import { ReamError } from '../errors.ts';
+import { OCR_OPTION_KEYS, parseOcrOptions } from '../formats/ocr/ocr-options.ts';
 import type { ReadLimits } from '../formats/types.ts';
 import type { JsonObject } from '../json.ts';
 import type { Pipeline, PipelineFactory } from './types.ts';
@@ -16,7 +17,7 @@ export const DEFAULT_LIMITS: ReadLimits = {
 export const DEFAULT_CHUNK_PAGES = 50;
 
 /** The options every built-in pipeline takes; each pipeline may add its own. */
-export const BASE_OPTIONS = ['maxBytes', 'maxPages', 'chunkPages', 'index'] as const;
+export const BASE_OPTIONS = ['maxBytes', 'maxPages', 'chunkPages', 'index', ...OCR_OPTION_KEYS] as const;
 
 export function positiveInteger(options: JsonObject, key: string, fallback: number): number {
   const value = options[key];
@@ -39,7 +40,7 @@ export function refuseUnknown(pipeline: string, options: JsonObject, known: read
   }
 }
 
-export function baseOptions(options: JsonObject): Pick<Pipeline, 'limits' | 'chunkPages' | 'index'> {
+export function baseOptions(options: JsonObject): Pick<Pipeline, 'limits' | 'chunkPages' | 'index' | 'read'> {
   const index = options.index ?? true;
   if (typeof index !== 'boolean') throw ReamError.nonRetryable('validation_failed', 'option "index" must be true or false');
   return {
@@ -49,6 +50,7 @@ export function baseOptions(options: JsonObject): Pick<Pipeline, 'limits' | 'chu
     },
     chunkPages: positiveInteger(options, 'chunkPages', DEFAULT_CHUNK_PAGES),
     index,
+    read: { ocr: parseOcrOptions(options) },
   };
 }
 

@@ -1,7 +1,7 @@
 import type { ChunkAnalysis, Fields, TokenUsage } from '../analyzers/port.ts';
 import { addUsage, NO_USAGE } from '../analyzers/store/port.ts';
 import type { ChunkRef } from '../events/types.ts';
-import type { PageFailure, PageText } from '../formats/types.ts';
+import type { PageFailure, PageText, PageWarning } from '../formats/types.ts';
 import { fromJson, type JsonValue } from '../json.ts';
 import type { ChunkResultRecord } from '../store/port.ts';
 
@@ -9,6 +9,8 @@ import type { ChunkResultRecord } from '../store/port.ts';
 export interface ChunkOutput {
   pages: PageText[];
   failures: PageFailure[];
+  /** Absent in checkpoints written before warnings existed, and when there are none. */
+  warnings?: PageWarning[];
   fields: Fields;
   /** Per analyzer with data of its own (`analyzeChunk`): its data and usage for this chunk. */
   analyses?: Record<string, { data?: JsonValue; usage?: TokenUsage }>;
@@ -18,6 +20,7 @@ export interface MergedDocument {
   pages: PageText[];
   fields: Fields;
   failedPages: PageFailure[];
+  warnings: PageWarning[];
   /** Per analyzer: each chunk's data, in page order (a failed chunk has none). */
   analyses: Record<string, ChunkAnalysis[]>;
   /** Summed over the chunks. */
@@ -40,6 +43,7 @@ export function mergeChunks(chunks: readonly ChunkResultRecord[], plan: readonly
   const ordered = [...chunks, ...missing].sort((a, b) => a.from - b.from);
   const pages: PageText[] = [];
   const failedPages: PageFailure[] = [];
+  const warnings: PageWarning[] = [];
   const fields: Fields = {};
   const analyses: Record<string, ChunkAnalysis[]> = {};
   let usage = NO_USAGE;
@@ -53,6 +57,7 @@ export function mergeChunks(chunks: readonly ChunkResultRecord[], plan: readonly
     const output = fromJson<ChunkOutput>(chunk.output);
     pages.push(...output.pages);
     failedPages.push(...output.failures);
+    warnings.push(...(output.warnings ?? []));
     for (const [name, matches] of Object.entries(output.fields)) {
       (fields[name] ??= []).push(...matches);
     }
@@ -63,6 +68,7 @@ export function mergeChunks(chunks: readonly ChunkResultRecord[], plan: readonly
   }
   pages.sort((a, b) => a.page - b.page);
   failedPages.sort((a, b) => a.page - b.page);
+  warnings.sort((a, b) => a.page - b.page);
   for (const matches of Object.values(fields)) matches.sort((a, b) => a.page - b.page);
-  return { pages, fields, failedPages, analyses, usage };
+  return { pages, fields, failedPages, warnings, analyses, usage };
 }

@@ -31,6 +31,6 @@ export const rowsPipeline: PipelineFactory = (options: JsonObject) => {
     limits: { ...base.limits, maxPages: positiveInteger(options, 'maxPages', DEFAULT_MAX_ROWS) },
     chunkPages: positiveInteger(options, 'chunkPages', DEFAULT_ROWS_PER_TASK),
     analyzers: options.rules === undefined ? [] : [perPage(rulesAnalyzer(parseRuleSpecs(options.rules)))],
-    ...(typeof sheet === 'string' ? { read: { sheet } } : {}),
+    ...(typeof sheet === 'string' ? { read: { ...base.read, sheet } } : {}),
   };
 };

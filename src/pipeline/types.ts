@@ -1,6 +1,6 @@
 import type { Analyzer, Fields, TokenUsage } from '../analyzers/port.ts';
 import type { ErrorInfo } from '../errors.ts';
-import type { DocumentMetadata, PageFailure, PageText, ReadLimits, ReadOptions } from '../formats/types.ts';
+import type { DocumentMetadata, PageFailure, PageText, PageWarning, ReadLimits, ReadOptions } from '../formats/types.ts';
 import type { JsonObject, JsonValue } from '../json.ts';
 
 /** The stages every document goes through, in order (DESIGN.md §2). */
@@ -16,7 +16,7 @@ export interface Pipeline {
   readonly name: string;
   /** validate: refuse larger files and longer documents. */
   readonly limits: ReadLimits;
-  /** extract: what to read of a document that holds several things (a workbook's sheet). */
+  /** extract: what to read of a document that holds several things (a workbook's sheet), and when PDF pages are read by OCR (options `ocr`, `ocrLanguages`, `ocrDpi`). */
   readonly read?: ReadOptions;
   /** chunk: pages per chunk; chunks of one document run in parallel. */
   readonly chunkPages: number;
@@ -55,6 +55,8 @@ export interface DocumentOutput {
   fields: Fields;
   /** Pages that could not be read, with why: never silently dropped. */
   failedPages: PageFailure[];
+  /** Pages read with a caveat (`needs_ocr`); absent when there are none. Any makes the document `partially_succeeded`. */
+  warnings?: PageWarning[];
   error: ErrorInfo | null;
   /** The document-level data of analyzers that have some (an LLM's answer), by analyzer name. */
   analysis?: Record<string, JsonValue>;

@@ -6,7 +6,7 @@ import type { AnalysisStore, AnalyzeContext } from '../analyzers/port.ts';
 import { BlobFiles, type BlobFile } from '../blobs/local-copy.ts';
 import { ReamError } from '../errors.ts';
 import type { ChunkRef } from '../events/types.ts';
-import type { DocumentFormat, Inspection } from '../formats/types.ts';
+import type { DocumentFormat, Inspection, PageWarning } from '../formats/types.ts';
 import { asJson, fromJson } from '../json.ts';
 import { planChunks } from '../pipeline/chunk-planner.ts';
 import { mergeChunks, type ChunkOutput } from '../pipeline/merge.ts';
@@ -28,6 +28,12 @@ import { analyzeChunk, analyzeDocument } from './document-analysis.ts';
 import type { Engine } from './engine.ts';
 import { TASK_KINDS, taskIds, type ChunkPayload, type DocumentPayload } from './task-kinds.ts';
 import { deliverWebhook, webhookGivenUp, type WebhookDeliveryContext } from './webhook-delivery.ts';
+
+/** The chunk's own warnings, as a spread: none leaves the checkpoint as it always was. */
+function ownedWarnings(warnings: readonly PageWarning[] | undefined, owned: (page: number) => boolean): { warnings?: PageWarning[] } {
+  const mine = (warnings ?? []).filter((warning) => owned(warning.page));
+  return mine.length > 0 ? { warnings: mine } : {};
+}
 
 /** The records and services the document tasks read and write. */
 export interface DocumentTaskPorts {
@@ -219,6 +225,7 @@ export class DocumentTasks {
     const output: ChunkOutput = {
       pages: extraction.pages.filter((page) => owned(page.page)),
       failures: extraction.failures.filter((failure) => owned(failure.page)),
+      ...ownedWarnings(extraction.warnings, owned),
       fields,
       ...(Object.keys(analyses).length > 0 ? { analyses } : {}),
     };
@@ -244,7 +251,9 @@ export class DocumentTasks {
     const { fields, analysis, usage } = await analyzeDocument(scope.pipeline.analyzers, merged, this.#analyzeContext(scope, documentId, signal));
     signal.throwIfAborted();
     const readable = merged.pages.length > 0 || merged.failedPages.length === 0;
-    const status = !readable ? 'failed' : merged.failedPages.length > 0 ? 'partially_succeeded' : 'succeeded';
+    // A warned page (an image nobody read) makes a partial success: never a plain "succeeded"
+    // with pages silently empty.
+    const status = !readable ? 'failed' : merged.failedPages.length > 0 || merged.warnings.length > 0 ? 'partially_succeeded' : 'succeeded';
     const firstFailure = merged.failedPages[0];
     const error = !readable && firstFailure
       ? { code: firstFailure.code, message: `no page could be read: ${firstFailure.message}` }
@@ -256,6 +265,7 @@ export class DocumentTasks {
       mediaType: info?.mediaType ?? scope.doc.mediaType,
       status, pageCount: scope.jobDoc.pagesTotal, metadata: info?.metadata ?? null,
       pages: merged.pages, fields, failedPages: merged.failedPages, error,
+      ...(merged.warnings.length > 0 ? { warnings: merged.warnings } : {}),
       ...(Object.keys(analysis).length > 0 ? { analysis } : {}),
       ...(usage.calls + usage.cachedCalls > 0 ? { usage } : {}),
     };

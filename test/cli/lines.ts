@@ -5,7 +5,8 @@ export interface Line {
   path: string;
   status: string;
   pageCount: number | null;
-  pages?: { page: number; text: string }[];
+  pages?: { page: number; text: string; source?: string }[];
+  warnings?: { page: number; code: string }[];
   text?: string;
   sha256: string | null;
   error: { code: string; message: string } | null;

@@ -17,7 +17,8 @@ describe('ream run over the shared corpus (sample)', () => {
     const manifest = (await readManifest()).filter((entry) => names.includes(entry.name));
     const work = await mkdtemp(join(tmpdir(), 'ream-cli-corpus-'));
     t.after(() => rm(work, { recursive: true, force: true }));
-    const result = await runReam(['run', ...names.map((name) => join(corpusDir, name)), '--out', 'out.jsonl', '--progress', 'lines', '--text', 'none'], { cwd: work });
+    // --ocr never: this test is about `ream run`, and OCR (seconds a page) has tests of its own.
+    const result = await runReam(['run', ...names.map((name) => join(corpusDir, name)), '--out', 'out.jsonl', '--progress', 'lines', '--text', 'none', '--ocr', 'never'], { cwd: work });
     assert.equal(result.code, 1, 'some corpus files are bad, so exit 1');
     const lines = readLines(join(work, 'out.jsonl'));
     const pdfs = manifest.filter((m) => m.name.endsWith('.pdf') || m.name.endsWith('.csv'));

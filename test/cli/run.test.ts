@@ -3,7 +3,7 @@ import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { numberedPages, writePdf } from '../support/make-pdf.ts';
+import { makeScannedPdf, numberedPages, writePdf } from '../support/make-pdf.ts';
 import { fixturesDir } from '../support/env.ts';
 import { readLines } from './lines.ts';
 import { run } from './run-process.ts';
@@ -70,5 +70,23 @@ describe('ream run', () => {
     const badFlag = await run(['run', '.', '--concurrency', '0'], dir);
     assert.equal(badFlag.code, 2);
     assert.match(badFlag.stderr, /positive integer/);
+  });
+
+  test('--ocr never reports a scan\'s pages as needs_ocr (a partial success); bad OCR flags are usage errors', async () => {
+    const work = join(dir, 'ocr');
+    await mkdir(work, { recursive: true });
+    await writeFile(join(work, 'scan.pdf'), await makeScannedPdf([['A scanned page']]));
+    const never = await run(['run', 'scan.pdf', '--ocr', 'never', '--ocr-lang', 'eng+fra', '--ocr-dpi', '200', '--out', 'out.jsonl', '--progress', 'none'], work);
+    assert.equal(never.code, 1, 'a partial success is not a success');
+    const [line] = readLines(join(work, 'out.jsonl'));
+    assert.equal(line?.status, 'partially_succeeded');
+    assert.deepEqual(line?.warnings?.map((w) => [w.page, w.code]), [[1, 'needs_ocr']]);
+    assert.deepEqual(line?.pages?.map((p) => [p.source, p.text]), [['text', '']]);
+    const badLang = await run(['run', 'scan.pdf', '--ocr-lang', 'xyz', '--out', 'bad.jsonl', '--progress', 'none'], work);
+    assert.equal(badLang.code, 2);
+    assert.match(badLang.stderr, /install @tesseract\.js-data\/xyz.*\[validation_failed\]/);
+    const badMode = await run(['run', 'scan.pdf', '--ocr', 'sometimes'], work);
+    assert.equal(badMode.code, 2);
+    assert.match(badMode.stderr, /Allowed choices are auto, always, never/);
   });
 });

@@ -169,7 +169,8 @@ describe('the README walkthrough against `npm start`', () => {
     t.diagnostic(`${uploaded.length} of ${names.length} files uploaded over tus in ${((Date.now() - started) / 1000).toFixed(1)} s; refused: ${refused.join(', ')}`);
     assert.ok(uploaded.length >= names.length - 10, `most files are accepted (${uploaded.length} of ${names.length})`);
 
-    const job = await client.submit({ uploads, pipeline: 'extract' });
+    // No OCR: the walkthrough is about the ways in and out; OCR has tests of its own.
+    const job = await client.submit({ uploads, pipeline: 'extract', options: { ocr: 'never' } });
     const ws = await WsClient.open(`${url.replace(/^http/, 'ws')}/v1/ws`);
     ws.send({ type: 'subscribe', jobId: job.id, afterSeq: 0 });
     const overSse: ReamEvent[] = [];

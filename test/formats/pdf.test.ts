@@ -64,7 +64,7 @@ void describe('PDF format', () => {
       },
     });
     const extraction = await format.extract(path, { from: 0, to: 3 });
-    assert.deepEqual(extraction, { pages: pages.map((text, i) => ({ page: i + 1, text })), failures: [] });
+    assert.deepEqual(extraction, { pages: pages.map((text, i) => ({ page: i + 1, text, source: 'text' })), failures: [] });
   });
 
   void test('extract reads exactly the range asked for, in chunks spread over both threads', async () => {
@@ -73,7 +73,7 @@ void describe('PDF format', () => {
     const chunks = await Promise.all([0, 10, 20, 30].map((from) => format.extract(path, { from, to: from + 10 })));
     const got = chunks.flatMap((c) => c.pages);
     assert.equal(got.length, 40);
-    got.forEach((page, i) => assert.deepEqual(page, { page: i + 1, text: `A page ${i + 1} of 40\nInvoice number INV-A-${i + 1}` }));
+    got.forEach((page, i) => assert.deepEqual(page, { page: i + 1, text: `A page ${i + 1} of 40\nInvoice number INV-A-${i + 1}`, source: 'text' }));
     assert.deepEqual((await format.extract(path, { from: 5, to: 5 })).pages, []);
   });
 

@@ -38,3 +38,13 @@ test('a planned chunk without any checkpoint is reported as failed pages, not dr
   assert.deepEqual(merged.pages.map((p) => p.page), [1, 2]);
   assert.deepEqual(merged.failedPages.map((f) => [f.page, f.code]), [[3, 'internal'], [4, 'internal']]);
 });
+
+test('page warnings are gathered in page order; checkpoints without any merge as before', () => {
+  const needsOcr = (page: number) => ({ page, code: 'needs_ocr' as const, message: 'image page, OCR off' });
+  const merged = mergeChunks([
+    chunk(1, 2, 4, { pages: [{ page: 3, text: '' }, { page: 4, text: '' }], failures: [], warnings: [needsOcr(4), needsOcr(3)], fields: {} }),
+    chunk(0, 0, 2, { pages: [{ page: 1, text: 'a' }, { page: 2, text: 'b' }], failures: [], fields: {} }),
+  ]);
+  assert.deepEqual(merged.warnings.map((w) => [w.page, w.code]), [[3, 'needs_ocr'], [4, 'needs_ocr']]);
+  assert.deepEqual(mergeChunks([chunk(0, 0, 1, { pages: [{ page: 1, text: 'a' }], failures: [], fields: {} })]).warnings, []);
+});

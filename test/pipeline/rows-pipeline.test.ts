@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { DEFAULT_OCR } from '../../src/formats/ocr/ocr-options.ts';
 import type { PageText } from '../../src/formats/types.ts';
 import { PipelineRegistry } from '../../src/pipeline/registry.ts';
 import { DEFAULT_MAX_ROWS, DEFAULT_ROWS_PER_TASK } from '../../src/pipeline/rows-pipeline.ts';
@@ -13,9 +14,10 @@ void test('rows: row batches and a row limit of its own, overridable; a sheet by
   const plain = registry.build('rows', {});
   assert.equal(plain.chunkPages, DEFAULT_ROWS_PER_TASK);
   assert.equal(plain.limits.maxPages, DEFAULT_MAX_ROWS);
-  assert.equal(plain.read, undefined);
+  // PDFs among the inputs read as with `extract`, OCR options included.
+  assert.deepEqual(plain.read, { ocr: DEFAULT_OCR });
   const set = registry.build('rows', { chunkPages: 25, maxPages: 1000, sheet: 'Orders' });
-  assert.deepEqual([set.chunkPages, set.limits.maxPages, set.read], [25, 1000, { sheet: 'Orders' }]);
+  assert.deepEqual([set.chunkPages, set.limits.maxPages, set.read], [25, 1000, { ocr: DEFAULT_OCR, sheet: 'Orders' }]);
   for (const options of [{ sheet: 3 }, { sheet: '' }, { sheets: 'Orders' }] as JsonObject[]) {
     assert.throws(() => registry.build('rows', options), (error: unknown) => error instanceof ReamError && error.code === 'validation_failed');
   }

@@ -9,7 +9,7 @@ import type { DocumentOutput } from '../../src/pipeline/types.ts';
 import { createReam, type Ream } from '../../src/runtime/create-ream.ts';
 import { startServer, type RunningServer } from '../../src/server/app.ts';
 import type { JobView } from '../../src/server/views.ts';
-import { makePdf, numberedPages } from '../support/make-pdf.ts';
+import { makePdf, makeScannedPdf, numberedPages } from '../support/make-pdf.ts';
 
 let dir: string;
 let ream: Ream;
@@ -200,6 +200,20 @@ describe('HTTP API v1', () => {
       400,
       'validation_failed',
     );
+  });
+
+  test('OCR options over HTTP: ocr "never" makes a scan a partial success with needs_ocr; bad ones are 400', async () => {
+    const scan = await makeScannedPdf([['A scanned page']]);
+    const { response, job } = await submit(form([['scan.pdf', scan]], { options: '{"ocr":"never","ocrLanguages":["eng","fra"]}' }));
+    assert.equal(response.status, 202);
+    assert.equal((await ream.wait(job.id)).status, 'partially_succeeded');
+    const { items } = (await (await fetch(`${server.url}/v1/jobs/${job.id}/results`)).json()) as { items: DocumentOutput[] };
+    assert.equal(items[0]?.status, 'partially_succeeded');
+    assert.deepEqual(items[0]?.warnings?.map((w) => [w.page, w.code]), [[1, 'needs_ocr']]);
+    assert.deepEqual(items[0]?.pages.map((p) => [p.source, p.text]), [['text', '']]);
+    for (const options of ['{"ocr":"sometimes"}', '{"ocrDpi":2400}', '{"ocrLanguages":["xyz"]}']) {
+      await assertProblem(await fetch(`${server.url}/v1/jobs`, { method: 'POST', body: form([['x.pdf', small]], { options }) }), 400, 'validation_failed');
+    }
   });
 
   test('health and readiness', async () => {

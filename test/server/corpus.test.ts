@@ -88,6 +88,9 @@ describe('HTTP service over the shared corpus (sample)', () => {
 
     const body = new FormData();
     body.append('pipeline', 'extract');
+    // No OCR: this test is about the transport, and OCR (seconds a page) has tests of its own
+    // (test/formats/ocr*.test.ts). The scans must then say that they were not read.
+    body.append('options', JSON.stringify({ ocr: 'never' }));
     // Files come from disk as file-backed Blobs: fetch streams them, nothing is read whole here.
     for (const name of names) body.append('file', await openAsBlob(join(corpusDir, name)), name);
     for (const [name, bytes] of generated) body.append('file', new Blob([bytes]), name);
@@ -115,6 +118,10 @@ describe('HTTP service over the shared corpus (sample)', () => {
       if (entry?.status === 'ok') {
         assert.notEqual(item.status, 'failed', said(item));
         assert.equal(item.pageCount, entry.pages, `${name} page count`);
+        if (entry.tags.includes('needs-ocr')) {
+          assert.equal(item.status, 'partially_succeeded', `${said(item)}: a scan not OCR'd is never a plain success`);
+          assert.ok(item.warnings?.some((w) => w.code === 'needs_ocr'), `${name}: needs_ocr warnings`);
+        }
       } else if (item.status === 'failed') {
         // Bad PDFs, the CSV, manifest.tsv and README.md: success is allowed (a repaired xref, an
         // owner-password-only file, a text file), a failure must carry a stable code.

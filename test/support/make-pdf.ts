@@ -44,3 +44,28 @@ export async function writePdf(path: string, options: MakePdfOptions): Promise<v
 export function numberedPages(label: string, count: number): string[] {
   return Array.from({ length: count }, (_, i) => `${label} page ${i + 1} of ${count}\nInvoice number INV-${label}-${i + 1}`);
 }
+
+/**
+ * A "scan": each page is one PNG of `lines` drawn in black on white with @napi-rs/canvas at
+ * 200 DPI, filling the page as a scanner's image does, and the PDF has no text layer at all.
+ * What OCR must read back.
+ */
+export async function makeScannedPdf(pages: readonly (readonly string[])[]): Promise<Uint8Array> {
+  const { createCanvas } = await import('@napi-rs/canvas');
+  const doc = await PDFDocument.create();
+  doc.setProducer('ream tests (scan)');
+  const [width, height] = [595, 842];
+  const scale = 200 / 72;
+  for (const lines of pages) {
+    const canvas = createCanvas(Math.round(width * scale), Math.round(height * scale));
+    const context = canvas.getContext('2d');
+    context.fillStyle = '#ffffff';
+    context.fillRect(0, 0, canvas.width, canvas.height);
+    context.fillStyle = '#000000';
+    context.font = `${Math.round(14 * scale)}px sans-serif`;
+    lines.forEach((line, i) => context.fillText(line, 60 * scale, (90 + i * 24) * scale));
+    const image = await doc.embedPng(canvas.toBuffer('image/png'));
+    doc.addPage([width, height]).drawImage(image, { x: 0, y: 0, width, height });
+  }
+  return doc.save();
+}

@@ -1,16 +1,29 @@
-// The PDF tasks a pool thread runs (see src/runtime/pool-worker.ts): `pdf.inspect` and
-// `pdf.extract`. Inputs and results are plain data; failures are thrown as ReamErrors.
-import type { PDFDocumentProxy } from 'pdfjs-dist/legacy/build/pdf.mjs';
+// The PDF tasks a pool thread runs (see src/runtime/pool-worker.ts): `pdf.inspect`,
+// `pdf.extract` and `pdf.ocr`. Inputs and results are plain data; failures are thrown as ReamErrors.
+import type { PDFDocumentProxy, PDFPageProxy } from 'pdfjs-dist/legacy/build/pdf.mjs';
 import { ReamError } from '../../errors.ts';
 import { asJson, fromJson, type JsonValue } from '../../json.ts';
-import type { DocumentMetadata, Extraction, PageFailure, PageText, TaskHandler } from '../types.ts';
-import { pageText, type TextRun } from './page-text.ts';
+import { recognize } from '../ocr/tesseract.ts';
+import { textQuality } from '../ocr/text-quality.ts';
+import type { DocumentMetadata, Extraction, OcrMode, PageFailure, PageText, PageWarning, TaskHandler } from '../types.ts';
+import { pageImageCoverage, renderPage } from './page-image.ts';
+import { pageText, tidyLines, type TextRun } from './page-text.ts';
 import { parsePdfDate } from './pdf-date.ts';
 import { pdfjsErrorCode, withDocument } from './pdfjs.ts';
 
 export type PdfInspectInput = { path: string };
 export type PdfInspectResult = { pageCount: number; metadata: DocumentMetadata };
-export type PdfExtractInput = { path: string; from: number; to: number };
+export type PdfExtractInput = { path: string; from: number; to: number; ocr: OcrMode };
+/** `ocrPages`: the pages to read again with `pdf.ocr` (their entries in `pages` hold the text layer, if any). */
+export type PdfExtractResult = Extraction & { ocrPages: number[] };
+export type PdfOcrInput = { path: string; page: number; languages: string[]; dpi: number };
+export type PdfOcrResult = { text: string; confidence: number; ocrMs: number };
+
+/**
+ * Images must cover at least this share of a page without usable text for OCR to be worth its
+ * seconds: a scan covers ~100%, a page with only a logo or a rule (a few %) is simply blank.
+ */
+const MIN_IMAGE_COVERAGE = 0.2;
 
 async function inspect(input: JsonValue): Promise<JsonValue> {
   const { path } = fromJson<PdfInspectInput>(input);
@@ -58,10 +71,12 @@ async function metadata(doc: PDFDocumentProxy): Promise<DocumentMetadata> {
 }
 
 async function extract(input: JsonValue): Promise<JsonValue> {
-  const { path, from, to } = fromJson<PdfExtractInput>(input);
+  const { path, from, to, ocr } = fromJson<PdfExtractInput>(input);
   return withDocument(path, async (doc) => {
     const pages: PageText[] = [];
     const failures: PageFailure[] = [];
+    const warnings: PageWarning[] = [];
+    const ocrPages: number[] = [];
     for (let index = from; index < to; index++) {
       const page = index + 1;
       if (page > doc.numPages) {
@@ -69,7 +84,13 @@ async function extract(input: JsonValue): Promise<JsonValue> {
         continue;
       }
       try {
-        pages.push({ page, text: await readPage(doc, page) });
+        const read = await readPage(doc, page, ocr);
+        pages.push({ page, text: read.text, source: 'text' });
+        if (read.imageOnly && ocr === 'never') {
+          warnings.push({ page, code: 'needs_ocr', message: `page ${page} is an image without usable text and OCR is off (ocr: "never")` });
+        } else if (read.imageOnly || ocr === 'always') {
+          ocrPages.push(page);
+        }
       } catch (error) {
         const code = error instanceof ReamError ? error.code : pdfjsErrorCode(error);
         failures.push({ page, code, message: message(error) });
@@ -83,20 +104,53 @@ async function extract(input: JsonValue): Promise<JsonValue> {
         details: { failures: asJson(failures) },
       });
     }
-    const result: Extraction = { pages, failures };
+    const result: PdfExtractResult = { pages, failures, ocrPages, ...(warnings.length > 0 ? { warnings } : {}) };
     return asJson(result);
   });
 }
 
-async function readPage(doc: PDFDocumentProxy, pageNumber: number): Promise<string> {
+/**
+ * The page's text layer, and whether the page is an image without usable text (see
+ * text-quality.ts and {@link MIN_IMAGE_COVERAGE}). Images are only looked at when the text is
+ * not usable and OCR may follow or be warned about: an ordinary page costs nothing more.
+ */
+async function readPage(doc: PDFDocumentProxy, pageNumber: number, ocr: OcrMode): Promise<{ text: string; imageOnly: boolean }> {
   const page = await doc.getPage(pageNumber);
   try {
     const content = await page.getTextContent();
-    return pageText(content.items.filter((item): item is TextRun & typeof item => 'str' in item));
+    const text = pageText(content.items.filter((item): item is TextRun & typeof item => 'str' in item));
+    const imageOnly = ocr !== 'always' && textQuality(text) !== 'usable' && (await pageImageCoverage(page)) >= MIN_IMAGE_COVERAGE;
+    return { text, imageOnly };
   } finally {
     // Drops the page's operator lists and decoded resources; the document stays open.
     page.cleanup();
   }
+}
+
+/** Renders one page and recognises its text; `ocr_failed` when either step fails. */
+async function ocrPage(input: JsonValue): Promise<JsonValue> {
+  const { path, page: pageNumber, languages, dpi } = fromJson<PdfOcrInput>(input);
+  const started = performance.now();
+  return withDocument(path, async (doc) => {
+    let page: PDFPageProxy;
+    try {
+      page = await doc.getPage(pageNumber);
+    } catch (error) {
+      throw ReamError.nonRetryable(pdfjsErrorCode(error), `page ${pageNumber} cannot be read: ${message(error)}`, { cause: error });
+    }
+    let image: Buffer;
+    try {
+      image = await renderPage(page, dpi);
+    } catch (error) {
+      if (error instanceof ReamError) throw error;
+      throw ReamError.nonRetryable('ocr_failed', `page ${pageNumber} could not be rendered for OCR: ${message(error)}`, { cause: error });
+    } finally {
+      page.cleanup();
+    }
+    const { text, confidence } = await recognize(image, languages, dpi);
+    const result: PdfOcrResult = { text: tidyLines(text.split('\n')), confidence, ocrMs: Math.round(performance.now() - started) };
+    return asJson(result);
+  });
 }
 
 function message(error: unknown): string {
@@ -106,4 +160,5 @@ function message(error: unknown): string {
 export const tasks: Readonly<Record<string, TaskHandler>> = {
   'pdf.inspect': inspect,
   'pdf.extract': extract,
+  'pdf.ocr': ocrPage,
 };

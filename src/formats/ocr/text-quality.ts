@@ -1,0 +1,39 @@
+// Is a page's text layer worth keeping, or should the page be read from its pixels? Pure
+// functions; the PDF reader feeds them each page's text.
+
+/**
+ * Fewer letters than this share of the non-space characters is "glyph soup": a font whose
+ * glyphs map to symbols, private-use code points or punctuation. Real prose is ~85–95% letters,
+ * tables of figures ~40–60% digits — digits count with letters, so tables stay well above.
+ */
+const MIN_WORD_CHAR_SHARE = 0.5;
+
+/**
+ * More U+FFFD than this share of the non-space characters: the font has no Unicode map, pdf.js
+ * (and pdftotext) print a replacement character per glyph, and the text says nothing.
+ */
+const MAX_REPLACEMENT_SHARE = 0.3;
+
+export type TextQuality = 'usable' | 'empty' | 'garbage';
+
+/**
+ * `empty`: nothing but blanks. `garbage`: no letter at all (a scan that carries only a page
+ * number), mostly replacement characters, or mostly symbols (see the thresholds above).
+ * Otherwise `usable`. Letters and digits of every script count, so CJK and Arabic pages are usable.
+ */
+export function textQuality(text: string): TextQuality {
+  const chars = [...text.replace(/\s+/gu, '')];
+  if (chars.length === 0) return 'empty';
+  let letters = 0;
+  let digits = 0;
+  let replacements = 0;
+  for (const char of chars) {
+    if (char === '\uFFFD') replacements++;
+    else if (/\p{L}/u.test(char)) letters++;
+    else if (/\p{N}/u.test(char)) digits++;
+  }
+  if (letters === 0) return 'garbage';
+  if (replacements / chars.length > MAX_REPLACEMENT_SHARE) return 'garbage';
+  if ((letters + digits) / chars.length < MIN_WORD_CHAR_SHARE) return 'garbage';
+  return 'usable';
+}

@@ -1,0 +1,74 @@
+// OCR through the library, as a user submits a job: scans come back read (source "ocr"), or,
+// with ocr: "never", as a partial success with needs_ocr warnings — never a plain "succeeded"
+// with empty pages. Options are checked at submit like every other job option.
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { DocumentOutput } from '../../src/pipeline/types.ts';
+import { createReam, type Ream } from '../../src/runtime/create-ream.ts';
+import { rejectsWithCode } from '../support/assert-ream-error.ts';
+import { makePdf, makeScannedPdf } from '../support/make-pdf.ts';
+
+void describe('OCR jobs', () => {
+  let dir: string;
+  let ream: Ream;
+  let scan: string;
+  let text: string;
+
+  const only = async (jobId: string): Promise<DocumentOutput> => {
+    const outputs: DocumentOutput[] = [];
+    for await (const output of ream.results(jobId)) outputs.push(output);
+    assert.equal(outputs.length, 1);
+    return outputs[0] as DocumentOutput;
+  };
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'ream-ocr-job-'));
+    scan = join(dir, 'scan.pdf');
+    await writeFile(scan, await makeScannedPdf([['Quarterly report of the harbour office']]));
+    text = join(dir, 'text.pdf');
+    await writeFile(text, await makePdf({ pages: ['Plain text page'] }));
+    ream = await createReam({ dataDir: join(dir, 'data'), threads: 1 });
+  });
+  after(async () => {
+    await ream?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  void test('a scan is read by OCR by default, and indexed for search', async () => {
+    const job = await ream.submit({ files: [scan] });
+    assert.equal((await ream.wait(job.id)).status, 'succeeded');
+    const output = await only(job.id);
+    assert.equal(output.status, 'succeeded');
+    assert.equal(output.warnings, undefined);
+    const [page] = output.pages;
+    assert.equal(page?.source, 'ocr');
+    assert.match(page?.text ?? '', /harbour office/i);
+    const hits = await ream.search('harbour');
+    assert.ok(hits.some((hit) => hit.documentId === output.documentId), 'OCR text is searchable');
+  });
+
+  void test('ocr: "never" ends a scan partially_succeeded with a needs_ocr warning per page', async () => {
+    const job = await ream.submit({ files: [scan], options: { ocr: 'never' } });
+    assert.equal((await ream.wait(job.id)).status, 'partially_succeeded');
+    const output = await only(job.id);
+    assert.equal(output.status, 'partially_succeeded');
+    assert.deepEqual(output.warnings?.map((w) => [w.page, w.code]), [[1, 'needs_ocr']]);
+    assert.deepEqual(output.failedPages, []);
+    assert.deepEqual(output.pages.map((p) => [p.page, p.text]), [[1, '']]);
+  });
+
+  void test('a text PDF is not OCR\'d and succeeds as before, whatever the OCR options', async () => {
+    const job = await ream.submit({ files: [text], options: { ocr: 'never', ocrLanguages: ['eng', 'deu'], ocrDpi: 150 } });
+    assert.equal((await ream.wait(job.id)).status, 'succeeded');
+    assert.deepEqual((await only(job.id)).pages, [{ page: 1, text: 'Plain text page', source: 'text' }]);
+  });
+
+  void test('bad OCR options are refused at submit, before any file is stored', async () => {
+    await rejectsWithCode(ream.submit({ files: [text], options: { ocr: 'maybe' } }), 'validation_failed', /"ocr" must be one of/);
+    await rejectsWithCode(ream.submit({ files: [text], options: { ocrLanguages: ['xyz'] } }), 'validation_failed', /@tesseract\.js-data\/xyz/);
+    await rejectsWithCode(ream.submit({ files: [text], options: { ocrDPI: 300 } }), 'validation_failed', /unknown option "ocrDPI"/);
+  });
+});
