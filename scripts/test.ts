@@ -36,19 +36,19 @@ const SLOW_FIRST = [
   // that mostly wait on the processes they start, so that the first ones do not all fight over
   // the cores at once; the longest start first.
   'test/formats/corpus-1.test.ts',
+  // OCR of one scan each, and the tesseract CLI on it (≈13 s of CPU each).
+  'test/formats/ocr-corpus-',
   'test/distributed/instances.test.ts',
   'test/formats/corpus-2.test.ts',
   'test/cli/run.test.ts',
   'test/distributed/instances-cancel.test.ts',
   'test/cli/run-interrupt.test.ts',
-  'test/cli/rows.test.ts',
+  'test/cli/rows',
   'test/formats/corpus-3.test.ts',
   'test/distributed/cluster.test.ts',
   'test/formats/corpus-4.test.ts',
   'test/formats/corpus-5.test.ts',
   'test/formats/corpus-6.test.ts',
-  // OCR of three scans, twice more by the tesseract CLI (≈40 s of CPU).
-  'test/formats/ocr-corpus.test.ts',
   'test/server/corpus.test.ts',
   'test/server/upload-memory.test.ts',
   'test/distributed/',
