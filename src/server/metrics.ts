@@ -3,7 +3,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { ReamEvent } from '../events/types.ts';
 import type { Ream } from '../runtime/create-ream.ts';
 import type { TaskStatus } from '../queue/port.ts';
-import { JOB_STATUSES } from '../store/port.ts';
+import { JOB_STATUSES, type WorkerRecord } from '../store/port.ts';
 import { liveWorkers } from './routes/workers.ts';
 import { ADMIN } from './auth/access.ts';
 
@@ -22,6 +22,9 @@ export interface ServerMetrics {
 export function createMetrics(ream: Ream): ServerMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  // Three gauges read the workers list; a scrape collects them together, so they share one read.
+  let workersRead: Promise<WorkerRecord[]> | undefined;
+  const workersOfScrape = (): Promise<WorkerRecord[]> => (workersRead ??= liveWorkers(ream).finally(() => (workersRead = undefined)));
 
   new Gauge({
     name: 'ream_jobs',
@@ -40,7 +43,7 @@ export function createMetrics(ream: Ream): ServerMetrics {
     registers: [registry],
     async collect() {
       this.reset();
-      for (const worker of await liveWorkers(ream)) this.set({ worker: worker.id }, worker.inFlight);
+      for (const worker of await workersOfScrape()) this.set({ worker: worker.id }, worker.inFlight);
     },
   });
   // Each worker's own resources, from its heartbeat: one scrape of one server sees every worker.
@@ -52,7 +55,7 @@ export function createMetrics(ream: Ream): ServerMetrics {
       name, help, labelNames: ['worker'] as const, registers: [registry],
       async collect() {
         this.reset();
-        for (const worker of await liveWorkers(ream)) {
+        for (const worker of await workersOfScrape()) {
           const value = (worker.detail as Record<string, unknown> | undefined)?.[field];
           if (typeof value === 'number') this.set({ worker: worker.id }, value * scale);
         }
@@ -65,7 +68,7 @@ export function createMetrics(ream: Ream): ServerMetrics {
     labelNames: ['state'] as const,
     registers: [registry],
     async collect() {
-      const workers = await liveWorkers(ream);
+      const workers = await workersOfScrape();
       for (const state of ['running', 'draining', 'paused'] as const) this.set({ state }, workers.filter((w) => w.state === state).length);
     },
   });

@@ -11,20 +11,11 @@ import { adaptersOf } from '../../src/runtime/internals.ts';
 import { createReam, type Ream } from '../../src/runtime/create-ream.ts';
 import { startServer, type RunningServer } from '../../src/server/app.ts';
 import { issueApiKey } from '../../src/server/auth/api-keys.ts';
+import type { AuditEntry } from '../../src/store/port.ts';
 import { makePdf } from '../support/make-pdf.ts';
 
-interface Entry {
-  id: string;
-  at: string;
-  tenantId: string;
-  subject: string;
-  role: string;
-  ip: string | null;
-  action: string;
-  target: string | null;
-  status: number;
-  details?: Record<string, unknown>;
-}
+/** An entry as GET /v1/audit answers it: `at` as an ISO date. */
+type Entry = Omit<AuditEntry, 'at' | 'details'> & { at: string; details?: Record<string, unknown> };
 
 let dir: string;
 let ream: Ream;

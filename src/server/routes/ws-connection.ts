@@ -9,7 +9,7 @@ import { toProblem } from '../problem.ts';
 import { loadJobView } from '../views.ts';
 import type { Principal } from '../auth/principal.ts';
 import { requireJob } from './jobs.ts';
-import { parseMessage, requestIdOf, type ClientMessage, type Dialect } from './ws-messages.ts';
+import { dialectOf, parseMessage, requestIdOf, type ClientMessage, type Dialect } from './ws-messages.ts';
 
 const MAX_SUBSCRIPTIONS = 100;
 
@@ -72,9 +72,10 @@ export class WsConnection {
     let dialect: Dialect = 'ream';
     try {
       try {
+        // For the error reply of a message parseMessage refuses: its request id and dialect.
         const value: unknown = JSON.parse(raw);
         requestId = requestIdOf(value);
-        if (typeof value === 'object' && value !== null && ('job_ids' in value || 'job_id' in value || 'request_id' in value)) dialect = 'seed';
+        dialect = dialectOf(value);
       } catch {
         // parseMessage says what is wrong
       }

@@ -50,16 +50,22 @@ function channelList(value: unknown): Channel[] {
   return value as Channel[];
 }
 
-/** The jobs a message names: `jobId`, `job_id` or `job_ids`, with the dialect they imply. */
-function jobsOf(value: Record<string, unknown>): { jobIds: string[]; dialect: Dialect } {
-  if (value.job_ids !== undefined) return { jobIds: jobIdList(value.job_ids, 'job_ids'), dialect: 'seed' };
-  for (const [key, dialect] of [['jobId', 'ream'], ['job_id', 'seed']] as const) {
+/** The dialect of a (parsed) message: the document service's when it uses any of its snake_case keys. */
+export function dialectOf(value: unknown): Dialect {
+  if (typeof value !== 'object' || value === null) return 'ream';
+  return 'job_ids' in value || 'job_id' in value || 'request_id' in value ? 'seed' : 'ream';
+}
+
+/** The jobs a message names: `jobId`, `job_id` or `job_ids`. */
+function jobsOf(value: Record<string, unknown>): string[] {
+  if (value.job_ids !== undefined) return jobIdList(value.job_ids, 'job_ids');
+  for (const key of ['jobId', 'job_id'] as const) {
     const id = value[key];
     if (id === undefined) continue;
     if (typeof id !== 'string' || id === '') throw invalid(`"${key}" must be a job id string`);
-    return { jobIds: [id], dialect };
+    return [id];
   }
-  return { jobIds: [], dialect: value.request_id === undefined ? 'ream' : 'seed' };
+  return [];
 }
 
 export function parseMessage(raw: string): ClientMessage {
@@ -68,9 +74,9 @@ export function parseMessage(raw: string): ClientMessage {
   if (typeof type !== 'string' || !MESSAGE_TYPES.has(type)) {
     throw invalid(`unknown message type ${JSON.stringify(type)} (expected ${[...MESSAGE_TYPES].join(', ')})`);
   }
-  const { jobIds, dialect } = jobsOf(value);
+  const jobIds = jobsOf(value);
   const requestId = requestIdOf(value);
-  const common: Common = { dialect, ...(requestId === undefined ? {} : { requestId }) };
+  const common: Common = { dialect: dialectOf(value), ...(requestId === undefined ? {} : { requestId }) };
   if (type === 'subscribe' || type === 'unsubscribe') {
     const channels = channelList(value.channels);
     if (jobIds.length === 0 && channels.length === 0) throw invalid(`"${type}" needs a "jobId", "job_ids" or "channels"`);
