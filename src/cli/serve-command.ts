@@ -4,6 +4,7 @@ import type { AuthOptions } from '../server/auth/plugin.ts';
 import { checkOrigins } from '../server/cors.ts';
 import { addDeploymentFlags, deploymentFromFlags, type DeploymentFlags } from './deployment-flags.ts';
 import { addLimitFlags, limitsFromFlags, type LimitFlags } from './limit-flags.ts';
+import { addIntakeFlags, intakeFromFlags, type IntakeFlags } from './intake-flags.ts';
 import { loadPipelines } from './load-pipelines.ts';
 import { positiveInt } from './parse-flags.ts';
 import { untilStopSignal } from './signals.ts';
@@ -19,7 +20,7 @@ function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
-interface ServeFlags extends DeploymentFlags, WebhookFlags {
+interface ServeFlags extends DeploymentFlags, WebhookFlags, IntakeFlags {
   port: number;
   host: string;
   dataDir: string;
@@ -84,6 +85,7 @@ export function registerServeCommand(program: Command): void {
     .option('--rate-limit <n>', 'requests per minute per API key / JWT subject', positiveInt);
   addLimitFlags(command);
   addRetentionFlags(command);
+  addIntakeFlags(command);
   addDeploymentFlags(addWebhookFlags(command)).action(async (flags: ServeFlags & LimitFlags & RetentionFlags) => {
     // The service's modules load when `serve` runs: every other command, and `--help`, starts without them.
     const [{ createReam }, { refuseNonLoopback, startServer }] = await Promise.all([import('../runtime/create-ream.ts'), import('../server/app.ts')]);
@@ -106,6 +108,7 @@ export function registerServeCommand(program: Command): void {
       ...(flags.threads === undefined ? {} : { threads: flags.threads }),
       ...(flags.concurrency === undefined ? {} : { concurrency: flags.concurrency }),
       ...limits.ream,
+      intake: intakeFromFlags(flags),
     });
     let server: RunningServer;
     try {

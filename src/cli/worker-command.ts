@@ -1,20 +1,19 @@
 import type { Command } from 'commander';
 import { ReamError } from '../errors.ts';
 import { addDeploymentFlags, deploymentFromFlags, type DeploymentFlags } from './deployment-flags.ts';
+import { addIntakeFlags, intakeFromFlags, type IntakeFlags } from './intake-flags.ts';
 import { loadPipelines } from './load-pipelines.ts';
 import { positiveInt } from './parse-flags.ts';
 import { untilStopSignal } from './signals.ts';
 import { addWebhookFlags, webhookAddressOptions, type WebhookFlags } from './webhook-flags.ts';
 
-interface WorkerFlags extends DeploymentFlags, WebhookFlags {
+interface WorkerFlags extends DeploymentFlags, WebhookFlags, IntakeFlags {
   concurrency?: number;
   lease: number;
   dataDir: string;
   pipelines?: string;
   threads?: number;
   drainTimeout: number;
-  maxRss?: number;
-  maxLag?: number;
   maxMemory?: number;
 }
 
@@ -34,10 +33,8 @@ export function registerWorkerCommand(program: Command): void {
     .option('--data-dir <dir>', 'local folder for copies of the documents it parses', '.ream')
     .option('--lease <seconds>', 'task lease: if this process dies, its tasks are taken over after this long', positiveInt, 30)
     .option('--pipelines <module>', 'a module whose "pipelines" export adds pipelines of your own (the server must load the same)')
-    .option('--drain-timeout <seconds>', 'on SIGTERM, how long running tasks may finish before they are given back', positiveInt, 30)
-    .option('--max-rss <MB>', 'stop claiming while this process uses more memory', positiveInt)
-    .option('--max-lag <ms>', 'stop claiming while the event loop lags more than this', positiveInt);
-  addDeploymentFlags(addWebhookFlags(command)).action(async (flags: WorkerFlags) => {
+    .option('--drain-timeout <seconds>', 'on SIGTERM, how long running tasks may finish before they are given back', positiveInt, 30);
+  addDeploymentFlags(addWebhookFlags(addIntakeFlags(command))).action(async (flags: WorkerFlags) => {
     const distributed = deploymentFromFlags(flags);
     if (!distributed) {
       throw ReamError.nonRetryable(
@@ -62,10 +59,7 @@ export function registerWorkerCommand(program: Command): void {
       ...(flags.concurrency === undefined ? {} : { concurrency: flags.concurrency }),
       ...(flags.maxMemory === undefined ? {} : { maxMemoryMb: flags.maxMemory }),
       webhooks: webhookAddressOptions(flags),
-      intake: {
-        ...(flags.maxRss === undefined ? {} : { maxRssMb: flags.maxRss }),
-        ...(flags.maxLag === undefined ? {} : { maxEventLoopLagMs: flags.maxLag }),
-      },
+      intake: intakeFromFlags(flags),
     });
     process.stderr.write(`ream worker ${process.pid}: working (SIGTERM drains for up to ${flags.drainTimeout} s)\n`);
     const why = await Promise.race([untilStopSignal().then(() => 'a stop signal'), requested]);

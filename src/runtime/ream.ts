@@ -34,6 +34,7 @@ import type { SubmitJobInput, SubmittedJob } from './submit-job.ts';
 import type { UploadRecords } from './upload-records.ts';
 import type { WebhookSettings } from './webhook-delivery.ts';
 
+export type { IntakeLimits } from './intake.ts';
 export type { AddedDocument, CreateJobInput, DocumentToAdd, FileInput } from './engine.ts';
 export type { JobFile, SubmitJobInput, SubmittedJob } from './submit-job.ts';
 export type { StoreDocumentOptions } from './store-document.ts';

@@ -2,6 +2,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import type { ChunkRef } from '../events/types.ts';
 import { asJson, type JsonValue } from '../json.ts';
 import type { LeasedTask } from '../queue/port.ts';
+import type { IntakeLimits } from './intake.ts';
 
 /** How a task's run on this worker ended. */
 export type TaskOutcome = 'completed' | 'retried' | 'failed' | 'dropped' | 'released' | 'lease_lost' | 'unrecorded';
@@ -35,6 +36,8 @@ export interface WorkerDetail {
   loadPerCore: number;
   /** Why the worker takes no work, while paused. */
   pausedReason?: string;
+  /** When it stops claiming on its own (`--max-rss`, `--max-lag`, `--max-cpu`), if any limit is set. */
+  intakeLimits?: IntakeLimits;
   running: RunningTask[];
   /** The last {@link RECENT_TASKS} tasks that ended, newest first. */
   recent: RecentTask[];
@@ -77,7 +80,7 @@ export class WorkerMonitor {
   }
 
   /** The detail of one beat; CPU is measured since the previous call. */
-  detail(pausedReason?: string): JsonValue {
+  detail(pausedReason?: string, intakeLimits?: IntakeLimits): JsonValue {
     const cpu = process.cpuUsage(this.#cpu);
     const now = performance.now();
     const cpuPercent = ((cpu.user + cpu.system) / 1000 / Math.max(1, now - this.#at)) * 100;
@@ -90,6 +93,7 @@ export class WorkerMonitor {
       heapUsedMb: Math.round(memory.heapUsed / 2 ** 20),
       loadPerCore: Math.round(((loadavg()[0] ?? 0) / availableParallelism()) * 100) / 100,
       ...(pausedReason === undefined ? {} : { pausedReason }),
+      ...(intakeLimits === undefined || Object.keys(intakeLimits).length === 0 ? {} : { intakeLimits }),
       running: [...this.#running.values()],
       recent: [...this.#recent],
     };

@@ -164,7 +164,7 @@ export class Worker {
         tasksDone: this.#tasksDone,
         tasksFailed: this.#tasksFailed,
         state: this.#state,
-        detail: this.#monitor.detail(this.#state === 'paused' ? this.#pausedReason : undefined),
+        detail: this.#monitor.detail(this.#state === 'paused' ? this.#pausedReason : undefined, this.#options.intake),
       })
       .catch(() => undefined); // presence is informational: a missed beat is not an error
     if (command) this.#obey(command);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { createReam } from '../../src/runtime/create-ream.ts';
@@ -42,11 +42,49 @@ void test('intake measures event-loop lag over a window and closes while it is o
 
 void test('intake opens again once memory is back under its limit', () => {
   let rss = 900;
-  const gate = new IntakeGate({ maxRssMb: 800 }, 2_000, () => rss);
+  const gate = new IntakeGate({ maxRssMb: 800 }, 2_000, { rssMb: () => rss });
   assert.equal(gate.state().open, false);
   rss = 700;
-  assert.deepEqual(gate.state(), { open: true, rssMb: 700, lagMs: 0 });
+  assert.deepEqual(gate.state(), { open: true, rssMb: 700, lagMs: 0, cpuPercent: 0 });
   gate.close();
+});
+
+void test('intake closes while the machine was busier than its CPU limit over the last window, and opens when it calms down', () => {
+  let times = { busy: 0, total: 0 };
+  // A long window: the test closes each window itself with sample().
+  const gate = new IntakeGate({ maxCpuPercent: 80 }, 3_600_000, { cpuTimes: () => times });
+  try {
+    assert.equal(gate.state().open, true, 'open before anything is measured');
+    times = { busy: 900, total: 1_000 }; // 90% busy over this window
+    gate.sample();
+    const busy = gate.state();
+    assert.equal(busy.open, false);
+    assert.equal(busy.cpuPercent, 90);
+    assert.equal(busy.reason, 'CPU use 90% is over 80%');
+    times = { busy: 1_200, total: 2_000 }; // 30% busy over the next
+    gate.sample();
+    assert.deepEqual({ open: gate.state().open, cpu: gate.state().cpuPercent }, { open: true, cpu: 30 });
+  } finally {
+    gate.close();
+  }
+});
+
+void test('intake reads the real machine CPU use: a spinning loop shows as busy', async () => {
+  const gate = new IntakeGate({ maxCpuPercent: 100 }, 3_600_000);
+  try {
+    gate.sample();
+    const until = Date.now() + 300;
+    while (Date.now() < until) {
+      // one core busy: at least 100 / cores percent of the machine
+    }
+    gate.sample();
+    const { cpuPercent } = gate.state();
+    const floor = (100 / cpus().length) * 0.8;
+    assert.ok(cpuPercent >= floor && cpuPercent <= 100, `measured ${cpuPercent}% (expected ≥ ${floor}%)`);
+  } finally {
+    gate.close();
+  }
+  await sleep(0);
 });
 
 void test('a worker whose intake is closed takes no task and says it is paused', async () => {
@@ -64,6 +102,9 @@ void test('a worker whose intake is closed takes no task and says it is paused',
     const [worker] = await ream.listWorkers(0);
     assert.equal(worker?.state, 'paused');
     assert.equal(worker.inFlight, 0);
+    const detail = worker.detail as { pausedReason?: string; intakeLimits?: unknown };
+    assert.match(detail.pausedReason ?? '', /^memory \d+ MB is over 1 MB$/);
+    assert.deepEqual(detail.intakeLimits, { maxRssMb: 1 });
   } finally {
     await ream.close();
     await rm(dir, { recursive: true, force: true });

@@ -44,7 +44,12 @@ const workerSchema = {
     rssMb: { type: 'integer' },
     heapUsedMb: { type: 'integer' },
     loadPerCore: { type: 'number', description: 'The host\'s 1-minute load average per core' },
-    pausedReason: { type: 'string', description: 'Why a paused worker takes no work: an admin, or a memory or lag limit' },
+    pausedReason: { type: 'string', description: 'Why a paused worker takes no work: an admin, or a memory, lag or CPU limit' },
+    intakeLimits: {
+      type: 'object',
+      description: 'When the worker stops claiming on its own (absent when no limit is set)',
+      properties: { maxRssMb: { type: 'number' }, maxEventLoopLagMs: { type: 'number' }, maxCpuPercent: { type: 'number' } },
+    },
     command: { type: 'string', enum: ['pause', 'resume', 'drain'], description: 'The last command an admin gave it' },
     running: { type: 'array', items: taskSchema, description: 'Tasks in flight, with their job, document and chunk' },
     recent: { type: 'array', items: taskSchema, description: 'The last 20 tasks it finished, newest first' },
