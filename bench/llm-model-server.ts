@@ -1,7 +1,7 @@
 // The fake model server of bench/llm.ts, in a process of its own: arrival times are stamped on
 // an event loop that ream's work does not hold up, as a provider's would be. Protocol on stdio:
 // it prints `ready <baseURL>`; `scale <n>` divides latencies by n; `dump` prints the arrival
-// times (ms, performance.now of this process) and pages of every request as one JSON line.
+// times (epoch ms) and pages of every request as one JSON line.
 import { createInterface } from 'node:readline';
 import { pagesIn, startFakeOpenAi } from '../test/support/openai-server.ts';
 
@@ -21,7 +21,7 @@ let scale = 1;
 const arrivals: number[] = [];
 const latencies: number[] = [];
 const server = await startFakeOpenAi((request) => {
-  arrivals.push(performance.now());
+  arrivals.push(performance.timeOrigin + performance.now()); // epoch ms: comparable with the bench's clock
   const delayMs = (1500 + random() * 1000) / scale; // 2 s ± 0.5 s, divided by the scale
   latencies.push(delayMs);
   const system = request.body.messages[0]?.content ?? '';
