@@ -1,12 +1,24 @@
-import type { Analyzer, Fields } from './port.ts';
+import { toReamError } from '../errors.ts';
+import type { PageFailure, PageText } from '../formats/types.ts';
+import { addUsage, NO_USAGE } from './store/port.ts';
+import type { AnalysisResult, AnalyzeContext, Analyzer, Fields } from './port.ts';
+
+/** Pages of one chunk analysed at once by an analyzer that waits on I/O (a model): its pacer queues the rest. */
+const PAGES_AT_ONCE = 16;
 
 /**
  * Runs `inner` on each page alone. For a table, whose pages are rows, that makes every row an
  * item of its own: a rule's "first match" is the row's first match, not the chunk's, and no
- * document-wide `reduce` keeps one row's value for all. Each match keeps its page (its row).
+ * document-wide `reduce` or `finish` (an LLM's reduce prompt) merges one row into another. Each
+ * match keeps its page (its row).
+ *
+ * An analyzer with `analyzeChunk` (the LLM analyzer) is asked about up to {@link PAGES_AT_ONCE}
+ * pages at once; a page whose answer fails for good (`llm_invalid_output`, `llm_refused`, …)
+ * becomes a failed page while its neighbours keep theirs. A retryable failure (the provider is
+ * down) fails the chunk, which is retried; the answers it got are in the response cache.
  */
 export function perPage(inner: Analyzer): Analyzer {
-  return {
+  const analyzer: Analyzer = {
     name: inner.name,
     config: inner.config,
     async analyze(pages, context) {
@@ -17,4 +29,64 @@ export function perPage(inner: Analyzer): Analyzer {
       return fields;
     },
   };
+  const analyzeOne = inner.analyzeChunk?.bind(inner);
+  if (!analyzeOne) return analyzer;
+  return {
+    ...analyzer,
+    async analyzeChunk(pages, context) {
+      const results = await mapBounded(pages, PAGES_AT_ONCE, async (page) => analyzePage(analyzeOne, page, context));
+      const fields: Fields = {};
+      const failures: PageFailure[] = [];
+      let usage = NO_USAGE;
+      for (const result of results) {
+        if ('failure' in result) {
+          failures.push(result.failure);
+          continue;
+        }
+        for (const [name, matches] of Object.entries(result.fields)) (fields[name] ??= []).push(...matches);
+        if (result.usage) usage = addUsage(usage, result.usage);
+      }
+      return { fields, usage, ...(failures.length > 0 ? { failures } : {}) };
+    },
+  };
+}
+
+/** One page as a chunk of its own; every match is placed on it, whatever page the analyzer named. */
+async function analyzePage(
+  analyzeChunk: NonNullable<Analyzer['analyzeChunk']>,
+  page: PageText,
+  context: AnalyzeContext,
+): Promise<AnalysisResult | { failure: PageFailure }> {
+  const chunk = { index: context.chunk?.index ?? 0, from: page.page - 1, to: page.page };
+  try {
+    const result = await analyzeChunk([page], { ...context, chunk });
+    const fields: Fields = {};
+    for (const [name, matches] of Object.entries(result.fields)) {
+      fields[name] = matches.map(({ pages: _pages, ...match }) => ({ ...match, page: page.page }));
+    }
+    return { ...result, fields };
+  } catch (thrown) {
+    const error = toReamError(thrown);
+    if (error.retryable || context.signal.aborted) throw error;
+    return { failure: { page: page.page, code: error.code, message: error.message } };
+  }
+}
+
+/** `fn` over `items` with at most `limit` running at once, results in input order. */
+async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array<R>(items.length);
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      try {
+        results[i] = await fn(items[i] as T);
+      } catch (error) {
+        next = items.length; // the others take nothing new: the whole run has failed
+        throw error;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  return results;
 }

@@ -1,4 +1,4 @@
-import type { PageText } from '../formats/types.ts';
+import type { PageFailure, PageText } from '../formats/types.ts';
 import type { JsonValue } from '../json.ts';
 import type { AnalysisStore, TokenUsage } from './store/port.ts';
 
@@ -45,6 +45,12 @@ export interface AnalysisResult {
   data?: JsonValue;
   /** Tokens spent making it (calls answered from the cache count as cached, 0 tokens). */
   usage?: TokenUsage;
+  /**
+   * Pages whose analysis failed for good while the chunk's other pages were analysed (a table's
+   * rows are items of their own: one row's refused answer must not fail its 199 neighbours).
+   * They become failed pages of the document; their text is kept.
+   */
+  failures?: PageFailure[];
 }
 
 /** One chunk's stored analysis, handed to {@link Analyzer.finish} in page order. */

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { ReamError, toReamError } from '../errors.ts';
+import type { UsageView } from '../api-types.ts';
 import type { JsonObject, JsonValue } from '../json.ts';
 import { positiveInt } from './parse-flags.ts';
 
@@ -52,4 +53,21 @@ function readSchema(path: string): JsonValue {
   } catch (error) {
     throw ReamError.nonRetryable('validation_failed', `cannot read the schema file ${path}: ${toReamError(error).message}`);
   }
+}
+
+/** The summary line of the model's usage (`ream run`, `ream rows`). */
+export function formatModelUsage(usage: UsageView): string {
+  return `model: ${usage.totalTokens} tokens (${usage.promptTokens} prompt + ${usage.completionTokens} completion) in ${usage.calls} call(s), ${usage.cachedCalls} from the cache` +
+    (usage.costUsd === undefined ? '' : `, $${usage.costUsd.toFixed(4)}`);
+}
+
+/**
+ * Job options of the llm flags for `ream rows`, where each row is asked alone: the flags of the
+ * document step and of page context do not apply and are refused rather than ignored.
+ */
+export function rowLlmJobOptions(flags: Record<string, unknown>): JsonObject | undefined {
+  for (const [flag, name] of [['llmReducePrompt', '--llm-reduce-prompt'], ['llmOverlap', '--llm-overlap']] as const) {
+    if (flags[flag] !== undefined) throw ReamError.nonRetryable('validation_failed', `${name} does not apply to ream rows: each row is asked about alone`);
+  }
+  return llmJobOptions(flags);
 }

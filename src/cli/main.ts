@@ -4,7 +4,7 @@ import { toReamError } from '../errors.ts';
 import { registerClientCommands } from './client-commands.ts';
 import { registerKeysCommand } from './keys-command.ts';
 import { registerMigrateCommand } from './migrate-command.ts';
-import { addLlmFlags, llmJobOptions } from './llm-flags.ts';
+import { addLlmFlags, formatModelUsage, llmJobOptions } from './llm-flags.ts';
 import { addOcrFlags, ocrJobOptions } from './ocr-flags.ts';
 import { addLocalEngineFlags, localEngineFlags } from './local-engine.ts';
 import { positiveInt, positiveNumber } from './parse-flags.ts';
@@ -20,8 +20,7 @@ function formatSummary(s: RunSummary, out: string): string {
     `${s.interrupted ? 'interrupted' : 'done'}: ${s.succeeded} succeeded, ${s.failed} failed` +
       (s.skipped ? `, ${s.skipped} already done (resumed)` : '') + ` of ${s.total} file(s)`,
     `pages: ${s.pages} in ${s.wallSeconds.toFixed(1)} s (${rate} pages/s)`,
-    ...(s.usage ? [`model: ${s.usage.totalTokens} tokens (${s.usage.promptTokens} prompt + ${s.usage.completionTokens} completion) in ${s.usage.calls} call(s), ${s.usage.cachedCalls} from the cache` +
-      (s.usage.costUsd === undefined ? '' : `, $${s.usage.costUsd.toFixed(4)}`)] : []),
+    ...(s.usage ? [formatModelUsage(s.usage)] : []),
     `results: ${out}`,
     ...(s.interrupted ? ['run the same command again to resume where it stopped'] : []),
   ].join('\n');

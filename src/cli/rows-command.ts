@@ -3,10 +3,12 @@ import { basename, resolve } from 'node:path';
 import { ReamError, toReamError, type ErrorInfo } from '../errors.ts';
 import { readHead } from '../formats/file-checks.ts';
 import { CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, sniff } from '../formats/sniff.ts';
+import type { UsageView } from '../api-types.ts';
 import { fromJson, type JsonObject } from '../json.ts';
 import type { DocumentOutput } from '../pipeline/types.ts';
 import { createReam } from '../runtime/create-ream.ts';
 import { currentJob } from './job-pointer.ts';
+import { formatModelUsage } from './llm-flags.ts';
 import { localReamOptions, type LocalEngineOptions } from './local-engine.ts';
 import { createProgressView, type ProgressMode } from './progress-view.ts';
 import { outputTable } from './rows-table.ts';
@@ -19,6 +21,8 @@ export interface RowsOptions extends LocalEngineOptions {
   dataDir: string;
   sheet?: string;
   rules?: string;
+  /** Model options asked about each row (the `--llm-*` flags): the `rows` pipeline's `llm` option. */
+  llm?: JsonObject;
   rowsPerTask?: number;
   maxRows?: number;
   /** false: start over (--no-resume). */
@@ -33,6 +37,8 @@ export interface RowsSummary {
   batches: number;
   /** Set when the file as a whole could not be read (not a table, no header, …): nothing is written. */
   error?: Pick<ErrorInfo, 'code' | 'message'>;
+  /** Model tokens and calls, when rows were asked about with `--llm-*`. */
+  usage?: UsageView;
   wallSeconds: number;
   interrupted: boolean;
 }
@@ -41,6 +47,7 @@ function jobOptions(options: RowsOptions): JsonObject {
   const job: JsonObject = {};
   if (options.sheet !== undefined) job.sheet = options.sheet;
   if (options.rules !== undefined) job.rules = readRulesFile(options.rules);
+  if (options.llm !== undefined) job.llm = options.llm;
   if (options.rowsPerTask !== undefined) job.chunkPages = options.rowsPerTask;
   if (options.maxRows !== undefined) job.maxPages = options.maxRows;
   return job;
@@ -83,6 +90,8 @@ export async function rowsCommand(input: string, options: RowsOptions, signal: A
         if (!result) throw ReamError.retryable('internal', 'the job ended without a result for the table');
         await writeResult(fromJson<DocumentOutput>(result.output), out, summary);
         summary.batches = (await ream.counts(job.id)).chunksTotal;
+        const { usage } = await ream.jobView((await ream.getJob(job.id)) ?? job);
+        if (usage) summary.usage = usage;
       }
     } finally {
       unsubscribe();
@@ -146,6 +155,7 @@ export function formatRowsSummary(s: RowsSummary, input: string, out: string): s
   return [
     `done: ${s.rows - s.failedRows} rows succeeded, ${s.failedRows} failed, of ${s.rows} (${s.batches} batch(es))`,
     `time: ${s.wallSeconds.toFixed(1)} s (${rate} rows/s)`,
+    ...(s.usage ? [formatModelUsage(s.usage)] : []),
     `table: ${out}`,
   ].join('\n');
 }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { extname } from 'node:path';
+import { addLlmFlags, rowLlmJobOptions } from './llm-flags.ts';
 import { addLocalEngineFlags, localEngineFlags } from './local-engine.ts';
 import { positiveInt } from './parse-flags.ts';
 import type { RowsOptions } from './rows-command.ts';
@@ -23,9 +24,10 @@ export function registerRowsCommand(program: Command): void {
     .option('--rows-per-task <n>', 'rows per task: the unit of parallel work, checkpoints and retries (default 200)', positiveInt)
     .option('--max-rows <n>', 'refuse tables with more data rows (default 1000000)', positiveInt)
     .option('--no-resume', 'start over instead of carrying on from the last run of this command');
-  addLocalEngineFlags(rows)
+  addLocalEngineFlags(addLlmFlags(rows))
     .action(async (input: string, flags: Record<string, unknown>) => {
       const out = (flags.out as string | undefined) ?? defaultOut(input);
+      const llm = rowLlmJobOptions(flags);
       const options: RowsOptions = {
         out,
         dataDir: flags.dataDir as string,
@@ -33,6 +35,7 @@ export function registerRowsCommand(program: Command): void {
         progress: flags.progress as RowsOptions['progress'],
         ...(flags.sheet === undefined ? {} : { sheet: flags.sheet as string }),
         ...(flags.rules === undefined ? {} : { rules: flags.rules as string }),
+        ...(llm === undefined ? {} : { llm }),
         ...(flags.rowsPerTask === undefined ? {} : { rowsPerTask: flags.rowsPerTask as number }),
         ...(flags.maxRows === undefined ? {} : { maxRows: flags.maxRows as number }),
         ...localEngineFlags(flags),

@@ -41,7 +41,10 @@ export function outputTable(output: DocumentOutput): OutputTable {
       ];
     }
   }
-  return { header, rows: rows(), rowCount, failedRows: rowCount - output.pages.length };
+  // A row fails when it could not be read (no page) or its analysis failed (a page and a failure).
+  const analysedFailed = new Set(output.failedPages.map((failure) => failure.page));
+  const readButFailed = output.pages.filter((page) => analysedFailed.has(page.page)).length;
+  return { header, rows: rows(), rowCount, failedRows: rowCount - output.pages.length + readButFailed };
 }
 
 /** row → field → values, in the order found. */

@@ -9,7 +9,7 @@ export class PipelineRegistry {
   readonly #factories = new Map<string, PipelineFactory>();
 
   constructor(custom: Record<string, PipelineFactory> = {}) {
-    for (const [name, factory] of Object.entries({ ...builtinPipelines, rows: rowsPipeline, ...custom })) this.#factories.set(name, factory);
+    for (const [name, factory] of Object.entries({ ...builtinPipelines, rows: rowsPipeline(), ...custom })) this.#factories.set(name, factory);
   }
 
   names(): string[] {

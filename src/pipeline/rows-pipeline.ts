@@ -1,7 +1,11 @@
+import { createLlmAnalyzer } from '../analyzers/llm/analyzer.ts';
+import type { LlmClient } from '../analyzers/llm/llm-client.ts';
+import { SPEC_KEYS } from '../analyzers/llm/spec.ts';
 import { perPage } from '../analyzers/per-page.ts';
+import type { Analyzer } from '../analyzers/port.ts';
 import { parseRuleSpecs, rulesAnalyzer } from '../analyzers/rules/index.ts';
 import { ReamError } from '../errors.ts';
-import type { JsonObject } from '../json.ts';
+import type { JsonObject, JsonValue } from '../json.ts';
 import { BASE_OPTIONS, baseOptions, positiveInteger, refuseUnknown } from './builtin.ts';
 import type { PipelineFactory } from './types.ts';
 
@@ -13,24 +17,49 @@ export const DEFAULT_ROWS_PER_TASK = 200;
 /** Data rows a table may have (`options.maxPages`; a row counts as a page). */
 export const DEFAULT_MAX_ROWS = 1_000_000;
 
+/** What the model is asked about each row: the `llm` pipeline's options but the document-level ones. */
+const ROW_LLM_KEYS = SPEC_KEYS.filter((key) => key !== 'reducePrompt');
+
 /**
- * `rows`: a table (CSV, XLSX) row by row. Every data row is an item: the rules, if any, run on
- * each row alone (`perPage`), so each row gets its own fields. `options.sheet` picks a
- * workbook's sheet by name. Other documents read as with `extract`, a page per item.
+ * `rows`: a table (CSV, XLSX) row by row. Every data row is an item: the rules, if any, and the
+ * model, if `llm` options are given, run on each row alone (`perPage`), so each row gets its own
+ * fields (and a row whose answer fails gets its own error). `options.sheet` picks a workbook's
+ * sheet by name. Other documents read as with `extract`, a page per item. `client` is the
+ * process's model client (none: `llm` options are refused).
  */
-export const rowsPipeline: PipelineFactory = (options: JsonObject) => {
-  refuseUnknown('rows', options, [...BASE_OPTIONS, 'rules', 'sheet']);
-  const { sheet } = options;
-  if (sheet !== undefined && (typeof sheet !== 'string' || sheet === '')) {
-    throw ReamError.nonRetryable('validation_failed', 'option "sheet" must be the name of a sheet');
-  }
-  const base = baseOptions(options);
-  return {
-    name: 'rows',
-    ...base,
-    limits: { ...base.limits, maxPages: positiveInteger(options, 'maxPages', DEFAULT_MAX_ROWS) },
-    chunkPages: positiveInteger(options, 'chunkPages', DEFAULT_ROWS_PER_TASK),
-    analyzers: options.rules === undefined ? [] : [perPage(rulesAnalyzer(parseRuleSpecs(options.rules)))],
-    ...(typeof sheet === 'string' ? { read: { ...base.read, sheet } } : {}),
+export function rowsPipeline(client?: LlmClient): PipelineFactory {
+  return (options: JsonObject) => {
+    refuseUnknown('rows', options, [...BASE_OPTIONS, 'rules', 'sheet', 'llm']);
+    const { sheet } = options;
+    if (sheet !== undefined && (typeof sheet !== 'string' || sheet === '')) {
+      throw ReamError.nonRetryable('validation_failed', 'option "sheet" must be the name of a sheet');
+    }
+    const analyzers: Analyzer[] = [];
+    if (options.rules !== undefined) analyzers.push(perPage(rulesAnalyzer(parseRuleSpecs(options.rules))));
+    if (options.llm !== undefined) analyzers.push(perPage(rowLlmAnalyzer(options.llm, client)));
+    const base = baseOptions(options);
+    return {
+      name: 'rows',
+      ...base,
+      limits: { ...base.limits, maxPages: positiveInteger(options, 'maxPages', DEFAULT_MAX_ROWS) },
+      chunkPages: positiveInteger(options, 'chunkPages', DEFAULT_ROWS_PER_TASK),
+      analyzers,
+      ...(typeof sheet === 'string' ? { read: { ...base.read, sheet } } : {}),
+    };
   };
-};
+}
+
+/** The LLM analyzer of `options.llm` (mode, schema, prompt, …), asked about one row at a time. */
+function rowLlmAnalyzer(options: JsonValue, client: LlmClient | undefined): Analyzer {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw ReamError.nonRetryable('validation_failed', 'option "llm" must be an object of model options (mode, schema, prompt, …)');
+  }
+  if (options.reducePrompt !== undefined) {
+    throw ReamError.nonRetryable('validation_failed', 'option "llm.reducePrompt" does not apply to rows: each row is answered alone, nothing is combined');
+  }
+  refuseUnknown('rows pipeline\'s "llm" option', options, ROW_LLM_KEYS);
+  if (!client) {
+    throw ReamError.nonRetryable('validation_failed', 'option "llm" needs a model provider: set REAM_LLM_MODEL (and REAM_LLM_BASE_URL, REAM_LLM_API_KEY) or createReam({ llm })');
+  }
+  return createLlmAnalyzer({ ...(options as object), client });
+}

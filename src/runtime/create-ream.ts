@@ -6,6 +6,7 @@ import { createLlmClient, type LlmClient } from '../analyzers/llm/llm-client.ts'
 import { RedisRateWindow } from '../analyzers/llm/redis-rate-window.ts';
 import { llmSettingsFromEnv, publicEndpoint, type LlmProviderSettings } from '../analyzers/llm/settings.ts';
 import { llmPipeline } from '../pipeline/llm-pipeline.ts';
+import { rowsPipeline } from '../pipeline/rows-pipeline.ts';
 import { PipelineRegistry } from '../pipeline/registry.ts';
 import type { Adapters } from './adapters.ts';
 import { openEmbeddedAdapters } from './embedded.ts';
@@ -52,7 +53,7 @@ export async function createReam(options: ReamOptions = {}): Promise<Ream> {
   for (const warning of adapters.warnings) process.emitWarning(`ream: ${warning}`);
   const llm = openLlm(options);
   const engine = new Engine(
-    { ...adapters.deps, pipelines: new PipelineRegistry({ llm: llmPipeline(llm.client), ...options.pipelines }) },
+    { ...adapters.deps, pipelines: new PipelineRegistry({ llm: llmPipeline(llm.client), rows: rowsPipeline(llm.client), ...options.pipelines }) },
     {
       maxAttempts: options.maxAttempts ?? 3,
       webhookMaxAttempts: options.webhooks?.maxAttempts ?? WEBHOOK_DEFAULTS.maxAttempts,

@@ -221,10 +221,10 @@ export class DocumentTasks {
     // A range of which nothing could be read (a table's rows can each fail alone) has nothing to
     // analyze: no analyzer is asked about no text, and no model call is spent on it.
     const analyzers = extraction.pages.length > 0 ? scope.pipeline.analyzers : [];
-    const { fields, analyses } = await analyzeChunk(analyzers, extraction.pages, this.#analyzeContext(scope, documentId, signal, chunk));
+    const { fields, analyses, failures } = await analyzeChunk(analyzers, extraction.pages, this.#analyzeContext(scope, documentId, signal, chunk));
     const output: ChunkOutput = {
       pages: extraction.pages.filter((page) => owned(page.page)),
-      failures: extraction.failures.filter((failure) => owned(failure.page)),
+      failures: [...extraction.failures, ...failures].filter((failure) => owned(failure.page)).sort((a, b) => a.page - b.page),
       ...ownedWarnings(extraction.warnings, owned),
       fields,
       ...(Object.keys(analyses).length > 0 ? { analyses } : {}),
