@@ -1,6 +1,8 @@
 // Types of the HTTP API's bodies, shared by the server that sends them and the client that reads
 // them. Kept apart from both so the client imports nothing of the server or the runtime.
+import type { Fields } from './analyzers/port.ts';
 import type { ErrorInfo } from './errors.ts';
+import type { PageFailure, PageText, PageWarning } from './formats/types.ts';
 import type { Progress } from './events/types.ts';
 import type { JsonObject } from './json.ts';
 import type { JobStatus } from './store/port.ts';
@@ -52,4 +54,17 @@ export interface DocumentView {
   name: string;
   mediaType: string;
   createdAt: number;
+}
+
+/** One page (a table's row) of a document's result, as its chunk's checkpoint holds it. */
+export interface DocumentPageResult {
+  /** 1-based. */
+  page: number;
+  /** What was read; absent when the page could not be read. */
+  read?: PageText;
+  /** The fields found on this page. */
+  fields: Fields;
+  /** Why the page failed (could not be read, or its analysis failed); its `read` text may still be there. */
+  failure?: PageFailure;
+  warning?: PageWarning;
 }

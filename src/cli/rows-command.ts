@@ -7,6 +7,7 @@ import type { UsageView } from '../api-types.ts';
 import { fromJson, type JsonObject } from '../json.ts';
 import type { DocumentOutput } from '../pipeline/types.ts';
 import { createReam } from '../runtime/create-ream.ts';
+import type { DocumentPageResult } from '../runtime/ream.ts';
 import { currentJob } from './job-pointer.ts';
 import { formatModelUsage } from './llm-flags.ts';
 import { localReamOptions, type LocalEngineOptions } from './local-engine.ts';
@@ -88,7 +89,7 @@ export async function rowsCommand(input: string, options: RowsOptions, signal: A
       } else {
         const result = await ream.documentResult(job.id, documentId);
         if (!result) throw ReamError.retryable('internal', 'the job ended without a result for the table');
-        await writeResult(fromJson<DocumentOutput>(result.output), out, summary);
+        await writeResult(fromJson<DocumentOutput>(result.output), ream.documentPages(job.id, documentId), out, summary);
         summary.batches = (await ream.counts(job.id)).chunksTotal;
         const { usage } = await ream.jobView((await ream.getJob(job.id)) ?? job);
         if (usage) summary.usage = usage;
@@ -121,7 +122,7 @@ async function notATable(path: string): Promise<Pick<ErrorInfo, 'code' | 'messag
   }
 }
 
-async function writeResult(output: DocumentOutput, out: string, summary: RowsSummary): Promise<void> {
+async function writeResult(output: DocumentOutput, pages: AsyncIterable<DocumentPageResult>, out: string, summary: RowsSummary): Promise<void> {
   if (output.metadata?.columns === undefined) {
     // Not a table at all (no header, not a workbook, …): there is no table to write back.
     summary.error = output.error ? { code: output.error.code, message: output.error.message } : { code: 'unsupported_type', message: 'the file was not read as a table' };
@@ -129,17 +130,17 @@ async function writeResult(output: DocumentOutput, out: string, summary: RowsSum
     summary.failedRows = summary.rows;
     return;
   }
-  const table = outputTable(output);
+  const table = outputTable(output, pages);
   const writer = await openTableWriter(out, table.header, output.metadata?.sheet ?? sheetName(basename(out).replace(/\.[^.]*$/, '')));
   try {
-    for (const row of table.rows) await writer.write(row);
+    for await (const row of table.rows) await writer.write(row);
     await writer.close();
   } catch (error) {
     await writer.abort();
     throw error;
   }
-  summary.rows = table.rowCount;
-  summary.failedRows = table.failedRows;
+  summary.rows = table.counts.rows;
+  summary.failedRows = table.counts.failedRows;
 }
 
 /** A name Excel accepts for a sheet: at most 31 characters, none of `[]:*?/\\`. */

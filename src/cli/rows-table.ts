@@ -1,6 +1,8 @@
 // The table `ream rows` writes: the input's columns, one column per extracted field, and
 // `error_code`/`error_message` for rows that failed; one row per input row, in input order.
-import type { FieldMatch } from '../analyzers/port.ts';
+// Rows come from the document's pages one chunk at a time, so a table of a million rows is
+// written with memory for one chunk.
+import type { DocumentPageResult } from '../runtime/ream.ts';
 import { columnNames } from '../formats/sheet/cells.ts';
 import type { CellValue } from '../formats/types.ts';
 import type { DocumentOutput } from '../pipeline/types.ts';
@@ -11,51 +13,32 @@ export const VALUES_JOINER = '; ';
 export interface OutputTable {
   /** Column names, unique: a field or error column named like an input column gets `_2`. */
   header: string[];
-  rows: Iterable<CellValue[]>;
-  rowCount: number;
-  failedRows: number;
+  /** The rows in input order; `counts` is complete once they have all been taken. */
+  rows: AsyncIterable<CellValue[]>;
+  counts: { rows: number; failedRows: number };
 }
 
 /**
- * The output table of a table document's result. A failed row keeps its number and place but
- * not its cells (they could not be read), and says why in the error columns.
+ * The output table of a table document: its result names the columns and fields, `pages` gives
+ * the rows. A row that could not be read keeps its number and place but not its cells, and says
+ * why in the error columns; a row read whose analysis failed keeps its cells and says why too.
  */
-export function outputTable(output: DocumentOutput): OutputTable {
+export function outputTable(output: DocumentOutput, pages: AsyncIterable<DocumentPageResult>): OutputTable {
   const columns = output.metadata?.columns ?? [];
   const fieldNames = Object.keys(output.fields);
   const header = columnNames([...columns, ...fieldNames, 'error_code', 'error_message']);
-  const byRow = fieldsByRow(output.fields);
-  const rowCount = output.pageCount ?? output.pages.length + output.failedPages.length;
-  function* rows(): Generator<CellValue[]> {
-    let read = 0;
-    let failed = 0;
-    for (let row = 1; row <= rowCount; row++) {
-      const page = output.pages[read]?.page === row ? output.pages[read++] : undefined;
-      const failure = output.failedPages[failed]?.page === row ? output.failedPages[failed++] : undefined;
-      const fields = byRow.get(row);
+  const counts = { rows: 0, failedRows: 0 };
+  async function* rows(): AsyncGenerator<CellValue[]> {
+    for await (const { read, fields, failure } of pages) {
+      counts.rows++;
+      if (failure) counts.failedRows++;
       yield [
-        ...columns.map((column) => page?.cells?.[column] ?? null),
-        ...fieldNames.map((name) => fields?.get(name)?.join(VALUES_JOINER) ?? null),
-        failure?.code ?? (page ? null : 'internal'),
-        failure?.message ?? (page ? null : 'the row has no result'),
+        ...columns.map((column) => read?.cells?.[column] ?? null),
+        ...fieldNames.map((name) => fields[name]?.map((match) => match.value).join(VALUES_JOINER) ?? null),
+        failure?.code ?? null,
+        failure?.message ?? null,
       ];
     }
   }
-  // A row fails when it could not be read (no page) or its analysis failed (a page and a failure).
-  const analysedFailed = new Set(output.failedPages.map((failure) => failure.page));
-  const readButFailed = output.pages.filter((page) => analysedFailed.has(page.page)).length;
-  return { header, rows: rows(), rowCount, failedRows: rowCount - output.pages.length + readButFailed };
-}
-
-/** row → field → values, in the order found. */
-function fieldsByRow(fields: Record<string, FieldMatch[]>): Map<number, Map<string, string[]>> {
-  const byRow = new Map<number, Map<string, string[]>>();
-  for (const [name, matches] of Object.entries(fields)) {
-    for (const match of matches) {
-      const row = byRow.get(match.page) ?? new Map<string, string[]>();
-      byRow.set(match.page, row);
-      row.set(name, [...(row.get(name) ?? []), match.value]);
-    }
-  }
-  return byRow;
+  return { header, rows: rows(), counts };
 }

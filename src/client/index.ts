@@ -12,6 +12,7 @@ import { ReamError } from '../errors.ts';
 import { TERMINAL_EVENT_TYPES as SHARED_TERMINAL_EVENT_TYPES, type ReamEvent } from '../events/types.ts';
 import type { JsonObject } from '../json.ts';
 import type { DocumentOutput } from '../pipeline/types.ts';
+import type { DocumentPageResult } from '../api-types.ts';
 import { TERMINAL_JOB_STATUSES, type JobStatus } from '../store/port.ts';
 import type { DocumentView, JobView, PriorityName, UsageView } from '../api-types.ts';
 import type { SearchHit } from '../search/port.ts';
@@ -23,6 +24,7 @@ import { ReamUrlStorage } from './url-storage.ts';
 
 export type { ReamEvent, EventType, Progress } from '../events/types.ts';
 export type { DocumentOutput } from '../pipeline/types.ts';
+export type { DocumentPageResult } from '../api-types.ts';
 export type { JobStatus } from '../store/port.ts';
 export type { DocumentView, JobView, PriorityName } from '../api-types.ts';
 export type { SearchHit } from '../search/port.ts';
@@ -330,6 +332,19 @@ export class ReamClient {
     });
     if (!response.body) return;
     for await (const line of lines(response.body)) yield JSON.parse(line) as DocumentOutput;
+  }
+
+  /**
+   * One document's pages (a table's rows) in order, each with its text, cells, fields and
+   * failure, streamed: how to read a long table whose result omits its rows (`pagesOmitted`).
+   */
+  async *documentPages(id: string, documentId: string, options: { signal?: AbortSignal } = {}): AsyncGenerator<DocumentPageResult> {
+    const response = await this.request(this.jobPath(id, `/documents/${encodeURIComponent(documentId)}/pages`), {
+      headers: { accept: 'application/x-ndjson' },
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    if (!response.body) return;
+    for await (const line of lines(response.body)) yield JSON.parse(line) as DocumentPageResult;
   }
 
   /**

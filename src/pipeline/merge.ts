@@ -17,7 +17,11 @@ export interface ChunkOutput {
 }
 
 export interface MergedDocument {
+  /** Empty when the merge was told not to keep pages (see {@link ChunkMerger}). */
   pages: PageText[];
+  /** Pages read, kept or not. */
+  pagesRead: number;
+  /** Without matches when pages are not kept (each field found, its matches left with their chunks). */
   fields: Fields;
   failedPages: PageFailure[];
   warnings: PageWarning[];
@@ -28,47 +32,80 @@ export interface MergedDocument {
 }
 
 /**
- * Assembles a document from its chunk checkpoints in page order. A chunk that failed for good
- * contributes one failure per page it covered, with the chunk's error, and so does a chunk of
- * `plan` that has no checkpoint at all: every missing page is accounted for, never dropped.
+ * A chunk of `plan` with no checkpoint: it ended without its task recording anything (a worker
+ * died on its last attempt), so its pages are failed pages too.
  */
-export function mergeChunks(chunks: readonly ChunkResultRecord[], plan: readonly ChunkRef[] = []): MergedDocument {
-  const byIndex = new Map(chunks.map((chunk) => [chunk.index, chunk]));
-  // A planned chunk with no checkpoint ended without its task recording anything (a worker died
-  // on its last attempt): its pages are failed pages too.
-  const missing: ChunkResultRecord[] = plan.filter((ref) => !byIndex.has(ref.index)).map((ref) => ({
+export function missingChunk(ref: ChunkRef): ChunkResultRecord {
+  return {
     jobId: '', documentId: '', index: ref.index, from: ref.from, to: ref.to, status: 'failed', output: null, durationMs: 0,
     error: { code: 'internal', message: 'the chunk has no result: its worker died during the last attempt' },
-  }));
-  const ordered = [...chunks, ...missing].sort((a, b) => a.from - b.from);
-  const pages: PageText[] = [];
-  const failedPages: PageFailure[] = [];
-  const warnings: PageWarning[] = [];
-  const fields: Fields = {};
-  const analyses: Record<string, ChunkAnalysis[]> = {};
-  let usage = NO_USAGE;
-  for (const chunk of ordered) {
+  };
+}
+
+/**
+ * Assembles a document from its chunk checkpoints, given one at a time. A chunk that failed for
+ * good contributes one failure per page it covered, with the chunk's error: every page is
+ * accounted for, never dropped. With `keepPages` false only what is small is kept (failures,
+ * warnings, usage, the count of pages read), so a table of a million rows merges in flat memory
+ * while its rows stay in their checkpoints.
+ */
+export class ChunkMerger {
+  readonly #keepPages: boolean;
+  readonly #pages: PageText[] = [];
+  readonly #failedPages: PageFailure[] = [];
+  readonly #warnings: PageWarning[] = [];
+  readonly #fields: Fields = {};
+  readonly #analyses: Record<string, ChunkAnalysis[]> = {};
+  #pagesRead = 0;
+  #usage = NO_USAGE;
+
+  constructor(keepPages = true) {
+    this.#keepPages = keepPages;
+  }
+
+  add(chunk: ChunkResultRecord): void {
     if (chunk.status === 'failed' || chunk.output === null) {
       const code = chunk.error?.code ?? 'internal';
       const message = chunk.error?.message ?? 'chunk failed';
-      for (let page = chunk.from + 1; page <= chunk.to; page++) failedPages.push({ page, code, message });
-      continue;
+      for (let page = chunk.from + 1; page <= chunk.to; page++) this.#failedPages.push({ page, code, message });
+      return;
     }
     const output = fromJson<ChunkOutput>(chunk.output);
-    pages.push(...output.pages);
-    failedPages.push(...output.failures);
-    warnings.push(...(output.warnings ?? []));
+    this.#pagesRead += output.pages.length;
+    this.#failedPages.push(...output.failures);
+    this.#warnings.push(...(output.warnings ?? []));
     for (const [name, matches] of Object.entries(output.fields)) {
-      (fields[name] ??= []).push(...matches);
+      const kept = (this.#fields[name] ??= []);
+      if (this.#keepPages) kept.push(...matches);
     }
+    if (this.#keepPages) this.#pages.push(...output.pages);
     for (const [name, analysis] of Object.entries(output.analyses ?? {})) {
-      (analyses[name] ??= []).push({ index: chunk.index, from: chunk.from, to: chunk.to, ...(analysis.data === undefined ? {} : { data: analysis.data }) });
-      if (analysis.usage) usage = addUsage(usage, analysis.usage);
+      (this.#analyses[name] ??= []).push({ index: chunk.index, from: chunk.from, to: chunk.to, ...(analysis.data === undefined ? {} : { data: analysis.data }) });
+      if (analysis.usage) this.#usage = addUsage(this.#usage, analysis.usage);
     }
   }
-  pages.sort((a, b) => a.page - b.page);
-  failedPages.sort((a, b) => a.page - b.page);
-  warnings.sort((a, b) => a.page - b.page);
-  for (const matches of Object.values(fields)) matches.sort((a, b) => a.page - b.page);
-  return { pages, fields, failedPages, warnings, analyses, usage };
+
+  /** Everything added, in page order. */
+  result(): MergedDocument {
+    const byPage = (a: { page: number }, b: { page: number }): number => a.page - b.page;
+    for (const matches of Object.values(this.#fields)) matches.sort(byPage);
+    for (const list of Object.values(this.#analyses)) list.sort((a, b) => a.from - b.from);
+    return {
+      pages: this.#pages.sort(byPage),
+      pagesRead: this.#pagesRead,
+      fields: this.#fields,
+      failedPages: this.#failedPages.sort(byPage),
+      warnings: this.#warnings.sort(byPage),
+      analyses: this.#analyses,
+      usage: this.#usage,
+    };
+  }
+}
+
+/** Merges a document's checkpoints at once (see {@link ChunkMerger}); a chunk of `plan` without one fails its pages. */
+export function mergeChunks(chunks: readonly ChunkResultRecord[], plan: readonly ChunkRef[] = []): MergedDocument {
+  const byIndex = new Set(chunks.map((chunk) => chunk.index));
+  const merger = new ChunkMerger();
+  for (const chunk of [...chunks, ...plan.filter((ref) => !byIndex.has(ref.index)).map(missingChunk)]) merger.add(chunk);
+  return merger.result();
 }

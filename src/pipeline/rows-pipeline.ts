@@ -17,6 +17,12 @@ export const DEFAULT_ROWS_PER_TASK = 200;
 /** Data rows a table may have (`options.maxPages`; a row counts as a page). */
 export const DEFAULT_MAX_ROWS = 1_000_000;
 
+/**
+ * Rows listed in a table's result; a longer table's rows stay in their checkpoints
+ * (`pagesOmitted`) and are read row by row (`Ream.documentPages`), so memory stays flat.
+ */
+export const MAX_ROWS_IN_RESULT = 10_000;
+
 /** What the model is asked about each row: the `llm` pipeline's options but the document-level ones. */
 const ROW_LLM_KEYS = SPEC_KEYS.filter((key) => key !== 'reducePrompt');
 
@@ -43,6 +49,7 @@ export function rowsPipeline(client?: LlmClient): PipelineFactory {
       ...base,
       limits: { ...base.limits, maxPages: positiveInteger(options, 'maxPages', DEFAULT_MAX_ROWS) },
       chunkPages: positiveInteger(options, 'chunkPages', DEFAULT_ROWS_PER_TASK),
+      maxPagesInResult: MAX_ROWS_IN_RESULT,
       analyzers,
       ...(typeof sheet === 'string' ? { read: { ...base.read, sheet } } : {}),
     };

@@ -29,6 +29,13 @@ export interface Pipeline {
   readonly analyzers: readonly Analyzer[];
   /** index: put page text into the search index. */
   readonly index: boolean;
+  /**
+   * merge: a document with more pages than this keeps its pages and fields in its chunk
+   * checkpoints only (`DocumentOutput.pagesOmitted`), read back page by page
+   * (`Ream.documentPages`), so that a table of a million rows never sits in memory whole.
+   * Default: no limit.
+   */
+  readonly maxPagesInResult?: number;
   /** complete: called once per finished document (after it is stored), e.g. to notify. */
   readonly onComplete?: (output: DocumentOutput) => void | Promise<void>;
 }
@@ -51,8 +58,16 @@ export interface DocumentOutput {
   status: 'succeeded' | 'partially_succeeded' | 'failed' | 'cancelled';
   pageCount: number | null;
   metadata: DocumentMetadata | null;
+  /** Empty when `pagesOmitted`. */
   pages: PageText[];
+  /** With `pagesOmitted`, every field found but with no matches listed (they come with their pages). */
   fields: Fields;
+  /**
+   * Set when the document had more pages than its pipeline lists in a result (a long table):
+   * its pages and fields are read page by page with `Ream.documentPages` or
+   * `GET /v1/jobs/:id/documents/:documentId/pages`. Failures and warnings are listed here still.
+   */
+  pagesOmitted?: true;
   /** Pages that could not be read, with why: never silently dropped. */
   failedPages: PageFailure[];
   /** Pages read with a caveat (`needs_ocr`); absent when there are none. Any makes the document `partially_succeeded`. */

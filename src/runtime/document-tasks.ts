@@ -9,7 +9,7 @@ import type { ChunkRef } from '../events/types.ts';
 import type { DocumentFormat, Inspection, PageWarning } from '../formats/types.ts';
 import { asJson, fromJson } from '../json.ts';
 import { planChunks } from '../pipeline/chunk-planner.ts';
-import { mergeChunks, type ChunkOutput } from '../pipeline/merge.ts';
+import { ChunkMerger, missingChunk, type ChunkOutput } from '../pipeline/merge.ts';
 import type { DocumentOutput, Pipeline } from '../pipeline/types.ts';
 import type { LeasedTask, TaskQueue } from '../queue/port.ts';
 import type { SearchIndex } from '../search/port.ts';
@@ -117,7 +117,7 @@ export class DocumentTasks {
     switch (task.kind) {
       case TASK_KINDS.extract: {
         const { documentId, chunk } = fromJson<ChunkPayload>(task.payload);
-        const stored = (await store.listChunkResults(task.jobId, documentId)).find((r) => r.index === chunk.index);
+        const stored = await store.getChunkResult(task.jobId, documentId, chunk.index);
         if (stored?.status === 'succeeded') return; // an earlier attempt's checkpoint stands
         const job = await store.getJob(task.jobId);
         if (!job) return; // deleted meanwhile: nothing to record
@@ -174,7 +174,7 @@ export class DocumentTasks {
       chunks = planChunks(scope.jobDoc.pagesTotal, scope.pipeline.chunkPages);
       if (retry > 0) {
         // A retry of a document that was read: only its chunks without a succeeded checkpoint run again.
-        const succeeded = new Set((await store.listChunkResults(job.id, documentId)).filter((r) => r.status === 'succeeded').map((r) => r.index));
+        const succeeded = new Set((await store.listChunkStates(job.id, documentId)).filter((r) => r.status === 'succeeded').map((r) => r.index));
         chunks = chunks.filter((chunk) => !succeeded.has(chunk.index));
       }
     } else {
@@ -206,7 +206,7 @@ export class DocumentTasks {
 
   async #extract(task: LeasedTask, { documentId, chunk }: ChunkPayload, signal: AbortSignal): Promise<void> {
     const { store } = this.#ports;
-    const done = (await store.listChunkResults(task.jobId, documentId)).find((r) => r.index === chunk.index);
+    const done = await store.getChunkResult(task.jobId, documentId, chunk.index);
     if (done?.status === 'succeeded') return; // checkpointed: never redo a finished chunk
     const scope = await this.#scope(task, documentId);
     if (!scope) return;
@@ -247,10 +247,21 @@ export class DocumentTasks {
     }
     const { store, search } = this.#ports;
     const plan = planChunks(scope.jobDoc.pagesTotal ?? 0, scope.pipeline.chunkPages);
-    const merged = mergeChunks(await store.listChunkResults(task.jobId, documentId), plan);
+    const keepPages = (scope.jobDoc.pagesTotal ?? 0) <= (scope.pipeline.maxPagesInResult ?? Infinity);
+    const indexInParts = scope.pipeline.index && !keepPages;
+    if (indexInParts) await search.removeDocument(scope.job.tenantId, documentId);
+    // Chunk by chunk: only the merge's small parts are held, never every chunk's output at once.
+    const merger = new ChunkMerger(keepPages);
+    for (const ref of plan) {
+      const chunk = (await store.getChunkResult(task.jobId, documentId, ref.index)) ?? missingChunk(ref);
+      merger.add(chunk);
+      if (indexInParts && chunk.output !== null) await search.appendPages(scope.job.tenantId, documentId, fromJson<ChunkOutput>(chunk.output).pages);
+      signal.throwIfAborted();
+    }
+    const merged = merger.result();
     const { fields, analysis, usage } = await analyzeDocument(scope.pipeline.analyzers, merged, this.#analyzeContext(scope, documentId, signal));
     signal.throwIfAborted();
-    const readable = merged.pages.length > 0 || merged.failedPages.length === 0;
+    const readable = merged.pagesRead > 0 || merged.failedPages.length === 0;
     // A warned page (an image nobody read) makes a partial success: never a plain "succeeded"
     // with pages silently empty.
     const status = !readable ? 'failed' : merged.failedPages.length > 0 || merged.warnings.length > 0 ? 'partially_succeeded' : 'succeeded';
@@ -258,13 +269,13 @@ export class DocumentTasks {
     const error = !readable && firstFailure
       ? { code: firstFailure.code, message: `no page could be read: ${firstFailure.message}` }
       : null;
-    if (scope.pipeline.index && readable) await search.indexDocument(scope.job.tenantId, documentId, merged.pages);
+    if (scope.pipeline.index && readable && keepPages) await search.indexDocument(scope.job.tenantId, documentId, merged.pages);
     const info = fromJson<DocumentInfo | null>(scope.jobDoc.info);
     const output: DocumentOutput = {
       ...this.#outputBase(scope.jobDoc, scope.doc),
       mediaType: info?.mediaType ?? scope.doc.mediaType,
       status, pageCount: scope.jobDoc.pagesTotal, metadata: info?.metadata ?? null,
-      pages: merged.pages, fields, failedPages: merged.failedPages, error,
+      pages: merged.pages, fields, ...(keepPages ? {} : { pagesOmitted: true as const }), failedPages: merged.failedPages, error,
       ...(merged.warnings.length > 0 ? { warnings: merged.warnings } : {}),
       ...(Object.keys(analysis).length > 0 ? { analysis } : {}),
       ...(usage.calls + usage.cachedCalls > 0 ? { usage } : {}),

@@ -11,6 +11,7 @@ import type { Ream, SubmitInput } from './ream.ts';
 import { storeDocument } from './store-document.ts';
 import { submitJob } from './submit-job.ts';
 import { uploadRecords } from './upload-records.ts';
+import { documentPages } from './document-pages.ts';
 
 /** What a handle needs besides its engine: how the ream was opened and how it ends. */
 export interface HandleParts {
@@ -106,6 +107,11 @@ export function reamHandle(engine: Engine, parts: HandleParts): Ream {
     jobDocuments: (jobId) => store.listJobDocuments(jobId),
     jobDocument: (jobId, documentId) => store.getJobDocument(jobId, documentId),
     documentResult: (jobId, documentId) => store.getDocumentResult(jobId, documentId),
+    async *documentPages(jobId, documentId) {
+      const jobDoc = await store.getJobDocument(jobId, documentId);
+      if (jobDoc?.pagesTotal === null || jobDoc?.pagesTotal === undefined) return;
+      yield* documentPages(store, jobId, documentId, jobDoc.pagesTotal);
+    },
     storeDocument: (stream, name, options) => storeDocument(engine, stream, name, options),
     getDocument: (documentId) => store.getDocument(documentId),
     uploads,

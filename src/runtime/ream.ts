@@ -27,6 +27,7 @@ import type {
 import type { DistributedSettings } from './deployment.ts';
 import type { AddedDocument, CreateJobInput, DocumentToAdd, FileInput } from './engine.ts';
 import type { IntakeLimits } from './intake.ts';
+import type { DocumentPageResult } from './document-pages.ts';
 import type { RetentionSettings } from './retention.ts';
 import type { JobLimits } from './job-limits.ts';
 import type { StoreDocumentOptions } from './store-document.ts';
@@ -35,6 +36,7 @@ import type { UploadRecords } from './upload-records.ts';
 import type { WebhookSettings } from './webhook-delivery.ts';
 
 export type { IntakeLimits } from './intake.ts';
+export type { DocumentPageResult } from './document-pages.ts';
 export type { AddedDocument, CreateJobInput, DocumentToAdd, FileInput } from './engine.ts';
 export type { JobFile, SubmitJobInput, SubmittedJob } from './submit-job.ts';
 export type { StoreDocumentOptions } from './store-document.ts';
@@ -181,6 +183,13 @@ export interface Ream {
   jobDocument(jobId: string, documentId: string): Promise<JobDocumentRecord | undefined>;
   /** The final result of one document of the job; `undefined` until it has ended. */
   documentResult(jobId: string, documentId: string): Promise<DocumentResultRecord | undefined>;
+  /**
+   * One document's pages (a table's rows) in order, each with its text, fields and failure, read
+   * from the chunk checkpoints one chunk at a time: the way to read a result whose pages are
+   * omitted (`DocumentOutput.pagesOmitted`, a long table), and any other. Empty for a document
+   * the job does not hold or that was never inspected.
+   */
+  documentPages(jobId: string, documentId: string): AsyncGenerator<DocumentPageResult>;
 
   // Documents and uploads.
   /**

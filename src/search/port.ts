@@ -26,6 +26,12 @@ export interface SearchIndex {
   readonly name: string;
   /** Replaces whatever was indexed for this document before (idempotent). */
   indexDocument(tenantId: string, documentId: string, pages: readonly IndexedPage[]): Promise<void>;
+  /**
+   * Adds pages to what is indexed for this document: a document too long to hold in memory is
+   * indexed in parts, after a `removeDocument`. Not atomic over the parts (a search meanwhile
+   * sees the parts added so far); each part is.
+   */
+  appendPages(tenantId: string, documentId: string, pages: readonly IndexedPage[]): Promise<void>;
   removeDocument(tenantId: string, documentId: string): Promise<void>;
   search(query: SearchQuery): Promise<SearchHit[]>;
   close(): Promise<void>;

@@ -37,11 +37,13 @@ export class SqliteSearch implements SearchIndex {
     // transaction, so a search never sees the document half-indexed or twice.
     await this.#db.transaction().execute(async (trx) => {
       await trx.deleteFrom('search_pages').where('tenant_id', '=', tenantId).where('document_id', '=', documentId).execute();
-      for (let i = 0; i < pages.length; i += INSERT_BATCH) {
-        const rows = pages.slice(i, i + INSERT_BATCH).map((p) => ({ tenant_id: tenantId, document_id: documentId, page: p.page, text: p.text }));
-        await trx.insertInto('search_pages').values(rows).execute();
-      }
+      await insertPages(trx, tenantId, documentId, pages);
     });
+  }
+
+  async appendPages(tenantId: string, documentId: string, pages: readonly IndexedPage[]): Promise<void> {
+    checkPageNumbers(pages);
+    await this.#db.transaction().execute((trx) => insertPages(trx, tenantId, documentId, pages));
   }
 
   async removeDocument(tenantId: string, documentId: string): Promise<void> {
@@ -67,5 +69,12 @@ export class SqliteSearch implements SearchIndex {
   /** The database belongs to whoever opened it. */
   close(): Promise<void> {
     return Promise.resolve();
+  }
+}
+
+async function insertPages(db: Kysely<SearchTables>, tenantId: string, documentId: string, pages: readonly IndexedPage[]): Promise<void> {
+  for (let i = 0; i < pages.length; i += INSERT_BATCH) {
+    const rows = pages.slice(i, i + INSERT_BATCH).map((p) => ({ tenant_id: tenantId, document_id: documentId, page: p.page, text: p.text }));
+    await db.insertInto('search_pages').values(rows).execute();
   }
 }

@@ -13,6 +13,7 @@ import { openapi } from './openapi.ts';
 import { PROBLEM_CONTENT_TYPE, answerClientError, sendProblem, toProblem } from './problem.ts';
 import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
+import { documentPagesRoutes } from './routes/document-pages.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { uiRoutes } from './routes/ui.ts';
 import { wsRoutes } from './routes/ws.ts';
@@ -130,6 +131,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     });
     jobRoutes(scope, options.ream, shutdown.signal, findUpload);
     workerRoutes(scope, options.ream);
+    documentPagesRoutes(scope, options.ream);
     searchRoutes(scope, options.ream);
     usageRoutes(scope, options.ream);
     auditRoutes(scope, options.ream);

@@ -45,6 +45,9 @@ export interface ChunkResultRecord {
   durationMs: number;
 }
 
+/** A checkpoint without its output: what a planner needs to know of a chunk. */
+export type ChunkStateRecord = Pick<ChunkResultRecord, 'index' | 'from' | 'to' | 'status'>;
+
 export interface DocumentResultRecord {
   jobId: string;
   documentId: string;
@@ -88,8 +91,16 @@ export interface JobDocumentStore {
 
   /** Upsert by (jobId, documentId, index): a repeat replaces the checkpoint, so repeats are harmless. */
   putChunkResult(result: ChunkResultRecord): Promise<void>;
-  /** The document's checkpoints in chunk `index` order; empty when there are none. */
+  /**
+   * The document's checkpoints in chunk `index` order; empty when there are none. Holds every
+   * chunk's output at once: for a document of many chunks (a table of a million rows) read them
+   * one by one with {@link getChunkResult}.
+   */
   listChunkResults(jobId: string, documentId: string): Promise<ChunkResultRecord[]>;
+  /** One chunk's checkpoint; `undefined` when it has none. */
+  getChunkResult(jobId: string, documentId: string, index: number): Promise<ChunkResultRecord | undefined>;
+  /** The document's checkpoints without their outputs, in `index` order. */
+  listChunkStates(jobId: string, documentId: string): Promise<ChunkStateRecord[]>;
 
   /** Upsert by (jobId, documentId): the last write wins. */
   putDocumentResult(result: DocumentResultRecord): Promise<void>;

@@ -158,6 +158,28 @@ export function sqlJobDocumentStore(kysely: Kysely<unknown>): JobDocumentStore {
       return rows.map(chunkResultFromRow);
     },
 
+    async getChunkResult(jobId, documentId, index) {
+      const row = await db
+        .selectFrom('chunk_results')
+        .selectAll()
+        .where('job_id', '=', jobId)
+        .where('document_id', '=', documentId)
+        .where('idx', '=', index)
+        .executeTakeFirst();
+      return row ? chunkResultFromRow(row) : undefined;
+    },
+
+    async listChunkStates(jobId, documentId) {
+      const rows = await db
+        .selectFrom('chunk_results')
+        .select(['idx', 'from_page', 'to_page', 'status'])
+        .where('job_id', '=', jobId)
+        .where('document_id', '=', documentId)
+        .orderBy('idx')
+        .execute();
+      return rows.map((row) => ({ index: toNumber(row.idx), from: toNumber(row.from_page), to: toNumber(row.to_page), status: row.status as ChunkStatus }));
+    },
+
     async putDocumentResult(result) {
       await db
         .insertInto('document_results')

@@ -25,6 +25,21 @@ const ODD_INPUT = [
 
 const cases: ConformanceCase<Subject>[] = [
   {
+    name: 'a document indexed in parts: appendPages adds to it, removeDocument clears it, indexDocument replaces every part',
+    async run({ search }) {
+      await search.removeDocument('t1', 'big');
+      await search.appendPages('t1', 'big', [{ page: 1, text: 'first row: apples' }, { page: 2, text: 'second row: pears' }]);
+      await search.appendPages('t1', 'big', [{ page: 3, text: 'third row: apples again' }]);
+      assert.deepEqual((await search.search({ tenantId: 't1', q: 'apples' })).map((h) => h.page).sort(), [1, 3]);
+      assert.deepEqual(await search.search({ tenantId: 't2', q: 'apples' }), [], 'another tenant sees nothing');
+      await search.indexDocument('t1', 'big', [{ page: 1, text: 'only plums now' }]);
+      assert.deepEqual(await search.search({ tenantId: 't1', q: 'apples' }), []);
+      await search.removeDocument('t1', 'big');
+      assert.deepEqual(await search.search({ tenantId: 't1', q: 'plums' }), []);
+      await assert.rejects(search.appendPages('t1', 'big', [{ page: 0, text: 'no page 0' }]));
+    },
+  },
+  {
     name: 'finds pages by word, with « » around matches in the snippet',
     async run({ search }) {
       await search.indexDocument('t1', 'd1', [

@@ -69,7 +69,7 @@ const cases: ConformanceCase<Subject>[] = [
     },
   },
   {
-    name: 'putChunkResult is an idempotent upsert, listed in index order',
+    name: 'putChunkResult is an idempotent upsert, listed in index order, read one by one, and listed without outputs',
     async run({ store }) {
       const { jobId, documentIds } = await jobWithDocuments(store, 1);
       const documentId = documentIds[0] ?? '';
@@ -85,6 +85,17 @@ const cases: ConformanceCase<Subject>[] = [
         { ...base, index: 1, from: 10, to: 20, output: { text: 'b' } },
       ]);
       assert.deepEqual(await store.listChunkResults(jobId, 'other'), []);
+      // One at a time, and the states without outputs.
+      assert.deepEqual(await store.getChunkResult(jobId, documentId, 1), { ...base, index: 1, from: 10, to: 20, output: { text: 'b' } });
+      assert.equal(await store.getChunkResult(jobId, documentId, 2), undefined);
+      assert.equal(await store.getChunkResult(jobId, 'other', 0), undefined);
+      assert.deepEqual(await store.listChunkStates(jobId, documentId), [
+        { index: 0, from: 0, to: 10, status: 'succeeded' },
+        { index: 1, from: 10, to: 20, status: 'succeeded' },
+      ]);
+      await store.putChunkResult({ ...base, index: 2, from: 20, to: 25, status: 'failed', output: null, error: { code: 'timeout', message: 't' } });
+      assert.deepEqual((await store.listChunkStates(jobId, documentId)).map((state) => state.status), ['succeeded', 'succeeded', 'failed']);
+      assert.deepEqual(await store.listChunkStates(jobId, 'other'), []);
     },
   },
   {

@@ -1,0 +1,60 @@
+import type { DocumentPageResult } from '../api-types.ts';
+import type { Fields } from '../analyzers/port.ts';
+import { fromJson } from '../json.ts';
+import { missingChunk, type ChunkOutput } from '../pipeline/merge.ts';
+import type { ChunkResultRecord, Store } from '../store/port.ts';
+
+export type { DocumentPageResult } from '../api-types.ts';
+
+/**
+ * A document's pages in order, read from the chunk checkpoints one chunk at a time: what a long
+ * table's result leaves out (`DocumentOutput.pagesOmitted`) with memory for one chunk only. A
+ * page no checkpoint covers (its worker died on the last attempt) comes as a failure, as in the
+ * result. `pagesTotal`: the document's page count (its job document's `pagesTotal`).
+ */
+export async function* documentPages(
+  store: Pick<Store, 'listChunkStates' | 'getChunkResult'>,
+  jobId: string,
+  documentId: string,
+  pagesTotal: number,
+): AsyncGenerator<DocumentPageResult> {
+  let next = 1;
+  const gap = function* (to: number): Generator<DocumentPageResult> {
+    if (next <= to) yield* pagesOf(missingChunk({ index: -1, from: next - 1, to }));
+    next = Math.max(next, to + 1);
+  };
+  for (const state of await store.listChunkStates(jobId, documentId)) {
+    yield* gap(state.from);
+    const chunk = await store.getChunkResult(jobId, documentId, state.index);
+    yield* pagesOf(chunk ?? missingChunk(state));
+    next = Math.max(next, state.to + 1);
+  }
+  yield* gap(pagesTotal);
+}
+
+/** The pages `[from, to)` of one checkpoint, each with its text, fields, failure and warning. */
+function* pagesOf(chunk: ChunkResultRecord): Generator<DocumentPageResult> {
+  if (chunk.status === 'failed' || chunk.output === null) {
+    const failure = { code: chunk.error?.code ?? 'internal', message: chunk.error?.message ?? 'chunk failed' };
+    for (let page = chunk.from + 1; page <= chunk.to; page++) yield { page, fields: {}, failure: { page, ...failure } };
+    return;
+  }
+  const output = fromJson<ChunkOutput>(chunk.output);
+  const read = new Map(output.pages.map((page) => [page.page, page]));
+  const failures = new Map(output.failures.map((failure) => [failure.page, failure]));
+  const warnings = new Map((output.warnings ?? []).map((warning) => [warning.page, warning]));
+  const fields = new Map<number, Fields>();
+  for (const [name, matches] of Object.entries(output.fields)) {
+    for (const match of matches) {
+      const onPage = fields.get(match.page) ?? {};
+      fields.set(match.page, onPage);
+      (onPage[name] ??= []).push(match);
+    }
+  }
+  for (let page = chunk.from + 1; page <= chunk.to; page++) {
+    const text = read.get(page);
+    const failure = failures.get(page) ?? (text ? undefined : { page, code: 'internal' as const, message: 'the page has no result' });
+    const warning = warnings.get(page);
+    yield { page, fields: fields.get(page) ?? {}, ...(text ? { read: text } : {}), ...(failure ? { failure } : {}), ...(warning ? { warning } : {}) };
+  }
+}
