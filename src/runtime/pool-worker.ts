@@ -11,6 +11,7 @@ import { claimSlot } from './thread-memory.ts';
 const BUILT_IN: Readonly<Record<string, () => Promise<TaskModule>>> = {
   pdf: () => import('../formats/pdf/pdf-tasks.ts'),
   sheet: () => import('../formats/sheet/sheet-tasks.ts'),
+  image: () => import('../formats/image/image-tasks.ts'),
 };
 
 const loaded = new Map<string, Promise<TaskModule>>();
