@@ -82,3 +82,27 @@ export async function zipMediaType(path: string, sniffed: string): Promise<strin
     details: { detected: found.what },
   });
 }
+
+/**
+ * The bytes of one entry, at most its declared size: an archive whose entry inflates past what
+ * its directory said is lying, and is refused (`resource_limit`) as soon as it does.
+ */
+export async function readEntry(file: CentralDirectoryFile): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let length = 0;
+  const stream = file.stream();
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      length += chunk.length;
+      if (length > file.uncompressedSize) {
+        throw ReamError.nonRetryable('resource_limit', `the archive's entry ${file.path} inflates past the ${file.uncompressedSize} bytes its directory declares`, {
+          details: { entry: file.path, declared: file.uncompressedSize },
+        });
+      }
+      chunks.push(chunk);
+    }
+  } finally {
+    stream.destroy();
+  }
+  return Buffer.concat(chunks);
+}
