@@ -14,6 +14,7 @@ const BUILT_IN: Readonly<Record<string, () => Promise<TaskModule>>> = {
   image: () => import('../formats/image/image-tasks.ts'),
   docx: () => import('../formats/docx/docx-tasks.ts'),
   html: () => import('../formats/html/html-tasks.ts'),
+  email: () => import('../formats/email/email-tasks.ts'),
 };
 
 const loaded = new Map<string, Promise<TaskModule>>();
