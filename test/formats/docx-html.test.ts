@@ -7,6 +7,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { MAX_NESTING } from '../../src/formats/html/html-text.ts';
 import { DOCX_MEDIA_TYPE, HTML_MEDIA_TYPE, XLSX_MEDIA_TYPE } from '../../src/formats/sniff.ts';
 import { createFormats, type Formats } from '../../src/formats/registry.ts';
 import type { Extraction, Inspection, ReadLimits } from '../../src/formats/types.ts';
@@ -105,6 +106,17 @@ void describe('Word and HTML documents', () => {
     assert.match(text, /^Chapter 1\. Introduction$/m);
     assert.match(text, /^1\. Introduction$/m, 'the table of contents, one entry a line');
     assert.ok(text.indexOf('Chapter 1. Introduction') < text.indexOf('Chapter 2. Users and Groups'));
+  });
+
+  void test('markup nested deeper than real pages nest is refused at once with resource_limit, not parsed for minutes', async () => {
+    const depth = MAX_NESTING + 1;
+    const path = await file('deep.html', `<!DOCTYPE html><html><body>${'<div>'.repeat(depth)}deep${'</div>'.repeat(depth)}</body></html>`);
+    const started = Date.now();
+    await rejectsWithCode(read(path), 'resource_limit', /nests more than 1000 elements deep/);
+    assert.ok(Date.now() - started < 10_000);
+    // Just under the limit, with unclosed <p>s and <li>s (optional end tags) that do not count: read.
+    const sloppy = `<html><body>${'<div>'.repeat(MAX_NESTING - 10)}${'<p>para <li>item '.repeat(2_000)}${'</div>'.repeat(MAX_NESTING - 10)}</body></html>`;
+    assert.match((await read(await file('sloppy.html', sloppy))).pages[0]?.text ?? '', /para/);
   });
 
   void test('HTML: headings as written, tables as rows, scripts dropped, links only on request, the declared charset', async () => {

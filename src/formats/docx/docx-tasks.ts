@@ -4,11 +4,11 @@
 // out as text like any page (html-text.ts). The archive's directory is checked first: it must
 // hold word/document.xml, and its declared sizes must not make a bomb.
 import { readFile } from 'node:fs/promises';
-import { DomUtils, parseDocument } from 'htmlparser2';
 import mammoth from 'mammoth';
 import { ReamError } from '../../errors.ts';
 import { asJson, fromJson, type JsonValue } from '../../json.ts';
 import { htmlText } from '../html/html-text.ts';
+import { markupFields } from '../html/markup-fields.ts';
 import type { DocumentMetadata, TaskHandler } from '../types.ts';
 import type { WholeExtractInput, WholeExtractResult, WholeInspectInput, WholeInspectResult } from '../whole-document-format.ts';
 import { checkZipSizes, containerType, readEntry, zipEntries } from '../zip/zip-container.ts';
@@ -26,14 +26,6 @@ async function wordEntries(path: string): Promise<CentralDirectoryFile[]> {
   return files;
 }
 
-/** The text of the first element called `name` (namespace prefix included, e.g. `dc:title`). */
-function field(xml: string, name: string): string | undefined {
-  const doc = parseDocument(xml, { xmlMode: true });
-  const el = DomUtils.findOne((e) => e.name === name, doc.children, true);
-  const text = el ? DomUtils.textContent(el).replace(/\s+/g, ' ').trim() : '';
-  return text === '' ? undefined : text;
-}
-
 /** An ISO 8601 instant as W3CDTF writes it (`2024-03-01T10:00:00Z`), or nothing for anything else. */
 function isoDate(value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
@@ -48,19 +40,19 @@ async function inspect(input: JsonValue): Promise<JsonValue> {
     const file = files.find((f) => f.path === name);
     return file ? (await readEntry(file)).toString('utf8') : '';
   };
-  const core = await part('docProps/core.xml');
-  const app = await part('docProps/app.xml');
+  const core = markupFields(await part('docProps/core.xml'), ['dc:title', 'dc:creator', 'dc:subject', 'cp:keywords', 'dcterms:created', 'dcterms:modified'], true).texts;
+  const app = markupFields(await part('docProps/app.xml'), ['Application', 'AppVersion'], true).texts;
   const out: DocumentMetadata = {
-    title: field(core, 'dc:title'),
-    author: field(core, 'dc:creator'),
-    subject: field(core, 'dc:subject'),
-    keywords: field(core, 'cp:keywords'),
-    createdAt: isoDate(field(core, 'dcterms:created')),
-    modifiedAt: isoDate(field(core, 'dcterms:modified')),
-    creator: field(app, 'Application'),
-    formatVersion: field(app, 'AppVersion'),
+    title: core.get('dc:title'),
+    author: core.get('dc:creator'),
+    subject: core.get('dc:subject'),
+    keywords: core.get('cp:keywords'),
+    createdAt: isoDate(core.get('dcterms:created')),
+    modifiedAt: isoDate(core.get('dcterms:modified')),
+    creator: app.get('Application'),
+    formatVersion: app.get('AppVersion'),
   };
-  const result: WholeInspectResult = { metadata: Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined)) };
+  const result: WholeInspectResult = { metadata: Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined && v !== '')) };
   return asJson(result);
 }
 
