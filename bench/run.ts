@@ -14,6 +14,7 @@ const sections: Section[] = [
   { name: 'queue', load: () => import('./queue.ts') },
   { name: 'queue-bullmq', load: () => import('./queue-bullmq.ts') },
   { name: 'pdf', load: () => import('./pdf-extract.ts') },
+  { name: 'ocr', load: () => import('./ocr.ts') },
   { name: 'http', load: () => import('./http.ts') },
   { name: 'distributed', load: () => import('./distributed.ts') },
   { name: 'llm', load: () => import('./llm.ts') },

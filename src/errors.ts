@@ -15,6 +15,12 @@ export const ERROR_CODES = {
   ocr_failed: { status: 422, retryable: false },
   /** A CSV or XLSX file that cannot be read as a table, or one row of it that does not fit its header. */
   invalid_sheet: { status: 422, retryable: false },
+  /** A PNG, JPEG, TIFF or WebP image (or a file named as one) whose pixels cannot be decoded. */
+  invalid_image: { status: 422, retryable: false },
+  /** A Word .docx (or a file named as one) that is not a readable Word document. */
+  invalid_docx: { status: 422, retryable: false },
+  /** An .eml e-mail (or a file named as one) that is not a readable RFC 5322 message. */
+  invalid_email: { status: 422, retryable: false },
   timeout: { status: 504, retryable: true },
   resource_limit: { status: 422, retryable: false },
   cancelled: { status: 409, retryable: false },

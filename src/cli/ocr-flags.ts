@@ -1,5 +1,5 @@
-// `ream run --ocr auto|always|never --ocr-lang eng+fra --ocr-dpi 300`: the OCR job options as
-// flags. Languages and resolutions are checked where every job's options are (at submit), so
+// `ream run --ocr auto|always|never --ocr-lang eng+fra --ocr-dpi 300 --links`: the reading job
+// options (OCR; links kept in HTML, Word and e-mail text) as flags. Languages and resolutions are checked where every job's options are (at submit), so
 // the CLI, the API and the library refuse the same things with the same words.
 import { Option, type Command } from 'commander';
 import type { JsonObject } from '../json.ts';
@@ -9,14 +9,16 @@ export function addOcrFlags(command: Command): Command {
   return command
     .addOption(new Option('--ocr <mode>', 'OCR of pages without usable text: auto (image pages), always (every page), never (report them as needs_ocr)').choices(['auto', 'always', 'never']))
     .option('--ocr-lang <codes>', 'OCR languages, joined with + or , (eng, fra, deu bundled; others: npm install @tesseract.js-data/<code>) (default eng)')
-    .option('--ocr-dpi <dpi>', 'resolution pages are rendered at for OCR, 72–600 (default 300)', positiveInt);
+    .option('--ocr-dpi <dpi>', 'resolution pages are rendered at for OCR, 72–600 (default 300)', positiveInt)
+    .option('--links', 'HTML, Word and e-mail: keep each link\'s address after its text, as "text [https://…]"');
 }
 
-/** The job options the OCR flags set; none when no flag was given. */
+/** The job options the OCR flags and `--links` set; none when no flag was given. */
 export function ocrJobOptions(flags: Record<string, unknown>): JsonObject {
   const options: JsonObject = {};
   if (typeof flags.ocr === 'string') options.ocr = flags.ocr;
   if (typeof flags.ocrLang === 'string') options.ocrLanguages = flags.ocrLang.split(/[+,]/).map((code) => code.trim()).filter(Boolean);
   if (typeof flags.ocrDpi === 'number') options.ocrDpi = flags.ocrDpi;
+  if (flags.links === true) options.links = true;
   return options;
 }

@@ -28,7 +28,7 @@ export interface RunOptions extends LocalEngineOptions {
   progress: ProgressMode;
   /** Options of the llm pipeline (from the --llm-* flags); implies `pipeline: 'llm'`. */
   llm?: JsonObject;
-  /** The OCR options (`ocr`, `ocrLanguages`, `ocrDpi`, from the --ocr* flags). */
+  /** The reading options (`ocr`, `ocrLanguages`, `ocrDpi`, `links`, from the --ocr* and --links flags). */
   ocr?: JsonObject;
 }
 

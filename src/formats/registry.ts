@@ -1,11 +1,17 @@
 import { basename } from 'node:path';
 import { ReamError } from '../errors.ts';
 import { readHead } from './file-checks.ts';
+import { createImageFormat } from './image/image-format.ts';
 import { createPdfFormat } from './pdf/pdf-format.ts';
 import { createSheetFormat } from './sheet/sheet-format.ts';
-import { CSV_MEDIA_TYPE, MARKDOWN_MEDIA_TYPE, TEXT_MEDIA_TYPE, XLSX_MEDIA_TYPE, extensionsOf, sniff } from './sniff.ts';
+import {
+  CSV_MEDIA_TYPE, DOCX_MEDIA_TYPE, EMAIL_MEDIA_TYPE, HTML_MEDIA_TYPE, JPEG_MEDIA_TYPE, MARKDOWN_MEDIA_TYPE, PNG_MEDIA_TYPE, TEXT_MEDIA_TYPE, TIFF_MEDIA_TYPE, WEBP_MEDIA_TYPE, XLSX_MEDIA_TYPE,
+  extensionsOf, sniff,
+} from './sniff.ts';
 import { createTextFormat } from './text/text-format.ts';
 import type { DocumentFormat, ReadLimits, TaskRunner } from './types.ts';
+import { createWholeDocumentFormat } from './whole-document-format.ts';
+import { zipMediaType } from './zip/zip-container.ts';
 
 /** Every reader ream has, and the way to pick one for a file. */
 export interface Formats {
@@ -13,7 +19,8 @@ export interface Formats {
   /**
    * Reads the size and first bytes of `path` and returns the reader for it, or throws the
    * `ReamError` that says why not: `empty_file`, `file_too_large`, `unsupported_type`,
-   * `invalid_pdf` (named .pdf, is not one), `invalid_sheet` (named .xlsx or .csv, is not one). `name` is the user's file name (default: the
+   * `invalid_pdf` (named .pdf, is not one), `invalid_sheet` (named .xlsx or .csv, is not one),
+   * `invalid_docx`, `invalid_image` (likewise), `resource_limit` (a ZIP bomb). `name` is the user's file name (default: the
    * path's); its extension is checked against the content, never trusted over it.
    */
   identify(path: string, name: string | undefined, limits: ReadLimits): Promise<DocumentFormat>;
@@ -28,6 +35,10 @@ export function createFormats(runner: TaskRunner): Formats {
     createTextFormat(MARKDOWN_MEDIA_TYPE, extensionsOf(MARKDOWN_MEDIA_TYPE)),
     createSheetFormat(runner, CSV_MEDIA_TYPE, extensionsOf(CSV_MEDIA_TYPE)),
     createSheetFormat(runner, XLSX_MEDIA_TYPE, extensionsOf(XLSX_MEDIA_TYPE)),
+    createWholeDocumentFormat(runner, DOCX_MEDIA_TYPE, extensionsOf(DOCX_MEDIA_TYPE), 'docx'),
+    createWholeDocumentFormat(runner, HTML_MEDIA_TYPE, extensionsOf(HTML_MEDIA_TYPE), 'html'),
+    createWholeDocumentFormat(runner, EMAIL_MEDIA_TYPE, extensionsOf(EMAIL_MEDIA_TYPE), 'email'),
+    ...[PNG_MEDIA_TYPE, JPEG_MEDIA_TYPE, TIFF_MEDIA_TYPE, WEBP_MEDIA_TYPE].map((type) => createImageFormat(runner, type, extensionsOf(type))),
   ];
   const byMediaType = (mediaType: string): DocumentFormat | undefined => formats.find((f) => f.mediaType === mediaType);
   return {
@@ -35,7 +46,8 @@ export function createFormats(runner: TaskRunner): Formats {
     byMediaType,
     async identify(path, name, limits) {
       const { head } = await readHead(path, limits);
-      const mediaType = sniff(head, name ?? basename(path));
+      // A ZIP's first bytes only suggest DOCX or XLSX: its directory decides (and is checked for bombs).
+      const mediaType = await zipMediaType(path, sniff(head, name ?? basename(path)));
       const format = byMediaType(mediaType);
       if (!format) throw ReamError.nonRetryable('unsupported_type', `no reader for ${mediaType}`);
       return format;

@@ -21,7 +21,8 @@ export type OnRefuse = 'drain' | 'destroy' | 'keep';
 /**
  * Reads the first {@link HEAD_BYTES} of `stream` and sniffs them (the content decides, the name
  * only picks between readers the content allows). Unless `onRefuse` is `keep`, throws
- * `empty_file`, `unsupported_type` or `invalid_pdf`.
+ * `empty_file`, `unsupported_type`, or the code of the format the name claims (`invalid_pdf`,
+ * `invalid_sheet`, `invalid_docx`, `invalid_image`, `invalid_email`, `invalid_text`).
  */
 export async function sniffStream(stream: Readable | AsyncIterable<Uint8Array>, name: string, onRefuse: OnRefuse): Promise<SniffedStream> {
   const iterator = stream[Symbol.asyncIterator]() as AsyncIterator<Uint8Array>;

@@ -9,6 +9,13 @@ export const TEXT_MEDIA_TYPE = 'text/plain';
 export const MARKDOWN_MEDIA_TYPE = 'text/markdown';
 export const CSV_MEDIA_TYPE = 'text/csv';
 export const XLSX_MEDIA_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+export const DOCX_MEDIA_TYPE = 'application/vnd.openxmlformats-officedocument.wordprocessingml.document';
+export const PNG_MEDIA_TYPE = 'image/png';
+export const JPEG_MEDIA_TYPE = 'image/jpeg';
+export const TIFF_MEDIA_TYPE = 'image/tiff';
+export const WEBP_MEDIA_TYPE = 'image/webp';
+export const HTML_MEDIA_TYPE = 'text/html';
+export const EMAIL_MEDIA_TYPE = 'message/rfc822';
 
 /** `%PDF-` may follow some junk; readers accept it within the first 1024 bytes, and so do we. */
 const PDF_HEADER_WINDOW = 1024;
@@ -46,6 +53,25 @@ const MAGIC: readonly Magic[] = [
   { what: 'an RTF document', test: (b) => starts(b, ascii('{\\rtf')) },
 ];
 
+/** The images ream reads (by OCR), by their signature. */
+const IMAGES: readonly { mediaType: string; test: (b: Uint8Array) => boolean }[] = [
+  { mediaType: PNG_MEDIA_TYPE, test: (b) => starts(b, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]) },
+  { mediaType: JPEG_MEDIA_TYPE, test: (b) => starts(b, [0xff, 0xd8, 0xff]) },
+  { mediaType: TIFF_MEDIA_TYPE, test: (b) => starts(b, [0x49, 0x49, 0x2a, 0x00]) || starts(b, [0x4d, 0x4d, 0x00, 0x2a]) },
+  { mediaType: WEBP_MEDIA_TYPE, test: (b) => starts(b, ascii('RIFF')) && starts(b, ascii('WEBP'), 8) },
+];
+
+const IMAGE_EXTENSIONS: Readonly<Record<string, string>> = {
+  '.png': PNG_MEDIA_TYPE,
+  '.jpg': JPEG_MEDIA_TYPE,
+  '.jpeg': JPEG_MEDIA_TYPE,
+  '.tif': TIFF_MEDIA_TYPE,
+  '.tiff': TIFF_MEDIA_TYPE,
+  '.webp': WEBP_MEDIA_TYPE,
+};
+
+const HTML_EXTENSIONS: Readonly<Record<string, string>> = { '.html': HTML_MEDIA_TYPE, '.htm': HTML_MEDIA_TYPE, '.xhtml': HTML_MEDIA_TYPE };
+
 const TEXT_EXTENSIONS: Readonly<Record<string, string>> = {
   '.txt': TEXT_MEDIA_TYPE,
   '.text': TEXT_MEDIA_TYPE,
@@ -59,6 +85,10 @@ export const MEDIA_TYPE_BY_EXTENSION: Readonly<Record<string, string>> = {
   ...TEXT_EXTENSIONS,
   '.csv': CSV_MEDIA_TYPE,
   '.xlsx': XLSX_MEDIA_TYPE,
+  '.docx': DOCX_MEDIA_TYPE,
+  ...IMAGE_EXTENSIONS,
+  ...HTML_EXTENSIONS,
+  '.eml': EMAIL_MEDIA_TYPE,
 };
 
 const isZip = (b: Uint8Array): boolean => starts(b, [0x50, 0x4b, 0x03, 0x04]);
@@ -72,6 +102,40 @@ const isZip = (b: Uint8Array): boolean => starts(b, [0x50, 0x4b, 0x03, 0x04]);
 function looksLikeXlsx(head: Uint8Array, ext: string): boolean {
   if (!isZip(head)) return false;
   return ext === '.xlsx' || zipEntryNames(head).some((name) => name.startsWith('xl/'));
+}
+
+/** A DOCX is a ZIP with `word/document.xml`: known, as an XLSX is, by a `word/` entry in `head` or by its name (the reader then checks). */
+function looksLikeDocx(head: Uint8Array, ext: string): boolean {
+  if (!isZip(head)) return false;
+  return ext === '.docx' || zipEntryNames(head).some((name) => name.startsWith('word/'));
+}
+
+/** Markup a browser would take for a page: a doctype, or an `<html>`, `<head>` or `<body>` tag before any text. */
+function looksLikeHtml(head: Uint8Array): boolean {
+  const start = Buffer.from(head.subarray(0, 1024)).toString('latin1').replace(/^\uFEFF|^\xEF\xBB\xBF/, '').trimStart().toLowerCase();
+  return /^(?:<!--[\s\S]*?-->\s*)*<(?:!doctype html|html[\s>]|head[\s>]|body[\s>])/.test(start);
+}
+
+/** Header fields nearly every message has; two of them in the header block make a message. */
+const MAIL_FIELDS = new Set(['from', 'to', 'subject', 'date', 'message-id', 'mime-version', 'received', 'return-path', 'delivered-to']);
+
+/**
+ * An RFC 5322 message: its first lines are header fields (`Name: value`, folded lines start
+ * with a blank) up to an empty line, with at least two of {@link MAIL_FIELDS}.
+ */
+export function looksLikeEmail(head: Uint8Array): boolean {
+  if (head.includes(0)) return false;
+  const lines = Buffer.from(head).toString('latin1').split(/\r?\n/);
+  let known = 0;
+  for (const [i, line] of lines.entries()) {
+    if (line === '') return known >= 2;
+    if (i === lines.length - 1) break; // cut by the end of head: not judged
+    if (/^[ \t]/.test(line) && i > 0) continue;
+    const field = /^([!-9;-~]+):/.exec(line)?.[1];
+    if (field === undefined) return false;
+    if (MAIL_FIELDS.has(field.toLowerCase())) known++;
+  }
+  return known >= 2;
 }
 
 /** Names of the ZIP local file headers (`PK\3\4`, name length at +26, name at +30) found whole in `head`. */
@@ -100,8 +164,12 @@ export function extensionsOf(mediaType: string): string[] {
  * Decides the media type of a file from its first bytes (`head`, ideally 4 KiB) and the name the
  * user gave it, or throws the `ReamError` that says why it cannot be read: `unsupported_type`
  * naming what it is, `invalid_pdf` for a `.pdf` that is not one, `invalid_sheet` for a `.xlsx`
- * that is no ZIP or a `.csv` that is no UTF-8 text. CSV is known by its name only: its content
- * is plain text, and text without the name stays text.
+ * that is no ZIP or a `.csv` that is no UTF-8 text, `invalid_docx` for a `.docx` that is no ZIP,
+ * `invalid_image` for a `.png`/`.jpg`/`.tif`/`.webp` that is no such image. CSV is known by its
+ * name only: its content is plain text, and text without the name stays text. HTML and e-mail
+ * are known by their name, or without one by their start (a doctype or `<html>`; header fields).
+ * Which ZIP container a DOCX or XLSX really is, is decided from its directory by
+ * `zip/zip-container.ts` once the whole file is there.
  */
 export function sniff(head: Uint8Array, name: string): string {
   const ext = extname(name).toLowerCase();
@@ -109,7 +177,10 @@ export function sniff(head: Uint8Array, name: string): string {
   // A header after some leading junk still makes a PDF, unless the file is text that merely
   // mentions `%PDF-` (a Markdown note about PDFs): then its text extension is believed.
   if (pdfAt === 0 || (pdfAt > 0 && !(TEXT_EXTENSIONS[ext] && looksLikeUtf8Text(head)))) return PDF_MEDIA_TYPE;
+  if (looksLikeDocx(head, ext)) return DOCX_MEDIA_TYPE;
   if (looksLikeXlsx(head, ext)) return XLSX_MEDIA_TYPE;
+  const image = IMAGES.find((m) => m.test(head));
+  if (image) return image.mediaType;
   const magic = MAGIC.find((m) => m.test(head));
   if (magic) {
     throw ReamError.nonRetryable('unsupported_type', `${label(name)} is ${magic.what}, which ream cannot read`, {
@@ -118,12 +189,23 @@ export function sniff(head: Uint8Array, name: string): string {
   }
   if (ext === '.pdf') throw ReamError.nonRetryable('invalid_pdf', `${label(name)} is named .pdf but does not start with %PDF-`);
   if (ext === '.xlsx') throw ReamError.nonRetryable('invalid_sheet', `${label(name)} is named .xlsx but is not a ZIP archive, as every XLSX workbook is`);
+  if (ext === '.docx') throw ReamError.nonRetryable('invalid_docx', `${label(name)} is named .docx but is not a ZIP archive, as every Word document is`);
+  if (IMAGE_EXTENSIONS[ext]) {
+    throw ReamError.nonRetryable('invalid_image', `${label(name)} is named ${ext} but is not a PNG, JPEG, TIFF or WebP image`, { details: { extension: ext } });
+  }
+  if (HTML_EXTENSIONS[ext] || ext === '.eml') {
+    if (!head.includes(0)) return ext === '.eml' ? EMAIL_MEDIA_TYPE : HTML_MEDIA_TYPE;
+    const code = ext === '.eml' ? 'invalid_email' : 'invalid_text';
+    throw ReamError.nonRetryable(code, `${label(name)} is named ${ext} but holds binary bytes (NUL), not text`);
+  }
   if (ext === '.csv') {
     if (looksLikeUtf8Text(head)) return CSV_MEDIA_TYPE;
     throw ReamError.nonRetryable('invalid_sheet', `${label(name)} is named .csv but is not UTF-8 text`);
   }
   const textType = TEXT_EXTENSIONS[ext];
   if (textType) return textType;
+  if (ext === '' && looksLikeHtml(head)) return HTML_MEDIA_TYPE;
+  if (ext === '' && looksLikeEmail(head)) return EMAIL_MEDIA_TYPE;
   if (ext === '' && looksLikeUtf8Text(head)) return TEXT_MEDIA_TYPE;
   const what = ext ? `${ext} files` : 'files without an extension that are not UTF-8 text';
   throw ReamError.nonRetryable('unsupported_type', `${label(name)}: ream cannot read ${what} (yet)`, {

@@ -59,6 +59,14 @@ export interface DocumentMetadata {
   columns?: string[];
   /** Workbooks only: the name of the sheet that was read. */
   sheet?: string;
+  /** How the document was cut into pages when it has none of its own (Word, HTML, e-mail: one page, the whole document). */
+  pagination?: string;
+  /** E-mail only: the sender, as `Name <address>`. */
+  from?: string;
+  /** E-mail only: the recipients (To, then Cc), as `Name <address>`. */
+  to?: string[];
+  /** E-mail only: the attachments' file names, in the message's order. */
+  attachments?: string[];
 }
 
 export interface Inspection {
@@ -78,8 +86,10 @@ export interface ReadLimits {
 export interface ReadOptions {
   /** Workbooks: the sheet to read, by name. Default the first. Other formats ignore it. */
   sheet?: string;
-  /** PDFs: when pages are read by OCR (default {@link OcrOptions} `auto`, `eng`, 300 DPI). Other formats ignore it. */
+  /** PDFs and images: when pages are read by OCR (default {@link OcrOptions} `auto`, `eng`, 300 DPI). Other formats ignore it. */
   ocr?: OcrOptions;
+  /** HTML, Word and e-mail: keep each link's address after its text (`text [https://…]`). Default false: the text alone. */
+  links?: boolean;
 }
 
 /** Pages `[from, to)`, 0-based. */

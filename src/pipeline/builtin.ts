@@ -17,7 +17,7 @@ export const DEFAULT_LIMITS: ReadLimits = {
 export const DEFAULT_CHUNK_PAGES = 50;
 
 /** The options every built-in pipeline takes; each pipeline may add its own. */
-export const BASE_OPTIONS = ['maxBytes', 'maxPages', 'chunkPages', 'index', ...OCR_OPTION_KEYS] as const;
+export const BASE_OPTIONS = ['maxBytes', 'maxPages', 'chunkPages', 'index', 'links', ...OCR_OPTION_KEYS] as const;
 
 export function positiveInteger(options: JsonObject, key: string, fallback: number): number {
   const value = options[key];
@@ -43,6 +43,8 @@ export function refuseUnknown(pipeline: string, options: JsonObject, known: read
 export function baseOptions(options: JsonObject): Pick<Pipeline, 'limits' | 'chunkPages' | 'index' | 'read'> {
   const index = options.index ?? true;
   if (typeof index !== 'boolean') throw ReamError.nonRetryable('validation_failed', 'option "index" must be true or false');
+  const links = options.links ?? false;
+  if (typeof links !== 'boolean') throw ReamError.nonRetryable('validation_failed', 'option "links" must be true or false');
   return {
     limits: {
       maxBytes: positiveInteger(options, 'maxBytes', DEFAULT_LIMITS.maxBytes),
@@ -50,7 +52,7 @@ export function baseOptions(options: JsonObject): Pick<Pipeline, 'limits' | 'chu
     },
     chunkPages: positiveInteger(options, 'chunkPages', DEFAULT_CHUNK_PAGES),
     index,
-    read: { ocr: parseOcrOptions(options) },
+    read: { ocr: parseOcrOptions(options), links },
   };
 }
 

@@ -11,6 +11,10 @@ import { claimSlot } from './thread-memory.ts';
 const BUILT_IN: Readonly<Record<string, () => Promise<TaskModule>>> = {
   pdf: () => import('../formats/pdf/pdf-tasks.ts'),
   sheet: () => import('../formats/sheet/sheet-tasks.ts'),
+  image: () => import('../formats/image/image-tasks.ts'),
+  docx: () => import('../formats/docx/docx-tasks.ts'),
+  html: () => import('../formats/html/html-tasks.ts'),
+  email: () => import('../formats/email/email-tasks.ts'),
 };
 
 const loaded = new Map<string, Promise<TaskModule>>();

@@ -11,7 +11,7 @@ export interface StoreDocumentOptions {
   /** Refuse content whose sha256 (hex) differs (`checksum_mismatch`; nothing is stored). */
   expectedSha256?: string;
   /**
-   * Content that sniffing refuses (`empty_file`, `unsupported_type`, `invalid_pdf`): `drain`
+   * Content that sniffing refuses (`empty_file`, `unsupported_type`, `invalid_pdf`, `invalid_image`, …): `drain`
    * (default) throws after reading the rest, `destroy` throws and destroys the stream, `keep`
    * stores it under the media type its name suggests (a job's file: its inspection fails the
    * document with that code, as for a file read from a path).

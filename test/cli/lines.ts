@@ -5,7 +5,9 @@ export interface Line {
   path: string;
   status: string;
   pageCount: number | null;
-  pages?: { page: number; text: string; source?: string }[];
+  mediaType?: string | null;
+  metadata?: Record<string, unknown> | null;
+  pages?: { page: number; text: string; source?: string; confidence?: number }[];
   warnings?: { page: number; code: string }[];
   text?: string;
   sha256: string | null;

@@ -163,8 +163,8 @@ describe('ReamClient.upload over tus', () => {
     assert.ok(tooBig instanceof ReamHttpError);
     assert.deepEqual([tooBig.code, tooBig.httpStatus], ['file_too_large', 413]);
 
-    const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(2000, 7)]);
-    const unsupported = await rejection(client.upload(png, { name: 'scan.pdf' }));
+    const gif = Buffer.concat([Buffer.from('GIF89a', 'latin1'), Buffer.alloc(2000, 7)]);
+    const unsupported = await rejection(client.upload(gif, { name: 'scan.pdf' }));
     assert.ok(unsupported instanceof ReamHttpError);
     assert.equal(unsupported.code, 'unsupported_type');
     await assert.rejects(client.upload(join(dir, 'missing.pdf')), { code: 'not_found' });

@@ -81,7 +81,9 @@ void describe('PDF format', () => {
     const real = await makePdf({ pages: numberedPages('T', 30) });
     await failsWith(open(await file(new Uint8Array(0))), 'empty_file');
     await failsWith(open(await file('Just some notes, saved with the wrong name.\n')), 'invalid_pdf', /named \.pdf but does not start with %PDF-/);
-    await failsWith(open(await file(PNG_1X1)), 'unsupported_type', /PNG image/);
+    // The content decides: a PNG named .pdf is read as the image it is; a GIF ream cannot read.
+    assert.equal((await open(await file(PNG_1X1))).mediaType, 'image/png');
+    await failsWith(open(await file(Buffer.from('GIF89a\x01\x00\x01\x00', 'latin1'))), 'unsupported_type', /GIF image/);
     await failsWith(open(await file(real.subarray(0, Math.floor(real.length * 0.3)))), 'invalid_pdf');
     await failsWith(open(await file('%PDF-1.7\nthis is not a PDF body at all\n%%EOF\n')), 'invalid_pdf');
     await failsWith(open(await file(real), undefined, { maxBytes: 1_000, maxPages: 100 }), 'file_too_large');

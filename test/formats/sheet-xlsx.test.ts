@@ -70,6 +70,6 @@ void describe('XLSX format', () => {
     // A workbook's ZIP with parts renamed away (names are stored uncompressed): its sheets, or its workbook part.
     const renamed = (from: string, to: string): Buffer => Buffer.from(Buffer.from(whole).toString('latin1').replaceAll(from, to), 'latin1');
     await rejectsWithCode(fx.read(await fx.file('nosheet.xlsx', renamed('xl/worksheets/sheet', 'xl/worksheets/other'))), 'invalid_sheet', /sheet "Notes" has no part in the archive/);
-    await rejectsWithCode(fx.read(await fx.file('nobook.xlsx', renamed('xl/workbook.xml', 'xl/workbooX.xml'))), 'invalid_sheet', /not a workbook/);
+    await rejectsWithCode(fx.read(await fx.file('nobook.xlsx', renamed('xl/workbook.xml', 'xl/workbooX.xml'))), 'invalid_sheet', /not an XLSX workbook \(it has no xl\/workbook\.xml\)/);
   });
 });

@@ -17,7 +17,8 @@ import { makePdf, numberedPages } from '../support/make-pdf.ts';
 
 /** The codes `ream run` may give a bad file: stable, documented, never an internal error. */
 const STABLE = new Set(['invalid_pdf', 'encrypted_pdf', 'unsupported_type', 'invalid_sheet', 'empty_file', 'too_many_pages', 'timeout', 'resource_limit']);
-const PNG = Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52, 0, 0, 0, 1, 0, 0, 0, 1, 8, 6, 0, 0, 0]);
+/** A GIF header (1×1): an image ream does not read (PNG, JPEG, TIFF and WebP it reads by OCR). */
+const GIF = Uint8Array.from([0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 1, 0, 1, 0, 0x80, 0, 0]);
 
 let dir: string;
 let ream: Ream | undefined;
@@ -82,7 +83,7 @@ describe('HTTP service over the shared corpus (sample)', () => {
     const whole = await makePdf({ pages: numberedPages('T', 6) });
     const generated: Array<[string, Uint8Array]> = [
       ['gen-empty.pdf', new Uint8Array()],
-      ['gen-png-named.pdf', PNG],
+      ['gen-gif-named.pdf', GIF],
       ['gen-truncated.pdf', whole.subarray(0, Math.floor(whole.length * 0.4))],
     ];
 
@@ -136,7 +137,7 @@ describe('HTTP service over the shared corpus (sample)', () => {
 
     const code = (name: string): string | undefined => bySource.get(name)?.error?.code;
     assert.equal(code('gen-empty.pdf'), 'empty_file');
-    assert.equal(code('gen-png-named.pdf'), 'unsupported_type', 'the content decides: a PNG, whatever its name');
+    assert.equal(code('gen-gif-named.pdf'), 'unsupported_type', 'the content decides: a GIF, whatever its name');
     assert.equal(code('gen-truncated.pdf'), 'invalid_pdf');
     for (const [name] of generated) assert.equal(bySource.get(name)?.status, 'failed', name);
 

@@ -16,6 +16,7 @@ import type { Readable } from 'node:stream';
 import ExcelJS from 'exceljs';
 import { Open, type CentralDirectoryFile } from 'unzipper';
 import { ReamError } from '../../errors.ts';
+import { checkZipSizes } from '../zip/zip-container.ts';
 import type { CellValue } from '../types.ts';
 
 export interface SheetRows {
@@ -51,6 +52,7 @@ export async function openXlsxSheet(path: string, wanted?: string): Promise<Shee
   };
   try {
     const { files } = await Open.file(path);
+    checkZipSizes(files); // a bomb is refused from its declared sizes, before a byte is inflated
     const part = (name: string): Readable | undefined => {
       const file: CentralDirectoryFile | undefined = files.find((f) => f.path === name);
       if (!file) return undefined;

@@ -1,4 +1,5 @@
-// unzipper (a dependency of exceljs) ships no types: the part of its API xlsx-rows.ts uses.
+// unzipper (a dependency of exceljs) ships no types: the part of its API ream uses (the XLSX
+// reader, zip-container.ts).
 declare module 'unzipper' {
   import type { Readable } from 'node:stream';
 
@@ -6,7 +7,9 @@ declare module 'unzipper' {
     /** The entry's name in the archive, e.g. `xl/workbook.xml`. */
     path: string;
     type: 'File' | 'Directory';
+    /** As the central directory declares it; checked before inflating (zip-container.ts). */
     uncompressedSize: number;
+    compressedSize: number;
     /** The entry's bytes, decompressed as they are read. */
     stream(password?: string): Readable;
   }

@@ -1,0 +1,75 @@
+// The Word tasks a pool thread runs (see src/runtime/pool-worker.ts): `docx.inspect` reads the
+// document properties (docProps/core.xml, docProps/app.xml), `docx.extract` the text: mammoth
+// turns the document into HTML (headings, lists, tables kept as structure), which is then laid
+// out as text like any page (html-text.ts). The archive's directory is checked first: it must
+// hold word/document.xml, and its declared sizes must not make a bomb.
+import { readFile } from 'node:fs/promises';
+import mammoth from 'mammoth';
+import { ReamError } from '../../errors.ts';
+import { asJson, fromJson, type JsonValue } from '../../json.ts';
+import { htmlText } from '../html/html-text.ts';
+import { markupFields } from '../html/markup-fields.ts';
+import type { DocumentMetadata, TaskHandler } from '../types.ts';
+import type { WholeExtractInput, WholeExtractResult, WholeInspectInput, WholeInspectResult } from '../whole-document-format.ts';
+import { checkZipSizes, containerType, readEntry, zipEntries } from '../zip/zip-container.ts';
+import type { CentralDirectoryFile } from 'unzipper';
+
+/** The archive's entries, once it is known to be a Word document within the size limits. */
+async function wordEntries(path: string): Promise<CentralDirectoryFile[]> {
+  const files = await zipEntries(path, 'invalid_docx');
+  checkZipSizes(files);
+  const found = containerType(files);
+  if (!('mediaType' in found) || !files.some((f) => f.path === 'word/document.xml')) {
+    const what = 'what' in found ? found.what : 'an XLSX workbook';
+    throw ReamError.nonRetryable('invalid_docx', `the file is not a Word document (it has no word/document.xml): it is ${what}`, { details: { detected: what } });
+  }
+  return files;
+}
+
+/** An ISO 8601 instant as W3CDTF writes it (`2024-03-01T10:00:00Z`), or nothing for anything else. */
+function isoDate(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const time = Date.parse(value);
+  return Number.isNaN(time) ? undefined : new Date(time).toISOString();
+}
+
+async function inspect(input: JsonValue): Promise<JsonValue> {
+  const { path } = fromJson<WholeInspectInput>(input);
+  const files = await wordEntries(path);
+  const part = async (name: string): Promise<string> => {
+    const file = files.find((f) => f.path === name);
+    return file ? (await readEntry(file)).toString('utf8') : '';
+  };
+  const core = markupFields(await part('docProps/core.xml'), ['dc:title', 'dc:creator', 'dc:subject', 'cp:keywords', 'dcterms:created', 'dcterms:modified'], true).texts;
+  const app = markupFields(await part('docProps/app.xml'), ['Application', 'AppVersion'], true).texts;
+  const out: DocumentMetadata = {
+    title: core.get('dc:title'),
+    author: core.get('dc:creator'),
+    subject: core.get('dc:subject'),
+    keywords: core.get('cp:keywords'),
+    createdAt: isoDate(core.get('dcterms:created')),
+    modifiedAt: isoDate(core.get('dcterms:modified')),
+    creator: app.get('Application'),
+    formatVersion: app.get('AppVersion'),
+  };
+  const result: WholeInspectResult = { metadata: Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined && v !== '')) };
+  return asJson(result);
+}
+
+async function extract(input: JsonValue): Promise<JsonValue> {
+  const { path, links } = fromJson<WholeExtractInput>(input);
+  await wordEntries(path);
+  let html: string;
+  try {
+    html = (await mammoth.convertToHtml({ buffer: await readFile(path) })).value;
+  } catch (error) {
+    throw ReamError.nonRetryable('invalid_docx', `the Word document cannot be read: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+  const result: WholeExtractResult = { text: htmlText(html, links) };
+  return asJson(result);
+}
+
+export const tasks: Readonly<Record<string, TaskHandler>> = {
+  'docx.inspect': inspect,
+  'docx.extract': extract,
+};

@@ -1,0 +1,34 @@
+// The HTML tasks a pool thread runs (see src/runtime/pool-worker.ts): `html.inspect` (title and
+// meta fields) and `html.extract` (the readable text). A hostile page (deep nesting, a huge
+// table) costs CPU and memory here, under the thread's time limit and memory cap.
+import { readFile } from 'node:fs/promises';
+import { ReamError } from '../../errors.ts';
+import { asJson, fromJson, type JsonValue } from '../../json.ts';
+import type { TaskHandler } from '../types.ts';
+import type { WholeExtractInput, WholeExtractResult, WholeInspectInput, WholeInspectResult } from '../whole-document-format.ts';
+import { decodeHtml, htmlMetadata, htmlText } from './html-text.ts';
+
+async function readHtml(path: string): Promise<string> {
+  const bytes = await readFile(path).catch((error: unknown) => {
+    throw new ReamError('io_error', `cannot read ${path}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  });
+  if (bytes.includes(0)) throw ReamError.nonRetryable('invalid_text', 'the page contains NUL bytes: it is binary, not HTML');
+  return decodeHtml(bytes);
+}
+
+async function inspect(input: JsonValue): Promise<JsonValue> {
+  const { path } = fromJson<WholeInspectInput>(input);
+  const result: WholeInspectResult = { metadata: htmlMetadata(await readHtml(path)) };
+  return asJson(result);
+}
+
+async function extract(input: JsonValue): Promise<JsonValue> {
+  const { path, links } = fromJson<WholeExtractInput>(input);
+  const result: WholeExtractResult = { text: htmlText(await readHtml(path), links) };
+  return asJson(result);
+}
+
+export const tasks: Readonly<Record<string, TaskHandler>> = {
+  'html.inspect': inspect,
+  'html.extract': extract,
+};

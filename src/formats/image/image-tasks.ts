@@ -1,0 +1,42 @@
+// The image tasks a pool thread runs (see src/runtime/pool-worker.ts): `image.inspect` counts
+// the pages (a TIFF's frames) from the headers, `image.ocr` decodes one and recognises its text.
+import { readFile } from 'node:fs/promises';
+import { ReamError } from '../../errors.ts';
+import { asJson, fromJson, type JsonValue } from '../../json.ts';
+import type { OcrPageResult } from '../ocr/ocr-pages.ts';
+import { recognize } from '../ocr/tesseract.ts';
+import { tidyLines } from '../pdf/page-text.ts';
+import type { TaskHandler } from '../types.ts';
+import { frameCount, framePng } from './image-frames.ts';
+
+export type ImageInspectInput = { path: string; mediaType: string };
+export type ImageInspectResult = { pageCount: number };
+export type ImageOcrInput = { path: string; mediaType: string; page: number; languages: string[]; dpi: number };
+
+async function readBytes(path: string): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch (error) {
+    throw new ReamError('io_error', `cannot read ${path}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+}
+
+async function inspect(input: JsonValue): Promise<JsonValue> {
+  const { path, mediaType } = fromJson<ImageInspectInput>(input);
+  const result: ImageInspectResult = { pageCount: frameCount(await readBytes(path), mediaType) };
+  return asJson(result);
+}
+
+async function ocr(input: JsonValue): Promise<JsonValue> {
+  const { path, mediaType, page, languages, dpi } = fromJson<ImageOcrInput>(input);
+  const started = performance.now();
+  const png = await framePng(await readBytes(path), mediaType, page - 1);
+  const { text, confidence } = await recognize(png, languages, dpi);
+  const result: OcrPageResult = { text: tidyLines(text.split('\n')), confidence, ocrMs: Math.round(performance.now() - started) };
+  return asJson(result);
+}
+
+export const tasks: Readonly<Record<string, TaskHandler>> = {
+  'image.inspect': inspect,
+  'image.ocr': ocr,
+};

@@ -1,0 +1,42 @@
+// Pages read by OCR, each as a pool task of its own: the pool's time limit then applies per
+// page (a few seconds each) rather than to a whole chunk of scans, and the pages of one chunk
+// may run on several threads. A page whose OCR fails becomes a page failure with the task's
+// code; its siblings carry on. Readers that OCR (images; PDFs' scanned pages) share this.
+import { toReamError } from '../../errors.ts';
+import type { JsonValue } from '../../json.ts';
+import type { PageFailure, PageText, TaskRunner } from '../types.ts';
+
+/** What an OCR task returns for one page. */
+export type OcrPageResult = { text: string; confidence: number; ocrMs: number };
+
+export interface OcrPagesOutcome {
+  pages: PageText[];
+  failures: PageFailure[];
+}
+
+/**
+ * Runs `task` once per page of `pages` (1-based), with the input `inputOf(page)` and
+ * `extraMemoryBytes` of room outside the thread's heap. Cancellation ends it all; any other
+ * failure is that page's.
+ */
+export async function ocrPages(
+  runner: TaskRunner, task: string, pages: readonly number[], inputOf: (page: number) => JsonValue,
+  options: { signal?: AbortSignal; extraMemoryBytes: number },
+): Promise<OcrPagesOutcome> {
+  const outcomes = await Promise.all(pages.map(async (page) => {
+    try {
+      const result = await runner.run<OcrPageResult>(task, inputOf(page), options);
+      return { page, result };
+    } catch (error) {
+      const failure = toReamError(error);
+      if (failure.code === 'cancelled') throw failure;
+      return { page, failure };
+    }
+  }));
+  const out: OcrPagesOutcome = { pages: [], failures: [] };
+  for (const { page, result, failure } of outcomes) {
+    if (result) out.pages.push({ page, text: result.text, source: 'ocr', confidence: result.confidence, ocrMs: result.ocrMs });
+    else if (failure) out.failures.push({ page, code: failure.code, message: failure.message });
+  }
+  return out;
+}

@@ -1,0 +1,37 @@
+// Formats without pages of their own (Word, HTML, e-mail): the whole document is one page, and
+// the result says so (`metadata.pagination`). Word has no fixed pages: where a page ends
+// depends on the fonts and the renderer, and the file does not record it. Parsing runs in the
+// thread pool as `<prefix>.inspect` (metadata) and `<prefix>.extract` (the text).
+import { ReamError } from '../errors.ts';
+import { checkFileSize, checkRange, fileSize, throwIfCancelled } from './file-checks.ts';
+import type { DocumentFormat, DocumentMetadata, Extraction, Inspection, PageRange, ReadLimits, ReadOptions, TaskRunner } from './types.ts';
+
+export type WholeInspectInput = { path: string };
+export type WholeInspectResult = { metadata: DocumentMetadata };
+export type WholeExtractInput = { path: string; links: boolean };
+export type WholeExtractResult = { text: string };
+
+export const WHOLE_DOCUMENT_PAGINATION = 'one page: the whole document (the format has no fixed pages)';
+
+export function createWholeDocumentFormat(runner: TaskRunner, mediaType: string, extensions: readonly string[], prefix: string): DocumentFormat {
+  return {
+    mediaType,
+    extensions,
+    async inspect(path: string, limits: ReadLimits, signal?: AbortSignal): Promise<Inspection> {
+      throwIfCancelled(signal);
+      const size = await checkFileSize(path, limits);
+      const input: WholeInspectInput = { path };
+      const { metadata } = await runner.run<WholeInspectResult>(`${prefix}.inspect`, input, { signal, extraMemoryBytes: size });
+      return { mediaType, pageCount: 1, metadata: { ...metadata, pagination: WHOLE_DOCUMENT_PAGINATION } };
+    },
+    async extract(path: string, range: PageRange, signal?: AbortSignal, options: ReadOptions = {}): Promise<Extraction> {
+      throwIfCancelled(signal);
+      checkRange(range);
+      if (range.from === range.to) return { pages: [], failures: [] };
+      if (range.from > 0 || range.to > 1) throw ReamError.nonRetryable('validation_failed', `the document has one page; no pages ${range.from + 1}–${range.to}`);
+      const input: WholeExtractInput = { path, links: options.links ?? false };
+      const { text } = await runner.run<WholeExtractResult>(`${prefix}.extract`, input, { signal, extraMemoryBytes: await fileSize(path) });
+      return { pages: [{ page: 1, text }], failures: [] };
+    },
+  };
+}

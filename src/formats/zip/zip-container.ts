@@ -1,0 +1,108 @@
+// DOCX and XLSX files are ZIP archives. Which one a ZIP is, is told by its directory (the
+// central directory at the end of the file), not by its name or by the first entries only:
+// `word/document.xml` makes a Word document, `xl/workbook.xml` a workbook. The directory also
+// declares every entry's size, so a decompression bomb is refused (`resource_limit`) before a
+// byte of it is inflated. An archive that lies about its sizes still meets the pool thread's
+// memory cap while it is read.
+import { Open, type CentralDirectoryFile } from 'unzipper';
+import { ReamError, type ErrorCode } from '../../errors.ts';
+import { DOCX_MEDIA_TYPE, XLSX_MEDIA_TYPE } from '../sniff.ts';
+
+const MB = 1024 * 1024;
+
+/** Most bytes all entries may inflate to together: far above real office files (a few MB of XML). */
+export const MAX_UNZIPPED_BYTES = 256 * MB;
+/**
+ * Highest compression ratio an entry over {@link RATIO_CHECKED_FROM} may declare. Office XML
+ * compresses 5–30×, a sheet of repeated rows up to ~100×; a deflate bomb sits near 1000×.
+ */
+export const MAX_COMPRESSION_RATIO = 200;
+export const RATIO_CHECKED_FROM = 16 * MB;
+
+/** The archive's entries, from its central directory; `invalid` names the code for a file that is no readable ZIP. */
+export async function zipEntries(path: string, invalid: ErrorCode): Promise<CentralDirectoryFile[]> {
+  try {
+    return (await Open.file(path)).files;
+  } catch (error) {
+    throw ReamError.nonRetryable(invalid, `the file is not a readable ZIP archive: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+}
+
+/** Throws `resource_limit` when the declared sizes make a bomb (see the limits above). */
+export function checkZipSizes(files: readonly CentralDirectoryFile[]): void {
+  let total = 0;
+  for (const file of files) {
+    total += file.uncompressedSize;
+    const ratio = file.uncompressedSize / Math.max(1, file.compressedSize);
+    if (file.uncompressedSize > RATIO_CHECKED_FROM && ratio > MAX_COMPRESSION_RATIO) {
+      throw ReamError.nonRetryable('resource_limit', `the archive's entry ${file.path} inflates ${Math.round(ratio)}× (to ${file.uncompressedSize} bytes); ream refuses more than ${MAX_COMPRESSION_RATIO}× (a decompression bomb)`, {
+        details: { entry: file.path, uncompressedSize: file.uncompressedSize, compressedSize: file.compressedSize, maxRatio: MAX_COMPRESSION_RATIO },
+      });
+    }
+  }
+  if (total > MAX_UNZIPPED_BYTES) {
+    throw ReamError.nonRetryable('resource_limit', `the archive inflates to ${total} bytes; ream reads at most ${MAX_UNZIPPED_BYTES}`, {
+      details: { uncompressedSize: total, maxUncompressedSize: MAX_UNZIPPED_BYTES },
+    });
+  }
+}
+
+/** What a ZIP archive is, from its entries: a media type ream reads, or words for one it does not. */
+export function containerType(files: readonly CentralDirectoryFile[]): { mediaType: string } | { what: string } {
+  const has = (name: string): boolean => files.some((f) => f.path === name);
+  const under = (dir: string): boolean => files.some((f) => f.path.startsWith(dir));
+  if (has('word/document.xml')) return { mediaType: DOCX_MEDIA_TYPE };
+  if (has('xl/workbook.xml')) return { mediaType: XLSX_MEDIA_TYPE };
+  if (under('ppt/')) return { what: 'a PowerPoint presentation (PPTX)' };
+  if (has('mimetype') && has('content.xml')) return { what: 'an OpenDocument file (ODT, ODS or ODP)' };
+  if (has('META-INF/container.xml')) return { what: 'an EPUB book' };
+  if (has('META-INF/MANIFEST.MF')) return { what: 'a Java archive (JAR)' };
+  return { what: 'a ZIP archive that is neither a Word document nor a workbook' };
+}
+
+const EXPECTED: Readonly<Record<string, { code: ErrorCode; what: string; entry: string }>> = {
+  [DOCX_MEDIA_TYPE]: { code: 'invalid_docx', what: 'a Word document', entry: 'word/document.xml' },
+  [XLSX_MEDIA_TYPE]: { code: 'invalid_sheet', what: 'an XLSX workbook', entry: 'xl/workbook.xml' },
+};
+
+/**
+ * The media type of the ZIP at `path`, which its first bytes or its name made look like
+ * `sniffed` (DOCX or XLSX): the other one when its directory says so (content beats the name),
+ * else `sniffed` itself. Throws `resource_limit` for a bomb and the sniffed type's code
+ * (`invalid_docx`, `invalid_sheet`) naming what the archive really is.
+ */
+export async function zipMediaType(path: string, sniffed: string): Promise<string> {
+  const expected = EXPECTED[sniffed];
+  if (!expected) return sniffed;
+  const files = await zipEntries(path, expected.code);
+  checkZipSizes(files);
+  const found = containerType(files);
+  if ('mediaType' in found) return found.mediaType;
+  throw ReamError.nonRetryable(expected.code, `the file is not ${expected.what} (it has no ${expected.entry}): it is ${found.what}`, {
+    details: { detected: found.what },
+  });
+}
+
+/**
+ * The bytes of one entry, at most its declared size: an archive whose entry inflates past what
+ * its directory said is lying, and is refused (`resource_limit`) as soon as it does.
+ */
+export async function readEntry(file: CentralDirectoryFile): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let length = 0;
+  const stream = file.stream();
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      length += chunk.length;
+      if (length > file.uncompressedSize) {
+        throw ReamError.nonRetryable('resource_limit', `the archive's entry ${file.path} inflates past the ${file.uncompressedSize} bytes its directory declares`, {
+          details: { entry: file.path, declared: file.uncompressedSize },
+        });
+      }
+      chunks.push(chunk);
+    }
+  } finally {
+    stream.destroy();
+  }
+  return Buffer.concat(chunks);
+}

@@ -1,0 +1,143 @@
+// Word (.docx) and HTML as documents: one page each, the whole document, said so in
+// `metadata.pagination`; headings and tables kept as text; links dropped unless asked for.
+// Real files: mammoth's own test documents and a page of Debian's base-passwd documentation
+// (test/fixtures/README.md). ZIPs are told apart by their directory, and bombs refused from it.
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { MAX_NESTING } from '../../src/formats/html/html-text.ts';
+import { DOCX_MEDIA_TYPE, HTML_MEDIA_TYPE, XLSX_MEDIA_TYPE } from '../../src/formats/sniff.ts';
+import { createFormats, type Formats } from '../../src/formats/registry.ts';
+import type { Extraction, Inspection, ReadLimits } from '../../src/formats/types.ts';
+import { WHOLE_DOCUMENT_PAGINATION } from '../../src/formats/whole-document-format.ts';
+import { createThreadPool, type ThreadPool } from '../../src/runtime/thread-pool.ts';
+import { rejectsWithCode } from '../support/assert-ream-error.ts';
+import { ordersWorkbook } from './sheet-files.ts';
+
+const limits: ReadLimits = { maxBytes: 50 * 2 ** 20, maxPages: 1_000 };
+const FIXTURES = new URL('../fixtures/real/', import.meta.url).pathname;
+
+/** `zip` with every central-directory entry called `entry` declaring `size` uncompressed bytes (offset 24 of its header). */
+function declareSize(zip: Buffer, entry: string, size: number): Buffer {
+  const out = Buffer.from(zip);
+  for (let at = out.indexOf('PK\x01\x02', 0, 'latin1'); at !== -1; at = out.indexOf('PK\x01\x02', at + 4, 'latin1')) {
+    const nameLength = out.readUInt16LE(at + 28);
+    if (out.toString('latin1', at + 46, at + 46 + nameLength) === entry) out.writeUInt32LE(size, at + 24);
+  }
+  return out;
+}
+
+void describe('Word and HTML documents', () => {
+  let pool: ThreadPool;
+  let formats: Formats;
+  let dir: string;
+
+  const read = async (path: string, links = false): Promise<Inspection & Extraction> => {
+    const format = await formats.identify(path, undefined, limits);
+    const inspection = await format.inspect(path, limits);
+    return { ...inspection, ...(await format.extract(path, { from: 0, to: inspection.pageCount }, undefined, { links })) };
+  };
+  const file = async (name: string, bytes: Uint8Array | string): Promise<string> => {
+    const path = join(dir, name);
+    await writeFile(path, bytes);
+    return path;
+  };
+
+  before(async () => {
+    pool = createThreadPool({ threads: 1 });
+    formats = createFormats(pool);
+    dir = await mkdtemp(join(tmpdir(), 'ream-docx-html-'));
+  });
+  after(async () => {
+    await pool?.destroy();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  void test('a real .docx: its text with the table as rows of cells, its properties, one page said so', async () => {
+    const doc = await read(join(FIXTURES, 'mammoth-tables.docx'));
+    assert.equal(doc.mediaType, DOCX_MEDIA_TYPE);
+    assert.equal(doc.pageCount, 1);
+    assert.deepEqual(doc.failures, []);
+    const lines = (doc.pages[0]?.text ?? '').split('\n').map((line) => line.split(/\s{2,}/).filter(Boolean));
+    assert.deepEqual(lines.filter((cells) => cells.length > 0), [['Above'], ['Top left', 'Top right'], ['Bottom left', 'Bottom right'], ['Below']]);
+    assert.equal(doc.metadata.author, 'Michael Williamson');
+    assert.equal(doc.metadata.createdAt, '2014-07-05T18:21:00.000Z');
+    assert.equal(doc.metadata.creator, 'Microsoft Office Word');
+    assert.equal(doc.metadata.pagination, WHOLE_DOCUMENT_PAGINATION);
+    assert.equal((await read(join(FIXTURES, 'mammoth-single-paragraph.docx'))).pages[0]?.text, 'Walking on imported air');
+  });
+
+  void test('ZIPs by their directory: an XLSX named .docx is read as a workbook; a ZIP without word/document.xml is invalid_docx', async () => {
+    const book = await file('named-wrong.docx', await ordersWorkbook());
+    assert.equal((await formats.identify(book, undefined, limits)).mediaType, XLSX_MEDIA_TYPE);
+    // The names are stored uncompressed: renaming the document part leaves a ZIP of something else.
+    const docx = await readFile(join(FIXTURES, 'mammoth-tables.docx'));
+    const renamed = Buffer.from(docx.toString('latin1').replaceAll('word/document.xml', 'word/documenX.xml'), 'latin1');
+    await rejectsWithCode(formats.identify(await file('no-document.docx', renamed), undefined, limits), 'invalid_docx', /has no word\/document\.xml/);
+    const format = formats.byMediaType(DOCX_MEDIA_TYPE);
+    assert.ok(format);
+    await rejectsWithCode(format.inspect(await file('cut.docx', docx.subarray(0, docx.length >> 1)), limits), 'invalid_docx', /not a readable ZIP/);
+  });
+
+  void test('a ZIP bomb is refused from its declared sizes before anything is inflated (resource_limit)', async () => {
+    const docx = await readFile(join(FIXTURES, 'mammoth-tables.docx'));
+    const bomb = await file('bomb.docx', declareSize(docx, 'word/document.xml', 900 * 2 ** 20));
+    await rejectsWithCode(formats.identify(bomb, undefined, limits), 'resource_limit', /inflates/);
+    const format = formats.byMediaType(DOCX_MEDIA_TYPE);
+    assert.ok(format);
+    await rejectsWithCode(format.inspect(bomb, limits), 'resource_limit', /word\/document\.xml inflates/);
+    // An XLSX too: its reader checks the same directory.
+    const book = await file('bomb.xlsx', declareSize(Buffer.from(await ordersWorkbook()), 'xl/worksheets/sheet1.xml', 900 * 2 ** 20));
+    await rejectsWithCode(formats.identify(book, undefined, limits), 'resource_limit');
+    // An entry that inflates past what its directory declares is stopped as it does.
+    const liar = await file('liar.docx', declareSize(docx, 'docProps/core.xml', 10));
+    await rejectsWithCode(format.inspect(liar, limits), 'resource_limit', /past the 10 bytes/);
+  });
+
+  void test('a real HTML page: its title, its text in reading order, no markup', async () => {
+    const page = await read(join(FIXTURES, 'base-passwd-users-and-groups.html'));
+    assert.equal(page.mediaType, HTML_MEDIA_TYPE);
+    assert.equal(page.metadata.title, 'Users and Groups in the Debian System');
+    assert.equal(page.metadata.pagination, WHOLE_DOCUMENT_PAGINATION);
+    const text = page.pages[0]?.text ?? '';
+    assert.doesNotMatch(text, /<[a-z]+[\s>]/i);
+    assert.match(text, /^Chapter 1\. Introduction$/m);
+    assert.match(text, /^1\. Introduction$/m, 'the table of contents, one entry a line');
+    assert.ok(text.indexOf('Chapter 1. Introduction') < text.indexOf('Chapter 2. Users and Groups'));
+  });
+
+  void test('markup nested deeper than real pages nest is refused at once with resource_limit, not parsed for minutes', async () => {
+    const depth = MAX_NESTING + 1;
+    const path = await file('deep.html', `<!DOCTYPE html><html><body>${'<div>'.repeat(depth)}deep${'</div>'.repeat(depth)}</body></html>`);
+    const started = Date.now();
+    await rejectsWithCode(read(path), 'resource_limit', /nests more than 1000 elements deep/);
+    assert.ok(Date.now() - started < 10_000);
+    // Just under the limit, with unclosed <p>s and <li>s (optional end tags) that do not count: read.
+    const sloppy = `<html><body>${'<div>'.repeat(MAX_NESTING - 10)}${'<p>para <li>item '.repeat(2_000)}${'</div>'.repeat(MAX_NESTING - 10)}</body></html>`;
+    assert.match((await read(await file('sloppy.html', sloppy))).pages[0]?.text ?? '', /para/);
+  });
+
+  void test('HTML: headings as written, tables as rows, scripts dropped, links only on request, the declared charset', async () => {
+    const html = [
+      '<!DOCTYPE html><html><head><meta charset="iso-8859-1"><title>Caf\xe9 menu</title><meta name="author" content="Ann">',
+      '<style>p { color: red }</style><script>alert("no")</script></head><body>',
+      '<h1>Daily specials</h1><p>See <a href="https://example.org/menu">the full menu</a>.</p>',
+      '<table><tr><th>Dish</th><th>Price</th></tr><tr><td>Cr\xeape</td><td>4.50</td></tr></table>',
+      '</body></html>',
+    ].join('');
+    const path = await file('menu.html', Buffer.from(html, 'latin1'));
+    const plain = await read(path);
+    assert.equal(plain.metadata.title, 'Café menu');
+    assert.equal(plain.metadata.author, 'Ann');
+    const text = plain.pages[0]?.text ?? '';
+    assert.match(text, /^Daily specials$/m);
+    assert.match(text, /^See the full menu\.$/m);
+    assert.match(text, /^Dish\s+Price$/m);
+    assert.match(text, /^Crêpe\s+4\.50$/m);
+    assert.doesNotMatch(text, /alert|color|example\.org/);
+    const linked = await read(path, true);
+    assert.match(linked.pages[0]?.text ?? '', /the full menu \[https:\/\/example\.org\/menu\]/);
+  });
+});

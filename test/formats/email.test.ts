@@ -1,0 +1,86 @@
+// E-mail (.eml, RFC 5322) as a document: header fields as metadata (subject, from, to, date,
+// the attachments' names), the body's text (its HTML part made readable when there is no plain
+// one). Real messages: CPython's e-mail test data (test/fixtures/README.md).
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { createFormats, type Formats } from '../../src/formats/registry.ts';
+import { EMAIL_MEDIA_TYPE } from '../../src/formats/sniff.ts';
+import type { Extraction, Inspection, ReadLimits } from '../../src/formats/types.ts';
+import { createThreadPool, type ThreadPool } from '../../src/runtime/thread-pool.ts';
+import { rejectsWithCode } from '../support/assert-ream-error.ts';
+
+const limits: ReadLimits = { maxBytes: 50 * 2 ** 20, maxPages: 1_000 };
+const FIXTURES = new URL('../fixtures/real/', import.meta.url).pathname;
+
+void describe('e-mail messages', () => {
+  let pool: ThreadPool;
+  let formats: Formats;
+  let dir: string;
+
+  const read = async (path: string, links = false): Promise<Inspection & Extraction> => {
+    const format = await formats.identify(path, undefined, limits);
+    const inspection = await format.inspect(path, limits);
+    return { ...inspection, ...(await format.extract(path, { from: 0, to: inspection.pageCount }, undefined, { links })) };
+  };
+  const file = async (name: string, text: string): Promise<string> => {
+    const path = join(dir, name);
+    await writeFile(path, text.replace(/\n/g, '\r\n'));
+    return path;
+  };
+
+  before(async () => {
+    pool = createThreadPool({ threads: 1 });
+    formats = createFormats(pool);
+    dir = await mkdtemp(join(tmpdir(), 'ream-email-'));
+  });
+  after(async () => {
+    await pool?.destroy();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  void test('a real message with an attachment: headers as metadata, the body as text, the attachment named', async () => {
+    const mail = await read(join(FIXTURES, 'cpython-msg_07.eml'));
+    assert.equal(mail.mediaType, EMAIL_MEDIA_TYPE);
+    assert.equal(mail.pageCount, 1);
+    assert.equal(mail.metadata.title, 'Here is your dingus fish');
+    assert.equal(mail.metadata.from, 'Barry <barry@digicool.com>');
+    assert.deepEqual(mail.metadata.to, ['Dingus Lovers <cravindogs@cravindogs.com>']);
+    assert.equal(mail.metadata.createdAt, '2001-04-20T23:35:02.000Z', 'Fri, 20 Apr 2001 19:35:02 -0400');
+    assert.deepEqual(mail.metadata.attachments, ['dingusfish.gif']);
+    assert.equal(mail.pages[0]?.text, 'Hi there,\n\nThis is the dingus fish.');
+    assert.doesNotMatch(mail.pages[0]?.text ?? '', /R0lGOD/, 'the attachment is no part of the text');
+    const two = await read(join(FIXTURES, 'cpython-msg_22.eml'));
+    assert.deepEqual(two.metadata.attachments, ['wibble.JPG', 'wibble2.JPG']);
+  });
+
+  void test('an HTML-only message, encoded words and no extension: sniffed from its header fields', async () => {
+    const path = await file('message', [
+      'From: =?utf-8?q?Ren=C3=A9e?= <renee@example.org>',
+      'To: a@example.org, Bob <b@example.org>',
+      'Cc: c@example.org',
+      'Subject: =?utf-8?b?UsOpc3Vtw6k=?=',
+      'Date: Mon, 2 Mar 2026 09:30:00 +0100',
+      'MIME-Version: 1.0',
+      'Content-Type: text/html; charset=utf-8',
+      '',
+      '<html><body><h2>Agenda</h2><p>Read <a href="https://example.org/a">the minutes</a>.</p><script>x()</script></body></html>',
+      '',
+    ].join('\n'));
+    const mail = await read(path);
+    assert.equal(mail.mediaType, EMAIL_MEDIA_TYPE);
+    assert.equal(mail.metadata.title, 'Résumé');
+    assert.equal(mail.metadata.from, 'Renée <renee@example.org>');
+    assert.deepEqual(mail.metadata.to, ['a@example.org', 'Bob <b@example.org>', 'c@example.org']);
+    assert.equal(mail.metadata.createdAt, '2026-03-02T08:30:00.000Z');
+    assert.equal(mail.metadata.attachments, undefined);
+    assert.equal(mail.pages[0]?.text, 'Agenda\n\nRead the minutes.');
+    assert.match((await read(path, true)).pages[0]?.text ?? '', /the minutes \[https:\/\/example\.org\/a\]/);
+  });
+
+  void test('a .eml that is no message is invalid_email', async () => {
+    await rejectsWithCode(read(await file('notes.eml', 'just some notes\nabout a meeting\n')), 'invalid_email', /header fields/);
+  });
+});
