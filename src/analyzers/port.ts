@@ -1,4 +1,5 @@
-import type { PageText } from '../formats/types.ts';
+import type { BlobStore } from '../blobs/port.ts';
+import type { PageFailure, PageText } from '../formats/types.ts';
 import type { JsonValue } from '../json.ts';
 import type { AnalysisStore, TokenUsage } from './store/port.ts';
 
@@ -36,6 +37,8 @@ export interface AnalyzeContext {
   chunk?: ChunkScope;
   /** Response cache and usage ledger of the deployment (absent: the analyzer keeps its own in memory). */
   store?: AnalysisStore;
+  /** Where an analyzer that makes files (rendered reports) puts their bytes: the deployment's blob store. */
+  blobs?: BlobStore;
 }
 
 /** What {@link Analyzer.analyzeChunk} and {@link Analyzer.finish} return. */
@@ -45,6 +48,11 @@ export interface AnalysisResult {
   data?: JsonValue;
   /** Tokens spent making it (calls answered from the cache count as cached, 0 tokens). */
   usage?: TokenUsage;
+  /**
+   * Pages (a table's rows) this analyzer could not do, each with its coded error: they leave the
+   * chunk's pages for its failed pages, as a row that could not be read does; the others carry on.
+   */
+  failures?: PageFailure[];
 }
 
 /** One chunk's stored analysis, handed to {@link Analyzer.finish} in page order. */

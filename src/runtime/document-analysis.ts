@@ -1,6 +1,6 @@
 import type { Analyzer, AnalyzeContext, ChunkAnalysis, Fields, TokenUsage } from '../analyzers/port.ts';
 import { addUsage } from '../analyzers/store/port.ts';
-import type { PageText } from '../formats/types.ts';
+import type { PageFailure, PageText } from '../formats/types.ts';
 import type { JsonValue } from '../json.ts';
 import type { ChunkOutput } from '../pipeline/merge.ts';
 
@@ -8,22 +8,26 @@ import type { ChunkOutput } from '../pipeline/merge.ts';
 export interface ChunkAnalyses {
   fields: Fields;
   analyses: NonNullable<ChunkOutput['analyses']>;
+  /** Pages an analyzer failed alone (see `AnalysisResult.failures`). */
+  failures: PageFailure[];
 }
 
 /** Runs a chunk's pages through every analyzer in pipeline order; later fields win on a name clash. */
 export async function analyzeChunk(analyzers: readonly Analyzer[], pages: readonly PageText[], context: AnalyzeContext): Promise<ChunkAnalyses> {
   const fields: Fields = {};
   const analyses: ChunkAnalyses['analyses'] = {};
+  const failures: PageFailure[] = [];
   for (const analyzer of analyzers) {
     if (analyzer.analyzeChunk) {
       const result = await analyzer.analyzeChunk(pages, context);
       Object.assign(fields, result.fields);
+      failures.push(...(result.failures ?? []));
       analyses[analyzer.name] = { ...(result.data === undefined ? {} : { data: result.data }), ...(result.usage ? { usage: result.usage } : {}) };
     } else {
       Object.assign(fields, await analyzer.analyze(pages, context));
     }
   }
-  return { fields, analyses };
+  return { fields, analyses, failures };
 }
 
 /** A document's analysis once its chunks are merged: fields, each analyzer's document data, tokens used. */

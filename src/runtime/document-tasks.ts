@@ -221,10 +221,12 @@ export class DocumentTasks {
     // A range of which nothing could be read (a table's rows can each fail alone) has nothing to
     // analyze: no analyzer is asked about no text, and no model call is spent on it.
     const analyzers = extraction.pages.length > 0 ? scope.pipeline.analyzers : [];
-    const { fields, analyses } = await analyzeChunk(analyzers, extraction.pages, this.#analyzeContext(scope, documentId, signal, chunk));
+    const { fields, analyses, failures } = await analyzeChunk(analyzers, extraction.pages, this.#analyzeContext(scope, documentId, signal, chunk));
+    // A row an analyzer failed alone (its report did not render) is a failed row, as one not read.
+    const analyzerFailed = new Set(failures.map((failure) => failure.page));
     const output: ChunkOutput = {
-      pages: extraction.pages.filter((page) => owned(page.page)),
-      failures: extraction.failures.filter((failure) => owned(failure.page)),
+      pages: extraction.pages.filter((page) => owned(page.page) && !analyzerFailed.has(page.page)),
+      failures: [...extraction.failures, ...failures].filter((failure) => owned(failure.page)).sort((a, b) => a.page - b.page),
       ...ownedWarnings(extraction.warnings, owned),
       fields,
       ...(Object.keys(analyses).length > 0 ? { analyses } : {}),
@@ -274,9 +276,9 @@ export class DocumentTasks {
   }
 
   #analyzeContext(scope: TaskScope, documentId: string, signal: AbortSignal, chunk?: ChunkRef): AnalyzeContext {
-    const { analysis } = this.#ports;
+    const { analysis, blobs } = this.#ports;
     return {
-      signal, documentId, jobId: scope.job.id, tenantId: scope.job.tenantId, sha256: scope.doc.sha256,
+      signal, documentId, jobId: scope.job.id, tenantId: scope.job.tenantId, sha256: scope.doc.sha256, blobs,
       ...(chunk ? { chunk: { index: chunk.index, from: chunk.from, to: chunk.to } } : {}),
       ...(analysis ? { store: analysis } : {}),
     };

@@ -19,6 +19,8 @@ export interface SandboxOptions {
   /** Time zone of `date`: an IANA name or minutes west of UTC (default `UTC`, whatever the host's). */
   timezone?: string;
   limits?: SandboxLimits;
+  /** false: outputs are not HTML-escaped (file names, which are sanitised instead). Default true. */
+  escape?: boolean;
 }
 
 /** Tags that read other templates: a sandboxed template has nothing to read them from. */
@@ -39,7 +41,7 @@ export function createSandbox(options: SandboxOptions = {}): Liquid {
     dynamicPartials: false,
     ownPropertyOnly: true,
     strictFilters: true,
-    outputEscape: 'escape',
+    ...(options.escape === false ? {} : { outputEscape: 'escape' as const }),
     locale,
     timezoneOffset: options.timezone ?? 'UTC',
     parseLimit: limits.maxTemplateChars,

@@ -1,0 +1,131 @@
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { ReamError, toReamError } from '../../errors.ts';
+import { CHROMIUM_INSTALL_HINT } from './chromium-path.ts';
+import type { PdfOptions } from './pdf-options.ts';
+
+/**
+ * The address a report is shown at. The page is never fetched from anywhere: the route below
+ * answers it with the report's HTML, under a Content-Security-Policy that lets nothing else
+ * load but `data:` URLs (and a real origin, so that `file:` is off limits too).
+ */
+const REPORT_URL = 'https://report.ream.invalid/';
+const REPORT_CSP = "default-src 'none'; img-src data:; font-src data:; style-src 'unsafe-inline' data:";
+
+export interface PdfRendererOptions {
+  executablePath: string;
+  /** Pages kept open and reused, one report each at a time. */
+  pages: number;
+  /** One report's load and print, in ms; a page that overruns is closed and replaced. */
+  timeoutMs: number;
+}
+
+interface Slot {
+  page: Page;
+  /** The HTML the slot's page is showing, served by its route. */
+  html: string;
+}
+
+/**
+ * Prints HTML to PDF in a headless Chromium: a small pool of pages reused across reports, each
+ * render under a timeout, JavaScript off, every request refused but the report itself. A
+ * template is hostile: it may try to fetch, to script, to loop; none of that gets out.
+ */
+export class PdfRenderer {
+  readonly #browser: Browser;
+  readonly #context: BrowserContext;
+  readonly #options: PdfRendererOptions;
+  readonly #idle: Slot[] = [];
+  readonly #waiting: ((slot: Slot) => void)[] = [];
+  #closed = false;
+
+  private constructor(browser: Browser, context: BrowserContext, options: PdfRendererOptions) {
+    this.#browser = browser;
+    this.#context = context;
+    this.#options = options;
+  }
+
+  static async launch(options: PdfRendererOptions): Promise<PdfRenderer> {
+    let browser: Browser;
+    try {
+      browser = await chromium.launch({ executablePath: options.executablePath, headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-extensions'] });
+    } catch (error) {
+      throw ReamError.nonRetryable('renderer_unavailable', `Chromium at ${options.executablePath} did not start (${toReamError(error).message.split('\n')[0]}): ${CHROMIUM_INSTALL_HINT}`);
+    }
+    const context = await browser.newContext({ javaScriptEnabled: false, offline: false, acceptDownloads: false, serviceWorkers: 'block' });
+    const renderer = new PdfRenderer(browser, context, options);
+    for (let i = 0; i < Math.max(1, options.pages); i++) renderer.#idle.push(await renderer.#newSlot());
+    return renderer;
+  }
+
+  get pages(): number {
+    return this.#options.pages;
+  }
+
+  async #newSlot(): Promise<Slot> {
+    const page = await this.#context.newPage();
+    const slot: Slot = { page, html: '' };
+    await page.route('**/*', (route) => {
+      const request = route.request();
+      if (request.url() === REPORT_URL && request.isNavigationRequest()) {
+        return route.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', headers: { 'content-security-policy': REPORT_CSP }, body: slot.html });
+      }
+      return route.abort('blockedbyclient');
+    });
+    return slot;
+  }
+
+  async #acquire(): Promise<Slot> {
+    const slot = this.#idle.pop();
+    if (slot) return slot;
+    return new Promise((resolve) => this.#waiting.push(resolve));
+  }
+
+  #release(slot: Slot): void {
+    const next = this.#waiting.shift();
+    if (next) next(slot);
+    else this.#idle.push(slot);
+  }
+
+  /** The PDF of `html`. Throws `timeout` when the page overruns, `renderer_unavailable` once closed. */
+  async render(html: string, options: PdfOptions): Promise<Buffer> {
+    if (this.#closed) throw ReamError.retryable('renderer_unavailable', 'the PDF renderer is closed');
+    let slot = await this.#acquire();
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      slot.html = html;
+      const print = (async () => {
+        await slot.page.goto(REPORT_URL, { waitUntil: 'load', timeout: this.#options.timeoutMs });
+        return slot.page.pdf({
+          format: options.pageSize,
+          landscape: options.landscape,
+          printBackground: true,
+          margin: { top: options.margin, right: options.margin, bottom: options.margin, left: options.margin },
+          displayHeaderFooter: options.header !== undefined || options.footer !== undefined,
+          headerTemplate: options.header ?? '<span></span>',
+          footerTemplate: options.footer ?? '<span></span>',
+        });
+      })();
+      const expired = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(ReamError.nonRetryable('timeout', `the PDF took longer than ${this.#options.timeoutMs} ms to print`)), this.#options.timeoutMs);
+      });
+      print.catch(() => undefined); // its failure is the race's, or comes after the timeout
+      return await Promise.race([print, expired]);
+    } catch (error) {
+      // A page that overran or broke is not trusted with the next report.
+      await slot.page.close().catch(() => undefined);
+      if (this.#closed) throw ReamError.retryable('renderer_unavailable', 'the PDF renderer was closed');
+      slot = await this.#newSlot();
+      throw error instanceof ReamError ? error : ReamError.retryable('internal', `the PDF could not be printed: ${toReamError(error).message.split('\n')[0]}`);
+    } finally {
+      clearTimeout(timer);
+      slot.html = '';
+      this.#release(slot);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#browser.close().catch(() => undefined);
+  }
+}
