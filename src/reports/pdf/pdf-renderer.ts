@@ -66,8 +66,13 @@ export class PdfRenderer {
     const slot: Slot = { page, html: '' };
     await page.route('**/*', (route) => {
       const request = route.request();
-      if (request.url() === REPORT_URL && request.isNavigationRequest()) {
-        return route.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', headers: { 'content-security-policy': REPORT_CSP }, body: slot.html });
+      if (request.isNavigationRequest()) {
+        if (request.url() === REPORT_URL) {
+          return route.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', headers: { 'content-security-policy': REPORT_CSP }, body: slot.html });
+        }
+        // A navigation away (a meta refresh, a frame): 204 leaves the page where it is, where
+        // an abort would replace it with an error page mid-print.
+        return route.fulfill({ status: 204 });
       }
       return route.abort('blockedbyclient');
     });
