@@ -53,3 +53,6 @@ export interface DocumentView {
   mediaType: string;
   createdAt: number;
 }
+
+/** One file a job made (a rendered report), as `GET /v1/jobs/:id/artifacts` lists it. */
+export type { Artifact as ArtifactView } from './reports/artifacts.ts';

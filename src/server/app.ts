@@ -14,6 +14,7 @@ import { PROBLEM_CONTENT_TYPE, answerClientError, sendProblem, toProblem } from 
 import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
 import { jobRoutes } from './routes/jobs.ts';
+import { artifactRoutes } from './routes/artifacts.ts';
 import { uiRoutes } from './routes/ui.ts';
 import { wsRoutes } from './routes/ws.ts';
 import { documentRoutes } from './routes/documents.ts';
@@ -129,6 +130,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
       ...(options.cors === undefined ? {} : { cors: options.cors }),
     });
     jobRoutes(scope, options.ream, shutdown.signal, findUpload);
+    artifactRoutes(scope, options.ream);
     workerRoutes(scope, options.ream);
     searchRoutes(scope, options.ream);
     usageRoutes(scope, options.ream);
