@@ -60,25 +60,31 @@ export function reportsAnalyzer(spec: ReportSpec): Analyzer {
     const { blobs } = context;
     if (!blobs) throw ReamError.nonRetryable('internal', 'reports need a blob store to keep their files in');
     const owned = context.chunk ? pages.filter((page) => page.page > context.chunk!.from && page.page <= context.chunk!.to) : pages;
-    const run = async (print?: (html: string) => Promise<Buffer>): Promise<AnalysisResult> => {
+    /** Renders the rows, `width` at a time (one per Chromium page: the pool bounds the memory). */
+    const run = async (width: number, print?: (html: string) => Promise<Buffer>): Promise<AnalysisResult> => {
       const rendered: RenderedRow[] = [];
       const failures: PageFailure[] = [];
-      // Rows one at a time per chunk: chunks run side by side, and the shared page pool bounds PDFs.
-      for (const page of owned) {
-        context.signal.throwIfAborted();
-        try {
-          rendered.push(await renderRow(spec, page, blobs, print));
-        } catch (error) {
-          const coded = toReamError(error);
-          // A browser that died or a store that failed is the batch's problem (retried), not the row's.
-          if (coded.retryable) throw coded;
-          failures.push({ page: page.page, code: coded.code, message: coded.message });
+      let next = 0;
+      const lane = async (): Promise<void> => {
+        for (let page = owned[next++]; page !== undefined; page = owned[next++]) {
+          context.signal.throwIfAborted();
+          try {
+            rendered.push(await renderRow(spec, page, blobs, print));
+          } catch (error) {
+            const coded = toReamError(error);
+            // A browser that died or a store that failed is the batch's problem (retried), not the row's.
+            if (coded.retryable) throw coded;
+            failures.push({ page: page.page, code: coded.code, message: coded.message });
+          }
         }
-      }
+      };
+      await Promise.all(Array.from({ length: Math.max(1, Math.min(width, owned.length)) }, lane));
+      rendered.sort((a, b) => a.row - b.row);
+      failures.sort((a, b) => a.page - b.page);
       return { fields: {}, data: asJson(rendered), failures };
     };
     const pdf = spec.pdf;
-    return pdf ? withPdfRenderer(pdf.executablePath, (renderer) => run((html) => renderer.render(html, pdf.options))) : run();
+    return pdf ? withPdfRenderer(pdf.executablePath, (renderer) => run(renderer.pages, (html) => renderer.render(html, pdf.options))) : run(1);
   };
   return {
     name: REPORTS_ANALYZER,

@@ -4,12 +4,18 @@ import { CHROMIUM_INSTALL_HINT } from './chromium-path.ts';
 import type { PdfOptions } from './pdf-options.ts';
 
 /**
- * The address a report is shown at. The page is never fetched from anywhere: the route below
- * answers it with the report's HTML, under a Content-Security-Policy that lets nothing else
- * load but `data:` URLs (and a real origin, so that `file:` is off limits too).
+ * What a report may load: only `data:` images, styles and fonts. Set as the document's first
+ * element (after its doctype, so that the page keeps its rendering mode): a policy can only be
+ * tightened by what follows, never lifted, so the template cannot undo it.
  */
-const REPORT_URL = 'https://report.ream.invalid/';
-const REPORT_CSP = "default-src 'none'; img-src data:; font-src data:; style-src 'unsafe-inline' data:";
+const REPORT_CSP = `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; font-src data:; style-src 'unsafe-inline' data:">`;
+const DOCTYPE = /^\s*<!doctype[^>]*>/i;
+
+/** `html` with the policy in front of anything the template wrote. */
+function withPolicy(html: string): string {
+  const doctype = DOCTYPE.exec(html)?.[0] ?? '';
+  return `${doctype}${REPORT_CSP}${html.slice(doctype.length)}`;
+}
 
 export interface PdfRendererOptions {
   executablePath: string;
@@ -21,8 +27,6 @@ export interface PdfRendererOptions {
 
 interface Slot {
   page: Page;
-  /** The HTML the slot's page is showing, served by its route. */
-  html: string;
 }
 
 /**
@@ -63,20 +67,11 @@ export class PdfRenderer {
 
   async #newSlot(): Promise<Slot> {
     const page = await this.#context.newPage();
-    const slot: Slot = { page, html: '' };
-    await page.route('**/*', (route) => {
-      const request = route.request();
-      if (request.isNavigationRequest()) {
-        if (request.url() === REPORT_URL) {
-          return route.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', headers: { 'content-security-policy': REPORT_CSP }, body: slot.html });
-        }
-        // A navigation away (a meta refresh, a frame): 204 leaves the page where it is, where
-        // an abort would replace it with an error page mid-print.
-        return route.fulfill({ status: 204 });
-      }
-      return route.abort('blockedbyclient');
-    });
-    return slot;
+    // Belt and braces behind the policy: no request leaves the page. A navigation away (a meta
+    // refresh, a frame) is answered 204, which leaves the page where it is; an abort would
+    // replace it with an error page mid-print.
+    await page.route('**/*', (route) => (route.request().isNavigationRequest() ? route.fulfill({ status: 204 }) : route.abort('blockedbyclient')));
+    return { page };
   }
 
   async #acquire(): Promise<Slot> {
@@ -97,9 +92,8 @@ export class PdfRenderer {
     let slot = await this.#acquire();
     let timer: NodeJS.Timeout | undefined;
     try {
-      slot.html = html;
       const print = (async () => {
-        await slot.page.goto(REPORT_URL, { waitUntil: 'load', timeout: this.#options.timeoutMs });
+        await slot.page.setContent(withPolicy(html), { waitUntil: 'load', timeout: this.#options.timeoutMs });
         return slot.page.pdf({
           format: options.pageSize,
           landscape: options.landscape,
@@ -123,7 +117,6 @@ export class PdfRenderer {
       throw error instanceof ReamError ? error : ReamError.retryable('internal', `the PDF could not be printed: ${toReamError(error).message.split('\n')[0]}`);
     } finally {
       clearTimeout(timer);
-      slot.html = '';
       this.#release(slot);
     }
   }
