@@ -13,6 +13,7 @@ import { ReamError } from '../../src/errors.ts';
 import { chromiumPath } from '../../src/reports/pdf/chromium-path.ts';
 import { DEFAULT_PDF_OPTIONS, pdfOptions } from '../../src/reports/pdf/pdf-options.ts';
 import { PdfRenderer } from '../../src/reports/pdf/pdf-renderer.ts';
+import { closePdfRenderers, withPdfRenderer } from '../../src/reports/pdf/shared-renderer.ts';
 import { requireOrSkip } from '../support/env.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -67,6 +68,22 @@ describe('PDF renderer', () => {
     const options = pdfOptions({ margin: '20mm', header: '<div style="font-size:9px">ACME invoices</div>', footer: '<div style="font-size:9px">page <span class="pageNumber"></span> of <span class="totalPages"></span></div>' });
     const printed = await text(await renderer!.render(`<p>one</p><p style="page-break-before: always">two</p>`, options));
     assert.match(printed, /ACME invoices[\s\S]*page 1 of 2[\s\S]*ACME invoices[\s\S]*page 2 of 2/);
+  });
+
+  test('the shared renderer is reused, and replaced once its browser is gone', async (t) => {
+    if (!requireOrSkip(t, renderer !== undefined, `Chromium at ${CHROMIUM}`)) return;
+    try {
+      const first = await withPdfRenderer(CHROMIUM, (shared) => Promise.resolve(shared));
+      assert.equal(await withPdfRenderer(CHROMIUM, (shared) => Promise.resolve(shared)), first, 'one renderer per process');
+      await first.close(); // as if Chromium had crashed: the browser is gone
+      const pdf = await withPdfRenderer(CHROMIUM, async (shared) => {
+        assert.notEqual(shared, first);
+        return shared.render('<p>after the crash</p>', DEFAULT_PDF_OPTIONS);
+      });
+      assert.match(await text(pdf), /after the crash/);
+    } finally {
+      await closePdfRenderers();
+    }
   });
 
   test('refuses print options it does not know; no Chromium is renderer_unavailable', () => {

@@ -57,8 +57,17 @@ export class PdfRenderer {
     }
     const context = await browser.newContext({ javaScriptEnabled: false, offline: false, acceptDownloads: false, serviceWorkers: 'block' });
     const renderer = new PdfRenderer(browser, context, options);
+    // A browser that crashed or was killed takes no more reports: the next user launches another.
+    browser.on('disconnected', () => {
+      renderer.#closed = true;
+    });
     for (let i = 0; i < Math.max(1, options.pages); i++) renderer.#idle.push(await renderer.#newSlot());
     return renderer;
+  }
+
+  /** Closed, or its browser is gone. */
+  get closed(): boolean {
+    return this.#closed;
   }
 
   get pages(): number {

@@ -27,6 +27,11 @@ function envInt(name: string, fallback: number): number {
  */
 export async function withPdfRenderer<T>(executablePath: string, use: (renderer: PdfRenderer) => Promise<T>): Promise<T> {
   let shared = renderers.get(executablePath);
+  if (shared && (await shared.renderer.catch(() => undefined))?.closed) {
+    // Its browser died (crashed, killed): forget it, and start another below.
+    if (renderers.get(executablePath) === shared) renderers.delete(executablePath);
+    shared = renderers.get(executablePath); // another caller may have started one meanwhile
+  }
   if (!shared) {
     const renderer = PdfRenderer.launch({ executablePath, pages: envInt('REAM_PDF_PAGES', DEFAULT_PAGES), timeoutMs: envInt('REAM_PDF_TIMEOUT_MS', DEFAULT_TIMEOUT_MS) });
     shared = { renderer, users: 0 };
