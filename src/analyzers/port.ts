@@ -37,6 +37,8 @@ export interface AnalyzeContext {
   chunk?: ChunkScope;
   /** Response cache and usage ledger of the deployment (absent: the analyzer keeps its own in memory). */
   store?: AnalysisStore;
+  /** Where the document came from (a CLI path, an upload's name), for what an analyzer writes. */
+  source?: string;
   /** Where an analyzer that makes files (rendered reports) puts their bytes: the deployment's blob store. */
   blobs?: BlobStore;
 }

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { ReamError, toReamError, type ErrorInfo } from '../errors.ts';
@@ -12,24 +11,11 @@ import { createReam, type Ream } from '../runtime/create-ream.ts';
 import { currentJob } from './job-pointer.ts';
 import { localReamOptions, type LocalEngineOptions } from './local-engine.ts';
 import { createProgressView, type ProgressMode } from './progress-view.ts';
+import { reportJobOptions, type ReportFlags } from './report-flags.ts';
 import { reportsFolder, writeReports } from './report-files.ts';
 import { outputTable } from './rows-table.ts';
 import { readRulesFile } from './rules-file.ts';
 import { checkTablePath, openTableWriter } from './table-writers.ts';
-
-/** `--template` and the flags that go with it: a report per row. */
-export interface ReportFlags {
-  /** The Liquid template file. */
-  template: string;
-  /** Where the timestamped report folder goes. */
-  outDir: string;
-  /** Liquid expression of each report's file name (without extension). */
-  name?: string;
-  /** Print each report to PDF too: true, or print options (pageSize, margin, header, footer). */
-  pdf?: JsonObject | true;
-  locale?: string;
-  timezone?: string;
-}
 
 export interface RowsOptions extends LocalEngineOptions {
   /** .csv, .xlsx or .jsonl; none with reports: only the reports are written. */
@@ -66,23 +52,8 @@ function jobOptions(options: RowsOptions): JsonObject {
   if (options.rules !== undefined) job.rules = readRulesFile(options.rules);
   if (options.rowsPerTask !== undefined) job.chunkPages = options.rowsPerTask;
   if (options.maxRows !== undefined) job.maxPages = options.maxRows;
-  const report = options.report;
-  if (report) {
-    job.template = readTemplate(report.template);
-    if (report.name !== undefined) job.name = report.name;
-    if (report.pdf !== undefined) job.pdf = report.pdf;
-    if (report.locale !== undefined) job.locale = report.locale;
-    if (report.timezone !== undefined) job.timezone = report.timezone;
-  }
+  if (options.report) Object.assign(job, reportJobOptions(options.report));
   return job;
-}
-
-function readTemplate(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (error) {
-    throw ReamError.nonRetryable('validation_failed', `cannot read template ${path}: ${toReamError(error).message}`);
-  }
 }
 
 /**

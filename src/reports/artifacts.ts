@@ -6,7 +6,7 @@ export interface Artifact {
   size: number;
   mediaType: string;
   documentId: string;
-  /** The 1-based data row it was rendered from (the document's page for a document report). */
+  /** The 1-based data row it was rendered from; 0 for a report of a whole document. */
   row: number;
 }
 

@@ -19,7 +19,7 @@ const artifactSchema = {
     mediaType: { type: 'string' },
     sha256: { type: 'string' },
     documentId: { type: 'string', description: 'The document (table) it was rendered from' },
-    row: { type: 'integer', description: 'The 1-based data row it was rendered from' },
+    row: { type: 'integer', description: 'The 1-based data row it was rendered from; 0 for a report of a whole document' },
   },
 } as const;
 
