@@ -125,6 +125,9 @@ describe('job artifacts', () => {
     const sdkZip = Buffer.concat(await Array.fromAsync(Readable.fromWeb(await client.artifactsZip(submitted.id)) as AsyncIterable<Buffer>));
     assert.equal(sdkZip.length, zipped.length);
 
+    const audited = (await ream.listAudit({ tenantId: 'tenant-a', action: 'artifacts.download', limit: 100 })).filter((entry) => entry.action === 'artifacts.download');
+    assert.ok(audited.length >= 3 && audited.every((entry) => entry.target === submitted.id), 'downloads are in the audit log');
+
     for (const path of ['/artifacts', '/artifacts/A-1.pdf', '/artifacts.zip']) {
       const foreign = await get(`/v1/jobs/${submitted.id}${path}`, keyB);
       assert.equal(foreign.status, 404, path);
