@@ -19,6 +19,7 @@ const sections: Section[] = [
   { name: 'distributed', load: () => import('./distributed.ts') },
   { name: 'llm', load: () => import('./llm.ts') },
   { name: 'rows', load: () => import('./rows.ts') },
+  { name: 'reports', load: () => import('./reports.ts') },
 ];
 
 const wanted = process.argv.slice(2);

@@ -68,3 +68,6 @@ export interface DocumentPageResult {
   failure?: PageFailure;
   warning?: PageWarning;
 }
+
+/** One file a job made (a rendered report), as `GET /v1/jobs/:id/artifacts` lists it. */
+export type { Artifact as ArtifactView } from './reports/artifacts.ts';

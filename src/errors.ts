@@ -22,6 +22,12 @@ export const ERROR_CODES = {
   /** An .eml e-mail (or a file named as one) that is not a readable RFC 5322 message. */
   invalid_email: { status: 422, retryable: false },
   timeout: { status: 504, retryable: true },
+  /** A report template that does not parse, or uses what a sandboxed template may not (files, partials); `details` has `line` and `column`. */
+  template_invalid: { status: 422, retryable: false },
+  /** One row's (or document's) report could not be rendered: a filter refused a value, a limit was reached; its siblings carry on. */
+  template_render_failed: { status: 422, retryable: false },
+  /** `pdf` reports need Chromium and none was found (install the `chromium` package or set REAM_CHROMIUM_PATH). */
+  renderer_unavailable: { status: 503, retryable: false },
   resource_limit: { status: 422, retryable: false },
   cancelled: { status: 409, retryable: false },
   analyzer_failed: { status: 502, retryable: true },

@@ -40,6 +40,14 @@ export {
 export { RedisRateWindow } from './analyzers/llm/redis-rate-window.ts';
 export type { AnalysisStore, ModelUsage } from './analyzers/store/port.ts';
 export type { UsageView } from './api-types.ts';
+export { compileTemplate, type ReportTemplate, type TemplateData } from './reports/template/compile.ts';
+export type { SandboxOptions } from './reports/template/sandbox.ts';
+export { reportsAnalyzer, type ReportSpec } from './reports/reports-analyzer.ts';
+export { reportSpec, REPORT_OPTIONS } from './reports/report-options.ts';
+export { PdfRenderer, type PdfRendererOptions } from './reports/pdf/pdf-renderer.ts';
+export { pdfOptions, PAGE_SIZES, type PdfOptions } from './reports/pdf/pdf-options.ts';
+export { chromiumPath } from './reports/pdf/chromium-path.ts';
+export type { Artifact } from './reports/artifacts.ts';
 export { llmPipeline } from './pipeline/llm-pipeline.ts';
 export { builtinPipelines, DEFAULT_CHUNK_PAGES, DEFAULT_LIMITS } from './pipeline/builtin.ts';
 export { STAGES, type DocumentOutput, type Pipeline, type PipelineFactory, type StageName } from './pipeline/types.ts';

@@ -1,3 +1,4 @@
+import type { BlobStore } from '../blobs/port.ts';
 import type { PageFailure, PageText } from '../formats/types.ts';
 import type { JsonValue } from '../json.ts';
 import type { AnalysisStore, TokenUsage } from './store/port.ts';
@@ -36,6 +37,10 @@ export interface AnalyzeContext {
   chunk?: ChunkScope;
   /** Response cache and usage ledger of the deployment (absent: the analyzer keeps its own in memory). */
   store?: AnalysisStore;
+  /** Where the document came from (a CLI path, an upload's name), for what an analyzer writes. */
+  source?: string;
+  /** Where an analyzer that makes files (rendered reports) puts their bytes: the deployment's blob store. */
+  blobs?: BlobStore;
 }
 
 /** What {@link Analyzer.analyzeChunk} and {@link Analyzer.finish} return. */

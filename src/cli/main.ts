@@ -10,6 +10,7 @@ import { addLocalEngineFlags, localEngineFlags } from './local-engine.ts';
 import { positiveInt, positiveNumber } from './parse-flags.ts';
 import type { RunOptions, RunSummary } from './run-command.ts';
 import { registerRowsCommand } from './rows-flags.ts';
+import { addReportFlags, reportFlags } from './report-flags.ts';
 import { registerServeCommand } from './serve-command.ts';
 import { interruptSignal } from './signals.ts';
 import { registerWorkerCommand } from './worker-command.ts';
@@ -22,6 +23,7 @@ function formatSummary(s: RunSummary, out: string): string {
     `pages: ${s.pages} in ${s.wallSeconds.toFixed(1)} s (${rate} pages/s)`,
     ...(s.usage ? [formatModelUsage(s.usage)] : []),
     `results: ${out}`,
+    ...(s.reports ? [`reports: ${s.reports.total} file(s) in ${s.reports.folder} (${s.reports.written} written now)`] : []),
     ...(s.interrupted ? ['run the same command again to resume where it stopped'] : []),
   ].join('\n');
 }
@@ -47,6 +49,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--text <mode>', 'text in each line: per page, one string, or none').choices(['pages', 'full', 'none']).default('pages'))
     .option('--resume', 'skip files already in --out and continue unfinished work (default when --out exists)')
     .option('--no-resume', 'start over: truncate --out');
+  addReportFlags(run, 'document', 'source, page_count, fields: each field\'s first value, all_fields', 'the file\'s name');
   addLocalEngineFlags(run)
     .action(async (inputs: string[], flags: Record<string, unknown>) => {
       const options: RunOptions = {
@@ -66,6 +69,8 @@ export function buildProgram(): Command {
       if (llm) options.llm = llm;
       const ocr = ocrJobOptions(flags);
       if (Object.keys(ocr).length > 0) options.ocr = ocr;
+      const report = reportFlags(flags);
+      if (report) options.report = report;
       const signal = interruptSignal();
       // Loaded when `run` runs, so that the other commands and `--help` start without the engine.
       const { runCommand } = await import('./run-command.ts');

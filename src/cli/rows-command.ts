@@ -5,20 +5,25 @@ import { readHead } from '../formats/file-checks.ts';
 import { CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, sniff } from '../formats/sniff.ts';
 import type { UsageView } from '../api-types.ts';
 import { fromJson, type JsonObject } from '../json.ts';
+import type { PageFailure } from '../formats/types.ts';
 import type { DocumentOutput } from '../pipeline/types.ts';
-import { createReam } from '../runtime/create-ream.ts';
+import { reportSpec } from '../reports/report-options.ts';
+import { createReam, type Ream } from '../runtime/create-ream.ts';
 import type { DocumentPageResult } from '../runtime/ream.ts';
 import { currentJob } from './job-pointer.ts';
 import { formatModelUsage } from './llm-flags.ts';
 import { localReamOptions, type LocalEngineOptions } from './local-engine.ts';
 import { createProgressView, type ProgressMode } from './progress-view.ts';
+import { reportJobOptions, type ReportFlags } from './report-flags.ts';
+import { reportsFolder, writeReports } from './report-files.ts';
 import { outputTable } from './rows-table.ts';
 import { readRulesFile } from './rules-file.ts';
 import { checkTablePath, openTableWriter } from './table-writers.ts';
 
 export interface RowsOptions extends LocalEngineOptions {
-  /** .csv, .xlsx or .jsonl. */
-  out: string;
+  /** .csv, .xlsx or .jsonl; none with reports: only the reports are written. */
+  out?: string;
+  report?: ReportFlags;
   dataDir: string;
   sheet?: string;
   rules?: string;
@@ -36,6 +41,10 @@ export interface RowsSummary {
   failedRows: number;
   /** Row batches (tasks) of the document; 0 when it could not be read at all. */
   batches: number;
+  /** Reports the job made, and how many this run wrote (the others were there from an earlier run). */
+  reports?: { total: number; written: number; folder: string };
+  /** The first rows that failed, when no table (with its error columns) is written to say so. */
+  failures?: PageFailure[];
   /** Set when the file as a whole could not be read (not a table, no header, …): nothing is written. */
   error?: Pick<ErrorInfo, 'code' | 'message'>;
   /** Model tokens and calls, when rows were asked about with `--llm-*`. */
@@ -51,6 +60,7 @@ function jobOptions(options: RowsOptions): JsonObject {
   if (options.llm !== undefined) job.llm = options.llm;
   if (options.rowsPerTask !== undefined) job.chunkPages = options.rowsPerTask;
   if (options.maxRows !== undefined) job.maxPages = options.maxRows;
+  if (options.report) Object.assign(job, reportJobOptions(options.report));
   return job;
 }
 
@@ -63,9 +73,11 @@ function jobOptions(options: RowsOptions): JsonObject {
 export async function rowsCommand(input: string, options: RowsOptions, signal: AbortSignal): Promise<RowsSummary> {
   const started = Date.now();
   const path = resolve(input);
-  const out = resolve(options.out);
-  checkTablePath(out);
+  const out = options.out === undefined ? undefined : resolve(options.out);
+  if (out !== undefined) checkTablePath(out);
   const jobOpts = jobOptions(options);
+  // A template that does not parse, or --pdf without Chromium, is said now: before any row runs.
+  reportSpec(jobOpts);
   const file = await stat(path).catch((error: unknown) => {
     throw ReamError.nonRetryable('validation_failed', `cannot read ${input}: ${toReamError(error).message}`);
   });
@@ -75,7 +87,8 @@ export async function rowsCommand(input: string, options: RowsOptions, signal: A
   const view = createProgressView(options.progress, 1, 'rows');
   const ream = await createReam(localReamOptions(options.dataDir, options));
   try {
-    const identity = { out, pipeline: 'rows', options: jobOpts, input: { path, size: file.size, modifiedMs: file.mtimeMs } };
+    const outDir = options.report ? resolve(options.report.outDir) : undefined;
+    const identity = { out: [out, outDir].filter((path) => path !== undefined).join('|'), pipeline: 'rows', options: jobOpts, input: { path, size: file.size, modifiedMs: file.mtimeMs } };
     const job = await currentJob(ream, resolve(options.dataDir), identity, !options.resume);
     const unsubscribe = ream.subscribe({ jobId: job.id }, (event) => view.update({ filesDone: 0, filesTotal: 1, counting: false, ...event.progress }));
     try {
@@ -89,7 +102,10 @@ export async function rowsCommand(input: string, options: RowsOptions, signal: A
       } else {
         const result = await ream.documentResult(job.id, documentId);
         if (!result) throw ReamError.retryable('internal', 'the job ended without a result for the table');
-        await writeResult(fromJson<DocumentOutput>(result.output), ream.documentPages(job.id, documentId), out, summary);
+        const output = fromJson<DocumentOutput>(result.output);
+        if (out !== undefined) await writeResult(output, ream.documentPages(job.id, documentId), out, summary);
+        else countRows(output, summary);
+        if (outDir !== undefined && output.metadata?.columns !== undefined) await saveReports(ream, job.id, reportsFolder(outDir, job.createdAt), summary);
         summary.batches = (await ream.counts(job.id)).chunksTotal;
         const { usage } = await ream.jobView((await ream.getJob(job.id)) ?? job);
         if (usage) summary.usage = usage;
@@ -122,6 +138,22 @@ async function notATable(path: string): Promise<Pick<ErrorInfo, 'code' | 'messag
   }
 }
 
+/** Failed rows `ream rows` prints when it writes no table. */
+const FAILURES_SHOWN = 10;
+
+/** The summary's row counts when no table is written: every failed row is among the failed pages. */
+function countRows(output: DocumentOutput, summary: RowsSummary): void {
+  summary.rows = output.pageCount ?? 0;
+  summary.failedRows = new Set(output.failedPages.map((failure) => failure.page)).size;
+  if (output.failedPages.length > 0) summary.failures = output.failedPages.slice(0, FAILURES_SHOWN);
+  if (output.metadata?.columns === undefined && output.error) summary.error = { code: output.error.code, message: output.error.message };
+}
+
+async function saveReports(ream: Ream, jobId: string, folder: string, summary: RowsSummary): Promise<void> {
+  const artifacts = await ream.artifacts(jobId);
+  summary.reports = { total: artifacts.length, written: await writeReports(ream, artifacts, folder), folder };
+}
+
 async function writeResult(output: DocumentOutput, pages: AsyncIterable<DocumentPageResult>, out: string, summary: RowsSummary): Promise<void> {
   if (output.metadata?.columns === undefined) {
     // Not a table at all (no header, not a workbook, …): there is no table to write back.
@@ -149,7 +181,7 @@ function sheetName(name: string): string {
 }
 
 /** What `ream rows` prints when it ends. */
-export function formatRowsSummary(s: RowsSummary, input: string, out: string): string {
+export function formatRowsSummary(s: RowsSummary, input: string, out: string | undefined): string {
   const rate = s.wallSeconds > 0 ? (s.rows / s.wallSeconds).toFixed(1) : '0';
   if (s.interrupted) return `interrupted: ${input} is not finished\nrun the same command again to resume where it stopped`;
   if (s.error) return `failed: ${input}: ${s.error.message} [${s.error.code}]`;
@@ -157,6 +189,8 @@ export function formatRowsSummary(s: RowsSummary, input: string, out: string): s
     `done: ${s.rows - s.failedRows} rows succeeded, ${s.failedRows} failed, of ${s.rows} (${s.batches} batch(es))`,
     `time: ${s.wallSeconds.toFixed(1)} s (${rate} rows/s)`,
     ...(s.usage ? [formatModelUsage(s.usage)] : []),
-    `table: ${out}`,
+    ...(s.failures ?? []).map((failure) => `row ${failure.page}: ${failure.message} [${failure.code}]`),
+    ...(out === undefined ? [] : [`table: ${out}`]),
+    ...(s.reports ? [`reports: ${s.reports.total} file(s) in ${s.reports.folder} (${s.reports.written} written now)`] : []),
   ].join('\n');
 }

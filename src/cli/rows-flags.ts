@@ -3,6 +3,7 @@ import { extname } from 'node:path';
 import { addLlmFlags, rowLlmJobOptions } from './llm-flags.ts';
 import { addLocalEngineFlags, localEngineFlags } from './local-engine.ts';
 import { positiveInt } from './parse-flags.ts';
+import { addReportFlags, reportFlags } from './report-flags.ts';
 import type { RowsOptions } from './rows-command.ts';
 import { interruptSignal } from './signals.ts';
 
@@ -24,12 +25,16 @@ export function registerRowsCommand(program: Command): void {
     .option('--rows-per-task <n>', 'rows per task: the unit of parallel work, checkpoints and retries (default 200)', positiveInt)
     .option('--max-rows <n>', 'refuse tables with more data rows (default 1000000)', positiveInt)
     .option('--no-resume', 'start over instead of carrying on from the last run of this command');
+  addReportFlags(rows, 'row', 'cells by column name, row_number', 'row-<n>');
   addLocalEngineFlags(addLlmFlags(rows))
     .action(async (input: string, flags: Record<string, unknown>) => {
-      const out = (flags.out as string | undefined) ?? defaultOut(input);
+      const report = reportFlags(flags);
+      // With reports, a table is written only when --out asks for one.
+      const out = (flags.out as string | undefined) ?? (report ? undefined : defaultOut(input));
       const llm = rowLlmJobOptions(flags);
       const options: RowsOptions = {
-        out,
+        ...(out === undefined ? {} : { out }),
+        ...(report ? { report } : {}),
         dataDir: flags.dataDir as string,
         resume: flags.resume as boolean,
         progress: flags.progress as RowsOptions['progress'],

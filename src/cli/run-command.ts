@@ -13,6 +13,9 @@ import { localReamOptions, type LocalEngineOptions } from './local-engine.ts';
 import { createProgressView, type ProgressMode, type ProgressView } from './progress-view.ts';
 import { ResultsFile, toResultLine, unreadableLine, type TextMode } from './results-file.ts';
 import { readRulesFile } from './rules-file.ts';
+import { reportsFolder, writeReports } from './report-files.ts';
+import { reportJobOptions, type ReportFlags } from './report-flags.ts';
+import { reportSpec } from '../reports/report-options.ts';
 
 export interface RunOptions extends LocalEngineOptions {
   out: string;
@@ -30,6 +33,8 @@ export interface RunOptions extends LocalEngineOptions {
   llm?: JsonObject;
   /** The reading options (`ocr`, `ocrLanguages`, `ocrDpi`, `links`, from the --ocr* and --links flags). */
   ocr?: JsonObject;
+  /** --template and its flags: a report per document. */
+  report?: ReportFlags;
 }
 
 export interface RunSummary {
@@ -42,6 +47,8 @@ export interface RunSummary {
   interrupted: boolean;
   /** Model tokens the job spent (LLM pipelines). */
   usage?: UsageView;
+  /** Reports the job made, and how many this run wrote (the others were there from an earlier run). */
+  reports?: { total: number; written: number; folder: string };
 }
 
 function jobOptions(options: RunOptions): JsonObject {
@@ -52,6 +59,7 @@ function jobOptions(options: RunOptions): JsonObject {
   if (options.llm !== undefined) Object.assign(job, options.llm);
   if (options.ocr !== undefined) Object.assign(job, options.ocr);
   if (options.rules !== undefined) job.rules = readRulesFile(options.rules);
+  if (options.report) Object.assign(job, reportJobOptions(options.report));
   return job;
 }
 
@@ -70,6 +78,8 @@ export async function runCommand(inputs: readonly string[], options: RunOptions,
   const resume = options.resume ?? existsSync(outPath);
   const pipeline = options.pipeline ?? (options.llm !== undefined ? 'llm' : options.rules !== undefined ? 'rules' : 'extract');
   const jobOpts = jobOptions(options);
+  // A template that does not parse, or --pdf without Chromium, is said now: before any file runs.
+  if (options.report) reportSpec(jobOpts);
   const fresh = options.resume === false;
   const results = ResultsFile.open(outPath, resume);
   const pending = files.filter((file) => !results.has(file.display));
@@ -104,6 +114,11 @@ export async function runCommand(inputs: readonly string[], options: RunOptions,
     unsubscribe();
     const usage = (await ream.jobView(await ream.getJob(job.id) ?? job)).usage;
     if (usage) summary.usage = usage;
+    if (options.report && !summary.interrupted) {
+      const artifacts = await ream.artifacts(job.id);
+      const folder = reportsFolder(resolve(options.report.outDir), job.createdAt);
+      summary.reports = { total: artifacts.length, written: await writeReports(ream, artifacts, folder), folder };
+    }
   } finally {
     view.stop();
     await ream.close();

@@ -14,7 +14,7 @@ import type { JsonObject } from '../json.ts';
 import type { DocumentOutput } from '../pipeline/types.ts';
 import type { DocumentPageResult } from '../api-types.ts';
 import { TERMINAL_JOB_STATUSES, type JobStatus } from '../store/port.ts';
-import type { DocumentView, JobView, PriorityName, UsageView } from '../api-types.ts';
+import type { ArtifactView, DocumentView, JobView, PriorityName, UsageView } from '../api-types.ts';
 import type { SearchHit } from '../search/port.ts';
 import { errorFromProblem, errorFromResponse, ReamHttpError, unreachable, type ProblemBody } from './errors.ts';
 import { fileBlob, type FileBlob, type SubmitFile } from './files.ts';
@@ -26,7 +26,7 @@ export type { ReamEvent, EventType, Progress } from '../events/types.ts';
 export type { DocumentOutput } from '../pipeline/types.ts';
 export type { DocumentPageResult } from '../api-types.ts';
 export type { JobStatus } from '../store/port.ts';
-export type { DocumentView, JobView, PriorityName } from '../api-types.ts';
+export type { ArtifactView, DocumentView, JobView, PriorityName } from '../api-types.ts';
 export type { SearchHit } from '../search/port.ts';
 export { parseSse, SseParser, type SseMessage } from './sse.ts';
 export { errorFromResponse, ReamHttpError, type ProblemBody } from './errors.ts';
@@ -322,6 +322,31 @@ export class ReamClient {
   async results(id: string): Promise<DocumentOutput[]> {
     const { items } = await this.json<{ items: DocumentOutput[] }>(this.jobPath(id, '/results'));
     return items;
+  }
+
+  /** The files the job made (reports rendered per row), in input and row order. */
+  async artifacts(id: string, options: { signal?: AbortSignal } = {}): Promise<ArtifactView[]> {
+    const { items } = await this.json<{ items: ArtifactView[] }>(this.jobPath(id, '/artifacts'), options.signal ? { signal: options.signal } : {});
+    return items;
+  }
+
+  /**
+   * One of the job's files as a web stream: the whole file, or `range` of it (inclusive bytes,
+   * as in HTTP Range; the server answers 206). `not_found` when the job has no such file.
+   */
+  async downloadArtifact(id: string, name: string, options: { range?: { start: number; end?: number }; signal?: AbortSignal } = {}): Promise<ReadableStream<Uint8Array>> {
+    const { range, signal } = options;
+    const response = await this.request(this.jobPath(id, `/artifacts/${encodeURIComponent(name)}`), {
+      ...(range ? { headers: { range: `bytes=${range.start}-${range.end ?? ''}` } } : {}),
+      ...(signal ? { signal } : {}),
+    });
+    return response.body ?? new Blob([]).stream();
+  }
+
+  /** Every file of the job as one zip, streamed as the server makes it. */
+  async artifactsZip(id: string, options: { signal?: AbortSignal } = {}): Promise<ReadableStream<Uint8Array>> {
+    const response = await this.request(this.jobPath(id, '/artifacts.zip'), options.signal ? { signal: options.signal } : {});
+    return response.body ?? new Blob([]).stream();
   }
 
   /** Results as NDJSON, each document as soon as it and those before it ended; ends with the job. */

@@ -10,6 +10,8 @@ export interface Progress {
   percent: number;
   /** Seconds left at the current page rate; `null` until there is a rate to go by. */
   etaSeconds: number | null;
+  /** Jobs of the `rows` pipeline: data rows done and in all (a table's rows are its pages). */
+  rows?: { done: number; total: number };
 }
 
 export const EVENT_TYPES = [

@@ -1,8 +1,11 @@
+import type { Analyzer } from '../analyzers/port.ts';
 import { parseRuleSpecs, rulesAnalyzer } from '../analyzers/rules/index.ts';
 import { ReamError } from '../errors.ts';
 import { OCR_OPTION_KEYS, parseOcrOptions } from '../formats/ocr/ocr-options.ts';
 import type { ReadLimits } from '../formats/types.ts';
 import type { JsonObject } from '../json.ts';
+import { reportsAnalyzer } from '../reports/reports-analyzer.ts';
+import { REPORT_OPTIONS, reportSpec } from '../reports/report-options.ts';
 import type { Pipeline, PipelineFactory } from './types.ts';
 
 /** Defaults every built-in pipeline starts from; each can be overridden by job options. */
@@ -56,19 +59,25 @@ export function baseOptions(options: JsonObject): Pick<Pipeline, 'limits' | 'chu
   };
 }
 
-/** `extract`: validate → extract text and metadata → chunk → index → complete. */
+/** The report analyzer of a document pipeline's `template` option: one report per document. */
+function documentReports(options: JsonObject): Analyzer[] {
+  const report = reportSpec(options);
+  return report ? [reportsAnalyzer(report, 'document')] : [];
+}
+
+/** `extract`: validate → extract text and metadata → chunk → index → complete (and a report per document with `template`). */
 const extract: PipelineFactory = (options) => {
-  refuseUnknown('extract', options, BASE_OPTIONS);
-  return { name: 'extract', analyzers: [], ...baseOptions(options) };
+  refuseUnknown('extract', options, [...BASE_OPTIONS, ...REPORT_OPTIONS]);
+  return { name: 'extract', analyzers: documentReports(options), ...baseOptions(options) };
 };
 
 /** `rules`: `extract` plus the rule-based field analyzer; options.rules holds the rules. */
 const rules: PipelineFactory = (options) => {
-  refuseUnknown('rules', options, [...BASE_OPTIONS, 'rules']);
+  refuseUnknown('rules', options, [...BASE_OPTIONS, 'rules', ...REPORT_OPTIONS]);
   if (options.rules === undefined) {
     throw ReamError.nonRetryable('validation_failed', 'the "rules" pipeline needs options.rules (ream run --rules rules.json)');
   }
-  return { name: 'rules', analyzers: [rulesAnalyzer(parseRuleSpecs(options.rules))], ...baseOptions(options) };
+  return { name: 'rules', analyzers: [rulesAnalyzer(parseRuleSpecs(options.rules)), ...documentReports(options)], ...baseOptions(options) };
 };
 
 export const builtinPipelines: Record<string, PipelineFactory> = { extract, rules };

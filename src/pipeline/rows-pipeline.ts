@@ -6,6 +6,8 @@ import type { Analyzer } from '../analyzers/port.ts';
 import { parseRuleSpecs, rulesAnalyzer } from '../analyzers/rules/index.ts';
 import { ReamError } from '../errors.ts';
 import type { JsonObject, JsonValue } from '../json.ts';
+import { reportsAnalyzer } from '../reports/reports-analyzer.ts';
+import { REPORT_OPTIONS, reportSpec } from '../reports/report-options.ts';
 import { BASE_OPTIONS, baseOptions, positiveInteger, refuseUnknown } from './builtin.ts';
 import type { PipelineFactory } from './types.ts';
 
@@ -18,6 +20,7 @@ export const DEFAULT_ROWS_PER_TASK = 200;
 export const DEFAULT_MAX_ROWS = 1_000_000;
 
 /**
+/**
  * Rows listed in a table's result; a longer table's rows stay in their checkpoints
  * (`pagesOmitted`) and are read row by row (`Ream.documentPages`), so memory stays flat.
  */
@@ -29,13 +32,14 @@ const ROW_LLM_KEYS = SPEC_KEYS.filter((key) => key !== 'reducePrompt');
 /**
  * `rows`: a table (CSV, XLSX) row by row. Every data row is an item: the rules, if any, and the
  * model, if `llm` options are given, run on each row alone (`perPage`), so each row gets its own
- * fields (and a row whose answer fails gets its own error). `options.sheet` picks a workbook's
- * sheet by name. Other documents read as with `extract`, a page per item. `client` is the
- * process's model client (none: `llm` options are refused).
+ * fields (and a row whose answer fails gets its own error). With `options.template` each row is
+ * rendered to an HTML report (and PDF with `pdf`), kept as a job artifact named by `options.name`.
+ * `options.sheet` picks a workbook's sheet by name. Other documents read as with `extract`, a
+ * page per item. `client` is the process's model client (none: `llm` options are refused).
  */
 export function rowsPipeline(client?: LlmClient): PipelineFactory {
   return (options: JsonObject) => {
-    refuseUnknown('rows', options, [...BASE_OPTIONS, 'rules', 'sheet', 'llm']);
+    refuseUnknown('rows', options, [...BASE_OPTIONS, 'rules', 'sheet', 'llm', ...REPORT_OPTIONS]);
     const { sheet } = options;
     if (sheet !== undefined && (typeof sheet !== 'string' || sheet === '')) {
       throw ReamError.nonRetryable('validation_failed', 'option "sheet" must be the name of a sheet');
@@ -43,6 +47,8 @@ export function rowsPipeline(client?: LlmClient): PipelineFactory {
     const analyzers: Analyzer[] = [];
     if (options.rules !== undefined) analyzers.push(perPage(rulesAnalyzer(parseRuleSpecs(options.rules))));
     if (options.llm !== undefined) analyzers.push(perPage(rowLlmAnalyzer(options.llm, client)));
+    const report = reportSpec(options);
+    if (report) analyzers.push(reportsAnalyzer(report));
     const base = baseOptions(options);
     return {
       name: 'rows',

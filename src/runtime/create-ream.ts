@@ -21,6 +21,7 @@ import { WebhookAddressGuard } from './webhook-address.ts';
 import { WEBHOOK_DEFAULTS } from './webhook-delivery.ts';
 import { TASK_KINDS } from './task-kinds.ts';
 import { Worker } from './worker.ts';
+import { closePdfRenderers } from '../reports/pdf/shared-renderer.ts';
 
 // The facade's types live in ream.ts; importers of create-ream.ts find them here too.
 export type * from './ream.ts';
@@ -120,6 +121,8 @@ export async function createReam(options: ReamOptions = {}): Promise<Ream> {
           offCancelled();
           await retention.stop();
           await worker?.stop();
+          // The worker's tasks are done with Chromium: the process may end without it.
+          await closePdfRenderers();
           await llm.close();
           await adapters.close();
         } finally {

@@ -285,9 +285,9 @@ export class DocumentTasks {
   }
 
   #analyzeContext(scope: TaskScope, documentId: string, signal: AbortSignal, chunk?: ChunkRef): AnalyzeContext {
-    const { analysis } = this.#ports;
+    const { analysis, blobs } = this.#ports;
     return {
-      signal, documentId, jobId: scope.job.id, tenantId: scope.job.tenantId, sha256: scope.doc.sha256,
+      signal, documentId, jobId: scope.job.id, tenantId: scope.job.tenantId, sha256: scope.doc.sha256, blobs, source: scope.jobDoc.source,
       ...(chunk ? { chunk: { index: chunk.index, from: chunk.from, to: chunk.to } } : {}),
       ...(analysis ? { store: analysis } : {}),
     };

@@ -236,12 +236,12 @@ export class Engine {
   }
 
   /** The job's progress from its stored counts, exactly as events report it (same ETA tracker). */
-  progress(jobId: string, counts: JobCounts, now = Date.now()): Progress {
-    return this.#events.progress(jobId, counts, now);
+  progress(jobId: string, counts: JobCounts, now = Date.now(), pipeline?: string): Progress {
+    return this.#events.progress(jobId, counts, now, pipeline);
   }
 
   /** Stores the event (which assigns its gapless `seq`) and fans it out. */
-  emit(job: Pick<JobRecord, 'id' | 'tenantId'>, type: EventType, fields: EventFields): Promise<ReamEvent> {
+  emit(job: Pick<JobRecord, 'id' | 'tenantId'> & Partial<Pick<JobRecord, 'pipeline'>>, type: EventType, fields: EventFields): Promise<ReamEvent> {
     return this.#events.emit(job, type, fields);
   }
 

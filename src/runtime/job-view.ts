@@ -43,11 +43,11 @@ export function jobView(job: JobRecord, counts: JobCounts, progress: Progress): 
 /** Where a job view's counts and progress come from (the engine). */
 export interface JobViewSource {
   jobCounts(jobId: string): Promise<JobCounts>;
-  progress(jobId: string, counts: JobCounts): Progress;
+  progress(jobId: string, counts: JobCounts, now?: number, pipeline?: string): Progress;
 }
 
 /** {@link jobView} with the job's current counts and progress. */
 export async function loadJobView(source: JobViewSource, job: JobRecord): Promise<JobView> {
   const counts = await source.jobCounts(job.id);
-  return jobView(job, counts, source.progress(job.id, counts));
+  return jobView(job, counts, source.progress(job.id, counts, undefined, job.pipeline));
 }

@@ -1,6 +1,9 @@
 import type { Progress } from '../events/types.ts';
 import type { JobCounts } from '../store/port.ts';
 
+/** The pipeline whose pages are a table's data rows (src/pipeline/rows-pipeline.ts). */
+const ROWS_PIPELINE = 'rows';
+
 /**
  * Turns stored counts into the progress every channel reports (DESIGN.md §7). The ETA uses the
  * page rate seen by this process since it first saw the job, so a resumed run is not credited
@@ -9,7 +12,8 @@ import type { JobCounts } from '../store/port.ts';
 export class ProgressTracker {
   readonly #firstSeen = new Map<string, { at: number; pagesDone: number }>();
 
-  progress(jobId: string, counts: JobCounts, now: number): Progress {
+  /** `pipeline`: the job's; a `rows` job's progress says rows too. */
+  progress(jobId: string, counts: JobCounts, now: number, pipeline?: string): Progress {
     const documentsDone = counts.documentsSucceeded + counts.documentsPartial + counts.documentsFailed + counts.documentsCancelled;
     const allDone = counts.documentsTotal > 0 && documentsDone === counts.documentsTotal;
     let percent: number;
@@ -33,6 +37,7 @@ export class ProgressTracker {
       pagesTotal: counts.pagesTotal,
       percent: Math.round(percent * 10) / 10,
       etaSeconds,
+      ...(pipeline === ROWS_PIPELINE ? { rows: { done: counts.pagesDone, total: counts.pagesTotal } } : {}),
     };
   }
 

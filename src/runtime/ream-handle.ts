@@ -2,6 +2,7 @@ import type { UsageView } from '../api-types.ts';
 import { costOf, type PriceTable } from '../analyzers/llm/usage.ts';
 import { addUsage, NO_USAGE, type AnalysisStore, type ModelUsage } from '../analyzers/store/port.ts';
 import { ReamError } from '../errors.ts';
+import { jobArtifacts } from '../reports/job-artifacts.ts';
 import { DEFAULT_TENANT, TERMINAL_JOB_STATUSES, type JobRecord } from '../store/port.ts';
 import { findApiKey } from './api-keys.ts';
 import { type Engine, type FileInput } from './engine.ts';
@@ -112,6 +113,8 @@ export function reamHandle(engine: Engine, parts: HandleParts): Ream {
       if (jobDoc?.pagesTotal === null || jobDoc?.pagesTotal === undefined) return;
       yield* documentPages(store, jobId, documentId, jobDoc.pagesTotal);
     },
+    artifacts: (jobId) => jobArtifacts(engine.results(jobId)),
+    artifactBytes: (artifact, range) => engine.ports.blobs.get(artifact.sha256, range),
     storeDocument: (stream, name, options) => storeDocument(engine, stream, name, options),
     getDocument: (documentId) => store.getDocument(documentId),
     uploads,

@@ -4,10 +4,12 @@ import type { Readable } from 'node:stream';
 import type { JobView, UsageView } from '../api-types.ts';
 import type { LlmProviderSettings } from '../analyzers/llm/settings.ts';
 import type { ModelUsage } from '../analyzers/store/port.ts';
+import type { ByteRange } from '../blobs/port.ts';
 import type { EventFilter, EventListener } from '../events/port.ts';
 import type { ReamEvent } from '../events/types.ts';
 import type { DocumentOutput, PipelineFactory } from '../pipeline/types.ts';
 import type { TaskStatus } from '../queue/port.ts';
+import type { Artifact } from '../reports/artifacts.ts';
 import type { SearchHit } from '../search/port.ts';
 import type {
   ApiKeyRecord,
@@ -190,6 +192,10 @@ export interface Ream {
    * the job does not hold or that was never inspected.
    */
   documentPages(jobId: string, documentId: string): AsyncGenerator<DocumentPageResult>;
+  /** The files the job made (rendered reports), of its ended documents, in input and row order. */
+  artifacts(jobId: string): Promise<Artifact[]>;
+  /** The bytes of one of them, or of `range` of it (`not_found` when its blob is gone). */
+  artifactBytes(artifact: Artifact, range?: ByteRange): Promise<Readable>;
 
   // Documents and uploads.
   /**

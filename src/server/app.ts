@@ -15,6 +15,7 @@ import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
 import { documentPagesRoutes } from './routes/document-pages.ts';
 import { jobRoutes } from './routes/jobs.ts';
+import { artifactRoutes } from './routes/artifacts.ts';
 import { uiRoutes } from './routes/ui.ts';
 import { wsRoutes } from './routes/ws.ts';
 import { documentRoutes } from './routes/documents.ts';
@@ -130,6 +131,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
       ...(options.cors === undefined ? {} : { cors: options.cors }),
     });
     jobRoutes(scope, options.ream, shutdown.signal, findUpload);
+    artifactRoutes(scope, options.ream);
     workerRoutes(scope, options.ream);
     documentPagesRoutes(scope, options.ream);
     searchRoutes(scope, options.ream);

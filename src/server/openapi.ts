@@ -67,6 +67,12 @@ export const SHARED_SCHEMAS = [
       pagesTotal: { type: 'integer' },
       percent: { type: 'number' },
       etaSeconds: nullable('number'),
+      rows: {
+        type: 'object',
+        description: 'Jobs of the rows pipeline: data rows done and in all',
+        required: ['done', 'total'],
+        properties: { done: { type: 'integer' }, total: { type: 'integer' } },
+      },
     },
   },
   {

@@ -25,14 +25,14 @@ export class JobEvents {
   }
 
   /** The job's progress from its stored counts, exactly as events report it (same ETA tracker). */
-  progress(jobId: string, counts: JobCounts, now = Date.now()): Progress {
-    return this.#progress.progress(jobId, counts, now);
+  progress(jobId: string, counts: JobCounts, now = Date.now(), pipeline?: string): Progress {
+    return this.#progress.progress(jobId, counts, now, pipeline);
   }
 
   /** Stores the event (which assigns its gapless `seq`) and fans it out. */
-  async emit(job: Pick<JobRecord, 'id' | 'tenantId'>, type: EventType, fields: EventFields): Promise<ReamEvent> {
+  async emit(job: Pick<JobRecord, 'id' | 'tenantId'> & Partial<Pick<JobRecord, 'pipeline'>>, type: EventType, fields: EventFields): Promise<ReamEvent> {
     const now = Date.now();
-    const progress = this.#progress.progress(job.id, await this.#store.jobCounts(job.id), now);
+    const progress = this.#progress.progress(job.id, await this.#store.jobCounts(job.id), now, job.pipeline);
     const event = await this.#store.appendEvent({ ...fields, type, jobId: job.id, tenantId: job.tenantId, at: now, progress });
     // The store holds the event now; live delivery is best effort (followers catch up from the store).
     await this.#bus.publish(event).catch((error: unknown) => {

@@ -1,0 +1,138 @@
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { ReamError, toReamError } from '../../errors.ts';
+import { CHROMIUM_INSTALL_HINT } from './chromium-path.ts';
+import type { PdfOptions } from './pdf-options.ts';
+
+/**
+ * What a report may load: only `data:` images, styles and fonts. Set as the document's first
+ * element (after its doctype, so that the page keeps its rendering mode): a policy can only be
+ * tightened by what follows, never lifted, so the template cannot undo it.
+ */
+const REPORT_CSP = `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; font-src data:; style-src 'unsafe-inline' data:">`;
+const DOCTYPE = /^\s*<!doctype[^>]*>/i;
+
+/** `html` with the policy in front of anything the template wrote. */
+function withPolicy(html: string): string {
+  const doctype = DOCTYPE.exec(html)?.[0] ?? '';
+  return `${doctype}${REPORT_CSP}${html.slice(doctype.length)}`;
+}
+
+export interface PdfRendererOptions {
+  executablePath: string;
+  /** Pages kept open and reused, one report each at a time. */
+  pages: number;
+  /** One report's load and print, in ms; a page that overruns is closed and replaced. */
+  timeoutMs: number;
+}
+
+interface Slot {
+  page: Page;
+}
+
+/**
+ * Prints HTML to PDF in a headless Chromium: a small pool of pages reused across reports, each
+ * render under a timeout, JavaScript off, every request refused but the report itself. A
+ * template is hostile: it may try to fetch, to script, to loop; none of that gets out.
+ */
+export class PdfRenderer {
+  readonly #browser: Browser;
+  readonly #context: BrowserContext;
+  readonly #options: PdfRendererOptions;
+  readonly #idle: Slot[] = [];
+  readonly #waiting: ((slot: Slot) => void)[] = [];
+  #closed = false;
+
+  private constructor(browser: Browser, context: BrowserContext, options: PdfRendererOptions) {
+    this.#browser = browser;
+    this.#context = context;
+    this.#options = options;
+  }
+
+  static async launch(options: PdfRendererOptions): Promise<PdfRenderer> {
+    let browser: Browser;
+    try {
+      browser = await chromium.launch({ executablePath: options.executablePath, headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-extensions'] });
+    } catch (error) {
+      throw ReamError.nonRetryable('renderer_unavailable', `Chromium at ${options.executablePath} did not start (${toReamError(error).message.split('\n')[0]}): ${CHROMIUM_INSTALL_HINT}`);
+    }
+    const context = await browser.newContext({ javaScriptEnabled: false, offline: false, acceptDownloads: false, serviceWorkers: 'block' });
+    const renderer = new PdfRenderer(browser, context, options);
+    // A browser that crashed or was killed takes no more reports: the next user launches another.
+    browser.on('disconnected', () => {
+      renderer.#closed = true;
+    });
+    for (let i = 0; i < Math.max(1, options.pages); i++) renderer.#idle.push(await renderer.#newSlot());
+    return renderer;
+  }
+
+  /** Closed, or its browser is gone. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  get pages(): number {
+    return this.#options.pages;
+  }
+
+  async #newSlot(): Promise<Slot> {
+    const page = await this.#context.newPage();
+    // Belt and braces behind the policy: no request leaves the page. A navigation away (a meta
+    // refresh, a frame) is answered 204, which leaves the page where it is; an abort would
+    // replace it with an error page mid-print.
+    await page.route('**/*', (route) => (route.request().isNavigationRequest() ? route.fulfill({ status: 204 }) : route.abort('blockedbyclient')));
+    return { page };
+  }
+
+  async #acquire(): Promise<Slot> {
+    const slot = this.#idle.pop();
+    if (slot) return slot;
+    return new Promise((resolve) => this.#waiting.push(resolve));
+  }
+
+  #release(slot: Slot): void {
+    const next = this.#waiting.shift();
+    if (next) next(slot);
+    else this.#idle.push(slot);
+  }
+
+  /** The PDF of `html`. Throws `timeout` when the page overruns, `renderer_unavailable` once closed. */
+  async render(html: string, options: PdfOptions): Promise<Buffer> {
+    if (this.#closed) throw ReamError.retryable('renderer_unavailable', 'the PDF renderer is closed');
+    let slot = await this.#acquire();
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const print = (async () => {
+        await slot.page.setContent(withPolicy(html), { waitUntil: 'load', timeout: this.#options.timeoutMs });
+        return slot.page.pdf({
+          format: options.pageSize,
+          landscape: options.landscape,
+          printBackground: true,
+          margin: { top: options.margin, right: options.margin, bottom: options.margin, left: options.margin },
+          displayHeaderFooter: options.header !== undefined || options.footer !== undefined,
+          headerTemplate: options.header ?? '<span></span>',
+          footerTemplate: options.footer ?? '<span></span>',
+        });
+      })();
+      const expired = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(ReamError.nonRetryable('timeout', `the PDF took longer than ${this.#options.timeoutMs} ms to print`)), this.#options.timeoutMs);
+      });
+      print.catch(() => undefined); // its failure is the race's, or comes after the timeout
+      return await Promise.race([print, expired]);
+    } catch (error) {
+      // A page that overran or broke is not trusted with the next report.
+      await slot.page.close().catch(() => undefined);
+      if (this.#closed) throw ReamError.retryable('renderer_unavailable', 'the PDF renderer was closed');
+      slot = await this.#newSlot();
+      throw error instanceof ReamError ? error : ReamError.retryable('internal', `the PDF could not be printed: ${toReamError(error).message.split('\n')[0]}`);
+    } finally {
+      clearTimeout(timer);
+      this.#release(slot);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#browser.close().catch(() => undefined);
+  }
+}

@@ -1,0 +1,110 @@
+import { PassThrough } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import { ZipFile } from 'yazl';
+import { ReamError } from '../../errors.ts';
+import type { Artifact } from '../../reports/artifacts.ts';
+import type { Ream } from '../../runtime/create-ream.ts';
+import { principalOf } from '../auth/principal.ts';
+import { TENANT as TENANT_ACCESS } from '../auth/access.ts';
+import { jobIdParams, problemResponses } from '../openapi.ts';
+import { parseRange } from './byte-range.ts';
+import { requireJob } from './jobs.ts';
+
+const artifactSchema = {
+  type: 'object',
+  required: ['name', 'size', 'mediaType', 'documentId', 'row'],
+  properties: {
+    name: { type: 'string', description: 'Unique in the job, e.g. INV-001.pdf' },
+    size: { type: 'integer', description: 'Bytes' },
+    mediaType: { type: 'string' },
+    sha256: { type: 'string' },
+    documentId: { type: 'string', description: 'The document (table) it was rendered from' },
+    row: { type: 'integer', description: 'The 1-based data row it was rendered from; 0 for a report of a whole document' },
+  },
+} as const;
+
+/** `attachment; filename*=UTF-8''…`: any name, safely quoted (RFC 6266). */
+function attachment(name: string): string {
+  return `attachment; filename*=UTF-8''${encodeURIComponent(name)}`;
+}
+
+async function findArtifact(ream: Ream, jobId: string, name: string): Promise<Artifact> {
+  const artifact = (await ream.artifacts(jobId)).find((candidate) => candidate.name === name);
+  if (!artifact) throw ReamError.nonRetryable('not_found', `job ${jobId} has no file ${JSON.stringify(name)}`);
+  return artifact;
+}
+
+/**
+ * The files a job made (rendered reports): the list, one file (with Range), and all of them as
+ * one zip, streamed as it is made. Tenant-scoped: another tenant's job is a 404.
+ */
+export function artifactRoutes(app: FastifyInstance, ream: Ream): void {
+  app.get<{ Params: { id: string } }>(
+    '/v1/jobs/:id/artifacts',
+    {
+      ...TENANT_ACCESS,
+      schema: {
+        summary: 'The files the job made (reports rendered per row), of its ended documents',
+        params: jobIdParams,
+        response: { 200: { type: 'object', required: ['items'], properties: { items: { type: 'array', items: artifactSchema } } }, ...problemResponses },
+      },
+    },
+    async (request) => {
+      const job = await requireJob(ream, request.params.id, principalOf(request));
+      return { items: await ream.artifacts(job.id) };
+    },
+  );
+
+  app.get<{ Params: { id: string; name: string } }>(
+    '/v1/jobs/:id/artifacts/:name',
+    {
+      ...TENANT_ACCESS,
+      schema: {
+        summary: 'One file the job made; a single `Range: bytes=…` answers 206 with that part',
+        params: { type: 'object', required: ['id', 'name'], properties: { id: { type: 'string' }, name: { type: 'string' } } },
+        produces: ['application/pdf', 'text/html', 'application/octet-stream'],
+        response: problemResponses,
+      },
+    },
+    async (request, reply) => {
+      const job = await requireJob(ream, request.params.id, principalOf(request));
+      const artifact = await findArtifact(ream, job.id, request.params.name);
+      const range = parseRange(request.headers.range, artifact.size);
+      reply.header('accept-ranges', 'bytes').header('content-disposition', attachment(artifact.name)).header('etag', `"${artifact.sha256}"`);
+      // A report is the tenant's content: never rendered as a page of this origin.
+      reply.header('content-security-policy', "default-src 'none'; sandbox").header('x-content-type-options', 'nosniff');
+      if (range.kind === 'unsatisfiable') {
+        return reply.code(416).header('content-range', `bytes */${artifact.size}`).type('application/problem+json').send({
+          type: 'about:blank', title: 'Range Not Satisfiable', status: 416, code: 'validation_failed', detail: `the file has ${artifact.size} bytes`,
+        });
+      }
+      reply.type(artifact.mediaType);
+      if (range.kind === 'whole') return reply.header('content-length', artifact.size).send(await ream.artifactBytes(artifact));
+      const { start, end } = range.range;
+      return reply.code(206).header('content-range', `bytes ${start}-${end}/${artifact.size}`).header('content-length', end - start + 1).send(await ream.artifactBytes(artifact, range.range));
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/v1/jobs/:id/artifacts.zip',
+    {
+      ...TENANT_ACCESS,
+      schema: { summary: 'Every file the job made, as one zip streamed while it is made', params: jobIdParams, produces: ['application/zip'], response: problemResponses },
+    },
+    async (request, reply) => {
+      const job = await requireJob(ream, request.params.id, principalOf(request));
+      const artifacts = await ream.artifacts(job.id);
+      const zip = new ZipFile();
+      for (const artifact of artifacts) {
+        // Opened one at a time as the zip reaches it: a job of 10,000 reports holds one blob stream.
+        zip.addReadStreamLazy(artifact.name, { size: artifact.size, compress: !artifact.mediaType.startsWith('application/pdf') }, (done) => {
+          ream.artifactBytes(artifact).then((stream) => done(null, stream), (error: unknown) => done(error, new PassThrough()));
+        });
+      }
+      zip.end();
+      const body = new PassThrough();
+      zip.outputStream.on('error', (error: Error) => body.destroy(error)).pipe(body);
+      return reply.type('application/zip').header('content-disposition', attachment(`${job.id}-artifacts.zip`)).send(body);
+    },
+  );
+}

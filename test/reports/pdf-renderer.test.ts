@@ -1,0 +1,95 @@
+// The PDF renderer against a hostile report: no request leaves the page, no script runs, a page
+// that hangs is cut off. The system Chromium, one small pool for the whole file.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { ReamError } from '../../src/errors.ts';
+import { chromiumPath } from '../../src/reports/pdf/chromium-path.ts';
+import { DEFAULT_PDF_OPTIONS, pdfOptions } from '../../src/reports/pdf/pdf-options.ts';
+import { PdfRenderer } from '../../src/reports/pdf/pdf-renderer.ts';
+import { closePdfRenderers, withPdfRenderer } from '../../src/reports/pdf/shared-renderer.ts';
+import { requireOrSkip } from '../support/env.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+let renderer: PdfRenderer | undefined;
+let server: Server;
+const hits: string[] = [];
+let dir: string;
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'ream-pdf-'));
+  server = createServer((request, response) => {
+    hits.push(request.url ?? '');
+    response.end('ok');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  if (existsSync(CHROMIUM)) renderer = await PdfRenderer.launch({ executablePath: CHROMIUM, pages: 2, timeoutMs: 5_000 });
+});
+
+after(async () => {
+  await renderer?.close();
+  await new Promise((resolve) => server.close(resolve));
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function text(pdf: Buffer): Promise<string> {
+  const path = join(dir, `${hits.length}-${Date.now()}.pdf`);
+  await writeFile(path, pdf);
+  return execFileSync('pdftotext', [path, '-'], { encoding: 'utf8' });
+}
+
+describe('PDF renderer', () => {
+  test('a hostile report reaches nothing and runs nothing; pages are reused', async (t) => {
+    if (!requireOrSkip(t, renderer !== undefined, `Chromium at ${CHROMIUM}`)) return;
+    const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const hostile = `<html><head><link rel="stylesheet" href="${origin}/css"><style>@import url("${origin}/import"); body { background: url("${origin}/bg"); }</style></head>
+      <body><p id="p">static text</p><img src="${origin}/img"><iframe src="${origin}/frame"></iframe><img src="file:///etc/hostname">
+      <script>document.getElementById('p').textContent = 'SCRIPT RAN'; fetch('${origin}/fetch');</script>
+      <meta http-equiv="refresh" content="0; url=${origin}/refresh"><img src="data:image/gif;base64,R0lGODlhAQABAAAAACw="></body></html>`;
+    const results = await Promise.all([1, 2, 3, 4].map(() => renderer!.render(hostile, DEFAULT_PDF_OPTIONS)));
+    for (const pdf of results) {
+      assert.equal(pdf.subarray(0, 5).toString(), '%PDF-');
+      const printed = await text(pdf);
+      assert.match(printed, /static text/);
+      assert.doesNotMatch(printed, /SCRIPT RAN/);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.deepEqual(hits, [], 'no request reached the server');
+  });
+
+  test('header and footer print on each page', async (t) => {
+    if (!requireOrSkip(t, renderer !== undefined, `Chromium at ${CHROMIUM}`)) return;
+    const options = pdfOptions({ margin: '20mm', header: '<div style="font-size:9px">ACME invoices</div>', footer: '<div style="font-size:9px">page <span class="pageNumber"></span> of <span class="totalPages"></span></div>' });
+    const printed = await text(await renderer!.render(`<p>one</p><p style="page-break-before: always">two</p>`, options));
+    assert.match(printed, /ACME invoices[\s\S]*page 1 of 2[\s\S]*ACME invoices[\s\S]*page 2 of 2/);
+  });
+
+  test('the shared renderer is reused, and replaced once its browser is gone', async (t) => {
+    if (!requireOrSkip(t, renderer !== undefined, `Chromium at ${CHROMIUM}`)) return;
+    try {
+      const first = await withPdfRenderer(CHROMIUM, (shared) => Promise.resolve(shared));
+      assert.equal(await withPdfRenderer(CHROMIUM, (shared) => Promise.resolve(shared)), first, 'one renderer per process');
+      await first.close(); // as if Chromium had crashed: the browser is gone
+      const pdf = await withPdfRenderer(CHROMIUM, async (shared) => {
+        assert.notEqual(shared, first);
+        return shared.render('<p>after the crash</p>', DEFAULT_PDF_OPTIONS);
+      });
+      assert.match(await text(pdf), /after the crash/);
+    } finally {
+      await closePdfRenderers();
+    }
+  });
+
+  test('refuses print options it does not know; no Chromium is renderer_unavailable', () => {
+    assert.throws(() => pdfOptions({ pageSize: 'B7' }), (error: ReamError) => error.code === 'validation_failed');
+    assert.throws(() => pdfOptions({ margin: '1e9mm' }), (error: ReamError) => error.code === 'validation_failed');
+    assert.throws(() => pdfOptions({ path: '/tmp/x.pdf' }), (error: ReamError) => error.code === 'validation_failed');
+    assert.throws(() => chromiumPath({ REAM_CHROMIUM_PATH: '/nonexistent/chromium' }), (error: ReamError) => error.code === 'renderer_unavailable' && /apt-get install chromium/.test(error.message));
+  });
+});

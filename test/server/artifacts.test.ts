@@ -1,0 +1,137 @@
+// Reports as job artifacts over the API: a rows job over an uploaded CSV with a template, its
+// files listed, downloaded (whole and by Range), zipped; another tenant sees none of it.
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { after, before, describe, test } from 'node:test';
+import unzipper from 'unzipper';
+import { ReamClient } from '../../src/client/index.ts';
+import { createReam, type Ream } from '../../src/runtime/create-ream.ts';
+import { adaptersOf } from '../../src/runtime/internals.ts';
+import { startServer, type RunningServer } from '../../src/server/app.ts';
+import { issueApiKey } from '../../src/server/auth/api-keys.ts';
+import type { JobView } from '../../src/server/views.ts';
+import { toCsv } from '../formats/sheet-files.ts';
+import { requireOrSkip } from '../support/env.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const TEMPLATE = '<h1>{{ invoice_no }}</h1><p>{{ customer }} owes {{ total | money: "EUR" }}</p>';
+const ROWS = [['invoice_no', 'customer', 'total'], ['A-1', 'Ada', '10'], ['A-2', 'Bob <b>', '20.5'], ['A-3', 'Cy', 'n/a'], ['A-4', 'Dee', '4']];
+
+let dir: string;
+let ream: Ream;
+let server: RunningServer;
+let keyA: string;
+let keyB: string;
+
+function get(path: string, token: string, init: RequestInit & { headers?: Record<string, string> } = {}): Promise<Response> {
+  return fetch(`${server.url}${path}`, { ...init, headers: { ...init.headers, authorization: `Bearer ${token}` } });
+}
+
+async function submit(token: string, options: Record<string, unknown>): Promise<Response> {
+  const body = new FormData();
+  body.append('pipeline', 'rows');
+  body.append('options', JSON.stringify(options));
+  body.append('file', new Blob([toCsv(ROWS)], { type: 'text/csv' }), 'invoices.csv');
+  return get('/v1/jobs', token, { method: 'POST', body });
+}
+
+async function bytes(response: Response): Promise<Buffer> {
+  return Buffer.from(await response.arrayBuffer());
+}
+
+interface Listed { name: string; size: number; mediaType: string; documentId: string; row: number }
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'ream-artifacts-'));
+  ream = await createReam({ dataDir: join(dir, 'data'), threads: 1 });
+  server = await startServer({ ream, host: '127.0.0.1', port: 0, auth: { mode: 'on' } });
+  const store = adaptersOf(ream).store;
+  keyA = (await issueApiKey(store, { tenantId: 'tenant-a', name: 'a', role: 'user' })).token;
+  keyB = (await issueApiKey(store, { tenantId: 'tenant-b', name: 'b', role: 'user' })).token;
+});
+after(async () => {
+  await server.close();
+  await ream.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('job artifacts', () => {
+  test('a template that reads files is refused at submit with its line and column', async () => {
+    const response = await submit(keyA, { template: "ok\n{% render 'x' %}" });
+    assert.equal(response.status, 422);
+    const problem = (await response.json()) as { code: string; details?: unknown };
+    assert.equal(problem.code, 'template_invalid');
+    assert.deepEqual(problem.details, { line: 2, column: 1 });
+  });
+
+  test('reports per row: listed, downloaded whole and by Range, zipped; progress in rows; another tenant gets 404', async (t) => {
+    if (!requireOrSkip(t, existsSync(CHROMIUM), `Chromium at ${CHROMIUM}`)) return;
+    const response = await submit(keyA, { template: TEMPLATE, name: '{{ invoice_no }}', pdf: { pageSize: 'A5' }, chunkPages: 2 });
+    assert.equal(response.status, 202, await response.clone().text());
+    const submitted = (await response.json()) as JobView;
+    const client = new ReamClient({ baseUrl: server.url, apiKey: keyA });
+    const ended = await client.wait(submitted.id);
+    assert.equal(ended.status, 'partially_succeeded', 'the row whose total is no number failed alone');
+    assert.deepEqual(ended.progress.rows, { done: 4, total: 4 });
+    const events = await ream.listEvents(submitted.id, 0);
+    assert.ok(events.some((event) => event.type === 'chunk.completed' && event.progress.rows?.total === 4 && event.progress.rows.done > 0 && event.progress.rows.done < 4), 'events count rows as they go');
+    const [result] = await client.results(submitted.id);
+    assert.deepEqual(result?.failedPages.map((failure) => [failure.page, failure.code]), [[3, 'template_render_failed']]);
+
+    const listed = (await (await get(`/v1/jobs/${submitted.id}/artifacts`, keyA)).json()) as { items: Listed[] };
+    assert.deepEqual(listed.items.map((item) => [item.name, item.row, item.mediaType]), [
+      ['A-1.html', 1, 'text/html; charset=utf-8'], ['A-1.pdf', 1, 'application/pdf'],
+      ['A-2.html', 2, 'text/html; charset=utf-8'], ['A-2.pdf', 2, 'application/pdf'],
+      ['A-4.html', 4, 'text/html; charset=utf-8'], ['A-4.pdf', 4, 'application/pdf'],
+    ]);
+    assert.deepEqual(await client.artifacts(submitted.id), listed.items);
+
+    const html = await get(`/v1/jobs/${submitted.id}/artifacts/A-2.html`, keyA);
+    assert.equal(html.status, 200);
+    assert.match(html.headers.get('content-disposition') ?? '', /attachment/);
+    assert.equal((await bytes(html)).toString(), '<h1>A-2</h1><p>Bob &lt;b&gt; owes €20.50</p>');
+    const pdf = await bytes(await get(`/v1/jobs/${submitted.id}/artifacts/A-1.pdf`, keyA));
+    assert.equal(pdf.length, listed.items[1]?.size);
+    assert.equal(pdf.subarray(0, 5).toString(), '%PDF-');
+
+    const part = await get(`/v1/jobs/${submitted.id}/artifacts/A-1.pdf`, keyA, { headers: { range: 'bytes=100-199' } });
+    assert.equal(part.status, 206);
+    assert.equal(part.headers.get('content-range'), `bytes 100-199/${pdf.length}`);
+    assert.deepEqual(await bytes(part), pdf.subarray(100, 200));
+    const tail = await get(`/v1/jobs/${submitted.id}/artifacts/A-1.pdf`, keyA, { headers: { range: 'bytes=-10' } });
+    assert.deepEqual(await bytes(tail), pdf.subarray(pdf.length - 10));
+    const past = await get(`/v1/jobs/${submitted.id}/artifacts/A-1.pdf`, keyA, { headers: { range: `bytes=${pdf.length}-` } });
+    assert.equal(past.status, 416);
+    assert.equal(past.headers.get('content-range'), `bytes */${pdf.length}`);
+    const sdkPart = Buffer.concat(await Array.fromAsync(await client.downloadArtifact(submitted.id, 'A-1.pdf', { range: { start: 0, end: 4 } })));
+    assert.equal(sdkPart.toString(), '%PDF-');
+    assert.equal((await get(`/v1/jobs/${submitted.id}/artifacts/A-3.html`, keyA)).status, 404);
+
+    const zipped = await bytes(await get(`/v1/jobs/${submitted.id}/artifacts.zip`, keyA));
+    const zipPath = join(dir, 'artifacts.zip');
+    await writeFile(zipPath, zipped);
+    const zip = await unzipper.Open.file(zipPath);
+    assert.deepEqual(zip.files.map((file) => file.path), listed.items.map((item) => item.name));
+    for (const item of listed.items) {
+      const entry = zip.files.find((file) => file.path === item.name);
+      const whole = await bytes(await get(`/v1/jobs/${submitted.id}/artifacts/${encodeURIComponent(item.name)}`, keyA));
+      assert.ok(entry, item.name);
+      assert.deepEqual(Buffer.concat(await Array.fromAsync(entry.stream() as AsyncIterable<Buffer>)), whole, item.name);
+    }
+    const sdkZip = Buffer.concat(await Array.fromAsync(Readable.fromWeb(await client.artifactsZip(submitted.id)) as AsyncIterable<Buffer>));
+    assert.equal(sdkZip.length, zipped.length);
+
+    const audited = (await ream.listAudit({ tenantId: 'tenant-a', action: 'artifacts.download', limit: 100 })).filter((entry) => entry.action === 'artifacts.download');
+    assert.ok(audited.length >= 3 && audited.every((entry) => entry.target === submitted.id), 'downloads are in the audit log');
+
+    for (const path of ['/artifacts', '/artifacts/A-1.pdf', '/artifacts.zip']) {
+      const foreign = await get(`/v1/jobs/${submitted.id}${path}`, keyB);
+      assert.equal(foreign.status, 404, path);
+      assert.equal(((await foreign.json()) as { code: string }).code, 'not_found');
+    }
+  });
+});
