@@ -9,6 +9,7 @@ import { llmPipeline } from '../pipeline/llm-pipeline.ts';
 import { PipelineRegistry } from '../pipeline/registry.ts';
 import type { Adapters } from './adapters.ts';
 import { openEmbeddedAdapters } from './embedded.ts';
+import { CreditKeeper } from './credits/credit-keeper.ts';
 import { RetentionSweeper } from './retention.ts';
 import { lockDataDir } from './data-dir-lock.ts';
 import { DocumentTasks } from './document-tasks.ts';
@@ -59,6 +60,7 @@ export async function createReam(options: ReamOptions = {}): Promise<Ream> {
       webhookTimeoutMs: options.webhooks?.timeoutMs ?? WEBHOOK_DEFAULTS.timeoutMs,
       webhookGuard,
       jobLimits: options.jobLimits ?? {},
+      credits: new CreditKeeper(adapters.deps.store, options.credits),
     },
   );
   const tasks = new DocumentTasks(engine, adapters.deps);

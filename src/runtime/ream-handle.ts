@@ -9,6 +9,7 @@ import { rememberEngine } from './internals.ts';
 import { loadJobView } from './job-view.ts';
 import type { Ream, SubmitInput } from './ream.ts';
 import { storeDocument } from './store-document.ts';
+import { tenantAccounts } from './credits/tenant-accounts.ts';
 import { submitJob } from './submit-job.ts';
 import { uploadRecords } from './upload-records.ts';
 
@@ -123,6 +124,7 @@ export function reamHandle(engine: Engine, parts: HandleParts): Ream {
     appendAudit: (entry) => store.appendAudit(entry),
     sweepRetention: (now) => parts.sweepRetention(now),
     listAudit: (query) => store.listAudit(query),
+    tenants: tenantAccounts(store, engine.settings.credits.prices),
     jobStatusCounts: () => store.jobStatusCounts(),
     taskCounts: (jobId) => engine.ports.queue.counts(jobId),
     async ready() {

@@ -3,6 +3,8 @@
 import type { Readable } from 'node:stream';
 import type { JobView, UsageView } from '../api-types.ts';
 import type { LlmProviderSettings } from '../analyzers/llm/settings.ts';
+import type { CreditSettings } from './credits/credit-keeper.ts';
+import type { TenantAccounts } from './credits/tenant-accounts.ts';
 import type { ModelUsage } from '../analyzers/store/port.ts';
 import type { EventFilter, EventListener } from '../events/port.ts';
 import type { ReamEvent } from '../events/types.ts';
@@ -85,6 +87,13 @@ export interface ReamOptions {
   distributed?: DistributedSettings;
   /** Stop claiming work while memory or event-loop lag is over these limits. Default: no limits. */
   intake?: IntakeLimits;
+  /**
+   * Credits per tenant: the price table jobs are charged by (per page, OCR page, 1k prompt or
+   * completion tokens, rendered PDF). A job's estimate is reserved at submit (`insufficient_credits`
+   * past the balance) and settled when it ends. Default: no prices, no ledger checks. Quotas set
+   * per tenant (`setQuotas`, `PUT /v1/tenants/:tenant/quotas`) hold either way.
+   */
+  credits?: CreditSettings;
   /**
    * How long finished jobs (with their results, checkpoints and events) are kept, per tenant;
    * a sweep removes older ones every hour and records each removal in the audit log. Default:
@@ -210,6 +219,8 @@ export interface Ream {
   appendAudit(entry: Omit<AuditEntry, 'id'>): Promise<string>;
   /** Audit log entries, oldest first. */
   listAudit(query: AuditQuery): Promise<AuditEntry[]>;
+  /** Credits and quotas per tenant: accounts, grants, quotas, the ledger (see {@link ReamOptions.credits}). */
+  readonly tenants: TenantAccounts;
   /** Leaves `command` for a worker, heard at its next beat; false when no such worker is recorded. */
   commandWorker(id: string, command: WorkerCommand): Promise<boolean>;
   /** Jobs by status across every tenant (for /metrics). */
