@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { ReamError } from '../errors.ts';
 import { addDeploymentFlags, deploymentFromFlags, type DeploymentFlags } from './deployment-flags.ts';
 import { loadPipelines } from './load-pipelines.ts';
+import { addCreditFlags, creditsFromFlags, type CreditFlags } from './credit-flags.ts';
 import { positiveInt } from './parse-flags.ts';
 import { untilStopSignal } from './signals.ts';
 import { addWebhookFlags, webhookAddressOptions, type WebhookFlags } from './webhook-flags.ts';
@@ -37,7 +38,8 @@ export function registerWorkerCommand(program: Command): void {
     .option('--drain-timeout <seconds>', 'on SIGTERM, how long running tasks may finish before they are given back', positiveInt, 30)
     .option('--max-rss <MB>', 'stop claiming while this process uses more memory', positiveInt)
     .option('--max-lag <ms>', 'stop claiming while the event loop lags more than this', positiveInt);
-  addDeploymentFlags(addWebhookFlags(command)).action(async (flags: WorkerFlags) => {
+  addCreditFlags(command);
+  addDeploymentFlags(addWebhookFlags(command)).action(async (flags: WorkerFlags & CreditFlags) => {
     const distributed = deploymentFromFlags(flags);
     if (!distributed) {
       throw ReamError.nonRetryable(
@@ -46,6 +48,7 @@ export function registerWorkerCommand(program: Command): void {
       );
     }
     const pipelines = await loadPipelines(flags.pipelines);
+    const credits = creditsFromFlags(flags);
     const { createReam } = await import('../runtime/create-ream.ts');
     // An admin's drain (POST /v1/workers/:id/drain) ends the process as SIGTERM does.
     let drainRequested: () => void = () => undefined;
@@ -56,6 +59,7 @@ export function registerWorkerCommand(program: Command): void {
       dataDir: flags.dataDir,
       leaseMs: flags.lease * 1000,
       ...(pipelines === undefined ? {} : { pipelines }),
+      ...(credits === undefined ? {} : { credits }),
       // Workers leave recovery to the server: it runs once per deployment start, not per worker.
       recover: false,
       ...(flags.threads === undefined ? {} : { threads: flags.threads }),

@@ -45,6 +45,9 @@ export type { ModelUsage } from '../analyzers/store/port.ts';
 export type { LlmProviderSettings } from '../analyzers/llm/settings.ts';
 export { DEFAULT_MAX_MEMORY_MB } from './thread-defaults.ts';
 export type { RetentionSettings } from './retention.ts';
+export type { CreditSettings } from './credits/credit-keeper.ts';
+export { checkPrices, PRICE_KEYS, type CreditPrices } from './credits/prices.ts';
+export { checkQuotas, type TenantAccount, type TenantAccounts, type GrantInput } from './credits/tenant-accounts.ts';
 
 export interface ReamOptions {
   /** Folder for the database, blobs and lock (created if missing). Default `.ream` in the working directory. */

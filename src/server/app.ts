@@ -24,6 +24,7 @@ import { searchRoutes } from './routes/search.ts';
 import { selectProtocol } from './auth/ws-credentials.ts';
 import { usageRoutes } from './routes/usage.ts';
 import { auditRoutes } from './routes/audit.ts';
+import { tenantRoutes } from './routes/tenants.ts';
 import { registerAudit } from './audit.ts';
 import { registerTracing } from './tracing-hook.ts';
 import { workerRoutes } from './routes/workers.ts';
@@ -133,6 +134,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     searchRoutes(scope, options.ream);
     usageRoutes(scope, options.ream);
     auditRoutes(scope, options.ream);
+    tenantRoutes(scope, options.ream);
     done();
   });
   return app;
