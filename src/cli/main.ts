@@ -3,6 +3,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { toReamError } from '../errors.ts';
 import { registerClientCommands } from './client-commands.ts';
 import { registerKeysCommand } from './keys-command.ts';
+import { registerTenantsCommand } from './tenants-command.ts';
 import { registerMigrateCommand } from './migrate-command.ts';
 import { addLlmFlags, llmJobOptions } from './llm-flags.ts';
 import { addOcrFlags, ocrJobOptions } from './ocr-flags.ts';
@@ -81,6 +82,7 @@ export function buildProgram(): Command {
   registerMigrateCommand(program);
   registerClientCommands(program);
   registerKeysCommand(program);
+  registerTenantsCommand(program);
   return program;
 }
 

@@ -6,6 +6,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { ReamClient } from '../../src/client/index.ts';
+import { ReamHttpError } from '../../src/client/errors.ts';
 import { createReam, type Ream } from '../../src/runtime/create-ream.ts';
 import { adaptersOf } from '../../src/runtime/internals.ts';
 import { startServer, type RunningServer } from '../../src/server/app.ts';
@@ -135,4 +137,21 @@ test('the OpenAPI document lists the routes and the new codes', async () => {
   for (const path of ['/v1/credits', '/v1/tenants', '/v1/tenants/{tenant}', '/v1/tenants/{tenant}/credits', '/v1/tenants/{tenant}/quotas', '/v1/tenants/{tenant}/ledger']) assert.ok(doc.paths[path], path);
   assert.ok(doc.paths['/v1/jobs']?.post?.responses['402'] && doc.paths['/v1/jobs'].post.responses['429']);
   for (const code of ['insufficient_credits', 'quota_exceeded', 'in_use']) assert.ok(doc.components.schemas.Problem.properties.code.enum.includes(code), code);
+});
+
+test('the SDK: a tenant reads its credits, an admin grants, sets quotas and reads the ledger; a tenant is refused', async () => {
+  const admin = new ReamClient({ baseUrl: server.url, apiKey: keys.admin });
+  const a = new ReamClient({ baseUrl: server.url, apiKey: keys.a });
+  const before = (await a.credits()).balance;
+  assert.equal((await admin.grantCredits('tenant-a', { amount: 7, reason: 'sdk' })).balance, before + 7);
+  assert.equal((await a.credits()).balance, before + 7);
+  assert.deepEqual((await a.credits()).prices, { page: 3 });
+  assert.deepEqual((await admin.setQuotas('tenant-a', { concurrentJobs: 9 })).quotas, { concurrentJobs: 9 });
+  assert.equal((await admin.tenant('tenant-a')).quotas.concurrentJobs, 9);
+  assert.ok((await admin.tenants()).some((t) => t.tenantId === 'tenant-a'));
+  const entries = [];
+  for await (const entry of admin.ledger('tenant-a')) entries.push(entry);
+  assert.equal(entries.at(-1)?.reason, 'sdk');
+  await assert.rejects(a.grantCredits('tenant-a', { amount: 1, reason: 'self' }), (error: unknown) => error instanceof ReamHttpError && error.httpStatus === 403 && error.code === 'forbidden');
+  await assert.rejects(a.tenant('tenant-b'), (error: unknown) => error instanceof ReamHttpError && error.httpStatus === 403 && error.code === 'forbidden');
 });

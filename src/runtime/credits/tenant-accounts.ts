@@ -25,6 +25,7 @@ export interface GrantInput {
 }
 
 const DAY_MS = 24 * 3600_000;
+const EXPORT_PAGE = 1000;
 /** The longest quota value or grant accepted: beyond it, numbers lose integer precision. */
 const MAX_AMOUNT = Number.MAX_SAFE_INTEGER;
 
@@ -82,6 +83,15 @@ export function tenantAccounts(store: Store, prices: CreditPrices | undefined): 
     },
     setQuotas: (tenantId, quotas) => store.setQuotas(tenantId, quotas),
     listCredits: (query) => store.listCredits(query),
+    async *ledger(query) {
+      let afterId = query.afterId;
+      for (;;) {
+        const page = await store.listCredits({ ...query, ...(afterId === undefined ? {} : { afterId }), limit: EXPORT_PAGE });
+        yield* page;
+        if (page.length < EXPORT_PAGE) return;
+        afterId = page.at(-1)?.id;
+      }
+    },
   };
 }
 
@@ -96,4 +106,6 @@ export interface TenantAccounts {
   setQuotas(tenantId: string, quotas: TenantQuotas): Promise<void>;
   /** Ledger entries, oldest first. */
   listCredits(query: CreditQuery): Promise<CreditEntry[]>;
+  /** Every matching entry, oldest first, read a page at a time (an export: never the whole ledger in memory). */
+  ledger(query: Omit<CreditQuery, 'limit'>): AsyncGenerator<CreditEntry>;
 }

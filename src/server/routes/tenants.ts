@@ -9,7 +9,6 @@ import { principalOf } from '../auth/principal.ts';
 import { problemResponses } from '../openapi.ts';
 
 const MAX_PAGE = 1000;
-const EXPORT_PAGE = 1000;
 
 const quotasSchema = {
   type: 'object',
@@ -171,13 +170,7 @@ export function tenantRoutes(app: FastifyInstance, ream: Ream): void {
   });
 }
 
-/** Every matching entry as a JSON line, a page at a time (never the whole ledger in memory). */
-export async function* ledgerLines(ream: Pick<Ream, 'tenants'>, query: Omit<CreditQuery, 'limit'>): AsyncGenerator<string> {
-  let afterId = query.afterId;
-  for (;;) {
-    const page = await ream.tenants.listCredits({ ...query, ...(afterId === undefined ? {} : { afterId }), limit: EXPORT_PAGE });
-    for (const entry of page) yield `${JSON.stringify(entryView(entry))}\n`;
-    if (page.length < EXPORT_PAGE) return;
-    afterId = page.at(-1)?.id;
-  }
+/** Every matching entry as a JSON line. */
+async function* ledgerLines(ream: Pick<Ream, 'tenants'>, query: Omit<CreditQuery, 'limit'>): AsyncGenerator<string> {
+  for await (const entry of ream.tenants.ledger(query)) yield `${JSON.stringify(entryView(entry))}\n`;
 }
