@@ -124,7 +124,7 @@ export function reamHandle(engine: Engine, parts: HandleParts): Ream {
     appendAudit: (entry) => store.appendAudit(entry),
     sweepRetention: (now) => parts.sweepRetention(now),
     listAudit: (query) => store.listAudit(query),
-    tenants: tenantAccounts(store, engine.settings.credits.prices),
+    tenants: tenantAccounts(store, engine.settings.credits),
     jobStatusCounts: () => store.jobStatusCounts(),
     taskCounts: (jobId) => engine.ports.queue.counts(jobId),
     async ready() {

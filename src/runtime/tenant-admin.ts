@@ -1,3 +1,4 @@
+import { CreditKeeper } from './credits/credit-keeper.ts';
 import { tenantAccounts, type TenantAccounts } from './credits/tenant-accounts.ts';
 import { withLocalStore, type StoreLocation } from './local-store.ts';
 
@@ -7,5 +8,5 @@ import { withLocalStore, type StoreLocation } from './local-store.ts';
  */
 export function withTenantAccounts<T>(location: StoreLocation, use: (accounts: TenantAccounts) => Promise<T>): Promise<T> {
   // The prices are the serving processes' flags: this side only grants, reads and sets quotas.
-  return withLocalStore(location, (store) => use(tenantAccounts(store, undefined)));
+  return withLocalStore(location, (store) => use(tenantAccounts(store, new CreditKeeper(store))));
 }

@@ -155,3 +155,28 @@ test('the SDK: a tenant reads its credits, an admin grants, sets quotas and read
   await assert.rejects(a.grantCredits('tenant-a', { amount: 1, reason: 'self' }), (error: unknown) => error instanceof ReamHttpError && error.httpStatus === 403 && error.code === 'forbidden');
   await assert.rejects(a.tenant('tenant-b'), (error: unknown) => error instanceof ReamHttpError && error.httpStatus === 403 && error.code === 'forbidden');
 });
+
+test('the storage quota refuses documents and tus uploads past it, with the numbers', async () => {
+  const used = (await ream.tenants.tenant('tenant-a')).usage.storageBytes;
+  await json<Account>(await call('/v1/tenants/tenant-a/quotas', keys.admin, { method: 'PUT', json: { storageBytes: used + 100 } }), 200);
+  const body = new FormData();
+  body.append('file', new Blob([await makePdf({ pages: ['too big for the quota'] })], { type: 'application/pdf' }), 'big.pdf');
+  const refused = await json<Problem>(await call('/v1/documents', keys.a, { method: 'POST', body }), 429);
+  assert.equal(refused.code, 'quota_exceeded');
+  assert.equal(refused.details?.quota, 'storageBytes');
+  assert.equal(refused.details?.limit, used + 100);
+  assert.equal(refused.details?.used, used);
+
+  const tus = await fetch(`${server.url}/v1/uploads`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${keys.a}`, 'tus-resumable': '1.0.0', 'upload-length': '5000', 'upload-metadata': `filename ${Buffer.from('big.pdf').toString('base64')}` },
+  });
+  assert.equal(tus.status, 429, await tus.clone().text());
+  assert.equal(((await tus.json()) as Problem).code, 'quota_exceeded');
+  const small = await fetch(`${server.url}/v1/uploads`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${keys.b}`, 'tus-resumable': '1.0.0', 'upload-length': '5000', 'upload-metadata': `filename ${Buffer.from('b.pdf').toString('base64')}` },
+  });
+  assert.equal(small.status, 201, 'another tenant\'s quota is its own');
+  await json<Account>(await call('/v1/tenants/tenant-a/quotas', keys.admin, { method: 'PUT', json: {} }), 200);
+});

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ReamError } from '../../errors.ts';
 import type { AuditEntry, CreditEntry, CreditQuery, Store, TenantQuotas } from '../../store/port.ts';
+import type { CreditKeeper } from './credit-keeper.ts';
 import type { CreditPrices } from './prices.ts';
 
 /** A tenant as admins see it: balance, quotas and what the quotas are measured against. */
@@ -48,7 +49,7 @@ export function checkQuotas(value: unknown): TenantQuotas {
  * The tenant administration behind `GET/POST/PUT /v1/tenants…` and `ream tenants`: accounts,
  * grants (each one written to the audit log as `credits.grant`), quotas and the ledger.
  */
-export function tenantAccounts(store: Store, prices: CreditPrices | undefined): TenantAccounts {
+export function tenantAccounts(store: Store, credits: Pick<CreditKeeper, 'prices' | 'checkStorage'>): TenantAccounts {
   async function account(tenantId: string, balance?: number, quotas?: TenantQuotas): Promise<TenantAccount> {
     const now = Date.now();
     const usage = await store.tenantUsage(tenantId, now - (now % DAY_MS));
@@ -60,7 +61,8 @@ export function tenantAccounts(store: Store, prices: CreditPrices | undefined): 
     };
   }
   return {
-    prices,
+    prices: credits.prices,
+    checkStorage: (tenantId, incomingBytes) => credits.checkStorage(tenantId, incomingBytes),
     tenant: (tenantId) => account(tenantId),
     async listTenants() {
       const known = await store.listTenants();
@@ -98,6 +100,8 @@ export function tenantAccounts(store: Store, prices: CreditPrices | undefined): 
 export interface TenantAccounts {
   /** The price table jobs are charged by; undefined when credits are off. */
   readonly prices: CreditPrices | undefined;
+  /** Refuses bytes about to be stored for the tenant past its storage quota (`quota_exceeded`). */
+  checkStorage(tenantId: string, incomingBytes: number): Promise<void>;
   tenant(tenantId: string): Promise<TenantAccount>;
   /** Every tenant with a balance or quotas. */
   listTenants(): Promise<TenantAccount[]>;

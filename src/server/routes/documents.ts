@@ -8,7 +8,7 @@ import { canSee, principalOf } from '../auth/principal.ts';
 import { TENANT } from '../auth/access.ts';
 import { sanitizeFileName } from '../uploads/file-name.ts';
 import { multipartFailure } from '../uploads/multipart-errors.ts';
-import { idParams, problemResponses } from '../openapi.ts';
+import { idParams, problemResponses, quotaResponses } from '../openapi.ts';
 
 export type { DocumentView } from '../../api-types.ts';
 
@@ -61,11 +61,14 @@ export function documentRoutes(app: FastifyInstance, ream: Ream, options: { maxF
     consumes: ['multipart/form-data'],
     response: {
       201: { description: 'The stored documents, in the order of the parts', type: 'object', required: ['items'], properties: { items: { type: 'array', items: documentSchema } } },
+      429: quotaResponses[429],
       ...problemResponses,
     },
   };
   app.post('/v1/documents', { ...TENANT, schema: postSchema }, async (request, reply) => {
     if (!request.isMultipart()) throw ReamError.nonRetryable('validation_failed', 'POST /v1/documents takes multipart/form-data with "file" parts');
+    // The storage quota, against what the request says it carries (files and multipart framing).
+    await ream.tenants.checkStorage(principalOf(request).tenantId, Number(request.headers['content-length'] ?? 0) || 0);
     let items: DocumentView[];
     try {
       items = await storeParts(ream, request, options.maxFileBytes);
