@@ -47,7 +47,7 @@ export const ERROR_CODES = {
   /** A tenant quota (pages per day, concurrent jobs, storage) would be exceeded; `details` has `quota`, `limit`, `used` and `needed`. */
   quota_exceeded: { status: 429, retryable: true },
   /** The resource is in use (a document an unfinished job reads) and cannot be removed now. */
-  in_use: { status: 409, retryable: true },
+  in_use: { status: 409, retryable: false },
 } as const satisfies Record<string, { status: number; retryable: boolean }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

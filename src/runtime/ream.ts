@@ -29,7 +29,8 @@ import type {
 import type { DistributedSettings } from './deployment.ts';
 import type { AddedDocument, CreateJobInput, DocumentToAdd, FileInput } from './engine.ts';
 import type { IntakeLimits } from './intake.ts';
-import type { RetentionSettings } from './retention.ts';
+import type { RetentionReport, RetentionSettings } from './retention.ts';
+import type { RemovedDocument } from './document-removal.ts';
 import type { JobLimits } from './job-limits.ts';
 import type { StoreDocumentOptions } from './store-document.ts';
 import type { SubmitJobInput, SubmittedJob } from './submit-job.ts';
@@ -44,7 +45,8 @@ export type { UploadRecord } from '../store/port.ts';
 export type { ModelUsage } from '../analyzers/store/port.ts';
 export type { LlmProviderSettings } from '../analyzers/llm/settings.ts';
 export { DEFAULT_MAX_MEMORY_MB } from './thread-defaults.ts';
-export type { RetentionSettings } from './retention.ts';
+export type { RetentionReport, RetentionSettings, TenantDays } from './retention.ts';
+export type { RemovedDocument } from './document-removal.ts';
 export type { CreditSettings } from './credits/credit-keeper.ts';
 export { checkPrices, PRICE_KEYS, type CreditPrices } from './credits/prices.ts';
 export { checkQuotas, type TenantAccount, type TenantAccounts, type GrantInput } from './credits/tenant-accounts.ts';
@@ -201,6 +203,12 @@ export interface Ream {
   storeDocument(stream: Readable | AsyncIterable<Uint8Array>, name: string, options?: StoreDocumentOptions): Promise<DocumentRecord>;
   /** A stored document; `undefined` when there is none (any tenant: the caller checks ownership). */
   getDocument(documentId: string): Promise<DocumentRecord | undefined>;
+  /**
+   * Removes a stored document (of `tenantId` when given: another's is `not_found`) with its
+   * search entries and, unless another document has the same content, its blob. A document a
+   * job uses is `in_use`.
+   */
+  deleteDocument(documentId: string, tenantId?: string): Promise<RemovedDocument>;
   /** Records of finished tus uploads, shared by every server instance of a deployment. */
   readonly uploads: UploadRecords;
 
@@ -217,7 +225,7 @@ export interface Ream {
    * Removes finished jobs past their tenant's retention (`ReamOptions.retention`) as of `now`
    * (default: now); answers how many. Runs every `intervalMs` on its own when retention is set.
    */
-  sweepRetention(now?: number): Promise<number>;
+  sweepRetention(now?: number): Promise<RetentionReport>;
   /** Appends to the audit log (append-only); answers the entry's id. */
   appendAudit(entry: Omit<AuditEntry, 'id'>): Promise<string>;
   /** Audit log entries, oldest first. */

@@ -14,6 +14,7 @@ const AUDITED: Readonly<Record<string, string>> = {
   'DELETE /v1/jobs/:id': 'job.delete',
   'GET /v1/jobs/:id/results': 'results.download',
   'POST /v1/documents': 'document.upload',
+  'DELETE /v1/documents/:id': 'document.delete',
   'POST /v1/uploads': 'upload.create',
   'DELETE /v1/uploads/:id': 'upload.delete',
   'POST /v1/workers/:id/pause': 'worker.pause',

@@ -53,7 +53,8 @@ async function storeParts(ream: Ream, request: FastifyRequest, maxFileBytes: num
 /**
  * `POST /v1/documents`: multipart, one or more `file` parts (small files; large ones go through
  * tus at `/v1/uploads`), each checked by its first bytes and streamed into the blob store.
- * `GET /v1/documents/:id`: the record, for the caller's tenant only.
+ * `GET /v1/documents/:id`: the record, for the caller's tenant only. `DELETE /v1/documents/:id`:
+ * the record and its blob, unless a job uses it (`in_use`).
  */
 export function documentRoutes(app: FastifyInstance, ream: Ream, options: { maxFileBytes: number }): void {
   const postSchema = {
@@ -77,6 +78,18 @@ export function documentRoutes(app: FastifyInstance, ream: Ream, options: { maxF
     }
     if (items.length === 0) throw ReamError.nonRetryable('validation_failed', 'no "file" part');
     return reply.code(201).send({ items });
+  });
+
+  const deleteSchema = {
+    summary: 'Remove a stored document (of the caller\'s tenant) and, unless another document has the same content, its bytes; 409 in_use while a job uses it',
+    params: documentIdParams,
+    response: { 204: { type: 'null', description: 'Removed' }, 409: { ...problemResponses['4xx'], description: '`in_use`: jobs use it (details: jobIds, unfinishedJobIds)' }, ...problemResponses },
+  };
+  app.delete<{ Params: { id: string } }>('/v1/documents/:id', { ...TENANT, schema: deleteSchema }, async (request, reply) => {
+    const principal = principalOf(request);
+    // An admin removes any tenant's document; anyone else only their own (another's is not_found).
+    await ream.deleteDocument(request.params.id, principal.role === 'admin' ? undefined : principal.tenantId);
+    return reply.code(204).send();
   });
 
   const getSchema = { summary: 'A stored document (of the caller\'s tenant)', params: documentIdParams, response: { 200: documentSchema, ...problemResponses } };
