@@ -215,8 +215,17 @@ export class Engine {
     return this.#lifecycle.cancel(jobId);
   }
 
-  /** See {@link JobLifecycle.retry}. */
-  retry(jobId: string): Promise<JobRecord> {
+  /**
+   * See {@link JobLifecycle.retry}. A retry is work the tenant pays for: its documents to redo
+   * are checked against the pages-per-day quota and the balance first (nothing is reserved: the
+   * retry's settlement charges what it reads).
+   */
+  async retry(jobId: string): Promise<JobRecord> {
+    const job = await this.#deps.store.getJob(jobId);
+    if (job) {
+      const redo = (await this.#deps.store.listJobDocuments(jobId)).filter((doc) => doc.status === 'failed' || doc.status === 'partially_succeeded');
+      if (redo.length > 0) await this.settings.credits.admit({ tenantId: job.tenantId, documents: redo.length, options: job.options });
+    }
     return this.#lifecycle.retry(jobId);
   }
 

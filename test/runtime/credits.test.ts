@@ -193,3 +193,31 @@ async function postgresStores(): Promise<{ stores: [Store, Store]; close(): Prom
   const { database, open, drop } = await freshSchema();
   return { stores: [await PostgresStore.open(database), await PostgresStore.open(await open())], close: drop };
 }
+
+test('a retry is checked against the balance and its settlement charges only what it read again', async () => {
+  await withDir(async (dir) => {
+    const bad = join(dir, 'bad.pdf');
+    await writeFile(bad, '%PDF-1.7\nnot really a pdf');
+    const ream = await createReam({ dataDir: join(dir, 'data'), threads: 1, credits: { prices: PRICES } });
+    try {
+      await ream.tenants.grantCredits({ tenantId: 'a', amount: 2, reason: 'trial', by: BY });
+      const job = await ream.submit({ tenantId: 'a', files: [bad] });
+      assert.equal((await ream.wait(job.id)).status, 'failed');
+      await ream.tenants.grantCredits({ tenantId: 'a', amount: -2, reason: 'spent elsewhere', by: BY });
+      const refused = await rejectsWithCode(ream.retry(job.id), 'insufficient_credits');
+      assert.deepEqual(refused.details, { balance: 0, needed: 2 });
+      await ream.tenants.grantCredits({ tenantId: 'a', amount: 2, reason: 'top-up', by: BY });
+      await ream.retry(job.id);
+      assert.equal((await ream.wait(job.id)).status, 'failed');
+      const entries = await ream.tenants.listCredits({ jobId: job.id, limit: 10 });
+      assert.deepEqual(entries.map((e) => [e.kind, e.amount, e.key]), [
+        ['reserve', -2, `job:${job.id}:reserve`],
+        ['refund', 2, `job:${job.id}:settle`],
+        ['refund', 0, `job:${job.id}:r1:settle`],
+      ], 'each run settled once; nothing read, nothing charged');
+      assert.equal((await ream.tenants.tenant('a')).balance, 2);
+    } finally {
+      await ream.close();
+    }
+  });
+});

@@ -230,7 +230,7 @@ export function jobRoutes(app: FastifyInstance, ream: Ream, shutdown: AbortSigna
       schema: {
         summary: 'Rerun the failed documents and chunks of a partially_succeeded or failed job',
         params: jobIdParams,
-        response: { 202: { ...jobResponse, description: 'Accepted: the job runs again' }, ...problemResponses },
+        response: { 202: { ...jobResponse, description: 'Accepted: the job runs again' }, ...quotaResponses, ...problemResponses },
       },
     },
     async (request, reply) => {
