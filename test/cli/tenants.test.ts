@@ -2,7 +2,7 @@
 // exactly-once settlement across a kill -9: a server reserves a job's credits and is killed
 // before working on it; the next process finishes the job and settles it once, however often it opens.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
@@ -83,6 +83,28 @@ test('kill -9 after the reservation: the next process finishes the job and settl
       } finally {
         await next.close();
       }
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('ream serve refuses a malformed price flag or price file before opening anything', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'ream-prices-'));
+  try {
+    const file = join(dir, 'prices.json');
+    await writeFile(file, JSON.stringify({ page: 1, perSmile: 2 }));
+    const runs = [
+      ['--price-page', '-1'],
+      ['--price-llm-prompt-1k', 'lots'],
+      ['--credit-prices', file],
+      ['--credit-prices', join(dir, 'missing.json')],
+    ];
+    for (const flags of runs) {
+      const run = await runReam(['serve', '--port', '0', '--data-dir', join(dir, 'data'), ...flags]);
+      assert.equal(run.code, 2, `${flags.join(' ')}: ${run.stderr}`);
+      assert.match(run.stderr, /credits ≥ 0|unknown price "perSmile"|ENOENT/, flags.join(' '));
+      assert.doesNotMatch(run.stderr, /unknown option|listening/);
     }
   } finally {
     await rm(dir, { recursive: true, force: true });
