@@ -27,6 +27,7 @@ const LAYERS = [
       './submit-job.ts',
       './job-fields.ts', // the one parser of a job's fields
       './api-keys.ts', // `ream keys` opens only the key store
+      './tenant-admin.ts', // `ream tenants` opens only the store
       './migrate.ts', // `ream migrate`
       './deployment.ts', // distributed settings from flags and environment
       './shared-clients.ts', // the deployment's Redis and bucket, for tus uploads

@@ -71,3 +71,28 @@ export interface DocumentPageResult {
 
 /** One file a job made (a rendered report), as `GET /v1/jobs/:id/artifacts` lists it. */
 export type { Artifact as ArtifactView } from './reports/artifacts.ts';
+
+/** A tenant's credits and quotas as the API shows them (`GET /v1/credits`, `/v1/tenants/:tenant`). */
+export interface TenantAccountView {
+  tenantId: string;
+  /** Whole credits; below 0 when jobs used more than they reserved. */
+  balance: number;
+  quotas: { pagesPerDay?: number; concurrentJobs?: number; storageBytes?: number };
+  usage: { pagesToday: number; unfinishedJobs: number; storageBytes: number };
+  /** `GET /v1/credits` only, when the server prices jobs. */
+  prices?: Record<string, number>;
+}
+
+/** One credit ledger entry as the API shows it. */
+export interface CreditEntryView {
+  id: string;
+  tenantId: string;
+  kind: 'grant' | 'reserve' | 'finalize' | 'refund';
+  amount: number;
+  key: string;
+  jobId: string | null;
+  reason: string | null;
+  /** ISO 8601. */
+  at: string;
+  details?: Record<string, unknown>;
+}

@@ -54,6 +54,12 @@ export const ERROR_CODES = {
   llm_context_too_long: { status: 413, retryable: false },
   /** The job's token budget (`maxTokens`) would be overspent by the next call. */
   budget_exceeded: { status: 402, retryable: false },
+  /** The tenant's credit balance does not cover the job's estimated price; `details` has `balance` and `needed`. */
+  insufficient_credits: { status: 402, retryable: false },
+  /** A tenant quota (pages per day, concurrent jobs, storage) would be exceeded; `details` has `quota`, `limit`, `used` and `needed`. */
+  quota_exceeded: { status: 429, retryable: true },
+  /** The resource is in use (a document an unfinished job reads) and cannot be removed now. */
+  in_use: { status: 409, retryable: false },
 } as const satisfies Record<string, { status: number; retryable: boolean }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

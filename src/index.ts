@@ -57,6 +57,8 @@ export { EVENT_TYPES } from './events/types.ts';
 export type { JobRecord, JobStatus, DocumentStatus, JobCounts } from './store/port.ts';
 export type { TaskQueue, NewTask, LeasedTask } from './queue/port.ts';
 export type { Store } from './store/port.ts';
+export type { CreditEntry, CreditKind, TenantQuotas } from './store/port.ts';
+export type { CreditPrices, CreditSettings, TenantAccount, TenantAccounts } from './runtime/ream.ts';
 export type { BlobStore } from './blobs/port.ts';
 export type { EventBus } from './events/port.ts';
 export type { SearchIndex, SearchHit } from './search/port.ts';

@@ -3,6 +3,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { toReamError } from '../errors.ts';
 import { registerClientCommands } from './client-commands.ts';
 import { registerKeysCommand } from './keys-command.ts';
+import { registerTenantsCommand } from './tenants-command.ts';
 import { registerMigrateCommand } from './migrate-command.ts';
 import { addLlmFlags, formatModelUsage, llmJobOptions } from './llm-flags.ts';
 import { addOcrFlags, ocrJobOptions } from './ocr-flags.ts';
@@ -85,6 +86,7 @@ export function buildProgram(): Command {
   registerMigrateCommand(program);
   registerClientCommands(program);
   registerKeysCommand(program);
+  registerTenantsCommand(program);
   return program;
 }
 

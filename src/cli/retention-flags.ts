@@ -4,6 +4,8 @@ import type { RetentionSettings } from '../runtime/ream.ts';
 export interface RetentionFlags {
   retentionDays?: number;
   retentionTenant?: Array<[string, number | null]>;
+  retentionDocumentsDays?: number;
+  retentionDocumentsTenant?: Array<[string, number | null]>;
 }
 
 function days(value: string): number {
@@ -20,18 +22,22 @@ function tenantDays(value: string, previous: Array<[string, number | null]> = []
   return [...previous, [tenant, kept === 'forever' ? null : days(kept)]];
 }
 
-/** `--retention-days` and `--retention-tenant` (serve): how long finished jobs are kept. */
+/** `--retention-days`, `--retention-tenant` and their `--retention-documents-…` twins (serve): how long finished jobs and unused documents are kept. */
 export function addRetentionFlags(command: Command): Command {
   return command
     .option('--retention-days <days>', 'remove finished jobs (results, events) this many days after they ended (default: keep until deleted)', days)
-    .option('--retention-tenant <tenant=days>', 'the same for one tenant, in days or "forever" (repeatable)', tenantDays);
+    .option('--retention-tenant <tenant=days>', 'the same for one tenant, in days or "forever" (repeatable)', tenantDays)
+    .option('--retention-documents-days <days>', 'remove stored documents no job uses (and their blobs) this many days after they were stored (default: keep)', days)
+    .option('--retention-documents-tenant <tenant=days>', 'the same for one tenant, in days or "forever" (repeatable)', tenantDays);
 }
 
 /** The retention the flags ask for, or undefined (keep everything). */
 export function retentionFromFlags(flags: RetentionFlags): RetentionSettings | undefined {
-  if (flags.retentionDays === undefined && flags.retentionTenant === undefined) return undefined;
-  return {
+  const settings = {
     ...(flags.retentionDays === undefined ? {} : { jobsDays: flags.retentionDays }),
     ...(flags.retentionTenant === undefined ? {} : { tenants: Object.fromEntries(flags.retentionTenant) }),
+    ...(flags.retentionDocumentsDays === undefined ? {} : { documentsDays: flags.retentionDocumentsDays }),
+    ...(flags.retentionDocumentsTenant === undefined ? {} : { documentTenants: Object.fromEntries(flags.retentionDocumentsTenant) }),
   };
+  return Object.keys(settings).length === 0 ? undefined : settings;
 }

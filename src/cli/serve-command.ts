@@ -8,6 +8,7 @@ import { addIntakeFlags, intakeFromFlags, type IntakeFlags } from './intake-flag
 import { loadPipelines } from './load-pipelines.ts';
 import { positiveInt } from './parse-flags.ts';
 import { untilStopSignal } from './signals.ts';
+import { addCreditFlags, creditsFromFlags, type CreditFlags } from './credit-flags.ts';
 import { addRetentionFlags, retentionFromFlags, type RetentionFlags } from './retention-flags.ts';
 import { addWebhookFlags, webhookAddressOptions, type WebhookFlags } from './webhook-flags.ts';
 
@@ -86,7 +87,8 @@ export function registerServeCommand(program: Command): void {
   addLimitFlags(command);
   addRetentionFlags(command);
   addIntakeFlags(command);
-  addDeploymentFlags(addWebhookFlags(command)).action(async (flags: ServeFlags & LimitFlags & RetentionFlags) => {
+  addCreditFlags(command);
+  addDeploymentFlags(addWebhookFlags(command)).action(async (flags: ServeFlags & LimitFlags & RetentionFlags & CreditFlags) => {
     // The service's modules load when `serve` runs: every other command, and `--help`, starts without them.
     const [{ createReam }, { refuseNonLoopback, startServer }] = await Promise.all([import('../runtime/create-ream.ts'), import('../server/app.ts')]);
     const limits = limitsFromFlags(flags);
@@ -97,10 +99,12 @@ export function registerServeCommand(program: Command): void {
     const distributed = deploymentFromFlags(flags);
     const pipelines = await loadPipelines(flags.pipelines);
     const retention = retentionFromFlags(flags);
+    const credits = creditsFromFlags(flags);
     const ream = await createReam({
       dataDir: flags.dataDir,
       work: flags.work,
       ...(retention === undefined ? {} : { retention }),
+      ...(credits === undefined ? {} : { credits }),
       leaseMs: flags.lease * 1000,
       webhooks: webhookAddressOptions(flags),
       ...(distributed === undefined ? {} : { distributed }),

@@ -3,6 +3,7 @@ import { ReamError } from '../errors.ts';
 import { addDeploymentFlags, deploymentFromFlags, type DeploymentFlags } from './deployment-flags.ts';
 import { addIntakeFlags, intakeFromFlags, type IntakeFlags } from './intake-flags.ts';
 import { loadPipelines } from './load-pipelines.ts';
+import { addCreditFlags, creditsFromFlags, type CreditFlags } from './credit-flags.ts';
 import { positiveInt } from './parse-flags.ts';
 import { untilStopSignal } from './signals.ts';
 import { addWebhookFlags, webhookAddressOptions, type WebhookFlags } from './webhook-flags.ts';
@@ -34,7 +35,8 @@ export function registerWorkerCommand(program: Command): void {
     .option('--lease <seconds>', 'task lease: if this process dies, its tasks are taken over after this long', positiveInt, 30)
     .option('--pipelines <module>', 'a module whose "pipelines" export adds pipelines of your own (the server must load the same)')
     .option('--drain-timeout <seconds>', 'on SIGTERM, how long running tasks may finish before they are given back', positiveInt, 30);
-  addDeploymentFlags(addWebhookFlags(addIntakeFlags(command))).action(async (flags: WorkerFlags) => {
+  addCreditFlags(command);
+  addDeploymentFlags(addWebhookFlags(addIntakeFlags(command))).action(async (flags: WorkerFlags & CreditFlags) => {
     const distributed = deploymentFromFlags(flags);
     if (!distributed) {
       throw ReamError.nonRetryable(
@@ -43,6 +45,7 @@ export function registerWorkerCommand(program: Command): void {
       );
     }
     const pipelines = await loadPipelines(flags.pipelines);
+    const credits = creditsFromFlags(flags);
     const { createReam } = await import('../runtime/create-ream.ts');
     // An admin's drain (POST /v1/workers/:id/drain) ends the process as SIGTERM does.
     let drainRequested: () => void = () => undefined;
@@ -53,6 +56,7 @@ export function registerWorkerCommand(program: Command): void {
       dataDir: flags.dataDir,
       leaseMs: flags.lease * 1000,
       ...(pipelines === undefined ? {} : { pipelines }),
+      ...(credits === undefined ? {} : { credits }),
       // Workers leave recovery to the server: it runs once per deployment start, not per worker.
       recover: false,
       ...(flags.threads === undefined ? {} : { threads: flags.threads }),

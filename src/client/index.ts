@@ -14,7 +14,7 @@ import type { JsonObject } from '../json.ts';
 import type { DocumentOutput } from '../pipeline/types.ts';
 import type { DocumentPageResult } from '../api-types.ts';
 import { TERMINAL_JOB_STATUSES, type JobStatus } from '../store/port.ts';
-import type { ArtifactView, DocumentView, JobView, PriorityName, UsageView } from '../api-types.ts';
+import type { ArtifactView, CreditEntryView, DocumentView, JobView, PriorityName, TenantAccountView, UsageView } from '../api-types.ts';
 import type { SearchHit } from '../search/port.ts';
 import { errorFromProblem, errorFromResponse, ReamHttpError, unreachable, type ProblemBody } from './errors.ts';
 import { fileBlob, type FileBlob, type SubmitFile } from './files.ts';
@@ -26,7 +26,7 @@ export type { ReamEvent, EventType, Progress } from '../events/types.ts';
 export type { DocumentOutput } from '../pipeline/types.ts';
 export type { DocumentPageResult } from '../api-types.ts';
 export type { JobStatus } from '../store/port.ts';
-export type { ArtifactView, DocumentView, JobView, PriorityName } from '../api-types.ts';
+export type { ArtifactView, CreditEntryView, DocumentView, JobView, PriorityName, TenantAccountView } from '../api-types.ts';
 export type { SearchHit } from '../search/port.ts';
 export { parseSse, SseParser, type SseMessage } from './sse.ts';
 export { errorFromResponse, ReamHttpError, type ProblemBody } from './errors.ts';
@@ -250,6 +250,47 @@ export class ReamClient {
       small.forEach((i, k) => (ids[i] = docs[k]?.id ?? ''));
     }
     return ids;
+  }
+
+  /** `GET /v1/credits`: the caller's tenant's balance, quotas and usage (and the price table, when jobs are priced). */
+  async credits(): Promise<TenantAccountView> {
+    return this.json<TenantAccountView>('/v1/credits');
+  }
+
+  /** `GET /v1/tenants` (admin): every tenant with a balance or quotas. */
+  async tenants(): Promise<TenantAccountView[]> {
+    return (await this.json<{ items: TenantAccountView[] }>('/v1/tenants')).items;
+  }
+
+  /** `GET /v1/tenants/:tenant` (admin). */
+  async tenant(tenantId: string): Promise<TenantAccountView> {
+    return this.json<TenantAccountView>(`/v1/tenants/${encodeURIComponent(tenantId)}`);
+  }
+
+  /** `POST /v1/tenants/:tenant/credits` (admin): grants (or, negative, takes back) credits; a repeated `key` grants nothing more. */
+  async grantCredits(tenantId: string, grant: { amount: number; reason: string; key?: string }): Promise<{ entry: CreditEntryView; balance: number }> {
+    return this.json<{ entry: CreditEntryView; balance: number }>(`/v1/tenants/${encodeURIComponent(tenantId)}/credits`, {
+      method: 'POST', body: JSON.stringify(grant), headers: { 'content-type': 'application/json' },
+    });
+  }
+
+  /** `PUT /v1/tenants/:tenant/quotas` (admin): replaces the tenant's quotas; absent or null is no limit. */
+  async setQuotas(tenantId: string, quotas: { pagesPerDay?: number | null; concurrentJobs?: number | null; storageBytes?: number | null }): Promise<TenantAccountView> {
+    return this.json<TenantAccountView>(`/v1/tenants/${encodeURIComponent(tenantId)}/quotas`, {
+      method: 'PUT', body: JSON.stringify(quotas), headers: { 'content-type': 'application/json' },
+    });
+  }
+
+  /** `GET /v1/tenants/:tenant/ledger` (admin): every ledger entry of the tenant, oldest first, read a page at a time. */
+  async *ledger(tenantId: string): AsyncGenerator<CreditEntryView> {
+    let after: string | undefined;
+    for (;;) {
+      const query = new URLSearchParams({ limit: '1000', ...(after === undefined ? {} : { after }) });
+      const page = await this.json<{ items: CreditEntryView[]; next?: string }>(`/v1/tenants/${encodeURIComponent(tenantId)}/ledger?${query.toString()}`);
+      yield* page.items;
+      if (page.next === undefined) return;
+      after = page.next;
+    }
   }
 
   /** `GET /v1/usage`: model tokens (and cost) the caller's tenant has spent, per model; an admin may name a tenant. */

@@ -1,8 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { userInfo } from 'node:os';
 import type { ApiKeyRecord, ApiKeyRole, AuditStore, KeyStore } from '../store/port.ts';
+import { withLocalStore, type StoreLocation } from './local-store.ts';
 
 const KEY = /^ream_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$/;
 
@@ -47,10 +46,7 @@ function osUser(): string {
 }
 
 /** Where `ream keys` keeps keys: a data dir's SQLite, or a deployment's PostgreSQL when `databaseUrl` is set. */
-export interface KeyStoreLocation {
-  dataDir: string;
-  databaseUrl?: string | undefined;
-}
+export type KeyStoreLocation = StoreLocation;
 
 /** The API keys of one deployment, without the rest of a ream. */
 export interface ApiKeys {
@@ -89,24 +85,5 @@ export async function withApiKeys<T>(location: KeyStoreLocation, use: (keys: Api
       return record;
     },
   });
-  if (location.databaseUrl !== undefined && location.databaseUrl !== '') {
-    // Loaded only when asked for, as for a distributed ream: pg is not needed embedded.
-    const { openPostgresDatabase } = await import('../sql/postgres-database.ts');
-    const { PostgresStore } = await import('../store/postgres-store.ts');
-    const database = await openPostgresDatabase(location.databaseUrl);
-    try {
-      return await use(keysOf(await PostgresStore.open(database)));
-    } finally {
-      await database.close();
-    }
-  }
-  const { openSqliteDatabase } = await import('../sql/sqlite-database.ts');
-  const { SqliteStore } = await import('../store/sqlite-store.ts');
-  mkdirSync(location.dataDir, { recursive: true });
-  const database = openSqliteDatabase(join(location.dataDir, 'ream.db'));
-  try {
-    return await use(keysOf(await SqliteStore.open(database)));
-  } finally {
-    await database.close();
-  }
+  return withLocalStore(location, (store) => use(keysOf(store)));
 }

@@ -10,6 +10,8 @@ import { rowsPipeline } from '../pipeline/rows-pipeline.ts';
 import { PipelineRegistry } from '../pipeline/registry.ts';
 import type { Adapters } from './adapters.ts';
 import { openEmbeddedAdapters } from './embedded.ts';
+import { CreditKeeper } from './credits/credit-keeper.ts';
+import { removeDocument } from './document-removal.ts';
 import { RetentionSweeper } from './retention.ts';
 import { lockDataDir } from './data-dir-lock.ts';
 import { DocumentTasks } from './document-tasks.ts';
@@ -61,6 +63,7 @@ export async function createReam(options: ReamOptions = {}): Promise<Ream> {
       webhookTimeoutMs: options.webhooks?.timeoutMs ?? WEBHOOK_DEFAULTS.timeoutMs,
       webhookGuard,
       jobLimits: options.jobLimits ?? {},
+      credits: new CreditKeeper(adapters.deps.store, options.credits),
     },
   );
   const tasks = new DocumentTasks(engine, adapters.deps);
@@ -100,7 +103,12 @@ export async function createReam(options: ReamOptions = {}): Promise<Ream> {
   });
   worker?.start();
 
-  const retention = new RetentionSweeper({ store: adapters.deps.store, deleteJob: (jobId) => engine.deleteJob(jobId) }, options.retention ?? {});
+  const removal = { store: adapters.deps.store, blobs: adapters.deps.blobs, search: adapters.deps.search };
+  const retention = new RetentionSweeper({
+    store: adapters.deps.store,
+    deleteJob: (jobId) => engine.deleteJob(jobId),
+    removeDocument: (documentId) => removeDocument(removal, documentId),
+  }, options.retention ?? {});
   if (options.retention) retention.start();
 
   let closed: Promise<void> | undefined;

@@ -21,6 +21,7 @@ import { JobLifecycle } from './engine/job-lifecycle.ts';
 import { recoverJobs } from './engine/recovery.ts';
 import { scheduleDocuments } from './engine/task-scheduling.ts';
 import { WebhookScheduling } from './engine/webhook-scheduling.ts';
+import { CreditKeeper } from './credits/credit-keeper.ts';
 import type { JobLimits } from './job-limits.ts';
 import { PRIORITIES } from './job-view.ts';
 import { WebhookAddressGuard } from './webhook-address.ts';
@@ -62,6 +63,8 @@ export interface EngineSettings {
   webhookGuard: WebhookAddressGuard;
   /** Ceilings on what a job may ask for (see {@link JobLimits}). Default none. */
   jobLimits: JobLimits;
+  /** Credits and quotas per tenant: checked and reserved at submit, settled at each job end. Default: quotas only, no prices. */
+  credits: CreditKeeper;
 }
 
 /**
@@ -91,13 +94,15 @@ export class Engine {
       webhookGuard: new WebhookAddressGuard(),
       jobLimits: {},
       ...settings,
+      credits: settings.credits ?? new CreditKeeper(deps.store),
     };
     const { store, queue, blobs, bus } = deps;
     const schedule = (job: JobRecord, documentIds: readonly string[]): Promise<void> => this.scheduleDocuments(job, documentIds);
     this.#input = new JobInputCheck(deps.pipelines, this.settings.jobLimits, this.settings.webhookGuard);
     this.#events = new JobEvents(store, bus, this.settings.progressIntervalMs);
     this.#webhooks = new WebhookScheduling(store, queue, this.settings.webhookMaxAttempts);
-    this.#lifecycle = new JobLifecycle({ store, queue, events: this.#events, webhooks: this.#webhooks, aborts: this.#aborts, schedule });
+    const { credits } = this.settings;
+    this.#lifecycle = new JobLifecycle({ store, queue, events: this.#events, webhooks: this.#webhooks, aborts: this.#aborts, schedule, settle: (job) => credits.settle(job) });
     this.#intake = new JobIntake({ store, blobs, lifecycle: this.#lifecycle, schedule });
   }
 
@@ -210,8 +215,17 @@ export class Engine {
     return this.#lifecycle.cancel(jobId);
   }
 
-  /** See {@link JobLifecycle.retry}. */
-  retry(jobId: string): Promise<JobRecord> {
+  /**
+   * See {@link JobLifecycle.retry}. A retry is work the tenant pays for: its documents to redo
+   * are checked against the pages-per-day quota and the balance first (nothing is reserved: the
+   * retry's settlement charges what it reads).
+   */
+  async retry(jobId: string): Promise<JobRecord> {
+    const job = await this.#deps.store.getJob(jobId);
+    if (job) {
+      const redo = (await this.#deps.store.listJobDocuments(jobId)).filter((doc) => doc.status === 'failed' || doc.status === 'partially_succeeded');
+      if (redo.length > 0) await this.settings.credits.admit({ tenantId: job.tenantId, documents: redo.length, options: job.options });
+    }
     return this.#lifecycle.retry(jobId);
   }
 
@@ -272,7 +286,8 @@ export class Engine {
   /** See {@link recoverJobs}. */
   async recover(failStuck: (jobId: string, documentId: string) => Promise<void>): Promise<void> {
     const { store, queue } = this.#deps;
-    await recoverJobs({ store, queue, lifecycle: this.#lifecycle, webhooks: this.#webhooks, schedule: (job, ids) => this.scheduleDocuments(job, ids) }, failStuck);
+    const { credits } = this.settings;
+    await recoverJobs({ store, queue, lifecycle: this.#lifecycle, webhooks: this.#webhooks, settle: (job) => credits.settle(job), schedule: (job, ids) => this.scheduleDocuments(job, ids) }, failStuck);
   }
 
   /** Final results of the job's ended documents, in input order. */

@@ -10,6 +10,9 @@ import { rememberEngine } from './internals.ts';
 import { loadJobView } from './job-view.ts';
 import type { Ream, SubmitInput } from './ream.ts';
 import { storeDocument } from './store-document.ts';
+import { removeDocument } from './document-removal.ts';
+import type { RetentionReport } from './retention.ts';
+import { tenantAccounts } from './credits/tenant-accounts.ts';
 import { submitJob } from './submit-job.ts';
 import { uploadRecords } from './upload-records.ts';
 import { documentPages } from './document-pages.ts';
@@ -24,7 +27,7 @@ export interface HandleParts {
   /** Stops the worker and closes the adapters (once). */
   close(): Promise<void>;
   /** Runs the retention sweep now (see `ReamOptions.retention`). */
-  sweepRetention(now?: number): Promise<number>;
+  sweepRetention(now?: number): Promise<RetentionReport>;
   /** The analyzers' usage ledger, when the deployment has one. */
   analysis?: AnalysisStore;
   /** USD per million tokens by model, for costs in usage views. */
@@ -117,6 +120,7 @@ export function reamHandle(engine: Engine, parts: HandleParts): Ream {
     artifactBytes: (artifact, range) => engine.ports.blobs.get(artifact.sha256, range),
     storeDocument: (stream, name, options) => storeDocument(engine, stream, name, options),
     getDocument: (documentId) => store.getDocument(documentId),
+    deleteDocument: (documentId, tenantId) => removeDocument({ store, blobs: engine.ports.blobs, search: engine.ports.search }, documentId, tenantId),
     uploads,
     async search(q, searchOptions) {
       const hits = await engine.ports.search.search({ tenantId: searchOptions?.tenantId ?? DEFAULT_TENANT, q, limit: searchOptions?.limit ?? 20 });
@@ -132,6 +136,7 @@ export function reamHandle(engine: Engine, parts: HandleParts): Ream {
     appendAudit: (entry) => store.appendAudit(entry),
     sweepRetention: (now) => parts.sweepRetention(now),
     listAudit: (query) => store.listAudit(query),
+    tenants: tenantAccounts(store, engine.settings.credits),
     jobStatusCounts: () => store.jobStatusCounts(),
     taskCounts: (jobId) => engine.ports.queue.counts(jobId),
     async ready() {

@@ -3,6 +3,8 @@
 import type { Readable } from 'node:stream';
 import type { JobView, UsageView } from '../api-types.ts';
 import type { LlmProviderSettings } from '../analyzers/llm/settings.ts';
+import type { CreditSettings } from './credits/credit-keeper.ts';
+import type { TenantAccounts } from './credits/tenant-accounts.ts';
 import type { ModelUsage } from '../analyzers/store/port.ts';
 import type { ByteRange } from '../blobs/port.ts';
 import type { EventFilter, EventListener } from '../events/port.ts';
@@ -30,7 +32,8 @@ import type { DistributedSettings } from './deployment.ts';
 import type { AddedDocument, CreateJobInput, DocumentToAdd, FileInput } from './engine.ts';
 import type { IntakeLimits } from './intake.ts';
 import type { DocumentPageResult } from './document-pages.ts';
-import type { RetentionSettings } from './retention.ts';
+import type { RetentionReport, RetentionSettings } from './retention.ts';
+import type { RemovedDocument } from './document-removal.ts';
 import type { JobLimits } from './job-limits.ts';
 import type { StoreDocumentOptions } from './store-document.ts';
 import type { SubmitJobInput, SubmittedJob } from './submit-job.ts';
@@ -47,7 +50,11 @@ export type { UploadRecord } from '../store/port.ts';
 export type { ModelUsage } from '../analyzers/store/port.ts';
 export type { LlmProviderSettings } from '../analyzers/llm/settings.ts';
 export { DEFAULT_MAX_MEMORY_MB } from './thread-defaults.ts';
-export type { RetentionSettings } from './retention.ts';
+export type { RetentionReport, RetentionSettings, TenantDays } from './retention.ts';
+export type { RemovedDocument } from './document-removal.ts';
+export type { CreditSettings } from './credits/credit-keeper.ts';
+export { checkPrices, PRICE_KEYS, type CreditPrices } from './credits/prices.ts';
+export { checkQuotas, type TenantAccount, type TenantAccounts, type GrantInput } from './credits/tenant-accounts.ts';
 
 export interface ReamOptions {
   /** Folder for the database, blobs and lock (created if missing). Default `.ream` in the working directory. */
@@ -90,6 +97,13 @@ export interface ReamOptions {
   distributed?: DistributedSettings;
   /** Stop claiming work while memory or event-loop lag is over these limits. Default: no limits. */
   intake?: IntakeLimits;
+  /**
+   * Credits per tenant: the price table jobs are charged by (per page, OCR page, 1k prompt or
+   * completion tokens, rendered PDF). A job's estimate is reserved at submit (`insufficient_credits`
+   * past the balance) and settled when it ends. Default: no prices, no ledger checks. Quotas set
+   * per tenant (`setQuotas`, `PUT /v1/tenants/:tenant/quotas`) hold either way.
+   */
+  credits?: CreditSettings;
   /**
    * How long finished jobs (with their results, checkpoints and events) are kept, per tenant;
    * a sweep removes older ones every hour and records each removal in the audit log. Default:
@@ -205,6 +219,12 @@ export interface Ream {
   storeDocument(stream: Readable | AsyncIterable<Uint8Array>, name: string, options?: StoreDocumentOptions): Promise<DocumentRecord>;
   /** A stored document; `undefined` when there is none (any tenant: the caller checks ownership). */
   getDocument(documentId: string): Promise<DocumentRecord | undefined>;
+  /**
+   * Removes a stored document (of `tenantId` when given: another's is `not_found`) with its
+   * search entries and, unless another document has the same content, its blob. A document a
+   * job uses is `in_use`.
+   */
+  deleteDocument(documentId: string, tenantId?: string): Promise<RemovedDocument>;
   /** Records of finished tus uploads, shared by every server instance of a deployment. */
   readonly uploads: UploadRecords;
 
@@ -221,11 +241,13 @@ export interface Ream {
    * Removes finished jobs past their tenant's retention (`ReamOptions.retention`) as of `now`
    * (default: now); answers how many. Runs every `intervalMs` on its own when retention is set.
    */
-  sweepRetention(now?: number): Promise<number>;
+  sweepRetention(now?: number): Promise<RetentionReport>;
   /** Appends to the audit log (append-only); answers the entry's id. */
   appendAudit(entry: Omit<AuditEntry, 'id'>): Promise<string>;
   /** Audit log entries, oldest first. */
   listAudit(query: AuditQuery): Promise<AuditEntry[]>;
+  /** Credits and quotas per tenant: accounts, grants, quotas, the ledger (see {@link ReamOptions.credits}). */
+  readonly tenants: TenantAccounts;
   /** Leaves `command` for a worker, heard at its next beat; false when no such worker is recorded. */
   commandWorker(id: string, command: WorkerCommand): Promise<boolean>;
   /** Jobs by status across every tenant (for /metrics). */

@@ -1,38 +1,63 @@
-import type { JobRecord, Store } from '../store/port.ts';
+import type { DocumentRecord, JobRecord, Store } from '../store/port.ts';
+import type { RemovedDocument } from './document-removal.ts';
 
 const DAY_MS = 24 * 3600_000;
-/** Jobs removed per store query; a sweep goes on until none is left. */
+/** Records removed per store query; a sweep goes on until none is left. */
 const BATCH = 100;
 
+/** Days per tenant, or null to keep that tenant's records until deleted. */
+export type TenantDays = Readonly<Record<string, number | null>>;
+
 /**
- * How long finished jobs are kept. A job goes with everything recorded for it: its results,
- * chunk checkpoints and events (stored files stay: other jobs may use the same content).
+ * How long things are kept. A finished job goes with everything recorded for it: its results,
+ * chunk checkpoints and events. A stored document goes once no job uses it, with its search
+ * entries and, unless another document has the same content, its blob. Unfinished tus uploads
+ * expire after the server's upload expiry (`uploadExpiryMs`), whatever the tenant.
  */
 export interface RetentionSettings {
   /** Days a job is kept after it ended; undefined keeps jobs until deleted. */
   jobsDays?: number;
-  /** Per tenant, in place of `jobsDays`: days, or null to keep that tenant's jobs until deleted. */
-  tenants?: Readonly<Record<string, number | null>>;
+  /** Per tenant, in place of `jobsDays`. */
+  tenants?: TenantDays;
+  /** Days a stored document no job uses is kept after it was stored; undefined keeps documents until deleted. */
+  documentsDays?: number;
+  /** Per tenant, in place of `documentsDays`. */
+  documentTenants?: TenantDays;
   /** How often a sweep runs, in ms. Default one hour. */
   intervalMs?: number;
 }
 
-interface SweepParts {
-  store: Pick<Store, 'listJobsFinishedBefore' | 'appendAudit'>;
-  /** Deletes a job the way `DELETE /v1/jobs/:id` does. */
-  deleteJob(jobId: string): Promise<void>;
+/** What one sweep removed. */
+export interface RetentionReport {
+  jobs: number;
+  documents: number;
+  /** Blobs deleted with their documents (content no other document has). */
+  blobs: number;
+  /** Bytes of the documents removed. */
+  bytes: number;
 }
 
+interface SweepParts {
+  store: Pick<Store, 'listJobsFinishedBefore' | 'listUnusedDocumentsBefore' | 'appendAudit'>;
+  /** Deletes a job the way `DELETE /v1/jobs/:id` does. */
+  deleteJob(jobId: string): Promise<void>;
+  /** Deletes a document the way `DELETE /v1/documents/:id` does. */
+  removeDocument(documentId: string): Promise<RemovedDocument>;
+}
+
+type Scope = { tenantId?: string; exceptTenants?: readonly string[] };
+
 /**
- * Removes finished jobs past their tenant's retention, and writes each removal to the audit log
- * (`retention.delete`, subject `retention`). Several server instances may sweep at once: a job
- * another one removed first is skipped.
+ * Removes finished jobs, then stored documents no job uses, past their tenant's retention, and
+ * writes each removal to the audit log (`retention.delete`, subject `retention`). Jobs go first,
+ * so a document whose last job expires goes in the same sweep. Several server instances may
+ * sweep at once: what another one removed first is skipped.
  */
 export class RetentionSweeper {
   readonly #parts: SweepParts;
   readonly #settings: RetentionSettings;
   #timer: NodeJS.Timeout | undefined;
-  #running: Promise<number> | undefined;
+  #running: Promise<RetentionReport> | undefined;
 
   constructor(parts: SweepParts, settings: RetentionSettings) {
     this.#parts = parts;
@@ -49,23 +74,24 @@ export class RetentionSweeper {
     await this.#running?.catch(() => undefined);
   }
 
-  /** One sweep as of `now`; answers how many jobs it removed. One at a time per process. */
-  sweep(now = Date.now()): Promise<number> {
+  /** One sweep as of `now`; answers what it removed. One at a time per process. */
+  sweep(now = Date.now()): Promise<RetentionReport> {
     this.#running ??= this.#sweep(now).finally(() => (this.#running = undefined));
     return this.#running;
   }
 
-  async #sweep(now: number): Promise<number> {
-    const tenants = this.#settings.tenants ?? {};
-    let removed = 0;
-    for (const [tenantId, days] of Object.entries(tenants)) {
-      if (days !== null) removed += await this.#remove({ tenantId }, now, days);
+  async #sweep(now: number): Promise<RetentionReport> {
+    const report: RetentionReport = { jobs: 0, documents: 0, blobs: 0, bytes: 0 };
+    for (const [scope, days] of scopes(this.#settings.tenants, this.#settings.jobsDays)) {
+      report.jobs += await this.#removeJobs(scope, now, days);
     }
-    if (this.#settings.jobsDays !== undefined) removed += await this.#remove({ exceptTenants: Object.keys(tenants) }, now, this.#settings.jobsDays);
-    return removed;
+    for (const [scope, days] of scopes(this.#settings.documentTenants, this.#settings.documentsDays)) {
+      await this.#removeDocuments(scope, now, days, report);
+    }
+    return report;
   }
 
-  async #remove(scope: { tenantId?: string; exceptTenants?: readonly string[] }, now: number, days: number): Promise<number> {
+  async #removeJobs(scope: Scope, now: number, days: number): Promise<number> {
     const before = now - days * DAY_MS;
     let removed = 0;
     for (;;) {
@@ -81,10 +107,44 @@ export class RetentionSweeper {
     } catch {
       return false; // removed meanwhile (another instance, or a user)
     }
-    await this.#parts.store.appendAudit({
-      at: Date.now(), tenantId: job.tenantId, subject: 'retention', role: 'system', ip: null, action: 'retention.delete',
-      target: job.id, status: 0, details: { finishedAt: job.finishedAt, keptDays: days },
-    });
+    await this.#audit(job.tenantId, job.id, { finishedAt: job.finishedAt, keptDays: days });
     return true;
   }
+
+  async #removeDocuments(scope: Scope, now: number, days: number, report: RetentionReport): Promise<void> {
+    const before = now - days * DAY_MS;
+    for (;;) {
+      const docs = await this.#parts.store.listUnusedDocumentsBefore({ ...scope, before, limit: BATCH });
+      let removed = 0;
+      for (const doc of docs) if (await this.#removeDocument(doc, days, report)) removed++;
+      // A page of documents that all stayed (a job took each meanwhile) would come back again: stop.
+      if (docs.length < BATCH || removed === 0) return;
+    }
+  }
+
+  async #removeDocument(doc: DocumentRecord, days: number, report: RetentionReport): Promise<boolean> {
+    let removed: RemovedDocument;
+    try {
+      removed = await this.#parts.removeDocument(doc.id);
+    } catch {
+      return false; // removed meanwhile, or a job took it since it was listed
+    }
+    report.documents++;
+    report.bytes += doc.size;
+    if (removed.blobDeleted) report.blobs++;
+    await this.#audit(doc.tenantId, doc.id, { kind: 'document', storedAt: doc.createdAt, keptDays: days, size: doc.size, blobDeleted: removed.blobDeleted });
+    return true;
+  }
+
+  async #audit(tenantId: string, target: string, details: Record<string, number | string | boolean | null>): Promise<void> {
+    await this.#parts.store.appendAudit({ at: Date.now(), tenantId, subject: 'retention', role: 'system', ip: null, action: 'retention.delete', target, status: 0, details });
+  }
+}
+
+/** Each tenant with its own days (not kept forever), then everyone else with the default, if any. */
+function scopes(tenants: TenantDays | undefined, days: number | undefined): Array<[Scope, number]> {
+  const list: Array<[Scope, number]> = [];
+  for (const [tenantId, kept] of Object.entries(tenants ?? {})) if (kept !== null) list.push([{ tenantId }, kept]);
+  if (days !== undefined) list.push([{ exceptTenants: Object.keys(tenants ?? {}) }, days]);
+  return list;
 }

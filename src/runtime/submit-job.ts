@@ -40,7 +40,11 @@ export interface SubmittedJob {
  *    holding a request body drains it);
  * 3. every file is stored (content sniffed) or looked up (tenant-checked: `not_found`,
  *    `upload_incomplete`);
- * 4. the job is created and all its documents attached at once (it cannot end before the last is
+ * 4. quotas and credits: a tenant at its storage or concurrent-jobs quota is refused before any
+ *    file is read; once the documents are known, the job's estimate is checked against the
+ *    pages-per-day quota and the balance, and reserved when the job is made (`quota_exceeded`,
+ *    `insufficient_credits`; a job refused at the reservation is removed);
+ * 5. the job is created and all its documents attached at once (it cannot end before the last is
  *    in), which schedules them. If attaching fails the job is cancelled; a failure before it
  *    makes no job (stored files stay, as documents).
  */
@@ -54,6 +58,9 @@ export async function submitJob(engine: Engine, uploads: UploadRecords, input: S
     const existing = await engine.ports.store.findJobByKey(tenantId, jobInput.key);
     if (existing) return { job: existing, repeat: true };
   }
+  const { credits } = engine.settings;
+  // Quotas first: a tenant at its storage or concurrent-jobs limit has nothing read or stored.
+  await credits.checkIntake(tenantId);
   const docs: DocumentToAdd[] = [];
   const stored = (doc: DocumentRecord, source: string): void => {
     onStored?.(doc);
@@ -75,7 +82,15 @@ export async function submitJob(engine: Engine, uploads: UploadRecords, input: S
     }
   }
   if (docs.length === 0) throw ReamError.nonRetryable('validation_failed', 'a job needs at least one file');
+  const estimate = await credits.admit({ tenantId, documents: docs.length, options: checked.options });
   const job = await engine.createJob({ ...jobInput, tenantId }, checked);
+  try {
+    // Exactly once per job (its key); a spend racing this one past the balance refuses it here.
+    await credits.reserve(job, estimate);
+  } catch (error) {
+    await engine.deleteJob(job.id).catch(() => undefined);
+    throw error;
+  }
   try {
     await engine.addDocuments(job.id, docs);
   } catch (error) {

@@ -26,6 +26,7 @@ import { searchRoutes } from './routes/search.ts';
 import { selectProtocol } from './auth/ws-credentials.ts';
 import { usageRoutes } from './routes/usage.ts';
 import { auditRoutes } from './routes/audit.ts';
+import { tenantRoutes } from './routes/tenants.ts';
 import { registerAudit } from './audit.ts';
 import { registerTracing } from './tracing-hook.ts';
 import { workerRoutes } from './routes/workers.ts';
@@ -137,6 +138,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     searchRoutes(scope, options.ream);
     usageRoutes(scope, options.ream);
     auditRoutes(scope, options.ream);
+    tenantRoutes(scope, options.ream);
     done();
   });
   return app;

@@ -16,17 +16,21 @@ const AUDITED: Readonly<Record<string, string>> = {
   'GET /v1/jobs/:id/artifacts/:name': 'artifacts.download',
   'GET /v1/jobs/:id/artifacts.zip': 'artifacts.download',
   'POST /v1/documents': 'document.upload',
+  'DELETE /v1/documents/:id': 'document.delete',
   'POST /v1/uploads': 'upload.create',
   'DELETE /v1/uploads/:id': 'upload.delete',
   'POST /v1/workers/:id/pause': 'worker.pause',
   'POST /v1/workers/:id/resume': 'worker.resume',
   'POST /v1/workers/:id/drain': 'worker.drain',
+  'PUT /v1/tenants/:tenant/quotas': 'quotas.set',
+  // Grants are recorded by the grant itself (`credits.grant`, with amount and reason), CLI ones too.
 };
 
 /** What a request was done to: its `:id`, or what a creation answered in `Location`. */
 function targetOf(request: FastifyRequest, location: unknown): string | null {
-  const { id } = (request.params ?? {}) as { id?: unknown };
+  const { id, tenant } = (request.params ?? {}) as { id?: unknown; tenant?: unknown };
   if (typeof id === 'string') return id;
+  if (typeof tenant === 'string') return tenant;
   return typeof location === 'string' ? (location.split('/').pop() ?? null) : null;
 }
 

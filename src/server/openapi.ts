@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import swagger from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
+import { ERROR_CODES } from '../errors.ts';
 import { JOB_STATUSES } from '../store/port.ts';
 import { PUBLIC } from './auth/access.ts';
 
@@ -23,7 +24,7 @@ export const SHARED_SCHEMAS = [
       type: { type: 'string' },
       title: { type: 'string' },
       status: { type: 'integer' },
-      code: { type: 'string' },
+      code: { type: 'string', enum: Object.keys(ERROR_CODES) },
       detail: { type: 'string' },
       details: { type: 'object', additionalProperties: true },
     },
@@ -138,6 +139,12 @@ const problem = { content: { 'application/problem+json': { schema: { $ref: 'Prob
 export const problemResponses = {
   '4xx': { description: 'A client error', ...problem },
   '5xx': { description: 'A server error', ...problem },
+} as const;
+
+/** The refusals of work that costs credits or counts against a quota (a submit, an upload). */
+export const quotaResponses = {
+  402: { description: '`insufficient_credits`: the balance does not cover the estimate (details: balance, needed)', ...problem },
+  429: { description: '`quota_exceeded` (details: quota, limit, used, needed), or `rate_limited`', ...problem },
 } as const;
 
 export const jobResponse = { description: 'The job', $ref: 'Job#' } as const;

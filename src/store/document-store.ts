@@ -11,6 +11,14 @@ export interface DocumentRecord {
   createdAt: number;
 }
 
+/** What `deleteDocument` did. */
+export type DocumentDeletion =
+  /** Removed; `blobUnused` when no document of any tenant has its content any more (its blob may go). */
+  | { status: 'deleted'; document: DocumentRecord; blobUnused: boolean }
+  /** Kept: these jobs use it. */
+  | { status: 'in_use'; jobIds: string[]; unfinishedJobIds: string[] }
+  | { status: 'not_found' };
+
 /** Documents by content. Contract: test/conformance/store-documents.ts. */
 export interface DocumentStore {
   /**
@@ -20,4 +28,14 @@ export interface DocumentStore {
   putDocument(doc: Omit<DocumentRecord, 'createdAt'>, now: number): Promise<DocumentRecord>;
   /** The record as first stored; `undefined` when there is none. */
   getDocument(id: string): Promise<DocumentRecord | undefined>;
+  /**
+   * Removes the document unless a job uses it (any job: a job's records reference its
+   * documents), in one statement, so a job attaching it meanwhile either keeps it or fails.
+   */
+  deleteDocument(id: string): Promise<DocumentDeletion>;
+  /**
+   * Documents no job uses, created before `before` (epoch ms), oldest first, at most `limit`:
+   * those of `tenantId` when given, else of every tenant but `exceptTenants` (retention).
+   */
+  listUnusedDocumentsBefore(query: { before: number; limit: number; tenantId?: string; exceptTenants?: readonly string[] }): Promise<DocumentRecord[]>;
 }

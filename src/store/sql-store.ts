@@ -14,8 +14,10 @@ import { sqlEventStore } from './sql-event-store.ts';
 import { sqlJobDocumentStore } from './sql-job-document-store.ts';
 import { sqlJobStore } from './sql-job-store.ts';
 import { sqlKeyStore } from './sql-key-store.ts';
+import { sqlTenantStore } from './sql-tenant-store.ts';
 import { sqlUploadStore } from './sql-upload-store.ts';
 import { sqlWorkerStore } from './sql-worker-store.ts';
+import { tenantMigrations } from './tenants-schema.ts';
 import { uploadMigrations } from './uploads-schema.ts';
 import { workerMigrations } from './workers-schema.ts';
 
@@ -32,6 +34,7 @@ export const storeMigrations: readonly PortMigrations[] = [
   workerMigrations,
   uploadMigrations,
   auditMigrations,
+  tenantMigrations,
 ];
 
 /**
@@ -50,6 +53,7 @@ export async function openSqlStore(db: Kysely<unknown>, flavor: SqlFlavor, schem
     ...sqlWorkerStore(db),
     ...sqlUploadStore(db),
     ...sqlAuditStore(db),
+    ...sqlTenantStore(db),
     // The database belongs to whoever opened it; the store holds nothing else to release.
     close: () => Promise.resolve(),
   };

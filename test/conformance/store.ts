@@ -5,6 +5,7 @@ import { eventStoreConformance } from './store-events.ts';
 import { jobDocumentStoreConformance } from './store-job-documents.ts';
 import { jobStoreConformance } from './store-jobs.ts';
 import { keyStoreConformance } from './store-keys.ts';
+import { tenantStoreConformance } from './store-tenants.ts';
 import { uploadStoreConformance } from './store-uploads.ts';
 import { workerStoreConformance } from './store-workers.ts';
 import type { ConformanceOptions, Harness } from './suite.ts';
@@ -18,6 +19,7 @@ const SUITES = {
   workers: workerStoreConformance,
   uploads: uploadStoreConformance,
   audit: auditStoreConformance,
+  tenants: tenantStoreConformance,
 };
 
 export type StorePortName = keyof typeof SUITES;

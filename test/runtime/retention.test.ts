@@ -25,17 +25,17 @@ test('a sweep removes each tenant\'s finished jobs past its retention, records i
     const [brief, standard, archive] = [await jobOf('brief'), await jobOf('standard'), await jobOf('archive')];
     const now = Date.now();
 
-    assert.equal(await ream.sweepRetention(now), 0, 'nothing is old yet');
-    assert.equal(await ream.sweepRetention(now + 2 * DAY), 1, 'the brief tenant keeps jobs one day');
+    assert.equal((await ream.sweepRetention(now)).jobs, 0, 'nothing is old yet');
+    assert.deepEqual(await ream.sweepRetention(now + 2 * DAY), { jobs: 1, documents: 0, blobs: 0, bytes: 0 }, 'the brief tenant keeps jobs one day (documents are kept: no document retention)');
     assert.equal(await ream.getJob(brief), undefined);
     assert.deepEqual(await ream.listEvents(brief, 0), [], 'its events went with it');
     assert.deepEqual(await ream.jobDocuments(brief), []);
     assert.ok(await ream.getJob(standard));
 
-    assert.equal(await ream.sweepRetention(now + 31 * DAY), 1, 'the others keep them 30 days');
+    assert.equal((await ream.sweepRetention(now + 31 * DAY)).jobs, 1, 'the others keep them 30 days');
     assert.equal(await ream.getJob(standard), undefined);
     assert.ok(await ream.getJob(archive), 'kept forever');
-    assert.equal(await ream.sweepRetention(now + 3650 * DAY), 0);
+    assert.equal((await ream.sweepRetention(now + 3650 * DAY)).jobs, 0);
 
     const audit = await ream.listAudit({ action: 'retention.delete', limit: 10 });
     assert.deepEqual(audit.map((e) => [e.tenantId, e.target, e.subject]), [['brief', brief, 'retention'], ['standard', standard, 'retention']]);
@@ -47,7 +47,7 @@ test('a sweep removes each tenant\'s finished jobs past its retention, records i
 });
 
 test('ream serve refuses a malformed retention flag with a usage error', async () => {
-  for (const flag of [['--retention-days', '0'], ['--retention-tenant', 'nodays'], ['--retention-tenant', 'a=-3']]) {
+  for (const flag of [['--retention-days', '0'], ['--retention-tenant', 'nodays'], ['--retention-tenant', 'a=-3'], ['--retention-documents-days', '-1'], ['--retention-documents-tenant', 'a=']]) {
     const run = await runReam(['serve', '--port', '0', ...flag]);
     assert.equal(run.code, 2, `${flag.join(' ')}: ${run.stderr}`);
     assert.match(run.stderr, /retention/);

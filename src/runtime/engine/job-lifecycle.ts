@@ -27,6 +27,8 @@ export interface LifecycleParts {
   aborts: AbortRegistry;
   /** Enqueues documents' first tasks in the job's current retry generation. */
   schedule(job: JobRecord, documentIds: readonly string[]): Promise<void>;
+  /** Settles the ended job's credits (exactly once per run; `recover` repeats it after a crash). */
+  settle(job: JobRecord): Promise<void>;
 }
 
 /**
@@ -186,11 +188,15 @@ export class JobLifecycle {
   }
 
   /**
-   * A terminal event, then its webhook delivery. The event is stored first, so a crash in between
-   * loses no event; the delivery of such an event is enqueued by `recover` (the task id is
+   * The job's credits settled, a terminal event, then its webhook delivery. The event is stored
+   * first, so a crash in between loses no event (nor settlement: `recover` settles ended jobs); the delivery of such an event is enqueued by `recover` (the task id is
    * derived from the seq, so never twice).
    */
   async #announceEnd(job: JobRecord, type: EventType, fields: { message?: string; error?: ErrorInfo }): Promise<void> {
+    // Settled before the end is announced, so whoever waits for it finds the ledger settled.
+    await this.#parts.settle(job).catch((error: unknown) => {
+      process.emitWarning(`ream: could not settle the credits of job ${job.id}: ${error instanceof Error ? error.message : String(error)}`);
+    });
     const event = await this.#parts.events.emit(job, type, fields);
     await this.#parts.webhooks.scheduleOrWarn(job, event);
     this.#parts.events.forget(job.id);

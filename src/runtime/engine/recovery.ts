@@ -15,6 +15,8 @@ export interface RecoveryParts {
   queue: Pick<TaskQueue, 'counts'>;
   lifecycle: Pick<JobLifecycle, 'finalizeIfDone'>;
   webhooks: Pick<WebhookScheduling, 'recover'>;
+  /** Settles an ended job's credits; a settlement made already is not repeated. */
+  settle(job: JobRecord): Promise<void>;
   schedule(job: JobRecord, documentIds: readonly string[]): Promise<void>;
 }
 
@@ -24,7 +26,7 @@ export interface RecoveryParts {
  * closed. This is what guarantees no job stays `running` forever. Jobs that ended lately get
  * their webhook delivery enqueued if a crash kept it from being enqueued, and a cancelled job's
  * documents that a crash left unfinished (cancel changes the job first, then its documents) are
- * marked cancelled.
+ * marked cancelled, and their credits are settled if a crash kept them from it.
  *
  * `failStuck` records a document whose tasks all ended without finishing it as failed.
  */
@@ -44,6 +46,8 @@ export async function recoverJobs(parts: RecoveryParts, failStuck: (jobId: strin
   }
   const ended = await store.listJobsFinishedSince(Date.now() - RECENT_END_WINDOW_MS);
   for (const job of ended) {
+    // A process that died between ending a job and settling it left its credits held.
+    await parts.settle(job);
     if (job.status !== 'cancelled') continue;
     for (const doc of await store.listJobDocuments(job.id)) {
       if (!TERMINAL_DOCUMENT_STATUSES.includes(doc.status)) {

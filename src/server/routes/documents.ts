@@ -8,7 +8,7 @@ import { canSee, principalOf } from '../auth/principal.ts';
 import { TENANT } from '../auth/access.ts';
 import { sanitizeFileName } from '../uploads/file-name.ts';
 import { multipartFailure } from '../uploads/multipart-errors.ts';
-import { idParams, problemResponses } from '../openapi.ts';
+import { idParams, problemResponses, quotaResponses } from '../openapi.ts';
 
 export type { DocumentView } from '../../api-types.ts';
 
@@ -53,7 +53,8 @@ async function storeParts(ream: Ream, request: FastifyRequest, maxFileBytes: num
 /**
  * `POST /v1/documents`: multipart, one or more `file` parts (small files; large ones go through
  * tus at `/v1/uploads`), each checked by its first bytes and streamed into the blob store.
- * `GET /v1/documents/:id`: the record, for the caller's tenant only.
+ * `GET /v1/documents/:id`: the record, for the caller's tenant only. `DELETE /v1/documents/:id`:
+ * the record and its blob, unless a job uses it (`in_use`).
  */
 export function documentRoutes(app: FastifyInstance, ream: Ream, options: { maxFileBytes: number }): void {
   const postSchema = {
@@ -61,11 +62,14 @@ export function documentRoutes(app: FastifyInstance, ream: Ream, options: { maxF
     consumes: ['multipart/form-data'],
     response: {
       201: { description: 'The stored documents, in the order of the parts', type: 'object', required: ['items'], properties: { items: { type: 'array', items: documentSchema } } },
+      429: quotaResponses[429],
       ...problemResponses,
     },
   };
   app.post('/v1/documents', { ...TENANT, schema: postSchema }, async (request, reply) => {
     if (!request.isMultipart()) throw ReamError.nonRetryable('validation_failed', 'POST /v1/documents takes multipart/form-data with "file" parts');
+    // The storage quota, against what the request says it carries (files and multipart framing).
+    await ream.tenants.checkStorage(principalOf(request).tenantId, Number(request.headers['content-length'] ?? 0) || 0);
     let items: DocumentView[];
     try {
       items = await storeParts(ream, request, options.maxFileBytes);
@@ -74,6 +78,18 @@ export function documentRoutes(app: FastifyInstance, ream: Ream, options: { maxF
     }
     if (items.length === 0) throw ReamError.nonRetryable('validation_failed', 'no "file" part');
     return reply.code(201).send({ items });
+  });
+
+  const deleteSchema = {
+    summary: 'Remove a stored document (of the caller\'s tenant) and, unless another document has the same content, its bytes; 409 in_use while a job uses it',
+    params: documentIdParams,
+    response: { 204: { type: 'null', description: 'Removed' }, 409: { ...problemResponses['4xx'], description: '`in_use`: jobs use it (details: jobIds, unfinishedJobIds)' }, ...problemResponses },
+  };
+  app.delete<{ Params: { id: string } }>('/v1/documents/:id', { ...TENANT, schema: deleteSchema }, async (request, reply) => {
+    const principal = principalOf(request);
+    // An admin removes any tenant's document; anyone else only their own (another's is not_found).
+    await ream.deleteDocument(request.params.id, principal.role === 'admin' ? undefined : principal.tenantId);
+    return reply.code(204).send();
   });
 
   const getSchema = { summary: 'A stored document (of the caller\'s tenant)', params: documentIdParams, response: { 200: documentSchema, ...problemResponses } };

@@ -9,7 +9,7 @@ import { TERMINAL_EVENT_TYPES } from '../../events/types.ts';
 import { LOCAL_PRINCIPAL, canSee, principalOf, type Principal } from '../auth/principal.ts';
 import { countUploadBytes } from '../metrics.ts';
 import { TENANT as TENANT_ACCESS } from '../auth/access.ts';
-import { jobIdParams, jobResponse, problemResponses } from '../openapi.ts';
+import { jobIdParams, jobResponse, problemResponses, quotaResponses } from '../openapi.ts';
 import { createJobFromJson } from '../uploads/job-body.ts';
 import type { FindUploadInProgress } from '../uploads/records.ts';
 import { sanitizeFileName } from '../uploads/file-name.ts';
@@ -178,7 +178,7 @@ export function jobRoutes(app: FastifyInstance, ream: Ream, shutdown: AbortSigna
       schema: {
         summary: 'Submit a job: multipart fields pipeline, options (JSON), priority, then one or more file parts',
         consumes: ['multipart/form-data'],
-        response: { 200: { ...jobResponse, description: 'A repeat of an Idempotency-Key: the first job' }, 202: { ...jobResponse, description: 'Accepted' }, ...problemResponses },
+        response: { 200: { ...jobResponse, description: 'A repeat of an Idempotency-Key: the first job' }, 202: { ...jobResponse, description: 'Accepted' }, ...quotaResponses, ...problemResponses },
       },
     },
     (request, reply) => createJob(ream, request, reply, findUpload),
@@ -230,7 +230,7 @@ export function jobRoutes(app: FastifyInstance, ream: Ream, shutdown: AbortSigna
       schema: {
         summary: 'Rerun the failed documents and chunks of a partially_succeeded or failed job',
         params: jobIdParams,
-        response: { 202: { ...jobResponse, description: 'Accepted: the job runs again' }, ...problemResponses },
+        response: { 202: { ...jobResponse, description: 'Accepted: the job runs again' }, ...quotaResponses, ...problemResponses },
       },
     },
     async (request, reply) => {

@@ -181,14 +181,16 @@ export function uploadRoutes(app: FastifyInstance, ream: Ream, options: UploadRo
       datastore,
       locker,
       maxSize: options.maxFileBytes,
-      onUploadCreate(req, upload) {
+      async onUploadCreate(req, upload) {
         try {
           declaredSha256(upload);
           const tenant = req.headers.get(TENANT_HEADER);
           if (tenant === null || tenant === '') throw new ReamError('internal', 'upload without a tenant');
-          return Promise.resolve({ metadata: { ...upload.metadata, [TENANT_METADATA]: tenant } });
+          // The tenant's storage quota, against the declared length (a deferred length counts 0).
+          await ream.tenants.checkStorage(tenant, upload.size ?? 0);
+          return { metadata: { ...upload.metadata, [TENANT_METADATA]: tenant } };
         } catch (error) {
-          return Promise.reject(refused(error));
+          throw refused(error);
         }
       },
       async onUploadFinish(_req, upload) {

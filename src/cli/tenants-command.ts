@@ -1,0 +1,95 @@
+import { InvalidArgumentError, type Command } from 'commander';
+import type { TenantAccount, TenantAccounts } from '../runtime/ream.ts';
+
+const DATA_DIR_HELP = 'the data dir of the server the tenants are of';
+const DATABASE_HELP = 'distributed: the deployment\'s PostgreSQL (REAM_DATABASE_URL)';
+
+interface StoreFlags {
+  dataDir: string;
+  databaseUrl?: string;
+}
+
+async function withAccounts<T>(flags: StoreFlags, use: (accounts: TenantAccounts) => Promise<T>): Promise<T> {
+  // Loaded when a tenants command runs, so that the other commands start without the store.
+  const { withTenantAccounts } = await import('../runtime/tenant-admin.ts');
+  return withTenantAccounts({ dataDir: flags.dataDir, databaseUrl: flags.databaseUrl ?? process.env.REAM_DATABASE_URL }, use);
+}
+
+function wholeNumber(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isSafeInteger(n)) throw new InvalidArgumentError('expected a whole number');
+  return n;
+}
+
+function limit(value: string): number | null {
+  if (value === 'none') return null;
+  const n = wholeNumber(value);
+  if (n < 0) throw new InvalidArgumentError('expected a whole number ≥ 0, or "none"');
+  return n;
+}
+
+function line(account: TenantAccount): string {
+  const { quotas, usage } = account;
+  const quota = (value: number | undefined): string => (value === undefined ? '-' : String(value));
+  return [
+    account.tenantId, account.balance, `${usage.pagesToday}/${quota(quotas.pagesPerDay)}`, `${usage.unfinishedJobs}/${quota(quotas.concurrentJobs)}`,
+    `${usage.storageBytes}/${quota(quotas.storageBytes)}`,
+  ].join('\t');
+}
+
+/** Adds the store location flags every subcommand takes. */
+function located(command: Command): Command {
+  return command.option('--data-dir <dir>', DATA_DIR_HELP, '.ream').option('--database-url <url>', DATABASE_HELP);
+}
+
+/** `ream tenants list | show | grant | quotas | export`: credits and quotas, straight in a data dir's store. */
+export function registerTenantsCommand(program: Command): void {
+  const tenants = program.command('tenants').description('credits and quotas per tenant (in --data-dir, or the PostgreSQL of --database-url)');
+
+  located(tenants.command('list').description('tenants with a balance or quotas: tenant, balance, pages today/limit, unfinished jobs/limit, stored bytes/limit (tab-separated)'))
+    .action(async (flags: StoreFlags) => {
+      for (const account of await withAccounts(flags, (accounts) => accounts.listTenants())) process.stdout.write(`${line(account)}\n`);
+    });
+
+  located(tenants.command('show').description('one tenant as JSON: balance, quotas, usage').argument('<tenant>'))
+    .action(async (tenantId: string, flags: StoreFlags) => {
+      process.stdout.write(`${JSON.stringify(await withAccounts(flags, (accounts) => accounts.tenant(tenantId)), null, 2)}\n`);
+    });
+
+  located(tenants.command('grant').description('grant credits to a tenant (negative: take back); audited as cli').argument('<tenant>').argument('<amount>', 'whole credits', wholeNumber))
+    .requiredOption('--reason <text>', 'why (kept in the ledger and the audit log)')
+    .option('--key <key>', 'idempotency: a repeat of the key grants nothing more')
+    .action(async (tenantId: string, amount: number, flags: StoreFlags & { reason: string; key?: string }) => {
+      const granted = await withAccounts(flags, (accounts) => accounts.grantCredits({
+        tenantId, amount, reason: flags.reason, ...(flags.key === undefined ? {} : { key: flags.key }),
+        by: { subject: 'cli', role: 'admin', ip: null, status: 0 },
+      }));
+      process.stdout.write(`${tenantId}\t${granted.balance}\n`);
+      if (!granted.applied) process.stderr.write(`key ${flags.key ?? ''} was used already: nothing more granted\n`);
+    });
+
+  located(tenants.command('quotas').description('replace a tenant\'s quotas (an absent one, or "none", is no limit)').argument('<tenant>'))
+    .option('--pages-per-day <n>', 'pages of jobs submitted since midnight UTC', limit)
+    .option('--concurrent-jobs <n>', 'jobs queued or running at once', limit)
+    .option('--storage-bytes <n>', 'bytes of stored documents', limit)
+    .action(async (tenantId: string, flags: StoreFlags & { pagesPerDay?: number | null; concurrentJobs?: number | null; storageBytes?: number | null }) => {
+      const account = await withAccounts(flags, async (accounts) => {
+        await accounts.setQuotas(tenantId, {
+          ...(flags.pagesPerDay == null ? {} : { pagesPerDay: flags.pagesPerDay }),
+          ...(flags.concurrentJobs == null ? {} : { concurrentJobs: flags.concurrentJobs }),
+          ...(flags.storageBytes == null ? {} : { storageBytes: flags.storageBytes }),
+        });
+        return accounts.tenant(tenantId);
+      });
+      process.stdout.write(`${line(account)}\n`);
+    });
+
+  located(tenants.command('export').description('a tenant\'s credit ledger as JSON lines, oldest first (every tenant\'s without one)').argument('[tenant]'))
+    .action(async (tenantId: string | undefined, flags: StoreFlags) => {
+      await withAccounts(flags, async (accounts) => {
+        for await (const entry of accounts.ledger(tenantId === undefined ? {} : { tenantId })) {
+          process.stdout.write(`${JSON.stringify({ ...entry, at: new Date(entry.at).toISOString() })}\n`);
+        }
+      });
+    });
+}

@@ -1,0 +1,185 @@
+import { ReamError } from '../../errors.ts';
+import type { JsonObject } from '../../json.ts';
+import type { DocumentOutput } from '../../pipeline/types.ts';
+import type { JobRecord, Store, TenantQuotas } from '../../store/port.ts';
+import { NO_USAGE, priceOf, type CreditPrices, type CreditUsage } from './prices.ts';
+import { PDF_MEDIA_TYPE, REPORTS_ANALYZER, type ReportsData } from '../../reports/artifacts.ts';
+
+const DAY_MS = 24 * 3600_000;
+/** A job's ledger entries are few (a reserve and a settlement per retry); this bounds the read. */
+const JOB_ENTRIES = 1000;
+
+export interface CreditSettings {
+  /** The price table. Absent: credits are off (no reservation, no settlement); quotas still hold. */
+  prices?: CreditPrices;
+}
+
+/** The records a keeper reads and writes. */
+export type CreditRecords = Pick<Store, 'appendCredit' | 'listCredits' | 'findCredit' | 'getQuotas' | 'tenantUsage' | 'creditBalance' | 'listJobDocuments' | 'getDocumentResult'>;
+
+/** What a submit is about to ask for. */
+export interface Admission {
+  tenantId: string;
+  /** Documents of the job. */
+  documents: number;
+  options: JsonObject;
+}
+
+/** The estimate a job is admitted with: what its reservation holds. */
+export interface Estimate {
+  pages: number;
+  credits: number;
+}
+
+/** Ledger keys: one reservation per job; one settlement per run of it (a retry runs it again). */
+export const creditKeys = {
+  reserve: (jobId: string): string => `job:${jobId}:reserve`,
+  settle: (job: Pick<JobRecord, 'id' | 'retryGeneration'>): string => (job.retryGeneration === 0 ? `job:${job.id}:settle` : `job:${job.id}:r${job.retryGeneration}:settle`),
+};
+
+function quotaExceeded(quota: keyof TenantQuotas, limit: number, used: number, needed: number, words: string): ReamError {
+  return new ReamError('quota_exceeded', `${words}: the limit is ${limit}, ${used} used, this needs ${needed}`, { details: { quota, limit, used, needed } });
+}
+
+/**
+ * Credits and quotas around a job: checked and reserved at submit, settled when it ends. Every
+ * ledger write has a key derived from the job, so retries, racing instances and a recovery after
+ * a crash write each entry once (the store's unique key decides).
+ */
+export class CreditKeeper {
+  readonly #store: CreditRecords;
+  readonly #prices: CreditPrices | undefined;
+
+  constructor(store: CreditRecords, settings: CreditSettings = {}) {
+    this.#store = store;
+    this.#prices = settings.prices;
+  }
+
+  /** Whether jobs are priced (a price table was given). */
+  get enabled(): boolean {
+    return this.#prices !== undefined;
+  }
+
+  get prices(): CreditPrices | undefined {
+    return this.#prices;
+  }
+
+  /**
+   * Before a job's files are read: refuses a tenant at its storage or concurrent-jobs quota
+   * (`quota_exceeded`), so a refused submit stores nothing.
+   */
+  async checkIntake(tenantId: string, incomingBytes = 0): Promise<void> {
+    const quotas = await this.#store.getQuotas(tenantId);
+    if (quotas.storageBytes === undefined && quotas.concurrentJobs === undefined) return;
+    const usage = await this.#store.tenantUsage(tenantId, startOfDay(Date.now()));
+    if (quotas.concurrentJobs !== undefined && usage.unfinishedJobs + 1 > quotas.concurrentJobs) {
+      throw quotaExceeded('concurrentJobs', quotas.concurrentJobs, usage.unfinishedJobs, 1, 'too many unfinished jobs');
+    }
+    this.#checkStorage(quotas, usage.storageBytes, incomingBytes);
+  }
+
+  /** Before bytes are stored outside a job (an upload): refuses past the storage quota. */
+  async checkStorage(tenantId: string, incomingBytes: number): Promise<void> {
+    const quotas = await this.#store.getQuotas(tenantId);
+    if (quotas.storageBytes === undefined) return;
+    this.#checkStorage(quotas, (await this.#store.tenantUsage(tenantId, startOfDay(Date.now()))).storageBytes, incomingBytes);
+  }
+
+  #checkStorage(quotas: TenantQuotas, used: number, incoming: number): void {
+    if (quotas.storageBytes === undefined) return;
+    // At the limit nothing more goes in; under it, an upload of unknown size (0) may.
+    if (used + incoming > quotas.storageBytes || used >= quotas.storageBytes) {
+      throw quotaExceeded('storageBytes', quotas.storageBytes, used, incoming, 'stored documents are at the storage quota');
+    }
+  }
+
+  /**
+   * Once the job's documents are known, before the job is made: its estimate, checked against
+   * the pages-per-day quota and the balance (`quota_exceeded`, `insufficient_credits`).
+   */
+  async admit(admission: Admission): Promise<Estimate> {
+    const estimate = this.estimate(admission);
+    const quotas = await this.#store.getQuotas(admission.tenantId);
+    if (quotas.pagesPerDay !== undefined) {
+      const used = (await this.#store.tenantUsage(admission.tenantId, startOfDay(Date.now()))).pagesSince;
+      if (used + estimate.pages > quotas.pagesPerDay) throw quotaExceeded('pagesPerDay', quotas.pagesPerDay, used, estimate.pages, 'pages per day');
+    }
+    if (this.enabled && estimate.credits > 0) {
+      const balance = await this.#store.creditBalance(admission.tenantId);
+      if (balance < estimate.credits) throw insufficient(admission.tenantId, balance, estimate.credits);
+    }
+    return estimate;
+  }
+
+  /**
+   * The price a job is reserved at: a page per document (page counts are known only once read)
+   * and, for a job with a token budget (`maxTokens`), the whole budget at the dearer token price.
+   * What the job really uses is charged when it ends.
+   */
+  estimate(admission: Pick<Admission, 'documents' | 'options'>): Estimate {
+    const pages = Math.max(1, admission.documents);
+    if (!this.#prices) return { pages, credits: 0 };
+    const budget = typeof admission.options.maxTokens === 'number' ? admission.options.maxTokens : 0;
+    const tokenPrice = Math.max(this.#prices.llmPrompt1kTokens ?? 0, this.#prices.llmCompletion1kTokens ?? 0);
+    return { pages, credits: priceOf({ ...NO_USAGE, pages }, this.#prices) + Math.ceil((budget / 1000) * tokenPrice - 1e-9) };
+  }
+
+  /** Holds the estimate for the job: once per job, refused (writing nothing) past the balance. */
+  async reserve(job: Pick<JobRecord, 'id' | 'tenantId'>, estimate: Estimate): Promise<void> {
+    if (!this.enabled || estimate.credits === 0) return;
+    await this.#store.appendCredit({
+      tenantId: job.tenantId, kind: 'reserve', amount: -estimate.credits, key: creditKeys.reserve(job.id), jobId: job.id,
+      reason: null, at: Date.now(), details: { estimatedPages: estimate.pages },
+    }, { requireFunds: true });
+  }
+
+  /**
+   * Settles an ended job's run: charges what it used (pages and OCR pages of the documents it
+   * read, model tokens) and releases the rest of what it holds — `finalize`, or `refund` for a
+   * failed or cancelled job. After it, the job's entries sum to minus its charge. Safe to call
+   * any number of times from any process: the first write of the run's key stands.
+   */
+  async settle(job: JobRecord): Promise<void> {
+    if (!this.enabled || job.finishedAt === null) return;
+    const key = creditKeys.settle(job);
+    if (await this.#store.findCredit(key)) return;
+    const usage = await this.usageOf(job.id);
+    const charge = priceOf(usage, this.#prices ?? {});
+    const entries = await this.#store.listCredits({ jobId: job.id, limit: JOB_ENTRIES });
+    const held = -entries.reduce((sum, entry) => sum + entry.amount, 0);
+    await this.#store.appendCredit({
+      tenantId: job.tenantId, kind: job.status === 'failed' || job.status === 'cancelled' ? 'refund' : 'finalize',
+      amount: held - charge, key, jobId: job.id, reason: null, at: Date.now(),
+      details: { charge, status: job.status, ...usage },
+    });
+  }
+
+  /** What the job's documents used, from their results (counted from records: repeats never add). */
+  async usageOf(jobId: string): Promise<CreditUsage> {
+    const usage = { ...NO_USAGE };
+    for (const doc of await this.#store.listJobDocuments(jobId)) {
+      const result = await this.#store.getDocumentResult(jobId, doc.documentId);
+      if (!result || typeof result.output !== 'object' || result.output === null || Array.isArray(result.output)) continue;
+      // Written by the merge step as a DocumentOutput (JSON in the store).
+      const output = result.output as unknown as Partial<DocumentOutput>;
+      const pages = Array.isArray(output.pages) ? output.pages : [];
+      // A long table's result lists no rows (pagesOmitted): its rows read are its count less its failed ones.
+      const failed = new Set((output.failedPages ?? []).map((failure) => failure.page)).size;
+      usage.pages += output.pagesOmitted ? Math.max(0, (output.pageCount ?? 0) - failed) : pages.length;
+      usage.ocrPages += pages.filter((page) => page.source === 'ocr').length;
+      usage.promptTokens += output.usage?.promptTokens ?? 0;
+      usage.completionTokens += output.usage?.completionTokens ?? 0;
+      const reports = output.analysis?.[REPORTS_ANALYZER] as ReportsData | undefined;
+      usage.renderedPdfs += (reports?.artifacts ?? []).filter((artifact) => artifact.mediaType === PDF_MEDIA_TYPE).length;
+    }
+    return usage;
+  }
+}
+
+function insufficient(tenantId: string, balance: number, needed: number): ReamError {
+  return ReamError.nonRetryable('insufficient_credits', `tenant ${tenantId} has ${balance} credit(s); this job needs ${needed}`, { details: { balance, needed } });
+}
+
+function startOfDay(now: number): number {
+  return now - (now % DAY_MS);
+}

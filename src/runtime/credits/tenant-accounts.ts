@@ -1,0 +1,115 @@
+import { randomUUID } from 'node:crypto';
+import { ReamError } from '../../errors.ts';
+import type { AuditEntry, CreditEntry, CreditQuery, Store, TenantQuotas } from '../../store/port.ts';
+import type { CreditKeeper } from './credit-keeper.ts';
+import type { CreditPrices } from './prices.ts';
+
+/** A tenant as admins see it: balance, quotas and what the quotas are measured against. */
+export interface TenantAccount {
+  tenantId: string;
+  balance: number;
+  quotas: TenantQuotas;
+  usage: { pagesToday: number; unfinishedJobs: number; storageBytes: number };
+}
+
+/** Who grants: what the audit log records beside the grant. */
+export type Granter = Pick<AuditEntry, 'subject' | 'role' | 'ip' | 'status'>;
+
+export interface GrantInput {
+  tenantId: string;
+  /** Whole credits, > 0 (a negative grant is a debit an admin makes: allowed, ≠ 0). */
+  amount: number;
+  reason: string;
+  /** Makes the grant exactly-once under retries (default: a fresh one, every call grants). */
+  key?: string;
+  by: Granter;
+}
+
+const DAY_MS = 24 * 3600_000;
+const EXPORT_PAGE = 1000;
+/** The longest quota value or grant accepted: beyond it, numbers lose integer precision. */
+const MAX_AMOUNT = Number.MAX_SAFE_INTEGER;
+
+/** Checks quotas from a caller: whole numbers ≥ 0 (0 refuses everything), known keys only. */
+export function checkQuotas(value: unknown): TenantQuotas {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw ReamError.nonRetryable('validation_failed', 'quotas must be an object');
+  const quotas: TenantQuotas = {};
+  for (const [key, limit] of Object.entries(value)) {
+    if (key !== 'pagesPerDay' && key !== 'concurrentJobs' && key !== 'storageBytes') {
+      throw ReamError.nonRetryable('validation_failed', `unknown quota "${key}" (known: pagesPerDay, concurrentJobs, storageBytes)`);
+    }
+    if (limit === null) continue;
+    if (!Number.isSafeInteger(limit) || (limit as number) < 0) throw ReamError.nonRetryable('validation_failed', `${key} must be a whole number ≥ 0, or null for no limit`);
+    quotas[key] = limit as number;
+  }
+  return quotas;
+}
+
+/**
+ * The tenant administration behind `GET/POST/PUT /v1/tenants…` and `ream tenants`: accounts,
+ * grants (each one written to the audit log as `credits.grant`), quotas and the ledger.
+ */
+export function tenantAccounts(store: Store, credits: Pick<CreditKeeper, 'prices' | 'checkStorage'>): TenantAccounts {
+  async function account(tenantId: string, balance?: number, quotas?: TenantQuotas): Promise<TenantAccount> {
+    const now = Date.now();
+    const usage = await store.tenantUsage(tenantId, now - (now % DAY_MS));
+    return {
+      tenantId,
+      balance: balance ?? (await store.creditBalance(tenantId)),
+      quotas: quotas ?? (await store.getQuotas(tenantId)),
+      usage: { pagesToday: usage.pagesSince, unfinishedJobs: usage.unfinishedJobs, storageBytes: usage.storageBytes },
+    };
+  }
+  return {
+    prices: credits.prices,
+    checkStorage: (tenantId, incomingBytes) => credits.checkStorage(tenantId, incomingBytes),
+    tenant: (tenantId) => account(tenantId),
+    async listTenants() {
+      const known = await store.listTenants();
+      return Promise.all(known.map((t) => account(t.tenantId, t.balance, t.quotas)));
+    },
+    async grantCredits(input) {
+      if (!Number.isSafeInteger(input.amount) || input.amount === 0 || Math.abs(input.amount) > MAX_AMOUNT) {
+        throw ReamError.nonRetryable('validation_failed', 'amount must be a whole number of credits, not 0');
+      }
+      if (input.reason.trim() === '') throw ReamError.nonRetryable('validation_failed', 'a grant needs a reason');
+      const key = `grant:${input.tenantId}:${input.key ?? randomUUID()}`;
+      const appended = await store.appendCredit({ tenantId: input.tenantId, kind: 'grant', amount: input.amount, key, jobId: null, reason: input.reason, at: Date.now() });
+      if (appended.applied) {
+        await store.appendAudit({
+          at: appended.entry.at, tenantId: input.tenantId, ...input.by, action: 'credits.grant', target: appended.entry.id,
+          details: { amount: input.amount, reason: input.reason, balance: appended.balance },
+        });
+      }
+      return appended;
+    },
+    setQuotas: (tenantId, quotas) => store.setQuotas(tenantId, quotas),
+    listCredits: (query) => store.listCredits(query),
+    async *ledger(query) {
+      let afterId = query.afterId;
+      for (;;) {
+        const page = await store.listCredits({ ...query, ...(afterId === undefined ? {} : { afterId }), limit: EXPORT_PAGE });
+        yield* page;
+        if (page.length < EXPORT_PAGE) return;
+        afterId = page.at(-1)?.id;
+      }
+    },
+  };
+}
+
+export interface TenantAccounts {
+  /** The price table jobs are charged by; undefined when credits are off. */
+  readonly prices: CreditPrices | undefined;
+  /** Refuses bytes about to be stored for the tenant past its storage quota (`quota_exceeded`). */
+  checkStorage(tenantId: string, incomingBytes: number): Promise<void>;
+  tenant(tenantId: string): Promise<TenantAccount>;
+  /** Every tenant with a balance or quotas. */
+  listTenants(): Promise<TenantAccount[]>;
+  /** Adds (or, negative, removes) credits; audited. A repeat of `key` grants nothing more. */
+  grantCredits(input: GrantInput): Promise<{ entry: CreditEntry; applied: boolean; balance: number }>;
+  setQuotas(tenantId: string, quotas: TenantQuotas): Promise<void>;
+  /** Ledger entries, oldest first. */
+  listCredits(query: CreditQuery): Promise<CreditEntry[]>;
+  /** Every matching entry, oldest first, read a page at a time (an export: never the whole ledger in memory). */
+  ledger(query: Omit<CreditQuery, 'limit'>): AsyncGenerator<CreditEntry>;
+}

@@ -1,0 +1,141 @@
+import { randomBytes } from 'node:crypto';
+import { sql, type Kysely, type Selectable } from 'kysely';
+import { ReamError } from '../errors.ts';
+import type { JsonValue } from '../json.ts';
+import { fromJsonText, toJsonText, toNullableNumber, toNumber } from '../sql/dialect.ts';
+import type { DocumentTables } from './documents-schema.ts';
+import type { JobDocumentTables } from './job-documents-schema.ts';
+import type { JobTables } from './jobs-schema.ts';
+import { UNFINISHED_JOB_STATUSES } from './job-store.ts';
+import type { CreditEntry, CreditKind, TenantQuotas, TenantStore } from './tenant-store.ts';
+import type { CreditEntriesTable, TenantQuotasTable, TenantTables } from './tenants-schema.ts';
+
+/** Sorts by time across processes, like the audit log's ids. */
+function creditId(at: number): string {
+  return `crd_${at.toString(36).padStart(9, '0')}_${randomBytes(8).toString('hex')}`;
+}
+
+function entryFromRow(row: Selectable<CreditEntriesTable>): CreditEntry {
+  return {
+    id: row.id, tenantId: row.tenant_id, kind: row.kind as CreditKind, amount: toNumber(row.amount), key: row.key,
+    jobId: row.job_id, reason: row.reason, at: toNumber(row.at),
+    ...(row.details === null ? {} : { details: fromJsonText<JsonValue>(row.details) }),
+  };
+}
+
+function quotasFromRow(row: Selectable<TenantQuotasTable> | undefined): TenantQuotas {
+  if (!row) return {};
+  const pages = toNullableNumber(row.pages_per_day);
+  const jobs = toNullableNumber(row.concurrent_jobs);
+  const bytes = toNullableNumber(row.storage_bytes);
+  return {
+    ...(pages === null ? {} : { pagesPerDay: pages }),
+    ...(jobs === null ? {} : { concurrentJobs: jobs }),
+    ...(bytes === null ? {} : { storageBytes: bytes }),
+  };
+}
+
+type Tables = TenantTables & DocumentTables & JobDocumentTables & Omit<JobTables, 'job_documents'>;
+
+/**
+ * The tenant port in dialect-neutral Kysely (SQLite and PostgreSQL). Exactly-once by the ledger's
+ * unique key: an append inserts `on conflict do nothing` and moves the balance only when its row
+ * went in, both in one transaction, so a retry, a racing instance or a recovery after kill -9
+ * never writes an entry twice. The tables must exist (`tenantMigrations`).
+ */
+export function sqlTenantStore(kysely: Kysely<unknown>): TenantStore {
+  const db = kysely.withTables<Tables>();
+
+  async function balanceOf(tenantId: string): Promise<number> {
+    const row = await db.selectFrom('credit_balances').select('balance').where('tenant_id', '=', tenantId).executeTakeFirst();
+    return row ? toNumber(row.balance) : 0;
+  }
+
+  return {
+    async appendCredit(entry, options = {}) {
+      return db.transaction().execute(async (trx) => {
+        // The balance row first: its lock orders every append of this tenant from here on.
+        await trx.insertInto('credit_balances').values({ tenant_id: entry.tenantId, balance: 0 })
+          .onConflict((oc) => oc.column('tenant_id').doNothing()).execute();
+        const moved = await trx.updateTable('credit_balances')
+          .set({ balance: sql<number>`balance + ${entry.amount}` })
+          .where('tenant_id', '=', entry.tenantId)
+          .returning('balance')
+          .executeTakeFirstOrThrow();
+        const inserted = await trx.insertInto('credit_entries').values({
+          id: creditId(entry.at), tenant_id: entry.tenantId, kind: entry.kind, amount: entry.amount, key: entry.key,
+          job_id: entry.jobId, reason: entry.reason, at: entry.at,
+          details: entry.details === undefined ? null : toJsonText(entry.details),
+        }).onConflict((oc) => oc.column('key').doNothing()).returningAll().executeTakeFirst();
+        const balance = toNumber(moved.balance);
+        if (!inserted) {
+          // A repeat: undo the move (inside the transaction, so nobody saw it) and answer the first entry.
+          const before = balance - entry.amount;
+          await trx.updateTable('credit_balances').set({ balance: before }).where('tenant_id', '=', entry.tenantId).execute();
+          const existing = await trx.selectFrom('credit_entries').selectAll().where('key', '=', entry.key).executeTakeFirstOrThrow();
+          return { entry: entryFromRow(existing), applied: false, balance: before };
+        }
+        if (options.requireFunds === true && entry.amount < 0 && balance < 0) {
+          const had = balance - entry.amount;
+          throw ReamError.nonRetryable('insufficient_credits', `tenant ${entry.tenantId} has ${had} credit(s); this needs ${-entry.amount}`, {
+            details: { balance: had, needed: -entry.amount },
+          });
+        }
+        return { entry: entryFromRow(inserted), applied: true, balance };
+      });
+    },
+
+    creditBalance: balanceOf,
+
+    async findCredit(key) {
+      const row = await db.selectFrom('credit_entries').selectAll().where('key', '=', key).executeTakeFirst();
+      return row ? entryFromRow(row) : undefined;
+    },
+
+    async listCredits(query) {
+      let select = db.selectFrom('credit_entries').selectAll();
+      if (query.tenantId !== undefined) select = select.where('tenant_id', '=', query.tenantId);
+      if (query.jobId !== undefined) select = select.where('job_id', '=', query.jobId);
+      if (query.afterId !== undefined) select = select.where('id', '>', query.afterId);
+      const rows = await select.orderBy('id').limit(query.limit).execute();
+      return rows.map(entryFromRow);
+    },
+
+    async listTenants() {
+      const balances = await db.selectFrom('credit_balances').selectAll().execute();
+      const quotas = await db.selectFrom('tenant_quotas').selectAll().execute();
+      const byTenant = new Map<string, { tenantId: string; balance: number; quotas: TenantQuotas }>();
+      for (const row of balances) byTenant.set(row.tenant_id, { tenantId: row.tenant_id, balance: toNumber(row.balance), quotas: {} });
+      for (const row of quotas) {
+        const known = byTenant.get(row.tenant_id) ?? { tenantId: row.tenant_id, balance: 0, quotas: {} };
+        byTenant.set(row.tenant_id, { ...known, quotas: quotasFromRow(row) });
+      }
+      return [...byTenant.values()].sort((a, b) => (a.tenantId < b.tenantId ? -1 : a.tenantId > b.tenantId ? 1 : 0));
+    },
+
+    async getQuotas(tenantId) {
+      return quotasFromRow(await db.selectFrom('tenant_quotas').selectAll().where('tenant_id', '=', tenantId).executeTakeFirst());
+    },
+
+    async setQuotas(tenantId, quotas) {
+      const values = { pages_per_day: quotas.pagesPerDay ?? null, concurrent_jobs: quotas.concurrentJobs ?? null, storage_bytes: quotas.storageBytes ?? null };
+      await db.insertInto('tenant_quotas').values({ tenant_id: tenantId, ...values })
+        .onConflict((oc) => oc.column('tenant_id').doUpdateSet(values)).execute();
+    },
+
+    async tenantUsage(tenantId, since) {
+      const pages = await db.selectFrom('job_documents')
+        .innerJoin('jobs', 'jobs.id', 'job_documents.job_id')
+        .select((eb) => eb.fn.coalesce(eb.fn.sum<number | string>('job_documents.pages_total'), sql<number>`0`).as('pages'))
+        .where('jobs.tenant_id', '=', tenantId)
+        .where('jobs.created_at', '>=', since)
+        .executeTakeFirstOrThrow();
+      const jobs = await db.selectFrom('jobs').select((eb) => eb.fn.countAll<number | string>().as('n'))
+        .where('tenant_id', '=', tenantId).where('status', 'in', UNFINISHED_JOB_STATUSES).executeTakeFirstOrThrow();
+      const bytes = await db.selectFrom('documents')
+        .select((eb) => eb.fn.coalesce(eb.fn.sum<number | string>('size'), sql<number>`0`).as('bytes'))
+        .where('tenant_id', '=', tenantId).executeTakeFirstOrThrow();
+      return { pagesSince: toNumber(pages.pages), unfinishedJobs: toNumber(jobs.n), storageBytes: toNumber(bytes.bytes) };
+    },
+  };
+}

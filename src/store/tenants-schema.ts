@@ -1,0 +1,65 @@
+import type { Kysely } from 'kysely';
+import type { Int, NullableInt } from '../sql/columns.ts';
+import type { PortMigrations } from '../sql/migrate.ts';
+
+export interface CreditEntriesTable {
+  id: string;
+  tenant_id: string;
+  kind: string;
+  amount: Int;
+  /** Unique: what makes an entry exactly-once. */
+  key: string;
+  job_id: string | null;
+  reason: string | null;
+  at: Int;
+  /** JSON text, or null. */
+  details: string | null;
+}
+
+export interface CreditBalancesTable {
+  tenant_id: string;
+  balance: Int;
+}
+
+export interface TenantQuotasTable {
+  tenant_id: string;
+  pages_per_day: NullableInt;
+  concurrent_jobs: NullableInt;
+  storage_bytes: NullableInt;
+}
+
+export type TenantTables = { credit_entries: CreditEntriesTable; credit_balances: CreditBalancesTable; tenant_quotas: TenantQuotasTable };
+
+async function createTenantTables(db: Kysely<unknown>): Promise<void> {
+  await db.schema
+    .createTable('credit_entries')
+    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('tenant_id', 'text', (c) => c.notNull())
+    .addColumn('kind', 'text', (c) => c.notNull())
+    .addColumn('amount', 'bigint', (c) => c.notNull())
+    .addColumn('key', 'text', (c) => c.notNull())
+    .addColumn('job_id', 'text')
+    .addColumn('reason', 'text')
+    .addColumn('at', 'bigint', (c) => c.notNull())
+    .addColumn('details', 'text')
+    .addUniqueConstraint('credit_entries_key', ['key'])
+    .execute();
+  await db.schema.createIndex('credit_entries_tenant').on('credit_entries').columns(['tenant_id', 'id']).execute();
+  await db.schema.createIndex('credit_entries_job').on('credit_entries').columns(['job_id']).execute();
+  // The balance is kept beside the ledger, moved in the entry's transaction: its row is what
+  // serialises two spends of one tenant (a row lock in PostgreSQL, the one connection in SQLite).
+  await db.schema
+    .createTable('credit_balances')
+    .addColumn('tenant_id', 'text', (c) => c.primaryKey())
+    .addColumn('balance', 'bigint', (c) => c.notNull())
+    .execute();
+  await db.schema
+    .createTable('tenant_quotas')
+    .addColumn('tenant_id', 'text', (c) => c.primaryKey())
+    .addColumn('pages_per_day', 'bigint')
+    .addColumn('concurrent_jobs', 'bigint')
+    .addColumn('storage_bytes', 'bigint')
+    .execute();
+}
+
+export const tenantMigrations: PortMigrations = { port: 'tenants', migrations: { '0001_initial': createTenantTables } };

@@ -1,0 +1,265 @@
+// Credits and quotas around jobs: reserved at submit, settled once when a job ends (under racing
+// settlements from two stores, and after a process that stopped between the reservation and the
+// end), quotas refused with their numbers.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { createReam } from '../../src/runtime/create-ream.ts';
+import { CreditKeeper, creditKeys } from '../../src/runtime/credits/credit-keeper.ts';
+import { openSqliteDatabase } from '../../src/sql/sqlite-database.ts';
+import { PostgresStore } from '../../src/store/postgres-store.ts';
+import type { Store } from '../../src/store/port.ts';
+import { SqliteStore } from '../../src/store/sqlite-store.ts';
+import { rejectsWithCode } from '../support/assert-ream-error.ts';
+import { requireOrSkip } from '../support/env.ts';
+import { makePdf } from '../support/make-pdf.ts';
+import { freshSchema } from '../support/postgres-schema.ts';
+import { postgresUnavailable } from '../support/services.ts';
+
+const BY = { subject: 'cli', role: 'admin', ip: null, status: 0 };
+const PRICES = { page: 2, ocrPage: 5 };
+/** The system Chromium the PDF reports print with (Debian package chromium). */
+const CHROMIUM = process.env.REAM_CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+async function withDir<T>(run: (dir: string) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(join(tmpdir(), 'ream-credits-'));
+  try {
+    return await run(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+test('without prices nothing is reserved or charged; with prices a job reserves its estimate and is charged what it read', async () => {
+  await withDir(async (dir) => {
+    const pdf = join(dir, 'three.pdf');
+    await writeFile(pdf, await makePdf({ pages: ['one', 'two', 'three'] }));
+    const free = await createReam({ dataDir: join(dir, 'free'), threads: 1 });
+    try {
+      const job = await free.submit({ tenantId: 'a', files: [pdf] });
+      assert.equal((await free.wait(job.id)).status, 'succeeded');
+      assert.deepEqual(await free.tenants.listCredits({ limit: 10 }), [], 'credits off: no ledger');
+    } finally {
+      await free.close();
+    }
+
+    const ream = await createReam({ dataDir: join(dir, 'priced'), threads: 1, credits: { prices: PRICES } });
+    try {
+      const refused = await rejectsWithCode(ream.submit({ tenantId: 'a', files: [pdf] }), 'insufficient_credits');
+      assert.deepEqual(refused.details, { balance: 0, needed: 2 }, 'a page per document at 2 credits');
+      assert.equal((await ream.tenants.grantCredits({ tenantId: 'a', amount: 10, reason: 'trial', by: BY })).balance, 10);
+      const job = await ream.submit({ tenantId: 'a', files: [pdf] });
+      assert.equal((await ream.wait(job.id)).status, 'succeeded');
+      const entries = await ream.tenants.listCredits({ jobId: job.id, limit: 10 });
+      assert.deepEqual(entries.map((e) => [e.kind, e.amount, e.key]), [
+        ['reserve', -2, `job:${job.id}:reserve`],
+        ['finalize', 2 - 6, `job:${job.id}:settle`],
+      ], 'three pages read at 2: the reservation of 2 released, 6 charged');
+      assert.equal((entries[1]?.details as { pages: number }).pages, 3);
+      assert.equal((await ream.tenants.tenant('a')).balance, 4);
+      assert.equal((await ream.tenants.tenant('b')).balance, 0, 'another tenant has none of it');
+      await rejectsWithCode(ream.submit({ tenantId: 'b', files: [pdf] }), 'insufficient_credits');
+      const grants = await ream.listAudit({ action: 'credits.grant', limit: 10 });
+      assert.deepEqual(grants.map((g) => [g.tenantId, g.subject, (g.details as { amount: number }).amount]), [['a', 'cli', 10]]);
+    } finally {
+      await ream.close();
+    }
+  });
+});
+
+test('a failed job is refunded: its reservation comes back whole', async () => {
+  await withDir(async (dir) => {
+    const bad = join(dir, 'bad.pdf');
+    await writeFile(bad, '%PDF-1.7\nnot really a pdf');
+    const ream = await createReam({ dataDir: join(dir, 'data'), threads: 1, credits: { prices: PRICES } });
+    try {
+      await ream.tenants.grantCredits({ tenantId: 'a', amount: 5, reason: 'trial', by: BY });
+      const job = await ream.submit({ tenantId: 'a', files: [bad] });
+      assert.equal((await ream.wait(job.id)).status, 'failed');
+      const entries = await ream.tenants.listCredits({ jobId: job.id, limit: 10 });
+      assert.deepEqual(entries.map((e) => [e.kind, e.amount]), [['reserve', -2], ['refund', 2]]);
+      assert.equal((await ream.tenants.tenant('a')).balance, 5);
+    } finally {
+      await ream.close();
+    }
+  });
+});
+
+test('a process that stops after the reservation: the next one finishes the job and settles it once', async () => {
+  await withDir(async (dir) => {
+    const pdf = join(dir, 'two.pdf');
+    await writeFile(pdf, await makePdf({ pages: ['one', 'two'] }));
+    const dataDir = join(dir, 'data');
+    const first = await createReam({ dataDir, threads: 1, work: false, credits: { prices: PRICES } });
+    let jobId: string;
+    try {
+      await first.tenants.grantCredits({ tenantId: 'a', amount: 20, reason: 'trial', by: BY });
+      jobId = (await first.submit({ tenantId: 'a', files: [pdf] })).id;
+      assert.deepEqual((await first.tenants.listCredits({ jobId, limit: 10 })).map((e) => e.kind), ['reserve'], 'reserved, never worked on');
+    } finally {
+      await first.close();
+    }
+    for (let open = 0; open < 2; open++) {
+      const next = await createReam({ dataDir, threads: 1, credits: { prices: PRICES } });
+      try {
+        assert.equal((await next.wait(jobId)).status, 'succeeded');
+        // Settled by whichever path got there (the job's end, or recovery at the second open): once.
+        const entries = await next.tenants.listCredits({ jobId, limit: 10 });
+        assert.deepEqual(entries.map((e) => [e.kind, e.amount]), [['reserve', -2], ['finalize', 2 - 4]], `open ${open}`);
+        assert.equal((await next.tenants.tenant('a')).balance, 16);
+      } finally {
+        await next.close();
+      }
+    }
+  });
+});
+
+test('quotas: concurrent jobs, pages per day and storage are refused with the numbers', async () => {
+  await withDir(async (dir) => {
+    const pdf = join(dir, 'one.pdf');
+    await writeFile(pdf, await makePdf({ pages: ['one'] }));
+    const other = join(dir, 'other.pdf');
+    await writeFile(other, await makePdf({ pages: ['other'] }));
+    const ream = await createReam({ dataDir: join(dir, 'data'), threads: 1, work: false });
+    try {
+      await ream.tenants.setQuotas('a', { concurrentJobs: 1 });
+      await ream.submit({ tenantId: 'a', files: [pdf] });
+      const busy = await rejectsWithCode(ream.submit({ tenantId: 'a', files: [pdf] }), 'quota_exceeded');
+      assert.equal(busy.status, 429);
+      assert.deepEqual(busy.details, { quota: 'concurrentJobs', limit: 1, used: 1, needed: 1 });
+      await ream.submit({ tenantId: 'b', files: [pdf] }); // another tenant's quota is its own
+
+      await ream.tenants.setQuotas('a', { pagesPerDay: 1 });
+      const pages = await rejectsWithCode(ream.submit({ tenantId: 'a', files: [pdf, other] }), 'quota_exceeded');
+      assert.deepEqual(pages.details, { quota: 'pagesPerDay', limit: 1, used: 0, needed: 2 });
+
+      const stored = (await ream.tenants.tenant('a')).usage.storageBytes;
+      assert.ok(stored > 0);
+      await ream.tenants.setQuotas('a', { storageBytes: stored });
+      const full = await rejectsWithCode(ream.submit({ tenantId: 'a', files: [pdf] }), 'quota_exceeded');
+      assert.deepEqual(full.details, { quota: 'storageBytes', limit: stored, used: stored, needed: 0 });
+      await ream.tenants.setQuotas('a', {});
+      await ream.submit({ tenantId: 'a', files: [pdf] });
+    } finally {
+      await ream.close();
+    }
+  });
+});
+
+const pgUnavailable = await postgresUnavailable();
+
+for (const flavor of ['sqlite', 'postgres'] as const) {
+  test(`two instances settling one job at once write one entry (${flavor})`, async (t) => {
+    if (flavor === 'postgres' && !requireOrSkip(t, pgUnavailable === undefined, pgUnavailable ?? '')) return;
+    const opened = flavor === 'sqlite' ? await sqliteStores() : await postgresStores();
+    try {
+      const [one, two] = opened.stores;
+      const tenantId = randomUUID();
+      const job = await one.createJob({ id: randomUUID(), tenantId, key: null, pipeline: 'extract', options: {}, priority: 0 }, 1);
+      const doc = await one.putDocument({ id: randomUUID(), tenantId, sha256: '0'.repeat(63) + '1', name: 'a.pdf', size: 1, mediaType: 'application/pdf' }, 1);
+      await one.addJobDocuments([{ jobId: job.id, documentId: doc.id, ordinal: 0, source: 'a.pdf' }]);
+      await one.putDocumentResult({ jobId: job.id, documentId: doc.id, output: { pages: [{ page: 1, text: 'a', source: 'ocr' }, { page: 2, text: 'b', source: 'text' }] } });
+      const keepers = [new CreditKeeper(one, { prices: PRICES }), new CreditKeeper(two, { prices: PRICES })] as const;
+      await one.appendCredit({ tenantId, kind: 'grant', amount: 100, key: `grant:${randomUUID()}`, jobId: null, reason: 'test', at: 1 });
+      await keepers[0].reserve(job, keepers[0].estimate({ documents: 1, options: {} }));
+      await keepers[1].reserve(job, keepers[1].estimate({ documents: 1, options: {} })); // a retried submit
+      const ended = await one.updateJob(job.id, { status: 'succeeded', finishedAt: 2 });
+      await Promise.all(Array.from({ length: 6 }, (_, i) => keepers[i % 2 === 0 ? 0 : 1].settle(ended)));
+      const entries = await two.listCredits({ jobId: job.id, limit: 10 });
+      assert.deepEqual(entries.map((e) => [e.kind, e.amount, e.key]), [['reserve', -2, creditKeys.reserve(job.id)], ['finalize', 2 - (2 * 2 + 5), creditKeys.settle(job)]]);
+      assert.equal(await one.creditBalance(tenantId), 100 - 9, 'two pages at 2, one of them OCR at 5 more');
+    } finally {
+      await opened.close();
+    }
+  });
+}
+
+/** One process owns an embedded data dir: its two "instances" are two keepers over one connection. */
+async function sqliteStores(): Promise<{ stores: [Store, Store]; close(): Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'ream-credits-'));
+  const database = openSqliteDatabase(join(dir, 'ream.db'));
+  const store = await SqliteStore.open(database);
+  return {
+    stores: [store, store],
+    async close() {
+      await database.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function postgresStores(): Promise<{ stores: [Store, Store]; close(): Promise<void> }> {
+  const { database, open, drop } = await freshSchema();
+  return { stores: [await PostgresStore.open(database), await PostgresStore.open(await open())], close: drop };
+}
+
+test('a retry is checked against the balance and its settlement charges only what it read again', async () => {
+  await withDir(async (dir) => {
+    const bad = join(dir, 'bad.pdf');
+    await writeFile(bad, '%PDF-1.7\nnot really a pdf');
+    const ream = await createReam({ dataDir: join(dir, 'data'), threads: 1, credits: { prices: PRICES } });
+    try {
+      await ream.tenants.grantCredits({ tenantId: 'a', amount: 2, reason: 'trial', by: BY });
+      const job = await ream.submit({ tenantId: 'a', files: [bad] });
+      assert.equal((await ream.wait(job.id)).status, 'failed');
+      await ream.tenants.grantCredits({ tenantId: 'a', amount: -2, reason: 'spent elsewhere', by: BY });
+      const refused = await rejectsWithCode(ream.retry(job.id), 'insufficient_credits');
+      assert.deepEqual(refused.details, { balance: 0, needed: 2 });
+      await ream.tenants.grantCredits({ tenantId: 'a', amount: 2, reason: 'top-up', by: BY });
+      await ream.retry(job.id);
+      assert.equal((await ream.wait(job.id)).status, 'failed');
+      const entries = await ream.tenants.listCredits({ jobId: job.id, limit: 10 });
+      assert.deepEqual(entries.map((e) => [e.kind, e.amount, e.key]), [
+        ['reserve', -2, `job:${job.id}:reserve`],
+        ['refund', 2, `job:${job.id}:settle`],
+        ['refund', 0, `job:${job.id}:r1:settle`],
+      ], 'each run settled once; nothing read, nothing charged');
+      assert.equal((await ream.tenants.tenant('a')).balance, 2);
+    } finally {
+      await ream.close();
+    }
+  });
+});
+
+test('a long table is charged the rows it read (its result lists none)', async () => {
+  await withDir(async (dir) => {
+    const rows = 10_050;
+    const lines = ['name,note'];
+    for (let i = 1; i <= rows; i++) lines.push(i === 17 || i === 9_000 ? `row ${i},x,one cell too many` : `row ${i},fine`);
+    const long = join(dir, 'long.csv');
+    await writeFile(long, `${lines.join('\n')}\n`);
+    const ream = await createReam({ dataDir: join(dir, 'data'), threads: 1, credits: { prices: { page: 1 } } });
+    try {
+      await ream.tenants.grantCredits({ tenantId: 'a', amount: 100_000, reason: 'trial', by: BY });
+      const job = await ream.submit({ tenantId: 'a', pipeline: 'rows', files: [long] });
+      assert.equal((await ream.wait(job.id)).status, 'partially_succeeded');
+      const settled = (await ream.tenants.listCredits({ jobId: job.id, limit: 10 })).find((entry) => entry.kind === 'finalize');
+      assert.equal((settled?.details as { pages: number }).pages, rows - 2, 'every row read, none of the two that failed');
+    } finally {
+      await ream.close();
+    }
+  });
+});
+
+test('each PDF report a job rendered is charged', async (t) => {
+  if (!requireOrSkip(t, existsSync(CHROMIUM), `Chromium at ${CHROMIUM}`)) return;
+  await withDir(async (dir) => {
+    const small = join(dir, 'small.csv');
+    await writeFile(small, 'name,amount\nAcme,10\nInitech,20\n');
+    const ream = await createReam({ dataDir: join(dir, 'data'), threads: 1, credits: { prices: { page: 1, renderedPdf: 7 } } });
+    try {
+      await ream.tenants.grantCredits({ tenantId: 'a', amount: 100, reason: 'trial', by: BY });
+      const reports = await ream.submit({ tenantId: 'a', pipeline: 'rows', options: { template: '<h1>{{ name }}</h1>', pdf: true }, files: [small] });
+      assert.equal((await ream.wait(reports.id)).status, 'succeeded');
+      const charged = (await ream.tenants.listCredits({ jobId: reports.id, limit: 10 })).find((entry) => entry.kind === 'finalize');
+      const details = charged?.details as { pages: number; renderedPdfs: number; charge: number };
+      assert.deepEqual([details.pages, details.renderedPdfs, details.charge], [2, 2, 2 + 2 * 7]);
+    } finally {
+      await ream.close();
+    }
+  });
+});

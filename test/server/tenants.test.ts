@@ -1,0 +1,205 @@
+// Credits and quotas over HTTP, with two tenants and an admin: 402 and 429 with their numbers at
+// submit, the admin routes refused to tenants, a tenant reading only its own balance, grants
+// audited, the ledger exported as JSON lines.
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { ReamClient } from '../../src/client/index.ts';
+import { ReamHttpError } from '../../src/client/errors.ts';
+import { createReam, type Ream } from '../../src/runtime/create-ream.ts';
+import { adaptersOf } from '../../src/runtime/internals.ts';
+import { startServer, type RunningServer } from '../../src/server/app.ts';
+import { issueApiKey } from '../../src/server/auth/api-keys.ts';
+import { makePdf } from '../support/make-pdf.ts';
+
+let dir: string;
+let ream: Ream;
+let server: RunningServer;
+const keys = { a: '', b: '', admin: '' };
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'ream-tenants-'));
+  ream = await createReam({ dataDir: join(dir, 'data'), threads: 1, credits: { prices: { page: 3 } } });
+  server = await startServer({ ream, host: '127.0.0.1', port: 0, auth: { mode: 'on' } });
+  const { store } = adaptersOf(ream);
+  keys.a = (await issueApiKey(store, { tenantId: 'tenant-a', name: 'a', role: 'user' })).token;
+  keys.b = (await issueApiKey(store, { tenantId: 'tenant-b', name: 'b', role: 'user' })).token;
+  keys.admin = (await issueApiKey(store, { tenantId: 'ops', name: 'admin', role: 'admin' })).token;
+});
+after(async () => {
+  await server.close();
+  await ream.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+function call(path: string, key: string, init: { method?: string; json?: unknown; body?: FormData } = {}): Promise<Response> {
+  const headers: Record<string, string> = { authorization: `Bearer ${key}` };
+  if (init.json !== undefined) headers['content-type'] = 'application/json';
+  return fetch(`${server.url}${path}`, {
+    method: init.method ?? 'GET', headers,
+    ...(init.json !== undefined ? { body: JSON.stringify(init.json) } : init.body ? { body: init.body } : {}),
+  });
+}
+
+async function json<T>(response: Response, status: number): Promise<T> {
+  const text = await response.text();
+  assert.equal(response.status, status, text);
+  return JSON.parse(text) as T;
+}
+
+async function submit(key: string, pages: string[]): Promise<Response> {
+  const body = new FormData();
+  body.append('file', new Blob([await makePdf({ pages })], { type: 'application/pdf' }), 'a.pdf');
+  return call('/v1/jobs', key, { method: 'POST', body });
+}
+
+interface Problem { code: string; status: number; details?: Record<string, unknown> }
+interface Account { tenantId: string; balance: number; quotas: Record<string, number>; usage: { pagesToday: number; unfinishedJobs: number; storageBytes: number } }
+
+test('a submit past the balance is 402 with the numbers; after a grant it runs and is charged what it read', async () => {
+  const refused = await json<Problem>(await submit(keys.a, ['one', 'two']), 402);
+  assert.equal(refused.code, 'insufficient_credits');
+  assert.deepEqual(refused.details, { balance: 0, needed: 3 });
+
+  const granted = await json<{ balance: number; entry: { kind: string; amount: number; reason: string } }>(
+    await call('/v1/tenants/tenant-a/credits', keys.admin, { method: 'POST', json: { amount: 20, reason: 'welcome', key: 'welcome-1' } }), 201);
+  assert.deepEqual([granted.balance, granted.entry.kind, granted.entry.amount, granted.entry.reason], [20, 'grant', 20, 'welcome']);
+  const repeat = await json<{ balance: number }>(await call('/v1/tenants/tenant-a/credits', keys.admin, { method: 'POST', json: { amount: 20, reason: 'welcome', key: 'welcome-1' } }), 200);
+  assert.equal(repeat.balance, 20, 'a repeated key grants nothing more');
+
+  const job = await json<{ id: string }>(await submit(keys.a, ['one', 'two']), 202);
+  await ream.wait(job.id);
+  const own = await json<Account>(await call('/v1/credits', keys.a), 200);
+  assert.equal(own.tenantId, 'tenant-a');
+  assert.equal(own.balance, 20 - 6, 'two pages at 3 credits');
+  assert.equal(own.usage.pagesToday, 2);
+  assert.equal((await json<Account>(await call('/v1/credits', keys.b), 200)).balance, 0, 'tenant b sees its own balance, not a\'s');
+  assert.equal((await json<Problem>(await submit(keys.b, ['b']), 402)).code, 'insufficient_credits', 'b cannot spend a\'s credits');
+
+  const ledger = await json<{ items: Array<{ kind: string; amount: number; jobId: string | null }> }>(await call('/v1/tenants/tenant-a/ledger', keys.admin), 200);
+  assert.deepEqual(ledger.items.map((e) => [e.kind, e.amount]), [['grant', 20], ['reserve', -3], ['finalize', 3 - 6]]);
+  const exported = await call('/v1/tenants/tenant-a/ledger?format=jsonl', keys.admin);
+  assert.match(exported.headers.get('content-type') ?? '', /application\/x-ndjson/);
+  const lines = (await exported.text()).trim().split('\n').map((line) => JSON.parse(line) as { kind: string; tenantId: string });
+  assert.deepEqual(lines.map((e) => [e.kind, e.tenantId]), [['grant', 'tenant-a'], ['reserve', 'tenant-a'], ['finalize', 'tenant-a']]);
+
+  const grants = await ream.listAudit({ action: 'credits.grant', limit: 10 });
+  assert.equal(grants.length, 1);
+  assert.deepEqual([grants[0]?.tenantId, grants[0]?.role, grants[0]?.ip, (grants[0]?.details as { reason: string }).reason], ['tenant-a', 'admin', '127.0.0.1', 'welcome']);
+});
+
+test('quotas: set by an admin, a submit past one is 429 with the limit and what is used', async () => {
+  await call('/v1/tenants/tenant-b/credits', keys.admin, { method: 'POST', json: { amount: 100, reason: 'plan' } });
+  const account = await json<Account>(await call('/v1/tenants/tenant-b/quotas', keys.admin, { method: 'PUT', json: { pagesPerDay: 2, concurrentJobs: 5 } }), 200);
+  assert.deepEqual(account.quotas, { pagesPerDay: 2, concurrentJobs: 5 });
+  const job = await json<{ id: string }>(await submit(keys.b, ['one', 'two']), 202);
+  await ream.wait(job.id);
+  const refused = await json<Problem>(await submit(keys.b, ['three']), 429);
+  assert.equal(refused.code, 'quota_exceeded');
+  assert.deepEqual(refused.details, { quota: 'pagesPerDay', limit: 2, used: 2, needed: 1 });
+  assert.equal((await json<Problem>(await call('/v1/tenants/tenant-b/quotas', keys.admin, { method: 'PUT', json: { pagesPerDay: -1 } }), 400)).code, 'validation_failed');
+  assert.equal((await json<Problem>(await call('/v1/tenants/tenant-b/quotas', keys.admin, { method: 'PUT', json: { bogus: 1 } }), 400)).code, 'validation_failed');
+  await json<Account>(await call('/v1/tenants/tenant-b/quotas', keys.admin, { method: 'PUT', json: {} }), 200);
+  await json<{ id: string }>(await submit(keys.b, ['three']), 202);
+
+  const listed = await json<{ items: Account[] }>(await call('/v1/tenants', keys.admin), 200);
+  assert.deepEqual(listed.items.map((t) => t.tenantId).sort(), ['tenant-a', 'tenant-b']);
+  const b = await json<Account>(await call('/v1/tenants/tenant-b', keys.admin), 200);
+  assert.ok(b.usage.storageBytes > 0 && b.usage.pagesToday >= 2);
+});
+
+test('tenants are refused every admin route, whoever they name', async () => {
+  const attempts: Array<[string, string, unknown?]> = [
+    ['GET', '/v1/tenants'],
+    ['GET', '/v1/tenants/tenant-a'],
+    ['GET', '/v1/tenants/tenant-b'],
+    ['POST', '/v1/tenants/tenant-a/credits', { amount: 1000, reason: 'free money' }],
+    ['POST', '/v1/tenants/tenant-b/credits', { amount: 1000, reason: 'free money' }],
+    ['PUT', '/v1/tenants/tenant-a/quotas', {}],
+    ['GET', '/v1/tenants/tenant-a/ledger'],
+    ['GET', '/v1/tenants/tenant-b/ledger?format=jsonl'],
+  ];
+  const before = await ream.tenants.tenant('tenant-a');
+  for (const [method, path, body] of attempts) {
+    const response = await call(path, keys.a, { method, ...(body === undefined ? {} : { json: body }) });
+    assert.equal(response.status, 403, `${method} ${path}`);
+    assert.equal(((await response.json()) as Problem).code, 'forbidden');
+  }
+  assert.equal((await ream.tenants.tenant('tenant-a')).balance, before.balance, 'no refused grant moved a balance');
+  assert.equal((await call('/v1/tenants/tenant-a/credits', keys.admin, { method: 'POST', json: { amount: 0, reason: 'x' } })).status, 400);
+  assert.equal((await call('/v1/tenants/tenant-a/credits', keys.admin, { method: 'POST', json: { amount: 5 } })).status, 400, 'a grant needs a reason');
+});
+
+test('the OpenAPI document lists the routes and the new codes', async () => {
+  const doc = (await (await fetch(`${server.url}/openapi.json`)).json()) as { paths: Record<string, Record<string, { responses: Record<string, unknown> }>>; components: { schemas: { Problem: { properties: { code: { enum: string[] } } } } } };
+  for (const path of ['/v1/credits', '/v1/tenants', '/v1/tenants/{tenant}', '/v1/tenants/{tenant}/credits', '/v1/tenants/{tenant}/quotas', '/v1/tenants/{tenant}/ledger']) assert.ok(doc.paths[path], path);
+  assert.ok(doc.paths['/v1/jobs']?.post?.responses['402'] && doc.paths['/v1/jobs'].post.responses['429']);
+  for (const code of ['insufficient_credits', 'quota_exceeded', 'in_use']) assert.ok(doc.components.schemas.Problem.properties.code.enum.includes(code), code);
+});
+
+test('the SDK: a tenant reads its credits, an admin grants, sets quotas and reads the ledger; a tenant is refused', async () => {
+  const admin = new ReamClient({ baseUrl: server.url, apiKey: keys.admin });
+  const a = new ReamClient({ baseUrl: server.url, apiKey: keys.a });
+  const before = (await a.credits()).balance;
+  assert.equal((await admin.grantCredits('tenant-a', { amount: 7, reason: 'sdk' })).balance, before + 7);
+  assert.equal((await a.credits()).balance, before + 7);
+  assert.deepEqual((await a.credits()).prices, { page: 3 });
+  assert.deepEqual((await admin.setQuotas('tenant-a', { concurrentJobs: 9 })).quotas, { concurrentJobs: 9 });
+  assert.equal((await admin.tenant('tenant-a')).quotas.concurrentJobs, 9);
+  assert.ok((await admin.tenants()).some((t) => t.tenantId === 'tenant-a'));
+  const entries = [];
+  for await (const entry of admin.ledger('tenant-a')) entries.push(entry);
+  assert.equal(entries.at(-1)?.reason, 'sdk');
+  await assert.rejects(a.grantCredits('tenant-a', { amount: 1, reason: 'self' }), (error: unknown) => error instanceof ReamHttpError && error.httpStatus === 403 && error.code === 'forbidden');
+  await assert.rejects(a.tenant('tenant-b'), (error: unknown) => error instanceof ReamHttpError && error.httpStatus === 403 && error.code === 'forbidden');
+});
+
+test('the storage quota refuses documents and tus uploads past it, with the numbers', async () => {
+  const used = (await ream.tenants.tenant('tenant-a')).usage.storageBytes;
+  await json<Account>(await call('/v1/tenants/tenant-a/quotas', keys.admin, { method: 'PUT', json: { storageBytes: used + 100 } }), 200);
+  const body = new FormData();
+  body.append('file', new Blob([await makePdf({ pages: ['too big for the quota'] })], { type: 'application/pdf' }), 'big.pdf');
+  const refused = await json<Problem>(await call('/v1/documents', keys.a, { method: 'POST', body }), 429);
+  assert.equal(refused.code, 'quota_exceeded');
+  assert.equal(refused.details?.quota, 'storageBytes');
+  assert.equal(refused.details?.limit, used + 100);
+  assert.equal(refused.details?.used, used);
+
+  const tus = await fetch(`${server.url}/v1/uploads`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${keys.a}`, 'tus-resumable': '1.0.0', 'upload-length': '5000', 'upload-metadata': `filename ${Buffer.from('big.pdf').toString('base64')}` },
+  });
+  assert.equal(tus.status, 429, await tus.clone().text());
+  assert.equal(((await tus.json()) as Problem).code, 'quota_exceeded');
+  const small = await fetch(`${server.url}/v1/uploads`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${keys.b}`, 'tus-resumable': '1.0.0', 'upload-length': '5000', 'upload-metadata': `filename ${Buffer.from('b.pdf').toString('base64')}` },
+  });
+  assert.equal(small.status, 201, 'another tenant\'s quota is its own');
+  await json<Account>(await call('/v1/tenants/tenant-a/quotas', keys.admin, { method: 'PUT', json: {} }), 200);
+});
+
+test('DELETE /v1/documents/:id: the owner removes it (audited), another tenant gets 404, a used one is 409 in_use', async () => {
+  const body = new FormData();
+  body.append('file', new Blob([await makePdf({ pages: ['to delete'] })], { type: 'application/pdf' }), 'd.pdf');
+  const [doc] = (await json<{ items: Array<{ id: string }> }>(await call('/v1/documents', keys.a, { method: 'POST', body }), 201)).items;
+  assert.ok(doc);
+  const byB = await json<Problem>(await call(`/v1/documents/${doc.id}`, keys.b, { method: 'DELETE' }), 404);
+  assert.equal(byB.code, 'not_found');
+  const job = await json<{ id: string }>(await call('/v1/jobs', keys.a, { method: 'POST', json: { documents: [doc.id] } }), 202);
+  const used = await json<Problem>(await call(`/v1/documents/${doc.id}`, keys.a, { method: 'DELETE' }), 409);
+  assert.equal(used.code, 'in_use');
+  assert.deepEqual(used.details?.jobIds, [job.id]);
+  await ream.wait(job.id);
+  assert.equal((await call(`/v1/jobs/${job.id}`, keys.a, { method: 'DELETE' })).status, 204);
+  assert.equal((await call(`/v1/documents/${doc.id}`, keys.a, { method: 'DELETE' })).status, 204);
+  assert.equal((await call(`/v1/documents/${doc.id}`, keys.a)).status, 404);
+  for (let tries = 0; tries < 100; tries++) {
+    if ((await ream.listAudit({ action: 'document.delete', limit: 10 })).length >= 2) break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  const audit = await ream.listAudit({ action: 'document.delete', limit: 10 });
+  assert.deepEqual(audit.map((e) => [e.tenantId, e.target, e.status]), [['tenant-b', doc.id, 404], ['tenant-a', doc.id, 409], ['tenant-a', doc.id, 204]]);
+});
