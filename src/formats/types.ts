@@ -28,10 +28,12 @@ export interface PageText {
 /**
  * Something about a page the user must know although it did not fail. `needs_ocr`: the page is
  * an image with no usable text, and OCR was switched off (`ocr: "never"`), so its text is empty.
+ * `no_text_found`: an image was read by OCR and no word was found on it (a blank or unreadable
+ * picture): its text is empty, and the document says so rather than succeed silently.
  */
 export interface PageWarning {
   page: number;
-  code: 'needs_ocr';
+  code: 'needs_ocr' | 'no_text_found';
   message: string;
 }
 

@@ -68,6 +68,13 @@ void describe('images as documents', () => {
     });
   }
 
+  void test('an image OCR finds no word on is never a silent empty success: a no_text_found warning', async () => {
+    const { pages, failures, warnings } = await read(await file('blank.png', makeImage([], 'image/png')));
+    assert.deepEqual(failures, []);
+    assert.deepEqual(pages.map((p) => [p.page, p.source, p.text.trim()]), [[1, 'ocr', '']]);
+    assert.deepEqual(warnings?.map((w) => [w.page, w.code]), [[1, 'no_text_found']]);
+  });
+
   void test('a multi-page TIFF: one page per frame, each with its own text', async () => {
     const { pages, failures, mediaType } = await read(await file('fax.tif', makeTiff(FRAMES)));
     assert.equal(mediaType, 'image/tiff');

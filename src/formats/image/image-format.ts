@@ -36,7 +36,11 @@ export function createImageFormat(runner: TaskRunner, mediaType: string, extensi
       // The thread holds the file and the decoded frame (RGBA on two canvases, then its PNG).
       const extraMemoryBytes = (await fileSize(path)) + MAX_RENDER_PIXELS * 9;
       const input = (page: number): ImageOcrInput => ({ path, mediaType, page, languages: [...ocr.languages], dpi: ocr.dpi });
-      return ocrPages(runner, 'image.ocr', numbers, input, { signal, extraMemoryBytes });
+      const read = await ocrPages(runner, 'image.ocr', numbers, input, { signal, extraMemoryBytes });
+      // An image is nothing but what OCR finds on it: finding nothing is worth a warning.
+      const blank = read.pages.filter((page) => page.text.trim() === '');
+      if (blank.length === 0) return read;
+      return { ...read, warnings: blank.map(({ page }) => ({ page, code: 'no_text_found', message: `OCR found no text on page ${page} of the image` })) };
     },
   };
 }
