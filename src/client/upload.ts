@@ -110,7 +110,7 @@ async function prepare(source: UploadSource, options: UploadOptions): Promise<Pr
   const inMemory = source instanceof Blob ? source : Buffer.from(source.buffer, source.byteOffset, source.byteLength);
   const size = inMemory instanceof Blob ? inMemory.size : inMemory.length;
   const hashContent = (): Promise<string> =>
-    inMemory instanceof Blob ? sha256Of(Readable.fromWeb(inMemory.stream())) : Promise.resolve(createHash('sha256').update(inMemory).digest('hex'));
+    inMemory instanceof Blob ? sha256Of(inMemory.stream()) : Promise.resolve(createHash('sha256').update(inMemory).digest('hex'));
   // Bytes have no path or date: their content hash is what names them for resuming.
   const contentSha = resume || options.sha256 === 'compute' ? await hashContent() : undefined;
   return {
