@@ -101,6 +101,10 @@ async function assertAccessible(page: Page, what: string): Promise<void> {
   assert.deepEqual(serious, [], `${what}: no serious or critical axe violations`);
 }
 
+/** Scrolls the job list to its end (typed by hand: the tests' tsconfig has no DOM types). */
+const scrollToEnd = (page: Page): Promise<void> =>
+  page.locator('.virtual').evaluate((element: { scrollTo(x: number, y: number): void; scrollHeight: number }) => element.scrollTo(0, element.scrollHeight));
+
 const textOf = async (page: Page, selector: string): Promise<string> => (await page.locator(selector).first().textContent()) ?? '';
 
 async function submitByApi(url: string, token: string, name: string, pages: string[]): Promise<JobView> {
@@ -265,6 +269,41 @@ describe('console: built by Vite, served at /, driven in Chromium', { timeout: C
     await page.locator('#workers .worker-state', { hasText: 'asked to pause' }).waitFor({ timeout: WAIT_MS });
     await worker.getByRole('button', { name: `resume worker ${workerId}` }).click();
     await page.locator('#workers .worker-state', { hasText: 'asked to resume' }).waitFor({ timeout: WAIT_MS });
+  });
+
+  test('the job list is windowed and pages on with the cursor as it scrolls; a queued job is cancelled from its page', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+    if (!requireOrSkip(t, browser !== undefined, `Chromium at ${CHROMIUM}`)) return;
+    const { server } = await serve('list', {}, { work: false });
+    const form = new FormData();
+    form.append('file', new Blob([await makePdf({ pages: ['listed'] })], { type: 'application/pdf' }), 'listed.pdf');
+    const [stored] = ((await (await fetch(`${server.url}/v1/documents`, { method: 'POST', body: form })).json()) as { items: Array<{ id: string }> }).items;
+    assert.ok(stored);
+    const JOBS = 250;
+    const ids: string[] = [];
+    for (let i = 0; i < JOBS; i++) {
+      const answer = await fetch(`${server.url}/v1/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ documents: [stored.id] }) });
+      ids.push(((await answer.json()) as JobView).id);
+    }
+
+    const page = await openPage(t);
+    await page.goto(`${server.url}/#/jobs`);
+    await page.locator('.count', { hasText: '100+ jobs' }).waitFor({ timeout: WAIT_MS });
+    const rendered = await page.locator('#jobs li').count();
+    assert.ok(rendered > 5 && rendered < 100, `only the rows in view are in the page (${rendered})`);
+    assert.equal(await page.locator(`#jobs li[data-job-id="${ids.at(-1)}"]`).count(), 1, 'newest first');
+    for (const expected of ['200+ jobs', `${JOBS} jobs`]) {
+      await scrollToEnd(page);
+      await page.locator('.count', { hasText: new RegExp(`^${expected.replace('+', '\\+')}$`) }).waitFor({ timeout: WAIT_MS });
+    }
+    await scrollToEnd(page);
+    await page.locator(`#jobs li[data-job-id="${ids[0]}"]`).waitFor({ timeout: WAIT_MS });
+    assert.ok((await page.locator('#jobs li').count()) < 100, 'still windowed at the end');
+
+    await page.locator(`#jobs li[data-job-id="${ids[0]}"] a`).click();
+    await page.locator('#job-status', { hasText: /^queued$/ }).waitFor({ timeout: WAIT_MS });
+    await page.getByRole('button', { name: 'Cancel job' }).click();
+    await page.locator('#job-status', { hasText: /^cancelled$/ }).waitFor({ timeout: WAIT_MS });
+    assert.equal(((await (await fetch(`${server.url}/v1/jobs/${ids[0]}`)).json()) as JobView).status, 'cancelled');
   });
 
   test('a page of another origin gets through only when that origin is configured', { timeout: CASE_TIMEOUT_MS }, async (t) => {

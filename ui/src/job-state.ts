@@ -1,5 +1,6 @@
 // What the job page knows of each document, folded from the job's events as they stream in.
-import type { ReamEvent } from '@client';
+// A relative path, not the @client alias: the console's logic tests import this file under the main tsconfig.
+import type { ReamEvent } from '../../src/client/index.ts';
 
 export type ChunkState = { state: 'done' | 'failed'; from: number; to: number; message: string; at: number };
 
