@@ -17,6 +17,7 @@ const sections: Section[] = [
   { name: 'http', load: () => import('./http.ts') },
   { name: 'distributed', load: () => import('./distributed.ts') },
   { name: 'llm', load: () => import('./llm.ts') },
+  { name: 'console', load: () => import('./console.ts') },
 ];
 
 const wanted = process.argv.slice(2);
