@@ -327,6 +327,16 @@ export class ReamClient {
     return this.json<DocumentView>(`/v1/documents/${encodeURIComponent(id)}`, signal ? { signal } : {});
   }
 
+  /** `GET /v1/documents/:id/pages/:page/image`: a page of a stored PDF drawn as a PNG (`dpi` 36–200, default 96). */
+  async pageImage(documentId: string, page: number, options: { dpi?: number; signal?: AbortSignal } = {}): Promise<Blob> {
+    const query = options.dpi === undefined ? '' : `?dpi=${options.dpi}`;
+    const response = await this.request(`/v1/documents/${encodeURIComponent(documentId)}/pages/${page}/image${query}`, {
+      headers: { accept: 'image/png' },
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    return response.blob();
+  }
+
   /** `GET /v1/workers` (admin): the worker processes heard from lately. */
   async workers(signal?: AbortSignal): Promise<WorkerView[]> {
     const { items } = await this.json<{ items: WorkerView[] }>('/v1/workers', signal ? { signal } : {});

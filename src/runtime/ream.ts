@@ -42,6 +42,7 @@ export type { UploadRecord } from '../store/port.ts';
 export type { ModelUsage } from '../analyzers/store/port.ts';
 export type { LlmProviderSettings } from '../analyzers/llm/settings.ts';
 export { DEFAULT_MAX_MEMORY_MB } from './thread-defaults.ts';
+export { PAGE_IMAGE_DPI } from './page-images.ts';
 export type { RetentionSettings } from './retention.ts';
 
 export interface ReamOptions {
@@ -189,6 +190,12 @@ export interface Ream {
   storeDocument(stream: Readable | AsyncIterable<Uint8Array>, name: string, options?: StoreDocumentOptions): Promise<DocumentRecord>;
   /** A stored document; `undefined` when there is none (any tenant: the caller checks ownership). */
   getDocument(documentId: string): Promise<DocumentRecord | undefined>;
+  /**
+   * A page of a stored document drawn as a PNG (PDFs; `dpi` 36–200, default 96), cached in
+   * memory. `not_found` without the document (any tenant: the caller checks ownership),
+   * `validation_failed` for a page it does not have, `unsupported_type` for text and tables.
+   */
+  pageImage(documentId: string, page: number, options?: { dpi?: number; signal?: AbortSignal }): Promise<Buffer>;
   /** Records of finished tus uploads, shared by every server instance of a deployment. */
   readonly uploads: UploadRecords;
 

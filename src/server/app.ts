@@ -15,6 +15,7 @@ import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { uiRoutes } from './routes/ui.ts';
+import { pageImageRoutes } from './routes/page-images.ts';
 import { wsRoutes } from './routes/ws.ts';
 import { documentRoutes } from './routes/documents.ts';
 import { uploadRoutes } from './uploads/tus.ts';
@@ -120,6 +121,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     eventRoutes(scope, options.ream, { heartbeatMs: options.heartbeatMs ?? 15_000, shutdown: shutdown.signal });
     wsRoutes(scope, options.ream, { coordination, heartbeatMs: options.heartbeatMs ?? 15_000 });
     documentRoutes(scope, options.ream, { maxFileBytes: options.maxFileBytes ?? 1024 ** 3 });
+    pageImageRoutes(scope, options.ream);
     const findUpload = uploadRoutes(scope, options.ream, {
       dir: options.uploadsDir ?? join(options.ream.dataDir, 'uploads'),
       maxFileBytes: options.maxFileBytes ?? 1024 ** 3,
