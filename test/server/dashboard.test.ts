@@ -163,9 +163,9 @@ describe('console: built by Vite, served at /, driven in Chromium', { timeout: C
     await page.route('**/v1/jobs/*/events', async (route) => {
       resumedFrom.push(route.request().headers()['last-event-id']);
       if (resumedFrom.length > 1) return route.continue();
-      const response = await route.fetch();
-      const first = (await response.text()).split('\n\n').find((frame) => frame.startsWith('id: 1')) ?? '';
-      return route.fulfill({ status: 200, contentType: 'text/event-stream', body: `: ream events\n\n${first}\n\n` });
+      const progress = { documentsDone: 0, documentsTotal: 2, pagesDone: 0, pagesTotal: 0, percent: 0, etaSeconds: null };
+      const first = JSON.stringify({ seq: 1, type: 'job.queued', jobId: 'job_x', tenantId: 'local', at: Date.now(), progress });
+      return route.fulfill({ status: 200, contentType: 'text/event-stream', body: `: ream events\n\nid: 1\nevent: job.queued\ndata: ${first}\n\n` });
     });
     const tusPatches: number[] = [];
     page.on('request', (request) => {
@@ -198,8 +198,12 @@ describe('console: built by Vite, served at /, driven in Chromium', { timeout: C
     await page.getByRole('link', { name: 'alpha.pdf' }).click();
     await page.locator('.page-text').waitFor({ timeout: WAIT_MS });
     assert.match(await textOf(page, '.page-text'), /A page 1 of 2/);
+    await page.getByRole('img', { name: 'Page 1 of alpha.pdf' }).waitFor({ timeout: WAIT_MS });
     await page.getByLabel('Page', { exact: true }).selectOption('2');
     assert.match(await textOf(page, '.page-text'), /Invoice number INV-A-2/);
+    const drawn = page.getByRole('img', { name: 'Page 2 of alpha.pdf' });
+    await drawn.waitFor({ timeout: WAIT_MS });
+    assert.ok((await drawn.evaluate((image: { naturalWidth: number }) => image.naturalWidth)) > 300, 'the page image is drawn (a blob: URL the CSP allows)');
     await assertAccessible(page, 'document');
 
     await page.getByRole('link', { name: 'Search' }).click();

@@ -1,6 +1,7 @@
 import type { DocumentOutput, ReamClient } from '@client';
 import { useEffect, useState } from 'preact/hooks';
 import { ErrorText, Page, Status } from '../components/common.tsx';
+import { PageImage } from '../components/PageImage.tsx';
 import { download } from '../download.ts';
 import { bytes, messageOf } from '../format.ts';
 import { href } from '../router.ts';
@@ -132,7 +133,10 @@ export function Document({ client, jobId, documentId }: { client: ReamClient; jo
                 ))}
               </select>{' '}
               of {pages.length}
-              <PageText text={current.text} quote={quote} />
+              <div class="page-view">
+                {output.mediaType === 'application/pdf' ? <PageImage client={client} documentId={documentId} page={current.page} label={`Page ${current.page} of ${title}`} /> : null}
+                <PageText text={current.text} quote={quote} />
+              </div>
             </div>
           )}
         </>
