@@ -38,7 +38,7 @@ try {
     process.stderr.write(`screenshots: ${name}.png\n`);
   };
   for (const scheme of ['light', 'dark'] as const) {
-    const context = await browser.newContext({ viewport: { width: 1200, height: 760 }, colorScheme: scheme });
+    const context = await browser.newContext({ viewport: { width: 1200, height: 900 }, colorScheme: scheme });
     const page = await context.newPage();
     if (scheme === 'dark') {
       await shoot(page, 'jobs-dark', '#/jobs', '#jobs li');
@@ -46,7 +46,7 @@ try {
       await shoot(page, 'jobs', '#/jobs', '#jobs li');
       await shoot(page, 'submit', '#/submit', '#files');
       await shoot(page, 'job', `#/jobs/${job.id}`, '.chunk-map .cell.done');
-      await shoot(page, 'document', `#/jobs/${job.id}/documents/${first?.documentId ?? ''}`, '.page-text');
+      await shoot(page, 'document', `#/jobs/${job.id}/documents/${first?.documentId ?? ''}`, '.page-image img');
       await shoot(page, 'search', '#/search?q=INV-A-3', '#search-hits mark');
       await shoot(page, 'operate', '#/operate', '#workers tbody tr');
     }
