@@ -167,9 +167,11 @@ describe('console: built by Vite, served at /, driven in Chromium', { timeout: C
       const first = JSON.stringify({ seq: 1, type: 'job.queued', jobId: 'job_x', tenantId: 'local', at: Date.now(), progress });
       return route.fulfill({ status: 200, contentType: 'text/event-stream', body: `: ream events\n\nid: 1\nevent: job.queued\ndata: ${first}\n\n` });
     });
-    const tusPatches: number[] = [];
-    page.on('request', (request) => {
-      if (request.method() === 'PATCH' && request.url().includes('/v1/uploads/')) tusPatches.push(1);
+    // The first tus PATCH is cut off mid-way, as by a network drop: the upload must resume and finish.
+    let patches = 0;
+    await page.route('**/v1/uploads/*', async (route) => {
+      if (route.request().method() === 'PATCH' && ++patches === 1) return route.abort('connectionreset');
+      return route.continue();
     });
 
     await page.goto(`${server.url}/`);
@@ -181,10 +183,12 @@ describe('console: built by Vite, served at /, driven in Chromium', { timeout: C
     assert.deepEqual(await page.locator('.uploads .name').allTextContents(), ['alpha.pdf', HOSTILE_NAME], 'the names, as text');
     assert.equal(await page.locator('img').count(), 0, 'no element made of the file name');
     await assertAccessible(page, 'new job');
+    await page.getByLabel('Pipeline').fill('rules');
+    await page.getByLabel('Options (JSON)').fill('{"rules": [{"name": "invoice", "pattern": "Invoice number (INV-A-2)"}]}');
     await page.getByRole('button', { name: 'Upload and start job' }).click();
 
     await page.locator('#job-status', { hasText: /^succeeded$/ }).waitFor({ timeout: WAIT_MS });
-    assert.ok(tusPatches.length >= 2, 'each file went over tus');
+    assert.ok(patches >= 3, `each file went over tus, the cut-off one twice (${patches} PATCH requests)`);
     assert.equal(resumedFrom[0], undefined);
     assert.equal(resumedFrom[1], '1', 'the second stream asked for the events after seq 1');
     assert.match(await textOf(page, '#job-summary'), /^3 of 3 pages, 2 of 2 documents$/);
@@ -199,6 +203,13 @@ describe('console: built by Vite, served at /, driven in Chromium', { timeout: C
     await page.locator('.page-text').waitFor({ timeout: WAIT_MS });
     assert.match(await textOf(page, '.page-text'), /A page 1 of 2/);
     await page.getByRole('img', { name: 'Page 1 of alpha.pdf' }).waitFor({ timeout: WAIT_MS });
+    // The field the rule found links to its page, with the value marked there.
+    const field = page.locator('.fields-table tbody tr');
+    assert.deepEqual(await field.locator('td').allTextContents(), ['invoice', 'INV-A-2', 'page 2']);
+    await field.getByRole('button', { name: 'page 2' }).click();
+    assert.equal(await page.getByLabel('Page', { exact: true }).inputValue(), '2');
+    assert.deepEqual(await page.locator('.page-text mark').allTextContents(), ['INV-A-2']);
+    await page.getByLabel('Page', { exact: true }).selectOption('1');
     await page.getByLabel('Page', { exact: true }).selectOption('2');
     assert.match(await textOf(page, '.page-text'), /Invoice number INV-A-2/);
     const drawn = page.getByRole('img', { name: 'Page 2 of alpha.pdf' });
