@@ -286,6 +286,29 @@ describe('console: built by Vite, served at /, driven in Chromium', { timeout: C
     await page.locator('#workers .worker-state', { hasText: 'asked to resume' }).waitFor({ timeout: WAIT_MS });
   });
 
+  test("a 200-page PDF's chunk map: one cell per chunk of 10 pages, each done, each opening its pages", { timeout: CASE_TIMEOUT_MS }, async (t) => {
+    if (!requireOrSkip(t, browser !== undefined, `Chromium at ${CHROMIUM}`)) return;
+    const { server } = await serve('chunks');
+    const body = new FormData();
+    body.append('options', JSON.stringify({ chunkPages: 10 }));
+    body.append('file', new Blob([await makePdf({ pages: numberedPages('L', 200) })], { type: 'application/pdf' }), 'long.pdf');
+    const job = (await (await fetch(`${server.url}/v1/jobs`, { method: 'POST', body })).json()) as JobView;
+
+    const page = await openPage(t);
+    await page.goto(`${server.url}/#/jobs/${job.id}`);
+    await page.locator('#job-status', { hasText: /^succeeded$/ }).waitFor({ timeout: WAIT_MS });
+    const cells = page.getByRole('group', { name: 'Chunks of long.pdf' }).getByRole('button');
+    await page.locator('.cell.done').nth(19).waitFor({ timeout: WAIT_MS });
+    assert.equal(await cells.count(), 20);
+    assert.equal(await page.locator('.cell.done').count(), 20, 'every chunk done');
+    await cells.nth(19).click();
+    assert.equal(await cells.nth(19).getAttribute('aria-pressed'), 'true');
+    assert.equal(await textOf(page, '.chunk-detail'), 'Chunk 20, pages 191–200: done');
+    await cells.nth(19).press('Enter');
+    assert.equal(await page.locator('.chunk-detail').count(), 0, 'the keyboard closes it again');
+    assert.match(await textOf(page, '.documents li'), /200 pages/);
+  });
+
   test('the job list is windowed and pages on with the cursor as it scrolls; a queued job is cancelled from its page', { timeout: CASE_TIMEOUT_MS }, async (t) => {
     if (!requireOrSkip(t, browser !== undefined, `Chromium at ${CHROMIUM}`)) return;
     const { server } = await serve('list', {}, { work: false });
