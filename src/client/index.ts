@@ -337,6 +337,12 @@ export class ReamClient {
     return response.blob();
   }
 
+  /** `GET /metrics` (admin when auth is on): the server's Prometheus text exposition. */
+  async metricsText(signal?: AbortSignal): Promise<string> {
+    const response = await this.request('/metrics', { headers: { accept: 'text/plain' }, ...(signal ? { signal } : {}) });
+    return response.text();
+  }
+
   /** `GET /v1/workers` (admin): the worker processes heard from lately. */
   async workers(signal?: AbortSignal): Promise<WorkerView[]> {
     const { items } = await this.json<{ items: WorkerView[] }>('/v1/workers', signal ? { signal } : {});

@@ -279,6 +279,9 @@ describe('console: built by Vite, served at /, driven in Chromium', { timeout: C
     const worker = page.locator('#workers tbody tr').first();
     await worker.waitFor({ timeout: WAIT_MS });
     const workerId = (await worker.getAttribute('data-worker-id')) ?? '';
+    // Charts of the server's counters, once two samples of /metrics are in (one every 3 s).
+    await page.getByRole('img', { name: /^Throughput, per second: latest pages \d/ }).waitFor({ timeout: WAIT_MS });
+    assert.equal(await page.locator('.chart canvas').count(), 3, 'throughput, failures and queue drawn');
     await assertAccessible(page, 'operate');
     await worker.getByRole('button', { name: `pause worker ${workerId}` }).click();
     await page.locator('#workers .worker-state', { hasText: 'asked to pause' }).waitFor({ timeout: WAIT_MS });

@@ -1,9 +1,10 @@
-// The console's pure logic, without a browser: search snippets split on their markers, and the
-// job page's per-document state folded from events.
+// The console's pure logic, without a browser: search snippets split on their markers, the job
+// page's per-document state folded from events, and the Operate charts' samples of /metrics.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { ReamEvent } from '../../src/client/index.ts';
 import { foldEvent, pagesOf, type DocumentStates } from '../../ui/src/job-state.ts';
+import { parseMetrics, rates, type Sample } from '../../ui/src/metrics.ts';
 import { snippetParts } from '../../ui/src/snippet.ts';
 
 describe('snippetParts', () => {
@@ -55,5 +56,40 @@ describe('foldEvent', () => {
     assert.deepEqual(pagesOf(a), { pages: 20, perSecond: 20 / 4 }, '20 pages read in the 4 s between its first and last event');
     assert.equal(documents.get('doc_b')?.status, 'succeeded');
     assert.equal(before.get('doc_a')?.chunks.has(1), false, 'the previous state is not mutated');
+  });
+});
+
+describe('parseMetrics and rates', () => {
+  const scrape = (pages: number, failed: number, queued: number): string =>
+    [
+      '# HELP ream_pages_processed_total Pages in chunks that completed in this process.',
+      '# TYPE ream_pages_processed_total counter',
+      `ream_pages_processed_total ${pages}`,
+      `ream_chunks_processed_total{outcome="completed"} ${pages / 10}`,
+      `ream_chunks_processed_total{outcome="failed"} ${failed}`,
+      `ream_queue_tasks{status="queued"} ${queued}`,
+      'ream_queue_tasks{status="completed"} 1000',
+      'ream_http_request_duration_seconds_bucket{le="+Inf",route="/v1/jobs"} NaN',
+    ].join('\n');
+
+  test('sums by metric and by outcome or status label; skips comments and values that are not numbers', () => {
+    const values = parseMetrics(scrape(120, 2, 7));
+    assert.equal(values.get('ream_pages_processed_total'), 120);
+    assert.equal(values.get('ream_chunks_processed_total'), 14);
+    assert.equal(values.get('ream_chunks_processed_total{outcome="failed"}'), 2);
+    assert.equal(values.get('ream_queue_tasks{status="queued"}'), 7);
+    assert.equal(values.get('ream_queue_tasks'), 1007);
+    assert.equal(values.has('ream_http_request_duration_seconds_bucket'), false);
+  });
+
+  test('rates per second between samples; a counter reset (a restarted server) counts from zero', () => {
+    const samples: Sample[] = [
+      { at: 100, values: parseMetrics(scrape(0, 0, 0)) },
+      { at: 102, values: parseMetrics(scrape(40, 1, 0)) },
+      { at: 106, values: parseMetrics(scrape(100, 1, 0)) },
+      { at: 108, values: parseMetrics(scrape(10, 0, 0)) },
+    ];
+    assert.deepEqual(rates(samples, 'ream_pages_processed_total'), [20, 15, 5]);
+    assert.deepEqual(rates(samples, 'ream_chunks_processed_total{outcome="failed"}'), [0.5, 0, 0]);
   });
 });

@@ -1,10 +1,52 @@
 import type { ReamClient, UsageView, WorkerView } from '@client';
 import { useEffect, useState } from 'preact/hooks';
+import { Chart } from '../components/Chart.tsx';
 import { ErrorText, Page } from '../components/common.tsx';
 import { isForbidden, messageOf, when } from '../format.ts';
+import { parseMetrics, rates, type Sample } from '../metrics.ts';
 
 const REFRESH_MS = 3000;
 const COMMANDS = ['pause', 'resume', 'drain'] as const;
+/** Samples kept for the charts: six minutes at one every {@link REFRESH_MS}. */
+const SAMPLES = 120;
+
+/** The server's counters over time, sampled while the page is open (see docs/dashboard.md). */
+function Charts({ samples }: { samples: readonly Sample[] }) {
+  if (samples.length < 2) return <p>Charts start after two samples ({(2 * REFRESH_MS) / 1000} s).</p>;
+  const times = samples.slice(1).map((sample) => sample.at);
+  const gauge = (key: string): number[] => samples.slice(1).map((sample) => sample.values.get(key) ?? 0);
+  return (
+    <div class="charts">
+      <Chart
+        title="Throughput"
+        unit="per second"
+        times={times}
+        series={[
+          { label: 'pages', values: rates(samples, 'ream_pages_processed_total'), color: '#2f7de1' },
+          { label: 'chunks', values: rates(samples, 'ream_chunks_processed_total'), color: '#16a34a' },
+        ]}
+      />
+      <Chart
+        title="Failures"
+        unit="per second"
+        times={times}
+        series={[
+          { label: 'chunks failed', values: rates(samples, 'ream_chunks_processed_total{outcome="failed"}'), color: '#dc2626' },
+          { label: 'documents failed', values: rates(samples, 'ream_documents_processed_total{outcome="failed"}'), color: '#b45309' },
+        ]}
+      />
+      <Chart
+        title="Queue"
+        unit="tasks"
+        times={times}
+        series={[
+          { label: 'queued', values: gauge('ream_queue_tasks{status="queued"}'), color: '#7c3aed' },
+          { label: 'leased', values: gauge('ream_queue_tasks{status="leased"}'), color: '#0891b2' },
+        ]}
+      />
+    </div>
+  );
+}
 
 /** Admin: the worker processes (with their tasks in flight) and pause/resume/drain; the tenant's model usage. */
 export function Operate({ client }: { client: ReamClient }) {
@@ -12,10 +54,13 @@ export function Operate({ client }: { client: ReamClient }) {
   const [usage, setUsage] = useState<UsageView | undefined>(undefined);
   const [error, setError] = useState('');
   const [forbidden, setForbidden] = useState(false);
+  const [samples, setSamples] = useState<Sample[]>([]);
 
   const load = async (): Promise<void> => {
     try {
       setWorkers(await client.workers());
+      const values = parseMetrics(await client.metricsText());
+      setSamples((previous) => [...previous.slice(-(SAMPLES - 1)), { at: Date.now() / 1000, values }]);
       setError('');
     } catch (failure) {
       if (isForbidden(failure)) setForbidden(true);
@@ -101,6 +146,12 @@ export function Operate({ client }: { client: ReamClient }) {
             </tbody>
           </table>
         </div>
+      )}
+      {forbidden ? null : (
+        <>
+          <h2>Activity</h2>
+          <Charts samples={samples} />
+        </>
       )}
       <h2>Model usage</h2>
       {usage === undefined ? (
