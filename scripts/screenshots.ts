@@ -31,9 +31,10 @@ try {
   const [first] = (await (await fetch(`${server.url}/v1/jobs/${job.id}/results`)).json() as { items: Array<{ documentId: string }> }).items;
 
   await mkdir(OUT, { recursive: true });
-  const shoot = async (page: Page, name: string, hash: string, ready: string): Promise<void> => {
+  const shoot = async (page: Page, name: string, hash: string, ready: string, settleMs = 0): Promise<void> => {
     await page.goto(`${server.url}/${hash}`);
     await page.locator(ready).first().waitFor({ timeout: 30_000 });
+    await page.waitForTimeout(settleMs);
     await page.screenshot({ path: join(OUT, `${name}.png`) });
     process.stderr.write(`screenshots: ${name}.png\n`);
   };
@@ -48,7 +49,8 @@ try {
       await shoot(page, 'job', `#/jobs/${job.id}`, '.chunk-map .cell.done');
       await shoot(page, 'document', `#/jobs/${job.id}/documents/${first?.documentId ?? ''}`, '.page-image img');
       await shoot(page, 'search', '#/search?q=INV-A-3', '#search-hits mark');
-      await shoot(page, 'operate', '#/operate', '#workers tbody tr');
+      // A few samples in, so that the charts have lines.
+      await shoot(page, 'operate', '#/operate', '.chart canvas', 9000);
     }
     await context.close();
   }

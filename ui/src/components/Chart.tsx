@@ -21,6 +21,8 @@ export function Chart({ title, times, series, unit }: { title: string; times: nu
         width: Math.max(280, box.current.clientWidth),
         height: 180,
         series: [{}, ...series.map((line) => ({ label: line.label, stroke: line.color, width: 2 }))],
+        // At least the last minute, so that the first samples do not stretch over years; rates start at zero.
+        scales: { x: { time: true, range: (_plot, min, max) => [Math.min(min, max - 60), max] }, y: { range: (_plot, _min, max) => [0, Math.max(1, max)] } },
         axes: [{ stroke: 'currentColor' }, { stroke: 'currentColor', label: unit }],
       },
       [times, ...series.map((line) => line.values)],

@@ -12,7 +12,7 @@ const SAMPLES = 120;
 
 /** The server's counters over time, sampled while the page is open (see docs/dashboard.md). */
 function Charts({ samples }: { samples: readonly Sample[] }) {
-  if (samples.length < 2) return <p>Charts start after two samples ({(2 * REFRESH_MS) / 1000} s).</p>;
+  if (samples.length < 2) return <p>Charts start with the second sample, {REFRESH_MS / 1000} s after the first.</p>;
   const times = samples.slice(1).map((sample) => sample.at);
   const gauge = (key: string): number[] => samples.slice(1).map((sample) => sample.values.get(key) ?? 0);
   return (
@@ -134,12 +134,14 @@ export function Operate({ client }: { client: ReamClient }) {
                   <td>{worker.cpuPercent === undefined ? '—' : `${Math.round(worker.cpuPercent)}%`}</td>
                   <td>{worker.rssMb === undefined ? '—' : `${worker.rssMb} MB`}</td>
                   <td>{when(worker.lastSeenAt)}</td>
-                  <td class="actions">
-                    {COMMANDS.map((name) => (
-                      <button type="button" key={name} onClick={() => void command(worker.id, name)} aria-label={`${name} worker ${worker.id}`}>
-                        {name}
-                      </button>
-                    ))}
+                  <td>
+                    <div class="actions">
+                      {COMMANDS.map((name) => (
+                        <button type="button" key={name} onClick={() => void command(worker.id, name)} aria-label={`${name} worker ${worker.id}`}>
+                          {name}
+                        </button>
+                      ))}
+                    </div>
                   </td>
                 </tr>
               ))}
