@@ -312,6 +312,35 @@ describe('console: built by Vite, served at /, driven in Chromium', { timeout: C
     assert.match(await textOf(page, '.documents li'), /200 pages/);
   });
 
+  test('a failed job shows its document error; Retry reruns it and the page follows the new run from the last event', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+    if (!requireOrSkip(t, browser !== undefined, `Chromium at ${CHROMIUM}`)) return;
+    const { server } = await serve('retry');
+    const body = new FormData();
+    body.append('options', JSON.stringify({ maxPages: 1 }));
+    body.append('file', new Blob([await makePdf({ pages: ['one', 'two'] })], { type: 'application/pdf' }), 'too-long.pdf');
+    const job = (await (await fetch(`${server.url}/v1/jobs`, { method: 'POST', body })).json()) as JobView;
+
+    const page = await openPage(t);
+    const resumedFrom: Array<string | undefined> = [];
+    page.on('request', (request) => {
+      if (request.url().endsWith('/events')) resumedFrom.push(request.headers()['last-event-id']);
+    });
+    await page.goto(`${server.url}/#/jobs/${job.id}`);
+    await page.locator('#job-status', { hasText: /^failed$/ }).waitFor({ timeout: WAIT_MS });
+    await page.locator('.documents .error', { hasText: /\(\w+\)$/ }).waitFor({ timeout: WAIT_MS });
+    const retried = page.waitForResponse((response) => response.url().endsWith(`/v1/jobs/${job.id}/retry`));
+    const secondStream = page.waitForRequest((request) => request.url().endsWith('/events'));
+    await page.getByRole('button', { name: 'Retry failed parts' }).click();
+    assert.equal((await retried).status(), 202);
+    await secondStream;
+    // It fails again (the file is still too long), seen over a new stream that resumed after the old one.
+    await page.locator('#job-status', { hasText: /^failed$/ }).waitFor({ timeout: WAIT_MS });
+    assert.equal(resumedFrom[0], undefined);
+    assert.match(resumedFrom[1] ?? '', /^[1-9]\d*$/, 'the second stream resumed after the events already seen');
+    const final = (await (await fetch(`${server.url}/v1/jobs/${job.id}`)).json()) as JobView;
+    assert.equal(final.status, 'failed');
+  });
+
   test('the job list is windowed and pages on with the cursor as it scrolls; a queued job is cancelled from its page', { timeout: CASE_TIMEOUT_MS }, async (t) => {
     if (!requireOrSkip(t, browser !== undefined, `Chromium at ${CHROMIUM}`)) return;
     const { server } = await serve('list', {}, { work: false });
