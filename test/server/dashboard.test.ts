@@ -13,7 +13,7 @@ import { issueApiKey } from '../../src/server/auth/api-keys.ts';
 import type { JobView } from '../../src/server/views.ts';
 import { rejectsWithCode } from '../support/assert-ream-error.ts';
 import { requireOrSkip } from '../support/env.ts';
-import { makePdf, numberedPages } from '../support/make-pdf.ts';
+import { makePdf, numberedPages, writePdf } from '../support/make-pdf.ts';
 import { adaptersOf } from '../../src/runtime/internals.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -339,6 +339,42 @@ describe('console: built by Vite, served at /, driven in Chromium', { timeout: C
     assert.match(resumedFrom[1] ?? '', /^[1-9]\d*$/, 'the second stream resumed after the events already seen');
     const final = (await (await fetch(`${server.url}/v1/jobs/${job.id}`)).json()) as JobView;
     assert.equal(final.status, 'failed');
+  });
+
+  test('an upload cut off by a page reload resumes on the server\'s upload when the same file is dropped again', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+    if (!requireOrSkip(t, browser !== undefined, `Chromium at ${CHROMIUM}`)) return;
+    const { server } = await serve('reload');
+    const path = join(dir, 'resume-me.pdf');
+    await writePdf(path, { pages: numberedPages('R', 3) });
+    const page = await openPage(t);
+    const creations: string[] = [];
+    page.on('request', (request) => {
+      if (request.method() === 'POST' && request.url().endsWith('/v1/uploads')) creations.push(request.url());
+    });
+    // Every PATCH fails, as on a dead network, until the page is reloaded.
+    const firstPatch = new Promise<void>((resolve) => {
+      void page.route('**/v1/uploads/*', async (route) => {
+        if (route.request().method() !== 'PATCH') return route.continue();
+        resolve();
+        return route.abort('connectionreset');
+      });
+    });
+    await page.goto(`${server.url}/#/submit`);
+    await page.locator('#files').setInputFiles(path);
+    await page.getByRole('button', { name: 'Upload and start job' }).click();
+    await firstPatch;
+    const remembered = await page.evaluate(() => Object.keys(localStorage));
+    assert.equal(remembered.length, 1, 'the unfinished upload is remembered');
+    assert.match(remembered[0] ?? '', /^tus::ream-br:resume-me\.pdf:/);
+    await page.unroute('**/v1/uploads/*');
+    await page.reload();
+
+    await page.locator('#files').setInputFiles(path);
+    await page.getByRole('button', { name: 'Upload and start job' }).click();
+    await page.locator('#job-status', { hasText: /^succeeded$/ }).waitFor({ timeout: WAIT_MS });
+    assert.equal(creations.length, 1, 'no second upload was created: the first one was resumed');
+    assert.equal(await page.evaluate(() => localStorage.length), 0, 'a finished upload is forgotten');
+    assert.match(await textOf(page, '.documents .name'), /^resume-me\.pdf$/);
   });
 
   test('the job list is windowed and pages on with the cursor as it scrolls; a queued job is cancelled from its page', { timeout: CASE_TIMEOUT_MS }, async (t) => {
