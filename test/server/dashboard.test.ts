@@ -410,6 +410,12 @@ describe('console: built by Vite, served at /, driven in Chromium', { timeout: C
     await page.getByRole('button', { name: 'Cancel job' }).click();
     await page.locator('#job-status', { hasText: /^cancelled$/ }).waitFor({ timeout: WAIT_MS });
     assert.equal(((await (await fetch(`${server.url}/v1/jobs/${ids[0]}`)).json()) as JobView).status, 'cancelled');
+
+    // The status filter asks the server for that status only.
+    await page.getByRole('link', { name: 'Jobs' }).click();
+    await page.getByLabel('Status').selectOption('cancelled');
+    await page.locator('.count', { hasText: /^1 job$/ }).waitFor({ timeout: WAIT_MS });
+    assert.deepEqual(await page.locator('#jobs li').evaluateAll((rows: Array<{ getAttribute(name: string): string | null }>) => rows.map((row) => row.getAttribute('data-job-id'))), [ids[0]]);
   });
 
   test('a page of another origin gets through only when that origin is configured', { timeout: CASE_TIMEOUT_MS }, async (t) => {

@@ -17,23 +17,28 @@ export function Jobs({ client }: { client: ReamClient }) {
   const [cursor, setCursor] = useState<string | null | undefined>(undefined);
   const [loaded, setLoaded] = useState(false);
   const [error, setError] = useState('');
-  const loading = useRef(false);
+  /** The page being fetched, tagged with the filter it is for: an answer for an older filter is dropped. */
+  const loading = useRef<{ filter: string } | undefined>(undefined);
   const { scrollRef, virtualizer } = useVirtualList(jobs.length, ROW_HEIGHT);
 
   const filter = status === '' ? {} : { status };
   const loadMore = useCallback(async (after: string | undefined, replace: boolean) => {
-    if (loading.current) return;
-    loading.current = true;
+    if (loading.current?.filter === status) return;
+    const mine = { filter: status };
+    loading.current = mine;
     try {
       const page = await client.listJobs({ ...filter, limit: PAGE_SIZE, ...(after === undefined ? {} : { cursor: after }) });
+      if (loading.current !== mine) return;
       setJobs((previous) => (replace ? page.items : [...previous, ...page.items]));
       setCursor(page.nextCursor);
       setError('');
     } catch (failure) {
-      setError(messageOf(failure));
+      if (loading.current === mine) setError(messageOf(failure));
     } finally {
-      loading.current = false;
-      setLoaded(true);
+      if (loading.current === mine) {
+        loading.current = undefined;
+        setLoaded(true);
+      }
     }
   }, [client, status]);
 
@@ -77,7 +82,7 @@ export function Jobs({ client }: { client: ReamClient }) {
       <ErrorText message={error} id="jobs-error" />
       {loaded && jobs.length === 0 && error === '' ? <p id="jobs-empty">No jobs yet.</p> : null}
       <p class="count" aria-live="polite">
-        {jobs.length > 0 ? `${jobs.length}${typeof cursor === 'string' ? '+' : ''} jobs` : ''}
+        {jobs.length > 0 ? `${jobs.length}${typeof cursor === 'string' ? '+' : ''} ${jobs.length === 1 && typeof cursor !== 'string' ? 'job' : 'jobs'}` : ''}
       </p>
       <div ref={scrollRef} class="virtual" role="region" aria-label="Job list" tabIndex={0}>
         <ul id="jobs" style={{ height: `${virtualizer.getTotalSize()}px` }}>
