@@ -7,6 +7,9 @@ import { duration, messageOf, when } from '../format.ts';
 import { foldEvent, pagesOf, type DocumentStates } from '../job-state.ts';
 import { href } from '../router.ts';
 
+/** Least time between two reads of the job's view while its events stream in. */
+const VIEW_REFRESH_MS = 2000;
+
 /** A job, live: its progress over SSE (resuming after the last event seen), each document's bar and chunk map. */
 export function Job({ client, jobId }: { client: ReamClient; jobId: string }) {
   const [job, setJob] = useState<JobView | undefined>(undefined);
@@ -35,12 +38,18 @@ export function Job({ client, jobId }: { client: ReamClient; jobId: string }) {
   useEffect(() => {
     const abort = new AbortController();
     setStreamError('');
+    let viewedAt = Date.now();
     void (async () => {
       try {
         for await (const event of client.events(jobId, { afterSeq: lastSeq.current, signal: abort.signal })) {
           lastSeq.current = event.seq;
           setDocuments((previous) => foldEvent(previous, event));
           setJob((previous) => (previous ? { ...previous, progress: event.progress } : previous));
+          // Tokens, cost and counts are in the job's view, not in events: read it again now and then.
+          if (Date.now() - viewedAt > VIEW_REFRESH_MS) {
+            viewedAt = Date.now();
+            client.getJob(jobId, abort.signal).then((view) => setJob((previous) => ({ ...view, progress: previous?.progress ?? view.progress })), () => undefined);
+          }
           if (event.type === 'document.completed' || event.type === 'document.failed') void client.results(jobId).then(setResults, () => undefined);
         }
         await refresh();
