@@ -1,12 +1,12 @@
 // The browser's adapter for upload.ts (the dashboard's Vite build swaps it in): tus-js-client's
 // browser build reads Files and Blobs itself; paths and Node streams do not exist here.
-import { DetailedError, Upload } from 'tus-js-client';
+import { DetailedError } from 'tus-js-client';
 import { ReamError } from '../errors.ts';
 import { errorFromAnswer, unreachable } from './errors.ts';
+import { DEFAULT_CHUNK_BYTES, DEFAULT_RETRY_DELAYS, runTus } from './tus-run.ts';
 import type * as NodeUpload from './upload.ts';
 
 export type { TusTarget, UploadOptions, UploadSource } from './upload.ts';
-export const DEFAULT_CHUNK_BYTES = 8 * 1024 * 1024;
 
 function invalid(message: string): ReamError {
   return ReamError.nonRetryable('validation_failed', message);
@@ -40,45 +40,21 @@ export const tusUpload: typeof NodeUpload.tusUpload = async (source, options, ta
   const fingerprint = `ream-br:${name}:${blob.size}:${modified}:${target.endpoint}:${tagOf(target.headers.authorization ?? '')}`;
   const resume = options.resume ?? true;
 
-  let onAbort: (() => void) | undefined;
-  try {
-    return await new Promise<string>((resolve, reject) => {
-      const tus = new Upload(blob, {
-        endpoint: target.endpoint,
-        headers: target.headers,
-        chunkSize: options.chunkSizeBytes ?? DEFAULT_CHUNK_BYTES,
-        retryDelays: options.retryDelays ?? [0, 1000, 3000, 5000],
-        metadata: { filename: name, ...(options.sha256 === undefined ? {} : { sha256: options.sha256.toLowerCase() }) },
-        uploadSize: blob.size,
-        urlStorage: target.urlStorage,
-        fingerprint: () => Promise.resolve(fingerprint),
-        storeFingerprintForResuming: resume,
-        removeFingerprintOnSuccess: true,
-        onProgress: (sent, total) => options.onProgress?.(sent, total),
-        onSuccess: () => {
-          const id = (tus.url ?? '').split('/').pop() ?? '';
-          if (id === '') reject(ReamError.nonRetryable('internal', 'the server gave the upload no URL'));
-          else resolve(decodeURIComponent(id));
-        },
-        onError: (error) => reject(uploadError(error, target.baseUrl)),
-      });
-      onAbort = () => {
-        tus.abort(false).catch(() => undefined);
-        const reason: unknown = signal?.reason;
-        reject(reason instanceof Error ? reason : Object.assign(new Error('The upload was aborted'), { name: 'AbortError' }));
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      const begin = async (): Promise<void> => {
-        if (resume) {
-          const previous = await tus.findPreviousUploads();
-          const latest = previous.sort((a, b) => Date.parse(b.creationTime) - Date.parse(a.creationTime))[0];
-          if (latest) tus.resumeFromPreviousUpload(latest);
-        }
-        if (!signal?.aborted) tus.start();
-      };
-      begin().catch((error: unknown) => reject(uploadError(error, target.baseUrl)));
-    });
-  } finally {
-    if (onAbort) signal?.removeEventListener('abort', onAbort);
-  }
+  return await runTus(
+    blob,
+    {
+      endpoint: target.endpoint,
+      headers: target.headers,
+      chunkSize: options.chunkSizeBytes ?? DEFAULT_CHUNK_BYTES,
+      retryDelays: options.retryDelays ?? DEFAULT_RETRY_DELAYS,
+      metadata: { filename: name, ...(options.sha256 === undefined ? {} : { sha256: options.sha256.toLowerCase() }) },
+      uploadSize: blob.size,
+      urlStorage: target.urlStorage,
+      fingerprint: () => Promise.resolve(fingerprint),
+      storeFingerprintForResuming: resume,
+      removeFingerprintOnSuccess: true,
+      onProgress: (sent, total) => options.onProgress?.(sent, total),
+    },
+    { signal, resume, toError: (error) => uploadError(error, target.baseUrl) },
+  );
 };
