@@ -20,6 +20,7 @@ const sections: Section[] = [
   { name: 'llm', load: () => import('./llm.ts') },
   { name: 'rows', load: () => import('./rows.ts') },
   { name: 'reports', load: () => import('./reports.ts') },
+  { name: 'console', load: () => import('./console.ts') },
 ];
 
 const wanted = process.argv.slice(2);

@@ -96,3 +96,43 @@ export interface CreditEntryView {
   at: string;
   details?: Record<string, unknown>;
 }
+
+/** A task a worker runs or ran, as `GET /v1/workers` lists it. */
+export interface WorkerTaskView {
+  taskId: string;
+  kind: string;
+  jobId: string;
+  documentId?: string;
+  chunk?: { index: number; from: number; to: number };
+  attempt: number;
+  /** Epoch ms. */
+  startedAt: number;
+  ageMs?: number;
+  outcome?: string;
+  durationMs?: number;
+  errorCode?: string;
+}
+
+/** A worker process as `GET /v1/workers` lists it. Times are ISO 8601 strings. */
+export interface WorkerView {
+  id: string;
+  host: string;
+  pid: number;
+  state: 'running' | 'draining' | 'paused';
+  concurrency: number;
+  inFlight: number;
+  tasksDone: number;
+  tasksFailed: number;
+  startedAt: string;
+  lastSeenAt: string;
+  cpuPercent?: number;
+  rssMb?: number;
+  heapUsedMb?: number;
+  loadPerCore?: number;
+  pausedReason?: string;
+  /** When the worker stops claiming on its own (`--max-rss`, `--max-lag`, `--max-cpu`). */
+  intakeLimits?: { maxRssMb?: number; maxEventLoopLagMs?: number; maxCpuPercent?: number };
+  command?: 'pause' | 'resume' | 'drain';
+  running: WorkerTaskView[];
+  recent: WorkerTaskView[];
+}

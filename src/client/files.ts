@@ -32,7 +32,8 @@ export async function statFile(path: string): Promise<{ size: number; mtimeMs: n
 
 /** A file as a Blob: a path is backed by the file (`fs.openAsBlob`), so nothing is read yet. */
 export async function fileBlob(file: SubmitFile): Promise<FileBlob> {
-  if (typeof file !== 'string') return { name: file.name, blob: file.data instanceof Blob ? file.data : new Blob([file.data]) };
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- needed under the DOM lib (ui/tsconfig.json), whose BlobPart refuses a view of a SharedArrayBuffer
+  if (typeof file !== 'string') return { name: file.name, blob: file.data instanceof Blob ? file.data : new Blob([file.data as Uint8Array<ArrayBuffer>]) };
   await statFile(file);
   try {
     return { name: basename(file), blob: await openAsBlob(file), path: file };

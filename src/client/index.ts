@@ -7,17 +7,17 @@
  * (resuming with `Last-Event-ID` when a connection drops) and turns `application/problem+json`
  * answers into {@link ReamHttpError}s carrying the stable `code`.
  */
-import { setTimeout as delay } from 'node:timers/promises';
 import { ReamError } from '../errors.ts';
 import { TERMINAL_EVENT_TYPES as SHARED_TERMINAL_EVENT_TYPES, type ReamEvent } from '../events/types.ts';
 import type { JsonObject } from '../json.ts';
 import type { DocumentOutput } from '../pipeline/types.ts';
 import type { DocumentPageResult } from '../api-types.ts';
 import { TERMINAL_JOB_STATUSES, type JobStatus } from '../store/port.ts';
-import type { ArtifactView, CreditEntryView, DocumentView, JobView, PriorityName, TenantAccountView, UsageView } from '../api-types.ts';
+import type { ArtifactView, CreditEntryView, DocumentView, JobView, PriorityName, TenantAccountView, UsageView, WorkerView } from '../api-types.ts';
 import type { SearchHit } from '../search/port.ts';
 import { errorFromProblem, errorFromResponse, ReamHttpError, unreachable, type ProblemBody } from './errors.ts';
 import { fileBlob, type FileBlob, type SubmitFile } from './files.ts';
+import { sleep } from './sleep.ts';
 import { parseSse, SseParser } from './sse.ts';
 import { tusUpload, type UploadOptions, type UploadSource } from './upload.ts';
 import { ReamUrlStorage } from './url-storage.ts';
@@ -25,8 +25,9 @@ import { ReamUrlStorage } from './url-storage.ts';
 export type { ReamEvent, EventType, Progress } from '../events/types.ts';
 export type { DocumentOutput } from '../pipeline/types.ts';
 export type { DocumentPageResult } from '../api-types.ts';
+export type { JsonObject, JsonValue } from '../json.ts';
 export type { JobStatus } from '../store/port.ts';
-export type { ArtifactView, CreditEntryView, DocumentView, JobView, PriorityName, TenantAccountView } from '../api-types.ts';
+export type { ArtifactView, CreditEntryView, DocumentView, JobView, PriorityName, TenantAccountView, UsageView, WorkerTaskView, WorkerView } from '../api-types.ts';
 export type { SearchHit } from '../search/port.ts';
 export { parseSse, SseParser, type SseMessage } from './sse.ts';
 export { errorFromResponse, ReamHttpError, type ProblemBody } from './errors.ts';
@@ -359,6 +360,43 @@ export class ReamClient {
     return this.json<JobView>(this.jobPath(id, '/cancel'), { method: 'POST' });
   }
 
+  /** Reruns the failed documents and chunks of a `failed` or `partially_succeeded` job; answers its view. */
+  retry(id: string): Promise<JobView> {
+    return this.json<JobView>(this.jobPath(id, '/retry'), { method: 'POST' });
+  }
+
+  /** `GET /v1/documents/:id`: a stored document of the caller's tenant. */
+  getDocument(id: string, signal?: AbortSignal): Promise<DocumentView> {
+    return this.json<DocumentView>(`/v1/documents/${encodeURIComponent(id)}`, signal ? { signal } : {});
+  }
+
+  /** `GET /v1/documents/:id/pages/:page/image`: a page of a stored PDF drawn as a PNG (`dpi` 36–200, default 96). */
+  async pageImage(documentId: string, page: number, options: { dpi?: number; signal?: AbortSignal } = {}): Promise<Blob> {
+    const query = options.dpi === undefined ? '' : `?dpi=${options.dpi}`;
+    const response = await this.request(`/v1/documents/${encodeURIComponent(documentId)}/pages/${page}/image${query}`, {
+      headers: { accept: 'image/png' },
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    return response.blob();
+  }
+
+  /** `GET /metrics` (admin when auth is on): the server's Prometheus text exposition. */
+  async metricsText(signal?: AbortSignal): Promise<string> {
+    const response = await this.request('/metrics', { headers: { accept: 'text/plain' }, ...(signal ? { signal } : {}) });
+    return response.text();
+  }
+
+  /** `GET /v1/workers` (admin): the worker processes heard from lately. */
+  async workers(signal?: AbortSignal): Promise<WorkerView[]> {
+    const { items } = await this.json<{ items: WorkerView[] }>('/v1/workers', signal ? { signal } : {});
+    return items;
+  }
+
+  /** `POST /v1/workers/:id/{pause,resume,drain}` (admin): heard by the worker at its next heartbeat. */
+  commandWorker(id: string, command: 'pause' | 'resume' | 'drain'): Promise<WorkerView> {
+    return this.json<WorkerView>(`/v1/workers/${encodeURIComponent(id)}/${command}`, { method: 'POST' });
+  }
+
   /** Final results so far, one per document in input order. */
   async results(id: string): Promise<DocumentOutput[]> {
     const { items } = await this.json<{ items: DocumentOutput[] }>(this.jobPath(id, '/results'));
@@ -455,7 +493,7 @@ export class ReamClient {
       if (failures > this.maxReconnects) {
         throw failure ?? ReamError.retryable('io_error', `event stream of job ${id} keeps closing before the job ends`);
       }
-      await delay(parser.retryMs ?? this.reconnectDelayMs, undefined, options.signal ? { signal: options.signal } : {});
+      await sleep(parser.retryMs ?? this.reconnectDelayMs, options.signal);
     }
   }
 

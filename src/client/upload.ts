@@ -7,10 +7,11 @@ import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { Readable } from 'node:stream';
-import { DetailedError, Upload, defaultOptions, type FileReader, type FileSource, type UrlStorage } from 'tus-js-client';
+import { DetailedError, defaultOptions, type FileReader, type FileSource, type UrlStorage } from 'tus-js-client';
 import { ReamError } from '../errors.ts';
 import { errorFromAnswer, unreachable } from './errors.ts';
 import { statFile } from './files.ts';
+import { DEFAULT_CHUNK_BYTES, DEFAULT_RETRY_DELAYS, runTus } from './tus-run.ts';
 
 /** What to upload: a file path (read in slices, never whole), a Node stream, bytes, or a Blob. */
 export type UploadSource = string | Readable | Uint8Array | Blob;
@@ -48,7 +49,6 @@ export interface TusTarget {
   urlStorage: UrlStorage;
 }
 
-export const DEFAULT_CHUNK_BYTES = 8 * 1024 * 1024;
 const SHA256_HEX = /^[0-9a-fA-F]{64}$/;
 
 /** A path source, told apart from the other inputs by the file reader. */
@@ -110,7 +110,7 @@ async function prepare(source: UploadSource, options: UploadOptions): Promise<Pr
   const inMemory = source instanceof Blob ? source : Buffer.from(source.buffer, source.byteOffset, source.byteLength);
   const size = inMemory instanceof Blob ? inMemory.size : inMemory.length;
   const hashContent = (): Promise<string> =>
-    inMemory instanceof Blob ? sha256Of(Readable.fromWeb(inMemory.stream())) : Promise.resolve(createHash('sha256').update(inMemory).digest('hex'));
+    inMemory instanceof Blob ? sha256Of(inMemory.stream()) : Promise.resolve(createHash('sha256').update(inMemory).digest('hex'));
   // Bytes have no path or date: their content hash is what names them for resuming.
   const contentSha = resume || options.sha256 === 'compute' ? await hashContent() : undefined;
   return {
@@ -187,12 +187,6 @@ function sized(buffer: Buffer): Buffer & { size: number } {
   return Object.assign(buffer, { size: buffer.length });
 }
 
-/** The signal's reason when it is an error (as `AbortSignal.timeout` and `abort()` give), else an AbortError. */
-function abortReason(signal: AbortSignal): Error {
-  const reason: unknown = signal.reason;
-  return reason instanceof Error ? reason : Object.assign(new Error('The upload was aborted'), { name: 'AbortError' });
-}
-
 /** Runs a tus upload of `source` to its end; resolves with the upload id the server gave it. */
 export async function tusUpload(source: UploadSource, options: UploadOptions, target: TusTarget): Promise<string> {
   const { signal } = options;
@@ -205,51 +199,27 @@ export async function tusUpload(source: UploadSource, options: UploadOptions, ta
   const chunkSize = options.chunkSizeBytes ?? DEFAULT_CHUNK_BYTES;
   if (!Number.isSafeInteger(chunkSize) || chunkSize < 1) throw invalid('chunkSizeBytes must be a positive integer');
 
-  let onAbort: (() => void) | undefined;
   try {
-    return await new Promise<string>((resolvePromise, reject) => {
-      const tus = new Upload(
-        // tus-js-client hands this to our reader as is; its typings only know the browser's inputs.
-        prepared.input as unknown as Buffer,
-        {
-          endpoint: target.endpoint,
-          headers: target.headers,
-          chunkSize,
-          retryDelays: options.retryDelays ?? [0, 1000, 3000, 5000],
-          metadata: { filename: prepared.name, ...(prepared.sha256 === undefined ? {} : { sha256: prepared.sha256 }) },
-          ...(prepared.size === undefined ? { uploadLengthDeferred: true } : { uploadSize: prepared.size }),
-          fileReader: reader,
-          urlStorage: target.urlStorage,
-          fingerprint: () => Promise.resolve(fingerprint ?? ''),
-          storeFingerprintForResuming: fingerprint !== undefined,
-          removeFingerprintOnSuccess: true,
-          onProgress: (sent, total) => options.onProgress?.(sent, prepared.size === undefined ? null : total),
-          onSuccess: () => {
-            const id = (tus.url ?? '').split('/').pop() ?? '';
-            if (id === '') reject(ReamError.nonRetryable('internal', 'the server gave the upload no URL'));
-            else resolvePromise(decodeURIComponent(id));
-          },
-          onError: (error) => reject(uploadError(error, target.baseUrl)),
-        },
-      );
-      onAbort = () => {
-        tus.abort(false).catch(() => undefined);
-        reject(abortReason(signal as AbortSignal));
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      const begin = async (): Promise<void> => {
-        if (fingerprint !== undefined) {
-          const previous = await tus.findPreviousUploads();
-          // The newest record wins: an older one may point at an upload that expired since.
-          const latest = previous.sort((a, b) => Date.parse(b.creationTime) - Date.parse(a.creationTime))[0];
-          if (latest) tus.resumeFromPreviousUpload(latest);
-        }
-        if (!signal?.aborted) tus.start();
-      };
-      begin().catch((error: unknown) => reject(uploadError(error, target.baseUrl)));
-    });
+    return await runTus(
+      // tus-js-client hands this to our reader as is; its typings only know the browser's inputs.
+      prepared.input as unknown as Buffer,
+      {
+        endpoint: target.endpoint,
+        headers: target.headers,
+        chunkSize,
+        retryDelays: options.retryDelays ?? DEFAULT_RETRY_DELAYS,
+        metadata: { filename: prepared.name, ...(prepared.sha256 === undefined ? {} : { sha256: prepared.sha256 }) },
+        ...(prepared.size === undefined ? { uploadLengthDeferred: true } : { uploadSize: prepared.size }),
+        fileReader: reader,
+        urlStorage: target.urlStorage,
+        fingerprint: () => Promise.resolve(fingerprint ?? ''),
+        storeFingerprintForResuming: fingerprint !== undefined,
+        removeFingerprintOnSuccess: true,
+        onProgress: (sent, total) => options.onProgress?.(sent, prepared.size === undefined ? null : total),
+      },
+      { signal, resume: fingerprint !== undefined, toError: (error) => uploadError(error, target.baseUrl) },
+    );
   } finally {
-    if (onAbort) signal?.removeEventListener('abort', onAbort);
     reader.closeAll();
   }
 }

@@ -132,6 +132,8 @@ export interface DocumentFormat {
   readonly extensions: readonly string[];
   inspect(path: string, limits: ReadLimits, signal?: AbortSignal, options?: ReadOptions): Promise<Inspection>;
   extract(path: string, range: PageRange, signal?: AbortSignal, options?: ReadOptions): Promise<Extraction>;
+  /** The 1-based page drawn as a PNG at `dpi`, for viewing; absent for formats without pages to draw. */
+  renderPage?(path: string, page: number, dpi: number, signal?: AbortSignal): Promise<Buffer>;
 }
 
 /** Per-call options of {@link TaskRunner.run}. */

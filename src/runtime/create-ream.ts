@@ -15,6 +15,7 @@ import { removeDocument } from './document-removal.ts';
 import { RetentionSweeper } from './retention.ts';
 import { lockDataDir } from './data-dir-lock.ts';
 import { DocumentTasks } from './document-tasks.ts';
+import { PageImages } from './page-images.ts';
 import { Engine } from './engine.ts';
 import type { Ream, ReamOptions } from './ream.ts';
 import { reamHandle } from './ream-handle.ts';
@@ -114,6 +115,7 @@ export async function createReam(options: ReamOptions = {}): Promise<Ream> {
   let closed: Promise<void> | undefined;
   return reamHandle(engine, {
     dataDir,
+    pageImages: new PageImages(adapters.deps),
     deployment: options.distributed,
     warnings: adapters.warnings,
     ...(adapters.deps.analysis ? { analysis: adapters.deps.analysis } : {}),

@@ -8,6 +8,7 @@ import { findApiKey } from './api-keys.ts';
 import { type Engine, type FileInput } from './engine.ts';
 import { rememberEngine } from './internals.ts';
 import { loadJobView } from './job-view.ts';
+import type { PageImages } from './page-images.ts';
 import type { Ream, SubmitInput } from './ream.ts';
 import { storeDocument } from './store-document.ts';
 import { removeDocument } from './document-removal.ts';
@@ -32,6 +33,8 @@ export interface HandleParts {
   analysis?: AnalysisStore;
   /** USD per million tokens by model, for costs in usage views. */
   prices?: PriceTable;
+  /** Pages drawn for viewing (`pageImage`). */
+  pageImages: PageImages;
 }
 
 /** A usage view of per-model rows, or `undefined` when nothing was used. */
@@ -121,6 +124,11 @@ export function reamHandle(engine: Engine, parts: HandleParts): Ream {
     storeDocument: (stream, name, options) => storeDocument(engine, stream, name, options),
     getDocument: (documentId) => store.getDocument(documentId),
     deleteDocument: (documentId, tenantId) => removeDocument({ store, blobs: engine.ports.blobs, search: engine.ports.search }, documentId, tenantId),
+    async pageImage(documentId, page, options = {}) {
+      const doc = await store.getDocument(documentId);
+      if (!doc) throw ReamError.nonRetryable('not_found', `no document ${documentId}`);
+      return parts.pageImages.render(doc, page, options.dpi, options.signal);
+    },
     uploads,
     async search(q, searchOptions) {
       const hits = await engine.ports.search.search({ tenantId: searchOptions?.tenantId ?? DEFAULT_TENANT, q, limit: searchOptions?.limit ?? 20 });

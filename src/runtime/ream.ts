@@ -55,6 +55,7 @@ export type { RemovedDocument } from './document-removal.ts';
 export type { CreditSettings } from './credits/credit-keeper.ts';
 export { checkPrices, PRICE_KEYS, type CreditPrices } from './credits/prices.ts';
 export { checkQuotas, type TenantAccount, type TenantAccounts, type GrantInput } from './credits/tenant-accounts.ts';
+export { PAGE_IMAGE_DPI } from './page-images.ts';
 
 export interface ReamOptions {
   /** Folder for the database, blobs and lock (created if missing). Default `.ream` in the working directory. */
@@ -225,6 +226,12 @@ export interface Ream {
    * job uses is `in_use`.
    */
   deleteDocument(documentId: string, tenantId?: string): Promise<RemovedDocument>;
+  /**
+   * A page of a stored document drawn as a PNG (PDFs; `dpi` 36–200, default 96), cached in
+   * memory. `not_found` without the document (any tenant: the caller checks ownership),
+   * `validation_failed` for a page it does not have, `unsupported_type` for text and tables.
+   */
+  pageImage(documentId: string, page: number, options?: { dpi?: number; signal?: AbortSignal }): Promise<Buffer>;
   /** Records of finished tus uploads, shared by every server instance of a deployment. */
   readonly uploads: UploadRecords;
 

@@ -17,6 +17,7 @@ import { documentPagesRoutes } from './routes/document-pages.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { artifactRoutes } from './routes/artifacts.ts';
 import { uiRoutes } from './routes/ui.ts';
+import { pageImageRoutes } from './routes/page-images.ts';
 import { wsRoutes } from './routes/ws.ts';
 import { documentRoutes } from './routes/documents.ts';
 import { uploadRoutes } from './uploads/tus.ts';
@@ -123,6 +124,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     eventRoutes(scope, options.ream, { heartbeatMs: options.heartbeatMs ?? 15_000, shutdown: shutdown.signal });
     wsRoutes(scope, options.ream, { coordination, heartbeatMs: options.heartbeatMs ?? 15_000 });
     documentRoutes(scope, options.ream, { maxFileBytes: options.maxFileBytes ?? 1024 ** 3 });
+    pageImageRoutes(scope, options.ream);
     const findUpload = uploadRoutes(scope, options.ream, {
       dir: options.uploadsDir ?? join(options.ream.dataDir, 'uploads'),
       maxFileBytes: options.maxFileBytes ?? 1024 ** 3,

@@ -19,7 +19,8 @@ const HIDDEN: Operation[] = [
   { method: 'GET', path: '/openapi.json', access: 'public' },
   { method: 'GET', path: '/v1/ws', access: 'tenant' },
   { method: 'GET', path: '/ui/', access: 'public' },
-  { method: 'GET', path: '/ui/app.js', access: 'public' },
+  { method: 'GET', path: '/assets/{id}', access: 'public' },
+  { method: 'GET', path: '/favicon.ico', access: 'public' },
   { method: 'GET', path: '/', access: 'public' },
 ];
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,15 +17,19 @@ import { makePdf, numberedPages, writePdf } from '../support/make-pdf.ts';
 import { adaptersOf } from '../../src/runtime/internals.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
-const CASE_TIMEOUT_MS = 240_000;
-const WAIT_MS = 120_000;
+const CASE_TIMEOUT_MS = 120_000;
+const WAIT_MS = 60_000;
+/** A file name that is markup: the console must show it as these characters, never run it. */
+const HOSTILE_NAME = '<img src=x onerror=alert(1)>.pdf';
 
 let dir: string;
 let browser: Browser | undefined;
+let axeSource: string;
 const cleanups: Array<() => Promise<void>> = [];
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'ream-dashboard-'));
+  axeSource = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
   if (existsSync(CHROMIUM)) {
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -60,51 +65,98 @@ async function otherOrigin(): Promise<string> {
   return `http://127.0.0.1:${address.port}`;
 }
 
-/** A fresh browser page (own storage); uncaught page errors fail the test at its end. */
+/**
+ * A fresh browser page (own storage). Uncaught page errors, dialogs (an `alert` from injected
+ * markup) and Content-Security-Policy violations fail the test at its end.
+ */
 async function openPage(t: TestContext): Promise<Page> {
   assert.ok(browser);
   const context = await browser.newContext();
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(error.message));
+  page.on('dialog', (dialog) => {
+    errors.push(`dialog: ${dialog.message()}`);
+    void dialog.dismiss();
+  });
+  page.on('console', (message) => {
+    if (/Content Security Policy/i.test(message.text())) errors.push(message.text());
+  });
   t.after(async () => {
     await context.close();
-    assert.deepEqual(errors, [], 'no uncaught errors in the page');
+    assert.deepEqual(errors, [], 'no uncaught errors, dialogs or CSP violations in the page');
   });
   return page;
 }
 
-const textOf = async (page: Page, selector: string): Promise<string> => (await page.locator(selector).textContent()) ?? '';
+/** Runs axe-core in the page (evaluated over the DevTools protocol: the page's CSP allows no injected script). */
+async function assertAccessible(page: Page, what: string): Promise<void> {
+  await page.evaluate(axeSource);
+  const violations = await page.evaluate(async () => {
+    const axe = (globalThis as unknown as { axe: { run(): Promise<{ violations: Array<{ id: string; impact: string | null; nodes: unknown[] }> }> } }).axe;
+    const { violations: found } = await axe.run();
+    return found.map((violation) => ({ id: violation.id, impact: violation.impact, nodes: violation.nodes.length }));
+  });
+  const serious = violations.filter((violation) => violation.impact === 'serious' || violation.impact === 'critical');
+  assert.deepEqual(serious, [], `${what}: no serious or critical axe violations`);
+}
 
-describe('dashboard: served at /ui/, driven in Chromium', { timeout: CASE_TIMEOUT_MS * 4 }, () => {
-  test('serves only its fixed files, with their content types, without credentials', async () => {
+/** Scrolls the job list to its end (typed by hand: the tests' tsconfig has no DOM types). */
+const scrollToEnd = (page: Page): Promise<void> =>
+  page.locator('.virtual').evaluate((element: { scrollTo(x: number, y: number): void; scrollHeight: number }) => element.scrollTo(0, element.scrollHeight));
+
+const textOf = async (page: Page, selector: string): Promise<string> => (await page.locator(selector).first().textContent()) ?? '';
+
+async function submitByApi(url: string, token: string, name: string, pages: string[]): Promise<JobView> {
+  const body = new FormData();
+  body.append('file', new Blob([await makePdf({ pages })], { type: 'application/pdf' }), name);
+  const answer = await fetch(`${url}/v1/jobs`, { method: 'POST', body, headers: { authorization: `Bearer ${token}` } });
+  assert.equal(answer.status, 202);
+  return (await answer.json()) as JobView;
+}
+
+describe('console: built by Vite, served at /, driven in Chromium', { timeout: CASE_TIMEOUT_MS * 4 }, () => {
+  test('serves index.html uncached and hashed assets for a year, under a strict CSP, and nothing else', async () => {
     const { server } = await serve('files', { auth: { mode: 'on', jwtSecret: 'a-secret-long-enough-for-hs256-signing' } }, { work: false });
-    const root = await fetch(`${server.url}/`, { redirect: 'manual' });
-    assert.equal(root.status, 302);
-    assert.equal(root.headers.get('location'), '/ui/');
-    for (const [path, type] of [['/ui/', 'text/html'], ['/ui/app.js', 'text/javascript'], ['/ui/api.js', 'text/javascript'], ['/ui/style.css', 'text/css'], ['/ui/vendor/tus.min.js', 'text/javascript'], ['/ui/favicon.svg', 'image/svg+xml'], ['/favicon.ico', 'image/svg+xml']] as const) {
+    const index = await fetch(`${server.url}/`);
+    assert.equal(index.status, 200);
+    assert.match(index.headers.get('content-type') ?? '', /^text\/html/);
+    assert.equal(index.headers.get('cache-control'), 'no-cache');
+    const csp = index.headers.get('content-security-policy') ?? '';
+    for (const directive of ["default-src 'self'", "script-src 'self'", "connect-src 'self'", "object-src 'none'", "frame-ancestors 'none'"]) assert.ok(csp.includes(directive), directive);
+    assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval|https?:/, 'no inline script, no other origin');
+    const html = await index.text();
+    assert.doesNotMatch(html, /<script(?![^>]*\bsrc=)[^>]*>/, 'no inline script in the page');
+    const assets = [...html.matchAll(/(?:src|href)="(\/assets\/[^"]+)"/g)].map((match) => match[1] ?? '');
+    assert.ok(assets.some((path) => /\/assets\/index-[\w-]{8}\.js$/.test(path)), `a hashed script: ${assets.join(', ')}`);
+    let gzipped = 0;
+    for (const path of assets) {
       const response = await fetch(`${server.url}${path}`);
       assert.equal(response.status, 200, path);
-      assert.match(response.headers.get('content-type') ?? '', new RegExp(`^${type.replace('+', '\\+')}`), path);
-      assert.match(response.headers.get('content-security-policy') ?? '', /default-src 'self'/, path);
+      assert.equal(response.headers.get('cache-control'), 'public, max-age=31536000, immutable', path);
+      assert.match(response.headers.get('content-type') ?? '', path.endsWith('.js') ? /^text\/javascript/ : /^text\/css/, path);
+      const body = Buffer.from(await response.arrayBuffer());
+      if (path.endsWith('.js')) gzipped += (await import('node:zlib')).gzipSync(body).length;
+    }
+    assert.ok(gzipped > 0 && gzipped < 300 * 1024, `the console's JS is under 300 kB gzipped (${gzipped} bytes)`);
+    for (const [path, status] of [['/ui/', 302], ['/ui', 302], ['/favicon.ico', 200]] as const) {
+      const response = await fetch(`${server.url}${path}`, { redirect: 'manual' });
+      assert.equal(response.status, status, path);
+      if (status === 302) assert.equal(response.headers.get('location'), '/', path);
       await response.arrayBuffer();
     }
-    for (const path of ['/ui/..%2Fpackage.json', '/ui/%2e%2e%2fpackage.json', '/ui/README.md']) {
+    for (const path of ['/assets/..%2Fpackage.json', '/assets/%2e%2e%2findex.html', '/assets/nope.js']) {
       const response = await fetch(`${server.url}${path}`);
       assert.equal(response.status, 404, path);
-      assert.equal(((await response.json()) as { code: string }).code, 'not_found');
+      assert.equal(((await response.json()) as { code: string }).code, 'not_found', path);
     }
     // The API itself still needs a key.
     assert.equal((await fetch(`${server.url}/v1/jobs`)).status, 401);
   });
 
-  test('uploads two PDFs with tus, follows the job to success and shows the extracted text', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+  test('submit over tus, watch it live (the stream resumes), read the document, search it; a markup file name stays text', { timeout: CASE_TIMEOUT_MS }, async (t) => {
     if (!requireOrSkip(t, browser !== undefined, `Chromium at ${CHROMIUM}`)) return;
-    const { server } = await serve('upload');
-    const files = [join(dir, 'alpha.pdf'), join(dir, 'beta.pdf')];
-    await writePdf(files[0] ?? '', { pages: numberedPages('A', 2) });
-    await writePdf(files[1] ?? '', { pages: numberedPages('B', 1) });
-
+    const { server } = await serve('flow');
     const page = await openPage(t);
     // The first event stream breaks after one event: the page must resume after it, not start over.
     const resumedFrom: Array<string | undefined> = [];
@@ -112,75 +164,258 @@ describe('dashboard: served at /ui/, driven in Chromium', { timeout: CASE_TIMEOU
       resumedFrom.push(route.request().headers()['last-event-id']);
       if (resumedFrom.length > 1) return route.continue();
       const progress = { documentsDone: 0, documentsTotal: 2, pagesDone: 0, pagesTotal: 0, percent: 0, etaSeconds: null };
-      const first = JSON.stringify({ seq: 1, type: 'job.queued', progress });
+      const first = JSON.stringify({ seq: 1, type: 'job.queued', jobId: 'job_x', tenantId: 'local', at: Date.now(), progress });
       return route.fulfill({ status: 200, contentType: 'text/event-stream', body: `: ream events\n\nid: 1\nevent: job.queued\ndata: ${first}\n\n` });
     });
+    // The first tus PATCH is cut off mid-way, as by a network drop: the upload must resume and finish.
+    let patches = 0;
+    await page.route('**/v1/uploads/*', async (route) => {
+      if (route.request().method() === 'PATCH' && ++patches === 1) return route.abort('connectionreset');
+      return route.continue();
+    });
+
     await page.goto(`${server.url}/`);
-    assert.equal(page.url(), `${server.url}/ui/`);
-    assert.equal(await page.locator('#auth').isHidden(), true, 'no key field while auth is off');
-    await page.locator('#files').setInputFiles(files);
-    assert.equal(await page.locator('#uploads li').count(), 2);
+    await page.getByRole('link', { name: 'New job' }).first().click();
+    await page.locator('#files').setInputFiles([
+      { name: 'alpha.pdf', mimeType: 'application/pdf', buffer: Buffer.from(await makePdf({ pages: numberedPages('A', 2) })) },
+      { name: HOSTILE_NAME, mimeType: 'application/pdf', buffer: Buffer.from(await makePdf({ pages: ['A hostile name, harmless text'] })) },
+    ]);
+    assert.deepEqual(await page.locator('.uploads .name').allTextContents(), ['alpha.pdf', HOSTILE_NAME], 'the names, as text');
+    assert.equal(await page.locator('img').count(), 0, 'no element made of the file name');
+    await assertAccessible(page, 'new job');
+    await page.getByLabel('Pipeline').fill('rules');
+    await page.getByLabel('Options (JSON)').fill('{"rules": [{"name": "invoice", "pattern": "Invoice number (INV-A-2)"}]}');
     await page.getByRole('button', { name: 'Upload and start job' }).click();
 
     await page.locator('#job-status', { hasText: /^succeeded$/ }).waitFor({ timeout: WAIT_MS });
-    assert.equal(await textOf(page, '#job-summary'), '3 of 3 pages, 2 of 2 documents', 'an ended job shows no ETA');
-    assert.equal(await page.locator('#job-progress').getAttribute('value'), '100');
+    assert.ok(patches >= 3, `each file went over tus, the cut-off one twice (${patches} PATCH requests)`);
+    assert.equal(resumedFrom[0], undefined);
+    assert.equal(resumedFrom[1], '1', 'the second stream asked for the events after seq 1');
+    assert.match(await textOf(page, '#job-summary'), /^3 of 3 pages, 2 of 2 documents$/);
     assert.equal(await page.getByRole('button', { name: 'Cancel job' }).isDisabled(), true, 'an ended job cannot be cancelled');
-    assert.deepEqual(resumedFrom, [undefined, '1'], 'the second stream asked for the events after seq 1');
+    const hostile = page.locator('.documents .name', { hasText: HOSTILE_NAME });
+    await hostile.waitFor({ timeout: WAIT_MS });
+    assert.equal(await page.locator('img').count(), 0);
+    assert.ok((await page.locator('.chunk-map .cell.done').count()) >= 2, 'the chunk maps filled in');
+    await assertAccessible(page, 'job');
 
-    await page.getByRole('button', { name: 'Show results' }).click();
-    await page.locator('#results article').nth(1).waitFor({ timeout: WAIT_MS });
-    const results = await textOf(page, '#results');
-    assert.match(results, /alpha\.pdf: succeeded, 2 pages/);
-    assert.match(results, /beta\.pdf: succeeded, 1 pages/);
-    for (const line of ['A page 1 of 2', 'Invoice number INV-A-2', 'B page 1 of 1']) assert.ok(results.includes(line), `results show "${line}"`);
+    await page.getByRole('link', { name: 'alpha.pdf' }).click();
+    await page.locator('.page-text').waitFor({ timeout: WAIT_MS });
+    assert.match(await textOf(page, '.page-text'), /A page 1 of 2/);
+    await page.getByRole('img', { name: 'Page 1 of alpha.pdf' }).waitFor({ timeout: WAIT_MS });
+    // The field the rule found links to its page, with the value marked there.
+    const field = page.locator('.fields-table tbody tr');
+    assert.deepEqual(await field.locator('td').allTextContents(), ['invoice', 'INV-A-2', 'page 2']);
+    await field.getByRole('button', { name: 'page 2' }).click();
+    assert.equal(await page.getByLabel('Page', { exact: true }).inputValue(), '2');
+    assert.deepEqual(await page.locator('.page-text mark').allTextContents(), ['INV-A-2']);
+    await page.getByLabel('Page', { exact: true }).selectOption('1');
+    await page.getByLabel('Page', { exact: true }).selectOption('2');
+    assert.match(await textOf(page, '.page-text'), /Invoice number INV-A-2/);
+    const drawn = page.getByRole('img', { name: 'Page 2 of alpha.pdf' });
+    await drawn.waitFor({ timeout: WAIT_MS });
+    assert.ok((await drawn.evaluate((image: { naturalWidth: number }) => image.naturalWidth)) > 300, 'the page image is drawn (a blob: URL the CSP allows)');
+    await assertAccessible(page, 'document');
 
-    // The job list caught up too.
-    await page.locator('#jobs li', { hasText: 'succeeded' }).waitFor({ timeout: WAIT_MS });
-
-    // Search finds the page, with the words marked.
+    await page.getByRole('link', { name: 'Search' }).click();
     await page.getByLabel('Words on a page').fill('INV-A-2');
     await page.getByRole('button', { name: 'Search' }).click();
     await page.locator('#search-hits li').first().waitFor({ timeout: WAIT_MS });
     assert.equal(await page.locator('#search-hits li').count(), 1);
     assert.match(await textOf(page, '#search-hits li'), /^alpha\.pdf page 2 doc_\w+.*INV-A-2/s, 'the file, the page, and the words without the marks');
-    assert.ok((await page.locator('#search-hits mark').count()) >= 1, 'the matched words are marked');
-    await page.getByLabel('Words on a page').fill('nowhere');
-    await page.getByRole('button', { name: 'Search' }).click();
-    await page.locator('#search-summary', { hasText: 'No page holds all these words.' }).waitFor({ timeout: WAIT_MS });
-    assert.equal(await page.locator('#search-hits li').count(), 0);
+    assert.deepEqual(await page.locator('#search-hits mark').allTextContents(), ['INV-A-2'], 'the matched words are marked');
+    assert.doesNotMatch(page.url(), /key|token/i);
+    await assertAccessible(page, 'search');
+
+    await page.getByRole('link', { name: 'Jobs' }).click();
+    await page.locator('#jobs li', { hasText: 'succeeded' }).waitFor({ timeout: WAIT_MS });
+    await assertAccessible(page, 'jobs');
   });
 
-  test('with auth on the page asks for a key, shows a refusal, then the jobs', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+  test('auth on: sign in with a key kept in sessionStorage; tenants see only their own jobs; workers for the admin only', { timeout: CASE_TIMEOUT_MS }, async (t) => {
     if (!requireOrSkip(t, browser !== undefined, `Chromium at ${CHROMIUM}`)) return;
-    const { ream, server } = await serve('auth', { auth: { mode: 'on' } }, { work: false });
-    const { token } = await issueApiKey(adaptersOf(ream).store, { tenantId: 'acme', name: 'dashboard', role: 'user' });
-    const body = new FormData();
-    body.append('file', new Blob([await makePdf({ pages: ['one page'] })], { type: 'application/pdf' }), 'one.pdf');
-    const submitted = await fetch(`${server.url}/v1/jobs`, { method: 'POST', body, headers: { authorization: `Bearer ${token}` } });
-    assert.equal(submitted.status, 202);
-    const job = (await submitted.json()) as JobView;
+    const { ream, server } = await serve('auth', { auth: { mode: 'on' } });
+    const store = adaptersOf(ream).store;
+    const acme = (await issueApiKey(store, { tenantId: 'acme', name: 'console', role: 'user' })).token;
+    const beta = (await issueApiKey(store, { tenantId: 'beta', name: 'console', role: 'user' })).token;
+    const admin = (await issueApiKey(store, { tenantId: 'ops', name: 'admin', role: 'admin' })).token;
+    const acmeJob = await submitByApi(server.url, acme, 'acme-secret.pdf', ['acme quarterly zebra']);
+    const betaJob = await submitByApi(server.url, beta, 'beta.pdf', ['beta page']);
 
     const page = await openPage(t);
-    await page.goto(`${server.url}/ui/`);
-    await page.locator('#auth').waitFor({ state: 'visible', timeout: WAIT_MS });
-    await page.locator('#key-error', { hasText: 'Enter an API key' }).waitFor({ timeout: WAIT_MS });
+    await page.goto(`${server.url}/`);
+    await page.locator('#signin-error', { hasText: 'Enter an API key' }).waitFor({ timeout: WAIT_MS });
+    await assertAccessible(page, 'sign in');
+    await page.getByLabel('API key').fill('ream_0000000000000000_wrong');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.locator('#signin-error', { hasText: 'The key was refused' }).waitFor({ timeout: WAIT_MS });
 
-    await page.getByRole('textbox', { name: 'API key' }).fill('ream_0000000000000000_wrong');
-    await page.getByRole('button', { name: 'Use key' }).click();
-    await page.locator('#key-error', { hasText: 'The key was refused: invalid, expired or revoked credentials' }).waitFor({ timeout: WAIT_MS });
-    assert.equal(await page.locator('#jobs li').count(), 0);
+    await page.getByLabel('API key').fill(beta);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.locator(`#jobs li[data-job-id="${betaJob.id}"]`).waitFor({ timeout: WAIT_MS });
+    assert.equal(await page.locator(`#jobs li[data-job-id="${acmeJob.id}"]`).count(), 0, "beta does not see acme's job");
+    assert.equal(await page.evaluate(() => sessionStorage.getItem('ream.apiKey')), beta);
+    assert.equal(await page.evaluate(() => localStorage.length), 0, 'nothing in localStorage');
+    assert.ok(!page.url().includes(beta), 'the key is not in the URL');
 
-    await page.getByRole('textbox', { name: 'API key' }).fill(token);
-    await page.getByRole('button', { name: 'Use key' }).click();
-    const item = page.locator(`#jobs li[data-job-id="${job.id}"]`);
-    await item.waitFor({ timeout: WAIT_MS });
-    assert.match((await item.textContent()) ?? '', /queued/);
-    assert.equal(await textOf(page, '#key-error'), '');
+    // Another tenant's job by its id: not found, and nothing of it shown.
+    await page.goto(`${server.url}/#/jobs/${acmeJob.id}`);
+    await page.locator('#job-error', { hasText: 'not_found' }).waitFor({ timeout: WAIT_MS });
+    assert.equal(await page.locator('.documents li').count(), 0);
+    // Its words are not found either, once acme's job has been indexed.
+    await ream.wait(acmeJob.id);
+    await page.goto(`${server.url}/#/search?q=zebra`);
+    await page.locator('#search-summary', { hasText: 'No page holds all these words.' }).waitFor({ timeout: WAIT_MS });
 
-    // The key is remembered by this browser.
+    // A reload keeps the session; the workers are for admins.
+    await page.goto(`${server.url}/#/operate`);
+    await page.locator('#operate-forbidden').waitFor({ timeout: WAIT_MS });
+
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    assert.equal(await page.evaluate(() => sessionStorage.getItem('ream.apiKey')), null, 'sign out forgets the key');
+    await page.getByLabel('API key').fill(admin);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('link', { name: 'Operate' }).click();
+    const worker = page.locator('#workers tbody tr').first();
+    await worker.waitFor({ timeout: WAIT_MS });
+    const workerId = (await worker.getAttribute('data-worker-id')) ?? '';
+    // Charts of the server's counters, once two samples of /metrics are in (one every 3 s).
+    await page.getByRole('img', { name: /^Throughput, per second: latest pages \d/ }).waitFor({ timeout: WAIT_MS });
+    assert.equal(await page.locator('.chart canvas').count(), 3, 'throughput, failures and queue drawn');
+    await assertAccessible(page, 'operate');
+    await worker.getByRole('button', { name: `pause worker ${workerId}` }).click();
+    await page.locator('#workers .worker-state', { hasText: 'asked to pause' }).waitFor({ timeout: WAIT_MS });
+    await worker.getByRole('button', { name: `resume worker ${workerId}` }).click();
+    await page.locator('#workers .worker-state', { hasText: 'asked to resume' }).waitFor({ timeout: WAIT_MS });
+  });
+
+  test("a 200-page PDF's chunk map: one cell per chunk of 10 pages, each done, each opening its pages", { timeout: CASE_TIMEOUT_MS }, async (t) => {
+    if (!requireOrSkip(t, browser !== undefined, `Chromium at ${CHROMIUM}`)) return;
+    const { server } = await serve('chunks');
+    const body = new FormData();
+    body.append('options', JSON.stringify({ chunkPages: 10 }));
+    body.append('file', new Blob([await makePdf({ pages: numberedPages('L', 200) })], { type: 'application/pdf' }), 'long.pdf');
+    const job = (await (await fetch(`${server.url}/v1/jobs`, { method: 'POST', body })).json()) as JobView;
+
+    const page = await openPage(t);
+    await page.goto(`${server.url}/#/jobs/${job.id}`);
+    await page.locator('#job-status', { hasText: /^succeeded$/ }).waitFor({ timeout: WAIT_MS });
+    const cells = page.getByRole('group', { name: 'Chunks of long.pdf' }).getByRole('button');
+    await page.locator('.cell.done').nth(19).waitFor({ timeout: WAIT_MS });
+    assert.equal(await cells.count(), 20);
+    assert.equal(await page.locator('.cell.done').count(), 20, 'every chunk done');
+    await cells.nth(19).click();
+    assert.equal(await cells.nth(19).getAttribute('aria-pressed'), 'true');
+    assert.equal(await textOf(page, '.chunk-detail'), 'Chunk 20, pages 191–200: done');
+    await cells.nth(19).press('Enter');
+    assert.equal(await page.locator('.chunk-detail').count(), 0, 'the keyboard closes it again');
+    assert.match(await textOf(page, '.documents li'), /200 pages/);
+  });
+
+  test('a failed job shows its document error; Retry reruns it and the page follows the new run from the last event', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+    if (!requireOrSkip(t, browser !== undefined, `Chromium at ${CHROMIUM}`)) return;
+    const { server } = await serve('retry');
+    const body = new FormData();
+    body.append('options', JSON.stringify({ maxPages: 1 }));
+    body.append('file', new Blob([await makePdf({ pages: ['one', 'two'] })], { type: 'application/pdf' }), 'too-long.pdf');
+    const job = (await (await fetch(`${server.url}/v1/jobs`, { method: 'POST', body })).json()) as JobView;
+
+    const page = await openPage(t);
+    const resumedFrom: Array<string | undefined> = [];
+    page.on('request', (request) => {
+      if (request.url().endsWith('/events')) resumedFrom.push(request.headers()['last-event-id']);
+    });
+    await page.goto(`${server.url}/#/jobs/${job.id}`);
+    await page.locator('#job-status', { hasText: /^failed$/ }).waitFor({ timeout: WAIT_MS });
+    await page.locator('.documents .error', { hasText: /\(\w+\)$/ }).waitFor({ timeout: WAIT_MS });
+    const retried = page.waitForResponse((response) => response.url().endsWith(`/v1/jobs/${job.id}/retry`));
+    const secondStream = page.waitForRequest((request) => request.url().endsWith('/events'));
+    await page.getByRole('button', { name: 'Retry failed parts' }).click();
+    assert.equal((await retried).status(), 202);
+    await secondStream;
+    // It fails again (the file is still too long), seen over a new stream that resumed after the old one.
+    await page.locator('#job-status', { hasText: /^failed$/ }).waitFor({ timeout: WAIT_MS });
+    assert.equal(resumedFrom[0], undefined);
+    assert.match(resumedFrom[1] ?? '', /^[1-9]\d*$/, 'the second stream resumed after the events already seen');
+    const final = (await (await fetch(`${server.url}/v1/jobs/${job.id}`)).json()) as JobView;
+    assert.equal(final.status, 'failed');
+  });
+
+  test('an upload cut off by a page reload resumes on the server\'s upload when the same file is dropped again', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+    if (!requireOrSkip(t, browser !== undefined, `Chromium at ${CHROMIUM}`)) return;
+    const { server } = await serve('reload');
+    const path = join(dir, 'resume-me.pdf');
+    await writePdf(path, { pages: numberedPages('R', 3) });
+    const page = await openPage(t);
+    const creations: string[] = [];
+    page.on('request', (request) => {
+      if (request.method() === 'POST' && request.url().endsWith('/v1/uploads')) creations.push(request.url());
+    });
+    // Every PATCH fails, as on a dead network, until the page is reloaded.
+    const firstPatch = new Promise<void>((resolve) => {
+      void page.route('**/v1/uploads/*', async (route) => {
+        if (route.request().method() !== 'PATCH') return route.continue();
+        resolve();
+        return route.abort('connectionreset');
+      });
+    });
+    await page.goto(`${server.url}/#/submit`);
+    await page.locator('#files').setInputFiles(path);
+    await page.getByRole('button', { name: 'Upload and start job' }).click();
+    await firstPatch;
+    const remembered = await page.evaluate(() => Object.keys(localStorage));
+    assert.equal(remembered.length, 1, 'the unfinished upload is remembered');
+    assert.match(remembered[0] ?? '', /^tus::ream-br:resume-me\.pdf:/);
+    await page.unroute('**/v1/uploads/*');
     await page.reload();
-    await item.waitFor({ timeout: WAIT_MS });
+
+    await page.locator('#files').setInputFiles(path);
+    await page.getByRole('button', { name: 'Upload and start job' }).click();
+    await page.locator('#job-status', { hasText: /^succeeded$/ }).waitFor({ timeout: WAIT_MS });
+    assert.equal(creations.length, 1, 'no second upload was created: the first one was resumed');
+    assert.equal(await page.evaluate(() => localStorage.length), 0, 'a finished upload is forgotten');
+    assert.match(await textOf(page, '.documents .name'), /^resume-me\.pdf$/);
+  });
+
+  test('the job list is windowed and pages on with the cursor as it scrolls; a queued job is cancelled from its page', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+    if (!requireOrSkip(t, browser !== undefined, `Chromium at ${CHROMIUM}`)) return;
+    const { server } = await serve('list', {}, { work: false });
+    const form = new FormData();
+    form.append('file', new Blob([await makePdf({ pages: ['listed'] })], { type: 'application/pdf' }), 'listed.pdf');
+    const [stored] = ((await (await fetch(`${server.url}/v1/documents`, { method: 'POST', body: form })).json()) as { items: Array<{ id: string }> }).items;
+    assert.ok(stored);
+    const JOBS = 250;
+    const ids: string[] = [];
+    for (let i = 0; i < JOBS; i++) {
+      const answer = await fetch(`${server.url}/v1/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ documents: [stored.id] }) });
+      ids.push(((await answer.json()) as JobView).id);
+    }
+
+    const page = await openPage(t);
+    await page.goto(`${server.url}/#/jobs`);
+    await page.locator('.count', { hasText: '100+ jobs' }).waitFor({ timeout: WAIT_MS });
+    const rendered = await page.locator('#jobs li').count();
+    assert.ok(rendered > 5 && rendered < 100, `only the rows in view are in the page (${rendered})`);
+    assert.equal(await page.locator(`#jobs li[data-job-id="${ids.at(-1)}"]`).count(), 1, 'newest first');
+    for (const expected of ['200+ jobs', `${JOBS} jobs`]) {
+      await scrollToEnd(page);
+      await page.locator('.count', { hasText: new RegExp(`^${expected.replace('+', '\\+')}$`) }).waitFor({ timeout: WAIT_MS });
+    }
+    await scrollToEnd(page);
+    await page.locator(`#jobs li[data-job-id="${ids[0]}"]`).waitFor({ timeout: WAIT_MS });
+    assert.ok((await page.locator('#jobs li').count()) < 100, 'still windowed at the end');
+
+    await page.locator(`#jobs li[data-job-id="${ids[0]}"] a`).click();
+    await page.locator('#job-status', { hasText: /^queued$/ }).waitFor({ timeout: WAIT_MS });
+    await page.getByRole('button', { name: 'Cancel job' }).click();
+    await page.locator('#job-status', { hasText: /^cancelled$/ }).waitFor({ timeout: WAIT_MS });
+    assert.equal(((await (await fetch(`${server.url}/v1/jobs/${ids[0]}`)).json()) as JobView).status, 'cancelled');
+
+    // The status filter asks the server for that status only.
+    await page.getByRole('link', { name: 'Jobs' }).click();
+    await page.getByLabel('Status').selectOption('cancelled');
+    await page.locator('.count', { hasText: /^1 job$/ }).waitFor({ timeout: WAIT_MS });
+    assert.deepEqual(await page.locator('#jobs li').evaluateAll((rows: Array<{ getAttribute(name: string): string | null }>) => rows.map((row) => row.getAttribute('data-job-id'))), [ids[0]]);
   });
 
   test('a page of another origin gets through only when that origin is configured', { timeout: CASE_TIMEOUT_MS }, async (t) => {

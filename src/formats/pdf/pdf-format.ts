@@ -7,7 +7,7 @@ import { PDF_MEDIA_TYPE } from '../sniff.ts';
 import type {
   DocumentFormat, Extraction, Inspection, OcrOptions, PageFailure, PageRange, PageText, ReadLimits, ReadOptions, TaskRunner,
 } from '../types.ts';
-import type { PdfExtractInput, PdfExtractResult, PdfInspectInput, PdfInspectResult, PdfOcrInput, PdfOcrResult } from './pdf-tasks.ts';
+import type { PdfExtractInput, PdfExtractResult, PdfInspectInput, PdfInspectResult, PdfOcrInput, PdfOcrResult, PdfRenderInput, PdfRenderResult } from './pdf-tasks.ts';
 
 export function createPdfFormat(runner: TaskRunner): DocumentFormat {
   return {
@@ -33,6 +33,13 @@ export function createPdfFormat(runner: TaskRunner): DocumentFormat {
       const { ocrPages, ...extraction } = await runner.run<PdfExtractResult>('pdf.extract', input, { signal, extraMemoryBytes: size });
       if (ocrPages.length === 0) return extraction;
       return withOcr(runner, path, size, extraction, ocrPages, ocr, signal);
+    },
+    async renderPage(path: string, page: number, dpi: number, signal?: AbortSignal): Promise<Buffer> {
+      throwIfCancelled(signal);
+      const input: PdfRenderInput = { path, page, dpi };
+      // The thread holds the file and the rendered page (RGBA, then its PNG) outside its heap, as for OCR.
+      const { png } = await runner.run<PdfRenderResult>('pdf.render', input, { signal, extraMemoryBytes: (await fileSize(path)) + MAX_RENDER_PIXELS * 5 });
+      return Buffer.from(png, 'base64');
     },
   };
 }

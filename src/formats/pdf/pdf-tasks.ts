@@ -1,5 +1,5 @@
 // The PDF tasks a pool thread runs (see src/runtime/pool-worker.ts): `pdf.inspect`,
-// `pdf.extract` and `pdf.ocr`. Inputs and results are plain data; failures are thrown as ReamErrors.
+// `pdf.extract`, `pdf.ocr` and `pdf.render`. Inputs and results are plain data; failures are thrown as ReamErrors.
 import type { PDFDocumentProxy, PDFPageProxy } from 'pdfjs-dist/legacy/build/pdf.mjs';
 import { ReamError } from '../../errors.ts';
 import { asJson, fromJson, type JsonValue } from '../../json.ts';
@@ -18,6 +18,9 @@ export type PdfExtractInput = { path: string; from: number; to: number; ocr: Ocr
 export type PdfExtractResult = Extraction & { ocrPages: number[] };
 export type PdfOcrInput = { path: string; page: number; languages: string[]; dpi: number };
 export type PdfOcrResult = { text: string; confidence: number; ocrMs: number };
+export type PdfRenderInput = { path: string; page: number; dpi: number };
+/** The PNG, base64 (task results are plain data). */
+export type PdfRenderResult = { png: string };
 
 /**
  * Images must cover at least this share of a page without usable text for OCR to be worth its
@@ -153,6 +156,31 @@ async function ocrPage(input: JsonValue): Promise<JsonValue> {
   });
 }
 
+/** Renders one page to PNG for viewing; a page outside the document is `validation_failed`. */
+async function renderForView(input: JsonValue): Promise<JsonValue> {
+  const { path, page: pageNumber, dpi } = fromJson<PdfRenderInput>(input);
+  return withDocument(path, async (doc) => {
+    if (!Number.isInteger(pageNumber) || pageNumber < 1 || pageNumber > doc.numPages) {
+      throw ReamError.nonRetryable('validation_failed', `page ${pageNumber} is not in this document (pages 1–${doc.numPages})`);
+    }
+    let page: PDFPageProxy;
+    try {
+      page = await doc.getPage(pageNumber);
+    } catch (error) {
+      throw ReamError.nonRetryable(pdfjsErrorCode(error), `page ${pageNumber} cannot be read: ${message(error)}`, { cause: error });
+    }
+    try {
+      const result: PdfRenderResult = { png: (await renderPage(page, dpi)).toString('base64') };
+      return asJson(result);
+    } catch (error) {
+      if (error instanceof ReamError) throw error;
+      throw ReamError.nonRetryable('invalid_pdf', `page ${pageNumber} could not be rendered: ${message(error)}`, { cause: error });
+    } finally {
+      page.cleanup();
+    }
+  });
+}
+
 function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -161,4 +189,5 @@ export const tasks: Readonly<Record<string, TaskHandler>> = {
   'pdf.inspect': inspect,
   'pdf.extract': extract,
   'pdf.ocr': ocrPage,
+  'pdf.render': renderForView,
 };

@@ -1,72 +1,100 @@
-import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
+import { readdir, readFile } from 'node:fs/promises';
+import { extname } from 'node:path';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { ReamError } from '../../errors.ts';
 import { PUBLIC } from '../auth/access.ts';
 
 /**
- * The dashboard's files, in the package's top-level `ui/` folder: three levels up from both
- * src/server/routes and dist/server/routes, so it is found from source and when installed.
+ * The console's build (Vite, from ui/src): in the package's top-level `ui/dist/`, three levels up
+ * from both src/server/routes and dist/server/routes, so it is found from source and when installed.
  */
-const UI_DIR = new URL('../../../ui/', import.meta.url);
-export const UI_PATH = '/ui/';
-/** The tus client's browser build, served from the installed tus-js-client package. */
-export const TUS_CLIENT_PATH = '/ui/vendor/tus.min.js';
+const DIST_DIR = new URL('../../../ui/dist/', import.meta.url);
+const ASSETS_DIR = new URL('assets/', DIST_DIR);
+export const CONSOLE_PATH = '/';
 
-/** The only files served: a fixed list, so no request can name anything else. */
-const UI_FILES: Readonly<Record<string, string>> = {
-  'index.html': 'text/html; charset=utf-8',
-  'style.css': 'text/css; charset=utf-8',
-  'app.js': 'text/javascript; charset=utf-8',
-  'api.js': 'text/javascript; charset=utf-8',
-  'favicon.svg': 'image/svg+xml',
+const TYPES: Readonly<Record<string, string>> = {
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.woff2': 'font/woff2',
 };
 
-/** The page talks only to its own origin and runs only its own files. */
-const CONTENT_SECURITY_POLICY = "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+/**
+ * The console runs only its own files and talks only to its own origin (fetch, SSE, and
+ * WebSocket, which CSP level 3 counts as 'self'); nothing inline, nothing from elsewhere.
+ */
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data: blob:",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
 
-function send(reply: FastifyReply, body: Buffer, type: string): FastifyReply {
+/** Hashed names change with their content: a year-long cache never serves a stale file. */
+const IMMUTABLE = 'public, max-age=31536000, immutable';
+
+function send(reply: FastifyReply, body: Buffer, type: string, cache: string): FastifyReply {
   return reply
     .type(type)
-    .header('cache-control', 'no-cache')
+    .header('cache-control', cache)
     .header('x-content-type-options', 'nosniff')
+    .header('referrer-policy', 'no-referrer')
     .header('content-security-policy', CONTENT_SECURITY_POLICY)
     .send(body);
 }
 
-/** Sends one of {@link UI_FILES}; any other name is `not_found`. */
-async function sendUiFile(reply: FastifyReply, name: string): Promise<FastifyReply> {
-  const type = Object.hasOwn(UI_FILES, name) ? UI_FILES[name] : undefined;
-  if (type === undefined) throw ReamError.nonRetryable('not_found', `no dashboard file ${name}`);
-  let body: Buffer;
-  try {
-    body = await readFile(new URL(name, UI_DIR));
-  } catch (error) {
-    throw new ReamError('internal', `the dashboard file ${name} is missing from this installation`, { cause: error });
-  }
-  return send(reply, body, type);
+function notBuilt(error: unknown): ReamError {
+  return new ReamError('internal', 'the console is not built in this installation: run `npm run build:ui`', { cause: error });
 }
 
-async function readTusClient(): Promise<Buffer> {
+async function readDist(url: URL): Promise<Buffer> {
   try {
-    return await readFile(createRequire(import.meta.url).resolve('tus-js-client/dist/tus.min.js'));
+    return await readFile(url);
   } catch (error) {
-    throw new ReamError('internal', 'tus-js-client is not installed: the dashboard needs it to upload', { cause: error });
+    throw notBuilt(error);
   }
 }
 
 /**
- * The web dashboard: `/` and `/ui` redirect to `/ui/`, which serves `index.html`; `/ui/<name>`
- * serves the other files of {@link UI_FILES}. Hidden from the OpenAPI document (not API).
+ * The files under assets/, listed once: only these names are served, so no request can name
+ * anything else (`..`, encoded slashes and unknown names are all `not_found`).
+ */
+let assets: Promise<ReadonlySet<string>> | undefined;
+function listAssets(): Promise<ReadonlySet<string>> {
+  assets ??= readdir(ASSETS_DIR).then(
+    (names) => new Set(names.filter((name) => Object.hasOwn(TYPES, extname(name)))),
+    (error: unknown) => {
+      assets = undefined; // built later (npm run build:ui while serving): look again next time
+      throw notBuilt(error);
+    },
+  );
+  return assets;
+}
+
+/**
+ * The console: `/` serves its index.html (never cached, so a new build is picked up at once),
+ * `/assets/<hashed name>` its scripts and styles (cached for a year). `/ui` and `/ui/`, where the
+ * first dashboard lived, redirect to `/`. Hidden from the OpenAPI document (not API).
  */
 export function uiRoutes(app: FastifyInstance): void {
   // Public: the page loads before the user has entered an API key.
   const hide = { ...PUBLIC, schema: { hide: true } };
-  app.get('/', hide, (_request, reply) => reply.redirect(UI_PATH));
-  app.get('/ui', hide, (_request, reply) => reply.redirect(UI_PATH));
-  app.get(UI_PATH, hide, (_request, reply) => sendUiFile(reply, 'index.html'));
-  app.get<{ Params: { file: string } }>(`${UI_PATH}:file`, hide, (request, reply) => sendUiFile(reply, request.params.file));
+  app.get(CONSOLE_PATH, hide, async (_request, reply) => send(reply, await readDist(new URL('index.html', DIST_DIR)), 'text/html; charset=utf-8', 'no-cache'));
+  app.get('/ui', hide, (_request, reply) => reply.redirect(CONSOLE_PATH));
+  app.get('/ui/', hide, (_request, reply) => reply.redirect(CONSOLE_PATH));
+  app.get<{ Params: { file: string } }>('/assets/:file', hide, async (request, reply) => {
+    const { file } = request.params;
+    if (!(await listAssets()).has(file)) throw ReamError.nonRetryable('not_found', `no console file ${file}`);
+    return send(reply, await readDist(new URL(file, ASSETS_DIR)), TYPES[extname(file)] ?? 'application/octet-stream', IMMUTABLE);
+  });
   // Browsers ask for /favicon.ico whatever the page says; an SVG answers it (every current browser takes one).
-  app.get('/favicon.ico', hide, (_request, reply) => sendUiFile(reply, 'favicon.svg'));
-  app.get(TUS_CLIENT_PATH, hide, async (_request, reply) => send(reply, await readTusClient(), 'text/javascript; charset=utf-8'));
+  for (const path of ['/favicon.svg', '/favicon.ico']) {
+    app.get(path, hide, async (_request, reply) => send(reply, await readDist(new URL('favicon.svg', DIST_DIR)), 'image/svg+xml', 'public, max-age=86400'));
+  }
 }

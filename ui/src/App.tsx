@@ -1,0 +1,112 @@
+import type { ReamClient } from '@client';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { isUnauthorized, messageOf } from './format.ts';
+import { Document } from './pages/Document.tsx';
+import { Job } from './pages/Job.tsx';
+import { Jobs } from './pages/Jobs.tsx';
+import { Operate } from './pages/Operate.tsx';
+import { Search } from './pages/Search.tsx';
+import { SignIn } from './pages/SignIn.tsx';
+import { Submit } from './pages/Submit.tsx';
+import { href, useRoute, type Route } from './router.ts';
+import { clientFor, storedKey, storeKey } from './session.ts';
+
+type Session = { state: 'checking' } | { state: 'signin'; reason: string } | { state: 'ready'; key: string | undefined };
+
+const NAV: Array<{ route: Route; label: string }> = [
+  { route: { page: 'jobs' }, label: 'Jobs' },
+  { route: { page: 'submit' }, label: 'New job' },
+  { route: { page: 'search', q: '' }, label: 'Search' },
+  { route: { page: 'operate' }, label: 'Operate' },
+];
+
+function PageFor({ route, client }: { route: Route; client: ReamClient }) {
+  switch (route.page) {
+    case 'jobs':
+      return <Jobs client={client} />;
+    case 'submit':
+      return <Submit client={client} />;
+    case 'job':
+      return <Job client={client} jobId={route.jobId} key={route.jobId} />;
+    case 'document':
+      return <Document client={client} jobId={route.jobId} documentId={route.documentId} />;
+    case 'search':
+      return <Search client={client} q={route.q} />;
+    case 'operate':
+      return <Operate client={client} />;
+  }
+}
+
+/** The console: finds out whether the server needs a key, then shows the page the hash names. */
+export function App() {
+  const route = useRoute();
+  const [session, setSession] = useState<Session>({ state: 'checking' });
+  const main = useRef<HTMLElement>(null);
+
+  // A stored key is tried first; without one, a server with auth off answers anyway.
+  useEffect(() => {
+    const key = storedKey();
+    clientFor(key)
+      .listJobs({ limit: 1 })
+      .then(
+        () => setSession({ state: 'ready', key }),
+        (failure: unknown) => {
+          if (!isUnauthorized(failure)) {
+            setSession({ state: 'ready', key });
+            return;
+          }
+          storeKey(undefined);
+          setSession({ state: 'signin', reason: key === undefined ? 'Enter an API key.' : `Your key was refused: ${messageOf(failure)}` });
+        },
+      );
+  }, []);
+
+  // Moves focus to the new page's heading, so keyboard and screen reader users land on it.
+  useEffect(() => {
+    main.current?.querySelector<HTMLElement>('h1')?.focus();
+  }, [route]);
+
+  const client = useMemo(() => (session.state === 'ready' ? clientFor(session.key) : undefined), [session]);
+  const signOut = (): void => {
+    storeKey(undefined);
+    setSession({ state: 'signin', reason: '' });
+  };
+
+  return (
+    <>
+      <a class="skip" href="#main">
+        Skip to content
+      </a>
+      <header>
+        <span class="brand">ream</span>
+        {session.state === 'ready' ? (
+          <nav aria-label="Main">
+            {NAV.map(({ route: target, label }) => (
+              <a key={label} href={href(target)} aria-current={target.page === route.page ? 'page' : undefined}>
+                {label}
+              </a>
+            ))}
+          </nav>
+        ) : null}
+        {session.state === 'ready' && session.key !== undefined ? (
+          <button type="button" class="signout" onClick={signOut}>
+            Sign out
+          </button>
+        ) : null}
+      </header>
+      <main id="main" ref={main}>
+        {session.state === 'checking' ? <p>Connecting…</p> : null}
+        {session.state === 'signin' ? (
+          <SignIn
+            reason={session.reason}
+            onSignedIn={(key) => {
+              storeKey(key);
+              setSession({ state: 'ready', key });
+            }}
+          />
+        ) : null}
+        {client === undefined ? null : <PageFor route={route} client={client} />}
+      </main>
+    </>
+  );
+}

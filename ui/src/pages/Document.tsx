@@ -1,0 +1,146 @@
+import type { DocumentOutput, ReamClient } from '@client';
+import { useEffect, useState } from 'preact/hooks';
+import { ErrorText, Page, Status } from '../components/common.tsx';
+import { PageImage } from '../components/PageImage.tsx';
+import { download } from '../download.ts';
+import { bytes, messageOf } from '../format.ts';
+import { href } from '../router.ts';
+
+/** The page's text with `quote` marked where it occurs (as text nodes, never HTML). */
+function PageText({ text, quote }: { text: string; quote: string | undefined }) {
+  const at = quote === undefined || quote === '' ? -1 : text.indexOf(quote);
+  if (at === -1 || quote === undefined) return <pre class="page-text">{text}</pre>;
+  return (
+    <pre class="page-text">
+      {text.slice(0, at)}
+      <mark>{quote}</mark>
+      {text.slice(at + quote.length)}
+    </pre>
+  );
+}
+
+/** One document of a job: its text page by page, and its extracted fields linked to their pages. */
+export function Document({ client, jobId, documentId }: { client: ReamClient; jobId: string; documentId: string }) {
+  const [output, setOutput] = useState<DocumentOutput | undefined>(undefined);
+  const [error, setError] = useState('');
+  const [page, setPage] = useState(1);
+  const [quote, setQuote] = useState<string | undefined>(undefined);
+
+  useEffect(() => {
+    client.results(jobId).then(
+      (items) => {
+        const found = items.find((item) => item.documentId === documentId);
+        if (found) setOutput(found);
+        else setError('This document has no result in this job yet.');
+      },
+      (failure: unknown) => setError(messageOf(failure)),
+    );
+  }, [client, jobId, documentId]);
+
+  const pages = output?.pages ?? [];
+  const current = pages.find((item) => item.page === page) ?? pages[0];
+  const fields = Object.entries(output?.fields ?? {});
+  const title = output?.source ?? documentId;
+
+  return (
+    <Page title={title}>
+      <p>
+        <a href={href({ page: 'job', jobId })}>Back to job {jobId}</a>
+      </p>
+      <ErrorText message={error} id="document-error" />
+      {output === undefined ? null : (
+        <>
+          <dl class="facts">
+            <dt>Status</dt>
+            <dd>
+              <Status status={output.status} />
+            </dd>
+            <dt>Type</dt>
+            <dd>{output.mediaType ?? 'unknown'}</dd>
+            <dt>Size</dt>
+            <dd>{bytes(output.size)}</dd>
+            <dt>Pages</dt>
+            <dd>{output.pageCount ?? '—'}</dd>
+          </dl>
+          <button type="button" onClick={() => download(`${documentId}.json`, 'application/json', JSON.stringify(output, null, 2))}>
+            Download result (JSON)
+          </button>
+          {output.error ? <p class="error">{`${output.error.message} (${output.error.code})`}</p> : null}
+          <h2>Fields</h2>
+          {fields.length === 0 ? (
+            <p>No fields were extracted.</p>
+          ) : (
+            <table class="fields-table">
+              <thead>
+                <tr>
+                  <th scope="col">Field</th>
+                  <th scope="col">Value</th>
+                  <th scope="col">Page</th>
+                </tr>
+              </thead>
+              <tbody>
+                {fields.flatMap(([name, matches]) =>
+                  matches.map((match, index) => (
+                    <tr key={`${name}-${index}`}>
+                      <td>{name}</td>
+                      <td>{match.value}</td>
+                      <td>
+                        <button
+                          type="button"
+                          class="link"
+                          onClick={() => {
+                            setPage(match.page);
+                            setQuote(match.quote ?? match.value);
+                          }}
+                        >
+                          page {match.page}
+                        </button>
+                      </td>
+                    </tr>
+                  )),
+                )}
+              </tbody>
+            </table>
+          )}
+          {output.failedPages.length > 0 ? (
+            <>
+              <h2>Pages that could not be read</h2>
+              <ul>
+                {output.failedPages.map((failure) => (
+                  <li key={failure.page}>{`page ${failure.page}: ${failure.message} (${failure.code})`}</li>
+                ))}
+              </ul>
+            </>
+          ) : null}
+          <h2>Text</h2>
+          {current === undefined ? (
+            <p>No text.</p>
+          ) : (
+            <div class="pager">
+              <label for="page-select">Page</label>{' '}
+              <select
+                id="page-select"
+                value={String(current.page)}
+                onChange={(event) => {
+                  setPage(Number(event.currentTarget.value));
+                  setQuote(undefined);
+                }}
+              >
+                {pages.map((item) => (
+                  <option key={item.page} value={String(item.page)}>
+                    {item.page}
+                  </option>
+                ))}
+              </select>{' '}
+              of {pages.length}
+              <div class="page-view">
+                {output.mediaType === 'application/pdf' ? <PageImage client={client} documentId={documentId} page={current.page} label={`Page ${current.page} of ${title}`} /> : null}
+                <PageText text={current.text} quote={quote} />
+              </div>
+            </div>
+          )}
+        </>
+      )}
+    </Page>
+  );
+}

@@ -1,0 +1,174 @@
+import { TERMINAL_STATUSES, type DocumentOutput, type JobView, type ReamClient } from '@client';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { ChunkMap } from '../components/ChunkMap.tsx';
+import { Bar, ErrorText, Page, Status } from '../components/common.tsx';
+import { download } from '../download.ts';
+import { duration, messageOf, when } from '../format.ts';
+import { foldEvent, pagesOf, type DocumentStates } from '../job-state.ts';
+import { href } from '../router.ts';
+
+/** Least time between two reads of the job's view while its events stream in. */
+const VIEW_REFRESH_MS = 2000;
+
+/** A job, live: its progress over SSE (resuming after the last event seen), each document's bar and chunk map. */
+export function Job({ client, jobId }: { client: ReamClient; jobId: string }) {
+  const [job, setJob] = useState<JobView | undefined>(undefined);
+  const [documents, setDocuments] = useState<DocumentStates>(new Map());
+  const [results, setResults] = useState<DocumentOutput[]>([]);
+  const [names, setNames] = useState<ReadonlyMap<string, string>>(new Map());
+  const [error, setError] = useState('');
+  const [streamError, setStreamError] = useState('');
+  const [follow, setFollow] = useState(0);
+  const lastSeq = useRef(0);
+
+  const refresh = async (): Promise<void> => {
+    try {
+      setJob(await client.getJob(jobId));
+      setResults(await client.results(jobId));
+    } catch (failure) {
+      setError(messageOf(failure));
+    }
+  };
+
+  useEffect(() => {
+    void refresh();
+  }, [client, jobId]);
+
+  // Follows the events from the last one seen: a dropped stream resumes with Last-Event-ID.
+  useEffect(() => {
+    const abort = new AbortController();
+    setStreamError('');
+    let viewedAt = Date.now();
+    void (async () => {
+      try {
+        for await (const event of client.events(jobId, { afterSeq: lastSeq.current, signal: abort.signal })) {
+          lastSeq.current = event.seq;
+          setDocuments((previous) => foldEvent(previous, event));
+          setJob((previous) => (previous ? { ...previous, progress: event.progress } : previous));
+          // Tokens, cost and counts are in the job's view, not in events: read it again now and then.
+          if (Date.now() - viewedAt > VIEW_REFRESH_MS) {
+            viewedAt = Date.now();
+            client.getJob(jobId, abort.signal).then((view) => setJob((previous) => ({ ...view, progress: previous?.progress ?? view.progress })), () => undefined);
+          }
+          if (event.type === 'document.completed' || event.type === 'document.failed') void client.results(jobId).then(setResults, () => undefined);
+        }
+        await refresh();
+      } catch (failure) {
+        if (!abort.signal.aborted) setStreamError(`Live progress stopped: ${messageOf(failure)}`);
+      }
+    })();
+    return () => abort.abort();
+  }, [client, jobId, follow]);
+
+  // Names of documents still running (finished ones carry theirs in their results).
+  useEffect(() => {
+    for (const id of documents.keys()) {
+      if (names.has(id)) continue;
+      setNames((previous) => new Map(previous).set(id, ''));
+      client.getDocument(id).then((view) => setNames((previous) => new Map(previous).set(id, view.name)), () => undefined);
+    }
+  }, [documents]);
+
+  const act = async (action: 'cancel' | 'retry'): Promise<void> => {
+    try {
+      setJob(action === 'cancel' ? await client.cancel(jobId) : await client.retry(jobId));
+      if (action === 'retry') setFollow((n) => n + 1);
+    } catch (failure) {
+      setError(messageOf(failure));
+    }
+  };
+
+  const ended = job !== undefined && TERMINAL_STATUSES.has(job.status);
+  const resultOf = new Map(results.map((output) => [output.documentId, output]));
+  const ids = [...new Set([...results.map((output) => output.documentId), ...documents.keys()])];
+  const progress = job?.progress;
+
+  return (
+    <Page title={`Job ${jobId}`}>
+      <ErrorText message={error} id="job-error" />
+      {job === undefined ? null : (
+        <>
+          <dl class="facts">
+            <dt>Status</dt>
+            <dd id="job-status">
+              <Status status={job.status} />
+            </dd>
+            <dt>Pipeline</dt>
+            <dd>{job.pipeline}</dd>
+            <dt>Created</dt>
+            <dd>{when(job.createdAt)}</dd>
+            {job.usage ? (
+              <>
+                <dt>Tokens</dt>
+                <dd>
+                  {job.usage.totalTokens}
+                  {job.usage.costUsd === undefined ? '' : ` ($${job.usage.costUsd.toFixed(4)})`}
+                </dd>
+              </>
+            ) : null}
+          </dl>
+          {progress ? (
+            <Bar label="Job progress" value={ended ? 100 : progress.percent}>
+              <span id="job-summary" aria-live="polite">
+                {progress.pagesDone} of {progress.pagesTotal} pages, {progress.documentsDone} of {progress.documentsTotal} documents
+                {!ended && progress.etaSeconds !== null ? `, about ${duration(progress.etaSeconds)} left` : ''}
+              </span>
+            </Bar>
+          ) : null}
+          {job.error ? <p class="error">{`${job.error.message} (${job.error.code})`}</p> : null}
+          <div class="actions">
+            <button type="button" disabled={ended} onClick={() => void act('cancel')}>
+              Cancel job
+            </button>
+            <button type="button" disabled={job.status !== 'failed' && job.status !== 'partially_succeeded'} onClick={() => void act('retry')}>
+              Retry failed parts
+            </button>
+            <button type="button" disabled={results.length === 0} onClick={() => download(`${jobId}.json`, 'application/json', JSON.stringify(results, null, 2))}>
+              Download results (JSON)
+            </button>
+            <button type="button" disabled={results.length === 0} onClick={() => download(`${jobId}.ndjson`, 'application/x-ndjson', results.map((output) => JSON.stringify(output)).join('\n') + '\n')}>
+              Download results (NDJSON)
+            </button>
+          </div>
+        </>
+      )}
+      <ErrorText message={streamError} id="stream-error" />
+      {streamError === '' ? null : (
+        <button type="button" onClick={() => setFollow((n) => n + 1)}>
+          Reconnect
+        </button>
+      )}
+      <h2>Documents</h2>
+      <ul class="documents">
+        {ids.map((id) => {
+          const output = resultOf.get(id);
+          const state = documents.get(id);
+          const name = output?.source ?? names.get(id) ?? '';
+          const { pages, perSecond } = state ? pagesOf(state) : { pages: 0, perSecond: null };
+          const status = output?.status ?? state?.status ?? 'running';
+          const total = output?.pageCount ?? null;
+          const done = output !== undefined;
+          return (
+            <li key={id} data-document-id={id}>
+              <div class="doc-head">
+                {done ? (
+                  <a href={href({ page: 'document', jobId, documentId: id })} class="name">
+                    {name === '' ? id : name}
+                  </a>
+                ) : (
+                  <span class="name">{name === '' ? id : name}</span>
+                )}
+                <Status status={status} />
+              </div>
+              <Bar label={`Progress of ${name === '' ? id : name}`} value={done ? 1 : total === null ? 0 : pages} max={done ? 1 : Math.max(1, total ?? 1)}>
+                {done ? `${output.pageCount ?? 0} pages` : `${pages} pages read${perSecond === null ? '' : `, ${perSecond.toFixed(1)} pages/s`}`}
+              </Bar>
+              {state ? <ChunkMap document={state} name={name === '' ? id : name} /> : null}
+              {output?.error ? <p class="error">{`${output.error.message} (${output.error.code})`}</p> : state?.error ? <p class="error">{state.error}</p> : null}
+            </li>
+          );
+        })}
+      </ul>
+    </Page>
+  );
+}

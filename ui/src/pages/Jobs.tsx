@@ -1,0 +1,108 @@
+import type { JobStatus, JobView, ReamClient } from '@client';
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { ErrorText, Page, Status } from '../components/common.tsx';
+import { messageOf, when } from '../format.ts';
+import { href } from '../router.ts';
+import { useVirtualList } from '../virtual.ts';
+
+const PAGE_SIZE = 100;
+const ROW_HEIGHT = 44;
+const REFRESH_MS = 5000;
+const STATUSES: JobStatus[] = ['queued', 'running', 'succeeded', 'partially_succeeded', 'failed', 'cancelled'];
+
+/** The tenant's jobs, newest first, fetched a page (cursor) at a time as the list scrolls. */
+export function Jobs({ client }: { client: ReamClient }) {
+  const [status, setStatus] = useState<JobStatus | ''>('');
+  const [jobs, setJobs] = useState<JobView[]>([]);
+  const [cursor, setCursor] = useState<string | null | undefined>(undefined);
+  const [loaded, setLoaded] = useState(false);
+  const [error, setError] = useState('');
+  /** The page being fetched, tagged with the filter it is for: an answer for an older filter is dropped. */
+  const loading = useRef<{ filter: string } | undefined>(undefined);
+  const { scrollRef, virtualizer } = useVirtualList(jobs.length, ROW_HEIGHT);
+
+  const filter = status === '' ? {} : { status };
+  const loadMore = useCallback(async (after: string | undefined, replace: boolean) => {
+    if (loading.current?.filter === status) return;
+    const mine = { filter: status };
+    loading.current = mine;
+    try {
+      const page = await client.listJobs({ ...filter, limit: PAGE_SIZE, ...(after === undefined ? {} : { cursor: after }) });
+      if (loading.current !== mine) return;
+      setJobs((previous) => (replace ? page.items : [...previous, ...page.items]));
+      setCursor(page.nextCursor);
+      setError('');
+    } catch (failure) {
+      if (loading.current === mine) setError(messageOf(failure));
+    } finally {
+      if (loading.current === mine) {
+        loading.current = undefined;
+        setLoaded(true);
+      }
+    }
+  }, [client, status]);
+
+  useEffect(() => {
+    setJobs([]);
+    setCursor(undefined);
+    void loadMore(undefined, true);
+  }, [loadMore]);
+
+  // New jobs and status changes at the top of the list show up without a reload.
+  useEffect(() => {
+    const timer = setInterval(() => {
+      client.listJobs({ ...filter, limit: PAGE_SIZE }).then((page) => {
+        setJobs((previous) => {
+          const fresh = new Map(page.items.map((job) => [job.id, job]));
+          const known = new Set(previous.map((job) => job.id));
+          return [...page.items.filter((job) => !known.has(job.id)), ...previous.map((job) => fresh.get(job.id) ?? job)];
+        });
+      }, () => undefined);
+    }, REFRESH_MS);
+    return () => clearInterval(timer);
+  }, [client, status]);
+
+  const items = virtualizer.getVirtualItems();
+  const last = items[items.length - 1];
+  useEffect(() => {
+    if (last !== undefined && last.index >= jobs.length - 20 && typeof cursor === 'string') void loadMore(cursor, false);
+  }, [last?.index, cursor, jobs.length, loadMore]);
+
+  return (
+    <Page title="Jobs" actions={<a class="button" href={href({ page: 'submit' })}>New job</a>}>
+      <label for="status-filter">Status</label>{' '}
+      <select id="status-filter" value={status} onChange={(event) => setStatus(event.currentTarget.value as JobStatus | '')}>
+        <option value="">any</option>
+        {STATUSES.map((name) => (
+          <option value={name} key={name}>
+            {name.replace('_', ' ')}
+          </option>
+        ))}
+      </select>
+      <ErrorText message={error} id="jobs-error" />
+      {loaded && jobs.length === 0 && error === '' ? <p id="jobs-empty">No jobs yet.</p> : null}
+      <p class="count" aria-live="polite">
+        {jobs.length > 0 ? `${jobs.length}${typeof cursor === 'string' ? '+' : ''} ${jobs.length === 1 && typeof cursor !== 'string' ? 'job' : 'jobs'}` : ''}
+      </p>
+      <div ref={scrollRef} class="virtual" role="region" aria-label="Job list" tabIndex={0}>
+        <ul id="jobs" style={{ height: `${virtualizer.getTotalSize()}px` }}>
+          {items.map((row) => {
+            const job = jobs[row.index];
+            if (job === undefined) return null;
+            return (
+              <li key={job.id} data-job-id={job.id} aria-setsize={jobs.length} aria-posinset={row.index + 1} style={{ transform: `translateY(${row.start}px)`, height: `${ROW_HEIGHT}px` }}>
+                <a href={href({ page: 'job', jobId: job.id })}>
+                  <code>{job.id}</code>
+                </a>
+                <Status status={job.status} />
+                <span>{job.pipeline}</span>
+                <span>{Math.round(job.progress.percent)}%</span>
+                <span class="muted">{when(job.createdAt)}</span>
+              </li>
+            );
+          })}
+        </ul>
+      </div>
+    </Page>
+  );
+}

@@ -1,0 +1,134 @@
+import type { JsonObject, PriorityName, ReamClient } from '@client';
+import { useState } from 'preact/hooks';
+import { Bar, ErrorText, Page } from '../components/common.tsx';
+import { bytes, messageOf } from '../format.ts';
+import { navigate } from '../router.ts';
+
+const PIPELINES = ['extract', 'rules', 'llm', 'rows'];
+const PRIORITIES: PriorityName[] = ['low', 'normal', 'high', 'critical'];
+
+interface Picked {
+  file: File;
+  sent: number;
+  state: 'waiting' | 'uploading' | 'stored' | 'failed';
+  error: string;
+}
+
+function parseOptions(text: string): JsonObject {
+  if (text.trim() === '') return {};
+  const value: unknown = JSON.parse(text);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('Options must be a JSON object, e.g. {"chunkPages": 10}');
+  return value as JsonObject;
+}
+
+/** Drop files, upload each over tus (resumable, with its progress), then start a job on them. */
+export function Submit({ client }: { client: ReamClient }) {
+  const [picked, setPicked] = useState<Picked[]>([]);
+  const [pipeline, setPipeline] = useState('extract');
+  const [priority, setPriority] = useState<PriorityName>('normal');
+  const [options, setOptions] = useState('');
+  const [error, setError] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [over, setOver] = useState(false);
+
+  const add = (files: FileList | null): void => {
+    if (files === null) return;
+    setPicked((previous) => [...previous, ...Array.from(files, (file) => ({ file, sent: 0, state: 'waiting' as const, error: '' }))]);
+  };
+  const update = (index: number, change: Partial<Picked>): void =>
+    setPicked((previous) => previous.map((item, i) => (i === index ? { ...item, ...change } : item)));
+
+  const start = async (event: Event): Promise<void> => {
+    event.preventDefault();
+    setError('');
+    let parsed: JsonObject;
+    try {
+      parsed = parseOptions(options);
+    } catch (failure) {
+      setError(`Options: ${messageOf(failure)}`);
+      return;
+    }
+    setBusy(true);
+    try {
+      const documents: string[] = [];
+      for (const [index, item] of picked.entries()) {
+        update(index, { state: 'uploading', error: '' });
+        try {
+          const stored = await client.upload(item.file, { onProgress: (sent) => update(index, { sent }) });
+          documents.push(stored.documentId);
+          update(index, { state: 'stored', sent: item.file.size });
+        } catch (failure) {
+          update(index, { state: 'failed', error: messageOf(failure) });
+          throw failure;
+        }
+      }
+      const job = await client.submit({ documents, pipeline: pipeline.trim(), options: parsed, priority });
+      navigate({ page: 'job', jobId: job.id });
+    } catch (failure) {
+      setError(messageOf(failure));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <Page title="New job">
+      <form onSubmit={(event) => void start(event)}>
+        <label
+          for="files"
+          class={over ? 'drop over' : 'drop'}
+          onDragOver={(event) => {
+            event.preventDefault();
+            setOver(true);
+          }}
+          onDragLeave={() => setOver(false)}
+          onDrop={(event) => {
+            event.preventDefault();
+            setOver(false);
+            add(event.dataTransfer?.files ?? null);
+          }}
+        >
+          Drop files here, or choose them
+          <input id="files" type="file" multiple onChange={(event) => add(event.currentTarget.files)} />
+        </label>
+        <ul class="uploads" aria-label="Files to upload">
+          {picked.map((item, index) => (
+            <li key={`${index}-${item.file.name}`}>
+              <span class="name">{item.file.name}</span> <span class="muted">{bytes(item.file.size)}</span>
+              <Bar label={`Upload of ${item.file.name}`} value={item.sent} max={Math.max(1, item.file.size)}>
+                {item.state}
+              </Bar>
+              {item.error === '' ? null : <span class="error">{item.error}</span>}
+              <button type="button" disabled={busy} onClick={() => setPicked((previous) => previous.filter((_, i) => i !== index))} aria-label={`Remove ${item.file.name}`}>
+                Remove
+              </button>
+            </li>
+          ))}
+        </ul>
+        <div class="fields">
+          <label for="pipeline">Pipeline</label>
+          <input id="pipeline" list="pipelines" value={pipeline} onInput={(event) => setPipeline(event.currentTarget.value)} required />
+          <datalist id="pipelines">
+            {PIPELINES.map((name) => (
+              <option value={name} key={name} />
+            ))}
+          </datalist>
+          <label for="priority">Priority</label>
+          <select id="priority" value={priority} onChange={(event) => setPriority(event.currentTarget.value as PriorityName)}>
+            {PRIORITIES.map((name) => (
+              <option value={name} key={name}>
+                {name}
+              </option>
+            ))}
+          </select>
+          <label for="options">Options (JSON)</label>
+          <textarea id="options" rows={3} placeholder='{"chunkPages": 10}' value={options} onInput={(event) => setOptions(event.currentTarget.value)} />
+        </div>
+        <button type="submit" disabled={busy || picked.length === 0}>
+          Upload and start job
+        </button>
+      </form>
+      <ErrorText message={error} id="submit-error" />
+    </Page>
+  );
+}

@@ -1,0 +1,55 @@
+// Hash routes (`#/jobs/<id>`): deep links work without the server knowing the console's pages,
+// and nothing secret ever goes in them.
+import { useEffect, useState } from 'preact/hooks';
+
+export type Route =
+  | { page: 'jobs' }
+  | { page: 'submit' }
+  | { page: 'job'; jobId: string }
+  | { page: 'document'; jobId: string; documentId: string }
+  | { page: 'search'; q: string }
+  | { page: 'operate' };
+
+export function parseRoute(hash: string): Route {
+  const [path = '', query = ''] = hash.replace(/^#/, '').split('?');
+  const parts = path.split('/').filter((part) => part !== '').map((part) => decodeURIComponent(part));
+  if (parts[0] === 'submit') return { page: 'submit' };
+  if (parts[0] === 'operate') return { page: 'operate' };
+  if (parts[0] === 'search') return { page: 'search', q: new URLSearchParams(query).get('q') ?? '' };
+  if (parts[0] === 'jobs' && parts[1] !== undefined) {
+    if (parts[2] === 'documents' && parts[3] !== undefined) return { page: 'document', jobId: parts[1], documentId: parts[3] };
+    return { page: 'job', jobId: parts[1] };
+  }
+  return { page: 'jobs' };
+}
+
+export function href(route: Route): string {
+  switch (route.page) {
+    case 'jobs':
+      return '#/jobs';
+    case 'submit':
+      return '#/submit';
+    case 'operate':
+      return '#/operate';
+    case 'search':
+      return route.q === '' ? '#/search' : `#/search?${new URLSearchParams({ q: route.q }).toString()}`;
+    case 'job':
+      return `#/jobs/${encodeURIComponent(route.jobId)}`;
+    case 'document':
+      return `#/jobs/${encodeURIComponent(route.jobId)}/documents/${encodeURIComponent(route.documentId)}`;
+  }
+}
+
+export function navigate(route: Route): void {
+  window.location.hash = href(route);
+}
+
+export function useRoute(): Route {
+  const [route, setRoute] = useState(() => parseRoute(window.location.hash));
+  useEffect(() => {
+    const update = (): void => setRoute(parseRoute(window.location.hash));
+    window.addEventListener('hashchange', update);
+    return () => window.removeEventListener('hashchange', update);
+  }, []);
+  return route;
+}
