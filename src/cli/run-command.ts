@@ -30,6 +30,8 @@ export interface RunOptions extends LocalEngineOptions {
   llm?: JsonObject;
   /** The OCR options (`ocr`, `ocrLanguages`, `ocrDpi`, from the --ocr* flags). */
   ocr?: JsonObject;
+  /** The PDF options (`pdfEngine`, `pdfPassword`, from --pdf-engine and --pdf-password). */
+  pdf?: JsonObject;
 }
 
 export interface RunSummary {
@@ -51,6 +53,7 @@ function jobOptions(options: RunOptions): JsonObject {
   if (options.maxSizeMb !== undefined) job.maxBytes = Math.round(options.maxSizeMb * 1024 * 1024);
   if (options.llm !== undefined) Object.assign(job, options.llm);
   if (options.ocr !== undefined) Object.assign(job, options.ocr);
+  if (options.pdf !== undefined) Object.assign(job, options.pdf);
   if (options.rules !== undefined) job.rules = readRulesFile(options.rules);
   return job;
 }

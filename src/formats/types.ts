@@ -80,7 +80,14 @@ export interface ReadOptions {
   sheet?: string;
   /** PDFs: when pages are read by OCR (default {@link OcrOptions} `auto`, `eng`, 300 DPI). Other formats ignore it. */
   ocr?: OcrOptions;
+  /** PDFs: the text engine (default `pdfium`; see {@link PdfEngine}). Other formats ignore it. */
+  pdfEngine?: PdfEngine;
+  /** PDFs: the password that opens an encrypted file (its user or owner password). Other formats ignore it. */
+  pdfPassword?: string;
 }
+
+/** Which engine reads a PDF's text: PDFium (WebAssembly; pdf.js behind it for what it cannot read) or pdf.js alone. */
+export type PdfEngine = 'pdfium' | 'pdfjs';
 
 /** Pages `[from, to)`, 0-based. */
 export interface PageRange {
@@ -153,4 +160,9 @@ export type TaskHandler = (input: JsonValue) => Promise<JsonValue> | JsonValue;
  */
 export interface TaskModule {
   tasks: Readonly<Record<string, TaskHandler>>;
+  /**
+   * Bytes the module holds that never shrink (WebAssembly memory). When the total passes the
+   * pool's cap after a task, the thread is retired and a fresh one takes its place.
+   */
+  heldBytes?: () => number;
 }
