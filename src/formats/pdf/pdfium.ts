@@ -157,7 +157,7 @@ export async function readPdfiumPage(path: string, password: string | undefined,
 }
 
 function pageLines(doc: PdfiumDocument, index: number): PdfiumPage | undefined {
-  const { api, heap } = doc.lib;
+  const { api } = doc.lib;
   const page = api.FPDF_LoadPage(doc.handle, index);
   if (page === 0) return undefined;
   try {
@@ -165,22 +165,71 @@ function pageLines(doc: PdfiumDocument, index: number): PdfiumPage | undefined {
     if (textPage === 0) return undefined;
     let text: string;
     try {
-      const count = api.FPDFText_CountChars(textPage);
-      const buffer = heap.wasmExports.malloc((count + 1) * 2);
-      try {
-        const written = api.FPDFText_GetText(textPage, 0, count, buffer);
-        text = utf16(heap, buffer, written * 2);
-      } finally {
-        heap.wasmExports.free(buffer);
-      }
+      text = boundedText(doc.lib, page, textPage);
     } finally {
       api.FPDFText_ClosePage(textPage);
     }
     // PDFium joins a word hyphenated across lines itself and marks the join with U+FFFE, a
     // noncharacter: dropping it gives the word whole, as pdftotext prints it.
-    return { lines: text.replace(/\uFFFE/g, '').split(/\r\n|\r|\n/), hasImages: hasImageObject(api, page) };
+    const lines = text.replace(/\uFFFE/g, '').split(/\r\n|\r|\n/).map(withoutOverprint);
+    return { lines, hasImages: hasImageObject(api, page) };
   } finally {
     api.FPDF_ClosePage(page);
+  }
+}
+
+/** A line that is one string twice (6 characters or more), with or without a space between. */
+const DRAWN_TWICE = /^(\S.{5,}?) ?\1$/u;
+/** Letters a copy must hold: rows of symbols or figures ("* * * * * *") repeat for real. */
+const MIN_LETTERS = 3;
+
+/**
+ * The first copy of a line drawn twice at (nearly) the same spot: the drop shadows and fake bold
+ * some producers make by printing a string again, a fraction of a point off. PDFium puts both
+ * copies on one line ("Echelle : 1/25000 Echelle : 1/25000"); poppler and pdf.js (page-text.ts
+ * withoutOverprints) print it once.
+ */
+function withoutOverprint(line: string): string {
+  const copy = DRAWN_TWICE.exec(line)?.[1];
+  return copy !== undefined && (copy.match(/\p{L}/gu)?.length ?? 0) >= MIN_LETTERS ? copy : line;
+}
+
+/**
+ * The page's text inside its visible box (media box ∩ crop box), as poppler and pdf.js print it:
+ * text drawn outside it (a printer's timestamp in the trimmed margin) is not part of the page.
+ */
+function boundedText(lib: Library, page: number, textPage: number): string {
+  const { api, heap } = lib;
+  const box = heap.wasmExports.malloc(16);
+  let left: number, top: number, right: number, bottom: number;
+  try {
+    if (!api.FPDF_GetPageBoundingBox(page, box)) return allText(lib, textPage);
+    // FS_RECTF: left, top, right, bottom as 32-bit floats.
+    [left = 0, top = 0, right = 0, bottom = 0] = new Float32Array(heap.HEAPU8.buffer, box, 4);
+  } finally {
+    heap.wasmExports.free(box);
+  }
+  // Asked with no buffer, it says how many UTF-16 units (no terminator) the rectangle holds.
+  const units = api.FPDFText_GetBoundedText(textPage, left, top, right, bottom, 0, 0);
+  if (units <= 0) return '';
+  const buffer = heap.wasmExports.malloc((units + 1) * 2);
+  try {
+    const written = api.FPDFText_GetBoundedText(textPage, left, top, right, bottom, buffer, units + 1);
+    return Buffer.from(heap.HEAPU8.buffer, buffer, Math.max(0, Math.min(written, units)) * 2).toString('utf16le');
+  } finally {
+    heap.wasmExports.free(buffer);
+  }
+}
+
+function allText(lib: Library, textPage: number): string {
+  const { api, heap } = lib;
+  const count = api.FPDFText_CountChars(textPage);
+  const buffer = heap.wasmExports.malloc((count + 1) * 2);
+  try {
+    const written = api.FPDFText_GetText(textPage, 0, count, buffer);
+    return utf16(heap, buffer, written * 2);
+  } finally {
+    heap.wasmExports.free(buffer);
   }
 }
 
