@@ -134,22 +134,20 @@ async function readRange(pageCount: number, from: number, to: number, ocr: OcrMo
 }
 
 /**
- * One page through PDFium. pdf.js reads it instead when PDFium cannot load it (or trapped
- * earlier in this thread), and measures the image area when the text is not usable and images
- * are drawn on the page: whether it is a scan to OCR (see {@link MIN_IMAGE_COVERAGE}). An
- * ordinary page never touches pdf.js.
+ * One page through PDFium; pdf.js reads it instead when PDFium cannot load it (or trapped
+ * earlier in this thread). PDFium measures the image area itself, only for pages whose text is
+ * not usable: whether such a page is a scan to OCR (see {@link MIN_IMAGE_COVERAGE}).
  */
 async function readWithPdfium(page: number, ocr: OcrMode, path: string, password: string | undefined): Promise<PageRead> {
-  const withPdfjs = (): Promise<PageRead> => withDocument(path, (doc) => readPage(doc, page, ocr), password).catch(async (error: unknown) => {
-    await forgetDocument(); // see forgetDocument: the next page must not be read from a confused copy
-    throw error;
-  });
-  const read = await readPdfiumPage(path, password, page - 1);
-  if (read === undefined) return withPdfjs();
-  const text = tidyLines(read.lines);
-  if (ocr === 'always' || !read.hasImages || textQuality(text) === 'usable') return { text, imageOnly: false };
-  const { imageOnly } = await withPdfjs();
-  return { text, imageOnly };
+  const wantsCoverage = (lines: readonly string[]): boolean => ocr !== 'always' && textQuality(lines.join('\n')) !== 'usable';
+  const read = await readPdfiumPage(path, password, page - 1, wantsCoverage);
+  if (read === undefined) {
+    return withDocument(path, (doc) => readPage(doc, page, ocr), password).catch(async (error: unknown) => {
+      await forgetDocument(); // see forgetDocument: the next page must not be read from a confused copy
+      throw error;
+    });
+  }
+  return { text: tidyLines(read.lines), imageOnly: (read.imageCoverage ?? 0) >= MIN_IMAGE_COVERAGE };
 }
 
 /**

@@ -126,8 +126,8 @@ function utf16(heap: Heap, ptr: number, bytes: number): string {
 export interface PdfiumPage {
   /** The page's text as PDFium orders it, in lines. */
   lines: string[];
-  /** Whether any image object is drawn on it, directly or inside a form XObject. */
-  hasImages: boolean;
+  /** The share of the page images cover, 0–1 (see {@link imageCoverage}); only when the caller asked for it. */
+  imageCoverage?: number;
 }
 
 /**
@@ -138,11 +138,13 @@ export interface PdfiumPage {
  * next index (asked for 2, then 3, of a tree whose kids 2 and 3 are broken, it returns page 4
  * as page 3), so the document is closed then, and the next page is read from a fresh copy.
  */
-export async function readPdfiumPage(path: string, password: string | undefined, index: number): Promise<PdfiumPage | undefined> {
+export async function readPdfiumPage(
+  path: string, password: string | undefined, index: number, wantsCoverage: (lines: readonly string[]) => boolean,
+): Promise<PdfiumPage | undefined> {
   if (broken) return undefined;
   let failed = false;
   try {
-    const read = await withPdfiumDocument(path, password, (doc) => pageLines(doc, index), () => Promise.resolve(undefined));
+    const read = await withPdfiumDocument(path, password, (doc) => pageLines(doc, index, wantsCoverage), () => Promise.resolve(undefined));
     failed = read === undefined;
     return read;
   } catch (error) {
@@ -156,7 +158,7 @@ export async function readPdfiumPage(path: string, password: string | undefined,
   }
 }
 
-function pageLines(doc: PdfiumDocument, index: number): PdfiumPage | undefined {
+function pageLines(doc: PdfiumDocument, index: number, wantsCoverage: (lines: readonly string[]) => boolean): PdfiumPage | undefined {
   const { api } = doc.lib;
   const page = api.FPDF_LoadPage(doc.handle, index);
   if (page === 0) return undefined;
@@ -172,7 +174,7 @@ function pageLines(doc: PdfiumDocument, index: number): PdfiumPage | undefined {
     // PDFium joins a word hyphenated across lines itself and marks the join with U+FFFE, a
     // noncharacter: dropping it gives the word whole, as pdftotext prints it.
     const lines = text.replace(/\uFFFE/g, '').split(/\r\n|\r|\n/).map(withoutOverprint);
-    return { lines, hasImages: hasImageObject(api, page) };
+    return wantsCoverage(lines) ? { lines, imageCoverage: imageCoverage(doc.lib, page) } : { lines };
   } finally {
     api.FPDF_ClosePage(page);
   }
@@ -233,16 +235,37 @@ function allText(lib: Library, textPage: number): string {
   }
 }
 
+/**
+ * The share of the page's area that images cover, 0–1, as page-image.ts measures it for pdf.js:
+ * every image object's bounding box, summed and capped at 1 (overlaps count twice, clipping is
+ * ignored). An image inside a form XObject counts with the form's box, which holds it.
+ */
+function imageCoverage(lib: Library, page: number): number {
+  const { api, heap } = lib;
+  const area = api.FPDF_GetPageWidthF(page) * api.FPDF_GetPageHeightF(page);
+  if (!(area > 0)) return 0;
+  const box = heap.wasmExports.malloc(16);
+  try {
+    let covered = 0;
+    const count = api.FPDFPage_CountObjects(page);
+    for (let i = 0; i < count && covered < area; i++) {
+      const object = api.FPDFPage_GetObject(page, i);
+      if (!isOrHoldsImage(api, object, 0)) continue;
+      // left, bottom, right, top: four 32-bit floats, written by PDFium.
+      if (!api.FPDFPageObj_GetBounds(object, box, box + 4, box + 8, box + 12)) continue;
+      const [left = 0, bottom = 0, right = 0, top = 0] = new Float32Array(heap.HEAPU8.buffer, box, 4);
+      covered += Math.abs((right - left) * (top - bottom));
+    }
+    return Math.min(1, covered / area);
+  } finally {
+    heap.wasmExports.free(box);
+  }
+}
+
 const FPDF_PAGEOBJ_IMAGE = 3;
 const FPDF_PAGEOBJ_FORM = 5;
 /** Nested forms deeper than this are not looked into (a hostile file may nest them endlessly). */
 const MAX_FORM_DEPTH = 8;
-
-function hasImageObject(api: WrappedPdfiumModule, page: number): boolean {
-  const count = api.FPDFPage_CountObjects(page);
-  for (let i = 0; i < count; i++) if (isOrHoldsImage(api, api.FPDFPage_GetObject(page, i), 0)) return true;
-  return false;
-}
 
 function isOrHoldsImage(api: WrappedPdfiumModule, object: number, depth: number): boolean {
   const type = api.FPDFPageObj_GetType(object);
