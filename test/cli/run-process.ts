@@ -6,16 +6,16 @@ import { repoRoot } from '../support/env.ts';
 
 const BIN = join(repoRoot, 'bin/ream.js');
 
-export function start(args: string[], cwd: string): ChildProcess {
+export function start(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): ChildProcess {
   return spawn(process.execPath, [BIN, ...args], {
     cwd,
-    env: { ...process.env, REAM_FROM_SOURCE: '1' },
+    env: { ...process.env, REAM_FROM_SOURCE: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 }
 
-export async function run(args: string[], cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = start(args, cwd);
+export async function run(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = start(args, cwd, env);
   let stdout = '';
   let stderr = '';
   child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
