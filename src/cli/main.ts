@@ -7,6 +7,7 @@ import { registerTenantsCommand } from './tenants-command.ts';
 import { registerMigrateCommand } from './migrate-command.ts';
 import { addLlmFlags, formatModelUsage, llmJobOptions } from './llm-flags.ts';
 import { addOcrFlags, ocrJobOptions } from './ocr-flags.ts';
+import { addPdfFlags, pdfJobOptions } from './pdf-flags.ts';
 import { addLocalEngineFlags, localEngineFlags } from './local-engine.ts';
 import { positiveInt, positiveNumber } from './parse-flags.ts';
 import type { RunOptions, RunSummary } from './run-command.ts';
@@ -37,8 +38,8 @@ export function buildProgram(): Command {
     // before the commands are added: they inherit it.
     .exitOverride();
 
-  const run = addOcrFlags(addLlmFlags(program
-    .command('run')))
+  const run = addPdfFlags(addOcrFlags(addLlmFlags(program
+    .command('run'))))
     .description('extract text, metadata and fields from files, directories or globs into a JSONL file')
     .argument('<inputs...>', 'files, directories (read recursively) or glob patterns')
     .option('-o, --out <file>', 'results, one JSON line per file', 'ream-results.jsonl')
@@ -72,6 +73,8 @@ export function buildProgram(): Command {
       if (Object.keys(ocr).length > 0) options.ocr = ocr;
       const report = reportFlags(flags);
       if (report) options.report = report;
+      const pdf = pdfJobOptions(flags);
+      if (Object.keys(pdf).length > 0) options.pdf = pdf;
       const signal = interruptSignal();
       // Loaded when `run` runs, so that the other commands and `--help` start without the engine.
       const { runCommand } = await import('./run-command.ts');

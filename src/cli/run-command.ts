@@ -35,6 +35,8 @@ export interface RunOptions extends LocalEngineOptions {
   ocr?: JsonObject;
   /** --template and its flags: a report per document. */
   report?: ReportFlags;
+  /** The PDF options (`pdfEngine`, `pdfPassword`, from --pdf-engine and --pdf-password). */
+  pdf?: JsonObject;
 }
 
 export interface RunSummary {
@@ -58,6 +60,7 @@ function jobOptions(options: RunOptions): JsonObject {
   if (options.maxSizeMb !== undefined) job.maxBytes = Math.round(options.maxSizeMb * 1024 * 1024);
   if (options.llm !== undefined) Object.assign(job, options.llm);
   if (options.ocr !== undefined) Object.assign(job, options.ocr);
+  if (options.pdf !== undefined) Object.assign(job, options.pdf);
   if (options.rules !== undefined) job.rules = readRulesFile(options.rules);
   if (options.report) Object.assign(job, reportJobOptions(options.report));
   return job;

@@ -92,7 +92,14 @@ export interface ReadOptions {
   ocr?: OcrOptions;
   /** HTML, Word and e-mail: keep each link's address after its text (`text [https://…]`). Default false: the text alone. */
   links?: boolean;
+  /** PDFs: the text engine (default `pdfium`; see {@link PdfEngine}). Other formats ignore it. */
+  pdfEngine?: PdfEngine;
+  /** PDFs: the password that opens an encrypted file (its user or owner password). Other formats ignore it. */
+  pdfPassword?: string;
 }
+
+/** Which engine reads a PDF's text: PDFium (WebAssembly; pdf.js behind it for what it cannot read) or pdf.js alone. */
+export type PdfEngine = 'pdfium' | 'pdfjs';
 
 /** Pages `[from, to)`, 0-based. */
 export interface PageRange {
@@ -167,4 +174,9 @@ export type TaskHandler = (input: JsonValue) => Promise<JsonValue> | JsonValue;
  */
 export interface TaskModule {
   tasks: Readonly<Record<string, TaskHandler>>;
+  /**
+   * Bytes the module holds that never shrink (WebAssembly memory). When the total passes the
+   * pool's cap after a task, the thread is retired and a fresh one takes its place.
+   */
+  heldBytes?: () => number;
 }

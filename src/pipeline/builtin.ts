@@ -2,6 +2,7 @@ import type { Analyzer } from '../analyzers/port.ts';
 import { parseRuleSpecs, rulesAnalyzer } from '../analyzers/rules/index.ts';
 import { ReamError } from '../errors.ts';
 import { OCR_OPTION_KEYS, parseOcrOptions } from '../formats/ocr/ocr-options.ts';
+import { PDF_OPTION_KEYS, parsePdfOptions } from '../formats/pdf/pdf-options.ts';
 import type { ReadLimits } from '../formats/types.ts';
 import type { JsonObject } from '../json.ts';
 import { reportsAnalyzer } from '../reports/reports-analyzer.ts';
@@ -20,7 +21,7 @@ export const DEFAULT_LIMITS: ReadLimits = {
 export const DEFAULT_CHUNK_PAGES = 50;
 
 /** The options every built-in pipeline takes; each pipeline may add its own. */
-export const BASE_OPTIONS = ['maxBytes', 'maxPages', 'chunkPages', 'index', 'links', ...OCR_OPTION_KEYS] as const;
+export const BASE_OPTIONS = ['maxBytes', 'maxPages', 'chunkPages', 'index', 'links', ...OCR_OPTION_KEYS, ...PDF_OPTION_KEYS] as const;
 
 export function positiveInteger(options: JsonObject, key: string, fallback: number): number {
   const value = options[key];
@@ -55,7 +56,7 @@ export function baseOptions(options: JsonObject): Pick<Pipeline, 'limits' | 'chu
     },
     chunkPages: positiveInteger(options, 'chunkPages', DEFAULT_CHUNK_PAGES),
     index,
-    read: { ocr: parseOcrOptions(options), links },
+    read: { ocr: parseOcrOptions(options), links, ...parsePdfOptions(options) },
   };
 }
 

@@ -12,7 +12,11 @@ export interface TaskRequest {
   slot?: number;
 }
 
-export type TaskReply = { ok: true; value: JsonValue } | { ok: false; error: ErrorInfo };
+/**
+ * `retire`: the thread holds more memory that never shrinks (WebAssembly) than the pool's cap;
+ * the pool ends it once the reply is in, and a fresh thread takes its place.
+ */
+export type TaskReply = ({ ok: true; value: JsonValue } | { ok: false; error: ErrorInfo }) & { retire?: true };
 
 /** `workerData` of every pool thread. */
 export interface PoolWorkerData {
@@ -20,4 +24,6 @@ export interface PoolWorkerData {
   handlerModules: string[];
   /** The thread table's memory (an Int32Array of threadIds by slot), shared with the main thread. */
   threadTable?: SharedArrayBuffer;
+  /** A thread whose task modules hold more than this many bytes that never shrink is retired after its task (see `TaskModule.heldBytes`). */
+  retireAboveBytes?: number;
 }

@@ -50,14 +50,26 @@ async function findHandler(task: string): Promise<TaskHandler> {
   return handler;
 }
 
+/** Bytes the loaded task modules hold that never shrink (WebAssembly memory). */
+async function heldBytes(): Promise<number> {
+  let total = 0;
+  for (const module of loaded.values()) total += (await module).heldBytes?.() ?? 0;
+  return total;
+}
+
 /** Piscina calls the default export with each task; it never throws (see pool-protocol.ts). */
 export default async function runTask(request: TaskRequest): Promise<TaskReply> {
+  const data = workerData as Partial<PoolWorkerData> | undefined;
   // First of all: from now on the main thread watches this thread's memory for this task.
-  claimSlot((workerData as Partial<PoolWorkerData> | undefined)?.threadTable, request.slot, threadId);
+  claimSlot(data?.threadTable, request.slot, threadId);
+  let reply: TaskReply;
   try {
     const handler = await findHandler(request.task);
-    return { ok: true, value: await handler(request.input) };
+    reply = { ok: true, value: await handler(request.input) };
   } catch (error) {
-    return { ok: false, error: toReamError(error).toJSON() };
+    reply = { ok: false, error: toReamError(error).toJSON() };
   }
+  const cap = data?.retireAboveBytes;
+  if (cap !== undefined && (await heldBytes().catch(() => 0)) > cap) reply.retire = true;
+  return reply;
 }

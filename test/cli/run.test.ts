@@ -89,4 +89,24 @@ describe('ream run', () => {
     assert.equal(badMode.code, 2);
     assert.match(badMode.stderr, /Allowed choices are auto, always, never/);
   });
+
+  test('--pdf-engine picks the engine, --pdf-password (or REAM_PDF_PASSWORD) opens an encrypted file; a bad engine is a usage error', async () => {
+    const work = join(dir, 'engines');
+    await mkdir(work, { recursive: true });
+    await copyFile(join(fixturesDir, 'encrypted-user-password.pdf'), join(work, 'locked.pdf'));
+    for (const engine of ['pdfium', 'pdfjs']) {
+      const out = `${engine}.jsonl`;
+      const opened = await run(['run', 'locked.pdf', '--pdf-engine', engine, '--pdf-password', 'user-secret', '--out', out, '--progress', 'none'], work);
+      assert.equal(opened.code, 0, opened.stderr);
+      assert.deepEqual(readLines(join(work, out))[0]?.pages?.map((p) => p.text), ['Secret page one', 'Secret page two']);
+    }
+    const fromEnv = await run(['run', 'locked.pdf', '--out', 'env.jsonl', '--progress', 'none'], work, { REAM_PDF_PASSWORD: 'user-secret' });
+    assert.equal(fromEnv.code, 0, fromEnv.stderr);
+    const wrong = await run(['run', 'locked.pdf', '--pdf-password', 'guess', '--out', 'wrong.jsonl', '--progress', 'none'], work);
+    assert.equal(wrong.code, 1);
+    assert.equal(readLines(join(work, 'wrong.jsonl'))[0]?.error?.code, 'encrypted_pdf');
+    const badEngine = await run(['run', 'locked.pdf', '--pdf-engine', 'poppler'], work);
+    assert.equal(badEngine.code, 2);
+    assert.match(badEngine.stderr, /Allowed choices are pdfium, pdfjs/);
+  });
 });

@@ -15,9 +15,11 @@ void test('rows: row batches and a row limit of its own, overridable; a sheet by
   assert.equal(plain.chunkPages, DEFAULT_ROWS_PER_TASK);
   assert.equal(plain.limits.maxPages, DEFAULT_MAX_ROWS);
   // PDFs among the inputs read as with `extract`, OCR options included.
-  assert.deepEqual(plain.read, { ocr: DEFAULT_OCR });
+  const extractRead = registry.build('extract', {}).read;
+  assert.deepEqual(plain.read, extractRead);
+  assert.deepEqual(plain.read?.ocr, DEFAULT_OCR);
   const set = registry.build('rows', { chunkPages: 25, maxPages: 1000, sheet: 'Orders' });
-  assert.deepEqual([set.chunkPages, set.limits.maxPages, set.read], [25, 1000, { ocr: DEFAULT_OCR, sheet: 'Orders' }]);
+  assert.deepEqual([set.chunkPages, set.limits.maxPages, set.read], [25, 1000, { ...extractRead, sheet: 'Orders' }]);
   for (const options of [{ sheet: 3 }, { sheet: '' }, { sheets: 'Orders' }] as JsonObject[]) {
     assert.throws(() => registry.build('rows', options), (error: unknown) => error instanceof ReamError && error.code === 'validation_failed');
   }

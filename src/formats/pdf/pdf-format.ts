@@ -4,6 +4,7 @@ import { toReamError } from '../../errors.ts';
 import { checkFileSize, checkPageCount, checkRange, fileSize, throwIfCancelled } from '../file-checks.ts';
 import { checkOcrOptions, DEFAULT_OCR, MAX_RENDER_PIXELS } from '../ocr/ocr-options.ts';
 import { PDF_MEDIA_TYPE } from '../sniff.ts';
+import { checkPdfOptions } from './pdf-options.ts';
 import type {
   DocumentFormat, Extraction, Inspection, OcrOptions, PageFailure, PageRange, PageText, ReadLimits, ReadOptions, TaskRunner,
 } from '../types.ts';
@@ -13,10 +14,11 @@ export function createPdfFormat(runner: TaskRunner): DocumentFormat {
   return {
     mediaType: PDF_MEDIA_TYPE,
     extensions: ['.pdf'],
-    async inspect(path: string, limits: ReadLimits, signal?: AbortSignal): Promise<Inspection> {
+    async inspect(path: string, limits: ReadLimits, signal?: AbortSignal, options: ReadOptions = {}): Promise<Inspection> {
       throwIfCancelled(signal);
+      const { engine, password } = checkPdfOptions(options);
       const size = await checkFileSize(path, limits);
-      const input: PdfInspectInput = { path };
+      const input: PdfInspectInput = { path, engine, ...(password === undefined ? {} : { password }) };
       // The thread holds the file's bytes besides what it decodes (see pdfjs.ts readBytes).
       const result = await runner.run<PdfInspectResult>('pdf.inspect', input, { signal, extraMemoryBytes: size });
       checkPageCount(result.pageCount, limits);
@@ -28,11 +30,12 @@ export function createPdfFormat(runner: TaskRunner): DocumentFormat {
       if (range.from === range.to) return { pages: [], failures: [] };
       // Checked here too: a program may call the reader directly, without a pipeline.
       const ocr = options.ocr ? checkOcrOptions(options.ocr) : DEFAULT_OCR;
+      const { engine, password } = checkPdfOptions(options);
       const size = await fileSize(path);
-      const input: PdfExtractInput = { path, from: range.from, to: range.to, ocr: ocr.mode };
+      const input: PdfExtractInput = { path, from: range.from, to: range.to, ocr: ocr.mode, engine, ...(password === undefined ? {} : { password }) };
       const { ocrPages, ...extraction } = await runner.run<PdfExtractResult>('pdf.extract', input, { signal, extraMemoryBytes: size });
       if (ocrPages.length === 0) return extraction;
-      return withOcr(runner, path, size, extraction, ocrPages, ocr, signal);
+      return withOcr(runner, path, size, extraction, ocrPages, ocr, password, signal);
     },
     async renderPage(path: string, page: number, dpi: number, signal?: AbortSignal): Promise<Buffer> {
       throwIfCancelled(signal);
@@ -51,12 +54,13 @@ export function createPdfFormat(runner: TaskRunner): DocumentFormat {
  * fails becomes a page failure with the task's code; its siblings carry on.
  */
 async function withOcr(
-  runner: TaskRunner, path: string, size: number, extraction: Extraction, ocrPages: readonly number[], ocr: OcrOptions, signal?: AbortSignal,
+  runner: TaskRunner, path: string, size: number, extraction: Extraction, ocrPages: readonly number[], ocr: OcrOptions, password: string | undefined,
+  signal?: AbortSignal,
 ): Promise<Extraction> {
   // The thread holds the file and the rendered page (RGBA, then its PNG) outside its heap.
   const extraMemoryBytes = size + MAX_RENDER_PIXELS * 5;
   const outcomes = await Promise.all(ocrPages.map(async (page) => {
-    const input: PdfOcrInput = { path, page, languages: [...ocr.languages], dpi: ocr.dpi };
+    const input: PdfOcrInput = { path, page, languages: [...ocr.languages], dpi: ocr.dpi, ...(password === undefined ? {} : { password }) };
     try {
       return { page, result: await runner.run<PdfOcrResult>('pdf.ocr', input, { signal, extraMemoryBytes }) };
     } catch (error) {

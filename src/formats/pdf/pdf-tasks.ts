@@ -1,22 +1,28 @@
 // The PDF tasks a pool thread runs (see src/runtime/pool-worker.ts): `pdf.inspect`,
 // `pdf.extract`, `pdf.ocr` and `pdf.render`. Inputs and results are plain data; failures are thrown as ReamErrors.
+// Text comes from the engine the job chose (`pdfEngine`): PDFium (pdfium.ts) or pdf.js (pdfjs.ts).
+// pdf.js stays behind PDFium for what PDFium cannot do: files it refuses, pages it cannot load,
+// measuring the image area of pages without usable text (the OCR decision), and rendering for
+// OCR and for viewing.
 import type { PDFDocumentProxy, PDFPageProxy } from 'pdfjs-dist/legacy/build/pdf.mjs';
 import { ReamError } from '../../errors.ts';
 import { asJson, fromJson, type JsonValue } from '../../json.ts';
 import { recognize } from '../ocr/tesseract.ts';
 import { textQuality } from '../ocr/text-quality.ts';
-import type { DocumentMetadata, Extraction, OcrMode, PageFailure, PageText, PageWarning, TaskHandler } from '../types.ts';
+import type { DocumentMetadata, Extraction, OcrMode, PageFailure, PageText, PageWarning, PdfEngine, TaskHandler } from '../types.ts';
 import { pageImageCoverage, renderPage } from './page-image.ts';
 import { pageText, tidyLines, type TextRun } from './page-text.ts';
 import { parsePdfDate } from './pdf-date.ts';
-import { pdfjsErrorCode, withDocument } from './pdfjs.ts';
+import { heldBytes, pdfiumMetadata, readPdfiumPage, withPdfiumDocument } from './pdfium.ts';
+import { forgetDocument, pdfjsErrorCode, withDocument } from './pdfjs.ts';
 
-export type PdfInspectInput = { path: string };
+/** `engine` absent: pdf.js (what tasks queued before PDFium existed meant). `password`: the user password of an encrypted file. */
+export type PdfInspectInput = { path: string; engine?: PdfEngine; password?: string };
 export type PdfInspectResult = { pageCount: number; metadata: DocumentMetadata };
-export type PdfExtractInput = { path: string; from: number; to: number; ocr: OcrMode };
+export type PdfExtractInput = { path: string; from: number; to: number; ocr: OcrMode; engine?: PdfEngine; password?: string };
 /** `ocrPages`: the pages to read again with `pdf.ocr` (their entries in `pages` hold the text layer, if any). */
 export type PdfExtractResult = Extraction & { ocrPages: number[] };
-export type PdfOcrInput = { path: string; page: number; languages: string[]; dpi: number };
+export type PdfOcrInput = { path: string; page: number; languages: string[]; dpi: number; password?: string };
 export type PdfOcrResult = { text: string; confidence: number; ocrMs: number };
 export type PdfRenderInput = { path: string; page: number; dpi: number };
 /** The PNG, base64 (task results are plain data). */
@@ -29,7 +35,16 @@ export type PdfRenderResult = { png: string };
 const MIN_IMAGE_COVERAGE = 0.2;
 
 async function inspect(input: JsonValue): Promise<JsonValue> {
-  const { path } = fromJson<PdfInspectInput>(input);
+  const { path, engine, password } = fromJson<PdfInspectInput>(input);
+  if (engine !== 'pdfium') return inspectWithPdfjs(path, password);
+  return withPdfiumDocument(path, password, (doc) => {
+    if (doc.pageCount < 1) throw ReamError.nonRetryable('invalid_pdf', 'the PDF has no pages');
+    const result: PdfInspectResult = { pageCount: doc.pageCount, metadata: pdfiumMetadata(doc) };
+    return asJson(result);
+  }, () => inspectWithPdfjs(path, password));
+}
+
+async function inspectWithPdfjs(path: string, password: string | undefined): Promise<JsonValue> {
   return withDocument(path, async (doc) => {
     if (doc.numPages < 1) throw ReamError.nonRetryable('invalid_pdf', 'the PDF has no pages');
     // pdf.js opens some damaged files lazily: one that only *looks* opened fails here rather
@@ -44,7 +59,7 @@ async function inspect(input: JsonValue): Promise<JsonValue> {
     }
     const result: PdfInspectResult = { pageCount: doc.numPages, metadata: await metadata(doc) };
     return asJson(result);
-  });
+  }, password);
 }
 
 async function metadata(doc: PDFDocumentProxy): Promise<DocumentMetadata> {
@@ -74,42 +89,69 @@ async function metadata(doc: PDFDocumentProxy): Promise<DocumentMetadata> {
 }
 
 async function extract(input: JsonValue): Promise<JsonValue> {
-  const { path, from, to, ocr } = fromJson<PdfExtractInput>(input);
-  return withDocument(path, async (doc) => {
-    const pages: PageText[] = [];
-    const failures: PageFailure[] = [];
-    const warnings: PageWarning[] = [];
-    const ocrPages: number[] = [];
-    for (let index = from; index < to; index++) {
-      const page = index + 1;
-      if (page > doc.numPages) {
-        failures.push({ page, code: 'invalid_pdf', message: `the PDF has ${doc.numPages} pages, no page ${page}` });
-        continue;
-      }
-      try {
-        const read = await readPage(doc, page, ocr);
-        pages.push({ page, text: read.text, source: 'text' });
-        if (read.imageOnly && ocr === 'never') {
-          warnings.push({ page, code: 'needs_ocr', message: `page ${page} is an image without usable text and OCR is off (ocr: "never")` });
-        } else if (read.imageOnly || ocr === 'always') {
-          ocrPages.push(page);
-        }
-      } catch (error) {
-        const code = error instanceof ReamError ? error.code : pdfjsErrorCode(error);
-        failures.push({ page, code, message: message(error) });
-      }
+  const { path, from, to, ocr, engine, password } = fromJson<PdfExtractInput>(input);
+  const withPdfjs = (): Promise<JsonValue> => withDocument(path, (doc) => readRange(doc.numPages, from, to, ocr, (page) => readPage(doc, page, ocr)), password);
+  if (engine !== 'pdfium') return withPdfjs();
+  // PDFium refuses the file: pdf.js reads all of it (some damaged files open there).
+  const pageCount = await withPdfiumDocument(path, password, (doc) => doc.pageCount, () => Promise.resolve(undefined));
+  if (pageCount === undefined) return withPdfjs();
+  return readRange(pageCount, from, to, ocr, (page) => readWithPdfium(page, ocr, path, password));
+}
+
+type PageRead = { text: string; imageOnly: boolean };
+
+/** Reads pages `[from, to)` (0-based) with `readOne` (1-based), one page's failure never failing its siblings. */
+async function readRange(pageCount: number, from: number, to: number, ocr: OcrMode, readOne: (page: number) => Promise<PageRead>): Promise<JsonValue> {
+  const pages: PageText[] = [];
+  const failures: PageFailure[] = [];
+  const warnings: PageWarning[] = [];
+  const ocrPages: number[] = [];
+  for (let index = from; index < to; index++) {
+    const page = index + 1;
+    if (page > pageCount) {
+      failures.push({ page, code: 'invalid_pdf', message: `the PDF has ${pageCount} pages, no page ${page}` });
+      continue;
     }
-    // "A file that only looks opened": when nothing in the range could be read, the chunk has
-    // failed as a whole, with the pages' own code, rather than succeeded with nothing.
-    const [first] = failures;
-    if (pages.length === 0 && first) {
-      throw ReamError.nonRetryable(first.code, `no page of ${from + 1}–${to} could be read; page ${first.page}: ${first.message}`, {
-        details: { failures: asJson(failures) },
-      });
+    try {
+      const read = await readOne(page);
+      pages.push({ page, text: read.text, source: 'text' });
+      if (read.imageOnly && ocr === 'never') {
+        warnings.push({ page, code: 'needs_ocr', message: `page ${page} is an image without usable text and OCR is off (ocr: "never")` });
+      } else if (read.imageOnly || ocr === 'always') {
+        ocrPages.push(page);
+      }
+    } catch (error) {
+      const code = error instanceof ReamError ? error.code : pdfjsErrorCode(error);
+      failures.push({ page, code, message: message(error) });
     }
-    const result: PdfExtractResult = { pages, failures, ocrPages, ...(warnings.length > 0 ? { warnings } : {}) };
-    return asJson(result);
-  });
+  }
+  // "A file that only looks opened": when nothing in the range could be read, the chunk has
+  // failed as a whole, with the pages' own code, rather than succeeded with nothing.
+  const [first] = failures;
+  if (pages.length === 0 && first) {
+    throw ReamError.nonRetryable(first.code, `no page of ${from + 1}–${to} could be read; page ${first.page}: ${first.message}`, {
+      details: { failures: asJson(failures) },
+    });
+  }
+  const result: PdfExtractResult = { pages, failures, ocrPages, ...(warnings.length > 0 ? { warnings } : {}) };
+  return asJson(result);
+}
+
+/**
+ * One page through PDFium; pdf.js reads it instead when PDFium cannot load it (or trapped
+ * earlier in this thread). PDFium measures the image area itself, only for pages whose text is
+ * not usable: whether such a page is a scan to OCR (see {@link MIN_IMAGE_COVERAGE}).
+ */
+async function readWithPdfium(page: number, ocr: OcrMode, path: string, password: string | undefined): Promise<PageRead> {
+  const wantsCoverage = (lines: readonly string[]): boolean => ocr !== 'always' && textQuality(lines.join('\n')) !== 'usable';
+  const read = await readPdfiumPage(path, password, page - 1, wantsCoverage);
+  if (read === undefined) {
+    return withDocument(path, (doc) => readPage(doc, page, ocr), password).catch(async (error: unknown) => {
+      await forgetDocument(); // see forgetDocument: the next page must not be read from a confused copy
+      throw error;
+    });
+  }
+  return { text: tidyLines(read.lines), imageOnly: (read.imageCoverage ?? 0) >= MIN_IMAGE_COVERAGE };
 }
 
 /**
@@ -117,7 +159,7 @@ async function extract(input: JsonValue): Promise<JsonValue> {
  * text-quality.ts and {@link MIN_IMAGE_COVERAGE}). Images are only looked at when the text is
  * not usable and OCR may follow or be warned about: an ordinary page costs nothing more.
  */
-async function readPage(doc: PDFDocumentProxy, pageNumber: number, ocr: OcrMode): Promise<{ text: string; imageOnly: boolean }> {
+async function readPage(doc: PDFDocumentProxy, pageNumber: number, ocr: OcrMode): Promise<PageRead> {
   const page = await doc.getPage(pageNumber);
   try {
     const content = await page.getTextContent();
@@ -132,7 +174,7 @@ async function readPage(doc: PDFDocumentProxy, pageNumber: number, ocr: OcrMode)
 
 /** Renders one page and recognises its text; `ocr_failed` when either step fails. */
 async function ocrPage(input: JsonValue): Promise<JsonValue> {
-  const { path, page: pageNumber, languages, dpi } = fromJson<PdfOcrInput>(input);
+  const { path, page: pageNumber, languages, dpi, password } = fromJson<PdfOcrInput>(input);
   const started = performance.now();
   return withDocument(path, async (doc) => {
     let page: PDFPageProxy;
@@ -153,7 +195,7 @@ async function ocrPage(input: JsonValue): Promise<JsonValue> {
     const { text, confidence } = await recognize(image, languages, dpi);
     const result: PdfOcrResult = { text: tidyLines(text.split('\n')), confidence, ocrMs: Math.round(performance.now() - started) };
     return asJson(result);
-  });
+  }, password);
 }
 
 /** Renders one page to PNG for viewing; a page outside the document is `validation_failed`. */
@@ -184,6 +226,9 @@ async function renderForView(input: JsonValue): Promise<JsonValue> {
 function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+/** Memory this module holds that never shrinks: PDFium's WebAssembly memory (see pool-worker.ts). */
+export { heldBytes };
 
 export const tasks: Readonly<Record<string, TaskHandler>> = {
   'pdf.inspect': inspect,

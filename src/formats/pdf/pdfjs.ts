@@ -1,11 +1,12 @@
 // pdf.js inside a pool thread: how documents are opened, kept and closed, and how pdf.js's
 // exceptions become ream's error codes. Never imported on the main thread (pdf-format.ts sends
 // tasks instead), so the event loop never parses a PDF.
-import { open, stat } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { getDocument, type PDFDocumentLoadingTask, type PDFDocumentProxy } from 'pdfjs-dist/legacy/build/pdf.mjs';
 import { ReamError, type ErrorCode } from '../../errors.ts';
+import { createDocumentCache } from './document-cache.ts';
 
 // pdf.js loads CMaps (CJK encodings) and the 14 standard fonts' metrics from files at run time.
 // Without them it still "works" and silently drops text: a third of a Chinese page goes missing.
@@ -18,50 +19,29 @@ const ASSETS = {
   wasmUrl: join(PDFJS_DIR, 'wasm') + '/',
 };
 
-/**
- * How long a thread keeps its last document open after a task, in ms. The chunks of one
- * document arrive back to back, and reopening costs: font programs and CMaps are parsed again
- * (measured: +50% time on a 429-page Chinese book read in 32-page chunks).
- */
-const KEEP_OPEN_MS = 5_000;
-
 interface OpenDocument {
-  key: string;
   loading: PDFDocumentLoadingTask;
   doc: PDFDocumentProxy;
 }
 
-let current: OpenDocument | undefined;
-let closeTimer: NodeJS.Timeout | undefined;
+// destroy() also ends pdf.js's in-thread "fake worker" and frees its caches.
+const cache = createDocumentCache<OpenDocument>((open) => open.loading.destroy());
 
 /**
- * Runs `use` with the document at `path`, reusing this thread's open copy when the file is the
- * same (path, size and mtime). One document per thread at most, closed after
- * {@link KEEP_OPEN_MS} idle or when another file comes.
+ * Runs `use` with the document at `path` (opened with `password` when given), reusing this
+ * thread's open copy when the file and password are the same (see document-cache.ts).
  */
-export async function withDocument<T>(path: string, use: (doc: PDFDocumentProxy) => Promise<T>): Promise<T> {
-  clearTimeout(closeTimer);
-  const info = await stat(path).catch((error: unknown) => {
-    throw new ReamError('io_error', `cannot read ${path}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
-  });
-  const key = `${path}\0${info.size}\0${info.mtimeMs}`;
-  if (current?.key !== key) {
-    await closeCurrent();
-    current = await openDocument(path, key);
-  }
-  try {
-    return await use(current.doc);
-  } finally {
-    closeTimer = setTimeout(() => void closeCurrent().catch(() => {}), KEEP_OPEN_MS);
-    closeTimer.unref();
-  }
+export async function withDocument<T>(path: string, use: (doc: PDFDocumentProxy) => Promise<T>, password?: string): Promise<T> {
+  return cache.with(path, password ?? '', () => openDocument(path, password), (open) => use(open.doc));
 }
 
-async function closeCurrent(): Promise<void> {
-  const open = current;
-  current = undefined;
-  // destroy() also ends pdf.js's in-thread "fake worker" and frees its caches.
-  await open?.loading.destroy();
+/**
+ * Closes this thread's open document. After pdf.js fails to find a page in a damaged page tree,
+ * its page cache can point the next page number at the wrong page (asked for 2 then 3 of a
+ * tree whose kids 2 and 3 are broken, it returns page 4 as page 3): a fresh copy does not.
+ */
+export function forgetDocument(): Promise<void> {
+  return cache.close();
 }
 
 /**
@@ -85,10 +65,11 @@ async function readBytes(path: string): Promise<Uint8Array> {
   }
 }
 
-async function openDocument(path: string, key: string): Promise<OpenDocument> {
+async function openDocument(path: string, password: string | undefined): Promise<OpenDocument> {
   const data = await readBytes(path);
   const loading = getDocument({
     data,
+    ...(password === undefined ? {} : { password }),
     ...ASSETS,
     // No system fonts, no DOM: we only want text, and hostile input should reach as little
     // machinery as possible. (pdf.js 6 has no `isEvalSupported` any more: it never evals.)
@@ -97,20 +78,21 @@ async function openDocument(path: string, key: string): Promise<OpenDocument> {
     verbosity: 0,
   });
   try {
-    return { key, loading, doc: await loading.promise };
+    return { loading, doc: await loading.promise };
   } catch (error) {
     await loading.destroy();
-    throw openError(error);
+    throw openError(error, password !== undefined);
   }
 }
 
-function openError(error: unknown): ReamError {
+function openError(error: unknown, withPassword: boolean): ReamError {
   const name = error instanceof Error ? error.name : '';
   const message = error instanceof Error ? error.message : String(error);
   if (name === 'PasswordException') {
     // pdf.js only asks for a password when the *user* password is not empty: an owner-only
     // file (no password to open, restrictions on copying) opens like pdftotext opens it.
-    return ReamError.nonRetryable('encrypted_pdf', 'the PDF is encrypted with a password', { cause: error });
+    const message = withPassword ? 'the PDF is encrypted and the password given does not open it' : 'the PDF is encrypted with a password';
+    return ReamError.nonRetryable('encrypted_pdf', message, { cause: error });
   }
   const code = pdfjsErrorCode(error);
   return new ReamError(code, code === 'invalid_pdf' ? `not a readable PDF: ${message}` : message, { cause: error });

@@ -1,0 +1,318 @@
+// PDFium (Chrome's PDF engine, compiled to WebAssembly by @embedpdf/pdfium) inside a pool thread:
+// the library loaded once per thread and reused, documents opened and kept (document-cache.ts),
+// pages' text, metadata, and how PDFium's error numbers become ream's error codes. Never imported
+// on the main thread, like pdfjs.ts.
+//
+// WebAssembly memory grows and never shrinks: `heldBytes` says how much this thread's instance
+// holds, and pool-worker.ts retires a thread whose instance has grown past the pool's cap.
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { init, type WrappedPdfiumModule } from '@embedpdf/pdfium';
+import { ReamError } from '../../errors.ts';
+import type { DocumentMetadata } from '../types.ts';
+import { createDocumentCache } from './document-cache.ts';
+import { parsePdfDate } from './pdf-date.ts';
+
+/** The Emscripten module has HEAPU8 at run time; the package's types leave it out. */
+type Heap = WrappedPdfiumModule['pdfium'] & { HEAPU8: Uint8Array };
+
+interface Library {
+  api: WrappedPdfiumModule;
+  heap: Heap;
+}
+
+let library: Promise<Library> | undefined;
+
+/** This thread's PDFium, loaded on first use (≈ 80 ms, 4.6 MB of WebAssembly read from node_modules). */
+function loadLibrary(): Promise<Library> {
+  library ??= (async () => {
+    const wasm = await readFile(createRequire(import.meta.url).resolve('@embedpdf/pdfium/pdfium.wasm'));
+    const api = await init({ wasmBinary: wasm.buffer.slice(wasm.byteOffset, wasm.byteOffset + wasm.byteLength) });
+    api.PDFiumExt_Init();
+    return { api, heap: api.pdfium as Heap };
+  })();
+  return library;
+}
+
+/** Bytes of WebAssembly memory this thread's PDFium holds (0 before it is loaded). It never shrinks. */
+export function heldBytes(): number {
+  return broken ? Number.POSITIVE_INFINITY : (loadedHeap?.HEAPU8.length ?? 0);
+}
+let loadedHeap: Heap | undefined;
+
+/** An open document: its handle and the copy of the file in PDFium's memory, which must outlive it. */
+export interface PdfiumDocument {
+  readonly lib: Library;
+  readonly handle: number;
+  readonly data: number;
+  readonly pageCount: number;
+}
+
+const cache = createDocumentCache<PdfiumDocument>((doc) => {
+  doc.lib.api.FPDF_CloseDocument(doc.handle);
+  doc.lib.heap.wasmExports.free(doc.data);
+});
+
+/**
+ * Runs `use` with the document at `path`, reusing this thread's open copy (see
+ * document-cache.ts). When PDFium cannot open the file as a PDF (`invalid_pdf`; not a password
+ * or I/O problem), `otherwise` runs instead: pdf.js reads some damaged files PDFium refuses.
+ */
+export async function withPdfiumDocument<T>(
+  path: string, password: string | undefined, use: (doc: PdfiumDocument) => Promise<T> | T, otherwise: (error: ReamError) => Promise<T>,
+): Promise<T> {
+  let refused: ReamError | undefined;
+  const open = (): Promise<PdfiumDocument> => openDocument(path, password).catch((error: unknown) => {
+    if (error instanceof ReamError && error.code === 'invalid_pdf') refused = error;
+    throw error;
+  });
+  try {
+    return await cache.with(path, password ?? '', open, use);
+  } catch (error) {
+    if (refused !== undefined && error === refused) return otherwise(refused);
+    throw error;
+  }
+}
+
+/**
+ * After a WebAssembly trap (out-of-bounds access, `unreachable`) the instance's state cannot be
+ * trusted: this thread reads no more pages with it, and {@link heldBytes} reports it as over any
+ * cap, so that the pool retires the thread after its current task.
+ */
+let broken = false;
+
+// FPDF_GetLastError's values (fpdfview.h).
+const FPDF_ERR_FILE = 2;
+const FPDF_ERR_FORMAT = 3;
+const FPDF_ERR_PASSWORD = 4;
+const FPDF_ERR_SECURITY = 5;
+
+async function openDocument(path: string, password: string | undefined): Promise<PdfiumDocument> {
+  const bytes = await readFile(path).catch((error: unknown) => {
+    throw new ReamError('io_error', `cannot read ${path}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  });
+  const lib = await loadLibrary();
+  loadedHeap = lib.heap;
+  const { api, heap } = lib;
+  const data = heap.wasmExports.malloc(bytes.length);
+  if (data === 0) throw ReamError.nonRetryable('resource_limit', `PDFium could not allocate ${bytes.length} bytes for the file`);
+  heap.HEAPU8.set(bytes, data);
+  // PDFium reads the file in place: `data` stays allocated until the document is closed.
+  const handle = api.FPDF_LoadMemDocument(data, bytes.length, password ?? '');
+  if (handle === 0) {
+    const code = api.FPDF_GetLastError();
+    heap.wasmExports.free(data);
+    throw openError(code, password !== undefined);
+  }
+  return { lib, handle, data, pageCount: api.FPDF_GetPageCount(handle) };
+}
+
+/** Why PDFium would not open a file, as ream says it (the same codes as pdf.js's path: pdfjs.ts). */
+function openError(code: number, withPassword: boolean): ReamError {
+  if (code === FPDF_ERR_PASSWORD) {
+    const message = withPassword ? 'the PDF is encrypted and the password given does not open it' : 'the PDF is encrypted with a password';
+    return ReamError.nonRetryable('encrypted_pdf', message);
+  }
+  if (code === FPDF_ERR_SECURITY) return ReamError.nonRetryable('encrypted_pdf', 'the PDF is encrypted with a security handler PDFium does not support');
+  const why = code === FPDF_ERR_FORMAT ? 'not a PDF or corrupted' : code === FPDF_ERR_FILE ? 'file not found or could not be opened' : `PDFium error ${code}`;
+  return ReamError.nonRetryable('invalid_pdf', `not a readable PDF: ${why}`);
+}
+
+/** Reads a UTF-16LE string PDFium wrote at `ptr` (`bytes` long, its 2-byte terminator included). */
+function utf16(heap: Heap, ptr: number, bytes: number): string {
+  return bytes <= 2 ? '' : Buffer.from(heap.HEAPU8.buffer, ptr, bytes - 2).toString('utf16le');
+}
+
+export interface PdfiumPage {
+  /** The page's text as PDFium orders it, in lines. */
+  lines: string[];
+  /** The share of the page images cover, 0–1 (see {@link imageCoverage}); only when the caller asked for it. */
+  imageCoverage?: number;
+}
+
+/**
+ * Page `index` (0-based) of the document at `path`; `undefined` when PDFium cannot open the file
+ * or load the page, or trapped earlier in this thread (the caller then asks pdf.js).
+ *
+ * After it failed to load a page, PDFium's page-tree cache can hand out the wrong page for the
+ * next index (asked for 2, then 3, of a tree whose kids 2 and 3 are broken, it returns page 4
+ * as page 3), so the document is closed then, and the next page is read from a fresh copy.
+ */
+export async function readPdfiumPage(
+  path: string, password: string | undefined, index: number, wantsCoverage: (lines: readonly string[]) => boolean,
+): Promise<PdfiumPage | undefined> {
+  if (broken) return undefined;
+  let failed = false;
+  try {
+    const read = await withPdfiumDocument(path, password, (doc) => pageLines(doc, index, wantsCoverage), () => Promise.resolve(undefined));
+    failed = read === undefined;
+    return read;
+  } catch (error) {
+    // WebAssembly.RuntimeError (a trap, or Emscripten's abort): by name, as the project's
+    // TypeScript lib has no WebAssembly types.
+    if (!(error instanceof Error && error.name === 'RuntimeError')) throw error;
+    broken = true;
+    return undefined;
+  } finally {
+    if (failed) await cache.close();
+  }
+}
+
+function pageLines(doc: PdfiumDocument, index: number, wantsCoverage: (lines: readonly string[]) => boolean): PdfiumPage | undefined {
+  const { api } = doc.lib;
+  const page = api.FPDF_LoadPage(doc.handle, index);
+  if (page === 0) return undefined;
+  try {
+    const textPage = api.FPDFText_LoadPage(page);
+    if (textPage === 0) return undefined;
+    let text: string;
+    try {
+      text = boundedText(doc.lib, page, textPage);
+    } finally {
+      api.FPDFText_ClosePage(textPage);
+    }
+    // PDFium joins a word hyphenated across lines itself and marks the join with U+FFFE, a
+    // noncharacter: dropping it gives the word whole, as pdftotext prints it.
+    const lines = text.replace(/\uFFFE/g, '').split(/\r\n|\r|\n/).map(withoutOverprint);
+    return wantsCoverage(lines) ? { lines, imageCoverage: imageCoverage(doc.lib, page) } : { lines };
+  } finally {
+    api.FPDF_ClosePage(page);
+  }
+}
+
+/** A line that is one string twice (6 characters or more), with or without a space between. */
+const DRAWN_TWICE = /^(\S.{5,}?) ?\1$/u;
+/** Letters a copy must hold: rows of symbols or figures ("* * * * * *") repeat for real. */
+const MIN_LETTERS = 3;
+
+/**
+ * The first copy of a line drawn twice at (nearly) the same spot: the drop shadows and fake bold
+ * some producers make by printing a string again, a fraction of a point off. PDFium puts both
+ * copies on one line ("Echelle : 1/25000 Echelle : 1/25000"); poppler and pdf.js (page-text.ts
+ * withoutOverprints) print it once.
+ */
+function withoutOverprint(line: string): string {
+  const copy = DRAWN_TWICE.exec(line)?.[1];
+  return copy !== undefined && (copy.match(/\p{L}/gu)?.length ?? 0) >= MIN_LETTERS ? copy : line;
+}
+
+/**
+ * The page's text inside its visible box (media box ∩ crop box), as poppler and pdf.js print it:
+ * text drawn outside it (a printer's timestamp in the trimmed margin) is not part of the page.
+ */
+function boundedText(lib: Library, page: number, textPage: number): string {
+  const { api, heap } = lib;
+  const box = heap.wasmExports.malloc(16);
+  let left: number, top: number, right: number, bottom: number;
+  try {
+    if (!api.FPDF_GetPageBoundingBox(page, box)) return allText(lib, textPage);
+    // FS_RECTF: left, top, right, bottom as 32-bit floats.
+    [left = 0, top = 0, right = 0, bottom = 0] = new Float32Array(heap.HEAPU8.buffer, box, 4);
+  } finally {
+    heap.wasmExports.free(box);
+  }
+  // Asked with no buffer, it says how many UTF-16 units (no terminator) the rectangle holds.
+  const units = api.FPDFText_GetBoundedText(textPage, left, top, right, bottom, 0, 0);
+  if (units <= 0) return '';
+  const buffer = heap.wasmExports.malloc((units + 1) * 2);
+  try {
+    const written = api.FPDFText_GetBoundedText(textPage, left, top, right, bottom, buffer, units + 1);
+    return Buffer.from(heap.HEAPU8.buffer, buffer, Math.max(0, Math.min(written, units)) * 2).toString('utf16le');
+  } finally {
+    heap.wasmExports.free(buffer);
+  }
+}
+
+function allText(lib: Library, textPage: number): string {
+  const { api, heap } = lib;
+  const count = api.FPDFText_CountChars(textPage);
+  const buffer = heap.wasmExports.malloc((count + 1) * 2);
+  try {
+    const written = api.FPDFText_GetText(textPage, 0, count, buffer);
+    return utf16(heap, buffer, written * 2);
+  } finally {
+    heap.wasmExports.free(buffer);
+  }
+}
+
+/**
+ * The share of the page's area that images cover, 0–1, as page-image.ts measures it for pdf.js:
+ * every image object's bounding box, summed and capped at 1 (overlaps count twice, clipping is
+ * ignored). An image inside a form XObject counts with the form's box, which holds it.
+ */
+function imageCoverage(lib: Library, page: number): number {
+  const { api, heap } = lib;
+  const area = api.FPDF_GetPageWidthF(page) * api.FPDF_GetPageHeightF(page);
+  if (!(area > 0)) return 0;
+  const box = heap.wasmExports.malloc(16);
+  try {
+    let covered = 0;
+    const count = api.FPDFPage_CountObjects(page);
+    for (let i = 0; i < count && covered < area; i++) {
+      const object = api.FPDFPage_GetObject(page, i);
+      if (!isOrHoldsImage(api, object, 0)) continue;
+      // left, bottom, right, top: four 32-bit floats, written by PDFium.
+      if (!api.FPDFPageObj_GetBounds(object, box, box + 4, box + 8, box + 12)) continue;
+      const [left = 0, bottom = 0, right = 0, top = 0] = new Float32Array(heap.HEAPU8.buffer, box, 4);
+      covered += Math.abs((right - left) * (top - bottom));
+    }
+    return Math.min(1, covered / area);
+  } finally {
+    heap.wasmExports.free(box);
+  }
+}
+
+const FPDF_PAGEOBJ_IMAGE = 3;
+const FPDF_PAGEOBJ_FORM = 5;
+/** Nested forms deeper than this are not looked into (a hostile file may nest them endlessly). */
+const MAX_FORM_DEPTH = 8;
+
+function isOrHoldsImage(api: WrappedPdfiumModule, object: number, depth: number): boolean {
+  const type = api.FPDFPageObj_GetType(object);
+  if (type === FPDF_PAGEOBJ_IMAGE) return true;
+  if (type !== FPDF_PAGEOBJ_FORM || depth >= MAX_FORM_DEPTH) return false;
+  const count = api.FPDFFormObj_CountObjects(object);
+  for (let i = 0; i < count; i++) if (isOrHoldsImage(api, api.FPDFFormObj_GetObject(object, i), depth + 1)) return true;
+  return false;
+}
+
+const META_KEYS = [
+  ['title', 'Title'], ['author', 'Author'], ['subject', 'Subject'], ['keywords', 'Keywords'], ['creator', 'Creator'], ['producer', 'Producer'],
+] as const;
+
+/** The document's Info dictionary and header version, as pdf-tasks.ts reports them for pdf.js. */
+export function pdfiumMetadata(doc: PdfiumDocument): DocumentMetadata {
+  const { api, heap } = doc.lib;
+  const text = (key: string): string | undefined => {
+    const size = api.FPDF_GetMetaText(doc.handle, key, 0, 0);
+    if (size <= 2) return undefined;
+    const buffer = heap.wasmExports.malloc(size);
+    try {
+      api.FPDF_GetMetaText(doc.handle, key, buffer, size);
+      const value = utf16(heap, buffer, size).trim();
+      return value === '' ? undefined : value;
+    } finally {
+      heap.wasmExports.free(buffer);
+    }
+  };
+  const out: DocumentMetadata = {};
+  for (const [field, key] of META_KEYS) {
+    const value = text(key);
+    if (value !== undefined) out[field] = value;
+  }
+  for (const [field, key] of [['createdAt', 'CreationDate'], ['modifiedAt', 'ModDate']] as const) {
+    const raw = text(key);
+    const value = raw === undefined ? undefined : parsePdfDate(raw);
+    if (value !== undefined) out[field] = value;
+  }
+  const version = heap.wasmExports.malloc(4);
+  try {
+    if (api.FPDF_GetFileVersion(doc.handle, version)) {
+      const number = new Int32Array(heap.HEAPU8.buffer, version, 1)[0] ?? 0;
+      if (number > 0) out.formatVersion = `${Math.floor(number / 10)}.${number % 10}`;
+    }
+  } finally {
+    heap.wasmExports.free(version);
+  }
+  return out;
+}
