@@ -14,13 +14,25 @@ function iso(ms: number | null): string | null {
   return ms === null ? null : new Date(ms).toISOString();
 }
 
+/** Job options that are secrets: kept with the job (a worker needs them), never shown. */
+const SECRET_OPTIONS = ['pdfPassword'] as const;
+
+/** The job's options as shown: a secret's value replaced, so no view, webhook or event carries it. */
+function shownOptions(options: JobRecord['options']): JobRecord['options'] {
+  if (!SECRET_OPTIONS.some((key) => options[key] !== undefined)) return options;
+  const shown = { ...options };
+  for (const key of SECRET_OPTIONS) if (shown[key] !== undefined) shown[key] = '[redacted]';
+  return shown;
+}
+
 /** The job as the API shows it; `progress` is the engine's own (the same as in its events). */
 export function jobView(job: JobRecord, counts: JobCounts, progress: Progress): JobView {
   return {
     id: job.id,
     status: job.status,
     pipeline: job.pipeline,
-    options: job.options, // the user's own: the engine's state (the webhook and its secret) has columns of its own
+    // The user's own, secrets redacted: the engine's state (the webhook and its secret) has columns of its own.
+    options: shownOptions(job.options),
     priority: priorityName(job.priority),
     createdAt: new Date(job.createdAt).toISOString(),
     startedAt: iso(job.startedAt),
