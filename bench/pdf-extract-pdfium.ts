@@ -4,14 +4,9 @@
 // whole files from a shared list (largest first) and read every page's text with FPDFText_GetText.
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
-import { Worker, isMainThread, parentPort } from 'node:worker_threads';
 import { init, type WrappedPdfiumModule } from '@embedpdf/pdfium';
+import { runBareEngine, type Done } from './bare-engine.ts';
 
-interface Done {
-  pages: number;
-  chars: number;
-}
 
 let library: Promise<WrappedPdfiumModule> | undefined;
 
@@ -51,41 +46,4 @@ async function extractFile(path: string): Promise<Done> {
   return { pages, chars };
 }
 
-if (isMainThread) {
-  const [threadsArg = '1', ...files] = process.argv.slice(2);
-  const threads = Number(threadsArg);
-  const queue = [...files];
-  let pages = 0;
-  let chars = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: threads }, () => new Promise<void>((resolve, reject) => {
-      const worker = new Worker(fileURLToPath(import.meta.url));
-      const next = (): void => {
-        const file = queue.shift();
-        if (file === undefined) {
-          void worker.terminate().then(() => resolve());
-          return;
-        }
-        worker.postMessage(file);
-      };
-      worker.on('message', (done: Done) => {
-        pages += done.pages;
-        chars += done.chars;
-        next();
-      });
-      worker.on('error', reject);
-      next();
-    })),
-  );
-  const ms = performance.now() - started;
-  const usage = process.resourceUsage();
-  const cpuMs = (usage.userCPUTime + usage.systemCPUTime) / 1000;
-  process.stdout.write(`${JSON.stringify({ pages, chars, failures: 0, ms, cpuMs, maxRssKb: usage.maxRSS })}\n`);
-} else {
-  parentPort?.on('message', (path: string) => {
-    extractFile(path).then((done) => parentPort?.postMessage(done), (error: unknown) => {
-      throw error;
-    });
-  });
-}
+await runBareEngine(import.meta.url, extractFile);

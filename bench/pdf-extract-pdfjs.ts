@@ -5,15 +5,10 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Worker, isMainThread, parentPort } from 'node:worker_threads';
+import { runBareEngine, type Done } from './bare-engine.ts';
 
 const PDFJS_DIR = dirname(createRequire(import.meta.url).resolve('pdfjs-dist/package.json'));
 
-interface Done {
-  pages: number;
-  chars: number;
-}
 
 async function extractFile(path: string): Promise<Done> {
   const { getDocument } = await import('pdfjs-dist/legacy/build/pdf.mjs');
@@ -41,41 +36,4 @@ async function extractFile(path: string): Promise<Done> {
   return { pages, chars };
 }
 
-if (isMainThread) {
-  const [threadsArg = '1', ...files] = process.argv.slice(2);
-  const threads = Number(threadsArg);
-  const queue = [...files];
-  let pages = 0;
-  let chars = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: threads }, () => new Promise<void>((resolve, reject) => {
-      const worker = new Worker(fileURLToPath(import.meta.url));
-      const next = (): void => {
-        const file = queue.shift();
-        if (file === undefined) {
-          void worker.terminate().then(() => resolve());
-          return;
-        }
-        worker.postMessage(file);
-      };
-      worker.on('message', (done: Done) => {
-        pages += done.pages;
-        chars += done.chars;
-        next();
-      });
-      worker.on('error', reject);
-      next();
-    })),
-  );
-  const ms = performance.now() - started;
-  const usage = process.resourceUsage();
-  const cpuMs = (usage.userCPUTime + usage.systemCPUTime) / 1000;
-  process.stdout.write(`${JSON.stringify({ pages, chars, failures: 0, ms, cpuMs, maxRssKb: usage.maxRSS })}\n`);
-} else {
-  parentPort?.on('message', (path: string) => {
-    extractFile(path).then((done) => parentPort?.postMessage(done), (error: unknown) => {
-      throw error;
-    });
-  });
-}
+await runBareEngine(import.meta.url, extractFile);
