@@ -3,16 +3,14 @@
 // Real files: mammoth's own test documents and a page of Debian's base-passwd documentation
 // (test/fixtures/README.md). ZIPs are told apart by their directory, and bombs refused from it.
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { MAX_NESTING } from '../../src/formats/html/html-text.ts';
 import { DOCX_MEDIA_TYPE, HTML_MEDIA_TYPE, XLSX_MEDIA_TYPE } from '../../src/formats/sniff.ts';
-import { createFormats, type Formats } from '../../src/formats/registry.ts';
 import type { Extraction, Inspection, ReadLimits } from '../../src/formats/types.ts';
 import { WHOLE_DOCUMENT_PAGINATION } from '../../src/formats/whole-document-format.ts';
-import { createThreadPool, type ThreadPool } from '../../src/runtime/thread-pool.ts';
+import { formatsFixture } from '../support/formats-fixture.ts';
 import { rejectsWithCode } from '../support/assert-ream-error.ts';
 import { ordersWorkbook } from './sheet-files.ts';
 
@@ -30,30 +28,12 @@ function declareSize(zip: Buffer, entry: string, size: number): Buffer {
 }
 
 void describe('Word and HTML documents', () => {
-  let pool: ThreadPool;
-  let formats: Formats;
-  let dir: string;
-
+  const fixture = formatsFixture('ream-docx-html-', limits);
   const read = async (path: string, links = false): Promise<Inspection & Extraction> => {
-    const format = await formats.identify(path, undefined, limits);
-    const inspection = await format.inspect(path, limits);
-    return { ...inspection, ...(await format.extract(path, { from: 0, to: inspection.pageCount }, undefined, { links })) };
+    const { inspection, extraction } = await fixture.read(path, { links });
+    return { ...inspection, ...extraction };
   };
-  const file = async (name: string, bytes: Uint8Array | string): Promise<string> => {
-    const path = join(dir, name);
-    await writeFile(path, bytes);
-    return path;
-  };
-
-  before(async () => {
-    pool = createThreadPool({ threads: 1 });
-    formats = createFormats(pool);
-    dir = await mkdtemp(join(tmpdir(), 'ream-docx-html-'));
-  });
-  after(async () => {
-    await pool?.destroy();
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
+  const file = (name: string, bytes: Uint8Array | string): Promise<string> => fixture.file(name, bytes);
 
   void test('a real .docx: its text with the table as rows of cells, its properties, one page said so', async () => {
     const doc = await read(join(FIXTURES, 'mammoth-tables.docx'));
@@ -71,12 +51,12 @@ void describe('Word and HTML documents', () => {
 
   void test('ZIPs by their directory: an XLSX named .docx is read as a workbook; a ZIP without word/document.xml is invalid_docx', async () => {
     const book = await file('named-wrong.docx', await ordersWorkbook());
-    assert.equal((await formats.identify(book, undefined, limits)).mediaType, XLSX_MEDIA_TYPE);
+    assert.equal((await fixture.formats().identify(book, undefined, limits)).mediaType, XLSX_MEDIA_TYPE);
     // The names are stored uncompressed: renaming the document part leaves a ZIP of something else.
     const docx = await readFile(join(FIXTURES, 'mammoth-tables.docx'));
     const renamed = Buffer.from(docx.toString('latin1').replaceAll('word/document.xml', 'word/documenX.xml'), 'latin1');
-    await rejectsWithCode(formats.identify(await file('no-document.docx', renamed), undefined, limits), 'invalid_docx', /has no word\/document\.xml/);
-    const format = formats.byMediaType(DOCX_MEDIA_TYPE);
+    await rejectsWithCode(fixture.formats().identify(await file('no-document.docx', renamed), undefined, limits), 'invalid_docx', /has no word\/document\.xml/);
+    const format = fixture.formats().byMediaType(DOCX_MEDIA_TYPE);
     assert.ok(format);
     await rejectsWithCode(format.inspect(await file('cut.docx', docx.subarray(0, docx.length >> 1)), limits), 'invalid_docx', /not a readable ZIP/);
   });
@@ -84,13 +64,13 @@ void describe('Word and HTML documents', () => {
   void test('a ZIP bomb is refused from its declared sizes before anything is inflated (resource_limit)', async () => {
     const docx = await readFile(join(FIXTURES, 'mammoth-tables.docx'));
     const bomb = await file('bomb.docx', declareSize(docx, 'word/document.xml', 900 * 2 ** 20));
-    await rejectsWithCode(formats.identify(bomb, undefined, limits), 'resource_limit', /inflates/);
-    const format = formats.byMediaType(DOCX_MEDIA_TYPE);
+    await rejectsWithCode(fixture.formats().identify(bomb, undefined, limits), 'resource_limit', /inflates/);
+    const format = fixture.formats().byMediaType(DOCX_MEDIA_TYPE);
     assert.ok(format);
     await rejectsWithCode(format.inspect(bomb, limits), 'resource_limit', /word\/document\.xml inflates/);
     // An XLSX too: its reader checks the same directory.
     const book = await file('bomb.xlsx', declareSize(Buffer.from(await ordersWorkbook()), 'xl/worksheets/sheet1.xml', 900 * 2 ** 20));
-    await rejectsWithCode(formats.identify(book, undefined, limits), 'resource_limit');
+    await rejectsWithCode(fixture.formats().identify(book, undefined, limits), 'resource_limit');
     // An entry that inflates past what its directory declares is stopped as it does.
     const liar = await file('liar.docx', declareSize(docx, 'docProps/core.xml', 10));
     await rejectsWithCode(format.inspect(liar, limits), 'resource_limit', /past the 10 bytes/);

@@ -2,44 +2,24 @@
 // the attachments' names), the body's text (its HTML part made readable when there is no plain
 // one). Real messages: CPython's e-mail test data (test/fixtures/README.md).
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import { createFormats, type Formats } from '../../src/formats/registry.ts';
+import { describe, test } from 'node:test';
 import { EMAIL_MEDIA_TYPE } from '../../src/formats/sniff.ts';
 import type { Extraction, Inspection, ReadLimits } from '../../src/formats/types.ts';
-import { createThreadPool, type ThreadPool } from '../../src/runtime/thread-pool.ts';
+import { formatsFixture } from '../support/formats-fixture.ts';
 import { rejectsWithCode } from '../support/assert-ream-error.ts';
 
 const limits: ReadLimits = { maxBytes: 50 * 2 ** 20, maxPages: 1_000 };
 const FIXTURES = new URL('../fixtures/real/', import.meta.url).pathname;
 
 void describe('e-mail messages', () => {
-  let pool: ThreadPool;
-  let formats: Formats;
-  let dir: string;
-
+  const fixture = formatsFixture('ream-email-', limits);
   const read = async (path: string, links = false): Promise<Inspection & Extraction> => {
-    const format = await formats.identify(path, undefined, limits);
-    const inspection = await format.inspect(path, limits);
-    return { ...inspection, ...(await format.extract(path, { from: 0, to: inspection.pageCount }, undefined, { links })) };
+    const { inspection, extraction } = await fixture.read(path, { links });
+    return { ...inspection, ...extraction };
   };
-  const file = async (name: string, text: string): Promise<string> => {
-    const path = join(dir, name);
-    await writeFile(path, text.replace(/\n/g, '\r\n'));
-    return path;
-  };
-
-  before(async () => {
-    pool = createThreadPool({ threads: 1 });
-    formats = createFormats(pool);
-    dir = await mkdtemp(join(tmpdir(), 'ream-email-'));
-  });
-  after(async () => {
-    await pool?.destroy();
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
+  /** A message as mail goes over the wire: CRLF line ends. */
+  const file = (name: string, text: string): Promise<string> => fixture.file(name, text.replace(/\n/g, '\r\n'));
 
   void test('a real message with an attachment: headers as metadata, the body as text, the attachment named', async () => {
     const mail = await read(join(FIXTURES, 'cpython-msg_07.eml'));
