@@ -22,6 +22,7 @@ export interface IntakeState {
   open: boolean;
   /** Why intake is closed (for logs and the workers list). */
   reason?: string;
+  /** The process's resident memory in MB (0 when no memory limit is set: it is not read then). */
   rssMb: number;
   lagMs: number;
   /** The machine's CPU use over the last window, in percent of all cores (0 until measured, or when no CPU limit is set). */
@@ -93,7 +94,8 @@ export class IntakeGate {
   }
 
   state(): IntakeState {
-    const rssMb = this.#rssMb();
+    // Asked before every claim: memory is read only when a limit needs it (the call is not free).
+    const rssMb = this.#limits.maxRssMb === undefined ? 0 : this.#rssMb();
     const lagMs = this.#lastLagMs;
     const cpuPercent = this.#lastCpuPercent;
     const measured = { rssMb, lagMs, cpuPercent };
