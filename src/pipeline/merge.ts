@@ -42,6 +42,13 @@ export function missingChunk(ref: ChunkRef): ChunkResultRecord {
   };
 }
 
+/** The failure of every page of a chunk that failed for good, with the chunk's error. */
+export function failedChunkPages(chunk: ChunkResultRecord): PageFailure[] {
+  const code = chunk.error?.code ?? 'internal';
+  const message = chunk.error?.message ?? 'chunk failed';
+  return Array.from({ length: chunk.to - chunk.from }, (_, i) => ({ page: chunk.from + i + 1, code, message }));
+}
+
 /**
  * Assembles a document from its chunk checkpoints, given one at a time. A chunk that failed for
  * good contributes one failure per page it covered, with the chunk's error: every page is
@@ -63,12 +70,11 @@ export class ChunkMerger {
     this.#keepPages = keepPages;
   }
 
-  add(chunk: ChunkResultRecord): void {
+  /** Adds a chunk; returns its output (parsed once, for a caller that wants its pages too), none for a failed chunk. */
+  add(chunk: ChunkResultRecord): ChunkOutput | undefined {
     if (chunk.status === 'failed' || chunk.output === null) {
-      const code = chunk.error?.code ?? 'internal';
-      const message = chunk.error?.message ?? 'chunk failed';
-      for (let page = chunk.from + 1; page <= chunk.to; page++) this.#failedPages.push({ page, code, message });
-      return;
+      this.#failedPages.push(...failedChunkPages(chunk));
+      return undefined;
     }
     const output = fromJson<ChunkOutput>(chunk.output);
     this.#pagesRead += output.pages.length;
@@ -83,6 +89,7 @@ export class ChunkMerger {
       (this.#analyses[name] ??= []).push({ index: chunk.index, from: chunk.from, to: chunk.to, ...(analysis.data === undefined ? {} : { data: analysis.data }) });
       if (analysis.usage) this.#usage = addUsage(this.#usage, analysis.usage);
     }
+    return output;
   }
 
   /** Everything added, in page order. */

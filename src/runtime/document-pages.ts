@@ -1,7 +1,7 @@
 import type { DocumentPageResult } from '../api-types.ts';
 import type { Fields } from '../analyzers/port.ts';
 import { fromJson } from '../json.ts';
-import { missingChunk, type ChunkOutput } from '../pipeline/merge.ts';
+import { failedChunkPages, missingChunk, type ChunkOutput } from '../pipeline/merge.ts';
 import type { ChunkResultRecord, Store } from '../store/port.ts';
 
 export type { DocumentPageResult } from '../api-types.ts';
@@ -35,8 +35,7 @@ export async function* documentPages(
 /** The pages `[from, to)` of one checkpoint, each with its text, fields, failure and warning. */
 function* pagesOf(chunk: ChunkResultRecord): Generator<DocumentPageResult> {
   if (chunk.status === 'failed' || chunk.output === null) {
-    const failure = { code: chunk.error?.code ?? 'internal', message: chunk.error?.message ?? 'chunk failed' };
-    for (let page = chunk.from + 1; page <= chunk.to; page++) yield { page, fields: {}, failure: { page, ...failure } };
+    for (const failure of failedChunkPages(chunk)) yield { page: failure.page, fields: {}, failure };
     return;
   }
   const output = fromJson<ChunkOutput>(chunk.output);

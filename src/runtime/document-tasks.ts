@@ -253,9 +253,8 @@ export class DocumentTasks {
     // Chunk by chunk: only the merge's small parts are held, never every chunk's output at once.
     const merger = new ChunkMerger(keepPages);
     for (const ref of plan) {
-      const chunk = (await store.getChunkResult(task.jobId, documentId, ref.index)) ?? missingChunk(ref);
-      merger.add(chunk);
-      if (indexInParts && chunk.output !== null) await search.appendPages(scope.job.tenantId, documentId, fromJson<ChunkOutput>(chunk.output).pages);
+      const output = merger.add((await store.getChunkResult(task.jobId, documentId, ref.index)) ?? missingChunk(ref));
+      if (indexInParts && output) await search.appendPages(scope.job.tenantId, documentId, output.pages);
       signal.throwIfAborted();
     }
     const merged = merger.result();

@@ -9,23 +9,24 @@
 // its own (ocr-corpus-<n>.test.ts): a page costs seconds.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { DEFAULT_OCR, DEFAULT_OCR_DPI, languageDataFile } from '../../src/formats/ocr/ocr-options.ts';
 import { renderPage } from '../../src/formats/pdf/page-image.ts';
 import { withDocument } from '../../src/formats/pdf/pdfjs.ts';
-import { createFormats, type Formats } from '../../src/formats/registry.ts';
-import { createThreadPool, type ThreadPool } from '../../src/runtime/thread-pool.ts';
+import type { ReadLimits } from '../../src/formats/types.ts';
 import { corpusDir, hasCommand, requireCorpus, requireOrSkip } from '../support/env.ts';
+import { formatsFixture } from '../support/formats-fixture.ts';
 import { wordF1 } from './text-similarity.ts';
 
 const run = promisify(execFile);
 /** With the same model: only the engine build (WebAssembly vs native) differs. */
 const MIN_WORD_OVERLAP = 0.9;
+/** The readers' limits (only the one scanned page is read). */
+const LIMITS: ReadLimits = { maxBytes: 50 * 2 ** 20, maxPages: 1_000 };
 
 /** Scans with real text (a cover page of logos alone would compare noise with noise). */
 export const OCR_CORPUS_CASES = [
@@ -40,19 +41,7 @@ export function ocrCorpusCase(index: number): void {
   const one = OCR_CORPUS_CASES[index];
   if (!one) throw new Error(`no OCR corpus case ${index}`);
   void describe(`OCR of the corpus's scans against the tesseract CLI (${index + 1} of ${OCR_CORPUS_CASES.length})`, () => {
-    let pool: ThreadPool;
-    let formats: Formats;
-    let dir: string;
-
-    before(async () => {
-      pool = createThreadPool({ threads: 2 });
-      formats = createFormats(pool);
-      dir = await mkdtemp(join(tmpdir(), 'ream-ocr-corpus-'));
-    });
-    after(async () => {
-      await pool?.destroy();
-      if (dir) await rm(dir, { recursive: true, force: true });
-    });
+    const fixture = formatsFixture('ream-ocr-corpus-', LIMITS, 2);
 
     for (const { name, page, language } of [one]) {
       void test(`${name} page ${page} (${language})`, async (t) => {
@@ -61,20 +50,20 @@ export function ocrCorpusCase(index: number): void {
         if (!requireOrSkip(t, hasCommand('tesseract'), 'the tesseract CLI (apt-get install tesseract-ocr)')) return;
         const path = join(corpusDir, name);
         const ocr = { ...DEFAULT_OCR, languages: [language] };
-        const pdf = formats.byMediaType('application/pdf');
+        const pdf = fixture.formats().byMediaType('application/pdf');
         assert.ok(pdf);
         const { pages, failures } = await pdf.extract(path, { from: page - 1, to: page }, undefined, { ocr });
         assert.deepEqual(failures, []);
         const [ours] = pages;
         assert.equal(ours?.source, 'ocr', 'the page has no usable text layer: OCR reads it');
 
-        const image = join(dir, `${name}-${page}.png`);
+        const image = join(fixture.dir(), `${name}-${page}.png`);
         await writeFile(image, await withDocument(path, async (doc) => renderPage(await doc.getPage(page), DEFAULT_OCR_DPI)));
         const cli = async (...extra: string[]): Promise<string> => {
           const args = [image, '-', '-l', language, '--dpi', String(DEFAULT_OCR_DPI), ...extra];
           return (await run('tesseract', args, { maxBuffer: 16 * 2 ** 20, env: { ...process.env, OMP_THREAD_LIMIT: '1' } })).stdout;
         };
-        const tessdata = join(dir, 'tessdata');
+        const tessdata = join(fixture.dir(), 'tessdata');
         await mkdir(tessdata, { recursive: true });
         await writeFile(join(tessdata, `${language}.traineddata`), gunzipSync(await readFile(languageDataFile(language))));
         const sameModel = wordF1(ours.text, await cli('--tessdata-dir', tessdata));

@@ -5,16 +5,17 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { ReamError } from '../../src/errors.ts';
 import type { JsonObject } from '../../src/json.ts';
 import { DEFAULT_PDF_ENGINE, parsePdfOptions } from '../../src/formats/pdf/pdf-options.ts';
-import { createFormats, type Formats } from '../../src/formats/registry.ts';
 import type { PdfEngine, ReadLimits } from '../../src/formats/types.ts';
+import { createFormats } from '../../src/formats/registry.ts';
 import { PipelineRegistry } from '../../src/pipeline/registry.ts';
-import { createThreadPool, type ThreadPool } from '../../src/runtime/thread-pool.ts';
+import { createThreadPool } from '../../src/runtime/thread-pool.ts';
 import { rejectsWithCode } from '../support/assert-ream-error.ts';
 import { fixturesDir } from '../support/env.ts';
+import { formatsFixture } from '../support/formats-fixture.ts';
 import { pdfWithMetadata } from './pdf-builders.ts';
 
 const limits: ReadLimits = { maxBytes: 50 * 2 ** 20, maxPages: 1_000 };
@@ -22,26 +23,13 @@ const ENGINES: readonly PdfEngine[] = ['pdfium', 'pdfjs'];
 const encrypted = join(fixturesDir, 'encrypted-user-password.pdf');
 
 void describe('PDFium engine', () => {
-  let pool: ThreadPool;
-  let formats: Formats;
-  let dir: string;
-
-  before(async () => {
-    pool = createThreadPool({ threads: 2 });
-    formats = createFormats(pool);
-    dir = await mkdtemp(join(tmpdir(), 'ream-pdfium-'));
-  });
-  after(async () => {
-    await pool.destroy();
-    await rm(dir, { recursive: true, force: true });
-  });
+  const fixture = formatsFixture('ream-pdfium-', limits, 2);
 
   void test('PDFium is the default, and both engines give the same pages, text and metadata', async () => {
     assert.equal(DEFAULT_PDF_ENGINE, 'pdfium');
     const texts = ['First page\nsecond line', 'Zweite Seite: Grüße, café', 'Page three 3.14 €'];
-    const path = join(dir, 'three.pdf');
-    await writeFile(path, await pdfWithMetadata(texts));
-    const format = await formats.identify(path, undefined, limits);
+    const path = await fixture.file('three.pdf', await pdfWithMetadata(texts));
+    const format = await fixture.formats().identify(path, undefined, limits);
     const [pdfium, pdfjs] = await Promise.all(ENGINES.map(async (pdfEngine) => ({
       inspection: await format.inspect(path, limits, undefined, { pdfEngine }),
       extraction: await format.extract(path, { from: 0, to: 3 }, undefined, { pdfEngine }),
@@ -58,7 +46,7 @@ void describe('PDFium engine', () => {
 
   for (const pdfEngine of ENGINES) {
     void test(`${pdfEngine}: the password opens an encrypted PDF; a wrong or missing one is encrypted_pdf`, async () => {
-      const format = await formats.identify(encrypted, undefined, limits);
+      const format = await fixture.formats().identify(encrypted, undefined, limits);
       const inspection = await format.inspect(encrypted, limits, undefined, { pdfEngine, pdfPassword: 'user-secret' });
       assert.equal(inspection.pageCount, 2);
       const { pages } = await format.extract(encrypted, { from: 0, to: 2 }, undefined, { pdfEngine, pdfPassword: 'user-secret' });
@@ -83,9 +71,8 @@ void describe('PDFium engine', () => {
   });
 
   void test('a reader called directly checks the engine too', async () => {
-    const path = join(dir, 'one.pdf');
-    await writeFile(path, await pdfWithMetadata(['only page']));
-    const format = await formats.identify(path, undefined, limits);
+    const path = await fixture.file('one.pdf', await pdfWithMetadata(['only page']));
+    const format = await fixture.formats().identify(path, undefined, limits);
     await rejectsWithCode(format.extract(path, { from: 0, to: 1 }, undefined, { pdfEngine: 'mupdf' as PdfEngine }), 'validation_failed');
   });
 });

@@ -5,18 +5,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { ReamClient } from '../../src/client/index.ts';
-import { adaptersOf } from '../../src/runtime/internals.ts';
 import { createReam, type Ream } from '../../src/runtime/create-ream.ts';
 import { startServer, type RunningServer } from '../../src/server/app.ts';
-import { issueApiKey } from '../../src/server/auth/api-keys.ts';
 import { makePdf } from '../support/make-pdf.ts';
 import { startFakeOpenAi, type FakeOpenAi } from '../support/openai-server.ts';
+import { issueTenantKeys, type TenantKeys } from '../support/tenant-keys.ts';
 
 let dir: string;
 let ream: Ream;
 let server: RunningServer;
 let model: FakeOpenAi;
-const keys: Record<'a' | 'b' | 'admin', string> = { a: '', b: '', admin: '' };
+let keys: TenantKeys;
 
 before(async () => {
   model = await startFakeOpenAi(() => ({ content: JSON.stringify({ answer: 'yes', pages: [1], quote: 'INVOICE' }), promptTokens: 100, completionTokens: 10 }));
@@ -27,10 +26,7 @@ before(async () => {
     llm: { baseURL: model.baseURL, apiKey: 'sk-usage-SECRET', model: 'priced', prices: { priced: { prompt: 2, completion: 8 } } },
   });
   server = await startServer({ ream, host: '127.0.0.1', port: 0, auth: { mode: 'on' } });
-  const { store } = adaptersOf(ream);
-  keys.a = (await issueApiKey(store, { tenantId: 'tenant-a', name: 'a', role: 'user' })).token;
-  keys.b = (await issueApiKey(store, { tenantId: 'tenant-b', name: 'b', role: 'user' })).token;
-  keys.admin = (await issueApiKey(store, { tenantId: 'ops', name: 'admin', role: 'admin' })).token;
+  keys = await issueTenantKeys(ream);
 });
 after(async () => {
   await server.close();
@@ -39,7 +35,7 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const client = (who: keyof typeof keys): ReamClient => new ReamClient({ baseUrl: server.url, apiKey: keys[who] });
+const client = (who: keyof TenantKeys): ReamClient => new ReamClient({ baseUrl: server.url, apiKey: keys[who] });
 
 /** One `ask` job of one page per question, as `who`'s tenant, waited for. */
 async function ask(who: keyof typeof keys, questions: number): Promise<void> {

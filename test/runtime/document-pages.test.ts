@@ -12,11 +12,10 @@ import { MAX_ROWS_IN_RESULT } from '../../src/pipeline/rows-pipeline.ts';
 import type { DocumentOutput } from '../../src/pipeline/types.ts';
 import { ReamClient } from '../../src/client/index.ts';
 import { createReam } from '../../src/runtime/create-ream.ts';
-import { adaptersOf } from '../../src/runtime/internals.ts';
 import { startServer } from '../../src/server/app.ts';
-import { issueApiKey } from '../../src/server/auth/api-keys.ts';
 import type { DocumentPageResult, Ream } from '../../src/runtime/ream.ts';
 import { INVOICE_RULES, invoiceFields, invoiceRow, toCsv } from '../formats/sheet-files.ts';
+import { issueTenantKeys } from '../support/tenant-keys.ts';
 
 const notFound = (error: unknown): boolean => error instanceof ReamError && error.code === 'not_found';
 
@@ -100,9 +99,9 @@ test('a short table keeps its rows in the result, and reading them row by row gi
 test('over HTTP: GET /v1/jobs/:id/documents/:documentId/pages streams the rows as NDJSON (ReamClient.documentPages), for the job\'s tenant only', async () => {
   const server = await startServer({ ream, host: '127.0.0.1', port: 0, auth: { mode: 'on' } });
   try {
-    const store = adaptersOf(ream).store;
-    const owner = new ReamClient({ baseUrl: server.url, apiKey: (await issueApiKey(store, { tenantId: 'tenant-a', name: 'a', role: 'user' })).token });
-    const other = new ReamClient({ baseUrl: server.url, apiKey: (await issueApiKey(store, { tenantId: 'tenant-b', name: 'b', role: 'user' })).token });
+    const keys = await issueTenantKeys(ream);
+    const owner = new ReamClient({ baseUrl: server.url, apiKey: keys.a });
+    const other = new ReamClient({ baseUrl: server.url, apiKey: keys.b });
     const count = 700;
     const ragged = 3;
     const job = await owner.submit({ pipeline: 'rows', options: { rules: INVOICE_RULES, chunkPages: 250 }, files: [await table('http.csv', count, ragged)] });

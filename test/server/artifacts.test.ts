@@ -10,12 +10,11 @@ import { after, before, describe, test } from 'node:test';
 import unzipper from 'unzipper';
 import { ReamClient } from '../../src/client/index.ts';
 import { createReam, type Ream } from '../../src/runtime/create-ream.ts';
-import { adaptersOf } from '../../src/runtime/internals.ts';
 import { startServer, type RunningServer } from '../../src/server/app.ts';
-import { issueApiKey } from '../../src/server/auth/api-keys.ts';
 import type { JobView } from '../../src/server/views.ts';
 import { toCsv } from '../formats/sheet-files.ts';
 import { requireOrSkip } from '../support/env.ts';
+import { issueTenantKeys } from '../support/tenant-keys.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const TEMPLATE = '<h1>{{ invoice_no }}</h1><p>{{ customer }} owes {{ total | money: "EUR" }}</p>';
@@ -49,9 +48,7 @@ before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'ream-artifacts-'));
   ream = await createReam({ dataDir: join(dir, 'data'), threads: 1 });
   server = await startServer({ ream, host: '127.0.0.1', port: 0, auth: { mode: 'on' } });
-  const store = adaptersOf(ream).store;
-  keyA = (await issueApiKey(store, { tenantId: 'tenant-a', name: 'a', role: 'user' })).token;
-  keyB = (await issueApiKey(store, { tenantId: 'tenant-b', name: 'b', role: 'user' })).token;
+  ({ a: keyA, b: keyB } = await issueTenantKeys(ream));
 });
 after(async () => {
   await server.close();

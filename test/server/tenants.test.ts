@@ -9,24 +9,20 @@ import { after, before, test } from 'node:test';
 import { ReamClient } from '../../src/client/index.ts';
 import { ReamHttpError } from '../../src/client/errors.ts';
 import { createReam, type Ream } from '../../src/runtime/create-ream.ts';
-import { adaptersOf } from '../../src/runtime/internals.ts';
 import { startServer, type RunningServer } from '../../src/server/app.ts';
-import { issueApiKey } from '../../src/server/auth/api-keys.ts';
 import { makePdf } from '../support/make-pdf.ts';
+import { issueTenantKeys, type TenantKeys } from '../support/tenant-keys.ts';
 
 let dir: string;
 let ream: Ream;
 let server: RunningServer;
-const keys = { a: '', b: '', admin: '' };
+let keys: TenantKeys;
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'ream-tenants-'));
   ream = await createReam({ dataDir: join(dir, 'data'), threads: 1, credits: { prices: { page: 3 } } });
   server = await startServer({ ream, host: '127.0.0.1', port: 0, auth: { mode: 'on' } });
-  const { store } = adaptersOf(ream);
-  keys.a = (await issueApiKey(store, { tenantId: 'tenant-a', name: 'a', role: 'user' })).token;
-  keys.b = (await issueApiKey(store, { tenantId: 'tenant-b', name: 'b', role: 'user' })).token;
-  keys.admin = (await issueApiKey(store, { tenantId: 'ops', name: 'admin', role: 'admin' })).token;
+  keys = await issueTenantKeys(ream);
 });
 after(async () => {
   await server.close();

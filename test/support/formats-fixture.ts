@@ -16,6 +16,8 @@ export interface DocumentRead {
 
 export interface FormatsFixture {
   formats(): Formats;
+  /** The fixture's temp dir (made before the first test, removed after the last). */
+  dir(): string;
   /** Writes `content` to a new file named `name` in the fixture's dir and returns its path. */
   file(name: string, content: string | Uint8Array): Promise<string>;
   /** identify → inspect → extract of every page, as the engine does. */
@@ -37,6 +39,7 @@ export function formatsFixture(prefix: string, limits: ReadLimits, threads = 1):
   });
   return {
     formats: () => formats,
+    dir: () => dir ?? tmpdir(),
     async file(name, content) {
       const path = join(dir ?? tmpdir(), name);
       await writeFile(path, content);
