@@ -7,6 +7,10 @@ export type TextMode = 'pages' | 'full' | 'none';
 /** One line of `--out`: a document's result as a user reads it. */
 export interface ResultLine {
   path: string;
+  /** The document's id in the job (absent for a file that could not be read): what a child's `parentId` names. */
+  documentId?: string;
+  /** An attachment's line: the `documentId` of the message it came out of (its `path` is `<message>#<n>/<name>`). */
+  parentId?: string;
   sha256: string | null;
   status: DocumentOutput['status'];
   mediaType: string | null;
@@ -28,6 +32,8 @@ export interface ResultLine {
 export function toResultLine(path: string, output: DocumentOutput, textMode: TextMode): ResultLine {
   const line: ResultLine = {
     path,
+    documentId: output.documentId,
+    ...(output.parentId === undefined ? {} : { parentId: output.parentId }),
     sha256: output.sha256,
     status: output.status,
     mediaType: output.mediaType,

@@ -218,12 +218,32 @@ class RunTracker {
       const result = await this.#ream.documentResult(this.#jobId, documentId);
       if (!result) return; // not stored yet: a later event (or the resume) writes it
       this.#waiting.delete(documentId);
+      // Children first: the run must not count itself done on the parent's line while they run.
+      await this.#awaitChildren(documentId);
       for (const file of files) {
         this.#writeLine(toResultLine(file.display, fromJson<DocumentOutput>(result.output), this.#text));
       }
     }).catch((error: unknown) => {
       process.stderr.write(`ream: could not write a result: ${toReamError(error).message}\n`);
     });
+  }
+
+  /**
+   * A document's children (an e-mail's attachments) each get a line of their own, named by their
+   * source in the job (`mail.eml#1/report.pdf`): they were attached when their parent was
+   * inspected, so by the time the parent ended they are all known, and the run waits for them.
+   */
+  async #awaitChildren(parentId: string): Promise<void> {
+    const children = (await this.#ream.jobDocuments(this.#jobId)).filter((doc) => doc.parentId === parentId && !this.#results.has(doc.source));
+    for (const child of children) {
+      if (this.#waiting.has(child.documentId)) continue;
+      this.#waiting.set(child.documentId, [{ absolute: child.source, display: child.source }]);
+      this.#expected++;
+      this.#filesTotal++;
+      this.#added++;
+      this.#summary.total++;
+      if (TERMINAL_DOCUMENT_STATUSES.includes(child.status)) this.documentEnded(child.documentId);
+    }
   }
 
   /** How many files this run adds: until all are in, the page total is still growing. */

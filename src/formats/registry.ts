@@ -1,11 +1,12 @@
 import { basename } from 'node:path';
 import { ReamError } from '../errors.ts';
 import { readHead } from './file-checks.ts';
+import { createEmailFormat } from './email/email-format.ts';
 import { createImageFormat } from './image/image-format.ts';
 import { createPdfFormat } from './pdf/pdf-format.ts';
 import { createSheetFormat } from './sheet/sheet-format.ts';
 import {
-  CSV_MEDIA_TYPE, DOCX_MEDIA_TYPE, EMAIL_MEDIA_TYPE, HTML_MEDIA_TYPE, JPEG_MEDIA_TYPE, MARKDOWN_MEDIA_TYPE, PNG_MEDIA_TYPE, TEXT_MEDIA_TYPE, TIFF_MEDIA_TYPE, WEBP_MEDIA_TYPE, XLSX_MEDIA_TYPE,
+  CSV_MEDIA_TYPE, DOCX_MEDIA_TYPE, HTML_MEDIA_TYPE, JPEG_MEDIA_TYPE, MARKDOWN_MEDIA_TYPE, PNG_MEDIA_TYPE, TEXT_MEDIA_TYPE, TIFF_MEDIA_TYPE, WEBP_MEDIA_TYPE, XLSX_MEDIA_TYPE,
   extensionsOf, sniff,
 } from './sniff.ts';
 import { createTextFormat } from './text/text-format.ts';
@@ -37,7 +38,7 @@ export function createFormats(runner: TaskRunner): Formats {
     createSheetFormat(runner, XLSX_MEDIA_TYPE, extensionsOf(XLSX_MEDIA_TYPE)),
     createWholeDocumentFormat(runner, DOCX_MEDIA_TYPE, extensionsOf(DOCX_MEDIA_TYPE), 'docx'),
     createWholeDocumentFormat(runner, HTML_MEDIA_TYPE, extensionsOf(HTML_MEDIA_TYPE), 'html'),
-    createWholeDocumentFormat(runner, EMAIL_MEDIA_TYPE, extensionsOf(EMAIL_MEDIA_TYPE), 'email'),
+    createEmailFormat(runner),
     ...[PNG_MEDIA_TYPE, JPEG_MEDIA_TYPE, TIFF_MEDIA_TYPE, WEBP_MEDIA_TYPE].map((type) => createImageFormat(runner, type, extensionsOf(type))),
   ];
   const byMediaType = (mediaType: string): DocumentFormat | undefined => formats.find((f) => f.mediaType === mediaType);

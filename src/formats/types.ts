@@ -30,10 +30,12 @@ export interface PageText {
  * an image with no usable text, and OCR was switched off (`ocr: "never"`), so its text is empty.
  * `no_text_found`: an image was read by OCR and no word was found on it (a blank or unreadable
  * picture): its text is empty, and the document says so rather than succeed silently.
+ * `resource_limit`: an attachment of the message on that page was not read as a document of its
+ * own (past `maxAttachments`, `maxAttachmentBytes` or `maxAttachmentDepth`).
  */
 export interface PageWarning {
   page: number;
-  code: 'needs_ocr' | 'no_text_found';
+  code: 'needs_ocr' | 'no_text_found' | 'resource_limit';
   message: string;
 }
 
@@ -101,6 +103,41 @@ export interface ReadOptions {
 /** Which engine reads a PDF's text: PDFium (WebAssembly; pdf.js behind it for what it cannot read) or pdf.js alone. */
 export type PdfEngine = 'pdfium' | 'pdfjs';
 
+/**
+ * How much of a document's inner files (an e-mail's attachments) become documents of their own.
+ * Past a limit an inner file is refused with `resource_limit`, its siblings and its parent read.
+ */
+export interface AttachmentLimits {
+  /** Attachments read per message (`maxAttachments`, default 100); the rest are refused. */
+  maxFiles: number;
+  /** Bytes of one attachment, decoded (`maxAttachmentBytes`, default 100 MiB). */
+  maxFileBytes: number;
+  /** Messages inside messages (`maxAttachmentDepth`, default 3): a message that deep has its attachments refused. */
+  maxDepth: number;
+}
+
+/** One inner file written out by {@link DocumentFormat.unpack}. `index` is 1-based, in the document's order. */
+export interface InnerFile {
+  index: number;
+  /** A plain file name (no folders): the attachment's own, else `attachment-<index>` with an extension for its type. */
+  name: string;
+  path: string;
+  size: number;
+}
+
+/** An inner file that was not written out, and why. */
+export interface InnerFileRefusal {
+  index: number;
+  name: string;
+  code: ErrorCode;
+  message: string;
+}
+
+export interface Unpacked {
+  files: InnerFile[];
+  refused: InnerFileRefusal[];
+}
+
 /** Pages `[from, to)`, 0-based. */
 export interface PageRange {
   from: number;
@@ -139,6 +176,11 @@ export interface DocumentFormat {
   readonly extensions: readonly string[];
   inspect(path: string, limits: ReadLimits, signal?: AbortSignal, options?: ReadOptions): Promise<Inspection>;
   extract(path: string, range: PageRange, signal?: AbortSignal, options?: ReadOptions): Promise<Extraction>;
+  /**
+   * Writes the document's inner files that are documents of their own (an e-mail's attachments)
+   * into `dir`, within `limits` (depth is the caller's to judge). Absent for formats without any.
+   */
+  unpack?(path: string, dir: string, limits: Pick<AttachmentLimits, 'maxFiles' | 'maxFileBytes'>, signal?: AbortSignal): Promise<Unpacked>;
   /** The 1-based page drawn as a PNG at `dpi`, for viewing; absent for formats without pages to draw. */
   renderPage?(path: string, page: number, dpi: number, signal?: AbortSignal): Promise<Buffer>;
 }

@@ -7,7 +7,7 @@ import type { ReadLimits } from '../formats/types.ts';
 import type { JsonObject } from '../json.ts';
 import { reportsAnalyzer } from '../reports/reports-analyzer.ts';
 import { REPORT_OPTIONS, reportSpec } from '../reports/report-options.ts';
-import type { Pipeline, PipelineFactory } from './types.ts';
+import { DEFAULT_ATTACHMENT_LIMITS, type Pipeline, type PipelineFactory } from './types.ts';
 
 /** Defaults every built-in pipeline starts from; each can be overridden by job options. */
 export const DEFAULT_LIMITS: ReadLimits = {
@@ -21,7 +21,9 @@ export const DEFAULT_LIMITS: ReadLimits = {
 export const DEFAULT_CHUNK_PAGES = 50;
 
 /** The options every built-in pipeline takes; each pipeline may add its own. */
-export const BASE_OPTIONS = ['maxBytes', 'maxPages', 'chunkPages', 'index', 'links', ...OCR_OPTION_KEYS, ...PDF_OPTION_KEYS] as const;
+export const BASE_OPTIONS = [
+  'maxBytes', 'maxPages', 'chunkPages', 'index', 'links', 'maxAttachments', 'maxAttachmentBytes', 'maxAttachmentDepth', ...OCR_OPTION_KEYS, ...PDF_OPTION_KEYS,
+] as const;
 
 export function positiveInteger(options: JsonObject, key: string, fallback: number): number {
   const value = options[key];
@@ -44,7 +46,12 @@ export function refuseUnknown(pipeline: string, options: JsonObject, known: read
   }
 }
 
-export function baseOptions(options: JsonObject): Pick<Pipeline, 'limits' | 'chunkPages' | 'index' | 'read'> {
+/** A count that may be zero (`maxAttachmentDepth: 0`: no attachment is read). */
+function countOption(options: JsonObject, key: string, fallback: number): number {
+  return options[key] === 0 ? 0 : positiveInteger(options, key, fallback);
+}
+
+export function baseOptions(options: JsonObject): Pick<Pipeline, 'limits' | 'chunkPages' | 'index' | 'read' | 'attachments'> {
   const index = options.index ?? true;
   if (typeof index !== 'boolean') throw ReamError.nonRetryable('validation_failed', 'option "index" must be true or false');
   const links = options.links ?? false;
@@ -55,6 +62,11 @@ export function baseOptions(options: JsonObject): Pick<Pipeline, 'limits' | 'chu
       maxPages: positiveInteger(options, 'maxPages', DEFAULT_LIMITS.maxPages),
     },
     chunkPages: positiveInteger(options, 'chunkPages', DEFAULT_CHUNK_PAGES),
+    attachments: {
+      maxFiles: countOption(options, 'maxAttachments', DEFAULT_ATTACHMENT_LIMITS.maxFiles),
+      maxFileBytes: positiveInteger(options, 'maxAttachmentBytes', DEFAULT_ATTACHMENT_LIMITS.maxFileBytes),
+      maxDepth: countOption(options, 'maxAttachmentDepth', DEFAULT_ATTACHMENT_LIMITS.maxDepth),
+    },
     index,
     read: { ocr: parseOcrOptions(options), links, ...parsePdfOptions(options) },
   };

@@ -1,11 +1,14 @@
 import type { Analyzer, Fields, TokenUsage } from '../analyzers/port.ts';
 import type { ErrorInfo } from '../errors.ts';
-import type { DocumentMetadata, PageFailure, PageText, PageWarning, ReadLimits, ReadOptions } from '../formats/types.ts';
+import type { AttachmentLimits, DocumentMetadata, PageFailure, PageText, PageWarning, ReadLimits, ReadOptions } from '../formats/types.ts';
 import type { JsonObject, JsonValue } from '../json.ts';
 
 /** The stages every document goes through, in order (DESIGN.md §2). */
 export const STAGES = ['validate', 'extract', 'chunk', 'analyze', 'index', 'complete'] as const;
 export type StageName = (typeof STAGES)[number];
+
+/** See {@link Pipeline.attachments}. */
+export const DEFAULT_ATTACHMENT_LIMITS: AttachmentLimits = { maxFiles: 100, maxFileBytes: 100 * 1024 * 1024, maxDepth: 3 };
 
 /**
  * What a pipeline does with a document. The built-in stages are fixed in order; a pipeline
@@ -18,6 +21,12 @@ export interface Pipeline {
   readonly limits: ReadLimits;
   /** extract: what to read of a document that holds several things (a workbook's sheet), and when PDF pages are read by OCR (options `ocr`, `ocrLanguages`, `ocrDpi`). */
   readonly read?: ReadOptions;
+  /**
+   * validate: how many of an e-mail's attachments become child documents of the job, how large
+   * and how deeply nested (options `maxAttachments`, `maxAttachmentBytes`, `maxAttachmentDepth`).
+   * Default {@link DEFAULT_ATTACHMENT_LIMITS}.
+   */
+  readonly attachments?: AttachmentLimits;
   /** chunk: pages per chunk; chunks of one document run in parallel. */
   readonly chunkPages: number;
   /**
@@ -50,6 +59,8 @@ export type PipelineFactory = (options: JsonObject) => Pipeline;
 /** One document's final result: what `results()` yields and `ream run --out` writes per line. */
 export interface DocumentOutput {
   documentId: string;
+  /** The document of the job this one was taken out of (an e-mail's attachment); absent for the files the user gave. */
+  parentId?: string;
   /** Where it came from (CLI path or upload name). */
   source: string;
   sha256: string;

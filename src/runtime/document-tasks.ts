@@ -24,6 +24,7 @@ import {
   type Store,
 } from '../store/port.ts';
 import { inSpan, traceField } from '../tracing/spans.ts';
+import { addChildDocuments } from './child-documents.ts';
 import { analyzeChunk, analyzeDocument } from './document-analysis.ts';
 import type { Engine } from './engine.ts';
 import { TASK_KINDS, taskIds, type ChunkPayload, type DocumentPayload } from './task-kinds.ts';
@@ -52,6 +53,8 @@ export interface DocumentTaskPorts {
 interface DocumentInfo {
   mediaType: string;
   metadata: Inspection['metadata'];
+  /** Found at inspection, not by reading pages (an attachment refused by a limit); joined to the result's. */
+  warnings?: PageWarning[];
 }
 
 /** Everything a task needs about its document, loaded once per task. */
@@ -181,8 +184,10 @@ export class DocumentTasks {
       const format = await formats.identify(scope.path, scope.doc.name, scope.pipeline.limits);
       const inspection = await inSpan('inspect', { 'ream.media_type': format.mediaType }, () => format.inspect(scope.path, scope.pipeline.limits, signal, scope.pipeline.read));
       chunks = planChunks(inspection.pageCount, scope.pipeline.chunkPages);
-      const info: DocumentInfo = { mediaType: format.mediaType, metadata: inspection.metadata };
       signal.throwIfAborted(); // cancelled meanwhile: schedule nothing more
+      // Before the document is marked inspected: a repeat after a crash finds the same children.
+      const refused = await addChildDocuments(this.#engine, format, { ...scope, job, metadata: inspection.metadata }, signal);
+      const info: DocumentInfo = { mediaType: format.mediaType, metadata: inspection.metadata, ...(refused.length > 0 ? { warnings: refused } : {}) };
       await store.updateJobDocument(job.id, documentId, {
         status: 'running', pagesTotal: inspection.pageCount, chunksTotal: chunks.length, info: asJson(info),
         startedAt: scope.jobDoc.startedAt ?? Date.now(),
@@ -260,22 +265,23 @@ export class DocumentTasks {
     const merged = merger.result();
     const { fields, analysis, usage } = await analyzeDocument(scope.pipeline.analyzers, merged, this.#analyzeContext(scope, documentId, signal));
     signal.throwIfAborted();
+    const info = fromJson<DocumentInfo | null>(scope.jobDoc.info);
+    const warnings = [...(info?.warnings ?? []), ...merged.warnings].sort((a, b) => a.page - b.page);
     const readable = merged.pagesRead > 0 || merged.failedPages.length === 0;
-    // A warned page (an image nobody read) makes a partial success: never a plain "succeeded"
-    // with pages silently empty.
-    const status = !readable ? 'failed' : merged.failedPages.length > 0 || merged.warnings.length > 0 ? 'partially_succeeded' : 'succeeded';
+    // A warned page (an image nobody read, an attachment refused) makes a partial success: never
+    // a plain "succeeded" with something silently left out.
+    const status = !readable ? 'failed' : merged.failedPages.length > 0 || warnings.length > 0 ? 'partially_succeeded' : 'succeeded';
     const firstFailure = merged.failedPages[0];
     const error = !readable && firstFailure
       ? { code: firstFailure.code, message: `no page could be read: ${firstFailure.message}` }
       : null;
     if (scope.pipeline.index && readable && keepPages) await search.indexDocument(scope.job.tenantId, documentId, merged.pages);
-    const info = fromJson<DocumentInfo | null>(scope.jobDoc.info);
     const output: DocumentOutput = {
       ...this.#outputBase(scope.jobDoc, scope.doc),
       mediaType: info?.mediaType ?? scope.doc.mediaType,
       status, pageCount: scope.jobDoc.pagesTotal, metadata: info?.metadata ?? null,
       pages: merged.pages, fields, ...(keepPages ? {} : { pagesOmitted: true as const }), failedPages: merged.failedPages, error,
-      ...(merged.warnings.length > 0 ? { warnings: merged.warnings } : {}),
+      ...(warnings.length > 0 ? { warnings } : {}),
       ...(Object.keys(analysis).length > 0 ? { analysis } : {}),
       ...(usage.calls + usage.cachedCalls > 0 ? { usage } : {}),
     };
@@ -323,8 +329,8 @@ export class DocumentTasks {
     await this.#engine.finalizeIfDone(job.id);
   }
 
-  #outputBase(jobDoc: JobDocumentRecord, doc: DocumentRecord): Pick<DocumentOutput, 'documentId' | 'source' | 'sha256' | 'size'> {
-    return { documentId: doc.id, source: jobDoc.source, sha256: doc.sha256, size: doc.size };
+  #outputBase(jobDoc: JobDocumentRecord, doc: DocumentRecord): Pick<DocumentOutput, 'documentId' | 'parentId' | 'source' | 'sha256' | 'size'> {
+    return { documentId: doc.id, ...(jobDoc.parentId === undefined ? {} : { parentId: jobDoc.parentId }), source: jobDoc.source, sha256: doc.sha256, size: doc.size };
   }
 
   #format(scope: TaskScope): DocumentFormat {

@@ -23,9 +23,14 @@ export interface JobDocumentRecord {
   error: ErrorInfo | null;
   startedAt: number | null;
   finishedAt: number | null;
+  /**
+   * The document of the same job this one was taken out of (an e-mail's attachment); absent for
+   * the documents the user gave.
+   */
+  parentId?: string;
 }
 
-export type NewJobDocument = Pick<JobDocumentRecord, 'jobId' | 'documentId' | 'ordinal' | 'source'>;
+export type NewJobDocument = Pick<JobDocumentRecord, 'jobId' | 'documentId' | 'ordinal' | 'source' | 'parentId'>;
 export type JobDocumentPatch = Partial<
   Pick<JobDocumentRecord, 'status' | 'pagesTotal' | 'chunksTotal' | 'info' | 'error' | 'startedAt' | 'finishedAt'>
 >;

@@ -16,6 +16,8 @@ export interface JobDocumentsTable {
   error: OptionalText;
   started_at: OptionalInt;
   finished_at: OptionalInt;
+  /** The document this one was taken out of (an e-mail's attachment), or null (0002). */
+  parent_id: OptionalText;
 }
 
 export interface ChunkResultsTable {
@@ -88,11 +90,19 @@ async function createJobDocuments(db: Kysely<unknown>): Promise<void> {
     .execute();
 }
 
+/** Attachments as child documents: each names the document it came out of. */
+async function addParentId(db: Kysely<unknown>): Promise<void> {
+  await db.schema.alterTable('job_documents').addColumn('parent_id', 'text').execute();
+}
+
 /**
  * References `jobs` and `documents`: migrated after both. Before the store was split into ports,
  * the `store` ledger's 0001_initial made these tables.
  */
 export const jobDocumentMigrations: PortMigrations = {
   port: 'job_documents',
-  migrations: { '0001_initial': adoptingLegacy({ ledger: 'store', name: '0001_initial' }, createJobDocuments) },
+  migrations: {
+    '0001_initial': adoptingLegacy({ ledger: 'store', name: '0001_initial' }, createJobDocuments),
+    '0002_parent_id': addParentId,
+  },
 };

@@ -29,6 +29,7 @@ function jobDocumentFromRow(row: Selectable<JobDocumentsTable>): JobDocumentReco
     error: fromNullableJsonText<JobDocumentRecord['error']>(row.error),
     startedAt: toNullableNumber(row.started_at),
     finishedAt: toNullableNumber(row.finished_at),
+    ...(row.parent_id ? { parentId: row.parent_id } : {}),
   };
 }
 
@@ -65,6 +66,7 @@ export function sqlJobDocumentStore(kysely: Kysely<unknown>): JobDocumentStore {
               document_id: d.documentId,
               ordinal: d.ordinal,
               source: d.source,
+              parent_id: d.parentId ?? null,
             }));
             // "A (jobId, documentId) pair that exists already is left as it is."
             await trx

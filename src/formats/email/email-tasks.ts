@@ -2,12 +2,14 @@
 // header fields as metadata, the attachments' names) and `email.extract` (the body's text: its
 // text/plain part, else its HTML part made readable as any page). postal-mime parses the
 // message (MIME parts, encoded words, charsets), with a cap on nesting and header size.
-// Attachments are named in the metadata; they are not read as documents of their own.
+// Attachments are named in the metadata, and `email.unpack` writes them out as files, which the
+// engine stores as child documents of the message (src/runtime/child-documents.ts).
 import { readFile } from 'node:fs/promises';
 import PostalMime, { type Address, type Email } from 'postal-mime';
 import { ReamError } from '../../errors.ts';
 import { asJson, fromJson, type JsonValue } from '../../json.ts';
 import { htmlText } from '../html/html-text.ts';
+import { messageAttachments, writeAttachments, type UnpackInput } from './email-attachments.ts';
 import { looksLikeEmail } from '../sniff.ts';
 import type { DocumentMetadata, TaskHandler } from '../types.ts';
 import type { WholeExtractInput, WholeExtractResult, WholeInspectInput, WholeInspectResult } from '../whole-document-format.ts';
@@ -42,7 +44,7 @@ async function inspect(input: JsonValue): Promise<JsonValue> {
   const [from] = mailboxes(mail.from ? [mail.from] : undefined);
   const to = mailboxes([...(mail.to ?? []), ...(mail.cc ?? [])]);
   const date = mail.date === undefined ? Number.NaN : Date.parse(mail.date);
-  const attachments = mail.attachments.filter((a) => a.disposition !== 'inline' || a.filename).map((a, i) => a.filename ?? `attachment-${i + 1}`);
+  const attachments = messageAttachments(mail).map((a) => a.name);
   const out: DocumentMetadata = {
     title: mail.subject?.trim() || undefined,
     author: from,
@@ -63,7 +65,13 @@ async function extract(input: JsonValue): Promise<JsonValue> {
   return asJson(result);
 }
 
+async function unpack(input: JsonValue): Promise<JsonValue> {
+  const { path, dir, limits } = fromJson<UnpackInput>(input);
+  return asJson(await writeAttachments(messageAttachments(await parse(path)), dir, limits));
+}
+
 export const tasks: Readonly<Record<string, TaskHandler>> = {
   'email.inspect': inspect,
   'email.extract': extract,
+  'email.unpack': unpack,
 };

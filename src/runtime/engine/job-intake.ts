@@ -18,6 +18,8 @@ export interface FileInput {
 export interface DocumentToAdd {
   documentId: string;
   source?: string;
+  /** The job's document this one was taken out of (an e-mail's attachment). */
+  parentId?: string;
 }
 
 export interface AddedDocument {
@@ -88,12 +90,14 @@ export class JobIntake {
   async addDocuments(jobId: string, docs: readonly DocumentToAdd[]): Promise<AddedDocument[]> {
     const job = await this.#takingDocuments(jobId);
     const added: AddedDocument[] = [];
-    for (const { documentId, source } of docs) {
+    const parents = new Map<string, string>();
+    for (const { documentId, source, parentId } of docs) {
       const doc = await this.#parts.store.getDocument(documentId);
       if (!doc || doc.tenantId !== job.tenantId) throw ReamError.nonRetryable('not_found', `no document ${documentId}`);
       added.push({ source: source ?? doc.name, documentId: doc.id, sha256: doc.sha256 });
+      if (parentId !== undefined) parents.set(doc.id, parentId);
     }
-    await this.#attach(jobId, added);
+    await this.#attach(jobId, added, parents);
     return added;
   }
 
@@ -105,7 +109,7 @@ export class JobIntake {
    * lists ours or we see its status and cancel them ourselves. Two attaches racing on one job may
    * give documents the same ordinal; they then come back in id order among themselves.
    */
-  async #attach(jobId: string, docs: readonly AddedDocument[]): Promise<void> {
+  async #attach(jobId: string, docs: readonly AddedDocument[], parents: ReadonlyMap<string, string> = new Map()): Promise<void> {
     const { store, lifecycle } = this.#parts;
     await this.#takingDocuments(jobId);
     // One read of what the job holds: it gives the next ordinal and skips repeats.
@@ -113,7 +117,8 @@ export class JobIntake {
     const rows: NewJobDocument[] = [];
     for (const { documentId, source } of docs) {
       if (held.has(documentId)) continue;
-      rows.push({ jobId, documentId, ordinal: held.size, source });
+      const parentId = parents.get(documentId);
+      rows.push({ jobId, documentId, ordinal: held.size, source, ...(parentId === undefined ? {} : { parentId }) });
       held.add(documentId);
     }
     if (rows.length === 0) return;

@@ -1,0 +1,73 @@
+// A document's inner files (an e-mail's attachments) as documents of the same job, run by the
+// same pipeline, each with `parentId` = the document it came out of. Called by the parent's
+// inspection before the parent is marked inspected: a repeat after a crash unpacks again, and
+// finds the same children (same bytes → same document id; a document already in the job is
+// never attached twice), so children are never made twice. An attachment whose content is in
+// the job already (the same file attached twice, or given by the user too) stays one document.
+import { createReadStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { DocumentFormat, DocumentMetadata, PageWarning } from '../formats/types.ts';
+import { DEFAULT_ATTACHMENT_LIMITS, type Pipeline } from '../pipeline/types.ts';
+import type { JobDocumentRecord, JobRecord, Store } from '../store/port.ts';
+import type { DocumentToAdd, Engine } from './engine.ts';
+import { storeDocument } from './store-document.ts';
+
+export interface ChildScope {
+  job: JobRecord;
+  jobDoc: JobDocumentRecord;
+  pipeline: Pipeline;
+  /** The parent's local file. */
+  path: string;
+  metadata: DocumentMetadata;
+}
+
+/** How many parents the document has in its job (0: a file the user gave). */
+async function depthOf(store: Store, jobDoc: JobDocumentRecord, limit: number): Promise<number> {
+  let depth = 0;
+  for (let parentId = jobDoc.parentId; parentId !== undefined && depth <= limit; depth++) {
+    parentId = (await store.getJobDocument(jobDoc.jobId, parentId))?.parentId;
+  }
+  return depth;
+}
+
+/** `mail.eml#2/report.pdf`: the child's name in results, from its parent's and its own place in it. */
+export function childSource(parentSource: string, index: number, name: string): string {
+  return `${parentSource}#${index}/${name}`;
+}
+
+/**
+ * Stores the document's inner files and attaches them to the job (which schedules them). Answers
+ * the warnings for the inner files refused by the limits (`resource_limit`, on page 1), for the
+ * parent's result. A format without inner files answers none at once.
+ */
+export async function addChildDocuments(engine: Engine, format: DocumentFormat, scope: ChildScope, signal: AbortSignal): Promise<PageWarning[]> {
+  if (!format.unpack) return [];
+  const limits = scope.pipeline.attachments ?? DEFAULT_ATTACHMENT_LIMITS;
+  const depth = await depthOf(engine.ports.store, scope.jobDoc, limits.maxDepth);
+  if (depth >= limits.maxDepth) {
+    const names = scope.metadata.attachments ?? [];
+    return names.length === 0 ? [] : [{
+      page: 1, code: 'resource_limit',
+      message: `${names.length} attachment(s) not read (${names.join(', ')}): the message is nested ${depth} deep, and maxAttachmentDepth is ${limits.maxDepth}`,
+    }];
+  }
+  const dir = await mkdtemp(join(tmpdir(), 'ream-unpack-'));
+  try {
+    const { files, refused } = await format.unpack(scope.path, dir, limits, signal);
+    const children: DocumentToAdd[] = [];
+    for (const file of files) {
+      signal.throwIfAborted();
+      // `keep`: content no reader takes is stored all the same, and its own inspection fails it
+      // with its code (`unsupported_type`), never the parent.
+      const doc = await storeDocument(engine, createReadStream(file.path), file.name, { tenantId: scope.job.tenantId, onRefuse: 'keep' });
+      children.push({ documentId: doc.id, source: childSource(scope.jobDoc.source, file.index, file.name), parentId: scope.jobDoc.documentId });
+    }
+    signal.throwIfAborted();
+    if (children.length > 0) await engine.addDocuments(scope.job.id, children);
+    return refused.map((r) => ({ page: 1, code: 'resource_limit', message: `attachment ${r.index} (${r.name}) not read: ${r.message}` }));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,151 @@
+// An e-mail's attachments as child documents of its job, read by the same pipeline, in both
+// modes (embedded: SQLite and a folder; distributed: PostgreSQL, BullMQ and S3): a PDF read as a
+// PDF, an image by OCR, an unreadable file failing alone, an attached message with attachments
+// of its own; the limits (`resource_limit`); a repeat of the parent's inspection making no second
+// child; CPython's real messages (test/fixtures/README.md). The CLI's JSONL and the HTTP results
+// are in test/cli/run-email.test.ts.
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { DocumentOutput } from '../../src/pipeline/types.ts';
+import { addChildDocuments } from '../../src/runtime/child-documents.ts';
+import { createReam, type Ream } from '../../src/runtime/create-ream.ts';
+import { engineOf } from '../../src/runtime/internals.ts';
+import { deleteRedisPrefix, freshDatabase } from '../support/cluster.ts';
+import { requireOrSkip } from '../support/env.ts';
+import { formatsFixture } from '../support/formats-fixture.ts';
+import { makeEmail } from '../support/make-email.ts';
+import { makeImage } from '../support/make-image.ts';
+import { makePdf } from '../support/make-pdf.ts';
+import { startS3Server } from '../support/s3-server.ts';
+import { postgresUnavailable, redisUnavailable, TEST_REDIS_URL, uniqueName } from '../support/services.ts';
+
+const FIXTURES = new URL('../fixtures/real/', import.meta.url).pathname;
+const unavailable = (await postgresUnavailable()) ?? (await redisUnavailable());
+
+let dir: string;
+/** A message with a PDF, a PNG of text, a file no reader takes, and a forwarded message that has a text file attached. */
+let mail: string;
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'ream-email-children-'));
+  const forwarded = makeEmail({
+    subject: 'Original',
+    body: 'The original message.',
+    attachments: [{ filename: 'notes.txt', contentType: 'text/plain', content: 'Notes about the harbour crane.\n' }],
+  });
+  mail = join(dir, 'mail.eml');
+  await writeFile(mail, makeEmail({
+    subject: 'Invoices',
+    body: 'Please find the invoice attached.',
+    attachments: [
+      { filename: 'invoice.pdf', contentType: 'application/pdf', content: await makePdf({ pages: ['Invoice 4711 for lighthouse paint', 'Page two of the invoice'] }) },
+      { filename: 'scan.png', contentType: 'image/png', content: makeImage(['Receipt for twelve anchors'], 'image/png') },
+      { filename: 'tool.bin', contentType: 'application/octet-stream', content: new Uint8Array([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0]) },
+      { contentType: 'message/rfc822', content: forwarded },
+    ],
+  }));
+});
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** A ream of each mode, closed and cleaned up after `use`. */
+async function withReam(mode: 'embedded' | 'distributed', use: (ream: Ream) => Promise<void>): Promise<void> {
+  const data = await mkdtemp(join(tmpdir(), 'ream-email-children-data-'));
+  if (mode === 'embedded') {
+    const ream = await createReam({ dataDir: data, threads: 1 });
+    try {
+      await use(ream);
+    } finally {
+      await ream.close();
+      await rm(data, { recursive: true, force: true });
+    }
+    return;
+  }
+  const [s3, database] = [await startS3Server(), await freshDatabase()];
+  const prefix = uniqueName('ream_email');
+  const ream = await createReam({
+    dataDir: data, threads: 1,
+    distributed: { redisUrl: TEST_REDIS_URL, databaseUrl: database.url, prefix, s3: { bucket: s3.bucket, endpoint: s3.endpoint, credentials: s3.credentials, forcePathStyle: true } },
+  });
+  try {
+    await use(ream);
+  } finally {
+    await ream.close();
+    await deleteRedisPrefix(TEST_REDIS_URL, prefix);
+    await database.drop();
+    await s3.close();
+    await rm(data, { recursive: true, force: true });
+  }
+}
+
+function bySource(results: readonly DocumentOutput[]): Map<string, DocumentOutput> {
+  return new Map(results.map((r) => [r.source, r]));
+}
+
+void describe('e-mail attachments as child documents', () => {
+  /** The formats of a pool of the test's own, for the repeated inspection. */
+  const fixture = formatsFixture('ream-email-children-repeat-', { maxBytes: 2 ** 30, maxPages: 10_000 });
+  for (const mode of ['embedded', 'distributed'] as const) {
+    void test(`each attachment is a document of the job with its parent's id, read by its own reader (${mode})`, { timeout: 120_000 }, async (t) => {
+      if (mode === 'distributed' && !requireOrSkip(t, unavailable === undefined, unavailable ?? '')) return;
+      await withReam(mode, async (ream) => {
+        const job = await ream.submit({ files: [{ path: mail, source: 'mail.eml' }] });
+        const done = await ream.wait(job.id, { signal: AbortSignal.timeout(100_000) });
+        const results = await Array.fromAsync(ream.results(job.id));
+        const out = bySource(results);
+        const parent = out.get('mail.eml');
+        assert.ok(parent, [...out.keys()].join(', '));
+        assert.equal(parent.status, 'succeeded', JSON.stringify(parent.error));
+        assert.equal(parent.parentId, undefined);
+        assert.deepEqual(parent.metadata?.attachments, ['invoice.pdf', 'scan.png', 'tool.bin', 'attachment-4.eml']);
+
+        const pdf = out.get('mail.eml#1/invoice.pdf');
+        assert.equal(pdf?.parentId, parent.documentId);
+        assert.equal(pdf.status, 'succeeded');
+        assert.equal(pdf.mediaType, 'application/pdf');
+        assert.equal(pdf.pageCount, 2);
+        assert.match(pdf.pages[0]?.text ?? '', /Invoice 4711 for lighthouse paint/);
+
+        const scan = out.get('mail.eml#2/scan.png');
+        assert.equal(scan?.parentId, parent.documentId);
+        assert.equal(scan.pages[0]?.source, 'ocr');
+        assert.match(scan.pages[0]?.text ?? '', /twelve anchors/i);
+
+        const bin = out.get('mail.eml#3/tool.bin');
+        assert.equal(bin?.parentId, parent.documentId);
+        assert.equal(bin.status, 'failed');
+        assert.equal(bin.error?.code, 'unsupported_type', 'it fails alone, with its own code');
+
+        const forwarded = out.get('mail.eml#4/attachment-4.eml');
+        assert.equal(forwarded?.parentId, parent.documentId);
+        assert.equal(forwarded.mediaType, 'message/rfc822');
+        assert.equal(forwarded.metadata?.title, 'Original');
+        const notes = out.get('mail.eml#4/attachment-4.eml#1/notes.txt');
+        assert.equal(notes?.parentId, forwarded.documentId, 'a grandchild names its own parent');
+        assert.match(notes.pages[0]?.text ?? '', /harbour crane/);
+
+        assert.equal(results.length, 6);
+        assert.equal(done.status, 'partially_succeeded', 'one attachment failed: the job says so');
+        const counts = await ream.counts(job.id);
+        assert.equal(counts.documentsTotal, 6, 'the document count grew with the children');
+        assert.equal(counts.documentsFailed, 1);
+        assert.equal(counts.pagesTotal, 1 + 2 + 1 + 1 + 1, 'the page totals too (the failed one has none)');
+        assert.deepEqual((await ream.search('lighthouse')).map((hit) => hit.documentId), [pdf.documentId], 'children are indexed like any document');
+
+        // A repeat of the parent's inspection (a crash before it was marked inspected) finds the
+        // same children: nothing is attached twice.
+        const engine = engineOf(ream);
+        const format = fixture.formats().byMediaType('message/rfc822');
+        const jobDoc = await ream.jobDocument(job.id, parent.documentId);
+        const record = await ream.getJob(job.id);
+        assert.ok(format && jobDoc && record);
+        const pipeline = engine.buildPipeline(record.pipeline, record.options);
+        await addChildDocuments(engine, format, { job: record, jobDoc, pipeline, path: mail, metadata: parent.metadata ?? {} }, new AbortController().signal);
+        assert.equal((await ream.jobDocuments(job.id)).length, 6, 'no child made twice');
+      });
+    });
+  }
+});
