@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 /** One line of a `ream run` results file (the fields the tests read). */
 export interface Line {
   path: string;
+  documentId?: string;
+  parentId?: string;
   status: string;
   pageCount: number | null;
   mediaType?: string | null;

@@ -43,7 +43,7 @@ describe('ream run over a mixed folder', () => {
 
     const result = await run(['run', 'in', '--out', 'out.jsonl', '--progress', 'none', '--threads', '2'], work);
     assert.equal(result.code, 1, `bad files fail the run\n${result.stderr}`);
-    assert.match(result.stdout, /6 succeeded, 3 failed/);
+    assert.match(result.stdout, /6 succeeded, 4 failed/, 'the e-mail\'s GIF attachment has a line of its own');
     const byPath = new Map(readLines(join(work, 'out.jsonl')).map((l) => [l.path, l]));
     const png = byPath.get('in/receipt.png');
     assert.equal(png?.status, 'succeeded');
@@ -54,7 +54,12 @@ describe('ream run over a mixed folder', () => {
     assert.match(byPath.get('in/fax.tiff')?.pages?.[1]?.text ?? '', /Signed contract attached/);
     assert.match(byPath.get('in/tables.docx')?.pages?.[0]?.text ?? '', /Top left\s+Top right/);
     assert.equal(byPath.get('in/users.html')?.metadata?.title, 'Users and Groups in the Debian System');
-    assert.deepEqual(byPath.get('in/dingus.eml')?.metadata?.attachments, ['dingusfish.gif']);
+    const dingus = byPath.get('in/dingus.eml');
+    assert.deepEqual(dingus?.metadata?.attachments, ['dingusfish.gif']);
+    assert.equal(dingus.status, 'succeeded');
+    const gif = byPath.get('in/dingus.eml#1/dingusfish.gif');
+    assert.equal(gif?.parentId, dingus.documentId, 'an attachment is a child document of its message');
+    assert.equal(gif?.error?.code, 'unsupported_type');
     assert.equal(byPath.get('in/notes.txt')?.status, 'succeeded');
     assert.equal(byPath.get('in/not-a-picture.png')?.error?.code, 'invalid_image');
     assert.equal(byPath.get('in/fake.docx')?.error?.code, 'invalid_docx');
@@ -66,5 +71,12 @@ describe('ream run over a mixed folder', () => {
     assert.equal(line?.status, 'partially_succeeded');
     assert.deepEqual(line?.warnings?.map((w) => [w.page, w.code]), [[1, 'needs_ocr'], [2, 'needs_ocr']]);
     assert.deepEqual(line?.pages?.map((p) => p.text), ['', '']);
+
+    const none = await run(['run', 'in/dingus.eml', '--max-attachments', '0', '--out', 'none.jsonl', '--progress', 'none'], work);
+    assert.equal(none.code, 1, none.stderr);
+    const lines = readLines(join(work, 'none.jsonl'));
+    assert.equal(lines.length, 1, 'no attachment read: no child line');
+    assert.equal(lines[0]?.status, 'partially_succeeded');
+    assert.deepEqual(lines[0]?.warnings?.map((w) => [w.page, w.code]), [[1, 'resource_limit']]);
   });
 });

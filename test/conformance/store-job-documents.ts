@@ -29,6 +29,18 @@ const cases: ConformanceCase<Subject>[] = [
     },
   },
   {
+    name: 'a child document keeps its parentId (an e-mail\'s attachment)',
+    async run({ store }) {
+      const { jobId, documentIds } = await jobWithDocuments(store, 1);
+      const [parent] = documentIds as [string];
+      const child = await store.putDocument({ id: randomUUID(), tenantId: 't1', sha256: sha(7 + Math.floor(Math.random() * 1e9)), name: 'a.pdf', size: 3, mediaType: 'application/pdf' }, 1_000);
+      await store.addJobDocuments([{ jobId, documentId: child.id, ordinal: 1, source: 'd0.pdf#1/a.pdf', parentId: parent }]);
+      assert.equal((await store.getJobDocument(jobId, child.id))?.parentId, parent);
+      assert.deepEqual((await store.listJobDocuments(jobId)).map((d) => d.parentId), [undefined, parent]);
+      assert.equal(Object.hasOwn((await store.getJobDocument(jobId, parent)) ?? {}, 'parentId'), false, 'absent, not null, for a file the user gave');
+    },
+  },
+  {
     name: 'addJobDocuments with an unknown job or document is not_found and adds none',
     async run({ store }) {
       const job = await store.createJob(newJob(), 1);

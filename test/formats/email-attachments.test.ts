@@ -2,9 +2,10 @@
 // modes (embedded: SQLite and a folder; distributed: PostgreSQL, BullMQ and S3): a PDF read as a
 // PDF, an image by OCR, an unreadable file failing alone, an attached message with attachments
 // of its own; the limits (`resource_limit`); a repeat of the parent's inspection making no second
-// child; CPython's real messages (test/fixtures/README.md). The CLI's JSONL and the HTTP results
-// are in test/cli/run-email.test.ts.
+// child; POST /v1/jobs and its results; CPython's real messages (test/fixtures/README.md). The
+// CLI's JSONL is in test/cli/run-formats.test.ts.
 import assert from 'node:assert/strict';
+import { openAsBlob } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +14,8 @@ import type { DocumentOutput } from '../../src/pipeline/types.ts';
 import { addChildDocuments } from '../../src/runtime/child-documents.ts';
 import { createReam, type Ream } from '../../src/runtime/create-ream.ts';
 import { engineOf } from '../../src/runtime/internals.ts';
+import { startServer } from '../../src/server/app.ts';
+import type { JobView } from '../../src/server/views.ts';
 import { deleteRedisPrefix, freshDatabase } from '../support/cluster.ts';
 import { requireOrSkip } from '../support/env.ts';
 import { formatsFixture } from '../support/formats-fixture.ts';
@@ -148,4 +151,85 @@ void describe('e-mail attachments as child documents', () => {
       });
     });
   }
+
+  void test('over HTTP: POST /v1/jobs with the message; the job view counts the children, the results name their parent', { timeout: 120_000 }, async () => {
+    await withReam('embedded', async (ream) => {
+      const server = await startServer({ ream, host: '127.0.0.1', port: 0 });
+      try {
+        const body = new FormData();
+        body.append('file', await openAsBlob(mail), 'mail.eml');
+        const response = await fetch(`${server.url}/v1/jobs`, { method: 'POST', body });
+        assert.equal(response.status, 202, await response.clone().text());
+        const { id } = (await response.json()) as JobView;
+        await ream.wait(id, { signal: AbortSignal.timeout(100_000) });
+        const view = (await (await fetch(`${server.url}/v1/jobs/${id}`)).json()) as JobView;
+        assert.equal(view.status, 'partially_succeeded');
+        assert.deepEqual(view.counts.documents, { total: 6, succeeded: 5, partiallySucceeded: 0, failed: 1, cancelled: 0 });
+        assert.equal(view.progress.documentsTotal, 6);
+        const { items } = (await (await fetch(`${server.url}/v1/jobs/${id}/results`)).json()) as { items: DocumentOutput[] };
+        const parent = items.find((item) => item.source === 'mail.eml');
+        assert.deepEqual(items.filter((item) => item.parentId === parent?.documentId).map((item) => item.source).sort(), [
+          'mail.eml#1/invoice.pdf', 'mail.eml#2/scan.png', 'mail.eml#3/tool.bin', 'mail.eml#4/attachment-4.eml',
+        ]);
+      } finally {
+        await server.close();
+      }
+    });
+  });
+
+  void test('limits: attachments past maxAttachments, maxAttachmentBytes or maxAttachmentDepth are refused with resource_limit, the rest read', { timeout: 120_000 }, async () => {
+    const text = (name: string, size: number): { filename: string; contentType: string; content: string } => ({ filename: name, contentType: 'text/plain', content: `${name} `.repeat(size) });
+    const many = join(dir, 'many.eml');
+    await writeFile(many, makeEmail({ subject: 'Many', body: 'Three files.', attachments: [text('a.txt', 2), text('b.txt', 40), text('c.txt', 2)] }));
+    await withReam('embedded', async (ream) => {
+      const counted = await ream.submit({ files: [{ path: many, source: 'many.eml' }], options: { maxAttachments: 2 } });
+      await ream.wait(counted.id);
+      const byCount = bySource(await Array.fromAsync(ream.results(counted.id)));
+      assert.deepEqual([...byCount.keys()].sort(), ['many.eml', 'many.eml#1/a.txt', 'many.eml#2/b.txt']);
+      const parent = byCount.get('many.eml');
+      assert.equal(parent?.status, 'partially_succeeded', 'never a plain success with an attachment left out');
+      assert.deepEqual(parent.warnings?.map((w) => [w.page, w.code]), [[1, 'resource_limit']]);
+      assert.match(parent.warnings?.[0]?.message ?? '', /attachment 3 \(c\.txt\) not read: .*maxAttachments/);
+
+      const sized = await ream.submit({ files: [{ path: many, source: 'many.eml' }], options: { maxAttachmentBytes: 100 } });
+      await ream.wait(sized.id);
+      const bySize = bySource(await Array.fromAsync(ream.results(sized.id)));
+      assert.deepEqual([...bySize.keys()].sort(), ['many.eml', 'many.eml#1/a.txt', 'many.eml#3/c.txt']);
+      assert.match(bySize.get('many.eml')?.warnings?.[0]?.message ?? '', /attachment 2 \(b\.txt\) not read: 240 bytes, over the 100 of maxAttachmentBytes/);
+
+      const shallow = await ream.submit({ files: [{ path: mail, source: 'mail.eml' }], options: { maxAttachmentDepth: 1 } });
+      await ream.wait(shallow.id, { signal: AbortSignal.timeout(100_000) });
+      const byDepth = bySource(await Array.fromAsync(ream.results(shallow.id)));
+      assert.equal(byDepth.size, 5, 'the forwarded message is read, its own attachment is not');
+      const forwarded = byDepth.get('mail.eml#4/attachment-4.eml');
+      assert.equal(forwarded?.status, 'partially_succeeded');
+      assert.match(forwarded.warnings?.[0]?.message ?? '', /notes\.txt.*nested 1 deep, and maxAttachmentDepth is 1/);
+      assert.equal(forwarded.pages[0]?.text, 'The original message.', 'its own text is read all the same');
+
+      await assert.rejects(ream.submit({ files: [{ path: many }], options: { maxAttachments: -1 } }), /maxAttachments/);
+    });
+  });
+
+  void test('real messages (CPython\'s test data): a GIF no reader takes and two cut JPEGs each fail alone, with their own code', { timeout: 120_000 }, async () => {
+    await withReam('embedded', async (ream) => {
+      const job = await ream.submit({ files: [{ path: join(FIXTURES, 'cpython-msg_07.eml'), source: 'msg_07.eml' }, { path: join(FIXTURES, 'cpython-msg_22.eml'), source: 'msg_22.eml' }] });
+      const done = await ream.wait(job.id, { signal: AbortSignal.timeout(100_000) });
+      const out = bySource(await Array.fromAsync(ream.results(job.id)));
+      assert.deepEqual([...out.keys()].sort(), ['msg_07.eml', 'msg_07.eml#1/dingusfish.gif', 'msg_22.eml', 'msg_22.eml#1/wibble.JPG', 'msg_22.eml#2/wibble2.JPG']);
+      assert.equal(out.get('msg_07.eml')?.status, 'succeeded', 'the message itself was read');
+      const gif = out.get('msg_07.eml#1/dingusfish.gif');
+      assert.equal(gif?.status, 'failed');
+      assert.equal(gif.error?.code, 'unsupported_type');
+      assert.match(gif.error?.message ?? '', /GIF/);
+      for (const name of ['wibble.JPG', 'wibble2.JPG']) {
+        const jpeg = out.get(`msg_22.eml#${name === 'wibble.JPG' ? 1 : 2}/${name}`);
+        assert.equal(jpeg?.mediaType, 'image/jpeg');
+        assert.equal(jpeg.parentId, out.get('msg_22.eml')?.documentId);
+        // CPython's data keeps only the JPEGs' first bytes: a picture that cannot be decoded.
+        assert.equal(jpeg.error?.code, 'invalid_image');
+      }
+      assert.equal(out.get('msg_22.eml')?.status, 'succeeded');
+      assert.equal(done.status, 'partially_succeeded');
+    });
+  });
 });
