@@ -1,12 +1,13 @@
 import { basename } from 'node:path';
 import { ReamError } from '../errors.ts';
 import { readHead } from './file-checks.ts';
+import { createDocxFormat } from './docx/docx-format.ts';
 import { createEmailFormat } from './email/email-format.ts';
 import { createImageFormat } from './image/image-format.ts';
 import { createPdfFormat } from './pdf/pdf-format.ts';
 import { createSheetFormat } from './sheet/sheet-format.ts';
 import {
-  CSV_MEDIA_TYPE, DOCX_MEDIA_TYPE, HTML_MEDIA_TYPE, JPEG_MEDIA_TYPE, MARKDOWN_MEDIA_TYPE, PNG_MEDIA_TYPE, TEXT_MEDIA_TYPE, TIFF_MEDIA_TYPE, WEBP_MEDIA_TYPE, XLSX_MEDIA_TYPE,
+  CSV_MEDIA_TYPE, HTML_MEDIA_TYPE, JPEG_MEDIA_TYPE, MARKDOWN_MEDIA_TYPE, PNG_MEDIA_TYPE, TEXT_MEDIA_TYPE, TIFF_MEDIA_TYPE, WEBP_MEDIA_TYPE, XLSX_MEDIA_TYPE,
   extensionsOf, sniff,
 } from './sniff.ts';
 import { createTextFormat } from './text/text-format.ts';
@@ -36,7 +37,7 @@ export function createFormats(runner: TaskRunner): Formats {
     createTextFormat(MARKDOWN_MEDIA_TYPE, extensionsOf(MARKDOWN_MEDIA_TYPE)),
     createSheetFormat(runner, CSV_MEDIA_TYPE, extensionsOf(CSV_MEDIA_TYPE)),
     createSheetFormat(runner, XLSX_MEDIA_TYPE, extensionsOf(XLSX_MEDIA_TYPE)),
-    createWholeDocumentFormat(runner, DOCX_MEDIA_TYPE, extensionsOf(DOCX_MEDIA_TYPE), 'docx'),
+    createDocxFormat(runner),
     createWholeDocumentFormat(runner, HTML_MEDIA_TYPE, extensionsOf(HTML_MEDIA_TYPE), 'html'),
     createEmailFormat(runner),
     ...[PNG_MEDIA_TYPE, JPEG_MEDIA_TYPE, TIFF_MEDIA_TYPE, WEBP_MEDIA_TYPE].map((type) => createImageFormat(runner, type, extensionsOf(type))),

@@ -63,8 +63,14 @@ export interface DocumentMetadata {
   columns?: string[];
   /** Workbooks only: the name of the sheet that was read. */
   sheet?: string;
-  /** How the document was cut into pages when it has none of its own (Word, HTML, e-mail: one page, the whole document). */
+  /** How the document was cut into pages when it has none of its own (Word, HTML, e-mail), in words. */
   pagination?: string;
+  /**
+   * What one page is, for documents without fixed pages: `document` (the whole of it: HTML,
+   * e-mail, a Word document without breaks) or `section` (a Word document's text between two of
+   * its page or section breaks). Absent where pages are the file's own (PDF, images) or rows.
+   */
+  pageUnit?: 'document' | 'section';
   /** E-mail only: the sender, as `Name <address>`. */
   from?: string;
   /** E-mail only: the recipients (To, then Cc), as `Name <address>`. */

@@ -1,6 +1,6 @@
-// Formats without pages of their own (Word, HTML, e-mail): the whole document is one page, and
-// the result says so (`metadata.pagination`). Word has no fixed pages: where a page ends
-// depends on the fonts and the renderer, and the file does not record it. Parsing runs in the
+// Formats without pages of their own (HTML, e-mail): the whole document is one page, and the
+// result says so (`metadata.pageUnit`, `metadata.pagination`). Word is cut at its breaks
+// instead (docx/docx-format.ts). Parsing runs in the
 // thread pool as `<prefix>.inspect` (metadata) and `<prefix>.extract` (the text).
 import { ReamError } from '../errors.ts';
 import { checkFileSize, checkRange, fileSize, throwIfCancelled } from './file-checks.ts';
@@ -22,7 +22,7 @@ export function createWholeDocumentFormat(runner: TaskRunner, mediaType: string,
       const size = await checkFileSize(path, limits);
       const input: WholeInspectInput = { path };
       const { metadata } = await runner.run<WholeInspectResult>(`${prefix}.inspect`, input, { signal, extraMemoryBytes: size });
-      return { mediaType, pageCount: 1, metadata: { ...metadata, pagination: WHOLE_DOCUMENT_PAGINATION } };
+      return { mediaType, pageCount: 1, metadata: { ...metadata, pageUnit: 'document', pagination: WHOLE_DOCUMENT_PAGINATION } };
     },
     async extract(path: string, range: PageRange, signal?: AbortSignal, options: ReadOptions = {}): Promise<Extraction> {
       throwIfCancelled(signal);

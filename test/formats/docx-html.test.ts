@@ -1,4 +1,5 @@
-// Word (.docx) and HTML as documents: one page each, the whole document, said so in
+// Word (.docx) and HTML as documents: HTML one page, the whole document; Word cut at its page
+// and section breaks, or one page without any; what a page is said in `metadata.pageUnit` and
 // `metadata.pagination`; headings and tables kept as text; links dropped unless asked for.
 // Real files: mammoth's own test documents and a page of Debian's base-passwd documentation
 // (test/fixtures/README.md). ZIPs are told apart by their directory, and bombs refused from it.
@@ -9,7 +10,9 @@ import { describe, test } from 'node:test';
 import { MAX_NESTING } from '../../src/formats/html/html-text.ts';
 import { DOCX_MEDIA_TYPE, HTML_MEDIA_TYPE, XLSX_MEDIA_TYPE } from '../../src/formats/sniff.ts';
 import type { Extraction, Inspection, ReadLimits } from '../../src/formats/types.ts';
+import { DOCX_SECTION_PAGINATION, DOCX_WHOLE_PAGINATION } from '../../src/formats/docx/docx-pages.ts';
 import { WHOLE_DOCUMENT_PAGINATION } from '../../src/formats/whole-document-format.ts';
+import JSZip from 'jszip';
 import { formatsFixture } from '../support/formats-fixture.ts';
 import { rejectsWithCode } from '../support/assert-ream-error.ts';
 import { ordersWorkbook } from './sheet-files.ts';
@@ -45,8 +48,47 @@ void describe('Word and HTML documents', () => {
     assert.equal(doc.metadata.author, 'Michael Williamson');
     assert.equal(doc.metadata.createdAt, '2014-07-05T18:21:00.000Z');
     assert.equal(doc.metadata.creator, 'Microsoft Office Word');
-    assert.equal(doc.metadata.pagination, WHOLE_DOCUMENT_PAGINATION);
+    assert.equal(doc.metadata.pagination, DOCX_WHOLE_PAGINATION, 'no break in it: one page');
+    assert.equal(doc.metadata.pageUnit, 'document');
     assert.equal((await read(join(FIXTURES, 'mammoth-single-paragraph.docx'))).pages[0]?.text, 'Walking on imported air');
+  });
+
+  void test('a .docx is cut at its page breaks, "page break before" and section breaks (not continuous ones), said so in pageUnit', async () => {
+    const p = (text: string, properties = ''): string => `<w:p>${properties ? `<w:pPr>${properties}</w:pPr>` : ''}<w:r><w:t>${text}</w:t></w:r></w:p>`;
+    const section = (type: string): string => `<w:sectPr>${type ? `<w:type w:val="${type}"/>` : ''}<w:pgSz w:w="11906" w:h="16838"/></w:sectPr>`;
+    const body = [
+      p('Title page'),
+      // A page break inside a paragraph: its text before and after go to two pages.
+      '<w:p><w:r><w:t>Ends page one.</w:t><w:br w:type="page"/><w:t>Starts page two.</w:t></w:r></w:p>',
+      '<w:p><w:r><w:t>A line</w:t><w:br/><w:t>break is no page break.</w:t></w:r></w:p>',
+      p('Chapter 3', '<w:pageBreakBefore/>'),
+      p('Not a break', '<w:pageBreakBefore w:val="0"/>'),
+      p('End of section one', section('')),
+      p('Section two, same page as what follows', section('continuous')),
+      p('Still section two\'s page', section('nextPage')),
+      p('Last section'),
+      '<w:tbl><w:tr><w:tc>' + p('Cell') + '</w:tc></w:tr></w:tbl>',
+      '<w:p><w:r><w:br w:type="page"/></w:r></w:p>',
+      section(''),
+    ].join('');
+    const zip = await JSZip.loadAsync(await readFile(join(FIXTURES, 'mammoth-single-paragraph.docx')));
+    const original = await zip.file('word/document.xml')?.async('string') ?? '';
+    zip.file('word/document.xml', original.replace(/<w:body>[\s\S]*<\/w:body>/, `<w:body>${body}</w:body>`));
+    const doc = await read(await file('breaks.docx', await zip.generateAsync({ type: 'nodebuffer' })));
+    assert.deepEqual(doc.pages.map((page) => page.text.split('\n').filter(Boolean)), [
+      ['Title page', 'Ends page one.'],
+      ['Starts page two.', 'A line', 'break is no page break.'],
+      ['Chapter 3', 'Not a break', 'End of section one'],
+      ['Section two, same page as what follows', 'Still section two\'s page'],
+      ['Last section', 'Cell'],
+    ], 'a break at the very end makes no empty last page');
+    assert.equal(doc.pageCount, 5);
+    assert.equal(doc.metadata.pageUnit, 'section');
+    assert.equal(doc.metadata.pagination, DOCX_SECTION_PAGINATION);
+    const format = fixture.formats().byMediaType(DOCX_MEDIA_TYPE);
+    const path = join(fixture.dir(), 'breaks.docx');
+    assert.deepEqual((await format?.extract(path, { from: 2, to: 4 }))?.pages.map((page) => page.page), [3, 4], 'a range of pages, numbered as the whole');
+    await rejectsWithCode(format?.inspect(path, { ...limits, maxPages: 4 }) ?? Promise.resolve(), 'too_many_pages');
   });
 
   void test('ZIPs by their directory: an XLSX named .docx is read as a workbook; a ZIP without word/document.xml is invalid_docx', async () => {

@@ -1,16 +1,26 @@
 // The Word tasks a pool thread runs (see src/runtime/pool-worker.ts): `docx.inspect` reads the
-// document properties (docProps/core.xml, docProps/app.xml), `docx.extract` the text: mammoth
-// turns the document into HTML (headings, lists, tables kept as structure), which is then laid
-// out as text like any page (html-text.ts). The archive's directory is checked first: it must
-// hold word/document.xml, and its declared sizes must not make a bomb.
+// document properties (docProps/core.xml, docProps/app.xml) and counts the pages, `docx.extract`
+// the pages' text: mammoth turns the document into HTML (headings, lists, tables kept as
+// structure), which is then laid out as text like any page (html-text.ts) and cut at the
+// document's page and section breaks (docx-pages.ts). The archive's directory is checked first:
+// it must hold word/document.xml, and its declared sizes must not make a bomb. Both tasks lay
+// the whole document out (a Word file is small next to the time mammoth takes): the count is
+// the one extract will find.
 import { readFile } from 'node:fs/promises';
+import JSZip from 'jszip';
 import mammoth from 'mammoth';
 import { ReamError } from '../../errors.ts';
 import { asJson, fromJson, type JsonValue } from '../../json.ts';
 import { htmlText } from '../html/html-text.ts';
 import { markupFields } from '../html/markup-fields.ts';
 import type { DocumentMetadata, TaskHandler } from '../types.ts';
-import type { WholeExtractInput, WholeExtractResult, WholeInspectInput, WholeInspectResult } from '../whole-document-format.ts';
+import type { WholeExtractInput, WholeInspectInput, WholeInspectResult } from '../whole-document-format.ts';
+import { docxPagination, markBreaks, newMarker, splitAtMarkers } from './docx-pages.ts';
+
+/** What `docx.inspect` answers: the metadata (with `pageUnit`) and the page count. */
+export type DocxInspectResult = WholeInspectResult & { pageCount: number };
+/** What `docx.extract` answers: every page's text, in order. */
+export type DocxExtractResult = { pages: string[] };
 import { checkZipSizes, containerType, readEntry, zipEntries } from '../zip/zip-container.ts';
 import type { CentralDirectoryFile } from 'unzipper';
 
@@ -52,20 +62,32 @@ async function inspect(input: JsonValue): Promise<JsonValue> {
     creator: app.get('Application'),
     formatVersion: app.get('AppVersion'),
   };
-  const result: WholeInspectResult = { metadata: Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined && v !== '')) };
+  const pageCount = (await wordPages(path, false)).length;
+  const metadata: DocumentMetadata = { ...Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined && v !== '')), ...docxPagination(pageCount) };
+  const result: DocxInspectResult = { metadata, pageCount };
   return asJson(result);
+}
+
+/** The document's pages as text (see docx-pages.ts). */
+async function wordPages(path: string, links: boolean): Promise<string[]> {
+  const marker = newMarker();
+  let html: string;
+  try {
+    const zip = await JSZip.loadAsync(await readFile(path));
+    const document = zip.file('word/document.xml');
+    if (document) zip.file('word/document.xml', markBreaks(await document.async('string'), marker));
+    const buffer = await zip.generateAsync({ type: 'nodebuffer', compression: 'STORE' });
+    html = (await mammoth.convertToHtml({ buffer })).value;
+  } catch (error) {
+    throw ReamError.nonRetryable('invalid_docx', `the Word document cannot be read: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+  return splitAtMarkers(htmlText(html, links), marker);
 }
 
 async function extract(input: JsonValue): Promise<JsonValue> {
   const { path, links } = fromJson<WholeExtractInput>(input);
   await wordEntries(path);
-  let html: string;
-  try {
-    html = (await mammoth.convertToHtml({ buffer: await readFile(path) })).value;
-  } catch (error) {
-    throw ReamError.nonRetryable('invalid_docx', `the Word document cannot be read: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
-  }
-  const result: WholeExtractResult = { text: htmlText(html, links) };
+  const result: DocxExtractResult = { pages: await wordPages(path, links) };
   return asJson(result);
 }
 
