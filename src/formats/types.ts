@@ -14,6 +14,8 @@ export interface PageText {
   text: string;
   /** Tables only: the row's values by column name (column order is `DocumentMetadata.columns`). */
   cells?: Record<string, CellValue>;
+  /** Workbooks read as sheets (`tablePages: "sheets"`): the sheet this page's rows are from. */
+  sheet?: string;
   /**
    * Where the text came from: the file's own text layer, or OCR of the rendered page. Set by
    * readers that can OCR (PDF); absent for formats that only have text.
@@ -61,16 +63,19 @@ export interface DocumentMetadata {
   formatVersion?: string;
   /** Tables only: the column names, in order (from the header row; blank ones `column_<n>`, repeats `<name>_2`). */
   columns?: string[];
-  /** Workbooks only: the name of the sheet that was read. */
+  /** Workbooks only: the name of the sheet that was read (a page per row). */
   sheet?: string;
+  /** Workbooks read as sheets: the sheets with a header row, in order (each is one page or more). */
+  sheets?: string[];
   /** How the document was cut into pages when it has none of its own (Word, HTML, e-mail), in words. */
   pagination?: string;
   /**
    * What one page is, for documents without fixed pages: `document` (the whole of it: HTML,
-   * e-mail, a Word document without breaks) or `section` (a Word document's text between two of
-   * its page or section breaks). Absent where pages are the file's own (PDF, images) or rows.
+   * e-mail, a Word document without breaks), `section` (a Word document's text between two of
+   * its page or section breaks) or `sheet` (a table's rows as text, a page per sheet of up to
+   * 1,000 rows). Absent where pages are the file's own (PDF, images) or a table's rows.
    */
-  pageUnit?: 'document' | 'section';
+  pageUnit?: 'document' | 'section' | 'sheet';
   /** E-mail only: the sender, as `Name <address>`. */
   from?: string;
   /** E-mail only: the recipients (To, then Cc), as `Name <address>`. */
@@ -94,8 +99,15 @@ export interface ReadLimits {
 
 /** What to read of a document that holds more than one thing (a job option, the same for every document). */
 export interface ReadOptions {
-  /** Workbooks: the sheet to read, by name. Default the first. Other formats ignore it. */
+  /** Workbooks: the sheet to read, by name. Default the first (rows), every one (sheets). Other formats ignore it. */
   sheet?: string;
+  /**
+   * Tables (CSV, XLSX): `rows`, a page per data row with its `cells` (the `rows` pipeline), or
+   * `sheets`, a page per sheet whose text is its rows tab-separated, header first, in pages of
+   * at most 1,000 rows (the document pipelines: search and analyzers read a sheet as text).
+   * Default `rows`. Other formats ignore it.
+   */
+  tablePages?: 'rows' | 'sheets';
   /** PDFs and images: when pages are read by OCR (default {@link OcrOptions} `auto`, `eng`, 300 DPI). Other formats ignore it. */
   ocr?: OcrOptions;
   /** HTML, Word and e-mail: keep each link's address after its text (`text [https://…]`). Default false: the text alone. */

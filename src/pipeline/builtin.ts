@@ -68,7 +68,8 @@ export function baseOptions(options: JsonObject): Pick<Pipeline, 'limits' | 'chu
       maxDepth: countOption(options, 'maxAttachmentDepth', DEFAULT_ATTACHMENT_LIMITS.maxDepth),
     },
     index,
-    read: { ocr: parseOcrOptions(options), links, ...parsePdfOptions(options) },
+    // A table is read as text per sheet: the `rows` pipeline asks for its rows instead.
+    read: { ocr: parseOcrOptions(options), links, tablePages: 'sheets', ...parsePdfOptions(options) },
   };
 }
 

@@ -57,7 +57,7 @@ export function rowsPipeline(client?: LlmClient): PipelineFactory {
       chunkPages: positiveInteger(options, 'chunkPages', DEFAULT_ROWS_PER_TASK),
       maxPagesInResult: MAX_ROWS_IN_RESULT,
       analyzers,
-      ...(typeof sheet === 'string' ? { read: { ...base.read, sheet } } : {}),
+      read: { ...base.read, tablePages: 'rows', ...(typeof sheet === 'string' ? { sheet } : {}) },
     };
   };
 }

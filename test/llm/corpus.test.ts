@@ -20,10 +20,11 @@ import { runReam } from '../support/run-ream.ts';
 const SECRET = 'sk-corpus-SECRET-5150';
 const MODEL = 'fake-corpus';
 const CHUNK_PAGES = 20;
-/** Text PDFs of 4 to 44 pages (the last one in three chunks); a CSV of the corpus whose rows all fail and an empty file made here. */
+/** Text PDFs of 4 to 44 pages (the last one in three chunks); a .csv that is no text and an empty file, made here. */
 const GOOD = ['publishers-doc__example__example_llncs_crop.pdf', 'npm-pdf-merger-js__UDHR.pdf', 'latex-base-doc__amsmath__amsldoc.pdf'];
-// sklearn's CSV starts with a summary line, not a header: every row is wider than it (invalid_sheet).
-const BAD = { 'python3-sklearn__data__wine_data.csv': 'invalid_sheet', 'empty.pdf': 'empty_file' } as const;
+const BAD = { 'binary.csv': 'invalid_sheet', 'empty.pdf': 'empty_file' } as const;
+/** The bad files are made here, not taken from the corpus. */
+const MADE = new Set(Object.keys(BAD));
 const schema = { type: 'object', properties: { title: { type: 'string' } }, required: ['title'] };
 
 /** The first non-empty line of the first page in the request, with that page as its source. */
@@ -43,6 +44,7 @@ before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'ream-llm-corpus-'));
   await writeFile(join(dir, 'fields.json'), JSON.stringify(schema));
   await writeFile(join(dir, 'empty.pdf'), '');
+  await writeFile(join(dir, 'binary.csv'), Buffer.from([0x00, 0xff, 0xfe, 0x01, 0x80, 0x81]));
   entries = new Map(hasCorpus() ? (await readManifest()).map((entry) => [entry.name, entry]) : []);
 });
 after(async () => {
@@ -77,7 +79,7 @@ function checkOutputs(outputs: ReadonlyArray<Pick<DocumentOutput, 'status' | 'pa
 }
 
 describe('the llm pipeline over the shared corpus', () => {
-  const files = (): string[] => [...GOOD, ...Object.keys(BAD)].map((name) => (name === 'empty.pdf' ? join(dir, name) : join(corpusDir, name)));
+  const files = (): string[] => [...GOOD, ...Object.keys(BAD)].map((name) => (MADE.has(name) ? join(dir, name) : join(corpusDir, name)));
 
   test('ream run --llm-schema: fields with their page and quote, one call per chunk, bad files cost none', { timeout: 600_000 }, async (t) => {
     if (!requireCorpus(t)) return;

@@ -1,9 +1,14 @@
 // Tables (CSV, XLSX) as the engine sees them: a document whose pages are its data rows, so the
-// engine's chunks are batches of rows, checkpointed, retried and resumed like any pages. Parsing
+// engine's chunks are batches of rows, checkpointed, retried and resumed like any pages; or,
+// read as sheets (`tablePages: "sheets"`, the document pipelines), whose pages are its sheets
+// as text (sheet-pages.ts). Parsing
 // runs in the thread pool (sheet-tasks.ts); this side checks limits and forwards.
-import { checkFileSize, checkRange, throwIfCancelled } from '../file-checks.ts';
+import { checkFileSize, checkPageCount, checkRange, throwIfCancelled } from '../file-checks.ts';
 import type { DocumentFormat, Extraction, Inspection, PageRange, ReadLimits, ReadOptions, TaskRunner } from '../types.ts';
-import type { SheetExtractInput, SheetInspectInput, SheetInspectResult } from './sheet-tasks.ts';
+import type { SheetExtractInput, SheetInspectInput, SheetInspectResult, SheetPagesInspectResult } from './sheet-tasks.ts';
+
+/** What a page is when a table is read as sheets (sheet-pages.ts). */
+export const SHEET_PAGINATION = 'one page per sheet: its header and rows as tab-separated lines, up to 1,000 rows a page (the header repeated)';
 
 export function createSheetFormat(runner: TaskRunner, mediaType: string, extensions: readonly string[]): DocumentFormat {
   const sheetOf = (options: ReadOptions | undefined): { sheet?: string } => (options?.sheet === undefined ? {} : { sheet: options.sheet });
@@ -13,6 +18,11 @@ export function createSheetFormat(runner: TaskRunner, mediaType: string, extensi
     async inspect(path: string, limits: ReadLimits, signal?: AbortSignal, options?: ReadOptions): Promise<Inspection> {
       throwIfCancelled(signal);
       await checkFileSize(path, limits);
+      if (options?.tablePages === 'sheets') {
+        const { pageCount, sheets } = await runner.run<SheetPagesInspectResult>('sheet.inspectSheets', { path, mediaType, ...sheetOf(options) }, { signal });
+        checkPageCount(pageCount, limits);
+        return { mediaType, pageCount, metadata: { ...(sheets.length > 0 ? { sheets } : {}), pageUnit: 'sheet', pagination: SHEET_PAGINATION } };
+      }
       const input: SheetInspectInput = { path, mediaType, maxRows: limits.maxPages, ...sheetOf(options) };
       const result = await runner.run<SheetInspectResult>('sheet.inspect', input, { signal });
       return {
@@ -28,7 +38,7 @@ export function createSheetFormat(runner: TaskRunner, mediaType: string, extensi
       const input: SheetExtractInput = { path, mediaType, from: range.from, to: range.to, ...sheetOf(options) };
       // Unlike a PDF's, a range whose rows all failed is not a failed task: each row's failure is
       // final and says what is wrong with that row, which a chunk-wide error would blur.
-      return runner.run<Extraction>('sheet.extract', input, { signal });
+      return runner.run<Extraction>(options?.tablePages === 'sheets' ? 'sheet.extractSheets' : 'sheet.extract', input, { signal });
     },
   };
 }

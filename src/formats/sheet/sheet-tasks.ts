@@ -3,7 +3,8 @@
 // bomb of shared strings) must meet the thread's memory cap, not the process's.
 import { asJson, fromJson, type JsonValue } from '../../json.ts';
 import { CSV_MEDIA_TYPE } from '../sniff.ts';
-import type { CellValue, TaskHandler } from '../types.ts';
+import type { CellValue, Extraction, TaskHandler } from '../types.ts';
+import { noSheetPages, sheetNames, sheetPages, sheetSpans, type WithRows } from './sheet-pages.ts';
 import { csvRows } from './csv-rows.ts';
 import { csvIndex, markBefore, noteRow } from './csv-index.ts';
 import { readRows, tableShape, type TableReadOptions } from './table.ts';
@@ -14,6 +15,8 @@ type SheetInput = { path: string; mediaType: string; sheet?: string };
 export type SheetInspectInput = SheetInput & { maxRows: number };
 export type SheetInspectResult = { rowCount: number; columns: string[]; sheet?: string };
 export type SheetExtractInput = SheetInput & { from: number; to: number };
+/** A table read as sheets (sheet-pages.ts): its page count and the sheets that have pages. */
+export type SheetPagesInspectResult = { pageCount: number; sheets: string[] };
 
 type ReadTable<T> = (rows: AsyncIterable<CellValue[]>, sheet: string | undefined, options: TableReadOptions) => Promise<T>;
 
@@ -55,7 +58,30 @@ async function extract(input: JsonValue): Promise<JsonValue> {
   return withRows(args, args.from, async (rows, _sheet, options) => asJson(await readRows(rows, args.from, args.to, options)));
 }
 
+/** {@link withRows} as sheet-pages.ts calls it: over one sheet of the input's file. */
+function rowsOfSheet(input: SheetInput): WithRows {
+  return (sheet, from, read) => withRows({ ...input, ...(sheet === undefined ? {} : { sheet }) }, from, (rows, _sheet, options) => read(rows, options));
+}
+
+async function inspectSheets(input: JsonValue): Promise<JsonValue> {
+  const args = fromJson<SheetInput>(input);
+  const spans = await sheetSpans(await sheetNames(args.path, args.mediaType, args.sheet), rowsOfSheet(args));
+  const pageCount = spans.reduce((sum, span) => sum + span.pages, 0);
+  if (pageCount === 0) throw noSheetPages();
+  const result: SheetPagesInspectResult = { pageCount, sheets: spans.flatMap((span) => (span.sheet === undefined ? [] : [span.sheet])) };
+  return asJson(result);
+}
+
+async function extractSheets(input: JsonValue): Promise<JsonValue> {
+  const args = fromJson<SheetExtractInput>(input);
+  const pages = await sheetPages(await sheetNames(args.path, args.mediaType, args.sheet), rowsOfSheet(args), args.from, args.to);
+  const extraction: Extraction = { pages, failures: [] };
+  return asJson(extraction);
+}
+
 export const tasks: Readonly<Record<string, TaskHandler>> = {
   'sheet.inspect': inspect,
   'sheet.extract': extract,
+  'sheet.inspectSheets': inspectSheets,
+  'sheet.extractSheets': extractSheets,
 };

@@ -47,7 +47,7 @@ export async function tableShape(rows: AsyncIterable<CellValue[]>, maxRows: numb
 }
 
 /** The data rows of `rows`, numbered from 1 (or on from `options.start`); the header's column names go to `onHeader` first. */
-async function* dataRows(
+export async function* dataRows(
   rows: AsyncIterable<CellValue[]>,
   onHeader: (columns: string[]) => void,
   { start, onRow }: TableReadOptions,

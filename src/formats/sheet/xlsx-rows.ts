@@ -22,6 +22,8 @@ import type { CellValue } from '../types.ts';
 export interface SheetRows {
   /** The name of the sheet being read. */
   sheet: string;
+  /** Every sheet's name, in the workbook's order. */
+  sheets: string[];
   rows: AsyncIterable<CellValue[]>;
   /** Stops reading and releases the file. */
   close(): void;
@@ -86,7 +88,7 @@ export async function openXlsxSheet(path: string, wanted?: string): Promise<Shee
     if (!entry) throw ReamError.nonRetryable('invalid_sheet', `the workbook's sheet "${chosen.name}" has no part in the archive`);
     const [event] = [...reader._parseWorksheet(entry, '0')];
     if (!event) throw ReamError.nonRetryable('invalid_sheet', `the workbook's sheet "${chosen.name}" cannot be read`);
-    return { sheet: chosen.name, rows: rowsOf(event.value, close), close };
+    return { sheet: chosen.name, sheets: sheets.map((sheet) => sheet.name), rows: rowsOf(event.value, close), close };
   } catch (error) {
     close();
     throw unreadable(error);
