@@ -6,7 +6,7 @@ import { toReamError } from '../errors.ts';
 import { fromJson, type JsonObject } from '../json.ts';
 import type { DocumentOutput } from '../pipeline/types.ts';
 import { createReam, type Ream } from '../runtime/create-ream.ts';
-import { TERMINAL_DOCUMENT_STATUSES } from '../store/port.ts';
+import { TERMINAL_DOCUMENT_STATUSES, type JobDocumentRecord } from '../store/port.ts';
 import { collectFiles, type InputFile } from './collect-files.ts';
 import { currentJob } from './job-pointer.ts';
 import { localReamOptions, type LocalEngineOptions } from './local-engine.ts';
@@ -100,6 +100,7 @@ export async function runCommand(inputs: readonly string[], options: RunOptions,
       }
       tracker.progress(event.progress);
     });
+    await tracker.adoptUnwrittenChildren();
     const done = tracker.allWritten(pending.length);
     tracker.expectFiles(pending.length);
     const aborted = new Promise<'aborted'>((resolveAbort) => {
@@ -146,6 +147,8 @@ class RunTracker {
   #added = 0;
   #filesTotal = 0;
   #expected = Infinity;
+  /** Child documents (attachments) waited for: each adds a line to write. */
+  #children = 0;
   #onAllWritten: (() => void) | undefined;
   #chain: Promise<void> = Promise.resolve();
   readonly #adding = new Set<Promise<void>>();
@@ -159,8 +162,9 @@ class RunTracker {
     this.#summary = summary;
   }
 
+  /** Resolves once `expected` files and every child document found along the way have their line. */
   allWritten(expected: number): Promise<void> {
-    this.#expected = expected;
+    this.#expected = expected + this.#children;
     return new Promise((resolveAll) => {
       this.#onAllWritten = resolveAll;
       this.#checkAllWritten();
@@ -234,10 +238,23 @@ class RunTracker {
    * inspected, so by the time the parent ended they are all known, and the run waits for them.
    */
   async #awaitChildren(parentId: string): Promise<void> {
-    const children = (await this.#ream.jobDocuments(this.#jobId)).filter((doc) => doc.parentId === parentId && !this.#results.has(doc.source));
+    this.#adopt((await this.#ream.jobDocuments(this.#jobId)).filter((doc) => doc.parentId === parentId));
+  }
+
+  /**
+   * A resumed run: children of files done before whose lines were not written yet (the run
+   * stopped between a message's line and its attachments') are waited for like the new files.
+   */
+  async adoptUnwrittenChildren(): Promise<void> {
+    this.#adopt((await this.#ream.jobDocuments(this.#jobId)).filter((doc) => doc.parentId !== undefined));
+  }
+
+  #adopt(children: readonly JobDocumentRecord[]): void {
     for (const child of children) {
+      if (this.#results.has(child.source)) continue;
       if (this.#waiting.has(child.documentId)) continue;
       this.#waiting.set(child.documentId, [{ absolute: child.source, display: child.source }]);
+      this.#children++;
       this.#expected++;
       this.#filesTotal++;
       this.#added++;
@@ -248,7 +265,7 @@ class RunTracker {
 
   /** How many files this run adds: until all are in, the page total is still growing. */
   expectFiles(count: number): void {
-    this.#filesTotal = count;
+    this.#filesTotal = count + this.#children;
   }
 
   progress(progress: { pagesDone: number; pagesTotal: number; etaSeconds: number | null }): void {

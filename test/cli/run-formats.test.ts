@@ -60,6 +60,17 @@ describe('ream run over a mixed folder', () => {
     const gif = byPath.get('in/dingus.eml#1/dingusfish.gif');
     assert.equal(gif?.parentId, dingus.documentId, 'an attachment is a child document of its message');
     assert.equal(gif?.error?.code, 'unsupported_type');
+
+    // A run stopped between a message's line and its attachment's: the resumed run writes the
+    // attachment's line, and no other line again.
+    const out = join(work, 'out.jsonl');
+    const kept = (await readFile(out, 'utf8')).split('\n').filter((line) => line && !line.includes('"path":"in/dingus.eml#1/'));
+    await writeFile(out, `${kept.join('\n')}\n`);
+    const resumed = await run(['run', 'in', '--out', 'out.jsonl', '--progress', 'none', '--threads', '2'], work);
+    assert.equal(resumed.code, 1, resumed.stderr);
+    const again = readLines(out);
+    assert.equal(again.length, byPath.size, 'every line once');
+    assert.equal(again.at(-1)?.path, 'in/dingus.eml#1/dingusfish.gif');
     assert.equal(byPath.get('in/notes.txt')?.status, 'succeeded');
     assert.equal(byPath.get('in/not-a-picture.png')?.error?.code, 'invalid_image');
     assert.equal(byPath.get('in/fake.docx')?.error?.code, 'invalid_docx');
