@@ -67,9 +67,9 @@ for (const mode of ['embedded', 'distributed'] as const) {
       assert.ok(await blobs.stat(briefOnly.sha256), 'stored');
       const now = Date.now();
 
-      assert.deepEqual(await ream.sweepRetention(now), { jobs: 0, documents: 0, blobs: 0, bytes: 0 });
+      assert.deepEqual(await ream.sweepRetention(now), { jobs: 0, documents: 0, blobs: 0, bytes: 0, uploads: 0, uploadBytes: 0 });
       const sweep = await ream.sweepRetention(now + 2 * DAY);
-      assert.deepEqual(sweep, { jobs: 0, documents: 2, blobs: 1, bytes: briefOnly.size + briefShared.size }, 'brief keeps unused documents a day');
+      assert.deepEqual(sweep, { jobs: 0, documents: 2, blobs: 1, bytes: briefOnly.size + briefShared.size, uploads: 0, uploadBytes: 0 }, 'brief keeps unused documents a day');
       assert.equal(await ream.getDocument(briefOnly.id), undefined);
       assert.equal(await blobs.stat(briefOnly.sha256), undefined, 'its blob went');
       assert.equal(await ream.getDocument(briefShared.id), undefined);

@@ -1,0 +1,133 @@
+// Unfinished tus uploads expire per tenant, in both modes (files under the data dir; S3 and
+// Redis): a real tus client starts an upload for two tenants and stops half-way; the retention
+// sweep removes the one of the tenant with a short lifetime, bytes and metadata, records it in
+// the audit log, and keeps the other's until its own lifetime has passed.
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { Upload } from 'tus-js-client';
+import { createReam, type Ream, type RetentionSettings } from '../../src/runtime/create-ream.ts';
+import { startServer, type RunningServer } from '../../src/server/app.ts';
+import { TUS_OBJECT_PREFIX } from '../../src/server/uploads/distributed-storage.ts';
+import { deleteRedisPrefix, freshDatabase } from '../support/cluster.ts';
+import { requireOrSkip } from '../support/env.ts';
+import { startS3Server, type TestS3Server } from '../support/s3-server.ts';
+import { postgresUnavailable, redisUnavailable, TEST_REDIS_URL, uniqueName } from '../support/services.ts';
+import { issueTenantKeys, type TenantKeys } from '../support/tenant-keys.ts';
+
+const HOUR = 3600_000;
+const CHUNK = 64 * 1024;
+const unavailable = (await postgresUnavailable()) ?? (await redisUnavailable());
+/** tenant-a keeps unfinished uploads one hour, everyone else two days. */
+const retention: RetentionSettings = { uploadsHours: 48, uploadTenants: { 'tenant-a': 1 } };
+
+interface Setup {
+  ream: Ream;
+  server: RunningServer;
+  keys: TenantKeys;
+  /** Names of what the upload storage holds (files embedded, object keys under `uploads/` distributed). */
+  stored(): Promise<string[]>;
+}
+
+async function withServer(mode: 'embedded' | 'distributed', use: (setup: Setup) => Promise<void>): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'ream-upload-retention-'));
+  let s3: TestS3Server | undefined;
+  let database: Awaited<ReturnType<typeof freshDatabase>> | undefined;
+  const prefix = uniqueName('ream_upload_retention');
+  try {
+    let stored: () => Promise<string[]>;
+    let ream: Ream;
+    if (mode === 'embedded') {
+      ream = await createReam({ dataDir: join(dir, 'data'), threads: 1, work: false, retention });
+      stored = async () => readdir(join(dir, 'data', 'uploads', 'files')).catch(() => []);
+    } else {
+      [s3, database] = [await startS3Server(), await freshDatabase()];
+      const location = { bucket: s3.bucket, endpoint: s3.endpoint, credentials: s3.credentials, forcePathStyle: true };
+      ream = await createReam({
+        dataDir: join(dir, 'data'), threads: 1, work: false, retention,
+        distributed: { redisUrl: TEST_REDIS_URL, databaseUrl: database.url, prefix, s3: location },
+      });
+      const client = new S3Client({ endpoint: s3.endpoint, region: 'us-east-1', credentials: s3.credentials, forcePathStyle: true });
+      const bucket = s3.bucket;
+      stored = async () => ((await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: TUS_OBJECT_PREFIX }))).Contents ?? []).map((object) => object.Key ?? '');
+    }
+    const server = await startServer({ ream, host: '127.0.0.1', port: 0, auth: { mode: 'on' } });
+    try {
+      await use({ ream, server, keys: await issueTenantKeys(ream), stored });
+    } finally {
+      await server.close();
+      await ream.close();
+    }
+  } finally {
+    if (mode === 'distributed') await deleteRedisPrefix(TEST_REDIS_URL, prefix);
+    await database?.drop();
+    await s3?.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Starts a tus upload with tus-js-client and stops after its first chunk: the upload's id. */
+function startUpload(server: RunningServer, key: string, bytes: Buffer): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const upload: Upload = new Upload(bytes, {
+      endpoint: `${server.url}/v1/uploads`,
+      chunkSize: CHUNK,
+      retryDelays: null,
+      headers: { authorization: `Bearer ${key}` },
+      metadata: { filename: 'half.pdf' },
+      onChunkComplete() {
+        upload.abort().then(() => resolve((upload.url ?? '').split('/').pop() ?? ''), reject);
+      },
+      onError: reject,
+    });
+    upload.start();
+  });
+}
+
+async function uploadStatus(server: RunningServer, key: string, id: string): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await fetch(`${server.url}/v1/uploads/${id}`, { headers: { authorization: `Bearer ${key}` } });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+for (const mode of ['embedded', 'distributed'] as const) {
+  test(`an unfinished upload goes after its tenant's upload lifetime, another tenant's stays (${mode})`, async (t) => {
+    if (mode === 'distributed' && !requireOrSkip(t, unavailable === undefined, unavailable ?? '')) return;
+    await withServer(mode, async (setup) => {
+      const { ream, server, keys } = setup;
+      const stored = () => setup.stored();
+      const bytes = Buffer.alloc(4 * CHUNK, 7);
+      const started = Date.now();
+      const [a, b] = [await startUpload(server, keys.a, bytes), await startUpload(server, keys.b, bytes)];
+      const before = await uploadStatus(server, keys.a, a);
+      assert.equal(before.body.status, 'uploading', JSON.stringify(before.body));
+      assert.equal(before.body.offset, CHUNK);
+      const expiresA = Date.parse(String(before.body.expiresAt));
+      assert.ok(expiresA >= started + HOUR && expiresA <= Date.now() + HOUR, `tenant-a's upload expires an hour after creation: ${String(before.body.expiresAt)}`);
+      assert.ok(Date.parse(String((await uploadStatus(server, keys.b, b)).body.expiresAt)) >= started + 48 * HOUR, 'tenant-b has the default, 48 hours');
+      assert.ok((await stored()).some((name) => name.includes(a)), 'tenant-a\'s partial upload is stored');
+
+      assert.equal((await ream.sweepRetention(Date.now())).uploads, 0, 'nothing has expired yet');
+      const sweep = await ream.sweepRetention(Date.now() + 2 * HOUR);
+      assert.deepEqual({ uploads: sweep.uploads, uploadBytes: sweep.uploadBytes }, { uploads: 1, uploadBytes: CHUNK });
+      assert.equal((await uploadStatus(server, keys.a, a)).status, 404, 'tenant-a\'s upload is gone');
+      const head = await fetch(`${server.url}/v1/uploads/${a}`, { method: 'HEAD', headers: { authorization: `Bearer ${keys.a}`, 'tus-resumable': '1.0.0' } });
+      assert.equal(head.status, 404, 'and tus no longer knows it');
+      assert.deepEqual((await stored()).filter((name) => name.includes(a)), [], 'its bytes and metadata went from the storage');
+      const kept = await uploadStatus(server, keys.b, b);
+      assert.equal(kept.body.status, 'uploading', 'tenant-b\'s upload stays');
+      assert.equal(kept.body.offset, CHUNK);
+
+      const [entry] = await ream.listAudit({ action: 'retention.delete', limit: 10 });
+      assert.equal(entry?.target, a, 'the removal is in the audit log');
+      assert.equal(entry.tenantId, 'tenant-a');
+      assert.equal(entry.details?.kind, 'upload');
+      assert.equal(entry.details?.keptHours, 1);
+
+      assert.equal((await ream.sweepRetention(Date.now() + 49 * HOUR)).uploads, 1, 'tenant-b\'s goes after its own 48 hours');
+      assert.deepEqual(await stored(), [], 'nothing is left of either');
+    });
+  });
+}
