@@ -225,8 +225,9 @@ export interface Ream {
   getDocument(documentId: string): Promise<DocumentRecord | undefined>;
   /**
    * Removes a stored document (of `tenantId` when given: another's is `not_found`) with its
-   * search entries and, unless another document has the same content, its blob. A document a
-   * job uses is `in_use`.
+   * search entries and, unless another live document (of any tenant) has the same content, its
+   * blob. A document an unfinished job uses is `in_use`; finished jobs keep their results, and
+   * a retry of one fails the document with `document_deleted`.
    */
   deleteDocument(documentId: string, tenantId?: string): Promise<RemovedDocument>;
   /**
