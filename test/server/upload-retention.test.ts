@@ -123,8 +123,9 @@ for (const mode of ['embedded', 'distributed'] as const) {
       const [entry] = await ream.listAudit({ action: 'retention.delete', limit: 10 });
       assert.equal(entry?.target, a, 'the removal is in the audit log');
       assert.equal(entry.tenantId, 'tenant-a');
-      assert.equal(entry.details?.kind, 'upload');
-      assert.equal(entry.details?.keptHours, 1);
+      const details = entry.details as { kind?: string; keptHours?: number };
+      assert.equal(details.kind, 'upload');
+      assert.equal(details.keptHours, 1);
 
       assert.equal((await ream.sweepRetention(Date.now() + 49 * HOUR)).uploads, 1, 'tenant-b\'s goes after its own 48 hours');
       assert.deepEqual(await stored(), [], 'nothing is left of either');
