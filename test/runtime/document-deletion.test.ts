@@ -4,61 +4,24 @@
 // whose document went fails that document with document_deleted; and a blob being deleted while
 // the same content is stored again never leaves a document without its bytes.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { test, type TestContext } from 'node:test';
-import { createReam, type Ream, type ReamOptions } from '../../src/runtime/create-ream.ts';
+import { test } from 'node:test';
 import { adaptersOf } from '../../src/runtime/internals.ts';
 import { rejectsWithCode } from '../support/assert-ream-error.ts';
-import { deleteRedisPrefix, freshDatabase } from '../support/cluster.ts';
-import { requireOrSkip } from '../support/env.ts';
 import { makePdf } from '../support/make-pdf.ts';
-import { startS3Server } from '../support/s3-server.ts';
-import { postgresUnavailable, redisUnavailable, TEST_REDIS_URL, uniqueName } from '../support/services.ts';
+import { MODES, modeAvailable, withModeReam, type Mode } from '../support/modes.ts';
+import type { Ream, ReamOptions } from '../../src/runtime/create-ream.ts';
 
-const unavailable = (await postgresUnavailable()) ?? (await redisUnavailable());
-type Mode = 'embedded' | 'distributed';
-
-async function withReam(mode: Mode, options: Pick<ReamOptions, 'work'>, use: (ream: Ream) => Promise<void>): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'ream-document-deletion-'));
-  if (mode === 'embedded') {
-    const ream = await createReam({ dataDir: join(dir, 'data'), threads: 1, ...options });
-    try {
-      await use(ream);
-    } finally {
-      await ream.close();
-      await rm(dir, { recursive: true, force: true });
-    }
-    return;
-  }
-  const [s3, database] = [await startS3Server(), await freshDatabase()];
-  const prefix = uniqueName('ream_doc_deletion');
-  const ream = await createReam({
-    dataDir: join(dir, 'data'), threads: 1, ...options,
-    distributed: { redisUrl: TEST_REDIS_URL, databaseUrl: database.url, prefix, s3: { bucket: s3.bucket, endpoint: s3.endpoint, credentials: s3.credentials, forcePathStyle: true } },
-  });
-  try {
-    await use(ream);
-  } finally {
-    await ream.close();
-    await deleteRedisPrefix(TEST_REDIS_URL, prefix);
-    await database.drop();
-    await s3.close();
-    await rm(dir, { recursive: true, force: true });
-  }
+function withReam(mode: Mode, options: Pick<ReamOptions, 'work'>, use: (ream: Ream) => Promise<void>): Promise<void> {
+  return withModeReam(mode, options, ({ ream }) => use(ream));
 }
 
 const pdf = async (text: string): Promise<Buffer> => Buffer.from(await makePdf({ pages: [text] }));
 
-for (const mode of ['embedded', 'distributed'] as const) {
-  const skipUnless = (t: TestContext): boolean =>
-    mode === 'embedded' || requireOrSkip(t, unavailable === undefined, unavailable ?? '');
-
+for (const mode of MODES) {
   test(`a document is in_use only while an unfinished job uses it; then it goes, its blob when no live document shares it (${mode})`, async (t) => {
-    if (!skipUnless(t)) return;
+    if (!modeAvailable(t, mode)) return;
     await withReam(mode, { work: false }, async (ream) => {
       const { blobs } = adaptersOf(ream);
       const bytes = await pdf('shared between tenants');
@@ -95,7 +58,7 @@ for (const mode of ['embedded', 'distributed'] as const) {
   });
 
   test(`a retry of a finished job whose document was deleted fails it with document_deleted (${mode})`, async (t) => {
-    if (!skipUnless(t)) return;
+    if (!modeAvailable(t, mode)) return;
     await withReam(mode, {}, async (ream) => {
       const good = await ream.storeDocument(Readable.from([await pdf('good')]), 'good.pdf', { tenantId: 'a' });
       // Not a PDF, kept under a PDF's type: the job fails it, so a retry redoes it.
@@ -115,7 +78,7 @@ for (const mode of ['embedded', 'distributed'] as const) {
   });
 
   test(`a blob being deleted while the same content is stored again is put back, never lost (${mode})`, async (t) => {
-    if (!skipUnless(t)) return;
+    if (!modeAvailable(t, mode)) return;
     await withReam(mode, { work: false }, async (ream) => {
       const { blobs } = adaptersOf(ream);
       const bytes = await pdf('raced content');

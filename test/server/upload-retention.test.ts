@@ -3,24 +3,19 @@
 // sweep removes the one of the tenant with a short lifetime, bytes and metadata, records it in
 // the audit log, and keeps the other's until its own lifetime has passed.
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { Upload } from 'tus-js-client';
-import { createReam, type Ream, type RetentionSettings } from '../../src/runtime/create-ream.ts';
+import type { Ream, RetentionSettings } from '../../src/runtime/create-ream.ts';
 import { startServer, type RunningServer } from '../../src/server/app.ts';
 import { TUS_OBJECT_PREFIX } from '../../src/server/uploads/distributed-storage.ts';
-import { deleteRedisPrefix, freshDatabase } from '../support/cluster.ts';
-import { requireOrSkip } from '../support/env.ts';
-import { startS3Server, type TestS3Server } from '../support/s3-server.ts';
-import { postgresUnavailable, redisUnavailable, TEST_REDIS_URL, uniqueName } from '../support/services.ts';
+import { MODES, modeAvailable, withModeReam, type Mode } from '../support/modes.ts';
 import { issueTenantKeys, type TenantKeys } from '../support/tenant-keys.ts';
 
 const HOUR = 3600_000;
 const CHUNK = 64 * 1024;
-const unavailable = (await postgresUnavailable()) ?? (await redisUnavailable());
 /** tenant-a keeps unfinished uploads one hour, everyone else two days. */
 const retention: RetentionSettings = { uploadsHours: 48, uploadTenants: { 'tenant-a': 1 } };
 
@@ -32,41 +27,20 @@ interface Setup {
   stored(): Promise<string[]>;
 }
 
-async function withServer(mode: 'embedded' | 'distributed', use: (setup: Setup) => Promise<void>): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'ream-upload-retention-'));
-  let s3: TestS3Server | undefined;
-  let database: Awaited<ReturnType<typeof freshDatabase>> | undefined;
-  const prefix = uniqueName('ream_upload_retention');
-  try {
-    let stored: () => Promise<string[]>;
-    let ream: Ream;
-    if (mode === 'embedded') {
-      ream = await createReam({ dataDir: join(dir, 'data'), threads: 1, work: false, retention });
-      stored = async () => readdir(join(dir, 'data', 'uploads', 'files')).catch(() => []);
-    } else {
-      [s3, database] = [await startS3Server(), await freshDatabase()];
-      const location = { bucket: s3.bucket, endpoint: s3.endpoint, credentials: s3.credentials, forcePathStyle: true };
-      ream = await createReam({
-        dataDir: join(dir, 'data'), threads: 1, work: false, retention,
-        distributed: { redisUrl: TEST_REDIS_URL, databaseUrl: database.url, prefix, s3: location },
-      });
+async function withServer(mode: Mode, use: (setup: Setup) => Promise<void>): Promise<void> {
+  await withModeReam(mode, { work: false, retention }, async ({ ream, s3 }) => {
+    let stored = async (): Promise<string[]> => readdir(join(ream.dataDir, 'uploads', 'files')).catch(() => []);
+    if (s3) {
       const client = new S3Client({ endpoint: s3.endpoint, region: 'us-east-1', credentials: s3.credentials, forcePathStyle: true });
-      const bucket = s3.bucket;
-      stored = async () => ((await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: TUS_OBJECT_PREFIX }))).Contents ?? []).map((object) => object.Key ?? '');
+      stored = async () => ((await client.send(new ListObjectsV2Command({ Bucket: s3.bucket, Prefix: TUS_OBJECT_PREFIX }))).Contents ?? []).map((object) => object.Key ?? '');
     }
     const server = await startServer({ ream, host: '127.0.0.1', port: 0, auth: { mode: 'on' } });
     try {
       await use({ ream, server, keys: await issueTenantKeys(ream), stored });
     } finally {
       await server.close();
-      await ream.close();
     }
-  } finally {
-    if (mode === 'distributed') await deleteRedisPrefix(TEST_REDIS_URL, prefix);
-    await database?.drop();
-    await s3?.close();
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 /** Starts a tus upload with tus-js-client and stops after its first chunk: the upload's id. */
@@ -92,9 +66,9 @@ async function uploadStatus(server: RunningServer, key: string, id: string): Pro
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
-for (const mode of ['embedded', 'distributed'] as const) {
+for (const mode of MODES) {
   test(`an unfinished upload goes after its tenant's upload lifetime, another tenant's stays (${mode})`, async (t) => {
-    if (mode === 'distributed' && !requireOrSkip(t, unavailable === undefined, unavailable ?? '')) return;
+    if (!modeAvailable(t, mode)) return;
     await withServer(mode, async (setup) => {
       const { ream, server, keys } = setup;
       const stored = () => setup.stored();
