@@ -90,19 +90,24 @@ export function sqlDocumentStore(kysely: Kysely<unknown>): DocumentStore {
     },
 
     async deleteDocument(id, now) {
-      const { record, blobUnused } = await deleteOrMark(id, now);
-      if (record) return { status: 'deleted', document: documentFromRow(record), blobUnused: await blobUnused() };
-      const unfinished = await db.selectFrom('job_documents')
-        .innerJoin('jobs', 'jobs.id', 'job_documents.job_id')
-        .innerJoin('documents', 'documents.id', 'job_documents.document_id')
-        .select('jobs.id')
-        .where('job_documents.document_id', '=', id)
-        .where('documents.deleted_at', 'is', null)
-        .where('jobs.status', 'in', UNFINISHED_JOB_STATUSES)
-        .orderBy('jobs.id')
-        .execute();
-      if (unfinished.length === 0) return { status: 'not_found' };
-      return { status: 'in_use', unfinishedJobIds: unfinished.map((use) => use.id) };
+      // A second round only when the job that kept it ended between the statements.
+      for (let round = 0; round < 2; round++) {
+        const { record, blobUnused } = await deleteOrMark(id, now);
+        if (record) return { status: 'deleted', document: documentFromRow(record), blobUnused: await blobUnused() };
+        const unfinished = await db.selectFrom('job_documents')
+          .innerJoin('jobs', 'jobs.id', 'job_documents.job_id')
+          .innerJoin('documents', 'documents.id', 'job_documents.document_id')
+          .select('jobs.id')
+          .where('job_documents.document_id', '=', id)
+          .where('documents.deleted_at', 'is', null)
+          .where('jobs.status', 'in', UNFINISHED_JOB_STATUSES)
+          .orderBy('jobs.id')
+          .execute();
+        if (unfinished.length > 0) return { status: 'in_use', unfinishedJobIds: unfinished.map((use) => use.id) };
+        const live = await db.selectFrom('documents').select('id').where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst();
+        if (!live) break;
+      }
+      return { status: 'not_found' };
     },
 
     async purgeDeletedDocuments(documentIds) {
