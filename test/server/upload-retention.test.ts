@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { Upload } from 'tus-js-client';
 import type { Ream, RetentionSettings } from '../../src/runtime/create-ream.ts';
@@ -16,8 +17,8 @@ import { issueTenantKeys, type TenantKeys } from '../support/tenant-keys.ts';
 
 const HOUR = 3600_000;
 const CHUNK = 64 * 1024;
-/** tenant-a keeps unfinished uploads one hour, everyone else two days. */
-const retention: RetentionSettings = { uploadsHours: 48, uploadTenants: { 'tenant-a': 1 } };
+/** tenant-a keeps unfinished uploads one hour, the admin's tenant (`ops`) one second, everyone else two days. */
+const retention: RetentionSettings = { uploadsHours: 48, uploadTenants: { 'tenant-a': 1, ops: 1 / 3600 } };
 
 interface Setup {
   ream: Ream;
@@ -103,6 +104,18 @@ for (const mode of MODES) {
 
       assert.equal((await ream.sweepRetention(Date.now() + 49 * HOUR)).uploads, 1, 'tenant-b\'s goes after its own 48 hours');
       assert.deepEqual(await stored(), [], 'nothing is left of either');
+
+      // Past its tenant's lifetime, an upload is gone for the client before any sweep: ops keeps them a second.
+      const late = await startUpload(server, keys.admin, bytes);
+      await sleep(1500);
+      const patch = await fetch(`${server.url}/v1/uploads/${late}`, {
+        method: 'PATCH',
+        headers: { authorization: `Bearer ${keys.admin}`, 'tus-resumable': '1.0.0', 'upload-offset': String(CHUNK), 'content-type': 'application/offset+octet-stream' },
+        body: bytes.subarray(CHUNK, 2 * CHUNK),
+      });
+      assert.equal(patch.status, 404, 'an expired upload takes no more bytes');
+      assert.equal((await uploadStatus(server, keys.admin, late)).status, 404);
+      assert.deepEqual((await stored()).filter((name) => name.includes(late)), [], 'and it went from the storage');
     });
   });
 }
