@@ -50,6 +50,11 @@ export interface DocumentStore {
    */
   withContentLock<T>(sha256: string, fn: () => Promise<T>): Promise<T>;
   /**
+   * Drops every content lock at once, for a process that knows no other holds one (the embedded
+   * owner of a data dir, at open): a crashed holder's lock would otherwise wait out its lease.
+   */
+  releaseContentLocks(): Promise<void>;
+  /**
    * Documents no job uses, created before `before` (epoch ms), oldest first, at most `limit`:
    * those of `tenantId` when given, else of every tenant but `exceptTenants` (retention).
    */

@@ -122,6 +122,10 @@ export function sqlDocumentStore(kysely: Kysely<unknown>): DocumentStore {
 
     withContentLock,
 
+    async releaseContentLocks() {
+      await db.deleteFrom('content_locks').execute();
+    },
+
     async listUnusedDocumentsBefore(query) {
       let select = db.selectFrom('documents').selectAll()
         .where('created_at', '<', query.before)

@@ -4,6 +4,11 @@
 // whose document went fails that document with document_deleted; and a blob being deleted while
 // the same content is stored again never leaves a document without its bytes.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
@@ -11,7 +16,7 @@ import { adaptersOf } from '../../src/runtime/internals.ts';
 import { rejectsWithCode } from '../support/assert-ream-error.ts';
 import { makePdf } from '../support/make-pdf.ts';
 import { MODES, modeAvailable, withModeReam, type Mode } from '../support/modes.ts';
-import type { Ream, ReamOptions } from '../../src/runtime/create-ream.ts';
+import { createReam, type Ream, type ReamOptions } from '../../src/runtime/create-ream.ts';
 
 function withReam(mode: Mode, options: Pick<ReamOptions, 'work'>, use: (ream: Ream) => Promise<void>): Promise<void> {
   return withModeReam(mode, options, ({ ream }) => use(ream));
@@ -113,3 +118,26 @@ for (const mode of MODES) {
     });
   });
 }
+
+test('a content lock a crashed process left is dropped when the data dir is opened again (embedded)', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'ream-content-lock-'));
+  try {
+    const bytes = await pdf('locked by the dead');
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    const dataDir = join(dir, 'data');
+    await (await createReam({ dataDir, threads: 1, work: false })).close();
+    // What a process killed while it stored this content leaves: its lock, with a lease of minutes.
+    const database = new Database(join(dataDir, 'ream.db'));
+    database.prepare('insert into content_locks (sha256, holder, expires_at) values (?, ?, ?)').run(sha256, 'dead', Date.now() + 3600_000);
+    database.close();
+    const ream = await createReam({ dataDir, threads: 1, work: false });
+    try {
+      const doc = await ream.storeDocument(Readable.from([bytes]), 'after.pdf', { tenantId: 'a' });
+      assert.equal(doc.sha256, sha256, 'stored at once, not after the dead holder\'s lease');
+    } finally {
+      await ream.close();
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
