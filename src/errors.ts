@@ -60,6 +60,8 @@ export const ERROR_CODES = {
   quota_exceeded: { status: 429, retryable: true },
   /** The resource is in use (a document an unfinished job reads) and cannot be removed now. */
   in_use: { status: 409, retryable: false },
+  /** The document was deleted after the job first read it (a retry of the job cannot read it again). */
+  document_deleted: { status: 410, retryable: false },
 } as const satisfies Record<string, { status: number; retryable: boolean }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

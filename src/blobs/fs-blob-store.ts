@@ -54,12 +54,14 @@ export class FsBlobStore implements BlobStore {
         });
       }
       const finalPath = this.#path(sha256);
-      if ((await sizeOf(finalPath)) !== size) {
+      const place = async (): Promise<void> => {
+        if (stored || (await sizeOf(finalPath)) === size) return;
         await mkdir(dirname(finalPath), { recursive: true });
         await rename(tempPath, finalPath);
         stored = true;
         if (this.#fsync) await syncFolder(dirname(finalPath));
-      }
+      };
+      await (options.publish ?? publishNow)({ sha256, size }, place);
       return { sha256, size };
     } finally {
       if (!stored) await rm(tempPath, { force: true });
@@ -128,6 +130,10 @@ export class FsBlobStore implements BlobStore {
   #path(sha256: string): string {
     return join(this.root, sha256.slice(0, 2), sha256.slice(2, 4), sha256);
   }
+}
+
+function publishNow(_blob: BlobInfo, place: () => Promise<void>): Promise<void> {
+  return place();
 }
 
 async function writeAll(file: FileHandle, chunk: Uint8Array): Promise<void> {

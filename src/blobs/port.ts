@@ -11,6 +11,13 @@ export interface PutOptions {
   expectedSha256?: string;
   /** Fails with `file_too_large` (and stores nothing) once more than this many bytes arrive. */
   maxBytes?: number;
+  /**
+   * Wraps the last step, once the content is verified: `place` puts the blob at its address
+   * unless it is there already. A caller runs it under a lock on the content, with whatever must
+   * happen together (recording a document), so a concurrent delete of that blob comes either
+   * before (and `place` puts it back) or after (and sees the document). Default: `place()`.
+   */
+  publish?: (blob: BlobInfo, place: () => Promise<void>) => Promise<void>;
 }
 
 export interface ByteRange {

@@ -102,7 +102,8 @@ export class S3BlobStore implements BlobStore {
       if (expected !== undefined && sha256 !== expected) {
         throw ReamError.nonRetryable('checksum_mismatch', 'the content does not match the declared sha256', { details: { expected, actual: sha256 } });
       }
-      if ((await this.stat(sha256))?.size !== size) {
+      const place = async (): Promise<void> => {
+        if ((await this.stat(sha256))?.size === size) return;
         if (size > MAX_SINGLE_COPY_BYTES) {
           throw ReamError.nonRetryable('file_too_large', `blobs over ${MAX_SINGLE_COPY_BYTES} bytes cannot be stored in S3 by this store`, { details: { size } });
         }
@@ -110,7 +111,8 @@ export class S3BlobStore implements BlobStore {
         await this.#try('CopyObject', this.#where(sha256), (s3) => s3.send(new CopyObjectCommand({
           Bucket: this.bucket, Key: this.#key(sha256), CopySource: `${this.bucket}/${tempKey.split('/').map(encodeURIComponent).join('/')}`,
         })));
-      }
+      };
+      await (options.publish ?? ((_blob, placeNow) => placeNow()))({ sha256, size }, place);
       return { sha256, size };
     } finally {
       await this.#dropTemp(tempKey);

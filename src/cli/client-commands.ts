@@ -167,6 +167,18 @@ export function registerClientCommands(program: Command): void {
 
   usageErrorsExit2(
     program
+      .command('delete-document')
+      .description('delete a stored document (its bytes too, unless another document has the same content); refused while an unfinished job uses it')
+      .argument('<id>', 'document id')
+      .addOption(serverOption())
+      .action(async (id: string, flags: { server: string }) => {
+        await (await clientFor(flags.server)).deleteDocument(id);
+        process.stdout.write(`deleted ${id}\n`);
+      }),
+  );
+
+  usageErrorsExit2(
+    program
       .command('cancel')
       .description('cancel a job (a finished job keeps its status); print the status it ends with')
       .argument('<id>', 'job id')

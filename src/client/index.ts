@@ -370,6 +370,14 @@ export class ReamClient {
     return this.json<DocumentView>(`/v1/documents/${encodeURIComponent(id)}`, signal ? { signal } : {});
   }
 
+  /**
+   * `DELETE /v1/documents/:id`: removes a stored document of yours (and its bytes, unless another
+   * document has the same content). `in_use` (409) while an unfinished job uses it.
+   */
+  async deleteDocument(id: string, signal?: AbortSignal): Promise<void> {
+    await this.request(`/v1/documents/${encodeURIComponent(id)}`, { method: 'DELETE', ...(signal ? { signal } : {}) });
+  }
+
   /** `GET /v1/documents/:id/pages/:page/image`: a page of a stored PDF drawn as a PNG (`dpi` 36–200, default 96). */
   async pageImage(documentId: string, page: number, options: { dpi?: number; signal?: AbortSignal } = {}): Promise<Blob> {
     const query = options.dpi === undefined ? '' : `?dpi=${options.dpi}`;

@@ -4,8 +4,8 @@ import type { EngineDeps } from './engine.ts';
 export interface Adapters {
   deps: Omit<EngineDeps, 'pipelines'>;
   /**
-   * Start-up after a crash. Embedded: every lease in the data dir belonged to the dead process,
-   * so all are released at once. Distributed: other processes hold live leases, so nothing is
+   * Start-up after a crash. Embedded: every lease (and content lock) in the data dir belonged
+   * to the dead process, so all are released at once. Distributed: other processes hold live leases, so nothing is
    * released here; a dead worker's leases expire instead.
    */
   releaseLeases(): Promise<number>;

@@ -28,7 +28,7 @@ import { closePdfRenderers } from '../reports/pdf/shared-renderer.ts';
 
 // The facade's types live in ream.ts; importers of create-ream.ts find them here too.
 export type * from './ream.ts';
-export { UPLOAD_ID } from './ream.ts';
+export { UPLOAD_ID, uploadExpired } from './ream.ts';
 export { DEFAULT_MAX_MEMORY_MB } from './thread-defaults.ts';
 export type { WebhookAddressOptions } from './webhook-address.ts';
 
@@ -124,6 +124,7 @@ export async function createReam(options: ReamOptions = {}): Promise<Ream> {
       await worker?.drain(timeoutMs);
     },
     sweepRetention: (now) => retention.sweep(now),
+    uploadRetention: retention,
     close() {
       closed ??= (async () => {
         try {

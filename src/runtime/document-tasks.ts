@@ -154,9 +154,14 @@ export class DocumentTasks {
     const { store } = this.#ports;
     const job = await store.getJob(task.jobId);
     const jobDoc = await store.getJobDocument(task.jobId, documentId);
-    const doc = await store.getDocument(documentId);
+    const doc = await store.getDocument(documentId, { deleted: true });
     if (!job || !jobDoc || !doc) return undefined; // deleted meanwhile: nothing to do
     if (job.status === 'cancelled' || TERMINAL_DOCUMENT_STATUSES.includes(jobDoc.status)) return undefined;
+    if (doc.deletedAt !== undefined) {
+      // Deleted once an earlier run of this job had ended (a retry): its bytes may be gone.
+      await this.#failDocument(job.id, documentId, ReamError.nonRetryable('document_deleted', `document ${documentId} was deleted after this job first read it: submit it again`));
+      return undefined;
+    }
     const pipeline = this.#engine.buildPipeline(job.pipeline, job.options);
     // Parsers read files: a blob store without local files (S3) is read through a local copy.
     const file = await this.#blobFiles().acquire(doc.sha256);
@@ -302,7 +307,7 @@ export class DocumentTasks {
     const { store } = this.#ports;
     const job = await store.getJob(jobId);
     const jobDoc = await store.getJobDocument(jobId, documentId);
-    const doc = await store.getDocument(documentId);
+    const doc = await store.getDocument(documentId, { deleted: true });
     if (!job || !jobDoc || !doc || TERMINAL_JOB_STATUSES.includes(job.status) || TERMINAL_DOCUMENT_STATUSES.includes(jobDoc.status)) return;
     const status = error.code === 'cancelled' ? 'cancelled' : 'failed';
     await this.#finishDocument(job, {

@@ -34,7 +34,11 @@ export async function openEmbeddedAdapters(settings: EmbeddedSettings): Promise<
     const bus = new MemoryEventBus();
     return {
       deps: { store, queue, search, bus, analysis, blobs: new FsBlobStore(join(settings.dataDir, 'blobs')), formats: createFormats(pool) },
-      releaseLeases: () => queue.releaseAllLeases(),
+      // One process owns the data dir: every lease and content lock left is a dead process's.
+      releaseLeases: async () => {
+        await store.releaseContentLocks();
+        return queue.releaseAllLeases();
+      },
       warnings: [],
       async close() {
         await pool.destroy();

@@ -12,7 +12,7 @@ import type { PageImages } from './page-images.ts';
 import type { Ream, SubmitInput } from './ream.ts';
 import { storeDocument } from './store-document.ts';
 import { removeDocument } from './document-removal.ts';
-import type { RetentionReport } from './retention.ts';
+import type { RetentionReport, RetentionSweeper } from './retention.ts';
 import { tenantAccounts } from './credits/tenant-accounts.ts';
 import { submitJob } from './submit-job.ts';
 import { uploadRecords } from './upload-records.ts';
@@ -29,6 +29,8 @@ export interface HandleParts {
   close(): Promise<void>;
   /** Runs the retention sweep now (see `ReamOptions.retention`). */
   sweepRetention(now?: number): Promise<RetentionReport>;
+  /** Unfinished uploads' lifetimes and sweeps (see `Ream.attachUploads`). */
+  uploadRetention: Pick<RetentionSweeper, 'uploadExpiry' | 'attachUploads'>;
   /** The analyzers' usage ledger, when the deployment has one. */
   analysis?: AnalysisStore;
   /** USD per million tokens by model, for costs in usage views. */
@@ -143,6 +145,8 @@ export function reamHandle(engine: Engine, parts: HandleParts): Ream {
     commandWorker: (id, command) => store.commandWorker(id, command),
     appendAudit: (entry) => store.appendAudit(entry),
     sweepRetention: (now) => parts.sweepRetention(now),
+    uploadExpiry: (defaultMs) => parts.uploadRetention.uploadExpiry(defaultMs),
+    attachUploads: (uploads, options) => parts.uploadRetention.attachUploads(uploads, options),
     listAudit: (query) => store.listAudit(query),
     tenants: tenantAccounts(store, engine.settings.credits),
     jobStatusCounts: () => store.jobStatusCounts(),

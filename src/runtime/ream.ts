@@ -32,7 +32,8 @@ import type { DistributedSettings } from './deployment.ts';
 import type { AddedDocument, CreateJobInput, DocumentToAdd, FileInput } from './engine.ts';
 import type { IntakeLimits } from './intake.ts';
 import type { DocumentPageResult } from './document-pages.ts';
-import type { RetentionReport, RetentionSettings } from './retention.ts';
+import type { AttachUploadsOptions, RetentionReport, RetentionSettings } from './retention.ts';
+import type { UnfinishedUploads, UploadExpiry } from './upload-expiry.ts';
 import type { RemovedDocument } from './document-removal.ts';
 import type { JobLimits } from './job-limits.ts';
 import type { StoreDocumentOptions } from './store-document.ts';
@@ -50,7 +51,8 @@ export type { UploadRecord } from '../store/port.ts';
 export type { ModelUsage } from '../analyzers/store/port.ts';
 export type { LlmProviderSettings } from '../analyzers/llm/settings.ts';
 export { DEFAULT_MAX_MEMORY_MB } from './thread-defaults.ts';
-export type { RetentionReport, RetentionSettings, TenantDays } from './retention.ts';
+export type { AttachUploadsOptions, RetentionReport, RetentionSettings, TenantDays } from './retention.ts';
+export { uploadExpired, type TenantHours, type UnfinishedUpload, type UnfinishedUploads, type UploadExpiry } from './upload-expiry.ts';
 export type { RemovedDocument } from './document-removal.ts';
 export type { CreditSettings } from './credits/credit-keeper.ts';
 export { checkPrices, PRICE_KEYS, type CreditPrices } from './credits/prices.ts';
@@ -108,7 +110,8 @@ export interface ReamOptions {
   /**
    * How long finished jobs (with their results, checkpoints and events) are kept, per tenant;
    * a sweep removes older ones every hour and records each removal in the audit log. Default:
-   * kept until deleted. `ream serve --retention-days`, `--retention-tenant`.
+   * kept until deleted. Unfinished tus uploads are kept 24 hours unless `uploadsHours` or
+   * `uploadTenants` say otherwise. `ream serve --retention-days`, `--retention-tenant`, ….
    */
   retention?: RetentionSettings;
   /**
@@ -222,8 +225,9 @@ export interface Ream {
   getDocument(documentId: string): Promise<DocumentRecord | undefined>;
   /**
    * Removes a stored document (of `tenantId` when given: another's is `not_found`) with its
-   * search entries and, unless another document has the same content, its blob. A document a
-   * job uses is `in_use`.
+   * search entries and, unless another live document (of any tenant) has the same content, its
+   * blob. A document an unfinished job uses is `in_use`; finished jobs keep their results, and
+   * a retry of one fails the document with `document_deleted`.
    */
   deleteDocument(documentId: string, tenantId?: string): Promise<RemovedDocument>;
   /**
@@ -249,6 +253,16 @@ export interface Ream {
    * (default: now); answers how many. Runs every `intervalMs` on its own when retention is set.
    */
   sweepRetention(now?: number): Promise<RetentionReport>;
+  /**
+   * How long unfinished tus uploads live per tenant (`retention.uploadsHours`, `uploadTenants`),
+   * with `defaultMs` (a server's own) in place of the default when given.
+   */
+  uploadExpiry(defaultMs?: number): UploadExpiry;
+  /**
+   * A server's unfinished uploads, removed past their tenant's lifetime by every retention sweep
+   * and every `intervalMs`; answers the function that detaches them (on the server's close).
+   */
+  attachUploads(uploads: UnfinishedUploads, options: AttachUploadsOptions): () => void;
   /** Appends to the audit log (append-only); answers the entry's id. */
   appendAudit(entry: Omit<AuditEntry, 'id'>): Promise<string>;
   /** Audit log entries, oldest first. */

@@ -1,5 +1,6 @@
 import type { DocumentRecord, JobRecord, Store } from '../store/port.ts';
 import type { RemovedDocument } from './document-removal.ts';
+import { uploadExpired, uploadExpiry, type TenantHours, type UnfinishedUploads, type UploadExpiry } from './upload-expiry.ts';
 
 const DAY_MS = 24 * 3600_000;
 /** Records removed per store query; a sweep goes on until none is left. */
@@ -11,8 +12,8 @@ export type TenantDays = Readonly<Record<string, number | null>>;
 /**
  * How long things are kept. A finished job goes with everything recorded for it: its results,
  * chunk checkpoints and events. A stored document goes once no job uses it, with its search
- * entries and, unless another document has the same content, its blob. Unfinished tus uploads
- * expire after the server's upload expiry (`uploadExpiryMs`), whatever the tenant.
+ * entries and, unless another document has the same content, its blob. An unfinished tus upload
+ * goes once its tenant's upload lifetime has passed since it was created (default 24 hours).
  */
 export interface RetentionSettings {
   /** Days a job is kept after it ended; undefined keeps jobs until deleted. */
@@ -23,8 +24,23 @@ export interface RetentionSettings {
   documentsDays?: number;
   /** Per tenant, in place of `documentsDays`. */
   documentTenants?: TenantDays;
+  /**
+   * Hours an unfinished tus upload is kept after its creation (bytes and metadata; a finished
+   * upload is a document). Default 24, or the server's `uploadExpiryMs`.
+   */
+  uploadsHours?: number;
+  /** Per tenant, in place of `uploadsHours`. */
+  uploadTenants?: TenantHours;
   /** How often a sweep runs, in ms. Default one hour. */
   intervalMs?: number;
+}
+
+/** A server's unfinished uploads, swept with their tenants' lifetimes. */
+export interface AttachUploadsOptions {
+  /** The lifetime of uploads of tenants without their own, in ms, in place of `uploadsHours`. */
+  defaultMs?: number;
+  /** How often these uploads are swept on their own, in ms (besides every retention sweep). */
+  intervalMs: number;
 }
 
 /** What one sweep removed. */
@@ -35,6 +51,10 @@ export interface RetentionReport {
   blobs: number;
   /** Bytes of the documents removed. */
   bytes: number;
+  /** Unfinished tus uploads removed. */
+  uploads: number;
+  /** Bytes those uploads had received. */
+  uploadBytes: number;
 }
 
 interface SweepParts {
@@ -58,6 +78,7 @@ export class RetentionSweeper {
   readonly #settings: RetentionSettings;
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<RetentionReport> | undefined;
+  readonly #uploads = new Map<UnfinishedUploads, UploadExpiry>();
 
   constructor(parts: SweepParts, settings: RetentionSettings) {
     this.#parts = parts;
@@ -67,6 +88,29 @@ export class RetentionSweeper {
   start(): void {
     this.#timer = setInterval(() => void this.sweep().catch((error: unknown) => process.emitWarning(`ream retention: sweep failed: ${String(error)}`)), this.#settings.intervalMs ?? 3600_000);
     this.#timer.unref();
+  }
+
+  /** How long unfinished uploads live per tenant, with a server's own default in place of `uploadsHours`. */
+  uploadExpiry(defaultMs?: number): UploadExpiry {
+    return uploadExpiry(this.#settings, defaultMs);
+  }
+
+  /**
+   * Sweeps `uploads` with every retention sweep and every `intervalMs` on its own, removing
+   * unfinished ones past their tenant's lifetime. Answers the function that detaches them.
+   */
+  attachUploads(uploads: UnfinishedUploads, options: AttachUploadsOptions): () => void {
+    const expiry = this.uploadExpiry(options.defaultMs);
+    this.#uploads.set(uploads, expiry);
+    const timer = setInterval(() => {
+      const report = emptyReport();
+      this.#removeUploads(uploads, expiry, Date.now(), report).catch((error: unknown) => process.emitWarning(`ream retention: upload sweep failed: ${String(error)}`));
+    }, options.intervalMs);
+    timer.unref();
+    return () => {
+      clearInterval(timer);
+      this.#uploads.delete(uploads);
+    };
   }
 
   async stop(): Promise<void> {
@@ -81,14 +125,35 @@ export class RetentionSweeper {
   }
 
   async #sweep(now: number): Promise<RetentionReport> {
-    const report: RetentionReport = { jobs: 0, documents: 0, blobs: 0, bytes: 0 };
+    const report = emptyReport();
     for (const [scope, days] of scopes(this.#settings.tenants, this.#settings.jobsDays)) {
       report.jobs += await this.#removeJobs(scope, now, days);
     }
     for (const [scope, days] of scopes(this.#settings.documentTenants, this.#settings.documentsDays)) {
       await this.#removeDocuments(scope, now, days, report);
     }
+    for (const [uploads, expiry] of this.#uploads) await this.#removeUploads(uploads, expiry, now, report);
     return report;
+  }
+
+  async #removeUploads(uploads: UnfinishedUploads, expiry: UploadExpiry, now: number, report: RetentionReport): Promise<void> {
+    for await (const upload of uploads.list()) {
+      if (!uploadExpired(upload, expiry, now)) continue;
+      try {
+        await uploads.remove(upload.id);
+      } catch {
+        continue; // finished or removed meanwhile (another instance, the client's DELETE)
+      }
+      report.uploads++;
+      report.uploadBytes += upload.offset;
+      await this.#audit(upload.tenantId ?? '', upload.id, {
+        kind: 'upload',
+        createdAt: upload.createdAt ?? null,
+        keptHours: expiry.ttlMs(upload.tenantId) / 3600_000,
+        offset: upload.offset,
+        size: upload.size ?? null,
+      });
+    }
   }
 
   async #removeJobs(scope: Scope, now: number, days: number): Promise<number> {
@@ -139,6 +204,10 @@ export class RetentionSweeper {
   async #audit(tenantId: string, target: string, details: Record<string, number | string | boolean | null>): Promise<void> {
     await this.#parts.store.appendAudit({ at: Date.now(), tenantId, subject: 'retention', role: 'system', ip: null, action: 'retention.delete', target, status: 0, details });
   }
+}
+
+function emptyReport(): RetentionReport {
+  return { jobs: 0, documents: 0, blobs: 0, bytes: 0, uploads: 0, uploadBytes: 0 };
 }
 
 /** Each tenant with its own days (not kept forever), then everyone else with the default, if any. */

@@ -44,7 +44,10 @@ export interface ServerOptions {
   heartbeatMs?: number;
   /** Folder for tus uploads (partial files, upload records). Default `<dataDir>/uploads`. */
   uploadsDir?: string;
-  /** An unfinished tus upload expires this long after creation, in ms. Default 24 h. */
+  /**
+   * An unfinished tus upload of a tenant without a lifetime of its own expires this long after
+   * creation, in ms. Default: the ream's `retention.uploadsHours` (24 h); per tenant: `retention.uploadTenants`.
+   */
   uploadExpiryMs?: number;
   /** How often expired uploads are swept, in ms. Default 1 h. */
   uploadCleanupIntervalMs?: number;
@@ -128,7 +131,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     const findUpload = uploadRoutes(scope, options.ream, {
       dir: options.uploadsDir ?? join(options.ream.dataDir, 'uploads'),
       maxFileBytes: options.maxFileBytes ?? 1024 ** 3,
-      expiryMs: options.uploadExpiryMs ?? 24 * 3600_000,
+      ...(options.uploadExpiryMs === undefined ? {} : { expiryMs: options.uploadExpiryMs }),
       cleanupIntervalMs: options.uploadCleanupIntervalMs ?? 3600_000,
       ...(options.tusStorage === undefined ? {} : { storage: options.tusStorage }),
       ...(options.cors === undefined ? {} : { cors: options.cors }),
@@ -195,7 +198,8 @@ async function sharedAcrossInstances(options: StartOptions): Promise<{ tusStorag
     s3: deployment.s3,
     redisUrl: deployment.redisUrl,
     prefix,
-    expiryMs: options.uploadExpiryMs ?? 24 * 3600_000,
+    // tus refuses nothing as expired before the longest lifetime; the sweep expires each tenant's at its own.
+    expiryMs: options.ream.uploadExpiry(options.uploadExpiryMs).longestMs,
     records: storeUploadRecords(options.ream.uploads),
   });
   return { tusStorage, coordination: options.coordination ?? redisCoordination(deployment.redisUrl, prefix) };

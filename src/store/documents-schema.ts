@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { Int } from '../sql/columns.ts';
+import type { Int, OptionalInt } from '../sql/columns.ts';
 import { adoptingLegacy, type PortMigrations } from '../sql/migrate.ts';
 
 export interface DocumentsTable {
@@ -10,9 +10,18 @@ export interface DocumentsTable {
   size: Int;
   media_type: string;
   created_at: Int;
+  /** Epoch ms of its deletion while finished jobs still name it (0002); null while it is live. */
+  deleted_at: OptionalInt;
 }
 
-export type DocumentTables = { documents: DocumentsTable };
+/** A held lock on a content (`DocumentStore.withContentLock`), until `expires_at` if its holder died. */
+export interface ContentLocksTable {
+  sha256: string;
+  holder: string;
+  expires_at: Int;
+}
+
+export type DocumentTables = { documents: DocumentsTable; content_locks: ContentLocksTable };
 
 async function createDocuments(db: Kysely<unknown>): Promise<void> {
   await db.schema
@@ -28,8 +37,28 @@ async function createDocuments(db: Kysely<unknown>): Promise<void> {
     .execute();
 }
 
+/**
+ * A document deleted while finished jobs name it stays as a row (their records reference it)
+ * marked deleted: invisible, its blob gone unless shared, its row removed once no job names it.
+ * Locks on contents keep a blob's deletion and a new document of the same content apart.
+ */
+async function addDeletedAt(db: Kysely<unknown>): Promise<void> {
+  await db.schema.alterTable('documents').addColumn('deleted_at', 'bigint').execute();
+  // Deleting a blob checks for live documents of its content (of any tenant).
+  await db.schema.createIndex('documents_sha256').on('documents').column('sha256').execute();
+  await db.schema
+    .createTable('content_locks')
+    .addColumn('sha256', 'text', (c) => c.primaryKey())
+    .addColumn('holder', 'text', (c) => c.notNull())
+    .addColumn('expires_at', 'bigint', (c) => c.notNull())
+    .execute();
+}
+
 /** Before the store was split into ports, the `store` ledger's 0001_initial made this table. */
 export const documentMigrations: PortMigrations = {
   port: 'documents',
-  migrations: { '0001_initial': adoptingLegacy({ ledger: 'store', name: '0001_initial' }, createDocuments) },
+  migrations: {
+    '0001_initial': adoptingLegacy({ ledger: 'store', name: '0001_initial' }, createDocuments),
+    '0002_deleted_documents': addDeletedAt,
+  },
 };

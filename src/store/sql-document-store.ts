@@ -3,6 +3,7 @@ import { toNumber } from '../sql/dialect.ts';
 import type { DocumentRecord, DocumentStore } from './document-store.ts';
 import { UNFINISHED_JOB_STATUSES } from './job-store.ts';
 import type { DocumentTables, DocumentsTable } from './documents-schema.ts';
+import { sqlContentLock } from './sql-content-lock.ts';
 
 function documentFromRow(row: Selectable<DocumentsTable>): DocumentRecord {
   return {
@@ -13,6 +14,7 @@ function documentFromRow(row: Selectable<DocumentsTable>): DocumentRecord {
     size: toNumber(row.size),
     mediaType: row.media_type,
     createdAt: toNumber(row.created_at),
+    ...(row.deleted_at === null ? {} : { deletedAt: toNumber(row.deleted_at) }),
   };
 }
 
@@ -20,6 +22,38 @@ function documentFromRow(row: Selectable<DocumentsTable>): DocumentRecord {
 export function sqlDocumentStore(kysely: Kysely<unknown>): DocumentStore {
   // job_documents and jobs are read (never written) to tell whether a job uses a document.
   const db = kysely.withTables<DocumentTables & { job_documents: { job_id: string; document_id: string }; jobs: { id: string; status: string } }>();
+  const withContentLock = sqlContentLock(kysely);
+  const unfinishedUse = (id: string) => db.selectFrom('job_documents')
+    .innerJoin('jobs', 'jobs.id', 'job_documents.job_id')
+    .select('job_documents.job_id')
+    .where('job_documents.document_id', '=', id)
+    .where('jobs.status', 'in', UNFINISHED_JOB_STATUSES);
+
+  /**
+   * A live document no job names loses its row; one only finished jobs name is marked deleted
+   * (their rows reference it). Each is one conditional statement: a job that attaches it
+   * meanwhile either came first (and the document stays) or finds it gone.
+   */
+  const deleteOrMark = async (id: string, now: number) => {
+    const record = await db.deleteFrom('documents')
+      .where('id', '=', id)
+      .where('deleted_at', 'is', null)
+      .where((eb) => eb.not(eb.exists(eb.selectFrom('job_documents').select('job_id').where('document_id', '=', id))))
+      .returningAll()
+      .executeTakeFirst()
+      ?? await db.updateTable('documents')
+        .set({ deleted_at: now })
+        .where('id', '=', id)
+        .where('deleted_at', 'is', null)
+        .where((eb) => eb.not(eb.exists(unfinishedUse(id))))
+        .returningAll()
+        .executeTakeFirst();
+    // "when no other document (any tenant) references the same blob": live documents only.
+    const blobUnused = async () => record !== undefined
+      && (await db.selectFrom('documents').select('id').where('sha256', '=', record.sha256).where('deleted_at', 'is', null).limit(1).executeTakeFirst()) === undefined;
+    return { record, blobUnused };
+  };
+
   return {
     async putDocument(doc, now) {
       // "Content is stored once": unique per (tenant, sha256); a second put returns the first record.
@@ -34,7 +68,10 @@ export function sqlDocumentStore(kysely: Kysely<unknown>): DocumentStore {
           media_type: doc.mediaType,
           created_at: now,
         })
-        .onConflict((oc) => oc.columns(['tenant_id', 'sha256']).doNothing())
+        // A deleted record of this content (finished jobs name it) comes back as if stored now.
+        .onConflict((oc) => oc.columns(['tenant_id', 'sha256'])
+          .doUpdateSet({ name: doc.name, size: doc.size, media_type: doc.mediaType, created_at: now, deleted_at: null })
+          .where('documents.deleted_at', 'is not', null))
         .execute();
       const row = await db
         .selectFrom('documents')
@@ -45,38 +82,54 @@ export function sqlDocumentStore(kysely: Kysely<unknown>): DocumentStore {
       return documentFromRow(row);
     },
 
-    async getDocument(id) {
-      const row = await db.selectFrom('documents').selectAll().where('id', '=', id).executeTakeFirst();
+    async getDocument(id, options) {
+      let select = db.selectFrom('documents').selectAll().where('id', '=', id);
+      if (options?.deleted !== true) select = select.where('deleted_at', 'is', null);
+      const row = await select.executeTakeFirst();
       return row && documentFromRow(row);
     },
 
-    async deleteDocument(id) {
-      const deleted = await db.deleteFrom('documents')
-        .where('id', '=', id)
-        .where((eb) => eb.not(eb.exists(eb.selectFrom('job_documents').select('job_id').where('document_id', '=', id))))
-        .returningAll()
-        .executeTakeFirst();
-      if (deleted) {
-        const other = await db.selectFrom('documents').select('id').where('sha256', '=', deleted.sha256).limit(1).executeTakeFirst();
-        return { status: 'deleted', document: documentFromRow(deleted), blobUnused: other === undefined };
+    async deleteDocument(id, now) {
+      // A second round only when the job that kept it ended between the statements.
+      for (let round = 0; round < 2; round++) {
+        const { record, blobUnused } = await deleteOrMark(id, now);
+        if (record) return { status: 'deleted', document: documentFromRow(record), blobUnused: await blobUnused() };
+        const unfinished = await db.selectFrom('job_documents')
+          .innerJoin('jobs', 'jobs.id', 'job_documents.job_id')
+          .innerJoin('documents', 'documents.id', 'job_documents.document_id')
+          .select('jobs.id')
+          .where('job_documents.document_id', '=', id)
+          .where('documents.deleted_at', 'is', null)
+          .where('jobs.status', 'in', UNFINISHED_JOB_STATUSES)
+          .orderBy('jobs.id')
+          .execute();
+        if (unfinished.length > 0) return { status: 'in_use', unfinishedJobIds: unfinished.map((use) => use.id) };
+        const live = await db.selectFrom('documents').select('id').where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst();
+        if (!live) break;
       }
-      const uses = await db.selectFrom('job_documents')
-        .innerJoin('jobs', 'jobs.id', 'job_documents.job_id')
-        .select(['jobs.id', 'jobs.status'])
-        .where('job_documents.document_id', '=', id)
-        .orderBy('jobs.id')
-        .execute();
-      if (uses.length === 0) return { status: 'not_found' };
-      return {
-        status: 'in_use',
-        jobIds: uses.map((use) => use.id),
-        unfinishedJobIds: uses.filter((use) => (UNFINISHED_JOB_STATUSES as readonly string[]).includes(use.status)).map((use) => use.id),
-      };
+      return { status: 'not_found' };
+    },
+
+    async purgeDeletedDocuments(documentIds) {
+      if (documentIds.length === 0) return 0;
+      const result = await db.deleteFrom('documents')
+        .where('id', 'in', documentIds)
+        .where('deleted_at', 'is not', null)
+        .where((eb) => eb.not(eb.exists(eb.selectFrom('job_documents').select('job_id').whereRef('job_documents.document_id', '=', 'documents.id'))))
+        .executeTakeFirst();
+      return Number(result.numDeletedRows);
+    },
+
+    withContentLock,
+
+    async releaseContentLocks() {
+      await db.deleteFrom('content_locks').execute();
     },
 
     async listUnusedDocumentsBefore(query) {
       let select = db.selectFrom('documents').selectAll()
         .where('created_at', '<', query.before)
+        .where('deleted_at', 'is', null)
         .where((eb) => eb.not(eb.exists(eb.selectFrom('job_documents').select('job_id').whereRef('job_documents.document_id', '=', 'documents.id'))));
       if (query.tenantId !== undefined) select = select.where('tenant_id', '=', query.tenantId);
       else if (query.exceptTenants !== undefined && query.exceptTenants.length > 0) select = select.where('tenant_id', 'not in', query.exceptTenants);

@@ -134,7 +134,7 @@ export function sqlTenantStore(kysely: Kysely<unknown>): TenantStore {
         .where('tenant_id', '=', tenantId).where('status', 'in', UNFINISHED_JOB_STATUSES).executeTakeFirstOrThrow();
       const bytes = await db.selectFrom('documents')
         .select((eb) => eb.fn.coalesce(eb.fn.sum<number | string>('size'), sql<number>`0`).as('bytes'))
-        .where('tenant_id', '=', tenantId).executeTakeFirstOrThrow();
+        .where('tenant_id', '=', tenantId).where('deleted_at', 'is', null).executeTakeFirstOrThrow();
       return { pagesSince: toNumber(pages.pages), unfinishedJobs: toNumber(jobs.n), storageBytes: toNumber(bytes.bytes) };
     },
   };

@@ -95,6 +95,25 @@ describe('ream submit / status / wait / cancel against a server', () => {
     assert.match(badServer.stderr, /--server must be an http\(s\) URL.*\[validation_failed\]/);
   });
 
+  test('delete-document (and the SDK\'s deleteDocument) removes a document once its job ended; again it is not_found', async () => {
+    const client = new ReamClient({ baseUrl: server.url });
+    const first = await client.submit({ files: [{ name: 'gone.pdf', data: await makePdf({ pages: ['delete me by CLI'] }) }] });
+    await client.wait(first.id);
+    const [doc] = await ream.jobDocuments(first.id);
+    const deleted = await cli(['delete-document', doc?.documentId ?? '', '--server', server.url]);
+    assert.equal(deleted.code, 0, deleted.stderr);
+    assert.equal(deleted.stdout, `deleted ${doc?.documentId ?? ''}\n`);
+    const again = await cli(['delete-document', doc?.documentId ?? '', '--server', server.url]);
+    assert.equal(again.code, 2);
+    assert.match(again.stderr, /\[not_found\]\n$/);
+
+    const second = await client.submit({ files: [{ name: 'sdk.pdf', data: await makePdf({ pages: ['delete me by SDK'] }) }] });
+    await client.wait(second.id);
+    const [other] = await ream.jobDocuments(second.id);
+    await client.deleteDocument(other?.documentId ?? '');
+    await assert.rejects(client.getDocument(other?.documentId ?? ''), (error: unknown) => (error as { code?: string }).code === 'not_found');
+  });
+
   test('a file that does not exist is not_found, before anything is sent', async () => {
     const run = await cli(['submit', 'nope.pdf', '--server', server.url]);
     assert.equal(run.code, 2);

@@ -33,7 +33,7 @@ const cases: ConformanceCase<Subject>[] = [
     },
   },
   {
-    name: 'deleteDocument removes a document no job uses, says whether its content is still used, and keeps one a job uses',
+    name: 'deleteDocument refuses while an unfinished job uses it, marks one finished jobs name, removes one no job names, and says whether its content is still live',
     async run({ store }) {
       const content = freshSha();
       const [tenantA, tenantB] = [randomUUID(), randomUUID()];
@@ -42,14 +42,58 @@ const cases: ConformanceCase<Subject>[] = [
       const job = await store.createJob(newJob({ tenantId: tenantB }), 1);
       await store.addJobDocuments([{ jobId: job.id, documentId: b.id, ordinal: 0, source: 'b.pdf' }]);
 
-      assert.deepEqual(await store.deleteDocument(b.id), { status: 'in_use', jobIds: [job.id], unfinishedJobIds: [job.id] });
-      await store.updateJob(job.id, { status: 'succeeded', finishedAt: 2 });
-      assert.deepEqual(await store.deleteDocument(b.id), { status: 'in_use', jobIds: [job.id], unfinishedJobIds: [] }, 'a finished job still uses it');
-      assert.deepEqual(await store.deleteDocument(a.id), { status: 'deleted', document: a, blobUnused: false }, 'tenant b\'s document has the same content');
+      assert.deepEqual(await store.deleteDocument(b.id, 2), { status: 'in_use', unfinishedJobIds: [job.id] });
+      assert.deepEqual(await store.deleteDocument(a.id, 2), { status: 'deleted', document: a, blobUnused: false }, 'tenant b\'s document has the same content');
       assert.equal(await store.getDocument(a.id), undefined);
-      assert.deepEqual(await store.deleteDocument(a.id), { status: 'not_found' });
+      assert.deepEqual(await store.deleteDocument(a.id, 2), { status: 'not_found' });
+
+      await store.updateJob(job.id, { status: 'succeeded', finishedAt: 2 });
+      assert.deepEqual(await store.deleteDocument(b.id, 3), { status: 'deleted', document: { ...b, deletedAt: 3 }, blobUnused: true }, 'only a finished job names it');
+      assert.equal(await store.getDocument(b.id), undefined, 'deleted: invisible');
+      assert.deepEqual(await store.getDocument(b.id, { deleted: true }), { ...b, deletedAt: 3 }, 'the finished job\'s records still name it');
+      assert.deepEqual(await store.deleteDocument(b.id, 4), { status: 'not_found' });
+      assert.equal(await store.purgeDeletedDocuments([b.id]), 0, 'a job still names it');
       await store.deleteJob(job.id);
-      assert.deepEqual(await store.deleteDocument(b.id), { status: 'deleted', document: b, blobUnused: true });
+      assert.equal(await store.purgeDeletedDocuments([b.id]), 1, 'its last job went: so does its row');
+      assert.equal(await store.getDocument(b.id, { deleted: true }), undefined);
+    },
+  },
+  {
+    name: 'putDocument brings a deleted document of the same content back as new',
+    async run({ store }) {
+      const tenantId = randomUUID();
+      const doc = await store.putDocument({ id: randomUUID(), tenantId, sha256: freshSha(), name: 'a.pdf', size: 5, mediaType: 'application/pdf' }, 1);
+      const job = await store.createJob(newJob({ tenantId }), 1);
+      await store.addJobDocuments([{ jobId: job.id, documentId: doc.id, ordinal: 0, source: 'a.pdf' }]);
+      await store.updateJob(job.id, { status: 'succeeded', finishedAt: 2 });
+      assert.equal((await store.deleteDocument(doc.id, 3)).status, 'deleted');
+      const back = await store.putDocument({ ...doc, id: randomUUID(), name: 'again.pdf' }, 4);
+      assert.deepEqual(back, { ...doc, name: 'again.pdf', createdAt: 4 }, 'same id (the finished job names it), live again');
+      assert.deepEqual(await store.getDocument(doc.id), back);
+    },
+  },
+  {
+    name: 'withContentLock runs one holder of a content at a time, others meanwhile',
+    async run({ store }) {
+      const content = freshSha();
+      const order: string[] = [];
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      let entered!: () => void;
+      const first = store.withContentLock(content, async () => {
+        order.push('first in');
+        entered();
+        await held;
+        order.push('first out');
+      });
+      await new Promise<void>((resolve) => (entered = resolve));
+      const second = store.withContentLock(content, () => Promise.resolve(void order.push('second')));
+      assert.equal(await store.withContentLock(freshSha(), () => Promise.resolve('other content')), 'other content', 'another content is not held up');
+      release();
+      await Promise.all([first, second]);
+      assert.deepEqual(order, ['first in', 'first out', 'second']);
+      await assert.rejects(store.withContentLock(content, () => Promise.reject(new Error('boom'))), /boom/);
+      assert.equal(await store.withContentLock(content, () => Promise.resolve(1)), 1, 'a failed holder released the lock');
     },
   },
   {

@@ -17,6 +17,7 @@ import { SqliteStore } from '../../src/store/sqlite-store.ts';
 import { rejectsWithCode } from '../support/assert-ream-error.ts';
 import { requireOrSkip } from '../support/env.ts';
 import { makePdf } from '../support/make-pdf.ts';
+import { MODES, modeAvailable, withModeReam } from '../support/modes.ts';
 import { freshSchema } from '../support/postgres-schema.ts';
 import { postgresUnavailable } from '../support/services.ts';
 
@@ -88,6 +89,29 @@ test('a failed job is refunded: its reservation comes back whole', async () => {
     }
   });
 });
+
+for (const mode of MODES) {
+  test(`reserve, then finalize on success or refund on failure, one entry each, per tenant (${mode})`, async (t) => {
+    if (!modeAvailable(t, mode)) return;
+    await withDir(async (dir) => {
+      const [good, bad] = [join(dir, 'two.pdf'), join(dir, 'bad.pdf')];
+      await writeFile(good, await makePdf({ pages: ['one', 'two'] }));
+      await writeFile(bad, '%PDF-1.7\nnot really a pdf');
+      await withModeReam(mode, { credits: { prices: PRICES } }, async ({ ream }) => {
+        await rejectsWithCode(ream.submit({ tenantId: 'a', files: [good] }), 'insufficient_credits');
+        await ream.tenants.grantCredits({ tenantId: 'a', amount: 10, reason: 'trial', by: BY });
+        const [ok, failed] = [await ream.submit({ tenantId: 'a', files: [good] }), await ream.submit({ tenantId: 'a', files: [bad] })];
+        assert.equal((await ream.wait(ok.id)).status, 'succeeded');
+        assert.equal((await ream.wait(failed.id)).status, 'failed');
+        assert.deepEqual((await ream.tenants.listCredits({ jobId: ok.id, limit: 10 })).map((e) => [e.kind, e.amount]), [['reserve', -2], ['finalize', 2 - 4]]);
+        assert.deepEqual((await ream.tenants.listCredits({ jobId: failed.id, limit: 10 })).map((e) => [e.kind, e.amount]), [['reserve', -2], ['refund', 2]]);
+        assert.equal((await ream.tenants.tenant('a')).balance, 6, '10 granted, 4 charged for two pages, the failed job refunded');
+        assert.equal((await ream.tenants.tenant('b')).balance, 0, 'another tenant has none of it');
+        await rejectsWithCode(ream.submit({ tenantId: 'b', files: [good] }), 'insufficient_credits');
+      });
+    });
+  });
+}
 
 test('a process that stops after the reservation: the next one finishes the job and settles it once', async () => {
   await withDir(async (dir) => {

@@ -26,7 +26,7 @@ test('a sweep removes each tenant\'s finished jobs past its retention, records i
     const now = Date.now();
 
     assert.equal((await ream.sweepRetention(now)).jobs, 0, 'nothing is old yet');
-    assert.deepEqual(await ream.sweepRetention(now + 2 * DAY), { jobs: 1, documents: 0, blobs: 0, bytes: 0 }, 'the brief tenant keeps jobs one day (documents are kept: no document retention)');
+    assert.deepEqual(await ream.sweepRetention(now + 2 * DAY), { jobs: 1, documents: 0, blobs: 0, bytes: 0, uploads: 0, uploadBytes: 0 }, 'the brief tenant keeps jobs one day (documents are kept: no document retention)');
     assert.equal(await ream.getJob(brief), undefined);
     assert.deepEqual(await ream.listEvents(brief, 0), [], 'its events went with it');
     assert.deepEqual(await ream.jobDocuments(brief), []);

@@ -56,20 +56,31 @@ export class JobIntake {
     options: PutOptions & { mediaType?: string } = {},
   ): Promise<DocumentRecord> {
     const { mediaType, ...put } = options;
-    const blob = await this.#parts.blobs.put(source, put);
+    const { store, blobs } = this.#parts;
     const base = basename(name);
-    return this.#parts.store.putDocument(
-      {
-        // Derived from (tenant, content): the same bytes are one document per tenant.
-        id: `doc_${createHash('sha256').update(`${tenantId}:${blob.sha256}`).digest('hex').slice(0, 32)}`,
-        tenantId,
-        sha256: blob.sha256,
-        name: base,
-        size: blob.size,
-        mediaType: mediaType ?? mediaTypeByName(base),
-      },
-      Date.now(),
-    );
+    let stored: DocumentRecord | undefined;
+    // Placing the blob and recording its document hold the content's lock, as deleting a
+    // document's blob does (see removeDocument): the record never points at a removed blob.
+    await blobs.put(source, {
+      ...put,
+      publish: (blob, place) => store.withContentLock(blob.sha256, async () => {
+        await place();
+        stored = await store.putDocument(
+          {
+            // Derived from (tenant, content): the same bytes are one document per tenant.
+            id: `doc_${createHash('sha256').update(`${tenantId}:${blob.sha256}`).digest('hex').slice(0, 32)}`,
+            tenantId,
+            sha256: blob.sha256,
+            name: base,
+            size: blob.size,
+            mediaType: mediaType ?? mediaTypeByName(base),
+          },
+          Date.now(),
+        );
+      }),
+    });
+    if (!stored) throw new Error('the blob store did not publish the blob');
+    return stored;
   }
 
   /** Stores what `open` reads and adds it to the job; `open` is called only once the job is known to take it. */

@@ -183,8 +183,11 @@ export class JobLifecycle {
    */
   async deleteJob(jobId: string): Promise<void> {
     await this.cancel(jobId);
+    const documentIds = (await this.#parts.store.listJobDocuments(jobId)).map((doc) => doc.documentId);
     if (!(await this.#parts.store.deleteJob(jobId))) throw ReamError.nonRetryable('not_found', `no job ${jobId}`);
     this.#parts.events.forget(jobId);
+    // A document deleted while this job named it keeps its row until the last such job goes.
+    await this.#parts.store.purgeDeletedDocuments(documentIds);
   }
 
   /**

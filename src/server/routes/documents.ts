@@ -81,9 +81,9 @@ export function documentRoutes(app: FastifyInstance, ream: Ream, options: { maxF
   });
 
   const deleteSchema = {
-    summary: 'Remove a stored document (of the caller\'s tenant) and, unless another document has the same content, its bytes; 409 in_use while a job uses it',
+    summary: 'Remove a stored document (of the caller\'s tenant) and, unless another document has the same content, its bytes; 409 in_use while an unfinished job uses it (finished jobs keep their results; retrying one fails the document with document_deleted)',
     params: documentIdParams,
-    response: { 204: { type: 'null', description: 'Removed' }, 409: { ...problemResponses['4xx'], description: '`in_use`: jobs use it (details: jobIds, unfinishedJobIds)' }, ...problemResponses },
+    response: { 204: { type: 'null', description: 'Removed' }, 409: { ...problemResponses['4xx'], description: '`in_use`: unfinished jobs use it (details: unfinishedJobIds)' }, ...problemResponses },
   };
   app.delete<{ Params: { id: string } }>('/v1/documents/:id', { ...TENANT, schema: deleteSchema }, async (request, reply) => {
     const principal = principalOf(request);

@@ -40,17 +40,43 @@ export async function distributedTusStorage(options: DistributedTusStorageOption
       expirationPeriodInMilliseconds: options.expiryMs,
       ...(options.partSizeBytes === undefined ? {} : { partSize: options.partSizeBytes }),
     });
-    return { datastore, locker, records: options.records, close };
+    return { datastore, locker, records: options.records, listIds: () => datastore.listIds(), close };
   } catch (error) {
     await close();
     throw error;
   }
 }
 
+const INFO_SUFFIX = '.info';
+/** The object holding bytes of an unfinished upload too few for an S3 part (S3Store's `partKey(id, true)`). */
+const INCOMPLETE_PART_SUFFIX = '.part';
+
 /** S3Store with its objects under TUS_OBJECT_PREFIX (it has no prefix option of its own). */
 class PrefixedS3Store extends S3Store {
   constructor(options: ConstructorParameters<typeof S3Store>[0]) {
     super(options);
     prefixObjectKeys(this.client, TUS_OBJECT_PREFIX);
+  }
+
+  /**
+   * Every upload has its `<id>.info` object from its creation until it is removed: listing those
+   * finds them all (ListObjectsV2, which every S3 API offers, unlike ListMultipartUploads).
+   */
+  async *listIds(): AsyncIterable<string> {
+    let token: string | undefined;
+    do {
+      // The prefix middleware leaves listings of objects alone: the prefix is given and cut here.
+      const page = await this.client.listObjectsV2({ Bucket: this.bucket, Prefix: TUS_OBJECT_PREFIX, ...(token === undefined ? {} : { ContinuationToken: token }) });
+      for (const { Key: key } of page.Contents ?? []) {
+        if (key?.endsWith(INFO_SUFFIX) === true) yield key.slice(TUS_OBJECT_PREFIX.length, -INFO_SUFFIX.length);
+      }
+      token = page.IsTruncated === true ? page.NextContinuationToken : undefined;
+    } while (token !== undefined);
+  }
+
+  /** S3Store's removal leaves the incomplete part (the bytes of an upload under 5 MiB): it goes too. */
+  override async remove(id: string): Promise<void> {
+    await super.remove(id);
+    await this.client.deleteObjects({ Bucket: this.bucket, Delete: { Objects: [{ Key: id + INCOMPLETE_PART_SUFFIX }] } });
   }
 }

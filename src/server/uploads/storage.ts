@@ -11,16 +11,23 @@ export interface TusStorage {
   datastore: DataStore & { read(id: string): Readable | Promise<Readable> };
   locker: Locker;
   records: UploadRecordStore;
+  /** The ids of the uploads the datastore holds (unfinished ones, and finished ones not yet removed). */
+  listIds(): AsyncIterable<string>;
   /** Ends the connections the storage opened (the caller's own `records` stay open). */
   close(): Promise<void>;
 }
 
 /** One server: partial files under `<dir>/files`, locks in memory, records in the store. */
 export function embeddedTusStorage(dir: string, expiryMs: number, records: UploadRecordStore): TusStorage {
+  const datastore = new FileStore({ directory: join(dir, 'files'), expirationPeriodInMilliseconds: expiryMs });
   return {
-    datastore: new FileStore({ directory: join(dir, 'files'), expirationPeriodInMilliseconds: expiryMs }),
+    datastore,
     locker: new MemoryLocker(),
     records,
+    async *listIds() {
+      // The file store keeps one `<id>.json` beside each upload's bytes; its config store lists them.
+      yield* (await datastore.configstore.list?.()) ?? [];
+    },
     close: () => Promise.resolve(),
   };
 }

@@ -3,7 +3,7 @@
 import { EVENTS, Server, type ServerOptions as TusOptions } from '@tus/server';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ReamError } from '../../errors.ts';
-import type { Ream } from '../../runtime/create-ream.ts';
+import { uploadExpired, type Ream, type UnfinishedUpload, type UnfinishedUploads, type UploadExpiry } from '../../runtime/create-ream.ts';
 import { countUploadBytes } from '../metrics.ts';
 import { PROBLEM_CONTENT_TYPE, problemForStatus, sendProblem, toProblem, type Problem } from '../problem.ts';
 import { canSee, principalOf } from '../auth/principal.ts';
@@ -32,12 +32,15 @@ export interface UploadRouteOptions {
   dir: string;
   /** Largest upload in bytes (tus `maxSize`; over it: 413 `file_too_large`). */
   maxFileBytes: number;
-  /** An unfinished upload expires this long after its creation, in ms. */
-  expiryMs: number;
+  /**
+   * An unfinished upload of a tenant without a lifetime of its own (`retention.uploadTenants`)
+   * expires this long after its creation, in ms. Default: the ream's `retention.uploadsHours` (24 h).
+   */
+  expiryMs?: number;
   /** How often expired uploads are swept, in ms. */
   cleanupIntervalMs: number;
   /**
-   * Where uploads live. Default: `embeddedTusStorage(dir, expiryMs)` (files under `dir`, locks in
+   * Where uploads live. Default: `embeddedTusStorage(dir, …)` (files under `dir`, locks in
    * memory: one server). Several server instances share a `distributedTusStorage`; its owner closes it.
    */
   storage?: TusStorage;
@@ -135,6 +138,11 @@ const UPLOAD_RECORD_SCHEMA = {
   },
 } as const;
 
+/** When the sweep removes an unfinished upload (its tenant's lifetime after creation), as ISO text. */
+function expiresAt(upload: UnfinishedUpload, expiry: UploadExpiry): string | null {
+  return upload.createdAt === undefined ? null : new Date(upload.createdAt + expiry.ttlMs(upload.tenantId)).toISOString();
+}
+
 function publicRecord(record: UploadRecord): Record<string, unknown> {
   const { tenantId: _tenantId, ...rest } = record;
   return rest;
@@ -147,7 +155,25 @@ function publicRecord(record: UploadRecord): Record<string, unknown> {
  * answers `GET /v1/uploads/:id` and HEAD, and jobs refer to it by upload id.
  */
 export function uploadRoutes(app: FastifyInstance, ream: Ream, options: UploadRouteOptions): FindUploadInProgress {
-  const { datastore, locker, records } = options.storage ?? embeddedTusStorage(options.dir, options.expiryMs, storeUploadRecords(ream.uploads));
+  const expiry = ream.uploadExpiry(options.expiryMs);
+  const storage = options.storage ?? embeddedTusStorage(options.dir, expiry.longestMs, storeUploadRecords(ream.uploads));
+  const { datastore, locker, records } = storage;
+  /** An upload in the tus store, as the retention sweep sees it; undefined when it went meanwhile. */
+  const unfinishedUpload = async (id: string): Promise<UnfinishedUpload | undefined> => {
+    const upload = await datastore.getUpload(id).catch(() => undefined);
+    if (!upload) return undefined;
+    const created = upload.creation_date === undefined ? Number.NaN : Date.parse(upload.creation_date);
+    return { id, tenantId: tenantOfUpload(upload), createdAt: Number.isNaN(created) ? undefined : created, offset: upload.offset, size: upload.size };
+  };
+  const unfinished: UnfinishedUploads = {
+    async *list() {
+      for await (const id of storage.listIds()) {
+        const upload = UPLOAD_ID.test(id) ? await unfinishedUpload(id) : undefined;
+        if (upload) yield upload;
+      }
+    },
+    remove: (id) => datastore.remove(id),
+  };
   void app.register((scope, _opts, done) => {
 
     const finish = async (upload: TusUpload, tenantId: string): Promise<UploadRecord> => {
@@ -221,13 +247,17 @@ export function uploadRoutes(app: FastifyInstance, ream: Ream, options: UploadRo
       datastore.remove(upload.id).catch(() => undefined);
     });
 
+    // Unfinished uploads expire per tenant (the retention sweep, see RetentionSettings.uploadTenants);
+    // records of refused ones are kept as long as the longest lifetime.
+    const detach = ream.attachUploads(unfinished, { intervalMs: options.cleanupIntervalMs, ...(options.expiryMs === undefined ? {} : { defaultMs: options.expiryMs }) });
     const timer = setInterval(() => {
-      Promise.all([tus.cleanUpExpiredUploads(), records.deleteFailedBefore(Date.now() - options.expiryMs)]).catch((error: unknown) => {
-        scope.log.warn({ err: error }, 'could not clean up expired uploads');
+      records.deleteFailedBefore(Date.now() - expiry.longestMs).catch((error: unknown) => {
+        scope.log.warn({ err: error }, 'could not clean up refused uploads');
       });
     }, options.cleanupIntervalMs);
     timer.unref();
     scope.addHook('onClose', (_instance, closed) => {
+      detach();
       clearInterval(timer);
       closed();
     });
@@ -277,9 +307,11 @@ export function uploadRoutes(app: FastifyInstance, ream: Ream, options: UploadRo
         if (record && !canSee(principalOf(request), record.tenantId)) throw ReamError.nonRetryable('not_found', `no upload ${request.params.id}`);
         if (!record && request.method !== 'OPTIONS' && UPLOAD_ID.test(request.params.id)) {
           // An upload in progress belongs to the tenant that created it.
-          const upload = await datastore.getUpload(request.params.id).catch(() => undefined);
-          const owner = upload && tenantOfUpload(upload);
-          if (upload && (owner === undefined || !canSee(principalOf(request), owner))) throw ReamError.nonRetryable('not_found', `no upload ${request.params.id}`);
+          const upload = await unfinishedUpload(request.params.id);
+          if (upload && (upload.tenantId === undefined || !canSee(principalOf(request), upload.tenantId))) throw ReamError.nonRetryable('not_found', `no upload ${request.params.id}`);
+          // Past its tenant's lifetime but not swept yet (the store's own expiry is the longest
+          // lifetime of any tenant): it goes now, and tus answers as for any upload that is gone.
+          if (upload && uploadExpired(upload, expiry, Date.now())) await datastore.remove(upload.id).catch(() => undefined);
         }
         if (record) {
           if (request.method === 'DELETE') await records.delete(record.id);
@@ -297,16 +329,16 @@ export function uploadRoutes(app: FastifyInstance, ream: Ream, options: UploadRo
         return publicRecord(record);
       }
       if (!UPLOAD_ID.test(id)) throw ReamError.nonRetryable('not_found', `no upload ${id}`);
-      const upload = await datastore.getUpload(id).catch(() => undefined);
-      const owner = upload && tenantOfUpload(upload);
-      if (!upload || owner === undefined || !canSee(principalOf(request), owner)) throw ReamError.nonRetryable('not_found', `no upload ${id}`);
-      const created = upload.creation_date === undefined ? undefined : Date.parse(upload.creation_date);
+      const upload = await unfinishedUpload(id);
+      if (!upload || upload.tenantId === undefined || !canSee(principalOf(request), upload.tenantId) || uploadExpired(upload, expiry, Date.now())) {
+        throw ReamError.nonRetryable('not_found', `no upload ${id}`);
+      }
       return {
         id,
         status: 'uploading',
         offset: upload.offset,
         size: upload.size ?? null,
-        expiresAt: created === undefined ? null : new Date(created + options.expiryMs).toISOString(),
+        expiresAt: expiresAt(upload, expiry),
       };
     });
     done();
