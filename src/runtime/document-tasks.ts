@@ -117,7 +117,7 @@ export class DocumentTasks {
     switch (task.kind) {
       case TASK_KINDS.extract: {
         const { documentId, chunk } = fromJson<ChunkPayload>(task.payload);
-        const stored = await store.getChunkResult(task.jobId, documentId, chunk.index);
+        const stored = await store.getChunkState(task.jobId, documentId, chunk.index);
         if (stored?.status === 'succeeded') return; // an earlier attempt's checkpoint stands
         const job = await store.getJob(task.jobId);
         if (!job) return; // deleted meanwhile: nothing to record
@@ -206,7 +206,8 @@ export class DocumentTasks {
 
   async #extract(task: LeasedTask, { documentId, chunk }: ChunkPayload, signal: AbortSignal): Promise<void> {
     const { store } = this.#ports;
-    const done = await store.getChunkResult(task.jobId, documentId, chunk.index);
+    // Its state only: a checkpoint's output can be large (a batch of rows), and is not needed here.
+    const done = await store.getChunkState(task.jobId, documentId, chunk.index);
     if (done?.status === 'succeeded') return; // checkpointed: never redo a finished chunk
     const scope = await this.#scope(task, documentId);
     if (!scope) return;
