@@ -9,7 +9,7 @@ import type { ChunkRef } from '../events/types.ts';
 import type { DocumentFormat, Inspection, PageWarning } from '../formats/types.ts';
 import { asJson, fromJson } from '../json.ts';
 import { planChunks } from '../pipeline/chunk-planner.ts';
-import { ChunkMerger, missingChunk, type ChunkOutput } from '../pipeline/merge.ts';
+import { ChunkMerger, missingChunk, packChunk, unpackChunk, type ChunkOutput } from '../pipeline/merge.ts';
 import type { DocumentOutput, Pipeline } from '../pipeline/types.ts';
 import type { LeasedTask, TaskQueue } from '../queue/port.ts';
 import type { SearchIndex } from '../search/port.ts';
@@ -232,7 +232,7 @@ export class DocumentTasks {
     };
     await store.putChunkResult({
       jobId: task.jobId, documentId, index: chunk.index, from: chunk.from, to: chunk.to,
-      status: 'succeeded', output: asJson(output), error: null, durationMs: Date.now() - started,
+      status: 'succeeded', output: asJson(packChunk(output)), error: null, durationMs: Date.now() - started,
     });
     await this.#engine.emit(scope.job, 'chunk.completed', { documentId, chunk, stage: 'extract' });
     await this.#engine.emitProgress(scope.job);
@@ -255,7 +255,7 @@ export class DocumentTasks {
     const merger = new ChunkMerger(keepPages);
     for (const ref of plan) {
       const output = merger.add((await store.getChunkResult(task.jobId, documentId, ref.index)) ?? missingChunk(ref));
-      if (indexInParts && output) await search.appendPages(scope.job.tenantId, documentId, output.pages);
+      if (indexInParts && output) await search.appendPages(scope.job.tenantId, documentId, unpackChunk(output).pages);
       signal.throwIfAborted();
     }
     const merged = merger.result();
