@@ -16,13 +16,6 @@ import { addReportFlags, reportFlags } from './report-flags.ts';
 import { registerServeCommand } from './serve-command.ts';
 import { interruptSignal } from './signals.ts';
 import { registerWorkerCommand } from './worker-command.ts';
-import { keepHeapSmall } from './process-heap.ts';
-
-/**
- * The CLI process's young generation, in MB: enough for scavenges to stay cheap, a quarter of
- * what V8 would grow it to (see process-heap.ts).
- */
-export const CLI_YOUNG_GENERATION_MB = 32;
 
 function formatSummary(s: RunSummary, out: string): string {
   const rate = s.wallSeconds > 0 ? (s.pages / s.wallSeconds).toFixed(1) : '0';
@@ -102,7 +95,6 @@ export function buildProgram(): Command {
 
 /** Entry point of the `ream` binary. Usage errors exit 2, failed documents 1, Ctrl-C 130. */
 export async function main(argv: readonly string[] = process.argv): Promise<void> {
-  keepHeapSmall(CLI_YOUNG_GENERATION_MB);
   // Traces only when the OTEL_* variables ask for them; the SDK loads only then.
   const tracing = tracingRequested() ? await (await import('../tracing/start-tracing.ts')).startTracing() : undefined;
   try {

@@ -8,9 +8,17 @@
 // - the factor by which the young generation grows: once it has reached `youngMb`, growth stops;
 // - how far the old generation may grow past what the last full collection kept.
 // Measured on 300,000 rows with rules (docs/benchmarks.md): peak RSS 367 → 270 MB for 12 % more
-// CPU. They are V8's internal flags: a V8 without them ignores them, and the heap is as before.
+// CPU. Used by `ream rows` only, where the table's size is what makes the heap grow; a server or
+// worker keeps V8's defaults (nothing was measured there). They are V8's internal flags: a V8
+// without them ignores them, and the heap is as before.
 import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 
+/**
+ * The young generation of a `ream rows` process, in MB: enough for scavenges to stay cheap, a
+ * quarter of what V8 would grow it to. At 64 MB a million rows took 37 CPU s at 350 MB peak
+ * RSS; at 32 MB, 44 CPU s at 288 MB.
+ */
+export const ROWS_YOUNG_GENERATION_MB = 32;
 /** How often the young generation's size is looked at until it reaches the cap, in ms. */
 const CHECK_EVERY_MS = 100;
 /** Old-generation growth past the live size before the next full collection, in percent (V8 grows by up to 4×). */

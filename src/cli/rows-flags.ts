@@ -5,6 +5,7 @@ import { addLocalEngineFlags, localEngineFlags } from './local-engine.ts';
 import { positiveInt } from './parse-flags.ts';
 import { addReportFlags, reportFlags } from './report-flags.ts';
 import type { RowsOptions } from './rows-command.ts';
+import { keepHeapSmall, ROWS_YOUNG_GENERATION_MB } from './process-heap.ts';
 import { interruptSignal } from './signals.ts';
 
 /** `<name>-out.csv` beside the input (`.xlsx` for a workbook): the same kind of table back. */
@@ -50,6 +51,7 @@ export function registerRowsCommand(program: Command): void {
       const signal = interruptSignal();
       // Loaded when `rows` runs, so that the other commands and `--help` start without the engine.
       const { rowsCommand, formatRowsSummary } = await import('./rows-command.ts');
+      keepHeapSmall(ROWS_YOUNG_GENERATION_MB); // a table of a million rows in flat memory
       const summary = await rowsCommand(input, options, signal);
       process.stdout.write(`${formatRowsSummary(summary, input, out)}\n`);
       process.exitCode = summary.interrupted ? 130 : summary.error || summary.failedRows > 0 ? 1 : 0;
