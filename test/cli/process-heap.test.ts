@@ -1,4 +1,4 @@
-// The CLI keeps its heap near what is alive (src/cli/process-heap.ts): in a process of its own,
+// `ream rows` keeps its heap near what is alive (src/cli/process-heap.ts): in a process of its own,
 // since the flags it sets are the process's.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
