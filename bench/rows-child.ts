@@ -6,12 +6,14 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { parse } from 'csv-parse';
 import { stringify } from 'csv-stringify';
+import { keepHeapSmall, ROWS_YOUNG_GENERATION_MB } from '../src/cli/process-heap.ts';
 import { rowsCommand } from '../src/cli/rows-command.ts';
 
 const [mode, input = '', out = '', rules = '', dataDir = ''] = process.argv.slice(2);
 const started = performance.now();
 let rows = 0;
 if (mode === 'ream') {
+  keepHeapSmall(ROWS_YOUNG_GENERATION_MB); // as `ream rows` does (src/cli/rows-flags.ts)
   const summary = await rowsCommand(input, { out, rules, dataDir, resume: false, progress: 'none' }, new AbortController().signal);
   if (summary.error) throw new Error(`ream rows failed: ${summary.error.message}`);
   rows = summary.rows;

@@ -1,11 +1,11 @@
 // Spreadsheets (issue 13): a CSV of many rows through `ream rows --rules` (parsed in the pool,
 // batched, checkpointed, merged, written back in order) against a bare csv-parse → csv-stringify
 // pipe over the same file in the same run; both in processes of their own, peak RSS of each.
-// `node bench/rows.ts [rows]` runs it alone (default 1,000,000 rows).
+// `node bench/rows.ts [rows]` runs it alone (default: 100,000 rows, then 1,000,000).
 import { execFile } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
@@ -43,32 +43,45 @@ function child(args: string[]): Promise<Measured> {
   });
 }
 
-export async function run(count = Number(process.argv[2] ?? 1_000_000)): Promise<string> {
+/** Both sides over one generated table of `count` rows: the pipe first, then ream. */
+async function measure(dir: string, count: number): Promise<{ count: number; bytes: number; pipe: Measured; ream: Measured }> {
+  const input = join(dir, `orders-${count}.csv`);
+  await writeTable(input, count);
+  const rules = join(dir, 'rules.json');
+  await writeFile(rules, JSON.stringify(RULES));
+  const pipe = await child(['pipe', input, join(dir, 'pipe-out.csv')]);
+  const ream = await child(['ream', input, join(dir, 'ream-out.csv'), rules, join(dir, `data-${count}`)]);
+  const { size } = await stat(input);
+  await rm(input);
+  return { count, bytes: size, pipe, ream };
+}
+
+export async function run(counts = process.argv[2] ? [Number(process.argv[2])] : [100_000, 1_000_000]): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'ream-bench-rows-'));
   try {
-    const input = join(dir, 'orders.csv');
-    await writeTable(input, count);
-    const rules = join(dir, 'rules.json');
-    await writeFile(rules, JSON.stringify(RULES));
-    const pipe = await child(['pipe', input, join(dir, 'pipe-out.csv')]);
-    const ream = await child(['ream', input, join(dir, 'ream-out.csv'), rules, join(dir, 'data')]);
+    const load = loadavg()[0]?.toFixed(1) ?? '?';
+    const results = [];
+    for (const count of counts) results.push(await measure(dir, count));
     const mb = (kb: number): string => `${Math.round(kb / 1024)} MB`;
     const rate = (m: Measured): string => Math.round(m.rows / (m.ms / 1000)).toLocaleString('en');
+    const line = (name: string, count: number, m: Measured): string =>
+      `| ${count.toLocaleString('en')} | ${name} | ${rate(m)} | ${(m.ms / 1000).toFixed(1)} | ${(m.cpuMs / 1000).toFixed(1)} | ${mb(m.maxRssKb)} |`;
     return [
       '## Spreadsheets: `ream rows` vs a bare csv-parse → csv-stringify pipe',
       '',
-      `${count.toLocaleString('en')} rows (${mb((await stat(input)).size / 1024)} of CSV, a quoted note on every row), ${availableParallelism()} cores. ` +
-        '**ream**: `ream rows --rules` (two rules: a pattern and a keyword, run on each row), embedded mode, default threads and 200 rows per task: ' +
+      `Tables of ${results.map((r) => `${r.count.toLocaleString('en')} rows (${mb(r.bytes / 1024)})`).join(' and ')} of CSV, a quoted note on every row, ${availableParallelism()} cores, load average ${load} at the start. ` +
+        '**ream**: `ream rows --rules` (two rules: a pattern and a keyword, run on each row), embedded mode, default threads and rows per task (2,000): ' +
         'every batch parsed in the thread pool, checkpointed in SQLite, merged and written back in input order with field and error columns. ' +
         '**pipe**: `csv-parse` → `csv-stringify` in one process, no rules, no checkpoints. Each in a process of its own, one after the other; ' +
-        'peak RSS is the process\'s `maxRSS`.',
+        'CPU is user + system time of the process (all its threads), peak RSS its `maxRSS`.',
       '',
-      '| | rows/s | wall s | CPU s | peak RSS |',
-      '|---|---|---|---|---|',
-      `| ream rows | ${rate(ream)} | ${(ream.ms / 1000).toFixed(1)} | ${(ream.cpuMs / 1000).toFixed(1)} | ${mb(ream.maxRssKb)} |`,
-      `| pipe | ${rate(pipe)} | ${(pipe.ms / 1000).toFixed(1)} | ${(pipe.cpuMs / 1000).toFixed(1)} | ${mb(pipe.maxRssKb)} |`,
+      '| rows | | rows/s | wall s | CPU s | peak RSS |',
+      '|---|---|---|---|---|---|',
+      ...results.flatMap((r) => [line('ream rows', r.count, r.ream), line('pipe', r.count, r.pipe)]),
       '',
-      `ream ÷ pipe: **${(pipe.ms / ream.ms).toFixed(2)}×** the rows per second (goal ≥ 0.5×); ream's peak RSS ${mb(ream.maxRssKb)} (goal ≤ 300 MB for 1,000,000 rows).`,
+      ...results.map((r) =>
+        `${r.count.toLocaleString('en')} rows: ream ÷ pipe **${(r.pipe.ms / r.ream.ms).toFixed(2)}×** the rows per second (goal ≥ 0.5×), ` +
+        `${(r.pipe.cpuMs / r.ream.cpuMs).toFixed(2)}× by CPU time; ream's peak RSS ${mb(r.ream.maxRssKb)} (goal ≤ 300 MB for 1,000,000 rows).`),
     ].join('\n');
   } finally {
     await rm(dir, { recursive: true, force: true });

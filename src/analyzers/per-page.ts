@@ -22,6 +22,7 @@ export function perPage(inner: Analyzer): Analyzer {
     name: inner.name,
     config: inner.config,
     async analyze(pages, context) {
+      if (inner.analyzeEachPage) return inner.analyzeEachPage(pages, context);
       const fields: Fields = {};
       for (const page of pages) {
         for (const [name, matches] of Object.entries(await inner.analyze([page], context))) (fields[name] ??= []).push(...matches);

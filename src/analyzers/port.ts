@@ -80,6 +80,12 @@ export interface Analyzer {
    */
   analyzeChunk?(pages: readonly PageText[], context: AnalyzeContext): Promise<AnalysisResult>;
   /**
+   * Optional: what `analyze` of each page alone would give, all pages' matches together in page
+   * order (see `perPage`), in one synchronous call: for an analyzer that waits on nothing, a
+   * promise and a result object per page (per table row) cost more than the analysis.
+   */
+  analyzeEachPage?(pages: readonly PageText[], context: AnalyzeContext): Fields;
+  /**
    * Optional: called once per document with this analyzer's fields merged from every chunk in
    * page order, to apply document-wide rules (e.g. keep only the first match of a field).
    */

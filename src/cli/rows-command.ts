@@ -31,6 +31,11 @@ export interface RowsOptions extends LocalEngineOptions {
   llm?: JsonObject;
   rowsPerTask?: number;
   maxRows?: number;
+  /**
+   * Put the rows into the data dir's search index (--index). Off by default: the table written
+   * back is what `ream rows` makes, and indexing a million rows costs more than reading them.
+   */
+  index?: boolean;
   /** false: start over (--no-resume). */
   resume: boolean;
   progress: ProgressMode;
@@ -54,7 +59,7 @@ export interface RowsSummary {
 }
 
 function jobOptions(options: RowsOptions): JsonObject {
-  const job: JsonObject = {};
+  const job: JsonObject = { index: options.index ?? false };
   if (options.sheet !== undefined) job.sheet = options.sheet;
   if (options.rules !== undefined) job.rules = readRulesFile(options.rules);
   if (options.llm !== undefined) job.llm = options.llm;

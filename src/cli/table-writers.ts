@@ -10,7 +10,6 @@ import { extname } from 'node:path';
 import { PassThrough, type Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { stringify } from 'csv-stringify';
-import ExcelJS from 'exceljs';
 import { ReamError } from '../errors.ts';
 import type { CellValue } from '../formats/types.ts';
 
@@ -38,7 +37,7 @@ export async function openTableWriter(path: string, header: readonly string[], s
   checkTablePath(path);
   const partial = `${path}.partial`;
   const ext = extname(path).toLowerCase();
-  const writer = ext === '.xlsx' ? xlsxWriter(partial, sheet) : streamWriter(partial, ext === '.csv' ? csvStream() : jsonlStream(header));
+  const writer = ext === '.xlsx' ? await xlsxWriter(partial, sheet) : streamWriter(partial, ext === '.csv' ? csvStream() : jsonlStream(header));
   await writer.write(header, true);
   return {
     write: (row) => writer.write(row, false),
@@ -93,7 +92,9 @@ function jsonlStream(header: readonly string[]): TextStream {
   return { transform: new PassThrough(), encode };
 }
 
-function xlsxWriter(path: string, sheet: string): Sink {
+async function xlsxWriter(path: string, sheet: string): Promise<Sink> {
+  // Loaded for an .xlsx only: a CSV or JSONL table is written without exceljs's load time.
+  const { default: ExcelJS } = await import('exceljs');
   // Shared strings would keep every distinct text in memory until the end; inline strings do not.
   const book = new ExcelJS.stream.xlsx.WorkbookWriter({ filename: path, useSharedStrings: false, useStyles: false });
   const worksheet = book.addWorksheet(sheet);

@@ -5,7 +5,7 @@ import type { PageFailure, PageText, PageWarning } from '../formats/types.ts';
 import { fromJson, type JsonValue } from '../json.ts';
 import type { ChunkResultRecord } from '../store/port.ts';
 
-/** What one chunk task stores as its checkpoint. */
+/** What one chunk task makes: its pages, failures, warnings and fields. */
 export interface ChunkOutput {
   pages: PageText[];
   failures: PageFailure[];
@@ -14,6 +14,39 @@ export interface ChunkOutput {
   fields: Fields;
   /** Per analyzer with data of its own (`analyzeChunk`): its data and usage for this chunk. */
   analyses?: Record<string, { data?: JsonValue; usage?: TokenUsage }>;
+}
+
+/**
+ * A chunk's checkpoint as stored: what is small (failures, warnings, analyses, the field names
+ * and the count of pages) as JSON, and what is big — the pages and each field's matches — as
+ * one JSON text inside it (`body`). The merge of a long table, which keeps none of its pages,
+ * then reads a checkpoint without building its rows: a batch of 2,000 rows was parsed twice
+ * (merge, then writer), and parsing was the largest cost left on the main thread.
+ */
+export interface PackedChunkOutput {
+  failures: PageFailure[];
+  warnings?: PageWarning[];
+  analyses?: ChunkOutput['analyses'];
+  /** Every field the analyzers reported on, found or not. */
+  fieldNames: string[];
+  pagesRead: number;
+  /** JSON text of `{ pages, fields }` ({@link unpackChunk}). */
+  body: string;
+}
+
+/** A stored checkpoint: packed, or (written before packing) plain. */
+export type StoredChunkOutput = ChunkOutput | PackedChunkOutput;
+
+/** The checkpoint to store for `output` (see {@link PackedChunkOutput}). */
+export function packChunk({ pages, fields, ...small }: ChunkOutput): PackedChunkOutput {
+  return { ...small, fieldNames: Object.keys(fields), pagesRead: pages.length, body: JSON.stringify({ pages, fields }) };
+}
+
+/** The whole of a stored checkpoint, its pages and matches parsed. */
+export function unpackChunk(stored: StoredChunkOutput): ChunkOutput {
+  if (!('body' in stored)) return stored;
+  const { body, fieldNames: _names, pagesRead: _count, ...small } = stored;
+  return { ...small, ...(JSON.parse(body) as Pick<ChunkOutput, 'pages' | 'fields'>) };
 }
 
 export interface MergedDocument {
@@ -70,26 +103,30 @@ export class ChunkMerger {
     this.#keepPages = keepPages;
   }
 
-  /** Adds a chunk; returns its output (parsed once, for a caller that wants its pages too), none for a failed chunk. */
-  add(chunk: ChunkResultRecord): ChunkOutput | undefined {
+  /**
+   * Adds a chunk; returns its stored output (for a caller that wants its pages too:
+   * {@link unpackChunk}), none for a failed chunk. Its pages are parsed only when kept.
+   */
+  add(chunk: ChunkResultRecord): StoredChunkOutput | undefined {
     if (chunk.status === 'failed' || chunk.output === null) {
       this.#failedPages.push(...failedChunkPages(chunk));
       return undefined;
     }
-    const output = fromJson<ChunkOutput>(chunk.output);
-    this.#pagesRead += output.pages.length;
-    this.#failedPages.push(...output.failures);
-    this.#warnings.push(...(output.warnings ?? []));
-    for (const [name, matches] of Object.entries(output.fields)) {
+    const stored = fromJson<StoredChunkOutput>(chunk.output);
+    const output = this.#keepPages || !('body' in stored) ? unpackChunk(stored) : undefined;
+    this.#pagesRead += output ? output.pages.length : (stored as PackedChunkOutput).pagesRead;
+    this.#failedPages.push(...stored.failures);
+    this.#warnings.push(...(stored.warnings ?? []));
+    for (const name of output ? Object.keys(output.fields) : (stored as PackedChunkOutput).fieldNames) {
       const kept = (this.#fields[name] ??= []);
-      if (this.#keepPages) kept.push(...matches);
+      if (this.#keepPages && output) kept.push(...(output.fields[name] ?? []));
     }
-    if (this.#keepPages) this.#pages.push(...output.pages);
-    for (const [name, analysis] of Object.entries(output.analyses ?? {})) {
+    if (this.#keepPages && output) this.#pages.push(...output.pages);
+    for (const [name, analysis] of Object.entries(stored.analyses ?? {})) {
       (this.#analyses[name] ??= []).push({ index: chunk.index, from: chunk.from, to: chunk.to, ...(analysis.data === undefined ? {} : { data: analysis.data }) });
       if (analysis.usage) this.#usage = addUsage(this.#usage, analysis.usage);
     }
-    return output;
+    return output ?? stored;
   }
 
   /** Everything added, in page order. */

@@ -12,14 +12,20 @@ import { BASE_OPTIONS, baseOptions, positiveInteger, refuseUnknown } from './bui
 import type { PipelineFactory } from './types.ts';
 
 /**
- * Rows per task. A row is a page, but a small one: 200 rows make a task worth its checkpoint and
- * events, and a 10,000-row sheet still spreads over 50 tasks. `options.chunkPages` overrides it.
+ * Rows per task when each row is cheap (rules, or no analyzer): a task's fixed costs (its
+ * queue round trip, checkpoint, events, opening the file) are paid per 2,000 rows, where they
+ * vanish, and a 1,000,000-row table is 500 tasks, not 5,000 (docs/benchmarks.md,
+ * "Spreadsheets"). A 10,000-row sheet still spreads over 5 tasks. `options.chunkPages` overrides it.
  */
-export const DEFAULT_ROWS_PER_TASK = 200;
+export const DEFAULT_ROWS_PER_TASK = 2000;
+/**
+ * Rows per task when each row is slow (a model call, a rendered report): a retried or resumed
+ * task redoes at most 200 such rows, and a few hundred rows still spread over the threads.
+ */
+export const DEFAULT_SLOW_ROWS_PER_TASK = 200;
 /** Data rows a table may have (`options.maxPages`; a row counts as a page). */
 export const DEFAULT_MAX_ROWS = 1_000_000;
 
-/**
 /**
  * Rows listed in a table's result; a longer table's rows stay in their checkpoints
  * (`pagesOmitted`) and are read row by row (`Ream.documentPages`), so memory stays flat.
@@ -44,8 +50,8 @@ export function rowsPipeline(client?: LlmClient): PipelineFactory {
     if (sheet !== undefined && (typeof sheet !== 'string' || sheet === '')) {
       throw ReamError.nonRetryable('validation_failed', 'option "sheet" must be the name of a sheet');
     }
-    const analyzers: Analyzer[] = [];
-    if (options.rules !== undefined) analyzers.push(perPage(rulesAnalyzer(parseRuleSpecs(options.rules))));
+    const rules = options.rules === undefined ? undefined : perPage(rulesAnalyzer(parseRuleSpecs(options.rules)));
+    const analyzers: Analyzer[] = rules ? [rules] : [];
     if (options.llm !== undefined) analyzers.push(perPage(rowLlmAnalyzer(options.llm, client)));
     const report = reportSpec(options);
     if (report) analyzers.push(reportsAnalyzer(report));
@@ -54,7 +60,7 @@ export function rowsPipeline(client?: LlmClient): PipelineFactory {
       name: 'rows',
       ...base,
       limits: { ...base.limits, maxPages: positiveInteger(options, 'maxPages', DEFAULT_MAX_ROWS) },
-      chunkPages: positiveInteger(options, 'chunkPages', DEFAULT_ROWS_PER_TASK),
+      chunkPages: positiveInteger(options, 'chunkPages', analyzers.some((analyzer) => analyzer !== rules) ? DEFAULT_SLOW_ROWS_PER_TASK : DEFAULT_ROWS_PER_TASK),
       maxPagesInResult: MAX_ROWS_IN_RESULT,
       analyzers,
       read: { ...base.read, tablePages: 'rows', ...(typeof sheet === 'string' ? { sheet } : {}) },

@@ -1,7 +1,7 @@
 import type { DocumentPageResult } from '../api-types.ts';
 import type { Fields } from '../analyzers/port.ts';
 import { fromJson } from '../json.ts';
-import { failedChunkPages, missingChunk, type ChunkOutput } from '../pipeline/merge.ts';
+import { failedChunkPages, missingChunk, unpackChunk, type StoredChunkOutput } from '../pipeline/merge.ts';
 import type { ChunkResultRecord, Store } from '../store/port.ts';
 
 export type { DocumentPageResult } from '../api-types.ts';
@@ -38,7 +38,7 @@ function* pagesOf(chunk: ChunkResultRecord): Generator<DocumentPageResult> {
     for (const failure of failedChunkPages(chunk)) yield { page: failure.page, fields: {}, failure };
     return;
   }
-  const output = fromJson<ChunkOutput>(chunk.output);
+  const output = unpackChunk(fromJson<StoredChunkOutput>(chunk.output));
   const read = new Map(output.pages.map((page) => [page.page, page]));
   const failures = new Map(output.failures.map((failure) => [failure.page, failure]));
   const warnings = new Map((output.warnings ?? []).map((warning) => [warning.page, warning]));

@@ -9,7 +9,7 @@ import type { ChunkRef } from '../events/types.ts';
 import type { DocumentFormat, Inspection, PageWarning } from '../formats/types.ts';
 import { asJson, fromJson } from '../json.ts';
 import { planChunks } from '../pipeline/chunk-planner.ts';
-import { ChunkMerger, missingChunk, type ChunkOutput } from '../pipeline/merge.ts';
+import { ChunkMerger, missingChunk, packChunk, unpackChunk, type ChunkOutput } from '../pipeline/merge.ts';
 import type { DocumentOutput, Pipeline } from '../pipeline/types.ts';
 import type { LeasedTask, TaskQueue } from '../queue/port.ts';
 import type { SearchIndex } from '../search/port.ts';
@@ -120,7 +120,7 @@ export class DocumentTasks {
     switch (task.kind) {
       case TASK_KINDS.extract: {
         const { documentId, chunk } = fromJson<ChunkPayload>(task.payload);
-        const stored = await store.getChunkResult(task.jobId, documentId, chunk.index);
+        const stored = await store.getChunkState(task.jobId, documentId, chunk.index);
         if (stored?.status === 'succeeded') return; // an earlier attempt's checkpoint stands
         const job = await store.getJob(task.jobId);
         if (!job) return; // deleted meanwhile: nothing to record
@@ -216,7 +216,8 @@ export class DocumentTasks {
 
   async #extract(task: LeasedTask, { documentId, chunk }: ChunkPayload, signal: AbortSignal): Promise<void> {
     const { store } = this.#ports;
-    const done = await store.getChunkResult(task.jobId, documentId, chunk.index);
+    // Its state only: a checkpoint's output can be large (a batch of rows), and is not needed here.
+    const done = await store.getChunkState(task.jobId, documentId, chunk.index);
     if (done?.status === 'succeeded') return; // checkpointed: never redo a finished chunk
     const scope = await this.#scope(task, documentId);
     if (!scope) return;
@@ -241,7 +242,7 @@ export class DocumentTasks {
     };
     await store.putChunkResult({
       jobId: task.jobId, documentId, index: chunk.index, from: chunk.from, to: chunk.to,
-      status: 'succeeded', output: asJson(output), error: null, durationMs: Date.now() - started,
+      status: 'succeeded', output: asJson(packChunk(output)), error: null, durationMs: Date.now() - started,
     });
     await this.#engine.emit(scope.job, 'chunk.completed', { documentId, chunk, stage: 'extract' });
     await this.#engine.emitProgress(scope.job);
@@ -264,7 +265,7 @@ export class DocumentTasks {
     const merger = new ChunkMerger(keepPages);
     for (const ref of plan) {
       const output = merger.add((await store.getChunkResult(task.jobId, documentId, ref.index)) ?? missingChunk(ref));
-      if (indexInParts && output) await search.appendPages(scope.job.tenantId, documentId, output.pages);
+      if (indexInParts && output) await search.appendPages(scope.job.tenantId, documentId, unpackChunk(output).pages);
       signal.throwIfAborted();
     }
     const merged = merger.result();

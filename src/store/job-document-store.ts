@@ -104,6 +104,8 @@ export interface JobDocumentStore {
   listChunkResults(jobId: string, documentId: string): Promise<ChunkResultRecord[]>;
   /** One chunk's checkpoint; `undefined` when it has none. */
   getChunkResult(jobId: string, documentId: string, index: number): Promise<ChunkResultRecord | undefined>;
+  /** One chunk's checkpoint without its output (is it done?); `undefined` when it has none. */
+  getChunkState(jobId: string, documentId: string, index: number): Promise<ChunkStateRecord | undefined>;
   /** The document's checkpoints without their outputs, in `index` order. */
   listChunkStates(jobId: string, documentId: string): Promise<ChunkStateRecord[]>;
 

@@ -4,6 +4,7 @@ import type { JsonValue } from '../json.ts';
 import { fromJsonText, fromNullableJsonText, isForeignKeyViolation, toJsonText, toNullableNumber, toNumber } from '../sql/dialect.ts';
 import type {
   ChunkResultRecord,
+  ChunkStateRecord,
   ChunkStatus,
   DocumentResultRecord,
   DocumentStatus,
@@ -45,6 +46,10 @@ function chunkResultFromRow(row: Selectable<ChunkResultsTable>): ChunkResultReco
     error: fromNullableJsonText<ChunkResultRecord['error']>(row.error),
     durationMs: toNumber(row.duration_ms),
   };
+}
+
+function chunkStateFromRow(row: Pick<Selectable<ChunkResultsTable>, 'idx' | 'from_page' | 'to_page' | 'status'>): ChunkStateRecord {
+  return { index: toNumber(row.idx), from: toNumber(row.from_page), to: toNumber(row.to_page), status: row.status as ChunkStatus };
 }
 
 /**
@@ -171,6 +176,17 @@ export function sqlJobDocumentStore(kysely: Kysely<unknown>): JobDocumentStore {
       return row ? chunkResultFromRow(row) : undefined;
     },
 
+    async getChunkState(jobId, documentId, index) {
+      const row = await db
+        .selectFrom('chunk_results')
+        .select(['idx', 'from_page', 'to_page', 'status'])
+        .where('job_id', '=', jobId)
+        .where('document_id', '=', documentId)
+        .where('idx', '=', index)
+        .executeTakeFirst();
+      return row ? chunkStateFromRow(row) : undefined;
+    },
+
     async listChunkStates(jobId, documentId) {
       const rows = await db
         .selectFrom('chunk_results')
@@ -179,7 +195,7 @@ export function sqlJobDocumentStore(kysely: Kysely<unknown>): JobDocumentStore {
         .where('document_id', '=', documentId)
         .orderBy('idx')
         .execute();
-      return rows.map((row) => ({ index: toNumber(row.idx), from: toNumber(row.from_page), to: toNumber(row.to_page), status: row.status as ChunkStatus }));
+      return rows.map(chunkStateFromRow);
     },
 
     async putDocumentResult(result) {

@@ -102,3 +102,22 @@ void test('only the first maxPageChars characters of a page are searched; `all` 
 void test('a pattern that matches the empty string does not loop', async () => {
   assert.deepEqual(await analyze([{ name: 'e', pattern: 'z*', all: true }], [{ page: 1, text: 'abc' }]), { e: [] });
 });
+
+void test('each page alone in one call (analyzeEachPage) gives what analyze gives page by page', async () => {
+  const specs: RuleSpec[] = [
+    { name: 'invoice', pattern: String.raw`Invoice No\. (\S+)` },
+    { name: 'eur', pattern: String.raw`([\d.,]+) EUR`, all: true },
+    { name: 'currency', keywords: ['usd', 'eur'] },
+    { name: 'missing', pattern: 'nowhere' },
+  ];
+  const analyzer = rulesAnalyzer(specs);
+  const pageByPage: Record<string, unknown[]> = {};
+  for (const page of invoice) {
+    for (const [name, matches] of Object.entries(await analyzer.analyze([page], context))) (pageByPage[name] ??= []).push(...matches);
+  }
+  const atOnce = analyzer.analyzeEachPage?.(invoice, context);
+  assert.deepEqual(atOnce, pageByPage);
+  assert.equal(atOnce?.eur?.length, 4, 'every EUR amount of every page');
+  assert.deepEqual(atOnce?.invoice?.map((m) => m.page), [1, 3], 'a first match per page, not per document');
+  assert.deepEqual(analyzer.analyzeEachPage?.([], context), {});
+});

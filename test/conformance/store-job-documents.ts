@@ -100,6 +100,8 @@ const cases: ConformanceCase<Subject>[] = [
       // One at a time, and the states without outputs.
       assert.deepEqual(await store.getChunkResult(jobId, documentId, 1), { ...base, index: 1, from: 10, to: 20, output: { text: 'b' } });
       assert.equal(await store.getChunkResult(jobId, documentId, 2), undefined);
+      assert.deepEqual(await store.getChunkState(jobId, documentId, 1), { index: 1, from: 10, to: 20, status: 'succeeded' });
+      assert.equal(await store.getChunkState(jobId, documentId, 2), undefined);
       assert.equal(await store.getChunkResult(jobId, 'other', 0), undefined);
       assert.deepEqual(await store.listChunkStates(jobId, documentId), [
         { index: 0, from: 0, to: 10, status: 'succeeded' },

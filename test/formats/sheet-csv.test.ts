@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { MARK_EVERY } from '../../src/formats/sheet/csv-index.ts';
+import { MARK_EVERY, startBefore } from '../../src/formats/sheet/csv-index.ts';
 import { CSV_DELIMITERS, csvRecordsParsed, guessDelimiter } from '../../src/formats/sheet/csv-rows.ts';
-import { tasks } from '../../src/formats/sheet/sheet-tasks.ts';
+import { tasks, type SheetInspectResult } from '../../src/formats/sheet/sheet-tasks.ts';
 import type { Extraction } from '../../src/formats/types.ts';
 import { fromJson } from '../../src/json.ts';
 import { CSV_MEDIA_TYPE } from '../../src/formats/sniff.ts';
@@ -121,5 +121,24 @@ void describe('CSV format', () => {
       const parsed = csvRecordsParsed() - before;
       assert.ok(parsed <= (from % MARK_EVERY) + (to - from) + 2, `rows ${from + 1}–${to}: ${parsed} records parsed, from the mark before them`);
     }
+  });
+
+  void test('a thread that never read the file starts at the mark the inspection found, not at the top', async () => {
+    const count = 3 * MARK_EVERY + 40;
+    const rows = Array.from({ length: count }, (_, i) => invoiceRow(i + 1));
+    const path = await fx.file('inspected.csv', toCsv([['name', 'note', 'amount'], ...rows], ';'));
+    const inspected = fromJson<SheetInspectResult>(await tasks['sheet.inspect']!({ path, mediaType: CSV_MEDIA_TYPE, maxRows: count }));
+    assert.equal(inspected.rowCount, count);
+    assert.deepEqual(inspected.csvMarks?.marks.map(([rowsBefore]) => rowsBefore), [MARK_EVERY, 2 * MARK_EVERY, 3 * MARK_EVERY]);
+    // This thread forgets the file (it keeps the marks of a few files only), as a fresh thread has none.
+    for (let i = 0; i < 5; i++) await tasks['sheet.inspect']!({ path: await fx.file(`other-${i}.csv`, 'a,b\n1,2\n'), mediaType: CSV_MEDIA_TYPE, maxRows: 10 });
+    const from = 2 * MARK_EVERY + 10;
+    const csvStart = inspected.csvMarks && startBefore(inspected.csvMarks, from);
+    assert.deepEqual(csvStart && [csvStart.rowsBefore, csvStart.delimiter], [2 * MARK_EVERY, ';']);
+    const before = csvRecordsParsed();
+    const read = fromJson<Extraction>(await tasks['sheet.extract']!({ path, mediaType: CSV_MEDIA_TYPE, from, to: from + 5, ...(csvStart ? { csvStart } : {}) }));
+    assert.deepEqual(read.pages.map((p) => [p.page, ...Object.values(p.cells ?? {})]), rows.slice(from, from + 5).map((r, i) => [from + i + 1, ...r]));
+    const parsed = csvRecordsParsed() - before;
+    assert.ok(parsed <= 10 + 5 + 2, `${parsed} records parsed: from the given mark`);
   });
 });

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { asJson } from '../../src/json.ts';
-import { mergeChunks, type ChunkOutput } from '../../src/pipeline/merge.ts';
+import { ChunkMerger, mergeChunks, packChunk, unpackChunk, type ChunkOutput, type PackedChunkOutput } from '../../src/pipeline/merge.ts';
 import type { ChunkResultRecord } from '../../src/store/port.ts';
 
-function chunk(index: number, from: number, to: number, output: ChunkOutput | null): ChunkResultRecord {
+function chunk(index: number, from: number, to: number, output: ChunkOutput | PackedChunkOutput | null): ChunkResultRecord {
   return {
     jobId: 'j', documentId: 'd', index, from, to, durationMs: 1,
     status: output ? 'succeeded' : 'failed',
@@ -47,4 +47,24 @@ test('page warnings are gathered in page order; checkpoints without any merge as
   ]);
   assert.deepEqual(merged.warnings.map((w) => [w.page, w.code]), [[3, 'needs_ocr'], [4, 'needs_ocr']]);
   assert.deepEqual(mergeChunks([chunk(0, 0, 1, { pages: [{ page: 1, text: 'a' }], failures: [], fields: {} })]).warnings, []);
+});
+
+test('a packed checkpoint merges as the plain one; without kept pages its rows are never parsed', () => {
+  const outputs: ChunkOutput[] = [
+    { pages: [{ page: 1, text: 'a' }, { page: 2, text: 'b' }], failures: [], fields: { total: [{ value: '5', page: 1 }], none: [] } },
+    { pages: [{ page: 3, text: 'c' }], failures: [{ page: 4, code: 'invalid_sheet', message: 'ragged' }], warnings: [{ page: 3, code: 'no_text_found', message: 'w' }], fields: { total: [], none: [] } },
+  ];
+  const packed = outputs.map(packChunk);
+  assert.deepEqual(packed.map(unpackChunk), outputs, 'unpacking gives back what was packed');
+  const plain = mergeChunks([chunk(0, 0, 2, outputs[0]!), chunk(1, 2, 4, outputs[1]!)]);
+  assert.deepEqual(mergeChunks([chunk(0, 0, 2, packed[0]!), chunk(1, 2, 4, packed[1]!)]), plain);
+
+  // Not keeping pages (a long table): the body is not read at all, so a broken one does no harm.
+  const merger = new ChunkMerger(false);
+  for (const [i, stored] of packed.entries()) merger.add(chunk(i, i * 2, i * 2 + 2, { ...stored, body: 'not json' }));
+  const merged = merger.result();
+  assert.equal(merged.pagesRead, 3);
+  assert.deepEqual(Object.keys(merged.fields), ['total', 'none']);
+  assert.deepEqual(merged.failedPages.map((f) => f.page), [4]);
+  assert.deepEqual(merged.warnings.map((w) => w.page), [3]);
 });

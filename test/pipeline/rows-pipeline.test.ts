@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { DEFAULT_OCR } from '../../src/formats/ocr/ocr-options.ts';
 import type { PageText } from '../../src/formats/types.ts';
 import { PipelineRegistry } from '../../src/pipeline/registry.ts';
-import { DEFAULT_MAX_ROWS, DEFAULT_ROWS_PER_TASK } from '../../src/pipeline/rows-pipeline.ts';
+import { DEFAULT_MAX_ROWS, DEFAULT_ROWS_PER_TASK, DEFAULT_SLOW_ROWS_PER_TASK } from '../../src/pipeline/rows-pipeline.ts';
 import { ReamError } from '../../src/errors.ts';
 import type { JsonObject } from '../../src/json.ts';
 
@@ -13,6 +13,10 @@ const row = (page: number, text: string): PageText => ({ page, text });
 void test('rows: row batches and a row limit of its own, overridable; a sheet by name; unknown options refused', () => {
   const plain = registry.build('rows', {});
   assert.equal(plain.chunkPages, DEFAULT_ROWS_PER_TASK);
+  // Rules are cheap per row: big batches. A report per row is slow: small ones, so rows spread over the threads.
+  assert.equal(registry.build('rows', { rules: [{ name: 'n', pattern: String.raw`\d+` }] }).chunkPages, DEFAULT_ROWS_PER_TASK);
+  assert.equal(registry.build('rows', { template: '<p>{{ name }}</p>' }).chunkPages, DEFAULT_SLOW_ROWS_PER_TASK);
+  assert.ok(DEFAULT_SLOW_ROWS_PER_TASK < DEFAULT_ROWS_PER_TASK);
   assert.equal(plain.limits.maxPages, DEFAULT_MAX_ROWS);
   // PDFs among the inputs read as with `extract`, OCR options included.
   const extractRead = registry.build('extract', {}).read;

@@ -19,6 +19,7 @@ export function rulesAnalyzer(specs: readonly RuleSpec[]): Analyzer {
     name: 'rules',
     config: asJson(valid),
     analyze: (pages, context) => new Promise<Fields>((resolve) => resolve(findFields(rules, pages, context))),
+    analyzeEachPage: (pages, context) => findFieldsPerPage(rules, pages, context),
     reduce: (merged) => firstMatchesOnly(rules, merged),
   };
 }
@@ -33,6 +34,18 @@ function findFields(rules: readonly CompiledRule[], pages: readonly PageText[], 
       collect(rule, page, text, found);
       if (!rule.all && found.length > 0) break;
     }
+  }
+  return fields;
+}
+
+/** {@link findFields} of each page alone, the matches of all pages together (`perPage`). */
+function findFieldsPerPage(rules: readonly CompiledRule[], pages: readonly PageText[], context: AnalyzeContext): Fields {
+  const fields: Fields = {};
+  if (pages.length === 0) return fields;
+  const found = rules.map((rule) => (fields[rule.name] = []));
+  for (const { page, text } of pages) {
+    if (context.signal.aborted) throw new ReamError('cancelled', 'rule analysis cancelled', { cause: context.signal.reason });
+    rules.forEach((rule, i) => collect(rule, page, text, found[i] as FieldMatch[]));
   }
   return fields;
 }

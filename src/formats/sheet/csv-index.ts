@@ -43,6 +43,44 @@ export async function csvIndex(path: string): Promise<CsvIndex> {
   return index;
 }
 
+/**
+ * An index's marks as they cross threads: the delimiter, the header's columns and, per mark,
+ * `[rowsBefore, offset]` (1,000 pairs for a million rows).
+ */
+export type CsvMarks = { delimiter: string; columns: string[]; marks: Array<[number, number]> };
+
+/** The marks of `index`, once it knows the header (a read passed it); none before. */
+export function marksOf(index: CsvIndex): CsvMarks | undefined {
+  if (index.columns === undefined) return undefined;
+  return { delimiter: index.delimiter, columns: index.columns, marks: index.marks.map((mark) => [mark.rowsBefore, mark.offset]) };
+}
+
+/** One mark of {@link CsvMarks} with what a read starting there needs: where a task's rows begin. */
+export type CsvStart = { delimiter: string; columns: string[]; rowsBefore: number; offset: number };
+
+/** The start in `marks` nearest before data row `from` (0-based), if any. */
+export function startBefore(marks: CsvMarks, from: number): CsvStart | undefined {
+  let found: [number, number] | undefined;
+  for (const mark of marks.marks) {
+    if (mark[0] > from) break;
+    found = mark;
+  }
+  return found && { delimiter: marks.delimiter, columns: marks.columns, rowsBefore: found[0], offset: found[1] };
+}
+
+/**
+ * Adds a mark another thread found in the same file (the inspection read it whole), so that this
+ * thread's read starts near its own rows instead of parsing every row before them. A start found
+ * with another delimiter (another guess) is not taken.
+ */
+export function adoptStart(index: CsvIndex, start: CsvStart): void {
+  if (start.delimiter !== index.delimiter) return;
+  index.columns ??= start.columns;
+  const at = index.marks.findIndex((mark) => mark.rowsBefore >= start.rowsBefore);
+  if (at === -1) index.marks.push({ rowsBefore: start.rowsBefore, offset: start.offset });
+  else if (index.marks[at]?.rowsBefore !== start.rowsBefore) index.marks.splice(at, 0, { rowsBefore: start.rowsBefore, offset: start.offset });
+}
+
 /** The last mark at or before data row `from` (0-based, as page ranges are), if any. */
 export function markBefore(index: CsvIndex, from: number): Mark | undefined {
   let found: Mark | undefined;

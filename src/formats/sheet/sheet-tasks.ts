@@ -6,15 +6,16 @@ import { CSV_MEDIA_TYPE } from '../sniff.ts';
 import type { CellValue, Extraction, TaskHandler } from '../types.ts';
 import { noSheetPages, sheetNames, sheetPages, sheetSpans, type WithRows } from './sheet-pages.ts';
 import { csvRows } from './csv-rows.ts';
-import { csvIndex, markBefore, noteRow } from './csv-index.ts';
+import { adoptStart, csvIndex, markBefore, marksOf, noteRow, type CsvMarks, type CsvStart } from './csv-index.ts';
 import { readRows, tableShape, type TableReadOptions } from './table.ts';
 import { openXlsxSheet } from './xlsx-rows.ts';
 
 // Types, not interfaces: inputs cross a thread as JSON, and only type aliases fit `JsonValue`.
 type SheetInput = { path: string; mediaType: string; sheet?: string };
 export type SheetInspectInput = SheetInput & { maxRows: number };
-export type SheetInspectResult = { rowCount: number; columns: string[]; sheet?: string };
-export type SheetExtractInput = SheetInput & { from: number; to: number };
+export type SheetInspectResult = { rowCount: number; columns: string[]; sheet?: string; csvMarks?: CsvMarks };
+/** `csvStart`: where a CSV's rows before `from` end, as the inspection found it (the read parses only its own rows). */
+export type SheetExtractInput = SheetInput & { from: number; to: number; csvStart?: CsvStart };
 /** A table read as sheets (sheet-pages.ts): its page count and the sheets that have pages. */
 export type SheetPagesInspectResult = { pageCount: number; sheets: string[] };
 
@@ -25,9 +26,10 @@ type ReadTable<T> = (rows: AsyncIterable<CellValue[]>, sheet: string | undefined
  * however it ends. A CSV read starts at the last mark before `from` (csv-index.ts) and notes
  * new marks as it goes.
  */
-async function withRows<T>(input: SheetInput, from: number, read: ReadTable<T>): Promise<T> {
+async function withRows<T>(input: SheetInput & { csvStart?: CsvStart }, from: number, read: ReadTable<T>): Promise<T> {
   if (input.mediaType === CSV_MEDIA_TYPE) {
     const index = await csvIndex(input.path);
+    if (input.csvStart) adoptStart(index, input.csvStart);
     const mark = index.columns === undefined ? undefined : markBefore(index, from);
     let end = 0;
     const rows = csvRows(input.path, { delimiter: index.delimiter, start: mark?.offset ?? 0, onRecordEnd: (offset) => (end = offset) });
@@ -46,11 +48,13 @@ async function withRows<T>(input: SheetInput, from: number, read: ReadTable<T>):
 
 async function inspect(input: JsonValue): Promise<JsonValue> {
   const args = fromJson<SheetInspectInput>(input);
-  return withRows(args, 0, async (rows, sheet, options) => {
+  const result = await withRows(args, 0, async (rows, sheet, options): Promise<SheetInspectResult> => {
     const { columns, rowCount } = await tableShape(rows, args.maxRows, options);
-    const result: SheetInspectResult = { rowCount, columns, ...(sheet === undefined ? {} : { sheet }) };
-    return asJson(result);
+    return { rowCount, columns, ...(sheet === undefined ? {} : { sheet }) };
   });
+  // The whole file was read: every mark is known now, and handed on to the extracting threads.
+  if (args.mediaType === CSV_MEDIA_TYPE) result.csvMarks = marksOf(await csvIndex(args.path));
+  return asJson(result);
 }
 
 async function extract(input: JsonValue): Promise<JsonValue> {

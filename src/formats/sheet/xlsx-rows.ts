@@ -13,8 +13,8 @@
 // Merged cells hold their value in the top-left cell only: the merge list comes after the rows
 // in the sheet's XML, too late for a stream.
 import type { Readable } from 'node:stream';
-import ExcelJS from 'exceljs';
-import { Open, type CentralDirectoryFile } from 'unzipper';
+import type ExcelJS from 'exceljs';
+import type { CentralDirectoryFile } from 'unzipper';
 import { ReamError } from '../../errors.ts';
 import { checkZipSizes } from '../zip/zip-container.ts';
 import type { CellValue } from '../types.ts';
@@ -53,6 +53,9 @@ export async function openXlsxSheet(path: string, wanted?: string): Promise<Shee
     streams.clear();
   };
   try {
+    // exceljs and unzipper are loaded by the first workbook read: a thread that reads only CSV
+    // (or PDFs) never pays their load time and memory.
+    const [{ default: excel }, { Open }] = await Promise.all([import('exceljs'), import('unzipper')]);
     const { files } = await Open.file(path);
     checkZipSizes(files); // a bomb is refused from its declared sizes, before a byte is inflated
     const part = (name: string): Readable | undefined => {
@@ -63,7 +66,7 @@ export async function openXlsxSheet(path: string, wanted?: string): Promise<Shee
       return stream;
     };
     // Styles are needed to tell a date from a number: in XLSX a date is a number with a date format.
-    const reader = new ExcelJS.stream.xlsx.WorkbookReader(undefined as unknown as string, { sharedStrings: 'cache', styles: 'cache' }) as unknown as PartParsers;
+    const reader = new excel.stream.xlsx.WorkbookReader(undefined as unknown as string, { sharedStrings: 'cache', styles: 'cache' }) as unknown as PartParsers;
     const rels = part('xl/_rels/workbook.xml.rels');
     const workbook = part('xl/workbook.xml');
     if (!rels || !workbook) throw ReamError.nonRetryable('invalid_sheet', 'the file is a ZIP archive but not a workbook: it has no xl/workbook.xml');

@@ -4,7 +4,7 @@
 // declares every entry's size, so a decompression bomb is refused (`resource_limit`) before a
 // byte of it is inflated. An archive that lies about its sizes still meets the pool thread's
 // memory cap while it is read.
-import { Open, type CentralDirectoryFile } from 'unzipper';
+import type { CentralDirectoryFile } from 'unzipper';
 import { ReamError, type ErrorCode } from '../../errors.ts';
 import { DOCX_MEDIA_TYPE, XLSX_MEDIA_TYPE } from '../sniff.ts';
 
@@ -22,6 +22,8 @@ export const RATIO_CHECKED_FROM = 16 * MB;
 /** The archive's entries, from its central directory; `invalid` names the code for a file that is no readable ZIP. */
 export async function zipEntries(path: string, invalid: ErrorCode): Promise<CentralDirectoryFile[]> {
   try {
+    // Loaded on first use: each pool thread would otherwise load it at start, ZIP files or not.
+    const { Open } = await import('unzipper');
     return (await Open.file(path)).files;
   } catch (error) {
     throw ReamError.nonRetryable(invalid, `the file is not a readable ZIP archive: ${error instanceof Error ? error.message : String(error)}`, { cause: error });

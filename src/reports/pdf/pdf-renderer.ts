@@ -1,4 +1,4 @@
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { ReamError, toReamError } from '../../errors.ts';
 import { CHROMIUM_INSTALL_HINT } from './chromium-path.ts';
 import type { PdfOptions } from './pdf-options.ts';
@@ -51,6 +51,9 @@ export class PdfRenderer {
   static async launch(options: PdfRendererOptions): Promise<PdfRenderer> {
     let browser: Browser;
     try {
+      // Loaded on the first launch: playwright-core takes half a second to load, which every
+      // process that never prints a PDF (a `ream rows` with rules, a worker) would pay.
+      const { chromium } = await import('playwright-core');
       browser = await chromium.launch({ executablePath: options.executablePath, headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-extensions'] });
     } catch (error) {
       throw ReamError.nonRetryable('renderer_unavailable', `Chromium at ${options.executablePath} did not start (${toReamError(error).message.split('\n')[0]}): ${CHROMIUM_INSTALL_HINT}`);
