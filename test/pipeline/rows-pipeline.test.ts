@@ -18,8 +18,9 @@ void test('rows: row batches and a row limit of its own, overridable; a sheet by
   assert.equal(registry.build('rows', { template: '<p>{{ name }}</p>' }).chunkPages, DEFAULT_SLOW_ROWS_PER_TASK);
   assert.ok(DEFAULT_SLOW_ROWS_PER_TASK < DEFAULT_ROWS_PER_TASK);
   assert.equal(plain.limits.maxPages, DEFAULT_MAX_ROWS);
-  // PDFs among the inputs read as with `extract`, OCR options included.
-  const extractRead = registry.build('extract', {}).read;
+  // PDFs among the inputs read as with `extract`, OCR options included; tables as rows, not sheets.
+  const extractRead = { ...registry.build('extract', {}).read, tablePages: 'rows' };
+  assert.equal(registry.build('extract', {}).read?.tablePages, 'sheets');
   assert.deepEqual(plain.read, extractRead);
   assert.deepEqual(plain.read?.ocr, DEFAULT_OCR);
   const set = registry.build('rows', { chunkPages: 25, maxPages: 1000, sheet: 'Orders' });
