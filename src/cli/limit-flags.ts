@@ -3,6 +3,7 @@ import { DEFAULT_LIMITS } from '../pipeline/builtin.ts';
 import type { ReamOptions } from '../runtime/create-ream.ts';
 import { PRIORITIES, type PriorityName } from '../api-types.ts';
 import { DEFAULT_MAX_MEMORY_MB } from '../runtime/ream.ts';
+import { DEFAULT_MAX_ROWS } from '../pipeline/rows-pipeline.ts';
 import { positiveInt, positiveNumber } from './parse-flags.ts';
 
 const MB = 1024 * 1024;
@@ -19,6 +20,7 @@ const DEFAULT_TIMEOUT_SECONDS = 120;
 
 export interface LimitFlags {
   maxPages: number;
+  maxRows: number;
   maxSize: number;
   minChunkPages: number;
   maxPriority: PriorityName;
@@ -33,6 +35,7 @@ export interface LimitFlags {
 export function addLimitFlags(command: Command): Command {
   return command
     .option('--max-pages <n>', 'longest document a job may accept (options.maxPages)', positiveInt, DEFAULT_LIMITS.maxPages)
+    .option('--max-rows <n>', 'longest table a rows job may accept (its options.maxPages: a row is a page)', positiveInt, DEFAULT_MAX_ROWS)
     .option('--max-size <MB>', 'largest file an upload or a job may take (options.maxBytes)', positiveNumber, DEFAULT_LIMITS.maxBytes / MB)
     .option('--min-chunk-pages <n>', 'fewest pages per chunk a job may ask for (options.chunkPages)', positiveInt, DEFAULT_MIN_CHUNK_PAGES)
     .addOption(new Option('--max-priority <name>', 'highest priority a non-admin may give a job').choices(Object.keys(PRIORITIES)).default(DEFAULT_MAX_PRIORITY))
@@ -47,10 +50,11 @@ export function limitsFromFlags(flags: LimitFlags): { ream: Pick<ReamOptions, 'j
     ream: {
       jobLimits: {
         maxPages: flags.maxPages,
+        maxRows: flags.maxRows,
         maxBytes,
         minChunkPages: flags.minChunkPages,
         maxPriority: PRIORITIES[flags.maxPriority],
-        setBy: { maxPages: '--max-pages', maxBytes: '--max-size', minChunkPages: '--min-chunk-pages', maxPriority: '--max-priority' },
+        setBy: { maxPages: '--max-pages', maxRows: '--max-rows', maxBytes: '--max-size', minChunkPages: '--min-chunk-pages', maxPriority: '--max-priority' },
       },
       maxMemoryMb: flags.maxMemory,
       taskTimeoutMs: Math.round(flags.timeout * 1000),

@@ -8,12 +8,18 @@ import type { JsonObject } from '../json.ts';
 import type { Pipeline } from '../pipeline/types.ts';
 import { priorityName } from './job-view.ts';
 
-export type JobLimitName = 'maxPages' | 'maxBytes' | 'minChunkPages' | 'maxPriority';
+export type JobLimitName = 'maxPages' | 'maxRows' | 'maxBytes' | 'minChunkPages' | 'maxPriority';
 
 /** Every limit is optional: the library sets none by default, `ream serve` sets all of them. */
 export interface JobLimits {
   /** Longest document a job may accept (`options.maxPages`); also the job's limit when its pipeline's default is higher. */
   maxPages?: number;
+  /**
+   * Longest table a job whose pages are rows (the `rows` pipeline) may accept, in place of
+   * `maxPages`: a report server may accept 10,000-page PDFs and million-row spreadsheets.
+   * Unset: `maxPages` holds for rows too.
+   */
+  maxRows?: number;
   /** Largest file a job may accept, in bytes (`options.maxBytes`); also the job's limit when its pipeline's default is higher. */
   maxBytes?: number;
   /** Fewest pages per chunk (`options.chunkPages`); also the job's chunk size when its pipeline's default is lower. */
@@ -50,6 +56,10 @@ export function limitJob(job: LimitedJob, limits: JobLimits, build: (options: Js
   ];
   let options = job.options;
   let pipeline = build(options);
+  if (pipeline.read?.tablePages === 'rows' && limits.maxRows !== undefined) {
+    // Its pages are a table's rows (and any other input's pages): the row ceiling holds instead.
+    checks[0] = { ...checks[0]!, name: 'maxRows', limit: limits.maxRows };
+  }
   for (const { option, name, limit, value, over, words } of checks) {
     if (limit === undefined || !over(value(pipeline), limit)) continue;
     if (Object.hasOwn(options, option)) throw refuse(`options.${option} ${JSON.stringify(options[option])} is ${words} ${limit}`, name);

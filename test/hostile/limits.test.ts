@@ -58,7 +58,7 @@ before(async () => {
   pdf = await makePdf({ pages: numberedPages('L', 3) });
   tenantKey = await keysCreate('--tenant', 'tenant-a');
   adminKey = await keysCreate('--tenant', 'ops', '--admin');
-  server = await startServeProcess(['--auth', '--threads', '1', '--data-dir', join(dir, 'data'), '--max-pages', '20', '--max-size', '1', '--min-chunk-pages', '2']);
+  server = await startServeProcess(['--auth', '--threads', '1', '--data-dir', join(dir, 'data'), '--max-pages', '20', '--max-rows', '50', '--max-size', '1', '--min-chunk-pages', '2']);
 });
 
 after(async () => {
@@ -101,6 +101,27 @@ void describe('job limits of ream serve', () => {
     assert.equal((await client.wait(job.id, { signal: AbortSignal.timeout(60_000) })).status, 'failed');
     const [result] = await client.results(job.id);
     assert.equal(result?.error?.code, 'too_many_pages');
+  });
+
+  void test('a rows job is held to --max-rows, not --max-pages: a table may be longer than a document', async () => {
+    const table = (rows: number, options?: string): FormData => {
+      const body = new FormData();
+      body.append('pipeline', 'rows');
+      if (options !== undefined) body.append('options', options);
+      const lines = ['id,name', ...Array.from({ length: rows }, (_, i) => `${i + 1},row ${i + 1}`)];
+      body.append('file', new Blob([`${lines.join('\n')}\n`], { type: 'text/csv' }), 'rows.csv');
+      return body;
+    };
+    const client = new ReamClient({ baseUrl: server.url, apiKey: tenantKey });
+    const accepted = await post('/v1/jobs', tenantKey, table(30));
+    assert.equal(accepted.status, 202, await accepted.clone().text());
+    const job = (await accepted.json()) as JobView & { options: Record<string, unknown> };
+    assert.equal(job.options.maxPages, 50, 'the row ceiling is written into the job');
+    assert.equal((await client.wait(job.id, { signal: AbortSignal.timeout(60_000) })).status, 'succeeded', '30 rows pass a 20-page server');
+    const long = (await (await post('/v1/jobs', tenantKey, table(60))).json()) as JobView;
+    const [result] = (await client.wait(long.id, { signal: AbortSignal.timeout(60_000) }), await client.results(long.id));
+    assert.equal(result?.error?.code, 'too_many_pages');
+    await refused(await post('/v1/jobs', tenantKey, table(5, '{"maxPages":51}')), 400, 'validation_failed', /options\.maxPages 51 is over this server's limit of 50 \(--max-rows\)/);
   });
 
   void test('critical priority is for admins only (--max-priority, default high)', async () => {
