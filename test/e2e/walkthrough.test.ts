@@ -199,7 +199,9 @@ describe('the README walkthrough against `npm start`', () => {
     }
 
     // Another job, cancelled while it runs: it ends cancelled and the first one's results stay.
-    const long = await client.submit({ files: [{ name: 'long.pdf', data: await makePdf({ pages: numberedPages('L', 400) }) }], options: { chunkPages: 10 } });
+    // Every page OCR'd (a second or so each), so that it is still running when the cancel comes:
+    // text extraction alone reads 400 pages before the request arrives.
+    const long = await client.submit({ files: [{ name: 'long.pdf', data: await makePdf({ pages: numberedPages('L', 400) }) }], options: { chunkPages: 10, ocr: 'always' } });
     const cancelled = await client.cancel(long.id);
     assert.equal(cancelled.status, 'cancelled');
     const final = await client.wait(long.id);
