@@ -51,7 +51,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--text <mode>', 'text in each line: per page, one string, or none').choices(['pages', 'full', 'none']).default('pages'))
     .option('--resume', 'skip files already in --out and continue unfinished work (default when --out exists)')
     .option('--no-resume', 'start over: truncate --out')
-    .option('--no-index', 'do not index the text for search (`ream serve` over this data dir then finds none of it); saves ~10% of the time');
+    .option('--no-index', 'do not index the text for search (`ream serve` over this data dir then finds none of it); spares the index\'s CPU and disk writes');
   addReportFlags(run, 'document', 'source, page_count, fields: each field\'s first value, all_fields', 'the file\'s name');
   addLocalEngineFlags(run)
     .action(async (inputs: string[], flags: Record<string, unknown>) => {
