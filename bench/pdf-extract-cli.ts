@@ -1,5 +1,6 @@
 // Child process of bench/pdf-extract.ts: the whole `ream run` path over the given files, in a
 // fresh data dir. `node bench/pdf-extract-cli.ts <threads> <engine> <file>...` → one JSON line on stdout.
+// BENCH_NO_INDEX=1: with --no-index (the text not indexed for search).
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +19,7 @@ try {
     // Text layers only, as pdftotext reads them: OCR of the corpus's few scans would dominate the time.
     ocr: { ocr: 'never' },
     ...(engine ? { pdf: { pdfEngine: engine } } : {}),
+    ...(process.env.BENCH_NO_INDEX === '1' ? { index: false } : {}),
   }, new AbortController().signal);
   const usage = process.resourceUsage();
   // Files that failed outright; with OCR off the scans end partially_succeeded (needs_ocr), as expected.

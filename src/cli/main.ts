@@ -50,7 +50,8 @@ export function buildProgram(): Command {
     .option('--max-size <MB>', 'refuse larger files (default 1024)', positiveNumber)
     .addOption(new Option('--text <mode>', 'text in each line: per page, one string, or none').choices(['pages', 'full', 'none']).default('pages'))
     .option('--resume', 'skip files already in --out and continue unfinished work (default when --out exists)')
-    .option('--no-resume', 'start over: truncate --out');
+    .option('--no-resume', 'start over: truncate --out')
+    .option('--no-index', 'do not index the text for search (`ream serve` over this data dir then finds none of it); spares the index\'s CPU and disk writes');
   addReportFlags(run, 'document', 'source, page_count, fields: each field\'s first value, all_fields', 'the file\'s name');
   addLocalEngineFlags(run)
     .action(async (inputs: string[], flags: Record<string, unknown>) => {
@@ -66,6 +67,7 @@ export function buildProgram(): Command {
         ...(flags.maxPages === undefined ? {} : { maxPages: flags.maxPages as number }),
         ...(flags.maxSize === undefined ? {} : { maxSizeMb: flags.maxSize as number }),
         ...(flags.resume === undefined ? {} : { resume: flags.resume as boolean }),
+        ...(flags.index === false ? { index: false } : {}),
       };
       const llm = llmJobOptions(flags);
       if (llm) options.llm = llm;

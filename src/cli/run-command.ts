@@ -37,6 +37,8 @@ export interface RunOptions extends LocalEngineOptions {
   report?: ReportFlags;
   /** The PDF options (`pdfEngine`, `pdfPassword`, from --pdf-engine and --pdf-password). */
   pdf?: JsonObject;
+  /** false (--no-index): the text is not indexed for search. */
+  index?: boolean;
 }
 
 export interface RunSummary {
@@ -57,13 +59,22 @@ function jobOptions(options: RunOptions): JsonObject {
   const job: JsonObject = {};
   if (options.chunkPages !== undefined) job.chunkPages = options.chunkPages;
   if (options.maxPages !== undefined) job.maxPages = options.maxPages;
+  if (options.index === false) job.index = false;
   if (options.maxSizeMb !== undefined) job.maxBytes = Math.round(options.maxSizeMb * 1024 * 1024);
   if (options.llm !== undefined) Object.assign(job, options.llm);
   if (options.ocr !== undefined) Object.assign(job, options.ocr);
   if (options.pdf !== undefined) Object.assign(job, options.pdf);
   if (options.rules !== undefined) job.rules = readRulesFile(options.rules);
   if (options.report) Object.assign(job, reportJobOptions(options.report));
+  // No text in the lines: the document results need not hold it either (the chunk checkpoints
+  // still do, so resuming and `documentPages` work as ever). Only for the plain extract
+  // pipeline: analyzers and reports may read a result's pages.
+  if (options.text === 'none' && pipelineOf(options) === 'extract' && !options.report) job.pagesInResult = false;
   return job;
+}
+
+function pipelineOf(options: RunOptions): string {
+  return options.pipeline ?? (options.llm !== undefined ? 'llm' : options.rules !== undefined ? 'rules' : 'extract');
 }
 
 /**
@@ -79,7 +90,7 @@ export async function runCommand(inputs: readonly string[], options: RunOptions,
   const files = await collectFiles(inputs);
   const outPath = resolve(options.out);
   const resume = options.resume ?? existsSync(outPath);
-  const pipeline = options.pipeline ?? (options.llm !== undefined ? 'llm' : options.rules !== undefined ? 'rules' : 'extract');
+  const pipeline = pipelineOf(options);
   const jobOpts = jobOptions(options);
   // A template that does not parse, or --pdf without Chromium, is said now: before any file runs.
   if (options.report) reportSpec(jobOpts);

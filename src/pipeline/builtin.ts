@@ -79,10 +79,21 @@ function documentReports(options: JsonObject): Analyzer[] {
   return report ? [reportsAnalyzer(report, 'document')] : [];
 }
 
-/** `extract`: validate → extract text and metadata → chunk → index → complete (and a report per document with `template`). */
+/**
+ * `extract`: validate → extract text and metadata → chunk → index → complete (and a report per
+ * document with `template`). Option `pagesInResult` (default true): false leaves the pages out of
+ * the document's result (`ream run --text none` asks for that).
+ */
 const extract: PipelineFactory = (options) => {
-  refuseUnknown('extract', options, [...BASE_OPTIONS, ...REPORT_OPTIONS]);
-  return { name: 'extract', analyzers: documentReports(options), ...baseOptions(options) };
+  refuseUnknown('extract', options, [...BASE_OPTIONS, 'pagesInResult', ...REPORT_OPTIONS]);
+  const pagesInResult = options.pagesInResult ?? true;
+  if (typeof pagesInResult !== 'boolean') throw ReamError.nonRetryable('validation_failed', 'option "pagesInResult" must be true or false');
+  return {
+    name: 'extract', analyzers: documentReports(options), ...baseOptions(options),
+    // false: the pages stay in the chunk checkpoints only (`pagesOmitted`, read with
+    // `Ream.documentPages`): a result nobody reads the text of is not written and read again whole.
+    ...(pagesInResult ? {} : { maxPagesInResult: 0 }),
+  };
 };
 
 /** `rules`: `extract` plus the rule-based field analyzer; options.rules holds the rules. */

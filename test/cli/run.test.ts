@@ -3,6 +3,7 @@ import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { createReam } from '../../src/runtime/create-ream.ts';
 import { makeScannedPdf, numberedPages, writePdf } from '../support/make-pdf.ts';
 import { fixturesDir } from '../support/env.ts';
 import { readLines } from './lines.ts';
@@ -61,6 +62,39 @@ describe('ream run', () => {
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stdout, /0 succeeded, 0 failed, 1 already done/);
     assert.equal(readLines(join(work, 'full.jsonl')).length, 1);
+  });
+
+  test('--text none writes the same lines without text, keeps the text in the checkpoints only; --no-index leaves search empty', async () => {
+    const work = join(dir, 'text-none');
+    await mkdir(work, { recursive: true });
+    await writePdf(join(work, 'a.pdf'), { pages: numberedPages('Quokka', 3) });
+    const pages = await run(['run', 'a.pdf', '--out', 'pages.jsonl', '--data-dir', 'pages-data', '--progress', 'none'], work);
+    assert.equal(pages.code, 0, pages.stderr);
+    const none = await run(['run', 'a.pdf', '--out', 'none.jsonl', '--data-dir', 'none-data', '--text', 'none', '--no-index', '--progress', 'none'], work);
+    assert.equal(none.code, 0, none.stderr);
+    const [withPages] = readLines(join(work, 'pages.jsonl'));
+    const [without] = readLines(join(work, 'none.jsonl'));
+    assert.ok(withPages && without);
+    assert.equal(withPages.pages?.length, 3);
+    const { pages: _pages, ...rest } = withPages;
+    assert.deepEqual(without, rest, 'the same line, less the pages');
+
+    const ream = await createReam({ dataDir: join(work, 'none-data') });
+    try {
+      const [job] = (await ream.listJobs({ tenantId: 'local' })).items;
+      assert.ok(job);
+      const [doc] = await ream.jobDocuments(job.id);
+      assert.ok(doc);
+      const stored = (await ream.documentResult(job.id, doc.documentId))?.output as { pages: unknown[]; pagesOmitted?: boolean } | undefined;
+      assert.deepEqual(stored?.pages, [], 'the document result holds no text');
+      assert.equal(stored?.pagesOmitted, true);
+      const read: string[] = [];
+      for await (const page of ream.documentPages(job.id, doc.documentId)) read.push(page.read?.text ?? '');
+      assert.match(read[2] ?? '', /Quokka page 3 of 3/, 'the text is still there, page by page');
+      assert.deepEqual(await ream.search('Quokka'), [], '--no-index: nothing indexed');
+    } finally {
+      await ream.close();
+    }
   });
 
   test('usage errors exit 2 with a clear message', async () => {

@@ -1,8 +1,7 @@
-import type { ChatModel } from './client.ts';
-import { OpenAiChatModel } from './client.ts';
+import type { ChatAnswer, ChatModel, ChatRequest } from './client.ts';
 import { LlmPacer, type LlmPacerSettings } from './pacer.ts';
 import type { RateWindow } from './rate-window.ts';
-import type { LlmProviderSettings } from './settings.ts';
+import { publicEndpoint, type LlmProviderSettings, type ProviderInfo } from './settings.ts';
 
 /**
  * A model with its pacing: create one per process and share it between analyzers (and jobs),
@@ -26,7 +25,7 @@ export interface LlmClientOptions {
 
 export function createLlmClient(settings: LlmProviderSettings, options: LlmClientOptions = {}): LlmClient {
   return {
-    model: options.model ?? new OpenAiChatModel(settings),
+    model: options.model ?? new LazyOpenAiChatModel(settings),
     pacer: new LlmPacer({
       ...options.pacer,
       ...(settings.maxConcurrency === undefined ? {} : { maxConcurrency: settings.maxConcurrency }),
@@ -36,4 +35,24 @@ export function createLlmClient(settings: LlmProviderSettings, options: LlmClien
     }),
     contextTokens: settings.contextTokens,
   };
+}
+
+/**
+ * `OpenAiChatModel`, its module (and the openai SDK under it, ~0.4 s to load) imported with the
+ * first call: every process that builds pipelines creates a client, few of them call a model.
+ */
+class LazyOpenAiChatModel implements ChatModel {
+  readonly info: ProviderInfo;
+  readonly #settings: LlmProviderSettings;
+  #model: Promise<ChatModel> | undefined;
+
+  constructor(settings: LlmProviderSettings) {
+    this.info = { model: settings.model, endpoint: publicEndpoint(settings.baseURL) };
+    this.#settings = settings;
+  }
+
+  async complete(request: ChatRequest): Promise<ChatAnswer> {
+    this.#model ??= import('./client.ts').then(({ OpenAiChatModel }) => new OpenAiChatModel(this.#settings));
+    return (await this.#model).complete(request);
+  }
 }

@@ -13,7 +13,7 @@ import type { DocumentMetadata, Extraction, OcrMode, PageFailure, PageText, Page
 import { pageImageCoverage, renderPage } from './page-image.ts';
 import { pageText, tidyLines, type TextRun } from './page-text.ts';
 import { parsePdfDate } from './pdf-date.ts';
-import { heldBytes, pdfiumMetadata, readPdfiumPage, withPdfiumDocument } from './pdfium.ts';
+import { heldBytes, pdfiumMetadata, readPdfiumPages, withPdfiumDocument, type PdfiumPage } from './pdfium.ts';
 import { forgetDocument, pdfjsErrorCode, withDocument } from './pdfjs.ts';
 
 /** `engine` absent: pdf.js (what tasks queued before PDFium existed meant). `password`: the user password of an encrypted file. */
@@ -92,10 +92,11 @@ async function extract(input: JsonValue): Promise<JsonValue> {
   const { path, from, to, ocr, engine, password } = fromJson<PdfExtractInput>(input);
   const withPdfjs = (): Promise<JsonValue> => withDocument(path, (doc) => readRange(doc.numPages, from, to, ocr, (page) => readPage(doc, page, ocr)), password);
   if (engine !== 'pdfium') return withPdfjs();
+  const wantsCoverage = (lines: readonly string[]): boolean => ocr !== 'always' && textQuality(lines.join('\n')) !== 'usable';
+  const range = await readPdfiumPages(path, password, from, to, wantsCoverage);
   // PDFium refuses the file: pdf.js reads all of it (some damaged files open there).
-  const pageCount = await withPdfiumDocument(path, password, (doc) => doc.pageCount, () => Promise.resolve(undefined));
-  if (pageCount === undefined) return withPdfjs();
-  return readRange(pageCount, from, to, ocr, (page) => readWithPdfium(page, ocr, path, password));
+  if (range.pageCount === undefined) return withPdfjs();
+  return readRange(range.pageCount, from, to, ocr, (page) => pdfiumOrPdfjs(range.pages[page - 1 - from], page, ocr, path, password));
 }
 
 type PageRead = { text: string; imageOnly: boolean };
@@ -138,13 +139,11 @@ async function readRange(pageCount: number, from: number, to: number, ocr: OcrMo
 }
 
 /**
- * One page through PDFium; pdf.js reads it instead when PDFium cannot load it (or trapped
- * earlier in this thread). PDFium measures the image area itself, only for pages whose text is
- * not usable: whether such a page is a scan to OCR (see {@link MIN_IMAGE_COVERAGE}).
+ * One page PDFium read, or through pdf.js when PDFium could not load it (or trapped earlier in
+ * this thread). PDFium measures the image area itself, only for pages whose text is not usable:
+ * whether such a page is a scan to OCR (see {@link MIN_IMAGE_COVERAGE}).
  */
-async function readWithPdfium(page: number, ocr: OcrMode, path: string, password: string | undefined): Promise<PageRead> {
-  const wantsCoverage = (lines: readonly string[]): boolean => ocr !== 'always' && textQuality(lines.join('\n')) !== 'usable';
-  const read = await readPdfiumPage(path, password, page - 1, wantsCoverage);
+async function pdfiumOrPdfjs(read: PdfiumPage | undefined, page: number, ocr: OcrMode, path: string, password: string | undefined): Promise<PageRead> {
   if (read === undefined) {
     return withDocument(path, (doc) => readPage(doc, page, ocr), password).catch(async (error: unknown) => {
       await forgetDocument(); // see forgetDocument: the next page must not be read from a confused copy

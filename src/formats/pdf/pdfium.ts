@@ -130,32 +130,63 @@ export interface PdfiumPage {
   imageCoverage?: number;
 }
 
+/** What {@link readPdfiumPages} read: per page of the range, its text, or `undefined` for pdf.js to read. */
+export interface PdfiumRange {
+  /** The document's page count; `undefined` when PDFium refused the file (pdf.js reads all of it). */
+  pageCount: number | undefined;
+  /** Indexed like the range: `pages[0]` is page `from`. Pages past the end are left out. */
+  pages: (PdfiumPage | undefined)[];
+}
+
 /**
- * Page `index` (0-based) of the document at `path`; `undefined` when PDFium cannot open the file
- * or load the page, or trapped earlier in this thread (the caller then asks pdf.js).
+ * Pages `[from, to)` (0-based) of the document at `path`, in one pass over one open copy: the
+ * file is looked at (stat, see document-cache.ts) once per range, not once per page. A page
+ * PDFium cannot load, or any page after a trap in this thread, is `undefined` (the caller then
+ * asks pdf.js).
  *
  * After it failed to load a page, PDFium's page-tree cache can hand out the wrong page for the
  * next index (asked for 2, then 3, of a tree whose kids 2 and 3 are broken, it returns page 4
  * as page 3), so the document is closed then, and the next page is read from a fresh copy.
  */
-export async function readPdfiumPage(
-  path: string, password: string | undefined, index: number, wantsCoverage: (lines: readonly string[]) => boolean,
-): Promise<PdfiumPage | undefined> {
-  if (broken) return undefined;
-  let failed = false;
-  try {
-    const read = await withPdfiumDocument(path, password, (doc) => pageLines(doc, index, wantsCoverage), () => Promise.resolve(undefined));
-    failed = read === undefined;
-    return read;
-  } catch (error) {
-    // WebAssembly.RuntimeError (a trap, or Emscripten's abort): by name, as the project's
-    // TypeScript lib has no WebAssembly types.
-    if (!(error instanceof Error && error.name === 'RuntimeError')) throw error;
-    broken = true;
-    return undefined;
-  } finally {
-    if (failed) await cache.close();
+export async function readPdfiumPages(
+  path: string, password: string | undefined, from: number, to: number, wantsCoverage: (lines: readonly string[]) => boolean,
+): Promise<PdfiumRange> {
+  const pages: (PdfiumPage | undefined)[] = [];
+  let pageCount: number | undefined;
+  let index = from;
+  while (index < to && !broken) {
+    let failed = false;
+    try {
+      const opened = await withPdfiumDocument(path, password, (doc) => {
+        const end = Math.min(to, doc.pageCount);
+        // Synchronous from here to the end of the range or the first failed page: nothing else
+        // runs on this thread meanwhile, so the open copy cannot be closed under it.
+        for (; index < end && !failed; index++) {
+          const page = pageLines(doc, index, wantsCoverage);
+          pages.push(page);
+          failed = page === undefined;
+        }
+        if (!failed) index = to;
+        return doc.pageCount;
+      }, () => Promise.resolve(undefined));
+      if (opened === undefined) return { pageCount: undefined, pages: [] };
+      pageCount = opened;
+    } catch (error) {
+      // WebAssembly.RuntimeError (a trap, or Emscripten's abort): by name, as the project's
+      // TypeScript lib has no WebAssembly types. The page it trapped on goes to pdf.js.
+      if (!(error instanceof Error && error.name === 'RuntimeError')) throw error;
+      broken = true;
+      pages.push(undefined);
+      index++;
+    } finally {
+      if (failed) await cache.close();
+    }
   }
+  // Trapped before the page count was known (now, or in an earlier task): pdf.js reads it all.
+  if (pageCount === undefined) return { pageCount: undefined, pages: [] };
+  // Trapped after: the rest of the range goes to pdf.js.
+  while (pages.length < Math.min(to, pageCount) - from) pages.push(undefined);
+  return { pageCount, pages };
 }
 
 function pageLines(doc: PdfiumDocument, index: number, wantsCoverage: (lines: readonly string[]) => boolean): PdfiumPage | undefined {

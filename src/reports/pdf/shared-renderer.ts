@@ -1,4 +1,6 @@
-import { PdfRenderer } from './pdf-renderer.ts';
+// The renderer's module (and Playwright under it, ~0.4 s to load) is imported with the first
+// report, never by a process that makes none.
+import type { PdfRenderer } from './pdf-renderer.ts';
 
 /** Pages of the shared renderer (REAM_PDF_PAGES): Chromium pages are ~30–60 MB each. */
 const DEFAULT_PAGES = 2;
@@ -33,7 +35,7 @@ export async function withPdfRenderer<T>(executablePath: string, use: (renderer:
     shared = renderers.get(executablePath); // another caller may have started one meanwhile
   }
   if (!shared) {
-    const renderer = PdfRenderer.launch({ executablePath, pages: envInt('REAM_PDF_PAGES', DEFAULT_PAGES), timeoutMs: envInt('REAM_PDF_TIMEOUT_MS', DEFAULT_TIMEOUT_MS) });
+    const renderer = import('./pdf-renderer.ts').then(({ PdfRenderer }) => PdfRenderer.launch({ executablePath, pages: envInt('REAM_PDF_PAGES', DEFAULT_PAGES), timeoutMs: envInt('REAM_PDF_TIMEOUT_MS', DEFAULT_TIMEOUT_MS) }));
     shared = { renderer, users: 0 };
     renderers.set(executablePath, shared);
     // A Chromium that did not start is tried again by the next report, not remembered as broken.
