@@ -21,10 +21,8 @@ export const RATIO_CHECKED_FROM = 16 * MB;
 
 /** The archive's entries, from its central directory; `invalid` names the code for a file that is no readable ZIP. */
 export async function zipEntries(path: string, invalid: ErrorCode): Promise<CentralDirectoryFile[]> {
-  // Loaded when a zip is met (~0.25 s of module loading a PDF-only run never pays).
-  const { Open } = await import('unzipper');
   try {
-    // Loaded on first use: each pool thread would otherwise load it at start, ZIP files or not.
+    // Loaded when a zip is met: each pool thread would otherwise load it at start (~0.25 s), ZIP files or not.
     const { Open } = await import('unzipper');
     return (await Open.file(path)).files;
   } catch (error) {
