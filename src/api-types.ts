@@ -136,3 +136,7 @@ export interface WorkerView {
   running: WorkerTaskView[];
   recent: WorkerTaskView[];
 }
+
+/** Formats of `GET /v1/jobs/:id/download` (and of one document's): full results, or the flat table. */
+export const DOWNLOAD_FORMATS = ['json', 'ndjson', 'csv', 'xlsx'] as const;
+export type DownloadFormat = (typeof DOWNLOAD_FORMATS)[number];

@@ -11,7 +11,7 @@ import { ReamError } from '../errors.ts';
 import { TERMINAL_EVENT_TYPES as SHARED_TERMINAL_EVENT_TYPES, type ReamEvent } from '../events/types.ts';
 import type { JsonObject } from '../json.ts';
 import type { DocumentOutput } from '../pipeline/types.ts';
-import type { DocumentPageResult } from '../api-types.ts';
+import type { DocumentPageResult, DownloadFormat } from '../api-types.ts';
 import { TERMINAL_JOB_STATUSES, type JobStatus } from '../store/port.ts';
 import type { ArtifactView, CreditEntryView, DocumentView, JobView, PriorityName, TenantAccountView, UsageView, WorkerView } from '../api-types.ts';
 import type { SearchHit } from '../search/port.ts';
@@ -24,7 +24,8 @@ import { ReamUrlStorage } from './url-storage.ts';
 
 export type { ReamEvent, EventType, Progress } from '../events/types.ts';
 export type { DocumentOutput } from '../pipeline/types.ts';
-export type { DocumentPageResult } from '../api-types.ts';
+export type { DocumentPageResult, DownloadFormat } from '../api-types.ts';
+export { DOWNLOAD_FORMATS } from '../api-types.ts';
 export type { JsonObject, JsonValue } from '../json.ts';
 export type { JobStatus } from '../store/port.ts';
 export type { ArtifactView, CreditEntryView, DocumentView, JobView, PriorityName, TenantAccountView, UsageView, WorkerTaskView, WorkerView } from '../api-types.ts';
@@ -115,6 +116,25 @@ export interface NamedSearchHit extends SearchHit {
 export interface JobPage {
   items: JobView[];
   nextCursor: string | null;
+}
+
+/** A results file as the server sends it (`download`). */
+export interface ResultsDownload {
+  /** The file name the server suggests (`job-<id>.csv`, `<document>.xlsx`, …). */
+  name: string;
+  mediaType: string;
+  body: ReadableStream<Uint8Array>;
+}
+
+/** The name in `Content-Disposition: attachment; filename*=UTF-8''…`, or `fallback`. */
+function attachmentName(disposition: string | null, fallback: string): string {
+  const encoded = /filename\*=UTF-8''([^;]+)/i.exec(disposition ?? '')?.[1];
+  if (encoded === undefined) return fallback;
+  try {
+    return decodeURIComponent(encoded);
+  } catch {
+    return fallback;
+  }
 }
 
 export interface EventsOptions {
@@ -401,6 +421,22 @@ export class ReamClient {
   async results(id: string): Promise<DocumentOutput[]> {
     const { items } = await this.json<{ items: DocumentOutput[] }>(this.jobPath(id, '/results'));
     return items;
+  }
+
+  /**
+   * `GET /v1/jobs/:id/download` (with `documentId`, one document's): the results of the ended
+   * documents as a file, streamed. `json` and `ndjson` carry the full results (a document's
+   * `ndjson` is its pages, a table's rows); `csv` and `xlsx` one row per page with a column per field.
+   */
+  async download(id: string, options: { format?: DownloadFormat; documentId?: string; signal?: AbortSignal } = {}): Promise<ResultsDownload> {
+    const format = options.format ?? 'json';
+    const path = options.documentId === undefined ? '/download' : `/documents/${encodeURIComponent(options.documentId)}/download`;
+    const response = await this.request(this.jobPath(id, `${path}?format=${format}`), options.signal ? { signal: options.signal } : {});
+    return {
+      name: attachmentName(response.headers.get('content-disposition'), `results.${format}`),
+      mediaType: response.headers.get('content-type') ?? 'application/octet-stream',
+      body: response.body ?? new Blob([]).stream(),
+    };
   }
 
   /** The files the job made (reports rendered per row), in input and row order. */

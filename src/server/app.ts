@@ -14,6 +14,7 @@ import { PROBLEM_CONTENT_TYPE, answerClientError, sendProblem, toProblem } from 
 import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
 import { documentPagesRoutes } from './routes/document-pages.ts';
+import { downloadRoutes } from './routes/downloads.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { artifactRoutes } from './routes/artifacts.ts';
 import { uiRoutes } from './routes/ui.ts';
@@ -137,6 +138,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     artifactRoutes(scope, options.ream);
     workerRoutes(scope, options.ream);
     documentPagesRoutes(scope, options.ream);
+    downloadRoutes(scope, options.ream);
     searchRoutes(scope, options.ream);
     usageRoutes(scope, options.ream);
     auditRoutes(scope, options.ream);
