@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test, type TestContext } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { after, before, describe, test } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
 import { createReam, type Ream, type ReamOptions } from '../../src/runtime/create-ream.ts';
 import { buildServer, startServer, type RunningServer, type StartOptions } from '../../src/server/app.ts';
 import { issueApiKey } from '../../src/server/auth/api-keys.ts';
@@ -15,8 +13,8 @@ import { rejectsWithCode } from '../support/assert-ream-error.ts';
 import { requireOrSkip } from '../support/env.ts';
 import { makePdf, numberedPages, writePdf } from '../support/make-pdf.ts';
 import { adaptersOf } from '../../src/runtime/internals.ts';
+import { assertAccessible, CHROMIUM, launchChromium, openPage } from '../support/console-browser.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const CASE_TIMEOUT_MS = 120_000;
 const WAIT_MS = 60_000;
 /** A file name that is markup: the console must show it as these characters, never run it. */
@@ -24,19 +22,11 @@ const HOSTILE_NAME = '<img src=x onerror=alert(1)>.pdf';
 
 let dir: string;
 let browser: Browser | undefined;
-let axeSource: string;
 const cleanups: Array<() => Promise<void>> = [];
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'ream-dashboard-'));
-  axeSource = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-  if (existsSync(CHROMIUM)) {
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-  }
+  browser = await launchChromium();
 });
 after(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup();
@@ -63,42 +53,6 @@ async function otherOrigin(): Promise<string> {
   const address = server.address();
   assert.ok(address !== null && typeof address === 'object');
   return `http://127.0.0.1:${address.port}`;
-}
-
-/**
- * A fresh browser page (own storage). Uncaught page errors, dialogs (an `alert` from injected
- * markup) and Content-Security-Policy violations fail the test at its end.
- */
-async function openPage(t: TestContext): Promise<Page> {
-  assert.ok(browser);
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  const errors: string[] = [];
-  page.on('pageerror', (error) => errors.push(error.message));
-  page.on('dialog', (dialog) => {
-    errors.push(`dialog: ${dialog.message()}`);
-    void dialog.dismiss();
-  });
-  page.on('console', (message) => {
-    if (/Content Security Policy/i.test(message.text())) errors.push(message.text());
-  });
-  t.after(async () => {
-    await context.close();
-    assert.deepEqual(errors, [], 'no uncaught errors, dialogs or CSP violations in the page');
-  });
-  return page;
-}
-
-/** Runs axe-core in the page (evaluated over the DevTools protocol: the page's CSP allows no injected script). */
-async function assertAccessible(page: Page, what: string): Promise<void> {
-  await page.evaluate(axeSource);
-  const violations = await page.evaluate(async () => {
-    const axe = (globalThis as unknown as { axe: { run(): Promise<{ violations: Array<{ id: string; impact: string | null; nodes: unknown[] }> }> } }).axe;
-    const { violations: found } = await axe.run();
-    return found.map((violation) => ({ id: violation.id, impact: violation.impact, nodes: violation.nodes.length }));
-  });
-  const serious = violations.filter((violation) => violation.impact === 'serious' || violation.impact === 'critical');
-  assert.deepEqual(serious, [], `${what}: no serious or critical axe violations`);
 }
 
 /** Scrolls the job list to its end (typed by hand: the tests' tsconfig has no DOM types). */
@@ -157,7 +111,7 @@ describe('console: built by Vite, served at /, driven in Chromium', { timeout: C
   test('submit over tus, watch it live (the stream resumes), read the document, search it; a markup file name stays text', { timeout: CASE_TIMEOUT_MS }, async (t) => {
     if (!requireOrSkip(t, browser !== undefined, `Chromium at ${CHROMIUM}`)) return;
     const { server } = await serve('flow');
-    const page = await openPage(t);
+    const page = await openPage(browser, t);
     // The first event stream breaks after one event: the page must resume after it, not start over.
     const resumedFrom: Array<string | undefined> = [];
     await page.route('**/v1/jobs/*/events', async (route) => {
@@ -242,7 +196,7 @@ describe('console: built by Vite, served at /, driven in Chromium', { timeout: C
     const acmeJob = await submitByApi(server.url, acme, 'acme-secret.pdf', ['acme quarterly zebra']);
     const betaJob = await submitByApi(server.url, beta, 'beta.pdf', ['beta page']);
 
-    const page = await openPage(t);
+    const page = await openPage(browser, t);
     await page.goto(`${server.url}/`);
     await page.locator('#signin-error', { hasText: 'Enter an API key' }).waitFor({ timeout: WAIT_MS });
     await assertAccessible(page, 'sign in');
@@ -297,7 +251,7 @@ describe('console: built by Vite, served at /, driven in Chromium', { timeout: C
     body.append('file', new Blob([await makePdf({ pages: numberedPages('L', 200) })], { type: 'application/pdf' }), 'long.pdf');
     const job = (await (await fetch(`${server.url}/v1/jobs`, { method: 'POST', body })).json()) as JobView;
 
-    const page = await openPage(t);
+    const page = await openPage(browser, t);
     await page.goto(`${server.url}/#/jobs/${job.id}`);
     await page.locator('#job-status', { hasText: /^succeeded$/ }).waitFor({ timeout: WAIT_MS });
     const cells = page.getByRole('group', { name: 'Chunks of long.pdf' }).getByRole('button');
@@ -320,7 +274,7 @@ describe('console: built by Vite, served at /, driven in Chromium', { timeout: C
     body.append('file', new Blob([await makePdf({ pages: ['one', 'two'] })], { type: 'application/pdf' }), 'too-long.pdf');
     const job = (await (await fetch(`${server.url}/v1/jobs`, { method: 'POST', body })).json()) as JobView;
 
-    const page = await openPage(t);
+    const page = await openPage(browser, t);
     const resumedFrom: Array<string | undefined> = [];
     page.on('request', (request) => {
       if (request.url().endsWith('/events')) resumedFrom.push(request.headers()['last-event-id']);
@@ -346,7 +300,7 @@ describe('console: built by Vite, served at /, driven in Chromium', { timeout: C
     const { server } = await serve('reload');
     const path = join(dir, 'resume-me.pdf');
     await writePdf(path, { pages: numberedPages('R', 3) });
-    const page = await openPage(t);
+    const page = await openPage(browser, t);
     const creations: string[] = [];
     page.on('request', (request) => {
       if (request.method() === 'POST' && request.url().endsWith('/v1/uploads')) creations.push(request.url());
@@ -391,7 +345,7 @@ describe('console: built by Vite, served at /, driven in Chromium', { timeout: C
       ids.push(((await answer.json()) as JobView).id);
     }
 
-    const page = await openPage(t);
+    const page = await openPage(browser, t);
     await page.goto(`${server.url}/#/jobs`);
     await page.locator('.count', { hasText: '100+ jobs' }).waitFor({ timeout: WAIT_MS });
     const rendered = await page.locator('#jobs li').count();
@@ -424,7 +378,7 @@ describe('console: built by Vite, served at /, driven in Chromium', { timeout: C
     const { server } = await serve('cors', { cors: { origins: [allowed] } }, { work: false });
     const pdf = Array.from(await makePdf({ pages: ['cross-origin page'] }));
 
-    const page = await openPage(t);
+    const page = await openPage(browser, t);
     await page.goto(`${allowed}/`);
     const seen = await page.evaluate(
       async ({ api, bytes }) => {

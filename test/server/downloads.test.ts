@@ -161,4 +161,12 @@ describe('refusals', () => {
     await rejectsWithCode(a.download(rulesJob.id, { format: 'pdf' as DownloadFormat }), 'validation_failed');
     await rejectsWithCode(a.download(rulesJob.id, { format: 'csv', documentId: 'nope' }), 'not_found');
   });
+
+  test('every download is in the audit log, the refused ones too', async () => {
+    // The log is written when each answer ends: the entries of the tests above are in by now.
+    const entries = await ream.listAudit({ action: 'results.download', limit: 1000 });
+    const ofJob = entries.filter((entry) => entry.target === rulesJob.id);
+    assert.ok(ofJob.some((entry) => entry.tenantId === 'tenant-a' && entry.status === 200), 'a download by its tenant');
+    assert.ok(ofJob.some((entry) => entry.tenantId === 'tenant-b' && entry.status === 404), 'a refused one by another tenant');
+  });
 });

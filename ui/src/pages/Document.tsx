@@ -2,7 +2,7 @@ import type { DocumentOutput, ReamClient } from '@client';
 import { useEffect, useState } from 'preact/hooks';
 import { ErrorText, Page, Status } from '../components/common.tsx';
 import { PageImage } from '../components/PageImage.tsx';
-import { download } from '../download.ts';
+import { Downloads } from '../components/Downloads.tsx';
 import { bytes, messageOf } from '../format.ts';
 import { href } from '../router.ts';
 
@@ -62,9 +62,7 @@ export function Document({ client, jobId, documentId }: { client: ReamClient; jo
             <dt>Pages</dt>
             <dd>{output.pageCount ?? '—'}</dd>
           </dl>
-          <button type="button" onClick={() => download(`${documentId}.json`, 'application/json', JSON.stringify(output, null, 2))}>
-            Download result (JSON)
-          </button>
+          <Downloads client={client} jobId={jobId} documentId={documentId} />
           {output.error ? <p class="error">{`${output.error.message} (${output.error.code})`}</p> : null}
           <h2>Fields</h2>
           {fields.length === 0 ? (
