@@ -131,4 +131,6 @@ export interface JobStore {
   deleteJob(id: string): Promise<boolean>;
   /** Jobs per status across every tenant (for metrics): every status present, 0 when none. */
   jobStatusCounts(): Promise<Record<JobStatus, number>>;
+  /** `createdAt` of the oldest job in `status` across every tenant (how long the queue's head has waited); null when none. */
+  oldestJobCreatedAt(status: JobStatus): Promise<number | null>;
 }

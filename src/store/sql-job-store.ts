@@ -197,5 +197,10 @@ export function sqlJobStore(kysely: Kysely<unknown>): JobStore {
       for (const row of rows) if (Object.hasOwn(counts, row.status)) counts[row.status as JobStatus] = toNumber(row.n);
       return counts;
     },
+
+    async oldestJobCreatedAt(status) {
+      const row = await db.selectFrom('jobs').select((eb) => eb.fn.min('created_at').as('oldest')).where('status', '=', status).executeTakeFirst();
+      return toNullableNumber(row?.oldest ?? null);
+    },
   };
 }

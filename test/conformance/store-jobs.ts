@@ -258,6 +258,19 @@ const cases: ConformanceCase<Subject>[] = [
       assert.deepEqual(added, { queued: 1, running: 2, succeeded: 1, partially_succeeded: 0, failed: 1, cancelled: 0 });
     },
   },
+  {
+    name: 'oldestJobCreatedAt answers the oldest creation time of a status across tenants, null when none',
+    async run({ store }) {
+      assert.equal(await store.oldestJobCreatedAt('queued'), null);
+      const started = await store.createJob(newJob({ tenantId: 'a' }), 1_000);
+      await store.updateJob(started.id, { status: 'running' });
+      await store.createJob(newJob({ tenantId: 'b' }), 3_000);
+      await store.createJob(newJob({ tenantId: 'a' }), 2_000);
+      assert.equal(await store.oldestJobCreatedAt('queued'), 2_000);
+      assert.equal(await store.oldestJobCreatedAt('running'), 1_000);
+      assert.equal(await store.oldestJobCreatedAt('failed'), null);
+    },
+  },
 ];
 
 /** Registers the job port's contract (src/store/job-store.ts) against one adapter. */
