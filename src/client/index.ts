@@ -12,7 +12,7 @@ import { TERMINAL_EVENT_TYPES as SHARED_TERMINAL_EVENT_TYPES, type ReamEvent } f
 import type { JsonObject } from '../json.ts';
 import type { DocumentOutput } from '../pipeline/types.ts';
 import type { DocumentPageResult, DownloadFormat } from '../api-types.ts';
-import { TERMINAL_JOB_STATUSES, type JobStatus } from '../store/port.ts';
+import { TERMINAL_JOB_STATUSES, type JobStatus, type MetricsSample } from '../store/port.ts';
 import type { ArtifactView, CreditEntryView, DocumentView, JobView, PriorityName, TenantAccountView, UsageView, WorkerView } from '../api-types.ts';
 import type { SearchHit } from '../search/port.ts';
 import { errorFromProblem, errorFromResponse, ReamHttpError, unreachable, type ProblemBody } from './errors.ts';
@@ -27,7 +27,7 @@ export type { DocumentOutput } from '../pipeline/types.ts';
 export type { DocumentPageResult, DownloadFormat } from '../api-types.ts';
 export { DOWNLOAD_FORMATS } from '../api-types.ts';
 export type { JsonObject, JsonValue } from '../json.ts';
-export type { JobStatus } from '../store/port.ts';
+export type { JobStatus, MetricsSample } from '../store/port.ts';
 export type { ArtifactView, CreditEntryView, DocumentView, JobView, PriorityName, TenantAccountView, UsageView, WorkerTaskView, WorkerView } from '../api-types.ts';
 export type { SearchHit } from '../search/port.ts';
 export { parseSse, SseParser, type SseMessage } from './sse.ts';
@@ -404,6 +404,15 @@ export class ReamClient {
   async metricsText(signal?: AbortSignal): Promise<string> {
     const response = await this.request('/metrics', { headers: { accept: 'text/plain' }, ...(signal ? { signal } : {}) });
     return response.text();
+  }
+
+  /**
+   * `GET /v1/metrics/history` (admin): the deployment's activity, one sample per interval (pages,
+   * tasks, failures by code, queue depth and age, tokens), from `since` (epoch ms; default the last hour).
+   */
+  metricsHistory(options: { since?: number; signal?: AbortSignal } = {}): Promise<{ intervalMs: number; items: MetricsSample[] }> {
+    const query = options.since === undefined ? '' : `?since=${Math.max(0, Math.floor(options.since))}`;
+    return this.json<{ intervalMs: number; items: MetricsSample[] }>(`/v1/metrics/history${query}`, options.signal ? { signal: options.signal } : {});
   }
 
   /** `GET /v1/workers` (admin): the worker processes heard from lately. */

@@ -147,6 +147,9 @@ export function reamHandle(engine: Engine, parts: HandleParts): Ream {
     tenants: tenantAccounts(store, engine.settings.credits),
     jobStatusCounts: () => store.jobStatusCounts(),
     taskCounts: (jobId) => engine.ports.queue.counts(jobId),
+    oldestQueuedJobAt: () => store.oldestJobCreatedAt('queued'),
+    putMetricsSample: (sample, capacity) => store.putMetricsSample(sample, capacity),
+    metricsHistory: (since) => store.listMetricsSamples(since),
     async ready() {
       // Each service the deployment runs on must answer (PostgreSQL or SQLite, Redis, S3 or the
       // blob folder), within a bound: a hung connection makes the process unready, not /readyz hang.

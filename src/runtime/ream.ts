@@ -27,6 +27,7 @@ import type {
   AuditQuery,
   WorkerCommand,
   WorkerRecord,
+  MetricsSample,
 } from '../store/port.ts';
 import type { DistributedSettings } from './deployment.ts';
 import type { AddedDocument, CreateJobInput, DocumentToAdd, FileInput } from './engine.ts';
@@ -261,6 +262,12 @@ export interface Ream {
   jobStatusCounts(): Promise<Record<JobStatus, number>>;
   /** Queue tasks by status, of one job (its id) or of all. */
   taskCounts(jobId?: string): Promise<Record<TaskStatus, number>>;
+  /** When the oldest job still `queued` (not started) was created, any tenant; null when none. */
+  oldestQueuedJobAt(): Promise<number | null>;
+  /** Stores one interval's sample in the metrics history, a ring of `capacity`; false when the interval was sampled already. */
+  putMetricsSample(sample: MetricsSample, capacity: number): Promise<boolean>;
+  /** The metrics history from `since` (epoch ms), oldest first. */
+  metricsHistory(since: number): Promise<MetricsSample[]>;
   /** Resolves when the store, the queue and the blob store all answer (readiness); else rejects with `unavailable` naming the one that does not. */
   ready(): Promise<void>;
   /** The live (not revoked) API key of a presented token, else `undefined`. */

@@ -17,7 +17,7 @@ export interface MetricsSample {
   documentsFailed: number;
   /** Failed chunks and documents by error code (`timeout`, `invalid_pdf`, …). */
   failures: Record<string, number>;
-  /** Tasks queued (or waiting for a retry) at the interval's end. */
+  /** Tasks queued, ready for a worker, at the interval's end (merges waiting on their chunks are not counted). */
   queued: number;
   /** Tasks leased by a worker at the interval's end. */
   running: number;
