@@ -188,7 +188,7 @@ describe('console: built by Vite, served at /, driven in Chromium', { timeout: C
 
   test('auth on: sign in with a key kept in sessionStorage; tenants see only their own jobs; workers for the admin only', { timeout: CASE_TIMEOUT_MS }, async (t) => {
     if (!requireOrSkip(t, browser !== undefined, `Chromium at ${CHROMIUM}`)) return;
-    const { ream, server } = await serve('auth', { auth: { mode: 'on' } });
+    const { ream, server } = await serve('auth', { auth: { mode: 'on' }, metricsHistory: { intervalMs: 1_000 } });
     const store = adaptersOf(ream).store;
     const acme = (await issueApiKey(store, { tenantId: 'acme', name: 'console', role: 'user' })).token;
     const beta = (await issueApiKey(store, { tenantId: 'beta', name: 'console', role: 'user' })).token;
@@ -233,9 +233,10 @@ describe('console: built by Vite, served at /, driven in Chromium', { timeout: C
     const worker = page.locator('#workers tbody tr').first();
     await worker.waitFor({ timeout: WAIT_MS });
     const workerId = (await worker.getAttribute('data-worker-id')) ?? '';
-    // Charts of the server's counters, once two samples of /metrics are in (one every 3 s).
+    // Charts of the server's metrics history, once it holds a sample (one a second here).
     await page.getByRole('img', { name: /^Throughput, per second: latest pages \d/ }).waitFor({ timeout: WAIT_MS });
-    assert.equal(await page.locator('.chart canvas').count(), 3, 'throughput, failures and queue drawn');
+    assert.equal(await page.locator('.chart canvas').count(), 5, 'throughput, failures by code, queue, queue age and tokens drawn');
+    await page.getByRole('img', { name: /^Queue age, seconds: latest oldest waiting job \d/ }).waitFor({ timeout: WAIT_MS });
     await assertAccessible(page, 'operate');
     await worker.getByRole('button', { name: `pause worker ${workerId}` }).click();
     await page.locator('#workers .worker-state', { hasText: 'asked to pause' }).waitFor({ timeout: WAIT_MS });
