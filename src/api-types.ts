@@ -140,3 +140,24 @@ export interface WorkerView {
 /** Formats of `GET /v1/jobs/:id/download` (and of one document's): full results, or the flat table. */
 export const DOWNLOAD_FORMATS = ['json', 'ndjson', 'csv', 'xlsx'] as const;
 export type DownloadFormat = (typeof DOWNLOAD_FORMATS)[number];
+
+/** Recent failures of one error code, as `GET /v1/errors` groups them. Times are ISO 8601. */
+export interface ErrorGroupView {
+  code: string;
+  /** Failed chunks and documents with this code in the window. */
+  count: number;
+  firstAt: string;
+  lastAt: string;
+  /** The most recent of them. */
+  sample: {
+    tenantId: string;
+    jobId: string;
+    documentId: string | null;
+    /** The document's file name, when it is still stored. */
+    documentName: string | null;
+    /** 1-based pages of the chunk that failed; null when the whole document failed. */
+    pages: { first: number; last: number } | null;
+    message: string;
+    at: string;
+  };
+}

@@ -11,7 +11,7 @@ import { ReamError } from '../errors.ts';
 import { TERMINAL_EVENT_TYPES as SHARED_TERMINAL_EVENT_TYPES, type ReamEvent } from '../events/types.ts';
 import type { JsonObject } from '../json.ts';
 import type { DocumentOutput } from '../pipeline/types.ts';
-import type { DocumentPageResult, DownloadFormat } from '../api-types.ts';
+import type { DocumentPageResult, DownloadFormat, ErrorGroupView } from '../api-types.ts';
 import { TERMINAL_JOB_STATUSES, type JobStatus, type MetricsSample } from '../store/port.ts';
 import type { ArtifactView, CreditEntryView, DocumentView, JobView, PriorityName, TenantAccountView, UsageView, WorkerView } from '../api-types.ts';
 import type { SearchHit } from '../search/port.ts';
@@ -24,7 +24,7 @@ import { ReamUrlStorage } from './url-storage.ts';
 
 export type { ReamEvent, EventType, Progress } from '../events/types.ts';
 export type { DocumentOutput } from '../pipeline/types.ts';
-export type { DocumentPageResult, DownloadFormat } from '../api-types.ts';
+export type { DocumentPageResult, DownloadFormat, ErrorGroupView } from '../api-types.ts';
 export { DOWNLOAD_FORMATS } from '../api-types.ts';
 export type { JsonObject, JsonValue } from '../json.ts';
 export type { JobStatus, MetricsSample } from '../store/port.ts';
@@ -413,6 +413,19 @@ export class ReamClient {
   metricsHistory(options: { since?: number; signal?: AbortSignal } = {}): Promise<{ intervalMs: number; items: MetricsSample[] }> {
     const query = options.since === undefined ? '' : `?since=${Math.max(0, Math.floor(options.since))}`;
     return this.json<{ intervalMs: number; items: MetricsSample[] }>(`/v1/metrics/history${query}`, options.signal ? { signal: options.signal } : {});
+  }
+
+  /**
+   * `GET /v1/errors`: failed chunks and documents since `since` (epoch ms; default the last 24 h)
+   * grouped by error code, each with a count and its newest as a sample; the caller's tenant's,
+   * or for an admin every tenant's (or `tenant`'s).
+   */
+  async errors(options: { since?: number; tenant?: string; signal?: AbortSignal } = {}): Promise<{ items: ErrorGroupView[]; truncated: boolean }> {
+    const query = new URLSearchParams();
+    if (options.since !== undefined) query.set('since', String(Math.max(0, Math.floor(options.since))));
+    if (options.tenant !== undefined) query.set('tenant', options.tenant);
+    const qs = query.toString();
+    return this.json<{ items: ErrorGroupView[]; truncated: boolean }>(`/v1/errors${qs ? `?${qs}` : ''}`, options.signal ? { signal: options.signal } : {});
   }
 
   /** `GET /v1/workers` (admin): the worker processes heard from lately. */

@@ -1,4 +1,5 @@
 import type { UsageView } from '../api-types.ts';
+import { errorGroups } from './error-groups.ts';
 import { costOf, type PriceTable } from '../analyzers/llm/usage.ts';
 import { addUsage, NO_USAGE, type AnalysisStore, type ModelUsage } from '../analyzers/store/port.ts';
 import { ReamError } from '../errors.ts';
@@ -150,6 +151,7 @@ export function reamHandle(engine: Engine, parts: HandleParts): Ream {
     oldestQueuedJobAt: () => store.oldestJobCreatedAt('queued'),
     putMetricsSample: (sample, capacity) => store.putMetricsSample(sample, capacity),
     metricsHistory: (since) => store.listMetricsSamples(since),
+    errorGroups: (query) => errorGroups(store, query),
     async ready() {
       // Each service the deployment runs on must answer (PostgreSQL or SQLite, Redis, S3 or the
       // blob folder), within a bound: a hung connection makes the process unready, not /readyz hang.

@@ -30,6 +30,7 @@ import type {
   MetricsSample,
 } from '../store/port.ts';
 import type { DistributedSettings } from './deployment.ts';
+import type { ErrorGroups } from './error-groups.ts';
 import type { AddedDocument, CreateJobInput, DocumentToAdd, FileInput } from './engine.ts';
 import type { IntakeLimits } from './intake.ts';
 import type { DocumentPageResult } from './document-pages.ts';
@@ -268,6 +269,8 @@ export interface Ream {
   putMetricsSample(sample: MetricsSample, capacity: number): Promise<boolean>;
   /** The metrics history from `since` (epoch ms), oldest first. */
   metricsHistory(since: number): Promise<MetricsSample[]>;
+  /** Failed chunks and documents since `since` (epoch ms), of one tenant or (none) all, grouped by error code with a sample each. */
+  errorGroups(query: { tenantId?: string; since: number }): Promise<ErrorGroups>;
   /** Resolves when the store, the queue and the blob store all answer (readiness); else rejects with `unavailable` naming the one that does not. */
   ready(): Promise<void>;
   /** The live (not revoked) API key of a presented token, else `undefined`. */

@@ -17,6 +17,7 @@ import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
 import { documentPagesRoutes } from './routes/document-pages.ts';
 import { downloadRoutes } from './routes/downloads.ts';
+import { errorRoutes } from './routes/errors.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { artifactRoutes } from './routes/artifacts.ts';
 import { uiRoutes } from './routes/ui.ts';
@@ -146,6 +147,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     workerRoutes(scope, options.ream);
     documentPagesRoutes(scope, options.ream);
     downloadRoutes(scope, options.ream);
+    errorRoutes(scope, options.ream);
     metricsHistoryRoutes(scope, options.ream, options.metricsHistory);
     searchRoutes(scope, options.ream);
     usageRoutes(scope, options.ream);
