@@ -2,6 +2,7 @@ import type { MetricsSample, ReamClient, UsageView, WorkerView } from '@client';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { Chart } from '../components/Chart.tsx';
 import { ErrorText, Page } from '../components/common.tsx';
+import { ErrorGroups } from '../components/ErrorGroups.tsx';
 import { isForbidden, messageOf, when } from '../format.ts';
 import { historyLines, mergeSamples } from '../metrics.ts';
 
@@ -181,6 +182,7 @@ export function Operate({ client }: { client: ReamClient }) {
           <Charts samples={samples} />
         </>
       )}
+      <ErrorGroups client={client} />
       <h2>Model usage</h2>
       {usage === undefined ? (
         <p>—</p>
