@@ -161,3 +161,9 @@ export interface ErrorGroupView {
     at: string;
   };
 }
+
+/** A pipeline as `GET /v1/pipelines` lists it: its name and the JSON Schema of its options. */
+export interface PipelineView {
+  name: string;
+  optionsSchema: JsonObject;
+}

@@ -11,7 +11,7 @@ import { ReamError } from '../errors.ts';
 import { TERMINAL_EVENT_TYPES as SHARED_TERMINAL_EVENT_TYPES, type ReamEvent } from '../events/types.ts';
 import type { JsonObject } from '../json.ts';
 import type { DocumentOutput } from '../pipeline/types.ts';
-import type { DocumentPageResult, DownloadFormat, ErrorGroupView } from '../api-types.ts';
+import type { DocumentPageResult, DownloadFormat, ErrorGroupView, PipelineView } from '../api-types.ts';
 import { TERMINAL_JOB_STATUSES, type JobStatus, type MetricsSample } from '../store/port.ts';
 import type { ArtifactView, CreditEntryView, DocumentView, JobView, PriorityName, TenantAccountView, UsageView, WorkerView } from '../api-types.ts';
 import type { SearchHit } from '../search/port.ts';
@@ -24,7 +24,7 @@ import { ReamUrlStorage } from './url-storage.ts';
 
 export type { ReamEvent, EventType, Progress } from '../events/types.ts';
 export type { DocumentOutput } from '../pipeline/types.ts';
-export type { DocumentPageResult, DownloadFormat, ErrorGroupView } from '../api-types.ts';
+export type { DocumentPageResult, DownloadFormat, ErrorGroupView, PipelineView } from '../api-types.ts';
 export { DOWNLOAD_FORMATS } from '../api-types.ts';
 export type { JsonObject, JsonValue } from '../json.ts';
 export type { JobStatus, MetricsSample } from '../store/port.ts';
@@ -426,6 +426,12 @@ export class ReamClient {
     if (options.tenant !== undefined) query.set('tenant', options.tenant);
     const qs = query.toString();
     return this.json<{ items: ErrorGroupView[]; truncated: boolean }>(`/v1/errors${qs ? `?${qs}` : ''}`, options.signal ? { signal: options.signal } : {});
+  }
+
+  /** `GET /v1/pipelines`: the pipelines a job may name, each with the JSON Schema its options are validated with. */
+  async pipelines(signal?: AbortSignal): Promise<PipelineView[]> {
+    const { items } = await this.json<{ items: PipelineView[] }>('/v1/pipelines', signal ? { signal } : {});
+    return items;
   }
 
   /** `GET /v1/workers` (admin): the worker processes heard from lately. */

@@ -9,7 +9,8 @@ import type { JsonObject, JsonValue } from '../json.ts';
 import { reportsAnalyzer } from '../reports/reports-analyzer.ts';
 import { REPORT_OPTIONS, reportSpec } from '../reports/report-options.ts';
 import { BASE_OPTIONS, baseOptions, positiveInteger, refuseUnknown } from './builtin.ts';
-import type { PipelineFactory } from './types.ts';
+import { ROWS_OPTIONS_SCHEMA } from './option-schemas.ts';
+import type { Pipeline, PipelineFactory } from './types.ts';
 
 /**
  * Rows per task. A row is a page, but a small one: 200 rows make a task worth its checkpoint and
@@ -38,7 +39,7 @@ const ROW_LLM_KEYS = SPEC_KEYS.filter((key) => key !== 'reducePrompt');
  * page per item. `client` is the process's model client (none: `llm` options are refused).
  */
 export function rowsPipeline(client?: LlmClient): PipelineFactory {
-  return (options: JsonObject) => {
+  const factory = (options: JsonObject): Pipeline => {
     refuseUnknown('rows', options, [...BASE_OPTIONS, 'rules', 'sheet', 'llm', ...REPORT_OPTIONS]);
     const { sheet } = options;
     if (sheet !== undefined && (typeof sheet !== 'string' || sheet === '')) {
@@ -60,6 +61,7 @@ export function rowsPipeline(client?: LlmClient): PipelineFactory {
       ...(typeof sheet === 'string' ? { read: { ...base.read, sheet } } : {}),
     };
   };
+  return Object.assign(factory, { optionsSchema: ROWS_OPTIONS_SCHEMA });
 }
 
 /** The LLM analyzer of `options.llm` (mode, schema, prompt, …), asked about one row at a time. */

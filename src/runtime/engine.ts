@@ -7,7 +7,7 @@ import type { BlobStore, PutOptions } from '../blobs/port.ts';
 import type { EventBus, EventFilter, EventListener } from '../events/port.ts';
 import type { EventType, Progress, ReamEvent } from '../events/types.ts';
 import { fromJson, type JsonObject } from '../json.ts';
-import type { PipelineRegistry } from '../pipeline/registry.ts';
+import type { PipelineDescription, PipelineRegistry } from '../pipeline/registry.ts';
 import type { DocumentOutput, Pipeline } from '../pipeline/types.ts';
 import type { TaskQueue } from '../queue/port.ts';
 import type { SearchIndex } from '../search/port.ts';
@@ -113,6 +113,11 @@ export class Engine {
   get ports(): EnginePorts {
     const { store, queue, blobs, search } = this.#deps;
     return { store, queue, blobs, search };
+  }
+
+  /** Every pipeline jobs may name, with the JSON Schema its options are checked against. */
+  describePipelines(): PipelineDescription[] {
+    return this.#deps.pipelines.describe();
   }
 
   /**

@@ -152,6 +152,7 @@ export function reamHandle(engine: Engine, parts: HandleParts): Ream {
     putMetricsSample: (sample, capacity) => store.putMetricsSample(sample, capacity),
     metricsHistory: (since) => store.listMetricsSamples(since),
     errorGroups: (query) => errorGroups(store, query),
+    pipelines: () => engine.describePipelines(),
     async ready() {
       // Each service the deployment runs on must answer (PostgreSQL or SQLite, Redis, S3 or the
       // blob folder), within a bound: a hung connection makes the process unready, not /readyz hang.

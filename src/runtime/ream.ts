@@ -10,6 +10,7 @@ import type { ByteRange } from '../blobs/port.ts';
 import type { EventFilter, EventListener } from '../events/port.ts';
 import type { ReamEvent } from '../events/types.ts';
 import type { DocumentOutput, PipelineFactory } from '../pipeline/types.ts';
+import type { PipelineDescription } from '../pipeline/registry.ts';
 import type { TaskStatus } from '../queue/port.ts';
 import type { Artifact } from '../reports/artifacts.ts';
 import type { SearchHit } from '../search/port.ts';
@@ -269,6 +270,8 @@ export interface Ream {
   putMetricsSample(sample: MetricsSample, capacity: number): Promise<boolean>;
   /** The metrics history from `since` (epoch ms), oldest first. */
   metricsHistory(since: number): Promise<MetricsSample[]>;
+  /** Every pipeline jobs may name, with the JSON Schema its options are checked against (`GET /v1/pipelines`). */
+  pipelines(): PipelineDescription[];
   /** Failed chunks and documents since `since` (epoch ms), of one tenant or (none) all, grouped by error code with a sample each. */
   errorGroups(query: { tenantId?: string; since: number }): Promise<ErrorGroups>;
   /** Resolves when the store, the queue and the blob store all answer (readiness); else rejects with `unavailable` naming the one that does not. */

@@ -18,6 +18,7 @@ import { healthRoutes } from './routes/health.ts';
 import { documentPagesRoutes } from './routes/document-pages.ts';
 import { downloadRoutes } from './routes/downloads.ts';
 import { errorRoutes } from './routes/errors.ts';
+import { pipelineRoutes } from './routes/pipelines.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { artifactRoutes } from './routes/artifacts.ts';
 import { uiRoutes } from './routes/ui.ts';
@@ -148,6 +149,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     documentPagesRoutes(scope, options.ream);
     downloadRoutes(scope, options.ream);
     errorRoutes(scope, options.ream);
+    pipelineRoutes(scope, options.ream);
     metricsHistoryRoutes(scope, options.ream, options.metricsHistory);
     searchRoutes(scope, options.ream);
     usageRoutes(scope, options.ream);

@@ -136,12 +136,20 @@ describe('console: built by Vite, served at /, driven in Chromium', { timeout: C
     ]);
     assert.deepEqual(await page.locator('.uploads .name').allTextContents(), ['alpha.pdf', HOSTILE_NAME], 'the names, as text');
     assert.equal(await page.locator('img').count(), 0, 'no element made of the file name');
+    // The options form is built from the pipeline's schema (GET /v1/pipelines).
+    await page.getByLabel('chunkPages', { exact: true }).waitFor({ timeout: WAIT_MS });
+    await page.getByLabel('Pipeline', { exact: true }).selectOption('rules');
+    const rules = [{ name: 'invoice', pattern: 'Invoice number (INV-A-2)' }];
+    await page.getByLabel('rules (JSON) (required)').fill(JSON.stringify(rules));
+    await page.getByLabel('chunkPages', { exact: true }).fill('1');
+    assert.deepEqual(await page.getByLabel('ocr', { exact: true }).locator('option').allTextContents(), ['(default)', 'auto', 'always', 'never'], 'an enum is a choice');
     await assertAccessible(page, 'new job');
-    await page.getByLabel('Pipeline').fill('rules');
-    await page.getByLabel('Options (JSON)').fill('{"rules": [{"name": "invoice", "pattern": "Invoice number (INV-A-2)"}]}');
     await page.getByRole('button', { name: 'Upload and start job' }).click();
 
     await page.locator('#job-status', { hasText: /^succeeded$/ }).waitFor({ timeout: WAIT_MS });
+    const jobId = /#\/jobs\/([^/]+)$/.exec(page.url())?.[1] ?? '';
+    const submitted = (await (await fetch(`${server.url}/v1/jobs/${jobId}`)).json()) as JobView;
+    assert.deepEqual(submitted.options, { rules, chunkPages: 1 }, 'the form\'s values, typed as the schema says');
     assert.ok(patches >= 3, `each file went over tus, the cut-off one twice (${patches} PATCH requests)`);
     assert.equal(resumedFrom[0], undefined);
     assert.equal(resumedFrom[1], '1', 'the second stream asked for the events after seq 1');

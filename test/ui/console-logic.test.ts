@@ -6,6 +6,8 @@ import type { MetricsSample, ReamEvent } from '../../src/client/index.ts';
 import { foldEvent, pagesOf, type DocumentStates } from '../../ui/src/job-state.ts';
 import { historyLines, MAX_FAILURE_LINES, mergeSamples } from '../../ui/src/metrics.ts';
 import { snippetParts } from '../../ui/src/snippet.ts';
+import { fieldsOf, optionsOf } from '../../ui/src/option-form.ts';
+import { EXTRACT_OPTIONS_SCHEMA, RULES_OPTIONS_SCHEMA } from '../../src/pipeline/option-schemas.ts';
 
 describe('snippetParts', () => {
   test('splits on « » into plain and matched parts, markers dropped', () => {
@@ -87,5 +89,28 @@ describe('metrics history lines', () => {
   test('merging a read into what is shown: one sample per interval, in order, none older than the span', () => {
     const merged = mergeSamples([sample(0), sample(10_000), sample(20_000, { pages: 1 })], [sample(20_000, { pages: 2 }), sample(30_000)], 10_000);
     assert.deepEqual(merged.map((s) => [s.at, s.pages]), [[10_000, 0], [20_000, 2], [30_000, 0]]);
+  });
+});
+
+describe('the option form of a pipeline\'s schema', () => {
+  test('a control per property: numbers, choices, yes/no, text, JSON for the rest; required ones marked', () => {
+    const fields = new Map(fieldsOf(RULES_OPTIONS_SCHEMA).map((field) => [field.key, field]));
+    assert.equal(fields.get('chunkPages')?.kind, 'integer');
+    assert.equal(fields.get('chunkPages')?.minimum, 1);
+    assert.deepEqual([fields.get('ocr')?.kind, fields.get('ocr')?.choices], ['choice', ['auto', 'always', 'never']]);
+    assert.equal(fields.get('index')?.kind, 'boolean');
+    assert.equal(fields.get('template')?.kind, 'text');
+    assert.equal(fields.get('ocrLanguages')?.kind, 'json', 'a list or a string: typed as JSON');
+    assert.deepEqual([fields.get('rules')?.kind, fields.get('rules')?.required], ['json', true]);
+    assert.deepEqual(fieldsOf({ type: 'object' }), [], 'no properties: options as JSON');
+  });
+
+  test('the options of what was entered: empty fields left to the default, values typed; bad text names its field', () => {
+    const fields = fieldsOf(EXTRACT_OPTIONS_SCHEMA);
+    assert.deepEqual(optionsOf(fields, { chunkPages: ' 10 ', index: 'false', ocr: 'always', ocrLanguages: '["eng","deu"]', template: '', maxPages: '' }), {
+      chunkPages: 10, index: false, ocr: 'always', ocrLanguages: ['eng', 'deu'],
+    });
+    assert.throws(() => optionsOf(fields, { chunkPages: '2.5' }), /chunkPages must be a whole number/);
+    assert.throws(() => optionsOf(fields, { ocrLanguages: '[eng' }), /ocrLanguages must be JSON/);
   });
 });
