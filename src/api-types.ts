@@ -18,6 +18,8 @@ export function isPriorityName(value: string): value is PriorityName {
 /** What `GET /v1/jobs/:id` answers, and what a webhook carries as `job`. Times are ISO 8601 strings (or null). */
 export interface JobView {
   id: string;
+  /** The tenant the job belongs to (an admin's list may hold several). */
+  tenantId: string;
   status: JobStatus;
   pipeline: string;
   options: JsonObject;

@@ -82,6 +82,8 @@ export interface SubmitRequest {
 
 export interface ListJobsRequest {
   status?: JobStatus;
+  /** Admins: another tenant's jobs, or `*` for every tenant's (default: the caller's own). */
+  tenant?: string;
   limit?: number;
   cursor?: string;
 }
@@ -371,6 +373,7 @@ export class ReamClient {
     if (request.status !== undefined) query.set('status', request.status);
     if (request.limit !== undefined) query.set('limit', String(request.limit));
     if (request.cursor !== undefined) query.set('cursor', request.cursor);
+    if (request.tenant !== undefined) query.set('tenant', request.tenant);
     const qs = query.toString();
     return this.json<JobPage>(`/v1/jobs${qs ? `?${qs}` : ''}`);
   }

@@ -70,7 +70,8 @@ export interface JobCondition {
 }
 
 export interface ListJobsQuery {
-  tenantId: string;
+  /** One tenant's jobs; none: every tenant's (what an admin may ask for). */
+  tenantId?: string;
   status?: JobStatus;
   /** Default 50, at most 500. */
   limit?: number;

@@ -163,6 +163,17 @@ const cases: ConformanceCase<Subject>[] = [
       assert.ok(running.items.every((j) => j.status === 'running'));
       assert.equal(running.nextCursor, null);
       assert.equal((await store.listJobs({ tenantId: 'nobody' })).items.length, 0);
+      // No tenant: every tenant's jobs, newest first, a page at a time.
+      const everyone: string[] = [];
+      cursor = undefined;
+      for (let pages = 0; pages < 10; pages++) {
+        const page = await store.listJobs({ limit: 5, ...(cursor === undefined ? {} : { cursor }) });
+        everyone.push(...page.items.map((j) => j.id));
+        if (page.nextCursor === null) break;
+        cursor = page.nextCursor;
+      }
+      assert.equal(everyone.length, 8);
+      assert.equal((await store.getJob(everyone[0] ?? ''))?.tenantId, 'other', 'the newest, of another tenant, first');
     },
   },
   {
