@@ -431,6 +431,11 @@ export class ReamClient {
     return this.json<{ items: ErrorGroupView[]; truncated: boolean }>(`/v1/errors${qs ? `?${qs}` : ''}`, options.signal ? { signal: options.signal } : {});
   }
 
+  /** `GET /v1/me`: the caller's tenant and role (`user` or `admin`). */
+  me(signal?: AbortSignal): Promise<{ tenantId: string; role: 'user' | 'admin' }> {
+    return this.json<{ tenantId: string; role: 'user' | 'admin' }>('/v1/me', signal ? { signal } : {});
+  }
+
   /** `GET /v1/pipelines`: the pipelines a job may name, each with the JSON Schema its options are validated with. */
   async pipelines(signal?: AbortSignal): Promise<PipelineView[]> {
     const { items } = await this.json<{ items: PipelineView[] }>('/v1/pipelines', signal ? { signal } : {});

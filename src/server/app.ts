@@ -19,6 +19,7 @@ import { documentPagesRoutes } from './routes/document-pages.ts';
 import { downloadRoutes } from './routes/downloads.ts';
 import { errorRoutes } from './routes/errors.ts';
 import { pipelineRoutes } from './routes/pipelines.ts';
+import { meRoutes } from './routes/me.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { artifactRoutes } from './routes/artifacts.ts';
 import { uiRoutes } from './routes/ui.ts';
@@ -150,6 +151,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     downloadRoutes(scope, options.ream);
     errorRoutes(scope, options.ream);
     pipelineRoutes(scope, options.ream);
+    meRoutes(scope);
     metricsHistoryRoutes(scope, options.ream, options.metricsHistory);
     searchRoutes(scope, options.ream);
     usageRoutes(scope, options.ream);

@@ -24,6 +24,7 @@ let ream: Ream;
 let server: RunningServer;
 let keys: TenantKeys;
 let aJob: JobView;
+let bJob: JobView;
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'ream-dashboard-operate-'));
@@ -34,7 +35,7 @@ before(async () => {
   const a = new ReamClient({ baseUrl: server.url, apiKey: keys.a });
   const b = new ReamClient({ baseUrl: server.url, apiKey: keys.b });
   aJob = await a.submit({ files: [{ name: HOSTILE_NAME, data: new Uint8Array() }] });
-  const bJob = await b.submit({ options: { maxPages: 1 }, files: [{ name: 'b-long.pdf', data: await makePdf({ pages: ['one', 'two'] }) }, { name: 'b-empty.pdf', data: new Uint8Array() }] });
+  bJob = await b.submit({ options: { maxPages: 1 }, files: [{ name: 'b-long.pdf', data: await makePdf({ pages: ['one', 'two'] }) }, { name: 'b-empty.pdf', data: new Uint8Array() }] });
   await a.wait(aJob.id);
   await b.wait(bJob.id);
 });
@@ -54,7 +55,32 @@ async function signIn(page: Page, key: string): Promise<void> {
 
 const rowText = async (page: Page, code: string): Promise<string> => (await page.locator(`#error-groups tr[data-code="${code}"]`).textContent({ timeout: WAIT_MS })) ?? '';
 
-describe('console: recent errors on Operate', { timeout: 120_000 }, () => {
+describe('console: recent errors on Operate, and the admin\'s tenant picker', { timeout: 120_000 }, () => {
+  test('an admin picks whose jobs the list shows: its own, every tenant\'s, or one; a tenant has no picker', async (t) => {
+    if (!requireOrSkip(t, browser !== undefined, `Chromium at ${CHROMIUM}`)) return;
+    const page = await openPage(browser, t);
+    await signIn(page, keys.admin);
+    await page.getByRole('link', { name: 'Jobs', exact: true }).click();
+    const picker = page.getByLabel('Tenant', { exact: true });
+    await picker.waitFor({ timeout: WAIT_MS });
+    await page.locator('#jobs-empty').waitFor({ timeout: WAIT_MS });
+    await picker.selectOption('*');
+    await page.locator(`#jobs li[data-job-id="${aJob.id}"]`).waitFor({ timeout: WAIT_MS });
+    await page.locator(`#jobs li[data-job-id="${bJob.id}"]`).waitFor({ timeout: WAIT_MS });
+    assert.equal(await page.locator(`#jobs li[data-job-id="${bJob.id}"] .tenant`).textContent(), 'tenant-b');
+    await assertAccessible(page, 'jobs of every tenant');
+    await picker.selectOption('tenant-b');
+    await page.locator(`#jobs li[data-job-id="${aJob.id}"]`).waitFor({ state: 'detached', timeout: WAIT_MS });
+    assert.equal(await page.locator('#jobs li').count(), 1, 'tenant-b\'s one job');
+
+    const tenant = await openPage(browser, t);
+    await signIn(tenant, keys.a);
+    await tenant.getByRole('link', { name: 'Jobs', exact: true }).click();
+    await tenant.locator(`#jobs li[data-job-id="${aJob.id}"]`).waitFor({ timeout: WAIT_MS });
+    assert.equal(await tenant.getByLabel('Tenant', { exact: true }).count(), 0, 'no picker for a tenant');
+  });
+
+
   test('an admin sees every tenant\'s failures by code; a tenant only its own, and the sample links to its document', async (t) => {
     if (!requireOrSkip(t, browser !== undefined, `Chromium at ${CHROMIUM}`)) return;
     const page = await openPage(browser, t);

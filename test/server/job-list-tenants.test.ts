@@ -50,6 +50,11 @@ test('an admin lists its own tenant by default, another by name, every tenant wi
   assert.equal(second.nextCursor, null);
 });
 
+test('GET /v1/me says who the credentials are', async () => {
+  assert.deepEqual(await admin.me(), { tenantId: 'ops', role: 'admin' });
+  assert.deepEqual(await a.me(), { tenantId: 'tenant-a', role: 'user' });
+});
+
 test('a tenant may name only itself', async () => {
   assert.equal((await a.listJobs({ tenant: 'tenant-a' })).items.length, 2);
   await rejectsWithCode(a.listJobs({ tenant: 'tenant-b' }), 'forbidden');
