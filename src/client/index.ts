@@ -113,6 +113,8 @@ interface UploadRecordBody {
 /** A search hit with its document's file name. */
 export interface NamedSearchHit extends SearchHit {
   name: string;
+  /** The newest job of the tenant holding the document; null when none. */
+  jobId: string | null;
 }
 
 export interface JobPage {

@@ -145,6 +145,8 @@ export interface WaitOptions {
 export interface NamedSearchHit extends SearchHit {
   /** The document's stored name (empty if it is gone). */
   name: string;
+  /** The newest job of the tenant holding the document (where its page's results are read); null when none. */
+  jobId: string | null;
 }
 
 /** The library's handle on one ream (embedded or part of a distributed deployment): submit work, follow it, read results. */

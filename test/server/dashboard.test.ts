@@ -188,6 +188,10 @@ describe('console: built by Vite, served at /, driven in Chromium', { timeout: C
     assert.deepEqual(await page.locator('#search-hits mark').allTextContents(), ['INV-A-2'], 'the matched words are marked');
     assert.doesNotMatch(page.url(), /key|token/i);
     await assertAccessible(page, 'search');
+    // The hit opens its document (in the newest job holding it) at its page.
+    await page.locator('#search-hits a', { hasText: 'alpha.pdf' }).click();
+    await page.locator('.page-text', { hasText: 'A page 2 of 2' }).waitFor({ timeout: WAIT_MS });
+    assert.match(page.url(), /#\/jobs\/[^/]+\/documents\/[^/?]+\?page=2$/);
 
     await page.getByRole('link', { name: 'Jobs' }).click();
     await page.locator('#jobs li', { hasText: 'succeeded' }).waitFor({ timeout: WAIT_MS });

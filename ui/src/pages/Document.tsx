@@ -20,10 +20,11 @@ function PageText({ text, quote }: { text: string; quote: string | undefined }) 
 }
 
 /** One document of a job: its text page by page, and its extracted fields linked to their pages. */
-export function Document({ client, jobId, documentId }: { client: ReamClient; jobId: string; documentId: string }) {
+export function Document({ client, jobId, documentId, at = 1 }: { client: ReamClient; jobId: string; documentId: string; at?: number }) {
   const [output, setOutput] = useState<DocumentOutput | undefined>(undefined);
   const [error, setError] = useState('');
-  const [page, setPage] = useState(1);
+  const [page, setPage] = useState(at);
+  useEffect(() => setPage(at), [at, documentId]);
   const [quote, setQuote] = useState<string | undefined>(undefined);
 
   useEffect(() => {
