@@ -169,3 +169,15 @@ export interface PipelineView {
   name: string;
   optionsSchema: JsonObject;
 }
+
+/** What `POST /v1/jobs/estimate` answers: what a job would reserve at submit, and the balance it comes out of. */
+export interface JobEstimateView {
+  /** Pages reserved: one per document, until their pages are counted. */
+  pages: number;
+  /** Credits reserved (0 when the server does not price jobs); the job is charged what it uses when it ends. */
+  credits: number;
+  /** Whether the server prices jobs (a price table is set). */
+  priced: boolean;
+  /** The tenant's credit balance now. */
+  balance: number;
+}

@@ -11,7 +11,7 @@ import { ReamError } from '../errors.ts';
 import { TERMINAL_EVENT_TYPES as SHARED_TERMINAL_EVENT_TYPES, type ReamEvent } from '../events/types.ts';
 import type { JsonObject } from '../json.ts';
 import type { DocumentOutput } from '../pipeline/types.ts';
-import type { DocumentPageResult, DownloadFormat, ErrorGroupView, PipelineView } from '../api-types.ts';
+import type { DocumentPageResult, DownloadFormat, ErrorGroupView, JobEstimateView, PipelineView } from '../api-types.ts';
 import { TERMINAL_JOB_STATUSES, type JobStatus, type MetricsSample } from '../store/port.ts';
 import type { ArtifactView, CreditEntryView, DocumentView, JobView, PriorityName, TenantAccountView, UsageView, WorkerView } from '../api-types.ts';
 import type { SearchHit } from '../search/port.ts';
@@ -24,7 +24,7 @@ import { ReamUrlStorage } from './url-storage.ts';
 
 export type { ReamEvent, EventType, Progress } from '../events/types.ts';
 export type { DocumentOutput } from '../pipeline/types.ts';
-export type { DocumentPageResult, DownloadFormat, ErrorGroupView, PipelineView } from '../api-types.ts';
+export type { DocumentPageResult, DownloadFormat, ErrorGroupView, JobEstimateView, PipelineView } from '../api-types.ts';
 export { DOWNLOAD_FORMATS } from '../api-types.ts';
 export type { JsonObject, JsonValue } from '../json.ts';
 export type { JobStatus, MetricsSample } from '../store/port.ts';
@@ -431,6 +431,14 @@ export class ReamClient {
     if (options.tenant !== undefined) query.set('tenant', options.tenant);
     const qs = query.toString();
     return this.json<{ items: ErrorGroupView[]; truncated: boolean }>(`/v1/errors${qs ? `?${qs}` : ''}`, options.signal ? { signal: options.signal } : {});
+  }
+
+  /**
+   * `POST /v1/jobs/estimate`: what a job of `documents` documents would reserve (pages, credits
+   * when the server prices jobs) and the caller's balance; refused as the submit would be.
+   */
+  estimate(request: { documents: number; pipeline?: string; options?: JsonObject }): Promise<JobEstimateView> {
+    return this.json<JobEstimateView>('/v1/jobs/estimate', { method: 'POST', body: JSON.stringify(request), headers: { 'content-type': 'application/json' } });
   }
 
   /** `GET /v1/me`: the caller's tenant and role (`user` or `admin`). */

@@ -131,6 +131,16 @@ export class Engine {
     return this.#input.checkSync(input).options;
   }
 
+  /**
+   * What a job of `documents` documents would reserve at submit, its input checked as `createJob`
+   * checks it (`validation_failed`): pages (a page per document until they are read) and credits
+   * (0 when jobs are not priced). The job is charged what it really uses when it ends.
+   */
+  estimateJob(input: CreateJobInput, documents: number): { pages: number; credits: number; priced: boolean } {
+    const options = this.checkJobInput(input);
+    return { ...this.settings.credits.estimate({ documents, options }), priced: this.settings.credits.enabled };
+  }
+
   /** The pipeline a job's options make. */
   buildPipeline(name: string, options: JsonObject): Pipeline {
     return this.#input.build(name, options);

@@ -158,6 +158,10 @@ export function reamHandle(engine: Engine, parts: HandleParts): Ream {
     metricsHistory: (since) => store.listMetricsSamples(since),
     errorGroups: (query) => errorGroups(store, query),
     pipelines: () => engine.describePipelines(),
+    async estimateJob({ tenantId, pipeline, options, documents }) {
+      const estimate = engine.estimateJob({ ...(pipeline === undefined ? {} : { pipeline }), ...(options === undefined ? {} : { options }), tenantId }, documents);
+      return { ...estimate, balance: await store.creditBalance(tenantId) };
+    },
     async ready() {
       // Each service the deployment runs on must answer (PostgreSQL or SQLite, Redis, S3 or the
       // blob folder), within a bound: a hung connection makes the process unready, not /readyz hang.

@@ -1,7 +1,8 @@
 // The facade: what the HTTP service, the CLI and library callers may use of a ream. Nothing
 // outside src/runtime/ reaches the engine or its adapters (eslint.config.js enforces it).
 import type { Readable } from 'node:stream';
-import type { JobView, UsageView } from '../api-types.ts';
+import type { JobEstimateView, JobView, UsageView } from '../api-types.ts';
+import type { JsonObject } from '../json.ts';
 import type { LlmProviderSettings } from '../analyzers/llm/settings.ts';
 import type { CreditSettings } from './credits/credit-keeper.ts';
 import type { TenantAccounts } from './credits/tenant-accounts.ts';
@@ -272,6 +273,11 @@ export interface Ream {
   putMetricsSample(sample: MetricsSample, capacity: number): Promise<boolean>;
   /** The metrics history from `since` (epoch ms), oldest first. */
   metricsHistory(since: number): Promise<MetricsSample[]>;
+  /**
+   * What a job of `documents` documents would reserve at submit (pages, and credits when jobs are
+   * priced), with the tenant's balance; the input is checked as a submit checks it.
+   */
+  estimateJob(input: { tenantId: string; pipeline?: string; options?: JsonObject; documents: number }): Promise<JobEstimateView>;
   /** Every pipeline jobs may name, with the JSON Schema its options are checked against (`GET /v1/pipelines`). */
   pipelines(): PipelineDescription[];
   /** Failed chunks and documents since `since` (epoch ms), of one tenant or (none) all, grouped by error code with a sample each. */

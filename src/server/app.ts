@@ -20,6 +20,7 @@ import { downloadRoutes } from './routes/downloads.ts';
 import { errorRoutes } from './routes/errors.ts';
 import { pipelineRoutes } from './routes/pipelines.ts';
 import { meRoutes } from './routes/me.ts';
+import { jobEstimateRoutes } from './routes/job-estimate.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { artifactRoutes } from './routes/artifacts.ts';
 import { uiRoutes } from './routes/ui.ts';
@@ -152,6 +153,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     errorRoutes(scope, options.ream);
     pipelineRoutes(scope, options.ream);
     meRoutes(scope);
+    jobEstimateRoutes(scope, options.ream);
     metricsHistoryRoutes(scope, options.ream, options.metricsHistory);
     searchRoutes(scope, options.ream);
     usageRoutes(scope, options.ream);
