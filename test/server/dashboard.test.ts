@@ -138,9 +138,13 @@ describe('console: built by Vite, served at /, driven in Chromium', { timeout: C
     assert.equal(await page.locator('img').count(), 0, 'no element made of the file name');
     // The options form is built from the pipeline's schema (GET /v1/pipelines).
     await page.getByLabel('chunkPages', { exact: true }).waitFor({ timeout: WAIT_MS });
+    // What the job would reserve, asked of the server (POST /v1/jobs/estimate) as the choices change.
+    await page.locator('#estimate', { hasText: 'This job reserves 2 pages (one per file until they are read).' }).waitFor({ timeout: WAIT_MS });
     await page.getByLabel('Pipeline', { exact: true }).selectOption('rules');
+    await page.locator('#estimate', { hasText: /^Not startable as it is: .*options\.rules/ }).waitFor({ timeout: WAIT_MS });
     const rules = [{ name: 'invoice', pattern: 'Invoice number (INV-A-2)' }];
     await page.getByLabel('rules (JSON) (required)').fill(JSON.stringify(rules));
+    await page.locator('#estimate', { hasText: 'This job reserves 2 pages' }).waitFor({ timeout: WAIT_MS });
     await page.getByLabel('chunkPages', { exact: true }).fill('1');
     assert.deepEqual(await page.getByLabel('ocr', { exact: true }).locator('option').allTextContents(), ['(default)', 'auto', 'always', 'never'], 'an enum is a choice');
     await assertAccessible(page, 'new job');

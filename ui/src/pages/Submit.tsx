@@ -1,4 +1,4 @@
-import type { JsonObject, PipelineView, PriorityName, ReamClient } from '@client';
+import type { JobEstimateView, JsonObject, PipelineView, PriorityName, ReamClient } from '@client';
 import { useEffect, useState } from 'preact/hooks';
 import { Bar, ErrorText, Page } from '../components/common.tsx';
 import { OptionsForm } from '../components/OptionsForm.tsx';
@@ -40,6 +40,33 @@ export function Submit({ client }: { client: ReamClient }) {
   const schema = pipelines.find((candidate) => candidate.name === pipeline)?.optionsSchema ?? { type: 'object' };
   const fields = fieldsOf(schema);
   const formValues = values[pipeline] ?? {};
+
+  // What the job would reserve, asked again as the files, pipeline and options change.
+  const [estimate, setEstimate] = useState<JobEstimateView | string | undefined>(undefined);
+  const optionsKey = JSON.stringify(values[pipeline] ?? {});
+  useEffect(() => {
+    if (picked.length === 0) {
+      setEstimate(undefined);
+      return;
+    }
+    let current = true;
+    const timer = setTimeout(() => {
+      let asked: JsonObject;
+      try {
+        asked = fields.length === 0 ? parseOptions(options) : optionsOf(fields, formValues);
+      } catch {
+        return;
+      }
+      client.estimate({ documents: picked.length, pipeline, options: asked }).then(
+        (answer) => current && setEstimate(answer),
+        (failure: unknown) => current && setEstimate(messageOf(failure)),
+      );
+    }, 300);
+    return () => {
+      current = false;
+      clearTimeout(timer);
+    };
+  }, [client, picked.length, pipeline, optionsKey, options, pipelines]);
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
   const [over, setOver] = useState(false);
@@ -150,6 +177,14 @@ export function Submit({ client }: { client: ReamClient }) {
             onChange={(key, value) => setValues((previous) => ({ ...previous, [pipeline]: { ...(previous[pipeline] ?? {}), [key]: value } }))}
           />
         )}
+        <p id="estimate" aria-live="polite">
+          {estimate === undefined
+            ? ''
+            : typeof estimate === 'string'
+              ? `Not startable as it is: ${estimate}`
+              : `This job reserves ${estimate.pages} ${estimate.pages === 1 ? 'page' : 'pages'} (one per file until they are read)` +
+                (estimate.priced ? ` and ${estimate.credits} credits of your ${estimate.balance}${estimate.credits > estimate.balance ? ': not enough' : ''}.` : '.')}
+        </p>
         <button type="submit" disabled={busy || picked.length === 0}>
           Upload and start job
         </button>
