@@ -16,7 +16,7 @@ const OUT = fileURLToPath(new URL('../docs/screenshots/', import.meta.url));
 
 const dir = await mkdtemp(join(tmpdir(), 'ream-screenshots-'));
 const ream = await createReam({ dataDir: dir, threads: 1 });
-const server = await startServer({ ream, host: '127.0.0.1', port: 0 });
+const server = await startServer({ ream, host: '127.0.0.1', port: 0, metricsHistory: { intervalMs: 1_000 } });
 const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-first-run'] });
 try {
   const body = new FormData();

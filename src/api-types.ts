@@ -18,6 +18,8 @@ export function isPriorityName(value: string): value is PriorityName {
 /** What `GET /v1/jobs/:id` answers, and what a webhook carries as `job`. Times are ISO 8601 strings (or null). */
 export interface JobView {
   id: string;
+  /** The tenant the job belongs to (an admin's list may hold several). */
+  tenantId: string;
   status: JobStatus;
   pipeline: string;
   options: JsonObject;
@@ -135,4 +137,47 @@ export interface WorkerView {
   command?: 'pause' | 'resume' | 'drain';
   running: WorkerTaskView[];
   recent: WorkerTaskView[];
+}
+
+/** Formats of `GET /v1/jobs/:id/download` (and of one document's): full results, or the flat table. */
+export const DOWNLOAD_FORMATS = ['json', 'ndjson', 'csv', 'xlsx'] as const;
+export type DownloadFormat = (typeof DOWNLOAD_FORMATS)[number];
+
+/** Recent failures of one error code, as `GET /v1/errors` groups them. Times are ISO 8601. */
+export interface ErrorGroupView {
+  code: string;
+  /** Failed chunks and documents with this code in the window. */
+  count: number;
+  firstAt: string;
+  lastAt: string;
+  /** The most recent of them. */
+  sample: {
+    tenantId: string;
+    jobId: string;
+    documentId: string | null;
+    /** The document's file name, when it is still stored. */
+    documentName: string | null;
+    /** 1-based pages of the chunk that failed; null when the whole document failed. */
+    pages: { first: number; last: number } | null;
+    message: string;
+    at: string;
+  };
+}
+
+/** A pipeline as `GET /v1/pipelines` lists it: its name and the JSON Schema of its options. */
+export interface PipelineView {
+  name: string;
+  optionsSchema: JsonObject;
+}
+
+/** What `POST /v1/jobs/estimate` answers: what a job would reserve at submit, and the balance it comes out of. */
+export interface JobEstimateView {
+  /** Pages reserved: one per document, until their pages are counted. */
+  pages: number;
+  /** Credits reserved (0 when the server does not price jobs); the job is charged what it uses when it ends. */
+  credits: number;
+  /** Whether the server prices jobs (a price table is set). */
+  priced: boolean;
+  /** The tenant's credit balance now. */
+  balance: number;
 }

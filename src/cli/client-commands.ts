@@ -1,15 +1,18 @@
 /**
- * `ream submit | status | wait | search | cancel`: the CLI side of `ream/client`, talking to a running
+ * `ream submit | status | wait | search | cancel | download`: the CLI side of `ream/client`, talking to a running
  * `ream serve`. Exit codes: 0 the job succeeded (or the command did its work), 1 the job ended
  * partially_succeeded or failed, 130 the job was cancelled, 2 usage and HTTP/connection errors
  * (printed as `ream: <message> [code]` by main).
  */
+import { createWriteStream } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { Command, Option, type CommanderError } from 'commander';
 import { ReamError } from '../errors.ts';
 import { parseJsonObject } from '../json.ts';
-import type { JobView, PriorityName, ReamClient, ReamEvent } from '../client/index.ts';
+import { DOWNLOAD_FORMATS, type DownloadFormat, type JobView, type PriorityName, type ReamClient, type ReamEvent } from '../client/index.ts';
 import { positiveNumber } from './parse-flags.ts';
 
 export const DEFAULT_SERVER = 'http://127.0.0.1:8080';
@@ -186,6 +189,30 @@ export function registerClientCommands(program: Command): void {
       .action(async (id: string, flags: { server: string }) => {
         const job = await (await clientFor(flags.server)).cancel(id);
         process.stdout.write(`${job.status}\n`);
+      }),
+  );
+
+  usageErrorsExit2(
+    program
+      .command('download')
+      .description('save the results of a job\'s ended documents (or of one, --document) as json, ndjson, csv or xlsx; prints the file written')
+      .argument('<id>', 'job id')
+      .addOption(serverOption())
+      .addOption(new Option('-f, --format <format>', 'json and ndjson: the full results; csv and xlsx: a row per page, a column per field').choices([...DOWNLOAD_FORMATS]).default('csv'))
+      .option('--document <documentId>', 'one document of the job only')
+      .option('-o, --out <file>', 'where to write it (default: the name the server gives, in the current folder; - for stdout)')
+      .action(async (id: string, flags: { server: string; format: DownloadFormat; document?: string; out?: string }) => {
+        const client = await clientFor(flags.server);
+        const file = await client.download(id, { format: flags.format, ...(flags.document === undefined ? {} : { documentId: flags.document }) });
+        const body = Readable.fromWeb(file.body);
+        if (flags.out === '-') {
+          await pipeline(body, process.stdout, { end: false });
+          return;
+        }
+        // The server's name is a file name of its own making; basename() keeps it in this folder regardless.
+        const out = flags.out ?? basename(file.name);
+        await pipeline(body, createWriteStream(out));
+        process.stdout.write(`${out}\n`);
       }),
   );
 }

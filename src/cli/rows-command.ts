@@ -19,6 +19,7 @@ import { reportsFolder, writeReports } from './report-files.ts';
 import { outputTable } from './rows-table.ts';
 import { readRulesFile } from './rules-file.ts';
 import { checkTablePath, openTableWriter } from './table-writers.ts';
+import { sheetName } from '../exports/table-stream.ts';
 
 export interface RowsOptions extends LocalEngineOptions {
   /** .csv, .xlsx or .jsonl; none with reports: only the reports are written. */
@@ -178,11 +179,6 @@ async function writeResult(output: DocumentOutput, pages: AsyncIterable<Document
   }
   summary.rows = table.counts.rows;
   summary.failedRows = table.counts.failedRows;
-}
-
-/** A name Excel accepts for a sheet: at most 31 characters, none of `[]:*?/\\`. */
-function sheetName(name: string): string {
-  return name.replace(/[[\]:*?/\\]/g, '_').slice(0, 31) || 'Sheet1';
 }
 
 /** What `ream rows` prints when it ends. */

@@ -6,9 +6,8 @@ import type { DocumentPageResult } from '../runtime/ream.ts';
 import { columnNames } from '../formats/sheet/cells.ts';
 import type { CellValue } from '../formats/types.ts';
 import type { DocumentOutput } from '../pipeline/types.ts';
+import { VALUES_JOINER } from '../exports/result-table.ts';
 
-/** Several values of one field in one row (a rule with `all`) share its cell, joined by this. */
-export const VALUES_JOINER = '; ';
 
 export interface OutputTable {
   /** Column names, unique: a field or error column named like an input column gets `_2`. */

@@ -40,6 +40,8 @@ interface ServeFlags extends DeploymentFlags, WebhookFlags, IntakeFlags {
   jwtAudience?: string;
   jwtAllowNoExp?: boolean;
   rateLimit?: number;
+  metricsInterval: number;
+  metricsSamples: number;
 }
 
 /** Auth is on with `--auth` or any way to verify JWTs; the JWT checks go along. */
@@ -83,7 +85,9 @@ export function registerServeCommand(program: Command): void {
     .addOption(new Option('--jwt-issuer <iss>', 'JWTs must have this "iss" claim').env('REAM_JWT_ISSUER'))
     .addOption(new Option('--jwt-audience <aud>', 'JWTs must have this "aud" claim').env('REAM_JWT_AUDIENCE'))
     .option('--jwt-allow-no-exp', 'accept JWTs without an "exp" claim (by default they are refused: they would never expire)')
-    .option('--rate-limit <n>', 'requests per minute per API key / JWT subject', positiveInt);
+    .option('--rate-limit <n>', 'requests per minute per API key / JWT subject', positiveInt)
+    .option('--metrics-interval <seconds>', 'sample the deployment into the metrics history (GET /v1/metrics/history) this often', positiveInt, 10)
+    .option('--metrics-samples <n>', 'samples the metrics history keeps (a ring in the store; default a day of 10 s samples)', positiveInt, 8_640);
   addLimitFlags(command);
   addRetentionFlags(command);
   addIntakeFlags(command);
@@ -126,6 +130,7 @@ export function registerServeCommand(program: Command): void {
         ...(flags.corsOrigin === undefined ? {} : { cors: { origins: flags.corsOrigin } }),
         ...(flags.publicUrl === undefined ? {} : { publicUrl: flags.publicUrl }),
         ...(flags.rateLimit === undefined ? {} : { rateLimit: { requestsPerMinute: flags.rateLimit } }),
+        metricsHistory: { intervalMs: flags.metricsInterval * 1000, capacity: flags.metricsSamples },
       });
     } catch (error) {
       await ream.close();

@@ -11,8 +11,8 @@ import { ReamError } from '../errors.ts';
 import { TERMINAL_EVENT_TYPES as SHARED_TERMINAL_EVENT_TYPES, type ReamEvent } from '../events/types.ts';
 import type { JsonObject } from '../json.ts';
 import type { DocumentOutput } from '../pipeline/types.ts';
-import type { DocumentPageResult } from '../api-types.ts';
-import { TERMINAL_JOB_STATUSES, type JobStatus } from '../store/port.ts';
+import type { DocumentPageResult, DownloadFormat, ErrorGroupView, JobEstimateView, PipelineView } from '../api-types.ts';
+import { TERMINAL_JOB_STATUSES, type JobStatus, type MetricsSample } from '../store/port.ts';
 import type { ArtifactView, CreditEntryView, DocumentView, JobView, PriorityName, TenantAccountView, UsageView, WorkerView } from '../api-types.ts';
 import type { SearchHit } from '../search/port.ts';
 import { errorFromProblem, errorFromResponse, ReamHttpError, unreachable, type ProblemBody } from './errors.ts';
@@ -24,9 +24,10 @@ import { ReamUrlStorage } from './url-storage.ts';
 
 export type { ReamEvent, EventType, Progress } from '../events/types.ts';
 export type { DocumentOutput } from '../pipeline/types.ts';
-export type { DocumentPageResult } from '../api-types.ts';
+export type { DocumentPageResult, DownloadFormat, ErrorGroupView, JobEstimateView, PipelineView } from '../api-types.ts';
+export { DOWNLOAD_FORMATS } from '../api-types.ts';
 export type { JsonObject, JsonValue } from '../json.ts';
-export type { JobStatus } from '../store/port.ts';
+export type { JobStatus, MetricsSample } from '../store/port.ts';
 export type { ArtifactView, CreditEntryView, DocumentView, JobView, PriorityName, TenantAccountView, UsageView, WorkerTaskView, WorkerView } from '../api-types.ts';
 export type { SearchHit } from '../search/port.ts';
 export { parseSse, SseParser, type SseMessage } from './sse.ts';
@@ -81,6 +82,8 @@ export interface SubmitRequest {
 
 export interface ListJobsRequest {
   status?: JobStatus;
+  /** Admins: another tenant's jobs, or `*` for every tenant's (default: the caller's own). */
+  tenant?: string;
   limit?: number;
   cursor?: string;
 }
@@ -110,11 +113,32 @@ interface UploadRecordBody {
 /** A search hit with its document's file name. */
 export interface NamedSearchHit extends SearchHit {
   name: string;
+  /** The newest job of the tenant holding the document; null when none. */
+  jobId: string | null;
 }
 
 export interface JobPage {
   items: JobView[];
   nextCursor: string | null;
+}
+
+/** A results file as the server sends it (`download`). */
+export interface ResultsDownload {
+  /** The file name the server suggests (`job-<id>.csv`, `<document>.xlsx`, …). */
+  name: string;
+  mediaType: string;
+  body: ReadableStream<Uint8Array>;
+}
+
+/** The name in `Content-Disposition: attachment; filename*=UTF-8''…`, or `fallback`. */
+function attachmentName(disposition: string | null, fallback: string): string {
+  const encoded = /filename\*=UTF-8''([^;]+)/i.exec(disposition ?? '')?.[1];
+  if (encoded === undefined) return fallback;
+  try {
+    return decodeURIComponent(encoded);
+  } catch {
+    return fallback;
+  }
 }
 
 export interface EventsOptions {
@@ -351,6 +375,7 @@ export class ReamClient {
     if (request.status !== undefined) query.set('status', request.status);
     if (request.limit !== undefined) query.set('limit', String(request.limit));
     if (request.cursor !== undefined) query.set('cursor', request.cursor);
+    if (request.tenant !== undefined) query.set('tenant', request.tenant);
     const qs = query.toString();
     return this.json<JobPage>(`/v1/jobs${qs ? `?${qs}` : ''}`);
   }
@@ -394,6 +419,47 @@ export class ReamClient {
     return response.text();
   }
 
+  /**
+   * `GET /v1/metrics/history` (admin): the deployment's activity, one sample per interval (pages,
+   * tasks, failures by code, queue depth and age, tokens), from `since` (epoch ms; default the last hour).
+   */
+  metricsHistory(options: { since?: number; signal?: AbortSignal } = {}): Promise<{ intervalMs: number; items: MetricsSample[] }> {
+    const query = options.since === undefined ? '' : `?since=${Math.max(0, Math.floor(options.since))}`;
+    return this.json<{ intervalMs: number; items: MetricsSample[] }>(`/v1/metrics/history${query}`, options.signal ? { signal: options.signal } : {});
+  }
+
+  /**
+   * `GET /v1/errors`: failed chunks and documents since `since` (epoch ms; default the last 24 h)
+   * grouped by error code, each with a count and its newest as a sample; the caller's tenant's,
+   * or for an admin every tenant's (or `tenant`'s).
+   */
+  async errors(options: { since?: number; tenant?: string; signal?: AbortSignal } = {}): Promise<{ items: ErrorGroupView[]; truncated: boolean }> {
+    const query = new URLSearchParams();
+    if (options.since !== undefined) query.set('since', String(Math.max(0, Math.floor(options.since))));
+    if (options.tenant !== undefined) query.set('tenant', options.tenant);
+    const qs = query.toString();
+    return this.json<{ items: ErrorGroupView[]; truncated: boolean }>(`/v1/errors${qs ? `?${qs}` : ''}`, options.signal ? { signal: options.signal } : {});
+  }
+
+  /**
+   * `POST /v1/jobs/estimate`: what a job of `documents` documents would reserve (pages, credits
+   * when the server prices jobs) and the caller's balance; refused as the submit would be.
+   */
+  estimate(request: { documents: number; pipeline?: string; options?: JsonObject }): Promise<JobEstimateView> {
+    return this.json<JobEstimateView>('/v1/jobs/estimate', { method: 'POST', body: JSON.stringify(request), headers: { 'content-type': 'application/json' } });
+  }
+
+  /** `GET /v1/me`: the caller's tenant and role (`user` or `admin`). */
+  me(signal?: AbortSignal): Promise<{ tenantId: string; role: 'user' | 'admin' }> {
+    return this.json<{ tenantId: string; role: 'user' | 'admin' }>('/v1/me', signal ? { signal } : {});
+  }
+
+  /** `GET /v1/pipelines`: the pipelines a job may name, each with the JSON Schema its options are validated with. */
+  async pipelines(signal?: AbortSignal): Promise<PipelineView[]> {
+    const { items } = await this.json<{ items: PipelineView[] }>('/v1/pipelines', signal ? { signal } : {});
+    return items;
+  }
+
   /** `GET /v1/workers` (admin): the worker processes heard from lately. */
   async workers(signal?: AbortSignal): Promise<WorkerView[]> {
     const { items } = await this.json<{ items: WorkerView[] }>('/v1/workers', signal ? { signal } : {});
@@ -409,6 +475,22 @@ export class ReamClient {
   async results(id: string): Promise<DocumentOutput[]> {
     const { items } = await this.json<{ items: DocumentOutput[] }>(this.jobPath(id, '/results'));
     return items;
+  }
+
+  /**
+   * `GET /v1/jobs/:id/download` (with `documentId`, one document's): the results of the ended
+   * documents as a file, streamed. `json` and `ndjson` carry the full results (a document's
+   * `ndjson` is its pages, a table's rows); `csv` and `xlsx` one row per page with a column per field.
+   */
+  async download(id: string, options: { format?: DownloadFormat; documentId?: string; signal?: AbortSignal } = {}): Promise<ResultsDownload> {
+    const format = options.format ?? 'json';
+    const path = options.documentId === undefined ? '/download' : `/documents/${encodeURIComponent(options.documentId)}/download`;
+    const response = await this.request(this.jobPath(id, `${path}?format=${format}`), options.signal ? { signal: options.signal } : {});
+    return {
+      name: attachmentName(response.headers.get('content-disposition'), `results.${format}`),
+      mediaType: response.headers.get('content-type') ?? 'application/octet-stream',
+      body: response.body ?? new Blob([]).stream(),
+    };
   }
 
   /** The files the job made (reports rendered per row), in input and row order. */

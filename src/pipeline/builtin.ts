@@ -7,6 +7,7 @@ import type { ReadLimits } from '../formats/types.ts';
 import type { JsonObject } from '../json.ts';
 import { reportsAnalyzer } from '../reports/reports-analyzer.ts';
 import { REPORT_OPTIONS, reportSpec } from '../reports/report-options.ts';
+import { EXTRACT_OPTIONS_SCHEMA, RULES_OPTIONS_SCHEMA } from './option-schemas.ts';
 import { DEFAULT_ATTACHMENT_LIMITS, type Pipeline, type PipelineFactory } from './types.ts';
 
 /** Defaults every built-in pipeline starts from; each can be overridden by job options. */
@@ -105,4 +106,7 @@ const rules: PipelineFactory = (options) => {
   return { name: 'rules', analyzers: [rulesAnalyzer(parseRuleSpecs(options.rules)), ...documentReports(options)], ...baseOptions(options) };
 };
 
-export const builtinPipelines: Record<string, PipelineFactory> = { extract, rules };
+export const builtinPipelines: Record<string, PipelineFactory> = {
+  extract: Object.assign(extract, { optionsSchema: EXTRACT_OPTIONS_SCHEMA }),
+  rules: Object.assign(rules, { optionsSchema: RULES_OPTIONS_SCHEMA }),
+};

@@ -4,7 +4,8 @@ import { SPEC_KEYS } from '../analyzers/llm/spec.ts';
 import { ReamError } from '../errors.ts';
 import type { JsonObject } from '../json.ts';
 import { BASE_OPTIONS, baseOptions, positiveInteger, refuseUnknown } from './builtin.ts';
-import type { PipelineFactory } from './types.ts';
+import { LLM_OPTIONS_SCHEMA } from './option-schemas.ts';
+import type { Pipeline, PipelineFactory } from './types.ts';
 
 /** Pages per chunk of the `llm` pipeline: a prompt of ~10k tokens for typical pages. */
 export const LLM_CHUNK_PAGES = 20;
@@ -17,7 +18,7 @@ export const LLM_OVERLAP_PAGES = 1;
  * API key — is the process's (`REAM_LLM_*` or `createReam({ llm })`), never a job option.
  */
 export function llmPipeline(client: LlmClient | undefined): PipelineFactory {
-  return (options: JsonObject) => {
+  const factory = (options: JsonObject): Pipeline => {
     refuseUnknown('llm', options, [...BASE_OPTIONS, ...SPEC_KEYS, 'overlapPages']);
     if (!client) {
       throw ReamError.nonRetryable('validation_failed', 'the llm pipeline needs a model provider: set REAM_LLM_MODEL (and REAM_LLM_BASE_URL, REAM_LLM_API_KEY) or createReam({ llm })');
@@ -36,4 +37,5 @@ export function llmPipeline(client: LlmClient | undefined): PipelineFactory {
       overlapPages: overlap ?? LLM_OVERLAP_PAGES,
     };
   };
+  return Object.assign(factory, { optionsSchema: LLM_OPTIONS_SCHEMA });
 }

@@ -9,7 +9,8 @@ import type { JsonObject, JsonValue } from '../json.ts';
 import { reportsAnalyzer } from '../reports/reports-analyzer.ts';
 import { REPORT_OPTIONS, reportSpec } from '../reports/report-options.ts';
 import { BASE_OPTIONS, baseOptions, positiveInteger, refuseUnknown } from './builtin.ts';
-import type { PipelineFactory } from './types.ts';
+import { ROWS_OPTIONS_SCHEMA } from './option-schemas.ts';
+import type { Pipeline, PipelineFactory } from './types.ts';
 
 /**
  * Rows per task when each row is cheap (rules, or no analyzer): a task's fixed costs (its
@@ -44,7 +45,7 @@ const ROW_LLM_KEYS = SPEC_KEYS.filter((key) => key !== 'reducePrompt');
  * page per item. `client` is the process's model client (none: `llm` options are refused).
  */
 export function rowsPipeline(client?: LlmClient): PipelineFactory {
-  return (options: JsonObject) => {
+  const factory = (options: JsonObject): Pipeline => {
     refuseUnknown('rows', options, [...BASE_OPTIONS, 'rules', 'sheet', 'llm', ...REPORT_OPTIONS]);
     const { sheet } = options;
     if (sheet !== undefined && (typeof sheet !== 'string' || sheet === '')) {
@@ -66,6 +67,7 @@ export function rowsPipeline(client?: LlmClient): PipelineFactory {
       read: { ...base.read, tablePages: 'rows', ...(typeof sheet === 'string' ? { sheet } : {}) },
     };
   };
+  return Object.assign(factory, { optionsSchema: ROWS_OPTIONS_SCHEMA });
 }
 
 /** The LLM analyzer of `options.llm` (mode, schema, prompt, …), asked about one row at a time. */

@@ -54,7 +54,13 @@ export interface Pipeline {
  * whenever a task runs — after a restart too — so a factory must be deterministic.
  * Throw `ReamError('validation_failed', …)` for bad options: the job is refused at submit.
  */
-export type PipelineFactory = (options: JsonObject) => Pipeline;
+export type PipelineFactory = ((options: JsonObject) => Pipeline) & {
+  /**
+   * The JSON Schema of the options (an object schema): published by `GET /v1/pipelines`, and
+   * checked by the registry after the factory has accepted the options. None: any object.
+   */
+  optionsSchema?: JsonObject;
+};
 
 /** One document's final result: what `results()` yields and `ream run --out` writes per line. */
 export interface DocumentOutput {

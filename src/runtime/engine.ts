@@ -7,7 +7,7 @@ import type { BlobStore, PutOptions } from '../blobs/port.ts';
 import type { EventBus, EventFilter, EventListener } from '../events/port.ts';
 import type { EventType, Progress, ReamEvent } from '../events/types.ts';
 import { fromJson, type JsonObject } from '../json.ts';
-import type { PipelineRegistry } from '../pipeline/registry.ts';
+import type { PipelineDescription, PipelineRegistry } from '../pipeline/registry.ts';
 import type { DocumentOutput, Pipeline } from '../pipeline/types.ts';
 import type { TaskQueue } from '../queue/port.ts';
 import type { SearchIndex } from '../search/port.ts';
@@ -115,6 +115,11 @@ export class Engine {
     return { store, queue, blobs, search };
   }
 
+  /** Every pipeline jobs may name, with the JSON Schema its options are checked against. */
+  describePipelines(): PipelineDescription[] {
+    return this.#deps.pipelines.describe();
+  }
+
   /**
    * Refuses what `createJob` would refuse (`validation_failed`: an unknown pipeline, bad
    * options, options or a priority past the job limits, a bad webhook) without creating
@@ -124,6 +129,16 @@ export class Engine {
    */
   checkJobInput(input: CreateJobInput = {}): JsonObject {
     return this.#input.checkSync(input).options;
+  }
+
+  /**
+   * What a job of `documents` documents would reserve at submit, its input checked as `createJob`
+   * checks it (`validation_failed`): pages (a page per document until they are read) and credits
+   * (0 when jobs are not priced). The job is charged what it really uses when it ends.
+   */
+  estimateJob(input: CreateJobInput, documents: number): { pages: number; credits: number; priced: boolean } {
+    const options = this.checkJobInput(input);
+    return { ...this.settings.credits.estimate({ documents, options }), priced: this.settings.credits.enabled };
   }
 
   /** The pipeline a job's options make. */

@@ -29,6 +29,7 @@ function shownOptions(options: JobRecord['options']): JobRecord['options'] {
 export function jobView(job: JobRecord, counts: JobCounts, progress: Progress): JobView {
   return {
     id: job.id,
+    tenantId: job.tenantId,
     status: job.status,
     pipeline: job.pipeline,
     // The user's own, secrets redacted: the engine's state (the webhook and its secret) has columns of its own.

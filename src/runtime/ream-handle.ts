@@ -1,4 +1,5 @@
 import type { UsageView } from '../api-types.ts';
+import { errorGroups } from './error-groups.ts';
 import { costOf, type PriceTable } from '../analyzers/llm/usage.ts';
 import { addUsage, NO_USAGE, type AnalysisStore, type ModelUsage } from '../analyzers/store/port.ts';
 import { ReamError } from '../errors.ts';
@@ -135,9 +136,14 @@ export function reamHandle(engine: Engine, parts: HandleParts): Ream {
     async search(q, searchOptions) {
       const hits = await engine.ports.search.search({ tenantId: searchOptions?.tenantId ?? DEFAULT_TENANT, q, limit: searchOptions?.limit ?? 20 });
       // Each hit names its document's file: one read per document, not per hit.
+      const tenantId = searchOptions?.tenantId ?? DEFAULT_TENANT;
       const names = new Map<string, string>();
-      for (const id of new Set(hits.map((hit) => hit.documentId))) names.set(id, (await store.getDocument(id))?.name ?? '');
-      return hits.map((hit) => ({ ...hit, name: names.get(hit.documentId) ?? '' }));
+      const jobs = new Map<string, string | null>();
+      for (const id of new Set(hits.map((hit) => hit.documentId))) {
+        names.set(id, (await store.getDocument(id))?.name ?? '');
+        jobs.set(id, (await store.latestJobOfDocument(id, tenantId)) ?? null);
+      }
+      return hits.map((hit) => ({ ...hit, name: names.get(hit.documentId) ?? '', jobId: jobs.get(hit.documentId) ?? null }));
     },
     subscribe: (filter, listener) => engine.subscribe(filter, listener),
     listEvents: (jobId, afterSeq, limit) => store.listEvents(jobId, afterSeq, limit),
@@ -151,6 +157,15 @@ export function reamHandle(engine: Engine, parts: HandleParts): Ream {
     tenants: tenantAccounts(store, engine.settings.credits),
     jobStatusCounts: () => store.jobStatusCounts(),
     taskCounts: (jobId) => engine.ports.queue.counts(jobId),
+    oldestQueuedJobAt: () => store.oldestJobCreatedAt('queued'),
+    putMetricsSample: (sample, capacity) => store.putMetricsSample(sample, capacity),
+    metricsHistory: (since) => store.listMetricsSamples(since),
+    errorGroups: (query) => errorGroups(store, query),
+    pipelines: () => engine.describePipelines(),
+    async estimateJob({ tenantId, pipeline, options, documents }) {
+      const estimate = engine.estimateJob({ ...(pipeline === undefined ? {} : { pipeline }), ...(options === undefined ? {} : { options }), tenantId }, documents);
+      return { ...estimate, balance: await store.creditBalance(tenantId) };
+    },
     async ready() {
       // Each service the deployment runs on must answer (PostgreSQL or SQLite, Redis, S3 or the
       // blob folder), within a bound: a hung connection makes the process unready, not /readyz hang.

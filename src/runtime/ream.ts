@@ -1,7 +1,8 @@
 // The facade: what the HTTP service, the CLI and library callers may use of a ream. Nothing
 // outside src/runtime/ reaches the engine or its adapters (eslint.config.js enforces it).
 import type { Readable } from 'node:stream';
-import type { JobView, UsageView } from '../api-types.ts';
+import type { JobEstimateView, JobView, UsageView } from '../api-types.ts';
+import type { JsonObject } from '../json.ts';
 import type { LlmProviderSettings } from '../analyzers/llm/settings.ts';
 import type { CreditSettings } from './credits/credit-keeper.ts';
 import type { TenantAccounts } from './credits/tenant-accounts.ts';
@@ -10,6 +11,7 @@ import type { ByteRange } from '../blobs/port.ts';
 import type { EventFilter, EventListener } from '../events/port.ts';
 import type { ReamEvent } from '../events/types.ts';
 import type { DocumentOutput, PipelineFactory } from '../pipeline/types.ts';
+import type { PipelineDescription } from '../pipeline/registry.ts';
 import type { TaskStatus } from '../queue/port.ts';
 import type { Artifact } from '../reports/artifacts.ts';
 import type { SearchHit } from '../search/port.ts';
@@ -27,8 +29,10 @@ import type {
   AuditQuery,
   WorkerCommand,
   WorkerRecord,
+  MetricsSample,
 } from '../store/port.ts';
 import type { DistributedSettings } from './deployment.ts';
+import type { ErrorGroups } from './error-groups.ts';
 import type { AddedDocument, CreateJobInput, DocumentToAdd, FileInput } from './engine.ts';
 import type { IntakeLimits } from './intake.ts';
 import type { DocumentPageResult } from './document-pages.ts';
@@ -145,6 +149,8 @@ export interface WaitOptions {
 export interface NamedSearchHit extends SearchHit {
   /** The document's stored name (empty if it is gone). */
   name: string;
+  /** The newest job of the tenant holding the document (where its page's results are read); null when none. */
+  jobId: string | null;
 }
 
 /** The library's handle on one ream (embedded or part of a distributed deployment): submit work, follow it, read results. */
@@ -275,6 +281,21 @@ export interface Ream {
   jobStatusCounts(): Promise<Record<JobStatus, number>>;
   /** Queue tasks by status, of one job (its id) or of all. */
   taskCounts(jobId?: string): Promise<Record<TaskStatus, number>>;
+  /** When the oldest job still `queued` (not started) was created, any tenant; null when none. */
+  oldestQueuedJobAt(): Promise<number | null>;
+  /** Stores one interval's sample in the metrics history, a ring of `capacity`; false when the interval was sampled already. */
+  putMetricsSample(sample: MetricsSample, capacity: number): Promise<boolean>;
+  /** The metrics history from `since` (epoch ms), oldest first. */
+  metricsHistory(since: number): Promise<MetricsSample[]>;
+  /**
+   * What a job of `documents` documents would reserve at submit (pages, and credits when jobs are
+   * priced), with the tenant's balance; the input is checked as a submit checks it.
+   */
+  estimateJob(input: { tenantId: string; pipeline?: string; options?: JsonObject; documents: number }): Promise<JobEstimateView>;
+  /** Every pipeline jobs may name, with the JSON Schema its options are checked against (`GET /v1/pipelines`). */
+  pipelines(): PipelineDescription[];
+  /** Failed chunks and documents since `since` (epoch ms), of one tenant or (none) all, grouped by error code with a sample each. */
+  errorGroups(query: { tenantId?: string; since: number }): Promise<ErrorGroups>;
   /** Resolves when the store, the queue and the blob store all answer (readiness); else rejects with `unavailable` naming the one that does not. */
   ready(): Promise<void>;
   /** The live (not revoked) API key of a presented token, else `undefined`. */

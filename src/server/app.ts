@@ -9,11 +9,18 @@ import { registerAuth, type AuthOptions, type RateLimitOptions } from './auth/pl
 import { registerCors, type CorsOptions } from './cors.ts';
 import { isLoopbackHost, registerHostCheck } from './host-check.ts';
 import { metricsRoutes } from './metrics.ts';
+import type { MetricsHistoryOptions } from './metrics-sampler.ts';
+import { metricsHistoryRoutes } from './routes/metrics-history.ts';
 import { openapi } from './openapi.ts';
 import { PROBLEM_CONTENT_TYPE, answerClientError, sendProblem, toProblem } from './problem.ts';
 import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
 import { documentPagesRoutes } from './routes/document-pages.ts';
+import { downloadRoutes } from './routes/downloads.ts';
+import { errorRoutes } from './routes/errors.ts';
+import { pipelineRoutes } from './routes/pipelines.ts';
+import { meRoutes } from './routes/me.ts';
+import { jobEstimateRoutes } from './routes/job-estimate.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { artifactRoutes } from './routes/artifacts.ts';
 import { uiRoutes } from './routes/ui.ts';
@@ -71,6 +78,11 @@ export interface ServerOptions {
   tusStorage?: TusStorage;
   /** What server instances agree on (rate limits). Default: in memory, one server. */
   coordination?: Coordination;
+  /**
+   * The metrics history this server samples into the store (`GET /v1/metrics/history`): interval
+   * and ring size; `false` samples nothing. Default every 10 s, a day kept.
+   */
+  metricsHistory?: MetricsHistoryOptions | false;
 }
 
 /** The v1 HTTP API (DESIGN.md §8) over an embedded {@link Ream}. Not listening yet: see {@link startServer}. */
@@ -140,6 +152,12 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     artifactRoutes(scope, options.ream);
     workerRoutes(scope, options.ream);
     documentPagesRoutes(scope, options.ream);
+    downloadRoutes(scope, options.ream);
+    errorRoutes(scope, options.ream);
+    pipelineRoutes(scope, options.ream);
+    meRoutes(scope);
+    jobEstimateRoutes(scope, options.ream);
+    metricsHistoryRoutes(scope, options.ream, options.metricsHistory);
     searchRoutes(scope, options.ream);
     usageRoutes(scope, options.ream);
     auditRoutes(scope, options.ream);

@@ -13,6 +13,8 @@ const AUDITED: Readonly<Record<string, string>> = {
   'POST /v1/jobs/:id/retry': 'job.retry',
   'DELETE /v1/jobs/:id': 'job.delete',
   'GET /v1/jobs/:id/results': 'results.download',
+  'GET /v1/jobs/:id/download': 'results.download',
+  'GET /v1/jobs/:id/documents/:documentId/download': 'results.download',
   'GET /v1/jobs/:id/artifacts/:name': 'artifacts.download',
   'GET /v1/jobs/:id/artifacts.zip': 'artifacts.download',
   'POST /v1/documents': 'document.upload',

@@ -87,9 +87,10 @@ export const SHARED_SCHEMAS = [
     $id: 'Job',
     type: 'object',
     description: 'What GET /v1/jobs/:id answers. Times are ISO 8601 strings or null.',
-    required: ['id', 'status', 'pipeline', 'options', 'priority', 'createdAt', 'startedAt', 'finishedAt', 'error', 'progress', 'counts'],
+    required: ['id', 'tenantId', 'status', 'pipeline', 'options', 'priority', 'createdAt', 'startedAt', 'finishedAt', 'error', 'progress', 'counts'],
     properties: {
       id: { type: 'string' },
+      tenantId: { type: 'string', description: 'The tenant the job belongs to' },
       status: { type: 'string', enum: [...JOB_STATUSES] },
       pipeline: { type: 'string' },
       options: { type: 'object', additionalProperties: true },

@@ -10,4 +10,9 @@ export interface EventStore {
   appendEvent(event: NewEvent): Promise<ReamEvent>;
   /** The job's events with `seq > afterSeq`, in seq order, at most `limit` (default 1,000, at most 10,000). */
   listEvents(jobId: string, afterSeq: number, limit?: number): Promise<ReamEvent[]>;
+  /**
+   * Failure events (`chunk.failed`, `document.failed`) at or after `since` (epoch ms), newest
+   * first, of one tenant or (no `tenantId`) every tenant's, at most `limit` (at most 10,000).
+   */
+  listFailureEvents(query: { tenantId?: string; since: number; limit: number }): Promise<ReamEvent[]>;
 }

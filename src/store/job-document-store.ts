@@ -93,6 +93,8 @@ export interface JobDocumentStore {
   updateJobDocument(jobId: string, documentId: string, patch: JobDocumentPatch): Promise<JobDocumentRecord>;
   /** The job's documents in `ordinal` order (the order results come back in); empty for an unknown job. */
   listJobDocuments(jobId: string): Promise<JobDocumentRecord[]>;
+  /** The newest job of `tenantId` that holds the document (a search hit's way to its results); undefined when none. */
+  latestJobOfDocument(documentId: string, tenantId: string): Promise<string | undefined>;
 
   /** Upsert by (jobId, documentId, index): a repeat replaces the checkpoint, so repeats are harmless. */
   putChunkResult(result: ChunkResultRecord): Promise<void>;

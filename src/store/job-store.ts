@@ -70,7 +70,8 @@ export interface JobCondition {
 }
 
 export interface ListJobsQuery {
-  tenantId: string;
+  /** One tenant's jobs; none: every tenant's (what an admin may ask for). */
+  tenantId?: string;
   status?: JobStatus;
   /** Default 50, at most 500. */
   limit?: number;
@@ -131,4 +132,6 @@ export interface JobStore {
   deleteJob(id: string): Promise<boolean>;
   /** Jobs per status across every tenant (for metrics): every status present, 0 when none. */
   jobStatusCounts(): Promise<Record<JobStatus, number>>;
+  /** `createdAt` of the oldest job in `status` across every tenant (how long the queue's head has waited); null when none. */
+  oldestJobCreatedAt(status: JobStatus): Promise<number | null>;
 }

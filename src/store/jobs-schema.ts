@@ -97,10 +97,16 @@ async function addEngineColumns(db: Kysely<unknown>): Promise<void> {
 }
 
 /** Before the store was split into ports, the `store` ledger's 0001_initial made this table. */
+/** Every tenant's jobs newest first (an admin's list), a page at a time by (created_at, id). */
+async function indexCreated(db: Kysely<unknown>): Promise<void> {
+  await db.schema.createIndex('jobs_created').on('jobs').columns(['created_at', 'id']).execute();
+}
+
 export const jobMigrations: PortMigrations = {
   port: 'jobs',
   migrations: {
     '0001_initial': adoptingLegacy({ ledger: 'store', name: '0001_initial' }, createJobs),
     '0002_engine_columns': addEngineColumns,
+    '0003_created_index': indexCreated,
   },
 };

@@ -4,6 +4,7 @@ import type { EventStore } from './event-store.ts';
 import type { JobDocumentStore } from './job-document-store.ts';
 import type { JobStore } from './job-store.ts';
 import type { KeyStore } from './key-store.ts';
+import type { MetricsStore } from './metrics-store.ts';
 import type { TenantStore } from './tenant-store.ts';
 import type { UploadStore } from './upload-store.ts';
 import type { WorkerStore } from './worker-store.ts';
@@ -15,6 +16,7 @@ export type * from './event-store.ts';
 export type * from './job-document-store.ts';
 export type * from './job-store.ts';
 export type * from './key-store.ts';
+export type * from './metrics-store.ts';
 export type * from './tenant-store.ts';
 export type * from './upload-store.ts';
 export type * from './worker-store.ts';
@@ -26,7 +28,7 @@ export { DEFAULT_TENANT, JOB_STATUSES, TERMINAL_JOB_STATUSES, UNFINISHED_JOB_STA
  * callers that take the whole; each part has its own contract (test/conformance/store-*.ts),
  * and test/conformance/store.ts runs them all against an adapter.
  */
-export interface Store extends JobStore, JobDocumentStore, DocumentStore, EventStore, KeyStore, WorkerStore, UploadStore, AuditStore, TenantStore {
+export interface Store extends JobStore, JobDocumentStore, DocumentStore, EventStore, KeyStore, WorkerStore, UploadStore, AuditStore, TenantStore, MetricsStore {
   readonly name: string;
   /** Releases what the store holds; the database it runs on belongs to whoever opened it. */
   close(): Promise<void>;

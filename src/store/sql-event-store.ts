@@ -3,7 +3,7 @@ import { ReamError } from '../errors.ts';
 import type { ReamEvent } from '../events/types.ts';
 import { clampLimit, fromJsonText, toJsonText, toNumber } from '../sql/dialect.ts';
 import type { EventStore } from './event-store.ts';
-import type { EventTables, EventsTable } from './events-schema.ts';
+import { FAILURE_EVENT_TYPES, type EventTables, type EventsTable } from './events-schema.ts';
 
 const DEFAULT_EVENTS = 1_000;
 const MAX_EVENTS = 10_000;
@@ -57,6 +57,22 @@ export function sqlEventStore(kysely: Kysely<unknown>): EventStore {
         .where('job_id', '=', jobId)
         .where('seq', '>', afterSeq)
         .orderBy('seq')
+        .limit(clampLimit(limit, DEFAULT_EVENTS, MAX_EVENTS))
+        .execute();
+      return rows.map(eventFromRow);
+    },
+
+    async listFailureEvents({ tenantId, since, limit }) {
+      const rows = await db
+        .selectFrom('events')
+        .selectAll()
+        // The same terms as the partial indexes' (events-schema.ts), so that the planner uses them.
+        .where('type', 'in', [...FAILURE_EVENT_TYPES])
+        .$if(tenantId !== undefined, (qb) => qb.where('tenant_id', '=', tenantId ?? ''))
+        .where('at', '>=', since)
+        .orderBy('at', 'desc')
+        .orderBy('job_id')
+        .orderBy('seq', 'desc')
         .limit(clampLimit(limit, DEFAULT_EVENTS, MAX_EVENTS))
         .execute();
       return rows.map(eventFromRow);

@@ -12,6 +12,7 @@ import type {
   JobDocumentStore,
 } from './job-document-store.ts';
 import type { ChunkResultsTable, JobDocumentTables, JobDocumentsTable } from './job-documents-schema.ts';
+import type { JobsTable } from './jobs-schema.ts';
 import { jobCounts } from './sql-job-counts.ts';
 
 /** Rows per INSERT: keeps bound parameters far below SQLite's 32,766 and PostgreSQL's 65,535. */
@@ -57,7 +58,7 @@ function chunkStateFromRow(row: Pick<Selectable<ChunkResultsTable>, 'idx' | 'fro
  * exist (`jobDocumentMigrations`, after jobs and documents).
  */
 export function sqlJobDocumentStore(kysely: Kysely<unknown>): JobDocumentStore {
-  const db = kysely.withTables<JobDocumentTables>();
+  const db = kysely.withTables<JobDocumentTables & { jobs: Pick<JobsTable, 'id' | 'tenant_id' | 'created_at'> }>();
   const json = (value: unknown): string | null => (value === null ? null : toJsonText(value as object));
 
   return {
@@ -217,5 +218,20 @@ export function sqlJobDocumentStore(kysely: Kysely<unknown>): JobDocumentStore {
     },
 
     jobCounts: (jobId) => jobCounts(db, jobId),
+
+    async latestJobOfDocument(documentId, tenantId) {
+      // Over the job_documents_document index: a document is in few jobs.
+      const row = await db
+        .selectFrom('job_documents')
+        .innerJoin('jobs', 'jobs.id', 'job_documents.job_id')
+        .select('jobs.id')
+        .where('job_documents.document_id', '=', documentId)
+        .where('jobs.tenant_id', '=', tenantId)
+        .orderBy('jobs.created_at', 'desc')
+        .orderBy('jobs.id', 'desc')
+        .limit(1)
+        .executeTakeFirst();
+      return row?.id;
+    },
   };
 }

@@ -140,7 +140,8 @@ export function sqlJobStore(kysely: Kysely<unknown>): JobStore {
       const limit = clampLimit(query.limit, DEFAULT_PAGE, MAX_PAGE);
       const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
       if (query.cursor !== undefined && !after) throw ReamError.nonRetryable('validation_failed', 'invalid cursor');
-      let select = db.selectFrom('jobs').selectAll().where('tenant_id', '=', query.tenantId);
+      let select = db.selectFrom('jobs').selectAll();
+      if (query.tenantId !== undefined) select = select.where('tenant_id', '=', query.tenantId);
       if (query.status !== undefined) select = select.where('status', '=', query.status);
       if (after) {
         // Newest first, ties broken by id: (created_at, id) < cursor, spelled out for portability.
@@ -196,6 +197,11 @@ export function sqlJobStore(kysely: Kysely<unknown>): JobStore {
       const counts = Object.fromEntries(JOB_STATUSES.map((status) => [status, 0])) as Record<JobStatus, number>;
       for (const row of rows) if (Object.hasOwn(counts, row.status)) counts[row.status as JobStatus] = toNumber(row.n);
       return counts;
+    },
+
+    async oldestJobCreatedAt(status) {
+      const row = await db.selectFrom('jobs').select((eb) => eb.fn.min('created_at').as('oldest')).where('status', '=', status).executeTakeFirst();
+      return toNullableNumber(row?.oldest ?? null);
     },
   };
 }

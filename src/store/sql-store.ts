@@ -7,6 +7,7 @@ import { documentMigrations } from './documents-schema.ts';
 import { eventMigrations } from './events-schema.ts';
 import { jobDocumentMigrations } from './job-documents-schema.ts';
 import { jobMigrations } from './jobs-schema.ts';
+import { metricsMigrations } from './metrics-schema.ts';
 import type { Store } from './port.ts';
 import { sqlAuditStore } from './sql-audit-store.ts';
 import { sqlDocumentStore } from './sql-document-store.ts';
@@ -14,6 +15,7 @@ import { sqlEventStore } from './sql-event-store.ts';
 import { sqlJobDocumentStore } from './sql-job-document-store.ts';
 import { sqlJobStore } from './sql-job-store.ts';
 import { sqlKeyStore } from './sql-key-store.ts';
+import { sqlMetricsStore } from './sql-metrics-store.ts';
 import { sqlTenantStore } from './sql-tenant-store.ts';
 import { sqlUploadStore } from './sql-upload-store.ts';
 import { sqlWorkerStore } from './sql-worker-store.ts';
@@ -35,6 +37,7 @@ export const storeMigrations: readonly PortMigrations[] = [
   uploadMigrations,
   auditMigrations,
   tenantMigrations,
+  metricsMigrations,
 ];
 
 /**
@@ -54,6 +57,7 @@ export async function openSqlStore(db: Kysely<unknown>, flavor: SqlFlavor, schem
     ...sqlUploadStore(db),
     ...sqlAuditStore(db),
     ...sqlTenantStore(db),
+    ...sqlMetricsStore(db),
     // The database belongs to whoever opened it; the store holds nothing else to release.
     close: () => Promise.resolve(),
   };

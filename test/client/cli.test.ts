@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -58,6 +58,18 @@ describe('ream submit / status / wait / cancel against a server', () => {
     assert.match(hit ?? '', /^doc_\w+\tb\.pdf\t2\t.*INV/);
     const json = await cli(['search', 'invoice', 'number', '--limit', '2', '--json', '--server', server.url]);
     assert.equal((JSON.parse(json.stdout) as unknown[]).length, 2);
+
+    // The results as a file: a row per page, named by the server, or to stdout.
+    const saved = await cli(['download', id ?? '', '--server', server.url]);
+    assert.equal(saved.code, 0, saved.stderr);
+    assert.equal(saved.stdout.trim(), `job-${id ?? ''}.csv`);
+    const csv = (await readFile(join(dir, `job-${id ?? ''}.csv`), 'utf8')).trim().split('\n');
+    assert.equal(csv[0], 'document,page,text,error_code,error_message');
+    assert.equal(csv.filter((line) => /^[ab]\.pdf,\d,/.test(line)).length, 5, 'five pages');
+    const ndjson = await cli(['download', id ?? '', '--format', 'ndjson', '--out', '-', '--server', server.url]);
+    assert.deepEqual(ndjson.stdout.trim().split('\n').map((line) => (JSON.parse(line) as { source: string }).source), ['a.pdf', 'b.pdf']);
+    const wrong = await cli(['download', id ?? '', '--format', 'pdf', '--server', server.url]);
+    assert.equal(wrong.code, 2);
   });
 
   test('cancel prints cancelled; wait on it exits 130; REAM_SERVER is honoured', async () => {

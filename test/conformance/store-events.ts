@@ -10,6 +10,31 @@ type Subject = { store: EventStore & Pick<JobStore, 'createJob'> };
 
 const cases: ConformanceCase<Subject>[] = [
   {
+    name: 'listFailureEvents: failed chunks and documents since a time, newest first, of one tenant or all, bounded',
+    async run({ store }) {
+      const a = await store.createJob(newJob({ tenantId: 'ta' }), 1);
+      const b = await store.createJob(newJob({ tenantId: 'tb' }), 1);
+      const fail = (jobId: string, tenantId: string, at: number, type: 'chunk.failed' | 'document.failed', code: 'timeout' | 'invalid_pdf'): NewEvent => ({
+        ...newEvent(jobId, tenantId), type, at, documentId: `doc-${at}`, error: { code, message: `${code} at ${at}` },
+      });
+      await store.appendEvent(fail(a.id, 'ta', 100, 'chunk.failed', 'timeout'));
+      await store.appendEvent({ ...newEvent(a.id, 'ta'), type: 'chunk.completed', at: 150 });
+      await store.appendEvent(fail(a.id, 'ta', 200, 'document.failed', 'invalid_pdf'));
+      await store.appendEvent({ ...newEvent(a.id, 'ta'), type: 'job.failed', at: 250, error: { code: 'invalid_pdf', message: 'the job failed' } });
+      await store.appendEvent(fail(b.id, 'tb', 300, 'chunk.failed', 'timeout'));
+      const all = await store.listFailureEvents({ since: 0, limit: 100 });
+      assert.deepEqual(all.map((e) => [e.at, e.type, e.tenantId, e.error?.code]), [
+        [300, 'chunk.failed', 'tb', 'timeout'],
+        [200, 'document.failed', 'ta', 'invalid_pdf'],
+        [100, 'chunk.failed', 'ta', 'timeout'],
+      ]);
+      assert.equal(all[1]?.documentId, 'doc-200');
+      assert.deepEqual((await store.listFailureEvents({ tenantId: 'ta', since: 0, limit: 100 })).map((e) => e.at), [200, 100]);
+      assert.deepEqual((await store.listFailureEvents({ since: 150, limit: 100 })).map((e) => e.at), [300, 200]);
+      assert.deepEqual((await store.listFailureEvents({ since: 0, limit: 1 })).map((e) => e.at), [300]);
+    },
+  },
+  {
     name: 'appendEvent assigns a gapless per-job seq from 1 and round-trips the event',
     async run({ store }) {
       const a = await store.createJob(newJob(), 1);

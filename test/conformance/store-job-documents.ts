@@ -10,6 +10,21 @@ type Subject = { store: JobDocumentStore & Pick<JobStore, 'createJob'> & Pick<Do
 
 const cases: ConformanceCase<Subject>[] = [
   {
+    name: 'latestJobOfDocument answers the newest job of the tenant holding the document',
+    async run({ store }) {
+      const { jobId: first, documentIds } = await jobWithDocuments(store, 1);
+      const documentId = documentIds[0] ?? '';
+      const later = await store.createJob(newJob(), 2_000);
+      await store.addJobDocuments([{ jobId: later.id, documentId, ordinal: 0, source: 'again.pdf' }]);
+      const elsewhere = await store.createJob(newJob({ tenantId: 'other' }), 3_000);
+      await store.addJobDocuments([{ jobId: elsewhere.id, documentId, ordinal: 0, source: 'theirs.pdf' }]);
+      assert.equal(await store.latestJobOfDocument(documentId, 't1'), later.id, 'the newer of t1\'s two jobs, not the other tenant\'s');
+      assert.notEqual(first, later.id);
+      assert.equal(await store.latestJobOfDocument(documentId, 'nobody'), undefined);
+      assert.equal(await store.latestJobOfDocument('no-such-document', 't1'), undefined);
+    },
+  },
+  {
     name: 'addJobDocuments keeps existing pairs and lists in ordinal order',
     async run({ store }) {
       const { jobId, documentIds } = await jobWithDocuments(store, 3);

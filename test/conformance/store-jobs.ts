@@ -163,6 +163,17 @@ const cases: ConformanceCase<Subject>[] = [
       assert.ok(running.items.every((j) => j.status === 'running'));
       assert.equal(running.nextCursor, null);
       assert.equal((await store.listJobs({ tenantId: 'nobody' })).items.length, 0);
+      // No tenant: every tenant's jobs, newest first, a page at a time.
+      const everyone: string[] = [];
+      cursor = undefined;
+      for (let pages = 0; pages < 10; pages++) {
+        const page = await store.listJobs({ limit: 5, ...(cursor === undefined ? {} : { cursor }) });
+        everyone.push(...page.items.map((j) => j.id));
+        if (page.nextCursor === null) break;
+        cursor = page.nextCursor;
+      }
+      assert.equal(everyone.length, 8);
+      assert.equal((await store.getJob(everyone[0] ?? ''))?.tenantId, 'other', 'the newest, of another tenant, first');
     },
   },
   {
@@ -256,6 +267,19 @@ const cases: ConformanceCase<Subject>[] = [
       const after = await store.jobStatusCounts();
       const added = Object.fromEntries(statuses.map((s) => [s, after[s] - before[s]]));
       assert.deepEqual(added, { queued: 1, running: 2, succeeded: 1, partially_succeeded: 0, failed: 1, cancelled: 0 });
+    },
+  },
+  {
+    name: 'oldestJobCreatedAt answers the oldest creation time of a status across tenants, null when none',
+    async run({ store }) {
+      assert.equal(await store.oldestJobCreatedAt('queued'), null);
+      const started = await store.createJob(newJob({ tenantId: 'a' }), 1_000);
+      await store.updateJob(started.id, { status: 'running' });
+      await store.createJob(newJob({ tenantId: 'b' }), 3_000);
+      await store.createJob(newJob({ tenantId: 'a' }), 2_000);
+      assert.equal(await store.oldestJobCreatedAt('queued'), 2_000);
+      assert.equal(await store.oldestJobCreatedAt('running'), 1_000);
+      assert.equal(await store.oldestJobCreatedAt('failed'), null);
     },
   },
 ];

@@ -5,6 +5,7 @@ import { eventStoreConformance } from './store-events.ts';
 import { jobDocumentStoreConformance } from './store-job-documents.ts';
 import { jobStoreConformance } from './store-jobs.ts';
 import { keyStoreConformance } from './store-keys.ts';
+import { metricsStoreConformance } from './store-metrics.ts';
 import { tenantStoreConformance } from './store-tenants.ts';
 import { uploadStoreConformance } from './store-uploads.ts';
 import { workerStoreConformance } from './store-workers.ts';
@@ -20,6 +21,7 @@ const SUITES = {
   uploads: uploadStoreConformance,
   audit: auditStoreConformance,
   tenants: tenantStoreConformance,
+  metrics: metricsStoreConformance,
 };
 
 export type StorePortName = keyof typeof SUITES;

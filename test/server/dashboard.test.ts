@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test, type TestContext } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { after, before, describe, test } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
 import { createReam, type Ream, type ReamOptions } from '../../src/runtime/create-ream.ts';
 import { buildServer, startServer, type RunningServer, type StartOptions } from '../../src/server/app.ts';
 import { issueApiKey } from '../../src/server/auth/api-keys.ts';
@@ -15,8 +13,8 @@ import { rejectsWithCode } from '../support/assert-ream-error.ts';
 import { requireOrSkip } from '../support/env.ts';
 import { makePdf, numberedPages, writePdf } from '../support/make-pdf.ts';
 import { adaptersOf } from '../../src/runtime/internals.ts';
+import { assertAccessible, CHROMIUM, launchChromium, openPage } from '../support/console-browser.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const CASE_TIMEOUT_MS = 120_000;
 const WAIT_MS = 60_000;
 /** A file name that is markup: the console must show it as these characters, never run it. */
@@ -24,19 +22,11 @@ const HOSTILE_NAME = '<img src=x onerror=alert(1)>.pdf';
 
 let dir: string;
 let browser: Browser | undefined;
-let axeSource: string;
 const cleanups: Array<() => Promise<void>> = [];
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'ream-dashboard-'));
-  axeSource = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-  if (existsSync(CHROMIUM)) {
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-  }
+  browser = await launchChromium();
 });
 after(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup();
@@ -63,42 +53,6 @@ async function otherOrigin(): Promise<string> {
   const address = server.address();
   assert.ok(address !== null && typeof address === 'object');
   return `http://127.0.0.1:${address.port}`;
-}
-
-/**
- * A fresh browser page (own storage). Uncaught page errors, dialogs (an `alert` from injected
- * markup) and Content-Security-Policy violations fail the test at its end.
- */
-async function openPage(t: TestContext): Promise<Page> {
-  assert.ok(browser);
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  const errors: string[] = [];
-  page.on('pageerror', (error) => errors.push(error.message));
-  page.on('dialog', (dialog) => {
-    errors.push(`dialog: ${dialog.message()}`);
-    void dialog.dismiss();
-  });
-  page.on('console', (message) => {
-    if (/Content Security Policy/i.test(message.text())) errors.push(message.text());
-  });
-  t.after(async () => {
-    await context.close();
-    assert.deepEqual(errors, [], 'no uncaught errors, dialogs or CSP violations in the page');
-  });
-  return page;
-}
-
-/** Runs axe-core in the page (evaluated over the DevTools protocol: the page's CSP allows no injected script). */
-async function assertAccessible(page: Page, what: string): Promise<void> {
-  await page.evaluate(axeSource);
-  const violations = await page.evaluate(async () => {
-    const axe = (globalThis as unknown as { axe: { run(): Promise<{ violations: Array<{ id: string; impact: string | null; nodes: unknown[] }> }> } }).axe;
-    const { violations: found } = await axe.run();
-    return found.map((violation) => ({ id: violation.id, impact: violation.impact, nodes: violation.nodes.length }));
-  });
-  const serious = violations.filter((violation) => violation.impact === 'serious' || violation.impact === 'critical');
-  assert.deepEqual(serious, [], `${what}: no serious or critical axe violations`);
 }
 
 /** Scrolls the job list to its end (typed by hand: the tests' tsconfig has no DOM types). */
@@ -157,7 +111,7 @@ describe('console: built by Vite, served at /, driven in Chromium', { timeout: C
   test('submit over tus, watch it live (the stream resumes), read the document, search it; a markup file name stays text', { timeout: CASE_TIMEOUT_MS }, async (t) => {
     if (!requireOrSkip(t, browser !== undefined, `Chromium at ${CHROMIUM}`)) return;
     const { server } = await serve('flow');
-    const page = await openPage(t);
+    const page = await openPage(browser, t);
     // The first event stream breaks after one event: the page must resume after it, not start over.
     const resumedFrom: Array<string | undefined> = [];
     await page.route('**/v1/jobs/*/events', async (route) => {
@@ -182,12 +136,24 @@ describe('console: built by Vite, served at /, driven in Chromium', { timeout: C
     ]);
     assert.deepEqual(await page.locator('.uploads .name').allTextContents(), ['alpha.pdf', HOSTILE_NAME], 'the names, as text');
     assert.equal(await page.locator('img').count(), 0, 'no element made of the file name');
+    // The options form is built from the pipeline's schema (GET /v1/pipelines).
+    await page.getByLabel('chunkPages', { exact: true }).waitFor({ timeout: WAIT_MS });
+    // What the job would reserve, asked of the server (POST /v1/jobs/estimate) as the choices change.
+    await page.locator('#estimate', { hasText: 'This job reserves 2 pages (one per file until they are read).' }).waitFor({ timeout: WAIT_MS });
+    await page.getByLabel('Pipeline', { exact: true }).selectOption('rules');
+    await page.locator('#estimate', { hasText: /^Not startable as it is: .*options\.rules/ }).waitFor({ timeout: WAIT_MS });
+    const rules = [{ name: 'invoice', pattern: 'Invoice number (INV-A-2)' }];
+    await page.getByLabel('rules (JSON) (required)').fill(JSON.stringify(rules));
+    await page.locator('#estimate', { hasText: 'This job reserves 2 pages' }).waitFor({ timeout: WAIT_MS });
+    await page.getByLabel('chunkPages', { exact: true }).fill('1');
+    assert.deepEqual(await page.getByLabel('ocr', { exact: true }).locator('option').allTextContents(), ['(default)', 'auto', 'always', 'never'], 'an enum is a choice');
     await assertAccessible(page, 'new job');
-    await page.getByLabel('Pipeline').fill('rules');
-    await page.getByLabel('Options (JSON)').fill('{"rules": [{"name": "invoice", "pattern": "Invoice number (INV-A-2)"}]}');
     await page.getByRole('button', { name: 'Upload and start job' }).click();
 
     await page.locator('#job-status', { hasText: /^succeeded$/ }).waitFor({ timeout: WAIT_MS });
+    const jobId = /#\/jobs\/([^/]+)$/.exec(page.url())?.[1] ?? '';
+    const submitted = (await (await fetch(`${server.url}/v1/jobs/${jobId}`)).json()) as JobView;
+    assert.deepEqual(submitted.options, { rules, chunkPages: 1 }, 'the form\'s values, typed as the schema says');
     assert.ok(patches >= 3, `each file went over tus, the cut-off one twice (${patches} PATCH requests)`);
     assert.equal(resumedFrom[0], undefined);
     assert.equal(resumedFrom[1], '1', 'the second stream asked for the events after seq 1');
@@ -226,6 +192,10 @@ describe('console: built by Vite, served at /, driven in Chromium', { timeout: C
     assert.deepEqual(await page.locator('#search-hits mark').allTextContents(), ['INV-A-2'], 'the matched words are marked');
     assert.doesNotMatch(page.url(), /key|token/i);
     await assertAccessible(page, 'search');
+    // The hit opens its document (in the newest job holding it) at its page.
+    await page.locator('#search-hits a', { hasText: 'alpha.pdf' }).click();
+    await page.locator('.page-text', { hasText: 'A page 2 of 2' }).waitFor({ timeout: WAIT_MS });
+    assert.match(page.url(), /#\/jobs\/[^/]+\/documents\/[^/?]+\?page=2$/);
 
     await page.getByRole('link', { name: 'Jobs' }).click();
     await page.locator('#jobs li', { hasText: 'succeeded' }).waitFor({ timeout: WAIT_MS });
@@ -234,7 +204,7 @@ describe('console: built by Vite, served at /, driven in Chromium', { timeout: C
 
   test('auth on: sign in with a key kept in sessionStorage; tenants see only their own jobs; workers for the admin only', { timeout: CASE_TIMEOUT_MS }, async (t) => {
     if (!requireOrSkip(t, browser !== undefined, `Chromium at ${CHROMIUM}`)) return;
-    const { ream, server } = await serve('auth', { auth: { mode: 'on' } });
+    const { ream, server } = await serve('auth', { auth: { mode: 'on' }, metricsHistory: { intervalMs: 1_000 } });
     const store = adaptersOf(ream).store;
     const acme = (await issueApiKey(store, { tenantId: 'acme', name: 'console', role: 'user' })).token;
     const beta = (await issueApiKey(store, { tenantId: 'beta', name: 'console', role: 'user' })).token;
@@ -242,7 +212,7 @@ describe('console: built by Vite, served at /, driven in Chromium', { timeout: C
     const acmeJob = await submitByApi(server.url, acme, 'acme-secret.pdf', ['acme quarterly zebra']);
     const betaJob = await submitByApi(server.url, beta, 'beta.pdf', ['beta page']);
 
-    const page = await openPage(t);
+    const page = await openPage(browser, t);
     await page.goto(`${server.url}/`);
     await page.locator('#signin-error', { hasText: 'Enter an API key' }).waitFor({ timeout: WAIT_MS });
     await assertAccessible(page, 'sign in');
@@ -279,9 +249,10 @@ describe('console: built by Vite, served at /, driven in Chromium', { timeout: C
     const worker = page.locator('#workers tbody tr').first();
     await worker.waitFor({ timeout: WAIT_MS });
     const workerId = (await worker.getAttribute('data-worker-id')) ?? '';
-    // Charts of the server's counters, once two samples of /metrics are in (one every 3 s).
+    // Charts of the server's metrics history, once it holds a sample (one a second here).
     await page.getByRole('img', { name: /^Throughput, per second: latest pages \d/ }).waitFor({ timeout: WAIT_MS });
-    assert.equal(await page.locator('.chart canvas').count(), 3, 'throughput, failures and queue drawn');
+    assert.equal(await page.locator('.chart canvas').count(), 5, 'throughput, failures by code, queue, queue age and tokens drawn');
+    await page.getByRole('img', { name: /^Queue age, seconds: latest oldest waiting job \d/ }).waitFor({ timeout: WAIT_MS });
     await assertAccessible(page, 'operate');
     await worker.getByRole('button', { name: `pause worker ${workerId}` }).click();
     await page.locator('#workers .worker-state', { hasText: 'asked to pause' }).waitFor({ timeout: WAIT_MS });
@@ -297,7 +268,7 @@ describe('console: built by Vite, served at /, driven in Chromium', { timeout: C
     body.append('file', new Blob([await makePdf({ pages: numberedPages('L', 200) })], { type: 'application/pdf' }), 'long.pdf');
     const job = (await (await fetch(`${server.url}/v1/jobs`, { method: 'POST', body })).json()) as JobView;
 
-    const page = await openPage(t);
+    const page = await openPage(browser, t);
     await page.goto(`${server.url}/#/jobs/${job.id}`);
     await page.locator('#job-status', { hasText: /^succeeded$/ }).waitFor({ timeout: WAIT_MS });
     const cells = page.getByRole('group', { name: 'Chunks of long.pdf' }).getByRole('button');
@@ -320,7 +291,7 @@ describe('console: built by Vite, served at /, driven in Chromium', { timeout: C
     body.append('file', new Blob([await makePdf({ pages: ['one', 'two'] })], { type: 'application/pdf' }), 'too-long.pdf');
     const job = (await (await fetch(`${server.url}/v1/jobs`, { method: 'POST', body })).json()) as JobView;
 
-    const page = await openPage(t);
+    const page = await openPage(browser, t);
     const resumedFrom: Array<string | undefined> = [];
     page.on('request', (request) => {
       if (request.url().endsWith('/events')) resumedFrom.push(request.headers()['last-event-id']);
@@ -346,7 +317,7 @@ describe('console: built by Vite, served at /, driven in Chromium', { timeout: C
     const { server } = await serve('reload');
     const path = join(dir, 'resume-me.pdf');
     await writePdf(path, { pages: numberedPages('R', 3) });
-    const page = await openPage(t);
+    const page = await openPage(browser, t);
     const creations: string[] = [];
     page.on('request', (request) => {
       if (request.method() === 'POST' && request.url().endsWith('/v1/uploads')) creations.push(request.url());
@@ -391,7 +362,7 @@ describe('console: built by Vite, served at /, driven in Chromium', { timeout: C
       ids.push(((await answer.json()) as JobView).id);
     }
 
-    const page = await openPage(t);
+    const page = await openPage(browser, t);
     await page.goto(`${server.url}/#/jobs`);
     await page.locator('.count', { hasText: '100+ jobs' }).waitFor({ timeout: WAIT_MS });
     const rendered = await page.locator('#jobs li').count();
@@ -424,7 +395,7 @@ describe('console: built by Vite, served at /, driven in Chromium', { timeout: C
     const { server } = await serve('cors', { cors: { origins: [allowed] } }, { work: false });
     const pdf = Array.from(await makePdf({ pages: ['cross-origin page'] }));
 
-    const page = await openPage(t);
+    const page = await openPage(browser, t);
     await page.goto(`${allowed}/`);
     const seen = await page.evaluate(
       async ({ api, bytes }) => {

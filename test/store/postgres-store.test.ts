@@ -63,8 +63,9 @@ void test('migrateAllPostgres migrates store, queue and search once; the schema 
   try {
     const applied = await migrateAllPostgres(database);
     assert.deepEqual(applied, [
-      'documents/0001_initial', 'documents/0002_deleted_documents', 'jobs/0001_initial', 'jobs/0002_engine_columns', 'job_documents/0001_initial', 'job_documents/0002_parent_id', 'events/0001_initial',
-      'api_keys/0001_initial', 'workers/0001_initial', 'workers/0002_detail_command', 'uploads/0001_initial', 'audit/0001_initial', 'tenants/0001_initial', 'search/0001_initial',
+      'documents/0001_initial', 'documents/0002_deleted_documents', 'jobs/0001_initial', 'jobs/0002_engine_columns', 'jobs/0003_created_index', 'job_documents/0001_initial', 'job_documents/0002_parent_id',
+      'events/0001_initial', 'events/0002_failures_index', 'api_keys/0001_initial', 'workers/0001_initial', 'workers/0002_detail_command', 'uploads/0001_initial', 'audit/0001_initial', 'tenants/0001_initial',
+      'metrics/0001_initial', 'search/0001_initial',
     ]);
     assert.deepEqual(await migrateAllPostgres(database), []);
     const { rows } = await database.pool.query<{ schema: string; id: number }>('select current_schema() as schema, 9007199254740991::bigint as id');

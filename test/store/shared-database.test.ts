@@ -30,7 +30,7 @@ void test('store, queue and search share one database: concurrent transactions s
     assert.equal((await search.search({ tenantId: 't', q: 'common' })).length, 5);
     // The tables of each adapter and their own migration bookkeeping.
     const tables = database.sqlite.prepare("select name from sqlite_master where type = 'table' and name like '%migrations'").pluck().all();
-    const ledgers = ['documents', 'jobs', 'job_documents', 'events', 'api_keys', 'workers', 'uploads', 'audit', 'tenants', 'queue', 'search'];
+    const ledgers = ['documents', 'jobs', 'job_documents', 'events', 'api_keys', 'workers', 'uploads', 'audit', 'tenants', 'metrics', 'queue', 'search'];
     assert.deepEqual(new Set(tables), new Set(ledgers.map((port) => `${port}_migrations`)));
   } finally {
     await database.close();

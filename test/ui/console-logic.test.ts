@@ -1,11 +1,13 @@
 // The console's pure logic, without a browser: search snippets split on their markers, the job
-// page's per-document state folded from events, and the Operate charts' samples of /metrics.
+// page's per-document state folded from events, and the Operate charts' lines of the metrics history.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { ReamEvent } from '../../src/client/index.ts';
+import type { MetricsSample, ReamEvent } from '../../src/client/index.ts';
 import { foldEvent, pagesOf, type DocumentStates } from '../../ui/src/job-state.ts';
-import { parseMetrics, rates, type Sample } from '../../ui/src/metrics.ts';
+import { historyLines, MAX_FAILURE_LINES, mergeSamples } from '../../ui/src/metrics.ts';
 import { snippetParts } from '../../ui/src/snippet.ts';
+import { fieldsOf, optionsOf } from '../../ui/src/option-form.ts';
+import { EXTRACT_OPTIONS_SCHEMA, RULES_OPTIONS_SCHEMA } from '../../src/pipeline/option-schemas.ts';
 
 describe('snippetParts', () => {
   test('splits on « » into plain and matched parts, markers dropped', () => {
@@ -59,37 +61,56 @@ describe('foldEvent', () => {
   });
 });
 
-describe('parseMetrics and rates', () => {
-  const scrape = (pages: number, failed: number, queued: number): string =>
-    [
-      '# HELP ream_pages_processed_total Pages in chunks that completed in this process.',
-      '# TYPE ream_pages_processed_total counter',
-      `ream_pages_processed_total ${pages}`,
-      `ream_chunks_processed_total{outcome="completed"} ${pages / 10}`,
-      `ream_chunks_processed_total{outcome="failed"} ${failed}`,
-      `ream_queue_tasks{status="queued"} ${queued}`,
-      'ream_queue_tasks{status="completed"} 1000',
-      'ream_http_request_duration_seconds_bucket{le="+Inf",route="/v1/jobs"} NaN',
-    ].join('\n');
-
-  test('sums by metric and by outcome or status label; skips comments and values that are not numbers', () => {
-    const values = parseMetrics(scrape(120, 2, 7));
-    assert.equal(values.get('ream_pages_processed_total'), 120);
-    assert.equal(values.get('ream_chunks_processed_total'), 14);
-    assert.equal(values.get('ream_chunks_processed_total{outcome="failed"}'), 2);
-    assert.equal(values.get('ream_queue_tasks{status="queued"}'), 7);
-    assert.equal(values.get('ream_queue_tasks'), 1007);
-    assert.equal(values.has('ream_http_request_duration_seconds_bucket'), false);
+describe('metrics history lines', () => {
+  const sample = (at: number, overrides: Partial<MetricsSample> = {}): MetricsSample => ({
+    at, intervalMs: 10_000, pages: 0, tasks: 0, tasksFailed: 0, documents: 0, documentsFailed: 0, failures: {}, queued: 0, running: 0, oldestQueuedMs: null, tokens: 0, ...overrides,
   });
 
-  test('rates per second between samples; a counter reset (a restarted server) counts from zero', () => {
-    const samples: Sample[] = [
-      { at: 100, values: parseMetrics(scrape(0, 0, 0)) },
-      { at: 102, values: parseMetrics(scrape(40, 1, 0)) },
-      { at: 106, values: parseMetrics(scrape(100, 1, 0)) },
-      { at: 108, values: parseMetrics(scrape(10, 0, 0)) },
-    ];
-    assert.deepEqual(rates(samples, 'ream_pages_processed_total'), [20, 15, 5]);
-    assert.deepEqual(rates(samples, 'ream_chunks_processed_total{outcome="failed"}'), [0.5, 0, 0]);
+  test('per-second rates over each interval, times at its end, the oldest waiting job in seconds', () => {
+    const lines = historyLines([sample(0, { pages: 50, tasks: 5, tokens: 100, queued: 3, oldestQueuedMs: 2_500 }), sample(10_000, { pages: 20 })]);
+    assert.deepEqual(lines.times, [10, 20]);
+    assert.deepEqual(lines.pagesPerSecond, [5, 2]);
+    assert.deepEqual(lines.tasksPerSecond, [0.5, 0]);
+    assert.deepEqual(lines.tokensPerSecond, [10, 0]);
+    assert.deepEqual(lines.queued, [3, 0]);
+    assert.deepEqual(lines.oldestQueuedSeconds, [2.5, 0]);
+  });
+
+  test(`failures by code, the most frequent first; past ${MAX_FAILURE_LINES} lines the rarest are summed as "other"`, () => {
+    const lines = historyLines([
+      sample(0, { failures: { timeout: 30, invalid_pdf: 10, empty_file: 10, ocr_failed: 5, encrypted_pdf: 5 } }),
+      sample(10_000, { failures: { timeout: 10, encrypted_pdf: 10 } }),
+    ]);
+    assert.deepEqual(lines.failures.map((line) => line.code), ['timeout', 'encrypted_pdf', 'empty_file', 'other']);
+    assert.deepEqual(lines.failures[0]?.perSecond, [3, 1]);
+    assert.deepEqual(lines.failures[3]?.perSecond, [1.5, 0], 'invalid_pdf and ocr_failed');
+  });
+
+  test('merging a read into what is shown: one sample per interval, in order, none older than the span', () => {
+    const merged = mergeSamples([sample(0), sample(10_000), sample(20_000, { pages: 1 })], [sample(20_000, { pages: 2 }), sample(30_000)], 10_000);
+    assert.deepEqual(merged.map((s) => [s.at, s.pages]), [[10_000, 0], [20_000, 2], [30_000, 0]]);
+  });
+});
+
+describe('the option form of a pipeline\'s schema', () => {
+  test('a control per property: numbers, choices, yes/no, text, JSON for the rest; required ones marked', () => {
+    const fields = new Map(fieldsOf(RULES_OPTIONS_SCHEMA).map((field) => [field.key, field]));
+    assert.equal(fields.get('chunkPages')?.kind, 'integer');
+    assert.equal(fields.get('chunkPages')?.minimum, 1);
+    assert.deepEqual([fields.get('ocr')?.kind, fields.get('ocr')?.choices], ['choice', ['auto', 'always', 'never']]);
+    assert.equal(fields.get('index')?.kind, 'boolean');
+    assert.equal(fields.get('template')?.kind, 'text');
+    assert.equal(fields.get('ocrLanguages')?.kind, 'json', 'a list or a string: typed as JSON');
+    assert.deepEqual([fields.get('rules')?.kind, fields.get('rules')?.required], ['json', true]);
+    assert.deepEqual(fieldsOf({ type: 'object' }), [], 'no properties: options as JSON');
+  });
+
+  test('the options of what was entered: empty fields left to the default, values typed; bad text names its field', () => {
+    const fields = fieldsOf(EXTRACT_OPTIONS_SCHEMA);
+    assert.deepEqual(optionsOf(fields, { chunkPages: ' 10 ', index: 'false', ocr: 'always', ocrLanguages: '["eng","deu"]', template: '', maxPages: '' }), {
+      chunkPages: 10, index: false, ocr: 'always', ocrLanguages: ['eng', 'deu'],
+    });
+    assert.throws(() => optionsOf(fields, { chunkPages: '2.5' }), /chunkPages must be a whole number/);
+    assert.throws(() => optionsOf(fields, { ocrLanguages: '[eng' }), /ocrLanguages must be JSON/);
   });
 });

@@ -29,7 +29,7 @@ function PageFor({ route, client }: { route: Route; client: ReamClient }) {
     case 'job':
       return <Job client={client} jobId={route.jobId} key={route.jobId} />;
     case 'document':
-      return <Document client={client} jobId={route.jobId} documentId={route.documentId} />;
+      return <Document client={client} jobId={route.jobId} documentId={route.documentId} at={route.at ?? 1} />;
     case 'search':
       return <Search client={client} q={route.q} />;
     case 'operate':

@@ -1,6 +1,6 @@
-/** Offers `text` as a file download (a Blob URL, released once the browser has it). */
-export function download(name: string, type: string, text: string): void {
-  const url = URL.createObjectURL(new Blob([text], { type }));
+/** Offers `blob` as a file download (a Blob URL, released once the browser has it). */
+export function download(name: string, blob: Blob): void {
+  const url = URL.createObjectURL(blob);
   const anchor = document.createElement('a');
   anchor.href = url;
   anchor.download = name;

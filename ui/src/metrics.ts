@@ -1,42 +1,50 @@
-// The console's charts sample the server's own counters (`GET /metrics`) while the Operate page
-// is open; this reads the Prometheus text format into sums by metric and label.
+// The Operate page's charts draw the server's metrics history (`GET /v1/metrics/history`): one
+// sample per interval, stored by the server whether or not a console is open. This turns the
+// samples into the charts' lines.
+// A relative path, not the @client alias: the console's logic tests import this file under the main tsconfig.
+import type { MetricsSample } from '../../src/client/index.ts';
 
-/** Each sample line's value summed by metric name, and by `name{label="value"}` for each label of interest. */
-export function parseMetrics(text: string, byLabels: readonly string[] = ['outcome', 'status']): Map<string, number> {
-  const sums = new Map<string, number>();
-  const add = (key: string, value: number): void => {
-    sums.set(key, (sums.get(key) ?? 0) + value);
+/** Most failure codes drawn as lines of their own; the rarer ones are summed as "other". */
+export const MAX_FAILURE_LINES = 4;
+
+export interface HistoryLines {
+  /** Seconds since the epoch: the end of each sample's interval. */
+  times: number[];
+  pagesPerSecond: number[];
+  tasksPerSecond: number[];
+  tokensPerSecond: number[];
+  /** Failed chunks and documents per second, by error code (the most frequent first). */
+  failures: Array<{ code: string; perSecond: number[] }>;
+  queued: number[];
+  running: number[];
+  /** Seconds the oldest job not started yet had waited; 0 when none was waiting. */
+  oldestQueuedSeconds: number[];
+}
+
+/** Adds `sample` to `into`, replacing one of the same interval (a sample read twice). */
+export function mergeSamples(into: readonly MetricsSample[], samples: readonly MetricsSample[], keepSince: number): MetricsSample[] {
+  const byAt = new Map<number, MetricsSample>();
+  for (const sample of [...into, ...samples]) if (sample.at >= keepSince) byAt.set(sample.at, sample);
+  return [...byAt.values()].sort((a, b) => a.at - b.at);
+}
+
+export function historyLines(samples: readonly MetricsSample[]): HistoryLines {
+  const perSecond = (pick: (sample: MetricsSample) => number): number[] => samples.map((sample) => pick(sample) / (sample.intervalMs / 1000));
+  const totals = new Map<string, number>();
+  for (const sample of samples) for (const [code, n] of Object.entries(sample.failures)) totals.set(code, (totals.get(code) ?? 0) + n);
+  const ranked = [...totals.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([code]) => code);
+  const shown = ranked.length > MAX_FAILURE_LINES ? ranked.slice(0, MAX_FAILURE_LINES - 1) : ranked;
+  const others = ranked.filter((code) => !shown.includes(code));
+  const failures = shown.map((code) => ({ code, perSecond: perSecond((sample) => sample.failures[code] ?? 0) }));
+  if (others.length > 0) failures.push({ code: 'other', perSecond: perSecond((sample) => others.reduce((n, code) => n + (sample.failures[code] ?? 0), 0)) });
+  return {
+    times: samples.map((sample) => (sample.at + sample.intervalMs) / 1000),
+    pagesPerSecond: perSecond((sample) => sample.pages),
+    tasksPerSecond: perSecond((sample) => sample.tasks),
+    tokensPerSecond: perSecond((sample) => sample.tokens),
+    failures,
+    queued: samples.map((sample) => sample.queued),
+    running: samples.map((sample) => sample.running),
+    oldestQueuedSeconds: samples.map((sample) => (sample.oldestQueuedMs ?? 0) / 1000),
   };
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const match = /^([a-zA-Z_:][\w:]*)(\{[^}]*\})?\s+(\S+)/.exec(line);
-    if (match === null) continue;
-    const [, name = '', labels = '', raw = ''] = match;
-    const value = Number(raw);
-    if (!Number.isFinite(value)) continue;
-    add(name, value);
-    for (const byLabel of byLabels) {
-      const label = new RegExp(`[{,]${byLabel}="([^"]*)"`).exec(labels);
-      if (label) add(`${name}{${byLabel}="${label[1] ?? ''}"}`, value);
-    }
-  }
-  return sums;
-}
-
-export interface Sample {
-  /** Seconds since the epoch. */
-  at: number;
-  values: Map<string, number>;
-}
-
-/** Per-second rate of a counter between consecutive samples (the first sample has none; a reset counts from 0). */
-export function rates(samples: readonly Sample[], key: string): number[] {
-  return samples.slice(1).map((sample, i) => {
-    const previous = samples[i] as Sample;
-    const seconds = sample.at - previous.at;
-    const now = sample.values.get(key) ?? 0;
-    const before = previous.values.get(key) ?? 0;
-    const delta = now >= before ? now - before : now;
-    return seconds > 0 ? delta / seconds : 0;
-  });
 }

@@ -6,7 +6,7 @@ export type Route =
   | { page: 'jobs' }
   | { page: 'submit' }
   | { page: 'job'; jobId: string }
-  | { page: 'document'; jobId: string; documentId: string }
+  | { page: 'document'; jobId: string; documentId: string; /** 1-based page to show first. */ at?: number }
   | { page: 'search'; q: string }
   | { page: 'operate' };
 
@@ -17,7 +17,10 @@ export function parseRoute(hash: string): Route {
   if (parts[0] === 'operate') return { page: 'operate' };
   if (parts[0] === 'search') return { page: 'search', q: new URLSearchParams(query).get('q') ?? '' };
   if (parts[0] === 'jobs' && parts[1] !== undefined) {
-    if (parts[2] === 'documents' && parts[3] !== undefined) return { page: 'document', jobId: parts[1], documentId: parts[3] };
+    if (parts[2] === 'documents' && parts[3] !== undefined) {
+      const at = Number(new URLSearchParams(query).get('page'));
+      return { page: 'document', jobId: parts[1], documentId: parts[3], ...(Number.isSafeInteger(at) && at >= 1 ? { at } : {}) };
+    }
     return { page: 'job', jobId: parts[1] };
   }
   return { page: 'jobs' };
@@ -36,7 +39,7 @@ export function href(route: Route): string {
     case 'job':
       return `#/jobs/${encodeURIComponent(route.jobId)}`;
     case 'document':
-      return `#/jobs/${encodeURIComponent(route.jobId)}/documents/${encodeURIComponent(route.documentId)}`;
+      return `#/jobs/${encodeURIComponent(route.jobId)}/documents/${encodeURIComponent(route.documentId)}${route.at === undefined ? '' : `?page=${route.at}`}`;
   }
 }
 

@@ -4,6 +4,7 @@ import { ZipFile } from 'yazl';
 import { ReamError } from '../../errors.ts';
 import type { Artifact } from '../../reports/artifacts.ts';
 import type { Ream } from '../../runtime/create-ream.ts';
+import { attachment } from '../attachment.ts';
 import { principalOf } from '../auth/principal.ts';
 import { TENANT as TENANT_ACCESS } from '../auth/access.ts';
 import { jobIdParams, problemResponses } from '../openapi.ts';
@@ -22,11 +23,6 @@ const artifactSchema = {
     row: { type: 'integer', description: 'The 1-based data row it was rendered from; 0 for a report of a whole document' },
   },
 } as const;
-
-/** `attachment; filename*=UTF-8''…`: any name, safely quoted (RFC 6266). */
-function attachment(name: string): string {
-  return `attachment; filename*=UTF-8''${encodeURIComponent(name)}`;
-}
 
 async function findArtifact(ream: Ream, jobId: string, name: string): Promise<Artifact> {
   const artifact = (await ream.artifacts(jobId)).find((candidate) => candidate.name === name);

@@ -107,6 +107,19 @@ async function createJobFromParts(ream: Ream, request: FastifyRequest, input: { 
   return submitted;
 }
 
+/** Every tenant, for an admin's `GET /v1/jobs?tenant=*`. */
+export const ALL_TENANTS = '*';
+
+/**
+ * Whose jobs a list shows: the caller's tenant; an admin may name another, or `*` for every
+ * tenant (undefined). Naming another tenant without being an admin is `forbidden`.
+ */
+function listedTenant(principal: Principal, tenant: string | undefined): string | undefined {
+  if (tenant === undefined || tenant === principal.tenantId) return principal.tenantId;
+  if (principal.role !== 'admin') throw ReamError.nonRetryable('forbidden', 'only an admin may list another tenant\'s jobs');
+  return tenant === ALL_TENANTS ? undefined : tenant;
+}
+
 function parseLimit(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
@@ -192,6 +205,7 @@ export function jobRoutes(app: FastifyInstance, ream: Ream, shutdown: AbortSigna
         status: { type: 'string', enum: JOB_STATUSES },
         limit: { type: 'string', pattern: '^[0-9]+$', description: 'Page size, 1 to 500 (default 50)' },
         cursor: { type: 'string', description: 'nextCursor of the previous page' },
+        tenant: { type: 'string', minLength: 1, description: 'Admins only: this tenant\'s jobs instead of their own, or * for every tenant\'s' },
       },
     },
     response: {
@@ -203,12 +217,13 @@ export function jobRoutes(app: FastifyInstance, ream: Ream, shutdown: AbortSigna
       ...problemResponses,
     },
   } as const;
-  app.get<{ Querystring: { status?: string; limit?: string; cursor?: string } }>('/v1/jobs', { ...TENANT_ACCESS, schema: listSchema }, async (request) => {
+  app.get<{ Querystring: { status?: string; limit?: string; cursor?: string; tenant?: string } }>('/v1/jobs', { ...TENANT_ACCESS, schema: listSchema }, async (request) => {
     const { status, cursor } = request.query;
     if (status !== undefined && !JOB_STATUSES.includes(status as JobStatus)) throw invalid(`status must be one of ${JOB_STATUSES.join(', ')}`);
     const limit = parseLimit(request.query.limit);
+    const tenantId = listedTenant(principalOf(request), request.query.tenant);
     const page = await ream.listJobs({
-      tenantId: principalOf(request).tenantId,
+      ...(tenantId === undefined ? {} : { tenantId }),
       ...(status === undefined ? {} : { status: status as JobStatus }),
       ...(limit === undefined ? {} : { limit }),
       ...(cursor === undefined || cursor === '' ? {} : { cursor }),

@@ -19,9 +19,10 @@ const querySchema = {
 
 const hitSchema = {
   type: 'object',
-  required: ['documentId', 'name', 'page', 'snippet', 'score'],
+  required: ['documentId', 'name', 'jobId', 'page', 'snippet', 'score'],
   properties: {
     documentId: { type: 'string' },
+    jobId: { type: ['string', 'null'], description: 'The newest job of the tenant holding the document: its page\'s results are at /v1/jobs/{jobId}/documents/{documentId}' },
     name: { type: 'string', description: 'the document\'s file name (the first one its content was stored under)' },
     page: { type: 'integer', description: '1-based page number' },
     snippet: { type: 'string', description: 'An excerpt around the match, matches wrapped in « »' },

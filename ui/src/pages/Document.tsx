@@ -2,7 +2,7 @@ import type { DocumentOutput, ReamClient } from '@client';
 import { useEffect, useState } from 'preact/hooks';
 import { ErrorText, Page, Status } from '../components/common.tsx';
 import { PageImage } from '../components/PageImage.tsx';
-import { download } from '../download.ts';
+import { Downloads } from '../components/Downloads.tsx';
 import { bytes, messageOf } from '../format.ts';
 import { href } from '../router.ts';
 
@@ -20,10 +20,11 @@ function PageText({ text, quote }: { text: string; quote: string | undefined }) 
 }
 
 /** One document of a job: its text page by page, and its extracted fields linked to their pages. */
-export function Document({ client, jobId, documentId }: { client: ReamClient; jobId: string; documentId: string }) {
+export function Document({ client, jobId, documentId, at = 1 }: { client: ReamClient; jobId: string; documentId: string; at?: number }) {
   const [output, setOutput] = useState<DocumentOutput | undefined>(undefined);
   const [error, setError] = useState('');
-  const [page, setPage] = useState(1);
+  const [page, setPage] = useState(at);
+  useEffect(() => setPage(at), [at, documentId]);
   const [quote, setQuote] = useState<string | undefined>(undefined);
 
   useEffect(() => {
@@ -62,9 +63,7 @@ export function Document({ client, jobId, documentId }: { client: ReamClient; jo
             <dt>Pages</dt>
             <dd>{output.pageCount ?? '—'}</dd>
           </dl>
-          <button type="button" onClick={() => download(`${documentId}.json`, 'application/json', JSON.stringify(output, null, 2))}>
-            Download result (JSON)
-          </button>
+          <Downloads client={client} jobId={jobId} documentId={documentId} />
           {output.error ? <p class="error">{`${output.error.message} (${output.error.code})`}</p> : null}
           <h2>Fields</h2>
           {fields.length === 0 ? (

@@ -1,8 +1,8 @@
 import { TERMINAL_STATUSES, type DocumentOutput, type JobView, type ReamClient } from '@client';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ChunkMap } from '../components/ChunkMap.tsx';
+import { Downloads } from '../components/Downloads.tsx';
 import { Bar, ErrorText, Page, Status } from '../components/common.tsx';
-import { download } from '../download.ts';
 import { duration, messageOf, when } from '../format.ts';
 import { foldEvent, pagesOf, type DocumentStates } from '../job-state.ts';
 import { href } from '../router.ts';
@@ -123,13 +123,8 @@ export function Job({ client, jobId }: { client: ReamClient; jobId: string }) {
             <button type="button" disabled={job.status !== 'failed' && job.status !== 'partially_succeeded'} onClick={() => void act('retry')}>
               Retry failed parts
             </button>
-            <button type="button" disabled={results.length === 0} onClick={() => download(`${jobId}.json`, 'application/json', JSON.stringify(results, null, 2))}>
-              Download results (JSON)
-            </button>
-            <button type="button" disabled={results.length === 0} onClick={() => download(`${jobId}.ndjson`, 'application/x-ndjson', results.map((output) => JSON.stringify(output)).join('\n') + '\n')}>
-              Download results (NDJSON)
-            </button>
           </div>
+          <Downloads client={client} jobId={jobId} disabled={results.length === 0} />
         </>
       )}
       <ErrorText message={streamError} id="stream-error" />

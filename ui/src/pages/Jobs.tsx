@@ -13,6 +13,9 @@ const STATUSES: JobStatus[] = ['queued', 'running', 'succeeded', 'partially_succ
 /** The tenant's jobs, newest first, fetched a page (cursor) at a time as the list scrolls. */
 export function Jobs({ client }: { client: ReamClient }) {
   const [status, setStatus] = useState<JobStatus | ''>('');
+  /** Admins: whose jobs ('' their own, '*' every tenant's); undefined until known to be an admin. */
+  const [tenant, setTenant] = useState('');
+  const [tenants, setTenants] = useState<string[] | undefined>(undefined);
   const [jobs, setJobs] = useState<JobView[]>([]);
   const [cursor, setCursor] = useState<string | null | undefined>(undefined);
   const [loaded, setLoaded] = useState(false);
@@ -21,10 +24,19 @@ export function Jobs({ client }: { client: ReamClient }) {
   const loading = useRef<{ filter: string } | undefined>(undefined);
   const { scrollRef, virtualizer } = useVirtualList(jobs.length, ROW_HEIGHT);
 
-  const filter = status === '' ? {} : { status };
+  // Admins get a tenant picker, offering the tenants with an account to begin with.
+  useEffect(() => {
+    client
+      .me()
+      .then(async ({ role }) => (role === 'admin' ? setTenants((await client.tenants()).map((account) => account.tenantId)) : setTenants(undefined)))
+      .catch(() => setTenants(undefined));
+  }, [client]);
+
+  const filter = { ...(status === '' ? {} : { status }), ...(tenant === '' ? {} : { tenant }) };
+  const filterKey = `${status}|${tenant}`;
   const loadMore = useCallback(async (after: string | undefined, replace: boolean) => {
-    if (loading.current?.filter === status) return;
-    const mine = { filter: status };
+    if (loading.current?.filter === filterKey) return;
+    const mine = { filter: filterKey };
     loading.current = mine;
     try {
       const page = await client.listJobs({ ...filter, limit: PAGE_SIZE, ...(after === undefined ? {} : { cursor: after }) });
@@ -40,7 +52,7 @@ export function Jobs({ client }: { client: ReamClient }) {
         setLoaded(true);
       }
     }
-  }, [client, status]);
+  }, [client, filterKey]);
 
   useEffect(() => {
     setJobs([]);
@@ -60,7 +72,10 @@ export function Jobs({ client }: { client: ReamClient }) {
       }, () => undefined);
     }, REFRESH_MS);
     return () => clearInterval(timer);
-  }, [client, status]);
+  }, [client, filterKey]);
+
+  // The tenants to pick from: those with an account, and those whose jobs are in the list.
+  const tenantChoices = tenants === undefined ? [] : [...new Set([...tenants, ...jobs.map((job) => job.tenantId)])].sort();
 
   const items = virtualizer.getVirtualItems();
   const last = items[items.length - 1];
@@ -79,6 +94,21 @@ export function Jobs({ client }: { client: ReamClient }) {
           </option>
         ))}
       </select>
+      {tenants === undefined ? null : (
+        <>
+          {' '}
+          <label for="tenant-filter">Tenant</label>{' '}
+          <select id="tenant-filter" value={tenant} onChange={(event) => setTenant(event.currentTarget.value)}>
+            <option value="">mine</option>
+            <option value="*">all tenants</option>
+            {tenantChoices.map((name) => (
+              <option value={name} key={name}>
+                {name}
+              </option>
+            ))}
+          </select>
+        </>
+      )}
       <ErrorText message={error} id="jobs-error" />
       {loaded && jobs.length === 0 && error === '' ? <p id="jobs-empty">No jobs yet.</p> : null}
       <p class="count" aria-live="polite">
@@ -96,6 +126,7 @@ export function Jobs({ client }: { client: ReamClient }) {
                 </a>
                 <Status status={job.status} />
                 <span>{job.pipeline}</span>
+                {tenant === '' ? null : <span class="tenant">{job.tenantId}</span>}
                 <span>{Math.round(job.progress.percent)}%</span>
                 <span class="muted">{when(job.createdAt)}</span>
               </li>

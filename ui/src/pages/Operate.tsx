@@ -1,20 +1,23 @@
-import type { ReamClient, UsageView, WorkerView } from '@client';
-import { useEffect, useState } from 'preact/hooks';
+import type { MetricsSample, ReamClient, UsageView, WorkerView } from '@client';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { Chart } from '../components/Chart.tsx';
 import { ErrorText, Page } from '../components/common.tsx';
+import { ErrorGroups } from '../components/ErrorGroups.tsx';
 import { isForbidden, messageOf, when } from '../format.ts';
-import { parseMetrics, rates, type Sample } from '../metrics.ts';
+import { historyLines, mergeSamples } from '../metrics.ts';
 
 const REFRESH_MS = 3000;
 const COMMANDS = ['pause', 'resume', 'drain'] as const;
-/** Samples kept for the charts: six minutes at one every {@link REFRESH_MS}. */
-const SAMPLES = 120;
+/** How far back the charts reach, by the label of the span picker. */
+const SPANS = { '15 minutes': 15 * 60_000, '1 hour': 60 * 60_000, '24 hours': 24 * 60 * 60_000 } as const;
+type SpanName = keyof typeof SPANS;
+const FAILURE_COLORS = ['#dc2626', '#b45309', '#be185d', '#6b7280'];
 
-/** The server's counters over time, sampled while the page is open (see docs/dashboard.md). */
-function Charts({ samples }: { samples: readonly Sample[] }) {
-  if (samples.length < 2) return <p>Charts start with the second sample, {REFRESH_MS / 1000} s after the first.</p>;
-  const times = samples.slice(1).map((sample) => sample.at);
-  const gauge = (key: string): number[] => samples.slice(1).map((sample) => sample.values.get(key) ?? 0);
+/** The deployment's activity over time, from the server's metrics history (see docs/dashboard.md). */
+function Charts({ samples }: { samples: readonly MetricsSample[] }) {
+  if (samples.length === 0) return <p id="charts-empty">No samples yet: the server stores one per interval (10 s by default) while it runs.</p>;
+  const lines = historyLines(samples);
+  const { times } = lines;
   return (
     <div class="charts">
       <Chart
@@ -22,28 +25,28 @@ function Charts({ samples }: { samples: readonly Sample[] }) {
         unit="per second"
         times={times}
         series={[
-          { label: 'pages', values: rates(samples, 'ream_pages_processed_total'), color: '#2f7de1' },
-          { label: 'chunks', values: rates(samples, 'ream_chunks_processed_total'), color: '#16a34a' },
+          { label: 'pages', values: lines.pagesPerSecond, color: '#2f7de1' },
+          { label: 'tasks', values: lines.tasksPerSecond, color: '#16a34a' },
         ]}
       />
       <Chart
-        title="Failures"
+        key={lines.failures.map((line) => line.code).join(' ')}
+        title="Failures by code"
         unit="per second"
         times={times}
-        series={[
-          { label: 'chunks failed', values: rates(samples, 'ream_chunks_processed_total{outcome="failed"}'), color: '#dc2626' },
-          { label: 'documents failed', values: rates(samples, 'ream_documents_processed_total{outcome="failed"}'), color: '#b45309' },
-        ]}
+        series={lines.failures.length === 0 ? [{ label: 'none', values: times.map(() => 0), color: '#16a34a' }] : lines.failures.map((line, i) => ({ label: line.code, values: line.perSecond, color: FAILURE_COLORS[i % FAILURE_COLORS.length] ?? '#dc2626' }))}
       />
       <Chart
         title="Queue"
         unit="tasks"
         times={times}
         series={[
-          { label: 'queued', values: gauge('ream_queue_tasks{status="queued"}'), color: '#7c3aed' },
-          { label: 'leased', values: gauge('ream_queue_tasks{status="leased"}'), color: '#0891b2' },
+          { label: 'queued', values: lines.queued, color: '#7c3aed' },
+          { label: 'running', values: lines.running, color: '#0891b2' },
         ]}
       />
+      <Chart title="Queue age" unit="seconds" times={times} series={[{ label: 'oldest waiting job', values: lines.oldestQueuedSeconds, color: '#b45309' }]} />
+      <Chart title="Model tokens" unit="per second" times={times} series={[{ label: 'tokens', values: lines.tokensPerSecond, color: '#2f7de1' }]} />
     </div>
   );
 }
@@ -54,13 +57,18 @@ export function Operate({ client }: { client: ReamClient }) {
   const [usage, setUsage] = useState<UsageView | undefined>(undefined);
   const [error, setError] = useState('');
   const [forbidden, setForbidden] = useState(false);
-  const [samples, setSamples] = useState<Sample[]>([]);
+  const [samples, setSamples] = useState<MetricsSample[]>([]);
+  const [span, setSpan] = useState<SpanName>('1 hour');
+  const newest = useRef(0);
 
   const load = async (): Promise<void> => {
     try {
       setWorkers(await client.workers());
-      const values = parseMetrics(await client.metricsText());
-      setSamples((previous) => [...previous.slice(-(SAMPLES - 1)), { at: Date.now() / 1000, values }]);
+      // Only what is new since the last read: a day of samples is fetched once, not every 3 s.
+      const keepSince = Date.now() - SPANS[span];
+      const { items } = await client.metricsHistory({ since: Math.max(keepSince, newest.current) });
+      newest.current = items.at(-1)?.at ?? newest.current;
+      setSamples((previous) => mergeSamples(previous, items, keepSince));
       setError('');
     } catch (failure) {
       if (isForbidden(failure)) setForbidden(true);
@@ -73,7 +81,7 @@ export function Operate({ client }: { client: ReamClient }) {
     client.usage().then((answer) => setUsage(answer.usage), () => undefined);
     const timer = setInterval(() => void load(), REFRESH_MS);
     return () => clearInterval(timer);
-  }, [client]);
+  }, [client, span]);
 
   const command = async (id: string, name: (typeof COMMANDS)[number]): Promise<void> => {
     try {
@@ -151,10 +159,30 @@ export function Operate({ client }: { client: ReamClient }) {
       )}
       {forbidden ? null : (
         <>
-          <h2>Activity</h2>
+          <div class="page-head">
+            <h2>Activity</h2>
+            <label>
+              Span{' '}
+              <select
+                value={span}
+                onChange={(event) => {
+                  newest.current = 0;
+                  setSamples([]);
+                  setSpan(event.currentTarget.value as SpanName);
+                }}
+              >
+                {Object.keys(SPANS).map((name) => (
+                  <option key={name} value={name}>
+                    {name}
+                  </option>
+                ))}
+              </select>
+            </label>
+          </div>
           <Charts samples={samples} />
         </>
       )}
+      <ErrorGroups client={client} />
       <h2>Model usage</h2>
       {usage === undefined ? (
         <p>—</p>

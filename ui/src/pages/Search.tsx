@@ -2,7 +2,7 @@ import type { NamedSearchHit, ReamClient } from '@client';
 import { useEffect, useState } from 'preact/hooks';
 import { ErrorText, Page } from '../components/common.tsx';
 import { messageOf } from '../format.ts';
-import { navigate } from '../router.ts';
+import { href, navigate } from '../router.ts';
 import { snippetParts } from '../snippet.ts';
 
 /** Full-text search over the tenant's pages; matched words marked, the snippet rendered as text. */
@@ -50,7 +50,14 @@ export function Search({ client, q }: { client: ReamClient; q: string }) {
       <ul id="search-hits" class="hits">
         {(hits ?? []).map((hit) => (
           <li key={`${hit.documentId}-${hit.page}`}>
-            <strong class="name">{hit.name}</strong> page {hit.page} <code class="muted">{hit.documentId}</code>
+            {hit.jobId === null ? (
+              <strong class="name">{hit.name}</strong>
+            ) : (
+              <a class="name" href={href({ page: 'document', jobId: hit.jobId, documentId: hit.documentId, at: hit.page })}>
+                {hit.name}
+              </a>
+            )}{' '}
+            page {hit.page} <code class="muted">{hit.documentId}</code>
             <p>
               {snippetParts(hit.snippet).map((part, index) => (part.match ? <mark key={index}>{part.text}</mark> : part.text))}
             </p>

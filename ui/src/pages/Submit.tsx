@@ -1,10 +1,13 @@
-import type { JsonObject, PriorityName, ReamClient } from '@client';
-import { useState } from 'preact/hooks';
+import type { JobEstimateView, JsonObject, PipelineView, PriorityName, ReamClient } from '@client';
+import { useEffect, useState } from 'preact/hooks';
 import { Bar, ErrorText, Page } from '../components/common.tsx';
+import { OptionsForm } from '../components/OptionsForm.tsx';
 import { bytes, messageOf } from '../format.ts';
+import { fieldsOf, optionsOf, type FormValues } from '../option-form.ts';
 import { navigate } from '../router.ts';
 
-const PIPELINES = ['extract', 'rules', 'llm', 'rows'];
+/** Until the server has said which pipelines it has: the built-in ones, options as JSON. */
+const BUILT_IN: PipelineView[] = ['extract', 'rules', 'llm', 'rows'].map((name) => ({ name, optionsSchema: { type: 'object' } }));
 const PRIORITIES: PriorityName[] = ['low', 'normal', 'high', 'critical'];
 
 interface Picked {
@@ -27,6 +30,43 @@ export function Submit({ client }: { client: ReamClient }) {
   const [pipeline, setPipeline] = useState('extract');
   const [priority, setPriority] = useState<PriorityName>('normal');
   const [options, setOptions] = useState('');
+  const [pipelines, setPipelines] = useState<PipelineView[]>(BUILT_IN);
+  const [values, setValues] = useState<Record<string, FormValues>>({});
+
+  useEffect(() => {
+    client.pipelines().then(setPipelines, (failure: unknown) => setError(`Pipelines could not be read: ${messageOf(failure)}`));
+  }, [client]);
+
+  const schema = pipelines.find((candidate) => candidate.name === pipeline)?.optionsSchema ?? { type: 'object' };
+  const fields = fieldsOf(schema);
+  const formValues = values[pipeline] ?? {};
+
+  // What the job would reserve, asked again as the files, pipeline and options change.
+  const [estimate, setEstimate] = useState<JobEstimateView | string | undefined>(undefined);
+  const optionsKey = JSON.stringify(values[pipeline] ?? {});
+  useEffect(() => {
+    if (picked.length === 0) {
+      setEstimate(undefined);
+      return;
+    }
+    let current = true;
+    const timer = setTimeout(() => {
+      let asked: JsonObject;
+      try {
+        asked = fields.length === 0 ? parseOptions(options) : optionsOf(fields, formValues);
+      } catch {
+        return;
+      }
+      client.estimate({ documents: picked.length, pipeline, options: asked }).then(
+        (answer) => current && setEstimate(answer),
+        (failure: unknown) => current && setEstimate(messageOf(failure)),
+      );
+    }, 300);
+    return () => {
+      current = false;
+      clearTimeout(timer);
+    };
+  }, [client, picked.length, pipeline, optionsKey, options, pipelines]);
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
   const [over, setOver] = useState(false);
@@ -43,7 +83,7 @@ export function Submit({ client }: { client: ReamClient }) {
     setError('');
     let parsed: JsonObject;
     try {
-      parsed = parseOptions(options);
+      parsed = fields.length === 0 ? parseOptions(options) : optionsOf(fields, formValues);
     } catch (failure) {
       setError(`Options: ${messageOf(failure)}`);
       return;
@@ -62,7 +102,7 @@ export function Submit({ client }: { client: ReamClient }) {
           throw failure;
         }
       }
-      const job = await client.submit({ documents, pipeline: pipeline.trim(), options: parsed, priority });
+      const job = await client.submit({ documents, pipeline, options: parsed, priority });
       navigate({ page: 'job', jobId: job.id });
     } catch (failure) {
       setError(messageOf(failure));
@@ -107,12 +147,13 @@ export function Submit({ client }: { client: ReamClient }) {
         </ul>
         <div class="fields">
           <label for="pipeline">Pipeline</label>
-          <input id="pipeline" list="pipelines" value={pipeline} onInput={(event) => setPipeline(event.currentTarget.value)} required />
-          <datalist id="pipelines">
-            {PIPELINES.map((name) => (
-              <option value={name} key={name} />
+          <select id="pipeline" value={pipeline} onChange={(event) => setPipeline(event.currentTarget.value)}>
+            {pipelines.map(({ name }) => (
+              <option value={name} key={name}>
+                {name}
+              </option>
             ))}
-          </datalist>
+          </select>
           <label for="priority">Priority</label>
           <select id="priority" value={priority} onChange={(event) => setPriority(event.currentTarget.value as PriorityName)}>
             {PRIORITIES.map((name) => (
@@ -121,9 +162,29 @@ export function Submit({ client }: { client: ReamClient }) {
               </option>
             ))}
           </select>
-          <label for="options">Options (JSON)</label>
-          <textarea id="options" rows={3} placeholder='{"chunkPages": 10}' value={options} onInput={(event) => setOptions(event.currentTarget.value)} />
+          {fields.length === 0 ? (
+            <>
+              <label for="options">Options (JSON)</label>
+              <textarea id="options" rows={3} placeholder='{"chunkPages": 10}' value={options} onInput={(event) => setOptions(event.currentTarget.value)} />
+            </>
+          ) : null}
         </div>
+        {fields.length === 0 ? null : (
+          <OptionsForm
+            pipeline={pipeline}
+            fields={fields}
+            values={formValues}
+            onChange={(key, value) => setValues((previous) => ({ ...previous, [pipeline]: { ...(previous[pipeline] ?? {}), [key]: value } }))}
+          />
+        )}
+        <p id="estimate" aria-live="polite">
+          {estimate === undefined
+            ? ''
+            : typeof estimate === 'string'
+              ? `Not startable as it is: ${estimate}`
+              : `This job reserves ${estimate.pages} ${estimate.pages === 1 ? 'page' : 'pages'} (one per file until they are read)` +
+                (estimate.priced ? ` and ${estimate.credits} credits of your ${estimate.balance}${estimate.credits > estimate.balance ? ': not enough' : ''}.` : '.')}
+        </p>
         <button type="submit" disabled={busy || picked.length === 0}>
           Upload and start job
         </button>

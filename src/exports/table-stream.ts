@@ -1,0 +1,65 @@
+// A result table encoded as CSV or XLSX, as a stream that pulls rows only as fast as its reader
+// takes bytes: a 100,000-row download holds a few rows at a time, not the file.
+import { once } from 'node:events';
+import { PassThrough, Readable } from 'node:stream';
+import { stringify } from 'csv-stringify/sync';
+import ExcelJS from 'exceljs';
+import type { CellValue } from '../formats/types.ts';
+import type { ResultTable } from './result-table.ts';
+
+export const TABLE_MEDIA_TYPES = {
+  csv: 'text/csv; charset=utf-8',
+  xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+} as const;
+export type TableFormat = keyof typeof TABLE_MEDIA_TYPES;
+
+/** Excel refuses a cell longer than this; a longer page text is cut, and says so. */
+export const XLSX_MAX_CELL_CHARS = 32_767;
+const CUT_MARK = ' […]';
+
+/** Numbers and booleans as JavaScript prints them, empty for null: the text the cell showed. */
+const CSV_CAST = { boolean: (value: boolean) => String(value), number: (value: number) => String(value) };
+
+function csvLine(row: readonly CellValue[]): string {
+  return stringify([row.map((cell) => cell ?? '')], { cast: CSV_CAST });
+}
+
+async function* csvLines(table: ResultTable): AsyncGenerator<string> {
+  yield csvLine(table.header);
+  for await (const row of table.rows) yield csvLine(row);
+}
+
+function xlsxCell(cell: CellValue): CellValue {
+  return typeof cell === 'string' && cell.length > XLSX_MAX_CELL_CHARS ? `${cell.slice(0, XLSX_MAX_CELL_CHARS - CUT_MARK.length)}${CUT_MARK}` : cell;
+}
+
+/** A name Excel accepts for a sheet: at most 31 characters, none of `[]:*?/\`. */
+export function sheetName(name: string): string {
+  return name.replace(/[[\]:*?/\\]/g, '_').slice(0, 31) || 'Sheet1';
+}
+
+function xlsxStream(table: ResultTable, sheet: string): Readable {
+  const out = new PassThrough();
+  // Shared strings would keep every distinct text in memory until the end; inline strings do not.
+  const book = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: out, useSharedStrings: false, useStyles: false });
+  const worksheet = book.addWorksheet(sheetName(sheet));
+  const write = async (): Promise<void> => {
+    worksheet.addRow([...table.header]).commit();
+    for await (const row of table.rows) {
+      if (out.destroyed) return;
+      // commit() hands the row to the zip stream at once; exceljs ignores backpressure, so the
+      // rows wait here while the reader is behind.
+      worksheet.addRow(row.map(xlsxCell)).commit();
+      if (out.writableNeedDrain) await once(out, 'drain');
+    }
+    worksheet.commit();
+    await book.commit();
+  };
+  write().catch((error: unknown) => out.destroy(error instanceof Error ? error : new Error(String(error))));
+  return out;
+}
+
+/** The table as a byte stream in `format`; `sheet` names the XLSX worksheet. */
+export function encodeTable(table: ResultTable, format: TableFormat, sheet = 'results'): Readable {
+  return format === 'csv' ? Readable.from(csvLines(table)) : xlsxStream(table, sheet);
+}

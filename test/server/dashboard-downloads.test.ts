@@ -1,0 +1,121 @@
+// The console's download buttons, in Chromium: the job page saves the whole job's results as CSV
+// and XLSX, the document page one table's rows; the files the browser saved are opened here
+// (csv-parse, exceljs) and checked cell by cell.
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { parse } from 'csv-parse/sync';
+import ExcelJS from 'exceljs';
+import type { Browser, Page } from 'playwright-core';
+import { ReamClient, type JobView } from '../../src/client/index.ts';
+import type { CellValue } from '../../src/formats/types.ts';
+import { createReam, type Ream } from '../../src/runtime/create-ream.ts';
+import { startServer, type RunningServer } from '../../src/server/app.ts';
+import { INVOICE_RULES, invoiceFields, invoiceRow, toCsv } from '../formats/sheet-files.ts';
+import { assertAccessible, CHROMIUM, launchChromium, openPage } from '../support/console-browser.ts';
+import { requireOrSkip } from '../support/env.ts';
+import { makePdf } from '../support/make-pdf.ts';
+
+const WAIT_MS = 30_000;
+const TABLE_ROWS = 300;
+
+let dir: string;
+let browser: Browser | undefined;
+let ream: Ream;
+let server: RunningServer;
+let pdfJob: JobView;
+let tableJob: JobView;
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'ream-dashboard-downloads-'));
+  browser = await launchChromium();
+  ream = await createReam({ dataDir: join(dir, 'data'), threads: 1 });
+  server = await startServer({ ream, host: '127.0.0.1', port: 0 });
+  const client = new ReamClient({ baseUrl: server.url });
+  const invoice = await makePdf({ pages: ['Customer: ACME, "the" Corp', 'Total due: 1,234.50 EUR'] });
+  pdfJob = await client.submit({ pipeline: 'rules', options: { rules: [{ name: 'total', pattern: 'Total due: ([\\d,.]+)', group: 1 }, { name: 'customer', pattern: 'Customer: (.+)', group: 1 }] }, files: [{ name: 'invoice.pdf', data: invoice }] });
+  const csv = join(dir, 'orders.csv');
+  await writeFile(csv, toCsv([['name', 'note', 'amount'], ...Array.from({ length: TABLE_ROWS }, (_, i) => invoiceRow(i + 1))]));
+  tableJob = await client.submit({ pipeline: 'rows', options: { rules: INVOICE_RULES }, files: [csv] });
+  await client.wait(pdfJob.id);
+  await client.wait(tableJob.id);
+});
+after(async () => {
+  await browser?.close();
+  await server?.close();
+  await ream?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** Clicks the button and answers the file the browser saved: its suggested name and bytes. */
+async function save(page: Page, group: string, format: string): Promise<{ name: string; bytes: Buffer }> {
+  const [file] = await Promise.all([page.waitForEvent('download', { timeout: WAIT_MS }), page.getByRole('group', { name: group }).getByRole('button', { name: format, exact: true }).click()]);
+  const path = await file.path();
+  return { name: file.suggestedFilename(), bytes: await readFile(path) };
+}
+
+async function xlsxCells(bytes: Buffer): Promise<CellValue[][]> {
+  const book = new ExcelJS.Workbook();
+  await book.xlsx.load(bytes as unknown as ArrayBuffer);
+  const rows: CellValue[][] = [];
+  // Plain values only (the download writes no rich text or formulas); exceljs rows are 1-based.
+  book.worksheets[0]?.eachRow((row) => rows.push((row.values as CellValue[]).slice(1)));
+  return rows;
+}
+
+describe('console downloads', { timeout: 120_000 }, () => {
+  test('the job page saves the whole job as CSV and XLSX: a row per page, a column per field', async (t) => {
+    if (!requireOrSkip(t, browser !== undefined, `Chromium at ${CHROMIUM}`)) return;
+    const page = await openPage(browser, t);
+    await page.goto(`${server.url}/#/jobs/${pdfJob.id}`);
+    await page.locator('#job-status', { hasText: /^succeeded$/ }).waitFor({ timeout: WAIT_MS });
+    const buttons = page.getByRole('group', { name: 'Download results' }).getByRole('button');
+    await page.locator('.downloads button:not([disabled])').nth(3).waitFor({ timeout: WAIT_MS });
+    assert.deepEqual(await buttons.allTextContents(), ['JSON', 'NDJSON', 'CSV', 'XLSX']);
+    await assertAccessible(page, 'job with downloads');
+
+    const csv = await save(page, 'Download results', 'CSV');
+    assert.equal(csv.name, `job-${pdfJob.id}.csv`);
+    const rows: string[][] = parse(csv.bytes);
+    assert.deepEqual(rows[0], ['document', 'page', 'text', 'total', 'customer', 'error_code', 'error_message']);
+    assert.deepEqual(rows.slice(1).map((row) => [row[0], row[1], row[3], row[4]]), [
+      ['invoice.pdf', '1', '', 'ACME, "the" Corp'],
+      ['invoice.pdf', '2', '1,234.50', ''],
+    ]);
+
+    const xlsx = await save(page, 'Download results', 'XLSX');
+    assert.equal(xlsx.name, `job-${pdfJob.id}.xlsx`);
+    const cells = await xlsxCells(xlsx.bytes);
+    assert.deepEqual(cells.map((row) => [row[0], row[1], row[3] ?? '', row[4] ?? '']), [
+      ['document', 'page', 'total', 'customer'],
+      ['invoice.pdf', 1, '', 'ACME, "the" Corp'],
+      ['invoice.pdf', 2, '1,234.50', ''],
+    ]);
+
+    const json = await save(page, 'Download results', 'JSON');
+    assert.equal((JSON.parse(json.bytes.toString('utf8')) as { items: unknown[] }).items.length, 1);
+  });
+
+  test("the document page saves one table's rows as CSV and XLSX, in order, with their fields", async (t) => {
+    if (!requireOrSkip(t, browser !== undefined, `Chromium at ${CHROMIUM}`)) return;
+    const [doc] = await ream.jobDocuments(tableJob.id);
+    assert.ok(doc);
+    const page = await openPage(browser, t);
+    await page.goto(`${server.url}/#/jobs/${tableJob.id}/documents/${doc.documentId}`);
+    await page.getByRole('group', { name: 'Download result' }).waitFor({ timeout: WAIT_MS });
+    await assertAccessible(page, 'document with downloads');
+
+    const csv = await save(page, 'Download result', 'CSV');
+    assert.equal(csv.name, 'orders.csv');
+    const rows: string[][] = parse(csv.bytes);
+    assert.deepEqual(rows[0], ['row', 'name', 'note', 'amount', 'invoice', 'flag', 'error_code', 'error_message']);
+    assert.equal(rows.length, TABLE_ROWS + 1);
+    for (const i of [1, 2, 3, 4, TABLE_ROWS]) assert.deepEqual(rows[i]?.slice(0, 6), [String(i), ...invoiceRow(i), ...invoiceFields(i)], `row ${i}`);
+
+    const xlsx = await xlsxCells((await save(page, 'Download result', 'XLSX')).bytes);
+    assert.equal(xlsx.length, TABLE_ROWS + 1);
+    assert.deepEqual(xlsx[TABLE_ROWS]?.slice(0, 4), [TABLE_ROWS, ...invoiceRow(TABLE_ROWS)]);
+  });
+});
