@@ -130,15 +130,18 @@ export interface ResultsDownload {
   body: ReadableStream<Uint8Array>;
 }
 
-/** The name in `Content-Disposition: attachment; filename*=UTF-8''…`, or `fallback`. */
+/** The name in `Content-Disposition`: its `filename*=UTF-8''…`, else its quoted `filename`, else `fallback`. */
 function attachmentName(disposition: string | null, fallback: string): string {
   const encoded = /filename\*=UTF-8''([^;]+)/i.exec(disposition ?? '')?.[1];
-  if (encoded === undefined) return fallback;
-  try {
-    return decodeURIComponent(encoded);
-  } catch {
-    return fallback;
+  if (encoded !== undefined) {
+    try {
+      return decodeURIComponent(encoded);
+    } catch {
+      // a broken encoding: the plain name, if any, is next best
+    }
   }
+  const quoted = /filename="((?:[^"\\]|\\.)*)"/i.exec(disposition ?? '')?.[1];
+  return quoted === undefined ? fallback : quoted.replace(/\\(.)/g, '$1');
 }
 
 export interface EventsOptions {

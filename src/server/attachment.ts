@@ -1,4 +1,9 @@
-/** `attachment; filename*=UTF-8''…`: any name, safely quoted (RFC 6266). */
+import contentDisposition from 'content-disposition';
+
+/**
+ * `attachment; filename="…"; filename*=UTF-8''…` (RFC 6266): any name, safely quoted, with an
+ * ASCII fallback for clients that read only `filename` (`curl -OJ`, some download managers).
+ */
 export function attachment(name: string): string {
-  return `attachment; filename*=UTF-8''${encodeURIComponent(name)}`;
+  return contentDisposition(name, { type: 'attachment' });
 }

@@ -3,6 +3,7 @@
 // in), then the shared corpus (its transport sample) uploaded with tus-js-client (through the SDK), one job over
 // it followed over SSE and WebSocket at once, another job cancelled mid-run, results fetched.
 import assert from 'node:assert/strict';
+import { parse as parseCsv } from 'csv-parse/sync';
 import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -93,7 +94,7 @@ describe('the README walkthrough against `npm start`', () => {
     await writeFile(join(cwd, 'b.pdf'), whole.subarray(0, Math.floor(whole.length / 2))); // cut short: fails, so retry has work
 
     const lines = shellBlock(await readFile(join(repoRoot, 'README.md'), 'utf8'), '## The HTTP service').filter((l) => l.startsWith('curl '));
-    assert.equal(lines.length, 7);
+    assert.equal(lines.length, 8);
     const fill: Record<string, string> = {};
     for (const line of lines) {
       const answer = await curl(line, fill, cwd);
@@ -112,6 +113,13 @@ describe('the README walkthrough against `npm start`', () => {
         assert.deepEqual(items.map((i) => [i.source, i.status]), [['a.pdf', 'succeeded'], ['b.pdf', 'failed']]);
         assert.equal(items[0]?.pageCount, 30);
         assert.equal(items[1]?.error?.code, 'invalid_pdf');
+      } else if (line.includes('/download')) {
+        // -OJ: saved under the server's name, in the job's result order.
+        assert.match(header(answer.headers, 'content-disposition') ?? '', new RegExp(`job-${fill['<id>']}\\.csv`));
+        const saved = /filename\*?=(?:UTF-8'')?"?([^";]+)/.exec(header(answer.headers, 'content-disposition') ?? '')?.[1] ?? '';
+        const rows: string[][] = parseCsv(await readFile(join(cwd, decodeURIComponent(saved)), 'utf8'), {});
+        assert.deepEqual(rows[0]?.slice(0, 2), ['document', 'page']);
+        assert.equal(rows.length, 1 + 30 + 1, 'a row per page of a.pdf, one for the failed b.pdf');
       } else if (line.includes('/cancel')) {
         assert.equal((JSON.parse(answer.body) as JobView).status, 'partially_succeeded', 'an ended job stays as it is');
       } else if (line.includes('/retry')) {
