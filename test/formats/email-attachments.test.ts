@@ -12,18 +12,17 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { DocumentOutput } from '../../src/pipeline/types.ts';
 import { addChildDocuments } from '../../src/runtime/child-documents.ts';
-import { createReam, type Ream } from '../../src/runtime/create-ream.ts';
+import type { Ream } from '../../src/runtime/create-ream.ts';
 import { engineOf } from '../../src/runtime/internals.ts';
 import { startServer } from '../../src/server/app.ts';
 import type { JobView } from '../../src/server/views.ts';
-import { deleteRedisPrefix, freshDatabase } from '../support/cluster.ts';
 import { requireOrSkip } from '../support/env.ts';
 import { formatsFixture } from '../support/formats-fixture.ts';
 import { makeEmail } from '../support/make-email.ts';
 import { makeImage } from '../support/make-image.ts';
 import { makePdf } from '../support/make-pdf.ts';
-import { startS3Server } from '../support/s3-server.ts';
-import { postgresUnavailable, redisUnavailable, TEST_REDIS_URL, uniqueName } from '../support/services.ts';
+import { withModeReam, type Mode } from '../support/modes.ts';
+import { postgresUnavailable, redisUnavailable } from '../support/services.ts';
 
 const FIXTURES = new URL('../fixtures/real/', import.meta.url).pathname;
 const unavailable = (await postgresUnavailable()) ?? (await redisUnavailable());
@@ -54,34 +53,9 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** A ream of each mode, closed and cleaned up after `use`. */
-async function withReam(mode: 'embedded' | 'distributed', use: (ream: Ream) => Promise<void>): Promise<void> {
-  const data = await mkdtemp(join(tmpdir(), 'ream-email-children-data-'));
-  if (mode === 'embedded') {
-    const ream = await createReam({ dataDir: data, threads: 1 });
-    try {
-      await use(ream);
-    } finally {
-      await ream.close();
-      await rm(data, { recursive: true, force: true });
-    }
-    return;
-  }
-  const [s3, database] = [await startS3Server(), await freshDatabase()];
-  const prefix = uniqueName('ream_email');
-  const ream = await createReam({
-    dataDir: data, threads: 1,
-    distributed: { redisUrl: TEST_REDIS_URL, databaseUrl: database.url, prefix, s3: { bucket: s3.bucket, endpoint: s3.endpoint, credentials: s3.credentials, forcePathStyle: true } },
-  });
-  try {
-    await use(ream);
-  } finally {
-    await ream.close();
-    await deleteRedisPrefix(TEST_REDIS_URL, prefix);
-    await database.drop();
-    await s3.close();
-    await rm(data, { recursive: true, force: true });
-  }
+/** A ream of the mode (test/support/modes.ts), handed to `use`. */
+function withReam(mode: Mode, use: (ream: Ream) => Promise<void>): Promise<void> {
+  return withModeReam(mode, {}, ({ ream }) => use(ream));
 }
 
 function bySource(results: readonly DocumentOutput[]): Map<string, DocumentOutput> {

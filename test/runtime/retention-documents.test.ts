@@ -3,52 +3,24 @@
 // the same content; documents a job uses stay until the job goes; each removal is audited and
 // counted. DELETE of a document the same way, refused while a job uses it.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { test } from 'node:test';
-import { createReam, type Ream } from '../../src/runtime/create-ream.ts';
+import type { Ream } from '../../src/runtime/create-ream.ts';
 import { adaptersOf } from '../../src/runtime/internals.ts';
 import { rejectsWithCode } from '../support/assert-ream-error.ts';
-import { deleteRedisPrefix, freshDatabase } from '../support/cluster.ts';
 import { requireOrSkip } from '../support/env.ts';
 import { makePdf } from '../support/make-pdf.ts';
-import { startS3Server } from '../support/s3-server.ts';
-import { postgresUnavailable, redisUnavailable, TEST_REDIS_URL, uniqueName } from '../support/services.ts';
+import { withModeReam, type Mode } from '../support/modes.ts';
+import { postgresUnavailable, redisUnavailable } from '../support/services.ts';
 
 const DAY = 24 * 3600_000;
 const unavailable = (await postgresUnavailable()) ?? (await redisUnavailable());
 
-/** A ream of each mode, closed and cleaned up after `use`. */
-async function withReam(mode: 'embedded' | 'distributed', use: (ream: Ream) => Promise<void>): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'ream-retention-docs-'));
-  const retention = { documentsDays: 30, documentTenants: { brief: 1, archive: null }, jobsDays: 30 };
-  if (mode === 'embedded') {
-    const ream = await createReam({ dataDir: join(dir, 'data'), threads: 1, retention });
-    try {
-      await use(ream);
-    } finally {
-      await ream.close();
-      await rm(dir, { recursive: true, force: true });
-    }
-    return;
-  }
-  const [s3, database] = [await startS3Server(), await freshDatabase()];
-  const prefix = uniqueName('ream_retention');
-  const ream = await createReam({
-    dataDir: join(dir, 'data'), threads: 1, retention,
-    distributed: { redisUrl: TEST_REDIS_URL, databaseUrl: database.url, prefix, s3: { bucket: s3.bucket, endpoint: s3.endpoint, credentials: s3.credentials, forcePathStyle: true } },
-  });
-  try {
-    await use(ream);
-  } finally {
-    await ream.close();
-    await deleteRedisPrefix(TEST_REDIS_URL, prefix);
-    await database.drop();
-    await s3.close();
-    await rm(dir, { recursive: true, force: true });
-  }
+const retention = { documentsDays: 30, documentTenants: { brief: 1, archive: null }, jobsDays: 30 };
+
+/** A ream of the mode (test/support/modes.ts), handed to `use`. */
+function withReam(mode: Mode, use: (ream: Ream) => Promise<void>): Promise<void> {
+  return withModeReam(mode, { retention }, ({ ream }) => use(ream));
 }
 
 for (const mode of ['embedded', 'distributed'] as const) {
