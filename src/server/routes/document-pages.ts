@@ -6,6 +6,7 @@ import { TENANT } from '../auth/access.ts';
 import { principalOf } from '../auth/principal.ts';
 import { problemResponses } from '../openapi.ts';
 import { requireJob } from './jobs.ts';
+import { JOB_DOCUMENT_PARAMS } from './job-document-params.ts';
 
 interface PagesParams {
   id: string;
@@ -21,11 +22,7 @@ interface PagesParams {
 export function documentPagesRoutes(app: FastifyInstance, ream: Ream): void {
   const schema = {
     summary: 'A document\'s pages (a table\'s rows) in order, as NDJSON: text, cells, fields and failure per page',
-    params: {
-      type: 'object',
-      required: ['id', 'documentId'],
-      properties: { id: { type: 'string', minLength: 1, description: 'Job id' }, documentId: { type: 'string', minLength: 1, description: 'Document id' } },
-    },
+    params: JOB_DOCUMENT_PARAMS,
     produces: ['application/x-ndjson'],
     response: problemResponses,
   } as const;

@@ -12,6 +12,7 @@ import { TENANT } from '../auth/access.ts';
 import { principalOf } from '../auth/principal.ts';
 import { problemResponses } from '../openapi.ts';
 import { requireJob } from './jobs.ts';
+import { JOB_DOCUMENT_PARAMS } from './job-document-params.ts';
 
 
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -86,11 +87,7 @@ export function downloadRoutes(app: FastifyInstance, ream: Ream): void {
 
   const documentSchema = {
     summary: 'Download one ended document\'s result: JSON (its result), NDJSON (its pages, a table\'s rows, one a line), CSV or XLSX (one row per page)',
-    params: {
-      type: 'object',
-      required: ['id', 'documentId'],
-      properties: { id: { type: 'string', minLength: 1, description: 'Job id' }, documentId: { type: 'string', minLength: 1, description: 'Document id' } },
-    },
+    params: JOB_DOCUMENT_PARAMS,
     querystring: formatQuery,
     produces,
     response: problemResponses,
