@@ -1,10 +1,25 @@
 // Child process of bench/pdf-extract.ts: the whole `ream run` path over the given files, in a
 // fresh data dir. `node bench/pdf-extract-cli.ts <threads> <engine> <file>...` → one JSON line on stdout.
-// BENCH_NO_INDEX=1: with --no-index (the text not indexed for search).
+// BENCH_NO_INDEX=1: with --no-index (the text not indexed for search). Runs the built dist/, as the
+// `ream` binary does; BENCH_FROM_SOURCE=1 the TypeScript sources (bench/ream-build.ts).
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCommand } from '../src/cli/run-command.ts';
+import { pathToFileURL } from 'node:url';
+import { runCommandModule, srcOrDist } from './ream-build.ts';
+
+// As `ream run` does (src/cli/main.ts), before the engine's modules load.
+const heap = (await import(pathToFileURL(srcOrDist('cli/process-heap')).href)) as typeof import('../src/cli/process-heap.ts');
+heap.capYoungGeneration(heap.RUN_YOUNG_GENERATION_MB);
+const { runCommand } = (await import(pathToFileURL(runCommandModule()).href)) as typeof import('../src/cli/run-command.ts');
+
+// The main thread's own memory, sampled every 50 ms: where its share of the peak RSS sits.
+const peak = { heapTotal: 0, heapUsed: 0, external: 0, arrayBuffers: 0 };
+const sampler = setInterval(() => {
+  const m = process.memoryUsage();
+  for (const key of Object.keys(peak) as (keyof typeof peak)[]) peak[key] = Math.max(peak[key], m[key]);
+}, 50);
+sampler.unref();
 
 const [threadsArg = '1', engine = '', ...files] = process.argv.slice(2);
 const dir = await mkdtemp(join(tmpdir(), 'ream-bench-cli-'));
@@ -30,6 +45,7 @@ try {
     failures: failed,
     cpuMs: (usage.userCPUTime + usage.systemCPUTime) / 1000,
     maxRssKb: usage.maxRSS,
+    mainPeakMb: Object.fromEntries(Object.entries(peak).map(([key, bytes]) => [key, Math.round(bytes / 2 ** 20)])),
   })}\n`);
 } finally {
   await rm(dir, { recursive: true, force: true });

@@ -11,6 +11,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { assertBuildCurrent, fromSource } from './ream-build.ts';
 
 const corpusDir = process.env.REAM_CORPUS ?? fileURLToPath(new URL('../../shared/corpus/', import.meta.url));
 const repeats = Number(process.env.BENCH_REPEATS ?? 2);
@@ -81,6 +82,7 @@ const fmt = (x: number, digits = 0): string => x.toFixed(digits);
 export async function run(): Promise<string> {
   const title = '## PDF text extraction';
   if (!existsSync(`${corpusDir}/manifest.tsv`)) return `${title}\n\nSkipped: the shared corpus (${corpusDir}) is not available.\n`;
+  await assertBuildCurrent();
   const corpus = await loadCorpus();
   const withPdftotext = hasPdftotext();
   const runs = new Map<string, Measure[]>();
@@ -115,7 +117,7 @@ export async function run(): Promise<string> {
       'each figure is a whole process from spawn to exit. **bare PDFium** / **bare pdf.js**: the engine alone in worker threads, ' +
       'whole files from a shared list (pdf.js: `getTextContent` with CMaps). **ream formats**: `createFormats` over `createThreadPool`, ' +
       'every file identified, inspected and read in the engine\'s 50-page chunks, 2 × threads tasks in flight (no store, no queue). ' +
-      '**ream run**: `ream run <the same files> --threads N --text none --progress none --pdf-engine E` in a fresh data dir (files ' +
+      `**ream run**: \`ream run <the same files> --threads N --text none --progress none --pdf-engine E\`, ${fromSource() ? 'from the TypeScript sources (BENCH_FROM_SOURCE=1)' : 'from the built `dist/` as the `ream` binary runs it'}, in a fresh data dir (files ` +
       'streamed into the blob store with sha256, SQLite records, queue, checkpoints, events, JSONL output). **pdftotext**: poppler, ' +
       '`xargs -P threads`. CPU is user + system time of the whole process; RSS is its peak (`maxRSS`, all threads), highest of the runs. ' +
       '"÷" columns compare pages/s with pdftotext\'s, or with the bare engine\'s, at the same thread count in the same run.',
@@ -153,7 +155,8 @@ export async function run(): Promise<string> {
   lines.push(
     '',
     'Memory: WebAssembly memory never shrinks, so a pool thread whose PDFium memory passed 160 MB is ended after its task and ' +
-      'replaced (`retireAboveMb`); pages whose text is usable never load pdf.js. The bar is ≤ 400 MB peak RSS for `ream run` at ' +
+      'replaced (`retireAboveMb`); pages whose text is usable never load pdf.js; `ream run` caps its main thread\'s young ' +
+      'generation at 8 MB (`RUN_YOUNG_GENERATION_MB`). The bar is ≤ 400 MB peak RSS for `ream run` at ' +
       '2 threads. (The visible corpus has no 2,415-page R reference manual; its longest file has 528 pages.)',
   );
   if (!withPdftotext) lines.push('', 'pdftotext (poppler-utils) is not installed: its rows are empty.');

@@ -8,8 +8,9 @@
 // - the factor by which the young generation grows: once it has reached `youngMb`, growth stops;
 // - how far the old generation may grow past what the last full collection kept.
 // Measured on 300,000 rows with rules (docs/benchmarks.md): peak RSS 367 → 270 MB for 12 % more
-// CPU. Used by `ream rows` only, where the table's size is what makes the heap grow; a server or
-// worker keeps V8's defaults (nothing was measured there). They are V8's internal flags: a V8
+// CPU. Used by `ream rows`, where the table's size is what makes the heap grow; `ream run` caps
+// only its young generation (RUN_YOUNG_GENERATION_MB); a server or worker keeps V8's defaults
+// (nothing was measured there). They are V8's internal flags: a V8
 // without them ignores them, and the heap is as before.
 import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 
@@ -19,8 +20,8 @@ import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
  * RSS; at 32 MB, 44 CPU s at 288 MB.
  */
 export const ROWS_YOUNG_GENERATION_MB = 32;
-/** How often the young generation's size is looked at until it reaches the cap, in ms. */
-const CHECK_EVERY_MS = 100;
+/** How often the young generation's size is looked at until it reaches the cap, in ms: V8 doubles it within tens of ms when a process starts busy (at 100 ms a `ream run` overshot 8 MB to 32). */
+const CHECK_EVERY_MS = 10;
 /** Old-generation growth past the live size before the next full collection, in percent (V8 grows by up to 4×). */
 const OLD_GENERATION_GROWTH_PERCENT = 20;
 
@@ -31,12 +32,27 @@ export function youngGenerationMb(): number {
 }
 
 /**
+ * The young generation of a `ream run` process, in MB. Its main thread allocates fast (events,
+ * records, task replies) and keeps little, so V8 grew its young generation to ~64 MB, most of it
+ * resident: on the shared PDF corpus at 2 threads, 8 MB took peak RSS from 404–410 MB to ~335 MB
+ * at the same CPU (docs/benchmarks.md, "PDF text extraction"). Pool threads cap theirs anyway.
+ */
+export const RUN_YOUNG_GENERATION_MB = 8;
+
+/**
  * Keeps the process's heap near what is alive: the old generation's growth bounded at once, the
- * young generation's stopped once it is about `youngMb` (it may reach the next doubling step).
- * Watches with an unref'd timer, which never keeps the process alive; returns a stop function.
+ * young generation's stopped once it is about `youngMb` (see {@link capYoungGeneration}).
  */
 export function keepHeapSmall(youngMb: number): () => void {
   setFlagsFromString(`--heap-growing-percent=${OLD_GENERATION_GROWTH_PERCENT}`);
+  return capYoungGeneration(youngMb);
+}
+
+/**
+ * Stops the young generation's growth once it is about `youngMb` (it may reach the next doubling
+ * step). Watches with an unref'd timer, which never keeps the process alive; returns a stop function.
+ */
+export function capYoungGeneration(youngMb: number): () => void {
   if (watching) return stopWatching;
   const check = (): void => {
     if (youngGenerationMb() < youngMb) return;
