@@ -1,5 +1,6 @@
-import { closeSync, existsSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
-import type { ErrorInfo } from '../errors.ts';
+import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { ReamError, type ErrorInfo } from '../errors.ts';
 import type { DocumentOutput } from '../pipeline/types.ts';
 
 export type TextMode = 'pages' | 'full' | 'none';
@@ -78,6 +79,17 @@ export class ResultsFile {
   }
 
   static open(path: string, resume: boolean): ResultsFile {
+    try {
+      return ResultsFile.#open(path, resume);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw ReamError.nonRetryable('io_error', `cannot write the results file ${path}: ${reason}`, { cause: error });
+    }
+  }
+
+  static #open(path: string, resume: boolean): ResultsFile {
+    // `--out results/today.jsonl` in a folder that does not exist yet: made, as `--out-dir` is.
+    mkdirSync(dirname(path), { recursive: true });
     const written = new Set<string>();
     if (resume && existsSync(path)) {
       const content = readFileSync(path, 'utf8');

@@ -5,8 +5,8 @@
 // a half table under the real name.
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
-import { extname } from 'node:path';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { dirname, extname } from 'node:path';
 import { PassThrough, type Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { stringify } from 'csv-stringify';
@@ -35,6 +35,8 @@ export function checkTablePath(path: string): void {
 /** A writer of `header` and then rows into `path`, in the format its extension names. */
 export async function openTableWriter(path: string, header: readonly string[], sheet = 'Sheet1'): Promise<TableWriter> {
   checkTablePath(path);
+  // A folder that does not exist yet is made, as `--out-dir` is.
+  await mkdir(dirname(path), { recursive: true });
   const partial = `${path}.partial`;
   const ext = extname(path).toLowerCase();
   const writer = ext === '.xlsx' ? await xlsxWriter(partial, sheet) : streamWriter(partial, ext === '.csv' ? csvStream() : jsonlStream(header));

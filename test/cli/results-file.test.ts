@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ResultsFile, unreadableLine } from '../../src/cli/results-file.ts';
+import { openTableWriter } from '../../src/cli/table-writers.ts';
+import { ReamError } from '../../src/errors.ts';
 
 test('a torn last line (crash mid-write) is cut off on resume and its file counts as not done', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'ream-results-'));
@@ -24,6 +26,27 @@ test('a torn last line (crash mid-write) is cut off on resume and its file count
     assert.equal(fresh.size, 0, 'without resume the file starts over');
     fresh.close();
     assert.equal(await readFile(path, 'utf8'), '');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('--out in a folder that does not exist yet makes it; one that cannot be written is io_error', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'ream-results-'));
+  try {
+    const nested = join(dir, 'reports', 'today', 'out.jsonl');
+    const file = ResultsFile.open(nested, false);
+    file.write(unreadableLine('a.pdf', { code: 'not_found', message: 'gone' }));
+    file.close();
+    assert.match(await readFile(nested, 'utf8'), /"path":"a.pdf"/);
+    const table = await openTableWriter(join(dir, 'tables', 'out.csv'), ['id']);
+    await table.write(['1']);
+    await table.close();
+    assert.equal(await readFile(join(dir, 'tables', 'out.csv'), 'utf8'), 'id\n1\n');
+    // A path under a plain file: no folder can be made there.
+    await writeFile(join(dir, 'plain'), 'x');
+    assert.throws(() => ResultsFile.open(join(dir, 'plain', 'out.jsonl'), false), (error: unknown) =>
+      error instanceof ReamError && error.code === 'io_error' && error.message.includes('cannot write the results file'));
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
