@@ -129,7 +129,8 @@ export class JobLifecycle {
   /**
    * Reruns the failed parts of a finished job (`partially_succeeded` or `failed`): documents that
    * failed at inspection are inspected again; documents that were read get their failed chunks
-   * extracted again and are merged again. Succeeded chunks and documents are untouched. The job
+   * extracted again, and the failed pages of their succeeded chunks (a table's failed rows) run
+   * again alone, and are merged again. Succeeded pages, chunks and documents are untouched. The job
    * goes back to `running` (a `job.started` event says which retry) and ends anew. Its tasks get
    * the next retry generation, so their ids are fresh (the queue dedupes by id).
    */
