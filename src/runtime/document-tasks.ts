@@ -12,6 +12,7 @@ import { planChunks } from '../pipeline/chunk-planner.ts';
 import { pagesToRedo, replacePages } from '../pipeline/chunk-redo.ts';
 import { ChunkMerger, missingChunk, packChunk, unpackChunk, type ChunkOutput, type StoredChunkOutput } from '../pipeline/merge.ts';
 import type { DocumentOutput, Pipeline } from '../pipeline/types.ts';
+import { reportBlobs } from '../reports/job-artifacts.ts';
 import type { LeasedTask, TaskQueue } from '../queue/port.ts';
 import type { SearchIndex } from '../search/port.ts';
 import type { BlobStore } from '../blobs/port.ts';
@@ -341,6 +342,8 @@ export class DocumentTasks {
       ...(Object.keys(analysis).length > 0 ? { analysis } : {}),
       ...(usage.calls + usage.cachedCalls > 0 ? { usage } : {}),
     };
+    // Before the document ends: deleting the job then finds every report blob it must remove.
+    await store.putJobArtifacts(scope.job.id, reportBlobs(output));
     await this.#finishDocument(scope.job, output);
     await scope.pipeline.onComplete?.(output);
   }
