@@ -12,7 +12,9 @@ import { planChunks } from '../pipeline/chunk-planner.ts';
 import { pagesToRedo, replacePages } from '../pipeline/chunk-redo.ts';
 import { ChunkMerger, missingChunk, packChunk, unpackChunk, type ChunkOutput, type StoredChunkOutput } from '../pipeline/merge.ts';
 import type { DocumentOutput, Pipeline } from '../pipeline/types.ts';
+import { REPORTS_ANALYZER } from '../reports/artifacts.ts';
 import { reportBlobs } from '../reports/job-artifacts.ts';
+import { renderedBlobs } from '../reports/reports-analyzer.ts';
 import type { LeasedTask, TaskQueue } from '../queue/port.ts';
 import type { SearchIndex } from '../search/port.ts';
 import type { BlobStore } from '../blobs/port.ts';
@@ -291,6 +293,7 @@ export class DocumentTasks {
       ...(Object.keys(analyses).length > 0 ? { analyses } : {}),
     };
     const output = kept && redo ? replacePages(kept, fresh, redo) : fresh;
+    await store.putJobArtifacts(task.jobId, renderedBlobs(fresh.analyses?.[REPORTS_ANALYZER]?.data));
     await store.putChunkResult({
       jobId: task.jobId, documentId, index: chunk.index, from: chunk.from, to: chunk.to,
       status: 'succeeded', output: asJson(packChunk(output)), error: null, durationMs: Date.now() - started,
