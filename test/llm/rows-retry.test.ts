@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { DocumentOutput } from '../../src/pipeline/types.ts';
+import { startServer } from '../../src/server/app.ts';
 import { readCsv } from '../cli/rows-helpers.ts';
 import { MODES, modeAvailable, withModeReam } from '../support/modes.ts';
 import { startFakeOpenAi, userText, type FakeOpenAi, type Reply } from '../support/openai-server.ts';
@@ -57,7 +58,7 @@ function callsPerRow(): Map<number, number> {
 }
 
 for (const mode of MODES) {
-  void test(`${mode}: retry re-asks exactly the rows that failed inside succeeded batches; their new values stand, in order`, { timeout: 120_000 }, async (t) => {
+  void test(`${mode}: POST /v1/jobs/:id/retry re-asks exactly the rows that failed inside succeeded batches; their new values stand, in order`, { timeout: 120_000 }, async (t) => {
     if (!modeAvailable(t, mode)) return;
     server.requests.length = 0;
     flaky = true;
@@ -73,7 +74,14 @@ for (const mode of MODES) {
 
       flaky = false;
       server.requests.length = 0;
-      await ream.retry(job.id);
+      // Over HTTP, as a user of the service would.
+      const http = await startServer({ ream, host: '127.0.0.1', port: 0 });
+      try {
+        const response = await fetch(`${http.url}/v1/jobs/${job.id}/retry`, { method: 'POST' });
+        assert.equal(response.status, 202, await response.text());
+      } finally {
+        await http.close();
+      }
       const retried = await ream.wait(job.id);
       assert.equal(retried.status, 'succeeded', 'every row answered now');
       assert.deepEqual([...callsPerRow().keys()].sort((a, b) => a - b), [...FLAKY_ROWS], 'only the failed rows were asked again');
