@@ -10,6 +10,7 @@ import type { DocumentOutput } from '../pipeline/types.ts';
 import { reportSpec } from '../reports/report-options.ts';
 import { createReam, type Ream } from '../runtime/create-ream.ts';
 import type { DocumentPageResult } from '../runtime/ream.ts';
+import type { JobRecord } from '../store/job-store.ts';
 import { currentJob } from './job-pointer.ts';
 import { formatModelUsage } from './llm-flags.ts';
 import { localReamOptions, type LocalEngineOptions } from './local-engine.ts';
@@ -39,6 +40,8 @@ export interface RowsOptions extends LocalEngineOptions {
   index?: boolean;
   /** false: start over (--no-resume). */
   resume: boolean;
+  /** Run the failed rows of the last run again (--retry-failed): a job retry, row by row. */
+  retryFailed?: boolean;
   progress: ProgressMode;
 }
 
@@ -95,7 +98,7 @@ export async function rowsCommand(input: string, options: RowsOptions, signal: A
   try {
     const outDir = options.report ? resolve(options.report.outDir) : undefined;
     const identity = { out: [out, outDir].filter((path) => path !== undefined).join('|'), pipeline: 'rows', options: jobOpts, input: { path, size: file.size, modifiedMs: file.mtimeMs } };
-    const job = await currentJob(ream, resolve(options.dataDir), identity, !options.resume);
+    const job = await retryIfAsked(ream, await currentJob(ream, resolve(options.dataDir), identity, !options.resume), options);
     const unsubscribe = ream.subscribe({ jobId: job.id }, (event) => view.update({ filesDone: 0, filesTotal: 1, counting: false, ...event.progress }));
     try {
       const { documentId } = await ream.addFile(job.id, { path, source: input });
@@ -125,6 +128,15 @@ export async function rowsCommand(input: string, options: RowsOptions, signal: A
   }
   summary.wallSeconds = (Date.now() - started) / 1000;
   return summary;
+}
+
+/**
+ * With --retry-failed, the last run's job if it ended with failed rows is retried: only those
+ * rows run again (see `Ream.retry`); anything else is carried on as a plain re-run would.
+ */
+async function retryIfAsked(ream: Ream, job: JobRecord, options: RowsOptions): Promise<JobRecord> {
+  if (!options.retryFailed || (job.status !== 'partially_succeeded' && job.status !== 'failed')) return job;
+  return ream.retry(job.id);
 }
 
 /**

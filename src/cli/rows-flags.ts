@@ -26,7 +26,8 @@ export function registerRowsCommand(program: Command): void {
     .option('--rows-per-task <n>', 'rows per task: the unit of parallel work, checkpoints and retries (default 2000; 200 with --template or --llm-*)', positiveInt)
     .option('--max-rows <n>', 'refuse tables with more data rows (default 1000000)', positiveInt)
     .option('--index', 'also put every row into the data dir\'s search index (for `ream serve` over that data dir)')
-    .option('--no-resume', 'start over instead of carrying on from the last run of this command');
+    .option('--no-resume', 'start over instead of carrying on from the last run of this command')
+    .option('--retry-failed', 'run again only the rows that failed in the last run of this command (the others keep their results)');
   addReportFlags(rows, 'row', 'cells by column name, row_number', 'row-<n>');
   addLocalEngineFlags(addLlmFlags(rows))
     .action(async (input: string, flags: Record<string, unknown>) => {
@@ -39,6 +40,7 @@ export function registerRowsCommand(program: Command): void {
         ...(report ? { report } : {}),
         dataDir: flags.dataDir as string,
         resume: flags.resume as boolean,
+        retryFailed: flags.retryFailed === true,
         index: flags.index === true,
         progress: flags.progress as RowsOptions['progress'],
         ...(flags.sheet === undefined ? {} : { sheet: flags.sheet as string }),

@@ -2,6 +2,12 @@ import type { DocumentOutput } from '../pipeline/types.ts';
 import { REPORTS_ANALYZER, type Artifact, type ReportsData } from './artifacts.ts';
 import { UniqueNames } from './file-names.ts';
 
+/** The blobs of a document's report files (what deleting its job may remove). */
+export function reportBlobs(output: Pick<DocumentOutput, 'analysis'>): string[] {
+  const data = output.analysis?.[REPORTS_ANALYZER] as ReportsData | undefined;
+  return (data?.artifacts ?? []).map((artifact) => artifact.sha256);
+}
+
 /** `report.pdf` → [`report`, `.pdf`]. */
 function splitExt(name: string): [string, string] {
   const dot = name.lastIndexOf('.');

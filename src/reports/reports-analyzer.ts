@@ -3,7 +3,7 @@ import type { AnalysisResult, Analyzer, AnalyzeContext, Fields } from '../analyz
 import type { BlobStore } from '../blobs/port.ts';
 import { ReamError, toReamError } from '../errors.ts';
 import type { PageFailure, PageText } from '../formats/types.ts';
-import { asJson, fromJson } from '../json.ts';
+import { asJson, fromJson, type JsonValue } from '../json.ts';
 import { HTML_MEDIA_TYPE, PDF_MEDIA_TYPE, REPORTS_ANALYZER, type ReportsData } from './artifacts.ts';
 import { safeFileName, UniqueNames } from './file-names.ts';
 import type { PdfOptions } from './pdf/pdf-options.ts';
@@ -26,6 +26,15 @@ interface RenderedRow {
   row: number;
   base: string;
   files: { ext: string; sha256: string; size: number; mediaType: string }[];
+}
+
+/**
+ * The blobs a chunk's stored report data (its rendered rows) names: recorded for the job as
+ * the chunk is checkpointed, so a job deleted before its merge still takes them along.
+ */
+export function renderedBlobs(data: JsonValue | undefined): string[] {
+  if (!Array.isArray(data)) return [];
+  return (data as unknown as RenderedRow[]).flatMap((row) => (Array.isArray(row.files) ? row.files.map((file) => file.sha256) : []));
 }
 
 /** A report per table row, or one per document (the document pipelines). */

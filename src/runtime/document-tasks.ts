@@ -6,11 +6,15 @@ import type { AnalysisStore, AnalyzeContext } from '../analyzers/port.ts';
 import { BlobFiles, type BlobFile } from '../blobs/local-copy.ts';
 import { ReamError } from '../errors.ts';
 import type { ChunkRef } from '../events/types.ts';
-import type { DocumentFormat, Inspection, PageWarning } from '../formats/types.ts';
+import type { DocumentFormat, Extraction, Inspection, PageWarning } from '../formats/types.ts';
 import { asJson, fromJson } from '../json.ts';
 import { planChunks } from '../pipeline/chunk-planner.ts';
-import { ChunkMerger, missingChunk, packChunk, unpackChunk, type ChunkOutput } from '../pipeline/merge.ts';
+import { pagesToRedo, replacePages } from '../pipeline/chunk-redo.ts';
+import { ChunkMerger, missingChunk, packChunk, unpackChunk, type ChunkOutput, type StoredChunkOutput } from '../pipeline/merge.ts';
 import type { DocumentOutput, Pipeline } from '../pipeline/types.ts';
+import { REPORTS_ANALYZER } from '../reports/artifacts.ts';
+import { reportBlobs } from '../reports/job-artifacts.ts';
+import { renderedBlobs } from '../reports/reports-analyzer.ts';
 import type { LeasedTask, TaskQueue } from '../queue/port.ts';
 import type { SearchIndex } from '../search/port.ts';
 import type { BlobStore } from '../blobs/port.ts';
@@ -34,6 +38,22 @@ import { deliverWebhook, webhookGivenUp, type WebhookDeliveryContext } from './w
 function ownedWarnings(warnings: readonly PageWarning[] | undefined, owned: (page: number) => boolean): { warnings?: PageWarning[] } {
   const mine = (warnings ?? []).filter((warning) => owned(warning.page));
   return mine.length > 0 ? { warnings: mine } : {};
+}
+
+/** What was read of `pages` alone. */
+function onlyPages(extraction: Extraction, pages: ReadonlySet<number>): Extraction {
+  const wanted = (item: { page: number }): boolean => pages.has(item.page);
+  return {
+    pages: extraction.pages.filter(wanted),
+    failures: extraction.failures.filter(wanted),
+    ...(extraction.warnings ? { warnings: extraction.warnings.filter(wanted) } : {}),
+  };
+}
+
+/** A succeeded chunk of which only some pages (its failed rows) run again on a job retry. */
+interface ChunkRedo {
+  chunk: ChunkRef;
+  redoPages: number[];
 }
 
 /** The records and services the document tasks read and write. */
@@ -175,16 +195,12 @@ export class DocumentTasks {
     if (!scope) return;
     const { store, queue, formats } = this.#ports;
     const job = await this.#engine.markStarted(scope.job);
-    let chunks: ChunkRef[];
+    let chunks: (ChunkRef | ChunkRedo)[];
     if (scope.jobDoc.pagesTotal !== null && scope.jobDoc.chunksTotal !== null) {
       // Inspected already (a repeat after a crash): only make sure the flow exists. Never move
       // the document back to `running`: its merge may have finished it meanwhile.
-      chunks = planChunks(scope.jobDoc.pagesTotal, scope.pipeline.chunkPages);
-      if (retry > 0) {
-        // A retry of a document that was read: only its chunks without a succeeded checkpoint run again.
-        const succeeded = new Set((await store.listChunkStates(job.id, documentId)).filter((r) => r.status === 'succeeded').map((r) => r.index));
-        chunks = chunks.filter((chunk) => !succeeded.has(chunk.index));
-      }
+      const plan = planChunks(scope.jobDoc.pagesTotal, scope.pipeline.chunkPages);
+      chunks = retry > 0 ? await this.#chunksToRetry(job.id, documentId, plan) : plan;
     } else {
       const format = await formats.identify(scope.path, scope.doc.name, scope.pipeline.limits);
       const inspection = await inSpan('inspect', { 'ream.media_type': format.mediaType }, () => format.inspect(scope.path, scope.pipeline.limits, signal, scope.pipeline.read));
@@ -204,21 +220,55 @@ export class DocumentTasks {
     const traced = traceField(); // this inspect task is their parent span
     await queue.enqueueFlow(
       { ...common, id: taskIds.merge(job.id, documentId, retry), kind: TASK_KINDS.merge, payload: { documentId, ...traced } },
-      chunks.map((chunk) => ({
-        ...common,
-        id: taskIds.extract(job.id, documentId, chunk.index, retry),
-        kind: TASK_KINDS.extract,
-        payload: asJson({ documentId, chunk, ...traced } satisfies ChunkPayload),
-      })),
+      chunks.map((planned) => {
+        const { chunk, redoPages } = 'chunk' in planned ? planned : { chunk: planned, redoPages: undefined };
+        return {
+          ...common,
+          id: taskIds.extract(job.id, documentId, chunk.index, retry),
+          kind: TASK_KINDS.extract,
+          payload: asJson({ documentId, chunk, ...(redoPages ? { redoPages } : {}), ...traced } satisfies ChunkPayload),
+        };
+      }),
     );
     await this.#engine.emit(job, 'stage.completed', { documentId, stage: 'chunk', message: `${chunks.length} chunk(s)` });
   }
 
-  async #extract(task: LeasedTask, { documentId, chunk }: ChunkPayload, signal: AbortSignal): Promise<void> {
+  /**
+   * A retry of a document that was read: its chunks without a succeeded checkpoint run again,
+   * and a succeeded one with failed pages (a table's failed rows) runs again for those pages only.
+   */
+  async #chunksToRetry(jobId: string, documentId: string, plan: readonly ChunkRef[]): Promise<(ChunkRef | ChunkRedo)[]> {
+    const { store } = this.#ports;
+    const succeeded = new Set((await store.listChunkStates(jobId, documentId)).filter((r) => r.status === 'succeeded').map((r) => r.index));
+    const chunks: (ChunkRef | ChunkRedo)[] = [];
+    for (const chunk of plan) {
+      if (!succeeded.has(chunk.index)) {
+        chunks.push(chunk);
+        continue;
+      }
+      // One checkpoint at a time: only its small part (the failures) is kept.
+      const stored = await store.getChunkResult(jobId, documentId, chunk.index);
+      const redoPages = stored?.output ? pagesToRedo(fromJson<StoredChunkOutput>(stored.output)) : [];
+      if (redoPages.length > 0) chunks.push({ chunk, redoPages });
+    }
+    return chunks;
+  }
+
+  async #extract(task: LeasedTask, { documentId, chunk, redoPages }: ChunkPayload, signal: AbortSignal): Promise<void> {
     const { store } = this.#ports;
     // Its state only: a checkpoint's output can be large (a batch of rows), and is not needed here.
     const done = await store.getChunkState(task.jobId, documentId, chunk.index);
-    if (done?.status === 'succeeded') return; // checkpointed: never redo a finished chunk
+    let kept: ChunkOutput | undefined;
+    let redo: ReadonlySet<number> | undefined;
+    if (done?.status === 'succeeded') {
+      if (!redoPages) return; // checkpointed: never redo a finished chunk
+      // A retry of its failed pages: those that still fail (a repeat of this task redoes no page twice).
+      const stored = await store.getChunkResult(task.jobId, documentId, chunk.index);
+      if (!stored?.output) return;
+      kept = unpackChunk(fromJson<StoredChunkOutput>(stored.output));
+      redo = new Set(pagesToRedo(kept, redoPages));
+      if (redo.size === 0) return;
+    }
     const scope = await this.#scope(task, documentId);
     if (!scope) return;
     const started = Date.now();
@@ -227,19 +277,23 @@ export class DocumentTasks {
     const overlap = scope.pipeline.overlapPages ?? 0;
     const from = Math.max(0, chunk.from - overlap);
     const to = Math.min(scope.jobDoc.pagesTotal ?? chunk.to, chunk.to + overlap);
-    const extraction = await inSpan('parse', { 'ream.pages.from': from, 'ream.pages.to': to }, () => format.extract(scope.path, { from, to }, signal, scope.pipeline.read));
+    const read = await inSpan('parse', { 'ream.pages.from': from, 'ream.pages.to': to }, () => format.extract(scope.path, { from, to }, signal, scope.pipeline.read));
+    // Redoing pages: only they are analysed; the others' stored results stand.
+    const extraction = redo ? onlyPages(read, redo) : read;
     const owned = (page: number): boolean => page > chunk.from && page <= chunk.to;
     // A range of which nothing could be read (a table's rows can each fail alone) has nothing to
     // analyze: no analyzer is asked about no text, and no model call is spent on it.
     const analyzers = extraction.pages.length > 0 ? scope.pipeline.analyzers : [];
     const { fields, analyses, failures } = await analyzeChunk(analyzers, extraction.pages, this.#analyzeContext(scope, documentId, signal, chunk));
-    const output: ChunkOutput = {
+    const fresh: ChunkOutput = {
       pages: extraction.pages.filter((page) => owned(page.page)),
       failures: [...extraction.failures, ...failures].filter((failure) => owned(failure.page)).sort((a, b) => a.page - b.page),
       ...ownedWarnings(extraction.warnings, owned),
       fields,
       ...(Object.keys(analyses).length > 0 ? { analyses } : {}),
     };
+    const output = kept && redo ? replacePages(kept, fresh, redo) : fresh;
+    await store.putJobArtifacts(task.jobId, renderedBlobs(fresh.analyses?.[REPORTS_ANALYZER]?.data));
     await store.putChunkResult({
       jobId: task.jobId, documentId, index: chunk.index, from: chunk.from, to: chunk.to,
       status: 'succeeded', output: asJson(packChunk(output)), error: null, durationMs: Date.now() - started,
@@ -291,6 +345,8 @@ export class DocumentTasks {
       ...(Object.keys(analysis).length > 0 ? { analysis } : {}),
       ...(usage.calls + usage.cachedCalls > 0 ? { usage } : {}),
     };
+    // Before the document ends: deleting the job then finds every report blob it must remove.
+    await store.putJobArtifacts(scope.job.id, reportBlobs(output));
     await this.#finishDocument(scope.job, output);
     await scope.pipeline.onComplete?.(output);
   }

@@ -102,7 +102,7 @@ export class Engine {
     this.#events = new JobEvents(store, bus, this.settings.progressIntervalMs);
     this.#webhooks = new WebhookScheduling(store, queue, this.settings.webhookMaxAttempts);
     const { credits } = this.settings;
-    this.#lifecycle = new JobLifecycle({ store, queue, events: this.#events, webhooks: this.#webhooks, aborts: this.#aborts, schedule, settle: (job) => credits.settle(job) });
+    this.#lifecycle = new JobLifecycle({ store, queue, blobs, events: this.#events, webhooks: this.#webhooks, aborts: this.#aborts, schedule, settle: (job) => credits.settle(job) });
     this.#intake = new JobIntake({ store, blobs, lifecycle: this.#lifecycle, schedule });
   }
 

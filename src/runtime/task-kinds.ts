@@ -22,6 +22,11 @@ export interface DocumentPayload {
 
 export interface ChunkPayload extends DocumentPayload {
   chunk: ChunkRef;
+  /**
+   * On a job retry of a chunk that succeeded with failed pages (a table's failed rows): those
+   * 1-based pages, run again alone while the checkpoint's other pages stay as stored.
+   */
+  redoPages?: number[];
 }
 
 export interface WebhookPayload {

@@ -82,6 +82,12 @@ export interface JobCounts {
  * Contract: test/conformance/store-job-documents.ts.
  */
 export interface JobDocumentStore {
+  /** Records that the job's results name these blobs as files (its reports). Idempotent. */
+  putJobArtifacts(jobId: string, sha256s: readonly string[]): Promise<void>;
+  /** The blobs {@link putJobArtifacts} recorded for the job. */
+  jobArtifactBlobs(jobId: string): Promise<string[]>;
+  /** Whether any job's results (or any live document) still name the blob. */
+  blobInUse(sha256: string): Promise<boolean>;
   /**
    * Adds documents to a job, all or none. Idempotent: a (jobId, documentId) pair that exists
    * already is left as it is. An unknown job or document is `not_found`.

@@ -38,10 +38,17 @@ export interface DocumentResultsTable {
   output: string;
 }
 
+/** A blob a job's results name as one of its files (a rendered report), by content (0003). */
+export interface JobArtifactsTable {
+  job_id: string;
+  sha256: string;
+}
+
 export type JobDocumentTables = {
   job_documents: JobDocumentsTable;
   chunk_results: ChunkResultsTable;
   document_results: DocumentResultsTable;
+  job_artifacts: JobArtifactsTable;
 };
 
 /**
@@ -96,6 +103,21 @@ async function addParentId(db: Kysely<unknown>): Promise<void> {
 }
 
 /**
+ * The blobs of a job's report files, so that deleting the job can remove those no one else
+ * names (another job's report of the same bytes, a document of the same content). Goes with
+ * its job (`on delete cascade`).
+ */
+async function addJobArtifacts(db: Kysely<unknown>): Promise<void> {
+  await db.schema
+    .createTable('job_artifacts')
+    .addColumn('job_id', 'text', (c) => c.notNull().references('jobs.id').onDelete('cascade'))
+    .addColumn('sha256', 'text', (c) => c.notNull())
+    .addPrimaryKeyConstraint('job_artifacts_pk', ['job_id', 'sha256'])
+    .execute();
+  await db.schema.createIndex('job_artifacts_sha256').on('job_artifacts').column('sha256').execute();
+}
+
+/**
  * References `jobs` and `documents`: migrated after both. Before the store was split into ports,
  * the `store` ledger's 0001_initial made these tables.
  */
@@ -104,5 +126,6 @@ export const jobDocumentMigrations: PortMigrations = {
   migrations: {
     '0001_initial': adoptingLegacy({ ledger: 'store', name: '0001_initial' }, createJobDocuments),
     '0002_parent_id': addParentId,
+    '0003_job_artifacts': addJobArtifacts,
   },
 };

@@ -21,7 +21,8 @@ function documentFromRow(row: Selectable<DocumentsTable>): DocumentRecord {
 /** The document port in dialect-neutral Kysely (SQLite and PostgreSQL). The table must exist (`documentMigrations`). */
 export function sqlDocumentStore(kysely: Kysely<unknown>): DocumentStore {
   // job_documents and jobs are read (never written) to tell whether a job uses a document.
-  const db = kysely.withTables<DocumentTables & { job_documents: { job_id: string; document_id: string }; jobs: { id: string; status: string } }>();
+  // job_artifacts too: a job's report may have the same bytes as a document.
+  const db = kysely.withTables<DocumentTables & { job_documents: { job_id: string; document_id: string }; jobs: { id: string; status: string }; job_artifacts: { job_id: string; sha256: string } }>();
   const withContentLock = sqlContentLock(kysely);
   const unfinishedUse = (id: string) => db.selectFrom('job_documents')
     .innerJoin('jobs', 'jobs.id', 'job_documents.job_id')
@@ -50,7 +51,8 @@ export function sqlDocumentStore(kysely: Kysely<unknown>): DocumentStore {
         .executeTakeFirst();
     // "when no other document (any tenant) references the same blob": live documents only.
     const blobUnused = async () => record !== undefined
-      && (await db.selectFrom('documents').select('id').where('sha256', '=', record.sha256).where('deleted_at', 'is', null).limit(1).executeTakeFirst()) === undefined;
+      && (await db.selectFrom('documents').select('id').where('sha256', '=', record.sha256).where('deleted_at', 'is', null).limit(1).executeTakeFirst()) === undefined
+      && (await db.selectFrom('job_artifacts').select('job_id').where('sha256', '=', record.sha256).limit(1).executeTakeFirst()) === undefined;
     return { record, blobUnused };
   };
 

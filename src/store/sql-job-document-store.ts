@@ -58,7 +58,8 @@ function chunkStateFromRow(row: Pick<Selectable<ChunkResultsTable>, 'idx' | 'fro
  * exist (`jobDocumentMigrations`, after jobs and documents).
  */
 export function sqlJobDocumentStore(kysely: Kysely<unknown>): JobDocumentStore {
-  const db = kysely.withTables<JobDocumentTables & { jobs: Pick<JobsTable, 'id' | 'tenant_id' | 'created_at'> }>();
+  // documents is read (never written) to tell whether a blob is still some document's content.
+  const db = kysely.withTables<JobDocumentTables & { jobs: Pick<JobsTable, 'id' | 'tenant_id' | 'created_at'>; documents: { id: string; sha256: string; deleted_at: number | null } }>();
   const json = (value: unknown): string | null => (value === null ? null : toJsonText(value as object));
 
   return {
@@ -197,6 +198,27 @@ export function sqlJobDocumentStore(kysely: Kysely<unknown>): JobDocumentStore {
         .orderBy('idx')
         .execute();
       return rows.map(chunkStateFromRow);
+    },
+
+    async putJobArtifacts(jobId, sha256s) {
+      if (sha256s.length === 0) return;
+      await db
+        .insertInto('job_artifacts')
+        .values([...new Set(sha256s)].map((sha256) => ({ job_id: jobId, sha256 })))
+        .onConflict((oc) => oc.columns(['job_id', 'sha256']).doNothing())
+        .execute();
+    },
+
+    async jobArtifactBlobs(jobId) {
+      const rows = await db.selectFrom('job_artifacts').select('sha256').where('job_id', '=', jobId).orderBy('sha256').execute();
+      return rows.map((row) => row.sha256);
+    },
+
+    async blobInUse(sha256) {
+      const artifact = await db.selectFrom('job_artifacts').select('job_id').where('sha256', '=', sha256).limit(1).executeTakeFirst();
+      if (artifact) return true;
+      const live = await db.selectFrom('documents').select('id').where('sha256', '=', sha256).where('deleted_at', 'is', null).limit(1).executeTakeFirst();
+      return live !== undefined;
     },
 
     async putDocumentResult(result) {

@@ -139,6 +139,22 @@ const cases: ConformanceCase<Subject>[] = [
     },
   },
   {
+    name: 'putJobArtifacts records a job\'s report blobs once; blobInUse sees them and live documents\' content',
+    async run({ store }) {
+      const { jobId } = await jobWithDocuments(store, 1);
+      const [report, shared, free] = [1, 2, 3].map(() => sha(Math.floor(Math.random() * 1e12))) as [string, string, string];
+      await store.putJobArtifacts(jobId, [report, shared, report]);
+      await store.putJobArtifacts(jobId, [shared]);
+      await store.putJobArtifacts(jobId, []);
+      assert.deepEqual(await store.jobArtifactBlobs(jobId), [report, shared].sort());
+      assert.deepEqual(await store.jobArtifactBlobs('no-such-job'), []);
+      assert.equal(await store.blobInUse(report), true);
+      assert.equal(await store.blobInUse(free), false);
+      await store.putDocument({ id: randomUUID(), tenantId: 't1', sha256: free, name: 'f.html', size: 3, mediaType: 'text/html' }, 1_000);
+      assert.equal(await store.blobInUse(free), true, 'a live document\'s content');
+    },
+  },
+  {
     name: 'jobCounts are computed from rows, so repeats never double-count',
     async run({ store }) {
       const { jobId, documentIds } = await jobWithDocuments(store, 5);

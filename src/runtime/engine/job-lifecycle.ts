@@ -11,6 +11,7 @@ import {
   type Store,
 } from '../../store/port.ts';
 import type { AbortRegistry } from './abort-registry.ts';
+import type { BlobStore } from '../../blobs/port.ts';
 import type { JobEvents } from './job-events.ts';
 import type { WebhookScheduling } from './webhook-scheduling.ts';
 
@@ -25,6 +26,8 @@ export interface LifecycleParts {
   events: JobEvents;
   webhooks: WebhookScheduling;
   aborts: AbortRegistry;
+  /** Where a deleted job's report files go from. */
+  blobs: Pick<BlobStore, 'delete'>;
   /** Enqueues documents' first tasks in the job's current retry generation. */
   schedule(job: JobRecord, documentIds: readonly string[]): Promise<void>;
   /** Settles the ended job's credits (exactly once per run; `recover` repeats it after a crash). */
@@ -129,7 +132,8 @@ export class JobLifecycle {
   /**
    * Reruns the failed parts of a finished job (`partially_succeeded` or `failed`): documents that
    * failed at inspection are inspected again; documents that were read get their failed chunks
-   * extracted again and are merged again. Succeeded chunks and documents are untouched. The job
+   * extracted again, and the failed pages of their succeeded chunks (a table's failed rows) run
+   * again alone, and are merged again. Succeeded pages, chunks and documents are untouched. The job
    * goes back to `running` (a `job.started` event says which retry) and ends anew. Its tasks get
    * the next retry generation, so their ids are fresh (the queue dedupes by id).
    */
@@ -178,16 +182,26 @@ export class JobLifecycle {
 
   /**
    * Deletes a job: cancels it if it runs, then removes its records (job documents, chunk and
-   * document results, events). Its documents and their blobs stay (other jobs may share them),
-   * as do their search index entries. An unknown job is `not_found`.
+   * document results, events) and its report files' blobs, unless another job's results or a
+   * document still name the same bytes. Its documents and their blobs stay (other jobs may share
+   * them), as do their search index entries. An unknown job is `not_found`.
    */
   async deleteJob(jobId: string): Promise<void> {
+    const { store, blobs } = this.#parts;
     await this.cancel(jobId);
-    const documentIds = (await this.#parts.store.listJobDocuments(jobId)).map((doc) => doc.documentId);
-    if (!(await this.#parts.store.deleteJob(jobId))) throw ReamError.nonRetryable('not_found', `no job ${jobId}`);
+    const documentIds = (await store.listJobDocuments(jobId)).map((doc) => doc.documentId);
+    const artifactBlobs = await store.jobArtifactBlobs(jobId);
+    if (!(await store.deleteJob(jobId))) throw ReamError.nonRetryable('not_found', `no job ${jobId}`);
     this.#parts.events.forget(jobId);
     // A document deleted while this job named it keeps its row until the last such job goes.
-    await this.#parts.store.purgeDeletedDocuments(documentIds);
+    await store.purgeDeletedDocuments(documentIds);
+    // Under the content's lock, as a document's deletion: a document or report of the same bytes
+    // stored meanwhile either came first (the blob stays) or puts the blob back after.
+    for (const sha256 of artifactBlobs) {
+      await store.withContentLock(sha256, async () => {
+        if (!(await store.blobInUse(sha256))) await blobs.delete(sha256);
+      });
+    }
   }
 
   /**
