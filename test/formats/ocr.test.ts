@@ -15,6 +15,8 @@ import type { Extraction, OcrOptions, ReadLimits, TaskRunner } from '../../src/f
 import { createThreadPool, type ThreadPool } from '../../src/runtime/thread-pool.ts';
 import { rejectsWithCode } from '../support/assert-ream-error.ts';
 import { makePdf, makeScannedPdf } from '../support/make-pdf.ts';
+import { hasCommand, requireOrSkip } from '../support/env.ts';
+import { OCR_TEST_ENGINES } from './ocr-engines.ts';
 import { words } from './text-similarity.ts';
 
 const limits: ReadLimits = { maxBytes: 50 * 2 ** 20, maxPages: 1_000 };
@@ -51,8 +53,9 @@ void describe('OCR of PDF pages', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  void test('a scanned page without a text layer is read by OCR, by default', async () => {
-    const { pages, failures, warnings } = await read(scan);
+  for (const engine of OCR_TEST_ENGINES) void test(`a scanned page without a text layer is read by OCR, by default (${engine})`, async (t) => {
+    if (engine === 'tesseract' && !requireOrSkip(t, hasCommand('tesseract'), 'the tesseract CLI (apt-get install tesseract-ocr)')) return;
+    const { pages, failures, warnings } = await read(scan, { engine });
     assert.deepEqual(failures, []);
     assert.equal(warnings, undefined);
     assert.deepEqual(pages.map((p) => [p.page, p.source]), [[1, 'ocr'], [2, 'ocr']]);
@@ -63,6 +66,7 @@ void describe('OCR of PDF pages', () => {
       assert.ok(missing.length <= 1, `page ${page.page}: OCR missed ${missing.join(', ')} in ${JSON.stringify(page.text)}`);
       assert.ok((page.confidence ?? 0) > 70, `confidence ${page.confidence}`);
       assert.ok((page.ocrMs ?? 0) > 0);
+      assert.equal(page.ocrEngine, engine);
     }
   });
 
