@@ -101,12 +101,12 @@ void describe('OCR of PDF pages', () => {
     await rejectsWithCode(createPdfFormat(failing('cancelled')).extract(scan, { from: 0, to: 1 }), 'cancelled');
   });
 
-  void test('an engine over its thread\'s memory budget is stopped: resource_limit, page by page', async () => {
+  void test('a tesseract.js engine over its thread\'s memory budget is stopped: resource_limit, page by page', async () => {
     // 48 MB: enough for pdf.js on this small file and for the engine to load (~40 MB), not for
     // it to read a 300 DPI page (~60–100 MB).
     const small = createThreadPool({ threads: 1, maxMemoryMb: 48 });
     try {
-      const { pages, failures } = await createFormats(small).byMediaType('application/pdf')?.extract(scan, { from: 0, to: 1 }) ?? assert.fail();
+      const { pages, failures } = await createFormats(small).byMediaType('application/pdf')?.extract(scan, { from: 0, to: 1 }, undefined, { ocr: { ...DEFAULT_OCR, engine: 'tesseractjs' } }) ?? assert.fail();
       assert.deepEqual(pages, []);
       assert.deepEqual(failures.map((f) => [f.page, f.code]), [[1, 'resource_limit']]);
       assert.match(failures[0]?.message ?? '', /over the 48 MB its thread may/);
