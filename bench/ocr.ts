@@ -55,11 +55,16 @@ function runReam(engine: string, threads: number, images: string[]): Promise<Mea
 function runCli(threads: number, images: string[], tessdata: string): Promise<Measure> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const args = ['-f', '%M', 'xargs', '-0', '-P', String(threads), '-I{}', 'tesseract', '{}', '/dev/null', '-l', 'eng', '--dpi', String(DEFAULT_OCR_DPI), '--tessdata-dir', tessdata, 'quiet'];
+    const args = ['-f', '%M %U %S', 'xargs', '-0', '-P', String(threads), '-I{}', 'tesseract', '{}', '/dev/null', '-l', 'eng', '--dpi', String(DEFAULT_OCR_DPI), '--tessdata-dir', tessdata, 'quiet'];
     const child = execFile('/usr/bin/time', args, { env: { ...process.env, OMP_THREAD_LIMIT: '1' } }, (error, _stdout, stderr) => {
       if (error) return reject(new Error(`tesseract failed: ${error.message}`));
-      const maxRssKb = Number(stderr.trim().split('\n').at(-1));
-      resolve({ pages: images.length, wallMs: performance.now() - started, ...(Number.isFinite(maxRssKb) ? { maxRssKb } : {}) });
+      // GNU time over xargs: the largest RSS and the CPU of the tesseract processes it waited for.
+      const [maxRssKb, user, system] = (stderr.trim().split('\n').at(-1) ?? '').split(' ').map(Number);
+      const cpuMs = ((user ?? NaN) + (system ?? NaN)) * 1000;
+      resolve({
+        pages: images.length, wallMs: performance.now() - started,
+        ...(Number.isFinite(maxRssKb) ? { maxRssKb } : {}), ...(Number.isFinite(cpuMs) ? { cpuMs } : {}),
+      });
     });
     child.stdin?.end(images.join('\0'));
   });
@@ -110,8 +115,8 @@ export async function run(): Promise<string> {
         '`xargs -P threads tesseract … --tessdata-dir` on ream\'s own model (`@tesseract.js-data/eng`, best_int), `OMP_THREAD_LIMIT=1`. ' +
         'RSS: ream\'s is the whole process (all threads); the CLI\'s is the largest single tesseract process.',
       '',
-      '| threads | ream engine | ream pages/s | tesseract CLI pages/s | ream ÷ CLI | ream CPU s | ream peak RSS | CLI peak RSS per process |',
-      '|---:|---|---:|---:|---:|---:|---:|---:|',
+      '| threads | ream engine | ream pages/s | tesseract CLI pages/s | ream ÷ CLI | ream CPU s | CLI CPU s | ream peak RSS | CLI peak RSS per process |',
+      '|---:|---|---:|---:|---:|---:|---:|---:|---:|',
     ];
     for (const threads of THREADS) {
       const cliRuns = runs.get(`cli:${threads}`);
@@ -122,7 +127,7 @@ export async function run(): Promise<string> {
         const ours = best(oursRuns);
         lines.push(
           `| ${threads} | ${engine} | ${rate(ours).toFixed(2)} | ${cli ? rate(cli).toFixed(2) : 'n/a'} | ${cli ? (rate(ours) / rate(cli)).toFixed(2) : 'n/a'} | ` +
-            `${((ours.cpuMs ?? 0) / 1000).toFixed(1)} | ${mb(ours.maxRssKb)} | ${mb(cli?.maxRssKb)} |`,
+            `${((ours.cpuMs ?? 0) / 1000).toFixed(1)} | ${cli?.cpuMs === undefined ? 'n/a' : (cli.cpuMs / 1000).toFixed(1)} | ${mb(ours.maxRssKb)} | ${mb(cli?.maxRssKb)} |`,
         );
       }
     }
