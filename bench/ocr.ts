@@ -1,12 +1,12 @@
-// OCR: ream's path (an image document per page: the pool thread decodes it and tesseract.js
-// recognises it) against Debian's `tesseract` CLI on the very same 300 DPI page images, with the
+// OCR: ream's path (an image document per page: the pool thread decodes it and recognises it,
+// with the tesseract program and with tesseract.js) against Debian's `tesseract` CLI on the very same 300 DPI page images, with the
 // same model (the npm package's best_int data, via --tessdata-dir), with 1 and 2 threads, in
 // the same run. The images are the corpus's English scans rendered as ream renders PDF pages
 // for OCR. `node bench/ocr.ts` runs it alone; bench/run.ts includes it.
 import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
@@ -32,10 +32,12 @@ interface Measure {
   maxRssKb?: number;
 }
 
-function runReam(threads: number, images: string[]): Promise<Measure> {
+const ENGINES = ['tesseract', 'tesseractjs'] as const;
+
+function runReam(engine: string, threads: number, images: string[]): Promise<Measure> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(process.execPath, [fileURLToPath(new URL('./ocr-ream.ts', import.meta.url)), String(threads), ...images], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [fileURLToPath(new URL('./ocr-ream.ts', import.meta.url)), engine, String(threads), ...images], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
     child.on('error', reject);
@@ -53,11 +55,16 @@ function runReam(threads: number, images: string[]): Promise<Measure> {
 function runCli(threads: number, images: string[], tessdata: string): Promise<Measure> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const args = ['-f', '%M', 'xargs', '-0', '-P', String(threads), '-I{}', 'tesseract', '{}', '/dev/null', '-l', 'eng', '--dpi', String(DEFAULT_OCR_DPI), '--tessdata-dir', tessdata, 'quiet'];
+    const args = ['-f', '%M %U %S', 'xargs', '-0', '-P', String(threads), '-I{}', 'tesseract', '{}', '/dev/null', '-l', 'eng', '--dpi', String(DEFAULT_OCR_DPI), '--tessdata-dir', tessdata, 'quiet'];
     const child = execFile('/usr/bin/time', args, { env: { ...process.env, OMP_THREAD_LIMIT: '1' } }, (error, _stdout, stderr) => {
       if (error) return reject(new Error(`tesseract failed: ${error.message}`));
-      const maxRssKb = Number(stderr.trim().split('\n').at(-1));
-      resolve({ pages: images.length, wallMs: performance.now() - started, ...(Number.isFinite(maxRssKb) ? { maxRssKb } : {}) });
+      // GNU time over xargs: the largest RSS and the CPU of the tesseract processes it waited for.
+      const [maxRssKb, user, system] = (stderr.trim().split('\n').at(-1) ?? '').split(' ').map(Number);
+      const cpuMs = ((user ?? NaN) + (system ?? NaN)) * 1000;
+      resolve({
+        pages: images.length, wallMs: performance.now() - started,
+        ...(Number.isFinite(maxRssKb) ? { maxRssKb } : {}), ...(Number.isFinite(cpuMs) ? { cpuMs } : {}),
+      });
     });
     child.stdin?.end(images.join('\0'));
   });
@@ -91,7 +98,10 @@ export async function run(): Promise<string> {
     for (let round = 0; round < repeats; round++) {
       for (const threads of THREADS) {
         process.stderr.write(`bench: ocr round ${round + 1}/${repeats}, ${threads} thread(s)\n`);
-        record(`ream:${threads}`, await runReam(threads, images));
+        for (const engine of ENGINES) {
+          if (engine === 'tesseract' && !withCli) continue;
+          record(`${engine}:${threads}`, await runReam(engine, threads, images));
+        }
         if (withCli) record(`cli:${threads}`, await runCli(threads, images, tessdata));
       }
     }
@@ -100,27 +110,35 @@ export async function run(): Promise<string> {
       '',
       `${images.length} page images (${PAGES.length} English scans of the shared corpus, each twice), rendered at ${DEFAULT_OCR_DPI} DPI as ream renders ` +
         `PDF pages for OCR; best of ${repeats} interleaved run(s); each figure is a whole process from spawn to exit, engine start included. ` +
-        '**ream**: each image a document (`createFormats` over `createThreadPool`), 2 × threads in flight. **tesseract CLI**: ' +
+        '**ream**: each image a document (`createFormats` over `createThreadPool`), 2 × threads in flight, with each OCR engine (`ocrEngine`; ' +
+        'ream\'s CPU includes its tesseract processes). **tesseract CLI**: ' +
         '`xargs -P threads tesseract … --tessdata-dir` on ream\'s own model (`@tesseract.js-data/eng`, best_int), `OMP_THREAD_LIMIT=1`. ' +
         'RSS: ream\'s is the whole process (all threads); the CLI\'s is the largest single tesseract process.',
       '',
-      '| threads | ream pages/s | tesseract CLI pages/s | ream ÷ CLI | ream CPU s | ream peak RSS | CLI peak RSS per process |',
-      '|---:|---:|---:|---:|---:|---:|---:|',
+      '| threads | ream engine | ream pages/s | tesseract CLI pages/s | ream ÷ CLI | ream CPU s | CLI CPU s | ream peak RSS | CLI peak RSS per process |',
+      '|---:|---|---:|---:|---:|---:|---:|---:|---:|',
     ];
     for (const threads of THREADS) {
-      const ours = best(runs.get(`ream:${threads}`) ?? []);
       const cliRuns = runs.get(`cli:${threads}`);
       const cli = cliRuns ? best(cliRuns) : undefined;
-      lines.push(
-        `| ${threads} | ${rate(ours).toFixed(2)} | ${cli ? rate(cli).toFixed(2) : 'n/a'} | ${cli ? (rate(ours) / rate(cli)).toFixed(2) : 'n/a'} | ` +
-          `${((ours.cpuMs ?? 0) / 1000).toFixed(1)} | ${mb(ours.maxRssKb)} | ${mb(cli?.maxRssKb)} |`,
-      );
+      for (const engine of ENGINES) {
+        const oursRuns = runs.get(`${engine}:${threads}`);
+        if (!oursRuns) continue;
+        const ours = best(oursRuns);
+        lines.push(
+          `| ${threads} | ${engine} | ${rate(ours).toFixed(2)} | ${cli ? rate(cli).toFixed(2) : 'n/a'} | ${cli ? (rate(ours) / rate(cli)).toFixed(2) : 'n/a'} | ` +
+            `${((ours.cpuMs ?? 0) / 1000).toFixed(1)} | ${cli?.cpuMs === undefined ? 'n/a' : (cli.cpuMs / 1000).toFixed(1)} | ${mb(ours.maxRssKb)} | ${mb(cli?.maxRssKb)} |`,
+        );
+      }
     }
-    const one = runs.get('ream:1');
-    const two = runs.get('ream:2');
+    const [load1, load5] = loadavg();
+    lines.push('', `Load average while measuring (1 and 5 min, ${cpus().length} cores): ${load1?.toFixed(2)}, ${load5?.toFixed(2)}.`);
+    const one = runs.get('tesseractjs:1');
+    const two = runs.get('tesseractjs:2');
     if (one && two) {
       const peak = (rs: Measure[]): number => Math.max(...rs.map((r) => r.maxRssKb ?? 0));
-      lines.push('', `A second OCR thread adds ${mb(peak(two) - peak(one))} to ream's peak RSS (its engine, its model and the page it holds).`);
+      lines.push('', `With tesseract.js a second OCR thread adds ${mb(peak(two) - peak(one))} to ream's peak RSS (its engine, its model and the page it holds); ` +
+        'with the tesseract program the engine lives in a child process per page, outside ream\'s RSS (about the CLI\'s figure per page in flight).');
     }
     return lines.join('\n');
   } finally {

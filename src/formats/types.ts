@@ -25,6 +25,8 @@ export interface PageText {
   confidence?: number;
   /** OCR pages only: time spent rendering and recognising the page, in ms. */
   ocrMs?: number;
+  /** OCR pages only: the engine that read the page (see {@link OcrEngine}). */
+  ocrEngine?: 'tesseract' | 'tesseractjs';
 }
 
 /**
@@ -180,7 +182,15 @@ export interface OcrOptions {
   languages: readonly string[];
   /** Rendering resolution in dots per inch. */
   dpi: number;
+  /** The engine (default `auto`). */
+  engine?: OcrEngine;
 }
+
+/**
+ * `tesseract`: the installed program (PATH or `REAM_TESSERACT`); `tesseractjs`: tesseract.js
+ * (WebAssembly, always there); `auto`: the program when it answers, else tesseract.js.
+ */
+export type OcrEngine = 'auto' | 'tesseract' | 'tesseractjs';
 
 
 /**

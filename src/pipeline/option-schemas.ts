@@ -3,7 +3,7 @@
 // against, after the pipeline's own checks (which give the more precise messages and check what
 // a schema cannot: a rule's pattern, a template's syntax, a language's data file).
 import { LLM_MODES } from '../analyzers/llm/spec.ts';
-import { MAX_OCR_DPI, MIN_OCR_DPI, OCR_MODES } from '../formats/ocr/ocr-options.ts';
+import { MAX_OCR_DPI, MIN_OCR_DPI, OCR_ENGINES, OCR_MODES } from '../formats/ocr/ocr-options.ts';
 import { PDF_ENGINES } from '../formats/pdf/pdf-options.ts';
 import type { JsonObject } from '../json.ts';
 
@@ -22,6 +22,7 @@ const BASE: JsonObject = {
     anyOf: [{ type: 'array', items: { type: 'string' }, minItems: 1 }, { type: 'string', minLength: 1 }],
   },
   ocrDpi: { type: 'integer', minimum: MIN_OCR_DPI, maximum: MAX_OCR_DPI, description: 'Resolution pages are drawn at for OCR' },
+  ocrEngine: { type: 'string', enum: [...OCR_ENGINES], description: 'The OCR engine: the installed tesseract program, tesseract.js, or auto (the program when installed)' },
   pdfEngine: { type: 'string', enum: [...PDF_ENGINES], description: 'The PDF parser' },
   pdfPassword: { type: 'string', minLength: 1, maxLength: 127, description: 'Opens encrypted PDFs' },
   maxAttachments: { type: ['integer', 'null'], minimum: 0, description: 'Attachments of one e-mail read as child documents (default 100; 0: none)' },

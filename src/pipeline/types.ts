@@ -19,7 +19,7 @@ export interface Pipeline {
   readonly name: string;
   /** validate: refuse larger files and longer documents. */
   readonly limits: ReadLimits;
-  /** extract: what to read of a document that holds several things (a workbook's sheet), and when PDF pages are read by OCR (options `ocr`, `ocrLanguages`, `ocrDpi`). */
+  /** extract: what to read of a document that holds several things (a workbook's sheet), and when PDF pages are read by OCR (options `ocr`, `ocrLanguages`, `ocrDpi`, `ocrEngine`). */
   readonly read?: ReadOptions;
   /**
    * validate: how many of an e-mail's attachments become child documents of the job, how large

@@ -110,7 +110,7 @@ describe('ream run', () => {
     const work = join(dir, 'ocr');
     await mkdir(work, { recursive: true });
     await writeFile(join(work, 'scan.pdf'), await makeScannedPdf([['A scanned page']]));
-    const never = await run(['run', 'scan.pdf', '--ocr', 'never', '--ocr-lang', 'eng+fra', '--ocr-dpi', '200', '--out', 'out.jsonl', '--progress', 'none'], work);
+    const never = await run(['run', 'scan.pdf', '--ocr', 'never', '--ocr-lang', 'eng+fra', '--ocr-dpi', '200', '--ocr-engine', 'tesseract', '--out', 'out.jsonl', '--progress', 'none'], work);
     assert.equal(never.code, 1, 'a partial success is not a success');
     const [line] = readLines(join(work, 'out.jsonl'));
     assert.equal(line?.status, 'partially_succeeded');
@@ -122,6 +122,9 @@ describe('ream run', () => {
     const badMode = await run(['run', 'scan.pdf', '--ocr', 'sometimes'], work);
     assert.equal(badMode.code, 2);
     assert.match(badMode.stderr, /Allowed choices are auto, always, never/);
+    const badEngine = await run(['run', 'scan.pdf', '--ocr-engine', 'ocrad'], work);
+    assert.equal(badEngine.code, 2);
+    assert.match(badEngine.stderr, /Allowed choices are auto, tesseract, tesseractjs/);
   });
 
   test('--pdf-engine picks the engine, --pdf-password (or REAM_PDF_PASSWORD) opens an encrypted file; a bad engine is a usage error', async () => {

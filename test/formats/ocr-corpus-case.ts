@@ -6,7 +6,7 @@
 // themselves (on the French cover the CLI with one model vs the CLI with the other: 0.89), so
 // they are not compared here; the CLI runs on one thread, as ours does. Skips, saying so,
 // without the corpus or the CLI; fails under CI=true. A few pages only, each in a test file of
-// its own (ocr-corpus-<n>.test.ts): a page costs seconds.
+// its own (ocr-corpus-<n>.test.ts): a page costs seconds. Each page is read by both engines.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -20,6 +20,7 @@ import { withDocument } from '../../src/formats/pdf/pdfjs.ts';
 import type { ReadLimits } from '../../src/formats/types.ts';
 import { corpusDir, hasCommand, requireCorpus, requireOrSkip } from '../support/env.ts';
 import { formatsFixture } from '../support/formats-fixture.ts';
+import { OCR_TEST_ENGINES } from './ocr-engines.ts';
 import { wordF1 } from './text-similarity.ts';
 
 const run = promisify(execFile);
@@ -43,19 +44,21 @@ export function ocrCorpusCase(index: number): void {
   void describe(`OCR of the corpus's scans against the tesseract CLI (${index + 1} of ${OCR_CORPUS_CASES.length})`, () => {
     const fixture = formatsFixture('ream-ocr-corpus-', LIMITS, 2);
 
-    for (const { name, page, language } of [one]) {
-      void test(`${name} page ${page} (${language})`, async (t) => {
+    for (const engine of OCR_TEST_ENGINES) {
+      const { name, page, language } = one;
+      void test(`${name} page ${page} (${language}), ${engine}`, async (t) => {
         if (!requireCorpus(t)) return;
         // The CLI reads ream's own model (--tessdata-dir): Debian's language packages are not needed.
         if (!requireOrSkip(t, hasCommand('tesseract'), 'the tesseract CLI (apt-get install tesseract-ocr)')) return;
         const path = join(corpusDir, name);
-        const ocr = { ...DEFAULT_OCR, languages: [language] };
+        const ocr = { ...DEFAULT_OCR, languages: [language], engine };
         const pdf = fixture.formats().byMediaType('application/pdf');
         assert.ok(pdf);
         const { pages, failures } = await pdf.extract(path, { from: page - 1, to: page }, undefined, { ocr });
         assert.deepEqual(failures, []);
         const [ours] = pages;
         assert.equal(ours?.source, 'ocr', 'the page has no usable text layer: OCR reads it');
+        assert.equal(ours.ocrEngine, engine);
 
         const image = join(fixture.dir(), `${name}-${page}.png`);
         await writeFile(image, await withDocument(path, async (doc) => renderPage(await doc.getPage(page), DEFAULT_OCR_DPI)));
@@ -67,7 +70,7 @@ export function ocrCorpusCase(index: number): void {
         await mkdir(tessdata, { recursive: true });
         await writeFile(join(tessdata, `${language}.traineddata`), gunzipSync(await readFile(languageDataFile(language))));
         const sameModel = wordF1(ours.text, await cli('--tessdata-dir', tessdata));
-        t.diagnostic(`word overlap with the tesseract CLI: ${sameModel.toFixed(3)}; confidence ${ours.confidence}, ${ours.ocrMs} ms`);
+        t.diagnostic(`${engine}: word overlap with the tesseract CLI: ${sameModel.toFixed(3)}; confidence ${ours.confidence}, ${ours.ocrMs} ms`);
         assert.ok(sameModel >= MIN_WORD_OVERLAP, `word overlap with the tesseract CLI ${sameModel.toFixed(3)} < ${MIN_WORD_OVERLAP}`);
       });
     }

@@ -33,13 +33,15 @@ void test('image coverage follows the transforms, save/restore and form XObjects
 });
 
 void test('OCR options: defaults, languages joined with +, and refusals', async () => {
-  assert.deepEqual(parseOcrOptions({}), { mode: 'auto', languages: ['eng'], dpi: 300 });
-  assert.deepEqual(parseOcrOptions({ ocr: 'never', ocrLanguages: 'eng+fra+eng', ocrDpi: 200 }), { mode: 'never', languages: ['eng', 'fra'], dpi: 200 });
+  assert.deepEqual(parseOcrOptions({}), { mode: 'auto', languages: ['eng'], dpi: 300, engine: 'auto' });
+  assert.deepEqual(parseOcrOptions({ ocr: 'never', ocrLanguages: 'eng+fra+eng', ocrDpi: 200 }), { mode: 'never', languages: ['eng', 'fra'], dpi: 200, engine: 'auto' });
+  assert.equal(parseOcrOptions({ ocrEngine: 'tesseractjs' }).engine, 'tesseractjs');
   assert.deepEqual(parseOcrOptions({ ocrLanguages: ['deu'] }).languages, ['deu']);
   const refused = async (options: Parameters<typeof parseOcrOptions>[0], message: RegExp): Promise<void> => {
     await rejectsWithCode(Promise.resolve().then(() => parseOcrOptions(options)), 'validation_failed', message);
   };
   await refused({ ocr: 'sometimes' }, /"ocr" must be one of auto, always, never/);
+  await refused({ ocrEngine: 'ocrad' }, /"ocrEngine" must be one of auto, tesseract, tesseractjs/);
   await refused({ ocrDpi: 30 }, /from 72 to 600/);
   await refused({ ocrDpi: 300.5 }, /integer/);
   await refused({ ocrLanguages: [] }, /non-empty list/);

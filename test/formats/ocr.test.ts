@@ -15,6 +15,8 @@ import type { Extraction, OcrOptions, ReadLimits, TaskRunner } from '../../src/f
 import { createThreadPool, type ThreadPool } from '../../src/runtime/thread-pool.ts';
 import { rejectsWithCode } from '../support/assert-ream-error.ts';
 import { makePdf, makeScannedPdf } from '../support/make-pdf.ts';
+import { hasCommand, requireOrSkip } from '../support/env.ts';
+import { OCR_TEST_ENGINES } from './ocr-engines.ts';
 import { words } from './text-similarity.ts';
 
 const limits: ReadLimits = { maxBytes: 50 * 2 ** 20, maxPages: 1_000 };
@@ -51,8 +53,9 @@ void describe('OCR of PDF pages', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  void test('a scanned page without a text layer is read by OCR, by default', async () => {
-    const { pages, failures, warnings } = await read(scan);
+  for (const engine of OCR_TEST_ENGINES) void test(`a scanned page without a text layer is read by OCR, by default (${engine})`, async (t) => {
+    if (engine === 'tesseract' && !requireOrSkip(t, hasCommand('tesseract'), 'the tesseract CLI (apt-get install tesseract-ocr)')) return;
+    const { pages, failures, warnings } = await read(scan, { engine });
     assert.deepEqual(failures, []);
     assert.equal(warnings, undefined);
     assert.deepEqual(pages.map((p) => [p.page, p.source]), [[1, 'ocr'], [2, 'ocr']]);
@@ -63,6 +66,7 @@ void describe('OCR of PDF pages', () => {
       assert.ok(missing.length <= 1, `page ${page.page}: OCR missed ${missing.join(', ')} in ${JSON.stringify(page.text)}`);
       assert.ok((page.confidence ?? 0) > 70, `confidence ${page.confidence}`);
       assert.ok((page.ocrMs ?? 0) > 0);
+      assert.equal(page.ocrEngine, engine);
     }
   });
 
@@ -97,12 +101,12 @@ void describe('OCR of PDF pages', () => {
     await rejectsWithCode(createPdfFormat(failing('cancelled')).extract(scan, { from: 0, to: 1 }), 'cancelled');
   });
 
-  void test('an engine over its thread\'s memory budget is stopped: resource_limit, page by page', async () => {
+  void test('a tesseract.js engine over its thread\'s memory budget is stopped: resource_limit, page by page', async () => {
     // 48 MB: enough for pdf.js on this small file and for the engine to load (~40 MB), not for
     // it to read a 300 DPI page (~60–100 MB).
     const small = createThreadPool({ threads: 1, maxMemoryMb: 48 });
     try {
-      const { pages, failures } = await createFormats(small).byMediaType('application/pdf')?.extract(scan, { from: 0, to: 1 }) ?? assert.fail();
+      const { pages, failures } = await createFormats(small).byMediaType('application/pdf')?.extract(scan, { from: 0, to: 1 }, undefined, { ocr: { ...DEFAULT_OCR, engine: 'tesseractjs' } }) ?? assert.fail();
       assert.deepEqual(pages, []);
       assert.deepEqual(failures.map((f) => [f.page, f.code]), [[1, 'resource_limit']]);
       assert.match(failures[0]?.message ?? '', /over the 48 MB its thread may/);

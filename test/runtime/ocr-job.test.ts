@@ -9,7 +9,9 @@ import { after, before, describe, test } from 'node:test';
 import type { DocumentOutput } from '../../src/pipeline/types.ts';
 import { createReam, type Ream } from '../../src/runtime/create-ream.ts';
 import { rejectsWithCode } from '../support/assert-ream-error.ts';
+import { hasCommand, requireOrSkip } from '../support/env.ts';
 import { makePdf, makeScannedPdf } from '../support/make-pdf.ts';
+import { OCR_TEST_ENGINES } from '../formats/ocr-engines.ts';
 
 void describe('OCR jobs', () => {
   let dir: string;
@@ -37,18 +39,22 @@ void describe('OCR jobs', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  void test('a scan is read by OCR by default, and indexed for search', async () => {
-    const job = await ream.submit({ files: [scan] });
-    assert.equal((await ream.wait(job.id)).status, 'succeeded');
-    const output = await only(job.id);
-    assert.equal(output.status, 'succeeded');
-    assert.equal(output.warnings, undefined);
-    const [page] = output.pages;
-    assert.equal(page?.source, 'ocr');
-    assert.match(page?.text ?? '', /harbour office/i);
-    const hits = await ream.search('harbour');
-    assert.ok(hits.some((hit) => hit.documentId === output.documentId), 'OCR text is searchable');
-  });
+  for (const engine of OCR_TEST_ENGINES) {
+    void test(`a scan is read by OCR by default, and indexed for search (${engine})`, async (t) => {
+      if (engine === 'tesseract' && !requireOrSkip(t, hasCommand('tesseract'), 'the tesseract CLI (apt-get install tesseract-ocr)')) return;
+      const job = await ream.submit({ files: [scan], options: { ocrEngine: engine } });
+      assert.equal((await ream.wait(job.id)).status, 'succeeded');
+      const output = await only(job.id);
+      assert.equal(output.status, 'succeeded');
+      assert.equal(output.warnings, undefined);
+      const [page] = output.pages;
+      assert.equal(page?.source, 'ocr');
+      assert.equal(page?.ocrEngine, engine);
+      assert.match(page?.text ?? '', /harbour office/i);
+      const hits = await ream.search('harbour');
+      assert.ok(hits.some((hit) => hit.documentId === output.documentId), 'OCR text is searchable');
+    });
+  }
 
   void test('ocr: "never" ends a scan partially_succeeded with a needs_ocr warning per page', async () => {
     const job = await ream.submit({ files: [scan], options: { ocr: 'never' } });
@@ -70,5 +76,6 @@ void describe('OCR jobs', () => {
     await rejectsWithCode(ream.submit({ files: [text], options: { ocr: 'maybe' } }), 'validation_failed', /"ocr" must be one of/);
     await rejectsWithCode(ream.submit({ files: [text], options: { ocrLanguages: ['xyz'] } }), 'validation_failed', /@tesseract\.js-data\/xyz/);
     await rejectsWithCode(ream.submit({ files: [text], options: { ocrDPI: 300 } }), 'validation_failed', /unknown option "ocrDPI"/);
+    await rejectsWithCode(ream.submit({ files: [text], options: { ocrEngine: 'cuneiform' } }), 'validation_failed', /ocrEngine/);
   });
 });

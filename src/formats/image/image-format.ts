@@ -35,7 +35,7 @@ export function createImageFormat(runner: TaskRunner, mediaType: string, extensi
       }
       // The thread holds the file and the decoded frame (RGBA on two canvases, then its PNG).
       const extraMemoryBytes = (await fileSize(path)) + MAX_RENDER_PIXELS * 9;
-      const input = (page: number): ImageOcrInput => ({ path, mediaType, page, languages: [...ocr.languages], dpi: ocr.dpi });
+      const input = (page: number): ImageOcrInput => ({ path, mediaType, page, languages: [...ocr.languages], dpi: ocr.dpi, engine: ocr.engine ?? 'auto' });
       const read = await ocrPages(runner, 'image.ocr', numbers, input, { signal, extraMemoryBytes });
       // An image is nothing but what OCR finds on it: finding nothing is worth a warning.
       const blank = read.pages.filter((page) => page.text.trim() === '');

@@ -4,14 +4,14 @@ import { readFile } from 'node:fs/promises';
 import { ReamError } from '../../errors.ts';
 import { asJson, fromJson, type JsonValue } from '../../json.ts';
 import type { OcrPageResult } from '../ocr/ocr-pages.ts';
-import { recognize } from '../ocr/tesseract.ts';
+import { recognizePage } from '../ocr/ocr-engine.ts';
 import { tidyLines } from '../pdf/page-text.ts';
-import type { TaskHandler } from '../types.ts';
+import type { OcrEngine, TaskHandler } from '../types.ts';
 import { frameCount, framePng } from './image-frames.ts';
 
 export type ImageInspectInput = { path: string; mediaType: string };
 export type ImageInspectResult = { pageCount: number };
-export type ImageOcrInput = { path: string; mediaType: string; page: number; languages: string[]; dpi: number };
+export type ImageOcrInput = { path: string; mediaType: string; page: number; languages: string[]; dpi: number; engine?: OcrEngine };
 
 async function readBytes(path: string): Promise<Buffer> {
   try {
@@ -28,11 +28,11 @@ async function inspect(input: JsonValue): Promise<JsonValue> {
 }
 
 async function ocr(input: JsonValue): Promise<JsonValue> {
-  const { path, mediaType, page, languages, dpi } = fromJson<ImageOcrInput>(input);
+  const { path, mediaType, page, languages, dpi, engine } = fromJson<ImageOcrInput>(input);
   const started = performance.now();
   const png = await framePng(await readBytes(path), mediaType, page - 1);
-  const { text, confidence } = await recognize(png, languages, dpi);
-  const result: OcrPageResult = { text: tidyLines(text.split('\n')), confidence, ocrMs: Math.round(performance.now() - started) };
+  const { text, confidence, engine: ocrEngine } = await recognizePage(png, languages, dpi, engine);
+  const result: OcrPageResult = { text: tidyLines(text.split('\n')), confidence, ocrMs: Math.round(performance.now() - started), ocrEngine };
   return asJson(result);
 }
 

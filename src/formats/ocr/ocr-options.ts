@@ -1,11 +1,11 @@
-// The OCR options of a job (`ocr`, `ocrLanguages`, `ocrDpi`), checked when the job is submitted
+// The OCR options of a job (`ocr`, `ocrLanguages`, `ocrDpi`, `ocrEngine`), checked when the job is submitted
 // and again by the reader. Language data comes from npm packages (`@tesseract.js-data/<code>`),
 // never from the network: a language is known when its package is installed.
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { ReamError } from '../../errors.ts';
 import type { JsonObject } from '../../json.ts';
-import type { OcrMode, OcrOptions } from '../types.ts';
+import type { OcrEngine, OcrMode, OcrOptions } from '../types.ts';
 
 export const OCR_MODES: readonly OcrMode[] = ['auto', 'always', 'never'];
 
@@ -26,10 +26,12 @@ export const MAX_RENDER_PIXELS = 40_000_000;
 /** The languages ream depends on; more work once their `@tesseract.js-data/*` package is installed. */
 export const BUNDLED_OCR_LANGUAGES = ['eng', 'fra', 'deu'] as const;
 
-export const DEFAULT_OCR: OcrOptions = { mode: 'auto', languages: ['eng'], dpi: DEFAULT_OCR_DPI };
+export const DEFAULT_OCR: OcrOptions = { mode: 'auto', languages: ['eng'], dpi: DEFAULT_OCR_DPI, engine: 'auto' };
+
+export const OCR_ENGINES: readonly OcrEngine[] = ['auto', 'tesseract', 'tesseractjs'];
 
 /** The job options that set OCR. */
-export const OCR_OPTION_KEYS = ['ocr', 'ocrLanguages', 'ocrDpi'] as const;
+export const OCR_OPTION_KEYS = ['ocr', 'ocrLanguages', 'ocrDpi', 'ocrEngine'] as const;
 
 // Tesseract's codes: three letters, sometimes a script (`chi_sim`, `uzb_cyrl`). Checked before
 // the code becomes part of a module path.
@@ -73,12 +75,16 @@ export function parseOcrOptions(options: JsonObject): OcrOptions {
   }
   const languages = [...new Set(list)];
   for (const code of languages) languageDataFile(code);
-  return { mode: mode as OcrMode, languages, dpi };
+  const engine = options.ocrEngine ?? DEFAULT_OCR.engine;
+  if (typeof engine !== 'string' || !(OCR_ENGINES as readonly string[]).includes(engine)) {
+    throw invalid(`option "ocrEngine" must be one of ${OCR_ENGINES.join(', ')}, got ${JSON.stringify(engine)}`);
+  }
+  return { mode: mode as OcrMode, languages, dpi, engine: engine as OcrEngine };
 }
 
 /** {@link parseOcrOptions} over options already typed: what a program hands a reader directly. */
 export function checkOcrOptions(ocr: OcrOptions): OcrOptions {
-  return parseOcrOptions({ ocr: ocr.mode, ocrLanguages: [...ocr.languages], ocrDpi: ocr.dpi });
+  return parseOcrOptions({ ocr: ocr.mode, ocrLanguages: [...ocr.languages], ocrDpi: ocr.dpi, ocrEngine: ocr.engine ?? 'auto' });
 }
 
 function invalid(message: string, details?: Record<string, unknown>): ReamError {

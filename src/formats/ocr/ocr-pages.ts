@@ -4,10 +4,11 @@
 // code; its siblings carry on. Readers that OCR (images; PDFs' scanned pages) share this.
 import { toReamError } from '../../errors.ts';
 import type { JsonValue } from '../../json.ts';
+import type { OcrEngineUsed } from './ocr-engine.ts';
 import type { PageFailure, PageText, TaskRunner } from '../types.ts';
 
 /** What an OCR task returns for one page. */
-export type OcrPageResult = { text: string; confidence: number; ocrMs: number };
+export type OcrPageResult = { text: string; confidence: number; ocrMs: number; ocrEngine: OcrEngineUsed };
 
 export interface OcrPagesOutcome {
   pages: PageText[];
@@ -35,7 +36,7 @@ export async function ocrPages(
   }));
   const out: OcrPagesOutcome = { pages: [], failures: [] };
   for (const { page, result, failure } of outcomes) {
-    if (result) out.pages.push({ page, text: result.text, source: 'ocr', confidence: result.confidence, ocrMs: result.ocrMs });
+    if (result) out.pages.push({ page, text: result.text, source: 'ocr', confidence: result.confidence, ocrMs: result.ocrMs, ocrEngine: result.ocrEngine });
     else if (failure) out.failures.push({ page, code: failure.code, message: failure.message });
   }
   return out;

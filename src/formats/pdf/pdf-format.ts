@@ -60,7 +60,7 @@ async function withOcr(
   // The thread holds the file and the rendered page (RGBA, then its PNG) outside its heap.
   const extraMemoryBytes = size + MAX_RENDER_PIXELS * 5;
   const outcomes = await Promise.all(ocrPages.map(async (page) => {
-    const input: PdfOcrInput = { path, page, languages: [...ocr.languages], dpi: ocr.dpi, ...(password === undefined ? {} : { password }) };
+    const input: PdfOcrInput = { path, page, languages: [...ocr.languages], dpi: ocr.dpi, engine: ocr.engine ?? 'auto', ...(password === undefined ? {} : { password }) };
     try {
       return { page, result: await runner.run<PdfOcrResult>('pdf.ocr', input, { signal, extraMemoryBytes }) };
     } catch (error) {
@@ -72,7 +72,7 @@ async function withOcr(
   const read = new Map<number, PageText>();
   const failures: PageFailure[] = [...extraction.failures];
   for (const { page, result, failure } of outcomes) {
-    if (result) read.set(page, { page, text: result.text, source: 'ocr', confidence: result.confidence, ocrMs: result.ocrMs });
+    if (result) read.set(page, { page, text: result.text, source: 'ocr', confidence: result.confidence, ocrMs: result.ocrMs, ocrEngine: result.ocrEngine });
     else if (failure) failures.push({ page, code: failure.code, message: failure.message });
   }
   const failed = new Set(failures.map((f) => f.page));

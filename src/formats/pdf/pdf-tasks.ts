@@ -7,9 +7,10 @@
 import type { PDFDocumentProxy, PDFPageProxy } from 'pdfjs-dist/legacy/build/pdf.mjs';
 import { ReamError } from '../../errors.ts';
 import { asJson, fromJson, type JsonValue } from '../../json.ts';
-import { recognize } from '../ocr/tesseract.ts';
+import { recognizePage } from '../ocr/ocr-engine.ts';
+import type { OcrPageResult } from '../ocr/ocr-pages.ts';
 import { textQuality } from '../ocr/text-quality.ts';
-import type { DocumentMetadata, Extraction, OcrMode, PageFailure, PageText, PageWarning, PdfEngine, TaskHandler } from '../types.ts';
+import type { DocumentMetadata, Extraction, OcrEngine, OcrMode, PageFailure, PageText, PageWarning, PdfEngine, TaskHandler } from '../types.ts';
 import { pageImageCoverage, renderPage } from './page-image.ts';
 import { pageText, tidyLines, type TextRun } from './page-text.ts';
 import { parsePdfDate } from './pdf-date.ts';
@@ -22,8 +23,8 @@ export type PdfInspectResult = { pageCount: number; metadata: DocumentMetadata }
 export type PdfExtractInput = { path: string; from: number; to: number; ocr: OcrMode; engine?: PdfEngine; password?: string };
 /** `ocrPages`: the pages to read again with `pdf.ocr` (their entries in `pages` hold the text layer, if any). */
 export type PdfExtractResult = Extraction & { ocrPages: number[] };
-export type PdfOcrInput = { path: string; page: number; languages: string[]; dpi: number; password?: string };
-export type PdfOcrResult = { text: string; confidence: number; ocrMs: number };
+export type PdfOcrInput = { path: string; page: number; languages: string[]; dpi: number; engine?: OcrEngine; password?: string };
+export type PdfOcrResult = OcrPageResult;
 export type PdfRenderInput = { path: string; page: number; dpi: number };
 /** The PNG, base64 (task results are plain data). */
 export type PdfRenderResult = { png: string };
@@ -173,7 +174,7 @@ async function readPage(doc: PDFDocumentProxy, pageNumber: number, ocr: OcrMode)
 
 /** Renders one page and recognises its text; `ocr_failed` when either step fails. */
 async function ocrPage(input: JsonValue): Promise<JsonValue> {
-  const { path, page: pageNumber, languages, dpi, password } = fromJson<PdfOcrInput>(input);
+  const { path, page: pageNumber, languages, dpi, engine, password } = fromJson<PdfOcrInput>(input);
   const started = performance.now();
   return withDocument(path, async (doc) => {
     let page: PDFPageProxy;
@@ -191,8 +192,8 @@ async function ocrPage(input: JsonValue): Promise<JsonValue> {
     } finally {
       page.cleanup();
     }
-    const { text, confidence } = await recognize(image, languages, dpi);
-    const result: PdfOcrResult = { text: tidyLines(text.split('\n')), confidence, ocrMs: Math.round(performance.now() - started) };
+    const { text, confidence, engine: ocrEngine } = await recognizePage(image, languages, dpi, engine);
+    const result: PdfOcrResult = { text: tidyLines(text.split('\n')), confidence, ocrMs: Math.round(performance.now() - started), ocrEngine };
     return asJson(result);
   }, password);
 }
