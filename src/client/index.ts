@@ -388,6 +388,14 @@ export class ReamClient {
     return this.json<JobView>(this.jobPath(id, '/cancel'), { method: 'POST' });
   }
 
+  /**
+   * Cancels one document of the job (its queued work never runs, its running work is aborted;
+   * the other documents go on); answers the job's view. A document that ended stays as it was.
+   */
+  cancelDocument(id: string, documentId: string): Promise<JobView> {
+    return this.json<JobView>(this.jobPath(id, `/documents/${encodeURIComponent(documentId)}/cancel`), { method: 'POST' });
+  }
+
   /** Reruns the failed documents and chunks of a `failed` or `partially_succeeded` job; answers its view. */
   retry(id: string): Promise<JobView> {
     return this.json<JobView>(this.jobPath(id, '/retry'), { method: 'POST' });

@@ -75,7 +75,12 @@ export async function createReam(options: ReamOptions = {}): Promise<Ream> {
     });
   });
   // Another process cancelled a job: abort its tasks running here.
-  const offCancelled = adapters.deps.queue.onJobCancelled?.((jobId) => engine.abortRunning(jobId)) ?? (() => undefined);
+  const offJobCancelled = adapters.deps.queue.onJobCancelled?.((jobId) => engine.abortRunning(jobId));
+  const offDocumentCancelled = adapters.deps.queue.onDocumentCancelled?.((jobId, documentId) => engine.abortRunning(jobId, documentId));
+  const offCancelled = (): void => {
+    offJobCancelled?.();
+    offDocumentCancelled?.();
+  };
   try {
     await adapters.releaseLeases();
     if (options.recover !== false) await engine.recover((jobId, documentId) => tasks.failStuck(jobId, documentId));

@@ -110,6 +110,7 @@ export function reamHandle(engine: Engine, parts: HandleParts): Ream {
       return usageView(await ream.usage(scope), parts.prices) ?? { ...NO_USAGE, totalTokens: 0, byModel: [] };
     },
     cancel: (jobId) => engine.cancel(jobId),
+    cancelDocument: (jobId, documentId) => engine.cancelDocument(jobId, documentId),
     retry: (jobId) => engine.retry(jobId),
     deleteJob: (jobId) => engine.deleteJob(jobId),
     wait: (jobId, waitOptions) => waitForJob(engine, jobId, waitOptions?.signal),

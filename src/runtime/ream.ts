@@ -195,6 +195,11 @@ export interface Ream {
   usageView(scope?: { jobId?: string; tenantId?: string }): Promise<UsageView>;
   /** Cancels the job: queued work removed, running work aborted; results made stay readable. */
   cancel(jobId: string): Promise<JobRecord>;
+  /**
+   * Cancels one document of a running job: its queued work never runs, its running work is
+   * aborted, it ends `cancelled`; the other documents go on. Unknown job or document: `not_found`.
+   */
+  cancelDocument(jobId: string, documentId: string): Promise<JobDocumentRecord>;
   /** Reruns only the failed parts of a `partially_succeeded` or `failed` job. */
   retry(jobId: string): Promise<JobRecord>;
   /** Cancels the job if it runs and removes its records; its documents and blobs stay. */
