@@ -108,6 +108,11 @@ export interface ReadOptions {
    * Default `rows`. Other formats ignore it.
    */
   tablePages?: 'rows' | 'sheets';
+  /**
+   * Tables read as rows: the columns each row keeps (its text and `cells`), by header name, in
+   * the order given. Default every column. A name the table's header lacks is `validation_failed`.
+   */
+  columns?: string[];
   /** PDFs and images: when pages are read by OCR (default {@link OcrOptions} `auto`, `eng`, 300 DPI). Other formats ignore it. */
   ocr?: OcrOptions;
   /** HTML, Word and e-mail: keep each link's address after its text (`text [https://…]`). Default false: the text alone. */

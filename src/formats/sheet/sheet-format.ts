@@ -26,6 +26,7 @@ export function createSheetFormat(runner: TaskRunner, mediaType: string, extensi
     return `${path}\0${size}\0${mtimeMs}`;
   };
   const sheetOf = (options: ReadOptions | undefined): { sheet?: string } => (options?.sheet === undefined ? {} : { sheet: options.sheet });
+  const columnsOf = (options: ReadOptions | undefined): { columns?: string[] } => (options?.columns === undefined ? {} : { columns: options.columns });
   return {
     mediaType,
     extensions,
@@ -37,7 +38,7 @@ export function createSheetFormat(runner: TaskRunner, mediaType: string, extensi
         checkPageCount(pageCount, limits);
         return { mediaType, pageCount, metadata: { ...(sheets.length > 0 ? { sheets } : {}), pageUnit: 'sheet', pagination: SHEET_PAGINATION } };
       }
-      const input: SheetInspectInput = { path, mediaType, maxRows: limits.maxPages, ...sheetOf(options) };
+      const input: SheetInspectInput = { path, mediaType, maxRows: limits.maxPages, ...sheetOf(options), ...columnsOf(options) };
       const result = await runner.run<SheetInspectResult>('sheet.inspect', input, { signal });
       if (result.csvMarks) {
         marked.set(await fileKey(path), result.csvMarks);
@@ -58,7 +59,7 @@ export function createSheetFormat(runner: TaskRunner, mediaType: string, extensi
       }
       const marks = marked.size > 0 ? marked.get(await fileKey(path)) : undefined;
       const csvStart = marks && startBefore(marks, range.from);
-      const input: SheetExtractInput = { path, mediaType, from: range.from, to: range.to, ...sheetOf(options), ...(csvStart ? { csvStart } : {}) };
+      const input: SheetExtractInput = { path, mediaType, from: range.from, to: range.to, ...sheetOf(options), ...columnsOf(options), ...(csvStart ? { csvStart } : {}) };
       // Unlike a PDF's, a range whose rows all failed is not a failed task: each row's failure is
       // final and says what is wrong with that row, which a chunk-wide error would blur.
       return runner.run<Extraction>('sheet.extract', input, { signal });

@@ -11,7 +11,7 @@ import { readRows, tableShape, type TableReadOptions } from './table.ts';
 import { openXlsxSheet } from './xlsx-rows.ts';
 
 // Types, not interfaces: inputs cross a thread as JSON, and only type aliases fit `JsonValue`.
-type SheetInput = { path: string; mediaType: string; sheet?: string };
+type SheetInput = { path: string; mediaType: string; sheet?: string; columns?: string[] };
 export type SheetInspectInput = SheetInput & { maxRows: number };
 export type SheetInspectResult = { rowCount: number; columns: string[]; sheet?: string; csvMarks?: CsvMarks };
 /** `csvStart`: where a CSV's rows before `from` end, as the inspection found it (the read parses only its own rows). */
@@ -34,13 +34,14 @@ async function withRows<T>(input: SheetInput & { csvStart?: CsvStart }, from: nu
     let end = 0;
     const rows = csvRows(input.path, { delimiter: index.delimiter, start: mark?.offset ?? 0, onRecordEnd: (offset) => (end = offset) });
     return read(rows, undefined, {
+      ...(input.columns ? { columns: input.columns } : {}),
       ...(mark && index.columns ? { start: { columns: index.columns, rowsBefore: mark.rowsBefore } } : {}),
       onRow: (number, columns) => noteRow(index, number, end, columns),
     });
   }
   const opened = await openXlsxSheet(input.path, input.sheet);
   try {
-    return await read(opened.rows, opened.sheet, {});
+    return await read(opened.rows, opened.sheet, input.columns ? { columns: input.columns } : {});
   } finally {
     opened.close();
   }
