@@ -206,7 +206,15 @@ export interface DocumentFormat {
   unpack?(path: string, dir: string, limits: Pick<AttachmentLimits, 'maxFiles' | 'maxFileBytes'>, signal?: AbortSignal): Promise<Unpacked>;
   /** The 1-based page drawn as a PNG at `dpi`, for viewing; absent for formats without pages to draw. */
   renderPage?(path: string, page: number, dpi: number, signal?: AbortSignal): Promise<Buffer>;
+  /** Tables (CSV, XLSX): each sheet's name and header columns, for picking `sheet` and `columns`; absent for other formats. */
+  outline?(path: string, signal?: AbortSignal): Promise<TableOutline>;
 }
+
+/**
+ * A table's sheets, in workbook order, each with its header's column names (empty for a sheet
+ * without a header row). A CSV is one sheet whose name is `null`.
+ */
+export type TableOutline = { sheets: Array<{ name: string | null; columns: string[] }> };
 
 /** Per-call options of {@link TaskRunner.run}. */
 export interface TaskRunOptions {

@@ -16,6 +16,7 @@ import { RetentionSweeper } from './retention.ts';
 import { lockDataDir } from './data-dir-lock.ts';
 import { DocumentTasks } from './document-tasks.ts';
 import { PageImages } from './page-images.ts';
+import { TableOutlines } from './table-outlines.ts';
 import { Engine } from './engine.ts';
 import type { Ream, ReamOptions } from './ream.ts';
 import { reamHandle } from './ream-handle.ts';
@@ -121,6 +122,7 @@ export async function createReam(options: ReamOptions = {}): Promise<Ream> {
   return reamHandle(engine, {
     dataDir,
     pageImages: new PageImages(adapters.deps),
+    tableOutlines: new TableOutlines(adapters.deps),
     deployment: options.distributed,
     warnings: adapters.warnings,
     ...(adapters.deps.analysis ? { analysis: adapters.deps.analysis } : {}),

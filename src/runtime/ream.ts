@@ -13,6 +13,7 @@ import type { ReamEvent } from '../events/types.ts';
 import type { DocumentOutput, PipelineFactory } from '../pipeline/types.ts';
 import type { PipelineDescription } from '../pipeline/registry.ts';
 import type { TaskStatus } from '../queue/port.ts';
+import type { TableOutline } from '../formats/types.ts';
 import type { Artifact } from '../reports/artifacts.ts';
 import type { SearchHit } from '../search/port.ts';
 import type {
@@ -247,6 +248,12 @@ export interface Ream {
    * `validation_failed` for a page it does not have, `unsupported_type` for text and tables.
    */
   pageImage(documentId: string, page: number, options?: { dpi?: number; signal?: AbortSignal }): Promise<Buffer>;
+  /**
+   * A stored table's (CSV, XLSX) sheets with their header columns, to pick the rows pipeline's
+   * `sheet` and `columns` from. `not_found` without the document (any tenant: the caller checks
+   * ownership), `unsupported_type` for a document that is not a table.
+   */
+  tableOutline(documentId: string, signal?: AbortSignal): Promise<TableOutline>;
   /** Records of finished tus uploads, shared by every server instance of a deployment. */
   readonly uploads: UploadRecords;
 

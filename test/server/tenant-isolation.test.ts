@@ -69,6 +69,7 @@ for (const mode of MODES) {
         const notFound: Array<[string, Call?]> = [
           [`/v1/documents/${docA}`],
           [`/v1/documents/${docA}/pages/1/image`],
+          [`/v1/documents/${docA}/inspect`, { method: 'POST' }],
           [`/v1/documents/${docA}`, { method: 'DELETE' }],
           [`/v1/jobs/${jobA}`],
           [`/v1/jobs/${jobA}/events`],

@@ -6,7 +6,7 @@
 import { stat } from 'node:fs/promises';
 import { checkFileSize, checkPageCount, checkRange, throwIfCancelled } from '../file-checks.ts';
 import { startBefore, type CsvMarks } from './csv-index.ts';
-import type { DocumentFormat, Extraction, Inspection, PageRange, ReadLimits, ReadOptions, TaskRunner } from '../types.ts';
+import type { DocumentFormat, Extraction, Inspection, PageRange, ReadLimits, ReadOptions, TableOutline, TaskRunner } from '../types.ts';
 import type { SheetExtractInput, SheetInspectInput, SheetInspectResult, SheetPagesInspectResult } from './sheet-tasks.ts';
 
 /** What a page is when a table is read as sheets (sheet-pages.ts). */
@@ -49,6 +49,10 @@ export function createSheetFormat(runner: TaskRunner, mediaType: string, extensi
         pageCount: result.rowCount,
         metadata: { columns: result.columns, ...(result.sheet === undefined ? {} : { sheet: result.sheet }) },
       };
+    },
+    async outline(path: string, signal?: AbortSignal): Promise<TableOutline> {
+      throwIfCancelled(signal);
+      return runner.run<TableOutline>('sheet.outline', { path, mediaType }, { signal });
     },
     async extract(path: string, range: PageRange, signal?: AbortSignal, options?: ReadOptions): Promise<Extraction> {
       throwIfCancelled(signal);

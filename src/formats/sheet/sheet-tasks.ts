@@ -3,11 +3,11 @@
 // bomb of shared strings) must meet the thread's memory cap, not the process's.
 import { asJson, fromJson, type JsonValue } from '../../json.ts';
 import { CSV_MEDIA_TYPE } from '../sniff.ts';
-import type { CellValue, Extraction, TaskHandler } from '../types.ts';
+import type { CellValue, Extraction, TableOutline, TaskHandler } from '../types.ts';
 import { noSheetPages, sheetNames, sheetPages, sheetSpans, type WithRows } from './sheet-pages.ts';
 import { csvRows } from './csv-rows.ts';
 import { adoptStart, csvIndex, markBefore, marksOf, noteRow, type CsvMarks, type CsvStart } from './csv-index.ts';
-import { readRows, tableShape, type TableReadOptions } from './table.ts';
+import { dataRows, readRows, tableShape, type TableReadOptions } from './table.ts';
 import { openXlsxSheet } from './xlsx-rows.ts';
 
 // Types, not interfaces: inputs cross a thread as JSON, and only type aliases fit `JsonValue`.
@@ -68,6 +68,21 @@ function rowsOfSheet(input: SheetInput): WithRows {
   return (sheet, from, read) => withRows({ ...input, ...(sheet === undefined ? {} : { sheet }) }, from, (rows, _sheet, options) => read(rows, options));
 }
 
+/** Each sheet's header, read up to it only: what a user picks `sheet` and `columns` from. */
+async function outline(input: JsonValue): Promise<JsonValue> {
+  const args = fromJson<SheetInput>(input);
+  const result: TableOutline = { sheets: [] };
+  for (const sheet of await sheetNames(args.path, args.mediaType, undefined)) {
+    const columns = await withRows({ path: args.path, mediaType: args.mediaType, ...(sheet === undefined ? {} : { sheet }) }, 0, async (rows, _sheet, options) => {
+      let header: string[] = [];
+      for await (const _row of dataRows(rows, (names) => (header = names), options)) break; // the header comes before the first row
+      return header;
+    });
+    result.sheets.push({ name: sheet ?? null, columns });
+  }
+  return asJson(result);
+}
+
 async function inspectSheets(input: JsonValue): Promise<JsonValue> {
   const args = fromJson<SheetInput>(input);
   const spans = await sheetSpans(await sheetNames(args.path, args.mediaType, args.sheet), rowsOfSheet(args));
@@ -89,4 +104,5 @@ export const tasks: Readonly<Record<string, TaskHandler>> = {
   'sheet.extract': extract,
   'sheet.inspectSheets': inspectSheets,
   'sheet.extractSheets': extractSheets,
+  'sheet.outline': outline,
 };
