@@ -143,7 +143,10 @@ export class JobLifecycle {
     const doc = await store.getJobDocument(jobId, documentId);
     if (!doc) throw ReamError.nonRetryable('not_found', `job ${jobId} has no document ${documentId}`);
     if (TERMINAL_JOB_STATUSES.includes(job.status) || TERMINAL_DOCUMENT_STATUSES.includes(doc.status)) return doc;
-    const cancelled = await store.updateJobDocument(jobId, documentId, { status: 'cancelled', finishedAt: Date.now() });
+    // Conditional: a document whose merge finished it meanwhile keeps its end (and its result).
+    const now = Date.now();
+    const cancelled = await store.updateJobDocument(jobId, documentId, { status: 'cancelled', finishedAt: now }, { ifStatusIn: ['queued', 'running'] });
+    if (cancelled.status !== 'cancelled' || cancelled.finishedAt !== now) return cancelled; // ended, or another cancel won
     aborts.abortRunning(jobId, documentId);
     await queue.announceDocumentCancelled?.(jobId, documentId);
     await this.#parts.events.emit(job, 'document.cancelled', { documentId, message: 'cancelled' });
