@@ -15,6 +15,9 @@ export function isPriorityName(value: string): value is PriorityName {
   return Object.hasOwn(PRIORITIES, value);
 }
 
+/** What `POST /v1/documents/:id/inspect` answers: a table's sheets and header columns. */
+export type { TableOutline as TableOutlineView } from './formats/types.ts';
+
 /** What `GET /v1/jobs/:id` answers, and what a webhook carries as `job`. Times are ISO 8601 strings (or null). */
 export interface JobView {
   id: string;

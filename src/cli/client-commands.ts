@@ -183,11 +183,13 @@ export function registerClientCommands(program: Command): void {
   usageErrorsExit2(
     program
       .command('cancel')
-      .description('cancel a job (a finished job keeps its status); print the status it ends with')
+      .description('cancel a job (or one document of it, --document; what has ended keeps its status); print the job\'s status')
       .argument('<id>', 'job id')
       .addOption(serverOption())
-      .action(async (id: string, flags: { server: string }) => {
-        const job = await (await clientFor(flags.server)).cancel(id);
+      .option('--document <documentId>', 'only this document: its queued work never runs, its running work is aborted, the others go on')
+      .action(async (id: string, flags: { server: string; document?: string }) => {
+        const client = await clientFor(flags.server);
+        const job = flags.document === undefined ? await client.cancel(id) : await client.cancelDocument(id, flags.document);
         process.stdout.write(`${job.status}\n`);
       }),
   );

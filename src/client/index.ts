@@ -11,7 +11,7 @@ import { ReamError } from '../errors.ts';
 import { TERMINAL_EVENT_TYPES as SHARED_TERMINAL_EVENT_TYPES, type ReamEvent } from '../events/types.ts';
 import type { JsonObject } from '../json.ts';
 import type { DocumentOutput } from '../pipeline/types.ts';
-import type { DocumentPageResult, DownloadFormat, ErrorGroupView, JobEstimateView, PipelineView } from '../api-types.ts';
+import type { DocumentPageResult, DownloadFormat, ErrorGroupView, JobEstimateView, PipelineView, TableOutlineView } from '../api-types.ts';
 import { TERMINAL_JOB_STATUSES, type JobStatus, type MetricsSample } from '../store/port.ts';
 import type { ArtifactView, CreditEntryView, DocumentView, JobView, PriorityName, TenantAccountView, UsageView, WorkerView } from '../api-types.ts';
 import type { SearchHit } from '../search/port.ts';
@@ -24,7 +24,7 @@ import { ReamUrlStorage } from './url-storage.ts';
 
 export type { ReamEvent, EventType, Progress } from '../events/types.ts';
 export type { DocumentOutput } from '../pipeline/types.ts';
-export type { DocumentPageResult, DownloadFormat, ErrorGroupView, JobEstimateView, PipelineView } from '../api-types.ts';
+export type { DocumentPageResult, DownloadFormat, ErrorGroupView, JobEstimateView, PipelineView, TableOutlineView } from '../api-types.ts';
 export { DOWNLOAD_FORMATS } from '../api-types.ts';
 export type { JsonObject, JsonValue } from '../json.ts';
 export type { JobStatus, MetricsSample } from '../store/port.ts';
@@ -388,6 +388,14 @@ export class ReamClient {
     return this.json<JobView>(this.jobPath(id, '/cancel'), { method: 'POST' });
   }
 
+  /**
+   * Cancels one document of the job (its queued work never runs, its running work is aborted;
+   * the other documents go on); answers the job's view. A document that ended stays as it was.
+   */
+  cancelDocument(id: string, documentId: string): Promise<JobView> {
+    return this.json<JobView>(this.jobPath(id, `/documents/${encodeURIComponent(documentId)}/cancel`), { method: 'POST' });
+  }
+
   /** Reruns the failed documents and chunks of a `failed` or `partially_succeeded` job; answers its view. */
   retry(id: string): Promise<JobView> {
     return this.json<JobView>(this.jobPath(id, '/retry'), { method: 'POST' });
@@ -396,6 +404,11 @@ export class ReamClient {
   /** `GET /v1/documents/:id`: a stored document of the caller's tenant. */
   getDocument(id: string, signal?: AbortSignal): Promise<DocumentView> {
     return this.json<DocumentView>(`/v1/documents/${encodeURIComponent(id)}`, signal ? { signal } : {});
+  }
+
+  /** A stored table's (CSV, XLSX) sheets and header columns, to pick the rows pipeline's `sheet` and `columns`. */
+  inspectDocument(id: string, signal?: AbortSignal): Promise<TableOutlineView> {
+    return this.json<TableOutlineView>(`/v1/documents/${encodeURIComponent(id)}/inspect`, { method: 'POST', ...(signal ? { signal } : {}) });
   }
 
   /**

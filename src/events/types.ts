@@ -23,6 +23,7 @@ export const EVENT_TYPES = [
   'chunk.failed',
   'document.completed',
   'document.failed',
+  'document.cancelled',
   'job.progress',
   'job.completed',
   'job.failed',

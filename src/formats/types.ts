@@ -110,6 +110,11 @@ export interface ReadOptions {
    * Default `rows`. Other formats ignore it.
    */
   tablePages?: 'rows' | 'sheets';
+  /**
+   * Tables read as rows: the columns each row keeps (its text and `cells`), by header name, in
+   * the order given. Default every column. A name the table's header lacks is `validation_failed`.
+   */
+  columns?: string[];
   /** PDFs and images: when pages are read by OCR (default {@link OcrOptions} `auto`, `eng`, 300 DPI). Other formats ignore it. */
   ocr?: OcrOptions;
   /** HTML, Word and e-mail: keep each link's address after its text (`text [https://…]`). Default false: the text alone. */
@@ -211,7 +216,15 @@ export interface DocumentFormat {
   unpack?(path: string, dir: string, limits: Pick<AttachmentLimits, 'maxFiles' | 'maxFileBytes'>, signal?: AbortSignal): Promise<Unpacked>;
   /** The 1-based page drawn as a PNG at `dpi`, for viewing; absent for formats without pages to draw. */
   renderPage?(path: string, page: number, dpi: number, signal?: AbortSignal): Promise<Buffer>;
+  /** Tables (CSV, XLSX): each sheet's name and header columns, for picking `sheet` and `columns`; absent for other formats. */
+  outline?(path: string, signal?: AbortSignal): Promise<TableOutline>;
 }
+
+/**
+ * A table's sheets, in workbook order, each with its header's column names (empty for a sheet
+ * without a header row). A CSV is one sheet whose name is `null`.
+ */
+export type TableOutline = { sheets: Array<{ name: string | null; columns: string[] }> };
 
 /** Per-call options of {@link TaskRunner.run}. */
 export interface TaskRunOptions {

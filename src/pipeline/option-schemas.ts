@@ -70,6 +70,10 @@ export const ROWS_OPTIONS_SCHEMA = objectSchema('rows options', {
   chunkPages: positive('Rows per task (default 2,000; 200 with a template or a model)'),
   rules: RULES,
   sheet: { type: 'string', minLength: 1, description: 'The workbook\'s sheet, by name (default the first)' },
+  columns: {
+    type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', minLength: 1 },
+    description: 'The columns fed to each row\'s rules, model and template, by header name (default all); one the table lacks is validation_failed',
+  },
   llm: { type: 'object', description: 'Model options asked of each row: the llm pipeline\'s, but reducePrompt' },
   ...REPORT,
 });

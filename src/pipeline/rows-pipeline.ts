@@ -41,12 +41,13 @@ const ROW_LLM_KEYS = SPEC_KEYS.filter((key) => key !== 'reducePrompt');
  * model, if `llm` options are given, run on each row alone (`perPage`), so each row gets its own
  * fields (and a row whose answer fails gets its own error). With `options.template` each row is
  * rendered to an HTML report (and PDF with `pdf`), kept as a job artifact named by `options.name`.
- * `options.sheet` picks a workbook's sheet by name. Other documents read as with `extract`, a
+ * `options.sheet` picks a workbook's sheet by name, `options.columns` the columns each row keeps. Other documents read as with `extract`, a
  * page per item. `client` is the process's model client (none: `llm` options are refused).
  */
 export function rowsPipeline(client?: LlmClient): PipelineFactory {
   const factory = (options: JsonObject): Pipeline => {
-    refuseUnknown('rows', options, [...BASE_OPTIONS, 'rules', 'sheet', 'llm', ...REPORT_OPTIONS]);
+    refuseUnknown('rows', options, [...BASE_OPTIONS, 'rules', 'sheet', 'columns', 'llm', ...REPORT_OPTIONS]);
+    const columns = parseColumns(options.columns);
     const { sheet } = options;
     if (sheet !== undefined && (typeof sheet !== 'string' || sheet === '')) {
       throw ReamError.nonRetryable('validation_failed', 'option "sheet" must be the name of a sheet');
@@ -64,10 +65,23 @@ export function rowsPipeline(client?: LlmClient): PipelineFactory {
       chunkPages: positiveInteger(options, 'chunkPages', analyzers.some((analyzer) => analyzer !== rules) ? DEFAULT_SLOW_ROWS_PER_TASK : DEFAULT_ROWS_PER_TASK),
       maxPagesInResult: MAX_ROWS_IN_RESULT,
       analyzers,
-      read: { ...base.read, tablePages: 'rows', ...(typeof sheet === 'string' ? { sheet } : {}) },
+      read: { ...base.read, tablePages: 'rows', ...(typeof sheet === 'string' ? { sheet } : {}), ...(columns ? { columns } : {}) },
     };
   };
   return Object.assign(factory, { optionsSchema: ROWS_OPTIONS_SCHEMA });
+}
+
+/**
+ * `options.columns`: the columns fed to each row's rules, model and template, by header name.
+ * Checked here for its form; a name the table lacks is refused when the table is read.
+ */
+function parseColumns(value: JsonValue | undefined): string[] | undefined {
+  if (value === undefined) return undefined;
+  const valid = Array.isArray(value) && value.length > 0 && value.every((name) => typeof name === 'string' && name !== '');
+  if (!valid || new Set(value).size !== value.length) {
+    throw ReamError.nonRetryable('validation_failed', 'option "columns" must be a non-empty list of distinct column names');
+  }
+  return value as string[];
 }
 
 /** The LLM analyzer of `options.llm` (mode, schema, prompt, …), asked about one row at a time. */

@@ -45,6 +45,11 @@ export class BullmqKeys {
     return `${this.prefix}:cancel`;
   }
 
+  /** Pub/sub: `{ jobId, documentId }` of a cancelled document, so every process aborts its tasks. */
+  get documentCancelChannel(): string {
+    return `${this.prefix}:cancel-document`;
+  }
+
   /**
    * BullMQ's own keys (its documented layout `<prefix>:<queue>:<suffix>`), read by the lease
    * sweep and the queue ranking (bullmq-redis.ts) and checked by the records' moves.

@@ -59,6 +59,7 @@ export class BullmqQueue implements TaskQueue {
   readonly #prefetch: Prefetcher;
   readonly #expiryListeners = new Set<(task: LeasedTask, error: ErrorInfo) => void>();
   readonly #cancelListeners = new Set<(jobId: string) => void>();
+  readonly #documentCancelListeners = new Set<(jobId: string, documentId: string) => void>();
   #closed = false;
 
   private constructor(redis: Redis, subscriber: Redis, options: BullmqQueueOptions) {
@@ -229,6 +230,15 @@ export class BullmqQueue implements TaskQueue {
     return () => this.#cancelListeners.delete(listener);
   }
 
+  async announceDocumentCancelled(jobId: string, documentId: string): Promise<void> {
+    await this.#redis.publish(this.#keys.documentCancelChannel, JSON.stringify({ jobId, documentId }));
+  }
+
+  onDocumentCancelled(listener: (jobId: string, documentId: string) => void): () => void {
+    this.#documentCancelListeners.add(listener);
+    return () => this.#documentCancelListeners.delete(listener);
+  }
+
   async cancelJob(jobId: string): Promise<number> {
     // Marked first: from here on a leased task's `fail` answers 'failed', never 'retrying'.
     await this.#records.markJobCancelled(jobId);
@@ -300,10 +310,15 @@ export class BullmqQueue implements TaskQueue {
         for (const listener of this.#cancelListeners) listener(message);
         return;
       }
+      if (channel === this.#keys.documentCancelChannel) {
+        const cancelled = documentCancelOf(message);
+        if (cancelled) for (const listener of this.#documentCancelListeners) listener(cancelled.jobId, cancelled.documentId);
+        return;
+      }
       this.#kinds.learn(message);
       this.#wakeups.notify();
     });
-    await this.#subscriber.subscribe(this.#keys.workChannel, this.#keys.cancelChannel);
+    await this.#subscriber.subscribe(this.#keys.workChannel, this.#keys.cancelChannel, this.#keys.documentCancelChannel);
     await this.#kinds.refresh();
   }
 
@@ -312,5 +327,15 @@ export class BullmqQueue implements TaskQueue {
     const earliest = Math.min(...tasks.map((task) => task.runAt));
     this.#wakeups.notifyAt(earliest, now);
     if (earliest <= now) await this.#records.announceWork([...new Set(tasks.map((task) => task.kind))]);
+  }
+}
+
+/** A message of the document cancel channel; `undefined` for one not of its form (never thrown on). */
+function documentCancelOf(message: string): { jobId: string; documentId: string } | undefined {
+  try {
+    const parsed = JSON.parse(message) as { jobId?: unknown; documentId?: unknown };
+    return typeof parsed.jobId === 'string' && typeof parsed.documentId === 'string' ? { jobId: parsed.jobId, documentId: parsed.documentId } : undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -109,6 +109,14 @@ export interface TaskQueue {
    * need of it (the engine aborts its own tasks) and leaves it out.
    */
   onJobCancelled?(listener: (jobId: string) => void): () => void;
+  /**
+   * Capability of queues shared by several processes, paired with {@link onDocumentCancelled}:
+   * tells every process that one document of a job was cancelled. Its queued tasks need no
+   * removal (they find the document ended and do nothing); running ones are aborted by listeners.
+   */
+  announceDocumentCancelled?(jobId: string, documentId: string): Promise<void>;
+  /** Called in every process when any of them cancels one document of a job. Returns the unsubscriber. */
+  onDocumentCancelled?(listener: (jobId: string, documentId: string) => void): () => void;
   counts(jobId?: string): Promise<Record<TaskStatus, number>>;
   /**
    * Resolves when a task may have become claimable (an enqueue or a retry in this process), after

@@ -16,6 +16,7 @@ import { RetentionSweeper } from './retention.ts';
 import { lockDataDir } from './data-dir-lock.ts';
 import { DocumentTasks } from './document-tasks.ts';
 import { PageImages } from './page-images.ts';
+import { TableOutlines } from './table-outlines.ts';
 import { Engine } from './engine.ts';
 import type { Ream, ReamOptions } from './ream.ts';
 import { reamHandle } from './ream-handle.ts';
@@ -75,7 +76,12 @@ export async function createReam(options: ReamOptions = {}): Promise<Ream> {
     });
   });
   // Another process cancelled a job: abort its tasks running here.
-  const offCancelled = adapters.deps.queue.onJobCancelled?.((jobId) => engine.abortRunning(jobId)) ?? (() => undefined);
+  const offJobCancelled = adapters.deps.queue.onJobCancelled?.((jobId) => engine.abortRunning(jobId));
+  const offDocumentCancelled = adapters.deps.queue.onDocumentCancelled?.((jobId, documentId) => engine.abortRunning(jobId, documentId));
+  const offCancelled = (): void => {
+    offJobCancelled?.();
+    offDocumentCancelled?.();
+  };
   try {
     await adapters.releaseLeases();
     if (options.recover !== false) await engine.recover((jobId, documentId) => tasks.failStuck(jobId, documentId));
@@ -116,6 +122,7 @@ export async function createReam(options: ReamOptions = {}): Promise<Ream> {
   return reamHandle(engine, {
     dataDir,
     pageImages: new PageImages(adapters.deps),
+    tableOutlines: new TableOutlines(adapters.deps),
     deployment: options.distributed,
     warnings: adapters.warnings,
     ...(adapters.deps.analysis ? { analysis: adapters.deps.analysis } : {}),

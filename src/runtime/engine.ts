@@ -11,7 +11,7 @@ import type { PipelineDescription, PipelineRegistry } from '../pipeline/registry
 import type { DocumentOutput, Pipeline } from '../pipeline/types.ts';
 import type { TaskQueue } from '../queue/port.ts';
 import type { SearchIndex } from '../search/port.ts';
-import { DEFAULT_TENANT, type DocumentRecord, type JobCounts, type JobRecord, type Store } from '../store/port.ts';
+import { DEFAULT_TENANT, type DocumentRecord, type JobCounts, type JobDocumentRecord, type JobRecord, type Store } from '../store/port.ts';
 import type { Formats } from '../formats/registry.ts';
 import { AbortRegistry } from './engine/abort-registry.ts';
 import { JobEvents, type EventFields } from './engine/job-events.ts';
@@ -230,6 +230,11 @@ export class Engine {
     return this.#lifecycle.cancel(jobId);
   }
 
+  /** See {@link JobLifecycle.cancelDocument}. */
+  cancelDocument(jobId: string, documentId: string): Promise<JobDocumentRecord> {
+    return this.#lifecycle.cancelDocument(jobId, documentId);
+  }
+
   /**
    * See {@link JobLifecycle.retry}. A retry is work the tenant pays for: its documents to redo
    * are checked against the pages-per-day quota and the balance first (nothing is reserved: the
@@ -293,9 +298,9 @@ export class Engine {
     return this.#aborts;
   }
 
-  /** Aborts the job's tasks running in this process (another process cancelled the job). */
-  abortRunning(jobId: string): void {
-    this.#aborts.abortRunning(jobId);
+  /** Aborts the job's (or one document's) tasks running in this process (another process cancelled it). */
+  abortRunning(jobId: string, documentId?: string): void {
+    this.#aborts.abortRunning(jobId, documentId);
   }
 
   /** See {@link recoverJobs}. */

@@ -10,6 +10,7 @@ import { type Engine, type FileInput } from './engine.ts';
 import { rememberEngine } from './internals.ts';
 import { loadJobView } from './job-view.ts';
 import type { PageImages } from './page-images.ts';
+import type { TableOutlines } from './table-outlines.ts';
 import type { Ream, SubmitInput } from './ream.ts';
 import { storeDocument } from './store-document.ts';
 import { removeDocument } from './document-removal.ts';
@@ -38,6 +39,8 @@ export interface HandleParts {
   prices?: PriceTable;
   /** Pages drawn for viewing (`pageImage`). */
   pageImages: PageImages;
+  /** Sheets and columns of stored tables (`tableOutline`). */
+  tableOutlines: TableOutlines;
 }
 
 /** A usage view of per-model rows, or `undefined` when nothing was used. */
@@ -110,6 +113,7 @@ export function reamHandle(engine: Engine, parts: HandleParts): Ream {
       return usageView(await ream.usage(scope), parts.prices) ?? { ...NO_USAGE, totalTokens: 0, byModel: [] };
     },
     cancel: (jobId) => engine.cancel(jobId),
+    cancelDocument: (jobId, documentId) => engine.cancelDocument(jobId, documentId),
     retry: (jobId) => engine.retry(jobId),
     deleteJob: (jobId) => engine.deleteJob(jobId),
     wait: (jobId, waitOptions) => waitForJob(engine, jobId, waitOptions?.signal),
@@ -131,6 +135,11 @@ export function reamHandle(engine: Engine, parts: HandleParts): Ream {
       const doc = await store.getDocument(documentId);
       if (!doc) throw ReamError.nonRetryable('not_found', `no document ${documentId}`);
       return parts.pageImages.render(doc, page, options.dpi, options.signal);
+    },
+    async tableOutline(documentId, signal) {
+      const doc = await store.getDocument(documentId);
+      if (!doc) throw ReamError.nonRetryable('not_found', `no document ${documentId}`);
+      return parts.tableOutlines.outline(doc, signal);
     },
     uploads,
     async search(q, searchOptions) {

@@ -13,6 +13,7 @@ import type { ReamEvent } from '../events/types.ts';
 import type { DocumentOutput, PipelineFactory } from '../pipeline/types.ts';
 import type { PipelineDescription } from '../pipeline/registry.ts';
 import type { TaskStatus } from '../queue/port.ts';
+import type { TableOutline } from '../formats/types.ts';
 import type { Artifact } from '../reports/artifacts.ts';
 import type { SearchHit } from '../search/port.ts';
 import type {
@@ -195,6 +196,11 @@ export interface Ream {
   usageView(scope?: { jobId?: string; tenantId?: string }): Promise<UsageView>;
   /** Cancels the job: queued work removed, running work aborted; results made stay readable. */
   cancel(jobId: string): Promise<JobRecord>;
+  /**
+   * Cancels one document of a running job: its queued work never runs, its running work is
+   * aborted, it ends `cancelled`; the other documents go on. Unknown job or document: `not_found`.
+   */
+  cancelDocument(jobId: string, documentId: string): Promise<JobDocumentRecord>;
   /** Reruns only the failed parts of a `partially_succeeded` or `failed` job. */
   retry(jobId: string): Promise<JobRecord>;
   /** Cancels the job if it runs and removes its records; its documents and blobs stay. */
@@ -242,6 +248,12 @@ export interface Ream {
    * `validation_failed` for a page it does not have, `unsupported_type` for text and tables.
    */
   pageImage(documentId: string, page: number, options?: { dpi?: number; signal?: AbortSignal }): Promise<Buffer>;
+  /**
+   * A stored table's (CSV, XLSX) sheets with their header columns, to pick the rows pipeline's
+   * `sheet` and `columns` from. `not_found` without the document (any tenant: the caller checks
+   * ownership), `unsupported_type` for a document that is not a table.
+   */
+  tableOutline(documentId: string, signal?: AbortSignal): Promise<TableOutline>;
   /** Records of finished tus uploads, shared by every server instance of a deployment. */
   readonly uploads: UploadRecords;
 

@@ -244,7 +244,7 @@ export class Worker {
     const onStop = (): void => controller.abort(this.#stopping.signal.reason);
     this.#stopping.signal.addEventListener('abort', onStop, { once: true });
     if (this.#stopping.signal.aborted) onStop();
-    const untrack = this.#aborts.track(task.jobId, controller);
+    const untrack = this.#aborts.track(task.jobId, controller, documentOf(task));
     this.#monitor.started(task);
     let outcome: TaskOutcome = 'completed';
     let errorCode: string | undefined;
@@ -296,4 +296,10 @@ export class Worker {
     if (outcome === 'failed') this.#tasksFailed++;
     return outcome;
   }
+}
+
+/** The document a task works on (its payload names it), so cancelling that document aborts it. */
+function documentOf(task: LeasedTask): string | undefined {
+  const documentId = (task.payload as { documentId?: unknown } | null)?.documentId;
+  return typeof documentId === 'string' ? documentId : undefined;
 }

@@ -25,6 +25,7 @@ import { jobRoutes } from './routes/jobs.ts';
 import { artifactRoutes } from './routes/artifacts.ts';
 import { uiRoutes } from './routes/ui.ts';
 import { pageImageRoutes } from './routes/page-images.ts';
+import { tableOutlineRoutes } from './routes/table-outline.ts';
 import { wsRoutes } from './routes/ws.ts';
 import { documentRoutes } from './routes/documents.ts';
 import { uploadRoutes } from './uploads/tus.ts';
@@ -140,6 +141,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     wsRoutes(scope, options.ream, { coordination, heartbeatMs: options.heartbeatMs ?? 15_000 });
     documentRoutes(scope, options.ream, { maxFileBytes: options.maxFileBytes ?? 1024 ** 3 });
     pageImageRoutes(scope, options.ream);
+    tableOutlineRoutes(scope, options.ream);
     const findUpload = uploadRoutes(scope, options.ream, {
       dir: options.uploadsDir ?? join(options.ream.dataDir, 'uploads'),
       maxFileBytes: options.maxFileBytes ?? 1024 ** 3,

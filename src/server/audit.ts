@@ -10,6 +10,7 @@ import { principalOf } from './auth/principal.ts';
 const AUDITED: Readonly<Record<string, string>> = {
   'POST /v1/jobs': 'job.create',
   'POST /v1/jobs/:id/cancel': 'job.cancel',
+  'POST /v1/jobs/:id/documents/:documentId/cancel': 'document.cancel',
   'POST /v1/jobs/:id/retry': 'job.retry',
   'DELETE /v1/jobs/:id': 'job.delete',
   'GET /v1/jobs/:id/results': 'results.download',

@@ -161,6 +161,9 @@ export function createMetrics(ream: Ream): ServerMetrics {
         started.delete(key);
         break;
       }
+      case 'document.cancelled':
+        started.delete(key); // not an outcome of its work: it was cut short
+        break;
       case 'job.completed':
       case 'job.failed':
       case 'job.cancelled':

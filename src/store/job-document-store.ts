@@ -35,6 +35,14 @@ export type JobDocumentPatch = Partial<
   Pick<JobDocumentRecord, 'status' | 'pagesTotal' | 'chunksTotal' | 'info' | 'error' | 'startedAt' | 'finishedAt'>
 >;
 
+/**
+ * When a job document's update applies: `ifStatusIn`, only while its status is one of these (one
+ * conditional update, so of two racers one wins). Otherwise the row is answered unchanged.
+ */
+export interface JobDocumentCondition {
+  ifStatusIn?: readonly DocumentStatus[];
+}
+
 /** The checkpoint of one chunk. Writing it again (a repeated task) replaces it: idempotent. */
 export interface ChunkResultRecord {
   jobId: string;
@@ -96,7 +104,7 @@ export interface JobDocumentStore {
   /** `undefined` when the document is not in the job. */
   getJobDocument(jobId: string, documentId: string): Promise<JobDocumentRecord | undefined>;
   /** Sets the fields present in `patch` (`null` clears) and returns the row as stored; an unknown pair is `not_found`. */
-  updateJobDocument(jobId: string, documentId: string, patch: JobDocumentPatch): Promise<JobDocumentRecord>;
+  updateJobDocument(jobId: string, documentId: string, patch: JobDocumentPatch, condition?: JobDocumentCondition): Promise<JobDocumentRecord>;
   /** The job's documents in `ordinal` order (the order results come back in); empty for an unknown job. */
   listJobDocuments(jobId: string): Promise<JobDocumentRecord[]>;
   /** The newest job of `tenantId` that holds the document (a search hit's way to its results); undefined when none. */

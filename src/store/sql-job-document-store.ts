@@ -99,7 +99,7 @@ export function sqlJobDocumentStore(kysely: Kysely<unknown>): JobDocumentStore {
       return row && jobDocumentFromRow(row);
     },
 
-    async updateJobDocument(jobId, documentId, patch) {
+    async updateJobDocument(jobId, documentId, patch, condition = {}) {
       const set = {
         ...(patch.status === undefined ? {} : { status: patch.status }),
         ...(patch.pagesTotal === undefined ? {} : { pages_total: patch.pagesTotal }),
@@ -109,16 +109,20 @@ export function sqlJobDocumentStore(kysely: Kysely<unknown>): JobDocumentStore {
         ...(patch.startedAt === undefined ? {} : { started_at: patch.startedAt }),
         ...(patch.finishedAt === undefined ? {} : { finished_at: patch.finishedAt }),
       };
+      const current = (): Promise<Selectable<JobDocumentsTable> | undefined> =>
+        db.selectFrom('job_documents').selectAll().where('job_id', '=', jobId).where('document_id', '=', documentId).executeTakeFirst();
+      const { ifStatusIn } = condition;
       const row =
         Object.keys(set).length === 0
-          ? await db.selectFrom('job_documents').selectAll().where('job_id', '=', jobId).where('document_id', '=', documentId).executeTakeFirst()
-          : await db
+          ? await current()
+          : ((await db
               .updateTable('job_documents')
               .set(set)
               .where('job_id', '=', jobId)
               .where('document_id', '=', documentId)
+              .$if(ifStatusIn !== undefined, (query) => query.where('status', 'in', [...(ifStatusIn ?? [])]))
               .returningAll()
-              .executeTakeFirst();
+              .executeTakeFirst()) ?? (ifStatusIn === undefined ? undefined : await current())); // refused: the row as it stands
       if (!row) throw ReamError.nonRetryable('not_found', `no document ${documentId} in job ${jobId}`);
       return jobDocumentFromRow(row);
     },

@@ -84,6 +84,17 @@ describe('ream submit / status / wait / cancel against a server', () => {
     assert.match(waited.stderr, /job\.cancelled/);
   });
 
+  test('cancel --document cancels one document; the job of that document alone ends cancelled', async () => {
+    const client = new ReamClient({ baseUrl: server.url });
+    const [stored] = await client.storeDocuments([{ name: 'long.pdf', data: await makePdf({ pages: numberedPages('D', 400) }) }]);
+    assert.ok(stored);
+    const job = await client.submit({ documents: [stored.id], options: { chunkPages: 1 } });
+    const cancelled = await cli(['cancel', job.id, '--document', stored.id, '--server', server.url]);
+    assert.equal(cancelled.code, 0, cancelled.stderr);
+    assert.equal(cancelled.stdout.trim(), 'cancelled');
+    assert.equal((await client.getJob(job.id)).counts.documents.cancelled, 1);
+  });
+
   test('errors print "ream: <message> [code]" and exit 2', async () => {
     const [missing, badOptions, badPriority, unknownFlag, noServer, badServer] = await Promise.all([
       cli(['status', 'job_nope', '--server', server.url]),

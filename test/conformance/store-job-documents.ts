@@ -96,6 +96,18 @@ const cases: ConformanceCase<Subject>[] = [
     },
   },
   {
+    name: 'updateJobDocument with ifStatusIn applies only from those statuses, else answers the row unchanged',
+    async run({ store }) {
+      const { jobId, documentIds } = await jobWithDocuments(store, 1);
+      const documentId = documentIds[0] ?? '';
+      const cancelled = await store.updateJobDocument(jobId, documentId, { status: 'cancelled', finishedAt: 7 }, { ifStatusIn: ['queued', 'running'] });
+      assert.deepEqual([cancelled.status, cancelled.finishedAt], ['cancelled', 7]);
+      const refused = await store.updateJobDocument(jobId, documentId, { status: 'succeeded', finishedAt: 8 }, { ifStatusIn: ['queued', 'running'] });
+      assert.deepEqual([refused.status, refused.finishedAt], ['cancelled', 7], 'an ended document keeps its end');
+      await rejectsWithCode(store.updateJobDocument(jobId, 'missing', { status: 'failed' }, { ifStatusIn: ['queued'] }), 'not_found');
+    },
+  },
+  {
     name: 'putChunkResult is an idempotent upsert, listed in index order, read one by one, and listed without outputs',
     async run({ store }) {
       const { jobId, documentIds } = await jobWithDocuments(store, 1);

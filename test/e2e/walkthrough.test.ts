@@ -94,7 +94,7 @@ describe('the README walkthrough against `npm start`', () => {
     await writeFile(join(cwd, 'b.pdf'), whole.subarray(0, Math.floor(whole.length / 2))); // cut short: fails, so retry has work
 
     const lines = shellBlock(await readFile(join(repoRoot, 'README.md'), 'utf8'), '## The HTTP service').filter((l) => l.startsWith('curl '));
-    assert.equal(lines.length, 8);
+    assert.equal(lines.length, 9);
     const fill: Record<string, string> = {};
     for (const line of lines) {
       const answer = await curl(line, fill, cwd);
@@ -109,7 +109,8 @@ describe('the README walkthrough against `npm start`', () => {
         assert.equal(types.at(-1), 'job.completed', 'the stream runs to the end of the job');
         assert.ok(types.includes('chunk.completed'));
       } else if (line.includes('/results')) {
-        const items = answer.body.trim().split('\n').map((l) => JSON.parse(l) as { source: string; status: string; pageCount: number; error: { code: string } | null });
+        const items = answer.body.trim().split('\n').map((l) => JSON.parse(l) as { documentId: string; source: string; status: string; pageCount: number; error: { code: string } | null });
+        fill['<documentId>'] = items[0]?.documentId ?? '';
         assert.deepEqual(items.map((i) => [i.source, i.status]), [['a.pdf', 'succeeded'], ['b.pdf', 'failed']]);
         assert.equal(items[0]?.pageCount, 30);
         assert.equal(items[1]?.error?.code, 'invalid_pdf');
@@ -121,7 +122,7 @@ describe('the README walkthrough against `npm start`', () => {
         assert.deepEqual(rows[0]?.slice(0, 2), ['document', 'page']);
         assert.equal(rows.length, 1 + 30 + 1, 'a row per page of a.pdf, one for the failed b.pdf');
       } else if (line.includes('/cancel')) {
-        assert.equal((JSON.parse(answer.body) as JobView).status, 'partially_succeeded', 'an ended job stays as it is');
+        assert.equal((JSON.parse(answer.body) as JobView).status, 'partially_succeeded', 'an ended job (or document) stays as it is');
       } else if (line.includes('/retry')) {
         assert.equal((await ended(fill['<id>'] ?? '')).status, 'partially_succeeded', 'the cut file fails again, a.pdf stays done');
       }

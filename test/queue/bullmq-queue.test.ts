@@ -90,6 +90,22 @@ void test('BullmqQueue: a cancel reaches every process on the prefix', { skip },
   });
 });
 
+void test('BullmqQueue: a document cancel reaches every process on the prefix, and touches no task', { skip }, async () => {
+  await withPrefix(async (open) => {
+    const here = await open();
+    const there = await open();
+    const heard: string[] = [];
+    const off = there.onDocumentCancelled((jobId, documentId) => heard.push(`${jobId}/${documentId}`));
+    await here.enqueue([{ id: 'a', jobId: 'j', kind: 'k', payload: null }]);
+    await here.announceDocumentCancelled('j', 'doc-1');
+    for (let i = 0; i < 1_000 && heard.length === 0; i++) await sleep(10);
+    assert.deepEqual(heard, ['j/doc-1']);
+    // The task stays queued: it finds its document ended when it runs, and does nothing.
+    assert.ok(await there.claim(claim));
+    off();
+  });
+});
+
 void test('BullmqQueue: a lease expiry found by another process fires its onLeaseExpired', { skip }, async () => {
   await withPrefix(async (open) => {
     const dying = await open({ stalledCheckMs: 60_000 });

@@ -69,6 +69,7 @@ for (const mode of MODES) {
         const notFound: Array<[string, Call?]> = [
           [`/v1/documents/${docA}`],
           [`/v1/documents/${docA}/pages/1/image`],
+          [`/v1/documents/${docA}/inspect`, { method: 'POST' }],
           [`/v1/documents/${docA}`, { method: 'DELETE' }],
           [`/v1/jobs/${jobA}`],
           [`/v1/jobs/${jobA}/events`],
@@ -78,6 +79,7 @@ for (const mode of MODES) {
           [`/v1/jobs/${jobA}/artifacts/report.pdf`],
           [`/v1/jobs/${jobA}/documents/${docA}/pages`],
           [`/v1/jobs/${jobA}/cancel`, { method: 'POST' }],
+          [`/v1/jobs/${jobA}/documents/${docA}/cancel`, { method: 'POST' }],
           [`/v1/jobs/${jobA}/retry`, { method: 'POST' }],
           [`/v1/jobs/${jobA}`, { method: 'DELETE' }],
           [`/v1/uploads/${uploadA}`],

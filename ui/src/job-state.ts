@@ -6,7 +6,7 @@ export type ChunkState = { state: 'done' | 'failed'; from: number; to: number; m
 
 export interface DocumentState {
   id: string;
-  status: 'running' | 'succeeded' | 'failed';
+  status: 'running' | 'succeeded' | 'failed' | 'cancelled';
   chunks: Map<number, ChunkState>;
   error: string;
   /** Epoch ms of its first event, for its pages/s. */
@@ -30,6 +30,7 @@ export function foldEvent(documents: DocumentStates, event: ReamEvent): Document
   }
   if (event.type === 'document.started') next.status = 'running';
   if (event.type === 'document.completed') next.status = 'succeeded';
+  if (event.type === 'document.cancelled') next.status = 'cancelled';
   if (event.type === 'document.failed') {
     next.status = 'failed';
     next.error = message;

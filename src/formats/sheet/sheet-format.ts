@@ -6,7 +6,7 @@
 import { stat } from 'node:fs/promises';
 import { checkFileSize, checkPageCount, checkRange, throwIfCancelled } from '../file-checks.ts';
 import { startBefore, type CsvMarks } from './csv-index.ts';
-import type { DocumentFormat, Extraction, Inspection, PageRange, ReadLimits, ReadOptions, TaskRunner } from '../types.ts';
+import type { DocumentFormat, Extraction, Inspection, PageRange, ReadLimits, ReadOptions, TableOutline, TaskRunner } from '../types.ts';
 import type { SheetExtractInput, SheetInspectInput, SheetInspectResult, SheetPagesInspectResult } from './sheet-tasks.ts';
 
 /** What a page is when a table is read as sheets (sheet-pages.ts). */
@@ -26,6 +26,7 @@ export function createSheetFormat(runner: TaskRunner, mediaType: string, extensi
     return `${path}\0${size}\0${mtimeMs}`;
   };
   const sheetOf = (options: ReadOptions | undefined): { sheet?: string } => (options?.sheet === undefined ? {} : { sheet: options.sheet });
+  const columnsOf = (options: ReadOptions | undefined): { columns?: string[] } => (options?.columns === undefined ? {} : { columns: options.columns });
   return {
     mediaType,
     extensions,
@@ -37,7 +38,7 @@ export function createSheetFormat(runner: TaskRunner, mediaType: string, extensi
         checkPageCount(pageCount, limits);
         return { mediaType, pageCount, metadata: { ...(sheets.length > 0 ? { sheets } : {}), pageUnit: 'sheet', pagination: SHEET_PAGINATION } };
       }
-      const input: SheetInspectInput = { path, mediaType, maxRows: limits.maxPages, ...sheetOf(options) };
+      const input: SheetInspectInput = { path, mediaType, maxRows: limits.maxPages, ...sheetOf(options), ...columnsOf(options) };
       const result = await runner.run<SheetInspectResult>('sheet.inspect', input, { signal });
       if (result.csvMarks) {
         marked.set(await fileKey(path), result.csvMarks);
@@ -49,6 +50,10 @@ export function createSheetFormat(runner: TaskRunner, mediaType: string, extensi
         metadata: { columns: result.columns, ...(result.sheet === undefined ? {} : { sheet: result.sheet }) },
       };
     },
+    async outline(path: string, signal?: AbortSignal): Promise<TableOutline> {
+      throwIfCancelled(signal);
+      return runner.run<TableOutline>('sheet.outline', { path, mediaType }, { signal });
+    },
     async extract(path: string, range: PageRange, signal?: AbortSignal, options?: ReadOptions): Promise<Extraction> {
       throwIfCancelled(signal);
       checkRange(range);
@@ -58,7 +63,7 @@ export function createSheetFormat(runner: TaskRunner, mediaType: string, extensi
       }
       const marks = marked.size > 0 ? marked.get(await fileKey(path)) : undefined;
       const csvStart = marks && startBefore(marks, range.from);
-      const input: SheetExtractInput = { path, mediaType, from: range.from, to: range.to, ...sheetOf(options), ...(csvStart ? { csvStart } : {}) };
+      const input: SheetExtractInput = { path, mediaType, from: range.from, to: range.to, ...sheetOf(options), ...columnsOf(options), ...(csvStart ? { csvStart } : {}) };
       // Unlike a PDF's, a range whose rows all failed is not a failed task: each row's failure is
       // final and says what is wrong with that row, which a chunk-wide error would blur.
       return runner.run<Extraction>('sheet.extract', input, { signal });

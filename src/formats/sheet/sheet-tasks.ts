@@ -3,15 +3,15 @@
 // bomb of shared strings) must meet the thread's memory cap, not the process's.
 import { asJson, fromJson, type JsonValue } from '../../json.ts';
 import { CSV_MEDIA_TYPE } from '../sniff.ts';
-import type { CellValue, Extraction, TaskHandler } from '../types.ts';
+import type { CellValue, Extraction, TableOutline, TaskHandler } from '../types.ts';
 import { noSheetPages, sheetNames, sheetPages, sheetSpans, type WithRows } from './sheet-pages.ts';
 import { csvRows } from './csv-rows.ts';
 import { adoptStart, csvIndex, markBefore, marksOf, noteRow, type CsvMarks, type CsvStart } from './csv-index.ts';
-import { readRows, tableShape, type TableReadOptions } from './table.ts';
+import { dataRows, readRows, tableShape, type TableReadOptions } from './table.ts';
 import { openXlsxSheet } from './xlsx-rows.ts';
 
 // Types, not interfaces: inputs cross a thread as JSON, and only type aliases fit `JsonValue`.
-type SheetInput = { path: string; mediaType: string; sheet?: string };
+type SheetInput = { path: string; mediaType: string; sheet?: string; columns?: string[] };
 export type SheetInspectInput = SheetInput & { maxRows: number };
 export type SheetInspectResult = { rowCount: number; columns: string[]; sheet?: string; csvMarks?: CsvMarks };
 /** `csvStart`: where a CSV's rows before `from` end, as the inspection found it (the read parses only its own rows). */
@@ -34,13 +34,14 @@ async function withRows<T>(input: SheetInput & { csvStart?: CsvStart }, from: nu
     let end = 0;
     const rows = csvRows(input.path, { delimiter: index.delimiter, start: mark?.offset ?? 0, onRecordEnd: (offset) => (end = offset) });
     return read(rows, undefined, {
+      ...(input.columns ? { columns: input.columns } : {}),
       ...(mark && index.columns ? { start: { columns: index.columns, rowsBefore: mark.rowsBefore } } : {}),
       onRow: (number, columns) => noteRow(index, number, end, columns),
     });
   }
   const opened = await openXlsxSheet(input.path, input.sheet);
   try {
-    return await read(opened.rows, opened.sheet, {});
+    return await read(opened.rows, opened.sheet, input.columns ? { columns: input.columns } : {});
   } finally {
     opened.close();
   }
@@ -67,6 +68,21 @@ function rowsOfSheet(input: SheetInput): WithRows {
   return (sheet, from, read) => withRows({ ...input, ...(sheet === undefined ? {} : { sheet }) }, from, (rows, _sheet, options) => read(rows, options));
 }
 
+/** Each sheet's header, read up to it only: what a user picks `sheet` and `columns` from. */
+async function outline(input: JsonValue): Promise<JsonValue> {
+  const args = fromJson<SheetInput>(input);
+  const result: TableOutline = { sheets: [] };
+  for (const sheet of await sheetNames(args.path, args.mediaType, undefined)) {
+    const columns = await withRows({ path: args.path, mediaType: args.mediaType, ...(sheet === undefined ? {} : { sheet }) }, 0, async (rows, _sheet, options) => {
+      let header: string[] = [];
+      for await (const _row of dataRows(rows, (names) => (header = names), options)) break; // the header comes before the first row
+      return header;
+    });
+    result.sheets.push({ name: sheet ?? null, columns });
+  }
+  return asJson(result);
+}
+
 async function inspectSheets(input: JsonValue): Promise<JsonValue> {
   const args = fromJson<SheetInput>(input);
   const spans = await sheetSpans(await sheetNames(args.path, args.mediaType, args.sheet), rowsOfSheet(args));
@@ -88,4 +104,5 @@ export const tasks: Readonly<Record<string, TaskHandler>> = {
   'sheet.extract': extract,
   'sheet.inspectSheets': inspectSheets,
   'sheet.extractSheets': extractSheets,
+  'sheet.outline': outline,
 };

@@ -16,6 +16,8 @@ export interface TableStart {
 
 export interface TableReadOptions {
   start?: TableStart;
+  /** The columns each row keeps, by header name (see `ReadOptions.columns`); default all. */
+  columns?: readonly string[];
   /** Called as each data row is reached, with its number and the columns (csv-index.ts notes where rows start). */
   onRow?: (number: number, columns: string[]) => void;
 }
@@ -43,6 +45,7 @@ export async function tableShape(rows: AsyncIterable<CellValue[]>, maxRows: numb
   }
   if (columns === undefined) throw ReamError.nonRetryable('invalid_sheet', 'the table is empty: no header row');
   if (rowCount === 0) throw ReamError.nonRetryable('invalid_sheet', 'the table has a header but no data rows');
+  if (options.columns) keptColumns(columns, options.columns);
   return { columns, rowCount };
 }
 
@@ -82,14 +85,22 @@ export interface RowRange {
 export async function readRows(rows: AsyncIterable<CellValue[]>, from: number, to: number, options: TableReadOptions = {}): Promise<RowRange> {
   const out: RowRange = { pages: [], failures: [] };
   let columns: string[] = [];
+  let kept: number[] | undefined;
   let last = options.start?.rowsBefore ?? 0;
-  for await (const { number, cells } of dataRows(rows, (names) => (columns = names), options)) {
+  const onHeader = (names: string[]): void => {
+    columns = names;
+    kept = options.columns ? keptColumns(names, options.columns) : undefined;
+  };
+  for await (const { number, cells } of dataRows(rows, onHeader, options)) {
     last = number;
     if (number <= from) continue;
     if (number > to) break;
     const width = lastFilled(cells);
     if (width > columns.length) {
       out.failures.push({ page: number, code: 'invalid_sheet', message: `row ${number} has ${width} cells; the header has ${columns.length} columns` });
+    } else if (kept) {
+      const [names, values] = [kept.map((i) => columns[i] ?? ''), kept.map((i) => cells[i] ?? null)];
+      out.pages.push({ page: number, text: rowText(names, values), cells: cellRecord(names, values) });
     } else {
       out.pages.push({ page: number, text: rowText(columns, cells), cells: cellRecord(columns, cells) });
     }
@@ -98,6 +109,22 @@ export async function readRows(rows: AsyncIterable<CellValue[]>, from: number, t
     out.failures.push({ page, code: 'invalid_sheet', message: `the table has ${last} data rows, no row ${page}` });
   }
   return out;
+}
+
+/**
+ * Positions in the header of the columns asked for, in the order asked. A name the header lacks
+ * is `validation_failed` naming it and the columns there are, so the user can pick again.
+ */
+export function keptColumns(header: readonly string[], wanted: readonly string[]): number[] {
+  return wanted.map((name) => {
+    const index = header.indexOf(name);
+    if (index < 0) {
+      throw ReamError.nonRetryable('validation_failed', `option "columns" names "${name}", a column the table does not have (its columns: ${header.join(', ')})`, {
+        details: { column: name, columns: [...header] },
+      });
+    }
+    return index;
+  });
 }
 
 /** 1-based position of the last non-empty cell (0 when all are empty). */

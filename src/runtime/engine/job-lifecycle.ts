@@ -5,6 +5,7 @@ import {
   TERMINAL_DOCUMENT_STATUSES,
   TERMINAL_JOB_STATUSES,
   UNFINISHED_JOB_STATUSES,
+  type JobDocumentRecord,
   type JobRecord,
   type JobStatus,
   type NewJob,
@@ -22,7 +23,7 @@ const REOPENABLE_JOB_STATUSES: readonly JobStatus[] = ['succeeded', 'partially_s
 
 export interface LifecycleParts {
   store: Store;
-  queue: Pick<TaskQueue, 'cancelJob'>;
+  queue: Pick<TaskQueue, 'cancelJob' | 'announceDocumentCancelled'>;
   events: JobEvents;
   webhooks: WebhookScheduling;
   aborts: AbortRegistry;
@@ -88,7 +89,9 @@ export class JobLifecycle {
     const ended = counts.documentsSucceeded + counts.documentsPartial + counts.documentsFailed + counts.documentsCancelled;
     if (ended < counts.documentsTotal) return;
     let status: JobStatus;
-    if (counts.documentsSucceeded === counts.documentsTotal) status = 'succeeded';
+    // Every document cancelled one by one: the job was, in effect, cancelled.
+    if (counts.documentsTotal > 0 && counts.documentsCancelled === counts.documentsTotal) status = 'cancelled';
+    else if (counts.documentsSucceeded === counts.documentsTotal) status = 'succeeded';
     else if (counts.documentsSucceeded + counts.documentsPartial === 0) status = 'failed';
     else status = 'partially_succeeded';
     const error = status === 'failed' && counts.documentsTotal > 0 ? await this.#jobFailure(jobId, counts.documentsFailed) : null;
@@ -102,7 +105,8 @@ export class JobLifecycle {
       { ifStatusIn: UNFINISHED_JOB_STATUSES, ifDocumentsEnded: true, ifDocumentsSeq: job.documentsSeq },
     );
     if (!finished) return; // another closer won, or the job changed under us: its own path ends it
-    await this.#announceEnd(finished, status === 'failed' ? 'job.failed' : 'job.completed', { ...(error ? { error } : {}) });
+    const type = status === 'failed' ? 'job.failed' : status === 'cancelled' ? 'job.cancelled' : 'job.completed';
+    await this.#announceEnd(finished, type, { ...(error ? { error } : {}), ...(status === 'cancelled' ? { message: 'every document was cancelled' } : {}) });
   }
 
   /**
@@ -126,6 +130,30 @@ export class JobLifecycle {
       }
     }
     await this.#announceEnd(cancelled, 'job.cancelled', { message: 'cancelled' });
+    return cancelled;
+  }
+
+  /**
+   * Cancels one document of a running job: it ends `cancelled`, its queued tasks do nothing when
+   * claimed (every document task starts by checking that its document has not ended), its running
+   * ones are aborted here and, through the queue, in every other process. The other documents go
+   * on; the job ends when they do (`partially_succeeded` when some succeeded). Cancelling a
+   * document that has ended, or of a job that has, changes nothing. Unknown pair: `not_found`.
+   */
+  async cancelDocument(jobId: string, documentId: string): Promise<JobDocumentRecord> {
+    const { store, queue, aborts } = this.#parts;
+    const job = await this.#require(jobId);
+    const doc = await store.getJobDocument(jobId, documentId);
+    if (!doc) throw ReamError.nonRetryable('not_found', `job ${jobId} has no document ${documentId}`);
+    if (TERMINAL_JOB_STATUSES.includes(job.status) || TERMINAL_DOCUMENT_STATUSES.includes(doc.status)) return doc;
+    // Conditional: a document whose merge finished it meanwhile keeps its end (and its result).
+    const now = Date.now();
+    const cancelled = await store.updateJobDocument(jobId, documentId, { status: 'cancelled', finishedAt: now }, { ifStatusIn: ['queued', 'running'] });
+    if (cancelled.status !== 'cancelled' || cancelled.finishedAt !== now) return cancelled; // ended, or another cancel won
+    aborts.abortRunning(jobId, documentId);
+    await queue.announceDocumentCancelled?.(jobId, documentId);
+    await this.#parts.events.emit(job, 'document.cancelled', { documentId, message: 'cancelled' });
+    await this.finalizeIfDone(jobId); // it may have been the last one running
     return cancelled;
   }
 

@@ -19,7 +19,7 @@ const entrySchema = {
     subject: { type: 'string', description: 'API key id, jwt:<tenant>:<sub>, local (auth off) or cli' },
     role: { type: 'string' },
     ip: { type: ['string', 'null'] },
-    action: { type: 'string', description: 'job.create, job.cancel, job.retry, job.delete, results.download, artifacts.download, document.upload, document.delete, upload.create, upload.delete, worker.pause, worker.resume, worker.drain, key.create, key.revoke, credits.grant, quotas.set, retention.delete, access.denied' },
+    action: { type: 'string', description: 'job.create, job.cancel, document.cancel, job.retry, job.delete, results.download, artifacts.download, document.upload, document.delete, upload.create, upload.delete, worker.pause, worker.resume, worker.drain, key.create, key.revoke, credits.grant, quotas.set, retention.delete, access.denied' },
     target: { type: ['string', 'null'] },
     status: { type: 'integer', description: 'The HTTP status (0: done outside HTTP, e.g. ream keys)' },
     details: { type: 'object', additionalProperties: true },

@@ -238,6 +238,23 @@ export function jobRoutes(app: FastifyInstance, ream: Ream, shutdown: AbortSigna
     return loadJobView(ream, await ream.cancel(job.id));
   });
 
+  app.post<{ Params: { id: string; documentId: string } }>(
+    '/v1/jobs/:id/documents/:documentId/cancel',
+    {
+      ...TENANT_ACCESS,
+      schema: {
+        summary: 'Cancel one document of a job: its queued work never runs, its running work is aborted, the other documents go on. Answers the job.',
+        params: { type: 'object', required: ['id', 'documentId'], properties: { id: { type: 'string' }, documentId: { type: 'string' } } },
+        response: { 200: jobResponse, ...problemResponses },
+      },
+    },
+    async (request) => {
+      const job = await requireJob(ream, request.params.id, principalOf(request));
+      await ream.cancelDocument(job.id, request.params.documentId);
+      return loadJobView(ream, (await ream.getJob(job.id)) ?? job);
+    },
+  );
+
   app.post<{ Params: { id: string } }>(
     '/v1/jobs/:id/retry',
     {

@@ -78,6 +78,14 @@ export function Job({ client, jobId }: { client: ReamClient; jobId: string }) {
     }
   };
 
+  const cancelDocument = async (documentId: string): Promise<void> => {
+    try {
+      setJob(await client.cancelDocument(jobId, documentId));
+    } catch (failure) {
+      setError(messageOf(failure));
+    }
+  };
+
   const ended = job !== undefined && TERMINAL_STATUSES.has(job.status);
   const resultOf = new Map(results.map((output) => [output.documentId, output]));
   const ids = [...new Set([...results.map((output) => output.documentId), ...documents.keys()])];
@@ -154,6 +162,11 @@ export function Job({ client, jobId }: { client: ReamClient; jobId: string }) {
                   <span class="name">{name === '' ? id : name}</span>
                 )}
                 <Status status={status} />
+                {done || ended || status !== 'running' ? null : (
+                  <button type="button" class="cancel-document" aria-label={`Cancel ${name === '' ? id : name}`} onClick={() => void cancelDocument(id)}>
+                    Cancel
+                  </button>
+                )}
               </div>
               <Bar label={`Progress of ${name === '' ? id : name}`} value={done ? 1 : total === null ? 0 : pages} max={done ? 1 : Math.max(1, total ?? 1)}>
                 {done ? `${output.pageCount ?? 0} pages` : `${pages} pages read${perSecond === null ? '' : `, ${perSecond.toFixed(1)} pages/s`}`}

@@ -1,7 +1,8 @@
-import type { JobEstimateView, JsonObject, PipelineView, PriorityName, ReamClient } from '@client';
+import type { JobEstimateView, JsonObject, PipelineView, PriorityName, ReamClient, TableOutlineView } from '@client';
 import { useEffect, useState } from 'preact/hooks';
 import { Bar, ErrorText, Page } from '../components/common.tsx';
 import { OptionsForm } from '../components/OptionsForm.tsx';
+import { SheetPicker } from '../components/SheetPicker.tsx';
 import { bytes, messageOf } from '../format.ts';
 import { fieldsOf, optionsOf, type FormValues } from '../option-form.ts';
 import { navigate } from '../router.ts';
@@ -15,6 +16,21 @@ interface Picked {
   sent: number;
   state: 'waiting' | 'uploading' | 'stored' | 'failed';
   error: string;
+  /** Set once stored: a spreadsheet is stored as soon as it is picked, to list its sheets and columns. */
+  documentId?: string;
+}
+
+/** Files whose sheets and columns the server can list (`POST /v1/documents/:id/inspect`). */
+const TABLE_FILE = /\.(xlsx|csv)$/i;
+
+/** The columns of a `columns` form value (JSON), none when it is empty or not a list. */
+function columnsOf(value: string | undefined): string[] {
+  try {
+    const parsed: unknown = JSON.parse(value ?? '[]');
+    return Array.isArray(parsed) ? parsed.filter((item): item is string => typeof item === 'string') : [];
+  } catch {
+    return [];
+  }
 }
 
 function parseOptions(text: string): JsonObject {
@@ -69,6 +85,31 @@ export function Submit({ client }: { client: ReamClient }) {
   }, [client, picked.length, pipeline, optionsKey, options, pipelines]);
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
+
+  // A spreadsheet for a pipeline with a `sheet` option: stored at once, its sheets and columns listed.
+  const [outline, setOutline] = useState<{ documentId: string; outline: TableOutlineView } | undefined>(undefined);
+  const picksSheet = fields.some((field) => field.key === 'sheet');
+  const tableIndex = picked.findIndex((item) => TABLE_FILE.test(item.file.name));
+  const table = tableIndex < 0 ? undefined : picked[tableIndex];
+  useEffect(() => {
+    if (!picksSheet || table === undefined || table.state === 'failed' || table.state === 'uploading') return;
+    if (table.documentId === undefined) {
+      update(tableIndex, { state: 'uploading', error: '' });
+      client.upload(table.file, { onProgress: (sent) => update(tableIndex, { sent }) }).then(
+        (stored) => update(tableIndex, { state: 'stored', sent: table.file.size, documentId: stored.documentId }),
+        (failure: unknown) => update(tableIndex, { state: 'failed', error: messageOf(failure) }),
+      );
+      return;
+    }
+    if (outline?.documentId === table.documentId) return;
+    const documentId = table.documentId;
+    client.inspectDocument(documentId).then(
+      (answer) => setOutline({ documentId, outline: answer }),
+      (failure: unknown) => setError(`The sheets of ${table.file.name} could not be read: ${messageOf(failure)}`),
+    );
+  }, [client, picksSheet, table?.file, table?.documentId, table?.state]);
+  const pickRows = (sheet: string, columns: string[]): void =>
+    setValues((previous) => ({ ...previous, [pipeline]: { ...(previous[pipeline] ?? {}), sheet, columns: columns.length === 0 ? '' : JSON.stringify(columns) } }));
   const [over, setOver] = useState(false);
 
   const add = (files: FileList | null): void => {
@@ -92,6 +133,10 @@ export function Submit({ client }: { client: ReamClient }) {
     try {
       const documents: string[] = [];
       for (const [index, item] of picked.entries()) {
+        if (item.documentId !== undefined) {
+          documents.push(item.documentId); // stored already (a spreadsheet, to list its sheets)
+          continue;
+        }
         update(index, { state: 'uploading', error: '' });
         try {
           const stored = await client.upload(item.file, { onProgress: (sent) => update(index, { sent }) });
@@ -177,6 +222,9 @@ export function Submit({ client }: { client: ReamClient }) {
             onChange={(key, value) => setValues((previous) => ({ ...previous, [pipeline]: { ...(previous[pipeline] ?? {}), [key]: value } }))}
           />
         )}
+        {picksSheet && table !== undefined && outline !== undefined && outline.documentId === table.documentId ? (
+          <SheetPicker name={table.file.name} outline={outline.outline} sheet={formValues.sheet ?? ''} columns={columnsOf(formValues.columns)} onChange={pickRows} />
+        ) : null}
         <p id="estimate" aria-live="polite">
           {estimate === undefined
             ? ''
