@@ -1,5 +1,6 @@
-import { availableParallelism } from 'node:os';
-import { resolve } from 'node:path';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { BlobFiles } from '../blobs/local-copy.ts';
 import { fromErrorInfo, toReamError } from '../errors.ts';
 import { createHash } from 'node:crypto';
 import { createLlmClient, type LlmClient } from '../analyzers/llm/llm-client.ts';
@@ -118,11 +119,14 @@ export async function createReam(options: ReamOptions = {}): Promise<Ream> {
   }, options.retention ?? {});
   if (options.retention) retention.start();
 
+  // Page images and table outlines read stored documents as files: one set of local copies for both.
+  const { blobs, formats } = adapters.deps;
+  const views = { formats, blobFiles: adapters.deps.blobFiles ?? new BlobFiles(blobs, { dir: join(tmpdir(), `ream-document-views-${process.pid}`) }) };
   let closed: Promise<void> | undefined;
   return reamHandle(engine, {
     dataDir,
-    pageImages: new PageImages(adapters.deps),
-    tableOutlines: new TableOutlines(adapters.deps),
+    pageImages: new PageImages(views),
+    tableOutlines: new TableOutlines(views),
     deployment: options.distributed,
     warnings: adapters.warnings,
     ...(adapters.deps.analysis ? { analysis: adapters.deps.analysis } : {}),

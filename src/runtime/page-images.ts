@@ -1,10 +1,7 @@
 // Pages drawn for viewing (the console's document view, `GET /v1/documents/:id/pages/:page/image`):
 // rendered in the thread pool like OCR's pages, and the latest kept in memory, since a reader
 // pages back and forth through the same few.
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { BlobFiles } from '../blobs/local-copy.ts';
-import type { BlobStore } from '../blobs/port.ts';
+import type { BlobFiles } from '../blobs/local-copy.ts';
 import { ReamError } from '../errors.ts';
 import type { Formats } from '../formats/registry.ts';
 import type { DocumentRecord } from '../store/port.ts';
@@ -14,9 +11,9 @@ export const PAGE_IMAGE_DPI = { default: 96, min: 36, max: 200 } as const;
 const CACHE_BYTES = 32 * 1024 * 1024;
 
 export interface PageImagePorts {
-  blobs: BlobStore;
   formats: Formats;
-  blobFiles?: BlobFiles;
+  /** Local files of the blobs, shared with the other readers of stored documents. */
+  blobFiles: BlobFiles;
 }
 
 export class PageImages {
@@ -28,7 +25,7 @@ export class PageImages {
 
   constructor(ports: PageImagePorts) {
     this.#ports = ports;
-    this.#files = ports.blobFiles ?? new BlobFiles(ports.blobs, { dir: join(tmpdir(), `ream-page-images-${process.pid}`) });
+    this.#files = ports.blobFiles;
   }
 
   /**

@@ -143,16 +143,14 @@ export function reamHandle(engine: Engine, parts: HandleParts): Ream {
     },
     uploads,
     async search(q, searchOptions) {
-      const hits = await engine.ports.search.search({ tenantId: searchOptions?.tenantId ?? DEFAULT_TENANT, q, limit: searchOptions?.limit ?? 20 });
-      // Each hit names its document's file: one read per document, not per hit.
       const tenantId = searchOptions?.tenantId ?? DEFAULT_TENANT;
-      const names = new Map<string, string>();
-      const jobs = new Map<string, string | null>();
-      for (const id of new Set(hits.map((hit) => hit.documentId))) {
-        names.set(id, (await store.getDocument(id))?.name ?? '');
-        jobs.set(id, (await store.latestJobOfDocument(id, tenantId)) ?? null);
-      }
-      return hits.map((hit) => ({ ...hit, name: names.get(hit.documentId) ?? '', jobId: jobs.get(hit.documentId) ?? null }));
+      const hits = await engine.ports.search.search({ tenantId, q, limit: searchOptions?.limit ?? 20 });
+      // Each hit names its document's file and newest job: read once per document, not per hit.
+      const documents = new Map(await Promise.all([...new Set(hits.map((hit) => hit.documentId))].map(async (id) => {
+        const [doc, jobId] = await Promise.all([store.getDocument(id), store.latestJobOfDocument(id, tenantId)]);
+        return [id, { name: doc?.name ?? '', jobId: jobId ?? null }] as const;
+      })));
+      return hits.map((hit) => ({ ...hit, name: documents.get(hit.documentId)?.name ?? '', jobId: documents.get(hit.documentId)?.jobId ?? null }));
     },
     subscribe: (filter, listener) => engine.subscribe(filter, listener),
     listEvents: (jobId, afterSeq, limit) => store.listEvents(jobId, afterSeq, limit),

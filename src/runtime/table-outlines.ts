@@ -1,19 +1,16 @@
 // A stored table's sheets and header columns (`POST /v1/documents/:id/inspect`), so a user picks
 // the rows pipeline's `sheet` and `columns` before submitting. Read in the thread pool: a hostile
 // workbook meets the thread's memory cap, as when it is read for a job.
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { BlobFiles } from '../blobs/local-copy.ts';
-import type { BlobStore } from '../blobs/port.ts';
+import type { BlobFiles } from '../blobs/local-copy.ts';
 import { ReamError } from '../errors.ts';
 import type { Formats } from '../formats/registry.ts';
 import type { TableOutline } from '../formats/types.ts';
 import type { DocumentRecord } from '../store/port.ts';
 
 export interface TableOutlinePorts {
-  blobs: BlobStore;
   formats: Formats;
-  blobFiles?: BlobFiles;
+  /** Local files of the blobs, shared with the other readers of stored documents. */
+  blobFiles: BlobFiles;
 }
 
 export class TableOutlines {
@@ -22,7 +19,7 @@ export class TableOutlines {
 
   constructor(ports: TableOutlinePorts) {
     this.#ports = ports;
-    this.#files = ports.blobFiles ?? new BlobFiles(ports.blobs, { dir: join(tmpdir(), `ream-table-outlines-${process.pid}`) });
+    this.#files = ports.blobFiles;
   }
 
   /** The document's sheets and their columns; `unsupported_type` for a document that is not a table. */
