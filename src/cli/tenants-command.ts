@@ -46,7 +46,7 @@ function located(command: Command): Command {
 export function registerTenantsCommand(program: Command): void {
   const tenants = program.command('tenants').description('credits and quotas per tenant (in --data-dir, or the PostgreSQL of --database-url)');
 
-  located(tenants.command('list').description('tenants with a balance or quotas: tenant, balance, pages today/limit, unfinished jobs/limit, stored bytes/limit (tab-separated)'))
+  located(tenants.command('list').description('tenants with a balance, quotas or a job: tenant, balance, pages today/limit, unfinished jobs/limit, stored bytes/limit (tab-separated)'))
     .action(async (flags: StoreFlags) => {
       for (const account of await withAccounts(flags, (accounts) => accounts.listTenants())) process.stdout.write(`${line(account)}\n`);
     });

@@ -285,7 +285,7 @@ export class ReamClient {
     return this.json<TenantAccountView>('/v1/credits');
   }
 
-  /** `GET /v1/tenants` (admin): every tenant with a balance or quotas. */
+  /** `GET /v1/tenants` (admin): every tenant with a balance, quotas or a job. */
   async tenants(): Promise<TenantAccountView[]> {
     return (await this.json<{ items: TenantAccountView[] }>('/v1/tenants')).items;
   }

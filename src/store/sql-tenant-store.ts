@@ -104,7 +104,10 @@ export function sqlTenantStore(kysely: Kysely<unknown>): TenantStore {
     async listTenants() {
       const balances = await db.selectFrom('credit_balances').selectAll().execute();
       const quotas = await db.selectFrom('tenant_quotas').selectAll().execute();
+      // Tenants that only ran jobs have no account row, yet admins look for them too (an index scan).
+      const withJobs = await db.selectFrom('jobs').select('tenant_id').distinct().execute();
       const byTenant = new Map<string, { tenantId: string; balance: number; quotas: TenantQuotas }>();
+      for (const row of withJobs) byTenant.set(row.tenant_id, { tenantId: row.tenant_id, balance: 0, quotas: {} });
       for (const row of balances) byTenant.set(row.tenant_id, { tenantId: row.tenant_id, balance: toNumber(row.balance), quotas: {} });
       for (const row of quotas) {
         const known = byTenant.get(row.tenant_id) ?? { tenantId: row.tenant_id, balance: 0, quotas: {} };

@@ -82,7 +82,7 @@ export interface TenantStore {
   findCredit(key: string): Promise<CreditEntry | undefined>;
   /** Entries matching `query`, oldest first. */
   listCredits(query: CreditQuery): Promise<CreditEntry[]>;
-  /** Every tenant with a balance or quotas, by tenant id. */
+  /** Every tenant with a balance, quotas or a job, by tenant id. */
   listTenants(): Promise<Array<{ tenantId: string; balance: number; quotas: TenantQuotas }>>;
   /** The tenant's quotas: `{}` when none were set. */
   getQuotas(tenantId: string): Promise<TenantQuotas>;

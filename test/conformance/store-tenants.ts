@@ -81,7 +81,9 @@ const cases: ConformanceCase<Subject>[] = [
       assert.deepEqual(await store.tenantUsage(tenant, 0), { pagesSince: 0, unfinishedJobs: 0, storageBytes: 0 });
       const old = await store.createJob(newJob({ tenantId: tenant }), 1_000);
       const recent = await store.createJob(newJob({ tenantId: tenant }), 5_000);
-      await store.createJob(newJob({ tenantId: randomUUID() }), 5_000);
+      const jobsOnly = randomUUID();
+      await store.createJob(newJob({ tenantId: jobsOnly }), 5_000);
+      assert.deepEqual((await store.listTenants()).find((t) => t.tenantId === jobsOnly), { tenantId: jobsOnly, balance: 0, quotas: {} }, 'a tenant known only by its jobs is listed');
       const docs = [];
       for (const [i, size] of [[1, 300], [2, 200]] as const) {
         docs.push(await store.putDocument({ id: randomUUID(), tenantId: tenant, sha256: sha(Math.floor(Math.random() * 1e12) + i), name: 'd.pdf', size, mediaType: 'application/pdf' }, 1_000));

@@ -103,7 +103,7 @@ export interface TenantAccounts {
   /** Refuses bytes about to be stored for the tenant past its storage quota (`quota_exceeded`). */
   checkStorage(tenantId: string, incomingBytes: number): Promise<void>;
   tenant(tenantId: string): Promise<TenantAccount>;
-  /** Every tenant with a balance or quotas. */
+  /** Every tenant with a balance, quotas or a job. */
   listTenants(): Promise<TenantAccount[]>;
   /** Adds (or, negative, removes) credits; audited. A repeat of `key` grants nothing more. */
   grantCredits(input: GrantInput): Promise<{ entry: CreditEntry; applied: boolean; balance: number }>;

@@ -86,7 +86,7 @@ export function tenantRoutes(app: FastifyInstance, ream: Ream): void {
   app.get('/v1/tenants', {
     ...ADMIN,
     schema: {
-      summary: 'Every tenant with a balance or quotas (admin only)',
+      summary: 'Every tenant with a balance, quotas or a job: credits, quotas and usage (admin only)',
       response: { 200: { type: 'object', required: ['items'], properties: { items: { type: 'array', items: accountSchema } } }, ...problemResponses },
     },
   }, async () => ({ items: await ream.tenants.listTenants() }));

@@ -3,6 +3,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { Chart } from '../components/Chart.tsx';
 import { ErrorText, Page } from '../components/common.tsx';
 import { ErrorGroups } from '../components/ErrorGroups.tsx';
+import { Tenants } from '../components/Tenants.tsx';
 import { isForbidden, messageOf, when } from '../format.ts';
 import { historyLines, mergeSamples } from '../metrics.ts';
 
@@ -51,7 +52,7 @@ function Charts({ samples }: { samples: readonly MetricsSample[] }) {
   );
 }
 
-/** Admin: the worker processes (with their tasks in flight) and pause/resume/drain; the tenant's model usage. */
+/** Admin: the worker processes (with their tasks in flight) and pause/resume/drain, activity, errors, tenants; the tenant's model usage. */
 export function Operate({ client }: { client: ReamClient }) {
   const [workers, setWorkers] = useState<WorkerView[] | undefined>(undefined);
   const [usage, setUsage] = useState<UsageView | undefined>(undefined);
@@ -183,6 +184,7 @@ export function Operate({ client }: { client: ReamClient }) {
         </>
       )}
       <ErrorGroups client={client} />
+      <Tenants client={client} />
       <h2>Model usage</h2>
       {usage === undefined ? (
         <p>—</p>

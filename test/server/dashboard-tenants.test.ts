@@ -1,0 +1,80 @@
+// The Operate page's tenants, in Chromium: an admin sees every tenant that ran a job (credits or
+// none) with its usage, and grants credits from the form; a tenant sees no tenants section.
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { ReamClient } from '../../src/client/index.ts';
+import { createReam, type Ream } from '../../src/runtime/create-ream.ts';
+import { startServer, type RunningServer } from '../../src/server/app.ts';
+import { assertAccessible, CHROMIUM, launchChromium, openPage } from '../support/console-browser.ts';
+import { requireOrSkip } from '../support/env.ts';
+import { makePdf } from '../support/make-pdf.ts';
+import { issueTenantKeys, type TenantKeys } from '../support/tenant-keys.ts';
+
+const WAIT_MS = 30_000;
+
+let dir: string;
+let browser: Browser | undefined;
+let ream: Ream;
+let server: RunningServer;
+let keys: TenantKeys;
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'ream-dashboard-tenants-'));
+  browser = await launchChromium();
+  ream = await createReam({ dataDir: join(dir, 'data'), threads: 1 });
+  server = await startServer({ ream, host: '127.0.0.1', port: 0, auth: { mode: 'on' } });
+  keys = await issueTenantKeys(ream);
+  const a = new ReamClient({ baseUrl: server.url, apiKey: keys.a });
+  const job = await a.submit({ files: [{ name: 'three.pdf', data: await makePdf({ pages: ['one', 'two', 'three'] }) }] });
+  await a.wait(job.id);
+});
+after(async () => {
+  await browser?.close();
+  await server?.close();
+  await ream?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function signIn(page: Page, key: string): Promise<void> {
+  await page.goto(`${server.url}/#/operate`);
+  await page.getByLabel('API key').fill(key);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('link', { name: 'Operate' }).click();
+}
+
+void test('console: an admin sees each tenant\'s usage and grants it credits; a tenant sees no tenants', { timeout: 90_000 }, async (t) => {
+  if (!requireOrSkip(t, browser !== undefined, `Chromium at ${CHROMIUM}`)) return;
+  const page = await openPage(browser, t);
+  await signIn(page, keys.admin);
+  const row = page.locator('#tenants tr[data-tenant="tenant-a"]');
+  await row.waitFor({ timeout: WAIT_MS });
+  const cells = async (): Promise<string[]> => row.locator('td').allTextContents();
+  const before = await cells();
+  assert.deepEqual(before.slice(0, 4), ['tenant-a', '0', '3', '0'], 'a tenant known only by its job: no credits, 3 pages today, nothing unfinished');
+  assert.match(before[4] ?? '', /^\d+(\.\d)? (B|kB)$/, 'its stored bytes');
+  await assertAccessible(page, 'operate with tenants');
+
+  await page.getByLabel('Tenant', { exact: true }).fill('tenant-a');
+  await page.getByLabel('Credits', { exact: true }).fill('250');
+  await page.getByLabel('Reason', { exact: true }).fill('trial');
+  await page.getByRole('button', { name: 'Grant' }).click();
+  await page.locator('#grant-result', { hasText: 'tenant-a now has 250 credits.' }).waitFor({ timeout: WAIT_MS });
+  await row.locator('td:nth-child(2)', { hasText: /^250$/ }).waitFor({ timeout: WAIT_MS });
+  const admin = new ReamClient({ baseUrl: server.url, apiKey: keys.admin });
+  assert.equal((await admin.tenant('tenant-a')).balance, 250, 'the grant is the server\'s, not only the page\'s');
+
+  await page.getByLabel('Credits', { exact: true }).fill('5');
+  await page.getByLabel('Reason', { exact: true }).fill('   ');
+  await page.getByRole('button', { name: 'Grant' }).click();
+  await page.locator('#grant-error', { hasText: 'Grant refused' }).waitFor({ timeout: WAIT_MS });
+  assert.equal((await admin.tenant('tenant-a')).balance, 250, 'a refused grant changes nothing');
+
+  const tenant = await openPage(browser, t);
+  await signIn(tenant, keys.b);
+  await tenant.locator('#operate-forbidden').waitFor({ timeout: WAIT_MS });
+  assert.equal(await tenant.locator('#tenants, #tenants-heading').count(), 0, 'no tenants section for a tenant');
+});
