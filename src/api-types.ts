@@ -184,3 +184,13 @@ export interface JobEstimateView {
   /** The tenant's credit balance now. */
   balance: number;
 }
+
+/** What `GET /v1/auth` answers: how to sign in here. Public, and nothing in it is a secret. */
+export interface SignInView {
+  /** false when the server runs without auth (every request is the local tenant). */
+  required: boolean;
+  /** `api_key`: a `ream_…` key from `ream keys create`; `jwt`: a bearer token from `jwt.issuer`. */
+  methods: Array<'api_key' | 'jwt'>;
+  /** Present when JWTs are accepted: the issuer and audience a token must name, when the server checks them. */
+  jwt?: { issuer?: string; audience?: string };
+}

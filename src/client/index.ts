@@ -13,7 +13,7 @@ import type { JsonObject } from '../json.ts';
 import type { DocumentOutput } from '../pipeline/types.ts';
 import type { DocumentPageResult, DownloadFormat, ErrorGroupView, JobEstimateView, PipelineView, TableOutlineView } from '../api-types.ts';
 import { TERMINAL_JOB_STATUSES, type JobStatus, type MetricsSample } from '../store/port.ts';
-import type { ArtifactView, CreditEntryView, DocumentView, JobView, PriorityName, TenantAccountView, UsageView, WorkerView } from '../api-types.ts';
+import type { ArtifactView, CreditEntryView, DocumentView, JobView, PriorityName, SignInView, TenantAccountView, UsageView, WorkerView } from '../api-types.ts';
 import type { SearchHit } from '../search/port.ts';
 import { errorFromProblem, errorFromResponse, ReamHttpError, unreachable, type ProblemBody } from './errors.ts';
 import { fileBlob, type FileBlob, type SubmitFile } from './files.ts';
@@ -28,7 +28,7 @@ export type { DocumentPageResult, DownloadFormat, ErrorGroupView, JobEstimateVie
 export { DOWNLOAD_FORMATS } from '../api-types.ts';
 export type { JsonObject, JsonValue } from '../json.ts';
 export type { JobStatus, MetricsSample } from '../store/port.ts';
-export type { ArtifactView, CreditEntryView, DocumentView, JobView, PriorityName, TenantAccountView, UsageView, WorkerTaskView, WorkerView } from '../api-types.ts';
+export type { ArtifactView, CreditEntryView, DocumentView, JobView, PriorityName, SignInView, TenantAccountView, UsageView, WorkerTaskView, WorkerView } from '../api-types.ts';
 export type { SearchHit } from '../search/port.ts';
 export { parseSse, SseParser, type SseMessage } from './sse.ts';
 export { errorFromResponse, ReamHttpError, type ProblemBody } from './errors.ts';
@@ -278,6 +278,11 @@ export class ReamClient {
       small.forEach((i, k) => (ids[i] = docs[k]?.id ?? ''));
     }
     return ids;
+  }
+
+  /** `GET /v1/auth` (no credentials needed): whether the server needs them, which kinds, and the JWT issuer. */
+  async signInInfo(): Promise<SignInView> {
+    return this.json<SignInView>('/v1/auth');
   }
 
   /** `GET /v1/credits`: the caller's tenant's balance, quotas and usage (and the price table, when jobs are priced). */

@@ -20,6 +20,7 @@ import { downloadRoutes } from './routes/downloads.ts';
 import { errorRoutes } from './routes/errors.ts';
 import { pipelineRoutes } from './routes/pipelines.ts';
 import { meRoutes } from './routes/me.ts';
+import { signInRoutes } from './routes/sign-in.ts';
 import { jobEstimateRoutes } from './routes/job-estimate.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { artifactRoutes } from './routes/artifacts.ts';
@@ -158,6 +159,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     errorRoutes(scope, options.ream);
     pipelineRoutes(scope, options.ream);
     meRoutes(scope);
+    signInRoutes(scope, options.auth ?? { mode: 'off' });
     jobEstimateRoutes(scope, options.ream);
     metricsHistoryRoutes(scope, options.ream, options.metricsHistory);
     searchRoutes(scope, options.ream);

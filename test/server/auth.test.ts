@@ -9,6 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { createReam, type Ream } from '../../src/runtime/create-ream.ts';
 import { startServer, type RunningServer } from '../../src/server/app.ts';
 import { issueApiKey } from '../../src/server/auth/api-keys.ts';
+import { signInView } from '../../src/server/routes/sign-in.ts';
 import type { JobView } from '../../src/server/views.ts';
 import { makePdf, numberedPages } from '../support/make-pdf.ts';
 import { adaptersOf } from '../../src/runtime/internals.ts';
@@ -100,6 +101,19 @@ describe('auth and tenant isolation', () => {
     assert.equal((await get('/healthz')).status, 200);
     assert.equal((await get('/readyz')).status, 200);
     assert.equal((await get('/openapi.json')).status, 200);
+  });
+
+  test('GET /v1/auth says, without credentials, which kinds the server takes and never a secret', async () => {
+    const response = await get('/v1/auth');
+    assert.equal(response.status, 200);
+    const text = await response.text();
+    assert.deepEqual(JSON.parse(text), { required: true, methods: ['api_key', 'jwt'], jwt: {} });
+    assert.ok(!text.includes(JWT_SECRET) && !text.includes('jwks'), 'no secret and no key location');
+    assert.deepEqual(signInView({ mode: 'on' }), { required: true, methods: ['api_key'] });
+    assert.deepEqual(signInView({ mode: 'off' }), { required: false, methods: [] });
+    assert.deepEqual(signInView({ mode: 'on', jwksUrl: 'https://login.example.test/keys', jwtIssuer: 'https://login.example.test/', jwtAudience: 'ream' }), {
+      required: true, methods: ['api_key', 'jwt'], jwt: { issuer: 'https://login.example.test/', audience: 'ream' },
+    });
   });
 
   test("another tenant's job is a 404 on every route; an admin sees it", async () => {

@@ -1,5 +1,6 @@
 // The Operate page's tenants, in Chromium: an admin sees every tenant that ran a job (credits or
-// none) with its usage, and grants credits from the form; a tenant sees no tenants section.
+// none) with its usage, and grants credits from the form; a tenant sees no tenants section. The
+// sign-in screen names the JWT issuer the server takes.
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -26,7 +27,7 @@ before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'ream-dashboard-tenants-'));
   browser = await launchChromium();
   ream = await createReam({ dataDir: join(dir, 'data'), threads: 1 });
-  server = await startServer({ ream, host: '127.0.0.1', port: 0, auth: { mode: 'on' } });
+  server = await startServer({ ream, host: '127.0.0.1', port: 0, auth: { mode: 'on', jwtSecret: 'a-secret-long-enough-for-hs256-signing', jwtIssuer: 'https://login.example.test/' } });
   keys = await issueTenantKeys(ream);
   const a = new ReamClient({ baseUrl: server.url, apiKey: keys.a });
   const job = await a.submit({ files: [{ name: 'three.pdf', data: await makePdf({ pages: ['one', 'two', 'three'] }) }] });
@@ -49,6 +50,9 @@ async function signIn(page: Page, key: string): Promise<void> {
 void test('console: an admin sees each tenant\'s usage and grants it credits; a tenant sees no tenants', { timeout: 90_000 }, async (t) => {
   if (!requireOrSkip(t, browser !== undefined, `Chromium at ${CHROMIUM}`)) return;
   const page = await openPage(browser, t);
+  await page.goto(`${server.url}/`);
+  await page.locator('#signin-methods', { hasText: 'or a JWT issued by https://login.example.test/' }).waitFor({ timeout: WAIT_MS });
+  await page.getByLabel('API key or JWT', { exact: true }).waitFor({ timeout: WAIT_MS });
   await signIn(page, keys.admin);
   const row = page.locator('#tenants tr[data-tenant="tenant-a"]');
   await row.waitFor({ timeout: WAIT_MS });

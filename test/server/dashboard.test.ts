@@ -215,6 +215,7 @@ describe('console: built by Vite, served at /, driven in Chromium', { timeout: C
     const page = await openPage(browser, t);
     await page.goto(`${server.url}/`);
     await page.locator('#signin-error', { hasText: 'Enter an API key' }).waitFor({ timeout: WAIT_MS });
+    await page.locator('#signin-methods', { hasText: 'This server needs an API key' }).waitFor({ timeout: WAIT_MS });
     await assertAccessible(page, 'sign in');
     await page.getByLabel('API key').fill('ream_0000000000000000_wrong');
     await page.getByRole('button', { name: 'Sign in' }).click();
