@@ -75,6 +75,8 @@ export interface SubmitRequest {
   pipeline?: string;
   options?: JsonObject;
   priority?: PriorityName;
+  /** Called when the job ends (`POST` of its view, signed with `secret` when given); refused at submit when the address is not allowed. */
+  webhook?: { url: string; secret?: string };
   /** A repeat with the same key answers the first job and uploads nothing new. */
   idempotencyKey?: string;
   signal?: AbortSignal;
@@ -242,6 +244,7 @@ export class ReamClient {
       if (request.pipeline !== undefined) form.append('pipeline', request.pipeline);
       if (request.options !== undefined) form.append('options', JSON.stringify(request.options));
       if (request.priority !== undefined) form.append('priority', request.priority);
+      if (request.webhook !== undefined) form.append('webhook', JSON.stringify(request.webhook));
       for (const file of files) form.append('file', file.blob, file.name);
       return this.json<JobView>('/v1/jobs', { method: 'POST', body: form, headers, ...signal });
     }
@@ -252,6 +255,7 @@ export class ReamClient {
       ...(request.pipeline === undefined ? {} : { pipeline: request.pipeline }),
       ...(request.options === undefined ? {} : { options: request.options }),
       ...(request.priority === undefined ? {} : { priority: request.priority }),
+      ...(request.webhook === undefined ? {} : { webhook: request.webhook }),
     };
     return this.json<JobView>('/v1/jobs', { method: 'POST', body: JSON.stringify(body), headers: { ...headers, 'content-type': 'application/json' }, ...signal });
   }

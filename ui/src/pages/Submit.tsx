@@ -3,6 +3,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { Bar, ErrorText, Page } from '../components/common.tsx';
 import { OptionsForm } from '../components/OptionsForm.tsx';
 import { SheetPicker } from '../components/SheetPicker.tsx';
+import { chosenFiles, droppedFiles, type NamedFile } from '../folder-files.ts';
 import { bytes, messageOf } from '../format.ts';
 import { fieldsOf, optionsOf, type FormValues } from '../option-form.ts';
 import { navigate } from '../router.ts';
@@ -13,6 +14,8 @@ const PRIORITIES: PriorityName[] = ['low', 'normal', 'high', 'critical'];
 
 interface Picked {
   file: File;
+  /** The file's path inside a dropped or chosen folder, or its own name (the server keeps its last part as the document's name). */
+  name: string;
   sent: number;
   state: 'waiting' | 'uploading' | 'stored' | 'failed';
   error: string;
@@ -39,6 +42,9 @@ function parseOptions(text: string): JsonObject {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('Options must be a JSON object, e.g. {"chunkPages": 10}');
   return value as JsonObject;
 }
+
+/** `webkitdirectory` (every browser has it, under this name) is not in Preact's element types. */
+const FOLDER_INPUT = { webkitdirectory: true } as Record<string, unknown>;
 
 /** Drop files, upload each over tus (resumable, with its progress), then start a job on them. */
 export function Submit({ client }: { client: ReamClient }) {
@@ -112,10 +118,11 @@ export function Submit({ client }: { client: ReamClient }) {
     setValues((previous) => ({ ...previous, [pipeline]: { ...(previous[pipeline] ?? {}), sheet, columns: columns.length === 0 ? '' : JSON.stringify(columns) } }));
   const [over, setOver] = useState(false);
 
-  const add = (files: FileList | null): void => {
-    if (files === null) return;
-    setPicked((previous) => [...previous, ...Array.from(files, (file) => ({ file, sent: 0, state: 'waiting' as const, error: '' }))]);
+  const add = (files: readonly NamedFile[]): void => {
+    setPicked((previous) => [...previous, ...files.map(({ file, name }) => ({ file, name, sent: 0, state: 'waiting' as const, error: '' }))]);
   };
+  const [webhookUrl, setWebhookUrl] = useState('');
+  const [webhookSecret, setWebhookSecret] = useState('');
   const update = (index: number, change: Partial<Picked>): void =>
     setPicked((previous) => previous.map((item, i) => (i === index ? { ...item, ...change } : item)));
 
@@ -139,7 +146,7 @@ export function Submit({ client }: { client: ReamClient }) {
         }
         update(index, { state: 'uploading', error: '' });
         try {
-          const stored = await client.upload(item.file, { onProgress: (sent) => update(index, { sent }) });
+          const stored = await client.upload(item.file, { name: item.name, onProgress: (sent) => update(index, { sent }) });
           documents.push(stored.documentId);
           update(index, { state: 'stored', sent: item.file.size });
         } catch (failure) {
@@ -147,7 +154,8 @@ export function Submit({ client }: { client: ReamClient }) {
           throw failure;
         }
       }
-      const job = await client.submit({ documents, pipeline, options: parsed, priority });
+      const webhook = webhookUrl.trim() === '' ? {} : { webhook: { url: webhookUrl.trim(), ...(webhookSecret === '' ? {} : { secret: webhookSecret }) } };
+      const job = await client.submit({ documents, pipeline, options: parsed, priority, ...webhook });
       navigate({ page: 'job', jobId: job.id });
     } catch (failure) {
       setError(messageOf(failure));
@@ -170,21 +178,26 @@ export function Submit({ client }: { client: ReamClient }) {
           onDrop={(event) => {
             event.preventDefault();
             setOver(false);
-            add(event.dataTransfer?.files ?? null);
+            if (event.dataTransfer === null) return;
+            droppedFiles(event.dataTransfer).then(add, (failure: unknown) => setError(messageOf(failure)));
           }}
         >
-          Drop files here, or choose them
-          <input id="files" type="file" multiple onChange={(event) => add(event.currentTarget.files)} />
+          Drop files or folders here, or choose files
+          <input id="files" type="file" multiple onChange={(event) => add(chosenFiles(event.currentTarget.files))} />
+        </label>
+        <label for="folder" class="folder-pick">
+          Or choose a folder (every file in it and in its subfolders)
+          <input id="folder" type="file" multiple {...FOLDER_INPUT} onChange={(event) => add(chosenFiles(event.currentTarget.files))} />
         </label>
         <ul class="uploads" aria-label="Files to upload">
           {picked.map((item, index) => (
-            <li key={`${index}-${item.file.name}`}>
-              <span class="name">{item.file.name}</span> <span class="muted">{bytes(item.file.size)}</span>
-              <Bar label={`Upload of ${item.file.name}`} value={item.sent} max={Math.max(1, item.file.size)}>
+            <li key={`${index}-${item.name}`}>
+              <span class="name">{item.name}</span> <span class="muted">{bytes(item.file.size)}</span>
+              <Bar label={`Upload of ${item.name}`} value={item.sent} max={Math.max(1, item.file.size)}>
                 {item.state}
               </Bar>
               {item.error === '' ? null : <span class="error">{item.error}</span>}
-              <button type="button" disabled={busy} onClick={() => setPicked((previous) => previous.filter((_, i) => i !== index))} aria-label={`Remove ${item.file.name}`}>
+              <button type="button" disabled={busy} onClick={() => setPicked((previous) => previous.filter((_, i) => i !== index))} aria-label={`Remove ${item.name}`}>
                 Remove
               </button>
             </li>
@@ -207,6 +220,10 @@ export function Submit({ client }: { client: ReamClient }) {
               </option>
             ))}
           </select>
+          <label for="webhook-url">Webhook URL (optional)</label>
+          <input id="webhook-url" type="url" placeholder="https://example.com/ream-hook" maxLength={2000} value={webhookUrl} onInput={(event) => setWebhookUrl(event.currentTarget.value)} />
+          <label for="webhook-secret">Webhook secret (optional: signs each delivery)</label>
+          <input id="webhook-secret" type="password" autocomplete="off" maxLength={500} value={webhookSecret} onInput={(event) => setWebhookSecret(event.currentTarget.value)} />
           {fields.length === 0 ? (
             <>
               <label for="options">Options (JSON)</label>

@@ -1,0 +1,77 @@
+// The New job page, in Chromium: a whole folder chosen (subfolders walked), each file uploaded,
+// and a webhook with a secret that is called, signed, when the job ends.
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import type { Browser } from 'playwright-core';
+import { ReamClient } from '../../src/client/index.ts';
+import { createReam, type Ream } from '../../src/runtime/create-ream.ts';
+import { signWebhook } from '../../src/runtime/webhook-delivery.ts';
+import { startServer, type RunningServer } from '../../src/server/app.ts';
+import { startReceiver, type Receiver } from '../runtime/webhook-receiver.ts';
+import { assertAccessible, CHROMIUM, launchChromium, openPage } from '../support/console-browser.ts';
+import { requireOrSkip } from '../support/env.ts';
+import { makePdf } from '../support/make-pdf.ts';
+
+const WAIT_MS = 30_000;
+const SECRET = 'hook-secret-from-the-form';
+
+let dir: string;
+let browser: Browser | undefined;
+let ream: Ream;
+let server: RunningServer;
+let receiver: Receiver;
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'ream-dashboard-submit-'));
+  browser = await launchChromium();
+  receiver = await startReceiver(() => 204);
+  // The receiver is on loopback: allowed here as an operator allows an internal receiver.
+  ream = await createReam({ dataDir: join(dir, 'data'), threads: 1, webhooks: { allowPrivate: ['127.0.0.0/8'] } });
+  server = await startServer({ ream, host: '127.0.0.1', port: 0 });
+});
+after(async () => {
+  await browser?.close();
+  await server?.close();
+  await ream?.close();
+  await receiver?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+void test('console: a chosen folder uploads every file in it and its subfolders; the webhook from the form is called, signed', { timeout: 90_000 }, async (t) => {
+  if (!requireOrSkip(t, browser !== undefined, `Chromium at ${CHROMIUM}`)) return;
+  const folder = join(dir, 'invoices');
+  await mkdir(join(folder, '2024'), { recursive: true });
+  await writeFile(join(folder, 'a.pdf'), await makePdf({ pages: ['invoice alpha'] }));
+  await writeFile(join(folder, '2024', 'b.pdf'), await makePdf({ pages: ['invoice beta', 'second page'] }));
+  await writeFile(join(folder, '2024', 'note.txt'), 'a note in a subfolder\n');
+
+  const page = await openPage(browser, t);
+  await page.goto(`${server.url}/#/submit`);
+  await page.locator('#folder').setInputFiles(folder);
+  const uploads = page.getByRole('list', { name: 'Files to upload' }).locator('li .name');
+  await page.getByRole('list', { name: 'Files to upload' }).locator('li').nth(2).waitFor({ timeout: WAIT_MS });
+  assert.deepEqual((await uploads.allTextContents()).sort(), ['invoices/2024/b.pdf', 'invoices/2024/note.txt', 'invoices/a.pdf'], 'every file, named by its path in the folder');
+  await page.getByLabel('Webhook URL (optional)').fill(receiver.url);
+  await page.getByLabel('Webhook secret (optional: signs each delivery)').fill(SECRET);
+  await assertAccessible(page, 'new job with a folder');
+  await page.getByRole('button', { name: 'Upload and start job' }).click();
+
+  await page.waitForURL(/#\/jobs\//, { timeout: WAIT_MS });
+  const jobId = /#\/jobs\/([^/?]+)/.exec(page.url())?.[1] ?? '';
+  await page.locator('#job-status', { hasText: /^succeeded$/ }).waitFor({ timeout: WAIT_MS });
+  const results = await new ReamClient({ baseUrl: server.url }).results(jobId);
+  assert.deepEqual(results.map((output) => [output.source, output.pageCount]).sort(), [['a.pdf', 1], ['b.pdf', 2], ['note.txt', 1]], 'three documents; the server keeps each file\'s own name');
+
+  await receiver.received(1);
+  const [delivery] = receiver.deliveries;
+  assert.ok(delivery);
+  assert.equal(delivery.event, 'job.completed');
+  assert.equal(delivery.job.id, jobId);
+  const header = String(delivery.headers['ream-signature'] ?? '');
+  const stamp = Number(/^t=(\d+),/.exec(header)?.[1]);
+  assert.equal(header, signWebhook(SECRET, delivery.body, stamp), 'signed with the secret typed in the form');
+  assert.ok(!delivery.body.includes(SECRET), 'the secret is never in the delivery');
+});
