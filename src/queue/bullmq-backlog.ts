@@ -29,6 +29,10 @@ local now = tonumber(ARGV[2])
 local PRIORITY_FACTOR = 0x100000000
 local DELAY_FACTOR = 0x1000
 local out = {}
+-- Scores near 2^52 lose digits in Lua's own number-to-string ('%.14g'): bounds are spelled exactly.
+local function exact(n)
+  return string.format('%.0f', n)
+end
 local function emit(priority, field, value)
   out[#out + 1] = priority
   out[#out + 1] = field
@@ -45,10 +49,10 @@ local function runAtOf(id)
 end
 local from = 0
 while true do
-  local head = rcall('ZRANGEBYSCORE', KEYS[1], from, '+inf', 'WITHSCORES', 'LIMIT', 0, 1)
+  local head = rcall('ZRANGEBYSCORE', KEYS[1], exact(from), '+inf', 'WITHSCORES', 'LIMIT', 0, 1)
   if #head == 0 then break end
   local priority = math.floor(tonumber(head[2]) / PRIORITY_FACTOR)
-  emit(priority, 'queued', rcall('ZCOUNT', KEYS[1], priority * PRIORITY_FACTOR, (priority + 1) * PRIORITY_FACTOR - 1))
+  emit(priority, 'queued', rcall('ZCOUNT', KEYS[1], exact(priority * PRIORITY_FACTOR), exact((priority + 1) * PRIORITY_FACTOR - 1)))
   emit(priority, 'oldest', runAtOf(head[1]))
   from = (priority + 1) * PRIORITY_FACTOR
 end
