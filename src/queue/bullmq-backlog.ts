@@ -110,7 +110,8 @@ export async function readBacklog(redis: Redis, keys: BullmqKeys, queueNames: re
   for (const data of held) {
     // Its level as Redis has it (a priority beyond the exact range is clamped there).
     const entry = level(fromBullmqPriority(toBullmqPriority(data.priority)));
-    entry.running -= 1;
+    // Counted as running by the script unless given back meanwhile; never below zero.
+    entry.running = Math.max(0, entry.running - 1);
     add(entry, 'queued', 1);
     add(entry, 'oldest', data.runAt ?? now);
   }

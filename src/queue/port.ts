@@ -77,7 +77,8 @@ export interface QueueBacklog {
   /**
    * Epoch ms since which the level's longest-waiting claimable task has been due: its `runAt`,
    * which a retry or a release keeps, so the age counts from when the task was first due. `null`
-   * when nothing at this level is claimable.
+   * when nothing at this level is claimable. BullMQ reads it from the level's next task in claim
+   * order (and due retries), which is the oldest unless a retry went back behind newer tasks.
    */
   oldestQueuedAt: number | null;
 }

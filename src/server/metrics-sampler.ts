@@ -46,7 +46,7 @@ function count(into: Counted, event: ReamEvent): void {
 }
 
 /** When the longest-waiting claimable task of any priority became due; null when none waits. */
-export function oldestWaiting(backlog: readonly QueueBacklog[]): number | null {
+function oldestWaiting(backlog: readonly QueueBacklog[]): number | null {
   let oldest: number | null = null;
   for (const level of backlog) if (level.oldestQueuedAt !== null && (oldest === null || level.oldestQueuedAt < oldest)) oldest = level.oldestQueuedAt;
   return oldest;
