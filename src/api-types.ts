@@ -15,6 +15,30 @@ export function isPriorityName(value: string): value is PriorityName {
   return Object.hasOwn(PRIORITIES, value);
 }
 
+/** The name of a stored priority, or the number itself when it has none (a library caller's own). */
+export function priorityName(priority: number): PriorityName | number {
+  const entry = Object.entries(PRIORITIES).find(([, value]) => value === priority);
+  return entry ? (entry[0] as PriorityName) : priority;
+}
+
+/** One priority level of `GET /v1/queues` (admins): the queue's work at that priority. */
+export interface QueueLevelView {
+  /** Its name when it has one (`normal`), else the number. */
+  priority: PriorityName | number;
+  /** The number behind the name: higher runs first. */
+  level: number;
+  /** Tasks a worker could claim now. */
+  queued: number;
+  /** Tasks queued for later: retries waiting out their delay. */
+  delayed: number;
+  /** Tasks workers hold now. */
+  running: number;
+  /** Since when the level's longest-waiting claimable task has been due (ISO 8601); null when none is. */
+  oldestQueuedAt: string | null;
+  /** How long that is, in ms, when the server answered; null when none is. */
+  oldestAgeMs: number | null;
+}
+
 /** What `POST /v1/documents/:id/inspect` answers: a table's sheets and header columns. */
 export type { TableOutline as TableOutlineView } from './formats/types.ts';
 

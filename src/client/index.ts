@@ -13,7 +13,7 @@ import type { JsonObject } from '../json.ts';
 import type { DocumentOutput } from '../pipeline/types.ts';
 import type { DocumentPageResult, DownloadFormat, ErrorGroupView, JobEstimateView, PipelineView, TableOutlineView } from '../api-types.ts';
 import { TERMINAL_JOB_STATUSES, type JobStatus, type MetricsSample } from '../store/port.ts';
-import type { ArtifactView, CreditEntryView, DocumentView, JobView, PriorityName, SignInView, TenantAccountView, UsageView, WorkerView } from '../api-types.ts';
+import type { ArtifactView, CreditEntryView, DocumentView, JobView, PriorityName, QueueLevelView, SignInView, TenantAccountView, UsageView, WorkerView } from '../api-types.ts';
 import type { SearchHit } from '../search/port.ts';
 import { errorFromProblem, errorFromResponse, ReamHttpError, unreachable, type ProblemBody } from './errors.ts';
 import { fileBlob, type FileBlob, type SubmitFile } from './files.ts';
@@ -28,7 +28,7 @@ export type { DocumentPageResult, DownloadFormat, ErrorGroupView, JobEstimateVie
 export { DOWNLOAD_FORMATS } from '../api-types.ts';
 export type { JsonObject, JsonValue } from '../json.ts';
 export type { JobStatus, MetricsSample } from '../store/port.ts';
-export type { ArtifactView, CreditEntryView, DocumentView, JobView, PriorityName, SignInView, TenantAccountView, UsageView, WorkerTaskView, WorkerView } from '../api-types.ts';
+export type { ArtifactView, CreditEntryView, DocumentView, JobView, PriorityName, QueueLevelView, SignInView, TenantAccountView, UsageView, WorkerTaskView, WorkerView } from '../api-types.ts';
 export type { SearchHit } from '../search/port.ts';
 export { parseSse, SseParser, type SseMessage } from './sse.ts';
 export { errorFromResponse, ReamHttpError, type ProblemBody } from './errors.ts';
@@ -488,6 +488,15 @@ export class ReamClient {
   /** `GET /v1/workers` (admin): the worker processes heard from lately. */
   async workers(signal?: AbortSignal): Promise<WorkerView[]> {
     const { items } = await this.json<{ items: WorkerView[] }>('/v1/workers', signal ? { signal } : {});
+    return items;
+  }
+
+  /**
+   * `GET /v1/queues` (admin): the task queue by priority, highest first: tasks waiting, delayed
+   * retries, running tasks, and the age of each level's longest-waiting task.
+   */
+  async queues(signal?: AbortSignal): Promise<QueueLevelView[]> {
+    const { items } = await this.json<{ items: QueueLevelView[] }>('/v1/queues', signal ? { signal } : {});
     return items;
   }
 

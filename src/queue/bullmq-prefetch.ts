@@ -102,6 +102,11 @@ export class Prefetcher {
     return n;
   }
 
+  /** The data of every job waiting here (for the backlog, which counts them as queued). */
+  heldTasks(): TaskData[] {
+    return [...this.#byKey.values()].flatMap((entries) => entries.map((entry) => entry.job.data));
+  }
+
   /**
    * Gives back the jobs kept for ream job `jobId` (all when undefined), waits until every
    * give-back under way has ended, and returns how many it took out.

@@ -3,8 +3,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { ErrorInfo } from '../errors.ts';
+import { readBacklog } from './bullmq-backlog.ts';
 import { BullmqHandles } from './bullmq-handles.ts';
-import { BullmqKeys, bullmqJobIdOf } from './bullmq-keys.ts';
+import { BullmqKeys, bullmqJobIdOf, queueNameOf } from './bullmq-keys.ts';
 import { KnownKinds } from './bullmq-kinds.ts';
 import { LeaseSweeper } from './bullmq-leases.ts';
 import { LeaseMoves, LOST } from './bullmq-moves.ts';
@@ -13,7 +14,7 @@ import { Prefetcher } from './bullmq-prefetch.ts';
 import { TaskRecords } from './bullmq-records.ts';
 import { BullmqRedis } from './bullmq-redis.ts';
 import { attemptsOf, leasedFromJob, parentOf, prepareTask, recordOf, uniqueById, type KeepFinished, type TaskJob } from './bullmq-task.ts';
-import type { ClaimOptions, FailOutcome, LeasedTask, NewTask, TaskQueue, TaskStatus } from './port.ts';
+import type { ClaimOptions, FailOutcome, LeasedTask, NewTask, QueueBacklog, TaskQueue, TaskStatus } from './port.ts';
 import { Wakeups } from './wakeups.ts';
 
 export type { BullmqQueueOptions } from './bullmq-options.ts';
@@ -267,6 +268,12 @@ export class BullmqQueue implements TaskQueue {
     counts.queued += this.#prefetch.size;
     counts.cancelled = await this.#records.cancelledTotal(this.#retentionMs);
     return counts;
+  }
+
+  /** Read from BullMQ's keys of every kind's queue in one round trip (bullmq-backlog.ts). */
+  async backlog(): Promise<QueueBacklog[]> {
+    const kinds = await this.#kinds.refresh();
+    return readBacklog(this.#redis, this.#keys, [...kinds].map(queueNameOf), this.#prefetch.heldTasks());
   }
 
   /**

@@ -14,6 +14,8 @@ export interface TaskData {
   /** The exact port priority (BullMQ's may be clamped, see bullmq-priority.ts). */
   priority: number;
   maxAttempts: number;
+  /** When the task is first due (epoch ms): the backlog's age counts from it. Absent on tasks added before it was kept. */
+  runAt?: number;
   parentId?: string;
   /** The parent's ream job when it is not this task's (the port allows it; the engine's flows never do). */
   parentJobId?: string;
@@ -41,7 +43,7 @@ export function prepareTask(task: NewTask, now: number, keep: KeepFinished, pare
   const row = rowFromTask(task, now, 'queued', parent?.id ?? null);
   const priority = Number(row.priority);
   const runAt = Number(row.run_at);
-  const data: TaskData = { taskId: task.id, jobId: task.jobId, payload: task.payload, priority, maxAttempts: Number(row.max_attempts) };
+  const data: TaskData = { taskId: task.id, jobId: task.jobId, payload: task.payload, priority, maxAttempts: Number(row.max_attempts), runAt };
   if (parent !== undefined) data.parentId = parent.id;
   if (parent !== undefined && parent.jobId !== task.jobId) data.parentJobId = parent.jobId;
   return {

@@ -65,6 +65,24 @@ export interface ClaimOptions {
 
 export type FailOutcome = 'retrying' | 'failed' | 'lost';
 
+/** One priority level of the queue's unfinished work (`TaskQueue.backlog`). */
+export interface QueueBacklog {
+  priority: number;
+  /** Tasks claimable now. */
+  queued: number;
+  /** Tasks queued for later: a future `runAt`, or a retry waiting out its delay. */
+  delayed: number;
+  /** Tasks under a lease (an expired one too, until it is taken over or failed). */
+  running: number;
+  /**
+   * Epoch ms since which the level's longest-waiting claimable task has been due: its `runAt`,
+   * which a retry or a release keeps, so the age counts from when the task was first due. `null`
+   * when nothing at this level is claimable. BullMQ reads it from the level's next task in claim
+   * order (and due retries), which is the oldest unless a retry went back behind newer tasks.
+   */
+  oldestQueuedAt: number | null;
+}
+
 export interface TaskQueue {
   readonly name: string;
   enqueue(tasks: readonly NewTask[]): Promise<number>;
@@ -118,6 +136,11 @@ export interface TaskQueue {
   /** Called in every process when any of them cancels one document of a job. Returns the unsubscriber. */
   onDocumentCancelled?(listener: (jobId: string, documentId: string) => void): () => void;
   counts(jobId?: string): Promise<Record<TaskStatus, number>>;
+  /**
+   * The work waiting and running, per priority level, highest first: only levels with a queued,
+   * delayed or leased task. Flow parents waiting for their children are not in it.
+   */
+  backlog(): Promise<QueueBacklog[]>;
   /**
    * Resolves when a task may have become claimable (an enqueue or a retry in this process), after
    * at most `maxWaitMs`, or when `signal` aborts. Lets workers sleep without busy polling.

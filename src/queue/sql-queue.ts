@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { ErrorInfo } from '../errors.ts';
 import { toJsonText, toNumber } from '../sql/dialect.ts';
-import type { ClaimOptions, FailOutcome, LeasedTask, NewTask, TaskQueue, TaskStatus } from './port.ts';
+import type { ClaimOptions, FailOutcome, LeasedTask, NewTask, QueueBacklog, TaskQueue, TaskStatus } from './port.ts';
 import type { QueueTables } from './queue-schema.ts';
 import { childrenEnded, exhaustedLeases, failLeases, LEASE_EXPIRED } from './sql-task-ends.ts';
 import { LEASED_COLUMNS, leasedFromRow, rowFromTask } from './task-rows.ts';
@@ -237,6 +237,34 @@ export class SqlQueue implements TaskQueue {
     const counts = Object.fromEntries(STATUSES.map((status) => [status, 0])) as Record<TaskStatus, number>;
     for (const row of rows) counts[row.status as TaskStatus] = toNumber(row.n);
     return counts;
+  }
+
+  async backlog(): Promise<QueueBacklog[]> {
+    const now = this.#now();
+    // One pass over the partial index `tasks_claim` (unfinished tasks only, already in priority
+    // order); the status list is spelled as literals for the same reason as in `claim`. A queued
+    // task is claimable once due; a leased one counts as running until taken over or failed.
+    const claimable = sql<boolean>`status = 'queued' and due_at <= ${now}`;
+    const rows = await this.#db
+      .selectFrom('tasks')
+      .select([
+        'priority',
+        sql<number | string>`sum(case when ${claimable} then 1 else 0 end)`.as('queued'),
+        sql<number | string>`sum(case when status = 'queued' and due_at > ${now} then 1 else 0 end)`.as('delayed'),
+        sql<number | string>`sum(case when status = 'leased' then 1 else 0 end)`.as('running'),
+        sql<number | string | null>`min(case when ${claimable} then run_at end)`.as('oldest'),
+      ])
+      .where(sql<boolean>`status in ('queued', 'leased')`)
+      .groupBy('priority')
+      .orderBy('priority', 'desc')
+      .execute();
+    return rows.map((row) => ({
+      priority: toNumber(row.priority),
+      queued: toNumber(row.queued),
+      delayed: toNumber(row.delayed),
+      running: toNumber(row.running),
+      oldestQueuedAt: row.oldest === null ? null : toNumber(row.oldest),
+    }));
   }
 
   waitForWork(maxWaitMs: number, signal?: AbortSignal): Promise<void> {

@@ -1,14 +1,8 @@
-import { PRIORITIES, type JobView, type PriorityName } from '../api-types.ts';
+import { priorityName, type JobView } from '../api-types.ts';
 import type { Progress } from '../events/types.ts';
 import type { JobCounts, JobRecord } from '../store/port.ts';
 
-export { PRIORITIES, isPriorityName, type JobView, type PriorityName } from '../api-types.ts';
-
-/** The name of a stored priority, or the number itself when it has none (a library caller's own). */
-export function priorityName(priority: number): PriorityName | number {
-  const entry = Object.entries(PRIORITIES).find(([, value]) => value === priority);
-  return entry ? (entry[0] as PriorityName) : priority;
-}
+export { PRIORITIES, isPriorityName, priorityName, type JobView, type PriorityName } from '../api-types.ts';
 
 function iso(ms: number | null): string | null {
   return ms === null ? null : new Date(ms).toISOString();

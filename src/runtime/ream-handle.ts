@@ -164,6 +164,7 @@ export function reamHandle(engine: Engine, parts: HandleParts): Ream {
     tenants: tenantAccounts(store, engine.settings.credits),
     jobStatusCounts: () => store.jobStatusCounts(),
     taskCounts: (jobId) => engine.ports.queue.counts(jobId),
+    queueBacklog: () => engine.ports.queue.backlog(),
     oldestQueuedJobAt: () => store.oldestJobCreatedAt('queued'),
     putMetricsSample: (sample, capacity) => store.putMetricsSample(sample, capacity),
     metricsHistory: (since) => store.listMetricsSamples(since),

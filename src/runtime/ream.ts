@@ -12,7 +12,7 @@ import type { EventFilter, EventListener } from '../events/port.ts';
 import type { ReamEvent } from '../events/types.ts';
 import type { DocumentOutput, PipelineFactory } from '../pipeline/types.ts';
 import type { PipelineDescription } from '../pipeline/registry.ts';
-import type { TaskStatus } from '../queue/port.ts';
+import type { QueueBacklog, TaskStatus } from '../queue/port.ts';
 import type { TableOutline } from '../formats/types.ts';
 import type { Artifact } from '../reports/artifacts.ts';
 import type { SearchHit } from '../search/port.ts';
@@ -59,6 +59,7 @@ export { DEFAULT_MAX_MEMORY_MB } from './thread-defaults.ts';
 export type { AttachUploadsOptions, RetentionReport, RetentionSettings, TenantDays } from './retention.ts';
 export { uploadExpired, type TenantHours, type UnfinishedUpload, type UnfinishedUploads, type UploadExpiry } from './upload-expiry.ts';
 export type { RemovedDocument } from './document-removal.ts';
+export type { QueueBacklog } from '../queue/port.ts';
 export type { CreditSettings } from './credits/credit-keeper.ts';
 export { checkPrices, PRICE_KEYS, type CreditPrices } from './credits/prices.ts';
 export { checkQuotas, type TenantAccount, type TenantAccounts, type GrantInput } from './credits/tenant-accounts.ts';
@@ -293,6 +294,11 @@ export interface Ream {
   jobStatusCounts(): Promise<Record<JobStatus, number>>;
   /** Queue tasks by status, of one job (its id) or of all. */
   taskCounts(jobId?: string): Promise<Record<TaskStatus, number>>;
+  /**
+   * The queue's work per priority level, highest first: tasks claimable now, delayed (future or
+   * retry), running, and since when the level's longest-waiting claimable task has been due.
+   */
+  queueBacklog(): Promise<QueueBacklog[]>;
   /** When the oldest job still `queued` (not started) was created, any tenant; null when none. */
   oldestQueuedJobAt(): Promise<number | null>;
   /** Stores one interval's sample in the metrics history, a ring of `capacity`; false when the interval was sampled already. */

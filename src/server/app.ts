@@ -40,6 +40,7 @@ import { tenantRoutes } from './routes/tenants.ts';
 import { registerAudit } from './audit.ts';
 import { registerTracing } from './tracing-hook.ts';
 import { workerRoutes } from './routes/workers.ts';
+import { queueRoutes } from './routes/queues.ts';
 
 export interface ServerOptions {
   ream: Ream;
@@ -154,6 +155,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     jobRoutes(scope, options.ream, shutdown.signal, findUpload);
     artifactRoutes(scope, options.ream);
     workerRoutes(scope, options.ream);
+    queueRoutes(scope, options.ream);
     documentPagesRoutes(scope, options.ream);
     downloadRoutes(scope, options.ream);
     errorRoutes(scope, options.ream);

@@ -1,5 +1,5 @@
 import type { ReamEvent } from '../events/types.ts';
-import type { Ream } from '../runtime/create-ream.ts';
+import type { QueueBacklog, Ream } from '../runtime/create-ream.ts';
 import type { MetricsSample } from '../store/port.ts';
 
 export interface MetricsHistoryOptions {
@@ -45,6 +45,13 @@ function count(into: Counted, event: ReamEvent): void {
   }
 }
 
+/** When the longest-waiting claimable task of any priority became due; null when none waits. */
+function oldestWaiting(backlog: readonly QueueBacklog[]): number | null {
+  let oldest: number | null = null;
+  for (const level of backlog) if (level.oldestQueuedAt !== null && (oldest === null || level.oldestQueuedAt < oldest)) oldest = level.oldestQueuedAt;
+  return oldest;
+}
+
 async function tokensSpent(ream: Ream): Promise<number> {
   let total = 0;
   for (const row of await ream.usage()) total += row.promptTokens + row.completionTokens;
@@ -55,8 +62,8 @@ async function tokensSpent(ream: Ream): Promise<number> {
  * Samples the deployment into the store's metrics history every `intervalMs`, on the interval
  * grid (`at` a multiple of it), so that every server of a deployment samples the same intervals
  * and the first to store one wins. Pages, tasks and failures are counted from the events of
- * every process (the event bus delivers them all); the queue, the oldest queued job and the
- * tokens spent (from the usage ledger) are read at each interval's end. The interval the
+ * every process (the event bus delivers them all); the queue, the oldest waiting task (any
+ * priority: a started job's queued chunks count too) and the tokens spent (from the usage ledger) are read at each interval's end. The interval the
  * sampler starts in is partial and not stored. Returns the function that stops it.
  */
 export function startMetricsSampler(ream: Ream, options: MetricsHistoryOptions, onError: (error: unknown) => void): () => void {
@@ -72,7 +79,8 @@ export function startMetricsSampler(ream: Ream, options: MetricsHistoryOptions, 
   const sample = async (at: number): Promise<void> => {
     const done = counted;
     counted = empty();
-    const [tasks, oldest, tokens, before] = await Promise.all([ream.taskCounts(), ream.oldestQueuedJobAt(), tokensSpent(ream), tokensBefore]);
+    const [tasks, backlog, tokens, before] = await Promise.all([ream.taskCounts(), ream.queueBacklog(), tokensSpent(ream), tokensBefore]);
+    const oldest = oldestWaiting(backlog);
     tokensBefore = Promise.resolve(tokens);
     if (partial) {
       partial = false;

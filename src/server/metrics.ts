@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ReamEvent } from '../events/types.ts';
-import type { Ream } from '../runtime/create-ream.ts';
+import { priorityName } from '../api-types.ts';
+import type { QueueBacklog, Ream } from '../runtime/create-ream.ts';
 import type { TaskStatus } from '../queue/port.ts';
 import { JOB_STATUSES, type WorkerRecord } from '../store/port.ts';
 import { liveWorkers } from './routes/workers.ts';
@@ -25,6 +26,9 @@ export function createMetrics(ream: Ream): ServerMetrics {
   // Three gauges read the workers list; a scrape collects them together, so they share one read.
   let workersRead: Promise<WorkerRecord[]> | undefined;
   const workersOfScrape = (): Promise<WorkerRecord[]> => (workersRead ??= liveWorkers(ream).finally(() => (workersRead = undefined)));
+  // Likewise the two queue gauges share one read of the backlog.
+  let backlogRead: Promise<QueueBacklog[]> | undefined;
+  const backlogOfScrape = (): Promise<QueueBacklog[]> => (backlogRead ??= ream.queueBacklog().finally(() => (backlogRead = undefined)));
 
   new Gauge({
     name: 'ream_jobs',
@@ -80,6 +84,34 @@ export function createMetrics(ream: Ream): ServerMetrics {
     async collect() {
       const counts = await ream.taskCounts();
       for (const [status, n] of Object.entries(counts) as Array<[TaskStatus, number]>) this.set({ status }, n);
+    },
+  });
+  // Per priority level, named (`normal`) where the level has a name. Reset on every scrape so a
+  // level that emptied out drops its series rather than repeating its last value.
+  new Gauge({
+    name: 'ream_queue_depth',
+    help: 'Tasks a worker could claim now, by priority, read from the queue on scrape (delayed retries and running tasks not included).',
+    labelNames: ['priority'] as const,
+    registers: [registry],
+    async collect() {
+      const levels = await backlogOfScrape();
+      this.reset();
+      for (const level of levels) this.set({ priority: String(priorityName(level.priority)) }, level.queued);
+    },
+  });
+  new Gauge({
+    name: 'ream_queue_oldest_task_age_seconds',
+    help: 'How long the longest-waiting claimable task of each priority has been due, read on scrape; 0 when none of that level waits.',
+    labelNames: ['priority'] as const,
+    registers: [registry],
+    async collect() {
+      const levels = await backlogOfScrape();
+      const now = Date.now();
+      this.reset();
+      for (const level of levels) {
+        const age = level.oldestQueuedAt === null ? 0 : Math.max(0, now - level.oldestQueuedAt) / 1000;
+        this.set({ priority: String(priorityName(level.priority)) }, age);
+      }
     },
   });
 

@@ -21,7 +21,7 @@ export interface MetricsSample {
   queued: number;
   /** Tasks leased by a worker at the interval's end. */
   running: number;
-  /** Age in ms of the oldest job still `queued` (not started) at the interval's end; null when none. */
+  /** Age in ms at the interval's end of the longest-waiting claimable task (any priority, any job), from when it was first due; null when none. */
   oldestQueuedMs: number | null;
   /** Model tokens (prompt and completion) spent in the interval. */
   tokens: number;

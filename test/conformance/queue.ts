@@ -391,6 +391,55 @@ const cases: ConformanceCase<Subject>[] = [
     },
   },
   {
+    name: 'backlog of an empty queue has no levels, nor after its tasks ended',
+    async run({ queue }) {
+      assert.deepEqual(await queue.backlog(), []);
+      await queue.enqueue([task({ priority: 3 })]);
+      assert.equal((await queue.backlog()).length, 1);
+      assert.equal((await drain(queue)).length, 1);
+      assert.deepEqual(await queue.backlog(), []);
+    },
+  },
+  {
+    name: 'backlog counts queued, delayed and running tasks per priority, highest first, with the oldest due runAt',
+    async run({ queue }) {
+      const now = Date.now();
+      await queue.enqueue([
+        task({ priority: 10, runAt: now - 60_000 }),
+        task({ priority: 10, runAt: now - 1_000 }),
+        task({ priority: 10, runAt: now - 500 }),
+        task({ runAt: now - 5_000 }),
+        task({ runAt: now + 60_000 }),
+      ]);
+      // A flow parent waiting for its child is not backlog; the child is.
+      await queue.enqueueFlow(task({ kind: 'merge', priority: 5 }), [task({ priority: 5, runAt: now - 2_000 })]);
+      const leased = await claimOrFail(queue);
+      assert.equal(leased.priority, 10);
+      assert.deepEqual(await queue.backlog(), [
+        { priority: 10, queued: 2, delayed: 0, running: 1, oldestQueuedAt: now - 1_000 },
+        { priority: 5, queued: 1, delayed: 0, running: 0, oldestQueuedAt: now - 2_000 },
+        { priority: 0, queued: 1, delayed: 1, running: 0, oldestQueuedAt: now - 5_000 },
+      ]);
+      assert.equal(await queue.complete(leased), true);
+      const [top] = await queue.backlog();
+      assert.equal(top?.priority, 10);
+      assert.equal(top.running + top.queued, 2, 'the completed task left the backlog');
+    },
+  },
+  {
+    name: 'backlog: a retry waiting out its delay is delayed; due again, it keeps its first runAt',
+    async run({ queue }) {
+      const now = Date.now();
+      await queue.enqueue([task({ priority: 2, runAt: now - 30_000 }), task({ priority: 2, runAt: now - 20_000 })]);
+      const first = await claimOrFail(queue);
+      const second = await claimOrFail(queue);
+      assert.deepEqual(await queue.backlog(), [{ priority: 2, queued: 0, delayed: 0, running: 2, oldestQueuedAt: null }]);
+      assert.equal(await queue.fail(first, boom, 60_000), 'retrying');
+      assert.equal(await queue.fail(second, boom, 0), 'retrying');
+      assert.deepEqual(await queue.backlog(), [{ priority: 2, queued: 1, delayed: 1, running: 0, oldestQueuedAt: now - 20_000 }]);
+    },
+  },
+  {
     name: 'waitForWork wakes on enqueue',
     async run({ queue }) {
       // The wait would last a minute: waking well before that can only be the enqueue's doing.

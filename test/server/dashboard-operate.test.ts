@@ -1,6 +1,7 @@
 // The Operate page's recent errors, in Chromium: grouped by code from GET /v1/errors, a tenant
 // sees its own and an admin everyone's; a sample's file name that is markup stays text, and its
-// link opens the failed document.
+// link opens the failed document. The queues by priority: a task nobody takes shows with its
+// priority and an age that grows.
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -46,8 +47,8 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function signIn(page: Page, key: string): Promise<void> {
-  await page.goto(`${server.url}/#/operate`);
+async function signIn(page: Page, key: string, url = server.url): Promise<void> {
+  await page.goto(`${url}/#/operate`);
   await page.getByLabel('API key').fill(key);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('link', { name: 'Operate' }).click();
@@ -102,5 +103,34 @@ describe('console: recent errors on Operate, and the admin\'s tenant picker', { 
     await link.click();
     await tenant.getByRole('heading', { name: HOSTILE_NAME }).waitFor({ timeout: WAIT_MS });
     assert.match(tenant.url(), new RegExp(`#/jobs/${aJob.id}/documents/`));
+  });
+
+  test('an admin sees the queues by priority: a task nobody takes, its priority and an age that grows', async (t) => {
+    if (!requireOrSkip(t, browser !== undefined, `Chromium at ${CHROMIUM}`)) return;
+    // A deployment of its own without workers, so the task stays queued.
+    const idle = await createReam({ dataDir: join(dir, 'idle'), threads: 1, work: false });
+    const idleServer = await startServer({ ream: idle, host: '127.0.0.1', port: 0, auth: { mode: 'on' }, metricsHistory: false });
+    try {
+      const idleKeys = await issueTenantKeys(idle);
+      await new ReamClient({ baseUrl: idleServer.url, apiKey: idleKeys.admin }).submit({ priority: 'critical', files: [{ name: 'waits.pdf', data: await makePdf({ pages: ['waits'] }) }] });
+      const page = await openPage(browser, t);
+      await signIn(page, idleKeys.admin, idleServer.url);
+      const row = page.locator('#queues tbody tr[data-priority="critical"]');
+      await row.waitFor({ timeout: WAIT_MS });
+      assert.equal(await row.locator('.queue-priority').textContent(), 'critical');
+      assert.equal(await row.locator('.queue-queued').textContent(), '1');
+      assert.equal(await row.locator('.queue-running').textContent(), '0');
+      // Refreshed with the page's other reads (every 3 s): the age shown moves past zero.
+      await page.locator('#queues tr[data-priority="critical"] .queue-age', { hasText: /^([1-9]\d* s|\d+ min \d+ s)$/ }).waitFor({ timeout: WAIT_MS });
+      await assertAccessible(page, 'operate with queues');
+
+      const tenant = await openPage(browser, t);
+      await signIn(tenant, idleKeys.a, idleServer.url);
+      await tenant.locator('#operate-forbidden').waitFor({ timeout: WAIT_MS });
+      assert.equal(await tenant.locator('#queues').count(), 0, 'a tenant sees no queues');
+    } finally {
+      await idleServer.close();
+      await idle.close();
+    }
   });
 });

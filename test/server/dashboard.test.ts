@@ -253,7 +253,7 @@ describe('console: built by Vite, served at /, driven in Chromium', { timeout: C
     // Charts of the server's metrics history, once it holds a sample (one a second here).
     await page.getByRole('img', { name: /^Throughput, per second: latest pages \d/ }).waitFor({ timeout: WAIT_MS });
     assert.equal(await page.locator('.chart canvas').count(), 5, 'throughput, failures by code, queue, queue age and tokens drawn');
-    await page.getByRole('img', { name: /^Queue age, seconds: latest oldest waiting job \d/ }).waitFor({ timeout: WAIT_MS });
+    await page.getByRole('img', { name: /^Queue age, seconds: latest oldest waiting task \d/ }).waitFor({ timeout: WAIT_MS });
     await assertAccessible(page, 'operate');
     await worker.getByRole('button', { name: `pause worker ${workerId}` }).click();
     await page.locator('#workers .worker-state', { hasText: 'asked to pause' }).waitFor({ timeout: WAIT_MS });

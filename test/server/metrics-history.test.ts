@@ -1,6 +1,6 @@
 // GET /v1/metrics/history: the server samples the deployment into the store's ring buffer, one
 // sample per interval on a shared grid. Embedded (SQLite): pages, tasks and failures by code of a
-// real job, the queue and the age of a job nobody takes; admins only. Distributed (PostgreSQL,
+// real job, the queue and the age of a task nobody takes; admins only. Distributed (PostgreSQL,
 // Redis): two servers over one deployment count a worker's pages and store each interval once.
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, test } from 'node:test';
 import { ReamClient, type MetricsSample } from '../../src/client/index.ts';
 import { createReam, type Ream } from '../../src/runtime/create-ream.ts';
+import { adaptersOf } from '../../src/runtime/internals.ts';
 import { startServer, type RunningServer } from '../../src/server/app.ts';
 import { rejectsWithCode } from '../support/assert-ream-error.ts';
 import { startCluster } from '../support/cluster.ts';
@@ -82,11 +83,14 @@ test('embedded: the pages, tasks and failures by code of a job, one sample per i
   await rejectsWithCode(admin.metricsHistory({ since: Number.MAX_SAFE_INTEGER * 2 }), 'validation_failed');
 });
 
-test('embedded: a job nobody works on shows as queued tasks and an age that grows', async () => {
+test('embedded: a started job whose task nobody works on shows as queued tasks and an age that grows', async () => {
   const { ream, server } = await serve('idle', false);
   const keys = await issueTenantKeys(ream);
   const admin = new ReamClient({ baseUrl: server.url, apiKey: keys.admin });
-  await new ReamClient({ baseUrl: server.url, apiKey: keys.a }).submit({ files: [{ name: 'q.pdf', data: await makePdf({ pages: ['waiting'] }) }] });
+  const job = await new ReamClient({ baseUrl: server.url, apiKey: keys.a }).submit({ files: [{ name: 'q.pdf', data: await makePdf({ pages: ['waiting'] }) }] });
+  // The age is the oldest waiting task's, not the oldest job not started: a running job's
+  // queued work ages too (as a job does whose first document started and whose chunks wait).
+  await adaptersOf(ream).store.updateJob(job.id, { status: 'running', startedAt: Date.now() });
   const items = await until(admin, (found) => found.filter((s) => s.queued > 0 && s.oldestQueuedMs !== null).length >= 2);
   const waiting = items.filter((s) => s.oldestQueuedMs !== null);
   const [first, last] = [waiting[0], waiting.at(-1)];

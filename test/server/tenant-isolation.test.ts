@@ -107,6 +107,7 @@ for (const mode of MODES) {
           ['/v1/tenants/tenant-a/quotas', { method: 'PUT', json: { pagesPerDay: 0 } }],
           ['/v1/audit'],
           ['/v1/workers'],
+          ['/v1/queues'],
         ];
         for (const [path, init] of forbidden) {
           const response = await b(path, init);

@@ -23,7 +23,7 @@ const sampleSchema = {
     failures: { type: 'object', additionalProperties: { type: 'integer' }, description: 'Failed chunks and documents by error code' },
     queued: { ...count, description: 'Tasks ready for a worker at the interval\'s end' },
     running: { ...count, description: 'Tasks leased by workers at the interval\'s end' },
-    oldestQueuedMs: { type: ['integer', 'null'], description: 'Age of the oldest job not started yet at the interval\'s end, ms' },
+    oldestQueuedMs: { type: ['integer', 'null'], description: 'Age at the interval\'s end of the longest-waiting task a worker could claim (any priority, any job: started ones too), counted from when it was first due, ms; null when none waited' },
     tokens: { ...count, description: 'Model tokens spent in the interval' },
   },
 } as const;

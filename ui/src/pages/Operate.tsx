@@ -1,8 +1,9 @@
-import type { MetricsSample, ReamClient, UsageView, WorkerView } from '@client';
+import type { MetricsSample, QueueLevelView, ReamClient, UsageView, WorkerView } from '@client';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { Chart } from '../components/Chart.tsx';
 import { ErrorText, Page } from '../components/common.tsx';
 import { ErrorGroups } from '../components/ErrorGroups.tsx';
+import { QueueTable } from '../components/QueueTable.tsx';
 import { Tenants } from '../components/Tenants.tsx';
 import { isForbidden, messageOf, when } from '../format.ts';
 import { historyLines, mergeSamples } from '../metrics.ts';
@@ -46,15 +47,16 @@ function Charts({ samples }: { samples: readonly MetricsSample[] }) {
           { label: 'running', values: lines.running, color: '#0891b2' },
         ]}
       />
-      <Chart title="Queue age" unit="seconds" times={times} series={[{ label: 'oldest waiting job', values: lines.oldestQueuedSeconds, color: '#b45309' }]} />
+      <Chart title="Queue age" unit="seconds" times={times} series={[{ label: 'oldest waiting task', values: lines.oldestQueuedSeconds, color: '#b45309' }]} />
       <Chart title="Model tokens" unit="per second" times={times} series={[{ label: 'tokens', values: lines.tokensPerSecond, color: '#2f7de1' }]} />
     </div>
   );
 }
 
-/** Admin: the worker processes (with their tasks in flight) and pause/resume/drain, activity, errors, tenants; the tenant's model usage. */
+/** Admin: the worker processes (with their tasks in flight) and pause/resume/drain, the queues by priority, activity, errors, tenants; the tenant's model usage. */
 export function Operate({ client }: { client: ReamClient }) {
   const [workers, setWorkers] = useState<WorkerView[] | undefined>(undefined);
+  const [queues, setQueues] = useState<QueueLevelView[] | undefined>(undefined);
   const [usage, setUsage] = useState<UsageView | undefined>(undefined);
   const [error, setError] = useState('');
   const [forbidden, setForbidden] = useState(false);
@@ -64,7 +66,9 @@ export function Operate({ client }: { client: ReamClient }) {
 
   const load = async (): Promise<void> => {
     try {
-      setWorkers(await client.workers());
+      const [nextWorkers, nextQueues] = await Promise.all([client.workers(), client.queues()]);
+      setWorkers(nextWorkers);
+      setQueues(nextQueues);
       // Only what is new since the last read: a day of samples is fetched once, not every 3 s.
       const keepSince = Date.now() - SPANS[span];
       const { items } = await client.metricsHistory({ since: Math.max(keepSince, newest.current) });
@@ -160,6 +164,8 @@ export function Operate({ client }: { client: ReamClient }) {
       )}
       {forbidden ? null : (
         <>
+          <h2>Queues</h2>
+          <QueueTable levels={queues} />
           <div class="page-head">
             <h2>Activity</h2>
             <label>
