@@ -62,7 +62,7 @@ void test('console: an admin sees each tenant\'s usage and grants it credits; a 
   assert.match(before[4] ?? '', /^\d+(\.\d)? (B|kB)$/, 'its stored bytes');
   await assertAccessible(page, 'operate with tenants');
 
-  await page.getByLabel('Tenant', { exact: true }).fill('tenant-a');
+  await page.getByLabel('Grant to tenant', { exact: true }).fill('tenant-a');
   await page.getByLabel('Credits', { exact: true }).fill('250');
   await page.getByLabel('Reason', { exact: true }).fill('trial');
   await page.getByRole('button', { name: 'Grant' }).click();

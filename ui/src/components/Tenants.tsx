@@ -48,7 +48,7 @@ function GrantForm({ client, tenants, onGranted }: { client: ReamClient; tenants
         void grant();
       }}
     >
-      <label for="grant-tenant">Tenant</label>
+      <label for="grant-tenant">Grant to tenant</label>
       <input id="grant-tenant" list="grant-tenants" required maxLength={200} value={tenant} onInput={(event) => setTenant(event.currentTarget.value)} />
       <datalist id="grant-tenants">
         {tenants.map((id) => (
