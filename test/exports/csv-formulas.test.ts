@@ -9,6 +9,7 @@ import { buffer } from 'node:stream/consumers';
 import { test } from 'node:test';
 import { parse } from 'csv-parse/sync';
 import ExcelJS from 'exceljs';
+import JSZip from 'jszip';
 import { openTableWriter } from '../../src/cli/table-writers.ts';
 import { escapeFormula, looksLikeFormula } from '../../src/exports/csv-formulas.ts';
 import type { ResultTable } from '../../src/exports/result-table.ts';
@@ -29,13 +30,12 @@ void test('text starting with =, +, -, @, tab or CR is a formula, a plain signed
   }
 });
 
+async function* from<T>(items: readonly T[]): AsyncGenerator<T> {
+  for (const item of items) yield await Promise.resolve(item);
+}
+
 function table(header: string[], rows: CellValue[][]): ResultTable {
-  return {
-    header,
-    rows: (async function* () {
-      yield* rows;
-    })(),
-  };
+  return { header, rows: from(rows) };
 }
 
 const ROWS: CellValue[][] = [
@@ -65,6 +65,10 @@ void test('an XLSX download writes =1+1 as a string cell, not a formula: it need
   assert.equal(cell.value, '=1+1');
   assert.equal(cell.formula, undefined);
   assert.equal(book.worksheets[0]?.getCell('B2').value, -3);
+  // In the sheet's XML: a string-typed value and no <f> (formula) element, which is all a spreadsheet evaluates.
+  const xml = (await (await JSZip.loadAsync(bytes)).file('xl/worksheets/sheet1.xml')?.async('string')) ?? '';
+  assert.match(xml, /<c r="A2" t="str"><v>=1\+1<\/v><\/c>/);
+  assert.doesNotMatch(xml, /<f[ >]/);
 });
 
 void test('ream rows output: the input columns are written back as they are, only the added columns are guarded', async () => {

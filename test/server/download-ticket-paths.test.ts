@@ -20,14 +20,14 @@ void test('download and artifact routes parse to their job; anything else is val
 
 void test('a ticket matches its path as a browser sends it, and its query in any order', async () => {
   const coordination = localCoordination();
-  const redeem = async (path: string, sent: (url: string) => string): Promise<unknown> => {
+  const redeem = async (path: string, sent: (url: string) => string): ReturnType<typeof redeemDownloadTicket> => {
     const { url } = await issueDownloadTicket(coordination, ALICE, path);
     return redeemDownloadTicket(coordination, url.slice(url.indexOf('ticket=') + 7), sent(url));
   };
   assert.deepEqual(await redeem('/v1/jobs/j1/artifacts/INV 001.pdf', (url) => url.replace(' ', '%20')), { principal: ALICE }, 'a space the browser encodes');
   assert.deepEqual(await redeem('/v1/jobs/j1/download?format=csv&formulas=keep', (url) => url.replace('format=csv&formulas=keep&', 'formulas=keep&format=csv&')), { principal: ALICE });
-  assert.ok('refused' in (await redeem('/v1/jobs/j1/download?format=csv', (url) => url.replace('/j1/', '/j2/'))) as object, 'another job');
-  assert.ok('refused' in (await redeem('/v1/jobs/j1/download?format=csv', (url) => url.replace('format=csv', 'format=csv&format=json'))) as object, 'a query added');
-  assert.ok('refused' in (await redeem('/v1/jobs/j1/download?format=csv', (url) => `${url}&ticket=dlt_other`)) as object, 'two tickets');
+  assert.ok('refused' in (await redeem('/v1/jobs/j1/download?format=csv', (url) => url.replace('/j1/', '/j2/'))), 'another job');
+  assert.ok('refused' in (await redeem('/v1/jobs/j1/download?format=csv', (url) => url.replace('format=csv', 'format=csv&format=json'))), 'a query added');
+  assert.ok('refused' in (await redeem('/v1/jobs/j1/download?format=csv', (url) => `${url}&ticket=dlt_other`)), 'two tickets');
   assert.ok('refused' in (await redeemDownloadTicket(coordination, 'wst_not-a-download-ticket', '/v1/jobs/j1/download?ticket=wst_not-a-download-ticket')));
 });
