@@ -12,6 +12,7 @@ import { parse } from 'csv-parse/sync';
 import { ReamClient, type JobView } from '../../src/client/index.ts';
 import { createReam, type Ream } from '../../src/runtime/create-ream.ts';
 import { startServer, type RunningServer } from '../../src/server/app.ts';
+import { rejectsWithCode } from '../support/assert-ream-error.ts';
 import { makePdf } from '../support/make-pdf.ts';
 import { issueTenantKeys, type TenantKeys } from '../support/tenant-keys.ts';
 
@@ -159,6 +160,23 @@ describe('download tickets', { timeout: 60_000 }, () => {
     assert.ok(entries.length > 0);
     assert.ok(!JSON.stringify(entries).includes(value));
     assert.ok(entries.every((entry) => (entry as { tenantId: string }).tenantId === 'tenant-a'), 'recorded as the ticket\'s principal');
+  });
+
+  test('with auth off the console\'s ticket URLs work the same (every request is the local tenant)', async () => {
+    const open = await startServer({ ream, host: '127.0.0.1', port: 0 });
+    try {
+      const local = new ReamClient({ baseUrl: open.url });
+      const localJob = await local.submit({ files: [{ name: 'l.pdf', data: await makePdf({ pages: ['local'] }) }] });
+      // A browser's POST carries its page's Origin, which the host check allows for the server's own.
+      const response = await fetch(`${open.url}/v1/download-tickets`, { method: 'POST', headers: { 'content-type': 'application/json', origin: open.url }, body: JSON.stringify({ path: local.downloadPath(localJob.id, { format: 'csv' }) }) });
+      assert.equal(response.status, 201);
+      const { url } = (await response.json()) as { url: string };
+      assert.equal((await fetch(`${open.url}${url}`)).status, 200);
+      // tenant-a's job is not the local tenant's.
+      await rejectsWithCode(local.downloadUrl(`/v1/jobs/${job.id}/download`), 'validation_failed', /not readable by you/);
+    } finally {
+      await open.close();
+    }
   });
 
   test('CSV downloads escape formula-like text cells unless formulas=keep; numbers stay', async () => {
