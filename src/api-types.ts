@@ -170,6 +170,10 @@ export interface WorkerView {
 export const DOWNLOAD_FORMATS = ['json', 'ndjson', 'csv', 'xlsx'] as const;
 export type DownloadFormat = (typeof DOWNLOAD_FORMATS)[number];
 
+/** CSV downloads: `escape` (default) prefixes text cells a spreadsheet would run as a formula with `'`; `keep` writes them as they are. */
+export const CSV_FORMULA_MODES = ['escape', 'keep'] as const;
+export type CsvFormulaMode = (typeof CSV_FORMULA_MODES)[number];
+
 /** Recent failures of one error code, as `GET /v1/errors` groups them. Times are ISO 8601. */
 export interface ErrorGroupView {
   code: string;

@@ -12,7 +12,7 @@ import { pipeline } from 'node:stream/promises';
 import { Command, Option, type CommanderError } from 'commander';
 import { ReamError } from '../errors.ts';
 import { parseJsonObject } from '../json.ts';
-import { DOWNLOAD_FORMATS, type DownloadFormat, type JobView, type PriorityName, type ReamClient, type ReamEvent } from '../client/index.ts';
+import { CSV_FORMULA_MODES, DOWNLOAD_FORMATS, type CsvFormulaMode, type DownloadFormat, type JobView, type PriorityName, type ReamClient, type ReamEvent } from '../client/index.ts';
 import { positiveNumber } from './parse-flags.ts';
 
 export const DEFAULT_SERVER = 'http://127.0.0.1:8080';
@@ -202,10 +202,11 @@ export function registerClientCommands(program: Command): void {
       .addOption(serverOption())
       .addOption(new Option('-f, --format <format>', 'json and ndjson: the full results; csv and xlsx: a row per page, a column per field').choices([...DOWNLOAD_FORMATS]).default('csv'))
       .option('--document <documentId>', 'one document of the job only')
+      .addOption(new Option('--csv-formulas <mode>', 'csv: escape prefixes text cells a spreadsheet would run as a formula (=, +, -, @, tab, CR) with \'; keep writes them as they are').choices([...CSV_FORMULA_MODES]).default('escape'))
       .option('-o, --out <file>', 'where to write it (default: the name the server gives, in the current folder; - for stdout)')
-      .action(async (id: string, flags: { server: string; format: DownloadFormat; document?: string; out?: string }) => {
+      .action(async (id: string, flags: { server: string; format: DownloadFormat; document?: string; csvFormulas: CsvFormulaMode; out?: string }) => {
         const client = await clientFor(flags.server);
-        const file = await client.download(id, { format: flags.format, ...(flags.document === undefined ? {} : { documentId: flags.document }) });
+        const file = await client.download(id, { format: flags.format, formulas: flags.csvFormulas, ...(flags.document === undefined ? {} : { documentId: flags.document }) });
         const body = Readable.fromWeb(file.body);
         if (flags.out === '-') {
           await pipeline(body, process.stdout, { end: false });

@@ -181,7 +181,9 @@ async function writeResult(output: DocumentOutput, pages: AsyncIterable<Document
     return;
   }
   const table = outputTable(output, pages);
-  const writer = await openTableWriter(out, table.header, output.metadata?.sheet ?? sheetName(basename(out).replace(/\.[^.]*$/, '')));
+  // The input's own columns keep their exact text, unprefixed; the field and error columns ream adds are guarded in a CSV.
+  const inputColumns = output.metadata.columns.length;
+  const writer = await openTableWriter(out, table.header, output.metadata.sheet ?? sheetName(basename(out).replace(/\.[^.]*$/, '')), inputColumns);
   try {
     for await (const row of table.rows) await writer.write(row);
     await writer.close();

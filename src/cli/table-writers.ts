@@ -12,6 +12,7 @@ import { finished } from 'node:stream/promises';
 import { stringify } from 'csv-stringify';
 import { ReamError } from '../errors.ts';
 import type { CellValue } from '../formats/types.ts';
+import { escapeFormula } from '../exports/csv-formulas.ts';
 
 export interface TableWriter {
   write(row: readonly CellValue[]): Promise<void>;
@@ -32,14 +33,19 @@ export function checkTablePath(path: string): void {
   }
 }
 
-/** A writer of `header` and then rows into `path`, in the format its extension names. */
-export async function openTableWriter(path: string, header: readonly string[], sheet = 'Sheet1'): Promise<TableWriter> {
+/**
+ * A writer of `header` and then rows into `path`, in the format its extension names. In a CSV,
+ * text cells from column `escapeFormulasFrom` on are guarded against formula injection
+ * (csv-formulas.ts); the columns before it are written as they are (`ream rows` writes the
+ * user's own table back: its cells stay the user's, only the columns ream adds are guarded).
+ */
+export async function openTableWriter(path: string, header: readonly string[], sheet = 'Sheet1', escapeFormulasFrom = Number.POSITIVE_INFINITY): Promise<TableWriter> {
   checkTablePath(path);
   // A folder that does not exist yet is made, as `--out-dir` is.
   await mkdir(dirname(path), { recursive: true });
   const partial = `${path}.partial`;
   const ext = extname(path).toLowerCase();
-  const writer = ext === '.xlsx' ? await xlsxWriter(partial, sheet) : streamWriter(partial, ext === '.csv' ? csvStream() : jsonlStream(header));
+  const writer = ext === '.xlsx' ? await xlsxWriter(partial, sheet) : streamWriter(partial, ext === '.csv' ? csvStream(escapeFormulasFrom) : jsonlStream(header));
   await writer.write(header, true);
   return {
     write: (row) => writer.write(row, false),
@@ -81,10 +87,10 @@ function streamWriter(path: string, text: TextStream): Sink {
   };
 }
 
-function csvStream(): TextStream {
+function csvStream(escapeFrom: number): TextStream {
   // Numbers and booleans as JavaScript prints them, empty for null: the text the cell showed.
   const transform = stringify({ cast: { boolean: (value) => String(value), number: (value) => String(value) } });
-  return { transform, encode: (row) => row.map((cell) => cell ?? '') };
+  return { transform, encode: (row) => row.map((cell, i) => (i >= escapeFrom && typeof cell === 'string' ? escapeFormula(cell) : (cell ?? ''))) };
 }
 
 function jsonlStream(header: readonly string[]): TextStream {

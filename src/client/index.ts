@@ -11,7 +11,7 @@ import { ReamError } from '../errors.ts';
 import { TERMINAL_EVENT_TYPES as SHARED_TERMINAL_EVENT_TYPES, type ReamEvent } from '../events/types.ts';
 import type { JsonObject } from '../json.ts';
 import type { DocumentOutput } from '../pipeline/types.ts';
-import type { DocumentPageResult, DownloadFormat, ErrorGroupView, JobEstimateView, PipelineView, TableOutlineView } from '../api-types.ts';
+import type { CsvFormulaMode, DocumentPageResult, DownloadFormat, ErrorGroupView, JobEstimateView, PipelineView, TableOutlineView } from '../api-types.ts';
 import { TERMINAL_JOB_STATUSES, type JobStatus, type MetricsSample } from '../store/port.ts';
 import type { ArtifactView, CreditEntryView, DocumentView, JobView, PriorityName, QueueLevelView, SignInView, TenantAccountView, UsageView, WorkerView } from '../api-types.ts';
 import type { SearchHit } from '../search/port.ts';
@@ -24,8 +24,8 @@ import { ReamUrlStorage } from './url-storage.ts';
 
 export type { ReamEvent, EventType, Progress } from '../events/types.ts';
 export type { DocumentOutput } from '../pipeline/types.ts';
-export type { DocumentPageResult, DownloadFormat, ErrorGroupView, JobEstimateView, PipelineView, TableOutlineView } from '../api-types.ts';
-export { DOWNLOAD_FORMATS } from '../api-types.ts';
+export type { CsvFormulaMode, DocumentPageResult, DownloadFormat, ErrorGroupView, JobEstimateView, PipelineView, TableOutlineView } from '../api-types.ts';
+export { CSV_FORMULA_MODES, DOWNLOAD_FORMATS } from '../api-types.ts';
 export type { JsonObject, JsonValue } from '../json.ts';
 export type { JobStatus, MetricsSample } from '../store/port.ts';
 export type { ArtifactView, CreditEntryView, DocumentView, JobView, PriorityName, QueueLevelView, SignInView, TenantAccountView, UsageView, WorkerTaskView, WorkerView } from '../api-types.ts';
@@ -516,15 +516,36 @@ export class ReamClient {
    * documents as a file, streamed. `json` and `ndjson` carry the full results (a document's
    * `ndjson` is its pages, a table's rows); `csv` and `xlsx` one row per page with a column per field.
    */
-  async download(id: string, options: { format?: DownloadFormat; documentId?: string; signal?: AbortSignal } = {}): Promise<ResultsDownload> {
+  async download(id: string, options: { format?: DownloadFormat; documentId?: string; formulas?: CsvFormulaMode; signal?: AbortSignal } = {}): Promise<ResultsDownload> {
     const format = options.format ?? 'json';
-    const path = options.documentId === undefined ? '/download' : `/documents/${encodeURIComponent(options.documentId)}/download`;
-    const response = await this.request(this.jobPath(id, `${path}?format=${format}`), options.signal ? { signal: options.signal } : {});
+    const response = await this.request(this.downloadPath(id, options), options.signal ? { signal: options.signal } : {});
     return {
       name: attachmentName(response.headers.get('content-disposition'), `results.${format}`),
       mediaType: response.headers.get('content-type') ?? 'application/octet-stream',
       body: response.body ?? new Blob([]).stream(),
     };
+  }
+
+  /** The path of a results download: the job's, or with `documentId` one document's; `formulas` for CSV (default `escape`). */
+  downloadPath(id: string, options: { format?: DownloadFormat; documentId?: string; formulas?: CsvFormulaMode } = {}): string {
+    const path = options.documentId === undefined ? '/download' : `/documents/${encodeURIComponent(options.documentId)}/download`;
+    const query = new URLSearchParams({ format: options.format ?? 'json', ...(options.formulas === undefined ? {} : { formulas: options.formulas }) });
+    return this.jobPath(id, `${path}?${query.toString()}`);
+  }
+
+  /** The path of one of the job's files (`name`), or with no name of all of them as a zip. */
+  artifactPath(id: string, name?: string): string {
+    return this.jobPath(id, name === undefined ? '/artifacts.zip' : `/artifacts/${encodeURIComponent(name)}`);
+  }
+
+  /**
+   * `POST /v1/download-tickets`: an absolute URL that opens `path` (a {@link downloadPath} or
+   * {@link artifactPath}) once within a minute as this client, with no `Authorization`: for a
+   * browser, which then navigates `<a download href=url>` and streams the file to disk.
+   */
+  async downloadUrl(path: string): Promise<{ url: string; expiresAt: number }> {
+    const ticket = await this.json<{ url: string; expiresAt: number }>('/v1/download-tickets', { method: 'POST', body: JSON.stringify({ path }), headers: { 'content-type': 'application/json' } });
+    return { url: `${this.baseUrl}${ticket.url}`, expiresAt: ticket.expiresAt };
   }
 
   /** The files the job made (reports rendered per row), in input and row order. */

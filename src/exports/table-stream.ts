@@ -5,6 +5,7 @@ import { PassThrough, Readable } from 'node:stream';
 import { stringify } from 'csv-stringify/sync';
 import ExcelJS from 'exceljs';
 import type { CellValue } from '../formats/types.ts';
+import { escapeFormula, type CsvFormulaMode } from './csv-formulas.ts';
 import type { ResultTable } from './result-table.ts';
 
 export const TABLE_MEDIA_TYPES = {
@@ -19,14 +20,16 @@ const CUT_MARK = ' […]';
 
 /** Numbers and booleans as JavaScript prints them, empty for null: the text the cell showed. */
 const CSV_CAST = { boolean: (value: boolean) => String(value), number: (value: number) => String(value) };
+/** The same, with text cells guarded against formula injection (numbers are ream's own: `-3` stays). */
+const CSV_CAST_ESCAPED = { ...CSV_CAST, string: escapeFormula };
 
-function csvLine(row: readonly CellValue[]): string {
-  return stringify([row.map((cell) => cell ?? '')], { cast: CSV_CAST });
+function csvLine(row: readonly CellValue[], formulas: CsvFormulaMode): string {
+  return stringify([row.map((cell) => cell ?? '')], { cast: formulas === 'escape' ? CSV_CAST_ESCAPED : CSV_CAST });
 }
 
-async function* csvLines(table: ResultTable): AsyncGenerator<string> {
-  yield csvLine(table.header);
-  for await (const row of table.rows) yield csvLine(row);
+async function* csvLines(table: ResultTable, formulas: CsvFormulaMode): AsyncGenerator<string> {
+  yield csvLine(table.header, formulas);
+  for await (const row of table.rows) yield csvLine(row, formulas);
 }
 
 function xlsxCell(cell: CellValue): CellValue {
@@ -59,7 +62,18 @@ function xlsxStream(table: ResultTable, sheet: string): Readable {
   return out;
 }
 
-/** The table as a byte stream in `format`; `sheet` names the XLSX worksheet. */
-export function encodeTable(table: ResultTable, format: TableFormat, sheet = 'results'): Readable {
-  return format === 'csv' ? Readable.from(csvLines(table)) : xlsxStream(table, sheet);
+export interface EncodeOptions {
+  /** Names the XLSX worksheet. Default `results`. */
+  sheet?: string;
+  /**
+   * CSV only: `escape` (default) prefixes text cells a spreadsheet would run as a formula with `'`
+   * (csv-formulas.ts); `keep` writes them as they are. XLSX needs neither: its text cells are
+   * written as strings, which a spreadsheet never evaluates.
+   */
+  formulas?: CsvFormulaMode;
+}
+
+/** The table as a byte stream in `format`. */
+export function encodeTable(table: ResultTable, format: TableFormat, options: EncodeOptions = {}): Readable {
+  return format === 'csv' ? Readable.from(csvLines(table, options.formulas ?? 'escape')) : xlsxStream(table, options.sheet ?? 'results');
 }

@@ -28,6 +28,8 @@ import { uiRoutes } from './routes/ui.ts';
 import { pageImageRoutes } from './routes/page-images.ts';
 import { tableOutlineRoutes } from './routes/table-outline.ts';
 import { wsRoutes } from './routes/ws.ts';
+import { downloadTicketRoutes } from './routes/download-tickets.ts';
+import { withRedactedUrls } from './log-redaction.ts';
 import { documentRoutes } from './routes/documents.ts';
 import { uploadRoutes } from './uploads/tus.ts';
 import type { TusStorage } from './uploads/storage.ts';
@@ -79,8 +81,10 @@ export interface ServerOptions {
    * `startServer` over a distributed ream uses the deployment's bucket and Redis instead.
    */
   tusStorage?: TusStorage;
-  /** What server instances agree on (rate limits). Default: in memory, one server. */
+  /** What server instances agree on (rate limits, WebSocket and download tickets). Default: in memory, one server. */
   coordination?: Coordination;
+  /** A download ticket (`POST /v1/download-tickets`) is good for this long, in ms. Default 60 s. */
+  downloadTicketTtlMs?: number;
   /**
    * The metrics history this server samples into the store (`GET /v1/metrics/history`): interval
    * and ring size; `false` samples nothing. Default every 10 s, a day kept.
@@ -91,7 +95,8 @@ export interface ServerOptions {
 /** The v1 HTTP API (DESIGN.md §8) over an embedded {@link Ream}. Not listening yet: see {@link startServer}. */
 export function buildServer(options: ServerOptions): FastifyInstance {
   const app = Fastify({
-    logger: options.logger ?? false,
+    // Tickets in query strings are credentials: the request log shows `ticket=[redacted]`.
+    logger: withRedactedUrls(options.logger ?? false),
     // Refusals before routing (a bad percent-encoding, a parameter over maxParamLength) and by
     // Node's HTTP parser skip the error handler: they are problems too.
     frameworkErrors: (error, _request, reply) => {
@@ -158,6 +163,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     queueRoutes(scope, options.ream);
     documentPagesRoutes(scope, options.ream);
     downloadRoutes(scope, options.ream);
+    downloadTicketRoutes(scope, options.ream, { coordination, ...(options.downloadTicketTtlMs === undefined ? {} : { ttlMs: options.downloadTicketTtlMs }) });
     errorRoutes(scope, options.ream);
     pipelineRoutes(scope, options.ream);
     meRoutes(scope);

@@ -2,9 +2,9 @@ import { TokenBuckets } from './auth/rate-limit.ts';
 
 /**
  * What server instances must agree on: rate limits (a key's budget is one, however many
- * instances answer it) and WebSocket tickets (issued by one instance, redeemed on another). One
- * server: in memory. Several (distributed): in Redis. (Job webhooks need no agreement: each
- * delivery is a queue task, deduplicated by its id.)
+ * instances answer it) and WebSocket and download tickets (issued by one instance, redeemed on
+ * another). One server: in memory. Several (distributed): in Redis. (Job webhooks need no
+ * agreement: each delivery is a queue task, deduplicated by its id.)
  */
 export interface Coordination {
   /** Takes a request token from `subject`'s bucket of `perMinute`: 0 if there was one, else the ms until there will be. */

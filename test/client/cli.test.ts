@@ -70,6 +70,15 @@ describe('ream submit / status / wait / cancel against a server', () => {
     assert.deepEqual(ndjson.stdout.trim().split('\n').map((line) => (JSON.parse(line) as { source: string }).source), ['a.pdf', 'b.pdf']);
     const wrong = await cli(['download', id ?? '', '--format', 'pdf', '--server', server.url]);
     assert.equal(wrong.code, 2);
+
+    // A page whose text a spreadsheet would run as a formula: guarded with ' unless --csv-formulas keep.
+    const formula = await new ReamClient({ baseUrl: server.url }).submit({ files: [{ name: 'f.pdf', data: await makePdf({ pages: ['=SUM(1,2)'] }) }] });
+    await new ReamClient({ baseUrl: server.url }).wait(formula.id);
+    const guarded = await cli(['download', formula.id, '--out', '-', '--server', server.url]);
+    assert.match(guarded.stdout, /^f\.pdf,1,"'=SUM\(1,2\)/m);
+    const kept = await cli(['download', formula.id, '--csv-formulas', 'keep', '--out', '-', '--server', server.url]);
+    assert.match(kept.stdout, /^f\.pdf,1,"=SUM\(1,2\)/m);
+    assert.equal((await cli(['download', formula.id, '--csv-formulas', 'run', '--server', server.url])).code, 2);
   });
 
   test('cancel prints cancelled; wait on it exits 130; REAM_SERVER is honoured', async () => {

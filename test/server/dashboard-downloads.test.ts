@@ -1,11 +1,12 @@
-// The console's download buttons, in Chromium: the job page saves the whole job's results as CSV
-// and XLSX, the document page one table's rows; the files the browser saved are opened here
-// (csv-parse, exceljs) and checked cell by cell.
+// The console's download buttons, in Chromium, with auth on: the job page saves the whole job's
+// results as CSV and XLSX, the document page one table's rows; the files the browser saved are
+// opened here (csv-parse, exceljs) and checked cell by cell. The browser downloads each file
+// itself (streamed to disk) from a URL with a single-use ticket: no URL it requests has the key.
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test, type TestContext } from 'node:test';
 import { parse } from 'csv-parse/sync';
 import ExcelJS from 'exceljs';
 import type { Browser, Page } from 'playwright-core';
@@ -17,6 +18,7 @@ import { INVOICE_RULES, invoiceFields, invoiceRow, toCsv } from '../formats/shee
 import { assertAccessible, CHROMIUM, launchChromium, openPage } from '../support/console-browser.ts';
 import { requireOrSkip } from '../support/env.ts';
 import { makePdf } from '../support/make-pdf.ts';
+import { issueTenantKeys } from '../support/tenant-keys.ts';
 
 const WAIT_MS = 30_000;
 const TABLE_ROWS = 300;
@@ -27,13 +29,15 @@ let ream: Ream;
 let server: RunningServer;
 let pdfJob: JobView;
 let tableJob: JobView;
+let key: string;
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'ream-dashboard-downloads-'));
   browser = await launchChromium();
   ream = await createReam({ dataDir: join(dir, 'data'), threads: 1 });
-  server = await startServer({ ream, host: '127.0.0.1', port: 0 });
-  const client = new ReamClient({ baseUrl: server.url });
+  server = await startServer({ ream, host: '127.0.0.1', port: 0, auth: { mode: 'on' } });
+  key = (await issueTenantKeys(ream)).a;
+  const client = new ReamClient({ baseUrl: server.url, apiKey: key });
   const invoice = await makePdf({ pages: ['Customer: ACME, "the" Corp', 'Total due: 1,234.50 EUR'] });
   pdfJob = await client.submit({ pipeline: 'rules', options: { rules: [{ name: 'total', pattern: 'Total due: ([\\d,.]+)', group: 1 }, { name: 'customer', pattern: 'Customer: (.+)', group: 1 }] }, files: [{ name: 'invoice.pdf', data: invoice }] });
   const csv = join(dir, 'orders.csv');
@@ -49,11 +53,40 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** Clicks the button and answers the file the browser saved: its suggested name and bytes. */
+/** A page signed in with the key at `route`; every URL it requests is kept in `urls`. */
+async function signedIn(t: TestContext, route: string): Promise<{ page: Page; urls: string[] }> {
+  const page = await openPage(browser, t);
+  const urls: string[] = [];
+  page.on('request', (request) => urls.push(request.url()));
+  await page.goto(`${server.url}/#${route}`);
+  await page.getByLabel('API key').fill(key);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  return { page, urls };
+}
+
+/**
+ * Clicks the button and answers the file the browser saved: its suggested name and bytes. The
+ * browser fetched it itself from a ticket URL of that download, with no key in it.
+ */
 async function save(page: Page, group: string, format: string): Promise<{ name: string; bytes: Buffer }> {
   const [file] = await Promise.all([page.waitForEvent('download', { timeout: WAIT_MS }), page.getByRole('group', { name: group }).getByRole('button', { name: format, exact: true }).click()]);
+  const url = new URL(file.url());
+  assert.equal(url.origin, server.url);
+  assert.match(url.pathname, /^\/v1\/jobs\/[^/]+\/(documents\/[^/]+\/)?download$/);
+  assert.equal(url.searchParams.get('format'), format.toLowerCase());
+  assert.match(url.searchParams.get('ticket') ?? '', /^dlt_[\w-]{43}$/, 'a single-use ticket');
+  assert.ok(!file.url().includes(key), 'no key in the URL');
   const path = await file.path();
   return { name: file.suggestedFilename(), bytes: await readFile(path) };
+}
+
+/**
+ * No URL the page requested carried the key, and it asked for one ticket per download (the
+ * download navigations themselves are the browser's, seen by `save` through `Download.url()`).
+ */
+function assertNoKeyInUrls(urls: string[], downloads: number): void {
+  assert.deepEqual(urls.filter((url) => url.includes(key) || url.includes('apiKey')), []);
+  assert.equal(urls.filter((url) => url === `${server.url}/v1/download-tickets`).length, downloads, urls.join('\n'));
 }
 
 async function xlsxCells(bytes: Buffer): Promise<CellValue[][]> {
@@ -68,8 +101,7 @@ async function xlsxCells(bytes: Buffer): Promise<CellValue[][]> {
 describe('console downloads', { timeout: 120_000 }, () => {
   test('the job page saves the whole job as CSV and XLSX: a row per page, a column per field', async (t) => {
     if (!requireOrSkip(t, browser !== undefined, `Chromium at ${CHROMIUM}`)) return;
-    const page = await openPage(browser, t);
-    await page.goto(`${server.url}/#/jobs/${pdfJob.id}`);
+    const { page, urls } = await signedIn(t, `/jobs/${pdfJob.id}`);
     await page.locator('#job-status', { hasText: /^succeeded$/ }).waitFor({ timeout: WAIT_MS });
     const buttons = page.getByRole('group', { name: 'Download results' }).getByRole('button');
     await page.locator('.downloads button:not([disabled])').nth(3).waitFor({ timeout: WAIT_MS });
@@ -96,14 +128,14 @@ describe('console downloads', { timeout: 120_000 }, () => {
 
     const json = await save(page, 'Download results', 'JSON');
     assert.equal((JSON.parse(json.bytes.toString('utf8')) as { items: unknown[] }).items.length, 1);
+    assertNoKeyInUrls(urls, 3);
   });
 
   test("the document page saves one table's rows as CSV and XLSX, in order, with their fields", async (t) => {
     if (!requireOrSkip(t, browser !== undefined, `Chromium at ${CHROMIUM}`)) return;
     const [doc] = await ream.jobDocuments(tableJob.id);
     assert.ok(doc);
-    const page = await openPage(browser, t);
-    await page.goto(`${server.url}/#/jobs/${tableJob.id}/documents/${doc.documentId}`);
+    const { page, urls } = await signedIn(t, `/jobs/${tableJob.id}/documents/${doc.documentId}`);
     await page.getByRole('group', { name: 'Download result' }).waitFor({ timeout: WAIT_MS });
     await assertAccessible(page, 'document with downloads');
 
@@ -117,5 +149,6 @@ describe('console downloads', { timeout: 120_000 }, () => {
     const xlsx = await xlsxCells((await save(page, 'Download result', 'XLSX')).bytes);
     assert.equal(xlsx.length, TABLE_ROWS + 1);
     assert.deepEqual(xlsx[TABLE_ROWS]?.slice(0, 4), [TABLE_ROWS, ...invoiceRow(TABLE_ROWS)]);
+    assertNoKeyInUrls(urls, 2);
   });
 });

@@ -7,6 +7,7 @@ import { createJwtVerifier } from './jwt.ts';
 import { setPrincipal, type Principal } from './principal.ts';
 import { localCoordination, type Coordination } from '../coordination.ts';
 import { isWebSocketUpgrade, protocolBearer, redeemWsTicket } from './ws-credentials.ts';
+import { redeemDownloadTicket, takesDownloadTicket } from './download-tickets.ts';
 
 export type AuthOptions =
   | { mode: 'off' }
@@ -41,7 +42,7 @@ function bearer(request: FastifyRequest): string | undefined {
   return match?.[1];
 }
 
-/** The `ticket` query parameter of a WebSocket upgrade (see ws-credentials.ts). */
+/** The `ticket` query parameter of a WebSocket upgrade (ws-credentials.ts) or a browser download (download-tickets.ts). */
 function ticketOf(request: FastifyRequest): string | undefined {
   const { ticket } = (request.query ?? {}) as { ticket?: unknown };
   return typeof ticket === 'string' && ticket !== '' ? ticket : undefined;
@@ -91,11 +92,16 @@ export function registerAuth(app: FastifyInstance, keys: Pick<Ream, 'findApiKey'
     let principal: Principal | undefined;
     if (auth.mode === 'on') {
       // Browsers cannot set headers on a WebSocket: they offer the token as a subprotocol, or a ticket.
+      // Browsers cannot set headers on a navigation either: a download takes a ticket bound to its URL.
       const upgrade = isWebSocketUpgrade(request);
       const token = bearer(request) ?? (upgrade ? protocolBearer(request) : undefined);
-      const ticket = upgrade && token === undefined ? ticketOf(request) : undefined;
+      const ticket = token === undefined && (upgrade || takesDownloadTicket(request)) ? ticketOf(request) : undefined;
       if (token === undefined && ticket === undefined) return unauthorized(reply, 'missing credentials: send Authorization: Bearer <API key or JWT>');
-      principal = token === undefined ? await redeemWsTicket(coordination, ticket ?? '') : await authenticate(token);
+      if (ticket !== undefined && !upgrade) {
+        const redeemed = await redeemDownloadTicket(coordination, ticket, request.url);
+        if ('refused' in redeemed) return unauthorized(reply, redeemed.refused);
+        principal = redeemed.principal;
+      } else principal = token === undefined ? await redeemWsTicket(coordination, ticket ?? '') : await authenticate(token);
       if (!principal) return unauthorized(reply, `invalid, expired or revoked ${token === undefined ? 'ticket' : 'credentials'}`);
       setPrincipal(request, principal);
       if (access === 'admin' && principal.role !== 'admin') {

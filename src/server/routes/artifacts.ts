@@ -24,6 +24,12 @@ const artifactSchema = {
   },
 } as const;
 
+/** Browsers open a file with a single-use ticket instead of Authorization (POST /v1/download-tickets). */
+const ticketQuery = {
+  type: 'object',
+  properties: { ticket: { type: 'string', description: 'A single-use ticket from POST /v1/download-tickets, instead of Authorization' } },
+} as const;
+
 async function findArtifact(ream: Ream, jobId: string, name: string): Promise<Artifact> {
   const artifact = (await ream.artifacts(jobId)).find((candidate) => candidate.name === name);
   if (!artifact) throw ReamError.nonRetryable('not_found', `job ${jobId} has no file ${JSON.stringify(name)}`);
@@ -58,6 +64,7 @@ export function artifactRoutes(app: FastifyInstance, ream: Ream): void {
       schema: {
         summary: 'One file the job made; a single `Range: bytes=…` answers 206 with that part',
         params: { type: 'object', required: ['id', 'name'], properties: { id: { type: 'string' }, name: { type: 'string' } } },
+        querystring: ticketQuery,
         produces: ['application/pdf', 'text/html', 'application/octet-stream'],
         response: problemResponses,
       },
@@ -85,7 +92,7 @@ export function artifactRoutes(app: FastifyInstance, ream: Ream): void {
     '/v1/jobs/:id/artifacts.zip',
     {
       ...TENANT_ACCESS,
-      schema: { summary: 'Every file the job made, as one zip streamed while it is made', params: jobIdParams, produces: ['application/zip'], response: problemResponses },
+      schema: { summary: 'Every file the job made, as one zip streamed while it is made', params: jobIdParams, querystring: ticketQuery, produces: ['application/zip'], response: problemResponses },
     },
     async (request, reply) => {
       const job = await requireJob(ream, request.params.id, principalOf(request));

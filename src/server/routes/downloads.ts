@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { DOWNLOAD_FORMATS, type DownloadFormat } from '../../api-types.ts';
 import { ReamError } from '../../errors.ts';
+import { CSV_FORMULA_MODES, type CsvFormulaMode } from '../../exports/csv-formulas.ts';
 import { documentTable, jobTable, type ResultTable } from '../../exports/result-table.ts';
 import { encodeTable, TABLE_MEDIA_TYPES, type TableFormat } from '../../exports/table-stream.ts';
 import { fromJson } from '../../json.ts';
@@ -26,8 +27,19 @@ const formatQuery = {
       enum: DOWNLOAD_FORMATS,
       description: 'json and ndjson: the full results (every field with its page and quote); csv and xlsx: one row per page (a table\'s row) with a column per field. Default json.',
     },
+    formulas: {
+      type: 'string',
+      enum: CSV_FORMULA_MODES,
+      description: 'csv only. escape (default): a text cell starting with =, +, -, @, tab or carriage return (and not a plain number) is written with a leading \' so spreadsheets do not run it as a formula; keep: cells as they are',
+    },
+    ticket: { type: 'string', description: 'A single-use ticket from POST /v1/download-tickets, instead of Authorization (browser downloads)' },
   },
 } as const;
+
+interface DownloadQuery {
+  format?: DownloadFormat;
+  formulas?: CsvFormulaMode;
+}
 
 const produces = [JSON_TYPE, NDJSON_TYPE, TABLE_MEDIA_TYPES.csv, TABLE_MEDIA_TYPES.xlsx].map((type) => type.replace(/;.*/, ''));
 
@@ -37,8 +49,8 @@ function fileName(source: string, format: DownloadFormat): string {
   return `${base || 'document'}.${format}`;
 }
 
-function sendTable(reply: FastifyReply, table: ResultTable, format: TableFormat, name: string): FastifyReply {
-  return reply.type(TABLE_MEDIA_TYPES[format]).header('content-disposition', attachment(name)).send(encodeTable(table, format));
+function sendTable(reply: FastifyReply, table: ResultTable, format: TableFormat, name: string, formulas: CsvFormulaMode): FastifyReply {
+  return reply.type(TABLE_MEDIA_TYPES[format]).header('content-disposition', attachment(name)).send(encodeTable(table, format, { formulas }));
 }
 
 async function* jsonItems(outputs: AsyncIterable<DocumentOutput>): AsyncGenerator<string> {
@@ -73,13 +85,13 @@ export function downloadRoutes(app: FastifyInstance, ream: Ream): void {
     produces,
     response: problemResponses,
   } as const;
-  app.get<{ Params: { id: string }; Querystring: { format?: DownloadFormat } }>('/v1/jobs/:id/download', { ...TENANT, schema: jobSchema }, async (request, reply) => {
+  app.get<{ Params: { id: string }; Querystring: DownloadQuery }>('/v1/jobs/:id/download', { ...TENANT, schema: jobSchema }, async (request, reply) => {
     const job = await requireJob(ream, request.params.id, principalOf(request));
     const format = request.query.format ?? 'json';
     const name = `job-${job.id}.${format}`;
     if (format === 'csv' || format === 'xlsx') {
       const table = await jobTable({ outputs: () => ream.results(job.id), pages: (documentId) => ream.documentPages(job.id, documentId) });
-      return sendTable(reply, table, format, name);
+      return sendTable(reply, table, format, name, request.query.formulas ?? 'escape');
     }
     const body = format === 'json' ? jsonItems(ream.results(job.id)) : ndjson(ream.results(job.id));
     return reply.type(format === 'json' ? JSON_TYPE : NDJSON_TYPE).header('content-disposition', attachment(name)).send(Readable.from(body));
@@ -92,7 +104,7 @@ export function downloadRoutes(app: FastifyInstance, ream: Ream): void {
     produces,
     response: problemResponses,
   } as const;
-  app.get<{ Params: DocumentParams; Querystring: { format?: DownloadFormat } }>('/v1/jobs/:id/documents/:documentId/download', { ...TENANT, schema: documentSchema }, async (request, reply) => {
+  app.get<{ Params: DocumentParams; Querystring: DownloadQuery }>('/v1/jobs/:id/documents/:documentId/download', { ...TENANT, schema: documentSchema }, async (request, reply) => {
     const job = await requireJob(ream, request.params.id, principalOf(request));
     const { documentId } = request.params;
     const format = request.query.format ?? 'json';
@@ -101,7 +113,9 @@ export function downloadRoutes(app: FastifyInstance, ream: Ream): void {
     if (!result) throw ReamError.nonRetryable('not_found', `document ${documentId} of job ${job.id} has not ended: no result yet`);
     const output = fromJson<DocumentOutput>(result.output);
     const name = fileName(output.source, format);
-    if (format === 'csv' || format === 'xlsx') return sendTable(reply, documentTable(output, ream.documentPages(job.id, documentId)), format, name);
+    if (format === 'csv' || format === 'xlsx') {
+      return sendTable(reply, documentTable(output, ream.documentPages(job.id, documentId)), format, name, request.query.formulas ?? 'escape');
+    }
     reply.header('content-disposition', attachment(name));
     if (format === 'json') return reply.type(JSON_TYPE).send(output);
     return reply.type(NDJSON_TYPE).send(Readable.from(ndjson(ream.documentPages(job.id, documentId))));

@@ -1,6 +1,6 @@
 import { DOWNLOAD_FORMATS, type DownloadFormat, type ReamClient } from '@client';
 import { useState } from 'preact/hooks';
-import { download } from '../download.ts';
+import { saveFile } from '../download.ts';
 import { messageOf } from '../format.ts';
 import { ErrorText } from './common.tsx';
 
@@ -8,8 +8,8 @@ const LABELS: Record<DownloadFormat, string> = { json: 'JSON', ndjson: 'NDJSON',
 
 /**
  * Buttons that save the results (the whole job's, or one document's) in each format the server
- * offers (`GET /v1/jobs/:id/download`). The file is fetched with the key, never through a URL
- * that would carry it, and saved from a `blob:` URL under the name the server gives.
+ * offers (`GET /v1/jobs/:id/download`). The browser downloads the file itself, streamed to disk,
+ * through a single-use ticket URL (never the key), under the name the server gives.
  */
 export function Downloads({ client, jobId, documentId, disabled = false }: { client: ReamClient; jobId: string; documentId?: string; disabled?: boolean }) {
   const [busy, setBusy] = useState<DownloadFormat | undefined>(undefined);
@@ -20,8 +20,7 @@ export function Downloads({ client, jobId, documentId, disabled = false }: { cli
     setBusy(format);
     setError('');
     try {
-      const file = await client.download(jobId, { format, ...(documentId === undefined ? {} : { documentId }) });
-      download(file.name, await new Response(file.body, { headers: { 'content-type': file.mediaType } }).blob());
+      await saveFile(client, client.downloadPath(jobId, { format, ...(documentId === undefined ? {} : { documentId }) }));
     } catch (failure) {
       setError(`Download failed: ${messageOf(failure)}`);
     } finally {
