@@ -21,6 +21,7 @@ import { errorRoutes } from './routes/errors.ts';
 import { pipelineRoutes } from './routes/pipelines.ts';
 import { meRoutes } from './routes/me.ts';
 import { jobEstimateRoutes } from './routes/job-estimate.ts';
+import { jobDocumentRoutes } from './routes/job-documents.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { artifactRoutes } from './routes/artifacts.ts';
 import { uiRoutes } from './routes/ui.ts';
@@ -151,6 +152,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
       ...(options.cors === undefined ? {} : { cors: options.cors }),
     });
     jobRoutes(scope, options.ream, shutdown.signal, findUpload);
+    jobDocumentRoutes(scope, options.ream);
     artifactRoutes(scope, options.ream);
     workerRoutes(scope, options.ream);
     documentPagesRoutes(scope, options.ream);
