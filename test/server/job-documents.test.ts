@@ -5,11 +5,11 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { ReamClient, type JobDocumentPage } from '../../src/client/index.ts';
+import { ReamClient } from '../../src/client/index.ts';
 import { createReam, type Ream } from '../../src/runtime/create-ream.ts';
 import { startServer, type RunningServer } from '../../src/server/app.ts';
 import { pipelines } from '../fixtures/slow-pipeline.ts';
+import { waitForMark } from '../support/gate.ts';
 import { makePdf, numberedPages } from '../support/make-pdf.ts';
 
 let dir: string;
@@ -19,7 +19,8 @@ let client: ReamClient;
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'ream-job-documents-'));
-  ream = await createReam({ dataDir: join(dir, 'data'), threads: 1, pipelines });
+  // One task at a time: a gated chunk of another job holds it, so a job's documents stay queued.
+  ream = await createReam({ dataDir: join(dir, 'data'), threads: 1, concurrency: 1, pipelines });
   server = await startServer({ ream, host: '127.0.0.1', port: 0 });
   client = new ReamClient({ baseUrl: server.url });
 });
@@ -36,6 +37,9 @@ async function problemCode(path: string): Promise<[number, string]> {
 
 void test('a gated job lists every document in input order, the ones not started as queued, a page at a time', { timeout: 60_000 }, async () => {
   const releaseFile = join(dir, 'release');
+  const markDir = join(dir, 'marks');
+  const blocker = await client.submit({ files: [{ name: 'blocker.pdf', data: await makePdf({ pages: ['blocker'] }) }], pipeline: 'gated', options: { releaseFile, markDir } });
+  await waitForMark(markDir, 'started', (text) => text.includes('blocker'), 30_000);
   const names = ['first.pdf', 'second.pdf', 'third.pdf'];
   const job = await client.submit({
     files: await Promise.all(names.map(async (name) => ({ name, data: await makePdf({ pages: numberedPages(name, 2) }) }))),
@@ -43,18 +47,14 @@ void test('a gated job lists every document in input order, the ones not started
     options: { chunkPages: 1, releaseFile },
   });
 
-  // While the gate holds, at least one document runs and the last one has not been touched.
-  let page: JobDocumentPage = await client.jobDocuments(job.id);
-  for (let i = 0; i < 200 && !page.items.some((d) => d.status === 'running'); i++) {
-    await sleep(100);
-    page = await client.jobDocuments(job.id);
-  }
+  // While the gate holds the only task slot, no document of the job has started.
+  const page = await client.jobDocuments(job.id);
   assert.deepEqual(page.items.map((d) => d.name), names, 'input order, by name');
   assert.deepEqual(page.items.map((d) => d.ordinal), [0, 1, 2]);
   assert.equal(page.nextCursor, null, 'one page holds them all');
-  assert.ok(page.items.some((d) => d.status === 'running'), `one runs: ${page.items.map((d) => d.status).join(', ')}`);
+  assert.deepEqual(page.items.map((d) => d.status), ['queued', 'queued', 'queued']);
   const third = page.items[2];
-  assert.equal(third?.status, 'queued', 'the third waits for the single thread');
+  assert.ok(third);
   assert.deepEqual([third.pagesTotal, third.chunksTotal, third.error, third.startedAt, third.finishedAt], [null, null, null, null, null]);
   assert.equal(Object.hasOwn(third, 'parentId'), false);
 
@@ -72,6 +72,7 @@ void test('a gated job lists every document in input order, the ones not started
 
   await writeFile(releaseFile, '');
   await ream.wait(job.id);
+  await ream.wait(blocker.id);
   const ended = await client.jobDocuments(job.id);
   assert.deepEqual(ended.items.map((d) => d.status), ['succeeded', 'succeeded', 'succeeded']);
   for (const doc of ended.items) {
