@@ -409,11 +409,12 @@ export class ReamClient {
     return this.json<JobDocumentPage>(this.jobPath(id, `/documents${qs ? `?${qs}` : ''}`), options.signal ? { signal: options.signal } : {});
   }
 
-  /** Every document of the job in input order, read a page of 1000 at a time (see {@link jobDocuments}). */
-  async *allJobDocuments(id: string, options: { signal?: AbortSignal } = {}): AsyncGenerator<JobDocumentView> {
+  /** Every document of the job in input order, read `pageSize` (default 1000, the most) at a time (see {@link jobDocuments}). */
+  async *allJobDocuments(id: string, options: { pageSize?: number; signal?: AbortSignal } = {}): AsyncGenerator<JobDocumentView> {
+    const { pageSize = 1000, signal } = options;
     let cursor: string | undefined;
     for (;;) {
-      const page = await this.jobDocuments(id, { limit: 1000, ...(cursor === undefined ? {} : { cursor }), ...options });
+      const page = await this.jobDocuments(id, { limit: pageSize, ...(cursor === undefined ? {} : { cursor }), ...(signal ? { signal } : {}) });
       yield* page.items;
       if (page.nextCursor === null) return;
       cursor = page.nextCursor;

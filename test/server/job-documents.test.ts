@@ -66,9 +66,11 @@ void test('a gated job lists every document in input order, the ones not started
   assert.deepEqual([second.items.map((d) => d.name), second.nextCursor], [names.slice(2), null]);
   const afterOrdinal = await client.jobDocuments(job.id, { cursor: '0' });
   assert.deepEqual(afterOrdinal.items.map((d) => d.name), names.slice(1), 'a bare ordinal: the documents after it');
-  const all: string[] = [];
-  for await (const doc of client.allJobDocuments(job.id)) all.push(doc.name);
-  assert.deepEqual(all, names);
+  for (const pageSize of [1000, 2, 1]) {
+    const all: string[] = [];
+    for await (const doc of client.allJobDocuments(job.id, { pageSize })) all.push(doc.name);
+    assert.deepEqual(all, names, `all of them, ${pageSize} a page`);
+  }
 
   await writeFile(releaseFile, '');
   await ream.wait(job.id);
