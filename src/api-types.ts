@@ -5,7 +5,7 @@ import type { ErrorInfo } from './errors.ts';
 import type { PageFailure, PageText, PageWarning } from './formats/types.ts';
 import type { Progress } from './events/types.ts';
 import type { JsonObject } from './json.ts';
-import type { JobStatus } from './store/port.ts';
+import type { DocumentStatus, JobStatus } from './store/port.ts';
 
 /** Priorities by name, as the API and the CLI take them; a job stores the number. */
 export const PRIORITIES = { low: 0, normal: 5, high: 10, critical: 20 } as const;
@@ -62,6 +62,30 @@ export interface JobView {
   };
   /** Model tokens the job spent (LLM pipelines), per model; absent when it made no model call. */
   usage?: UsageView;
+}
+
+/** One document of a job as `GET /v1/jobs/:id/documents` lists it (queued ones included). Times are ISO 8601 strings (or null). */
+export interface JobDocumentView {
+  id: string;
+  /** Position in the job's input. */
+  ordinal: number;
+  /** The name it was given (the uploaded file's name, a path given to the CLI). */
+  name: string;
+  status: DocumentStatus;
+  /** Known once the document was inspected. */
+  pagesTotal: number | null;
+  chunksTotal: number | null;
+  error: ErrorInfo | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+  /** The document it was taken out of (an e-mail's attachment); absent for the files given. */
+  parentId?: string;
+}
+
+/** A page of a job's documents: `nextCursor` (null on the last page) asks for the next one. */
+export interface JobDocumentPage {
+  items: JobDocumentView[];
+  nextCursor: string | null;
 }
 
 /** Tokens per model, with the sums, and a cost when the process has a price table for every model. */

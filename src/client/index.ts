@@ -13,7 +13,7 @@ import type { JsonObject } from '../json.ts';
 import type { DocumentOutput } from '../pipeline/types.ts';
 import type { CsvFormulaMode, DocumentPageResult, DownloadFormat, ErrorGroupView, JobEstimateView, PipelineView, TableOutlineView } from '../api-types.ts';
 import { TERMINAL_JOB_STATUSES, type JobStatus, type MetricsSample } from '../store/port.ts';
-import type { ArtifactView, CreditEntryView, DocumentView, JobView, PriorityName, QueueLevelView, SignInView, TenantAccountView, UsageView, WorkerView } from '../api-types.ts';
+import type { ArtifactView, CreditEntryView, DocumentView, JobDocumentPage, JobDocumentView, JobView, PriorityName, QueueLevelView, SignInView, TenantAccountView, UsageView, WorkerView } from '../api-types.ts';
 import type { SearchHit } from '../search/port.ts';
 import { errorFromProblem, errorFromResponse, ReamHttpError, unreachable, type ProblemBody } from './errors.ts';
 import { fileBlob, type FileBlob, type SubmitFile } from './files.ts';
@@ -28,7 +28,7 @@ export type { CsvFormulaMode, DocumentPageResult, DownloadFormat, ErrorGroupView
 export { CSV_FORMULA_MODES, DOWNLOAD_FORMATS } from '../api-types.ts';
 export type { JsonObject, JsonValue } from '../json.ts';
 export type { JobStatus, MetricsSample } from '../store/port.ts';
-export type { ArtifactView, CreditEntryView, DocumentView, JobView, PriorityName, QueueLevelView, SignInView, TenantAccountView, UsageView, WorkerTaskView, WorkerView } from '../api-types.ts';
+export type { ArtifactView, CreditEntryView, DocumentView, JobDocumentPage, JobDocumentView, JobView, PriorityName, QueueLevelView, SignInView, TenantAccountView, UsageView, WorkerTaskView, WorkerView } from '../api-types.ts';
 export type { SearchHit } from '../search/port.ts';
 export { parseSse, SseParser, type SseMessage } from './sse.ts';
 export { errorFromResponse, ReamHttpError, type ProblemBody } from './errors.ts';
@@ -403,6 +403,31 @@ export class ReamClient {
    */
   cancelDocument(id: string, documentId: string): Promise<JobView> {
     return this.json<JobView>(this.jobPath(id, `/documents/${encodeURIComponent(documentId)}/cancel`), { method: 'POST' });
+  }
+
+  /**
+   * `GET /v1/jobs/:id/documents`: one page of the job's documents in input order, queued ones
+   * included, with their status. `limit` 1 to 1000 (default 100); `cursor` is the previous page's
+   * `nextCursor` (null on the last page).
+   */
+  jobDocuments(id: string, options: { limit?: number; cursor?: string; signal?: AbortSignal } = {}): Promise<JobDocumentPage> {
+    const query = new URLSearchParams();
+    if (options.limit !== undefined) query.set('limit', String(options.limit));
+    if (options.cursor !== undefined) query.set('cursor', options.cursor);
+    const qs = query.toString();
+    return this.json<JobDocumentPage>(this.jobPath(id, `/documents${qs ? `?${qs}` : ''}`), options.signal ? { signal: options.signal } : {});
+  }
+
+  /** Every document of the job in input order, read `pageSize` (default 1000, the most) at a time (see {@link jobDocuments}). */
+  async *allJobDocuments(id: string, options: { pageSize?: number; signal?: AbortSignal } = {}): AsyncGenerator<JobDocumentView> {
+    const { pageSize = 1000, signal } = options;
+    let cursor: string | undefined;
+    for (;;) {
+      const page = await this.jobDocuments(id, { limit: pageSize, ...(cursor === undefined ? {} : { cursor }), ...(signal ? { signal } : {}) });
+      yield* page.items;
+      if (page.nextCursor === null) return;
+      cursor = page.nextCursor;
+    }
   }
 
   /** Reruns the failed documents and chunks of a `failed` or `partially_succeeded` job; answers its view. */

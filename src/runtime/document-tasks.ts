@@ -209,10 +209,13 @@ export class DocumentTasks {
       // Before the document is marked inspected: a repeat after a crash finds the same children.
       const refused = await addChildDocuments(this.#engine, format, { ...scope, job, metadata: inspection.metadata }, signal);
       const info: DocumentInfo = { mediaType: format.mediaType, metadata: inspection.metadata, ...(refused.length > 0 ? { warnings: refused } : {}) };
-      await store.updateJobDocument(job.id, documentId, {
+      // Conditional: a cancel that landed while the file was read (in another process, before its
+      // abort reached this one) keeps the document cancelled, and nothing more is scheduled.
+      const inspected = await store.updateJobDocument(job.id, documentId, {
         status: 'running', pagesTotal: inspection.pageCount, chunksTotal: chunks.length, info: asJson(info),
         startedAt: scope.jobDoc.startedAt ?? Date.now(),
-      });
+      }, { ifStatusIn: ['queued', 'running'] });
+      if (inspected.status !== 'running') return;
       await this.#engine.emit(job, 'document.started', { documentId, stage: 'validate' });
     }
     signal.throwIfAborted();

@@ -118,7 +118,7 @@ export function reamHandle(engine: Engine, parts: HandleParts): Ream {
     deleteJob: (jobId) => engine.deleteJob(jobId),
     wait: (jobId, waitOptions) => waitForJob(engine, jobId, waitOptions?.signal),
     results: (jobId) => engine.results(jobId),
-    jobDocuments: (jobId) => store.listJobDocuments(jobId),
+    jobDocuments: (jobId, page) => store.listJobDocuments(jobId, page),
     jobDocument: (jobId, documentId) => store.getJobDocument(jobId, documentId),
     documentResult: (jobId, documentId) => store.getDocumentResult(jobId, documentId),
     async *documentPages(jobId, documentId) {

@@ -21,6 +21,7 @@ import type {
   DocumentRecord,
   DocumentResultRecord,
   JobCounts,
+  JobDocumentPageRequest,
   JobDocumentRecord,
   JobRecord,
   JobStatus,
@@ -210,8 +211,8 @@ export interface Ream {
   wait(jobId: string, options?: WaitOptions): Promise<JobRecord>;
   /** Final results of the job's ended documents, in input order. */
   results(jobId: string): AsyncGenerator<DocumentOutput>;
-  /** The job's documents in input order, with their status. */
-  jobDocuments(jobId: string): Promise<JobDocumentRecord[]>;
+  /** The job's documents in input order, with their status; with `page`, one page of them (see {@link JobDocumentPageRequest}). */
+  jobDocuments(jobId: string, page?: JobDocumentPageRequest): Promise<JobDocumentRecord[]>;
   /** One document of the job, with its status; `undefined` when the job does not hold it. */
   jobDocument(jobId: string, documentId: string): Promise<JobDocumentRecord | undefined>;
   /** The final result of one document of the job; `undefined` until it has ended. */

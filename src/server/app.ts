@@ -22,6 +22,7 @@ import { pipelineRoutes } from './routes/pipelines.ts';
 import { meRoutes } from './routes/me.ts';
 import { signInRoutes } from './routes/sign-in.ts';
 import { jobEstimateRoutes } from './routes/job-estimate.ts';
+import { jobDocumentRoutes } from './routes/job-documents.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { artifactRoutes } from './routes/artifacts.ts';
 import { uiRoutes } from './routes/ui.ts';
@@ -158,6 +159,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
       ...(options.cors === undefined ? {} : { cors: options.cors }),
     });
     jobRoutes(scope, options.ream, shutdown.signal, findUpload);
+    jobDocumentRoutes(scope, options.ream);
     artifactRoutes(scope, options.ream);
     workerRoutes(scope, options.ream);
     queueRoutes(scope, options.ream);

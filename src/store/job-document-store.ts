@@ -43,6 +43,17 @@ export interface JobDocumentCondition {
   ifStatusIn?: readonly DocumentStatus[];
 }
 
+/**
+ * One page of a job's documents: those after `after` in (`ordinal`, `documentId`) order, at most
+ * `limit` of them. `after.documentId` absent: after every document of that ordinal. Two racing
+ * attaches may give documents the same ordinal, hence the id as tie-breaker.
+ */
+export interface JobDocumentPageRequest {
+  after?: { ordinal: number; documentId?: string };
+  /** At most this many rows; no limit when absent. */
+  limit?: number;
+}
+
 /** The checkpoint of one chunk. Writing it again (a repeated task) replaces it: idempotent. */
 export interface ChunkResultRecord {
   jobId: string;
@@ -105,8 +116,11 @@ export interface JobDocumentStore {
   getJobDocument(jobId: string, documentId: string): Promise<JobDocumentRecord | undefined>;
   /** Sets the fields present in `patch` (`null` clears) and returns the row as stored; an unknown pair is `not_found`. */
   updateJobDocument(jobId: string, documentId: string, patch: JobDocumentPatch, condition?: JobDocumentCondition): Promise<JobDocumentRecord>;
-  /** The job's documents in `ordinal` order (the order results come back in); empty for an unknown job. */
-  listJobDocuments(jobId: string): Promise<JobDocumentRecord[]>;
+  /**
+   * The job's documents in `ordinal` order (the order results come back in), then by id; empty
+   * for an unknown job. With `page`, only that page (read by the index, not sliced in memory).
+   */
+  listJobDocuments(jobId: string, page?: JobDocumentPageRequest): Promise<JobDocumentRecord[]>;
   /** The newest job of `tenantId` that holds the document (a search hit's way to its results); undefined when none. */
   latestJobOfDocument(documentId: string, tenantId: string): Promise<string | undefined>;
 

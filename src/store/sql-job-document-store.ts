@@ -127,8 +127,24 @@ export function sqlJobDocumentStore(kysely: Kysely<unknown>): JobDocumentStore {
       return jobDocumentFromRow(row);
     },
 
-    async listJobDocuments(jobId) {
-      const rows = await db.selectFrom('job_documents').selectAll().where('job_id', '=', jobId).orderBy('ordinal').orderBy('document_id').execute();
+    async listJobDocuments(jobId, page = {}) {
+      const { after, limit } = page;
+      const rows = await db
+        .selectFrom('job_documents')
+        .selectAll()
+        .where('job_id', '=', jobId)
+        .$if(after !== undefined, (query) =>
+          query.where((eb) => {
+            const ordinal = after?.ordinal ?? 0;
+            const documentId = after?.documentId;
+            if (documentId === undefined) return eb('ordinal', '>', ordinal);
+            return eb.or([eb('ordinal', '>', ordinal), eb.and([eb('ordinal', '=', ordinal), eb('document_id', '>', documentId)])]);
+          }),
+        )
+        .orderBy('ordinal')
+        .orderBy('document_id')
+        .$if(limit !== undefined, (query) => query.limit(limit ?? 0))
+        .execute();
       return rows.map(jobDocumentFromRow);
     },
 

@@ -44,6 +44,28 @@ const cases: ConformanceCase<Subject>[] = [
     },
   },
   {
+    name: 'listJobDocuments pages after an ordinal (and id, for a shared ordinal), in order, up to a limit',
+    async run({ store }) {
+      const { jobId, documentIds } = await jobWithDocuments(store, 5);
+      const ids = (page: Awaited<ReturnType<typeof store.listJobDocuments>>): string[] => page.map((d) => d.documentId);
+      assert.deepEqual(ids(await store.listJobDocuments(jobId, { limit: 2 })), documentIds.slice(0, 2));
+      assert.deepEqual(ids(await store.listJobDocuments(jobId, { after: { ordinal: 1 }, limit: 2 })), documentIds.slice(2, 4));
+      assert.deepEqual(ids(await store.listJobDocuments(jobId, { after: { ordinal: 3 }, limit: 2 })), documentIds.slice(4), 'a short last page');
+      assert.deepEqual(await store.listJobDocuments(jobId, { after: { ordinal: 4 } }), [], 'nothing after the last');
+      assert.deepEqual(ids(await store.listJobDocuments(jobId, { after: { ordinal: -1 } })), documentIds, 'no limit: the rest');
+      // Two racing attaches may share an ordinal: the id breaks the tie, so no row is skipped or repeated.
+      const twins = [randomUUID(), randomUUID()].sort();
+      for (const [i, id] of twins.entries()) {
+        await store.putDocument({ id, tenantId: 't1', sha256: sha(5_000 + i + Math.floor(Math.random() * 1e9)), name: 'twin.pdf', size: 1, mediaType: 'application/pdf' }, 1_000);
+      }
+      await store.addJobDocuments(twins.map((documentId) => ({ jobId, documentId, ordinal: 5, source: 'twin.pdf' })));
+      const first = await store.listJobDocuments(jobId, { after: { ordinal: 4, documentId: documentIds[4] ?? '' }, limit: 1 });
+      assert.deepEqual(ids(first), [twins[0]]);
+      assert.deepEqual(ids(await store.listJobDocuments(jobId, { after: { ordinal: 5, documentId: twins[0] ?? '' }, limit: 10 })), [twins[1]]);
+      assert.deepEqual(await store.listJobDocuments('no-such-job', { limit: 10 }), []);
+    },
+  },
+  {
     name: 'a child document keeps its parentId (an e-mail\'s attachment)',
     async run({ store }) {
       const { jobId, documentIds } = await jobWithDocuments(store, 1);

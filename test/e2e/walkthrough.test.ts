@@ -94,7 +94,7 @@ describe('the README walkthrough against `npm start`', () => {
     await writeFile(join(cwd, 'b.pdf'), whole.subarray(0, Math.floor(whole.length / 2))); // cut short: fails, so retry has work
 
     const lines = shellBlock(await readFile(join(repoRoot, 'README.md'), 'utf8'), '## The HTTP service').filter((l) => l.startsWith('curl '));
-    assert.equal(lines.length, 9);
+    assert.equal(lines.length, 10);
     const fill: Record<string, string> = {};
     for (const line of lines) {
       const answer = await curl(line, fill, cwd);
@@ -103,6 +103,10 @@ describe('the README walkthrough against `npm start`', () => {
         const job = JSON.parse(answer.body) as JobView;
         assert.equal(header(answer.headers, 'location'), `/v1/jobs/${job.id}`);
         fill['<id>'] = job.id;
+      } else if (line.includes('/documents?')) {
+        const page = JSON.parse(answer.body) as { items: Array<{ name: string; ordinal: number }>; nextCursor: string | null };
+        assert.deepEqual(page.items.map((d) => [d.ordinal, d.name]), [[0, 'a.pdf'], [1, 'b.pdf']]);
+        assert.equal(page.nextCursor, null);
       } else if (line.includes('/events')) {
         const types = [...answer.body.matchAll(/^event: (\S+)$/gm)].map((m) => m[1]);
         assert.equal(types[0], 'job.queued');

@@ -11,6 +11,7 @@ import { pipelines } from '../fixtures/slow-pipeline.ts';
 import { requireOrSkip } from '../support/env.ts';
 import { makePdf, numberedPages } from '../support/make-pdf.ts';
 import { assertAccessible, CHROMIUM, launchChromium, openPage } from '../support/console-browser.ts';
+import { waitForMark } from '../support/gate.ts';
 
 const WAIT_MS = 30_000;
 
@@ -57,6 +58,52 @@ void test('console: one document is cancelled from its row; the other finishes a
     assert.deepEqual([view.counts.documents.succeeded, view.counts.documents.cancelled], [1, 1]);
     await page.locator('.documents li', { hasText: 'keep-me.pdf' }).locator('.status', { hasText: /^succeeded$/ }).waitFor({ timeout: WAIT_MS });
     await assertAccessible(page, 'job with a cancelled document');
+  } finally {
+    await server.close();
+    await ream.close();
+  }
+});
+
+void test('console: a document still queued has a row and is cancelled from it; the others succeed', { timeout: 90_000 }, async (t) => {
+  if (!requireOrSkip(t, browser !== undefined, `Chromium at ${CHROMIUM}`)) return;
+  // One task at a time, held by another job's gated chunk: this job's documents all stay queued
+  // (no event names them) until the gate opens.
+  const ream = await createReam({ dataDir: join(dir, 'data-queued'), threads: 1, concurrency: 1, pipelines });
+  const server = await startServer({ ream, host: '127.0.0.1', port: 0 });
+  try {
+    const releaseFile = join(dir, 'release-queued');
+    const markDir = join(dir, 'marks-queued');
+    const client = new ReamClient({ baseUrl: server.url });
+    const blocker = await client.submit({ files: [{ name: 'blocker.pdf', data: await makePdf({ pages: ['blocker'] }) }], pipeline: 'gated', options: { releaseFile, markDir } });
+    await waitForMark(markDir, 'started', (text) => text.includes('blocker'), WAIT_MS);
+    const names = ['one.pdf', 'two.pdf', 'waiting.pdf'];
+    const job = await client.submit({
+      files: await Promise.all(names.map(async (name) => ({ name, data: await makePdf({ pages: numberedPages(name, 2) }) }))),
+      pipeline: 'gated',
+      options: { chunkPages: 1, releaseFile },
+    });
+
+    const page = await openPage(browser, t);
+    await page.goto(`${server.url}/#/jobs/${job.id}`);
+    const row = page.locator('.documents li', { hasText: 'waiting.pdf' });
+    await row.locator('.status', { hasText: /^queued$/ }).waitFor({ timeout: WAIT_MS });
+    await page.getByRole('button', { name: 'Cancel one.pdf' }).waitFor({ timeout: WAIT_MS });
+    assert.deepEqual((await client.jobDocuments(job.id)).items.map((d) => d.status), ['queued', 'queued', 'queued'], 'none has started');
+    await assertAccessible(page, 'job with queued documents');
+    await row.getByRole('button', { name: 'Cancel waiting.pdf' }).click();
+    await row.locator('.status', { hasText: /^cancelled$/ }).waitFor({ timeout: WAIT_MS });
+    assert.equal(await row.getByRole('button', { name: 'Cancel waiting.pdf' }).count(), 0, 'a cancelled document has no Cancel button');
+    await page.locator('.documents li', { hasText: 'one.pdf' }).locator('.status', { hasText: /^queued$/ }).waitFor({ timeout: WAIT_MS });
+
+    await writeFile(releaseFile, '');
+    await page.locator('#job-status', { hasText: /^partially succeeded$/ }).waitFor({ timeout: WAIT_MS });
+    const listed = await client.jobDocuments(job.id);
+    assert.deepEqual(listed.items.map((d) => [d.name, d.status]), [['one.pdf', 'succeeded'], ['two.pdf', 'succeeded'], ['waiting.pdf', 'cancelled']]);
+    assert.equal(listed.items[2]?.startedAt, null, 'it never started');
+    assert.equal((await ream.wait(blocker.id)).status, 'succeeded');
+    for (const name of ['one.pdf', 'two.pdf']) {
+      await page.locator('.documents li', { hasText: name }).locator('.status', { hasText: /^succeeded$/ }).waitFor({ timeout: WAIT_MS });
+    }
   } finally {
     await server.close();
     await ream.close();

@@ -62,7 +62,7 @@ test('GET /openapi.json: an OpenAPI 3.1 document of the v1 routes whose every $r
   assert.deepEqual(doc.info.title, 'ream');
   assert.equal(doc.info.version, pkg.version);
 
-  for (const path of ['/v1/jobs', '/v1/jobs/{id}', '/v1/jobs/{id}/events', '/v1/jobs/{id}/cancel', '/v1/jobs/{id}/documents/{documentId}/cancel', '/v1/documents/{id}/inspect', '/v1/jobs/{id}/results', '/healthz']) {
+  for (const path of ['/v1/jobs', '/v1/jobs/{id}', '/v1/jobs/{id}/events', '/v1/jobs/{id}/cancel', '/v1/jobs/{id}/documents/{documentId}/cancel', '/v1/jobs/{id}/documents', '/v1/documents/{id}/inspect', '/v1/jobs/{id}/results', '/healthz']) {
     assert.ok(doc.paths[path], `paths has ${path}`);
   }
   assert.ok(doc.paths['/v1/jobs']?.post && doc.paths['/v1/jobs'].get);

@@ -78,6 +78,7 @@ for (const mode of MODES) {
           [`/v1/jobs/${jobA}/artifacts.zip`],
           [`/v1/jobs/${jobA}/artifacts/report.pdf`],
           [`/v1/jobs/${jobA}/documents/${docA}/pages`],
+          [`/v1/jobs/${jobA}/documents`],
           [`/v1/jobs/${jobA}/cancel`, { method: 'POST' }],
           [`/v1/jobs/${jobA}/documents/${docA}/cancel`, { method: 'POST' }],
           [`/v1/jobs/${jobA}/retry`, { method: 'POST' }],

@@ -2,8 +2,8 @@
 // page's per-document state folded from events, and the Operate charts' lines of the metrics history.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { MetricsSample, ReamEvent } from '../../src/client/index.ts';
-import { foldEvent, pagesOf, type DocumentStates } from '../../ui/src/job-state.ts';
+import type { DocumentOutput, JobDocumentView, MetricsSample, ReamEvent } from '../../src/client/index.ts';
+import { documentRows, foldEvent, pagesOf, type DocumentStates } from '../../ui/src/job-state.ts';
 import { historyLines, MAX_FAILURE_LINES, mergeSamples } from '../../ui/src/metrics.ts';
 import { snippetParts } from '../../ui/src/snippet.ts';
 import { fieldsOf, optionsOf } from '../../ui/src/option-form.ts';
@@ -26,6 +26,32 @@ describe('snippetParts', () => {
       { text: ' then «open', match: false },
     ]);
     assert.deepEqual(snippetParts(''), []);
+  });
+});
+
+describe('documentRows', () => {
+  const listedDoc = (id: string, status: JobDocumentView['status'], pagesTotal: number | null = null): JobDocumentView => ({
+    id, ordinal: Number(id.slice(-1)), name: `${id}.pdf`, status, pagesTotal, chunksTotal: null, error: null, startedAt: null, finishedAt: null,
+  });
+  const progress = { documentsDone: 0, documentsTotal: 3, pagesDone: 0, pagesTotal: 3, percent: 0, etaSeconds: null };
+
+  test('listed documents first in input order, queued ones included; results and events fill in; the rest follow', () => {
+    const listed = [listedDoc('doc_0', 'running', 4), listedDoc('doc_1', 'running'), listedDoc('doc_2', 'queued')];
+    const output = { documentId: 'doc_0', source: 'zero.pdf', status: 'succeeded', pageCount: 4 } as DocumentOutput;
+    let states: DocumentStates = new Map();
+    states = foldEvent(states, { seq: 1, type: 'document.started', jobId: 'j', tenantId: 't', at: 1, progress, documentId: 'doc_1' });
+    states = foldEvent(states, { seq: 2, type: 'document.started', jobId: 'j', tenantId: 't', at: 1, progress, documentId: 'doc_9' });
+    const rows = documentRows(listed, [output], states);
+    assert.deepEqual(rows.map((r) => [r.id, r.name, r.status, r.pagesTotal]), [
+      ['doc_0', 'zero.pdf', 'succeeded', 4],
+      ['doc_1', 'doc_1.pdf', 'running', null],
+      ['doc_2', 'doc_2.pdf', 'queued', null],
+      ['doc_9', '', 'running', null],
+    ]);
+    // An end the listing saw wins over events that have not caught up; a live event wins over a stale "queued".
+    states = foldEvent(states, { seq: 3, type: 'document.started', jobId: 'j', tenantId: 't', at: 2, progress, documentId: 'doc_2' });
+    const later = documentRows([listedDoc('doc_1', 'cancelled'), listedDoc('doc_2', 'queued')], [], states);
+    assert.deepEqual(later.map((r) => r.status), ['cancelled', 'running', 'running']);
   });
 });
 

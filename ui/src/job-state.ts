@@ -1,6 +1,6 @@
 // What the job page knows of each document, folded from the job's events as they stream in.
 // A relative path, not the @client alias: the console's logic tests import this file under the main tsconfig.
-import type { ReamEvent } from '../../src/client/index.ts';
+import type { DocumentOutput, JobDocumentView, ReamEvent } from '../../src/client/index.ts';
 
 export type ChunkState = { state: 'done' | 'failed'; from: number; to: number; message: string; at: number };
 
@@ -46,4 +46,37 @@ export function pagesOf(document: DocumentState): { pages: number; perSecond: nu
   for (const chunk of document.chunks.values()) if (chunk.state === 'done') pages += chunk.to - chunk.from;
   const seconds = (document.lastAt - document.startedAt) / 1000;
   return { pages, perSecond: seconds > 0 ? pages / seconds : null };
+}
+
+/** One row of the job page: a document from the listing, the results or the events, whichever knows it. */
+export interface DocumentRow {
+  id: string;
+  /** `''` while unknown (a document only seen in events, its name still being read). */
+  name: string;
+  status: JobDocumentView['status'];
+  /** Pages in the document, once inspected. */
+  pagesTotal: number | null;
+  output: DocumentOutput | undefined;
+  state: DocumentState | undefined;
+}
+
+const ENDED: ReadonlySet<string> = new Set(['succeeded', 'partially_succeeded', 'failed', 'cancelled']);
+
+/**
+ * The rows in input order: the listed documents first (queued ones included, which no event has
+ * named yet), then any the listing does not hold (past its first page) from results and events.
+ * Status: a result's, else an end the listing saw (events may lag a poll), else the live events',
+ * else the listing's.
+ */
+export function documentRows(listed: readonly JobDocumentView[], results: readonly DocumentOutput[], states: DocumentStates): DocumentRow[] {
+  const byId = new Map(listed.map((doc) => [doc.id, doc]));
+  const outputs = new Map(results.map((output) => [output.documentId, output]));
+  const ids = [...new Set([...byId.keys(), ...outputs.keys(), ...states.keys()])];
+  return ids.map((id) => {
+    const doc = byId.get(id);
+    const output = outputs.get(id);
+    const state = states.get(id);
+    const status = output?.status ?? (doc && ENDED.has(doc.status) ? doc.status : (state?.status ?? doc?.status ?? 'running'));
+    return { id, name: output?.source ?? doc?.name ?? '', status, pagesTotal: output?.pageCount ?? doc?.pagesTotal ?? null, output, state };
+  });
 }

@@ -110,6 +110,14 @@ export class WsConnection {
         this.send(statusMessage(message.dialect, await loadJobView(this.#ream, await this.#ream.cancel(job.id)), message.requestId));
         return;
       }
+      case 'cancel_document': {
+        // Answered like cancel_job: the job's status (the other documents go on). Another tenant's job is not_found.
+        const job = await requireJob(this.#ream, message.jobId, this.#principal);
+        await this.#ream.cancelDocument(job.id, message.documentId);
+        const view = await loadJobView(this.#ream, (await this.#ream.getJob(job.id)) ?? job);
+        this.send(statusMessage(message.dialect, view, message.requestId));
+        return;
+      }
     }
   }
 

@@ -18,9 +18,10 @@ export type ClientMessage =
   | (Common & { type: 'subscribe'; jobIds: string[]; afterSeq: number; channels: Channel[] })
   | (Common & { type: 'unsubscribe'; jobIds: string[]; channels: Channel[] })
   | (Common & { type: 'get_job_status'; jobId: string })
-  | (Common & { type: 'cancel_job'; jobId: string });
+  | (Common & { type: 'cancel_job'; jobId: string })
+  | (Common & { type: 'cancel_document'; jobId: string; documentId: string });
 
-const MESSAGE_TYPES = new Set(['subscribe', 'unsubscribe', 'get_job_status', 'cancel_job']);
+const MESSAGE_TYPES = new Set(['subscribe', 'unsubscribe', 'get_job_status', 'cancel_job', 'cancel_document']);
 /** Job ids one message may name. */
 const MAX_JOB_IDS = 100;
 
@@ -53,7 +54,7 @@ function channelList(value: unknown): Channel[] {
 /** The dialect of a (parsed) message: the document service's when it uses any of its snake_case keys. */
 export function dialectOf(value: unknown): Dialect {
   if (typeof value !== 'object' || value === null) return 'ream';
-  return 'job_ids' in value || 'job_id' in value || 'request_id' in value ? 'seed' : 'ream';
+  return 'job_ids' in value || 'job_id' in value || 'document_id' in value || 'request_id' in value ? 'seed' : 'ream';
 }
 
 /** The jobs a message names: `jobId`, `job_id` or `job_ids`. */
@@ -66,6 +67,13 @@ function jobsOf(value: Record<string, unknown>): string[] {
     return [id];
   }
   return [];
+}
+
+/** The document a `cancel_document` names: `documentId` (or `document_id`). */
+function documentOf(value: Record<string, unknown>): string {
+  const id = value.documentId ?? value.document_id;
+  if (typeof id !== 'string' || id === '') throw invalid('"cancel_document" needs a "documentId" (or "document_id") string');
+  return id;
 }
 
 export function parseMessage(raw: string): ClientMessage {
@@ -88,5 +96,6 @@ export function parseMessage(raw: string): ClientMessage {
   }
   const [jobId] = jobIds;
   if (jobId === undefined || jobIds.length !== 1) throw invalid(`"${type}" needs one "jobId" (or "job_id")`);
+  if (type === 'cancel_document') return { ...common, type, jobId, documentId: documentOf(value) };
   return { ...common, type: type as 'get_job_status' | 'cancel_job', jobId };
 }

@@ -1,29 +1,41 @@
-import { TERMINAL_STATUSES, type DocumentOutput, type JobView, type ReamClient } from '@client';
+import { TERMINAL_STATUSES, type DocumentOutput, type JobDocumentView, type JobView, type ReamClient } from '@client';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ChunkMap } from '../components/ChunkMap.tsx';
 import { Downloads } from '../components/Downloads.tsx';
 import { Bar, ErrorText, Page, Status } from '../components/common.tsx';
 import { duration, messageOf, when } from '../format.ts';
-import { foldEvent, pagesOf, type DocumentStates } from '../job-state.ts';
+import { documentRows, foldEvent, pagesOf, type DocumentStates } from '../job-state.ts';
 import { href } from '../router.ts';
 
 /** Least time between two reads of the job's view while its events stream in. */
 const VIEW_REFRESH_MS = 2000;
+/**
+ * How often the job's view and its documents' list are read again while it runs: documents still
+ * queued send no event, and a job waiting on them sends none either. One page of the list (the
+ * first documents of a big job; later ones appear from their events).
+ */
+const POLL_MS = 3000;
 
 /** A job, live: its progress over SSE (resuming after the last event seen), each document's bar and chunk map. */
 export function Job({ client, jobId }: { client: ReamClient; jobId: string }) {
   const [job, setJob] = useState<JobView | undefined>(undefined);
   const [documents, setDocuments] = useState<DocumentStates>(new Map());
   const [results, setResults] = useState<DocumentOutput[]>([]);
+  const [listed, setListed] = useState<JobDocumentView[]>([]);
   const [names, setNames] = useState<ReadonlyMap<string, string>>(new Map());
   const [error, setError] = useState('');
   const [streamError, setStreamError] = useState('');
   const [follow, setFollow] = useState(0);
   const lastSeq = useRef(0);
 
+  const readListing = async (signal?: AbortSignal): Promise<void> => {
+    setListed((await client.jobDocuments(jobId, signal ? { signal } : {})).items);
+  };
+
   const refresh = async (): Promise<void> => {
     try {
       setJob(await client.getJob(jobId));
+      await readListing();
       setResults(await client.results(jobId));
     } catch (failure) {
       setError(messageOf(failure));
@@ -60,14 +72,33 @@ export function Job({ client, jobId }: { client: ReamClient; jobId: string }) {
     return () => abort.abort();
   }, [client, jobId, follow]);
 
-  // Names of documents still running (finished ones carry theirs in their results).
+  const ended = job !== undefined && TERMINAL_STATUSES.has(job.status);
+
+  // While the job runs: its view and its documents again every few seconds (one timer, no overlap).
   useEffect(() => {
+    if (job === undefined || ended) return;
+    const abort = new AbortController();
+    const timer = setInterval(() => {
+      void Promise.all([
+        client.getJob(jobId, abort.signal).then((view) => setJob((previous) => ({ ...view, progress: previous?.progress ?? view.progress }))),
+        readListing(abort.signal),
+      ]).catch(() => undefined);
+    }, POLL_MS);
+    return () => {
+      clearInterval(timer);
+      abort.abort();
+    };
+  }, [client, jobId, job === undefined, ended]);
+
+  // Names of documents the listing does not hold (past its first page); finished ones carry theirs in their results.
+  useEffect(() => {
+    const known = new Set(listed.map((doc) => doc.id));
     for (const id of documents.keys()) {
-      if (names.has(id)) continue;
+      if (names.has(id) || known.has(id)) continue;
       setNames((previous) => new Map(previous).set(id, ''));
       client.getDocument(id).then((view) => setNames((previous) => new Map(previous).set(id, view.name)), () => undefined);
     }
-  }, [documents]);
+  }, [documents, listed]);
 
   const act = async (action: 'cancel' | 'retry'): Promise<void> => {
     try {
@@ -81,14 +112,13 @@ export function Job({ client, jobId }: { client: ReamClient; jobId: string }) {
   const cancelDocument = async (documentId: string): Promise<void> => {
     try {
       setJob(await client.cancelDocument(jobId, documentId));
+      await readListing(); // a queued document sends its end only as an event: show it at once
     } catch (failure) {
       setError(messageOf(failure));
     }
   };
 
-  const ended = job !== undefined && TERMINAL_STATUSES.has(job.status);
-  const resultOf = new Map(results.map((output) => [output.documentId, output]));
-  const ids = [...new Set([...results.map((output) => output.documentId), ...documents.keys()])];
+  const rows = documentRows(listed, results, documents);
   const progress = job?.progress;
 
   return (
@@ -143,13 +173,11 @@ export function Job({ client, jobId }: { client: ReamClient; jobId: string }) {
       )}
       <h2>Documents</h2>
       <ul class="documents">
-        {ids.map((id) => {
-          const output = resultOf.get(id);
-          const state = documents.get(id);
-          const name = output?.source ?? names.get(id) ?? '';
+        {rows.map((row) => {
+          const { id, output, state, status } = row;
+          const name = row.name === '' ? (names.get(id) ?? '') : row.name;
           const { pages, perSecond } = state ? pagesOf(state) : { pages: 0, perSecond: null };
-          const status = output?.status ?? state?.status ?? 'running';
-          const total = output?.pageCount ?? null;
+          const total = row.pagesTotal;
           const done = output !== undefined;
           return (
             <li key={id} data-document-id={id}>
@@ -162,14 +190,18 @@ export function Job({ client, jobId }: { client: ReamClient; jobId: string }) {
                   <span class="name">{name === '' ? id : name}</span>
                 )}
                 <Status status={status} />
-                {done || ended || status !== 'running' ? null : (
+                {done || ended || (status !== 'running' && status !== 'queued') ? null : (
                   <button type="button" class="cancel-document" aria-label={`Cancel ${name === '' ? id : name}`} onClick={() => void cancelDocument(id)}>
                     Cancel
                   </button>
                 )}
               </div>
               <Bar label={`Progress of ${name === '' ? id : name}`} value={done ? 1 : total === null ? 0 : pages} max={done ? 1 : Math.max(1, total ?? 1)}>
-                {done ? `${output.pageCount ?? 0} pages` : `${pages} pages read${perSecond === null ? '' : `, ${perSecond.toFixed(1)} pages/s`}`}
+                {done
+                  ? `${output.pageCount ?? 0} pages`
+                  : status === 'queued'
+                    ? 'waiting to start'
+                    : `${pages}${total === null ? '' : ` of ${total}`} pages read${perSecond === null ? '' : `, ${perSecond.toFixed(1)} pages/s`}`}
               </Bar>
               {state ? <ChunkMap document={state} name={name === '' ? id : name} /> : null}
               {output?.error ? <p class="error">{`${output.error.message} (${output.error.code})`}</p> : state?.error ? <p class="error">{state.error}</p> : null}
