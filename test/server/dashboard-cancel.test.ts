@@ -45,6 +45,10 @@ void test('console: one document is cancelled from its row; the other finishes a
     const cancel = page.getByRole('button', { name: 'Cancel stop-me.pdf' });
     await cancel.waitFor({ timeout: WAIT_MS });
     await page.getByRole('button', { name: 'Cancel keep-me.pdf' }).waitFor({ timeout: WAIT_MS });
+    // Before any chunk ends, the map has a cell for each planned chunk (one per page here), all pending.
+    const cells = page.getByRole('group', { name: 'Chunks of stop-me.pdf' }).getByRole('button');
+    await cells.nth(1).waitFor({ timeout: WAIT_MS });
+    assert.deepEqual(await Promise.all([0, 1].map((index) => cells.nth(index).getAttribute('class'))), ['cell pending', 'cell pending'], 'every planned chunk has its cell before one ends');
     await cancel.click();
     const row = page.locator('.documents li', { hasText: 'stop-me.pdf' });
     await row.locator('.status', { hasText: /^cancelled$/ }).waitFor({ timeout: WAIT_MS });

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { DocumentOutput, JobDocumentView, MetricsSample, ReamEvent } from '../../src/client/index.ts';
-import { documentRows, foldEvent, pagesOf, type DocumentStates } from '../../ui/src/job-state.ts';
+import { documentRows, etaOf, foldEvent, pagesOf, type DocumentStates } from '../../ui/src/job-state.ts';
 import { historyLines, MAX_FAILURE_LINES, mergeSamples } from '../../ui/src/metrics.ts';
 import { snippetParts } from '../../ui/src/snippet.ts';
 import { fieldsOf, optionsOf } from '../../ui/src/option-form.ts';
@@ -82,6 +82,11 @@ describe('foldEvent', () => {
       [2, 'done', ''],
     ]);
     assert.deepEqual(pagesOf(a), { pages: 20, perSecond: 20 / 4 }, '20 pages read in the 4 s between its first and last event');
+    assert.equal(etaOf(20, 100, 5), 16, '80 pages left at 5 pages/s');
+    assert.equal(etaOf(20, 101, 5), 17, 'rounded up: never "0 s left" while pages remain');
+    assert.equal(etaOf(20, null, 5), null, 'no page count: no ETA');
+    assert.equal(etaOf(20, 100, null), null, 'no rate yet: no ETA');
+    assert.equal(etaOf(100, 100, 5), null, 'all read: no ETA');
     assert.equal(documents.get('doc_b')?.status, 'succeeded');
     assert.equal(before.get('doc_a')?.chunks.has(1), false, 'the previous state is not mutated');
   });

@@ -40,6 +40,12 @@ export function foldEvent(documents: DocumentStates, event: ReamEvent): Document
   return map;
 }
 
+/** Seconds until a document's last page at its rate so far; null without a rate or a page count. */
+export function etaOf(pages: number, total: number | null, perSecond: number | null): number | null {
+  if (total === null || perSecond === null || perSecond <= 0 || pages >= total) return null;
+  return Math.ceil((total - pages) / perSecond);
+}
+
 /** Pages read so far and the rate, from the chunks that finished. */
 export function pagesOf(document: DocumentState): { pages: number; perSecond: number | null } {
   let pages = 0;
@@ -56,6 +62,8 @@ export interface DocumentRow {
   status: JobDocumentView['status'];
   /** Pages in the document, once inspected. */
   pagesTotal: number | null;
+  /** Its chunks, once planned: the chunk map shows every one from the start. */
+  chunksTotal: number | null;
   output: DocumentOutput | undefined;
   state: DocumentState | undefined;
 }
@@ -77,6 +85,6 @@ export function documentRows(listed: readonly JobDocumentView[], results: readon
     const output = outputs.get(id);
     const state = states.get(id);
     const status = output?.status ?? (doc && ENDED.has(doc.status) ? doc.status : (state?.status ?? doc?.status ?? 'running'));
-    return { id, name: output?.source ?? doc?.name ?? '', status, pagesTotal: output?.pageCount ?? doc?.pagesTotal ?? null, output, state };
+    return { id, name: output?.source ?? doc?.name ?? '', status, pagesTotal: output?.pageCount ?? doc?.pagesTotal ?? null, chunksTotal: doc?.chunksTotal ?? null, output, state };
   });
 }

@@ -1,13 +1,19 @@
 import { useState } from 'preact/hooks';
 import type { DocumentState } from '../job-state.ts';
 
-/** One cell per chunk of a document, filling in as chunks finish, red where one failed; a cell opens its details. */
-export function ChunkMap({ document, name }: { document: DocumentState; name: string }) {
+const NO_CHUNKS: DocumentState['chunks'] = new Map();
+
+/**
+ * One cell per chunk of a document, filling in as chunks finish, red where one failed; a cell
+ * opens its details. Every chunk has its cell from the start once the planned count (`total`) is known.
+ */
+export function ChunkMap({ document, total, name }: { document: DocumentState | undefined; total: number | null; name: string }) {
   const [open, setOpen] = useState<number | undefined>(undefined);
-  const highest = Math.max(-1, ...document.chunks.keys());
-  if (highest < 0) return null;
-  const cells = Array.from({ length: highest + 1 }, (_, index) => ({ index, chunk: document.chunks.get(index) }));
-  const chosen = open === undefined ? undefined : document.chunks.get(open);
+  const chunks = document?.chunks ?? NO_CHUNKS;
+  const count = Math.max(total ?? 0, Math.max(-1, ...chunks.keys()) + 1);
+  if (count === 0) return null;
+  const cells = Array.from({ length: count }, (_, index) => ({ index, chunk: chunks.get(index) }));
+  const chosen = open === undefined ? undefined : chunks.get(open);
   return (
     <div class="chunk-map">
       <div role="group" aria-label={`Chunks of ${name}`} class="cells">

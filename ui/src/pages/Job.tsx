@@ -4,7 +4,7 @@ import { ChunkMap } from '../components/ChunkMap.tsx';
 import { Downloads } from '../components/Downloads.tsx';
 import { Bar, ErrorText, Page, Status } from '../components/common.tsx';
 import { duration, messageOf, when } from '../format.ts';
-import { documentRows, foldEvent, pagesOf, type DocumentStates } from '../job-state.ts';
+import { documentRows, etaOf, foldEvent, pagesOf, type DocumentStates } from '../job-state.ts';
 import { href } from '../router.ts';
 
 /** Least time between two reads of the job's view while its events stream in. */
@@ -179,6 +179,7 @@ export function Job({ client, jobId }: { client: ReamClient; jobId: string }) {
           const { pages, perSecond } = state ? pagesOf(state) : { pages: 0, perSecond: null };
           const total = row.pagesTotal;
           const done = output !== undefined;
+          const eta = etaOf(pages, total, perSecond);
           return (
             <li key={id} data-document-id={id}>
               <div class="doc-head">
@@ -201,9 +202,9 @@ export function Job({ client, jobId }: { client: ReamClient; jobId: string }) {
                   ? `${output.pageCount ?? 0} pages`
                   : status === 'queued'
                     ? 'waiting to start'
-                    : `${pages}${total === null ? '' : ` of ${total}`} pages read${perSecond === null ? '' : `, ${perSecond.toFixed(1)} pages/s`}`}
+                    : `${pages}${total === null ? '' : ` of ${total}`} pages read${perSecond === null ? '' : `, ${perSecond.toFixed(1)} pages/s`}${eta === null ? '' : `, about ${duration(eta)} left`}`}
               </Bar>
-              {state ? <ChunkMap document={state} name={name === '' ? id : name} /> : null}
+              {done && state === undefined ? null : <ChunkMap document={state} total={row.chunksTotal} name={name === '' ? id : name} />}
               {output?.error ? <p class="error">{`${output.error.message} (${output.error.code})`}</p> : state?.error ? <p class="error">{state.error}</p> : null}
             </li>
           );
