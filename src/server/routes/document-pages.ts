@@ -36,7 +36,7 @@ const WINDOW_QUERY = {
  * the chunk checkpoints one chunk at a time. The way to read a long table whose result omits
  * its rows (`pagesOmitted`); works for any document the job has inspected. With `offset`,
  * `limit`, `sort`, `filter`: one window of the (sorted, filtered) rows, and `X-Total-Count`
- * says how many rows the whole view has (docs/http-api.md, "Rows of a table").
+ * says how many rows the whole view has (README, "Pages").
  */
 export function documentPagesRoutes(app: FastifyInstance, ream: Ream): void {
   const schema = {

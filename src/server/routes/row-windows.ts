@@ -17,21 +17,16 @@ export const MAX_WINDOW_ROWS = 1000;
  * At most 16 × 1,000,000 rows × 4 bytes = 64 MB, typically a few MB.
  */
 const CACHED_VIEWS = 16;
-const views = new Map<string, Int32Array>();
+/** Each view's order, or its making: windows asked for at once while it is made wait for the one pass. */
+const views = new Map<string, Promise<Int32Array>>();
 
-function remember(key: string, order: Int32Array): void {
+function remember(key: string, order: Promise<Int32Array>): void {
   views.delete(key);
   views.set(key, order);
   for (const oldest of views.keys()) {
     if (views.size <= CACHED_VIEWS) break;
     views.delete(oldest);
   }
-}
-
-function cached(key: string): Int32Array | undefined {
-  const order = views.get(key);
-  if (order) remember(key, order);
-  return order;
 }
 
 export interface RowWindowAnswer {
@@ -44,14 +39,20 @@ export interface RowWindowAnswer {
 async function viewOrder(ream: Ream, jobDoc: JobDocumentRecord, query: RowViewQuery): Promise<Int32Array | undefined> {
   const order = rowOrder(query);
   if (!order) return undefined;
-  const ended = jobDoc.finishedAt !== null;
+  const build = (): Promise<Int32Array> => orderRows(ream.documentPages(jobDoc.jobId, jobDoc.documentId), order);
+  if (jobDoc.finishedAt === null) return build();
   // A retried document ends again with a new `finishedAt`: its old view is never answered.
   const key = JSON.stringify([jobDoc.jobId, jobDoc.documentId, jobDoc.finishedAt, query.sort, order.descending, query.filterBy, order.filter?.text]);
-  const known = ended ? cached(key) : undefined;
-  if (known) return known;
-  const built = await orderRows(ream.documentPages(jobDoc.jobId, jobDoc.documentId), order);
-  if (ended) remember(key, built);
-  return built;
+  const known = views.get(key);
+  if (known) {
+    remember(key, known);
+    return known;
+  }
+  const making = build();
+  remember(key, making);
+  // A failed pass (a store that did not answer) is not kept: the next window tries again.
+  making.catch(() => views.get(key) === making && views.delete(key));
+  return making;
 }
 
 /** The rows of `page numbers`, answered in that order (the window holds at most {@link MAX_WINDOW_ROWS}). */
