@@ -117,6 +117,10 @@ describe(`a window of a ${ROWS}-row table`, () => {
     const tail = await owner.documentRows(jobId, documentId, { sort: 'cells.note', offset: ROWS - 1, limit: 5 });
     assert.equal(tail.rows.length, 1);
     assert.equal(tail.rows[0]?.read?.cells?.note ?? '', '', 'empty notes sort last');
+    const descending = await owner.documentRows(jobId, documentId, { sort: 'cells.note', order: 'desc', limit: 1 });
+    assert.equal(descending.rows[0]?.read?.cells?.note, `code C-${ROWS}`, 'descending: the greatest first, the empty ones still last');
+    const descendingTail = await owner.documentRows(jobId, documentId, { sort: 'cells.note', order: 'desc', offset: ROWS - 1 });
+    assert.equal(descendingTail.rows[0]?.read?.cells?.note ?? '', '');
     const byRow = await owner.documentRows(jobId, documentId, { sort: 'row', order: 'desc', limit: 2 });
     assert.deepEqual(byRow.rows.map((row) => row.page), [ROWS, ROWS - 1]);
   });

@@ -41,6 +41,7 @@ const WINDOW_QUERY = {
 export function documentPagesRoutes(app: FastifyInstance, ream: Ream): void {
   const schema = {
     summary: 'A document\'s pages (a table\'s rows) in order, as NDJSON: text, cells, fields and failure per page',
+    description: 'Without a query: every page. With `offset`, `limit`, `sort` or `filter`: one window (200 rows unless `limit`) of the rows, sorted and filtered over every row by the server; the `X-Total-Count` header gives the rows in the whole view.',
     params: JOB_DOCUMENT_PARAMS,
     produces: ['application/x-ndjson'],
     querystring: WINDOW_QUERY,
