@@ -105,7 +105,7 @@ function compareKeys(a: SortKey, b: SortKey, descending: boolean): number {
  * The row numbers of the view, in its order: one pass over `pages` (every row, one checkpoint at a
  * time). Ties keep their row order, so a window read twice is the same window.
  */
-export async function orderRows(pages: AsyncIterable<DocumentPageResult>, order: RowOrder): Promise<Int32Array> {
+export async function orderRows(pages: AsyncIterable<DocumentPageResult> | Iterable<DocumentPageResult>, order: RowOrder): Promise<Int32Array> {
   const rows: number[] = [];
   const keys: SortKey[] = [];
   for await (const page of pages) {
