@@ -125,6 +125,10 @@ void test('console: a rows job with a template shows its HTML report inline, san
 
   await select.selectOption({ label: 'A-2.html (row 2)' });
   await report.locator('h1', { hasText: 'Invoice A-2' }).waitFor({ timeout: WAIT_MS });
+  // A row of the table shows its own report, from its row number.
+  await page.getByRole('button', { name: 'Show the report of row 1' }).click();
+  await report.locator('h1', { hasText: 'Invoice A-1' }).waitFor({ timeout: WAIT_MS });
+  assert.equal(await select.inputValue(), 'A-1.html');
   await assertAccessible(page, 'document page with a report');
 
   // The job page lists the job's reports too.

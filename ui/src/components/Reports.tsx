@@ -72,11 +72,20 @@ function ReportFrame({ client, jobId, artifact }: { client: ReamClient; jobId: s
  * reports inline, each file as a download (saved from the bytes fetched with the SDK). Nothing
  * when there are none.
  */
-export function Reports({ client, jobId, documentId }: { client: ReamClient; jobId: string; documentId?: string }) {
+export function Reports({ client, jobId, documentId, row, onListed }: {
+  client: ReamClient;
+  jobId: string;
+  documentId?: string;
+  /** A data row whose report to show (chosen in the rows table): its first HTML report, else its first. */
+  row?: { row: number } | undefined;
+  /** Told the reports once listed (the rows table offers a row's report when rows have one). */
+  onListed?: (artifacts: ArtifactView[]) => void;
+}) {
   const [artifacts, setArtifacts] = useState<ArtifactView[] | undefined>(undefined);
   const [selected, setSelected] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState('');
+  const picker = useRef<HTMLSelectElement>(null);
 
   useEffect(() => {
     client.artifacts(jobId).then(
@@ -84,10 +93,22 @@ export function Reports({ client, jobId, documentId }: { client: ReamClient; job
         const mine = documentId === undefined ? items : items.filter((item) => item.documentId === documentId);
         setArtifacts(mine);
         setSelected((mine.find(isHtml) ?? mine[0])?.name ?? '');
+        onListed?.(mine);
       },
       (failure: unknown) => setError(`Reports could not be listed: ${messageOf(failure)}`),
     );
   }, [client, jobId, documentId]);
+
+  // A new object each time a row is chosen: choosing the same row again shows it again.
+  useEffect(() => {
+    if (row === undefined || artifacts === undefined) return;
+    const ofRow = artifacts.filter((item) => item.row === row.row);
+    const pick = ofRow.find(isHtml) ?? ofRow[0];
+    if (pick === undefined) return;
+    setSelected(pick.name);
+    picker.current?.scrollIntoView({ block: 'start' });
+    picker.current?.focus();
+  }, [row, artifacts]);
 
   if (artifacts === undefined || artifacts.length === 0) return error === '' ? null : <ErrorText message={error} />;
   const artifact = artifacts.find((item) => item.name === selected) ?? artifacts[0];
@@ -111,7 +132,7 @@ export function Reports({ client, jobId, documentId }: { client: ReamClient; job
       <h2 id="reports-title">Reports</h2>
       <p>
         <label for="report-select">{artifacts.length === 1 ? 'Report' : `Report (${artifacts.length})`}</label>{' '}
-        <select id="report-select" value={artifact.name} onChange={(event) => setSelected(event.currentTarget.value)}>
+        <select ref={picker} id="report-select" value={artifact.name} onChange={(event) => setSelected(event.currentTarget.value)}>
           {artifacts.map((item) => (
             <option key={item.name} value={item.name}>
               {labelOf(item)}

@@ -40,7 +40,16 @@ function nextSort(view: RowView, key: string): Pick<RowView, 'sort' | 'order'> {
  * row, not the loaded ones); the filter keeps rows whose chosen column (or any) holds the text.
  * Every value is rendered as text.
  */
-export function RowsTable({ client, jobId, documentId, inputs, fields }: { client: ReamClient; jobId: string; documentId: string; inputs: readonly string[]; fields: readonly string[] }) {
+export function RowsTable({ client, jobId, documentId, inputs, fields, reportRows, onReport }: {
+  client: ReamClient;
+  jobId: string;
+  documentId: string;
+  inputs: readonly string[];
+  fields: readonly string[];
+  /** The rows a report was rendered from: their number is a button that shows it (`onReport`). */
+  reportRows?: ReadonlySet<number>;
+  onReport?: (row: number) => void;
+}) {
   const columns = columnsOf(inputs, fields);
   const [view, setView] = useState<RowView>({ sort: undefined, order: 'asc', filter: '', filterBy: '' });
   const [typed, setTyped] = useState('');
@@ -108,9 +117,14 @@ export function RowsTable({ client, jobId, documentId, inputs, fields }: { clien
                 <tr key={item.index} aria-rowindex={item.index + 2} data-row={row?.page} class={row?.failure ? 'failed' : undefined}>
                   {columns.map((column) => {
                     const text = row === undefined ? '' : column.value(row);
+                    const report = column.key === 'row' && row !== undefined && onReport !== undefined && reportRows?.has(row.page) === true;
                     return (
                       <td key={column.key} title={text.length > 40 ? text : undefined}>
-                        {row === undefined && column.key === 'row' ? '…' : text}
+                        {report ? (
+                          <button type="button" class="link" aria-label={`Show the report of row ${text}`} onClick={() => onReport(row.page)}>
+                            {text}
+                          </button>
+                        ) : row === undefined && column.key === 'row' ? '…' : text}
                       </td>
                     );
                   })}

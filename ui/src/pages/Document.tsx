@@ -31,6 +31,9 @@ export function Document({ client, jobId, documentId, at = 1 }: { client: ReamCl
   const [page, setPage] = useState(at);
   useEffect(() => setPage(at), [at, documentId]);
   const [quote, setQuote] = useState<string | undefined>(undefined);
+  /** The rows of a table that have a report, and the one whose report was last asked for. */
+  const [reportRows, setReportRows] = useState<ReadonlySet<number>>(new Set());
+  const [reportRow, setReportRow] = useState<{ row: number } | undefined>(undefined);
 
   useEffect(() => {
     client.results(jobId).then(
@@ -72,11 +75,19 @@ export function Document({ client, jobId, documentId, at = 1 }: { client: ReamCl
           </dl>
           <Downloads client={client} jobId={jobId} documentId={documentId} />
           {output.error ? <p class="error">{`${output.error.message} (${output.error.code})`}</p> : null}
-          <Reports client={client} jobId={jobId} documentId={documentId} />
+          <Reports client={client} jobId={jobId} documentId={documentId} row={reportRow} onListed={(artifacts) => setReportRows(new Set(artifacts.map((artifact) => artifact.row)))} />
           {inputColumns === undefined ? null : (
             <>
               <h2>Rows</h2>
-              <RowsTable client={client} jobId={jobId} documentId={documentId} inputs={inputColumns} fields={Object.keys(output.fields)} />
+              <RowsTable
+                client={client}
+                jobId={jobId}
+                documentId={documentId}
+                inputs={inputColumns}
+                fields={Object.keys(output.fields)}
+                reportRows={reportRows}
+                onReport={(row) => setReportRow({ row })}
+              />
             </>
           )}
         </>
