@@ -122,6 +122,33 @@ export interface DocumentPageResult {
   warning?: PageWarning;
 }
 
+/**
+ * A window of a document's rows (`GET /v1/jobs/:id/documents/:documentId/pages?offset=…`),
+ * optionally filtered and sorted on the server. Columns are named `row`, `error`,
+ * `cells.<input column>` or `fields.<field name>`.
+ */
+export interface RowViewQuery {
+  /** Rows of the view to skip (0-based). Default 0. */
+  offset?: number;
+  /** Rows to answer, 1–1000. Default: all of them without a window, else 200. */
+  limit?: number;
+  /** The column to sort by; ties keep their row order, empty cells come last. */
+  sort?: string;
+  /** Default `asc`. */
+  order?: 'asc' | 'desc';
+  /** Keeps the rows whose `filterBy` column (any column when absent) contains this text, ignoring case. */
+  filter?: string;
+  filterBy?: string;
+}
+
+/** One window of rows and how many rows the whole (filtered) view has. */
+export interface RowWindow {
+  /** Rows in the view: every row, or those the filter kept. */
+  total: number;
+  offset: number;
+  rows: DocumentPageResult[];
+}
+
 /** One file a job made (a rendered report), as `GET /v1/jobs/:id/artifacts` lists it. */
 export type { Artifact as ArtifactView } from './reports/artifacts.ts';
 

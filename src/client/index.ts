@@ -11,7 +11,7 @@ import { ReamError } from '../errors.ts';
 import { TERMINAL_EVENT_TYPES as SHARED_TERMINAL_EVENT_TYPES, type ReamEvent } from '../events/types.ts';
 import type { JsonObject } from '../json.ts';
 import type { DocumentOutput } from '../pipeline/types.ts';
-import type { CsvFormulaMode, DocumentPageResult, DownloadFormat, ErrorGroupView, JobEstimateView, PipelineView, TableOutlineView } from '../api-types.ts';
+import type { CsvFormulaMode, DocumentPageResult, DownloadFormat, ErrorGroupView, JobEstimateView, PipelineView, RowViewQuery, RowWindow, TableOutlineView } from '../api-types.ts';
 import { TERMINAL_JOB_STATUSES, type JobStatus, type MetricsSample } from '../store/port.ts';
 import type { ArtifactView, CreditEntryView, DocumentView, JobDocumentPage, JobDocumentView, JobView, PriorityName, QueueLevelView, SignInView, TenantAccountView, UsageView, WorkerView } from '../api-types.ts';
 import type { SearchHit } from '../search/port.ts';
@@ -24,7 +24,7 @@ import { ReamUrlStorage } from './url-storage.ts';
 
 export type { ReamEvent, EventType, Progress } from '../events/types.ts';
 export type { DocumentOutput } from '../pipeline/types.ts';
-export type { CsvFormulaMode, DocumentPageResult, DownloadFormat, ErrorGroupView, JobEstimateView, PipelineView, TableOutlineView } from '../api-types.ts';
+export type { CsvFormulaMode, DocumentPageResult, DownloadFormat, ErrorGroupView, JobEstimateView, PipelineView, RowViewQuery, RowWindow, TableOutlineView } from '../api-types.ts';
 export { CSV_FORMULA_MODES, DOWNLOAD_FORMATS } from '../api-types.ts';
 export type { JsonObject, JsonValue } from '../json.ts';
 export type { JobStatus, MetricsSample } from '../store/port.ts';
@@ -619,6 +619,25 @@ export class ReamClient {
     });
     if (!response.body) return;
     for await (const line of lines(response.body)) yield JSON.parse(line) as DocumentPageResult;
+  }
+
+  /**
+   * One window of a document's rows (200 unless `limit`, at most 1000), optionally filtered and
+   * sorted by the server, with how many rows the whole view has: what a table that scrolls
+   * through 100,000 rows asks for as it goes. Only the checkpoints holding the window are read;
+   * a sorted or filtered view reads every row once, then the server keeps its order.
+   */
+  async documentRows(id: string, documentId: string, query: RowViewQuery = {}, options: { signal?: AbortSignal } = {}): Promise<RowWindow> {
+    const params = new URLSearchParams();
+    for (const [name, value] of Object.entries(query) as [string, string | number | undefined][]) if (value !== undefined) params.set(name, String(value));
+    if (!params.has('offset')) params.set('offset', '0');
+    const response = await this.request(this.jobPath(id, `/documents/${encodeURIComponent(documentId)}/pages?${params.toString()}`), {
+      headers: { accept: 'application/x-ndjson' },
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    const rows: DocumentPageResult[] = [];
+    if (response.body) for await (const line of lines(response.body)) rows.push(JSON.parse(line) as DocumentPageResult);
+    return { total: Number(response.headers.get('x-total-count') ?? rows.length), offset: query.offset ?? 0, rows };
   }
 
   /**

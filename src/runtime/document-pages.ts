@@ -7,26 +7,56 @@ import type { ChunkResultRecord, Store } from '../store/port.ts';
 export type { DocumentPageResult } from '../api-types.ts';
 
 /**
+ * Which pages to read: the 1-based page numbers, ascending (a window of rows, or the rows of a
+ * sorted view's window). Only the checkpoints that hold one of them are read.
+ */
+export interface PageSelection {
+  pages: readonly number[];
+}
+
+/** Whether the ascending `pages` hold one in `(from, to]` (a checkpoint's 0-based bounds). */
+function selectsAny(pages: readonly number[], from: number, to: number): boolean {
+  let low = 0;
+  let high = pages.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if ((pages[mid] ?? 0) <= from) low = mid + 1;
+    else high = mid;
+  }
+  return low < pages.length && (pages[low] ?? 0) <= to;
+}
+
+/**
  * A document's pages in order, read from the chunk checkpoints one chunk at a time: what a long
  * table's result leaves out (`DocumentOutput.pagesOmitted`) with memory for one chunk only. A
  * page no checkpoint covers (its worker died on the last attempt) comes as a failure, as in the
- * result. `pagesTotal`: the document's page count (its job document's `pagesTotal`).
+ * result. `pagesTotal`: the document's page count (its job document's `pagesTotal`). With
+ * `selection`, only its pages, and only the checkpoints holding them are read: rows 5,001–5,200
+ * of a table cost one or two checkpoints, not the 5,000 rows before them.
  */
 export async function* documentPages(
   store: Pick<Store, 'listChunkStates' | 'getChunkResult'>,
   jobId: string,
   documentId: string,
   pagesTotal: number,
+  selection?: PageSelection,
 ): AsyncGenerator<DocumentPageResult> {
+  const wanted = selection ? new Set(selection.pages) : undefined;
+  const picked = function* (pages: Iterable<DocumentPageResult>): Generator<DocumentPageResult> {
+    for (const page of pages) if (!wanted || wanted.has(page.page)) yield page;
+  };
+  const inSelection = (from: number, to: number): boolean => !selection || selectsAny(selection.pages, from, to);
   let next = 1;
   const gap = function* (to: number): Generator<DocumentPageResult> {
-    if (next <= to) yield* pagesOf(missingChunk({ index: -1, from: next - 1, to }));
+    if (next <= to && inSelection(next - 1, to)) yield* picked(pagesOf(missingChunk({ index: -1, from: next - 1, to })));
     next = Math.max(next, to + 1);
   };
   for (const state of await store.listChunkStates(jobId, documentId)) {
     yield* gap(state.from);
-    const chunk = await store.getChunkResult(jobId, documentId, state.index);
-    yield* pagesOf(chunk ?? missingChunk(state));
+    if (inSelection(state.from, state.to)) {
+      const chunk = await store.getChunkResult(jobId, documentId, state.index);
+      yield* picked(pagesOf(chunk ?? missingChunk(state)));
+    }
     next = Math.max(next, state.to + 1);
   }
   yield* gap(pagesTotal);

@@ -121,10 +121,10 @@ export function reamHandle(engine: Engine, parts: HandleParts): Ream {
     jobDocuments: (jobId, page) => store.listJobDocuments(jobId, page),
     jobDocument: (jobId, documentId) => store.getJobDocument(jobId, documentId),
     documentResult: (jobId, documentId) => store.getDocumentResult(jobId, documentId),
-    async *documentPages(jobId, documentId) {
+    async *documentPages(jobId, documentId, selection) {
       const jobDoc = await store.getJobDocument(jobId, documentId);
       if (jobDoc?.pagesTotal === null || jobDoc?.pagesTotal === undefined) return;
-      yield* documentPages(store, jobId, documentId, jobDoc.pagesTotal);
+      yield* documentPages(store, jobId, documentId, jobDoc.pagesTotal, selection);
     },
     artifacts: (jobId) => jobArtifacts(engine.results(jobId)),
     artifactBytes: (artifact, range) => engine.ports.blobs.get(artifact.sha256, range),

@@ -37,7 +37,7 @@ import type { DistributedSettings } from './deployment.ts';
 import type { ErrorGroups } from './error-groups.ts';
 import type { AddedDocument, CreateJobInput, DocumentToAdd, FileInput } from './engine.ts';
 import type { IntakeLimits } from './intake.ts';
-import type { DocumentPageResult } from './document-pages.ts';
+import type { DocumentPageResult, PageSelection } from './document-pages.ts';
 import type { AttachUploadsOptions, RetentionReport, RetentionSettings } from './retention.ts';
 import type { UnfinishedUploads, UploadExpiry } from './upload-expiry.ts';
 import type { RemovedDocument } from './document-removal.ts';
@@ -48,7 +48,7 @@ import type { UploadRecords } from './upload-records.ts';
 import type { WebhookSettings } from './webhook-delivery.ts';
 
 export type { IntakeLimits } from './intake.ts';
-export type { DocumentPageResult } from './document-pages.ts';
+export type { DocumentPageResult, PageSelection } from './document-pages.ts';
 export type { AddedDocument, CreateJobInput, DocumentToAdd, FileInput } from './engine.ts';
 export type { JobFile, SubmitJobInput, SubmittedJob } from './submit-job.ts';
 export type { StoreDocumentOptions } from './store-document.ts';
@@ -221,9 +221,10 @@ export interface Ream {
    * One document's pages (a table's rows) in order, each with its text, fields and failure, read
    * from the chunk checkpoints one chunk at a time: the way to read a result whose pages are
    * omitted (`DocumentOutput.pagesOmitted`, a long table), and any other. Empty for a document
-   * the job does not hold or that was never inspected.
+   * the job does not hold or that was never inspected. With `selection`, only those pages (a
+   * window of rows), reading only the checkpoints that hold them.
    */
-  documentPages(jobId: string, documentId: string): AsyncGenerator<DocumentPageResult>;
+  documentPages(jobId: string, documentId: string, selection?: PageSelection): AsyncGenerator<DocumentPageResult>;
   /** The files the job made (rendered reports), of its ended documents, in input and row order. */
   artifacts(jobId: string): Promise<Artifact[]>;
   /** The bytes of one of them, or of `range` of it (`not_found` when its blob is gone). */

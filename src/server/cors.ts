@@ -38,6 +38,7 @@ export const CORS_EXPOSED_HEADERS = [
   'Tus-Extension',
   'Upload-Expires',
   'Ream-Document-Id',
+  'X-Total-Count',
 ];
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PATCH', 'DELETE', 'OPTIONS'];

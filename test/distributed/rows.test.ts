@@ -1,6 +1,7 @@
 // Distributed: a table's rows as engine items over BullMQ and PostgreSQL, run by two `ream
 // worker`s (packed checkpoints in PostgreSQL); the rows come back in input order, each with its
-// own fields, row by row from the checkpoints (the result of a long table leaves them out).
+// own fields, row by row from the checkpoints (the result of a long table leaves them out), and
+// by window, sorted and filtered by the server.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ReamClient } from '../../src/client/index.ts';
@@ -43,6 +44,14 @@ void test('distributed: a long table\'s row batches, run by two workers, come ba
       expected++;
     }
     assert.equal(expected - 1, count, 'every row');
+
+    // A window from the PostgreSQL checkpoints, and the server's sort and filter over every row.
+    const window = await client.documentRows(ended.id, result.documentId, { offset: 10_100, limit: 3 });
+    assert.deepEqual([window.total, ...window.rows.map((row) => row.page)], [count, 10_101, 10_102, 10_103]);
+    const sorted = await client.documentRows(ended.id, result.documentId, { sort: 'row', order: 'desc', limit: 2 });
+    assert.deepEqual(sorted.rows.map((row) => row.page), [count, count - 1]);
+    const filtered = await client.documentRows(ended.id, result.documentId, { filter: `Item ${count}`, filterBy: 'cells.name' });
+    assert.deepEqual(filtered.rows.map((row) => row.page), [count]);
   } finally {
     await cluster.stop();
   }

@@ -10,6 +10,7 @@ import { TENANT as TENANT_ACCESS } from '../auth/access.ts';
 import { jobIdParams, problemResponses } from '../openapi.ts';
 import { parseRange } from './byte-range.ts';
 import { requireJob } from './jobs.ts';
+import { REPORT_CONTENT_SECURITY_POLICY } from './report-frame.ts';
 
 const artifactSchema = {
   type: 'object',
@@ -74,8 +75,10 @@ export function artifactRoutes(app: FastifyInstance, ream: Ream): void {
       const artifact = await findArtifact(ream, job.id, request.params.name);
       const range = parseRange(request.headers.range, artifact.size);
       reply.header('accept-ranges', 'bytes').header('content-disposition', attachment(artifact.name)).header('etag', `"${artifact.sha256}"`);
-      // A report is the tenant's content: never rendered as a page of this origin.
-      reply.header('content-security-policy', "default-src 'none'; sandbox").header('x-content-type-options', 'nosniff');
+      // A report is the tenant's content: never rendered as a page of this origin (sandbox: an
+      // opaque origin, no script), never framed; an HTML report keeps its own styles and data: images.
+      const policy = artifact.mediaType.startsWith('text/html') ? `${REPORT_CONTENT_SECURITY_POLICY}; sandbox` : "default-src 'none'; sandbox";
+      reply.header('content-security-policy', `${policy}; frame-ancestors 'none'`).header('x-frame-options', 'DENY').header('x-content-type-options', 'nosniff');
       if (range.kind === 'unsatisfiable') {
         return reply.code(416).header('content-range', `bytes */${artifact.size}`).type('application/problem+json').send({
           type: 'about:blank', title: 'Range Not Satisfiable', status: 416, code: 'validation_failed', detail: `the file has ${artifact.size} bytes`,

@@ -3,6 +3,7 @@ import { extname } from 'node:path';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { ReamError } from '../../errors.ts';
 import { PUBLIC } from '../auth/access.ts';
+import { reportFrameRoute } from './report-frame.ts';
 
 /**
  * The console's build (Vite, from ui/src): in the package's top-level `ui/dist/`, three levels up
@@ -33,6 +34,8 @@ export const CONTENT_SECURITY_POLICY = [
   "object-src 'none'",
   "base-uri 'none'",
   "form-action 'self'",
+  // Only the console's own report frame (/report-frame), which gives a report its own policy.
+  "frame-src 'self'",
   "frame-ancestors 'none'",
 ].join('; ');
 
@@ -86,6 +89,7 @@ export function uiRoutes(app: FastifyInstance): void {
   // Public: the page loads before the user has entered an API key.
   const hide = { ...PUBLIC, schema: { hide: true } };
   app.get(CONSOLE_PATH, hide, async (_request, reply) => send(reply, await readDist(new URL('index.html', DIST_DIR)), 'text/html; charset=utf-8', 'no-cache'));
+  reportFrameRoute(app);
   app.get('/ui', hide, (_request, reply) => reply.redirect(CONSOLE_PATH));
   app.get('/ui/', hide, (_request, reply) => reply.redirect(CONSOLE_PATH));
   app.get<{ Params: { file: string } }>('/assets/:file', hide, async (request, reply) => {

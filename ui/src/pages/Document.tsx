@@ -3,6 +3,8 @@ import { useEffect, useState } from 'preact/hooks';
 import { ErrorText, Page, Status } from '../components/common.tsx';
 import { PageImage } from '../components/PageImage.tsx';
 import { Downloads } from '../components/Downloads.tsx';
+import { Reports } from '../components/Reports.tsx';
+import { RowsTable } from '../components/RowsTable.tsx';
 import { bytes, messageOf } from '../format.ts';
 import { href } from '../router.ts';
 
@@ -19,13 +21,19 @@ function PageText({ text, quote }: { text: string; quote: string | undefined }) 
   );
 }
 
-/** One document of a job: its text page by page, and its extracted fields linked to their pages. */
+/**
+ * One document of a job: a table's rows as a sortable, filterable table; any other document's
+ * text page by page, and its extracted fields linked to their pages; the reports rendered from it.
+ */
 export function Document({ client, jobId, documentId, at = 1 }: { client: ReamClient; jobId: string; documentId: string; at?: number }) {
   const [output, setOutput] = useState<DocumentOutput | undefined>(undefined);
   const [error, setError] = useState('');
   const [page, setPage] = useState(at);
   useEffect(() => setPage(at), [at, documentId]);
   const [quote, setQuote] = useState<string | undefined>(undefined);
+  /** The rows of a table that have a report, and the one whose report was last asked for. */
+  const [reportRows, setReportRows] = useState<ReadonlySet<number>>(new Set());
+  const [reportRow, setReportRow] = useState<{ row: number } | undefined>(undefined);
 
   useEffect(() => {
     client.results(jobId).then(
@@ -42,6 +50,8 @@ export function Document({ client, jobId, documentId, at = 1 }: { client: ReamCl
   const current = pages.find((item) => item.page === page) ?? pages[0];
   const fields = Object.entries(output?.fields ?? {});
   const title = output?.source ?? documentId;
+  // A table (CSV, XLSX) names its input columns: its pages are rows, shown as a table of their own.
+  const inputColumns = output?.metadata?.columns;
 
   return (
     <Page title={title}>
@@ -65,6 +75,25 @@ export function Document({ client, jobId, documentId, at = 1 }: { client: ReamCl
           </dl>
           <Downloads client={client} jobId={jobId} documentId={documentId} />
           {output.error ? <p class="error">{`${output.error.message} (${output.error.code})`}</p> : null}
+          <Reports client={client} jobId={jobId} documentId={documentId} row={reportRow} onListed={(artifacts) => setReportRows(new Set(artifacts.map((artifact) => artifact.row)))} />
+          {inputColumns === undefined ? null : (
+            <>
+              <h2>Rows</h2>
+              <RowsTable
+                client={client}
+                jobId={jobId}
+                documentId={documentId}
+                inputs={inputColumns}
+                fields={Object.keys(output.fields)}
+                reportRows={reportRows}
+                onReport={(row) => setReportRow({ row })}
+              />
+            </>
+          )}
+        </>
+      )}
+      {output === undefined || inputColumns !== undefined ? null : (
+        <>
           <h2>Fields</h2>
           {fields.length === 0 ? (
             <p>No fields were extracted.</p>

@@ -2,6 +2,7 @@ import { TERMINAL_STATUSES, type DocumentOutput, type JobDocumentView, type JobV
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ChunkMap } from '../components/ChunkMap.tsx';
 import { Downloads } from '../components/Downloads.tsx';
+import { Reports } from '../components/Reports.tsx';
 import { Bar, ErrorText, Page, Status } from '../components/common.tsx';
 import { duration, messageOf, when } from '../format.ts';
 import { documentRows, etaOf, foldEvent, pagesOf, type DocumentStates } from '../job-state.ts';
@@ -163,6 +164,7 @@ export function Job({ client, jobId }: { client: ReamClient; jobId: string }) {
             </button>
           </div>
           <Downloads client={client} jobId={jobId} disabled={results.length === 0} />
+          {ended ? <Reports client={client} jobId={jobId} /> : null}
         </>
       )}
       <ErrorText message={streamError} id="stream-error" />

@@ -1,0 +1,148 @@
+// The console's document page of a table, in Chromium: a 30,000-row result as a virtualised table
+// (a few dozen <tr> whatever the scroll), sorted and filtered by the server; a rows job with a
+// template shows its HTML report inline, in a sandboxed frame that runs no script.
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { ReamClient } from '../../src/client/index.ts';
+import { createReam, type Ream } from '../../src/runtime/create-ream.ts';
+import { startServer, type RunningServer } from '../../src/server/app.ts';
+import { toCsv } from '../formats/sheet-files.ts';
+import { assertAccessible, CHROMIUM, launchChromium, openPage } from '../support/console-browser.ts';
+import { requireOrSkip } from '../support/env.ts';
+
+const WAIT_MS = 30_000;
+const ROWS = 30_000;
+const CITIES = ['Oslo', 'Lima', 'Quito', 'Riga', 'Bern'];
+const amountOf = (i: number): number => (i * 7_919) % ROWS;
+/** No virtualised table keeps this many rows in the DOM. */
+const MAX_ROWS_IN_DOM = 200;
+const TEMPLATE = '<style>h1 { color: rgb(200, 0, 0); }</style><h1>Invoice {{ invoice_no }}</h1><p>{{ customer }} owes {{ total }}</p><script>alert("report script ran")</script>';
+
+let dir: string;
+let browser: Browser | undefined;
+let ream: Ream;
+let server: RunningServer;
+let client: ReamClient;
+let tableJob: string;
+let tableDoc: string;
+let reportJob: string;
+let reportDoc: string;
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'ream-dashboard-rows-'));
+  browser = await launchChromium();
+  if (browser === undefined) return;
+  ream = await createReam({ dataDir: join(dir, 'data'), threads: 1 });
+  server = await startServer({ ream, host: '127.0.0.1', port: 0 });
+  client = new ReamClient({ baseUrl: server.url });
+  const rows = Array.from({ length: ROWS }, (_, index) => {
+    const i = index + 1;
+    return [`Item ${i}`, i === 12_345 ? 'Zanzibar <b>bold</b>' : CITIES[i % CITIES.length] ?? '', String(amountOf(i))];
+  });
+  const csv = join(dir, 'orders.csv');
+  await writeFile(csv, toCsv([['name', 'city', 'amount'], ...rows]));
+  const invoices = join(dir, 'invoices.csv');
+  await writeFile(invoices, toCsv([['invoice_no', 'customer', 'total'], ['A-1', 'Ada <img src=x>', '10'], ['A-2', 'Bob', '20']]));
+  const table = await client.submit({ pipeline: 'rows', options: { rules: [{ name: 'big', pattern: String.raw`^2\d{4}$` }] }, files: [csv] });
+  const report = await client.submit({ pipeline: 'rows', options: { template: TEMPLATE, name: '{{ invoice_no }}' }, files: [invoices] });
+  assert.equal((await client.wait(table.id)).status, 'succeeded');
+  assert.equal((await client.wait(report.id)).status, 'succeeded');
+  tableJob = table.id;
+  reportJob = report.id;
+  tableDoc = (await ream.jobDocuments(tableJob))[0]?.documentId ?? '';
+  reportDoc = (await ream.jobDocuments(reportJob))[0]?.documentId ?? '';
+});
+after(async () => {
+  await browser?.close();
+  await server?.close();
+  await ream?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function firstRowIs(page: Page, row: number): Promise<void> {
+  // A string: the test is type-checked without the DOM library.
+  await page.waitForFunction(`document.querySelector('.rows-table tbody tr[data-row]')?.getAttribute('data-row') === '${row}'`, undefined, { timeout: WAIT_MS });
+}
+const rowsInDom = (page: Page) => page.locator('.rows-table tr').count();
+
+void test(`console: a ${ROWS}-row table scrolls to its end with few rows in the DOM, sorts and filters on the server`, { timeout: 60_000 }, async (t) => {
+  if (!requireOrSkip(t, browser !== undefined, `Chromium at ${CHROMIUM}`)) return;
+  const page = await openPage(browser, t);
+  await page.goto(`${server.url}/#/jobs/${tableJob}/documents/${tableDoc}`);
+  await page.locator('#rows-count', { hasText: `${ROWS} rows` }).waitFor({ timeout: WAIT_MS });
+  await page.locator('tr[data-row="1"]', { hasText: 'Item 1' }).waitFor({ timeout: WAIT_MS });
+  assert.deepEqual(await page.locator('.rows-table thead th').allTextContents(), ['Row', 'name', 'city', 'amount', 'big', 'Error']);
+  assert.ok((await rowsInDom(page)) < MAX_ROWS_IN_DOM, 'virtualised: only the rows in view');
+
+  // To the end: the last row is fetched by its window (rows 29,801–30,000), not by reading them all.
+  await page.locator('.rows-scroll').evaluate((element: { scrollTo(x: number, y: number): void; scrollHeight: number }) => element.scrollTo(0, element.scrollHeight));
+  const last = page.locator(`tr[data-row="${ROWS}"]`);
+  await last.waitFor({ timeout: WAIT_MS });
+  assert.match(await last.innerText(), new RegExp(`Item ${ROWS}`));
+  assert.ok((await rowsInDom(page)) < MAX_ROWS_IN_DOM, 'still few rows at the end');
+
+  // Sort by amount: ascending puts row 30,000 (amount 0) first, descending the row of amount 29,999.
+  const amount = page.getByRole('button', { name: 'amount', exact: true });
+  await amount.click();
+  await page.locator('th[aria-sort="ascending"]', { hasText: 'amount' }).waitFor({ timeout: WAIT_MS });
+  await firstRowIs(page, ROWS);
+  await amount.press('Enter'); // the header buttons work from the keyboard
+  await page.locator('th[aria-sort="descending"]', { hasText: 'amount' }).waitFor({ timeout: WAIT_MS });
+  const topAmount = Array.from({ length: ROWS }, (_, i) => i + 1).find((i) => amountOf(i) === ROWS - 1) ?? 0;
+  await firstRowIs(page, topAmount);
+  assert.equal(await page.locator('th[aria-sort="none"]').count(), 5, 'one column sorted at a time');
+
+  // Filter the city column: one row, its markup shown as text.
+  await page.getByLabel('Filter', { exact: true }).selectOption({ label: 'city' });
+  await page.getByLabel('Text the rows contain').fill('zanzi');
+  await page.locator('#rows-count', { hasText: /^1 row match$/ }).waitFor({ timeout: WAIT_MS });
+  await page.locator('tr[data-row="12345"]').waitFor({ timeout: WAIT_MS });
+  assert.equal(await page.locator('.rows-table tbody tr[data-row]').count(), 1);
+  assert.equal(await page.locator('tr[data-row="12345"] td').nth(2).textContent(), 'Zanzibar <b>bold</b>', 'user text as text');
+  assert.equal(await page.locator('.rows-table b').count(), 0);
+  await assertAccessible(page, 'document page of a table');
+});
+
+void test('console: a rows job with a template shows its HTML report inline, sandboxed, styled, without running its script', { timeout: 60_000 }, async (t) => {
+  if (!requireOrSkip(t, browser !== undefined, `Chromium at ${CHROMIUM}`)) return;
+  const page = await openPage(browser, t);
+  await page.goto(`${server.url}/#/jobs/${reportJob}/documents/${reportDoc}`);
+  const select = page.getByLabel('Report (2)');
+  await select.waitFor({ timeout: WAIT_MS });
+  assert.deepEqual(await select.locator('option').allTextContents(), ['A-1.html (row 1)', 'A-2.html (row 2)']);
+  const report = page.frameLocator('#report-frame').frameLocator('iframe[sandbox]');
+  await report.locator('h1', { hasText: 'Invoice A-1' }).waitFor({ timeout: WAIT_MS });
+  assert.equal(await page.locator('#report-frame').getAttribute('sandbox'), 'allow-same-origin', 'the outer frame runs no script either');
+  const inner = page.frameLocator('#report-frame').locator('iframe');
+  assert.equal(await inner.getAttribute('sandbox'), '', 'the report: no allow-scripts, an opaque origin');
+  const colorOf = (element: unknown): string => (globalThis as unknown as { getComputedStyle(of: unknown): { color: string } }).getComputedStyle(element).color;
+  assert.equal(await report.locator('h1').evaluate(colorOf), 'rgb(200, 0, 0)', 'its inline <style> applies');
+  assert.equal(await report.locator('img').count(), 0, 'a value is escaped by the template');
+
+  await select.selectOption({ label: 'A-2.html (row 2)' });
+  await report.locator('h1', { hasText: 'Invoice A-2' }).waitFor({ timeout: WAIT_MS });
+  // A row of the table shows its own report, from its row number.
+  await page.getByRole('button', { name: 'Show the report of row 1' }).click();
+  await report.locator('h1', { hasText: 'Invoice A-1' }).waitFor({ timeout: WAIT_MS });
+  assert.equal(await select.inputValue(), 'A-1.html');
+  await assertAccessible(page, 'document page with a report');
+
+  // The job page lists the job's reports too.
+  await page.goto(`${server.url}/#/jobs/${reportJob}`);
+  await page.frameLocator('#report-frame').frameLocator('iframe[sandbox]').locator('h1', { hasText: 'Invoice A-1' }).waitFor({ timeout: WAIT_MS });
+
+  // The artifact itself is never a page of this origin, nor framed; the console frames only its report frame.
+  const artifact = await fetch(`${server.url}/v1/jobs/${reportJob}/artifacts/A-1.html`);
+  const policy = artifact.headers.get('content-security-policy') ?? '';
+  for (const directive of ["default-src 'none'", "style-src 'unsafe-inline'", 'img-src data:', 'sandbox', "frame-ancestors 'none'"]) assert.ok(policy.includes(directive), directive);
+  assert.equal(artifact.headers.get('x-frame-options'), 'DENY');
+  const consolePolicy = (await fetch(`${server.url}/`)).headers.get('content-security-policy') ?? '';
+  assert.match(consolePolicy, /frame-src 'self'/);
+  assert.match(consolePolicy, /style-src 'self';/, 'the console\'s own styles stay strict');
+  const framePolicy = (await fetch(`${server.url}/report-frame`)).headers.get('content-security-policy') ?? '';
+  assert.equal(framePolicy, "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'");
+});
