@@ -155,7 +155,7 @@ export async function run(): Promise<string> {
   lines.push(
     '',
     'Memory: WebAssembly memory never shrinks, so a pool thread whose PDFium memory passed 160 MB is ended after its task and ' +
-      'replaced (`retireAboveMb`); pages whose text is usable never load pdf.js; `ream run` caps its main thread\'s young ' +
+      'replaced (`retireAboveMb`); a thread that reads with PDFium never loads pdf.js (nor its canvas or OCR); `ream run` caps its main thread\'s young ' +
       'generation at 8 MB (`RUN_YOUNG_GENERATION_MB`). The bar is ≤ 400 MB peak RSS for `ream run` at ' +
       '2 threads. (The visible corpus has no 2,415-page R reference manual; its longest file has 528 pages.)',
   );

@@ -19,6 +19,33 @@ void test('a text layer is usable unless it is empty, letterless, replacement ch
   assert.equal(textQuality('\uE001\uE002\uE003\uE004 ab'), 'garbage', 'private-use glyphs');
 });
 
+/** The text-quality rule counted in full, every class on every page: what the shortcut must agree with. */
+function qualityInFull(text: string): string {
+  const chars = [...text.replace(/\s+/gu, '')];
+  if (chars.length === 0) return 'empty';
+  const count = (re: RegExp): number => chars.filter((c) => re.test(c)).length;
+  const letters = count(/\p{L}/u);
+  if (letters === 0) return 'garbage';
+  if (count(/\uFFFD/u) / chars.length > 0.3) return 'garbage';
+  return (letters + count(/\p{N}/u)) / chars.length < 0.5 ? 'garbage' : 'usable';
+}
+
+void test('the letter-share shortcut decides every page as the full count does', () => {
+  // Mixes around the thresholds: letters (one outside the BMP), digits, replacement characters, symbols, blanks.
+  const alphabet = ['a', 'é', '字', '𝐀', '7', '٣', '\uFFFD', '#', '•', '\uE001', ' ', '\n'];
+  let seed = 42;
+  const next = (n: number): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
+  const seen = new Set<string>();
+  for (let i = 0; i < 5_000; i++) {
+    if (i === 0) assert.equal(textQuality(' \n '), qualityInFull(' \n '));
+    const text = Array.from({ length: 1 + next(40) }, () => alphabet[next(alphabet.length)]).join('');
+    const expected = qualityInFull(text);
+    seen.add(expected);
+    assert.equal(textQuality(text), expected, JSON.stringify(text));
+  }
+  assert.deepEqual([...seen].sort(), ['garbage', 'usable'], 'both answers were put to the test');
+});
+
 void test('image coverage follows the transforms, save/restore and form XObjects', () => {
   const page = 600 * 800;
   // A full-page scan: one image under the page's size.

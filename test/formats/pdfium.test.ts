@@ -77,6 +77,29 @@ void describe('PDFium engine', () => {
   });
 });
 
+void describe('what a thread loads', () => {
+  void test('reading with PDFium never loads pdf.js in the thread; a pdf.js read does', async () => {
+    const pool = createThreadPool({ threads: 1, handlerModules: [new URL('../fixtures/pool-tasks.ts', import.meta.url)] });
+    const dir = await mkdtemp(join(tmpdir(), 'ream-lazy-pdfjs-'));
+    try {
+      const path = join(dir, 'two.pdf');
+      await writeFile(path, await pdfWithMetadata(['page one', 'page two']));
+      const format = await createFormats(pool).identify(path, undefined, limits);
+      const loaded = async (): Promise<boolean> => (await pool.run<{ loaded: boolean }>('test.pdfjsLoaded', null)).loaded;
+      await format.inspect(path, limits, undefined, { pdfEngine: 'pdfium' });
+      const { pages } = await format.extract(path, { from: 0, to: 2 }, undefined, { pdfEngine: 'pdfium' });
+      assert.deepEqual(pages.map((p) => p.text), ['page one', 'page two']);
+      assert.equal(await loaded(), false, 'PDFium read the file alone');
+      const again = await format.extract(path, { from: 1, to: 2 }, undefined, { pdfEngine: 'pdfjs' });
+      assert.deepEqual(again.pages.map((p) => p.text), ['page two']);
+      assert.equal(await loaded(), true, 'pdf.js loads on its first task');
+    } finally {
+      await pool.destroy();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 void describe('thread retirement', () => {
   void test('a thread whose WebAssembly memory passed the cap is ended after its task; a fresh one reads on', async () => {
     // PDFium's memory starts at ~16 MB, so a 1 MB cap retires the thread after every PDF task.

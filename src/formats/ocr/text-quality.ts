@@ -14,6 +14,13 @@ const MIN_WORD_CHAR_SHARE = 0.5;
  */
 const MAX_REPLACEMENT_SHARE = 0.3;
 
+/**
+ * A letter share that settles it: the rest (replacement characters included) is then at most
+ * MAX_REPLACEMENT_SHARE, and letters alone reach MIN_WORD_CHAR_SHARE, so the page is usable
+ * whatever its digits and replacement characters are.
+ */
+const USABLE_BY_LETTERS = Math.max(1 - MAX_REPLACEMENT_SHARE, MIN_WORD_CHAR_SHARE);
+
 export type TextQuality = 'usable' | 'empty' | 'garbage';
 
 /**
@@ -31,6 +38,8 @@ export function textQuality(text: string): TextQuality {
   if (total === 0) return 'empty';
   const letters = total - length(visible.replace(/\p{L}+/gu, ''));
   if (letters === 0) return 'garbage';
+  // Prose ends here, without two more passes over the page (see USABLE_BY_LETTERS).
+  if (letters / total >= USABLE_BY_LETTERS) return 'usable';
   const digits = total - length(visible.replace(/\p{N}+/gu, ''));
   const replacements = total - length(visible.replace(/\uFFFD+/gu, ''));
   if (replacements / total > MAX_REPLACEMENT_SHARE) return 'garbage';

@@ -11,6 +11,7 @@ import { init, type WrappedPdfiumModule } from '@embedpdf/pdfium';
 import { ReamError } from '../../errors.ts';
 import type { DocumentMetadata } from '../types.ts';
 import { createDocumentCache } from './document-cache.ts';
+import { withoutOverprint } from './line-overprint.ts';
 import { parsePdfDate } from './pdf-date.ts';
 
 /** The Emscripten module has HEAPU8 at run time; the package's types leave it out. */
@@ -209,22 +210,6 @@ function pageLines(doc: PdfiumDocument, index: number, wantsCoverage: (lines: re
   } finally {
     api.FPDF_ClosePage(page);
   }
-}
-
-/** A line that is one string twice (6 characters or more), with or without a space between. */
-const DRAWN_TWICE = /^(\S.{5,}?) ?\1$/u;
-/** Letters a copy must hold: rows of symbols or figures ("* * * * * *") repeat for real. */
-const MIN_LETTERS = 3;
-
-/**
- * The first copy of a line drawn twice at (nearly) the same spot: the drop shadows and fake bold
- * some producers make by printing a string again, a fraction of a point off. PDFium puts both
- * copies on one line ("Echelle : 1/25000 Echelle : 1/25000"); poppler and pdf.js (page-text.ts
- * withoutOverprints) print it once.
- */
-function withoutOverprint(line: string): string {
-  const copy = DRAWN_TWICE.exec(line)?.[1];
-  return copy !== undefined && (copy.match(/\p{L}/gu)?.length ?? 0) >= MIN_LETTERS ? copy : line;
 }
 
 /**

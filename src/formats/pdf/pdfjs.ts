@@ -5,8 +5,11 @@ import { open } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { getDocument, type PDFDocumentLoadingTask, type PDFDocumentProxy } from 'pdfjs-dist/legacy/build/pdf.mjs';
-import { ReamError, type ErrorCode } from '../../errors.ts';
+import { ReamError } from '../../errors.ts';
 import { createDocumentCache } from './document-cache.ts';
+import { pdfjsErrorCode } from './page-read.ts';
+
+export { pdfjsErrorCode };
 
 // pdf.js loads CMaps (CJK encodings) and the 14 standard fonts' metrics from files at run time.
 // Without them it still "works" and silently drops text: a third of a Chinese page goes missing.
@@ -96,14 +99,4 @@ function openError(error: unknown, withPassword: boolean): ReamError {
   }
   const code = pdfjsErrorCode(error);
   return new ReamError(code, code === 'invalid_pdf' ? `not a readable PDF: ${message}` : message, { cause: error });
-}
-
-/**
- * The code of an error pdf.js threw while reading part of a file. Running out of memory is
- * `resource_limit`; everything else is the file's fault (`invalid_pdf`): pdf.js throws plain
- * `Error`s for many structural problems, so only the out-of-memory cases can be told apart.
- */
-export function pdfjsErrorCode(error: unknown): ErrorCode {
-  if (error instanceof RangeError && /allocation|array length|memory/i.test(error.message)) return 'resource_limit';
-  return 'invalid_pdf';
 }
