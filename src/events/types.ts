@@ -60,6 +60,8 @@ export interface ReamEvent {
   progress: Progress;
   message?: string;
   error?: ErrorInfo;
+  /** Chunk events: the attempt of the chunk's task that ended it (1 on a first try; more after retries). */
+  attempt?: number;
 }
 
 /** What a producer hands to the store, which assigns `seq`. */

@@ -148,7 +148,7 @@ export class DocumentTasks {
           jobId: task.jobId, documentId, index: chunk.index, from: chunk.from, to: chunk.to,
           status: 'failed', output: null, error: error.toJSON(), durationMs: 0,
         });
-        await this.#engine.emit(job, 'chunk.failed', { documentId, chunk, stage: 'extract', error: error.toJSON() });
+        await this.#engine.emit(job, 'chunk.failed', { documentId, chunk, stage: 'extract', error: error.toJSON(), attempt: task.attempts });
         return; // the merge task still runs (a failed child releases its parent) and reports the pages
       }
       case TASK_KINDS.inspect:
@@ -301,7 +301,7 @@ export class DocumentTasks {
       jobId: task.jobId, documentId, index: chunk.index, from: chunk.from, to: chunk.to,
       status: 'succeeded', output: asJson(packChunk(output)), error: null, durationMs: Date.now() - started,
     });
-    await this.#engine.emit(scope.job, 'chunk.completed', { documentId, chunk, stage: 'extract' });
+    await this.#engine.emit(scope.job, 'chunk.completed', { documentId, chunk, stage: 'extract', attempt: task.attempts });
     await this.#engine.emitProgress(scope.job);
   }
 

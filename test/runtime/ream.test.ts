@@ -158,6 +158,8 @@ describe('embedded engine over real files', () => {
       assert.equal(result?.status, 'partially_succeeded');
       assert.equal(calls.get(1), 2, 'retried once, then succeeded');
       assert.equal(calls.get(5), 1, 'non-retryable: no retry');
+      const chunkEnds = (await ream.listEvents(job.id, 0, 1000)).filter((event) => event.type === 'chunk.completed' || event.type === 'chunk.failed');
+      assert.deepEqual(chunkEnds.map((event) => [event.chunk?.index, event.type, event.attempt]).sort(), [[0, 'chunk.completed', 2], [1, 'chunk.completed', 1], [2, 'chunk.failed', 1]], 'each chunk event says which attempt ended it');
       assert.deepEqual(result?.pages.map((p) => p.page), [1, 2, 3, 4]);
       assert.deepEqual(result?.failedPages.map((f) => [f.page, f.code]), [[5, 'analyzer_failed'], [6, 'analyzer_failed']]);
     } finally {

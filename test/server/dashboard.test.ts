@@ -278,7 +278,7 @@ describe('console: built by Vite, served at /, driven in Chromium', { timeout: C
     assert.equal(await page.locator('.cell.done').count(), 20, 'every chunk done');
     await cells.nth(19).click();
     assert.equal(await cells.nth(19).getAttribute('aria-pressed'), 'true');
-    assert.equal(await textOf(page, '.chunk-detail'), 'Chunk 20, pages 191–200: done');
+    assert.equal(await textOf(page, '.chunk-detail'), 'Chunk 20, pages 191–200: done, 1 attempt');
     await cells.nth(19).press('Enter');
     assert.equal(await page.locator('.chunk-detail').count(), 0, 'the keyboard closes it again');
     assert.match(await textOf(page, '.documents li'), /200 pages/);

@@ -2,7 +2,8 @@
 // A relative path, not the @client alias: the console's logic tests import this file under the main tsconfig.
 import type { DocumentOutput, JobDocumentView, ReamEvent } from '../../src/client/index.ts';
 
-export type ChunkState = { state: 'done' | 'failed'; from: number; to: number; message: string; at: number };
+/** `attempts`: of the chunk's task, when the event said (servers before it did not). */
+export type ChunkState = { state: 'done' | 'failed'; from: number; to: number; message: string; at: number; attempts?: number };
 
 export interface DocumentState {
   id: string;
@@ -26,7 +27,10 @@ export function foldEvent(documents: DocumentStates, event: ReamEvent): Document
     : { id, status: 'running', chunks: new Map(), error: '', startedAt: event.at, lastAt: event.at };
   const message = event.error ? `${event.error.message} (${event.error.code})` : event.message ?? '';
   if (event.chunk !== undefined && (event.type === 'chunk.completed' || event.type === 'chunk.failed')) {
-    next.chunks.set(event.chunk.index, { state: event.type === 'chunk.completed' ? 'done' : 'failed', from: event.chunk.from, to: event.chunk.to, message, at: event.at });
+    next.chunks.set(event.chunk.index, {
+      state: event.type === 'chunk.completed' ? 'done' : 'failed', from: event.chunk.from, to: event.chunk.to, message, at: event.at,
+      ...(event.attempt === undefined ? {} : { attempts: event.attempt }),
+    });
   }
   if (event.type === 'document.started') next.status = 'running';
   if (event.type === 'document.completed') next.status = 'succeeded';

@@ -31,6 +31,7 @@ export function ChunkMap({ document, total, name }: { document: DocumentState | 
       {chosen && open !== undefined ? (
         <p class="chunk-detail">
           Chunk {open + 1}, pages {chosen.from + 1}–{chosen.to}: {chosen.state}
+          {chosen.attempts === undefined ? '' : `, ${chosen.attempts} ${chosen.attempts === 1 ? 'attempt' : 'attempts'}`}
           {chosen.message === '' ? '' : ` — ${chosen.message}`}
         </p>
       ) : null}
