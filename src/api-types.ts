@@ -184,3 +184,11 @@ export interface JobEstimateView {
   /** The tenant's credit balance now. */
   balance: number;
 }
+
+/**
+ * The media type families `GET /v1/search?type=` takes besides an exact media type (one with a
+ * `/`): `pdf`, `image` (any `image/*`), `sheet` (XLSX, CSV), `word` (DOCX), `html`, `text`
+ * (plain text, Markdown), `email` (`message/rfc822`).
+ */
+export const SEARCH_TYPE_FAMILIES = ['pdf', 'image', 'sheet', 'word', 'html', 'text', 'email'] as const;
+export type SearchTypeFamily = (typeof SEARCH_TYPE_FAMILIES)[number];
