@@ -12,6 +12,7 @@ import { adaptersOf } from '../../src/runtime/internals.ts';
 
 interface Hit {
   documentId: string;
+  jobId: string | null;
   name: string;
   page: number;
   snippet: string;
