@@ -1,6 +1,7 @@
 // The Search page's filters: kept in the hash route (so a reload or Back keeps them), and turned
 // into the SDK's search options. Pure, so it is tested without a browser.
-import type { SearchOptions } from '@client';
+// A relative path, not the @client alias: the console's logic tests import this file under the main tsconfig.
+import type { SearchOptions } from '../../src/client/index.ts';
 
 /** The filters as the form and the hash hold them: '' is unset. */
 export interface SearchFilterState {

@@ -119,7 +119,7 @@ export function Search({ client, q, filters }: { client: ReamClient; q: string; 
           ? ''
           : hits.length === 0
             ? filtered ? 'No page matches these words and filters.' : 'No page holds all these words.'
-            : `${hits.length} pages`}
+            : `${hits.length} ${hits.length === 1 ? 'page' : 'pages'}`}
       </p>
       <ul id="search-hits" class="hits">
         {(hits ?? []).map((hit) => (
