@@ -70,6 +70,8 @@ export interface SearchIndex {
    * records of the document stay. Page text is not touched.
    */
   recordResult(tenantId: string, documentId: string, result: IndexedResult): Promise<void>;
+  /** Drops one job's records of every document (a deleted job filters nothing); the pages stay, they are the documents'. */
+  forgetJob(tenantId: string, jobId: string): Promise<void>;
   /** Drops the document's pages and every job's record of it. */
   removeDocument(tenantId: string, documentId: string): Promise<void>;
   search(query: SearchQuery): Promise<SearchHit[]>;

@@ -5,7 +5,7 @@ import { migrate } from '../sql/migrate.ts';
 import { checkPageNumbers, queryTerms } from './fts-query.ts';
 import { checkFilters, hasFilters } from './filters.ts';
 import type { IndexedPage, IndexedResult, SearchHit, SearchIndex, SearchQuery } from './port.ts';
-import { browseFirstPages, deleteRecords, pageMatches, writeRecord } from './sql-filters.ts';
+import { browseFirstPages, deleteJobRecords, deleteRecords, pageMatches, writeRecord } from './sql-filters.ts';
 import { postgresSearchMigrations, SEARCH_CONFIG, type PostgresSearchTables } from './postgres-search-schema.ts';
 
 const DEFAULT_LIMIT = 20;
@@ -47,6 +47,10 @@ export class PostgresSearch implements SearchIndex {
 
   recordResult(tenantId: string, documentId: string, result: IndexedResult): Promise<void> {
     return writeRecord(this.#db, tenantId, documentId, result);
+  }
+
+  forgetJob(tenantId: string, jobId: string): Promise<void> {
+    return deleteJobRecords(this.#db, tenantId, jobId);
   }
 
   async removeDocument(tenantId: string, documentId: string): Promise<void> {

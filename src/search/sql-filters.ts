@@ -80,6 +80,15 @@ export async function deleteRecords(db: QueryExecutorProvider, tenantId: string,
   await sql`delete from search_records where tenant_id = ${tenantId} and document_id = ${documentId}`.execute(db);
 }
 
+/** Drops one job's records, and their field values (found through the records' (tenant, job) index). */
+export async function deleteJobRecords(db: Kysely<FilterTables>, tenantId: string, jobId: string): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    await sql`delete from search_fields where tenant_id = ${tenantId} and job_id = ${jobId}
+      and document_id in (select document_id from search_records where tenant_id = ${tenantId} and job_id = ${jobId})`.execute(trx);
+    await trx.deleteFrom('search_records').where('tenant_id', '=', tenantId).where('job_id', '=', jobId).execute();
+  });
+}
+
 /** The filters as conditions on one record, aliased `r`: all must hold for the same job's record. */
 function recordConditions(filters: SearchFilters): RawBuilder<unknown> {
   const conditions: RawBuilder<unknown>[] = [];

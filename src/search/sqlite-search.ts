@@ -5,7 +5,7 @@ import type { SqliteDatabase } from '../sql/sqlite-database.ts';
 import { checkPageNumbers, toFtsQuery } from './fts-query.ts';
 import { checkFilters, hasFilters } from './filters.ts';
 import type { IndexedPage, IndexedResult, SearchHit, SearchIndex, SearchQuery } from './port.ts';
-import { browseFirstPages, deleteRecords, pageMatches, writeRecord } from './sql-filters.ts';
+import { browseFirstPages, deleteJobRecords, deleteRecords, pageMatches, writeRecord } from './sql-filters.ts';
 import { searchMigrations, type SearchTables } from './sqlite-search-schema.ts';
 
 const DEFAULT_LIMIT = 20;
@@ -50,6 +50,10 @@ export class SqliteSearch implements SearchIndex {
 
   recordResult(tenantId: string, documentId: string, result: IndexedResult): Promise<void> {
     return writeRecord(this.#db, tenantId, documentId, result);
+  }
+
+  forgetJob(tenantId: string, jobId: string): Promise<void> {
+    return deleteJobRecords(this.#db, tenantId, jobId);
   }
 
   async removeDocument(tenantId: string, documentId: string): Promise<void> {

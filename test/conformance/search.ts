@@ -134,6 +134,19 @@ const cases: ConformanceCase<Subject>[] = [
     },
   },
   {
+    name: 'forgetJob drops that job\'s records in that tenant only; the pages stay',
+    async run({ search }) {
+      await indexFilterFixture(search);
+      await search.forgetJob('t1', 'j1');
+      await search.forgetJob('t1', 'never-ran');
+      assert.deepEqual(await documentsFound(search, 'alpha', { jobId: 'j1' }), []);
+      assert.deepEqual(await documentsFound(search, 'alpha', { fields: [{ name: 'invoice', value: 'INV-1' }] }), [], 'its field values went with it');
+      assert.deepEqual(await documentsFound(search, 'alpha', { jobId: 'j3' }), ['d1'], 'another job\'s record of the same document stays');
+      assert.deepEqual(await documentsFound(search, 'alpha', {}), ['d1', 'd2', 'd3', 'd4'], 'every page is still found by its words');
+      assert.deepEqual(await documentsFound(search, '', { jobId: 'j1' }, 't2'), ['d9'], 'the same job id in another tenant is untouched');
+    },
+  },
+  {
     name: 'filters that mean nothing are refused with validation_failed',
     async run({ search }) {
       const bad: Array<[SearchFilters, RegExp]> = [

@@ -137,6 +137,11 @@ describe('GET /v1/search', () => {
     const now = Date.now();
     assert.equal((await found(`q=quokka&from=${now - 600_000}&to=${now}`)).length, 3, 'epoch ms');
     assert.deepEqual(await found(`q=quokka&to=${encodeURIComponent('2001-01-01T00:00:00Z')}`), [], 'indexed later than that');
+    // A deleted job filters nothing; its documents are still found by their words.
+    assert.equal((await get(`/v1/jobs/${second.jobId}`, keyA, { method: 'DELETE' })).status, 204);
+    assert.deepEqual(await found(`job=${second.jobId}`), []);
+    assert.deepEqual(await found('q=quokka&field=contract:K-18'), []);
+    assert.deepEqual(await found('q=appendix'), [`${second.documentId}#1`]);
   });
 
   test('bad filters are 400 validation_failed, saying what is wrong', async () => {
