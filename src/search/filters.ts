@@ -4,7 +4,10 @@ import { SEARCH_TYPE_FAMILIES, type SearchTypeFamily } from '../api-types.ts';
 import { ReamError } from '../errors.ts';
 import type { SearchFilters } from './port.ts';
 
-/** Field values longer than this are not recorded for filtering (nobody types them whole). */
+/**
+ * Field names and values longer than this are not recorded for filtering: nobody types them
+ * whole, and a key stays well under PostgreSQL's btree entry limit (about 2.7 kB).
+ */
 export const MAX_FIELD_VALUE_LENGTH = 200;
 /** Field filters in one search: each is a join, so they are capped. */
 export const MAX_FIELD_FILTERS = 10;
@@ -67,6 +70,7 @@ export function checkFilters(filters: SearchFilters): void {
 export function recordedFieldValues(fields: Readonly<Record<string, ReadonlyArray<{ value: string }>>>): Array<{ name: string; value: string }> {
   const seen = new Map<string, { name: string; value: string }>();
   for (const [name, matches] of Object.entries(fields)) {
+    if (name.length > MAX_FIELD_VALUE_LENGTH) continue;
     for (const match of matches) {
       if (typeof match.value !== 'string' || match.value.length > MAX_FIELD_VALUE_LENGTH) continue;
       const entry = { name: fieldKey(name), value: fieldKey(match.value) };

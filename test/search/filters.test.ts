@@ -38,5 +38,5 @@ void test('types: a family stands for its media types; names and values compare 
   assert.deepEqual(mediaTypeMatch('Text/CSV'), { exact: ['text/csv'] });
   assert.equal(fieldKey('  Ünïcode NAME '), 'ünïcode name');
   assert.equal(fieldKey('e\u0301'), fieldKey('\u00e9'), 'composed and decomposed accents are one value');
-  assert.deepEqual(recordedFieldValues({ Invoice: [{ value: 'INV-1' }, { value: 'inv-1' }, { value: 'x'.repeat(201) }, { value: ' ' }], empty: [] }), [{ name: 'invoice', value: 'inv-1' }]);
+  assert.deepEqual(recordedFieldValues({ Invoice: [{ value: 'INV-1' }, { value: 'inv-1' }, { value: 'x'.repeat(201) }, { value: ' ' }], empty: [], ['n'.repeat(201)]: [{ value: 'v' }] }), [{ name: 'invoice', value: 'inv-1' }], 'duplicates, blanks and over-long names or values are left out');
 });

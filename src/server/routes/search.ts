@@ -37,7 +37,7 @@ const hitSchema = {
   required: ['documentId', 'name', 'jobId', 'page', 'snippet', 'score'],
   properties: {
     documentId: { type: 'string' },
-    jobId: { type: ['string', 'null'], description: 'The newest job of the tenant holding the document: its page\'s results are at /v1/jobs/{jobId}/documents/{documentId}' },
+    jobId: { type: ['string', 'null'], description: 'The job named by `job`, else the newest job of the tenant holding the document: its page\'s results are at /v1/jobs/{jobId}/documents/{documentId}' },
     name: { type: 'string', description: 'the document\'s file name (the first one its content was stored under)' },
     page: { type: 'integer', description: '1-based page number' },
     snippet: { type: 'string', description: 'An excerpt around the match, matches wrapped in « »' },
@@ -70,7 +70,7 @@ function parseLimit(value: string | undefined): number {
  */
 export function searchRoutes(app: FastifyInstance, ream: Ream): void {
   const schema = {
-    summary: 'Full-text search over indexed pages of the caller\'s tenant, best hits first',
+    summary: 'Full-text search over indexed pages of the caller\'s tenant, best hits first; filters by job, type, indexed time and field values',
     querystring: querySchema,
     response: {
       200: { type: 'object', required: ['items'], properties: { items: { type: 'array', items: hitSchema } } },
