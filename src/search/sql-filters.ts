@@ -89,16 +89,22 @@ export async function deleteJobRecords(db: Kysely<FilterTables>, tenantId: strin
   });
 }
 
-/** The filters as conditions on one record, aliased `r`: all must hold for the same job's record. */
-function recordConditions(filters: SearchFilters): RawBuilder<unknown> {
+/**
+ * The filters as conditions on one record, aliased `r`: all must hold for the same job's record.
+ * `ofOneDocument`: the records are looked up by document (their primary key), so the time is
+ * compared as `indexed_at + 0`, which no index serves: SQLite's planner would otherwise walk the
+ * (tenant, time) index for every page (≈ 250× slower on 20,000 pages).
+ */
+function recordConditions(filters: SearchFilters, ofOneDocument = false): RawBuilder<unknown> {
+  const time = ofOneDocument ? sql`r.indexed_at + 0` : sql`r.indexed_at`;
   const conditions: RawBuilder<unknown>[] = [];
   if (filters.jobId !== undefined) conditions.push(sql`r.job_id = ${filters.jobId}`);
   if (filters.mediaType !== undefined) {
     const match = mediaTypeMatch(filters.mediaType);
     conditions.push('prefix' in match ? sql`r.media_type like ${`${match.prefix}%`}` : sql`r.media_type in (${sql.join([...match.exact])})`);
   }
-  if (filters.from !== undefined) conditions.push(sql`r.indexed_at >= ${filters.from}`);
-  if (filters.to !== undefined) conditions.push(sql`r.indexed_at <= ${filters.to}`);
+  if (filters.from !== undefined) conditions.push(sql`${time} >= ${filters.from}`);
+  if (filters.to !== undefined) conditions.push(sql`${time} <= ${filters.to}`);
   for (const field of filters.fields ?? []) {
     conditions.push(sql`exists (select 1 from search_fields f
       where f.tenant_id = r.tenant_id and f.document_id = r.document_id and f.job_id = r.job_id
@@ -110,7 +116,7 @@ function recordConditions(filters: SearchFilters): RawBuilder<unknown> {
 /** A condition on a page aliased `p`: some record of its document (same tenant) matches the filters. */
 export function pageMatches(filters: SearchFilters | undefined): RawBuilder<unknown> {
   if (filters === undefined) return sql`1 = 1`;
-  return sql`exists (select 1 from search_records r where r.tenant_id = p.tenant_id and r.document_id = p.document_id and ${recordConditions(filters)})`;
+  return sql`exists (select 1 from search_records r where r.tenant_id = p.tenant_id and r.document_id = p.document_id and ${recordConditions(filters, true)})`;
 }
 
 /**
