@@ -53,7 +53,7 @@ try {
       await shoot(page, 'job', `#/jobs/${job.id}`, '.chunk-map .cell.done');
       await shoot(page, 'document', `#/jobs/${job.id}/documents/${first?.documentId ?? ''}`, '.page-image img');
       await shoot(page, 'document-rows', `#/jobs/${table.id}/documents/${tableDoc?.documentId ?? ''}`, '.rows-table tr[data-row="1"]', 500, true);
-      await shoot(page, 'search', '#/search?q=INV-A-3', '#search-hits mark');
+      await shoot(page, 'search', '#/search?q=INV-A-3&type=pdf&field=invoice%3AINV-A-1', '#search-hits mark');
       // A few samples in, so that the charts have lines.
       await shoot(page, 'operate', '#/operate', '.chart canvas', 9000);
     }

@@ -273,3 +273,11 @@ export interface SignInView {
   /** Present when JWTs are accepted: the issuer and audience a token must name, when the server checks them. */
   jwt?: { issuer?: string; audience?: string };
 }
+
+/**
+ * The media type families `GET /v1/search?type=` takes besides an exact media type (one with a
+ * `/`): `pdf`, `image` (any `image/*`), `sheet` (XLSX, CSV), `word` (DOCX), `html`, `text`
+ * (plain text, Markdown), `email` (`message/rfc822`).
+ */
+export const SEARCH_TYPE_FAMILIES = ['pdf', 'image', 'sheet', 'word', 'html', 'text', 'email'] as const;
+export type SearchTypeFamily = (typeof SEARCH_TYPE_FAMILIES)[number];

@@ -61,7 +61,7 @@ export type { CreditEntry, CreditKind, TenantQuotas } from './store/port.ts';
 export type { CreditPrices, CreditSettings, TenantAccount, TenantAccounts } from './runtime/ream.ts';
 export type { BlobStore } from './blobs/port.ts';
 export type { EventBus } from './events/port.ts';
-export type { SearchIndex, SearchHit } from './search/port.ts';
+export type { SearchIndex, SearchHit, SearchFilters, IndexedResult } from './search/port.ts';
 export type { JsonValue, JsonObject } from './json.ts';
 export type { Tracing } from './tracing/start-tracing.ts';
 

@@ -9,7 +9,7 @@ import { homedir } from 'node:os';
 import { basename, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { Command, Option, type CommanderError } from 'commander';
+import { Command, InvalidArgumentError, Option, type CommanderError } from 'commander';
 import { ReamError } from '../errors.ts';
 import { parseJsonObject } from '../json.ts';
 import { CSV_FORMULA_MODES, DOWNLOAD_FORMATS, type CsvFormulaMode, type DownloadFormat, type JobView, type PriorityName, type ReamClient, type ReamEvent } from '../client/index.ts';
@@ -157,12 +157,22 @@ export function registerClientCommands(program: Command): void {
     program
       .command('search')
       .description('full-text search over the pages your jobs indexed; prints one hit per line: document id, file name, page, snippet')
-      .argument('<words...>', 'words that must all occur on the page')
+      .argument('[words...]', 'words that must all occur on the page (none: with a filter, the first page of each matching document, newest first)')
       .addOption(serverOption())
       .option('-n, --limit <n>', 'hits to print, 1–100 (default 20)', positiveNumber)
+      .option('--job <id>', 'only documents this job indexed')
+      .option('--type <type>', 'a media type (application/pdf) or a family: pdf, image, sheet, word, html, text, email')
+      .option('--from <time>', 'indexed at or after: 2026-12-01 (UTC day), an ISO date-time with a zone, or epoch ms')
+      .option('--to <time>', 'indexed at or before: 2026-12-01 (the whole UTC day), an ISO date-time with a zone, or epoch ms')
+      .option('--field <name=value>', 'an extracted field value the document holds (case-insensitive, whole value); repeatable', collectField, [])
       .option('--json', 'print the hits as one JSON array')
-      .action(async (words: string[], flags: { server: string; limit?: number; json?: boolean }) => {
-        const hits = await (await clientFor(flags.server)).search(words.join(' '), flags.limit === undefined ? {} : { limit: flags.limit });
+      .action(async (words: string[], flags: SearchFlags) => {
+        const { server, limit, job, type, from, to, field } = flags;
+        const options = {
+          ...(limit === undefined ? {} : { limit }), ...(job === undefined ? {} : { jobId: job }), ...(type === undefined ? {} : { type }),
+          ...(from === undefined ? {} : { from }), ...(to === undefined ? {} : { to }), fields: field,
+        };
+        const hits = await (await clientFor(server)).search(words.join(' '), options);
         if (flags.json) process.stdout.write(`${JSON.stringify(hits)}\n`);
         else for (const hit of hits) process.stdout.write(`${hit.documentId}\t${hit.name}\t${hit.page}\t${hit.snippet.replace(/\s+/g, ' ')}\n`);
       }),
@@ -218,4 +228,22 @@ export function registerClientCommands(program: Command): void {
         process.stdout.write(`${out}\n`);
       }),
   );
+}
+
+interface SearchFlags {
+  server: string;
+  limit?: number;
+  job?: string;
+  type?: string;
+  from?: string;
+  to?: string;
+  field: Array<[string, string]>;
+  json?: boolean;
+}
+
+/** `--field name=value`, repeatable: split at the first `=` (a value may hold one). */
+function collectField(pair: string, earlier: Array<[string, string]>): Array<[string, string]> {
+  const at = pair.indexOf('=');
+  if (at <= 0) throw new InvalidArgumentError(`--field takes name=value (got ${JSON.stringify(pair)})`);
+  return [...earlier, [pair.slice(0, at), pair.slice(at + 1)]];
 }

@@ -25,7 +25,7 @@ import { ReamUrlStorage } from './url-storage.ts';
 export type { ReamEvent, EventType, Progress } from '../events/types.ts';
 export type { DocumentOutput } from '../pipeline/types.ts';
 export type { CsvFormulaMode, DocumentPageResult, DownloadFormat, ErrorGroupView, JobEstimateView, PipelineView, RowViewQuery, RowWindow, TableOutlineView } from '../api-types.ts';
-export { CSV_FORMULA_MODES, DOWNLOAD_FORMATS } from '../api-types.ts';
+export { CSV_FORMULA_MODES, DOWNLOAD_FORMATS, SEARCH_TYPE_FAMILIES, type SearchTypeFamily } from '../api-types.ts';
 export type { JsonObject, JsonValue } from '../json.ts';
 export type { JobStatus, MetricsSample } from '../store/port.ts';
 export type { ArtifactView, CreditEntryView, DocumentView, JobDocumentPage, JobDocumentView, JobView, PriorityName, QueueLevelView, SignInView, TenantAccountView, UsageView, WorkerTaskView, WorkerView } from '../api-types.ts';
@@ -110,6 +110,40 @@ interface UploadRecordBody {
   name: string;
   mediaType?: string;
   error?: ProblemBody;
+}
+
+/** Filters of `ReamClient.search` (see docs/search.md); they combine: one job's result for a document must satisfy them all. */
+export interface SearchOptions {
+  /** Only documents this job indexed. */
+  jobId?: string;
+  /** An exact media type (`application/pdf`) or a family (`SEARCH_TYPE_FAMILIES`: `pdf`, `image`, `sheet`, …). */
+  type?: string;
+  /** Indexed at or after: a Date, epoch ms, or an ISO string (a date alone is that day from 00:00 UTC). */
+  from?: Date | number | string;
+  /** Indexed at or before: a Date, epoch ms, or an ISO string (a date alone is that whole UTC day). */
+  to?: Date | number | string;
+  /** Extracted field values the document must hold (name and value case-insensitive, the whole value). */
+  fields?: Readonly<Record<string, string>> | ReadonlyArray<readonly [string, string]>;
+  /** Hits to return, 1–100 (default 20). */
+  limit?: number;
+  signal?: AbortSignal;
+}
+
+function searchTime(at: Date | number | string): string {
+  return at instanceof Date ? String(at.getTime()) : String(at);
+}
+
+/** The query string of a search: `q`, then each filter as the API names it. */
+export function searchQuery(q: string, options: SearchOptions = {}): URLSearchParams {
+  const query = new URLSearchParams({ q });
+  if (options.limit !== undefined) query.set('limit', String(options.limit));
+  if (options.jobId !== undefined) query.set('job', options.jobId);
+  if (options.type !== undefined) query.set('type', options.type);
+  if (options.from !== undefined) query.set('from', searchTime(options.from));
+  if (options.to !== undefined) query.set('to', searchTime(options.to));
+  const fields: ReadonlyArray<readonly [string, string]> = Array.isArray(options.fields) ? options.fields : Object.entries(options.fields ?? {});
+  for (const [name, value] of fields) query.append('field', `${name}:${value}`);
+  return query;
 }
 
 /** A search hit with its document's file name. */
@@ -336,9 +370,12 @@ export class ReamClient {
     return this.json<{ tenantId: string; usage: UsageView }>(`/v1/usage${query}`, options.signal ? { signal: options.signal } : {});
   }
 
-  /** `GET /v1/search`: pages of the caller's indexed documents holding every word of `q`, best first. */
-  async search(q: string, options: { limit?: number; signal?: AbortSignal } = {}): Promise<NamedSearchHit[]> {
-    const query = new URLSearchParams({ q, ...(options.limit === undefined ? {} : { limit: String(options.limit) }) });
+  /**
+   * `GET /v1/search`: pages of the caller's indexed documents holding every word of `q`, best
+   * first, narrowed by the filters. With a filter, `q` may be '': each matching document's first page, newest first.
+   */
+  async search(q: string, options: SearchOptions = {}): Promise<NamedSearchHit[]> {
+    const query = searchQuery(q, options);
     const { items } = await this.json<{ items: NamedSearchHit[] }>(`/v1/search?${query.toString()}`, options.signal ? { signal: options.signal } : {});
     return items;
   }

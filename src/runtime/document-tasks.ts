@@ -317,7 +317,9 @@ export class DocumentTasks {
     const plan = planChunks(scope.jobDoc.pagesTotal ?? 0, scope.pipeline.chunkPages);
     const keepPages = (scope.jobDoc.pagesTotal ?? 0) <= (scope.pipeline.maxPagesInResult ?? Infinity);
     const indexInParts = scope.pipeline.index && !keepPages;
-    if (indexInParts) await search.removeDocument(scope.job.tenantId, documentId);
+    // Clears the pages only (an empty replacement): removeDocument would also drop what other
+    // jobs recorded of this document for filtering.
+    if (indexInParts) await search.indexDocument(scope.job.tenantId, documentId, []);
     // Chunk by chunk: only the merge's small parts are held, never every chunk's output at once.
     const merger = new ChunkMerger(keepPages);
     for (const ref of plan) {
@@ -339,6 +341,10 @@ export class DocumentTasks {
       ? { code: firstFailure.code, message: `no page could be read: ${firstFailure.message}` }
       : null;
     if (scope.pipeline.index && readable && keepPages) await search.indexDocument(scope.job.tenantId, documentId, merged.pages);
+    // Before the document ends, so a search filtered by this job finds it once the job is done.
+    if (scope.pipeline.index && readable) {
+      await search.recordResult(scope.job.tenantId, documentId, { jobId: scope.job.id, mediaType: info?.mediaType ?? scope.doc.mediaType, fields });
+    }
     const output: DocumentOutput = {
       ...this.#outputBase(scope.jobDoc, scope.doc),
       mediaType: info?.mediaType ?? scope.doc.mediaType,

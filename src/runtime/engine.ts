@@ -96,13 +96,13 @@ export class Engine {
       ...settings,
       credits: settings.credits ?? new CreditKeeper(deps.store),
     };
-    const { store, queue, blobs, bus } = deps;
+    const { store, queue, blobs, bus, search } = deps;
     const schedule = (job: JobRecord, documentIds: readonly string[]): Promise<void> => this.scheduleDocuments(job, documentIds);
     this.#input = new JobInputCheck(deps.pipelines, this.settings.jobLimits, this.settings.webhookGuard);
     this.#events = new JobEvents(store, bus, this.settings.progressIntervalMs);
     this.#webhooks = new WebhookScheduling(store, queue, this.settings.webhookMaxAttempts);
     const { credits } = this.settings;
-    this.#lifecycle = new JobLifecycle({ store, queue, blobs, events: this.#events, webhooks: this.#webhooks, aborts: this.#aborts, schedule, settle: (job) => credits.settle(job) });
+    this.#lifecycle = new JobLifecycle({ store, queue, blobs, search, events: this.#events, webhooks: this.#webhooks, aborts: this.#aborts, schedule, settle: (job) => credits.settle(job) });
     this.#intake = new JobIntake({ store, blobs, lifecycle: this.#lifecycle, schedule });
   }
 

@@ -144,10 +144,12 @@ export function reamHandle(engine: Engine, parts: HandleParts): Ream {
     uploads,
     async search(q, searchOptions) {
       const tenantId = searchOptions?.tenantId ?? DEFAULT_TENANT;
-      const hits = await engine.ports.search.search({ tenantId, q, limit: searchOptions?.limit ?? 20 });
+      const filters = searchOptions?.filters;
+      const hits = await engine.ports.search.search({ tenantId, q, limit: searchOptions?.limit ?? 20, ...(filters ? { filters } : {}) });
       // Each hit names its document's file and newest job: read once per document, not per hit.
       const documents = new Map(await Promise.all([...new Set(hits.map((hit) => hit.documentId))].map(async (id) => {
-        const [doc, jobId] = await Promise.all([store.getDocument(id), store.latestJobOfDocument(id, tenantId)]);
+        // Filtered by a job, the hit opens in that job (its result is the one that matched).
+        const [doc, jobId] = await Promise.all([store.getDocument(id), filters?.jobId ?? store.latestJobOfDocument(id, tenantId)]);
         return [id, { name: doc?.name ?? '', jobId: jobId ?? null }] as const;
       })));
       return hits.map((hit) => ({ ...hit, name: documents.get(hit.documentId)?.name ?? '', jobId: documents.get(hit.documentId)?.jobId ?? null }));

@@ -15,7 +15,7 @@ import type { PipelineDescription } from '../pipeline/registry.ts';
 import type { QueueBacklog, TaskStatus } from '../queue/port.ts';
 import type { TableOutline } from '../formats/types.ts';
 import type { Artifact } from '../reports/artifacts.ts';
-import type { SearchHit } from '../search/port.ts';
+import type { SearchFilters, SearchHit } from '../search/port.ts';
 import type {
   ApiKeyRecord,
   DocumentRecord,
@@ -261,8 +261,11 @@ export interface Ream {
   readonly uploads: UploadRecords;
 
   // Search, events, workers, health.
-  /** Page-level full-text search within one tenant (default `local`), best hits first, each with its file name. */
-  search(q: string, options?: { tenantId?: string; limit?: number }): Promise<NamedSearchHit[]>;
+  /**
+   * Page-level full-text search within one tenant (default `local`), best hits first, each with
+   * its file name. With filters, `q` may be empty: each matching document's first page, newest first.
+   */
+  search(q: string, options?: { tenantId?: string; limit?: number; filters?: SearchFilters }): Promise<NamedSearchHit[]>;
   /** Live events matching `filter`; returns the function that unsubscribes. Best effort: replay with {@link listEvents}. */
   subscribe(filter: EventFilter, listener: EventListener): () => void;
   /** The job's stored events with `seq` after `afterSeq`, in order, at most `limit` (replay for SSE and WebSocket). */

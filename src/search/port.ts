@@ -13,12 +13,44 @@ export interface SearchHit {
   score: number;
 }
 
+/**
+ * Narrows a search to documents with a matching indexed result (see `recordResult`): one job's
+ * result for the document must satisfy every filter given (see docs/search.md).
+ */
+export interface SearchFilters {
+  /** Only documents this job processed (and indexed). */
+  jobId?: string;
+  /** An exact media type (`application/pdf`) or a family (`pdf`, `image`, …: `SEARCH_TYPE_FAMILIES`). */
+  mediaType?: string;
+  /** Indexed at or after this time (epoch ms). */
+  from?: number;
+  /** Indexed at or before this time (epoch ms). */
+  to?: number;
+  /** Each must be a value of that field (name and value compared case-insensitively, whole), anywhere in the document. */
+  fields?: ReadonlyArray<{ name: string; value: string }>;
+}
+
 export interface SearchQuery {
   tenantId: string;
-  /** Words to find; plain text, not a query language (quotes and operators are treated as words). */
+  /**
+   * Words to find; plain text, not a query language (quotes and operators are treated as words).
+   * May be empty when a filter is given: then each matching document's first indexed page is
+   * a hit (its opening words as the snippet, score 0), newest first.
+   */
   q: string;
   /** Default 20, at most 100. */
   limit?: number;
+  filters?: SearchFilters;
+}
+
+/** What a job found in a document, recorded so searches can filter on it. */
+export interface IndexedResult {
+  jobId: string;
+  mediaType: string | null;
+  /** The result's fields (`DocumentOutput.fields`): only the values are kept. */
+  fields: Readonly<Record<string, ReadonlyArray<{ value: string }>>>;
+  /** When it was indexed (epoch ms); default now. */
+  indexedAt?: number;
 }
 
 /** The search port (DESIGN.md §5): page-level full-text search, always scoped to one tenant. */
@@ -32,6 +64,15 @@ export interface SearchIndex {
    * sees the parts added so far); each part is.
    */
   appendPages(tenantId: string, documentId: string, pages: readonly IndexedPage[]): Promise<void>;
+  /**
+   * Records one job's result for the document (its media type, its field values, the time):
+   * what `SearchFilters` match. Replaces that job's earlier record (idempotent); other jobs'
+   * records of the document stay. Page text is not touched.
+   */
+  recordResult(tenantId: string, documentId: string, result: IndexedResult): Promise<void>;
+  /** Drops one job's records of every document (a deleted job filters nothing); the pages stay, they are the documents'. */
+  forgetJob(tenantId: string, jobId: string): Promise<void>;
+  /** Drops the document's pages and every job's record of it. */
   removeDocument(tenantId: string, documentId: string): Promise<void>;
   search(query: SearchQuery): Promise<SearchHit[]>;
   close(): Promise<void>;

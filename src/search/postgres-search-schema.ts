@@ -1,6 +1,7 @@
 import { sql, type Generated, type Kysely } from 'kysely';
 import { ReamError } from '../errors.ts';
 import type { FlavoredMigration } from '../sql/migrate.ts';
+import { createRecordTables, type FilterTables } from './sql-filters.ts';
 
 export interface PostgresSearchPagesTable {
   id: Generated<number | string>;
@@ -11,7 +12,7 @@ export interface PostgresSearchPagesTable {
   text: string;
 }
 
-export type PostgresSearchTables = { search_pages: PostgresSearchPagesTable };
+export type PostgresSearchTables = { search_pages: PostgresSearchPagesTable } & FilterTables;
 
 /**
  * The text search configuration of every index and query: the `simple` parser and dictionary
@@ -66,5 +67,5 @@ export const postgresSearchMigrations: Record<string, FlavoredMigration> = {
       .execute();
     await db.schema.createIndex('search_pages_document').on('search_pages').columns(['tenant_id', 'document_id']).execute();
     await db.schema.createIndex('search_pages_tsv').on('search_pages').using('gin').column('tsv').execute();
-  },
+  },  '0002_result_records': (db: Kysely<unknown>) => createRecordTables(db, 'bigint'),
 };

@@ -3,7 +3,9 @@ import type { PostgresDatabase } from '../sql/postgres-database.ts';
 import { clampLimit } from '../sql/dialect.ts';
 import { migrate } from '../sql/migrate.ts';
 import { checkPageNumbers, queryTerms } from './fts-query.ts';
-import type { IndexedPage, SearchHit, SearchIndex, SearchQuery } from './port.ts';
+import { checkFilters, hasFilters } from './filters.ts';
+import type { IndexedPage, IndexedResult, SearchHit, SearchIndex, SearchQuery } from './port.ts';
+import { browseFirstPages, deleteJobRecords, deleteRecords, pageMatches, writeRecord } from './sql-filters.ts';
 import { postgresSearchMigrations, SEARCH_CONFIG, type PostgresSearchTables } from './postgres-search-schema.ts';
 
 const DEFAULT_LIMIT = 20;
@@ -43,14 +45,28 @@ export class PostgresSearch implements SearchIndex {
     await this.#db.transaction().execute((trx) => insertPages(trx, tenantId, documentId, pages));
   }
 
+  recordResult(tenantId: string, documentId: string, result: IndexedResult): Promise<void> {
+    return writeRecord(this.#db, tenantId, documentId, result);
+  }
+
+  forgetJob(tenantId: string, jobId: string): Promise<void> {
+    return deleteJobRecords(this.#db, tenantId, jobId);
+  }
+
   async removeDocument(tenantId: string, documentId: string): Promise<void> {
-    await this.#db.deleteFrom('search_pages').where('tenant_id', '=', tenantId).where('document_id', '=', documentId).execute();
+    await this.#db.transaction().execute(async (trx) => {
+      await trx.deleteFrom('search_pages').where('tenant_id', '=', tenantId).where('document_id', '=', documentId).execute();
+      await deleteRecords(trx, tenantId, documentId);
+    });
   }
 
   async search(query: SearchQuery): Promise<SearchHit[]> {
+    const filters = hasFilters(query.filters) ? query.filters : undefined;
+    if (filters) checkFilters(filters);
+    const limit = clampLimit(query.limit, DEFAULT_LIMIT, MAX_LIMIT);
+    if (filters && query.q.trim() === '') return browseFirstPages(this.#db, query.tenantId, filters, limit);
     const terms = queryTerms(query.q);
     if (terms.length === 0) return [];
-    const limit = clampLimit(query.limit, DEFAULT_LIMIT, MAX_LIMIT);
     // phraseto_tsquery reads no operators (a bound parameter, never syntax) and keeps the words
     // of a term in a row; the terms are ANDed. It gets each piece as typed, so PostgreSQL's
     // parser splits it as it split the indexed text ("2024-05-06" is 2024, -05, -06 there).
@@ -65,7 +81,7 @@ export class PostgresSearch implements SearchIndex {
       hits as (
         select p.document_id, p.page, p.text, ts_rank(p.tsv, q.query) as rank
         from search_pages p, q
-        where p.tenant_id = ${query.tenantId} and p.tsv @@ q.query
+        where p.tenant_id = ${query.tenantId} and p.tsv @@ q.query and ${pageMatches(filters)}
         order by rank desc, p.document_id, p.page
         limit ${limit}
       )

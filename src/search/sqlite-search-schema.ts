@@ -1,5 +1,6 @@
 import { sql, type Generated, type Kysely } from 'kysely';
 import type { FlavoredMigration } from '../sql/migrate.ts';
+import { createRecordTables, type FilterTables } from './sql-filters.ts';
 
 export interface SearchPagesTable {
   id: Generated<number>;
@@ -10,7 +11,7 @@ export interface SearchPagesTable {
   text: string;
 }
 
-export type SearchTables = { search_pages: SearchPagesTable };
+export type SearchTables = { search_pages: SearchPagesTable } & FilterTables;
 
 /**
  * SQLite-only (FTS5). Pages live in a plain table indexed by (tenant, document), so reindexing
@@ -40,5 +41,5 @@ export const searchMigrations: Record<string, FlavoredMigration> = {
       insert into search_fts(search_fts, rowid, text) values ('delete', old.id, old.text);
       insert into search_fts(rowid, text) values (new.id, new.text);
     end`.execute(db);
-  },
+  },  '0002_result_records': (db: Kysely<unknown>) => createRecordTables(db, 'integer'),
 };

@@ -3,7 +3,9 @@ import { clampLimit } from '../sql/dialect.ts';
 import { migrate } from '../sql/migrate.ts';
 import type { SqliteDatabase } from '../sql/sqlite-database.ts';
 import { checkPageNumbers, toFtsQuery } from './fts-query.ts';
-import type { IndexedPage, SearchHit, SearchIndex, SearchQuery } from './port.ts';
+import { checkFilters, hasFilters } from './filters.ts';
+import type { IndexedPage, IndexedResult, SearchHit, SearchIndex, SearchQuery } from './port.ts';
+import { browseFirstPages, deleteJobRecords, deleteRecords, pageMatches, writeRecord } from './sql-filters.ts';
 import { searchMigrations, type SearchTables } from './sqlite-search-schema.ts';
 
 const DEFAULT_LIMIT = 20;
@@ -46,21 +48,35 @@ export class SqliteSearch implements SearchIndex {
     await this.#db.transaction().execute((trx) => insertPages(trx, tenantId, documentId, pages));
   }
 
+  recordResult(tenantId: string, documentId: string, result: IndexedResult): Promise<void> {
+    return writeRecord(this.#db, tenantId, documentId, result);
+  }
+
+  forgetJob(tenantId: string, jobId: string): Promise<void> {
+    return deleteJobRecords(this.#db, tenantId, jobId);
+  }
+
   async removeDocument(tenantId: string, documentId: string): Promise<void> {
-    await this.#db.deleteFrom('search_pages').where('tenant_id', '=', tenantId).where('document_id', '=', documentId).execute();
+    await this.#db.transaction().execute(async (trx) => {
+      await trx.deleteFrom('search_pages').where('tenant_id', '=', tenantId).where('document_id', '=', documentId).execute();
+      await deleteRecords(trx, tenantId, documentId);
+    });
   }
 
   async search(query: SearchQuery): Promise<SearchHit[]> {
+    const filters = hasFilters(query.filters) ? query.filters : undefined;
+    if (filters) checkFilters(filters);
+    const limit = clampLimit(query.limit, DEFAULT_LIMIT, MAX_LIMIT);
+    if (filters && query.q.trim() === '') return browseFirstPages(this.#db, query.tenantId, filters, limit);
     const match = toFtsQuery(query.q);
     if (match === undefined) return [];
-    const limit = clampLimit(query.limit, DEFAULT_LIMIT, MAX_LIMIT);
     // bm25() is lower-is-better (negative); the port's score is higher-is-better.
     const { rows } = await sql<{ document_id: string; page: number; snippet: string; rank: number }>`
       select p.document_id, p.page,
              snippet(search_fts, 0, '«', '»', '…', ${sql.lit(SNIPPET_TOKENS)}) as snippet,
              bm25(search_fts) as rank
       from search_fts join search_pages p on p.id = search_fts.rowid
-      where search_fts match ${match} and p.tenant_id = ${query.tenantId}
+      where search_fts match ${match} and p.tenant_id = ${query.tenantId} and ${pageMatches(filters)}
       order by rank, p.document_id, p.page
       limit ${limit}`.execute(this.#db);
     return rows.map((row) => ({ documentId: row.document_id, page: row.page, snippet: row.snippet, score: -row.rank }));

@@ -58,6 +58,11 @@ describe('ream submit / status / wait / cancel against a server', () => {
     assert.match(hit ?? '', /^doc_\w+\tb\.pdf\t2\t.*INV/);
     const json = await cli(['search', 'invoice', 'number', '--limit', '2', '--json', '--server', server.url]);
     assert.equal((JSON.parse(json.stdout) as unknown[]).length, 2);
+    const filtered = await cli(['search', 'INV-B-2', '--job', id ?? '', '--type', 'pdf', '--from', '2000-01-01', '--server', server.url]);
+    assert.match(filtered.stdout, /^doc_\w+\tb\.pdf\t2\t/, filtered.stderr);
+    const elsewhere = await cli(['search', 'INV-B-2', '--job', 'job_none', '--field', 'invoice=INV-B-2', '--server', server.url]);
+    assert.deepEqual([elsewhere.code, elsewhere.stdout], [0, ''], 'no hit in another job');
+    assert.equal((await cli(['search', '--field', 'invoice', '--server', server.url])).code, 2, '--field without = is a usage error');
 
     // The results as a file: a row per page, named by the server, or to stdout.
     const saved = await cli(['download', id ?? '', '--server', server.url]);

@@ -86,6 +86,24 @@ describe('ReamClient against the real server', () => {
     await assert.rejects(client.search(' '), { code: 'validation_failed', httpStatus: 400 });
   });
 
+  test('search filters: job, type, dates and fields (a record or pairs) narrow the hits', async () => {
+    const ruled = await client.submit({
+      files: [{ name: 'c.pdf', data: await makePdf({ pages: ['Walrus memo', 'Walrus terms, Ref R-77'] }) }],
+      pipeline: 'rules',
+      options: { rules: [{ name: 'ref', pattern: 'Ref (R-\\d+)' }] },
+    });
+    assert.equal((await client.wait(ruled.id)).status, 'succeeded');
+    const pages = async (q: string, options: Parameters<ReamClient['search']>[1]): Promise<number[]> =>
+      (await client.search(q, options)).map((hit) => hit.page).sort();
+    assert.deepEqual(await pages('walrus', { jobId: ruled.id, type: 'pdf', from: new Date(Date.now() - 600_000), to: Date.now() + 1_000 }), [1, 2]);
+    assert.deepEqual(await pages('walrus', { jobId }), [], 'the first job did not index it');
+    assert.deepEqual(await pages('walrus', { fields: { REF: 'r-77' } }), [1, 2]);
+    assert.deepEqual(await pages('walrus', { fields: [['ref', 'R-78']] }), []);
+    assert.deepEqual(await pages('', { fields: [['ref', 'R-77']] }), [1], 'no words: the document\'s first page');
+    assert.deepEqual(await pages('walrus', { type: 'image' }), []);
+    await assert.rejects(client.search('walrus', { from: 'yesterday' }), { code: 'validation_failed', httpStatus: 400 });
+  });
+
   test('events replays everything, or only after afterSeq, and stops at the terminal event', async () => {
     allEvents = await collect(client.events(jobId));
     assert.deepEqual(allEvents.map((e) => e.seq), allEvents.map((_, i) => i + 1));

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import type { SearchIndex } from '../../src/search/port.ts';
+import type { SearchFilters, SearchIndex } from '../../src/search/port.ts';
+import { rejectsWithCode } from '../support/assert-ream-error.ts';
 import { registerSuite, type ConformanceCase, type ConformanceOptions, type Harness } from './suite.ts';
 
 type Subject = { search: SearchIndex };
@@ -23,7 +24,144 @@ const ODD_INPUT = [
   Array.from({ length: 500 }, (_, i) => `w${i}`).join(' '),
 ];
 
+/**
+ * Tenant t1: d1 (PDF) indexed by job j1 at 1000 and again by j3 at 5000 (other field values),
+ * d2 (PNG) and d3 (PDF) by j2, d4 with pages but no record; tenant t2: d9, by a job also named
+ * j1, with d1's field values. Every page holds "alpha".
+ */
+async function indexFilterFixture(search: SearchIndex): Promise<void> {
+  await search.indexDocument('t1', 'd1', [{ page: 2, text: 'alpha page two' }, { page: 1, text: 'alpha invoice page one' }]);
+  await search.recordResult('t1', 'd1', { jobId: 'j1', mediaType: 'application/pdf', indexedAt: 1000, fields: { invoice: [{ value: 'INV-1' }], customer: [{ value: 'ACME Corp' }] } });
+  await search.recordResult('t1', 'd1', { jobId: 'j3', mediaType: 'application/pdf', indexedAt: 5000, fields: { invoice: [{ value: 'INV-9' }] } });
+  await search.indexDocument('t1', 'd2', [{ page: 1, text: 'alpha scanned invoice' }]);
+  await search.recordResult('t1', 'd2', { jobId: 'j2', mediaType: 'image/png', indexedAt: 2000, fields: { invoice: [{ value: 'INV-2' }, { value: 'inv-2' }] } });
+  await search.indexDocument('t1', 'd3', [{ page: 1, text: 'alpha, a plain letter' }]);
+  await search.recordResult('t1', 'd3', { jobId: 'j2', mediaType: 'application/pdf', indexedAt: 3000, fields: {} });
+  await search.indexDocument('t1', 'd4', [{ page: 1, text: 'alpha without a record' }]);
+  await search.indexDocument('t2', 'd9', [{ page: 1, text: 'alpha invoice of another tenant' }]);
+  await search.recordResult('t2', 'd9', { jobId: 'j1', mediaType: 'application/pdf', indexedAt: 1000, fields: { invoice: [{ value: 'INV-1' }] } });
+}
+
+/** The documents of the hits for `q` with `filters`, sorted (tenant t1 unless named). */
+async function documentsFound(search: SearchIndex, q: string, filters: SearchFilters, tenantId = 't1'): Promise<string[]> {
+  return [...new Set((await search.search({ tenantId, q, filters })).map((hit) => hit.documentId))].sort();
+}
+
 const cases: ConformanceCase<Subject>[] = [
+  {
+    name: 'filters: job, media type (exact or family), indexed time and field values, each alone',
+    async run({ search }) {
+      await indexFilterFixture(search);
+      const found = (filters: SearchFilters) => documentsFound(search, 'alpha', filters);
+      assert.deepEqual(await found({}), ['d1', 'd2', 'd3', 'd4'], 'no filter: every page with the word');
+      assert.deepEqual(await found({ jobId: 'j1' }), ['d1']);
+      assert.deepEqual(await found({ jobId: 'j2' }), ['d2', 'd3']);
+      assert.deepEqual(await found({ jobId: 'nope' }), []);
+      assert.deepEqual(await found({ mediaType: 'pdf' }), ['d1', 'd3']);
+      assert.deepEqual(await found({ mediaType: 'image' }), ['d2']);
+      assert.deepEqual(await found({ mediaType: 'IMAGE/PNG' }), ['d2'], 'an exact type, any case');
+      assert.deepEqual(await found({ mediaType: 'application/pdf' }), ['d1', 'd3']);
+      assert.deepEqual(await found({ mediaType: 'sheet' }), []);
+      assert.deepEqual(await found({ from: 2000 }), ['d1', 'd2', 'd3'], 'd1 by j3 at 5000; from is inclusive');
+      assert.deepEqual(await found({ to: 1500 }), ['d1']);
+      assert.deepEqual(await found({ from: 1500, to: 2000 }), ['d2'], 'to is inclusive');
+      assert.deepEqual(await found({ fields: [{ name: 'invoice', value: 'inv-1' }] }), ['d1'], 'values compare case-insensitively');
+      assert.deepEqual(await found({ fields: [{ name: 'INVOICE', value: ' INV-2 ' }] }), ['d2'], 'names too; spaces around are trimmed');
+      assert.deepEqual(await found({ fields: [{ name: 'customer', value: 'acme corp' }] }), ['d1']);
+      assert.deepEqual(await found({ fields: [{ name: 'customer', value: 'acme' }] }), [], 'the whole value, not a part');
+      assert.deepEqual(await found({ fields: [{ name: 'client', value: 'ACME Corp' }] }), [], 'under that name only');
+    },
+  },
+  {
+    name: 'filters combine: one job\'s record of the document must satisfy them all',
+    async run({ search }) {
+      await indexFilterFixture(search);
+      const found = (filters: SearchFilters) => documentsFound(search, 'alpha', filters);
+      assert.deepEqual(await found({ jobId: 'j1', fields: [{ name: 'invoice', value: 'INV-1' }] }), ['d1']);
+      assert.deepEqual(await found({ jobId: 'j1', fields: [{ name: 'invoice', value: 'INV-9' }] }), [], 'INV-9 is what j3 found, not j1');
+      assert.deepEqual(await found({ jobId: 'j3', fields: [{ name: 'invoice', value: 'INV-9' }] }), ['d1']);
+      assert.deepEqual(await found({ jobId: 'j2', mediaType: 'pdf' }), ['d3']);
+      assert.deepEqual(await found({ mediaType: 'pdf', from: 4000 }), ['d1']);
+      assert.deepEqual(await found({ jobId: 'j1', from: 4000 }), [], 'j1 indexed d1 at 1000');
+      assert.deepEqual(await found({ fields: [{ name: 'invoice', value: 'INV-1' }, { name: 'customer', value: 'ACME Corp' }] }), ['d1']);
+      assert.deepEqual(await found({ fields: [{ name: 'invoice', value: 'INV-1' }, { name: 'invoice', value: 'INV-9' }] }), [], 'two jobs\' values are not one result');
+      const pages = await search.search({ tenantId: 't1', q: 'invoice', filters: { jobId: 'j1' } });
+      assert.deepEqual(pages.map((hit) => [hit.documentId, hit.page]), [['d1', 1]], 'words and filters together');
+      assert.match(pages[0]?.snippet ?? '', /«invoice»/i);
+    },
+  },
+  {
+    name: 'filters never reach another tenant\'s documents, even under the same job id',
+    async run({ search }) {
+      await indexFilterFixture(search);
+      assert.deepEqual(await documentsFound(search, 'alpha', { jobId: 'j1' }, 't2'), ['d9']);
+      assert.deepEqual(await documentsFound(search, 'invoice', { fields: [{ name: 'invoice', value: 'INV-1' }] }), ['d1']);
+      assert.deepEqual(await documentsFound(search, '', { jobId: 'j1' }), ['d1']);
+      assert.deepEqual(await documentsFound(search, '', { mediaType: 'pdf' }, 't3'), []);
+      assert.deepEqual(await documentsFound(search, 'alpha', { jobId: 'j1' }, 't3'), []);
+    },
+  },
+  {
+    name: 'with filters and no words: the first page of each matching document, newest first',
+    async run({ search }) {
+      await indexFilterFixture(search);
+      const hits = await search.search({ tenantId: 't1', q: '', filters: { mediaType: 'pdf' } });
+      assert.deepEqual(hits.map((hit) => [hit.documentId, hit.page]), [['d1', 1], ['d3', 1]], 'd1 (newest record 5000) before d3 (3000), each at its first page');
+      assert.equal(hits[0]?.snippet, 'alpha invoice page one', 'the page\'s opening words, nothing marked');
+      assert.deepEqual(hits.map((hit) => hit.score), [0, 0]);
+      assert.deepEqual((await search.search({ tenantId: 't1', q: '  ', filters: { mediaType: 'pdf' }, limit: 1 })).map((hit) => hit.documentId), ['d1']);
+      assert.deepEqual(await search.search({ tenantId: 't1', q: '' }), [], 'no words and no filter: nothing');
+      assert.deepEqual(await search.search({ tenantId: 't1', q: '', filters: { fields: [] } }), [], 'an empty field list is no filter');
+    },
+  },
+  {
+    name: 'recordResult replaces that job\'s record only; reindexing pages keeps records; removeDocument drops them',
+    async run({ search }) {
+      await indexFilterFixture(search);
+      const found = (filters: SearchFilters) => documentsFound(search, '', filters);
+      await search.recordResult('t1', 'd1', { jobId: 'j1', mediaType: 'application/pdf', indexedAt: 1000, fields: { invoice: [{ value: 'INV-7' }, { value: 'x'.repeat(201) }] } });
+      assert.deepEqual(await found({ fields: [{ name: 'invoice', value: 'INV-1' }] }), [], 'j1\'s earlier values are gone');
+      assert.deepEqual(await found({ fields: [{ name: 'invoice', value: 'INV-7' }] }), ['d1']);
+      assert.deepEqual(await found({ fields: [{ name: 'invoice', value: 'x'.repeat(201) }] }), [], 'values over 200 characters are not recorded');
+      assert.deepEqual(await found({ fields: [{ name: 'invoice', value: 'INV-9' }] }), ['d1'], 'j3\'s record stands');
+      await search.indexDocument('t1', 'd1', [{ page: 1, text: 'beta replaced text' }]);
+      assert.deepEqual(await documentsFound(search, 'beta', { jobId: 'j1' }), ['d1'], 'new pages, same records');
+      await search.removeDocument('t1', 'd1');
+      await search.indexDocument('t1', 'd1', [{ page: 1, text: 'beta again' }]);
+      assert.deepEqual(await documentsFound(search, 'beta', { jobId: 'j1' }), [], 'removeDocument dropped every job\'s record');
+      assert.deepEqual(await documentsFound(search, 'beta', {}), ['d1']);
+      assert.deepEqual(await documentsFound(search, 'alpha', { jobId: 'j1' }, 't2'), ['d9'], 'another tenant\'s d9 untouched');
+    },
+  },
+  {
+    name: 'forgetJob drops that job\'s records in that tenant only; the pages stay',
+    async run({ search }) {
+      await indexFilterFixture(search);
+      await search.forgetJob('t1', 'j1');
+      await search.forgetJob('t1', 'never-ran');
+      assert.deepEqual(await documentsFound(search, 'alpha', { jobId: 'j1' }), []);
+      assert.deepEqual(await documentsFound(search, 'alpha', { fields: [{ name: 'invoice', value: 'INV-1' }] }), [], 'its field values went with it');
+      assert.deepEqual(await documentsFound(search, 'alpha', { jobId: 'j3' }), ['d1'], 'another job\'s record of the same document stays');
+      assert.deepEqual(await documentsFound(search, 'alpha', {}), ['d1', 'd2', 'd3', 'd4'], 'every page is still found by its words');
+      assert.deepEqual(await documentsFound(search, '', { jobId: 'j1' }, 't2'), ['d9'], 'the same job id in another tenant is untouched');
+    },
+  },
+  {
+    name: 'filters that mean nothing are refused with validation_failed',
+    async run({ search }) {
+      const bad: Array<[SearchFilters, RegExp]> = [
+        [{ mediaType: 'spreadsheet' }, /type must be a media type .* or one of pdf, image/],
+        [{ from: Number.NaN }, /from must be a time/],
+        [{ to: 1.5 }, /to must be a time/],
+        [{ from: 2000, to: 1000 }, /from must not be after to/],
+        [{ jobId: ' ' }, /job must not be empty/],
+        [{ fields: [{ name: ' ', value: 'x' }] }, /needs a name/],
+        [{ fields: [{ name: 'invoice', value: '' }] }, /needs a value/],
+        [{ fields: Array.from({ length: 11 }, (_, i) => ({ name: 'n', value: String(i) })) }, /at most 10/],
+      ];
+      for (const [filters, message] of bad) await rejectsWithCode(search.search({ tenantId: 't1', q: 'alpha', filters }), 'validation_failed', message);
+    },
+  },
   {
     name: 'a document indexed in parts: appendPages adds to it, removeDocument clears it, indexDocument replaces every part',
     async run({ search }) {

@@ -110,7 +110,7 @@ describe('console: built by Vite, served at /, driven in Chromium', { timeout: C
 
   test('submit over tus, watch it live (the stream resumes), read the document, search it; a markup file name stays text', { timeout: CASE_TIMEOUT_MS }, async (t) => {
     if (!requireOrSkip(t, browser !== undefined, `Chromium at ${CHROMIUM}`)) return;
-    const { server } = await serve('flow');
+    const { ream, server } = await serve('flow');
     const page = await openPage(browser, t);
     // The first event stream breaks after one event: the page must resume after it, not start over.
     const resumedFrom: Array<string | undefined> = [];
@@ -197,8 +197,45 @@ describe('console: built by Vite, served at /, driven in Chromium', { timeout: C
     await page.locator('.page-text', { hasText: 'A page 2 of 2' }).waitFor({ timeout: WAIT_MS });
     assert.match(page.url(), /#\/jobs\/[^/]+\/documents\/[^/?]+\?page=2$/);
 
+    // Filters: another job holds the same words but no invoice field. The job filter and the
+    // field filter (no words) each leave only alpha.pdf; the hash keeps them over a reload.
+    const copy = new FormData();
+    copy.append('file', new Blob([await makePdf({ pages: ['Copy of Invoice number INV-A-2'] })], { type: 'application/pdf' }), 'beta.pdf');
+    const other = (await (await fetch(`${server.url}/v1/jobs`, { method: 'POST', body: copy })).json()) as JobView;
+    assert.equal((await ream.wait(other.id)).status, 'succeeded');
+    const hitNames = async (): Promise<string[]> => (await page.locator('#search-hits .name').allTextContents()).sort();
+    await page.goto(`${server.url}/#/search?q=INV-A-2`);
+    await page.locator('#search-summary', { hasText: '2 pages' }).waitFor({ timeout: WAIT_MS });
+    assert.deepEqual(await hitNames(), ['alpha.pdf', 'beta.pdf']);
+    await page.getByLabel('Job id', { exact: true }).fill(jobId);
+    await page.getByLabel('Job id', { exact: true }).press('Enter');
+    await page.locator('#search-summary', { hasText: '1 page' }).waitFor({ timeout: WAIT_MS });
+    assert.deepEqual(await hitNames(), ['alpha.pdf'], 'the job filter leaves the first job\'s document');
+    assert.ok(page.url().includes(`job=${jobId}`), page.url());
+    await page.getByLabel('Job id', { exact: true }).fill('');
+    await page.getByLabel('Words on a page').fill('');
+    await page.getByLabel('Field name', { exact: true }).fill('invoice');
+    await page.getByLabel('Field value', { exact: true }).fill('inv-a-2');
+    await page.getByLabel('Field value', { exact: true }).press('Enter');
+    await page.waitForURL(/field=invoice%3Ainv-a-2/, { timeout: WAIT_MS });
+    // No words: the document's first page (the job filter's hit was its page 2).
+    await page.locator('#search-hits li', { hasText: /^alpha\.pdf page 1 / }).waitFor({ timeout: WAIT_MS });
+    assert.deepEqual(await hitNames(), ['alpha.pdf'], 'only alpha.pdf holds the field value (any case)');
+    assert.doesNotMatch(page.url(), /job=/, 'the cleared job filter is gone');
+    await page.reload();
+    await page.locator('#search-summary', { hasText: '1 page' }).waitFor({ timeout: WAIT_MS });
+    assert.equal(await page.getByLabel('Field name', { exact: true }).inputValue(), 'invoice', 'a reload keeps the filters');
+    assert.equal(await page.getByLabel('Field value', { exact: true }).inputValue(), 'inv-a-2');
+    await assertAccessible(page, 'search with filters');
+    await page.getByLabel('Type', { exact: true }).selectOption('image');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.locator('#search-summary', { hasText: 'No page matches these words and filters.' }).waitFor({ timeout: WAIT_MS });
+    await page.goBack();
+    await page.locator('#search-summary', { hasText: '1 page' }).waitFor({ timeout: WAIT_MS });
+    assert.equal(await page.getByLabel('Type', { exact: true }).inputValue(), '', 'Back restores the filters before it');
+
     await page.getByRole('link', { name: 'Jobs' }).click();
-    await page.locator('#jobs li', { hasText: 'succeeded' }).waitFor({ timeout: WAIT_MS });
+    await page.locator('#jobs li', { hasText: 'succeeded' }).first().waitFor({ timeout: WAIT_MS });
     await assertAccessible(page, 'jobs');
   });
 

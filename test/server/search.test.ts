@@ -12,6 +12,7 @@ import { adaptersOf } from '../../src/runtime/internals.ts';
 
 interface Hit {
   documentId: string;
+  jobId: string | null;
   name: string;
   page: number;
   snippet: string;
@@ -43,7 +44,16 @@ async function assertProblem(response: Response, status: number, code: string): 
 
 /** Submits one PDF as `token`'s tenant and waits for the job to end; the document's id. */
 async function indexPdf(token: string, pages: string[]): Promise<string> {
+  return (await indexPdfJob(token, pages)).documentId;
+}
+
+/** Submits one PDF (with the `rules` pipeline when rules are given) and waits for the job; its id and the document's. */
+async function indexPdfJob(token: string, pages: string[], rules?: Array<{ name: string; pattern: string }>): Promise<{ jobId: string; documentId: string }> {
   const body = new FormData();
+  if (rules) {
+    body.append('pipeline', 'rules');
+    body.append('options', JSON.stringify({ rules }));
+  }
   body.append('file', new Blob([await makePdf({ pages })], { type: 'application/pdf' }), 'doc.pdf');
   const response = await get('/v1/jobs', token, { method: 'POST', body });
   assert.equal(response.status, 202);
@@ -51,7 +61,7 @@ async function indexPdf(token: string, pages: string[]): Promise<string> {
   assert.equal((await ream.wait(job.id)).status, 'succeeded');
   const [doc] = await ream.jobDocuments(job.id);
   assert.ok(doc);
-  return doc.documentId;
+  return { jobId: job.id, documentId: doc.documentId };
 }
 
 before(async () => {
@@ -98,6 +108,58 @@ describe('GET /v1/search', () => {
     assert.equal((await search('q=alpha', keyA)).length, 3);
     assert.equal((await search('q=alpha&limit=2', keyA)).length, 2);
     assert.deepEqual(await search(`q=${encodeURIComponent('alpha OR "zanzibar" NEAR(x)')}`, keyA), [], 'operators are plain words');
+  });
+
+  test('filters: job, type, dates and field values narrow the hits; with a filter q may be empty', async () => {
+    const rule = [{ name: 'contract', pattern: 'Contract (K-\\d+)' }];
+    const first = await indexPdfJob(keyA, ['Quokka cover', 'Quokka terms, Contract K-17'], rule);
+    const second = await indexPdfJob(keyA, ['Quokka appendix, Contract K-18'], rule);
+    const other = await indexPdfJob(keyB, ['Quokka of tenant b, Contract K-17'], rule);
+    // Each hit as [document, page], sorted: the order of equal scores is no part of the answer.
+    const found = async (query: string, token = keyA): Promise<string[]> =>
+      (await search(query, token)).map((hit) => `${hit.documentId}#${hit.page}`).sort();
+    const firstPages = [`${first.documentId}#1`, `${first.documentId}#2`].sort();
+    assert.deepEqual(await found('q=quokka'), [...firstPages, `${second.documentId}#1`].sort(), 'no filter: both documents');
+    assert.deepEqual(await found(`q=quokka&job=${first.jobId}`), firstPages);
+    const byJob = await search(`q=quokka&job=${second.jobId}`, keyA);
+    assert.ok(byJob.length === 1 && byJob[0]?.jobId === second.jobId, 'a hit filtered by job opens in that job');
+    assert.deepEqual(await found('q=quokka&field=CONTRACT:k-17'), firstPages, 'the field value, any case, any page of the document');
+    assert.deepEqual(await found('field=contract:K-18'), [`${second.documentId}#1`], 'no words: the first page of each matching document');
+    assert.deepEqual(await found('q=&field=contract:K-17'), [`${first.documentId}#1`], 'an empty q with a filter');
+    assert.deepEqual(await found(`field=contract:K-17&job=${second.jobId}`), [], 'filters combine');
+    assert.deepEqual(await found('field=contract:K-17&field=contract:K-18'), [], 'every field filter must hold');
+    assert.deepEqual(await found('field=contract:K-17', keyB), [`${other.documentId}#1`], 'each tenant its own');
+    assert.deepEqual(await found(`q=quokka&job=${first.jobId}`, keyB), [], 'another tenant\'s job matches nothing');
+    assert.deepEqual(await found(`job=${other.jobId}`), [], 'nor by its job id alone');
+    assert.equal((await found('q=quokka&type=pdf')).length, 3);
+    assert.deepEqual(await found('q=quokka&type=image'), []);
+    assert.equal((await found('q=quokka&type=application%2Fpdf&from=2000-01-01&to=2999-12-31')).length, 3, 'ISO days');
+    const now = Date.now();
+    assert.equal((await found(`q=quokka&from=${now - 600_000}&to=${now}`)).length, 3, 'epoch ms');
+    assert.deepEqual(await found(`q=quokka&to=${encodeURIComponent('2001-01-01T00:00:00Z')}`), [], 'indexed later than that');
+    // A deleted job filters nothing; its documents are still found by their words.
+    assert.equal((await get(`/v1/jobs/${second.jobId}`, keyA, { method: 'DELETE' })).status, 204);
+    assert.deepEqual(await found(`job=${second.jobId}`), []);
+    assert.deepEqual(await found('q=quokka&field=contract:K-18'), []);
+    assert.deepEqual(await found('q=appendix'), [`${second.documentId}#1`]);
+  });
+
+  test('bad filters are 400 validation_failed, saying what is wrong', async () => {
+    const problem = async (query: string, message: RegExp): Promise<void> => {
+      const response = await get(`/v1/search?${query}`, keyA);
+      assert.equal(response.status, 400, query);
+      const body = (await response.json()) as { code: string; detail?: string; title?: string; message?: string };
+      assert.equal(body.code, 'validation_failed', query);
+      assert.match(JSON.stringify(body), message, query);
+    };
+    await problem('q=a&from=yesterday', /from must be an ISO date/);
+    await problem('q=a&to=2026-02-31', /to must be an ISO date/);
+    await problem('q=a&from=2026-12-02&to=2026-12-01', /from must not be after to/);
+    await problem('q=a&field=invoice', /field must be name:value/);
+    await problem('q=a&field=:x', /needs a name/);
+    await problem('q=a&type=spreadsheet', /type must be a media type/);
+    await problem('q=a&limit=101', /limit must be an integer from 1 to 100/);
+    await problem('q=', /unless a filter/);
   });
 
   test('bad queries are 400 validation_failed; no credentials is 401', async () => {

@@ -122,7 +122,7 @@ void test('PostgreSQL: a schema migrated by the old store ledger opens, keeps it
     await writeWithOldLayout(database.kysely);
     // Nothing for the store's ports to create: their 0001s are recorded, not run again; later ones run.
     const applied = await migrateAllPostgres(database);
-    assert.deepEqual(applied, [...STORE_MIGRATIONS, 'search/0001_initial']);
+    assert.deepEqual(applied, [...STORE_MIGRATIONS, 'search/0001_initial', 'search/0002_result_records']);
     await assertOldDataServed(await PostgresStore.open(database));
     await assertPortLedgers(database.kysely, 'postgres', database.schema);
 

@@ -6,6 +6,7 @@ import type { DocumentOutput, JobDocumentView, MetricsSample, ReamEvent } from '
 import { documentRows, etaOf, foldEvent, pagesOf, type DocumentStates } from '../../ui/src/job-state.ts';
 import { historyLines, MAX_FAILURE_LINES, mergeSamples } from '../../ui/src/metrics.ts';
 import { snippetParts } from '../../ui/src/snippet.ts';
+import { anyFilter, filtersFromQuery, filtersToQuery, searchOptionsOf } from '../../ui/src/search-filters.ts';
 import { fieldsOf, optionsOf } from '../../ui/src/option-form.ts';
 import { EXTRACT_OPTIONS_SCHEMA, RULES_OPTIONS_SCHEMA } from '../../src/pipeline/option-schemas.ts';
 
@@ -143,5 +144,25 @@ describe('the option form of a pipeline\'s schema', () => {
     });
     assert.throws(() => optionsOf(fields, { chunkPages: '2.5' }), /chunkPages must be a whole number/);
     assert.throws(() => optionsOf(fields, { ocrLanguages: '[eng' }), /ocrLanguages must be JSON/);
+  });
+});
+
+describe('search filters in the hash route', () => {
+  test('a search with every filter survives the hash query and back; unset filters leave no trace', () => {
+    const filters = { job: 'job_1', type: 'pdf', from: '2026-12-01', to: '2026-12-05', fieldName: 'invoice', fieldValue: 'INV:7 b' };
+    const query = filtersToQuery(filters, new URLSearchParams({ q: 'total due' }));
+    assert.equal(query.toString(), 'q=total+due&job=job_1&type=pdf&from=2026-12-01&to=2026-12-05&field=invoice%3AINV%3A7+b');
+    assert.deepEqual(filtersFromQuery(new URLSearchParams(query.toString())), filters);
+    assert.equal(filtersToQuery({ job: ' ', fieldName: 'invoice', fieldValue: '' }, new URLSearchParams()).toString(), '', 'blank and half-made filters are dropped');
+    assert.deepEqual(filtersFromQuery(new URLSearchParams('field=no-colon')), { job: '', type: '', from: '', to: '', fieldName: '', fieldValue: '' });
+  });
+
+  test('the set filters become the SDK\'s options, a field as one name/value pair', () => {
+    assert.deepEqual(searchOptionsOf({ job: 'job_1', type: '', from: '2026-12-01', fieldName: ' invoice ', fieldValue: 'INV-7' }), { jobId: 'job_1', from: '2026-12-01', fields: [['invoice', 'INV-7']] });
+    assert.deepEqual(searchOptionsOf({ fieldName: 'invoice' }), {}, 'a name without a value is no filter');
+    assert.equal(anyFilter({ type: 'image' }), true);
+    assert.equal(anyFilter({ job: '', fieldValue: 'x' }), false);
+    assert.equal(filtersToQuery({ to: '2026-12-05' }, new URLSearchParams({ q: 'a' })).toString(), 'q=a&to=2026-12-05');
+    assert.deepEqual(filtersFromQuery(new URLSearchParams('field=a:b:c')), { job: '', type: '', from: '', to: '', fieldName: 'a', fieldValue: 'b:c' });
   });
 });

@@ -31,7 +31,7 @@ function PageFor({ route, client }: { route: Route; client: ReamClient }) {
     case 'document':
       return <Document client={client} jobId={route.jobId} documentId={route.documentId} at={route.at ?? 1} />;
     case 'search':
-      return <Search client={client} q={route.q} />;
+      return <Search client={client} q={route.q} filters={route.filters ?? {}} />;
     case 'operate':
       return <Operate client={client} />;
   }

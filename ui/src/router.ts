@@ -1,13 +1,14 @@
 // Hash routes (`#/jobs/<id>`): deep links work without the server knowing the console's pages,
 // and nothing secret ever goes in them.
 import { useEffect, useState } from 'preact/hooks';
+import { filtersFromQuery, filtersToQuery, type SearchFilterState } from './search-filters.ts';
 
 export type Route =
   | { page: 'jobs' }
   | { page: 'submit' }
   | { page: 'job'; jobId: string }
   | { page: 'document'; jobId: string; documentId: string; /** 1-based page to show first. */ at?: number }
-  | { page: 'search'; q: string }
+  | { page: 'search'; q: string; filters?: Partial<SearchFilterState> }
   | { page: 'operate' };
 
 export function parseRoute(hash: string): Route {
@@ -15,7 +16,10 @@ export function parseRoute(hash: string): Route {
   const parts = path.split('/').filter((part) => part !== '').map((part) => decodeURIComponent(part));
   if (parts[0] === 'submit') return { page: 'submit' };
   if (parts[0] === 'operate') return { page: 'operate' };
-  if (parts[0] === 'search') return { page: 'search', q: new URLSearchParams(query).get('q') ?? '' };
+  if (parts[0] === 'search') {
+    const params = new URLSearchParams(query);
+    return { page: 'search', q: params.get('q') ?? '', filters: filtersFromQuery(params) };
+  }
   if (parts[0] === 'jobs' && parts[1] !== undefined) {
     if (parts[2] === 'documents' && parts[3] !== undefined) {
       const at = Number(new URLSearchParams(query).get('page'));
@@ -35,7 +39,10 @@ export function href(route: Route): string {
     case 'operate':
       return '#/operate';
     case 'search':
-      return route.q === '' ? '#/search' : `#/search?${new URLSearchParams({ q: route.q }).toString()}`;
+    {
+      const query = filtersToQuery(route.filters ?? {}, new URLSearchParams(route.q === '' ? {} : { q: route.q }));
+      return query.size === 0 ? '#/search' : `#/search?${query.toString()}`;
+    }
     case 'job':
       return `#/jobs/${encodeURIComponent(route.jobId)}`;
     case 'document':

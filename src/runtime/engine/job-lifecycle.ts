@@ -13,6 +13,7 @@ import {
 } from '../../store/port.ts';
 import type { AbortRegistry } from './abort-registry.ts';
 import type { BlobStore } from '../../blobs/port.ts';
+import type { SearchIndex } from '../../search/port.ts';
 import type { JobEvents } from './job-events.ts';
 import type { WebhookScheduling } from './webhook-scheduling.ts';
 
@@ -29,6 +30,8 @@ export interface LifecycleParts {
   aborts: AbortRegistry;
   /** Where a deleted job's report files go from. */
   blobs: Pick<BlobStore, 'delete'>;
+  /** Where a deleted job's search records go from. */
+  search: Pick<SearchIndex, 'forgetJob'>;
   /** Enqueues documents' first tasks in the job's current retry generation. */
   schedule(job: JobRecord, documentIds: readonly string[]): Promise<void>;
   /** Settles the ended job's credits (exactly once per run; `recover` repeats it after a crash). */
@@ -216,11 +219,13 @@ export class JobLifecycle {
    */
   async deleteJob(jobId: string): Promise<void> {
     const { store, blobs } = this.#parts;
-    await this.cancel(jobId);
+    const { tenantId } = await this.cancel(jobId);
     const documentIds = (await store.listJobDocuments(jobId)).map((doc) => doc.documentId);
     const artifactBlobs = await store.jobArtifactBlobs(jobId);
     if (!(await store.deleteJob(jobId))) throw ReamError.nonRetryable('not_found', `no job ${jobId}`);
     this.#parts.events.forget(jobId);
+    // Its documents stay searchable (their pages belong to them), but no longer by this job's id.
+    await this.#parts.search.forgetJob(tenantId, jobId);
     // A document deleted while this job named it keeps its row until the last such job goes.
     await store.purgeDeletedDocuments(documentIds);
     // Under the content's lock, as a document's deletion: a document or report of the same bytes

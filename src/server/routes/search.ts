@@ -4,16 +4,31 @@ import type { Ream } from '../../runtime/create-ream.ts';
 import { principalOf } from '../auth/principal.ts';
 import { problemResponses } from '../openapi.ts';
 import { TENANT } from '../auth/access.ts';
+import { SEARCH_TYPE_FAMILIES } from '../../api-types.ts';
+import { hasFilters, parseSearchFilters } from '../../search/filters.ts';
 
 const MAX_QUERY_LENGTH = 500;
 
 const querySchema = {
   type: 'object',
-  required: ['q'],
   properties: {
-    q: { type: 'string', description: 'Words to find (plain text): every word must occur on the page, words joined by punctuation (INV-2024-17) in a row' },
+    q: {
+      type: 'string',
+      description: 'Words to find (plain text): every word must occur on the page, words joined by punctuation (INV-2024-17) in a row. '
+        + 'May be empty or left out when a filter is given: then each matching document\'s first page is a hit, newest first',
+    },
     limit: { type: 'string', description: 'Hits to return, 1–100 (default 20)' },
     tenant: { type: 'string', description: 'Admins only: search this tenant instead of their own' },
+    job: { type: 'string', description: 'Only documents this job indexed' },
+    type: { type: 'string', description: `An exact media type (application/pdf) or a family: ${SEARCH_TYPE_FAMILIES.join(', ')}` },
+    from: { type: 'string', description: 'Indexed at or after: an ISO date (2026-12-01, from 00:00 UTC), an ISO date-time with a zone, or epoch milliseconds' },
+    to: { type: 'string', description: 'Indexed at or before: an ISO date (2026-12-01, through 23:59:59.999 UTC), an ISO date-time with a zone, or epoch milliseconds' },
+    field: {
+      type: 'array',
+      items: { type: 'string' },
+      description: 'name:value, repeatable: the document\'s extracted field `name` has the value `value` (both case-insensitive, whole value, any page). '
+        + 'Filters combine: one job\'s result for the document must satisfy them all',
+    },
   },
 } as const;
 
@@ -22,7 +37,7 @@ const hitSchema = {
   required: ['documentId', 'name', 'jobId', 'page', 'snippet', 'score'],
   properties: {
     documentId: { type: 'string' },
-    jobId: { type: ['string', 'null'], description: 'The newest job of the tenant holding the document: its page\'s results are at /v1/jobs/{jobId}/documents/{documentId}' },
+    jobId: { type: ['string', 'null'], description: 'The job named by `job`, else the newest job of the tenant holding the document: its page\'s results are at /v1/jobs/{jobId}/documents/{documentId}' },
     name: { type: 'string', description: 'the document\'s file name (the first one its content was stored under)' },
     page: { type: 'integer', description: '1-based page number' },
     snippet: { type: 'string', description: 'An excerpt around the match, matches wrapped in « »' },
@@ -31,9 +46,14 @@ const hitSchema = {
 } as const;
 
 interface SearchQuerystring {
-  q: string;
+  q?: string;
   limit?: string;
   tenant?: string;
+  job?: string;
+  type?: string;
+  from?: string;
+  to?: string;
+  field?: string[];
 }
 
 function parseLimit(value: string | undefined): number {
@@ -45,11 +65,12 @@ function parseLimit(value: string | undefined): number {
 
 /**
  * `GET /v1/search?q=`: page-level full-text search over the documents indexed by jobs (the
- * `index` stage), always within one tenant — the caller's, or for an admin the one it names.
+ * `index` stage), always within one tenant — the caller's, or for an admin the one it names —
+ * optionally filtered by job, media type, indexing time and field values (docs/search.md).
  */
 export function searchRoutes(app: FastifyInstance, ream: Ream): void {
   const schema = {
-    summary: 'Full-text search over indexed pages of the caller\'s tenant, best hits first',
+    summary: 'Full-text search over indexed pages of the caller\'s tenant, best hits first; filters by job, type, indexed time and field values',
     querystring: querySchema,
     response: {
       200: { type: 'object', required: ['items'], properties: { items: { type: 'array', items: hitSchema } } },
@@ -57,13 +78,15 @@ export function searchRoutes(app: FastifyInstance, ream: Ream): void {
     },
   };
   app.get<{ Querystring: SearchQuerystring }>('/v1/search', { ...TENANT, schema }, async (request) => {
-    const { q, tenant } = request.query;
-    if (q.trim() === '') throw ReamError.nonRetryable('validation_failed', 'q must name at least one word');
+    const { q = '', tenant } = request.query;
+    const filters = parseSearchFilters(request.query);
+    if (q.trim() === '' && !hasFilters(filters)) throw ReamError.nonRetryable('validation_failed', 'q must name at least one word, unless a filter (job, type, from, to, field) is given');
     if (q.length > MAX_QUERY_LENGTH) throw ReamError.nonRetryable('validation_failed', `q is longer than ${MAX_QUERY_LENGTH} characters`);
     const principal = principalOf(request);
     if (tenant !== undefined && tenant !== principal.tenantId && principal.role !== 'admin') {
       throw ReamError.nonRetryable('forbidden', 'only an admin may search another tenant');
     }
-    return { items: await ream.search(q, { tenantId: tenant ?? principal.tenantId, limit: parseLimit(request.query.limit) }) };
+    const limit = parseLimit(request.query.limit);
+    return { items: await ream.search(q, { tenantId: tenant ?? principal.tenantId, limit, ...(hasFilters(filters) ? { filters } : {}) }) };
   });
 }

@@ -1,24 +1,44 @@
-import type { NamedSearchHit, ReamClient } from '@client';
+import { SEARCH_TYPE_FAMILIES, type NamedSearchHit, type ReamClient, type SearchTypeFamily } from '@client';
 import { useEffect, useState } from 'preact/hooks';
 import { ErrorText, Page } from '../components/common.tsx';
 import { messageOf } from '../format.ts';
 import { href, navigate } from '../router.ts';
+import { anyFilter, NO_FILTERS, searchOptionsOf, type SearchFilterState } from '../search-filters.ts';
 import { snippetParts } from '../snippet.ts';
 
-/** Full-text search over the tenant's pages; matched words marked, the snippet rendered as text. */
-export function Search({ client, q }: { client: ReamClient; q: string }) {
+const TYPE_LABELS: Record<SearchTypeFamily, string> = {
+  pdf: 'PDF',
+  image: 'Images',
+  sheet: 'Sheets (XLSX, CSV)',
+  word: 'Word (DOCX)',
+  html: 'HTML',
+  text: 'Text, Markdown',
+  email: 'Email',
+};
+
+/**
+ * Full-text search over the tenant's pages; matched words marked, the snippet rendered as text.
+ * Filters (job, type, dates, one field value) live in the hash with the words, so a reload or
+ * Back shows the same search; with a filter the words may be left out.
+ */
+export function Search({ client, q, filters }: { client: ReamClient; q: string; filters: Partial<SearchFilterState> }) {
   const [text, setText] = useState(q);
+  const [form, setForm] = useState<SearchFilterState>({ ...NO_FILTERS, ...filters });
   const [hits, setHits] = useState<NamedSearchHit[] | undefined>(undefined);
   const [error, setError] = useState('');
+  // One key for the route's search: the effect reruns when the words or a filter change.
+  const routeKey = href({ page: 'search', q, filters });
+  const filtered = anyFilter(filters);
 
   useEffect(() => {
     setText(q);
-    if (q.trim() === '') {
+    setForm({ ...NO_FILTERS, ...filters });
+    if (q.trim() === '' && !filtered) {
       setHits(undefined);
       return;
     }
     const abort = new AbortController();
-    client.search(q, { limit: 50, signal: abort.signal }).then(
+    client.search(q, { ...searchOptionsOf(filters), limit: 50, signal: abort.signal }).then(
       (found) => {
         setHits(found);
         setError('');
@@ -28,24 +48,78 @@ export function Search({ client, q }: { client: ReamClient; q: string }) {
       },
     );
     return () => abort.abort();
-  }, [client, q]);
+    // routeKey stands for q and filters (a new object on every render).
+  }, [client, routeKey]);
+
+  const set = (key: keyof SearchFilterState) => (event: { currentTarget: { value: string } }) => setForm({ ...form, [key]: event.currentTarget.value });
+  // A field filter is a pair: either half asks for the other.
+  const fieldStarted = form.fieldName.trim() !== '' || form.fieldValue.trim() !== '';
 
   return (
     <Page title="Search">
       <form
         role="search"
+        class="search-form"
         onSubmit={(event) => {
           event.preventDefault();
-          navigate({ page: 'search', q: text.trim() });
+          navigate({ page: 'search', q: text.trim(), filters: form });
         }}
       >
-        <label for="search-q">Words on a page</label>
-        <input id="search-q" type="search" maxLength={500} required value={text} onInput={(event) => setText(event.currentTarget.value)} />
-        <button type="submit">Search</button>
+        <div class="search-words">
+          <label for="search-q">Words on a page</label>
+          <input id="search-q" type="search" maxLength={500} value={text} onInput={(event) => setText(event.currentTarget.value)} />
+          <button type="submit">Search</button>
+        </div>
+        <fieldset class="search-filters">
+          <legend>Filters (the words may be left out when one is set)</legend>
+          <div>
+            <label for="search-job">Job id</label>
+            <input id="search-job" value={form.job} onInput={set('job')} spellcheck={false} autoComplete="off" />
+          </div>
+          <div>
+            <label for="search-type">Type</label>
+            <select id="search-type" value={form.type} onChange={set('type')}>
+              <option value="">Any type</option>
+              {SEARCH_TYPE_FAMILIES.map((family) => (
+                <option key={family} value={family}>{TYPE_LABELS[family]}</option>
+              ))}
+            </select>
+          </div>
+          <div>
+            <label for="search-from">Indexed from</label>
+            <input id="search-from" type="date" value={form.from} max={form.to || undefined} onInput={set('from')} />
+          </div>
+          <div>
+            <label for="search-to">Indexed to</label>
+            <input id="search-to" type="date" value={form.to} min={form.from || undefined} onInput={set('to')} />
+          </div>
+          <div>
+            <label for="search-field-name">Field name</label>
+            <input id="search-field-name" value={form.fieldName} required={fieldStarted} onInput={set('fieldName')} spellcheck={false} />
+          </div>
+          <div>
+            <label for="search-field-value">Field value</label>
+            <input id="search-field-value" value={form.fieldValue} required={fieldStarted} onInput={set('fieldValue')} spellcheck={false} />
+          </div>
+          <div class="search-filter-actions">
+            <button
+              type="button"
+              disabled={!anyFilter(form) && !fieldStarted}
+              onClick={() => navigate({ page: 'search', q: text.trim(), filters: NO_FILTERS })}
+            >
+              Clear filters
+            </button>
+          </div>
+        </fieldset>
+        <p class="muted">Dates are whole days in UTC. A field value matches whole and in any case, on any page of the document.</p>
       </form>
       <ErrorText message={error} id="search-error" />
       <p id="search-summary" aria-live="polite">
-        {hits === undefined ? '' : hits.length === 0 ? 'No page holds all these words.' : `${hits.length} pages`}
+        {hits === undefined
+          ? ''
+          : hits.length === 0
+            ? filtered ? 'No page matches these words and filters.' : 'No page holds all these words.'
+            : `${hits.length} ${hits.length === 1 ? 'page' : 'pages'}`}
       </p>
       <ul id="search-hits" class="hits">
         {(hits ?? []).map((hit) => (
