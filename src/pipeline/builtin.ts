@@ -7,7 +7,7 @@ import type { ReadLimits } from '../formats/types.ts';
 import type { JsonObject } from '../json.ts';
 import { reportsAnalyzer } from '../reports/reports-analyzer.ts';
 import { REPORT_OPTIONS, reportSpec } from '../reports/report-options.ts';
-import { EXTRACT_OPTIONS_SCHEMA, RULES_OPTIONS_SCHEMA } from './option-schemas.ts';
+import { EXTRACT_OPTIONS_SCHEMA, REPORT_OPTIONS_SCHEMA, RULES_OPTIONS_SCHEMA } from './option-schemas.ts';
 import { DEFAULT_ATTACHMENT_LIMITS, type Pipeline, type PipelineFactory } from './types.ts';
 
 /** Defaults every built-in pipeline starts from; each can be overridden by job options. */
@@ -106,7 +106,22 @@ const rules: PipelineFactory = (options) => {
   return { name: 'rules', analyzers: [rulesAnalyzer(parseRuleSpecs(options.rules)), ...documentReports(options)], ...baseOptions(options) };
 };
 
+/**
+ * `report`: one rendered report per document (HTML, and PDF with `pdf: true`) from
+ * `options.template`, stored as job artifacts; `options.rules`, when given, fill the fields the
+ * template shows. The same as `extract` or `rules` with a template, under a name that says so.
+ */
+const report: PipelineFactory = (options) => {
+  refuseUnknown('report', options, [...BASE_OPTIONS, 'rules', ...REPORT_OPTIONS]);
+  if (options.template === undefined) {
+    throw ReamError.nonRetryable('validation_failed', 'the "report" pipeline needs options.template (a Liquid template; ream run --template report.liquid)');
+  }
+  const fields = options.rules === undefined ? [] : [rulesAnalyzer(parseRuleSpecs(options.rules))];
+  return { name: 'report', analyzers: [...fields, ...documentReports(options)], ...baseOptions(options) };
+};
+
 export const builtinPipelines: Record<string, PipelineFactory> = {
   extract: Object.assign(extract, { optionsSchema: EXTRACT_OPTIONS_SCHEMA }),
   rules: Object.assign(rules, { optionsSchema: RULES_OPTIONS_SCHEMA }),
+  report: Object.assign(report, { optionsSchema: REPORT_OPTIONS_SCHEMA }),
 };

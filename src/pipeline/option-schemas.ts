@@ -64,6 +64,8 @@ export const EXTRACT_OPTIONS_SCHEMA = objectSchema('extract options', {
   ...REPORT,
 });
 export const RULES_OPTIONS_SCHEMA = objectSchema('rules options', { ...BASE, rules: RULES, ...REPORT }, ['rules']);
+/** `report`: a template is the point of it; rules are optional (they fill the fields the template shows). */
+export const REPORT_OPTIONS_SCHEMA = objectSchema('report options', { ...BASE, rules: RULES, ...REPORT }, ['template']);
 export const ROWS_OPTIONS_SCHEMA = objectSchema('rows options', {
   ...BASE,
   maxPages: positive('Data rows a table may have (default 1,000,000)'),

@@ -46,7 +46,7 @@ async function accepted(pipeline: string, options: JsonObject): Promise<boolean>
 
 test('every pipeline is listed with its options schema; one without a schema takes any object', async () => {
   const pipelines = await client.pipelines();
-  assert.deepEqual(pipelines.map((p) => p.name).sort(), ['extract', 'llm', 'mine', 'rows', 'rules']);
+  assert.deepEqual(pipelines.map((p) => p.name).sort(), ['extract', 'llm', 'mine', 'report', 'rows', 'rules']);
   const byName = new Map<string, PipelineView>(pipelines.map((p) => [p.name, p]));
   assert.deepEqual(byName.get('mine')?.optionsSchema, { type: 'object' });
   const rules = byName.get('rules')?.optionsSchema as { required?: string[]; properties: Record<string, unknown>; additionalProperties: boolean };
@@ -54,6 +54,7 @@ test('every pipeline is listed with its options schema; one without a schema tak
   assert.equal(rules.additionalProperties, false);
   assert.ok('chunkPages' in rules.properties && 'template' in rules.properties);
   assert.ok('sheet' in (byName.get('rows')?.optionsSchema.properties as object));
+  assert.deepEqual((byName.get('report')?.optionsSchema as { required?: string[] }).required, ['template']);
 });
 
 test('the published schema gives the API\'s verdict on each sample of options', async () => {

@@ -9,7 +9,7 @@ import { fieldsOf, optionsOf, type FormValues } from '../option-form.ts';
 import { navigate } from '../router.ts';
 
 /** Until the server has said which pipelines it has: the built-in ones, options as JSON. */
-const BUILT_IN: PipelineView[] = ['extract', 'rules', 'llm', 'rows'].map((name) => ({ name, optionsSchema: { type: 'object' } }));
+const BUILT_IN: PipelineView[] = ['extract', 'rules', 'llm', 'rows', 'report'].map((name) => ({ name, optionsSchema: { type: 'object' } }));
 const PRIORITIES: PriorityName[] = ['low', 'normal', 'high', 'critical'];
 
 interface Picked {
