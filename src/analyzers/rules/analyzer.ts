@@ -38,13 +38,23 @@ function findFields(rules: readonly CompiledRule[], pages: readonly PageText[], 
   return fields;
 }
 
+/**
+ * The rules of `specs` run on each row alone, as `perPage(rulesAnalyzer(specs))` runs them: for a
+ * thread that reads rows and runs their rules where it read them (a rules-only `rows` job, see
+ * `Pipeline.rowRules`). Specs are validated as by {@link rulesAnalyzer}.
+ */
+export function rowRulesFinder(specs: readonly RuleSpec[]): (pages: readonly PageText[]) => Fields {
+  const rules = parseRuleSpecs(specs).map(compileRule);
+  return (pages) => findFieldsPerPage(rules, pages);
+}
+
 /** {@link findFields} of each page alone, the matches of all pages together (`perPage`). */
-function findFieldsPerPage(rules: readonly CompiledRule[], pages: readonly PageText[], context: AnalyzeContext): Fields {
+function findFieldsPerPage(rules: readonly CompiledRule[], pages: readonly PageText[], context?: AnalyzeContext): Fields {
   const fields: Fields = {};
   if (pages.length === 0) return fields;
   const found = rules.map((rule) => (fields[rule.name] = []));
   for (const { page, text } of pages) {
-    if (context.signal.aborted) throw new ReamError('cancelled', 'rule analysis cancelled', { cause: context.signal.reason });
+    if (context?.signal.aborted) throw new ReamError('cancelled', 'rule analysis cancelled', { cause: context.signal.reason });
     rules.forEach((rule, i) => collect(rule, page, text, found[i] as FieldMatch[]));
   }
   return fields;
