@@ -222,6 +222,11 @@ export interface Ream {
    * the job does not hold or that was never inspected.
    */
   documentPages(jobId: string, documentId: string): AsyncGenerator<DocumentPageResult>;
+  /**
+   * {@link documentPages}, a chunk's pages at a time (in order, one array per checkpoint): for
+   * a reader of many rows (`ream rows` writing its table), whom a step per row costs more than the row.
+   */
+  documentPageBatches(jobId: string, documentId: string): AsyncGenerator<DocumentPageResult[]>;
   /** The files the job made (rendered reports), of its ended documents, in input and row order. */
   artifacts(jobId: string): Promise<Artifact[]>;
   /** The bytes of one of them, or of `range` of it (`not_found` when its blob is gone). */
