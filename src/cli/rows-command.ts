@@ -20,7 +20,7 @@ import { reportsFolder, writeReports } from './report-files.ts';
 import { outputTable } from './rows-table.ts';
 import { readRulesFile } from './rules-file.ts';
 import { checkTablePath, openTableWriter } from './table-writers.ts';
-import { sheetName } from '../exports/table-stream.ts';
+import { sheetName } from '../exports/sheet-name.ts';
 
 export interface RowsOptions extends LocalEngineOptions {
   /** .csv, .xlsx or .jsonl; none with reports: only the reports are written. */
