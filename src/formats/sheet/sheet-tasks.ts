@@ -9,7 +9,7 @@ import { csvRows } from './csv-rows.ts';
 import { adoptStart, csvIndex, markBefore, marksOf, noteRow, type CsvMarks, type CsvStart } from './csv-index.ts';
 import { dataRows, readRows, tableShape, type TableReadOptions } from './table.ts';
 import { openXlsxSheet } from './xlsx-rows.ts';
-import { packRows, rowFields } from './packed-rows.ts';
+import { packRows } from './packed-rows.ts';
 import type { RuleSpec } from '../../analyzers/rules/spec.ts';
 
 // Types, not interfaces: inputs cross a thread as JSON, and only type aliases fit `JsonValue`.
@@ -70,8 +70,7 @@ async function extract(input: JsonValue): Promise<JsonValue> {
 /** The rows of `from`–`to`, through the rules, as the chunk's packed checkpoint (packed-rows.ts). */
 async function extractPacked(input: JsonValue): Promise<JsonValue> {
   const args = fromJson<SheetExtractPackedInput>(input);
-  const findFields = rowFields(args.rules);
-  return withRows(args, args.from, async (rows, _sheet, options) => asJson(packRows(await readRows(rows, args.from, args.to, options), findFields)));
+  return withRows(args, args.from, async (rows, _sheet, options) => asJson(await packRows(rows, args.from, args.to, options, args.rules)));
 }
 
 /** {@link withRows} as sheet-pages.ts calls it: over one sheet of the input's file. */
