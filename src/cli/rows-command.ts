@@ -20,7 +20,7 @@ import { reportsFolder, writeReports } from './report-files.ts';
 import { outputTable } from './rows-table.ts';
 import { readRulesFile } from './rules-file.ts';
 import { checkTablePath, openTableWriter } from './table-writers.ts';
-import { sheetName } from '../exports/table-stream.ts';
+import { sheetName } from '../exports/sheet-name.ts';
 
 export interface RowsOptions extends LocalEngineOptions {
   /** .csv, .xlsx or .jsonl; none with reports: only the reports are written. */
@@ -112,7 +112,7 @@ export async function rowsCommand(input: string, options: RowsOptions, signal: A
         const result = await ream.documentResult(job.id, documentId);
         if (!result) throw ReamError.retryable('internal', 'the job ended without a result for the table');
         const output = fromJson<DocumentOutput>(result.output);
-        if (out !== undefined) await writeResult(output, ream.documentPages(job.id, documentId), out, summary);
+        if (out !== undefined) await writeResult(output, ream.documentPageBatches(job.id, documentId), out, summary);
         else countRows(output, summary);
         if (outDir !== undefined && output.metadata?.columns !== undefined) await saveReports(ream, job.id, reportsFolder(outDir, job.createdAt), summary);
         summary.batches = (await ream.counts(job.id)).chunksTotal;
@@ -172,7 +172,7 @@ async function saveReports(ream: Ream, jobId: string, folder: string, summary: R
   summary.reports = { total: artifacts.length, written: await writeReports(ream, artifacts, folder), folder };
 }
 
-async function writeResult(output: DocumentOutput, pages: AsyncIterable<DocumentPageResult>, out: string, summary: RowsSummary): Promise<void> {
+async function writeResult(output: DocumentOutput, pages: AsyncIterable<DocumentPageResult[]>, out: string, summary: RowsSummary): Promise<void> {
   if (output.metadata?.columns === undefined) {
     // Not a table at all (no header, not a workbook, …): there is no table to write back.
     summary.error = output.error ? { code: output.error.code, message: output.error.message } : { code: 'unsupported_type', message: 'the file was not read as a table' };
@@ -185,7 +185,7 @@ async function writeResult(output: DocumentOutput, pages: AsyncIterable<Document
   const inputColumns = output.metadata.columns.length;
   const writer = await openTableWriter(out, table.header, output.metadata.sheet ?? sheetName(basename(out).replace(/\.[^.]*$/, '')), inputColumns);
   try {
-    for await (const row of table.rows) await writer.write(row);
+    for await (const rows of table.batches) await writer.writeRows(rows);
     await writer.close();
   } catch (error) {
     await writer.abort();

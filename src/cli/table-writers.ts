@@ -1,21 +1,22 @@
-// Writers of the output table, one per format, all streaming: a row goes out as it is given.
-// For CSV and JSONL a slow disk holds the producer back (backpressure); exceljs offers none, so
-// its zip stream buffers what the disk has not taken yet.
+// Writers of the output table, one per format, all streaming: rows go out as they are given
+// (a checkpoint's at a time, `writeRows`). For CSV and JSONL a slow disk holds the producer back
+// (backpressure); exceljs offers none, so its zip stream buffers what the disk has not taken yet.
 // Each writes to `<out>.partial` and renames it at `close`, so an interrupted write never leaves
 // a half table under the real name.
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname, extname } from 'node:path';
-import { PassThrough, type Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import { stringify } from 'csv-stringify';
 import { ReamError } from '../errors.ts';
 import type { CellValue } from '../formats/types.ts';
 import { escapeFormula } from '../exports/csv-formulas.ts';
+import { csvText } from './csv-text.ts';
 
 export interface TableWriter {
   write(row: readonly CellValue[]): Promise<void>;
+  /** Many rows at once (a checkpoint's): one write to the file, not one per row. */
+  writeRows(rows: readonly (readonly CellValue[])[]): Promise<void>;
   /** Finishes the file and gives it its name. */
   close(): Promise<void>;
   /** Drops the unfinished file. */
@@ -45,10 +46,11 @@ export async function openTableWriter(path: string, header: readonly string[], s
   await mkdir(dirname(path), { recursive: true });
   const partial = `${path}.partial`;
   const ext = extname(path).toLowerCase();
-  const writer = ext === '.xlsx' ? await xlsxWriter(partial, sheet) : streamWriter(partial, ext === '.csv' ? csvStream(escapeFormulasFrom) : jsonlStream(header));
-  await writer.write(header, true);
+  const writer = ext === '.xlsx' ? await xlsxWriter(partial, sheet) : textWriter(partial, ext === '.csv' ? csvRows(escapeFormulasFrom) : jsonlText(header));
+  await writer.write([header], true);
   return {
-    write: (row) => writer.write(row, false),
+    write: (row) => writer.write([row], false),
+    writeRows: (rows) => writer.write(rows, false),
     async close() {
       await writer.end();
       await rename(partial, path);
@@ -61,43 +63,38 @@ export async function openTableWriter(path: string, header: readonly string[], s
 }
 
 interface Sink {
-  write(row: readonly CellValue[], isHeader: boolean): Promise<void>;
+  write(rows: readonly (readonly CellValue[])[], isHeader: boolean): Promise<void>;
   end(): Promise<void>;
 }
 
-/** A row-to-text transform and the file it goes to. */
-interface TextStream {
-  transform: Writable & NodeJS.ReadableStream;
-  /** Rows (not the header) as the transform takes them; `undefined` drops the row (JSONL has no header line). */
-  encode(row: readonly CellValue[], isHeader: boolean): unknown;
-}
+/** Rows to text: a CSV's records, or JSONL's objects (`isHeader`: JSONL has no header line of its own). */
+type EncodeRows = (rows: readonly (readonly CellValue[])[], isHeader: boolean) => string;
 
-function streamWriter(path: string, text: TextStream): Sink {
+function textWriter(path: string, encode: EncodeRows): Sink {
   const file = createWriteStream(path);
-  text.transform.pipe(file);
   return {
-    async write(row, isHeader) {
-      const encoded = text.encode(row, isHeader);
-      if (encoded !== undefined && !text.transform.write(encoded)) await once(text.transform, 'drain');
+    async write(rows, isHeader) {
+      const text = encode(rows, isHeader);
+      if (text !== '' && !file.write(text)) await once(file, 'drain');
     },
     async end() {
-      text.transform.end();
+      file.end();
       await finished(file);
     },
   };
 }
 
-function csvStream(escapeFrom: number): TextStream {
-  // Numbers and booleans as JavaScript prints them, empty for null: the text the cell showed.
-  const transform = stringify({ cast: { boolean: (value) => String(value), number: (value) => String(value) } });
-  return { transform, encode: (row) => row.map((cell, i) => (i >= escapeFrom && typeof cell === 'string' ? escapeFormula(cell) : (cell ?? ''))) };
+/** CSV records; text cells from column `escapeFrom` on guarded against formula injection (the header never). */
+function csvRows(escapeFrom: number): EncodeRows {
+  if (escapeFrom === Number.POSITIVE_INFINITY) return csvText;
+  const guard = (row: readonly CellValue[]): CellValue[] => row.map((cell, i) => (i >= escapeFrom && typeof cell === 'string' ? escapeFormula(cell) : cell));
+  return (rows, isHeader) => csvText(isHeader ? rows : rows.map(guard));
 }
 
-function jsonlStream(header: readonly string[]): TextStream {
-  // One object per row, keyed by the header (JSONL has no header line of its own).
-  const encode = (row: readonly CellValue[], isHeader: boolean): string | undefined =>
-    isHeader ? undefined : `${JSON.stringify(Object.fromEntries(header.map((name, i) => [name, row[i] ?? null])))}\n`;
-  return { transform: new PassThrough(), encode };
+function jsonlText(header: readonly string[]): EncodeRows {
+  // One object per row, keyed by the header.
+  const line = (row: readonly CellValue[]): string => `${JSON.stringify(Object.fromEntries(header.map((name, i) => [name, row[i] ?? null])))}\n`;
+  return (rows, isHeader) => (isHeader ? '' : rows.map(line).join(''));
 }
 
 async function xlsxWriter(path: string, sheet: string): Promise<Sink> {
@@ -107,9 +104,9 @@ async function xlsxWriter(path: string, sheet: string): Promise<Sink> {
   const book = new ExcelJS.stream.xlsx.WorkbookWriter({ filename: path, useSharedStrings: false, useStyles: false });
   const worksheet = book.addWorksheet(sheet);
   return {
-    write(row) {
+    write(rows) {
       // commit() hands the row to the zip stream at once, so rows do not gather in the sheet.
-      worksheet.addRow([...row]).commit();
+      for (const row of rows) worksheet.addRow([...row]).commit();
       return Promise.resolve();
     },
     async end() {

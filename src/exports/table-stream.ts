@@ -7,6 +7,7 @@ import ExcelJS from 'exceljs';
 import type { CellValue } from '../formats/types.ts';
 import { escapeFormula, type CsvFormulaMode } from './csv-formulas.ts';
 import type { ResultTable } from './result-table.ts';
+import { sheetName } from './sheet-name.ts';
 
 export const TABLE_MEDIA_TYPES = {
   csv: 'text/csv; charset=utf-8',
@@ -36,10 +37,7 @@ function xlsxCell(cell: CellValue): CellValue {
   return typeof cell === 'string' && cell.length > XLSX_MAX_CELL_CHARS ? `${cell.slice(0, XLSX_MAX_CELL_CHARS - CUT_MARK.length)}${CUT_MARK}` : cell;
 }
 
-/** A name Excel accepts for a sheet: at most 31 characters, none of `[]:*?/\`. */
-export function sheetName(name: string): string {
-  return name.replace(/[[\]:*?/\\]/g, '_').slice(0, 31) || 'Sheet1';
-}
+export { sheetName } from './sheet-name.ts';
 
 function xlsxStream(table: ResultTable, sheet: string): Readable {
   const out = new PassThrough();

@@ -176,6 +176,13 @@ export interface Extraction {
   warnings?: PageWarning[];
 }
 
+/**
+ * A batch of a table's rows read and run through rules in the reading thread, as the chunk's
+ * checkpoint stores it (`PackedChunkOutput` in pipeline/merge.ts): the failed rows, the field
+ * names, the count of rows read, and `body`, the JSON text of `{ pages, fields }`.
+ */
+export type PackedRows = { failures: PageFailure[]; fieldNames: string[]; pagesRead: number; body: string };
+
 /** When a page is rendered and recognised: see `ocr` in README's options. */
 export type OcrMode = 'auto' | 'always' | 'never';
 
@@ -218,6 +225,12 @@ export interface DocumentFormat {
   renderPage?(path: string, page: number, dpi: number, signal?: AbortSignal): Promise<Buffer>;
   /** Tables (CSV, XLSX): each sheet's name and header columns, for picking `sheet` and `columns`; absent for other formats. */
   outline?(path: string, signal?: AbortSignal): Promise<TableOutline>;
+  /**
+   * Tables read as rows: the rows of `range`, each run through `rules` (rule specs, `[]` for
+   * none) in the thread that read it, handed back packed. The rows never become objects on the
+   * calling thread; what it gets is one text to store. Absent for other formats.
+   */
+  extractPacked?(path: string, range: PageRange, rules: JsonValue, signal?: AbortSignal, options?: ReadOptions): Promise<PackedRows>;
 }
 
 /**

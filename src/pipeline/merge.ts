@@ -37,6 +37,11 @@ export interface PackedChunkOutput {
 /** A stored checkpoint: packed, or (written before packing) plain. */
 export type StoredChunkOutput = ChunkOutput | PackedChunkOutput;
 
+/** True for a packed checkpoint, with its `body` or read without it (`getChunkResult`'s `withoutBody`). */
+function isPacked(stored: StoredChunkOutput | Omit<PackedChunkOutput, 'body'>): stored is PackedChunkOutput {
+  return 'pagesRead' in stored;
+}
+
 /** The checkpoint to store for `output` (see {@link PackedChunkOutput}). */
 export function packChunk({ pages, fields, ...small }: ChunkOutput): PackedChunkOutput {
   return { ...small, fieldNames: Object.keys(fields), pagesRead: pages.length, body: JSON.stringify({ pages, fields }) };
@@ -44,7 +49,7 @@ export function packChunk({ pages, fields, ...small }: ChunkOutput): PackedChunk
 
 /** The whole of a stored checkpoint, its pages and matches parsed. */
 export function unpackChunk(stored: StoredChunkOutput): ChunkOutput {
-  if (!('body' in stored)) return stored;
+  if (!isPacked(stored)) return stored;
   const { body, fieldNames: _names, pagesRead: _count, ...small } = stored;
   return { ...small, ...(JSON.parse(body) as Pick<ChunkOutput, 'pages' | 'fields'>) };
 }
@@ -105,7 +110,8 @@ export class ChunkMerger {
 
   /**
    * Adds a chunk; returns its stored output (for a caller that wants its pages too:
-   * {@link unpackChunk}), none for a failed chunk. Its pages are parsed only when kept.
+   * {@link unpackChunk}), none for a failed chunk. Its pages are parsed only when kept; when they
+   * are not, a packed checkpoint may come without its `body` (`getChunkResult`'s `withoutBody`).
    */
   add(chunk: ChunkResultRecord): StoredChunkOutput | undefined {
     if (chunk.status === 'failed' || chunk.output === null) {
@@ -113,7 +119,7 @@ export class ChunkMerger {
       return undefined;
     }
     const stored = fromJson<StoredChunkOutput>(chunk.output);
-    const output = this.#keepPages || !('body' in stored) ? unpackChunk(stored) : undefined;
+    const output = this.#keepPages || !isPacked(stored) ? unpackChunk(stored) : undefined;
     this.#pagesRead += output ? output.pages.length : (stored as PackedChunkOutput).pagesRead;
     this.#failedPages.push(...stored.failures);
     this.#warnings.push(...(stored.warnings ?? []));

@@ -5,7 +5,7 @@ import { perPage } from '../analyzers/per-page.ts';
 import type { Analyzer } from '../analyzers/port.ts';
 import { parseRuleSpecs, rulesAnalyzer } from '../analyzers/rules/index.ts';
 import { ReamError } from '../errors.ts';
-import type { JsonObject, JsonValue } from '../json.ts';
+import { asJson, type JsonObject, type JsonValue } from '../json.ts';
 import { reportsAnalyzer } from '../reports/reports-analyzer.ts';
 import { REPORT_OPTIONS, reportSpec } from '../reports/report-options.ts';
 import { BASE_OPTIONS, baseOptions, positiveInteger, refuseUnknown } from './builtin.ts';
@@ -52,12 +52,15 @@ export function rowsPipeline(client?: LlmClient): PipelineFactory {
     if (sheet !== undefined && (typeof sheet !== 'string' || sheet === '')) {
       throw ReamError.nonRetryable('validation_failed', 'option "sheet" must be the name of a sheet');
     }
-    const rules = options.rules === undefined ? undefined : perPage(rulesAnalyzer(parseRuleSpecs(options.rules)));
+    const ruleSpecs = options.rules === undefined ? undefined : parseRuleSpecs(options.rules);
+    const rules = ruleSpecs === undefined ? undefined : perPage(rulesAnalyzer(ruleSpecs));
     const analyzers: Analyzer[] = rules ? [rules] : [];
     if (options.llm !== undefined) analyzers.push(perPage(rowLlmAnalyzer(options.llm, client)));
     const report = reportSpec(options);
     if (report) analyzers.push(reportsAnalyzer(report));
     const base = baseOptions(options);
+    // Rules (or nothing) alone: they run in the thread that reads the rows (`Pipeline.rowRules`).
+    const rulesOnly = analyzers.every((analyzer) => analyzer === rules);
     return {
       name: 'rows',
       ...base,
@@ -65,6 +68,7 @@ export function rowsPipeline(client?: LlmClient): PipelineFactory {
       chunkPages: positiveInteger(options, 'chunkPages', analyzers.some((analyzer) => analyzer !== rules) ? DEFAULT_SLOW_ROWS_PER_TASK : DEFAULT_ROWS_PER_TASK),
       maxPagesInResult: MAX_ROWS_IN_RESULT,
       analyzers,
+      ...(rulesOnly ? { rowRules: asJson(ruleSpecs ?? []) } : {}),
       read: { ...base.read, tablePages: 'rows', ...(typeof sheet === 'string' ? { sheet } : {}), ...(columns ? { columns } : {}) },
     };
   };

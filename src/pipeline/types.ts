@@ -36,6 +36,14 @@ export interface Pipeline {
   readonly overlapPages?: number;
   /** analyze: run on every chunk's pages, results merged per field in page order. */
   readonly analyzers: readonly Analyzer[];
+  /**
+   * analyze, for tables read as rows whose only analyzer is the rules one (or none): its rule
+   * specs (`[]` for none). The format then reads a chunk's rows and runs the rules in the same
+   * pool thread (`DocumentFormat.extractPacked`) and hands back the packed checkpoint, so the
+   * rows never become objects on the main thread. `analyzers` still holds the rules analyzer,
+   * for everything else (a retry of failed rows, the document-wide `reduce`).
+   */
+  readonly rowRules?: JsonValue;
   /** index: put page text into the search index. */
   readonly index: boolean;
   /**

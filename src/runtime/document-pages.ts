@@ -41,32 +41,48 @@ export async function* documentPages(
   pagesTotal: number,
   selection?: PageSelection,
 ): AsyncGenerator<DocumentPageResult> {
+  for await (const batch of documentPageBatches(store, jobId, documentId, pagesTotal, selection)) yield* batch;
+}
+
+/**
+ * {@link documentPages} a checkpoint's pages at a time (a gap between checkpoints is a batch of
+ * its own): for a reader of many rows, whom a step per row would cost more than the row does.
+ * With `selection`, only its pages, from only the checkpoints that hold one of them.
+ */
+export async function* documentPageBatches(
+  store: Pick<Store, 'listChunkStates' | 'getChunkResult'>,
+  jobId: string,
+  documentId: string,
+  pagesTotal: number,
+  selection?: PageSelection,
+): AsyncGenerator<DocumentPageResult[]> {
   const wanted = selection ? new Set(selection.pages) : undefined;
-  const picked = function* (pages: Iterable<DocumentPageResult>): Generator<DocumentPageResult> {
-    for (const page of pages) if (!wanted || wanted.has(page.page)) yield page;
-  };
+  const picked = (pages: DocumentPageResult[]): DocumentPageResult[] => (wanted ? pages.filter((page) => wanted.has(page.page)) : pages);
   const inSelection = (from: number, to: number): boolean => !selection || selectsAny(selection.pages, from, to);
   let next = 1;
-  const gap = function* (to: number): Generator<DocumentPageResult> {
-    if (next <= to && inSelection(next - 1, to)) yield* picked(pagesOf(missingChunk({ index: -1, from: next - 1, to })));
+  const gap = (to: number): DocumentPageResult[] => {
+    const pages = next <= to && inSelection(next - 1, to) ? picked(pagesOf(missingChunk({ index: -1, from: next - 1, to }))) : [];
     next = Math.max(next, to + 1);
+    return pages;
   };
   for (const state of await store.listChunkStates(jobId, documentId)) {
-    yield* gap(state.from);
+    const missing = gap(state.from);
+    if (missing.length > 0) yield missing;
     if (inSelection(state.from, state.to)) {
       const chunk = await store.getChunkResult(jobId, documentId, state.index);
-      yield* picked(pagesOf(chunk ?? missingChunk(state)));
+      const pages = picked(pagesOf(chunk ?? missingChunk(state)));
+      if (pages.length > 0) yield pages;
     }
     next = Math.max(next, state.to + 1);
   }
-  yield* gap(pagesTotal);
+  const missing = gap(pagesTotal);
+  if (missing.length > 0) yield missing;
 }
 
 /** The pages `[from, to)` of one checkpoint, each with its text, fields, failure and warning. */
-function* pagesOf(chunk: ChunkResultRecord): Generator<DocumentPageResult> {
+function pagesOf(chunk: ChunkResultRecord): DocumentPageResult[] {
   if (chunk.status === 'failed' || chunk.output === null) {
-    for (const failure of failedChunkPages(chunk)) yield { page: failure.page, fields: {}, failure };
-    return;
+    return failedChunkPages(chunk).map((failure) => ({ page: failure.page, fields: {}, failure }));
   }
   const output = unpackChunk(fromJson<StoredChunkOutput>(chunk.output));
   const read = new Map(output.pages.map((page) => [page.page, page]));
@@ -80,10 +96,12 @@ function* pagesOf(chunk: ChunkResultRecord): Generator<DocumentPageResult> {
       (onPage[name] ??= []).push(match);
     }
   }
+  const pages: DocumentPageResult[] = [];
   for (let page = chunk.from + 1; page <= chunk.to; page++) {
     const text = read.get(page);
     const failure = failures.get(page) ?? (text ? undefined : { page, code: 'internal' as const, message: 'the page has no result' });
     const warning = warnings.get(page);
-    yield { page, fields: fields.get(page) ?? {}, ...(text ? { read: text } : {}), ...(failure ? { failure } : {}), ...(warning ? { warning } : {}) };
+    pages.push({ page, fields: fields.get(page) ?? {}, ...(text ? { read: text } : {}), ...(failure ? { failure } : {}), ...(warning ? { warning } : {}) });
   }
+  return pages;
 }

@@ -7,7 +7,7 @@ import { BlobFiles, type BlobFile } from '../blobs/local-copy.ts';
 import { ReamError } from '../errors.ts';
 import type { ChunkRef } from '../events/types.ts';
 import type { DocumentFormat, Extraction, Inspection, PageWarning } from '../formats/types.ts';
-import { asJson, fromJson } from '../json.ts';
+import { asJson, fromJson, type JsonValue } from '../json.ts';
 import { planChunks } from '../pipeline/chunk-planner.ts';
 import { pagesToRedo, replacePages } from '../pipeline/chunk-redo.ts';
 import { ChunkMerger, missingChunk, packChunk, unpackChunk, type ChunkOutput, type StoredChunkOutput } from '../pipeline/merge.ts';
@@ -278,6 +278,14 @@ export class DocumentTasks {
     const format = this.#format(scope);
     // Overlap pages are read for the analyzers' context only: the chunk stores and owns its own.
     const overlap = scope.pipeline.overlapPages ?? 0;
+    const { rowRules } = scope.pipeline;
+    if (!redo && overlap === 0 && rowRules !== undefined && format.extractPacked) {
+      // Rows with rules only: read, analysed and packed in one pool thread (`Pipeline.rowRules`).
+      const range = { from: chunk.from, to: chunk.to };
+      const packed = await inSpan('parse', { 'ream.pages.from': range.from, 'ream.pages.to': range.to }, () => format.extractPacked!(scope.path, range, rowRules, signal, scope.pipeline.read));
+      await this.#checkpoint(scope, { documentId, chunk, attempt: task.attempts }, asJson(packed), started);
+      return;
+    }
     const from = Math.max(0, chunk.from - overlap);
     const to = Math.min(scope.jobDoc.pagesTotal ?? chunk.to, chunk.to + overlap);
     const read = await inSpan('parse', { 'ream.pages.from': from, 'ream.pages.to': to }, () => format.extract(scope.path, { from, to }, signal, scope.pipeline.read));
@@ -297,11 +305,16 @@ export class DocumentTasks {
     };
     const output = kept && redo ? replacePages(kept, fresh, redo) : fresh;
     await store.putJobArtifacts(task.jobId, renderedBlobs(fresh.analyses?.[REPORTS_ANALYZER]?.data));
-    await store.putChunkResult({
-      jobId: task.jobId, documentId, index: chunk.index, from: chunk.from, to: chunk.to,
-      status: 'succeeded', output: asJson(packChunk(output)), error: null, durationMs: Date.now() - started,
+    await this.#checkpoint(scope, { documentId, chunk, attempt: task.attempts }, asJson(packChunk(output)), started);
+  }
+
+  /** Stores a chunk's succeeded checkpoint and says so (with the attempt of its task that made it). */
+  async #checkpoint(scope: TaskScope, { documentId, chunk, attempt }: { documentId: string; chunk: ChunkRef; attempt: number }, output: JsonValue, started: number): Promise<void> {
+    await this.#ports.store.putChunkResult({
+      jobId: scope.job.id, documentId, index: chunk.index, from: chunk.from, to: chunk.to,
+      status: 'succeeded', output, error: null, durationMs: Date.now() - started,
     });
-    await this.#engine.emit(scope.job, 'chunk.completed', { documentId, chunk, stage: 'extract', attempt: task.attempts });
+    await this.#engine.emit(scope.job, 'chunk.completed', { documentId, chunk, stage: 'extract', attempt });
     await this.#engine.emitProgress(scope.job);
   }
 
@@ -323,7 +336,9 @@ export class DocumentTasks {
     // Chunk by chunk: only the merge's small parts are held, never every chunk's output at once.
     const merger = new ChunkMerger(keepPages);
     for (const ref of plan) {
-      const output = merger.add((await store.getChunkResult(task.jobId, documentId, ref.index)) ?? missingChunk(ref));
+      // Only a merge that keeps or indexes the pages reads the rows (a packed checkpoint's body).
+      const read = keepPages || indexInParts ? undefined : { withoutBody: true };
+      const output = merger.add((await store.getChunkResult(task.jobId, documentId, ref.index, read)) ?? missingChunk(ref));
       if (indexInParts && output) await search.appendPages(scope.job.tenantId, documentId, unpackChunk(output).pages);
       signal.throwIfAborted();
     }

@@ -225,6 +225,11 @@ export interface Ream {
    * window of rows), reading only the checkpoints that hold them.
    */
   documentPages(jobId: string, documentId: string, selection?: PageSelection): AsyncGenerator<DocumentPageResult>;
+  /**
+   * {@link documentPages}, a chunk's pages at a time (in order, one array per checkpoint): for
+   * a reader of many rows (`ream rows` writing its table), whom a step per row costs more than the row.
+   */
+  documentPageBatches(jobId: string, documentId: string): AsyncGenerator<DocumentPageResult[]>;
   /** The files the job made (rendered reports), of its ended documents, in input and row order. */
   artifacts(jobId: string): Promise<Artifact[]>;
   /** The bytes of one of them, or of `range` of it (`not_found` when its blob is gone). */

@@ -64,6 +64,10 @@ export interface ChunkResultRecord {
   /** Last page, 0-based exclusive. */
   to: number;
   status: ChunkStatus;
+  /**
+   * An object output's `body`, when it is a text (a packed chunk's rows as JSON text), is stored
+   * verbatim beside the rest: never escaped into the output's JSON, and never read when not asked for.
+   */
   output: JsonValue | null;
   error: ErrorInfo | null;
   durationMs: number;
@@ -132,8 +136,12 @@ export interface JobDocumentStore {
    * one by one with {@link getChunkResult}.
    */
   listChunkResults(jobId: string, documentId: string): Promise<ChunkResultRecord[]>;
-  /** One chunk's checkpoint; `undefined` when it has none. */
-  getChunkResult(jobId: string, documentId: string, index: number): Promise<ChunkResultRecord | undefined>;
+  /**
+   * One chunk's checkpoint; `undefined` when it has none. `withoutBody`: an output's `body` text
+   * (a packed chunk's rows, see {@link ChunkResultRecord.output}) is left out, for a reader that
+   * needs only the rest (the merge of a long table).
+   */
+  getChunkResult(jobId: string, documentId: string, index: number, options?: { withoutBody?: boolean }): Promise<ChunkResultRecord | undefined>;
   /** One chunk's checkpoint without its output (is it done?); `undefined` when it has none. */
   getChunkState(jobId: string, documentId: string, index: number): Promise<ChunkStateRecord | undefined>;
   /** The document's checkpoints without their outputs, in `index` order. */

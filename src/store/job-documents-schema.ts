@@ -28,6 +28,8 @@ export interface ChunkResultsTable {
   to_page: Int;
   status: string;
   output: string | null;
+  /** The output's `body` text, verbatim (0004; see `ChunkResultRecord.output`). */
+  body: OptionalText;
   error: string | null;
   duration_ms: Int;
 }
@@ -118,6 +120,14 @@ async function addJobArtifacts(db: Kysely<unknown>): Promise<void> {
 }
 
 /**
+ * A packed chunk's rows (its output's `body` text) in a column of their own: stored as they come,
+ * not escaped again inside the output's JSON, and left unread by the merge, which needs the rest.
+ */
+async function addChunkBody(db: Kysely<unknown>): Promise<void> {
+  await db.schema.alterTable('chunk_results').addColumn('body', 'text').execute();
+}
+
+/**
  * References `jobs` and `documents`: migrated after both. Before the store was split into ports,
  * the `store` ledger's 0001_initial made these tables.
  */
@@ -127,5 +137,6 @@ export const jobDocumentMigrations: PortMigrations = {
     '0001_initial': adoptingLegacy({ ledger: 'store', name: '0001_initial' }, createJobDocuments),
     '0002_parent_id': addParentId,
     '0003_job_artifacts': addJobArtifacts,
+    '0004_chunk_body': addChunkBody,
   },
 };

@@ -35,7 +35,21 @@ function jobDocumentFromRow(row: Selectable<JobDocumentsTable>): JobDocumentReco
   };
 }
 
-function chunkResultFromRow(row: Selectable<ChunkResultsTable>): ChunkResultRecord {
+/** The output as stored: a `body` text goes to its own column, the rest to `output` (see `ChunkResultRecord.output`). */
+function splitBody(output: JsonValue | null): { output: JsonValue | null; body: string | null } {
+  if (output === null || typeof output !== 'object' || Array.isArray(output) || typeof output.body !== 'string') return { output, body: null };
+  const { body, ...rest } = output;
+  return { output: rest, body };
+}
+
+/** The output with its `body` text put back (last, where `packChunk` puts it). */
+function joinBody(output: string | null, body: string | null | undefined): JsonValue | null {
+  const parsed = fromNullableJsonText<JsonValue>(output);
+  if (typeof body !== 'string' || parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return parsed;
+  return { ...parsed, body };
+}
+
+function chunkResultFromRow(row: Omit<Selectable<ChunkResultsTable>, 'body'> & { body?: string | null }): ChunkResultRecord {
   return {
     jobId: row.job_id,
     documentId: row.document_id,
@@ -43,7 +57,7 @@ function chunkResultFromRow(row: Selectable<ChunkResultsTable>): ChunkResultReco
     from: toNumber(row.from_page),
     to: toNumber(row.to_page),
     status: row.status as ChunkStatus,
-    output: fromNullableJsonText<JsonValue>(row.output),
+    output: joinBody(row.output, row.body),
     error: fromNullableJsonText<ChunkResultRecord['error']>(row.error),
     durationMs: toNumber(row.duration_ms),
   };
@@ -150,6 +164,7 @@ export function sqlJobDocumentStore(kysely: Kysely<unknown>): JobDocumentStore {
 
     async putChunkResult(result) {
       // A repeated task writes its checkpoint again: the upsert replaces, so repeats are harmless.
+      const { output, body } = splitBody(result.output);
       await db
         .insertInto('chunk_results')
         .values({
@@ -159,7 +174,8 @@ export function sqlJobDocumentStore(kysely: Kysely<unknown>): JobDocumentStore {
           from_page: result.from,
           to_page: result.to,
           status: result.status,
-          output: json(result.output),
+          output: json(output),
+          body,
           error: json(result.error),
           duration_ms: Math.round(result.durationMs),
         })
@@ -169,6 +185,7 @@ export function sqlJobDocumentStore(kysely: Kysely<unknown>): JobDocumentStore {
             to_page: eb.ref('excluded.to_page'),
             status: eb.ref('excluded.status'),
             output: eb.ref('excluded.output'),
+            body: eb.ref('excluded.body'),
             error: eb.ref('excluded.error'),
             duration_ms: eb.ref('excluded.duration_ms'),
           })),
@@ -187,10 +204,11 @@ export function sqlJobDocumentStore(kysely: Kysely<unknown>): JobDocumentStore {
       return rows.map(chunkResultFromRow);
     },
 
-    async getChunkResult(jobId, documentId, index) {
+    async getChunkResult(jobId, documentId, index, options) {
+      const columns = ['job_id', 'document_id', 'idx', 'from_page', 'to_page', 'status', 'output', 'error', 'duration_ms'] as const;
       const row = await db
         .selectFrom('chunk_results')
-        .selectAll()
+        .select(options?.withoutBody ? columns : [...columns, 'body'])
         .where('job_id', '=', jobId)
         .where('document_id', '=', documentId)
         .where('idx', '=', index)

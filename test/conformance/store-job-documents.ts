@@ -162,6 +162,27 @@ const cases: ConformanceCase<Subject>[] = [
     },
   },
   {
+    name: 'a checkpoint output\'s body text comes back as it went in, left out when read withoutBody, replaced by a repeat',
+    async run({ store }) {
+      const { jobId, documentIds } = await jobWithDocuments(store, 1);
+      const documentId = documentIds[0] ?? '';
+      const base = { jobId, documentId, index: 0, from: 0, to: 2, status: 'succeeded' as const, error: null, durationMs: 5 };
+      // Quotes, backslashes, line breaks and non-ASCII: stored verbatim, not as JSON inside JSON.
+      const body = '{"pages":[{"page":1,"text":"a: \\"x\\"\\nb: é"}],"fields":{}}';
+      const output = { failures: [{ page: 2, code: 'invalid_sheet', message: 'no row 2' }], fieldNames: [], pagesRead: 1, body };
+      await store.putChunkResult({ ...base, output });
+      assert.deepEqual(await store.getChunkResult(jobId, documentId, 0), { ...base, output });
+      assert.deepEqual((await store.listChunkResults(jobId, documentId))[0], { ...base, output });
+      const { body: _body, ...small } = output;
+      assert.deepEqual(await store.getChunkResult(jobId, documentId, 0, { withoutBody: true }), { ...base, output: small });
+      // An output whose body is no text is stored whole; a repeat without a body drops the old one.
+      await store.putChunkResult({ ...base, output: { body: { nested: true } } });
+      assert.deepEqual((await store.getChunkResult(jobId, documentId, 0))?.output, { body: { nested: true } });
+      await store.putChunkResult({ ...base, output: { text: 'plain' } });
+      assert.deepEqual((await store.getChunkResult(jobId, documentId, 0))?.output, { text: 'plain' });
+    },
+  },
+  {
     name: 'putDocumentResult is an idempotent upsert',
     async run({ store }) {
       const { jobId, documentIds } = await jobWithDocuments(store, 1);

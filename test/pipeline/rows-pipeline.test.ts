@@ -18,6 +18,11 @@ void test('rows: row batches and a row limit of its own, overridable; a sheet by
   assert.equal(registry.build('rows', { template: '<p>{{ name }}</p>' }).chunkPages, DEFAULT_SLOW_ROWS_PER_TASK);
   assert.ok(DEFAULT_SLOW_ROWS_PER_TASK < DEFAULT_ROWS_PER_TASK);
   assert.equal(plain.limits.maxPages, DEFAULT_MAX_ROWS);
+  // Rules alone (or nothing) run in the reading thread; a template or a model keeps the general path.
+  const rules = [{ name: 'n', pattern: String.raw`\d+` }];
+  assert.deepEqual(plain.rowRules, []);
+  assert.deepEqual(registry.build('rows', { rules }).rowRules, rules);
+  assert.equal(registry.build('rows', { rules, template: '<p>{{ name }}</p>' }).rowRules, undefined);
   // PDFs among the inputs read as with `extract`, OCR options included; tables as rows, not sheets.
   const extractRead = { ...registry.build('extract', {}).read, tablePages: 'rows' };
   assert.equal(registry.build('extract', {}).read?.tablePages, 'sheets');

@@ -38,6 +38,31 @@ function findFields(rules: readonly CompiledRule[], pages: readonly PageText[], 
   return fields;
 }
 
+/** Rules run on rows one at a time, as they are read; `fields` gives what {@link findFieldsPerPage} gives for them all. */
+export interface RowRules {
+  add(page: PageText): void;
+  fields(): Fields;
+}
+
+/**
+ * The rules of `specs` run on each row alone, as `perPage(rulesAnalyzer(specs))` runs them: for a
+ * thread that reads rows and runs their rules as it reads them (a rules-only `rows` job, see
+ * `Pipeline.rowRules`), so no row is kept for the rules. Specs are validated as by {@link rulesAnalyzer}.
+ */
+export function rowRules(specs: readonly RuleSpec[]): RowRules {
+  const rules = parseRuleSpecs(specs).map(compileRule);
+  const found: FieldMatch[][] = rules.map(() => []);
+  let added = false;
+  return {
+    add({ page, text }) {
+      added = true;
+      rules.forEach((rule, i) => collect(rule, page, text, found[i] as FieldMatch[]));
+    },
+    // Every rule's name once a row was read; none before, as `findFieldsPerPage` of no pages.
+    fields: () => (added ? Object.fromEntries(rules.map((rule, i) => [rule.name, found[i] as FieldMatch[]])) : {}),
+  };
+}
+
 /** {@link findFields} of each page alone, the matches of all pages together (`perPage`). */
 function findFieldsPerPage(rules: readonly CompiledRule[], pages: readonly PageText[], context: AnalyzeContext): Fields {
   const fields: Fields = {};

@@ -6,7 +6,8 @@
 import { stat } from 'node:fs/promises';
 import { checkFileSize, checkPageCount, checkRange, throwIfCancelled } from '../file-checks.ts';
 import { startBefore, type CsvMarks } from './csv-index.ts';
-import type { DocumentFormat, Extraction, Inspection, PageRange, ReadLimits, ReadOptions, TableOutline, TaskRunner } from '../types.ts';
+import type { JsonValue } from '../../json.ts';
+import type { DocumentFormat, Extraction, Inspection, PackedRows, PageRange, ReadLimits, ReadOptions, TableOutline, TaskRunner } from '../types.ts';
 import type { SheetExtractInput, SheetInspectInput, SheetInspectResult, SheetPagesInspectResult } from './sheet-tasks.ts';
 
 /** What a page is when a table is read as sheets (sheet-pages.ts). */
@@ -67,6 +68,14 @@ export function createSheetFormat(runner: TaskRunner, mediaType: string, extensi
       // Unlike a PDF's, a range whose rows all failed is not a failed task: each row's failure is
       // final and says what is wrong with that row, which a chunk-wide error would blur.
       return runner.run<Extraction>('sheet.extract', input, { signal });
+    },
+    async extractPacked(path: string, range: PageRange, rules: JsonValue, signal?: AbortSignal, options?: ReadOptions): Promise<PackedRows> {
+      throwIfCancelled(signal);
+      checkRange(range);
+      const marks = marked.size > 0 ? marked.get(await fileKey(path)) : undefined;
+      const csvStart = marks && startBefore(marks, range.from);
+      const input = { path, mediaType, from: range.from, to: range.to, rules, ...sheetOf(options), ...columnsOf(options), ...(csvStart ? { csvStart } : {}) };
+      return runner.run<PackedRows>('sheet.extractPacked', input, { signal });
     },
   };
 }

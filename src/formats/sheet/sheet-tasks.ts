@@ -9,6 +9,8 @@ import { csvRows } from './csv-rows.ts';
 import { adoptStart, csvIndex, markBefore, marksOf, noteRow, type CsvMarks, type CsvStart } from './csv-index.ts';
 import { dataRows, readRows, tableShape, type TableReadOptions } from './table.ts';
 import { openXlsxSheet } from './xlsx-rows.ts';
+import { packRows } from './packed-rows.ts';
+import type { RuleSpec } from '../../analyzers/rules/spec.ts';
 
 // Types, not interfaces: inputs cross a thread as JSON, and only type aliases fit `JsonValue`.
 type SheetInput = { path: string; mediaType: string; sheet?: string; columns?: string[] };
@@ -16,6 +18,8 @@ export type SheetInspectInput = SheetInput & { maxRows: number };
 export type SheetInspectResult = { rowCount: number; columns: string[]; sheet?: string; csvMarks?: CsvMarks };
 /** `csvStart`: where a CSV's rows before `from` end, as the inspection found it (the read parses only its own rows). */
 export type SheetExtractInput = SheetInput & { from: number; to: number; csvStart?: CsvStart };
+/** `rules`: rule specs run on each row read (`[]`: none); see packed-rows.ts. */
+export type SheetExtractPackedInput = SheetExtractInput & { rules: RuleSpec[] };
 /** A table read as sheets (sheet-pages.ts): its page count and the sheets that have pages. */
 export type SheetPagesInspectResult = { pageCount: number; sheets: string[] };
 
@@ -63,6 +67,12 @@ async function extract(input: JsonValue): Promise<JsonValue> {
   return withRows(args, args.from, async (rows, _sheet, options) => asJson(await readRows(rows, args.from, args.to, options)));
 }
 
+/** The rows of `from`–`to`, through the rules, as the chunk's packed checkpoint (packed-rows.ts). */
+async function extractPacked(input: JsonValue): Promise<JsonValue> {
+  const args = fromJson<SheetExtractPackedInput>(input);
+  return withRows(args, args.from, async (rows, _sheet, options) => asJson(await packRows(rows, args.from, args.to, options, args.rules)));
+}
+
 /** {@link withRows} as sheet-pages.ts calls it: over one sheet of the input's file. */
 function rowsOfSheet(input: SheetInput): WithRows {
   return (sheet, from, read) => withRows({ ...input, ...(sheet === undefined ? {} : { sheet }) }, from, (rows, _sheet, options) => read(rows, options));
@@ -102,6 +112,7 @@ async function extractSheets(input: JsonValue): Promise<JsonValue> {
 export const tasks: Readonly<Record<string, TaskHandler>> = {
   'sheet.inspect': inspect,
   'sheet.extract': extract,
+  'sheet.extractPacked': extractPacked,
   'sheet.inspectSheets': inspectSheets,
   'sheet.extractSheets': extractSheets,
   'sheet.outline': outline,

@@ -83,7 +83,23 @@ export interface RowRange {
  * padded with empty cells (CSV writers often leave trailing empty fields out).
  */
 export async function readRows(rows: AsyncIterable<CellValue[]>, from: number, to: number, options: TableReadOptions = {}): Promise<RowRange> {
-  const out: RowRange = { pages: [], failures: [] };
+  const pages: PageText[] = [];
+  const failures = await eachRow(rows, from, to, options, (page) => pages.push(page));
+  return { pages, failures };
+}
+
+/**
+ * {@link readRows} with each row read handed to `onPage` as it comes, not gathered: for a reader
+ * that packs each row and lets it go (packed-rows.ts). Answers the rows that failed.
+ */
+export async function eachRow(
+  rows: AsyncIterable<CellValue[]>,
+  from: number,
+  to: number,
+  options: TableReadOptions,
+  onPage: (page: PageText) => void,
+): Promise<PageFailure[]> {
+  const failures: PageFailure[] = [];
   let columns: string[] = [];
   let kept: number[] | undefined;
   let last = options.start?.rowsBefore ?? 0;
@@ -97,18 +113,18 @@ export async function readRows(rows: AsyncIterable<CellValue[]>, from: number, t
     if (number > to) break;
     const width = lastFilled(cells);
     if (width > columns.length) {
-      out.failures.push({ page: number, code: 'invalid_sheet', message: `row ${number} has ${width} cells; the header has ${columns.length} columns` });
+      failures.push({ page: number, code: 'invalid_sheet', message: `row ${number} has ${width} cells; the header has ${columns.length} columns` });
     } else if (kept) {
       const [names, values] = [kept.map((i) => columns[i] ?? ''), kept.map((i) => cells[i] ?? null)];
-      out.pages.push({ page: number, text: rowText(names, values), cells: cellRecord(names, values) });
+      onPage({ page: number, text: rowText(names, values), cells: cellRecord(names, values) });
     } else {
-      out.pages.push({ page: number, text: rowText(columns, cells), cells: cellRecord(columns, cells) });
+      onPage({ page: number, text: rowText(columns, cells), cells: cellRecord(columns, cells) });
     }
   }
   for (let page = Math.max(from, last) + 1; page <= to; page++) {
-    out.failures.push({ page, code: 'invalid_sheet', message: `the table has ${last} data rows, no row ${page}` });
+    failures.push({ page, code: 'invalid_sheet', message: `the table has ${last} data rows, no row ${page}` });
   }
-  return out;
+  return failures;
 }
 
 /**
