@@ -84,11 +84,11 @@ function textWriter(path: string, encode: EncodeRows): Sink {
   };
 }
 
-/** CSV records; text cells from column `escapeFrom` on guarded against formula injection (the header never). */
+/** CSV records; text cells from column `escapeFrom` on (header names too) guarded against formula injection. */
 function csvRows(escapeFrom: number): EncodeRows {
   if (escapeFrom === Number.POSITIVE_INFINITY) return csvText;
   const guard = (row: readonly CellValue[]): CellValue[] => row.map((cell, i) => (i >= escapeFrom && typeof cell === 'string' ? escapeFormula(cell) : cell));
-  return (rows, isHeader) => csvText(isHeader ? rows : rows.map(guard));
+  return (rows) => csvText(rows.map(guard));
 }
 
 function jsonlText(header: readonly string[]): EncodeRows {
