@@ -11,13 +11,12 @@ import { after, before, describe, test } from 'node:test';
 import { chromium } from 'playwright-core';
 import { WebSocket as WsSocket } from 'ws';
 import { createReam, type Ream } from '../../src/runtime/create-ream.ts';
-import { adaptersOf } from '../../src/runtime/internals.ts';
 import { startServer, type RunningServer } from '../../src/server/app.ts';
-import { issueApiKey } from '../../src/server/auth/api-keys.ts';
 import type { JobView } from '../../src/server/views.ts';
 import { requireOrSkip } from '../support/env.ts';
 import { makePdf, numberedPages } from '../support/make-pdf.ts';
 import { WsClient, type ServerMessage } from '../support/ws-client.ts';
+import { issueTenantKeys } from '../support/tenant-keys.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const HEARTBEAT_MS = 300;
@@ -34,9 +33,7 @@ before(async () => {
   ream = await createReam({ dataDir: join(dir, 'data'), threads: 1 });
   server = await startServer({ ream, host: '127.0.0.1', port: 0, auth: { mode: 'on' }, heartbeatMs: HEARTBEAT_MS });
   wsUrl = `${server.url.replace(/^http/, 'ws')}/v1/ws`;
-  const { store } = adaptersOf(ream);
-  keyA = (await issueApiKey(store, { tenantId: 'tenant-a', name: 'a', role: 'user' })).token;
-  keyB = (await issueApiKey(store, { tenantId: 'tenant-b', name: 'b', role: 'user' })).token;
+  ({ a: keyA, b: keyB } = await issueTenantKeys(ream));
 });
 after(async () => {
   await server.close();

@@ -7,12 +7,11 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ReamClient, type JobView } from '../../src/client/index.ts';
 import { createReam, type Ream } from '../../src/runtime/create-ream.ts';
-import { adaptersOf } from '../../src/runtime/internals.ts';
 import { startServer, type RunningServer } from '../../src/server/app.ts';
-import { issueApiKey } from '../../src/server/auth/api-keys.ts';
 import { pipelines } from '../fixtures/slow-pipeline.ts';
 import { makePdf, numberedPages } from '../support/make-pdf.ts';
 import { WsClient } from '../support/ws-client.ts';
+import { issueTenantKeys } from '../support/tenant-keys.ts';
 
 let dir: string;
 let ream: Ream;
@@ -26,9 +25,7 @@ before(async () => {
   ream = await createReam({ dataDir: join(dir, 'data'), threads: 1, pipelines });
   server = await startServer({ ream, host: '127.0.0.1', port: 0, auth: { mode: 'on' } });
   wsUrl = `${server.url.replace(/^http/, 'ws')}/v1/ws`;
-  const { store } = adaptersOf(ream);
-  keyA = (await issueApiKey(store, { tenantId: 'tenant-a', name: 'a', role: 'user' })).token;
-  keyB = (await issueApiKey(store, { tenantId: 'tenant-b', name: 'b', role: 'user' })).token;
+  ({ a: keyA, b: keyB } = await issueTenantKeys(ream));
 });
 after(async () => {
   await server.close();
