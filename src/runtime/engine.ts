@@ -166,16 +166,17 @@ export class Engine {
 
   /**
    * {@link estimateJob} for stored documents, their pages counted as the job's inspection would
-   * count them (within a time budget, cached per content hash; see {@link PageCounter}).
+   * count them (within a time budget, cached per content hash; see {@link PageCounter}), and
+   * `unstored` documents not stored yet at a page each.
    */
-  async estimateStoredJob(input: CreateJobInput, docs: readonly DocumentRecord[], signal?: AbortSignal): Promise<StoredJobEstimate> {
+  async estimateStoredJob(input: CreateJobInput, docs: readonly DocumentRecord[], { unstored = 0, signal }: { unstored?: number; signal?: AbortSignal } = {}): Promise<StoredJobEstimate> {
     const options = this.checkJobInput(input);
     const pipeline = this.buildPipeline(input.pipeline ?? 'extract', options);
     const counts = await this.pageCounts.count(docs, pipeline, signal);
     const pagesCounted = [...counts.counted.values()].reduce((sum, pages) => sum + pages, 0);
     // As the submit reserves them: the counted pages, one for each document not counted.
-    const pages = docs.reduce((sum, doc) => sum + (counts.counted.get(doc.id) ?? 1), 0);
-    const estimate = this.settings.credits.estimate({ documents: docs.length, pages, options });
+    const pages = docs.reduce((sum, doc) => sum + (counts.counted.get(doc.id) ?? 1), unstored);
+    const estimate = this.settings.credits.estimate({ documents: docs.length + unstored, pages, options });
     return {
       ...estimate, priced: this.settings.credits.enabled, pagesCounted,
       ...(pipeline.read?.tablePages === 'rows' ? { rows: counts.rows } : {}),

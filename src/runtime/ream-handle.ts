@@ -181,7 +181,7 @@ export function reamHandle(engine: Engine, parts: HandleParts): Ream {
       const estimate = engine.estimateJob({ ...(pipeline === undefined ? {} : { pipeline }), ...(options === undefined ? {} : { options }), tenantId }, documents);
       return { ...estimate, balance: await store.creditBalance(tenantId) };
     },
-    async estimateStoredJob({ tenantId, pipeline, options, documentIds, signal }) {
+    async estimateStoredJob({ tenantId, pipeline, options, documentIds, unstored = 0, signal }) {
       const docs = [];
       for (const documentId of documentIds) {
         const doc = await store.getDocument(documentId);
@@ -190,7 +190,7 @@ export function reamHandle(engine: Engine, parts: HandleParts): Ream {
         docs.push(doc);
       }
       const input = { ...(pipeline === undefined ? {} : { pipeline }), ...(options === undefined ? {} : { options }), tenantId };
-      const estimate = await engine.estimateStoredJob(input, docs, signal);
+      const estimate = await engine.estimateStoredJob(input, docs, { unstored, ...(signal === undefined ? {} : { signal }) });
       return { ...estimate, balance: await store.creditBalance(tenantId) };
     },
     async ready() {

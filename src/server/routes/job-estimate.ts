@@ -28,7 +28,7 @@ export function jobEstimateRoutes(app: FastifyInstance, ream: Ream): void {
     description: 'Asked with `documents` (a count), a page is reserved per document. Asked with `documentIds` (stored documents of the caller\'s '
       + 'tenant), each is inspected as the job would inspect it (PDF pages, image frames, a table\'s data rows for the rows pipeline or its '
       + 'sheets for the others) within a time budget of a few seconds; one not counted in time or unreadable is listed in '
-      + '`documentsNotCounted` and reserved as one page. Credits price the pages as plain pages: which pages need OCR is known only once '
+      + '`documentsNotCounted` and reserved as one page. With both, `documents` counts the files not stored yet (still uploading), a page each. Credits price the pages as plain pages: which pages need OCR is known only once '
       + 'they are read, so OCR is charged on top when the job ends. A submit of the same documents reserves the counted pages.',
     body: {
       type: 'object',
@@ -36,7 +36,7 @@ export function jobEstimateRoutes(app: FastifyInstance, ream: Ream): void {
       properties: {
         pipeline: { type: 'string', minLength: 1 },
         options: { type: 'object', additionalProperties: true },
-        documents: { type: 'integer', minimum: 1, maximum: 100_000, description: 'How many documents the job would have (when they are not stored yet)' },
+        documents: { type: 'integer', minimum: 1, maximum: 100_000, description: 'How many documents the job would have; with documentIds, how many more it will have that are not stored yet (a page each)' },
         documentIds: {
           type: 'array', minItems: 1, maxItems: MAX_ESTIMATE_DOCUMENTS, items: { type: 'string', minLength: 1, maxLength: 200 },
           description: 'Stored documents of the caller\'s tenant the job would read: their pages are counted',
@@ -70,8 +70,8 @@ export function jobEstimateRoutes(app: FastifyInstance, ream: Ream): void {
   } as const;
   app.post<{ Body: EstimateBody }>('/v1/jobs/estimate', { ...TENANT, schema }, async (request, reply) => {
     const { pipeline, options, documents, documentIds } = request.body;
-    if ((documents === undefined) === (documentIds === undefined)) {
-      throw ReamError.nonRetryable('validation_failed', 'give either documents (a count) or documentIds (stored documents)');
+    if (documents === undefined && documentIds === undefined) {
+      throw ReamError.nonRetryable('validation_failed', 'give documents (a count), documentIds (stored documents), or both');
     }
     const tenantId = principalOf(request).tenantId;
     const asked = { tenantId, ...(pipeline === undefined ? {} : { pipeline }), ...(options === undefined ? {} : { options }) };
@@ -79,6 +79,6 @@ export function jobEstimateRoutes(app: FastifyInstance, ream: Ream): void {
     // A caller that goes away stops the counting (its pool threads are stopped).
     const closed = new AbortController();
     reply.raw.once('close', () => closed.abort());
-    return ream.estimateStoredJob({ ...asked, documentIds, signal: closed.signal });
+    return ream.estimateStoredJob({ ...asked, documentIds, ...(documents === undefined ? {} : { unstored: documents }), signal: closed.signal });
   });
 }
