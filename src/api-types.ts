@@ -254,7 +254,7 @@ export interface PipelineView {
 
 /** What `POST /v1/jobs/estimate` answers: what a job would reserve at submit, and the balance it comes out of. */
 export interface JobEstimateView {
-  /** Pages reserved: one per document, until their pages are counted. */
+  /** Pages reserved: the counted pages, one per document not counted (or asked by count). */
   pages: number;
   /** Credits reserved (0 when the server does not price jobs); the job is charged what it uses when it ends. */
   credits: number;
@@ -262,6 +262,14 @@ export interface JobEstimateView {
   priced: boolean;
   /** The tenant's credit balance now. */
   balance: number;
+  /** Asked with `documentIds`: the pages of the documents that were counted (PDF pages, images' frames, a table's rows or sheets). */
+  pagesCounted?: number;
+  /** Asked with `documentIds` for a `rows` job: the tables' data rows (of `sheet` when it is set). */
+  rows?: number;
+  /** Asked with `documentIds`: how many were counted. */
+  documentsCounted?: number;
+  /** Asked with `documentIds`: the documents not counted (unreadable, or past the time budget), each reserved as one page. */
+  documentsNotCounted?: Array<{ documentId: string; code: string; message: string }>;
 }
 
 /** What `GET /v1/auth` answers: how to sign in here. Public, and nothing in it is a secret. */

@@ -529,11 +529,17 @@ export class ReamClient {
   }
 
   /**
-   * `POST /v1/jobs/estimate`: what a job of `documents` documents would reserve (pages, credits
-   * when the server prices jobs) and the caller's balance; refused as the submit would be.
+   * `POST /v1/jobs/estimate`: what a job would reserve (pages, credits when the server prices
+   * jobs) and the caller's balance; refused as the submit would be. With `documents`, a count of
+   * files not stored yet (a page each); with `documentIds`, stored documents whose pages are
+   * counted (`pagesCounted`, `rows`, `documentsNotCounted`; at most 1,000); with both, `documents`
+   * counts the files not stored yet (a page each).
    */
-  estimate(request: { documents: number; pipeline?: string; options?: JsonObject }): Promise<JobEstimateView> {
-    return this.json<JobEstimateView>('/v1/jobs/estimate', { method: 'POST', body: JSON.stringify(request), headers: { 'content-type': 'application/json' } });
+  estimate(
+    request: ({ documents: number; documentIds?: string[] } | { documentIds: string[]; documents?: number }) & { pipeline?: string; options?: JsonObject },
+    signal?: AbortSignal,
+  ): Promise<JobEstimateView> {
+    return this.json<JobEstimateView>('/v1/jobs/estimate', { method: 'POST', body: JSON.stringify(request), headers: { 'content-type': 'application/json' }, ...(signal ? { signal } : {}) });
   }
 
   /** `GET /v1/me`: the caller's tenant and role (`user` or `admin`). */

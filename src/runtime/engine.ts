@@ -2,7 +2,9 @@ import type { AnalysisStore } from '../analyzers/store/port.ts';
 import { createReadStream } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import type { BlobFiles } from '../blobs/local-copy.ts';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BlobFiles } from '../blobs/local-copy.ts';
 import type { BlobStore, PutOptions } from '../blobs/port.ts';
 import type { EventBus, EventFilter, EventListener } from '../events/port.ts';
 import type { EventType, Progress, ReamEvent } from '../events/types.ts';
@@ -24,6 +26,7 @@ import { WebhookScheduling } from './engine/webhook-scheduling.ts';
 import { CreditKeeper } from './credits/credit-keeper.ts';
 import type { JobLimits } from './job-limits.ts';
 import { PRIORITIES } from './job-view.ts';
+import { PageCounter, type UncountedDocument } from './page-counts.ts';
 import { WebhookAddressGuard } from './webhook-address.ts';
 import { WEBHOOK_DEFAULTS } from './webhook-delivery.ts';
 
@@ -45,6 +48,19 @@ export interface EngineDeps {
   blobFiles?: BlobFiles;
   /** Analyzers' response cache and usage ledger (LLM); absent: analyzers keep their own in memory. */
   analysis?: AnalysisStore;
+}
+
+/** What a job of stored documents would reserve: {@link Engine.estimateStoredJob}. */
+export interface StoredJobEstimate {
+  pages: number;
+  credits: number;
+  priced: boolean;
+  /** Pages of the counted documents. */
+  pagesCounted: number;
+  /** Tables read as rows (`rows` jobs): their data rows. */
+  rows?: number;
+  documentsCounted: number;
+  documentsNotCounted: UncountedDocument[];
 }
 
 /** The records and services behind an engine that the runtime around it reads directly. */
@@ -83,6 +99,9 @@ export class Engine {
   readonly #aborts = new AbortRegistry();
   readonly #lifecycle: JobLifecycle;
   readonly #intake: JobIntake;
+  /** Pages of stored documents counted before a submit (estimates), cached per content hash. */
+  readonly pageCounts: PageCounter;
+  #countFiles: BlobFiles | undefined;
 
   constructor(deps: EngineDeps, settings: Partial<EngineSettings> = {}) {
     this.#deps = deps;
@@ -104,6 +123,10 @@ export class Engine {
     const { credits } = this.settings;
     this.#lifecycle = new JobLifecycle({ store, queue, blobs, search, events: this.#events, webhooks: this.#webhooks, aborts: this.#aborts, schedule, settle: (job) => credits.settle(job) });
     this.#intake = new JobIntake({ store, blobs, lifecycle: this.#lifecycle, schedule });
+    this.pageCounts = new PageCounter({
+      formats: deps.formats,
+      blobFiles: () => deps.blobFiles ?? (this.#countFiles ??= new BlobFiles(blobs, { dir: join(tmpdir(), `ream-page-counts-${process.pid}`) })),
+    });
   }
 
   /**
@@ -139,6 +162,26 @@ export class Engine {
   estimateJob(input: CreateJobInput, documents: number): { pages: number; credits: number; priced: boolean } {
     const options = this.checkJobInput(input);
     return { ...this.settings.credits.estimate({ documents, options }), priced: this.settings.credits.enabled };
+  }
+
+  /**
+   * {@link estimateJob} for stored documents, their pages counted as the job's inspection would
+   * count them (within a time budget, cached per content hash; see {@link PageCounter}), and
+   * `unstored` documents not stored yet at a page each.
+   */
+  async estimateStoredJob(input: CreateJobInput, docs: readonly DocumentRecord[], { unstored = 0, signal }: { unstored?: number; signal?: AbortSignal } = {}): Promise<StoredJobEstimate> {
+    const options = this.checkJobInput(input);
+    const pipeline = this.buildPipeline(input.pipeline ?? 'extract', options);
+    const counts = await this.pageCounts.count(docs, pipeline, signal);
+    const pagesCounted = [...counts.counted.values()].reduce((sum, pages) => sum + pages, 0);
+    // As the submit reserves them: the counted pages, one for each document not counted.
+    const pages = docs.reduce((sum, doc) => sum + (counts.counted.get(doc.id) ?? 1), unstored);
+    const estimate = this.settings.credits.estimate({ documents: docs.length + unstored, pages, options });
+    return {
+      ...estimate, priced: this.settings.credits.enabled, pagesCounted,
+      ...(pipeline.read?.tablePages === 'rows' ? { rows: counts.rows } : {}),
+      documentsCounted: counts.counted.size, documentsNotCounted: counts.notCounted,
+    };
   }
 
   /** The pipeline a job's options make. */

@@ -181,6 +181,18 @@ export function reamHandle(engine: Engine, parts: HandleParts): Ream {
       const estimate = engine.estimateJob({ ...(pipeline === undefined ? {} : { pipeline }), ...(options === undefined ? {} : { options }), tenantId }, documents);
       return { ...estimate, balance: await store.creditBalance(tenantId) };
     },
+    async estimateStoredJob({ tenantId, pipeline, options, documentIds, unstored = 0, signal }) {
+      const docs = [];
+      for (const documentId of documentIds) {
+        const doc = await store.getDocument(documentId);
+        // Another tenant's document is as unknown as a missing one.
+        if (!doc || doc.tenantId !== tenantId || doc.deletedAt !== undefined) throw ReamError.nonRetryable('not_found', `no document ${documentId}`);
+        docs.push(doc);
+      }
+      const input = { ...(pipeline === undefined ? {} : { pipeline }), ...(options === undefined ? {} : { options }), tenantId };
+      const estimate = await engine.estimateStoredJob(input, docs, { unstored, ...(signal === undefined ? {} : { signal }) });
+      return { ...estimate, balance: await store.creditBalance(tenantId) };
+    },
     async ready() {
       // Each service the deployment runs on must answer (PostgreSQL or SQLite, Redis, S3 or the
       // blob folder), within a bound: a hung connection makes the process unready, not /readyz hang.

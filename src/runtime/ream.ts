@@ -320,6 +320,12 @@ export interface Ream {
    * priced), with the tenant's balance; the input is checked as a submit checks it.
    */
   estimateJob(input: { tenantId: string; pipeline?: string; options?: JsonObject; documents: number }): Promise<JobEstimateView>;
+  /**
+   * {@link estimateJob} for stored documents of the tenant (`not_found` for another's or an
+   * unknown one): their pages counted as the job would count them, within a time budget; and
+   * `unstored` more documents not stored yet (still uploading), a page each.
+   */
+  estimateStoredJob(input: { tenantId: string; pipeline?: string; options?: JsonObject; documentIds: readonly string[]; unstored?: number; signal?: AbortSignal }): Promise<JobEstimateView>;
   /** Every pipeline jobs may name, with the JSON Schema its options are checked against (`GET /v1/pipelines`). */
   pipelines(): PipelineDescription[];
   /** Failed chunks and documents since `since` (epoch ms), of one tenant or (none) all, grouped by error code with a sample each. */

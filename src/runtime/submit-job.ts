@@ -62,9 +62,12 @@ export async function submitJob(engine: Engine, uploads: UploadRecords, input: S
   // Quotas first: a tenant at its storage or concurrent-jobs limit has nothing read or stored.
   await credits.checkIntake(tenantId);
   const docs: DocumentToAdd[] = [];
+  // Their records, to reserve the pages an estimate counted (per content hash) rather than one each.
+  const records: DocumentRecord[] = [];
   const stored = (doc: DocumentRecord, source: string): void => {
     onStored?.(doc);
     docs.push({ documentId: doc.id, source });
+    records.push(doc);
   };
   for await (const file of files) {
     if ('path' in file) {
@@ -76,13 +79,19 @@ export async function submitJob(engine: Engine, uploads: UploadRecords, input: S
       const doc = await engine.ports.store.getDocument(file.documentId);
       if (!doc || doc.tenantId !== tenantId) throw ReamError.nonRetryable('not_found', `no document ${file.documentId}`);
       docs.push({ documentId: doc.id, ...(file.source === undefined ? {} : { source: file.source }) });
+      records.push(doc);
     } else {
       const { documentId, name } = await documentOfUpload(uploads, tenantId, file.uploadId, findUploadInProgress);
       docs.push({ documentId, source: name });
+      const doc = await engine.ports.store.getDocument(documentId);
+      if (doc) records.push(doc);
     }
   }
   if (docs.length === 0) throw ReamError.nonRetryable('validation_failed', 'a job needs at least one file');
-  const estimate = await credits.admit({ tenantId, documents: docs.length, options: checked.options });
+  const pipeline = engine.buildPipeline(jobInput.pipeline ?? 'extract', checked.options);
+  // Documents without a record (none in practice) are reserved as a page each.
+  const pages = engine.pageCounts.reservedPages(records, pipeline) + (docs.length - records.length);
+  const estimate = await credits.admit({ tenantId, documents: docs.length, pages, options: checked.options });
   const job = await engine.createJob({ ...jobInput, tenantId }, checked);
   try {
     // Exactly once per job (its key); a spend racing this one past the balance refuses it here.

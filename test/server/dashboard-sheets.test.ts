@@ -49,7 +49,7 @@ void test('console: a workbook for the rows pipeline lists its sheets and column
     assert.equal(await page.getByLabel('sheet', { exact: true }).inputValue(), 'Orders', 'the pick fills the form built from the schema');
     await assertAccessible(page, 'new job with a spreadsheet');
 
-    await page.getByRole('button', { name: 'Upload and start job' }).click();
+    await page.getByRole('button', { name: 'Start job' }).click();
     await page.locator('#job-status', { hasText: /^succeeded$/ }).waitFor({ timeout: WAIT_MS });
     const jobId = /#\/jobs\/([^/]+)$/.exec(page.url())?.[1] ?? '';
     const client = new ReamClient({ baseUrl: server.url });

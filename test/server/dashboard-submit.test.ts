@@ -57,7 +57,7 @@ void test('console: a chosen folder uploads every file in it and its subfolders;
   await page.getByLabel('Webhook URL (optional)').fill(receiver.url);
   await page.getByLabel('Webhook secret (optional: signs each delivery)').fill(SECRET);
   await assertAccessible(page, 'new job with a folder');
-  await page.getByRole('button', { name: 'Upload and start job' }).click();
+  await page.getByRole('button', { name: 'Start job' }).click();
 
   await page.waitForURL(/#\/jobs\//, { timeout: WAIT_MS });
   const jobId = /#\/jobs\/([^/?]+)/.exec(page.url())?.[1] ?? '';

@@ -138,17 +138,18 @@ describe('console: built by Vite, served at /, driven in Chromium', { timeout: C
     assert.equal(await page.locator('img').count(), 0, 'no element made of the file name');
     // The options form is built from the pipeline's schema (GET /v1/pipelines).
     await page.getByLabel('chunkPages', { exact: true }).waitFor({ timeout: WAIT_MS });
-    // What the job would reserve, asked of the server (POST /v1/jobs/estimate) as the choices change.
-    await page.locator('#estimate', { hasText: 'This job reserves 2 pages (one per file until they are read).' }).waitFor({ timeout: WAIT_MS });
+    // Each file is uploaded as soon as it is picked, the cut-off one resumed; what the job would
+    // reserve is asked of the server (POST /v1/jobs/estimate) as the files are stored and the choices change.
+    await page.locator('#estimate', { hasText: 'This job reserves 3 pages (3 counted).' }).waitFor({ timeout: WAIT_MS });
     await page.getByLabel('Pipeline', { exact: true }).selectOption('rules');
     await page.locator('#estimate', { hasText: /^Not startable as it is: .*options\.rules/ }).waitFor({ timeout: WAIT_MS });
     const rules = [{ name: 'invoice', pattern: 'Invoice number (INV-A-2)' }];
     await page.getByLabel('rules (JSON) (required)').fill(JSON.stringify(rules));
-    await page.locator('#estimate', { hasText: 'This job reserves 2 pages' }).waitFor({ timeout: WAIT_MS });
+    await page.locator('#estimate', { hasText: 'This job reserves 3 pages (3 counted)' }).waitFor({ timeout: WAIT_MS });
     await page.getByLabel('chunkPages', { exact: true }).fill('1');
     assert.deepEqual(await page.getByLabel('ocr', { exact: true }).locator('option').allTextContents(), ['(default)', 'auto', 'always', 'never'], 'an enum is a choice');
     await assertAccessible(page, 'new job');
-    await page.getByRole('button', { name: 'Upload and start job' }).click();
+    await page.getByRole('button', { name: 'Start job' }).click();
 
     await page.locator('#job-status', { hasText: /^succeeded$/ }).waitFor({ timeout: WAIT_MS });
     const jobId = /#\/jobs\/([^/]+)$/.exec(page.url())?.[1] ?? '';
@@ -370,8 +371,9 @@ describe('console: built by Vite, served at /, driven in Chromium', { timeout: C
     });
     await page.goto(`${server.url}/#/submit`);
     await page.locator('#files').setInputFiles(path);
-    await page.getByRole('button', { name: 'Upload and start job' }).click();
+    // Uploaded as soon as it is picked; the job cannot start before it is stored.
     await firstPatch;
+    assert.equal(await page.getByRole('button', { name: 'Start job' }).isDisabled(), true, 'not startable while a file is unstored');
     const remembered = await page.evaluate(() => Object.keys(localStorage));
     assert.equal(remembered.length, 1, 'the unfinished upload is remembered');
     assert.match(remembered[0] ?? '', /^tus::ream-br:resume-me\.pdf:/);
@@ -379,7 +381,7 @@ describe('console: built by Vite, served at /, driven in Chromium', { timeout: C
     await page.reload();
 
     await page.locator('#files').setInputFiles(path);
-    await page.getByRole('button', { name: 'Upload and start job' }).click();
+    await page.getByRole('button', { name: 'Start job' }).click(); // waits until it is enabled: the file stored
     await page.locator('#job-status', { hasText: /^succeeded$/ }).waitFor({ timeout: WAIT_MS });
     assert.equal(creations.length, 1, 'no second upload was created: the first one was resumed');
     assert.equal(await page.evaluate(() => localStorage.length), 0, 'a finished upload is forgotten');

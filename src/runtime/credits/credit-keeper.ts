@@ -22,6 +22,8 @@ export interface Admission {
   tenantId: string;
   /** Documents of the job. */
   documents: number;
+  /** Pages of the job when they were counted beforehand (an estimate's counts); default one per document. */
+  pages?: number;
   options: JsonObject;
 }
 
@@ -112,12 +114,13 @@ export class CreditKeeper {
   }
 
   /**
-   * The price a job is reserved at: a page per document (page counts are known only once read)
+   * The price a job is reserved at: its pages — counted beforehand (see `PageCounter`), else a
+   * page per document (known only once read) — priced as plain pages (OCR is known only once read),
    * and, for a job with a token budget (`maxTokens`), the whole budget at the dearer token price.
    * What the job really uses is charged when it ends.
    */
-  estimate(admission: Pick<Admission, 'documents' | 'options'>): Estimate {
-    const pages = Math.max(1, admission.documents);
+  estimate(admission: Pick<Admission, 'documents' | 'options' | 'pages'>): Estimate {
+    const pages = Math.max(1, admission.pages ?? admission.documents);
     if (!this.#prices) return { pages, credits: 0 };
     const budget = typeof admission.options.maxTokens === 'number' ? admission.options.maxTokens : 0;
     const tokenPrice = Math.max(this.#prices.llmPrompt1kTokens ?? 0, this.#prices.llmCompletion1kTokens ?? 0);

@@ -3,25 +3,16 @@ import { useEffect, useState } from 'preact/hooks';
 import { Bar, ErrorText, Page } from '../components/common.tsx';
 import { OptionsForm } from '../components/OptionsForm.tsx';
 import { SheetPicker } from '../components/SheetPicker.tsx';
-import { chosenFiles, droppedFiles, type NamedFile } from '../folder-files.ts';
+import { estimateText } from '../estimate-text.ts';
+import { chosenFiles, droppedFiles } from '../folder-files.ts';
 import { bytes, messageOf } from '../format.ts';
 import { fieldsOf, optionsOf, type FormValues } from '../option-form.ts';
 import { navigate } from '../router.ts';
+import { useUploads } from '../upload-queue.ts';
 
 /** Until the server has said which pipelines it has: the built-in ones, options as JSON. */
 const BUILT_IN: PipelineView[] = ['extract', 'rules', 'llm', 'rows', 'report'].map((name) => ({ name, optionsSchema: { type: 'object' } }));
 const PRIORITIES: PriorityName[] = ['low', 'normal', 'high', 'critical'];
-
-interface Picked {
-  file: File;
-  /** The file's path inside a dropped or chosen folder, or its own name (the server keeps its last part as the document's name). */
-  name: string;
-  sent: number;
-  state: 'waiting' | 'uploading' | 'stored' | 'failed';
-  error: string;
-  /** Set once stored: a spreadsheet is stored as soon as it is picked, to list its sheets and columns. */
-  documentId?: string;
-}
 
 /** Files whose sheets and columns the server can list (`POST /v1/documents/:id/inspect`). */
 const TABLE_FILE = /\.(xlsx|csv)$/i;
@@ -46,9 +37,12 @@ function parseOptions(text: string): JsonObject {
 /** `webkitdirectory` (every browser has it, under this name) is not in Preact's element types. */
 const FOLDER_INPUT = { webkitdirectory: true } as Record<string, unknown>;
 
-/** Drop files, upload each over tus (resumable, with its progress), then start a job on them. */
+/**
+ * Drop files: each is uploaded over tus at once (resumable, with its progress) and the server
+ * counts its pages for the estimate; the job is started on the stored documents.
+ */
 export function Submit({ client }: { client: ReamClient }) {
-  const [picked, setPicked] = useState<Picked[]>([]);
+  const { picked, add, remove, retry } = useUploads(client);
   const [pipeline, setPipeline] = useState('extract');
   const [priority, setPriority] = useState<PriorityName>('normal');
   const [options, setOptions] = useState('');
@@ -63,9 +57,13 @@ export function Submit({ client }: { client: ReamClient }) {
   const fields = fieldsOf(schema);
   const formValues = values[pipeline] ?? {};
 
-  // What the job would reserve, asked again as the files, pipeline and options change.
+  // What the job would reserve, asked again as files are stored and the pipeline and options
+  // change: the stored documents' pages counted by the server, a page for each file still uploading.
   const [estimate, setEstimate] = useState<JobEstimateView | string | undefined>(undefined);
   const optionsKey = JSON.stringify(values[pipeline] ?? {});
+  const storedIds = picked.flatMap((item) => (item.documentId === undefined ? [] : [item.documentId]));
+  const unstored = picked.length - storedIds.length;
+  const names = new Map(picked.flatMap((item) => (item.documentId === undefined ? [] : [[item.documentId, item.name] as const])));
   useEffect(() => {
     if (picked.length === 0) {
       setEstimate(undefined);
@@ -79,7 +77,8 @@ export function Submit({ client }: { client: ReamClient }) {
       } catch {
         return;
       }
-      client.estimate({ documents: picked.length, pipeline, options: asked }).then(
+      const files = storedIds.length === 0 ? { documents: unstored } : { documentIds: storedIds, ...(unstored === 0 ? {} : { documents: unstored }) };
+      client.estimate({ ...files, pipeline, options: asked }).then(
         (answer) => current && setEstimate(answer),
         (failure: unknown) => current && setEstimate(messageOf(failure)),
       );
@@ -88,43 +87,30 @@ export function Submit({ client }: { client: ReamClient }) {
       current = false;
       clearTimeout(timer);
     };
-  }, [client, picked.length, pipeline, optionsKey, options, pipelines]);
+  }, [client, storedIds.join(' '), unstored, pipeline, optionsKey, options, pipelines]);
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
 
-  // A spreadsheet for a pipeline with a `sheet` option: stored at once, its sheets and columns listed.
+  // A spreadsheet for a pipeline with a `sheet` option: once stored, its sheets and columns listed.
   const [outline, setOutline] = useState<{ documentId: string; outline: TableOutlineView } | undefined>(undefined);
   const picksSheet = fields.some((field) => field.key === 'sheet');
-  const tableIndex = picked.findIndex((item) => TABLE_FILE.test(item.file.name));
-  const table = tableIndex < 0 ? undefined : picked[tableIndex];
+  const table = picked.find((item) => TABLE_FILE.test(item.file.name));
   useEffect(() => {
-    if (!picksSheet || table === undefined || table.state === 'failed' || table.state === 'uploading') return;
-    if (table.documentId === undefined) {
-      update(tableIndex, { state: 'uploading', error: '' });
-      client.upload(table.file, { onProgress: (sent) => update(tableIndex, { sent }) }).then(
-        (stored) => update(tableIndex, { state: 'stored', sent: table.file.size, documentId: stored.documentId }),
-        (failure: unknown) => update(tableIndex, { state: 'failed', error: messageOf(failure) }),
-      );
-      return;
-    }
+    if (!picksSheet || table?.documentId === undefined) return;
     if (outline?.documentId === table.documentId) return;
     const documentId = table.documentId;
     client.inspectDocument(documentId).then(
       (answer) => setOutline({ documentId, outline: answer }),
       (failure: unknown) => setError(`The sheets of ${table.file.name} could not be read: ${messageOf(failure)}`),
     );
-  }, [client, picksSheet, table?.file, table?.documentId, table?.state]);
+  }, [client, picksSheet, table?.documentId]);
   const pickRows = (sheet: string, columns: string[]): void =>
     setValues((previous) => ({ ...previous, [pipeline]: { ...(previous[pipeline] ?? {}), sheet, columns: columns.length === 0 ? '' : JSON.stringify(columns) } }));
   const [over, setOver] = useState(false);
 
-  const add = (files: readonly NamedFile[]): void => {
-    setPicked((previous) => [...previous, ...files.map(({ file, name }) => ({ file, name, sent: 0, state: 'waiting' as const, error: '' }))]);
-  };
   const [webhookUrl, setWebhookUrl] = useState('');
   const [webhookSecret, setWebhookSecret] = useState('');
-  const update = (index: number, change: Partial<Picked>): void =>
-    setPicked((previous) => previous.map((item, i) => (i === index ? { ...item, ...change } : item)));
+  const allStored = picked.length > 0 && unstored === 0;
 
   const start = async (event: Event): Promise<void> => {
     event.preventDefault();
@@ -136,26 +122,11 @@ export function Submit({ client }: { client: ReamClient }) {
       setError(`Options: ${messageOf(failure)}`);
       return;
     }
+    if (!allStored) return; // the button is disabled until then
     setBusy(true);
     try {
-      const documents: string[] = [];
-      for (const [index, item] of picked.entries()) {
-        if (item.documentId !== undefined) {
-          documents.push(item.documentId); // stored already (a spreadsheet, to list its sheets)
-          continue;
-        }
-        update(index, { state: 'uploading', error: '' });
-        try {
-          const stored = await client.upload(item.file, { name: item.name, onProgress: (sent) => update(index, { sent }) });
-          documents.push(stored.documentId);
-          update(index, { state: 'stored', sent: item.file.size });
-        } catch (failure) {
-          update(index, { state: 'failed', error: messageOf(failure) });
-          throw failure;
-        }
-      }
       const webhook = webhookUrl.trim() === '' ? {} : { webhook: { url: webhookUrl.trim(), ...(webhookSecret === '' ? {} : { secret: webhookSecret }) } };
-      const job = await client.submit({ documents, pipeline, options: parsed, priority, ...webhook });
+      const job = await client.submit({ documents: storedIds, pipeline, options: parsed, priority, ...webhook });
       navigate({ page: 'job', jobId: job.id });
     } catch (failure) {
       setError(messageOf(failure));
@@ -190,14 +161,19 @@ export function Submit({ client }: { client: ReamClient }) {
           <input id="folder" type="file" multiple {...FOLDER_INPUT} onChange={(event) => add(chosenFiles(event.currentTarget.files))} />
         </label>
         <ul class="uploads" aria-label="Files to upload">
-          {picked.map((item, index) => (
-            <li key={`${index}-${item.name}`}>
+          {picked.map((item) => (
+            <li key={item.key}>
               <span class="name">{item.name}</span> <span class="muted">{bytes(item.file.size)}</span>
               <Bar label={`Upload of ${item.name}`} value={item.sent} max={Math.max(1, item.file.size)}>
                 {item.state}
               </Bar>
               {item.error === '' ? null : <span class="error">{item.error}</span>}
-              <button type="button" disabled={busy} onClick={() => setPicked((previous) => previous.filter((_, i) => i !== index))} aria-label={`Remove ${item.name}`}>
+              {item.state === 'failed' ? (
+                <button type="button" disabled={busy} onClick={() => retry(item.key)} aria-label={`Retry the upload of ${item.name}`}>
+                  Retry
+                </button>
+              ) : null}
+              <button type="button" disabled={busy} onClick={() => remove(item.key)} aria-label={`Remove ${item.name}`}>
                 Remove
               </button>
             </li>
@@ -247,11 +223,10 @@ export function Submit({ client }: { client: ReamClient }) {
             ? ''
             : typeof estimate === 'string'
               ? `Not startable as it is: ${estimate}`
-              : `This job reserves ${estimate.pages} ${estimate.pages === 1 ? 'page' : 'pages'} (one per file until they are read)` +
-                (estimate.priced ? ` and ${estimate.credits} credits of your ${estimate.balance}${estimate.credits > estimate.balance ? ': not enough' : ''}.` : '.')}
+              : estimateText(estimate, unstored, names)}
         </p>
-        <button type="submit" disabled={busy || picked.length === 0}>
-          Upload and start job
+        <button type="submit" disabled={busy || !allStored}>
+          Start job
         </button>
       </form>
       <ErrorText message={error} id="submit-error" />

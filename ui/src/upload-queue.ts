@@ -1,0 +1,78 @@
+// The New job page's files: each uploaded over tus as soon as it is picked (a few at a time), so
+// the server can count its pages before the job is started. An upload cut short resumes (tus
+// remembers it in localStorage), after a network drop as after a reload and the same file picked.
+import type { ReamClient } from '@client';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import type { NamedFile } from './folder-files.ts';
+import { messageOf } from './format.ts';
+
+/** Uploads at once: enough to fill the line, few enough that each one's progress moves. */
+const PARALLEL_UPLOADS = 3;
+
+export interface Picked {
+  /** Stable while the list changes (a removal shifts indices). */
+  key: number;
+  file: File;
+  /** The file's path inside a dropped or chosen folder, or its own name (the server keeps its last part as the document's name). */
+  name: string;
+  sent: number;
+  state: 'waiting' | 'uploading' | 'stored' | 'failed';
+  error: string;
+  /** Set once stored. */
+  documentId?: string;
+}
+
+export interface Uploads {
+  picked: Picked[];
+  add: (files: readonly NamedFile[]) => void;
+  /** Drops a file from the job; one still uploading is stopped (the server keeps what it got, for a resume). */
+  remove: (key: number) => void;
+  /** Uploads a failed file again (resuming where it stopped). */
+  retry: (key: number) => void;
+}
+
+export function useUploads(client: ReamClient): Uploads {
+  const [picked, setPicked] = useState<Picked[]>([]);
+  const nextKey = useRef(0);
+  const running = useRef(new Map<number, AbortController>());
+  const update = (key: number, change: Partial<Picked>): void =>
+    setPicked((previous) => previous.map((item) => (item.key === key ? { ...item, ...change } : item)));
+
+  useEffect(() => {
+    const free = PARALLEL_UPLOADS - picked.filter((item) => item.state === 'uploading').length;
+    const next = picked.filter((item) => item.state === 'waiting').slice(0, Math.max(0, free));
+    if (next.length === 0) return;
+    const starting = new Set(next.map((item) => item.key));
+    setPicked((previous) => previous.map((item) => (starting.has(item.key) ? { ...item, state: 'uploading' as const, error: '' } : item)));
+    for (const item of next) {
+      const controller = new AbortController();
+      running.current.set(item.key, controller);
+      client
+        .upload(item.file, { name: item.name, signal: controller.signal, onProgress: (sent) => update(item.key, { sent }) })
+        .then(
+          (stored) => update(item.key, { state: 'stored', sent: item.file.size, documentId: stored.documentId }),
+          // Stopped by a removal: the item is gone, nothing to show.
+          (failure: unknown) => controller.signal.aborted || update(item.key, { state: 'failed', error: messageOf(failure) }),
+        )
+        .finally(() => running.current.delete(item.key));
+    }
+  }, [client, picked]);
+
+  // Leaving the page stops what still uploads; picking the same files again resumes them.
+  useEffect(() => () => running.current.forEach((controller) => controller.abort()), []);
+
+  return {
+    picked,
+    add: (files) => {
+      const added = files.map(({ file, name }) => ({ key: nextKey.current++, file, name, sent: 0, state: 'waiting' as const, error: '' }));
+      setPicked((previous) => [...previous, ...added]);
+    },
+    remove: (key) => {
+      running.current.get(key)?.abort();
+      setPicked((previous) => previous.filter((item) => item.key !== key));
+    },
+    retry: (key) => {
+      update(key, { state: 'waiting', error: '' });
+    },
+  };
+}
