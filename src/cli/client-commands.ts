@@ -12,7 +12,10 @@ import { pipeline } from 'node:stream/promises';
 import { Command, InvalidArgumentError, Option, type CommanderError } from 'commander';
 import { ReamError } from '../errors.ts';
 import { parseJsonObject } from '../json.ts';
-import { CSV_FORMULA_MODES, DOWNLOAD_FORMATS, type CsvFormulaMode, type DownloadFormat, type JobView, type PriorityName, type ReamClient, type ReamEvent } from '../client/index.ts';
+// Values from api-types.ts, not the SDK's index: that loads the SDK and tus-js-client, which a
+// `ream run` (this module is registered by main.ts for every command) never uses.
+import { CSV_FORMULA_MODES, DOWNLOAD_FORMATS } from '../api-types.ts';
+import type { CsvFormulaMode, DownloadFormat, JobView, PriorityName, ReamClient, ReamEvent } from '../client/index.ts';
 import { positiveNumber } from './parse-flags.ts';
 
 export const DEFAULT_SERVER = 'http://127.0.0.1:8080';

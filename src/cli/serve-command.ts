@@ -1,7 +1,6 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { RunningServer } from '../server/app.ts';
 import type { AuthOptions } from '../server/auth/plugin.ts';
-import { checkOrigins } from '../server/cors.ts';
 import { addDeploymentFlags, deploymentFromFlags, type DeploymentFlags } from './deployment-flags.ts';
 import { addLimitFlags, limitsFromFlags, type LimitFlags } from './limit-flags.ts';
 import { addIntakeFlags, intakeFromFlags, type IntakeFlags } from './intake-flags.ts';
@@ -94,7 +93,7 @@ export function registerServeCommand(program: Command): void {
   addCreditFlags(command);
   addDeploymentFlags(addWebhookFlags(command)).action(async (flags: ServeFlags & LimitFlags & RetentionFlags & CreditFlags) => {
     // The service's modules load when `serve` runs: every other command, and `--help`, starts without them.
-    const [{ createReam }, { refuseNonLoopback, startServer }] = await Promise.all([import('../runtime/create-ream.ts'), import('../server/app.ts')]);
+    const [{ createReam }, { refuseNonLoopback, startServer }, { checkOrigins }] = await Promise.all([import('../runtime/create-ream.ts'), import('../server/app.ts'), import('../server/cors.ts')]);
     const limits = limitsFromFlags(flags);
     const auth = authOptions(flags);
     // Refusals before opening anything: a refused start touches nothing.

@@ -128,6 +128,15 @@ async function addChunkBody(db: Kysely<unknown>): Promise<void> {
 }
 
 /**
+ * Every event carries the job's progress, summed over its chunk results (sql-job-counts.ts). The
+ * rows also hold each chunk's text, a page or more apiece, so that sum read the whole table's
+ * share of the job before every event; this index holds all it reads, a few bytes per chunk.
+ */
+async function addChunkCountsIndex(db: Kysely<unknown>): Promise<void> {
+  await db.schema.createIndex('chunk_results_job_counts').on('chunk_results').columns(['job_id', 'status', 'from_page', 'to_page']).execute();
+}
+
+/**
  * References `jobs` and `documents`: migrated after both. Before the store was split into ports,
  * the `store` ledger's 0001_initial made these tables.
  */
@@ -138,5 +147,6 @@ export const jobDocumentMigrations: PortMigrations = {
     '0002_parent_id': addParentId,
     '0003_job_artifacts': addJobArtifacts,
     '0004_chunk_body': addChunkBody,
+    '0005_chunk_counts_index': addChunkCountsIndex,
   },
 };

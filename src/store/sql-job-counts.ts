@@ -24,15 +24,7 @@ export async function jobCounts(db: Kysely<JobDocumentTables>, jobId: string): P
       ];
     })
     .executeTakeFirstOrThrow();
-  const chunks = await db
-    .selectFrom('chunk_results')
-    .where('job_id', '=', jobId)
-    .select((eb) => [
-      eb.fn.sum<number | string | null>(eb.case().when('status', '=', 'succeeded').then(1).else(0).end()).as('succeeded'),
-      eb.fn.sum<number | string | null>(eb.case().when('status', '=', 'failed').then(1).else(0).end()).as('failed'),
-      eb.fn.sum<number | string | null>(eb('to_page', '-', eb.ref('from_page'))).as('pages'),
-    ])
-    .executeTakeFirstOrThrow();
+  const chunks = await chunkCountsQuery(db, jobId).executeTakeFirstOrThrow();
   return {
     documentsTotal: toNumber(docs.total),
     documentsSucceeded: toNumber(docs.succeeded),
@@ -45,4 +37,19 @@ export async function jobCounts(db: Kysely<JobDocumentTables>, jobId: string): P
     chunksSucceeded: toNumber(chunks.succeeded),
     chunksFailed: toNumber(chunks.failed),
   };
+}
+
+/**
+ * The sums over a job's chunk results. Run before every event: it reads only columns of the
+ * `chunk_results_job_counts` index (job-documents-schema.ts), never the rows and their text.
+ */
+export function chunkCountsQuery(db: Kysely<JobDocumentTables>, jobId: string) {
+  return db
+    .selectFrom('chunk_results')
+    .where('job_id', '=', jobId)
+    .select((eb) => [
+      eb.fn.sum<number | string | null>(eb.case().when('status', '=', 'succeeded').then(1).else(0).end()).as('succeeded'),
+      eb.fn.sum<number | string | null>(eb.case().when('status', '=', 'failed').then(1).else(0).end()).as('failed'),
+      eb.fn.sum<number | string | null>(eb('to_page', '-', eb.ref('from_page'))).as('pages'),
+    ]);
 }

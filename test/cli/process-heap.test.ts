@@ -31,3 +31,22 @@ void test('the young generation stops growing at the cap; without it V8 grows it
   assert.ok(capped <= 16, `capped at 8 MB: peaked at ${capped} MB (one doubling past the cap at most)`);
   assert.ok(free > capped, `without the cap: ${free} MB`);
 });
+
+// The cap stops growth in every thread of the process, so a pool thread made after it would keep
+// a 1 MB semi-space and scavenge every MB it allocates; it starts at 4 MB instead (`ream run`).
+const threadChild = String.raw`
+import { Worker } from 'node:worker_threads';
+import { capYoungGeneration } from ${JSON.stringify(new URL('../../src/cli/process-heap.ts', import.meta.url).href)};
+capYoungGeneration(1); // reached at once: growth stops before the thread is made
+// The thread's code is a module too (it inherits --input-type=module).
+const source = "import { getHeapSpaceStatistics } from 'node:v8'; import { parentPort } from 'node:worker_threads'; const keep = [];" +
+  "for (let i = 0; i < 200000; i++) { keep.push({ i, s: 'x' + i }); if (keep.length > 1000) keep.shift(); }" +
+  "parentPort.postMessage(getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size / 2 ** 20);";
+const worker = new Worker(source, { eval: true, resourceLimits: { maxYoungGenerationSizeMb: 16 } });
+worker.once('message', (mb) => { process.stdout.write(String(mb)); void worker.terminate(); });
+`;
+
+void test('a thread made after the cap keeps a young generation of at least 4 MB', async () => {
+  const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', threadChild]);
+  assert.ok(Number(stdout) >= 4, `the thread's young generation: ${stdout} MB`);
+});

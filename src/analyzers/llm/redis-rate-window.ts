@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { heldMs, type RateLimits, type RateWindow } from './rate-window.ts';
 
 /**
@@ -50,14 +50,18 @@ export interface RedisRateWindowOptions extends RateLimits {
  * gets pauses all of them.
  */
 export class RedisRateWindow implements RateWindow {
-  readonly #redis: Redis;
+  /** ioredis loads with the first window: an embedded `ream run` never makes one and never loads it. */
+  readonly #redis: Promise<Redis>;
   readonly #key: string;
   readonly #pauseKey: string;
   readonly #limits: RateLimits & { windowMs: number };
 
   constructor(options: RedisRateWindowOptions) {
-    this.#redis = new Redis(options.url, { lazyConnect: true, maxRetriesPerRequest: 3 });
-    this.#redis.on('error', () => undefined); // ioredis reconnects by itself; calls fail meanwhile
+    this.#redis = import('ioredis').then(({ Redis }) => {
+      const redis = new Redis(options.url, { lazyConnect: true, maxRetriesPerRequest: 3 });
+      redis.on('error', () => undefined); // ioredis reconnects by itself; calls fail meanwhile
+      return redis;
+    });
     const base = `${options.prefix ?? 'ream'}:llm:window:${options.name}`;
     this.#key = base;
     this.#pauseKey = `${base}:pause`;
@@ -66,7 +70,7 @@ export class RedisRateWindow implements RateWindow {
 
   async tryAcquire(tokens: number): Promise<number> {
     const { windowMs, requestsPerMinute, tokensPerMinute } = this.#limits;
-    const wait = await this.#redis.eval(
+    const wait = await (await this.#redis).eval(
       ACQUIRE, 2, this.#key, this.#pauseKey,
       windowMs, requestsPerMinute ?? 0, tokensPerMinute ?? 0, Math.max(0, Math.ceil(tokens)), randomUUID(),
     );
@@ -76,17 +80,18 @@ export class RedisRateWindow implements RateWindow {
   async pause(ms: number): Promise<void> {
     if (ms <= 0) return;
     // Only ever lengthened: a shorter Retry-After must not cut another worker's longer one.
-    const current = await this.#redis.pttl(this.#pauseKey);
-    if (current < ms) await this.#redis.set(this.#pauseKey, '1', 'PX', Math.ceil(ms));
+    const redis = await this.#redis;
+    const current = await redis.pttl(this.#pauseKey);
+    if (current < ms) await redis.set(this.#pauseKey, '1', 'PX', Math.ceil(ms));
   }
 
   /** The starts recorded in the window now, in ms (Redis time): for tests and benchmarks. */
   async starts(): Promise<number[]> {
-    const entries = await this.#redis.zrange(this.#key, '0', '-1', 'WITHSCORES');
+    const entries = await (await this.#redis).zrange(this.#key, '0', '-1', 'WITHSCORES');
     return entries.filter((_, i) => i % 2 === 1).map(Number);
   }
 
   async close(): Promise<void> {
-    await this.#redis.quit().catch(() => undefined);
+    await (await this.#redis).quit().catch(() => undefined);
   }
 }
