@@ -18,7 +18,7 @@ import { createProgressView, type ProgressMode } from './progress-view.ts';
 import { reportJobOptions, type ReportFlags } from './report-flags.ts';
 import { reportsFolder, writeReports } from './report-files.ts';
 import { followTable, ruleFieldNames, type FollowedTable } from './rows-follower.ts';
-import { outputLayout, outputTable } from './rows-table.ts';
+import { outputTable } from './rows-table.ts';
 import { readRulesFile } from './rules-file.ts';
 import { checkTablePath, openTableWriter } from './table-writers.ts';
 import { sheetName } from '../exports/sheet-name.ts';
@@ -209,7 +209,9 @@ async function writeResult(
   summary: RowsSummary,
 ): Promise<void> {
   const sheet = output.metadata?.columns === undefined ? undefined : tableSheet(output.metadata.sheet, out);
-  const kept = followed && sheet === followed.sheet && sameNames(outputLayout(output).header, followed.header) ? followed : undefined;
+  // The rows written are kept only if they were laid out as the result lays them out.
+  const columns = output.metadata?.columns;
+  const kept = followed && columns && sheet === followed.sheet && sameNames(columns, followed.columns) && sameNames(Object.keys(output.fields), followed.fieldNames) ? followed : undefined;
   if (followed && !kept) await followed.writer.abort();
   if (output.metadata?.columns === undefined) {
     // Not a table at all (no header, not a workbook, …): there is no table to write back.

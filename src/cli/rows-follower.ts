@@ -15,9 +15,11 @@ import { openTableWriter, type TableWriter } from './table-writers.ts';
 /** How often the follower looks for newly stored checkpoints. */
 const POLL_MS = 100;
 
-/** What was written while the job ran: the rows of pages 1–`pagesWritten`, under `header`. */
+/** What was written while the job ran: the rows of pages 1–`pagesWritten`, of `columns` and `fieldNames`, under `header`. */
 export interface FollowedTable {
   writer: TableWriter;
+  columns: readonly string[];
+  fieldNames: readonly string[];
   header: string[];
   sheet: string | undefined;
   pagesWritten: number;
@@ -55,7 +57,7 @@ export function followTable(ream: Ream, jobId: string, documentId: string, out: 
     const layout = tableLayout(metadata.columns, fieldNames);
     const sheet = sheetName(metadata);
     const writer = await openTableWriter(out, layout.header, sheet, metadata.columns.length);
-    return { writer, header: layout.header, sheet, pagesWritten: 0, counts: { rows: 0, failedRows: 0 }, layout };
+    return { writer, columns: metadata.columns, fieldNames, header: layout.header, sheet, pagesWritten: 0, counts: { rows: 0, failedRows: 0 }, layout };
   }
 
   async function follow(): Promise<void> {

@@ -53,7 +53,7 @@ export function tableLayout(columns: readonly string[], fieldNames: readonly str
 }
 
 /** The columns and field names of a table document's result (see {@link tableLayout}). */
-export function outputLayout(output: DocumentOutput): TableLayout {
+function outputLayout(output: DocumentOutput): TableLayout {
   return tableLayout(output.metadata?.columns ?? [], Object.keys(output.fields));
 }
 

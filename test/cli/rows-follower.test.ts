@@ -46,6 +46,7 @@ test('the rows written while the job ran, and the rest after it, are the table w
     const output = fromJson<DocumentOutput>((await ream.documentResult(job.id, documentId))?.output ?? null);
     const rest = outputTable(output, ream.documentPageBatches(job.id, documentId, { after: table.pagesWritten }), table.counts);
     assert.deepEqual(rest.header, table.header, 'the guessed header is the result\'s');
+    assert.deepEqual([table.columns, table.fieldNames], [output.metadata?.columns, Object.keys(output.fields)]);
     for await (const batch of rest.batches) await table.writer.writeRows(batch);
     await table.writer.close();
     assert.deepEqual(rest.counts, { rows: count, failedRows: 1 });
