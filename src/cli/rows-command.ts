@@ -17,6 +17,7 @@ import { localReamOptions, type LocalEngineOptions } from './local-engine.ts';
 import { createProgressView, type ProgressMode } from './progress-view.ts';
 import { reportJobOptions, type ReportFlags } from './report-flags.ts';
 import { reportsFolder, writeReports } from './report-files.ts';
+import { followTable, ruleFieldNames, type FollowedTable } from './rows-follower.ts';
 import { outputTable } from './rows-table.ts';
 import { readRulesFile } from './rules-file.ts';
 import { checkTablePath, openTableWriter } from './table-writers.ts';
@@ -102,22 +103,40 @@ export async function rowsCommand(input: string, options: RowsOptions, signal: A
     const unsubscribe = ream.subscribe({ jobId: job.id }, (event) => view.update({ filesDone: 0, filesTotal: 1, counting: false, ...event.progress }));
     try {
       const { documentId } = await ream.addFile(job.id, { path, source: input });
-      const ended = await ream.wait(job.id, { signal }).then(() => true, (error: unknown) => {
-        if (signal.aborted) return false;
-        throw error;
-      });
-      if (!ended) {
-        summary.interrupted = true;
-      } else {
-        const result = await ream.documentResult(job.id, documentId);
-        if (!result) throw ReamError.retryable('internal', 'the job ended without a result for the table');
-        const output = fromJson<DocumentOutput>(result.output);
-        if (out !== undefined) await writeResult(output, ream.documentPageBatches(job.id, documentId), out, summary);
-        else countRows(output, summary);
-        if (outDir !== undefined && output.metadata?.columns !== undefined) await saveReports(ream, job.id, reportsFolder(outDir, job.createdAt), summary);
-        summary.batches = (await ream.counts(job.id)).chunksTotal;
-        const { usage } = await ream.jobView((await ream.getJob(job.id)) ?? job);
-        if (usage) summary.usage = usage;
+      // The table is written as its batches end; with model questions (fields not known in
+      // advance, batches that take long) or a retry (checkpoints redone), after the job.
+      const follower = out !== undefined && options.llm === undefined && !options.retryFailed
+        ? followTable(ream, job.id, documentId, out, ruleFieldNames(jobOpts.rules), (metadata) => tableSheet(metadata.sheet, out))
+        : undefined;
+      let followed: FollowedTable | undefined;
+      try {
+        const ended = await ream.wait(job.id, { signal }).then(() => true, (error: unknown) => {
+          if (signal.aborted) return false;
+          throw error;
+        });
+        followed = await follower?.stop();
+        if (!ended) {
+          summary.interrupted = true;
+        } else {
+          const result = await ream.documentResult(job.id, documentId);
+          if (!result) throw ReamError.retryable('internal', 'the job ended without a result for the table');
+          const output = fromJson<DocumentOutput>(result.output);
+          if (out !== undefined) {
+            const written = followed;
+            followed = undefined; // writeResult finishes or drops it
+            await writeResult(output, written, (after) => ream.documentPageBatches(job.id, documentId, { after }), out, summary);
+          } else {
+            countRows(output, summary);
+          }
+          if (outDir !== undefined && output.metadata?.columns !== undefined) await saveReports(ream, job.id, reportsFolder(outDir, job.createdAt), summary);
+          summary.batches = (await ream.counts(job.id)).chunksTotal;
+          const { usage } = await ream.jobView((await ream.getJob(job.id)) ?? job);
+          if (usage) summary.usage = usage;
+        }
+      } finally {
+        // Interrupted or failed: the unfinished table is not left behind (a re-run writes it anew).
+        const unfinished = followed ?? (await follower?.stop());
+        await unfinished?.writer.abort();
       }
     } finally {
       unsubscribe();
@@ -172,7 +191,28 @@ async function saveReports(ream: Ream, jobId: string, folder: string, summary: R
   summary.reports = { total: artifacts.length, written: await writeReports(ream, artifacts, folder), folder };
 }
 
-async function writeResult(output: DocumentOutput, pages: AsyncIterable<DocumentPageResult[]>, out: string, summary: RowsSummary): Promise<void> {
+/** The sheet an .xlsx table is written to: the workbook's own, else one named after the output file. */
+function tableSheet(sheet: string | undefined, out: string): string {
+  return sheet ?? sheetName(basename(out).replace(/\.[^.]*$/, ''));
+}
+
+/**
+ * Writes the table of `output` to `out`: after the rows `followed` wrote while the job ran when
+ * they were written with the same header and sheet, else all of them anew. `pages(after)`: the
+ * document's pages after page `after`, a checkpoint's at a time.
+ */
+async function writeResult(
+  output: DocumentOutput,
+  followed: FollowedTable | undefined,
+  pages: (after: number) => AsyncIterable<DocumentPageResult[]>,
+  out: string,
+  summary: RowsSummary,
+): Promise<void> {
+  const sheet = output.metadata?.columns === undefined ? undefined : tableSheet(output.metadata.sheet, out);
+  // The rows written are kept only if they were laid out as the result lays them out.
+  const columns = output.metadata?.columns;
+  const kept = followed && columns && sheet === followed.sheet && sameNames(columns, followed.columns) && sameNames(Object.keys(output.fields), followed.fieldNames) ? followed : undefined;
+  if (followed && !kept) await followed.writer.abort();
   if (output.metadata?.columns === undefined) {
     // Not a table at all (no header, not a workbook, …): there is no table to write back.
     summary.error = output.error ? { code: output.error.code, message: output.error.message } : { code: 'unsupported_type', message: 'the file was not read as a table' };
@@ -180,10 +220,10 @@ async function writeResult(output: DocumentOutput, pages: AsyncIterable<Document
     summary.failedRows = summary.rows;
     return;
   }
-  const table = outputTable(output, pages);
+  const table = outputTable(output, pages(kept?.pagesWritten ?? 0), kept ? kept.counts : undefined);
   // The input's own columns keep their exact text, unprefixed; the field and error columns ream adds are guarded in a CSV.
   const inputColumns = output.metadata.columns.length;
-  const writer = await openTableWriter(out, table.header, output.metadata.sheet ?? sheetName(basename(out).replace(/\.[^.]*$/, '')), inputColumns);
+  const writer = kept?.writer ?? (await openTableWriter(out, table.header, sheet, inputColumns));
   try {
     for await (const rows of table.batches) await writer.writeRows(rows);
     await writer.close();
@@ -193,6 +233,10 @@ async function writeResult(output: DocumentOutput, pages: AsyncIterable<Document
   }
   summary.rows = table.counts.rows;
   summary.failedRows = table.counts.failedRows;
+}
+
+function sameNames(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((name, i) => name === b[i]);
 }
 
 /** What `ream rows` prints when it ends. */

@@ -8,26 +8,28 @@ import type { CellValue } from '../formats/types.ts';
 import type { DocumentOutput } from '../pipeline/types.ts';
 import { VALUES_JOINER } from '../exports/result-table.ts';
 
-
 export interface OutputTable {
   /** Column names, unique: a field or error column named like an input column gets `_2`. */
   header: string[];
   /** The rows in input order, a checkpoint's at a time; `counts` is complete once they have all been taken. */
   batches: AsyncIterable<CellValue[][]>;
-  counts: { rows: number; failedRows: number };
+  counts: RowCounts;
 }
 
-/**
- * The output table of a table document: its result names the columns and fields, `batches`
- * gives the rows (`Ream.documentPageBatches`). A row that could not be read keeps its number and
- * place but not its cells, and says why in the error columns; a row read whose analysis failed
- * keeps its cells and says why too.
- */
-export function outputTable(output: DocumentOutput, batches: AsyncIterable<DocumentPageResult[]>): OutputTable {
-  const columns = output.metadata?.columns ?? [];
-  const fieldNames = Object.keys(output.fields);
+export interface RowCounts {
+  rows: number;
+  failedRows: number;
+}
+
+/** The output table's columns for a table of `columns` whose rows gave `fieldNames`, and its row of a page. */
+export interface TableLayout {
+  header: string[];
+  /** The rows of a checkpoint's pages, added to `counts`. */
+  rows(pages: readonly DocumentPageResult[], counts: RowCounts): CellValue[][];
+}
+
+export function tableLayout(columns: readonly string[], fieldNames: readonly string[]): TableLayout {
   const header = columnNames([...columns, ...fieldNames, 'error_code', 'error_message']);
-  const counts = { rows: 0, failedRows: 0 };
   const width = header.length;
   // A loop per row rather than spreads of maps: a million rows make a million of each.
   const tableRow = ({ read, fields, failure }: DocumentPageResult): CellValue[] => {
@@ -40,12 +42,31 @@ export function outputTable(output: DocumentOutput, batches: AsyncIterable<Docum
     row[i] = failure?.message ?? null;
     return row;
   };
-  async function* rows(): AsyncGenerator<CellValue[][]> {
-    for await (const pages of batches) {
+  return {
+    header,
+    rows(pages, counts) {
       counts.rows += pages.length;
       for (const page of pages) if (page.failure) counts.failedRows++;
-      yield pages.map(tableRow);
-    }
+      return pages.map(tableRow);
+    },
+  };
+}
+
+/** The columns and field names of a table document's result (see {@link tableLayout}). */
+function outputLayout(output: DocumentOutput): TableLayout {
+  return tableLayout(output.metadata?.columns ?? [], Object.keys(output.fields));
+}
+
+/**
+ * The output table of a table document: its result names the columns and fields, `batches`
+ * gives the rows (`Ream.documentPageBatches`). A row that could not be read keeps its number and
+ * place but not its cells, and says why in the error columns; a row read whose analysis failed
+ * keeps its cells and says why too. `counts`: of rows taken before (written while the job ran).
+ */
+export function outputTable(output: DocumentOutput, batches: AsyncIterable<DocumentPageResult[]>, counts: RowCounts = { rows: 0, failedRows: 0 }): OutputTable {
+  const layout = outputLayout(output);
+  async function* rows(): AsyncGenerator<CellValue[][]> {
+    for await (const pages of batches) yield layout.rows(pages, counts);
   }
-  return { header, batches: rows(), counts };
+  return { header: layout.header, batches: rows(), counts };
 }

@@ -14,6 +14,18 @@ export interface PageSelection {
   pages: readonly number[];
 }
 
+/** Where a batch reader starts, and whether it takes only what is final while the job runs. */
+export interface PageBatchOptions {
+  /** Pages up to this one are skipped (a reader that has them already); default 0. */
+  after?: number;
+  /**
+   * Only the succeeded checkpoints that follow `after` without a gap, stopping at the first chunk
+   * not (yet) succeeded, which a running job may still store or retry: what a writer following
+   * the job can take for good (no gap is reported as failed pages).
+   */
+  finishedOnly?: boolean;
+}
+
 /** Whether the ascending `pages` hold one in `(from, to]` (a checkpoint's 0-based bounds). */
 function selectsAny(pages: readonly number[], from: number, to: number): boolean {
   let low = 0;
@@ -55,17 +67,23 @@ export async function* documentPageBatches(
   documentId: string,
   pagesTotal: number,
   selection?: PageSelection,
+  { after = 0, finishedOnly = false }: PageBatchOptions = {},
 ): AsyncGenerator<DocumentPageResult[]> {
+  if (finishedOnly) {
+    yield* finishedPageBatches(store, jobId, documentId, after);
+    return;
+  }
   const wanted = selection ? new Set(selection.pages) : undefined;
   const picked = (pages: DocumentPageResult[]): DocumentPageResult[] => (wanted ? pages.filter((page) => wanted.has(page.page)) : pages);
   const inSelection = (from: number, to: number): boolean => !selection || selectsAny(selection.pages, from, to);
-  let next = 1;
+  let next = after + 1;
   const gap = (to: number): DocumentPageResult[] => {
     const pages = next <= to && inSelection(next - 1, to) ? picked(pagesOf(missingChunk({ index: -1, from: next - 1, to }))) : [];
     next = Math.max(next, to + 1);
     return pages;
   };
   for (const state of await store.listChunkStates(jobId, documentId)) {
+    if (state.to <= after) continue;
     const missing = gap(state.from);
     if (missing.length > 0) yield missing;
     if (inSelection(state.from, state.to)) {
@@ -77,6 +95,25 @@ export async function* documentPageBatches(
   }
   const missing = gap(pagesTotal);
   if (missing.length > 0) yield missing;
+}
+
+/** {@link PageBatchOptions.finishedOnly}: the succeeded checkpoints right after page `after`, one after the other. */
+async function* finishedPageBatches(
+  store: Pick<Store, 'listChunkStates' | 'getChunkResult'>,
+  jobId: string,
+  documentId: string,
+  after: number,
+): AsyncGenerator<DocumentPageResult[]> {
+  let next = after + 1;
+  for (const state of await store.listChunkStates(jobId, documentId)) {
+    if (state.to <= after) continue;
+    if (state.from !== next - 1 || state.status !== 'succeeded') return;
+    const chunk = await store.getChunkResult(jobId, documentId, state.index);
+    if (chunk?.status !== 'succeeded') return;
+    const pages = pagesOf(chunk);
+    if (pages.length > 0) yield pages;
+    next = state.to + 1;
+  }
 }
 
 /** The pages `[from, to)` of one checkpoint, each with its text, fields, failure and warning. */

@@ -126,10 +126,10 @@ export function reamHandle(engine: Engine, parts: HandleParts): Ream {
       if (jobDoc?.pagesTotal === null || jobDoc?.pagesTotal === undefined) return;
       yield* documentPages(store, jobId, documentId, jobDoc.pagesTotal, selection);
     },
-    async *documentPageBatches(jobId, documentId) {
+    async *documentPageBatches(jobId, documentId, options) {
       const jobDoc = await store.getJobDocument(jobId, documentId);
       if (jobDoc?.pagesTotal === null || jobDoc?.pagesTotal === undefined) return;
-      yield* documentPageBatches(store, jobId, documentId, jobDoc.pagesTotal);
+      yield* documentPageBatches(store, jobId, documentId, jobDoc.pagesTotal, undefined, options);
     },
     artifacts: (jobId) => jobArtifacts(engine.results(jobId)),
     artifactBytes: (artifact, range) => engine.ports.blobs.get(artifact.sha256, range),

@@ -37,7 +37,7 @@ import type { DistributedSettings } from './deployment.ts';
 import type { ErrorGroups } from './error-groups.ts';
 import type { AddedDocument, CreateJobInput, DocumentToAdd, FileInput } from './engine.ts';
 import type { IntakeLimits } from './intake.ts';
-import type { DocumentPageResult, PageSelection } from './document-pages.ts';
+import type { DocumentPageResult, PageBatchOptions, PageSelection } from './document-pages.ts';
 import type { AttachUploadsOptions, RetentionReport, RetentionSettings } from './retention.ts';
 import type { UnfinishedUploads, UploadExpiry } from './upload-expiry.ts';
 import type { RemovedDocument } from './document-removal.ts';
@@ -48,7 +48,7 @@ import type { UploadRecords } from './upload-records.ts';
 import type { WebhookSettings } from './webhook-delivery.ts';
 
 export type { IntakeLimits } from './intake.ts';
-export type { DocumentPageResult, PageSelection } from './document-pages.ts';
+export type { DocumentPageResult, PageBatchOptions, PageSelection } from './document-pages.ts';
 export type { AddedDocument, CreateJobInput, DocumentToAdd, FileInput } from './engine.ts';
 export type { JobFile, SubmitJobInput, SubmittedJob } from './submit-job.ts';
 export type { StoreDocumentOptions } from './store-document.ts';
@@ -228,8 +228,10 @@ export interface Ream {
   /**
    * {@link documentPages}, a chunk's pages at a time (in order, one array per checkpoint): for
    * a reader of many rows (`ream rows` writing its table), whom a step per row costs more than the row.
+   * `options`: from after a page on, and only what is final while the job still runs (`ream rows`
+   * writing its table as the batches end).
    */
-  documentPageBatches(jobId: string, documentId: string): AsyncGenerator<DocumentPageResult[]>;
+  documentPageBatches(jobId: string, documentId: string, options?: PageBatchOptions): AsyncGenerator<DocumentPageResult[]>;
   /** The files the job made (rendered reports), of its ended documents, in input and row order. */
   artifacts(jobId: string): Promise<Artifact[]>;
   /** The bytes of one of them, or of `range` of it (`not_found` when its blob is gone). */

@@ -1,0 +1,65 @@
+// `ream rows` writes its table while the job runs (rows-follower.ts): what the follower wrote,
+// finished after the job with the rows after it, is the table written at the end byte for byte.
+import assert from 'node:assert/strict';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { parse } from 'csv-parse/sync';
+import { fromJson } from '../../src/json.ts';
+import type { DocumentOutput } from '../../src/pipeline/types.ts';
+import { createReam } from '../../src/runtime/create-ream.ts';
+import { followTable, ruleFieldNames } from '../../src/cli/rows-follower.ts';
+import { outputTable } from '../../src/cli/rows-table.ts';
+import { openTableWriter } from '../../src/cli/table-writers.ts';
+import { INVOICE_RULES, invoiceRow, toCsv } from '../formats/sheet-files.ts';
+import { useRowsFolder, workDir } from './rows-helpers.ts';
+
+useRowsFolder();
+
+test('ruleFieldNames: the rules\' names in order; anything but a list of rules guesses none', () => {
+  assert.deepEqual(ruleFieldNames(INVOICE_RULES), ['invoice', 'flag']);
+  assert.deepEqual(ruleFieldNames([{ name: 'a', keywords: ['x'] }, { pattern: 'no name' }, 'text']), ['a']);
+  assert.deepEqual(ruleFieldNames({ name: 'a' }), []);
+  assert.deepEqual(ruleFieldNames(undefined), []);
+});
+
+test('the rows written while the job ran, and the rest after it, are the table written at the end', async () => {
+  const work = await workDir('follow');
+  const count = 3_000;
+  const rows = Array.from({ length: count }, (_, i) => invoiceRow(i + 1));
+  rows[1_234] = [...invoiceRow(1_235), 'one cell too many']; // a failed row keeps its place
+  const input = join(work, 'in.csv');
+  await writeFile(input, toCsv([['name', 'note', 'amount'], ...rows]));
+  const ream = await createReam({ dataDir: join(work, 'data'), threads: 1 });
+  try {
+    const job = await ream.submit({ pipeline: 'rows', options: { rules: INVOICE_RULES, chunkPages: 250 }, files: [input] });
+    const [doc] = await ream.jobDocuments(job.id);
+    const documentId = doc?.documentId ?? '';
+    const followed = join(work, 'followed.csv');
+    const follower = followTable(ream, job.id, documentId, followed, ruleFieldNames(INVOICE_RULES), () => 'Sheet1');
+    await ream.wait(job.id);
+    const table = await follower.stop();
+    assert.ok(table, 'the follower opened the table once the columns were known');
+    assert.ok(table.pagesWritten <= count);
+    assert.equal(table.counts.rows, table.pagesWritten, 'counted as written');
+    assert.equal(await follower.stop(), undefined, 'handed over once');
+    const output = fromJson<DocumentOutput>((await ream.documentResult(job.id, documentId))?.output ?? null);
+    const rest = outputTable(output, ream.documentPageBatches(job.id, documentId, { after: table.pagesWritten }), table.counts);
+    assert.deepEqual(rest.header, table.header, 'the guessed header is the result\'s');
+    assert.deepEqual([table.columns, table.fieldNames], [output.metadata?.columns, Object.keys(output.fields)]);
+    for await (const batch of rest.batches) await table.writer.writeRows(batch);
+    await table.writer.close();
+    assert.deepEqual(rest.counts, { rows: count, failedRows: 1 });
+
+    const atEnd = join(work, 'at-end.csv');
+    const whole = outputTable(output, ream.documentPageBatches(job.id, documentId));
+    const writer = await openTableWriter(atEnd, whole.header, 'Sheet1', 3);
+    for await (const batch of whole.batches) await writer.writeRows(batch);
+    await writer.close();
+    const expected = await readFile(atEnd, 'utf8');
+    assert.equal(parse(expected).length, count + 1, 'the header and every row');
+    assert.equal(await readFile(followed, 'utf8'), expected);
+  } finally {
+    await ream.close();
+  }
+});
