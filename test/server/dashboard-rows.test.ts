@@ -64,8 +64,8 @@ after(async () => {
 });
 
 async function firstRowIs(page: Page, row: number): Promise<void> {
-  // A string: the test is type-checked without the DOM library.
-  await page.waitForFunction(`document.querySelector('.rows-table tbody tr[data-row]')?.getAttribute('data-row') === '${row}'`, undefined, { timeout: WAIT_MS });
+  // A locator, not waitForFunction: a predicate evaluated in the page is eval, which the console's CSP refuses.
+  await page.locator('.rows-table tbody tr[data-row]').first().and(page.locator(`tr[data-row="${row}"]`)).waitFor({ timeout: WAIT_MS });
 }
 const rowsInDom = (page: Page) => page.locator('.rows-table tr').count();
 
