@@ -17,7 +17,7 @@ import { describe, test } from 'node:test';
 import { DEFAULT_OCR, DEFAULT_OCR_DPI, languageDataFile } from '../../src/formats/ocr/ocr-options.ts';
 import { renderPage } from '../../src/formats/pdf/page-image.ts';
 import { withDocument } from '../../src/formats/pdf/pdfjs.ts';
-import type { ReadLimits } from '../../src/formats/types.ts';
+import type { OcrEngine, ReadLimits } from '../../src/formats/types.ts';
 import { corpusDir, hasCommand, requireCorpus, requireOrSkip } from '../support/env.ts';
 import { formatsFixture } from '../support/formats-fixture.ts';
 import { OCR_TEST_ENGINES } from './ocr-engines.ts';
@@ -37,14 +37,17 @@ export const OCR_CORPUS_CASES = [
 ];
 
 
-/** Registers the comparison of case `index` of {@link OCR_CORPUS_CASES}. */
-export function ocrCorpusCase(index: number): void {
+/**
+ * Registers the comparison of case `index` of {@link OCR_CORPUS_CASES} with `engines` (default
+ * both; a slow page is split, an engine per file, so that no file runs near its time limit).
+ */
+export function ocrCorpusCase(index: number, engines: readonly Exclude<OcrEngine, 'auto'>[] = OCR_TEST_ENGINES): void {
   const one = OCR_CORPUS_CASES[index];
   if (!one) throw new Error(`no OCR corpus case ${index}`);
-  void describe(`OCR of the corpus's scans against the tesseract CLI (${index + 1} of ${OCR_CORPUS_CASES.length})`, () => {
+  void describe(`OCR of the corpus's scans against the tesseract CLI (${index + 1} of ${OCR_CORPUS_CASES.length}; ${engines.join(', ')})`, () => {
     const fixture = formatsFixture('ream-ocr-corpus-', LIMITS, 2);
 
-    for (const engine of OCR_TEST_ENGINES) {
+    for (const engine of engines) {
       const { name, page, language } = one;
       void test(`${name} page ${page} (${language}), ${engine}`, async (t) => {
         if (!requireCorpus(t)) return;
