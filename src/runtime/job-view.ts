@@ -4,7 +4,8 @@ import type { JobCounts, JobRecord } from '../store/port.ts';
 
 export { PRIORITIES, isPriorityName, priorityName, type JobView, type PriorityName } from '../api-types.ts';
 
-function iso(ms: number | null): string | null {
+/** An epoch-ms time as ISO 8601; `null` stays `null`. */
+export function iso(ms: number | null): string | null {
   return ms === null ? null : new Date(ms).toISOString();
 }
 

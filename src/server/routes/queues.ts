@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { priorityName, type QueueLevelView } from '../../api-types.ts';
 import type { QueueBacklog, Ream } from '../../runtime/create-ream.ts';
+import { iso } from '../../runtime/job-view.ts';
 import { ADMIN } from '../auth/access.ts';
 
 const count = { type: 'integer', minimum: 0 } as const;
@@ -27,7 +28,7 @@ export function queueLevelView(level: QueueBacklog, now: number): QueueLevelView
     queued: level.queued,
     delayed: level.delayed,
     running: level.running,
-    oldestQueuedAt: oldest === null ? null : new Date(oldest).toISOString(),
+    oldestQueuedAt: iso(oldest),
     oldestAgeMs: oldest === null ? null : Math.max(0, now - oldest),
   };
 }
