@@ -25,7 +25,7 @@ const DOWNLOAD_ROUTES: ReadonlyArray<{ pattern: string; query: Readonly<Record<s
 ];
 
 /** Route patterns that accept `?ticket=` instead of `Authorization` (GET only). */
-export const TICKET_ROUTES: ReadonlySet<string> = new Set(DOWNLOAD_ROUTES.map((route) => route.pattern));
+const TICKET_ROUTES: ReadonlySet<string> = new Set(DOWNLOAD_ROUTES.map((route) => route.pattern));
 
 /** `/v1/jobs/:id/download` as a regex over a raw (still percent-encoded) path: one capture per parameter. */
 function routeRegex(pattern: string): RegExp {

@@ -10,7 +10,7 @@ import { jobIdParams, problemResponses } from '../openapi.ts';
 import { requireJob } from './jobs.ts';
 
 /** Rows per page unless `limit` says otherwise, and the most one page may hold. */
-export const JOB_DOCUMENTS_PAGE = { default: 100, max: 1000 } as const;
+const JOB_DOCUMENTS_PAGE = { default: 100, max: 1000 } as const;
 
 const DOCUMENT_STATUSES = ['queued', 'running', 'succeeded', 'partially_succeeded', 'failed', 'cancelled'] as const satisfies readonly DocumentStatus[];
 const isoOrNull = { type: ['string', 'null'], format: 'date-time' } as const;

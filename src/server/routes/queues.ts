@@ -20,7 +20,7 @@ const levelSchema = {
 } as const;
 
 /** A backlog level as the API shows it, its age measured at `now`. */
-export function queueLevelView(level: QueueBacklog, now: number): QueueLevelView {
+function queueLevelView(level: QueueBacklog, now: number): QueueLevelView {
   const oldest = level.oldestQueuedAt;
   return {
     priority: priorityName(level.priority),

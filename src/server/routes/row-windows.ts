@@ -8,7 +8,7 @@ import type { Ream } from '../../runtime/ream.ts';
 type JobDocumentRecord = NonNullable<Awaited<ReturnType<Ream['jobDocument']>>>;
 
 /** Rows per window when the query names none, and the most one may ask for. */
-export const DEFAULT_WINDOW_ROWS = 200;
+const DEFAULT_WINDOW_ROWS = 200;
 export const MAX_WINDOW_ROWS = 1000;
 
 /**
