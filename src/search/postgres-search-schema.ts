@@ -67,5 +67,6 @@ export const postgresSearchMigrations: Record<string, FlavoredMigration> = {
       .execute();
     await db.schema.createIndex('search_pages_document').on('search_pages').columns(['tenant_id', 'document_id']).execute();
     await db.schema.createIndex('search_pages_tsv').on('search_pages').using('gin').column('tsv').execute();
-  },  '0002_result_records': (db: Kysely<unknown>) => createRecordTables(db, 'bigint'),
+  },
+  '0002_result_records': (db: Kysely<unknown>) => createRecordTables(db, 'bigint'),
 };

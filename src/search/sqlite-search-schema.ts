@@ -41,5 +41,6 @@ export const searchMigrations: Record<string, FlavoredMigration> = {
       insert into search_fts(search_fts, rowid, text) values ('delete', old.id, old.text);
       insert into search_fts(rowid, text) values (new.id, new.text);
     end`.execute(db);
-  },  '0002_result_records': (db: Kysely<unknown>) => createRecordTables(db, 'integer'),
+  },
+  '0002_result_records': (db: Kysely<unknown>) => createRecordTables(db, 'integer'),
 };
