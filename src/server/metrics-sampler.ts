@@ -63,8 +63,9 @@ async function tokensSpent(ream: Ream): Promise<number> {
  * grid (`at` a multiple of it), so that every server of a deployment samples the same intervals
  * and the first to store one wins. Pages, tasks and failures are counted from the events of
  * every process (the event bus delivers them all); the queue, the oldest waiting task (any
- * priority: a started job's queued chunks count too) and the tokens spent (from the usage ledger) are read at each interval's end. The interval the
- * sampler starts in is partial and not stored. Returns the function that stops it.
+ * priority: a started job's queued chunks count too) and the tokens spent (from the usage
+ * ledger) are read at each interval's end. The interval the sampler starts in is partial and
+ * not stored. Returns the function that stops it.
  */
 export function startMetricsSampler(ream: Ream, options: MetricsHistoryOptions, onError: (error: unknown) => void): () => void {
   const intervalMs = options.intervalMs ?? DEFAULT_HISTORY.intervalMs;
