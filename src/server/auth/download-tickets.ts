@@ -14,7 +14,8 @@ import type { Principal } from './principal.ts';
 /** A ticket is good for one download within this time. */
 export const DOWNLOAD_TICKET_TTL_MS = 60_000;
 const TICKET_PREFIX = 'dlt_';
-const MAX_PATH_CHARS = 2048;
+/** The longest path a ticket may be asked for (the route's body schema says the same). */
+export const MAX_PATH_CHARS = 2048;
 
 /** The routes a ticket may open, with the query parameters each takes and their allowed values. */
 const DOWNLOAD_ROUTES: ReadonlyArray<{ pattern: string; query: Readonly<Record<string, readonly string[]>> }> = [
@@ -105,7 +106,10 @@ interface StoredTicket {
   binding: string;
 }
 
-/** A new ticket acting as `principal` for one GET of `path` (already parsed) within `ttlMs`: the URL to open. */
+/**
+ * A new ticket acting as `principal` for one GET of `path` within `ttlMs`: the URL to open. The
+ * path is parsed here again (a caller that skipped {@link parseDownloadPath} gets no ticket).
+ */
 export async function issueDownloadTicket(
   coordination: Coordination,
   principal: Principal,

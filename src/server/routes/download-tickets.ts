@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { ReamError } from '../../errors.ts';
 import type { Ream } from '../../runtime/create-ream.ts';
 import { TENANT } from '../auth/access.ts';
-import { DOWNLOAD_TICKET_TTL_MS, issueDownloadTicket, parseDownloadPath } from '../auth/download-tickets.ts';
+import { DOWNLOAD_TICKET_TTL_MS, issueDownloadTicket, MAX_PATH_CHARS, parseDownloadPath } from '../auth/download-tickets.ts';
 import { principalOf } from '../auth/principal.ts';
 import type { Coordination } from '../coordination.ts';
 import { problemResponses } from '../openapi.ts';
@@ -34,7 +34,7 @@ export function downloadTicketRoutes(app: FastifyInstance, ream: Ream, options: 
           path: {
             type: 'string',
             minLength: 1,
-            maxLength: 2048,
+            maxLength: MAX_PATH_CHARS,
             description: 'A download or artifact route of a job the caller may read, with its query: /v1/jobs/<id>/download?format=csv, /v1/jobs/<id>/documents/<documentId>/download, /v1/jobs/<id>/artifacts/<name>, /v1/jobs/<id>/artifacts.zip',
           },
         },
