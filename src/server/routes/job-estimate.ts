@@ -14,7 +14,7 @@ interface EstimateBody {
 }
 
 /** Stored documents one estimate may count (each read in the thread pool, within a time budget). */
-export const MAX_ESTIMATE_DOCUMENTS = 1_000;
+const MAX_ESTIMATE_DOCUMENTS = 1_000;
 
 /**
  * `POST /v1/jobs/estimate`: what a job would reserve if submitted now (pages, and credits when
