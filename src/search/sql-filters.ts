@@ -27,7 +27,7 @@ export type FilterTables = { search_records: SearchRecordsTable; search_fields: 
 
 /**
  * One record per (document, job) that indexed it, and the field values of that job's result:
- * what search filters match (src/search/sql-filters.ts). The records' (tenant, job) and
+ * what search filters match (`recordConditions` below). The records' (tenant, job) and
  * (tenant, indexed_at) indexes serve the job and date filters; the fields' (tenant, name, value)
  * index finds the documents holding a value.
  */
