@@ -80,13 +80,14 @@ export function searchRoutes(app: FastifyInstance, ream: Ream): void {
   app.get<{ Querystring: SearchQuerystring }>('/v1/search', { ...TENANT, schema }, async (request) => {
     const { q = '', tenant } = request.query;
     const filters = parseSearchFilters(request.query);
-    if (q.trim() === '' && !hasFilters(filters)) throw ReamError.nonRetryable('validation_failed', 'q must name at least one word, unless a filter (job, type, from, to, field) is given');
+    const filtered = hasFilters(filters);
+    if (q.trim() === '' && !filtered) throw ReamError.nonRetryable('validation_failed', 'q must name at least one word, unless a filter (job, type, from, to, field) is given');
     if (q.length > MAX_QUERY_LENGTH) throw ReamError.nonRetryable('validation_failed', `q is longer than ${MAX_QUERY_LENGTH} characters`);
     const principal = principalOf(request);
     if (tenant !== undefined && tenant !== principal.tenantId && principal.role !== 'admin') {
       throw ReamError.nonRetryable('forbidden', 'only an admin may search another tenant');
     }
     const limit = parseLimit(request.query.limit);
-    return { items: await ream.search(q, { tenantId: tenant ?? principal.tenantId, limit, ...(hasFilters(filters) ? { filters } : {}) }) };
+    return { items: await ream.search(q, { tenantId: tenant ?? principal.tenantId, limit, ...(filtered ? { filters } : {}) }) };
   });
 }
