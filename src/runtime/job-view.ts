@@ -4,8 +4,7 @@ import type { JobCounts, JobRecord } from '../store/port.ts';
 
 export { PRIORITIES, isPriorityName, priorityName, type JobView, type PriorityName } from '../api-types.ts';
 
-/** An epoch-ms time as ISO 8601; `null` stays `null`. */
-export function iso(ms: number | null): string | null {
+function iso(ms: number | null): string | null {
   return ms === null ? null : new Date(ms).toISOString();
 }
 

@@ -2,7 +2,6 @@ import type { FastifyInstance } from 'fastify';
 import type { JobDocumentPage, JobDocumentView } from '../../api-types.ts';
 import { ReamError } from '../../errors.ts';
 import type { Ream } from '../../runtime/create-ream.ts';
-import { iso } from '../../runtime/job-view.ts';
 import type { DocumentStatus, JobDocumentPageRequest, JobDocumentRecord } from '../../store/port.ts';
 import { principalOf } from '../auth/principal.ts';
 import { TENANT as TENANT_ACCESS } from '../auth/access.ts';
@@ -75,6 +74,8 @@ function parseCursor(value: string | undefined): JobDocumentPageRequest['after']
   const ordinal = Number(match[1]);
   return match[2] === undefined ? { ordinal } : { ordinal, documentId: match[2] };
 }
+
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
 function view(doc: JobDocumentRecord): JobDocumentView {
   return {

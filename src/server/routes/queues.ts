@@ -1,7 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { priorityName, type QueueLevelView } from '../../api-types.ts';
 import type { QueueBacklog, Ream } from '../../runtime/create-ream.ts';
-import { iso } from '../../runtime/job-view.ts';
 import { ADMIN } from '../auth/access.ts';
 
 const count = { type: 'integer', minimum: 0 } as const;
@@ -28,7 +27,7 @@ function queueLevelView(level: QueueBacklog, now: number): QueueLevelView {
     queued: level.queued,
     delayed: level.delayed,
     running: level.running,
-    oldestQueuedAt: iso(oldest),
+    oldestQueuedAt: oldest === null ? null : new Date(oldest).toISOString(),
     oldestAgeMs: oldest === null ? null : Math.max(0, now - oldest),
   };
 }
