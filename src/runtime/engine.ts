@@ -26,7 +26,7 @@ import { WebhookScheduling } from './engine/webhook-scheduling.ts';
 import { CreditKeeper } from './credits/credit-keeper.ts';
 import type { JobLimits } from './job-limits.ts';
 import { PRIORITIES } from './job-view.ts';
-import { PageCounter, type UncountedDocument } from './page-counts.ts';
+import { PageCounter, pagesToReserve, type UncountedDocument } from './page-counts.ts';
 import { WebhookAddressGuard } from './webhook-address.ts';
 import { WEBHOOK_DEFAULTS } from './webhook-delivery.ts';
 
@@ -174,8 +174,8 @@ export class Engine {
     const pipeline = this.buildPipeline(input.pipeline ?? 'extract', options);
     const counts = await this.pageCounts.count(docs, pipeline, signal);
     const pagesCounted = [...counts.counted.values()].reduce((sum, pages) => sum + pages, 0);
-    // As the submit reserves them: the counted pages, one for each document not counted.
-    const pages = docs.reduce((sum, doc) => sum + (counts.counted.get(doc.id) ?? 1), unstored);
+    // As the submit reserves them (and one page for each document not stored yet).
+    const pages = pagesToReserve(docs, counts.counted) + unstored;
     const estimate = this.settings.credits.estimate({ documents: docs.length + unstored, pages, options });
     return {
       ...estimate, priced: this.settings.credits.enabled, pagesCounted,

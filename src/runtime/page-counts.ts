@@ -45,6 +45,14 @@ interface CachedCount {
   rows: boolean;
 }
 
+/**
+ * The pages a job of `docs` reserves, given the counts known: each document's count, one page
+ * for a document not counted. The estimate and the submit both use it, so they always agree.
+ */
+export function pagesToReserve(docs: readonly DocumentRecord[], counted: ReadonlyMap<string, number>): number {
+  return docs.reduce((sum, doc) => sum + (counted.get(doc.id) ?? 1), 0);
+}
+
 /** What changes a count besides the bytes: the sheet read and how a table becomes pages. */
 function readKey(sha256: string, pipeline: Pipeline): string {
   const read = pipeline.read ?? {};
@@ -81,8 +89,7 @@ export class PageCounter {
    * others (a document listed twice counts twice, as the job reads it twice).
    */
   reservedPages(docs: readonly DocumentRecord[], pipeline: Pipeline): number {
-    const known = this.known(docs, pipeline);
-    return docs.reduce((sum, doc) => sum + (known.get(doc.id) ?? 1), 0);
+    return pagesToReserve(docs, this.known(docs, pipeline));
   }
 
   /**
