@@ -9,11 +9,11 @@ import { recognizePage } from '../ocr/ocr-engine.ts';
 import { textQuality } from '../ocr/text-quality.ts';
 import type { DocumentMetadata, OcrMode } from '../types.ts';
 import { pageImageCoverage, renderPage } from './page-image.ts';
-import { MIN_IMAGE_COVERAGE, type PageRead } from './page-read.ts';
+import { MIN_IMAGE_COVERAGE, pdfjsErrorCode, type PageRead } from './page-read.ts';
 import { pageText, tidyLines, type TextRun } from './page-text.ts';
 import { parsePdfDate } from './pdf-date.ts';
 import type { PdfInspectResult, PdfOcrInput, PdfOcrResult, PdfRenderInput, PdfRenderResult } from './pdf-tasks.ts';
-import { forgetDocument, pdfjsErrorCode, withDocument } from './pdfjs.ts';
+import { forgetDocument, withDocument } from './pdfjs.ts';
 
 export async function inspectWithPdfjs(path: string, password: string | undefined): Promise<JsonValue> {
   return withDocument(path, async (doc) => {
