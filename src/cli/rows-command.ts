@@ -208,12 +208,12 @@ async function writeResult(
   out: string,
   summary: RowsSummary,
 ): Promise<void> {
-  const sheet = output.metadata?.columns === undefined ? undefined : tableSheet(output.metadata.sheet, out);
-  // The rows written are kept only if they were laid out as the result lays them out.
   const columns = output.metadata?.columns;
+  const sheet = columns === undefined ? undefined : tableSheet(output.metadata?.sheet, out);
+  // The rows written are kept only if they were laid out as the result lays them out.
   const kept = followed && columns && sheet === followed.sheet && sameNames(columns, followed.columns) && sameNames(Object.keys(output.fields), followed.fieldNames) ? followed : undefined;
   if (followed && !kept) await followed.writer.abort();
-  if (output.metadata?.columns === undefined) {
+  if (columns === undefined) {
     // Not a table at all (no header, not a workbook, …): there is no table to write back.
     summary.error = output.error ? { code: output.error.code, message: output.error.message } : { code: 'unsupported_type', message: 'the file was not read as a table' };
     summary.rows = output.pageCount ?? 0;
@@ -222,8 +222,7 @@ async function writeResult(
   }
   const table = outputTable(output, pages(kept?.pagesWritten ?? 0), kept ? kept.counts : undefined);
   // The input's own columns keep their exact text, unprefixed; the field and error columns ream adds are guarded in a CSV.
-  const inputColumns = output.metadata.columns.length;
-  const writer = kept?.writer ?? (await openTableWriter(out, table.header, sheet, inputColumns));
+  const writer = kept?.writer ?? (await openTableWriter(out, table.header, sheet, columns.length));
   try {
     for await (const rows of table.batches) await writer.writeRows(rows);
     await writer.close();

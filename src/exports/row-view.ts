@@ -13,7 +13,7 @@ export type RowColumn = { kind: 'row' } | { kind: 'cell'; name: string } | { kin
  * A sort keeps one key per matching row while it reads them; a longer text is compared on its
  * first this many characters only, so a row costs ~100 bytes whatever its cells hold.
  */
-export const SORT_KEY_CHARS = 64;
+const SORT_KEY_CHARS = 64;
 /**
  * Rows a sort orders at most (a filter alone has no limit: it keeps 4 bytes per match). Past it
  * the keys would hold tens of MB per request; a filter that narrows the rows first is the way.
@@ -30,7 +30,7 @@ export function parseRowColumn(text: string): RowColumn {
 }
 
 /** The value a row shows in `column`: its cell, its field's values joined, its failure's code. */
-export function rowValue(page: DocumentPageResult, column: RowColumn): CellValue {
+function rowValue(page: DocumentPageResult, column: RowColumn): CellValue {
   switch (column.kind) {
     case 'row':
       return page.page;

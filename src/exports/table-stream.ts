@@ -37,8 +37,6 @@ function xlsxCell(cell: CellValue): CellValue {
   return typeof cell === 'string' && cell.length > XLSX_MAX_CELL_CHARS ? `${cell.slice(0, XLSX_MAX_CELL_CHARS - CUT_MARK.length)}${CUT_MARK}` : cell;
 }
 
-export { sheetName } from './sheet-name.ts';
-
 function xlsxStream(table: ResultTable, sheet: string): Readable {
   const out = new PassThrough();
   // Shared strings would keep every distinct text in memory until the end; inline strings do not.

@@ -65,7 +65,7 @@ export function rowsPipeline(client?: LlmClient): PipelineFactory {
       name: 'rows',
       ...base,
       limits: { ...base.limits, maxPages: positiveInteger(options, 'maxPages', DEFAULT_MAX_ROWS) },
-      chunkPages: positiveInteger(options, 'chunkPages', analyzers.some((analyzer) => analyzer !== rules) ? DEFAULT_SLOW_ROWS_PER_TASK : DEFAULT_ROWS_PER_TASK),
+      chunkPages: positiveInteger(options, 'chunkPages', rulesOnly ? DEFAULT_ROWS_PER_TASK : DEFAULT_SLOW_ROWS_PER_TASK),
       maxPagesInResult: MAX_ROWS_IN_RESULT,
       analyzers,
       ...(rulesOnly ? { rowRules: asJson(ruleSpecs ?? []) } : {}),

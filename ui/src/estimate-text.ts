@@ -1,6 +1,5 @@
 import type { JobEstimateView } from '@client';
-
-const plural = (count: number, one: string, many = `${one}s`): string => `${count} ${count === 1 ? one : many}`;
+import { plural } from './format.ts';
 
 /**
  * The New job page's estimate line: "This job reserves N pages (M counted), R rows, X credits of

@@ -22,7 +22,7 @@ interface DirectoryEntry extends Entry {
 }
 
 /** Files over this many in one drop are refused: a mistaken drop of a home folder must not freeze the tab. */
-export const MAX_DROPPED_FILES = 10_000;
+const MAX_DROPPED_FILES = 10_000;
 
 function fileOf(entry: FileEntry): Promise<File> {
   return new Promise((resolve, reject) => entry.file(resolve, reject));

@@ -27,6 +27,11 @@ export function when(iso: string | number | null): string {
   return Number.isNaN(date.getTime()) ? '—' : date.toLocaleString();
 }
 
+/** `3 pages`, `1 page`: a count with its noun, plural unless it is one. */
+export function plural(count: number, one: string, many = `${one}s`): string {
+  return `${count} ${count === 1 ? one : many}`;
+}
+
 export function duration(seconds: number | null): string {
   if (seconds === null || !Number.isFinite(seconds)) return '';
   if (seconds < 60) return `${Math.round(seconds)} s`;

@@ -4,7 +4,7 @@ import type { DocumentPageResult, ReamClient, RowViewQuery } from '@client';
 import { useCallback, useEffect, useReducer, useRef, useState } from 'preact/hooks';
 import { messageOf } from './format.ts';
 
-export const WINDOW_ROWS = 200;
+const WINDOW_ROWS = 200;
 /** Windows kept: enough for a screen and a fast scroll back; 100,000 rows never sit in the page. */
 const KEPT_WINDOWS = 20;
 

@@ -20,3 +20,8 @@ export function pdfjsErrorCode(error: unknown): ErrorCode {
   if (error instanceof RangeError && /allocation|array length|memory/i.test(error.message)) return 'resource_limit';
   return 'invalid_pdf';
 }
+
+/** An error's message, for a page or file failure that names what the engine said. */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -8,7 +8,7 @@ import { asJson, fromJson, type JsonValue } from '../../json.ts';
 import type { OcrPageResult } from '../ocr/ocr-pages.ts';
 import { textQuality } from '../ocr/text-quality.ts';
 import type { DocumentMetadata, Extraction, OcrEngine, OcrMode, PageFailure, PageText, PageWarning, PdfEngine, TaskHandler } from '../types.ts';
-import { MIN_IMAGE_COVERAGE, pdfjsErrorCode, type PageRead } from './page-read.ts';
+import { errorMessage, MIN_IMAGE_COVERAGE, pdfjsErrorCode, type PageRead } from './page-read.ts';
 import { tidyLines } from './page-text.ts';
 import { heldBytes, pdfiumMetadata, readPdfiumPages, withPdfiumDocument, type PdfiumPage } from './pdfium.ts';
 
@@ -70,7 +70,7 @@ async function readRange(pageCount: number, from: number, to: number, ocr: OcrMo
       }
     } catch (error) {
       const code = error instanceof ReamError ? error.code : pdfjsErrorCode(error);
-      failures.push({ page, code, message: message(error) });
+      failures.push({ page, code, message: errorMessage(error) });
     }
   }
   // "A file that only looks opened": when nothing in the range could be read, the chunk has
@@ -95,10 +95,6 @@ async function pdfiumOrPdfjs(read: PdfiumPage | undefined, page: number, ocr: Oc
     return (await pdfjs()).readPageWithPdfjs(path, page, ocr, password);
   }
   return { text: tidyLines(read.lines), imageOnly: (read.imageCoverage ?? 0) >= MIN_IMAGE_COVERAGE };
-}
-
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /** Memory this module holds that never shrinks: PDFium's WebAssembly memory (see pool-worker.ts). */

@@ -9,11 +9,11 @@ import { recognizePage } from '../ocr/ocr-engine.ts';
 import { textQuality } from '../ocr/text-quality.ts';
 import type { DocumentMetadata, OcrMode } from '../types.ts';
 import { pageImageCoverage, renderPage } from './page-image.ts';
-import { MIN_IMAGE_COVERAGE, type PageRead } from './page-read.ts';
+import { errorMessage, MIN_IMAGE_COVERAGE, pdfjsErrorCode, type PageRead } from './page-read.ts';
 import { pageText, tidyLines, type TextRun } from './page-text.ts';
 import { parsePdfDate } from './pdf-date.ts';
 import type { PdfInspectResult, PdfOcrInput, PdfOcrResult, PdfRenderInput, PdfRenderResult } from './pdf-tasks.ts';
-import { forgetDocument, pdfjsErrorCode, withDocument } from './pdfjs.ts';
+import { forgetDocument, withDocument } from './pdfjs.ts';
 
 export async function inspectWithPdfjs(path: string, password: string | undefined): Promise<JsonValue> {
   return withDocument(path, async (doc) => {
@@ -26,7 +26,7 @@ export async function inspectWithPdfjs(path: string, password: string | undefine
     const readable = probe.some((result) => result.status === 'fulfilled');
     const [first] = probe;
     if (!readable && first?.status === 'rejected') {
-      throw ReamError.nonRetryable(pdfjsErrorCode(first.reason), `the PDF's pages cannot be read: ${message(first.reason)}`, { cause: first.reason });
+      throw ReamError.nonRetryable(pdfjsErrorCode(first.reason), `the PDF's pages cannot be read: ${errorMessage(first.reason)}`, { cause: first.reason });
     }
     const result: PdfInspectResult = { pageCount: doc.numPages, metadata: await metadata(doc) };
     return asJson(result);
@@ -101,14 +101,14 @@ export async function ocrPage(input: JsonValue): Promise<JsonValue> {
     try {
       page = await doc.getPage(pageNumber);
     } catch (error) {
-      throw ReamError.nonRetryable(pdfjsErrorCode(error), `page ${pageNumber} cannot be read: ${message(error)}`, { cause: error });
+      throw ReamError.nonRetryable(pdfjsErrorCode(error), `page ${pageNumber} cannot be read: ${errorMessage(error)}`, { cause: error });
     }
     let image: Buffer;
     try {
       image = await renderPage(page, dpi);
     } catch (error) {
       if (error instanceof ReamError) throw error;
-      throw ReamError.nonRetryable('ocr_failed', `page ${pageNumber} could not be rendered for OCR: ${message(error)}`, { cause: error });
+      throw ReamError.nonRetryable('ocr_failed', `page ${pageNumber} could not be rendered for OCR: ${errorMessage(error)}`, { cause: error });
     } finally {
       page.cleanup();
     }
@@ -129,20 +129,16 @@ export async function renderForView(input: JsonValue): Promise<JsonValue> {
     try {
       page = await doc.getPage(pageNumber);
     } catch (error) {
-      throw ReamError.nonRetryable(pdfjsErrorCode(error), `page ${pageNumber} cannot be read: ${message(error)}`, { cause: error });
+      throw ReamError.nonRetryable(pdfjsErrorCode(error), `page ${pageNumber} cannot be read: ${errorMessage(error)}`, { cause: error });
     }
     try {
       const result: PdfRenderResult = { png: (await renderPage(page, dpi)).toString('base64') };
       return asJson(result);
     } catch (error) {
       if (error instanceof ReamError) throw error;
-      throw ReamError.nonRetryable('invalid_pdf', `page ${pageNumber} could not be rendered: ${message(error)}`, { cause: error });
+      throw ReamError.nonRetryable('invalid_pdf', `page ${pageNumber} could not be rendered: ${errorMessage(error)}`, { cause: error });
     } finally {
       page.cleanup();
     }
   });
-}
-
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -9,8 +9,6 @@ import { ReamError } from '../../errors.ts';
 import { createDocumentCache } from './document-cache.ts';
 import { pdfjsErrorCode } from './page-read.ts';
 
-export { pdfjsErrorCode };
-
 // pdf.js loads CMaps (CJK encodings) and the 14 standard fonts' metrics from files at run time.
 // Without them it still "works" and silently drops text: a third of a Chinese page goes missing.
 // Node's fs wants filesystem paths with a trailing slash here, not URLs.

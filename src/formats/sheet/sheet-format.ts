@@ -28,6 +28,12 @@ export function createSheetFormat(runner: TaskRunner, mediaType: string, extensi
   };
   const sheetOf = (options: ReadOptions | undefined): { sheet?: string } => (options?.sheet === undefined ? {} : { sheet: options.sheet });
   const columnsOf = (options: ReadOptions | undefined): { columns?: string[] } => (options?.columns === undefined ? {} : { columns: options.columns });
+  /** A read of `range` as rows, starting where the inspection marked the CSV before it (if it did). */
+  const rowsInput = async (path: string, range: PageRange, options: ReadOptions | undefined): Promise<SheetExtractInput> => {
+    const marks = marked.size > 0 ? marked.get(await fileKey(path)) : undefined;
+    const csvStart = marks && startBefore(marks, range.from);
+    return { path, mediaType, from: range.from, to: range.to, ...sheetOf(options), ...columnsOf(options), ...(csvStart ? { csvStart } : {}) };
+  };
   return {
     mediaType,
     extensions,
@@ -62,9 +68,7 @@ export function createSheetFormat(runner: TaskRunner, mediaType: string, extensi
       if (options?.tablePages === 'sheets') {
         return runner.run<Extraction>('sheet.extractSheets', { path, mediaType, from: range.from, to: range.to, ...sheetOf(options) }, { signal });
       }
-      const marks = marked.size > 0 ? marked.get(await fileKey(path)) : undefined;
-      const csvStart = marks && startBefore(marks, range.from);
-      const input: SheetExtractInput = { path, mediaType, from: range.from, to: range.to, ...sheetOf(options), ...columnsOf(options), ...(csvStart ? { csvStart } : {}) };
+      const input = await rowsInput(path, range, options);
       // Unlike a PDF's, a range whose rows all failed is not a failed task: each row's failure is
       // final and says what is wrong with that row, which a chunk-wide error would blur.
       return runner.run<Extraction>('sheet.extract', input, { signal });
@@ -72,9 +76,7 @@ export function createSheetFormat(runner: TaskRunner, mediaType: string, extensi
     async extractPacked(path: string, range: PageRange, rules: JsonValue, signal?: AbortSignal, options?: ReadOptions): Promise<PackedRows> {
       throwIfCancelled(signal);
       checkRange(range);
-      const marks = marked.size > 0 ? marked.get(await fileKey(path)) : undefined;
-      const csvStart = marks && startBefore(marks, range.from);
-      const input = { path, mediaType, from: range.from, to: range.to, rules, ...sheetOf(options), ...columnsOf(options), ...(csvStart ? { csvStart } : {}) };
+      const input = { ...(await rowsInput(path, range, options)), rules };
       return runner.run<PackedRows>('sheet.extractPacked', input, { signal });
     },
   };

@@ -1,4 +1,5 @@
 import { useState } from 'preact/hooks';
+import { plural } from '../format.ts';
 import type { DocumentState } from '../job-state.ts';
 
 const NO_CHUNKS: DocumentState['chunks'] = new Map();
@@ -31,7 +32,7 @@ export function ChunkMap({ document, total, name }: { document: DocumentState | 
       {chosen && open !== undefined ? (
         <p class="chunk-detail">
           Chunk {open + 1}, pages {chosen.from + 1}–{chosen.to}: {chosen.state}
-          {chosen.attempts === undefined ? '' : `, ${chosen.attempts} ${chosen.attempts === 1 ? 'attempt' : 'attempts'}`}
+          {chosen.attempts === undefined ? '' : `, ${plural(chosen.attempts, 'attempt')}`}
           {chosen.message === '' ? '' : ` — ${chosen.message}`}
         </p>
       ) : null}

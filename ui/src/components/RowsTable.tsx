@@ -1,5 +1,6 @@
 import type { DocumentPageResult, ReamClient } from '@client';
 import { useEffect, useState } from 'preact/hooks';
+import { plural } from '../format.ts';
 import { useRowWindows, type RowView } from '../row-windows.ts';
 import { useVirtualList } from '../virtual.ts';
 import { ErrorText } from './common.tsx';
@@ -89,7 +90,7 @@ export function RowsTable({ client, jobId, documentId, inputs, fields, reportRow
       </div>
       <ErrorText message={error} id="rows-error" />
       <p class="count" id="rows-count" aria-live="polite">
-        {total === undefined ? 'Loading rows…' : `${total} ${total === 1 ? 'row' : 'rows'}${view.filter.trim() === '' ? '' : ' match'}`}
+        {total === undefined ? 'Loading rows…' : `${plural(total, 'row')}${view.filter.trim() === '' ? '' : ' match'}`}
       </p>
       <div ref={scrollRef} class="virtual rows-scroll" role="region" aria-label="Rows" tabIndex={0}>
         <table class="rows-table" aria-rowcount={count + 1}>

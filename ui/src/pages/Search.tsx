@@ -1,7 +1,7 @@
 import { SEARCH_TYPE_FAMILIES, type NamedSearchHit, type ReamClient, type SearchTypeFamily } from '@client';
 import { useEffect, useState } from 'preact/hooks';
 import { ErrorText, Page } from '../components/common.tsx';
-import { messageOf } from '../format.ts';
+import { messageOf, plural } from '../format.ts';
 import { href, navigate } from '../router.ts';
 import { anyFilter, NO_FILTERS, searchOptionsOf, type SearchFilterState } from '../search-filters.ts';
 import { snippetParts } from '../snippet.ts';
@@ -119,7 +119,7 @@ export function Search({ client, q, filters }: { client: ReamClient; q: string; 
           ? ''
           : hits.length === 0
             ? filtered ? 'No page matches these words and filters.' : 'No page holds all these words.'
-            : `${hits.length} ${hits.length === 1 ? 'page' : 'pages'}`}
+            : plural(hits.length, 'page')}
       </p>
       <ul id="search-hits" class="hits">
         {(hits ?? []).map((hit) => (
