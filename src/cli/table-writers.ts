@@ -11,7 +11,7 @@ import { finished } from 'node:stream/promises';
 import { ReamError } from '../errors.ts';
 import type { CellValue } from '../formats/types.ts';
 import { escapeFormula } from '../exports/csv-formulas.ts';
-import { csvText } from './csv-text.ts';
+import { csvText } from '../exports/csv-text.ts';
 
 export interface TableWriter {
   write(row: readonly CellValue[]): Promise<void>;

@@ -2,10 +2,10 @@
 // takes bytes: a 100,000-row download holds a few rows at a time, not the file.
 import { once } from 'node:events';
 import { PassThrough, Readable } from 'node:stream';
-import { stringify } from 'csv-stringify/sync';
 import ExcelJS from 'exceljs';
 import type { CellValue } from '../formats/types.ts';
 import { escapeFormula, type CsvFormulaMode } from './csv-formulas.ts';
+import { csvText } from './csv-text.ts';
 import type { ResultTable } from './result-table.ts';
 import { sheetName } from './sheet-name.ts';
 
@@ -19,13 +19,9 @@ export type TableFormat = keyof typeof TABLE_MEDIA_TYPES;
 export const XLSX_MAX_CELL_CHARS = 32_767;
 const CUT_MARK = ' […]';
 
-/** Numbers and booleans as JavaScript prints them, empty for null: the text the cell showed. */
-const CSV_CAST = { boolean: (value: boolean) => String(value), number: (value: number) => String(value) };
-/** The same, with text cells guarded against formula injection (numbers are ream's own: `-3` stays). */
-const CSV_CAST_ESCAPED = { ...CSV_CAST, string: escapeFormula };
-
+/** One record; with `escape`, text cells guarded against formula injection (numbers are ream's own: `-3` stays). */
 function csvLine(row: readonly CellValue[], formulas: CsvFormulaMode): string {
-  return stringify([row.map((cell) => cell ?? '')], { cast: formulas === 'escape' ? CSV_CAST_ESCAPED : CSV_CAST });
+  return csvText([formulas === 'escape' ? row.map((cell) => (typeof cell === 'string' ? escapeFormula(cell) : cell)) : row]);
 }
 
 async function* csvLines(table: ResultTable, formulas: CsvFormulaMode): AsyncGenerator<string> {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { stringify } from 'csv-stringify/sync';
-import { csvText } from '../../src/cli/csv-text.ts';
+import { csvText } from '../../src/exports/csv-text.ts';
 import type { CellValue } from '../../src/formats/types.ts';
 
 test('csvText writes the bytes csv-stringify writes with the options ream rows used', () => {
