@@ -72,6 +72,8 @@ describe('console: recent errors on Operate, and the admin\'s tenant picker', { 
     await assertAccessible(page, 'jobs of every tenant');
     await picker.selectOption('tenant-b');
     await page.locator(`#jobs li[data-job-id="${aJob.id}"]`).waitFor({ state: 'detached', timeout: WAIT_MS });
+    // The list is read anew for the pick: its rows go, then tenant-b's come.
+    await page.locator(`#jobs li[data-job-id="${bJob.id}"]`).waitFor({ timeout: WAIT_MS });
     assert.equal(await page.locator('#jobs li').count(), 1, 'tenant-b\'s one job');
 
     const tenant = await openPage(browser, t);
