@@ -35,8 +35,11 @@ try {
     ocr: { ocr: 'never' },
     ...(engine ? { pdf: { pdfEngine: engine } } : {}),
     ...(process.env.BENCH_NO_INDEX === '1' ? { index: false } : {}),
+    ...(process.env.BENCH_CONCURRENCY ? { concurrency: Number(process.env.BENCH_CONCURRENCY) } : {}),
   }, new AbortController().signal);
   const usage = process.resourceUsage();
+  // The main thread's own CPU (the rest is the pool threads'): where ream's overhead sits.
+  const mainCpu = process.threadCpuUsage();
   // Files that failed outright; with OCR off the scans end partially_succeeded (needs_ocr), as expected.
   const lines = (await readFile(join(dir, 'out.jsonl'), 'utf8')).trim().split('\n');
   const failed = lines.filter((line) => (JSON.parse(line) as { status: string }).status === 'failed').length;
@@ -44,6 +47,7 @@ try {
     pages: summary.pages,
     failures: failed,
     cpuMs: (usage.userCPUTime + usage.systemCPUTime) / 1000,
+    mainCpuMs: Math.round(((mainCpu.user + mainCpu.system) / 1000)),
     maxRssKb: usage.maxRSS,
     mainPeakMb: Object.fromEntries(Object.entries(peak).map(([key, bytes]) => [key, Math.round(bytes / 2 ** 20)])),
   })}\n`);

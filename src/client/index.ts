@@ -573,7 +573,12 @@ export class ReamClient {
     return this.json<WorkerView>(`/v1/workers/${encodeURIComponent(id)}/${command}`, { method: 'POST' });
   }
 
-  /** Final results so far, one per document in input order. */
+  /** `GET /v1/jobs/:id/documents/:documentId/result`: one ended document's result; `not_found` before it has ended. */
+  documentResult(id: string, documentId: string, options: { signal?: AbortSignal } = {}): Promise<DocumentOutput> {
+    return this.json<DocumentOutput>(this.jobPath(id, `/documents/${encodeURIComponent(documentId)}/result`), options.signal ? { signal: options.signal } : {});
+  }
+
+  /** Final results so far, one per document in input order (every one of them: for one document, {@link documentResult}). */
   async results(id: string): Promise<DocumentOutput[]> {
     const { items } = await this.json<{ items: DocumentOutput[] }>(this.jobPath(id, '/results'));
     return items;

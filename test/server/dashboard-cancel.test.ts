@@ -113,3 +113,38 @@ void test('console: a document still queued has a row and is cancelled from it; 
     await ream.close();
   }
 });
+
+void test('console: a job of 130 documents lists 100, Show more reads the rest; the job page never reads every result', { timeout: 90_000 }, async (t) => {
+  if (!requireOrSkip(t, browser !== undefined, `Chromium at ${CHROMIUM}`)) return;
+  const ream = await createReam({ dataDir: join(dir, 'data-many'), threads: 1 });
+  const server = await startServer({ ream, host: '127.0.0.1', port: 0 });
+  try {
+    const client = new ReamClient({ baseUrl: server.url });
+    const names = Array.from({ length: 130 }, (_, i) => `note-${String(i).padStart(3, '0')}.txt`);
+    const job = await client.submit({ files: names.map((name) => ({ name, data: new TextEncoder().encode(`text of ${name}`) })) });
+    await ream.wait(job.id);
+
+    const page = await openPage(browser, t);
+    const paths: string[] = [];
+    page.on('request', (request) => paths.push(new URL(request.url()).pathname));
+    await page.goto(`${server.url}/#/jobs/${job.id}`);
+    const rows = page.locator('.documents li');
+    await page.locator('#more-documents').waitFor({ timeout: WAIT_MS });
+    assert.equal(await rows.count(), 100, 'the first page');
+    assert.deepEqual(await rows.locator('.name').allTextContents(), names.slice(0, 100), 'in input order');
+    await page.locator('#more-documents').click();
+    await rows.nth(129).waitFor({ timeout: WAIT_MS });
+    assert.deepEqual(await rows.locator('.name').allTextContents(), names, 'then the rest, once each');
+    assert.equal(await page.locator('#more-documents').count(), 0, 'nothing more to show');
+    assert.equal(paths.filter((path) => path.endsWith('/results')).length, 0, 'no request for every result of the job');
+
+    // A document's page reads its own result only.
+    await page.getByRole('link', { name: names[120] }).click();
+    await page.getByText(`text of ${names[120]}`).waitFor({ timeout: WAIT_MS });
+    assert.ok(paths.some((path) => path.endsWith('/result')), 'the one result');
+    assert.equal(paths.filter((path) => path.endsWith('/results')).length, 0);
+  } finally {
+    await server.close();
+    await ream.close();
+  }
+});

@@ -1,5 +1,5 @@
 // GET /v1/jobs/:id/documents: a job's documents in input order, queued ones included, a page at a
-// time; and the SDK's page and all-pages readers over it.
+// time; the SDK's page and all-pages readers over it; and one document's result.
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -72,9 +72,23 @@ void test('a gated job lists every document in input order, the ones not started
     assert.deepEqual(all, names, `all of them, ${pageSize} a page`);
   }
 
+  // One document's result: none while it is queued.
+  assert.deepEqual(await problemCode(`/v1/jobs/${job.id}/documents/${third.id}/result`), [404, 'not_found']);
+
   await writeFile(releaseFile, '');
   await ream.wait(job.id);
   await ream.wait(blocker.id);
+  // Once ended, the same object as its item among the job's results, and no other document's.
+  const results = await client.results(job.id);
+  for (const doc of page.items) {
+    const one = await client.documentResult(job.id, doc.id);
+    assert.deepEqual(one, results.find((r) => r.documentId === doc.id), doc.name);
+    assert.equal(one.source, doc.name);
+  }
+  const [blockerDoc] = (await client.jobDocuments(blocker.id)).items;
+  assert.ok(blockerDoc);
+  assert.equal((await client.documentResult(blocker.id, blockerDoc.id)).source, 'blocker.pdf');
+  assert.deepEqual(await problemCode(`/v1/jobs/${job.id}/documents/${blockerDoc.id}/result`), [404, 'not_found'], 'a document of another job');
   const ended = await client.jobDocuments(job.id);
   assert.deepEqual(ended.items.map((d) => d.status), ['succeeded', 'succeeded', 'succeeded']);
   for (const doc of ended.items) {

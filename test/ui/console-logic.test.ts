@@ -2,8 +2,8 @@
 // page's per-document state folded from events, and the Operate charts' lines of the metrics history.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { DocumentOutput, JobDocumentView, MetricsSample, ReamEvent } from '../../src/client/index.ts';
-import { documentRows, etaOf, foldEvent, pagesOf, type DocumentStates } from '../../ui/src/job-state.ts';
+import type { JobDocumentView, MetricsSample, ReamEvent } from '../../src/client/index.ts';
+import { documentRows, etaOf, foldEvent, mergeListing, pagesOf, type DocumentStates } from '../../ui/src/job-state.ts';
 import { historyLines, MAX_FAILURE_LINES, mergeSamples } from '../../ui/src/metrics.ts';
 import { snippetParts } from '../../ui/src/snippet.ts';
 import { anyFilter, filtersFromQuery, filtersToQuery, searchOptionsOf } from '../../ui/src/search-filters.ts';
@@ -36,23 +36,43 @@ describe('documentRows', () => {
   });
   const progress = { documentsDone: 0, documentsTotal: 3, pagesDone: 0, pagesTotal: 3, percent: 0, etaSeconds: null };
 
-  test('listed documents first in input order, queued ones included; results and events fill in; the rest follow', () => {
-    const listed = [listedDoc('doc_0', 'running', 4), listedDoc('doc_1', 'running'), listedDoc('doc_2', 'queued')];
-    const output = { documentId: 'doc_0', source: 'zero.pdf', status: 'succeeded', pageCount: 4 } as DocumentOutput;
+  test('listed documents first in input order, queued ones included; events fill in; the rest follow', () => {
+    const listed = [{ ...listedDoc('doc_0', 'succeeded', 4), name: 'zero.pdf' }, listedDoc('doc_1', 'running'), listedDoc('doc_2', 'queued')];
     let states: DocumentStates = new Map();
     states = foldEvent(states, { seq: 1, type: 'document.started', jobId: 'j', tenantId: 't', at: 1, progress, documentId: 'doc_1' });
     states = foldEvent(states, { seq: 2, type: 'document.started', jobId: 'j', tenantId: 't', at: 1, progress, documentId: 'doc_9' });
-    const rows = documentRows(listed, [output], states);
-    assert.deepEqual(rows.map((r) => [r.id, r.name, r.status, r.pagesTotal]), [
-      ['doc_0', 'zero.pdf', 'succeeded', 4],
-      ['doc_1', 'doc_1.pdf', 'running', null],
-      ['doc_2', 'doc_2.pdf', 'queued', null],
-      ['doc_9', '', 'running', null],
+    const rows = documentRows(listed, states);
+    assert.deepEqual(rows.map((r) => [r.id, r.name, r.status, r.pagesTotal, r.done]), [
+      ['doc_0', 'zero.pdf', 'succeeded', 4, true],
+      ['doc_1', 'doc_1.pdf', 'running', null, false],
+      ['doc_2', 'doc_2.pdf', 'queued', null, false],
+      ['doc_9', '', 'running', null, false],
     ]);
     // An end the listing saw wins over events that have not caught up; a live event wins over a stale "queued".
     states = foldEvent(states, { seq: 3, type: 'document.started', jobId: 'j', tenantId: 't', at: 2, progress, documentId: 'doc_2' });
-    const later = documentRows([listedDoc('doc_1', 'cancelled'), listedDoc('doc_2', 'queued')], [], states);
-    assert.deepEqual(later.map((r) => r.status), ['cancelled', 'running', 'running']);
+    const later = documentRows([listedDoc('doc_1', 'cancelled'), listedDoc('doc_2', 'queued')], states);
+    assert.deepEqual(later.map((r) => [r.status, r.done]), [['cancelled', false], ['running', false], ['running', false]]);
+    // A failure: the listing's error when it has one, else the events'. Unlisted ones in the order
+    // their events came, while they run: an ended one waits for the page of the listing that holds it.
+    states = foldEvent(states, { seq: 4, type: 'document.failed', jobId: 'j', tenantId: 't', at: 3, progress, documentId: 'doc_9', error: { code: 'timeout', message: 'slow', retryable: false } });
+    const failed: JobDocumentView = { ...listedDoc('doc_0', 'failed'), error: { code: 'invalid_pdf', message: 'broken', retryable: false } };
+    assert.deepEqual(documentRows([failed], states).map((r) => [r.id, r.status, r.done, r.error]), [
+      ['doc_0', 'failed', true, 'broken (invalid_pdf)'],
+      ['doc_1', 'running', false, ''],
+      ['doc_2', 'running', false, ''],
+    ]);
+    assert.deepEqual(documentRows([failed, listedDoc('doc_9', 'running')], states).map((r) => [r.id, r.status, r.error]).at(1), ['doc_9', 'failed', 'slow (timeout)'], 'listed: its end from the events');
+  });
+
+  test('mergeListing: a fresh first page replaces its documents and keeps the pages read after it', () => {
+    const pageOne = [listedDoc('doc_0', 'queued'), listedDoc('doc_1', 'queued')];
+    const pageTwo = [listedDoc('doc_2', 'queued'), listedDoc('doc_3', 'queued')];
+    const fresh = [listedDoc('doc_0', 'succeeded'), listedDoc('doc_1', 'running')];
+    assert.deepEqual(mergeListing([...pageOne, ...pageTwo], fresh).map((d) => [d.id, d.status]), [
+      ['doc_0', 'succeeded'], ['doc_1', 'running'], ['doc_2', 'queued'], ['doc_3', 'queued'],
+    ]);
+    assert.deepEqual(mergeListing([], fresh).map((d) => d.id), ['doc_0', 'doc_1'], 'the first read');
+    assert.deepEqual(mergeListing(pageOne, []).map((d) => d.id), ['doc_0', 'doc_1'], 'an empty read keeps what was read');
   });
 });
 

@@ -1,6 +1,6 @@
 // What the job page knows of each document, folded from the job's events as they stream in.
 // A relative path, not the @client alias: the console's logic tests import this file under the main tsconfig.
-import type { DocumentOutput, JobDocumentView, ReamEvent } from '../../src/client/index.ts';
+import type { JobDocumentView, ReamEvent } from '../../src/client/index.ts';
 
 /** `attempts`: of the chunk's task, when the event said (servers before it did not). */
 export type ChunkState = { state: 'done' | 'failed'; from: number; to: number; message: string; at: number; attempts?: number };
@@ -58,17 +58,20 @@ export function pagesOf(document: DocumentState): { pages: number; perSecond: nu
   return { pages, perSecond: seconds > 0 ? pages / seconds : null };
 }
 
-/** One row of the job page: a document from the listing, the results or the events, whichever knows it. */
+/** One row of the job page: a document from the listing or the events, whichever knows it. */
 export interface DocumentRow {
   id: string;
   /** `''` while unknown (a document only seen in events, its name still being read). */
   name: string;
   status: JobDocumentView['status'];
+  /** Ended with a result to look at (succeeded, partially or not at all; a cancelled one may have none). */
+  done: boolean;
   /** Pages in the document, once inspected. */
   pagesTotal: number | null;
   /** Its chunks, once planned: the chunk map shows every one from the start. */
   chunksTotal: number | null;
-  output: DocumentOutput | undefined;
+  /** Why it failed, as `message (code)`; `''` when it did not. */
+  error: string;
   state: DocumentState | undefined;
 }
 
@@ -76,19 +79,33 @@ const ENDED: ReadonlySet<string> = new Set(['succeeded', 'partially_succeeded', 
 
 /**
  * The rows in input order: the listed documents first (queued ones included, which no event has
- * named yet), then any the listing does not hold (past its first page) from results and events.
- * Status: a result's, else an end the listing saw (events may lag a poll), else the live events',
- * else the listing's.
+ * named yet), then those running that the listing does not hold (past the pages read so far),
+ * from the events; ended ones past the pages read wait for Show more, or the events of a long
+ * job (replayed from its start) would list every document at once. Status: an end the listing
+ * saw (events may lag a poll; only the listing knows a partial success), else the live events',
+ * else the listing's. No document's result is read for this: one result is read when its page opens.
  */
-export function documentRows(listed: readonly JobDocumentView[], results: readonly DocumentOutput[], states: DocumentStates): DocumentRow[] {
+export function documentRows(listed: readonly JobDocumentView[], states: DocumentStates): DocumentRow[] {
   const byId = new Map(listed.map((doc) => [doc.id, doc]));
-  const outputs = new Map(results.map((output) => [output.documentId, output]));
-  const ids = [...new Set([...byId.keys(), ...outputs.keys(), ...states.keys()])];
+  const running = [...states.values()].filter((state) => state.status === 'running' && !byId.has(state.id)).map((state) => state.id);
+  const ids = [...byId.keys(), ...running];
   return ids.map((id) => {
     const doc = byId.get(id);
-    const output = outputs.get(id);
     const state = states.get(id);
-    const status = output?.status ?? (doc && ENDED.has(doc.status) ? doc.status : (state?.status ?? doc?.status ?? 'running'));
-    return { id, name: output?.source ?? doc?.name ?? '', status, pagesTotal: output?.pageCount ?? doc?.pagesTotal ?? null, chunksTotal: doc?.chunksTotal ?? null, output, state };
+    const status = doc && ENDED.has(doc.status) ? doc.status : (state?.status ?? doc?.status ?? 'running');
+    const error = doc?.error ? `${doc.error.message} (${doc.error.code})` : (state?.error ?? '');
+    return {
+      id, name: doc?.name ?? '', status, done: ENDED.has(status) && status !== 'cancelled',
+      pagesTotal: doc?.pagesTotal ?? null, chunksTotal: doc?.chunksTotal ?? null, error, state,
+    };
   });
+}
+
+/**
+ * The listing after a fresh read of its first `fresh.length` documents: those replace what was
+ * read before, and the documents read past them (later pages) are kept as they were.
+ */
+export function mergeListing(previous: readonly JobDocumentView[], fresh: readonly JobDocumentView[]): JobDocumentView[] {
+  const ids = new Set(fresh.map((doc) => doc.id));
+  return [...fresh, ...previous.filter((doc) => !ids.has(doc.id) && doc.ordinal > (fresh.at(-1)?.ordinal ?? -1))];
 }

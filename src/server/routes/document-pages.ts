@@ -2,6 +2,8 @@ import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { RowViewQuery } from '../../api-types.ts';
 import { ReamError } from '../../errors.ts';
+import { fromJson } from '../../json.ts';
+import type { DocumentOutput } from '../../pipeline/types.ts';
 import type { Ream } from '../../runtime/ream.ts';
 import { TENANT } from '../auth/access.ts';
 import { principalOf } from '../auth/principal.ts';
@@ -58,5 +60,19 @@ export function documentPagesRoutes(app: FastifyInstance, ream: Ream): void {
       for await (const page of rows) yield `${JSON.stringify(page)}\n`;
     }
     return reply.type('application/x-ndjson; charset=utf-8').header('x-total-count', total).send(Readable.from(lines()));
+  });
+
+  const resultSchema = {
+    summary: 'One ended document\'s result (as one item of GET /v1/jobs/{id}/results), to show it without reading every result of the job',
+    params: JOB_DOCUMENT_PARAMS,
+    response: problemResponses,
+  } as const;
+  app.get<{ Params: PagesParams }>('/v1/jobs/:id/documents/:documentId/result', { ...TENANT, schema: resultSchema }, async (request, reply) => {
+    const job = await requireJob(ream, request.params.id, principalOf(request));
+    const { documentId } = request.params;
+    if (!(await ream.jobDocument(job.id, documentId))) throw ReamError.nonRetryable('not_found', `job ${job.id} has no document ${documentId}`);
+    const result = await ream.documentResult(job.id, documentId);
+    if (!result) throw ReamError.nonRetryable('not_found', `document ${documentId} of job ${job.id} has not ended: no result yet`);
+    return reply.type('application/json; charset=utf-8').send(fromJson<DocumentOutput>(result.output));
   });
 }

@@ -1,4 +1,4 @@
-import type { DocumentOutput, ReamClient } from '@client';
+import { ReamHttpError, type DocumentOutput, type ReamClient } from '@client';
 import { useEffect, useState } from 'preact/hooks';
 import { ErrorText, Page, Status } from '../components/common.tsx';
 import { PageImage } from '../components/PageImage.tsx';
@@ -36,14 +36,9 @@ export function Document({ client, jobId, documentId, at = 1 }: { client: ReamCl
   const [reportRow, setReportRow] = useState<{ row: number } | undefined>(undefined);
 
   useEffect(() => {
-    client.results(jobId).then(
-      (items) => {
-        const found = items.find((item) => item.documentId === documentId);
-        if (found) setOutput(found);
-        else setError('This document has no result in this job yet.');
-      },
-      (failure: unknown) => setError(messageOf(failure)),
-    );
+    client.documentResult(jobId, documentId).then(setOutput, (failure: unknown) => {
+      setError(failure instanceof ReamHttpError && failure.code === 'not_found' ? 'This document has no result in this job yet.' : messageOf(failure));
+    });
   }, [client, jobId, documentId]);
 
   const pages = output?.pages ?? [];

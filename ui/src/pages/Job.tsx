@@ -1,28 +1,34 @@
-import { TERMINAL_STATUSES, type DocumentOutput, type JobDocumentView, type JobView, type ReamClient } from '@client';
+import { TERMINAL_STATUSES, type JobDocumentView, type JobView, type ReamClient } from '@client';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ChunkMap } from '../components/ChunkMap.tsx';
 import { Downloads } from '../components/Downloads.tsx';
 import { Reports } from '../components/Reports.tsx';
 import { Bar, ErrorText, Page, Status } from '../components/common.tsx';
 import { duration, messageOf, when } from '../format.ts';
-import { documentRows, etaOf, foldEvent, pagesOf, type DocumentStates } from '../job-state.ts';
+import { documentRows, etaOf, foldEvent, mergeListing, pagesOf, type DocumentStates } from '../job-state.ts';
 import { href } from '../router.ts';
 
 /** Least time between two reads of the job's view while its events stream in. */
 const VIEW_REFRESH_MS = 2000;
 /**
- * How often the job's view and its documents' list are read again while it runs: documents still
- * queued send no event, and a job waiting on them sends none either. One page of the list (the
- * first documents of a big job; later ones appear from their events).
+ * How often the job's view and the first page of its documents are read again while it runs:
+ * documents still queued send no event, and a job waiting on them sends none either. Pages read
+ * further on (Show more) are kept current by the events.
  */
 const POLL_MS = 3000;
+/** Documents per page of the list: the first page, then one more per Show more. */
+const LIST_PAGE = 100;
 
 /** A job, live: its progress over SSE (resuming after the last event seen), each document's bar and chunk map. */
 export function Job({ client, jobId }: { client: ReamClient; jobId: string }) {
   const [job, setJob] = useState<JobView | undefined>(undefined);
   const [documents, setDocuments] = useState<DocumentStates>(new Map());
-  const [results, setResults] = useState<DocumentOutput[]>([]);
   const [listed, setListed] = useState<JobDocumentView[]>([]);
+  /** Whether the listing has documents past those read; `cursor` reads the next page of them. */
+  const [more, setMore] = useState(false);
+  const cursor = useRef<string | null>(null);
+  /** Set once a page past the first was read: a fresh first page then no longer says where the list ends. */
+  const extended = useRef(false);
   const [names, setNames] = useState<ReadonlyMap<string, string>>(new Map());
   const [error, setError] = useState('');
   const [streamError, setStreamError] = useState('');
@@ -30,14 +36,34 @@ export function Job({ client, jobId }: { client: ReamClient; jobId: string }) {
   const lastSeq = useRef(0);
 
   const readListing = async (signal?: AbortSignal): Promise<void> => {
-    setListed((await client.jobDocuments(jobId, signal ? { signal } : {})).items);
+    const page = await client.jobDocuments(jobId, { limit: LIST_PAGE, ...(signal ? { signal } : {}) });
+    setListed((previous) => mergeListing(previous, page.items));
+    if (!extended.current) {
+      cursor.current = page.nextCursor;
+      setMore(page.nextCursor !== null);
+    }
+  };
+
+  const readMore = async (): Promise<void> => {
+    if (cursor.current === null) return;
+    try {
+      const page = await client.jobDocuments(jobId, { limit: LIST_PAGE, cursor: cursor.current });
+      extended.current = true;
+      cursor.current = page.nextCursor;
+      setMore(page.nextCursor !== null);
+      setListed((previous) => {
+        const known = new Set(previous.map((doc) => doc.id));
+        return [...previous, ...page.items.filter((doc) => !known.has(doc.id))];
+      });
+    } catch (failure) {
+      setError(messageOf(failure));
+    }
   };
 
   const refresh = async (): Promise<void> => {
     try {
       setJob(await client.getJob(jobId));
       await readListing();
-      setResults(await client.results(jobId));
     } catch (failure) {
       setError(messageOf(failure));
     }
@@ -63,7 +89,6 @@ export function Job({ client, jobId }: { client: ReamClient; jobId: string }) {
             viewedAt = Date.now();
             client.getJob(jobId, abort.signal).then((view) => setJob((previous) => ({ ...view, progress: previous?.progress ?? view.progress })), () => undefined);
           }
-          if (event.type === 'document.completed' || event.type === 'document.failed') void client.results(jobId).then(setResults, () => undefined);
         }
         await refresh();
       } catch (failure) {
@@ -91,7 +116,7 @@ export function Job({ client, jobId }: { client: ReamClient; jobId: string }) {
     };
   }, [client, jobId, job === undefined, ended]);
 
-  // Names of documents the listing does not hold (past its first page); finished ones carry theirs in their results.
+  // Names of documents the listing does not hold (past the pages read so far), once each.
   useEffect(() => {
     const known = new Set(listed.map((doc) => doc.id));
     for (const id of documents.keys()) {
@@ -119,7 +144,7 @@ export function Job({ client, jobId }: { client: ReamClient; jobId: string }) {
     }
   };
 
-  const rows = documentRows(listed, results, documents);
+  const rows = documentRows(listed, documents);
   const progress = job?.progress;
 
   return (
@@ -163,7 +188,7 @@ export function Job({ client, jobId }: { client: ReamClient; jobId: string }) {
               Retry failed parts
             </button>
           </div>
-          <Downloads client={client} jobId={jobId} disabled={results.length === 0} />
+          <Downloads client={client} jobId={jobId} disabled={(job.progress?.documentsDone ?? 0) === 0} />
           {ended ? <Reports client={client} jobId={jobId} /> : null}
         </>
       )}
@@ -176,11 +201,10 @@ export function Job({ client, jobId }: { client: ReamClient; jobId: string }) {
       <h2>Documents</h2>
       <ul class="documents">
         {rows.map((row) => {
-          const { id, output, state, status } = row;
+          const { id, done, state, status } = row;
           const name = row.name === '' ? (names.get(id) ?? '') : row.name;
           const { pages, perSecond } = state ? pagesOf(state) : { pages: 0, perSecond: null };
           const total = row.pagesTotal;
-          const done = output !== undefined;
           const eta = etaOf(pages, total, perSecond);
           return (
             <li key={id} data-document-id={id}>
@@ -201,17 +225,25 @@ export function Job({ client, jobId }: { client: ReamClient; jobId: string }) {
               </div>
               <Bar label={`Progress of ${name === '' ? id : name}`} value={done ? 1 : total === null ? 0 : pages} max={done ? 1 : Math.max(1, total ?? 1)}>
                 {done
-                  ? `${output.pageCount ?? 0} pages`
+                  ? `${total ?? pages} pages`
                   : status === 'queued'
                     ? 'waiting to start'
                     : `${pages}${total === null ? '' : ` of ${total}`} pages read${perSecond === null ? '' : `, ${perSecond.toFixed(1)} pages/s`}${eta === null ? '' : `, about ${duration(eta)} left`}`}
               </Bar>
               {done && state === undefined ? null : <ChunkMap document={state} total={row.chunksTotal} name={name === '' ? id : name} />}
-              {output?.error ? <p class="error">{`${output.error.message} (${output.error.code})`}</p> : state?.error ? <p class="error">{state.error}</p> : null}
+              {row.error === '' ? null : <p class="error">{row.error}</p>}
             </li>
           );
         })}
       </ul>
+      {more ? (
+        <p>
+          <button type="button" id="more-documents" onClick={() => void readMore()}>
+            Show more documents
+          </button>{' '}
+          {rows.length} of {job?.progress?.documentsTotal ?? '?'} shown
+        </p>
+      ) : null}
     </Page>
   );
 }
