@@ -205,6 +205,9 @@ export function reamHandle(engine: Engine, parts: HandleParts): Ream {
       await Promise.all(probes.map(([name, probe]) => answersWithin(name, probe, READY_TIMEOUT_MS)));
     },
     findApiKey: (token) => findApiKey(store, token),
+    async apiKeyLive(tenantId, keyId) {
+      return (await store.listApiKeys(tenantId)).some((key) => key.id === keyId && key.revokedAt === null);
+    },
     async drain(timeoutMs) {
       await parts.drainWork(timeoutMs);
       await parts.close();

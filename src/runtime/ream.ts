@@ -336,6 +336,8 @@ export interface Ream {
   ready(): Promise<void>;
   /** The live (not revoked) API key of a presented token, else `undefined`. */
   findApiKey(token: string): Promise<ApiKeyRecord | undefined>;
+  /** Whether the API key `keyId` of `tenantId` exists and is not revoked: for what acts as a key after the request that showed it (a download ticket). */
+  apiKeyLive(tenantId: string, keyId: string): Promise<boolean>;
 
   /**
    * Graceful drain: stops claiming, lets running tasks finish for up to `timeoutMs`, releases

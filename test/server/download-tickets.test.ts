@@ -1,6 +1,6 @@
 // Browser downloads without a key in the URL: POST /v1/download-tickets answers the download's URL
 // with a single-use ticket bound to that path, query and caller. Over HTTP with auth on: a ticket
-// opens its file once, expires, opens no other URL, is refused for another tenant's job, and never
+// opens its file once, expires, dies with its API key, opens no other URL, is refused for another tenant's job, and never
 // reaches the request log or the audit log. CSV downloads guard formula-like text cells.
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -15,6 +15,8 @@ import { startServer, type RunningServer } from '../../src/server/app.ts';
 import { rejectsWithCode } from '../support/assert-ream-error.ts';
 import { makePdf } from '../support/make-pdf.ts';
 import { issueTenantKeys, type TenantKeys } from '../support/tenant-keys.ts';
+import { adaptersOf } from '../../src/runtime/internals.ts';
+import { issueApiKey } from '../../src/server/auth/api-keys.ts';
 
 const RULES = [
   { name: 'customer', pattern: 'Customer: (.+)', group: 1 },
@@ -92,6 +94,20 @@ describe('download tickets', { timeout: 60_000 }, () => {
     const zip = await fetch(zipUrl);
     assert.equal(zip.status, 200);
     assert.equal(zip.headers.get('content-type'), 'application/zip');
+  });
+
+  test('a ticket of an API key revoked since it was issued is refused', async () => {
+    const { store } = adaptersOf(ream);
+    const issued = await issueApiKey(store, { tenantId: 'tenant-a', name: 'soon revoked', role: 'user' });
+    const response = await ticket(`/v1/jobs/${job.id}/download?format=json`, issued.token);
+    assert.equal(response.status, 201);
+    const { url } = (await response.json()) as { url: string };
+    await store.revokeApiKey(issued.record.id, Date.now());
+    const refused = await problemOf(await fetch(`${server.url}${url}`));
+    assert.deepEqual([refused.status, refused.code], [401, 'unauthorized']);
+    assert.match(refused.detail, /has been revoked/);
+    // The other key of the tenant still opens its own.
+    assert.equal((await fetch(`${server.url}${await ticketUrl(`/v1/jobs/${job.id}/download?format=json`)}`)).status, 200);
   });
 
   test('an expired ticket is refused', async () => {

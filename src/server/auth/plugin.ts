@@ -58,7 +58,7 @@ function unauthorized(reply: FastifyReply, message: string): FastifyReply {
  * `onRequest` hook on the whole server. Every route registered after this call must declare its
  * access. With auth off every request is the local tenant (the server refuses non-loopback hosts then).
  */
-export function registerAuth(app: FastifyInstance, keys: Pick<Ream, 'findApiKey'>, auth: AuthOptions, rateLimit?: RateLimitOptions, coordination: Coordination = localCoordination()): void {
+export function registerAuth(app: FastifyInstance, keys: Pick<Ream, 'findApiKey' | 'apiKeyLive'>, auth: AuthOptions, rateLimit?: RateLimitOptions, coordination: Coordination = localCoordination()): void {
   const verifyJwt =
     auth.mode === 'on'
       ? createJwtVerifier({
@@ -100,6 +100,9 @@ export function registerAuth(app: FastifyInstance, keys: Pick<Ream, 'findApiKey'
       if (ticket !== undefined && !upgrade) {
         const redeemed = await redeemDownloadTicket(coordination, ticket, request.url);
         if ('refused' in redeemed) return unauthorized(reply, redeemed.refused);
+        // Issued to an API key: a key revoked since then opens nothing more (a JWT cannot be revoked).
+        const { tenantId, subject } = redeemed.principal;
+        if (!subject.startsWith('jwt:') && !(await keys.apiKeyLive(tenantId, subject))) return unauthorized(reply, 'the API key this download ticket was issued to has been revoked');
         principal = redeemed.principal;
       } else principal = token === undefined ? await redeemWsTicket(coordination, ticket ?? '') : await authenticate(token);
       if (!principal) return unauthorized(reply, `invalid, expired or revoked ${token === undefined ? 'ticket' : 'credentials'}`);
