@@ -3,11 +3,14 @@
 // BENCH_NO_INDEX=1: with --no-index (the text not indexed for search). Runs the built dist/, as the
 // `ream` binary does; BENCH_FROM_SOURCE=1 the TypeScript sources (bench/ream-build.ts).
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import module from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { runCommandModule, srcOrDist } from './ream-build.ts';
 
+// As the `ream` binary does (bin/ream.js): compiled code from Node's compile cache.
+module.enableCompileCache();
 // As `ream run` does (src/cli/main.ts), before the engine's modules load.
 const heap = (await import(pathToFileURL(srcOrDist('cli/process-heap')).href)) as typeof import('../src/cli/process-heap.ts');
 heap.capYoungGeneration(heap.RUN_YOUNG_GENERATION_MB);

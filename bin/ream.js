@@ -2,6 +2,7 @@
 // The published package runs the compiled dist/. In a checkout without a build, Node >= 22.18
 // runs the TypeScript sources directly (type stripping), so `npm test` needs no build step.
 import { existsSync } from 'node:fs';
+import module from 'node:module';
 import { nodeVersionProblem } from './node-version.js';
 
 // Checked before anything native loads: on an older Node the SQLite addon crashes the process
@@ -11,6 +12,11 @@ if (problem !== undefined) {
   process.stderr.write(`${problem}\n`);
   process.exit(2);
 }
+
+// Node keeps the code it compiled for each module on disk (os.tmpdir()/node-compile-cache) and
+// reuses it on the next start: `ream --version` takes ~100 ms instead of ~120, `ream run` ~0.03 s less.
+// NODE_DISABLE_COMPILE_CACHE=1 turns it off; NODE_COMPILE_CACHE=<dir> moves it.
+module.enableCompileCache();
 
 const compiled = new URL('../dist/cli/main.js', import.meta.url);
 const { main } = existsSync(compiled) && !process.env.REAM_FROM_SOURCE ? await import(compiled.href) : await import('../src/cli/main.ts');

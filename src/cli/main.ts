@@ -1,4 +1,5 @@
 import { tracingRequested } from '../tracing/requested.ts';
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { toReamError } from '../errors.ts';
 import { registerClientCommands } from './client-commands.ts';
@@ -18,6 +19,11 @@ import { registerServeCommand } from './serve-command.ts';
 import { interruptSignal } from './signals.ts';
 import { registerWorkerCommand } from './worker-command.ts';
 
+/** The version in package.json, two folders up from this file in the sources and in dist/ alike. */
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
+
 function formatSummary(s: RunSummary, out: string): string {
   const rate = s.wallSeconds > 0 ? (s.pages / s.wallSeconds).toFixed(1) : '0';
   return [
@@ -34,6 +40,7 @@ function formatSummary(s: RunSummary, out: string): string {
 export function buildProgram(): Command {
   const program = new Command('ream')
     .description('Process piles of documents concurrently, reliably and resumably.')
+    .version(packageVersion(), '-V, --version', 'print ream\'s version')
     .showHelpAfterError()
     // Commander exits 1 on its own for usage errors; ream's contract is 2 (see `main`). Set
     // before the commands are added: they inherit it.

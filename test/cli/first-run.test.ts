@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -34,6 +34,24 @@ void describe('first run', () => {
       assert.match(message, /npm install -g node@24/);
     }
     for (const version of ['22.13.0', '22.18.1', '24.21.0', '25.0.0', '100.1.1']) assert.equal(checkVersion(version), undefined, version);
+  });
+
+  void test('the CLI keeps its compiled code in Node\'s compile cache, under the temp dir, unless told not to', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ream-compile-cache-'));
+    try {
+      const env = { ...process.env, TMPDIR: dir };
+      delete env.NODE_COMPILE_CACHE;
+      delete env.NODE_DISABLE_COMPILE_CACHE;
+      const { stdout } = await run(process.execPath, [join(repoRoot, 'bin/ream.js'), '--version'], { env });
+      const { version } = JSON.parse(await readFile(join(repoRoot, 'package.json'), 'utf8')) as { version: string };
+      assert.equal(stdout.trim(), version, '--version prints the package\'s version');
+      assert.ok((await readdir(join(dir, 'node-compile-cache'))).length > 0, 'a cache for this Node');
+      const off = await mkdtemp(join(dir, 'off-'));
+      await run(process.execPath, [join(repoRoot, 'bin/ream.js'), '--version'], { env: { ...env, TMPDIR: off, NODE_DISABLE_COMPILE_CACHE: '1' } });
+      assert.deepEqual(await readdir(off), [], 'nothing written when disabled');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   void test('on an old Node the CLI exits 2 with that message instead of crashing', async (t) => {
