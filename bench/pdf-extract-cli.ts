@@ -25,6 +25,8 @@ const sampler = setInterval(() => {
 sampler.unref();
 
 const [threadsArg = '1', engine = '', ...files] = process.argv.slice(2);
+// The main thread's CPU once the CLI's modules are loaded: its start-up share.
+const loadedCpu = process.threadCpuUsage();
 const dir = await mkdtemp(join(tmpdir(), 'ream-bench-cli-'));
 try {
   const summary = await runCommand(files, {
@@ -51,6 +53,7 @@ try {
     failures: failed,
     cpuMs: (usage.userCPUTime + usage.systemCPUTime) / 1000,
     mainCpuMs: Math.round(((mainCpu.user + mainCpu.system) / 1000)),
+    mainLoadCpuMs: Math.round(((loadedCpu.user + loadedCpu.system) / 1000)),
     maxRssKb: usage.maxRSS,
     mainPeakMb: Object.fromEntries(Object.entries(peak).map(([key, bytes]) => [key, Math.round(bytes / 2 ** 20)])),
   })}\n`);

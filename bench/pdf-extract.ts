@@ -25,6 +25,9 @@ interface Measure {
   /** User + system CPU of the whole process (all threads), in ms; undefined for pdftotext. */
   cpuMs?: number;
   maxRssKb?: number;
+  /** `ream run` only: the main thread's own CPU, and its share before the run began (module loading), in ms. */
+  mainCpuMs?: number;
+  mainLoadCpuMs?: number;
 }
 
 interface Corpus {
@@ -50,9 +53,10 @@ function runChild(script: string, args: string[]): Promise<Measure> {
     child.on('close', (code) => {
       const wallMs = performance.now() - started;
       if (code !== 0) return reject(new Error(`${script} exited with ${code}`));
-      const result = JSON.parse(out) as { pages: number; cpuMs: number; maxRssKb: number; failures: number };
+      const result = JSON.parse(out) as { pages: number; cpuMs: number; maxRssKb: number; failures: number; mainCpuMs?: number; mainLoadCpuMs?: number };
       if (result.failures) return reject(new Error(`${script}: ${result.failures} pages failed`));
-      resolve({ pages: result.pages, wallMs, cpuMs: result.cpuMs, maxRssKb: result.maxRssKb });
+      const { mainCpuMs, mainLoadCpuMs } = result;
+      resolve({ pages: result.pages, wallMs, cpuMs: result.cpuMs, maxRssKb: result.maxRssKb, ...(mainCpuMs === undefined ? {} : { mainCpuMs }), ...(mainLoadCpuMs === undefined ? {} : { mainLoadCpuMs }) });
     });
   });
 }
@@ -151,6 +155,25 @@ export async function run(): Promise<string> {
         `${ratio(`cli:${engine}:1`, `bare:${engine}:1`)} | ${ratio(`cli:${engine}:2`, `bare:${engine}:2`)} | ` +
         `${ratio(`bare:${engine}:2`, `bare:${engine}:1`)} | ${ratio(`cli:${engine}:2`, `cli:${engine}:1`)} |`,
     );
+  }
+  lines.push(
+    '',
+    'Where `ream run`\'s CPU goes (its run with the least CPU per thread count, against the bare engine\'s least): the main thread ' +
+      '(module loading, then the store, queue, events, blob ingest, search index and results file) and the pool threads (the total less the main thread\'s).',
+    '',
+    '| engine | threads | bare engine CPU s | ream run CPU s | main thread (of it: module loading) | pool threads | pool threads ÷ bare engine |',
+    '|---|---:|---:|---:|---:|---:|---:|',
+  );
+  for (const engine of ENGINES) {
+    for (const threads of THREADS) {
+      const cli = get(`cli:${engine}:${threads}`).filter((m) => m.cpuMs !== undefined && m.mainCpuMs !== undefined);
+      const bareCpu = minCpu(get(`bare:${engine}:${threads}`));
+      if (cli.length === 0 || !Number.isFinite(bareCpu)) continue;
+      const least = cli.reduce((a, b) => ((b.cpuMs ?? 0) < (a.cpuMs ?? 0) ? b : a));
+      const cpu = least.cpuMs ?? 0;
+      const main = least.mainCpuMs ?? 0;
+      lines.push(`| ${engine} | ${threads} | ${fmt(bareCpu / 1000, 1)} | ${fmt(cpu / 1000, 1)} | ${fmt(main / 1000, 2)} (${fmt((least.mainLoadCpuMs ?? 0) / 1000, 2)}) | ${fmt((cpu - main) / 1000, 1)} | ${fmt((cpu - main) / bareCpu, 2)} |`);
+    }
   }
   lines.push(
     '',

@@ -39,7 +39,7 @@ void describe('first run', () => {
   void test('the CLI keeps its compiled code in Node\'s compile cache, under the temp dir, unless told not to', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'ream-compile-cache-'));
     try {
-      const env = { ...process.env, TMPDIR: dir };
+      const env: NodeJS.ProcessEnv = { ...process.env, TMPDIR: dir };
       delete env.NODE_COMPILE_CACHE;
       delete env.NODE_DISABLE_COMPILE_CACHE;
       const { stdout } = await run(process.execPath, [join(repoRoot, 'bin/ream.js'), '--version'], { env });
