@@ -1,5 +1,6 @@
 // The console's document page of a table, in Chromium: a 30,000-row result as a virtualised table
-// (a few dozen <tr> whatever the scroll), sorted and filtered by the server; a rows job with a
+// (a few dozen <tr> whatever the scroll), sorted and filtered by the server; a 450,000-row one,
+// laid out at the console's 15 million px cap and scrolled on a scale to its end and its middle; a rows job with a
 // template shows its HTML report inline, in a sandboxed frame that runs no script.
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -11,6 +12,7 @@ import { ReamClient } from '../../src/client/index.ts';
 import { createReam, type Ream } from '../../src/runtime/create-ream.ts';
 import { startServer, type RunningServer } from '../../src/server/app.ts';
 import { toCsv } from '../formats/sheet-files.ts';
+import { MAX_SCROLL_PX } from '../../ui/src/scroll-scale.ts';
 import { assertAccessible, CHROMIUM, launchChromium, openPage } from '../support/console-browser.ts';
 import { requireOrSkip } from '../support/env.ts';
 
@@ -145,4 +147,35 @@ void test('console: a rows job with a template shows its HTML report inline, san
   assert.match(consolePolicy, /style-src 'self';/, 'the console\'s own styles stay strict');
   const framePolicy = (await fetch(`${server.url}/report-frame`)).headers.get('content-security-policy') ?? '';
   assert.equal(framePolicy, "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'");
+});
+
+void test('console: a 450,000-row table (16.2 million px of rows) is laid out at 15 million px and scrolls on a scale to its last row and its middle', { timeout: 80_000 }, async (t) => {
+  if (!requireOrSkip(t, browser !== undefined, `Chromium at ${CHROMIUM}`)) return;
+  const count = 450_000; // 36 px each: 16.2 million px, past the 15 million the console lays out
+  const csv = join(dir, 'long.csv');
+  await writeFile(csv, `n,word\n${Array.from({ length: count }, (_, i) => `${i + 1},w${i + 1}`).join('\n')}\n`);
+  const job = await client.submit({ pipeline: 'rows', options: { rules: [{ name: 'seven', pattern: '7$' }] }, files: [csv] });
+  assert.equal((await client.wait(job.id)).status, 'succeeded');
+  const documentId = (await ream.jobDocuments(job.id))[0]?.documentId ?? '';
+
+  const page = await openPage(browser, t);
+  await page.goto(`${server.url}/#/jobs/${job.id}/documents/${documentId}`);
+  await page.locator('#rows-count', { hasText: `${count} rows` }).waitFor({ timeout: WAIT_MS });
+  await page.locator('tr[data-row="1"]').waitFor({ timeout: WAIT_MS });
+  const scroller = page.locator('.rows-scroll');
+  const height = await scroller.evaluate((element: { scrollHeight: number }) => element.scrollHeight);
+  // Laid out at the console's cap (plus the header row), not at 16.2 million px: on a scale.
+  assert.ok(height >= MAX_SCROLL_PX && height < MAX_SCROLL_PX + 200, `laid out at the cap (${height} px)`);
+
+  await scroller.evaluate((element: { scrollTo(x: number, y: number): void; scrollHeight: number }) => element.scrollTo(0, element.scrollHeight));
+  await page.locator(`tr[data-row="${count}"]`, { hasText: `w${count}` }).waitFor({ timeout: WAIT_MS });
+  assert.ok((await rowsInDom(page)) < MAX_ROWS_IN_DOM, 'few rows in the DOM at the end');
+  // The last row is in view, not merely in the DOM.
+  const [box, view] = await Promise.all([page.locator(`tr[data-row="${count}"]`).boundingBox(), scroller.boundingBox()]);
+  assert.ok(box && view && box.y >= view.y - 1 && box.y + box.height <= view.y + view.height + 1, 'the last row is visible');
+
+  // Halfway down the scroll range is halfway down the table.
+  await scroller.evaluate((element: { scrollTo(x: number, y: number): void; scrollHeight: number; clientHeight: number }) => element.scrollTo(0, (element.scrollHeight - element.clientHeight) / 2));
+  await page.locator(`tr[data-row="${count / 2}"]`).waitFor({ timeout: WAIT_MS });
+  assert.ok((await rowsInDom(page)) < MAX_ROWS_IN_DOM);
 });

@@ -1,11 +1,13 @@
 // The console's pure logic, without a browser: search snippets split on their markers, the job
-// page's per-document state folded from events, and the Operate charts' lines of the metrics history.
+// page's per-document state folded from events, the Operate charts' lines of the metrics history,
+// and the scale a list taller than a browser's layout scrolls on.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { JobDocumentView, MetricsSample, ReamEvent } from '../../src/client/index.ts';
 import { documentRows, etaOf, foldEvent, mergeListing, pagesOf, type DocumentStates } from '../../ui/src/job-state.ts';
 import { historyLines, MAX_FAILURE_LINES, mergeSamples } from '../../ui/src/metrics.ts';
 import { snippetParts } from '../../ui/src/snippet.ts';
+import { MAX_SCROLL_PX, scrollScale } from '../../ui/src/scroll-scale.ts';
 import { anyFilter, filtersFromQuery, filtersToQuery, searchOptionsOf } from '../../ui/src/search-filters.ts';
 import { fieldsOf, optionsOf } from '../../ui/src/option-form.ts';
 import { EXTRACT_OPTIONS_SCHEMA, RULES_OPTIONS_SCHEMA } from '../../src/pipeline/option-schemas.ts';
@@ -184,5 +186,29 @@ describe('search filters in the hash route', () => {
     assert.equal(anyFilter({ job: '', fieldValue: 'x' }), false);
     assert.equal(filtersToQuery({ to: '2026-12-05' }, new URLSearchParams({ q: 'a' })).toString(), 'q=a&to=2026-12-05');
     assert.deepEqual(filtersFromQuery(new URLSearchParams('field=a:b:c')), { job: '', type: '', from: '', to: '', fieldName: 'a', fieldValue: 'b:c' });
+  });
+});
+
+describe('scrollScale: a list taller than a browser lays out', () => {
+  test('under the cap, real and virtual are the same', () => {
+    const scale = scrollScale(36 * 30_000, 600);
+    assert.equal(scale.realTotal, 36 * 30_000);
+    assert.deepEqual([scale.toVirtual(12_345), scale.toReal(12_345)], [12_345, 12_345]);
+  });
+
+  test('a million 36 px rows: laid out at the cap, the whole scroll range maps onto the whole list', () => {
+    const total = 36 * 1_000_000;
+    const viewport = 600;
+    const scale = scrollScale(total, viewport);
+    assert.equal(scale.realTotal, MAX_SCROLL_PX);
+    assert.ok(MAX_SCROLL_PX < 2 ** 25 && MAX_SCROLL_PX < 17_895_697, 'under Chromium\'s and Firefox\'s tallest layout');
+    assert.equal(scale.toVirtual(0), 0, 'the top is the first row');
+    assert.equal(scale.toVirtual(MAX_SCROLL_PX - viewport), total - viewport, 'the bottom shows the last row');
+    assert.equal(scale.toVirtual(MAX_SCROLL_PX * 2), total - viewport, 'clamped past the end');
+    for (const real of [1, 1_000, 7_500_000, MAX_SCROLL_PX - viewport]) {
+      assert.ok(Math.abs(scale.toReal(scale.toVirtual(real)) - real) < 1e-6, `round trip at ${real}`);
+    }
+    const middle = scale.toVirtual((MAX_SCROLL_PX - viewport) / 2);
+    assert.ok(Math.abs(middle - (total - viewport) / 2) < 1, 'halfway is halfway');
   });
 });

@@ -36,7 +36,8 @@ function nextSort(view: RowView, key: string): Pick<RowView, 'sort' | 'order'> {
 
 /**
  * A table result's rows, virtualised: only the rows in view are in the DOM, fetched a window at
- * a time as they scroll in, so 100,000 rows scroll like 100. Columns: the row number, the input
+ * a time as they scroll in, so 100,000 rows scroll like 100 (and a million reach their last row,
+ * on a scale: scroll-scale.ts). Columns: the row number, the input
  * columns, the extracted fields, the row's failure. Header buttons sort on the server (every
  * row, not the loaded ones); the filter keeps rows whose chosen column (or any) holds the text.
  * Every value is rendered as text.
@@ -60,7 +61,7 @@ export function RowsTable({ client, jobId, documentId, inputs, fields, reportRow
   }, [typed]);
   const { total, error, rowAt, need } = useRowWindows(client, jobId, documentId, view);
   const count = total ?? 0;
-  const { scrollRef, virtualizer } = useVirtualList(count, ROW_HEIGHT);
+  const { scrollRef, virtualizer, layoutHeight, layoutStart } = useVirtualList(count, ROW_HEIGHT);
   const items = virtualizer.getVirtualItems();
   const first = items[0];
   const last = items[items.length - 1];
@@ -71,8 +72,9 @@ export function RowsTable({ client, jobId, documentId, inputs, fields, reportRow
   useEffect(() => virtualizer.scrollToOffset(0), [view]);
 
   const ariaSort = (key: string): AriaSort => (view.sort !== key ? 'none' : view.order === 'asc' ? 'ascending' : 'descending');
-  const padTop = first?.start ?? 0;
-  const padBottom = Math.max(0, virtualizer.getTotalSize() - (last?.end ?? 0));
+  // Spacers above and below the rows in the DOM, in laid-out pixels (scaled past MAX_SCROLL_PX).
+  const padTop = first === undefined ? 0 : Math.max(0, layoutStart(first.start));
+  const padBottom = last === undefined ? 0 : Math.max(0, layoutHeight - padTop - (last.end - (first?.start ?? 0)));
 
   return (
     <div class="rows-view">

@@ -22,7 +22,7 @@ export function Jobs({ client }: { client: ReamClient }) {
   const [error, setError] = useState('');
   /** The page being fetched, tagged with the filter it is for: an answer for an older filter is dropped. */
   const loading = useRef<{ filter: string } | undefined>(undefined);
-  const { scrollRef, virtualizer } = useVirtualList(jobs.length, ROW_HEIGHT);
+  const { scrollRef, virtualizer, layoutHeight, layoutStart } = useVirtualList(jobs.length, ROW_HEIGHT);
 
   // Admins get a tenant picker, offering the tenants with an account to begin with.
   useEffect(() => {
@@ -115,12 +115,12 @@ export function Jobs({ client }: { client: ReamClient }) {
         {jobs.length > 0 ? `${jobs.length}${typeof cursor === 'string' ? '+' : ''} ${jobs.length === 1 && typeof cursor !== 'string' ? 'job' : 'jobs'}` : ''}
       </p>
       <div ref={scrollRef} class="virtual" role="region" aria-label="Job list" tabIndex={0}>
-        <ul id="jobs" style={{ height: `${virtualizer.getTotalSize()}px` }}>
+        <ul id="jobs" style={{ height: `${layoutHeight}px` }}>
           {items.map((row) => {
             const job = jobs[row.index];
             if (job === undefined) return null;
             return (
-              <li key={job.id} data-job-id={job.id} aria-setsize={jobs.length} aria-posinset={row.index + 1} style={{ transform: `translateY(${row.start}px)`, height: `${ROW_HEIGHT}px` }}>
+              <li key={job.id} data-job-id={job.id} aria-setsize={jobs.length} aria-posinset={row.index + 1} style={{ transform: `translateY(${layoutStart(row.start)}px)`, height: `${ROW_HEIGHT}px` }}>
                 <a href={href({ page: 'job', jobId: job.id })}>
                   <code>{job.id}</code>
                 </a>
