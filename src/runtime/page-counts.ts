@@ -3,6 +3,7 @@
 // pool (never on the event loop). Counts are kept per content hash and read options in a small LRU,
 // so asking again as a user changes options costs nothing, and a submit right after an estimate
 // reserves the pages the estimate showed.
+import { createHash } from 'node:crypto';
 import type { BlobFiles } from '../blobs/local-copy.ts';
 import { ReamError, toReamError, type ErrorCode } from '../errors.ts';
 import type { Formats } from '../formats/registry.ts';
@@ -53,10 +54,15 @@ export function pagesToReserve(docs: readonly DocumentRecord[], counted: Readonl
   return docs.reduce((sum, doc) => sum + (counted.get(doc.id) ?? 1), 0);
 }
 
-/** What changes a count besides the bytes: the sheet read and how a table becomes pages. */
+/**
+ * What changes a count besides the bytes: the sheet read, how a table becomes pages, and the
+ * password (an encrypted PDF counted with the right one must still be refused with a wrong one).
+ * The password is in the key as a hash, never as itself.
+ */
 function readKey(sha256: string, pipeline: Pipeline): string {
   const read = pipeline.read ?? {};
-  return `${sha256}|${read.tablePages ?? ''}|${read.sheet ?? ''}`;
+  const password = read.pdfPassword === undefined ? '' : createHash('sha256').update(read.pdfPassword).digest('base64url');
+  return `${sha256}|${read.tablePages ?? ''}|${read.sheet ?? ''}|${password}`;
 }
 
 export class PageCounter {

@@ -2,6 +2,7 @@
 // over a real thread pool, real blob files), cached per content hash and read options, within a
 // time budget after which the rest are answered uncounted.
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { test } from 'node:test';
 import { BlobFiles } from '../../src/blobs/local-copy.ts';
@@ -65,4 +66,17 @@ test('a broken file is not counted, with its code; past the budget the rest are 
   const timedOut = await hurried.count(late, extract);
   assert.equal(timedOut.counted.size + timedOut.notCounted.length, 2);
   assert.ok(timedOut.notCounted.length >= 1 && timedOut.notCounted.every((item) => item.code === 'timeout'), JSON.stringify(timedOut.notCounted));
+});
+
+test('an encrypted PDF counted with its password is still refused without it, or with a wrong one (the cache is per password)', async () => {
+  const { counter, store } = setUp();
+  const locked = await store('locked.pdf', await readFile(new URL('../fixtures/encrypted-user-password.pdf', import.meta.url)));
+  const opened = await counter.count([locked], pipelines.build('extract', { pdfPassword: 'user-secret' }));
+  assert.equal(opened.counted.get(locked.id), 2);
+  for (const options of [{}, { pdfPassword: 'wrong-secret' }]) {
+    const refused = await counter.count([locked], pipelines.build('extract', options));
+    assert.deepEqual(refused.notCounted.map((d) => d.code), ['encrypted_pdf'], JSON.stringify(options));
+    assert.deepEqual(counter.known([locked], pipelines.build('extract', options)), new Map(), 'nothing known for that password');
+  }
+  assert.equal(counter.known([locked], pipelines.build('extract', { pdfPassword: 'user-secret' })).get(locked.id), 2);
 });
