@@ -10,6 +10,7 @@ import { FsBlobStore } from '../../src/blobs/fs-blob-store.ts';
 import { DEFAULT_LIMITS } from '../../src/pipeline/builtin.ts';
 import { PipelineRegistry } from '../../src/pipeline/registry.ts';
 import { PageCounter } from '../../src/runtime/page-counts.ts';
+import type { JsonObject } from '../../src/json.ts';
 import type { DocumentRecord } from '../../src/store/port.ts';
 import { formatsFixture } from '../support/formats-fixture.ts';
 import { makePdf, numberedPages } from '../support/make-pdf.ts';
@@ -73,7 +74,7 @@ test('an encrypted PDF counted with its password is still refused without it, or
   const locked = await store('locked.pdf', await readFile(new URL('../fixtures/encrypted-user-password.pdf', import.meta.url)));
   const opened = await counter.count([locked], pipelines.build('extract', { pdfPassword: 'user-secret' }));
   assert.equal(opened.counted.get(locked.id), 2);
-  for (const options of [{}, { pdfPassword: 'wrong-secret' }]) {
+  for (const options of [{}, { pdfPassword: 'wrong-secret' }] as JsonObject[]) {
     const refused = await counter.count([locked], pipelines.build('extract', options));
     assert.deepEqual(refused.notCounted.map((d) => d.code), ['encrypted_pdf'], JSON.stringify(options));
     assert.deepEqual(counter.known([locked], pipelines.build('extract', options)), new Map(), 'nothing known for that password');
