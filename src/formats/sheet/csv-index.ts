@@ -81,6 +81,12 @@ export function adoptStart(index: CsvIndex, start: CsvStart): void {
   else if (index.marks[at]?.rowsBefore !== start.rowsBefore) index.marks.splice(at, 0, { rowsBefore: start.rowsBefore, offset: start.offset });
 }
 
+/** Takes the marks of a scan of the whole file (csv-scan.ts): every mark there is, and the header's columns. */
+export function adoptMarks(index: CsvIndex, columns: string[], marks: ReadonlyArray<readonly [number, number]>): void {
+  index.columns = columns;
+  if (marks.length > index.marks.length) index.marks = marks.map(([rowsBefore, offset]) => ({ rowsBefore, offset }));
+}
+
 /** The last mark at or before data row `from` (0-based, as page ranges are), if any. */
 export function markBefore(index: CsvIndex, from: number): Mark | undefined {
   let found: Mark | undefined;

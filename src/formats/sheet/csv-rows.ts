@@ -3,7 +3,8 @@
 // writing the table back must give the same cells.
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { parse, CsvError } from 'csv-parse';
+import { parse, CsvError, type Options } from 'csv-parse';
+import { parse as parseSync } from 'csv-parse/sync';
 import { ReamError } from '../../errors.ts';
 import type { CellValue } from '../types.ts';
 
@@ -35,10 +36,8 @@ export async function* csvRows(path: string, options: CsvReadOptions = {}): Asyn
   const chosen = options.delimiter ?? (await guessCsvDelimiter(path));
   const start = options.start ?? 0;
   const stream = createReadStream(path, { start });
-  // relax_column_count: a row of another width than the header is that row's failure (see
-  // table.ts), not the whole file's. relax_quotes: a stray `"` inside an unquoted field is text.
   // info: each record says how many bytes were read up to its end, so reads can resume there.
-  const parser = stream.pipe(parse({ delimiter: chosen, bom: true, relax_column_count: true, relax_quotes: true, skip_empty_lines: true, info: true }));
+  const parser = stream.pipe(parse({ ...parseOptions(chosen), info: true }));
   try {
     for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { bytes: number } }>) {
       recordsParsed++;
@@ -46,12 +45,37 @@ export async function* csvRows(path: string, options: CsvReadOptions = {}): Asyn
       yield record;
     }
   } catch (error) {
-    if (error instanceof CsvError) {
-      throw ReamError.nonRetryable('invalid_sheet', `the CSV cannot be parsed: ${error.message}`, { cause: error, details: { csvCode: error.code } });
-    }
-    throw error;
+    throw parseError(error);
   } finally {
     stream.destroy();
+  }
+}
+
+/**
+ * relax_column_count: a row of another width than the header is that row's failure (see
+ * table.ts), not the whole file's. relax_quotes: a stray `"` inside an unquoted field is text.
+ */
+function parseOptions(delimiter: string): Options {
+  return { delimiter, bom: true, relax_column_count: true, relax_quotes: true, skip_empty_lines: true };
+}
+
+/** A csv-parse error as `invalid_sheet`; anything else as it is. */
+function parseError(error: unknown): unknown {
+  if (!(error instanceof CsvError)) return error;
+  return ReamError.nonRetryable('invalid_sheet', `the CSV cannot be parsed: ${error.message}`, { cause: error, details: { csvCode: error.code } });
+}
+
+/**
+ * The records of `bytes`, whole records of a CSV (from a record's start to past a record's end,
+ * see csv-scan.ts), parsed at once as {@link csvRows} parses them one by one.
+ */
+export function parseCsvRecords(bytes: Buffer, delimiter: string): string[][] {
+  try {
+    const records: string[][] = parseSync(bytes, parseOptions(delimiter));
+    recordsParsed += records.length;
+    return records;
+  } catch (error) {
+    throw parseError(error);
   }
 }
 

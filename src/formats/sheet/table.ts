@@ -37,15 +37,23 @@ export async function tableShape(rows: AsyncIterable<CellValue[]>, maxRows: numb
   let rowCount = 0;
   for await (const row of dataRows(rows, (names) => (columns = names), options)) {
     rowCount = row.number;
-    if (rowCount > maxRows) {
-      throw ReamError.nonRetryable('too_many_pages', `the table has more than ${maxRows} data rows (a row counts as a page)`, {
-        details: { maxPages: maxRows },
-      });
-    }
+    if (rowCount > maxRows) throw tooManyRows(maxRows);
   }
+  return checkedShape(columns, rowCount, options.columns);
+}
+
+/** `too_many_pages`: the table has more than `maxRows` data rows. */
+export function tooManyRows(maxRows: number): ReamError {
+  return ReamError.nonRetryable('too_many_pages', `the table has more than ${maxRows} data rows (a row counts as a page)`, {
+    details: { maxPages: maxRows },
+  });
+}
+
+/** The shape of a table read whole, or `invalid_sheet` without a header or rows (`validation_failed` for `wanted` columns it lacks). */
+export function checkedShape(columns: string[] | undefined, rowCount: number, wanted: readonly string[] | undefined): TableShape {
   if (columns === undefined) throw ReamError.nonRetryable('invalid_sheet', 'the table is empty: no header row');
   if (rowCount === 0) throw ReamError.nonRetryable('invalid_sheet', 'the table has a header but no data rows');
-  if (options.columns) keptColumns(columns, options.columns);
+  if (wanted) keptColumns(columns, wanted);
   return { columns, rowCount };
 }
 
