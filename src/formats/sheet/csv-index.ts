@@ -69,6 +69,18 @@ export function startBefore(marks: CsvMarks, from: number): CsvStart | undefined
 }
 
 /**
+ * Where the records after data row `to` start, from marks of the whole file (an inspection's):
+ * the offset of the first mark at or past `to`, or `eof` when there is none (the last rows).
+ */
+export type CsvEnd = number | 'eof';
+
+/** See {@link CsvEnd}. */
+export function endAfter(marks: CsvMarks, to: number): CsvEnd {
+  for (const mark of marks.marks) if (mark[0] >= to) return mark[1];
+  return 'eof';
+}
+
+/**
  * Adds a mark another thread found in the same file (the inspection read it whole), so that this
  * thread's read starts near its own rows instead of parsing every row before them. A start found
  * with another delimiter (another guess) is not taken.

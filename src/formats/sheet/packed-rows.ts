@@ -5,8 +5,8 @@
 // survived the young generation's collections, and copying them was most of the thread's time.
 import { rowRules, type RowRules } from '../../analyzers/rules/analyzer.ts';
 import type { RuleSpec } from '../../analyzers/rules/spec.ts';
-import type { CellValue, PackedRows, PageText } from '../types.ts';
-import { eachRow, type TableReadOptions } from './table.ts';
+import type { PackedRows, PageText } from '../types.ts';
+import { eachRow, type RawRows, type TableReadOptions } from './table.ts';
 
 /** No rules: no analyzer runs, and a chunk has no fields (as the engine's `analyzeChunk` of none). */
 const NO_RULES: RowRules = { add: () => undefined, fields: () => ({}) };
@@ -17,7 +17,7 @@ const NO_RULES: RowRules = { add: () => undefined, fields: () => ({}) };
  * `{ pages, fields }`, here written a row at a time.
  */
 export async function packRows(
-  rows: AsyncIterable<CellValue[]>,
+  rows: RawRows,
   from: number,
   to: number,
   options: TableReadOptions,

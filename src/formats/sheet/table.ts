@@ -14,6 +14,9 @@ export interface TableStart {
   rowsBefore: number;
 }
 
+/** Raw rows: streamed (parsed as they are read), or a batch parsed at once (csv-rows.ts `parseCsvRecords`). */
+export type RawRows = AsyncIterable<CellValue[]> | readonly CellValue[][];
+
 export interface TableReadOptions {
   start?: TableStart;
   /** The columns each row keeps, by header name (see `ReadOptions.columns`); default all. */
@@ -32,7 +35,7 @@ export interface TableShape {
  * Counts the data rows and reads the header. Stops with `too_many_pages` as soon as the count
  * passes `maxRows` (a row is a page), and with `invalid_sheet` when there is no header at all.
  */
-export async function tableShape(rows: AsyncIterable<CellValue[]>, maxRows: number, options: TableReadOptions = {}): Promise<TableShape> {
+export async function tableShape(rows: RawRows, maxRows: number, options: TableReadOptions = {}): Promise<TableShape> {
   let columns: string[] | undefined;
   let rowCount = 0;
   for await (const row of dataRows(rows, (names) => (columns = names), options)) {
@@ -59,24 +62,37 @@ export function checkedShape(columns: string[] | undefined, rowCount: number, wa
 
 /** The data rows of `rows`, numbered from 1 (or on from `options.start`); the header's column names go to `onHeader` first. */
 export async function* dataRows(
-  rows: AsyncIterable<CellValue[]>,
+  rows: RawRows,
   onHeader: (columns: string[]) => void,
-  { start, onRow }: TableReadOptions,
+  options: TableReadOptions,
 ): AsyncGenerator<{ number: number; cells: CellValue[] }> {
+  const numberOf = rowNumbering(onHeader, options);
+  for await (const cells of rows) {
+    const number = numberOf(cells);
+    if (number > 0) yield { number, cells };
+  }
+}
+
+/**
+ * What {@link dataRows} does to each raw row, as a function: the row's data row number, or 0
+ * for a blank row or the header (handed to `onHeader`). For a loop over a parsed batch, which
+ * needs no step of an async generator per row.
+ */
+function rowNumbering(onHeader: (columns: string[]) => void, { start, onRow }: TableReadOptions): (cells: CellValue[]) => number {
   let columns = start?.columns;
   let number = start?.rowsBefore ?? 0;
   if (columns) onHeader(columns);
-  for await (const cells of rows) {
-    if (isBlankRow(cells)) continue;
+  return (cells) => {
+    if (isBlankRow(cells)) return 0;
     if (!columns) {
       columns = columnNames(cells);
       onHeader(columns);
-      continue;
+      return 0;
     }
     number++; // not inside `onRow?.(…)`: an absent hook would skip its arguments, and the count
     onRow?.(number, columns);
-    yield { number, cells };
-  }
+    return number;
+  };
 }
 
 export interface RowRange {
@@ -90,7 +106,7 @@ export interface RowRange {
  * values have no column to go to, and silently dropping them would lose data. Shorter rows are
  * padded with empty cells (CSV writers often leave trailing empty fields out).
  */
-export async function readRows(rows: AsyncIterable<CellValue[]>, from: number, to: number, options: TableReadOptions = {}): Promise<RowRange> {
+export async function readRows(rows: RawRows, from: number, to: number, options: TableReadOptions = {}): Promise<RowRange> {
   const pages: PageText[] = [];
   const failures = await eachRow(rows, from, to, options, (page) => pages.push(page));
   return { pages, failures };
@@ -101,7 +117,7 @@ export async function readRows(rows: AsyncIterable<CellValue[]>, from: number, t
  * that packs each row and lets it go (packed-rows.ts). Answers the rows that failed.
  */
 export async function eachRow(
-  rows: AsyncIterable<CellValue[]>,
+  rows: RawRows,
   from: number,
   to: number,
   options: TableReadOptions,
@@ -115,10 +131,11 @@ export async function eachRow(
     columns = names;
     kept = options.columns ? keptColumns(names, options.columns) : undefined;
   };
-  for await (const { number, cells } of dataRows(rows, onHeader, options)) {
+  /** Takes data row `number`; false once past the range. */
+  const take = (number: number, cells: CellValue[]): boolean => {
     last = number;
-    if (number <= from) continue;
-    if (number > to) break;
+    if (number <= from) return true;
+    if (number > to) return false;
     const width = lastFilled(cells);
     if (width > columns.length) {
       failures.push({ page: number, code: 'invalid_sheet', message: `row ${number} has ${width} cells; the header has ${columns.length} columns` });
@@ -128,6 +145,17 @@ export async function eachRow(
     } else {
       onPage({ page: number, text: rowText(columns, cells), cells: cellRecord(columns, cells) });
     }
+    return true;
+  };
+  if (isBatch(rows)) {
+    // A parsed batch: a plain loop, no async step per row.
+    const numberOf = rowNumbering(onHeader, options);
+    for (const cells of rows) {
+      const number = numberOf(cells);
+      if (number > 0 && !take(number, cells)) break;
+    }
+  } else {
+    for await (const { number, cells } of dataRows(rows, onHeader, options)) if (!take(number, cells)) break;
   }
   for (let page = Math.max(from, last) + 1; page <= to; page++) {
     failures.push({ page, code: 'invalid_sheet', message: `the table has ${last} data rows, no row ${page}` });
@@ -149,6 +177,10 @@ export function keptColumns(header: readonly string[], wanted: readonly string[]
     }
     return index;
   });
+}
+
+function isBatch(rows: RawRows): rows is readonly CellValue[][] {
+  return Array.isArray(rows);
 }
 
 /** 1-based position of the last non-empty cell (0 when all are empty). */
