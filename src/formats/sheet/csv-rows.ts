@@ -70,10 +70,23 @@ function parseError(error: unknown): unknown {
  * see csv-scan.ts), parsed at once as {@link csvRows} parses them one by one.
  */
 export function parseCsvRecords(bytes: Buffer, delimiter: string): string[][] {
+  const records: string[][] = [];
+  eachCsvRecord(bytes, delimiter, (record) => records.push(record));
+  return records;
+}
+
+/**
+ * {@link parseCsvRecords}, each record handed to `visit` as it is parsed and not kept: a batch's
+ * records held until the end of the parse survived the thread's young-generation collections.
+ */
+export function eachCsvRecord(bytes: Buffer, delimiter: string, visit: (record: string[]) => void): void {
+  const onRecord = (record: string[]): null => {
+    recordsParsed++;
+    visit(record);
+    return null; // not gathered
+  };
   try {
-    const records: string[][] = parseSync(bytes, parseOptions(delimiter));
-    recordsParsed += records.length;
-    return records;
+    parseSync(bytes, { ...parseOptions(delimiter), on_record: onRecord });
   } catch (error) {
     throw parseError(error);
   }

@@ -78,7 +78,7 @@ export function createSheetFormat(runner: TaskRunner, mediaType: string, extensi
     async extractPacked(path: string, range: PageRange, rules: JsonValue, signal?: AbortSignal, options?: ReadOptions): Promise<PackedRows> {
       throwIfCancelled(signal);
       checkRange(range);
-      const input = { ...(await rowsInput(path, range, options)), rules };
+      const input = { ...(await rowsInput(path, range, options)), rules, ...(options?.tableCsv ? { csv: true } : {}) };
       return runner.run<PackedRows>('sheet.extractPacked', input, { signal });
     },
   };

@@ -4,13 +4,13 @@
 import { stat } from 'node:fs/promises';
 import { asJson, fromJson, type JsonValue } from '../../json.ts';
 import { CSV_MEDIA_TYPE } from '../sniff.ts';
-import type { CellValue, Extraction, TableOutline, TaskHandler } from '../types.ts';
+import type { Extraction, TableOutline, TaskHandler } from '../types.ts';
 import { noSheetPages, sheetNames, sheetPages, sheetSpans, type WithRows } from './sheet-pages.ts';
 import { columnNames } from './cells.ts';
-import { csvRows, parseCsvRecords } from './csv-rows.ts';
+import { csvRows, eachCsvRecord, parseCsvRecords } from './csv-rows.ts';
 import { adoptMarks, adoptStart, csvIndex, MARK_EVERY, markBefore, marksOf, noteRow, type CsvEnd, type CsvMarks, type CsvStart } from './csv-index.ts';
 import { readBytes, scanCsv } from './csv-scan.ts';
-import { checkedShape, dataRows, readRows, tableShape, tooManyRows, type RawRows, type TableReadOptions } from './table.ts';
+import { checkedShape, dataRows, readRows, tableShape, tooManyRows, type RawRows, type RowBatch, type TableReadOptions } from './table.ts';
 import { openXlsxSheet } from './xlsx-rows.ts';
 import { packRows } from './packed-rows.ts';
 import type { RuleSpec } from '../../analyzers/rules/spec.ts';
@@ -24,8 +24,8 @@ export type SheetInspectResult = { rowCount: number; columns: string[]; sheet?: 
  * only its own rows); `csvEnd`: where the rows after `to` start (the read parses them as a batch).
  */
 export type SheetExtractInput = SheetInput & { from: number; to: number; csvStart?: CsvStart; csvEnd?: CsvEnd };
-/** `rules`: rule specs run on each row read (`[]`: none); see packed-rows.ts. */
-export type SheetExtractPackedInput = SheetExtractInput & { rules: RuleSpec[] };
+/** `rules`: rule specs run on each row read (`[]`: none); `csv`: the rows' CSV records too. See packed-rows.ts. */
+export type SheetExtractPackedInput = SheetExtractInput & { rules: RuleSpec[]; csv?: boolean };
 /** A table read as sheets (sheet-pages.ts): its page count and the sheets that have pages. */
 export type SheetPagesInspectResult = { pageCount: number; sheets: string[] };
 
@@ -67,10 +67,11 @@ const MAX_BATCH_BYTES = 16 * 1024 * 1024;
  * The records of the CSV at `path` from offset `start` to `end` (records' bounds, see csv-index.ts),
  * parsed at once; `undefined` when the range is too long to hold (the rows are streamed).
  */
-async function csvBatch(path: string, start: number, end: CsvEnd, delimiter: string): Promise<CellValue[][] | undefined> {
+async function csvBatch(path: string, start: number, end: CsvEnd, delimiter: string): Promise<RowBatch | undefined> {
   const stop = end === 'eof' ? (await stat(path)).size : end;
   if (stop - start > MAX_BATCH_BYTES) return undefined;
-  return parseCsvRecords(await readBytes(path, start, stop), delimiter);
+  const bytes = await readBytes(path, start, stop);
+  return { each: (visit) => eachCsvRecord(bytes, delimiter, visit) };
 }
 
 async function inspect(input: JsonValue): Promise<JsonValue> {
@@ -111,7 +112,7 @@ async function extract(input: JsonValue): Promise<JsonValue> {
 /** The rows of `from`–`to`, through the rules, as the chunk's packed checkpoint (packed-rows.ts). */
 async function extractPacked(input: JsonValue): Promise<JsonValue> {
   const args = fromJson<SheetExtractPackedInput>(input);
-  return withRows(args, args.from, async (rows, _sheet, options) => asJson(await packRows(rows, args.from, args.to, options, args.rules)));
+  return withRows(args, args.from, async (rows, _sheet, options) => asJson(await packRows(rows, args.from, args.to, options, args.rules, args.csv)));
 }
 
 /** {@link withRows} as sheet-pages.ts calls it: over one sheet of the input's file. */

@@ -14,8 +14,13 @@ export interface TableStart {
   rowsBefore: number;
 }
 
-/** Raw rows: streamed (parsed as they are read), or a batch parsed at once (csv-rows.ts `parseCsvRecords`). */
-export type RawRows = AsyncIterable<CellValue[]> | readonly CellValue[][];
+/** Rows handed over one by one as a batch is parsed at once (csv-rows.ts `eachCsvRecord`). */
+export interface RowBatch {
+  each(visit: (cells: CellValue[]) => void): void;
+}
+
+/** Raw rows: streamed (parsed as they are read), or a batch parsed at once. */
+export type RawRows = AsyncIterable<CellValue[]> | RowBatch;
 
 export interface TableReadOptions {
   start?: TableStart;
@@ -67,10 +72,17 @@ export async function* dataRows(
   options: TableReadOptions,
 ): AsyncGenerator<{ number: number; cells: CellValue[] }> {
   const numberOf = rowNumbering(onHeader, options);
-  for await (const cells of rows) {
+  for await (const cells of isBatch(rows) ? batchRows(rows) : rows) {
     const number = numberOf(cells);
     if (number > 0) yield { number, cells };
   }
+}
+
+/** A batch's rows gathered (for a reader that steps through rows; a batch is bounded, see sheet-tasks.ts). */
+function batchRows(batch: RowBatch): CellValue[][] {
+  const rows: CellValue[][] = [];
+  batch.each((cells) => rows.push(cells));
+  return rows;
 }
 
 /**
@@ -149,11 +161,13 @@ export async function eachRow(
   };
   if (isBatch(rows)) {
     // A parsed batch: a plain loop, no async step per row.
+    // The rows after the range (up to the batch's end, a mark past `to`) are passed over.
     const numberOf = rowNumbering(onHeader, options);
-    for (const cells of rows) {
-      const number = numberOf(cells);
-      if (number > 0 && !take(number, cells)) break;
-    }
+    let past = false;
+    rows.each((cells) => {
+      const number = past ? 0 : numberOf(cells);
+      if (number > 0) past = !take(number, cells);
+    });
   } else {
     for await (const { number, cells } of dataRows(rows, onHeader, options)) if (!take(number, cells)) break;
   }
@@ -179,8 +193,8 @@ export function keptColumns(header: readonly string[], wanted: readonly string[]
   });
 }
 
-function isBatch(rows: RawRows): rows is readonly CellValue[][] {
-  return Array.isArray(rows);
+function isBatch(rows: RawRows): rows is RowBatch {
+  return 'each' in rows;
 }
 
 /** 1-based position of the last non-empty cell (0 when all are empty). */
