@@ -126,7 +126,8 @@ export async function readRows(rows: RawRows, from: number, to: number, options:
 
 /**
  * {@link readRows} with each row read handed to `onPage` as it comes, not gathered: for a reader
- * that packs each row and lets it go (packed-rows.ts). Answers the rows that failed.
+ * that packs each row and lets it go (packed-rows.ts). Answers the rows that failed, each also
+ * handed to `onFailure` at its place: every row of the range goes to one of them, in order.
  */
 export async function eachRow(
   rows: RawRows,
@@ -134,8 +135,13 @@ export async function eachRow(
   to: number,
   options: TableReadOptions,
   onPage: (page: PageText) => void,
+  onFailure?: (failure: PageFailure) => void,
 ): Promise<PageFailure[]> {
   const failures: PageFailure[] = [];
+  const fail = (failure: PageFailure): void => {
+    failures.push(failure);
+    onFailure?.(failure);
+  };
   let columns: string[] = [];
   let kept: number[] | undefined;
   let last = options.start?.rowsBefore ?? 0;
@@ -150,7 +156,7 @@ export async function eachRow(
     if (number > to) return false;
     const width = lastFilled(cells);
     if (width > columns.length) {
-      failures.push({ page: number, code: 'invalid_sheet', message: `row ${number} has ${width} cells; the header has ${columns.length} columns` });
+      fail({ page: number, code: 'invalid_sheet', message: `row ${number} has ${width} cells; the header has ${columns.length} columns` });
     } else if (kept) {
       const [names, values] = [kept.map((i) => columns[i] ?? ''), kept.map((i) => cells[i] ?? null)];
       onPage({ page: number, text: rowText(names, values), cells: cellRecord(names, values) });
@@ -172,7 +178,7 @@ export async function eachRow(
     for await (const { number, cells } of dataRows(rows, onHeader, options)) if (!take(number, cells)) break;
   }
   for (let page = Math.max(from, last) + 1; page <= to; page++) {
-    failures.push({ page, code: 'invalid_sheet', message: `the table has ${last} data rows, no row ${page}` });
+    fail({ page, code: 'invalid_sheet', message: `the table has ${last} data rows, no row ${page}` });
   }
   return failures;
 }
