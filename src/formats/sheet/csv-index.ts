@@ -45,9 +45,10 @@ export async function csvIndex(path: string): Promise<CsvIndex> {
 
 /**
  * An index's marks as they cross threads: the delimiter, the header's columns and, per mark,
- * `[rowsBefore, offset]` (1,000 pairs for a million rows).
+ * `[rowsBefore, offset]` (1,000 pairs for a million rows); `scanned`: found by the byte scan,
+ * which vouched for the whole file's quotes and line ends (csv-scan.ts, csv-simple.ts).
  */
-export type CsvMarks = { delimiter: string; columns: string[]; marks: Array<[number, number]> };
+export type CsvMarks = { delimiter: string; columns: string[]; marks: Array<[number, number]>; scanned?: boolean };
 
 /** The marks of `index`, once it knows the header (a read passed it); none before. */
 export function marksOf(index: CsvIndex): CsvMarks | undefined {

@@ -6,6 +6,7 @@ import { open } from 'node:fs/promises';
 import { parse, CsvError, type Options } from 'csv-parse';
 import { parse as parseSync } from 'csv-parse/sync';
 import { ReamError } from '../../errors.ts';
+import { eachSimpleRecord } from './csv-simple.ts';
 import type { CellValue } from '../types.ts';
 
 /** Delimiters tried when none is given, in order of preference when they score the same. */
@@ -78,13 +79,19 @@ export function parseCsvRecords(bytes: Buffer, delimiter: string): string[][] {
 /**
  * {@link parseCsvRecords}, each record handed to `visit` as it is parsed and not kept: a batch's
  * records held until the end of the parse survived the thread's young-generation collections.
+ * `scanned`: the bytes are of a file the byte scan vouched for (csv-scan.ts), read by the
+ * simpler parser of csv-simple.ts (`atFileStart`: they begin the file).
  */
-export function eachCsvRecord(bytes: Buffer, delimiter: string, visit: (record: string[]) => void): void {
+export function eachCsvRecord(bytes: Buffer, delimiter: string, visit: (record: string[]) => void, scanned?: { atFileStart: boolean }): void {
   const onRecord = (record: string[]): null => {
     recordsParsed++;
     visit(record);
     return null; // not gathered
   };
+  if (scanned) {
+    eachSimpleRecord(bytes, delimiter, scanned.atFileStart, onRecord);
+    return;
+  }
   try {
     parseSync(bytes, { ...parseOptions(delimiter), on_record: onRecord });
   } catch (error) {

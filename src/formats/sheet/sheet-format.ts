@@ -33,7 +33,7 @@ export function createSheetFormat(runner: TaskRunner, mediaType: string, extensi
     const marks = marked.size > 0 ? marked.get(await fileKey(path)) : undefined;
     const csvStart = marks && startBefore(marks, range.from);
     // With its end too, the rows are read as one batch (sheet-tasks.ts).
-    const bounds = marks ? { ...(csvStart ? { csvStart } : {}), csvEnd: endAfter(marks, range.to) } : {};
+    const bounds = marks ? { ...(csvStart ? { csvStart } : {}), csvEnd: endAfter(marks, range.to), ...(marks.scanned ? { csvScanned: true } : {}) } : {};
     return { path, mediaType, from: range.from, to: range.to, ...sheetOf(options), ...columnsOf(options), ...bounds };
   };
   return {

@@ -21,9 +21,10 @@ export type SheetInspectInput = SheetInput & { maxRows: number };
 export type SheetInspectResult = { rowCount: number; columns: string[]; sheet?: string; csvMarks?: CsvMarks };
 /**
  * `csvStart`: where a CSV's rows before `from` end, as the inspection found it (the read parses
- * only its own rows); `csvEnd`: where the rows after `to` start (the read parses them as a batch).
+ * only its own rows); `csvEnd`: where the rows after `to` start (the read parses them as a batch);
+ * `csvScanned`: the file's marks came from the byte scan (see `CsvMarks.scanned`).
  */
-export type SheetExtractInput = SheetInput & { from: number; to: number; csvStart?: CsvStart; csvEnd?: CsvEnd };
+export type SheetExtractInput = SheetInput & { from: number; to: number; csvStart?: CsvStart; csvEnd?: CsvEnd; csvScanned?: boolean };
 /** `rules`: rule specs run on each row read (`[]`: none); `csv`: the rows' CSV records too. See packed-rows.ts. */
 export type SheetExtractPackedInput = SheetExtractInput & { rules: RuleSpec[]; csv?: boolean };
 /** A table read as sheets (sheet-pages.ts): its page count and the sheets that have pages. */
@@ -36,13 +37,13 @@ type ReadTable<T> = (rows: RawRows, sheet: string | undefined, options: TableRea
  * however it ends. A CSV read starts at the last mark before `from` (csv-index.ts) and notes
  * new marks as it goes.
  */
-async function withRows<T>(input: SheetInput & { csvStart?: CsvStart; csvEnd?: CsvEnd }, from: number, read: ReadTable<T>): Promise<T> {
+async function withRows<T>(input: SheetInput & { csvStart?: CsvStart; csvEnd?: CsvEnd; csvScanned?: boolean }, from: number, read: ReadTable<T>): Promise<T> {
   if (input.mediaType === CSV_MEDIA_TYPE) {
     const index = await csvIndex(input.path);
     if (input.csvStart) adoptStart(index, input.csvStart);
     const mark = index.columns === undefined ? undefined : markBefore(index, from);
     const start = mark && index.columns ? { start: { columns: index.columns, rowsBefore: mark.rowsBefore } } : {};
-    const batch = input.csvEnd === undefined ? undefined : await csvBatch(input.path, mark?.offset ?? 0, input.csvEnd, index.delimiter);
+    const batch = input.csvEnd === undefined ? undefined : await csvBatch(input.path, mark?.offset ?? 0, input.csvEnd, index.delimiter, input.csvScanned === true);
     if (batch) return read(batch, undefined, { ...(input.columns ? { columns: input.columns } : {}), ...start });
     let end = 0;
     const rows = csvRows(input.path, { delimiter: index.delimiter, start: mark?.offset ?? 0, onRecordEnd: (offset) => (end = offset) });
@@ -67,11 +68,11 @@ const MAX_BATCH_BYTES = 16 * 1024 * 1024;
  * The records of the CSV at `path` from offset `start` to `end` (records' bounds, see csv-index.ts),
  * parsed at once; `undefined` when the range is too long to hold (the rows are streamed).
  */
-async function csvBatch(path: string, start: number, end: CsvEnd, delimiter: string): Promise<RowBatch | undefined> {
+async function csvBatch(path: string, start: number, end: CsvEnd, delimiter: string, scanned: boolean): Promise<RowBatch | undefined> {
   const stop = end === 'eof' ? (await stat(path)).size : end;
   if (stop - start > MAX_BATCH_BYTES) return undefined;
   const bytes = await readBytes(path, start, stop);
-  return { each: (visit) => eachCsvRecord(bytes, delimiter, visit) };
+  return { each: (visit) => eachCsvRecord(bytes, delimiter, visit, scanned ? { atFileStart: start === 0 } : undefined) };
 }
 
 async function inspect(input: JsonValue): Promise<JsonValue> {
@@ -101,7 +102,7 @@ async function scanShape(args: SheetInspectInput): Promise<SheetInspectResult | 
   const header = scan.header && parseCsvRecords(await readBytes(args.path, scan.header.start, scan.header.end), index.delimiter)[0];
   const { columns, rowCount } = checkedShape(header && columnNames(header), scan.rowCount, args.columns);
   adoptMarks(index, columns, scan.marks);
-  return { rowCount, columns, csvMarks: { delimiter: index.delimiter, columns, marks: scan.marks } };
+  return { rowCount, columns, csvMarks: { delimiter: index.delimiter, columns, marks: scan.marks, scanned: true } };
 }
 
 async function extract(input: JsonValue): Promise<JsonValue> {
