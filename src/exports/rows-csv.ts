@@ -5,7 +5,7 @@
 // Both go through here, so the bytes are the same whichever wrote them.
 import type { CellValue, PageFailure } from '../formats/types.ts';
 import { escapeFormula } from './csv-formulas.ts';
-import { csvText } from './csv-text.ts';
+import { csvField, csvText } from './csv-text.ts';
 import { VALUES_JOINER } from './result-table.ts';
 
 /**
@@ -34,4 +34,24 @@ export function guardedCsvText(rows: readonly (readonly CellValue[])[], escapeFr
   if (escapeFrom === Number.POSITIVE_INFINITY) return csvText(rows);
   const guard = (row: readonly CellValue[]): CellValue[] => row.map((cell, i) => (i >= escapeFrom && typeof cell === 'string' ? escapeFormula(cell) : cell));
   return csvText(rows.map(guard));
+}
+
+/**
+ * The CSV record of {@link tableRowCells}, its fields and failure guarded as {@link guardedCsvText}
+ * guards them from the first column after `cells`: the same text, without the row's arrays (a
+ * pool thread writes one per row read).
+ */
+export function tableCsvRecord(
+  cells: readonly CellValue[],
+  fieldMatches: ReadonlyArray<readonly { value: string }[] | undefined>,
+  failure: Pick<PageFailure, 'code' | 'message'> | undefined,
+): string {
+  let line = '';
+  for (let i = 0; i < cells.length; i++) line += i === 0 ? csvField(cells[i]) : `,${csvField(cells[i])}`;
+  const added = (text: string | null): string => (text === null ? '' : csvField(escapeFormula(text)));
+  let rest = '';
+  for (const matches of fieldMatches) rest += `,${added(matches === undefined || matches.length === 0 ? null : matches.map((match) => match.value).join(VALUES_JOINER))}`;
+  rest += `,${added(failure?.code ?? null)},${added(failure?.message ?? null)}\n`;
+  // Without input cells the first added column has no comma before it.
+  return cells.length === 0 ? rest.slice(1) : line + rest;
 }

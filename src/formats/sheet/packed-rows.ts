@@ -7,7 +7,7 @@
 // (exports/rows-csv.ts), so the CLI appends the batch's text as it is, without parsing its body.
 import { rowRules, type RowRules } from '../../analyzers/rules/analyzer.ts';
 import type { RuleSpec } from '../../analyzers/rules/spec.ts';
-import { guardedCsvText, tableRowCells } from '../../exports/rows-csv.ts';
+import { tableCsvRecord } from '../../exports/rows-csv.ts';
 import type { CellValue, PackedRows, PageFailure, PageText } from '../types.ts';
 import { eachRow, type RawRows, type TableReadOptions } from './table.ts';
 import { TextBuffer } from './text-buffer.ts';
@@ -45,13 +45,13 @@ export async function packRows(
     const matches = rules.add(page);
     if (pagesRead++ > 0) body.append(',');
     body.append(JSON.stringify(page));
-    if (records && columns) records.append(csvRecord(columns, columns.map((column) => page.cells?.[column] ?? null), matches, undefined));
+    if (records && columns) records.append(csvRecord(columns.map((column) => page.cells?.[column] ?? null), matches, undefined));
   };
   let unknownColumns = false;
   const onFailure = (failure: PageFailure): void => {
     if (!records) return;
     if (!columns) unknownColumns = true;
-    else records.append(csvRecord(columns, columns.map(() => null), new Array<undefined>(fieldCount), failure));
+    else records.append(csvRecord(columns.map(() => null), new Array<undefined>(fieldCount), failure));
   };
   const failures = await eachRow(rows, from, to, reading, onPage, onFailure);
   // Rows with nothing read have no analysis, as in the engine.
@@ -63,6 +63,6 @@ export async function packRows(
 }
 
 /** A row's CSV record: its cells as they are, its fields and failure guarded (exports/rows-csv.ts). */
-function csvRecord(columns: readonly string[], cells: readonly CellValue[], matches: ReadonlyArray<readonly { value: string }[] | undefined>, failure: PageFailure | undefined): string {
-  return guardedCsvText([tableRowCells(cells, matches, failure)], columns.length);
+function csvRecord(cells: readonly CellValue[], matches: ReadonlyArray<readonly { value: string }[] | undefined>, failure: PageFailure | undefined): string {
+  return tableCsvRecord(cells, matches, failure);
 }
