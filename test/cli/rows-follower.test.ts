@@ -1,7 +1,8 @@
 // `ream rows` writes its table while the job runs (rows-follower.ts): what the follower wrote,
 // finished after the job with the rows after it, is the table written at the end byte for byte.
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
+import { access, readFile, writeFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { parse } from 'csv-parse/sync';
@@ -15,6 +16,8 @@ import { INVOICE_RULES, invoiceRow, toCsv } from '../formats/sheet-files.ts';
 import { useRowsFolder, workDir } from './rows-helpers.ts';
 
 useRowsFolder();
+
+const exists = (path: string): Promise<boolean> => access(path).then(() => true, () => false);
 
 test('ruleFieldNames: the rules\' names in order; anything but a list of rules guesses none', () => {
   assert.deepEqual(ruleFieldNames(INVOICE_RULES), ['invoice', 'flag']);
@@ -38,6 +41,9 @@ test('the rows written while the job ran, and the rest after it, are the table w
     const followed = join(work, 'followed.csv');
     const follower = followTable(ream, job.id, documentId, followed, ruleFieldNames(INVOICE_RULES), () => 'Sheet1');
     await ream.wait(job.id);
+    // A job may end before the follower's first look (it looks every 100 ms): it opens the table
+    // once the columns are known, whenever that is, and follows until it is stopped.
+    for (let i = 0; i < 100 && !(await exists(`${followed}.partial`)); i++) await sleep(20);
     const table = await follower.stop();
     assert.ok(table, 'the follower opened the table once the columns were known');
     assert.ok(table.pagesWritten <= count);
