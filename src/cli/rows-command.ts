@@ -97,7 +97,8 @@ export async function rowsCommand(input: string, options: RowsOptions, signal: A
   const refused = await notATable(path);
   if (refused) return { ...summary, error: refused, wallSeconds: (Date.now() - started) / 1000 };
   const view = createProgressView(options.progress, 1, 'rows');
-  const ream = await createReam(localReamOptions(options.dataDir, options));
+  // Its threads read tables only: they load the table tasks while the job is set up.
+  const ream = await createReam(localReamOptions(options.dataDir, { preloadTasks: ['sheet'], ...options }));
   try {
     const outDir = options.report ? resolve(options.report.outDir) : undefined;
     const identity = { out: [out, outDir].filter((path) => path !== undefined).join('|'), pipeline: 'rows', options: jobOpts, input: { path, size: file.size, modifiedMs: file.mtimeMs } };
