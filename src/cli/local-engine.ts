@@ -5,8 +5,6 @@ import { positiveInt, positiveNumber } from './parse-flags.ts';
 /** The engine settings of a command that does the work in its own process (`ream run`, `ream rows`). */
 export interface LocalEngineOptions {
   concurrency?: number;
-  /** Task modules the worker threads load as they start (`ReamOptions.preloadTasks`). */
-  preloadTasks?: string[];
   threads?: number;
   timeoutSeconds?: number;
   maxMemoryMb?: number;
@@ -30,7 +28,6 @@ export function localReamOptions(dataDir: string, options: LocalEngineOptions): 
     ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
     ...(options.timeoutSeconds === undefined ? {} : { taskTimeoutMs: options.timeoutSeconds * 1000 }),
     ...(options.maxMemoryMb === undefined ? {} : { maxMemoryMb: options.maxMemoryMb }),
-    ...(options.preloadTasks === undefined ? {} : { preloadTasks: options.preloadTasks }),
   };
 }
 

@@ -97,8 +97,7 @@ export async function rowsCommand(input: string, options: RowsOptions, signal: A
   const refused = await notATable(path);
   if (refused) return { ...summary, error: refused, wallSeconds: (Date.now() - started) / 1000 };
   const view = createProgressView(options.progress, 1, 'rows');
-  // Its threads read tables only: they load the table tasks while the job is set up.
-  const ream = await createReam(localReamOptions(options.dataDir, { preloadTasks: ['sheet'], ...options }));
+  const ream = await createReam(localReamOptions(options.dataDir, options));
   try {
     const outDir = options.report ? resolve(options.report.outDir) : undefined;
     const identity = { out: [out, outDir].filter((path) => path !== undefined).join('|'), pipeline: 'rows', options: jobOpts, input: { path, size: file.size, modifiedMs: file.mtimeMs } };

@@ -45,10 +45,7 @@ export async function createReam(options: ReamOptions = {}): Promise<Ream> {
   // Embedded: one process owns the data dir. Distributed: the services arbitrate, no lock.
   const unlock = options.distributed ? () => undefined : lockDataDir(dataDir);
   const threads = options.threads ?? availableParallelism();
-  const pool = {
-    threads, taskTimeoutMs: options.taskTimeoutMs ?? 120_000, maxMemoryMb: options.maxMemoryMb ?? DEFAULT_MAX_MEMORY_MB,
-    ...(options.preloadTasks ? { preload: options.preloadTasks } : {}),
-  };
+  const pool = { threads, taskTimeoutMs: options.taskTimeoutMs ?? 120_000, maxMemoryMb: options.maxMemoryMb ?? DEFAULT_MAX_MEMORY_MB };
   let adapters: Adapters;
   try {
     adapters = options.distributed

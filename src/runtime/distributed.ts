@@ -19,8 +19,6 @@ export interface DistributedAdapterSettings extends DistributedSettings {
   threads: number;
   taskTimeoutMs: number;
   maxMemoryMb: number;
-  /** See `ThreadPoolOptions.preload`. */
-  preload?: readonly string[];
   /**
    * Local folder for copies of the blobs this process parses: one per process (copies in use are
    * never evicted by another process), removed on close. Default: under the OS temp dir.
@@ -55,7 +53,7 @@ export async function openDistributedAdapters(settings: DistributedAdapterSettin
     const bus = await RedisEventBus.open({ url: settings.redisUrl, prefix });
     closers.push(() => bus.close());
     const blobs = await S3BlobStore.open({ ...settings.s3, prefix: 'blobs/' });
-    const pool = createThreadPool({ threads: settings.threads, taskTimeoutMs: settings.taskTimeoutMs, maxMemoryMb: settings.maxMemoryMb, ...(settings.preload ? { preload: settings.preload } : {}) });
+    const pool = createThreadPool({ threads: settings.threads, taskTimeoutMs: settings.taskTimeoutMs, maxMemoryMb: settings.maxMemoryMb });
     closers.push(() => pool.destroy());
     const cacheDir = settings.cacheDir ?? join(tmpdir(), `ream-blob-cache-${process.pid}`);
     closers.push(() => rm(cacheDir, { recursive: true, force: true }));

@@ -15,7 +15,6 @@ export interface EmbeddedSettings {
   threads: number;
   taskTimeoutMs: number;
   maxMemoryMb: number;
-  preload?: readonly string[];
 }
 
 
@@ -26,13 +25,12 @@ export interface EmbeddedSettings {
  */
 export async function openEmbeddedAdapters(settings: EmbeddedSettings): Promise<Adapters> {
   const database = openSqliteDatabase(join(settings.dataDir, 'ream.db'));
-  // First: its threads start (and load their modules) while the database is opened and migrated.
-  const pool = createThreadPool({ threads: settings.threads, taskTimeoutMs: settings.taskTimeoutMs, maxMemoryMb: settings.maxMemoryMb, ...(settings.preload ? { preload: settings.preload } : {}) });
   try {
     const store = await SqliteStore.open(database);
     const queue = await SqliteQueue.open(database);
     const search = await SqliteSearch.open(database);
     const analysis = await SqlAnalysisStore.open(database.kysely, 'sqlite');
+    const pool = createThreadPool({ threads: settings.threads, taskTimeoutMs: settings.taskTimeoutMs, maxMemoryMb: settings.maxMemoryMb });
     const bus = new MemoryEventBus();
     return {
       deps: { store, queue, search, bus, analysis, blobs: new FsBlobStore(join(settings.dataDir, 'blobs')), formats: createFormats(pool) },
@@ -52,7 +50,6 @@ export async function openEmbeddedAdapters(settings: EmbeddedSettings): Promise<
       },
     };
   } catch (error) {
-    await pool.destroy();
     await database.close();
     throw error;
   }

@@ -26,6 +26,4 @@ export interface PoolWorkerData {
   threadTable?: SharedArrayBuffer;
   /** A thread whose task modules hold more than this many bytes that never shrink is retired after its task (see `TaskModule.heldBytes`). */
   retireAboveBytes?: number;
-  /** Built-in task modules (by prefix) the thread loads as it starts (`ThreadPoolOptions.preload`). */
-  preload?: string[];
 }

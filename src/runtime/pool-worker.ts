@@ -33,26 +33,15 @@ function loadExtraTasks(): Promise<Map<string, TaskHandler>> {
   return extraTasks;
 }
 
-/** The built-in module of task name prefix `prefix`, loading it on first use; none for another prefix. */
-function builtIn(prefix: string): Promise<TaskModule> | undefined {
-  const load = Object.hasOwn(BUILT_IN, prefix) ? BUILT_IN[prefix] : undefined;
-  if (!load) return undefined;
-  let module = loaded.get(prefix);
-  if (!module) {
-    module = load();
-    loaded.set(prefix, module);
-  }
-  return module;
-}
-
-// Modules the pool asked for are loaded now, while the thread waits for its first task; a
-// failure to load shows on the first task that needs the module.
-for (const prefix of (workerData as Partial<PoolWorkerData> | undefined)?.preload ?? []) builtIn(prefix)?.catch(() => undefined);
-
 async function findHandler(task: string): Promise<TaskHandler> {
   const prefix = task.slice(0, task.indexOf('.'));
-  const module = builtIn(prefix);
-  if (module) {
+  const load = Object.hasOwn(BUILT_IN, prefix) ? BUILT_IN[prefix] : undefined;
+  if (load) {
+    let module = loaded.get(prefix);
+    if (!module) {
+      module = load();
+      loaded.set(prefix, module);
+    }
     const handler = (await module).tasks[task];
     if (handler) return handler;
   }

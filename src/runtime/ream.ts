@@ -73,12 +73,6 @@ export interface ReamOptions {
   threads?: number;
   /** Tasks in flight at once in this process. Default: 2 × threads. */
   concurrency?: number;
-  /**
-   * Task modules every worker thread loads as it starts (`sheet`, `pdf`, …: the formats this
-   * process will read), so that a first task does not wait for them. Default none: each loads on
-   * a thread's first task of its kind.
-   */
-  preloadTasks?: string[];
   /** Longest a CPU task (one chunk, one inspection) may run before its thread is killed, in ms. Default 120,000. */
   taskTimeoutMs?: number;
   /**

@@ -45,8 +45,6 @@ export interface ThreadPoolOptions {
    * page a thread has read and never shrinks. Default {@link DEFAULT_RETIRE_ABOVE_MB}.
    */
   retireAboveMb?: number;
-  /** Task modules (by task name prefix: `sheet`, `pdf`, …) each thread loads as it starts, not on its first task of their kind. Default none. */
-  preload?: readonly string[];
 }
 
 export interface ThreadPool extends TaskRunner {
@@ -89,7 +87,6 @@ export function createThreadPool(options: ThreadPoolOptions = {}): ThreadPool {
     handlerModules: (options.handlerModules ?? []).map(moduleUrl),
     threadTable: table.buffer,
     retireAboveBytes: (options.retireAboveMb ?? DEFAULT_RETIRE_ABOVE_MB) * MB,
-    ...(options.preload ? { preload: [...options.preload] } : {}),
   };
   const piscina = new Piscina({
     filename: fileURLToPath(WORKER_FILE),

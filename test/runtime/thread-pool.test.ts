@@ -1,7 +1,4 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BroadcastChannel } from 'node:worker_threads';
@@ -49,18 +46,6 @@ void describe('thread pool', () => {
     const meeting = { channel: `thread-pool-test-${process.pid}-meet`, peers: 1 };
     const ids = await Promise.all([p.run<number>('test.meet', meeting), p.run<number>('test.meet', meeting)]);
     assert.notEqual(ids[0], ids[1], 'two threads shared the work');
-  });
-
-  void test('preload: the threads load the named task modules as they start; an unknown name is ignored', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'ream-pool-preload-'));
-    try {
-      const path = join(dir, 't.csv');
-      await writeFile(path, 'a,b\n1,2\n');
-      const p = pool({ threads: 1, preload: ['sheet', 'no-such-module'] });
-      assert.deepEqual(await p.run('sheet.outline', { path, mediaType: 'text/csv' }), { sheets: [{ name: null, columns: ['a', 'b'] }] });
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
   });
 
   void test('a ReamError thrown in a thread comes back with its code, retryability and details', async () => {
