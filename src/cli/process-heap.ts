@@ -15,16 +15,21 @@
 import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 
 /**
- * The young generation of a `ream rows` process, in MB: enough for scavenges to stay cheap, a
- * quarter of what V8 would grow it to. At 64 MB a million rows took 37 CPU s at 350 MB peak
- * RSS; at 32 MB, 44 CPU s at 288 MB.
+ * The young generation of a `ream rows` process, in MB: enough for scavenges to stay cheap, an
+ * eighth of what V8 would grow it to. At 64 MB a million rows took 37 CPU s at 350 MB peak
+ * RSS; at 32 MB, 44 CPU s at 288 MB. Since the main thread appends each batch's CSV records as
+ * the pool wrote them (no row parsed there), 16 MB costs no more CPU than 32 (9.3 s either way).
  */
-export const ROWS_YOUNG_GENERATION_MB = 32;
+export const ROWS_YOUNG_GENERATION_MB = 16;
 /**
  * The semi-space a pool thread starts with, in MB (its young generation is two of them, within
- * the pool's `maxYoungGenerationSizeMb`). Read when a thread's heap is made: set before the pool starts.
+ * the pool's `maxYoungGenerationSizeMb`). Read when a thread's heap is made: set before the pool
+ * starts. A `ream rows` thread holds a batch's JSON texts and CSV records (~0.6 MB per 2,000
+ * rows) while it allocates fast: at 4 MB they were copied and promoted by most scavenges, and a
+ * million rows took 15–17 CPU s; at 6 MB, 9.5 s, at 8 MB 9.3 s for 10 MB more peak RSS
+ * (docs/benchmarks.md, "Spreadsheets").
  */
-const POOL_SEMI_SPACE_MB = 4;
+const POOL_SEMI_SPACE_MB = 6;
 /** How often the young generation's size is looked at until it reaches the cap, in ms: V8 doubles it within tens of ms when a process starts busy (at 100 ms a `ream run` overshot 8 MB to 32). */
 const CHECK_EVERY_MS = 10;
 /** Old-generation growth past the live size before the next full collection, in percent (V8 grows by up to 4×). */

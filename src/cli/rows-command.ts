@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import { basename, resolve } from 'node:path';
+import { basename, extname, resolve } from 'node:path';
 import { ReamError, toReamError, type ErrorInfo } from '../errors.ts';
 import { readHead } from '../formats/file-checks.ts';
 import { CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, sniff } from '../formats/sniff.ts';
@@ -9,7 +9,7 @@ import type { PageFailure } from '../formats/types.ts';
 import type { DocumentOutput } from '../pipeline/types.ts';
 import { reportSpec } from '../reports/report-options.ts';
 import { createReam, type Ream } from '../runtime/create-ream.ts';
-import type { DocumentPageResult } from '../runtime/ream.ts';
+import type { TableBatch } from '../runtime/ream.ts';
 import type { JobRecord } from '../store/job-store.ts';
 import { currentJob } from './job-pointer.ts';
 import { formatModelUsage } from './llm-flags.ts';
@@ -18,7 +18,7 @@ import { createProgressView, type ProgressMode } from './progress-view.ts';
 import { reportJobOptions, type ReportFlags } from './report-flags.ts';
 import { reportsFolder, writeReports } from './report-files.ts';
 import { followTable, ruleFieldNames, type FollowedTable } from './rows-follower.ts';
-import { outputTable } from './rows-table.ts';
+import { csvFieldsOf, tableLayout, writeTableBatch, type RowCounts } from './rows-table.ts';
 import { readRulesFile } from './rules-file.ts';
 import { checkTablePath, openTableWriter } from './table-writers.ts';
 import { sheetName } from '../exports/sheet-name.ts';
@@ -71,6 +71,8 @@ function jobOptions(options: RowsOptions): JsonObject {
   if (options.rowsPerTask !== undefined) job.chunkPages = options.rowsPerTask;
   if (options.maxRows !== undefined) job.maxPages = options.maxRows;
   if (options.report) Object.assign(job, reportJobOptions(options.report));
+  // A CSV table: each batch keeps its rows' CSV records, appended as they are (no row parsed here).
+  if (options.out !== undefined && extname(options.out).toLowerCase() === '.csv') job.tableCsv = true;
   return job;
 }
 
@@ -124,7 +126,7 @@ export async function rowsCommand(input: string, options: RowsOptions, signal: A
           if (out !== undefined) {
             const written = followed;
             followed = undefined; // writeResult finishes or drops it
-            await writeResult(output, written, (after) => ream.documentPageBatches(job.id, documentId, { after }), out, summary);
+            await writeResult(output, written, (after, csv) => ream.documentTableBatches(job.id, documentId, { after, ...csv }), out, summary);
           } else {
             countRows(output, summary);
           }
@@ -204,7 +206,7 @@ function tableSheet(sheet: string | undefined, out: string): string {
 async function writeResult(
   output: DocumentOutput,
   followed: FollowedTable | undefined,
-  pages: (after: number) => AsyncIterable<DocumentPageResult[]>,
+  batches: (after: number, csv: { csvFields?: readonly string[] }) => AsyncIterable<TableBatch>,
   out: string,
   summary: RowsSummary,
 ): Promise<void> {
@@ -220,18 +222,19 @@ async function writeResult(
     summary.failedRows = summary.rows;
     return;
   }
-  const table = outputTable(output, pages(kept?.pagesWritten ?? 0), kept ? kept.counts : undefined);
+  const layout = tableLayout(columns, Object.keys(output.fields));
+  const counts: RowCounts = kept ? kept.counts : { rows: 0, failedRows: 0 };
   // The input's own columns keep their exact text, unprefixed; the field and error columns ream adds are guarded in a CSV.
-  const writer = kept?.writer ?? (await openTableWriter(out, table.header, sheet, columns.length));
+  const writer = kept?.writer ?? (await openTableWriter(out, layout.header, sheet, columns.length));
   try {
-    for await (const rows of table.batches) await writer.writeRows(rows);
+    for await (const batch of batches(kept?.pagesWritten ?? 0, csvFieldsOf(writer, layout))) await writeTableBatch(writer, layout, batch, counts);
     await writer.close();
   } catch (error) {
     await writer.abort();
     throw error;
   }
-  summary.rows = table.counts.rows;
-  summary.failedRows = table.counts.failedRows;
+  summary.rows = counts.rows;
+  summary.failedRows = counts.failedRows;
 }
 
 function sameNames(a: readonly string[], b: readonly string[]): boolean {

@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { JsonValue } from '../json.ts';
 import type { DocumentMetadata } from '../formats/types.ts';
 import type { Ream } from '../runtime/create-ream.ts';
-import { tableLayout, type RowCounts, type TableLayout } from './rows-table.ts';
+import { csvFieldsOf, tableLayout, writeTableBatch, type RowCounts, type TableLayout } from './rows-table.ts';
 import { openTableWriter, type TableWriter } from './table-writers.ts';
 
 /** How often the follower looks for newly stored checkpoints. */
@@ -65,9 +65,9 @@ export function followTable(ream: Ream, jobId: string, documentId: string, out: 
       table ??= await open();
       if (table) {
         const current = table;
-        for await (const pages of ream.documentPageBatches(jobId, documentId, { after: current.pagesWritten, finishedOnly: true })) {
-          await current.writer.writeRows(current.layout.rows(pages, current.counts));
-          current.pagesWritten = pages.at(-1)?.page ?? current.pagesWritten;
+        const options = { after: current.pagesWritten, finishedOnly: true, ...csvFieldsOf(current.writer, current.layout) };
+        for await (const batch of ream.documentTableBatches(jobId, documentId, options)) {
+          current.pagesWritten = (await writeTableBatch(current.writer, current.layout, batch, current.counts)) ?? current.pagesWritten;
           if (stopping.signal.aborted) return;
         }
       }

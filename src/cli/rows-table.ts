@@ -2,11 +2,13 @@
 // `error_code`/`error_message` for rows that failed; one row per input row, in input order.
 // Rows come from the document's pages one chunk at a time, so a table of a million rows is
 // written with memory for one chunk.
-import type { DocumentPageResult } from '../runtime/ream.ts';
+import { ReamError } from '../errors.ts';
+import type { DocumentPageResult, TableBatch } from '../runtime/ream.ts';
+import type { TableWriter } from './table-writers.ts';
 import { columnNames } from '../formats/sheet/cells.ts';
 import type { CellValue } from '../formats/types.ts';
 import type { DocumentOutput } from '../pipeline/types.ts';
-import { VALUES_JOINER } from '../exports/result-table.ts';
+import { tableRowCells } from '../exports/rows-csv.ts';
 
 export interface OutputTable {
   /** Column names, unique: a field or error column named like an input column gets `_2`. */
@@ -24,32 +26,50 @@ export interface RowCounts {
 /** The output table's columns for a table of `columns` whose rows gave `fieldNames`, and its row of a page. */
 export interface TableLayout {
   header: string[];
+  /** The fields' columns, in order: a batch's CSV records fit the table if its fields are these. */
+  fieldNames: readonly string[];
   /** The rows of a checkpoint's pages, added to `counts`. */
   rows(pages: readonly DocumentPageResult[], counts: RowCounts): CellValue[][];
 }
 
 export function tableLayout(columns: readonly string[], fieldNames: readonly string[]): TableLayout {
   const header = columnNames([...columns, ...fieldNames, 'error_code', 'error_message']);
-  const width = header.length;
   // A loop per row rather than spreads of maps: a million rows make a million of each.
   const tableRow = ({ read, fields, failure }: DocumentPageResult): CellValue[] => {
-    const row = new Array<CellValue>(width);
-    let i = 0;
     const cells = read?.cells;
-    for (const column of columns) row[i++] = cells?.[column] ?? null;
-    for (const name of fieldNames) row[i++] = fields[name]?.map((match) => match.value).join(VALUES_JOINER) ?? null;
-    row[i++] = failure?.code ?? null;
-    row[i] = failure?.message ?? null;
-    return row;
+    return tableRowCells(columns.map((column) => cells?.[column] ?? null), fieldNames.map((name) => fields[name]), failure);
   };
   return {
     header,
+    fieldNames,
     rows(pages, counts) {
       counts.rows += pages.length;
       for (const page of pages) if (page.failure) counts.failedRows++;
       return pages.map(tableRow);
     },
   };
+}
+
+/**
+ * Writes a batch of the table (`Ream.documentTableBatches`) and adds its rows to `counts`: its
+ * CSV records as they are, or its pages laid out by `layout`. Answers the last page written.
+ */
+export async function writeTableBatch(writer: TableWriter, layout: TableLayout, batch: TableBatch, counts: RowCounts): Promise<number | undefined> {
+  if ('pages' in batch) {
+    await writer.writeRows(layout.rows(batch.pages, counts));
+    return batch.pages.at(-1)?.page;
+  }
+  // Asked for only when the writer writes CSV (see `csvFieldsOf`).
+  if (!writer.writeText) throw ReamError.nonRetryable('internal', 'a batch of CSV records for a writer of another format');
+  counts.rows += batch.rows;
+  counts.failedRows += batch.failedRows;
+  await writer.writeText(batch.csv);
+  return batch.to;
+}
+
+/** The `csvFields` a writer reads batches with: the layout's fields when it writes CSV, which takes a batch's records as they are. */
+export function csvFieldsOf(writer: TableWriter, layout: TableLayout): { csvFields?: readonly string[] } {
+  return writer.writeText ? { csvFields: layout.fieldNames } : {};
 }
 
 /** The columns and field names of a table document's result (see {@link tableLayout}). */

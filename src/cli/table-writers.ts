@@ -10,13 +10,14 @@ import { dirname, extname } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { ReamError } from '../errors.ts';
 import type { CellValue } from '../formats/types.ts';
-import { escapeFormula } from '../exports/csv-formulas.ts';
-import { csvText } from '../exports/csv-text.ts';
+import { guardedCsvText } from '../exports/rows-csv.ts';
 
 export interface TableWriter {
   write(row: readonly CellValue[]): Promise<void>;
   /** Many rows at once (a checkpoint's): one write to the file, not one per row. */
   writeRows(rows: readonly (readonly CellValue[])[]): Promise<void>;
+  /** A CSV's records as they are (encoded already, see exports/rows-csv.ts); a CSV writer's only. */
+  writeText?: (text: string) => Promise<void>;
   /** Finishes the file and gives it its name. */
   close(): Promise<void>;
   /** Drops the unfinished file. */
@@ -48,9 +49,11 @@ export async function openTableWriter(path: string, header: readonly string[], s
   const ext = extname(path).toLowerCase();
   const writer = ext === '.xlsx' ? await xlsxWriter(partial, sheet) : textWriter(partial, ext === '.csv' ? csvRows(escapeFormulasFrom) : jsonlText(header));
   await writer.write([header], true);
+  const { writeText } = writer;
   return {
     write: (row) => writer.write([row], false),
     writeRows: (rows) => writer.write(rows, false),
+    ...(ext === '.csv' && writeText ? { writeText } : {}),
     async close() {
       await writer.end();
       await rename(partial, path);
@@ -64,6 +67,8 @@ export async function openTableWriter(path: string, header: readonly string[], s
 
 interface Sink {
   write(rows: readonly (readonly CellValue[])[], isHeader: boolean): Promise<void>;
+  /** Text as it is (a text file's only). */
+  writeText?: (text: string) => Promise<void>;
   end(): Promise<void>;
 }
 
@@ -72,11 +77,12 @@ type EncodeRows = (rows: readonly (readonly CellValue[])[], isHeader: boolean) =
 
 function textWriter(path: string, encode: EncodeRows): Sink {
   const file = createWriteStream(path);
+  const writeText = async (text: string): Promise<void> => {
+    if (text !== '' && !file.write(text)) await once(file, 'drain');
+  };
   return {
-    async write(rows, isHeader) {
-      const text = encode(rows, isHeader);
-      if (text !== '' && !file.write(text)) await once(file, 'drain');
-    },
+    write: (rows, isHeader) => writeText(encode(rows, isHeader)),
+    writeText,
     async end() {
       file.end();
       await finished(file);
@@ -86,9 +92,7 @@ function textWriter(path: string, encode: EncodeRows): Sink {
 
 /** CSV records; text cells from column `escapeFrom` on (header names too) guarded against formula injection. */
 function csvRows(escapeFrom: number): EncodeRows {
-  if (escapeFrom === Number.POSITIVE_INFINITY) return csvText;
-  const guard = (row: readonly CellValue[]): CellValue[] => row.map((cell, i) => (i >= escapeFrom && typeof cell === 'string' ? escapeFormula(cell) : cell));
-  return (rows) => csvText(rows.map(guard));
+  return (rows) => guardedCsvText(rows, escapeFrom);
 }
 
 function jsonlText(header: readonly string[]): EncodeRows {

@@ -8,7 +8,7 @@ import type { CellValue } from '../formats/types.ts';
 const NEEDS_QUOTES = /[",\r\n]/;
 
 /** One field: empty for `null`, quoted (its quotes doubled) when it must be. */
-function csvField(value: CellValue | undefined): string {
+export function csvField(value: CellValue | undefined): string {
   if (value === null || value === undefined) return '';
   const text = typeof value === 'string' ? value : String(value);
   return NEEDS_QUOTES.test(text) ? `"${text.replaceAll('"', '""')}"` : text;

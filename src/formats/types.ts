@@ -115,6 +115,11 @@ export interface ReadOptions {
    * the order given. Default every column. A name the table's header lacks is `validation_failed`.
    */
   columns?: string[];
+  /**
+   * Tables read as rows with rules in the reading thread (`Pipeline.rowRules`): each batch also
+   * keeps its rows as the CSV records `ream rows` writes (exports/rows-csv.ts). Default false.
+   */
+  tableCsv?: boolean;
   /** PDFs and images: when pages are read by OCR (default {@link OcrOptions} `auto`, `eng`, 300 DPI). Other formats ignore it. */
   ocr?: OcrOptions;
   /** HTML, Word and e-mail: keep each link's address after its text (`text [https://…]`). Default false: the text alone. */
@@ -181,7 +186,8 @@ export interface Extraction {
  * checkpoint stores it (`PackedChunkOutput` in pipeline/merge.ts): the failed rows, the field
  * names, the count of rows read, and `body`, the JSON text of `{ pages, fields }`.
  */
-export type PackedRows = { failures: PageFailure[]; fieldNames: string[]; pagesRead: number; body: string };
+/** `csv`: the rows as the CSV records `ream rows` writes (exports/rows-csv.ts), when asked for (`ReadOptions.tableCsv`). */
+export type PackedRows = { failures: PageFailure[]; fieldNames: string[]; pagesRead: number; body: string; csv?: string };
 
 /** When a page is rendered and recognised: see `ocr` in README's options. */
 export type OcrMode = 'auto' | 'always' | 'never';

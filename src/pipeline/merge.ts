@@ -32,6 +32,8 @@ export interface PackedChunkOutput {
   pagesRead: number;
   /** JSON text of `{ pages, fields }` ({@link unpackChunk}). */
   body: string;
+  /** The rows as the CSV records `ream rows` writes, when the job asked for them (`ReadOptions.tableCsv`). */
+  csv?: string;
 }
 
 /** A stored checkpoint: packed, or (written before packing) plain. */
@@ -50,7 +52,8 @@ export function packChunk({ pages, fields, ...small }: ChunkOutput): PackedChunk
 /** The whole of a stored checkpoint, its pages and matches parsed. */
 export function unpackChunk(stored: StoredChunkOutput): ChunkOutput {
   if (!isPacked(stored)) return stored;
-  const { body, fieldNames: _names, pagesRead: _count, ...small } = stored;
+  // `csv` is of these rows as read: a chunk whose pages are redone is stored without it.
+  const { body, fieldNames: _names, pagesRead: _count, csv: _csv, ...small } = stored;
   return { ...small, ...(JSON.parse(body) as Pick<ChunkOutput, 'pages' | 'fields'>) };
 }
 

@@ -77,6 +77,7 @@ export const ROWS_OPTIONS_SCHEMA = objectSchema('rows options', {
     description: 'The columns fed to each row\'s rules, model and template, by header name (default all); one the table lacks is validation_failed',
   },
   llm: { type: 'object', description: 'Model options asked of each row: the llm pipeline\'s, but reducePrompt' },
+  tableCsv: { type: 'boolean', description: 'true: with rules only, each batch also keeps its rows as the CSV records `ream rows` writes (default false)' },
   ...REPORT,
 });
 export const LLM_OPTIONS_SCHEMA = objectSchema('llm options', {

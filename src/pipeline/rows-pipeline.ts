@@ -46,9 +46,10 @@ const ROW_LLM_KEYS = SPEC_KEYS.filter((key) => key !== 'reducePrompt');
  */
 export function rowsPipeline(client?: LlmClient): PipelineFactory {
   const factory = (options: JsonObject): Pipeline => {
-    refuseUnknown('rows', options, [...BASE_OPTIONS, 'rules', 'sheet', 'columns', 'llm', ...REPORT_OPTIONS]);
+    refuseUnknown('rows', options, [...BASE_OPTIONS, 'rules', 'sheet', 'columns', 'llm', 'tableCsv', ...REPORT_OPTIONS]);
     const columns = parseColumns(options.columns);
-    const { sheet } = options;
+    const { sheet, tableCsv } = options;
+    if (tableCsv !== undefined && typeof tableCsv !== 'boolean') throw ReamError.nonRetryable('validation_failed', 'option "tableCsv" must be true or false');
     if (sheet !== undefined && (typeof sheet !== 'string' || sheet === '')) {
       throw ReamError.nonRetryable('validation_failed', 'option "sheet" must be the name of a sheet');
     }
@@ -69,7 +70,7 @@ export function rowsPipeline(client?: LlmClient): PipelineFactory {
       maxPagesInResult: MAX_ROWS_IN_RESULT,
       analyzers,
       ...(rulesOnly ? { rowRules: asJson(ruleSpecs ?? []) } : {}),
-      read: { ...base.read, tablePages: 'rows', ...(typeof sheet === 'string' ? { sheet } : {}), ...(columns ? { columns } : {}) },
+      read: { ...base.read, tablePages: 'rows', ...(typeof sheet === 'string' ? { sheet } : {}), ...(columns ? { columns } : {}), ...(tableCsv === true ? { tableCsv } : {}) },
     };
   };
   return Object.assign(factory, { optionsSchema: ROWS_OPTIONS_SCHEMA });

@@ -1,7 +1,7 @@
 import type { DocumentPageResult } from '../api-types.ts';
 import type { Fields } from '../analyzers/port.ts';
 import { fromJson } from '../json.ts';
-import { failedChunkPages, missingChunk, unpackChunk, type StoredChunkOutput } from '../pipeline/merge.ts';
+import { failedChunkPages, missingChunk, unpackChunk, type PackedChunkOutput, type StoredChunkOutput } from '../pipeline/merge.ts';
 import type { ChunkResultRecord, Store } from '../store/port.ts';
 
 export type { DocumentPageResult } from '../api-types.ts';
@@ -95,6 +95,67 @@ export async function* documentPageBatches(
   }
   const missing = gap(pagesTotal);
   if (missing.length > 0) yield missing;
+}
+
+/**
+ * A checkpoint's rows for a table writer: the CSV records its batch stored (`ReadOptions.tableCsv`)
+ * with the count of rows and of failed rows, or its pages for the writer to lay out.
+ */
+export type TableBatch = { pages: DocumentPageResult[] } | { csv: string; to: number; rows: number; failedRows: number };
+
+export interface TableBatchOptions extends PageBatchOptions {
+  /**
+   * A checkpoint's CSV records are taken when its fields are these, in this order (the table's
+   * layout, see cli/rows-table.ts); without it, or for another checkpoint, its pages.
+   */
+  csvFields?: readonly string[];
+}
+
+/**
+ * {@link documentPageBatches} for a table writer: a checkpoint with CSV records (read without
+ * its body: no row is parsed) as those, any other as its pages.
+ */
+export async function* documentTableBatches(
+  store: Pick<Store, 'listChunkStates' | 'getChunkResult'>,
+  jobId: string,
+  documentId: string,
+  pagesTotal: number,
+  { after = 0, finishedOnly = false, csvFields }: TableBatchOptions = {},
+): AsyncGenerator<TableBatch> {
+  let next = after + 1;
+  const gap = (to: number): TableBatch => {
+    const pages = pagesOf(missingChunk({ index: -1, from: next - 1, to }));
+    next = to + 1;
+    return { pages };
+  };
+  for (const state of await store.listChunkStates(jobId, documentId)) {
+    if (state.to <= after) continue;
+    if (finishedOnly && (state.from !== next - 1 || state.status !== 'succeeded')) return;
+    if (next <= state.from) yield gap(state.from);
+    const small = csvFields ? await store.getChunkResult(jobId, documentId, state.index, { withoutBody: true, withCsv: true }) : undefined;
+    const records = small && csvRecords(small, csvFields);
+    if (records !== undefined) {
+      yield records;
+    } else {
+      const chunk = await store.getChunkResult(jobId, documentId, state.index);
+      if (finishedOnly && chunk?.status !== 'succeeded') return;
+      const pages = pagesOf(chunk ?? missingChunk(state));
+      if (pages.length > 0) yield { pages };
+    }
+    next = Math.max(next, state.to + 1);
+  }
+  if (!finishedOnly && next <= pagesTotal) yield gap(pagesTotal);
+}
+
+/** The CSV records of a succeeded checkpoint whose fields are `fieldNames`; none for any other. */
+function csvRecords(chunk: ChunkResultRecord, fieldNames: readonly string[] | undefined): TableBatch | undefined {
+  if (chunk.status !== 'succeeded' || chunk.output === null || fieldNames === undefined) return undefined;
+  const stored = fromJson<Partial<Omit<PackedChunkOutput, 'body'>>>(chunk.output);
+  const names = stored.fieldNames;
+  if (typeof stored.csv !== 'string' || typeof stored.pagesRead !== 'number' || !names || names.length !== fieldNames.length || names.some((name, i) => name !== fieldNames[i])) return undefined;
+  // Every row is read or failed (formats/sheet/packed-rows.ts).
+  const rows = chunk.to - chunk.from;
+  return { csv: stored.csv, to: chunk.to, rows, failedRows: rows - stored.pagesRead };
 }
 
 /** {@link PageBatchOptions.finishedOnly}: the succeeded checkpoints right after page `after`, one after the other. */

@@ -18,7 +18,7 @@ import type { RetentionReport, RetentionSweeper } from './retention.ts';
 import { tenantAccounts } from './credits/tenant-accounts.ts';
 import { submitJob } from './submit-job.ts';
 import { uploadRecords } from './upload-records.ts';
-import { documentPageBatches, documentPages } from './document-pages.ts';
+import { documentPageBatches, documentPages, documentTableBatches } from './document-pages.ts';
 
 /** What a handle needs besides its engine: how the ream was opened and how it ends. */
 export interface HandleParts {
@@ -130,6 +130,11 @@ export function reamHandle(engine: Engine, parts: HandleParts): Ream {
       const jobDoc = await store.getJobDocument(jobId, documentId);
       if (jobDoc?.pagesTotal === null || jobDoc?.pagesTotal === undefined) return;
       yield* documentPageBatches(store, jobId, documentId, jobDoc.pagesTotal, undefined, options);
+    },
+    async *documentTableBatches(jobId, documentId, options) {
+      const jobDoc = await store.getJobDocument(jobId, documentId);
+      if (jobDoc?.pagesTotal === null || jobDoc?.pagesTotal === undefined) return;
+      yield* documentTableBatches(store, jobId, documentId, jobDoc.pagesTotal, options);
     },
     artifacts: (jobId) => jobArtifacts(engine.results(jobId)),
     artifactBytes: (artifact, range) => engine.ports.blobs.get(artifact.sha256, range),

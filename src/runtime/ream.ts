@@ -37,7 +37,7 @@ import type { DistributedSettings } from './deployment.ts';
 import type { ErrorGroups } from './error-groups.ts';
 import type { AddedDocument, CreateJobInput, DocumentToAdd, FileInput } from './engine.ts';
 import type { IntakeLimits } from './intake.ts';
-import type { DocumentPageResult, PageBatchOptions, PageSelection } from './document-pages.ts';
+import type { DocumentPageResult, PageBatchOptions, PageSelection, TableBatch, TableBatchOptions } from './document-pages.ts';
 import type { AttachUploadsOptions, RetentionReport, RetentionSettings } from './retention.ts';
 import type { UnfinishedUploads, UploadExpiry } from './upload-expiry.ts';
 import type { RemovedDocument } from './document-removal.ts';
@@ -48,7 +48,7 @@ import type { UploadRecords } from './upload-records.ts';
 import type { WebhookSettings } from './webhook-delivery.ts';
 
 export type { IntakeLimits } from './intake.ts';
-export type { DocumentPageResult, PageBatchOptions, PageSelection } from './document-pages.ts';
+export type { DocumentPageResult, PageBatchOptions, PageSelection, TableBatch, TableBatchOptions } from './document-pages.ts';
 export type { AddedDocument, CreateJobInput, DocumentToAdd, FileInput } from './engine.ts';
 export type { JobFile, SubmitJobInput, SubmittedJob } from './submit-job.ts';
 export type { StoreDocumentOptions } from './store-document.ts';
@@ -232,6 +232,12 @@ export interface Ream {
    * writing its table as the batches end).
    */
   documentPageBatches(jobId: string, documentId: string, options?: PageBatchOptions): AsyncGenerator<DocumentPageResult[]>;
+  /**
+   * {@link documentPageBatches} for a writer of the `rows` table: a checkpoint that stored its
+   * rows' CSV records (the `tableCsv` option) with the fields `options.csvFields` comes as those
+   * records, read without its rows; any other as its pages.
+   */
+  documentTableBatches(jobId: string, documentId: string, options?: TableBatchOptions): AsyncGenerator<TableBatch>;
   /** The files the job made (rendered reports), of its ended documents, in input and row order. */
   artifacts(jobId: string): Promise<Artifact[]>;
   /** The bytes of one of them, or of `range` of it (`not_found` when its blob is gone). */

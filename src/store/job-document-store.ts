@@ -139,9 +139,10 @@ export interface JobDocumentStore {
   /**
    * One chunk's checkpoint; `undefined` when it has none. `withoutBody`: an output's `body` text
    * (a packed chunk's rows, see {@link ChunkResultRecord.output}) is left out, for a reader that
-   * needs only the rest (the merge of a long table).
+   * needs only the rest (the merge of a long table). An output's `csv` text (a `rows` batch's CSV
+   * records) is read only `withCsv`: by the table writer, which needs nothing else.
    */
-  getChunkResult(jobId: string, documentId: string, index: number, options?: { withoutBody?: boolean }): Promise<ChunkResultRecord | undefined>;
+  getChunkResult(jobId: string, documentId: string, index: number, options?: { withoutBody?: boolean; withCsv?: boolean }): Promise<ChunkResultRecord | undefined>;
   /** One chunk's checkpoint without its output (is it done?); `undefined` when it has none. */
   getChunkState(jobId: string, documentId: string, index: number): Promise<ChunkStateRecord | undefined>;
   /** The document's checkpoints without their outputs, in `index` order. */

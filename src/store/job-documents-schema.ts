@@ -30,6 +30,8 @@ export interface ChunkResultsTable {
   output: string | null;
   /** The output's `body` text, verbatim (0004; see `ChunkResultRecord.output`). */
   body: OptionalText;
+  /** The output's `csv` text, verbatim (0006): read only when asked for (`getChunkResult`'s `withCsv`). */
+  csv: OptionalText;
   error: string | null;
   duration_ms: Int;
 }
@@ -137,6 +139,14 @@ async function addChunkCountsIndex(db: Kysely<unknown>): Promise<void> {
 }
 
 /**
+ * A `rows` batch's CSV records (its output's `csv` text, `ReadOptions.tableCsv`) in a column of
+ * their own: read by the table writer without the rows' body, and by nothing else (not the merge).
+ */
+async function addChunkCsv(db: Kysely<unknown>): Promise<void> {
+  await db.schema.alterTable('chunk_results').addColumn('csv', 'text').execute();
+}
+
+/**
  * References `jobs` and `documents`: migrated after both. Before the store was split into ports,
  * the `store` ledger's 0001_initial made these tables.
  */
@@ -148,5 +158,6 @@ export const jobDocumentMigrations: PortMigrations = {
     '0003_job_artifacts': addJobArtifacts,
     '0004_chunk_body': addChunkBody,
     '0005_chunk_counts_index': addChunkCountsIndex,
+    '0006_chunk_csv': addChunkCsv,
   },
 };

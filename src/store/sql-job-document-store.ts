@@ -35,21 +35,26 @@ function jobDocumentFromRow(row: Selectable<JobDocumentsTable>): JobDocumentReco
   };
 }
 
-/** The output as stored: a `body` text goes to its own column, the rest to `output` (see `ChunkResultRecord.output`). */
-function splitBody(output: JsonValue | null): { output: JsonValue | null; body: string | null } {
-  if (output === null || typeof output !== 'object' || Array.isArray(output) || typeof output.body !== 'string') return { output, body: null };
-  const { body, ...rest } = output;
-  return { output: rest, body };
+/**
+ * The output as stored: a `body` text and a `csv` text go to their own columns, the rest to
+ * `output` (see `ChunkResultRecord.output`).
+ */
+function splitBody(output: JsonValue | null): { output: JsonValue | null; body: string | null; csv: string | null } {
+  if (output === null || typeof output !== 'object' || Array.isArray(output) || typeof output.body !== 'string') return { output, body: null, csv: null };
+  const { body, csv, ...rest } = output;
+  if (typeof csv === 'string') return { output: rest, body, csv };
+  return { output: csv === undefined ? rest : { ...rest, csv }, body, csv: null };
 }
 
-/** The output with its `body` text put back (last, where `packChunk` puts it). */
-function joinBody(output: string | null, body: string | null | undefined): JsonValue | null {
+/** The output with its `body` text (last, where `packChunk` puts it) and its `csv` text put back, as read. */
+function joinBody(output: string | null, body: string | null | undefined, csv: string | null | undefined): JsonValue | null {
   const parsed = fromNullableJsonText<JsonValue>(output);
-  if (typeof body !== 'string' || parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return parsed;
-  return { ...parsed, body };
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return parsed;
+  const withCsv = typeof csv === 'string' ? { ...parsed, csv } : parsed;
+  return typeof body === 'string' ? { ...withCsv, body } : withCsv;
 }
 
-function chunkResultFromRow(row: Omit<Selectable<ChunkResultsTable>, 'body'> & { body?: string | null }): ChunkResultRecord {
+function chunkResultFromRow(row: Omit<Selectable<ChunkResultsTable>, 'body' | 'csv'> & { body?: string | null; csv?: string | null }): ChunkResultRecord {
   return {
     jobId: row.job_id,
     documentId: row.document_id,
@@ -57,7 +62,7 @@ function chunkResultFromRow(row: Omit<Selectable<ChunkResultsTable>, 'body'> & {
     from: toNumber(row.from_page),
     to: toNumber(row.to_page),
     status: row.status as ChunkStatus,
-    output: joinBody(row.output, row.body),
+    output: joinBody(row.output, row.body, row.csv),
     error: fromNullableJsonText<ChunkResultRecord['error']>(row.error),
     durationMs: toNumber(row.duration_ms),
   };
@@ -164,7 +169,7 @@ export function sqlJobDocumentStore(kysely: Kysely<unknown>): JobDocumentStore {
 
     async putChunkResult(result) {
       // A repeated task writes its checkpoint again: the upsert replaces, so repeats are harmless.
-      const { output, body } = splitBody(result.output);
+      const { output, body, csv } = splitBody(result.output);
       await db
         .insertInto('chunk_results')
         .values({
@@ -176,6 +181,7 @@ export function sqlJobDocumentStore(kysely: Kysely<unknown>): JobDocumentStore {
           status: result.status,
           output: json(output),
           body,
+          csv,
           error: json(result.error),
           duration_ms: Math.round(result.durationMs),
         })
@@ -186,6 +192,7 @@ export function sqlJobDocumentStore(kysely: Kysely<unknown>): JobDocumentStore {
             status: eb.ref('excluded.status'),
             output: eb.ref('excluded.output'),
             body: eb.ref('excluded.body'),
+            csv: eb.ref('excluded.csv'),
             error: eb.ref('excluded.error'),
             duration_ms: eb.ref('excluded.duration_ms'),
           })),
@@ -208,7 +215,7 @@ export function sqlJobDocumentStore(kysely: Kysely<unknown>): JobDocumentStore {
       const columns = ['job_id', 'document_id', 'idx', 'from_page', 'to_page', 'status', 'output', 'error', 'duration_ms'] as const;
       const row = await db
         .selectFrom('chunk_results')
-        .select(options?.withoutBody ? columns : [...columns, 'body'])
+        .select([...columns, ...(options?.withoutBody ? [] : (['body'] as const)), ...(options?.withCsv ? (['csv'] as const) : [])])
         .where('job_id', '=', jobId)
         .where('document_id', '=', documentId)
         .where('idx', '=', index)

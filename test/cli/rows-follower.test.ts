@@ -1,20 +1,23 @@
 // `ream rows` writes its table while the job runs (rows-follower.ts): what the follower wrote,
 // finished after the job with the rows after it, is the table written at the end byte for byte.
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
+import { access, readFile, writeFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { parse } from 'csv-parse/sync';
-import { fromJson } from '../../src/json.ts';
+import { fromJson, type JsonValue } from '../../src/json.ts';
 import type { DocumentOutput } from '../../src/pipeline/types.ts';
 import { createReam } from '../../src/runtime/create-ream.ts';
 import { followTable, ruleFieldNames } from '../../src/cli/rows-follower.ts';
-import { outputTable } from '../../src/cli/rows-table.ts';
+import { csvFieldsOf, outputTable, tableLayout, writeTableBatch, type RowCounts } from '../../src/cli/rows-table.ts';
 import { openTableWriter } from '../../src/cli/table-writers.ts';
 import { INVOICE_RULES, invoiceRow, toCsv } from '../formats/sheet-files.ts';
 import { useRowsFolder, workDir } from './rows-helpers.ts';
 
 useRowsFolder();
+
+const exists = (path: string): Promise<boolean> => access(path).then(() => true, () => false);
 
 test('ruleFieldNames: the rules\' names in order; anything but a list of rules guesses none', () => {
   assert.deepEqual(ruleFieldNames(INVOICE_RULES), ['invoice', 'flag']);
@@ -38,6 +41,9 @@ test('the rows written while the job ran, and the rest after it, are the table w
     const followed = join(work, 'followed.csv');
     const follower = followTable(ream, job.id, documentId, followed, ruleFieldNames(INVOICE_RULES), () => 'Sheet1');
     await ream.wait(job.id);
+    // A job may end before the follower's first look (it looks every 100 ms): it opens the table
+    // once the columns are known, whenever that is, and follows until it is stopped.
+    for (let i = 0; i < 100 && !(await exists(`${followed}.partial`)); i++) await sleep(20);
     const table = await follower.stop();
     assert.ok(table, 'the follower opened the table once the columns were known');
     assert.ok(table.pagesWritten <= count);
@@ -59,6 +65,56 @@ test('the rows written while the job ran, and the rest after it, are the table w
     const expected = await readFile(atEnd, 'utf8');
     assert.equal(parse(expected).length, count + 1, 'the header and every row');
     assert.equal(await readFile(followed, 'utf8'), expected);
+  } finally {
+    await ream.close();
+  }
+});
+
+test('tableCsv: every batch keeps its CSV records, which written as they are give the table laid out from the pages, byte for byte', async () => {
+  const work = await workDir('csv-records');
+  const count = 1_100;
+  const rows = Array.from({ length: count }, (_, i) => invoiceRow(i + 1));
+  rows[40] = [...invoiceRow(41), 'one cell too many']; // a failed row keeps its place
+  rows[41] = ['=1+2', 'INV-7 then "=cmd"', '']; // an input cell stays as written; a field value is guarded
+  const input = join(work, 'in.csv');
+  await writeFile(input, `\ufeff${toCsv([['name', 'note', 'amount'], ...rows], ',', '\n')}\n\n`);
+  const rules: JsonValue = [...(INVOICE_RULES as JsonValue[]), { name: 'formula', pattern: String.raw`"(=\w+)"` }];
+  const ream = await createReam({ dataDir: join(work, 'data'), threads: 1 });
+  try {
+    const job = await ream.submit({ pipeline: 'rows', options: { rules, chunkPages: 250, tableCsv: true }, files: [input] });
+    await ream.wait(job.id);
+    const [doc] = await ream.jobDocuments(job.id);
+    const documentId = doc?.documentId ?? '';
+    const output = fromJson<DocumentOutput>((await ream.documentResult(job.id, documentId))?.output ?? null);
+    const layout = tableLayout(output.metadata?.columns ?? [], Object.keys(output.fields));
+    assert.deepEqual(layout.fieldNames, ['invoice', 'flag', 'formula']);
+    const write = async (path: string, csv: boolean): Promise<{ kinds: string[]; counts: RowCounts }> => {
+      const writer = await openTableWriter(path, layout.header, 'Sheet1', output.metadata?.columns?.length);
+      const counts: RowCounts = { rows: 0, failedRows: 0 };
+      const kinds: string[] = [];
+      for await (const batch of ream.documentTableBatches(job.id, documentId, csv ? csvFieldsOf(writer, layout) : {})) {
+        kinds.push('csv' in batch ? 'csv' : 'pages');
+        await writeTableBatch(writer, layout, batch, counts);
+      }
+      await writer.close();
+      return { kinds, counts };
+    };
+    const fromRecords = await write(join(work, 'records.csv'), true);
+    const fromPages = await write(join(work, 'pages.csv'), false);
+    assert.deepEqual(fromRecords.kinds, ['csv', 'csv', 'csv', 'csv', 'csv'], 'no batch parsed here');
+    assert.deepEqual(fromPages.kinds, ['pages', 'pages', 'pages', 'pages', 'pages']);
+    assert.deepEqual(fromRecords.counts, { rows: count, failedRows: 1 });
+    assert.deepEqual(fromPages.counts, fromRecords.counts);
+    const table = await readFile(join(work, 'records.csv'), 'utf8');
+    assert.equal(table, await readFile(join(work, 'pages.csv'), 'utf8'));
+    const records: string[][] = parse(table);
+    assert.deepEqual(records[42], ['=1+2', 'INV-7 then "=cmd"', '', '7', '', '\'=cmd', '', '']);
+    assert.deepEqual(records[41]?.slice(3), ['', '', '', 'invalid_sheet', 'row 41 has 4 cells; the header has 3 columns']);
+
+    // Fields other than the batches' (a layout guessed otherwise): their pages, laid out anew.
+    const other = [];
+    for await (const batch of ream.documentTableBatches(job.id, documentId, { csvFields: ['invoice'] })) other.push('csv' in batch ? 'csv' : 'pages');
+    assert.deepEqual(other, ['pages', 'pages', 'pages', 'pages', 'pages']);
   } finally {
     await ream.close();
   }

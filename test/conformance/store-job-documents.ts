@@ -183,6 +183,24 @@ const cases: ConformanceCase<Subject>[] = [
     },
   },
   {
+    name: 'a checkpoint output\'s csv text is read only withCsv (with or without its body), and a repeat without one drops it',
+    async run({ store }) {
+      const { jobId, documentIds } = await jobWithDocuments(store, 1);
+      const documentId = documentIds[0] ?? '';
+      const base = { jobId, documentId, index: 0, from: 0, to: 2, status: 'succeeded' as const, error: null, durationMs: 5 };
+      const body = '{"pages":[],"fields":{}}';
+      const csv = 'a,"b ""c"""\r\né,\n';
+      const small = { failures: [], fieldNames: ['x'], pagesRead: 2 };
+      await store.putChunkResult({ ...base, output: { ...small, csv, body } });
+      assert.deepEqual((await store.getChunkResult(jobId, documentId, 0))?.output, { ...small, body }, 'not read unless asked for');
+      assert.deepEqual((await store.getChunkResult(jobId, documentId, 0, { withoutBody: true }))?.output, small, 'not read by the merge');
+      assert.deepEqual((await store.getChunkResult(jobId, documentId, 0, { withoutBody: true, withCsv: true }))?.output, { ...small, csv });
+      assert.deepEqual((await store.getChunkResult(jobId, documentId, 0, { withCsv: true }))?.output, { ...small, csv, body });
+      await store.putChunkResult({ ...base, output: { ...small, body } });
+      assert.deepEqual((await store.getChunkResult(jobId, documentId, 0, { withCsv: true }))?.output, { ...small, body }, 'a repeat without records drops the old ones');
+    },
+  },
+  {
     name: 'putDocumentResult is an idempotent upsert',
     async run({ store }) {
       const { jobId, documentIds } = await jobWithDocuments(store, 1);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { MARK_EVERY, startBefore } from '../../src/formats/sheet/csv-index.ts';
+import { endAfter, MARK_EVERY, startBefore, type CsvEnd } from '../../src/formats/sheet/csv-index.ts';
 import { CSV_DELIMITERS, csvRecordsParsed, guessDelimiter } from '../../src/formats/sheet/csv-rows.ts';
 import { tasks, type SheetInspectResult } from '../../src/formats/sheet/sheet-tasks.ts';
 import type { Extraction } from '../../src/formats/types.ts';
@@ -120,6 +120,24 @@ void describe('CSV format', () => {
       expectRows(await extract(from, to), from, to);
       const parsed = csvRecordsParsed() - before;
       assert.ok(parsed <= (from % MARK_EVERY) + (to - from) + 2, `rows ${from + 1}–${to}: ${parsed} records parsed, from the mark before them`);
+    }
+  });
+
+  void test('a range whose end the inspection marked is parsed as one batch: the same rows as the streamed read', async () => {
+    const count = 3 * MARK_EVERY + 40;
+    const rows = Array.from({ length: count }, (_, i) => invoiceRow(i + 1)); // quoted line breaks, `;` and `"`
+    const path = await fx.file('batch.csv', `\ufeff${toCsv([['name', 'note', 'amount'], ...rows], ';')}\r\n\r\n`);
+    const inspected = fromJson<SheetInspectResult>(await tasks['sheet.inspect']!({ path, mediaType: CSV_MEDIA_TYPE, maxRows: count }));
+    const marks = inspected.csvMarks;
+    assert.ok(marks);
+    for (const [from, to] of [[0, MARK_EVERY], [MARK_EVERY, 2 * MARK_EVERY + 7], [3 * MARK_EVERY, count + 2]] as const) {
+      const csvStart = startBefore(marks, from);
+      const csvEnd: CsvEnd = endAfter(marks, to);
+      const bounds = { ...(csvStart ? { csvStart } : {}), csvEnd };
+      const batch = fromJson<Extraction>(await tasks['sheet.extract']!({ path, mediaType: CSV_MEDIA_TYPE, from, to, ...bounds }));
+      const streamed = fromJson<Extraction>(await tasks['sheet.extract']!({ path, mediaType: CSV_MEDIA_TYPE, from, to, ...(csvStart ? { csvStart } : {}) }));
+      assert.deepEqual(batch, streamed, `rows ${from + 1}–${to}`);
+      assert.equal(batch.pages.length, Math.min(to, count) - from);
     }
   });
 

@@ -40,7 +40,8 @@ function findFields(rules: readonly CompiledRule[], pages: readonly PageText[], 
 
 /** Rules run on rows one at a time, as they are read; `fields` gives what {@link findFieldsPerPage} gives for them all. */
 export interface RowRules {
-  add(page: PageText): void;
+  /** Runs the rules on a row; answers each rule's matches in that row, in the rules' order. */
+  add(page: PageText): ReadonlyArray<readonly FieldMatch[]>;
   fields(): Fields;
 }
 
@@ -56,12 +57,20 @@ export function rowRules(specs: readonly RuleSpec[]): RowRules {
   return {
     add({ page, text }) {
       added = true;
-      rules.forEach((rule, i) => collect(rule, page, text, found[i] as FieldMatch[]));
+      return rules.map((rule, i) => {
+        const all = found[i] as FieldMatch[];
+        const before = all.length;
+        collect(rule, page, text, all);
+        return all.length === before ? NO_MATCHES : all.slice(before);
+      });
     },
     // Every rule's name once a row was read; none before, as `findFieldsPerPage` of no pages.
     fields: () => (added ? Object.fromEntries(rules.map((rule, i) => [rule.name, found[i] as FieldMatch[]])) : {}),
   };
 }
+
+/** A row's matches of a rule that found nothing there (shared: most rows, most rules). */
+const NO_MATCHES: readonly FieldMatch[] = [];
 
 /** {@link findFields} of each page alone, the matches of all pages together (`perPage`). */
 function findFieldsPerPage(rules: readonly CompiledRule[], pages: readonly PageText[], context: AnalyzeContext): Fields {

@@ -45,9 +45,10 @@ export async function csvIndex(path: string): Promise<CsvIndex> {
 
 /**
  * An index's marks as they cross threads: the delimiter, the header's columns and, per mark,
- * `[rowsBefore, offset]` (1,000 pairs for a million rows).
+ * `[rowsBefore, offset]` (1,000 pairs for a million rows); `scanned`: found by the byte scan,
+ * which vouched for the whole file's quotes and line ends (csv-scan.ts, csv-simple.ts).
  */
-export type CsvMarks = { delimiter: string; columns: string[]; marks: Array<[number, number]> };
+export type CsvMarks = { delimiter: string; columns: string[]; marks: Array<[number, number]>; scanned?: boolean };
 
 /** The marks of `index`, once it knows the header (a read passed it); none before. */
 export function marksOf(index: CsvIndex): CsvMarks | undefined {
@@ -69,6 +70,18 @@ export function startBefore(marks: CsvMarks, from: number): CsvStart | undefined
 }
 
 /**
+ * Where the records after data row `to` start, from marks of the whole file (an inspection's):
+ * the offset of the first mark at or past `to`, or `eof` when there is none (the last rows).
+ */
+export type CsvEnd = number | 'eof';
+
+/** See {@link CsvEnd}. */
+export function endAfter(marks: CsvMarks, to: number): CsvEnd {
+  for (const mark of marks.marks) if (mark[0] >= to) return mark[1];
+  return 'eof';
+}
+
+/**
  * Adds a mark another thread found in the same file (the inspection read it whole), so that this
  * thread's read starts near its own rows instead of parsing every row before them. A start found
  * with another delimiter (another guess) is not taken.
@@ -79,6 +92,12 @@ export function adoptStart(index: CsvIndex, start: CsvStart): void {
   const at = index.marks.findIndex((mark) => mark.rowsBefore >= start.rowsBefore);
   if (at === -1) index.marks.push({ rowsBefore: start.rowsBefore, offset: start.offset });
   else if (index.marks[at]?.rowsBefore !== start.rowsBefore) index.marks.splice(at, 0, { rowsBefore: start.rowsBefore, offset: start.offset });
+}
+
+/** Takes the marks of a scan of the whole file (csv-scan.ts): every mark there is, and the header's columns. */
+export function adoptMarks(index: CsvIndex, columns: string[], marks: ReadonlyArray<readonly [number, number]>): void {
+  index.columns = columns;
+  if (marks.length > index.marks.length) index.marks = marks.map(([rowsBefore, offset]) => ({ rowsBefore, offset }));
 }
 
 /** The last mark at or before data row `from` (0-based, as page ranges are), if any. */

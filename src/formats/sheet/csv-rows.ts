@@ -3,8 +3,10 @@
 // writing the table back must give the same cells.
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { parse, CsvError } from 'csv-parse';
+import { parse, CsvError, type Options } from 'csv-parse';
+import { parse as parseSync } from 'csv-parse/sync';
 import { ReamError } from '../../errors.ts';
+import { eachSimpleRecord } from './csv-simple.ts';
 import type { CellValue } from '../types.ts';
 
 /** Delimiters tried when none is given, in order of preference when they score the same. */
@@ -35,10 +37,8 @@ export async function* csvRows(path: string, options: CsvReadOptions = {}): Asyn
   const chosen = options.delimiter ?? (await guessCsvDelimiter(path));
   const start = options.start ?? 0;
   const stream = createReadStream(path, { start });
-  // relax_column_count: a row of another width than the header is that row's failure (see
-  // table.ts), not the whole file's. relax_quotes: a stray `"` inside an unquoted field is text.
   // info: each record says how many bytes were read up to its end, so reads can resume there.
-  const parser = stream.pipe(parse({ delimiter: chosen, bom: true, relax_column_count: true, relax_quotes: true, skip_empty_lines: true, info: true }));
+  const parser = stream.pipe(parse({ ...parseOptions(chosen), info: true }));
   try {
     for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { bytes: number } }>) {
       recordsParsed++;
@@ -46,12 +46,56 @@ export async function* csvRows(path: string, options: CsvReadOptions = {}): Asyn
       yield record;
     }
   } catch (error) {
-    if (error instanceof CsvError) {
-      throw ReamError.nonRetryable('invalid_sheet', `the CSV cannot be parsed: ${error.message}`, { cause: error, details: { csvCode: error.code } });
-    }
-    throw error;
+    throw parseError(error);
   } finally {
     stream.destroy();
+  }
+}
+
+/**
+ * relax_column_count: a row of another width than the header is that row's failure (see
+ * table.ts), not the whole file's. relax_quotes: a stray `"` inside an unquoted field is text.
+ */
+function parseOptions(delimiter: string): Options {
+  return { delimiter, bom: true, relax_column_count: true, relax_quotes: true, skip_empty_lines: true };
+}
+
+/** A csv-parse error as `invalid_sheet`; anything else as it is. */
+function parseError(error: unknown): unknown {
+  if (!(error instanceof CsvError)) return error;
+  return ReamError.nonRetryable('invalid_sheet', `the CSV cannot be parsed: ${error.message}`, { cause: error, details: { csvCode: error.code } });
+}
+
+/**
+ * The records of `bytes`, whole records of a CSV (from a record's start to past a record's end,
+ * see csv-scan.ts), parsed at once as {@link csvRows} parses them one by one.
+ */
+export function parseCsvRecords(bytes: Buffer, delimiter: string): string[][] {
+  const records: string[][] = [];
+  eachCsvRecord(bytes, delimiter, (record) => records.push(record));
+  return records;
+}
+
+/**
+ * {@link parseCsvRecords}, each record handed to `visit` as it is parsed and not kept: a batch's
+ * records held until the end of the parse survived the thread's young-generation collections.
+ * `scanned`: the bytes are of a file the byte scan vouched for (csv-scan.ts), read by the
+ * simpler parser of csv-simple.ts (`atFileStart`: they begin the file).
+ */
+export function eachCsvRecord(bytes: Buffer, delimiter: string, visit: (record: string[]) => void, scanned?: { atFileStart: boolean }): void {
+  const onRecord = (record: string[]): null => {
+    recordsParsed++;
+    visit(record);
+    return null; // not gathered
+  };
+  if (scanned) {
+    eachSimpleRecord(bytes, delimiter, scanned.atFileStart, onRecord);
+    return;
+  }
+  try {
+    parseSync(bytes, { ...parseOptions(delimiter), on_record: onRecord });
+  } catch (error) {
+    throw parseError(error);
   }
 }
 

@@ -5,7 +5,7 @@
 // runs in the thread pool (sheet-tasks.ts); this side checks limits and forwards.
 import { stat } from 'node:fs/promises';
 import { checkFileSize, checkPageCount, checkRange, throwIfCancelled } from '../file-checks.ts';
-import { startBefore, type CsvMarks } from './csv-index.ts';
+import { endAfter, startBefore, type CsvMarks } from './csv-index.ts';
 import type { JsonValue } from '../../json.ts';
 import type { DocumentFormat, Extraction, Inspection, PackedRows, PageRange, ReadLimits, ReadOptions, TableOutline, TaskRunner } from '../types.ts';
 import type { SheetExtractInput, SheetInspectInput, SheetInspectResult, SheetPagesInspectResult } from './sheet-tasks.ts';
@@ -32,7 +32,9 @@ export function createSheetFormat(runner: TaskRunner, mediaType: string, extensi
   const rowsInput = async (path: string, range: PageRange, options: ReadOptions | undefined): Promise<SheetExtractInput> => {
     const marks = marked.size > 0 ? marked.get(await fileKey(path)) : undefined;
     const csvStart = marks && startBefore(marks, range.from);
-    return { path, mediaType, from: range.from, to: range.to, ...sheetOf(options), ...columnsOf(options), ...(csvStart ? { csvStart } : {}) };
+    // With its end too, the rows are read as one batch (sheet-tasks.ts).
+    const bounds = marks ? { ...(csvStart ? { csvStart } : {}), csvEnd: endAfter(marks, range.to), ...(marks.scanned ? { csvScanned: true } : {}) } : {};
+    return { path, mediaType, from: range.from, to: range.to, ...sheetOf(options), ...columnsOf(options), ...bounds };
   };
   return {
     mediaType,
@@ -76,7 +78,7 @@ export function createSheetFormat(runner: TaskRunner, mediaType: string, extensi
     async extractPacked(path: string, range: PageRange, rules: JsonValue, signal?: AbortSignal, options?: ReadOptions): Promise<PackedRows> {
       throwIfCancelled(signal);
       checkRange(range);
-      const input = { ...(await rowsInput(path, range, options)), rules };
+      const input = { ...(await rowsInput(path, range, options)), rules, ...(options?.tableCsv ? { csv: true } : {}) };
       return runner.run<PackedRows>('sheet.extractPacked', input, { signal });
     },
   };

@@ -10,14 +10,14 @@ import { ReamError } from '../../errors.ts';
 import { CSV_MEDIA_TYPE } from '../sniff.ts';
 import type { CellValue, PageText } from '../types.ts';
 import { cellText } from './cells.ts';
-import { dataRows, type TableReadOptions } from './table.ts';
+import { dataRows, type RawRows, type TableReadOptions } from './table.ts';
 import { openXlsxSheet, type SheetRows } from './xlsx-rows.ts';
 
 /** Data rows per page of a sheet (the header is repeated on each). */
 export const SHEET_PAGE_ROWS = 1000;
 
 /** Runs `read` over one table's rows from data row `from` on (a CSV's own, or a workbook sheet's). */
-export type WithRows = <T>(sheet: string | undefined, from: number, read: (rows: AsyncIterable<CellValue[]>, options: TableReadOptions) => Promise<T>) => Promise<T>;
+export type WithRows = <T>(sheet: string | undefined, from: number, read: (rows: RawRows, options: TableReadOptions) => Promise<T>) => Promise<T>;
 
 /** One sheet's place among the document's pages. */
 interface SheetSpan {
@@ -35,7 +35,7 @@ function pagesOf(hasHeader: boolean, rowCount: number): number {
   return hasHeader ? Math.max(1, Math.ceil(rowCount / SHEET_PAGE_ROWS)) : 0;
 }
 
-async function countPages(rows: AsyncIterable<CellValue[]>, options: TableReadOptions): Promise<number> {
+async function countPages(rows: RawRows, options: TableReadOptions): Promise<number> {
   let hasHeader = false;
   let count = 0;
   for await (const row of dataRows(rows, () => (hasHeader = true), options)) count = row.number;

@@ -1,13 +1,16 @@
 // The table tasks a pool thread runs (see src/runtime/pool-worker.ts): `sheet.inspect` and
 // `sheet.extract`, for CSV and XLSX alike. Parsing is CPU work, and a hostile workbook (a zip
 // bomb of shared strings) must meet the thread's memory cap, not the process's.
+import { stat } from 'node:fs/promises';
 import { asJson, fromJson, type JsonValue } from '../../json.ts';
 import { CSV_MEDIA_TYPE } from '../sniff.ts';
-import type { CellValue, Extraction, TableOutline, TaskHandler } from '../types.ts';
+import type { Extraction, TableOutline, TaskHandler } from '../types.ts';
 import { noSheetPages, sheetNames, sheetPages, sheetSpans, type WithRows } from './sheet-pages.ts';
-import { csvRows } from './csv-rows.ts';
-import { adoptStart, csvIndex, markBefore, marksOf, noteRow, type CsvMarks, type CsvStart } from './csv-index.ts';
-import { dataRows, readRows, tableShape, type TableReadOptions } from './table.ts';
+import { columnNames } from './cells.ts';
+import { csvRows, eachCsvRecord, parseCsvRecords } from './csv-rows.ts';
+import { adoptMarks, adoptStart, csvIndex, MARK_EVERY, markBefore, marksOf, noteRow, type CsvEnd, type CsvMarks, type CsvStart } from './csv-index.ts';
+import { readBytes, scanCsv } from './csv-scan.ts';
+import { checkedShape, dataRows, readRows, tableShape, tooManyRows, type RawRows, type RowBatch, type TableReadOptions } from './table.ts';
 import { openXlsxSheet } from './xlsx-rows.ts';
 import { packRows } from './packed-rows.ts';
 import type { RuleSpec } from '../../analyzers/rules/spec.ts';
@@ -16,30 +19,37 @@ import type { RuleSpec } from '../../analyzers/rules/spec.ts';
 type SheetInput = { path: string; mediaType: string; sheet?: string; columns?: string[] };
 export type SheetInspectInput = SheetInput & { maxRows: number };
 export type SheetInspectResult = { rowCount: number; columns: string[]; sheet?: string; csvMarks?: CsvMarks };
-/** `csvStart`: where a CSV's rows before `from` end, as the inspection found it (the read parses only its own rows). */
-export type SheetExtractInput = SheetInput & { from: number; to: number; csvStart?: CsvStart };
-/** `rules`: rule specs run on each row read (`[]`: none); see packed-rows.ts. */
-export type SheetExtractPackedInput = SheetExtractInput & { rules: RuleSpec[] };
+/**
+ * `csvStart`: where a CSV's rows before `from` end, as the inspection found it (the read parses
+ * only its own rows); `csvEnd`: where the rows after `to` start (the read parses them as a batch);
+ * `csvScanned`: the file's marks came from the byte scan (see `CsvMarks.scanned`).
+ */
+export type SheetExtractInput = SheetInput & { from: number; to: number; csvStart?: CsvStart; csvEnd?: CsvEnd; csvScanned?: boolean };
+/** `rules`: rule specs run on each row read (`[]`: none); `csv`: the rows' CSV records too. See packed-rows.ts. */
+export type SheetExtractPackedInput = SheetExtractInput & { rules: RuleSpec[]; csv?: boolean };
 /** A table read as sheets (sheet-pages.ts): its page count and the sheets that have pages. */
 export type SheetPagesInspectResult = { pageCount: number; sheets: string[] };
 
-type ReadTable<T> = (rows: AsyncIterable<CellValue[]>, sheet: string | undefined, options: TableReadOptions) => Promise<T>;
+type ReadTable<T> = (rows: RawRows, sheet: string | undefined, options: TableReadOptions) => Promise<T>;
 
 /**
  * Runs `read` over the rows of the input's table (its sheet, for a workbook), closing the file
  * however it ends. A CSV read starts at the last mark before `from` (csv-index.ts) and notes
  * new marks as it goes.
  */
-async function withRows<T>(input: SheetInput & { csvStart?: CsvStart }, from: number, read: ReadTable<T>): Promise<T> {
+async function withRows<T>(input: SheetInput & { csvStart?: CsvStart; csvEnd?: CsvEnd; csvScanned?: boolean }, from: number, read: ReadTable<T>): Promise<T> {
   if (input.mediaType === CSV_MEDIA_TYPE) {
     const index = await csvIndex(input.path);
     if (input.csvStart) adoptStart(index, input.csvStart);
     const mark = index.columns === undefined ? undefined : markBefore(index, from);
+    const start = mark && index.columns ? { start: { columns: index.columns, rowsBefore: mark.rowsBefore } } : {};
+    const batch = input.csvEnd === undefined ? undefined : await csvBatch(input.path, mark?.offset ?? 0, input.csvEnd, index.delimiter, input.csvScanned === true);
+    if (batch) return read(batch, undefined, { ...(input.columns ? { columns: input.columns } : {}), ...start });
     let end = 0;
     const rows = csvRows(input.path, { delimiter: index.delimiter, start: mark?.offset ?? 0, onRecordEnd: (offset) => (end = offset) });
     return read(rows, undefined, {
       ...(input.columns ? { columns: input.columns } : {}),
-      ...(mark && index.columns ? { start: { columns: index.columns, rowsBefore: mark.rowsBefore } } : {}),
+      ...start,
       onRow: (number, columns) => noteRow(index, number, end, columns),
     });
   }
@@ -51,8 +61,26 @@ async function withRows<T>(input: SheetInput & { csvStart?: CsvStart }, from: nu
   }
 }
 
+/** A batch's bytes at most: a range of longer rows is streamed (a batch is read into memory whole). */
+const MAX_BATCH_BYTES = 16 * 1024 * 1024;
+
+/**
+ * The records of the CSV at `path` from offset `start` to `end` (records' bounds, see csv-index.ts),
+ * parsed at once; `undefined` when the range is too long to hold (the rows are streamed).
+ */
+async function csvBatch(path: string, start: number, end: CsvEnd, delimiter: string, scanned: boolean): Promise<RowBatch | undefined> {
+  const stop = end === 'eof' ? (await stat(path)).size : end;
+  if (stop - start > MAX_BATCH_BYTES) return undefined;
+  const bytes = await readBytes(path, start, stop);
+  return { each: (visit) => eachCsvRecord(bytes, delimiter, visit, scanned ? { atFileStart: start === 0 } : undefined) };
+}
+
 async function inspect(input: JsonValue): Promise<JsonValue> {
   const args = fromJson<SheetInspectInput>(input);
+  if (args.mediaType === CSV_MEDIA_TYPE) {
+    const scanned = await scanShape(args);
+    if (scanned) return asJson(scanned);
+  }
   const result = await withRows(args, 0, async (rows, sheet, options): Promise<SheetInspectResult> => {
     const { columns, rowCount } = await tableShape(rows, args.maxRows, options);
     return { rowCount, columns, ...(sheet === undefined ? {} : { sheet }) };
@@ -60,6 +88,21 @@ async function inspect(input: JsonValue): Promise<JsonValue> {
   // The whole file was read: every mark is known now, and handed on to the extracting threads.
   if (args.mediaType === CSV_MEDIA_TYPE) result.csvMarks = marksOf(await csvIndex(args.path));
   return asJson(result);
+}
+
+/**
+ * A CSV's shape from a byte scan (csv-scan.ts): the same row count, header and marks as a full
+ * parse, at a fraction of its cost; `undefined` when the scan cannot be sure (the parse decides).
+ */
+async function scanShape(args: SheetInspectInput): Promise<SheetInspectResult | undefined> {
+  const index = await csvIndex(args.path);
+  const scan = await scanCsv(args.path, index.delimiter, MARK_EVERY, args.maxRows);
+  if (!scan) return undefined;
+  if (scan.rowCount > args.maxRows) throw tooManyRows(args.maxRows);
+  const header = scan.header && parseCsvRecords(await readBytes(args.path, scan.header.start, scan.header.end), index.delimiter)[0];
+  const { columns, rowCount } = checkedShape(header && columnNames(header), scan.rowCount, args.columns);
+  adoptMarks(index, columns, scan.marks);
+  return { rowCount, columns, csvMarks: { delimiter: index.delimiter, columns, marks: scan.marks, scanned: true } };
 }
 
 async function extract(input: JsonValue): Promise<JsonValue> {
@@ -70,7 +113,7 @@ async function extract(input: JsonValue): Promise<JsonValue> {
 /** The rows of `from`–`to`, through the rules, as the chunk's packed checkpoint (packed-rows.ts). */
 async function extractPacked(input: JsonValue): Promise<JsonValue> {
   const args = fromJson<SheetExtractPackedInput>(input);
-  return withRows(args, args.from, async (rows, _sheet, options) => asJson(await packRows(rows, args.from, args.to, options, args.rules)));
+  return withRows(args, args.from, async (rows, _sheet, options) => asJson(await packRows(rows, args.from, args.to, options, args.rules, args.csv)));
 }
 
 /** {@link withRows} as sheet-pages.ts calls it: over one sheet of the input's file. */

@@ -14,6 +14,14 @@ export interface TableStart {
   rowsBefore: number;
 }
 
+/** Rows handed over one by one as a batch is parsed at once (csv-rows.ts `eachCsvRecord`). */
+export interface RowBatch {
+  each(visit: (cells: CellValue[]) => void): void;
+}
+
+/** Raw rows: streamed (parsed as they are read), or a batch parsed at once. */
+export type RawRows = AsyncIterable<CellValue[]> | RowBatch;
+
 export interface TableReadOptions {
   start?: TableStart;
   /** The columns each row keeps, by header name (see `ReadOptions.columns`); default all. */
@@ -32,43 +40,71 @@ export interface TableShape {
  * Counts the data rows and reads the header. Stops with `too_many_pages` as soon as the count
  * passes `maxRows` (a row is a page), and with `invalid_sheet` when there is no header at all.
  */
-export async function tableShape(rows: AsyncIterable<CellValue[]>, maxRows: number, options: TableReadOptions = {}): Promise<TableShape> {
+export async function tableShape(rows: RawRows, maxRows: number, options: TableReadOptions = {}): Promise<TableShape> {
   let columns: string[] | undefined;
   let rowCount = 0;
   for await (const row of dataRows(rows, (names) => (columns = names), options)) {
     rowCount = row.number;
-    if (rowCount > maxRows) {
-      throw ReamError.nonRetryable('too_many_pages', `the table has more than ${maxRows} data rows (a row counts as a page)`, {
-        details: { maxPages: maxRows },
-      });
-    }
+    if (rowCount > maxRows) throw tooManyRows(maxRows);
   }
+  return checkedShape(columns, rowCount, options.columns);
+}
+
+/** `too_many_pages`: the table has more than `maxRows` data rows. */
+export function tooManyRows(maxRows: number): ReamError {
+  return ReamError.nonRetryable('too_many_pages', `the table has more than ${maxRows} data rows (a row counts as a page)`, {
+    details: { maxPages: maxRows },
+  });
+}
+
+/** The shape of a table read whole, or `invalid_sheet` without a header or rows (`validation_failed` for `wanted` columns it lacks). */
+export function checkedShape(columns: string[] | undefined, rowCount: number, wanted: readonly string[] | undefined): TableShape {
   if (columns === undefined) throw ReamError.nonRetryable('invalid_sheet', 'the table is empty: no header row');
   if (rowCount === 0) throw ReamError.nonRetryable('invalid_sheet', 'the table has a header but no data rows');
-  if (options.columns) keptColumns(columns, options.columns);
+  if (wanted) keptColumns(columns, wanted);
   return { columns, rowCount };
 }
 
 /** The data rows of `rows`, numbered from 1 (or on from `options.start`); the header's column names go to `onHeader` first. */
 export async function* dataRows(
-  rows: AsyncIterable<CellValue[]>,
+  rows: RawRows,
   onHeader: (columns: string[]) => void,
-  { start, onRow }: TableReadOptions,
+  options: TableReadOptions,
 ): AsyncGenerator<{ number: number; cells: CellValue[] }> {
+  const numberOf = rowNumbering(onHeader, options);
+  for await (const cells of isBatch(rows) ? batchRows(rows) : rows) {
+    const number = numberOf(cells);
+    if (number > 0) yield { number, cells };
+  }
+}
+
+/** A batch's rows gathered (for a reader that steps through rows; a batch is bounded, see sheet-tasks.ts). */
+function batchRows(batch: RowBatch): CellValue[][] {
+  const rows: CellValue[][] = [];
+  batch.each((cells) => rows.push(cells));
+  return rows;
+}
+
+/**
+ * What {@link dataRows} does to each raw row, as a function: the row's data row number, or 0
+ * for a blank row or the header (handed to `onHeader`). For a loop over a parsed batch, which
+ * needs no step of an async generator per row.
+ */
+function rowNumbering(onHeader: (columns: string[]) => void, { start, onRow }: TableReadOptions): (cells: CellValue[]) => number {
   let columns = start?.columns;
   let number = start?.rowsBefore ?? 0;
   if (columns) onHeader(columns);
-  for await (const cells of rows) {
-    if (isBlankRow(cells)) continue;
+  return (cells) => {
+    if (isBlankRow(cells)) return 0;
     if (!columns) {
       columns = columnNames(cells);
       onHeader(columns);
-      continue;
+      return 0;
     }
     number++; // not inside `onRow?.(…)`: an absent hook would skip its arguments, and the count
     onRow?.(number, columns);
-    yield { number, cells };
-  }
+    return number;
+  };
 }
 
 export interface RowRange {
@@ -82,7 +118,7 @@ export interface RowRange {
  * values have no column to go to, and silently dropping them would lose data. Shorter rows are
  * padded with empty cells (CSV writers often leave trailing empty fields out).
  */
-export async function readRows(rows: AsyncIterable<CellValue[]>, from: number, to: number, options: TableReadOptions = {}): Promise<RowRange> {
+export async function readRows(rows: RawRows, from: number, to: number, options: TableReadOptions = {}): Promise<RowRange> {
   const pages: PageText[] = [];
   const failures = await eachRow(rows, from, to, options, (page) => pages.push(page));
   return { pages, failures };
@@ -90,16 +126,22 @@ export async function readRows(rows: AsyncIterable<CellValue[]>, from: number, t
 
 /**
  * {@link readRows} with each row read handed to `onPage` as it comes, not gathered: for a reader
- * that packs each row and lets it go (packed-rows.ts). Answers the rows that failed.
+ * that packs each row and lets it go (packed-rows.ts). Answers the rows that failed, each also
+ * handed to `onFailure` at its place: every row of the range goes to one of them, in order.
  */
 export async function eachRow(
-  rows: AsyncIterable<CellValue[]>,
+  rows: RawRows,
   from: number,
   to: number,
   options: TableReadOptions,
   onPage: (page: PageText) => void,
+  onFailure?: (failure: PageFailure) => void,
 ): Promise<PageFailure[]> {
   const failures: PageFailure[] = [];
+  const fail = (failure: PageFailure): void => {
+    failures.push(failure);
+    onFailure?.(failure);
+  };
   let columns: string[] = [];
   let kept: number[] | undefined;
   let last = options.start?.rowsBefore ?? 0;
@@ -107,22 +149,36 @@ export async function eachRow(
     columns = names;
     kept = options.columns ? keptColumns(names, options.columns) : undefined;
   };
-  for await (const { number, cells } of dataRows(rows, onHeader, options)) {
+  /** Takes data row `number`; false once past the range. */
+  const take = (number: number, cells: CellValue[]): boolean => {
     last = number;
-    if (number <= from) continue;
-    if (number > to) break;
+    if (number <= from) return true;
+    if (number > to) return false;
     const width = lastFilled(cells);
     if (width > columns.length) {
-      failures.push({ page: number, code: 'invalid_sheet', message: `row ${number} has ${width} cells; the header has ${columns.length} columns` });
+      fail({ page: number, code: 'invalid_sheet', message: `row ${number} has ${width} cells; the header has ${columns.length} columns` });
     } else if (kept) {
       const [names, values] = [kept.map((i) => columns[i] ?? ''), kept.map((i) => cells[i] ?? null)];
       onPage({ page: number, text: rowText(names, values), cells: cellRecord(names, values) });
     } else {
       onPage({ page: number, text: rowText(columns, cells), cells: cellRecord(columns, cells) });
     }
+    return true;
+  };
+  if (isBatch(rows)) {
+    // A parsed batch: a plain loop, no async step per row.
+    // The rows after the range (up to the batch's end, a mark past `to`) are passed over.
+    const numberOf = rowNumbering(onHeader, options);
+    let past = false;
+    rows.each((cells) => {
+      const number = past ? 0 : numberOf(cells);
+      if (number > 0) past = !take(number, cells);
+    });
+  } else {
+    for await (const { number, cells } of dataRows(rows, onHeader, options)) if (!take(number, cells)) break;
   }
   for (let page = Math.max(from, last) + 1; page <= to; page++) {
-    failures.push({ page, code: 'invalid_sheet', message: `the table has ${last} data rows, no row ${page}` });
+    fail({ page, code: 'invalid_sheet', message: `the table has ${last} data rows, no row ${page}` });
   }
   return failures;
 }
@@ -141,6 +197,10 @@ export function keptColumns(header: readonly string[], wanted: readonly string[]
     }
     return index;
   });
+}
+
+function isBatch(rows: RawRows): rows is RowBatch {
+  return 'each' in rows;
 }
 
 /** 1-based position of the last non-empty cell (0 when all are empty). */
