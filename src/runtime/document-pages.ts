@@ -2,7 +2,8 @@ import type { DocumentPageResult } from '../api-types.ts';
 import type { Fields } from '../analyzers/port.ts';
 import { fromJson } from '../json.ts';
 import { failedChunkPages, missingChunk, unpackChunk, type PackedChunkOutput, type StoredChunkOutput } from '../pipeline/merge.ts';
-import type { ChunkResultRecord, Store } from '../store/port.ts';
+import type { ChunkRef } from '../events/types.ts';
+import type { ChunkResultRecord, ChunkStateRecord, Store } from '../store/port.ts';
 
 export type { DocumentPageResult } from '../api-types.ts';
 
@@ -69,32 +70,23 @@ export async function* documentPageBatches(
   selection?: PageSelection,
   { after = 0, finishedOnly = false }: PageBatchOptions = {},
 ): AsyncGenerator<DocumentPageResult[]> {
-  if (finishedOnly) {
-    yield* finishedPageBatches(store, jobId, documentId, after);
-    return;
-  }
   const wanted = selection ? new Set(selection.pages) : undefined;
   const picked = (pages: DocumentPageResult[]): DocumentPageResult[] => (wanted ? pages.filter((page) => wanted.has(page.page)) : pages);
   const inSelection = (from: number, to: number): boolean => !selection || selectsAny(selection.pages, from, to);
-  let next = after + 1;
-  const gap = (to: number): DocumentPageResult[] => {
-    const pages = next <= to && inSelection(next - 1, to) ? picked(pagesOf(missingChunk({ index: -1, from: next - 1, to }))) : [];
-    next = Math.max(next, to + 1);
-    return pages;
-  };
-  for (const state of await store.listChunkStates(jobId, documentId)) {
-    if (state.to <= after) continue;
-    const missing = gap(state.from);
-    if (missing.length > 0) yield missing;
-    if (inSelection(state.from, state.to)) {
-      const chunk = await store.getChunkResult(jobId, documentId, state.index);
-      const pages = picked(pagesOf(chunk ?? missingChunk(state)));
-      if (pages.length > 0) yield pages;
+  for await (const step of checkpointSteps(store, jobId, documentId, pagesTotal, { after, finishedOnly })) {
+    const ref = 'gap' in step ? step.gap : step.state;
+    if (!inSelection(ref.from, ref.to)) continue;
+    let chunk: ChunkResultRecord;
+    if ('gap' in step) {
+      chunk = missingChunk(step.gap);
+    } else {
+      const stored = await store.getChunkResult(jobId, documentId, step.state.index);
+      if (finishedOnly && stored?.status !== 'succeeded') return;
+      chunk = stored ?? missingChunk(step.state);
     }
-    next = Math.max(next, state.to + 1);
+    const pages = picked(pagesOf(chunk));
+    if (pages.length > 0) yield pages;
   }
-  const missing = gap(pagesTotal);
-  if (missing.length > 0) yield missing;
 }
 
 /**
@@ -122,29 +114,23 @@ export async function* documentTableBatches(
   pagesTotal: number,
   { after = 0, finishedOnly = false, csvFields }: TableBatchOptions = {},
 ): AsyncGenerator<TableBatch> {
-  let next = after + 1;
-  const gap = (to: number): TableBatch => {
-    const pages = pagesOf(missingChunk({ index: -1, from: next - 1, to }));
-    next = to + 1;
-    return { pages };
-  };
-  for (const state of await store.listChunkStates(jobId, documentId)) {
-    if (state.to <= after) continue;
-    if (finishedOnly && (state.from !== next - 1 || state.status !== 'succeeded')) return;
-    if (next <= state.from) yield gap(state.from);
+  for await (const step of checkpointSteps(store, jobId, documentId, pagesTotal, { after, finishedOnly })) {
+    if ('gap' in step) {
+      yield { pages: pagesOf(missingChunk(step.gap)) };
+      continue;
+    }
+    const { state } = step;
     const small = csvFields ? await store.getChunkResult(jobId, documentId, state.index, { withoutBody: true, withCsv: true }) : undefined;
     const records = small && csvRecords(small, csvFields);
     if (records !== undefined) {
       yield records;
-    } else {
-      const chunk = await store.getChunkResult(jobId, documentId, state.index);
-      if (finishedOnly && chunk?.status !== 'succeeded') return;
-      const pages = pagesOf(chunk ?? missingChunk(state));
-      if (pages.length > 0) yield { pages };
+      continue;
     }
-    next = Math.max(next, state.to + 1);
+    const chunk = await store.getChunkResult(jobId, documentId, state.index);
+    if (finishedOnly && chunk?.status !== 'succeeded') return;
+    const pages = pagesOf(chunk ?? missingChunk(state));
+    if (pages.length > 0) yield { pages };
   }
-  if (!finishedOnly && next <= pagesTotal) yield gap(pagesTotal);
 }
 
 /** The CSV records of a succeeded checkpoint whose fields are `fieldNames`; none for any other. */
@@ -158,23 +144,31 @@ function csvRecords(chunk: ChunkResultRecord, fieldNames: readonly string[] | un
   return { csv: stored.csv, to: chunk.to, rows, failedRows: rows - stored.pagesRead };
 }
 
-/** {@link PageBatchOptions.finishedOnly}: the succeeded checkpoints right after page `after`, one after the other. */
-async function* finishedPageBatches(
-  store: Pick<Store, 'listChunkStates' | 'getChunkResult'>,
+/**
+ * The walk every batch reader makes: the document's checkpoints after page `after`, in page order,
+ * each preceded by the gap no checkpoint covers before it (a missing chunk, index -1), and the gap
+ * up to `pagesTotal` last. `finishedOnly` (see {@link PageBatchOptions}): no gaps, and the walk
+ * ends at the first checkpoint that does not follow the one before it or has not succeeded.
+ */
+async function* checkpointSteps(
+  store: Pick<Store, 'listChunkStates'>,
   jobId: string,
   documentId: string,
-  after: number,
-): AsyncGenerator<DocumentPageResult[]> {
+  pagesTotal: number,
+  { after = 0, finishedOnly = false }: PageBatchOptions,
+): AsyncGenerator<{ gap: ChunkRef } | { state: ChunkStateRecord }> {
   let next = after + 1;
   for (const state of await store.listChunkStates(jobId, documentId)) {
     if (state.to <= after) continue;
-    if (state.from !== next - 1 || state.status !== 'succeeded') return;
-    const chunk = await store.getChunkResult(jobId, documentId, state.index);
-    if (chunk?.status !== 'succeeded') return;
-    const pages = pagesOf(chunk);
-    if (pages.length > 0) yield pages;
-    next = state.to + 1;
+    if (finishedOnly) {
+      if (state.from !== next - 1 || state.status !== 'succeeded') return;
+    } else if (next <= state.from) {
+      yield { gap: { index: -1, from: next - 1, to: state.from } };
+    }
+    yield { state };
+    next = Math.max(next, state.to + 1);
   }
+  if (!finishedOnly && next <= pagesTotal) yield { gap: { index: -1, from: next - 1, to: pagesTotal } };
 }
 
 /** The pages `[from, to)` of one checkpoint, each with its text, fields, failure and warning. */
