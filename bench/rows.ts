@@ -9,6 +9,7 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
+import { assertBuildCurrent } from './ream-build.ts';
 
 interface Measured {
   rows: number;
@@ -57,6 +58,7 @@ async function measure(dir: string, count: number): Promise<{ count: number; byt
 }
 
 export async function run(counts = [100_000, 1_000_000]): Promise<string> {
+  await assertBuildCurrent();
   const dir = await mkdtemp(join(tmpdir(), 'ream-bench-rows-'));
   try {
     const load = loadavg()[0]?.toFixed(1) ?? '?';

@@ -187,6 +187,12 @@ export interface Extraction {
  * names, the count of rows read, and `body`, the JSON text of `{ pages, fields }`.
  */
 /** `csv`: the rows as the CSV records `ream rows` writes (exports/rows-csv.ts), when asked for (`ReadOptions.tableCsv`). */
+/**
+ * A table row as a packed checkpoint stores it (formats/sheet/packed-rows.ts): its values in the
+ * order of the body's `columns`, without the `cells` and `text` made of them (`unpackChunk`).
+ */
+export type StoredRow = { page: number; values: CellValue[] };
+
 export type PackedRows = { failures: PageFailure[]; fieldNames: string[]; pagesRead: number; body: string; csv?: string };
 
 /** When a page is rendered and recognised: see `ocr` in README's options. */

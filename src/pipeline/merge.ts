@@ -1,7 +1,8 @@
 import type { ChunkAnalysis, Fields, TokenUsage } from '../analyzers/port.ts';
 import { addUsage, NO_USAGE } from '../analyzers/store/port.ts';
 import type { ChunkRef } from '../events/types.ts';
-import type { PageFailure, PageText, PageWarning } from '../formats/types.ts';
+import { tableRow } from '../formats/sheet/cells.ts';
+import type { PageFailure, PageText, PageWarning, StoredRow } from '../formats/types.ts';
 import { fromJson, type JsonValue } from '../json.ts';
 import type { ChunkResultRecord } from '../store/port.ts';
 
@@ -49,12 +50,21 @@ export function packChunk({ pages, fields, ...small }: ChunkOutput): PackedChunk
   return { ...small, fieldNames: Object.keys(fields), pagesRead: pages.length, body: JSON.stringify({ pages, fields }) };
 }
 
+/**
+ * A packed body as parsed. Rows packed where they were read (formats/sheet/packed-rows.ts) are
+ * stored as their values, with the body's `columns`: their cells and text are made again here.
+ */
+type PackedBody = { pages: PageText[]; fields: Fields; columns?: undefined } | { pages: StoredRow[]; fields: Fields; columns: string[] };
+
 /** The whole of a stored checkpoint, its pages and matches parsed. */
 export function unpackChunk(stored: StoredChunkOutput): ChunkOutput {
   if (!isPacked(stored)) return stored;
   // `csv` is of these rows as read: a chunk whose pages are redone is stored without it.
   const { body, fieldNames: _names, pagesRead: _count, csv: _csv, ...small } = stored;
-  return { ...small, ...(JSON.parse(body) as Pick<ChunkOutput, 'pages' | 'fields'>) };
+  const packed = JSON.parse(body) as PackedBody;
+  const { columns } = packed;
+  const pages = columns === undefined ? packed.pages : packed.pages.map(({ page, values }) => tableRow(page, columns, values));
+  return { ...small, pages, fields: packed.fields };
 }
 
 export interface MergedDocument {

@@ -24,13 +24,17 @@ export interface EmbeddedSettings {
  * pool for parsing. Nothing to install.
  */
 export async function openEmbeddedAdapters(settings: EmbeddedSettings): Promise<Adapters> {
-  const database = openSqliteDatabase(join(settings.dataDir, 'ream.db'));
+  // The threads start first: each loads its modules while this thread opens and migrates the database.
+  const pool = createThreadPool({ threads: settings.threads, taskTimeoutMs: settings.taskTimeoutMs, maxMemoryMb: settings.maxMemoryMb });
+  const database = await (async () => openSqliteDatabase(join(settings.dataDir, 'ream.db')))().catch(async (error: unknown) => {
+    await pool.destroy();
+    throw error;
+  });
   try {
     const store = await SqliteStore.open(database);
     const queue = await SqliteQueue.open(database);
     const search = await SqliteSearch.open(database);
     const analysis = await SqlAnalysisStore.open(database.kysely, 'sqlite');
-    const pool = createThreadPool({ threads: settings.threads, taskTimeoutMs: settings.taskTimeoutMs, maxMemoryMb: settings.maxMemoryMb });
     const bus = new MemoryEventBus();
     return {
       deps: { store, queue, search, bus, analysis, blobs: new FsBlobStore(join(settings.dataDir, 'blobs')), formats: createFormats(pool) },
@@ -51,6 +55,7 @@ export async function openEmbeddedAdapters(settings: EmbeddedSettings): Promise<
     };
   } catch (error) {
     await database.close();
+    await pool.destroy();
     throw error;
   }
 }

@@ -121,3 +121,25 @@ void test('each page alone in one call (analyzeEachPage) gives what analyze give
   assert.deepEqual(atOnce?.invoice?.map((m) => m.page), [1, 3], 'a first match per page, not per document');
   assert.deepEqual(analyzer.analyzeEachPage?.([], context), {});
 });
+
+void test('matches step as String#matchAll steps: empty matches, surrogate pairs in u mode, a rule run again on another page', async () => {
+  const texts = ['a😀b😀', '😀😀', 'aa ab a', '', 'x\u{1F600}y'];
+  const patterns: Array<{ pattern: string; flags?: string }> = [
+    { pattern: 'a*' },
+    { pattern: 'a*', flags: 'u' },
+    { pattern: '(?:)', flags: 'u' },
+    { pattern: '(?:)' },
+    { pattern: '(a)|' },
+    { pattern: String.raw`\b`, flags: 'u' },
+    { pattern: '.', flags: 'u' },
+    { pattern: '.' },
+  ];
+  for (const { pattern, flags } of patterns) {
+    const rule: RuleSpec = { name: 'r', pattern, all: true, group: 0, ...(flags === undefined ? {} : { flags }) };
+    const pages = texts.map((text, i) => ({ page: i + 1, text }));
+    const expected = pages.flatMap(({ page, text }) =>
+      [...text.matchAll(new RegExp(pattern, `${flags ?? ''}g`))].map((match) => match[0].trim()).filter((value) => value !== '').map((value) => [value, page]),
+    );
+    assert.deepEqual((await analyze([rule], pages)).r, expected, `/${pattern}/${flags ?? ''}`);
+  }
+});

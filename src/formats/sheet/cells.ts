@@ -1,7 +1,7 @@
 // The shape every table reader gives its rows, whatever the file: a header of unique column
 // names and, per data row, one value per column. A row's text is its cells as `column: value`
 // lines, so that analyzers written for pages (the rules analyzer) read a row unchanged.
-import type { CellValue } from '../types.ts';
+import type { CellValue, PageText } from '../types.ts';
 
 /** The text of a cell as a user would type it: `null` is empty, numbers and booleans as JavaScript prints them. */
 export function cellText(value: CellValue): string {
@@ -11,6 +11,11 @@ export function cellText(value: CellValue): string {
 /** A row as `column: value` lines, in column order; line breaks inside a value become spaces, so one cell stays one line. */
 export function rowText(columns: readonly string[], cells: readonly CellValue[]): string {
   return columns.map((column, i) => `${column}: ${cellText(cells[i] ?? null).replace(/\r\n?|\n/g, ' ')}`).join('\n');
+}
+
+/** A data row as a page: its text (`column: value` lines) and its cells by column. */
+export function tableRow(page: number, columns: readonly string[], values: readonly CellValue[]): PageText {
+  return { page, text: rowText(columns, values), cells: cellRecord(columns, values) };
 }
 
 /** The row's cells keyed by column name (what `PageText.cells` holds). */

@@ -3,7 +3,7 @@
 // stream to the rows asked for and stop there, so memory never holds more than a range of rows.
 import { ReamError } from '../../errors.ts';
 import type { CellValue, PageFailure, PageText } from '../types.ts';
-import { cellRecord, columnNames, isBlankRow, rowText } from './cells.ts';
+import { columnNames, isBlankRow, tableRow } from './cells.ts';
 
 /**
  * Where a read starts, when not at the top: past `rowsBefore` data rows of a table whose header
@@ -120,21 +120,22 @@ export interface RowRange {
  */
 export async function readRows(rows: RawRows, from: number, to: number, options: TableReadOptions = {}): Promise<RowRange> {
   const pages: PageText[] = [];
-  const failures = await eachRow(rows, from, to, options, (page) => pages.push(page));
+  const failures = await eachRow(rows, from, to, options, (page, names, values) => pages.push(tableRow(page, names, values)));
   return { pages, failures };
 }
 
 /**
- * {@link readRows} with each row read handed to `onPage` as it comes, not gathered: for a reader
- * that packs each row and lets it go (packed-rows.ts). Answers the rows that failed, each also
- * handed to `onFailure` at its place: every row of the range goes to one of them, in order.
+ * {@link readRows} with each row read handed to `onRow` as it comes, not gathered: its number,
+ * its columns (the header's, or the ones kept) and a value for each (`tableRow` makes the page).
+ * For a reader that packs each row and lets it go (packed-rows.ts). Answers the rows that
+ * failed, each also handed to `onFailure` at its place: every row of the range goes to one of them, in order.
  */
 export async function eachRow(
   rows: RawRows,
   from: number,
   to: number,
   options: TableReadOptions,
-  onPage: (page: PageText) => void,
+  onRow: (page: number, columns: readonly string[], values: CellValue[]) => void,
   onFailure?: (failure: PageFailure) => void,
 ): Promise<PageFailure[]> {
   const failures: PageFailure[] = [];
@@ -144,10 +145,12 @@ export async function eachRow(
   };
   let columns: string[] = [];
   let kept: number[] | undefined;
+  let keptNames: string[] = [];
   let last = options.start?.rowsBefore ?? 0;
   const onHeader = (names: string[]): void => {
     columns = names;
     kept = options.columns ? keptColumns(names, options.columns) : undefined;
+    keptNames = kept ? kept.map((i) => names[i] ?? '') : [];
   };
   /** Takes data row `number`; false once past the range. */
   const take = (number: number, cells: CellValue[]): boolean => {
@@ -158,10 +161,9 @@ export async function eachRow(
     if (width > columns.length) {
       fail({ page: number, code: 'invalid_sheet', message: `row ${number} has ${width} cells; the header has ${columns.length} columns` });
     } else if (kept) {
-      const [names, values] = [kept.map((i) => columns[i] ?? ''), kept.map((i) => cells[i] ?? null)];
-      onPage({ page: number, text: rowText(names, values), cells: cellRecord(names, values) });
+      onRow(number, keptNames, kept.map((i) => cells[i] ?? null));
     } else {
-      onPage({ page: number, text: rowText(columns, cells), cells: cellRecord(columns, cells) });
+      onRow(number, columns, fitted(cells, columns.length));
     }
     return true;
   };
@@ -201,6 +203,13 @@ export function keptColumns(header: readonly string[], wanted: readonly string[]
 
 function isBatch(rows: RawRows): rows is RowBatch {
   return 'each' in rows;
+}
+
+/** `cells`, one per column: a short row padded with empty cells, empty cells past the last column dropped. */
+function fitted(cells: CellValue[], width: number): CellValue[] {
+  for (let i = cells.length; i < width; i++) cells.push(null);
+  if (cells.length > width) cells.length = width;
+  return cells;
 }
 
 /** 1-based position of the last non-empty cell (0 when all are empty). */
