@@ -26,10 +26,13 @@ export interface EmbeddedSettings {
 export async function openEmbeddedAdapters(settings: EmbeddedSettings): Promise<Adapters> {
   // The threads start first: each loads its modules while this thread opens and migrates the database.
   const pool = createThreadPool({ threads: settings.threads, taskTimeoutMs: settings.taskTimeoutMs, maxMemoryMb: settings.maxMemoryMb });
-  const database = await (async () => openSqliteDatabase(join(settings.dataDir, 'ream.db')))().catch(async (error: unknown) => {
+  let database: ReturnType<typeof openSqliteDatabase>;
+  try {
+    database = openSqliteDatabase(join(settings.dataDir, 'ream.db'));
+  } catch (error) {
     await pool.destroy();
     throw error;
-  });
+  }
   try {
     const store = await SqliteStore.open(database);
     const queue = await SqliteQueue.open(database);
