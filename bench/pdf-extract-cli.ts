@@ -1,20 +1,20 @@
 // Child process of bench/pdf-extract.ts: the whole `ream run` path over the given files, in a
 // fresh data dir. `node bench/pdf-extract-cli.ts <threads> <engine> <file>...` → one JSON line on stdout.
-// BENCH_NO_INDEX=1: with --no-index (the text not indexed for search). Runs the built dist/, as the
+// BENCH_NO_INDEX=1: with --no-index (the text not indexed for search). Runs the CLI's bundle (dist/bundle/), as the
 // `ream` binary does; BENCH_FROM_SOURCE=1 the TypeScript sources (bench/ream-build.ts).
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import module from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { runCommandModule, srcOrDist } from './ream-build.ts';
+import { cliModule } from './ream-build.ts';
 
 // As the `ream` binary does (bin/ream.js): compiled code from Node's compile cache.
 module.enableCompileCache();
 // As `ream run` does (src/cli/main.ts), before the engine's modules load.
-const heap = (await import(pathToFileURL(srcOrDist('cli/process-heap')).href)) as typeof import('../src/cli/process-heap.ts');
+const heap = (await import(pathToFileURL(cliModule('cli/process-heap')).href)) as typeof import('../src/cli/process-heap.ts');
 heap.capYoungGeneration(heap.RUN_YOUNG_GENERATION_MB);
-const { runCommand } = (await import(pathToFileURL(runCommandModule()).href)) as typeof import('../src/cli/run-command.ts');
+const { runCommand } = (await import(pathToFileURL(cliModule('cli/run-command')).href)) as typeof import('../src/cli/run-command.ts');
 
 // The main thread's own memory, sampled every 50 ms: where its share of the peak RSS sits.
 const peak = { heapTotal: 0, heapUsed: 0, external: 0, arrayBuffers: 0 };

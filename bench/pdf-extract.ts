@@ -121,7 +121,7 @@ export async function run(): Promise<string> {
       'each figure is a whole process from spawn to exit. **bare PDFium** / **bare pdf.js**: the engine alone in worker threads, ' +
       'whole files from a shared list (pdf.js: `getTextContent` with CMaps). **ream formats**: `createFormats` over `createThreadPool`, ' +
       'every file identified, inspected and read in the engine\'s 50-page chunks, 2 × threads tasks in flight (no store, no queue). ' +
-      `**ream run**: \`ream run <the same files> --threads N --text none --progress none --pdf-engine E\`, ${fromSource() ? 'from the TypeScript sources (BENCH_FROM_SOURCE=1)' : 'from the built `dist/` as the `ream` binary runs it'}, in a fresh data dir (files ` +
+      `**ream run**: \`ream run <the same files> --threads N --text none --progress none --pdf-engine E\`, ${fromSource() ? 'from the TypeScript sources (BENCH_FROM_SOURCE=1)' : 'from the CLI\'s bundle (`dist/bundle/`) as the `ream` binary runs it'}, in a fresh data dir (files ` +
       'streamed into the blob store with sha256, SQLite records, queue, checkpoints, events, JSONL output). **pdftotext**: poppler, ' +
       '`xargs -P threads`. CPU is user + system time of the whole process; RSS is its peak (`maxRSS`, all threads), highest of the runs. ' +
       '"÷" columns compare pages/s with pdftotext\'s, or with the bare engine\'s, at the same thread count in the same run.',

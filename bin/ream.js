@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// The published package runs the compiled dist/. In a checkout without a build, Node >= 22.18
+// The published package runs the CLI's bundle (dist/bundle/, a few files instead of ~650 to load:
+// scripts/bundle-cli.ts), else the compiled dist/. In a checkout without a build, Node >= 22.18
 // runs the TypeScript sources directly (type stripping), so `npm test` needs no build step.
 import { existsSync } from 'node:fs';
 import module from 'node:module';
@@ -18,6 +19,6 @@ if (problem !== undefined) {
 // NODE_DISABLE_COMPILE_CACHE=1 turns it off; NODE_COMPILE_CACHE=<dir> moves it.
 module.enableCompileCache();
 
-const compiled = new URL('../dist/cli/main.js', import.meta.url);
-const { main } = existsSync(compiled) && !process.env.REAM_FROM_SOURCE ? await import(compiled.href) : await import('../src/cli/main.ts');
+const built = [new URL('../dist/bundle/main.js', import.meta.url), new URL('../dist/cli/main.js', import.meta.url)].find((url) => existsSync(url));
+const { main } = built && !process.env.REAM_FROM_SOURCE ? await import(built.href) : await import('../src/cli/main.ts');
 await main(process.argv);

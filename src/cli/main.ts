@@ -12,6 +12,7 @@ import { addPdfFlags, pdfJobOptions } from './pdf-flags.ts';
 import { addLocalEngineFlags, localEngineFlags } from './local-engine.ts';
 import { positiveInt, positiveNumber } from './parse-flags.ts';
 import type { RunOptions, RunSummary } from './run-command.ts';
+import { PACKAGE_ROOT } from '../package-root.ts';
 import { registerRowsCommand } from './rows-flags.ts';
 import { capYoungGeneration, RUN_YOUNG_GENERATION_MB } from './process-heap.ts';
 import { addReportFlags, reportFlags } from './report-flags.ts';
@@ -19,9 +20,9 @@ import { registerServeCommand } from './serve-command.ts';
 import { interruptSignal } from './signals.ts';
 import { registerWorkerCommand } from './worker-command.ts';
 
-/** The version in package.json, two folders up from this file in the sources and in dist/ alike. */
+/** The version in the package's package.json. */
 function packageVersion(): string {
-  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  return (JSON.parse(readFileSync(new URL('package.json', PACKAGE_ROOT), 'utf8')) as { version: string }).version;
 }
 
 function formatSummary(s: RunSummary, out: string): string {

@@ -2,12 +2,12 @@ import { readFileSync } from 'node:fs';
 import swagger from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
 import { ERROR_CODES } from '../errors.ts';
+import { PACKAGE_ROOT } from '../package-root.ts';
 import { JOB_STATUSES } from '../store/port.ts';
 import { PUBLIC } from './auth/access.ts';
 
-/** package.json sits two levels up from both src/server and dist/server. */
 function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+  const pkg = JSON.parse(readFileSync(new URL('package.json', PACKAGE_ROOT), 'utf8')) as { version?: unknown };
   return typeof pkg.version === 'string' ? pkg.version : '0.0.0';
 }
 

@@ -1,8 +1,10 @@
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readFile, readdir, rm, stat, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { dirname, join } from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import S3rver from 's3rver';
 import { uniqueName } from './services.ts';
 
@@ -50,6 +52,7 @@ export async function startS3Server(): Promise<TestS3Server> {
     ctx.body = listing ?? { Error: { Code: 'NoSuchUpload', Message: 'The specified upload does not exist.' } };
   });
   fixSingleByteRange(server);
+  writeObjectsSafely(server);
   const address = await server.run();
   return {
     endpoint: `http://127.0.0.1:${address.port}`,
@@ -78,6 +81,46 @@ async function listParts(dir: string, bucket: string, key: string, uploadId: str
       ...(parts.length === 0 ? {} : { NextPartNumberMarker: numbers.at(-1), Part: parts }),
     },
   };
+}
+
+/**
+ * s3rver's putObject makes the key's folder, then opens the file without an 'error' handler, and
+ * its deleteObject removes folders left empty. When ream deletes one `blobs/tmp/…` key while it
+ * writes another there (seen on a busy machine), the folder can go between the two steps: the
+ * open's ENOENT was an uncaught exception that ended the test process. Here the file is opened
+ * first (its folder made again if it went) and written through a pipeline, whose errors fail
+ * the request instead.
+ */
+function writeObjectsSafely(server: S3rver): void {
+  const { store } = server;
+  store.putObject = async (object) => {
+    const path = store.getResourcePath(object.bucket, object.key, 'object');
+    const file = await openMakingFolder(path);
+    const md5 = createHash('md5');
+    let size = 0;
+    const count = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        md5.update(chunk);
+        size += chunk.length;
+        callback(null, chunk);
+      },
+    });
+    await pipeline(Buffer.isBuffer(object.content) ? Readable.from([object.content]) : object.content, count, file.createWriteStream());
+    const digest = md5.digest('hex');
+    await store.putMetadata(object.bucket, object.key, object.metadata, digest);
+    return { size, md5: digest };
+  };
+}
+
+async function openMakingFolder(path: string): Promise<FileHandle> {
+  for (let attempt = 1; ; attempt++) {
+    await mkdir(dirname(path), { recursive: true });
+    try {
+      return await open(path, 'w');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 5) throw error;
+    }
+  }
 }
 
 /** s3rver treats a range ending at byte 0 (`bytes=0-0`) as open-ended (`end || Infinity`): serve that one byte. */

@@ -26,8 +26,18 @@ declare module 's3rver' {
     range?: { start: number; end: number };
   }
 
+  /** An object as s3rver's routes hand it to the store to keep. */
+  interface S3rverPut {
+    bucket: string;
+    key: string;
+    content: Buffer | NodeJS.ReadableStream;
+    metadata: Record<string, string>;
+  }
+
   interface S3rverStore {
     getResourcePath(bucket: string, key: string | undefined, resource: string): string;
+    putObject(object: S3rverPut): Promise<{ size: number; md5: string }>;
+    putMetadata(bucket: string, key: string, metadata: Record<string, string>, md5: string): Promise<void>;
     getObject(bucket: string, key: string, options?: { start?: number; end?: number }): Promise<S3rverObject | null>;
   }
 

@@ -2,14 +2,12 @@ import { readdir, readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { ReamError } from '../../errors.ts';
+import { PACKAGE_ROOT } from '../../package-root.ts';
 import { PUBLIC } from '../auth/access.ts';
 import { reportFrameRoute } from './report-frame.ts';
 
-/**
- * The console's build (Vite, from ui/src): in the package's top-level `ui/dist/`, three levels up
- * from both src/server/routes and dist/server/routes, so it is found from source and when installed.
- */
-const DIST_DIR = new URL('../../../ui/dist/', import.meta.url);
+/** The console's build (Vite, from ui/src): in the package's top-level `ui/dist/`. */
+const DIST_DIR = new URL('ui/dist/', PACKAGE_ROOT);
 const ASSETS_DIR = new URL('assets/', DIST_DIR);
 export const CONSOLE_PATH = '/';
 
