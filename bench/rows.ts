@@ -72,7 +72,7 @@ export async function run(counts = [100_000, 1_000_000]): Promise<string> {
       '## Spreadsheets: `ream rows` vs a bare csv-parse → csv-stringify pipe',
       '',
       `Tables of ${results.map((r) => `${r.count.toLocaleString('en')} rows (${mb(r.bytes / 1024)})`).join(' and ')} of CSV, a quoted note on every row, ${availableParallelism()} cores, load average ${load} at the start. ` +
-        '**ream**: `ream rows --rules` (two rules: a pattern and a keyword, run on each row), embedded mode, default threads and rows per task (2,000): ' +
+        '**ream**: `ream rows --rules` (two rules: a pattern and a keyword, run on each row) from the CLI\'s bundle as the binary runs it, embedded mode, default threads and rows per task (2,000): ' +
         'every batch parsed in the thread pool, checkpointed in SQLite, merged and written back in input order with field and error columns. ' +
         '**pipe**: `csv-parse` → `csv-stringify` in one process, no rules, no checkpoints. Each in a process of its own, one after the other; ' +
         'CPU is user + system time of the process (all its threads), peak RSS its `maxRSS`.',
