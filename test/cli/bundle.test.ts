@@ -10,9 +10,12 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { after, before, test, type TestContext } from 'node:test';
 import { promisify } from 'node:util';
-import { writePdf, numberedPages } from '../support/make-pdf.ts';
+import { makePdf, numberedPages, writePdf } from '../support/make-pdf.ts';
 import { repoRoot, requireOrSkip } from '../support/env.ts';
 import { startServeProcess } from '../support/serve-process.ts';
+import { ReamClient } from '../../src/client/index.ts';
+import { startCluster } from '../support/cluster.ts';
+import { postgresUnavailable, redisUnavailable } from '../support/services.ts';
 
 const BUNDLE = join(repoRoot, 'dist/bundle/main.js');
 const BIN = join(repoRoot, 'bin/ream.js');
@@ -84,5 +87,22 @@ void test('ream serve from the bundle: the console and the OpenAPI document', as
     assert.equal(openapi.info?.version, version);
   } finally {
     await serve.stop();
+  }
+});
+
+void test('ream serve and ream worker from the bundle: a job on Redis, PostgreSQL and S3, read in the worker', { timeout: 300_000 }, async (t) => {
+  if (!usable(t)) return;
+  const missing = (await redisUnavailable()) ?? (await postgresUnavailable());
+  if (!requireOrSkip(t, missing === undefined, missing ?? '')) return;
+  const cluster = await startCluster({ workers: 1, fromBundle: true });
+  try {
+    const client = new ReamClient({ baseUrl: cluster.server.url });
+    const { id } = await client.submit({ files: [{ name: 'book.pdf', data: await makePdf({ pages: numberedPages('Worker', 2) }) }] });
+    const ended = await client.wait(id);
+    assert.equal(ended.status, 'succeeded', cluster.output());
+    const [result] = await client.results(id);
+    assert.match(result?.pages.map((page) => page.text).join('\n') ?? '', /Worker page 2 of 2/);
+  } finally {
+    await cluster.stop();
   }
 });

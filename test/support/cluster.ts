@@ -37,6 +37,8 @@ export interface ClusterOptions {
   serverArgs?: readonly string[];
   /** Default: the machine's test Redis. */
   redisUrl?: string;
+  /** Run the processes on the CLI's bundle (dist/bundle/), as the published binary does, not from source. */
+  fromBundle?: boolean;
 }
 
 /** A database of its own on the test PostgreSQL server, dropped (with force) by `drop`. */
@@ -86,7 +88,7 @@ export async function startWorkerProcess(args: readonly string[], env: Record<st
 }
 
 /**
- * One `ream serve` (taking no work itself) and `workers` × `ream worker`, all from source, on the
+ * One `ream serve` (taking no work itself) and `workers` × `ream worker`, all from source (or the bundle), on the
  * test Redis (a prefix of their own), a fresh PostgreSQL database and an s3rver bucket.
  */
 export async function startCluster(options: ClusterOptions): Promise<Cluster> {
@@ -103,6 +105,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     REAM_S3_ACCESS_KEY_ID: s3.credentials.accessKeyId,
     REAM_S3_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey,
     REAM_PREFIX: prefix,
+    ...(options.fromBundle ? { REAM_FROM_SOURCE: '' } : {}),
   };
   const workers: WorkerProcess[] = [];
   const servers: ServeProcess[] = [];
