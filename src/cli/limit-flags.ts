@@ -39,7 +39,7 @@ export function addLimitFlags(command: Command): Command {
     .option('--max-size <MB>', 'largest file an upload or a job may take (options.maxBytes)', positiveNumber, DEFAULT_LIMITS.maxBytes / MB)
     .option('--min-chunk-pages <n>', 'fewest pages per chunk a job may ask for (options.chunkPages)', positiveInt, DEFAULT_MIN_CHUNK_PAGES)
     .addOption(new Option('--max-priority <name>', 'highest priority a non-admin may give a job').choices(Object.keys(PRIORITIES)).default(DEFAULT_MAX_PRIORITY))
-    .option('--max-memory <MB>', 'heap cap per parsing thread, and the same again for its buffers (decoded streams); past either: resource_limit', positiveInt, DEFAULT_MAX_MEMORY_MB)
+    .option('--max-memory <MB>', 'heap cap per parsing thread (at least 16), and the same again for its buffers (decoded streams); past either: resource_limit', positiveInt, DEFAULT_MAX_MEMORY_MB)
     .option('--timeout <seconds>', 'longest one parsing task may run (timeout, not retried)', positiveNumber, DEFAULT_TIMEOUT_SECONDS);
 }
 

@@ -37,7 +37,7 @@ export function addLocalEngineFlags(command: Command): Command {
     .option('-c, --concurrency <n>', 'tasks in flight at once (default: 2 × threads)', positiveInt)
     .option('--threads <n>', 'worker threads for parsing (default: the number of cores)', positiveInt)
     .option('--timeout <seconds>', 'kill a parsing task after this long (default 120)', positiveNumber)
-    .option('--max-memory <MB>', 'heap cap per parsing thread; a file that needs more fails with resource_limit (default 512)', positiveInt)
+    .option('--max-memory <MB>', 'heap cap per parsing thread, at least 16; a file that needs more fails with resource_limit (default 512)', positiveInt)
     .option('--data-dir <dir>', 'where the database, stored files and checkpoints live', '.ream')
     .addOption(new Option('--progress <mode>', 'progress display').choices(['auto', 'bar', 'lines', 'none']).default('auto'));
 }

@@ -10,3 +10,10 @@
  * docs/benchmarks.md.
  */
 export const DEFAULT_MAX_MEMORY_MB = 512;
+
+/**
+ * The smallest heap cap a thread starts with. Below ~4 MB V8 cannot even set up a thread's heap
+ * and ends the whole process ("Fatal JavaScript out of memory"), not the thread; 16 leaves room
+ * for ream's modules, so a cap too small for a file fails that file with `resource_limit`.
+ */
+export const MIN_MAX_MEMORY_MB = 16;

@@ -13,7 +13,7 @@ import type { JsonValue } from '../json.ts';
 import type { PoolWorkerData, TaskReply, TaskRequest } from './pool-protocol.ts';
 import { Slots } from './slots.ts';
 import { ThreadTable, watchThreadMemory } from './thread-memory.ts';
-import { DEFAULT_MAX_MEMORY_MB } from './thread-defaults.ts';
+import { DEFAULT_MAX_MEMORY_MB, MIN_MAX_MEMORY_MB } from './thread-defaults.ts';
 
 export interface ThreadPoolOptions {
   /** Worker threads, and tasks running at once. Default `os.availableParallelism()`. Each thread costs its own heap (~30–200 MB while parsing). */
@@ -45,6 +45,11 @@ export interface ThreadPoolOptions {
    * page a thread has read and never shrinks. Default {@link DEFAULT_RETIRE_ABOVE_MB}.
    */
   retireAboveMb?: number;
+  /**
+   * The module each thread runs. Default ream's own (pool-worker.ts, or pool-worker.js beside
+   * the bundle's chunks). Tests point it at a module that cannot load.
+   */
+  threadModule?: URL;
 }
 
 export interface ThreadPool extends TaskRunner {
@@ -67,6 +72,9 @@ const YOUNG_GENERATION_MB = 16;
 
 const MB = 1024 * 1024;
 
+/** Threads that died outside any task, in a row with no task done, before the pool gives up (see `broken`). */
+const THREAD_DEATHS_TO_GIVE_UP = 5;
+
 /**
  * 160 MB: PDFium's memory after the whole shared corpus is ~45 MB, so only a thread that met an
  * unusually large file or page pays for a restart (~0.1 s), and two threads stay within the
@@ -80,6 +88,9 @@ const WORKER_FILE = new URL(`./pool-worker${extname(fileURLToPath(import.meta.ur
 export function createThreadPool(options: ThreadPoolOptions = {}): ThreadPool {
   const threads = Math.max(1, Math.floor(options.threads ?? availableParallelism()));
   const maxMemoryMb = options.maxMemoryMb ?? DEFAULT_MAX_MEMORY_MB;
+  if (!(maxMemoryMb >= MIN_MAX_MEMORY_MB)) {
+    throw ReamError.nonRetryable('validation_failed', `the heap cap per thread (maxMemoryMb, --max-memory) must be at least ${MIN_MAX_MEMORY_MB} MB, got ${maxMemoryMb}: a thread needs that much to start`);
+  }
   const defaultTimeoutMs = options.taskTimeoutMs ?? 120_000;
   // One slot per task that may run at once (see `slots` below).
   const table = new ThreadTable(threads);
@@ -89,7 +100,7 @@ export function createThreadPool(options: ThreadPoolOptions = {}): ThreadPool {
     retireAboveBytes: (options.retireAboveMb ?? DEFAULT_RETIRE_ABOVE_MB) * MB,
   };
   const piscina = new Piscina({
-    filename: fileURLToPath(WORKER_FILE),
+    filename: fileURLToPath(options.threadModule ?? WORKER_FILE),
     minThreads: threads,
     maxThreads: threads,
     concurrentTasksPerWorker: 1,
@@ -100,18 +111,40 @@ export function createThreadPool(options: ThreadPoolOptions = {}): ThreadPool {
     resourceLimits: { maxOldGenerationSizeMb: maxMemoryMb, maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
     workerData,
   });
-  // Errors of a thread with no task (it died between tasks) must not become unhandled 'error's.
-  piscina.on('error', () => {});
   // At most `threads` tasks are handed to piscina, so each starts at once and its clock is fair.
   const slots = new Slots(threads);
   let destroyed = false;
+  // Errors of a thread with no task (it died between tasks, or as it started) are 'error's of
+  // the pool. A thread module that cannot load (a damaged installation) kills each thread as it
+  // starts: piscina then starts no more (a death during start-up would repeat), or starts them
+  // forever, and either way the tasks would wait for a thread that never comes. So when no
+  // thread is left, or several died with no task done in between, the pool gives up and every
+  // task fails with what the threads said.
+  let deathsSinceLastTask = 0;
+  // Read through a function: TypeScript keeps a `let` narrowed across the calls that set it.
+  let brokenBy: ReamError | undefined;
+  const broken = (): ReamError | undefined => brokenBy;
+  const giveUpIfNoThreads = (error: unknown): void => {
+    if (brokenBy || destroyed || (piscina.threads.length > 0 && deathsSinceLastTask < THREAD_DEATHS_TO_GIVE_UP)) return;
+    brokenBy = ReamError.nonRetryable('internal', `the thread pool's threads die as they start (${toReamError(error).message}); is ream's installation complete?`, { cause: error });
+    slots.close();
+    void destroyThreads().catch(() => {});
+  };
+  piscina.on('error', (error: unknown) => {
+    deathsSinceLastTask++;
+    giveUpIfNoThreads(error);
+  });
+  let destroying: Promise<void> | undefined;
+  const destroyThreads = (): Promise<void> => (destroying ??= piscina.destroy());
 
   async function run<T>(task: string, input: JsonValue, runOptions: TaskRunOptions = {}): Promise<T> {
     const { signal } = runOptions;
+    const gaveUp = broken();
+    if (gaveUp) throw gaveUp;
     if (destroyed) throw new ReamError('cancelled', 'the thread pool has been destroyed');
     if (signal?.aborted) throw cancelled(signal);
     const release = await slots.acquire(signal).catch(() => {
-      throw signal?.aborted ? cancelled(signal) : new ReamError('cancelled', 'the thread pool has been destroyed');
+      throw broken() ?? (signal?.aborted ? cancelled(signal) : new ReamError('cancelled', 'the thread pool has been destroyed'));
     });
     const timeoutMs = runOptions.timeoutMs ?? defaultTimeoutMs;
     const stop = new AbortController();
@@ -132,12 +165,16 @@ export function createThreadPool(options: ThreadPoolOptions = {}): ThreadPool {
     try {
       const request: TaskRequest = { task, input, ...(slot === undefined ? {} : { slot }) };
       const reply = (await piscina.run(request, { signal: stop.signal })) as TaskReply;
+      deathsSinceLastTask = 0;
       // Before the slot is released, so that no task can be handed to the thread meanwhile.
       if (reply.retire && slot !== undefined) await retire(table.threadOf(slot));
       if (!reply.ok) throw fromErrorInfo(reply.error);
       return reply.value as T;
     } catch (error) {
       if (error instanceof ReamError) throw error;
+      if (!timedOut && overMemory === undefined && !signal?.aborted) giveUpIfNoThreads(error);
+      const gaveUp = broken();
+      if (gaveUp) throw gaveUp;
       if (overMemory !== undefined) {
         throw ReamError.nonRetryable(
           'resource_limit',
@@ -190,7 +227,7 @@ export function createThreadPool(options: ThreadPoolOptions = {}): ThreadPool {
       if (destroyed) return;
       destroyed = true;
       slots.close();
-      await piscina.destroy();
+      await destroyThreads();
     },
   };
 }

@@ -143,4 +143,23 @@ void describe('thread pool', () => {
     await Promise.all([running, waiting]);
     await rejectsWith(p.run('test.echo', null), 'cancelled');
   });
+
+  void test('threads that die as they start (a module that cannot load): every task fails with internal, saying why; then the pool gives up at once', async () => {
+    const p = pool({ threads: 1, threadModule: new URL('../fixtures/broken-thread-module.ts', import.meta.url) });
+    // A task handed to a starting thread fails with its death; once threads kept dying with no
+    // task done, the pool says it gave up, for every task after.
+    let gaveUp = false;
+    for (let i = 0; i < 20 && !gaveUp; i++) {
+      const error = await rejectsWith(p.run('test.echo', i), 'internal', /this thread module is broken/);
+      gaveUp = /die as they start/.test(error.message);
+    }
+    assert.ok(gaveUp, 'the pool gave up');
+    const started = performance.now();
+    await rejectsWith(p.run('test.echo', 'after'), 'internal', /die as they start \(this thread module is broken\); is ream's installation complete\?/);
+    assert.ok(performance.now() - started < 100, 'refused at once');
+  });
+
+  void test('a heap cap too small for a thread to start is refused with validation_failed, not a crash of the process', () => {
+    assert.throws(() => createThreadPool({ threads: 1, maxMemoryMb: 1 }), (error: unknown) => error instanceof ReamError && error.code === 'validation_failed' && /at least 16 MB/.test(error.message));
+  });
 });
