@@ -125,7 +125,7 @@ export async function readRows(rows: RawRows, from: number, to: number, options:
 }
 
 /**
- * {@link readRows} with each row read handed to `onRow` as it comes, not gathered: its number,
+ * {@link readRows} with each row read handed to `onValues` as it comes, not gathered: its number,
  * its columns (the header's, or the ones kept) and a value for each (`tableRow` makes the page).
  * For a reader that packs each row and lets it go (packed-rows.ts). Answers the rows that
  * failed, each also handed to `onFailure` at its place: every row of the range goes to one of them, in order.
@@ -135,7 +135,7 @@ export async function eachRow(
   from: number,
   to: number,
   options: TableReadOptions,
-  onRow: (page: number, columns: readonly string[], values: CellValue[]) => void,
+  onValues: (page: number, columns: readonly string[], values: CellValue[]) => void,
   onFailure?: (failure: PageFailure) => void,
 ): Promise<PageFailure[]> {
   const failures: PageFailure[] = [];
@@ -161,9 +161,9 @@ export async function eachRow(
     if (width > columns.length) {
       fail({ page: number, code: 'invalid_sheet', message: `row ${number} has ${width} cells; the header has ${columns.length} columns` });
     } else if (kept) {
-      onRow(number, keptNames, kept.map((i) => cells[i] ?? null));
+      onValues(number, keptNames, kept.map((i) => cells[i] ?? null));
     } else {
-      onRow(number, columns, fitted(cells, columns.length));
+      onValues(number, columns, fitted(cells, columns.length));
     }
     return true;
   };
