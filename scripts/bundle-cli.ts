@@ -17,7 +17,7 @@ const BUNDLED = ['kysely', 'ajv', 'fast-uri', 'fast-deep-equal', 'json-schema-tr
 
 const bundled = (id: string): boolean => BUNDLED.some((name) => id === name || id.startsWith(`${name}/`));
 
-export const BUNDLE_DIR = `${root}dist/bundle`;
+const BUNDLE_DIR = `${root}dist/bundle`;
 
 /**
  * Entries: the CLI (`main`), the pool threads' module (thread-pool.ts finds `pool-worker.js`
