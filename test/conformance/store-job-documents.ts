@@ -8,6 +8,12 @@ import { registerSuite, type ConformanceCase, type ConformanceOptions, type Harn
 /** The job-document port, and what its rows reference (a job, documents). */
 type Subject = { store: JobDocumentStore & Pick<JobStore, 'createJob'> & Pick<DocumentStore, 'putDocument'> };
 
+/** A job with one document, and the fields of a succeeded checkpoint of its first chunk (pages 1–2), output aside. */
+async function firstChunkOfOneDocument(store: Subject['store']) {
+  const { jobId, documentIds } = await jobWithDocuments(store, 1);
+  return { jobId, documentId: documentIds[0] ?? '', index: 0, from: 0, to: 2, status: 'succeeded' as const, error: null, durationMs: 5 };
+}
+
 const cases: ConformanceCase<Subject>[] = [
   {
     name: 'latestJobOfDocument answers the newest job of the tenant holding the document',
@@ -164,9 +170,8 @@ const cases: ConformanceCase<Subject>[] = [
   {
     name: 'a checkpoint output\'s body text comes back as it went in, left out when read withoutBody, replaced by a repeat',
     async run({ store }) {
-      const { jobId, documentIds } = await jobWithDocuments(store, 1);
-      const documentId = documentIds[0] ?? '';
-      const base = { jobId, documentId, index: 0, from: 0, to: 2, status: 'succeeded' as const, error: null, durationMs: 5 };
+      const base = await firstChunkOfOneDocument(store);
+      const { jobId, documentId } = base;
       // Quotes, backslashes, line breaks and non-ASCII: stored verbatim, not as JSON inside JSON.
       const body = '{"pages":[{"page":1,"text":"a: \\"x\\"\\nb: é"}],"fields":{}}';
       const output = { failures: [{ page: 2, code: 'invalid_sheet', message: 'no row 2' }], fieldNames: [], pagesRead: 1, body };
@@ -185,9 +190,8 @@ const cases: ConformanceCase<Subject>[] = [
   {
     name: 'a checkpoint output\'s csv text is read only withCsv (with or without its body), and a repeat without one drops it',
     async run({ store }) {
-      const { jobId, documentIds } = await jobWithDocuments(store, 1);
-      const documentId = documentIds[0] ?? '';
-      const base = { jobId, documentId, index: 0, from: 0, to: 2, status: 'succeeded' as const, error: null, durationMs: 5 };
+      const base = await firstChunkOfOneDocument(store);
+      const { jobId, documentId } = base;
       const body = '{"pages":[],"fields":{}}';
       const csv = 'a,"b ""c"""\r\né,\n';
       const small = { failures: [], fieldNames: ['x'], pagesRead: 2 };
