@@ -11,6 +11,7 @@ interface Section {
 
 const sections: Section[] = [
   { name: 'scheduling', load: () => import('./scheduling.ts') },
+  { name: 'many-files', load: () => import('./many-files.ts') },
   { name: 'queue', load: () => import('./queue.ts') },
   { name: 'queue-bullmq', load: () => import('./queue-bullmq.ts') },
   { name: 'pdf', load: () => import('./pdf-extract.ts') },

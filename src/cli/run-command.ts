@@ -249,7 +249,7 @@ class RunTracker {
    * inspected, so by the time the parent ended they are all known, and the run waits for them.
    */
   async #awaitChildren(parentId: string): Promise<void> {
-    this.#adopt((await this.#ream.jobDocuments(this.#jobId)).filter((doc) => doc.parentId === parentId));
+    this.#adopt(await this.#ream.jobDocuments(this.#jobId, { parentId }));
   }
 
   /**

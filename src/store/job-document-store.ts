@@ -4,6 +4,7 @@ import type { JsonValue } from '../json.ts';
 /** `partially_succeeded`: the document was read, but some of its pages failed (see its result). */
 export type DocumentStatus = 'queued' | 'running' | 'succeeded' | 'partially_succeeded' | 'failed' | 'cancelled';
 export const TERMINAL_DOCUMENT_STATUSES: readonly DocumentStatus[] = ['succeeded', 'partially_succeeded', 'failed', 'cancelled'];
+export const UNFINISHED_DOCUMENT_STATUSES: readonly DocumentStatus[] = ['queued', 'running'];
 export type ChunkStatus = 'succeeded' | 'failed';
 
 /** A document's place in a job: the unit of work and of progress. */
@@ -52,6 +53,8 @@ export interface JobDocumentPageRequest {
   after?: { ordinal: number; documentId?: string };
   /** At most this many rows; no limit when absent. */
   limit?: number;
+  /** Only the documents taken out of this one (its attachments), read by an index. */
+  parentId?: string;
 }
 
 /** The checkpoint of one chunk. Writing it again (a repeated task) replaces it: idempotent. */
@@ -125,6 +128,14 @@ export interface JobDocumentStore {
    * for an unknown job. With `page`, only that page (read by the index, not sliced in memory).
    */
   listJobDocuments(jobId: string, page?: JobDocumentPageRequest): Promise<JobDocumentRecord[]>;
+  /**
+   * The ordinal after the job's last document's (0 for a job with none): where the next
+   * attached document goes. Read by the index, so attaching one file at a time stays cheap
+   * however many the job holds.
+   */
+  nextOrdinal(jobId: string): Promise<number>;
+  /** Whether any of the job's documents is still queued or running; read by an index, not by counting them all. */
+  hasUnfinishedDocuments(jobId: string): Promise<boolean>;
   /** The newest job of `tenantId` that holds the document (a search hit's way to its results); undefined when none. */
   latestJobOfDocument(documentId: string, tenantId: string): Promise<string | undefined>;
 

@@ -147,6 +147,17 @@ async function addChunkCsv(db: Kysely<unknown>): Promise<void> {
 }
 
 /**
+ * Reads that run once per document of a job, and so must not read all of the job's documents:
+ * an e-mail's attachments by their parent (`parentId`), and the counts every event carries
+ * (sql-job-counts.ts), from an index that holds all they sum, not from the rows and their `info`.
+ */
+async function addDocumentIndexes(db: Kysely<unknown>): Promise<void> {
+  // In list order too: SQLite then prefers it to the (job, ordinal) index, which would scan the job.
+  await db.schema.createIndex('job_documents_job_parent').on('job_documents').columns(['job_id', 'parent_id', 'ordinal', 'document_id']).execute();
+  await db.schema.createIndex('job_documents_job_counts').on('job_documents').columns(['job_id', 'status', 'pages_total', 'chunks_total']).execute();
+}
+
+/**
  * References `jobs` and `documents`: migrated after both. Before the store was split into ports,
  * the `store` ledger's 0001_initial made these tables.
  */
@@ -159,5 +170,6 @@ export const jobDocumentMigrations: PortMigrations = {
     '0004_chunk_body': addChunkBody,
     '0005_chunk_counts_index': addChunkCountsIndex,
     '0006_chunk_csv': addChunkCsv,
+    '0007_document_indexes': addDocumentIndexes,
   },
 };

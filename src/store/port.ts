@@ -20,7 +20,7 @@ export type * from './metrics-store.ts';
 export type * from './tenant-store.ts';
 export type * from './upload-store.ts';
 export type * from './worker-store.ts';
-export { TERMINAL_DOCUMENT_STATUSES } from './job-document-store.ts';
+export { TERMINAL_DOCUMENT_STATUSES, UNFINISHED_DOCUMENT_STATUSES } from './job-document-store.ts';
 export { DEFAULT_TENANT, JOB_STATUSES, TERMINAL_JOB_STATUSES, UNFINISHED_JOB_STATUSES } from './job-store.ts';
 
 /**

@@ -11,6 +11,7 @@ import type {
   JobDocumentRecord,
   JobDocumentStore,
 } from './job-document-store.ts';
+import { UNFINISHED_DOCUMENT_STATUSES } from './job-document-store.ts';
 import type { ChunkResultsTable, JobDocumentTables, JobDocumentsTable } from './job-documents-schema.ts';
 import type { JobsTable } from './jobs-schema.ts';
 import { jobCounts } from './sql-job-counts.ts';
@@ -147,11 +148,12 @@ export function sqlJobDocumentStore(kysely: Kysely<unknown>): JobDocumentStore {
     },
 
     async listJobDocuments(jobId, page = {}) {
-      const { after, limit } = page;
+      const { after, limit, parentId } = page;
       const rows = await db
         .selectFrom('job_documents')
         .selectAll()
         .where('job_id', '=', jobId)
+        .$if(parentId !== undefined, (query) => query.where('parent_id', '=', parentId ?? ''))
         .$if(after !== undefined, (query) =>
           query.where((eb) => {
             const ordinal = after?.ordinal ?? 0;
@@ -165,6 +167,23 @@ export function sqlJobDocumentStore(kysely: Kysely<unknown>): JobDocumentStore {
         .$if(limit !== undefined, (query) => query.limit(limit ?? 0))
         .execute();
       return rows.map(jobDocumentFromRow);
+    },
+
+    async nextOrdinal(jobId) {
+      const row = await db.selectFrom('job_documents').where('job_id', '=', jobId).select((eb) => eb.fn.max('ordinal').as('last')).executeTakeFirst();
+      const last = row?.last;
+      return last === null || last === undefined ? 0 : toNumber(last) + 1;
+    },
+
+    async hasUnfinishedDocuments(jobId) {
+      const row = await db
+        .selectFrom('job_documents')
+        .select('document_id')
+        .where('job_id', '=', jobId)
+        .where('status', 'in', [...UNFINISHED_DOCUMENT_STATUSES])
+        .limit(1)
+        .executeTakeFirst();
+      return row !== undefined;
     },
 
     async putChunkResult(result) {

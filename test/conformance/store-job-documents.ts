@@ -81,6 +81,36 @@ const cases: ConformanceCase<Subject>[] = [
       assert.equal((await store.getJobDocument(jobId, child.id))?.parentId, parent);
       assert.deepEqual((await store.listJobDocuments(jobId)).map((d) => d.parentId), [undefined, parent]);
       assert.equal(Object.hasOwn((await store.getJobDocument(jobId, parent)) ?? {}, 'parentId'), false, 'absent, not null, for a file the user gave');
+      assert.deepEqual((await store.listJobDocuments(jobId, { parentId: parent })).map((d) => d.documentId), [child.id], 'its children only');
+      assert.deepEqual(await store.listJobDocuments(jobId, { parentId: child.id }), [], 'a document with no children');
+    },
+  },
+  {
+    name: 'nextOrdinal answers the ordinal after the last document\'s, 0 for an empty job',
+    async run({ store }) {
+      const empty = await store.createJob(newJob(), 1);
+      assert.equal(await store.nextOrdinal(empty.id), 0);
+      assert.equal(await store.nextOrdinal('no-such-job'), 0);
+      const { jobId, documentIds } = await jobWithDocuments(store, 3);
+      assert.equal(await store.nextOrdinal(jobId), 3);
+      const late = await store.putDocument({ id: randomUUID(), tenantId: 't1', sha256: sha(11 + Math.floor(Math.random() * 1e9)), name: 'late.pdf', size: 1, mediaType: 'application/pdf' }, 1_000);
+      await store.addJobDocuments([{ jobId, documentId: late.id, ordinal: 41, source: 'late.pdf' }]);
+      assert.equal(await store.nextOrdinal(jobId), 42, 'after the highest, not the count');
+      assert.equal(documentIds.length, 3);
+    },
+  },
+  {
+    name: 'hasUnfinishedDocuments is true while any document is queued or running',
+    async run({ store }) {
+      const { jobId, documentIds } = await jobWithDocuments(store, 2);
+      const [d0, d1] = documentIds as [string, string];
+      assert.equal(await store.hasUnfinishedDocuments(jobId), true, 'both queued');
+      await store.updateJobDocument(jobId, d0, { status: 'succeeded' });
+      await store.updateJobDocument(jobId, d1, { status: 'running' });
+      assert.equal(await store.hasUnfinishedDocuments(jobId), true, 'one running');
+      await store.updateJobDocument(jobId, d1, { status: 'failed' });
+      assert.equal(await store.hasUnfinishedDocuments(jobId), false, 'both ended');
+      assert.equal(await store.hasUnfinishedDocuments('no-such-job'), false);
     },
   },
   {

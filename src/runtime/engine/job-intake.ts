@@ -123,14 +123,17 @@ export class JobIntake {
   async #attach(jobId: string, docs: readonly AddedDocument[], parents: ReadonlyMap<string, string> = new Map()): Promise<void> {
     const { store, lifecycle } = this.#parts;
     await this.#takingDocuments(jobId);
-    // One read of what the job holds: it gives the next ordinal and skips repeats.
-    const held = new Set((await store.listJobDocuments(jobId)).map((doc) => doc.documentId));
+    // Repeats are skipped by asking for these documents only, and the ordinal comes from the
+    // index: a job that is given its files one at a time never reads all it holds per file.
+    let ordinal = await store.nextOrdinal(jobId);
+    const seen = new Set<string>();
     const rows: NewJobDocument[] = [];
     for (const { documentId, source } of docs) {
-      if (held.has(documentId)) continue;
+      if (seen.has(documentId)) continue;
+      seen.add(documentId);
+      if (await store.getJobDocument(jobId, documentId)) continue;
       const parentId = parents.get(documentId);
-      rows.push({ jobId, documentId, ordinal: held.size, source, ...(parentId === undefined ? {} : { parentId }) });
-      held.add(documentId);
+      rows.push({ jobId, documentId, ordinal: ordinal++, source, ...(parentId === undefined ? {} : { parentId }) });
     }
     if (rows.length === 0) return;
     await store.addJobDocuments(rows);

@@ -88,6 +88,8 @@ export class JobLifecycle {
     // The job is read before the counts: its documentsSeq then vouches that the counts saw every document.
     const job = await store.getJob(jobId);
     if (!job || TERMINAL_JOB_STATUSES.includes(job.status)) return;
+    // Asked as each document ends: the index answers "some are left" without counting the job.
+    if (await store.hasUnfinishedDocuments(jobId)) return;
     const counts = await store.jobCounts(jobId);
     const ended = counts.documentsSucceeded + counts.documentsPartial + counts.documentsFailed + counts.documentsCancelled;
     if (ended < counts.documentsTotal) return;
