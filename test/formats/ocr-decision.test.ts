@@ -30,9 +30,10 @@ function qualityInFull(text: string): string {
   return (letters + count(/\p{N}/u)) / chars.length < 0.5 ? 'garbage' : 'usable';
 }
 
-void test('the letter-share shortcut decides every page as the full count does', () => {
-  // Mixes around the thresholds: letters (one outside the BMP), digits, replacement characters, symbols, blanks.
-  const alphabet = ['a', 'é', '字', '𝐀', '7', '٣', '\uFFFD', '#', '•', '\uE001', ' ', '\n'];
+void test('the one-pass count and its letter-share shortcut decide every page as the full count does', () => {
+  // Mixes around the thresholds: letters (one outside the BMP), digits, replacement characters,
+  // symbols, blanks (Unicode's too), and lone surrogates, which count as a character each.
+  const alphabet = ['a', 'é', '字', '𝐀', '7', '٣', '𝟕', '\uFFFD', '#', '•', '\uE001', ' ', '\n', '\t', '\u00A0', '\u3000', '\uD800', '\uDC00'];
   let seed = 42;
   const next = (n: number): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
   const seen = new Set<string>();
@@ -43,7 +44,7 @@ void test('the letter-share shortcut decides every page as the full count does',
     seen.add(expected);
     assert.equal(textQuality(text), expected, JSON.stringify(text));
   }
-  assert.deepEqual([...seen].sort(), ['garbage', 'usable'], 'both answers were put to the test');
+  assert.deepEqual([...seen].sort(), ['empty', 'garbage', 'usable'], 'every answer was put to the test');
 });
 
 void test('image coverage follows the transforms, save/restore and form XObjects', () => {

@@ -29,22 +29,61 @@ export type TextQuality = 'usable' | 'empty' | 'garbage';
  * Otherwise `usable`. Letters and digits of every script count, so CJK and Arabic pages are usable.
  */
 export function textQuality(text: string): TextQuality {
-  // Counted by removing each class and measuring what went: no array of characters and no
-  // regex call per character (this runs on every page). Outside the BMP a character is two
-  // UTF-16 units, so such text is counted by code points instead.
-  const length = SURROGATE.test(text) ? (s: string): number => [...s].length : (s: string): number => s.length;
-  const visible = text.replace(/\s+/gu, '');
-  const total = length(visible);
+  const { total, letters, digits, replacements } = countClasses(text);
   if (total === 0) return 'empty';
-  const letters = total - length(visible.replace(/\p{L}+/gu, ''));
   if (letters === 0) return 'garbage';
-  // Prose ends here, without two more passes over the page (see USABLE_BY_LETTERS).
   if (letters / total >= USABLE_BY_LETTERS) return 'usable';
-  const digits = total - length(visible.replace(/\p{N}+/gu, ''));
-  const replacements = total - length(visible.replace(/\uFFFD+/gu, ''));
   if (replacements / total > MAX_REPLACEMENT_SHARE) return 'garbage';
   if ((letters + digits) / total < MIN_WORD_CHAR_SHARE) return 'garbage';
   return 'usable';
 }
 
-const SURROGATE = /[\uD800-\uDFFF]/;
+// Character classes, as countClasses sorts them.
+const BLANK = 1;
+const LETTER = 2;
+const DIGIT = 3;
+const REPLACEMENT = 4;
+const OTHER = 5;
+
+/**
+ * Each UTF-16 unit's class, filled in as units are met (0: not classified yet). This runs on
+ * every page a PDF engine reads: one pass and a table lookup per character, not a regex
+ * replacement per class over the page. Characters outside the BMP (a surrogate pair) are
+ * classified by their code point each time.
+ */
+const unitClass = new Uint8Array(0x10000);
+
+/** Non-blank code points, and of them letters (\p{L}), numbers (\p{N}) and U+FFFD. */
+function countClasses(text: string): { total: number; letters: number; digits: number; replacements: number } {
+  let total = 0;
+  let letters = 0;
+  let digits = 0;
+  let replacements = 0;
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    let kind: number;
+    if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < text.length && isLowSurrogate(text.charCodeAt(i + 1))) {
+      kind = classify(String.fromCharCode(unit, text.charCodeAt(i + 1)));
+      i++;
+    } else {
+      kind = unitClass[unit] ?? 0;
+      if (kind === 0) unitClass[unit] = kind = classify(String.fromCharCode(unit));
+    }
+    if (kind === BLANK) continue;
+    total++;
+    if (kind === LETTER) letters++;
+    else if (kind === DIGIT) digits++;
+    else if (kind === REPLACEMENT) replacements++;
+  }
+  return { total, letters, digits, replacements };
+}
+
+const isLowSurrogate = (unit: number): boolean => unit >= 0xdc00 && unit <= 0xdfff;
+
+/** One character's class (a lone surrogate is OTHER, as a code point of its own). */
+function classify(char: string): number {
+  if (/^\s$/u.test(char)) return BLANK;
+  if (/^\p{L}$/u.test(char)) return LETTER;
+  if (/^\p{N}$/u.test(char)) return DIGIT;
+  return char === '\uFFFD' ? REPLACEMENT : OTHER;
+}

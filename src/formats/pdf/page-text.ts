@@ -123,7 +123,16 @@ export function tidyLines(lines: readonly string[]): string {
 /** A line ending in a letter and a hyphen (ASCII, soft or Unicode hyphen). */
 const HYPHENATED = /\p{L}[-\u00AD\u2010]$/u;
 
+/**
+ * What cleanLine changes besides blanks at the ends: U+FFFF, C0/C1 controls (tab and line
+ * breaks among them), blanks other than a space (as `\s` knows them), two spaces in a row.
+ */
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
+const NEEDS_CLEANING = /[\u0000-\u001F\u007F-\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000\uFEFF\uFFFF]| {2}/;
+
 function cleanLine(line: string): string {
+  // Most lines have nothing to clean: one test instead of three replacements.
+  if (!NEEDS_CLEANING.test(line)) return line.trim();
   return line
     // U+FFFF is a noncharacter pdf.js emits for unmapped glyphs; poppler prints U+FFFD there.
     .replace(/\uFFFF/g, '\uFFFD')

@@ -205,7 +205,7 @@ function pageLines(doc: PdfiumDocument, index: number, wantsCoverage: (lines: re
     }
     // PDFium joins a word hyphenated across lines itself and marks the join with U+FFFE, a
     // noncharacter: dropping it gives the word whole, as pdftotext prints it.
-    const lines = text.replace(/\uFFFE/g, '').split(/\r\n|\r|\n/).map(withoutOverprint);
+    const lines = (text.includes('\uFFFE') ? text.replaceAll('\uFFFE', '') : text).split(/\r\n|\r|\n/).map(withoutOverprint);
     return wantsCoverage(lines) ? { lines, imageCoverage: imageCoverage(doc.lib, page) } : { lines };
   } finally {
     api.FPDF_ClosePage(page);
