@@ -46,6 +46,8 @@ const require = createRequire(import.meta.url);
  */
 export function languageDataFile(code: string): string {
   if (!LANGUAGE_CODE.test(code)) throw invalid(`"${code}" is not a tesseract language code (e.g. eng, fra, chi_sim)`);
+  const found = dataFiles.get(code);
+  if (found !== undefined) return found;
   let pkg: string;
   try {
     pkg = require.resolve(`@tesseract.js-data/${code}/package.json`);
@@ -55,8 +57,17 @@ export function languageDataFile(code: string): string {
       { language: code, bundled: [...BUNDLED_OCR_LANGUAGES] },
     );
   }
-  return join(dirname(pkg), '4.0.0_best_int', `${code}.traineddata.gz`);
+  const file = join(dirname(pkg), '4.0.0_best_int', `${code}.traineddata.gz`);
+  dataFiles.set(code, file);
+  return file;
 }
+
+/**
+ * Language data found so far, by code: every document's options are checked, and resolving a
+ * package walks node_modules (~50 µs). Only what was found is kept, so a package installed
+ * while a server runs is found on the next job that asks for it.
+ */
+const dataFiles = new Map<string, string>();
 
 /** Reads `ocr`, `ocrLanguages` (a list, or one `+`-joined string as tesseract writes it) and `ocrDpi`; defaults for what is absent. */
 export function parseOcrOptions(options: JsonObject): OcrOptions {

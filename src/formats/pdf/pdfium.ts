@@ -5,12 +5,13 @@
 //
 // WebAssembly memory grows and never shrinks: `heldBytes` says how much this thread's instance
 // holds, and pool-worker.ts retires a thread whose instance has grown past the pool's cap.
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { init, type WrappedPdfiumModule } from '@embedpdf/pdfium';
 import { ReamError } from '../../errors.ts';
 import type { DocumentMetadata } from '../types.ts';
-import { createDocumentCache } from './document-cache.ts';
+import { createDocumentCache, readInThread } from './document-cache.ts';
 import { withoutOverprint } from './line-overprint.ts';
 import { parsePdfDate } from './pdf-date.ts';
 
@@ -89,9 +90,8 @@ const FPDF_ERR_PASSWORD = 4;
 const FPDF_ERR_SECURITY = 5;
 
 async function openDocument(path: string, password: string | undefined): Promise<PdfiumDocument> {
-  const bytes = await readFile(path).catch((error: unknown) => {
-    throw new ReamError('io_error', `cannot read ${path}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
-  });
+  // Read synchronously: see readInThread in document-cache.ts.
+  const bytes = readInThread(path, (file) => readFileSync(file));
   const lib = await loadLibrary();
   loadedHeap = lib.heap;
   const { api, heap } = lib;
