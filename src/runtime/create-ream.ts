@@ -143,6 +143,7 @@ export async function createReam(options: ReamOptions = {}): Promise<Ream> {
           offCancelled();
           await retention.stop();
           await worker?.stop();
+          engine.stopEvents();
           // The worker's tasks are done with Chromium: the process may end without it.
           await closePdfRenderers();
           await llm.close();

@@ -336,6 +336,11 @@ export class Engine {
     return this.#events.subscribe(filter, listener);
   }
 
+  /** Sends no more events of its own accord (a quiet job's closing `job.progress`): the adapters are closing. */
+  stopEvents(): void {
+    this.#events.close();
+  }
+
   /** The registry of work running in this process, for the worker to track and cancellation to abort. */
   get aborts(): AbortRegistry {
     return this.#aborts;

@@ -40,7 +40,7 @@ export async function startDedicatedRedis(): Promise<DedicatedRedis> {
   const start = async (): Promise<void> => {
     child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '', '--maxmemory-policy', 'noeviction'], { stdio: 'ignore' });
     const until = Date.now() + 10_000;
-    while (!(await answers(url, port, 200))) {
+    while (!(await answers(url, port, 200, 1))) {
       if (Date.now() > until) throw new Error(`redis-server on port ${port} did not start`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }

@@ -8,8 +8,18 @@ import { connect } from 'node:net';
 export const TEST_REDIS_URL = process.env.REAM_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const TEST_DATABASE_URL = process.env.REAM_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
-/** True when something accepts a TCP connection at the URL's host and port within `timeoutMs`. */
-export function answers(url: string, defaultPort: number, timeoutMs = 1_000): Promise<boolean> {
+/**
+ * True when something accepts a TCP connection at the URL's host and port, tried `tries` times
+ * with `timeoutMs` each. A loaded machine (the suite runs several files at a time on two cores)
+ * can hold a test process's event loop past a short timeout, which then fires before the
+ * connection is seen: once, under CI, a running PostgreSQL was reported missing that way.
+ */
+export async function answers(url: string, defaultPort: number, timeoutMs = 3_000, tries = 2): Promise<boolean> {
+  for (let attempt = 0; attempt < tries; attempt++) if (await answersOnce(url, defaultPort, timeoutMs)) return true;
+  return false;
+}
+
+function answersOnce(url: string, defaultPort: number, timeoutMs: number): Promise<boolean> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve) => {
     const socket = connect({ host: hostname.replace(/^\[|\]$/g, ''), port: port === '' ? defaultPort : Number(port) });

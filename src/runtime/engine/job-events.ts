@@ -2,22 +2,19 @@ import type { EventBus, EventFilter, EventListener } from '../../events/port.ts'
 import type { EventType, NewEvent, Progress, ReamEvent } from '../../events/types.ts';
 import type { JobCounts, JobRecord, Store } from '../../store/port.ts';
 import { ProgressTracker } from '../progress.ts';
-
-/**
- * How long (ms) the counts read for one event serve the next events of the same job's documents
- * and chunks in this process. Counting sums over all of a job's documents and chunks: read afresh
- * for every event, a job of many small files would read the square of its size. Its own events
- * (`job.*`: started, progress, the end) always count afresh.
- */
-const COUNTS_REUSE_MS = 100;
+import { RecentCounts } from './recent-counts.ts';
 
 /** What an event carries beyond what {@link JobEvents.emit} fills in itself. */
 export type EventFields = Omit<NewEvent, 'type' | 'jobId' | 'tenantId' | 'at' | 'progress'>;
 
+type EventJob = Pick<JobRecord, 'id' | 'tenantId'> & Partial<Pick<JobRecord, 'pipeline'>>;
+
 /**
  * A job's events: stored first (the event store hands out the gapless `seq`), then published on
  * the bus for live followers. Each carries the job's progress, from the stored counts through one
- * ETA tracker per process, so events and job views agree.
+ * ETA tracker per process, so events and job views agree. The job's own events (`job.*`) count
+ * afresh; its documents' and chunks' events may reuse counts read in the last 100 ms
+ * (recent-counts.ts), followed by a `job.progress` when the job then goes quiet.
  */
 export class JobEvents {
   readonly #store: Pick<Store, 'jobCounts' | 'appendEvent'>;
@@ -25,12 +22,19 @@ export class JobEvents {
   readonly #progressIntervalMs: number;
   readonly #progress = new ProgressTracker();
   readonly #lastProgressAt = new Map<string, number>();
-  readonly #lastCounts = new Map<string, { counts: JobCounts; at: number }>();
+  readonly #counts: RecentCounts<EventJob>;
+  #closed = false;
 
   constructor(store: Pick<Store, 'jobCounts' | 'appendEvent'>, bus: EventBus, progressIntervalMs: number) {
     this.#store = store;
     this.#bus = bus;
     this.#progressIntervalMs = progressIntervalMs;
+    this.#counts = new RecentCounts((jobId) => this.#store.jobCounts(jobId), (job) => {
+      this.#lastProgressAt.set(job.id, Date.now());
+      this.emit(job, 'job.progress', {}).catch((error: unknown) => {
+        if (!this.#closed) process.emitWarning(`ream: could not send the progress of job ${job.id}: ${error instanceof Error ? error.message : String(error)}`);
+      });
+    });
   }
 
   /** The job's progress from its stored counts, exactly as events report it (same ETA tracker). */
@@ -39,23 +43,16 @@ export class JobEvents {
   }
 
   /** Stores the event (which assigns its gapless `seq`) and fans it out. */
-  async emit(job: Pick<JobRecord, 'id' | 'tenantId'> & Partial<Pick<JobRecord, 'pipeline'>>, type: EventType, fields: EventFields): Promise<ReamEvent> {
+  async emit(job: EventJob, type: EventType, fields: EventFields): Promise<ReamEvent> {
     const now = Date.now();
-    const progress = this.#progress.progress(job.id, await this.#counts(job.id, type, now), now, job.pipeline);
+    const counts = await this.#counts.get(job, type.startsWith('job.'), now);
+    const progress = this.#progress.progress(job.id, counts, now, job.pipeline);
     const event = await this.#store.appendEvent({ ...fields, type, jobId: job.id, tenantId: job.tenantId, at: now, progress });
     // The store holds the event now; live delivery is best effort (followers catch up from the store).
     await this.#bus.publish(event).catch((error: unknown) => {
       process.emitWarning(`ream: could not publish ${event.type} of job ${event.jobId}: ${error instanceof Error ? error.message : String(error)}`);
     });
     return event;
-  }
-
-  async #counts(jobId: string, type: EventType, now: number): Promise<JobCounts> {
-    const kept = this.#lastCounts.get(jobId);
-    if (kept && !type.startsWith('job.') && now - kept.at < COUNTS_REUSE_MS) return kept.counts;
-    const counts = await this.#store.jobCounts(jobId);
-    this.#lastCounts.set(jobId, { counts, at: now });
-    return counts;
   }
 
   /** A `job.progress` event, at most one per `progressIntervalMs` per job. */
@@ -74,6 +71,12 @@ export class JobEvents {
   forget(jobId: string): void {
     this.#progress.forget(jobId);
     this.#lastProgressAt.delete(jobId);
-    this.#lastCounts.delete(jobId);
+    this.#counts.forget(jobId);
+  }
+
+  /** Sends nothing more of its own accord (the engine's adapters are closing). */
+  close(): void {
+    this.#closed = true;
+    this.#counts.clear();
   }
 }

@@ -1,0 +1,74 @@
+// A job's counts as its events last read them, reused for a moment. Counting sums over all of a
+// job's documents and chunks (store/sql-job-counts.ts): read afresh for every event, a job of many
+// small files would read the square of its size (docs/benchmarks.md, "Many small files").
+import type { JobCounts } from '../../store/port.ts';
+
+/** How long (ms) counts read for one event serve the next events of the same job. */
+export const COUNTS_REUSE_MS = 100;
+
+interface Entry<J> {
+  job: J;
+  counts: JobCounts;
+  at: number;
+  /** An event went out with these counts after they were read: they may be behind what it announced. */
+  reused: boolean;
+}
+
+/**
+ * Per job, the counts last read, handed out again to events asked for within
+ * {@link COUNTS_REUSE_MS} of the read unless they must be fresh. An event given reused counts may
+ * show the job a step behind, so when such an event is the last one before the job goes quiet,
+ * `refresh(job)` is called once those counts are {@link COUNTS_REUSE_MS} old (JobEvents sends a
+ * `job.progress` then, which counts afresh): what a follower saw last is never behind for longer.
+ */
+export class RecentCounts<J extends { id: string }> {
+  readonly #read: (jobId: string) => Promise<JobCounts>;
+  readonly #refresh: (job: J) => void;
+  readonly #entries = new Map<string, Entry<J>>();
+  readonly #timers = new Map<string, NodeJS.Timeout>();
+
+  constructor(read: (jobId: string) => Promise<JobCounts>, refresh: (job: J) => void) {
+    this.#read = read;
+    this.#refresh = refresh;
+  }
+
+  async get(job: J, fresh: boolean, now = Date.now()): Promise<JobCounts> {
+    const kept = this.#entries.get(job.id);
+    if (kept && !fresh && now - kept.at < COUNTS_REUSE_MS) {
+      kept.reused = true;
+      this.#checkAt(job.id, kept.at + COUNTS_REUSE_MS, now);
+      return kept.counts;
+    }
+    const counts = await this.#read(job.id);
+    this.#entries.set(job.id, { job, counts, at: now, reused: false });
+    return counts;
+  }
+
+  /** Drops what is kept for the job (it ended or is gone), its pending refresh too. */
+  forget(jobId: string): void {
+    this.#entries.delete(jobId);
+    clearTimeout(this.#timers.get(jobId));
+    this.#timers.delete(jobId);
+  }
+
+  /** Drops everything: no refresh is called after this. */
+  clear(): void {
+    for (const jobId of [...this.#entries.keys(), ...this.#timers.keys()]) this.forget(jobId);
+  }
+
+  #checkAt(jobId: string, at: number, now: number): void {
+    if (this.#timers.has(jobId)) return;
+    const timer = setTimeout(() => {
+      this.#timers.delete(jobId);
+      const entry = this.#entries.get(jobId);
+      if (!entry?.reused) return; // forgotten, or read afresh since and not handed out again
+      const checkedAt = Date.now();
+      // Read afresh since, and those counts handed out again: they are watched in their turn.
+      if (checkedAt < entry.at + COUNTS_REUSE_MS) return this.#checkAt(jobId, entry.at + COUNTS_REUSE_MS, checkedAt);
+      entry.reused = false;
+      this.#refresh(entry.job);
+    }, Math.max(0, at - now));
+    timer.unref();
+    this.#timers.set(jobId, timer);
+  }
+}

@@ -1,0 +1,97 @@
+// The counts a job's events reuse for a moment (src/runtime/engine/recent-counts.ts): how often
+// the store is read, and that a quiet job is refreshed so the last figure a follower saw is not
+// left behind. Timers and the clock are node:test's mock timers.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { COUNTS_REUSE_MS, RecentCounts } from '../../src/runtime/engine/recent-counts.ts';
+import type { JobCounts } from '../../src/store/port.ts';
+
+function countsOf(documentsSucceeded: number): JobCounts {
+  return {
+    documentsTotal: 10, documentsSucceeded, documentsPartial: 0, documentsFailed: 0, documentsCancelled: 0,
+    pagesTotal: 10, pagesDone: documentsSucceeded, chunksTotal: 10, chunksSucceeded: documentsSucceeded, chunksFailed: 0,
+  };
+}
+
+/** A job whose stored counts grow by one document each time they are read. */
+function setUp() {
+  let reads = 0;
+  const refreshed: string[] = [];
+  const recent = new RecentCounts<{ id: string }>(
+    () => Promise.resolve(countsOf(++reads)),
+    (job) => void refreshed.push(job.id),
+  );
+  return { recent, refreshed, reads: () => reads };
+}
+
+void test('counts are reused within the window unless asked fresh, and read again after it', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 1_000 });
+  const { recent, reads } = setUp();
+  const job = { id: 'j1' };
+  assert.equal((await recent.get(job, false)).documentsSucceeded, 1);
+  t.mock.timers.tick(COUNTS_REUSE_MS - 1);
+  assert.equal((await recent.get(job, false)).documentsSucceeded, 1, 'reused within the window');
+  assert.equal((await recent.get(job, true)).documentsSucceeded, 2, 'a job event counts afresh');
+  assert.equal((await recent.get({ id: 'j2' }, false)).documentsSucceeded, 3, 'per job');
+  t.mock.timers.tick(COUNTS_REUSE_MS);
+  assert.equal((await recent.get(job, false)).documentsSucceeded, 4, 'read again once the window has passed');
+  assert.equal(reads(), 4);
+  recent.clear();
+});
+
+void test('an event that went out with reused counts is followed by a refresh once they are a window old', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 1_000 });
+  const { recent, refreshed } = setUp();
+  const job = { id: 'j1' };
+  await recent.get(job, false);
+  t.mock.timers.tick(200);
+  assert.deepEqual(refreshed, [], 'nothing reused: nothing to refresh');
+
+  await recent.get(job, false); // read afresh (the window had passed)
+  t.mock.timers.tick(10);
+  await recent.get(job, false); // reused
+  t.mock.timers.tick(COUNTS_REUSE_MS - 20);
+  assert.deepEqual(refreshed, [], 'not before the counts are a window old');
+  t.mock.timers.tick(10);
+  assert.deepEqual(refreshed, ['j1']);
+  t.mock.timers.tick(10 * COUNTS_REUSE_MS);
+  assert.deepEqual(refreshed, ['j1'], 'once');
+  recent.clear();
+});
+
+void test('no refresh when the job counted afresh meanwhile; a reuse of those counts is watched in its turn', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 1_000 });
+  const { recent, refreshed } = setUp();
+  const job = { id: 'j1' };
+  await recent.get(job, false);
+  t.mock.timers.tick(10);
+  await recent.get(job, false); // reused: a check is due at 1,100
+  t.mock.timers.tick(60);
+  await recent.get(job, true); // fresh at 1,070
+  t.mock.timers.tick(40); // 1,110: the check finds fresh counts nobody reused
+  assert.deepEqual(refreshed, []);
+  await recent.get(job, false); // reuses the counts of 1,070: due at 1,170
+  t.mock.timers.tick(59);
+  assert.deepEqual(refreshed, []);
+  t.mock.timers.tick(1);
+  assert.deepEqual(refreshed, ['j1']);
+  recent.clear();
+});
+
+void test('forget and clear drop the counts and their pending refresh', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 1_000 });
+  const { recent, refreshed, reads } = setUp();
+  for (const id of ['j1', 'j2']) {
+    await recent.get({ id }, false);
+    await recent.get({ id }, false);
+  }
+  recent.forget('j1');
+  t.mock.timers.tick(COUNTS_REUSE_MS);
+  assert.deepEqual(refreshed, ['j2']);
+  await recent.get({ id: 'j2' }, false);
+  await recent.get({ id: 'j2' }, false);
+  recent.clear();
+  t.mock.timers.tick(COUNTS_REUSE_MS);
+  assert.deepEqual(refreshed, ['j2']);
+  assert.equal(reads(), 3);
+});
