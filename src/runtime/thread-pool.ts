@@ -12,6 +12,7 @@ import type { TaskRunOptions, TaskRunner } from '../formats/types.ts';
 import type { JsonValue } from '../json.ts';
 import type { PoolWorkerData, TaskReply, TaskRequest } from './pool-protocol.ts';
 import { Slots } from './slots.ts';
+import { ThreadLoading } from './thread-loading.ts';
 import { ThreadTable, watchThreadMemory } from './thread-memory.ts';
 import { DEFAULT_MAX_MEMORY_MB, MIN_MAX_MEMORY_MB } from './thread-defaults.ts';
 
@@ -130,12 +131,20 @@ export function createThreadPool(options: ThreadPoolOptions = {}): ThreadPool {
     slots.close();
     void destroyThreads().catch(() => {});
   };
+  // No thread is ended while it loads its module (see thread-loading.ts): each is watched from
+  // when piscina makes it, here and wherever a thread may have ended and been replaced.
+  const loading = new ThreadLoading();
+  loading.watch(piscina.threads);
   piscina.on('error', (error: unknown) => {
+    loading.watch(piscina.threads);
     deathsSinceLastTask++;
     giveUpIfNoThreads(error);
   });
   let destroying: Promise<void> | undefined;
-  const destroyThreads = (): Promise<void> => (destroying ??= piscina.destroy());
+  const destroyThreads = (): Promise<void> => (destroying ??= (async () => {
+    await loading.settled(piscina.threads);
+    await piscina.destroy();
+  })());
 
   async function run<T>(task: string, input: JsonValue, runOptions: TaskRunOptions = {}): Promise<T> {
     const { signal } = runOptions;
@@ -201,6 +210,8 @@ export function createThreadPool(options: ThreadPoolOptions = {}): ThreadPool {
       }
       throw new ReamError('internal', `thread of task ${task} died: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
     } finally {
+      // A thread stopped for its task (time, memory) or retired has a replacement by now.
+      loading.watch(piscina.threads);
       clearTimeout(timer);
       unwatch();
       if (slot !== undefined) table.release(slot);

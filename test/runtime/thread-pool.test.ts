@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BroadcastChannel } from 'node:worker_threads';
@@ -157,6 +160,22 @@ void describe('thread pool', () => {
     const started = performance.now();
     await rejectsWith(p.run('test.echo', 'after'), 'internal', /die as they start \(this thread module is broken\); is ream's installation complete\?/);
     assert.ok(performance.now() - started < 100, 'refused at once');
+  });
+
+  void test('destroyed while its threads still load their module, the pool lets them load first (ending one mid-load can abort the process)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ream-thread-loading-'));
+    const mark = join(dir, 'loaded');
+    process.env.REAM_TEST_LOADED_MARK = mark; // copied into each thread's environment as it starts
+    try {
+      const p = createThreadPool({ threads: 2, threadModule: new URL('../fixtures/slow-thread-module.ts', import.meta.url) });
+      delete process.env.REAM_TEST_LOADED_MARK;
+      await p.destroy();
+      const lines = (await readFile(mark, 'utf8').catch(() => '')).split('\n').filter(Boolean);
+      assert.deepEqual(lines, ['loaded', 'loaded'], 'both threads had loaded when destroy returned');
+    } finally {
+      delete process.env.REAM_TEST_LOADED_MARK;
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   void test('a heap cap too small for a thread to start is refused with validation_failed, not a crash of the process', () => {
