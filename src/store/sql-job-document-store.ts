@@ -2,16 +2,16 @@ import type { Kysely, Selectable } from 'kysely';
 import { ReamError } from '../errors.ts';
 import type { JsonValue } from '../json.ts';
 import { fromJsonText, fromNullableJsonText, isForeignKeyViolation, toJsonText, toNullableNumber, toNumber } from '../sql/dialect.ts';
-import type {
-  ChunkResultRecord,
-  ChunkStateRecord,
-  ChunkStatus,
-  DocumentResultRecord,
-  DocumentStatus,
-  JobDocumentRecord,
-  JobDocumentStore,
+import {
+  type ChunkResultRecord,
+  type ChunkStateRecord,
+  type ChunkStatus,
+  type DocumentResultRecord,
+  type DocumentStatus,
+  type JobDocumentRecord,
+  type JobDocumentStore,
+  UNFINISHED_DOCUMENT_STATUSES,
 } from './job-document-store.ts';
-import { UNFINISHED_DOCUMENT_STATUSES } from './job-document-store.ts';
 import type { ChunkResultsTable, JobDocumentTables, JobDocumentsTable } from './job-documents-schema.ts';
 import type { JobsTable } from './jobs-schema.ts';
 import { jobCounts } from './sql-job-counts.ts';
