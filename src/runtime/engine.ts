@@ -16,7 +16,7 @@ import type { SearchIndex } from '../search/port.ts';
 import { DEFAULT_TENANT, type DocumentRecord, type JobCounts, type JobDocumentRecord, type JobRecord, type Store } from '../store/port.ts';
 import type { Formats } from '../formats/registry.ts';
 import { AbortRegistry } from './engine/abort-registry.ts';
-import { JobEvents, type EventFields } from './engine/job-events.ts';
+import { JobEvents, type EventFields, type EventJob } from './engine/job-events.ts';
 import { JobInputCheck, type CheckedJob, type CreateJobInput } from './engine/job-input.ts';
 import { JobIntake, type AddedDocument, type DocumentToAdd, type FileInput } from './engine/job-intake.ts';
 import { JobLifecycle } from './engine/job-lifecycle.ts';
@@ -318,7 +318,7 @@ export class Engine {
   }
 
   /** Stores the event (which assigns its gapless `seq`) and fans it out. */
-  emit(job: Pick<JobRecord, 'id' | 'tenantId'> & Partial<Pick<JobRecord, 'pipeline'>>, type: EventType, fields: EventFields): Promise<ReamEvent> {
+  emit(job: EventJob, type: EventType, fields: EventFields): Promise<ReamEvent> {
     return this.#events.emit(job, type, fields);
   }
 

@@ -7,7 +7,8 @@ import { RecentCounts } from './recent-counts.ts';
 /** What an event carries beyond what {@link JobEvents.emit} fills in itself. */
 export type EventFields = Omit<NewEvent, 'type' | 'jobId' | 'tenantId' | 'at' | 'progress'>;
 
-type EventJob = Pick<JobRecord, 'id' | 'tenantId'> & Partial<Pick<JobRecord, 'pipeline'>>;
+/** What an event needs to know of its job. */
+export type EventJob = Pick<JobRecord, 'id' | 'tenantId'> & Partial<Pick<JobRecord, 'pipeline'>>;
 
 /**
  * A job's events: stored first (the event store hands out the gapless `seq`), then published on
