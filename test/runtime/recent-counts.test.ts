@@ -3,22 +3,23 @@
 // left behind. Timers and the clock are node:test's mock timers.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { COUNTS_REUSE_MS, RecentCounts } from '../../src/runtime/engine/recent-counts.ts';
+import { COUNTS_REUSE_MS, RecentCounts, REUSE_FROM_ROWS } from '../../src/runtime/engine/recent-counts.ts';
 import type { JobCounts } from '../../src/store/port.ts';
 
-function countsOf(documentsSucceeded: number): JobCounts {
+/** A job of `documents` one-chunk documents, `documentsSucceeded` of them done. */
+function countsOf(documentsSucceeded: number, documents = REUSE_FROM_ROWS): JobCounts {
   return {
-    documentsTotal: 10, documentsSucceeded, documentsPartial: 0, documentsFailed: 0, documentsCancelled: 0,
-    pagesTotal: 10, pagesDone: documentsSucceeded, chunksTotal: 10, chunksSucceeded: documentsSucceeded, chunksFailed: 0,
+    documentsTotal: documents, documentsSucceeded, documentsPartial: 0, documentsFailed: 0, documentsCancelled: 0,
+    pagesTotal: documents, pagesDone: documentsSucceeded, chunksTotal: documents, chunksSucceeded: documentsSucceeded, chunksFailed: 0,
   };
 }
 
-/** A job whose stored counts grow by one document each time they are read. */
-function setUp() {
+/** A job (big enough for its counts to be reused, by default) whose stored counts grow by one document each time they are read. */
+function setUp(documents = REUSE_FROM_ROWS) {
   let reads = 0;
   const refreshed: string[] = [];
   const recent = new RecentCounts<{ id: string }>(
-    () => Promise.resolve(countsOf(++reads)),
+    () => Promise.resolve(countsOf(++reads, documents)),
     (job) => void refreshed.push(job.id),
   );
   return { recent, refreshed, reads: () => reads };
@@ -36,6 +37,18 @@ void test('counts are reused within the window unless asked fresh, and read agai
   t.mock.timers.tick(COUNTS_REUSE_MS);
   assert.equal((await recent.get(job, false)).documentsSucceeded, 4, 'read again once the window has passed');
   assert.equal(reads(), 4);
+  recent.clear();
+});
+
+void test('a small job counts afresh for every event: each step of its progress shows', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 1_000 });
+  const { recent, refreshed, reads } = setUp(10);
+  const job = { id: 'j1' };
+  assert.equal((await recent.get(job, false)).documentsSucceeded, 1);
+  assert.equal((await recent.get(job, false)).documentsSucceeded, 2, 'not reused within the window');
+  t.mock.timers.tick(10 * COUNTS_REUSE_MS);
+  assert.equal(reads(), 2);
+  assert.deepEqual(refreshed, [], 'nothing reused: nothing to refresh');
   recent.clear();
 });
 

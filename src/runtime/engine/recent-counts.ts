@@ -6,6 +6,13 @@ import type { JobCounts } from '../../store/port.ts';
 /** How long (ms) counts read for one event serve the next events of the same job. */
 export const COUNTS_REUSE_MS = 100;
 
+/**
+ * Rows to sum (documents and chunks) from which counts are reused at all. Below it a count is
+ * cheap (~0.1 ms) and every event counts afresh, so a short job's events show each step of
+ * its progress rather than the figure of its start.
+ */
+export const REUSE_FROM_ROWS = 500;
+
 interface Entry<J> {
   job: J;
   counts: JobCounts;
@@ -16,7 +23,8 @@ interface Entry<J> {
 
 /**
  * Per job, the counts last read, handed out again to events asked for within
- * {@link COUNTS_REUSE_MS} of the read unless they must be fresh. An event given reused counts may
+ * {@link COUNTS_REUSE_MS} of the read unless they must be fresh or the job is small
+ * ({@link REUSE_FROM_ROWS}). An event given reused counts may
  * show the job a step behind, so when such an event is the last one before the job goes quiet,
  * `refresh(job)` is called once those counts are {@link COUNTS_REUSE_MS} old (JobEvents sends a
  * `job.progress` then, which counts afresh): what a follower saw last is never behind for longer.
@@ -34,7 +42,7 @@ export class RecentCounts<J extends { id: string }> {
 
   async get(job: J, fresh: boolean, now = Date.now()): Promise<JobCounts> {
     const kept = this.#entries.get(job.id);
-    if (kept && !fresh && now - kept.at < COUNTS_REUSE_MS) {
+    if (kept && !fresh && now - kept.at < COUNTS_REUSE_MS && kept.counts.documentsTotal + kept.counts.chunksTotal >= REUSE_FROM_ROWS) {
       kept.reused = true;
       this.#checkAt(job.id, kept.at + COUNTS_REUSE_MS, now);
       return kept.counts;
