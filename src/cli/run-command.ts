@@ -121,7 +121,14 @@ export async function runCommand(inputs: readonly string[], options: RunOptions,
     // A safety net under the events: every few seconds, documents that ended without a line
     // (an event lost to a failure between storing and publishing) get theirs.
     const sweep = setInterval(() => tracker.sweep(), 3000).unref();
-    await processBatch(pending, (file) => tracker.add(file, signal), { concurrency: 4, signal, retry: { maxAttempts: 1 } });
+    // Held while the files go in: tiny files are read faster than they are added, and the job
+    // would otherwise end and reopen between two of them (a `job.completed` each time).
+    const release = ream.holdOpen(job.id);
+    try {
+      await processBatch(pending, (file) => tracker.add(file, signal), { concurrency: 4, signal, retry: { maxAttempts: 1 } });
+    } finally {
+      await release();
+    }
     const outcome = await Promise.race([done.then(() => 'done' as const), aborted]);
     clearInterval(sweep);
     summary.interrupted = outcome === 'aborted';

@@ -302,6 +302,11 @@ export class Engine {
     return this.#lifecycle.markStarted(job);
   }
 
+  /** See {@link JobLifecycle.holdOpen}. */
+  holdOpen(jobId: string): () => Promise<void> {
+    return this.#lifecycle.holdOpen(jobId);
+  }
+
   /** Ends the job once every document has ended (exactly once, see {@link JobLifecycle}). */
   finalizeIfDone(jobId: string): Promise<void> {
     return this.#lifecycle.finalizeIfDone(jobId);

@@ -94,6 +94,7 @@ export function reamHandle(engine: Engine, parts: HandleParts): Ream {
     addStream: (jobId, stream, name) => engine.addStream(jobId, stream, name),
     addDocument: (jobId, documentId, source) => engine.addDocument(jobId, documentId, source),
     addDocuments: (jobId, docs) => engine.addDocuments(jobId, docs),
+    holdOpen: (jobId) => engine.holdOpen(jobId),
     getJob: (jobId) => store.getJob(jobId),
     listJobs: (query) => store.listJobs(query),
     counts: (jobId) => store.jobCounts(jobId),

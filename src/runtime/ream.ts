@@ -184,6 +184,11 @@ export interface Ream {
   addDocument(jobId: string, documentId: string, source?: string): Promise<AddedDocument>;
   /** Adds stored documents all at once: the job cannot end between two of them. */
   addDocuments(jobId: string, docs: readonly DocumentToAdd[]): Promise<AddedDocument[]>;
+  /**
+   * Keeps the job from ending in this process while files are still being added one by one
+   * (`ream run` holds its job): it ends once, after the release (idempotent) and its last document.
+   */
+  holdOpen(jobId: string): () => Promise<void>;
   /** The job as stored; `undefined` when there is none (any tenant: the caller checks ownership). */
   getJob(jobId: string): Promise<JobRecord | undefined>;
   /** One tenant's jobs, newest first, optionally of one status, a page at a time (`cursor` from the last page). */

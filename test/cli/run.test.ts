@@ -97,6 +97,25 @@ describe('ream run', () => {
     }
   });
 
+  test('a pile of tiny files read faster than they go in: the job ends once, after the last', async () => {
+    const work = join(dir, 'tiny');
+    await mkdir(join(work, 'notes'), { recursive: true });
+    for (let i = 0; i < 60; i++) await writeFile(join(work, 'notes', `note-${i}.txt`), `note ${i}\n`);
+    const result = await run(['run', 'notes', '--out', 'out.jsonl', '--data-dir', 'data', '--progress', 'none'], work);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(readLines(join(work, 'out.jsonl')).length, 60);
+    const ream = await createReam({ dataDir: join(work, 'data'), work: false });
+    try {
+      const [job] = (await ream.listJobs({ tenantId: 'local' })).items;
+      assert.equal(job?.status, 'succeeded');
+      const types = (await ream.listEvents(job.id, 0, 1000)).map((event) => event.type);
+      assert.deepEqual(types.filter((type) => type.startsWith('job.') && type !== 'job.progress'), ['job.queued', 'job.started', 'job.completed'],
+        'held open while its files went in, the job neither ended nor reopened before the last');
+    } finally {
+      await ream.close();
+    }
+  });
+
   test('usage errors exit 2 with a clear message', async () => {
     const missing = await run(['run', 'no-such-dir'], dir);
     assert.equal(missing.code, 2);

@@ -127,6 +127,38 @@ void test('a new document reopens an ended job and holds off its close until it 
   await assert.rejects(ream.addFile(other.id, { path: files[2] ?? '' }), { code: 'validation_failed' });
 });
 
+void test('a job held open does not end while files come in one by one: it ends once, after the last release', async () => {
+  const job = await ream.createJob({});
+  const statusOf = async (): Promise<string | undefined> => (await ream.getJob(job.id))?.status;
+  const release = ream.holdOpen(job.id);
+  const second = ream.holdOpen(job.id);
+  const first = await ream.addFile(job.id, { path: files[0] ?? '' });
+  await setDocuments(job.id, [first.documentId], 'succeeded');
+  await engineOf(ream).finalizeIfDone(job.id);
+  const open = ['queued', 'running'];
+  assert.ok(open.includes((await statusOf()) ?? ''), 'held: every document has ended, but more files are coming');
+  const next = await ream.addFile(job.id, { path: files[1] ?? '' });
+  await setDocuments(job.id, [next.documentId], 'succeeded');
+  await second();
+  await second(); // a release counts once
+  assert.ok(open.includes((await statusOf()) ?? ''), 'still held by the other holder');
+  await release();
+  assert.equal(await statusOf(), 'succeeded', 'the last release ends the job its documents have finished');
+  await release();
+  const types = await eventTypes(job.id);
+  assert.equal(count(types, 'job.completed'), 1);
+
+  // Released with a document unfinished: the job ends with its last document, as unheld jobs do.
+  const other = await ream.createJob({});
+  const letGo = ream.holdOpen(other.id);
+  const pending = await ream.addFile(other.id, { path: files[2] ?? '' });
+  await letGo();
+  assert.ok(open.includes((await ream.getJob(other.id))?.status ?? ''), 'a document is unfinished: the job stays open');
+  await setDocuments(other.id, [pending.documentId], 'failed');
+  await engineOf(ream).finalizeIfDone(other.id);
+  assert.equal((await ream.getJob(other.id))?.status, 'failed');
+});
+
 void test('recovery marks the unfinished documents of a job cancelled just before a crash', async () => {
   const { job, documentIds } = await jobWith(2);
   await setDocuments(job.id, documentIds.slice(0, 1), 'succeeded');

@@ -53,10 +53,13 @@ export interface LifecycleParts {
  * - cancel: to `cancelled`, if not ended — cancel and finish exclude each other;
  * - retry: to `running`, if `failed`/`partially_succeeded` — of two retries one runs;
  * - new documents: attached first, then `documentsSeq` bumped, then the job reopened if it had
- *   ended (not if cancelled) — see {@link documentsAdded}.
+ *   ended (not if cancelled) — see {@link documentsAdded}. A job held open ({@link holdOpen})
+ *   does not finish meanwhile, so a caller adding files one by one sees it end once.
  */
 export class JobLifecycle {
   readonly #parts: LifecycleParts;
+  /** Jobs held open in this process, and by how many holders. */
+  readonly #holds = new Map<string, number>();
 
   constructor(parts: LifecycleParts) {
     this.#parts = parts;
@@ -68,6 +71,29 @@ export class JobLifecycle {
     // The store answers the existing job for a key used already: only a job made here is announced.
     if (stored.id === job.id) await this.#parts.events.emit(stored, 'job.queued', {});
     return stored;
+  }
+
+  /**
+   * Keeps the job from finishing in this process while its files are still being added: without
+   * it, a job whose documents are read faster than they come in ends and reopens between two of
+   * them, and says `job.completed` each time. Returns the release (idempotent), which finishes
+   * the job if every document has ended. A hold lives in memory only: after a crash, recovery
+   * closes the job; another process (a distributed worker) may still finish it meanwhile.
+   */
+  holdOpen(jobId: string): () => Promise<void> {
+    this.#holds.set(jobId, (this.#holds.get(jobId) ?? 0) + 1);
+    let released = false;
+    return async () => {
+      if (released) return;
+      released = true;
+      const left = (this.#holds.get(jobId) ?? 1) - 1;
+      if (left > 0) {
+        this.#holds.set(jobId, left);
+        return;
+      }
+      this.#holds.delete(jobId);
+      await this.finalizeIfDone(jobId);
+    };
   }
 
   /** Marks the job running the first time any of its work starts (`job.started` once). */
@@ -84,6 +110,7 @@ export class JobLifecycle {
    * did, `partially_succeeded` otherwise. Safe to call any number of times, from any process.
    */
   async finalizeIfDone(jobId: string): Promise<void> {
+    if (this.#holds.has(jobId)) return; // more files are coming: the last hold's release closes it
     const { store } = this.#parts;
     // The job is read before the counts: its documentsSeq then vouches that the counts saw every document.
     const job = await store.getJob(jobId);
