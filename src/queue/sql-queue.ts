@@ -6,8 +6,9 @@ import type { ErrorInfo } from '../errors.ts';
 import { toJsonText, toNumber } from '../sql/dialect.ts';
 import type { ClaimOptions, FailOutcome, LeasedTask, NewTask, QueueBacklog, TaskQueue, TaskStatus } from './port.ts';
 import type { QueueTables } from './queue-schema.ts';
-import { childrenEnded, exhaustedLeases, failLeases, LEASE_EXPIRED } from './sql-task-ends.ts';
-import { LEASED_COLUMNS, leasedFromRow, rowFromTask } from './task-rows.ts';
+import { claimQuery, taskStatements } from './sql-claim.ts';
+import { childrenEnded, failLeases, LEASE_EXPIRED } from './sql-task-ends.ts';
+import { leasedFromRow, rowFromTask } from './task-rows.ts';
 import { Wakeups } from './wakeups.ts';
 
 type Db = Kysely<QueueTables> | Transaction<QueueTables>;
@@ -29,6 +30,7 @@ const STATUSES: readonly TaskStatus[] = ['waiting', 'queued', 'leased', 'complet
 export class SqlQueue implements TaskQueue {
   readonly name: string;
   readonly #db: Kysely<QueueTables>;
+  readonly #statements: ReturnType<typeof taskStatements>;
   readonly #wakeups = new Wakeups();
   readonly #expiryListeners = new Set<(task: LeasedTask, error: ErrorInfo) => void>();
   /** Epoch ms now: leases, due times and retention are measured on it (tests inject one to move time). */
@@ -36,6 +38,7 @@ export class SqlQueue implements TaskQueue {
 
   constructor(db: Kysely<unknown>, name: string, clock: () => number = Date.now) {
     this.#db = db.withTables<QueueTables>();
+    this.#statements = taskStatements(this.#db);
     this.name = name;
     this.#now = clock;
   }
@@ -102,27 +105,9 @@ export class SqlQueue implements TaskQueue {
     await this.#failExhaustedLeases(now);
     const leaseToken = randomUUID();
     const leaseUntil = now + options.leaseMs;
-    // One atomic statement: pick the first due task in claim order — a queued one, or a leased
-    // one whose lease ran out (crash recovery) — and lease it. The status list is spelled as
-    // literals so SQLite uses the partial index `tasks_claim` (it cannot match bound values).
-    const next = this.#db
-      .selectFrom('tasks')
-      .select('seq')
-      .where(sql<boolean>`status in ('queued', 'leased')`)
-      .where('due_at', '<=', now)
-      // An expired lease on its last attempt is not taken over: the sweep fails it instead.
-      .where(sql<boolean>`(status = 'queued' or attempts < max_attempts)`)
-      .$if(options.kinds !== undefined, (qb) => qb.where('kind', 'in', options.kinds ?? []))
-      .orderBy('priority', 'desc')
-      .orderBy('run_at')
-      .orderBy('seq')
-      .limit(1);
-    const row = await this.#db
-      .updateTable('tasks')
-      .set({ status: 'leased', attempts: sql<number>`attempts + 1`, lease_token: leaseToken, worker_id: options.workerId, due_at: leaseUntil })
-      .where('seq', '=', next)
-      .returning(LEASED_COLUMNS)
-      .executeTakeFirst();
+    const row = options.kinds === undefined
+      ? await this.#statements.claimAnyKind.takeFirst([now, leaseToken, options.workerId, leaseUntil])
+      : await claimQuery(this.#db, now, leaseToken, options.workerId, leaseUntil, options.kinds).executeTakeFirst();
     return row && leasedFromRow(row, leaseToken, leaseUntil);
   }
 
@@ -156,15 +141,7 @@ export class SqlQueue implements TaskQueue {
 
   async complete(task: LeasedTask): Promise<boolean> {
     const now = this.#now();
-    const finish = (db: Db) =>
-      db
-        .updateTable('tasks')
-        .set({ status: 'completed', lease_token: null, finished_at: now })
-        .where('id', '=', task.id)
-        .where('lease_token', '=', task.leaseToken)
-        .where('status', '=', 'leased')
-        .returning('parent_id')
-        .executeTakeFirst();
+    const finish = (db: Db) => this.#statements.complete.takeFirst([now, task.id, task.leaseToken], db);
     // The hot path (no parent) is one statement; a flow child releases its parent atomically.
     if (task.parentId === undefined) return (await finish(this.#db)) !== undefined;
     const done = await this.#db.transaction().execute(async (trx) => {
@@ -320,7 +297,7 @@ export class SqlQueue implements TaskQueue {
    * indexed probe; the write happens only when there is something to fail.
    */
   async #failExhaustedLeases(now: number): Promise<void> {
-    const any = await exhaustedLeases(this.#db, now).select('seq').limit(1).executeTakeFirst();
+    const any = await this.#statements.exhaustedLease.takeFirst([now]);
     if (!any) return;
     const failed = await this.#db.transaction().execute((trx) => failLeases(trx, now, true));
     this.#tellExpired(failed);

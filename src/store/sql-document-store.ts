@@ -1,5 +1,6 @@
 import type { Kysely, Selectable } from 'kysely';
 import { toNumber } from '../sql/dialect.ts';
+import { prepareQuery } from '../sql/prepared-query.ts';
 import type { DocumentRecord, DocumentStore } from './document-store.ts';
 import { UNFINISHED_JOB_STATUSES } from './job-store.ts';
 import type { DocumentTables, DocumentsTable } from './documents-schema.ts';
@@ -23,6 +24,9 @@ export function sqlDocumentStore(kysely: Kysely<unknown>): DocumentStore {
   // job_documents and jobs are read (never written) to tell whether a job uses a document.
   // job_artifacts too: a job's report may have the same bytes as a document.
   const db = kysely.withTables<DocumentTables & { job_documents: { job_id: string; document_id: string }; jobs: { id: string; status: string }; job_artifacts: { job_id: string; sha256: string } }>();
+  // Read by every task of every document (see prepared-query.ts).
+  const documentById = prepareQuery(db, 1, (db, id: string) => db.selectFrom('documents').selectAll().where('id', '=', id));
+  const liveDocumentById = prepareQuery(db, 1, (db, id: string) => db.selectFrom('documents').selectAll().where('id', '=', id).where('deleted_at', 'is', null));
   const withContentLock = sqlContentLock(kysely);
   const unfinishedUse = (id: string) => db.selectFrom('job_documents')
     .innerJoin('jobs', 'jobs.id', 'job_documents.job_id')
@@ -85,9 +89,7 @@ export function sqlDocumentStore(kysely: Kysely<unknown>): DocumentStore {
     },
 
     async getDocument(id, options) {
-      let select = db.selectFrom('documents').selectAll().where('id', '=', id);
-      if (options?.deleted !== true) select = select.where('deleted_at', 'is', null);
-      const row = await select.executeTakeFirst();
+      const row = await (options?.deleted === true ? documentById : liveDocumentById).takeFirst([id]);
       return row && documentFromRow(row);
     },
 

@@ -1,7 +1,8 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
 import { ReamError } from '../errors.ts';
-import type { ReamEvent } from '../events/types.ts';
+import type { EventType, ReamEvent } from '../events/types.ts';
 import { clampLimit, fromJsonText, toJsonText, toNumber } from '../sql/dialect.ts';
+import { prepareQuery } from '../sql/prepared-query.ts';
 import type { EventStore } from './event-store.ts';
 import { FAILURE_EVENT_TYPES, type EventTables, type EventsTable } from './events-schema.ts';
 
@@ -29,6 +30,11 @@ function eventFromRow(row: Selectable<EventsTable>): ReamEvent {
  */
 export function sqlEventStore(kysely: Kysely<unknown>): EventStore {
   const db = kysely.withTables<EventTables>();
+  // Two statements per event, several events per document (see prepared-query.ts).
+  const nextSeq = prepareQuery(db, 1, (db, jobId: string) =>
+    db.updateTable('jobs').set({ event_seq: sql<number>`event_seq + 1` }).where('id', '=', jobId).returning('event_seq'));
+  const insertEvent = prepareQuery(db, 6, (db, jobId: string, seq: number, tenantId: string, type: EventType, at: number, data: string) =>
+    db.insertInto('events').values({ job_id: jobId, seq, tenant_id: tenantId, type, at, data }));
   return {
     async appendEvent(event) {
       const { type, jobId, tenantId, at, ...rest } = event;
@@ -37,15 +43,10 @@ export function sqlEventStore(kysely: Kysely<unknown>): EventStore {
         // "seq is per job and gapless": the job row's counter is bumped in the same transaction as
         // the insert, so a rollback returns the number. The row update also serialises concurrent
         // appends to one job (a row lock in PostgreSQL, the single connection in SQLite).
-        const counter = await trx
-          .updateTable('jobs')
-          .set({ event_seq: sql<number>`event_seq + 1` })
-          .where('id', '=', jobId)
-          .returning('event_seq')
-          .executeTakeFirst();
+        const counter = await nextSeq.takeFirst([jobId], trx);
         if (!counter) throw ReamError.nonRetryable('not_found', `no job ${jobId}`);
         const seq = toNumber(counter.event_seq);
-        await trx.insertInto('events').values({ job_id: jobId, seq, tenant_id: tenantId, type, at, data: toJsonText(data) }).execute();
+        await insertEvent.execute([jobId, seq, tenantId, type, at, toJsonText(data)], trx);
         return { seq, type, jobId, tenantId, at, ...data };
       });
     },

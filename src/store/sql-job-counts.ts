@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import { toNumber } from '../sql/dialect.ts';
+import { prepareQuery } from '../sql/prepared-query.ts';
 import type { JobCounts } from './job-document-store.ts';
 import type { JobDocumentTables } from './job-documents-schema.ts';
 
@@ -7,8 +8,31 @@ import type { JobDocumentTables } from './job-documents-schema.ts';
  * "Counted in the store from what is recorded, so repeats never double-count": every number is
  * an aggregate over rows keyed by (job, document[, chunk]), never a counter bumped by callers.
  */
-export async function jobCounts(db: Kysely<JobDocumentTables>, jobId: string): Promise<JobCounts> {
-  const docs = await db
+export function jobCountsReader(db: Kysely<JobDocumentTables>): (jobId: string) => Promise<JobCounts> {
+  const documents = prepareQuery(db, 1, (db, jobId: string) => documentCountsQuery(db, jobId));
+  const chunkSums = prepareQuery(db, 1, (db, jobId: string) => chunkCountsQuery(db, jobId));
+  return async (jobId) => {
+    const docs = await documents.takeFirst([jobId]);
+    const chunks = await chunkSums.takeFirst([jobId]);
+    // Aggregates without GROUP BY answer one row, even over no rows.
+    if (!docs || !chunks) throw new Error(`the counts of job ${jobId} answered no row`);
+    return {
+      documentsTotal: toNumber(docs.total),
+      documentsSucceeded: toNumber(docs.succeeded),
+      documentsPartial: toNumber(docs.partial),
+      documentsFailed: toNumber(docs.failed),
+      documentsCancelled: toNumber(docs.cancelled),
+      pagesTotal: toNumber(docs.pages),
+      pagesDone: toNumber(chunks.pages),
+      chunksTotal: toNumber(docs.chunks),
+      chunksSucceeded: toNumber(chunks.succeeded),
+      chunksFailed: toNumber(chunks.failed),
+    };
+  };
+}
+
+function documentCountsQuery(db: Kysely<JobDocumentTables>, jobId: string) {
+  return db
     .selectFrom('job_documents')
     .where('job_id', '=', jobId)
     .select((eb) => {
@@ -22,21 +46,7 @@ export async function jobCounts(db: Kysely<JobDocumentTables>, jobId: string): P
         eb.fn.sum<number | string | null>(eb.fn.coalesce('pages_total', eb.lit(0))).as('pages'),
         eb.fn.sum<number | string | null>(eb.fn.coalesce('chunks_total', eb.lit(0))).as('chunks'),
       ];
-    })
-    .executeTakeFirstOrThrow();
-  const chunks = await chunkCountsQuery(db, jobId).executeTakeFirstOrThrow();
-  return {
-    documentsTotal: toNumber(docs.total),
-    documentsSucceeded: toNumber(docs.succeeded),
-    documentsPartial: toNumber(docs.partial),
-    documentsFailed: toNumber(docs.failed),
-    documentsCancelled: toNumber(docs.cancelled),
-    pagesTotal: toNumber(docs.pages),
-    pagesDone: toNumber(chunks.pages),
-    chunksTotal: toNumber(docs.chunks),
-    chunksSucceeded: toNumber(chunks.succeeded),
-    chunksFailed: toNumber(chunks.failed),
-  };
+    });
 }
 
 /**

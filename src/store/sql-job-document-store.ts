@@ -14,7 +14,8 @@ import {
 } from './job-document-store.ts';
 import type { ChunkResultsTable, JobDocumentTables, JobDocumentsTable } from './job-documents-schema.ts';
 import type { JobsTable } from './jobs-schema.ts';
-import { jobCounts } from './sql-job-counts.ts';
+import { prepareQuery } from '../sql/prepared-query.ts';
+import { jobCountsReader } from './sql-job-counts.ts';
 
 /** Rows per INSERT: keeps bound parameters far below SQLite's 32,766 and PostgreSQL's 65,535. */
 const INSERT_BATCH = 200;
@@ -80,6 +81,11 @@ function chunkStateFromRow(row: Pick<Selectable<ChunkResultsTable>, 'idx' | 'fro
 export function sqlJobDocumentStore(kysely: Kysely<unknown>): JobDocumentStore {
   // documents is read (never written) to tell whether a blob is still some document's content.
   const db = kysely.withTables<JobDocumentTables & { jobs: Pick<JobsTable, 'id' | 'tenant_id' | 'created_at'>; documents: { id: string; sha256: string; deleted_at: number | null } }>();
+  // The statements every task of every document runs (see prepared-query.ts).
+  const jobDocumentById = prepareQuery(db, 2, (db, jobId: string, documentId: string) =>
+    db.selectFrom('job_documents').selectAll().where('job_id', '=', jobId).where('document_id', '=', documentId));
+  const unfinishedDocument = prepareQuery(db, 1, (db, jobId: string) =>
+    db.selectFrom('job_documents').select('document_id').where('job_id', '=', jobId).where('status', 'in', [...UNFINISHED_DOCUMENT_STATUSES]).limit(1));
   const json = (value: unknown): string | null => (value === null ? null : toJsonText(value as object));
 
   return {
@@ -110,12 +116,7 @@ export function sqlJobDocumentStore(kysely: Kysely<unknown>): JobDocumentStore {
     },
 
     async getJobDocument(jobId, documentId) {
-      const row = await db
-        .selectFrom('job_documents')
-        .selectAll()
-        .where('job_id', '=', jobId)
-        .where('document_id', '=', documentId)
-        .executeTakeFirst();
+      const row = await jobDocumentById.takeFirst([jobId, documentId]);
       return row && jobDocumentFromRow(row);
     },
 
@@ -176,14 +177,7 @@ export function sqlJobDocumentStore(kysely: Kysely<unknown>): JobDocumentStore {
     },
 
     async hasUnfinishedDocuments(jobId) {
-      const row = await db
-        .selectFrom('job_documents')
-        .select('document_id')
-        .where('job_id', '=', jobId)
-        .where('status', 'in', [...UNFINISHED_DOCUMENT_STATUSES])
-        .limit(1)
-        .executeTakeFirst();
-      return row !== undefined;
+      return (await unfinishedDocument.takeFirst([jobId])) !== undefined;
     },
 
     async putChunkResult(result) {
@@ -303,7 +297,7 @@ export function sqlJobDocumentStore(kysely: Kysely<unknown>): JobDocumentStore {
       return row && { jobId, documentId, output: fromJsonText<DocumentResultRecord['output']>(row.output) };
     },
 
-    jobCounts: (jobId) => jobCounts(db, jobId),
+    jobCounts: jobCountsReader(db),
 
     async latestJobOfDocument(documentId, tenantId) {
       // Over the job_documents_document index: a document is in few jobs.

@@ -2,6 +2,7 @@ import { sql, type Kysely, type Selectable } from 'kysely';
 import { ReamError } from '../errors.ts';
 import type { JsonObject } from '../json.ts';
 import { clampLimit, fromJsonText, fromNullableJsonText, toJsonText, toNullableNumber, toNumber } from '../sql/dialect.ts';
+import { prepareQuery } from '../sql/prepared-query.ts';
 import { TERMINAL_DOCUMENT_STATUSES } from './job-document-store.ts';
 import {
   JOB_STATUSES,
@@ -59,8 +60,10 @@ function decodeCursor(cursor: string): { createdAt: number; id: string } | undef
 export function sqlJobStore(kysely: Kysely<unknown>): JobStore {
   const db = kysely.withTables<JobTables>();
 
+  // Read by every task of every document (see prepared-query.ts).
+  const jobById = prepareQuery(db, 1, (db, id: string) => db.selectFrom('jobs').selectAll().where('id', '=', id));
   const getJob = async (id: string): Promise<JobRecord | undefined> => {
-    const row = await db.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = await jobById.takeFirst([id]);
     return row && jobFromRow(row);
   };
 
