@@ -1,5 +1,6 @@
-// Over 300 lines on purpose: the queue's statements (claim, complete, fail, flows, cancel) share
-// one transaction helper and row mapping, and read best side by side; the lease-ending ones are in sql-task-ends.ts.
+// Over 300 lines on purpose: the queue's moves (claim, complete, fail, flows, cancel) share one
+// transaction helper and row mapping, and read best side by side. The statements every task runs
+// (the claim, the completion) are prepared in sql-claim.ts; the lease-ending ones are in sql-task-ends.ts.
 import { randomUUID } from 'node:crypto';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { ErrorInfo } from '../errors.ts';
