@@ -4,17 +4,7 @@
 // times (epoch ms) and pages of every request as one JSON line.
 import { createInterface } from 'node:readline';
 import { pagesIn, startFakeOpenAi } from '../test/support/openai-server.ts';
-
-/** A seeded generator (mulberry32), so every run draws the same latencies. */
-function seeded(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { modelLatencyMs, seeded } from './seeded-random.ts';
 
 const random = seeded(12);
 let scale = 1;
@@ -22,7 +12,7 @@ const arrivals: number[] = [];
 const latencies: number[] = [];
 const server = await startFakeOpenAi((request) => {
   arrivals.push(performance.timeOrigin + performance.now()); // epoch ms: comparable with the bench's clock
-  const delayMs = (1500 + random() * 1000) / scale; // 2 s ± 0.5 s, divided by the scale
+  const delayMs = modelLatencyMs(random) / scale;
   latencies.push(delayMs);
   const system = request.body.messages[0]?.content ?? '';
   const summary = system.includes('summaries of consecutive parts') ? 'the book' : `pages ${pagesIn(request)[0]}…`;
