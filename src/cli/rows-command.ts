@@ -130,6 +130,9 @@ export async function rowsCommand(input: string, options: RowsOptions, signal: A
           } else {
             countRows(output, summary);
           }
+          // Every row read, then the document's own step failed (its reports' list not kept, say):
+          // said, with a failing exit, rather than a success with nothing written.
+          if (output.status === 'failed' && output.error && !summary.error) summary.error = { code: output.error.code, message: output.error.message };
           if (outDir !== undefined && output.metadata?.columns !== undefined) await saveReports(ream, job.id, reportsFolder(outDir, job.createdAt), summary);
           summary.batches = (await ream.counts(job.id)).chunksTotal;
           const { usage } = await ream.jobView((await ream.getJob(job.id)) ?? job);

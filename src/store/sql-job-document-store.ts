@@ -259,12 +259,19 @@ export function sqlJobDocumentStore(kysely: Kysely<unknown>): JobDocumentStore {
     },
 
     async putJobArtifacts(jobId, sha256s) {
-      if (sha256s.length === 0) return;
-      await db
-        .insertInto('job_artifacts')
-        .values([...new Set(sha256s)].map((sha256) => ({ job_id: jobId, sha256 })))
-        .onConflict((oc) => oc.columns(['job_id', 'sha256']).doNothing())
-        .execute();
+      const unique = [...new Set(sha256s)];
+      if (unique.length === 0) return;
+      // In batches: a table of 16,384 rows has as many reports, and one INSERT of them all binds
+      // more parameters than SQLite takes (its merge failed with "too many SQL variables").
+      await db.transaction().execute(async (trx) => {
+        for (let i = 0; i < unique.length; i += INSERT_BATCH) {
+          await trx
+            .insertInto('job_artifacts')
+            .values(unique.slice(i, i + INSERT_BATCH).map((sha256) => ({ job_id: jobId, sha256 })))
+            .onConflict((oc) => oc.columns(['job_id', 'sha256']).doNothing())
+            .execute();
+        }
+      });
     },
 
     async jobArtifactBlobs(jobId) {

@@ -259,6 +259,10 @@ const cases: ConformanceCase<Subject>[] = [
       assert.equal(await store.blobInUse(free), false);
       await store.putDocument({ id: randomUUID(), tenantId: 't1', sha256: free, name: 'f.html', size: 3, mediaType: 'text/html' }, 1_000);
       assert.equal(await store.blobInUse(free), true, 'a live document\'s content');
+      // A report per row of a 20,000-row table: more parameters than one statement may bind.
+      const many = Array.from({ length: 20_000 }, (_, i) => sha(i));
+      await store.putJobArtifacts(jobId, many);
+      assert.equal((await store.jobArtifactBlobs(jobId)).length, 20_002);
     },
   },
   {
