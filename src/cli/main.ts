@@ -29,7 +29,8 @@ function formatSummary(s: RunSummary, out: string): string {
   const rate = s.wallSeconds > 0 ? (s.pages / s.wallSeconds).toFixed(1) : '0';
   return [
     `${s.interrupted ? 'interrupted' : 'done'}: ${s.succeeded} succeeded, ${s.failed} failed` +
-      (s.skipped ? `, ${s.skipped} already done (resumed)` : '') + ` of ${s.total} file(s)`,
+      (s.skipped ? `, ${s.skipped} already done (resumed${s.skippedUnsucceeded ? `; ${s.skippedUnsucceeded} of them did not succeed` : ''})` : '') +
+      ` of ${s.total} file(s)`,
     `pages: ${s.pages} in ${s.wallSeconds.toFixed(1)} s (${rate} pages/s)`,
     ...(s.usage ? [formatModelUsage(s.usage)] : []),
     `results: ${out}`,
@@ -93,7 +94,8 @@ export function buildProgram(): Command {
       const { runCommand } = await import('./run-command.ts');
       const summary = await runCommand(inputs, options, signal);
       process.stdout.write(`${formatSummary(summary, options.out)}\n`);
-      process.exitCode = summary.interrupted ? 130 : summary.failed > 0 ? 1 : 0;
+      // A resumed run counts the files an earlier run failed too: 0 only when every file succeeded.
+      process.exitCode = summary.interrupted ? 130 : summary.failed + summary.skippedUnsucceeded > 0 ? 1 : 0;
     });
 
   registerRowsCommand(program);

@@ -1,4 +1,4 @@
-import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ReamError, type ErrorInfo } from '../errors.ts';
 import type { DocumentOutput } from '../pipeline/types.ts';
@@ -67,38 +67,49 @@ export function unreadableLine(path: string, error: ErrorInfo): ResultLine {
  * one torn line at the end; on resume that torn tail is cut off and its document written again.
  * Lines already present name the files a resumed run skips.
  */
+function unwritable(path: string, error: unknown): ReamError {
+  const reason = error instanceof Error ? error.message : String(error);
+  return ReamError.nonRetryable('io_error', `cannot write the results file ${path}: ${reason}`, { cause: error });
+}
+
 export class ResultsFile {
   readonly path: string;
   readonly #fd: number;
   readonly #written: Set<string>;
+  /** The status of each line an earlier run wrote (a resumed run's). */
+  readonly #earlier: Map<string, string>;
 
-  private constructor(path: string, fd: number, written: Set<string>) {
+  private constructor(path: string, fd: number, earlier: Map<string, string>) {
     this.path = path;
     this.#fd = fd;
-    this.#written = written;
+    this.#written = new Set(earlier.keys());
+    this.#earlier = earlier;
   }
 
   static open(path: string, resume: boolean): ResultsFile {
     try {
       return ResultsFile.#open(path, resume);
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      throw ReamError.nonRetryable('io_error', `cannot write the results file ${path}: ${reason}`, { cause: error });
+      throw unwritable(path, error);
     }
   }
 
   static #open(path: string, resume: boolean): ResultsFile {
     // `--out results/today.jsonl` in a folder that does not exist yet: made, as `--out-dir` is.
     mkdirSync(dirname(path), { recursive: true });
-    const written = new Set<string>();
+    // A device or a pipe (`/dev/full`, `/dev/stdout`) is no file to resume from: reading it to
+    // its end would never end, or block. Refused by name rather than met halfway.
+    const kind = existsSync(path) ? statSync(path) : undefined;
+    if (kind && !kind.isFile()) throw new Error('it is not a regular file (a directory, device or pipe); give a file path');
+    const written = new Map<string, string>();
     if (resume && existsSync(path)) {
       const content = readFileSync(path, 'utf8');
       const complete = content.lastIndexOf('\n') + 1;
       for (const raw of content.slice(0, complete).split('\n')) {
         if (!raw.trim()) continue;
         try {
-          const parsed = JSON.parse(raw) as { path?: unknown };
-          if (typeof parsed.path === 'string') written.add(parsed.path);
+          const parsed = JSON.parse(raw) as { path?: unknown; status?: unknown };
+          if (typeof parsed.path === 'string') written.set(parsed.path, typeof parsed.status === 'string' ? parsed.status : 'failed');
         } catch {
           // a line we cannot read names no file: that file is processed again
         }
@@ -115,6 +126,12 @@ export class ResultsFile {
     return this.#written.has(path);
   }
 
+  /** Whether an earlier run wrote this file's line with another status than `succeeded`. */
+  endedUnsucceeded(path: string): boolean {
+    const status = this.#earlier.get(path);
+    return status !== undefined && status !== 'succeeded';
+  }
+
   get size(): number {
     return this.#written.size;
   }
@@ -122,7 +139,11 @@ export class ResultsFile {
   /** Writes the line unless one for this path is already there. Returns whether it wrote. */
   write(line: ResultLine): boolean {
     if (this.#written.has(line.path)) return false;
-    writeSync(this.#fd, `${JSON.stringify(line)}\n`);
+    try {
+      writeSync(this.#fd, `${JSON.stringify(line)}\n`);
+    } catch (error) {
+      throw unwritable(this.path, error);
+    }
     this.#written.add(line.path);
     return true;
   }

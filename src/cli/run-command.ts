@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { UsageView } from '../api-types.ts';
 import { processBatch } from '../batch/index.ts';
-import { toReamError } from '../errors.ts';
+import { toReamError, type ReamError } from '../errors.ts';
 import { fromJson, type JsonObject } from '../json.ts';
 import type { DocumentOutput } from '../pipeline/types.ts';
 import { createReam, type Ream } from '../runtime/create-ream.ts';
@@ -44,6 +44,8 @@ export interface RunOptions extends LocalEngineOptions {
 export interface RunSummary {
   total: number;
   skipped: number;
+  /** Of the skipped files, those whose earlier line is not `succeeded`: the run still did not succeed for them. */
+  skippedUnsucceeded: number;
   succeeded: number;
   failed: number;
   pages: number;
@@ -98,7 +100,8 @@ export async function runCommand(inputs: readonly string[], options: RunOptions,
   const results = ResultsFile.open(outPath, resume);
   const pending = files.filter((file) => !results.has(file.display));
   const summary: RunSummary = {
-    total: files.length, skipped: files.length - pending.length, succeeded: 0, failed: 0, pages: 0, wallSeconds: 0, interrupted: false,
+    total: files.length, skipped: files.length - pending.length,
+    skippedUnsucceeded: files.filter((file) => results.endedUnsucceeded(file.display)).length, succeeded: 0, failed: 0, pages: 0, wallSeconds: 0, interrupted: false,
   };
   const view = createProgressView(options.progress, pending.length);
   const ream = await createReam(localReamOptions(options.dataDir, options));
@@ -168,6 +171,7 @@ class RunTracker {
   /** Child documents (attachments) waited for: each adds a line to write. */
   #children = 0;
   #onAllWritten: (() => void) | undefined;
+  #onWriteFailed: ((error: ReamError) => void) | undefined;
   #chain: Promise<void> = Promise.resolve();
   readonly #adding = new Set<Promise<void>>();
 
@@ -183,8 +187,9 @@ class RunTracker {
   /** Resolves once `expected` files and every child document found along the way have their line. */
   allWritten(expected: number): Promise<void> {
     this.#expected = expected + this.#children;
-    return new Promise((resolveAll) => {
+    return new Promise((resolveAll, rejectAll) => {
       this.#onAllWritten = resolveAll;
+      this.#onWriteFailed = rejectAll;
       this.#checkAllWritten();
     });
   }
@@ -210,9 +215,8 @@ class RunTracker {
     } catch (error) {
       if (signal.aborted) return; // interrupted: the file is simply not done, the next run adds it
       const reamError = toReamError(error);
-      const code = (reamError.cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT' ? 'not_found' : 'io_error';
       this.#added++;
-      this.#writeLine(unreadableLine(file.display, { code: reamError.code === 'internal' ? code : reamError.code, message: reamError.message }));
+      this.#writeLine(unreadableLine(file.display, { code: reamError.code, message: reamError.message }));
       return;
     }
     this.#added++;
@@ -246,7 +250,9 @@ class RunTracker {
         this.#writeLine(toResultLine(file.display, fromJson<DocumentOutput>(result.output), this.#text));
       }
     }).catch((error: unknown) => {
-      process.stderr.write(`ream: could not write a result: ${toReamError(error).message}\n`);
+      // A results file that cannot be written (a full disk) ends the run, with its code: the
+      // lines could never all be written, and waiting for them would wait forever.
+      this.#onWriteFailed?.(toReamError(error));
     });
   }
 

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -48,8 +49,8 @@ describe('ream run', () => {
     // The output exists, so the next run resumes: nothing is redone, a new file is added.
     await writePdf(join(work, 'docs/c.pdf'), { pages: numberedPages('C', 2) });
     const second = await run(['run', 'docs', '--out', 'out.jsonl', '--progress', 'none'], work);
-    assert.match(second.stdout, /1 succeeded, 0 failed, 5 already done \(resumed\) of 6 file\(s\)/);
-    assert.equal(second.code, 0, 'exit code speaks of this run');
+    assert.match(second.stdout, /1 succeeded, 0 failed, 5 already done \(resumed; 2 of them did not succeed\) of 6 file\(s\)/);
+    assert.equal(second.code, 1, 'the files the first run failed have still not succeeded: a resume is no false success');
     const after = readLines(join(work, 'out.jsonl'));
     assert.equal(after.length, 6);
     assert.equal(new Set(after.map((l) => l.path)).size, 6);
@@ -123,6 +124,22 @@ describe('ream run', () => {
     const badFlag = await run(['run', '.', '--concurrency', '0'], dir);
     assert.equal(badFlag.code, 2);
     assert.match(badFlag.stderr, /positive integer/);
+  });
+
+  test('a results file that is no file, or cannot be written, ends the run at once with io_error (never a hang)', async () => {
+    const work = join(dir, 'unwritable');
+    await mkdir(work, { recursive: true });
+    await writePdf(join(work, 'a.pdf'), { pages: numberedPages('W', 1) });
+    // A pipe: resuming read it to its end, which never comes (a `| cat` on /dev/stdout hung).
+    execFileSync('mkfifo', [join(work, 'pipe.jsonl')]);
+    const pipe = await run(['run', 'a.pdf', '--out', 'pipe.jsonl', '--progress', 'none', '--data-dir', 'd1'], work);
+    assert.equal(pipe.code, 2);
+    assert.match(pipe.stderr, /cannot write the results file .*pipe\.jsonl: it is not a regular file .*\[io_error\]/);
+    // A file whose writes fail (EIO; EACCES at open for a user who is not root): before, the run
+    // printed the failure and waited forever for the line it could not write.
+    const failing = await run(['run', 'a.pdf', '--out', '/proc/version', '--progress', 'none', '--data-dir', 'd2'], work);
+    assert.equal(failing.code, 2);
+    assert.match(failing.stderr, /cannot write the results file \/proc\/version: .*\[io_error\]/);
   });
 
   test('--ocr never reports a scan\'s pages as needs_ocr (a partial success); bad OCR flags are usage errors', async () => {
