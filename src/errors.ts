@@ -158,3 +158,15 @@ export function fromErrorInfo(info: ErrorInfo): ReamError {
     ...(info.details ? { details: info.details } : {}),
   });
 }
+
+/**
+ * A file that could not be opened or read, as a {@link ReamError}: `not_found` when it does not
+ * exist, `io_error` otherwise (a directory, no permission, a failing disk). Not retryable: the
+ * same path fails the same way until someone changes it.
+ */
+export function fileReadError(path: string, error: unknown): ReamError {
+  if (error instanceof ReamError) return error;
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  const message = error instanceof Error ? error.message : String(error);
+  return ReamError.nonRetryable(code === 'ENOENT' ? 'not_found' : 'io_error', `cannot read ${path}: ${message}`, { cause: error });
+}

@@ -177,6 +177,12 @@ export class BatchRunner<T, R> {
         this.#report(failure(item, index, toReamError(error), 0, 0));
         return;
       }
+      // A mistake in the call, like a missing key function: a number written as a key would
+      // make the checkpoint file unreadable on the next run.
+      if (typeof key !== 'string') {
+        this.#fail(ReamError.nonRetryable('validation_failed', `processBatch: checkpoint.key must return a string, got ${typeof key}`));
+        return;
+      }
     } else if (typeof item === 'string') {
       key = item;
     } else {

@@ -63,7 +63,11 @@ export function resolveSettings<T, R>(options: BatchOptions<T, R>): BatchSetting
     const value = rate.perSecond ?? rate.perMinute;
     const both = rate.perSecond !== undefined && rate.perMinute !== undefined;
     check(!both && typeof value === 'number' && Number.isFinite(value) && value > 0, 'rate must be { perSecond: n } or { perMinute: n } with n > 0');
+    const intervalMs = rate.perSecond !== undefined ? 1000 / rate.perSecond : 60_000 / (rate.perMinute ?? 1);
+    check(intervalMs <= MAX_TIMER_MS, `rate is too slow: one start every ${intervalMs} ms, more than a timer's ${MAX_TIMER_MS} ms`);
   }
+  check(options.signal === undefined || options.signal instanceof AbortSignal, 'signal must be an AbortSignal');
+  check(options.onEvent === undefined || typeof options.onEvent === 'function', 'onEvent must be a function');
 
   return {
     rate: rate && RateGate.of(rate),

@@ -1,7 +1,7 @@
 import { openAsBlob } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { ReamError } from '../errors.ts';
+import { fileReadError, ReamError } from '../errors.ts';
 
 /** A file to submit: a path on disk (streamed, never read whole) or bytes with a name. */
 export type SubmitFile = string | { name: string; data: Blob | Uint8Array };
@@ -13,12 +13,6 @@ export interface FileBlob {
   path?: string;
 }
 
-function unreadable(path: string, error: unknown): ReamError {
-  if (error instanceof ReamError) return error;
-  const code = (error as NodeJS.ErrnoException).code;
-  return ReamError.nonRetryable(code === 'ENOENT' ? 'not_found' : 'io_error', `cannot read ${path}: ${(error as Error).message}`, { cause: error });
-}
-
 /** Size and modification time of a regular file; `not_found`, `validation_failed` (not a file) or `io_error`. */
 export async function statFile(path: string): Promise<{ size: number; mtimeMs: number }> {
   try {
@@ -26,7 +20,7 @@ export async function statFile(path: string): Promise<{ size: number; mtimeMs: n
     if (!info.isFile()) throw ReamError.nonRetryable('validation_failed', `${path} is not a file`);
     return info;
   } catch (error) {
-    throw unreadable(path, error);
+    throw fileReadError(path, error);
   }
 }
 
@@ -38,6 +32,6 @@ export async function fileBlob(file: SubmitFile): Promise<FileBlob> {
   try {
     return { name: basename(file), blob: await openAsBlob(file), path: file };
   } catch (error) {
-    throw unreadable(file, error);
+    throw fileReadError(file, error);
   }
 }

@@ -690,8 +690,9 @@ export class ReamClient {
 
   /**
    * The job's events over SSE, from `afterSeq`, until its terminal event (`job.completed`,
-   * `job.failed`, `job.cancelled`). A dropped connection or a 5xx reconnects with
-   * `Last-Event-ID`, so every `seq` arrives once and in order; 4xx answers throw.
+   * `job.failed`, `job.cancelled`), or at once when the job has ended and `afterSeq` is its last
+   * (the server answers 204). A dropped connection or a 5xx reconnects with `Last-Event-ID`, so
+   * every `seq` arrives once and in order; 4xx answers throw.
    */
   async *events(id: string, options: EventsOptions = {}): AsyncGenerator<ReamEvent> {
     let lastSeq = options.afterSeq ?? 0;
@@ -705,6 +706,8 @@ export class ReamClient {
           headers: { accept: 'text/event-stream', ...(lastSeq > 0 ? { 'last-event-id': String(lastSeq) } : {}) },
           ...(options.signal ? { signal: options.signal } : {}),
         });
+        // The job has ended and every event up to `lastSeq` was had already: nothing more comes.
+        if (response.status === 204) return;
         if (response.body) {
           for await (const message of parseSse(response.body, parser)) {
             if (message.data === '') continue;

@@ -1,5 +1,6 @@
 import type { EventBus, EventFilter, EventListener } from './port.ts';
 import type { ReamEvent } from './types.ts';
+import { deliver, warnListenerError } from './deliver.ts';
 
 export interface MemoryEventBusOptions {
   /**
@@ -24,21 +25,15 @@ export class MemoryEventBus implements EventBus {
   readonly #onListenerError: (error: unknown, event: ReamEvent) => void;
 
   constructor(options: MemoryEventBusOptions = {}) {
-    this.#onListenerError =
-      options.onListenerError ??
-      ((error, event) => process.emitWarning(`ream: an event listener threw on ${event.type} (job ${event.jobId}): ${String(error)}`));
+    this.#onListenerError = options.onListenerError ?? warnListenerError;
   }
 
   publish(event: ReamEvent): Promise<void> {
     // A snapshot: listeners that (un)subscribe while being called do not disturb this delivery.
     for (const subscription of [...this.#subscriptions]) {
       if (!this.#subscriptions.has(subscription) || !matches(subscription.filter, event)) continue;
-      try {
-        subscription.listener(event);
-      } catch (error) {
-        // "A listener that throws does not stop delivery to the others."
-        this.#onListenerError(error, event);
-      }
+      // "A listener that throws does not stop delivery to the others."
+      deliver(subscription.listener, event, this.#onListenerError);
     }
     return Promise.resolve();
   }

@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import { ReamError } from '../errors.ts';
 import type { EventBus, EventFilter, EventListener } from './port.ts';
 import type { ReamEvent } from './types.ts';
+import { deliver, warnListenerError } from './deliver.ts';
 
 export interface RedisEventBusOptions {
   /** `redis://[:password@]host:port[/db]`. */
@@ -49,9 +50,7 @@ export class RedisEventBus implements EventBus {
   constructor(options: RedisEventBusOptions) {
     this.#prefix = options.prefix ?? 'ream';
     this.#where = `Redis at ${hostOf(options.url)}`;
-    this.#onListenerError =
-      options.onListenerError ??
-      ((error, event) => process.emitWarning(`ream: an event listener threw on ${event.type} (job ${event.jobId}): ${String(error)}`));
+    this.#onListenerError = options.onListenerError ?? warnListenerError;
     this.#publisher = new Redis(options.url, { lazyConnect: true });
     this.#subscriber = new Redis(options.url, { lazyConnect: true });
     for (const connection of [this.#publisher, this.#subscriber]) {
@@ -159,12 +158,8 @@ export class RedisEventBus implements EventBus {
       if (!subscriptions.has(subscription)) continue;
       const { jobId, tenantId } = subscription.filter;
       if ((jobId !== undefined && jobId !== event.jobId) || (tenantId !== undefined && tenantId !== event.tenantId)) continue;
-      try {
-        subscription.listener(event);
-      } catch (error) {
-        // "A listener that throws does not stop delivery to the others."
-        this.#onListenerError(error, event);
-      }
+      // "A listener that throws does not stop delivery to the others."
+      deliver(subscription.listener, event, this.#onListenerError);
     }
   }
 }

@@ -1,6 +1,7 @@
 import type { ChunkAnalysis, Fields, TokenUsage } from '../analyzers/port.ts';
 import { addUsage, NO_USAGE } from '../analyzers/store/port.ts';
 import type { ChunkRef } from '../events/types.ts';
+import type { ErrorInfo } from '../errors.ts';
 import { tableRow } from '../formats/sheet/cells.ts';
 import type { PageFailure, PageText, PageWarning, StoredRow } from '../formats/types.ts';
 import { fromJson, type JsonValue } from '../json.ts';
@@ -82,14 +83,24 @@ export interface MergedDocument {
   usage: TokenUsage;
 }
 
+/** Why a chunk of a document that ended by itself has no checkpoint: its task never recorded one. */
+export const WORKER_DIED: ErrorInfo = { code: 'internal', message: 'the chunk has no result: its worker died during the last attempt' };
+/** Why a chunk of a cancelled document has no checkpoint. */
+export const CANCELLED_UNREAD: ErrorInfo = { code: 'cancelled', message: 'the document was cancelled before this chunk was read' };
+
+/** Why a chunk of a document in `status` has no checkpoint. */
+export function unreadReason(status: string): ErrorInfo {
+  return status === 'cancelled' ? CANCELLED_UNREAD : WORKER_DIED;
+}
+
 /**
  * A chunk of `plan` with no checkpoint: it ended without its task recording anything (a worker
- * died on its last attempt), so its pages are failed pages too.
+ * died on its last attempt, or the document was cancelled first), so its pages are failed pages too.
  */
-export function missingChunk(ref: ChunkRef): ChunkResultRecord {
+export function missingChunk(ref: ChunkRef, why: ErrorInfo = WORKER_DIED): ChunkResultRecord {
   return {
     jobId: '', documentId: '', index: ref.index, from: ref.from, to: ref.to, status: 'failed', output: null, durationMs: 0,
-    error: { code: 'internal', message: 'the chunk has no result: its worker died during the last attempt' },
+    error: why,
   };
 }
 
@@ -169,6 +180,6 @@ export class ChunkMerger {
 export function mergeChunks(chunks: readonly ChunkResultRecord[], plan: readonly ChunkRef[] = []): MergedDocument {
   const byIndex = new Set(chunks.map((chunk) => chunk.index));
   const merger = new ChunkMerger();
-  for (const chunk of [...chunks, ...plan.filter((ref) => !byIndex.has(ref.index)).map(missingChunk)]) merger.add(chunk);
+  for (const chunk of [...chunks, ...plan.filter((ref) => !byIndex.has(ref.index)).map((ref) => missingChunk(ref))]) merger.add(chunk);
   return merger.result();
 }

@@ -4,7 +4,7 @@
 // finds the same children (same bytes → same document id; a document already in the job is
 // never attached twice), so children are never made twice. An attachment whose content is in
 // the job already (the same file attached twice, or given by the user too) stays one document.
-import { createReadStream } from 'node:fs';
+import { openFileStream } from './open-file.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -61,7 +61,7 @@ export async function addChildDocuments(engine: Engine, format: DocumentFormat, 
       signal.throwIfAborted();
       // `keep`: content no reader takes is stored all the same, and its own inspection fails it
       // with its code (`unsupported_type`), never the parent.
-      const doc = await storeDocument(engine, createReadStream(file.path), file.name, { tenantId: scope.job.tenantId, onRefuse: 'keep' });
+      const doc = await storeDocument(engine, await openFileStream(file.path), file.name, { tenantId: scope.job.tenantId, onRefuse: 'keep' });
       children.push({ documentId: doc.id, source: childSource(scope.jobDoc.source, file.index, file.name), parentId: scope.jobDoc.documentId });
     }
     signal.throwIfAborted();

@@ -22,6 +22,7 @@ import { Engine } from './engine.ts';
 import type { Ream, ReamOptions } from './ream.ts';
 import { reamHandle } from './ream-handle.ts';
 import { DEFAULT_MAX_MEMORY_MB } from './thread-defaults.ts';
+import { checkReamOptions } from './ream-options-check.ts';
 import { WebhookAddressGuard } from './webhook-address.ts';
 import { WEBHOOK_DEFAULTS } from './webhook-delivery.ts';
 import { TASK_KINDS } from './task-kinds.ts';
@@ -40,6 +41,7 @@ export type { WebhookAddressOptions } from './webhook-address.ts';
  * leases of the dead process are released at once and unfinished jobs carry on.
  */
 export async function createReam(options: ReamOptions = {}): Promise<Ream> {
+  checkReamOptions(options);
   const dataDir = resolve(options.dataDir ?? '.ream');
   const webhookGuard = new WebhookAddressGuard(options.webhooks); // a bad allow-list is refused before anything opens
   // Embedded: one process owns the data dir. Distributed: the services arbitrate, no lock.

@@ -1,5 +1,6 @@
 import type { DocumentPageResult } from '../api-types.ts';
 import type { Fields } from '../analyzers/port.ts';
+import type { ErrorInfo } from '../errors.ts';
 import { fromJson } from '../json.ts';
 import { failedChunkPages, missingChunk, unpackChunk, type PackedChunkOutput, type StoredChunkOutput } from '../pipeline/merge.ts';
 import type { ChunkRef } from '../events/types.ts';
@@ -25,6 +26,8 @@ export interface PageBatchOptions {
    * the job can take for good (no gap is reported as failed pages).
    */
   finishedOnly?: boolean;
+  /** Why a chunk without a checkpoint was not read (`unreadReason` of the document's status); default: its worker died. */
+  unread?: ErrorInfo;
 }
 
 /** Whether the ascending `pages` hold one in `(from, to]` (a checkpoint's 0-based bounds). */
@@ -53,8 +56,9 @@ export async function* documentPages(
   documentId: string,
   pagesTotal: number,
   selection?: PageSelection,
+  unread?: ErrorInfo,
 ): AsyncGenerator<DocumentPageResult> {
-  for await (const batch of documentPageBatches(store, jobId, documentId, pagesTotal, selection)) yield* batch;
+  for await (const batch of documentPageBatches(store, jobId, documentId, pagesTotal, selection, unread ? { unread } : {})) yield* batch;
 }
 
 /**
@@ -68,7 +72,7 @@ export async function* documentPageBatches(
   documentId: string,
   pagesTotal: number,
   selection?: PageSelection,
-  { after = 0, finishedOnly = false }: PageBatchOptions = {},
+  { after = 0, finishedOnly = false, unread }: PageBatchOptions = {},
 ): AsyncGenerator<DocumentPageResult[]> {
   const wanted = selection ? new Set(selection.pages) : undefined;
   const picked = (pages: DocumentPageResult[]): DocumentPageResult[] => (wanted ? pages.filter((page) => wanted.has(page.page)) : pages);
@@ -78,11 +82,11 @@ export async function* documentPageBatches(
     if (!inSelection(ref.from, ref.to)) continue;
     let chunk: ChunkResultRecord;
     if ('gap' in step) {
-      chunk = missingChunk(step.gap);
+      chunk = missingChunk(step.gap, unread);
     } else {
       const stored = await store.getChunkResult(jobId, documentId, step.state.index);
       if (finishedOnly && stored?.status !== 'succeeded') return;
-      chunk = stored ?? missingChunk(step.state);
+      chunk = stored ?? missingChunk(step.state, unread);
     }
     const pages = picked(pagesOf(chunk));
     if (pages.length > 0) yield pages;
@@ -112,11 +116,11 @@ export async function* documentTableBatches(
   jobId: string,
   documentId: string,
   pagesTotal: number,
-  { after = 0, finishedOnly = false, csvFields }: TableBatchOptions = {},
+  { after = 0, finishedOnly = false, csvFields, unread }: TableBatchOptions = {},
 ): AsyncGenerator<TableBatch> {
   for await (const step of checkpointSteps(store, jobId, documentId, pagesTotal, { after, finishedOnly })) {
     if ('gap' in step) {
-      yield { pages: pagesOf(missingChunk(step.gap)) };
+      yield { pages: pagesOf(missingChunk(step.gap, unread)) };
       continue;
     }
     const { state } = step;
@@ -128,7 +132,7 @@ export async function* documentTableBatches(
     }
     const chunk = await store.getChunkResult(jobId, documentId, state.index);
     if (finishedOnly && chunk?.status !== 'succeeded') return;
-    const pages = pagesOf(chunk ?? missingChunk(state));
+    const pages = pagesOf(chunk ?? missingChunk(state, unread));
     if (pages.length > 0) yield { pages };
   }
 }

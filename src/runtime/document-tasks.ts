@@ -6,7 +6,7 @@ import type { AnalysisStore, AnalyzeContext } from '../analyzers/port.ts';
 import { BlobFiles, type BlobFile } from '../blobs/local-copy.ts';
 import { ReamError } from '../errors.ts';
 import type { ChunkRef } from '../events/types.ts';
-import type { DocumentFormat, Extraction, Inspection, PageWarning } from '../formats/types.ts';
+import type { DocumentFormat, Extraction, PageWarning } from '../formats/types.ts';
 import { asJson, fromJson, type JsonValue } from '../json.ts';
 import { planChunks } from '../pipeline/chunk-planner.ts';
 import { pagesToRedo, replacePages } from '../pipeline/chunk-redo.ts';
@@ -29,6 +29,7 @@ import {
 } from '../store/port.ts';
 import { inSpan, traceField } from '../tracing/spans.ts';
 import { addChildDocuments } from './child-documents.ts';
+import { outputBase, type DocumentInfo } from './document-output.ts';
 import { analyzeChunk, analyzeDocument } from './document-analysis.ts';
 import type { Engine } from './engine.ts';
 import { TASK_KINDS, taskIds, type ChunkPayload, type DocumentPayload } from './task-kinds.ts';
@@ -67,14 +68,6 @@ export interface DocumentTaskPorts {
   blobFiles?: BlobFiles;
   /** Response cache and usage ledger handed to analyzers (see `EngineDeps.analysis`). */
   analysis?: AnalysisStore;
-}
-
-/** What inspection stores on the job document, read back by later tasks. */
-interface DocumentInfo {
-  mediaType: string;
-  metadata: Inspection['metadata'];
-  /** Found at inspection, not by reading pages (an attachment refused by a limit); joined to the result's. */
-  warnings?: PageWarning[];
 }
 
 /** Everything a task needs about its document, loaded once per task. */
@@ -361,7 +354,7 @@ export class DocumentTasks {
       await search.recordResult(scope.job.tenantId, documentId, { jobId: scope.job.id, mediaType: info?.mediaType ?? scope.doc.mediaType, fields });
     }
     const output: DocumentOutput = {
-      ...this.#outputBase(scope.jobDoc, scope.doc),
+      ...outputBase(scope.jobDoc, scope.doc),
       mediaType: info?.mediaType ?? scope.doc.mediaType,
       status, pageCount: scope.jobDoc.pagesTotal, metadata: info?.metadata ?? null,
       pages: merged.pages, fields, ...(keepPages ? {} : { pagesOmitted: true as const }), failedPages: merged.failedPages, error,
@@ -392,7 +385,7 @@ export class DocumentTasks {
     if (!job || !jobDoc || !doc || TERMINAL_JOB_STATUSES.includes(job.status) || TERMINAL_DOCUMENT_STATUSES.includes(jobDoc.status)) return;
     const status = error.code === 'cancelled' ? 'cancelled' : 'failed';
     await this.#finishDocument(job, {
-      ...this.#outputBase(jobDoc, doc),
+      ...outputBase(jobDoc, doc),
       mediaType: fromJson<DocumentInfo | null>(jobDoc.info)?.mediaType ?? null,
       status, pageCount: jobDoc.pagesTotal, metadata: fromJson<DocumentInfo | null>(jobDoc.info)?.metadata ?? null,
       pages: [], fields: {}, failedPages: [], error: error.toJSON(),
@@ -413,10 +406,6 @@ export class DocumentTasks {
       ...(output.error ? { error: output.error } : {}),
     });
     await this.#engine.finalizeIfDone(job.id);
-  }
-
-  #outputBase(jobDoc: JobDocumentRecord, doc: DocumentRecord): Pick<DocumentOutput, 'documentId' | 'parentId' | 'source' | 'sha256' | 'size'> {
-    return { documentId: doc.id, ...(jobDoc.parentId === undefined ? {} : { parentId: jobDoc.parentId }), source: jobDoc.source, sha256: doc.sha256, size: doc.size };
   }
 
   #format(scope: TaskScope): DocumentFormat {

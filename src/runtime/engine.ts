@@ -1,5 +1,7 @@
 import type { AnalysisStore } from '../analyzers/store/port.ts';
-import { createReadStream } from 'node:fs';
+import { fileReadError, ReamError } from '../errors.ts';
+import { documentOutput } from './document-output.ts';
+import { openFileStream } from './open-file.ts';
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { tmpdir } from 'node:os';
@@ -8,7 +10,7 @@ import { BlobFiles } from '../blobs/local-copy.ts';
 import type { BlobStore, PutOptions } from '../blobs/port.ts';
 import type { EventBus, EventFilter, EventListener } from '../events/port.ts';
 import type { EventType, Progress, ReamEvent } from '../events/types.ts';
-import { fromJson, type JsonObject } from '../json.ts';
+import type { JsonObject } from '../json.ts';
 import type { PipelineDescription, PipelineRegistry } from '../pipeline/registry.ts';
 import type { DocumentOutput, Pipeline } from '../pipeline/types.ts';
 import type { TaskQueue } from '../queue/port.ts';
@@ -225,8 +227,13 @@ export class Engine {
    * at once. Adding the same content to the same job again is a no-op.
    */
   async addFile(jobId: string, file: FileInput): Promise<AddedDocument> {
-    // The file is opened only once the job is known to take it.
-    return this.#intake.add(jobId, () => createReadStream(file.path), file.source ?? file.path);
+    let stream: Readable | undefined;
+    try {
+      // The file is opened only once the job is known to take it; closed whatever happens then.
+      return await this.#intake.add(jobId, async () => (stream = await openFileStream(file.path)), file.source ?? file.path);
+    } finally {
+      stream?.destroy();
+    }
   }
 
   /**
@@ -235,7 +242,20 @@ export class Engine {
    * job is unknown or cancelled it is left unread, for the caller to drain or destroy.
    */
   async addStream(jobId: string, stream: Readable, name: string): Promise<AddedDocument> {
-    return this.#intake.add(jobId, () => stream, name);
+    // Listened to from the start: a stream that fails while the job is checked (a file that
+    // does not open) would otherwise emit 'error' with no listener, which ends the process.
+    const ignore = (): void => {};
+    stream.on('error', ignore);
+    try {
+      return await this.#intake.add(jobId, () => {
+        if (stream.errored) throw fileReadError(name, stream.errored);
+        return stream;
+      }, name);
+    } catch (error) {
+      throw stream.errored && !(error instanceof ReamError) ? fileReadError(name, stream.errored) : error;
+    } finally {
+      stream.off('error', ignore);
+    }
   }
 
   /** See {@link JobIntake.storeDocument}. */
@@ -366,9 +386,26 @@ export class Engine {
   /** Final results of the job's ended documents, in input order. */
   async *results(jobId: string): AsyncGenerator<DocumentOutput> {
     const { store } = this.#deps;
+    const pipeline = this.#pipelineOf(jobId);
     for (const doc of await store.listJobDocuments(jobId)) {
-      const result = await store.getDocumentResult(jobId, doc.documentId);
-      if (result) yield fromJson<DocumentOutput>(result.output);
+      const output = await documentOutput(store, pipeline, doc);
+      if (output) yield output;
     }
+  }
+
+  /** One document's result, as {@link results} gives it; none until it has ended. */
+  async documentResult(jobId: string, documentId: string): Promise<DocumentOutput | undefined> {
+    const jobDoc = await this.#deps.store.getJobDocument(jobId, documentId);
+    return jobDoc && documentOutput(this.#deps.store, this.#pipelineOf(jobId), jobDoc);
+  }
+
+  /** The pipeline of a job, built once when first needed (a cancelled document's result needs its chunking). */
+  #pipelineOf(jobId: string): () => Promise<Pipeline> {
+    let built: Promise<Pipeline> | undefined;
+    return () => built ??= (async () => {
+      const job = await this.#deps.store.getJob(jobId);
+      if (!job) throw ReamError.nonRetryable('not_found', `no job ${jobId}`);
+      return this.buildPipeline(job.pipeline, job.options);
+    })();
   }
 }

@@ -2,8 +2,10 @@ import type { UsageView } from '../api-types.ts';
 import { errorGroups } from './error-groups.ts';
 import { costOf, type PriceTable } from '../analyzers/llm/usage.ts';
 import { addUsage, NO_USAGE, type AnalysisStore, type ModelUsage } from '../analyzers/store/port.ts';
-import { ReamError } from '../errors.ts';
+import { ReamError, toReamError } from '../errors.ts';
+import { asJson } from '../json.ts';
 import { jobArtifacts } from '../reports/job-artifacts.ts';
+import { unreadReason } from '../pipeline/merge.ts';
 import { DEFAULT_TENANT, TERMINAL_JOB_STATUSES, type JobRecord } from '../store/port.ts';
 import { findApiKey } from './api-keys.ts';
 import { type Engine, type FileInput } from './engine.ts';
@@ -81,6 +83,20 @@ async function* inputFiles(files: SubmitInput['files']): AsyncGenerator<FileInpu
 export function reamHandle(engine: Engine, parts: HandleParts): Ream {
   const { store } = engine.ports;
   const uploads = uploadRecords(store);
+  // `wait`s still pending when the handle closes: each is ended with `unavailable` then.
+  const waits = new Set<(error: ReamError) => void>();
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      try {
+        await parts.close();
+      } finally {
+        const error = new ReamError('unavailable', 'this ream was closed before the job ended', { retryable: false });
+        for (const end of waits) end(error);
+      }
+    })();
+    return closing;
+  };
   const ream: Ream = {
     dataDir: parts.dataDir,
     deployment: parts.deployment,
@@ -117,25 +133,28 @@ export function reamHandle(engine: Engine, parts: HandleParts): Ream {
     cancelDocument: (jobId, documentId) => engine.cancelDocument(jobId, documentId),
     retry: (jobId) => engine.retry(jobId),
     deleteJob: (jobId) => engine.deleteJob(jobId),
-    wait: (jobId, waitOptions) => waitForJob(engine, jobId, waitOptions?.signal),
+    wait: (jobId, waitOptions) => waitForJob(engine, jobId, waitOptions?.signal, waits),
     results: (jobId) => engine.results(jobId),
     jobDocuments: (jobId, page) => store.listJobDocuments(jobId, page),
     jobDocument: (jobId, documentId) => store.getJobDocument(jobId, documentId),
-    documentResult: (jobId, documentId) => store.getDocumentResult(jobId, documentId),
+    async documentResult(jobId, documentId) {
+      const output = await engine.documentResult(jobId, documentId);
+      return output && { jobId, documentId, output: asJson(output) };
+    },
     async *documentPages(jobId, documentId, selection) {
       const jobDoc = await store.getJobDocument(jobId, documentId);
       if (jobDoc?.pagesTotal === null || jobDoc?.pagesTotal === undefined) return;
-      yield* documentPages(store, jobId, documentId, jobDoc.pagesTotal, selection);
+      yield* documentPages(store, jobId, documentId, jobDoc.pagesTotal, selection, unreadReason(jobDoc.status));
     },
     async *documentPageBatches(jobId, documentId, options) {
       const jobDoc = await store.getJobDocument(jobId, documentId);
       if (jobDoc?.pagesTotal === null || jobDoc?.pagesTotal === undefined) return;
-      yield* documentPageBatches(store, jobId, documentId, jobDoc.pagesTotal, undefined, options);
+      yield* documentPageBatches(store, jobId, documentId, jobDoc.pagesTotal, undefined, { unread: unreadReason(jobDoc.status), ...options });
     },
     async *documentTableBatches(jobId, documentId, options) {
       const jobDoc = await store.getJobDocument(jobId, documentId);
       if (jobDoc?.pagesTotal === null || jobDoc?.pagesTotal === undefined) return;
-      yield* documentTableBatches(store, jobId, documentId, jobDoc.pagesTotal, options);
+      yield* documentTableBatches(store, jobId, documentId, jobDoc.pagesTotal, { unread: unreadReason(jobDoc.status), ...options });
     },
     artifacts: (jobId) => jobArtifacts(engine.results(jobId)),
     artifactBytes: (artifact, range) => engine.ports.blobs.get(artifact.sha256, range),
@@ -216,25 +235,45 @@ export function reamHandle(engine: Engine, parts: HandleParts): Ream {
     },
     async drain(timeoutMs) {
       await parts.drainWork(timeoutMs);
-      await parts.close();
+      await close();
     },
-    close: () => parts.close(),
+    close,
   };
+  refuseAfterClose(ream, () => closing !== undefined);
   rememberEngine(ream, engine);
   return ream;
 }
 
-async function waitForJob(engine: Engine, jobId: string, signal?: AbortSignal): Promise<JobRecord> {
+/**
+ * Every method but `close` and `drain` (both idempotent) refuses with `unavailable` once the
+ * handle is closing, rather than failing deep inside a closed driver with a message of its own.
+ */
+function refuseAfterClose(ream: Ream, isClosed: () => boolean): void {
+  // The handle's own properties, looked at generically: each function is wrapped in place, so
+  // the object keeps its identity (rememberEngine) and its type.
+  const methods = ream as unknown as Record<string, unknown>;
+  for (const [name, method] of Object.entries(methods)) {
+    if (typeof method !== 'function' || name === 'close' || name === 'drain') continue;
+    methods[name] = function (this: unknown, ...args: unknown[]): unknown {
+      if (isClosed()) throw new ReamError('unavailable', `ream.${name}: this ream is closed`, { retryable: false });
+      return (method as (...a: unknown[]) => unknown).apply(this, args);
+    };
+  }
+}
+
+async function waitForJob(engine: Engine, jobId: string, signal: AbortSignal | undefined, waits: Set<(error: ReamError) => void>): Promise<JobRecord> {
   return new Promise<JobRecord>((resolvePromise, reject) => {
     let settled = false;
     const finish = (error: unknown, job?: JobRecord): void => {
       if (settled) return;
       settled = true;
+      waits.delete(finish);
       unsubscribe();
       signal?.removeEventListener('abort', onAbort);
       if (job) resolvePromise(job);
-      else reject(error instanceof Error ? error : new Error(String(error)));
+      else reject(toReamError(error));
     };
+    waits.add(finish);
     const check = (): void => {
       engine.ports.store.getJob(jobId).then(
         (job) => {
@@ -244,7 +283,12 @@ async function waitForJob(engine: Engine, jobId: string, signal?: AbortSignal): 
         (error: unknown) => finish(error),
       );
     };
-    const onAbort = (): void => finish(signal?.reason ?? new ReamError('cancelled', 'wait aborted'));
+    // The signal's reason is kept as the cause; the error itself has ream's code.
+    const onAbort = (): void => {
+      const reason: unknown = signal?.reason;
+      const timedOut = reason instanceof Error && reason.name === 'TimeoutError';
+      finish(new ReamError(timedOut ? 'timeout' : 'cancelled', timedOut ? 'wait timed out' : 'wait aborted', { cause: reason }));
+    };
     const unsubscribe = engine.subscribe({ jobId }, (event) => {
       if (event.type === 'job.completed' || event.type === 'job.failed' || event.type === 'job.cancelled') check();
     });

@@ -1,9 +1,9 @@
-import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { ReamError } from '../errors.ts';
 import type { DocumentRecord, JobRecord } from '../store/port.ts';
 import { DEFAULT_TENANT } from '../store/port.ts';
 import type { CreateJobInput, DocumentToAdd, Engine } from './engine.ts';
+import { openFileStream } from './open-file.ts';
 import { storeDocument } from './store-document.ts';
 import { documentOfUpload, type FindUploadInProgress, type UploadRecords } from './upload-records.ts';
 
@@ -72,7 +72,7 @@ export async function submitJob(engine: Engine, uploads: UploadRecords, input: S
   for await (const file of files) {
     if ('path' in file) {
       const source = file.source ?? file.path;
-      stored(await storeDocument(engine, createReadStream(file.path), source, { tenantId, onRefuse: 'keep' }), source);
+      stored(await storeDocument(engine, await openFileStream(file.path), source, { tenantId, onRefuse: 'keep' }), source);
     } else if ('stream' in file) {
       stored(await storeDocument(engine, file.stream, file.name, { tenantId, onRefuse: 'keep' }), file.name);
     } else if ('documentId' in file) {

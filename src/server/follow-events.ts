@@ -1,5 +1,6 @@
 import { TERMINAL_EVENT_TYPES, type ReamEvent } from '../events/types.ts';
 import type { Ream } from '../runtime/create-ream.ts';
+import { TERMINAL_JOB_STATUSES, type JobRecord } from '../store/port.ts';
 
 const REPLAY_PAGE = 500;
 /**
@@ -8,6 +9,21 @@ const REPLAY_PAGE = 500;
  * it this often: a lost live event costs at most this delay, never a stuck stream.
  */
 const DISTRIBUTED_CATCH_UP_MS = 2_000;
+/**
+ * A job's status turns terminal a moment before its terminal event is stored (the event is
+ * announced by whoever changed the status). A job ended longer ago than this has stored it.
+ */
+export const END_EVENT_GRACE_MS = 2_000;
+
+/**
+ * Whether a follower of `job` who has every event up to `afterSeq` is done: the job has ended,
+ * long enough ago for its terminal event to be stored, and nothing is stored after `afterSeq`.
+ * (A client that resumes after the last event of an ended job otherwise waits forever.)
+ */
+export async function followedToTheEnd(ream: Ream, job: JobRecord, afterSeq: number, now = Date.now()): Promise<boolean> {
+  if (!TERMINAL_JOB_STATUSES.includes(job.status) || now - (job.finishedAt ?? now) < END_EVENT_GRACE_MS) return false;
+  return (await ream.listEvents(job.id, afterSeq, 1)).length === 0;
+}
 
 export interface FollowOptions {
   /** Send events with `seq` greater than this. */
@@ -35,6 +51,7 @@ export function followJobEvents(ream: Ream, jobId: string, options: FollowOption
   let ended = false;
   let chain: Promise<void> = Promise.resolve();
   let poll: NodeJS.Timeout | undefined;
+  let recheck: NodeJS.Timeout | undefined;
   let resolveDone: () => void = () => undefined;
   const done = new Promise<void>((resolve) => {
     resolveDone = resolve;
@@ -45,6 +62,7 @@ export function followJobEvents(ream: Ream, jobId: string, options: FollowOption
     ended = true;
     off();
     if (poll) clearInterval(poll);
+    clearTimeout(recheck);
     resolveDone();
   };
   const send = (event: ReamEvent): void => {
@@ -72,6 +90,18 @@ export function followJobEvents(ream: Ream, jobId: string, options: FollowOption
     run(() => (event.seq === lastSent + 1 ? send(event) : event.seq > lastSent ? catchUp() : undefined));
   });
   run(catchUp);
+  // Everything stored is sent; if the job has ended with nothing more to come, so has the follow.
+  // Checked again once the grace is over, for a job that ended just now.
+  const endIfJobEnded = async (): Promise<void> => {
+    if (ended) return;
+    const job = await ream.getJob(jobId);
+    if (!job) return stop(); // deleted meanwhile
+    if (!TERMINAL_JOB_STATUSES.includes(job.status)) return;
+    if (await followedToTheEnd(ream, job, lastSent)) return stop();
+    recheck = setTimeout(() => run(endIfJobEnded), END_EVENT_GRACE_MS);
+    recheck.unref();
+  };
+  run(endIfJobEnded);
   if (ream.deployment !== undefined && !ended) {
     poll = setInterval(() => run(catchUp), DISTRIBUTED_CATCH_UP_MS);
     poll.unref();

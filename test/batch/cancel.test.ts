@@ -105,3 +105,7 @@ void test('no timers, files or signal listeners outlive the batch', async (t) =>
   assert.equal(getEventListeners(controller.signal, 'abort').length, 0);
   assert.ok(peakListeners <= 1, `${peakListeners} listeners on the caller's signal: one per item does not scale`);
 });
+
+void test('a signal that is not an AbortSignal is refused with validation_failed, not a TypeError', async () => {
+  await assert.rejects(processBatch([1], () => 1, { signal: 'x' as never }), { code: 'validation_failed', message: /signal must be an AbortSignal/ });
+});

@@ -48,6 +48,17 @@ void test('items that are not strings need a key function, which may use the ite
     processBatch(rows, (row) => row.n, { checkpoint: { path } }),
     (error: unknown) => error instanceof ReamError && error.code === 'validation_failed' && /checkpoint\.key/.test(error.message),
   );
+
+  // A key function that answers a number (JavaScript, or an `any`) is refused before anything is
+  // written: the file would otherwise be unreadable on every later run.
+  const numbered = join(await tempDir(t), 'numbered.checkpoint');
+  await assert.rejects(
+    processBatch(rows, (row) => row.n, { checkpoint: { path: numbered, key: (row) => row.id as unknown as string } }),
+    (error: unknown) => error instanceof ReamError && error.code === 'validation_failed' && /must return a string/.test(error.message),
+  );
+  assert.deepEqual(await readFile(numbered, 'utf8').catch(() => ''), '', 'no record written');
+  const fixed = await processBatch(rows, (row) => row.n, { checkpoint: { path: numbered, key: (row) => String(row.id) } });
+  assert.equal(fixed.succeeded, 2, 'the file still reads');
 });
 
 void test('a torn last line (a crash mid-write) is dropped and cut off; that item runs again', async (t) => {

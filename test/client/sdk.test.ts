@@ -8,6 +8,7 @@ import { ReamError } from '../../src/errors.ts';
 import { createReam, type Ream } from '../../src/runtime/create-ream.ts';
 import { startServer, type RunningServer } from '../../src/server/app.ts';
 import { makePdf, numberedPages } from '../support/make-pdf.ts';
+import { END_EVENT_GRACE_MS } from '../../src/server/follow-events.ts';
 
 let dir: string;
 let ream: Ream;
@@ -110,6 +111,14 @@ describe('ReamClient against the real server', () => {
     assert.equal(allEvents.at(-1)?.type, 'job.completed');
     const later = await collect(client.events(jobId, { afterSeq: 3 }));
     assert.deepEqual(later, allEvents.slice(3));
+    // After the last event of the ended job: none, and at once (the server's 204), not after
+    // ten reconnects and an io_error.
+    const last = allEvents.at(-1)?.seq ?? 0;
+    const job = await client.getJob(jobId);
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, END_EVENT_GRACE_MS - (Date.now() - Date.parse(job.finishedAt ?? ''))) + 50));
+    const started = Date.now();
+    assert.deepEqual(await collect(client.events(jobId, { afterSeq: last })), []);
+    assert.ok(Date.now() - started < 5_000, 'ended at once');
   });
 
   test('events reconnects with Last-Event-ID when the connection drops', async () => {

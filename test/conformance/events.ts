@@ -63,13 +63,19 @@ const cases: ConformanceCase<Subject>[] = [
     },
   },
   {
-    name: 'a listener that throws does not stop delivery to the others',
+    name: 'a listener that throws, or an async one that rejects, does not stop delivery to the others',
     async run({ bus }) {
       const before: ReamEvent[] = [];
       const after: ReamEvent[] = [];
       bus.subscribe({}, (e) => before.push(e));
       bus.subscribe({}, () => {
         throw new Error('listener bug');
+      });
+      // Its rejection must not be left unhandled (that would end the process).
+      // eslint-disable-next-line @typescript-eslint/no-misused-promises -- an async listener on purpose: what a caller may pass
+      bus.subscribe({}, async () => {
+        await Promise.resolve();
+        throw new Error('async listener bug');
       });
       bus.subscribe({}, (e) => after.push(e));
       await bus.publish(event('j1', 't1', 1));

@@ -22,10 +22,16 @@ void test('MemoryEventBus reports a throwing listener to onListenerError and del
     throw new Error('bad');
   });
   bus.subscribe({}, () => (delivered += 1));
+  // eslint-disable-next-line @typescript-eslint/no-misused-promises -- an async listener on purpose: what a caller may pass
+  bus.subscribe({}, async () => {
+    await Promise.resolve();
+    throw new Error('bad, later');
+  });
   const publishing = bus.publish(event);
   assert.equal(delivered, 1, 'delivered before publish resolves');
   await publishing;
-  assert.equal(errors.length, 1);
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(errors.map((error) => (error as Error).message), ['bad', 'bad, later'], 'the async listener\'s rejection is reported too');
   await bus.close();
   await bus.publish(event);
   assert.equal(delivered, 1, 'close drops subscriptions');

@@ -76,7 +76,12 @@ for (const mode of MODES) {
         assert.equal(seen.held, seen.aborted, 'every HOLD chunk that started was aborted');
 
         const results = await Array.fromAsync(ream.results(job.id));
-        assert.deepEqual(results.map((r) => [r.source.endsWith('go.pdf'), r.status]), [[true, 'succeeded']]);
+        // The cancelled one keeps its place, with what it read and every other page `cancelled`.
+        assert.deepEqual(results.map((r) => [r.source.endsWith('go.pdf'), r.status]), [[false, 'cancelled'], [true, 'succeeded']]);
+        const [cancelledOutput] = results;
+        assert.equal(cancelledOutput?.error?.code, 'cancelled');
+        assert.ok((cancelledOutput.failedPages.length) > 0 && cancelledOutput.failedPages.every((f) => f.code === 'cancelled'), 'unread pages: cancelled');
+        assert.equal(cancelledOutput.pages.length + cancelledOutput.failedPages.length, cancelledOutput.pageCount, 'every page accounted for');
         const events = await ream.listEvents(job.id, 0, 10_000);
         const cancels = events.filter((event) => event.type === 'document.cancelled');
         assert.deepEqual(cancels.map((event) => event.documentId), [held.documentId]);

@@ -254,6 +254,22 @@ describe('embedded engine over real files', () => {
       const chunks = await adaptersOf(ream).store.listChunkResults(job.id, (await ream.jobDocuments(job.id))[0]!.documentId);
       assert.ok(chunks.some((c) => c.status === 'succeeded' && c.from === 0), 'the finished chunk is kept');
       assert.ok(chunks.length < 20, 'most chunks never ran');
+      // Results already made stay readable: the cancelled document's result has the pages read
+      // before the cancel, and every other page as failed with `cancelled` (never `internal`).
+      const [output] = await Array.fromAsync(ream.results(job.id));
+      assert.equal(output?.status, 'cancelled');
+      assert.equal(output.error?.code, 'cancelled');
+      assert.equal(output.pageCount, 200);
+      const read = chunks.filter((c) => c.status === 'succeeded').reduce((n, c) => n + c.to - c.from, 0);
+      assert.equal(output.pages.length, read, 'every page read before the cancel');
+      assert.match(output.pages[0]?.text ?? '', /L page 1 of 200/);
+      assert.equal(output.pages.length + output.failedPages.length, 200, 'every page accounted for');
+      assert.ok(output.failedPages.every((f) => f.code === 'cancelled'), 'pages never read: cancelled');
+      const one = await ream.documentResult(job.id, output.documentId);
+      assert.deepEqual(one?.output, output, 'the same from documentResult');
+      const pages = await Array.fromAsync(ream.documentPages(job.id, output.documentId));
+      assert.equal(pages.length, 200);
+      assert.ok(pages.filter((p) => p.failure).every((p) => p.failure?.code === 'cancelled'), 'the page listing agrees');
       const events = await ream.listEvents(job.id, 0, 10_000);
       assert.equal(events.filter((e) => e.type === 'job.cancelled').length, 1);
       assert.equal(events.filter((e) => e.type === 'job.completed').length, 0);

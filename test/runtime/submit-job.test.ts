@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createReadStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -69,6 +70,21 @@ describe('submitJob: the one job intake', () => {
     await rejectsWithCode(ream.submitJob({ tenantId: 'b', files: [{ documentId: doc.id }] }), 'not_found');
     await rejectsWithCode(ream.submitJob({ tenantId: 'b', files: [{ uploadId: 'f'.repeat(32) }] }), 'not_found');
     assert.equal((await ream.listJobs({ tenantId: 'b', limit: 500 })).items.length, before);
+  });
+
+  test('a missing file or a directory is a coded rejection, from submit, addFile and addStream alike, never a crash', async () => {
+    const missing = join(dir, 'no-such-file.pdf');
+    await rejectsWithCode(ream.submitJob({ files: [{ path: missing }] }), 'not_found');
+    await rejectsWithCode(ream.submitJob({ files: [{ path: dir }] }), 'validation_failed');
+    const job = await ream.createJob({});
+    // The stream of a file that does not exist fails while the job is being checked: before the
+    // fix, its 'error' event had no listener yet and ended the process.
+    await rejectsWithCode(ream.addFile(job.id, { path: missing }), 'not_found');
+    await rejectsWithCode(ream.addFile(job.id, { path: dir }), 'validation_failed');
+    await rejectsWithCode(ream.addStream(job.id, createReadStream(missing), 'x.pdf'), 'not_found');
+    const good = await ream.addStream(job.id, Readable.from([Buffer.from('still fine\n')]), 'fine.txt');
+    assert.equal((await ream.wait(job.id)).status, 'succeeded', 'the failures left the job and its other file alone');
+    assert.equal((await ream.jobDocument(job.id, good.documentId))?.status, 'succeeded');
   });
 
   test('a job needs at least one file', async () => {

@@ -7,6 +7,7 @@ import { ReamError } from '../../src/errors.ts';
 import type { ReamEvent } from '../../src/events/types.ts';
 import type { DocumentOutput } from '../../src/pipeline/types.ts';
 import { createReam, type Ream } from '../../src/runtime/create-ream.ts';
+import { END_EVENT_GRACE_MS } from '../../src/server/follow-events.ts';
 import { startServer, type RunningServer } from '../../src/server/app.ts';
 import type { JobView } from '../../src/server/views.ts';
 import { makePdf, makeScannedPdf, numberedPages } from '../support/make-pdf.ts';
@@ -104,6 +105,25 @@ describe('HTTP API v1', () => {
     assert.equal(resumed[0]?.seq, 4);
     const viaQuery = await readSse(`${server.url}/v1/jobs/${jobId}/events?after=${events.length - 1}`);
     assert.deepEqual(viaQuery.map((e) => e.seq), [events.length]);
+  });
+
+  test('SSE resumed at or past the last event of an ended job ends: at once with 204 once its end has settled', async () => {
+    // Within the grace after the job's end, the stream opens and closes by itself once the grace is over.
+    const job = await ream.getJob(jobId);
+    const endedAgo = Date.now() - (job?.finishedAt ?? 0);
+    if (endedAgo < END_EVENT_GRACE_MS) {
+      const early = await fetch(`${server.url}/v1/jobs/${jobId}/events`, { headers: { 'last-event-id': String(events.length) }, signal: AbortSignal.timeout(30_000) });
+      assert.equal(early.status, 200);
+      assert.doesNotMatch(await early.text(), /^data: /m, 'nothing to send, and the stream ended');
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, END_EVENT_GRACE_MS - (Date.now() - (job?.finishedAt ?? 0))) + 50));
+    }
+    // Before the fix these streams sent heartbeats forever. A 204 tells an EventSource not to reconnect.
+    for (const after of [String(events.length), String(events.length + 100)]) {
+      const response = await fetch(`${server.url}/v1/jobs/${jobId}/events`, { headers: { 'last-event-id': after }, signal: AbortSignal.timeout(30_000) });
+      assert.equal(response.status, 204, `after ${after}`);
+    }
+    // Numbers only as digits: `1e2` is not read as 100.
+    await assertProblem(await fetch(`${server.url}/v1/jobs/${jobId}/events?after=1e2`), 400, 'validation_failed');
   });
 
   test('GET /v1/jobs/:id shows the finished job with page counts', async () => {

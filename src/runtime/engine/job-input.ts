@@ -1,4 +1,5 @@
 import { ReamError } from '../../errors.ts';
+import { PRIORITIES } from '../../api-types.ts';
 import type { JsonObject } from '../../json.ts';
 import type { PipelineRegistry } from '../../pipeline/registry.ts';
 import type { Pipeline } from '../../pipeline/types.ts';
@@ -54,6 +55,10 @@ export class JobInputCheck {
   checkSync(input: CreateJobInput): CheckedJob {
     if (input.options && Object.hasOwn(input.options, LEGACY_ENGINE_OPTION)) {
       throw ReamError.nonRetryable('validation_failed', `option "${LEGACY_ENGINE_OPTION}" is reserved`);
+    }
+    // A task's priority is an integer (the queues rank by it); refused here, before a job exists.
+    if (input.priority !== undefined && !Number.isSafeInteger(input.priority)) {
+      throw ReamError.nonRetryable('validation_failed', `priority must be an integer (${Object.entries(PRIORITIES).map(([name, n]) => `${name} ${n}`).join(', ')}), got ${String(input.priority)}`);
     }
     const pipeline = input.pipeline ?? 'extract';
     // Refuse bad options now, not in every task; the limits may write their values in.

@@ -84,9 +84,9 @@ export class JobIntake {
   }
 
   /** Stores what `open` reads and adds it to the job; `open` is called only once the job is known to take it. */
-  async add(jobId: string, open: () => Readable, source: string): Promise<AddedDocument> {
+  async add(jobId: string, open: () => Readable | Promise<Readable>, source: string): Promise<AddedDocument> {
     const job = await this.#takingDocuments(jobId);
-    const doc = await this.storeDocument(open(), source, job.tenantId);
+    const doc = await this.storeDocument(await open(), source, job.tenantId);
     const added = { source, documentId: doc.id, sha256: doc.sha256 };
     await this.#attach(jobId, [added]);
     return added;

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ReamError } from '../../errors.ts';
 import type { ReamEvent } from '../../events/types.ts';
 import type { Ream } from '../../runtime/create-ream.ts';
-import { followJobEvents } from '../follow-events.ts';
+import { followedToTheEnd, followJobEvents } from '../follow-events.ts';
 import { jobIdParams, problemResponses } from '../openapi.ts';
 import { principalOf } from '../auth/principal.ts';
 import { TENANT } from '../auth/access.ts';
@@ -19,8 +19,8 @@ function resumeAfter(request: FastifyRequest<{ Querystring: { after?: string } }
   const header = request.headers['last-event-id'];
   const raw = typeof header === 'string' && header !== '' ? header : request.query.after;
   if (raw === undefined || raw === '') return 0;
-  const n = Number(raw);
-  if (!Number.isSafeInteger(n) || n < 0) throw ReamError.nonRetryable('validation_failed', 'Last-Event-ID / after must be a non-negative integer');
+  const n = /^\d+$/.test(raw) ? Number(raw) : Number.NaN; // digits only: not `1e2`, ` 7` or `0x10`
+  if (!Number.isSafeInteger(n)) throw ReamError.nonRetryable('validation_failed', 'Last-Event-ID / after must be a non-negative integer');
   return n;
 }
 
@@ -31,7 +31,8 @@ function frame(event: ReamEvent): string {
 /**
  * `GET /v1/jobs/:id/events`: Server-Sent Events. Replays stored events after `Last-Event-ID`
  * (or `?after=`), then follows live ones, every `seq` exactly once and in order
- * ({@link followJobEvents}, shared with the WebSocket). Ends after the job's terminal event.
+ * ({@link followJobEvents}, shared with the WebSocket). Ends after the job's terminal event;
+ * `204 No Content` when the job has ended and the client has every event already.
  */
 export function eventRoutes(app: FastifyInstance, ream: Ream, options: EventRouteOptions): void {
   const schema = {
@@ -44,6 +45,9 @@ export function eventRoutes(app: FastifyInstance, ream: Ream, options: EventRout
   app.get<{ Params: { id: string }; Querystring: { after?: string } }>('/v1/jobs/:id/events', { ...TENANT, schema }, async (request, reply) => {
     const job = await requireJob(ream, request.params.id, principalOf(request));
     const afterSeq = resumeAfter(request);
+    // Resumed after the last event of an ended job: nothing will come. 204 tells an EventSource
+    // to stop reconnecting (a 200 that closes makes it reconnect, again and again).
+    if (await followedToTheEnd(ream, job, afterSeq)) return reply.code(204).send();
     const res = reply.raw;
 
     reply.hijack();

@@ -1,0 +1,61 @@
+// A document's result as readers get it (`Ream.results`, `Ream.documentResult`, the API's
+// results routes): the one its merge stored when it ended by itself; for one cancelled before its
+// merge, one made from what it had read. "Results already made stay readable" (DESIGN §6): the
+// chunks read before a cancel are kept, and the pages never read are listed as failed with
+// `cancelled`. Made when asked rather than stored at cancel, so a cancel of a thousand documents
+// does not merge a thousand, and what a tenant is charged (from stored results) does not change.
+import { fromJson } from '../json.ts';
+import { planChunks } from '../pipeline/chunk-planner.ts';
+import { CANCELLED_UNREAD, ChunkMerger, missingChunk } from '../pipeline/merge.ts';
+import type { DocumentOutput, Pipeline } from '../pipeline/types.ts';
+import type { DocumentRecord, JobDocumentRecord, Store } from '../store/port.ts';
+import type { Inspection, PageWarning } from '../formats/types.ts';
+
+/** What inspection stores on the job document, read back by later tasks. */
+export interface DocumentInfo {
+  mediaType: string;
+  metadata: Inspection['metadata'];
+  /** Found at inspection, not by reading pages (an attachment refused by a limit); joined to the result's. */
+  warnings?: PageWarning[];
+}
+
+/** The fields every result of the document has, whatever became of it. */
+export function outputBase(jobDoc: JobDocumentRecord, doc: DocumentRecord): Pick<DocumentOutput, 'documentId' | 'parentId' | 'source' | 'sha256' | 'size'> {
+  return { documentId: doc.id, ...(jobDoc.parentId === undefined ? {} : { parentId: jobDoc.parentId }), source: jobDoc.source, sha256: doc.sha256, size: doc.size };
+}
+
+/**
+ * The result of `jobDoc`, a document of a job run by `pipeline`: the stored one, or for a
+ * cancelled document without one, the chunks it read; none while it runs.
+ */
+export async function documentOutput(
+  store: Pick<Store, 'getDocumentResult' | 'getDocument' | 'getChunkResult'>,
+  pipeline: () => Promise<Pipeline>,
+  jobDoc: JobDocumentRecord,
+): Promise<DocumentOutput | undefined> {
+  const stored = await store.getDocumentResult(jobDoc.jobId, jobDoc.documentId);
+  if (stored) return fromJson<DocumentOutput>(stored.output);
+  if (jobDoc.status !== 'cancelled') return undefined;
+  const doc = await store.getDocument(jobDoc.documentId, { deleted: true });
+  if (!doc) return undefined;
+  const { chunkPages, maxPagesInResult } = await pipeline();
+  const pagesTotal = jobDoc.pagesTotal;
+  const keepPages = (pagesTotal ?? 0) <= (maxPagesInResult ?? Infinity);
+  const merger = new ChunkMerger(keepPages);
+  for (const ref of pagesTotal === null ? [] : planChunks(pagesTotal, chunkPages)) {
+    const chunk = await store.getChunkResult(jobDoc.jobId, jobDoc.documentId, ref.index, keepPages ? undefined : { withoutBody: true });
+    merger.add(chunk ?? missingChunk(ref, CANCELLED_UNREAD));
+  }
+  const merged = merger.result();
+  const info = fromJson<DocumentInfo | null>(jobDoc.info);
+  const warnings = [...(info?.warnings ?? []), ...merged.warnings].sort((a, b) => a.page - b.page);
+  return {
+    ...outputBase(jobDoc, doc),
+    mediaType: info?.mediaType ?? doc.mediaType,
+    status: 'cancelled', pageCount: pagesTotal, metadata: info?.metadata ?? null,
+    pages: merged.pages, fields: merged.fields, ...(keepPages ? {} : { pagesOmitted: true as const }), failedPages: merged.failedPages,
+    ...(warnings.length > 0 ? { warnings } : {}),
+    error: jobDoc.error ?? { code: 'cancelled', message: 'cancelled' },
+    ...(merged.usage.calls + merged.usage.cachedCalls > 0 ? { usage: merged.usage } : {}),
+  };
+}
