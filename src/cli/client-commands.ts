@@ -222,7 +222,13 @@ export function registerClientCommands(program: Command): void {
         const file = await client.download(id, { format: flags.format, formulas: flags.csvFormulas, ...(flags.document === undefined ? {} : { documentId: flags.document }) });
         const body = Readable.fromWeb(file.body);
         if (flags.out === '-') {
-          await pipeline(body, process.stdout, { end: false });
+          try {
+            await pipeline(body, process.stdout, { end: false });
+          } catch (error) {
+            // `| head`: the reader has what it wanted and closed the pipe. Not a failure.
+            if ((error as NodeJS.ErrnoException).code !== 'EPIPE') throw error;
+            body.destroy();
+          }
           return;
         }
         // The server's name is a file name of its own making; basename() keeps it in this folder regardless.

@@ -30,6 +30,8 @@ export async function collectFiles(inputs: readonly string[], cwd = process.cwd(
     if (!info) throw ReamError.nonRetryable('not_found', `no such file or directory: ${input}`);
     if (info.isDirectory()) {
       const matches = await glob('**/*', { cwd: absolute, absolute: true, onlyFiles: true, dot: false });
+      // As for a pattern that matches nothing: a mistyped folder is said, not a success of 0 files.
+      if (matches.length === 0) throw ReamError.nonRetryable('validation_failed', `no file in ${input} (hidden files are left out)`);
       for (const match of matches) found.add(resolve(match));
     } else {
       found.add(absolute);

@@ -8,12 +8,16 @@ import { positiveInt } from './parse-flags.ts';
 /**
  * `ream run` flags of the `llm` pipeline. Only what to ask goes into job options; the provider
  * (base URL, model, API key) comes from REAM_LLM_* in the environment, so the key is never in
- * a flag (visible to `ps`) nor stored with the job.
+ * a flag (visible to `ps`) nor stored with the job. `rows`: the flags of `ream rows`, which asks
+ * about each row alone: the document step's and page context's flags are hidden from its help
+ * (and refused by {@link rowLlmJobOptions} with a reason).
  */
-export function addLlmFlags(command: Command): Command {
+export function addLlmFlags(command: Command, unit: 'document' | 'row' = 'document'): Command {
+  const rows = unit === 'row';
+  const implies = rows ? 'asks the model about each row' : 'implies --pipeline llm';
   return command
-    .option('--llm-schema <file>', 'JSON Schema of the fields to extract with the model (implies --pipeline llm)')
-    .option('--llm-prompt <text>', 'instructions for the model, per chunk (implies --pipeline llm)')
+    .option('--llm-schema <file>', `JSON Schema of the fields to extract with the model (${implies})`)
+    .option('--llm-prompt <text>', `instructions for the model, per ${rows ? 'row' : 'chunk'} (${implies})`)
     .addOption(new Option('--llm-mode <mode>', 'extract (with --llm-schema), summarize, classify, ask').choices(['extract', 'summarize', 'classify', 'ask']))
     .option('--llm-labels <labels>', 'comma-separated labels for --llm-mode classify', (value: string) => {
       const labels = value.split(',').map((label) => label.trim()).filter((label) => label !== '');
@@ -21,14 +25,14 @@ export function addLlmFlags(command: Command): Command {
       return labels;
     })
     .option('--llm-question <text>', 'the question for --llm-mode ask')
-    .option('--llm-reduce-prompt <text>', 'instructions for the document step that combines chunk answers')
+    .addOption(new Option('--llm-reduce-prompt <text>', 'instructions for the document step that combines chunk answers').hideHelp(rows))
     .option('--llm-model <name>', 'model to use instead of REAM_LLM_MODEL')
     .option('--llm-max-tokens <n>', 'token budget of the job: model calls stop with budget_exceeded beyond it', positiveInt)
-    .option('--llm-overlap <pages>', 'pages of context each chunk also sends on either side (default 1)', (value: string) => {
+    .addOption(new Option('--llm-overlap <pages>', 'pages of context each chunk also sends on either side (default 1)').hideHelp(rows).argParser((value: string) => {
       const n = Number(value);
       if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be an integer ≥ 0');
       return n;
-    });
+    }));
 }
 
 /** Job options of the llm flags given, or `undefined` when none is. */

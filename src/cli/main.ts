@@ -28,7 +28,7 @@ function packageVersion(): string {
 function formatSummary(s: RunSummary, out: string): string {
   const rate = s.wallSeconds > 0 ? (s.pages / s.wallSeconds).toFixed(1) : '0';
   return [
-    `${s.interrupted ? 'interrupted' : 'done'}: ${s.succeeded} succeeded, ${s.failed} failed` +
+    `${s.interrupted ? 'interrupted' : 'done'}: ${s.succeeded} succeeded, ${s.partial > 0 ? `${s.partial} partially succeeded, ` : ''}${s.failed} failed` +
       (s.skipped ? `, ${s.skipped} already done (resumed${s.skippedUnsucceeded ? `; ${s.skippedUnsucceeded} of them did not succeed` : ''})` : '') +
       ` of ${s.total} file(s)`,
     `pages: ${s.pages} in ${s.wallSeconds.toFixed(1)} s (${rate} pages/s)`,
@@ -53,7 +53,7 @@ export function buildProgram(): Command {
     .description('extract text, metadata and fields from files, directories or globs into a JSONL file')
     .argument('<inputs...>', 'files, directories (read recursively) or glob patterns')
     .option('-o, --out <file>', 'results, one JSON line per file', 'ream-results.jsonl')
-    .option('-p, --pipeline <name>', 'pipeline: extract (default), rules or llm')
+    .option('-p, --pipeline <name>', 'pipeline: extract (default), rules or llm (a table row by row: ream rows)')
     .option('--rules <file>', 'JSON file of field rules (implies --pipeline rules)')
     .option('--chunk-pages <n>', 'pages per chunk; chunks of a big file run in parallel (default 50)', positiveInt)
     .option('--max-pages <n>', 'refuse documents with more pages (default 10000)', positiveInt)
@@ -95,7 +95,7 @@ export function buildProgram(): Command {
       const summary = await runCommand(inputs, options, signal);
       process.stdout.write(`${formatSummary(summary, options.out)}\n`);
       // A resumed run counts the files an earlier run failed too: 0 only when every file succeeded.
-      process.exitCode = summary.interrupted ? 130 : summary.failed + summary.skippedUnsucceeded > 0 ? 1 : 0;
+      process.exitCode = summary.interrupted ? 130 : summary.failed + summary.partial + summary.skippedUnsucceeded > 0 ? 1 : 0;
     });
 
   registerRowsCommand(program);

@@ -29,7 +29,7 @@ export function registerRowsCommand(program: Command): void {
     .option('--no-resume', 'start over instead of carrying on from the last run of this command')
     .option('--retry-failed', 'run again only the rows that failed in the last run of this command (the others keep their results)');
   addReportFlags(rows, 'row', 'cells by column name, row_number', 'row-<n>');
-  addLocalEngineFlags(addLlmFlags(rows))
+  addLocalEngineFlags(addLlmFlags(rows, 'row'))
     .action(async (input: string, flags: Record<string, unknown>) => {
       const report = reportFlags(flags);
       // With reports, a table is written only when --out asks for one.

@@ -47,6 +47,8 @@ export interface RunSummary {
   /** Of the skipped files, those whose earlier line is not `succeeded`: the run still did not succeed for them. */
   skippedUnsucceeded: number;
   succeeded: number;
+  /** Files only partly read (`partially_succeeded`: a page failed, or a scan left unread); not among `failed`. */
+  partial: number;
   failed: number;
   pages: number;
   wallSeconds: number;
@@ -101,7 +103,7 @@ export async function runCommand(inputs: readonly string[], options: RunOptions,
   const pending = files.filter((file) => !results.has(file.display));
   const summary: RunSummary = {
     total: files.length, skipped: files.length - pending.length,
-    skippedUnsucceeded: files.filter((file) => results.endedUnsucceeded(file.display)).length, succeeded: 0, failed: 0, pages: 0, wallSeconds: 0, interrupted: false,
+    skippedUnsucceeded: files.filter((file) => results.endedUnsucceeded(file.display)).length, succeeded: 0, partial: 0, failed: 0, pages: 0, wallSeconds: 0, interrupted: false,
   };
   const view = createProgressView(options.progress, pending.length);
   const ream = await createReam(localReamOptions(options.dataDir, options));
@@ -307,6 +309,7 @@ class RunTracker {
     if (!this.#results.write(line)) return;
     this.#written++;
     if (line.status === 'succeeded') this.#summary.succeeded++;
+    else if (line.status === 'partially_succeeded') this.#summary.partial++;
     else this.#summary.failed++;
     if (line.status !== 'failed') this.#summary.pages += line.pageCount ?? 0;
     this.#view.documentEnded(line);

@@ -113,7 +113,12 @@ export function reamHandle(engine: Engine, parts: HandleParts): Ream {
     holdOpen: (jobId) => engine.holdOpen(jobId),
     getJob: (jobId) => store.getJob(jobId),
     listJobs: (query) => store.listJobs(query),
-    counts: (jobId) => store.jobCounts(jobId),
+    async counts(jobId) {
+      const counts = await store.jobCounts(jobId);
+      // All zeros for a job with no document yet, and for no job: the second is `not_found`, as everywhere.
+      if (counts.documentsTotal === 0 && !(await store.getJob(jobId))) throw ReamError.nonRetryable('not_found', `no job ${jobId}`);
+      return counts;
+    },
     async jobView(job) {
       const view = await loadJobView(engine, job);
       const usage = parts.analysis ? usageView(await parts.analysis.jobUsage(job.id), parts.prices) : undefined;

@@ -98,7 +98,11 @@ export interface ReamOptions {
   llm?: LlmProviderSettings | false;
   /** Pipelines of your own, by name, next to the built-in `extract`, `rules` and `llm`. */
   pipelines?: Record<string, PipelineFactory>;
-  /** Run tasks in this process. Default true; false makes a submit-only handle. */
+  /**
+   * Run tasks in this process. Default true; false makes a submit-only handle (work is done by
+   * `ream worker` processes of a distributed deployment). Such a handle holds no timer of its
+   * own: a script that only awaits `wait()` keeps its process alive itself (a server does).
+   */
   work?: boolean;
   /**
    * Distributed mode: Redis, PostgreSQL and an S3 bucket shared by every process (see

@@ -121,6 +121,11 @@ describe('ream run', () => {
     const missing = await run(['run', 'no-such-dir'], dir);
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /no such file or directory: no-such-dir \[not_found\]/);
+    await mkdir(join(dir, 'empty-folder/.hidden'), { recursive: true });
+    await writeFile(join(dir, 'empty-folder/.hidden/x.pdf'), 'hidden');
+    const empty = await run(['run', 'empty-folder'], dir);
+    assert.equal(empty.code, 2, 'a folder with no file is said, as a glob that matches nothing is');
+    assert.match(empty.stderr, /no file in empty-folder \(hidden files are left out\) \[validation_failed\]/);
     const badFlag = await run(['run', '.', '--concurrency', '0'], dir);
     assert.equal(badFlag.code, 2);
     assert.match(badFlag.stderr, /positive integer/);
@@ -148,6 +153,7 @@ describe('ream run', () => {
     await writeFile(join(work, 'scan.pdf'), await makeScannedPdf([['A scanned page']]));
     const never = await run(['run', 'scan.pdf', '--ocr', 'never', '--ocr-lang', 'eng+fra', '--ocr-dpi', '200', '--ocr-engine', 'tesseract', '--out', 'out.jsonl', '--progress', 'none'], work);
     assert.equal(never.code, 1, 'a partial success is not a success');
+    assert.match(never.stdout, /done: 0 succeeded, 1 partially succeeded, 0 failed of 1 file/, 'counted as what it is, not as failed');
     const [line] = readLines(join(work, 'out.jsonl'));
     assert.equal(line?.status, 'partially_succeeded');
     assert.deepEqual(line?.warnings?.map((w) => [w.page, w.code]), [[1, 'needs_ocr']]);

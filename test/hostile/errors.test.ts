@@ -35,6 +35,8 @@ const CASES: Case[] = [
   { what: 'JSON that is not an object', method: 'POST', path: '/v1/jobs', headers: { 'content-type': 'application/json' }, body: '[1,2]', status: 400, code: 'validation_failed' },
   { what: 'a body over the limit', method: 'POST', path: '/v1/jobs', headers: { 'content-type': 'application/json' }, body: `{"pipeline":"${'x'.repeat(2 * 1024 * 1024)}"}`, status: 413, code: 'file_too_large' },
   { what: 'an unsupported content type', method: 'POST', path: '/v1/jobs', headers: { 'content-type': 'text/xml' }, body: '<job/>', status: 415, code: 'unsupported_type' },
+  { what: 'plain text (no route reads it)', method: 'POST', path: '/v1/jobs', headers: { 'content-type': 'text/plain' }, body: '{}', status: 415, code: 'unsupported_type' },
+  { what: 'a field an estimate does not take', method: 'POST', path: '/v1/jobs/estimate', headers: { 'content-type': 'application/json' }, body: '{"documents":1,"bogus":true}', status: 400, code: 'validation_failed' },
   { what: 'an unknown route', method: 'GET', path: '/v1/nothing', status: 404, code: 'not_found' },
   { what: 'an unknown method on a known path', method: 'PUT', path: '/v1/jobs', status: 404, code: 'not_found' },
   { what: 'a plain GET on the WebSocket route', method: 'GET', path: '/v1/ws', status: 400, code: 'validation_failed' },

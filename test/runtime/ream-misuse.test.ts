@@ -55,6 +55,12 @@ describe('an open ream', () => {
     await ream.close();
   });
 
+  test('counts of an unknown job are not_found, as for every other job method', async () => {
+    await rejectsWithCode(ream.counts('job_nope'), 'not_found');
+    const empty = await ream.createJob({});
+    assert.equal((await ream.counts(empty.id)).documentsTotal, 0, 'a job without documents yet has counts of zero');
+  });
+
   test('a priority that is not an integer is refused before any job exists', async () => {
     const before = (await ream.listJobs({ limit: 500 })).items.length;
     for (const priority of [2.5, Number.NaN, Infinity, 'high' as unknown as number]) {

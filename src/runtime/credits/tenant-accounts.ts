@@ -70,7 +70,7 @@ export function tenantAccounts(store: Store, credits: Pick<CreditKeeper, 'prices
     },
     async grantCredits(input) {
       if (!Number.isSafeInteger(input.amount) || input.amount === 0 || Math.abs(input.amount) > MAX_AMOUNT) {
-        throw ReamError.nonRetryable('validation_failed', 'amount must be a whole number of credits, not 0');
+        throw ReamError.nonRetryable('validation_failed', `amount must be a whole number of credits, not 0, at most ${MAX_AMOUNT} either way`);
       }
       if (input.reason.trim() === '') throw ReamError.nonRetryable('validation_failed', 'a grant needs a reason');
       const key = `grant:${input.tenantId}:${input.key ?? randomUUID()}`;

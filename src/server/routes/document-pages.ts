@@ -21,7 +21,6 @@ const COLUMN = 'row, error, cells.<input column> or fields.<field name>';
 
 const WINDOW_QUERY = {
   type: 'object',
-  additionalProperties: false,
   properties: {
     offset: { type: 'integer', minimum: 0, description: 'Rows of the view to skip. With any of these parameters the answer is one window (200 rows unless `limit`)' },
     limit: { type: 'integer', minimum: 1, maximum: MAX_WINDOW_ROWS, description: 'Rows in the window' },

@@ -17,7 +17,6 @@ const params = {
 
 const querystring = {
   type: 'object',
-  additionalProperties: false,
   properties: {
     dpi: { type: 'integer', minimum: PAGE_IMAGE_DPI.min, maximum: PAGE_IMAGE_DPI.max, default: PAGE_IMAGE_DPI.default, description: 'Resolution (a poster-sized page is drawn smaller)' },
   },
