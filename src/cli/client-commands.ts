@@ -17,6 +17,8 @@ import { parseJsonObject } from '../json.ts';
 import { CSV_FORMULA_MODES, DOWNLOAD_FORMATS } from '../api-types.ts';
 import type { CsvFormulaMode, DownloadFormat, JobView, PriorityName, ReamClient, ReamEvent } from '../client/index.ts';
 import { positiveNumber } from './parse-flags.ts';
+import { TERMINAL_EVENT_TYPES } from '../events/types.ts';
+import { TERMINAL_JOB_STATUSES } from '../store/job-store.ts';
 
 export const DEFAULT_SERVER = 'http://127.0.0.1:8080';
 /** Files over this many MiB go over tus (resumable) unless `--upload-threshold` says otherwise. */
@@ -84,12 +86,32 @@ function serverOption(): Option {
   return new Option('--server <url>', 'ream server').env('REAM_SERVER').default(DEFAULT_SERVER);
 }
 
-/** Follows the job to its end, a progress line per event on stderr; sets the exit code. */
+/** At most one progress line this often: the events a job has had so far come back in a burst. */
+const PROGRESS_EVERY_MS = 1_000;
+
+/**
+ * Follows the job to its end, a progress line on stderr at most every {@link PROGRESS_EVERY_MS}
+ * (and the last); sets the exit code. A job that has ended already is answered at once, without
+ * its history.
+ */
 async function follow(client: ReamClient, id: string): Promise<JobView> {
-  const job = await client.wait(id, { onProgress: (_progress, event) => process.stderr.write(`${progressLine(event)}\n`) });
+  const current = await client.getJob(id);
+  let job = current;
+  if (!TERMINAL_JOB_STATUSES.includes(current.status)) {
+    let printedAt = 0;
+    job = await client.wait(id, {
+      onProgress: (_progress, event) => {
+        const now = Date.now();
+        if (now - printedAt < PROGRESS_EVERY_MS && !TERMINAL_EVENT_TYPES.has(event.type)) return;
+        printedAt = now;
+        process.stderr.write(`${progressLine(event)}\n`);
+      },
+    });
+  }
   process.exitCode = exitCodeFor(job.status);
   return job;
 }
+
 
 export function registerClientCommands(program: Command): void {
   usageErrorsExit2(

@@ -1,3 +1,4 @@
+import { basename } from 'node:path';
 import type { UsageView } from '../api-types.ts';
 import { errorGroups } from './error-groups.ts';
 import { costOf, type PriceTable } from '../analyzers/llm/usage.ts';
@@ -185,7 +186,9 @@ export function reamHandle(engine: Engine, parts: HandleParts): Ream {
       const documents = new Map(await Promise.all([...new Set(hits.map((hit) => hit.documentId))].map(async (id) => {
         // Filtered by a job, the hit opens in that job (its result is the one that matched).
         const [doc, jobId] = await Promise.all([store.getDocument(id), filters?.jobId ?? store.latestJobOfDocument(id, tenantId)]);
-        return [id, { name: doc?.name ?? '', jobId: jobId ?? null }] as const;
+        // The name it has in that job (the same content may have come in under other names before).
+        const jobDoc = jobId ? await store.getJobDocument(jobId, id) : undefined;
+        return [id, { name: jobDoc ? basename(jobDoc.source) : doc?.name ?? '', jobId: jobId ?? null }] as const;
       })));
       return hits.map((hit) => ({ ...hit, name: documents.get(hit.documentId)?.name ?? '', jobId: documents.get(hit.documentId)?.jobId ?? null }));
     },

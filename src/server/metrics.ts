@@ -245,8 +245,13 @@ export function metricsRoutes(app: FastifyInstance, ream: Ream): void {
     metrics.close();
     done();
   });
-  app.get('/metrics', { ...ADMIN, schema: { hide: true } }, async (_request, reply) => {
-    const body = await metrics.registry.metrics();
-    return reply.type(metrics.registry.contentType).send(body);
+  // In a plugin of its own, as the other routes are: the OpenAPI document lists the routes
+  // registered once its plugin has loaded. The hooks above stay on the whole app.
+  void app.register((scope, _options, done) => {
+    scope.get('/metrics', { ...ADMIN, schema: { summary: 'Prometheus metrics in the text exposition format (admins only)', produces: ['text/plain'] } }, async (_request, reply) => {
+      const body = await metrics.registry.metrics();
+      return reply.type(metrics.registry.contentType).send(body);
+    });
+    done();
   });
 }

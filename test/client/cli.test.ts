@@ -34,14 +34,16 @@ function cli(args: string[], env: Record<string, string> = {}): Promise<ReamRun>
 }
 
 describe('ream submit / status / wait / cancel against a server', () => {
-  test('submit --wait prints the id, progress per event on stderr, the final status; exit 0', async () => {
+  test('submit --wait prints the id, progress on stderr (at most a line a second, and the last), the final status; exit 0', async () => {
+    const started = Date.now();
     const run = await cli(['submit', 'a.pdf', 'b.pdf', '--server', server.url, '--options', '{"chunkPages":1}', '--priority', 'high', '--wait']);
+    const seconds = (Date.now() - started) / 1000;
     assert.equal(run.code, 0, run.stderr);
     const [id, status] = run.stdout.trim().split('\n');
     assert.equal(status, 'succeeded');
     const progress = run.stderr.trim().split('\n');
     assert.match(progress.at(-1) ?? '', /100\.0%\s+pages 5\/5\s+documents 2\/2.*job\.completed$/);
-    assert.ok(progress.length >= 5);
+    assert.ok(progress.length <= Math.ceil(seconds) + 2, `throttled: ${progress.length} lines in ${seconds} s`);
 
     const shown = await cli(['status', id ?? '', '--server', server.url]);
     assert.equal(shown.code, 0, shown.stderr);
@@ -95,7 +97,7 @@ describe('ream submit / status / wait / cancel against a server', () => {
     const waited = await cli(['wait', job.id, '--server', server.url]);
     assert.equal(waited.code, 130, waited.stderr);
     assert.equal(waited.stdout.trim(), 'cancelled');
-    assert.match(waited.stderr, /job\.cancelled/);
+    assert.equal(waited.stderr, '', 'an ended job is answered at once, without replaying its events');
   });
 
   test('cancel --document cancels one document; the job of that document alone ends cancelled', async () => {

@@ -74,6 +74,10 @@ test('GET /openapi.json: an OpenAPI 3.1 document of the v1 routes whose every $r
     content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
   });
   assert.ok(doc.paths['/v1/jobs']?.get?.parameters?.some((p) => p.name === 'status' && p.in === 'query'));
+  // tus answers by status and headers: its statuses are listed as they are sent.
+  assert.ok(doc.paths['/v1/uploads']?.post?.responses?.['201'], 'tus creation documents 201');
+  assert.ok(doc.paths['/v1/uploads/{id}']?.patch?.responses?.['204'], 'tus PATCH documents 204');
+  assert.ok(doc.paths['/metrics']?.get, 'the Prometheus endpoint is listed');
   assert.ok(doc.components?.schemas?.Job, 'the job view is a component');
   assert.ok(doc.components.schemas.Problem, 'the problem document is a component');
 

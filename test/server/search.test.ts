@@ -170,4 +170,20 @@ describe('GET /v1/search', () => {
     await assertProblem(await get('/v1/search?q=a&limit=x', keyA), 400, 'validation_failed');
     await assertProblem(await fetch(`${server.url}/v1/search?q=a`), 401, 'unauthorized');
   });
+
+  test('a hit is named as its document is in the job it points to, not as the content was first stored', async () => {
+    const bytes = await makePdf({ pages: ['The Wombat clause'] });
+    const jobs: string[] = [];
+    for (const name of ['first name.pdf', 'second name.pdf']) {
+      const body = new FormData();
+      body.append('file', new Blob([bytes], { type: 'application/pdf' }), name);
+      const job = (await (await get('/v1/jobs', keyA, { method: 'POST', body })).json()) as JobView;
+      assert.equal((await ream.wait(job.id)).status, 'succeeded');
+      jobs.push(job.id);
+    }
+    const [newest] = await search('q=wombat', keyA);
+    assert.deepEqual([newest?.name, newest?.jobId], ['second name.pdf', jobs[1]], 'the newest job, and its name there');
+    const [inFirst] = await search(`q=wombat&job=${jobs[0]}`, keyA);
+    assert.deepEqual([inFirst?.name, inFirst?.jobId], ['first name.pdf', jobs[0]]);
+  });
 });

@@ -106,11 +106,22 @@ const TUS_CREATE_SCHEMA = {
   summary: 'tus 1.0: create an upload (creation, creation-with-upload, creation-defer-length)',
   description:
     'Headers: Tus-Resumable: 1.0.0, Upload-Length (or Upload-Defer-Length: 1), Upload-Metadata (filename, and optionally sha256 of the whole file, base64). Answers 201 with Location.',
+  response: {
+    201: { description: 'Created: Location names the upload; Upload-Offset when the request carried bytes (creation-with-upload)', type: 'null' },
+    204: { description: 'OPTIONS: Tus-Version, Tus-Extension, Tus-Max-Size', type: 'null' },
+    ...problemResponses,
+  },
 } as const;
 
 const TUS_UPLOAD_SCHEMA = {
   summary: 'tus 1.0: HEAD (offset), PATCH (append at Upload-Offset), DELETE (termination) of an upload',
+  description: 'One request holds an upload at a time: a newer HEAD, PATCH or DELETE of it ends the one in progress, whose PATCH then answers 204 with the Upload-Offset it reached.',
   params: uploadIdParams,
+  response: {
+    200: { description: 'HEAD: Upload-Offset, and Upload-Length once known', type: 'null' },
+    204: { description: 'PATCH: the bytes were kept, Upload-Offset says up to where; DELETE: the upload is gone; OPTIONS: the tus headers', type: 'null' },
+    ...problemResponses,
+  },
 } as const;
 
 const UPLOAD_RECORD_SCHEMA = {
