@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { ReamError } from '../errors.ts';
 import type { JsonObject } from '../json.ts';
 import type { Ream } from '../runtime/create-ream.ts';
 import type { JobRecord } from '../store/port.ts';
@@ -29,4 +30,32 @@ export async function currentJob(ream: Ream, dataDir: string, identity: CommandI
   mkdirSync(dirname(pointer), { recursive: true });
   writeFileSync(pointer, JSON.stringify({ jobId: job.id }));
   return job;
+}
+
+/** The record of what last wrote `out` (a results file), kept in the data dir beside the job pointers. */
+function outputRecord(dataDir: string, out: string): string {
+  return join(dataDir, 'runs', `out-${createHash('sha256').update(out).digest('hex')}.json`);
+}
+
+/**
+ * Refuses (`validation_failed`) to resume `out` with other settings than the run that wrote it:
+ * its lines would be skipped as done, and silently stand for work done otherwise (no text where
+ * `--text full` was asked, no fields where `--rules` were given). Nothing to check on a fresh run
+ * or before any run wrote `out` with this data dir.
+ */
+export function checkOutputSettings(dataDir: string, out: string, settings: JsonObject): void {
+  const record = outputRecord(dataDir, out);
+  if (!existsSync(record)) return;
+  const previous = (JSON.parse(readFileSync(record, 'utf8')) as { settings?: JsonObject }).settings ?? {};
+  const changed = [...new Set([...Object.keys(previous), ...Object.keys(settings)])]
+    .filter((key) => JSON.stringify(previous[key]) !== JSON.stringify(settings[key]));
+  if (changed.length === 0) return;
+  throw ReamError.nonRetryable('validation_failed', `${out} holds results made with other settings (${changed.join(', ')} differ): run with --no-resume to start it over, or write to another --out`);
+}
+
+/** Records the settings now writing `out` (see {@link checkOutputSettings}). */
+export function recordOutputSettings(dataDir: string, out: string, settings: JsonObject): void {
+  const record = outputRecord(dataDir, out);
+  mkdirSync(dirname(record), { recursive: true });
+  writeFileSync(record, JSON.stringify({ settings }));
 }

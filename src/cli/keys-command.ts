@@ -1,4 +1,6 @@
+import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
+import { ReamError } from '../errors.ts';
 import type { ApiKeys } from '../runtime/api-keys.ts';
 import type { ApiKeyRecord } from '../store/port.ts';
 
@@ -10,11 +12,19 @@ interface StoreFlags {
   databaseUrl?: string;
 }
 
-/** The keys of `--database-url` (or REAM_DATABASE_URL), else of `--data-dir`. */
-async function withKeys<T>(flags: StoreFlags, use: (keys: ApiKeys) => Promise<T>): Promise<T> {
+/**
+ * The keys of `--database-url` (or REAM_DATABASE_URL), else of `--data-dir`. `existing`: the data
+ * dir must be there already (listing or revoking in a mistyped folder would make an empty one and
+ * answer "no keys"); creating a key may come before the server's first start.
+ */
+async function withKeys<T>(flags: StoreFlags, use: (keys: ApiKeys) => Promise<T>, existing = true): Promise<T> {
+  const databaseUrl = flags.databaseUrl ?? process.env.REAM_DATABASE_URL;
+  if (existing && databaseUrl === undefined && !existsSync(flags.dataDir)) {
+    throw ReamError.nonRetryable('not_found', `no data dir ${flags.dataDir} (give the server's --data-dir, or --database-url)`);
+  }
   // Loaded when a keys command runs, so that the other commands start without the store.
   const { withApiKeys } = await import('../runtime/api-keys.ts');
-  return withApiKeys({ dataDir: flags.dataDir, databaseUrl: flags.databaseUrl ?? process.env.REAM_DATABASE_URL }, use);
+  return withApiKeys({ dataDir: flags.dataDir, databaseUrl }, use);
 }
 
 function iso(ms: number | null): string {
@@ -39,8 +49,7 @@ export function registerKeysCommand(program: Command): void {
     .option('--database-url <url>', DATABASE_HELP)
     .action(async (flags: StoreFlags & { tenant: string; name: string; admin?: boolean }) => {
       const { record, token } = await withKeys(flags, (keys) =>
-        keys.create({ tenantId: flags.tenant, name: flags.name, role: flags.admin === true ? 'admin' : 'user' }),
-      );
+        keys.create({ tenantId: flags.tenant, name: flags.name, role: flags.admin === true ? 'admin' : 'user' }), false);
       process.stdout.write(`${token}\n`);
       process.stderr.write(`created key ${record.id} (tenant ${record.tenantId}, ${record.role}); keep it safe, it is not shown again\n`);
     });

@@ -8,7 +8,7 @@ import type { DocumentOutput } from '../pipeline/types.ts';
 import { createReam, type Ream } from '../runtime/create-ream.ts';
 import { TERMINAL_DOCUMENT_STATUSES, type JobDocumentRecord } from '../store/port.ts';
 import { collectFiles, type InputFile } from './collect-files.ts';
-import { currentJob } from './job-pointer.ts';
+import { checkOutputSettings, currentJob, recordOutputSettings } from './job-pointer.ts';
 import { localReamOptions, type LocalEngineOptions } from './local-engine.ts';
 import { createProgressView, type ProgressMode, type ProgressView } from './progress-view.ts';
 import { ResultsFile, toResultLine, unreadableLine, type TextMode } from './results-file.ts';
@@ -99,6 +99,10 @@ export async function runCommand(inputs: readonly string[], options: RunOptions,
   // A template that does not parse, or --pdf without Chromium, is said now: before any file runs.
   if (options.report) reportSpec(jobOpts);
   const fresh = options.resume === false;
+  const dataDir = resolve(options.dataDir);
+  // What the lines of the results file depend on: the job's settings and how text is written.
+  const settings: JsonObject = { pipeline, options: jobOpts, text: options.text };
+  if (resume && existsSync(outPath)) checkOutputSettings(dataDir, outPath, settings);
   const results = ResultsFile.open(outPath, resume);
   const pending = files.filter((file) => !results.has(file.display));
   const summary: RunSummary = {
@@ -108,7 +112,8 @@ export async function runCommand(inputs: readonly string[], options: RunOptions,
   const view = createProgressView(options.progress, pending.length);
   const ream = await createReam(localReamOptions(options.dataDir, options));
   try {
-    const job = await currentJob(ream, resolve(options.dataDir), { out: outPath, pipeline, options: jobOpts }, fresh);
+    const job = await currentJob(ream, dataDir, { out: outPath, pipeline, options: jobOpts }, fresh);
+    recordOutputSettings(dataDir, outPath, settings);
     const tracker = new RunTracker(ream, job.id, results, options.text, view, summary);
     const unsubscribe = ream.subscribe({ jobId: job.id }, (event) => {
       if (event.type === 'document.completed' || event.type === 'document.failed') {

@@ -131,6 +131,22 @@ describe('ream run', () => {
     assert.match(badFlag.stderr, /positive integer/);
   });
 
+  test('resuming a results file with other settings is refused, not silently answered with the old lines', async () => {
+    const work = join(dir, 'settings');
+    await mkdir(work, { recursive: true });
+    await writePdf(join(work, 'a.pdf'), { pages: numberedPages('S', 1) });
+    const first = await run(['run', 'a.pdf', '--out', 'out.jsonl', '--text', 'none', '--progress', 'none'], work);
+    assert.equal(first.code, 0, first.stderr);
+    const other = await run(['run', 'a.pdf', '--out', 'out.jsonl', '--text', 'full', '--progress', 'none'], work);
+    assert.equal(other.code, 2);
+    assert.match(other.stderr, /out\.jsonl holds results made with other settings \([^)]*text differ\): run with --no-resume .*\[validation_failed\]/);
+    const again = await run(['run', 'a.pdf', '--out', 'out.jsonl', '--text', 'none', '--progress', 'none'], work);
+    assert.match(again.stdout, /1 already done/, 'the same settings resume');
+    const fresh = await run(['run', 'a.pdf', '--out', 'out.jsonl', '--text', 'full', '--no-resume', '--progress', 'none'], work);
+    assert.equal(fresh.code, 0, fresh.stderr);
+    assert.match(readLines(join(work, 'out.jsonl'))[0]?.text ?? '', /S page 1 of 1/);
+  });
+
   test('a results file that is no file, or cannot be written, ends the run at once with io_error (never a hang)', async () => {
     const work = join(dir, 'unwritable');
     await mkdir(work, { recursive: true });

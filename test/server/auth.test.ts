@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHmac, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -192,6 +193,15 @@ describe('auth and tenant isolation', () => {
     await cli('keys', 'revoke', id);
     assert.match(await cli('keys', 'list'), new RegExp(`^${id}\\t.*\\trevoked `, 'm'));
     await assertProblem(await get('/v1/jobs', token), 401, 'unauthorized');
+    // A mistyped data dir is said, not listed as "no keys" (nor made).
+    const typo = join(dir, 'no-such-data-dir');
+    const refused = await run(process.execPath, ['bin/ream.js', 'keys', 'list', '--data-dir', typo], { env: { ...process.env, REAM_FROM_SOURCE: '1' } }).then(
+      () => assert.fail('keys list in a missing data dir must fail'),
+      (error: { code?: number; stderr?: string }) => error,
+    );
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr ?? '', /no data dir .*no-such-data-dir .*\[not_found\]/);
+    assert.equal(existsSync(typo), false, 'and none was made');
   });
 
   test('rate limit per key → 429 rate_limited with Retry-After', async () => {
