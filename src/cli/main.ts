@@ -52,7 +52,7 @@ export function buildProgram(): Command {
     .command('run'))))
     .description('extract text, metadata and fields from files, directories or globs into a JSONL file')
     .argument('<inputs...>', 'files, directories (read recursively) or glob patterns')
-    .option('-o, --out <file>', 'results, one JSON line per file', 'ream-results.jsonl')
+    .option('-o, --out <file>', 'results, one JSON line per file (- for standard output: no resume, the summary on stderr)', 'ream-results.jsonl')
     .option('-p, --pipeline <name>', 'pipeline: extract (default), rules or llm (a table row by row: ream rows)')
     .option('--rules <file>', 'JSON file of field rules (implies --pipeline rules)')
     .option('--chunk-pages <n>', 'pages per chunk; chunks of a big file run in parallel (default 50)', positiveInt)
@@ -93,7 +93,8 @@ export function buildProgram(): Command {
       // Loaded when `run` runs, so that the other commands and `--help` start without the engine.
       const { runCommand } = await import('./run-command.ts');
       const summary = await runCommand(inputs, options, signal);
-      process.stdout.write(`${formatSummary(summary, options.out)}\n`);
+      // With the lines on standard output, the summary goes beside the progress, on stderr.
+      (options.out === '-' ? process.stderr : process.stdout).write(`${formatSummary(summary, options.out === '-' ? 'standard output' : options.out)}\n`);
       // A resumed run counts the files an earlier run failed too: 0 only when every file succeeded.
       process.exitCode = summary.interrupted ? 130 : summary.failed + summary.partial + summary.skippedUnsucceeded > 0 ? 1 : 0;
     });

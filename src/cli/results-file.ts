@@ -62,20 +62,25 @@ export function unreadableLine(path: string, error: ErrorInfo): ResultLine {
   };
 }
 
-/**
- * The `--out` JSONL file. Each line is written with one `write` call, so a crash leaves at most
- * one torn line at the end; on resume that torn tail is cut off and its document written again.
- * Lines already present name the files a resumed run skips.
- */
 function unwritable(path: string, error: unknown): ReamError {
   const reason = error instanceof Error ? error.message : String(error);
   return ReamError.nonRetryable('io_error', `cannot write the results file ${path}: ${reason}`, { cause: error });
 }
 
+/** `--out -`: the lines go to standard output (nothing to resume from there). */
+export const STDOUT = '-';
+
+/**
+ * The `--out` JSONL file. Each line is written with one `write` call, so a crash leaves at most
+ * one torn line at the end; on resume that torn tail is cut off and its document written again.
+ * Lines already present name the files a resumed run skips. {@link STDOUT}: the lines go to
+ * standard output, through its stream (a pipe may not take a synchronous write at once).
+ */
 export class ResultsFile {
   readonly path: string;
   readonly #fd: number;
   readonly #written: Set<string>;
+  #stdoutError: Error | undefined;
   /** The status of each line an earlier run wrote (a resumed run's). */
   readonly #earlier: Map<string, string>;
 
@@ -95,6 +100,15 @@ export class ResultsFile {
   }
 
   static #open(path: string, resume: boolean): ResultsFile {
+    if (path === STDOUT) {
+      const file = new ResultsFile(path, -1, new Map());
+      // A reader that went away (`| head`): the next line fails the run with io_error, not an
+      // unhandled 'error' event.
+      process.stdout.on('error', (error: Error) => {
+        file.#stdoutError ??= error;
+      });
+      return file;
+    }
     // `--out results/today.jsonl` in a folder that does not exist yet: made, as `--out-dir` is.
     mkdirSync(dirname(path), { recursive: true });
     // A device or a pipe (`/dev/full`, `/dev/stdout`) is no file to resume from: reading it to
@@ -140,7 +154,9 @@ export class ResultsFile {
   write(line: ResultLine): boolean {
     if (this.#written.has(line.path)) return false;
     try {
-      writeSync(this.#fd, `${JSON.stringify(line)}\n`);
+      if (this.#stdoutError) throw this.#stdoutError;
+      if (this.path === STDOUT) process.stdout.write(`${JSON.stringify(line)}\n`);
+      else writeSync(this.#fd, `${JSON.stringify(line)}\n`);
     } catch (error) {
       throw unwritable(this.path, error);
     }
@@ -149,6 +165,6 @@ export class ResultsFile {
   }
 
   close(): void {
-    closeSync(this.#fd);
+    if (this.path !== STDOUT) closeSync(this.#fd);
   }
 }

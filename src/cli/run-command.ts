@@ -11,7 +11,7 @@ import { collectFiles, type InputFile } from './collect-files.ts';
 import { checkOutputSettings, currentJob, recordOutputSettings } from './job-pointer.ts';
 import { localReamOptions, type LocalEngineOptions } from './local-engine.ts';
 import { createProgressView, type ProgressMode, type ProgressView } from './progress-view.ts';
-import { ResultsFile, toResultLine, unreadableLine, type TextMode } from './results-file.ts';
+import { ResultsFile, STDOUT, toResultLine, unreadableLine, type TextMode } from './results-file.ts';
 import { readRulesFile } from './rules-file.ts';
 import { reportsFolder, writeReports } from './report-files.ts';
 import { reportJobOptions, type ReportFlags } from './report-flags.ts';
@@ -92,8 +92,8 @@ function pipelineOf(options: RunOptions): string {
 export async function runCommand(inputs: readonly string[], options: RunOptions, signal: AbortSignal): Promise<RunSummary> {
   const started = Date.now();
   const files = await collectFiles(inputs);
-  const outPath = resolve(options.out);
-  const resume = options.resume ?? existsSync(outPath);
+  const outPath = options.out === STDOUT ? STDOUT : resolve(options.out);
+  const resume = outPath !== STDOUT && (options.resume ?? existsSync(outPath));
   const pipeline = pipelineOf(options);
   const jobOpts = jobOptions(options);
   // A template that does not parse, or --pdf without Chromium, is said now: before any file runs.
@@ -113,7 +113,7 @@ export async function runCommand(inputs: readonly string[], options: RunOptions,
   const ream = await createReam(localReamOptions(options.dataDir, options));
   try {
     const job = await currentJob(ream, dataDir, { out: outPath, pipeline, options: jobOpts }, fresh);
-    recordOutputSettings(dataDir, outPath, settings);
+    if (outPath !== STDOUT) recordOutputSettings(dataDir, outPath, settings);
     const tracker = new RunTracker(ream, job.id, results, options.text, view, summary);
     const unsubscribe = ream.subscribe({ jobId: job.id }, (event) => {
       if (event.type === 'document.completed' || event.type === 'document.failed') {

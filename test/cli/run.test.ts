@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -145,6 +146,19 @@ describe('ream run', () => {
     const fresh = await run(['run', 'a.pdf', '--out', 'out.jsonl', '--text', 'full', '--no-resume', '--progress', 'none'], work);
     assert.equal(fresh.code, 0, fresh.stderr);
     assert.match(readLines(join(work, 'out.jsonl'))[0]?.text ?? '', /S page 1 of 1/);
+  });
+
+  test('--out - writes the lines to standard output and the summary to stderr', async () => {
+    const work = join(dir, 'stdout');
+    await mkdir(work, { recursive: true });
+    await writePdf(join(work, 'a.pdf'), { pages: numberedPages('O', 2) });
+    await writeFile(join(work, 'b.txt'), 'plain\n');
+    const piped = await run(['run', 'a.pdf', 'b.txt', '--out', '-', '--progress', 'none'], work);
+    assert.equal(piped.code, 0, piped.stderr);
+    const lines = piped.stdout.trim().split('\n').map((line) => JSON.parse(line) as { path: string; status: string });
+    assert.deepEqual(lines.map((line) => [line.path, line.status]).sort(), [['a.pdf', 'succeeded'], ['b.txt', 'succeeded']]);
+    assert.match(piped.stderr, /done: 2 succeeded, 0 failed of 2 file\(s\)[\s\S]*results: standard output/);
+    assert.equal(existsSync(join(work, '-')), false, 'no file named "-"');
   });
 
   test('a results file that is no file, or cannot be written, ends the run at once with io_error (never a hang)', async () => {

@@ -75,6 +75,8 @@ void describe('OCR jobs', () => {
   void test('bad OCR options are refused at submit, before any file is stored', async () => {
     await rejectsWithCode(ream.submit({ files: [text], options: { ocr: 'maybe' } }), 'validation_failed', /"ocr" must be one of/);
     await rejectsWithCode(ream.submit({ files: [text], options: { ocrLanguages: ['xyz'] } }), 'validation_failed', /@tesseract\.js-data\/xyz/);
+    // 50,000 times `eng` is one language, but the job keeps and shows its options as given.
+    await rejectsWithCode(ream.submit({ files: [text], options: { ocrLanguages: Array.from({ length: 50_000 }, () => 'eng') } }), 'validation_failed', /at most 16 languages, got 50000/);
     await rejectsWithCode(ream.submit({ files: [text], options: { ocrDPI: 300 } }), 'validation_failed', /unknown option "ocrDPI"/);
     await rejectsWithCode(ream.submit({ files: [text], options: { ocrEngine: 'cuneiform' } }), 'validation_failed', /ocrEngine/);
   });

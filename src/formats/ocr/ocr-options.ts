@@ -31,6 +31,9 @@ export const DEFAULT_OCR: OcrOptions = { mode: 'auto', languages: ['eng'], dpi: 
 export const OCR_ENGINES: readonly OcrEngine[] = ['auto', 'tesseract', 'tesseractjs'];
 
 /** The job options that set OCR. */
+/** The most languages one job may ask to read its pages with. */
+export const MAX_OCR_LANGUAGES = 16;
+
 export const OCR_OPTION_KEYS = ['ocr', 'ocrLanguages', 'ocrDpi', 'ocrEngine'] as const;
 
 // Tesseract's codes: three letters, sometimes a script (`chi_sim`, `uzb_cyrl`). Checked before
@@ -82,8 +85,11 @@ export function parseOcrOptions(options: JsonObject): OcrOptions {
   const raw = options.ocrLanguages ?? DEFAULT_OCR.languages;
   const list = typeof raw === 'string' ? raw.split('+') : raw;
   if (!Array.isArray(list) || list.length === 0 || !list.every((code) => typeof code === 'string')) {
-    throw invalid(`option "ocrLanguages" must be a non-empty list of language codes, got ${JSON.stringify(raw)}`);
+    throw invalid(`option "ocrLanguages" must be a non-empty list of language codes, got ${JSON.stringify(raw).slice(0, 200)}`);
   }
+  // A page is read with every language at once: a handful is plenty, and the options are kept
+  // (and shown) with the job as given.
+  if (list.length > MAX_OCR_LANGUAGES) throw invalid(`option "ocrLanguages" takes at most ${MAX_OCR_LANGUAGES} languages, got ${list.length}`);
   const languages = [...new Set(list)];
   for (const code of languages) languageDataFile(code);
   const engine = options.ocrEngine ?? DEFAULT_OCR.engine;
