@@ -34,6 +34,7 @@ function formatSummary(s: RunSummary, out: string): string {
     `pages: ${s.pages} in ${s.wallSeconds.toFixed(1)} s (${rate} pages/s)`,
     ...(s.usage ? [formatModelUsage(s.usage)] : []),
     `results: ${out}`,
+    ...(s.jobId === undefined ? [] : [`job: ${s.jobId}`]),
     ...(s.reports ? [`reports: ${s.reports.total} file(s) in ${s.reports.folder} (${s.reports.written} written now)`] : []),
     ...(s.interrupted ? ['run the same command again to resume where it stopped'] : []),
   ].join('\n');

@@ -42,6 +42,8 @@ export interface RunOptions extends LocalEngineOptions {
 }
 
 export interface RunSummary {
+  /** The job of this command (kept in the data dir: `ream serve --data-dir` shows it). */
+  jobId?: string;
   total: number;
   skipped: number;
   /** Of the skipped files, those whose earlier line is not `succeeded`: the run still did not succeed for them. */
@@ -114,6 +116,7 @@ export async function runCommand(inputs: readonly string[], options: RunOptions,
   try {
     const job = await currentJob(ream, dataDir, { out: outPath, pipeline, options: jobOpts }, fresh);
     if (outPath !== STDOUT) recordOutputSettings(dataDir, outPath, settings);
+    summary.jobId = job.id;
     const tracker = new RunTracker(ream, job.id, results, options.text, view, summary);
     const unsubscribe = ream.subscribe({ jobId: job.id }, (event) => {
       if (event.type === 'document.completed' || event.type === 'document.failed') {

@@ -170,10 +170,13 @@ export function openapi(app: FastifyInstance): void {
       security: [{ bearer: [] }],
     },
     // Each operation says who may call it (`x-ream-access`: public, tenant or admin, the route's
-    // declared access); public ones need no credentials.
+    // declared access); public ones need no credentials. A route whose body its handler reads
+    // and checks itself (multipart streamed, or JSON with its own messages) describes it under
+    // `x-body`: in the document as its request body, never compiled into a validator.
     transform: ({ schema, url, route }) => {
       const access = route.config?.access ?? 'tenant';
-      return { schema: { ...schema, 'x-ream-access': access, ...(access === 'public' ? { security: [] } : {}) }, url };
+      const { 'x-body': body, ...rest } = schema as typeof schema & { 'x-body'?: unknown };
+      return { schema: { ...rest, ...(body === undefined ? {} : { body }), 'x-ream-access': access, ...(access === 'public' ? { security: [] } : {}) }, url };
     },
     refResolver: {
       buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`),

@@ -52,6 +52,9 @@ describe('ream run', () => {
     const second = await run(['run', 'docs', '--out', 'out.jsonl', '--progress', 'none'], work);
     assert.match(second.stdout, /1 succeeded, 0 failed, 5 already done \(resumed; 2 of them did not succeed\) of 6 file\(s\)/);
     assert.equal(second.code, 1, 'the files the first run failed have still not succeeded: a resume is no false success');
+    const jobOf = (stdout: string): string | undefined => /^job: (job_[0-9a-f-]+)$/m.exec(stdout)?.[1];
+    assert.ok(jobOf(first.stdout), 'the summary names the job');
+    assert.equal(jobOf(second.stdout), jobOf(first.stdout), 'a resume carries on the same job');
     const after = readLines(join(work, 'out.jsonl'));
     assert.equal(after.length, 6);
     assert.equal(new Set(after.map((l) => l.path)).size, 6);

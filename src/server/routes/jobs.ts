@@ -180,6 +180,43 @@ function followResults(ream: Ream, jobId: string, closed: AbortSignal): AsyncGen
   })();
 }
 
+/** What `POST /v1/jobs` takes, for the OpenAPI document (the handler reads and checks it itself). */
+const SUBMIT_FIELDS = {
+  pipeline: { type: 'string', description: 'extract (default), rules, llm, rows, or one the server registered' },
+  priority: { type: 'string', enum: ['low', 'normal', 'high', 'critical'] },
+} as const;
+const SUBMIT_BODY = {
+  content: {
+    'multipart/form-data': {
+      schema: {
+        type: 'object',
+        description: 'The fields first, then one or more file parts, streamed',
+        properties: {
+          ...SUBMIT_FIELDS,
+          options: { type: 'string', description: 'The pipeline options, a JSON object' },
+          webhook: { type: 'string', description: 'A JSON object: url, and events' },
+          file: { type: 'array', items: { type: 'string', format: 'binary' } },
+        },
+        required: ['file'],
+      },
+    },
+    'application/json': {
+      schema: {
+        type: 'object',
+        description: 'A job over documents stored already (POST /v1/documents) and finished tus uploads; at least one id',
+        additionalProperties: false,
+        properties: {
+          ...SUBMIT_FIELDS,
+          options: { type: 'object', additionalProperties: true },
+          webhook: { type: 'object', additionalProperties: true },
+          documents: { type: 'array', items: { type: 'string' }, maxItems: 1000 },
+          uploads: { type: 'array', items: { type: 'string' }, maxItems: 1000 },
+        },
+      },
+    },
+  },
+} as const;
+
 const jobSchema = { params: jobIdParams, response: { 200: jobResponse, ...problemResponses } } as const;
 
 /** `findUpload` finds tus uploads still in progress (so a job over one is `upload_incomplete`, not `not_found`). */
@@ -190,7 +227,8 @@ export function jobRoutes(app: FastifyInstance, ream: Ream, shutdown: AbortSigna
       ...TENANT_ACCESS,
       schema: {
         summary: 'Submit a job: multipart fields pipeline, options (JSON), priority, then one or more file parts',
-        consumes: ['multipart/form-data'],
+        consumes: ['multipart/form-data', 'application/json'],
+        'x-body': SUBMIT_BODY,
         response: { 200: { ...jobResponse, description: 'A repeat of an Idempotency-Key: the first job' }, 202: { ...jobResponse, description: 'Accepted' }, ...quotaResponses, ...problemResponses },
       },
     },
