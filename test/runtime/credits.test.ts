@@ -16,7 +16,9 @@ import type { Store } from '../../src/store/port.ts';
 import { SqliteStore } from '../../src/store/sqlite-store.ts';
 import { rejectsWithCode } from '../support/assert-ream-error.ts';
 import { requireOrSkip } from '../support/env.ts';
-import { makePdf } from '../support/make-pdf.ts';
+import { makePdf, numberedPages } from '../support/make-pdf.ts';
+import type { Analyzer } from '../../src/analyzers/port.ts';
+import { builtinPipelines } from '../../src/pipeline/builtin.ts';
 import { MODES, modeAvailable, withModeReam } from '../support/modes.ts';
 import { freshSchema } from '../support/postgres-schema.ts';
 import { postgresUnavailable } from '../support/services.ts';
@@ -66,6 +68,47 @@ test('without prices nothing is reserved or charged; with prices a job reserves 
       await rejectsWithCode(ream.submit({ tenantId: 'b', files: [pdf] }), 'insufficient_credits');
       const grants = await ream.listAudit({ action: 'credits.grant', limit: 10 });
       assert.deepEqual(grants.map((g) => [g.tenantId, g.subject, (g.details as { amount: number }).amount]), [['a', 'cli', 10]]);
+    } finally {
+      await ream.close();
+    }
+  });
+});
+
+test('a cancelled job pays for the pages it read before the cancel, no more', async () => {
+  await withDir(async (dir) => {
+    const pdf = join(dir, 'long.pdf');
+    await writeFile(pdf, await makePdf({ pages: numberedPages('L', 40) }));
+    // Every chunk but the first waits for its abort: the job is cancelled with one chunk read.
+    const waiting: Analyzer = {
+      name: 'waiting',
+      config: null,
+      async analyze(pages, { signal }) {
+        if ((pages[0]?.page ?? 0) > 1) await new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error)));
+        return {};
+      },
+    };
+    const ream = await createReam({
+      dataDir: join(dir, 'data'), threads: 1, concurrency: 2, credits: { prices: PRICES },
+      pipelines: { waiting: (options) => ({ ...builtinPipelines.extract!(options), name: 'waiting', analyzers: [waiting] }) },
+    });
+    try {
+      await ream.tenants.grantCredits({ tenantId: 'a', amount: 1000, reason: 'trial', by: BY });
+      const job = await ream.submit({ tenantId: 'a', files: [pdf], pipeline: 'waiting', options: { chunkPages: 10 } });
+      await new Promise<void>((resolve) => {
+        const off = ream.subscribe({ jobId: job.id }, (event) => {
+          if (event.type === 'chunk.completed') { off(); resolve(); }
+        });
+      });
+      await ream.cancel(job.id);
+      assert.equal((await ream.wait(job.id)).status, 'cancelled');
+      const [output] = await Array.fromAsync(ream.results(job.id));
+      const read = output?.pages.length ?? 0;
+      assert.ok(read >= 10 && read < 40, `some pages were read before the cancel (${read})`);
+      const entries = await ream.tenants.listCredits({ jobId: job.id, limit: 10 });
+      const held = -(entries.find((e) => e.kind === 'reserve')?.amount ?? 0);
+      const settled = entries.find((e) => e.kind === 'refund');
+      assert.equal((settled?.details as { pages: number } | undefined)?.pages, read, 'charged for the pages read, as its result lists them');
+      assert.equal(settled?.amount, held - PRICES.page * read);
     } finally {
       await ream.close();
     }

@@ -4,6 +4,7 @@ import type { DocumentOutput } from '../../pipeline/types.ts';
 import type { JobRecord, Store, TenantQuotas } from '../../store/port.ts';
 import { NO_USAGE, priceOf, type CreditPrices, type CreditUsage } from './prices.ts';
 import { PDF_MEDIA_TYPE, REPORTS_ANALYZER, type ReportsData } from '../../reports/artifacts.ts';
+import { ChunkMerger } from '../../pipeline/merge.ts';
 
 const DAY_MS = 24 * 3600_000;
 /** A job's ledger entries are few (a reserve and a settlement per retry); this bounds the read. */
@@ -15,7 +16,7 @@ export interface CreditSettings {
 }
 
 /** The records a keeper reads and writes. */
-export type CreditRecords = Pick<Store, 'appendCredit' | 'listCredits' | 'findCredit' | 'getQuotas' | 'tenantUsage' | 'creditBalance' | 'listJobDocuments' | 'getDocumentResult'>;
+export type CreditRecords = Pick<Store, 'appendCredit' | 'listCredits' | 'findCredit' | 'getQuotas' | 'tenantUsage' | 'creditBalance' | 'listJobDocuments' | 'getDocumentResult' | 'listChunkResults'>;
 
 /** What a submit is about to ask for. */
 export interface Admission {
@@ -162,6 +163,18 @@ export class CreditKeeper {
     const usage = { ...NO_USAGE };
     for (const doc of await this.#store.listJobDocuments(jobId)) {
       const result = await this.#store.getDocumentResult(jobId, doc.documentId);
+      if (!result && doc.status === 'cancelled') {
+        // Cancelled before its merge, it has no stored result; what it read (and the model
+        // tokens it spent) is in its chunks' checkpoints, and is paid for as any page read.
+        const merger = new ChunkMerger();
+        for (const chunk of await this.#store.listChunkResults(jobId, doc.documentId)) merger.add(chunk);
+        const read = merger.result();
+        usage.pages += read.pages.length;
+        usage.ocrPages += read.pages.filter((page) => page.source === 'ocr').length;
+        usage.promptTokens += read.usage.promptTokens;
+        usage.completionTokens += read.usage.completionTokens;
+        continue;
+      }
       if (!result || typeof result.output !== 'object' || result.output === null || Array.isArray(result.output)) continue;
       // Written by the merge step as a DocumentOutput (JSON in the store).
       const output = result.output as unknown as Partial<DocumentOutput>;
