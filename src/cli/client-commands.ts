@@ -1,5 +1,5 @@
 /**
- * `ream submit | status | wait | search | cancel | download`: the CLI side of `ream/client`, talking to a running
+ * `ream submit | jobs | status | wait | search | cancel | download`: the CLI side of `ream/client`, talking to a running
  * `ream serve`. Exit codes: 0 the job succeeded (or the command did its work), 1 the job ended
  * partially_succeeded or failed, 130 the job was cancelled, 2 usage and HTTP/connection errors
  * (printed as `ream: <message> [code]` by main).
@@ -15,15 +15,17 @@ import { parseJsonObject } from '../json.ts';
 // Values from api-types.ts, not the SDK's index: that loads the SDK and tus-js-client, which a
 // `ream run` (this module is registered by main.ts for every command) never uses.
 import { CSV_FORMULA_MODES, DOWNLOAD_FORMATS } from '../api-types.ts';
-import type { CsvFormulaMode, DownloadFormat, JobView, PriorityName, ReamClient, ReamEvent } from '../client/index.ts';
+import type { CsvFormulaMode, DownloadFormat, JobStatus, JobView, PriorityName, ReamClient, ReamEvent } from '../client/index.ts';
 import { positiveNumber } from './parse-flags.ts';
 import { TERMINAL_EVENT_TYPES } from '../events/types.ts';
-import { TERMINAL_JOB_STATUSES } from '../store/job-store.ts';
+import { JOB_STATUSES, TERMINAL_JOB_STATUSES } from '../store/job-store.ts';
 
 export const DEFAULT_SERVER = 'http://127.0.0.1:8080';
 /** Files over this many MiB go over tus (resumable) unless `--upload-threshold` says otherwise. */
 export const DEFAULT_UPLOAD_THRESHOLD_MIB = 32;
 const PRIORITY_NAMES: readonly PriorityName[] = ['low', 'normal', 'high', 'critical'];
+/** `ream jobs --limit`: more than this is a job for the API's cursor. */
+const MAX_JOBS_LISTED = 10_000;
 
 /** Exit code for a finished job: 0 succeeded, 1 partially_succeeded or failed, 130 cancelled. */
 export function exitCodeFor(status: JobView['status']): number {
@@ -37,6 +39,14 @@ export function progressLine(event: ReamEvent): string {
   const p = event.progress;
   const eta = p.etaSeconds === null ? '' : `  eta ${p.etaSeconds}s`;
   return `${p.percent.toFixed(1).padStart(5)}%  pages ${p.pagesDone}/${p.pagesTotal}  documents ${p.documentsDone}/${p.documentsTotal}${eta}  ${event.type}`;
+}
+
+/** One line of `ream jobs`: tab-separated, so that `cut` and `awk` take it apart. */
+export function jobLine(job: JobView, withTenant: boolean): string {
+  const documents = job.counts.documents;
+  const ended = documents.succeeded + documents.partiallySucceeded + documents.failed + documents.cancelled;
+  const fields = [job.id, job.status, job.pipeline, `${job.progress.percent.toFixed(1)}%`, `${ended}/${documents.total} documents`, job.createdAt];
+  return (withTenant ? [job.tenantId, ...fields] : fields).join('\t');
 }
 
 function usage(message: string): ReamError {
@@ -151,6 +161,36 @@ export function registerClientCommands(program: Command): void {
           const final = await follow(client, job.id);
           process.stdout.write(`${final.status}\n`);
         }
+      }),
+  );
+
+  usageErrorsExit2(
+    program
+      .command('jobs')
+      .description('list the jobs of a ream server, newest first; one line per job: id, status, pipeline, percent, documents, created')
+      .addOption(serverOption())
+      .addOption(new Option('--status <status>', 'only jobs in this status').choices([...JOB_STATUSES]))
+      .option('-n, --limit <n>', `jobs to print, 1–${MAX_JOBS_LISTED} (default 20)`, positiveNumber)
+      .option('--tenant <id>', 'admins: another tenant\'s jobs, or * for every tenant\'s')
+      .option('--json', 'print the jobs as one JSON array')
+      .action(async (flags: { server: string; status?: JobStatus; limit?: number; tenant?: string; json?: boolean }) => {
+        const limit = flags.limit ?? 20;
+        if (!Number.isInteger(limit) || limit > MAX_JOBS_LISTED) throw usage(`--limit must be an integer from 1 to ${MAX_JOBS_LISTED}`);
+        const client = await clientFor(flags.server);
+        const jobs: JobView[] = [];
+        let cursor: string | undefined;
+        do {
+          const page = await client.listJobs({
+            limit: Math.min(limit - jobs.length, 500),
+            ...(flags.status === undefined ? {} : { status: flags.status }),
+            ...(flags.tenant === undefined ? {} : { tenant: flags.tenant }),
+            ...(cursor === undefined ? {} : { cursor }),
+          });
+          jobs.push(...page.items);
+          cursor = page.nextCursor ?? undefined;
+        } while (cursor !== undefined && jobs.length < limit);
+        if (flags.json) process.stdout.write(`${JSON.stringify(jobs)}\n`);
+        else for (const job of jobs) process.stdout.write(`${jobLine(job, flags.tenant !== undefined)}\n`);
       }),
   );
 

@@ -254,19 +254,26 @@ export function reamHandle(engine: Engine, parts: HandleParts): Ream {
 
 /**
  * Every method but `close` and `drain` (both idempotent) refuses with `unavailable` once the
- * handle is closing, rather than failing deep inside a closed driver with a message of its own.
+ * handle is closing, rather than failing deep inside a closed driver with a message of its own;
+ * so do the methods of its namespaces (`ream.tenants`, `ream.uploads`).
  */
-function refuseAfterClose(ream: Ream, isClosed: () => boolean): void {
+function refuseAfterClose(ream: Ream, isClosed: () => boolean, path = 'ream'): void {
   // The handle's own properties, looked at generically: each function is wrapped in place, so
   // the object keeps its identity (rememberEngine) and its type.
   const methods = ream as unknown as Record<string, unknown>;
   for (const [name, method] of Object.entries(methods)) {
+    if (isNamespace(method) && path === 'ream') refuseAfterClose(method as unknown as Ream, isClosed, `ream.${name}`);
     if (typeof method !== 'function' || name === 'close' || name === 'drain') continue;
     methods[name] = function (this: unknown, ...args: unknown[]): unknown {
-      if (isClosed()) throw new ReamError('unavailable', `ream.${name}: this ream is closed`, { retryable: false });
+      if (isClosed()) throw new ReamError('unavailable', `${path}.${name}: this ream is closed`, { retryable: false });
       return (method as (...a: unknown[]) => unknown).apply(this, args);
     };
   }
+}
+
+/** An object literal of functions made for this handle (not a class instance, not shared settings). */
+function isNamespace(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype && Object.values(value).some((member) => typeof member === 'function');
 }
 
 async function waitForJob(engine: Engine, jobId: string, signal: AbortSignal | undefined, waits: Set<(error: ReamError) => void>): Promise<JobRecord> {

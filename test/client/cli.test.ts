@@ -111,6 +111,28 @@ describe('ream submit / status / wait / cancel against a server', () => {
     assert.equal((await client.getJob(job.id)).counts.documents.cancelled, 1);
   });
 
+  test('jobs lists the server\'s jobs newest first, one tab-separated line each; --status, --limit, --json', async () => {
+    const client = new ReamClient({ baseUrl: server.url });
+    const done = await client.submit({ files: [{ name: 'listed.pdf', data: await makePdf({ pages: ['listed'] }) }] });
+    await client.wait(done.id);
+    const newest = await client.submit({ files: [{ name: 'newest.pdf', data: await makePdf({ pages: numberedPages('N', 300) }) }], options: { chunkPages: 1 } });
+    await client.cancel(newest.id);
+
+    const listed = await cli(['jobs', '--server', server.url]);
+    assert.equal(listed.code, 0, listed.stderr);
+    const lines = listed.stdout.trim().split('\n').map((line) => line.split('\t'));
+    assert.deepEqual(lines.slice(0, 2).map((fields) => [fields[0], fields[1]]), [[newest.id, 'cancelled'], [done.id, 'succeeded']]);
+    assert.deepEqual(lines[1]?.slice(2, 5), ['extract', '100.0%', '1/1 documents']);
+    assert.equal(lines.length, Math.min(20, (await client.listJobs({ limit: 500 })).items.length), 'the default limit, 20');
+
+    const one = await cli(['jobs', '-n', '1', '--status', 'succeeded', '--json', '--server', server.url]);
+    assert.equal(one.code, 0, one.stderr);
+    assert.deepEqual((JSON.parse(one.stdout) as JobView[]).map((job) => [job.id, job.status]), [[done.id, 'succeeded']]);
+    const [badStatus, badLimit] = await Promise.all([cli(['jobs', '--status', 'done', '--server', server.url]), cli(['jobs', '-n', '2.5', '--server', server.url])]);
+    assert.deepEqual([badStatus.code, badLimit.code], [2, 2]);
+    assert.match(badLimit.stderr, /--limit must be an integer.*\[validation_failed\]/);
+  });
+
   test('errors print "ream: <message> [code]" and exit 2', async () => {
     const [missing, badOptions, badPriority, unknownFlag, noServer, badServer] = await Promise.all([
       cli(['status', 'job_nope', '--server', server.url]),

@@ -44,7 +44,7 @@ const CASES: Case[] = [
   { what: 'search without q', method: 'GET', path: '/v1/search', status: 400, code: 'validation_failed' },
   { what: 'bad Last-Event-ID', method: 'GET', path: '/v1/jobs/x/events?after=-1', status: 404, code: 'not_found' },
   { what: 'tus: no Tus-Resumable', method: 'POST', path: '/v1/uploads', headers: { 'upload-length': '10' }, status: 412, code: 'validation_failed' },
-  { what: 'tus: an unsupported version', method: 'POST', path: '/v1/uploads', headers: { 'tus-resumable': '0.2.2', 'upload-length': '10' }, status: 400, code: 'validation_failed' },
+  { what: 'tus: an unsupported version (412, as tus 1.0 says)', method: 'POST', path: '/v1/uploads', headers: { 'tus-resumable': '0.2.2', 'upload-length': '10' }, status: 412, code: 'validation_failed' },
   { what: 'tus: a bad Upload-Length', method: 'POST', path: '/v1/uploads', headers: { ...TUS, 'upload-length': 'ten' }, status: 400, code: 'validation_failed' },
   { what: 'tus: no length at all', method: 'POST', path: '/v1/uploads', headers: { ...TUS }, status: 400, code: 'validation_failed' },
   { what: 'tus: over the size limit', method: 'POST', path: '/v1/uploads', headers: { ...TUS, 'upload-length': String(2 * 1024 ** 4) }, status: 413, code: 'file_too_large' },
@@ -66,6 +66,8 @@ describe('every error, from every layer, is a problem with a stable code', () =>
     const path = `/v1/uploads/${id}`;
     const conflict = await raw(h, 'PATCH', path, { ...auth, ...TUS, ...OCTETS, 'upload-offset': '5' }, 'hello');
     assertRawProblem(conflict, 409, 'validation_failed', 'a PATCH at the wrong offset');
+    const oldVersion = await raw(h, 'HEAD', path, { ...auth, 'tus-resumable': '0.2.2' });
+    assert.deepEqual([oldVersion.status, oldVersion.headers['tus-version']], [412, '1.0.0'], 'a version it does not speak: 412 with the one it does');
     assert.equal(conflict.headers['tus-resumable'], '1.0.0');
     const badType = await raw(h, 'PATCH', path, { ...auth, ...TUS, 'content-type': 'text/plain', 'upload-offset': '0' }, 'hello');
     assertRawProblem(badType, 400, 'validation_failed', 'a PATCH that is not octets');

@@ -90,6 +90,8 @@ test('close ends a pending wait with unavailable, and every later call is refuse
   await ream.close();
   await rejectsWithCode(waiting, 'unavailable', /closed before the job ended/);
   await rejectsWithCode(Promise.resolve().then(() => ream.getJob(job.id)), 'unavailable', /ream\.getJob: this ream is closed/);
+  await rejectsWithCode(Promise.resolve().then(() => ream.tenants.tenant('acme')), 'unavailable', /ream\.tenants\.tenant: this ream is closed/);
+  await rejectsWithCode(Promise.resolve().then(() => ream.uploads.get('u1')), 'unavailable', /ream\.uploads\.get: this ream is closed/);
   assert.throws(() => ream.holdOpen(job.id), (error: unknown) => error instanceof ReamError && error.code === 'unavailable');
   await ream.close(); // a second close is fine
 });

@@ -73,6 +73,8 @@ describe('uploads: tus at /v1/uploads, POST /v1/documents', () => {
     assert.match(url, /\/v1\/uploads\/[0-9a-f]{32}$/);
     const head = await fetch(url, { method: 'HEAD', headers: TUS });
     assert.equal(head.status, 200);
+    const metadataKeys = (head.headers.get('upload-metadata') ?? '').split(',').map((pair) => pair.split(' ')[0]);
+    assert.deepEqual(metadataKeys.sort(), ['filename', 'sha256'], 'the client\'s metadata, not the owner the server keeps');
     const offset = Number(head.headers.get('upload-offset'));
     assert.ok(offset > 0 && offset < big.length, `server offset ${offset}`);
     const partial = (await (await fetch(url)).json()) as { status: string; offset: number };

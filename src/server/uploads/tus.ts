@@ -72,7 +72,30 @@ const PROBLEM_BODY_START = '{"type":"urn:ream:problem:';
  * status. The status and tus headers (Tus-Resumable, Upload-Offset, …) stay as tus set them.
  */
 class ProblemTusServer extends Server {
+  constructor(options: ConstructorParameters<typeof Server>[0]) {
+    super(options);
+    // A HEAD answers the client's metadata, not the tenant the server keeps beside it.
+    const head = this.handlers.HEAD;
+    const send = head.send.bind(head);
+    head.send = async (...args) => {
+      const response = await send(...args);
+      const metadata = response.headers.get('upload-metadata');
+      if (metadata === null) return response;
+      const kept = metadata.split(',').filter((pair) => pair.trim().split(' ')[0] !== TENANT_METADATA);
+      if (kept.length > 0) response.headers.set('upload-metadata', kept.join(','));
+      else response.headers.delete('upload-metadata');
+      return response;
+    };
+  }
+
   override write(context: Parameters<Server['write']>[0], headers: Headers, status: number, body?: string): ReturnType<Server['write']> {
+    // tus 1.0: a version the server does not speak is 412 with the versions it does. @tus/server
+    // counts it among its invalid headers (400) and only sends 412 when the header is missing.
+    if (status === 400 && body !== undefined && /^Invalid .*\btus-resumable\b/i.test(body)) {
+      status = 412;
+      body = `Tus-Resumable ${TUS_VERSION} is the only version this server speaks\n`;
+      headers.set('Tus-Version', TUS_VERSION);
+    }
     if (status >= 400 && body?.startsWith(PROBLEM_BODY_START) !== true) {
       body = JSON.stringify(problemForStatus(status, (body ?? '').trim() || `tus refused the request (${status})`));
     }
