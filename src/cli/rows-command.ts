@@ -17,7 +17,7 @@ import { localReamOptions, type LocalEngineOptions } from './local-engine.ts';
 import { createProgressView, type ProgressMode } from './progress-view.ts';
 import { reportJobOptions, type ReportFlags } from './report-flags.ts';
 import { reportsFolder, writeReports } from './report-files.ts';
-import { followTable, ruleFieldNames, type FollowedTable } from './rows-follower.ts';
+import { followTable, tableFieldNames, type FollowedTable } from './rows-follower.ts';
 import { csvFieldsOf, tableLayout, writeTableBatch, type RowCounts } from './rows-table.ts';
 import { readRulesFile } from './rules-file.ts';
 import { checkTablePath, openTableWriter } from './table-writers.ts';
@@ -105,10 +105,10 @@ export async function rowsCommand(input: string, options: RowsOptions, signal: A
     const unsubscribe = ream.subscribe({ jobId: job.id }, (event) => view.update({ filesDone: 0, filesTotal: 1, counting: false, ...event.progress }));
     try {
       const { documentId } = await ream.addFile(job.id, { path, source: input });
-      // The table is written as its batches end; with model questions (fields not known in
-      // advance, batches that take long) or a retry (checkpoints redone), after the job.
-      const follower = out !== undefined && options.llm === undefined && !options.retryFailed
-        ? followTable(ream, job.id, documentId, out, ruleFieldNames(jobOpts.rules), (metadata) => tableSheet(metadata.sheet, out))
+      // The table is written as its batches end; after a retry (checkpoints redone), after the job.
+      const fieldNames = tableFieldNames(jobOpts);
+      const follower = out !== undefined && !options.retryFailed
+        ? followTable(ream, job.id, documentId, out, fieldNames, (metadata) => tableSheet(metadata.sheet, out))
         : undefined;
       let followed: FollowedTable | undefined;
       try {
@@ -126,7 +126,7 @@ export async function rowsCommand(input: string, options: RowsOptions, signal: A
           if (out !== undefined) {
             const written = followed;
             followed = undefined; // writeResult finishes or drops it
-            await writeResult(output, written, (after, csv) => ream.documentTableBatches(job.id, documentId, { after, ...csv }), out, summary);
+            await writeResult(output, fieldNames, written, (after, csv) => ream.documentTableBatches(job.id, documentId, { after, ...csv }), out, summary);
           } else {
             countRows(output, summary);
           }
@@ -204,10 +204,12 @@ function tableSheet(sheet: string | undefined, out: string): string {
 /**
  * Writes the table of `output` to `out`: after the rows `followed` wrote while the job ran when
  * they were written with the same header and sheet, else all of them anew. `pages(after)`: the
- * document's pages after page `after`, a checkpoint's at a time.
+ * document's pages after page `after`, a checkpoint's at a time. The field columns are those
+ * known from the job's options (`knownFields`), then any other the result has.
  */
 async function writeResult(
   output: DocumentOutput,
+  knownFields: readonly string[],
   followed: FollowedTable | undefined,
   batches: (after: number, csv: { csvFields?: readonly string[] }) => AsyncIterable<TableBatch>,
   out: string,
@@ -216,7 +218,8 @@ async function writeResult(
   const columns = output.metadata?.columns;
   const sheet = columns === undefined ? undefined : tableSheet(output.metadata?.sheet, out);
   // The rows written are kept only if they were laid out as the result lays them out.
-  const kept = followed && columns && sheet === followed.sheet && sameNames(columns, followed.columns) && sameNames(Object.keys(output.fields), followed.fieldNames) ? followed : undefined;
+  const fieldNames = [...new Set([...knownFields, ...Object.keys(output.fields)])];
+  const kept = followed && columns && sheet === followed.sheet && sameNames(columns, followed.columns) && sameNames(fieldNames, followed.fieldNames) ? followed : undefined;
   if (followed && !kept) await followed.writer.abort();
   if (columns === undefined) {
     // Not a table at all (no header, not a workbook, …): there is no table to write back.
@@ -225,7 +228,7 @@ async function writeResult(
     summary.failedRows = summary.rows;
     return;
   }
-  const layout = tableLayout(columns, Object.keys(output.fields));
+  const layout = tableLayout(columns, fieldNames);
   const counts: RowCounts = kept ? kept.counts : { rows: 0, failedRows: 0 };
   // The input's own columns keep their exact text, unprefixed; the field and error columns ream adds are guarded in a CSV.
   const writer = kept?.writer ?? (await openTableWriter(out, layout.header, sheet, columns.length));

@@ -2,11 +2,13 @@
 // those that follow the written ones without a gap go to `<out>.partial`, so the writing
 // overlaps the parsing instead of starting when the job ends (a 1,000,000-row table took ~5 s
 // of writing after the job). The layout is guessed before the job's result exists (the table's
-// columns from its inspection, the fields from the rules' names); when the result names other
+// columns from its inspection, the fields from the rules' names and the model's questions); when the result names other
 // columns, the rows written are dropped and the table written again from the start. The
 // `.partial` file is begun anew by every run, so a resume after a crash rewrites it whole.
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { JsonValue } from '../json.ts';
+import type { JsonObject, JsonValue } from '../json.ts';
+import { llmFieldNames } from '../analyzers/llm/modes/index.ts';
+import { parseLlmSpec } from '../analyzers/llm/spec.ts';
 import type { DocumentMetadata } from '../formats/types.ts';
 import type { Ream } from '../runtime/create-ream.ts';
 import { csvFieldsOf, tableLayout, writeTableBatch, type RowCounts, type TableLayout } from './rows-table.ts';
@@ -35,9 +37,19 @@ export interface TableFollower {
 }
 
 /** The field names rules report, in their order: `[{ name }, …]` (anything else: none guessed). */
-export function ruleFieldNames(rules: JsonValue | undefined): string[] {
+function ruleFieldNames(rules: JsonValue | undefined): string[] {
   if (!Array.isArray(rules)) return [];
   return rules.flatMap((rule) => (rule !== null && typeof rule === 'object' && !Array.isArray(rule) && typeof rule.name === 'string' ? [rule.name] : []));
+}
+
+/**
+ * The field columns of a `rows` job's table, known from its options before any row runs: its
+ * rules' names, then those its model questions fill. The table keeps them when every row fails.
+ */
+export function tableFieldNames(options: JsonObject): string[] {
+  const llm = options.llm;
+  const asked = llm !== undefined && llm !== null && typeof llm === 'object' && !Array.isArray(llm) ? llmFieldNames(parseLlmSpec(llm)) : [];
+  return [...new Set([...ruleFieldNames(options.rules), ...asked])];
 }
 
 /**

@@ -9,7 +9,7 @@ import { parse } from 'csv-parse/sync';
 import { fromJson, type JsonValue } from '../../src/json.ts';
 import type { DocumentOutput } from '../../src/pipeline/types.ts';
 import { createReam } from '../../src/runtime/create-ream.ts';
-import { followTable, ruleFieldNames } from '../../src/cli/rows-follower.ts';
+import { followTable, tableFieldNames } from '../../src/cli/rows-follower.ts';
 import { csvFieldsOf, outputTable, tableLayout, writeTableBatch, type RowCounts } from '../../src/cli/rows-table.ts';
 import { openTableWriter } from '../../src/cli/table-writers.ts';
 import { INVOICE_RULES, invoiceRow, toCsv } from '../formats/sheet-files.ts';
@@ -19,11 +19,16 @@ useRowsFolder();
 
 const exists = (path: string): Promise<boolean> => access(path).then(() => true, () => false);
 
-test('ruleFieldNames: the rules\' names in order; anything but a list of rules guesses none', () => {
-  assert.deepEqual(ruleFieldNames(INVOICE_RULES), ['invoice', 'flag']);
-  assert.deepEqual(ruleFieldNames([{ name: 'a', keywords: ['x'] }, { pattern: 'no name' }, 'text']), ['a']);
-  assert.deepEqual(ruleFieldNames({ name: 'a' }), []);
-  assert.deepEqual(ruleFieldNames(undefined), []);
+test('tableFieldNames: the rules\' names in order, then the fields the model questions fill; nothing else guessed', () => {
+  assert.deepEqual(tableFieldNames({ rules: INVOICE_RULES }), ['invoice', 'flag']);
+  assert.deepEqual(tableFieldNames({ rules: [{ name: 'a', keywords: ['x'] }, { pattern: 'no name' }, 'text'] }), ['a']);
+  assert.deepEqual(tableFieldNames({ rules: { name: 'a' } }), []);
+  assert.deepEqual(tableFieldNames({}), []);
+  const schema = { type: 'object', properties: { grape: { type: 'string' }, invoice: { type: 'string' }, score: { type: 'number' } } };
+  assert.deepEqual(tableFieldNames({ rules: INVOICE_RULES, llm: { schema } }), ['invoice', 'flag', 'grape', 'score']);
+  assert.deepEqual(tableFieldNames({ llm: { mode: 'summarize' } }), ['summary']);
+  assert.deepEqual(tableFieldNames({ llm: { mode: 'classify', labels: ['a', 'b'] } }), ['label']);
+  assert.deepEqual(tableFieldNames({ llm: { mode: 'ask', question: 'why?' } }), ['answer']);
 });
 
 test('the rows written while the job ran, and the rest after it, are the table written at the end', async () => {
@@ -39,7 +44,7 @@ test('the rows written while the job ran, and the rest after it, are the table w
     const [doc] = await ream.jobDocuments(job.id);
     const documentId = doc?.documentId ?? '';
     const followed = join(work, 'followed.csv');
-    const follower = followTable(ream, job.id, documentId, followed, ruleFieldNames(INVOICE_RULES), () => 'Sheet1');
+    const follower = followTable(ream, job.id, documentId, followed, tableFieldNames({ rules: INVOICE_RULES }), () => 'Sheet1');
     await ream.wait(job.id);
     // A job may end before the follower's first look (it looks every 100 ms): it opens the table
     // once the columns are known, whenever that is, and follows until it is stopped.

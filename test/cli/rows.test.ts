@@ -42,6 +42,16 @@ describe('ream rows', () => {
     });
   });
 
+  test('every row failing: the table still has a column per rule, and each row as many cells as the header', async () => {
+    const work = await workDir('all-failed');
+    await writeFile(join(work, 'bad.csv'), 'name,note,amount\n1,2,3,4\n5,6,7,8\n');
+    const result = await run(['rows', 'bad.csv', '--rules', 'rules.json', '--progress', 'none'], work);
+    assert.equal(result.code, 1, result.stderr);
+    const [header, ...out] = await readCsv(join(work, 'bad-out.csv'));
+    assert.deepEqual(header, ['name', 'note', 'amount', 'invoice', 'flag', 'error_code', 'error_message']);
+    assert.deepEqual(out.map((cells) => [cells.length, cells.at(-2)]), [[7, 'invalid_sheet'], [7, 'invalid_sheet']]);
+  });
+
   test('XLSX in (a sheet by name), XLSX and JSONL out: values keep their types', async () => {
     const work = await workDir('xlsx');
     await writeFile(join(work, 'book.xlsx'), await ordersWorkbook());

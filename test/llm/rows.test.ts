@@ -122,3 +122,18 @@ test('ream rows refuses the document-level model flags, and the rows pipeline re
     await withModel.close();
   }
 });
+
+test('ream rows: when no row gets an answer, the table still has the schema\'s columns', async () => {
+  await writeFile(join(dir, 'three.csv'), 'name,review\nwine 1 ,grape Syrah\nwine 2 ,grape Merlot\nwine 3 ,grape Riesling\n');
+  const silent = await startFakeOpenAi(() => ({ content: '{"values": "never an object"}', promptTokens: 5, completionTokens: 2 }));
+  try {
+    const args = ['rows', join(dir, 'three.csv'), '--llm-schema', join(dir, 'fields.json'), '--out', join(dir, 'none.csv'), '--data-dir', join(dir, 'silent'), '--progress', 'none'];
+    const run = await runReam(args, { env: { ...env(), REAM_LLM_BASE_URL: silent.baseURL } });
+    assert.equal(run.code, 1, run.stdout + run.stderr);
+    const [header, ...rows] = await readCsv(join(dir, 'none.csv'));
+    assert.deepEqual(header, ['name', 'review', 'grape', 'score', 'error_code', 'error_message']);
+    assert.deepEqual(rows.map((cells) => [cells.length, cells[4]]), Array.from({ length: 3 }, () => [6, 'llm_invalid_output']));
+  } finally {
+    await silent.close();
+  }
+});

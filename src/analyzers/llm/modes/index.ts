@@ -21,3 +21,20 @@ export function modeHandler(spec: LlmSpec): LlmModeHandler {
       return askMode({ ...spec, question: spec.question ?? '' });
   }
 }
+
+/**
+ * The fields a spec's answers fill, known before any call: a table written from them has the
+ * same columns whether or not a row's call succeeded.
+ */
+export function llmFieldNames(spec: LlmSpec): string[] {
+  switch (spec.mode) {
+    case 'extract':
+      return Object.keys((spec.schema as JsonObject).properties as JsonObject);
+    case 'summarize':
+      return ['summary'];
+    case 'classify':
+      return ['label'];
+    case 'ask':
+      return ['answer'];
+  }
+}
