@@ -169,6 +169,24 @@ test('the job budget stops calls before they overspend: budget_exceeded', async 
   assert.equal(server.requests.length, 1, 'the second call was never made');
 });
 
+test('calls in flight hold the budget only for their estimate until they settle: concurrent chunks that fit are all answered', async () => {
+  server.requests.length = 0;
+  server.script(async () => {
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    return { content: '{"summary": "s"}', promptTokens: 60, completionTokens: 10 };
+  });
+  const store = new MemoryAnalysisStore();
+  // Each call's estimate is its prompt plus 256 tokens for the answer; it spends 70. Eight at
+  // once do not fit in the budget together as estimates, but they do as what they spend.
+  const llm = createLlmAnalyzer({ mode: 'summarize', provider: { baseURL: server.baseURL, model: 'm' }, maxTokens: 1500 });
+  const analyzeChunk = llm.analyzeChunk?.bind(llm);
+  assert.ok(analyzeChunk);
+  const chunks = Array.from({ length: 8 }, (_, i) => analyzeChunk([{ page: 1, text: `chunk ${i} ${'x'.repeat(40)}` }], context({ store, jobId: 'shared-budget' })));
+  const settled = await Promise.allSettled(chunks);
+  assert.deepEqual(settled.map((outcome) => outcome.status), Array.from({ length: 8 }, () => 'fulfilled'), String(settled.find((outcome) => outcome.status === 'rejected')?.reason));
+  assert.equal(server.requests.length, 8);
+});
+
 test('llm_context_too_long: the chunk is split further (pages, then text) rather than failing', async () => {
   server.requests.length = 0;
   // The server takes at most one page, and no more than 300 characters of it.

@@ -73,7 +73,8 @@ test('ream run --llm-schema --llm-prompt: fields with pages and quotes per file,
   server.requests.length = 0;
   const args = ['run', join(dir, 'contracts'), '--llm-schema', join(dir, 'fields.json'), '--llm-prompt', 'Extract the party and the total',
     '-o', join(dir, 'out.jsonl'), '--data-dir', join(dir, 'data'), '--progress', 'none', '--threads', '1'];
-  const run = await runReam(args, { env: llmEnv() });
+  const prices = JSON.stringify({ 'fake-cli': { prompt: 1000, completion: 5000 } });
+  const run = await runReam(args, { env: { ...llmEnv(), REAM_LLM_PRICES: prices } });
   assert.equal(run.code, 0, run.stderr);
   const lines = (await readFile(join(dir, 'out.jsonl'), 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as { path: string; fields: Record<string, unknown>; analysis?: { llm?: unknown } });
   const a = lines.find((line) => line.path.endsWith('a.pdf'));
@@ -83,13 +84,17 @@ test('ream run --llm-schema --llm-prompt: fields with pages and quotes per file,
   });
   assert.deepEqual((a?.analysis?.llm as { values: unknown }).values, { party: 'Acme', total: 120 });
   assert.equal(server.requests.length, 2);
-  assert.match(run.stdout, /model: 24 tokens \(20 prompt \+ 4 completion\) in 2 call\(s\), 0 from the cache/);
+  // The price table's cost: (20 × 1000 + 4 × 5000) ÷ 1,000,000 USD.
+  assert.match(run.stdout, /model: 24 tokens \(20 prompt \+ 4 completion\) in 2 call\(s\), 0 from the cache, \$0\.0400/);
   assert.doesNotMatch(run.stdout + run.stderr + (await readFile(join(dir, 'out.jsonl'), 'utf8')), /SECRET/);
 
   const again = await runReam([...args.slice(0, -6), '-o', join(dir, 'out2.jsonl'), '--data-dir', join(dir, 'data'), '--progress', 'none'], { env: llmEnv() });
   assert.equal(again.code, 0, again.stderr);
   assert.equal(server.requests.length, 2, 'a new run over the same files is answered from the cache');
-  assert.match(again.stdout, /0 call\(s\), 2 from the cache/);
+  assert.match(again.stdout, /0 call\(s\), 2 from the cache$/m);
+  const badPrices = await runReam([...args.slice(0, -6), '-o', join(dir, 'out3.jsonl'), '--data-dir', join(dir, 'data')], { env: { ...llmEnv(), REAM_LLM_PRICES: '{"fake-cli": {"prompt": "cheap"}}' } });
+  assert.equal(badPrices.code, 2);
+  assert.match(badPrices.stderr, /REAM_LLM_PRICES gives model "fake-cli" no valid prompt and completion prices.*\[validation_failed\]/);
 });
 
 test('kill -9 mid-job: the re-run asks the model only about the chunks that had no answer', async () => {

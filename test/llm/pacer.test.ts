@@ -30,7 +30,8 @@ test('the local window: requests and tokens per minute over a sliding minute', a
 
 test('AIMD: the concurrency limit halves on throttling, grows back on success; Retry-After is honoured', async () => {
   const sleeps: number[] = [];
-  const pacer = new LlmPacer({ maxConcurrency: 8, sleep: (ms) => { sleeps.push(ms); return Promise.resolve(); } });
+  let now = 0;
+  const pacer = new LlmPacer({ maxConcurrency: 8, now: () => now, sleep: (ms) => { sleeps.push(ms); now += ms; return Promise.resolve(); } });
   let calls = 0;
   const result = await pacer.run(10, () => {
     calls++;
@@ -44,6 +45,18 @@ test('AIMD: the concurrency limit halves on throttling, grows back on success; R
   assert.ok(pacer.limit >= 4 && pacer.limit <= 8, `grew back to ${pacer.limit}`);
   // Not retried: errors that waiting cannot fix.
   await assert.rejects(pacer.run(1, () => Promise.reject(ReamError.nonRetryable('llm_refused', 'no')), signal), { code: 'llm_refused' });
+});
+
+test('without any per-minute limit, a Retry-After still holds back every other caller until it has passed', async () => {
+  let now = 0;
+  const pacer = new LlmPacer({ maxConcurrency: 8, maxRetries: 0, now: () => now, sleep: (ms) => { now += ms; return Promise.resolve(); } });
+  await assert.rejects(pacer.run(1, () => Promise.reject(new ReamError('llm_rate_limited', 'slow down', { retryAfterMs: 3_000 })), signal), { code: 'llm_rate_limited' });
+  let startedAt = -1;
+  await pacer.run(1, () => {
+    startedAt = now;
+    return Promise.resolve();
+  }, signal);
+  assert.equal(startedAt, 3_000, 'another caller waited out the pause');
 });
 
 test('never more calls in flight than the limit', async () => {

@@ -5,8 +5,12 @@ import type { JsonValue } from '../../json.ts';
 import type { AnalysisStore, TokenUsage } from '../store/port.ts';
 import type { ChatMessage, ChatModel } from './client.ts';
 import type { ModelRequest } from './modes/index.ts';
+import { JobBudgets } from './budget.ts';
 import type { LlmPacer } from './pacer.ts';
 import { messagesTokens, repairPrompt } from './prompts.ts';
+
+/** The token budgets of the jobs this process calls the model for. */
+const budgets = new JobBudgets();
 
 /** Bump when prompts or answer shapes change: old cache entries must not answer new requests. */
 const CACHE_VERSION = 1;
@@ -72,40 +76,46 @@ export async function answer(model: ChatModel, pacer: LlmPacer, parameters: Call
   let problem = '';
   for (let attempt = 0; attempt <= parameters.maxRepairs; attempt++) {
     signal.throwIfAborted();
-    // What the call may cost at most: the prompt, and the answer up to its cap (or a quarter of the prompt).
+    // What the call may cost at most: the prompt, and the answer up to its cap (or a quarter of
+    // the prompt, at least 256 tokens: a short prompt may still get a long answer).
     const promptEstimate = messagesTokens(messages);
     const estimate = promptEstimate + (parameters.maxCompletionTokens ?? Math.max(256, Math.ceil(promptEstimate / 4)));
-    if (parameters.maxTokens !== undefined && !(await store.reserve(scope.jobId, estimate, parameters.maxTokens))) {
-      throw ReamError.nonRetryable('budget_exceeded', `the job's token budget (maxTokens ${parameters.maxTokens}) does not cover the next model call (about ${estimate} tokens)`, {
-        details: { maxTokens: parameters.maxTokens, estimate },
-      });
-    }
-    let spent = 0;
+    const budget = parameters.maxTokens;
+    // Reserved once the call has its turn, and given back if the call fails (a throttled call
+    // the pacer retries reserves again for its next try).
+    const reply = await pacer.run(estimate, async () => {
+      if (budget !== undefined) await budgets.reserve(store, scope.jobId, estimate, budget, signal);
+      try {
+        return await inSpan('llm.call', { 'gen_ai.request.model': parameters.model, 'ream.attempt': attempt }, () => model.complete({
+          model: parameters.model, messages, signal,
+          format: { kind: 'json', name: request.name, schema: request.schema },
+          temperature: parameters.temperature,
+          ...(parameters.maxCompletionTokens === undefined ? {} : { maxCompletionTokens: parameters.maxCompletionTokens }),
+        }));
+      } catch (error) {
+        if (budget !== undefined) await budgets.settle(store, scope.jobId, estimate, 0);
+        throw error;
+      }
+    }, signal);
+    const spent = reply.promptTokens + reply.completionTokens;
     try {
-      const reply = await pacer.run(estimate, () => inSpan('llm.call', { 'gen_ai.request.model': parameters.model, 'ream.attempt': attempt }, () => model.complete({
-        model: parameters.model, messages, signal,
-        format: { kind: 'json', name: request.name, schema: request.schema },
-        temperature: parameters.temperature,
-        ...(parameters.maxCompletionTokens === undefined ? {} : { maxCompletionTokens: parameters.maxCompletionTokens }),
-      })), signal);
-      spent = reply.promptTokens + reply.completionTokens;
       scope.usage.calls++;
       scope.usage.promptTokens += reply.promptTokens;
       scope.usage.completionTokens += reply.completionTokens;
       await store.record({ jobId: scope.jobId, tenantId: scope.tenantId, model: parameters.model, promptTokens: reply.promptTokens, completionTokens: reply.completionTokens, calls: 1, cachedCalls: 0 });
-      const parsed = parseAnswer(reply.text);
-      if ('value' in parsed) {
-        const wrong = request.check(parsed.value);
-        if (wrong === undefined) {
-          await store.remember(key, parsed.value);
-          return parsed.value;
-        }
-        problem = `it does not match the schema (${wrong})`;
-      } else problem = reply.finishReason === 'length' ? 'it was cut off at the answer length limit' : parsed.problem;
-      messages.push({ role: 'assistant', content: reply.text.slice(0, 20_000) }, { role: 'user', content: repairPrompt(problem) });
     } finally {
-      if (parameters.maxTokens !== undefined) await store.settle(scope.jobId, estimate, spent);
+      if (budget !== undefined) await budgets.settle(store, scope.jobId, estimate, spent);
     }
+    const parsed = parseAnswer(reply.text);
+    if ('value' in parsed) {
+      const wrong = request.check(parsed.value);
+      if (wrong === undefined) {
+        await store.remember(key, parsed.value);
+        return parsed.value;
+      }
+      problem = `it does not match the schema (${wrong})`;
+    } else problem = reply.finishReason === 'length' ? 'it was cut off at the answer length limit' : parsed.problem;
+    messages.push({ role: 'assistant', content: reply.text.slice(0, 20_000) }, { role: 'user', content: repairPrompt(problem) });
   }
   throw ReamError.nonRetryable('llm_invalid_output', `the model's answer stayed invalid after ${parameters.maxRepairs} repair(s): ${problem}`, {
     details: { repairs: parameters.maxRepairs },

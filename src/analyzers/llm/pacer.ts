@@ -46,7 +46,7 @@ function isThrottle(error: ReamError): boolean {
  */
 export class LlmPacer {
   readonly #max: number;
-  readonly #window: RateWindow | undefined;
+  readonly #window: RateWindow;
   readonly #maxRetries: number;
   readonly #backoffMs: number;
   readonly #sleep: (ms: number, signal: AbortSignal) => Promise<void>;
@@ -60,9 +60,8 @@ export class LlmPacer {
     this.#max = Math.max(1, Math.floor(settings.maxConcurrency ?? 8));
     this.#limit = this.#max;
     const { requestsPerMinute, tokensPerMinute } = settings;
-    this.#window = settings.window ?? (requestsPerMinute !== undefined || tokensPerMinute !== undefined
-      ? new LocalRateWindow({ ...(requestsPerMinute === undefined ? {} : { requestsPerMinute }), ...(tokensPerMinute === undefined ? {} : { tokensPerMinute }) }, settings.now)
-      : undefined);
+    // A window even without limits: it is what holds a Retry-After's pause for every caller.
+    this.#window = settings.window ?? new LocalRateWindow({ ...(requestsPerMinute === undefined ? {} : { requestsPerMinute }), ...(tokensPerMinute === undefined ? {} : { tokensPerMinute }) }, settings.now);
     this.#maxRetries = settings.maxRetries ?? 3;
     this.#backoffMs = settings.backoffMs ?? 1_000;
     this.#sleep = settings.sleep ?? defaultSleep;
@@ -90,7 +89,7 @@ export class LlmPacer {
         this.stats.throttled++;
         this.#limit = Math.max(1, this.#limit / 2);
         wait = reamError.retryAfterMs ?? this.#backoffMs * 2 ** attempt;
-        await this.#window?.pause(wait);
+        await this.#window.pause(wait);
         if (attempt >= this.#maxRetries) throw reamError;
       } finally {
         this.#release();
@@ -115,7 +114,6 @@ export class LlmPacer {
   }
 
   async #turn(tokens: number, signal: AbortSignal): Promise<void> {
-    if (!this.#window) return;
     for (;;) {
       const wait = await this.#window.tryAcquire(tokens);
       if (wait <= 0) return;

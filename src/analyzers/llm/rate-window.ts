@@ -45,6 +45,7 @@ export class LocalRateWindow implements RateWindow {
     const now = this.#now();
     if (now < this.#pausedUntil) return Promise.resolve(this.#pausedUntil - now);
     const { windowMs, requestsPerMinute: rpm, tokensPerMinute: tpm } = this.#limits;
+    if (rpm === undefined && tpm === undefined) return Promise.resolve(0); // pauses only: no call is kept
     while (this.#calls.length > 0 && (this.#calls[0]?.at ?? 0) <= now - windowMs) this.#calls.shift();
     if (rpm !== undefined && this.#calls.length >= rpm) return Promise.resolve((this.#calls[0]?.at ?? now) + windowMs - now);
     if (tpm !== undefined && this.#calls.length > 0) {

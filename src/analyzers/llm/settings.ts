@@ -1,4 +1,5 @@
 import { ReamError } from '../../errors.ts';
+import { parsePriceTable } from './usage.ts';
 
 /**
  * How to reach a model: anything that speaks the OpenAI chat-completions wire protocol (OpenAI,
@@ -68,7 +69,7 @@ function numberFrom(env: NodeJS.ProcessEnv, name: string): number | undefined {
 
 /**
  * Provider settings from `REAM_LLM_*`: BASE_URL, API_KEY, MODEL, ORGANIZATION, TIMEOUT_MS,
- * STREAM (1/true), STRUCTURED_OUTPUT, RPM, TPM, CONCURRENCY, CONTEXT_TOKENS. `undefined` when no
+ * STREAM (1/true), STRUCTURED_OUTPUT, RPM, TPM, CONCURRENCY, CONTEXT_TOKENS, PRICES (JSON). `undefined` when no
  * model is named: the `llm` pipeline then refuses jobs saying what to set.
  */
 export function llmSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): LlmProviderSettings | undefined {
@@ -92,5 +93,7 @@ export function llmSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): LlmPro
   set('tokensPerMinute', numberFrom(env, 'REAM_LLM_TPM'));
   set('maxConcurrency', numberFrom(env, 'REAM_LLM_CONCURRENCY'));
   set('contextTokens', numberFrom(env, 'REAM_LLM_CONTEXT_TOKENS'));
+  const prices = env.REAM_LLM_PRICES;
+  if (prices !== undefined && prices !== '') settings.prices = parsePriceTable(prices, 'REAM_LLM_PRICES');
   return settings;
 }
