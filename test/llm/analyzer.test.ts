@@ -217,6 +217,9 @@ test('a bad spec is refused with validation_failed before any call', () => {
   for (const bad of [{ mode: 'extract' }, { mode: 'classify', labels: ['one'] }, { mode: 'ask' }, { mode: 'dance' }, { schema: { type: 'string' } }, { schema: { type: 'object', properties: { a: { type: 'nope' } } } }]) {
     assert.throws(() => createLlmAnalyzer({ provider, ...(bad as object) }), { code: 'validation_failed' }, JSON.stringify(bad));
   }
+  // A base URL no call could use: said at once, not after a call's retries as a connection error.
+  assert.throws(() => createLlmAnalyzer({ mode: 'summarize', provider: { baseURL: 'http://user:pass@127.0.0.1:9/v1', model: 'm' } }), { code: 'validation_failed', message: /must not hold a user name or password/ });
+  assert.throws(() => createLlmAnalyzer({ mode: 'summarize', provider: { baseURL: 'ftp://127.0.0.1/v1', model: 'm' } }), { code: 'validation_failed', message: /http\(s\) URL/ });
 });
 
 test('ask: chunks answer from their own pages; several answers are combined by a reduce call', async () => {

@@ -45,6 +45,19 @@ export interface ProviderInfo {
 
 export const DEFAULT_BASE_URL = 'https://api.openai.com/v1';
 
+/**
+ * Refuses a base URL no call could use, before any call: not http(s), or with user info (fetch
+ * refuses credentials in a URL; each call would fail as a retryable connection error).
+ */
+export function checkBaseUrl(baseURL: string | undefined): void {
+  if (baseURL === undefined) return;
+  const url = URL.parse(baseURL);
+  if (url === null || (url.protocol !== 'http:' && url.protocol !== 'https:')) throw ReamError.nonRetryable('validation_failed', 'the LLM base URL must be an http(s) URL');
+  if (url.username !== '' || url.password !== '') {
+    throw ReamError.nonRetryable('validation_failed', 'the LLM base URL must not hold a user name or password: give the key as the API key (REAM_LLM_API_KEY), or a header');
+  }
+}
+
 /** The base URL without user info, query or fragment (where credentials sometimes hide). */
 export function publicEndpoint(baseURL: string | undefined): string {
   try {
