@@ -186,6 +186,20 @@ describe('console: built by Vite, served at /, driven in Chromium', { timeout: C
     await drawn.waitFor({ timeout: WAIT_MS });
     assert.ok((await drawn.evaluate((image: { naturalWidth: number }) => image.naturalWidth)) > 300, 'the page image is drawn (a blob: URL the CSP allows)');
     await assertAccessible(page, 'document');
+    // The skip link moves focus to the page's heading; it is not read as a route.
+    const documentUrl = page.url();
+    await page.locator('a.skip').focus();
+    await page.keyboard.press('Enter');
+    assert.equal(page.url(), documentUrl);
+    assert.equal(await page.evaluate('document.activeElement && document.activeElement.id'), 'page-title');
+    // Another document by its link: nothing of the last one stays on the page.
+    await page.evaluate("location.hash = location.hash.replace(/documents\\/[^/?]+/, 'documents/doc_missing')");
+    await page.locator('#document-error', { hasText: 'no result in this job' }).waitFor({ timeout: WAIT_MS });
+    assert.equal(await page.locator('.page-text').count(), 0, 'the last document\'s text is gone');
+    assert.doesNotMatch(await textOf(page, '#page-title'), /alpha\.pdf/);
+    await page.goBack();
+    await page.locator('.page-text', { hasText: 'A page 1 of 2' }).waitFor({ timeout: WAIT_MS });
+    assert.equal(await textOf(page, '#document-error'), '', 'and nothing of the missing one stays either');
 
     await page.getByRole('link', { name: 'Search' }).click();
     await page.getByLabel('Words on a page').fill('INV-A-2');
@@ -249,14 +263,15 @@ describe('console: built by Vite, served at /, driven in Chromium', { timeout: C
     const store = adaptersOf(ream).store;
     const acme = (await issueApiKey(store, { tenantId: 'acme', name: 'console', role: 'user' })).token;
     const beta = (await issueApiKey(store, { tenantId: 'beta', name: 'console', role: 'user' })).token;
-    const admin = (await issueApiKey(store, { tenantId: 'ops', name: 'admin', role: 'admin' })).token;
+    const adminKey = await issueApiKey(store, { tenantId: 'ops', name: 'admin', role: 'admin' });
+    const admin = adminKey.token;
     const acmeJob = await submitByApi(server.url, acme, 'acme-secret.pdf', ['acme quarterly zebra']);
     const betaJob = await submitByApi(server.url, beta, 'beta.pdf', ['beta page']);
 
     const page = await openPage(browser, t);
     await page.goto(`${server.url}/`);
-    await page.locator('#signin-error', { hasText: 'Enter an API key' }).waitFor({ timeout: WAIT_MS });
     await page.locator('#signin-methods', { hasText: 'This server needs an API key' }).waitFor({ timeout: WAIT_MS });
+    assert.equal((await page.locator('#signin-error').textContent()) ?? '', '', 'no error before anything was tried');
     await assertAccessible(page, 'sign in');
     await page.getByLabel('API key').fill('ream_0000000000000000_wrong');
     await page.getByRole('button', { name: 'Sign in' }).click();
@@ -300,6 +315,12 @@ describe('console: built by Vite, served at /, driven in Chromium', { timeout: C
     await page.locator('#workers .worker-state', { hasText: 'asked to pause' }).waitFor({ timeout: WAIT_MS });
     await worker.getByRole('button', { name: `resume worker ${workerId}` }).click();
     await page.locator('#workers .worker-state', { hasText: 'asked to resume' }).waitFor({ timeout: WAIT_MS });
+
+    // The key revoked while the tab is open: the next request it makes sends it back to sign in.
+    await store.revokeApiKey(adminKey.record.id, Date.now());
+    await page.getByRole('link', { name: 'Jobs' }).click();
+    await page.locator('#signin-error', { hasText: 'Your key was refused' }).waitFor({ timeout: WAIT_MS });
+    assert.equal(await page.evaluate(() => sessionStorage.getItem('ream.apiKey')), null, 'the refused key is forgotten');
   });
 
   test("a 200-page PDF's chunk map: one cell per chunk of 10 pages, each done, each opening its pages", { timeout: CASE_TIMEOUT_MS }, async (t) => {

@@ -9,6 +9,7 @@ import { historyLines, MAX_FAILURE_LINES, mergeSamples } from '../../ui/src/metr
 import { snippetParts } from '../../ui/src/snippet.ts';
 import { MAX_SCROLL_PX, scrollScale } from '../../ui/src/scroll-scale.ts';
 import { anyFilter, filtersFromQuery, filtersToQuery, searchOptionsOf } from '../../ui/src/search-filters.ts';
+import { href, parseRoute } from '../../ui/src/routes.ts';
 import { fieldsOf, optionsOf } from '../../ui/src/option-form.ts';
 import { EXTRACT_OPTIONS_SCHEMA, RULES_OPTIONS_SCHEMA } from '../../src/pipeline/option-schemas.ts';
 
@@ -186,6 +187,15 @@ describe('search filters in the hash route', () => {
     assert.equal(anyFilter({ job: '', fieldValue: 'x' }), false);
     assert.equal(filtersToQuery({ to: '2026-12-05' }, new URLSearchParams({ q: 'a' })).toString(), 'q=a&to=2026-12-05');
     assert.deepEqual(filtersFromQuery(new URLSearchParams('field=a:b:c')), { job: '', type: '', from: '', to: '', fieldName: 'a', fieldValue: 'b:c' });
+  });
+});
+
+describe('hash routes', () => {
+  test('a route survives its link; a link with bad percent-encoding is a page of its own, not a crash', () => {
+    const route = { page: 'document', jobId: 'job_1', documentId: 'doc a/b', at: 3 } as const;
+    assert.deepEqual(parseRoute(href(route)), route);
+    assert.deepEqual(parseRoute('#/jobs/%E0%A4%A'), { page: 'job', jobId: '%E0%A4%A' });
+    assert.deepEqual(parseRoute('#main'), { page: 'jobs' });
   });
 });
 

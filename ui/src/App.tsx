@@ -29,7 +29,8 @@ function PageFor({ route, client }: { route: Route; client: ReamClient }) {
     case 'job':
       return <Job client={client} jobId={route.jobId} key={route.jobId} />;
     case 'document':
-      return <Document client={client} jobId={route.jobId} documentId={route.documentId} at={route.at ?? 1} />;
+      // Keyed: another document is a new page, nothing of the last one's state carried over.
+      return <Document client={client} jobId={route.jobId} documentId={route.documentId} at={route.at ?? 1} key={`${route.jobId}/${route.documentId}`} />;
     case 'search':
       return <Search client={client} q={route.q} filters={route.filters ?? {}} />;
     case 'operate':
@@ -56,7 +57,7 @@ export function App() {
             return;
           }
           storeKey(undefined);
-          setSession({ state: 'signin', reason: key === undefined ? 'Enter an API key.' : `Your key was refused: ${messageOf(failure)}` });
+          setSession({ state: 'signin', reason: key === undefined ? '' : `Your key was refused: ${messageOf(failure)}` });
         },
       );
   }, []);
@@ -66,7 +67,11 @@ export function App() {
     main.current?.querySelector<HTMLElement>('h1')?.focus();
   }, [route]);
 
-  const client = useMemo(() => (session.state === 'ready' ? clientFor(session.key) : undefined), [session]);
+  // A key refused later (revoked, expired) sends the tab back to sign in.
+  const client = useMemo(() => (session.state === 'ready' ? clientFor(session.key, () => {
+    storeKey(undefined);
+    setSession({ state: 'signin', reason: 'Your key was refused: it may have been revoked or have expired. Sign in again.' });
+  }) : undefined), [session]);
   const signOut = (): void => {
     storeKey(undefined);
     setSession({ state: 'signin', reason: '' });
@@ -74,7 +79,16 @@ export function App() {
 
   return (
     <>
-      <a class="skip" href="#main">
+      {/* Not a plain #main link: with hash routes that would be read as a page. */}
+      <a
+        class="skip"
+        href="#main"
+        onClick={(event) => {
+          event.preventDefault();
+          const target = main.current?.querySelector<HTMLElement>('h1') ?? main.current;
+          target?.focus();
+        }}
+      >
         Skip to content
       </a>
       <header>
@@ -94,7 +108,7 @@ export function App() {
           </button>
         ) : null}
       </header>
-      <main id="main" ref={main}>
+      <main id="main" ref={main} tabIndex={-1}>
         {session.state === 'checking' ? <p>Connecting…</p> : null}
         {session.state === 'signin' ? (
           <SignIn

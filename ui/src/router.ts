@@ -1,54 +1,8 @@
-// Hash routes (`#/jobs/<id>`): deep links work without the server knowing the console's pages,
-// and nothing secret ever goes in them.
+// Following the hash route (routes.ts says what each hash means).
 import { useEffect, useState } from 'preact/hooks';
-import { filtersFromQuery, filtersToQuery, type SearchFilterState } from './search-filters.ts';
+import { href, parseRoute, type Route } from './routes.ts';
 
-export type Route =
-  | { page: 'jobs' }
-  | { page: 'submit' }
-  | { page: 'job'; jobId: string }
-  | { page: 'document'; jobId: string; documentId: string; /** 1-based page to show first. */ at?: number }
-  | { page: 'search'; q: string; filters?: Partial<SearchFilterState> }
-  | { page: 'operate' };
-
-export function parseRoute(hash: string): Route {
-  const [path = '', query = ''] = hash.replace(/^#/, '').split('?');
-  const parts = path.split('/').filter((part) => part !== '').map((part) => decodeURIComponent(part));
-  if (parts[0] === 'submit') return { page: 'submit' };
-  if (parts[0] === 'operate') return { page: 'operate' };
-  if (parts[0] === 'search') {
-    const params = new URLSearchParams(query);
-    return { page: 'search', q: params.get('q') ?? '', filters: filtersFromQuery(params) };
-  }
-  if (parts[0] === 'jobs' && parts[1] !== undefined) {
-    if (parts[2] === 'documents' && parts[3] !== undefined) {
-      const at = Number(new URLSearchParams(query).get('page'));
-      return { page: 'document', jobId: parts[1], documentId: parts[3], ...(Number.isSafeInteger(at) && at >= 1 ? { at } : {}) };
-    }
-    return { page: 'job', jobId: parts[1] };
-  }
-  return { page: 'jobs' };
-}
-
-export function href(route: Route): string {
-  switch (route.page) {
-    case 'jobs':
-      return '#/jobs';
-    case 'submit':
-      return '#/submit';
-    case 'operate':
-      return '#/operate';
-    case 'search':
-    {
-      const query = filtersToQuery(route.filters ?? {}, new URLSearchParams(route.q === '' ? {} : { q: route.q }));
-      return query.size === 0 ? '#/search' : `#/search?${query.toString()}`;
-    }
-    case 'job':
-      return `#/jobs/${encodeURIComponent(route.jobId)}`;
-    case 'document':
-      return `#/jobs/${encodeURIComponent(route.jobId)}/documents/${encodeURIComponent(route.documentId)}${route.at === undefined ? '' : `?page=${route.at}`}`;
-  }
-}
+export { href, parseRoute, type Route } from './routes.ts';
 
 export function navigate(route: Route): void {
   window.location.hash = href(route);

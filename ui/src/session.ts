@@ -13,7 +13,18 @@ export function storeKey(key: string | undefined): void {
   else sessionStorage.setItem(KEY_STORAGE, key);
 }
 
-/** A client of the server that served this page, as the holder of `key` (none: auth is off). */
-export function clientFor(key: string | undefined): ReamClient {
-  return new ReamClient({ baseUrl: window.location.origin, ...(key === undefined ? {} : { apiKey: key }) });
+/**
+ * A client of the server that served this page, as the holder of `key` (none: auth is off).
+ * `onRefused` is called when the server refuses the key (401) on any request: a key revoked
+ * or a token expired while the tab was open.
+ */
+export function clientFor(key: string | undefined, onRefused?: () => void): ReamClient {
+  const refusing = onRefused === undefined || key === undefined ? {} : {
+    fetch: async (input: string, init?: RequestInit): Promise<Response> => {
+      const response = await fetch(input, init);
+      if (response.status === 401) onRefused();
+      return response;
+    },
+  };
+  return new ReamClient({ baseUrl: window.location.origin, ...(key === undefined ? {} : { apiKey: key }), ...refusing });
 }

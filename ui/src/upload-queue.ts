@@ -1,6 +1,7 @@
 // The New job page's files: each uploaded over tus as soon as it is picked (a few at a time), so
 // the server can count its pages before the job is started. An upload cut short resumes (tus
-// remembers it in localStorage), after a network drop as after a reload and the same file picked.
+// remembers it in localStorage), after a network drop as after a reload and the same file picked;
+// one the server could not take for a while is tried again by itself.
 import type { ReamClient } from '@client';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { NamedFile } from './folder-files.ts';
@@ -8,6 +9,20 @@ import { messageOf } from './format.ts';
 
 /** Uploads at once: enough to fill the line, few enough that each one's progress moves. */
 const PARALLEL_UPLOADS = 3;
+/**
+ * An upload the server could not take for a while (unreachable, restarting: 5xx, 429) is tried
+ * again this often, this many times (two minutes), on top of tus's own few quick retries; it
+ * resumes at the server's offset. Refusals (a 4xx: not a PDF, too large) are not retried.
+ */
+const AUTO_RETRY_MS = 5_000;
+const AUTO_RETRIES = 24;
+
+/** A failure that waiting may cure: no answer at all, or a server error or throttle. */
+function transient(failure: unknown): boolean {
+  const status = (failure as { httpStatus?: unknown }).httpStatus;
+  if (typeof status === 'number') return status >= 500 || status === 429;
+  return (failure as { code?: unknown }).code === 'io_error';
+}
 
 export interface Picked {
   /** Stable while the list changes (a removal shifts indices). */
@@ -18,6 +33,8 @@ export interface Picked {
   sent: number;
   state: 'waiting' | 'uploading' | 'stored' | 'failed';
   error: string;
+  /** Automatic retries after transient failures so far. */
+  retries: number;
   /** Set once stored. */
   documentId?: string;
 }
@@ -51,8 +68,17 @@ export function useUploads(client: ReamClient): Uploads {
         .upload(item.file, { name: item.name, signal: controller.signal, onProgress: (sent) => update(item.key, { sent }) })
         .then(
           (stored) => update(item.key, { state: 'stored', sent: item.file.size, documentId: stored.documentId }),
-          // Stopped by a removal: the item is gone, nothing to show.
-          (failure: unknown) => controller.signal.aborted || update(item.key, { state: 'failed', error: messageOf(failure) }),
+          (failure: unknown) => {
+            // Stopped by a removal: the item is gone, nothing to show.
+            if (controller.signal.aborted) return;
+            if (!transient(failure) || item.retries >= AUTO_RETRIES) {
+              update(item.key, { state: 'failed', error: messageOf(failure) });
+              return;
+            }
+            update(item.key, { state: 'failed', error: `${messageOf(failure)}; trying again in ${AUTO_RETRY_MS / 1000} s`, retries: item.retries + 1 });
+            // Unless it was removed or retried by hand meanwhile.
+            setTimeout(() => setPicked((previous) => previous.map((other) => (other.key === item.key && other.state === 'failed' ? { ...other, state: 'waiting' as const, error: '' } : other))), AUTO_RETRY_MS);
+          },
         )
         .finally(() => running.current.delete(item.key));
     }
@@ -64,7 +90,7 @@ export function useUploads(client: ReamClient): Uploads {
   return {
     picked,
     add: (files) => {
-      const added = files.map(({ file, name }) => ({ key: nextKey.current++, file, name, sent: 0, state: 'waiting' as const, error: '' }));
+      const added = files.map(({ file, name }) => ({ key: nextKey.current++, file, name, sent: 0, state: 'waiting' as const, error: '', retries: 0 }));
       setPicked((previous) => [...previous, ...added]);
     },
     remove: (key) => {
@@ -72,7 +98,7 @@ export function useUploads(client: ReamClient): Uploads {
       setPicked((previous) => previous.filter((item) => item.key !== key));
     },
     retry: (key) => {
-      update(key, { state: 'waiting', error: '' });
+      update(key, { state: 'waiting', error: '', retries: 0 });
     },
   };
 }

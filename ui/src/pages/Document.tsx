@@ -11,9 +11,10 @@ import { href } from '../router.ts';
 /** The page's text with `quote` marked where it occurs (as text nodes, never HTML). */
 function PageText({ text, quote }: { text: string; quote: string | undefined }) {
   const at = quote === undefined || quote === '' ? -1 : text.indexOf(quote);
-  if (at === -1 || quote === undefined) return <pre class="page-text">{text}</pre>;
+  // Focusable: the text scrolls, and a keyboard must be able to scroll it.
+  if (at === -1 || quote === undefined) return <pre class="page-text" tabIndex={0} aria-label="Page text">{text}</pre>;
   return (
-    <pre class="page-text">
+    <pre class="page-text" tabIndex={0} aria-label="Page text">
       {text.slice(0, at)}
       <mark>{quote}</mark>
       {text.slice(at + quote.length)}

@@ -64,12 +64,17 @@ export function Jobs({ client }: { client: ReamClient }) {
   useEffect(() => {
     const timer = setInterval(() => {
       client.listJobs({ ...filter, limit: PAGE_SIZE }).then((page) => {
+        setError('');
         setJobs((previous) => {
           const fresh = new Map(page.items.map((job) => [job.id, job]));
           const known = new Set(previous.map((job) => job.id));
-          return [...page.items.filter((job) => !known.has(job.id)), ...previous.map((job) => fresh.get(job.id) ?? job)];
+          // A listed job as new as those of the fresh page but not among them no longer matches
+          // the filter (its status moved on): it goes, rather than stay with its old status.
+          const oldest = page.nextCursor === null ? -Infinity : Math.min(...page.items.map((job) => Date.parse(job.createdAt)));
+          const kept = previous.filter((job) => fresh.has(job.id) || Date.parse(job.createdAt) <= oldest);
+          return [...page.items.filter((job) => !known.has(job.id)), ...kept.map((job) => fresh.get(job.id) ?? job)];
         });
-      }, () => undefined);
+      }, (failure: unknown) => setError(`The list could not be refreshed: ${messageOf(failure)}`));
     }, REFRESH_MS);
     return () => clearInterval(timer);
   }, [client, filterKey]);
@@ -110,7 +115,7 @@ export function Jobs({ client }: { client: ReamClient }) {
         </>
       )}
       <ErrorText message={error} id="jobs-error" />
-      {loaded && jobs.length === 0 && error === '' ? <p id="jobs-empty">No jobs yet.</p> : null}
+      {loaded && jobs.length === 0 && error === '' ? <p id="jobs-empty">{status === '' && tenant === '' ? 'No jobs yet.' : 'No job matches this filter.'}</p> : null}
       <p class="count" aria-live="polite">
         {jobs.length > 0 ? `${jobs.length}${typeof cursor === 'string' ? '+' : ''} ${jobs.length === 1 && typeof cursor !== 'string' ? 'job' : 'jobs'}` : ''}
       </p>

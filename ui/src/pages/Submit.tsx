@@ -5,7 +5,7 @@ import { OptionsForm } from '../components/OptionsForm.tsx';
 import { SheetPicker } from '../components/SheetPicker.tsx';
 import { estimateText } from '../estimate-text.ts';
 import { chosenFiles, droppedFiles } from '../folder-files.ts';
-import { bytes, messageOf } from '../format.ts';
+import { bytes, messageOf, plural } from '../format.ts';
 import { fieldsOf, optionsOf, type FormValues } from '../option-form.ts';
 import { navigate } from '../router.ts';
 import { useUploads } from '../upload-queue.ts';
@@ -62,7 +62,9 @@ export function Submit({ client }: { client: ReamClient }) {
   const [estimate, setEstimate] = useState<JobEstimateView | string | undefined>(undefined);
   const optionsKey = JSON.stringify(values[pipeline] ?? {});
   const storedIds = picked.flatMap((item) => (item.documentId === undefined ? [] : [item.documentId]));
-  const unstored = picked.length - storedIds.length;
+  // Files whose upload failed are in neither count: they block the start until retried or removed.
+  const failedUploads = picked.filter((item) => item.state === 'failed').length;
+  const unstored = picked.length - storedIds.length - failedUploads;
   const names = new Map(picked.flatMap((item) => (item.documentId === undefined ? [] : [[item.documentId, item.name] as const])));
   useEffect(() => {
     if (picked.length === 0) {
@@ -74,7 +76,13 @@ export function Submit({ client }: { client: ReamClient }) {
       let asked: JsonObject;
       try {
         asked = fields.length === 0 ? parseOptions(options) : optionsOf(fields, formValues);
-      } catch {
+      } catch (failure) {
+        // Said where the estimate is, rather than leave the estimate of options no longer there.
+        if (current) setEstimate(`the options do not read: ${messageOf(failure)}`);
+        return;
+      }
+      if (storedIds.length === 0 && unstored === 0) {
+        setEstimate(undefined); // every file failed: nothing to estimate
         return;
       }
       const files = storedIds.length === 0 ? { documents: unstored } : { documentIds: storedIds, ...(unstored === 0 ? {} : { documents: unstored }) };
@@ -110,7 +118,11 @@ export function Submit({ client }: { client: ReamClient }) {
 
   const [webhookUrl, setWebhookUrl] = useState('');
   const [webhookSecret, setWebhookSecret] = useState('');
-  const allStored = picked.length > 0 && unstored === 0;
+  const allStored = storedIds.length > 0 && unstored === 0 && failedUploads === 0;
+  /** Why Start job is disabled, when a file is why. */
+  const notYet = failedUploads > 0
+    ? `Retry or remove the ${plural(failedUploads, 'file')} whose upload failed to start the job.`
+    : unstored > 0 ? `Start job waits for ${plural(unstored, 'upload')} to finish.` : '';
 
   const start = async (event: Event): Promise<void> => {
     event.preventDefault();
@@ -225,9 +237,10 @@ export function Submit({ client }: { client: ReamClient }) {
               ? `Not startable as it is: ${estimate}`
               : estimateText(estimate, unstored, names)}
         </p>
-        <button type="submit" disabled={busy || !allStored}>
+        <button type="submit" disabled={busy || !allStored} aria-describedby="start-blocked">
           Start job
         </button>
+        <p id="start-blocked" class="muted">{picked.length > 0 ? notYet : ''}</p>
       </form>
       <ErrorText message={error} id="submit-error" />
     </Page>

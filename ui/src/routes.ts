@@ -1,0 +1,60 @@
+// Hash routes (`#/jobs/<id>`): deep links work without the server knowing the console's pages,
+// and nothing secret ever goes in them. Read and written here; followed in router.ts.
+import { filtersFromQuery, filtersToQuery, type SearchFilterState } from './search-filters.ts';
+
+export type Route =
+  | { page: 'jobs' }
+  | { page: 'submit' }
+  | { page: 'job'; jobId: string }
+  | { page: 'document'; jobId: string; documentId: string; /** 1-based page to show first. */ at?: number }
+  | { page: 'search'; q: string; filters?: Partial<SearchFilterState> }
+  | { page: 'operate' };
+
+/** A path segment decoded; one that is not valid percent-encoding is kept as it is (a bad link, not a crash). */
+function decodePart(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return part;
+  }
+}
+
+export function parseRoute(hash: string): Route {
+  const [path = '', query = ''] = hash.replace(/^#/, '').split('?');
+  const parts = path.split('/').filter((part) => part !== '').map(decodePart);
+  if (parts[0] === 'submit') return { page: 'submit' };
+  if (parts[0] === 'operate') return { page: 'operate' };
+  if (parts[0] === 'search') {
+    const params = new URLSearchParams(query);
+    return { page: 'search', q: params.get('q') ?? '', filters: filtersFromQuery(params) };
+  }
+  if (parts[0] === 'jobs' && parts[1] !== undefined) {
+    if (parts[2] === 'documents' && parts[3] !== undefined) {
+      const at = Number(new URLSearchParams(query).get('page'));
+      return { page: 'document', jobId: parts[1], documentId: parts[3], ...(Number.isSafeInteger(at) && at >= 1 ? { at } : {}) };
+    }
+    return { page: 'job', jobId: parts[1] };
+  }
+  return { page: 'jobs' };
+}
+
+export function href(route: Route): string {
+  switch (route.page) {
+    case 'jobs':
+      return '#/jobs';
+    case 'submit':
+      return '#/submit';
+    case 'operate':
+      return '#/operate';
+    case 'search':
+    {
+      const query = filtersToQuery(route.filters ?? {}, new URLSearchParams(route.q === '' ? {} : { q: route.q }));
+      return query.size === 0 ? '#/search' : `#/search?${query.toString()}`;
+    }
+    case 'job':
+      return `#/jobs/${encodeURIComponent(route.jobId)}`;
+    case 'document':
+      return `#/jobs/${encodeURIComponent(route.jobId)}/documents/${encodeURIComponent(route.documentId)}${route.at === undefined ? '' : `?page=${route.at}`}`;
+  }
+}
+
