@@ -195,9 +195,12 @@ export class Worker {
   async #claimLoop(): Promise<void> {
     const queue = this.#queue;
     const signal = this.#claiming.signal;
+    // A full worker waits for a task to end, or for a drain or stop: a drain's timeout starts
+    // when this loop has ended, so the wait must not outlast the abort.
+    const stopped = new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
     while (!signal.aborted) {
       if (this.#inFlight.size >= this.#options.concurrency) {
-        await Promise.race(this.#inFlight);
+        await Promise.race([...this.#inFlight, stopped]);
         continue;
       }
       const closed = this.#closedReason();

@@ -70,3 +70,38 @@ void test('SIGTERM drains a worker: it finishes what it runs, takes nothing new,
     await rm(gate, { recursive: true, force: true });
   }
 });
+
+void test('a full worker keeps to its drain timeout: tasks that outlast it are given back, and it exits 0 in time', { timeout: 900_000 }, async (t) => {
+  if (!requireOrSkip(t, missing === undefined, missing ?? '')) return;
+  const cluster = await startCluster({ workers: 1, workerArgs: ['--concurrency', '2', '--threads', '1', '--drain-timeout', '2'] });
+  const gate = await mkdtemp(join(tmpdir(), 'ream-drain-'));
+  try {
+    const client = new ReamClient({ baseUrl: cluster.server.url });
+    const releaseFile = join(gate, 'release');
+    const job = await client.submit({ files: [{ name: 'held.pdf', data: await makePdf({ pages: numberedPages('held', 8) }) }], pipeline: 'gated', options: { chunkPages: 2, releaseFile } });
+    await waitFor(async () => {
+      const { items } = (await (await fetch(`${cluster.server.url}/v1/workers`)).json()) as { items: { inFlight: number }[] };
+      return items[0]?.inFlight === 2 ? true : undefined;
+    }, 120_000, () => cluster.output());
+    const worker = cluster.workers[0];
+    assert.ok(worker);
+    const exited = once(worker.child, 'exit');
+    const signalledAt = Date.now();
+    worker.child.kill('SIGTERM');
+    const [code] = (await exited) as [number | null];
+    const drainedIn = Date.now() - signalledAt;
+    t.diagnostic(`drained in ${drainedIn} ms`);
+    assert.equal(code, 0, worker.output());
+    // Its two slots were full with tasks that never end by themselves: it waited its 2 s, not for them.
+    assert.ok(drainedIn < 20_000, `drained in ${drainedIn} ms with a 2 s drain timeout`);
+    assert.equal((await client.getJob(job.id)).counts.chunks.succeeded, 0);
+
+    await writeFile(releaseFile, '');
+    await cluster.startWorker();
+    const finished = await client.wait(job.id, { signal: AbortSignal.timeout(300_000) });
+    assert.equal(finished.status, 'succeeded', cluster.output());
+  } finally {
+    await cluster.stop();
+    await rm(gate, { recursive: true, force: true });
+  }
+});
