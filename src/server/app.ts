@@ -135,6 +135,9 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   app.setErrorHandler((error: unknown, request, reply) => {
     const problem = toProblem(error);
     if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
+    // Refused before its body was all read (a multipart job refused on its fields): the
+    // connection closes after the answer, rather than stay open reading a body nobody wants.
+    if (!request.raw.complete) reply.header('connection', 'close');
     return sendProblem(reply, problem);
   });
   app.setNotFoundHandler((request, reply) =>
@@ -242,6 +245,9 @@ async function sharedAcrossInstances(options: StartOptions): Promise<{ tusStorag
   return { tusStorage, coordination: options.coordination ?? redisCoordination(deployment.redisUrl, prefix) };
 }
 
+/** How long `close()` lets requests in progress end before it closes their connections. */
+const CLOSE_GRACE_MS = 10_000;
+
 /** Builds the server and listens. Refuses non-loopback hosts while auth is off. */
 export async function startServer(options: StartOptions): Promise<RunningServer> {
   const host = options.host ?? '127.0.0.1';
@@ -258,5 +264,18 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   if (options.auth?.mode === 'on') app.log.info(`ream listening on ${url}; auth is on`);
   else app.log.warn(`ream listening on ${url}; auth is off (loopback only)`);
-  return { app, url, close: () => app.close() };
+  return {
+    app,
+    url,
+    async close() {
+      // Requests in progress may finish for a while; a client that holds its connection open
+      // (a stalled upload) does not keep the process from stopping past that.
+      const timer = setTimeout(() => app.server.closeAllConnections(), CLOSE_GRACE_MS);
+      try {
+        await app.close();
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+  };
 }

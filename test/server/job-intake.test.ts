@@ -1,6 +1,7 @@
 // A job that receives its files over time must not end, and tell its followers it has, while
 // files are still coming: its first file may be done long before the last one is in.
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -107,6 +108,26 @@ describe('files that arrive over time', () => {
     } finally {
       await small.close();
     }
+  });
+
+  test('a multipart job refused on its fields while its file is still coming: the answer closes the connection, and close() does not wait for that client', { timeout: 30_000 }, async () => {
+    const own = await startServer({ ream, host: '127.0.0.1', port: 0 });
+    const socket = connect(Number(new URL(own.url).port), '127.0.0.1');
+    const boundary = 'ream-test-boundary';
+    const head = `--${boundary}\r\ncontent-disposition: form-data; name="pipeline"\r\n\r\nnosuch\r\n--${boundary}\r\ncontent-disposition: form-data; name="file"; filename="big.pdf"\r\ncontent-type: application/pdf\r\n\r\n%PDF-1.7\n`;
+    let answer = '';
+    socket.on('data', (chunk: Buffer) => (answer += chunk.toString('utf8')));
+    const ended = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    socket.on('error', () => undefined);
+    // Declares 10 MB of body, sends a little and then nothing more: a client that went quiet.
+    socket.write(`POST /v1/jobs HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: multipart/form-data; boundary=${boundary}\r\ncontent-length: ${10 * 1024 * 1024}\r\n\r\n${head}`);
+    await ended;
+    assert.match(answer, /^HTTP\/1\.1 400 /);
+    assert.match(answer, /connection: close/i);
+    assert.match(answer, /validation_failed/);
+    const started = Date.now();
+    await own.close();
+    assert.ok(Date.now() - started < 5_000, 'closed without waiting on the refused request');
   });
 
   test('library submit over files yielded over time: the job ends once, after both', async () => {
