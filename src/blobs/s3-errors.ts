@@ -26,8 +26,8 @@ export function isS3Missing(error: unknown): boolean {
 /**
  * Turns an S3 or network failure into a ReamError whose message names the operation, bucket and
  * key — never the endpoint's credentials, which the SDK does not put in its errors either.
- * Unknown server-side failures (5xx, throttling, sockets) are retryable `io_error`s; refusals that
- * retrying cannot fix (credentials, missing bucket) are not.
+ * An endpoint that does not answer is `unavailable`, other server-side failures (5xx, throttling)
+ * retryable `io_error`s; refusals that retrying cannot fix (credentials, missing bucket) are not.
  */
 export function s3Error(error: unknown, operation: string, where: string): ReamError {
   if (error instanceof ReamError) return error;
@@ -43,7 +43,8 @@ export function s3Error(error: unknown, operation: string, where: string): ReamE
   }
   if (name === 'InvalidRange' || status === 416) return ReamError.nonRetryable('validation_failed', `S3 ${operation} of ${where}: the range is outside the object`, { cause: error });
   if (NETWORK.has(code) || NETWORK.has(name)) {
-    return ReamError.retryable('io_error', `S3 ${operation} of ${where}: the endpoint did not answer (${label})`, { cause: error });
+    // The service is down or unreachable, not the request wrong: over HTTP a 503, try later.
+    return ReamError.retryable('unavailable', `S3 ${operation} of ${where}: the endpoint did not answer (${label})`, { cause: error });
   }
   return ReamError.retryable('io_error', `S3 ${operation} of ${where} failed (${label}${status === undefined ? '' : `, HTTP ${status}`})`, { cause: error });
 }

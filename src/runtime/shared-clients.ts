@@ -5,6 +5,7 @@ import { Redis } from 'ioredis';
 import { endConnection } from '../events/redis-event-bus.ts';
 
 export { s3ClientConfig, type S3Location } from '../blobs/s3-client.ts';
+export { s3Error } from '../blobs/s3-errors.ts';
 
 /** Two connections to Redis (one for commands, one for pub/sub, which blocks a connection) and how to end both. */
 export interface RedisPair {

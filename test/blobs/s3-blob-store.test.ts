@@ -141,6 +141,7 @@ void test('S3BlobStore.open checks the bucket and can create it', async () => {
   assert.equal((await created.stat(sha256))?.size, 15);
   created.close();
   const refused = new S3BlobStore({ ...location(), endpoint: 'http://127.0.0.1:9', prefix: 'x/' });
-  await assert.rejects(refused.stat('b'.repeat(64)), (error: unknown) => (error as { code?: string; retryable?: boolean }).code === 'io_error' && (error as { retryable?: boolean }).retryable === true);
+  // An endpoint that does not answer: the service is down (503 over HTTP), try again later.
+  await assert.rejects(refused.stat('b'.repeat(64)), (error: unknown) => (error as { code?: string; retryable?: boolean }).code === 'unavailable' && (error as { retryable?: boolean }).retryable === true);
   refused.close();
 });

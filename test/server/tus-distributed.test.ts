@@ -127,3 +127,26 @@ void test('tus: an upload begun on one instance is finished through another (S3 
     client.destroy();
   }
 });
+
+void test('tus: creation-defer-length, the length given with a later PATCH, ends intact (the shared metadata learns the length)', { skip }, async () => {
+  const prefix = uniqueName('ream_tus');
+  const [a, b] = [await startInstance(prefix), await startInstance(prefix)];
+  const file = data(1_000_000 + 3);
+  const created = await fetch(`${a.url}/files`, { method: 'POST', headers: { 'Tus-Resumable': '1.0.0', 'Upload-Defer-Length': '1' } });
+  assert.equal(created.status, 201);
+  const id = (created.headers.get('location') ?? '').split('/').at(-1) ?? '';
+  const patch = (url: string, offset: number, bytes: Buffer, length?: number): Promise<Response> => fetch(`${url}/files/${id}`, {
+    method: 'PATCH',
+    headers: { 'Tus-Resumable': '1.0.0', 'Content-Type': 'application/offset+octet-stream', 'Upload-Offset': String(offset), ...(length === undefined ? {} : { 'Upload-Length': String(length) }) },
+    body: bytes,
+  });
+  assert.equal((await patch(a.url, 0, file.subarray(0, 500_000))).status, 204);
+  const last = await patch(b.url, 500_000, file.subarray(500_000), file.byteLength);
+  assert.equal(last.status, 204, await last.text());
+  assert.equal(last.headers.get('upload-offset'), String(file.byteLength));
+  const upload = await a.storage.datastore.getUpload(id);
+  assert.deepEqual([upload.size, upload.offset], [file.byteLength, file.byteLength], 'every instance knows the length now');
+  const hash = createHash('sha256');
+  for await (const piece of await b.storage.datastore.read(id)) hash.update(piece as Buffer);
+  assert.equal(hash.digest('hex'), createHash('sha256').update(file).digest('hex'));
+});

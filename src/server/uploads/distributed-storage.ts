@@ -1,6 +1,6 @@
 import { S3Store, type MetadataValue } from '@tus/s3-store';
 import { IoRedisKvStore } from '@tus/utils';
-import { openRedisPair, s3ClientConfig, type S3Location } from '../../runtime/shared-clients.ts';
+import { openRedisPair, s3ClientConfig, s3Error, type S3Location } from '../../runtime/shared-clients.ts';
 import type { UploadRecordStore } from './records.ts';
 import { RedisLocker } from './redis-locker.ts';
 import { prefixObjectKeys } from './s3-key-prefix.ts';
@@ -40,7 +40,7 @@ export async function distributedTusStorage(options: DistributedTusStorageOption
       expirationPeriodInMilliseconds: options.expiryMs,
       ...(options.partSizeBytes === undefined ? {} : { partSize: options.partSizeBytes }),
     });
-    return { datastore, locker, records: options.records, listIds: () => datastore.listIds(), close };
+    return { datastore, locker, records: options.records, listIds: () => datastore.listIds(), close, failure: (error) => s3Error(error, 'request', 'an upload') };
   } catch (error) {
     await close();
     throw error;
@@ -72,6 +72,15 @@ class PrefixedS3Store extends S3Store {
       }
       token = page.IsTruncated === true ? page.NextContinuationToken : undefined;
     } while (token !== undefined);
+  }
+
+  /**
+   * S3Store rewrites the upload's `.info` with its new length but leaves the cached copy (in
+   * Redis, shared) without one: every later read of it, and so the upload's end, went wrong.
+   */
+  override async declareUploadLength(id: string, length: number): Promise<void> {
+    await super.declareUploadLength(id, length);
+    await this.clearCache(id);
   }
 
   /** S3Store's removal leaves the incomplete part (the bytes of an upload under 5 MiB): it goes too. */

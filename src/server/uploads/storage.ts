@@ -1,3 +1,4 @@
+import type { ReamError } from '../../errors.ts';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { FileStore } from '@tus/file-store';
@@ -15,6 +16,8 @@ export interface TusStorage {
   listIds(): AsyncIterable<string>;
   /** Ends the connections the storage opened (the caller's own `records` stay open). */
   close(): Promise<void>;
+  /** The datastore's own failures with a code (an S3 endpoint that does not answer: `unavailable`); default: as they are. */
+  failure?(error: unknown): ReamError;
 }
 
 /** One server: partial files under `<dir>/files`, locks in memory, records in the store. */

@@ -259,7 +259,9 @@ export function uploadRoutes(app: FastifyInstance, ream: Ream, options: UploadRo
           const record = await finish(upload, tenantId);
           return { headers: { 'Ream-Document-Id': record.documentId ?? '' } };
         } catch (error) {
-          const refusal = refused(error);
+          const ours = error instanceof ReamError || error instanceof UploadRefused;
+          const refusal = refused(storage.failure !== undefined && !ours ? storage.failure(error) : error);
+          if (refusal.status_code >= 500) app.log.error({ err: error }, 'storing a finished upload failed');
           // Nothing half-done stays: the partial bytes go, the refusal is remembered for GET.
           await datastore.remove(upload.id).catch(() => undefined);
           await records
@@ -272,6 +274,12 @@ export function uploadRoutes(app: FastifyInstance, ream: Ream, options: UploadRo
         let refusal: UploadRefused | undefined;
         if (error instanceof UploadRefused) refusal = error;
         else if (!(error instanceof Error) && error.status_code === 413) refusal = refused(ReamError.nonRetryable('file_too_large', `the upload is over the limit of ${options.maxFileBytes} bytes`));
+        else if (error instanceof Error) {
+          // Not one of tus's protocol answers: the storage failed (S3 down, a disk error). Said
+          // with its code (`unavailable` when S3 does not answer), and logged.
+          refusal = refused(storage.failure?.(error) ?? error);
+          if (refusal.status_code >= 500) app.log.error({ err: error }, 'tus request failed');
+        }
         if (!refusal) return undefined;
         return { status_code: refusal.status_code, body: refusal.body };
       },
