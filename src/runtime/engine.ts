@@ -203,7 +203,8 @@ export class Engine {
    * Creates a job, or returns the existing one with the same idempotency key. `checked`: what
    * {@link checkJob} answered for this input (otherwise it is checked here).
    */
-  async createJob(input: CreateJobInput = {}, checked?: CheckedJob): Promise<JobRecord> {
+  /** `announce: false`: `job.queued` waits for the first documents (see {@link addDocuments}). */
+  async createJob(input: CreateJobInput = {}, checked?: CheckedJob, announce = true): Promise<JobRecord> {
     const tenantId = input.tenantId ?? DEFAULT_TENANT;
     const { options, webhook } = checked ?? (await this.#input.check(input));
     if (input.key !== undefined) {
@@ -219,7 +220,7 @@ export class Engine {
       // The API's default: a job nobody ranked runs after high ones and before low ones.
       priority: input.priority ?? PRIORITIES.normal,
       webhook,
-    });
+    }, Date.now(), announce);
   }
 
   /**
@@ -279,8 +280,9 @@ export class Engine {
   }
 
   /** See {@link JobIntake.addDocuments}: all attached before any is scheduled. */
-  async addDocuments(jobId: string, docs: readonly DocumentToAdd[]): Promise<AddedDocument[]> {
-    return this.#intake.addDocuments(jobId, docs);
+  /** `announceQueued`: the job was created without `job.queued`; it is said once these are attached. */
+  async addDocuments(jobId: string, docs: readonly DocumentToAdd[], announceQueued = false): Promise<AddedDocument[]> {
+    return this.#intake.addDocuments(jobId, docs, announceQueued);
   }
 
   /** Enqueues the documents' first tasks (idempotent), in the job's current retry generation. */

@@ -92,7 +92,8 @@ export async function submitJob(engine: Engine, uploads: UploadRecords, input: S
   // Documents without a record (none in practice) are reserved as a page each.
   const pages = engine.pageCounts.reservedPages(records, pipeline) + (docs.length - records.length);
   const estimate = await credits.admit({ tenantId, documents: docs.length, pages, options: checked.options });
-  const job = await engine.createJob({ ...jobInput, tenantId }, checked);
+  // Announced once its documents are attached: `job.queued` then counts them.
+  const job = await engine.createJob({ ...jobInput, tenantId }, checked, false);
   try {
     // Exactly once per job (its key); a spend racing this one past the balance refuses it here.
     await credits.reserve(job, estimate);
@@ -101,7 +102,7 @@ export async function submitJob(engine: Engine, uploads: UploadRecords, input: S
     throw error;
   }
   try {
-    await engine.addDocuments(job.id, docs);
+    await engine.addDocuments(job.id, docs, true);
   } catch (error) {
     await engine.cancel(job.id).catch(() => undefined);
     throw error;

@@ -97,6 +97,8 @@ describe('HTTP API v1', () => {
     assert.deepEqual(events.map((e) => e.seq), events.map((_, i) => i + 1), 'seq is gapless from 1');
     assert.equal(events.at(-1)?.type, 'job.completed');
     assert.equal(events[0]?.type, 'job.queued');
+    assert.equal(events[0]?.progress.documentsTotal, 3, 'job.queued counts the documents it was submitted with');
+    assert.equal(events[1]?.type, 'job.started');
   });
 
   test('SSE resumes after Last-Event-ID (and ?after=) with exactly the later events', async () => {

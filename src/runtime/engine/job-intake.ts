@@ -98,7 +98,7 @@ export class JobIntake {
    * `not_found` and none is added. A document named twice, or in the job already, keeps its
    * first name and place.
    */
-  async addDocuments(jobId: string, docs: readonly DocumentToAdd[]): Promise<AddedDocument[]> {
+  async addDocuments(jobId: string, docs: readonly DocumentToAdd[], announceQueued = false): Promise<AddedDocument[]> {
     const job = await this.#takingDocuments(jobId);
     const added: AddedDocument[] = [];
     const parents = new Map<string, string>();
@@ -108,7 +108,7 @@ export class JobIntake {
       added.push({ source: source ?? doc.name, documentId: doc.id, sha256: doc.sha256 });
       if (parentId !== undefined) parents.set(doc.id, parentId);
     }
-    await this.#attach(jobId, added, parents);
+    await this.#attach(jobId, added, parents, announceQueued);
     return added;
   }
 
@@ -120,7 +120,7 @@ export class JobIntake {
    * lists ours or we see its status and cancel them ourselves. Two attaches racing on one job may
    * give documents the same ordinal; they then come back in id order among themselves.
    */
-  async #attach(jobId: string, docs: readonly AddedDocument[], parents: ReadonlyMap<string, string> = new Map()): Promise<void> {
+  async #attach(jobId: string, docs: readonly AddedDocument[], parents: ReadonlyMap<string, string> = new Map(), announceQueued = false): Promise<void> {
     const { store, lifecycle } = this.#parts;
     await this.#takingDocuments(jobId);
     // Repeats are skipped by asking for these documents only, and the ordinal comes from the
@@ -149,6 +149,8 @@ export class JobIntake {
       }
       refuseCancelled(job);
     }
+    // A job's first documents (documentsSeq 1): before any is scheduled, so before `job.started`.
+    if (announceQueued && job.documentsSeq === 1) await lifecycle.announceQueued(job);
     await this.#parts.schedule(job, rows.map((row) => row.documentId));
   }
 

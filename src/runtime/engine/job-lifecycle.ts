@@ -65,12 +65,21 @@ export class JobLifecycle {
     this.#parts = parts;
   }
 
-  /** Stores a new job (or finds the one with its idempotency key) and announces it once. */
-  async create(job: NewJob, now = Date.now()): Promise<JobRecord> {
+  /**
+   * Stores a new job (or finds the one with its idempotency key) and announces it once. With
+   * `announce: false` the caller announces it ({@link announceQueued}) once its documents are
+   * attached, so that `job.queued` counts them.
+   */
+  async create(job: NewJob, now = Date.now(), announce = true): Promise<JobRecord> {
     const stored = await this.#parts.store.createJob(job, now);
     // The store answers the existing job for a key used already: only a job made here is announced.
-    if (stored.id === job.id) await this.#parts.events.emit(stored, 'job.queued', {});
+    if (announce && stored.id === job.id) await this.#parts.events.emit(stored, 'job.queued', {});
     return stored;
+  }
+
+  /** `job.queued` for a job created without it, once its first documents are attached (and before any is scheduled). */
+  async announceQueued(job: JobRecord): Promise<void> {
+    await this.#parts.events.emit(job, 'job.queued', {});
   }
 
   /**
