@@ -689,8 +689,8 @@ export class ReamClient {
   }
 
   /**
-   * The job's events over SSE, from `afterSeq`, until its terminal event (`job.completed`,
-   * `job.failed`, `job.cancelled`), or at once when the job has ended and `afterSeq` is its last
+   * The job's events over SSE, from `afterSeq`, until its last terminal event (`job.completed`,
+   * `job.failed`, `job.cancelled`; a retried job has one per run), or at once when the job has ended and `afterSeq` is its last
    * (the server answers 204). A dropped connection or a 5xx reconnects with `Last-Event-ID`, so
    * every `seq` arrives once and in order; 4xx answers throw.
    */
@@ -709,15 +709,19 @@ export class ReamClient {
         // The job has ended and every event up to `lastSeq` was had already: nothing more comes.
         if (response.status === 204) return;
         if (response.body) {
+          // The stream ends after the job's last terminal event (a retried job has one per run,
+          // and the server goes on past the earlier ones): a stream that ended on one is done.
+          let endedOnTerminal = false;
           for await (const message of parseSse(response.body, parser)) {
             if (message.data === '') continue;
             const event = JSON.parse(message.data) as ReamEvent;
             if (event.seq <= lastSeq) continue;
             lastSeq = event.seq;
             progressed = true;
+            endedOnTerminal = TERMINAL_EVENT_TYPES.has(event.type);
             yield event;
-            if (TERMINAL_EVENT_TYPES.has(event.type)) return;
           }
+          if (endedOnTerminal) return;
         }
       } catch (error) {
         if (isAbort(error) || options.signal?.aborted) throw error;

@@ -44,7 +44,8 @@ export interface EventFollow {
 /**
  * Follows one job's events: replays stored ones after `afterSeq`, then live ones, sending every
  * `seq` exactly once and in order (a live event that is not the next `seq` makes it catch up
- * from the store instead). Ends after the job's terminal event. Shared by SSE and WebSocket.
+ * from the store instead). Ends after the job's last terminal event (a retried job has one per
+ * run: a follow from before a retry goes on through it). Shared by SSE and WebSocket.
  */
 export function followJobEvents(ream: Ream, jobId: string, options: FollowOptions): EventFollow {
   let lastSent = options.afterSeq;
@@ -65,17 +66,20 @@ export function followJobEvents(ream: Ream, jobId: string, options: FollowOption
     clearTimeout(recheck);
     resolveDone();
   };
-  const send = (event: ReamEvent): void => {
+  /** `later`: events were stored after this one (a retry ran after this end): it is not the end. */
+  const send = (event: ReamEvent, later: boolean): void => {
     if (ended || event.seq <= lastSent) return;
     options.send(event);
     lastSent = event.seq;
-    if (TERMINAL_EVENT_TYPES.has(event.type)) stop();
+    if (TERMINAL_EVENT_TYPES.has(event.type) && !later) stop();
   };
   const catchUp = async (): Promise<void> => {
-    while (!ended) {
-      const events = await ream.listEvents(jobId, lastSent, REPLAY_PAGE);
-      for (const event of events) send(event);
-      if (events.length < REPLAY_PAGE) return;
+    let events = await ream.listEvents(jobId, lastSent, REPLAY_PAGE);
+    while (!ended && events.length > 0) {
+      // The next page is read first: the last event of this one may be an end that a retry followed.
+      const next = events.length < REPLAY_PAGE ? [] : await ream.listEvents(jobId, events.at(-1)?.seq ?? lastSent, REPLAY_PAGE);
+      events.forEach((event, i) => send(event, i < events.length - 1 || next.length > 0));
+      events = next;
     }
   };
   const run = (step: () => Promise<void> | void): void => {
@@ -87,7 +91,7 @@ export function followJobEvents(ream: Ream, jobId: string, options: FollowOption
 
   // Subscribe before replaying: anything stored after the replay's read arrives live.
   const off = ream.subscribe({ jobId }, (event) => {
-    run(() => (event.seq === lastSent + 1 ? send(event) : event.seq > lastSent ? catchUp() : undefined));
+    run(() => (event.seq === lastSent + 1 ? send(event, false) : event.seq > lastSent ? catchUp() : undefined));
   });
   run(catchUp);
   // Everything stored is sent; if the job has ended with nothing more to come, so has the follow.

@@ -6,7 +6,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { ReamClient } from '../../src/client/index.ts';
 import { ReamError } from '../../src/errors.ts';
+import type { ReamEvent } from '../../src/events/types.ts';
 import { createReam, type Ream } from '../../src/runtime/create-ream.ts';
 import { startServer, type RunningServer } from '../../src/server/app.ts';
 import type { JobView } from '../../src/server/views.ts';
@@ -61,6 +63,12 @@ describe('job retry, delete and webhooks over HTTP', () => {
     assert.equal(view.status, 'running');
     assert.equal((await ream.wait(created.id)).status, 'succeeded');
     assert.deepEqual([...calls.entries()].sort((a, b) => a[0] - b[0]), [[1, 1], [3, 2]]);
+    // Followed from its start, the job's stream goes past the first run's end to the retry's.
+    const followed: ReamEvent[] = [];
+    for await (const event of new ReamClient({ baseUrl: server.url }).events(created.id)) followed.push(event);
+    const ends = followed.filter((event) => event.type.startsWith('job.') && ['job.completed', 'job.failed', 'job.cancelled'].includes(event.type));
+    assert.deepEqual(ends.map((event) => event.type), ['job.completed', 'job.completed'], 'both runs\' ends');
+    assert.equal(followed.at(-1)?.seq, (await ream.listEvents(created.id, 0, 10_000)).at(-1)?.seq, 'to the last event stored');
     const again = await post(`/v1/jobs/${created.id}/retry`);
     assert.equal(again.status, 400);
     assert.equal(((await again.json()) as { code: string }).code, 'validation_failed');
