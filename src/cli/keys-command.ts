@@ -1,16 +1,12 @@
-import { existsSync } from 'node:fs';
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { ReamError } from '../errors.ts';
 import type { ApiKeys } from '../runtime/api-keys.ts';
 import type { ApiKeyRecord } from '../store/port.ts';
+import { databaseUrlOf, requireDataDir, type StoreFlags } from './store-flags.ts';
 
 const DATA_DIR_HELP = 'the data dir of the server the keys are for';
 const DATABASE_HELP = 'distributed: the deployment\'s PostgreSQL (REAM_DATABASE_URL); keys are then kept there';
 
-interface StoreFlags {
-  dataDir: string;
-  databaseUrl?: string;
-}
 
 /**
  * The keys of `--database-url` (or REAM_DATABASE_URL), else of `--data-dir`. `existing`: the data
@@ -18,13 +14,22 @@ interface StoreFlags {
  * answer "no keys"); creating a key may come before the server's first start.
  */
 async function withKeys<T>(flags: StoreFlags, use: (keys: ApiKeys) => Promise<T>, existing = true): Promise<T> {
-  const databaseUrl = flags.databaseUrl ?? process.env.REAM_DATABASE_URL;
-  if (existing && databaseUrl === undefined && !existsSync(flags.dataDir)) {
-    throw ReamError.nonRetryable('not_found', `no data dir ${flags.dataDir} (give the server's --data-dir, or --database-url)`);
-  }
+  const databaseUrl = databaseUrlOf(flags);
+  if (existing) requireDataDir(flags);
   // Loaded when a keys command runs, so that the other commands start without the store.
   const { withApiKeys } = await import('../runtime/api-keys.ts');
   return withApiKeys({ dataDir: flags.dataDir, databaseUrl }, use);
+}
+
+/**
+ * A tenant a key may act as: not empty, no space at either end (" acme" would be another tenant
+ * than "acme"), and not `*`, which an admin's `?tenant=*` reads as every tenant.
+ */
+function tenantName(value: string): string {
+  if (value === '' || value.trim() !== value || value === '*') {
+    throw new InvalidArgumentError('a tenant is a non-empty name without spaces at either end, and not "*"');
+  }
+  return value;
 }
 
 function iso(ms: number | null): string {
@@ -42,7 +47,7 @@ export function registerKeysCommand(program: Command): void {
   keys
     .command('create')
     .description('create an API key; prints it once (only its hash is stored)')
-    .requiredOption('--tenant <tenant>', 'the tenant the key acts as')
+    .requiredOption('--tenant <tenant>', 'the tenant the key acts as', tenantName)
     .option('--name <name>', 'a label for the key', '')
     .option('--admin', 'an admin key: sees every tenant, may read /metrics')
     .option('--data-dir <dir>', DATA_DIR_HELP, '.ream')

@@ -114,6 +114,12 @@ export function buildProgram(): Command {
 export async function main(argv: readonly string[] = process.argv): Promise<void> {
   // Traces only when the OTEL_* variables ask for them; the SDK loads only then.
   const tracing = tracingRequested() ? await (await import('../tracing/start-tracing.ts')).startTracing() : undefined;
+  // `ream … | head`: the reader closed the pipe, having read what it wanted. Stop quietly, as a
+  // command killed by SIGPIPE does, rather than with a stack trace.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+  });
   try {
     await buildProgram().parseAsync([...argv]);
   } catch (error) {

@@ -43,6 +43,12 @@ interface ServeFlags extends DeploymentFlags, WebhookFlags, IntakeFlags {
   metricsSamples: number;
 }
 
+function port(value: string): number {
+  const n = value === '0' ? 0 : positiveInt(value);
+  if (n > 65_535) throw new InvalidArgumentError('a port is at most 65535');
+  return n;
+}
+
 /** Auth is on with `--auth` or any way to verify JWTs; the JWT checks go along. */
 function authOptions(flags: ServeFlags): AuthOptions {
   const { jwtSecret, jwks, jwksUrl, jwtIssuer, jwtAudience, jwtAllowNoExp } = flags;
@@ -67,7 +73,7 @@ export function registerServeCommand(program: Command): void {
   const command = program
     .command('serve')
     .description('serve the HTTP API (v1): embedded by default, or one instance of a distributed deployment; without --auth, loopback only')
-    .option('--port <n>', 'port to listen on', (v) => (v === '0' ? 0 : positiveInt(v)), 8080)
+    .option('--port <n>', 'port to listen on (0: any free port)', port, 8080)
     .option('--host <host>', 'address to bind (loopback only unless --auth)', '127.0.0.1')
     .option('--data-dir <dir>', 'embedded: where the database, stored files and checkpoints live; distributed: local caches only', '.ream')
     .option('--threads <n>', 'worker threads for parsing (default: the number of cores)', positiveInt)

@@ -1,18 +1,22 @@
+import { existsSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
 import type { TenantAccount, TenantAccounts } from '../runtime/ream.ts';
+import { databaseUrlOf, requireDataDir, type StoreFlags } from './store-flags.ts';
 
 const DATA_DIR_HELP = 'the data dir of the server the tenants are of';
 const DATABASE_HELP = 'distributed: the deployment\'s PostgreSQL (REAM_DATABASE_URL)';
 
-interface StoreFlags {
-  dataDir: string;
-  databaseUrl?: string;
-}
-
-async function withAccounts<T>(flags: StoreFlags, use: (accounts: TenantAccounts) => Promise<T>): Promise<T> {
+/**
+ * The accounts of the data dir (or of the deployment's PostgreSQL). Reading needs it to exist;
+ * a grant or quotas may come before the server's first start, and then say they made it (a
+ * mistyped folder is seen at once).
+ */
+async function withAccounts<T>(flags: StoreFlags, use: (accounts: TenantAccounts) => Promise<T>, writes = false): Promise<T> {
+  if (!writes) requireDataDir(flags);
+  else if (databaseUrlOf(flags) === undefined && !existsSync(flags.dataDir)) process.stderr.write(`ream: made the data dir ${flags.dataDir}: no server has used it yet\n`);
   // Loaded when a tenants command runs, so that the other commands start without the store.
   const { withTenantAccounts } = await import('../runtime/tenant-admin.ts');
-  return withTenantAccounts({ dataDir: flags.dataDir, databaseUrl: flags.databaseUrl ?? process.env.REAM_DATABASE_URL }, use);
+  return withTenantAccounts({ dataDir: flags.dataDir, databaseUrl: databaseUrlOf(flags) }, use);
 }
 
 function wholeNumber(value: string): number {
@@ -21,8 +25,9 @@ function wholeNumber(value: string): number {
   return n;
 }
 
-function limit(value: string): number | null {
-  if (value === 'none') return null;
+/** A limit, or "none" — kept as the word: commander turns a parser's `null` into `''`, which read as 0. */
+function limit(value: string): number | 'none' {
+  if (value === 'none') return 'none';
   const n = wholeNumber(value);
   if (n < 0) throw new InvalidArgumentError('expected a whole number ≥ 0, or "none"');
   return n;
@@ -63,7 +68,7 @@ export function registerTenantsCommand(program: Command): void {
       const granted = await withAccounts(flags, (accounts) => accounts.grantCredits({
         tenantId, amount, reason: flags.reason, ...(flags.key === undefined ? {} : { key: flags.key }),
         by: { subject: 'cli', role: 'admin', ip: null, status: 0 },
-      }));
+      }), true);
       process.stdout.write(`${tenantId}\t${granted.balance}\n`);
       if (!granted.applied) process.stderr.write(`key ${flags.key ?? ''} was used already: nothing more granted\n`);
     });
@@ -72,15 +77,16 @@ export function registerTenantsCommand(program: Command): void {
     .option('--pages-per-day <n>', 'pages of jobs submitted since midnight UTC', limit)
     .option('--concurrent-jobs <n>', 'jobs queued or running at once', limit)
     .option('--storage-bytes <n>', 'bytes of stored documents', limit)
-    .action(async (tenantId: string, flags: StoreFlags & { pagesPerDay?: number | null; concurrentJobs?: number | null; storageBytes?: number | null }) => {
+    .action(async (tenantId: string, flags: StoreFlags & { pagesPerDay?: number | 'none'; concurrentJobs?: number | 'none'; storageBytes?: number | 'none' }) => {
       const account = await withAccounts(flags, async (accounts) => {
+        // Quotas are replaced: one given as "none", like one not given, is no limit.
         await accounts.setQuotas(tenantId, {
-          ...(flags.pagesPerDay == null ? {} : { pagesPerDay: flags.pagesPerDay }),
-          ...(flags.concurrentJobs == null ? {} : { concurrentJobs: flags.concurrentJobs }),
-          ...(flags.storageBytes == null ? {} : { storageBytes: flags.storageBytes }),
+          ...(typeof flags.pagesPerDay === 'number' ? { pagesPerDay: flags.pagesPerDay } : {}),
+          ...(typeof flags.concurrentJobs === 'number' ? { concurrentJobs: flags.concurrentJobs } : {}),
+          ...(typeof flags.storageBytes === 'number' ? { storageBytes: flags.storageBytes } : {}),
         });
         return accounts.tenant(tenantId);
-      });
+      }, true);
       process.stdout.write(`${line(account)}\n`);
     });
 

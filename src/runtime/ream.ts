@@ -38,7 +38,7 @@ import type { ErrorGroups } from './error-groups.ts';
 import type { AddedDocument, CreateJobInput, DocumentToAdd, FileInput } from './engine.ts';
 import type { IntakeLimits } from './intake.ts';
 import type { DocumentPageResult, PageBatchOptions, PageSelection, TableBatch, TableBatchOptions } from './document-pages.ts';
-import type { AttachUploadsOptions, RetentionReport, RetentionSettings } from './retention.ts';
+import type { AttachedUploads, AttachUploadsOptions, RetentionReport, RetentionSettings } from './retention.ts';
 import type { UnfinishedUploads, UploadExpiry } from './upload-expiry.ts';
 import type { RemovedDocument } from './document-removal.ts';
 import type { JobLimits } from './job-limits.ts';
@@ -57,7 +57,7 @@ export type { UploadRecord } from '../store/port.ts';
 export type { ModelUsage } from '../analyzers/store/port.ts';
 export type { LlmProviderSettings } from '../analyzers/llm/settings.ts';
 export { DEFAULT_MAX_MEMORY_MB } from './thread-defaults.ts';
-export type { AttachUploadsOptions, RetentionReport, RetentionSettings, TenantDays } from './retention.ts';
+export type { AttachedUploads, AttachUploadsOptions, RetentionReport, RetentionSettings, TenantDays } from './retention.ts';
 export { uploadExpired, type TenantHours, type UnfinishedUpload, type UnfinishedUploads, type UploadExpiry } from './upload-expiry.ts';
 export type { RemovedDocument } from './document-removal.ts';
 export type { QueueBacklog } from '../queue/port.ts';
@@ -306,9 +306,10 @@ export interface Ream {
   uploadExpiry(defaultMs?: number): UploadExpiry;
   /**
    * A server's unfinished uploads, removed past their tenant's lifetime by every retention sweep
-   * and every `intervalMs`; answers the function that detaches them (on the server's close).
+   * and every `intervalMs`; answers how to detach them (on the server's close), and to remove one
+   * found expired between sweeps (audited the same way).
    */
-  attachUploads(uploads: UnfinishedUploads, options: AttachUploadsOptions): () => void;
+  attachUploads(uploads: UnfinishedUploads, options: AttachUploadsOptions): AttachedUploads;
   /** Appends to the audit log (append-only); answers the entry's id. */
   appendAudit(entry: Omit<AuditEntry, 'id'>): Promise<string>;
   /** Audit log entries, oldest first. */

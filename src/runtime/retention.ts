@@ -1,6 +1,6 @@
 import type { DocumentRecord, JobRecord, Store } from '../store/port.ts';
 import type { RemovedDocument } from './document-removal.ts';
-import { uploadExpired, uploadExpiry, type TenantHours, type UnfinishedUploads, type UploadExpiry } from './upload-expiry.ts';
+import { uploadExpired, uploadExpiry, type TenantHours, type UnfinishedUpload, type UnfinishedUploads, type UploadExpiry } from './upload-expiry.ts';
 
 const DAY_MS = 24 * 3600_000;
 /** Records removed per store query; a sweep goes on until none is left. */
@@ -43,6 +43,19 @@ export interface AttachUploadsOptions {
   intervalMs: number;
 }
 
+/** How soon after its start a process sweeps the first time. */
+const FIRST_SWEEP_MS = 60_000;
+
+/** A server's uploads as the sweeper holds them: detached on the server's close. */
+export interface AttachedUploads {
+  detach(): void;
+  /**
+   * Removes this upload now if it is past its tenant's lifetime, audited as a sweep would
+   * (a request for it came before the next sweep); answers whether it did.
+   */
+  removeIfExpired(upload: UnfinishedUpload): Promise<boolean>;
+}
+
 /** What one sweep removed. */
 export interface RetentionReport {
   jobs: number;
@@ -78,6 +91,7 @@ export class RetentionSweeper {
   readonly #settings: RetentionSettings;
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<RetentionReport> | undefined;
+  #first: NodeJS.Timeout | undefined;
   readonly #uploads = new Map<UnfinishedUploads, UploadExpiry>();
 
   constructor(parts: SweepParts, settings: RetentionSettings) {
@@ -86,8 +100,14 @@ export class RetentionSweeper {
   }
 
   start(): void {
-    this.#timer = setInterval(() => void this.sweep().catch((error: unknown) => process.emitWarning(`ream retention: sweep failed: ${String(error)}`)), this.#settings.intervalMs ?? 3600_000);
+    const sweep = (): void => void this.sweep().catch((error: unknown) => process.emitWarning(`ream retention: sweep failed: ${String(error)}`));
+    const intervalMs = this.#settings.intervalMs ?? 3600_000;
+    this.#timer = setInterval(sweep, intervalMs);
     this.#timer.unref();
+    // A first sweep soon after the start: a server restarted more often than the interval
+    // (redeploys) would otherwise never sweep at all.
+    this.#first = setTimeout(sweep, Math.min(FIRST_SWEEP_MS, intervalMs));
+    this.#first.unref();
   }
 
   /** How long unfinished uploads live per tenant, with a server's own default in place of `uploadsHours`. */
@@ -99,7 +119,7 @@ export class RetentionSweeper {
    * Sweeps `uploads` with every retention sweep and every `intervalMs` on its own, removing
    * unfinished ones past their tenant's lifetime. Answers the function that detaches them.
    */
-  attachUploads(uploads: UnfinishedUploads, options: AttachUploadsOptions): () => void {
+  attachUploads(uploads: UnfinishedUploads, options: AttachUploadsOptions): AttachedUploads {
     const expiry = this.uploadExpiry(options.defaultMs);
     this.#uploads.set(uploads, expiry);
     const timer = setInterval(() => {
@@ -107,14 +127,18 @@ export class RetentionSweeper {
       this.#removeUploads(uploads, expiry, Date.now(), report).catch((error: unknown) => process.emitWarning(`ream retention: upload sweep failed: ${String(error)}`));
     }, options.intervalMs);
     timer.unref();
-    return () => {
-      clearInterval(timer);
-      this.#uploads.delete(uploads);
+    return {
+      detach: () => {
+        clearInterval(timer);
+        this.#uploads.delete(uploads);
+      },
+      removeIfExpired: (upload) => this.#removeUpload(uploads, upload, expiry, Date.now(), emptyReport()),
     };
   }
 
   async stop(): Promise<void> {
     if (this.#timer) clearInterval(this.#timer);
+    clearTimeout(this.#first);
     await this.#running?.catch(() => undefined);
   }
 
@@ -137,23 +161,27 @@ export class RetentionSweeper {
   }
 
   async #removeUploads(uploads: UnfinishedUploads, expiry: UploadExpiry, now: number, report: RetentionReport): Promise<void> {
-    for await (const upload of uploads.list()) {
-      if (!uploadExpired(upload, expiry, now)) continue;
-      try {
-        await uploads.remove(upload.id);
-      } catch {
-        continue; // finished or removed meanwhile (another instance, the client's DELETE)
-      }
-      report.uploads++;
-      report.uploadBytes += upload.offset;
-      await this.#audit(upload.tenantId ?? '', upload.id, {
-        kind: 'upload',
-        createdAt: upload.createdAt ?? null,
-        keptHours: expiry.ttlMs(upload.tenantId) / 3600_000,
-        offset: upload.offset,
-        size: upload.size ?? null,
-      });
+    for await (const upload of uploads.list()) await this.#removeUpload(uploads, upload, expiry, now, report);
+  }
+
+  /** Removes and audits one upload if it is past its lifetime as of `now`. */
+  async #removeUpload(uploads: UnfinishedUploads, upload: UnfinishedUpload, expiry: UploadExpiry, now: number, report: RetentionReport): Promise<boolean> {
+    if (!uploadExpired(upload, expiry, now)) return false;
+    try {
+      await uploads.remove(upload.id);
+    } catch {
+      return false; // finished or removed meanwhile (another instance, the client's DELETE)
     }
+    report.uploads++;
+    report.uploadBytes += upload.offset;
+    await this.#audit(upload.tenantId ?? '', upload.id, {
+      kind: 'upload',
+      createdAt: upload.createdAt ?? null,
+      keptHours: expiry.ttlMs(upload.tenantId) / 3600_000,
+      offset: upload.offset,
+      size: upload.size ?? null,
+    });
+    return true;
   }
 
   async #removeJobs(scope: Scope, now: number, days: number): Promise<number> {

@@ -25,6 +25,11 @@ export interface SubmitJobInput extends CreateJobInput {
   findUploadInProgress?: FindUploadInProgress;
   /** Called with each document stored from a path or stream (e.g. to count uploaded bytes). */
   onStored?: (doc: DocumentRecord) => void;
+  /**
+   * Bytes the files will bring, when known before they are read (a request's Content-Length):
+   * checked against the tenant's storage quota with what it stores already, before any is stored.
+   */
+  incomingBytes?: number;
 }
 
 export interface SubmittedJob {
@@ -49,7 +54,7 @@ export interface SubmittedJob {
  *    makes no job (stored files stay, as documents).
  */
 export async function submitJob(engine: Engine, uploads: UploadRecords, input: SubmitJobInput): Promise<SubmittedJob> {
-  const { files, findUploadInProgress, onStored, ...jobInput } = input;
+  const { files, findUploadInProgress, onStored, incomingBytes, ...jobInput } = input;
   const tenantId = jobInput.tenantId ?? DEFAULT_TENANT;
   // Resolved once: the job is created as checked here (a webhook's name is not looked up twice).
   const checked = await engine.checkJob(jobInput);
@@ -60,7 +65,7 @@ export async function submitJob(engine: Engine, uploads: UploadRecords, input: S
   }
   const { credits } = engine.settings;
   // Quotas first: a tenant at its storage or concurrent-jobs limit has nothing read or stored.
-  await credits.checkIntake(tenantId);
+  await credits.checkIntake(tenantId, incomingBytes);
   const docs: DocumentToAdd[] = [];
   // Their records, to reserve the pages an estimate counted (per content hash) rather than one each.
   const records: DocumentRecord[] = [];

@@ -245,6 +245,15 @@ async function sharedAcrossInstances(options: StartOptions): Promise<{ tusStorag
   return { tusStorage, coordination: options.coordination ?? redisCoordination(deployment.redisUrl, prefix) };
 }
 
+/** Why the server could not listen, said as a setting to change (the port, the host) when it is one. */
+function listenFailure(error: unknown, host: string, port: number): unknown {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  if (code === 'EADDRINUSE') return ReamError.nonRetryable('validation_failed', `port ${port} on ${host} is in use: choose another --port`, { cause: error });
+  if (code === 'EACCES') return ReamError.nonRetryable('validation_failed', `no permission to listen on ${host}:${port} (ports below 1024 need privileges)`, { cause: error });
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') return ReamError.nonRetryable('validation_failed', `${host} is not an address of this machine: choose another --host`, { cause: error });
+  return error;
+}
+
 /** How long `close()` lets requests in progress end before it closes their connections. */
 const CLOSE_GRACE_MS = 10_000;
 
@@ -258,7 +267,12 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     if (shared.tusStorage !== undefined && options.tusStorage === undefined) await shared.tusStorage.close();
     if (shared.coordination !== undefined && options.coordination === undefined) await shared.coordination.close();
   });
-  await app.listen({ host, port: options.port ?? 8080 });
+  try {
+    await app.listen({ host, port: options.port ?? 8080 });
+  } catch (error) {
+    await app.close().catch(() => undefined);
+    throw listenFailure(error, host, options.port ?? 8080);
+  }
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : (options.port ?? 8080);
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;

@@ -2,6 +2,9 @@
 // exactly-once settlement across a kill -9: a server reserves a job's credits and is killed
 // before working on it; the next process finishes the job and settles it once, however often it opens.
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,6 +38,17 @@ test('ream tenants: grant, quotas, show, list and export work on a data dir; bad
     const lines = (await ream(['tenants', 'export', 'acme', ...at])).trim().split('\n').map((l) => JSON.parse(l) as { kind: string; amount: number; reason: string });
     assert.deepEqual(lines.map((e) => [e.kind, e.amount, e.reason]), [['grant', 40, 'trial'], ['grant', -5, 'correction']]);
     assert.equal((await ream(['tenants', 'export', ...at])).trim().split('\n').length, 3, 'every tenant without one');
+
+    // "none" lifts a quota (it was stored as 0, a limit that refuses everything).
+    assert.equal(await ream(['tenants', 'quotas', 'other', '--pages-per-day', 'none', '--storage-bytes', '9', ...at]), 'other\t3\t0/-\t0/-\t0/9\n');
+    // A mistyped data dir: reading it is refused (nothing made); a grant makes it, and says so.
+    const typo = await runReam(['tenants', 'list', '--data-dir', join(dir, 'no-such-dir')]);
+    assert.equal(typo.code, 2);
+    assert.match(typo.stderr, /no data dir .*no-such-dir.*\[not_found\]/);
+    assert.equal(existsSync(join(dir, 'no-such-dir')), false, 'no store was made in a mistyped folder');
+    const first = await runReam(['tenants', 'grant', 'acme', '1', '--reason', 'x', '--data-dir', join(dir, 'new-dir')]);
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stderr, /made the data dir .*new-dir: no server has used it yet/);
 
     for (const bad of [['grant', 'acme', '1.5', '--reason', 'x'], ['grant', 'acme', '0', '--reason', 'x'], ['grant', 'acme', '5'], ['quotas', 'acme', '--pages-per-day', '-1']]) {
       const run = await runReam(['tenants', ...bad, ...at]);
@@ -107,6 +121,33 @@ test('ream serve refuses a malformed price flag or price file before opening any
       assert.doesNotMatch(run.stderr, /unknown option|listening/);
     }
   } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('ream serve says what to change for a port in use or out of range, a short JWT secret and an unreadable JWKS (validation_failed, exit 2)', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'ream-serve-flags-'));
+  const taken = createServer();
+  await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+  try {
+    const port = String((taken.address() as AddressInfo).port);
+    await writeFile(join(dir, 'not-json'), 'plain text');
+    const runs: Array<[string[], RegExp]> = [
+      [['--port', port], new RegExp(`port ${port} on 127\\.0\\.0\\.1 is in use: choose another --port`)],
+      [['--port', '99999'], /a port is at most 65535/],
+      [['--jwt-secret', ''], /the JWT secret must be at least 32 characters/],
+      [['--jwt-secret', 'abc'], /the JWT secret must be at least 32 characters/],
+      [['--jwks', join(dir, 'missing.json')], /cannot read the JWKS file .*missing\.json/],
+      [['--jwks', join(dir, 'not-json')], /the JWKS file .*not-json is not JSON/],
+    ];
+    for (const [flags, message] of runs) {
+      const run = await runReam(['serve', '--data-dir', join(dir, 'data'), ...(flags[0] === '--port' ? [] : ['--port', '0']), ...flags]);
+      assert.equal(run.code, 2, `${flags.join(' ')}: ${run.stderr}`);
+      assert.match(run.stderr, message, flags.join(' '));
+      assert.doesNotMatch(run.stderr, /\[internal\]/, flags.join(' '));
+    }
+  } finally {
+    taken.close();
     await rm(dir, { recursive: true, force: true });
   }
 });

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { createReam } from '../../src/runtime/create-ream.ts';
+import { RetentionSweeper } from '../../src/runtime/retention.ts';
 import { runReam } from '../support/run-ream.ts';
 import { makePdf } from '../support/make-pdf.ts';
 
@@ -52,4 +53,24 @@ test('ream serve refuses a malformed retention flag with a usage error', async (
     assert.equal(run.code, 2, `${flag.join(' ')}: ${run.stderr}`);
     assert.match(run.stderr, /retention/);
   }
+});
+
+test('a process sweeps a minute after it starts, then every interval: one restarted more often than hourly still sweeps', (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout', 'setInterval'] });
+  const asked: string[] = [];
+  const store = {
+    listJobsFinishedBefore: () => {
+      asked.push('jobs');
+      return Promise.resolve([]);
+    },
+    listUnusedDocumentsBefore: () => Promise.resolve([]),
+    appendAudit: () => Promise.resolve('a'),
+  };
+  const sweeper = new RetentionSweeper({ store, deleteJob: () => Promise.resolve(), removeDocument: () => Promise.reject(new Error('none')) }, { jobsDays: 1 });
+  sweeper.start();
+  t.mock.timers.tick(59_000);
+  assert.deepEqual(asked, [], 'not at once');
+  t.mock.timers.tick(1_000);
+  assert.deepEqual(asked, ['jobs'], 'a minute after the start');
+  void sweeper.stop();
 });

@@ -202,6 +202,15 @@ describe('auth and tenant isolation', () => {
     assert.equal(refused.code, 2);
     assert.match(refused.stderr ?? '', /no data dir .*no-such-data-dir .*\[not_found\]/);
     assert.equal(existsSync(typo), false, 'and none was made');
+    // A tenant no key should act as: empty, padded with spaces, or the admins' "every tenant".
+    for (const tenant of ['', ' tenant-a', '*']) {
+      const bad = await run(process.execPath, ['bin/ream.js', 'keys', 'create', '--tenant', tenant, '--data-dir', dir], { env: { ...process.env, REAM_FROM_SOURCE: '1' } }).then(
+        () => assert.fail(`keys create --tenant ${JSON.stringify(tenant)} must fail`),
+        (error: { code?: number; stderr?: string }) => error,
+      );
+      assert.equal(bad.code, 2, JSON.stringify(tenant));
+      assert.match(bad.stderr ?? '', /a tenant is a non-empty name/);
+    }
   });
 
   test('rate limit per key → 429 rate_limited with Retry-After', async () => {

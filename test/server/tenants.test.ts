@@ -162,6 +162,12 @@ test('the storage quota refuses documents and tus uploads past it, with the numb
   assert.equal(refused.details?.quota, 'storageBytes');
   assert.equal(refused.details?.limit, used + 100);
   assert.equal(refused.details?.used, used);
+  // A job's files too, by the request's length, before any is stored (it went past the quota).
+  const job = new FormData();
+  job.append('file', new Blob([await makePdf({ pages: ['too big for the quota too'] })], { type: 'application/pdf' }), 'job.pdf');
+  const refusedJob = await json<Problem>(await call('/v1/jobs', keys.a, { method: 'POST', body: job }), 429);
+  assert.deepEqual([refusedJob.code, refusedJob.details?.quota], ['quota_exceeded', 'storageBytes']);
+  assert.equal((await ream.tenants.tenant('tenant-a')).usage.storageBytes, used, 'nothing was stored');
 
   const tus = await fetch(`${server.url}/v1/uploads`, {
     method: 'POST',

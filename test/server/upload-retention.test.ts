@@ -116,6 +116,8 @@ for (const mode of MODES) {
       assert.equal(patch.status, 404, 'an expired upload takes no more bytes');
       assert.equal((await uploadStatus(server, keys.admin, late)).status, 404);
       assert.deepEqual((await stored()).filter((name) => name.includes(late)), [], 'and it went from the storage');
+      const removals = await ream.listAudit({ action: 'retention.delete', limit: 10 });
+      assert.ok(removals.some((removal) => removal.target === late && (removal.details as { kind?: string }).kind === 'upload'), 'audited as a sweep\'s removal is');
     });
   });
 }

@@ -11,6 +11,7 @@ import {
   type JWTVerifyGetKey,
   type JWTVerifyOptions,
 } from 'jose';
+import { ReamError } from '../../errors.ts';
 import type { ApiKeyRole } from '../../store/port.ts';
 
 export interface JwtClaims {
@@ -72,8 +73,8 @@ function isKeySetFailure(error: unknown): boolean {
  * public keys not marked for another `use`. Keys it cannot use are skipped.
  */
 export function loadJwks(source: string | { keys: unknown[] }): { keys: JWK[] } {
-  const doc = typeof source === 'string' ? (JSON.parse(readFileSync(source, 'utf8')) as { keys?: unknown }) : source;
-  if (!Array.isArray(doc.keys)) throw new Error('a JWKS needs a "keys" array');
+  const doc = typeof source === 'string' ? readJwksFile(source) : source;
+  if (!Array.isArray(doc.keys)) throw ReamError.nonRetryable('validation_failed', 'a JWKS needs a "keys" array');
   const keys = (doc.keys as Array<JWK & JsonWebKey>).filter((jwk) => {
     if (typeof jwk !== 'object' || (jwk.use !== undefined && jwk.use !== 'sig') || (jwk.kty !== 'RSA' && jwk.kty !== 'EC')) return false;
     try {
@@ -83,6 +84,22 @@ export function loadJwks(source: string | { keys: unknown[] }): { keys: JWK[] } 
     }
   });
   return { keys };
+}
+
+/** A JWKS file, read and parsed; what is wrong with it is said with the file's name (`validation_failed`). */
+function readJwksFile(path: string): { keys?: unknown } {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw ReamError.nonRetryable('validation_failed', `cannot read the JWKS file ${path}: ${(error as Error).message}`);
+  }
+  try {
+    const doc = JSON.parse(text) as unknown;
+    return doc !== null && typeof doc === 'object' ? (doc as { keys?: unknown }) : {};
+  } catch {
+    throw ReamError.nonRetryable('validation_failed', `the JWKS file ${path} is not JSON`);
+  }
 }
 
 function claimsOf(payload: JWTPayload): JwtClaims | undefined {
@@ -128,7 +145,13 @@ async function verifyWithKeySet(token: string, keySet: JWTVerifyGetKey, options:
  * RS256 token nor a public key used as an HS256 secret. Claims map to `sub`, the tenant (`tenant`
  * or `tid`) and `role` (`admin`, else user). Undefined when nothing is configured.
  */
+/** HS256 wants a key of 256 bits: a shorter secret can be guessed offline from one token. */
+const MIN_SECRET_CHARS = 32;
+
 export function createJwtVerifier(settings: JwtSettings): JwtVerifier | undefined {
+  if (settings.secret !== undefined && settings.secret.length < MIN_SECRET_CHARS) {
+    throw ReamError.nonRetryable('validation_failed', `the JWT secret must be at least ${MIN_SECRET_CHARS} characters (HS256 signs with 256 bits; a short secret can be guessed from one token)`);
+  }
   const secret = settings.secret === undefined ? undefined : new TextEncoder().encode(settings.secret);
   const keySet = keySetOf(settings);
   if (!secret && !keySet) return undefined;

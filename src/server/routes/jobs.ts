@@ -101,7 +101,9 @@ async function createJobFromParts(ream: Ream, request: FastifyRequest, input: { 
     }
     if (count === 0) throw invalid('no "file" part: a job needs at least one file');
   }
-  const submitted = await ream.submitJob({ ...fields, ...input, files: files(), onStored: (doc) => countUploadBytes(ream, 'jobs', doc.size) });
+  // The body's length stands for the files' (a little over): the storage quota is checked with it before any is stored.
+  const incomingBytes = Number(request.headers['content-length'] ?? 0) || 0;
+  const submitted = await ream.submitJob({ ...fields, ...input, files: files(), incomingBytes, onStored: (doc) => countUploadBytes(ream, 'jobs', doc.size) });
   // A repeat read no file: the rest of the body is drained so the request ends cleanly.
   if (submitted.repeat) for (let part = first; part.done !== true; part = await parts.next()) if (part.value.type === 'file') await drain(part.value.file);
   return submitted;

@@ -291,7 +291,7 @@ export function uploadRoutes(app: FastifyInstance, ream: Ream, options: UploadRo
 
     // Unfinished uploads expire per tenant (the retention sweep, see RetentionSettings.uploadTenants);
     // records of refused ones are kept as long as the longest lifetime.
-    const detach = ream.attachUploads(unfinished, { intervalMs: options.cleanupIntervalMs, ...(options.expiryMs === undefined ? {} : { defaultMs: options.expiryMs }) });
+    const attached = ream.attachUploads(unfinished, { intervalMs: options.cleanupIntervalMs, ...(options.expiryMs === undefined ? {} : { defaultMs: options.expiryMs }) });
     const timer = setInterval(() => {
       records.deleteFailedBefore(Date.now() - expiry.longestMs).catch((error: unknown) => {
         scope.log.warn({ err: error }, 'could not clean up refused uploads');
@@ -299,7 +299,7 @@ export function uploadRoutes(app: FastifyInstance, ream: Ream, options: UploadRo
     }, options.cleanupIntervalMs);
     timer.unref();
     scope.addHook('onClose', (_instance, closed) => {
-      detach();
+      attached.detach();
       clearInterval(timer);
       closed();
     });
@@ -353,7 +353,7 @@ export function uploadRoutes(app: FastifyInstance, ream: Ream, options: UploadRo
           if (upload && (upload.tenantId === undefined || !canSee(principalOf(request), upload.tenantId))) throw ReamError.nonRetryable('not_found', `no upload ${request.params.id}`);
           // Past its tenant's lifetime but not swept yet (the store's own expiry is the longest
           // lifetime of any tenant): it goes now, and tus answers as for any upload that is gone.
-          if (upload && uploadExpired(upload, expiry, Date.now())) await datastore.remove(upload.id).catch(() => undefined);
+          if (upload) await attached.removeIfExpired(upload).catch(() => undefined);
         }
         if (record) {
           if (request.method === 'DELETE') await records.delete(record.id);
