@@ -1,5 +1,4 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { ReamError } from '../errors.ts';
 import type { ApiKeys } from '../runtime/api-keys.ts';
 import type { ApiKeyRecord } from '../store/port.ts';
 import { databaseUrlOf, requireDataDir, type StoreFlags } from './store-flags.ts';

@@ -96,7 +96,7 @@ function readJwksFile(path: string): { keys?: unknown } {
   }
   try {
     const doc = JSON.parse(text) as unknown;
-    return doc !== null && typeof doc === 'object' ? (doc as { keys?: unknown }) : {};
+    return doc !== null && typeof doc === 'object' ? doc : {};
   } catch {
     throw ReamError.nonRetryable('validation_failed', `the JWKS file ${path} is not JSON`);
   }
