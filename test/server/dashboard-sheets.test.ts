@@ -49,6 +49,16 @@ void test('console: a workbook for the rows pipeline lists its sheets and column
     assert.equal(await page.getByLabel('sheet', { exact: true }).inputValue(), 'Orders', 'the pick fills the form built from the schema');
     await assertAccessible(page, 'new job with a spreadsheet');
 
+    // The picks belong to that file: removed, they go with it; picked again, it starts afresh.
+    await page.getByRole('button', { name: 'Remove orders.xlsx' }).click();
+    const picks = async (): Promise<string[]> => [await page.getByLabel('sheet', { exact: true }).inputValue(), await page.getByLabel('columns (JSON)', { exact: true }).inputValue()];
+    for (const started = Date.now(); (await picks()).join('') !== '' && Date.now() - started < WAIT_MS;) await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.deepEqual(await picks(), ['', '']);
+    await page.locator('#files').setInputFiles([{ name: 'orders.xlsx', mimeType: XLSX, buffer: Buffer.from(await ordersWorkbook()) }]);
+    await sheet.waitFor({ timeout: WAIT_MS });
+    await sheet.selectOption('Orders');
+    await page.getByLabel('note', { exact: true }).check();
+
     await page.getByRole('button', { name: 'Start job' }).click();
     await page.locator('#job-status', { hasText: /^succeeded$/ }).waitFor({ timeout: WAIT_MS });
     const jobId = /#\/jobs\/([^/]+)$/.exec(page.url())?.[1] ?? '';

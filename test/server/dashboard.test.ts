@@ -194,7 +194,7 @@ describe('console: built by Vite, served at /, driven in Chromium', { timeout: C
     assert.equal(await page.evaluate('document.activeElement && document.activeElement.id'), 'page-title');
     // Another document by its link: nothing of the last one stays on the page.
     await page.evaluate("location.hash = location.hash.replace(/documents\\/[^/?]+/, 'documents/doc_missing')");
-    await page.locator('#document-error', { hasText: 'no result in this job' }).waitFor({ timeout: WAIT_MS });
+    await page.locator('#document-error', { hasText: 'There is no document doc_missing.' }).waitFor({ timeout: WAIT_MS });
     assert.equal(await page.locator('.page-text').count(), 0, 'the last document\'s text is gone');
     assert.doesNotMatch(await textOf(page, '#page-title'), /alpha\.pdf/);
     await page.goBack();

@@ -154,8 +154,8 @@ describe('the option form of a pipeline\'s schema', () => {
     assert.equal(fields.get('chunkPages')?.minimum, 1);
     assert.deepEqual([fields.get('ocr')?.kind, fields.get('ocr')?.choices], ['choice', ['auto', 'always', 'never']]);
     assert.equal(fields.get('index')?.kind, 'boolean');
-    assert.equal(fields.get('template')?.kind, 'text');
-    assert.equal(fields.get('ocrLanguages')?.kind, 'json', 'a list or a string: typed as JSON');
+    assert.equal(fields.get('template')?.kind, 'longtext', 'a template is several lines');
+    assert.deepEqual([fields.get('ocrLanguages')?.kind, fields.get('ocrLanguages')?.textAllowed], ['json', true], 'a list (JSON) or a string');
     assert.deepEqual([fields.get('rules')?.kind, fields.get('rules')?.required], ['json', true]);
     assert.deepEqual(fieldsOf({ type: 'object' }), [], 'no properties: options as JSON');
   });
@@ -166,7 +166,10 @@ describe('the option form of a pipeline\'s schema', () => {
       chunkPages: 10, index: false, ocr: 'always', ocrLanguages: ['eng', 'deu'],
     });
     assert.throws(() => optionsOf(fields, { chunkPages: '2.5' }), /chunkPages must be a whole number/);
-    assert.throws(() => optionsOf(fields, { ocrLanguages: '[eng' }), /ocrLanguages must be JSON/);
+    assert.deepEqual(optionsOf(fields, { ocrLanguages: 'eng+fra' }), { ocrLanguages: 'eng+fra' }, 'the string form its description offers');
+    const template = '<ul>\n  {% for f in fields %}<li>{{ f }}</li>{% endfor %}\n</ul>\n';
+    assert.deepEqual(optionsOf(fieldsOf(RULES_OPTIONS_SCHEMA), { rules: '[]', template }), { rules: [], template }, 'a template keeps its lines and indentation');
+    assert.throws(() => optionsOf(fieldsOf(RULES_OPTIONS_SCHEMA), { rules: '[{bad' }), /rules must be JSON/);
   });
 });
 

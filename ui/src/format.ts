@@ -11,6 +11,10 @@ export function isUnauthorized(error: unknown): boolean {
   return error instanceof ReamHttpError && error.httpStatus === 401;
 }
 
+export function isNotFound(error: unknown): boolean {
+  return error instanceof ReamHttpError && error.httpStatus === 404;
+}
+
 export function isForbidden(error: unknown): boolean {
   return error instanceof ReamHttpError && error.httpStatus === 403;
 }

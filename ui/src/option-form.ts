@@ -3,7 +3,10 @@
 // A relative path, not the @client alias: the console's logic tests import this file under the main tsconfig.
 import type { JsonObject, JsonValue } from '../../src/client/index.ts';
 
-export type FieldKind = 'integer' | 'number' | 'boolean' | 'choice' | 'text' | 'json';
+export type FieldKind = 'integer' | 'number' | 'boolean' | 'choice' | 'text' | 'longtext' | 'json';
+
+/** Strings that are documents of their own (a template, a prompt): several lines, kept as typed. */
+const LONG_TEXT_KEYS = new Set(['template', 'prompt', 'reducePrompt', 'question']);
 
 export interface OptionField {
   key: string;
@@ -14,6 +17,8 @@ export interface OptionField {
   choices: string[];
   minimum?: number;
   maximum?: number;
+  /** `json`: the schema takes a plain string too (`ocrLanguages`: a list, or "eng+fra"); text that is not JSON is that string. */
+  textAllowed?: boolean;
 }
 
 /** What the user entered per field: text (numbers and JSON as typed), or '' / 'true' / 'false'. */
@@ -51,9 +56,13 @@ export function fieldsOf(schema: JsonObject): OptionField[] {
   const required = Array.isArray(schema.required) ? schema.required : [];
   return Object.entries(properties).map(([key, value]) => {
     const property = isObject(value) ? value : {};
+    const kind = kindOf(property);
+    const alternatives = Array.isArray(property.anyOf) ? property.anyOf.filter(isObject) : [];
+    const takesText = typesOf(property).includes('string') || alternatives.some((alternative) => typesOf(alternative).includes('string'));
     return {
       key,
-      kind: kindOf(property),
+      kind: kind === 'text' && LONG_TEXT_KEYS.has(key) ? 'longtext' : kind,
+      ...(kind === 'json' && takesText ? { textAllowed: true } : {}),
       description: typeof property.description === 'string' ? property.description : '',
       required: required.includes(key),
       choices: Array.isArray(property.enum) ? property.enum.filter((c): c is string => typeof c === 'string') : [],
@@ -71,7 +80,8 @@ export function fieldsOf(schema: JsonObject): OptionField[] {
 export function optionsOf(fields: readonly OptionField[], values: FormValues): JsonObject {
   const options: JsonObject = {};
   for (const field of fields) {
-    const text = (values[field.key] ?? '').trim();
+    const typed = values[field.key] ?? '';
+    const text = typed.trim();
     if (text === '') continue;
     switch (field.kind) {
       case 'integer':
@@ -88,8 +98,12 @@ export function optionsOf(fields: readonly OptionField[], values: FormValues): J
         try {
           options[field.key] = JSON.parse(text) as JsonValue;
         } catch {
-          throw new Error(`${field.key} must be JSON`);
+          if (!field.textAllowed) throw new Error(`${field.key} must be JSON`);
+          options[field.key] = text;
         }
+        break;
+      case 'longtext':
+        options[field.key] = typed; // its line breaks and indentation are part of it
         break;
       default:
         options[field.key] = text;

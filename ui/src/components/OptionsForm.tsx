@@ -25,6 +25,8 @@ export function OptionsForm({ pipeline, fields, values, onChange }: { pipeline: 
           );
         } else if (field.kind === 'json') {
           control = <textarea {...common} rows={3} value={value} onInput={(event) => onChange(field.key, event.currentTarget.value)} />;
+        } else if (field.kind === 'longtext') {
+          control = <textarea {...common} rows={6} value={value} onInput={(event) => onChange(field.key, event.currentTarget.value)} />;
         } else if (field.kind === 'text') {
           control = <input {...common} type="text" value={value} onInput={(event) => onChange(field.key, event.currentTarget.value)} />;
         } else {
@@ -44,7 +46,7 @@ export function OptionsForm({ pipeline, fields, values, onChange }: { pipeline: 
           <div class="option" key={field.key}>
             <label for={id}>
               {field.key}
-              {field.kind === 'json' ? ' (JSON)' : ''}
+              {field.kind === 'json' ? (field.textAllowed ? ' (JSON or text)' : ' (JSON)') : ''}
               {field.required ? ' (required)' : ''}
             </label>
             {control}

@@ -12,7 +12,9 @@ export function SheetPicker({ name, outline, sheet, columns, onChange }: {
   onChange: (sheet: string, columns: string[]) => void;
 }) {
   const named = outline.sheets.filter((candidate) => candidate.name !== null && candidate.columns.length > 0);
-  const shown = outline.sheets.find((candidate) => candidate.name === sheet) ?? outline.sheets.find((candidate) => candidate.columns.length > 0);
+  // With no sheet picked the server reads the workbook's first sheet, even one without a header.
+  const first = outline.sheets[0];
+  const shown = outline.sheets.find((candidate) => candidate.name === sheet) ?? first;
   const toggle = (column: string, on: boolean): void => {
     const next = on ? [...columns, column] : columns.filter((kept) => kept !== column);
     // In the header's order, whatever order they were ticked in.
@@ -25,7 +27,7 @@ export function SheetPicker({ name, outline, sheet, columns, onChange }: {
         <>
           <label for="sheet-pick">Sheet to read</label>
           <select id="sheet-pick" value={sheet} onChange={(event) => onChange(event.currentTarget.value, [])}>
-            <option value="">(the first: {named[0]?.name})</option>
+            <option value="">(the first: {first?.name ?? ''})</option>
             {named.map((candidate) => (
               <option key={candidate.name} value={candidate.name ?? ''}>
                 {candidate.name}
@@ -34,8 +36,11 @@ export function SheetPicker({ name, outline, sheet, columns, onChange }: {
           </select>
         </>
       )}
+      {sheet === '' && first !== undefined && first.columns.length === 0 ? (
+        <p class="error" id="sheet-empty">The first sheet{first.name === null ? '' : `, ${first.name},`} has no header row: pick the sheet to read.</p>
+      ) : null}
       <fieldset class="columns-pick">
-        <legend>Columns fed to each row (none ticked: all)</legend>
+        <legend>Columns kept in each row (none ticked: all; the others are left out of the results)</legend>
         {(shown?.columns ?? []).map((column) => (
           <label key={column} class="check">
             <input type="checkbox" checked={columns.includes(column)} onChange={(event) => toggle(column, event.currentTarget.checked)} />

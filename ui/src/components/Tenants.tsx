@@ -28,8 +28,13 @@ function GrantForm({ client, tenants, onGranted }: { client: ReamClient; tenants
   const grant = async (): Promise<void> => {
     setError('');
     setMessage('');
+    const credits = Number(amount);
+    if (!Number.isSafeInteger(credits) || credits === 0) {
+      setError('Grant refused: credits are a whole number other than 0 (negative takes credits back).');
+      return;
+    }
     try {
-      const answer = await client.grantCredits(tenant.trim(), { amount: Number(amount), reason });
+      const answer = await client.grantCredits(tenant.trim(), { amount: credits, reason });
       setMessage(`${tenant.trim()} now has ${answer.balance} credits.`);
       setAmount('');
       setReason('');
@@ -79,6 +84,8 @@ export function Tenants({ client }: { client: ReamClient }) {
   const [reload, setReload] = useState(0);
 
   useEffect(() => {
+    // Refused once (not an admin): not asked again every few seconds.
+    if (forbidden) return;
     const abort = new AbortController();
     const load = async (): Promise<void> => {
       try {
@@ -102,7 +109,7 @@ export function Tenants({ client }: { client: ReamClient }) {
       abort.abort();
       clearInterval(timer);
     };
-  }, [client, reload]);
+  }, [client, reload, forbidden]);
 
   if (forbidden) return null;
   return (

@@ -37,8 +37,11 @@ export function Document({ client, jobId, documentId, at = 1 }: { client: ReamCl
   const [reportRow, setReportRow] = useState<{ row: number } | undefined>(undefined);
 
   useEffect(() => {
-    client.documentResult(jobId, documentId).then(setOutput, (failure: unknown) => {
-      setError(failure instanceof ReamHttpError && failure.code === 'not_found' ? 'This document has no result in this job yet.' : messageOf(failure));
+    client.documentResult(jobId, documentId).then(setOutput, async (failure: unknown) => {
+      if (!(failure instanceof ReamHttpError && failure.code === 'not_found')) return setError(messageOf(failure));
+      // No result: say whether one may come, or what is missing (a bad link).
+      const [job, doc] = await Promise.all([client.getJob(jobId).then(() => true, () => false), client.getDocument(documentId).then(() => true, () => false)]);
+      setError(!job ? `There is no job ${jobId}.` : !doc ? `There is no document ${documentId}.` : 'This document has no result in this job yet.');
     });
   }, [client, jobId, documentId]);
 

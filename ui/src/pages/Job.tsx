@@ -4,7 +4,7 @@ import { ChunkMap } from '../components/ChunkMap.tsx';
 import { Downloads } from '../components/Downloads.tsx';
 import { Reports } from '../components/Reports.tsx';
 import { Bar, ErrorText, Page, Status } from '../components/common.tsx';
-import { duration, messageOf, when } from '../format.ts';
+import { duration, isNotFound, messageOf, plural, when } from '../format.ts';
 import { documentRows, etaOf, foldEvent, mergeListing, pagesOf, type DocumentStates } from '../job-state.ts';
 import { href } from '../router.ts';
 
@@ -92,7 +92,8 @@ export function Job({ client, jobId }: { client: ReamClient; jobId: string }) {
         }
         await refresh();
       } catch (failure) {
-        if (!abort.signal.aborted) setStreamError(`Live progress stopped: ${messageOf(failure)}`);
+        // A job that does not exist is said once, by the page (no stream to reconnect to).
+        if (!abort.signal.aborted && !isNotFound(failure)) setStreamError(`Live progress stopped: ${messageOf(failure)}`);
       }
     })();
     return () => abort.abort();
@@ -225,7 +226,7 @@ export function Job({ client, jobId }: { client: ReamClient; jobId: string }) {
               </div>
               <Bar label={`Progress of ${name === '' ? id : name}`} value={done ? 1 : total === null ? 0 : pages} max={done ? 1 : Math.max(1, total ?? 1)}>
                 {done
-                  ? `${total ?? pages} pages`
+                  ? plural(total ?? pages, 'page')
                   : status === 'queued'
                     ? 'waiting to start'
                     : `${pages}${total === null ? '' : ` of ${total}`} pages read${perSecond === null ? '' : `, ${perSecond.toFixed(1)} pages/s`}${eta === null ? '' : `, about ${duration(eta)} left`}`}

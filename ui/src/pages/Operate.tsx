@@ -82,11 +82,13 @@ export function Operate({ client }: { client: ReamClient }) {
   };
 
   useEffect(() => {
+    // Refused once (not an admin): not asked again every few seconds.
+    if (forbidden) return;
     void load();
     client.usage().then((answer) => setUsage(answer.usage), () => undefined);
     const timer = setInterval(() => void load(), REFRESH_MS);
     return () => clearInterval(timer);
-  }, [client, span]);
+  }, [client, span, forbidden]);
 
   const command = async (id: string, name: (typeof COMMANDS)[number]): Promise<void> => {
     try {

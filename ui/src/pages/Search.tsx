@@ -6,6 +6,9 @@ import { href, navigate } from '../router.ts';
 import { anyFilter, NO_FILTERS, searchOptionsOf, type SearchFilterState } from '../search-filters.ts';
 import { snippetParts } from '../snippet.ts';
 
+/** Hits asked for (the API gives at most 100, best first, without a cursor). */
+const HITS_SHOWN = 50;
+
 const TYPE_LABELS: Record<SearchTypeFamily, string> = {
   pdf: 'PDF',
   image: 'Images',
@@ -38,13 +41,15 @@ export function Search({ client, q, filters }: { client: ReamClient; q: string; 
       return;
     }
     const abort = new AbortController();
-    client.search(q, { ...searchOptionsOf(filters), limit: 50, signal: abort.signal }).then(
+    client.search(q, { ...searchOptionsOf(filters), limit: HITS_SHOWN, signal: abort.signal }).then(
       (found) => {
         setHits(found);
         setError('');
       },
       (failure: unknown) => {
-        if (!abort.signal.aborted) setError(messageOf(failure));
+        if (abort.signal.aborted) return;
+        setError(messageOf(failure));
+        setHits(undefined); // the last search's hits are not this one's
       },
     );
     return () => abort.abort();
@@ -119,7 +124,9 @@ export function Search({ client, q, filters }: { client: ReamClient; q: string; 
           ? ''
           : hits.length === 0
             ? filtered ? 'No page matches these words and filters.' : 'No page holds all these words.'
-            : plural(hits.length, 'page')}
+            : hits.length === HITS_SHOWN
+              ? `The first ${HITS_SHOWN} pages, best first: more words or a filter narrow them down.`
+              : plural(hits.length, 'page')}
       </p>
       <ul id="search-hits" class="hits">
         {(hits ?? []).map((hit) => (

@@ -1,5 +1,5 @@
 import type { JobEstimateView, JsonObject, PipelineView, PriorityName, ReamClient, TableOutlineView } from '@client';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { Bar, ErrorText, Page } from '../components/common.tsx';
 import { OptionsForm } from '../components/OptionsForm.tsx';
 import { SheetPicker } from '../components/SheetPicker.tsx';
@@ -112,6 +112,15 @@ export function Submit({ client }: { client: ReamClient }) {
       (failure: unknown) => setError(`The sheets of ${table.file.name} could not be read: ${messageOf(failure)}`),
     );
   }, [client, picksSheet, table?.documentId]);
+  // The sheet and columns picked belong to the table they were picked from: another table (or
+  // none) starts without them.
+  const pickedFrom = useRef<number | undefined>(undefined);
+  useEffect(() => {
+    if (pickedFrom.current !== undefined && pickedFrom.current !== table?.key) {
+      setValues((previous) => Object.fromEntries(Object.entries(previous).map(([name, { sheet: _sheet, columns: _columns, ...rest }]) => [name, rest])));
+    }
+    pickedFrom.current = table?.key;
+  }, [table?.key]);
   const pickRows = (sheet: string, columns: string[]): void =>
     setValues((previous) => ({ ...previous, [pipeline]: { ...(previous[pipeline] ?? {}), sheet, columns: columns.length === 0 ? '' : JSON.stringify(columns) } }));
   const [over, setOver] = useState(false);
