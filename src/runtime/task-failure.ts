@@ -16,6 +16,9 @@ export interface FailureContext {
   retryPolicy(kind: string): RetryPolicy;
 }
 
+/** The first wait before a task that failed with `unavailable` runs again; doubled per attempt. */
+const UNAVAILABLE_RETRY_BASE_MS = 5_000;
+
 /**
  * A task's run threw `error`: retry it through the queue (durable, with backoff) while it is
  * retryable and has attempts left; else record the failure where users see it and fail it for
@@ -35,7 +38,10 @@ export async function settleFailure(context: FailureContext, task: LeasedTask, e
     const cancelled = error.code === 'cancelled';
     if (!cancelled && error.retryable && task.attempts < task.maxAttempts) {
       const policy = context.retryPolicy(task.kind);
-      const delay = retryDelay(task.attempts, error, { baseDelayMs: policy.baseMs, maxDelayMs: policy.maxMs, factor: 2 });
+      // A service that does not answer (S3 restarting) is given seconds, not the half second a
+      // flaky read gets: the attempts would all be spent before it is back.
+      const baseDelayMs = error.code === 'unavailable' ? Math.max(policy.baseMs, UNAVAILABLE_RETRY_BASE_MS) : policy.baseMs;
+      const delay = retryDelay(task.attempts, error, { baseDelayMs, maxDelayMs: Math.max(policy.maxMs, baseDelayMs), factor: 2 });
       await queue.fail(task, error.toJSON(), delay);
       return 'retried';
     }

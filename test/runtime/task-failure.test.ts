@@ -1,0 +1,32 @@
+// How a failed task is retried: a service that does not answer (`unavailable`) is given seconds
+// before the next attempt, other retryable failures the policy's short backoff.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ReamError } from '../../src/errors.ts';
+import type { LeasedTask, TaskQueue } from '../../src/queue/port.ts';
+import type { JobRecord } from '../../src/store/port.ts';
+import { settleFailure, type FailureContext } from '../../src/runtime/task-failure.ts';
+
+const task: LeasedTask = { id: 't', jobId: 'j', kind: 'chunk.extract', payload: null, priority: 0, attempts: 1, maxAttempts: 3, parentId: undefined, leaseToken: 'l', leaseUntil: 0 };
+
+/** The delays `settleFailure` asks the queue to wait before each retry of `error`. */
+async function delaysFor(error: ReamError, runs: number): Promise<number[]> {
+  const delays: number[] = [];
+  const queue = { fail: (_task: LeasedTask, _error: unknown, delay?: number) => (delays.push(delay ?? -1), Promise.resolve('retried')) } as unknown as TaskQueue;
+  const context: FailureContext = {
+    queue,
+    store: { getJob: () => Promise.resolve({ status: 'running' } as JobRecord) },
+    tasks: { failed: () => Promise.resolve() },
+    leaseMs: 30_000,
+    retryPolicy: () => ({ baseMs: 500, maxMs: 30_000 }),
+  };
+  for (let i = 0; i < runs; i++) assert.equal(await settleFailure(context, task, error), 'retried');
+  return delays;
+}
+
+test('a task failed with unavailable waits seconds before its next attempt; a flaky read, the policy\'s half second', async () => {
+  const flaky = await delaysFor(ReamError.retryable('io_error', 'a read failed'), 200);
+  assert.ok(Math.max(...flaky) <= 500, `io_error: up to the 500 ms base (${Math.max(...flaky)})`);
+  const down = await delaysFor(ReamError.retryable('unavailable', 'S3 does not answer'), 200);
+  assert.ok(Math.max(...down) <= 5_000 && Math.max(...down) > 2_500, `unavailable: up to 5 s (${Math.max(...down)})`);
+});
