@@ -573,9 +573,14 @@ export class ReamClient {
     return this.json<WorkerView>(`/v1/workers/${encodeURIComponent(id)}/${command}`, { method: 'POST' });
   }
 
-  /** `GET /v1/jobs/:id/documents/:documentId/result`: one ended document's result; `not_found` before it has ended. */
-  documentResult(id: string, documentId: string, options: { signal?: AbortSignal } = {}): Promise<DocumentOutput> {
-    return this.json<DocumentOutput>(this.jobPath(id, `/documents/${encodeURIComponent(documentId)}/result`), options.signal ? { signal: options.signal } : {});
+  /**
+   * `GET /v1/jobs/:id/documents/:documentId/result`: one ended document's result; `not_found`
+   * before it has ended. `pages: 'none'`: without its pages (`pagesOmitted`), for a long table
+   * whose rows are read in windows ({@link documentRows}).
+   */
+  documentResult(id: string, documentId: string, options: { pages?: 'all' | 'none'; signal?: AbortSignal } = {}): Promise<DocumentOutput> {
+    const query = options.pages === undefined ? '' : `?pages=${options.pages}`;
+    return this.json<DocumentOutput>(this.jobPath(id, `/documents/${encodeURIComponent(documentId)}/result${query}`), options.signal ? { signal: options.signal } : {});
   }
 
   /** Final results so far, one per document in input order (every one of them: for one document, {@link documentResult}). */

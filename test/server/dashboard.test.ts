@@ -184,7 +184,10 @@ describe('console: built by Vite, served at /, driven in Chromium', { timeout: C
     assert.match(await textOf(page, '.page-text'), /Invoice number INV-A-2/);
     const drawn = page.getByRole('img', { name: 'Page 2 of alpha.pdf' });
     await drawn.waitFor({ timeout: WAIT_MS });
-    assert.ok((await drawn.evaluate((image: { naturalWidth: number }) => image.naturalWidth)) > 300, 'the page image is drawn (a blob: URL the CSP allows)');
+    // Drawn once its bytes are in (the element is there before they are).
+    const width = async (): Promise<number> => drawn.evaluate((image: { naturalWidth: number }) => image.naturalWidth);
+    for (const started = Date.now(); (await width()) <= 300 && Date.now() - started < WAIT_MS;) await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.ok((await width()) > 300, 'the page image is drawn (a blob: URL the CSP allows)');
     await assertAccessible(page, 'document');
     // The skip link moves focus to the page's heading; it is not read as a route.
     const documentUrl = page.url();

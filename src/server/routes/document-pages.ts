@@ -64,14 +64,19 @@ export function documentPagesRoutes(app: FastifyInstance, ream: Ream): void {
   const resultSchema = {
     summary: 'One ended document\'s result (as one item of GET /v1/jobs/{id}/results), to show it without reading every result of the job',
     params: JOB_DOCUMENT_PARAMS,
+    querystring: {
+      type: 'object',
+      properties: { pages: { type: 'string', enum: ['all', 'none'], description: 'none: the result without its pages (pagesOmitted), e.g. a long table read in windows from /pages' } },
+    },
     response: problemResponses,
   } as const;
-  app.get<{ Params: PagesParams }>('/v1/jobs/:id/documents/:documentId/result', { ...TENANT, schema: resultSchema }, async (request, reply) => {
+  app.get<{ Params: PagesParams; Querystring: { pages?: 'all' | 'none' } }>('/v1/jobs/:id/documents/:documentId/result', { ...TENANT, schema: resultSchema }, async (request, reply) => {
     const job = await requireJob(ream, request.params.id, principalOf(request));
     const { documentId } = request.params;
     if (!(await ream.jobDocument(job.id, documentId))) throw ReamError.nonRetryable('not_found', `job ${job.id} has no document ${documentId}`);
     const result = await ream.documentResult(job.id, documentId);
     if (!result) throw ReamError.nonRetryable('not_found', `document ${documentId} of job ${job.id} has not ended: no result yet`);
-    return reply.type('application/json; charset=utf-8').send(fromJson<DocumentOutput>(result.output));
+    const output = fromJson<DocumentOutput>(result.output);
+    return reply.type('application/json; charset=utf-8').send(request.query.pages === 'none' ? { ...output, pages: [], pagesOmitted: true } : output);
   });
 }

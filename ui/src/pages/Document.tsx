@@ -37,7 +37,13 @@ export function Document({ client, jobId, documentId, at = 1 }: { client: ReamCl
   const [reportRow, setReportRow] = useState<{ row: number } | undefined>(undefined);
 
   useEffect(() => {
-    client.documentResult(jobId, documentId).then(setOutput, async (failure: unknown) => {
+    // Without its pages first: a table's rows are read in windows, never all at once (a result
+    // keeps up to 10,000 of them); any other document's pages are its text, read next.
+    const load = async (): Promise<DocumentOutput> => {
+      const summary = await client.documentResult(jobId, documentId, { pages: 'none' });
+      return summary.metadata?.columns === undefined ? client.documentResult(jobId, documentId) : summary;
+    };
+    load().then(setOutput, async (failure: unknown) => {
       if (!(failure instanceof ReamHttpError && failure.code === 'not_found')) return setError(messageOf(failure));
       // No result: say whether one may come, or what is missing (a bad link).
       const [job, doc] = await Promise.all([client.getJob(jobId).then(() => true, () => false), client.getDocument(documentId).then(() => true, () => false)]);
