@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ReamEvent } from '../events/types.ts';
-import { priorityName } from '../api-types.ts';
+import { PRIORITIES, priorityName } from '../api-types.ts';
 import type { QueueBacklog, Ream } from '../runtime/create-ream.ts';
 import type { TaskStatus } from '../queue/port.ts';
 import { JOB_STATUSES, type WorkerRecord } from '../store/port.ts';
@@ -96,6 +96,8 @@ export function createMetrics(ream: Ream): ServerMetrics {
     async collect() {
       const levels = await backlogOfScrape();
       this.reset();
+      // The named levels are always there (0 when none waits): an empty queue is a sample, not a gap.
+      for (const name of Object.keys(PRIORITIES)) this.set({ priority: name }, 0);
       for (const level of levels) this.set({ priority: String(priorityName(level.priority)) }, level.queued);
     },
   });
@@ -108,6 +110,7 @@ export function createMetrics(ream: Ream): ServerMetrics {
       const levels = await backlogOfScrape();
       const now = Date.now();
       this.reset();
+      for (const name of Object.keys(PRIORITIES)) this.set({ priority: name }, 0);
       for (const level of levels) {
         const age = level.oldestQueuedAt === null ? 0 : Math.max(0, now - level.oldestQueuedAt) / 1000;
         this.set({ priority: String(priorityName(level.priority)) }, age);

@@ -41,6 +41,8 @@ for (const mode of MODES) {
         const scrape = await (await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${keys.admin}` } })).text();
         assert.match(scrape, /^ream_queue_depth\{priority="critical"\} 2$/m);
         assert.match(scrape, /^ream_queue_depth\{priority="low"\} 1$/m);
+        assert.match(scrape, /^ream_queue_depth\{priority="high"\} 0$/m, 'a level nothing waits at is 0, not missing');
+        assert.match(scrape, /^ream_queue_oldest_task_age_seconds\{priority="high"\} 0$/m);
         const age = /^ream_queue_oldest_task_age_seconds\{priority="low"\} ([\d.e-]+)$/m.exec(scrape);
         assert.ok(age && Number(age[1]) >= 0.05, `the low level's age in seconds: ${age?.[1]}`);
 
