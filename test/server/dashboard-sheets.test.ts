@@ -69,6 +69,12 @@ void test('console: a workbook for the rows pipeline lists its sheets and column
     assert.equal(result?.pageCount, 4, 'the Orders sheet: four data rows');
     assert.deepEqual(Object.keys(result.pages[0]?.cells ?? {}), ['note'], 'each row fed with the picked column only');
     assert.equal(result.pages[0]?.text, 'note: first');
+    // The document's rows table shows the column the job kept, not the others as empty ones.
+    await page.goto(`${server.url}/#/jobs/${jobId}/documents/${result.documentId}`);
+    await page.locator('.rows-table tbody tr').first().waitFor({ timeout: WAIT_MS });
+    const headers = await page.locator('.rows-table thead th').allTextContents();
+    assert.ok(headers.some((header) => header.startsWith('note')), headers.join(' | '));
+    assert.ok(!headers.some((header) => /^(id|date|qty|price|total)\b/.test(header)), `only the kept column: ${headers.join(' | ')}`);
   } finally {
     await server.close();
     await ream.close();

@@ -56,7 +56,16 @@ export function Document({ client, jobId, documentId, at = 1 }: { client: ReamCl
   const fields = Object.entries(output?.fields ?? {});
   const title = output?.source ?? documentId;
   // A table (CSV, XLSX) names its input columns: its pages are rows, shown as a table of their own.
-  const inputColumns = output?.metadata?.columns;
+  // Only the columns the job kept (its `columns` option): the others are not in the rows' cells.
+  const [keptColumns, setKeptColumns] = useState<readonly string[] | undefined>(undefined);
+  useEffect(() => {
+    client.getJob(jobId).then((job) => {
+      const { columns } = job.options;
+      setKeptColumns(Array.isArray(columns) && columns.every((column) => typeof column === 'string') ? columns : undefined);
+    }, () => undefined);
+  }, [client, jobId]);
+  const allColumns = output?.metadata?.columns;
+  const inputColumns = allColumns === undefined || keptColumns === undefined ? allColumns : allColumns.filter((column) => keptColumns.includes(column));
 
   return (
     <Page title={title}>
