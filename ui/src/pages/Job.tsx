@@ -16,6 +16,8 @@ const VIEW_REFRESH_MS = 2000;
  * further on (Show more) are kept current by the events.
  */
 const POLL_MS = 3000;
+/** Wait before a stopped event stream is followed again by itself. */
+const RECONNECT_MS = 5000;
 /** Documents per page of the list: the first page, then one more per Show more. */
 const LIST_PAGE = 100;
 
@@ -100,6 +102,13 @@ export function Job({ client, jobId }: { client: ReamClient; jobId: string }) {
   }, [client, jobId, follow]);
 
   const ended = job !== undefined && TERMINAL_STATUSES.has(job.status);
+
+  // A stream that stopped (the server restarting) is tried again by itself while the job runs.
+  useEffect(() => {
+    if (streamError === '' || ended) return;
+    const timer = setTimeout(() => setFollow((n) => n + 1), RECONNECT_MS);
+    return () => clearTimeout(timer);
+  }, [streamError, ended]);
 
   // While the job runs: its view and its documents again every few seconds (one timer, no overlap).
   useEffect(() => {
