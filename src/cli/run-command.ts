@@ -16,6 +16,7 @@ import { readRulesFile } from './rules-file.ts';
 import { reportsFolder, writeReports } from './report-files.ts';
 import { reportJobOptions, type ReportFlags } from './report-flags.ts';
 import { reportSpec } from '../reports/report-options.ts';
+import { publicEndpoint } from '../analyzers/llm/settings.ts';
 
 export interface RunOptions extends LocalEngineOptions {
   out: string;
@@ -79,6 +80,16 @@ function jobOptions(options: RunOptions): JsonObject {
   return job;
 }
 
+/**
+ * The model a `llm` run's answers come from: the `--llm-model` option, else REAM_LLM_MODEL, and
+ * where it is served (the base URL without credentials). Another model's lines are not this one's.
+ */
+function modelOf(pipeline: string, jobOpts: JsonObject): JsonObject {
+  if (pipeline !== 'llm') return {};
+  const model = typeof jobOpts.model === 'string' ? jobOpts.model : (process.env.REAM_LLM_MODEL ?? '');
+  return { model, endpoint: publicEndpoint(process.env.REAM_LLM_BASE_URL === '' ? undefined : process.env.REAM_LLM_BASE_URL) };
+}
+
 function pipelineOf(options: RunOptions): string {
   return options.pipeline ?? (options.llm !== undefined ? 'llm' : options.rules !== undefined ? 'rules' : 'extract');
 }
@@ -103,7 +114,7 @@ export async function runCommand(inputs: readonly string[], options: RunOptions,
   const fresh = options.resume === false;
   const dataDir = resolve(options.dataDir);
   // What the lines of the results file depend on: the job's settings and how text is written.
-  const settings: JsonObject = { pipeline, options: jobOpts, text: options.text };
+  const settings: JsonObject = { pipeline, options: jobOpts, text: options.text, ...modelOf(pipeline, jobOpts) };
   if (resume && existsSync(outPath)) checkOutputSettings(dataDir, outPath, settings);
   const results = ResultsFile.open(outPath, resume);
   const pending = files.filter((file) => !results.has(file.display));

@@ -92,6 +92,10 @@ test('ream run --llm-schema --llm-prompt: fields with pages and quotes per file,
   assert.equal(again.code, 0, again.stderr);
   assert.equal(server.requests.length, 2, 'a new run over the same files is answered from the cache');
   assert.match(again.stdout, /0 call\(s\), 2 from the cache$/m);
+  // The same results file resumed with another model: its lines are not that model's answers.
+  const otherModel = await runReam(args, { env: { ...llmEnv(), REAM_LLM_MODEL: 'another-model' } });
+  assert.equal(otherModel.code, 2, otherModel.stdout);
+  assert.match(otherModel.stderr, /holds results made with other settings \(model differ\)/);
   const badPrices = await runReam([...args.slice(0, -6), '-o', join(dir, 'out3.jsonl'), '--data-dir', join(dir, 'data')], { env: { ...llmEnv(), REAM_LLM_PRICES: '{"fake-cli": {"prompt": "cheap"}}' } });
   assert.equal(badPrices.code, 2);
   assert.match(badPrices.stderr, /REAM_LLM_PRICES gives model "fake-cli" no valid prompt and completion prices.*\[validation_failed\]/);
