@@ -75,6 +75,12 @@ describe('console: recent errors on Operate, and the admin\'s tenant picker', { 
     // The list is read anew for the pick: its rows go, then tenant-b's come.
     await page.locator(`#jobs li[data-job-id="${bJob.id}"]`).waitFor({ timeout: WAIT_MS });
     assert.equal(await page.locator('#jobs li').count(), 1, 'tenant-b\'s one job');
+    // The pick is in the link: a reload keeps it.
+    assert.match(page.url(), /#\/jobs\?tenant=tenant-b$/);
+    await page.reload();
+    await page.locator(`#jobs li[data-job-id="${bJob.id}"]`).waitFor({ timeout: WAIT_MS });
+    assert.equal(await page.getByLabel('Tenant', { exact: true }).inputValue(), 'tenant-b');
+    assert.equal(await page.locator(`#jobs li[data-job-id="${aJob.id}"]`).count(), 0);
 
     const tenant = await openPage(browser, t);
     await signIn(tenant, keys.a);

@@ -199,6 +199,10 @@ describe('hash routes', () => {
     assert.deepEqual(parseRoute(href(route)), route);
     assert.deepEqual(parseRoute('#/jobs/%E0%A4%A'), { page: 'job', jobId: '%E0%A4%A' });
     assert.deepEqual(parseRoute('#main'), { page: 'jobs' });
+    const filtered = { page: 'jobs', status: 'failed', tenant: '*' } as const;
+    assert.equal(href(filtered), '#/jobs?status=failed&tenant=*');
+    assert.deepEqual(parseRoute(href(filtered)), filtered, 'the job list\'s filters survive a reload');
+    assert.equal(href({ page: 'jobs', status: '', tenant: '' }), '#/jobs');
   });
 });
 

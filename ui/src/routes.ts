@@ -3,7 +3,7 @@
 import { filtersFromQuery, filtersToQuery, type SearchFilterState } from './search-filters.ts';
 
 export type Route =
-  | { page: 'jobs' }
+  | { page: 'jobs'; /** The list's filters: a status, and (admins) whose jobs. */ status?: string; tenant?: string }
   | { page: 'submit' }
   | { page: 'job'; jobId: string }
   | { page: 'document'; jobId: string; documentId: string; /** 1-based page to show first. */ at?: number }
@@ -35,13 +35,19 @@ export function parseRoute(hash: string): Route {
     }
     return { page: 'job', jobId: parts[1] };
   }
-  return { page: 'jobs' };
+  const params = new URLSearchParams(query);
+  const status = params.get('status') ?? '';
+  const tenant = params.get('tenant') ?? '';
+  return { page: 'jobs', ...(status === '' ? {} : { status }), ...(tenant === '' ? {} : { tenant }) };
 }
 
 export function href(route: Route): string {
   switch (route.page) {
     case 'jobs':
-      return '#/jobs';
+    {
+      const query = new URLSearchParams({ ...(route.status === undefined || route.status === '' ? {} : { status: route.status }), ...(route.tenant === undefined || route.tenant === '' ? {} : { tenant: route.tenant }) });
+      return query.size === 0 ? '#/jobs' : `#/jobs?${query.toString()}`;
+    }
     case 'submit':
       return '#/submit';
     case 'operate':

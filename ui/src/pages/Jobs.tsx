@@ -2,7 +2,7 @@ import type { JobStatus, JobView, ReamClient } from '@client';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { ErrorText, Page, Status } from '../components/common.tsx';
 import { messageOf, when } from '../format.ts';
-import { href } from '../router.ts';
+import { href, navigate } from '../router.ts';
 import { useVirtualList } from '../virtual.ts';
 
 const PAGE_SIZE = 100;
@@ -11,10 +11,11 @@ const REFRESH_MS = 5000;
 const STATUSES: JobStatus[] = ['queued', 'running', 'succeeded', 'partially_succeeded', 'failed', 'cancelled'];
 
 /** The tenant's jobs, newest first, fetched a page (cursor) at a time as the list scrolls. */
-export function Jobs({ client }: { client: ReamClient }) {
-  const [status, setStatus] = useState<JobStatus | ''>('');
-  /** Admins: whose jobs ('' their own, '*' every tenant's); undefined until known to be an admin. */
-  const [tenant, setTenant] = useState('');
+export function Jobs({ client, status: statusInRoute, tenant }: { client: ReamClient; status: string; /** Admins: whose jobs ('' their own, '*' every tenant's). */ tenant: string }) {
+  // The filters live in the route (`#/jobs?status=…&tenant=…`): a reload, Back or a link keeps them.
+  const status = (STATUSES as string[]).includes(statusInRoute) ? (statusInRoute as JobStatus) : '';
+  const setStatus = (next: JobStatus | ''): void => navigate({ page: 'jobs', status: next, tenant });
+  const setTenant = (next: string): void => navigate({ page: 'jobs', status, tenant: next });
   const [tenants, setTenants] = useState<string[] | undefined>(undefined);
   const [jobs, setJobs] = useState<JobView[]>([]);
   const [cursor, setCursor] = useState<string | null | undefined>(undefined);
