@@ -92,7 +92,7 @@ export function RowsTable({ client, jobId, documentId, inputs, fields, reportRow
       </div>
       <ErrorText message={error} id="rows-error" />
       <p class="count" id="rows-count" aria-live="polite">
-        {total === undefined ? 'Loading rows…' : `${plural(total, 'row')}${view.filter.trim() === '' ? '' : ' match'}`}
+        {total === undefined ? 'Loading rows…' : `${plural(total, 'row')}${view.filter.trim() === '' ? '' : total === 1 ? ' matches' : ' match'}`}
       </p>
       <div ref={scrollRef} class="virtual rows-scroll" role="region" aria-label="Rows" tabIndex={0}>
         <table class="rows-table" aria-rowcount={count + 1}>

@@ -238,7 +238,7 @@ export function Job({ client, jobId }: { client: ReamClient; jobId: string }) {
                   ? plural(total ?? pages, 'page')
                   : status === 'queued'
                     ? 'waiting to start'
-                    : `${pages}${total === null ? '' : ` of ${total}`} pages read${perSecond === null ? '' : `, ${perSecond.toFixed(1)} pages/s`}${eta === null ? '' : `, about ${duration(eta)} left`}`}
+                    : `${pages}${total === null ? '' : ` of ${total}`} pages read${perSecond === null || perSecond === 0 ? '' : `, ${perSecond.toFixed(1)} pages/s`}${eta === null ? '' : `, about ${duration(eta)} left`}`}
               </Bar>
               {done && state === undefined ? null : <ChunkMap document={state} total={row.chunksTotal} name={name === '' ? id : name} />}
               {row.error === '' ? null : <p class="error">{row.error}</p>}
