@@ -101,7 +101,7 @@ void test(`console: a ${ROWS}-row table scrolls to its end with few rows in the 
   // Filter the city column: one row, its markup shown as text.
   await page.getByLabel('Filter', { exact: true }).selectOption({ label: 'city' });
   await page.getByLabel('Text the rows contain').fill('zanzi');
-  await page.locator('#rows-count', { hasText: /^1 row match$/ }).waitFor({ timeout: WAIT_MS });
+  await page.locator('#rows-count', { hasText: /^1 row matches$/ }).waitFor({ timeout: WAIT_MS });
   await page.locator('tr[data-row="12345"]').waitFor({ timeout: WAIT_MS });
   assert.equal(await page.locator('.rows-table tbody tr[data-row]').count(), 1);
   assert.equal(await page.locator('tr[data-row="12345"] td').nth(2).textContent(), 'Zanzibar <b>bold</b>', 'user text as text');
