@@ -16,7 +16,7 @@ export interface FailureContext {
   retryPolicy(kind: string): RetryPolicy;
 }
 
-/** The first wait before a task that failed with `unavailable` runs again; doubled per attempt. */
+/** The first wait's ceiling before a task that failed with `unavailable` runs again (half of it at least); doubled per attempt. */
 const UNAVAILABLE_RETRY_BASE_MS = 5_000;
 
 /**
@@ -40,8 +40,12 @@ export async function settleFailure(context: FailureContext, task: LeasedTask, e
       const policy = context.retryPolicy(task.kind);
       // A service that does not answer (S3 restarting) is given seconds, not the half second a
       // flaky read gets: the attempts would all be spent before it is back.
-      const baseDelayMs = error.code === 'unavailable' ? Math.max(policy.baseMs, UNAVAILABLE_RETRY_BASE_MS) : policy.baseMs;
-      const delay = retryDelay(task.attempts, error, { baseDelayMs, maxDelayMs: Math.max(policy.maxMs, baseDelayMs), factor: 2 });
+      const down = error.code === 'unavailable';
+      const baseDelayMs = down ? Math.max(policy.baseMs, UNAVAILABLE_RETRY_BASE_MS) : policy.baseMs;
+      const maxDelayMs = Math.max(policy.maxMs, baseDelayMs);
+      let delay = retryDelay(task.attempts, error, { baseDelayMs, maxDelayMs, factor: 2 });
+      // At least half of the attempt's ceiling (2.5 s, then 5 s): full jitter alone may wait ~0 each time.
+      if (down) delay = Math.max(delay, Math.floor(Math.min(maxDelayMs, baseDelayMs * 2 ** (task.attempts - 1)) / 2));
       await queue.fail(task, error.toJSON(), delay);
       return 'retried';
     }
