@@ -714,19 +714,20 @@ export class ReamClient {
         // The job has ended and every event up to `lastSeq` was had already: nothing more comes.
         if (response.status === 204) return;
         if (response.body) {
-          // The stream ends after the job's last terminal event (a retried job has one per run,
-          // and the server goes on past the earlier ones): a stream that ended on one is done.
-          let endedOnTerminal = false;
+          // The server ends the stream once the job has ended, a moment after its terminal event
+          // (and whatever was stored just after it); a retried job has one such event per run,
+          // and the stream goes on past the earlier ones. A stream that ended after one is done.
+          let sawEnd = false;
           for await (const message of parseSse(response.body, parser)) {
             if (message.data === '') continue;
             const event = JSON.parse(message.data) as ReamEvent;
             if (event.seq <= lastSeq) continue;
             lastSeq = event.seq;
             progressed = true;
-            endedOnTerminal = TERMINAL_EVENT_TYPES.has(event.type);
+            if (TERMINAL_EVENT_TYPES.has(event.type)) sawEnd = true;
             yield event;
           }
-          if (endedOnTerminal) return;
+          if (sawEnd) return;
         }
       } catch (error) {
         if (isAbort(error) || options.signal?.aborted) throw error;

@@ -135,9 +135,6 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   app.setErrorHandler((error: unknown, request, reply) => {
     const problem = toProblem(error);
     if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
-    // Refused before its body was all read (a multipart job refused on its fields): the
-    // connection closes after the answer, rather than stay open reading a body nobody wants.
-    if (!request.raw.complete) reply.header('connection', 'close');
     return sendProblem(reply, problem);
   });
   app.setNotFoundHandler((request, reply) =>

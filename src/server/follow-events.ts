@@ -14,6 +14,8 @@ const DISTRIBUTED_CATCH_UP_MS = 2_000;
  * announced by whoever changed the status). A job ended longer ago than this has stored it.
  */
 export const END_EVENT_GRACE_MS = 2_000;
+/** How long a follow waits after a job's terminal event for events stored just after it. */
+const END_TAIL_MS = 500;
 
 /**
  * Whether a follower of `job` who has every event up to `afterSeq` is done: the job has ended,
@@ -58,20 +60,38 @@ export function followJobEvents(ream: Ream, jobId: string, options: FollowOption
     resolveDone = resolve;
   });
 
+  let tail: NodeJS.Timeout | undefined;
   const stop = (): void => {
     if (ended) return;
     ended = true;
     off();
     if (poll) clearInterval(poll);
     clearTimeout(recheck);
+    clearTimeout(tail);
     resolveDone();
+  };
+  /**
+   * After a terminal event, what was stored just after it is sent too, then the follow ends if the
+   * job is still ended. A document's last event may be stored a moment after the job's end (the
+   * document's status changed first, and another document's task closed the job meanwhile); a
+   * retry may have begun.
+   */
+  const endAfterTail = (): void => {
+    if (tail !== undefined || ended) return;
+    tail = setTimeout(() => run(async () => {
+      tail = undefined;
+      await catchUp();
+      const job = await ream.getJob(jobId);
+      if (!job || TERMINAL_JOB_STATUSES.includes(job.status)) stop();
+    }), END_TAIL_MS);
+    tail.unref();
   };
   /** `later`: events were stored after this one (a retry ran after this end): it is not the end. */
   const send = (event: ReamEvent, later: boolean): void => {
     if (ended || event.seq <= lastSent) return;
     options.send(event);
     lastSent = event.seq;
-    if (TERMINAL_EVENT_TYPES.has(event.type) && !later) stop();
+    if (TERMINAL_EVENT_TYPES.has(event.type) && !later) endAfterTail();
   };
   const catchUp = async (): Promise<void> => {
     let events = await ream.listEvents(jobId, lastSent, REPLAY_PAGE);

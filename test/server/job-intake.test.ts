@@ -110,7 +110,7 @@ describe('files that arrive over time', () => {
     }
   });
 
-  test('a multipart job refused on its fields while its file is still coming: the answer closes the connection, and close() does not wait for that client', { timeout: 30_000 }, async () => {
+  test('a multipart job refused on its fields while its file is still coming: answered at once, and close() does not wait for that client for good', { timeout: 30_000 }, async () => {
     const own = await startServer({ ream, host: '127.0.0.1', port: 0 });
     const socket = connect(Number(new URL(own.url).port), '127.0.0.1');
     const boundary = 'ream-test-boundary';
@@ -121,13 +121,13 @@ describe('files that arrive over time', () => {
     socket.on('error', () => undefined);
     // Declares 10 MB of body, sends a little and then nothing more: a client that went quiet.
     socket.write(`POST /v1/jobs HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: multipart/form-data; boundary=${boundary}\r\ncontent-length: ${10 * 1024 * 1024}\r\n\r\n${head}`);
-    await ended;
+    while (!/validation_failed/.test(answer)) await delay(20);
     assert.match(answer, /^HTTP\/1\.1 400 /);
-    assert.match(answer, /connection: close/i);
-    assert.match(answer, /validation_failed/);
+    // The client holds its connection open, its body unfinished: close() ends it after its grace.
     const started = Date.now();
     await own.close();
-    assert.ok(Date.now() - started < 5_000, 'closed without waiting on the refused request');
+    await ended;
+    assert.ok(Date.now() - started < 15_000, `closed without waiting on that client for good (${Date.now() - started} ms)`);
   });
 
   test('library submit over files yielded over time: the job ends once, after both', async () => {
