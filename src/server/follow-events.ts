@@ -86,20 +86,19 @@ export function followJobEvents(ream: Ream, jobId: string, options: FollowOption
     }), END_TAIL_MS);
     tail.unref();
   };
-  /** `later`: events were stored after this one (a retry ran after this end): it is not the end. */
-  const send = (event: ReamEvent, later: boolean): void => {
+  // A terminal event does not end the follow by itself: the tail check does, once the job is
+  // still ended (an earlier run's end, before a retry, is followed by that retry's events).
+  const send = (event: ReamEvent): void => {
     if (ended || event.seq <= lastSent) return;
     options.send(event);
     lastSent = event.seq;
-    if (TERMINAL_EVENT_TYPES.has(event.type) && !later) endAfterTail();
+    if (TERMINAL_EVENT_TYPES.has(event.type)) endAfterTail();
   };
   const catchUp = async (): Promise<void> => {
-    let events = await ream.listEvents(jobId, lastSent, REPLAY_PAGE);
-    while (!ended && events.length > 0) {
-      // The next page is read first: the last event of this one may be an end that a retry followed.
-      const next = events.length < REPLAY_PAGE ? [] : await ream.listEvents(jobId, events.at(-1)?.seq ?? lastSent, REPLAY_PAGE);
-      events.forEach((event, i) => send(event, i < events.length - 1 || next.length > 0));
-      events = next;
+    while (!ended) {
+      const events = await ream.listEvents(jobId, lastSent, REPLAY_PAGE);
+      for (const event of events) send(event);
+      if (events.length < REPLAY_PAGE) return;
     }
   };
   const run = (step: () => Promise<void> | void): void => {
@@ -111,7 +110,7 @@ export function followJobEvents(ream: Ream, jobId: string, options: FollowOption
 
   // Subscribe before replaying: anything stored after the replay's read arrives live.
   const off = ream.subscribe({ jobId }, (event) => {
-    run(() => (event.seq === lastSent + 1 ? send(event, false) : event.seq > lastSent ? catchUp() : undefined));
+    run(() => (event.seq === lastSent + 1 ? send(event) : event.seq > lastSent ? catchUp() : undefined));
   });
   run(catchUp);
   // Everything stored is sent; if the job has ended with nothing more to come, so has the follow.
