@@ -58,6 +58,8 @@ export const ERROR_CODES = {
   insufficient_credits: { status: 402, retryable: false },
   /** A tenant quota (pages per day, concurrent jobs, storage) would be exceeded; `details` has `quota`, `limit`, `used` and `needed`. */
   quota_exceeded: { status: 429, retryable: true },
+  /** An idempotency key used again for another request (another pipeline, other options, another amount); `details.differing` names what differs. */
+  idempotency_conflict: { status: 422, retryable: false },
   /** The resource is in use (a document an unfinished job reads) and cannot be removed now. */
   in_use: { status: 409, retryable: false },
   /** The document was deleted after the job first read it (a retry of the job cannot read it again). */

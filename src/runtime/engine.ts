@@ -31,6 +31,7 @@ import { PRIORITIES } from './job-view.ts';
 import { PageCounter, pagesToReserve, type UncountedDocument } from './page-counts.ts';
 import { WebhookAddressGuard } from './webhook-address.ts';
 import { WEBHOOK_DEFAULTS } from './webhook-delivery.ts';
+import { checkJobRepeat } from './idempotent-repeat.ts';
 
 export type { CreateJobInput } from './engine/job-input.ts';
 export type { AddedDocument, DocumentToAdd, FileInput } from './engine/job-intake.ts';
@@ -206,13 +207,19 @@ export class Engine {
   /** `announce: false`: `job.queued` waits for the first documents (see {@link addDocuments}). */
   async createJob(input: CreateJobInput = {}, checked?: CheckedJob, announce = true): Promise<JobRecord> {
     const tenantId = input.tenantId ?? DEFAULT_TENANT;
-    const { options, webhook } = checked ?? (await this.#input.check(input));
-    if (input.key !== undefined) {
-      const existing = await this.#deps.store.findJobByKey(tenantId, input.key);
-      if (existing) return existing;
+    const asChecked = checked ?? (await this.#input.check(input));
+    const { options, webhook } = asChecked;
+    const { key } = input;
+    if (key !== undefined) {
+      const existing = await this.#deps.store.findJobByKey(tenantId, key);
+      if (existing) {
+        checkJobRepeat(existing, key, input, asChecked);
+        return existing;
+      }
     }
-    return this.#lifecycle.create({
-      id: `job_${randomUUID()}`,
+    const id = `job_${randomUUID()}`;
+    const stored = await this.#lifecycle.create({
+      id,
       tenantId,
       key: input.key ?? null,
       pipeline: input.pipeline ?? 'extract',
@@ -221,6 +228,9 @@ export class Engine {
       priority: input.priority ?? PRIORITIES.normal,
       webhook,
     }, Date.now(), announce);
+    // Another request with the key created its job meanwhile: the store answered that one.
+    if (key !== undefined && stored.id !== id) checkJobRepeat(stored, key, input, asChecked);
+    return stored;
   }
 
   /**

@@ -3,6 +3,7 @@ import { ReamError } from '../errors.ts';
 import type { DocumentRecord, JobRecord } from '../store/port.ts';
 import { DEFAULT_TENANT } from '../store/port.ts';
 import type { CreateJobInput, DocumentToAdd, Engine } from './engine.ts';
+import { checkJobRepeat } from './idempotent-repeat.ts';
 import { openFileStream } from './open-file.ts';
 import { storeDocument } from './store-document.ts';
 import { documentOfUpload, type FindUploadInProgress, type UploadRecords } from './upload-records.ts';
@@ -61,7 +62,10 @@ export async function submitJob(engine: Engine, uploads: UploadRecords, input: S
   if (jobInput.key !== undefined) {
     // Checked before any file is read; `createJob` is idempotent by (tenant, key) all the same.
     const existing = await engine.ports.store.findJobByKey(tenantId, jobInput.key);
-    if (existing) return { job: existing, repeat: true };
+    if (existing) {
+      checkJobRepeat(existing, jobInput.key, jobInput, checked);
+      return { job: existing, repeat: true };
+    }
   }
   const { credits } = engine.settings;
   // Quotas first: a tenant at its storage or concurrent-jobs limit has nothing read or stored.

@@ -65,8 +65,10 @@ describe('ReamClient against the real server', () => {
     assert.ok(seen.some((p) => p.pagesDone > 0 && p.pagesDone < 10), 'intermediate page counts');
     assert.deepEqual({ ...seen.at(-1), etaSeconds: 0 }, { documentsDone: 2, documentsTotal: 2, pagesDone: 10, pagesTotal: 10, percent: 100, etaSeconds: 0 });
 
-    const again = await client.submit({ files: [{ name: 'b.pdf', data: new Blob([bytesB]) }], idempotencyKey: 'client-test-1' });
-    assert.equal(again.id, jobId, 'Idempotency-Key answers the first job');
+    const again = await client.submit({ files: [{ name: 'b.pdf', data: new Blob([bytesB]) }], pipeline: 'extract', options: { chunkPages: 2 }, priority: 'high', idempotencyKey: 'client-test-1' });
+    assert.equal(again.id, jobId, 'Idempotency-Key answers the first job (its files are not read again)');
+    await assert.rejects(client.submit({ files: [{ name: 'b.pdf', data: new Blob([bytesB]) }], idempotencyKey: 'client-test-1' }),
+      (error: ReamError) => error.code === 'idempotency_conflict', 'the key with other options and priority is refused');
   });
 
   test('results and streamResults: one item per file, in input order', async () => {

@@ -192,6 +192,29 @@ describe('HTTP API v1', () => {
     assert.equal(second.response.status, 200);
     assert.equal(second.job.id, first.job.id);
     assert.equal(second.response.headers.get('location'), `/v1/jobs/${first.job.id}`);
+    // The same options written in another order are the same request.
+    const ordered = { 'idempotency-key': 'same-key-2' };
+    const a = await submit(form([['k.pdf', other]], { options: '{"chunkPages":7,"maxPages":50}' }), ordered);
+    const b = await submit(form([['k.pdf', other]], { options: '{"maxPages":50,"chunkPages":7}' }), ordered);
+    assert.deepEqual([a.response.status, b.response.status, b.job.id], [202, 200, a.job.id]);
+  });
+
+  test('Idempotency-Key reused for another request: 422 idempotency_conflict, naming what differs, no job made', async () => {
+    const headers = { 'idempotency-key': 'reused-key-1' };
+    const first = await submit(form([['k.pdf', other]], { options: '{"chunkPages":7}' }), headers);
+    assert.equal(first.response.status, 202);
+    const before = ((await (await fetch(`${server.url}/v1/jobs?limit=100`)).json()) as { items: JobView[] }).items.length;
+    const changed = await fetch(`${server.url}/v1/jobs`, { method: 'POST', body: form([['k.pdf', other]], { options: '{"chunkPages":8}', priority: 'high' }), headers });
+    assert.equal(changed.status, 422);
+    const problem = (await changed.json()) as { code: string; detail: string; details?: { differing: string[] } };
+    assert.equal(problem.code, 'idempotency_conflict');
+    assert.deepEqual(problem.details?.differing, ['options', 'priority']);
+    assert.match(problem.detail, new RegExp(first.job.id));
+    // JSON bodies are held to the same rule.
+    const json = await fetch(`${server.url}/v1/jobs`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify({ options: { chunkPages: 9 }, documents: ['doc_never_read'] }) });
+    assert.equal(json.status, 422, await json.clone().text());
+    const after = ((await (await fetch(`${server.url}/v1/jobs?limit=100`)).json()) as { items: JobView[] }).items.length;
+    assert.equal(after, before, 'no job made by a refused repeat');
   });
 
   test('GET /v1/jobs lists jobs with a cursor', async () => {

@@ -64,6 +64,11 @@ test('a submit past the balance is 402 with the numbers; after a grant it runs a
   assert.deepEqual([granted.balance, granted.entry.kind, granted.entry.amount, granted.entry.reason], [20, 'grant', 20, 'welcome']);
   const repeat = await json<{ balance: number }>(await call('/v1/tenants/tenant-a/credits', keys.admin, { method: 'POST', json: { amount: 20, reason: 'welcome', key: 'welcome-1' } }), 200);
   assert.equal(repeat.balance, 20, 'a repeated key grants nothing more');
+  const reused = await json<Problem & { details: { differing: string[] } }>(
+    await call('/v1/tenants/tenant-a/credits', keys.admin, { method: 'POST', json: { amount: 200, reason: 'welcome', key: 'welcome-1' } }), 422);
+  assert.equal(reused.code, 'idempotency_conflict', 'the key with another amount is another grant');
+  assert.deepEqual(reused.details.differing, ['amount']);
+  assert.equal((await json<{ balance: number }>(await call('/v1/tenants/tenant-a', keys.admin), 200)).balance, 20, 'the refused grant granted nothing');
 
   const job = await json<{ id: string }>(await submit(keys.a, ['one', 'two']), 202);
   await ream.wait(job.id);

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ReamError } from '../../errors.ts';
 import type { AuditEntry, CreditEntry, CreditQuery, Store, TenantQuotas } from '../../store/port.ts';
+import { refuseChangedRepeat } from '../idempotent-repeat.ts';
 import type { CreditKeeper } from './credit-keeper.ts';
 import type { CreditPrices } from './prices.ts';
 
@@ -75,6 +76,11 @@ export function tenantAccounts(store: Store, credits: Pick<CreditKeeper, 'prices
       if (input.reason.trim() === '') throw ReamError.nonRetryable('validation_failed', 'a grant needs a reason');
       const key = `grant:${input.tenantId}:${input.key ?? randomUUID()}`;
       const appended = await store.appendCredit({ tenantId: input.tenantId, kind: 'grant', amount: input.amount, key, jobId: null, reason: input.reason, at: Date.now() });
+      // A repeat of the key with another amount or reason is another grant, not a repeat.
+      if (!appended.applied && input.key !== undefined) {
+        const first = appended.entry;
+        refuseChangedRepeat(input.key, `grant ${first.id}`, [...(first.amount === input.amount ? [] : ['amount']), ...(first.reason === input.reason ? [] : ['reason'])]);
+      }
       if (appended.applied) {
         await store.appendAudit({
           at: appended.entry.at, tenantId: input.tenantId, ...input.by, action: 'credits.grant', target: appended.entry.id,

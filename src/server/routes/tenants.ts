@@ -108,7 +108,7 @@ export function tenantRoutes(app: FastifyInstance, ream: Ream): void {
         properties: {
           amount: { type: 'integer', not: { const: 0 } },
           reason: { type: 'string', minLength: 1, maxLength: 500 },
-          key: { type: 'string', minLength: 1, maxLength: 200, description: 'Idempotency: a repeat of the key grants nothing more' },
+          key: { type: 'string', minLength: 1, maxLength: 200, description: 'Idempotency: a repeat of the key grants nothing more; the key with another amount or reason is 422 idempotency_conflict' },
         },
       },
       response: {
