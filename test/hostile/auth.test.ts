@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHmac, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
+import { AUTH_FAILURES_PER_MINUTE } from '../../src/server/auth/plugin.ts';
 import { assertProblem, b64url, call, JWT_SECRET, startHostile, type Hostile } from './harness.ts';
 
 let h: Hostile;
@@ -80,3 +81,21 @@ describe('JWTs', () => {
     assert.ok(refused.every((line) => (line.msg ?? '').length < 300), 'short lines (the token is not echoed)');
   });
 });
+
+describe('guessing credentials', () => {
+  test(`past ${AUTH_FAILURES_PER_MINUTE} refused credentials a minute, an address is answered 429 without its credentials being checked`, async (t) => {
+    const guessed = await startHostile();
+    t.after(() => guessed.close());
+    for (let attempt = 1; attempt <= AUTH_FAILURES_PER_MINUTE; attempt++) {
+      await assertProblem(await call(guessed, '/v1/jobs', `ream_guess${attempt}`), 401, 'unauthorized', `guess ${attempt}`);
+    }
+    const refused = await call(guessed, '/v1/jobs', 'ream_one-more-guess');
+    await assertProblem(refused, 429, 'rate_limited', 'the guess past the budget');
+    assert.ok(Number(refused.headers.get('retry-after')) >= 1, 'with Retry-After');
+    // A right key from that address now waits too: the lock-out is not an oracle for guesses.
+    await assertProblem(await call(guessed, '/v1/jobs', guessed.keyA), 429, 'rate_limited', 'a right key during the lock-out');
+    // Public routes stay open.
+    assert.equal((await call(guessed, '/healthz')).status, 200);
+  });
+});
+

@@ -31,6 +31,14 @@ export type AuthOptions =
       jwksCooldownMs?: number;
     };
 
+/**
+ * Refused credentials (a bad key or token, a used ticket) allowed per client address per minute,
+ * in bursts of as many. Past it the address is answered 429 `rate_limited` for a while, without
+ * its credentials being looked at: guessing keys or tokens, or a client stuck on a revoked key,
+ * costs the server (a key lookup, a signature check, a log line) at most this often.
+ */
+export const AUTH_FAILURES_PER_MINUTE = 30;
+
 export interface RateLimitOptions {
   /** Sustained requests per minute per subject (API key or JWT subject); bursts up to the same number. */
   requestsPerMinute: number;
@@ -51,6 +59,14 @@ function ticketOf(request: FastifyRequest): string | undefined {
 function unauthorized(reply: FastifyReply, message: string): FastifyReply {
   return sendProblem(reply.header('www-authenticate', 'Bearer'), toProblem(ReamError.nonRetryable('unauthorized', message)));
 }
+
+/** 429 `rate_limited` with `Retry-After`: `why`, then when to retry. */
+function rateLimited(reply: FastifyReply, waitMs: number, why: string): FastifyReply {
+  const seconds = Math.max(1, Math.ceil(waitMs / 1000));
+  return sendProblem(reply.header('retry-after', String(seconds)), toProblem(ReamError.nonRetryable('rate_limited', `${why}: retry in ${seconds} s`)));
+}
+
+const REFUSED_TOO_OFTEN = 'too many refused credentials from this address';
 
 /**
  * Authentication (API key or JWT → a {@link Principal}), authorization by the matched route's
@@ -85,12 +101,26 @@ export function registerAuth(app: FastifyInstance, keys: Pick<Ream, 'findApiKey'
     return claims && { tenantId: claims.tenantId, role: claims.role, subject: `jwt:${claims.tenantId}:${claims.subject}` };
   };
 
+  // Addresses past their refused-credentials budget, until when (ms): refused before their credentials are checked.
+  const lockedOut = new Map<string, number>();
+  const refuseCredentials = async (request: FastifyRequest, reply: FastifyReply, message: string): Promise<FastifyReply> => {
+    // Shared by every instance of a deployment (the coordination's buckets), so the budget does not multiply with them.
+    const wait = await coordination.takeToken(`auth-failure:${request.ip}`, AUTH_FAILURES_PER_MINUTE);
+    if (wait <= 0) return unauthorized(reply, message);
+    const now = Date.now();
+    for (const [address, until] of lockedOut) if (until <= now) lockedOut.delete(address);
+    lockedOut.set(request.ip, now + wait);
+    return rateLimited(reply, wait, REFUSED_TOO_OFTEN);
+  };
+
   requireDeclaredAccess(app);
   app.addHook('onRequest', async (request, reply) => {
     const access = accessOf(request);
     if (access === 'public') return;
     let principal: Principal | undefined;
     if (auth.mode === 'on') {
+      const until = lockedOut.get(request.ip);
+      if (until !== undefined && until > Date.now()) return rateLimited(reply, until - Date.now(), REFUSED_TOO_OFTEN);
       // Browsers cannot set headers on a WebSocket: they offer the token as a subprotocol, or a ticket.
       // Browsers cannot set headers on a navigation either: a download takes a ticket bound to its URL.
       const upgrade = isWebSocketUpgrade(request);
@@ -99,13 +129,13 @@ export function registerAuth(app: FastifyInstance, keys: Pick<Ream, 'findApiKey'
       if (token === undefined && ticket === undefined) return unauthorized(reply, 'missing credentials: send Authorization: Bearer <API key or JWT>');
       if (ticket !== undefined && !upgrade) {
         const redeemed = await redeemDownloadTicket(coordination, ticket, request.url);
-        if ('refused' in redeemed) return unauthorized(reply, redeemed.refused);
+        if ('refused' in redeemed) return refuseCredentials(request, reply, redeemed.refused);
         // Issued to an API key: a key revoked since then opens nothing more (a JWT cannot be revoked).
         const { tenantId, subject } = redeemed.principal;
-        if (!subject.startsWith('jwt:') && !(await keys.apiKeyLive(tenantId, subject))) return unauthorized(reply, 'the API key this download ticket was issued to has been revoked');
+        if (!subject.startsWith('jwt:') && !(await keys.apiKeyLive(tenantId, subject))) return refuseCredentials(request, reply, 'the API key this download ticket was issued to has been revoked');
         principal = redeemed.principal;
       } else principal = token === undefined ? await redeemWsTicket(coordination, ticket ?? '') : await authenticate(token);
-      if (!principal) return unauthorized(reply, `invalid, expired or revoked ${token === undefined ? 'ticket' : 'credentials'}`);
+      if (!principal) return refuseCredentials(request, reply, `invalid, expired or revoked ${token === undefined ? 'ticket' : 'credentials'}`);
       setPrincipal(request, principal);
       if (access === 'admin' && principal.role !== 'admin') {
         return sendProblem(reply, toProblem(ReamError.nonRetryable('forbidden', `${request.method} ${request.routeOptions.url ?? ''} needs an admin key`)));
@@ -114,10 +144,7 @@ export function registerAuth(app: FastifyInstance, keys: Pick<Ream, 'findApiKey'
     if (rateLimit) {
       // Shared by every instance of a deployment: a key's budget does not multiply with them.
       const wait = await coordination.takeToken(principal?.subject ?? 'local', rateLimit.requestsPerMinute);
-      if (wait > 0) {
-        const seconds = Math.max(1, Math.ceil(wait / 1000));
-        return sendProblem(reply.header('retry-after', String(seconds)), toProblem(ReamError.nonRetryable('rate_limited', `rate limit exceeded: retry in ${seconds} s`)));
-      }
+      if (wait > 0) return rateLimited(reply, wait, 'rate limit exceeded');
     }
     return undefined;
   });
