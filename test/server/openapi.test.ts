@@ -78,6 +78,7 @@ test('GET /openapi.json: an OpenAPI 3.1 document of the v1 routes whose every $r
   assert.ok(doc.paths['/v1/uploads']?.post?.responses?.['201'], 'tus creation documents 201');
   assert.ok(doc.paths['/v1/uploads/{id}']?.patch?.responses?.['204'], 'tus PATCH documents 204');
   assert.ok(doc.paths['/metrics']?.get, 'the Prometheus endpoint is listed');
+  assert.ok(doc.paths['/v1/ws']?.get?.responses?.['101'], 'the WebSocket is listed, with its 101');
   const submit = doc.paths['/v1/jobs']?.post as { requestBody?: { content?: Record<string, unknown> } } | undefined;
   assert.deepEqual(Object.keys(submit?.requestBody?.content ?? {}).sort(), ['application/json', 'multipart/form-data'], 'a submit\'s two bodies are described');
   assert.ok(doc.components?.schemas?.Job, 'the job view is a component');

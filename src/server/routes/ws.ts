@@ -49,7 +49,13 @@ export function wsRoutes(app: FastifyInstance, ream: Ream, options: WsOptions): 
     method: 'GET',
     url: '/v1/ws',
     ...TENANT,
-    schema: { hide: true },
+    schema: {
+      summary: 'WebSocket (Upgrade: websocket): live events of the caller\'s jobs (README, "WebSocket")',
+      description: 'The server greets with `{"type":"connected","protocol":"ream.v1",…}`; the client sends `subscribe` (`jobId`, `afterSeq`), `unsubscribe`, `get_job_status`, `cancel_job` and `cancel_document`, ' +
+        'and receives `event`, `job_status` and `error` messages. Credentials: `Authorization: Bearer`, the subprotocol `bearer.<token>` beside `ream.v1`, or `?ticket=` from `POST /v1/ws-ticket`. A GET without Upgrade is 400 `validation_failed`.',
+      querystring: { type: 'object', properties: { ticket: { type: 'string', description: 'A single-use ticket from POST /v1/ws-ticket (browsers)' } } },
+      response: { 101: { description: 'Switching Protocols: the WebSocket is open', type: 'null' }, ...problemResponses },
+    },
     // A plain GET (no upgrade) gets a problem, like every other error.
     handler: () => {
       throw invalid('GET /v1/ws is a WebSocket: send Upgrade: websocket');
