@@ -47,8 +47,8 @@ export function reportFlags(flags: Record<string, unknown>): ReportFlags | undef
   if (flags.pageSize !== undefined) print.pageSize = flags.pageSize as string;
   if (flags.margin !== undefined) print.margin = flags.margin as string;
   if (flags.landscape === true) print.landscape = true;
-  if (flags.header !== undefined) print.header = readFileSync(flags.header as string, 'utf8');
-  if (flags.footer !== undefined) print.footer = readFileSync(flags.footer as string, 'utf8');
+  if (flags.header !== undefined) print.header = readTemplate(flags.header as string, 'header');
+  if (flags.footer !== undefined) print.footer = readTemplate(flags.footer as string, 'footer');
   return {
     template,
     outDir: (flags.outDir as string | undefined) ?? 'reports',
@@ -70,10 +70,11 @@ export function reportJobOptions(report: ReportFlags): JsonObject {
   return job;
 }
 
-function readTemplate(path: string): string {
+/** A file a flag names (`--template`, `--header`, `--footer`), read now: one that cannot be read is a usage error. */
+function readTemplate(path: string, what = 'template'): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (error) {
-    throw ReamError.nonRetryable('validation_failed', `cannot read template ${path}: ${toReamError(error).message}`);
+    throw ReamError.nonRetryable('validation_failed', `cannot read ${what} ${path}: ${toReamError(error).message}`);
   }
 }

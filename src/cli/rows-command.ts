@@ -93,6 +93,11 @@ export async function rowsCommand(input: string, options: RowsOptions, signal: A
   const file = await stat(path).catch((error: unknown) => {
     throw ReamError.nonRetryable('validation_failed', `cannot read ${input}: ${toReamError(error).message}`);
   });
+  // The output replaces its file when the run ends: naming the input would replace the user's table (and every other sheet of a workbook).
+  const outFile = out === undefined ? undefined : await stat(out).catch(() => undefined);
+  if (outFile && outFile.dev === file.dev && outFile.ino === file.ino) {
+    throw ReamError.nonRetryable('validation_failed', `--out ${options.out ?? ''} is the input table itself: write the results to another file`);
+  }
   const summary: RowsSummary = { rows: 0, failedRows: 0, batches: 0, wallSeconds: 0, interrupted: false };
   const refused = await notATable(path);
   if (refused) return { ...summary, error: refused, wallSeconds: (Date.now() - started) / 1000 };
@@ -133,7 +138,7 @@ export async function rowsCommand(input: string, options: RowsOptions, signal: A
           // Every row read, then the document's own step failed (its reports' list not kept, say):
           // said, with a failing exit, rather than a success with nothing written.
           if (output.status === 'failed' && output.error && !summary.error) summary.error = { code: output.error.code, message: output.error.message };
-          if (outDir !== undefined && output.metadata?.columns !== undefined) await saveReports(ream, job.id, reportsFolder(outDir, job.createdAt), summary);
+          if (outDir !== undefined && output.metadata?.columns !== undefined) await saveReports(ream, job.id, reportsFolder(outDir, job), summary);
           summary.batches = (await ream.counts(job.id)).chunksTotal;
           const { usage } = await ream.jobView((await ream.getJob(job.id)) ?? job);
           if (usage) summary.usage = usage;

@@ -162,7 +162,7 @@ export async function runCommand(inputs: readonly string[], options: RunOptions,
     if (usage) summary.usage = usage;
     if (options.report && !summary.interrupted) {
       const artifacts = await ream.artifacts(job.id);
-      const folder = reportsFolder(resolve(options.report.outDir), job.createdAt);
+      const folder = reportsFolder(resolve(options.report.outDir), job);
       summary.reports = { total: artifacts.length, written: await writeReports(ream, artifacts, folder), folder };
     }
   } finally {

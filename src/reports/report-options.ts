@@ -37,6 +37,13 @@ export function reportSpec(options: JsonObject): ReportSpec | undefined {
       throw ReamError.nonRetryable('validation_failed', `option "locale" is not a locale such as en-US: ${locale}`);
     }
   }
+  if (timezone !== undefined) {
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: timezone });
+    } catch {
+      throw ReamError.nonRetryable('validation_failed', `option "timezone" is not an IANA time zone such as UTC or Europe/Paris: ${timezone}`);
+    }
+  }
   const sandbox = { ...(locale === undefined ? {} : { locale }), ...(timezone === undefined ? {} : { timezone }) };
   const config: ReportSpec['config'] = { template, ...(name === undefined ? {} : { name }), pdf: pdf !== undefined && pdf !== false, ...sandbox };
   if (pdf !== undefined && pdf !== false && pdf !== true && (typeof pdf !== 'object' || pdf === null || Array.isArray(pdf))) {

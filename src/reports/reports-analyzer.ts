@@ -21,7 +21,11 @@ export interface ReportSpec {
   config: Record<string, string | boolean>;
 }
 
-/** What a chunk stores per row it rendered: names are made unique per document in `finish`. */
+/**
+ * What a chunk stores per row: its base name and the files it rendered. Names are made unique
+ * per document in `finish`, in row order; a failed row keeps its name (no files), so that the
+ * rows after it keep theirs when it is retried and succeeds.
+ */
 interface RenderedRow {
   row: number;
   base: string;
@@ -73,9 +77,21 @@ async function renderRow(spec: ReportSpec, page: PageText, blobs: BlobStore, pri
   return renderReport(spec, rowData(page), page.page, `row-${page.page}`, blobs, print);
 }
 
+/** A row's (or document's) base name: its `name` template rendered and made safe, else `fallback`. */
+async function baseName(spec: ReportSpec, data: TemplateData, fallback: string): Promise<string> {
+  return spec.name ? safeFileName(await spec.name.render(data), fallback) : fallback;
+}
+
+/** The name a failed row keeps (see {@link RenderedRow}); `row-<n>` when its name cannot be rendered either. */
+async function failedRow(spec: ReportSpec, page: PageText): Promise<RenderedRow> {
+  const fallback = `row-${page.page}`;
+  const base = await baseName(spec, rowData(page), fallback).catch(() => fallback);
+  return { row: page.page, base, files: [] };
+}
+
 async function renderReport(spec: ReportSpec, data: TemplateData, row: number, fallback: string, blobs: BlobStore, print: ((html: string) => Promise<Buffer>) | undefined): Promise<RenderedRow> {
   const html = await spec.template.render(data);
-  const base = spec.name ? safeFileName(await spec.name.render(data), fallback) : fallback;
+  const base = await baseName(spec, data, fallback);
   const files: RenderedRow['files'] = [{ ext: '.html', mediaType: HTML_MEDIA_TYPE, ...(await store(blobs, html)) }];
   if (print) files.push({ ext: '.pdf', mediaType: PDF_MEDIA_TYPE, ...(await store(blobs, await print(html))) });
   return { row, base, files };
@@ -114,6 +130,7 @@ export function reportsAnalyzer(spec: ReportSpec, unit: ReportUnit = 'row'): Ana
             // A browser that died or a store that failed is the batch's problem (retried), not the row's.
             if (coded.retryable) throw coded;
             failures.push({ page: page.page, code: coded.code, message: coded.message });
+            rendered.push(await failedRow(spec, page));
           }
         }
       };

@@ -27,7 +27,7 @@ const ROWS = [
 async function reportFolder(outDir: string): Promise<string> {
   const folders = await readdir(outDir);
   assert.equal(folders.length, 1, `one timestamped folder: ${folders.join(', ')}`);
-  assert.match(folders[0]!, /^\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ$/);
+  assert.match(folders[0]!, /^\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ-[0-9a-f]{8}$/);
   return join(outDir, folders[0]!);
 }
 
@@ -64,8 +64,12 @@ describe('ream rows --template', () => {
     assert.match(info, /Page size:\s+4\d\d(\.\d+)? x 59\d(\.\d+)? pts \(A5\)/, 'A5');
 
     await rm(join(folder, 'INV-002.pdf'));
+    // A file of the right size but other bytes (another row's report once had this name) is written again.
+    const kept = await readFile(join(folder, 'INV-001.html'));
+    await writeFile(join(folder, 'INV-001.html'), Buffer.alloc(kept.length, 'x'));
     const again = await run(args, work);
-    assert.match(again.stdout, /reports: 8 file\(s\) in .* \(1 written now\)/, again.stdout + again.stderr);
+    assert.match(again.stdout, /reports: 8 file\(s\) in .* \(2 written now\)/, again.stdout + again.stderr);
+    assert.deepEqual(await readFile(join(folder, 'INV-001.html')), kept);
     assert.equal(await reportFolder(join(work, 'out')), folder, 'the resumed run writes into the same folder');
     assert.match(pdfText(join(folder, 'INV-002.pdf')), /To: Bob/);
   });
@@ -79,6 +83,12 @@ describe('ream rows --template', () => {
     assert.equal(refused.code, 2);
     assert.match(refused.stderr, /PDF reports need Chromium .*apt-get install chromium.*REAM_CHROMIUM_PATH.*\[renderer_unavailable\]/);
     assert.equal(existsSync(join(work, 'reports')), false, 'nothing ran');
+    const noFooter = await run(['rows', 'book.xlsx', '--template', 'order.liquid', '--pdf', '--footer', 'nope.html', '--progress', 'none'], work);
+    assert.equal(noFooter.code, 2);
+    assert.match(noFooter.stderr, /cannot read footer nope\.html: .*\[validation_failed\]/);
+    const badZone = await run(['rows', 'book.xlsx', '--template', 'order.liquid', '--timezone', 'Nowhere/City', '--progress', 'none'], work);
+    assert.equal(badZone.code, 2);
+    assert.match(badZone.stderr, /timezone.*Nowhere\/City.*\[validation_failed\]/);
 
     const html = await run(['rows', 'book.xlsx', '--sheet', 'Orders', '--template', 'order.liquid', '--out', 'orders.csv', '--progress', 'none'], work, noBrowser);
     assert.equal(html.code, 0, html.stdout + html.stderr);

@@ -88,6 +88,11 @@ describe('ream rows', () => {
     const usage = await run(['rows', 'header.csv', '--out', 'out.txt'], work);
     assert.equal(usage.code, 2);
     assert.match(usage.stderr, /--out must end in \.csv, \.xlsx, \.jsonl/);
+    await writeFile(join(work, 'mine.csv'), 'id,name\n1,a\n');
+    const itself = await run(['rows', 'mine.csv', '--out', './mine.csv', '--progress', 'none'], work);
+    assert.equal(itself.code, 2, itself.stderr);
+    assert.match(itself.stderr, /is the input table itself/);
+    assert.equal(await readFile(join(work, 'mine.csv'), 'utf8'), 'id,name\n1,a\n', 'the input is left as it was');
   });
 
   test('the corpus CSV (sklearn wine_data): one row out per row in, each with the code that says why it failed', async (t) => {
