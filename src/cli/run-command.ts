@@ -313,11 +313,12 @@ class RunTracker {
     this.#filesTotal = count + this.#children;
   }
 
-  progress(progress: { pagesDone: number; pagesTotal: number; etaSeconds: number | null }): void {
+  progress(progress: { pagesDone: number; pagesTotal: number; etaSeconds: number | null; documentsUncounted?: number }): void {
     this.#view.update({
       filesDone: this.#written,
       filesTotal: this.#filesTotal,
-      counting: this.#added < this.#filesTotal,
+      // Until every file is in and inspected, the page total is still growing.
+      counting: this.#added < this.#filesTotal || (progress.documentsUncounted ?? 0) > 0,
       pagesDone: progress.pagesDone,
       pagesTotal: progress.pagesTotal,
       etaSeconds: progress.etaSeconds,

@@ -6,10 +6,16 @@ export interface Progress {
   documentsTotal: number;
   pagesDone: number;
   pagesTotal: number;
-  /** 0–100, by pages when page counts are known, else by documents. */
+  /**
+   * 0–100, by pages when page counts are known, else by documents. While some documents are not
+   * counted yet (`documentsUncounted`), each is taken to have the average page count of those
+   * that are.
+   */
   percent: number;
-  /** Seconds left at the current page rate; `null` until there is a rate to go by. */
+  /** Seconds left at the current page rate (over the pages estimated as `percent` is); `null` until there is a rate to go by. */
   etaSeconds: number | null;
+  /** Documents whose pages are not counted yet (not inspected): `pagesTotal` will still grow. Absent when 0. */
+  documentsUncounted?: number;
   /** Jobs of the `rows` pipeline: data rows done and in all (a table's rows are its pages). */
   rows?: { done: number; total: number };
 }

@@ -16,10 +16,15 @@ export class ProgressTracker {
   progress(jobId: string, counts: JobCounts, now: number, pipeline?: string): Progress {
     const documentsDone = counts.documentsSucceeded + counts.documentsPartial + counts.documentsFailed + counts.documentsCancelled;
     const allDone = counts.documentsTotal > 0 && documentsDone === counts.documentsTotal;
+    const uncounted = counts.documentsUncounted;
+    // Documents not inspected yet count as the average of those that are: without them a job's
+    // first small document read made it "99 %, 0 s left", and the percent fell as others were counted.
+    const counted = counts.documentsTotal - uncounted;
+    const pagesExpected = counts.pagesTotal + (uncounted > 0 ? uncounted * Math.max(1, counted > 0 ? counts.pagesTotal / counted : 1) : 0);
     let percent: number;
     if (counts.documentsTotal === 0) percent = 0;
     else if (allDone) percent = 100;
-    else if (counts.pagesTotal > 0) percent = Math.min(99, (100 * counts.pagesDone) / counts.pagesTotal);
+    else if (counts.pagesTotal > 0) percent = Math.min(99, (100 * counts.pagesDone) / pagesExpected);
     else percent = Math.min(99, (100 * documentsDone) / counts.documentsTotal);
 
     const first = this.#firstSeen.get(jobId);
@@ -28,7 +33,7 @@ export class ProgressTracker {
     if (allDone) etaSeconds = 0;
     else if (first && now > first.at && counts.pagesDone > first.pagesDone) {
       const rate = (counts.pagesDone - first.pagesDone) / ((now - first.at) / 1000);
-      etaSeconds = Math.max(0, Math.round((counts.pagesTotal - counts.pagesDone) / rate));
+      etaSeconds = Math.max(0, Math.round((pagesExpected - counts.pagesDone) / rate));
     }
     return {
       documentsDone,
@@ -37,6 +42,7 @@ export class ProgressTracker {
       pagesTotal: counts.pagesTotal,
       percent: Math.round(percent * 10) / 10,
       etaSeconds,
+      ...(uncounted > 0 && !allDone ? { documentsUncounted: uncounted } : {}),
       ...(pipeline === ROWS_PIPELINE ? { rows: { done: counts.pagesDone, total: counts.pagesTotal } } : {}),
     };
   }

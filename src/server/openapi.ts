@@ -68,6 +68,7 @@ export const SHARED_SCHEMAS = [
       pagesTotal: { type: 'integer' },
       percent: { type: 'number' },
       etaSeconds: nullable('number'),
+      documentsUncounted: { type: 'integer', description: 'Documents whose pages are not counted yet: pagesTotal will still grow (absent when 0)' },
       rows: {
         type: 'object',
         description: 'Jobs of the rows pipeline: data rows done and in all',

@@ -95,6 +95,8 @@ export interface JobCounts {
   documentsCancelled: number;
   /** Sum of known page counts. */
   pagesTotal: number;
+  /** Documents not ended whose page count is not known yet (not inspected): `pagesTotal` still grows by theirs. */
+  documentsUncounted: number;
   /** Pages in chunks that have a result (succeeded or failed). */
   pagesDone: number;
   chunksTotal: number;

@@ -23,6 +23,7 @@ export function jobCountsReader(db: Kysely<JobDocumentTables>): (jobId: string) 
       documentsFailed: toNumber(docs.failed),
       documentsCancelled: toNumber(docs.cancelled),
       pagesTotal: toNumber(docs.pages),
+      documentsUncounted: toNumber(docs.uncounted),
       pagesDone: toNumber(chunks.pages),
       chunksTotal: toNumber(docs.chunks),
       chunksSucceeded: toNumber(chunks.succeeded),
@@ -44,6 +45,7 @@ function documentCountsQuery(db: Kysely<JobDocumentTables>, jobId: string) {
         countStatus('failed').as('failed'),
         countStatus('cancelled').as('cancelled'),
         eb.fn.sum<number | string | null>(eb.fn.coalesce('pages_total', eb.lit(0))).as('pages'),
+        eb.fn.sum<number | string | null>(eb.case().when(eb.and([eb('pages_total', 'is', null), eb('status', 'in', ['queued', 'running'])])).then(1).else(0).end()).as('uncounted'),
         eb.fn.sum<number | string | null>(eb.fn.coalesce('chunks_total', eb.lit(0))).as('chunks'),
       ];
     });

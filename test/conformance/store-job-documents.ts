@@ -269,10 +269,10 @@ const cases: ConformanceCase<Subject>[] = [
     name: 'jobCounts are computed from rows, so repeats never double-count',
     async run({ store }) {
       const { jobId, documentIds } = await jobWithDocuments(store, 5);
-      const [d0, d1, d2, d3] = documentIds as [string, string, string, string, string];
+      const [d0, d1, d2, d3, d4] = documentIds as [string, string, string, string, string];
       const zero: JobCounts = {
         documentsTotal: 5, documentsSucceeded: 0, documentsPartial: 0, documentsFailed: 0, documentsCancelled: 0,
-        pagesTotal: 0, pagesDone: 0, chunksTotal: 0, chunksSucceeded: 0, chunksFailed: 0,
+        pagesTotal: 0, documentsUncounted: 5, pagesDone: 0, chunksTotal: 0, chunksSucceeded: 0, chunksFailed: 0,
       };
       assert.deepEqual(await store.jobCounts(jobId), zero);
       await store.updateJobDocument(jobId, d0, { status: 'succeeded', pagesTotal: 10, chunksTotal: 2 });
@@ -287,9 +287,14 @@ const cases: ConformanceCase<Subject>[] = [
       }
       assert.deepEqual(await store.jobCounts(jobId), {
         documentsTotal: 5, documentsSucceeded: 1, documentsPartial: 1, documentsFailed: 1, documentsCancelled: 1,
-        pagesTotal: 14, pagesDone: 14, chunksTotal: 3, chunksSucceeded: 2, chunksFailed: 1,
+        pagesTotal: 14, documentsUncounted: 1, pagesDone: 14, chunksTotal: 3, chunksSucceeded: 2, chunksFailed: 1,
       });
-      assert.deepEqual(await store.jobCounts('missing'), { ...zero, documentsTotal: 0 });
+      // Ended documents are never "uncounted"; a running one is until its page count is known.
+      await store.updateJobDocument(jobId, d4, { status: 'running' });
+      assert.equal((await store.jobCounts(jobId)).documentsUncounted, 1);
+      await store.updateJobDocument(jobId, d4, { pagesTotal: 3 });
+      assert.equal((await store.jobCounts(jobId)).documentsUncounted, 0);
+      assert.deepEqual(await store.jobCounts('missing'), { ...zero, documentsTotal: 0, documentsUncounted: 0 });
     },
   },
 ];

@@ -10,7 +10,7 @@ import type { JobCounts } from '../../src/store/port.ts';
 function countsOf(documentsSucceeded: number, documents = REUSE_FROM_ROWS): JobCounts {
   return {
     documentsTotal: documents, documentsSucceeded, documentsPartial: 0, documentsFailed: 0, documentsCancelled: 0,
-    pagesTotal: documents, pagesDone: documentsSucceeded, chunksTotal: documents, chunksSucceeded: documentsSucceeded, chunksFailed: 0,
+    pagesTotal: documents, documentsUncounted: 0, pagesDone: documentsSucceeded, chunksTotal: documents, chunksSucceeded: documentsSucceeded, chunksFailed: 0,
   };
 }
 
