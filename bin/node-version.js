@@ -4,6 +4,13 @@
 /** The oldest Node.js ream runs on (package.json `engines`). */
 export const MINIMUM_NODE = '22.13.0';
 
+/**
+ * The oldest Node.js that runs ream's TypeScript sources as they are (type stripping without a
+ * flag): a checkout without a build (`REAM_FROM_SOURCE=1`), and `npm test`. A build runs on
+ * {@link MINIMUM_NODE}.
+ */
+export const MINIMUM_NODE_FOR_SOURCES = '22.18.0';
+
 /** True when version `a` (x.y.z) is older than `b`. */
 function older(a, b) {
   const [x, y] = [a, b].map((v) => v.split('.').map((part) => Number.parseInt(part, 10) || 0));
@@ -18,5 +25,17 @@ export function nodeVersionProblem(version) {
     `ream: this is Node.js ${version}; ream needs Node.js ${MINIMUM_NODE} or newer (Node 24 LTS recommended).`,
     'Get Node 24 with your version manager (`nvm install 24`, `fnm install 24`, `volta install node@24`),',
     'or from the npm registry: `npm install -g node@24`, then run the command again.',
+  ].join('\n');
+}
+
+/**
+ * What to tell the user when `version` cannot run ream's TypeScript sources (`what`: what they
+ * tried; `built`: whether a build would do instead); undefined when it can.
+ */
+export function sourcesNodeProblem(version, what, built = true) {
+  if (!older(version, MINIMUM_NODE_FOR_SOURCES)) return undefined;
+  return [
+    `ream: this is Node.js ${version}; ${what} runs ream's TypeScript sources, which needs Node.js ${MINIMUM_NODE_FOR_SOURCES} or newer (Node 24 LTS recommended).`,
+    `${built ? `Build first (\`npm run build\`: a build runs on ${MINIMUM_NODE}), or get` : 'Get'} Node 24: \`nvm install 24\`, \`npm install -g node@24\`.`,
   ].join('\n');
 }

@@ -4,7 +4,7 @@
 // runs the TypeScript sources directly (type stripping), so `npm test` needs no build step.
 import { existsSync } from 'node:fs';
 import module from 'node:module';
-import { nodeVersionProblem } from './node-version.js';
+import { nodeVersionProblem, sourcesNodeProblem } from './node-version.js';
 
 // Checked before anything native loads: on an older Node the SQLite addon crashes the process
 // (a bare "Segmentation fault") instead of saying what is wrong.
@@ -20,5 +20,11 @@ if (problem !== undefined) {
 module.enableCompileCache();
 
 const built = [new URL('../dist/bundle/main.js', import.meta.url), new URL('../dist/cli/main.js', import.meta.url)].find((url) => existsSync(url));
-const { main } = built && !process.env.REAM_FROM_SOURCE ? await import(built.href) : await import('../src/cli/main.ts');
+const fromSources = !built || process.env.REAM_FROM_SOURCE;
+const sourcesProblem = fromSources ? sourcesNodeProblem(process.versions.node, built ? 'REAM_FROM_SOURCE=1' : 'a checkout without a build') : undefined;
+if (sourcesProblem !== undefined) {
+  process.stderr.write(`${sourcesProblem}\n`);
+  process.exit(2);
+}
+const { main } = fromSources ? await import('../src/cli/main.ts') : await import(built.href);
 await main(process.argv);

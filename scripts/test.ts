@@ -18,6 +18,14 @@ import { tap } from 'node:test/reporters';
 import { fileURLToPath } from 'node:url';
 import { glob } from 'tinyglobby';
 import { fileDuration, formatDurations, type FileDuration, type TestEventData } from './file-durations-reporter.ts';
+import { sourcesNodeProblem } from '../bin/node-version.js';
+
+// The tests run the sources (and spawn the CLI from them): say so on a Node that cannot, rather than fail every file.
+const sourcesProblem = sourcesNodeProblem(process.versions.node, '`npm test`', false);
+if (sourcesProblem !== undefined) {
+  process.stderr.write(`${sourcesProblem}\n`);
+  process.exit(2);
+}
 
 /**
  * Files at a time. On 2 cores the suite is CPU-bound past about four (docs/testing.md); six keeps

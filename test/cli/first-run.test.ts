@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { promisify } from 'node:util';
-import { MINIMUM_NODE, nodeVersionProblem } from '../../bin/node-version.js';
+import { MINIMUM_NODE, MINIMUM_NODE_FOR_SOURCES, nodeVersionProblem, sourcesNodeProblem } from '../../bin/node-version.js';
 import { repoRoot } from '../support/env.ts';
 import { runReam } from '../support/run-ream.ts';
 
@@ -34,6 +34,15 @@ void describe('first run', () => {
       assert.match(message, /npm install -g node@24/);
     }
     for (const version of ['22.13.0', '22.18.1', '24.21.0', '25.0.0', '100.1.1']) assert.equal(checkVersion(version), undefined, version);
+  });
+
+  void test('the sources (no build, REAM_FROM_SOURCE, npm test) need type stripping without a flag: Node 22.18, said so', () => {
+    assert.equal(MINIMUM_NODE_FOR_SOURCES, '22.18.0');
+    const message = sourcesNodeProblem('22.13.1', 'a checkout without a build') ?? '';
+    assert.match(message, /this is Node\.js 22\.13\.1; a checkout without a build runs ream's TypeScript sources, which needs Node\.js 22\.18\.0 or newer/);
+    assert.match(message, /npm run build/);
+    assert.doesNotMatch(sourcesNodeProblem('22.17.0', '`npm test`', false) ?? '', /npm run build/, 'a build does not run the tests');
+    for (const version of ['22.18.0', '24.21.0']) assert.equal(sourcesNodeProblem(version, 'x'), undefined, version);
   });
 
   void test('the CLI keeps its compiled code in Node\'s compile cache, under the temp dir, unless told not to', async () => {
