@@ -149,7 +149,26 @@ export function toReamError(error: unknown): ReamError {
     if (error.name === 'AbortError') return new ReamError('cancelled', error.message || 'cancelled', { cause: error });
     return new ReamError('internal', error.message, { cause: error });
   }
-  return new ReamError('internal', String(error));
+  return new ReamError('internal', thrownMessage(error), { cause: error });
+}
+
+/**
+ * The message of something thrown that is no Error: a string as it is, an object's own
+ * `message` (a plain `{ code, message }` a library threw), else its JSON, not "[object Object]".
+ */
+function thrownMessage(thrown: unknown): string {
+  if (typeof thrown === 'object' && thrown !== null) {
+    const { message } = thrown as { message?: unknown };
+    if (typeof message === 'string' && message !== '') return message;
+    try {
+      const json = JSON.stringify(thrown);
+      if (json !== undefined && json !== '{}') return json.length > 500 ? `${json.slice(0, 500)}…` : json;
+    } catch {
+      // a cycle or a BigInt: the plain form below
+    }
+  }
+  if (typeof thrown === 'string' && thrown !== '') return thrown;
+  return `${thrown === '' ? 'an empty string' : String(thrown)} was thrown, not an Error`;
 }
 
 /** Rebuilds a {@link ReamError} from its serialised form (across threads, processes, the store). */

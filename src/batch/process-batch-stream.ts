@@ -20,7 +20,7 @@ export function processBatchStream<T, R>(
   fn: ItemFunction<T, R>,
   options: BatchOptions<T, R> = {},
 ): AsyncGenerator<ItemResult<T, R>, void, undefined> {
-  return stream(items, fn, resolveSettings(options));
+  return stream(items, fn, resolveSettings(options, fn));
 }
 
 async function* stream<T, R>(items: BatchInput<T>, fn: ItemFunction<T, R>, settings: BatchSettings<T, R>): AsyncGenerator<ItemResult<T, R>, void, undefined> {

@@ -25,7 +25,7 @@ export async function processBatch<T, R>(
   fn: ItemFunction<T, R>,
   options: BatchOptions<T, R> = {},
 ): Promise<BatchResult<T, R>> {
-  const settings = resolveSettings(options);
+  const settings = resolveSettings(options, fn);
   // Results land at their input position as they complete; every pulled item gets one, so the
   // array has no holes by the time the batch is done.
   const results: ItemResult<T, R>[] = [];

@@ -37,8 +37,35 @@ function isDelay(value: number, max = MAX_TIMER_MS): boolean {
   return Number.isFinite(value) && value >= 0 && value <= max;
 }
 
-/** Applies defaults and refuses impossible options with `validation_failed`. */
-export function resolveSettings<T, R>(options: BatchOptions<T, R>): BatchSettings<T, R> {
+const OPTION_KEYS = ['concurrency', 'retry', 'timeoutMs', 'signal', 'onEvent', 'checkpoint', 'rate'];
+const RETRY_KEYS = ['maxAttempts', 'baseDelayMs', 'maxDelayMs', 'factor', 'retryable', 'random'];
+const CHECKPOINT_KEYS = ['path', 'key'];
+const RATE_KEYS = ['perSecond', 'perMinute'];
+
+/**
+ * Refuses what is not an object of the known keys: a typo (`concurency`) would otherwise be
+ * ignored without a word, and a batch would run with defaults its caller did not mean.
+ */
+function checkObject(value: unknown, what: string, keys: readonly string[]): void {
+  check(typeof value === 'object' && value !== null && !Array.isArray(value), `${what} must be an object, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}`);
+  const unknown = Object.keys(value as object).filter((key) => !keys.includes(key));
+  check(unknown.length === 0, `unknown ${what === 'options' ? 'option' : `${what} option`} ${unknown.map((key) => `"${key}"`).join(', ')} (known: ${keys.join(', ')})`);
+}
+
+function checkFunction(value: unknown, what: string): void {
+  check(value === undefined || typeof value === 'function', `${what} must be a function, got ${typeof value}`);
+}
+
+/** Applies defaults and refuses impossible options (and an `fn` that is no function) with `validation_failed`. */
+export function resolveSettings<T, R>(options: BatchOptions<T, R>, fn: unknown): BatchSettings<T, R> {
+  check(typeof fn === 'function', `fn must be a function (item, context) => result, got ${typeof fn}`);
+  checkObject(options, 'options', OPTION_KEYS);
+  if (options.retry !== undefined) checkObject(options.retry, 'retry', RETRY_KEYS);
+  if (options.checkpoint !== undefined) checkObject(options.checkpoint, 'checkpoint', CHECKPOINT_KEYS);
+  if (options.rate !== undefined) checkObject(options.rate, 'rate', RATE_KEYS);
+  checkFunction(options.retry?.retryable, 'retry.retryable');
+  checkFunction(options.retry?.random, 'retry.random');
+  checkFunction(options.checkpoint?.key, 'checkpoint.key');
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
   check(concurrency === Infinity || (Number.isInteger(concurrency) && concurrency >= 1), `concurrency must be an integer ≥ 1 or Infinity, got ${concurrency}`);
 

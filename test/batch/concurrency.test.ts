@@ -120,6 +120,42 @@ void test('impossible options are refused with validation_failed', async () => {
   await assert.rejects(processBatch(42 as unknown as number[], () => 1), /Iterable/);
 });
 
+void test('an fn, options or callbacks of the wrong kind, and unknown option keys, are refused up front with validation_failed', async () => {
+  const refused: [string, () => Promise<unknown>, RegExp][] = [
+    ['fn not a function', () => processBatch([1], 'nope' as never), /fn must be a function/],
+    ['options null', () => processBatch([1], () => 1, null as never), /options must be an object, got null/],
+    ['rate null', () => processBatch([1], () => 1, { rate: null as never }), /rate must be an object/],
+    ['checkpoint null', () => processBatch([1], () => 1, { checkpoint: null as never }), /checkpoint must be an object/],
+    ['retry a number', () => processBatch([1], () => 1, { retry: 3 as never }), /retry must be an object, got number/],
+    ['a typo', () => processBatch([1], () => 1, { concurency: 3 } as never), /unknown option "concurency"/],
+    ['a retry typo', () => processBatch([1], () => 1, { retry: { maxAttempt: 3 } } as never), /unknown retry option "maxAttempt"/],
+    ['retryable not a function', () => processBatch([1], () => 1, { retry: { retryable: true as never } }), /retry\.retryable must be a function/],
+    ['random not a function', () => processBatch([1], () => 1, { retry: { random: 0.5 as never } }), /retry\.random must be a function/],
+    ['checkpoint key not a function', () => processBatch([1], () => 1, { checkpoint: { path: 'x', key: 'id' as never } }), /checkpoint\.key must be a function/],
+  ];
+  for (const [what, call, message] of refused) {
+    await assert.rejects(call(), (error: unknown) => error instanceof ReamError && error.code === 'validation_failed' && message.test(error.message), what);
+  }
+});
+
+void test('a thrown value that is no Error keeps what it said, and is the cause', async () => {
+  const thrown: [unknown, RegExp][] = [
+    [{ code: 'E_QUOTA', message: 'quota hit' }, /^quota hit$/],
+    [{ code: 'E_QUOTA' }, /^\{"code":"E_QUOTA"\}$/],
+    ['disk full', /^disk full$/],
+    [undefined, /^undefined was thrown, not an Error$/],
+    [null, /^null was thrown, not an Error$/],
+  ];
+  for (const [value, message] of thrown) {
+    const { results } = await processBatch([1], () => {
+      throw value;
+    }, { retry: { maxAttempts: 1 } });
+    const error = results[0]?.error;
+    assert.match(error?.message ?? '', message, String(value));
+    assert.equal(error?.cause, value, 'the thrown value is the cause');
+  }
+});
+
 void test('an input that throws rejects the batch, after aborting what was running', async () => {
   let abortedRunning = false;
   async function* broken(): AsyncGenerator<number> {
