@@ -10,7 +10,7 @@ import { describe, test } from 'node:test';
 import { MAX_NESTING } from '../../src/formats/html/html-text.ts';
 import { DOCX_MEDIA_TYPE, HTML_MEDIA_TYPE, XLSX_MEDIA_TYPE } from '../../src/formats/sniff.ts';
 import type { Extraction, Inspection, ReadLimits } from '../../src/formats/types.ts';
-import { DOCX_SECTION_PAGINATION, DOCX_WHOLE_PAGINATION } from '../../src/formats/docx/docx-pages.ts';
+import { DOCX_SECTION_PAGINATION, DOCX_WHOLE_PAGINATION, markBreaks } from '../../src/formats/docx/docx-pages.ts';
 import { WHOLE_DOCUMENT_PAGINATION } from '../../src/formats/whole-document-format.ts';
 import JSZip from 'jszip';
 import { formatsFixture } from '../support/formats-fixture.ts';
@@ -103,6 +103,26 @@ void describe('Word and HTML documents', () => {
     await rejectsWithCode(format.inspect(await file('cut.docx', docx.subarray(0, docx.length >> 1)), limits), 'invalid_docx', /not a readable ZIP/);
   });
 
+  void test('page breaks in their other legal spellings are seen; markup built to make a search backtrack is read in linear time', () => {
+    const marker = 'MARK';
+    const marked = markBreaks([
+      "<w:p><w:r><w:t>a</w:t><w:br w:type='page'/><w:t>b</w:t></w:r></w:p>",
+      '<w:p><w:r><w:br w:clear="all" w:type="page"></w:br><w:t>c</w:t></w:r></w:p>',
+      '<w:p><w:r><w:brX w:type="page"/><w:br w:type="textWrapping"/><w:t>d</w:t></w:r></w:p>',
+      "<w:p><w:pPr><w:pageBreakBefore w:val='false'/></w:pPr><w:r><w:t>e</w:t></w:r></w:p>",
+      "<w:p><w:pPr><w:pageBreakBefore w:val='1'/></w:pPr><w:r><w:t>f</w:t></w:r></w:p>",
+    ].join(''), marker);
+    assert.equal(marked.split(marker).length - 1, 3, marked);
+    assert.doesNotMatch(marked, /<\/w:br>/, 'the end tag goes with its break');
+    // Each of these took seconds to minutes with regular expressions over the whole text.
+    for (const hostile of [`<!-- ${'<w:br '.repeat(300_000)} -->`, `<w:p><w:pPr>${'<w:pageBreakBefore w:val="'.repeat(100_000)}</w:pPr></w:p>`,
+      `<w:p><w:pPr>${'<w:sectPr '.repeat(100_000)}</w:pPr></w:p>`, `${'<w:p><w:pPr><w:sectPr></w:sectPr></w:pPr>'.repeat(50_000)}`]) {
+      const started = performance.now();
+      markBreaks(hostile, marker);
+      assert.ok(performance.now() - started < 3_000, `${hostile.slice(0, 40)}: ${Math.round(performance.now() - started)} ms`);
+    }
+  });
+
   void test('a ZIP bomb is refused from its declared sizes before anything is inflated (resource_limit)', async () => {
     const docx = await readFile(join(FIXTURES, 'mammoth-tables.docx'));
     const bomb = await file('bomb.docx', declareSize(docx, 'word/document.xml', 900 * 2 ** 20));
@@ -116,6 +136,14 @@ void describe('Word and HTML documents', () => {
     // An entry that inflates past what its directory declares is stopped as it does.
     const liar = await file('liar.docx', declareSize(docx, 'docProps/core.xml', 10));
     await rejectsWithCode(format.inspect(liar, limits), 'resource_limit', /past the 10 bytes/);
+    // The parts the Word reader inflates itself: a lie found once inflated is resource_limit all the same.
+    const lyingStyles = await file('liar-styles.docx', declareSize(docx, 'word/styles.xml', 10));
+    await rejectsWithCode(read(lyingStyles), 'resource_limit', /inflates past/);
+    // A workbook's sheet that lies is stopped as it inflates too, not read whole (it used to "succeed").
+    const sheets = fixture.formats().byMediaType(XLSX_MEDIA_TYPE);
+    assert.ok(sheets);
+    const lyingBook = await file('liar.xlsx', declareSize(Buffer.from(await ordersWorkbook()), 'xl/worksheets/sheet1.xml', 10));
+    await rejectsWithCode(sheets.inspect(lyingBook, limits), 'resource_limit', /sheet1\.xml inflates past the 10 bytes/);
   });
 
   void test('a real HTML page: its title, its text in reading order, no markup', async () => {

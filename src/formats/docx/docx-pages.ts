@@ -20,12 +20,63 @@ export function newMarker(): string {
 }
 
 const run = (marker: string): string => `<w:r><w:t>${marker}</w:t></w:r>`;
-const PAGE_BREAK = /<w:br\b[^>]*\bw:type="page"[^>]*\/>/g;
 /** A paragraph's properties (not the ones inside a tracked change, which hold properties of their own). */
 const PARAGRAPH_PROPERTIES = /<w:pPr>((?:(?!<\/?w:pPr>)[\s\S])*)<\/w:pPr>/g;
-const BREAK_BEFORE = /<w:pageBreakBefore(?:\s+w:val="(?!0"|false"|off")[^"]*")?\s*\/>/;
-const SECTION = /<w:sectPr\b[\s\S]*?<\/w:sectPr>/;
-const CONTINUOUS = /<w:type\s+w:val="continuous"\s*\/>/;
+const CONTINUOUS = /<w:type\s+w:val=["']continuous["']\s*\/>/;
+const NAME_ENDS = new Set([' ', '\t', '\n', '\r', '/', '>']);
+
+// The breaks are found by scanning for tags with indexOf rather than by regular expressions
+// that search for an attribute across a whole tag: on a document full of unclosed `<w:br ` such
+// a search backtracks to the end of the text from every one of them (minutes for a few KB).
+
+/** Each `<name …>` tag of `xml` in order (with `start` and `end` past its `>`); a tag left open ends the scan. */
+function* tags(xml: string, name: string): Generator<{ start: number; end: number; tag: string }> {
+  for (let from = 0; ;) {
+    const start = xml.indexOf(`<${name}`, from);
+    if (start === -1) return;
+    const end = xml.indexOf('>', start);
+    if (end === -1) return;
+    // `<w:brX …>` is another element: the name must end there.
+    if (NAME_ENDS.has(xml.charAt(start + name.length + 1))) yield { start, end: end + 1, tag: xml.slice(start, end + 1) };
+    from = end + 1;
+  }
+}
+
+/** The value of the attribute `name` (any namespace prefix, either quote) in one tag. */
+function attribute(tag: string, name: string): string | undefined {
+  const match = new RegExp(`\\s(?:[\\w.-]+:)?${name}\\s*=\\s*(?:"([^"]*)"|'([^']*)')`).exec(tag);
+  return match ? (match[1] ?? match[2]) : undefined;
+}
+
+/** `xml` with each page break (`<w:br w:type="page"/>`, or written with an end tag) replaced by `replacement`. */
+function replacePageBreaks(xml: string, replacement: string): string {
+  let out = '';
+  let from = 0;
+  for (const { start, end, tag } of tags(xml, 'w:br')) {
+    if (attribute(tag, 'type') !== 'page') continue;
+    out += xml.slice(from, start) + replacement;
+    from = !tag.endsWith('/>') && xml.startsWith('</w:br>', end) ? end + '</w:br>'.length : end;
+  }
+  return out + xml.slice(from);
+}
+
+/** Whether a paragraph's properties ask for a page break before it (`<w:pageBreakBefore/>`, not turned off by its `w:val`). */
+function breaksBefore(properties: string): boolean {
+  for (const { tag } of tags(properties, 'w:pageBreakBefore')) {
+    const value = attribute(tag, 'val');
+    if (value === undefined || !['0', 'false', 'off'].includes(value)) return true;
+  }
+  return false;
+}
+
+/** Whether a paragraph's properties end a section that starts a new page (its `w:sectPr` not `continuous`). */
+function endsPage(properties: string): boolean {
+  const [section] = tags(properties, 'w:sectPr');
+  if (section === undefined) return false;
+  const { start } = section;
+  const end = properties.indexOf('</w:sectPr>', start);
+  return end !== -1 && !CONTINUOUS.test(properties.slice(start, end));
+}
 
 /**
  * `word/document.xml` with a text run holding `marker` at each break: in place of a page break,
@@ -34,15 +85,18 @@ const CONTINUOUS = /<w:type\s+w:val="continuous"\s*\/>/;
  */
 export function markBreaks(xml: string, marker: string): string {
   const sectionEnd = `${marker}section`;
-  const marked = xml
-    .replace(PAGE_BREAK, `<w:t>${marker}</w:t>`)
-    .replace(PARAGRAPH_PROPERTIES, (properties: string, inner: string) => {
-      const section = SECTION.exec(inner)?.[0];
-      const endsPage = section !== undefined && !CONTINUOUS.test(section);
-      return `${properties}${BREAK_BEFORE.test(inner) ? run(marker) : ''}${endsPage ? sectionEnd : ''}`;
-    });
+  const marked = replacePageBreaks(xml, `<w:t>${marker}</w:t>`).replace(PARAGRAPH_PROPERTIES, (properties: string, inner: string) =>
+    `${properties}${breaksBefore(inner) ? run(marker) : ''}${endsPage(inner) ? sectionEnd : ''}`);
   // The section's end goes at its paragraph's end: after the paragraph's runs.
-  return marked.replace(new RegExp(`${sectionEnd}([\\s\\S]*?)</w:p>`, 'g'), (_, runs: string) => `${runs}${run(marker)}</w:p>`);
+  let out = '';
+  let from = 0;
+  for (let at = marked.indexOf(sectionEnd); at !== -1; at = marked.indexOf(sectionEnd, from)) {
+    const close = marked.indexOf('</w:p>', at);
+    if (close === -1) break;
+    out += `${marked.slice(from, at)}${marked.slice(at + sectionEnd.length, close)}${run(marker)}</w:p>`;
+    from = close + '</w:p>'.length;
+  }
+  return out + marked.slice(from);
 }
 
 /** The laid-out text cut at the markers; an empty part before the first or after the last break (a break at the very start or end) is no page. */

@@ -79,7 +79,12 @@ async function wordPages(path: string, links: boolean): Promise<string[]> {
     const buffer = await zip.generateAsync({ type: 'nodebuffer', compression: 'STORE' });
     html = (await mammoth.convertToHtml({ buffer })).value;
   } catch (error) {
-    throw ReamError.nonRetryable('invalid_docx', `the Word document cannot be read: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    const message = error instanceof Error ? error.message : String(error);
+    // JSZip checks each entry's size once it is inflated: an entry that lies about it is a bomb, as the directory check's are.
+    if (/uncompressed data size mismatch/i.test(message)) {
+      throw ReamError.nonRetryable('resource_limit', 'an entry of the Word document inflates past the size its directory declares', { cause: error });
+    }
+    throw ReamError.nonRetryable('invalid_docx', `the Word document cannot be read: ${message}`, { cause: error });
   }
   return splitAtMarkers(htmlText(html, links), marker);
 }

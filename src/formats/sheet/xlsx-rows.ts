@@ -16,7 +16,7 @@ import type { Readable } from 'node:stream';
 import type ExcelJS from 'exceljs';
 import type { CentralDirectoryFile } from 'unzipper';
 import { ReamError } from '../../errors.ts';
-import { checkZipSizes } from '../zip/zip-container.ts';
+import { checkZipSizes, entryStream } from '../zip/zip-container.ts';
 import type { CellValue } from '../types.ts';
 
 export interface SheetRows {
@@ -61,7 +61,8 @@ export async function openXlsxSheet(path: string, wanted?: string): Promise<Shee
     const part = (name: string): Readable | undefined => {
       const file: CentralDirectoryFile | undefined = files.find((f) => f.path === name);
       if (!file) return undefined;
-      const stream = file.stream();
+      // Each part at most its declared size: a part that lies about it fails with resource_limit.
+      const stream = entryStream(file);
       streams.add(stream);
       return stream;
     };

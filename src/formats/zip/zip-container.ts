@@ -4,6 +4,7 @@
 // declares every entry's size, so a decompression bomb is refused (`resource_limit`) before a
 // byte of it is inflated. An archive that lies about its sizes still meets the pool thread's
 // memory cap while it is read.
+import { Transform, type Readable } from 'node:stream';
 import type { CentralDirectoryFile } from 'unzipper';
 import { ReamError, type ErrorCode } from '../../errors.ts';
 import { DOCX_MEDIA_TYPE, XLSX_MEDIA_TYPE } from '../sniff.ts';
@@ -86,23 +87,33 @@ export async function zipMediaType(path: string, sniffed: string): Promise<strin
 }
 
 /**
- * The bytes of one entry, at most its declared size: an archive whose entry inflates past what
- * its directory said is lying, and is refused (`resource_limit`) as soon as it does.
+ * One entry's bytes as a stream, at most its declared size: an archive whose entry inflates past
+ * what its directory said is lying, and the stream fails (`resource_limit`) as soon as it does,
+ * before more of it is inflated. Destroying the stream stops the inflating.
  */
+export function entryStream(file: CentralDirectoryFile): Readable {
+  const source = file.stream();
+  let length = 0;
+  const limited = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      length += chunk.length;
+      if (length <= file.uncompressedSize) return done(null, chunk);
+      done(ReamError.nonRetryable('resource_limit', `the archive's entry ${file.path} inflates past the ${file.uncompressedSize} bytes its directory declares`, {
+        details: { entry: file.path, declared: file.uncompressedSize },
+      }));
+    },
+  });
+  source.on('error', (error) => limited.destroy(error));
+  limited.on('close', () => source.destroy());
+  return source.pipe(limited);
+}
+
+/** The bytes of one entry, at most its declared size (see {@link entryStream}). */
 export async function readEntry(file: CentralDirectoryFile): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  let length = 0;
-  const stream = file.stream();
+  const stream = entryStream(file);
   try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      length += chunk.length;
-      if (length > file.uncompressedSize) {
-        throw ReamError.nonRetryable('resource_limit', `the archive's entry ${file.path} inflates past the ${file.uncompressedSize} bytes its directory declares`, {
-          details: { entry: file.path, declared: file.uncompressedSize },
-        });
-      }
-      chunks.push(chunk);
-    }
+    for await (const chunk of stream as AsyncIterable<Buffer>) chunks.push(chunk);
   } finally {
     stream.destroy();
   }
