@@ -20,9 +20,9 @@ export function tableRow(page: number, columns: readonly string[], values: reado
 
 /** The row's cells keyed by column name (what `PageText.cells` holds). */
 export function cellRecord(columns: readonly string[], cells: readonly CellValue[]): Record<string, CellValue> {
-  const record: Record<string, CellValue> = {};
-  columns.forEach((column, i) => (record[column] = cells[i] ?? null));
-  return record;
+  // Built as own properties (fromEntries defines them): assigning would take a column named
+  // `__proto__` for the object's prototype, and its values would be lost.
+  return Object.fromEntries(columns.map((column, i) => [column, cells[i] ?? null]));
 }
 
 /**
@@ -31,10 +31,14 @@ export function cellRecord(columns: readonly string[], cells: readonly CellValue
  */
 export function columnNames(header: readonly CellValue[]): string[] {
   const taken = new Set<string>();
+  // Per name, the suffix to try next: a header repeating one name 40,000 times is named in linear time, not by trying _2, _3, … for each.
+  const next = new Map<string, number>();
   return header.map((value, i) => {
     const base = cellText(value).trim() || `column_${i + 1}`;
     let name = base;
-    for (let n = 2; taken.has(name); n++) name = `${base}_${n}`;
+    let n = next.get(base) ?? 2;
+    for (; taken.has(name); n++) name = `${base}_${n}`;
+    next.set(base, n);
     taken.add(name);
     return name;
   });
