@@ -56,6 +56,12 @@ void describe('PDFium engine', () => {
       assert.equal(wrong.retryable, false);
       await rejectsWithCode(format.inspect(encrypted, limits, undefined, { pdfEngine }), 'encrypted_pdf', /encrypted with a password/);
       await rejectsWithCode(format.extract(encrypted, { from: 0, to: 1 }, undefined, { pdfEngine, pdfPassword: 'guess' }), 'encrypted_pdf');
+      // The job's password does not lock out a file that needs none (owner password only).
+      const ownerOnly = join(fixturesDir, 'encrypted-owner-password-only.pdf');
+      const opened = await format.inspect(ownerOnly, limits, undefined, { pdfEngine, pdfPassword: 'user-secret' });
+      assert.ok(opened.pageCount >= 1);
+      const read = await format.extract(ownerOnly, { from: 0, to: 1 }, undefined, { pdfEngine, pdfPassword: 'user-secret' });
+      assert.deepEqual(read.failures, []);
     });
   }
 

@@ -99,7 +99,16 @@ async function openDocument(path: string, password: string | undefined): Promise
   if (data === 0) throw ReamError.nonRetryable('resource_limit', `PDFium could not allocate ${bytes.length} bytes for the file`);
   heap.HEAPU8.set(bytes, data);
   // PDFium reads the file in place: `data` stays allocated until the document is closed.
-  const handle = api.FPDF_LoadMemDocument(data, bytes.length, password ?? '');
+  let handle = api.FPDF_LoadMemDocument(data, bytes.length, password ?? '');
+  // The password a job gives for its protected files must not lock out its other files: one
+  // whose user password is empty (owner-only restrictions) opens without it, as without the option.
+  if (handle === 0 && password && api.FPDF_GetLastError() === FPDF_ERR_PASSWORD) {
+    handle = api.FPDF_LoadMemDocument(data, bytes.length, '');
+    if (handle === 0) {
+      heap.wasmExports.free(data);
+      throw openError(FPDF_ERR_PASSWORD, true);
+    }
+  }
   if (handle === 0) {
     const code = api.FPDF_GetLastError();
     heap.wasmExports.free(data);

@@ -82,6 +82,13 @@ async function openDocument(path: string, password: string | undefined): Promise
     return { loading, doc: await loading.promise };
   } catch (error) {
     await loading.destroy();
+    // The password a job gives for its protected files must not lock out its other files: one
+    // whose user password is empty (owner-only restrictions) opens without it, as without the option.
+    if (password !== undefined && error instanceof Error && error.name === 'PasswordException') {
+      return openDocument(path, undefined).catch(() => {
+        throw openError(error, true);
+      });
+    }
     throw openError(error, password !== undefined);
   }
 }
