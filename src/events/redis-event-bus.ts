@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import { ReamError } from '../errors.ts';
+import { connectAll } from '../redis-connect.ts';
 import type { EventBus, EventFilter, EventListener } from './port.ts';
 import type { ReamEvent } from './types.ts';
 import { deliver, warnListenerError } from './deliver.ts';
@@ -61,14 +62,14 @@ export class RedisEventBus implements EventBus {
     this.#subscriber.on('pmessage', (_pattern: string, channel: string, message: string) => this.#deliver(EVERYTHING, message, channel));
   }
 
-  /** A bus whose connections are up, or `io_error` saying which Redis did not answer. */
+  /** A bus whose connections are up, or `unavailable` saying which Redis did not answer. */
   static async open(options: RedisEventBusOptions): Promise<RedisEventBus> {
     const bus = new RedisEventBus(options);
     try {
-      await Promise.all([bus.#publisher.connect(), bus.#subscriber.connect()]);
+      await connectAll([bus.#publisher, bus.#subscriber]);
     } catch (error) {
       await bus.close();
-      throw ReamError.retryable('io_error', `the event bus could not connect to ${bus.#where}`, { cause: error });
+      throw ReamError.retryable('unavailable', `the event bus could not connect to ${bus.#where}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
     }
     return bus;
   }

@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import { ReamError } from '../errors.ts';
+import { connectAll } from '../redis-connect.ts';
 import { redactUrl } from '../url.ts';
 import type { KeepFinished } from './bullmq-task.ts';
 
@@ -62,12 +63,12 @@ export async function connectRedis(url: string): Promise<[Redis, Redis]> {
   // (and BullMQ reports its own), so nothing is lost by not printing them.
   for (const connection of [redis, subscriber]) connection.on('error', () => undefined);
   try {
-    await redis.connect();
-    await subscriber.connect();
+    await connectAll([redis, subscriber]);
   } catch (error) {
     redis.disconnect();
     subscriber.disconnect();
-    throw new ReamError('io_error', `cannot connect to Redis at ${redactUrl(url)}`, { cause: error });
+    // A service of the deployment that does not answer: `unavailable`, as PostgreSQL and S3 say it.
+    throw new ReamError('unavailable', `cannot connect to Redis at ${redactUrl(url)}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
   return [redis, subscriber];
 }

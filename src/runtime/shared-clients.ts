@@ -2,7 +2,10 @@
 // them directly (tus uploads in the bucket, their locks in Redis). The runtime owns how
 // connections to the deployment are made and ended; the server asks it rather than the adapters.
 import { Redis } from 'ioredis';
+import { ReamError } from '../errors.ts';
 import { endConnection } from '../events/redis-event-bus.ts';
+import { connectAll } from '../redis-connect.ts';
+import { redactUrl } from '../url.ts';
 
 export { s3ClientConfig, type S3Location } from '../blobs/s3-client.ts';
 export { s3Error } from '../blobs/s3-errors.ts';
@@ -23,10 +26,10 @@ export async function openRedisPair(url: string): Promise<RedisPair> {
     await Promise.allSettled([redis, subscriber].map(endConnection));
   };
   try {
-    await Promise.all([redis.connect(), subscriber.connect()]);
+    await connectAll([redis, subscriber]);
   } catch (error) {
     await close();
-    throw error;
+    throw new ReamError('unavailable', `cannot connect to Redis at ${redactUrl(url)}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
   return { redis, subscriber, close };
 }

@@ -154,10 +154,13 @@ void test('BullmqQueue: priorities across kinds, ids BullMQ would reject, and a 
   });
 });
 
-void test('BullmqQueue.open rejects an unreachable Redis with io_error', async () => {
+void test('BullmqQueue.open rejects an unreachable Redis with unavailable, saying why', async () => {
   await assert.rejects(
-    BullmqQueue.open({ url: 'redis://127.0.0.1:1' }),
-    (error: unknown) => (error as { code?: string }).code === 'io_error',
+    BullmqQueue.open({ url: 'redis://:sekret@127.0.0.1:1' }),
+    (error: unknown) => {
+      const { code, message } = error as { code?: string; message: string };
+      return code === 'unavailable' && /ECONNREFUSED/.test(message) && !message.includes('sekret');
+    },
   );
 });
 
