@@ -52,7 +52,7 @@ export function deploymentInput(flags: DeploymentInput, env: NodeJS.ProcessEnv =
   return input;
 }
 
-function checkUrl(value: string, protocols: readonly string[], what: string): string {
+export function checkUrl(value: string, protocols: readonly string[], what: string): string {
   let url: URL;
   try {
     url = new URL(value);

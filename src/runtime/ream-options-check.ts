@@ -3,6 +3,7 @@
 // forever (and `close` waiting on it), a lease or a timeout of 0 fails every task with `timeout`,
 // and a timer past 2³¹ − 1 ms fires at once.
 import { ReamError } from '../errors.ts';
+import { checkUrl } from './deployment.ts';
 import type { ReamOptions } from './ream.ts';
 
 /** setTimeout's longest wait; a longer one overflows and fires at once. */
@@ -20,8 +21,23 @@ const RANGES: Record<Checked, readonly [min: number, max: number]> = {
   leaseMs: [MIN_LEASE_MS, MAX_TIMER_MS],
 };
 
-/** Refuses (`validation_failed`) a setting that is not a whole number in its range. */
+/**
+ * Refuses (`validation_failed`) options that are no object, a `dataDir` that is no string,
+ * distributed URLs of the wrong kind (a `mysql://` database URL would be tried on PostgreSQL's
+ * port and fail as an outage), and a numeric setting that is not a whole number in its range.
+ */
 export function checkReamOptions(options: ReamOptions): void {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw ReamError.nonRetryable('validation_failed', `createReam: options must be an object, got ${options === null ? 'null' : typeof options}`);
+  }
+  if (options.dataDir !== undefined && (typeof options.dataDir !== 'string' || options.dataDir === '')) {
+    throw ReamError.nonRetryable('validation_failed', `createReam: dataDir must be a folder's path, got ${JSON.stringify(options.dataDir) ?? typeof options.dataDir}`);
+  }
+  const { distributed } = options;
+  if (distributed !== undefined) {
+    checkUrl(String(distributed.redisUrl), ['redis:', 'rediss:'], 'createReam: distributed.redisUrl');
+    checkUrl(String(distributed.databaseUrl), ['postgres:', 'postgresql:'], 'createReam: distributed.databaseUrl');
+  }
   for (const [name, [min, max]] of Object.entries(RANGES) as [Checked, readonly [number, number]][]) {
     const value: unknown = options[name];
     if (value === undefined) continue;

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ReamError } from '../../src/errors.ts';
-import { createReam, type Ream } from '../../src/runtime/create-ream.ts';
+import { createReam, type Ream, type ReamOptions } from '../../src/runtime/create-ream.ts';
 import { rejectsWithCode } from '../support/assert-ream-error.ts';
 import { writePdf, numberedPages } from '../support/make-pdf.ts';
 
@@ -39,6 +39,18 @@ describe('createReam refuses settings it cannot work with, before anything opens
       // Nothing was opened: the data dir is free for a good one.
       const ream = await createReam({ dataDir, threads: 1 });
       await ream.close();
+    });
+  }
+  const s3 = { bucket: 'b' };
+  const malformed: Array<[string, unknown, RegExp]> = [
+    ['options that are null', null, /options must be an object, got null/],
+    ['a data dir that is no path', { dataDir: 5 }, /dataDir must be a folder's path, got 5/],
+    ['a database URL of another database', { distributed: { redisUrl: 'redis://127.0.0.1:1', databaseUrl: 'mysql://root@127.0.0.1:5432/x', s3 } }, /databaseUrl must start with postgres:\/\/ or postgresql:\/\//],
+    ['a Redis URL that is no URL', { distributed: { redisUrl: 'nope', databaseUrl: 'postgres://127.0.0.1:1/x', s3 } }, /redisUrl is not a URL/],
+  ];
+  for (const [what, options, message] of malformed) {
+    test(what, async () => {
+      await rejectsWithCode(createReam(options as ReamOptions), 'validation_failed', message);
     });
   }
 });
