@@ -88,6 +88,15 @@ describe('ream rows', () => {
     const usage = await run(['rows', 'header.csv', '--out', 'out.txt'], work);
     assert.equal(usage.code, 2);
     assert.match(usage.stderr, /--out must end in \.csv, \.xlsx, \.jsonl/);
+    // A byte that is not UTF-8 past the first 4 KB (where intake looks) fails its row, and only it.
+    const rows = Array.from({ length: 400 }, (_, i) => Buffer.from(`${i + 1},${i === 299 ? 'Caf\xe9' : 'plain text here'}\n`, 'latin1'));
+    await writeFile(join(work, 'latin.csv'), Buffer.concat([Buffer.from('id,name\n'), ...rows]));
+    const latin = await run(['rows', 'latin.csv', '--out', 'latin-out.csv', '--progress', 'none'], work);
+    assert.equal(latin.code, 1, latin.stdout + latin.stderr);
+    assert.match(latin.stdout, /done: 399 rows succeeded, 1 failed, of 400/);
+    const written = await readCsv(join(work, 'latin-out.csv'));
+    assert.match(written[300]?.join(',') ?? '', /invalid_sheet,row 300 holds bytes that are not UTF-8/);
+    assert.ok(written.every((cells) => !cells.join('').includes('\uFFFD')), 'nothing written as U+FFFD');
     await writeFile(join(work, 'mine.csv'), 'id,name\n1,a\n');
     const itself = await run(['rows', 'mine.csv', '--out', './mine.csv', '--progress', 'none'], work);
     assert.equal(itself.code, 2, itself.stderr);

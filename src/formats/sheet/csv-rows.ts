@@ -7,6 +7,7 @@ import { parse, CsvError, type Options } from 'csv-parse';
 import { parse as parseSync } from 'csv-parse/sync';
 import { ReamError } from '../../errors.ts';
 import { eachSimpleRecord } from './csv-simple.ts';
+import { utf8Checked } from './utf8-check.ts';
 import type { CellValue } from '../types.ts';
 
 /** Delimiters tried when none is given, in order of preference when they score the same. */
@@ -38,7 +39,7 @@ export async function* csvRows(path: string, options: CsvReadOptions = {}): Asyn
   const start = options.start ?? 0;
   const stream = createReadStream(path, { start });
   // info: each record says how many bytes were read up to its end, so reads can resume there.
-  const parser = stream.pipe(parse({ ...parseOptions(chosen), info: true }));
+  const parser = stream.pipe(utf8Checked(`the CSV from byte ${start}`)).pipe(parse({ ...parseOptions(chosen), info: true }));
   try {
     for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { bytes: number } }>) {
       recordsParsed++;
@@ -51,6 +52,7 @@ export async function* csvRows(path: string, options: CsvReadOptions = {}): Asyn
     stream.destroy();
   }
 }
+
 
 /**
  * relax_column_count: a row of another width than the header is that row's failure (see

@@ -13,6 +13,7 @@ import { readBytes, scanCsv } from './csv-scan.ts';
 import { checkedShape, dataRows, readRows, tableShape, tooManyRows, type RawRows, type RowBatch, type TableReadOptions } from './table.ts';
 import { openXlsxSheet } from './xlsx-rows.ts';
 import { packRows } from './packed-rows.ts';
+import { markNotUtf8, notUtf8Row } from './utf8-check.ts';
 import type { RuleSpec } from '../../analyzers/rules/spec.ts';
 
 // Types, not interfaces: inputs cross a thread as JSON, and only type aliases fit `JsonValue`.
@@ -71,8 +72,11 @@ const MAX_BATCH_BYTES = 16 * 1024 * 1024;
 async function csvBatch(path: string, start: number, end: CsvEnd, delimiter: string, scanned: boolean): Promise<RowBatch | undefined> {
   const stop = end === 'eof' ? (await stat(path)).size : end;
   if (stop - start > MAX_BATCH_BYTES) return undefined;
-  const bytes = await readBytes(path, start, stop);
-  return { each: (visit) => eachCsvRecord(bytes, delimiter, visit, scanned ? { atFileStart: start === 0 } : undefined) };
+  const { bytes, marked } = markNotUtf8(await readBytes(path, start, stop));
+  return {
+    each: (visit) => eachCsvRecord(bytes, delimiter, visit, scanned ? { atFileStart: start === 0 } : undefined),
+    ...(marked ? { invalid: notUtf8Row } : {}),
+  };
 }
 
 async function inspect(input: JsonValue): Promise<JsonValue> {

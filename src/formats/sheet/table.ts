@@ -17,6 +17,8 @@ export interface TableStart {
 /** Rows handed over one by one as a batch is parsed at once (csv-rows.ts `eachCsvRecord`). */
 export interface RowBatch {
   each(visit: (cells: CellValue[]) => void): void;
+  /** Why data row `row` cannot be read though it parsed (bytes that are not text); undefined when it can. */
+  invalid?: (cells: readonly CellValue[], row: number) => string | undefined;
 }
 
 /** Raw rows: streamed (parsed as they are read), or a batch parsed at once. */
@@ -152,13 +154,17 @@ export async function eachRow(
     kept = options.columns ? keptColumns(names, options.columns) : undefined;
     keptNames = kept ? kept.map((i) => names[i] ?? '') : [];
   };
+  const invalid = isBatch(rows) ? rows.invalid : undefined;
   /** Takes data row `number`; false once past the range. */
   const take = (number: number, cells: CellValue[]): boolean => {
     last = number;
     if (number <= from) return true;
     if (number > to) return false;
     const width = lastFilled(cells);
-    if (width > columns.length) {
+    const unreadable = invalid?.(cells, number);
+    if (unreadable !== undefined) {
+      fail({ page: number, code: 'invalid_sheet', message: unreadable });
+    } else if (width > columns.length) {
       fail({ page: number, code: 'invalid_sheet', message: `row ${number} has ${width} cells; the header has ${columns.length} columns` });
     } else if (kept) {
       onValues(number, keptNames, kept.map((i) => cells[i] ?? null));
