@@ -3,6 +3,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import ExcelJS from 'exceljs';
 import { createFormats } from '../../src/formats/registry.ts';
 import { XLSX_MEDIA_TYPE } from '../../src/formats/sniff.ts';
 import { createThreadPool } from '../../src/runtime/thread-pool.ts';
@@ -32,6 +33,19 @@ void describe('XLSX format', () => {
     const format = await fx.formats().identify(await bookPath(), undefined, { maxBytes: 1e8, maxPages: 10 });
     const part = await format.extract(await bookPath(), { from: 2, to: 3 }, undefined, { sheet: 'Orders' });
     assert.deepEqual(part.pages.map((p) => [p.page, p.cells?.id]), [[3, 3]], 'a range of rows, numbered in the sheet');
+  });
+
+  void test('a formula whose cell has a date format gives the date it shows, in 1900 and 1904 workbooks', async () => {
+    for (const date1904 of [false, true]) {
+      const book = new ExcelJS.Workbook();
+      book.properties.date1904 = date1904;
+      const sheet = book.addWorksheet('Dates');
+      sheet.addRows([['start', 'due', 'days'], [new Date(Date.UTC(2024, 0, 15)), { formula: 'A2+30', result: date1904 ? 43874 : 45336 }, { formula: 'B2-A2', result: 30 }]]);
+      sheet.getColumn(1).numFmt = 'yyyy-mm-dd';
+      sheet.getColumn(2).numFmt = 'yyyy-mm-dd';
+      const read = await fx.read(await fx.file(`dates-${date1904}.xlsx`, new Uint8Array(await book.xlsx.writeBuffer())));
+      assert.deepEqual(cellsOf(read), [['2024-01-15', '2024-02-14', 30]], `date1904: ${date1904}`);
+    }
   });
 
   void test('an exceljs-written workbook (workbook part stored last) reads every time, and leaves no temp files', async () => {

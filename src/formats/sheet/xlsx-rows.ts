@@ -37,6 +37,8 @@ type SheetReader = ExcelJS.stream.xlsx.WorksheetReader & { name: string };
  */
 interface PartParsers {
   model?: { sheets?: Array<{ name: string; rId: string }> };
+  /** The workbook's properties (`workbookPr`): whether its dates count from 1904. */
+  properties?: { model?: { date1904?: boolean } };
   workbookRels?: Array<{ Id: string; Target: string }>;
   _parseRels(entry: Readable): Promise<void>;
   _parseWorkbook(entry: Readable): Promise<void>;
@@ -92,25 +94,49 @@ export async function openXlsxSheet(path: string, wanted?: string): Promise<Shee
     if (!entry) throw ReamError.nonRetryable('invalid_sheet', `the workbook's sheet "${chosen.name}" has no part in the archive`);
     const [event] = [...reader._parseWorksheet(entry, '0')];
     if (!event) throw ReamError.nonRetryable('invalid_sheet', `the workbook's sheet "${chosen.name}" cannot be read`);
-    return { sheet: chosen.name, sheets: sheets.map((sheet) => sheet.name), rows: rowsOf(event.value, close), close };
+    const date1904 = reader.properties?.model?.date1904 === true;
+    return { sheet: chosen.name, sheets: sheets.map((sheet) => sheet.name), rows: rowsOf(event.value, close, date1904), close };
   } catch (error) {
     close();
     throw unreadable(error);
   }
 }
 
-async function* rowsOf(sheet: SheetReader, close: () => void): AsyncGenerator<CellValue[]> {
+async function* rowsOf(sheet: SheetReader, close: () => void, date1904: boolean): AsyncGenerator<CellValue[]> {
   try {
     for await (const row of sheet) {
       // `values` is 1-based and sparse: index 0 is always empty, missing cells are holes.
       const values = (row.values as unknown[]).slice(1);
-      yield Array.from(values, cellValue);
+      yield Array.from(values, (value, i) => cellValue(formulaDate(value, () => row.getCell(i + 1).numFmt, date1904)));
     }
   } catch (error) {
     throw unreadable(error);
   } finally {
     close();
   }
+}
+
+/**
+ * A formula's cached number as the date it shows when its cell has a date format: exceljs makes
+ * dates of plain number cells by their format, but leaves a formula's result a serial number
+ * (`=A2+30` formatted yyyy-mm-dd came out as 45336).
+ */
+function formulaDate(value: unknown, numFmt: () => string | undefined, date1904: boolean): unknown {
+  if (typeof value !== 'object' || value === null || !('formula' in value || 'sharedFormula' in value)) return value;
+  const { result } = value as { result?: unknown };
+  if (typeof result !== 'number' || !isDateFormat(numFmt())) return value;
+  return { ...value, result: excelDate(result, date1904) };
+}
+
+/** Whether a number format shows a date or time (as exceljs tells plain cells): y, m, d, h, s or b outside quotes and brackets. */
+function isDateFormat(format: string | undefined): boolean {
+  if (!format) return false;
+  return /[ymdhMsb]/.test(format.replace(/\[[^\]]*]/g, '').replace(/"[^"]*"/g, ''));
+}
+
+/** An Excel serial day number as a Date (1900 or 1904 date system). */
+function excelDate(serial: number, date1904: boolean): Date {
+  return new Date(Math.round((serial - 25569 + (date1904 ? 1462 : 0)) * 86_400_000));
 }
 
 /** A cell's value as exceljs gives it, made plain: rich text joined, a formula's cached result, a date as ISO 8601. */
