@@ -44,7 +44,8 @@ export function buildProgram(): Command {
   const program = new Command('ream')
     .description('Process piles of documents concurrently, reliably and resumably.')
     .version(packageVersion(), '-V, --version', 'print ream\'s version')
-    .showHelpAfterError()
+    // A usage error is one line and a pointer to the help, not the help itself (which buried the error).
+    .showHelpAfterError('(add --help for the options)')
     // Commander exits 1 on its own for usage errors; ream's contract is 2 (see `main`). Set
     // before the commands are added: they inherit it.
     .exitOverride();

@@ -1,5 +1,6 @@
 import cliProgress from 'cli-progress';
 import type { ResultLine } from './results-file.ts';
+import { printable } from './printable.ts';
 
 /**
  * What a run shows. Files rather than documents: the user named files (identical ones are one
@@ -114,8 +115,9 @@ class LinesView implements ProgressView {
 
   documentEnded(line: ResultLine): void {
     this.#done++;
-    const detail = line.error ? `${line.error.code}: ${line.error.message}` : `${line.pageCount ?? 0} pages`;
-    process.stderr.write(`[${this.#done}] ${line.status} ${line.path} (${detail})\n`);
+    const pages = line.pageCount ?? 0;
+    const detail = line.error ? `${line.error.code}: ${line.error.message}` : `${pages} ${pages === 1 ? 'page' : 'pages'}`;
+    process.stderr.write(`${printable(`[${this.#done}] ${line.status} ${line.path} (${detail})`)}\n`);
   }
 
   stop(): void {}
