@@ -195,6 +195,8 @@ export function sniff(head: Uint8Array, name: string): string {
   }
   if (HTML_EXTENSIONS[ext] || ext === '.eml') {
     if (!head.includes(0)) return ext === '.eml' ? EMAIL_MEDIA_TYPE : HTML_MEDIA_TYPE;
+    // A page in UTF-16 says so with its byte order mark; its NULs are half its ASCII characters.
+    if (ext !== '.eml' && (starts(head, [0xff, 0xfe]) || starts(head, [0xfe, 0xff]))) return HTML_MEDIA_TYPE;
     const code = ext === '.eml' ? 'invalid_email' : 'invalid_text';
     throw ReamError.nonRetryable(code, `${label(name)} is named ${ext} but holds binary bytes (NUL), not text`);
   }

@@ -190,4 +190,19 @@ void describe('Word and HTML documents', () => {
     const linked = await read(path, true);
     assert.match(linked.pages[0]?.text ?? '', /the full menu \[https:\/\/example\.org\/menu\]/);
   });
+
+  void test('HTML in UTF-16 with its byte order mark is read; a page whose ASCII declares UTF-16 is read as UTF-8, as browsers read it', async () => {
+    const page = '<!DOCTYPE html><html><head><title>Crêpes</title></head><body><p>Ein Café für alle</p></body></html>';
+    for (const [name, bytes] of [
+      ['le.html', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(page, 'utf16le')])],
+      ['be.html', Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from(page, 'utf16le').swap16()])],
+    ] as const) {
+      const read16 = await read(await file(name, bytes));
+      assert.equal(read16.metadata.title, 'Crêpes', name);
+      assert.equal(read16.pages[0]?.text, 'Ein Café für alle', name);
+    }
+    const declared = await read(await file('declared.html', `<html><head><meta charset="utf-16"><title>Plain title</title></head><body><p>Grüße</p></body></html>`));
+    assert.equal(declared.metadata.title, 'Plain title');
+    assert.equal(declared.pages[0]?.text, 'Grüße');
+  });
 });

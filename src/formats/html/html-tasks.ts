@@ -6,14 +6,17 @@ import { ReamError } from '../../errors.ts';
 import { asJson, fromJson, type JsonValue } from '../../json.ts';
 import type { TaskHandler } from '../types.ts';
 import type { WholeExtractInput, WholeExtractResult, WholeInspectInput, WholeInspectResult } from '../whole-document-format.ts';
-import { decodeHtml, htmlMetadata, htmlText } from './html-text.ts';
+import { bomEncoding, decodeHtml, htmlMetadata, htmlText } from './html-text.ts';
 
 async function readHtml(path: string): Promise<string> {
   const bytes = await readFile(path).catch((error: unknown) => {
     throw new ReamError('io_error', `cannot read ${path}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   });
-  if (bytes.includes(0)) throw ReamError.nonRetryable('invalid_text', 'the page contains NUL bytes: it is binary, not HTML');
-  return decodeHtml(bytes);
+  // A UTF-16 page (its byte order mark says so) has a NUL in every ASCII character; any other page with one is binary.
+  const utf16 = bomEncoding(bytes)?.startsWith('utf-16') === true;
+  const text = decodeHtml(bytes);
+  if (utf16 ? text.includes('\0') : bytes.includes(0)) throw ReamError.nonRetryable('invalid_text', 'the page contains NUL bytes: it is binary, not HTML');
+  return text;
 }
 
 async function inspect(input: JsonValue): Promise<JsonValue> {

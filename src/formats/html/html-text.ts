@@ -89,12 +89,24 @@ const META_CHARSET = /<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)/i;
  * The page's characters: UTF-8 by its byte-order mark, else the charset its `<meta>` states, else
  * UTF-8 when the bytes are valid UTF-8, else windows-1252 (what browsers assume for old pages).
  */
+/** The encoding a byte order mark at the start names: UTF-8, UTF-16LE or UTF-16BE. */
+export function bomEncoding(bytes: Uint8Array): 'utf-8' | 'utf-16le' | 'utf-16be' | undefined {
+  if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) return 'utf-8';
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) return 'utf-16le';
+  if (bytes[0] === 0xfe && bytes[1] === 0xff) return 'utf-16be';
+  return undefined;
+}
+
 export function decodeHtml(bytes: Uint8Array): string {
-  if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) return new TextDecoder('utf-8').decode(bytes);
+  const bom = bomEncoding(bytes);
+  if (bom) return new TextDecoder(bom).decode(bytes);
   const declared = META_CHARSET.exec(Buffer.from(bytes.subarray(0, 1024)).toString('latin1'))?.[1];
   if (declared) {
     try {
-      return new TextDecoder(declared).decode(bytes);
+      const decoder = new TextDecoder(declared);
+      // As browsers do (WHATWG "prescan"): a page whose own ASCII bytes declare UTF-16 is not UTF-16, so it is read as UTF-8.
+      if (!decoder.encoding.startsWith('utf-16')) return decoder.decode(bytes);
+      return new TextDecoder('utf-8').decode(bytes);
     } catch {
       // an unknown label: fall through to guessing
     }
