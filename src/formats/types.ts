@@ -36,10 +36,12 @@ export interface PageText {
  * picture): its text is empty, and the document says so rather than succeed silently.
  * `resource_limit`: an attachment of the message on that page was not read as a document of its
  * own (past `maxAttachments`, `maxAttachmentBytes` or `maxAttachmentDepth`).
+ * `invalid_image`: the image file was cut short; what it holds was read, the rest is missing
+ * (on its first page).
  */
 export interface PageWarning {
   page: number;
-  code: 'needs_ocr' | 'no_text_found' | 'resource_limit';
+  code: 'needs_ocr' | 'no_text_found' | 'resource_limit' | 'invalid_image';
   message: string;
 }
 

@@ -6,6 +6,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { truncation } from '../../src/formats/image/image-truncation.ts';
 import { DEFAULT_OCR } from '../../src/formats/ocr/ocr-options.ts';
 import { createFormats, type Formats } from '../../src/formats/registry.ts';
 import type { Extraction, OcrOptions, ReadLimits } from '../../src/formats/types.ts';
@@ -73,6 +74,22 @@ void describe('images as documents', () => {
     assert.deepEqual(failures, []);
     assert.deepEqual(pages.map((p) => [p.page, p.source, p.text.trim()]), [[1, 'ocr', '']]);
     assert.deepEqual(warnings?.map((w) => [w.page, w.code]), [[1, 'no_text_found']]);
+  });
+
+  void test('an image file cut short is read as far as it goes, with an invalid_image warning on its first page', async () => {
+    for (const type of ['image/png', 'image/jpeg', 'image/webp'] as const) {
+      const whole = makeImage(LINES, type);
+      assert.equal(truncation(Buffer.from(whole), type), undefined, `${type}: whole`);
+      const cut = Buffer.from(whole.subarray(0, Math.floor(whole.length * 0.6)));
+      assert.match(truncation(cut, type) ?? '', /cut short|shorter than its header/, type);
+      if (type === 'image/webp') continue; // a cut WebP does not decode at all: its page fails with invalid_image
+      const { warnings, failures } = await read(await file(`cut.${type.slice(6)}`, cut));
+      assert.deepEqual(failures, [], type);
+      assert.deepEqual(warnings?.filter((w) => w.code === 'invalid_image').map((w) => w.page), [1], `${type}: ${JSON.stringify(warnings)}`);
+    }
+    const tiff = Buffer.from(makeTiff(FRAMES));
+    assert.equal(truncation(tiff, 'image/tiff'), undefined, 'a whole TIFF');
+    assert.match(truncation(tiff.subarray(0, Math.floor(tiff.length * 0.6)), 'image/tiff') ?? '', /TIFF file is cut short/);
   });
 
   void test('a multi-page TIFF: one page per frame, each with its own text', async () => {

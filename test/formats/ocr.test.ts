@@ -70,6 +70,15 @@ void describe('OCR of PDF pages', () => {
     }
   });
 
+  void test('a scanned page on which OCR finds no word is no plain success: a no_text_found warning, as for an image', async () => {
+    const blank = join(dir, 'blank-scan.pdf');
+    await writeFile(blank, await makeScannedPdf([[], ['A second page with words on it']]));
+    const { pages, failures, warnings } = await read(blank);
+    assert.deepEqual(failures, []);
+    assert.deepEqual(pages.map((p) => [p.page, p.source, p.text.trim() === '']), [[1, 'ocr', true], [2, 'ocr', false]]);
+    assert.deepEqual(warnings?.map((w) => [w.page, w.code]), [[1, 'no_text_found']]);
+  });
+
   void test('ocr: "never" leaves an image page empty and says so with needs_ocr', async () => {
     const { pages, failures, warnings } = await read(scan, { mode: 'never' });
     assert.deepEqual(failures, []);

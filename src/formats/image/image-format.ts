@@ -5,7 +5,7 @@
 import { checkFileSize, checkPageCount, checkRange, fileSize, throwIfCancelled } from '../file-checks.ts';
 import { checkOcrOptions, DEFAULT_OCR, MAX_RENDER_PIXELS } from '../ocr/ocr-options.ts';
 import { ocrPages } from '../ocr/ocr-pages.ts';
-import type { DocumentFormat, Extraction, Inspection, PageRange, ReadLimits, ReadOptions, TaskRunner } from '../types.ts';
+import type { DocumentFormat, Extraction, Inspection, PageRange, PageWarning, ReadLimits, ReadOptions, TaskRunner } from '../types.ts';
 import type { ImageInspectInput, ImageInspectResult, ImageOcrInput } from './image-tasks.ts';
 
 export function createImageFormat(runner: TaskRunner, mediaType: string, extensions: readonly string[]): DocumentFormat {
@@ -36,11 +36,11 @@ export function createImageFormat(runner: TaskRunner, mediaType: string, extensi
       // The thread holds the file and the decoded frame (RGBA on two canvases, then its PNG).
       const extraMemoryBytes = (await fileSize(path)) + MAX_RENDER_PIXELS * 9;
       const input = (page: number): ImageOcrInput => ({ path, mediaType, page, languages: [...ocr.languages], dpi: ocr.dpi, engine: ocr.engine ?? 'auto' });
-      const read = await ocrPages(runner, 'image.ocr', numbers, input, { signal, extraMemoryBytes });
+      const { warnings: cut, ...read } = await ocrPages(runner, 'image.ocr', numbers, input, { signal, extraMemoryBytes });
       // An image is nothing but what OCR finds on it: finding nothing is worth a warning.
-      const blank = read.pages.filter((page) => page.text.trim() === '');
-      if (blank.length === 0) return read;
-      return { ...read, warnings: blank.map(({ page }) => ({ page, code: 'no_text_found', message: `OCR found no text on page ${page} of the image` })) };
+      const blank = read.pages.filter((page) => page.text.trim() === '').map(({ page }): PageWarning => ({ page, code: 'no_text_found', message: `OCR found no text on page ${page} of the image` }));
+      const warnings = [...cut, ...blank].sort((a, b) => a.page - b.page);
+      return warnings.length === 0 ? read : { ...read, warnings };
     },
   };
 }

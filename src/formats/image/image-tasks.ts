@@ -8,6 +8,7 @@ import { recognizePage } from '../ocr/ocr-engine.ts';
 import { tidyLines } from '../pdf/page-text.ts';
 import type { OcrEngine, TaskHandler } from '../types.ts';
 import { frameCount, framePng } from './image-frames.ts';
+import { truncation } from './image-truncation.ts';
 
 export type ImageInspectInput = { path: string; mediaType: string };
 export type ImageInspectResult = { pageCount: number };
@@ -30,9 +31,15 @@ async function inspect(input: JsonValue): Promise<JsonValue> {
 async function ocr(input: JsonValue): Promise<JsonValue> {
   const { path, mediaType, page, languages, dpi, engine } = fromJson<ImageOcrInput>(input);
   const started = performance.now();
-  const png = await framePng(await readBytes(path), mediaType, page - 1);
+  const bytes = await readBytes(path);
+  const png = await framePng(bytes, mediaType, page - 1);
   const { text, confidence, engine: ocrEngine } = await recognizePage(png, languages, dpi, engine);
-  const result: OcrPageResult = { text: tidyLines(text.split('\n')), confidence, ocrMs: Math.round(performance.now() - started), ocrEngine };
+  // A file cut short is said once, on its first page.
+  const cut = page === 1 ? truncation(bytes, mediaType) : undefined;
+  const result: OcrPageResult = {
+    text: tidyLines(text.split('\n')), confidence, ocrMs: Math.round(performance.now() - started), ocrEngine,
+    ...(cut === undefined ? {} : { warning: { code: 'invalid_image', message: cut } }),
+  };
   return asJson(result);
 }
 

@@ -5,14 +5,15 @@
 import { toReamError } from '../../errors.ts';
 import type { JsonValue } from '../../json.ts';
 import type { OcrEngineUsed } from './ocr-engine.ts';
-import type { PageFailure, PageText, TaskRunner } from '../types.ts';
+import type { PageFailure, PageText, PageWarning, TaskRunner } from '../types.ts';
 
-/** What an OCR task returns for one page. */
-export type OcrPageResult = { text: string; confidence: number; ocrMs: number; ocrEngine: OcrEngineUsed };
+/** What an OCR task returns for one page; `warning`: a caveat about what was read (a file cut short). */
+export type OcrPageResult = { text: string; confidence: number; ocrMs: number; ocrEngine: OcrEngineUsed; warning?: Omit<PageWarning, 'page'> };
 
 export interface OcrPagesOutcome {
   pages: PageText[];
   failures: PageFailure[];
+  warnings: PageWarning[];
 }
 
 /**
@@ -34,9 +35,10 @@ export async function ocrPages(
       return { page, failure };
     }
   }));
-  const out: OcrPagesOutcome = { pages: [], failures: [] };
+  const out: OcrPagesOutcome = { pages: [], failures: [], warnings: [] };
   for (const { page, result, failure } of outcomes) {
     if (result) out.pages.push({ page, text: result.text, source: 'ocr', confidence: result.confidence, ocrMs: result.ocrMs, ocrEngine: result.ocrEngine });
+    if (result?.warning) out.warnings.push({ page, ...result.warning });
     else if (failure) out.failures.push({ page, code: failure.code, message: failure.message });
   }
   return out;

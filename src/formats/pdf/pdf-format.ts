@@ -1,14 +1,14 @@
 // The PDF reader as the engine sees it. Parsing runs in the thread pool (`pdf.inspect`,
 // `pdf.extract`, `pdf.ocr` in pdf-tasks.ts); this side only checks limits and forwards.
-import { toReamError } from '../../errors.ts';
 import { checkFileSize, checkPageCount, checkRange, fileSize, throwIfCancelled } from '../file-checks.ts';
 import { checkOcrOptions, DEFAULT_OCR, MAX_RENDER_PIXELS } from '../ocr/ocr-options.ts';
+import { ocrPages as readByOcr } from '../ocr/ocr-pages.ts';
 import { PDF_MEDIA_TYPE } from '../sniff.ts';
 import { checkPdfOptions } from './pdf-options.ts';
 import type {
-  DocumentFormat, Extraction, Inspection, OcrOptions, PageFailure, PageRange, PageText, ReadLimits, ReadOptions, TaskRunner,
+  DocumentFormat, Extraction, Inspection, OcrOptions, PageRange, PageWarning, ReadLimits, ReadOptions, TaskRunner,
 } from '../types.ts';
-import type { PdfExtractInput, PdfExtractResult, PdfInspectInput, PdfInspectResult, PdfOcrInput, PdfOcrResult, PdfRenderInput, PdfRenderResult } from './pdf-tasks.ts';
+import type { PdfExtractInput, PdfExtractResult, PdfInspectInput, PdfInspectResult, PdfOcrInput, PdfRenderInput, PdfRenderResult } from './pdf-tasks.ts';
 
 export function createPdfFormat(runner: TaskRunner): DocumentFormat {
   return {
@@ -48,10 +48,10 @@ export function createPdfFormat(runner: TaskRunner): DocumentFormat {
 }
 
 /**
- * Replaces the text of `ocrPages` by what OCR reads on them. Each page is a task of its own, so
- * that the pool's time limit applies per page (a few seconds each) rather than to a whole chunk
- * of scans, and so that the pages of one chunk may run on several threads. A page whose OCR
- * fails becomes a page failure with the task's code; its siblings carry on.
+ * Replaces the text of `ocrPages` by what OCR reads on them (see ocr-pages.ts: a task per page,
+ * a page whose OCR fails is a page failure with the task's code). A page on which OCR finds no
+ * word gets a `no_text_found` warning, as an image's page does: a blank or unreadable scan never
+ * passes for a plain success.
  */
 async function withOcr(
   runner: TaskRunner, path: string, size: number, extraction: Extraction, ocrPages: readonly number[], ocr: OcrOptions, password: string | undefined,
@@ -59,24 +59,13 @@ async function withOcr(
 ): Promise<Extraction> {
   // The thread holds the file and the rendered page (RGBA, then its PNG) outside its heap.
   const extraMemoryBytes = size + MAX_RENDER_PIXELS * 5;
-  const outcomes = await Promise.all(ocrPages.map(async (page) => {
-    const input: PdfOcrInput = { path, page, languages: [...ocr.languages], dpi: ocr.dpi, engine: ocr.engine ?? 'auto', ...(password === undefined ? {} : { password }) };
-    try {
-      return { page, result: await runner.run<PdfOcrResult>('pdf.ocr', input, { signal, extraMemoryBytes }) };
-    } catch (error) {
-      const failure = toReamError(error);
-      if (failure.code === 'cancelled') throw failure;
-      return { page, failure };
-    }
-  }));
-  const read = new Map<number, PageText>();
-  const failures: PageFailure[] = [...extraction.failures];
-  for (const { page, result, failure } of outcomes) {
-    if (result) read.set(page, { page, text: result.text, source: 'ocr', confidence: result.confidence, ocrMs: result.ocrMs, ocrEngine: result.ocrEngine });
-    else if (failure) failures.push({ page, code: failure.code, message: failure.message });
-  }
+  const inputOf = (page: number): PdfOcrInput => ({ path, page, languages: [...ocr.languages], dpi: ocr.dpi, engine: ocr.engine ?? 'auto', ...(password === undefined ? {} : { password }) });
+  const outcome = await readByOcr(runner, 'pdf.ocr', ocrPages, inputOf, { signal, extraMemoryBytes });
+  const read = new Map(outcome.pages.map((page) => [page.page, page]));
+  const failures = [...extraction.failures, ...outcome.failures].sort((a, b) => a.page - b.page);
   const failed = new Set(failures.map((f) => f.page));
   const pages = extraction.pages.filter((p) => !failed.has(p.page)).map((p) => read.get(p.page) ?? p);
-  failures.sort((a, b) => a.page - b.page);
-  return { ...extraction, pages, failures };
+  const blank = outcome.pages.filter((page) => page.text.trim() === '').map(({ page }): PageWarning => ({ page, code: 'no_text_found', message: `OCR found no text on page ${page}` }));
+  const warnings = [...(extraction.warnings ?? []), ...blank].sort((a, b) => a.page - b.page);
+  return { ...extraction, pages, failures, ...(warnings.length > 0 ? { warnings } : {}) };
 }
