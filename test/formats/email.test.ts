@@ -60,6 +60,16 @@ void describe('e-mail messages', () => {
     assert.match((await read(path, true)).pages[0]?.text ?? '', /the minutes \[https:\/\/example\.org\/a\]/);
   });
 
+  void test('a multipart message whose boundary never appears keeps its body as written, not an empty page', async () => {
+    const path = await file('lost.eml', [
+      'From: a@example.org', 'To: b@example.org', 'Subject: Lost parts', 'MIME-Version: 1.0', 'Content-Type: multipart/mixed; boundary="NOPE"', '',
+      '--WRONG', 'Content-Type: text/plain', '', 'text under wrong boundary', '--WRONG--', '',
+    ].join('\n'));
+    const mail = await read(path);
+    assert.equal(mail.metadata.title, 'Lost parts');
+    assert.match(mail.pages[0]?.text ?? '', /text under wrong boundary/);
+  });
+
   void test('a .eml that is no message is invalid_email', async () => {
     await rejectsWithCode(read(await file('notes.eml', 'just some notes\nabout a meeting\n')), 'invalid_email', /header fields/);
   });

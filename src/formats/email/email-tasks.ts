@@ -57,10 +57,21 @@ async function inspect(input: JsonValue): Promise<JsonValue> {
   return asJson(result);
 }
 
+/**
+ * The body as written, after the header fields: for a message in which the parser found no part
+ * at all (a multipart message whose boundary never appears), whose text would otherwise be lost.
+ */
+async function rawBody(path: string): Promise<string> {
+  const bytes = await readFile(path);
+  const end = /\r?\n\r?\n/.exec(bytes.subarray(0, MAX_HEADER_BYTES).toString('latin1'));
+  return end ? new TextDecoder('utf-8').decode(bytes.subarray(end.index + end[0].length)).replace(/\r\n?/g, '\n').trim() : '';
+}
+
 async function extract(input: JsonValue): Promise<JsonValue> {
   const { path, links } = fromJson<WholeExtractInput>(input);
   const mail = await parse(path);
-  const text = mail.text?.trim() ? mail.text.replace(/\r\n?/g, '\n').trim() : mail.html ? htmlText(mail.html, links) : '';
+  let text = mail.text?.trim() ? mail.text.replace(/\r\n?/g, '\n').trim() : mail.html ? htmlText(mail.html, links) : '';
+  if (text === '' && !mail.html && mail.attachments.length === 0) text = await rawBody(path);
   const result: WholeExtractResult = { text };
   return asJson(result);
 }
