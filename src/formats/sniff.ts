@@ -202,6 +202,7 @@ export function sniff(head: Uint8Array, name: string): string {
   }
   if (ext === '.csv') {
     if (looksLikeUtf8Text(head)) return CSV_MEDIA_TYPE;
+    if (head.includes(0)) throw ReamError.nonRetryable('invalid_sheet', `${label(name)} is named .csv but holds binary bytes (NUL), not text`);
     throw ReamError.nonRetryable('invalid_sheet', `${label(name)} is named .csv but is not UTF-8 text`);
   }
   const textType = TEXT_EXTENSIONS[ext];

@@ -35,6 +35,9 @@ describe('report templates', () => {
     assert.deepEqual(unclosed.details, { line: 1, column: 6 });
     assert.equal((await thrown(() => compileTemplate('{{ name | shell }}'))).code, 'template_invalid');
     assert.equal((await thrown(() => compileTemplate('   '))).code, 'template_invalid');
+    const long = await thrown(() => compileTemplate(`<p>${'x'.repeat(300 * 1024)}</p>`));
+    assert.equal(long.code, 'template_invalid');
+    assert.match(long.message, /the template is 307207 characters long; at most 262144 are allowed/);
   });
 
   it('stops huge loops and huge ranges with a coded render error', async () => {

@@ -1,7 +1,7 @@
 import { LiquidError, type Liquid, type Template } from 'liquidjs';
 import { ReamError } from '../../errors.ts';
 import type { CellValue } from '../../formats/types.ts';
-import { createSandbox, type SandboxOptions } from './sandbox.ts';
+import { createSandbox, DEFAULT_SANDBOX_LIMITS, type SandboxOptions } from './sandbox.ts';
 
 /** What a template sees: a row's cells by column name (or a document's fields). */
 export interface TemplateData {
@@ -33,6 +33,10 @@ function reason(error: unknown): string {
  */
 export function compileTemplate(source: string, what = 'template', options: SandboxOptions = {}): ReportTemplate {
   if (typeof source !== 'string' || source.trim() === '') throw ReamError.nonRetryable('template_invalid', `the ${what} is empty`);
+  const { maxTemplateChars } = options.limits ?? DEFAULT_SANDBOX_LIMITS;
+  if (source.length > maxTemplateChars) {
+    throw ReamError.nonRetryable('template_invalid', `the ${what} is ${source.length} characters long; at most ${maxTemplateChars} are allowed`, { details: { length: source.length, maxChars: maxTemplateChars } });
+  }
   const liquid: Liquid = createSandbox(options);
   let parsed: Template[];
   try {
