@@ -75,3 +75,17 @@ void test('console: a chosen folder uploads every file in it and its subfolders;
   assert.equal(header, signWebhook(SECRET, delivery.body, stamp), 'signed with the secret typed in the form');
   assert.ok(!delivery.body.includes(SECRET), 'the secret is never in the delivery');
 });
+
+void test('console: a file the server refuses is not offered a Retry, and Start job says to remove it', { timeout: 90_000 }, async (t) => {
+  if (!requireOrSkip(t, browser !== undefined, `Chromium at ${CHROMIUM}`)) return;
+  const gif = join(dir, 'logo.gif');
+  await writeFile(gif, Buffer.concat([Buffer.from('GIF89a'), Buffer.alloc(64)]));
+  const page = await openPage(browser, t);
+  await page.goto(`${server.url}/#/submit`);
+  await page.locator('#files').setInputFiles(gif);
+  const item = page.getByRole('list', { name: 'Files to upload' }).locator('li').first();
+  await item.locator('.error').waitFor({ timeout: WAIT_MS });
+  assert.match(await item.locator('.error').textContent() ?? '', /GIF/i, 'the refusal says what the file is');
+  assert.equal(await item.getByRole('button', { name: /^Retry the upload/ }).count(), 0, 'no Retry for a refusal');
+  await page.getByText(/Remove the 1 file the server refused to start the job\./).waitFor({ timeout: WAIT_MS });
+});

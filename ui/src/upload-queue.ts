@@ -35,6 +35,8 @@ export interface Picked {
   error: string;
   /** Automatic retries after transient failures so far. */
   retries: number;
+  /** Failed because the server refused the file itself (a 4xx: not a format it reads, too large): trying again cannot help. */
+  refused?: boolean;
   /** Set once stored. */
   documentId?: string;
 }
@@ -72,7 +74,7 @@ export function useUploads(client: ReamClient): Uploads {
             // Stopped by a removal: the item is gone, nothing to show.
             if (controller.signal.aborted) return;
             if (!transient(failure) || item.retries >= AUTO_RETRIES) {
-              update(item.key, { state: 'failed', error: messageOf(failure) });
+              update(item.key, { state: 'failed', error: messageOf(failure), refused: !transient(failure) });
               return;
             }
             update(item.key, { state: 'failed', error: `${messageOf(failure)}; trying again in ${AUTO_RETRY_MS / 1000} s`, retries: item.retries + 1 });
@@ -98,7 +100,7 @@ export function useUploads(client: ReamClient): Uploads {
       setPicked((previous) => previous.filter((item) => item.key !== key));
     },
     retry: (key) => {
-      update(key, { state: 'waiting', error: '', retries: 0 });
+      update(key, { state: 'waiting', error: '', retries: 0, refused: false });
     },
   };
 }

@@ -129,8 +129,11 @@ export function Submit({ client }: { client: ReamClient }) {
   const [webhookSecret, setWebhookSecret] = useState('');
   const allStored = storedIds.length > 0 && unstored === 0 && failedUploads === 0;
   /** Why Start job is disabled, when a file is why. */
+  const refusedUploads = picked.filter((item) => item.state === 'failed' && item.refused === true).length;
   const notYet = failedUploads > 0
-    ? `Retry or remove the ${plural(failedUploads, 'file')} whose upload failed to start the job.`
+    ? refusedUploads === failedUploads
+      ? `Remove the ${plural(failedUploads, 'file')} the server refused to start the job.`
+      : `Retry or remove the ${plural(failedUploads, 'file')} whose upload failed to start the job.`
     : unstored > 0 ? `Start job waits for ${plural(unstored, 'upload')} to finish.` : '';
 
   const start = async (event: Event): Promise<void> => {
@@ -189,7 +192,7 @@ export function Submit({ client }: { client: ReamClient }) {
                 {item.state}
               </Bar>
               {item.error === '' ? null : <span class="error">{item.error}</span>}
-              {item.state === 'failed' ? (
+              {item.state === 'failed' && item.refused !== true ? (
                 <button type="button" disabled={busy} onClick={() => retry(item.key)} aria-label={`Retry the upload of ${item.name}`}>
                   Retry
                 </button>
