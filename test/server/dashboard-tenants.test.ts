@@ -77,6 +77,21 @@ void test('console: an admin sees each tenant\'s usage and grants it credits; a 
   await page.locator('#grant-error', { hasText: 'Grant refused' }).waitFor({ timeout: WAIT_MS });
   assert.equal((await admin.tenant('tenant-a')).balance, 250, 'a refused grant changes nothing');
 
+  // Quotas: set from the form, shown in the table, and an empty field is no limit.
+  await page.getByLabel('Quotas of tenant', { exact: true }).fill('tenant-a');
+  await page.getByLabel('Pages per day', { exact: true }).fill('500');
+  await page.getByLabel('Unfinished jobs', { exact: true }).fill('2');
+  await page.getByLabel('Stored MiB', { exact: true }).fill('');
+  await page.getByRole('button', { name: 'Set quotas' }).click();
+  await page.locator('#quota-result', { hasText: 'Quotas of tenant-a set.' }).waitFor({ timeout: WAIT_MS });
+  await row.locator('td:nth-child(3)', { hasText: /^3 \/ 500$/ }).waitFor({ timeout: WAIT_MS });
+  assert.deepEqual((await admin.tenant('tenant-a')).quotas, { pagesPerDay: 500, concurrentJobs: 2 }, 'set on the server; stored bytes unlimited');
+  await page.getByLabel('Pages per day', { exact: true }).fill('-1');
+  await page.getByRole('button', { name: 'Set quotas' }).click();
+  assert.equal(await page.locator('#quota-pages:invalid').count(), 1, 'the browser holds the form: a quota is 0 or more');
+  assert.deepEqual((await admin.tenant('tenant-a')).quotas, { pagesPerDay: 500, concurrentJobs: 2 }, 'a refused form changes nothing');
+  await assertAccessible(page, 'tenants with the quotas form');
+
   const tenant = await openPage(browser, t);
   await signIn(tenant, keys.b);
   await tenant.locator('#operate-forbidden').waitFor({ timeout: WAIT_MS });

@@ -2,6 +2,7 @@ import type { ReamClient, TenantAccountView, UsageView } from '@client';
 import { useEffect, useState } from 'preact/hooks';
 import { bytes, isForbidden, messageOf } from '../format.ts';
 import { ErrorText } from './common.tsx';
+import { QuotasForm } from './QuotasForm.tsx';
 
 /** Tenants whose model usage is read too: past this, the table shows credits and quotas only. */
 const MAX_USAGE_READS = 50;
@@ -75,7 +76,7 @@ function GrantForm({ client, tenants, onGranted }: { client: ReamClient; tenants
 
 /**
  * Admin: every tenant with its credits, quotas and what they are measured against (pages today,
- * unfinished jobs, stored bytes), and its model tokens and cost; a form to grant credits.
+ * unfinished jobs, stored bytes), and its model tokens and cost; forms to grant credits and set quotas.
  */
 export function Tenants({ client }: { client: ReamClient }) {
   const [rows, setRows] = useState<Row[] | undefined>(undefined);
@@ -149,6 +150,7 @@ export function Tenants({ client }: { client: ReamClient }) {
         </div>
       )}
       <GrantForm client={client} tenants={(rows ?? []).map((row) => row.account.tenantId)} onGranted={() => setReload((n) => n + 1)} />
+      <QuotasForm client={client} accounts={(rows ?? []).map((row) => row.account)} onSet={() => setReload((n) => n + 1)} />
     </section>
   );
 }

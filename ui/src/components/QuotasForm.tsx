@@ -1,0 +1,89 @@
+import type { ReamClient, TenantAccountView } from '@client';
+import { useState } from 'preact/hooks';
+import { messageOf } from '../format.ts';
+import { ErrorText } from './common.tsx';
+
+const MIB = 1024 * 1024;
+
+/** A quota field's value: '' is no limit (null); otherwise a whole number ≥ 0, or the reason it is not. */
+function quota(text: string, what: string, scale = 1): number | null | string {
+  const trimmed = text.trim();
+  if (trimmed === '') return null;
+  const value = Number(trimmed);
+  if (!Number.isFinite(value) || value < 0 || !Number.isInteger(value)) return `${what} must be a whole number of 0 or more, or empty for no limit`;
+  return value * scale;
+}
+
+const text = (value: number | undefined, scale = 1): string => (value === undefined ? '' : String(Math.round(value / scale)));
+
+/**
+ * An admin sets one tenant's quotas (pages per day, unfinished jobs, stored MiB); an empty field
+ * is no limit. The form replaces all three, as `PUT /v1/tenants/:tenant/quotas` does; picking a
+ * known tenant fills in what it has now.
+ */
+export function QuotasForm({ client, accounts, onSet }: { client: ReamClient; accounts: readonly TenantAccountView[]; onSet: () => void }) {
+  const [tenant, setTenant] = useState('');
+  const [pages, setPages] = useState('');
+  const [jobs, setJobs] = useState('');
+  const [storage, setStorage] = useState('');
+  const [message, setMessage] = useState('');
+  const [error, setError] = useState('');
+
+  const pick = (id: string): void => {
+    setTenant(id);
+    const known = accounts.find((account) => account.tenantId === id.trim());
+    if (!known) return;
+    setPages(text(known.quotas.pagesPerDay));
+    setJobs(text(known.quotas.concurrentJobs));
+    setStorage(text(known.quotas.storageBytes, MIB));
+  };
+
+  const save = async (): Promise<void> => {
+    setError('');
+    setMessage('');
+    const values = [quota(pages, 'Pages per day'), quota(jobs, 'Unfinished jobs'), quota(storage, 'Stored MiB', MIB)];
+    const refused = values.find((value): value is string => typeof value === 'string');
+    if (refused !== undefined) {
+      setError(`Quotas not set: ${refused}.`);
+      return;
+    }
+    const [pagesPerDay, concurrentJobs, storageBytes] = values as (number | null)[];
+    try {
+      await client.setQuotas(tenant.trim(), { pagesPerDay: pagesPerDay ?? null, concurrentJobs: concurrentJobs ?? null, storageBytes: storageBytes ?? null });
+      setMessage(`Quotas of ${tenant.trim()} set.`);
+      onSet();
+    } catch (failure) {
+      setError(`Quotas not set: ${messageOf(failure)}`);
+    }
+  };
+
+  return (
+    <form
+      class="grant"
+      aria-label="Set quotas"
+      onSubmit={(event) => {
+        event.preventDefault();
+        void save();
+      }}
+    >
+      <label for="quota-tenant">Quotas of tenant</label>
+      <input id="quota-tenant" list="quota-tenants" required maxLength={200} value={tenant} onInput={(event) => pick(event.currentTarget.value)} />
+      <datalist id="quota-tenants">
+        {accounts.map((account) => (
+          <option key={account.tenantId} value={account.tenantId} />
+        ))}
+      </datalist>
+      <label for="quota-pages">Pages per day</label>
+      <input id="quota-pages" type="number" min={0} step={1} placeholder="no limit" value={pages} onInput={(event) => setPages(event.currentTarget.value)} />
+      <label for="quota-jobs">Unfinished jobs</label>
+      <input id="quota-jobs" type="number" min={0} step={1} placeholder="no limit" value={jobs} onInput={(event) => setJobs(event.currentTarget.value)} />
+      <label for="quota-storage">Stored MiB</label>
+      <input id="quota-storage" type="number" min={0} step={1} placeholder="no limit" value={storage} onInput={(event) => setStorage(event.currentTarget.value)} />
+      <button type="submit">Set quotas</button>
+      <p id="quota-result" aria-live="polite">
+        {message}
+      </p>
+      <ErrorText message={error} id="quota-error" />
+    </form>
+  );
+}
