@@ -79,13 +79,23 @@ export class SqliteSearch implements SearchIndex {
       where search_fts match ${match} and p.tenant_id = ${query.tenantId} and ${pageMatches(filters)}
       order by rank, p.document_id, p.page
       limit ${limit}`.execute(this.#db);
-    return rows.map((row) => ({ documentId: row.document_id, page: row.page, snippet: row.snippet, score: -row.rank }));
+    // bm25's value is computed over the whole table, every tenant's pages (how many hold a word,
+    // their average length): shown as it is, it told one tenant whether others' pages hold a
+    // word. The score says only the hit's place in its list (1 for the best), which is all the
+    // port promises ("comparable only within one result list"). The order itself is still
+    // bm25's: see docs/search.md on what it can reflect.
+    return rows.map((row, i) => ({ documentId: row.document_id, page: row.page, snippet: row.snippet, score: placeScore(i, rows.length) }));
   }
 
   /** The database belongs to whoever opened it. */
   close(): Promise<void> {
     return Promise.resolve();
   }
+}
+
+/** The score of the hit at `index` of a list of `count`: 1 for the first, then evenly less (the last above 0). */
+function placeScore(index: number, count: number): number {
+  return Math.round(((count - index) / count) * 1000) / 1000;
 }
 
 async function insertPages(db: Kysely<SearchTables>, tenantId: string, documentId: string, pages: readonly IndexedPage[]): Promise<void> {

@@ -289,6 +289,16 @@ const cases: ConformanceCase<Subject>[] = [
     },
   },
   {
+    name: 'a tenant\'s hits and scores do not depend on what other tenants have indexed',
+    async run({ search }) {
+      await search.indexDocument('t2', 'g1', [{ page: 1, text: 'globex probe page probeword alpha beta gamma' }, { page: 2, text: 'probeword once more here' }]);
+      const alone = await search.search({ tenantId: 't2', q: 'probeword' });
+      for (let i = 0; i < 5; i++) await search.indexDocument('t1', `a${i}`, [{ page: 1, text: `probeword probeword filler ${i}` }]);
+      const beside = await search.search({ tenantId: 't2', q: 'probeword' });
+      assert.deepEqual(beside, alone, 'the same hits, order and scores with another tenant\'s pages holding the word');
+    },
+  },
+  {
     name: 'matches ignore diacritics',
     async run({ search }) {
       await search.indexDocument('t1', 'd1', [{ page: 1, text: 'Curriculum: Résumé of Zoë' }]);
