@@ -12,6 +12,8 @@ export interface DocumentsTable {
   created_at: Int;
   /** Epoch ms of its deletion while finished jobs still name it (0002); null while it is live. */
   deleted_at: OptionalInt;
+  /** Epoch ms its content was last stored (0003): a repeat of the content is as new for retention. Null before 0003: `created_at` stands. */
+  stored_at: OptionalInt;
 }
 
 /** A held lock on a content (`DocumentStore.withContentLock`), until `expires_at` if its holder died. */
@@ -54,11 +56,20 @@ async function addDeletedAt(db: Kysely<unknown>): Promise<void> {
     .execute();
 }
 
+/**
+ * When the content was last stored: storing the same content again answers the existing record
+ * (and its `created_at`), and retention must not take it for a document nobody has sent for days.
+ */
+async function addStoredAt(db: Kysely<unknown>): Promise<void> {
+  await db.schema.alterTable('documents').addColumn('stored_at', 'bigint').execute();
+}
+
 /** Before the store was split into ports, the `store` ledger's 0001_initial made this table. */
 export const documentMigrations: PortMigrations = {
   port: 'documents',
   migrations: {
     '0001_initial': adoptingLegacy({ ledger: 'store', name: '0001_initial' }, createDocuments),
     '0002_deleted_documents': addDeletedAt,
+    '0003_stored_at': addStoredAt,
   },
 };

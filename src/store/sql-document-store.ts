@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import { toNumber } from '../sql/dialect.ts';
 import { prepareQuery } from '../sql/prepared-query.ts';
 import type { DocumentRecord, DocumentStore } from './document-store.ts';
@@ -73,11 +73,17 @@ export function sqlDocumentStore(kysely: Kysely<unknown>): DocumentStore {
           size: doc.size,
           media_type: doc.mediaType,
           created_at: now,
+          stored_at: now,
         })
         // A deleted record of this content (finished jobs name it) comes back as if stored now.
         .onConflict((oc) => oc.columns(['tenant_id', 'sha256'])
-          .doUpdateSet({ name: doc.name, size: doc.size, media_type: doc.mediaType, created_at: now, deleted_at: null })
+          .doUpdateSet({ name: doc.name, size: doc.size, media_type: doc.mediaType, created_at: now, stored_at: now, deleted_at: null })
           .where('documents.deleted_at', 'is not', null))
+        .execute();
+      // A live record of this content is answered as it is, but stored again now: retention counts from here.
+      await db.updateTable('documents').set({ stored_at: now })
+        .where('tenant_id', '=', doc.tenantId).where('sha256', '=', doc.sha256).where('deleted_at', 'is', null)
+        .where((eb) => eb.or([eb('stored_at', 'is', null), eb('stored_at', '<', now)]))
         .execute();
       const row = await db
         .selectFrom('documents')
@@ -131,13 +137,15 @@ export function sqlDocumentStore(kysely: Kysely<unknown>): DocumentStore {
     },
 
     async listUnusedDocumentsBefore(query) {
+      // Stored last before the cut-off (a document stored again is as new as its last storing).
+      const storedAt = sql<number>`coalesce(stored_at, created_at)`;
       let select = db.selectFrom('documents').selectAll()
-        .where('created_at', '<', query.before)
+        .where(storedAt, '<', query.before)
         .where('deleted_at', 'is', null)
         .where((eb) => eb.not(eb.exists(eb.selectFrom('job_documents').select('job_id').whereRef('job_documents.document_id', '=', 'documents.id'))));
       if (query.tenantId !== undefined) select = select.where('tenant_id', '=', query.tenantId);
       else if (query.exceptTenants !== undefined && query.exceptTenants.length > 0) select = select.where('tenant_id', 'not in', query.exceptTenants);
-      const rows = await select.orderBy('created_at').orderBy('id').limit(query.limit).execute();
+      const rows = await select.orderBy(storedAt).orderBy('id').limit(query.limit).execute();
       return rows.map(documentFromRow);
     },
   };

@@ -111,6 +111,11 @@ const cases: ConformanceCase<Subject>[] = [
       assert.deepEqual((await store.listUnusedDocumentsBefore({ before: 100, limit: 10, tenantId: t1 })).map((d) => d.id), [old.id]);
       const rest = await store.listUnusedDocumentsBefore({ before: 100, limit: 1000, exceptTenants: [t1] });
       assert.ok(rest.some((d) => d.id === other.id) && !rest.some((d) => d.tenantId === t1));
+      // The same content stored again is answered with its record, and is as new as that storing.
+      const again = await store.putDocument({ id: randomUUID(), tenantId: t1, sha256: old.sha256, name: 'again.pdf', size: 1, mediaType: 'application/pdf' }, 500);
+      assert.deepEqual([again.id, again.createdAt], [old.id, 10], 'the first record, with when it was first stored');
+      assert.deepEqual((await store.listUnusedDocumentsBefore({ before: 100, limit: 10, tenantId: t1 })).map((d) => d.id), [], 'not old any more');
+      assert.deepEqual((await store.listUnusedDocumentsBefore({ before: 501, limit: 10, tenantId: t1 })).map((d) => d.id), [old.id]);
     },
   },
 ];
