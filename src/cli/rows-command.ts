@@ -19,6 +19,7 @@ import { reportJobOptions, type ReportFlags } from './report-flags.ts';
 import { reportsFolder, writeReports } from './report-files.ts';
 import { followTable, tableFieldNames, type FollowedTable } from './rows-follower.ts';
 import { csvFieldsOf, tableLayout, writeTableBatch, type RowCounts } from './rows-table.ts';
+import { printable } from './printable.ts';
 import { readRulesFile } from './rules-file.ts';
 import { checkTablePath, openTableWriter } from './table-writers.ts';
 import { sheetName } from '../exports/sheet-name.ts';
@@ -255,14 +256,15 @@ function sameNames(a: readonly string[], b: readonly string[]): boolean {
 /** What `ream rows` prints when it ends. */
 export function formatRowsSummary(s: RowsSummary, input: string, out: string | undefined): string {
   const rate = s.wallSeconds > 0 ? (s.rows / s.wallSeconds).toFixed(1) : '0';
-  if (s.interrupted) return `interrupted: ${input} is not finished\nrun the same command again to resume where it stopped`;
-  if (s.error) return `failed: ${input}: ${s.error.message} [${s.error.code}]`;
+  // File names and messages may hold line breaks: each line printed is one line (see printable.ts).
+  if (s.interrupted) return `interrupted: ${printable(input)} is not finished\nrun the same command again to resume where it stopped`;
+  if (s.error) return printable(`failed: ${input}: ${s.error.message} [${s.error.code}]`);
   return [
     `done: ${s.rows - s.failedRows} rows succeeded, ${s.failedRows} failed, of ${s.rows} (${s.batches} batch(es))`,
     `time: ${s.wallSeconds.toFixed(1)} s (${rate} rows/s)`,
     ...(s.usage ? [formatModelUsage(s.usage)] : []),
-    ...(s.failures ?? []).map((failure) => `row ${failure.page}: ${failure.message} [${failure.code}]`),
-    ...(out === undefined ? [] : [`table: ${out}`]),
+    ...(s.failures ?? []).map((failure) => printable(`row ${failure.page}: ${failure.message} [${failure.code}]`)),
+    ...(out === undefined ? [] : [`table: ${printable(out)}`]),
     ...(s.reports ? [`reports: ${s.reports.total} file(s) in ${s.reports.folder} (${s.reports.written} written now)`] : []),
   ].join('\n');
 }

@@ -112,6 +112,14 @@ export function failedChunkPages(chunk: ChunkResultRecord): PageFailure[] {
 }
 
 /**
+ * Appends `items` to `target` one by one: `push(...items)` passes every item as an argument, and
+ * a chunk of 400,000 failed rows overflowed the stack.
+ */
+function append<T>(target: T[], items: readonly T[]): void {
+  for (const item of items) target.push(item);
+}
+
+/**
  * Assembles a document from its chunk checkpoints, given one at a time. A chunk that failed for
  * good contributes one failure per page it covered, with the chunk's error: every page is
  * accounted for, never dropped. With `keepPages` false only what is small is kept (failures,
@@ -139,19 +147,19 @@ export class ChunkMerger {
    */
   add(chunk: ChunkResultRecord): StoredChunkOutput | undefined {
     if (chunk.status === 'failed' || chunk.output === null) {
-      this.#failedPages.push(...failedChunkPages(chunk));
+      append(this.#failedPages, failedChunkPages(chunk));
       return undefined;
     }
     const stored = fromJson<StoredChunkOutput>(chunk.output);
     const output = this.#keepPages || !isPacked(stored) ? unpackChunk(stored) : undefined;
     this.#pagesRead += output ? output.pages.length : (stored as PackedChunkOutput).pagesRead;
-    this.#failedPages.push(...stored.failures);
-    this.#warnings.push(...(stored.warnings ?? []));
+    append(this.#failedPages, stored.failures);
+    append(this.#warnings, stored.warnings ?? []);
     for (const name of output ? Object.keys(output.fields) : (stored as PackedChunkOutput).fieldNames) {
       const kept = (this.#fields[name] ??= []);
-      if (this.#keepPages && output) kept.push(...(output.fields[name] ?? []));
+      if (this.#keepPages && output) append(kept, output.fields[name] ?? []);
     }
-    if (this.#keepPages && output) this.#pages.push(...output.pages);
+    if (this.#keepPages && output) append(this.#pages, output.pages);
     for (const [name, analysis] of Object.entries(stored.analyses ?? {})) {
       (this.#analyses[name] ??= []).push({ index: chunk.index, from: chunk.from, to: chunk.to, ...(analysis.data === undefined ? {} : { data: analysis.data }) });
       if (analysis.usage) this.#usage = addUsage(this.#usage, analysis.usage);

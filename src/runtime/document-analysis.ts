@@ -21,7 +21,7 @@ export async function analyzeChunk(analyzers: readonly Analyzer[], pages: readon
     if (analyzer.analyzeChunk) {
       const result = await analyzer.analyzeChunk(pages, context);
       Object.assign(fields, result.fields);
-      failures.push(...(result.failures ?? []));
+      for (const failure of result.failures ?? []) failures.push(failure);
       analyses[analyzer.name] = { ...(result.data === undefined ? {} : { data: result.data }), ...(result.usage ? { usage: result.usage } : {}) };
     } else {
       Object.assign(fields, await analyzer.analyze(pages, context));

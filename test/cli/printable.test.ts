@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { printable } from '../../src/cli/printable.ts';
 import { createProgressView } from '../../src/cli/progress-view.ts';
+import { formatRowsSummary } from '../../src/cli/rows-command.ts';
 
 test('control and bidi characters are escaped; the rest, other scripts included, is kept', () => {
   assert.equal(printable('fake\n[9] failed secret.pdf'), 'fake\\u{a}[9] failed secret.pdf');
@@ -21,4 +22,9 @@ test('a result line with a forged line in its file name is printed as one line, 
   view.stop();
   const ended = written.filter((line) => line.startsWith('[1]'));
   assert.deepEqual(ended, ['[1] succeeded a\\u{a}[2] succeeded b.pdf (1 page)\n']);
+});
+
+test('ream rows says a failed file in one line whatever its name', () => {
+  const line = formatRowsSummary({ rows: 0, failedRows: 0, batches: 0, wallSeconds: 0, interrupted: false, error: { code: 'invalid_sheet', message: 'no page could be read' } }, 'f\nx.csv', undefined);
+  assert.equal(line, 'failed: f\\u{a}x.csv: no page could be read [invalid_sheet]');
 });

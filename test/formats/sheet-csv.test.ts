@@ -69,6 +69,18 @@ void describe('CSV format', () => {
     assert.deepEqual(read.extraction.failures, [{ page: 2, code: 'invalid_sheet', message: 'row 2 has 4 cells; the header has 3 columns' }]);
   });
 
+  void test('a byte that is not UTF-8 past the first 4 KB: invalid_sheet naming where, not a dead thread', async () => {
+    const rows = Array.from({ length: 1_000 }, (_, i) => Buffer.from(`${i + 1},${i === 499 ? 'Caf\xe9' : 'plain text here'}\n`, 'latin1'));
+    const path = await fx.file('late-latin1.csv', Buffer.concat([Buffer.from('id,name\n'), ...rows]));
+    // Row by row (ream rows): that row fails alone.
+    const rowsRead = await fx.read(path);
+    assert.deepEqual(rowsRead.extraction.failures.map((f) => [f.page, f.code]), [[500, 'invalid_sheet']]);
+    // As pages of text (ream run's extract pipeline), the file is streamed: it fails at that byte.
+    await rejectsWithCode(fx.read(path, { tablePages: 'sheets' }), 'invalid_sheet', /bytes \d+–\d+ holds bytes that are not UTF-8/);
+    // The pool thread that read it is alive and reads the next file.
+    assert.equal((await fx.read(await fx.file('after.csv', 'a,b\n1,2\n'), { tablePages: 'sheets' })).inspection.pageCount, 1);
+  });
+
   void test('bad input ends with a stable code: empty file, blank lines only, header only, an unclosed quote, too many rows', async () => {
     await rejectsWithCode(fx.read(await fx.file('empty.csv', '')), 'empty_file');
     await rejectsWithCode(fx.read(await fx.file('blank.csv', '\r\n\r\n,,\r\n')), 'invalid_sheet', /no header row/);

@@ -32,6 +32,12 @@ test('a failed chunk accounts for each of its pages with its error', () => {
   assert.deepEqual(merged.failedPages.map((f) => [f.page, f.code]), [[2, 'invalid_pdf'], [3, 'timeout'], [4, 'timeout'], [5, 'timeout']]);
 });
 
+test('a chunk of 400,000 pages that failed merges (its failures are not pushed as arguments)', () => {
+  const merged = mergeChunks([chunk(0, 0, 400_000, null)]);
+  assert.equal(merged.failedPages.length, 400_000);
+  assert.deepEqual(merged.failedPages.at(-1), { page: 400_000, code: 'timeout', message: 'too slow' });
+});
+
 test('a planned chunk without any checkpoint is reported as failed pages, not dropped', () => {
   const plan = [{ index: 0, from: 0, to: 2 }, { index: 1, from: 2, to: 4 }];
   const merged = mergeChunks([chunk(0, 0, 2, { pages: [{ page: 1, text: 'a' }, { page: 2, text: 'b' }], failures: [], fields: {} })], plan);

@@ -29,12 +29,26 @@ const NAME_ENDS = new Set([' ', '\t', '\n', '\r', '/', '>']);
 // that search for an attribute across a whole tag: on a document full of unclosed `<w:br ` such
 // a search backtracks to the end of the text from every one of them (minutes for a few KB).
 
+/** Where the tag starting at `start` ends (its `>`, outside quoted attribute values), or -1. */
+function tagEnd(xml: string, start: number): number {
+  for (let i = start + 1; i < xml.length; i++) {
+    const char = xml[i];
+    if (char === '>') return i;
+    if (char === '"' || char === "'") {
+      const close = xml.indexOf(char, i + 1);
+      if (close === -1) return -1;
+      i = close;
+    }
+  }
+  return -1;
+}
+
 /** Each `<name …>` tag of `xml` in order (with `start` and `end` past its `>`); a tag left open ends the scan. */
 function* tags(xml: string, name: string): Generator<{ start: number; end: number; tag: string }> {
   for (let from = 0; ;) {
     const start = xml.indexOf(`<${name}`, from);
     if (start === -1) return;
-    const end = xml.indexOf('>', start);
+    const end = tagEnd(xml, start);
     if (end === -1) return;
     // `<w:brX …>` is another element: the name must end there.
     if (NAME_ENDS.has(xml.charAt(start + name.length + 1))) yield { start, end: end + 1, tag: xml.slice(start, end + 1) };

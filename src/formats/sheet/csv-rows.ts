@@ -2,6 +2,7 @@
 // time, so memory holds one row, never the file. Values stay text: a CSV has no types, and
 // writing the table back must give the same cells.
 import { createReadStream } from 'node:fs';
+import { pipeline } from 'node:stream';
 import { open } from 'node:fs/promises';
 import { parse, CsvError, type Options } from 'csv-parse';
 import { parse as parseSync } from 'csv-parse/sync';
@@ -39,7 +40,10 @@ export async function* csvRows(path: string, options: CsvReadOptions = {}): Asyn
   const start = options.start ?? 0;
   const stream = createReadStream(path, { start });
   // info: each record says how many bytes were read up to its end, so reads can resume there.
-  const parser = stream.pipe(utf8Checked(`the CSV from byte ${start}`)).pipe(parse({ ...parseOptions(chosen), info: true }));
+  const parser = parse({ ...parseOptions(chosen), info: true });
+  // Joined by pipeline, not pipe: a failure anywhere (a byte that is not UTF-8) ends the parser's
+  // iteration with it. With pipe it was an error event nobody heard, and it killed the thread.
+  pipeline(stream, utf8Checked(start), parser, () => undefined);
   try {
     for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { bytes: number } }>) {
       recordsParsed++;

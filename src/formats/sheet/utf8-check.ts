@@ -76,23 +76,28 @@ export function notUtf8Row(cells: readonly CellValue[], row: number): string | u
   return cells.some((cell) => typeof cell === 'string' && cell.includes(NOT_UTF8)) ? `row ${row} holds bytes that are not UTF-8: ream reads a CSV as UTF-8 text (save it as UTF-8)` : undefined;
 }
 
-/** A pass-through that fails (`invalid_sheet`) at the first byte that is not UTF-8, a character split across chunks allowed. */
-export function utf8Checked(where: string): Transform {
+/**
+ * A pass-through of a CSV's bytes from offset `start` that fails (`invalid_sheet`) at the first
+ * byte that is not UTF-8, naming the stretch it is in; a character split across chunks is fine.
+ */
+export function utf8Checked(start: number): Transform {
   const decoder = new TextDecoder('utf-8', { fatal: true });
+  let offset = start;
   return new Transform({
     transform(chunk: Buffer, _encoding, done) {
       try {
         decoder.decode(chunk, { stream: true });
       } catch {
-        return done(notUtf8(where));
+        return done(notUtf8(`the CSV's bytes ${offset}–${offset + chunk.length}`));
       }
+      offset += chunk.length;
       done(null, chunk);
     },
     flush(done) {
       try {
         decoder.decode();
       } catch {
-        return done(notUtf8(where));
+        return done(notUtf8(`the CSV's last bytes (before ${offset})`));
       }
       done();
     },
