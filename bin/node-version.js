@@ -1,8 +1,11 @@
 // Plain JavaScript on purpose: this runs on any Node, before the TypeScript sources or the
 // native addons load, so that an old Node gets a sentence instead of a crash.
 
-/** The oldest Node.js ream runs on (package.json `engines`). */
-export const MINIMUM_NODE = '22.13.0';
+/**
+ * The oldest Node.js ream runs on (package.json `engines`): its OpenTelemetry packages need 22.15,
+ * and its SQLite addon Node-API 10 (22.14; on 22.13 it crashes the process).
+ */
+export const MINIMUM_NODE = '22.15.0';
 
 /**
  * The oldest Node.js that runs ream's TypeScript sources as they are (type stripping without a

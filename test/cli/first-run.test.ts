@@ -27,19 +27,19 @@ async function oldNode(): Promise<string | undefined> {
 
 void describe('first run', () => {
   void test('the version check names the version it needs and how to get Node 24', () => {
-    assert.equal(MINIMUM_NODE, '22.13.0');
-    for (const version of ['20.20.2', '18.0.0', '22.12.9', '22.9.0']) {
+    assert.equal(MINIMUM_NODE, '22.15.0');
+    for (const version of ['20.20.2', '18.0.0', '22.12.9', '22.13.1', '22.14.0']) {
       const message = checkVersion(version) ?? '';
-      assert.match(message, new RegExp(`this is Node.js ${version.replaceAll('.', '\\.')}; ream needs Node.js 22\\.13\\.0 or newer`));
+      assert.match(message, new RegExp(`this is Node.js ${version.replaceAll('.', '\\.')}; ream needs Node.js 22\\.15\\.0 or newer`));
       assert.match(message, /npm install -g node@24/);
     }
-    for (const version of ['22.13.0', '22.18.1', '24.21.0', '25.0.0', '100.1.1']) assert.equal(checkVersion(version), undefined, version);
+    for (const version of ['22.15.0', '22.18.1', '24.21.0', '25.0.0', '100.1.1']) assert.equal(checkVersion(version), undefined, version);
   });
 
   void test('the sources (no build, REAM_FROM_SOURCE, npm test) need type stripping without a flag: Node 22.18, said so', () => {
     assert.equal(MINIMUM_NODE_FOR_SOURCES, '22.18.0');
-    const message = sourcesNodeProblem('22.13.1', 'a checkout without a build') ?? '';
-    assert.match(message, /this is Node\.js 22\.13\.1; a checkout without a build runs ream's TypeScript sources, which needs Node\.js 22\.18\.0 or newer/);
+    const message = sourcesNodeProblem('22.15.1', 'a checkout without a build') ?? '';
+    assert.match(message, /this is Node\.js 22\.15\.1; a checkout without a build runs ream's TypeScript sources, which needs Node\.js 22\.18\.0 or newer/);
     assert.match(message, /npm run build/);
     assert.doesNotMatch(sourcesNodeProblem('22.17.0', '`npm test`', false) ?? '', /npm run build/, 'a build does not run the tests');
     for (const version of ['22.18.0', '24.21.0']) assert.equal(sourcesNodeProblem(version, 'x'), undefined, version);
@@ -65,19 +65,19 @@ void describe('first run', () => {
 
   void test('on an old Node the CLI exits 2 with that message instead of crashing', async (t) => {
     const node = await oldNode();
-    if (node === undefined) return t.skip('no Node.js older than 22.13 on this machine to try');
+    if (node === undefined) return t.skip('no Node.js older than 22.15 on this machine to try');
     const result = await run(node, [join(repoRoot, 'bin/ream.js'), 'run', '.']).then(
       () => ({ code: 0, stderr: '' }),
       (error: { code: number; stderr: string }) => error,
     );
     assert.equal(result.code, 2);
-    assert.match(result.stderr, /ream needs Node\.js 22\.13\.0 or newer/);
+    assert.match(result.stderr, /ream needs Node\.js 22\.15\.0 or newer/);
     assert.doesNotMatch(result.stderr, /Segmentation|Error:/);
   });
 
   void test('npm install on an old Node stops with the engine error (engine-strict)', async (t) => {
     const node = await oldNode();
-    if (node === undefined) return t.skip('no Node.js older than 22.13 on this machine to try');
+    if (node === undefined) return t.skip('no Node.js older than 22.15 on this machine to try');
     const npmCli = join(node, '../../lib/node_modules/npm/bin/npm-cli.js');
     const dir = await mkdtemp(join(tmpdir(), 'ream-engine-'));
     try {
@@ -92,7 +92,7 @@ void describe('first run', () => {
       );
       assert.notEqual(result.code, 0, 'npm install went ahead on an old Node');
       assert.match(result.stderr, /EBADENGINE/);
-      assert.match(result.stderr, /"node":">=22\.13"/);
+      assert.match(result.stderr, /"node":">=22\.15"/);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
