@@ -1,3 +1,15 @@
+/**
+ * The characters of a page the index holds: PostgreSQL refuses a page whose words fill more
+ * than 1 MB of tsvector (a 2 MB text page failed its whole document), so each adapter indexes a
+ * page's first 400,000 characters, which stays well under it (random unique words fill ~0.75 MB). The page's text itself is kept whole.
+ */
+export const MAX_INDEXED_CHARS = 400_000;
+
+/** The part of a page's text that is indexed (see {@link MAX_INDEXED_CHARS}). */
+export function indexedText(text: string): string {
+  return text.length <= MAX_INDEXED_CHARS ? text : text.slice(0, MAX_INDEXED_CHARS);
+}
+
 export interface IndexedPage {
   /** 1-based page number. */
   page: number;

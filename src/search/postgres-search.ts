@@ -4,7 +4,7 @@ import { clampLimit } from '../sql/dialect.ts';
 import { migrate } from '../sql/migrate.ts';
 import { checkPageNumbers, queryTerms } from './fts-query.ts';
 import { checkFilters, hasFilters } from './filters.ts';
-import type { IndexedPage, IndexedResult, SearchHit, SearchIndex, SearchQuery } from './port.ts';
+import { indexedText, type IndexedPage, type IndexedResult, type SearchHit, type SearchIndex, type SearchQuery } from './port.ts';
 import { browseFirstPages, deleteJobRecords, deleteRecords, pageMatches, writeRecord } from './sql-filters.ts';
 import { postgresSearchMigrations, SEARCH_CONFIG, type PostgresSearchTables } from './postgres-search-schema.ts';
 
@@ -101,7 +101,7 @@ export class PostgresSearch implements SearchIndex {
 async function insertPages(db: Kysely<PostgresSearchTables>, tenantId: string, documentId: string, pages: readonly IndexedPage[]): Promise<void> {
   for (let i = 0; i < pages.length; i += INSERT_BATCH) {
     // PostgreSQL text cannot hold NUL; an extracted page may (a broken PDF), and it is no word.
-    const rows = pages.slice(i, i + INSERT_BATCH).map((p) => ({ tenant_id: tenantId, document_id: documentId, page: p.page, text: p.text.replaceAll('\0', ' ') }));
+    const rows = pages.slice(i, i + INSERT_BATCH).map((p) => ({ tenant_id: tenantId, document_id: documentId, page: p.page, text: indexedText(p.text).replaceAll('\0', ' ') }));
     await db.insertInto('search_pages').values(rows).execute();
   }
 }

@@ -4,7 +4,7 @@ import { migrate } from '../sql/migrate.ts';
 import type { SqliteDatabase } from '../sql/sqlite-database.ts';
 import { checkPageNumbers, toFtsQuery } from './fts-query.ts';
 import { checkFilters, hasFilters } from './filters.ts';
-import type { IndexedPage, IndexedResult, SearchHit, SearchIndex, SearchQuery } from './port.ts';
+import { indexedText, type IndexedPage, type IndexedResult, type SearchHit, type SearchIndex, type SearchQuery } from './port.ts';
 import { browseFirstPages, deleteJobRecords, deleteRecords, pageMatches, writeRecord } from './sql-filters.ts';
 import { searchMigrations, type SearchTables } from './sqlite-search-schema.ts';
 
@@ -100,7 +100,7 @@ function placeScore(index: number, count: number): number {
 
 async function insertPages(db: Kysely<SearchTables>, tenantId: string, documentId: string, pages: readonly IndexedPage[]): Promise<void> {
   for (let i = 0; i < pages.length; i += INSERT_BATCH) {
-    const rows = pages.slice(i, i + INSERT_BATCH).map((p) => ({ tenant_id: tenantId, document_id: documentId, page: p.page, text: p.text }));
+    const rows = pages.slice(i, i + INSERT_BATCH).map((p) => ({ tenant_id: tenantId, document_id: documentId, page: p.page, text: indexedText(p.text) }));
     await db.insertInto('search_pages').values(rows).execute();
   }
 }

@@ -299,6 +299,16 @@ const cases: ConformanceCase<Subject>[] = [
     },
   },
   {
+    name: 'a page of 2 MB of text is indexed (its first 400,000 characters), not refused',
+    async run({ search }) {
+      const words = Array.from({ length: 260_000 }, (_, i) => `w${i.toString(36)}`).join(' ');
+      assert.ok(words.length > 1_000_000);
+      await search.indexDocument('t1', 'big', [{ page: 1, text: `opening ${words} closing` }]);
+      assert.deepEqual((await search.search({ tenantId: 't1', q: 'opening' })).map((h) => h.documentId), ['big']);
+      assert.deepEqual(await search.search({ tenantId: 't1', q: 'closing' }), [], 'past the indexed part');
+    },
+  },
+  {
     name: 'matches ignore diacritics',
     async run({ search }) {
       await search.indexDocument('t1', 'd1', [{ page: 1, text: 'Curriculum: Résumé of Zoë' }]);
