@@ -34,3 +34,22 @@ export function parseJsonObject(text: string, what: string): JsonObject {
   }
   return parsed as JsonObject;
 }
+
+/** Whether a string anywhere in `value` (keys included) holds a NUL character; iterative, so any depth is fine. */
+export function containsNul(value: unknown): boolean {
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const item = stack.pop();
+    if (typeof item === 'string') {
+      if (item.includes('\0')) return true;
+    } else if (Array.isArray(item)) {
+      for (const entry of item) stack.push(entry);
+    } else if (typeof item === 'object' && item !== null) {
+      for (const [key, entry] of Object.entries(item)) {
+        if (key.includes('\0')) return true;
+        stack.push(entry);
+      }
+    }
+  }
+  return false;
+}

@@ -8,6 +8,7 @@ import { localCoordination, type Coordination } from './coordination.ts';
 import { registerAuth, type AuthOptions, type RateLimitOptions } from './auth/plugin.ts';
 import { registerCors, type CorsOptions } from './cors.ts';
 import { isLoopbackHost, registerHostCheck } from './host-check.ts';
+import { registerNulGuard } from './nul-guard.ts';
 import { metricsRoutes } from './metrics.ts';
 import type { MetricsHistoryOptions } from './metrics-sampler.ts';
 import { metricsHistoryRoutes } from './routes/metrics-history.ts';
@@ -111,6 +112,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   // No route reads plain text: such a body is refused with 415, as other types are.
   app.removeContentTypeParser('text/plain');
   registerTracing(app); // first: every other hook and handler runs inside the request's span
+  registerNulGuard(app);
   void app.register(multipart, {
     limits: { fileSize: options.maxFileBytes ?? 1024 ** 3, files: options.maxFiles ?? 1000, fields: 100, fieldSize: 1024 * 1024 },
   });

@@ -43,6 +43,11 @@ const CASES: Case[] = [
   { what: 'a bad query parameter', method: 'GET', path: '/v1/jobs?status=bogus', status: 400, code: 'validation_failed' },
   { what: 'search without q', method: 'GET', path: '/v1/search', status: 400, code: 'validation_failed' },
   { what: 'bad Last-Event-ID', method: 'GET', path: '/v1/jobs/x/events?after=-1', status: 404, code: 'not_found' },
+  // PostgreSQL cannot hold a NUL in text: refused before it reaches a store, whichever the store.
+  { what: 'a NUL in a path parameter', method: 'GET', path: '/v1/jobs/a%00b', status: 400, code: 'validation_failed' },
+  { what: 'a NUL in a query value', method: 'GET', path: '/v1/search?q=merger%00x', status: 400, code: 'validation_failed' },
+  { what: 'a NUL in a JSON body', method: 'POST', path: '/v1/jobs', headers: { 'content-type': 'application/json' }, body: '{"documents":["doc_a\\u0000b"]}', status: 400, code: 'validation_failed' },
+  { what: 'a NUL in a JSON key', method: 'POST', path: '/v1/jobs/estimate', headers: { 'content-type': 'application/json' }, body: '{"documents":1,"options":{"a\\u0000":1}}', status: 400, code: 'validation_failed' },
   { what: 'tus: no Tus-Resumable', method: 'POST', path: '/v1/uploads', headers: { 'upload-length': '10' }, status: 412, code: 'validation_failed' },
   { what: 'tus: an unsupported version (412, as tus 1.0 says)', method: 'POST', path: '/v1/uploads', headers: { 'tus-resumable': '0.2.2', 'upload-length': '10' }, status: 412, code: 'validation_failed' },
   { what: 'tus: a bad Upload-Length', method: 'POST', path: '/v1/uploads', headers: { ...TUS, 'upload-length': 'ten' }, status: 400, code: 'validation_failed' },

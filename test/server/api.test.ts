@@ -238,6 +238,9 @@ describe('HTTP API v1', () => {
     await assertProblem(await fetch(`${server.url}/v1/nowhere`), 404, 'not_found');
     await assertProblem(await fetch(`${server.url}/v1/jobs`, { method: 'POST', body: form([['x.pdf', small]], { options: '{not json' }) }), 400, 'validation_failed');
     await assertProblem(await fetch(`${server.url}/v1/jobs`, { method: 'POST', body: form([['x.pdf', small]], { options: '{"chunkPages":-1}' }) }), 400, 'validation_failed');
+    const nul = await fetch(`${server.url}/v1/jobs`, { method: 'POST', body: form([['x.pdf', small]], { options: '{"template":"<p>a\\u0000b</p>"}' }) });
+    assert.match(((await nul.clone().json()) as { detail: string }).detail, /NUL/, 'a NUL in the options is refused as such');
+    await assertProblem(nul, 400, 'validation_failed');
     await assertProblem(await fetch(`${server.url}/v1/jobs`, { method: 'POST', body: form([['x.pdf', small]], { priority: 'urgent' }) }), 400, 'validation_failed');
     await assertProblem(await fetch(`${server.url}/v1/jobs`, { method: 'POST', body: form([]) }), 400, 'validation_failed');
     await assertProblem(

@@ -1,6 +1,6 @@
 import { ReamError } from '../../errors.ts';
 import { PRIORITIES } from '../../api-types.ts';
-import type { JsonObject } from '../../json.ts';
+import { containsNul, type JsonObject } from '../../json.ts';
 import type { PipelineRegistry } from '../../pipeline/registry.ts';
 import type { Pipeline } from '../../pipeline/types.ts';
 import type { WebhookTarget } from '../../store/port.ts';
@@ -53,6 +53,8 @@ export class JobInputCheck {
    * refused here; one to a host name only by {@link check}, which resolves it.
    */
   checkSync(input: CreateJobInput): CheckedJob {
+    // A store cannot keep a NUL in text (PostgreSQL refuses it in jsonb): refused here, as bad input.
+    if (input.options && containsNul(input.options)) throw ReamError.nonRetryable('validation_failed', 'the options hold a NUL character (\\u0000)');
     if (input.options && Object.hasOwn(input.options, LEGACY_ENGINE_OPTION)) {
       throw ReamError.nonRetryable('validation_failed', `option "${LEGACY_ENGINE_OPTION}" is reserved`);
     }
