@@ -98,7 +98,12 @@ export function parseSearchTime(name: 'from' | 'to', text: string): number {
     const start = Date.UTC(year, month - 1, date);
     // Date.UTC rolls 2026-02-31 over into March: such a date is refused, not moved.
     if (new Date(start).getUTCDate() === date && new Date(start).getUTCMonth() === month - 1) at = name === 'to' ? start + DAY_MS - 1 : start;
-  } else if (DATE_TIME.test(trimmed)) at = Date.parse(trimmed);
+  } else if (DATE_TIME.test(trimmed)) {
+    // Date.parse rolls a day that does not exist (2026-02-31T00:00Z) into the next month: refused, as for a date alone.
+    const [year, month, date] = trimmed.slice(0, 10).split('-').map(Number) as [number, number, number];
+    const calendar = new Date(Date.UTC(year, month - 1, date));
+    if (calendar.getUTCDate() === date && calendar.getUTCMonth() === month - 1) at = Date.parse(trimmed);
+  }
   if (!Number.isSafeInteger(at)) throw invalid(`${name} must be an ISO date (2026-12-01), an ISO date-time with a zone (2026-12-01T08:00:00Z) or epoch milliseconds (got ${JSON.stringify(text)})`);
   return at;
 }

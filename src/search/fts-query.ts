@@ -35,12 +35,13 @@ export function queryTerms(text: string): QueryTerm[] {
   const terms = new Map<string, QueryTerm>();
   let count = 0;
   for (const piece of text.split(/\s+/)) {
-    const all = (piece.match(WORD) ?? []).map((word) => word.toLowerCase());
-    const words = all.slice(0, MAX_WORDS - count);
-    if (words.length === 0) continue;
-    count += words.length;
+    const words = (piece.match(WORD) ?? []).map((word) => word.toLowerCase());
     const key = words.join(' ');
-    if (!terms.has(key)) terms.set(key, { text: words.length === all.length ? piece : key, words });
+    if (words.length === 0 || terms.has(key)) continue;
+    // Past the limit the query is refused: dropping words would answer pages that lack them.
+    count += words.length;
+    if (count > MAX_WORDS) throw ReamError.nonRetryable('validation_failed', `a search takes at most ${MAX_WORDS} words (repeats counted once)`);
+    terms.set(key, { text: piece, words });
   }
   return [...terms.values()];
 }

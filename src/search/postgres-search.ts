@@ -64,7 +64,8 @@ export class PostgresSearch implements SearchIndex {
     const filters = hasFilters(query.filters) ? query.filters : undefined;
     if (filters) checkFilters(filters);
     const limit = clampLimit(query.limit, DEFAULT_LIMIT, MAX_LIMIT);
-    if (filters && query.q.trim() === '') return browseFirstPages(this.#db, query.tenantId, filters, limit);
+    // No word to look for (nothing but punctuation counts as none): each matching document's first page.
+    if (filters && queryTerms(query.q).length === 0) return browseFirstPages(this.#db, query.tenantId, filters, limit);
     const terms = queryTerms(query.q);
     if (terms.length === 0) return [];
     // phraseto_tsquery reads no operators (a bound parameter, never syntax) and keeps the words

@@ -2,7 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import { clampLimit } from '../sql/dialect.ts';
 import { migrate } from '../sql/migrate.ts';
 import type { SqliteDatabase } from '../sql/sqlite-database.ts';
-import { checkPageNumbers, toFtsQuery } from './fts-query.ts';
+import { checkPageNumbers, queryTerms, toFtsQuery } from './fts-query.ts';
 import { checkFilters, hasFilters } from './filters.ts';
 import { indexedText, type IndexedPage, type IndexedResult, type SearchHit, type SearchIndex, type SearchQuery } from './port.ts';
 import { browseFirstPages, deleteJobRecords, deleteRecords, pageMatches, writeRecord } from './sql-filters.ts';
@@ -67,7 +67,8 @@ export class SqliteSearch implements SearchIndex {
     const filters = hasFilters(query.filters) ? query.filters : undefined;
     if (filters) checkFilters(filters);
     const limit = clampLimit(query.limit, DEFAULT_LIMIT, MAX_LIMIT);
-    if (filters && query.q.trim() === '') return browseFirstPages(this.#db, query.tenantId, filters, limit);
+    // No word to look for (nothing but punctuation counts as none): each matching document's first page.
+    if (filters && queryTerms(query.q).length === 0) return browseFirstPages(this.#db, query.tenantId, filters, limit);
     const match = toFtsQuery(query.q);
     if (match === undefined) return [];
     // bm25() is lower-is-better (negative); the port's score is higher-is-better.

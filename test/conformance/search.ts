@@ -21,7 +21,7 @@ const ODD_INPUT = [
   '   ',
   '🙂',
   'a'.repeat(5_000),
-  Array.from({ length: 500 }, (_, i) => `w${i}`).join(' '),
+  Array.from({ length: 32 }, (_, i) => `w${i}`).join(' '), // the most words a query may have (more: validation_failed)
 ];
 
 /**
@@ -306,6 +306,17 @@ const cases: ConformanceCase<Subject>[] = [
       await search.indexDocument('t1', 'big', [{ page: 1, text: `opening ${words} closing` }]);
       assert.deepEqual((await search.search({ tenantId: 't1', q: 'opening' })).map((h) => h.documentId), ['big']);
       assert.deepEqual(await search.search({ tenantId: 't1', q: 'closing' }), [], 'past the indexed part');
+    },
+  },
+  {
+    name: 'a query of more than 32 different words is refused, not cut; repeats count once; punctuation alone is no word',
+    async run({ search }) {
+      await search.indexDocument('t1', 'd1', [{ page: 1, text: 'merger agreement between the parties' }]);
+      const many = Array.from({ length: 33 }, (_, i) => `word${i}`).join(' ');
+      await assert.rejects(search.search({ tenantId: 't1', q: many }), (error: unknown) => (error as { code?: string }).code === 'validation_failed');
+      assert.equal((await search.search({ tenantId: 't1', q: `${'merger '.repeat(40)}agreement` })).length, 1, 'repeats count once');
+      assert.deepEqual(await search.search({ tenantId: 't1', q: `${'merger '.repeat(40)}zzznotthere` }), [], 'every word must occur');
+      assert.deepEqual(await search.search({ tenantId: 't1', q: '*** -' }), [], 'no word: no hit');
     },
   },
   {

@@ -42,6 +42,8 @@ const CASES: Case[] = [
   { what: 'a plain GET on the WebSocket route', method: 'GET', path: '/v1/ws', status: 400, code: 'validation_failed' },
   { what: 'a bad query parameter', method: 'GET', path: '/v1/jobs?status=bogus', status: 400, code: 'validation_failed' },
   { what: 'search without q', method: 'GET', path: '/v1/search', status: 400, code: 'validation_failed' },
+  { what: 'search for punctuation only', method: 'GET', path: '/v1/search?q=***', status: 400, code: 'validation_failed' },
+  { what: 'a search limit that is no plain number', method: 'GET', path: '/v1/search?q=a&limit=0x10', status: 400, code: 'validation_failed' },
   { what: 'bad Last-Event-ID', method: 'GET', path: '/v1/jobs/x/events?after=-1', status: 404, code: 'not_found' },
   // PostgreSQL cannot hold a NUL in text: refused before it reaches a store, whichever the store.
   { what: 'a NUL in a path parameter', method: 'GET', path: '/v1/jobs/a%00b', status: 400, code: 'validation_failed' },

@@ -6,6 +6,7 @@ import { problemResponses } from '../openapi.ts';
 import { TENANT } from '../auth/access.ts';
 import { SEARCH_TYPE_FAMILIES } from '../../api-types.ts';
 import { hasFilters, parseSearchFilters } from '../../search/filters.ts';
+import { queryTerms } from '../../search/fts-query.ts';
 
 const MAX_QUERY_LENGTH = 500;
 
@@ -58,7 +59,8 @@ interface SearchQuerystring {
 
 function parseLimit(value: string | undefined): number {
   if (value === undefined) return 20;
-  const n = Number(value);
+  // Digits only: Number() would also take 0x10, 1e1 and spaces.
+  const n = /^\d{1,3}$/.test(value) ? Number(value) : Number.NaN;
   if (!Number.isInteger(n) || n < 1 || n > 100) throw ReamError.nonRetryable('validation_failed', 'limit must be an integer from 1 to 100');
   return n;
 }
@@ -81,7 +83,7 @@ export function searchRoutes(app: FastifyInstance, ream: Ream): void {
     const { q = '', tenant } = request.query;
     const filters = parseSearchFilters(request.query);
     const filtered = hasFilters(filters);
-    if (q.trim() === '' && !filtered) throw ReamError.nonRetryable('validation_failed', 'q must name at least one word, unless a filter (job, type, from, to, field) is given');
+    if (queryTerms(q).length === 0 && !filtered) throw ReamError.nonRetryable('validation_failed', 'q must name at least one word (letters or digits), unless a filter (job, type, from, to, field) is given');
     if (q.length > MAX_QUERY_LENGTH) throw ReamError.nonRetryable('validation_failed', `q is longer than ${MAX_QUERY_LENGTH} characters`);
     const principal = principalOf(request);
     if (tenant !== undefined && tenant !== principal.tenantId && principal.role !== 'admin') {
