@@ -206,6 +206,14 @@ export class Engine {
    */
   /** `announce: false`: `job.queued` waits for the first documents (see {@link addDocuments}). */
   async createJob(input: CreateJobInput = {}, checked?: CheckedJob, announce = true): Promise<JobRecord> {
+    return (await this.createOrFindJob(input, checked, announce)).job;
+  }
+
+  /**
+   * {@link createJob}, saying whether this call made the job: `created: false` when a job with
+   * the key existed, or another request with it made one meanwhile (a repeat sent twice at once).
+   */
+  async createOrFindJob(input: CreateJobInput = {}, checked?: CheckedJob, announce = true): Promise<{ job: JobRecord; created: boolean }> {
     const tenantId = input.tenantId ?? DEFAULT_TENANT;
     const asChecked = checked ?? (await this.#input.check(input));
     const { options, webhook } = asChecked;
@@ -214,7 +222,7 @@ export class Engine {
       const existing = await this.#deps.store.findJobByKey(tenantId, key);
       if (existing) {
         checkJobRepeat(existing, key, input, asChecked);
-        return existing;
+        return { job: existing, created: false };
       }
     }
     const id = `job_${randomUUID()}`;
@@ -230,7 +238,7 @@ export class Engine {
     }, Date.now(), announce);
     // Another request with the key created its job meanwhile: the store answered that one.
     if (key !== undefined && stored.id !== id) checkJobRepeat(stored, key, input, asChecked);
-    return stored;
+    return { job: stored, created: stored.id === id };
   }
 
   /**

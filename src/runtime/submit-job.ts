@@ -102,7 +102,11 @@ export async function submitJob(engine: Engine, uploads: UploadRecords, input: S
   const pages = engine.pageCounts.reservedPages(records, pipeline) + (docs.length - records.length);
   const estimate = await credits.admit({ tenantId, documents: docs.length, pages, options: checked.options });
   // Announced once its documents are attached: `job.queued` then counts them.
-  const job = await engine.createJob({ ...jobInput, tenantId }, checked, false);
+  const { job, created } = await engine.createOrFindJob({ ...jobInput, tenantId }, checked, false);
+  // The same key sent twice at once: the other request made the job and attaches its files.
+  // This one answers it as a repeat, and must neither reserve for it, nor add to it, nor (on a
+  // failure here) cancel or delete it.
+  if (!created) return { job, repeat: true };
   try {
     // Exactly once per job (its key); a spend racing this one past the balance refuses it here.
     await credits.reserve(job, estimate);

@@ -199,6 +199,15 @@ describe('HTTP API v1', () => {
     assert.deepEqual([a.response.status, b.response.status, b.job.id], [202, 200, a.job.id]);
   });
 
+  test('Idempotency-Key sent ten times at once: one job, made once (202), the nine others answered as repeats (200)', async () => {
+    const headers = { 'idempotency-key': 'at-once-1' };
+    const answers = await Promise.all(Array.from({ length: 10 }, () => submit(form([['k.pdf', other]]), headers)));
+    assert.deepEqual(answers.map((a) => a.response.status).sort(), [200, 200, 200, 200, 200, 200, 200, 200, 200, 202]);
+    assert.equal(new Set(answers.map((a) => a.job.id)).size, 1, 'one job');
+    const job = (await (await fetch(`${server.url}/v1/jobs/${answers[0]?.job.id ?? ''}`)).json()) as JobView;
+    assert.equal(job.counts.documents.total, 1, 'its file attached once');
+  });
+
   test('Idempotency-Key reused for another request: 422 idempotency_conflict, naming what differs, no job made', async () => {
     const headers = { 'idempotency-key': 'reused-key-1' };
     const first = await submit(form([['k.pdf', other]], { options: '{"chunkPages":7}' }), headers);

@@ -85,8 +85,10 @@ async function createJobFromParts(ream: Ream, request: FastifyRequest, input: { 
   }
   const first = next;
   let count = 0;
+  let read = false;
   // The file parts, read only once submitJob has accepted the fields and found the key new.
   async function* files(): AsyncGenerator<JobFile> {
+    read = true;
     for (let part = first; part.done !== true; part = await parts.next()) {
       if (part.value.type === 'field') throw invalid(`field "${part.value.fieldname}" must come before the files`);
       const file = part.value.file;
@@ -104,8 +106,9 @@ async function createJobFromParts(ream: Ream, request: FastifyRequest, input: { 
   // The body's length stands for the files' (a little over): the storage quota is checked with it before any is stored.
   const incomingBytes = Number(request.headers['content-length'] ?? 0) || 0;
   const submitted = await ream.submitJob({ ...fields, ...input, files: files(), incomingBytes, onStored: (doc) => countUploadBytes(ream, 'jobs', doc.size) });
-  // A repeat read no file: the rest of the body is drained so the request ends cleanly.
-  if (submitted.repeat) for (let part = first; part.done !== true; part = await parts.next()) if (part.value.type === 'file') await drain(part.value.file);
+  // A repeat read no file: the rest of the body is drained so the request ends cleanly. (A
+  // repeat found only once its files were stored, a key sent twice at once, has read them all.)
+  if (submitted.repeat && !read) for (let part = first; part.done !== true; part = await parts.next()) if (part.value.type === 'file') await drain(part.value.file);
   return submitted;
 }
 
