@@ -36,6 +36,18 @@ void test('POST /v1/documents/:id/inspect: a workbook\'s sheets with their colum
     const pdf = await store(server.url, 'a.pdf', await makePdf({ pages: ['x'] }), 'application/pdf');
     await assert.rejects(client.inspectDocument(pdf), { code: 'unsupported_type' });
     await assert.rejects(client.inspectDocument('doc_missing'), { code: 'not_found' });
+
+    // A request whose second file is refused says that its first was stored, and which it is.
+    const form = new FormData();
+    form.append('file', new Blob(['a note kept\n'], { type: 'text/plain' }), 'kept.txt');
+    form.append('file', new Blob([Buffer.concat([Buffer.from('GIF89a'), Buffer.alloc(32)])], { type: 'image/gif' }), 'logo.gif');
+    const refused = await fetch(`${server.url}/v1/documents`, { method: 'POST', body: form });
+    assert.equal(refused.status, 415);
+    const problem = (await refused.json()) as { code: string; detail: string; details: { stored: Array<{ id: string; name: string }> } };
+    assert.equal(problem.code, 'unsupported_type');
+    assert.deepEqual(problem.details.stored.map((s) => s.name), ['kept.txt']);
+    assert.match(problem.detail, /the 1 file\(s\) before it were stored: doc_\S+ "kept\.txt"/);
+    assert.equal((await client.getDocument(problem.details.stored[0]?.id ?? '')).name, 'kept.txt', 'it is stored');
   } finally {
     await server.close();
     await ream.close();

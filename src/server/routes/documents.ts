@@ -34,6 +34,27 @@ function view(doc: DocumentRecord): DocumentView {
 /** Stores each `file` part of a multipart request as a document, in order. */
 async function storeParts(ream: Ream, request: FastifyRequest, maxFileBytes: number): Promise<DocumentView[]> {
   const items: DocumentView[] = [];
+  try {
+    await storeEachPart(ream, request, maxFileBytes, items);
+  } catch (error) {
+    throw withStoredSoFar(multipartFailure(error), items);
+  }
+  return items;
+}
+
+/**
+ * A failure after some files of the request were stored says which: they stay stored (and can be
+ * named in a job, or deleted), and the client must not think the request stored nothing.
+ */
+function withStoredSoFar(error: unknown, items: readonly DocumentView[]): unknown {
+  if (items.length === 0 || !(error instanceof ReamError)) return error;
+  const stored = items.map((item) => ({ id: item.id, name: item.name }));
+  return new ReamError(error.code, `${error.message} (the ${items.length} file(s) before it were stored: ${stored.map((s) => `${s.id} ${JSON.stringify(s.name)}`).join(', ')})`, {
+    retryable: error.retryable, cause: error, details: { ...error.details, stored },
+  });
+}
+
+async function storeEachPart(ream: Ream, request: FastifyRequest, maxFileBytes: number, items: DocumentView[]): Promise<void> {
   for await (const part of request.parts()) {
     if (part.type === 'field' || part.fieldname !== 'file') {
       if (part.type === 'file') part.file.resume();
@@ -47,7 +68,6 @@ async function storeParts(ream: Ream, request: FastifyRequest, maxFileBytes: num
     countUploadBytes(ream, 'documents', doc.size);
     items.push(view(doc));
   }
-  return items;
 }
 
 /**
@@ -70,12 +90,7 @@ export function documentRoutes(app: FastifyInstance, ream: Ream, options: { maxF
     if (!request.isMultipart()) throw ReamError.nonRetryable('validation_failed', 'POST /v1/documents takes multipart/form-data with "file" parts');
     // The storage quota, against what the request says it carries (files and multipart framing).
     await ream.tenants.checkStorage(principalOf(request).tenantId, Number(request.headers['content-length'] ?? 0) || 0);
-    let items: DocumentView[];
-    try {
-      items = await storeParts(ream, request, options.maxFileBytes);
-    } catch (error) {
-      throw multipartFailure(error);
-    }
+    const items = await storeParts(ream, request, options.maxFileBytes);
     if (items.length === 0) throw ReamError.nonRetryable('validation_failed', 'no "file" part');
     return reply.code(201).send({ items });
   });
