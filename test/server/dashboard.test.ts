@@ -296,6 +296,10 @@ describe('console: built by Vite, served at /, driven in Chromium', { timeout: C
     await ream.wait(acmeJob.id);
     await page.goto(`${server.url}/#/search?q=zebra`);
     await page.locator('#search-summary', { hasText: 'No page holds all these words.' }).waitFor({ timeout: WAIT_MS });
+    // Filters from a link that the form cannot show as typed are said, and the type is selected as it is.
+    await page.goto(`${server.url}/#/search?q=zebra&type=application/pdf&from=2026-12-01T08:00:00Z`);
+    await page.locator('#search-active', { hasText: 'Filtered by type application/pdf, from 2026-12-01T08:00:00Z.' }).waitFor({ timeout: WAIT_MS });
+    assert.equal(await page.locator('#search-type').inputValue(), 'application/pdf');
 
     // A reload keeps the session; the workers are for admins.
     await page.goto(`${server.url}/#/operate`);

@@ -8,7 +8,7 @@ import { documentRows, etaOf, foldEvent, mergeListing, pagesOf, type DocumentSta
 import { historyLines, MAX_FAILURE_LINES, mergeSamples } from '../../ui/src/metrics.ts';
 import { snippetParts } from '../../ui/src/snippet.ts';
 import { MAX_SCROLL_PX, scrollScale } from '../../ui/src/scroll-scale.ts';
-import { anyFilter, filtersFromQuery, filtersToQuery, searchOptionsOf } from '../../ui/src/search-filters.ts';
+import { anyFilter, describeFilters, filtersFromQuery, filtersToQuery, searchOptionsOf } from '../../ui/src/search-filters.ts';
 import { href, parseRoute } from '../../ui/src/routes.ts';
 import { fieldsOf, optionsOf } from '../../ui/src/option-form.ts';
 import { EXTRACT_OPTIONS_SCHEMA, RULES_OPTIONS_SCHEMA } from '../../src/pipeline/option-schemas.ts';
@@ -188,6 +188,8 @@ describe('search filters in the hash route', () => {
     assert.deepEqual(searchOptionsOf({ fieldName: 'invoice' }), {}, 'a name without a value is no filter');
     assert.equal(anyFilter({ type: 'image' }), true);
     assert.equal(anyFilter({ job: '', fieldValue: 'x' }), false);
+    // Every set filter is said, even one the form cannot show (a media type, a date-time from a link).
+    assert.equal(describeFilters({ type: 'application/pdf', from: '2026-12-01T08:00:00Z', fieldName: 'invoice', fieldValue: 'INV-2' }), 'type application/pdf, from 2026-12-01T08:00:00Z, field invoice:INV-2');
     assert.equal(filtersToQuery({ to: '2026-12-05' }, new URLSearchParams({ q: 'a' })).toString(), 'q=a&to=2026-12-05');
     assert.deepEqual(filtersFromQuery(new URLSearchParams('field=a:b:c')), { job: '', type: '', from: '', to: '', fieldName: 'a', fieldValue: 'b:c' });
   });

@@ -42,6 +42,11 @@ export function filtersToQuery(filters: Partial<SearchFilterState>, query: URLSe
   return query;
 }
 
+/** The set filters in words, as the API names them: `job j1, type pdf, from 2026-12-01`. */
+export function describeFilters(filters: Partial<SearchFilterState>): string {
+  return [...filtersToQuery(filters, new URLSearchParams())].map(([name, value]) => `${name} ${value}`).join(', ');
+}
+
 /** True when any filter is set (a field filter needs its name and its value). */
 export function anyFilter(filters: Partial<SearchFilterState>): boolean {
   return filtersToQuery(filters, new URLSearchParams()).size > 0;

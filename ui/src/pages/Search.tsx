@@ -3,7 +3,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { ErrorText, Page } from '../components/common.tsx';
 import { messageOf, plural } from '../format.ts';
 import { href, navigate } from '../router.ts';
-import { anyFilter, NO_FILTERS, searchOptionsOf, type SearchFilterState } from '../search-filters.ts';
+import { anyFilter, describeFilters, NO_FILTERS, searchOptionsOf, type SearchFilterState } from '../search-filters.ts';
 import { snippetParts } from '../snippet.ts';
 
 /** Hits asked for (the API gives at most 100, best first, without a cursor). */
@@ -85,6 +85,8 @@ export function Search({ client, q, filters }: { client: ReamClient; q: string; 
             <label for="search-type">Type</label>
             <select id="search-type" value={form.type} onChange={set('type')}>
               <option value="">Any type</option>
+              {/* A media type from a link (application/pdf) is no family: shown as it is, not as "Any type". */}
+              {form.type !== '' && !(SEARCH_TYPE_FAMILIES as readonly string[]).includes(form.type) ? <option value={form.type}>{form.type}</option> : null}
               {SEARCH_TYPE_FAMILIES.map((family) => (
                 <option key={family} value={family}>{TYPE_LABELS[family]}</option>
               ))}
@@ -117,6 +119,8 @@ export function Search({ client, q, filters }: { client: ReamClient; q: string; 
           </div>
         </fieldset>
         <p class="muted">Dates are whole days in UTC. A field value matches whole and in any case, on any page of the document.</p>
+        {/* What the shown hits are filtered by, as the link says it: a filter the form cannot show (a date-time, epoch ms) is never hidden. */}
+        {filtered ? <p id="search-active">Filtered by {describeFilters(filters)}.</p> : null}
       </form>
       <ErrorText message={error} id="search-error" />
       <p id="search-summary" aria-live="polite">
