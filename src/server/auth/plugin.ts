@@ -32,10 +32,11 @@ export type AuthOptions =
     };
 
 /**
- * Refused credentials (a bad key or token, a used ticket) allowed per client address per minute,
- * in bursts of as many. Past it the address is answered 429 `rate_limited` for a while, without
- * its credentials being looked at: guessing keys or tokens, or a client stuck on a revoked key,
- * costs the server (a key lookup, a signature check, a log line) at most this often.
+ * Refused credentials (a bad key or token, a used ticket) answered 401 per client address per
+ * minute, in bursts of as many; past it a refusal is 429 `rate_limited` with `Retry-After`, which
+ * tells a client stuck on a revoked key, or a guesser, to slow down. Right credentials are never
+ * held back: behind a proxy every client has the proxy's address, and one client's bad key must
+ * not lock the others out. (Guessing is hopeless anyway: keys hold 256 random bits.)
  */
 export const AUTH_FAILURES_PER_MINUTE = 30;
 
@@ -101,16 +102,10 @@ export function registerAuth(app: FastifyInstance, keys: Pick<Ream, 'findApiKey'
     return claims && { tenantId: claims.tenantId, role: claims.role, subject: `jwt:${claims.tenantId}:${claims.subject}` };
   };
 
-  // Addresses past their refused-credentials budget, until when (ms): refused before their credentials are checked.
-  const lockedOut = new Map<string, number>();
   const refuseCredentials = async (request: FastifyRequest, reply: FastifyReply, message: string): Promise<FastifyReply> => {
     // Shared by every instance of a deployment (the coordination's buckets), so the budget does not multiply with them.
     const wait = await coordination.takeToken(`auth-failure:${request.ip}`, AUTH_FAILURES_PER_MINUTE);
-    if (wait <= 0) return unauthorized(reply, message);
-    const now = Date.now();
-    for (const [address, until] of lockedOut) if (until <= now) lockedOut.delete(address);
-    lockedOut.set(request.ip, now + wait);
-    return rateLimited(reply, wait, REFUSED_TOO_OFTEN);
+    return wait <= 0 ? unauthorized(reply, message) : rateLimited(reply, wait, REFUSED_TOO_OFTEN);
   };
 
   requireDeclaredAccess(app);
@@ -119,8 +114,6 @@ export function registerAuth(app: FastifyInstance, keys: Pick<Ream, 'findApiKey'
     if (access === 'public') return;
     let principal: Principal | undefined;
     if (auth.mode === 'on') {
-      const until = lockedOut.get(request.ip);
-      if (until !== undefined && until > Date.now()) return rateLimited(reply, until - Date.now(), REFUSED_TOO_OFTEN);
       // Browsers cannot set headers on a WebSocket: they offer the token as a subprotocol, or a ticket.
       // Browsers cannot set headers on a navigation either: a download takes a ticket bound to its URL.
       const upgrade = isWebSocketUpgrade(request);
