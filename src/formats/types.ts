@@ -229,7 +229,12 @@ export interface DocumentFormat {
   /** Lower-case, with the dot: `.pdf`. */
   readonly extensions: readonly string[];
   inspect(path: string, limits: ReadLimits, signal?: AbortSignal, options?: ReadOptions): Promise<Inspection>;
-  extract(path: string, range: PageRange, signal?: AbortSignal, options?: ReadOptions): Promise<Extraction>;
+  /**
+   * `onPageRead`, when given, hears each page of the range (1-based) as it is done, read or
+   * failed, before the whole range returns: readers whose pages take long (OCR) call it, so that
+   * progress moves within a chunk of scans. Others may never call it.
+   */
+  extract(path: string, range: PageRange, signal?: AbortSignal, options?: ReadOptions, onPageRead?: PageReadListener): Promise<Extraction>;
   /**
    * Writes the document's inner files that are documents of their own (an e-mail's attachments)
    * into `dir`, within `limits` (depth is the caller's to judge). Absent for formats without any.
@@ -252,6 +257,9 @@ export interface DocumentFormat {
  * without a header row). A CSV is one sheet whose name is `null`.
  */
 export type TableOutline = { sheets: Array<{ name: string | null; columns: string[] }> };
+
+/** Hears a page (1-based) of a range being read as it is done: see {@link DocumentFormat.extract}. */
+export type PageReadListener = (page: number) => void;
 
 /** Per-call options of {@link TaskRunner.run}. */
 export interface TaskRunOptions {

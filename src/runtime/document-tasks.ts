@@ -29,6 +29,7 @@ import {
 } from '../store/port.ts';
 import { inSpan, traceField } from '../tracing/spans.ts';
 import { addChildDocuments } from './child-documents.ts';
+import { chunkProgress } from './chunk-progress.ts';
 import { outputBase, type DocumentInfo } from './document-output.ts';
 import { analyzeChunk, analyzeDocument } from './document-analysis.ts';
 import type { Engine } from './engine.ts';
@@ -281,10 +282,20 @@ export class DocumentTasks {
     }
     const from = Math.max(0, chunk.from - overlap);
     const to = Math.min(scope.jobDoc.pagesTotal ?? chunk.to, chunk.to + overlap);
-    const read = await inSpan('parse', { 'ream.pages.from': from, 'ream.pages.to': to }, () => format.extract(scope.path, { from, to }, signal, scope.pipeline.read));
+    const owned = (page: number): boolean => page > chunk.from && page <= chunk.to;
+    // A redone chunk has its checkpoint: its pages count already.
+    const progress = redo ? undefined : chunkProgress(async (pagesRead) => {
+      await store.putChunkProgress(task.jobId, documentId, chunk.index, pagesRead);
+      await this.#engine.emitProgress(scope.job);
+    }, owned);
+    let read: Extraction;
+    try {
+      read = await inSpan('parse', { 'ream.pages.from': from, 'ream.pages.to': to }, () => format.extract(scope.path, { from, to }, signal, scope.pipeline.read, progress?.onPageRead));
+    } finally {
+      await progress?.settle();
+    }
     // Redoing pages: only they are analysed; the others' stored results stand.
     const extraction = redo ? onlyPages(read, redo) : read;
-    const owned = (page: number): boolean => page > chunk.from && page <= chunk.to;
     // A range of which nothing could be read (a table's rows can each fail alone) has nothing to
     // analyze: no analyzer is asked about no text, and no model call is spent on it.
     const analyzers = extraction.pages.length > 0 ? scope.pipeline.analyzers : [];

@@ -97,7 +97,7 @@ export interface JobCounts {
   pagesTotal: number;
   /** Documents not ended whose page count is not known yet (not inspected): `pagesTotal` still grows by theirs. */
   documentsUncounted: number;
-  /** Pages in chunks that have a result (succeeded or failed). */
+  /** Pages in chunks that have a result (succeeded or failed), and pages read so far in chunks that have none yet ({@link JobDocumentStore.putChunkProgress}). */
   pagesDone: number;
   chunksTotal: number;
   chunksSucceeded: number;
@@ -156,6 +156,12 @@ export interface JobDocumentStore {
    * records) is read only `withCsv`: by the table writer, which needs nothing else.
    */
   getChunkResult(jobId: string, documentId: string, index: number, options?: { withoutBody?: boolean; withCsv?: boolean }): Promise<ChunkResultRecord | undefined>;
+  /**
+   * How many pages of a running chunk are read so far: counted in `pagesDone` until the chunk has
+   * a checkpoint, which then counts instead. Upsert keeping the larger count, so a retried chunk's
+   * progress never runs backwards.
+   */
+  putChunkProgress(jobId: string, documentId: string, index: number, pagesRead: number): Promise<void>;
   /** One chunk's checkpoint without its output (is it done?); `undefined` when it has none. */
   getChunkState(jobId: string, documentId: string, index: number): Promise<ChunkStateRecord | undefined>;
   /** The document's checkpoints without their outputs, in `index` order. */

@@ -36,6 +36,14 @@ export interface ChunkResultsTable {
   duration_ms: Int;
 }
 
+/** Pages of a chunk read so far, while it runs (0008): see `JobDocumentStore.putChunkProgress`. */
+export interface ChunkProgressTable {
+  job_id: string;
+  document_id: string;
+  idx: Int;
+  pages_read: Int;
+}
+
 export interface DocumentResultsTable {
   job_id: string;
   document_id: string;
@@ -51,6 +59,7 @@ export interface JobArtifactsTable {
 export type JobDocumentTables = {
   job_documents: JobDocumentsTable;
   chunk_results: ChunkResultsTable;
+  chunk_progress: ChunkProgressTable;
   document_results: DocumentResultsTable;
   job_artifacts: JobArtifactsTable;
 };
@@ -158,6 +167,21 @@ async function addDocumentIndexes(db: Kysely<unknown>): Promise<void> {
 }
 
 /**
+ * A chunk of scans takes a minute or more of OCR, and its pages count as done only once its
+ * checkpoint is stored: its pages read so far live here meanwhile, so progress moves within it.
+ */
+async function addChunkProgress(db: Kysely<unknown>): Promise<void> {
+  await db.schema
+    .createTable('chunk_progress')
+    .addColumn('job_id', 'text', (c) => c.notNull().references('jobs.id').onDelete('cascade'))
+    .addColumn('document_id', 'text', (c) => c.notNull())
+    .addColumn('idx', 'integer', (c) => c.notNull())
+    .addColumn('pages_read', 'integer', (c) => c.notNull())
+    .addPrimaryKeyConstraint('chunk_progress_pk', ['job_id', 'document_id', 'idx'])
+    .execute();
+}
+
+/**
  * References `jobs` and `documents`: migrated after both. Before the store was split into ports,
  * the `store` ledger's 0001_initial made these tables.
  */
@@ -171,5 +195,6 @@ export const jobDocumentMigrations: PortMigrations = {
     '0005_chunk_counts_index': addChunkCountsIndex,
     '0006_chunk_csv': addChunkCsv,
     '0007_document_indexes': addDocumentIndexes,
+    '0008_chunk_progress': addChunkProgress,
   },
 };

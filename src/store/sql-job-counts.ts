@@ -11,11 +11,13 @@ import type { JobDocumentTables } from './job-documents-schema.ts';
 export function jobCountsReader(db: Kysely<JobDocumentTables>): (jobId: string) => Promise<JobCounts> {
   const documents = prepareQuery(db, 1, (db, jobId: string) => documentCountsQuery(db, jobId));
   const chunkSums = prepareQuery(db, 1, (db, jobId: string) => chunkCountsQuery(db, jobId));
+  const running = prepareQuery(db, 1, (db, jobId: string) => runningPagesQuery(db, jobId));
   return async (jobId) => {
     const docs = await documents.takeFirst([jobId]);
     const chunks = await chunkSums.takeFirst([jobId]);
+    const partly = await running.takeFirst([jobId]);
     // Aggregates without GROUP BY answer one row, even over no rows.
-    if (!docs || !chunks) throw new Error(`the counts of job ${jobId} answered no row`);
+    if (!docs || !chunks || !partly) throw new Error(`the counts of job ${jobId} answered no row`);
     return {
       documentsTotal: toNumber(docs.total),
       documentsSucceeded: toNumber(docs.succeeded),
@@ -24,7 +26,7 @@ export function jobCountsReader(db: Kysely<JobDocumentTables>): (jobId: string) 
       documentsCancelled: toNumber(docs.cancelled),
       pagesTotal: toNumber(docs.pages),
       documentsUncounted: toNumber(docs.uncounted),
-      pagesDone: toNumber(chunks.pages),
+      pagesDone: toNumber(chunks.pages) + toNumber(partly.pages),
       chunksTotal: toNumber(docs.chunks),
       chunksSucceeded: toNumber(chunks.succeeded),
       chunksFailed: toNumber(chunks.failed),
@@ -64,4 +66,15 @@ export function chunkCountsQuery(db: Kysely<JobDocumentTables>, jobId: string) {
       eb.fn.sum<number | string | null>(eb.case().when('status', '=', 'failed').then(1).else(0).end()).as('failed'),
       eb.fn.sum<number | string | null>(eb('to_page', '-', eb.ref('from_page'))).as('pages'),
     ]);
+}
+
+/** Pages read so far in chunks that have no checkpoint yet (a chunk of scans being OCR'd). */
+function runningPagesQuery(db: Kysely<JobDocumentTables>, jobId: string) {
+  return db
+    .selectFrom('chunk_progress as p')
+    .where('p.job_id', '=', jobId)
+    .where((eb) => eb.not(eb.exists(
+      eb.selectFrom('chunk_results as r').select('r.idx').whereRef('r.job_id', '=', 'p.job_id').whereRef('r.document_id', '=', 'p.document_id').whereRef('r.idx', '=', 'p.idx'),
+    )))
+    .select((eb) => eb.fn.sum<number | string | null>('p.pages_read').as('pages'));
 }

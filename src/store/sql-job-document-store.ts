@@ -180,6 +180,21 @@ export function sqlJobDocumentStore(kysely: Kysely<unknown>): JobDocumentStore {
       return (await unfinishedDocument.takeFirst([jobId])) !== undefined;
     },
 
+    async putChunkProgress(jobId, documentId, index, pagesRead) {
+      await db
+        .insertInto('chunk_progress')
+        .values({ job_id: jobId, document_id: documentId, idx: index, pages_read: Math.max(0, Math.floor(pagesRead)) })
+        .onConflict((oc) => oc.columns(['job_id', 'document_id', 'idx']).doUpdateSet((eb) => ({
+          // The larger count (SQLite's max(a, b) is PostgreSQL's greatest: a case is both's).
+          pages_read: eb.case().when('excluded.pages_read', '>', eb.ref('chunk_progress.pages_read')).then(eb.ref('excluded.pages_read')).else(eb.ref('chunk_progress.pages_read')).end(),
+        })))
+        .execute()
+        .catch((error: unknown) => {
+          // The job is gone (deleted while its chunk ran): there is nothing to count progress for.
+          if (!isForeignKeyViolation(error)) throw error;
+        });
+    },
+
     async putChunkResult(result) {
       // A repeated task writes its checkpoint again: the upsert replaces, so repeats are harmless.
       const { output, body, csv } = splitBody(result.output);

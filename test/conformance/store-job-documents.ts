@@ -6,7 +6,7 @@ import { jobWithDocuments, newJob, sha } from './store-fixtures.ts';
 import { registerSuite, type ConformanceCase, type ConformanceOptions, type Harness } from './suite.ts';
 
 /** The job-document port, and what its rows reference (a job, documents). */
-type Subject = { store: JobDocumentStore & Pick<JobStore, 'createJob'> & Pick<DocumentStore, 'putDocument'> };
+type Subject = { store: JobDocumentStore & Pick<JobStore, 'createJob' | 'deleteJob'> & Pick<DocumentStore, 'putDocument'> };
 
 /** A job with one document, and the fields of a succeeded checkpoint of its first chunk (pages 1–2), output aside. */
 async function firstChunkOfOneDocument(store: Subject['store']) {
@@ -295,6 +295,36 @@ const cases: ConformanceCase<Subject>[] = [
       await store.updateJobDocument(jobId, d4, { pagesTotal: 3 });
       assert.equal((await store.jobCounts(jobId)).documentsUncounted, 0);
       assert.deepEqual(await store.jobCounts('missing'), { ...zero, documentsTotal: 0, documentsUncounted: 0 });
+    },
+  },
+  {
+    name: 'putChunkProgress counts a running chunk\'s pages read until its checkpoint counts instead, never backwards, and goes with its job',
+    async run({ store }) {
+      const { jobId, documentIds } = await jobWithDocuments(store, 2);
+      const [d0, d1] = documentIds as [string, string];
+      await store.updateJobDocument(jobId, d0, { status: 'running', pagesTotal: 100, chunksTotal: 2 });
+      await store.updateJobDocument(jobId, d1, { status: 'running', pagesTotal: 50, chunksTotal: 1 });
+      await store.putChunkProgress(jobId, d0, 0, 7);
+      await store.putChunkProgress(jobId, d0, 1, 3);
+      await store.putChunkProgress(jobId, d1, 0, 20);
+      assert.equal((await store.jobCounts(jobId)).pagesDone, 30);
+      // A retried chunk reports fewer pages at first: the count stays.
+      await store.putChunkProgress(jobId, d0, 0, 2);
+      await store.putChunkProgress(jobId, d0, 0, 9);
+      assert.equal((await store.jobCounts(jobId)).pagesDone, 32);
+      // Chunk 0 of d0 has its checkpoint: its 50 pages count, its progress no more.
+      const chunk = { jobId, documentId: d0, output: null, error: null, durationMs: 1, status: 'succeeded' as const };
+      await store.putChunkResult({ ...chunk, index: 0, from: 0, to: 50 });
+      const counts = await store.jobCounts(jobId);
+      assert.deepEqual([counts.pagesDone, counts.chunksSucceeded], [50 + 3 + 20, 1]);
+      // A late report of a chunk already checkpointed changes nothing.
+      await store.putChunkProgress(jobId, d0, 0, 49);
+      assert.equal((await store.jobCounts(jobId)).pagesDone, 73);
+      assert.equal((await store.jobCounts('missing')).pagesDone, 0);
+      // A report for a job deleted meanwhile is dropped, not an error; the job's rows are gone.
+      await store.deleteJob(jobId);
+      await store.putChunkProgress(jobId, d1, 0, 30);
+      assert.equal((await store.jobCounts(jobId)).pagesDone, 0);
     },
   },
 ];

@@ -56,6 +56,26 @@ void describe('OCR jobs', () => {
     });
   }
 
+  void test('progress moves while a chunk of scans is OCR\'d, before the chunk ends, and never runs backwards', async () => {
+    // Eight scans in one chunk, on one thread: a few seconds of OCR, past the 2 s after which a
+    // running chunk's pages read count (src/runtime/chunk-progress.ts).
+    const scans = join(dir, 'eight-scans.pdf');
+    await writeFile(scans, await makeScannedPdf(Array.from({ length: 8 }, (_, i) => [`Ledger page number ${i + 1}`])));
+    const job = await ream.submit({ files: [scans] });
+    assert.equal((await ream.wait(job.id)).status, 'succeeded');
+    const events = await ream.listEvents(job.id, 0, 1_000);
+    const chunkEnd = events.find((event) => event.type === 'chunk.completed');
+    assert.ok(chunkEnd, 'the chunk ended');
+    const started = events.find((event) => event.type === 'job.started') ?? events[0];
+    assert.ok(chunkEnd.at - (started?.at ?? chunkEnd.at) >= 3_000, `the OCR took ${chunkEnd.at - (started?.at ?? 0)} ms: too fast for this test to say anything`);
+    const within = events.filter((event) => event.seq < chunkEnd.seq && event.progress.pagesDone > 0);
+    assert.ok(within.length > 0, 'a progress event before the chunk ended counted pages read');
+    assert.ok(within.every((event) => event.progress.pagesDone < 8), 'the chunk\'s pages were not all counted before it ended');
+    const done = events.map((event) => event.progress.pagesDone);
+    assert.deepEqual(done, [...done].sort((a, b) => a - b), `pagesDone never decreases: ${done.join(' ')}`);
+    assert.equal(events.at(-1)?.progress.pagesDone, 8);
+  });
+
   void test('ocr: "never" ends a scan partially_succeeded with a needs_ocr warning per page', async () => {
     const job = await ream.submit({ files: [scan], options: { ocr: 'never' } });
     assert.equal((await ream.wait(job.id)).status, 'partially_succeeded');

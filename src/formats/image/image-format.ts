@@ -5,7 +5,7 @@
 import { checkFileSize, checkPageCount, checkRange, fileSize, throwIfCancelled } from '../file-checks.ts';
 import { checkOcrOptions, DEFAULT_OCR, MAX_RENDER_PIXELS } from '../ocr/ocr-options.ts';
 import { ocrPages } from '../ocr/ocr-pages.ts';
-import type { DocumentFormat, Extraction, Inspection, PageRange, PageWarning, ReadLimits, ReadOptions, TaskRunner } from '../types.ts';
+import type { DocumentFormat, Extraction, Inspection, PageRange, PageReadListener, PageWarning, ReadLimits, ReadOptions, TaskRunner } from '../types.ts';
 import type { ImageInspectInput, ImageInspectResult, ImageOcrInput } from './image-tasks.ts';
 
 export function createImageFormat(runner: TaskRunner, mediaType: string, extensions: readonly string[]): DocumentFormat {
@@ -20,7 +20,7 @@ export function createImageFormat(runner: TaskRunner, mediaType: string, extensi
       checkPageCount(pageCount, limits);
       return { mediaType, pageCount, metadata: {} };
     },
-    async extract(path: string, range: PageRange, signal?: AbortSignal, options: ReadOptions = {}): Promise<Extraction> {
+    async extract(path: string, range: PageRange, signal?: AbortSignal, options: ReadOptions = {}, onPageRead?: PageReadListener): Promise<Extraction> {
       throwIfCancelled(signal);
       checkRange(range);
       const numbers = Array.from({ length: range.to - range.from }, (_, i) => range.from + i + 1);
@@ -36,7 +36,7 @@ export function createImageFormat(runner: TaskRunner, mediaType: string, extensi
       // The thread holds the file and the decoded frame (RGBA on two canvases, then its PNG).
       const extraMemoryBytes = (await fileSize(path)) + MAX_RENDER_PIXELS * 9;
       const input = (page: number): ImageOcrInput => ({ path, mediaType, page, languages: [...ocr.languages], dpi: ocr.dpi, engine: ocr.engine ?? 'auto' });
-      const { warnings: cut, ...read } = await ocrPages(runner, 'image.ocr', numbers, input, { signal, extraMemoryBytes });
+      const { warnings: cut, ...read } = await ocrPages(runner, 'image.ocr', numbers, input, { signal, extraMemoryBytes, onPageRead });
       // An image is nothing but what OCR finds on it: finding nothing is worth a warning.
       const blank = read.pages.filter((page) => page.text.trim() === '').map(({ page }): PageWarning => ({ page, code: 'no_text_found', message: `OCR found no text on page ${page} of the image` }));
       const warnings = [...cut, ...blank].sort((a, b) => a.page - b.page);

@@ -5,7 +5,7 @@
 import { toReamError } from '../../errors.ts';
 import type { JsonValue } from '../../json.ts';
 import type { OcrEngineUsed } from './ocr-engine.ts';
-import type { PageFailure, PageText, PageWarning, TaskRunner } from '../types.ts';
+import type { PageFailure, PageReadListener, PageText, PageWarning, TaskRunner } from '../types.ts';
 
 /** What an OCR task returns for one page; `warning`: a caveat about what was read (a file cut short). */
 export type OcrPageResult = { text: string; confidence: number; ocrMs: number; ocrEngine: OcrEngineUsed; warning?: Omit<PageWarning, 'page'> };
@@ -19,21 +19,24 @@ export interface OcrPagesOutcome {
 /**
  * Runs `task` once per page of `pages` (1-based), with the input `inputOf(page)` and
  * `extraMemoryBytes` of room outside the thread's heap. Cancellation ends it all; any other
- * failure is that page's.
+ * failure is that page's. `onPageRead` hears each page as its task ends.
  */
 export async function ocrPages(
   runner: TaskRunner, task: string, pages: readonly number[], inputOf: (page: number) => JsonValue,
-  options: { signal?: AbortSignal; extraMemoryBytes: number },
+  options: { signal?: AbortSignal; extraMemoryBytes: number; onPageRead?: PageReadListener | undefined },
 ): Promise<OcrPagesOutcome> {
+  const { onPageRead, ...runOptions } = options;
   const outcomes = await Promise.all(pages.map(async (page) => {
+    let outcome: { page: number; result?: OcrPageResult; failure?: ReturnType<typeof toReamError> };
     try {
-      const result = await runner.run<OcrPageResult>(task, inputOf(page), options);
-      return { page, result };
+      outcome = { page, result: await runner.run<OcrPageResult>(task, inputOf(page), runOptions) };
     } catch (error) {
       const failure = toReamError(error);
       if (failure.code === 'cancelled') throw failure;
-      return { page, failure };
+      outcome = { page, failure };
     }
+    onPageRead?.(page);
+    return outcome;
   }));
   const out: OcrPagesOutcome = { pages: [], failures: [], warnings: [] };
   for (const { page, result, failure } of outcomes) {

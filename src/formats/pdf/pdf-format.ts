@@ -6,7 +6,7 @@ import { ocrPages as readByOcr } from '../ocr/ocr-pages.ts';
 import { PDF_MEDIA_TYPE } from '../sniff.ts';
 import { checkPdfOptions } from './pdf-options.ts';
 import type {
-  DocumentFormat, Extraction, Inspection, OcrOptions, PageRange, PageWarning, ReadLimits, ReadOptions, TaskRunner,
+  DocumentFormat, Extraction, Inspection, OcrOptions, PageRange, PageReadListener, PageWarning, ReadLimits, ReadOptions, TaskRunner,
 } from '../types.ts';
 import type { PdfExtractInput, PdfExtractResult, PdfInspectInput, PdfInspectResult, PdfOcrInput, PdfRenderInput, PdfRenderResult } from './pdf-tasks.ts';
 
@@ -24,7 +24,7 @@ export function createPdfFormat(runner: TaskRunner): DocumentFormat {
       checkPageCount(result.pageCount, limits);
       return { mediaType: PDF_MEDIA_TYPE, pageCount: result.pageCount, metadata: result.metadata };
     },
-    async extract(path: string, range: PageRange, signal?: AbortSignal, options: ReadOptions = {}): Promise<Extraction> {
+    async extract(path: string, range: PageRange, signal?: AbortSignal, options: ReadOptions = {}, onPageRead?: PageReadListener): Promise<Extraction> {
       throwIfCancelled(signal);
       checkRange(range);
       if (range.from === range.to) return { pages: [], failures: [] };
@@ -35,7 +35,9 @@ export function createPdfFormat(runner: TaskRunner): DocumentFormat {
       const input: PdfExtractInput = { path, from: range.from, to: range.to, ocr: ocr.mode, engine, ...(password === undefined ? {} : { password }) };
       const { ocrPages, ...extraction } = await runner.run<PdfExtractResult>('pdf.extract', input, { signal, extraMemoryBytes: size });
       if (ocrPages.length === 0) return extraction;
-      return withOcr(runner, path, size, extraction, ocrPages, ocr, password, signal);
+      // The pages read from their text layer are done; the scans follow one by one.
+      if (onPageRead) for (let page = range.from + 1; page <= range.to; page++) if (!ocrPages.includes(page)) onPageRead(page);
+      return withOcr(runner, path, size, extraction, ocrPages, ocr, password, signal, onPageRead);
     },
     async renderPage(path: string, page: number, dpi: number, signal?: AbortSignal): Promise<Buffer> {
       throwIfCancelled(signal);
@@ -55,12 +57,12 @@ export function createPdfFormat(runner: TaskRunner): DocumentFormat {
  */
 async function withOcr(
   runner: TaskRunner, path: string, size: number, extraction: Extraction, ocrPages: readonly number[], ocr: OcrOptions, password: string | undefined,
-  signal?: AbortSignal,
+  signal?: AbortSignal, onPageRead?: PageReadListener,
 ): Promise<Extraction> {
   // The thread holds the file and the rendered page (RGBA, then its PNG) outside its heap.
   const extraMemoryBytes = size + MAX_RENDER_PIXELS * 5;
   const inputOf = (page: number): PdfOcrInput => ({ path, page, languages: [...ocr.languages], dpi: ocr.dpi, engine: ocr.engine ?? 'auto', ...(password === undefined ? {} : { password }) });
-  const outcome = await readByOcr(runner, 'pdf.ocr', ocrPages, inputOf, { signal, extraMemoryBytes });
+  const outcome = await readByOcr(runner, 'pdf.ocr', ocrPages, inputOf, { signal, extraMemoryBytes, onPageRead });
   const read = new Map(outcome.pages.map((page) => [page.page, page]));
   const failures = [...extraction.failures, ...outcome.failures].sort((a, b) => a.page - b.page);
   const failed = new Set(failures.map((f) => f.page));
