@@ -111,6 +111,16 @@ export function buildProgram(): Command {
   return program;
 }
 
+/**
+ * `ream help keys create` as `ream keys create --help`: Commander's `help` command looks one
+ * word deep, and showed the help of `keys` for it.
+ */
+function nestedHelp(argv: readonly string[]): string[] {
+  const [node = '', script = '', first, ...words] = argv;
+  if (first !== 'help' || words.length < 2 || words.some((word) => word.startsWith('-'))) return [...argv];
+  return [node, script, ...words, '--help'];
+}
+
 /** Entry point of the `ream` binary. Usage errors exit 2, failed documents 1, Ctrl-C 130. */
 export async function main(argv: readonly string[] = process.argv): Promise<void> {
   // Traces only when the OTEL_* variables ask for them; the SDK loads only then.
@@ -122,7 +132,7 @@ export async function main(argv: readonly string[] = process.argv): Promise<void
     process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
   });
   try {
-    await buildProgram().parseAsync([...argv]);
+    await buildProgram().parseAsync(nestedHelp(argv));
   } catch (error) {
     if (error instanceof CommanderError) {
       // Commander has printed the message (or the help, or the version) already.

@@ -107,5 +107,10 @@ void describe('first run', () => {
     const help = await runReam(['--help']);
     assert.equal(help.code, 0);
     assert.match(help.stdout, /Usage: ream/);
+    // `help` names a subcommand as deep as it goes, as `… --help` does.
+    const nested = await runReam(['help', 'keys', 'create']);
+    assert.equal(nested.code, 0, nested.stderr);
+    assert.match(nested.stdout, /Usage: ream keys create/);
+    assert.equal((await runReam(['help', 'keys'])).stdout.split('\n')[0], 'Usage: ream keys [options] [command]');
   });
 });
