@@ -50,11 +50,29 @@ describe("another tenant's ids are 404 on every route", () => {
       ['DELETE', `/v1/uploads/${pendingUploadA}`, { headers: TUS }],
       ['DELETE', `/v1/uploads/${uploadA}`, { headers: TUS }],
     ];
-    for (const [method, path, init] of probes) await assertProblem(await call(h, path, B, { ...init, method }), 404, 'not_found', `${method} ${path}`);
-    for (const id of [uploadA, pendingUploadA]) assert.equal((await call(h, `/v1/uploads/${id}`, B, { method: 'HEAD', headers: TUS })).status, 404, `HEAD ${id}`);
+    // An upload named in the query (tus read the id from the whole URL): `x?/<id>`, or an own upload's id before it.
+    const uploadB = await createUpload(h, B, 100);
+    for (const via of ['x?/', `${uploadB}?/`, 'x?a=/']) {
+      probes.push(
+        ['PATCH', `/v1/uploads/${via}${pendingUploadA}`, { headers: { ...TUS, 'Upload-Offset': '0', 'Content-Type': 'application/offset+octet-stream' }, body: 'x' }],
+        ['DELETE', `/v1/uploads/${via}${pendingUploadA}`, { headers: TUS }],
+      );
+    }
+    for (const [method, path, init] of probes) {
+      const answer = await call(h, path, B, { ...init, method });
+      // Through its own upload's path the request is about B's own upload (checked below: A's is untouched).
+      if (path.startsWith(`/v1/uploads/${uploadB}?`)) await answer.body?.cancel();
+      else await assertProblem(answer, 404, 'not_found', `${method} ${path}`);
+    }
+    for (const id of [uploadA, pendingUploadA, `x?/${pendingUploadA}`]) {
+      const head = await call(h, `/v1/uploads/${id}`, B, { method: 'HEAD', headers: TUS });
+      assert.equal(head.status, 404, `HEAD ${id}`);
+      assert.equal(head.headers.get('upload-metadata'), null, `HEAD ${id} says nothing of the upload`);
+    }
     // Still there for their owner: the probes changed nothing.
     assert.equal((await call(h, `/v1/jobs/${jobA}`, h.keyA)).status, 200);
     assert.equal(((await (await call(h, `/v1/uploads/${pendingUploadA}`, h.keyA)).json()) as { status: string }).status, 'uploading');
+    assert.equal((await call(h, `/v1/uploads/${pendingUploadA}`, h.keyA, { method: 'HEAD', headers: TUS })).headers.get('upload-offset'), '0', 'no byte of B went into A\'s upload');
     assert.equal(((await (await call(h, `/v1/uploads/${uploadA}`, h.keyA)).json()) as { status: string }).status, 'stored');
   });
 

@@ -237,6 +237,10 @@ export function uploadRoutes(app: FastifyInstance, ream: Ream, options: UploadRo
 
     const tus = new ProblemTusServer({
       path: UPLOADS_PATH,
+      // The id from the URL's path, never its query: tus's own reading takes the last part of the
+      // whole URL, so `/v1/uploads/x?/<id>` named upload <id> while the tenant check (on the
+      // path's `:id`) saw `x`. The path's last part is what the route checked.
+      getFileIdFromRequest: (req) => uploadIdOf(req.url),
       ...tusCorsOptions(options.cors),
       datastore,
       locker,
@@ -347,7 +351,9 @@ export function uploadRoutes(app: FastifyInstance, ream: Ream, options: UploadRo
       async handler(request, reply) {
         const record = request.method === 'OPTIONS' ? undefined : await records.get(request.params.id);
         if (record && !canSee(principalOf(request), record.tenantId)) throw ReamError.nonRetryable('not_found', `no upload ${request.params.id}`);
-        if (!record && request.method !== 'OPTIONS' && UPLOAD_ID.test(request.params.id)) {
+        // No upload has any other id: none is looked for (the tenant check below needs one).
+        if (!record && request.method !== 'OPTIONS' && !UPLOAD_ID.test(request.params.id)) throw ReamError.nonRetryable('not_found', `no upload ${request.params.id}`);
+        if (!record && request.method !== 'OPTIONS') {
           // An upload in progress belongs to the tenant that created it.
           const upload = await unfinishedUpload(request.params.id);
           if (upload && (upload.tenantId === undefined || !canSee(principalOf(request), upload.tenantId))) throw ReamError.nonRetryable('not_found', `no upload ${request.params.id}`);
@@ -389,4 +395,22 @@ export function uploadRoutes(app: FastifyInstance, ream: Ream, options: UploadRo
     const upload = await datastore.getUpload(id).catch(() => undefined);
     return upload && { tenantId: tenantOfUpload(upload), offset: upload.offset, size: upload.size };
   };
+}
+
+/** The upload id a tus request names: the last part of its URL's path (not its query), decoded; undefined when none reads. */
+export function uploadIdOf(url: string): string | undefined {
+  let path: string;
+  try {
+    path = new URL(url, 'http://localhost').pathname;
+  } catch {
+    return undefined;
+  }
+  const last = /\/([^/]+)\/?$/.exec(path)?.[1];
+  if (last === undefined) return undefined;
+  try {
+    const id = decodeURIComponent(last);
+    return UPLOAD_ID.test(id) ? id : undefined;
+  } catch {
+    return undefined;
+  }
 }
