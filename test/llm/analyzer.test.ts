@@ -95,6 +95,8 @@ test('provider errors map to stable codes, and the API key never appears in them
     [() => ({ refusal: 'I cannot help with that.' }), 'llm_refused', false],
     [() => ({ content: '{}', finishReason: 'content_filter' }), 'llm_refused', false],
     [() => ({ status: 401, message: `Incorrect API key provided: ${SECRET}` }), 'analyzer_failed', false],
+    // llama.cpp server's words for it.
+    [() => ({ status: 400, message: 'the request exceeds the available context size, try increasing it', code: 'exceed_context_size_error' }), 'llm_context_too_long', false],
   ];
   for (const [script, code, retryable] of cases) {
     server.script(script);
@@ -263,4 +265,65 @@ test('classify: labels are held to the list; the document label is the one with 
   const doc = await llm.finish?.(chunks, {}, context());
   assert.equal((doc?.data as { label: string }).label, 'contract', 'two pages of contract outweigh one of invoice');
   assert.equal(doc?.fields.label?.[0]?.value, 'contract');
+});
+
+test('a stream that stalls after its first bytes ends at the time limit as llm_unavailable, not never', async () => {
+  server.script(() => ({ content: 'a long answer that stops coming', stall: true }));
+  const client = createLlmClient({ baseURL: server.baseURL, model: 'm', timeoutMs: 300, stream: true }, { pacer: { backoffMs: 20, maxRetries: 0 } });
+  const started = Date.now();
+  await assert.rejects(createLlmAnalyzer({ mode: 'summarize', client }).analyzeChunk?.([{ page: 1, text: 'stalled' }], context()) ?? Promise.resolve(), (error: ReamError) => {
+    assert.equal(error.code, 'llm_unavailable');
+    assert.equal(error.retryable, true);
+    assert.match(error.message, /did not answer in time/);
+    return true;
+  });
+  assert.ok(Date.now() - started < 5_000, `ended after ${Date.now() - started} ms`);
+});
+
+test('a server that sends no usage is counted by estimate (4 characters a token), streamed or not', async () => {
+  for (const stream of [false, true]) {
+    server.script(() => ({ content: '{"summary": "short"}', noUsage: true }));
+    const chunk = await analyzer({ mode: 'summarize', schema: undefined }, { stream }).analyzeChunk?.([{ page: 1, text: `no usage here ${stream ? 'streamed' : 'whole'} ${'word '.repeat(200)}` }], context());
+    const usage = chunk?.usage;
+    assert.ok((usage?.promptTokens ?? 0) > 250, `prompt tokens estimated from the prompt (${String(usage?.promptTokens)})`);
+    assert.equal(usage?.completionTokens, Math.ceil('{"summary": "short"}'.length / 4));
+  }
+});
+
+test('a schema the server refuses is the job\'s problem, not a reason for JSON mode; JSON mode after "unsupported" is for that request only', async () => {
+  server.requests.length = 0;
+  server.script(() => ({ status: 400, message: "Invalid schema for response_format 'fields': 'weird' is not valid" }));
+  await assert.rejects(analyzer({ mode: 'summarize', schema: undefined }).analyzeChunk?.([{ page: 1, text: 'bad schema' }], context()) ?? Promise.resolve(), { code: 'analyzer_failed' });
+  assert.deepEqual(server.requests.map((r) => r.body.response_format?.type), ['json_schema']);
+
+  server.requests.length = 0;
+  server.script((request) => request.body.response_format?.type === 'json_schema'
+    ? { status: 400, message: "Invalid parameter: 'response_format' of type 'json_schema' is not supported with this model" }
+    : { content: '{"summary": "ok"}' });
+  const llm = createLlmAnalyzer({ mode: 'summarize', provider: { baseURL: server.baseURL, model: 'm' } });
+  await llm.analyzeChunk?.([{ page: 1, text: 'first' }], context());
+  await llm.analyzeChunk?.([{ page: 1, text: 'second' }], context());
+  assert.deepEqual(server.requests.map((r) => r.body.response_format?.type), ['json_schema', 'json_object', 'json_schema', 'json_object'], 'each request asks for the schema first');
+});
+
+test('repairs are bounded (maxRepairs ≤ 5) and each sends the request and the last invalid answer only', async () => {
+  assert.throws(() => analyzer({ maxRepairs: 6 }), { code: 'validation_failed', message: /≤ 5/ });
+  server.requests.length = 0;
+  server.script(() => ({ content: 'still not json' }));
+  await assert.rejects(analyzer({ maxRepairs: 3 }).analyzeChunk?.(pages, context()) ?? Promise.resolve(), { code: 'llm_invalid_output' });
+  assert.deepEqual(server.requests.map((r) => r.body.messages.length), [2, 4, 4, 4], 'no repair carries the earlier ones');
+});
+
+test('a Retry-After longer than a minute is not waited out in the process: the call fails at once, retryable, for the queue to retry later', async () => {
+  server.requests.length = 0;
+  server.script(() => ({ status: 429, retryAfter: '86400' }));
+  const client = createLlmClient({ baseURL: server.baseURL, model: 'm' }, { pacer: { backoffMs: 20 } });
+  const started = Date.now();
+  await assert.rejects(createLlmAnalyzer({ mode: 'summarize', client }).analyzeChunk?.([{ page: 1, text: 'throttled for a day' }], context()) ?? Promise.resolve(), (error: ReamError) => {
+    assert.equal(error.code, 'llm_rate_limited');
+    assert.equal(error.retryable, true);
+    return true;
+  });
+  assert.equal(server.requests.length, 1);
+  assert.ok(Date.now() - started < 5_000);
 });

@@ -17,7 +17,13 @@ export interface ReceivedRequest {
 
 /** What the server does with one request. */
 export type Reply =
-  | { content: string; promptTokens?: number; completionTokens?: number; delayMs?: number; finishReason?: string }
+  | {
+    content: string; promptTokens?: number; completionTokens?: number; delayMs?: number; finishReason?: string;
+    /** Sends no `usage` (some local servers). */
+    noUsage?: boolean;
+    /** Streamed: sends the first delta, then nothing more and never ends. */
+    stall?: boolean;
+  }
   | { refusal: string }
   | { status: number; retryAfter?: string; retryAfterMs?: string; message?: string; code?: string; delayMs?: number }
   /** Accepts the request and never answers (a client timeout must end it). */
@@ -98,10 +104,11 @@ export async function startFakeOpenAi(initial: Script): Promise<FakeOpenAi> {
       // Several deltas, so the client must join them.
       for (let i = 0; i < text.length; i += 16) {
         send({ ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content: text.slice(i, i + 16) }, finish_reason: null }] });
+        if ('stall' in reply && reply.stall) return;
       }
       if (refusal !== null) send({ ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta: { refusal }, finish_reason: null }] });
       send({ ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta: {}, finish_reason: finish }] });
-      send({ ...base, object: 'chat.completion.chunk', choices: [], usage });
+      if (!('noUsage' in reply && reply.noUsage)) send({ ...base, object: 'chat.completion.chunk', choices: [], usage });
       res.end('data: [DONE]\n\n');
       return;
     }
@@ -109,7 +116,7 @@ export async function startFakeOpenAi(initial: Script): Promise<FakeOpenAi> {
       ...base,
       object: 'chat.completion',
       choices: [{ index: 0, message: { role: 'assistant', content, refusal }, finish_reason: finish, logprobs: null }],
-      usage,
+      ...('noUsage' in reply && reply.noUsage ? {} : { usage }),
     }));
   }
 

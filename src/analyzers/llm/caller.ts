@@ -115,7 +115,9 @@ export async function answer(model: ChatModel, pacer: LlmPacer, parameters: Call
       }
       problem = `it does not match the schema (${wrong})`;
     } else problem = reply.finishReason === 'length' ? 'it was cut off at the answer length limit' : parsed.problem;
-    messages.push({ role: 'assistant', content: reply.text.slice(0, 20_000) }, { role: 'user', content: repairPrompt(problem) });
+    // The request and the last invalid answer only: each earlier answer sent again would make
+    // every repair cost more than the one before.
+    messages.splice(request.messages.length, Infinity, { role: 'assistant', content: reply.text.slice(0, 20_000) }, { role: 'user', content: repairPrompt(problem) });
   }
   throw ReamError.nonRetryable('llm_invalid_output', `the model's answer stayed invalid after ${parameters.maxRepairs} repair(s): ${problem}`, {
     details: { repairs: parameters.maxRepairs },

@@ -47,8 +47,8 @@ export class OpenAiChatModel implements ChatModel {
   readonly #client: OpenAI;
   readonly #stream: boolean;
   readonly #secrets: string[];
-  /** Downgraded to JSON mode once the server says it has no `json_schema` response format. */
-  #structured: 'json_schema' | 'json_object';
+  readonly #structured: 'json_schema' | 'json_object';
+  readonly #timeoutMs: number;
 
   constructor(settings: LlmProviderSettings) {
     this.info = { model: settings.model, endpoint: publicEndpoint(settings.baseURL) };
@@ -57,9 +57,10 @@ export class OpenAiChatModel implements ChatModel {
       ...(settings.baseURL === undefined ? {} : { baseURL: settings.baseURL }),
       ...(settings.organization === undefined ? {} : { organization: settings.organization }),
       ...(settings.headers === undefined ? {} : { defaultHeaders: settings.headers }),
-      timeout: settings.timeoutMs ?? 120_000,
+      timeout: settings.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       maxRetries: 0,
     });
+    this.#timeoutMs = settings.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.#stream = settings.stream ?? false;
     this.#structured = settings.structuredOutput ?? 'json_schema';
     this.#secrets = [settings.apiKey ?? '', ...Object.values(settings.headers ?? {})].filter((s) => s !== '');
@@ -67,17 +68,41 @@ export class OpenAiChatModel implements ChatModel {
 
   async complete(request: ChatRequest): Promise<ChatAnswer> {
     try {
-      return await this.#call(request);
+      return await this.#timed(request, this.#structured);
     } catch (error) {
+      // This request again in JSON mode; nothing is remembered for the next ones, which may be
+      // another tenant's (set `structuredOutput: json_object` for a server that never has it).
       if (this.#structured === 'json_schema' && request.format.kind === 'json' && isJsonSchemaUnsupported(error)) {
-        this.#structured = 'json_object';
-        return this.complete(request);
+        try {
+          return await this.#timed(request, 'json_object');
+        } catch (again) {
+          throw toLlmError(again, this.#secrets, request.signal);
+        }
       }
       throw toLlmError(error, this.#secrets, request.signal);
     }
   }
 
-  async #call(request: ChatRequest): Promise<ChatAnswer> {
+  /**
+   * The call within the time limit from its start to its last byte: the SDK's own timeout ends
+   * at the answer's headers, so a stream that stalled after them held its caller forever.
+   */
+  async #timed(request: ChatRequest, structured: 'json_schema' | 'json_object'): Promise<ChatAnswer> {
+    const timeout = AbortSignal.timeout(this.#timeoutMs);
+    const late = (): ReamError => ReamError.retryable('llm_unavailable', `the model provider did not answer in time (${this.#timeoutMs} ms)`);
+    let answer: ChatAnswer;
+    try {
+      answer = await this.#call({ ...request, signal: AbortSignal.any([request.signal, timeout]) }, structured);
+    } catch (error) {
+      if (timeout.aborted && !request.signal.aborted) throw late();
+      throw error;
+    }
+    // An aborted stream may just end: what came before the time limit is no whole answer.
+    if (timeout.aborted && !request.signal.aborted) throw late();
+    return answer;
+  }
+
+  async #call(request: ChatRequest, structured: 'json_schema' | 'json_object'): Promise<ChatAnswer> {
     const params: ChatCompletionCreateParamsBase = {
       model: request.model,
       messages: request.messages.map((m) => ({ role: m.role, content: m.content })),
@@ -85,7 +110,7 @@ export class OpenAiChatModel implements ChatModel {
       ...(request.maxCompletionTokens === undefined ? {} : { max_tokens: request.maxCompletionTokens }),
     };
     if (request.format.kind === 'json') {
-      params.response_format = this.#structured === 'json_schema'
+      params.response_format = structured === 'json_schema'
         ? { type: 'json_schema', json_schema: { name: request.format.name, schema: request.format.schema, strict: false } }
         : { type: 'json_object' };
     }
@@ -95,10 +120,11 @@ export class OpenAiChatModel implements ChatModel {
       const choice = completion.choices[0];
       if (!choice) throw ReamError.retryable('llm_unavailable', 'the model provider answered with no choice');
       refusalCheck(choice.message.refusal ?? null, choice.finish_reason);
+      const text = choice.message.content ?? '';
       return {
-        text: choice.message.content ?? '',
-        promptTokens: completion.usage?.prompt_tokens ?? 0,
-        completionTokens: completion.usage?.completion_tokens ?? 0,
+        text,
+        promptTokens: completion.usage?.prompt_tokens ?? estimatedTokens(params.messages),
+        completionTokens: completion.usage?.completion_tokens ?? estimatedTokens(text),
         finishReason: choice.finish_reason,
       };
     }
@@ -106,8 +132,8 @@ export class OpenAiChatModel implements ChatModel {
     let text = '';
     let refusal = '';
     let finishReason: string | null = null;
-    let promptTokens = 0;
-    let completionTokens = 0;
+    let promptTokens: number | undefined;
+    let completionTokens: number | undefined;
     for await (const chunk of stream) {
       const choice = chunk.choices[0];
       if (choice) {
@@ -121,8 +147,19 @@ export class OpenAiChatModel implements ChatModel {
       }
     }
     refusalCheck(refusal === '' ? null : refusal, finishReason);
-    return { text, promptTokens, completionTokens, finishReason };
+    return { text, promptTokens: promptTokens ?? estimatedTokens(params.messages), completionTokens: completionTokens ?? estimatedTokens(text), finishReason };
   }
+}
+
+const DEFAULT_TIMEOUT_MS = 120_000;
+
+/**
+ * A server that sends no `usage` (some local servers, some streams) still spends tokens: counted
+ * as estimated (4 characters a token), so that budgets, credits and accounting do not take it for free.
+ */
+function estimatedTokens(content: string | ChatCompletionCreateParamsBase['messages']): number {
+  const text = typeof content === 'string' ? content : content.map((message) => (typeof message.content === 'string' ? message.content : JSON.stringify(message.content ?? ''))).join('\n');
+  return Math.ceil(text.length / 4);
 }
 
 function refusalCheck(refusal: string | null, finishReason: string | null): void {

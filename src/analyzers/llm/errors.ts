@@ -2,10 +2,14 @@ import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortEr
 import { ReamError } from '../../errors.ts';
 
 /** Messages providers use when a prompt is longer than the model's context window. */
-const CONTEXT_TOO_LONG = /context[ _]length|context window|maximum context|too many tokens|prompt is too long|exceeds the (?:model's )?(?:maximum|context)|input is too long/i;
+const CONTEXT_TOO_LONG = /context[ _]length|context window|maximum context|too many tokens|prompt is too long|exceeds the (?:model's )?(?:maximum|context)|available context|exceed_context_size|input is too long/i;
 
-/** Messages of a server that does not know `response_format: json_schema`. */
-const NO_JSON_SCHEMA = /response_format|json_schema/i;
+/**
+ * Messages of a server that does not know `response_format: json_schema` (a word for "not
+ * supported" near the name). "Invalid schema for response_format" is about the job's schema, not
+ * the server: it is no reason to answer in JSON mode.
+ */
+const NO_JSON_SCHEMA = /(?:unsupported|not supported|unknown|unrecognized|not recognized|not allowed|must be one of|is not one of|not implemented)[^.]{0,80}(?:response_format|json_schema)|(?:response_format|json_schema)[^.]{0,80}(?:unsupported|not supported|unknown|unrecognized|not recognized|not allowed|must be one of|is not one of|not implemented)/i;
 
 /**
  * Retry-After as ms: `retry-after-ms` (OpenAI's own), `retry-after` in seconds or as an HTTP

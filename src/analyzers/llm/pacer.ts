@@ -44,6 +44,9 @@ function isThrottle(error: ReamError): boolean {
  * throttles, grown by one per limit's worth of successes. A Retry-After pauses every caller of
  * the window, not only the one that got it.
  */
+/** The longest Retry-After this process waits out itself, in ms. */
+export const MAX_PAUSE_MS = 60_000;
+
 export class LlmPacer {
   readonly #max: number;
   readonly #window: RateWindow;
@@ -88,7 +91,11 @@ export class LlmPacer {
         if (!isThrottle(reamError) || signal.aborted) throw reamError;
         this.stats.throttled++;
         this.#limit = Math.max(1, this.#limit / 2);
-        wait = reamError.retryAfterMs ?? this.#backoffMs * 2 ** attempt;
+        const asked = reamError.retryAfterMs ?? this.#backoffMs * 2 ** attempt;
+        // A provider that asks for a longer pause (hours) gets it from the queue, which retries
+        // the task later, rather than from this process, which would hold every job's calls.
+        if (asked > MAX_PAUSE_MS) throw reamError;
+        wait = asked;
         await this.#window.pause(wait);
         if (attempt >= this.#maxRetries) throw reamError;
       } finally {

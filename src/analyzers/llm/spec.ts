@@ -41,12 +41,17 @@ function text(options: JsonObject, key: string, max = 20_000): string | undefine
   return value;
 }
 
-function count(options: JsonObject, key: string, min: number): number | undefined {
+function count(options: JsonObject, key: string, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
   const value = options[key];
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) throw invalid(`option "${key}" must be an integer ≥ ${min}`);
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
+    throw invalid(`option "${key}" must be an integer ≥ ${min}${max === Number.MAX_SAFE_INTEGER ? '' : ` and ≤ ${max}`}`);
+  }
   return value;
 }
+
+/** Repairs asked for per call at most: each is a whole call's cost, and a model that cannot answer after a few rarely does after more. */
+export const MAX_REPAIRS = 5;
 
 /** Reads and checks a spec from job options (or library options): `validation_failed` when wrong. */
 export function parseLlmSpec(options: JsonObject): LlmSpec {
@@ -63,7 +68,7 @@ export function parseLlmSpec(options: JsonObject): LlmSpec {
   put('question', text(options, 'question', 4_000));
   put('model', text(options, 'model', 200));
   put('maxCompletionTokens', count(options, 'maxCompletionTokens', 1));
-  put('maxRepairs', count(options, 'maxRepairs', 0));
+  put('maxRepairs', count(options, 'maxRepairs', 0, MAX_REPAIRS));
   put('maxTokens', count(options, 'maxTokens', 1));
   const temperature = options.temperature;
   if (temperature !== undefined && temperature !== null) {
