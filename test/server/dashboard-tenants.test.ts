@@ -92,6 +92,24 @@ void test('console: an admin sees each tenant\'s usage and grants it credits; a 
   assert.deepEqual((await admin.tenant('tenant-a')).quotas, { pagesPerDay: 500, concurrentJobs: 2 }, 'a refused form changes nothing');
   await assertAccessible(page, 'tenants with the quotas form');
 
+  // A storage quota that is no whole MiB is shown with decimals, never 0, and comes back to the
+  // server unchanged when the admin changes only another quota.
+  await admin.setQuotas('tenant-a', { pagesPerDay: 500, concurrentJobs: 2, storageBytes: 300_000 });
+  await page.getByLabel('Credits', { exact: true }).fill('1');
+  await page.getByLabel('Reason', { exact: true }).fill('refresh');
+  await page.getByRole('button', { name: 'Grant' }).click(); // a grant reloads the tenants
+  await row.locator('td:nth-child(5)', { hasText: /\/ 293\.0 kB$/ }).waitFor({ timeout: WAIT_MS });
+  await page.getByLabel('Quotas of tenant', { exact: true }).fill('tenant-a');
+  assert.equal(await page.getByLabel('Stored MiB', { exact: true }).inputValue(), '0.286');
+  await page.getByLabel('Pages per day', { exact: true }).fill('600');
+  await page.getByRole('button', { name: 'Set quotas' }).click();
+  await row.locator('td:nth-child(3)', { hasText: /^3 \/ 600$/ }).waitFor({ timeout: WAIT_MS });
+  assert.deepEqual((await admin.tenant('tenant-a')).quotas, { pagesPerDay: 600, concurrentJobs: 2, storageBytes: 300_000 }, 'the storage quota untouched');
+  await page.getByLabel('Stored MiB', { exact: true }).fill('1.5');
+  await page.getByRole('button', { name: 'Set quotas' }).click();
+  await row.locator('td:nth-child(5)', { hasText: /\/ 1\.5 MB$/ }).waitFor({ timeout: WAIT_MS });
+  assert.equal((await admin.tenant('tenant-a')).quotas.storageBytes, 1.5 * 1024 * 1024, 'MiB with decimals');
+
   const tenant = await openPage(browser, t);
   await signIn(tenant, keys.b);
   await tenant.locator('#operate-forbidden').waitFor({ timeout: WAIT_MS });

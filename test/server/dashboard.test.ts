@@ -319,9 +319,10 @@ describe('console: built by Vite, served at /, driven in Chromium', { timeout: C
     await page.getByRole('img', { name: /^Queue age, seconds: latest oldest waiting task \d/ }).waitFor({ timeout: WAIT_MS });
     await assertAccessible(page, 'operate');
     await worker.getByRole('button', { name: `pause worker ${workerId}` }).click();
-    await page.locator('#workers .worker-state', { hasText: 'asked to pause' }).waitFor({ timeout: WAIT_MS });
+    // Applied, the command is news no more: the state alone says it.
+    await page.locator('#workers .worker-state', { hasText: /^paused \(paused by an admin\)$/ }).waitFor({ timeout: WAIT_MS });
     await worker.getByRole('button', { name: `resume worker ${workerId}` }).click();
-    await page.locator('#workers .worker-state', { hasText: 'asked to resume' }).waitFor({ timeout: WAIT_MS });
+    await page.locator('#workers .worker-state', { hasText: /^running$/ }).waitFor({ timeout: WAIT_MS });
 
     // The key revoked while the tab is open: the next request it makes sends it back to sign in.
     await store.revokeApiKey(adminKey.record.id, Date.now());

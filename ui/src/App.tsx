@@ -11,7 +11,26 @@ import { Submit } from './pages/Submit.tsx';
 import { href, useRoute, type Route } from './router.ts';
 import { clientFor, storedKey, storeKey } from './session.ts';
 
-type Session = { state: 'checking' } | { state: 'signin'; reason: string } | { state: 'ready'; key: string | undefined };
+type Session =
+  | { state: 'checking' }
+  | { state: 'unreachable'; reason: string }
+  | { state: 'signin'; reason: string }
+  | { state: 'ready'; key: string | undefined };
+
+/** How long the console waits before asking again a server it could not reach, in ms. */
+const RETRY_MS = 3000;
+
+/** Which page it is, without its query (a list's filters, a search's words): what moves focus. */
+function pageKey(route: Route): string {
+  switch (route.page) {
+    case 'job':
+      return `job/${route.jobId}`;
+    case 'document':
+      return `document/${route.jobId}/${route.documentId}`;
+    default:
+      return route.page;
+  }
+}
 
 const NAV: Array<{ route: Route; label: string }> = [
   { route: { page: 'jobs' }, label: 'Jobs' },
@@ -44,33 +63,48 @@ export function App() {
   const [session, setSession] = useState<Session>({ state: 'checking' });
   const main = useRef<HTMLElement>(null);
 
-  // A stored key is tried first; without one, a server with auth off answers anyway.
+  const [attempt, setAttempt] = useState(0);
+
+  // A stored key is tried first; without one, a server with auth off answers anyway. A server
+  // that cannot be reached (restarting) or fails says nothing of the key: asked again shortly.
   useEffect(() => {
     const key = storedKey();
+    let retry: ReturnType<typeof setTimeout> | undefined;
     clientFor(key)
       .listJobs({ limit: 1 })
       .then(
         () => setSession({ state: 'ready', key }),
         (failure: unknown) => {
           if (!isUnauthorized(failure)) {
-            setSession({ state: 'ready', key });
+            setSession({ state: 'unreachable', reason: messageOf(failure) });
+            retry = setTimeout(() => setAttempt((n) => n + 1), RETRY_MS);
             return;
           }
           storeKey(undefined);
           setSession({ state: 'signin', reason: key === undefined ? '' : `Your key was refused: ${messageOf(failure)}` });
         },
       );
-  }, []);
+    return () => clearTimeout(retry);
+  }, [attempt]);
 
-  // Moves focus to the new page's heading, so keyboard and screen reader users land on it.
+  // Moves focus to the new page's heading, so keyboard and screen reader users land on it; a
+  // change of the same page's filters or words (a route change too) leaves focus where it is.
+  const page = pageKey(route);
   useEffect(() => {
     main.current?.querySelector<HTMLElement>('h1')?.focus();
-  }, [route]);
+  }, [page]);
+  // Signing in or out shows another page in place: focus goes to its heading too.
+  useEffect(() => {
+    if (session.state === 'ready' || session.state === 'signin') main.current?.querySelector<HTMLElement>('h1')?.focus();
+  }, [session.state]);
 
   // A key refused later (revoked, expired) sends the tab back to sign in.
   const client = useMemo(() => (session.state === 'ready' ? clientFor(session.key, () => {
     storeKey(undefined);
-    setSession({ state: 'signin', reason: 'Your key was refused: it may have been revoked or have expired. Sign in again.' });
+    setSession({
+      state: 'signin',
+      reason: session.key === undefined ? 'The server now asks for a key: sign in.' : 'Your key was refused: it may have been revoked or have expired. Sign in again.',
+    });
   }) : undefined), [session]);
   const signOut = (): void => {
     storeKey(undefined);
@@ -110,6 +144,11 @@ export function App() {
       </header>
       <main id="main" ref={main} tabIndex={-1}>
         {session.state === 'checking' ? <p>Connecting…</p> : null}
+        {session.state === 'unreachable' ? (
+          <p id="unreachable" role="status">
+            Cannot reach the server ({session.reason}); trying again every {RETRY_MS / 1000} s.
+          </p>
+        ) : null}
         {session.state === 'signin' ? (
           <SignIn
             reason={session.reason}

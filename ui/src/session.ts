@@ -16,10 +16,12 @@ export function storeKey(key: string | undefined): void {
 /**
  * A client of the server that served this page, as the holder of `key` (none: auth is off).
  * `onRefused` is called when the server refuses the key (401) on any request: a key revoked
- * or a token expired while the tab was open.
+ * or a token expired while the tab was open, or a key now needed where none was.
  */
 export function clientFor(key: string | undefined, onRefused?: () => void): ReamClient {
-  const refusing = onRefused === undefined || key === undefined ? {} : {
+  // Without a key too: a server that answered without one (auth off, or a first request that
+  // failed before it could refuse) and then refuses sends the tab to sign in.
+  const refusing = onRefused === undefined ? {} : {
     fetch: async (input: string, init?: RequestInit): Promise<Response> => {
       const response = await fetch(input, init);
       if (response.status === 401) onRefused();

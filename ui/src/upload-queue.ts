@@ -17,8 +17,9 @@ const PARALLEL_UPLOADS = 3;
 const AUTO_RETRY_MS = 5_000;
 const AUTO_RETRIES = 24;
 
-/** A failure that waiting may cure: no answer at all, or a server error or throttle. */
+/** A failure that waiting may cure: no answer at all, or a server error or throttle (not a full quota: waiting does not empty it). */
 function transient(failure: unknown): boolean {
+  if ((failure as { code?: unknown }).code === 'quota_exceeded') return false;
   const status = (failure as { httpStatus?: unknown }).httpStatus;
   if (typeof status === 'number') return status >= 500 || status === 429;
   return (failure as { code?: unknown }).code === 'io_error';
@@ -43,7 +44,8 @@ export interface Picked {
 
 export interface Uploads {
   picked: Picked[];
-  add: (files: readonly NamedFile[]) => void;
+  /** Adds the files not in the list already (same name, size and time); answers the names of those that were. */
+  add: (files: readonly NamedFile[]) => string[];
   /** Drops a file from the job; one still uploading is stopped (the server keeps what it got, for a resume). */
   remove: (key: number) => void;
   /** Uploads a failed file again (resuming where it stopped). */
@@ -92,8 +94,18 @@ export function useUploads(client: ReamClient): Uploads {
   return {
     picked,
     add: (files) => {
-      const added = files.map(({ file, name }) => ({ key: nextKey.current++, file, name, sent: 0, state: 'waiting' as const, error: '', retries: 0 }));
+      // The same file picked twice would be listed twice, and counted twice in the estimate,
+      // while the job holds it once.
+      const sameFile = (a: NamedFile, b: NamedFile): boolean => a.name === b.name && a.file.size === b.file.size && a.file.lastModified === b.file.lastModified;
+      const fresh: NamedFile[] = [];
+      const again: string[] = [];
+      for (const named of files) {
+        if (picked.some((item) => sameFile(item, named)) || fresh.some((other) => sameFile(other, named))) again.push(named.name);
+        else fresh.push(named);
+      }
+      const added = fresh.map(({ file, name }) => ({ key: nextKey.current++, file, name, sent: 0, state: 'waiting' as const, error: '', retries: 0 }));
       setPicked((previous) => [...previous, ...added]);
+      return again;
     },
     remove: (key) => {
       running.current.get(key)?.abort();

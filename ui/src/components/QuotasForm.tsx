@@ -5,16 +5,27 @@ import { ErrorText } from './common.tsx';
 
 const MIB = 1024 * 1024;
 
-/** A quota field's value: '' is no limit (null); otherwise a whole number ≥ 0, or the reason it is not. */
-function quota(text: string, what: string, scale = 1): number | null | string {
+/** A count quota's value: '' is no limit (null); otherwise a whole number ≥ 0, or the reason it is not. */
+function quota(text: string, what: string): number | null | string {
   const trimmed = text.trim();
   if (trimmed === '') return null;
   const value = Number(trimmed);
   if (!Number.isFinite(value) || value < 0 || !Number.isInteger(value)) return `${what} must be a whole number of 0 or more, or empty for no limit`;
-  return value * scale;
+  return value;
 }
 
-const text = (value: number | undefined, scale = 1): string => (value === undefined ? '' : String(Math.round(value / scale)));
+/** The storage quota in bytes from MiB, which may have decimals ('' is no limit); or the reason it is not one. */
+function storageQuota(text: string): number | null | string {
+  const trimmed = text.trim();
+  if (trimmed === '') return null;
+  const value = Number(trimmed);
+  if (!Number.isFinite(value) || value < 0) return 'Stored MiB must be a number of 0 or more, or empty for no limit';
+  return Math.round(value * MIB);
+}
+
+const countText = (value: number | undefined): string => (value === undefined ? '' : String(value));
+/** Bytes as MiB with up to 3 decimals: 300,000 bytes is 0.286, never 0. */
+const mibText = (bytes: number | undefined): string => (bytes === undefined ? '' : String(Number((bytes / MIB).toFixed(3))));
 
 /**
  * An admin sets one tenant's quotas (pages per day, unfinished jobs, stored MiB); an empty field
@@ -26,6 +37,9 @@ export function QuotasForm({ client, accounts, onSet }: { client: ReamClient; ac
   const [pages, setPages] = useState('');
   const [jobs, setJobs] = useState('');
   const [storage, setStorage] = useState('');
+  // The storage quota as the tenant has it, and as the field showed it: a field left as shown
+  // sends the bytes back exactly (MiB shown with 3 decimals would round them).
+  const [storageShown, setStorageShown] = useState<{ text: string; bytes: number } | undefined>();
   const [message, setMessage] = useState('');
   const [error, setError] = useState('');
 
@@ -33,15 +47,18 @@ export function QuotasForm({ client, accounts, onSet }: { client: ReamClient; ac
     setTenant(id);
     const known = accounts.find((account) => account.tenantId === id.trim());
     if (!known) return;
-    setPages(text(known.quotas.pagesPerDay));
-    setJobs(text(known.quotas.concurrentJobs));
-    setStorage(text(known.quotas.storageBytes, MIB));
+    setPages(countText(known.quotas.pagesPerDay));
+    setJobs(countText(known.quotas.concurrentJobs));
+    const bytes = known.quotas.storageBytes;
+    setStorage(mibText(bytes));
+    setStorageShown(bytes === undefined ? undefined : { text: mibText(bytes), bytes });
   };
 
   const save = async (): Promise<void> => {
     setError('');
     setMessage('');
-    const values = [quota(pages, 'Pages per day'), quota(jobs, 'Unfinished jobs'), quota(storage, 'Stored MiB', MIB)];
+    const storageValue = storageShown && storage.trim() === storageShown.text ? storageShown.bytes : storageQuota(storage);
+    const values = [quota(pages, 'Pages per day'), quota(jobs, 'Unfinished jobs'), storageValue];
     const refused = values.find((value): value is string => typeof value === 'string');
     if (refused !== undefined) {
       setError(`Quotas not set: ${refused}.`);
@@ -78,7 +95,7 @@ export function QuotasForm({ client, accounts, onSet }: { client: ReamClient; ac
       <label for="quota-jobs">Unfinished jobs</label>
       <input id="quota-jobs" type="number" min={0} step={1} placeholder="no limit" value={jobs} onInput={(event) => setJobs(event.currentTarget.value)} />
       <label for="quota-storage">Stored MiB</label>
-      <input id="quota-storage" type="number" min={0} step={1} placeholder="no limit" value={storage} onInput={(event) => setStorage(event.currentTarget.value)} />
+      <input id="quota-storage" type="number" min={0} step="any" placeholder="no limit" value={storage} onInput={(event) => setStorage(event.currentTarget.value)} />
       <button type="submit">Set quotas</button>
       <p id="quota-result" aria-live="polite">
         {message}

@@ -154,6 +154,17 @@ export function Document({ client, jobId, documentId, at = 1 }: { client: ReamCl
               </ul>
             </>
           ) : null}
+          {output.warnings !== undefined && output.warnings.length > 0 ? (
+            <>
+              <h2>Warnings</h2>
+              <p class="muted">Why the document only partially succeeded: what these pages hold was left out or not found.</p>
+              <ul id="document-warnings">
+                {output.warnings.map((warning) => (
+                  <li key={`${warning.page}-${warning.code}`}>{`page ${warning.page}: ${warning.message} (${warning.code})`}</li>
+                ))}
+              </ul>
+            </>
+          ) : null}
           <h2>Text</h2>
           {current === undefined ? (
             <p>No text.</p>

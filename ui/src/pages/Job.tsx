@@ -136,10 +136,15 @@ export function Job({ client, jobId }: { client: ReamClient; jobId: string }) {
     }
   }, [documents, listed]);
 
+  // The button pressed is disabled or gone once it has acted: focus goes to the job's status,
+  // which says what the action did, rather than to the page's body.
+  const focusStatus = (): void => document.getElementById('job-status')?.focus();
+
   const act = async (action: 'cancel' | 'retry'): Promise<void> => {
     try {
       setJob(action === 'cancel' ? await client.cancel(jobId) : await client.retry(jobId));
       if (action === 'retry') setFollow((n) => n + 1);
+      focusStatus();
     } catch (failure) {
       setError(messageOf(failure));
     }
@@ -149,6 +154,7 @@ export function Job({ client, jobId }: { client: ReamClient; jobId: string }) {
     try {
       setJob(await client.cancelDocument(jobId, documentId));
       await readListing(); // a queued document sends its end only as an event: show it at once
+      focusStatus();
     } catch (failure) {
       setError(messageOf(failure));
     }
@@ -160,11 +166,12 @@ export function Job({ client, jobId }: { client: ReamClient; jobId: string }) {
   return (
     <Page title={`Job ${jobId}`}>
       <ErrorText message={error} id="job-error" />
+      {job === undefined && error === '' ? <p role="status">Loading the job…</p> : null}
       {job === undefined ? null : (
         <>
           <dl class="facts">
             <dt>Status</dt>
-            <dd id="job-status">
+            <dd id="job-status" tabIndex={-1}>
               <Status status={job.status} />
             </dd>
             <dt>Pipeline</dt>
@@ -182,7 +189,7 @@ export function Job({ client, jobId }: { client: ReamClient; jobId: string }) {
             ) : null}
           </dl>
           {progress ? (
-            <Bar label="Job progress" value={ended ? 100 : progress.percent}>
+            <Bar label="Job progress" value={ended && job.status !== 'cancelled' ? 100 : progress.percent}>
               <span id="job-summary" aria-live="polite">
                 {progress.pagesDone} of {progress.pagesTotal} pages, {progress.documentsDone} of {progress.documentsTotal} documents
                 {!ended && progress.etaSeconds !== null ? `, about ${duration(progress.etaSeconds)} left` : ''}

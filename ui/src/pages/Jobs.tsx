@@ -116,6 +116,7 @@ export function Jobs({ client, status: statusInRoute, tenant }: { client: ReamCl
         </>
       )}
       <ErrorText message={error} id="jobs-error" />
+      {!loaded && error === '' ? <p id="jobs-loading" role="status">Loading jobs…</p> : null}
       {loaded && jobs.length === 0 && error === '' ? <p id="jobs-empty">{status === '' && tenant === '' ? 'No jobs yet.' : 'No job matches this filter.'}</p> : null}
       <p class="count" aria-live="polite">
         {jobs.length > 0 ? `${jobs.length}${typeof cursor === 'string' ? '+' : ''} ${jobs.length === 1 && typeof cursor !== 'string' ? 'job' : 'jobs'}` : ''}
@@ -131,10 +132,10 @@ export function Jobs({ client, status: statusInRoute, tenant }: { client: ReamCl
                   <code>{job.id}</code>
                 </a>
                 <Status status={job.status} />
-                <span>{job.pipeline}</span>
+                <span class="pipeline">{job.pipeline}</span>
                 {tenant === '' ? null : <span class="tenant">{job.tenantId}</span>}
                 <span>{Math.round(job.progress.percent)}%</span>
-                <span class="muted">{when(job.createdAt)}</span>
+                <span class="muted created">{when(job.createdAt)}</span>
               </li>
             );
           })}

@@ -9,6 +9,11 @@ import { isForbidden, messageOf, when } from '../format.ts';
 import { historyLines, mergeSamples } from '../metrics.ts';
 
 const REFRESH_MS = 3000;
+
+/** A command stays the worker's standing order; once its state shows it, it is news no more. */
+function applied(command: string, state: string): boolean {
+  return (command === 'pause' && state === 'paused') || (command === 'resume' && state === 'running') || (command === 'drain' && state === 'draining');
+}
 const COMMANDS = ['pause', 'resume', 'drain'] as const;
 /** How far back the charts reach, by the label of the span picker. */
 const SPANS = { '15 minutes': 15 * 60_000, '1 hour': 60 * 60_000, '24 hours': 24 * 60 * 60_000 } as const;
@@ -133,7 +138,7 @@ export function Operate({ client }: { client: ReamClient }) {
                   <td class="worker-state">
                     {worker.state}
                     {worker.pausedReason === undefined ? '' : ` (${worker.pausedReason})`}
-                    {worker.command === undefined ? '' : `, asked to ${worker.command}`}
+                    {worker.command === undefined || applied(worker.command, worker.state) ? '' : `, asked to ${worker.command}`}
                   </td>
                   <td>
                     {worker.inFlight} of {worker.concurrency} running; {worker.tasksDone} done, {worker.tasksFailed} failed

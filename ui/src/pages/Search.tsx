@@ -28,6 +28,7 @@ export function Search({ client, q, filters }: { client: ReamClient; q: string; 
   const [text, setText] = useState(q);
   const [form, setForm] = useState<SearchFilterState>({ ...NO_FILTERS, ...filters });
   const [hits, setHits] = useState<NamedSearchHit[] | undefined>(undefined);
+  const [searching, setSearching] = useState(false);
   const [error, setError] = useState('');
   // One key for the route's search: the effect reruns when the words or a filter change.
   const routeKey = href({ page: 'search', q, filters });
@@ -41,15 +42,19 @@ export function Search({ client, q, filters }: { client: ReamClient; q: string; 
       return;
     }
     const abort = new AbortController();
+    // The last search's hits are not this one's: gone while it runs.
+    setHits(undefined);
+    setSearching(true);
     client.search(q, { ...searchOptionsOf(filters), limit: HITS_SHOWN, signal: abort.signal }).then(
       (found) => {
         setHits(found);
         setError('');
+        setSearching(false);
       },
       (failure: unknown) => {
         if (abort.signal.aborted) return;
         setError(messageOf(failure));
-        setHits(undefined); // the last search's hits are not this one's
+        setSearching(false);
       },
     );
     return () => abort.abort();
@@ -112,7 +117,11 @@ export function Search({ client, q, filters }: { client: ReamClient; q: string; 
             <button
               type="button"
               disabled={!anyFilter(form) && !fieldStarted}
-              onClick={() => navigate({ page: 'search', q: text.trim(), filters: NO_FILTERS })}
+              onClick={() => {
+                // Filters typed but not searched yet are cleared too (the route may not change).
+                setForm(NO_FILTERS);
+                navigate({ page: 'search', q: text.trim(), filters: NO_FILTERS });
+              }}
             >
               Clear filters
             </button>
@@ -125,7 +134,7 @@ export function Search({ client, q, filters }: { client: ReamClient; q: string; 
       <ErrorText message={error} id="search-error" />
       <p id="search-summary" aria-live="polite">
         {hits === undefined
-          ? ''
+          ? searching ? 'Searching…' : ''
           : hits.length === 0
             ? filtered ? 'No page matches these words and filters.' : 'No page holds all these words.'
             : hits.length === HITS_SHOWN

@@ -61,10 +61,11 @@ export function Submit({ client }: { client: ReamClient }) {
   // change: the stored documents' pages counted by the server, a page for each file still uploading.
   const [estimate, setEstimate] = useState<JobEstimateView | string | undefined>(undefined);
   const optionsKey = JSON.stringify(values[pipeline] ?? {});
-  const storedIds = picked.flatMap((item) => (item.documentId === undefined ? [] : [item.documentId]));
+  // Once each: two files of the same bytes are one document, which the job holds once.
+  const storedIds = [...new Set(picked.flatMap((item) => (item.documentId === undefined ? [] : [item.documentId])))];
   // Files whose upload failed are in neither count: they block the start until retried or removed.
   const failedUploads = picked.filter((item) => item.state === 'failed').length;
-  const unstored = picked.length - storedIds.length - failedUploads;
+  const unstored = picked.filter((item) => item.documentId === undefined && item.state !== 'failed').length;
   const names = new Map(picked.flatMap((item) => (item.documentId === undefined ? [] : [[item.documentId, item.name] as const])));
   useEffect(() => {
     if (picked.length === 0) {
@@ -98,6 +99,16 @@ export function Submit({ client }: { client: ReamClient }) {
   }, [client, storedIds.join(' '), unstored, pipeline, optionsKey, options, pipelines]);
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
+  const [notice, setNotice] = useState('');
+  const addFiles = (files: Parameters<typeof add>[0]): void => {
+    const again = add(files);
+    setNotice(again.length === 0 ? '' : `Already in the list, not added again: ${again.join(', ')}.`);
+  };
+  // The input is emptied after each choice: the same file chosen again (after a removal) is a change too.
+  const choose = (input: HTMLInputElement): void => {
+    addFiles(chosenFiles(input.files));
+    input.value = '';
+  };
 
   // A spreadsheet for a pipeline with a `sheet` option: once stored, its sheets and columns listed.
   const [outline, setOutline] = useState<{ documentId: string; outline: TableOutlineView } | undefined>(undefined);
@@ -174,16 +185,19 @@ export function Submit({ client }: { client: ReamClient }) {
             event.preventDefault();
             setOver(false);
             if (event.dataTransfer === null) return;
-            droppedFiles(event.dataTransfer).then(add, (failure: unknown) => setError(messageOf(failure)));
+            droppedFiles(event.dataTransfer).then(addFiles, (failure: unknown) => setError(messageOf(failure)));
           }}
         >
           Drop files or folders here, or choose files
-          <input id="files" type="file" multiple onChange={(event) => add(chosenFiles(event.currentTarget.files))} />
+          <input id="files" type="file" multiple onChange={(event) => choose(event.currentTarget)} />
         </label>
         <label for="folder" class="folder-pick">
           Or choose a folder (every file in it and in its subfolders)
-          <input id="folder" type="file" multiple {...FOLDER_INPUT} onChange={(event) => add(chosenFiles(event.currentTarget.files))} />
+          <input id="folder" type="file" multiple {...FOLDER_INPUT} onChange={(event) => choose(event.currentTarget)} />
         </label>
+        <p id="upload-notice" role="status">
+          {notice}
+        </p>
         <ul class="uploads" aria-label="Files to upload">
           {picked.map((item) => (
             <li key={item.key}>
@@ -191,13 +205,28 @@ export function Submit({ client }: { client: ReamClient }) {
               <Bar label={`Upload of ${item.name}`} value={item.sent} max={Math.max(1, item.file.size)}>
                 {item.state}
               </Bar>
-              {item.error === '' ? null : <span class="error">{item.error}</span>}
+              {item.error === '' ? null : (
+                <span class="error" role="alert">
+                  {item.error}
+                </span>
+              )}
               {item.state === 'failed' && item.refused !== true ? (
                 <button type="button" disabled={busy} onClick={() => retry(item.key)} aria-label={`Retry the upload of ${item.name}`}>
                   Retry
                 </button>
               ) : null}
-              <button type="button" disabled={busy} onClick={() => remove(item.key)} aria-label={`Remove ${item.name}`}>
+              <button
+                type="button"
+                disabled={busy}
+                onClick={(event) => {
+                  // Focus goes to the next file's Remove (or the file chooser), not to the page's body.
+                  const row = event.currentTarget.closest('li');
+                  const next = (row?.nextElementSibling ?? row?.previousElementSibling)?.querySelector<HTMLElement>('button:last-of-type');
+                  remove(item.key);
+                  (next ?? document.getElementById('files'))?.focus();
+                }}
+                aria-label={`Remove ${item.name}`}
+              >
                 Remove
               </button>
             </li>
@@ -252,7 +281,9 @@ export function Submit({ client }: { client: ReamClient }) {
         <button type="submit" disabled={busy || !allStored} aria-describedby="start-blocked">
           Start job
         </button>
-        <p id="start-blocked" class="muted">{picked.length > 0 ? notYet : ''}</p>
+        <p id="start-blocked" class="muted" aria-live="polite">
+          {picked.length > 0 ? notYet : ''}
+        </p>
       </form>
       <ErrorText message={error} id="submit-error" />
     </Page>
