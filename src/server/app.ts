@@ -153,7 +153,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     healthRoutes(scope, options.ream);
     uiRoutes(scope);
     eventRoutes(scope, options.ream, { heartbeatMs: options.heartbeatMs ?? 15_000, shutdown: shutdown.signal });
-    wsRoutes(scope, options.ream, { coordination, heartbeatMs: options.heartbeatMs ?? 15_000 });
+    wsRoutes(scope, options.ream, { coordination, heartbeatMs: options.heartbeatMs ?? 15_000, rateLimit: options.rateLimit });
     documentRoutes(scope, options.ream, { maxFileBytes: options.maxFileBytes ?? 1024 ** 3 });
     pageImageRoutes(scope, options.ream);
     tableOutlineRoutes(scope, options.ream);

@@ -4,7 +4,7 @@ import type { Ream } from '../../runtime/create-ream.ts';
 import { sendProblem, toProblem } from '../problem.ts';
 import { accessOf, requireDeclaredAccess } from './access.ts';
 import { createJwtVerifier } from './jwt.ts';
-import { setPrincipal, type Principal } from './principal.ts';
+import { LOCAL_PRINCIPAL, setPrincipal, type Principal } from './principal.ts';
 import { localCoordination, type Coordination } from '../coordination.ts';
 import { isWebSocketUpgrade, protocolBearer, redeemWsTicket } from './ws-credentials.ts';
 import { redeemDownloadTicket, takesDownloadTicket } from './download-tickets.ts';
@@ -62,6 +62,13 @@ function unauthorized(reply: FastifyReply, message: string): FastifyReply {
 }
 
 /** 429 `rate_limited` with `Retry-After`: `why`, then when to retry. */
+/** False once the API key a principal holds is revoked; a JWT (which cannot be revoked) and auth off are always live. */
+export async function keyStillLive(keys: Pick<Ream, 'apiKeyLive'>, principal: Principal): Promise<boolean> {
+  const { tenantId, subject } = principal;
+  if (subject === LOCAL_PRINCIPAL.subject || subject.startsWith('jwt:')) return true;
+  return keys.apiKeyLive(tenantId, subject);
+}
+
 function rateLimited(reply: FastifyReply, waitMs: number, why: string): FastifyReply {
   const seconds = Math.max(1, Math.ceil(waitMs / 1000));
   return sendProblem(reply.header('retry-after', String(seconds)), toProblem(ReamError.nonRetryable('rate_limited', `${why}: retry in ${seconds} s`)));
@@ -124,11 +131,12 @@ export function registerAuth(app: FastifyInstance, keys: Pick<Ream, 'findApiKey'
         const redeemed = await redeemDownloadTicket(coordination, ticket, request.url);
         if ('refused' in redeemed) return refuseCredentials(request, reply, redeemed.refused);
         // Issued to an API key: a key revoked since then opens nothing more (a JWT cannot be revoked).
-        const { tenantId, subject } = redeemed.principal;
-        if (!subject.startsWith('jwt:') && !(await keys.apiKeyLive(tenantId, subject))) return refuseCredentials(request, reply, 'the API key this download ticket was issued to has been revoked');
+        if (!(await keyStillLive(keys, redeemed.principal))) return refuseCredentials(request, reply, 'the API key this download ticket was issued to has been revoked');
         principal = redeemed.principal;
       } else principal = token === undefined ? await redeemWsTicket(coordination, ticket ?? '') : await authenticate(token);
       if (!principal) return refuseCredentials(request, reply, `invalid, expired or revoked ${token === undefined ? 'ticket' : 'credentials'}`);
+      // A WebSocket ticket, as a download ticket: a key revoked since it was issued opens nothing more.
+      if (ticket !== undefined && !(await keyStillLive(keys, principal))) return refuseCredentials(request, reply, 'the API key this ticket was issued to has been revoked');
       setPrincipal(request, principal);
       if (access === 'admin' && principal.role !== 'admin') {
         return sendProblem(reply, toProblem(ReamError.nonRetryable('forbidden', `${request.method} ${request.routeOptions.url ?? ''} needs an admin key`)));

@@ -4,6 +4,7 @@ import type { ReamEvent } from '../../events/types.ts';
 import type { Ream } from '../../runtime/create-ream.ts';
 import { followedToTheEnd, followJobEvents } from '../follow-events.ts';
 import { jobIdParams, problemResponses } from '../openapi.ts';
+import { keyStillLive } from '../auth/plugin.ts';
 import { principalOf } from '../auth/principal.ts';
 import { TENANT } from '../auth/access.ts';
 import { requireJob } from './jobs.ts';
@@ -64,8 +65,13 @@ export function eventRoutes(app: FastifyInstance, ream: Ream, options: EventRout
       send: (event) => res.write(frame(event)),
       onError: (error) => request.log.error({ err: error }, 'event stream failed'),
     });
+    const principal = principalOf(request);
     const heartbeat = setInterval(() => {
       if (!res.writableEnded) res.write(': heartbeat\n\n');
+      // A key revoked while its stream is open gets no more events.
+      keyStillLive(ream, principal).then((live) => {
+        if (!live) stop();
+      }, () => undefined);
     }, options.heartbeatMs);
     const stop = (): void => follow.stop();
     res.once('close', stop);

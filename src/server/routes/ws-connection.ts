@@ -67,7 +67,14 @@ export class WsConnection {
     this.send({ type: 'error', code: problem.code, message: problem.detail, ...replyTo(dialect, requestId) });
   }
 
-  async handle(raw: string): Promise<void> {
+  /** Says why, then closes the socket (1008, policy violation): its credentials hold no more. */
+  refuse(error: ReamError): void {
+    this.sendError(error, 'ream', undefined);
+    if (!this.#closed) this.#socket.close(1008, error.message.slice(0, 120));
+  }
+
+  /** Answers one message; `gate` runs first (credentials still live, rate limit) and may refuse it. */
+  async handle(raw: string, gate?: () => Promise<void>): Promise<void> {
     let requestId: string | undefined;
     let dialect: Dialect = 'ream';
     try {
@@ -79,11 +86,13 @@ export class WsConnection {
       } catch {
         // parseMessage says what is wrong
       }
+      await gate?.();
       const message = parseMessage(raw);
       dialect = message.dialect;
       await this.#run(message);
     } catch (error) {
       this.sendError(error, dialect, requestId);
+      if (error instanceof ReamError && error.code === 'unauthorized' && !this.#closed) this.#socket.close(1008, 'credentials revoked');
     }
   }
 

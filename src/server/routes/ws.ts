@@ -1,7 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { Ream } from '../../runtime/create-ream.ts';
 import type { Coordination } from '../coordination.ts';
-import { principalOf } from '../auth/principal.ts';
+import { ReamError } from '../../errors.ts';
+import { keyStillLive, type RateLimitOptions } from '../auth/plugin.ts';
+import { principalOf, type Principal } from '../auth/principal.ts';
 import { TENANT } from '../auth/access.ts';
 import { issueWsTicket, WS_PROTOCOL, WS_TICKET_TTL_MS } from '../auth/ws-credentials.ts';
 import { problemResponses } from '../openapi.ts';
@@ -13,6 +15,29 @@ export interface WsOptions {
   coordination: Coordination;
   /** The server pings every connection this often and drops one that did not answer the last ping. */
   heartbeatMs: number;
+  /** The HTTP rate limit: each message takes a request's token from its subject's budget. */
+  rateLimit?: RateLimitOptions | undefined;
+}
+
+/** How long a connection trusts that its API key is still live before asking again, in ms. */
+const KEY_CHECK_MS = 5_000;
+
+/**
+ * What every message of a connection passes first: its key not revoked since it connected
+ * (asked again every {@link KEY_CHECK_MS}), then the subject's rate limit, as an HTTP request.
+ */
+function messageGate(ream: Ream, principal: Principal, options: WsOptions): () => Promise<void> {
+  let liveUntil = Date.now() + KEY_CHECK_MS;
+  return async () => {
+    if (Date.now() >= liveUntil) {
+      if (!(await keyStillLive(ream, principal))) throw ReamError.nonRetryable('unauthorized', 'the API key of this connection has been revoked');
+      liveUntil = Date.now() + KEY_CHECK_MS;
+    }
+    if (options.rateLimit) {
+      const wait = await options.coordination.takeToken(principal.subject, options.rateLimit.requestsPerMinute);
+      if (wait > 0) throw new ReamError('rate_limited', `rate limit exceeded: retry in ${Math.max(1, Math.ceil(wait / 1000))} s`, { retryAfterMs: wait });
+    }
+  };
 }
 
 function text(data: Buffer | ArrayBuffer | Buffer[]): string {
@@ -63,12 +88,13 @@ export function wsRoutes(app: FastifyInstance, ream: Ream, options: WsOptions): 
     wsHandler: (socket, request) => {
       const principal = principalOf(request);
       const connection = new WsConnection(socket, ream, request.log, principal);
+      const gate = messageGate(ream, principal, options);
       connection.send({ type: 'connected', protocol: WS_PROTOCOL, tenantId: principal.tenantId, heartbeatMs: options.heartbeatMs });
       // Messages are handled in arrival order: a subscribe is set up before a later unsubscribe runs.
       let queue: Promise<void> = Promise.resolve();
       socket.on('message', (data, isBinary) => {
         const raw = isBinary ? '' : text(data);
-        queue = queue.then(() => connection.handle(raw));
+        queue = queue.then(() => connection.handle(raw, gate));
       });
       // A peer that vanished without a close (a sleeping laptop, a dropped NAT entry) holds its
       // subscriptions until a ping goes unanswered.
@@ -81,6 +107,10 @@ export function wsRoutes(app: FastifyInstance, ream: Ream, options: WsOptions): 
         }
         answered = false;
         socket.ping();
+        // A revoked key's subscriptions stop too, not only its next message.
+        keyStillLive(ream, principal).then((live) => {
+          if (!live) connection.refuse(ReamError.nonRetryable('unauthorized', 'the API key of this connection has been revoked'));
+        }, () => undefined);
       }, options.heartbeatMs);
       heartbeat.unref();
       socket.on('close', () => {
