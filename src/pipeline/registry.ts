@@ -44,6 +44,7 @@ export class PipelineRegistry {
       throw ReamError.nonRetryable('validation_failed', `unknown pipeline "${name}"; known: ${this.names().join(', ')}`);
     }
     const pipeline = factory(options);
+    checkAnalyzerNames(name, pipeline);
     if (factory.optionsSchema !== undefined) {
       let validate = this.#validators.get(name);
       if (validate === undefined) {
@@ -55,5 +56,19 @@ export class PipelineRegistry {
       }
     }
     return pipeline;
+  }
+}
+
+/**
+ * A document's analysis, and each chunk's, is kept by analyzer name: two analyzers of one name
+ * (two model analyzers, each `llm` by default) would overwrite each other's answers and usage.
+ */
+function checkAnalyzerNames(pipelineName: string, pipeline: Pipeline): void {
+  const seen = new Set<string>();
+  for (const analyzer of pipeline.analyzers) {
+    if (seen.has(analyzer.name)) {
+      throw ReamError.nonRetryable('validation_failed', `the ${pipelineName} pipeline has two analyzers named "${analyzer.name}": give each its own name (createLlmAnalyzer's \`name\` option)`);
+    }
+    seen.add(analyzer.name);
   }
 }

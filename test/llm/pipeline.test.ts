@@ -3,6 +3,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { createLlmAnalyzer } from '../../src/analyzers/llm/index.ts';
+import { builtinPipelines } from '../../src/pipeline/builtin.ts';
 import { createReam, type Ream } from '../../src/runtime/create-ream.ts';
 import type { DocumentOutput } from '../../src/pipeline/types.ts';
 import { makePdf } from '../support/make-pdf.ts';
@@ -122,4 +124,37 @@ test('a per-job budget stops model calls with budget_exceeded', async () => {
 test('bad llm options are refused at submit', async () => {
   await assert.rejects(ream.submit({ pipeline: 'llm', options: { mode: 'classify', labels: ['only'] }, files: [pdf] }), { code: 'validation_failed' });
   await assert.rejects(ream.submit({ pipeline: 'llm', options: { schema, apiKey: 'x' }, files: [pdf] }), { code: 'validation_failed' });
+});
+
+test('two model analyzers in one pipeline keep their own answers and usage, each under its name; two of one name are refused', async () => {
+  const provider = { baseURL: server.baseURL, apiKey: SECRET, model: 'fake-1' };
+  const own = await createReam({
+    dataDir: join(dir, 'two-analyzers'), threads: 1,
+    pipelines: {
+      both: (options) => ({
+        ...builtinPipelines.extract!(options),
+        name: 'both',
+        analyzers: [createLlmAnalyzer({ name: 'contract', schema, provider }), createLlmAnalyzer({ name: 'gist', mode: 'summarize', provider })],
+        chunkPages: 5,
+      }),
+      clash: (options) => ({ ...builtinPipelines.extract!(options), name: 'clash', analyzers: [createLlmAnalyzer({ schema, provider }), createLlmAnalyzer({ mode: 'summarize', provider })] }),
+    },
+  });
+  try {
+    server.requests.length = 0;
+    const job = await own.submit({ pipeline: 'both', files: [pdf] });
+    await own.wait(job.id);
+    const outputs: DocumentOutput[] = [];
+    for await (const output of own.results(job.id)) outputs.push(output);
+    const [output] = outputs;
+    assert.equal(output?.status, 'succeeded');
+    assert.deepEqual(output?.fields.parties?.map((match) => match.value), ['["Acme","Globex"]']);
+    assert.equal((output?.analysis?.gist as { summary: string }).summary, 'pages 1,2,3,4,5');
+    assert.ok(output?.analysis?.contract, 'the extract answer kept beside the summary');
+    assert.equal(output?.usage?.calls, server.requests.length, 'every call counted');
+    assert.equal(server.requests.length, 2);
+    await assert.rejects(own.submit({ pipeline: 'clash', files: [pdf] }), { code: 'validation_failed', message: /two analyzers named "llm"/ });
+  } finally {
+    await own.close();
+  }
 });

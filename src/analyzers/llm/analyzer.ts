@@ -14,6 +14,11 @@ import { canSplit, splitPages } from './split.ts';
 
 export interface LlmAnalyzerOptions extends Omit<LlmSpec, 'mode'> {
   mode?: LlmSpec['mode'];
+  /**
+   * The analyzer's name: the key of its answers in a document's `analysis` (default `llm`).
+   * Two model analyzers in one pipeline need names of their own.
+   */
+  name?: string;
   /** A shared client (one per process: pacing sees every call). */
   client?: LlmClient;
   /** Or the provider, for a client of this analyzer's own. One of the two is needed. */
@@ -35,7 +40,8 @@ const MAX_SPLIT_DEPTH = 12;
  * `validation_failed` here, before any document is read.
  */
 export function createLlmAnalyzer(options: LlmAnalyzerOptions): Analyzer {
-  const { client: given, provider, store: ownStore, ...specInput } = options;
+  const { client: given, provider, store: ownStore, name = 'llm', ...specInput } = options;
+  if (typeof name !== 'string' || name.trim() === '' || name.length > 100) throw ReamError.nonRetryable('validation_failed', 'createLlmAnalyzer\'s name must be a non-empty string of at most 100 characters');
   const spec = parseLlmSpec(asJson(specInput) as JsonObject);
   if (!given && !provider) throw ReamError.nonRetryable('validation_failed', 'createLlmAnalyzer needs a client or provider settings');
   const client = given ?? createLlmClient(provider as LlmProviderSettings);
@@ -64,7 +70,7 @@ export function createLlmAnalyzer(options: LlmAnalyzerOptions): Analyzer {
     return { fields: handler.fields(data, firstPageOf(pages, owns)), data, usage };
   };
   return {
-    name: 'llm',
+    name,
     config: asJson({ ...spec, model: parameters.model, endpoint: client.model.info.endpoint }),
     analyze: async (pages, context) => (await analyzeChunk(pages, context)).fields,
     analyzeChunk,
