@@ -1,5 +1,5 @@
 import type { BlobStore } from '../blobs/port.ts';
-import type { PageFailure, PageText } from '../formats/types.ts';
+import type { PageFailure, PageText, PageWarning } from '../formats/types.ts';
 import type { JsonValue } from '../json.ts';
 import type { AnalysisStore, TokenUsage } from './store/port.ts';
 
@@ -56,6 +56,12 @@ export interface AnalysisResult {
    * They become failed pages of the document; their text is kept.
    */
   failures?: PageFailure[];
+  /**
+   * Document level (`finish`): what the document-level step could not do while it still gave an
+   * answer (an LLM's reduce prompt refused: the chunks' answers combined as they are). They make
+   * the document a partial success.
+   */
+  warnings?: PageWarning[];
 }
 
 /** One chunk's stored analysis, handed to {@link Analyzer.finish} in page order. */

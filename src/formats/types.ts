@@ -38,10 +38,12 @@ export interface PageText {
  * own (past `maxAttachments`, `maxAttachmentBytes` or `maxAttachmentDepth`).
  * `invalid_image`: the image file was cut short; what it holds was read, the rest is missing
  * (on its first page).
+ * `analysis_incomplete`: a document-level analysis step (a model's reduce prompt) failed; what
+ * the chunks gave stands, combined without it (on the document's first page).
  */
 export interface PageWarning {
   page: number;
-  code: 'needs_ocr' | 'no_text_found' | 'resource_limit' | 'invalid_image';
+  code: 'needs_ocr' | 'no_text_found' | 'resource_limit' | 'invalid_image' | 'analysis_incomplete';
   message: string;
 }
 

@@ -1,6 +1,7 @@
 import type { Analyzer, AnalyzeContext, ChunkAnalysis, Fields, TokenUsage } from '../analyzers/port.ts';
 import { addUsage } from '../analyzers/store/port.ts';
-import type { PageFailure, PageText } from '../formats/types.ts';
+import { ReamError } from '../errors.ts';
+import type { PageFailure, PageText, PageWarning } from '../formats/types.ts';
 import type { JsonValue } from '../json.ts';
 import type { ChunkOutput } from '../pipeline/merge.ts';
 
@@ -12,14 +13,36 @@ export interface ChunkAnalyses {
   failures: PageFailure[];
 }
 
+/**
+ * What a model says about the content it was given, not about itself: the same chunk asked again
+ * would fail again. Such a failure fails the chunk's analysis, never its text, which was read.
+ */
+const CONTENT_FAILURES: readonly string[] = ['llm_invalid_output', 'llm_refused', 'llm_context_too_long'];
+
+/** A failure of an analyzer that leaves the chunk's pages read, or undefined for one that fails the chunk (retried by the queue). */
+function analysisFailure(error: unknown): ReamError | undefined {
+  return error instanceof ReamError && CONTENT_FAILURES.includes(error.code) ? error : undefined;
+}
+
 /** Runs a chunk's pages through every analyzer in pipeline order; later fields win on a name clash. */
 export async function analyzeChunk(analyzers: readonly Analyzer[], pages: readonly PageText[], context: AnalyzeContext): Promise<ChunkAnalyses> {
   const fields: Fields = {};
   const analyses: ChunkAnalyses['analyses'] = {};
   const failures: PageFailure[] = [];
+  const chunk = context.chunk;
+  const owned = chunk ? pages.filter((page) => page.page > chunk.from && page.page <= chunk.to) : pages;
   for (const analyzer of analyzers) {
     if (analyzer.analyzeChunk) {
-      const result = await analyzer.analyzeChunk(pages, context);
+      let result;
+      try {
+        result = await analyzer.analyzeChunk(pages, context);
+      } catch (error) {
+        const failure = analysisFailure(error);
+        if (!failure) throw error;
+        // The chunk's pages keep their text and fail their analysis: a retry of the job asks again for them only.
+        for (const { page } of owned) failures.push({ page, code: failure.code, message: `the ${analyzer.name} analysis of page ${page} failed: ${failure.message}` });
+        continue;
+      }
       Object.assign(fields, result.fields);
       for (const failure of result.failures ?? []) failures.push(failure);
       analyses[analyzer.name] = { ...(result.data === undefined ? {} : { data: result.data }), ...(result.usage ? { usage: result.usage } : {}) };
@@ -35,6 +58,8 @@ export interface DocumentAnalysis {
   fields: Fields;
   analysis: Record<string, JsonValue>;
   usage: TokenUsage;
+  /** What the document-level steps could not do (see `AnalysisResult.warnings`). */
+  warnings: PageWarning[];
 }
 
 /**
@@ -50,6 +75,7 @@ export async function analyzeDocument(
   let fields = merged.fields;
   for (const analyzer of analyzers) fields = analyzer.reduce?.(fields) ?? fields;
   const analysis: Record<string, JsonValue> = {};
+  const warnings: PageWarning[] = [];
   let usage = merged.usage;
   for (const analyzer of analyzers) {
     if (!analyzer.finish) continue;
@@ -57,6 +83,7 @@ export async function analyzeDocument(
     Object.assign(fields, result.fields);
     if (result.data !== undefined) analysis[analyzer.name] = result.data;
     if (result.usage) usage = addUsage(usage, result.usage);
+    warnings.push(...(result.warnings ?? []));
   }
-  return { fields, analysis, usage };
+  return { fields, analysis, usage, warnings };
 }

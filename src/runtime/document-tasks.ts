@@ -347,10 +347,10 @@ export class DocumentTasks {
       signal.throwIfAborted();
     }
     const merged = merger.result();
-    const { fields, analysis, usage } = await analyzeDocument(scope.pipeline.analyzers, merged, this.#analyzeContext(scope, documentId, signal));
+    const { fields, analysis, usage, warnings: analysisWarnings } = await analyzeDocument(scope.pipeline.analyzers, merged, this.#analyzeContext(scope, documentId, signal));
     signal.throwIfAborted();
     const info = fromJson<DocumentInfo | null>(scope.jobDoc.info);
-    const warnings = [...(info?.warnings ?? []), ...merged.warnings].sort((a, b) => a.page - b.page);
+    const warnings = [...(info?.warnings ?? []), ...merged.warnings, ...analysisWarnings].sort((a, b) => a.page - b.page);
     const readable = merged.pagesRead > 0 || merged.failedPages.length === 0;
     // A warned page (an image nobody read, an attachment refused) makes a partial success: never
     // a plain "succeeded" with something silently left out.

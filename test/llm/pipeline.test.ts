@@ -158,3 +158,32 @@ test('two model analyzers in one pipeline keep their own answers and usage, each
     await own.close();
   }
 });
+
+test('a chunk the model refuses keeps its text: its pages fail their analysis (llm_refused), the other chunks\' fields stand', async () => {
+  server.script((request) => (pagesIn(request).includes(3) ? { refusal: 'I will not read this part.' } : contractModel(request)));
+  try {
+    const { output } = await runJob({ schema, overlapPages: 0 });
+    assert.equal(output.status, 'partially_succeeded');
+    assert.deepEqual(output.failedPages.map((failure) => [failure.page, failure.code]), [[3, 'llm_refused'], [4, 'llm_refused']]);
+    assert.match(output.failedPages[0]?.message ?? '', /analysis of page 3 failed/);
+    assert.deepEqual(output.pages.map((page) => page.page), [1, 2, 3, 4, 5], 'every page\'s text kept');
+    assert.match(output.pages[2]?.text ?? '', /total is 99 EUR/);
+    assert.deepEqual(output.fields.parties?.map((match) => match.page), [1]);
+  } finally {
+    server.script(contractModel);
+  }
+});
+
+test('a reduce prompt the model refuses: the chunks\' summaries stand, combined, and the document says so (analysis_incomplete)', async () => {
+  server.script((request) => ((request.body.messages[0]?.content ?? '').includes('summaries of consecutive parts') ? { refusal: 'no summary of summaries' } : contractModel(request)));
+  try {
+    // Its own answer length: no answer of an earlier test comes from the cache.
+    const { output } = await runJob({ mode: 'summarize', overlapPages: 0, maxCompletionTokens: 77 });
+    assert.equal(output.status, 'partially_succeeded');
+    assert.deepEqual(output.warnings?.map((warning) => [warning.page, warning.code]), [[1, 'analysis_incomplete']]);
+    assert.match((output.analysis?.llm as { summary: string }).summary, /pages 1,2[\s\S]*pages 3,4[\s\S]*pages 5/);
+    assert.deepEqual(output.pages.map((page) => page.page), [1, 2, 3, 4, 5]);
+  } finally {
+    server.script(contractModel);
+  }
+});

@@ -1,5 +1,5 @@
 import { ReamError, toReamError } from '../../errors.ts';
-import type { PageText } from '../../formats/types.ts';
+import type { PageText, PageWarning } from '../../formats/types.ts';
 import { asJson, type JsonObject, type JsonValue } from '../../json.ts';
 import type { AnalysisResult, AnalyzeContext, Analyzer, ChunkAnalysis, Fields } from '../port.ts';
 import { MemoryAnalysisStore } from '../store/memory-analysis-store.ts';
@@ -29,6 +29,9 @@ export interface LlmAnalyzerOptions extends Omit<LlmSpec, 'mode'> {
    */
   store?: AnalysisStore;
 }
+
+/** Failures of the reduce prompt after which the chunks' answers are combined without it. */
+const REDUCE_FALLBACK_CODES: readonly string[] = ['llm_context_too_long', 'llm_invalid_output', 'llm_refused'];
 
 /** Deepest splitting of one chunk for length (2^12 parts): beyond it the page itself is too long. */
 const MAX_SPLIT_DEPTH = 12;
@@ -81,9 +84,20 @@ export function createLlmAnalyzer(options: LlmAnalyzerOptions): Analyzer {
         .sort((a, b) => a.from - b.from)
         .map((chunk) => ({ firstPage: chunk.from + 1, lastPage: chunk.to, data: chunk.data }));
       const request = handler.reduce(placed);
-      const combined = request ? handler.reduced(await answer(client.model, client.pacer, parameters, request, scopeOf(context, usage)), placed) : handler.combine(placed);
+      let combined: JsonValue;
+      let warnings: PageWarning[] = [];
+      try {
+        combined = request ? handler.reduced(await answer(client.model, client.pacer, parameters, request, scopeOf(context, usage)), placed) : handler.combine(placed);
+      } catch (error) {
+        // The reduce prompt refused for what it holds (too long, refused, answered wrong): the
+        // chunks' answers stand, combined as they are, and the document says so. A failure of
+        // the provider itself (unavailable, throttled) still fails the step, for the queue to retry.
+        if (!(error instanceof ReamError) || !REDUCE_FALLBACK_CODES.includes(error.code)) throw error;
+        combined = handler.combine(placed);
+        warnings = [{ page: placed[0]?.firstPage ?? 1, code: 'analysis_incomplete', message: `the model's document-level answer failed (${error.code}: ${error.message}); the chunks' answers are combined as they are` }];
+      }
       const data = handler.finalize(combined);
-      return { fields: handler.fields(data, placed[0]?.firstPage ?? 1), data, usage };
+      return { fields: handler.fields(data, placed[0]?.firstPage ?? 1), data, usage, ...(warnings.length > 0 ? { warnings } : {}) };
     },
   };
 }
