@@ -38,6 +38,9 @@ export async function openEmbeddedAdapters(settings: EmbeddedSettings): Promise<
     const queue = await SqliteQueue.open(database);
     const search = await SqliteSearch.open(database);
     const analysis = await SqlAnalysisStore.open(database.kysely, 'sqlite');
+    // The data dir's lock is held: no other process's model call is in flight, and what a killed
+    // one reserved of its jobs' budgets will never be settled.
+    await analysis.releaseReservations();
     const bus = new MemoryEventBus();
     return {
       deps: { store, queue, search, bus, analysis, blobs: new FsBlobStore(join(settings.dataDir, 'blobs')), formats: createFormats(pool) },

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { MemoryAnalysisStore } from '../../src/analyzers/store/memory-analysis-store.ts';
 import type { AnalysisStore } from '../../src/analyzers/store/port.ts';
-import { SqlAnalysisStore } from '../../src/analyzers/store/sql-analysis-store.ts';
+import { RESERVATION_LEASE_MS, SqlAnalysisStore } from '../../src/analyzers/store/sql-analysis-store.ts';
 import { openSqliteDatabase } from '../../src/sql/sqlite-database.ts';
 import { requireOrSkip } from '../support/env.ts';
 import { freshSchema } from '../support/postgres-schema.ts';
@@ -42,6 +42,24 @@ async function conformance(store: AnalysisStore): Promise<void> {
   // Racing reservations: exactly as many as fit win.
   const wins = await Promise.all(Array.from({ length: 10 }, () => store.reserve('race', 30, 100)));
   assert.equal(wins.filter(Boolean).length, 3);
+  // Reservations never settled (a process killed mid-call) are forgotten when no call can be in flight.
+  assert.equal(await store.reserve('killed', 90, 100), true);
+  assert.equal(await store.reserve('killed', 20, 100), false);
+  await store.releaseReservations();
+  assert.equal(await store.reserve('killed', 20, 100), true);
+  await store.settle('killed', 20, 20);
+  assert.equal(await store.reserve('killed', 81, 100), false, 'what was spent still counts');
+  assert.equal(await store.reserve('killed', 80, 100), true);
+}
+
+/** SQL stores: a reservation lapses after its lease when no other was made since (its process died). */
+async function leaseLapses(store: SqlAnalysisStore): Promise<void> {
+  const start = Date.now();
+  assert.equal(await store.reserve('lease', 90, 100, start), true);
+  assert.equal(await store.reserve('lease', 20, 100, start + 1_000), false);
+  assert.equal(await store.reserve('lease', 20, 100, start + RESERVATION_LEASE_MS - 1), false, 'still held within the lease of the last reservation');
+  assert.equal(await store.reserve('lease', 20, 100, start + 1_000 + RESERVATION_LEASE_MS + 1), true, 'lapsed');
+  assert.equal(await store.reserve('lease', 81, 100, start + 1_000 + RESERVATION_LEASE_MS + 2), false, 'the new reservation counts');
 }
 
 test('memory analysis store', async () => {
@@ -52,7 +70,9 @@ test('SQLite analysis store (embedded), persisting across opens', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'ream-analysis-'));
   try {
     const database = openSqliteDatabase(join(dir, 'ream.db'));
-    await conformance(await SqlAnalysisStore.open(database.kysely, 'sqlite'));
+    const store = await SqlAnalysisStore.open(database.kysely, 'sqlite');
+    await conformance(store);
+    await leaseLapses(store);
     await database.close();
     const reopened = openSqliteDatabase(join(dir, 'ream.db'));
     assert.deepEqual(await (await SqlAnalysisStore.open(reopened.kysely, 'sqlite')).cached('k'), { a: [1, 'two', null] });
@@ -67,7 +87,9 @@ test('PostgreSQL analysis store (distributed)', async (t: TestContext) => {
   if (!requireOrSkip(t, why === undefined, why ?? '')) return;
   const schema = await freshSchema();
   try {
-    await conformance(await SqlAnalysisStore.open(schema.database.kysely, 'postgres', schema.database.schema));
+    const store = await SqlAnalysisStore.open(schema.database.kysely, 'postgres', schema.database.schema);
+    await conformance(store);
+    await leaseLapses(store);
   } finally {
     await schema.drop();
   }

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { ColumnType, Kysely } from 'kysely';
 import type { FlavoredMigration } from '../../sql/migrate.ts';
 
 export interface AnalysisCacheTable {
@@ -22,6 +22,8 @@ export interface AnalysisBudgetsTable {
   job_id: string;
   spent: number;
   reserved: number;
+  /** Epoch ms after which `reserved` is stale (0002): a process killed mid-call never settles its reservation. */
+  reserved_until: ColumnType<number, number | undefined, number>;
 }
 
 export type AnalysisTables = {
@@ -61,5 +63,8 @@ export const analysisMigrations: Record<string, FlavoredMigration> = {
       .addColumn('spent', 'bigint', (c) => c.notNull())
       .addColumn('reserved', 'bigint', (c) => c.notNull())
       .execute();
+  },
+  '0002_reservation_lease': async (db: Kysely<unknown>) => {
+    await db.schema.alterTable('analysis_budgets').addColumn('reserved_until', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
   },
 };

@@ -35,6 +35,11 @@ export class MemoryAnalysisStore implements AnalysisStore {
     return Promise.resolve(true);
   }
 
+  releaseReservations(): Promise<void> {
+    for (const state of this.#budgets.values()) state.reserved = 0;
+    return Promise.resolve();
+  }
+
   settle(jobId: string, reserved: number, spent: number): Promise<void> {
     const state = this.#budgets.get(jobId) ?? { spent: 0, reserved: 0 };
     state.reserved = Math.max(0, state.reserved - reserved);

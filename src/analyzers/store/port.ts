@@ -42,6 +42,11 @@ export interface AnalysisStore {
   reserve(jobId: string, tokens: number, budget: number): Promise<boolean>;
   /** Gives back a reservation once the call is over, its real cost counted as spent. */
   settle(jobId: string, reserved: number, spent: number): Promise<void>;
+  /**
+   * Forgets every job's reservations. Only for when no call of any process can be in flight: an
+   * embedded ream opening its data dir (whose lock says no other process runs) after a crash.
+   */
+  releaseReservations(): Promise<void>;
   /** The job's usage per model (empty when it made no call). */
   jobUsage(jobId: string): Promise<ModelUsage[]>;
   /** A tenant's usage per model, across its jobs. */

@@ -9,6 +9,12 @@ import type { AnalysisStore, ModelUsage, UsageEntry } from './port.ts';
  * The analysis store on the deployment's database: SQLite embedded, PostgreSQL distributed, so
  * the cache and the budgets are shared by every worker. The database belongs to whoever opened it.
  */
+/**
+ * How long a job's reservations count after its last one, in ms: well past one call (its time
+ * limit, 2 minutes by default), so that only reservations of calls that can no longer settle lapse.
+ */
+export const RESERVATION_LEASE_MS = 10 * 60_000;
+
 export class SqlAnalysisStore implements AnalysisStore {
   readonly name: string;
   readonly #db: Kysely<AnalysisTables>;
@@ -53,16 +59,23 @@ export class SqlAnalysisStore implements AnalysisStore {
       .execute();
   }
 
-  async reserve(jobId: string, tokens: number, budget: number): Promise<boolean> {
+  async reserve(jobId: string, tokens: number, budget: number, now = Date.now()): Promise<boolean> {
     await this.#db.insertInto('analysis_budgets').values({ job_id: jobId, spent: 0, reserved: 0 }).onConflict((oc) => oc.column('job_id').doNothing()).execute();
     // One conditional update: of workers racing for the last tokens, the database lets one win.
+    // Reservations older than the lease (no reservation since) are of calls that never settled:
+    // their process died. They count no more, so a resumed job is not refused its budget.
+    const live = sql`case when reserved_until < ${now} then 0 else reserved end`;
     const result = await this.#db
       .updateTable('analysis_budgets')
-      .set({ reserved: sql`reserved + ${tokens}` })
+      .set({ reserved: sql`${live} + ${tokens}`, reserved_until: now + RESERVATION_LEASE_MS })
       .where('job_id', '=', jobId)
-      .where(sql<boolean>`spent + reserved + ${tokens} <= ${budget}`)
+      .where(sql<boolean>`spent + ${live} + ${tokens} <= ${budget}`)
       .executeTakeFirst();
     return toNumber(result.numUpdatedRows) === 1;
+  }
+
+  async releaseReservations(): Promise<void> {
+    await this.#db.updateTable('analysis_budgets').set({ reserved: 0 }).where('reserved', '>', 0).execute();
   }
 
   async settle(jobId: string, reserved: number, spent: number): Promise<void> {
