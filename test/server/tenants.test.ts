@@ -185,6 +185,22 @@ test('the storage quota refuses documents and tus uploads past it, with the numb
     headers: { authorization: `Bearer ${keys.b}`, 'tus-resumable': '1.0.0', 'upload-length': '5000', 'upload-metadata': `filename ${Buffer.from('b.pdf').toString('base64')}` },
   });
   assert.equal(small.status, 201, 'another tenant\'s quota is its own');
+
+  // A deferred length counts 0 at creation: the quota is held when the bytes have come.
+  const deferred = await fetch(`${server.url}/v1/uploads`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${keys.a}`, 'tus-resumable': '1.0.0', 'upload-defer-length': '1', 'upload-metadata': `filename ${Buffer.from('deferred.pdf').toString('base64')}` },
+  });
+  assert.equal(deferred.status, 201, 'created: its length is not known yet');
+  const bytes = Buffer.from(await makePdf({ pages: ['deferred past the quota'] }));
+  const patched = await fetch(new URL(deferred.headers.get('location') ?? '', server.url), {
+    method: 'PATCH',
+    headers: { authorization: `Bearer ${keys.a}`, 'tus-resumable': '1.0.0', 'upload-offset': '0', 'upload-length': String(bytes.length), 'content-type': 'application/offset+octet-stream' },
+    body: bytes,
+  });
+  assert.equal(patched.status, 429, await patched.clone().text());
+  assert.equal(((await patched.json()) as Problem).code, 'quota_exceeded');
+  assert.equal((await ream.tenants.tenant('tenant-a')).usage.storageBytes, used, 'nothing was stored');
   await json<Account>(await call('/v1/tenants/tenant-a/quotas', keys.admin, { method: 'PUT', json: {} }), 200);
 });
 

@@ -213,6 +213,9 @@ export function uploadRoutes(app: FastifyInstance, ream: Ream, options: UploadRo
     const finish = async (upload: TusUpload, tenantId: string): Promise<UploadRecord> => {
       const name = displayName(upload);
       const expectedSha256 = declaredSha256(upload);
+      // Checked at creation against the declared length, and again now against what came: a
+      // deferred length counted 0 then, and uploads created side by side each fitted alone.
+      await ream.tenants.checkStorage(tenantId, upload.offset);
       const doc = await ream.storeDocument(await datastore.read(upload.id), name, {
         tenantId,
         onRefuse: 'destroy',
@@ -277,7 +280,10 @@ export function uploadRoutes(app: FastifyInstance, ream: Ream, options: UploadRo
       onResponseError(_req: TusRequest, error) {
         let refusal: UploadRefused | undefined;
         if (error instanceof UploadRefused) refusal = error;
-        else if (!(error instanceof Error) && error.status_code === 413) refusal = refused(ReamError.nonRetryable('file_too_large', `the upload is over the limit of ${options.maxFileBytes} bytes`));
+        else if (!(error instanceof Error) && error.status_code === 413) {
+          // tus says 413 for both: bytes past the upload's own Upload-Length, and past the server's limit.
+          refusal = refused(ReamError.nonRetryable('file_too_large', `the upload is longer than its Upload-Length, or over the limit of ${options.maxFileBytes} bytes`));
+        }
         else if (error instanceof Error) {
           // Not one of tus's protocol answers: the storage failed (S3 down, a disk error). Said
           // with its code (`unavailable` when S3 does not answer), and logged.
