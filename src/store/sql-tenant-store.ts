@@ -43,6 +43,8 @@ type Tables = TenantTables & DocumentTables & JobDocumentTables & Omit<JobTables
  * went in, both in one transaction, so a retry, a racing instance or a recovery after kill -9
  * never writes an entry twice. The tables must exist (`tenantMigrations`).
  */
+const DAY_MS = 86_400_000;
+
 export function sqlTenantStore(kysely: Kysely<unknown>): TenantStore {
   const db = kysely.withTables<Tables>();
 
@@ -133,12 +135,24 @@ export function sqlTenantStore(kysely: Kysely<unknown>): TenantStore {
         .where('jobs.tenant_id', '=', tenantId)
         .where('jobs.created_at', '>=', since)
         .executeTakeFirstOrThrow();
+      const deleted = await db.selectFrom('deleted_job_pages')
+        .select((eb) => eb.fn.coalesce(eb.fn.sum<number | string>('pages'), sql<number>`0`).as('pages'))
+        .where('tenant_id', '=', tenantId)
+        .where('created_at', '>=', since)
+        .executeTakeFirstOrThrow();
       const jobs = await db.selectFrom('jobs').select((eb) => eb.fn.countAll<number | string>().as('n'))
         .where('tenant_id', '=', tenantId).where('status', 'in', UNFINISHED_JOB_STATUSES).executeTakeFirstOrThrow();
       const bytes = await db.selectFrom('documents')
         .select((eb) => eb.fn.coalesce(eb.fn.sum<number | string>('size'), sql<number>`0`).as('bytes'))
         .where('tenant_id', '=', tenantId).where('deleted_at', 'is', null).executeTakeFirstOrThrow();
-      return { pagesSince: toNumber(pages.pages), unfinishedJobs: toNumber(jobs.n), storageBytes: toNumber(bytes.bytes) };
+      return { pagesSince: toNumber(pages.pages) + toNumber(deleted.pages), unfinishedJobs: toNumber(jobs.n), storageBytes: toNumber(bytes.bytes) };
+    },
+
+    async keepDeletedJobPages({ jobId, tenantId, createdAt, pages }) {
+      await db.deleteFrom('deleted_job_pages').where('created_at', '<', Date.now() - 2 * DAY_MS).execute();
+      if (pages <= 0) return;
+      await db.insertInto('deleted_job_pages').values({ job_id: jobId, tenant_id: tenantId, created_at: createdAt, pages })
+        .onConflict((oc) => oc.column('job_id').doNothing()).execute();
     },
   };
 }

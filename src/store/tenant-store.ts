@@ -90,4 +90,9 @@ export interface TenantStore {
   setQuotas(tenantId: string, quotas: TenantQuotas): Promise<void>;
   /** What the tenant's quotas are measured against; `since` is epoch ms (the start of the day). */
   tenantUsage(tenantId: string, since: number): Promise<TenantUsage>;
+  /**
+   * Keeps the pages of a job about to be deleted in its tenant's usage of the day it was made
+   * (idempotent by job id). Entries older than two days go: no quota looks back that far.
+   */
+  keepDeletedJobPages(entry: { jobId: string; tenantId: string; createdAt: number; pages: number }): Promise<void>;
 }

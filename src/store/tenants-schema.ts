@@ -28,7 +28,18 @@ export interface TenantQuotasTable {
   storage_bytes: NullableInt;
 }
 
-export type TenantTables = { credit_entries: CreditEntriesTable; credit_balances: CreditBalancesTable; tenant_quotas: TenantQuotasTable };
+/** The pages of a job deleted since it was made (0002): still counted against its day's `pagesPerDay`. */
+export interface DeletedJobPagesTable {
+  job_id: string;
+  tenant_id: string;
+  /** The job's `created_at`, epoch ms: the day its pages count for. */
+  created_at: number;
+  pages: number;
+}
+
+export type TenantTables = {
+  credit_entries: CreditEntriesTable; credit_balances: CreditBalancesTable; tenant_quotas: TenantQuotasTable; deleted_job_pages: DeletedJobPagesTable;
+};
 
 async function createTenantTables(db: Kysely<unknown>): Promise<void> {
   await db.schema
@@ -62,4 +73,19 @@ async function createTenantTables(db: Kysely<unknown>): Promise<void> {
     .execute();
 }
 
-export const tenantMigrations: PortMigrations = { port: 'tenants', migrations: { '0001_initial': createTenantTables } };
+/**
+ * `pagesPerDay` sums the pages of the tenant's jobs made today: a job deleted today took its
+ * pages out of the sum, and a tenant could process without end by deleting its finished jobs.
+ */
+async function addDeletedJobPages(db: Kysely<unknown>): Promise<void> {
+  await db.schema
+    .createTable('deleted_job_pages')
+    .addColumn('job_id', 'text', (c) => c.primaryKey())
+    .addColumn('tenant_id', 'text', (c) => c.notNull())
+    .addColumn('created_at', 'bigint', (c) => c.notNull())
+    .addColumn('pages', 'bigint', (c) => c.notNull())
+    .execute();
+  await db.schema.createIndex('deleted_job_pages_tenant').on('deleted_job_pages').columns(['tenant_id', 'created_at']).execute();
+}
+
+export const tenantMigrations: PortMigrations = { port: 'tenants', migrations: { '0001_initial': createTenantTables, '0002_deleted_job_pages': addDeletedJobPages } };

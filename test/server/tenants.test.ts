@@ -100,6 +100,10 @@ test('quotas: set by an admin, a submit past one is 429 with the limit and what 
   const refused = await json<Problem>(await submit(keys.b, ['three']), 429);
   assert.equal(refused.code, 'quota_exceeded');
   assert.deepEqual(refused.details, { quota: 'pagesPerDay', limit: 2, used: 2, needed: 1 });
+  // Deleting the job gives none of its pages back: the day's pages were processed.
+  assert.equal((await call(`/v1/jobs/${job.id}`, keys.b, { method: 'DELETE' })).status, 204);
+  const again = await json<Problem>(await submit(keys.b, ['three']), 429);
+  assert.deepEqual(again.details, { quota: 'pagesPerDay', limit: 2, used: 2, needed: 1 });
   assert.equal((await json<Problem>(await call('/v1/tenants/tenant-b/quotas', keys.admin, { method: 'PUT', json: { pagesPerDay: -1 } }), 400)).code, 'validation_failed');
   assert.equal((await json<Problem>(await call('/v1/tenants/tenant-b/quotas', keys.admin, { method: 'PUT', json: { bogus: 1 } }), 400)).code, 'validation_failed');
   await json<Account>(await call('/v1/tenants/tenant-b/quotas', keys.admin, { method: 'PUT', json: {} }), 200);

@@ -258,8 +258,12 @@ export class JobLifecycle {
   async deleteJob(jobId: string): Promise<void> {
     const { store, blobs } = this.#parts;
     const { tenantId } = await this.cancel(jobId);
-    const documentIds = (await store.listJobDocuments(jobId)).map((doc) => doc.documentId);
+    const jobDocuments = await store.listJobDocuments(jobId);
+    const documentIds = jobDocuments.map((doc) => doc.documentId);
     const artifactBlobs = await store.jobArtifactBlobs(jobId);
+    // Its pages still count against its tenant's pages of the day (pagesPerDay), as they did.
+    const job = await store.getJob(jobId);
+    if (job) await store.keepDeletedJobPages({ jobId, tenantId, createdAt: job.createdAt, pages: jobDocuments.reduce((sum, doc) => sum + (doc.pagesTotal ?? 0), 0) });
     if (!(await store.deleteJob(jobId))) throw ReamError.nonRetryable('not_found', `no job ${jobId}`);
     this.#parts.events.forget(jobId);
     // Its documents stay searchable (their pages belong to them), but no longer by this job's id.
