@@ -8,6 +8,7 @@ import { localCoordination, type Coordination } from './coordination.ts';
 import { registerAuth, type AuthOptions, type RateLimitOptions } from './auth/plugin.ts';
 import { registerCors, type CorsOptions } from './cors.ts';
 import { isLoopbackHost, registerHostCheck } from './host-check.ts';
+import { registerBodyDeadline } from './body-deadline.ts';
 import { registerNulGuard } from './nul-guard.ts';
 import { metricsRoutes } from './metrics.ts';
 import type { MetricsHistoryOptions } from './metrics-sampler.ts';
@@ -92,6 +93,8 @@ export interface ServerOptions {
    * and ring size; `false` samples nothing. Default every 10 s, a day kept.
    */
   metricsHistory?: MetricsHistoryOptions | false;
+  /** How long a JSON body may take to arrive before the connection is closed, in ms (default 30,000: body-deadline.ts). */
+  jsonBodyDeadlineMs?: number;
 }
 
 /** The v1 HTTP API (DESIGN.md §8) over an embedded {@link Ream}. Not listening yet: see {@link startServer}. */
@@ -113,6 +116,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   app.removeContentTypeParser('text/plain');
   registerTracing(app); // first: every other hook and handler runs inside the request's span
   registerNulGuard(app);
+  registerBodyDeadline(app, options.jsonBodyDeadlineMs);
   void app.register(multipart, {
     limits: { fileSize: options.maxFileBytes ?? 1024 ** 3, files: options.maxFiles ?? 1000, fields: 100, fieldSize: 1024 * 1024 },
   });

@@ -1,0 +1,47 @@
+// A JSON body sent a byte at a time: the connection is closed at the body's deadline, rather
+// than held for as long as the client likes; a body that comes in time is answered as ever.
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { createReam, type Ream } from '../../src/runtime/create-ream.ts';
+import { startServer, type RunningServer } from '../../src/server/app.ts';
+
+let dir: string;
+let ream: Ream;
+let server: RunningServer;
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'ream-slow-body-'));
+  ream = await createReam({ dataDir: join(dir, 'data'), threads: 1, work: false });
+  server = await startServer({ ream, host: '127.0.0.1', port: 0, jsonBodyDeadlineMs: 500 });
+});
+after(async () => {
+  await server.close();
+  await ream.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+test('a JSON body that has not all come by its deadline: the connection is closed', async () => {
+  const { port } = new URL(server.url);
+  const socket = connect(Number(port), '127.0.0.1');
+  await once(socket, 'connect');
+  socket.write('POST /v1/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{');
+  const started = Date.now();
+  const drip = setInterval(() => socket.write(' '), 100);
+  try {
+    await Promise.race([once(socket, 'close'), new Promise((_, reject) => setTimeout(() => reject(new Error('still open after 5 s')), 5_000))]);
+  } finally {
+    clearInterval(drip);
+    socket.destroy();
+  }
+  assert.ok(Date.now() - started < 3_000, `closed after ${Date.now() - started} ms`);
+});
+
+test('a JSON body in time is answered as ever', async () => {
+  const response = await fetch(`${server.url}/v1/jobs/estimate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ documents: 1 }) });
+  assert.equal(response.status, 200, await response.clone().text());
+});
