@@ -23,7 +23,12 @@ export class ProgressTracker {
     const pagesExpected = counts.pagesTotal + (uncounted > 0 ? uncounted * Math.max(1, counted > 0 ? counts.pagesTotal / counted : 1) : 0);
     let percent: number;
     if (counts.documentsTotal === 0) percent = 0;
-    else if (allDone) percent = 100;
+    // Every document ended, some by cancellation: what was read of the job, not "100 %" of nothing.
+    else if (allDone && counts.documentsCancelled > 0) {
+      percent = counts.pagesTotal > 0
+        ? Math.min(100, (100 * counts.pagesDone) / counts.pagesTotal)
+        : (100 * (documentsDone - counts.documentsCancelled)) / counts.documentsTotal;
+    } else if (allDone) percent = 100;
     else if (counts.pagesTotal > 0) percent = Math.min(99, (100 * counts.pagesDone) / pagesExpected);
     else percent = Math.min(99, (100 * documentsDone) / counts.documentsTotal);
 

@@ -40,3 +40,13 @@ test('documents only, and all done', () => {
   const done = tracker.progress('b', counts({ documentsTotal: 2, documentsSucceeded: 2, pagesTotal: 5, pagesDone: 5 }), 0);
   assert.deepEqual([done.percent, done.etaSeconds, done.documentsUncounted], [100, 0, undefined]);
 });
+
+test('a job ended by cancellation says how much of it was read, not 100 %', () => {
+  const tracker = new ProgressTracker();
+  const cancelled = tracker.progress('c', counts({ documentsTotal: 2, documentsSucceeded: 1, documentsCancelled: 1, pagesTotal: 325, pagesDone: 1 }), 0);
+  assert.equal(cancelled.percent, 0.3);
+  assert.equal(cancelled.etaSeconds, 0, 'nothing more will be read');
+  const uncounted = tracker.progress('d', counts({ documentsTotal: 4, documentsSucceeded: 1, documentsCancelled: 3 }), 0);
+  assert.equal(uncounted.percent, 25);
+  assert.equal(tracker.progress('e', counts({ documentsTotal: 1, documentsSucceeded: 1, pagesTotal: 3, pagesDone: 3 }), 0).percent, 100);
+});

@@ -73,6 +73,8 @@ test('documentIds: pages counted by inspection (PDF pages, CSV rows), credits fr
   assert.deepEqual(estimate, { pages: 8, credits: 16, priced: true, balance: 100, pagesCounted: 8, documentsCounted: 2, documentsNotCounted: [] });
   // Asked again (options changed in the console): answered from the per-content cache, the same.
   assert.deepEqual(await a.estimate({ documentIds: [three, five], options: { chunkPages: 2 } }), estimate);
+  // Named twice, a document is in the job once: counted once.
+  assert.deepEqual(await a.estimate({ documentIds: [three, five, three] }), estimate);
 
   // The job over them reserves what the estimate said.
   const job = await a.submit({ documents: [three, five] });

@@ -79,6 +79,7 @@ export function jobEstimateRoutes(app: FastifyInstance, ream: Ream): void {
     // A caller that goes away stops the counting (its pool threads are stopped).
     const closed = new AbortController();
     reply.raw.once('close', () => closed.abort());
-    return ream.estimateStoredJob({ ...asked, documentIds, ...(documents === undefined ? {} : { unstored: documents }), signal: closed.signal });
+    // A job holds a document once, however often it is named: so does its estimate.
+    return ream.estimateStoredJob({ ...asked, documentIds: [...new Set(documentIds)], ...(documents === undefined ? {} : { unstored: documents }), signal: closed.signal });
   });
 }
