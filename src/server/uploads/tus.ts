@@ -96,6 +96,12 @@ class ProblemTusServer extends Server {
       body = `Tus-Resumable ${TUS_VERSION} is the only version this server speaks\n`;
       headers.set('Tus-Version', TUS_VERSION);
     }
+    // Another request holds the upload (the same file in two tabs): no server failure, and
+    // 409 is one a tus client retries.
+    if (status === 500 && body !== undefined && /failed to acquire lock/i.test(body)) {
+      status = 409;
+      body = JSON.stringify(toProblem(ReamError.nonRetryable('in_use', 'another request is writing this upload (the same file sent from two places): it can resume once that one ends')));
+    }
     if (status >= 400 && body?.startsWith(PROBLEM_BODY_START) !== true) {
       body = JSON.stringify(problemForStatus(status, (body ?? '').trim() || `tus refused the request (${status})`));
     }
