@@ -203,6 +203,18 @@ test('llm_context_too_long: the chunk is split further (pages, then text) rather
   assert.deepEqual(summary.split('\n\n'), ['part of page 1', 'part of page 2', 'part of page 2']);
 });
 
+test('split for length, a chunk\'s overlap pages are never asked about on their own', async () => {
+  server.requests.length = 0;
+  server.script((request) => (pagesIn(request).length > 1 ? { status: 400, message: 'context_length_exceeded: too many tokens' } : { content: JSON.stringify({ summary: `page ${pagesIn(request)[0]}` }) }));
+  const llm = createLlmAnalyzer({ mode: 'summarize', provider: { baseURL: server.baseURL, model: 'm' } });
+  // The chunk owns pages 2 and 3; pages 1 and 4 are its overlap (context).
+  const pages = [1, 2, 3, 4].map((page) => ({ page, text: `text of page ${page}` }));
+  const chunk = await llm.analyzeChunk?.(pages, context({ chunk: { index: 1, from: 1, to: 3 } }));
+  const single = server.requests.filter((request) => pagesIn(request).length === 1).map((request) => pagesIn(request)[0]);
+  assert.deepEqual(single.sort(), [2, 3], 'pages 1 and 4 alone were not sent');
+  assert.deepEqual((chunk?.data as { summary: string }).summary.split('\n\n'), ['page 2', 'page 3']);
+});
+
 test('a server without json_schema support is asked again in JSON mode, and answers are still validated', async () => {
   server.requests.length = 0;
   server.script((request) => request.body.response_format?.type === 'json_schema'

@@ -127,9 +127,10 @@ async function mapPart(
       if (toReamError(error).code !== 'llm_context_too_long' || !splittable) throw error;
     }
   }
-  const [left, right] = splitPages(pages);
-  return [
-    ...(await mapPart(handler, client, parameters, left, owns, scope, depth + 1)),
-    ...(await mapPart(handler, client, parameters, right, owns, scope, depth + 1)),
-  ];
+  // A half of nothing but overlap pages (context for the chunk's own) is not asked about: it
+  // would answer for pages of the neighbouring chunk.
+  const halves = splitPages(pages).filter((half) => half.some((page) => owns(page.page)));
+  const placed: PlacedData[] = [];
+  for (const half of halves) placed.push(...(await mapPart(handler, client, parameters, half, owns, scope, depth + 1)));
+  return placed;
 }
