@@ -161,13 +161,13 @@ export async function createReam(options: ReamOptions = {}): Promise<Ream> {
 
 /**
  * The model client of the `llm` pipeline, one per process so its pacing sees every call. In
- * distributed mode a requests/tokens-per-minute limit is one window in Redis for every worker.
+ * distributed mode the window is in Redis for every worker, with or without a requests/tokens
+ * per minute limit: a Retry-After one worker gets pauses them all.
  */
 function openLlm(options: ReamOptions): { client: LlmClient | undefined; settings: LlmProviderSettings | undefined; close(): Promise<void> } {
   const settings = options.llm === false ? undefined : (options.llm ?? llmSettingsFromEnv());
   if (!settings) return { client: undefined, settings: undefined, close: () => Promise.resolve() };
-  const limited = settings.requestsPerMinute !== undefined || settings.tokensPerMinute !== undefined;
-  const window = options.distributed && limited
+  const window = options.distributed
     ? new RedisRateWindow({
       url: options.distributed.redisUrl,
       ...(options.distributed.prefix === undefined ? {} : { prefix: options.distributed.prefix }),

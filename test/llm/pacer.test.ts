@@ -125,3 +125,17 @@ test('Redis: one window for every worker, so three workers together keep the lim
     for (const window of windows) await window.close();
   }
 });
+
+test('Redis without any per-minute limit: calls go at once, and a Retry-After one worker heard still pauses the others', async (t: TestContext) => {
+  const why = await redisUnavailable();
+  if (!requireOrSkip(t, why === undefined, why ?? '')) return;
+  const name = uniqueName('llm');
+  const windows = Array.from({ length: 2 }, () => new RedisRateWindow({ url: TEST_REDIS_URL, prefix: name, name: 'unlimited' }));
+  try {
+    for (let i = 0; i < 20; i++) assert.equal(await windows[i % 2]?.tryAcquire(1_000), 0);
+    await windows[0]?.pause(5_000);
+    assert.ok((await windows[1]?.tryAcquire(1) ?? 0) > 2_000);
+  } finally {
+    for (const window of windows) await window.close();
+  }
+});
