@@ -70,6 +70,10 @@ export function sqlTenantStore(kysely: Kysely<unknown>): TenantStore {
           details: entry.details === undefined ? null : toJsonText(entry.details),
         }).onConflict((oc) => oc.column('key').doNothing()).returningAll().executeTakeFirst();
         const balance = toNumber(moved.balance);
+        // Past 2^53 a balance is no exact number in JavaScript: refused (the transaction rolls back).
+        if (!Number.isSafeInteger(balance)) {
+          throw ReamError.nonRetryable('validation_failed', `this would take tenant ${entry.tenantId}'s balance past ${Number.MAX_SAFE_INTEGER} credits either way`);
+        }
         if (!inserted) {
           // A repeat: undo the move (inside the transaction, so nobody saw it) and answer the first entry.
           const before = balance - entry.amount;

@@ -36,6 +36,11 @@ const cases: ConformanceCase<Subject>[] = [
       assert.equal((await store.findCredit(`job:${job}:reserve`))?.amount, -30);
       const tenants = await store.listTenants();
       assert.equal(tenants.find((t) => t.tenantId === b)?.balance, 7);
+      // A balance past 2^53 would be no exact number: the entry is refused, the balance unchanged.
+      const big = Number.MAX_SAFE_INTEGER;
+      await rejectsWithCode(store.appendCredit(credit(b, 'grant', big, 'grant:too-big')), 'validation_failed');
+      assert.equal(await store.creditBalance(b), 7);
+      assert.equal(await store.findCredit('grant:too-big'), undefined, 'no entry written');
     },
   },
   {
