@@ -56,6 +56,12 @@ export async function openPostgresDatabase(url: string, options: PostgresDatabas
   // An idle connection that the server drops emits `error` on the pool; unhandled, that would
   // end the process. The pool discards the connection and the next query opens a new one.
   pool.on('error', () => undefined);
+  // A connection checked out (a transaction between statements) emits `error` on its client, not
+  // on the pool: a terminated backend or a reset ended every worker process. Its query rejects
+  // anyway, and the pool discards it when released.
+  pool.on('connect', (client) => {
+    client.on('error', () => undefined);
+  });
   let schema: string;
   try {
     schema = await prepareSchema(pool, options.schema);
