@@ -27,11 +27,15 @@ export class KnownKinds {
     return this.#kinds;
   }
 
-  /** Records the kinds not known yet, before their first tasks are added. */
+  /**
+   * Records the kinds of tasks about to be added, in Redis every time (a set add, idempotent):
+   * written only for kinds new to this process, a Redis that lost its data (a flush, a restart
+   * without AOF) never heard of them again, and workers started since never claimed them.
+   */
   async register(kinds: Iterable<string>): Promise<void> {
-    const unknown = [...new Set(kinds)].filter((kind) => !this.#kinds.has(kind));
-    await this.#records.registerKinds(unknown);
-    for (const kind of unknown) this.#kinds.add(kind);
+    const all = [...new Set(kinds)];
+    await this.#records.registerKinds(all);
+    for (const kind of all) this.#kinds.add(kind);
   }
 
   /** Learns the kinds a `<prefix>:work` message names (see TaskRecords.announceWork). */

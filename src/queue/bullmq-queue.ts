@@ -43,6 +43,9 @@ export type { BullmqQueueOptions } from './bullmq-options.ts';
  * Dedupe is by (jobId, task id); an id reused under another job dedupes only while BullMQ still
  * holds the first task.
  */
+/** How often an idle claim reads the task kinds from Redis again, in ms. */
+const KINDS_REFRESH_MS = 5_000;
+
 export class BullmqQueue implements TaskQueue {
   readonly name = 'bullmq';
   readonly #redis: Redis;
@@ -55,6 +58,7 @@ export class BullmqQueue implements TaskQueue {
   readonly #keep: KeepFinished;
   readonly #retentionMs: number;
   readonly #kinds: KnownKinds;
+  #kindsReadAt = Date.now();
   readonly #wakeups = new Wakeups();
   readonly #sweeper: LeaseSweeper;
   readonly #prefetch: Prefetcher;
@@ -167,6 +171,12 @@ export class BullmqQueue implements TaskQueue {
       const job = (await this.#handles.worker(kind, options.leaseMs).getNextJob(token, { block: false })) as TaskJob | undefined;
       if (!job) continue;
       return this.#moves.lease(job, token, options.leaseMs, started);
+    }
+    // Nothing to claim: now and then, the kinds in Redis again, in case one was missed (a work
+    // message lost while this process reconnected).
+    if (Date.now() - this.#kindsReadAt > KINDS_REFRESH_MS) {
+      this.#kindsReadAt = Date.now();
+      await this.#kinds.refresh();
     }
     return undefined;
   }

@@ -137,6 +137,19 @@ void test('BullmqQueue: idle waiters in another process wake on an enqueue', { s
   });
 });
 
+void test('BullmqQueue: Redis lost its kinds (a flush): the next enqueue writes them again, and a process started since claims them', { skip }, async () => {
+  await withPrefix(async (open, prefix) => {
+    const producer = await open();
+    await producer.enqueue([{ id: 'before', jobId: 'j', kind: 'inspect-kind', payload: 1 }]);
+    assert.equal((await producer.claim(claim))?.id, 'before');
+    // The kinds' set goes, as in a flush or a restart without AOF; the producer still knows the kind.
+    await deleteRedisPrefix(TEST_REDIS_URL, prefix);
+    await producer.enqueue([{ id: 'after', jobId: 'j2', kind: 'inspect-kind', payload: 2 }]);
+    const fresh = await open();
+    assert.equal((await fresh.claim(claim))?.id, 'after', 'the fresh process knows the kind from Redis');
+  });
+});
+
 void test('BullmqQueue: priorities across kinds, ids BullMQ would reject, and a copied lease', { skip }, async () => {
   await withPrefix(async (open) => {
     const queue = await open();
