@@ -195,6 +195,10 @@ export class DocumentTasks {
       // the document back to `running`: its merge may have finished it meanwhile.
       const plan = planChunks(scope.jobDoc.pagesTotal, scope.pipeline.chunkPages);
       chunks = retry > 0 ? await this.#chunksToRetry(job.id, documentId, plan) : plan;
+      // The first run died between marking the document inspected and saying so: said now, once.
+      if (retry === 0 && scope.jobDoc.status === 'running' && !(await store.hasDocumentEvent(job.id, 'document.started', documentId))) {
+        await this.#engine.emit(job, 'document.started', { documentId, stage: 'validate' });
+      }
     } else {
       const format = await formats.identify(scope.path, scope.doc.name, scope.pipeline.limits);
       const inspection = await inSpan('inspect', { 'ream.media_type': format.mediaType }, () => format.inspect(scope.path, scope.pipeline.limits, signal, scope.pipeline.read));

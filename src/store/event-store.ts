@@ -1,4 +1,4 @@
-import type { NewEvent, ReamEvent } from '../events/types.ts';
+import type { EventType, NewEvent, ReamEvent } from '../events/types.ts';
 
 /** A job's events, the replayable history behind live progress. Contract: test/conformance/store-events.ts. */
 export interface EventStore {
@@ -15,4 +15,6 @@ export interface EventStore {
    * first, of one tenant or (no `tenantId`) every tenant's, at most `limit` (at most 10,000).
    */
   listFailureEvents(query: { tenantId?: string; since: number; limit: number }): Promise<ReamEvent[]>;
+  /** Whether the job has an event of `type` about the document (a step repeated after a crash asks before saying it again). */
+  hasDocumentEvent(jobId: string, type: EventType, documentId: string): Promise<boolean>;
 }

@@ -63,6 +63,16 @@ export function sqlEventStore(kysely: Kysely<unknown>): EventStore {
       return rows.map(eventFromRow);
     },
 
+    async hasDocumentEvent(jobId, type, documentId) {
+      // The document's id is inside the event's JSON text; LIKE's wildcards in it (`_`) are escaped.
+      const pattern = `%${JSON.stringify({ documentId }).slice(1, -1).replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      const row = await db.selectFrom('events').select('seq')
+        .where('job_id', '=', jobId).where('type', '=', type)
+        .where(sql<boolean>`data like ${pattern} escape '\\'`)
+        .limit(1).executeTakeFirst();
+      return row !== undefined;
+    },
+
     async listFailureEvents({ tenantId, since, limit }) {
       const rows = await db
         .selectFrom('events')

@@ -10,6 +10,20 @@ type Subject = { store: EventStore & Pick<JobStore, 'createJob'> };
 
 const cases: ConformanceCase<Subject>[] = [
   {
+    name: 'hasDocumentEvent: whether the job has an event of a type about a document, the id matched whole (its _ no wildcard)',
+    async run({ store }) {
+      const a = await store.createJob(newJob(), 1);
+      const b = await store.createJob(newJob(), 1);
+      await store.appendEvent({ ...newEvent(a.id), type: 'document.started', documentId: 'doc_a1' });
+      await store.appendEvent({ ...newEvent(a.id), type: 'document.completed', documentId: 'doc_b2' });
+      assert.equal(await store.hasDocumentEvent(a.id, 'document.started', 'doc_a1'), true);
+      assert.equal(await store.hasDocumentEvent(a.id, 'document.started', 'doc_b2'), false, 'another type');
+      assert.equal(await store.hasDocumentEvent(a.id, 'document.started', 'docXa1'), false, '_ is matched as itself');
+      assert.equal(await store.hasDocumentEvent(a.id, 'document.started', 'doc_a'), false, 'the whole id');
+      assert.equal(await store.hasDocumentEvent(b.id, 'document.started', 'doc_a1'), false, 'another job');
+    },
+  },
+  {
     name: 'listFailureEvents: failed chunks and documents since a time, newest first, of one tenant or all, bounded',
     async run({ store }) {
       const a = await store.createJob(newJob({ tenantId: 'ta' }), 1);
