@@ -29,7 +29,8 @@ function codeForStatus(status: number): ErrorCode {
   if (status === 401) return 'unauthorized';
   if (status === 403) return 'forbidden';
   if (status === 404) return 'not_found';
-  if (status === 409) return 'cancelled';
+  // 409 without a problem body (a proxy's): a conflict, of which `in_use` is the general one.
+  if (status === 409) return 'in_use';
   if (status === 413) return 'file_too_large';
   if (status === 415) return 'unsupported_type';
   if (status === 429) return 'rate_limited';

@@ -3,7 +3,7 @@ import { ReamError } from '../errors.ts';
 import type { DocumentRecord, JobRecord } from '../store/port.ts';
 import { DEFAULT_TENANT } from '../store/port.ts';
 import type { CreateJobInput, DocumentToAdd, Engine } from './engine.ts';
-import { checkJobRepeat } from './idempotent-repeat.ts';
+import { checkJobRepeat, refuseChangedRepeat } from './idempotent-repeat.ts';
 import { openFileStream } from './open-file.ts';
 import { storeDocument } from './store-document.ts';
 import { documentOfUpload, type FindUploadInProgress, type UploadRecords } from './upload-records.ts';
@@ -64,6 +64,7 @@ export async function submitJob(engine: Engine, uploads: UploadRecords, input: S
     const existing = await engine.ports.store.findJobByKey(tenantId, jobInput.key);
     if (existing) {
       checkJobRepeat(existing, jobInput.key, jobInput, checked);
+      await checkRepeatFiles(engine, uploads, existing, jobInput.key, tenantId, files);
       return { job: existing, repeat: true };
     }
   }
@@ -121,4 +122,26 @@ export async function submitJob(engine: Engine, uploads: UploadRecords, input: S
     throw error;
   }
   return { job: (await engine.ports.store.getJob(job.id)) ?? job, repeat: false };
+}
+
+/**
+ * A repeat over stored documents and finished uploads names the same documents as the first
+ * request, else it is another request (`idempotency_conflict`): a client reusing a key across
+ * batches lost a batch without a word. Files still to be read (paths, streams) are not read for
+ * this: their content is known only once stored.
+ */
+async function checkRepeatFiles(
+  engine: Engine, uploads: UploadRecords, existing: JobRecord, key: string, tenantId: string, files: SubmitJobInput['files'],
+): Promise<void> {
+  if (!Array.isArray(files)) return;
+  const refs = files as JobFile[];
+  if (!refs.every((file) => 'documentId' in file || 'uploadId' in file)) return;
+  const asked = new Set<string>();
+  for (const file of refs) {
+    if ('documentId' in file) asked.add(file.documentId);
+    else if ('uploadId' in file) asked.add((await documentOfUpload(uploads, tenantId, file.uploadId)).documentId);
+  }
+  const had = new Set((await engine.ports.store.listJobDocuments(existing.id)).filter((doc) => doc.parentId === undefined).map((doc) => doc.documentId));
+  const same = asked.size === had.size && [...asked].every((id) => had.has(id));
+  refuseChangedRepeat(key, `job ${existing.id}`, same ? [] : ['documents']);
 }

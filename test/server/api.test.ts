@@ -224,6 +224,20 @@ describe('HTTP API v1', () => {
     assert.equal(json.status, 422, await json.clone().text());
     const after = ((await (await fetch(`${server.url}/v1/jobs?limit=100`)).json()) as { items: JobView[] }).items.length;
     assert.equal(after, before, 'no job made by a refused repeat');
+
+    // Over stored documents: the same key for another batch is another request; the same batch (in any order) a repeat.
+    const store = async (name: string, text: string): Promise<string> => {
+      const body = new FormData();
+      body.append('file', new Blob([text], { type: 'text/plain' }), name);
+      return ((await (await fetch(`${server.url}/v1/documents`, { method: 'POST', body })).json()) as { items: Array<{ id: string }> }).items[0]?.id ?? '';
+    };
+    const [d1, d2, d3] = [await store('one.txt', 'first batch one'), await store('two.txt', 'first batch two'), await store('three.txt', 'second batch')];
+    const batch = { ...headers, 'idempotency-key': 'batch-key', 'content-type': 'application/json' };
+    assert.equal((await fetch(`${server.url}/v1/jobs`, { method: 'POST', headers: batch, body: JSON.stringify({ documents: [d1, d2] }) })).status, 202);
+    assert.equal((await fetch(`${server.url}/v1/jobs`, { method: 'POST', headers: batch, body: JSON.stringify({ documents: [d2, d1] }) })).status, 200, 'the same batch: a repeat');
+    const another = await fetch(`${server.url}/v1/jobs`, { method: 'POST', headers: batch, body: JSON.stringify({ documents: [d3] }) });
+    assert.equal(another.status, 422);
+    assert.deepEqual(((await another.json()) as { details?: { differing: string[] } }).details?.differing, ['documents']);
   });
 
   test('GET /v1/jobs lists jobs with a cursor', async () => {
