@@ -113,7 +113,7 @@ export async function createReam(options: ReamOptions = {}): Promise<Ream> {
   });
   worker?.start();
 
-  const removal = { store: adapters.deps.store, blobs: adapters.deps.blobs, search: adapters.deps.search };
+  const removal = { store: adapters.deps.store, blobs: adapters.deps.blobs, search: adapters.deps.search, analysis: adapters.deps.analysis };
   const retention = new RetentionSweeper({
     store: adapters.deps.store,
     deleteJob: (jobId) => engine.deleteJob(jobId),

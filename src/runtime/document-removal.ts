@@ -1,4 +1,5 @@
 import { ReamError } from '../errors.ts';
+import type { AnalysisStore } from '../analyzers/store/port.ts';
 import type { BlobStore } from '../blobs/port.ts';
 import type { SearchIndex } from '../search/port.ts';
 import type { DocumentRecord, Store } from '../store/port.ts';
@@ -13,6 +14,8 @@ export interface DocumentRemovalParts {
   store: Pick<Store, 'getDocument' | 'deleteDocument' | 'withContentLock'>;
   blobs: Pick<BlobStore, 'delete'>;
   search: Pick<SearchIndex, 'removeDocument'>;
+  /** Model answers about the document (they quote it) go with it. */
+  analysis?: Pick<AnalysisStore, 'forgetDocument'> | undefined;
 }
 
 /**
@@ -41,5 +44,6 @@ export async function removeDocument(parts: DocumentRemovalParts, documentId: st
     });
   }
   await parts.search.removeDocument(found.tenantId, documentId);
+  await parts.analysis?.forgetDocument(found.tenantId, found.sha256);
   return { document: deletion.document, blobDeleted };
 }

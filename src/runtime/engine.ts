@@ -67,7 +67,7 @@ export interface StoredJobEstimate {
 }
 
 /** The records and services behind an engine that the runtime around it reads directly. */
-export type EnginePorts = Readonly<Pick<EngineDeps, 'store' | 'queue' | 'blobs' | 'search'>>;
+export type EnginePorts = Readonly<Pick<EngineDeps, 'store' | 'queue' | 'blobs' | 'search' | 'analysis'>>;
 
 export interface EngineSettings {
   /** Attempts per task, including the first. Default 3. */
@@ -137,8 +137,8 @@ export class Engine {
    * wires it up (createReam) and reads records directly. Not part of the library's API.
    */
   get ports(): EnginePorts {
-    const { store, queue, blobs, search } = this.#deps;
-    return { store, queue, blobs, search };
+    const { store, queue, blobs, search, analysis } = this.#deps;
+    return { store, queue, blobs, search, analysis };
   }
 
   /** Every pipeline jobs may name, with the JSON Schema its options are checked against. */

@@ -166,7 +166,7 @@ export function reamHandle(engine: Engine, parts: HandleParts): Ream {
     artifactBytes: (artifact, range) => engine.ports.blobs.get(artifact.sha256, range),
     storeDocument: (stream, name, options) => storeDocument(engine, stream, name, options),
     getDocument: (documentId) => store.getDocument(documentId),
-    deleteDocument: (documentId, tenantId) => removeDocument({ store, blobs: engine.ports.blobs, search: engine.ports.search }, documentId, tenantId),
+    deleteDocument: (documentId, tenantId) => removeDocument({ store, blobs: engine.ports.blobs, search: engine.ports.search, analysis: engine.ports.analysis }, documentId, tenantId),
     async pageImage(documentId, page, options = {}) {
       const doc = await store.getDocument(documentId);
       if (!doc) throw ReamError.nonRetryable('not_found', `no document ${documentId}`);

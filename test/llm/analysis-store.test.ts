@@ -50,6 +50,14 @@ async function conformance(store: AnalysisStore): Promise<void> {
   await store.settle('killed', 20, 20);
   assert.equal(await store.reserve('killed', 81, 100), false, 'what was spent still counts');
   assert.equal(await store.reserve('killed', 80, 100), true);
+  // Answers about a document go with it, and only that tenant's about that content.
+  await store.remember('about-1', { quote: 'a' }, { tenantId: 't1', sha256: 'sha-x' });
+  await store.remember('about-2', { quote: 'b' }, { tenantId: 't2', sha256: 'sha-x' });
+  await store.remember('about-3', { quote: 'c' }, { tenantId: 't1', sha256: 'sha-y' });
+  await store.forgetDocument('t1', 'sha-x');
+  assert.equal(await store.cached('about-1'), undefined);
+  assert.deepEqual(await store.cached('about-2'), { quote: 'b' }, 'another tenant\'s answers stay');
+  assert.deepEqual(await store.cached('about-3'), { quote: 'c' }, 'another document\'s answers stay');
 }
 
 /** SQL stores: a reservation lapses after its lease when no other was made since (its process died). */

@@ -187,3 +187,17 @@ test('a reduce prompt the model refuses: the chunks\' summaries stand, combined,
     server.script(contractModel);
   }
 });
+
+test('deleting a document forgets the model\'s answers about it: the same bytes stored again are asked about again', async () => {
+  const copy = join(dir, 'forgotten.pdf');
+  await writeFile(copy, await makePdf({ pages: ['Contract between Acme and Globex, to be forgotten'] }));
+  const first = await runJob({ mode: 'summarize', overlapPages: 0 }, [copy]);
+  assert.equal(first.output.status, 'succeeded');
+  server.requests.length = 0;
+  const cached = await runJob({ mode: 'summarize', overlapPages: 0 }, [copy]);
+  assert.equal(server.requests.length, 0, 'answered from the cache');
+  await ream.deleteDocument(cached.output.documentId);
+  const again = await runJob({ mode: 'summarize', overlapPages: 0 }, [copy]);
+  assert.equal(again.output.status, 'succeeded');
+  assert.ok(server.requests.length > 0, 'asked again: nothing kept of the deleted document');
+});

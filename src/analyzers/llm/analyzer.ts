@@ -62,6 +62,7 @@ export function createLlmAnalyzer(options: LlmAnalyzerOptions): Analyzer {
     store: context.store ?? store,
     jobId: context.jobId ?? `direct:${context.documentId}`,
     tenantId: context.tenantId ?? 'local',
+    sha256: context.sha256,
     usage,
   });
   const analyzeChunk = async (pages: readonly PageText[], context: AnalyzeContext): Promise<AnalysisResult> => {

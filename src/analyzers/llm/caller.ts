@@ -29,6 +29,8 @@ export interface CallScope {
   store: AnalysisStore;
   jobId: string;
   tenantId: string;
+  /** The document's content hash: its answers are forgotten with it (`AnalysisStore.forgetDocument`). */
+  sha256?: string | undefined;
   /** Usage of this call is added here (per chunk, per document). */
   usage: TokenUsage;
 }
@@ -110,7 +112,7 @@ export async function answer(model: ChatModel, pacer: LlmPacer, parameters: Call
     if ('value' in parsed) {
       const wrong = request.check(parsed.value);
       if (wrong === undefined) {
-        await store.remember(key, parsed.value);
+        await store.remember(key, parsed.value, scope.sha256 === undefined ? undefined : { tenantId: scope.tenantId, sha256: scope.sha256 });
         return parsed.value;
       }
       problem = `it does not match the schema (${wrong})`;

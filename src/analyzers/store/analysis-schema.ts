@@ -6,6 +6,9 @@ export interface AnalysisCacheTable {
   /** JSON text. */
   value: string;
   created_at: number;
+  /** 0003: whose document the answer is about (null: unknown, or cached before). */
+  tenant_id: string | null;
+  document_sha256: string | null;
 }
 
 export interface AnalysisUsageTable {
@@ -66,5 +69,12 @@ export const analysisMigrations: Record<string, FlavoredMigration> = {
   },
   '0002_reservation_lease': async (db: Kysely<unknown>) => {
     await db.schema.alterTable('analysis_budgets').addColumn('reserved_until', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
+  },
+  // Whose document an answer is about, so that removing the document removes its answers (quotes,
+  // summaries); rows cached before have none and stay until the cache is cleared.
+  '0003_cache_owner': async (db: Kysely<unknown>) => {
+    await db.schema.alterTable('analysis_cache').addColumn('tenant_id', 'text').execute();
+    await db.schema.alterTable('analysis_cache').addColumn('document_sha256', 'text').execute();
+    await db.schema.createIndex('analysis_cache_document').on('analysis_cache').columns(['tenant_id', 'document_sha256']).execute();
   },
 };

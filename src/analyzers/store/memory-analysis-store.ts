@@ -7,18 +7,23 @@ import { addUsage, NO_USAGE, type AnalysisStore, type ModelUsage, type UsageEntr
  */
 export class MemoryAnalysisStore implements AnalysisStore {
   readonly name = 'memory';
-  readonly #cache = new Map<string, string>();
+  readonly #cache = new Map<string, { text: string; about: string | undefined }>();
   readonly #usage: UsageEntry[] = [];
   readonly #budgets = new Map<string, { spent: number; reserved: number }>();
 
   cached(key: string): Promise<JsonValue | undefined> {
-    const text = this.#cache.get(key);
+    const entry = this.#cache.get(key);
     // Stored as text so a caller mutating an answer cannot change the cached one.
-    return Promise.resolve(text === undefined ? undefined : (JSON.parse(text) as JsonValue));
+    return Promise.resolve(entry === undefined ? undefined : (JSON.parse(entry.text) as JsonValue));
   }
 
-  remember(key: string, value: JsonValue): Promise<void> {
-    if (!this.#cache.has(key)) this.#cache.set(key, JSON.stringify(value));
+  remember(key: string, value: JsonValue, about?: { tenantId: string; sha256: string }): Promise<void> {
+    if (!this.#cache.has(key)) this.#cache.set(key, { text: JSON.stringify(value), about: about && `${about.tenantId}\0${about.sha256}` });
+    return Promise.resolve();
+  }
+
+  forgetDocument(tenantId: string, sha256: string): Promise<void> {
+    for (const [key, entry] of this.#cache) if (entry.about === `${tenantId}\0${sha256}`) this.#cache.delete(key);
     return Promise.resolve();
   }
 

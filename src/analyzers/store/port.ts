@@ -31,8 +31,13 @@ export interface AnalysisStore {
   readonly name: string;
   /** The cached answer for `key`, or `undefined`. */
   cached(key: string): Promise<JsonValue | undefined>;
-  /** Remembers an answer; a key stored already keeps its first answer. */
-  remember(key: string, value: JsonValue): Promise<void>;
+  /**
+   * Remembers an answer; a key stored already keeps its first answer. `about`: the tenant's
+   * document it answers about, for {@link forgetDocument}.
+   */
+  remember(key: string, value: JsonValue, about?: { tenantId: string; sha256: string }): Promise<void>;
+  /** Forgets the answers about a tenant's document (its removal: they quote it). */
+  forgetDocument(tenantId: string, sha256: string): Promise<void>;
   /** Adds usage to the job's and tenant's totals. */
   record(entry: UsageEntry): Promise<void>;
   /**

@@ -35,12 +35,16 @@ export class SqlAnalysisStore implements AnalysisStore {
     return row === undefined ? undefined : fromJsonText<JsonValue>(row.value);
   }
 
-  async remember(key: string, value: JsonValue): Promise<void> {
+  async remember(key: string, value: JsonValue, about?: { tenantId: string; sha256: string }): Promise<void> {
     await this.#db
       .insertInto('analysis_cache')
-      .values({ key, value: toJsonText(value), created_at: Date.now() })
+      .values({ key, value: toJsonText(value), created_at: Date.now(), tenant_id: about?.tenantId ?? null, document_sha256: about?.sha256 ?? null })
       .onConflict((oc) => oc.column('key').doNothing())
       .execute();
+  }
+
+  async forgetDocument(tenantId: string, sha256: string): Promise<void> {
+    await this.#db.deleteFrom('analysis_cache').where('tenant_id', '=', tenantId).where('document_sha256', '=', sha256).execute();
   }
 
   async record(entry: UsageEntry): Promise<void> {
