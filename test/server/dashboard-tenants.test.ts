@@ -71,6 +71,17 @@ void test('console: an admin sees each tenant\'s usage and grants it credits; a 
   const admin = new ReamClient({ baseUrl: server.url, apiKey: keys.admin });
   assert.equal((await admin.tenant('tenant-a')).balance, 250, 'the grant is the server\'s, not only the page\'s');
 
+  // A tenant nobody has heard of (a typo?) is granted only when asked twice.
+  await page.getByLabel('Grant to tenant', { exact: true }).fill('tenant-typo');
+  await page.getByLabel('Credits', { exact: true }).fill('5');
+  await page.getByLabel('Reason', { exact: true }).fill('trial');
+  await page.getByRole('button', { name: 'Grant' }).click();
+  await page.locator('#grant-result', { hasText: 'No tenant is named tenant-typo yet' }).waitFor({ timeout: WAIT_MS });
+  assert.equal((await admin.tenant('tenant-typo')).balance, 0, 'not granted on the first press');
+  await page.getByRole('button', { name: 'Grant' }).click();
+  await page.locator('#grant-result', { hasText: 'tenant-typo now has 5 credits.' }).waitFor({ timeout: WAIT_MS });
+  await page.getByLabel('Grant to tenant', { exact: true }).fill('tenant-a');
+
   await page.getByLabel('Credits', { exact: true }).fill('5');
   await page.getByLabel('Reason', { exact: true }).fill('   ');
   await page.getByRole('button', { name: 'Grant' }).click();

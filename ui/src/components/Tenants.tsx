@@ -25,6 +25,8 @@ function GrantForm({ client, tenants, onGranted }: { client: ReamClient; tenants
   const [reason, setReason] = useState('');
   const [message, setMessage] = useState('');
   const [error, setError] = useState('');
+  // A tenant the server knows nothing of yet: granted only once the admin confirms (a typo would make a new tenant).
+  const [confirmNew, setConfirmNew] = useState('');
 
   const grant = async (): Promise<void> => {
     setError('');
@@ -34,6 +36,13 @@ function GrantForm({ client, tenants, onGranted }: { client: ReamClient; tenants
       setError('Grant refused: credits are a whole number other than 0 (negative takes credits back).');
       return;
     }
+    const name = tenant.trim();
+    if (!tenants.includes(name) && confirmNew !== name) {
+      setConfirmNew(name);
+      setMessage(`No tenant is named ${name} yet: press Grant again to grant to a new tenant of that name.`);
+      return;
+    }
+    setConfirmNew('');
     try {
       const answer = await client.grantCredits(tenant.trim(), { amount: credits, reason });
       setMessage(`${tenant.trim()} now has ${answer.balance} credits.`);
