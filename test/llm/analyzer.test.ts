@@ -339,3 +339,11 @@ test('a Retry-After longer than a minute is not waited out in the process: the c
   assert.equal(server.requests.length, 1);
   assert.ok(Date.now() - started < 5_000);
 });
+
+test('a refused answer is billed too: its tokens are counted in the usage ledger', async () => {
+  server.script(() => ({ refusal: 'not this one' }));
+  const store = new MemoryAnalysisStore();
+  const llm = analyzer({ mode: 'summarize', schema: undefined, store });
+  await assert.rejects(llm.analyzeChunk?.([{ page: 1, text: 'refused text' }], context({ jobId: 'refused-job' })) ?? Promise.resolve(), { code: 'llm_refused' });
+  assert.deepEqual(await store.jobUsage('refused-job'), [{ model: 'test-model', promptTokens: 10, completionTokens: 5, calls: 1, cachedCalls: 0 }]);
+});

@@ -95,7 +95,15 @@ export async function answer(model: ChatModel, pacer: LlmPacer, parameters: Call
           ...(parameters.maxCompletionTokens === undefined ? {} : { maxCompletionTokens: parameters.maxCompletionTokens }),
         }));
       } catch (error) {
-        if (budget !== undefined) await budgets.settle(store, scope.jobId, estimate, 0);
+        // A refused answer was still billed: its tokens count (usage, budget) as an answer's do.
+        const used = refusedUsage(error);
+        if (used) {
+          scope.usage.calls++;
+          scope.usage.promptTokens += used.promptTokens;
+          scope.usage.completionTokens += used.completionTokens;
+          await store.record({ jobId: scope.jobId, tenantId: scope.tenantId, model: parameters.model, ...used, calls: 1, cachedCalls: 0 });
+        }
+        if (budget !== undefined) await budgets.settle(store, scope.jobId, estimate, used ? used.promptTokens + used.completionTokens : 0);
         throw error;
       }
     }, signal);
@@ -124,4 +132,12 @@ export async function answer(model: ChatModel, pacer: LlmPacer, parameters: Call
   throw ReamError.nonRetryable('llm_invalid_output', `the model's answer stayed invalid after ${parameters.maxRepairs} repair(s): ${problem}`, {
     details: { repairs: parameters.maxRepairs },
   });
+}
+
+/** The tokens a refused call used (`llm_refused`'s `details.usage`), if it says. */
+function refusedUsage(error: unknown): { promptTokens: number; completionTokens: number } | undefined {
+  if (!(error instanceof ReamError) || error.code !== 'llm_refused') return undefined;
+  const usage = (error.details as { usage?: { promptTokens?: unknown; completionTokens?: unknown } } | undefined)?.usage;
+  if (typeof usage?.promptTokens !== 'number' || typeof usage.completionTokens !== 'number') return undefined;
+  return { promptTokens: usage.promptTokens, completionTokens: usage.completionTokens };
 }

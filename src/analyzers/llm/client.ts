@@ -119,8 +119,11 @@ export class OpenAiChatModel implements ChatModel {
       const completion = await this.#client.chat.completions.create({ ...params, stream: false }, options);
       const choice = completion.choices[0];
       if (!choice) throw ReamError.retryable('llm_unavailable', 'the model provider answered with no choice');
-      refusalCheck(choice.message.refusal ?? null, choice.finish_reason);
       const text = choice.message.content ?? '';
+      refusalCheck(choice.message.refusal ?? null, choice.finish_reason, {
+        promptTokens: completion.usage?.prompt_tokens ?? estimatedTokens(params.messages),
+        completionTokens: completion.usage?.completion_tokens ?? estimatedTokens(text),
+      });
       return {
         text,
         promptTokens: completion.usage?.prompt_tokens ?? estimatedTokens(params.messages),
@@ -146,8 +149,9 @@ export class OpenAiChatModel implements ChatModel {
         completionTokens = chunk.usage.completion_tokens;
       }
     }
-    refusalCheck(refusal === '' ? null : refusal, finishReason);
-    return { text, promptTokens: promptTokens ?? estimatedTokens(params.messages), completionTokens: completionTokens ?? estimatedTokens(text), finishReason };
+    const used = { promptTokens: promptTokens ?? estimatedTokens(params.messages), completionTokens: completionTokens ?? estimatedTokens(text) };
+    refusalCheck(refusal === '' ? null : refusal, finishReason, used);
+    return { text, ...used, finishReason };
   }
 }
 
@@ -162,7 +166,9 @@ function estimatedTokens(content: string | ChatCompletionCreateParamsBase['messa
   return Math.ceil(text.length / 4);
 }
 
-function refusalCheck(refusal: string | null, finishReason: string | null): void {
-  if (refusal !== null && refusal !== '') throw ReamError.nonRetryable('llm_refused', `the model refused: ${refusal.slice(0, 500)}`);
-  if (finishReason === 'content_filter') throw ReamError.nonRetryable('llm_refused', 'the provider\'s content filter stopped the answer');
+/** A refusal costs what the call used: `details.usage` says it, for the caller to count (a refusal is billed too). */
+function refusalCheck(refusal: string | null, finishReason: string | null, usage: { promptTokens: number; completionTokens: number }): void {
+  const details = { usage };
+  if (refusal !== null && refusal !== '') throw ReamError.nonRetryable('llm_refused', `the model refused: ${refusal.slice(0, 500)}`, { details });
+  if (finishReason === 'content_filter') throw ReamError.nonRetryable('llm_refused', 'the provider\'s content filter stopped the answer', { details });
 }
