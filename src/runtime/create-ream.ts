@@ -13,6 +13,7 @@ import type { Adapters } from './adapters.ts';
 import { openEmbeddedAdapters } from './embedded.ts';
 import { CreditKeeper } from './credits/credit-keeper.ts';
 import { removeDocument } from './document-removal.ts';
+import { startPeriodicRecovery } from './periodic-recovery.ts';
 import { RetentionSweeper } from './retention.ts';
 import { lockDataDir } from './data-dir-lock.ts';
 import { DocumentTasks } from './document-tasks.ts';
@@ -96,6 +97,12 @@ export async function createReam(options: ReamOptions = {}): Promise<Ream> {
     throw error;
   }
 
+  const recovery = options.distributed && options.recover !== false
+    ? startPeriodicRecovery(() => engine.recover((jobId, documentId) => tasks.failStuck(jobId, documentId)), (error) => {
+      process.emitWarning(`ream: periodic recovery failed (it runs again later): ${toReamError(error).message}`);
+    })
+    : undefined;
+
   const worker = options.work === false ? undefined : new Worker(adapters.deps, engine.aborts, tasks, {
     concurrency: options.concurrency ?? threads * 2,
     leaseMs: options.leaseMs ?? 30_000,
@@ -143,6 +150,7 @@ export async function createReam(options: ReamOptions = {}): Promise<Ream> {
         try {
           offExpired();
           offCancelled();
+          await recovery?.stop();
           await retention.stop();
           await worker?.stop();
           engine.stopEvents();
