@@ -7,7 +7,11 @@ import { TASK_KINDS } from './task-kinds.ts';
 import type { RetryPolicy } from './worker.ts';
 import type { TaskOutcome } from './worker-monitor.ts';
 
+/** The longest wait a service's Retry-After gets a task, in ms. */
+const MAX_RETRY_AFTER_MS = 3_600_000;
+
 /** What deciding a failed task's fate needs. */
+
 export interface FailureContext {
   queue: TaskQueue;
   store: Pick<Store, 'getJob'>;
@@ -43,7 +47,10 @@ export async function settleFailure(context: FailureContext, task: LeasedTask, e
       const down = error.code === 'unavailable';
       const baseDelayMs = down ? Math.max(policy.baseMs, UNAVAILABLE_RETRY_BASE_MS) : policy.baseMs;
       const maxDelayMs = Math.max(policy.maxMs, baseDelayMs);
-      let delay = retryDelay(task.attempts, error, { baseDelayMs, maxDelayMs, factor: 2 });
+      // A service that said how long to wait (Retry-After) is waited for that long, past the
+      // usual ceiling, up to an hour: retried sooner, the call would only be refused again.
+      const askedMs = error.retryAfterMs === undefined ? 0 : Math.min(Math.ceil(error.retryAfterMs), MAX_RETRY_AFTER_MS);
+      let delay = Math.max(retryDelay(task.attempts, error, { baseDelayMs, maxDelayMs, factor: 2 }), askedMs);
       // At least half of the attempt's ceiling (2.5 s, then 5 s): full jitter alone may wait ~0 each time.
       if (down) delay = Math.max(delay, Math.floor(Math.min(maxDelayMs, baseDelayMs * 2 ** (task.attempts - 1)) / 2));
       await queue.fail(task, error.toJSON(), delay);

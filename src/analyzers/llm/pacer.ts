@@ -92,11 +92,12 @@ export class LlmPacer {
         this.stats.throttled++;
         this.#limit = Math.max(1, this.#limit / 2);
         const asked = reamError.retryAfterMs ?? this.#backoffMs * 2 ** attempt;
-        // A provider that asks for a longer pause (hours) gets it from the queue, which retries
-        // the task later, rather than from this process, which would hold every job's calls.
+        // The pause holds every caller of the window (every worker, through Redis), however long.
+        await this.#window.pause(asked);
+        // A longer one (hours) is not waited out here, holding a task's slot: the queue retries
+        // the task once it has passed (the error carries it as retryAfterMs).
         if (asked > MAX_PAUSE_MS) throw reamError;
         wait = asked;
-        await this.#window.pause(wait);
         if (attempt >= this.#maxRetries) throw reamError;
       } finally {
         this.#release();
@@ -124,6 +125,11 @@ export class LlmPacer {
     for (;;) {
       const wait = await this.#window.tryAcquire(tokens);
       if (wait <= 0) return;
+      // A provider's long pause (a Retry-After of an hour, heard by any worker): no call now, and
+      // no slot held for it; the queue retries the task when it has passed.
+      if (wait > MAX_PAUSE_MS) {
+        throw new ReamError('llm_rate_limited', `the model provider asked for a pause of ${Math.ceil(wait / 1000)} s: no call before it ends`, { retryAfterMs: wait });
+      }
       await this.#sleep(wait, signal);
     }
   }
