@@ -205,6 +205,25 @@ test('the storage quota refuses documents and tus uploads past it, with the numb
   assert.equal(patched.status, 429, await patched.clone().text());
   assert.equal(((await patched.json()) as Problem).code, 'quota_exceeded');
   assert.equal((await ream.tenants.tenant('tenant-a')).usage.storageBytes, used, 'nothing was stored');
+
+  // Two uploads that each fit alone, finishing at the same moment: one is stored, the other refused.
+  const [one, two] = [Buffer.from(await makePdf({ pages: ['first of two at once'] })), Buffer.from(await makePdf({ pages: ['second of two at once'] }))];
+  await json<Account>(await call('/v1/tenants/tenant-a/quotas', keys.admin, { method: 'PUT', json: { storageBytes: used + one.length + two.length - 1 } }), 200);
+  const created = await Promise.all([one, two].map(async (bytes, i) => {
+    const answer = await fetch(`${server.url}/v1/uploads`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${keys.a}`, 'tus-resumable': '1.0.0', 'upload-length': String(bytes.length), 'upload-metadata': `filename ${Buffer.from(`both-${i}.pdf`).toString('base64')}` },
+    });
+    assert.equal(answer.status, 201);
+    return new URL(answer.headers.get('location') ?? '', server.url);
+  }));
+  const finished = await Promise.all([one, two].map((bytes, i) => fetch(created[i] ?? '', {
+    method: 'PATCH',
+    headers: { authorization: `Bearer ${keys.a}`, 'tus-resumable': '1.0.0', 'upload-offset': '0', 'content-type': 'application/offset+octet-stream' },
+    body: bytes,
+  })));
+  assert.deepEqual(finished.map((answer) => answer.status).sort(), [204, 429]);
+  assert.ok((await ream.tenants.tenant('tenant-a')).usage.storageBytes <= used + one.length + two.length - 1, 'within the quota');
   await json<Account>(await call('/v1/tenants/tenant-a/quotas', keys.admin, { method: 'PUT', json: {} }), 200);
 });
 
