@@ -111,7 +111,7 @@ void test('console: an admin sees each tenant\'s usage and grants it credits; a 
   await page.getByRole('button', { name: 'Grant' }).click(); // a grant reloads the tenants
   await row.locator('td:nth-child(5)', { hasText: /\/ 293\.0 kB$/ }).waitFor({ timeout: WAIT_MS });
   await page.getByLabel('Quotas of tenant', { exact: true }).fill('tenant-a');
-  assert.equal(await page.getByLabel('Stored MiB', { exact: true }).inputValue(), '0.286');
+  assert.equal(await page.getByLabel('Stored MiB', { exact: true }).inputValue(), '0.2861');
   await page.getByLabel('Pages per day', { exact: true }).fill('600');
   await page.getByRole('button', { name: 'Set quotas' }).click();
   await row.locator('td:nth-child(3)', { hasText: /^3 \/ 600$/ }).waitFor({ timeout: WAIT_MS });
@@ -120,6 +120,11 @@ void test('console: an admin sees each tenant\'s usage and grants it credits; a 
   await page.getByRole('button', { name: 'Set quotas' }).click();
   await row.locator('td:nth-child(5)', { hasText: /\/ 1\.5 MB$/ }).waitFor({ timeout: WAIT_MS });
   assert.equal((await admin.tenant('tenant-a')).quotas.storageBytes, 1.5 * 1024 * 1024, 'MiB with decimals');
+  // After a save the field holds what was saved: 0 typed now means 0, not the quota first shown.
+  await page.getByLabel('Stored MiB', { exact: true }).fill('0');
+  await page.getByRole('button', { name: 'Set quotas' }).click();
+  await row.locator('td:nth-child(5)', { hasText: /\/ 0 B$/ }).waitFor({ timeout: WAIT_MS });
+  assert.equal((await admin.tenant('tenant-a')).quotas.storageBytes, 0);
 
   const tenant = await openPage(browser, t);
   await signIn(tenant, keys.b);

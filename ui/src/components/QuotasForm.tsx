@@ -24,8 +24,8 @@ function storageQuota(text: string): number | null | string {
 }
 
 const countText = (value: number | undefined): string => (value === undefined ? '' : String(value));
-/** Bytes as MiB with up to 3 decimals: 300,000 bytes is 0.286, never 0. */
-const mibText = (bytes: number | undefined): string => (bytes === undefined ? '' : String(Number((bytes / MIB).toFixed(3))));
+/** Bytes as MiB, 4 significant digits: 300,000 bytes is 0.2861, 100 bytes 0.00009537; never 0 for a quota that is not. */
+const mibText = (bytes: number | undefined): string => (bytes === undefined ? '' : String(Number((bytes / MIB).toPrecision(4))));
 
 /**
  * An admin sets one tenant's quotas (pages per day, unfinished jobs, stored MiB); an empty field
@@ -67,6 +67,9 @@ export function QuotasForm({ client, accounts, onSet }: { client: ReamClient; ac
     const [pagesPerDay, concurrentJobs, storageBytes] = values as (number | null)[];
     try {
       await client.setQuotas(tenant.trim(), { pagesPerDay: pagesPerDay ?? null, concurrentJobs: concurrentJobs ?? null, storageBytes: storageBytes ?? null });
+      // What the field shows is now what was saved: left as it is, the next save sends it back exactly.
+      setStorage(mibText(storageBytes ?? undefined));
+      setStorageShown(storageBytes === null || storageBytes === undefined ? undefined : { text: mibText(storageBytes), bytes: storageBytes });
       setMessage(`Quotas of ${tenant.trim()} set.`);
       onSet();
     } catch (failure) {
