@@ -1,5 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 
+/** How long what is left of a body answered already may take to arrive, in ms. */
+const AFTER_ANSWER_DEADLINE_MS = 10_000;
+
 /** How long a JSON body may take to arrive, in ms: at most 1 MB, a second or so on a slow line. */
 export const JSON_BODY_DEADLINE_MS = 30_000;
 
@@ -11,6 +14,19 @@ export const JSON_BODY_DEADLINE_MS = 30_000;
  * large, and tus resumes an upload cut short.
  */
 export function registerBodyDeadline(app: FastifyInstance, deadlineMs = JSON_BODY_DEADLINE_MS): void {
+  // Answered before its body has all come (refused: a type no route reads, no key, a quota):
+  // what is left of the body is read and dropped, so that the client, still sending, gets the
+  // answer rather than a reset; but within a deadline, not at whatever pace a client likes.
+  app.addHook('onResponse', (request, _reply, done) => {
+    done();
+    if (request.raw.complete) return;
+    const timer = setTimeout(() => {
+      if (!request.raw.complete) request.raw.socket.destroy();
+    }, AFTER_ANSWER_DEADLINE_MS);
+    timer.unref();
+    request.raw.once('end', () => clearTimeout(timer));
+    request.raw.once('close', () => clearTimeout(timer));
+  });
   app.addHook('onRequest', (request, _reply, done) => {
     done();
     const type = request.headers['content-type'] ?? '';

@@ -41,6 +41,23 @@ test('a JSON body that has not all come by its deadline: the connection is close
   assert.ok(Date.now() - started < 3_000, `closed after ${Date.now() - started} ms`);
 });
 
+test('a body refused before it has come (a type no route reads): answered at once, the connection closed within 10 s of the answer', async () => {
+  const { port } = new URL(server.url);
+  const socket = connect(Number(port), '127.0.0.1');
+  await once(socket, 'connect');
+  let answer = '';
+  socket.on('data', (data: Buffer) => (answer += data.toString('latin1')));
+  socket.write('POST /v1/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100000\r\n\r\na');
+  const drip = setInterval(() => socket.write('a'), 100);
+  try {
+    await Promise.race([once(socket, 'close'), new Promise((_, reject) => setTimeout(() => reject(new Error('still open after 15 s')), 15_000))]);
+  } finally {
+    clearInterval(drip);
+    socket.destroy();
+  }
+  assert.match(answer, /^HTTP\/1\.1 415 /);
+});
+
 test('a JSON body in time is answered as ever', async () => {
   const response = await fetch(`${server.url}/v1/jobs/estimate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ documents: 1 }) });
   assert.equal(response.status, 200, await response.clone().text());
