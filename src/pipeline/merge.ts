@@ -131,8 +131,9 @@ export class ChunkMerger {
   readonly #pages: PageText[] = [];
   readonly #failedPages: PageFailure[] = [];
   readonly #warnings: PageWarning[] = [];
-  readonly #fields: Fields = {};
-  readonly #analyses: Record<string, ChunkAnalysis[]> = {};
+  // Without a prototype: a field or analyzer named `constructor` or `__proto__` is a name like any other.
+  readonly #fields: Fields = Object.create(null) as Fields;
+  readonly #analyses: Record<string, ChunkAnalysis[]> = Object.create(null) as Record<string, ChunkAnalysis[]>;
   #pagesRead = 0;
   #usage = NO_USAGE;
 

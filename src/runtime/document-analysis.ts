@@ -26,8 +26,9 @@ function analysisFailure(error: unknown): ReamError | undefined {
 
 /** Runs a chunk's pages through every analyzer in pipeline order; later fields win on a name clash. */
 export async function analyzeChunk(analyzers: readonly Analyzer[], pages: readonly PageText[], context: AnalyzeContext): Promise<ChunkAnalyses> {
-  const fields: Fields = {};
-  const analyses: ChunkAnalyses['analyses'] = {};
+  // Without a prototype: a field or analyzer named `constructor` or `__proto__` is a name like any other.
+  const fields: Fields = Object.create(null) as Fields;
+  const analyses: ChunkAnalyses['analyses'] = Object.create(null) as ChunkAnalyses['analyses'];
   const failures: PageFailure[] = [];
   const chunk = context.chunk;
   const owned = chunk ? pages.filter((page) => page.page > chunk.from && page.page <= chunk.to) : pages;
@@ -74,7 +75,7 @@ export async function analyzeDocument(
 ): Promise<DocumentAnalysis> {
   let fields = merged.fields;
   for (const analyzer of analyzers) fields = analyzer.reduce?.(fields) ?? fields;
-  const analysis: Record<string, JsonValue> = {};
+  const analysis: Record<string, JsonValue> = Object.create(null) as Record<string, JsonValue>;
   const warnings: PageWarning[] = [];
   let usage = merged.usage;
   for (const analyzer of analyzers) {

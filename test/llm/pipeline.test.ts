@@ -138,6 +138,11 @@ test('two model analyzers in one pipeline keep their own answers and usage, each
         chunkPages: 5,
       }),
       clash: (options) => ({ ...builtinPipelines.extract!(options), name: 'clash', analyzers: [createLlmAnalyzer({ schema, provider }), createLlmAnalyzer({ mode: 'summarize', provider })] }),
+      // Names that are properties of every plain object.
+      odd: (options) => ({
+        ...builtinPipelines.extract!(options), name: 'odd', chunkPages: 5,
+        analyzers: [createLlmAnalyzer({ name: 'constructor', mode: 'summarize', provider }), createLlmAnalyzer({ name: '__proto__', mode: 'summarize', provider, maxCompletionTokens: 50 })],
+      }),
     },
   });
   try {
@@ -154,6 +159,12 @@ test('two model analyzers in one pipeline keep their own answers and usage, each
     assert.equal(output?.usage?.calls, server.requests.length, 'every call counted');
     assert.equal(server.requests.length, 2);
     await assert.rejects(own.submit({ pipeline: 'clash', files: [pdf] }), { code: 'validation_failed', message: /two analyzers named "llm"/ });
+    const odd = await own.submit({ pipeline: 'odd', files: [pdf] });
+    await own.wait(odd.id);
+    const oddOutputs: DocumentOutput[] = [];
+    for await (const output of own.results(odd.id)) oddOutputs.push(output);
+    assert.equal(oddOutputs[0]?.status, 'succeeded', JSON.stringify(oddOutputs[0]?.error));
+    assert.deepEqual(Object.keys(oddOutputs[0]?.analysis ?? {}).sort(), ['__proto__', 'constructor']);
   } finally {
     await own.close();
   }
