@@ -7,6 +7,7 @@ import type { TaskStatus } from '../queue/port.ts';
 import { JOB_STATUSES, type WorkerRecord } from '../store/port.ts';
 import { liveWorkers } from './routes/workers.ts';
 import { ADMIN } from './auth/access.ts';
+import { problemResponses } from './openapi.ts';
 
 export interface ServerMetrics {
   /** Our own registry (never prom-client's global one): one per server. */
@@ -251,7 +252,7 @@ export function metricsRoutes(app: FastifyInstance, ream: Ream): void {
   // In a plugin of its own, as the other routes are: the OpenAPI document lists the routes
   // registered once its plugin has loaded. The hooks above stay on the whole app.
   void app.register((scope, _options, done) => {
-    scope.get('/metrics', { ...ADMIN, schema: { summary: 'Prometheus metrics in the text exposition format (admins only)', produces: ['text/plain'] } }, async (_request, reply) => {
+    scope.get('/metrics', { ...ADMIN, schema: { summary: 'Prometheus metrics in the text exposition format (admins only)', produces: ['text/plain'], response: problemResponses } }, async (_request, reply) => {
       const body = await metrics.registry.metrics();
       return reply.type(metrics.registry.contentType).send(body);
     });

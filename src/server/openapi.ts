@@ -136,7 +136,7 @@ export function idParams<D extends string>(description: D) {
 
 export const jobIdParams = idParams('Job id');
 
-const problem = { content: { 'application/problem+json': { schema: { $ref: 'Problem#' } } } } as const;
+export const problem = { content: { 'application/problem+json': { schema: { $ref: 'Problem#' } } } } as const;
 /** Errors are problem+json (the error handler sets that type, so Fastify serializes with this schema). */
 export const problemResponses = {
   '4xx': { description: 'A client error', ...problem },

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Ream } from '../../runtime/create-ream.ts';
 import { PUBLIC } from '../auth/access.ts';
+import { problem } from '../openapi.ts';
 
 export function healthRoutes(app: FastifyInstance, ream: Ream): void {
   /** The process is up and serving. */
@@ -8,7 +9,7 @@ export function healthRoutes(app: FastifyInstance, ream: Ream): void {
   app.get('/healthz', { ...PUBLIC, schema: { summary: 'Liveness', response: status } }, () => ({ status: 'ok' }));
 
   /** The store, the queue (Redis) and the blob store (S3) answer: the service can take work. 503 `unavailable` names the one that does not. */
-  app.get('/readyz', { ...PUBLIC, schema: { summary: 'Readiness: the store, the queue and the blob store answer', response: status } }, async () => {
+  app.get('/readyz', { ...PUBLIC, schema: { summary: 'Readiness: the store, the queue and the blob store answer', response: { ...status, 503: { description: '`unavailable`: names the store, queue or blob store that does not answer', ...problem } } } }, async () => {
     await ream.ready();
     return { status: 'ready' };
   });

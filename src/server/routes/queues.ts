@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { priorityName, type QueueLevelView } from '../../api-types.ts';
 import type { QueueBacklog, Ream } from '../../runtime/create-ream.ts';
 import { ADMIN } from '../auth/access.ts';
+import { problemResponses } from '../openapi.ts';
 
 const count = { type: 'integer', minimum: 0 } as const;
 const levelSchema = {
@@ -40,7 +41,7 @@ export function queueRoutes(app: FastifyInstance, ream: Ream): void {
       ...ADMIN,
       schema: {
         summary: 'The task queue by priority, highest first: depth, delayed retries, running tasks and the oldest waiting task\'s age (admin only when auth is on)',
-        response: { 200: { type: 'object', required: ['items'], properties: { items: { type: 'array', items: levelSchema } } } },
+        response: { 200: { type: 'object', required: ['items'], properties: { items: { type: 'array', items: levelSchema } } }, ...problemResponses },
       },
     },
     async () => {

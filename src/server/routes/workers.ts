@@ -86,7 +86,7 @@ export function workerRoutes(app: FastifyInstance, ream: Ream): void {
       ...ADMIN,
       schema: {
         summary: 'Worker processes heard from in the last 30 s (admin only when auth is on)',
-        response: { 200: { type: 'object', required: ['items'], properties: { items: { type: 'array', items: workerSchema } } } },
+        response: { 200: { type: 'object', required: ['items'], properties: { items: { type: 'array', items: workerSchema } } }, ...problemResponses },
       },
     },
     async () => ({ items: (await liveWorkers(ream)).map(view) }),
