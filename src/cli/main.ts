@@ -115,9 +115,16 @@ export function buildProgram(): Command {
  * `ream help keys create` as `ream keys create --help`: Commander's `help` command looks one
  * word deep, and showed the help of `keys` for it.
  */
-function nestedHelp(argv: readonly string[]): string[] {
+function nestedHelp(program: Command, argv: readonly string[]): string[] {
   const [node = '', script = '', first, ...words] = argv;
   if (first !== 'help' || words.length < 2 || words.some((word) => word.startsWith('-'))) return [...argv];
+  // A word that names no command: run as a command, for Commander to say which is unknown (exit 2).
+  let command = program;
+  for (const word of words) {
+    const sub = command.commands.find((candidate) => candidate.name() === word || candidate.aliases().includes(word));
+    if (!sub) return [node, script, ...words];
+    command = sub;
+  }
   return [node, script, ...words, '--help'];
 }
 
@@ -132,7 +139,8 @@ export async function main(argv: readonly string[] = process.argv): Promise<void
     process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
   });
   try {
-    await buildProgram().parseAsync(nestedHelp(argv));
+    const program = buildProgram();
+    await program.parseAsync(nestedHelp(program, argv));
   } catch (error) {
     if (error instanceof CommanderError) {
       // Commander has printed the message (or the help, or the version) already.

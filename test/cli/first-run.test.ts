@@ -112,5 +112,8 @@ void describe('first run', () => {
     assert.equal(nested.code, 0, nested.stderr);
     assert.match(nested.stdout, /Usage: ream keys create/);
     assert.equal((await runReam(['help', 'keys'])).stdout.split('\n')[0], 'Usage: ream keys [options] [command]');
+    const unknown = await runReam(['help', 'keys', 'nonexist']);
+    assert.equal(unknown.code, 2, 'a word that names no command is a usage error');
+    assert.match(unknown.stderr, /unknown command 'nonexist'/);
   });
 });
