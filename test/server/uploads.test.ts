@@ -174,6 +174,13 @@ describe('uploads: tus at /v1/uploads, POST /v1/documents', () => {
     assert.equal((await fetch(url, { method: 'DELETE', headers: TUS })).status, 204);
     assert.equal((await fetch(url)).status, 404);
 
+    // Concatenation (parallel uploads) is not taken: said, with what to do, as the client's matter.
+    const concat = await fetch(`${server.url}/v1/uploads`, { method: 'POST', headers: { ...TUS, 'Upload-Concat': 'partial', 'Upload-Length': '10' } });
+    assert.equal(concat.status, 501);
+    const refusedConcat = (await concat.json()) as Problem & { detail: string };
+    assert.equal(refusedConcat.code, 'validation_failed');
+    assert.match(refusedConcat.detail, /Concatenation extension is not/);
+
     const tooBig = await fetch(`${server.url}/v1/uploads`, { method: 'POST', headers: { ...TUS, 'Upload-Length': String(2 * 1024 ** 3) } });
     assert.equal(tooBig.status, 413);
     assert.equal(((await tooBig.json()) as Problem).code, 'file_too_large');

@@ -102,6 +102,11 @@ class ProblemTusServer extends Server {
       status = 409;
       body = JSON.stringify(toProblem(ReamError.nonRetryable('in_use', 'another request is writing this upload (the same file sent from two places): it can resume once that one ends')));
     }
+    // An extension this server does not take (concatenation: parallel uploads): the client's
+    // request is the matter, and tus's words say what to do; not an "internal error".
+    if (status === 501 && body !== undefined && body.startsWith(PROBLEM_BODY_START) !== true) {
+      body = JSON.stringify({ ...toProblem(ReamError.nonRetryable('validation_failed', body.trim())), status });
+    }
     if (status >= 400 && body?.startsWith(PROBLEM_BODY_START) !== true) {
       body = JSON.stringify(problemForStatus(status, (body ?? '').trim() || `tus refused the request (${status})`));
     }
