@@ -64,6 +64,11 @@ export function tenantAccounts(store: Store, credits: Pick<CreditKeeper, 'prices
   return {
     prices: credits.prices,
     checkStorage: (tenantId, incomingBytes) => credits.checkStorage(tenantId, incomingBytes),
+    // The lock of a key no content hash has (a colon): deployment-wide, as content locks are.
+    withinStorageQuota: (tenantId, incomingBytes, storeIt) => store.withContentLock(`storage-quota:${tenantId}`, async () => {
+      await credits.checkStorage(tenantId, incomingBytes);
+      return storeIt();
+    }),
     tenant: (tenantId) => account(tenantId),
     async listTenants() {
       const known = await store.listTenants();
@@ -108,6 +113,11 @@ export interface TenantAccounts {
   readonly prices: CreditPrices | undefined;
   /** Refuses bytes about to be stored for the tenant past its storage quota (`quota_exceeded`). */
   checkStorage(tenantId: string, incomingBytes: number): Promise<void>;
+  /**
+   * {@link checkStorage}, then `storeIt`, one at a time per tenant across the deployment: two
+   * stores that each fit alone cannot both pass the check before the other is counted.
+   */
+  withinStorageQuota<T>(tenantId: string, incomingBytes: number, storeIt: () => Promise<T>): Promise<T>;
   tenant(tenantId: string): Promise<TenantAccount>;
   /** Every tenant with a balance, quotas or a job. */
   listTenants(): Promise<TenantAccount[]>;

@@ -221,16 +221,12 @@ export function uploadRoutes(app: FastifyInstance, ream: Ream, options: UploadRo
   };
   void app.register((scope, _opts, done) => {
 
-    const oneAtATime = serialByKey();
     const finish = async (upload: TusUpload, tenantId: string): Promise<UploadRecord> => {
       const name = displayName(upload);
       const expectedSha256 = declaredSha256(upload);
       // Checked at creation against the declared length, and again now against what came: a
-      // deferred length counted 0 then, and uploads created side by side each fitted alone. One
-      // tenant's finishing uploads are stored one after another in this process, so that two
-      // finishing at once cannot each pass the check before the other is counted.
-      const doc = await oneAtATime(tenantId, async () => {
-        await ream.tenants.checkStorage(tenantId, upload.offset);
+      // deferred length counted 0 then, and uploads created side by side each fitted alone.
+      const doc = await ream.tenants.withinStorageQuota(tenantId, upload.offset, async () => {
         return ream.storeDocument(await datastore.read(upload.id), name, {
           tenantId,
           onRefuse: 'destroy',
@@ -435,19 +431,4 @@ export function uploadIdOf(url: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** Runs the functions given under one key one after another (in this process); other keys run alongside. */
-function serialByKey(): <T>(key: string, run: () => Promise<T>) => Promise<T> {
-  const tails = new Map<string, Promise<unknown>>();
-  return async (key, run) => {
-    const before = tails.get(key) ?? Promise.resolve();
-    const result = before.catch(() => undefined).then(run);
-    tails.set(key, result);
-    try {
-      return await result;
-    } finally {
-      if (tails.get(key) === result) tails.delete(key);
-    }
-  };
 }
