@@ -25,37 +25,37 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-test('a JSON body that has not all come by its deadline: the connection is closed', async () => {
-  const { port } = new URL(server.url);
-  const socket = connect(Number(port), '127.0.0.1');
-  await once(socket, 'connect');
-  socket.write('POST /v1/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{');
-  const started = Date.now();
-  const drip = setInterval(() => socket.write(' '), 100);
-  try {
-    // The deadline is 0.5 s; a busy machine may fire it late, never 20 times late.
-    await Promise.race([once(socket, 'close'), new Promise((_, reject) => setTimeout(() => reject(new Error('still open after 10 s')), 10_000))]);
-  } finally {
-    clearInterval(drip);
-    socket.destroy();
-  }
-  assert.ok(Date.now() - started < 10_000, `closed after ${Date.now() - started} ms`);
-});
-
-test('a body refused before it has come (a type no route reads): answered at once, the connection closed within 10 s of the answer', async () => {
+/**
+ * Sends `head` (a request's headers and the first byte of its body) on a raw socket, then a byte
+ * every 100 ms until the server closes the connection or `limitMs` passes (an error). Answers
+ * what the server sent and how long the connection stayed open.
+ */
+async function trickle(head: string, limitMs: number): Promise<{ answer: string; openMs: number }> {
   const { port } = new URL(server.url);
   const socket = connect(Number(port), '127.0.0.1');
   await once(socket, 'connect');
   let answer = '';
   socket.on('data', (data: Buffer) => (answer += data.toString('latin1')));
-  socket.write('POST /v1/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100000\r\n\r\na');
-  const drip = setInterval(() => socket.write('a'), 100);
+  socket.write(head);
+  const started = Date.now();
+  const drip = setInterval(() => socket.write(' '), 100);
   try {
-    await Promise.race([once(socket, 'close'), new Promise((_, reject) => setTimeout(() => reject(new Error('still open after 15 s')), 15_000))]);
+    await Promise.race([once(socket, 'close'), new Promise((_, reject) => setTimeout(() => reject(new Error(`still open after ${limitMs / 1000} s`)), limitMs))]);
   } finally {
     clearInterval(drip);
     socket.destroy();
   }
+  return { answer, openMs: Date.now() - started };
+}
+
+test('a JSON body that has not all come by its deadline: the connection is closed', async () => {
+  // The deadline is 0.5 s; a busy machine may fire it late, never 20 times late.
+  const { openMs } = await trickle('POST /v1/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{', 10_000);
+  assert.ok(openMs < 10_000, `closed after ${openMs} ms`);
+});
+
+test('a body refused before it has come (a type no route reads): answered at once, the connection closed within 10 s of the answer', async () => {
+  const { answer } = await trickle('POST /v1/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100000\r\n\r\na', 15_000);
   assert.match(answer, /^HTTP\/1\.1 415 /);
 });
 
