@@ -227,6 +227,42 @@ test('the storage quota refuses documents and tus uploads past it, with the numb
   await json<Account>(await call('/v1/tenants/tenant-a/quotas', keys.admin, { method: 'PUT', json: {} }), 200);
 });
 
+test('the storage quota counts unfinished uploads: bytes left short of their end cannot pile up past it', async () => {
+  const used = (await ream.tenants.tenant('tenant-a')).usage.storageBytes;
+  await json<Account>(await call('/v1/tenants/tenant-a/quotas', keys.admin, { method: 'PUT', json: { storageBytes: used + 3000 } }), 200);
+  const tusHeaders = (key: string, extra: Record<string, string>): Record<string, string> => ({ authorization: `Bearer ${key}`, 'tus-resumable': '1.0.0', ...extra });
+  const create = (key: string, length: string | undefined): Promise<Response> => fetch(`${server.url}/v1/uploads`, {
+    method: 'POST',
+    headers: tusHeaders(key, length === undefined ? { 'upload-defer-length': '1' } : { 'upload-length': length }),
+  });
+  const first = await create(keys.a, '2000');
+  assert.equal(first.status, 201);
+  const firstUrl = new URL(first.headers.get('location') ?? '', server.url);
+  const part = await fetch(firstUrl, { method: 'PATCH', headers: tusHeaders(keys.a, { 'upload-offset': '0', 'content-type': 'application/offset+octet-stream' }), body: Buffer.alloc(1000, 1) });
+  assert.equal(part.status, 204, 'half of it came and it waits for the rest');
+
+  const second = await create(keys.a, '2000');
+  assert.equal(second.status, 429, 'the unfinished one holds 2,000 of the 3,000 left');
+  const problem = (await second.json()) as Problem;
+  assert.deepEqual([problem.code, problem.details?.quota, problem.details?.used, problem.details?.needed], ['quota_exceeded', 'storageBytes', used + 2000, 2000]);
+  assert.equal((await create(keys.b, '2000')).status, 201, 'another tenant\'s uploads are its own');
+
+  // A deferred length counts what it brings, PATCH by PATCH.
+  const deferred = await create(keys.a, undefined);
+  assert.equal(deferred.status, 201);
+  const deferredUrl = new URL(deferred.headers.get('location') ?? '', server.url);
+  const small = await fetch(deferredUrl, { method: 'PATCH', headers: tusHeaders(keys.a, { 'upload-offset': '0', 'content-type': 'application/offset+octet-stream' }), body: Buffer.alloc(600, 2) });
+  assert.equal(small.status, 204);
+  const past = await fetch(deferredUrl, { method: 'PATCH', headers: tusHeaders(keys.a, { 'upload-offset': '600', 'content-type': 'application/offset+octet-stream' }), body: Buffer.alloc(600, 3) });
+  assert.equal(past.status, 429, await past.clone().text());
+  assert.equal(((await past.json()) as Problem).details?.needed, 1200);
+
+  // Ending the unfinished uploads gives the room back.
+  for (const url of [firstUrl, deferredUrl]) assert.equal((await fetch(url, { method: 'DELETE', headers: tusHeaders(keys.a, {}) })).status, 204);
+  assert.equal((await create(keys.a, '2000')).status, 201);
+  await json<Account>(await call('/v1/tenants/tenant-a/quotas', keys.admin, { method: 'PUT', json: {} }), 200);
+});
+
 test('DELETE /v1/documents/:id: the owner removes it once its job ended (audited), another tenant gets 404 and learns nothing', async () => {
   const body = new FormData();
   body.append('file', new Blob([await makePdf({ pages: ['to delete'] })], { type: 'application/pdf' }), 'd.pdf');

@@ -81,18 +81,23 @@ export class CreditKeeper {
     this.#checkStorage(quotas, usage.storageBytes, incomingBytes);
   }
 
-  /** Before bytes are stored outside a job (an upload): refuses past the storage quota. */
-  async checkStorage(tenantId: string, incomingBytes: number): Promise<void> {
+  /**
+   * Before bytes are stored outside a job (an upload): refuses past the storage quota.
+   * `unfinishedBytes` (asked only of a tenant with a storage quota) counts what the tenant's
+   * unfinished uploads hold or have declared, as if stored.
+   */
+  async checkStorage(tenantId: string, incomingBytes: number, unfinishedBytes?: () => Promise<number>): Promise<void> {
     const quotas = await this.#store.getQuotas(tenantId);
     if (quotas.storageBytes === undefined) return;
-    this.#checkStorage(quotas, (await this.#store.tenantUsage(tenantId, startOfDay(Date.now()))).storageBytes, incomingBytes);
+    const stored = (await this.#store.tenantUsage(tenantId, startOfDay(Date.now()))).storageBytes;
+    this.#checkStorage(quotas, stored + ((await unfinishedBytes?.()) ?? 0), incomingBytes);
   }
 
   #checkStorage(quotas: TenantQuotas, used: number, incoming: number): void {
     if (quotas.storageBytes === undefined) return;
     // At the limit nothing more goes in; under it, an upload of unknown size (0) may.
     if (used + incoming > quotas.storageBytes || used >= quotas.storageBytes) {
-      throw quotaExceeded('storageBytes', quotas.storageBytes, used, incoming, 'stored documents are at the storage quota');
+      throw quotaExceeded('storageBytes', quotas.storageBytes, used, incoming, 'stored documents (and unfinished uploads) are at the storage quota');
     }
   }
 

@@ -63,7 +63,7 @@ export function tenantAccounts(store: Store, credits: Pick<CreditKeeper, 'prices
   }
   return {
     prices: credits.prices,
-    checkStorage: (tenantId, incomingBytes) => credits.checkStorage(tenantId, incomingBytes),
+    checkStorage: (tenantId, incomingBytes, unfinishedBytes) => credits.checkStorage(tenantId, incomingBytes, unfinishedBytes),
     // The lock of a key no content hash has (a colon): deployment-wide, as content locks are.
     withinStorageQuota: (tenantId, incomingBytes, storeIt) => store.withContentLock(`storage-quota:${tenantId}`, async () => {
       await credits.checkStorage(tenantId, incomingBytes);
@@ -111,8 +111,11 @@ export function tenantAccounts(store: Store, credits: Pick<CreditKeeper, 'prices
 export interface TenantAccounts {
   /** The price table jobs are charged by; undefined when credits are off. */
   readonly prices: CreditPrices | undefined;
-  /** Refuses bytes about to be stored for the tenant past its storage quota (`quota_exceeded`). */
-  checkStorage(tenantId: string, incomingBytes: number): Promise<void>;
+  /**
+   * Refuses bytes about to be stored for the tenant past its storage quota (`quota_exceeded`);
+   * `unfinishedBytes`, asked only when the tenant has that quota, adds its unfinished uploads.
+   */
+  checkStorage(tenantId: string, incomingBytes: number, unfinishedBytes?: () => Promise<number>): Promise<void>;
   /**
    * {@link checkStorage}, then `storeIt`, one at a time per tenant across the deployment: two
    * stores that each fit alone cannot both pass the check before the other is counted.

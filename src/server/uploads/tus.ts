@@ -210,6 +210,22 @@ export function uploadRoutes(app: FastifyInstance, ream: Ream, options: UploadRo
     const created = upload.creation_date === undefined ? Number.NaN : Date.parse(upload.creation_date);
     return { id, tenantId: tenantOfUpload(upload), createdAt: Number.isNaN(created) ? undefined : created, offset: upload.offset, size: upload.size };
   };
+  /**
+   * Bytes the tenant's other unfinished uploads hold or have declared (a deferred length: what
+   * came so far), counted against its storage quota as if stored: many uploads each left just
+   * short of their end would otherwise fill the disk past it until they expire.
+   */
+  const unfinishedBytesOf = async (tenantId: string, exceptId: string): Promise<number> => {
+    let total = 0;
+    const now = Date.now();
+    for await (const id of storage.listIds()) {
+      if (id === exceptId || !UPLOAD_ID.test(id)) continue;
+      const upload = await unfinishedUpload(id);
+      if (upload?.tenantId !== tenantId || uploadExpired(upload, expiry, now)) continue;
+      total += upload.size ?? upload.offset;
+    }
+    return total;
+  };
   const unfinished: UnfinishedUploads = {
     async *list() {
       for await (const id of storage.listIds()) {
@@ -265,8 +281,9 @@ export function uploadRoutes(app: FastifyInstance, ream: Ream, options: UploadRo
           declaredSha256(upload);
           const tenant = req.headers.get(TENANT_HEADER);
           if (tenant === null || tenant === '') throw new ReamError('internal', 'upload without a tenant');
-          // The tenant's storage quota, against the declared length (a deferred length counts 0).
-          await ream.tenants.checkStorage(tenant, upload.size ?? 0);
+          // The tenant's storage quota, against the declared length (a deferred length counts 0
+          // now, and what it brings at each PATCH) and its other unfinished uploads.
+          await ream.tenants.checkStorage(tenant, upload.size ?? 0, () => unfinishedBytesOf(tenant, upload.id));
           return { metadata: { ...upload.metadata, [TENANT_METADATA]: tenant } };
         } catch (error) {
           throw refused(error);
@@ -378,6 +395,13 @@ export function uploadRoutes(app: FastifyInstance, ream: Ream, options: UploadRo
           // Past its tenant's lifetime but not swept yet (the store's own expiry is the longest
           // lifetime of any tenant): it goes now, and tus answers as for any upload that is gone.
           if (upload) await attached.removeIfExpired(upload).catch(() => undefined);
+          if (upload?.tenantId !== undefined && upload.size === undefined && request.method === 'PATCH') {
+            // A deferred length was counted as 0 at creation: what it holds and what this PATCH
+            // says it brings count now (a body of unknown length, at its next PATCH).
+            const tenantId = upload.tenantId;
+            const bringing = Number(request.headers['content-length'] ?? 0) || 0;
+            await ream.tenants.checkStorage(tenantId, upload.offset + bringing, () => unfinishedBytesOf(tenantId, upload.id));
+          }
         }
         if (record) {
           if (request.method === 'DELETE') await records.delete(record.id);
