@@ -181,6 +181,17 @@ describe('uploads: tus at /v1/uploads, POST /v1/documents', () => {
     assert.equal(refusedConcat.code, 'validation_failed');
     assert.match(refusedConcat.detail, /Concatenation extension is not/);
 
+    // creation-with-upload whose bytes are more than its Upload-Length: refused, and nothing made.
+    const uploadsBefore = await readdir(join(dir, 'uploads', 'files'));
+    const longer = await fetch(`${server.url}/v1/uploads`, {
+      method: 'POST',
+      headers: { ...TUS, 'Upload-Length': '5', 'Content-Type': 'application/offset+octet-stream' },
+      body: 'more than five bytes',
+    });
+    assert.equal(longer.status, 413);
+    assert.equal(((await longer.json()) as Problem).code, 'file_too_large');
+    assert.deepEqual(await readdir(join(dir, 'uploads', 'files')), uploadsBefore, 'no upload was left without a Location');
+
     const tooBig = await fetch(`${server.url}/v1/uploads`, { method: 'POST', headers: { ...TUS, 'Upload-Length': String(2 * 1024 ** 3) } });
     assert.equal(tooBig.status, 413);
     assert.equal(((await tooBig.json()) as Problem).code, 'file_too_large');

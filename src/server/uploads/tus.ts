@@ -377,7 +377,22 @@ export function uploadRoutes(app: FastifyInstance, ream: Ream, options: UploadRo
       return sendProblem(reply, toProblem(ReamError.nonRetryable('validation_failed', `upload ${record.id} is complete`)));
     };
 
-    scope.route({ method: ['POST', 'OPTIONS'], url: UPLOADS_PATH, ...TENANT, schema: TUS_CREATE_SCHEMA, handler: passToTus });
+    scope.route({
+      method: ['POST', 'OPTIONS'],
+      url: UPLOADS_PATH,
+      ...TENANT,
+      schema: TUS_CREATE_SCHEMA,
+      handler(request, reply) {
+        // creation-with-upload whose body is longer than its Upload-Length: tus would make the
+        // upload, then refuse its bytes without saying where it is (no Location). Nothing is made.
+        const length = Number(request.headers['upload-length']);
+        const bringing = Number(request.headers['content-length']);
+        if (request.method === 'POST' && Number.isSafeInteger(length) && Number.isSafeInteger(bringing) && bringing > length) {
+          throw ReamError.nonRetryable('file_too_large', `the request brings ${bringing} bytes, more than its Upload-Length of ${length}`);
+        }
+        return passToTus(request, reply);
+      },
+    });
     scope.route<{ Params: { id: string } }>({
       method: ['HEAD', 'PATCH', 'DELETE', 'OPTIONS'],
       url: `${UPLOADS_PATH}/:id`,
