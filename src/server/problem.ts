@@ -37,11 +37,29 @@ function hasStatusCode(error: unknown): error is Error & { statusCode: number } 
   return error instanceof Error && typeof (error as { statusCode?: unknown }).statusCode === 'number';
 }
 
+interface SchemaError {
+  instancePath?: string;
+  keyword?: string;
+  params?: { type?: unknown };
+}
+
+/**
+ * Fastify's schema message, except where it misleads: a query parameter given twice arrives as
+ * an array, which Ajv calls "must be string" although each value was one.
+ */
+function validationMessage(error: Error & { validation?: unknown; validationContext?: unknown }): string {
+  const [first] = Array.isArray(error.validation) ? (error.validation as SchemaError[]) : [];
+  if (error.validationContext === 'querystring' && first?.keyword === 'type' && first.params?.type === 'string') {
+    return `querystring${first.instancePath ?? ''} is given more than once: give it once`;
+  }
+  return error.message;
+}
+
 /** Turns anything thrown into a problem. Unexpected errors say only "internal error": no stack, no message leak. */
 export function toProblem(error: unknown): Problem {
   let reamError: ReamError;
   if (error instanceof ReamError) reamError = error;
-  else if (error instanceof Error && 'validation' in error) reamError = new ReamError('validation_failed', error.message);
+  else if (error instanceof Error && 'validation' in error) reamError = new ReamError('validation_failed', validationMessage(error));
   else if (hasStatusCode(error)) reamError = fromHttpStatus(error.statusCode, error.message);
   else reamError = new ReamError('internal', 'internal error');
   const code = isErrorCode(reamError.code) ? reamError.code : 'internal';

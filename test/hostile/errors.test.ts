@@ -99,6 +99,11 @@ describe('every error, from every layer, is a problem with a stable code', () =>
     assert.match(head, /content-type: application\/problem\+json/i);
     assert.equal((JSON.parse(body) as { code: string }).code, 'validation_failed');
 
+    // A query parameter given twice arrives as an array: said so, not "must be string".
+    const twice = await raw(h, 'GET', '/v1/jobs?limit=1&limit=2', auth);
+    assertRawProblem(twice, 400, 'validation_failed', 'a query parameter given twice');
+    assert.match((JSON.parse(twice.body) as { detail: string }).detail, /limit is given more than once/);
+
     const huge = await raw(h, 'GET', '/v1/jobs', { ...auth, 'x-big': 'y'.repeat(64 * 1024) });
     assert.equal(huge.status, 431);
     assert.match(String(huge.headers['content-type']), /^application\/problem\+json/);
