@@ -89,3 +89,22 @@ void test('console: a file the server refuses is not offered a Retry, and Start 
   assert.equal(await item.getByRole('button', { name: /^Retry the upload/ }).count(), 0, 'no Retry for a refusal');
   await page.getByText(/Remove the 1 file the server refused to start the job\./).waitFor({ timeout: WAIT_MS });
 });
+
+void test('console: options typed as JSON before the pipelines have loaded are carried into the form, and what it cannot hold is said', { timeout: 90_000 }, async (t) => {
+  if (!requireOrSkip(t, browser !== undefined, `Chromium at ${CHROMIUM}`)) return;
+  const page = await openPage(browser, t);
+  let release: () => void = () => undefined;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  // The server's answer, held back until the user has typed: a slow link, made certain.
+  await page.route('**/v1/pipelines', async (route) => {
+    await held;
+    await route.continue();
+  });
+  await page.goto(`${server.url}/#/submit`);
+  await page.getByLabel('Options (JSON)').fill('{"chunkPages": 3, "ocr": "never", "colour": "red"}');
+  release();
+  await page.getByLabel('chunkPages').waitFor({ timeout: WAIT_MS });
+  assert.equal(await page.getByLabel('chunkPages').inputValue(), '3');
+  assert.equal(await page.getByLabel('ocr', { exact: true }).inputValue(), 'never');
+  assert.match(await page.locator('#submit-error').textContent() ?? '', /colour are not options of extract/);
+});

@@ -10,7 +10,7 @@ import { snippetParts } from '../../ui/src/snippet.ts';
 import { MAX_SCROLL_PX, scrollScale } from '../../ui/src/scroll-scale.ts';
 import { anyFilter, describeFilters, filtersFromQuery, filtersToQuery, searchOptionsOf } from '../../ui/src/search-filters.ts';
 import { href, parseRoute } from '../../ui/src/routes.ts';
-import { fieldsOf, optionsOf } from '../../ui/src/option-form.ts';
+import { fieldsOf, optionsOf, valuesOf } from '../../ui/src/option-form.ts';
 import { EXTRACT_OPTIONS_SCHEMA, RULES_OPTIONS_SCHEMA } from '../../src/pipeline/option-schemas.ts';
 
 describe('snippetParts', () => {
@@ -170,6 +170,12 @@ describe('the option form of a pipeline\'s schema', () => {
     const template = '<ul>\n  {% for f in fields %}<li>{{ f }}</li>{% endfor %}\n</ul>\n';
     assert.deepEqual(optionsOf(fieldsOf(RULES_OPTIONS_SCHEMA), { rules: '[]', template }), { rules: [], template }, 'a template keeps its lines and indentation');
     assert.throws(() => optionsOf(fieldsOf(RULES_OPTIONS_SCHEMA), { rules: '[{bad' }), /rules must be JSON/);
+    // Options typed as JSON before the form existed: into its values and back, the same object.
+    const typed = { chunkPages: 10, index: false, ocr: 'always', ocrLanguages: ['eng', 'deu'] };
+    const carried = valuesOf(fields, { ...typed, colour: 'red' });
+    assert.deepEqual(carried.unknown, ['colour']);
+    assert.deepEqual(optionsOf(fields, carried.values), typed);
+    assert.deepEqual(optionsOf(fields, valuesOf(fields, { ocrLanguages: 'eng+fra' }).values), { ocrLanguages: 'eng+fra' });
   });
 });
 

@@ -111,3 +111,23 @@ export function optionsOf(fields: readonly OptionField[], values: FormValues): J
   }
   return options;
 }
+
+/**
+ * The form's values for an options object (what {@link optionsOf} reads back to it), and the
+ * keys it has that the form has no field for. Options typed as JSON before the server said which
+ * fields a pipeline has are carried into its form with this.
+ */
+export function valuesOf(fields: readonly OptionField[], options: JsonObject): { values: FormValues; unknown: string[] } {
+  const byKey = new Map(fields.map((field) => [field.key, field]));
+  const values: FormValues = {};
+  const unknown: string[] = [];
+  for (const [key, value] of Object.entries(options)) {
+    const field = byKey.get(key);
+    if (field === undefined) unknown.push(key);
+    else if (typeof value === 'string' && field.kind !== 'json') values[key] = value;
+    else if (typeof value === 'string' && field.textAllowed === true) values[key] = value;
+    else if (field.kind === 'json' || typeof value === 'object') values[key] = JSON.stringify(value);
+    else values[key] = String(value);
+  }
+  return { values, unknown };
+}

@@ -6,7 +6,7 @@ import { SheetPicker } from '../components/SheetPicker.tsx';
 import { estimateText } from '../estimate-text.ts';
 import { chosenFiles, droppedFiles } from '../folder-files.ts';
 import { bytes, messageOf, plural } from '../format.ts';
-import { fieldsOf, optionsOf, type FormValues } from '../option-form.ts';
+import { fieldsOf, optionsOf, valuesOf, type FormValues } from '../option-form.ts';
 import { navigate } from '../router.ts';
 import { useUploads } from '../upload-queue.ts';
 
@@ -56,6 +56,21 @@ export function Submit({ client }: { client: ReamClient }) {
   const schema = pipelines.find((candidate) => candidate.name === pipeline)?.optionsSchema ?? { type: 'object' };
   const fields = fieldsOf(schema);
   const formValues = values[pipeline] ?? {};
+
+  // Options typed as JSON before the server said which fields the pipeline has: its form takes
+  // them over (the JSON box goes), and what it cannot hold is said, not dropped unseen.
+  useEffect(() => {
+    if (fields.length === 0 || options.trim() === '') return;
+    try {
+      const carried = valuesOf(fields, parseOptions(options));
+      setValues((previous) => ({ ...previous, [pipeline]: { ...carried.values, ...(previous[pipeline] ?? {}) } }));
+      setOptions('');
+      if (carried.unknown.length > 0) setError(`Options ${carried.unknown.join(', ')} are not options of ${pipeline} and were left out`);
+    } catch (failure) {
+      setError(`The options typed as JSON do not read (${messageOf(failure)}): enter them again in the form`);
+      setOptions('');
+    }
+  }, [pipelines]);
 
   // What the job would reserve, asked again as files are stored and the pipeline and options
   // change: the stored documents' pages counted by the server, a page for each file still uploading.
