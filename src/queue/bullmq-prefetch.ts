@@ -67,11 +67,8 @@ export class Prefetcher {
    * only proves ownership of one job's lock, so sharing it across jobs lets no one in).
    */
   keep(answer: unknown, from: Omit<Prefetched, 'job'>): void {
-    // BullMQ answers [job hash, job id, rate-limit delay, next delayed time], no hash when empty.
-    if (!Array.isArray(answer) || !answer[0]) return;
-    const [json, id] = answer as [JobJson, string];
-    const job = Job.fromJSON<TaskData, unknown, string>(this.#options.workerOf(from.kind, from.leaseMs), json, id);
-    const entry = { ...from, job };
+    const entry = this.#entryOf(answer, from);
+    if (!entry) return;
     if (this.#closed) {
       this.#return([entry]);
       return;
@@ -81,6 +78,23 @@ export class Prefetcher {
     if (entries) entries.push(entry);
     else this.#byKey.set(key, [entry]);
     this.#timer ??= setTimeout(() => this.#expire(), this.#holdMs);
+  }
+
+  /**
+   * Gives back at once the job `moveToCompleted` fetched: the completion released a flow parent,
+   * which may have to go before it (the next claim ranks the queues again).
+   */
+  giveBackNow(answer: unknown, from: Omit<Prefetched, 'job'>): void {
+    const entry = this.#entryOf(answer, from);
+    if (entry) this.#return([entry]);
+  }
+
+  #entryOf(answer: unknown, from: Omit<Prefetched, 'job'>): Prefetched | undefined {
+    // BullMQ answers [job hash, job id, rate-limit delay, next delayed time], no hash when empty.
+    if (!Array.isArray(answer) || !answer[0]) return undefined;
+    const [json, id] = answer as [JobJson, string];
+    const job = Job.fromJSON<TaskData, unknown, string>(this.#options.workerOf(from.kind, from.leaseMs), json, id);
+    return { ...from, job };
   }
 
   /** The oldest job kept under `leaseMs` for one of `kinds` (any kind when undefined). */

@@ -205,8 +205,14 @@ export class BullmqQueue implements TaskQueue {
     const fetchedAt = Date.now();
     const next = await this.#moves.move(job, 'completed', task.leaseToken, () => job.moveToCompleted(null, task.leaseToken, fetchNext));
     if (next === LOST) return false;
-    if (fetchNext) this.#prefetch.keep(next, { kind: task.kind, token: task.leaseToken, leaseMs: lease.leaseMs, fetchedAt });
-    await this.#childEnded(job);
+    const released = await this.#childEnded(job);
+    if (fetchNext) {
+      const from = { kind: task.kind, token: task.leaseToken, leaseMs: lease.leaseMs, fetchedAt };
+      // A released parent (a document's merge) is ranked against the fetched job by the next
+      // claim, not served after it: the document finishes before later documents' chunks run.
+      if (released) this.#prefetch.giveBackNow(next, from);
+      else this.#prefetch.keep(next, from);
+    }
     return true;
   }
 
@@ -306,11 +312,12 @@ export class BullmqQueue implements TaskQueue {
   }
 
   /** A flow child ended: its parent may be claimable now (BullMQ released it if it was the last). */
-  async #childEnded(job: TaskJob): Promise<void> {
+  /** True when the child's end released its parent. */
+  async #childEnded(job: TaskJob): Promise<boolean> {
     const parent = parentOf(job);
-    if (!parent) return;
+    if (!parent) return false;
     this.#wakeups.notify();
-    await this.#records.childEnded(parent);
+    return this.#records.childEnded(parent);
   }
 
   async #listen(): Promise<void> {

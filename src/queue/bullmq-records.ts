@@ -69,7 +69,8 @@ return 1`;
 /**
  * KEYS: the parent's records, counts. ARGV: parent task id, its BullMQ job id, BullMQ prefix,
  * ttl, work channel. A recorded `waiting` parent that BullMQ no longer keeps in its queue's
- * `waiting-children` set was released by its last child: it is `queued` now. Then wakes workers.
+ * `waiting-children` set was released by its last child: it is `queued` now (answers 2, else 1).
+ * Then wakes workers.
  */
 const PARENT = `${SET_STATUS}
 local record = redis.call('HGET', KEYS[1], ARGV[1])
@@ -77,6 +78,8 @@ if record then
   local status, queue = string.match(record, '^([^:]*):(.*)$')
   if status == 'waiting' and not redis.call('ZSCORE', ARGV[3] .. ':' .. queue .. ':waiting-children', ARGV[2]) then
     setStatus(KEYS[1], KEYS[2], ARGV[1], 'queued', queue, ARGV[4])
+    redis.call('PUBLISH', ARGV[5], '[]')
+    return 2
   end
 end
 redis.call('PUBLISH', ARGV[5], '[]')
@@ -222,8 +225,9 @@ export class TaskRecords {
   }
 
   /** A flow child ended: records its parent as queued if BullMQ released it, and wakes workers. */
-  async childEnded(parent: { id: string; jobId: string; bullmqJobId: string }): Promise<void> {
-    await this.#redis.reamParent(
+  /** True when this child's end released its parent (it is `queued` now). */
+  async childEnded(parent: { id: string; jobId: string; bullmqJobId: string }): Promise<boolean> {
+    const answer = await this.#redis.reamParent(
       this.#keys.jobRecords(parent.jobId),
       this.#keys.jobCounts(parent.jobId),
       parent.id,
@@ -232,6 +236,7 @@ export class TaskRecords {
       this.#ttlMs,
       this.#keys.workChannel,
     );
+    return answer === 2;
   }
 
   /** The job's tasks recorded queued or waiting, parents (waiting) first: what a cancel removes. */

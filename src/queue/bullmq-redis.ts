@@ -19,6 +19,8 @@ export interface QueueHead {
   waiting: boolean;
   /** The best BullMQ priority number in the prioritized set, if any. */
   bestPriority: number | undefined;
+  /** The BullMQ id of the prioritized set's first job, if any. */
+  bestId: string | undefined;
   /** A delayed job is due (the next claim on this queue promotes it). */
   delayedDue: boolean;
 }
@@ -89,6 +91,7 @@ export class BullmqRedis {
         queueName,
         waiting: waitLength > 0,
         bestPriority: score === undefined ? undefined : Math.floor(Number(score) / 2 ** 32),
+        bestId: prioritized[0],
         delayedDue: due.length > 0,
       };
     });
@@ -98,6 +101,9 @@ export class BullmqRedis {
    * The order in which a claim without one kind tries queues: by the best task at each head,
    * un-prioritized BullMQ entries first (BullMQ serves them first within their queue), then by
    * BullMQ priority, then queues with a due delayed task; queues with nothing claimable drop out.
+   * Heads of one priority go oldest task first, as the SQL queue's `run_at` order does: a
+   * document's merge, made when the document was inspected, before the chunks of documents
+   * inspected after it (otherwise no document finished until every chunk of the job had run).
    */
   async claimOrder(kinds: readonly string[]): Promise<string[]> {
     if (kinds.length <= 1) return [...kinds];
@@ -109,9 +115,22 @@ export class BullmqRedis {
       if (head.bestPriority !== undefined) return head.bestPriority;
       return head.delayedDue ? Number.MAX_SAFE_INTEGER : Infinity;
     };
-    return [...kinds.keys()]
-      .filter((i) => rankOf(i) !== Infinity)
-      .sort((a, b) => rankOf(a) - rankOf(b))
-      .map((i) => kinds[i] as string);
+    const ranked = [...kinds.keys()].filter((i) => rankOf(i) !== Infinity).sort((a, b) => rankOf(a) - rankOf(b));
+    const tied = ranked.filter((i) => rankOf(i) === rankOf(ranked[0] ?? -1) && heads[i]?.waiting === false && heads[i]?.bestId !== undefined);
+    if (tied.length > 1) {
+      const created = await this.#createdAt(tied.map((i) => [heads[i]?.queueName ?? '', heads[i]?.bestId ?? '']));
+      const createdOf = new Map(tied.map((i, n) => [i, created[n] ?? Infinity]));
+      const first = [...tied].sort((a, b) => (createdOf.get(a) ?? Infinity) - (createdOf.get(b) ?? Infinity));
+      ranked.splice(0, tied.length, ...first);
+    }
+    return ranked.map((i) => kinds[i] as string);
+  }
+
+  /** BullMQ's creation time (`timestamp`) of each (queue, job id); Infinity for one gone meanwhile. */
+  async #createdAt(jobs: ReadonlyArray<readonly [string, string]>): Promise<number[]> {
+    const pipeline = this.#redis.pipeline();
+    for (const [queueName, id] of jobs) pipeline.hget(this.#keys.bullmq(queueName, id), 'timestamp');
+    const stamps = (await execAll(pipeline)) as Array<string | null>;
+    return stamps.map((stamp) => (stamp !== null && Number.isFinite(Number(stamp)) ? Number(stamp) : Infinity));
   }
 }

@@ -228,6 +228,25 @@ const cases: ConformanceCase<Subject>[] = [
     },
   },
   {
+    name: 'a released flow parent goes before tasks of its priority made after it (a document finishes before later documents\' chunks run)',
+    async run({ queue }) {
+      const first = task({ kind: 'merge', payload: 'first' });
+      const firstChild = task({ kind: 'extract' });
+      await queue.enqueueFlow(first, [firstChild]);
+      await sleep(5); // later documents are inspected later
+      const later = task({ kind: 'merge', payload: 'later' });
+      const laterChildren = [task({ kind: 'extract' }), task({ kind: 'extract' }), task({ kind: 'extract' })];
+      await queue.enqueueFlow(later, laterChildren);
+      const child = await claimOrFail(queue);
+      assert.equal(child.id, firstChild.id, 'tasks of one priority: the oldest first');
+      await queue.complete(child);
+      const next = await claimOrFail(queue);
+      assert.equal(next.id, first.id, 'the first document\'s merge, not a later document\'s chunk');
+      await queue.complete(next);
+      assert.deepEqual(new Set(await drain(queue)), new Set([...laterChildren.map((t) => t.id), later.id]));
+    },
+  },
+  {
     name: 'a flow child that fails for good releases its parent',
     async run({ queue }) {
       const parent = task({ kind: 'merge' });
