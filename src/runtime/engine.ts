@@ -7,7 +7,7 @@ import type { Readable } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BlobFiles } from '../blobs/local-copy.ts';
-import type { BlobStore, PutOptions } from '../blobs/port.ts';
+import type { BlobStore } from '../blobs/port.ts';
 import type { EventBus, EventFilter, EventListener } from '../events/port.ts';
 import type { EventType, Progress, ReamEvent } from '../events/types.ts';
 import type { JsonObject } from '../json.ts';
@@ -20,7 +20,7 @@ import type { Formats } from '../formats/registry.ts';
 import { AbortRegistry } from './engine/abort-registry.ts';
 import { JobEvents, type EventFields, type EventJob } from './engine/job-events.ts';
 import { JobInputCheck, type CheckedJob, type CreateJobInput } from './engine/job-input.ts';
-import { JobIntake, type AddedDocument, type DocumentToAdd, type FileInput } from './engine/job-intake.ts';
+import { JobIntake, type AddedDocument, type DocumentToAdd, type FileInput, type StoreOptions } from './engine/job-intake.ts';
 import { JobLifecycle } from './engine/job-lifecycle.ts';
 import { recoverJobs } from './engine/recovery.ts';
 import { scheduleDocuments } from './engine/task-scheduling.ts';
@@ -282,7 +282,7 @@ export class Engine {
     source: Readable | AsyncIterable<Uint8Array>,
     name: string,
     tenantId: string = DEFAULT_TENANT,
-    options: PutOptions & { mediaType?: string } = {},
+    options: StoreOptions = {},
   ): Promise<DocumentRecord> {
     return this.#intake.storeDocument(source, name, tenantId, options);
   }

@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import { sniffStream, type OnRefuse } from '../formats/sniff-stream.ts';
 import type { DocumentRecord } from '../store/port.ts';
 import type { Engine } from './engine.ts';
+import { DEFAULT_TENANT } from '../store/port.ts';
 
 export interface StoreDocumentOptions {
   /** The owner. Default `local`. */
@@ -17,6 +18,11 @@ export interface StoreDocumentOptions {
    * document with that code, as for a file read from a path).
    */
   onRefuse?: OnRefuse;
+  /**
+   * Counts the bytes against the tenant's storage quota once they have all come, one store at a
+   * time per tenant (`quota_exceeded`; nothing is stored). Not for a caller already within it.
+   */
+  storageQuota?: boolean;
 }
 
 /**
@@ -31,8 +37,10 @@ export async function storeDocument(
   options: StoreDocumentOptions = {},
 ): Promise<DocumentRecord> {
   const { mediaType, body } = await sniffStream(stream, name, options.onRefuse ?? 'drain');
-  return engine.storeDocument(body, name, options.tenantId, {
+  const { tenantId = DEFAULT_TENANT } = options;
+  return engine.storeDocument(body, name, tenantId, {
     mediaType,
+    ...(options.storageQuota === true ? { within: (bytes, publish) => engine.settings.credits.withinStorageQuota(tenantId, bytes, publish) } : {}),
     ...(options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes }),
     ...(options.expectedSha256 === undefined ? {} : { expectedSha256: options.expectedSha256 }),
   });

@@ -82,9 +82,9 @@ export async function submitJob(engine: Engine, uploads: UploadRecords, input: S
   for await (const file of files) {
     if ('path' in file) {
       const source = file.source ?? file.path;
-      stored(await storeDocument(engine, await openFileStream(file.path), source, { tenantId, onRefuse: 'keep' }), source);
+      stored(await storeDocument(engine, await openFileStream(file.path), source, { tenantId, onRefuse: 'keep', storageQuota: true }), source);
     } else if ('stream' in file) {
-      stored(await storeDocument(engine, file.stream, file.name, { tenantId, onRefuse: 'keep' }), file.name);
+      stored(await storeDocument(engine, file.stream, file.name, { tenantId, onRefuse: 'keep', storageQuota: true }), file.name);
     } else if ('documentId' in file) {
       const doc = await engine.ports.store.getDocument(file.documentId);
       if (!doc || doc.tenantId !== tenantId) throw ReamError.nonRetryable('not_found', `no document ${file.documentId}`);
@@ -101,9 +101,12 @@ export async function submitJob(engine: Engine, uploads: UploadRecords, input: S
   const pipeline = engine.buildPipeline(jobInput.pipeline ?? 'extract', checked.options);
   // Documents without a record (none in practice) are reserved as a page each.
   const pages = engine.pageCounts.reservedPages(records, pipeline) + (docs.length - records.length);
-  const estimate = await credits.admit({ tenantId, documents: docs.length, pages, options: checked.options });
-  // Announced once its documents are attached: `job.queued` then counts them.
-  const { job, created } = await engine.createOrFindJob({ ...jobInput, tenantId }, checked, false);
+  // Admitted and made one at a time per tenant with job quotas: submits at once each see the others.
+  const { estimate, job, created } = await credits.withinJobQuotas(tenantId, async () => {
+    const admitted = await credits.admit({ tenantId, documents: docs.length, pages, options: checked.options, newJob: true });
+    // Announced once its documents are attached: `job.queued` then counts them.
+    return { estimate: admitted, ...(await engine.createOrFindJob({ ...jobInput, tenantId }, checked, false)) };
+  });
   // The same key sent twice at once: the other request made the job and attaches its files.
   // This one answers it as a repeat, and must neither reserve for it, nor add to it, nor (on a
   // failure here) cancel or delete it.

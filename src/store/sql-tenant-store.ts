@@ -135,7 +135,9 @@ export function sqlTenantStore(kysely: Kysely<unknown>): TenantStore {
     async tenantUsage(tenantId, since) {
       const pages = await db.selectFrom('job_documents')
         .innerJoin('jobs', 'jobs.id', 'job_documents.job_id')
-        .select((eb) => eb.fn.coalesce(eb.fn.sum<number | string>('job_documents.pages_total'), sql<number>`0`).as('pages'))
+        // A document not read yet counts a page (it will read at least one): submits made one
+        // after another before any was read are held to the quota too.
+        .select(sql<number | string>`coalesce(sum(case when job_documents.pages_total is null and job_documents.status in ('queued', 'running') then 1 else coalesce(job_documents.pages_total, 0) end), 0)`.as('pages'))
         .where('jobs.tenant_id', '=', tenantId)
         .where('jobs.created_at', '>=', since)
         .executeTakeFirstOrThrow();

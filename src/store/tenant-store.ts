@@ -50,7 +50,7 @@ export interface TenantQuotas {
 
 /** What the quotas are measured against, counted from the records (never a counter to drift). */
 export interface TenantUsage {
-  /** Pages known of the tenant's jobs created at or after `since`. */
+  /** Pages of the tenant's jobs created at or after `since`: those read, and one for each document still to be read. */
   pagesSince: number;
   unfinishedJobs: number;
   storageBytes: number;

@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { test } from 'node:test';
 import { createReam } from '../../src/runtime/create-ream.ts';
 import { CreditKeeper, creditKeys } from '../../src/runtime/credits/credit-keeper.ts';
@@ -202,7 +203,8 @@ test('quotas: concurrent jobs, pages per day and storage are refused with the nu
 
       await ream.tenants.setQuotas('a', { pagesPerDay: 1 });
       const pages = await rejectsWithCode(ream.submit({ tenantId: 'a', files: [pdf, other] }), 'quota_exceeded');
-      assert.deepEqual(pages.details, { quota: 'pagesPerDay', limit: 1, used: 0, needed: 2 });
+      // The job of `a` made above, not read yet (no work here), counts a page.
+      assert.deepEqual(pages.details, { quota: 'pagesPerDay', limit: 1, used: 1, needed: 2 });
 
       const stored = (await ream.tenants.tenant('a')).usage.storageBytes;
       assert.ok(stored > 0);
@@ -216,6 +218,37 @@ test('quotas: concurrent jobs, pages per day and storage are refused with the nu
     }
   });
 });
+
+for (const mode of MODES) {
+  test(`quotas hold against submits and stores sent at once (${mode})`, async (t) => {
+    if (!modeAvailable(t, mode)) return;
+    await withDir(async (dir) => {
+      const pdf = join(dir, 'one.pdf');
+      await writeFile(pdf, await makePdf({ pages: ['one'] }));
+      await withModeReam(mode, { work: false }, async ({ ream }) => {
+        const outcomes = async (runs: Array<Promise<unknown>>): Promise<{ made: number; refused: string[] }> => {
+          const settled = await Promise.allSettled(runs);
+          const refused = settled.flatMap((s) => (s.status === 'rejected' ? [String((s.reason as { details?: { quota?: string } }).details?.quota)] : []));
+          return { made: settled.length - refused.length, refused };
+        };
+        const five = (): Array<Promise<unknown>> => Array.from({ length: 5 }, () => ream.submit({ tenantId: 'a', files: [pdf] }));
+
+        await ream.tenants.setQuotas('a', { concurrentJobs: 2 });
+        assert.deepEqual(await outcomes(five()), { made: 2, refused: ['concurrentJobs', 'concurrentJobs', 'concurrentJobs'] });
+        await ream.tenants.setQuotas('a', { pagesPerDay: 4 });
+        assert.deepEqual(await outcomes(five()), { made: 2, refused: ['pagesPerDay', 'pagesPerDay', 'pagesPerDay'] }, 'two pages were left of four');
+
+        const files = await Promise.all(['A', 'B', 'C', 'D'].map(async (letter) => Buffer.from(await makePdf({ pages: [`stored at once ${letter}`] }))));
+        const size = Math.max(...files.map((bytes) => bytes.length));
+        const stored = (await ream.tenants.tenant('a')).usage.storageBytes;
+        await ream.tenants.setQuotas('a', { storageBytes: stored + 2 * size + Math.floor(size / 2) });
+        const stores = files.map((bytes, i) => ream.storeDocument(Readable.from([bytes]), `at-once-${i}.pdf`, { tenantId: 'a', storageQuota: true }));
+        assert.deepEqual(await outcomes(stores), { made: 2, refused: ['storageBytes', 'storageBytes'] });
+        assert.ok((await ream.tenants.tenant('a')).usage.storageBytes <= stored + 2 * size + Math.floor(size / 2), 'within the quota');
+      });
+    });
+  });
+}
 
 const pgUnavailable = await postgresUnavailable();
 

@@ -16,7 +16,10 @@ export interface CreditSettings {
 }
 
 /** The records a keeper reads and writes. */
-export type CreditRecords = Pick<Store, 'appendCredit' | 'listCredits' | 'findCredit' | 'getQuotas' | 'tenantUsage' | 'creditBalance' | 'listJobDocuments' | 'getDocumentResult' | 'listChunkResults'>;
+export type CreditRecords = Pick<
+  Store,
+  'appendCredit' | 'listCredits' | 'findCredit' | 'getQuotas' | 'tenantUsage' | 'creditBalance' | 'listJobDocuments' | 'getDocumentResult' | 'listChunkResults' | 'withContentLock'
+>;
 
 /** What a submit is about to ask for. */
 export interface Admission {
@@ -26,6 +29,8 @@ export interface Admission {
   /** Pages of the job when they were counted beforehand (an estimate's counts); default one per document. */
   pages?: number;
   options: JsonObject;
+  /** A job about to be made (not a retry of one): it must fit the concurrent-jobs quota too. */
+  newJob?: boolean;
 }
 
 /** The estimate a job is admitted with: what its reservation holds. */
@@ -93,6 +98,30 @@ export class CreditKeeper {
     this.#checkStorage(quotas, stored + ((await unfinishedBytes?.()) ?? 0), incomingBytes);
   }
 
+  /**
+   * {@link checkStorage}, then `storeIt`, one at a time per tenant across the deployment when the
+   * tenant has a storage quota: two stores that each fit alone cannot both pass the check before
+   * the other is counted. (The lock of a key no content hash has, a colon: as content locks are.)
+   */
+  async withinStorageQuota<T>(tenantId: string, incomingBytes: number, storeIt: () => Promise<T>): Promise<T> {
+    if ((await this.#store.getQuotas(tenantId)).storageBytes === undefined) return storeIt();
+    return this.#store.withContentLock(`storage-quota:${tenantId}`, async () => {
+      await this.checkStorage(tenantId, incomingBytes);
+      return storeIt();
+    });
+  }
+
+  /**
+   * `makeJob` (the admission of a new job and its making) one at a time per tenant across the
+   * deployment when the tenant has a pages-per-day or concurrent-jobs quota: submits sent at once
+   * are each checked against the usage of the others.
+   */
+  async withinJobQuotas<T>(tenantId: string, makeJob: () => Promise<T>): Promise<T> {
+    const quotas = await this.#store.getQuotas(tenantId);
+    if (quotas.pagesPerDay === undefined && quotas.concurrentJobs === undefined) return makeJob();
+    return this.#store.withContentLock(`job-quotas:${tenantId}`, makeJob);
+  }
+
   #checkStorage(quotas: TenantQuotas, used: number, incoming: number): void {
     if (quotas.storageBytes === undefined) return;
     // At the limit nothing more goes in; under it, an upload of unknown size (0) may.
@@ -108,9 +137,14 @@ export class CreditKeeper {
   async admit(admission: Admission): Promise<Estimate> {
     const estimate = this.estimate(admission);
     const quotas = await this.#store.getQuotas(admission.tenantId);
-    if (quotas.pagesPerDay !== undefined) {
-      const used = (await this.#store.tenantUsage(admission.tenantId, startOfDay(Date.now()))).pagesSince;
-      if (used + estimate.pages > quotas.pagesPerDay) throw quotaExceeded('pagesPerDay', quotas.pagesPerDay, used, estimate.pages, 'pages per day');
+    const checksConcurrency = admission.newJob === true && quotas.concurrentJobs !== undefined;
+    if (quotas.pagesPerDay !== undefined || checksConcurrency) {
+      const usage = await this.#store.tenantUsage(admission.tenantId, startOfDay(Date.now()));
+      if (checksConcurrency && quotas.concurrentJobs !== undefined && usage.unfinishedJobs + 1 > quotas.concurrentJobs) {
+        throw quotaExceeded('concurrentJobs', quotas.concurrentJobs, usage.unfinishedJobs, 1, 'too many unfinished jobs');
+      }
+      const used = usage.pagesSince;
+      if (quotas.pagesPerDay !== undefined && used + estimate.pages > quotas.pagesPerDay) throw quotaExceeded('pagesPerDay', quotas.pagesPerDay, used, estimate.pages, 'pages per day');
     }
     if (this.enabled && estimate.credits > 0) {
       const balance = await this.#store.creditBalance(admission.tenantId);

@@ -50,7 +50,7 @@ export function checkQuotas(value: unknown): TenantQuotas {
  * The tenant administration behind `GET/POST/PUT /v1/tenants…` and `ream tenants`: accounts,
  * grants (each one written to the audit log as `credits.grant`), quotas and the ledger.
  */
-export function tenantAccounts(store: Store, credits: Pick<CreditKeeper, 'prices' | 'checkStorage'>): TenantAccounts {
+export function tenantAccounts(store: Store, credits: Pick<CreditKeeper, 'prices' | 'checkStorage' | 'withinStorageQuota'>): TenantAccounts {
   async function account(tenantId: string, balance?: number, quotas?: TenantQuotas): Promise<TenantAccount> {
     const now = Date.now();
     const usage = await store.tenantUsage(tenantId, now - (now % DAY_MS));
@@ -64,11 +64,7 @@ export function tenantAccounts(store: Store, credits: Pick<CreditKeeper, 'prices
   return {
     prices: credits.prices,
     checkStorage: (tenantId, incomingBytes, unfinishedBytes) => credits.checkStorage(tenantId, incomingBytes, unfinishedBytes),
-    // The lock of a key no content hash has (a colon): deployment-wide, as content locks are.
-    withinStorageQuota: (tenantId, incomingBytes, storeIt) => store.withContentLock(`storage-quota:${tenantId}`, async () => {
-      await credits.checkStorage(tenantId, incomingBytes);
-      return storeIt();
-    }),
+    withinStorageQuota: (tenantId, incomingBytes, storeIt) => credits.withinStorageQuota(tenantId, incomingBytes, storeIt),
     tenant: (tenantId) => account(tenantId),
     async listTenants() {
       const known = await store.listTenants();

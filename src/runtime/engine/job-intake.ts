@@ -37,6 +37,18 @@ export interface IntakeParts {
 }
 
 /** Documents in: stored (content-addressed, per tenant), attached to jobs, scheduled. */
+/** How a stored document's bytes, counted once they have all come, are published (e.g. under a tenant's storage quota). */
+export type PublishWithin = (bytes: number, publish: () => Promise<void>) => Promise<void>;
+
+const publishAtOnce: PublishWithin = (_bytes, publish) => publish();
+
+export interface StoreOptions extends PutOptions {
+  /** Default: one picked by the name's extension. */
+  mediaType?: string;
+  /** Wraps the publishing of the bytes (placing the blob, recording the document). Default: at once. */
+  within?: PublishWithin;
+}
+
 export class JobIntake {
   readonly #parts: IntakeParts;
 
@@ -53,9 +65,9 @@ export class JobIntake {
     source: Readable | AsyncIterable<Uint8Array>,
     name: string,
     tenantId: string = DEFAULT_TENANT,
-    options: PutOptions & { mediaType?: string } = {},
+    options: StoreOptions = {},
   ): Promise<DocumentRecord> {
-    const { mediaType, ...put } = options;
+    const { mediaType, within = publishAtOnce, ...put } = options;
     const { store, blobs } = this.#parts;
     const base = basename(name);
     let stored: DocumentRecord | undefined;
@@ -63,7 +75,7 @@ export class JobIntake {
     // document's blob does (see removeDocument): the record never points at a removed blob.
     await blobs.put(source, {
       ...put,
-      publish: (blob, place) => store.withContentLock(blob.sha256, async () => {
+      publish: (blob, place) => within(blob.size, () => store.withContentLock(blob.sha256, async () => {
         await place();
         stored = await store.putDocument(
           {
@@ -77,7 +89,7 @@ export class JobIntake {
           },
           Date.now(),
         );
-      }),
+      })),
     });
     if (!stored) throw new Error('the blob store did not publish the blob');
     return stored;

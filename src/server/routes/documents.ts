@@ -64,7 +64,8 @@ async function storeEachPart(ream: Ream, request: FastifyRequest, maxFileBytes: 
     const name = sanitizeFileName(part.filename, `file-${items.length + 1}`);
     // A part over the size limit is cut short by the parser: refuse it rather than store half a file.
     file.once('limit', () => file.destroy(ReamError.nonRetryable('file_too_large', `file "${name}" is over the size limit`)));
-    const doc = await ream.storeDocument(file, name, { tenantId: principalOf(request).tenantId, maxBytes: maxFileBytes, onRefuse: 'drain' });
+    // Counted against the storage quota when its bytes have come: requests sent at once each fit alone.
+    const doc = await ream.storeDocument(file, name, { tenantId: principalOf(request).tenantId, maxBytes: maxFileBytes, onRefuse: 'drain', storageQuota: true });
     countUploadBytes(ream, 'documents', doc.size);
     items.push(view(doc));
   }
