@@ -1,0 +1,20 @@
+// Whether an unexpected error is a service ream depends on (PostgreSQL, Redis) not answering,
+// rather than a fault of ream's: the client then gets 503 `unavailable` (retry later), not 500
+// `internal`. Its message stays out of the answer (it names hosts); the log keeps it.
+
+/** Node's socket errors of a peer that is down, unreachable or gone mid-request. */
+const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+/** PostgreSQL's SQLSTATEs of a server shutting down or refusing connections (57P01–03). */
+const POSTGRES_DOWN = new Set(['57P01', '57P02', '57P03']);
+/** node-postgres and ioredis say so in words only. */
+const DOWN_WORDS = /^(Connection terminated|timeout exceeded when trying to connect|Connection is closed|Client has encountered a connection error)/;
+
+export function isServiceDown(error: unknown, depth = 0): boolean {
+  if (!(error instanceof Error) || depth > 3) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && (SOCKET_CODES.has(code) || POSTGRES_DOWN.has(code) || code.startsWith('08'))) return true;
+  if (error.name === 'MaxRetriesPerRequestError' || DOWN_WORDS.test(error.message)) return true;
+  // Node answers a host with several addresses with an AggregateError of each attempt.
+  if (error instanceof AggregateError && error.errors.some((inner) => isServiceDown(inner, depth + 1))) return true;
+  return isServiceDown(error.cause, depth + 1);
+}
