@@ -378,7 +378,16 @@ export class DocumentTasks {
       ...(usage.calls + usage.cachedCalls > 0 ? { usage } : {}),
     };
     // Before the document ends: deleting the job then finds every report blob it must remove.
-    await store.putJobArtifacts(scope.job.id, reportBlobs(output));
+    const artifacts = reportBlobs(output);
+    await store.putJobArtifacts(scope.job.id, artifacts).catch(async (error: unknown) => {
+      if (await store.getJob(scope.job.id)) throw error; // else: its rows went with the job
+    });
+    if (!(await store.getJob(scope.job.id))) {
+      // Deleted while this merge ran (in another process): what it indexed and rendered after
+      // the deletion's own clean-up goes too; nothing is left naming a job that is gone.
+      await this.#engine.forgetDeletedJob(scope.job.tenantId, scope.job.id, artifacts);
+      return;
+    }
     await this.#finishDocument(scope.job, output);
     await scope.pipeline.onComplete?.(output);
   }

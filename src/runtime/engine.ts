@@ -332,6 +332,11 @@ export class Engine {
     return this.#lifecycle.retry(jobId);
   }
 
+  /** See {@link JobLifecycle.forgetDeleted}. */
+  forgetDeletedJob(tenantId: string, jobId: string, artifactBlobs: readonly string[]): Promise<void> {
+    return this.#lifecycle.forgetDeleted(tenantId, jobId, artifactBlobs);
+  }
+
   /** See {@link JobLifecycle.deleteJob}. */
   deleteJob(jobId: string): Promise<void> {
     return this.#lifecycle.deleteJob(jobId);

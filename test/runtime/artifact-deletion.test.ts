@@ -8,6 +8,9 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Ream } from '../../src/runtime/create-ream.ts';
 import { engineOf } from '../../src/runtime/internals.ts';
+import type { Analyzer } from '../../src/analyzers/port.ts';
+import { extractWith } from '../support/analyzers.ts';
+import { makePdf } from '../support/make-pdf.ts';
 import { MODES, modeAvailable, withModeReam } from '../support/modes.ts';
 
 let dir: string;
@@ -70,6 +73,35 @@ for (const mode of MODES) {
       // Retention's expiry deletes through the same path (the engine's deleteJob).
       await engineOf(ream).deleteJob(other.id);
       assert.deepEqual(await stored(other.blobs), [false, false, false]);
+    });
+  });
+}
+
+for (const mode of MODES) {
+  void test(`${mode}: a merge that ends after its job was deleted elsewhere leaves no search entry naming the job`, { timeout: 120_000 }, async (t) => {
+    if (!modeAvailable(t, mode)) return;
+    const pdf = join(dir, 'late-merge.pdf');
+    await writeFile(pdf, await makePdf({ pages: ['quokka lagoon census'] }));
+    // Another process deletes the job while this one merges, and its cancel has not come yet:
+    // the row goes from under the merge, which then indexes and records what it read.
+    let ream: Ream | undefined;
+    const deleting: Analyzer = {
+      name: 'deleting',
+      config: null,
+      analyze: () => Promise.resolve({}),
+      async finish(_chunks, merged, context) {
+        await engineOf(ream as Ream).ports.store.deleteJob(context.jobId ?? '');
+        return { fields: merged };
+      },
+    };
+    await withModeReam(mode, { pipelines: extractWith('late', deleting) }, async (opened) => {
+      ream = opened.ream;
+      const job = await opened.ream.submit({ pipeline: 'late', files: [pdf] });
+      for (let tries = 0; tries < 200 && (await opened.ream.getJob(job.id)) !== undefined; tries++) await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.equal(await opened.ream.getJob(job.id), undefined, 'deleted');
+      await new Promise((resolve) => setTimeout(resolve, 300)); // the merge's last steps
+      assert.deepEqual(await opened.ream.search('quokka', { filters: { jobId: job.id } }), [], 'no entry names the deleted job');
+      assert.equal((await opened.ream.search('quokka')).length, 1, 'the document itself stays searchable');
     });
   });
 }

@@ -256,7 +256,7 @@ export class JobLifecycle {
    * them), as do their search index entries. An unknown job is `not_found`.
    */
   async deleteJob(jobId: string): Promise<void> {
-    const { store, blobs } = this.#parts;
+    const { store } = this.#parts;
     const { tenantId } = await this.cancel(jobId);
     const jobDocuments = await store.listJobDocuments(jobId);
     const documentIds = jobDocuments.map((doc) => doc.documentId);
@@ -266,10 +266,20 @@ export class JobLifecycle {
     if (job) await store.keepDeletedJobPages({ jobId, tenantId, createdAt: job.createdAt, pages: jobDocuments.reduce((sum, doc) => sum + (doc.pagesTotal ?? 0), 0) });
     if (!(await store.deleteJob(jobId))) throw ReamError.nonRetryable('not_found', `no job ${jobId}`);
     this.#parts.events.forget(jobId);
-    // Its documents stay searchable (their pages belong to them), but no longer by this job's id.
-    await this.#parts.search.forgetJob(tenantId, jobId);
     // A document deleted while this job named it keeps its row until the last such job goes.
     await store.purgeDeletedDocuments(documentIds);
+    await this.forgetDeleted(tenantId, jobId, artifactBlobs);
+  }
+
+  /**
+   * What a deleted job leaves outside its records: its search entries and its report blobs. Also
+   * called by a merge that finished after the job was deleted (in another process), whose
+   * entries and reports came after the deletion removed the others.
+   */
+  async forgetDeleted(tenantId: string, jobId: string, artifactBlobs: readonly string[]): Promise<void> {
+    const { store, blobs } = this.#parts;
+    // Its documents stay searchable (their pages belong to them), but no longer by this job's id.
+    await this.#parts.search.forgetJob(tenantId, jobId);
     // Under the content's lock, as a document's deletion: a document or report of the same bytes
     // stored meanwhile either came first (the blob stays) or puts the blob back after.
     for (const sha256 of artifactBlobs) {
