@@ -73,7 +73,7 @@ export function registerTenantsCommand(program: Command): void {
       if (!granted.applied) process.stderr.write(`key ${flags.key ?? ''} was used already: nothing more granted\n`);
     });
 
-  located(tenants.command('quotas').description('replace a tenant\'s quotas (an absent one, or "none", is no limit)').argument('<tenant>'))
+  located(tenants.command('quotas').description('replace a tenant\'s quotas (an absent one, or "none", is no limit); audited as cli').argument('<tenant>'))
     .option('--pages-per-day <n>', 'pages of jobs submitted since midnight UTC', limit)
     .option('--concurrent-jobs <n>', 'jobs queued or running at once', limit)
     .option('--storage-bytes <n>', 'bytes of stored documents', limit)
@@ -84,7 +84,7 @@ export function registerTenantsCommand(program: Command): void {
           ...(typeof flags.pagesPerDay === 'number' ? { pagesPerDay: flags.pagesPerDay } : {}),
           ...(typeof flags.concurrentJobs === 'number' ? { concurrentJobs: flags.concurrentJobs } : {}),
           ...(typeof flags.storageBytes === 'number' ? { storageBytes: flags.storageBytes } : {}),
-        });
+        }, { subject: 'cli', role: 'admin', ip: null, status: 0 });
         return accounts.tenant(tenantId);
       }, true);
       process.stdout.write(`${line(account)}\n`);

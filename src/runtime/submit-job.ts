@@ -101,30 +101,31 @@ export async function submitJob(engine: Engine, uploads: UploadRecords, input: S
   const pipeline = engine.buildPipeline(jobInput.pipeline ?? 'extract', checked.options);
   // Documents without a record (none in practice) are reserved as a page each.
   const pages = engine.pageCounts.reservedPages(records, pipeline) + (docs.length - records.length);
-  // Admitted and made one at a time per tenant with job quotas: submits at once each see the others.
-  const { estimate, job, created } = await credits.withinJobQuotas(tenantId, async () => {
-    const admitted = await credits.admit({ tenantId, documents: docs.length, pages, options: checked.options, newJob: true });
+  // Admitted, made and given its documents one at a time per tenant with job quotas: submits
+  // sent at once each count the others' jobs and pages.
+  return credits.withinJobQuotas(tenantId, async () => {
+    const estimate = await credits.admit({ tenantId, documents: docs.length, pages, options: checked.options, newJob: true });
     // Announced once its documents are attached: `job.queued` then counts them.
-    return { estimate: admitted, ...(await engine.createOrFindJob({ ...jobInput, tenantId }, checked, false)) };
+    const { job, created } = await engine.createOrFindJob({ ...jobInput, tenantId }, checked, false);
+    // The same key sent twice at once: the other request made the job and attaches its files.
+    // This one answers it as a repeat, and must neither reserve for it, nor add to it, nor (on a
+    // failure here) cancel or delete it.
+    if (!created) return { job, repeat: true };
+    try {
+      // Exactly once per job (its key); a spend racing this one past the balance refuses it here.
+      await credits.reserve(job, estimate);
+    } catch (error) {
+      await engine.deleteJob(job.id).catch(() => undefined);
+      throw error;
+    }
+    try {
+      await engine.addDocuments(job.id, docs, true);
+    } catch (error) {
+      await engine.cancel(job.id).catch(() => undefined);
+      throw error;
+    }
+    return { job: (await engine.ports.store.getJob(job.id)) ?? job, repeat: false };
   });
-  // The same key sent twice at once: the other request made the job and attaches its files.
-  // This one answers it as a repeat, and must neither reserve for it, nor add to it, nor (on a
-  // failure here) cancel or delete it.
-  if (!created) return { job, repeat: true };
-  try {
-    // Exactly once per job (its key); a spend racing this one past the balance refuses it here.
-    await credits.reserve(job, estimate);
-  } catch (error) {
-    await engine.deleteJob(job.id).catch(() => undefined);
-    throw error;
-  }
-  try {
-    await engine.addDocuments(job.id, docs, true);
-  } catch (error) {
-    await engine.cancel(job.id).catch(() => undefined);
-    throw error;
-  }
-  return { job: (await engine.ports.store.getJob(job.id)) ?? job, repeat: false };
 }
 
 /**

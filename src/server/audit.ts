@@ -25,8 +25,8 @@ const AUDITED: Readonly<Record<string, string>> = {
   'POST /v1/workers/:id/pause': 'worker.pause',
   'POST /v1/workers/:id/resume': 'worker.resume',
   'POST /v1/workers/:id/drain': 'worker.drain',
-  'PUT /v1/tenants/:tenant/quotas': 'quotas.set',
-  // Grants are recorded by the grant itself (`credits.grant`, with amount and reason), CLI ones too.
+  // Grants and quotas are recorded by themselves (`credits.grant`, `quotas.set`, with their
+  // numbers, under the tenant they change), CLI ones too.
 };
 
 /** What a request was done to: its `:id`, or what a creation answered in `Location`. */

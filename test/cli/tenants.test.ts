@@ -59,6 +59,12 @@ test('ream tenants: grant, quotas, show, list and export work on a data dir; bad
     try {
       const grants = await audit.listAudit({ action: 'credits.grant', limit: 10 });
       assert.deepEqual(grants.map((g) => [g.tenantId, g.subject, (g.details as { amount: number }).amount]), [['acme', 'cli', 40], ['acme', 'cli', -5], ['other', 'cli', 3]]);
+      // Quotas too, under the tenant they changed, with the numbers before and after.
+      const quotas = await audit.listAudit({ action: 'quotas.set', limit: 10 });
+      assert.deepEqual(quotas.map((q) => [q.tenantId, q.subject, q.target, q.details]), [
+        ['acme', 'cli', 'acme', { quotas: { pagesPerDay: 100, storageBytes: 5000 }, before: {} }],
+        ['other', 'cli', 'other', { quotas: { storageBytes: 9 }, before: {} }],
+      ]);
     } finally {
       await audit.close();
     }

@@ -113,6 +113,11 @@ test('quotas: set by an admin, a submit past one is 429 with the limit and what 
   assert.deepEqual(listed.items.map((t) => t.tenantId).sort(), ['tenant-a', 'tenant-b']);
   const b = await json<Account>(await call('/v1/tenants/tenant-b', keys.admin), 200);
   assert.ok(b.usage.storageBytes > 0 && b.usage.pagesToday >= 2);
+  // Each change of quotas is audited under tenant-b (not the admin's tenant), with its numbers.
+  const audited = (await ream.listAudit({ action: 'quotas.set', tenantId: 'tenant-b', limit: 100 })).at(-1);
+  assert.deepEqual([audited?.target, audited?.role, audited?.status], ['tenant-b', 'admin', 200]);
+  assert.deepEqual((audited?.details as { quotas: unknown }).quotas, {}, 'the last change lifted every limit');
+  assert.ok(Object.keys((audited?.details as { before: object }).before).length > 0, 'and says which there were');
 });
 
 test('tenants are refused every admin route, whoever they name', async () => {

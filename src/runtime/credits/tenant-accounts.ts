@@ -27,6 +27,8 @@ export interface GrantInput {
 }
 
 const DAY_MS = 24 * 3600_000;
+/** Who a change made by a program through the library is audited as. */
+const LIBRARY: Granter = { subject: 'library', role: 'admin', ip: null, status: 0 };
 const EXPORT_PAGE = 1000;
 /** The longest quota value or grant accepted: beyond it, numbers lose integer precision. */
 const MAX_AMOUNT = Number.MAX_SAFE_INTEGER;
@@ -90,7 +92,12 @@ export function tenantAccounts(store: Store, credits: Pick<CreditKeeper, 'prices
       }
       return appended;
     },
-    setQuotas: (tenantId, quotas) => store.setQuotas(tenantId, quotas),
+    async setQuotas(tenantId, quotas, by = LIBRARY) {
+      const before = await store.getQuotas(tenantId);
+      await store.setQuotas(tenantId, quotas);
+      // Filed under the tenant whose limits changed (as a grant is), with both sets of numbers.
+      await store.appendAudit({ at: Date.now(), tenantId, ...by, action: 'quotas.set', target: tenantId, details: { quotas: { ...quotas }, before: { ...before } } });
+    },
     listCredits: (query) => store.listCredits(query),
     async *ledger(query) {
       let afterId = query.afterId;
@@ -122,7 +129,11 @@ export interface TenantAccounts {
   listTenants(): Promise<TenantAccount[]>;
   /** Adds (or, negative, removes) credits; audited. A repeat of `key` grants nothing more. */
   grantCredits(input: GrantInput): Promise<{ entry: CreditEntry; applied: boolean; balance: number }>;
-  setQuotas(tenantId: string, quotas: TenantQuotas): Promise<void>;
+  /**
+   * Replaces the tenant's quotas; audited (`quotas.set`, under that tenant, with the old and new
+   * numbers) as `by` (default: the subject `library`).
+   */
+  setQuotas(tenantId: string, quotas: TenantQuotas, by?: Granter): Promise<void>;
   /** Ledger entries, oldest first. */
   listCredits(query: CreditQuery): Promise<CreditEntry[]>;
   /** Every matching entry, oldest first, read a page at a time (an export: never the whole ledger in memory). */

@@ -137,7 +137,8 @@ export function tenantRoutes(app: FastifyInstance, ream: Ream): void {
       response: { 200: accountSchema, ...problemResponses },
     },
   }, async (request) => {
-    await ream.tenants.setQuotas(request.params.tenant, checkQuotas(request.body));
+    const principal = principalOf(request);
+    await ream.tenants.setQuotas(request.params.tenant, checkQuotas(request.body), { subject: principal.subject, role: principal.role, ip: request.ip, status: 200 });
     return ream.tenants.tenant(request.params.tenant);
   });
 
