@@ -6,12 +6,24 @@ import type { PageRange, ReadLimits } from './types.ts';
 export const HEAD_BYTES = 4096;
 
 /**
+ * `io_error` for a file that cannot be opened or read, saying why (Node's code and words) but
+ * not where: the path may be the server's own (its blob store, a local copy of an S3 object),
+ * which a tenant reading the job's errors has no business seeing. The caller knows the file.
+ */
+export function fileIoError(verb: 'open' | 'read', error: unknown): ReamError {
+  const words = error instanceof Error ? (error.message.split(', ')[0] ?? error.message) : String(error);
+  const code = (error as { code?: unknown } | null)?.code;
+  const reason = typeof code === 'string' && !words.startsWith(code) ? `${code}: ${words}` : words;
+  return new ReamError('io_error', `cannot ${verb} the file (${reason})`, { cause: error });
+}
+
+/**
  * Reads the size and the first {@link HEAD_BYTES} of `path`, refusing empty files
  * (`empty_file`) and files over `limits.maxBytes` (`file_too_large`) before anything parses them.
  */
 export async function readHead(path: string, limits: Pick<ReadLimits, 'maxBytes'>): Promise<{ head: Uint8Array; size: number }> {
   const handle = await open(path, 'r').catch((error: unknown) => {
-    throw new ReamError('io_error', `cannot open ${path}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw fileIoError('open', error);
   });
   try {
     const { size } = await handle.stat();
@@ -34,7 +46,7 @@ export async function checkFileSize(path: string, limits: Pick<ReadLimits, 'maxB
 /** The size of `path` in bytes (`io_error` if it cannot be read). */
 export async function fileSize(path: string): Promise<number> {
   const { size } = await stat(path).catch((error: unknown) => {
-    throw new ReamError('io_error', `cannot read ${path}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw fileIoError('read', error);
   });
   return size;
 }

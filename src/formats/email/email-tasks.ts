@@ -13,6 +13,7 @@ import { messageAttachments, writeAttachments, type UnpackInput } from './email-
 import { looksLikeEmail } from '../sniff.ts';
 import type { DocumentMetadata, TaskHandler } from '../types.ts';
 import type { WholeExtractInput, WholeExtractResult, WholeInspectInput, WholeInspectResult } from '../whole-document-format.ts';
+import { fileIoError } from '../file-checks.ts';
 
 /** Deeper MIME nesting than this is a hostile message, not mail. */
 const MAX_NESTING = 20;
@@ -20,7 +21,7 @@ const MAX_HEADER_BYTES = 1024 * 1024;
 
 async function parse(path: string): Promise<Email> {
   const bytes = await readFile(path).catch((error: unknown) => {
-    throw new ReamError('io_error', `cannot read ${path}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw fileIoError('read', error);
   });
   // The name said .eml: the content must agree (header fields up to an empty line).
   if (!looksLikeEmail(bytes.subarray(0, 64 * 1024))) {

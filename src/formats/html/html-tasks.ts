@@ -7,10 +7,11 @@ import { asJson, fromJson, type JsonValue } from '../../json.ts';
 import type { TaskHandler } from '../types.ts';
 import type { WholeExtractInput, WholeExtractResult, WholeInspectInput, WholeInspectResult } from '../whole-document-format.ts';
 import { bomEncoding, decodeHtml, htmlMetadata, htmlText } from './html-text.ts';
+import { fileIoError } from '../file-checks.ts';
 
 async function readHtml(path: string): Promise<string> {
   const bytes = await readFile(path).catch((error: unknown) => {
-    throw new ReamError('io_error', `cannot read ${path}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw fileIoError('read', error);
   });
   // A UTF-16 page (its byte order mark says so) has a NUL in every ASCII character; any other page with one is binary.
   const utf16 = bomEncoding(bytes)?.startsWith('utf-16') === true;

@@ -1,7 +1,6 @@
 // The image tasks a pool thread runs (see src/runtime/pool-worker.ts): `image.inspect` counts
 // the pages (a TIFF's frames) from the headers, `image.ocr` decodes one and recognises its text.
 import { readFile } from 'node:fs/promises';
-import { ReamError } from '../../errors.ts';
 import { asJson, fromJson, type JsonValue } from '../../json.ts';
 import type { OcrPageResult } from '../ocr/ocr-pages.ts';
 import { recognizePage } from '../ocr/ocr-engine.ts';
@@ -9,6 +8,7 @@ import { tidyLines } from '../pdf/page-text.ts';
 import type { OcrEngine, TaskHandler } from '../types.ts';
 import { frameCount, framePng } from './image-frames.ts';
 import { truncation } from './image-truncation.ts';
+import { fileIoError } from '../file-checks.ts';
 
 export type ImageInspectInput = { path: string; mediaType: string };
 export type ImageInspectResult = { pageCount: number };
@@ -18,7 +18,7 @@ async function readBytes(path: string): Promise<Buffer> {
   try {
     return await readFile(path);
   } catch (error) {
-    throw new ReamError('io_error', `cannot read ${path}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw fileIoError('read', error);
   }
 }
 

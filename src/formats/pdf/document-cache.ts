@@ -3,7 +3,7 @@
 // on a 429-page Chinese book read in 32-page chunks), PDFium its cross-reference table and page
 // tree. Shared by both engines (pdfjs.ts, pdfium.ts); each keeps a cache of its own.
 import { statSync } from 'node:fs';
-import { ReamError } from '../../errors.ts';
+import { fileIoError } from '../file-checks.ts';
 
 /** How long a thread keeps its last document open after a task, in ms. */
 export const KEEP_OPEN_MS = 5_000;
@@ -31,7 +31,7 @@ export function readInThread<T>(path: string, read: (path: string) => T): T {
   try {
     return read(path);
   } catch (error) {
-    throw new ReamError('io_error', `cannot read ${path}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw fileIoError('read', error);
   }
 }
 

@@ -1,0 +1,39 @@
+// A file that cannot be opened or read is `io_error` with the reason, never the server's own
+// path (its blob store, a local copy of an S3 object): a tenant reads these messages.
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { test } from 'node:test';
+import { fileSize, readHead } from '../../src/formats/file-checks.ts';
+import { createReam } from '../../src/runtime/create-ream.ts';
+import { engineOf } from '../../src/runtime/internals.ts';
+import { makePdf } from '../support/make-pdf.ts';
+
+test('open and read failures say why, not where', async () => {
+  const missing = join(tmpdir(), 'ream-no-such-dir', 'secret-place.pdf');
+  for (const failing of [readHead(missing, { maxBytes: 10 }), fileSize(missing)]) {
+    const error = await failing.then(() => assert.fail('read a missing file'), (caught: unknown) => caught as { code: string; message: string });
+    assert.equal(error.code, 'io_error');
+    assert.match(error.message, /ENOENT/);
+    assert.ok(!error.message.includes('secret-place'), error.message);
+  }
+});
+
+test('a job over a document whose stored bytes are gone fails it with io_error, naming no server path', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'ream-file-errors-'));
+  const ream = await createReam({ dataDir: join(dir, 'data'), threads: 1 });
+  try {
+    const doc = await ream.storeDocument(Readable.from([Buffer.from(await makePdf({ pages: ['gone soon'] }))]), 'gone.pdf');
+    await engineOf(ream).ports.blobs.delete(doc.sha256); // a disk fault, an operator's mistake
+    const job = await ream.submit({ files: [{ documentId: doc.id }] });
+    await ream.wait(job.id);
+    const [result] = await Array.fromAsync(ream.results(job.id));
+    assert.equal(result?.status, 'failed');
+    assert.ok(result.error !== null && !result.error.message.includes(dir), result.error?.message);
+  } finally {
+    await ream.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
