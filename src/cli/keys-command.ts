@@ -24,7 +24,7 @@ async function withKeys<T>(flags: StoreFlags, use: (keys: ApiKeys) => Promise<T>
  * A tenant a key may act as: not empty, no space at either end (" acme" would be another tenant
  * than "acme"), and not `*`, which an admin's `?tenant=*` reads as every tenant.
  */
-function tenantName(value: string): string {
+export function tenantName(value: string): string {
   if (value === '' || value.trim() !== value || value === '*') {
     throw new InvalidArgumentError('a tenant is a non-empty name without spaces at either end, and not "*"');
   }

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
 import type { TenantAccount, TenantAccounts } from '../runtime/ream.ts';
 import { databaseUrlOf, requireDataDir, type StoreFlags } from './store-flags.ts';
+import { tenantName } from './keys-command.ts';
 
 const DATA_DIR_HELP = 'the data dir of the server the tenants are of';
 const DATABASE_HELP = 'distributed: the deployment\'s PostgreSQL (REAM_DATABASE_URL)';
@@ -61,7 +62,7 @@ export function registerTenantsCommand(program: Command): void {
       process.stdout.write(`${JSON.stringify(await withAccounts(flags, (accounts) => accounts.tenant(tenantId)), null, 2)}\n`);
     });
 
-  located(tenants.command('grant').description('grant credits to a tenant (negative: take back); audited as cli').argument('<tenant>').argument('<amount>', 'whole credits', wholeNumber))
+  located(tenants.command('grant').description('grant credits to a tenant (negative: take back); audited as cli').argument('<tenant>', 'the tenant', tenantName).argument('<amount>', 'whole credits', wholeNumber))
     .requiredOption('--reason <text>', 'why (kept in the ledger and the audit log)')
     .option('--key <key>', 'idempotency: a repeat of the key grants nothing more')
     .action(async (tenantId: string, amount: number, flags: StoreFlags & { reason: string; key?: string }) => {
@@ -73,7 +74,7 @@ export function registerTenantsCommand(program: Command): void {
       if (!granted.applied) process.stderr.write(`key ${flags.key ?? ''} was used already: nothing more granted\n`);
     });
 
-  located(tenants.command('quotas').description('replace a tenant\'s quotas (an absent one, or "none", is no limit); audited as cli').argument('<tenant>'))
+  located(tenants.command('quotas').description('replace a tenant\'s quotas (an absent one, or "none", is no limit); audited as cli').argument('<tenant>', 'the tenant', tenantName))
     .option('--pages-per-day <n>', 'pages of jobs submitted since midnight UTC', limit)
     .option('--concurrent-jobs <n>', 'jobs queued or running at once', limit)
     .option('--storage-bytes <n>', 'bytes of stored documents', limit)

@@ -27,7 +27,7 @@ test('a job over a document whose stored bytes are gone fails it with io_error, 
   try {
     const doc = await ream.storeDocument(Readable.from([Buffer.from(await makePdf({ pages: ['gone soon'] }))]), 'gone.pdf');
     await engineOf(ream).ports.blobs.delete(doc.sha256); // a disk fault, an operator's mistake
-    const job = await ream.submit({ files: [{ documentId: doc.id }] });
+    const { job } = await ream.submitJob({ files: [{ documentId: doc.id }] });
     await ream.wait(job.id);
     const [result] = await Array.fromAsync(ream.results(job.id));
     assert.equal(result?.status, 'failed');

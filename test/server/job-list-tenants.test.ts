@@ -19,6 +19,7 @@ let a: ReamClient;
 let admin: ReamClient;
 let aJobs: JobView[];
 let bJob: JobView;
+let adminKey: string;
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'ream-job-list-tenants-'));
@@ -28,6 +29,7 @@ before(async () => {
   a = new ReamClient({ baseUrl: server.url, apiKey: keys.a });
   const b = new ReamClient({ baseUrl: server.url, apiKey: keys.b });
   admin = new ReamClient({ baseUrl: server.url, apiKey: keys.admin });
+  adminKey = keys.admin;
   const file = { name: 'a.pdf', data: await makePdf({ pages: ['x'] }) };
   aJobs = [await a.submit({ files: [file] }), await a.submit({ files: [file] })];
   bJob = await b.submit({ files: [file] });
@@ -59,4 +61,21 @@ test('a tenant may name only itself', async () => {
   assert.equal((await a.listJobs({ tenant: 'tenant-a' })).items.length, 2);
   await rejectsWithCode(a.listJobs({ tenant: 'tenant-b' }), 'forbidden');
   await rejectsWithCode(a.listJobs({ tenant: '*' }), 'forbidden');
+});
+
+test('"*" is every tenant where a list takes it (jobs, errors), refused where one tenant is meant (search, usage, grants, quotas)', async () => {
+  const call = (path: string, init: RequestInit = {}): Promise<Response> =>
+    fetch(`${server.url}${path}`, { ...init, headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json', ...(init.headers ?? {}) } });
+  assert.equal((await call('/v1/errors?tenant=*')).status, 200);
+  for (const [path, init] of [
+    ['/v1/search?q=x&tenant=*', {}],
+    ['/v1/usage?tenant=*', {}],
+    ['/v1/tenants/*/credits', { method: 'POST', body: JSON.stringify({ amount: 5, reason: 'all?' }) }],
+    ['/v1/tenants/%2A/quotas', { method: 'PUT', body: JSON.stringify({ pagesPerDay: 1 }) }],
+  ] as const) {
+    const answer = await call(path, init);
+    assert.equal(answer.status, 400, `${path}: ${await answer.clone().text()}`);
+    assert.equal(((await answer.json()) as { code: string }).code, 'validation_failed');
+  }
+  assert.ok(!(await ream.tenants.listTenants()).some((t) => t.tenantId === '*'), 'no account named "*" was made');
 });

@@ -4,6 +4,7 @@ import type { Ream } from '../../runtime/create-ream.ts';
 import { TENANT } from '../auth/access.ts';
 import { principalOf } from '../auth/principal.ts';
 import { problemResponses } from '../openapi.ts';
+import { ALL_TENANTS } from './jobs.ts';
 
 /** Without `since`, the failures of the last 24 hours. */
 const DEFAULT_SPAN_MS = 24 * 60 * 60 * 1000;
@@ -72,7 +73,8 @@ export function errorRoutes(app: FastifyInstance, ream: Ream): void {
     }
     const since = request.query.since === undefined ? Date.now() - DEFAULT_SPAN_MS : Number(request.query.since);
     if (!Number.isSafeInteger(since)) throw ReamError.nonRetryable('validation_failed', 'since must be a time in epoch milliseconds');
-    const tenantId = principal.role === 'admin' ? tenant : principal.tenantId;
+    // An admin's `*` is every tenant, as for the job list (and as without `tenant`).
+    const tenantId = principal.role === 'admin' ? (tenant === ALL_TENANTS ? undefined : tenant) : principal.tenantId;
     return ream.errorGroups({ since, ...(tenantId === undefined ? {} : { tenantId }) });
   });
 }

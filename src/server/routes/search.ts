@@ -7,6 +7,7 @@ import { TENANT } from '../auth/access.ts';
 import { SEARCH_TYPE_FAMILIES } from '../../api-types.ts';
 import { hasFilters, parseSearchFilters } from '../../search/filters.ts';
 import { queryTerms } from '../../search/fts-query.ts';
+import { ALL_TENANTS } from './jobs.ts';
 
 const MAX_QUERY_LENGTH = 500;
 
@@ -86,6 +87,7 @@ export function searchRoutes(app: FastifyInstance, ream: Ream): void {
     if (queryTerms(q).length === 0 && !filtered) throw ReamError.nonRetryable('validation_failed', 'q must name at least one word (letters or digits), unless a filter (job, type, from, to, field) is given');
     if (q.length > MAX_QUERY_LENGTH) throw ReamError.nonRetryable('validation_failed', `q is longer than ${MAX_QUERY_LENGTH} characters`);
     const principal = principalOf(request);
+    if (tenant === ALL_TENANTS) throw ReamError.nonRetryable('validation_failed', 'a search covers one tenant: name it (tenant=* is for listing jobs and errors)');
     if (tenant !== undefined && tenant !== principal.tenantId && principal.role !== 'admin') {
       throw ReamError.nonRetryable('forbidden', 'only an admin may search another tenant');
     }

@@ -7,6 +7,7 @@ import type { CreditEntry, CreditQuery } from '../../store/port.ts';
 import { ADMIN, TENANT } from '../auth/access.ts';
 import { principalOf } from '../auth/principal.ts';
 import { problemResponses } from '../openapi.ts';
+import { ALL_TENANTS } from './jobs.ts';
 
 const MAX_PAGE = 1000;
 
@@ -51,6 +52,12 @@ const entrySchema = {
 } as const;
 
 const tenantParams = { type: 'object', required: ['tenant'], properties: { tenant: { type: 'string', minLength: 1, maxLength: 200 } } } as const;
+
+/** A tenant whose account a change makes: `*` names every tenant (`?tenant=*`), never one. */
+function oneTenant(tenant: string): string {
+  if (tenant === ALL_TENANTS) throw ReamError.nonRetryable('validation_failed', '"*" stands for every tenant (in ?tenant=*), not one: name the tenant to grant to or limit');
+  return tenant;
+}
 
 interface LedgerQuerystring {
   after?: string;
@@ -121,7 +128,7 @@ export function tenantRoutes(app: FastifyInstance, ream: Ream): void {
     const principal = principalOf(request);
     const { amount, reason, key } = request.body;
     const granted = await ream.tenants.grantCredits({
-      tenantId: request.params.tenant, amount, reason, ...(key === undefined ? {} : { key }),
+      tenantId: oneTenant(request.params.tenant), amount, reason, ...(key === undefined ? {} : { key }),
       by: { subject: principal.subject, role: principal.role, ip: request.ip, status: 201 },
     });
     return reply.code(granted.applied ? 201 : 200).send({ entry: entryView(granted.entry), balance: granted.balance });
@@ -138,7 +145,7 @@ export function tenantRoutes(app: FastifyInstance, ream: Ream): void {
     },
   }, async (request) => {
     const principal = principalOf(request);
-    await ream.tenants.setQuotas(request.params.tenant, checkQuotas(request.body), { subject: principal.subject, role: principal.role, ip: request.ip, status: 200 });
+    await ream.tenants.setQuotas(oneTenant(request.params.tenant), checkQuotas(request.body), { subject: principal.subject, role: principal.role, ip: request.ip, status: 200 });
     return ream.tenants.tenant(request.params.tenant);
   });
 

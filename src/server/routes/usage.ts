@@ -4,6 +4,7 @@ import type { Ream } from '../../runtime/create-ream.ts';
 import { principalOf } from '../auth/principal.ts';
 import { TENANT } from '../auth/access.ts';
 import { problemResponses } from '../openapi.ts';
+import { ALL_TENANTS } from './jobs.ts';
 
 interface UsageQuerystring {
   tenant?: string;
@@ -32,6 +33,7 @@ export function usageRoutes(app: FastifyInstance, ream: Ream): void {
   };
   app.get<{ Querystring: UsageQuerystring }>('/v1/usage', { ...TENANT, schema }, async (request) => {
     const principal = principalOf(request);
+    if (request.query.tenant === ALL_TENANTS) throw ReamError.nonRetryable('validation_failed', 'usage is one tenant\'s: name it (tenant=* is for listing jobs and errors)');
     const tenantId = request.query.tenant ?? principal.tenantId;
     if (tenantId !== principal.tenantId && principal.role !== 'admin') {
       throw ReamError.nonRetryable('forbidden', 'only an admin may read another tenant\'s usage');
