@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { MAX_NESTING } from '../../src/formats/html/html-text.ts';
+import { MAX_NESTING } from '../../src/formats/html/html-nesting.ts';
 import { DOCX_MEDIA_TYPE, HTML_MEDIA_TYPE, XLSX_MEDIA_TYPE } from '../../src/formats/sniff.ts';
 import type { Extraction, Inspection, ReadLimits } from '../../src/formats/types.ts';
 import { DOCX_SECTION_PAGINATION, DOCX_WHOLE_PAGINATION, markBreaks } from '../../src/formats/docx/docx-pages.ts';

@@ -6,13 +6,8 @@
 import { convert, type HtmlToTextOptions } from 'html-to-text';
 import { ReamError } from '../../errors.ts';
 import type { DocumentMetadata } from '../types.ts';
+import { checkNesting, MAX_NESTING } from './html-nesting.ts';
 import { markupFields } from './markup-fields.ts';
-
-/**
- * Most elements open at once. htmlparser2 slows down with the square of the nesting (a page of
- * 200,000 nested `<div>`s, 1.2 MB, takes minutes), and real pages nest a few dozen deep.
- */
-export const MAX_NESTING = 1000;
 
 const layout = (links: boolean): HtmlToTextOptions => ({
   wordwrap: false,
@@ -31,26 +26,6 @@ const layout = (links: boolean): HtmlToTextOptions => ({
     { selector: 'table', format: 'dataTable', options: { uppercaseHeaderCells: false, maxColumnWidth: 10_000 } },
   ],
 });
-
-/** Elements that never nest (void) or may be left open (their end tag is optional): not counted. */
-const UNCOUNTED = new Set([
-  'area', 'base', 'br', 'col', 'embed', 'hr', 'img', 'input', 'link', 'meta', 'param', 'source', 'track', 'wbr',
-  'p', 'li', 'dt', 'dd', 'tr', 'td', 'th', 'option', 'optgroup', 'thead', 'tbody', 'tfoot', 'colgroup', 'rt', 'rp', 'html', 'head', 'body',
-]);
-
-/** Throws `resource_limit` when more than {@link MAX_NESTING} elements are open at once: one linear scan of the tags. */
-export function checkNesting(html: string): void {
-  let depth = 0;
-  for (const [, close, name = '', selfClosing] of html.matchAll(/<(\/?)([a-zA-Z][\w:-]*)[^>]*?(\/?)>/g)) {
-    if (UNCOUNTED.has(name.toLowerCase()) || selfClosing === '/') continue;
-    depth = close === '/' ? Math.max(0, depth - 1) : depth + 1;
-    if (depth > MAX_NESTING) {
-      throw ReamError.nonRetryable('resource_limit', `the markup nests more than ${MAX_NESTING} elements deep; ream refuses such files (real pages nest a few dozen)`, {
-        details: { maxNesting: MAX_NESTING },
-      });
-    }
-  }
-}
 
 /** The readable text of `html`; `links` keeps each link's address after its text. */
 export function htmlText(html: string, links: boolean): string {
