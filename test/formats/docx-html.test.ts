@@ -170,12 +170,13 @@ void describe('Word and HTML documents', () => {
     assert.match((await read(await file('sloppy.html', sloppy))).pages[0]?.text ?? '', /para/);
   });
 
-  void test('HTML: headings as written, tables as rows, scripts dropped, links only on request, the declared charset', async () => {
+  void test('HTML: headings as written, tables as rows, scripts and templates dropped, links only on request, the declared charset', async () => {
     const html = [
       '<!DOCTYPE html><html><head><meta charset="iso-8859-1"><title>Caf\xe9 menu</title><meta name="author" content="Ann">',
       '<style>p { color: red }</style><script>alert("no")</script></head><body>',
       '<h1>Daily specials</h1><p>See <a href="https://example.org/menu">the full menu</a>.</p>',
       '<table><tr><th>Dish</th><th>Price</th></tr><tr><td>Cr\xeape</td><td>4.50</td></tr></table>',
+      '<template><title>Template title</title><p>Template row</p></template>',
       '</body></html>',
     ].join('');
     const path = await file('menu.html', Buffer.from(html, 'latin1'));
@@ -187,9 +188,12 @@ void describe('Word and HTML documents', () => {
     assert.match(text, /^See the full menu\.$/m);
     assert.match(text, /^Dish\s+Price$/m);
     assert.match(text, /^Crêpe\s+4\.50$/m);
-    assert.doesNotMatch(text, /alert|color|example\.org/);
+    assert.doesNotMatch(text, /alert|color|example\.org|Template/, 'a <template> is never rendered');
     const linked = await read(path, true);
     assert.match(linked.pages[0]?.text ?? '', /the full menu \[https:\/\/example\.org\/menu\]/);
+    const templated = await read(await file('templated.html', '<html><head><template><title>Not this</title></template><title>This</title></head><body><template><p>Nor this</p></template><p>Shown</p></body></html>'));
+    assert.equal(templated.metadata.title, 'This', 'nor is its <title> the page\'s');
+    assert.equal(templated.pages[0]?.text, 'Shown');
   });
 
   void test('HTML in UTF-16 with its byte order mark is read; a page whose ASCII declares UTF-16 is read as UTF-8, as browsers read it', async () => {

@@ -18,6 +18,8 @@ const layout = (links: boolean): HtmlToTextOptions => ({
   selectors: [
     { selector: 'a', options: { ignoreHref: !links, linkBrackets: ['[', ']'] } },
     { selector: 'img', format: 'skip' },
+    // A <template>'s content is markup kept for scripts to copy; a browser never renders it.
+    { selector: 'template', format: 'skip' },
     // Definition lists (tables of contents, glossaries) as lines, not run together.
     ...(['dl', 'dt', 'dd'] as const).map((selector) => ({ selector, format: 'block' })),
     // Headings as written (html-to-text upper-cases them by default).

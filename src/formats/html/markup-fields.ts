@@ -16,8 +16,12 @@ export function markupFields(markup: string, wanted: readonly string[], xmlMode:
   const out: MarkupFields = { texts: new Map(), metas: new Map() };
   let capturing: string | undefined;
   let text = '';
+  // Inside an HTML <template> (never rendered: a browser's document.title does not look there).
+  let templates = 0;
   const parser = new Parser({
     onopentag(name, attribs) {
+      if (!xmlMode && name === 'template') templates++;
+      if (templates > 0) return;
       if (capturing === undefined && names.has(name) && !out.texts.has(name)) {
         capturing = name;
         text = '';
@@ -29,6 +33,7 @@ export function markupFields(markup: string, wanted: readonly string[], xmlMode:
       if (capturing !== undefined) text += data;
     },
     onclosetag(name) {
+      if (!xmlMode && name === 'template') templates = Math.max(0, templates - 1);
       if (name !== capturing) return;
       out.texts.set(name, text);
       capturing = undefined;
