@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { truncation } from '../../src/formats/image/image-truncation.ts';
+import { checkTiffStructure } from '../../src/formats/image/tiff-structure.ts';
 import { DEFAULT_OCR } from '../../src/formats/ocr/ocr-options.ts';
 import { createFormats, type Formats } from '../../src/formats/registry.ts';
 import type { Extraction, OcrOptions, ReadLimits } from '../../src/formats/types.ts';
@@ -19,6 +20,48 @@ const limits: ReadLimits = { maxBytes: 50 * 2 ** 20, maxPages: 1_000 };
 const FIXTURES = new URL('../fixtures/real/', import.meta.url).pathname;
 const LINES = ['Invoice number 4711 from Example Trading', 'The quick brown fox jumps over the lazy dog'];
 const FRAMES = [['First frame of the faxed letter'], ['Second frame with the signature']];
+
+/** `tiff`'s 16- and 32-bit fields, in its byte order (makeTiff writes big-endian: UTIF.encode's "MM"). */
+function fields(tiff: Buffer): { u16: (at: number) => number; u32: (at: number) => number; set16: (at: number, v: number) => void; set32: (at: number, v: number) => void } {
+  const big = tiff[0] === 0x4d;
+  return {
+    u16: (at) => (big ? tiff.readUInt16BE(at) : tiff.readUInt16LE(at)),
+    u32: (at) => (big ? tiff.readUInt32BE(at) : tiff.readUInt32LE(at)),
+    set16: (at, v) => void (big ? tiff.writeUInt16BE(v, at) : tiff.writeUInt16LE(v, at)),
+    set32: (at, v) => void (big ? tiff.writeUInt32BE(v, at) : tiff.writeUInt32LE(v, at)),
+  };
+}
+
+/** Where each of `tiff`'s directories (IFDs) starts, along its frame list. */
+function ifdOffsets(tiff: Buffer): number[] {
+  const { u16, u32 } = fields(tiff);
+  const offsets: number[] = [];
+  for (let at = u32(4); at !== 0; at = u32(at + 2 + u16(at) * 12)) offsets.push(at);
+  return offsets;
+}
+
+/** A copy of `tiff` whose IFD at `ifd` has its next-IFD offset set to `next`. */
+function pointing(tiff: Buffer, ifd: number, next: number): Buffer {
+  const out = Buffer.from(tiff);
+  const { u16, set32 } = fields(out);
+  set32(ifd + 2 + u16(ifd) * 12, next);
+  return out;
+}
+
+/** A copy of `tiff` whose IFD at `ifd` has its entry for `tag` rewritten as `to` (tag, type, count, value). */
+function retag(tiff: Buffer, ifd: number, tag: number, to: { tag: number; type: number; count: number; value: number }): Buffer {
+  const out = Buffer.from(tiff);
+  const { u16, set16, set32 } = fields(out);
+  for (let i = 0, entry = ifd + 2; i < u16(ifd); i++, entry += 12) {
+    if (u16(entry) !== tag) continue;
+    set16(entry, to.tag);
+    set16(entry + 2, to.type);
+    set32(entry + 4, to.count);
+    set32(entry + 8, to.value);
+    return out;
+  }
+  throw new Error(`no tag ${tag} at ${ifd}`);
+}
 
 /** The expected words OCR missed in `text` (case aside). */
 function missed(expected: readonly string[], text: string): string[] {
@@ -90,6 +133,27 @@ void describe('images as documents', () => {
     const tiff = Buffer.from(makeTiff(FRAMES));
     assert.equal(truncation(tiff, 'image/tiff'), undefined, 'a whole TIFF');
     assert.match(truncation(tiff.subarray(0, Math.floor(tiff.length * 0.6)), 'image/tiff') ?? '', /TIFF file is cut short/);
+  });
+
+  void test('a TIFF whose directories loop or declare more than the file holds is refused at once with invalid_image', async () => {
+    const tiff = makeTiff(FRAMES);
+    const [first = 0, second = 0] = ifdOffsets(tiff);
+    const started = performance.now();
+    for (const [name, bytes, message] of [
+      ['self.tif', pointing(tiff, second, second), /frame list loops: frame 2 points back to frame 2/],
+      ['back.tif', pointing(tiff, second, first), /frame list loops: frame 2 points back to frame 1/],
+      // SamplesPerPixel made a SubIFDs tag pointing to its own directory.
+      ['sub.tif', retag(tiff, first, 277, { tag: 330, type: 4, count: 1, value: first }), /sub-images loop/],
+      // StripByteCounts claiming a billion values, in a file of a few KB.
+      ['count.tif', retag(tiff, first, 279, { tag: 279, type: 4, count: 2 ** 30, value: 8 }), /more values than the file could hold/],
+    ] as const) {
+      const format = await formats.identify(await file(name, bytes), undefined, limits);
+      await rejectsWithCode(format.inspect(join(dir, name), limits), 'invalid_image', message);
+    }
+    // utif2 followed each of them for tens of seconds and hundreds of MB before the heap cap stopped it.
+    assert.ok(performance.now() - started < 10_000, `${Math.round(performance.now() - started)} ms`);
+    assert.doesNotThrow(() => checkTiffStructure(Buffer.from(tiff)), 'a whole TIFF');
+    assert.doesNotThrow(() => checkTiffStructure(Buffer.from(tiff.subarray(0, second + 6))), 'a TIFF cut short is left to the truncation check');
   });
 
   void test('a multi-page TIFF: one page per frame, each with its own text', async () => {

@@ -9,6 +9,7 @@ import UTIF from 'utif2';
 import { ReamError } from '../../errors.ts';
 import { MAX_RENDER_PIXELS } from '../ocr/ocr-options.ts';
 import { TIFF_MEDIA_TYPE } from '../sniff.ts';
+import { checkTiffStructure } from './tiff-structure.ts';
 
 /** One TIFF frame's size from its tags (256: width, 257: height), without decoding it. */
 function tagNumber(ifd: UTIF.IFD, tag: string): number {
@@ -16,11 +17,19 @@ function tagNumber(ifd: UTIF.IFD, tag: string): number {
   return Array.isArray(value) && typeof value[0] === 'number' ? value[0] : 0;
 }
 
+/**
+ * utif2's decode with the options its typings leave out (UTIF.js: `UTIF.decode = function(buff, prm)`).
+ * Maker notes (camera makers' private tags) are left unread: OCR needs none of them, and
+ * utif2 decodes a Nikon maker note as a TIFF of its own, whose structure is not checked here.
+ */
+const decodeTiff = UTIF.decode as (buffer: Buffer, options: { parseMN: boolean; debug: boolean }) => UTIF.IFD[];
+
 /** TIFF frames that hold an image (thumbnails sit in sub-IFDs, which `decode` leaves nested). */
 function tiffFrames(bytes: Buffer): UTIF.IFD[] {
+  checkTiffStructure(bytes);
   let ifds: UTIF.IFD[];
   try {
-    ifds = UTIF.decode(bytes);
+    ifds = decodeTiff(bytes, { parseMN: false, debug: false });
   } catch (error) {
     throw invalid(`the TIFF's structure cannot be read: ${message(error)}`, error);
   }
