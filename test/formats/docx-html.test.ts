@@ -12,8 +12,10 @@ import { DOCX_MEDIA_TYPE, HTML_MEDIA_TYPE, XLSX_MEDIA_TYPE } from '../../src/for
 import type { Extraction, Inspection, ReadLimits } from '../../src/formats/types.ts';
 import { DOCX_SECTION_PAGINATION, DOCX_WHOLE_PAGINATION, markBreaks } from '../../src/formats/docx/docx-pages.ts';
 import { WHOLE_DOCUMENT_PAGINATION } from '../../src/formats/whole-document-format.ts';
+import { MAX_ZIP_ENTRIES } from '../../src/formats/zip/zip-entry-count.ts';
 import JSZip from 'jszip';
 import { formatsFixture } from '../support/formats-fixture.ts';
+import { deflated, makeZip, stored, type StoredEntry } from '../support/make-zip.ts';
 import { rejectsWithCode } from '../support/assert-ream-error.ts';
 import { ordersWorkbook } from './sheet-files.ts';
 
@@ -145,6 +147,37 @@ void describe('Word and HTML documents', () => {
     assert.ok(sheets);
     const lyingBook = await file('liar.xlsx', declareSize(Buffer.from(await ordersWorkbook()), 'xl/worksheets/sheet1.xml', 10));
     await rejectsWithCode(sheets.inspect(lyingBook, limits), 'resource_limit', /sheet1\.xml inflates past the 10 bytes/);
+  });
+
+  void test('only the parts mammoth reads are inflated: 240 MiB of other entries cost nothing; 60,000 entries are refused from the end record', async () => {
+    const docx = await JSZip.loadAsync(await readFile(join(FIXTURES, 'mammoth-tables.docx')));
+    const own = await Promise.all(Object.values(docx.files).filter((f) => !f.dir).map(async (f) => stored({ name: f.name, data: await f.async('nodebuffer') })));
+    const empties = (count: number): StoredEntry[] => Array.from({ length: count }, (_, i) => stored({ name: `customXml/item${i}.xml`, data: Buffer.alloc(0) }));
+    // Each under the size from which the compression ratio is checked, 240 MiB in all: within the directory's limits.
+    const zeros = deflated({ name: '', data: Buffer.alloc(15 * 2 ** 20) });
+    const padded = makeZip([...own, ...Array.from({ length: 16 }, (_, i): StoredEntry => ({ ...zeros, name: `word/media/zeros${i}.bin` }))]);
+    const baseline = process.memoryUsage.rss();
+    let peak = baseline;
+    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 20);
+    try {
+      // Inflated and rewritten whole, the padded one took 13 s and 660 MB.
+      for (const [name, bytes] of [['padded.docx', padded], ['crowded.docx', makeZip([...own, ...empties(2_000)])]] as const) {
+        const started = performance.now();
+        const doc = await read(await file(name, bytes));
+        const seconds = (performance.now() - started) / 1000;
+        assert.match(doc.pages[0]?.text ?? '', /Top left\s+Top right/, name);
+        assert.ok(seconds < 10, `${name}: ${seconds.toFixed(1)} s`);
+      }
+    } finally {
+      clearInterval(sampler);
+    }
+    assert.ok(peak - baseline < 200 * 2 ** 20, `RSS grew ${Math.round((peak - baseline) / 2 ** 20)} MB`);
+    // 60,000 empty entries (7 MB) took 52 s to read; a workbook's directory is counted the same way.
+    const crowded = await file('too-many.docx', makeZip([...own, ...empties(60_000)]));
+    await rejectsWithCode(fixture.formats().identify(crowded, undefined, limits), 'resource_limit', new RegExp(`60012 entries; ream reads archives of at most ${MAX_ZIP_ENTRIES}`));
+    const format = fixture.formats().byMediaType(DOCX_MEDIA_TYPE);
+    assert.ok(format);
+    await rejectsWithCode(format.inspect(crowded, limits), 'resource_limit', /60012 entries/);
   });
 
   void test('a real HTML page: its title, its text in reading order, no markup', async () => {

@@ -17,6 +17,7 @@ import type ExcelJS from 'exceljs';
 import type { CentralDirectoryFile } from 'unzipper';
 import { ReamError } from '../../errors.ts';
 import { checkZipSizes, entryStream } from '../zip/zip-container.ts';
+import { checkZipEntryCount } from '../zip/zip-entry-count.ts';
 import type { CellValue } from '../types.ts';
 
 export interface SheetRows {
@@ -58,6 +59,7 @@ export async function openXlsxSheet(path: string, wanted?: string): Promise<Shee
     // exceljs and unzipper are loaded by the first workbook read: a thread that reads only CSV
     // (or PDFs) never pays their load time and memory.
     const [{ default: excel }, { Open }] = await Promise.all([import('exceljs'), import('unzipper')]);
+    await checkZipEntryCount(path); // tens of thousands of entries are refused before the directory is read
     const { files } = await Open.file(path);
     checkZipSizes(files); // a bomb is refused from its declared sizes, before a byte is inflated
     const part = (name: string): Readable | undefined => {

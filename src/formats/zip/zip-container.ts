@@ -2,12 +2,14 @@
 // central directory at the end of the file), not by its name or by the first entries only:
 // `word/document.xml` makes a Word document, `xl/workbook.xml` a workbook. The directory also
 // declares every entry's size, so a decompression bomb is refused (`resource_limit`) before a
-// byte of it is inflated. An archive that lies about its sizes still meets the pool thread's
+// byte of it is inflated; its end record declares how many entries there are, so an archive of
+// tens of thousands is refused before the directory is read (zip-entry-count.ts). An archive that lies about its sizes still meets the pool thread's
 // memory cap while it is read.
 import { Transform, type Readable } from 'node:stream';
 import type { CentralDirectoryFile } from 'unzipper';
 import { ReamError, type ErrorCode } from '../../errors.ts';
 import { DOCX_MEDIA_TYPE, XLSX_MEDIA_TYPE } from '../sniff.ts';
+import { checkZipEntryCount } from './zip-entry-count.ts';
 
 const MB = 1024 * 1024;
 
@@ -23,10 +25,12 @@ export const RATIO_CHECKED_FROM = 16 * MB;
 /** The archive's entries, from its central directory; `invalid` names the code for a file that is no readable ZIP. */
 export async function zipEntries(path: string, invalid: ErrorCode): Promise<CentralDirectoryFile[]> {
   try {
+    await checkZipEntryCount(path);
     // Loaded when a zip is met: each pool thread would otherwise load it at start (~0.25 s), ZIP files or not.
     const { Open } = await import('unzipper');
     return (await Open.file(path)).files;
   } catch (error) {
+    if (error instanceof ReamError) throw error;
     throw ReamError.nonRetryable(invalid, `the file is not a readable ZIP archive: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
 }
