@@ -32,6 +32,18 @@ function declareSize(zip: Buffer, entry: string, size: number): Buffer {
   return out;
 }
 
+/** The entries of the fixture `name`, inflated and stored again as they are. */
+async function fixtureEntries(name: string): Promise<StoredEntry[]> {
+  const zip = await JSZip.loadAsync(await readFile(join(FIXTURES, name)));
+  return Promise.all(Object.values(zip.files).filter((f) => !f.dir).map(async (f) => stored({ name: f.name, data: await f.async('nodebuffer') })));
+}
+
+/** `entries` with the one named `name` replaced by `entry`. */
+function replaced(entries: readonly StoredEntry[], name: string, entry: (old: StoredEntry) => StoredEntry): StoredEntry[] {
+  assert.ok(entries.some((e) => e.name === name), name);
+  return entries.map((e) => (e.name === name ? entry(e) : e));
+}
+
 void describe('Word and HTML documents', () => {
   const fixture = formatsFixture('ream-docx-html-', limits);
   const read = async (path: string, links = false): Promise<Inspection & Extraction> => {
@@ -150,8 +162,7 @@ void describe('Word and HTML documents', () => {
   });
 
   void test('only the parts mammoth reads are inflated: 240 MiB of other entries cost nothing; 60,000 entries are refused from the end record', async () => {
-    const docx = await JSZip.loadAsync(await readFile(join(FIXTURES, 'mammoth-tables.docx')));
-    const own = await Promise.all(Object.values(docx.files).filter((f) => !f.dir).map(async (f) => stored({ name: f.name, data: await f.async('nodebuffer') })));
+    const own = await fixtureEntries('mammoth-tables.docx');
     const empties = (count: number): StoredEntry[] => Array.from({ length: count }, (_, i) => stored({ name: `customXml/item${i}.xml`, data: Buffer.alloc(0) }));
     // Each under the size from which the compression ratio is checked, 240 MiB in all: within the directory's limits.
     const zeros = deflated({ name: '', data: Buffer.alloc(15 * 2 ** 20) });
@@ -178,6 +189,28 @@ void describe('Word and HTML documents', () => {
     const format = fixture.formats().byMediaType(DOCX_MEDIA_TYPE);
     assert.ok(format);
     await rejectsWithCode(format.inspect(crowded, limits), 'resource_limit', /60012 entries/);
+  });
+
+  void test('XML that declares entities, XML that is not well-formed and an encrypted part are refused in words, not in their parsers\' raw text', async () => {
+    const own = await fixtureEntries('mammoth-tables.docx');
+    const format = fixture.formats().byMediaType(DOCX_MEDIA_TYPE);
+    assert.ok(format);
+    // The fixture's entries are stored as they are: their bytes are the XML.
+    const edited = (name: string, edit: (text: string) => string): StoredEntry[] => replaced(own, name, (entry) => stored({ name, data: Buffer.from(edit(entry.stored.toString('utf8'))) }));
+    const dtd = (declarations: string) => (text: string): string => text.replace(/^(<\?xml[^>]*\?>)?/, `$1<!DOCTYPE root [${declarations}]>`);
+    const xxe = dtd('<!ENTITY xxe SYSTEM "file:///etc/passwd">');
+    const laughs = dtd(['<!ENTITY lol "lol">', ...Array.from({ length: 9 }, (_, i) => `<!ENTITY lol${i + 1} "${`&lol${i || ''};`.repeat(10)}">`)].join(''));
+    const cases: Array<[string, StoredEntry[], RegExp]> = [
+      ['xxe.docx', edited('word/document.xml', (text) => xxe(text).replace('Top left', '&xxe;')), /declares XML entities \(a <!DOCTYPE> in word\/document\.xml\), which ream does not read/],
+      ['laughs.docx', edited('word/styles.xml', (text) => laughs(text).replace('</w:styles>', '<w:style w:styleId="x"><w:name w:val="&lol9;"/></w:style></w:styles>')), /declares XML entities \(a <!DOCTYPE> in word\/styles\.xml\)/],
+      ['core.docx', edited('docProps/core.xml', xxe), /declares XML entities \(a <!DOCTYPE> in docProps\/core\.xml\)/],
+      ['twice.docx', edited('word/document.xml', (text) => text.replace('<w:document ', '<w:document a="1" a="2" ')), /cannot be read: its XML is not well-formed: Attribute a redefined$/],
+      ['locked.docx', replaced(own, 'word/document.xml', (entry) => ({ ...entry, encrypted: true })), /part word\/document\.xml cannot be read: it is encrypted/],
+    ];
+    for (const [name, entries, message] of cases) {
+      const error = await rejectsWithCode(format.inspect(await file(name, makeZip(entries)), limits), 'invalid_docx', message);
+      assert.doesNotMatch(error.message, /xmldom|@#\[|\t|PASSWORD/, name);
+    }
   });
 
   void test('a real HTML page: its title, its text in reading order, no markup', async () => {

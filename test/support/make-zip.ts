@@ -16,6 +16,8 @@ export interface StoredEntry {
   stored: Buffer;
   crc: number;
   size: number;
+  /** Marked encrypted (flag bit 0), though its bytes are not: a reader without the password stops there. */
+  encrypted?: boolean;
 }
 
 /** `entry` deflated; reuse the result for every entry of the same bytes. */
@@ -38,7 +40,8 @@ export function makeZip(entries: readonly StoredEntry[]): Buffer {
     const local = Buffer.alloc(30);
     local.writeUInt32LE(0x04034b50, 0);
     local.writeUInt16LE(20, 4); // version needed: 2.0 (deflate)
-    local.writeUInt16LE(0x0800, 6); // names in UTF-8
+    const flags = 0x0800 | (entry.encrypted ? 1 : 0); // names in UTF-8; encrypted
+    local.writeUInt16LE(flags, 6);
     local.writeUInt16LE(entry.method, 8);
     local.writeUInt32LE(entry.crc, 14);
     local.writeUInt32LE(entry.stored.length, 18);
@@ -48,7 +51,7 @@ export function makeZip(entries: readonly StoredEntry[]): Buffer {
     central.writeUInt32LE(0x02014b50, 0);
     central.writeUInt16LE(20, 4);
     central.writeUInt16LE(20, 6);
-    central.writeUInt16LE(0x0800, 8);
+    central.writeUInt16LE(flags, 8);
     central.writeUInt16LE(entry.method, 10);
     central.writeUInt32LE(entry.crc, 16);
     central.writeUInt32LE(entry.stored.length, 20);

@@ -5,14 +5,18 @@
 // [Content_Types].xml and mammoth's own embedded style map. Only these are inflated: a file whose
 // other entries inflate to hundreds of MB, or that holds tens of thousands of them, costs what its
 // text costs. Images are not among them: the text drops them (html-text.ts), so mammoth is not
-// asked to read them.
+// asked to read them. Every part ream reads from a Word archive comes through readWordPart,
+// which refuses one that declares a DTD and says in words why a part cannot be inflated.
 import { Parser } from 'htmlparser2';
 import type { CentralDirectoryFile } from 'unzipper';
+import { ReamError } from '../../errors.ts';
 import { readEntry } from '../zip/zip-container.ts';
 
 /** ECMA-376 Part 1, 15.2: the relationship types by which mammoth finds each part. */
 const RELATIONSHIP = 'http://schemas.openxmlformats.org/officeDocument/2006/relationships/';
 const RELATED_PARTS = ['styles', 'numbering', 'footnotes', 'endnotes', 'comments'] as const;
+/** A document type declaration, where XML entities are declared. */
+const DTD = /<!DOCTYPE/i;
 /** Parts read with their own relationships (they hold a body, which may link or note). */
 const WITH_BODY = new Set<string>(['footnotes', 'endnotes', 'comments']);
 
@@ -30,7 +34,7 @@ export async function wordParts(files: readonly CentralDirectoryFile[]): Promise
   const read = async (name: string): Promise<Buffer | undefined> => {
     const file = byName.get(name);
     if (!file || parts.has(name)) return parts.get(name);
-    const bytes = await readEntry(file);
+    const bytes = await readWordPart(file);
     parts.set(name, bytes);
     return bytes;
   };
@@ -51,6 +55,32 @@ export async function wordParts(files: readonly CentralDirectoryFile[]): Promise
     if (WITH_BODY.has(name)) await read(relationshipsOf(part));
   }
   return { main, parts };
+}
+
+/**
+ * One part of a Word archive, inflated (at most its declared size), refused as `invalid_docx`
+ * when it declares a DTD or cannot be inflated (an encrypted entry), in words rather than
+ * unzipper's codes.
+ */
+export async function readWordPart(file: CentralDirectoryFile): Promise<Buffer> {
+  let bytes: Buffer;
+  try {
+    bytes = await readEntry(file);
+  } catch (error) {
+    if (error instanceof ReamError) throw error;
+    const message = error instanceof Error ? error.message : String(error);
+    const why = /PASSWORD/.test(message) ? 'it is encrypted (a password-protected ZIP)' : message;
+    throw ReamError.nonRetryable('invalid_docx', `the Word document's part ${file.path} cannot be read: ${why}`, { cause: error, details: { part: file.path } });
+  }
+  // ECMA-376 Part 2, M1.18: "DTD declarations shall not be used … Package implementers shall
+  // treat the presence of DTD declarations as an error." They declare the entities of XXE and
+  // billion-laughs files, and mammoth's parser would fail on them in its own raw words.
+  if (DTD.test(bytes.toString('latin1'))) {
+    throw ReamError.nonRetryable('invalid_docx', `the Word document declares XML entities (a <!DOCTYPE> in ${file.path}), which ream does not read: Office documents never hold one`, {
+      details: { part: file.path },
+    });
+  }
+  return bytes;
 }
 
 /** The `Target`s of the relationships of `type` in a relationships part, in order. */

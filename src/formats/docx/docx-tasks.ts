@@ -16,13 +16,13 @@ import { markupFields } from '../html/markup-fields.ts';
 import type { DocumentMetadata, TaskHandler } from '../types.ts';
 import type { WholeExtractInput, WholeInspectInput, WholeInspectResult } from '../whole-document-format.ts';
 import { docxPagination, markBreaks, newMarker, splitAtMarkers } from './docx-pages.ts';
-import { wordParts } from './docx-parts.ts';
+import { readWordPart, wordParts } from './docx-parts.ts';
 
 /** What `docx.inspect` answers: the metadata (with `pageUnit`) and the page count. */
 export type DocxInspectResult = WholeInspectResult & { pageCount: number };
 /** What `docx.extract` answers: every page's text, in order. */
 export type DocxExtractResult = { pages: string[] };
-import { checkZipSizes, containerType, readEntry, zipEntries } from '../zip/zip-container.ts';
+import { checkZipSizes, containerType, zipEntries } from '../zip/zip-container.ts';
 import type { CentralDirectoryFile } from 'unzipper';
 
 /** The archive's entries, once it is known to be a Word document within the size limits. */
@@ -49,7 +49,7 @@ async function inspect(input: JsonValue): Promise<JsonValue> {
   const files = await wordEntries(path);
   const part = async (name: string): Promise<string> => {
     const file = files.find((f) => f.path === name);
-    return file ? (await readEntry(file)).toString('utf8') : '';
+    return file ? (await readWordPart(file)).toString('utf8') : '';
   };
   const core = markupFields(await part('docProps/core.xml'), ['dc:title', 'dc:creator', 'dc:subject', 'cp:keywords', 'dcterms:created', 'dcterms:modified'], true).texts;
   const app = markupFields(await part('docProps/app.xml'), ['Application', 'AppVersion'], true).texts;
@@ -87,10 +87,22 @@ async function wordPages(files: readonly CentralDirectoryFile[], links: boolean)
     const buffer = await zip.generateAsync({ type: 'nodebuffer', compression: 'STORE' });
     html = (await mammoth.convertToHtml({ buffer }, { convertImage: unreadImage })).value;
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    throw ReamError.nonRetryable('invalid_docx', `the Word document cannot be read: ${message}`, { cause: error });
+    throw ReamError.nonRetryable('invalid_docx', `the Word document cannot be read: ${mammothMessage(error)}`, { cause: error });
   }
   return splitAtMarkers(htmlText(html, links), marker);
+}
+
+/** mammoth's parser (xmldom) reports `error: [xmldom error]\t<what>\n@#[line:…,col:…]`: said in words, where it says where. */
+const XMLDOM = /^\w+: \[xmldom \w+\]\s*(.*?)\s*(?:@#\[line:(\w+),col:(\w+)\])?\s*$/s;
+
+/** What went wrong in mammoth, without its XML parser's raw format. */
+function mammothMessage(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const xml = XMLDOM.exec(message);
+  if (!xml) return message;
+  const [, what = '', line, column] = xml;
+  const where = line && line !== 'undefined' ? ` (line ${line}${column && column !== 'undefined' ? `, column ${column}` : ''})` : '';
+  return `its XML is not well-formed${where}: ${what.replace(/\s+/g, ' ')}`;
 }
 
 async function extract(input: JsonValue): Promise<JsonValue> {
