@@ -20,12 +20,14 @@ const bundled = (id: string): boolean => BUNDLED.some((name) => id === name || i
 const BUNDLE_DIR = `${root}dist/bundle`;
 
 /**
- * Entries: the CLI (`main`), the pool threads' module (thread-pool.ts finds `pool-worker.js`
- * beside its own chunk), and the commands the benchmarks call in-process.
+ * Entries: the CLI (`main`), the pool threads' and the template threads' modules (thread-pool.ts
+ * and template-threads.ts find `pool-worker.js`, `template-worker.js` beside their own chunk),
+ * and the commands the benchmarks call in-process.
  */
 const ENTRIES = {
   main: 'dist/cli/main.js',
   'pool-worker': 'dist/runtime/pool-worker.js',
+  'template-worker': 'dist/reports/template/template-worker.js',
   'rows-command': 'dist/cli/rows-command.js',
   'run-command': 'dist/cli/run-command.js',
   'process-heap': 'dist/cli/process-heap.js',

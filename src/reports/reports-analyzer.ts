@@ -101,7 +101,7 @@ async function renderReport(spec: ReportSpec, data: TemplateData, row: number, f
  * The `reports` analyzer: renders each row of its chunk with the job's template to HTML (and
  * PDF), stores the files in the blob store, and keeps their addresses in the chunk's checkpoint,
  * so that a re-run never renders a finished batch again. A row whose report fails is a failed
- * row with its code (`template_render_failed`, `timeout`); its siblings carry on. `finish`
+ * row with its code (`template_render_failed`, `resource_limit`, `timeout`); its siblings carry on. `finish`
  * names the files, unique per document in row order.
  */
 export function reportsAnalyzer(spec: ReportSpec, unit: ReportUnit = 'row'): Analyzer {

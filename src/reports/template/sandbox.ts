@@ -3,15 +3,25 @@ import { registerFilters } from './filters.ts';
 
 /** Where a template's reach ends: it arrives from a tenant over the API, so it is hostile. */
 export interface SandboxLimits {
-  /** Characters of template source (Liquid's `parseLimit`). */
+  /** Characters of template source (Liquid's `parseLimit`). Default 262,144 (256 KiB). */
   maxTemplateChars: number;
-  /** Wall time of one render in ms (Liquid's `renderLimit`). */
+  /**
+   * Wall time of one render in ms (Liquid's `renderLimit`, checked between tags; the template
+   * thread is terminated a second after it, whatever the template is doing). Default 2,000.
+   * Past it the row fails with `timeout`.
+   */
   renderTimeMs: number;
-  /** What one render may allocate, counted by Liquid (`memoryLimit`: string lengths, array sizes, ranges). */
+  /**
+   * What one render may allocate, in Liquid's units (`memoryLimit`): one per character of a
+   * string a filter makes or an output prints, one per item of a range or of an array a filter
+   * makes, summed over the render. Not bytes: an array item costs 8–50 bytes, so the default,
+   * 8 Mi (8,388,608) units, is tens of MB at worst; a `(1..30000000)` range is refused before it
+   * exists. Past it the row fails with `resource_limit`.
+   */
   memory: number;
 }
 
-export const DEFAULT_SANDBOX_LIMITS: SandboxLimits = { maxTemplateChars: 256 * 1024, renderTimeMs: 2_000, memory: 64 * 1024 * 1024 };
+export const DEFAULT_SANDBOX_LIMITS: SandboxLimits = { maxTemplateChars: 256 * 1024, renderTimeMs: 2_000, memory: 8 * 1024 * 1024 };
 
 export interface SandboxOptions {
   /** BCP 47 locale of `money`, `number` and `date` (default `en-US`). */
