@@ -37,3 +37,13 @@ test('a row whose template builds a 30-million range fails alone with resource_l
   assert.deepEqual(artifacts.map((artifact) => [artifact.row, artifact.name]), [[1, 'row-1.html'], [3, 'row-3.html']]);
   assert.equal(stored, 2);
 });
+
+test('a report past 8 MiB fails its row with resource_limit and stores nothing of it; the other rows render', async (t) => {
+  // Literal text in a loop: Liquid's memory budget counts what filters make, not what a template prints.
+  const template = `{% if big == "yes" %}{% for i in (1..10000) %}<p>${'x'.repeat(1000)}</p>{% endfor %}{% else %}<p>{{ big }}</p>{% endif %}`;
+  const { artifacts, failures, stored } = await renderRows(t, { template }, [{ big: 'no' }, { big: 'yes' }, { big: 'no' }]);
+  assert.deepEqual(failures.map((failure) => [failure.page, failure.code]), [[2, 'resource_limit']]);
+  assert.match(failures[0]!.message, /the template rendered 10070000 bytes; at most 8388608 are allowed/);
+  assert.deepEqual(artifacts.map((artifact) => [artifact.row, artifact.name, artifact.size]), [[1, 'row-1.html', 9], [3, 'row-3.html', 9]]);
+  assert.equal(stored, 1, 'rows 1 and 3 have the same bytes; row 2 stored nothing');
+});

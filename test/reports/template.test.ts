@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ReamError } from '../../src/errors.ts';
 import { compileTemplate } from '../../src/reports/template/compile.ts';
+import { DEFAULT_SANDBOX_LIMITS } from '../../src/reports/template/sandbox.ts';
 
 /** The ReamError `fn` throws (sync or async), for its code and details. */
 async function thrown(fn: () => unknown): Promise<ReamError> {
@@ -86,6 +87,15 @@ describe('report templates', () => {
       clearInterval(probe);
     }
     assert.equal(await compileTemplate('<p>{{ id }}</p>').render({ id: 4 }), '<p>4</p>');
+  });
+
+  it('refuses a report past its output cap, which the options set like the other limits', async () => {
+    const limits = { ...DEFAULT_SANDBOX_LIMITS, maxOutputBytes: 1_000 };
+    const big = await thrown(() => compileTemplate('{% for i in (1..200) %}<p>{{ i }}</p>{% endfor %}', 'template', { limits }).render({}));
+    assert.equal(big.code, 'resource_limit');
+    assert.equal(big.retryable, false);
+    assert.deepEqual(big.details, { limit: 'output', bytes: 1_892, maxOutputBytes: 1_000 });
+    assert.equal((await compileTemplate('{% for i in (1..10) %}<p>{{ i }}</p>{% endfor %}', 'template', { limits }).render({})).length, 81);
   });
 
   it('reads own properties only', async () => {

@@ -58,7 +58,7 @@ export function parseTemplate(source: string, what: string, options: SandboxOpti
 }
 
 /**
- * Renders a parsed template. A limit reached is `resource_limit` (memory budget) or
+ * Renders a parsed template. A limit reached is `resource_limit` (memory budget, output size) or
  * `timeout` (render time), anything else `template_render_failed`; none is retried: the same
  * row fails the same way every time.
  */
@@ -79,6 +79,10 @@ export async function renderParsed(parsed: ParsedTemplate, data: TemplateData): 
       throw ReamError.nonRetryable('timeout', `the ${what} took longer than ${limits.renderTimeMs} ms to render${where(at)}`, { details: { ...details, limit: 'renderTime', renderTimeMs: limits.renderTimeMs } });
     }
     throw ReamError.nonRetryable('template_render_failed', `the ${what} could not be rendered${where(at)}: ${message}`, { ...(at ? { details: at } : {}) });
+  }
+  const bytes = Buffer.byteLength(html);
+  if (bytes > limits.maxOutputBytes) {
+    throw ReamError.nonRetryable('resource_limit', `the ${what} rendered ${bytes} bytes; at most ${limits.maxOutputBytes} are allowed`, { details: { limit: 'output', bytes, maxOutputBytes: limits.maxOutputBytes } });
   }
   return html;
 }

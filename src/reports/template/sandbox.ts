@@ -19,9 +19,11 @@ export interface SandboxLimits {
    * exists. Past it the row fails with `resource_limit`.
    */
   memory: number;
+  /** UTF-8 bytes of one rendered report (or name). Default 8 MiB. Past it the row fails with `resource_limit` and nothing is stored. */
+  maxOutputBytes: number;
 }
 
-export const DEFAULT_SANDBOX_LIMITS: SandboxLimits = { maxTemplateChars: 256 * 1024, renderTimeMs: 2_000, memory: 8 * 1024 * 1024 };
+export const DEFAULT_SANDBOX_LIMITS: SandboxLimits = { maxTemplateChars: 256 * 1024, renderTimeMs: 2_000, memory: 8 * 1024 * 1024, maxOutputBytes: 8 * 1024 * 1024 };
 
 export interface SandboxOptions {
   /** BCP 47 locale of `money`, `number` and `date` (default `en-US`). */

@@ -12,8 +12,9 @@ import type { RenderReply, RenderRequest } from './template-protocol.ts';
 /** Threads rendering at once in the process (REAM_TEMPLATE_THREADS); a render is usually well under 1 ms. */
 const DEFAULT_THREADS = 2;
 /**
- * Heap of a template thread, in MB (V8 old generation). A report within Liquid's memory budget
- * (8 Mi units) needs a few tens; past it the thread dies and the row fails with `resource_limit`.
+ * Heap of a template thread, in MB (V8 old generation). A report within the limits (8 MiB of
+ * output, 8 Mi units of Liquid's memory budget) needs a few tens; past it the thread dies and
+ * the row fails with `resource_limit`.
  */
 export const TEMPLATE_HEAP_MB = 128;
 /** A thread idle this long is ended (its heap returned); the next render starts another in ~0.1 s. */
