@@ -98,6 +98,15 @@ describe('report templates', () => {
     assert.equal((await compileTemplate('{% for i in (1..10) %}<p>{{ i }}</p>{% endfor %}', 'template', { limits }).render({})).length, 81);
   });
 
+  it('prints a date-only value as its own day in every time zone; date-times convert', async () => {
+    const source = '{{ day | date: "%d %B %Y" }}|{{ day | date: "%d %B %Y %H:%M", "Asia/Tokyo" }}|{{ day | date_to_long_string }}|{{ day | date_to_xmlschema }}|{{ at | date: "%d %B %Y %H:%M" }}';
+    const data = { day: '2024-07-01', at: '2024-07-01T03:00:00Z' };
+    const west = await compileTemplate(source, 'template', { timezone: 'America/Los_Angeles' }).render(data);
+    assert.equal(west, '01 July 2024|01 July 2024 00:00|01 July 2024|2024-07-01T00:00:00+00:00|30 June 2024 20:00');
+    const east = await compileTemplate(source, 'template', { timezone: 'Pacific/Kiritimati' }).render(data);
+    assert.equal(east, '01 July 2024|01 July 2024 00:00|01 July 2024|2024-07-01T00:00:00+00:00|01 July 2024 17:00');
+  });
+
   it('reads own properties only', async () => {
     const html = await compileTemplate('[{{ row.constructor }}][{{ row.__proto__ }}][{{ row.toString }}][{{ row.a }}]').render({ row: { a: 1 } });
     assert.equal(html, '[][][][1]');
