@@ -24,7 +24,7 @@ export const ERROR_CODES = {
   timeout: { status: 504, retryable: true },
   /** A report template that does not parse, or uses what a sandboxed template may not (files, partials); `details` has `line` and `column`. */
   template_invalid: { status: 422, retryable: false },
-  /** One row's (or document's) report could not be rendered: a filter refused a value; its siblings carry on. Its limits are `resource_limit` and `timeout`. */
+  /** One row's (or document's) report could not be rendered: a filter refused a value, Chromium did not print it; its siblings carry on. Its limits are `resource_limit` and `timeout`. */
   template_render_failed: { status: 422, retryable: false },
   /** `pdf` reports need Chromium and none was found (install the `chromium` package or set REAM_CHROMIUM_PATH). */
   renderer_unavailable: { status: 503, retryable: false },

@@ -70,6 +70,19 @@ describe('PDF renderer', () => {
     assert.match(printed, /ACME invoices[\s\S]*page 1 of 2[\s\S]*ACME invoices[\s\S]*page 2 of 2/);
   });
 
+  test('a header Chromium cannot print fails that report with template_render_failed, not retried; the next prints', async (t) => {
+    if (!requireOrSkip(t, renderer !== undefined, `Chromium at ${CHROMIUM}`)) return;
+    // A CSS escape gets past the check at submit (see the next test): `u\72l(` is `url(`.
+    const header = '<style>@font-face { font-family: x; src: u\\72l(http://127.0.0.1:1/font) } span { font-family: x }</style><span>ACME</span>';
+    await assert.rejects(renderer!.render('<p>one</p>', { ...DEFAULT_PDF_OPTIONS, header }), (error: ReamError) => {
+      assert.equal(error.code, 'template_render_failed');
+      assert.equal(error.retryable, false);
+      assert.match(error.message, /the PDF could not be printed: .*Printing failed/);
+      return true;
+    });
+    assert.match(await text(await renderer!.render('<p>after the refused one</p>', DEFAULT_PDF_OPTIONS)), /after the refused one/);
+  });
+
   test('the shared renderer is reused, and replaced once its browser is gone', async (t) => {
     if (!requireOrSkip(t, renderer !== undefined, `Chromium at ${CHROMIUM}`)) return;
     try {
@@ -86,10 +99,15 @@ describe('PDF renderer', () => {
     }
   });
 
-  test('refuses print options it does not know; no Chromium is renderer_unavailable', () => {
+  test('refuses print options it does not know, and a header or footer that loads anything; no Chromium is renderer_unavailable', () => {
     assert.throws(() => pdfOptions({ pageSize: 'B7' }), (error: ReamError) => error.code === 'validation_failed');
     assert.throws(() => pdfOptions({ margin: '1e9mm' }), (error: ReamError) => error.code === 'validation_failed');
     assert.throws(() => pdfOptions({ path: '/tmp/x.pdf' }), (error: ReamError) => error.code === 'validation_failed');
+    for (const header of ['<link rel=stylesheet href="http://127.0.0.1:1/x">', '<LINK REL="preload" href="/x" as="style">', '<style>@import "x.css";</style>', '<div style="background: url( \'http://127.0.0.1:1/bg\')">x</div>']) {
+      assert.throws(() => pdfOptions({ header }), (error: ReamError) => error.code === 'validation_failed' && /may not load anything/.test(error.message), header);
+      assert.throws(() => pdfOptions({ footer: header }), (error: ReamError) => error.code === 'validation_failed' && /pdf footer may not load/.test(error.message), header);
+    }
+    assert.ok(pdfOptions({ header: '<style>span { color: red; background: url(data:image/gif;base64,R0lGODlhAQABAAAAACw=) }</style><span class="pageNumber"></span>' }).header);
     assert.throws(() => chromiumPath({ REAM_CHROMIUM_PATH: '/nonexistent/chromium' }), (error: ReamError) => error.code === 'renderer_unavailable' && /apt-get install chromium/.test(error.message));
   });
 });

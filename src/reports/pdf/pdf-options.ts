@@ -18,6 +18,12 @@ export const DEFAULT_PDF_OPTIONS: PdfOptions = { pageSize: 'A4', margin: '12mm',
 
 const LENGTH = /^\d{1,3}(\.\d{1,2})?(mm|cm|in|px)$/;
 const MAX_HEADER_CHARS = 16 * 1024;
+/**
+ * What makes Chromium fail every print of a header or footer ("Printing failed"): a stylesheet,
+ * a preload, an `@import` or a font to load. Said at submit; a variant this misses (CSS escapes)
+ * fails each row alone with `template_render_failed` (see pdf-renderer.ts).
+ */
+const LOADS = [/<link\b/i, /@import\b/i, /url\(\s*['"]?\s*(?!data:)/i];
 
 /**
  * Print options from a job's `pdf` option: `true` for the defaults, or an object with
@@ -35,6 +41,9 @@ export function pdfOptions(value: JsonObject | true): PdfOptions {
   for (const [name, html] of [['header', header], ['footer', footer]] as const) {
     if (html !== undefined && (typeof html !== 'string' || html.length > MAX_HEADER_CHARS)) {
       throw ReamError.nonRetryable('validation_failed', `pdf ${name} must be HTML of at most ${MAX_HEADER_CHARS} characters`);
+    }
+    if (html !== undefined && LOADS.some((load) => load.test(html))) {
+      throw ReamError.nonRetryable('validation_failed', `pdf ${name} may not load anything (<link>, @import, url() other than data:): Chromium cannot print a ${name} that does. Put its styles in a <style> and its images and fonts in data: URLs`);
     }
   }
   return {

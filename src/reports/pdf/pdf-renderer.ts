@@ -98,7 +98,10 @@ export class PdfRenderer {
     else this.#idle.push(slot);
   }
 
-  /** The PDF of `html`. Throws `timeout` when the page overruns, `renderer_unavailable` once closed. */
+  /**
+   * The PDF of `html`. Throws `timeout` when the page overruns, `renderer_unavailable` once closed
+   * (retried), `template_render_failed` when Chromium does not print it (not retried).
+   */
   async render(html: string, options: PdfOptions): Promise<Buffer> {
     if (this.#closed) throw ReamError.retryable('renderer_unavailable', 'the PDF renderer is closed');
     let slot = await this.#acquire();
@@ -126,7 +129,11 @@ export class PdfRenderer {
       await slot.page.close().catch(() => undefined);
       if (this.#closed) throw ReamError.retryable('renderer_unavailable', 'the PDF renderer was closed');
       slot = await this.#newSlot();
-      throw error instanceof ReamError ? error : ReamError.retryable('internal', `the PDF could not be printed: ${toReamError(error).message.split('\n')[0]}`);
+      if (error instanceof ReamError) throw error;
+      // The browser is alive, so Chromium refused this report (a header that loads a stylesheet
+      // fails every print): printing it again fails the same way, and retrying the batch would
+      // fail its other rows with it. The row fails alone and keeps its cells.
+      throw ReamError.nonRetryable('template_render_failed', `the PDF could not be printed: ${toReamError(error).message.split('\n')[0]}`);
     } finally {
       clearTimeout(timer);
       this.#release(slot);
