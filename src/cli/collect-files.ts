@@ -2,6 +2,8 @@ import { stat } from 'node:fs/promises';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { glob, isDynamicPattern } from 'tinyglobby';
 import { ReamError } from '../errors.ts';
+import { notRegularFile } from '../file-kind.ts';
+import { filesUnder } from './walk-folder.ts';
 
 export interface InputFile {
   /** Absolute path: the key a resumed run matches on. */
@@ -13,8 +15,8 @@ export interface InputFile {
 /**
  * Expands the CLI's inputs — files, directories (recursively; hidden files and folders are
  * left out) and glob patterns — into a sorted, de-duplicated list. A named path that does not
- * exist, or a pattern that matches nothing, is a usage error: better to stop than to process
- * less than the user asked for.
+ * exist or is no regular file (a pipe, a device), or a pattern that matches nothing, is a usage
+ * error: better to stop than to process less than the user asked for.
  */
 export async function collectFiles(inputs: readonly string[], cwd = process.cwd()): Promise<InputFile[]> {
   const found = new Set<string>();
@@ -29,12 +31,16 @@ export async function collectFiles(inputs: readonly string[], cwd = process.cwd(
     const info = await stat(absolute).catch(() => undefined);
     if (!info) throw ReamError.nonRetryable('not_found', `no such file or directory: ${input}`);
     if (info.isDirectory()) {
-      const matches = await glob('**/*', { cwd: absolute, absolute: true, onlyFiles: true, dot: false });
+      const matches = await filesUnder(absolute);
       // As for a pattern that matches nothing: a mistyped folder is said, not a success of 0 files.
       if (matches.length === 0) throw ReamError.nonRetryable('validation_failed', `no file in ${input} (hidden files are left out)`);
       for (const match of matches) found.add(resolve(match));
-    } else {
+    } else if (info.isFile()) {
       found.add(absolute);
+    } else {
+      // A named pipe, socket or device named outright: refused before the run starts (opening
+      // a pipe would wait for a writer forever). Met inside a folder, it gets a failed line.
+      throw notRegularFile(input, info);
     }
   }
   return [...found].sort().map((absolute) => {

@@ -53,7 +53,7 @@ export function buildProgram(): Command {
   const run = addPdfFlags(addOcrFlags(addLlmFlags(program
     .command('run'))))
     .description('extract text, metadata and fields from files, directories or globs into a JSONL file')
-    .argument('<inputs...>', 'files, directories (read recursively) or glob patterns')
+    .argument('<inputs...>', 'regular files, directories (read recursively; a pipe or device in one gets a failed line) or glob patterns')
     .option('-o, --out <file>', 'results, one JSON line per file (- for standard output: no resume, the summary on stderr)', 'ream-results.jsonl')
     .option('-p, --pipeline <name>', 'pipeline: extract (default), rules or llm (a table row by row: ream rows)')
     .option('--rules <file>', 'JSON file of field rules (implies --pipeline rules)')

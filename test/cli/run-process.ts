@@ -23,3 +23,20 @@ export async function run(args: string[], cwd: string, env: NodeJS.ProcessEnv = 
   const code = await new Promise<number | null>((resolveExit) => child.on('exit', resolveExit));
   return { code, stdout, stderr };
 }
+
+/** {@link run}, killed (SIGKILL) if still running after `ms`: a hang fails the test instead of stalling it. */
+export async function runWithin(ms: number, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string; timedOut: boolean }> {
+  const child = start(args, cwd, env);
+  let stdout = '';
+  let stderr = '';
+  let timedOut = false;
+  child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  const timer = setTimeout(() => {
+    timedOut = true;
+    child.kill('SIGKILL');
+  }, ms);
+  const code = await new Promise<number | null>((resolveExit) => child.on('exit', resolveExit));
+  clearTimeout(timer);
+  return { code, stdout, stderr, timedOut };
+}
