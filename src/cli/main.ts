@@ -61,8 +61,8 @@ export function buildProgram(): Command {
     .option('--max-pages <n>', 'refuse documents with more pages (default 10000)', positiveInt)
     .option('--max-size <MB>', 'refuse larger files (default 1024)', positiveNumber)
     .addOption(new Option('--text <mode>', 'text in each line: per page, one string, or none').choices(['pages', 'full', 'none']).default('pages'))
-    .option('--resume', 'skip files already in --out and continue unfinished work (default when --out exists)')
-    .option('--no-resume', 'start over: truncate --out')
+    .option('--resume', 'skip files already in --out and continue unfinished work (default when --out exists; refused when it is no ream results file)')
+    .option('--no-resume', 'start over: truncate --out (whatever file it is)')
     .option('--no-index', 'do not index the text for search (`ream serve` over this data dir then finds none of it); spares the index\'s CPU and disk writes');
   addReportFlags(run, 'document', 'source, page_count, fields: each field\'s first value, all_fields', 'the file\'s name');
   addLocalEngineFlags(run)

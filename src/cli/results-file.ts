@@ -67,12 +67,52 @@ function unwritable(path: string, error: unknown): ReamError {
   return ReamError.nonRetryable('io_error', `cannot write the results file ${path}: ${reason}`, { cause: error });
 }
 
+const STATUSES: readonly string[] = ['succeeded', 'partially_succeeded', 'failed', 'cancelled'] satisfies ResultLine['status'][];
+/** How every line ream writes begins (`path` is the first key of {@link toResultLine} and {@link unreadableLine}). */
+const LINE_START = '{"path":';
+
+/** Whether `raw` is a line ream wrote: a JSON object with a `path`, a `status` and a `sha256`. */
+function resultLineOf(raw: string): { path: string; status: string } | undefined {
+  if (!raw.startsWith(LINE_START)) return undefined;
+  try {
+    const parsed = JSON.parse(raw) as Partial<Record<string, unknown>>;
+    if (typeof parsed.path !== 'string' || typeof parsed.status !== 'string' || !STATUSES.includes(parsed.status) || !('sha256' in parsed)) return undefined;
+    return { path: parsed.path, status: parsed.status };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The lines an earlier run wrote to `path` (file → status), from its complete lines (the first
+ * `complete` characters). Only a file ream can tell is its own is resumed — every complete line
+ * a result line, the rest at most the start of one (a line torn by a crash) — since resuming
+ * cuts that rest off and appends: `--out notes.txt` naming someone's notes by mistake must not
+ * lose their last line. Anything else is refused (`validation_failed`, a usage error), unchanged.
+ */
+function earlierLines(path: string, content: string, complete: number): Map<string, string> {
+  const refuse = (what: string): ReamError => ReamError.nonRetryable('validation_failed',
+    `${path} exists and is not a ream results file (${what}): it is left as it is; give another --out, or --no-resume to replace it`);
+  const written = new Map<string, string>();
+  const lines = content.slice(0, complete).split('\n');
+  for (const [index, raw] of lines.entries()) {
+    if (index === lines.length - 1 && raw === '') break; // after the last newline
+    const line = resultLineOf(raw);
+    if (!line) throw refuse(`line ${index + 1} is no result line`);
+    written.set(line.path, line.status);
+  }
+  const rest = content.slice(complete);
+  if (rest !== '' && !rest.startsWith(LINE_START) && !LINE_START.startsWith(rest)) throw refuse('its last line is no result line');
+  return written;
+}
+
 /** `--out -`: the lines go to standard output (nothing to resume from there). */
 export const STDOUT = '-';
 
 /**
  * The `--out` JSONL file. Each line is written with one `write` call, so a crash leaves at most
- * one torn line at the end; on resume that torn tail is cut off and its document written again.
+ * one torn line at the end; on resume that torn tail is cut off and its document written again
+ * (a file that is not ream's is refused instead, see {@link earlierLines}).
  * Lines already present name the files a resumed run skips. {@link STDOUT}: the lines go to
  * standard output, through its stream (a pipe may not take a synchronous write at once).
  */
@@ -95,6 +135,7 @@ export class ResultsFile {
     try {
       return ResultsFile.#open(path, resume);
     } catch (error) {
+      if (error instanceof ReamError) throw error;
       throw unwritable(path, error);
     }
   }
@@ -115,19 +156,11 @@ export class ResultsFile {
     // its end would never end, or block. Refused by name rather than met halfway.
     const kind = existsSync(path) ? statSync(path) : undefined;
     if (kind && !kind.isFile()) throw new Error('it is not a regular file (a directory, device or pipe); give a file path');
-    const written = new Map<string, string>();
+    let written = new Map<string, string>();
     if (resume && existsSync(path)) {
       const content = readFileSync(path, 'utf8');
       const complete = content.lastIndexOf('\n') + 1;
-      for (const raw of content.slice(0, complete).split('\n')) {
-        if (!raw.trim()) continue;
-        try {
-          const parsed = JSON.parse(raw) as { path?: unknown; status?: unknown };
-          if (typeof parsed.path === 'string') written.set(parsed.path, typeof parsed.status === 'string' ? parsed.status : 'failed');
-        } catch {
-          // a line we cannot read names no file: that file is processed again
-        }
-      }
+      written = earlierLines(path, content, complete);
       const fd = openSync(path, 'r+');
       ftruncateSync(fd, Buffer.byteLength(content.slice(0, complete)));
       closeSync(fd);

@@ -51,3 +51,30 @@ test('--out in a folder that does not exist yet makes it; one that cannot be wri
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('an existing file that is not a results file is refused on resume and left as it was, never cut or replaced', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'ream-results-'));
+  try {
+    const contents: Record<string, string> = {
+      'notes.txt': 'important notes\nline two without newline',
+      'cfg.json': '{"a":1}',
+      'cfg-newline.json': '{"a":1}\n',
+      'other.jsonl': '{"path":"a.pdf","status":"succeeded","sha256":null,"error":null}\n{"path":"b.pdf"}\n',
+    };
+    for (const [name, content] of Object.entries(contents)) {
+      const path = join(dir, name);
+      await writeFile(path, content);
+      assert.throws(() => ResultsFile.open(path, true), (error: unknown) =>
+        error instanceof ReamError && error.code === 'validation_failed' && /is not a ream results file.*another --out, or --no-resume/.test(error.message), name);
+      assert.equal(await readFile(path, 'utf8'), content, `${name} is unchanged`);
+    }
+    // An empty file holds nothing to lose: it is resumed (written to) as a new one.
+    const empty = join(dir, 'empty.jsonl');
+    await writeFile(empty, '');
+    const file = ResultsFile.open(empty, true);
+    assert.equal(file.size, 0);
+    file.close();
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -130,6 +130,15 @@ describe('ream run', () => {
     const empty = await run(['run', 'empty-folder'], dir);
     assert.equal(empty.code, 2, 'a folder with no file is said, as a glob that matches nothing is');
     assert.match(empty.stderr, /no file in empty-folder \(hidden files are left out\) \[validation_failed\]/);
+    // An --out that names someone's file (not one ream wrote) is not resumed: cutting its "torn"
+    // last line and appending would lose their data.
+    const notes = 'important notes\nline two without newline';
+    await writeFile(join(dir, 'notes.txt'), notes);
+    await writeFile(join(dir, 'x.txt'), 'x\n');
+    const notResults = await run(['run', 'x.txt', '-o', 'notes.txt', '--progress', 'none', '--data-dir', 'notes-data'], dir);
+    assert.equal(notResults.code, 2, notResults.stderr);
+    assert.match(notResults.stderr, /notes\.txt exists and is not a ream results file .*--no-resume.*\[validation_failed\]/);
+    assert.equal(readFileSync(join(dir, 'notes.txt'), 'utf8'), notes, 'left as it was');
     const badFlag = await run(['run', '.', '--concurrency', '0'], dir);
     assert.equal(badFlag.code, 2);
     assert.match(badFlag.stderr, /positive integer/);
@@ -175,7 +184,8 @@ describe('ream run', () => {
     assert.match(pipe.stderr, /cannot write the results file .*pipe\.jsonl: it is not a regular file .*\[io_error\]/);
     // A file whose writes fail (EIO; EACCES at open for a user who is not root): before, the run
     // printed the failure and waited forever for the line it could not write.
-    const failing = await run(['run', 'a.pdf', '--out', '/proc/version', '--progress', 'none', '--data-dir', 'd2'], work);
+    // (--no-resume: /proc/version is no results file, and resuming it is refused before any write.)
+    const failing = await run(['run', 'a.pdf', '--out', '/proc/version', '--no-resume', '--progress', 'none', '--data-dir', 'd2'], work);
     assert.equal(failing.code, 2);
     assert.match(failing.stderr, /cannot write the results file \/proc\/version: .*\[io_error\]/);
   });
