@@ -14,21 +14,24 @@ export interface InputFile {
 
 /**
  * Expands the CLI's inputs — files, directories (recursively; hidden files and folders are
- * left out) and glob patterns — into a sorted, de-duplicated list. A named path that does not
+ * left out) and glob patterns (an input naming a path that exists is that path, whatever
+ * characters it has) — into a sorted, de-duplicated list. A named path that does not
  * exist or is no regular file (a pipe, a device), or a pattern that matches nothing, is a usage
  * error: better to stop than to process less than the user asked for.
  */
 export async function collectFiles(inputs: readonly string[], cwd = process.cwd()): Promise<InputFile[]> {
   const found = new Set<string>();
   for (const input of inputs) {
-    if (isDynamicPattern(input)) {
+    const absolute = resolve(cwd, input);
+    const info = await stat(absolute).catch(() => undefined);
+    // A path that exists is that path, even if it reads as a pattern: `scan (2).pdf`, `+(x).pdf`
+    // and `dl (1)/` are real names (a browser's downloads), not globs that match nothing.
+    if (!info && isDynamicPattern(input)) {
       const matches = await glob(input, { cwd, absolute: true, onlyFiles: true, dot: false });
       if (matches.length === 0) throw ReamError.nonRetryable('validation_failed', `no file matches ${input}`);
       for (const match of matches) found.add(resolve(match));
       continue;
     }
-    const absolute = resolve(cwd, input);
-    const info = await stat(absolute).catch(() => undefined);
     if (!info) throw ReamError.nonRetryable('not_found', `no such file or directory: ${input}`);
     if (info.isDirectory()) {
       const matches = await filesUnder(absolute);
