@@ -34,7 +34,7 @@ export async function collectFiles(inputs: readonly string[], cwd = process.cwd(
     }
     if (!info) throw ReamError.nonRetryable('not_found', `no such file or directory: ${input}`);
     if (info.isDirectory()) {
-      const matches = await filesUnder(absolute);
+      const matches = await filesUnder(absolute, (path) => displayOf(path, cwd));
       // As for a pattern that matches nothing: a mistyped folder is said, not a success of 0 files.
       if (matches.length === 0) throw ReamError.nonRetryable('validation_failed', `no file in ${input} (hidden files are left out)`);
       for (const match of matches) found.add(resolve(match));
@@ -46,8 +46,11 @@ export async function collectFiles(inputs: readonly string[], cwd = process.cwd(
       throw notRegularFile(input, info);
     }
   }
-  return [...found].sort().map((absolute) => {
-    const rel = relative(cwd, absolute);
-    return { absolute, display: rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : absolute };
-  });
+  return [...found].sort().map((absolute) => ({ absolute, display: displayOf(absolute, cwd) }));
+}
+
+/** Relative to the working directory when inside it, else absolute. */
+function displayOf(absolute: string, cwd: string): string {
+  const rel = relative(cwd, absolute);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : absolute;
 }
