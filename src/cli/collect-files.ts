@@ -8,7 +8,7 @@ import { filesUnder } from './walk-folder.ts';
 export interface InputFile {
   /** Absolute path: the key a resumed run matches on. */
   absolute: string;
-  /** As the user sees it: relative to the working directory when inside it. */
+  /** As the user sees it: relative to the working directory (or the results file's base) when inside it. */
   display: string;
 }
 
@@ -17,9 +17,10 @@ export interface InputFile {
  * left out) and glob patterns (an input naming a path that exists is that path, whatever
  * characters it has) — into a sorted, de-duplicated list. A named path that does not
  * exist or is no regular file (a pipe, a device), or a pattern that matches nothing, is a usage
- * error: better to stop than to process less than the user asked for.
+ * error: better to stop than to process less than the user asked for. Inputs are read from `cwd`;
+ * files are displayed relative to `base` (the folder a resumed results file names files from).
  */
-export async function collectFiles(inputs: readonly string[], cwd = process.cwd()): Promise<InputFile[]> {
+export async function collectFiles(inputs: readonly string[], cwd = process.cwd(), base = cwd): Promise<InputFile[]> {
   const found = new Set<string>();
   for (const input of inputs) {
     const absolute = resolve(cwd, input);
@@ -46,10 +47,10 @@ export async function collectFiles(inputs: readonly string[], cwd = process.cwd(
       throw notRegularFile(input, info);
     }
   }
-  return [...found].sort().map((absolute) => ({ absolute, display: displayOf(absolute, cwd) }));
+  return [...found].sort().map((absolute) => ({ absolute, display: displayOf(absolute, base) }));
 }
 
-/** Relative to the working directory when inside it, else absolute. */
+/** Relative to `cwd` when inside it, else absolute. */
 function displayOf(absolute: string, cwd: string): string {
   const rel = relative(cwd, absolute);
   return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : absolute;

@@ -53,9 +53,21 @@ export function checkOutputSettings(dataDir: string, out: string, settings: Json
   throw ReamError.nonRetryable('validation_failed', `${out} holds results made with other settings (${changed.join(', ')} differ): run with --no-resume to start it over, or write to another --out`);
 }
 
-/** Records the settings now writing `out` (see {@link checkOutputSettings}). */
-export function recordOutputSettings(dataDir: string, out: string, settings: JsonObject): void {
+/**
+ * The folder the lines of `out` name their files from (the working directory of the run that
+ * started it), if this data dir recorded one: a resume from another folder (`cd in && ream run .
+ * -o ../out.jsonl`) names the same files the same way, and knows them again.
+ */
+export function outputBase(dataDir: string, out: string): string | undefined {
+  const record = outputRecord(dataDir, out);
+  if (!existsSync(record)) return undefined;
+  const { base } = JSON.parse(readFileSync(record, 'utf8')) as { base?: unknown };
+  return typeof base === 'string' ? base : undefined;
+}
+
+/** Records the settings now writing `out` (see {@link checkOutputSettings}) and the folder its lines name files from (see {@link outputBase}). */
+export function recordOutputSettings(dataDir: string, out: string, settings: JsonObject, base: string): void {
   const record = outputRecord(dataDir, out);
   mkdirSync(dirname(record), { recursive: true });
-  writeFileSync(record, JSON.stringify({ settings }));
+  writeFileSync(record, JSON.stringify({ settings, base }));
 }

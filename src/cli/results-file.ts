@@ -1,5 +1,5 @@
 import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { ReamError, type ErrorInfo } from '../errors.ts';
 import type { DocumentOutput } from '../pipeline/types.ts';
 
@@ -119,30 +119,35 @@ export const STDOUT = '-';
 export class ResultsFile {
   readonly path: string;
   readonly #fd: number;
+  /** The folder the lines' paths are relative to: they are known by the absolute paths they name. */
+  readonly #base: string;
+  /** Absolute paths of the files that have a line. */
   readonly #written: Set<string>;
   #stdoutError: Error | undefined;
-  /** The status of each line an earlier run wrote (a resumed run's). */
+  /** The status of each line an earlier run wrote (a resumed run's), by absolute path. */
   readonly #earlier: Map<string, string>;
 
-  private constructor(path: string, fd: number, earlier: Map<string, string>) {
+  private constructor(path: string, fd: number, earlier: Map<string, string>, base: string) {
     this.path = path;
     this.#fd = fd;
-    this.#written = new Set(earlier.keys());
-    this.#earlier = earlier;
+    this.#base = base;
+    this.#earlier = new Map([...earlier].map(([line, status]) => [resolve(base, line), status]));
+    this.#written = new Set(this.#earlier.keys());
   }
 
-  static open(path: string, resume: boolean): ResultsFile {
+  /** `base`: the folder lines name files from (relative paths are resolved against it); default the working directory. */
+  static open(path: string, resume: boolean, base = process.cwd()): ResultsFile {
     try {
-      return ResultsFile.#open(path, resume);
+      return ResultsFile.#open(path, resume, base);
     } catch (error) {
       if (error instanceof ReamError) throw error;
       throw unwritable(path, error);
     }
   }
 
-  static #open(path: string, resume: boolean): ResultsFile {
+  static #open(path: string, resume: boolean, base: string): ResultsFile {
     if (path === STDOUT) {
-      const file = new ResultsFile(path, -1, new Map());
+      const file = new ResultsFile(path, -1, new Map(), base);
       // A reader that went away (`| head`): the next line fails the run with io_error, not an
       // unhandled 'error' event.
       process.stdout.on('error', (error: Error) => {
@@ -166,16 +171,17 @@ export class ResultsFile {
       closeSync(fd);
     }
     const fd = openSync(path, resume ? 'a' : 'w');
-    return new ResultsFile(path, fd, written);
+    return new ResultsFile(path, fd, written, base);
   }
 
+  /** Whether the file has a line; `path` absolute, or as lines name it (relative to the base). */
   has(path: string): boolean {
-    return this.#written.has(path);
+    return this.#written.has(resolve(this.#base, path));
   }
 
   /** Whether an earlier run wrote this file's line with another status than `succeeded`. */
   endedUnsucceeded(path: string): boolean {
-    const status = this.#earlier.get(path);
+    const status = this.#earlier.get(resolve(this.#base, path));
     return status !== undefined && status !== 'succeeded';
   }
 
@@ -185,7 +191,8 @@ export class ResultsFile {
 
   /** Writes the line unless one for this path is already there. Returns whether it wrote. */
   write(line: ResultLine): boolean {
-    if (this.#written.has(line.path)) return false;
+    const key = resolve(this.#base, line.path);
+    if (this.#written.has(key)) return false;
     try {
       if (this.#stdoutError) throw this.#stdoutError;
       if (this.path === STDOUT) process.stdout.write(`${JSON.stringify(line)}\n`);
@@ -193,7 +200,7 @@ export class ResultsFile {
     } catch (error) {
       throw unwritable(this.path, error);
     }
-    this.#written.add(line.path);
+    this.#written.add(key);
     return true;
   }
 

@@ -8,7 +8,7 @@ import type { DocumentOutput } from '../pipeline/types.ts';
 import { createReam, type Ream } from '../runtime/create-ream.ts';
 import { TERMINAL_DOCUMENT_STATUSES, type JobDocumentRecord } from '../store/port.ts';
 import { collectFiles, type InputFile } from './collect-files.ts';
-import { checkOutputSettings, currentJob, recordOutputSettings } from './job-pointer.ts';
+import { checkOutputSettings, currentJob, outputBase, recordOutputSettings } from './job-pointer.ts';
 import { localReamOptions, type LocalEngineOptions } from './local-engine.ts';
 import { createProgressView, type ProgressMode, type ProgressView } from './progress-view.ts';
 import { ResultsFile, STDOUT, toResultLine, unreadableLine, type TextMode } from './results-file.ts';
@@ -104,29 +104,32 @@ function pipelineOf(options: RunOptions): string {
  */
 export async function runCommand(inputs: readonly string[], options: RunOptions, signal: AbortSignal): Promise<RunSummary> {
   const started = Date.now();
-  const files = await collectFiles(inputs);
   const outPath = options.out === STDOUT ? STDOUT : resolve(options.out);
   const resume = outPath !== STDOUT && (options.resume ?? existsSync(outPath));
+  const dataDir = resolve(options.dataDir);
+  // Lines name files from one folder per results file, whichever folder a resume runs in: its
+  // lines are matched by the absolute path they name, and new ones are named the same way.
+  const base = (resume && outPath !== STDOUT ? outputBase(dataDir, outPath) : undefined) ?? process.cwd();
+  const files = await collectFiles(inputs, process.cwd(), base);
   const pipeline = pipelineOf(options);
   const jobOpts = jobOptions(options);
   // A template that does not parse, or --pdf without Chromium, is said now: before any file runs.
   if (options.report) reportSpec(jobOpts);
   const fresh = options.resume === false;
-  const dataDir = resolve(options.dataDir);
   // What the lines of the results file depend on: the job's settings and how text is written.
   const settings: JsonObject = { pipeline, options: jobOpts, text: options.text, ...modelOf(pipeline, jobOpts) };
   if (resume && existsSync(outPath)) checkOutputSettings(dataDir, outPath, settings);
-  const results = ResultsFile.open(outPath, resume);
-  const pending = files.filter((file) => !results.has(file.display));
+  const results = ResultsFile.open(outPath, resume, base);
+  const pending = files.filter((file) => !results.has(file.absolute));
   const summary: RunSummary = {
     total: files.length, skipped: files.length - pending.length,
-    skippedUnsucceeded: files.filter((file) => results.endedUnsucceeded(file.display)).length, succeeded: 0, partial: 0, failed: 0, pages: 0, wallSeconds: 0, interrupted: false,
+    skippedUnsucceeded: files.filter((file) => results.endedUnsucceeded(file.absolute)).length, succeeded: 0, partial: 0, failed: 0, pages: 0, wallSeconds: 0, interrupted: false,
   };
   const view = createProgressView(options.progress, pending.length);
   const ream = await createReam(localReamOptions(options.dataDir, options));
   try {
     const job = await currentJob(ream, dataDir, { out: outPath, pipeline, options: jobOpts }, fresh);
-    if (outPath !== STDOUT) recordOutputSettings(dataDir, outPath, settings);
+    if (outPath !== STDOUT) recordOutputSettings(dataDir, outPath, settings, base);
     summary.jobId = job.id;
     const tracker = new RunTracker(ream, job.id, results, options.text, view, summary);
     const unsubscribe = ream.subscribe({ jobId: job.id }, (event) => {

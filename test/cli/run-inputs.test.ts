@@ -38,4 +38,19 @@ describe('ream run inputs', () => {
     assert.equal(byPath.get('in/pipe.pdf')?.error?.code, 'validation_failed');
     assert.match(byPath.get('in/pipe.pdf')?.error?.message ?? '', /not a regular file/);
   });
+
+  test('a resume from another folder knows the files by their absolute paths, and names new ones as the file does', async () => {
+    const work = join(dir, 'elsewhere');
+    await mkdir(join(work, 'in'), { recursive: true });
+    await writeFile(join(work, 'in/a.txt'), 'a\n');
+    await writeFile(join(work, 'in/b.txt'), 'b\n');
+    const first = await runWithin(60_000, ['run', 'in', '-o', 'out.jsonl', '--progress', 'none'], work);
+    assert.equal(first.code, 0, first.stderr);
+    await writeFile(join(work, 'in/c.txt'), 'c\n');
+    const again = await runWithin(60_000, ['run', '.', '-o', '../out.jsonl', '--data-dir', '../.ream', '--progress', 'none'], join(work, 'in'));
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, /1 succeeded, 0 failed, 2 already done/);
+    assert.deepEqual(readLines(join(work, 'out.jsonl')).map((line) => line.path), ['in/a.txt', 'in/b.txt', 'in/c.txt'],
+      'one line per file, each named from the folder the results file was started in');
+  });
 });
