@@ -54,7 +54,7 @@ export function buildProgram(): Command {
     .command('run'))))
     .description('extract text, metadata and fields from files, directories or globs into a JSONL file')
     .argument('<inputs...>', 'regular files, directories (read recursively; a pipe or device in one gets a failed line) or glob patterns')
-    .option('-o, --out <file>', 'results, one JSON line per file (- for standard output: no resume, the summary on stderr)', 'ream-results.jsonl')
+    .option('-o, --out <file>', 'results, one JSON line per file (- for standard output: no resume, the summary on stderr; exit 141 if its reader goes away first)', 'ream-results.jsonl')
     .option('-p, --pipeline <name>', 'pipeline: extract (default), rules or llm (a table row by row: ream rows)')
     .option('--rules <file>', 'JSON file of field rules (implies --pipeline rules)')
     .option('--chunk-pages <n>', 'pages per chunk; chunks of a big file run in parallel (default 50)', positiveInt)
@@ -94,6 +94,7 @@ export function buildProgram(): Command {
       capYoungGeneration(RUN_YOUNG_GENERATION_MB);
       // Loaded when `run` runs, so that the other commands and `--help` start without the engine.
       const { runCommand } = await import('./run-command.ts');
+      resultsOnStdout = options.out === '-';
       const summary = await runCommand(inputs, options, signal);
       // With the lines on standard output, the summary goes beside the progress, on stderr.
       (options.out === '-' ? process.stderr : process.stdout).write(`${formatSummary(summary, options.out === '-' ? 'standard output' : options.out)}\n`);
@@ -128,14 +129,25 @@ function nestedHelp(program: Command, argv: readonly string[]): string[] {
   return [node, script, ...words, '--help'];
 }
 
-/** Entry point of the `ream` binary. Usage errors exit 2, failed documents 1, Ctrl-C 130. */
+/** 128 + SIGPIPE (13): what a shell reports for a command killed by a closed pipe. */
+const CLOSED_PIPE_EXIT = 141;
+/** Set while `ream run -o -` writes its result lines to standard output. */
+let resultsOnStdout = false;
+
+/** Entry point of the `ream` binary. Usage errors exit 2, failed documents 1, Ctrl-C 130, result lines cut off by a closed pipe 141. */
 export async function main(argv: readonly string[] = process.argv): Promise<void> {
   // Traces only when the OTEL_* variables ask for them; the SDK loads only then.
   const tracing = tracingRequested() ? await (await import('../tracing/start-tracing.ts')).startTracing() : undefined;
-  // `ream … | head`: the reader closed the pipe, having read what it wanted. Stop quietly, as a
-  // command killed by SIGPIPE does, rather than with a stack trace.
+  // `ream … | head`: the reader closed the pipe, having read what it wanted. Stop at once rather
+  // than with a stack trace. When that cut `ream run -o -`'s lines short, files were processed
+  // whose lines no one got: exit as a command killed by SIGPIPE does (141), never 0, so that
+  // `set -o pipefail` sees it. Other output (a listing) was only read in part, by choice.
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code !== 'EPIPE') throw error;
+    if (resultsOnStdout) {
+      process.stderr.write('ream: standard output was closed (EPIPE) before every result line was written; the run stopped [io_error]\n');
+      process.exit(CLOSED_PIPE_EXIT);
+    }
     process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
   });
   try {

@@ -9,7 +9,7 @@ import { createReam } from '../../src/runtime/create-ream.ts';
 import { makeScannedPdf, numberedPages, writePdf } from '../support/make-pdf.ts';
 import { fixturesDir } from '../support/env.ts';
 import { readLines } from './lines.ts';
-import { run } from './run-process.ts';
+import { run, start } from './run-process.ts';
 
 let dir: string;
 before(async () => {
@@ -171,6 +171,20 @@ describe('ream run', () => {
     assert.deepEqual(lines.map((line) => [line.path, line.status]).sort(), [['a.pdf', 'succeeded'], ['b.txt', 'succeeded']]);
     assert.match(piped.stderr, /done: 2 succeeded, 0 failed of 2 file\(s\)[\s\S]*results: standard output/);
     assert.equal(existsSync(join(work, '-')), false, 'no file named "-"');
+  });
+
+  test('--out - whose reader goes away before the last line (`| head -1`) exits 141, as a command SIGPIPE killed, never 0', async () => {
+    const work = join(dir, 'closed-pipe');
+    await mkdir(join(work, 'notes'), { recursive: true });
+    for (let i = 0; i < 150; i++) await writeFile(join(work, 'notes', `note-${i}.txt`), `note ${i}\n`);
+    const child = start(['run', 'notes', '--out', '-', '--progress', 'none'], work);
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    // As `head -1` does: read the first line, then close the pipe.
+    child.stdout?.once('data', () => child.stdout?.destroy());
+    const code = await new Promise<number | null>((resolveExit) => child.on('exit', resolveExit));
+    assert.equal(code, 141, stderr);
+    assert.match(stderr, /standard output was closed \(EPIPE\) before every result line was written.*\[io_error\]/);
   });
 
   test('a results file that is no file, or cannot be written, ends the run at once with io_error (never a hang)', async () => {
