@@ -22,6 +22,8 @@ export interface InputFile {
  */
 export async function collectFiles(inputs: readonly string[], cwd = process.cwd(), base = cwd): Promise<InputFile[]> {
   const found = new Set<string>();
+  // Real folders read so far, across the inputs: each is read once (see filesUnder).
+  const visited = new Set<string>();
   for (const input of inputs) {
     const absolute = resolve(cwd, input);
     const info = await stat(absolute).catch(() => undefined);
@@ -35,7 +37,7 @@ export async function collectFiles(inputs: readonly string[], cwd = process.cwd(
     }
     if (!info) throw ReamError.nonRetryable('not_found', `no such file or directory: ${input}`);
     if (info.isDirectory()) {
-      const matches = await filesUnder(absolute, (path) => displayOf(path, cwd));
+      const matches = await filesUnder(absolute, (path) => displayOf(path, cwd), visited);
       // As for a pattern that matches nothing: a mistyped folder is said, not a success of 0 files.
       if (matches.length === 0) throw ReamError.nonRetryable('validation_failed', `no file in ${input} (hidden files are left out)`);
       for (const match of matches) found.add(resolve(match));

@@ -72,3 +72,23 @@ test('a folder that cannot be read stops the collection, naming it; a link that 
   await symlink(join(work, 'links/moved-away.pdf'), join(work, 'links/gone.pdf'));
   assert.deepEqual(await displays(['links'], work), ['links/a.txt', 'links/gone.pdf']);
 });
+
+test('each real folder is read once: a link to a folder read already (an ancestor, a sibling) adds no second name for its files', async () => {
+  const work = join(dir, 'links-to-folders');
+  await mkdir(join(work, 'in/sub'), { recursive: true });
+  await mkdir(join(work, 'in/a'), { recursive: true });
+  await mkdir(join(work, 'in/z'), { recursive: true });
+  await mkdir(join(work, 'outside'), { recursive: true });
+  await writeFile(join(work, 'in/sub/x.txt'), 'x');
+  await writeFile(join(work, 'in/a/y.txt'), 'y');
+  await writeFile(join(work, 'in/z/z.txt'), 'z');
+  await writeFile(join(work, 'outside/o.txt'), 'o');
+  await symlink('..', join(work, 'in/sub/loop'));
+  await symlink('a', join(work, 'in/b'));
+  // Sorts before the folder it leads to: the folder still keeps its own name.
+  await symlink('z', join(work, 'in/0-first'));
+  // A folder reached only through a link is read, under the link's name.
+  await symlink('../outside', join(work, 'in/out-link'));
+  assert.deepEqual(await displays(['in'], work), ['in/a/y.txt', 'in/out-link/o.txt', 'in/sub/x.txt', 'in/z/z.txt']);
+  assert.deepEqual(await displays(['in', 'in/sub'], work), ['in/a/y.txt', 'in/out-link/o.txt', 'in/sub/x.txt', 'in/z/z.txt'], 'a folder named twice is no error');
+});
