@@ -88,6 +88,7 @@ export interface ListJobsRequest {
   tenant?: string;
   limit?: number;
   cursor?: string;
+  signal?: AbortSignal;
 }
 
 /** A finished upload, as the server stored it. */
@@ -244,6 +245,9 @@ export class ReamClient {
     try {
       response = await this.fetchImpl(`${this.baseUrl}${path}`, { ...init, headers });
     } catch (error) {
+      // An abort rejects with the signal's reason, whatever it is (`abort('bye')` rejects with
+      // 'bye', which is no AbortError): the caller's own stop, never a retryable io_error.
+      if (init.signal?.aborted) throw init.signal.reason;
       if (isAbort(error)) throw error;
       throw unreachable(this.baseUrl, error);
     }
@@ -426,20 +430,20 @@ export class ReamClient {
     if (request.cursor !== undefined) query.set('cursor', request.cursor);
     if (request.tenant !== undefined) query.set('tenant', request.tenant);
     const qs = query.toString();
-    return this.json<JobPage>(`/v1/jobs${qs ? `?${qs}` : ''}`);
+    return this.json<JobPage>(`/v1/jobs${qs ? `?${qs}` : ''}`, request.signal ? { signal: request.signal } : {});
   }
 
   /** Cancels the job (a finished job stays as it was); answers its view. */
-  cancel(id: string): Promise<JobView> {
-    return this.json<JobView>(this.jobPath(id, '/cancel'), { method: 'POST' });
+  cancel(id: string, signal?: AbortSignal): Promise<JobView> {
+    return this.json<JobView>(this.jobPath(id, '/cancel'), { method: 'POST', ...(signal ? { signal } : {}) });
   }
 
   /**
    * Cancels one document of the job (its queued work never runs, its running work is aborted;
    * the other documents go on); answers the job's view. A document that ended stays as it was.
    */
-  cancelDocument(id: string, documentId: string): Promise<JobView> {
-    return this.json<JobView>(this.jobPath(id, `/documents/${encodeURIComponent(documentId)}/cancel`), { method: 'POST' });
+  cancelDocument(id: string, documentId: string, signal?: AbortSignal): Promise<JobView> {
+    return this.json<JobView>(this.jobPath(id, `/documents/${encodeURIComponent(documentId)}/cancel`), { method: 'POST', ...(signal ? { signal } : {}) });
   }
 
   /**
@@ -468,8 +472,8 @@ export class ReamClient {
   }
 
   /** Reruns the failed documents and chunks of a `failed` or `partially_succeeded` job; answers its view. */
-  retry(id: string): Promise<JobView> {
-    return this.json<JobView>(this.jobPath(id, '/retry'), { method: 'POST' });
+  retry(id: string, signal?: AbortSignal): Promise<JobView> {
+    return this.json<JobView>(this.jobPath(id, '/retry'), { method: 'POST', ...(signal ? { signal } : {}) });
   }
 
   /** `GET /v1/documents/:id`: a stored document of the caller's tenant. */
@@ -584,8 +588,8 @@ export class ReamClient {
   }
 
   /** Final results so far, one per document in input order (every one of them: for one document, {@link documentResult}). */
-  async results(id: string): Promise<DocumentOutput[]> {
-    const { items } = await this.json<{ items: DocumentOutput[] }>(this.jobPath(id, '/results'));
+  async results(id: string, signal?: AbortSignal): Promise<DocumentOutput[]> {
+    const { items } = await this.json<{ items: DocumentOutput[] }>(this.jobPath(id, '/results'), signal ? { signal } : {});
     return items;
   }
 
@@ -730,7 +734,8 @@ export class ReamClient {
           if (sawEnd) return;
         }
       } catch (error) {
-        if (isAbort(error) || options.signal?.aborted) throw error;
+        if (options.signal?.aborted) throw options.signal.reason;
+        if (isAbort(error)) throw error;
         // 4xx (not found, bad Last-Event-ID, auth) will not get better by asking again.
         if (error instanceof ReamHttpError && error.httpStatus < 500 && error.httpStatus !== 429) throw error;
         if (error instanceof SyntaxError) throw ReamError.nonRetryable('internal', `bad event from server: ${error.message}`, { cause: error });

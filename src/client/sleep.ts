@@ -5,11 +5,13 @@
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) {
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the signal's reason as given, as fetch rejects
       reject(abortError(signal));
       return;
     }
     const onAbort = (): void => {
       clearTimeout(timer);
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the signal's reason as given, as fetch rejects
       reject(abortError(signal as AbortSignal));
     };
     const timer = setTimeout(() => {
@@ -20,7 +22,8 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-function abortError(signal: AbortSignal): Error {
+/** The signal's reason as it is (`abort('bye')`: 'bye'), as `fetch` rejects; an AbortError when it has none. */
+function abortError(signal: AbortSignal): unknown {
   const reason: unknown = signal.reason;
-  return reason instanceof Error ? reason : Object.assign(new Error('The operation was aborted'), { name: 'AbortError' });
+  return reason ?? Object.assign(new Error('The operation was aborted'), { name: 'AbortError' });
 }
