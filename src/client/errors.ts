@@ -18,8 +18,9 @@ export class ReamHttpError extends ReamError {
   readonly httpStatus: number;
   readonly problem: ProblemBody | undefined;
 
-  constructor(code: ErrorCode, message: string, httpStatus: number, problem?: ProblemBody) {
-    super(code, message, problem?.details ? { details: problem.details } : {});
+  /** `retryAfterMs`: what the answer's `Retry-After` asked (see {@link retryAfterMs}). */
+  constructor(code: ErrorCode, message: string, httpStatus: number, problem?: ProblemBody, retryAfterMs?: number) {
+    super(code, message, { ...(problem?.details ? { details: problem.details } : {}), ...(retryAfterMs === undefined ? {} : { retryAfterMs }) });
     this.httpStatus = httpStatus;
     this.problem = problem;
   }
@@ -47,25 +48,38 @@ function parseProblem(body: string): ProblemBody | undefined {
   }
 }
 
+/**
+ * A `Retry-After` (seconds, or an HTTP date) in ms from `now`, on the answers it means "when to
+ * ask again" for: 429 Too Many Requests (RFC 6585 §4) and 503 Service Unavailable (RFC 9110
+ * §10.2.3). Undefined when absent or unreadable.
+ */
+export function retryAfterMs(status: number, header: string | null | undefined, now = Date.now()): number | undefined {
+  if ((status !== 429 && status !== 503) || header === null || header === undefined) return undefined;
+  const value = header.trim();
+  if (/^\d+$/.test(value)) return Number(value) * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
 /** The error for a non-2xx answer whose body was read already (`body` is ignored unless the type is JSON). */
-export function errorFromAnswer(status: number, statusText: string, contentType: string, body: string): ReamHttpError {
-  return errorFromProblem(status, statusText, /json/i.test(contentType) ? parseProblem(body) : undefined);
+export function errorFromAnswer(status: number, statusText: string, contentType: string, body: string, retryAfter?: string | null): ReamHttpError {
+  return errorFromProblem(status, statusText, /json/i.test(contentType) ? parseProblem(body) : undefined, retryAfterMs(status, retryAfter));
 }
 
 /** The error for a problem document (or, without one, for the bare status). */
-export function errorFromProblem(status: number, statusText: string, problem: ProblemBody | undefined): ReamHttpError {
+export function errorFromProblem(status: number, statusText: string, problem: ProblemBody | undefined, retryAfter?: number): ReamHttpError {
   const code = problem && isErrorCode(problem.code) ? problem.code : codeForStatus(status);
   const message = problem?.detail ?? problem?.title ?? `HTTP ${status} ${statusText}`.trim();
-  return new ReamHttpError(code, message, status, problem);
+  return new ReamHttpError(code, message, status, problem, retryAfter);
 }
 
-/** Builds the error for a non-2xx response, from its problem+json body when it has one. */
+/** Builds the error for a non-2xx response, from its problem+json body when it has one; `retryAfterMs` from its `Retry-After`. */
 export async function errorFromResponse(response: Response): Promise<ReamHttpError> {
   const type = response.headers.get('content-type') ?? '';
   let body = '';
   if (/json/i.test(type)) body = await response.text().catch(() => '');
   else await response.body?.cancel().catch(() => undefined);
-  return errorFromAnswer(response.status, response.statusText, type, body);
+  return errorFromAnswer(response.status, response.statusText, type, body, response.headers.get('retry-after'));
 }
 
 /** A failure to reach the server at all (refused, reset, DNS): worth retrying later. */

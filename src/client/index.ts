@@ -700,8 +700,9 @@ export class ReamClient {
   /**
    * The job's events over SSE, from `afterSeq`, until its last terminal event (`job.completed`,
    * `job.failed`, `job.cancelled`; a retried job has one per run), or at once when the job has ended and `afterSeq` is its last
-   * (the server answers 204). A dropped connection or a 5xx reconnects with `Last-Event-ID`, so
-   * every `seq` arrives once and in order; 4xx answers throw.
+   * (the server answers 204). A dropped connection, a 5xx or a 429 reconnects with `Last-Event-ID`
+   * (waiting at least the answer's `Retry-After`), so every `seq` arrives once and in order; other
+   * 4xx answers throw.
    */
   async *events(id: string, options: EventsOptions = {}): AsyncGenerator<ReamEvent> {
     let lastSeq = options.afterSeq ?? 0;
@@ -710,6 +711,8 @@ export class ReamClient {
     for (;;) {
       let progressed = false;
       let failure: Error | undefined;
+      // The server's `Retry-After` on a 429 or 503: the reconnect waits at least that long.
+      let retryAfter = 0;
       try {
         const response = await this.request(this.jobPath(id, '/events'), {
           headers: { accept: 'text/event-stream', ...(lastSeq > 0 ? { 'last-event-id': String(lastSeq) } : {}) },
@@ -739,6 +742,7 @@ export class ReamClient {
         // 4xx (not found, bad Last-Event-ID, auth) will not get better by asking again.
         if (error instanceof ReamHttpError && error.httpStatus < 500 && error.httpStatus !== 429) throw error;
         if (error instanceof SyntaxError) throw ReamError.nonRetryable('internal', `bad event from server: ${error.message}`, { cause: error });
+        if (error instanceof ReamError) retryAfter = error.retryAfterMs ?? 0;
         failure = error instanceof Error ? error : new Error(String(error));
       } finally {
         parser.end();
@@ -748,7 +752,7 @@ export class ReamClient {
       if (failures > this.maxReconnects) {
         throw failure ?? ReamError.retryable('io_error', `event stream of job ${id} keeps closing before the job ends`);
       }
-      await sleep(parser.retryMs ?? this.reconnectDelayMs, options.signal);
+      await sleep(Math.max(parser.retryMs ?? this.reconnectDelayMs, retryAfter), options.signal);
     }
   }
 

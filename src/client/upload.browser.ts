@@ -22,7 +22,7 @@ function tagOf(text: string): string {
 /** The SDK's error for a failed tus request: the server's problem (with its stable code), or an unreachable server. */
 function uploadError(error: unknown, baseUrl: string): ReamError {
   const response = error instanceof DetailedError ? error.originalResponse : null;
-  if (response && response.getStatus() > 0) return errorFromAnswer(response.getStatus(), '', response.getHeader('content-type') ?? '', response.getBody());
+  if (response && response.getStatus() > 0) return errorFromAnswer(response.getStatus(), '', response.getHeader('content-type') ?? '', response.getBody(), response.getHeader('retry-after'));
   if (error instanceof ReamError) return error;
   return unreachable(baseUrl, error);
 }

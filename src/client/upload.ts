@@ -173,7 +173,7 @@ function readerClosingAtEnd(): FileReader & { closeAll(): void } {
 /** The SDK's error for a failed tus request: the server's problem (with its stable code), or `io_error`. */
 function uploadError(error: unknown, baseUrl: string): ReamError {
   const response = error instanceof DetailedError ? error.originalResponse : null;
-  if (response) return errorFromAnswer(response.getStatus(), '', response.getHeader('content-type') ?? '', response.getBody());
+  if (response) return errorFromAnswer(response.getStatus(), '', response.getHeader('content-type') ?? '', response.getBody(), response.getHeader('retry-after'));
   const cause = error instanceof DetailedError && error.causingError ? error.causingError : error;
   if (cause instanceof ReamError) return cause;
   // Socket errors (ECONNREFUSED, ECONNRESET, ENOTFOUND, …) mean the server was out of reach.
