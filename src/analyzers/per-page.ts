@@ -1,7 +1,8 @@
 import { toReamError } from '../errors.ts';
 import type { PageFailure, PageText } from '../formats/types.ts';
 import { addUsage, NO_USAGE } from './store/port.ts';
-import type { AnalysisResult, AnalyzeContext, Analyzer, Fields } from './port.ts';
+import { ownValue, setOwn } from '../own-keys.ts';
+import type { AnalysisResult, AnalyzeContext, Analyzer, FieldMatch, Fields } from './port.ts';
 
 /** Pages of one chunk analysed at once by an analyzer that waits on I/O (a model): its pacer queues the rest. */
 const PAGES_AT_ONCE = 16;
@@ -25,7 +26,7 @@ export function perPage(inner: Analyzer): Analyzer {
       if (inner.analyzeEachPage) return inner.analyzeEachPage(pages, context);
       const fields: Fields = {};
       for (const page of pages) {
-        for (const [name, matches] of Object.entries(await inner.analyze([page], context))) (fields[name] ??= []).push(...matches);
+        for (const [name, matches] of Object.entries(await inner.analyze([page], context))) addMatches(fields, name, matches);
       }
       return fields;
     },
@@ -44,12 +45,17 @@ export function perPage(inner: Analyzer): Analyzer {
           failures.push(result.failure);
           continue;
         }
-        for (const [name, matches] of Object.entries(result.fields)) (fields[name] ??= []).push(...matches);
+        for (const [name, matches] of Object.entries(result.fields)) addMatches(fields, name, matches);
         if (result.usage) usage = addUsage(usage, result.usage);
       }
       return { fields, usage, ...(failures.length > 0 ? { failures } : {}) };
     },
   };
+}
+
+/** Appends a page's matches to its field's, an own key whatever the name (`constructor`, `__proto__`: own-keys.ts). */
+function addMatches(fields: Fields, name: string, matches: readonly FieldMatch[]): void {
+  (ownValue(fields, name) ?? setOwn(fields, name, [])).push(...matches);
 }
 
 /** One page as a chunk of its own; every match is placed on it, whatever page the analyzer named. */
@@ -63,7 +69,7 @@ async function analyzePage(
     const result = await analyzeChunk([page], { ...context, chunk });
     const fields: Fields = {};
     for (const [name, matches] of Object.entries(result.fields)) {
-      fields[name] = matches.map(({ pages: _pages, ...match }) => ({ ...match, page: page.page }));
+      setOwn(fields, name, matches.map(({ pages: _pages, ...match }) => ({ ...match, page: page.page })));
     }
     return { ...result, fields };
   } catch (thrown) {

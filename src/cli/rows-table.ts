@@ -9,6 +9,7 @@ import { columnNames } from '../formats/sheet/cells.ts';
 import type { CellValue } from '../formats/types.ts';
 import type { DocumentOutput } from '../pipeline/types.ts';
 import { tableRowCells } from '../exports/rows-csv.ts';
+import { ownValue } from '../own-keys.ts';
 
 export interface OutputTable {
   /** Column names, unique: a field or error column named like an input column gets `_2`. */
@@ -37,7 +38,8 @@ export function tableLayout(columns: readonly string[], fieldNames: readonly str
   // A loop per row rather than spreads of maps: a million rows make a million of each.
   const tableRow = ({ read, fields, failure }: DocumentPageResult): CellValue[] => {
     const cells = read?.cells;
-    return tableRowCells(columns.map((column) => cells?.[column] ?? null), fieldNames.map((name) => fields[name]), failure);
+    // Own keys only: a row without a match for a field named `constructor` has none (own-keys.ts).
+    return tableRowCells(columns.map((column) => ownValue(cells, column) ?? null), fieldNames.map((name) => ownValue(fields, name)), failure);
   };
   return {
     header,

@@ -6,6 +6,7 @@ import type { DocumentPageResult } from '../api-types.ts';
 import { columnNames } from '../formats/sheet/cells.ts';
 import type { CellValue } from '../formats/types.ts';
 import type { DocumentOutput } from '../pipeline/types.ts';
+import { ownValue } from '../own-keys.ts';
 
 /** Several values of one field on one page (a rule with `all`) share its cell, joined by this. */
 export const VALUES_JOINER = '; ';
@@ -85,9 +86,10 @@ function pageRow(layout: Layout, output: DocumentOutput, { page, read, fields, f
   return [
     ...(layout.withDocument ? [output.source] : []),
     page,
-    ...layout.columns.map((column) => read?.cells?.[column] ?? null),
+    // Own keys only (own-keys.ts): a document without a `toString` column has no such cell.
+    ...layout.columns.map((column) => ownValue(read?.cells, column) ?? null),
     ...(layout.withText ? [isTable(output) ? null : (read?.text ?? null)] : []),
-    ...layout.fields.map((name) => fields[name]?.map((match) => match.value).join(VALUES_JOINER) ?? null),
+    ...layout.fields.map((name) => ownValue(fields, name)?.map((match) => match.value).join(VALUES_JOINER) ?? null),
     failure?.code ?? null,
     failure?.message ?? null,
   ];

@@ -4,6 +4,7 @@
 import type { DocumentPageResult, RowViewQuery } from '../api-types.ts';
 import { ReamError } from '../errors.ts';
 import type { CellValue } from '../formats/types.ts';
+import { ownValue } from '../own-keys.ts';
 import { VALUES_JOINER } from './result-table.ts';
 
 /** A column of the rows view: the row number, an input column, an extracted field, the row's failure. */
@@ -35,9 +36,10 @@ function rowValue(page: DocumentPageResult, column: RowColumn): CellValue {
     case 'row':
       return page.page;
     case 'cell':
-      return page.read?.cells?.[column.name] ?? null;
+      // Own keys only: `cells.toString` names a column, not Object.prototype's member (own-keys.ts).
+      return ownValue(page.read?.cells, column.name) ?? null;
     case 'field':
-      return page.fields[column.name]?.map((match) => match.value).join(VALUES_JOINER) ?? null;
+      return ownValue(page.fields, column.name)?.map((match) => match.value).join(VALUES_JOINER) ?? null;
     case 'error':
       return page.failure?.code ?? null;
   }

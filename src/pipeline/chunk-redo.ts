@@ -1,6 +1,7 @@
 import type { Fields, TokenUsage } from '../analyzers/port.ts';
 import { addUsage } from '../analyzers/store/port.ts';
 import type { JsonValue } from '../json.ts';
+import { ownValue, setOwn } from '../own-keys.ts';
 import type { ChunkOutput } from './merge.ts';
 
 /**
@@ -24,7 +25,8 @@ export function replacePages(kept: ChunkOutput, fresh: ChunkOutput, redone: Read
   const byPage = (a: { page: number }, b: { page: number }): number => a.page - b.page;
   const fields: Fields = {};
   for (const name of new Set([...Object.keys(kept.fields), ...Object.keys(fresh.fields)])) {
-    fields[name] = [...(kept.fields[name] ?? []).filter(stays), ...(fresh.fields[name] ?? [])].sort(byPage);
+    // Own keys only: a field named `constructor` is one the other side may lack (own-keys.ts).
+    setOwn(fields, name, [...(ownValue(kept.fields, name) ?? []).filter(stays), ...(ownValue(fresh.fields, name) ?? [])].sort(byPage));
   }
   const warnings = [...(kept.warnings ?? []).filter(stays), ...(fresh.warnings ?? [])].sort(byPage);
   const analyses = mergeAnalyses(kept.analyses ?? {}, fresh.analyses ?? {}, redone);
@@ -43,11 +45,11 @@ type Analyses = NonNullable<ChunkOutput['analyses']>;
 function mergeAnalyses(kept: Analyses, fresh: Analyses, redone: ReadonlySet<number>): Analyses {
   const merged: Analyses = {};
   for (const name of new Set([...Object.keys(kept), ...Object.keys(fresh)])) {
-    const before = kept[name] ?? {};
-    const after = fresh[name] ?? {};
+    const before = ownValue(kept, name) ?? {};
+    const after = ownValue(fresh, name) ?? {};
     const usage = sumUsage(before.usage, after.usage);
     const data = mergeData(before.data, after.data, redone);
-    merged[name] = { ...(data === undefined ? {} : { data }), ...(usage ? { usage } : {}) };
+    setOwn(merged, name, { ...(data === undefined ? {} : { data }), ...(usage ? { usage } : {}) });
   }
   return merged;
 }

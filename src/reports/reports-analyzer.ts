@@ -4,6 +4,7 @@ import type { BlobStore } from '../blobs/port.ts';
 import { ReamError, toReamError } from '../errors.ts';
 import type { PageFailure, PageText } from '../formats/types.ts';
 import { asJson, fromJson, type JsonValue } from '../json.ts';
+import { setOwn } from '../own-keys.ts';
 import { HTML_MEDIA_TYPE, PDF_MEDIA_TYPE, REPORTS_ANALYZER, type ReportsData } from './artifacts.ts';
 import { safeFileName, UniqueNames } from './file-names.ts';
 import type { PdfOptions } from './pdf/pdf-options.ts';
@@ -61,8 +62,9 @@ function documentData(merged: Fields, context: AnalyzeContext, pageCount: number
   const fields: TemplateData = {};
   const all: TemplateData = {};
   for (const [name, matches] of Object.entries(merged)) {
-    fields[name] = matches[0]?.value ?? null;
-    all[name] = matches.map((match) => match.value);
+    // Own keys, a field named `__proto__` included (own-keys.ts).
+    setOwn(fields, name, matches[0]?.value ?? null);
+    setOwn(all, name, matches.map((match) => match.value));
   }
   return { source: context.source ?? context.documentId, page_count: pageCount, fields, all_fields: all };
 }

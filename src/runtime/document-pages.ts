@@ -5,6 +5,7 @@ import { fromJson } from '../json.ts';
 import { failedChunkPages, missingChunk, unpackChunk, type PackedChunkOutput, type StoredChunkOutput } from '../pipeline/merge.ts';
 import type { ChunkRef } from '../events/types.ts';
 import type { ChunkResultRecord, ChunkStateRecord, Store } from '../store/port.ts';
+import { ownValue, setOwn } from '../own-keys.ts';
 
 export type { DocumentPageResult } from '../api-types.ts';
 
@@ -189,7 +190,8 @@ function pagesOf(chunk: ChunkResultRecord): DocumentPageResult[] {
     for (const match of matches) {
       const onPage = fields.get(match.page) ?? {};
       fields.set(match.page, onPage);
-      (onPage[name] ??= []).push(match);
+      // Own keys only: a field named `constructor` or `__proto__` is a name like any other (own-keys.ts).
+      (ownValue(onPage, name) ?? setOwn(onPage, name, [])).push(match);
     }
   }
   const pages: DocumentPageResult[] = [];

@@ -1,6 +1,7 @@
 import { ReamError } from '../../errors.ts';
 import type { PageText } from '../../formats/types.ts';
 import { asJson } from '../../json.ts';
+import { ownValue, setOwn } from '../../own-keys.ts';
 import type { AnalyzeContext, Analyzer, FieldMatch, Fields } from '../port.ts';
 import { compileRule, valueOf, type CompiledRule } from './compile.ts';
 import { parseRuleSpecs, RULE_LIMITS, type RuleSpec } from './spec.ts';
@@ -28,7 +29,8 @@ function findFields(rules: readonly CompiledRule[], pages: readonly PageText[], 
   const inOrder = [...pages].sort((a, b) => a.page - b.page);
   const fields: Fields = {};
   for (const rule of rules) {
-    const found: FieldMatch[] = (fields[rule.name] = []);
+    // An own key even for a rule named `__proto__`, which an assignment would make the prototype (own-keys.ts).
+    const found = setOwn<FieldMatch[], FieldMatch[]>(fields, rule.name, []);
     for (const { page, text } of inOrder) {
       if (context.signal.aborted) throw new ReamError('cancelled', 'rule analysis cancelled', { cause: context.signal.reason });
       collect(rule, page, text, found);
@@ -76,7 +78,7 @@ const NO_MATCHES: readonly FieldMatch[] = [];
 function findFieldsPerPage(rules: readonly CompiledRule[], pages: readonly PageText[], context: AnalyzeContext): Fields {
   const fields: Fields = {};
   if (pages.length === 0) return fields;
-  const found = rules.map((rule) => (fields[rule.name] = []));
+  const found = rules.map((rule) => setOwn<FieldMatch[], FieldMatch[]>(fields, rule.name, []));
   for (const { page, text } of pages) {
     if (context.signal.aborted) throw new ReamError('cancelled', 'rule analysis cancelled', { cause: context.signal.reason });
     rules.forEach((rule, i) => collect(rule, page, text, found[i] as FieldMatch[]));
@@ -112,8 +114,8 @@ function nextIndex(text: string, index: number, unicode: boolean): number {
 function firstMatchesOnly(rules: readonly CompiledRule[], merged: Fields): Fields {
   const fields: Fields = {};
   for (const rule of rules) {
-    const matches = merged[rule.name] ?? [];
-    fields[rule.name] = rule.all ? matches : matches.slice(0, 1);
+    const matches = ownValue(merged, rule.name) ?? [];
+    setOwn(fields, rule.name, rule.all ? matches : matches.slice(0, 1));
   }
   return fields;
 }

@@ -17,11 +17,16 @@ interface Column {
   value(row: DocumentPageResult): string;
 }
 
+/** `record[name]` if the record has it itself: a column or field named `constructor` is not Object's. */
+function own<T>(record: Readonly<Record<string, T>> | undefined, name: string): T | undefined {
+  return record && Object.hasOwn(record, name) ? record[name] : undefined;
+}
+
 function columnsOf(inputs: readonly string[], fields: readonly string[]): Column[] {
   return [
     { key: 'row', label: 'Row', value: (row) => String(row.page) },
-    ...inputs.map((name) => ({ key: `cells.${name}`, label: name, value: (row: DocumentPageResult) => String(row.read?.cells?.[name] ?? '') })),
-    ...fields.map((name) => ({ key: `fields.${name}`, label: name, value: (row: DocumentPageResult) => (row.fields[name] ?? []).map((match) => match.value).join('; ') })),
+    ...inputs.map((name) => ({ key: `cells.${name}`, label: name, value: (row: DocumentPageResult) => String(own(row.read?.cells, name) ?? '') })),
+    ...fields.map((name) => ({ key: `fields.${name}`, label: name, value: (row: DocumentPageResult) => (own(row.fields, name) ?? []).map((match) => match.value).join('; ') })),
     { key: 'error', label: 'Error', value: (row) => (row.failure ? `${row.failure.code}: ${row.failure.message}` : '') },
   ];
 }

@@ -1,4 +1,5 @@
 import type { JsonObject, JsonValue } from '../../../json.ts';
+import { ownValue, setOwn } from '../../../own-keys.ts';
 import type { Fields } from '../../port.ts';
 import { pagesBlock, systemPrompt } from '../prompts.ts';
 import { chunkSchema, compileSchema } from '../schema.ts';
@@ -7,7 +8,8 @@ import { isObject, match, ownedSource, SOURCE_SCHEMA, sourceOf } from './common.
 import type { LlmModeHandler, PlacedData } from './types.ts';
 
 /**
- * `extract`: fields of a JSON Schema, each with the pages and the quote it came from. A chunk
+ * `extract`: fields of a JSON Schema, each with the pages and the quote it came from. Its
+ * property names are the tenant's: keys are read and set as own keys (own-keys.ts). A chunk
  * answers `{ values, sources }`; chunks are combined in page order (first value of a field
  * wins; arrays are joined without repeats) and the document's values are checked against the
  * full schema, its `required` included.
@@ -43,10 +45,10 @@ export function extractMode(spec: LlmSpec & { schema: JsonObject }): LlmModeHand
       const keptSources: JsonObject = {};
       for (const [name, value] of Object.entries(isObject(values) ? values : {})) {
         if (value === null) continue;
-        const source = ownedSource(isObject(sources) ? sources[name] : undefined, scope);
+        const source = ownedSource(isObject(sources) ? ownValue(sources, name) : undefined, scope);
         if (!source) continue; // found on overlap pages only: their owner reports it
-        kept[name] = value;
-        keptSources[name] = { pages: source.pages, quote: source.quote };
+        setOwn(kept, name, value);
+        setOwn(keptSources, name, { pages: source.pages, quote: source.quote });
       }
       return { values: kept, sources: keptSources };
     },
@@ -60,11 +62,11 @@ export function extractMode(spec: LlmSpec & { schema: JsonObject }): LlmModeHand
     },
     fields(data, firstPage) {
       const fields: Fields = {};
-      for (const name of Object.keys(spec.schema.properties as JsonObject)) fields[name] = [];
+      for (const name of Object.keys(spec.schema.properties as JsonObject)) setOwn(fields, name, []);
       if (!isObject(data) || !isObject(data.values)) return fields;
       const sources = isObject(data.sources) ? data.sources : {};
       for (const [name, value] of Object.entries(data.values)) {
-        fields[name] = [match(value, sourceOf(sources[name]), firstPage)];
+        setOwn(fields, name, [match(value, sourceOf(ownValue(sources, name)), firstPage)]);
       }
       return fields;
     },
@@ -78,16 +80,17 @@ function combineValues(parts: readonly PlacedData[]): JsonValue {
     if (!isObject(part.data) || !isObject(part.data.values)) continue;
     const partSources = isObject(part.data.sources) ? part.data.sources : {};
     for (const [name, value] of Object.entries(part.data.values)) {
-      const had = values[name];
+      const had = ownValue(values, name);
+      const partSource = ownValue(partSources, name);
       if (had === undefined) {
-        values[name] = value;
-        if (partSources[name] !== undefined) sources[name] = partSources[name];
+        setOwn(values, name, value);
+        if (partSource !== undefined) setOwn(sources, name, partSource);
       } else if (Array.isArray(had) && Array.isArray(value)) {
         const seen = new Set(had.map((item) => JSON.stringify(item)));
-        values[name] = [...had, ...value.filter((item) => !seen.has(JSON.stringify(item)))];
-        const a = sourceOf(sources[name]);
-        const b = sourceOf(partSources[name]);
-        if (a && b) sources[name] = { pages: [...new Set([...a.pages, ...b.pages])].sort((x, y) => x - y), quote: a.quote };
+        setOwn(values, name, [...had, ...value.filter((item) => !seen.has(JSON.stringify(item)))]);
+        const a = sourceOf(ownValue(sources, name));
+        const b = sourceOf(partSource);
+        if (a && b) setOwn(sources, name, { pages: [...new Set([...a.pages, ...b.pages])].sort((x, y) => x - y), quote: a.quote });
       }
     }
   }
