@@ -8,6 +8,7 @@ import { checkFileSize, checkPageCount, checkRange, throwIfCancelled } from '../
 import { endAfter, startBefore, type CsvMarks } from './csv-index.ts';
 import type { JsonValue } from '../../json.ts';
 import type { DocumentFormat, Extraction, Inspection, PackedRows, PageRange, ReadLimits, ReadOptions, TableOutline, TaskRunner } from '../types.ts';
+import { xlsxStartBefore, type XlsxMarks } from './xlsx-index.ts';
 import type { SheetExtractInput, SheetInspectInput, SheetInspectResult, SheetPagesInspectResult } from './sheet-tasks.ts';
 
 /** What a page is when a table is read as sheets (sheet-pages.ts). */
@@ -22,10 +23,14 @@ export function createSheetFormat(runner: TaskRunner, mediaType: string, extensi
   // about its own rows (on its own, a thread's first read of a file parses from the top). A task
   // in another process (distributed workers) goes without, as before.
   const marked = new Map<string, CsvMarks>();
+  // The same for workbooks, by file version and sheet (xlsx-index.ts): a task starts at the
+  // row element the inspection marked before its rows, and parses none before it.
+  const xlsxMarked = new Map<string, XlsxMarks>();
   const fileKey = async (path: string): Promise<string> => {
     const { size, mtimeMs } = await stat(path);
     return `${path}\0${size}\0${mtimeMs}`;
   };
+  const sheetKey = (file: string, sheet: string | undefined): string => (sheet === undefined ? file : `${file}\0=${sheet}`);
   const sheetOf = (options: ReadOptions | undefined): { sheet?: string } => (options?.sheet === undefined ? {} : { sheet: options.sheet });
   const columnsOf = (options: ReadOptions | undefined): { columns?: string[] } => (options?.columns === undefined ? {} : { columns: options.columns });
   /** A read of `range` as rows, starting where the inspection marked the CSV before it (if it did). */
@@ -34,7 +39,9 @@ export function createSheetFormat(runner: TaskRunner, mediaType: string, extensi
     const csvStart = marks && startBefore(marks, range.from);
     // With its end too, the rows are read as one batch (sheet-tasks.ts).
     const bounds = marks ? { ...(csvStart ? { csvStart } : {}), csvEnd: endAfter(marks, range.to), ...(marks.scanned ? { csvScanned: true } : {}) } : {};
-    return { path, mediaType, from: range.from, to: range.to, ...sheetOf(options), ...columnsOf(options), ...bounds };
+    const sheetMarks = xlsxMarked.size > 0 ? xlsxMarked.get(sheetKey(await fileKey(path), options?.sheet)) : undefined;
+    const xlsxStart = sheetMarks && xlsxStartBefore(sheetMarks, range.from);
+    return { path, mediaType, from: range.from, to: range.to, ...sheetOf(options), ...columnsOf(options), ...bounds, ...(xlsxStart ? { xlsxStart } : {}) };
   };
   return {
     mediaType,
@@ -52,6 +59,10 @@ export function createSheetFormat(runner: TaskRunner, mediaType: string, extensi
       if (result.csvMarks) {
         marked.set(await fileKey(path), result.csvMarks);
         for (const old of marked.keys()) if (marked.size > MARKED_FILES) marked.delete(old);
+      }
+      if (result.xlsxMarks) {
+        xlsxMarked.set(sheetKey(await fileKey(path), options?.sheet), result.xlsxMarks);
+        for (const old of xlsxMarked.keys()) if (xlsxMarked.size > MARKED_FILES) xlsxMarked.delete(old);
       }
       return {
         mediaType,

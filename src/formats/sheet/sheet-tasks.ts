@@ -12,6 +12,7 @@ import { adoptMarks, adoptStart, csvIndex, MARK_EVERY, markBefore, marksOf, note
 import { readBytes, scanCsv } from './csv-scan.ts';
 import { checkedShape, dataRows, readRows, tableShape, tooManyRows, type RawRows, type RowBatch, type TableReadOptions } from './table.ts';
 import { openXlsxSheet } from './xlsx-rows.ts';
+import { adoptXlsxStart, fileVersion, noteXlsxRow, sheetIndex, xlsxMarkBefore, xlsxMarksOf, type XlsxMarks, type XlsxStart } from './xlsx-index.ts';
 import { packRows } from './packed-rows.ts';
 import { markNotUtf8, notUtf8Row } from './utf8-check.ts';
 import type { RuleSpec } from '../../analyzers/rules/spec.ts';
@@ -19,13 +20,15 @@ import type { RuleSpec } from '../../analyzers/rules/spec.ts';
 // Types, not interfaces: inputs cross a thread as JSON, and only type aliases fit `JsonValue`.
 type SheetInput = { path: string; mediaType: string; sheet?: string; columns?: string[] };
 export type SheetInspectInput = SheetInput & { maxRows: number };
-export type SheetInspectResult = { rowCount: number; columns: string[]; sheet?: string; csvMarks?: CsvMarks };
+export type SheetInspectResult = { rowCount: number; columns: string[]; sheet?: string; csvMarks?: CsvMarks; xlsxMarks?: XlsxMarks };
 /**
  * `csvStart`: where a CSV's rows before `from` end, as the inspection found it (the read parses
  * only its own rows); `csvEnd`: where the rows after `to` start (the read parses them as a batch);
  * `csvScanned`: the file's marks came from the byte scan (see `CsvMarks.scanned`).
  */
-export type SheetExtractInput = SheetInput & { from: number; to: number; csvStart?: CsvStart; csvEnd?: CsvEnd; csvScanned?: boolean };
+export type SheetExtractInput = SheetInput & RowsStart & { from: number; to: number };
+/** Where a read may start, from the inspection's marks (`xlsxStart`: a workbook's, see xlsx-index.ts). */
+type RowsStart = { csvStart?: CsvStart; csvEnd?: CsvEnd; csvScanned?: boolean; xlsxStart?: XlsxStart };
 /** `rules`: rule specs run on each row read (`[]`: none); `csv`: the rows' CSV records too. See packed-rows.ts. */
 export type SheetExtractPackedInput = SheetExtractInput & { rules: RuleSpec[]; csv?: boolean };
 /** A table read as sheets (sheet-pages.ts): its page count and the sheets that have pages. */
@@ -35,10 +38,10 @@ type ReadTable<T> = (rows: RawRows, sheet: string | undefined, options: TableRea
 
 /**
  * Runs `read` over the rows of the input's table (its sheet, for a workbook), closing the file
- * however it ends. A CSV read starts at the last mark before `from` (csv-index.ts) and notes
- * new marks as it goes.
+ * however it ends. A read starts at the last mark before `from` (csv-index.ts, xlsx-index.ts)
+ * and notes new marks as it goes.
  */
-async function withRows<T>(input: SheetInput & { csvStart?: CsvStart; csvEnd?: CsvEnd; csvScanned?: boolean }, from: number, read: ReadTable<T>): Promise<T> {
+async function withRows<T>(input: SheetInput & RowsStart, from: number, read: ReadTable<T>): Promise<T> {
   if (input.mediaType === CSV_MEDIA_TYPE) {
     const index = await csvIndex(input.path);
     if (input.csvStart) adoptStart(index, input.csvStart);
@@ -54,9 +57,18 @@ async function withRows<T>(input: SheetInput & { csvStart?: CsvStart; csvEnd?: C
       onRow: (number, columns) => noteRow(index, number, end, columns),
     });
   }
-  const opened = await openXlsxSheet(input.path, input.sheet);
+  // A workbook's read starts at its thread's last mark before `from` too (xlsx-index.ts): the
+  // rows before it are cut out of the sheet's XML unparsed.
+  const index = sheetIndex(await fileVersion(input.path), input.sheet);
+  if (input.xlsxStart) adoptXlsxStart(index, input.xlsxStart);
+  const mark = index.columns === undefined ? undefined : xlsxMarkBefore(index, from);
+  const opened = await openXlsxSheet(input.path, input.sheet, { skipRows: mark?.rowElements ?? 0 });
   try {
-    return await read(opened.rows, opened.sheet, input.columns ? { columns: input.columns } : {});
+    return await read(opened.rows, opened.sheet, {
+      ...(input.columns ? { columns: input.columns } : {}),
+      ...(mark && index.columns ? { start: { columns: index.columns, rowsBefore: mark.rowsBefore } } : {}),
+      onRow: (number, columns) => noteXlsxRow(index, number, opened.rowElements(), columns),
+    });
   } finally {
     opened.close();
   }
@@ -91,6 +103,10 @@ async function inspect(input: JsonValue): Promise<JsonValue> {
   });
   // The whole file was read: every mark is known now, and handed on to the extracting threads.
   if (args.mediaType === CSV_MEDIA_TYPE) result.csvMarks = marksOf(await csvIndex(args.path));
+  else {
+    const marks = xlsxMarksOf(sheetIndex(await fileVersion(args.path), args.sheet));
+    if (marks) result.xlsxMarks = marks;
+  }
   return asJson(result);
 }
 

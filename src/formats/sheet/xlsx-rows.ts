@@ -9,6 +9,8 @@
 // often on exceljs-written files, which store xl/workbook.xml last). Its temp copies are
 // removed only when the reader moves past them, which a reader that stops at a row range never
 // does. Reading by the central directory has neither problem, and skips every other sheet.
+// The parts before the sheet are parsed once per file per thread, and a read that starts at a
+// mark cuts the rows before it out of the sheet's XML unparsed (xlsx-index.ts, xlsx-skip.ts).
 //
 // Merged cells hold their value in the top-left cell only: the merge list comes after the rows
 // in the sheet's XML, too late for a stream.
@@ -19,6 +21,8 @@ import { ReamError } from '../../errors.ts';
 import { checkZipSizes, entryStream } from '../zip/zip-container.ts';
 import { checkZipEntryCount } from '../zip/zip-entry-count.ts';
 import type { CellValue } from '../types.ts';
+import { fileVersion, workbookParts } from './xlsx-index.ts';
+import { withoutFirstRows } from './xlsx-skip.ts';
 
 export interface SheetRows {
   /** The name of the sheet being read. */
@@ -26,6 +30,8 @@ export interface SheetRows {
   /** Every sheet's name, in the workbook's order. */
   sheets: string[];
   rows: AsyncIterable<CellValue[]>;
+  /** The sheet's `<row>` elements passed so far, skipped ones included (a mark's place, xlsx-index.ts). */
+  rowElements(): number;
   /** Stops reading and releases the file. */
   close(): void;
 }
@@ -48,8 +54,21 @@ interface PartParsers {
   _parseWorksheet(rows: AsyncIterable<unknown>, sheetNo: string): Generator<{ eventType: string; value: SheetReader }>;
 }
 
-/** Opens the sheet named `wanted` (default: the workbook's first) for reading its rows in order. */
-export async function openXlsxSheet(path: string, wanted?: string): Promise<SheetRows> {
+/** Where a read starts when not at the sheet's top (see xlsx-index.ts). */
+export interface XlsxOpenOptions {
+  /** `<row>` elements cut out before the XML is parsed: the rows before a mark; default 0. */
+  skipRows?: number;
+}
+
+type Parts = PartParsers & { date1904: boolean };
+type Excel = typeof ExcelJS;
+
+/**
+ * Opens the sheet named `wanted` (default: the workbook's first) for reading its rows in order;
+ * with `skipRows`, from that row element on. The workbook's parts are parsed once per file per
+ * thread (xlsx-index.ts): a batch of rows pays for its sheet's XML, not for the shared strings.
+ */
+export async function openXlsxSheet(path: string, wanted?: string, { skipRows = 0 }: XlsxOpenOptions = {}): Promise<SheetRows> {
   const streams = new Set<Readable>();
   const close = (): void => {
     for (const stream of streams) stream.destroy();
@@ -60,6 +79,7 @@ export async function openXlsxSheet(path: string, wanted?: string): Promise<Shee
     // (or PDFs) never pays their load time and memory.
     const [{ default: excel }, { Open }] = await Promise.all([import('exceljs'), import('unzipper')]);
     await checkZipEntryCount(path); // tens of thousands of entries are refused before the directory is read
+    const version = await fileVersion(path);
     const { files } = await Open.file(path);
     checkZipSizes(files); // a bomb is refused from its declared sizes, before a byte is inflated
     const part = (name: string): Readable | undefined => {
@@ -70,18 +90,7 @@ export async function openXlsxSheet(path: string, wanted?: string): Promise<Shee
       streams.add(stream);
       return stream;
     };
-    // Styles are needed to tell a date from a number: in XLSX a date is a number with a date format.
-    const reader = new excel.stream.xlsx.WorkbookReader(undefined as unknown as string, { sharedStrings: 'cache', styles: 'cache' }) as unknown as PartParsers;
-    const rels = part('xl/_rels/workbook.xml.rels');
-    const workbook = part('xl/workbook.xml');
-    if (!rels || !workbook) throw ReamError.nonRetryable('invalid_sheet', 'the file is a ZIP archive but not a workbook: it has no xl/workbook.xml');
-    await reader._parseRels(rels);
-    await reader._parseWorkbook(workbook);
-    const strings = part('xl/sharedStrings.xml');
-    if (strings) for await (const _ of reader._parseSharedStrings(strings)); // cached on the reader
-    const styles = part('xl/styles.xml');
-    if (styles) await reader._parseStyles(styles);
-
+    const reader = await workbookParts(version, () => parseParts(excel, part));
     const sheets = reader.model?.sheets ?? [];
     const chosen = wanted === undefined ? sheets[0] : sheets.find((sheet) => sheet.name === wanted);
     if (!chosen) {
@@ -94,19 +103,42 @@ export async function openXlsxSheet(path: string, wanted?: string): Promise<Shee
     // A relationship's target is relative to xl/, or absolute within the archive.
     const entry = target === undefined ? undefined : part(target.startsWith('/') ? target.slice(1) : `xl/${target}`);
     if (!entry) throw ReamError.nonRetryable('invalid_sheet', `the workbook's sheet "${chosen.name}" has no part in the archive`);
-    const [event] = [...reader._parseWorksheet(entry, '0')];
+    const [event] = [...reader._parseWorksheet(skipRows > 0 ? withoutFirstRows(entry, skipRows) : entry, '0')];
     if (!event) throw ReamError.nonRetryable('invalid_sheet', `the workbook's sheet "${chosen.name}" cannot be read`);
-    const date1904 = reader.properties?.model?.date1904 === true;
-    return { sheet: chosen.name, sheets: sheets.map((sheet) => sheet.name), rows: rowsOf(event.value, close, date1904), close };
+    let rowElements = skipRows;
+    return {
+      sheet: chosen.name,
+      sheets: sheets.map((sheet) => sheet.name),
+      rows: rowsOf(event.value, close, reader.date1904, () => rowElements++),
+      rowElements: () => rowElements,
+      close,
+    };
   } catch (error) {
     close();
     throw unreadable(error);
   }
 }
 
-async function* rowsOf(sheet: SheetReader, close: () => void, date1904: boolean): AsyncGenerator<CellValue[]> {
+/** The parts every sheet's read needs, in the order they depend on each other. */
+async function parseParts(excel: Excel, part: (name: string) => Readable | undefined): Promise<Parts> {
+  // Styles are needed to tell a date from a number: in XLSX a date is a number with a date format.
+  const reader = new excel.stream.xlsx.WorkbookReader(undefined as unknown as string, { sharedStrings: 'cache', styles: 'cache' }) as unknown as PartParsers;
+  const rels = part('xl/_rels/workbook.xml.rels');
+  const workbook = part('xl/workbook.xml');
+  if (!rels || !workbook) throw ReamError.nonRetryable('invalid_sheet', 'the file is a ZIP archive but not a workbook: it has no xl/workbook.xml');
+  await reader._parseRels(rels);
+  await reader._parseWorkbook(workbook);
+  const strings = part('xl/sharedStrings.xml');
+  if (strings) for await (const _ of reader._parseSharedStrings(strings)); // cached on the reader
+  const styles = part('xl/styles.xml');
+  if (styles) await reader._parseStyles(styles);
+  return Object.assign(reader, { date1904: reader.properties?.model?.date1904 === true });
+}
+
+async function* rowsOf(sheet: SheetReader, close: () => void, date1904: boolean, onRowElement: () => void): AsyncGenerator<CellValue[]> {
   try {
     for await (const row of sheet) {
+      onRowElement(); // exceljs gives one row per `<row>` element, blank ones included
       // `values` is 1-based and sparse: index 0 is always empty, missing cells are holes.
       const values = (row.values as unknown[]).slice(1);
       yield Array.from(values, (value, i) => cellValue(formulaDate(value, () => row.getCell(i + 1).numFmt, date1904)));
