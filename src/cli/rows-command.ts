@@ -21,7 +21,7 @@ import { followTable, tableFieldNames, type FollowedTable } from './rows-followe
 import { csvFieldsOf, tableLayout, writeTableBatch, type RowCounts } from './rows-table.ts';
 import { printable } from './printable.ts';
 import { readRulesFile } from './rules-file.ts';
-import { checkTablePath, openTableWriter } from './table-writers.ts';
+import { checkTablePath, openTableWriter, type TableWriter } from './table-writers.ts';
 import { sheetName } from '../exports/sheet-name.ts';
 
 export interface RowsOptions extends LocalEngineOptions {
@@ -60,6 +60,8 @@ export interface RowsSummary {
   error?: Pick<ErrorInfo, 'code' | 'message'>;
   /** Model tokens and calls, when rows were asked about with `--llm-*`. */
   usage?: UsageView;
+  /** Cells written without characters the output format cannot hold (an .xlsx: control characters). */
+  cellsWithDroppedCharacters?: number;
   wallSeconds: number;
   interrupted: boolean;
 }
@@ -237,7 +239,17 @@ async function writeResult(
   const layout = tableLayout(columns, fieldNames);
   const counts: RowCounts = kept ? kept.counts : { rows: 0, failedRows: 0 };
   // The input's own columns keep their exact text, unprefixed; the field and error columns ream adds are guarded in a CSV.
-  const writer = kept?.writer ?? (await openTableWriter(out, layout.header, sheet, columns.length));
+  let writer: TableWriter;
+  try {
+    writer = kept?.writer ?? (await openTableWriter(out, layout.header, sheet, columns.length));
+  } catch (error) {
+    // A table the output format cannot hold (an .xlsx of more columns than a sheet has): said as
+    // the file's failure, with its code; no file was made.
+    const refused = toReamError(error);
+    if (refused.retryable) throw refused;
+    summary.error = { code: refused.code, message: refused.message };
+    return;
+  }
   try {
     for await (const batch of batches(kept?.pagesWritten ?? 0, csvFieldsOf(writer, layout))) await writeTableBatch(writer, layout, batch, counts);
     await writer.close();
@@ -247,6 +259,8 @@ async function writeResult(
   }
   summary.rows = counts.rows;
   summary.failedRows = counts.failedRows;
+  const dropped = writer.cellsWithDroppedCharacters();
+  if (dropped > 0) summary.cellsWithDroppedCharacters = dropped;
 }
 
 function sameNames(a: readonly string[], b: readonly string[]): boolean {
@@ -265,6 +279,9 @@ export function formatRowsSummary(s: RowsSummary, input: string, out: string | u
     ...(s.usage ? [formatModelUsage(s.usage)] : []),
     ...(s.failures ?? []).map((failure) => printable(`row ${failure.page}: ${failure.message} [${failure.code}]`)),
     ...(out === undefined ? [] : [`table: ${printable(out)}`]),
+    ...(s.cellsWithDroppedCharacters
+      ? [`note: ${s.cellsWithDroppedCharacters} cell(s) written without control characters an .xlsx cannot hold (tab and line breaks are kept; write .csv to keep them all)`]
+      : []),
     ...(s.reports ? [`reports: ${s.reports.total} file(s) in ${s.reports.folder} (${s.reports.written} written now)`] : []),
   ].join('\n');
 }

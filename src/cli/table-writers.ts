@@ -11,6 +11,7 @@ import { finished } from 'node:stream/promises';
 import { ReamError } from '../errors.ts';
 import type { CellValue } from '../formats/types.ts';
 import { guardedCsvText } from '../exports/rows-csv.ts';
+import { tooWideForXlsx, XLSX_MAX_COLUMNS, xlsxCell } from '../exports/xlsx-cells.ts';
 
 export interface TableWriter {
   write(row: readonly CellValue[]): Promise<void>;
@@ -20,6 +21,8 @@ export interface TableWriter {
   writeText?: (text: string) => Promise<void>;
   /** Finishes the file and gives it its name. */
   close(): Promise<void>;
+  /** Text cells that lost characters the format cannot hold (an .xlsx: control characters), so far. */
+  cellsWithDroppedCharacters(): number;
   /** Drops the unfinished file. */
   abort(): Promise<void>;
 }
@@ -47,6 +50,8 @@ export async function openTableWriter(path: string, header: readonly string[], s
   await mkdir(dirname(path), { recursive: true });
   const partial = `${path}.partial`;
   const ext = extname(path).toLowerCase();
+  // Refused before any file is made: exceljs would fail at the end, leaving the `.partial` file.
+  if (ext === '.xlsx' && header.length > XLSX_MAX_COLUMNS) throw tooWideForXlsx(header.length);
   const writer = ext === '.xlsx' ? await xlsxWriter(partial, sheet) : textWriter(partial, ext === '.csv' ? csvRows(escapeFormulasFrom) : jsonlText(header));
   await writer.write([header], true);
   const { writeText } = writer;
@@ -54,6 +59,7 @@ export async function openTableWriter(path: string, header: readonly string[], s
     write: (row) => writer.write([row], false),
     writeRows: (rows) => writer.write(rows, false),
     ...(ext === '.csv' && writeText ? { writeText } : {}),
+    cellsWithDroppedCharacters: () => writer.dropped?.() ?? 0,
     async close() {
       await writer.end();
       await rename(partial, path);
@@ -69,6 +75,8 @@ interface Sink {
   write(rows: readonly (readonly CellValue[])[], isHeader: boolean): Promise<void>;
   /** Text as it is (a text file's only). */
   writeText?: (text: string) => Promise<void>;
+  /** See {@link TableWriter.cellsWithDroppedCharacters}; none when absent. */
+  dropped?: () => number;
   end(): Promise<void>;
 }
 
@@ -107,12 +115,17 @@ async function xlsxWriter(path: string, sheet: string): Promise<Sink> {
   // Shared strings would keep every distinct text in memory until the end; inline strings do not.
   const book = new ExcelJS.stream.xlsx.WorkbookWriter({ filename: path, useSharedStrings: false, useStyles: false });
   const worksheet = book.addWorksheet(sheet);
+  // Cells as the HTTP download writes them (exports/table-stream.ts): cut past Excel's limit
+  // with the same mark, and without what XML cannot hold, counted for the summary.
+  let dropped = 0;
+  const onDropped = (): void => void dropped++;
   return {
     write(rows) {
       // commit() hands the row to the zip stream at once, so rows do not gather in the sheet.
-      for (const row of rows) worksheet.addRow([...row]).commit();
+      for (const row of rows) worksheet.addRow(row.map((cell) => xlsxCell(cell, onDropped))).commit();
       return Promise.resolve();
     },
+    dropped: () => dropped,
     async end() {
       worksheet.commit();
       await book.commit();

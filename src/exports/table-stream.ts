@@ -8,6 +8,9 @@ import { escapeFormula, type CsvFormulaMode } from './csv-formulas.ts';
 import { csvText } from './csv-text.ts';
 import type { ResultTable } from './result-table.ts';
 import { sheetName } from './sheet-name.ts';
+import { tooWideForXlsx, XLSX_MAX_COLUMNS, xlsxCell } from './xlsx-cells.ts';
+
+export { XLSX_MAX_CELL_CHARS } from './xlsx-cells.ts';
 
 export const TABLE_MEDIA_TYPES = {
   csv: 'text/csv; charset=utf-8',
@@ -15,9 +18,6 @@ export const TABLE_MEDIA_TYPES = {
 } as const;
 export type TableFormat = keyof typeof TABLE_MEDIA_TYPES;
 
-/** Excel refuses a cell longer than this; a longer page text is cut, and says so. */
-export const XLSX_MAX_CELL_CHARS = 32_767;
-const CUT_MARK = ' […]';
 
 /** One record; with `escape`, text cells guarded against formula injection (numbers are ream's own: `-3` stays). */
 function csvLine(row: readonly CellValue[], formulas: CsvFormulaMode): string {
@@ -29,9 +29,6 @@ async function* csvLines(table: ResultTable, formulas: CsvFormulaMode): AsyncGen
   for await (const row of table.rows) yield csvLine(row, formulas);
 }
 
-function xlsxCell(cell: CellValue): CellValue {
-  return typeof cell === 'string' && cell.length > XLSX_MAX_CELL_CHARS ? `${cell.slice(0, XLSX_MAX_CELL_CHARS - CUT_MARK.length)}${CUT_MARK}` : cell;
-}
 
 function xlsxStream(table: ResultTable, sheet: string): Readable {
   const out = new PassThrough();
@@ -39,12 +36,12 @@ function xlsxStream(table: ResultTable, sheet: string): Readable {
   const book = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: out, useSharedStrings: false, useStyles: false });
   const worksheet = book.addWorksheet(sheetName(sheet));
   const write = async (): Promise<void> => {
-    worksheet.addRow([...table.header]).commit();
+    worksheet.addRow(table.header.map((name) => xlsxCell(name))).commit();
     for await (const row of table.rows) {
       if (out.destroyed) return;
       // commit() hands the row to the zip stream at once; exceljs ignores backpressure, so the
       // rows wait here while the reader is behind.
-      worksheet.addRow(row.map(xlsxCell)).commit();
+      worksheet.addRow(row.map((cell) => xlsxCell(cell))).commit();
       if (out.writableNeedDrain) await once(out, 'drain');
     }
     worksheet.commit();
@@ -65,7 +62,9 @@ export interface EncodeOptions {
   formulas?: CsvFormulaMode;
 }
 
-/** The table as a byte stream in `format`. */
+/** The table as a byte stream in `format`; `resource_limit` for an XLSX of more columns than a sheet has. */
 export function encodeTable(table: ResultTable, format: TableFormat, options: EncodeOptions = {}): Readable {
+  // Refused before a byte is sent: exceljs would fail the stream midway, a broken download.
+  if (format === 'xlsx' && table.header.length > XLSX_MAX_COLUMNS) throw tooWideForXlsx(table.header.length);
   return format === 'csv' ? Readable.from(csvLines(table, options.formulas ?? 'escape')) : xlsxStream(table, options.sheet ?? 'results');
 }
