@@ -8,10 +8,10 @@
 // (or only the one `sheet` names), and a sheet without a header row (empty) has no page.
 import { ReamError } from '../../errors.ts';
 import { CSV_MEDIA_TYPE } from '../sniff.ts';
-import type { CellValue, PageText } from '../types.ts';
+import type { CellValue, PageFailure, PageText } from '../types.ts';
 import { cellText } from './cells.ts';
 import { dataRows, type RawRows, type TableReadOptions } from './table.ts';
-import { openXlsxSheet, type SheetRows } from './xlsx-rows.ts';
+import { openXlsxSheet, xlsxSheetNames, type SheetRows } from './xlsx-rows.ts';
 
 /** Data rows per page of a sheet (the header is repeated on each). */
 export const SHEET_PAGE_ROWS = 1000;
@@ -25,6 +25,8 @@ interface SheetSpan {
   /** 0-based index of its first page. */
   firstPage: number;
   pages: number;
+  /** Why the sheet cannot be read (its part is missing or broken): its one page fails with this. */
+  unreadable?: string;
 }
 
 const field = (value: CellValue): string => cellText(value).replace(/[\t\r\n]+/g, ' ');
@@ -45,9 +47,10 @@ async function countPages(rows: RawRows, options: TableReadOptions): Promise<num
 /** The sheets to read: a CSV's one; a workbook's, all of them or the one named. */
 export async function sheetNames(path: string, mediaType: string, wanted: string | undefined): Promise<(string | undefined)[]> {
   if (mediaType === CSV_MEDIA_TYPE) return [undefined];
+  if (wanted === undefined) return xlsxSheetNames(path);
   const opened: SheetRows = await openXlsxSheet(path, wanted);
   opened.close();
-  return wanted === undefined ? opened.sheets : [opened.sheet];
+  return [opened.sheet];
 }
 
 /**
@@ -59,20 +62,35 @@ export async function sheetSpans(names: readonly (string | undefined)[], withRow
   let next = 0;
   for (const sheet of names) {
     if (next >= until) break;
-    const pages = await withRows(sheet, 0, countPages);
+    let pages: number;
+    try {
+      pages = await withRows(sheet, 0, countPages);
+    } catch (error) {
+      // One sheet of several that cannot be read is one failed page, not a failed workbook: the
+      // others are read (the document ends partially_succeeded).
+      if (names.length < 2 || !(error instanceof ReamError) || error.code !== 'invalid_sheet') throw error;
+      spans.push({ sheet, firstPage: next, pages: 1, unreadable: error.message });
+      next += 1;
+      continue;
+    }
     if (pages > 0) spans.push({ sheet, firstPage: next, pages });
     next += pages;
   }
   return spans;
 }
 
-/** The pages of the table, `[from, to)` (0-based), as text. */
-export async function sheetPages(names: readonly (string | undefined)[], withRows: WithRows, from: number, to: number): Promise<PageText[]> {
+/** The pages of the table, `[from, to)` (0-based), as text; an unreadable sheet's page as a failure. */
+export async function sheetPages(names: readonly (string | undefined)[], withRows: WithRows, from: number, to: number): Promise<{ pages: PageText[]; failures: PageFailure[] }> {
   const pages: PageText[] = [];
+  const failures: PageFailure[] = [];
   for (const span of await sheetSpans(names, withRows, to)) {
     const first = Math.max(from, span.firstPage);
     const last = Math.min(to, span.firstPage + span.pages);
     if (first >= last) continue;
+    if (span.unreadable !== undefined) {
+      failures.push({ page: first + 1, code: 'invalid_sheet', message: `sheet "${span.sheet ?? ''}" cannot be read: ${span.unreadable}` });
+      continue;
+    }
     // Data rows (rowFrom, rowTo] of this sheet, 1-based as tables number them.
     const rowFrom = (first - span.firstPage) * SHEET_PAGE_ROWS;
     const rowTo = (last - span.firstPage) * SHEET_PAGE_ROWS;
@@ -92,7 +110,7 @@ export async function sheetPages(names: readonly (string | undefined)[], withRow
       pages.push({ page: page + 1, text: [header, ...(lines.get(page) ?? [])].join('\n'), ...(span.sheet === undefined ? {} : { sheet: span.sheet }) });
     }
   }
-  return pages;
+  return { pages, failures };
 }
 
 /** `invalid_sheet` for a table of which no sheet has a header row. */

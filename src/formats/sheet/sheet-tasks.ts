@@ -167,8 +167,7 @@ async function inspectSheets(input: JsonValue): Promise<JsonValue> {
 
 async function extractSheets(input: JsonValue): Promise<JsonValue> {
   const args = fromJson<SheetExtractInput>(input);
-  const pages = await sheetPages(await sheetNames(args.path, args.mediaType, args.sheet), rowsOfSheet(args), args.from, args.to);
-  const extraction: Extraction = { pages, failures: [] };
+  const extraction: Extraction = await sheetPages(await sheetNames(args.path, args.mediaType, args.sheet), rowsOfSheet(args), args.from, args.to);
   return asJson(extraction);
 }
 

@@ -63,12 +63,15 @@ export interface XlsxOpenOptions {
 type Parts = PartParsers & { date1904: boolean };
 type Excel = typeof ExcelJS;
 
-/**
- * Opens the sheet named `wanted` (default: the workbook's first) for reading its rows in order;
- * with `skipRows`, from that row element on. The workbook's parts are parsed once per file per
- * thread (xlsx-index.ts): a batch of rows pays for its sheet's XML, not for the shared strings.
- */
-export async function openXlsxSheet(path: string, wanted?: string, { skipRows = 0 }: XlsxOpenOptions = {}): Promise<SheetRows> {
+/** A workbook opened by its central directory, its parts parsed (or this thread's copy of them). */
+interface OpenWorkbook {
+  reader: Parts;
+  /** A part's stream, closed with the workbook; undefined when the archive has no such part. */
+  part: (name: string) => Readable | undefined;
+  close: () => void;
+}
+
+async function openWorkbook(path: string): Promise<OpenWorkbook> {
   const streams = new Set<Readable>();
   const close = (): void => {
     for (const stream of streams) stream.destroy();
@@ -90,7 +93,31 @@ export async function openXlsxSheet(path: string, wanted?: string, { skipRows = 
       streams.add(stream);
       return stream;
     };
-    const reader = await workbookParts(version, () => parseParts(excel, part));
+    return { reader: await workbookParts(version, () => parseParts(excel, part)), part, close };
+  } catch (error) {
+    close();
+    throw unreadable(error);
+  }
+}
+
+/**
+ * The workbook's sheet names, in its order, without opening any sheet: a sheet whose part is
+ * missing or broken fails its own read, not the listing of the others.
+ */
+export async function xlsxSheetNames(path: string): Promise<string[]> {
+  const { reader, close } = await openWorkbook(path);
+  close();
+  return (reader.model?.sheets ?? []).map((sheet) => sheet.name);
+}
+
+/**
+ * Opens the sheet named `wanted` (default: the workbook's first) for reading its rows in order;
+ * with `skipRows`, from that row element on. The workbook's parts are parsed once per file per
+ * thread (xlsx-index.ts): a batch of rows pays for its sheet's XML, not for the shared strings.
+ */
+export async function openXlsxSheet(path: string, wanted?: string, { skipRows = 0 }: XlsxOpenOptions = {}): Promise<SheetRows> {
+  const { reader, part, close } = await openWorkbook(path);
+  try {
     const sheets = reader.model?.sheets ?? [];
     const chosen = wanted === undefined ? sheets[0] : sheets.find((sheet) => sheet.name === wanted);
     if (!chosen) {
@@ -100,7 +127,8 @@ export async function openXlsxSheet(path: string, wanted?: string, { skipRows = 
       });
     }
     const target = reader.workbookRels?.find((rel) => rel.Id === chosen.rId)?.Target;
-    // A relationship's target is relative to xl/, or absolute within the archive.
+    // A relationship's target is relative to xl/, or absolute within the archive; it names an
+    // entry of the archive only (`../../etc/passwd` is no entry), never a file on disk.
     const entry = target === undefined ? undefined : part(target.startsWith('/') ? target.slice(1) : `xl/${target}`);
     if (!entry) throw ReamError.nonRetryable('invalid_sheet', `the workbook's sheet "${chosen.name}" has no part in the archive`);
     const [event] = [...reader._parseWorksheet(skipRows > 0 ? withoutFirstRows(entry, skipRows) : entry, '0')];
