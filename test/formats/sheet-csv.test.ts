@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { endAfter, MARK_EVERY, startBefore, type CsvEnd } from '../../src/formats/sheet/csv-index.ts';
-import { CSV_DELIMITERS, csvRecordsParsed, guessDelimiter } from '../../src/formats/sheet/csv-rows.ts';
+import { CSV_DELIMITERS, csvRecordsParsed, guessDelimiter, ONE_COLUMN_DELIMITER } from '../../src/formats/sheet/csv-rows.ts';
 import { tasks, type SheetInspectResult } from '../../src/formats/sheet/sheet-tasks.ts';
 import type { Extraction } from '../../src/formats/types.ts';
 import { fromJson } from '../../src/json.ts';
@@ -43,7 +43,16 @@ void describe('CSV format', () => {
       assert.deepEqual(cellsOf(await fx.read(path)), body, `delimiter ${JSON.stringify(delimiter)}`);
     }
     assert.equal(guessDelimiter('a;b\n"1,5";"2,5"\n"3,1";"4,2"\n'), ';', 'commas inside quotes do not count');
-    assert.equal(guessDelimiter('single column\nvalue\n'), ',', 'no delimiter at all: one column');
+    assert.equal(guessDelimiter('single column\nvalue\n'), ONE_COLUMN_DELIMITER, 'no delimiter at all: one column');
+    assert.equal(guessDelimiter('a;b\n1;2,5\n3;4,5\n5;6,5\n'), ';', 'a , in every row but not in the header is text');
+  });
+
+  void test('a header without any delimiter is one column: a , or ; in its rows is text, not a second cell', async () => {
+    const path = await fx.file('one-column.csv', 'name\nAcme, Inc\nFoo; Bar\n"Quoted, too"\nTab\there | pipe\n');
+    const read = await fx.read(path);
+    assert.deepEqual(read.inspection.metadata.columns, ['name']);
+    assert.deepEqual(cellsOf(read), [['Acme, Inc'], ['Foo; Bar'], ['Quoted, too'], ['Tab\there | pipe']]);
+    assert.deepEqual(read.extraction.failures, []);
   });
 
   void test('extract reads only its row range, numbered as rows of the whole table', async () => {

@@ -122,16 +122,26 @@ async function readSample(path: string): Promise<string> {
 }
 
 /**
- * The delimiter that splits the sample's lines most consistently: for each candidate, the count
- * per line outside quotes; the winner has the same non-zero count on the most lines. A sample
- * with none of them is one column, and `,` reads that as well as any.
+ * The delimiter of a one-column table: none of {@link CSV_DELIMITERS} is one, so `Acme, Inc` is
+ * one cell. A character text does not hold (NUL) stands for "no delimiter", as the parsers need one.
+ */
+export const ONE_COLUMN_DELIMITER = '\u0000';
+
+/**
+ * The delimiter that splits the sample's lines most consistently, among those the header (its
+ * first non-blank line) holds: for each, the count per line outside quotes; the winner has the
+ * same non-zero count on the most lines. A header with none of them is one column
+ * ({@link ONE_COLUMN_DELIMITER}): a `,` or `;` in the rows below it is text, not a second cell.
  */
 export function guessDelimiter(sample: string): string {
   const lines = splitOutsideQuotes(sample).slice(0, SAMPLE_LINES);
   // The last line of a cut sample may be incomplete: it is left out when there are others.
   if (lines.length > 1 && !/\r?\n$/.test(sample)) lines.pop();
-  let best: { delimiter: string; score: number } = { delimiter: ',', score: 0 };
-  for (const delimiter of CSV_DELIMITERS) {
+  const header = lines.find((line) => line.trim() !== '');
+  if (header === undefined) return ',';
+  const candidates = CSV_DELIMITERS.filter((delimiter) => countOutsideQuotes(header, delimiter) > 0);
+  let best: { delimiter: string; score: number } = { delimiter: candidates[0] ?? ONE_COLUMN_DELIMITER, score: 0 };
+  for (const delimiter of candidates) {
     const counts = lines.filter((line) => line.trim() !== '').map((line) => countOutsideQuotes(line, delimiter));
     const tally = new Map<number, number>();
     for (const count of counts) if (count > 0) tally.set(count, (tally.get(count) ?? 0) + 1);
