@@ -100,20 +100,30 @@ export function adoptMarks(index: CsvIndex, columns: string[], marks: ReadonlyAr
   if (marks.length > index.marks.length) index.marks = marks.map(([rowsBefore, offset]) => ({ rowsBefore, offset }));
 }
 
-/** The last mark at or before data row `from` (0-based, as page ranges are), if any. */
-export function markBefore(index: CsvIndex, from: number): Mark | undefined {
-  let found: Mark | undefined;
-  for (const mark of index.marks) {
+/** The last of `marks` (in row order) at or before data row `from` (0-based, as page ranges are), if any. */
+export function lastMarkBefore<M extends { rowsBefore: number }>(marks: readonly M[], from: number): M | undefined {
+  let found: M | undefined;
+  for (const mark of marks) {
     if (mark.rowsBefore > from) break;
     found = mark;
   }
   return found;
 }
 
+/** Keeps `mark` of data row `mark.rowsBefore` when it is a MARK_EVERY-th row past the last mark. */
+export function noteMark<M extends { rowsBefore: number }>(marks: M[], mark: M): void {
+  if (mark.rowsBefore % MARK_EVERY !== 0) return;
+  const last = marks.at(-1);
+  if (last === undefined || mark.rowsBefore > last.rowsBefore) marks.push(mark);
+}
+
+/** The last mark at or before data row `from` (0-based, as page ranges are), if any. */
+export function markBefore(index: CsvIndex, from: number): Mark | undefined {
+  return lastMarkBefore(index.marks, from);
+}
+
 /** Notes that data row `number` ends at `offset` (where the next record starts). */
 export function noteRow(index: CsvIndex, number: number, offset: number, columns: string[]): void {
   index.columns ??= columns;
-  if (number % MARK_EVERY !== 0) return;
-  const last = index.marks.at(-1);
-  if (last === undefined || number > last.rowsBefore) index.marks.push({ rowsBefore: number, offset });
+  noteMark(index.marks, { rowsBefore: number, offset });
 }

@@ -8,7 +8,7 @@
 //   data row. A read from a mark cuts those elements out unparsed (xlsx-skip.ts), and numbers
 //   its rows on from the mark.
 import { stat } from 'node:fs/promises';
-import { MARK_EVERY } from './csv-index.ts';
+import { lastMarkBefore, noteMark } from './csv-index.ts';
 
 /** Files a thread keeps parts and marks of (the most recently read): a workbook's shared strings can be large. */
 const FILES_KEPT = 2;
@@ -103,18 +103,11 @@ export function adoptXlsxStart(index: XlsxSheetIndex, start: XlsxStart): void {
 
 /** The last mark at or before data row `from` (0-based), if any. */
 export function xlsxMarkBefore(index: XlsxSheetIndex, from: number): Mark | undefined {
-  let found: Mark | undefined;
-  for (const mark of index.marks) {
-    if (mark.rowsBefore > from) break;
-    found = mark;
-  }
-  return found;
+  return lastMarkBefore(index.marks, from);
 }
 
 /** Notes that data row `number` is the sheet's row element `rowElements` (1-based: that many elements read). */
 export function noteXlsxRow(index: XlsxSheetIndex, number: number, rowElements: number, columns: string[]): void {
   index.columns ??= columns;
-  if (number % MARK_EVERY !== 0) return;
-  const last = index.marks.at(-1);
-  if (last === undefined || number > last.rowsBefore) index.marks.push({ rowsBefore: number, rowElements });
+  noteMark(index.marks, { rowsBefore: number, rowElements });
 }
