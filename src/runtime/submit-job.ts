@@ -5,6 +5,7 @@ import { DEFAULT_TENANT } from '../store/port.ts';
 import type { CreateJobInput, DocumentToAdd, Engine } from './engine.ts';
 import { checkJobRepeat, refuseChangedRepeat } from './idempotent-repeat.ts';
 import { openFileStream } from './open-file.ts';
+import { removeDocument } from './document-removal.ts';
 import { storeDocument } from './store-document.ts';
 import { documentOfUpload, type FindUploadInProgress, type UploadRecords } from './upload-records.ts';
 
@@ -74,7 +75,12 @@ export async function submitJob(engine: Engine, uploads: UploadRecords, input: S
   const docs: DocumentToAdd[] = [];
   // Their records, to reserve the pages an estimate counted (per content hash) rather than one each.
   const records: DocumentRecord[] = [];
+  // Documents this request stored new (none of the tenant's had these bytes): a job refused at
+  // its admission takes them back, or they would fill its storage with nothing naming them.
+  const storingFrom = Date.now();
+  const fresh: DocumentRecord[] = [];
   const stored = (doc: DocumentRecord, source: string): void => {
+    if (doc.createdAt >= storingFrom) fresh.push(doc);
     onStored?.(doc);
     docs.push({ documentId: doc.id, source });
     records.push(doc);
@@ -104,7 +110,10 @@ export async function submitJob(engine: Engine, uploads: UploadRecords, input: S
   // Admitted, made and given its documents one at a time per tenant with job quotas: submits
   // sent at once each count the others' jobs and pages.
   return credits.withinJobQuotas(tenantId, async () => {
-    const estimate = await credits.admit({ tenantId, documents: docs.length, pages, options: checked.options, newJob: true });
+    const estimate = await credits.admit({ tenantId, documents: docs.length, pages, options: checked.options, newJob: true }).catch(async (error: unknown) => {
+      await forgetDocuments(engine, fresh);
+      throw error;
+    });
     // Announced once its documents are attached: `job.queued` then counts them.
     const { job, created } = await engine.createOrFindJob({ ...jobInput, tenantId }, checked, false);
     // The same key sent twice at once: the other request made the job and attaches its files.
@@ -148,4 +157,10 @@ async function checkRepeatFiles(
   const had = new Set((await engine.ports.store.listJobDocuments(existing.id)).filter((doc) => doc.parentId === undefined).map((doc) => doc.documentId));
   const same = asked.size === had.size && [...asked].every((id) => had.has(id));
   refuseChangedRepeat(key, `job ${existing.id}`, same ? [] : ['documents']);
+}
+
+/** Removes documents no job names (each unless something uses it meanwhile: then it stays). */
+async function forgetDocuments(engine: Engine, docs: readonly DocumentRecord[]): Promise<void> {
+  const { store, blobs, search, analysis } = engine.ports;
+  for (const doc of docs) await removeDocument({ store, blobs, search, analysis }, doc.id, doc.tenantId).catch(() => undefined);
 }

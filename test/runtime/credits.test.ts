@@ -237,6 +237,12 @@ for (const mode of MODES) {
         assert.deepEqual(await outcomes(five()), { made: 2, refused: ['concurrentJobs', 'concurrentJobs', 'concurrentJobs'] });
         await ream.tenants.setQuotas('a', { pagesPerDay: 4 });
         assert.deepEqual(await outcomes(five()), { made: 2, refused: ['pagesPerDay', 'pagesPerDay', 'pagesPerDay'] }, 'two pages were left of four');
+        // A refused job keeps none of the files it brought new: nothing would name them.
+        const storedBefore = (await ream.tenants.tenant('a')).usage.storageBytes;
+        const brandNew = join(dir, 'brand-new.pdf');
+        await writeFile(brandNew, await makePdf({ pages: ['never admitted'] }));
+        await rejectsWithCode(ream.submit({ tenantId: 'a', files: [brandNew] }), 'quota_exceeded');
+        assert.equal((await ream.tenants.tenant('a')).usage.storageBytes, storedBefore, 'its file was taken back');
 
         const files = await Promise.all(['A', 'B', 'C', 'D'].map(async (letter) => Buffer.from(await makePdf({ pages: [`stored at once ${letter}`] }))));
         const size = Math.max(...files.map((bytes) => bytes.length));

@@ -211,20 +211,21 @@ test('the storage quota refuses documents and tus uploads past it, with the numb
   assert.equal(((await patched.json()) as Problem).code, 'quota_exceeded');
   assert.equal((await ream.tenants.tenant('tenant-a')).usage.storageBytes, used, 'nothing was stored');
 
-  // Two uploads that each fit alone, finishing at the same moment: one is stored, the other refused.
+  // Two uploads that each fit alone, finishing at the same moment: one is stored, the other
+  // refused. (Deferred lengths: declared ones would count each other at creation already.)
   const [one, two] = [Buffer.from(await makePdf({ pages: ['first of two at once'] })), Buffer.from(await makePdf({ pages: ['second of two at once'] }))];
   await json<Account>(await call('/v1/tenants/tenant-a/quotas', keys.admin, { method: 'PUT', json: { storageBytes: used + one.length + two.length - 1 } }), 200);
-  const created = await Promise.all([one, two].map(async (bytes, i) => {
+  const created = await Promise.all([one, two].map(async (_bytes, i) => {
     const answer = await fetch(`${server.url}/v1/uploads`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${keys.a}`, 'tus-resumable': '1.0.0', 'upload-length': String(bytes.length), 'upload-metadata': `filename ${Buffer.from(`both-${i}.pdf`).toString('base64')}` },
+      headers: { authorization: `Bearer ${keys.a}`, 'tus-resumable': '1.0.0', 'upload-defer-length': '1', 'upload-metadata': `filename ${Buffer.from(`both-${i}.pdf`).toString('base64')}` },
     });
     assert.equal(answer.status, 201);
     return new URL(answer.headers.get('location') ?? '', server.url);
   }));
   const finished = await Promise.all([one, two].map((bytes, i) => fetch(created[i] ?? '', {
     method: 'PATCH',
-    headers: { authorization: `Bearer ${keys.a}`, 'tus-resumable': '1.0.0', 'upload-offset': '0', 'content-type': 'application/offset+octet-stream' },
+    headers: { authorization: `Bearer ${keys.a}`, 'tus-resumable': '1.0.0', 'upload-offset': '0', 'upload-length': String(bytes.length), 'content-type': 'application/offset+octet-stream' },
     body: bytes,
   })));
   assert.deepEqual(finished.map((answer) => answer.status).sort(), [204, 429]);
@@ -264,7 +265,13 @@ test('the storage quota counts unfinished uploads: bytes left short of their end
 
   // Ending the unfinished uploads gives the room back.
   for (const url of [firstUrl, deferredUrl]) assert.equal((await fetch(url, { method: 'DELETE', headers: tusHeaders(keys.a, {}) })).status, 204);
-  assert.equal((await create(keys.a, '2000')).status, 201);
+  const again = await create(keys.a, '2000');
+  assert.equal(again.status, 201);
+  assert.equal((await fetch(new URL(again.headers.get('location') ?? '', server.url), { method: 'DELETE', headers: tusHeaders(keys.a, {}) })).status, 204);
+
+  // Creations sent at once each count the others: room for two of six.
+  const atOnce = await Promise.all(Array.from({ length: 6 }, () => create(keys.a, '1200')));
+  assert.deepEqual(atOnce.map((answer) => answer.status).sort(), [201, 201, 429, 429, 429, 429]);
   await json<Account>(await call('/v1/tenants/tenant-a/quotas', keys.admin, { method: 'PUT', json: {} }), 200);
 });
 

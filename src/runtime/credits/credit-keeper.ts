@@ -112,6 +112,17 @@ export class CreditKeeper {
   }
 
   /**
+   * `create` (an upload's creation, whose check counts the tenant's unfinished uploads) one at a
+   * time per tenant across the deployment when the tenant has a storage quota: creations at once
+   * each count the others. Its own lock: a creation that brings the whole file finishes within it,
+   * under {@link withinStorageQuota}'s.
+   */
+  async withinUploadCreation<T>(tenantId: string, create: () => Promise<T>): Promise<T> {
+    if ((await this.#store.getQuotas(tenantId)).storageBytes === undefined) return create();
+    return this.#store.withContentLock(`upload-create:${tenantId}`, create);
+  }
+
+  /**
    * `makeJob` (the admission of a new job and its making) one at a time per tenant across the
    * deployment when the tenant has a pages-per-day or concurrent-jobs quota: submits sent at once
    * are each checked against the usage of the others.

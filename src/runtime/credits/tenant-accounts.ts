@@ -52,7 +52,7 @@ export function checkQuotas(value: unknown): TenantQuotas {
  * The tenant administration behind `GET/POST/PUT /v1/tenants…` and `ream tenants`: accounts,
  * grants (each one written to the audit log as `credits.grant`), quotas and the ledger.
  */
-export function tenantAccounts(store: Store, credits: Pick<CreditKeeper, 'prices' | 'checkStorage' | 'withinStorageQuota'>): TenantAccounts {
+export function tenantAccounts(store: Store, credits: Pick<CreditKeeper, 'prices' | 'checkStorage' | 'withinStorageQuota' | 'withinUploadCreation'>): TenantAccounts {
   async function account(tenantId: string, balance?: number, quotas?: TenantQuotas): Promise<TenantAccount> {
     const now = Date.now();
     const usage = await store.tenantUsage(tenantId, now - (now % DAY_MS));
@@ -67,6 +67,7 @@ export function tenantAccounts(store: Store, credits: Pick<CreditKeeper, 'prices
     prices: credits.prices,
     checkStorage: (tenantId, incomingBytes, unfinishedBytes) => credits.checkStorage(tenantId, incomingBytes, unfinishedBytes),
     withinStorageQuota: (tenantId, incomingBytes, storeIt) => credits.withinStorageQuota(tenantId, incomingBytes, storeIt),
+    withinUploadCreation: (tenantId, create) => credits.withinUploadCreation(tenantId, create),
     tenant: (tenantId) => account(tenantId),
     async listTenants() {
       const known = await store.listTenants();
@@ -124,6 +125,8 @@ export interface TenantAccounts {
    * stores that each fit alone cannot both pass the check before the other is counted.
    */
   withinStorageQuota<T>(tenantId: string, incomingBytes: number, storeIt: () => Promise<T>): Promise<T>;
+  /** An upload's creation, one at a time per tenant with a storage quota (see CreditKeeper.withinUploadCreation). */
+  withinUploadCreation<T>(tenantId: string, create: () => Promise<T>): Promise<T>;
   tenant(tenantId: string): Promise<TenantAccount>;
   /** Every tenant with a balance, quotas or a job. */
   listTenants(): Promise<TenantAccount[]>;

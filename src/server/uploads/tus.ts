@@ -390,6 +390,8 @@ export function uploadRoutes(app: FastifyInstance, ream: Ream, options: UploadRo
         if (request.method === 'POST' && Number.isSafeInteger(length) && Number.isSafeInteger(bringing) && bringing > length) {
           throw ReamError.nonRetryable('file_too_large', `the request brings ${bringing} bytes, more than its Upload-Length of ${length}`);
         }
+        // Creations of a tenant with a storage quota one at a time: each counts the others.
+        if (request.method === 'POST') return ream.tenants.withinUploadCreation(principalOf(request).tenantId, () => passToTus(request, reply));
         return passToTus(request, reply);
       },
     });
