@@ -178,7 +178,9 @@ export class DocumentTasks {
     }
     const pipeline = this.#engine.buildPipeline(job.pipeline, job.options);
     // Parsers read files: a blob store without local files (S3) is read through a local copy.
-    const file = await this.#blobFiles().acquire(doc.sha256);
+    const file = await this.#blobFiles().acquire(doc.sha256).catch((error: unknown) => {
+      throw storedBytesError(error);
+    });
     this.#held.get(task.id)?.release();
     this.#held.set(task.id, file);
     return { job, jobDoc, doc, pipeline, path: file.path };
@@ -438,4 +440,14 @@ export class DocumentTasks {
     if (!format) throw ReamError.nonRetryable('internal', `no reader for ${mediaType ?? 'an uninspected document'}`);
     return format;
   }
+}
+
+/**
+ * A document's stored bytes that cannot be had, said as a tenant may read it: the blob store's
+ * own words name its bucket and keys (or folders). The code, and whether to retry, stay.
+ */
+function storedBytesError(error: unknown): unknown {
+  if (!(error instanceof ReamError)) return error;
+  if (error.code === 'not_found') return ReamError.nonRetryable('io_error', 'the stored bytes of this document are missing', { cause: error });
+  return new ReamError(error.code, `the stored bytes of this document could not be read (${error.code})`, { cause: error, retryable: error.retryable });
 }
