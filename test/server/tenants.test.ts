@@ -233,6 +233,22 @@ test('the storage quota refuses documents and tus uploads past it, with the numb
   await json<Account>(await call('/v1/tenants/tenant-a/quotas', keys.admin, { method: 'PUT', json: {} }), 200);
 });
 
+test('a small file near the storage quota is stored: the multipart framing is not counted as its bytes', async () => {
+  const used = (await ream.tenants.tenant('tenant-a')).usage.storageBytes;
+  await json<Account>(await call('/v1/tenants/tenant-a/quotas', keys.admin, { method: 'PUT', json: { storageBytes: used + 100 } }), 200);
+  const body = new FormData();
+  body.append('file', new Blob(['a small note, 32 bytes long....\n'], { type: 'text/plain' }), 'note.txt');
+  await json<{ items: unknown[] }>(await call('/v1/documents', keys.a, { method: 'POST', body }), 201);
+  const job = new FormData();
+  job.append('file', new Blob(['another note of 32 bytes long..\n'], { type: 'text/plain' }), 'other.txt');
+  await json<{ id: string }>(await call('/v1/jobs', keys.a, { method: 'POST', body: job }), 202);
+  const past = new FormData();
+  past.append('file', new Blob(['x'.repeat(60)], { type: 'text/plain' }), 'past.txt');
+  const refused = await json<Problem>(await call('/v1/documents', keys.a, { method: 'POST', body: past }), 429);
+  assert.deepEqual([refused.details?.quota, refused.details?.used, refused.details?.needed], ['storageBytes', used + 64, 60], 'counted by its own bytes');
+  await json<Account>(await call('/v1/tenants/tenant-a/quotas', keys.admin, { method: 'PUT', json: {} }), 200);
+});
+
 test('the storage quota counts unfinished uploads: bytes left short of their end cannot pile up past it', async () => {
   const used = (await ream.tenants.tenant('tenant-a')).usage.storageBytes;
   await json<Account>(await call('/v1/tenants/tenant-a/quotas', keys.admin, { method: 'PUT', json: { storageBytes: used + 3000 } }), 200);

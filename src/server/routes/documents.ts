@@ -9,6 +9,7 @@ import { TENANT } from '../auth/access.ts';
 import { sanitizeFileName } from '../uploads/file-name.ts';
 import { multipartFailure } from '../uploads/multipart-errors.ts';
 import { idParams, problemResponses, quotaResponses } from '../openapi.ts';
+import { multipartFileBytes } from '../uploads/multipart-size.ts';
 
 export type { DocumentView } from '../../api-types.ts';
 
@@ -89,8 +90,9 @@ export function documentRoutes(app: FastifyInstance, ream: Ream, options: { maxF
   };
   app.post('/v1/documents', { ...TENANT, schema: postSchema }, async (request, reply) => {
     if (!request.isMultipart()) throw ReamError.nonRetryable('validation_failed', 'POST /v1/documents takes multipart/form-data with "file" parts');
-    // The storage quota, against what the request says it carries (files and multipart framing).
-    await ream.tenants.checkStorage(principalOf(request).tenantId, Number(request.headers['content-length'] ?? 0) || 0);
+    // The storage quota, early, against what the request's files bring at least; each file is
+    // counted exactly when its bytes have come.
+    await ream.tenants.checkStorage(principalOf(request).tenantId, multipartFileBytes(request));
     const items = await storeParts(ream, request, options.maxFileBytes);
     if (items.length === 0) throw ReamError.nonRetryable('validation_failed', 'no "file" part');
     return reply.code(201).send({ items });

@@ -15,6 +15,7 @@ import type { FindUploadInProgress } from '../uploads/records.ts';
 import { sanitizeFileName } from '../uploads/file-name.ts';
 import { multipartFailure } from '../uploads/multipart-errors.ts';
 import { loadJobView } from '../views.ts';
+import { multipartFileBytes } from '../uploads/multipart-size.ts';
 
 /** Until auth lands every request acts as the embedded default tenant. */
 export const TENANT = LOCAL_PRINCIPAL.tenantId;
@@ -103,8 +104,9 @@ async function createJobFromParts(ream: Ream, request: FastifyRequest, input: { 
     }
     if (count === 0) throw invalid('no "file" part: a job needs at least one file');
   }
-  // The body's length stands for the files' (a little over): the storage quota is checked with it before any is stored.
-  const incomingBytes = Number(request.headers['content-length'] ?? 0) || 0;
+  // The body's length less its framing stands for the files': a body far past the storage quota
+  // is refused before any file is stored (each is counted exactly when its bytes have come).
+  const incomingBytes = multipartFileBytes(request);
   const submitted = await ream.submitJob({ ...fields, ...input, files: files(), incomingBytes, onStored: (doc) => countUploadBytes(ream, 'jobs', doc.size) });
   // A repeat read no file: the rest of the body is drained so the request ends cleanly. (A
   // repeat found only once its files were stored, a key sent twice at once, has read them all.)
