@@ -161,6 +161,5 @@ async function checkRepeatFiles(
 
 /** Removes documents no job names (each unless something uses it meanwhile: then it stays). */
 async function forgetDocuments(engine: Engine, docs: readonly DocumentRecord[]): Promise<void> {
-  const { store, blobs, search, analysis } = engine.ports;
-  for (const doc of docs) await removeDocument({ store, blobs, search, analysis }, doc.id, doc.tenantId).catch(() => undefined);
+  for (const doc of docs) await removeDocument(engine.ports, doc.id, doc.tenantId).catch(() => undefined);
 }

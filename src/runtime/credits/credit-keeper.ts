@@ -49,6 +49,13 @@ function quotaExceeded(quota: keyof TenantQuotas, limit: number, used: number, n
   return new ReamError('quota_exceeded', `${words}: the limit is ${limit}, ${used} used, this needs ${needed}`, { details: { quota, limit, used, needed } });
 }
 
+/** Refuses one more job past the tenant's concurrent-jobs quota. */
+function checkConcurrentJobs(quotas: TenantQuotas, unfinishedJobs: number): void {
+  if (quotas.concurrentJobs !== undefined && unfinishedJobs + 1 > quotas.concurrentJobs) {
+    throw quotaExceeded('concurrentJobs', quotas.concurrentJobs, unfinishedJobs, 1, 'too many unfinished jobs');
+  }
+}
+
 /**
  * Credits and quotas around a job: checked and reserved at submit, settled when it ends. Every
  * ledger write has a key derived from the job, so retries, racing instances and a recovery after
@@ -80,9 +87,7 @@ export class CreditKeeper {
     const quotas = await this.#store.getQuotas(tenantId);
     if (quotas.storageBytes === undefined && quotas.concurrentJobs === undefined) return;
     const usage = await this.#store.tenantUsage(tenantId, startOfDay(Date.now()));
-    if (quotas.concurrentJobs !== undefined && usage.unfinishedJobs + 1 > quotas.concurrentJobs) {
-      throw quotaExceeded('concurrentJobs', quotas.concurrentJobs, usage.unfinishedJobs, 1, 'too many unfinished jobs');
-    }
+    checkConcurrentJobs(quotas, usage.unfinishedJobs);
     this.#checkStorage(quotas, usage.storageBytes, incomingBytes);
   }
 
@@ -151,9 +156,7 @@ export class CreditKeeper {
     const checksConcurrency = admission.newJob === true && quotas.concurrentJobs !== undefined;
     if (quotas.pagesPerDay !== undefined || checksConcurrency) {
       const usage = await this.#store.tenantUsage(admission.tenantId, startOfDay(Date.now()));
-      if (checksConcurrency && quotas.concurrentJobs !== undefined && usage.unfinishedJobs + 1 > quotas.concurrentJobs) {
-        throw quotaExceeded('concurrentJobs', quotas.concurrentJobs, usage.unfinishedJobs, 1, 'too many unfinished jobs');
-      }
+      if (checksConcurrency) checkConcurrentJobs(quotas, usage.unfinishedJobs);
       const used = usage.pagesSince;
       if (quotas.pagesPerDay !== undefined && used + estimate.pages > quotas.pagesPerDay) throw quotaExceeded('pagesPerDay', quotas.pagesPerDay, used, estimate.pages, 'pages per day');
     }
