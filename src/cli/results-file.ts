@@ -157,10 +157,14 @@ export class ResultsFile {
     }
     // `--out results/today.jsonl` in a folder that does not exist yet: made, as `--out-dir` is.
     mkdirSync(dirname(path), { recursive: true });
-    // A device or a pipe (`/dev/full`, `/dev/stdout`) is no file to resume from: reading it to
-    // its end would never end, or block. Refused by name rather than met halfway.
     const kind = existsSync(path) ? statSync(path) : undefined;
-    if (kind && !kind.isFile()) throw new Error('it is not a regular file (a directory, device or pipe); give a file path');
+    // `--out /dev/null` (results not wanted) or a terminal: written to, never read back, since
+    // reading a device to its end may never end — so there is nothing to resume from.
+    if (kind?.isCharacterDevice()) return new ResultsFile(path, openSync(path, 'w'), new Map(), base);
+    // A pipe (`/dev/stdout` in `| cat`) would block both reading it and opening it without a
+    // reader: refused by name rather than met halfway; `--out -` writes to standard output.
+    if (kind?.isFIFO()) throw new Error('it is a pipe; give a file path, or --out - to write to standard output');
+    if (kind && !kind.isFile()) throw new Error('it is not a regular file (a directory or socket); give a file path');
     let written = new Map<string, string>();
     if (resume && existsSync(path)) {
       const content = readFileSync(path, 'utf8');

@@ -195,13 +195,28 @@ describe('ream run', () => {
     execFileSync('mkfifo', [join(work, 'pipe.jsonl')]);
     const pipe = await run(['run', 'a.pdf', '--out', 'pipe.jsonl', '--progress', 'none', '--data-dir', 'd1'], work);
     assert.equal(pipe.code, 2);
-    assert.match(pipe.stderr, /cannot write the results file .*pipe\.jsonl: it is not a regular file .*\[io_error\]/);
+    assert.match(pipe.stderr, /cannot write the results file .*pipe\.jsonl: it is a pipe; give a file path, or --out - .*\[io_error\]/);
+    // A device is written to and never read back: /dev/full's writes fail (ENOSPC).
+    const full = await run(['run', 'a.pdf', '--out', '/dev/full', '--progress', 'none', '--data-dir', 'd3'], work);
+    assert.equal(full.code, 2);
+    assert.match(full.stderr, /cannot write the results file \/dev\/full: .*ENOSPC.*\[io_error\]/);
     // A file whose writes fail (EIO; EACCES at open for a user who is not root): before, the run
     // printed the failure and waited forever for the line it could not write.
     // (--no-resume: /proc/version is no results file, and resuming it is refused before any write.)
     const failing = await run(['run', 'a.pdf', '--out', '/proc/version', '--no-resume', '--progress', 'none', '--data-dir', 'd2'], work);
     assert.equal(failing.code, 2);
     assert.match(failing.stderr, /cannot write the results file \/proc\/version: .*\[io_error\]/);
+  });
+
+  test('--out /dev/null runs the files and throws the lines away, resume or not', async () => {
+    const work = join(dir, 'dev-null');
+    await mkdir(work, { recursive: true });
+    await writePdf(join(work, 'a.pdf'), { pages: numberedPages('N', 2) });
+    for (const resume of [[], ['--no-resume']]) {
+      const result = await run(['run', 'a.pdf', '--out', '/dev/null', '--progress', 'none', ...resume], work);
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stdout, /done: 1 succeeded, 0 failed of 1 file[\s\S]*pages: 2 in[\s\S]*results: \/dev\/null/);
+    }
   });
 
   test('--ocr never reports a scan\'s pages as needs_ocr (a partial success); bad OCR flags are usage errors', async () => {
