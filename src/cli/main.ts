@@ -37,6 +37,7 @@ function formatSummary(s: RunSummary, out: string): string {
     ...(s.jobId === undefined ? [] : [`job: ${s.jobId}`]),
     ...(s.reports ? [`reports: ${s.reports.total} file(s) in ${s.reports.folder} (${s.reports.written} written now)`] : []),
     ...(s.interrupted ? ['run the same command again to resume where it stopped'] : []),
+    ...(!s.interrupted && s.failed + s.partial + s.skippedUnsucceeded > 0 && out !== 'standard output' ? ['add --retry-failed to the same command to run the failed files again'] : []),
   ].join('\n');
 }
 
@@ -63,6 +64,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--text <mode>', 'text in each line: per page, one string, or none').choices(['pages', 'full', 'none']).default('pages'))
     .option('--resume', 'skip files already in --out and continue unfinished work (default when --out exists; refused when it is no ream results file)')
     .option('--no-resume', 'start over: truncate --out (whatever file it is)')
+    .option('--retry-failed', 'run again the files whose lines in --out say failed or partially_succeeded (only their failed parts: succeeded pages are kept)')
     .option('--no-index', 'do not index the text for search (`ream serve` over this data dir then finds none of it); spares the index\'s CPU and disk writes');
   addReportFlags(run, 'document', 'source, page_count, fields: each field\'s first value, all_fields', 'the file\'s name');
   addLocalEngineFlags(run)
@@ -80,6 +82,7 @@ export function buildProgram(): Command {
         ...(flags.maxSize === undefined ? {} : { maxSizeMb: flags.maxSize as number }),
         ...(flags.resume === undefined ? {} : { resume: flags.resume as boolean }),
         ...(flags.index === false ? { index: false } : {}),
+        ...(flags.retryFailed === true ? { retryFailed: true } : {}),
       };
       const llm = llmJobOptions(flags);
       if (llm) options.llm = llm;

@@ -1,4 +1,4 @@
-import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { ReamError, type ErrorInfo } from '../errors.ts';
 import type { DocumentOutput } from '../pipeline/types.ts';
@@ -118,7 +118,7 @@ export const STDOUT = '-';
  */
 export class ResultsFile {
   readonly path: string;
-  readonly #fd: number;
+  #fd: number;
   /** The folder the lines' paths are relative to: they are known by the absolute paths they name. */
   readonly #base: string;
   /** Absolute paths of the files that have a line. */
@@ -176,6 +176,29 @@ export class ResultsFile {
     }
     const fd = openSync(path, resume ? 'a' : 'w');
     return new ResultsFile(path, fd, written, base);
+  }
+
+  /**
+   * Takes the lines `pick` names (by the absolute path they name and their status) out of a
+   * resumed file (--retry-failed), so that their files are run and written again. The lines kept
+   * are written beside it and renamed over it: a crash leaves one whole file, old or new.
+   */
+  redo(pick: (absolute: string, status: string) => boolean): number {
+    const picked = [...this.#earlier].filter(([absolute, status]) => this.#written.has(absolute) && pick(absolute, status)).map(([absolute]) => absolute);
+    if (picked.length === 0 || this.path === STDOUT) return 0;
+    for (const absolute of picked) {
+      this.#earlier.delete(absolute);
+      this.#written.delete(absolute);
+    }
+    const kept = readFileSync(this.path, 'utf8').split('\n').filter((raw) => {
+      const line = resultLineOf(raw);
+      return line !== undefined && this.#written.has(resolve(this.#base, line.path));
+    });
+    writeFileSync(`${this.path}.redo`, kept.map((raw) => `${raw}\n`).join(''));
+    renameSync(`${this.path}.redo`, this.path);
+    closeSync(this.#fd);
+    this.#fd = openSync(this.path, 'a');
+    return picked.length;
   }
 
   /** Whether the file has a line; `path` absolute, or as lines name it (relative to the base). */

@@ -2,16 +2,16 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { UsageView } from '../api-types.ts';
 import { processBatch } from '../batch/index.ts';
-import { toReamError, type ReamError } from '../errors.ts';
+import { ReamError, toReamError } from '../errors.ts';
 import { fromJson, type JsonObject } from '../json.ts';
 import type { DocumentOutput } from '../pipeline/types.ts';
 import { createReam, type Ream } from '../runtime/create-ream.ts';
-import { TERMINAL_DOCUMENT_STATUSES, type JobDocumentRecord } from '../store/port.ts';
+import { TERMINAL_DOCUMENT_STATUSES, type JobDocumentRecord, type JobRecord } from '../store/port.ts';
 import { collectFiles, type InputFile } from './collect-files.ts';
 import { checkOutputSettings, currentJob, outputBase, recordOutputSettings } from './job-pointer.ts';
 import { localReamOptions, type LocalEngineOptions } from './local-engine.ts';
 import { createProgressView, type ProgressMode, type ProgressView } from './progress-view.ts';
-import { ResultsFile, STDOUT, toResultLine, unreadableLine, type TextMode } from './results-file.ts';
+import { ResultsFile, STDOUT, toResultLine, unreadableLine, type ResultLine, type TextMode } from './results-file.ts';
 import { readRulesFile } from './rules-file.ts';
 import { reportsFolder, writeReports } from './report-files.ts';
 import { reportJobOptions, type ReportFlags } from './report-flags.ts';
@@ -40,6 +40,8 @@ export interface RunOptions extends LocalEngineOptions {
   pdf?: JsonObject;
   /** false (--no-index): the text is not indexed for search. */
   index?: boolean;
+  /** --retry-failed: the files whose lines say failed or partially succeeded are run again. */
+  retryFailed?: boolean;
 }
 
 export interface RunSummary {
@@ -104,6 +106,7 @@ function pipelineOf(options: RunOptions): string {
  */
 export async function runCommand(inputs: readonly string[], options: RunOptions, signal: AbortSignal): Promise<RunSummary> {
   const started = Date.now();
+  const summary: RunSummary = { total: 0, skipped: 0, skippedUnsucceeded: 0, succeeded: 0, partial: 0, failed: 0, pages: 0, wallSeconds: 0, interrupted: false };
   const outPath = options.out === STDOUT ? STDOUT : resolve(options.out);
   const resume = outPath !== STDOUT && (options.resume ?? existsSync(outPath));
   const dataDir = resolve(options.dataDir);
@@ -119,16 +122,21 @@ export async function runCommand(inputs: readonly string[], options: RunOptions,
   // What the lines of the results file depend on: the job's settings and how text is written.
   const settings: JsonObject = { pipeline, options: jobOpts, text: options.text, ...modelOf(pipeline, jobOpts) };
   if (resume && existsSync(outPath)) checkOutputSettings(dataDir, outPath, settings);
+  if (options.retryFailed && (outPath === STDOUT || fresh)) {
+    throw ReamError.nonRetryable('validation_failed', `--retry-failed reruns what an earlier run wrote to --out: it cannot go with ${fresh ? '--no-resume' : '--out -'}`);
+  }
   const results = ResultsFile.open(outPath, resume, base);
-  const pending = files.filter((file) => !results.has(file.absolute));
-  const summary: RunSummary = {
-    total: files.length, skipped: files.length - pending.length,
-    skippedUnsucceeded: files.filter((file) => results.endedUnsucceeded(file.absolute)).length, succeeded: 0, partial: 0, failed: 0, pages: 0, wallSeconds: 0, interrupted: false,
-  };
-  const view = createProgressView(options.progress, pending.length);
-  const ream = await createReam(localReamOptions(options.dataDir, options));
+  let view: ProgressView | undefined;
+  let ream: Ream | undefined;
   try {
-    const job = await currentJob(ream, dataDir, { out: outPath, pipeline, options: jobOpts }, fresh);
+    ream = await createReam(localReamOptions(options.dataDir, options));
+    const job = await retriedIfAsked(ream, await currentJob(ream, dataDir, { out: outPath, pipeline, options: jobOpts }, fresh), options);
+    if (options.retryFailed) results.redo(redoneLine(files));
+    const pending = files.filter((file) => !results.has(file.absolute));
+    summary.total = files.length;
+    summary.skipped = files.length - pending.length;
+    summary.skippedUnsucceeded = files.filter((file) => results.endedUnsucceeded(file.absolute)).length;
+    view = createProgressView(options.progress, pending.length);
     if (outPath !== STDOUT) recordOutputSettings(dataDir, outPath, settings, base);
     summary.jobId = job.id;
     const tracker = new RunTracker(ream, job.id, results, options.text, view, summary);
@@ -169,12 +177,39 @@ export async function runCommand(inputs: readonly string[], options: RunOptions,
       summary.reports = { total: artifacts.length, written: await writeReports(ream, artifacts, folder), folder };
     }
   } finally {
-    view.stop();
-    await ream.close();
+    view?.stop();
+    await ream?.close();
     results.close();
   }
   summary.wallSeconds = (Date.now() - started) / 1000;
   return summary;
+}
+
+/** The line states --retry-failed runs again: what a job retry redoes. */
+const REDONE_STATUSES: readonly string[] = ['failed', 'partially_succeeded'] satisfies ResultLine['status'][];
+
+/**
+ * Which lines --retry-failed takes out of the results file: failed or partial ones of this run's
+ * files, and of the attachments found in them (named `<message>#<n>/<name>`), whose documents
+ * the job retry runs again.
+ */
+function redoneLine(files: readonly InputFile[]): (absolute: string, status: string) => boolean {
+  const inputs = new Set(files.map((file) => file.absolute));
+  return (absolute, status) => REDONE_STATUSES.includes(status) && (inputs.has(absolute) || inputs.has(absolute.replace(/#.*$/s, '')));
+}
+
+/**
+ * --retry-failed: the job of the last run, if it ended with failed or partial documents, runs
+ * them again (only their failed parts). A job still running — the last run was interrupted —
+ * is refused: its files must end first, and the run without the flag finishes them.
+ */
+async function retriedIfAsked(ream: Ream, job: JobRecord, options: RunOptions): Promise<JobRecord> {
+  if (!options.retryFailed) return job;
+  if (job.status === 'queued' || job.status === 'running') {
+    throw ReamError.nonRetryable('validation_failed', 'the last run of this command did not finish: run it again without --retry-failed to finish it, then retry what failed');
+  }
+  if (job.status !== 'partially_succeeded' && job.status !== 'failed') return job; // files that could not be read are simply added again
+  return ream.retry(job.id);
 }
 
 /** Maps documents back to the files they came from and writes each file's line exactly once. */
