@@ -212,6 +212,11 @@ export class ResultsFile {
     return status !== undefined && status !== 'succeeded';
   }
 
+  /** The lines an earlier run wrote and this one keeps: absolute path and status. */
+  earlier(): Array<[string, string]> {
+    return [...this.#earlier];
+  }
+
   get size(): number {
     return this.#written.size;
   }

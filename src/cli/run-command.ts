@@ -133,9 +133,14 @@ export async function runCommand(inputs: readonly string[], options: RunOptions,
     const job = await retriedIfAsked(ream, await currentJob(ream, dataDir, { out: outPath, pipeline, options: jobOpts }, fresh), options);
     if (options.retryFailed) results.redo(redoneLine(files));
     const pending = files.filter((file) => !results.has(file.absolute));
-    summary.total = files.length;
-    summary.skipped = files.length - pending.length;
-    summary.skippedUnsucceeded = files.filter((file) => results.endedUnsucceeded(file.absolute)).length;
+    // Attachments of these files that have their line already count as files done, as they did
+    // in the run that wrote them (the others are counted as they are found).
+    const inputs = new Set(files.map((file) => file.absolute));
+    const doneAttachments = results.earlier().filter(([absolute]) => isAttachmentOf(absolute, inputs));
+    summary.total = files.length + doneAttachments.length;
+    summary.skipped = files.length - pending.length + doneAttachments.length;
+    summary.skippedUnsucceeded = files.filter((file) => results.endedUnsucceeded(file.absolute)).length +
+      doneAttachments.filter(([, status]) => status !== 'succeeded').length;
     view = createProgressView(options.progress, pending.length);
     if (outPath !== STDOUT) recordOutputSettings(dataDir, outPath, settings, base);
     summary.jobId = job.id;
@@ -195,7 +200,16 @@ const REDONE_STATUSES: readonly string[] = ['failed', 'partially_succeeded'] sat
  */
 function redoneLine(files: readonly InputFile[]): (absolute: string, status: string) => boolean {
   const inputs = new Set(files.map((file) => file.absolute));
-  return (absolute, status) => REDONE_STATUSES.includes(status) && (inputs.has(absolute) || inputs.has(absolute.replace(/#.*$/s, '')));
+  return (absolute, status) => REDONE_STATUSES.includes(status) && (inputs.has(absolute) || isAttachmentOf(absolute, inputs));
+}
+
+/** Whether a line's path names an attachment (`<file>#<n>/<name>`, at any depth) of one of these input files. */
+function isAttachmentOf(absolute: string, inputs: ReadonlySet<string>): boolean {
+  if (inputs.has(absolute)) return false;
+  for (let at = absolute.indexOf('#'); at !== -1; at = absolute.indexOf('#', at + 1)) {
+    if (inputs.has(absolute.slice(0, at))) return true;
+  }
+  return false;
 }
 
 /**

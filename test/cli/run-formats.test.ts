@@ -68,6 +68,10 @@ describe('ream run over a mixed folder', () => {
     await writeFile(out, `${kept.join('\n')}\n`);
     const resumed = await run(['run', 'in', '--out', 'out.jsonl', '--progress', 'none', '--threads', '2'], work);
     assert.equal(resumed.code, 1, resumed.stderr);
+    assert.match(resumed.stdout, /done: 0 succeeded, 1 failed, 9 already done \(resumed; 3 of them did not succeed\) of 10 file\(s\)/);
+    // Once every line is there, the attachment counts among the files done, as it did when written.
+    const complete = await run(['run', 'in', '--out', 'out.jsonl', '--progress', 'none', '--threads', '2'], work);
+    assert.match(complete.stdout, /done: 0 succeeded, 0 failed, 10 already done \(resumed; 4 of them did not succeed\) of 10 file\(s\)/);
     const again = readLines(out);
     assert.equal(again.length, byPath.size, 'every line once');
     assert.equal(again.at(-1)?.path, 'in/dingus.eml#1/dingusfish.gif');
