@@ -1,11 +1,12 @@
 import type { DocumentOutput } from '../pipeline/types.ts';
+import type { ArtifactBlob } from '../store/job-document-store.ts';
 import { REPORTS_ANALYZER, type Artifact, type ReportsData } from './artifacts.ts';
 import { UniqueNames } from './file-names.ts';
 
-/** The blobs of a document's report files (what deleting its job may remove). */
-export function reportBlobs(output: Pick<DocumentOutput, 'analysis'>): string[] {
+/** The blobs of a document's report files (what deleting its job may remove), with their sizes. */
+export function reportBlobs(output: Pick<DocumentOutput, 'analysis'>): ArtifactBlob[] {
   const data = output.analysis?.[REPORTS_ANALYZER] as ReportsData | undefined;
-  return (data?.artifacts ?? []).map((artifact) => artifact.sha256);
+  return (data?.artifacts ?? []).map(({ sha256, size }) => ({ sha256, size }));
 }
 
 /** `report.pdf` → [`report`, `.pdf`]. */

@@ -8,6 +8,7 @@ import { setOwn } from '../own-keys.ts';
 import { HTML_MEDIA_TYPE, PDF_MEDIA_TYPE, REPORTS_ANALYZER, type ReportsData } from './artifacts.ts';
 import { safeFileName, UniqueNames } from './file-names.ts';
 import type { PdfOptions } from './pdf/pdf-options.ts';
+import type { ArtifactBlob } from '../store/job-document-store.ts';
 import { withPdfRenderer } from './pdf/shared-renderer.ts';
 import type { ReportTemplate, TemplateData } from './template/compile.ts';
 
@@ -37,9 +38,9 @@ interface RenderedRow {
  * The blobs a chunk's stored report data (its rendered rows) names: recorded for the job as
  * the chunk is checkpointed, so a job deleted before its merge still takes them along.
  */
-export function renderedBlobs(data: JsonValue | undefined): string[] {
+export function renderedBlobs(data: JsonValue | undefined): ArtifactBlob[] {
   if (!Array.isArray(data)) return [];
-  return (data as unknown as RenderedRow[]).flatMap((row) => (Array.isArray(row.files) ? row.files.map((file) => file.sha256) : []));
+  return (data as unknown as RenderedRow[]).flatMap((row) => (Array.isArray(row.files) ? row.files.map(({ sha256, size }) => ({ sha256, size })) : []));
 }
 
 /** A report per table row, or one per document (the document pipelines). */

@@ -387,7 +387,7 @@ export class DocumentTasks {
     if (!(await store.getJob(scope.job.id))) {
       // Deleted while this merge ran (in another process): what it indexed and rendered after
       // the deletion's own clean-up goes too; nothing is left naming a job that is gone.
-      await this.#engine.forgetDeletedJob(scope.job.tenantId, scope.job.id, artifacts);
+      await this.#engine.forgetDeletedJob(scope.job.tenantId, scope.job.id, artifacts.map((artifact) => artifact.sha256));
       return;
     }
     await this.#finishDocument(scope.job, output);

@@ -109,9 +109,18 @@ export interface JobCounts {
  * (what a retried task skips) and document results. Rows go with their job (`deleteJob`).
  * Contract: test/conformance/store-job-documents.ts.
  */
+/** A report file's blob as its job records it. */
+export interface ArtifactBlob {
+  sha256: string;
+  size: number;
+}
+
 export interface JobDocumentStore {
-  /** Records that the job's results name these blobs as files (its reports). Idempotent. */
-  putJobArtifacts(jobId: string, sha256s: readonly string[]): Promise<void>;
+  /**
+   * Records that the job's results name these blobs as files (its reports), with their sizes:
+   * they count toward the tenant's stored bytes until the job goes. Idempotent.
+   */
+  putJobArtifacts(jobId: string, artifacts: readonly ArtifactBlob[]): Promise<void>;
   /** The blobs {@link putJobArtifacts} recorded for the job. */
   jobArtifactBlobs(jobId: string): Promise<string[]>;
   /** Whether any job's results (or any live document) still name the blob. */

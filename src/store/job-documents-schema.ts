@@ -54,6 +54,8 @@ export interface DocumentResultsTable {
 export interface JobArtifactsTable {
   job_id: string;
   sha256: string;
+  /** Bytes of the file (0009; 0 for rows recorded before). */
+  size: ColumnType<number | string, number | undefined, number>;
 }
 
 export type JobDocumentTables = {
@@ -182,6 +184,14 @@ async function addChunkProgress(db: Kysely<unknown>): Promise<void> {
 }
 
 /**
+ * Report files count toward their tenant's stored bytes (the `storageBytes` quota): their sizes
+ * are kept beside them. Rows recorded before say 0.
+ */
+async function addArtifactSize(db: Kysely<unknown>): Promise<void> {
+  await db.schema.alterTable('job_artifacts').addColumn('size', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
+}
+
+/**
  * References `jobs` and `documents`: migrated after both. Before the store was split into ports,
  * the `store` ledger's 0001_initial made these tables.
  */
@@ -196,5 +206,6 @@ export const jobDocumentMigrations: PortMigrations = {
     '0006_chunk_csv': addChunkCsv,
     '0007_document_indexes': addDocumentIndexes,
     '0008_chunk_progress': addChunkProgress,
+    '0009_artifact_size': addArtifactSize,
   },
 };

@@ -273,8 +273,8 @@ export function sqlJobDocumentStore(kysely: Kysely<unknown>): JobDocumentStore {
       return rows.map(chunkStateFromRow);
     },
 
-    async putJobArtifacts(jobId, sha256s) {
-      const unique = [...new Set(sha256s)];
+    async putJobArtifacts(jobId, artifacts) {
+      const unique = [...new Map(artifacts.map((artifact) => [artifact.sha256, artifact])).values()];
       if (unique.length === 0) return;
       // In batches: a table of 16,384 rows has as many reports, and one INSERT of them all binds
       // more parameters than SQLite takes (its merge failed with "too many SQL variables").
@@ -282,7 +282,7 @@ export function sqlJobDocumentStore(kysely: Kysely<unknown>): JobDocumentStore {
         for (let i = 0; i < unique.length; i += INSERT_BATCH) {
           await trx
             .insertInto('job_artifacts')
-            .values(unique.slice(i, i + INSERT_BATCH).map((sha256) => ({ job_id: jobId, sha256 })))
+            .values(unique.slice(i, i + INSERT_BATCH).map(({ sha256, size }) => ({ job_id: jobId, sha256, size })))
             .onConflict((oc) => oc.columns(['job_id', 'sha256']).doNothing())
             .execute();
         }

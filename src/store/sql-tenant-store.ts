@@ -151,7 +151,21 @@ export function sqlTenantStore(kysely: Kysely<unknown>): TenantStore {
       const bytes = await db.selectFrom('documents')
         .select((eb) => eb.fn.coalesce(eb.fn.sum<number | string>('size'), sql<number>`0`).as('bytes'))
         .where('tenant_id', '=', tenantId).where('deleted_at', 'is', null).executeTakeFirstOrThrow();
-      return { pagesSince: toNumber(pages.pages) + toNumber(deleted.pages), unfinishedJobs: toNumber(jobs.n), storageBytes: toNumber(bytes.bytes) };
+      // Its jobs' report files too (each file once, however many of its jobs made the same bytes):
+      // templates can write far more than the documents they read.
+      const reports = await db.selectFrom((eb) => eb.selectFrom('job_artifacts')
+        .innerJoin('jobs', 'jobs.id', 'job_artifacts.job_id')
+        .select(['job_artifacts.sha256', (inner) => inner.fn.max('job_artifacts.size').as('size')])
+        .where('jobs.tenant_id', '=', tenantId)
+        .groupBy('job_artifacts.sha256')
+        .as('files'))
+        .select((eb) => eb.fn.coalesce(eb.fn.sum<number | string>('files.size'), sql<number>`0`).as('bytes'))
+        .executeTakeFirstOrThrow();
+      return {
+        pagesSince: toNumber(pages.pages) + toNumber(deleted.pages),
+        unfinishedJobs: toNumber(jobs.n),
+        storageBytes: toNumber(bytes.bytes) + toNumber(reports.bytes),
+      };
     },
 
     async keepDeletedJobPages({ jobId, tenantId, createdAt, pages }) {

@@ -250,8 +250,9 @@ const cases: ConformanceCase<Subject>[] = [
     async run({ store }) {
       const { jobId } = await jobWithDocuments(store, 1);
       const [report, shared, free] = [1, 2, 3].map(() => sha(Math.floor(Math.random() * 1e12))) as [string, string, string];
-      await store.putJobArtifacts(jobId, [report, shared, report]);
-      await store.putJobArtifacts(jobId, [shared]);
+      const file = (sha256: string): { sha256: string; size: number } => ({ sha256, size: 10 });
+      await store.putJobArtifacts(jobId, [file(report), file(shared), file(report)]);
+      await store.putJobArtifacts(jobId, [file(shared)]);
       await store.putJobArtifacts(jobId, []);
       assert.deepEqual(await store.jobArtifactBlobs(jobId), [report, shared].sort());
       assert.deepEqual(await store.jobArtifactBlobs('no-such-job'), []);
@@ -260,7 +261,7 @@ const cases: ConformanceCase<Subject>[] = [
       await store.putDocument({ id: randomUUID(), tenantId: 't1', sha256: free, name: 'f.html', size: 3, mediaType: 'text/html' }, 1_000);
       assert.equal(await store.blobInUse(free), true, 'a live document\'s content');
       // A report per row of a 20,000-row table: more parameters than one statement may bind.
-      const many = Array.from({ length: 20_000 }, (_, i) => sha(i));
+      const many = Array.from({ length: 20_000 }, (_, i) => file(sha(i)));
       await store.putJobArtifacts(jobId, many);
       assert.equal((await store.jobArtifactBlobs(jobId)).length, 20_002);
     },

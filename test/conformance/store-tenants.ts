@@ -101,6 +101,16 @@ const cases: ConformanceCase<Subject>[] = [
       await store.updateJob(old.id, { status: 'succeeded', finishedAt: 6_000 });
       assert.deepEqual(await store.tenantUsage(tenant, 5_000), { pagesSince: 11, unfinishedJobs: 1, storageBytes: 500 });
       assert.deepEqual(await store.tenantUsage(tenant, 0), { pagesSince: 18, unfinishedJobs: 1, storageBytes: 500 });
+      // Report files count too, each file once however many jobs made it; another tenant's do not.
+      const [report, shared] = [sha(Math.floor(Math.random() * 1e12)), sha(Math.floor(Math.random() * 1e12))];
+      await store.putJobArtifacts(old.id, [{ sha256: report, size: 40 }, { sha256: shared, size: 7 }]);
+      await store.putJobArtifacts(recent.id, [{ sha256: shared, size: 7 }]);
+      const other = await store.createJob(newJob({ tenantId: jobsOnly }), 5_000);
+      await store.putJobArtifacts(other.id, [{ sha256: sha(Math.floor(Math.random() * 1e12)), size: 1_000 }]);
+      assert.equal((await store.tenantUsage(tenant, 0)).storageBytes, 547);
+      // A deleted job's files no longer count.
+      await store.deleteJob(old.id);
+      assert.equal((await store.tenantUsage(tenant, 0)).storageBytes, 507);
     },
   },
 ];
