@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AnalysisStore, AnalyzeContext } from '../analyzers/port.ts';
 import { BlobFiles, type BlobFile } from '../blobs/local-copy.ts';
-import { ReamError } from '../errors.ts';
+import { ReamError, toReamError } from '../errors.ts';
 import type { ChunkRef } from '../events/types.ts';
 import type { DocumentFormat, Extraction, PageWarning } from '../formats/types.ts';
 import { asJson, fromJson, type JsonValue } from '../json.ts';
@@ -286,6 +286,7 @@ export class DocumentTasks {
       await this.#checkpoint(scope, { documentId, chunk, attempt: task.attempts }, asJson(packed), started);
       return;
     }
+    await this.#roomForReports(scope);
     const from = Math.max(0, chunk.from - overlap);
     const to = Math.min(scope.jobDoc.pagesTotal ?? chunk.to, chunk.to + overlap);
     const owned = (page: number): boolean => page > chunk.from && page <= chunk.to;
@@ -316,6 +317,22 @@ export class DocumentTasks {
     const output = kept && redo ? replacePages(kept, fresh, redo) : fresh;
     await store.putJobArtifacts(task.jobId, renderedBlobs(fresh.analyses?.[REPORTS_ANALYZER]?.data));
     await this.#checkpoint(scope, { documentId, chunk, attempt: task.attempts }, asJson(packChunk(output)), started);
+  }
+
+  /**
+   * Report files count toward the tenant's stored bytes: a tenant at its storage quota gets no
+   * more rendered, and the chunk fails with `quota_exceeded` at once — waiting would not make
+   * room; a retry of the job after the quota is raised (or files deleted) renders it.
+   */
+  async #roomForReports(scope: TaskScope): Promise<void> {
+    if (!scope.pipeline.analyzers.some((analyzer) => analyzer.name === REPORTS_ANALYZER)) return;
+    try {
+      await this.#engine.settings.credits.checkStorage(scope.job.tenantId, 0);
+    } catch (error) {
+      const refused = toReamError(error);
+      if (refused.code !== 'quota_exceeded') throw error;
+      throw ReamError.nonRetryable('quota_exceeded', `no report rendered: ${refused.message}`, { ...(refused.details === undefined ? {} : { details: refused.details }) });
+    }
   }
 
   /** Stores a chunk's succeeded checkpoint and says so (with the attempt of its task that made it). */

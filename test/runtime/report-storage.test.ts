@@ -39,9 +39,27 @@ for (const mode of MODES) {
       await ream.tenants.setQuotas(tenantId, { storageBytes: table + reports });
       await rejectsWithCode(ream.submit({ tenantId, pipeline: 'extract', files: [note] }), 'quota_exceeded');
 
+      // Room for another table but not for its reports: the table is stored, no report rendered,
+      // each batch failed at once with quota_exceeded; a retry once there is room renders them.
+      const more = join(dir, `more-${mode}.csv`);
+      await writeFile(more, 'no,who\nM-1,Di\n');
+      await ream.tenants.setQuotas(tenantId, { storageBytes: table + reports + (await stat(more)).size });
+      const refused = await ream.submit({ tenantId, pipeline: 'rows', options: { template: '<p>{{ no }}</p>', name: '{{ no }}' }, files: [more] });
+      assert.equal((await ream.wait(refused.id)).status, 'failed');
+      const [output] = await Array.fromAsync(ream.results(refused.id));
+      assert.deepEqual(output?.failedPages.map((failure) => [failure.page, failure.code]), [[1, 'quota_exceeded']]);
+      assert.match(output?.failedPages[0]?.message ?? '', /no report rendered: stored documents \(and unfinished uploads\) are at the storage quota/);
+      assert.equal((await ream.artifacts(refused.id)).length, 0);
+      await ream.tenants.setQuotas(tenantId, { storageBytes: 10 * (table + reports) });
+      await ream.retry(refused.id);
+      assert.equal((await ream.wait(refused.id)).status, 'succeeded');
+      assert.deepEqual((await ream.artifacts(refused.id)).map((artifact) => artifact.name), ['M-1.html']);
+      await ream.deleteJob(refused.id);
+      await ream.tenants.setQuotas(tenantId, { storageBytes: table + reports + (await stat(more)).size });
+
       // The job deleted, its reports no longer count, and the room is back.
       await ream.deleteJob(job.id);
-      assert.equal((await ream.tenants.tenant(tenantId)).usage.storageBytes, table);
+      assert.equal((await ream.tenants.tenant(tenantId)).usage.storageBytes, table + (await stat(more)).size);
       const next = await ream.submit({ tenantId, pipeline: 'extract', files: [note] });
       assert.equal((await ream.wait(next.id)).status, 'succeeded');
     });
