@@ -191,6 +191,22 @@ void describe('Word and HTML documents', () => {
     await rejectsWithCode(format.inspect(crowded, limits), 'resource_limit', /60012 entries/);
   });
 
+  void test('pictures are never inflated, so they may compress 1000× and weigh more than the archive limit: the document is read', async () => {
+    const own = await fixtureEntries('mammoth-tables.docx');
+    // A white page scanned at 600 DPI compresses about this well; before, it refused the document as a bomb.
+    const white = deflated({ name: 'word/media/scan.png', data: Buffer.alloc(20 * 2 ** 20) });
+    // 270 MiB of photos (15 MiB each, each under the ratio check), past the 256 MiB read limit.
+    const photos = Array.from({ length: 18 }, (_, i): StoredEntry => ({ ...deflated({ name: '', data: Buffer.alloc(15 * 2 ** 20) }), name: `word/media/photo${i}.jpeg` }));
+    for (const [name, entries] of [['white-scan.docx', [white]], ['photos.docx', photos]] as const) {
+      const path = await file(name, makeZip([...own, ...entries]));
+      assert.equal((await fixture.formats().identify(path, undefined, limits)).mediaType, DOCX_MEDIA_TYPE, name);
+      assert.match((await read(path)).pages[0]?.text ?? '', /Top left\s+Top right/, name);
+    }
+    // The same bytes as a part the text is read from are still a bomb.
+    const bomb = await file('styles-bomb.docx', makeZip([...replaced(own, 'word/styles.xml', () => ({ ...white, name: 'word/styles.xml' }))]));
+    await rejectsWithCode(read(bomb), 'resource_limit', /word\/styles\.xml inflates \d+×/);
+  });
+
   void test('XML that declares entities, XML that is not well-formed and an encrypted part are refused in words, not in their parsers\' raw text', async () => {
     const own = await fixtureEntries('mammoth-tables.docx');
     const format = fixture.formats().byMediaType(DOCX_MEDIA_TYPE);

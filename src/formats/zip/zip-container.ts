@@ -35,10 +35,18 @@ export async function zipEntries(path: string, invalid: ErrorCode): Promise<Cent
   }
 }
 
-/** Throws `resource_limit` when the declared sizes make a bomb (see the limits above). */
+/**
+ * Pictures and embedded objects of a Word document or a workbook: the text never holds them and
+ * ream never inflates them, so they may be as large, and compress as well, as they are (a page of
+ * white scanned at 600 DPI compresses 1000×; a report of photos weighs hundreds of MB).
+ */
+const NEVER_INFLATED = /^(word|xl)\/(media|embeddings)\//;
+
+/** Throws `resource_limit` when the declared sizes of the entries ream may inflate make a bomb (see the limits above). */
 export function checkZipSizes(files: readonly CentralDirectoryFile[]): void {
   let total = 0;
   for (const file of files) {
+    if (NEVER_INFLATED.test(file.path)) continue;
     total += file.uncompressedSize;
     const ratio = file.uncompressedSize / Math.max(1, file.compressedSize);
     if (file.uncompressedSize > RATIO_CHECKED_FROM && ratio > MAX_COMPRESSION_RATIO) {
