@@ -236,6 +236,23 @@ test('a bad spec is refused with validation_failed before any call', () => {
   assert.throws(() => createLlmAnalyzer({ mode: 'summarize', provider: { baseURL: 'ftp://127.0.0.1/v1', model: 'm' } }), { code: 'validation_failed', message: /http\(s\) URL/ });
 });
 
+test('a key, organization or header no HTTP request can carry is refused at once, naming the setting, never the value', () => {
+  // The README's `REAM_LLM_API_KEY=sk-…` pasted as is: `…` is U+2026, outside a header's bytes.
+  assert.throws(() => createLlmClient({ baseURL: 'http://127.0.0.1:9/v1', apiKey: 'sk-…', model: 'm' }), (error: unknown) => {
+    assert.ok(error instanceof ReamError);
+    assert.equal(error.code, 'validation_failed');
+    assert.equal(error.retryable, false);
+    assert.match(error.message, /REAM_LLM_API_KEY.*U\+2026/);
+    assert.doesNotMatch(error.message, /sk-/);
+    return true;
+  });
+  assert.throws(() => createLlmClient({ apiKey: 'sk-key\n', model: 'm' }), { code: 'validation_failed', message: /U\+000A/ });
+  assert.throws(() => createLlmClient({ organization: 'Société ✓', model: 'm' }), { code: 'validation_failed', message: /REAM_LLM_ORGANIZATION/ });
+  assert.throws(() => createLlmClient({ headers: { 'api-key': 'k€y' }, model: 'm' }), { code: 'validation_failed', message: /header "api-key"/ });
+  // Latin-1 is a header's alphabet: such a key goes out as it is.
+  assert.doesNotThrow(() => createLlmClient({ apiKey: 'sk-clé', organization: 'Société', model: 'm' }));
+});
+
 test('ask: chunks answer from their own pages; several answers are combined by a reduce call', async () => {
   server.requests.length = 0;
   server.script((request) => {

@@ -101,6 +101,16 @@ test('ream run --llm-schema --llm-prompt: fields with pages and quotes per file,
   assert.match(badPrices.stderr, /REAM_LLM_PRICES gives model "fake-cli" no valid prompt and completion prices.*\[validation_failed\]/);
 });
 
+test('ream run with an API key no HTTP header can carry (the README\'s sk-… pasted) stops at once with exit 2, not after retries', async () => {
+  server.requests.length = 0;
+  const args = ['run', join(dir, 'contracts'), '--llm-schema', join(dir, 'fields.json'), '-o', join(dir, 'bad-key.jsonl'),
+    '--data-dir', join(dir, 'bad-key-data'), '--progress', 'none', '--threads', '1'];
+  const run = await runReam(args, { env: { ...llmEnv(), REAM_LLM_API_KEY: 'sk-…' } });
+  assert.equal(run.code, 2, run.stderr);
+  assert.match(run.stderr, /REAM_LLM_API_KEY.*U\+2026.*\[validation_failed\]/);
+  assert.equal(server.requests.length, 0);
+});
+
 test('kill -9 mid-job: the re-run asks the model only about the chunks that had no answer', async () => {
   const pdf = join(dir, 'six.pdf');
   await writeFile(pdf, await makePdf({ pages: [...texts.values()] }));

@@ -1,7 +1,7 @@
 import type { ChatAnswer, ChatModel, ChatRequest } from './client.ts';
 import { LlmPacer, type LlmPacerSettings } from './pacer.ts';
 import type { RateWindow } from './rate-window.ts';
-import { checkBaseUrl, publicEndpoint, type LlmProviderSettings, type ProviderInfo } from './settings.ts';
+import { checkBaseUrl, checkHeaderValues, publicEndpoint, type LlmProviderSettings, type ProviderInfo } from './settings.ts';
 
 /**
  * A model with its pacing: create one per process and share it between analyzers (and jobs),
@@ -25,6 +25,7 @@ export interface LlmClientOptions {
 
 export function createLlmClient(settings: LlmProviderSettings, options: LlmClientOptions = {}): LlmClient {
   checkBaseUrl(settings.baseURL);
+  checkHeaderValues(settings);
   return {
     model: options.model ?? new LazyOpenAiChatModel(settings),
     pacer: new LlmPacer({

@@ -58,6 +58,26 @@ export function checkBaseUrl(baseURL: string | undefined): void {
   }
 }
 
+/**
+ * Refuses an API key, organization or header value that no call could send: HTTP header values
+ * are bytes (Latin-1) without line breaks, so a key pasted with a placeholder's `…` or a
+ * trailing newline would fail every call as a retryable connection error, after minutes of
+ * retries. Names the setting and the character, never the value.
+ */
+export function checkHeaderValues(settings: Pick<LlmProviderSettings, 'apiKey' | 'organization' | 'headers'>): void {
+  const values: Array<[string, string | undefined]> = [
+    ['the LLM API key (REAM_LLM_API_KEY, apiKey)', settings.apiKey],
+    ['the LLM organization (REAM_LLM_ORGANIZATION, organization)', settings.organization],
+    ...Object.entries(settings.headers ?? {}).map(([name, value]): [string, string] => [`the LLM header ${JSON.stringify(name)}`, value]),
+  ];
+  for (const [what, value] of values) {
+    const bad = value === undefined ? undefined : [...value].find((c) => (c.codePointAt(0) ?? 0) > 0xff || c === '\r' || c === '\n' || c === '\0');
+    if (bad === undefined) continue;
+    const code = `U+${(bad.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
+    throw ReamError.nonRetryable('validation_failed', `${what} holds ${code}, which an HTTP header cannot carry: give the key itself (a local server takes any value, e.g. "unused")`);
+  }
+}
+
 /** The base URL without user info, query or fragment (where credentials sometimes hide). */
 export function publicEndpoint(baseURL: string | undefined): string {
   try {
