@@ -16,7 +16,8 @@ const MB = 1024 * 1024;
 export const DEFAULT_MIN_CHUNK_PAGES = 10;
 /** The highest priority a non-admin may give a job by default: `critical` jumps every queue. */
 export const DEFAULT_MAX_PRIORITY: PriorityName = 'high';
-const DEFAULT_TIMEOUT_SECONDS = 120;
+/** Longest one parsing task may run by default (`--timeout` of `ream run`, `serve` and `worker`). */
+export const DEFAULT_TIMEOUT_SECONDS = 120;
 
 export interface LimitFlags {
   maxPages: number;
