@@ -7,6 +7,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund --ignore-scripts && npm rebuild better-sqlite3
 COPY tsconfig.json tsconfig.build.json ./
 COPY bin ./bin
+COPY scripts/bundle-cli.ts ./scripts/
 COPY src ./src
 COPY ui ./ui
 RUN npm run build && npm prune --omit=dev
