@@ -130,7 +130,7 @@ export function registerClientCommands(program: Command): void {
       .description('submit files to a ream server as one job; prints the job id')
       .argument('<files...>', 'files to process (streamed from disk)')
       .addOption(serverOption())
-      .option('-p, --pipeline <name>', 'pipeline: extract (default) or rules')
+      .option('-p, --pipeline <name>', 'pipeline: extract (default), rules, rows, llm, report, or one the server registered (GET /v1/pipelines)')
       .option('--options <json>', 'pipeline options as a JSON object, e.g. \'{"chunkPages":25}\'')
       .option('--priority <name>', `job priority: ${PRIORITY_NAMES.join(', ')}`)
       .option('--idempotency-key <key>', 'a repeat with the same key answers the first job')
