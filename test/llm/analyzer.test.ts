@@ -253,6 +253,21 @@ test('a key, organization or header no HTTP request can carry is refused at once
   assert.doesNotThrow(() => createLlmClient({ apiKey: 'sk-clé', organization: 'Société', model: 'm' }));
 });
 
+test('a schema whose pattern could backtrack for ever on an answer is refused before any call; a safe pattern is enforced', async () => {
+  server.requests.length = 0;
+  const provider = { baseURL: server.baseURL, model: 'm' };
+  const nested = { type: 'object', properties: { code: { type: 'string', pattern: '^(a+)+$' } } };
+  const deep = { type: 'object', properties: { items: { type: 'array', items: { type: 'object', patternProperties: { '^(\\w+\\s?)*$': { type: 'string' } } } } } };
+  for (const bad of [nested, deep]) {
+    assert.throws(() => createLlmAnalyzer({ provider, schema: bad }), { code: 'validation_failed', message: /nests unbounded quantifiers/ }, JSON.stringify(bad));
+  }
+  // Such an answer against `^(a+)+$` would hold the event loop for hours; nothing was sent.
+  assert.equal(server.requests.length, 0);
+  server.script(() => ({ content: JSON.stringify({ values: { code: 'AB-12!' }, sources: {} }) }));
+  const safe = createLlmAnalyzer({ provider, schema: { type: 'object', properties: { code: { type: 'string', pattern: '^[A-Z]{2}-\\d+$' } } }, maxRepairs: 0 });
+  await assert.rejects(safe.analyzeChunk?.([{ page: 1, text: 'code AB-12' }], context()) ?? Promise.resolve(), { code: 'llm_invalid_output', message: /must match pattern/ });
+});
+
 test('ask: chunks answer from their own pages; several answers are combined by a reduce call', async () => {
   server.requests.length = 0;
   server.script((request) => {

@@ -1,6 +1,7 @@
 import { Ajv, type ValidateFunction } from 'ajv';
 import { ReamError } from '../../errors.ts';
 import type { JsonObject, JsonValue } from '../../json.ts';
+import { hasNestedUnboundedQuantifier } from '../rules/regex-safety.ts';
 
 /** Checks a value: `undefined` when it is valid, else what is wrong (for a repair prompt). */
 export type AnswerCheck = (value: unknown) => string | undefined;
@@ -13,6 +14,10 @@ export type AnswerCheck = (value: unknown) => string | undefined;
 export function compileSchema(schema: JsonValue, what: string): AnswerCheck {
   if (typeof schema !== 'object' || schema === null || Array.isArray(schema)) {
     throw ReamError.nonRetryable('validation_failed', `${what} must be a JSON Schema object`);
+  }
+  const risky = riskyPattern(schema);
+  if (risky !== undefined) {
+    throw ReamError.nonRetryable('validation_failed', `${what} has a pattern that nests unbounded quantifiers (${JSON.stringify(risky.slice(0, 100))}), which can take exponential time on an answer; bound the outer one ("{1,50}") or use a character class`);
   }
   const ajv = new Ajv({ allErrors: true, strict: false, validateFormats: false });
   let validate: ValidateFunction;
@@ -32,4 +37,31 @@ export function compileSchema(schema: JsonValue, what: string): AnswerCheck {
 export function chunkSchema(schema: JsonObject): JsonObject {
   const { required: _required, ...rest } = schema;
   return rest;
+}
+
+/**
+ * The first regular expression of a schema (`pattern`, a `patternProperties` name) shaped like
+ * `(a+)+`. ajv runs them with JavaScript's backtracking engine on the model's answer, and a
+ * running regex cannot be interrupted: an answer that almost matches would freeze the event loop
+ * of every job in the process, as a rule's pattern would (rules/regex-safety.ts).
+ */
+function riskyPattern(value: JsonValue): string | undefined {
+  if (Array.isArray(value)) {
+    for (const item of value) {
+      const found = riskyPattern(item);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  for (const [key, child] of Object.entries(value)) {
+    if (key === 'pattern' && typeof child === 'string' && hasNestedUnboundedQuantifier(child)) return child;
+    if (key === 'patternProperties' && typeof child === 'object' && child !== null && !Array.isArray(child)) {
+      const name = Object.keys(child).find((source) => hasNestedUnboundedQuantifier(source));
+      if (name !== undefined) return name;
+    }
+    const found = riskyPattern(child);
+    if (found !== undefined) return found;
+  }
+  return undefined;
 }
