@@ -268,6 +268,25 @@ test('a schema whose pattern could backtrack for ever on an answer is refused be
   await assert.rejects(safe.analyzeChunk?.([{ page: 1, text: 'code AB-12' }], context()) ?? Promise.resolve(), { code: 'llm_invalid_output', message: /must match pattern/ });
 });
 
+test('pages without text are not sent to the model: no call, no tokens, nothing invented', async () => {
+  server.requests.length = 0;
+  server.script((request) => ({ content: JSON.stringify({ values: { total: 9 }, sources: {}, summary: `read ${pagesIn(request).join(',')}` }) }));
+  const blank = [{ page: 1, text: '' }, { page: 2, text: '  \n\t ' }];
+  const extract = analyzer();
+  const chunk = await extract.analyzeChunk?.(blank, context());
+  assert.deepEqual(chunk?.usage, { promptTokens: 0, completionTokens: 0, calls: 0, cachedCalls: 0 });
+  assert.deepEqual(chunk?.data, { values: {}, sources: {} });
+  assert.deepEqual(chunk?.fields.total, []);
+  // Summarize: a blank chunk has no summary, and the document step has one summary to combine, not two.
+  const summarize = createLlmAnalyzer({ mode: 'summarize', provider: { baseURL: server.baseURL, model: 'm' } });
+  const first = await summarize.analyzeChunk?.([{ page: 1, text: 'Some words' }, { page: 2, text: '' }], context({ chunk: { index: 0, from: 0, to: 1 } }));
+  const second = await summarize.analyzeChunk?.([{ page: 1, text: 'Some words' }, { page: 2, text: '' }], context({ chunk: { index: 1, from: 1, to: 2 } }));
+  assert.deepEqual(second?.usage?.calls, 0);
+  const doc = await summarize.finish?.([{ index: 0, from: 0, to: 1, data: first?.data ?? null }, { index: 1, from: 1, to: 2, data: second?.data ?? null }], {}, context());
+  assert.equal((doc?.data as { summary: string }).summary, 'read 1,2');
+  assert.deepEqual(server.requests.map((request) => pagesIn(request)), [[1, 2]], 'one call, for the page with text');
+});
+
 test('ask: chunks answer from their own pages; several answers are combined by a reduce call', async () => {
   server.requests.length = 0;
   server.script((request) => {

@@ -115,6 +115,9 @@ async function mapPart(
   handler: LlmModeHandler, client: LlmClient, parameters: CallParameters,
   pages: PageText[], owns: (page: number) => boolean, scope: CallScope, depth: number,
 ): Promise<PlacedData[]> {
+  // Pages without text (blank, scanned without OCR) give the model nothing to read: asked anyway,
+  // it is paid for an answer it can only invent. Such a part answers nothing, without a call.
+  if (!pages.some((page) => owns(page.page) && page.text.trim() !== '')) return [];
   const request = handler.map(pages);
   const splittable = depth < MAX_SPLIT_DEPTH && canSplit(pages);
   const tooLong = client.contextTokens !== undefined && messagesTokens(request.messages) > client.contextTokens;

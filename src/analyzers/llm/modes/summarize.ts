@@ -23,11 +23,12 @@ export function summarizeMode(spec: LlmSpec): LlmModeHandler {
     'Answer {"summary": "<the summary>"}.',
     spec.reducePrompt ?? spec.prompt ?? '',
   ].join('\n');
-  const placed = (parts: readonly PlacedData[]): JsonValue => ({
-    summary: parts.map((part) => summaryOf(part.data)).filter((s) => s !== '').join('\n\n'),
-    firstPage: Math.min(...parts.map((part) => part.firstPage)),
-    lastPage: Math.max(...parts.map((part) => part.lastPage)),
-  });
+  const placed = (parts: readonly PlacedData[]): JsonValue => {
+    const summary = parts.map((part) => summaryOf(part.data)).filter((s) => s !== '').join('\n\n');
+    // No part (pages without text): no page range to name.
+    if (parts.length === 0) return { summary };
+    return { summary, firstPage: Math.min(...parts.map((part) => part.firstPage)), lastPage: Math.max(...parts.map((part) => part.lastPage)) };
+  };
   return {
     map: (pages) => ({
       name: 'summary',
@@ -41,8 +42,10 @@ export function summarizeMode(spec: LlmSpec): LlmModeHandler {
     },
     combine: placed,
     reduce(chunks) {
-      if (chunks.length < 2) return undefined;
-      const list = partsList(chunks.map((chunk) => ({ ...chunk, text: summaryOf(chunk.data) })));
+      // Chunks without text have no summary: nothing of theirs to combine.
+      const summarised = chunks.filter((chunk) => summaryOf(chunk.data) !== '');
+      if (summarised.length < 2) return undefined;
+      const list = partsList(summarised.map((chunk) => ({ ...chunk, text: summaryOf(chunk.data) })));
       return {
         name: 'summary',
         messages: [{ role: 'system', content: systemPrompt(reduceTask, true) }, { role: 'user', content: list }],
