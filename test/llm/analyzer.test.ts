@@ -287,6 +287,17 @@ test('pages without text are not sent to the model: no call, no tokens, nothing 
   assert.deepEqual(server.requests.map((request) => pagesIn(request)), [[1, 2]], 'one call, for the page with text');
 });
 
+test('an answer longer than a million characters is not taken (nor cached): it is invalid output', async () => {
+  server.requests.length = 0;
+  const huge = JSON.stringify({ values: { total: 1, parties: ['x'.repeat(1_000_000)] }, sources: {} });
+  server.script(() => ({ content: huge }));
+  const store = new MemoryAnalysisStore();
+  const llm = analyzer({ maxRepairs: 0, store });
+  await assert.rejects(llm.analyzeChunk?.(pages, context()) ?? Promise.resolve(), { code: 'llm_invalid_output', message: /characters long, more than the 1000000/ });
+  await assert.rejects(llm.analyzeChunk?.(pages, context()) ?? Promise.resolve(), { code: 'llm_invalid_output' });
+  assert.equal(server.requests.length, 2, 'asked again: nothing was cached');
+});
+
 test('ask: chunks answer from their own pages; several answers are combined by a reduce call', async () => {
   server.requests.length = 0;
   server.script((request) => {

@@ -12,6 +12,13 @@ import { messagesTokens, repairPrompt } from './prompts.ts';
 /** The token budgets of the jobs this process calls the model for. */
 const budgets = new JobBudgets();
 
+/**
+ * Longest answer taken, in characters (~250k tokens, above any model's answer limit). A longer
+ * one is a broken or hostile server: kept, it would be validated, cached and copied into every
+ * result and export of the job.
+ */
+export const MAX_ANSWER_CHARS = 1_000_000;
+
 /** Bump when prompts or answer shapes change: old cache entries must not answer new requests. */
 const CACHE_VERSION = 1;
 
@@ -116,7 +123,9 @@ export async function answer(model: ChatModel, pacer: LlmPacer, parameters: Call
     } finally {
       if (budget !== undefined) await budgets.settle(store, scope.jobId, estimate, spent);
     }
-    const parsed = parseAnswer(reply.text);
+    const parsed = reply.text.length > MAX_ANSWER_CHARS
+      ? { problem: `it is ${reply.text.length} characters long, more than the ${MAX_ANSWER_CHARS} an answer may have` }
+      : parseAnswer(reply.text);
     if ('value' in parsed) {
       const wrong = request.check(parsed.value);
       if (wrong === undefined) {
