@@ -8,6 +8,13 @@ import type { AnalysisResult, AnalyzeContext, Analyzer, FieldMatch, Fields } fro
 const PAGES_AT_ONCE = 16;
 
 /**
+ * Failures about what one page held (the model's answer to it): the page fails alone. Any other
+ * failure for good (a refused key, an unknown model, the budget spent) would be the same for
+ * every page: the pages not yet asked fail with it without being asked.
+ */
+const PAGE_OWN_FAILURES: readonly string[] = ['llm_invalid_output', 'llm_refused', 'llm_context_too_long'];
+
+/**
  * Runs `inner` on each page alone. For a table, whose pages are rows, that makes every row an
  * item of its own: a rule's "first match" is the row's first match, not the chunk's, and no
  * document-wide `reduce` or `finish` (an LLM's reduce prompt) merges one row into another. Each
@@ -15,8 +22,10 @@ const PAGES_AT_ONCE = 16;
  *
  * An analyzer with `analyzeChunk` (the LLM analyzer) is asked about up to {@link PAGES_AT_ONCE}
  * pages at once; a page whose answer fails for good (`llm_invalid_output`, `llm_refused`, …)
- * becomes a failed page while its neighbours keep theirs. A retryable failure (the provider is
- * down) fails the chunk, which is retried; the answers it got are in the response cache.
+ * becomes a failed page while its neighbours keep theirs; a failure for good that is not about
+ * the page (`analyzer_failed`: a bad key) fails the pages not yet asked too, without a call
+ * each. A retryable failure (the provider is down) fails the chunk, which is retried; the
+ * answers it got are in the response cache.
  */
 export function perPage(inner: Analyzer): Analyzer {
   const analyzer: Analyzer = {
@@ -36,7 +45,13 @@ export function perPage(inner: Analyzer): Analyzer {
   return {
     ...analyzer,
     async analyzeChunk(pages, context) {
-      const results = await mapBounded(pages, PAGES_AT_ONCE, async (page) => analyzePage(analyzeOne, page, context));
+      let stop: PageFailure | undefined;
+      const results = await mapBounded(pages, PAGES_AT_ONCE, async (page): Promise<AnalysisResult | { failure: PageFailure }> => {
+        if (stop) return { failure: { ...stop, page: page.page } };
+        const result = await analyzePage(analyzeOne, page, context);
+        if ('failure' in result && !PAGE_OWN_FAILURES.includes(result.failure.code)) stop ??= result.failure;
+        return result;
+      });
       const fields: Fields = {};
       const failures: PageFailure[] = [];
       let usage = NO_USAGE;
