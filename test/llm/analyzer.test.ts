@@ -203,6 +203,18 @@ test('llm_context_too_long: the chunk is split further (pages, then text) rather
   assert.deepEqual(summary.split('\n\n'), ['part of page 1', 'part of page 2', 'part of page 2']);
 });
 
+test('a page cut in two for length is never cut inside a character: both parts are well-formed text', async () => {
+  server.requests.length = 0;
+  server.script((request) => (userText(request).length > 500 ? { status: 400, message: 'context_length_exceeded: too many tokens' } : { content: JSON.stringify({ summary: 'part' }) }));
+  const llm = createLlmAnalyzer({ mode: 'summarize', provider: { baseURL: server.baseURL, model: 'm' } });
+  // 301 emoji without a space: 602 UTF-16 units, whose middle falls inside a surrogate pair.
+  await llm.analyzeChunk?.([{ page: 1, text: '😀'.repeat(301) }], context());
+  const parts = server.requests.slice(1).map((request) => userText(request));
+  assert.equal(parts.length, 2);
+  assert.ok(parts.every((part) => part.isWellFormed()), 'no lone surrogate was sent');
+  assert.equal(parts.join('').replaceAll(/<<<page 1>>>\n/g, ''), '😀'.repeat(301));
+});
+
 test('split for length, a chunk\'s overlap pages are never asked about on their own', async () => {
   server.requests.length = 0;
   server.script((request) => (pagesIn(request).length > 1 ? { status: 400, message: 'context_length_exceeded: too many tokens' } : { content: JSON.stringify({ summary: `page ${pagesIn(request)[0]}` }) }));

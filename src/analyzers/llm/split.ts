@@ -21,6 +21,13 @@ export function splitPages(pages: readonly PageText[]): [PageText[], PageText[]]
   if (!page) return [[], []];
   const half = Math.floor(page.text.length / 2);
   const space = page.text.indexOf(' ', half);
-  const cut = space === -1 || space - half > 200 ? half : space;
+  let cut = space === -1 || space - half > 200 ? half : space;
+  // Never between the two halves of a surrogate pair (an emoji, a rare CJK character): each part
+  // would hold half a character, which JSON sends as a lone escape the model cannot read.
+  if (isLowSurrogate(page.text.charCodeAt(cut)) && cut > 0) cut--;
   return [[{ page: page.page, text: page.text.slice(0, cut) }], [{ page: page.page, text: page.text.slice(cut) }]];
+}
+
+function isLowSurrogate(code: number): boolean {
+  return code >= 0xdc00 && code <= 0xdfff;
 }
