@@ -61,6 +61,18 @@ test('extract: fields validate against the schema, each with its pages and quote
   assert.doesNotMatch(JSON.stringify(llm.config), /SECRET/);
 });
 
+test('extract: a field the schema does not name is left out, unless the schema asks for other fields', async () => {
+  server.script(() => ({ content: JSON.stringify({
+    values: { total: 7, approved: true },
+    sources: { total: { pages: [2], quote: 'total 7' }, approved: { pages: [1], quote: 'approve it' } },
+  }) }));
+  const strict = await analyzer({ schema: { type: 'object', properties: { total: { type: 'number' } } } }).analyzeChunk?.(pages, context());
+  assert.deepEqual(Object.keys(strict?.fields ?? {}), ['total']);
+  assert.deepEqual((strict?.data as { values: object }).values, { total: 7 });
+  const open = await analyzer({ schema: { type: 'object', properties: { total: { type: 'number' } }, additionalProperties: { type: ['string', 'boolean'] } } }).analyzeChunk?.(pages, context());
+  assert.deepEqual(Object.keys(open?.fields ?? {}).sort(), ['approved', 'total']);
+});
+
 test('streaming answers are joined and their usage read from the last chunk', async () => {
   server.requests.length = 0;
   server.script(() => ({ content: goodAnswer, promptTokens: 11, completionTokens: 7 }));

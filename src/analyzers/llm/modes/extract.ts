@@ -24,6 +24,12 @@ export function extractMode(spec: LlmSpec & { schema: JsonObject }): LlmModeHand
     required: ['values', 'sources'],
   };
   const checkAnswer = compileSchema(answerSchema, 'option "schema"');
+  const properties = spec.schema.properties as JsonObject;
+  // A field the schema does not name is kept only when the schema asks for others (its
+  // `additionalProperties` or `patternProperties`): otherwise it is the model's invention, or
+  // the document's text telling it what to add, and no field the user asked for.
+  const othersAsked = (spec.schema.additionalProperties !== undefined && spec.schema.additionalProperties !== false) || spec.schema.patternProperties !== undefined;
+  const asked = (name: string): boolean => othersAsked || Object.hasOwn(properties, name);
   const checkDocument = compileSchema(spec.schema, 'option "schema"');
   const task = [
     'Extract the fields described by this JSON Schema from the text:',
@@ -44,7 +50,7 @@ export function extractMode(spec: LlmSpec & { schema: JsonObject }): LlmModeHand
       const kept: JsonObject = {};
       const keptSources: JsonObject = {};
       for (const [name, value] of Object.entries(isObject(values) ? values : {})) {
-        if (value === null) continue;
+        if (value === null || !asked(name)) continue;
         const source = ownedSource(isObject(sources) ? ownValue(sources, name) : undefined, scope);
         if (!source) continue; // found on overlap pages only: their owner reports it
         setOwn(kept, name, value);
@@ -62,7 +68,7 @@ export function extractMode(spec: LlmSpec & { schema: JsonObject }): LlmModeHand
     },
     fields(data, firstPage) {
       const fields: Fields = {};
-      for (const name of Object.keys(spec.schema.properties as JsonObject)) setOwn(fields, name, []);
+      for (const name of Object.keys(properties)) setOwn(fields, name, []);
       if (!isObject(data) || !isObject(data.values)) return fields;
       const sources = isObject(data.sources) ? data.sources : {};
       for (const [name, value] of Object.entries(data.values)) {
