@@ -201,6 +201,24 @@ test('calls in flight hold the budget only for their estimate until they settle:
   assert.equal(server.requests.length, 8);
 });
 
+test('the budget holds for text of about a token a character (Chinese, Japanese): calls at once never spend past maxTokens', async () => {
+  server.requests.length = 0;
+  // A tokenizer's count: about a token per CJK character, four characters a token elsewhere.
+  const tokensOf = (text: string): number => Math.ceil([...text].filter((char) => char < '\u0800').length / 4) + [...text].filter((char) => char >= '\u0800').length;
+  server.script(async (request) => {
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    return { content: '{"summary": "s"}', promptTokens: request.body.messages.reduce((sum, message) => sum + tokensOf(message.content), 0), completionTokens: 50 };
+  });
+  const store = new MemoryAnalysisStore();
+  const llm = createLlmAnalyzer({ mode: 'summarize', provider: { baseURL: server.baseURL, model: 'm' }, maxTokens: 3000, maxCompletionTokens: 50 });
+  const analyzeChunk = llm.analyzeChunk?.bind(llm);
+  assert.ok(analyzeChunk);
+  const chunks = Array.from({ length: 6 }, (_, i) => analyzeChunk([{ page: 1, text: `第${i}章 ${'契約書の条項'.repeat(66)}` }], context({ store, jobId: 'cjk-budget' })));
+  await Promise.allSettled(chunks);
+  const [spent] = await store.jobUsage('cjk-budget');
+  assert.ok(spent && spent.promptTokens + spent.completionTokens <= 3000, `spent ${spent ? spent.promptTokens + spent.completionTokens : 0} of a 3000-token budget`);
+});
+
 test('llm_context_too_long: the chunk is split further (pages, then text) rather than failing', async () => {
   server.requests.length = 0;
   // The server takes at most one page, and no more than 300 characters of it.

@@ -3,6 +3,7 @@ import type { ChatCompletionCreateParamsBase } from 'openai/resources/chat/compl
 import { ReamError } from '../../errors.ts';
 import type { JsonObject } from '../../json.ts';
 import { isJsonSchemaUnsupported, toLlmError } from './errors.ts';
+import { estimateTokens } from './prompts.ts';
 import { publicEndpoint, type LlmProviderSettings, type ProviderInfo } from './settings.ts';
 
 export interface ChatMessage {
@@ -159,11 +160,11 @@ const DEFAULT_TIMEOUT_MS = 120_000;
 
 /**
  * A server that sends no `usage` (some local servers, some streams) still spends tokens: counted
- * as estimated (4 characters a token), so that budgets, credits and accounting do not take it for free.
+ * as estimated (`estimateTokens`), so that budgets, credits and accounting do not take it for free.
  */
 function estimatedTokens(content: string | ChatCompletionCreateParamsBase['messages']): number {
   const text = typeof content === 'string' ? content : content.map((message) => (typeof message.content === 'string' ? message.content : JSON.stringify(message.content ?? ''))).join('\n');
-  return Math.ceil(text.length / 4);
+  return estimateTokens(text);
 }
 
 /** A refusal costs what the call used: `details.usage` says it, for the caller to count (a refusal is billed too). */

@@ -12,9 +12,22 @@ export function pagesBlock(pages: readonly PageText[]): string {
     .join('\n\n');
 }
 
-/** A rough token count (≈4 characters per token in English), for budgets and splitting before a call. */
+/**
+ * A rough token count, for budgets, pacing and splitting before a call: ≈4 characters a token
+ * for alphabetic scripts (Latin, Greek, Cyrillic, Arabic, Hebrew: below U+0800), and a token a
+ * character for the others (Chinese, Japanese, Korean, Thai, Devanagari…), which tokenizers cut
+ * into a token or more each. Counted at 4 a token, such text spent several times its estimate,
+ * and calls reserved within a budget went past it together.
+ */
 export function estimateTokens(text: string): number {
-  return Math.ceil(text.length / 4);
+  let narrow = 0;
+  let wide = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x0800) narrow++;
+    else if (code < 0xdc00 || code > 0xdfff) wide++; // a surrogate pair is one character
+  }
+  return Math.ceil(narrow / 4) + wide;
 }
 
 export function messagesTokens(messages: readonly ChatMessage[]): number {
