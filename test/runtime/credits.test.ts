@@ -331,6 +331,19 @@ test('a retry is checked against the balance and its settlement charges only wha
   });
 });
 
+test('a rows job with a token budget for its model reserves that budget, as an llm job does', async () => {
+  const opened = await sqliteStores();
+  try {
+    const keeper = new CreditKeeper(opened.stores[0], { prices: { page: 1, llmPrompt1kTokens: 2, llmCompletion1kTokens: 4 } });
+    const llm = keeper.estimate({ documents: 1, options: { maxTokens: 10_000 } });
+    const rows = keeper.estimate({ documents: 1, options: { llm: { mode: 'summarize', maxTokens: 10_000 } } });
+    assert.deepEqual(rows, llm);
+    assert.equal(rows.credits, 1 + 40, 'a page, and 10,000 tokens at the dearer price of 4 per 1,000');
+  } finally {
+    await opened.close();
+  }
+});
+
 test('a long table is charged the rows it read (its result lists none)', async () => {
   await withDir(async (dir) => {
     const rows = 10_050;

@@ -176,7 +176,7 @@ export class CreditKeeper {
   estimate(admission: Pick<Admission, 'documents' | 'options' | 'pages'>): Estimate {
     const pages = Math.max(1, admission.pages ?? admission.documents);
     if (!this.#prices) return { pages, credits: 0 };
-    const budget = typeof admission.options.maxTokens === 'number' ? admission.options.maxTokens : 0;
+    const budget = tokenBudgetOf(admission.options);
     const tokenPrice = Math.max(this.#prices.llmPrompt1kTokens ?? 0, this.#prices.llmCompletion1kTokens ?? 0);
     return { pages, credits: priceOf({ ...NO_USAGE, pages }, this.#prices) + Math.ceil((budget / 1000) * tokenPrice - 1e-9) };
   }
@@ -251,4 +251,15 @@ function insufficient(tenantId: string, balance: number, needed: number): ReamEr
 
 function startOfDay(now: number): number {
   return now - (now % DAY_MS);
+}
+
+/**
+ * A job's token budget: `maxTokens` of an `llm` job, or of the `llm` option of a `rows` job (its
+ * rows through a model), which spends tokens just the same; 0 without one.
+ */
+function tokenBudgetOf(options: Admission['options']): number {
+  if (typeof options.maxTokens === 'number') return options.maxTokens;
+  const llm = options.llm;
+  const nested = typeof llm === 'object' && llm !== null && !Array.isArray(llm) ? llm.maxTokens : undefined;
+  return typeof nested === 'number' ? nested : 0;
 }
