@@ -139,3 +139,16 @@ test('Redis without any per-minute limit: calls go at once, and a Retry-After on
     for (const window of windows) await window.close();
   }
 });
+
+test('a call refused by a long pause the window already holds (heard by another worker) does not lower this process\'s concurrency', async () => {
+  const window = new LocalRateWindow({});
+  await window.pause(120_000);
+  const pacer = new LlmPacer({ window, maxConcurrency: 8 });
+  let called = 0;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    await assert.rejects(pacer.run(10, () => Promise.resolve(called++), signal), (error: ReamError) => error.code === 'llm_rate_limited' && (error.retryAfterMs ?? 0) > 60_000);
+  }
+  assert.equal(called, 0);
+  assert.equal(pacer.limit, 8, 'the provider throttled no call of this process');
+  assert.equal(pacer.stats.throttled, 0);
+});

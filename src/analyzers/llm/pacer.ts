@@ -79,9 +79,16 @@ export class LlmPacer {
   async run<T>(tokens: number, call: () => Promise<T>, signal: AbortSignal): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       await this.#acquire(signal);
-      let wait: number;
       try {
         await this.#turn(tokens, signal);
+      } catch (error) {
+        // No call was made: the window's pause (a Retry-After another caller or worker heard)
+        // refused it. The provider throttled nobody here, so the concurrency limit stays.
+        this.#release();
+        throw error;
+      }
+      let wait: number;
+      try {
         this.stats.started++;
         const result = await call();
         this.#limit = Math.min(this.#max, this.#limit + 1 / this.#limit);
