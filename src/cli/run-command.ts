@@ -10,6 +10,7 @@ import { TERMINAL_DOCUMENT_STATUSES, type JobDocumentRecord, type JobRecord } fr
 import { collectFiles, type InputFile } from './collect-files.ts';
 import { checkOutputSettings, currentJob, outputBase, recordOutputSettings } from './job-pointer.ts';
 import { localReamOptions, type LocalEngineOptions } from './local-engine.ts';
+import { guessResultsBase } from './results-base.ts';
 import { createProgressView, type ProgressMode, type ProgressView } from './progress-view.ts';
 import { ResultsFile, STDOUT, toResultLine, unreadableLine, type ResultLine, type TextMode } from './results-file.ts';
 import { readRulesFile } from './rules-file.ts';
@@ -112,7 +113,8 @@ export async function runCommand(inputs: readonly string[], options: RunOptions,
   const dataDir = resolve(options.dataDir);
   // Lines name files from one folder per results file, whichever folder a resume runs in: its
   // lines are matched by the absolute path they name, and new ones are named the same way.
-  const base = (resume && outPath !== STDOUT ? outputBase(dataDir, outPath) : undefined) ?? process.cwd();
+  // Without a record in this data dir (another folder's `.ream`), guessed from where the files are.
+  const base = (resume && outPath !== STDOUT ? outputBase(dataDir, outPath) ?? guessResultsBase(outPath, process.cwd()) : undefined) ?? process.cwd();
   const files = await collectFiles(inputs, process.cwd(), base);
   const pipeline = pipelineOf(options);
   const jobOpts = jobOptions(options);

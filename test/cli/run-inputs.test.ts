@@ -53,5 +53,14 @@ describe('ream run inputs', () => {
     // Lines come in the order files end, which two threads may swap.
     assert.deepEqual(readLines(join(work, 'out.jsonl')).map((line) => line.path).sort(), ['in/a.txt', 'in/b.txt', 'in/c.txt'],
       'one line per file, each named from the folder the results file was started in');
+
+    // From yet another folder, with the data dir of none of the runs (a new .ream here): the folder
+    // the lines name files from is found from where those files are, and nothing is written twice.
+    await writeFile(join(work, 'in/d.txt'), 'd\n');
+    await mkdir(join(work, 'in/sub'), { recursive: true });
+    const third = await runWithin(60_000, ['run', '..', '-o', '../../out.jsonl', '--progress', 'none'], join(work, 'in/sub'));
+    assert.equal(third.code, 0, third.stderr);
+    assert.match(third.stdout, /1 succeeded, 0 failed, 3 already done/);
+    assert.deepEqual(readLines(join(work, 'out.jsonl')).map((line) => line.path).sort(), ['in/a.txt', 'in/b.txt', 'in/c.txt', 'in/d.txt']);
   });
 });
