@@ -19,29 +19,41 @@ export type DocumentStates = ReadonlyMap<string, DocumentState>;
 
 /** The documents' states after `event` (a new map when it changed one, else the same). */
 export function foldEvent(documents: DocumentStates, event: ReamEvent): DocumentStates {
-  const id = event.documentId;
-  if (id === undefined) return documents;
-  const previous = documents.get(id);
-  const next: DocumentState = previous
-    ? { ...previous, chunks: new Map(previous.chunks), lastAt: event.at }
-    : { id, status: 'running', chunks: new Map(), error: '', startedAt: event.at, lastAt: event.at };
-  const message = event.error ? `${event.error.message} (${event.error.code})` : event.message ?? '';
-  if (event.chunk !== undefined && (event.type === 'chunk.completed' || event.type === 'chunk.failed')) {
-    next.chunks.set(event.chunk.index, {
-      state: event.type === 'chunk.completed' ? 'done' : 'failed', from: event.chunk.from, to: event.chunk.to, message, at: event.at,
-      ...(event.attempt === undefined ? {} : { attempts: event.attempt }),
-    });
+  return foldEvents(documents, [event]);
+}
+
+/**
+ * The documents' states after `events`, in order: one new map for the whole batch (else the
+ * same). A job's page replays every event of a long job at once (thousands), so they are folded
+ * a batch at a time: copying the map per event made the replay quadratic in the documents.
+ */
+export function foldEvents(documents: DocumentStates, events: readonly ReamEvent[]): DocumentStates {
+  let map: Map<string, DocumentState> | undefined;
+  for (const event of events) {
+    const id = event.documentId;
+    if (id === undefined) continue;
+    map ??= new Map(documents);
+    const previous = map.get(id);
+    const next: DocumentState = previous
+      ? { ...previous, chunks: new Map(previous.chunks), lastAt: event.at }
+      : { id, status: 'running', chunks: new Map(), error: '', startedAt: event.at, lastAt: event.at };
+    const message = event.error ? `${event.error.message} (${event.error.code})` : event.message ?? '';
+    if (event.chunk !== undefined && (event.type === 'chunk.completed' || event.type === 'chunk.failed')) {
+      next.chunks.set(event.chunk.index, {
+        state: event.type === 'chunk.completed' ? 'done' : 'failed', from: event.chunk.from, to: event.chunk.to, message, at: event.at,
+        ...(event.attempt === undefined ? {} : { attempts: event.attempt }),
+      });
+    }
+    if (event.type === 'document.started') next.status = 'running';
+    if (event.type === 'document.completed') next.status = 'succeeded';
+    if (event.type === 'document.cancelled') next.status = 'cancelled';
+    if (event.type === 'document.failed') {
+      next.status = 'failed';
+      next.error = message;
+    }
+    map.set(id, next);
   }
-  if (event.type === 'document.started') next.status = 'running';
-  if (event.type === 'document.completed') next.status = 'succeeded';
-  if (event.type === 'document.cancelled') next.status = 'cancelled';
-  if (event.type === 'document.failed') {
-    next.status = 'failed';
-    next.error = message;
-  }
-  const map = new Map(documents);
-  map.set(id, next);
-  return map;
+  return map ?? documents;
 }
 
 /** Seconds until a document's last page at its rate so far; null without a rate or a page count. */
@@ -84,10 +96,11 @@ const ENDED: ReadonlySet<string> = new Set(['succeeded', 'partially_succeeded', 
  * job (replayed from its start) would list every document at once. Status: an end the listing
  * saw (events may lag a poll; only the listing knows a partial success), else the live events',
  * else the listing's. No document's result is read for this: one result is read when its page opens.
+ * `pastListing: false` (a job that has ended, whose replayed events only seem to run): the listed ones only.
  */
-export function documentRows(listed: readonly JobDocumentView[], states: DocumentStates): DocumentRow[] {
+export function documentRows(listed: readonly JobDocumentView[], states: DocumentStates, pastListing = true): DocumentRow[] {
   const byId = new Map(listed.map((doc) => [doc.id, doc]));
-  const running = [...states.values()].filter((state) => state.status === 'running' && !byId.has(state.id)).map((state) => state.id);
+  const running = pastListing ? [...states.values()].filter((state) => state.status === 'running' && !byId.has(state.id)).map((state) => state.id) : [];
   const ids = [...byId.keys(), ...running];
   return ids.map((id) => {
     const doc = byId.get(id);

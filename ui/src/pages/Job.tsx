@@ -1,11 +1,11 @@
-import { TERMINAL_STATUSES, type JobDocumentView, type JobView, type ReamClient } from '@client';
+import { TERMINAL_STATUSES, type JobDocumentView, type JobView, type ReamClient, type ReamEvent } from '@client';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ChunkMap } from '../components/ChunkMap.tsx';
 import { Downloads } from '../components/Downloads.tsx';
 import { Reports } from '../components/Reports.tsx';
 import { Bar, ErrorText, Page, Status } from '../components/common.tsx';
 import { duration, isNotFound, messageOf, plural, when } from '../format.ts';
-import { documentRows, etaOf, foldEvent, mergeListing, pagesOf, type DocumentStates } from '../job-state.ts';
+import { documentRows, etaOf, foldEvents, mergeListing, pagesOf, type DocumentStates } from '../job-state.ts';
 import { href } from '../router.ts';
 
 /** Least time between two reads of the job's view while its events stream in. */
@@ -80,25 +80,45 @@ export function Job({ client, jobId }: { client: ReamClient; jobId: string }) {
     const abort = new AbortController();
     setStreamError('');
     let viewedAt = Date.now();
+    // Events are shown a batch at a time: those that came together (a long job's replay is
+    // thousands at once) are folded in one state change, once the stream's chunk is read, not
+    // rendered one by one (which held the tab for a minute on a job of 1,000 documents).
+    let pending: ReamEvent[] = [];
+    let flushing: ReturnType<typeof setTimeout> | undefined;
+    const flush = (): void => {
+      clearTimeout(flushing);
+      flushing = undefined;
+      const batch = pending;
+      pending = [];
+      const last = batch.at(-1);
+      if (last === undefined || abort.signal.aborted) return;
+      setDocuments((previous) => foldEvents(previous, batch));
+      setJob((previous) => (previous ? { ...previous, progress: last.progress } : previous));
+    };
     void (async () => {
       try {
         for await (const event of client.events(jobId, { afterSeq: lastSeq.current, signal: abort.signal })) {
           lastSeq.current = event.seq;
-          setDocuments((previous) => foldEvent(previous, event));
-          setJob((previous) => (previous ? { ...previous, progress: event.progress } : previous));
+          pending.push(event);
+          flushing ??= setTimeout(flush, 0);
           // Tokens, cost and counts are in the job's view, not in events: read it again now and then.
           if (Date.now() - viewedAt > VIEW_REFRESH_MS) {
             viewedAt = Date.now();
             client.getJob(jobId, abort.signal).then((view) => setJob((previous) => ({ ...view, progress: previous?.progress ?? view.progress })), () => undefined);
           }
         }
+        flush();
         await refresh();
       } catch (failure) {
+        flush();
         // A job that does not exist is said once, by the page (no stream to reconnect to).
         if (!abort.signal.aborted && !isNotFound(failure)) setStreamError(`Live progress stopped: ${messageOf(failure)}`);
       }
     })();
-    return () => abort.abort();
+    return () => {
+      abort.abort();
+      clearTimeout(flushing);
+    };
   }, [client, jobId, follow]);
 
   const ended = job !== undefined && TERMINAL_STATUSES.has(job.status);
@@ -126,15 +146,14 @@ export function Job({ client, jobId }: { client: ReamClient; jobId: string }) {
     };
   }, [client, jobId, job === undefined, ended]);
 
-  // Names of documents the listing does not hold (past the pages read so far), once each.
+  // Names of the documents shown that the listing does not hold (running past the pages read so
+  // far), once each: not of every document the events named (a replay names them all).
   useEffect(() => {
-    const known = new Set(listed.map((doc) => doc.id));
-    for (const id of documents.keys()) {
-      if (names.has(id) || known.has(id)) continue;
-      setNames((previous) => new Map(previous).set(id, ''));
-      client.getDocument(id).then((view) => setNames((previous) => new Map(previous).set(id, view.name)), () => undefined);
-    }
-  }, [documents, listed]);
+    const unnamed = documentRows(listed, documents, !ended).filter((row) => row.name === '' && !names.has(row.id)).map((row) => row.id);
+    if (unnamed.length === 0) return;
+    setNames((previous) => new Map([...previous, ...unnamed.map((id) => [id, ''] as const)]));
+    for (const id of unnamed) client.getDocument(id).then((view) => setNames((previous) => new Map(previous).set(id, view.name)), () => undefined);
+  }, [documents, listed, ended]);
 
   // The button pressed is disabled or gone once it has acted: focus goes to the job's status,
   // which says what the action did, rather than to the page's body.
@@ -160,7 +179,8 @@ export function Job({ client, jobId }: { client: ReamClient; jobId: string }) {
     }
   };
 
-  const rows = documentRows(listed, documents);
+  // An ended job's replayed events name documents that seem to run: only the listed ones are shown.
+  const rows = documentRows(listed, documents, !ended);
   const progress = job?.progress;
 
   return (

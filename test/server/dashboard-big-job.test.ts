@@ -1,0 +1,76 @@
+// The page of a job with hundreds of documents, in Chromium: its events (replayed from the
+// start, thousands of them) are shown a batch at a time, and no document past the first page of
+// the listing is read one by one.
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import type { Browser } from 'playwright-core';
+import { ReamClient } from '../../src/client/index.ts';
+import { createReam, type Ream } from '../../src/runtime/create-ream.ts';
+import { startServer, type RunningServer } from '../../src/server/app.ts';
+import { CHROMIUM, launchChromium, openPage } from '../support/console-browser.ts';
+import { requireOrSkip } from '../support/env.ts';
+
+const WAIT_MS = 60_000;
+const DOCUMENTS = 300;
+
+let dir: string;
+let browser: Browser | undefined;
+let ream: Ream;
+let server: RunningServer;
+let jobId: string;
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'ream-dashboard-big-job-'));
+  browser = await launchChromium();
+  ream = await createReam({ dataDir: join(dir, 'data'), threads: 1 });
+  server = await startServer({ ream, host: '127.0.0.1', port: 0 });
+  const client = new ReamClient({ baseUrl: server.url });
+  const files = Array.from({ length: DOCUMENTS }, (_, i) => ({ name: `note-${String(i).padStart(3, '0')}.txt`, data: new TextEncoder().encode(`note number ${i}`) }));
+  jobId = (await client.submit({ files })).id;
+  await client.wait(jobId);
+});
+after(async () => {
+  await browser?.close();
+  await server?.close();
+  await ream?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+void test('console: a job of 300 documents replays its events in batches and reads no document one by one', { timeout: 120_000 }, async (t) => {
+  if (!requireOrSkip(t, browser !== undefined, `Chromium at ${CHROMIUM}`)) return;
+  const page = await openPage(browser, t);
+  // Each time the page changes counts once: one render per event would count in the thousands.
+  await page.addInitScript(() => {
+    const counter = globalThis as unknown as { renders: number; MutationObserver: new (callback: () => void) => { observe(target: unknown, options: object): void }; document: unknown };
+    counter.renders = 0;
+    new counter.MutationObserver(() => {
+      counter.renders++;
+    }).observe(counter.document, { subtree: true, childList: true, characterData: true, attributes: true });
+  });
+  const documentReads: string[] = [];
+  page.on('request', (request) => {
+    if (new URL(request.url()).pathname.startsWith('/v1/documents/')) documentReads.push(request.url());
+  });
+  let streamed = 0;
+  page.on('requestfinished', (request) => {
+    if (request.url().endsWith('/events')) streamed++;
+  });
+
+  await page.goto(`${server.url}/#/jobs/${encodeURIComponent(jobId)}`);
+  await page.locator('#job-summary', { hasText: `${DOCUMENTS} of ${DOCUMENTS} documents` }).waitFor({ timeout: WAIT_MS });
+  await page.locator('#more-documents').waitFor({ timeout: WAIT_MS });
+  const deadline = Date.now() + WAIT_MS;
+  while (streamed === 0 && Date.now() < deadline) await page.waitForTimeout(100);
+  assert.equal(streamed, 1, 'the replay of the events has ended');
+  // The list after the replay: the first page of the listing, nothing else.
+  await page.locator('.documents > li').nth(99).waitFor({ timeout: WAIT_MS });
+  assert.equal(await page.locator('.documents > li').count(), 100);
+  assert.equal(await page.locator('.documents > li .name').first().textContent(), 'note-000.txt');
+
+  const renders = await page.evaluate(() => (globalThis as unknown as { renders: number }).renders);
+  assert.ok(renders < DOCUMENTS, `the events (more than ${DOCUMENTS * 3}) were shown in a few batches, not one render each (${renders} renders)`);
+  assert.deepEqual(documentReads, [], 'no document read by itself: the listing names those shown');
+});
