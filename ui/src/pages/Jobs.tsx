@@ -8,6 +8,8 @@ import { useVirtualList } from '../virtual.ts';
 const PAGE_SIZE = 100;
 const ROW_HEIGHT = 44;
 const REFRESH_MS = 5000;
+/** Pages a refresh reads at most to reach the listed jobs; past them the list starts over. */
+const CATCH_UP_PAGES = 10;
 const STATUSES: JobStatus[] = ['queued', 'running', 'succeeded', 'partially_succeeded', 'failed', 'cancelled'];
 
 /** The tenant's jobs, newest first, fetched a page (cursor) at a time as the list scrolls. */
@@ -62,22 +64,56 @@ export function Jobs({ client, status: statusInRoute, tenant }: { client: ReamCl
   }, [loadMore]);
 
   // New jobs and status changes at the top of the list show up without a reload.
+  const shown = useRef(jobs);
+  shown.current = jobs;
   useEffect(() => {
+    let refreshing = false;
+    let stopped = false;
+    const refresh = async (): Promise<void> => {
+      let page = await client.listJobs({ ...filter, limit: PAGE_SIZE });
+      const items = [...page.items];
+      // More than a page of new jobs since the last read: read on down to the jobs listed, or
+      // those in between would never show (the list goes on below from its own cursor).
+      const listed = new Set(shown.current.map((job) => job.id));
+      const reachesListed = (): boolean => listed.size === 0 || page.nextCursor === null || items.some((job) => listed.has(job.id));
+      for (let reads = 1; !reachesListed() && reads < CATCH_UP_PAGES && page.nextCursor !== null; reads++) {
+        page = await client.listJobs({ ...filter, limit: PAGE_SIZE, cursor: page.nextCursor });
+        items.push(...page.items);
+      }
+      if (stopped) return;
+      setError('');
+      if (!reachesListed()) {
+        // Still more new jobs than that: the list starts over from the newest, as on a reload.
+        loading.current = undefined;
+        setJobs(items);
+        setCursor(page.nextCursor);
+        return;
+      }
+      setJobs((previous) => {
+        const fresh = new Map(items.map((job) => [job.id, job]));
+        const known = new Set(previous.map((job) => job.id));
+        // A listed job as new as those read but not among them no longer matches the filter
+        // (its status moved on): it goes, rather than stay with its old status.
+        const oldest = page.nextCursor === null ? -Infinity : Math.min(...items.map((job) => Date.parse(job.createdAt)));
+        const kept = previous.filter((job) => fresh.has(job.id) || Date.parse(job.createdAt) <= oldest);
+        return [...items.filter((job) => !known.has(job.id)), ...kept.map((job) => fresh.get(job.id) ?? job)];
+      });
+    };
     const timer = setInterval(() => {
-      client.listJobs({ ...filter, limit: PAGE_SIZE }).then((page) => {
-        setError('');
-        setJobs((previous) => {
-          const fresh = new Map(page.items.map((job) => [job.id, job]));
-          const known = new Set(previous.map((job) => job.id));
-          // A listed job as new as those of the fresh page but not among them no longer matches
-          // the filter (its status moved on): it goes, rather than stay with its old status.
-          const oldest = page.nextCursor === null ? -Infinity : Math.min(...page.items.map((job) => Date.parse(job.createdAt)));
-          const kept = previous.filter((job) => fresh.has(job.id) || Date.parse(job.createdAt) <= oldest);
-          return [...page.items.filter((job) => !known.has(job.id)), ...kept.map((job) => fresh.get(job.id) ?? job)];
+      if (refreshing) return; // one read (and its catching up) at a time
+      refreshing = true;
+      refresh()
+        .catch((failure: unknown) => {
+          if (!stopped) setError(`The list could not be refreshed: ${messageOf(failure)}`);
+        })
+        .finally(() => {
+          refreshing = false;
         });
-      }, (failure: unknown) => setError(`The list could not be refreshed: ${messageOf(failure)}`));
     }, REFRESH_MS);
-    return () => clearInterval(timer);
+    return () => {
+      stopped = true;
+      clearInterval(timer);
+    };
   }, [client, filterKey]);
 
   // The tenants to pick from: those with an account, and those whose jobs are in the list.
