@@ -52,7 +52,6 @@ export function Document({ client, jobId, documentId, at = 1 }: { client: ReamCl
   }, [client, jobId, documentId]);
 
   const pages = output?.pages ?? [];
-  const current = pages.find((item) => item.page === page) ?? pages[0];
   const fields = Object.entries(output?.fields ?? {});
   const title = output?.source ?? documentId;
   // A table (CSV, XLSX) names its input columns: its pages are rows, shown as a table of their own.
@@ -66,6 +65,25 @@ export function Document({ client, jobId, documentId, at = 1 }: { client: ReamCl
   }, [client, jobId]);
   const allColumns = output?.metadata?.columns;
   const inputColumns = allColumns === undefined || keptColumns === undefined ? allColumns : allColumns.filter((column) => keptColumns.includes(column));
+
+  // A result that keeps its pages out (`pagesOmitted`: the job's `pagesInResult: false`) has
+  // them in the job's pages still: the one shown is read from there, one page at a time.
+  const omitted = output?.pagesOmitted === true && inputColumns === undefined;
+  const [readPage, setReadPage] = useState<{ page: number; text: string } | undefined>(undefined);
+  useEffect(() => {
+    if (!omitted) return;
+    let current = true;
+    client.documentRows(jobId, documentId, { offset: page - 1, limit: 1 }).then(
+      ({ rows }) => current && setReadPage({ page, text: rows[0]?.read?.text ?? '' }),
+      (failure: unknown) => current && setError(`Page ${page} could not be read: ${messageOf(failure)}`),
+    );
+    return () => {
+      current = false;
+    };
+  }, [client, jobId, documentId, omitted, page]);
+  const pageNumbers = omitted ? Array.from({ length: output?.pageCount ?? 0 }, (_, index) => index + 1) : pages.map((item) => item.page);
+  // While the next one is read, the last one read stays (the picker keeps its place and focus).
+  const current = omitted ? readPage : (pages.find((item) => item.page === page) ?? pages[0]);
 
   return (
     <Page title={title}>
@@ -167,25 +185,25 @@ export function Document({ client, jobId, documentId, at = 1 }: { client: ReamCl
           ) : null}
           <h2>Text</h2>
           {current === undefined ? (
-            <p>No text.</p>
+            <p>{omitted && pageNumbers.length > 0 ? 'Reading the page…' : 'No text.'}</p>
           ) : (
             <div class="pager">
               <label for="page-select">Page</label>{' '}
               <select
                 id="page-select"
-                value={String(current.page)}
+                value={String(omitted ? page : current.page)}
                 onChange={(event) => {
                   setPage(Number(event.currentTarget.value));
                   setQuote(undefined);
                 }}
               >
-                {pages.map((item) => (
-                  <option key={item.page} value={String(item.page)}>
-                    {item.page}
+                {pageNumbers.map((number) => (
+                  <option key={number} value={String(number)}>
+                    {number}
                   </option>
                 ))}
               </select>{' '}
-              of {pages.length}
+              of {pageNumbers.length}
               <div class="page-view">
                 {output.mediaType === 'application/pdf' ? <PageImage client={client} documentId={documentId} page={current.page} label={`Page ${current.page} of ${title}`} /> : null}
                 <PageText text={current.text} quote={quote} />
