@@ -15,6 +15,8 @@ const PARALLEL_UPLOADS = 3;
  * resumes at the server's offset. Refusals (a 4xx: not a PDF, too large) are not retried.
  */
 const AUTO_RETRY_MS = 5_000;
+/** Files one job takes at most (`POST /v1/jobs`: `documents`, 1,000 ids): more are not uploaded for nothing. */
+export const MAX_JOB_FILES = 1_000;
 const AUTO_RETRIES = 24;
 
 /** A failure that waiting may cure: no answer at all, or a server error or throttle (not a full quota: waiting does not empty it). */
@@ -44,8 +46,11 @@ export interface Picked {
 
 export interface Uploads {
   picked: Picked[];
-  /** Adds the files not in the list already (same name, size and time); answers the names of those that were. */
-  add: (files: readonly NamedFile[]) => string[];
+  /**
+   * Adds the files not in the list already (same name, size and time), up to {@link MAX_JOB_FILES}
+   * in the list; answers the names of those that were there, and how many were left out past it.
+   */
+  add: (files: readonly NamedFile[]) => { again: string[]; over: number };
   /** Drops a file from the job; one still uploading is stopped (the server keeps what it got, for a resume). */
   remove: (key: number) => void;
   /** Uploads a failed file again (resuming where it stopped). */
@@ -103,9 +108,10 @@ export function useUploads(client: ReamClient): Uploads {
         if (picked.some((item) => sameFile(item, named)) || fresh.some((other) => sameFile(other, named))) again.push(named.name);
         else fresh.push(named);
       }
-      const added = fresh.map(({ file, name }) => ({ key: nextKey.current++, file, name, sent: 0, state: 'waiting' as const, error: '', retries: 0 }));
+      const room = Math.max(0, MAX_JOB_FILES - picked.length);
+      const added = fresh.slice(0, room).map(({ file, name }) => ({ key: nextKey.current++, file, name, sent: 0, state: 'waiting' as const, error: '', retries: 0 }));
       setPicked((previous) => [...previous, ...added]);
-      return again;
+      return { again, over: fresh.length - added.length };
     },
     remove: (key) => {
       running.current.get(key)?.abort();

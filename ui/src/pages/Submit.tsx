@@ -8,7 +8,7 @@ import { chosenFiles, droppedFiles } from '../folder-files.ts';
 import { bytes, messageOf, plural } from '../format.ts';
 import { fieldsOf, optionsOf, valuesOf, type FormValues } from '../option-form.ts';
 import { navigate } from '../router.ts';
-import { useUploads } from '../upload-queue.ts';
+import { MAX_JOB_FILES, useUploads } from '../upload-queue.ts';
 
 /** Until the server has said which pipelines it has: the built-in ones, options as JSON. */
 const BUILT_IN: PipelineView[] = ['extract', 'rules', 'llm', 'rows', 'report'].map((name) => ({ name, optionsSchema: { type: 'object' } }));
@@ -116,8 +116,11 @@ export function Submit({ client }: { client: ReamClient }) {
   const [busy, setBusy] = useState(false);
   const [notice, setNotice] = useState('');
   const addFiles = (files: Parameters<typeof add>[0]): void => {
-    const again = add(files);
-    setNotice(again.length === 0 ? '' : `Already in the list, not added again: ${again.join(', ')}.`);
+    const { again, over } = add(files);
+    setNotice([
+      again.length === 0 ? '' : `Already in the list, not added again: ${again.join(', ')}.`,
+      over === 0 ? '' : `A job takes at most ${MAX_JOB_FILES.toLocaleString('en')} files: ${plural(over, 'file')} past them ${over === 1 ? 'was' : 'were'} not added (start another job for them).`,
+    ].filter((line) => line !== '').join(' '));
   };
   // The input is emptied after each choice: the same file chosen again (after a removal) is a change too.
   const choose = (input: HTMLInputElement): void => {
