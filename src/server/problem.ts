@@ -101,6 +101,15 @@ export function answerClientError(error: Error & { code?: string }, socket: Sock
   socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
 }
 
+/**
+ * The `Retry-After` (seconds) of a 503: a database, queue or bucket that did not answer is
+ * usually back within seconds (a restart, a failover), and a client told nothing either retries
+ * at once, in a loop, or gives up (RFC 9110 §10.2.3: a 503 may say when to come back).
+ */
+export const UNAVAILABLE_RETRY_AFTER_S = 5;
+
+/** Sends `problem`; a 503 says when to retry (`Retry-After`) unless the reply says so already. */
 export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply {
+  if (problem.status === 503 && !reply.hasHeader('retry-after')) reply.header('retry-after', String(UNAVAILABLE_RETRY_AFTER_S));
   return reply.code(problem.status).type(PROBLEM_CONTENT_TYPE).send(problem);
 }

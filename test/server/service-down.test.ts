@@ -61,6 +61,7 @@ test('/readyz names the service that does not answer, but not its address (anyon
     const answer = await fetch(`${server.url}/readyz`);
     const problem = (await answer.json()) as { code: string; detail: string };
     assert.deepEqual([answer.status, problem.code, problem.detail], [503, 'unavailable', 'the store does not answer']);
+    assert.equal(answer.headers.get('retry-after'), '5', 'a 503 says when to come back');
   } finally {
     await server.close();
     await ream.close();

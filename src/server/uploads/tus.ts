@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ReamError } from '../../errors.ts';
 import { uploadExpired, type Ream, type UnfinishedUpload, type UnfinishedUploads, type UploadExpiry } from '../../runtime/create-ream.ts';
 import { countUploadBytes } from '../metrics.ts';
-import { PROBLEM_CONTENT_TYPE, problemForStatus, sendProblem, toProblem, type Problem } from '../problem.ts';
+import { PROBLEM_CONTENT_TYPE, UNAVAILABLE_RETRY_AFTER_S, problemForStatus, sendProblem, toProblem, type Problem } from '../problem.ts';
 import { canSee, principalOf } from '../auth/principal.ts';
 import { TENANT } from '../auth/access.ts';
 import { idParams, problemResponses } from '../openapi.ts';
@@ -111,6 +111,7 @@ class ProblemTusServer extends Server {
       body = JSON.stringify(problemForStatus(status, (body ?? '').trim() || `tus refused the request (${status})`));
     }
     if (body?.startsWith(PROBLEM_BODY_START) === true) headers.set('content-type', PROBLEM_CONTENT_TYPE);
+    if (status === 503 && !headers.has('retry-after')) headers.set('Retry-After', String(UNAVAILABLE_RETRY_AFTER_S));
     return super.write(context, headers, status, body);
   }
 }
@@ -359,7 +360,12 @@ export function uploadRoutes(app: FastifyInstance, ream: Ream, options: UploadRo
         await tus.handle(request.raw, reply.raw);
       } catch (error) {
         request.log.error({ err: error }, 'tus request failed');
-        if (!reply.raw.headersSent) reply.raw.writeHead(500, { 'content-type': PROBLEM_CONTENT_TYPE }).end(JSON.stringify(toProblem(error)));
+        if (!reply.raw.headersSent) {
+          // As the error handler answers it: a service that did not answer is 503, with Retry-After.
+          const problem = toProblem(error);
+          const retry = problem.status === 503 ? { 'retry-after': String(UNAVAILABLE_RETRY_AFTER_S) } : {};
+          reply.raw.writeHead(problem.status, { 'content-type': PROBLEM_CONTENT_TYPE, ...retry }).end(JSON.stringify(problem));
+        }
         else reply.raw.destroy();
       }
     };
