@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { ReamError } from '../errors.ts';
-import { connectAll } from '../redis-connect.ts';
+import { connectAll, REDIS_COMMAND_TIMEOUT_MS } from '../redis-connect.ts';
 import type { EventBus, EventFilter, EventListener } from './port.ts';
 import type { ReamEvent } from './types.ts';
 import { deliver, warnListenerError } from './deliver.ts';
@@ -76,11 +76,15 @@ export class RedisEventBus implements EventBus {
 
   async publish(event: ReamEvent): Promise<void> {
     if (this.#closed) throw ReamError.nonRetryable('internal', 'the event bus is closed');
-    // A listener subscribed in this process before this call hears this event.
-    await this.ready();
     const message = JSON.stringify(event);
     try {
-      await this.#publisher.multi().publish(this.#jobChannel(event.jobId), message).publish(this.#tenantChannel(event.tenantId), message).exec();
+      // Within REDIS_COMMAND_TIMEOUT_MS: a best-effort event must not hold the request that made
+      // it while Redis does not answer, nor wait for a subscription Redis leaves unanswered.
+      await within(REDIS_COMMAND_TIMEOUT_MS, async () => {
+        // A listener subscribed in this process before this call hears this event.
+        await this.ready();
+        await this.#publisher.multi().publish(this.#jobChannel(event.jobId), message).publish(this.#tenantChannel(event.tenantId), message).exec();
+      });
     } catch (error) {
       throw ReamError.retryable('io_error', `could not publish ${event.type} of job ${event.jobId} to ${this.#where}`, { cause: error });
     }
@@ -177,5 +181,18 @@ function hostOf(url: string): string {
     return new URL(url).host;
   } catch {
     return '(an unparsable URL)';
+  }
+}
+
+/** `run()`, or `Command timed out` (what ioredis says of a command left unanswered) after `ms`. */
+async function within(ms: number, run: () => Promise<void>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('Command timed out')), ms);
+  });
+  try {
+    await Promise.race([run(), late]);
+  } finally {
+    clearTimeout(timer);
   }
 }

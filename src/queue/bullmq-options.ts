@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { ReamError } from '../errors.ts';
-import { connectAll } from '../redis-connect.ts';
+import { connectAll, REDIS_COMMAND_TIMEOUT_MS } from '../redis-connect.ts';
 import { redactUrl } from '../url.ts';
 import type { KeepFinished } from './bullmq-task.ts';
 
@@ -56,9 +56,11 @@ export function keepFinished(retention: Retention = {}): { keep: KeepFinished; r
 
 /** Opens the command connection (shared by every BullMQ object) and the subscriber. */
 export async function connectRedis(url: string): Promise<[Redis, Redis]> {
-  // BullMQ requires `maxRetriesPerRequest: null` on connections its Workers use.
-  const redis = new Redis(url, { maxRetriesPerRequest: null, lazyConnect: true });
-  const subscriber = redis.duplicate();
+  // BullMQ requires `maxRetriesPerRequest: null` on connections its Workers use; a command is
+  // still bounded in time (ream claims without blocking commands, so none waits on purpose).
+  const redis = new Redis(url, { maxRetriesPerRequest: null, lazyConnect: true, commandTimeout: REDIS_COMMAND_TIMEOUT_MS });
+  // Subscribing only: it sends nothing a caller waits for.
+  const subscriber = redis.duplicate({ commandTimeout: undefined });
   // Without a listener ioredis prints connection errors; the commands that fail reject anyway
   // (and BullMQ reports its own), so nothing is lost by not printing them.
   for (const connection of [redis, subscriber]) connection.on('error', () => undefined);

@@ -4,7 +4,7 @@
 import { Redis } from 'ioredis';
 import { ReamError } from '../errors.ts';
 import { endConnection } from '../events/redis-event-bus.ts';
-import { connectAll } from '../redis-connect.ts';
+import { connectAll, REDIS_COMMAND_TIMEOUT_MS } from '../redis-connect.ts';
 import { redactUrl } from '../url.ts';
 
 export { s3ClientConfig, type S3Location } from '../blobs/s3-client.ts';
@@ -20,8 +20,8 @@ export interface RedisPair {
 
 /** Opens and connects a {@link RedisPair} to `url`; on failure both are ended and the error thrown. */
 export async function openRedisPair(url: string): Promise<RedisPair> {
-  const redis = new Redis(url, { lazyConnect: true });
-  const subscriber = new Redis(url, { lazyConnect: true });
+  const redis = new Redis(url, { lazyConnect: true, commandTimeout: REDIS_COMMAND_TIMEOUT_MS });
+  const subscriber = new Redis(url, { lazyConnect: true }); // subscribing only: nothing a caller waits for
   const close = async (): Promise<void> => {
     await Promise.allSettled([redis, subscriber].map(endConnection));
   };

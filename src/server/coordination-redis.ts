@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { REDIS_COMMAND_TIMEOUT_MS } from '../redis-connect.ts';
 import type { Coordination } from './coordination.ts';
 
 /**
@@ -24,7 +25,7 @@ return tostring(wait)
 
 /** Several server instances: the same, in the deployment's Redis under `<prefix>:`. */
 export function redisCoordination(url: string, prefix: string): Coordination {
-  const redis = new Redis(url, { maxRetriesPerRequest: 2 });
+  const redis = new Redis(url, { maxRetriesPerRequest: 2, commandTimeout: REDIS_COMMAND_TIMEOUT_MS });
   redis.on('error', () => undefined); // commands fail on their own while Redis is away; ioredis reconnects
   redis.defineCommand('reamTakeToken', { numberOfKeys: 1, lua: TAKE_TOKEN });
   const takeToken = (redis as unknown as { reamTakeToken(key: string, capacity: number): Promise<string> }).reamTakeToken.bind(redis);

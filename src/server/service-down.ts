@@ -7,7 +7,8 @@ const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE'
 /** PostgreSQL's SQLSTATEs of a server shutting down or refusing connections (57P01–03). */
 const POSTGRES_DOWN = new Set(['57P01', '57P02', '57P03']);
 /** node-postgres and ioredis say so in words only. */
-const DOWN_WORDS = /^(Connection terminated|timeout exceeded when trying to connect|Connection is closed|Client has encountered a connection error)/;
+/** ioredis's `Command timed out` is a Redis that did not answer within REDIS_COMMAND_TIMEOUT_MS. */
+const DOWN_WORDS = /^(Connection terminated|timeout exceeded when trying to connect|Connection is closed|Client has encountered a connection error|Command timed out)/;
 
 export function isServiceDown(error: unknown, depth = 0): boolean {
   if (!(error instanceof Error) || depth > 3) return false;

@@ -43,6 +43,7 @@ test('PostgreSQL or Redis that does not answer is 503 unavailable, its address k
   const terminated = Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' });
   assert.equal(toProblem(terminated).status, 503, 'a backend terminated by the server');
   assert.equal(toProblem(new Error('Connection terminated unexpectedly')).status, 503);
+  assert.equal(toProblem(new Error('Command timed out')).status, 503, 'a Redis command left unanswered (ioredis commandTimeout)');
 });
 
 test('any other unexpected error is still 500 internal, saying nothing of itself', () => {
