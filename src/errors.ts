@@ -1,3 +1,5 @@
+import { isServiceDown } from './service-down.ts';
+
 /**
  * Every failure a user can meet carries one of these stable codes (DESIGN.md §9).
  * The codes are a closed union on purpose: clients switch on them, so adding one is an
@@ -139,7 +141,8 @@ export function isErrorCode(value: unknown): value is ErrorCode {
 
 /**
  * Turns anything thrown into a {@link ReamError}. Unknown errors become `internal`
- * (retryable: a bug or a passing fault, not bad input); `AbortError`s become `cancelled`
+ * (retryable: a bug or a passing fault, not bad input), a database or queue that does not
+ * answer `unavailable` (see service-down.ts); `AbortError`s become `cancelled`
  * and `TimeoutError`s (from `AbortSignal.timeout`) become `timeout`.
  */
 export function toReamError(error: unknown): ReamError {
@@ -147,6 +150,9 @@ export function toReamError(error: unknown): ReamError {
   if (error instanceof Error) {
     if (error.name === 'TimeoutError') return new ReamError('timeout', error.message, { cause: error });
     if (error.name === 'AbortError') return new ReamError('cancelled', error.message || 'cancelled', { cause: error });
+    // PostgreSQL or Redis down, restarting or out of connection slots: retried as `unavailable`
+    // (seconds apart), not as `internal`, whose quick retries were all spent before it was back.
+    if (isServiceDown(error)) return new ReamError('unavailable', error.message, { cause: error });
     return new ReamError('internal', error.message, { cause: error });
   }
   return new ReamError('internal', thrownMessage(error), { cause: error });

@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import type { FastifyReply } from 'fastify';
 import { ERROR_CODES, ReamError, isErrorCode, type ErrorCode } from '../errors.ts';
-import { isServiceDown } from './service-down.ts';
+import { isServiceDown } from '../service-down.ts';
 
 /** An RFC 9457 problem document, with ream's stable `code` (DESIGN.md §9). */
 export interface Problem {

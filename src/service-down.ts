@@ -1,11 +1,16 @@
 // Whether an unexpected error is a service ream depends on (PostgreSQL, Redis) not answering,
 // rather than a fault of ream's: the client then gets 503 `unavailable` (retry later), not 500
-// `internal`. Its message stays out of the answer (it names hosts); the log keeps it.
+// `internal` (its message stays out of the answer: it names hosts; the log keeps it), and a task
+// that failed so is retried as `unavailable`, seconds apart, not spent at once (toReamError).
 
 /** Node's socket errors of a peer that is down, unreachable or gone mid-request. */
 const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
-/** PostgreSQL's SQLSTATEs of a server shutting down or refusing connections (57P01–03). */
-const POSTGRES_DOWN = new Set(['57P01', '57P02', '57P03']);
+/**
+ * PostgreSQL's SQLSTATEs of a server shutting down or refusing connections (57P01–03), and of one
+ * whose connection slots are all taken (53300 too_many_connections: "sorry, too many clients
+ * already", as while a burst of processes reconnects after an outage).
+ */
+const POSTGRES_DOWN = new Set(['57P01', '57P02', '57P03', '53300']);
 /** node-postgres and ioredis say so in words only. */
 /** ioredis's `Command timed out` is a Redis that did not answer within REDIS_COMMAND_TIMEOUT_MS. */
 const DOWN_WORDS = /^(Connection terminated|timeout exceeded when trying to connect|Connection is closed|Client has encountered a connection error|Command timed out)/;
