@@ -31,6 +31,7 @@ import { inSpan, traceField } from '../tracing/spans.ts';
 import { addChildDocuments } from './child-documents.ts';
 import { chunkProgress } from './chunk-progress.ts';
 import { outputBase, type DocumentInfo } from './document-output.ts';
+import { pipelineHere } from './pipeline-here.ts';
 import { analyzeChunk, analyzeDocument } from './document-analysis.ts';
 import type { Engine } from './engine.ts';
 import { TASK_KINDS, taskIds, type ChunkPayload, type DocumentPayload } from './task-kinds.ts';
@@ -176,7 +177,7 @@ export class DocumentTasks {
       await this.#failDocument(job.id, documentId, ReamError.nonRetryable('document_deleted', `document ${documentId} was deleted after this job first read it: submit it again`));
       return undefined;
     }
-    const pipeline = this.#engine.buildPipeline(job.pipeline, job.options);
+    const pipeline = pipelineHere(this.#engine, job);
     // Parsers read files: a blob store without local files (S3) is read through a local copy.
     const file = await this.#blobFiles().acquire(doc.sha256).catch((error: unknown) => {
       throw storedBytesError(error);
