@@ -265,7 +265,12 @@ export class DocumentTasks {
     let kept: ChunkOutput | undefined;
     let redo: ReadonlySet<number> | undefined;
     if (done?.status === 'succeeded') {
-      if (!redoPages) return; // checkpointed: never redo a finished chunk
+      if (!redoPages) {
+        // Checkpointed: never redo a finished chunk. A run that died between its checkpoint and
+        // saying so left no chunk.completed (followers, metrics): said now, once.
+        await this.#sayCompleted(task, documentId, chunk);
+        return;
+      }
       // A retry of its failed pages: those that still fail (a repeat of this task redoes no page twice).
       const stored = await store.getChunkResult(task.jobId, documentId, chunk.index);
       if (!stored?.output) return;
@@ -334,6 +339,16 @@ export class DocumentTasks {
       if (refused.code !== 'quota_exceeded') throw error;
       throw ReamError.nonRetryable('quota_exceeded', `no report rendered: ${refused.message}`, { ...(refused.details === undefined ? {} : { details: refused.details }) });
     }
+  }
+
+  /** A chunk checkpointed by a run that died before saying so: its chunk.completed, once (a cancelled job gets none). */
+  async #sayCompleted(task: LeasedTask, documentId: string, chunk: ChunkRef): Promise<void> {
+    const { store } = this.#ports;
+    if (await store.hasChunkEvent(task.jobId, 'chunk.completed', documentId, chunk.index)) return;
+    const job = await store.getJob(task.jobId);
+    if (!job || job.status === 'cancelled') return;
+    await this.#engine.emit(job, 'chunk.completed', { documentId, chunk, stage: 'extract', attempt: task.attempts });
+    await this.#engine.emitProgress(job);
   }
 
   /** Stores a chunk's succeeded checkpoint and says so (with the attempt of its task that made it). */

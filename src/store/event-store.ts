@@ -17,4 +17,6 @@ export interface EventStore {
   listFailureEvents(query: { tenantId?: string; since: number; limit: number }): Promise<ReamEvent[]>;
   /** Whether the job has an event of `type` about the document (a step repeated after a crash asks before saying it again). */
   hasDocumentEvent(jobId: string, type: EventType, documentId: string): Promise<boolean>;
+  /** Whether the job has an event of `type` about the document's chunk `index` (the same, for a chunk). */
+  hasChunkEvent(jobId: string, type: EventType, documentId: string, index: number): Promise<boolean>;
 }

@@ -73,6 +73,20 @@ export function sqlEventStore(kysely: Kysely<unknown>): EventStore {
       return row !== undefined;
     },
 
+    async hasChunkEvent(jobId, type, documentId, index) {
+      // As hasDocumentEvent, and the chunk's index as the event's JSON writes it: a chunk (planChunks)
+      // begins with its index, and the comma after it keeps chunk 1 from matching chunk 10.
+      const escape = (text: string): string => text.replace(/[\\%_]/g, (c) => `\\${c}`);
+      const documentPattern = `%${escape(JSON.stringify({ documentId }).slice(1, -1))}%`;
+      const chunkPattern = `%${escape(`"chunk":{"index":${index},`)}%`;
+      const row = await db.selectFrom('events').select('seq')
+        .where('job_id', '=', jobId).where('type', '=', type)
+        .where(sql<boolean>`data like ${documentPattern} escape '\\'`)
+        .where(sql<boolean>`data like ${chunkPattern} escape '\\'`)
+        .limit(1).executeTakeFirst();
+      return row !== undefined;
+    },
+
     async listFailureEvents({ tenantId, since, limit }) {
       const rows = await db
         .selectFrom('events')

@@ -24,6 +24,17 @@ const cases: ConformanceCase<Subject>[] = [
     },
   },
   {
+    name: 'hasChunkEvent: whether the job has an event of a type about a chunk of a document, its index matched whole',
+    async run({ store }) {
+      const a = await store.createJob(newJob(), 1);
+      await store.appendEvent({ ...newEvent(a.id), type: 'chunk.completed', documentId: 'doc_a1', chunk: { index: 10, from: 50, to: 55 } });
+      assert.equal(await store.hasChunkEvent(a.id, 'chunk.completed', 'doc_a1', 10), true);
+      assert.equal(await store.hasChunkEvent(a.id, 'chunk.completed', 'doc_a1', 1), false, 'chunk 1 is not chunk 10');
+      assert.equal(await store.hasChunkEvent(a.id, 'chunk.failed', 'doc_a1', 10), false, 'another type');
+      assert.equal(await store.hasChunkEvent(a.id, 'chunk.completed', 'doc_a2', 10), false, 'another document');
+    },
+  },
+  {
     name: 'listFailureEvents: failed chunks and documents since a time, newest first, of one tenant or all, bounded',
     async run({ store }) {
       const a = await store.createJob(newJob({ tenantId: 'ta' }), 1);
