@@ -12,8 +12,8 @@ const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE'
  */
 const POSTGRES_DOWN = new Set(['57P01', '57P02', '57P03', '53300']);
 /** node-postgres and ioredis say so in words only. */
-/** ioredis's `Command timed out` is a Redis that did not answer within REDIS_COMMAND_TIMEOUT_MS. */
-const DOWN_WORDS = /^(Connection terminated|timeout exceeded when trying to connect|Connection is closed|Client has encountered a connection error|Command timed out)/;
+/** ioredis's `Command timed out` and node-postgres's `Query read timeout`: a service that did not answer in time. */
+const DOWN_WORDS = /^(Connection terminated|timeout exceeded when trying to connect|Connection is closed|Client has encountered a connection error|Command timed out|Query read timeout)/;
 
 export function isServiceDown(error: unknown, depth = 0): boolean {
   if (!(error instanceof Error) || depth > 3) return false;

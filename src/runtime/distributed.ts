@@ -8,7 +8,7 @@ import { RedisEventBus } from '../events/redis-event-bus.ts';
 import { createFormats } from '../formats/registry.ts';
 import { BullmqQueue } from '../queue/bullmq-queue.ts';
 import { PostgresSearch } from '../search/postgres-search.ts';
-import { openPostgresDatabase } from '../sql/postgres-database.ts';
+import { openPostgresDatabase, POSTGRES_QUERY_TIMEOUT_MS } from '../sql/postgres-database.ts';
 import { PostgresStore } from '../store/postgres-store.ts';
 import type { Adapters } from './adapters.ts';
 import type { DistributedSettings } from './deployment.ts';
@@ -48,6 +48,7 @@ export async function openDistributedAdapters(settings: DistributedAdapterSettin
     const store = await PostgresStore.open(database);
     const search = await PostgresSearch.open(database);
     const analysis = await SqlAnalysisStore.open(database.kysely, 'postgres', database.schema);
+    database.boundQueries(POSTGRES_QUERY_TIMEOUT_MS); // migrated: no query should take longer now
     const queue = await BullmqQueue.open({ url: settings.redisUrl, prefix });
     closers.push(() => queue.close());
     const bus = await RedisEventBus.open({ url: settings.redisUrl, prefix });

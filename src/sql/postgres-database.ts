@@ -17,6 +17,14 @@ export interface PostgresDatabase {
   readonly kysely: Kysely<unknown>;
   /** Ends the pool; connections held elsewhere (a queue's listener) must be released first. */
   close(): Promise<void>;
+  /**
+   * From now on, a query that gets no answer within `ms` fails (`Query read timeout`, answered
+   * 503 `unavailable`). Called once migrations are done: they may wait on a lock or build an
+   * index for longer, while nothing a request or task asks should take that long. Without it, a
+   * PostgreSQL that stops answering (a partition, a stuck host) held every request on a pooled
+   * connection until it answered again.
+   */
+  boundQueries(ms: number): void;
 }
 
 export interface PostgresDatabaseOptions {
@@ -31,6 +39,9 @@ export interface PostgresDatabaseOptions {
   /** How long opening a connection may take before it counts as unavailable, in ms. Default 10,000. */
   connectTimeoutMs?: number;
 }
+
+/** How long a query of a running process may go unanswered (see `boundQueries`), in ms. */
+export const POSTGRES_QUERY_TIMEOUT_MS = 30_000;
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 const INT8_OID = 20;
@@ -78,7 +89,12 @@ export async function openPostgresDatabase(url: string, options: PostgresDatabas
     if (!pool.ending) await pool.end();
   };
   let closing: Promise<void> | undefined;
-  return { url: shown, schema, pool, kysely, close: () => (closing ??= end()) };
+  const boundQueries = (ms: number): void => {
+    // Clients the pool opens from now on read its options; those open already, their own copy.
+    (pool.options as pg.PoolConfig).query_timeout = ms;
+    for (const client of (pool as unknown as { _clients: Array<{ connectionParameters: { query_timeout?: number } }> })._clients) client.connectionParameters.query_timeout = ms;
+  };
+  return { url: shown, schema, pool, kysely, close: () => (closing ??= end()), boundQueries };
 }
 
 /** Creates the schema when one is named (race-free between processes); returns the schema in use. */

@@ -44,6 +44,7 @@ test('PostgreSQL or Redis that does not answer is 503 unavailable, its address k
   assert.equal(toProblem(terminated).status, 503, 'a backend terminated by the server');
   assert.equal(toProblem(new Error('Connection terminated unexpectedly')).status, 503);
   assert.equal(toProblem(new Error('Command timed out')).status, 503, 'a Redis command left unanswered (ioredis commandTimeout)');
+  assert.equal(toProblem(new Error('Query read timeout')).status, 503, 'a PostgreSQL query left unanswered (pg query_timeout)');
 });
 
 test('any other unexpected error is still 500 internal, saying nothing of itself', () => {
