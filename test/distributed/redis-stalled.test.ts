@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { createReam } from '../../src/runtime/create-ream.ts';
+import { adaptersOf } from '../../src/runtime/internals.ts';
 import { startServer } from '../../src/server/app.ts';
 import { deleteRedisPrefix, freshDatabase } from '../support/cluster.ts';
 import { requireOrSkip } from '../support/env.ts';
@@ -19,7 +20,7 @@ const missing = (await postgresUnavailable()) ?? (await redisUnavailable());
 /** Far above the bound (a few Redis command timeouts), far below "until Redis is back". */
 const ANSWER_WITHIN_MS = 45_000;
 
-void test('Redis that stops answering: POST /v1/jobs, /metrics and /v1/queues answer 503 unavailable with Retry-After, then work again', { timeout: 300_000 }, async (t) => {
+void test('Redis that stops answering: POST /v1/jobs, /metrics and /v1/queues answer 503 unavailable with Retry-After, a cancel still ends its job, then all works again', { timeout: 300_000 }, async (t) => {
   if (!requireOrSkip(t, missing === undefined, missing ?? '')) return;
   const target = new URL(TEST_REDIS_URL);
   const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 6379) });
@@ -51,6 +52,18 @@ void test('Redis that stops answering: POST /v1/jobs, /metrics and /v1/queues an
         assert.deepEqual([answer.status, problem.code], [503, 'unavailable'], `${what}: ${JSON.stringify(problem)}`);
         assert.match(answer.headers.get('retry-after') ?? '', /^\d+$/, `${what} says when to retry`);
       }
+
+      // A cancel meanwhile: the job, its documents and its event are the store's; only the
+      // removal of its queued tasks waits for Redis (they do nothing when claimed).
+      proxy.pass();
+      const queued = (await (await submit()).json()) as { id: string };
+      proxy.hang();
+      const cancel = await fetch(`${server.url}/v1/jobs/${queued.id}/cancel`, { method: 'POST', signal: AbortSignal.timeout(ANSWER_WITHIN_MS) });
+      assert.equal(cancel.status, 200, await cancel.text());
+      assert.equal((await ream.getJob(queued.id))?.status, 'cancelled');
+      assert.deepEqual((await ream.jobDocuments(queued.id)).map((doc) => doc.status), ['cancelled'], 'its document ended too');
+      const { store } = adaptersOf(ream);
+      assert.ok((await store.listEvents(queued.id, 0, 100)).some((e) => e.type === 'job.cancelled'), 'job.cancelled is said (followers and webhooks end)');
 
       proxy.pass();
       const after = await submit();

@@ -163,7 +163,13 @@ export class JobLifecycle {
     const now = Date.now();
     const cancelled = await store.updateJob(jobId, { status: 'cancelled', finishedAt: now }, { ifStatusIn: UNFINISHED_JOB_STATUSES });
     if (!cancelled) return this.#require(jobId); // it ended (or was cancelled) meanwhile: that stands
-    await queue.cancelJob(jobId);
+    // The queue's part (queued tasks removed, running ones aborted in other processes) is best
+    // effort: thrown, it left the job cancelled with its documents running and no job.cancelled
+    // (no webhook, followers waiting), and a second cancel finds it ended. A task of a cancelled
+    // job does nothing when claimed, and one running elsewhere stops at its end.
+    await queue.cancelJob(jobId).catch((error: unknown) => {
+      process.emitWarning(`ream: job ${jobId} is cancelled, but its queued tasks could not be removed now (they do nothing when claimed): ${error instanceof Error ? error.message : String(error)}`);
+    });
     aborts.abortRunning(jobId);
     for (const doc of await store.listJobDocuments(jobId)) {
       if (!TERMINAL_DOCUMENT_STATUSES.includes(doc.status)) {
