@@ -65,6 +65,16 @@ void test('Redis that stops answering: POST /v1/jobs, /metrics and /v1/queues an
       const { store } = adaptersOf(ream);
       assert.ok((await store.listEvents(queued.id, 0, 100)).some((e) => e.type === 'job.cancelled'), 'job.cancelled is said (followers and webhooks end)');
 
+      // The same for one document: cancelled, said, and its job (of which it was the only one) ended.
+      proxy.pass();
+      const single = (await (await submit()).json()) as { id: string };
+      const [doc] = await ream.jobDocuments(single.id);
+      proxy.hang();
+      const cancelDoc = await fetch(`${server.url}/v1/jobs/${single.id}/documents/${doc?.documentId ?? ''}/cancel`, { method: 'POST', signal: AbortSignal.timeout(ANSWER_WITHIN_MS) });
+      assert.equal(cancelDoc.status, 200, await cancelDoc.text());
+      assert.equal((await ream.getJob(single.id))?.status, 'cancelled', 'its last document cancelled, the job ended');
+      assert.ok((await store.listEvents(single.id, 0, 100)).some((e) => e.type === 'document.cancelled'));
+
       proxy.pass();
       const after = await submit();
       assert.equal(after.status, 202, 'the service works again once Redis answers');

@@ -198,7 +198,11 @@ export class JobLifecycle {
     const cancelled = await store.updateJobDocument(jobId, documentId, { status: 'cancelled', finishedAt: now }, { ifStatusIn: ['queued', 'running'] });
     if (cancelled.status !== 'cancelled' || cancelled.finishedAt !== now) return cancelled; // ended, or another cancel won
     aborts.abortRunning(jobId, documentId);
-    await queue.announceDocumentCancelled?.(jobId, documentId);
+    // Best effort, as in `cancel`: thrown, it left the document cancelled without its event, and
+    // its job running when it was the last. Its tasks do nothing when claimed.
+    await queue.announceDocumentCancelled?.(jobId, documentId).catch((error: unknown) => {
+      process.emitWarning(`ream: document ${documentId} of job ${jobId} is cancelled, but other processes could not be told now (its tasks do nothing when claimed): ${error instanceof Error ? error.message : String(error)}`);
+    });
     await this.#parts.events.emit(job, 'document.cancelled', { documentId, message: 'cancelled' });
     await this.finalizeIfDone(jobId); // it may have been the last one running
     return cancelled;
