@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ReamError } from '../errors.ts';
-import type { JsonObject } from '../json.ts';
+import type { JsonObject, JsonValue } from '../json.ts';
 import type { Ream } from '../runtime/create-ream.ts';
 import type { JobRecord } from '../store/port.ts';
 
@@ -43,14 +43,21 @@ function outputRecord(dataDir: string, out: string): string {
  * `--text full` was asked, no fields where `--rules` were given). Nothing to check on a fresh run
  * or before any run wrote `out` with this data dir.
  */
-export function checkOutputSettings(dataDir: string, out: string, settings: JsonObject): void {
+export function checkOutputSettings(dataDir: string, out: string, settings: JsonObject, mayChange: readonly string[] = []): void {
   const record = outputRecord(dataDir, out);
   if (!existsSync(record)) return;
   const previous = (JSON.parse(readFileSync(record, 'utf8')) as { settings?: JsonObject }).settings ?? {};
+  const compared = (value: JsonValue | undefined, key: string): string => JSON.stringify(key === 'options' ? withoutKeys(value, mayChange) : value);
   const changed = [...new Set([...Object.keys(previous), ...Object.keys(settings)])]
-    .filter((key) => JSON.stringify(previous[key]) !== JSON.stringify(settings[key]));
+    .filter((key) => compared(previous[key], key) !== compared(settings[key], key));
   if (changed.length === 0) return;
   throw ReamError.nonRetryable('validation_failed', `${out} holds results made with other settings (${changed.join(', ')} differ): run with --no-resume to start it over, or write to another --out`);
+}
+
+/** A job's options without the keys named (those a --retry-failed run may change). */
+function withoutKeys(value: JsonValue | undefined, keys: readonly string[]): JsonValue | undefined {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
+  return Object.fromEntries(Object.entries(value).filter(([key]) => !keys.includes(key)));
 }
 
 /**

@@ -123,7 +123,7 @@ export async function runCommand(inputs: readonly string[], options: RunOptions,
   const fresh = options.resume === false;
   // What the lines of the results file depend on: the job's settings and how text is written.
   const settings: JsonObject = { pipeline, options: jobOpts, text: options.text, ...modelOf(pipeline, jobOpts) };
-  if (resume && existsSync(outPath)) checkOutputSettings(dataDir, outPath, settings);
+  if (resume && existsSync(outPath)) checkOutputSettings(dataDir, outPath, settings, options.retryFailed ? RETRY_MAY_CHANGE : []);
   if (options.retryFailed && (outPath === STDOUT || fresh)) {
     throw ReamError.nonRetryable('validation_failed', `--retry-failed reruns what an earlier run wrote to --out: it cannot go with ${fresh ? '--no-resume' : '--out -'}`);
   }
@@ -192,6 +192,13 @@ export async function runCommand(inputs: readonly string[], options: RunOptions,
   return summary;
 }
 
+/**
+ * Options a --retry-failed run may give anew: they open what could not be opened, and change
+ * nothing in what was read (a file read without a password reads the same with one). Another
+ * value makes the run's job another one, which reads the failed files whole.
+ */
+const RETRY_MAY_CHANGE: readonly string[] = ['pdfPassword'];
+
 /** The line states --retry-failed runs again: what a job retry redoes. */
 const REDONE_STATUSES: readonly string[] = ['failed', 'partially_succeeded'] satisfies ResultLine['status'][];
 
@@ -221,6 +228,8 @@ function isAttachmentOf(absolute: string, inputs: ReadonlySet<string>): boolean 
  */
 async function retriedIfAsked(ream: Ream, job: JobRecord, options: RunOptions): Promise<JobRecord> {
   if (!options.retryFailed) return job;
+  // A job made just now (a --pdf-password given anew makes another job): nothing of it to retry.
+  if ((await ream.counts(job.id)).documentsTotal === 0) return job;
   if (job.status === 'queued' || job.status === 'running') {
     throw ReamError.nonRetryable('validation_failed', 'the last run of this command did not finish: run it again without --retry-failed to finish it, then retry what failed');
   }
