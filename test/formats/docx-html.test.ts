@@ -205,6 +205,15 @@ void describe('Word and HTML documents', () => {
     // The same bytes as a part the text is read from are still a bomb.
     const bomb = await file('styles-bomb.docx', makeZip([...replaced(own, 'word/styles.xml', () => ({ ...white, name: 'word/styles.xml' }))]));
     await rejectsWithCode(read(bomb), 'resource_limit', /word\/styles\.xml inflates \d+×/);
+    // Even when the package's relationships make a part under word/media/ the document itself.
+    const rels = own.find((entry) => entry.name === '_rels/.rels');
+    assert.ok(rels);
+    const moved = [
+      ...replaced(own.filter((entry) => entry.name !== 'word/document.xml'), '_rels/.rels', () => stored({ name: '_rels/.rels', data: Buffer.from(rels.stored.toString('utf8').replace('word/document.xml', 'word/media/document.xml')) })),
+      stored({ name: 'word/document.xml', data: Buffer.from('<w:document/>') }),
+      { ...white, name: 'word/media/document.xml' },
+    ];
+    await rejectsWithCode(read(await file('media-main.docx', makeZip(moved))), 'resource_limit', /word\/media\/document\.xml inflates \d+×/);
   });
 
   void test('XML that declares entities, XML that is not well-formed and an encrypted part are refused in words, not in their parsers\' raw text', async () => {

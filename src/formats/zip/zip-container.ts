@@ -42,22 +42,37 @@ export async function zipEntries(path: string, invalid: ErrorCode): Promise<Cent
  */
 const NEVER_INFLATED = /^(word|xl)\/(media|embeddings)\//;
 
-/** Throws `resource_limit` when the declared sizes of the entries ream may inflate make a bomb (see the limits above). */
+/**
+ * Throws `resource_limit` when the declared sizes of the entries ream may inflate make a bomb
+ * (see the limits above). Pictures are left out here by their path; what decides is what is read:
+ * every entry ream inflates is checked again as it is opened ({@link entryStream}), so a document
+ * whose relationships name a part under `word/media/` as its text gets no pass.
+ */
 export function checkZipSizes(files: readonly CentralDirectoryFile[]): void {
   let total = 0;
   for (const file of files) {
     if (NEVER_INFLATED.test(file.path)) continue;
+    checkEntrySize(file);
     total += file.uncompressedSize;
-    const ratio = file.uncompressedSize / Math.max(1, file.compressedSize);
-    if (file.uncompressedSize > RATIO_CHECKED_FROM && ratio > MAX_COMPRESSION_RATIO) {
-      throw ReamError.nonRetryable('resource_limit', `the archive's entry ${file.path} inflates ${Math.round(ratio)}× (to ${file.uncompressedSize} bytes); ream refuses more than ${MAX_COMPRESSION_RATIO}× (a decompression bomb)`, {
-        details: { entry: file.path, uncompressedSize: file.uncompressedSize, compressedSize: file.compressedSize, maxRatio: MAX_COMPRESSION_RATIO },
-      });
-    }
   }
   if (total > MAX_UNZIPPED_BYTES) {
     throw ReamError.nonRetryable('resource_limit', `the archive inflates to ${total} bytes; ream reads at most ${MAX_UNZIPPED_BYTES}`, {
       details: { uncompressedSize: total, maxUncompressedSize: MAX_UNZIPPED_BYTES },
+    });
+  }
+}
+
+/** Throws `resource_limit` when one entry's declared sizes make a bomb: past the ratio, or past the whole read limit alone. */
+function checkEntrySize(file: CentralDirectoryFile): void {
+  const ratio = file.uncompressedSize / Math.max(1, file.compressedSize);
+  if (file.uncompressedSize > RATIO_CHECKED_FROM && ratio > MAX_COMPRESSION_RATIO) {
+    throw ReamError.nonRetryable('resource_limit', `the archive's entry ${file.path} inflates ${Math.round(ratio)}× (to ${file.uncompressedSize} bytes); ream refuses more than ${MAX_COMPRESSION_RATIO}× (a decompression bomb)`, {
+      details: { entry: file.path, uncompressedSize: file.uncompressedSize, compressedSize: file.compressedSize, maxRatio: MAX_COMPRESSION_RATIO },
+    });
+  }
+  if (file.uncompressedSize > MAX_UNZIPPED_BYTES) {
+    throw ReamError.nonRetryable('resource_limit', `the archive's entry ${file.path} inflates to ${file.uncompressedSize} bytes; ream reads at most ${MAX_UNZIPPED_BYTES}`, {
+      details: { entry: file.path, uncompressedSize: file.uncompressedSize, maxUncompressedSize: MAX_UNZIPPED_BYTES },
     });
   }
 }
@@ -104,6 +119,7 @@ export async function zipMediaType(path: string, sniffed: string): Promise<strin
  * before more of it is inflated. Destroying the stream stops the inflating.
  */
 export function entryStream(file: CentralDirectoryFile): Readable {
+  checkEntrySize(file);
   const source = file.stream();
   let length = 0;
   const limited = new Transform({
