@@ -9,10 +9,13 @@ const PAGES_AT_ONCE = 16;
 
 /**
  * Failures about what one page held (the model's answer to it): the page fails alone. Any other
- * failure for good (a refused key, an unknown model, the budget spent) would be the same for
- * every page: the pages not yet asked fail with it without being asked.
+ * failure for good (a refused key, an unknown model, the budget spent) is the same for every
+ * page once it repeats: after {@link SAME_FAILURES_TO_STOP} pages in a row failed with the same
+ * words, the pages not yet asked fail with it without being asked. Fewer may be about the page
+ * (a provider's content filter answers one row 400 and the next 200).
  */
 const PAGE_OWN_FAILURES: readonly string[] = ['llm_invalid_output', 'llm_refused', 'llm_context_too_long'];
+const SAME_FAILURES_TO_STOP = 3;
 
 /**
  * Runs `inner` on each page alone. For a table, whose pages are rows, that makes every row an
@@ -46,10 +49,17 @@ export function perPage(inner: Analyzer): Analyzer {
     ...analyzer,
     async analyzeChunk(pages, context) {
       let stop: PageFailure | undefined;
+      let streak: { failure: PageFailure; count: number } | undefined;
       const results = await mapBounded(pages, PAGES_AT_ONCE, async (page): Promise<AnalysisResult | { failure: PageFailure }> => {
         if (stop) return { failure: { ...stop, page: page.page } };
         const result = await analyzePage(analyzeOne, page, context);
-        if ('failure' in result && !PAGE_OWN_FAILURES.includes(result.failure.code)) stop ??= result.failure;
+        if (!('failure' in result) || PAGE_OWN_FAILURES.includes(result.failure.code)) {
+          streak = undefined;
+        } else {
+          const same = streak !== undefined && streak.failure.code === result.failure.code && streak.failure.message === result.failure.message;
+          streak = { failure: result.failure, count: same && streak ? streak.count + 1 : 1 };
+          if (streak.count >= SAME_FAILURES_TO_STOP) stop ??= result.failure;
+        }
         return result;
       });
       const fields: Fields = {};

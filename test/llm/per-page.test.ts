@@ -27,8 +27,20 @@ test('a refused key fails every row of the batch with analyzer_failed: only the 
   const failures = result?.failures ?? [];
   assert.deepEqual(failures.map((failure) => failure.page), rows.map((row) => row.page), 'every row failed, each with its own number');
   assert.ok(failures.every((failure) => failure.code === 'analyzer_failed' && !failure.message.includes(SECRET)));
-  // The rows asked at once (16) may each have been sent; none was sent after the first refusal came back.
-  assert.ok(server.requests.length <= 16, `${server.requests.length} calls for ${ROWS} rows`);
+  // The rows asked at once (16) may each have been sent, and one more as each of the first two
+  // refusals came back; none after the third.
+  assert.ok(server.requests.length <= 18, `${server.requests.length} calls for ${ROWS} rows`);
+});
+
+test('a row the provider refuses alone (a content filter\'s 400) fails alone: the other rows are asked and answered', async () => {
+  server.requests.length = 0;
+  server.script((request) => (userText(request).includes('wine 3\n')
+    ? { status: 400, message: 'The response was filtered due to the prompt triggering content management policy' }
+    : { content: JSON.stringify({ values: { grape: 'Merlot' }, sources: { grape: { pages: pagesIn(request), quote: 'Merlot' } } }) }));
+  const result = await rowAnalyzer().analyzeChunk?.(rows, context());
+  assert.deepEqual(result?.failures?.map((failure) => failure.page), [3]);
+  assert.equal(result?.fields.grape?.length, ROWS - 1);
+  assert.equal(server.requests.length, ROWS);
 });
 
 test('a row whose answer is invalid still fails alone: the other rows are asked and answered', async () => {
