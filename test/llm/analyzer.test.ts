@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { llmSettingsFromEnv } from '../../src/analyzers/llm/settings.ts';
 import { createLlmAnalyzer, createLlmClient } from '../../src/analyzers/llm/index.ts';
 import { MemoryAnalysisStore } from '../../src/analyzers/store/memory-analysis-store.ts';
 import type { AnalyzeContext } from '../../src/analyzers/port.ts';
@@ -291,6 +292,9 @@ test('a key, organization or header no HTTP request can carry is refused at once
   assert.throws(() => createLlmClient({ apiKey: 'sk-key\n', model: 'm' }), { code: 'validation_failed', message: /U\+000A/ });
   assert.throws(() => createLlmClient({ organization: 'Société ✓', model: 'm' }), { code: 'validation_failed', message: /REAM_LLM_ORGANIZATION/ });
   assert.throws(() => createLlmClient({ headers: { 'api-key': 'k€y' }, model: 'm' }), { code: 'validation_failed', message: /header "api-key"/ });
+  // A key read from a file ends in a newline: taken off, never refused.
+  assert.equal(llmSettingsFromEnv({ REAM_LLM_MODEL: 'm', REAM_LLM_API_KEY: 'sk-from-file\n', REAM_LLM_ORGANIZATION: ' org-1 \r\n' })?.apiKey, 'sk-from-file');
+  assert.equal(llmSettingsFromEnv({ REAM_LLM_MODEL: 'm', REAM_LLM_ORGANIZATION: ' org-1 \r\n' })?.organization, 'org-1');
   // Latin-1 is a header's alphabet: such a key goes out as it is.
   assert.doesNotThrow(() => createLlmClient({ apiKey: 'sk-clé', organization: 'Société', model: 'm' }));
 });

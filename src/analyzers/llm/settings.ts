@@ -117,8 +117,9 @@ export function llmSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): LlmPro
     if (value !== undefined && value !== '') settings[key] = value;
   };
   set('baseURL', env.REAM_LLM_BASE_URL);
-  set('apiKey', env.REAM_LLM_API_KEY);
-  set('organization', env.REAM_LLM_ORGANIZATION);
+  // A key read from a file or a secret store often ends in a newline: never part of the key.
+  set('apiKey', env.REAM_LLM_API_KEY?.trim());
+  set('organization', env.REAM_LLM_ORGANIZATION?.trim());
   set('timeoutMs', numberFrom(env, 'REAM_LLM_TIMEOUT_MS'));
   set('stream', env.REAM_LLM_STREAM === undefined ? undefined : ['1', 'true'].includes(env.REAM_LLM_STREAM));
   set('structuredOutput', structured);
