@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { UsageView } from '../api-types.ts';
 import { processBatch } from '../batch/index.ts';
@@ -109,7 +109,10 @@ export async function runCommand(inputs: readonly string[], options: RunOptions,
   const started = Date.now();
   const summary: RunSummary = { total: 0, skipped: 0, skippedUnsucceeded: 0, succeeded: 0, partial: 0, failed: 0, pages: 0, wallSeconds: 0, interrupted: false };
   const outPath = options.out === STDOUT ? STDOUT : resolve(options.out);
-  const resume = outPath !== STDOUT && (options.resume ?? existsSync(outPath));
+  // `--out /dev/null`: written to only, like standard output: no lines to resume from, no
+  // settings kept for it, a job of its own each time.
+  const writeOnly = outPath === STDOUT || isDevice(outPath);
+  const resume = !writeOnly && (options.resume ?? existsSync(outPath));
   const dataDir = resolve(options.dataDir);
   // Lines name files from one folder per results file, whichever folder a resume runs in: its
   // lines are matched by the absolute path they name, and new ones are named the same way.
@@ -120,12 +123,12 @@ export async function runCommand(inputs: readonly string[], options: RunOptions,
   const jobOpts = jobOptions(options);
   // A template that does not parse, or --pdf without Chromium, is said now: before any file runs.
   if (options.report) reportSpec(jobOpts);
-  const fresh = options.resume === false;
+  const fresh = options.resume === false || writeOnly;
   // What the lines of the results file depend on: the job's settings and how text is written.
   const settings: JsonObject = { pipeline, options: jobOpts, text: options.text, ...modelOf(pipeline, jobOpts) };
   if (resume && existsSync(outPath)) checkOutputSettings(dataDir, outPath, settings, options.retryFailed ? RETRY_MAY_CHANGE : []);
-  if (options.retryFailed && (outPath === STDOUT || fresh)) {
-    throw ReamError.nonRetryable('validation_failed', `--retry-failed reruns what an earlier run wrote to --out: it cannot go with ${fresh ? '--no-resume' : '--out -'}`);
+  if (options.retryFailed && (writeOnly || fresh)) {
+    throw ReamError.nonRetryable('validation_failed', `--retry-failed reruns what an earlier run wrote to --out: it cannot go with ${writeOnly ? `--out ${options.out}` : '--no-resume'}`);
   }
   const results = ResultsFile.open(outPath, resume, base);
   let view: ProgressView | undefined;
@@ -144,7 +147,7 @@ export async function runCommand(inputs: readonly string[], options: RunOptions,
     summary.skippedUnsucceeded = files.filter((file) => results.endedUnsucceeded(file.absolute)).length +
       doneAttachments.filter(([, status]) => status !== 'succeeded').length;
     view = createProgressView(options.progress, pending.length);
-    if (outPath !== STDOUT) recordOutputSettings(dataDir, outPath, settings, base);
+    if (!writeOnly) recordOutputSettings(dataDir, outPath, settings, base);
     summary.jobId = job.id;
     const tracker = new RunTracker(ream, job.id, results, options.text, view, summary);
     const unsubscribe = ream.subscribe({ jobId: job.id }, (event) => {
@@ -198,6 +201,14 @@ export async function runCommand(inputs: readonly string[], options: RunOptions,
  * value makes the run's job another one, which reads the failed files whole.
  */
 const RETRY_MAY_CHANGE: readonly string[] = ['pdfPassword'];
+
+function isDevice(path: string): boolean {
+  try {
+    return statSync(path).isCharacterDevice();
+  } catch {
+    return false;
+  }
+}
 
 /** The line states --retry-failed runs again: what a job retry redoes. */
 const REDONE_STATUSES: readonly string[] = ['failed', 'partially_succeeded'] satisfies ResultLine['status'][];

@@ -212,11 +212,16 @@ describe('ream run', () => {
     const work = join(dir, 'dev-null');
     await mkdir(work, { recursive: true });
     await writePdf(join(work, 'a.pdf'), { pages: numberedPages('N', 2) });
-    for (const resume of [[], ['--no-resume']]) {
-      const result = await run(['run', 'a.pdf', '--out', '/dev/null', '--progress', 'none', ...resume], work);
+    await writeFile(join(work, 'rules.json'), JSON.stringify([{ name: 'n', pattern: 'N' }]));
+    // Each run its own: no settings kept for /dev/null, so another --text or pipeline is no "other settings".
+    for (const extra of [[], ['--no-resume'], ['--text', 'none'], ['--pipeline', 'rules', '--rules', 'rules.json']]) {
+      const result = await run(['run', 'a.pdf', '--out', '/dev/null', '--progress', 'none', ...extra], work);
       assert.equal(result.code, 0, result.stderr);
       assert.match(result.stdout, /done: 1 succeeded, 0 failed of 1 file[\s\S]*pages: 2 in[\s\S]*results: \/dev\/null/);
     }
+    const retry = await run(['run', 'a.pdf', '--out', '/dev/null', '--retry-failed'], work);
+    assert.equal(retry.code, 2);
+    assert.match(retry.stderr, /cannot go with --out \/dev\/null/);
   });
 
   test('--ocr never reports a scan\'s pages as needs_ocr (a partial success); bad OCR flags are usage errors', async () => {
