@@ -36,6 +36,8 @@ async function trickle(head: string, limitMs: number): Promise<{ answer: string;
   await once(socket, 'connect');
   let answer = '';
   socket.on('data', (data: Buffer) => (answer += data.toString('latin1')));
+  // A reset is a close too: the server may end the connection while a drip is on its way.
+  socket.on('error', () => undefined);
   socket.write(head);
   const started = Date.now();
   const drip = setInterval(() => socket.write(' '), 100);
