@@ -117,7 +117,7 @@ export async function runCommand(inputs: readonly string[], options: RunOptions,
   // Lines name files from one folder per results file, whichever folder a resume runs in: its
   // lines are matched by the absolute path they name, and new ones are named the same way.
   // Without a record in this data dir (another folder's `.ream`), guessed from where the files are.
-  const base = (resume && outPath !== STDOUT ? outputBase(dataDir, outPath) ?? guessResultsBase(outPath, process.cwd()) : undefined) ?? process.cwd();
+  const base = (resume && outPath !== STDOUT ? outputBase(dataDir, outPath) ?? guessResultsBase(outPath, process.cwd(), inputs) : undefined) ?? process.cwd();
   const files = await collectFiles(inputs, process.cwd(), base);
   const pipeline = pipelineOf(options);
   const jobOpts = jobOptions(options);

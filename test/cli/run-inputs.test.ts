@@ -62,5 +62,16 @@ describe('ream run inputs', () => {
     assert.equal(third.code, 0, third.stderr);
     assert.match(third.stdout, /1 succeeded, 0 failed, 3 already done/);
     assert.deepEqual(readLines(join(work, 'out.jsonl')).map((line) => line.path).sort(), ['in/a.txt', 'in/b.txt', 'in/c.txt', 'in/d.txt']);
+
+    // Started inside the input folder, resumed from its parent: the input folder is where they are.
+    const inner = join(dir, 'inner');
+    await mkdir(join(inner, 'in'), { recursive: true });
+    for (const name of ['f1', 'f2', 'f3']) await writeFile(join(inner, 'in', `${name}.txt`), `${name}\n`);
+    assert.equal((await runWithin(60_000, ['run', '.', '-o', '../out.jsonl', '--progress', 'none'], join(inner, 'in'))).code, 0);
+    await writeFile(join(inner, 'in', 'f4.txt'), 'f4\n');
+    const fromParent = await runWithin(60_000, ['run', 'in', '-o', 'out.jsonl', '--progress', 'none'], inner);
+    assert.equal(fromParent.code, 0, fromParent.stderr);
+    assert.match(fromParent.stdout, /1 succeeded, 0 failed, 3 already done/);
+    assert.deepEqual(readLines(join(inner, 'out.jsonl')).map((line) => line.path).sort(), ['f1.txt', 'f2.txt', 'f3.txt', 'f4.txt']);
   });
 });
