@@ -17,7 +17,7 @@ export function compileSchema(schema: JsonValue, what: string): AnswerCheck {
   }
   const risky = riskyPattern(schema);
   if (risky !== undefined) {
-    throw ReamError.nonRetryable('validation_failed', `${what} has a pattern that nests unbounded quantifiers (${JSON.stringify(risky.slice(0, 100))}), which can take exponential time on an answer; bound the outer one ("{1,50}") or use a character class`);
+    throw ReamError.nonRetryable('validation_failed', `${what} has a pattern that nests unbounded quantifiers (${JSON.stringify(risky.slice(0, 100))}), which can take exponential time on an answer; write the repeated part as one character class (\`[a-z0-9-.]+\` rather than \`([a-z0-9-]+\\.)+\`)`);
   }
   const ajv = new Ajv({ allErrors: true, strict: false, validateFormats: false });
   let validate: ValidateFunction;

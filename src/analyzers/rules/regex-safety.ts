@@ -7,7 +7,8 @@
  * It is a heuristic, on purpose small: it does not catch overlapping alternations (`(a|a)*`) or
  * adjacent overlapping quantifiers (`\d+\d+x`, polynomial rather than exponential, and bounded
  * by the page-length cap). It refuses some harmless patterns too (`(?:\w+,)+`): those can be
- * rewritten with a bounded outer quantifier (`{1,50}`) or a character class.
+ * rewritten with a character class. A bounded outer quantifier (`(a+){1,50}`) is not caught and
+ * is no cure: it still backtracks exponentially up to its bound.
  */
 export function hasNestedUnboundedQuantifier(source: string, unicodeSets = false): boolean {
   // One frame per open group: does its content so far hold an unbounded quantifier?
