@@ -6,11 +6,12 @@
 /** Node's socket errors of a peer that is down, unreachable or gone mid-request. */
 const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
 /**
- * PostgreSQL's SQLSTATEs of a server shutting down or refusing connections (57P01–03), and of one
+ * PostgreSQL's SQLSTATEs of a server shutting down or refusing connections (57P01–03), of one
  * whose connection slots are all taken (53300 too_many_connections: "sorry, too many clients
- * already", as while a burst of processes reconnects after an outage).
+ * already", as while a burst of processes reconnects after an outage), and of a statement it
+ * aborted (57014 query_canceled: past `statement_timeout`, as behind a lock held too long).
  */
-const POSTGRES_DOWN = new Set(['57P01', '57P02', '57P03', '53300']);
+const POSTGRES_DOWN = new Set(['57P01', '57P02', '57P03', '53300', '57014']);
 /** node-postgres and ioredis say so in words only. */
 /** ioredis's `Command timed out` and node-postgres's `Query read timeout`: a service that did not answer in time. */
 const DOWN_WORDS = /^(Connection terminated|timeout exceeded when trying to connect|Connection is closed|Client has encountered a connection error|Command timed out|Query read timeout)/;

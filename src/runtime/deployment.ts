@@ -25,6 +25,12 @@ export interface DistributedSettings {
   s3: S3Settings;
   /** Prefix of every Redis key and channel, so several deployments can share a Redis. Default `ream`. */
   prefix?: string;
+  /**
+   * Longest a PostgreSQL statement of a request or task may run, in ms (migrations are not
+   * bounded): past it PostgreSQL aborts it and rolls it back, and the request answers 503
+   * `unavailable`. Default 30,000.
+   */
+  queryTimeoutMs?: number;
 }
 
 /** The environment variables of distributed mode (flags of the same names override them). */

@@ -28,6 +28,18 @@ export interface DistributedAdapterSettings extends DistributedSettings {
   cacheMaxBytes?: number;
 }
 
+/** Brings the tables up to date on a connection of their own, unbounded: they may wait on another process's lock or build an index. */
+async function migrateDistributed(url: string): Promise<void> {
+  const database = await openPostgresDatabase(url);
+  try {
+    await PostgresStore.open(database);
+    await PostgresSearch.open(database);
+    await SqlAnalysisStore.open(database.kysely, 'postgres', database.schema);
+  } finally {
+    await database.close();
+  }
+}
+
 /**
  * Distributed mode: the queue on BullMQ (Redis), records, events and search on PostgreSQL
  * (migrated on open; migrations take a lock, so processes starting together are safe), blobs on
@@ -43,12 +55,13 @@ export async function openDistributedAdapters(settings: DistributedAdapterSettin
   };
   try {
     const warnings = await checkRedisSettings(settings.redisUrl);
-    const database = await openPostgresDatabase(settings.databaseUrl);
+    await migrateDistributed(settings.databaseUrl);
+    // Migrated: no statement of a request or task should take longer.
+    const database = await openPostgresDatabase(settings.databaseUrl, { queryTimeoutMs: settings.queryTimeoutMs ?? POSTGRES_QUERY_TIMEOUT_MS });
     closers.push(() => database.close());
     const store = await PostgresStore.open(database);
     const search = await PostgresSearch.open(database);
     const analysis = await SqlAnalysisStore.open(database.kysely, 'postgres', database.schema);
-    database.boundQueries(POSTGRES_QUERY_TIMEOUT_MS); // migrated: no query should take longer now
     const queue = await BullmqQueue.open({ url: settings.redisUrl, prefix });
     closers.push(() => queue.close());
     const bus = await RedisEventBus.open({ url: settings.redisUrl, prefix });

@@ -17,14 +17,6 @@ export interface PostgresDatabase {
   readonly kysely: Kysely<unknown>;
   /** Ends the pool; connections held elsewhere (a queue's listener) must be released first. */
   close(): Promise<void>;
-  /**
-   * From now on, a query that gets no answer within `ms` fails (`Query read timeout`, answered
-   * 503 `unavailable`). Called once migrations are done: they may wait on a lock or build an
-   * index for longer, while nothing a request or task asks should take that long. Without it, a
-   * PostgreSQL that stops answering (a partition, a stuck host) held every request on a pooled
-   * connection until it answered again.
-   */
-  boundQueries(ms: number): void;
 }
 
 export interface PostgresDatabaseOptions {
@@ -38,10 +30,19 @@ export interface PostgresDatabaseOptions {
   max?: number;
   /** How long opening a connection may take before it counts as unavailable, in ms. Default 10,000. */
   connectTimeoutMs?: number;
+  /**
+   * Longest a statement may run, in ms; default unbounded (migrations may wait on a lock or build
+   * an index for long). The server aborts a statement past it (`statement_timeout`) and rolls its
+   * writes back, so a request answered 503 leaves nothing half done; one that gets no answer at all
+   * (a partition, a stuck host) fails in the client a few seconds later (`Query read timeout`).
+   */
+  queryTimeoutMs?: number;
 }
 
-/** How long a query of a running process may go unanswered (see `boundQueries`), in ms. */
+/** The `queryTimeoutMs` of a running process: migrated, no statement should take longer. */
 export const POSTGRES_QUERY_TIMEOUT_MS = 30_000;
+/** How much longer the client waits for an answer than the server lets a statement run. */
+const CLIENT_TIMEOUT_MARGIN_MS = 5_000;
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 const INT8_OID = 20;
@@ -61,6 +62,7 @@ export async function openPostgresDatabase(url: string, options: PostgresDatabas
     max: options.max ?? 10,
     connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
     types: { getTypeParser: typeParser },
+    ...(options.queryTimeoutMs === undefined ? {} : { statement_timeout: options.queryTimeoutMs, query_timeout: options.queryTimeoutMs + CLIENT_TIMEOUT_MARGIN_MS }),
     // Set at connection start-up, so every pooled connection (and a transaction's) sees it.
     ...(options.schema === undefined ? {} : { options: `-c search_path=${options.schema}` }),
   });
@@ -89,12 +91,7 @@ export async function openPostgresDatabase(url: string, options: PostgresDatabas
     if (!pool.ending) await pool.end();
   };
   let closing: Promise<void> | undefined;
-  const boundQueries = (ms: number): void => {
-    // Clients the pool opens from now on read its options; those open already, their own copy.
-    (pool.options as pg.PoolConfig).query_timeout = ms;
-    for (const client of (pool as unknown as { _clients: Array<{ connectionParameters: { query_timeout?: number } }> })._clients) client.connectionParameters.query_timeout = ms;
-  };
-  return { url: shown, schema, pool, kysely, close: () => (closing ??= end()), boundQueries };
+  return { url: shown, schema, pool, kysely, close: () => (closing ??= end()) };
 }
 
 /** Creates the schema when one is named (race-free between processes); returns the schema in use. */
