@@ -24,6 +24,8 @@ export const ERROR_CODES = {
   /** An .eml e-mail (or a file named as one) that is not a readable RFC 5322 message. */
   invalid_email: { status: 422, retryable: false },
   timeout: { status: 504, retryable: true },
+  /** The worker running a task stopped (killed, out of memory, its machine lost) on the task's last attempt: the task itself may be fine, `retry` runs it again. */
+  worker_lost: { status: 500, retryable: true },
   /** A report template that does not parse, or uses what a sandboxed template may not (files, partials); `details` has `line` and `column`. */
   template_invalid: { status: 422, retryable: false },
   /** One row's (or document's) report could not be rendered: a filter refused a value, Chromium did not print it; its siblings carry on. Its limits are `resource_limit` and `timeout`. */

@@ -4,12 +4,7 @@ import type { ErrorInfo } from '../errors.ts';
 import { queueNameOf } from './bullmq-keys.ts';
 import type { BullmqRedis } from './bullmq-redis.ts';
 import { attemptsOf, type TaskData, type TaskJob } from './bullmq-task.ts';
-
-/** What a task that used its last attempt records when its lease runs out (as SqlQueue does). */
-export const LEASE_EXPIRED: ErrorInfo = {
-  code: 'timeout',
-  message: 'the lease expired on the last attempt (the worker crashed or stopped heartbeating)',
-};
+import { LEASE_EXPIRED } from './port.ts';
 
 /** How long a sweeper holds a taken-over lease while it moves the job (one or two round trips). */
 const TAKEOVER_HOLD_MS = 30_000;

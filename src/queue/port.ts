@@ -1,6 +1,12 @@
 import type { ErrorInfo } from '../errors.ts';
 import type { JsonValue } from '../json.ts';
 
+/** What a task that used its last attempt records when its lease runs out (in every queue). */
+export const LEASE_EXPIRED: ErrorInfo = {
+  code: 'worker_lost',
+  message: 'the worker running it on its last attempt stopped (killed, out of memory or its machine lost) or stopped heartbeating',
+};
+
 /**
  * The queue port: durable, at-least-once scheduling of tasks (DESIGN.md §5).
  *

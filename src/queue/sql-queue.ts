@@ -5,10 +5,10 @@ import { randomUUID } from 'node:crypto';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { ErrorInfo } from '../errors.ts';
 import { toJsonText, toNumber } from '../sql/dialect.ts';
-import type { ClaimOptions, FailOutcome, LeasedTask, NewTask, QueueBacklog, TaskQueue, TaskStatus } from './port.ts';
+import { LEASE_EXPIRED, type ClaimOptions, type FailOutcome, type LeasedTask, type NewTask, type QueueBacklog, type TaskQueue, type TaskStatus } from './port.ts';
 import type { QueueTables } from './queue-schema.ts';
 import { claimQuery, taskStatements } from './sql-claim.ts';
-import { childrenEnded, failLeases, LEASE_EXPIRED } from './sql-task-ends.ts';
+import { childrenEnded, failLeases } from './sql-task-ends.ts';
 import { leasedFromRow, rowFromTask } from './task-rows.ts';
 import { Wakeups } from './wakeups.ts';
 

@@ -1,7 +1,6 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
-import type { ErrorInfo } from '../errors.ts';
 import { toJsonText } from '../sql/dialect.ts';
-import type { LeasedTask } from './port.ts';
+import { LEASE_EXPIRED, type LeasedTask } from './port.ts';
 import type { QueueTables } from './queue-schema.ts';
 import { LEASED_COLUMNS, leasedFromRow } from './task-rows.ts';
 
@@ -9,12 +8,6 @@ import { LEASED_COLUMNS, leasedFromRow } from './task-rows.ts';
  * The statements that end tasks behind their workers' backs (leases that ran out on the last
  * attempt) and release flow parents, shared by SqlQueue's claim, fail, cancel and start-up paths.
  */
-
-/** What a task that used its last attempt records when its lease runs out. */
-export const LEASE_EXPIRED: ErrorInfo = {
-  code: 'timeout',
-  message: 'the lease expired on the last attempt (the worker crashed or stopped heartbeating)',
-};
 
 /** Leased tasks on their last attempt whose lease ran out by `now`: the cheap probe before a claim. */
 export function exhaustedLeases(db: Kysely<QueueTables>, now: number) {

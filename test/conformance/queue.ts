@@ -169,7 +169,7 @@ const cases: ConformanceCase<Subject>[] = [
       assert.equal(await queue.claim(claimOpts), undefined);
       only(await queue.counts(), { failed: 1 });
       for (const deadline = Date.now() + 10_000; expired.length === 0 && Date.now() < deadline; ) await sleep(10);
-      assert.deepEqual(expired, [`${doomed.id}:timeout`], 'the queue tells who failed a task behind a worker');
+      assert.deepEqual(expired, [`${doomed.id}:worker_lost`], 'the queue tells who failed a task behind a worker');
       off();
     },
   },

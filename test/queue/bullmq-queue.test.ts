@@ -117,7 +117,7 @@ void test('BullmqQueue: a lease expiry found by another process fires its onLeas
     assert.ok(leased);
     await dying.close(); // the holder is gone: no heartbeat, no sweep of its own
     for (let i = 0; i < 500 && expired.length === 0; i++) await sleep(20);
-    assert.deepEqual(expired, ['last:1:timeout']);
+    assert.deepEqual(expired, ['last:1:worker_lost']);
     const counts = await survivor.counts('j');
     assert.equal(counts.failed, 1);
   });
