@@ -14,7 +14,7 @@ import { Prefetcher } from './bullmq-prefetch.ts';
 import { TaskRecords } from './bullmq-records.ts';
 import { BullmqRedis } from './bullmq-redis.ts';
 import { attemptsOf, leasedFromJob, parentOf, prepareTask, recordOf, uniqueById, type KeepFinished, type TaskJob } from './bullmq-task.ts';
-import type { ClaimOptions, FailOutcome, LeasedTask, NewTask, QueueBacklog, TaskQueue, TaskStatus } from './port.ts';
+import { endedAs, type ClaimOptions, type FailOutcome, type LeasedTask, type NewTask, type QueueBacklog, type TaskQueue, type TaskStatus } from './port.ts';
 import { Wakeups } from './wakeups.ts';
 
 export type { BullmqQueueOptions } from './bullmq-options.ts';
@@ -228,8 +228,14 @@ export class BullmqQueue implements TaskQueue {
       return 'retrying';
     }
     const failure = new Error(`${error.code}: ${error.message}`);
-    if ((await this.#moves.move(job, 'failed', token, () => job.moveToFailed(failure, token, false))) === LOST) return 'lost';
+    const to = endedAs(error);
+    if ((await this.#moves.move(job, to, token, () => job.moveToFailed(failure, token, false))) === LOST) return 'lost';
     await this.#childEnded(job);
+    if (to === 'cancelled') {
+      // Out of BullMQ's failed set, into the overall cancelled count, as a removed queued task.
+      await this.#handles.queue(task.kind).remove(bullmqJobIdOf(task.id), { removeChildren: false });
+      await this.#records.countCancelled(task.jobId, task.id);
+    }
     return 'failed';
   }
 

@@ -260,6 +260,11 @@ export class TaskRecords {
     return this.#redis.reamCancelled(...keys, this.#ttlMs, Date.now(), jobId, announce ? this.#keys.cancelChannel : '', ...removedIds);
   }
 
+  /** Counts in the overall cancelled total a task recorded `cancelled` by its own move (a running task stopped by a cancel). */
+  async countCancelled(jobId: string, taskId: string): Promise<void> {
+    await this.#redis.zadd(this.#keys.cancelledTasks, Date.now(), `${jobId}/${taskId}`);
+  }
+
   /** The job's tasks by status, from its counters: one read, however many tasks it had. */
   async jobCounts(jobId: string): Promise<Record<TaskStatus, number>> {
     const stored = await this.#redis.hgetall(this.#keys.jobCounts(jobId));

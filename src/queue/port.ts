@@ -71,6 +71,11 @@ export interface ClaimOptions {
 
 export type FailOutcome = 'retrying' | 'failed' | 'lost';
 
+/** The status a task that `fail` ends for good takes: a cancel's stop is no failure of the task. */
+export function endedAs(error: ErrorInfo): 'failed' | 'cancelled' {
+  return error.code === 'cancelled' ? 'cancelled' : 'failed';
+}
+
 /** One priority level of the queue's unfinished work (`TaskQueue.backlog`). */
 export interface QueueBacklog {
   priority: number;
@@ -113,7 +118,8 @@ export interface TaskQueue {
   complete(task: LeasedTask): Promise<boolean>;
   /**
    * Ends an attempt in failure. With `retryDelayMs` and attempts left, the task is queued again
-   * at now + delay (`'retrying'`); otherwise it is `failed` for good.
+   * at now + delay (`'retrying'`); otherwise it ends for good (`'failed'`): its status is
+   * `cancelled` when `error` is (a running task its job's cancel stopped), else `failed`.
    */
   fail(task: LeasedTask, error: ErrorInfo, retryDelayMs?: number): Promise<FailOutcome>;
   /**

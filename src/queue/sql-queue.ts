@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { ErrorInfo } from '../errors.ts';
 import { toJsonText, toNumber } from '../sql/dialect.ts';
-import { LEASE_EXPIRED, type ClaimOptions, type FailOutcome, type LeasedTask, type NewTask, type QueueBacklog, type TaskQueue, type TaskStatus } from './port.ts';
+import { endedAs, LEASE_EXPIRED, type ClaimOptions, type FailOutcome, type LeasedTask, type NewTask, type QueueBacklog, type TaskQueue, type TaskStatus } from './port.ts';
 import type { QueueTables } from './queue-schema.ts';
 import { claimQuery, taskStatements } from './sql-claim.ts';
 import { childrenEnded, failLeases } from './sql-task-ends.ts';
@@ -171,7 +171,7 @@ export class SqlQueue implements TaskQueue {
         await trx.updateTable('tasks').set({ ...base, status: 'queued', due_at: now + Math.max(0, retryDelayMs) }).where('id', '=', task.id).execute();
         return 'retrying';
       }
-      await trx.updateTable('tasks').set({ ...base, status: 'failed', finished_at: now }).where('id', '=', task.id).execute();
+      await trx.updateTable('tasks').set({ ...base, status: endedAs(error), finished_at: now }).where('id', '=', task.id).execute();
       await childrenEnded(trx, [row.parent_id]);
       return 'failed';
     });

@@ -35,7 +35,8 @@ export async function settleFailure(context: FailureContext, task: LeasedTask, e
     if (task.kind !== TASK_KINDS.webhook) {
       const job = await store.getJob(task.jobId);
       if (!job || job.status === 'cancelled') {
-        await queue.fail(task, error.toJSON()); // nothing to record: the job is gone or cancelled
+        // Nothing to record: the job is gone or cancelled, and so is the task, whatever stopped it.
+        await queue.fail(task, error.code === 'cancelled' ? error.toJSON() : { code: 'cancelled', message: `its job was ${job ? 'cancelled' : 'deleted'}` });
         return 'dropped';
       }
     }

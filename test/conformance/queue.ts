@@ -374,8 +374,9 @@ const cases: ConformanceCase<Subject>[] = [
       assert.equal(await queue.cancelJob('c'), 0);
       only(await queue.counts('c'), { leased: 1, cancelled: 5 }, 'a second cancel counts nothing twice');
       assert.equal(await queue.fail(held, { code: 'cancelled', message: 'cancelled' }, 0), 'failed');
-      only(await queue.counts('c'), { failed: 1, cancelled: 5 });
+      only(await queue.counts('c'), { cancelled: 6 }, 'a running task that stops for the cancel is cancelled, not failed');
       only(await queue.counts('kept'), { queued: 1 });
+      only(await queue.counts(), { queued: 1, cancelled: 6 }, 'overall too');
     },
   },
   {
