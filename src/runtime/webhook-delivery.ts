@@ -51,8 +51,8 @@ export interface WebhookDeliveryContext {
 }
 
 /**
- * One attempt of a `webhook.deliver` task: POSTs `{ event, job: <job view> }` to the job's
- * webhook, signed at send time (a fresh `t` on every attempt). Returns when the receiver took it
+ * One attempt of a `webhook.deliver` task: POSTs `{ id, event, job: <job view> }` to the job's
+ * webhook (`id`, also in the `Ream-Delivery` header, names the delivery), signed at send time (a fresh `t` on every attempt). Returns when the receiver took it
  * (2xx) or there is nothing to send (the job was deleted, or has no webhook). Throws a retryable
  * `io_error` for a network error, a timeout, a 5xx or a 429 (the queue retries it with backoff),
  * and a non-retryable one for any other answer: the receiver refused it, so it is given up. A
@@ -61,12 +61,15 @@ export interface WebhookDeliveryContext {
  * allow-list changed) is a non-retryable `validation_failed`, given up without connecting.
  */
 export async function deliverWebhook(context: WebhookDeliveryContext, payload: JsonValue, signal: AbortSignal): Promise<void> {
-  const { jobId, event } = fromJson<WebhookPayload>(payload);
+  const { jobId, event, seq } = fromJson<WebhookPayload>(payload);
   const job = await context.store.getJob(jobId);
   const target = job?.webhook;
   if (!job || !target) return;
-  const body = JSON.stringify({ event, job: await loadJobView(context.views, job) });
-  const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'ream-webhook/1' };
+  // The same on every attempt of this delivery (a retry, or a repeat after its worker died
+  // mid-send), another for the next one (a retried job that ends again): receivers dedupe on it.
+  const id = `${jobId}.${seq}`;
+  const body = JSON.stringify({ id, event, job: await loadJobView(context.views, job) });
+  const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'ream-webhook/1', 'ream-delivery': id };
   if (target.secret !== undefined) headers['ream-signature'] = signWebhook(target.secret, body, Math.floor(Date.now() / 1000));
   const { timeoutMs, guard } = context;
   const timeout = AbortSignal.timeout(timeoutMs);

@@ -127,6 +127,9 @@ describe('webhook delivery as a queue task', () => {
     await receiver.received(2);
     await until(ream, job.id, (counts) => counts.completed === 1);
     assert.deepEqual(receiver.deliveries.map((d) => [d.event, d.job.status]), [['job.cancelled', 'cancelled'], ['job.cancelled', 'cancelled']]);
+    const cancelled = (await ream.listEvents(job.id, 0)).find((event) => event.type === 'job.cancelled');
+    const id = `${job.id}.${String(cancelled?.seq)}`;
+    assert.deepEqual(receiver.deliveries.map((d) => [d.headers['ream-delivery'], d.id]), [[id, id], [id, id]], 'one delivery id, on every attempt, for receivers to dedupe on');
   });
 
   test('each terminal event is delivered once, however often its delivery is enqueued and claimed', async () => {

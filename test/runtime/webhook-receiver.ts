@@ -5,6 +5,7 @@ import type { JobView } from '../../src/runtime/job-view.ts';
 export interface Delivery {
   headers: IncomingHttpHeaders;
   body: string;
+  id: string;
   event: string;
   job: JobView;
 }
@@ -29,8 +30,8 @@ export async function startReceiver(answer: Answer): Promise<Receiver> {
     request.on('data', (part: Buffer) => parts.push(part));
     request.on('end', () => {
       const body = Buffer.concat(parts).toString('utf8');
-      const parsed = JSON.parse(body) as { event: string; job: JobView };
-      const delivery: Delivery = { headers: request.headers, body, event: parsed.event, job: parsed.job };
+      const parsed = JSON.parse(body) as { id: string; event: string; job: JobView };
+      const delivery: Delivery = { headers: request.headers, body, id: parsed.id, event: parsed.event, job: parsed.job };
       deliveries.push(delivery);
       void Promise.resolve(answer(deliveries.length, delivery)).then((status) => {
         if (status === 'drop') request.socket.destroy();
