@@ -8,6 +8,7 @@ import { asJson } from '../json.ts';
 import { jobArtifacts } from '../reports/job-artifacts.ts';
 import { unreadReason } from '../pipeline/merge.ts';
 import { DEFAULT_TENANT, TERMINAL_JOB_STATUSES, type JobRecord } from '../store/port.ts';
+import { answersWithin } from './answers-within.ts';
 import { findApiKey } from './api-keys.ts';
 import { type Engine, type FileInput } from './engine.ts';
 import { rememberEngine } from './internals.ts';
@@ -59,21 +60,6 @@ export function usageView(rows: readonly ModelUsage[], prices: PriceTable | unde
 
 /** How long each service may take to answer a readiness probe. */
 const READY_TIMEOUT_MS = 5_000;
-
-/** Resolves when `probe` does within `ms`; else rejects with `unavailable` naming the service. */
-async function answersWithin(name: string, probe: () => Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  try {
-    await Promise.race([probe(), late]);
-  } catch (error) {
-    throw new ReamError('unavailable', `${name} does not answer: ${error instanceof Error ? error.message : String(error)}`, { retryable: true, cause: error, details: { service: name } });
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** `submit`'s files, paths taken as `{ path }`. */
 async function* inputFiles(files: SubmitInput['files']): AsyncGenerator<FileInput> {

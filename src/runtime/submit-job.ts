@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import { ReamError } from '../errors.ts';
+import { answersWithin } from './answers-within.ts';
 import type { DocumentRecord, JobRecord } from '../store/port.ts';
 import { DEFAULT_TENANT } from '../store/port.ts';
 import type { CreateJobInput, DocumentToAdd, Engine } from './engine.ts';
@@ -34,6 +35,11 @@ export interface SubmitJobInput extends CreateJobInput {
   incomingBytes?: number;
 }
 
+/** How long the queue has to answer before a job is made (a healthy one answers in milliseconds), in ms. */
+const QUEUE_PROBE_MS = 2_000;
+/** A job id no task has: its counts are one cheap read. */
+const QUEUE_PROBE_ID = 'submit-probe';
+
 export interface SubmittedJob {
   job: JobRecord;
   /** True when `key` named an existing job: it is answered and the files were not read. */
@@ -51,7 +57,8 @@ export interface SubmittedJob {
  *    file is read; once the documents are known, the job's estimate is checked against the
  *    pages-per-day quota and the balance, and reserved when the job is made (`quota_exceeded`,
  *    `insufficient_credits`; a job refused at the reservation is removed);
- * 5. the job is created and all its documents attached at once (it cannot end before the last is
+ * 5. the queue must answer (`unavailable` within 2 s, no job made, if it does not);
+ * 6. the job is created and all its documents attached at once (it cannot end before the last is
  *    in), which schedules them. If attaching fails the job is cancelled; a failure before it
  *    makes no job (stored files stay, as documents).
  */
@@ -109,6 +116,9 @@ export async function submitJob(engine: Engine, uploads: UploadRecords, input: S
   const pages = engine.pageCounts.reservedPages(records, pipeline) + (docs.length - records.length);
   // Admitted, made and given its documents one at a time per tenant with job quotas: submits
   // sent at once each count the others' jobs and pages.
+  // A job whose tasks cannot be queued would only be cancelled, slowly (each queue command waits
+  // out its timeout): a queue that does not answer now refuses the request before a job is made.
+  await answersWithin('the queue', () => engine.ports.queue.counts(QUEUE_PROBE_ID), QUEUE_PROBE_MS);
   return credits.withinJobQuotas(tenantId, async () => {
     const estimate = await credits.admit({ tenantId, documents: docs.length, pages, options: checked.options, newJob: true }).catch(async (error: unknown) => {
       await forgetDocuments(engine, fresh);

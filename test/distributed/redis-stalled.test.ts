@@ -59,3 +59,24 @@ void test('Redis that stops answering: POST /v1/jobs, /metrics and /v1/queues an
     assert.ok(await ream.getJob(job.id), 'the job is stored');
   });
 });
+
+void test('Redis that stops answering: POST /v1/jobs answers 503 within seconds and leaves no job behind', { timeout: 120_000 }, async (t) => {
+  await withProxiedService(t, 'redis', async ({ ream, url, proxy }) => {
+    const submit = (): Promise<Response> => {
+      const form = new FormData();
+      form.append('file', new Blob(['hello from a stalled queue']), 'note.txt');
+      return fetch(`${url}/v1/jobs`, { method: 'POST', body: form, signal: AbortSignal.timeout(ANSWER_WITHIN_MS) });
+    };
+    const before = (await (await submit()).json()) as { id: string };
+    proxy.hang();
+    const started = Date.now();
+    const answer = await submit();
+    const tookMs = Date.now() - started;
+    t.diagnostic(`answered in ${tookMs} ms`);
+    const problem = (await answer.json()) as { code?: string };
+    assert.deepEqual([answer.status, problem.code], [503, 'unavailable'], JSON.stringify(problem));
+    proxy.pass();
+    assert.deepEqual((await ream.listJobs({})).items.map((job) => job.id), [before.id], 'no job was made for the refused request');
+    assert.ok(tookMs < 7_000, `answered in ${tookMs} ms`);
+  });
+});
