@@ -304,11 +304,24 @@ test('a schema whose pattern could backtrack for ever on an answer is refused be
   const provider = { baseURL: server.baseURL, model: 'm' };
   const nested = { type: 'object', properties: { code: { type: 'string', pattern: '^(a+)+$' } } };
   const deep = { type: 'object', properties: { items: { type: 'array', items: { type: 'object', patternProperties: { '^(\\w+\\s?)*$': { type: 'string' } } } } } };
-  for (const bad of [nested, deep]) {
+  // A bounded outer repeat is no cure: `^(a+){1,50}$` takes over a second on 25 characters.
+  const bounded = { type: 'object', properties: { code: { type: 'string', pattern: '^(a+){1,50}$' } } };
+  const exact = { type: 'object', properties: { code: { type: 'string', pattern: '^(.*a){12}$' } } };
+  for (const bad of [nested, deep, bounded, exact]) {
     assert.throws(() => createLlmAnalyzer({ provider, schema: bad }), { code: 'validation_failed', message: /nests unbounded quantifiers/ }, JSON.stringify(bad));
   }
   // Such an answer against `^(a+)+$` would hold the event loop for hours; nothing was sent.
   assert.equal(server.requests.length, 0);
+  // A "pattern" key in data (examples, const, default, enum) is not a regular expression, nor is
+  // a property named "pattern": such schemas compile.
+  const data = { pattern: '^(a+)+$' };
+  const withData = {
+    type: 'object',
+    examples: [data],
+    default: data,
+    properties: { rule: { type: 'object', const: data }, kind: { enum: [data] }, pattern: { type: 'string', pattern: '^[a-z]+$' } },
+  };
+  assert.doesNotThrow(() => createLlmAnalyzer({ provider, schema: withData }));
   server.script(() => ({ content: JSON.stringify({ values: { code: 'AB-12!' }, sources: {} }) }));
   const safe = createLlmAnalyzer({ provider, schema: { type: 'object', properties: { code: { type: 'string', pattern: '^[A-Z]{2}-\\d+$' } } }, maxRepairs: 0 });
   await assert.rejects(safe.analyzeChunk?.([{ page: 1, text: 'code AB-12' }], context()) ?? Promise.resolve(), { code: 'llm_invalid_output', message: /must match pattern/ });

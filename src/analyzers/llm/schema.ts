@@ -15,15 +15,28 @@ export function compileSchema(schema: JsonValue, what: string): AnswerCheck {
   if (typeof schema !== 'object' || schema === null || Array.isArray(schema)) {
     throw ReamError.nonRetryable('validation_failed', `${what} must be a JSON Schema object`);
   }
-  const risky = riskyPattern(schema);
-  if (risky !== undefined) {
-    throw ReamError.nonRetryable('validation_failed', `${what} has a pattern that nests unbounded quantifiers (${JSON.stringify(risky.slice(0, 100))}), which can take exponential time on an answer; write the repeated part as one character class (\`[a-z0-9-.]+\` rather than \`([a-z0-9-]+\\.)+\`)`);
-  }
-  const ajv = new Ajv({ allErrors: true, strict: false, validateFormats: false });
+  // ajv hands every regular expression it will run (`pattern`, `patternProperties` names, also
+  // through `$ref`) to its RegExp engine: only those are checked, not a "pattern" key in an
+  // `examples`, `const`, `default` or `enum` value, which is data.
+  let risky: string | undefined;
+  const regExp = Object.assign(
+    (source: string, flags: string): RegExp => {
+      if (hasNestedUnboundedQuantifier(source, flags.includes('v'))) {
+        risky ??= source;
+        throw new Error(`risky pattern ${source}`);
+      }
+      return new RegExp(source, flags);
+    },
+    { code: 'new RegExp' },
+  );
+  const ajv = new Ajv({ allErrors: true, strict: false, validateFormats: false, code: { regExp } });
   let validate: ValidateFunction;
   try {
     validate = ajv.compile(schema);
   } catch (error) {
+    if (risky !== undefined) {
+      throw ReamError.nonRetryable('validation_failed', `${what} has a pattern that nests unbounded quantifiers (${JSON.stringify(risky.slice(0, 100))}): a repeated group holding "+", "*" or "{n,}", even with a bounded repeat like "{1,50}", can take exponential time on an answer; write the repeated part as one character class (\`[a-z0-9-.]+\` rather than \`([a-z0-9-]+\\.)+\`)`);
+    }
     throw ReamError.nonRetryable('validation_failed', `${what} is not a valid JSON Schema: ${error instanceof Error ? error.message : String(error)}`);
   }
   return (value) => (validate(value) ? undefined : ajv.errorsText(validate.errors, { dataVar: 'answer', separator: '; ' }));
@@ -37,31 +50,4 @@ export function compileSchema(schema: JsonValue, what: string): AnswerCheck {
 export function chunkSchema(schema: JsonObject): JsonObject {
   const { required: _required, ...rest } = schema;
   return rest;
-}
-
-/**
- * The first regular expression of a schema (`pattern`, a `patternProperties` name) shaped like
- * `(a+)+`. ajv runs them with JavaScript's backtracking engine on the model's answer, and a
- * running regex cannot be interrupted: an answer that almost matches would freeze the event loop
- * of every job in the process, as a rule's pattern would (rules/regex-safety.ts).
- */
-function riskyPattern(value: JsonValue): string | undefined {
-  if (Array.isArray(value)) {
-    for (const item of value) {
-      const found = riskyPattern(item);
-      if (found !== undefined) return found;
-    }
-    return undefined;
-  }
-  if (typeof value !== 'object' || value === null) return undefined;
-  for (const [key, child] of Object.entries(value)) {
-    if (key === 'pattern' && typeof child === 'string' && hasNestedUnboundedQuantifier(child)) return child;
-    if (key === 'patternProperties' && typeof child === 'object' && child !== null && !Array.isArray(child)) {
-      const name = Object.keys(child).find((source) => hasNestedUnboundedQuantifier(source));
-      if (name !== undefined) return name;
-    }
-    const found = riskyPattern(child);
-    if (found !== undefined) return found;
-  }
-  return undefined;
 }

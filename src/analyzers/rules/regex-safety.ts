@@ -1,14 +1,15 @@
 /**
- * A guard against the classic catastrophic-backtracking shape: an unboundedly quantified group
- * that itself contains an unbounded quantifier — `(a+)+`, `(\w+\s?)*`, `(?:x*y*)+$`. On text that
- * almost matches, such a pattern can take exponential time, and JavaScript cannot interrupt a
- * running regex: one rule would freeze the event loop of every job in the process.
+ * A guard against the classic catastrophic-backtracking shape: a repeated group that itself
+ * contains an unbounded quantifier — `(a+)+`, `(\w+\s?)*`, `(?:x*y*)+$`, and as well with a
+ * bounded repeat: `(a+){1,50}` or `(.*a){12}` backtrack exponentially up to their bound (a second
+ * at 26 characters). On text that almost matches, such a pattern can take exponential time, and
+ * JavaScript cannot interrupt a running regex: one rule would freeze the event loop of every job
+ * in the process. A group that is only optional (`(a+)?`, `(a+){0,1}`) is not repeated.
  *
  * It is a heuristic, on purpose small: it does not catch overlapping alternations (`(a|a)*`) or
  * adjacent overlapping quantifiers (`\d+\d+x`, polynomial rather than exponential, and bounded
- * by the page-length cap). It refuses some harmless patterns too (`(?:\w+,)+`): those can be
- * rewritten with a character class. A bounded outer quantifier (`(a+){1,50}`) is not caught and
- * is no cure: it still backtracks exponentially up to its bound.
+ * by the page-length cap). It refuses some harmless patterns too (`(?:\w+,)+`, `(\s\w+){0,5}`):
+ * those can be rewritten with a character class or a bounded inner quantifier (`(\s\w{1,40}){0,5}`).
  */
 export function hasNestedUnboundedQuantifier(source: string, unicodeSets = false): boolean {
   // One frame per open group: does its content so far hold an unbounded quantifier?
@@ -36,7 +37,7 @@ export function hasNestedUnboundedQuantifier(source: string, unicodeSets = false
       i++;
     }
     const quantifier = readQuantifier(source, i);
-    if (quantifier?.unbounded && groupHeldUnbounded) return true;
+    if (quantifier?.repeats && groupHeldUnbounded) return true;
     if (quantifier?.unbounded || groupHeldUnbounded) markTop();
     if (quantifier) i = quantifier.end;
   }
@@ -44,30 +45,35 @@ export function hasNestedUnboundedQuantifier(source: string, unicodeSets = false
 }
 
 interface Quantifier {
+  /** No upper bound: `*`, `+`, `{2,}`. */
   unbounded: boolean;
+  /** May match its atom more than once: every quantifier but `?`, `{0,1}`, `{1}`, … */
+  repeats: boolean;
   end: number;
 }
 
 function readQuantifier(source: string, i: number): Quantifier | undefined {
   const char = source[i];
   let unbounded: boolean;
+  let repeats: boolean;
   let end: number;
   if (char === '*' || char === '+') {
-    unbounded = true;
+    unbounded = repeats = true;
     end = i + 1;
   } else if (char === '?') {
-    unbounded = false;
+    unbounded = repeats = false;
     end = i + 1;
   } else if (char === '{') {
-    const braces = /^\{\d+(,\d*)?\}/.exec(source.slice(i, i + 24));
+    const braces = /^\{(\d+)(,(\d*))?\}/.exec(source.slice(i, i + 24));
     if (!braces) return undefined; // a literal brace (outside u/v mode)
-    unbounded = braces[1] === ',';
+    unbounded = braces[3] === '';
+    repeats = unbounded || Number(braces[3] ?? braces[1]) > 1;
     end = i + braces[0].length;
   } else {
     return undefined;
   }
   if (source[end] === '?') end++; // lazy: same backtracking, other order
-  return { unbounded, end };
+  return { unbounded, repeats, end };
 }
 
 /** Past an escape, including `\p{…}`, `\u{…}` and `\k<name>`, whose braces are not quantifiers. */

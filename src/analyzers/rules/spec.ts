@@ -164,7 +164,7 @@ function checkPattern(pattern: unknown, flags: unknown, group: unknown, caseSens
     return problem(`"pattern" is not a valid regular expression: ${(error as Error).message}`);
   }
   if (hasNestedUnboundedQuantifier(pattern, flagText.includes('v'))) {
-    return problem('"pattern" nests unbounded quantifiers (like "(a+)+"), which can take exponential time; write the repeated part as one character class');
+    return problem('"pattern" nests unbounded quantifiers: it repeats a group that holds "+", "*" or "{n,}" (like "(a+)+" or "(a+){1,50}"), which can take exponential time; write the repeated part as one character class, or bound the inner quantifier ("(\\s\\w{1,40}){0,5}")');
   }
   const groupCount = (probe?.length ?? 1) - 1;
   const groupNames = Object.keys(probe?.groups ?? {});
