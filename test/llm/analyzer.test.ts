@@ -72,6 +72,17 @@ test('extract: a field the schema does not name is left out, unless the schema a
   assert.deepEqual((strict?.data as { values: object }).values, { total: 7 });
   const open = await analyzer({ schema: { type: 'object', properties: { total: { type: 'number' } }, additionalProperties: { type: ['string', 'boolean'] } } }).analyzeChunk?.(pages, context());
   assert.deepEqual(Object.keys(open?.fields ?? {}).sort(), ['approved', 'total']);
+  // `patternProperties` asks for the names it matches, no others; with `additionalProperties:
+  // false` an added field is dropped, not a reason to fail the answer.
+  server.script(() => ({ content: JSON.stringify({
+    values: { total: 7, approved: true, x_ref: 'A1' },
+    sources: { total: { pages: [2], quote: 'total 7' }, approved: { pages: [1], quote: 'approve it' }, x_ref: { pages: [1], quote: 'ref A1' } },
+  }) }));
+  for (const additionalProperties of [false, undefined]) {
+    const patterned = await analyzer({ schema: { type: 'object', properties: { total: { type: 'number' } }, patternProperties: { '^x_': { type: 'string' } }, additionalProperties } }).analyzeChunk?.(pages, context());
+    assert.deepEqual(Object.keys(patterned?.fields ?? {}).sort(), ['total', 'x_ref'], String(additionalProperties));
+    assert.deepEqual((patterned?.data as { values: object }).values, { total: 7, x_ref: 'A1' });
+  }
 });
 
 test('streaming answers are joined and their usage read from the last chunk', async () => {

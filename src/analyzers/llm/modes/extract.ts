@@ -2,7 +2,7 @@ import type { JsonObject, JsonValue } from '../../../json.ts';
 import { ownValue, setOwn } from '../../../own-keys.ts';
 import type { Fields } from '../../port.ts';
 import { pagesBlock, systemPrompt } from '../prompts.ts';
-import { chunkSchema, compileSchema } from '../schema.ts';
+import { chunkSchema, compileSchema, type AnswerCheck } from '../schema.ts';
 import type { LlmSpec } from '../spec.ts';
 import { isObject, match, ownedSource, SOURCE_SCHEMA, sourceOf } from './common.ts';
 import type { LlmModeHandler, PlacedData } from './types.ts';
@@ -23,13 +23,23 @@ export function extractMode(spec: LlmSpec & { schema: JsonObject }): LlmModeHand
     },
     required: ['values', 'sources'],
   };
-  const checkAnswer = compileSchema(answerSchema, 'option "schema"');
+  const checkAnswerSchema = compileSchema(answerSchema, 'option "schema"');
   const properties = spec.schema.properties as JsonObject;
-  // A field the schema does not name is kept only when the schema asks for others (its
-  // `additionalProperties` or `patternProperties`): otherwise it is the model's invention, or
-  // the document's text telling it what to add, and no field the user asked for.
-  const othersAsked = (spec.schema.additionalProperties !== undefined && spec.schema.additionalProperties !== false) || spec.schema.patternProperties !== undefined;
-  const asked = (name: string): boolean => othersAsked || Object.hasOwn(properties, name);
+  // A field the schema does not name is kept only when the schema asks for it: a name its
+  // `patternProperties` match, or any name when its `additionalProperties` allows others.
+  // Otherwise it is the model's invention, or the document's text telling it what to add, and
+  // no field the user asked for: it is dropped before the answer is checked, so that
+  // `additionalProperties: false` does not turn it into a failed answer.
+  const additional = spec.schema.additionalProperties;
+  const patterns = isObject(spec.schema.patternProperties) ? Object.keys(spec.schema.patternProperties).map((source) => new RegExp(source, 'u')) : [];
+  const asked = (name: string): boolean => Object.hasOwn(properties, name) || (additional !== undefined && additional !== false) || patterns.some((pattern) => pattern.test(name));
+  const checkAnswer: AnswerCheck = (value) => {
+    const answer = value as JsonValue; // parsed JSON
+    if (!isObject(answer) || !isObject(answer.values)) return checkAnswerSchema(answer);
+    const values: JsonObject = {};
+    for (const [name, value] of Object.entries(answer.values)) if (asked(name)) setOwn(values, name, value);
+    return checkAnswerSchema({ ...answer, values });
+  };
   const checkDocument = compileSchema(spec.schema, 'option "schema"');
   const task = [
     'Extract the fields described by this JSON Schema from the text:',
