@@ -28,7 +28,8 @@ const SAME_FAILURES_TO_STOP = 3;
  * becomes a failed page while its neighbours keep theirs; a failure for good that is not about
  * the page (`analyzer_failed`: a bad key) fails the pages not yet asked too, without a call
  * each. A retryable failure (the provider is down) fails the chunk, which is retried; the
- * answers it got are in the response cache.
+ * answers it got are in the response cache. On the chunk's last attempt (`finalAttempt`) it is
+ * final: the pages it reaches fail alone, as above, keeping their text (a table's cells).
  */
 export function perPage(inner: Analyzer): Analyzer {
   const analyzer: Analyzer = {
@@ -99,8 +100,9 @@ async function analyzePage(
     return { ...result, fields };
   } catch (thrown) {
     const error = toReamError(thrown);
-    if (error.retryable || context.signal.aborted) throw error;
-    return { failure: { page: page.page, code: error.code, message: error.message } };
+    if ((error.retryable && context.finalAttempt === undefined) || context.signal.aborted) throw error;
+    const message = error.retryable ? `${error.message} (after ${context.finalAttempt} attempts)` : error.message;
+    return { failure: { page: page.page, code: error.code, message } };
   }
 }
 

@@ -41,6 +41,11 @@ export interface AnalyzeContext {
   source?: string;
   /** Where an analyzer that makes files (rendered reports) puts their bytes: the deployment's blob store. */
   blobs?: BlobStore;
+  /**
+   * Set on the chunk task's last attempt (its number): a retryable failure is final now, and an
+   * analyzer that fails pages alone (a table's rows, `perPage`) fails them as pages, their text kept.
+   */
+  finalAttempt?: number;
 }
 
 /** What {@link Analyzer.analyzeChunk} and {@link Analyzer.finish} return. */

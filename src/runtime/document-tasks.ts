@@ -312,7 +312,9 @@ export class DocumentTasks {
     // A range of which nothing could be read (a table's rows can each fail alone) has nothing to
     // analyze: no analyzer is asked about no text, and no model call is spent on it.
     const analyzers = extraction.pages.length > 0 ? scope.pipeline.analyzers : [];
-    const { fields, analyses, failures } = await analyzeChunk(analyzers, extraction.pages, this.#analyzeContext(scope, documentId, signal, chunk));
+    const context = this.#analyzeContext(scope, documentId, signal, chunk);
+    if (task.attempts >= task.maxAttempts) context.finalAttempt = task.attempts;
+    const { fields, analyses, failures } = await analyzeChunk(analyzers, extraction.pages, context);
     const fresh: ChunkOutput = {
       pages: extraction.pages.filter((page) => owned(page.page)),
       failures: [...extraction.failures, ...failures].filter((failure) => owned(failure.page)).sort((a, b) => a.page - b.page),

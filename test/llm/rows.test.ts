@@ -137,3 +137,25 @@ test('ream rows: when no row gets an answer, the table still has the schema\'s c
     await silent.close();
   }
 });
+
+test('ream rows: when the provider is down, each failed row keeps its cells and says why; --retry-failed answers them', async () => {
+  await writeFile(join(dir, 'down.csv'), 'name,review\nwine 1 ,"grape Syrah, scored 90"\nwine 2 ,"grape Merlot, scored 85"\n');
+  let up = false;
+  const flaky = await startFakeOpenAi((request) => (up ? answer(userText(request)) : { status: 503, message: 'down for maintenance', retryAfter: '0' }));
+  try {
+    const args = ['rows', join(dir, 'down.csv'), '--llm-schema', join(dir, 'fields.json'), '--out', join(dir, 'down-out.csv'), '--data-dir', join(dir, 'down'), '--progress', 'none'];
+    const run = await runReam(args, { env: { ...env(), REAM_LLM_BASE_URL: flaky.baseURL } });
+    assert.equal(run.code, 1, run.stdout + run.stderr);
+    const [header, ...rows] = await readCsv(join(dir, 'down-out.csv'));
+    assert.deepEqual(header, ['name', 'review', 'grape', 'score', 'error_code', 'error_message']);
+    assert.deepEqual(rows.map((cells) => cells.slice(0, 5)), [['wine 1 ', 'grape Syrah, scored 90', '', '', 'llm_unavailable'], ['wine 2 ', 'grape Merlot, scored 85', '', '', 'llm_unavailable']]);
+    assert.match(rows[0]?.[5] ?? '', /503 down for maintenance \(after 3 attempts\)/);
+    up = true;
+    const retried = await runReam([...args, '--retry-failed'], { env: { ...env(), REAM_LLM_BASE_URL: flaky.baseURL } });
+    assert.equal(retried.code, 0, retried.stdout + retried.stderr);
+    const [, ...again] = await readCsv(join(dir, 'down-out.csv'));
+    assert.deepEqual(again, [['wine 1 ', 'grape Syrah, scored 90', 'Syrah', '90', '', ''], ['wine 2 ', 'grape Merlot, scored 85', 'Merlot', '85', '', '']]);
+  } finally {
+    await flaky.close();
+  }
+});
