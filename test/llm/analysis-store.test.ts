@@ -50,6 +50,14 @@ async function conformance(store: AnalysisStore): Promise<void> {
   await store.settle('killed', 20, 20);
   assert.equal(await store.reserve('killed', 81, 100), false, 'what was spent still counts');
   assert.equal(await store.reserve('killed', 80, 100), true);
+  // A refused call ends the job's spending: its budget counts as spent, in every process.
+  assert.equal(await store.reserve('ended', 30, 100), true);
+  await store.settle('ended', 30, 30);
+  await store.exhaust('ended', 100);
+  assert.equal(await store.reserve('ended', 1, 100), false, 'nothing more once exhausted');
+  await store.exhaust('fresh', 100);
+  assert.equal(await store.reserve('fresh', 1, 100), false);
+  assert.equal(await store.reserve('other', 1, 100), true, 'other jobs are not touched');
   // Answers about a document go with it, and only that tenant's about that content.
   await store.remember('about-1', { quote: 'a' }, { tenantId: 't1', sha256: 'sha-x' });
   await store.remember('about-2', { quote: 'b' }, { tenantId: 't2', sha256: 'sha-x' });

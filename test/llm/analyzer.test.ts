@@ -193,6 +193,12 @@ test('the job budget stops calls before they overspend: budget_exceeded', async 
     return true;
   });
   assert.equal(server.requests.length, 1, 'the second call was never made');
+  // The job's spending has ended: a call small enough for what is left is not made either.
+  await assert.rejects(llm.analyzeChunk?.([{ page: 1, text: 'c' }], context({ store, jobId: 'budget' })) ?? Promise.resolve(), { code: 'budget_exceeded', message: /no more model calls/ });
+  assert.equal(server.requests.length, 1, 'no call after the budget was reached');
+  // Another job's budget is its own.
+  await llm.analyzeChunk?.([{ page: 1, text: 'c' }], context({ store, jobId: 'other-budget' }));
+  assert.equal(server.requests.length, 2);
 });
 
 test('calls in flight hold the budget only for their estimate until they settle: concurrent chunks that fit are all answered', async () => {

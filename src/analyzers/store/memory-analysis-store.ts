@@ -53,6 +53,13 @@ export class MemoryAnalysisStore implements AnalysisStore {
     return Promise.resolve();
   }
 
+  exhaust(jobId: string, budget: number): Promise<void> {
+    const state = this.#budgets.get(jobId) ?? { spent: 0, reserved: 0 };
+    state.spent = Math.max(state.spent, budget);
+    this.#budgets.set(jobId, state);
+    return Promise.resolve();
+  }
+
   jobUsage(jobId: string): Promise<ModelUsage[]> {
     return Promise.resolve(byModel(this.#usage.filter((entry) => entry.jobId === jobId)));
   }
