@@ -111,6 +111,19 @@ test('ream run with an API key no HTTP header can carry (the README\'s sk-… pa
   assert.equal(server.requests.length, 0);
 });
 
+test('ream run with REAM_LLM_CONTEXT_TOKENS smaller than the prompt and schema stops at once with exit 2, naming the numbers', async () => {
+  server.requests.length = 0;
+  const args = ['run', join(dir, 'contracts'), '--llm-schema', join(dir, 'fields.json'), '--llm-prompt', 'Extract the party and the total', '-o', join(dir, 'small-context.jsonl'),
+    '--data-dir', join(dir, 'small-context-data'), '--progress', 'none', '--threads', '1'];
+  const run = await runReam(args, { env: { ...llmEnv(), REAM_LLM_CONTEXT_TOKENS: '100' } });
+  assert.equal(run.code, 2, run.stdout + run.stderr);
+  assert.match(run.stderr, /context \(contextTokens, REAM_LLM_CONTEXT_TOKENS\) is 100 tokens, but the fixed prompt \(instructions and schema\) takes about (\d+): at least \d+ are needed.*\[validation_failed\]/);
+  assert.equal(server.requests.length, 0);
+  // Room for the prompt and some text: the documents are read, split as needed.
+  const roomy = await runReam([...args.slice(0, -8), '-o', join(dir, 'roomy.jsonl'), '--data-dir', join(dir, 'roomy-data'), '--progress', 'none'], { env: { ...llmEnv(), REAM_LLM_CONTEXT_TOKENS: '1000' } });
+  assert.equal(roomy.code, 0, roomy.stdout + roomy.stderr);
+});
+
 test('kill -9 mid-job: the re-run asks the model only about the chunks that had no answer', async () => {
   const pdf = join(dir, 'six.pdf');
   await writeFile(pdf, await makePdf({ pages: [...texts.values()] }));

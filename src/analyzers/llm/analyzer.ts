@@ -10,7 +10,7 @@ import { modeHandler, type LlmModeHandler, type PlacedData } from './modes/index
 import { messagesTokens } from './prompts.ts';
 import type { LlmProviderSettings } from './settings.ts';
 import { parseLlmSpec, type LlmSpec } from './spec.ts';
-import { canSplit, splitPages } from './split.ts';
+import { canSplit, MIN_PART_CHARS, splitPages } from './split.ts';
 
 export interface LlmAnalyzerOptions extends Omit<LlmSpec, 'mode'> {
   mode?: LlmSpec['mode'];
@@ -49,6 +49,7 @@ export function createLlmAnalyzer(options: LlmAnalyzerOptions): Analyzer {
   if (!given && !provider) throw ReamError.nonRetryable('validation_failed', 'createLlmAnalyzer needs a client or provider settings');
   const client = given ?? createLlmClient(provider as LlmProviderSettings);
   const handler = modeHandler(spec);
+  refuseTooSmallContext(handler, client.contextTokens);
   const store = ownStore ?? new MemoryAnalysisStore();
   const parameters: CallParameters = {
     model: spec.model ?? client.model.info.model,
@@ -101,6 +102,21 @@ export function createLlmAnalyzer(options: LlmAnalyzerOptions): Analyzer {
       return { fields: handler.fields(data, placed[0]?.firstPage ?? 1), data, usage, ...(warnings.length > 0 ? { warnings } : {}) };
     },
   };
+}
+
+/**
+ * A context window that the fixed part of the prompt (instructions, schema, prompt) fills
+ * leaves no room for text: every chunk would be split down to single pages and each page fail.
+ * Refused before any document is read (`validation_failed`, at submit), naming the numbers.
+ */
+function refuseTooSmallContext(handler: LlmModeHandler, contextTokens: number | undefined): void {
+  if (contextTokens === undefined) return;
+  const fixed = messagesTokens(handler.map([]).messages);
+  const needed = fixed + Math.ceil(MIN_PART_CHARS / 4);
+  if (needed <= contextTokens) return;
+  throw ReamError.nonRetryable('validation_failed', `the model's context (contextTokens, REAM_LLM_CONTEXT_TOKENS) is ${contextTokens} tokens, but the fixed prompt (instructions and schema) takes about ${fixed}: at least ${needed} are needed to send any page text; raise it, or shorten the prompt or schema`, {
+    details: { contextTokens, promptTokens: fixed, needed },
+  });
 }
 
 function firstPageOf(pages: readonly PageText[], owns: (page: number) => boolean): number {

@@ -1,7 +1,7 @@
 import type { PageText } from '../../formats/types.ts';
 
 /** Below this many characters a single page is not cut further: the model's window is simply too small. */
-const MIN_PART_CHARS = 200;
+export const MIN_PART_CHARS = 200;
 
 export function canSplit(pages: readonly PageText[]): boolean {
   return pages.length > 1 || (pages[0]?.text.length ?? 0) >= MIN_PART_CHARS * 2;
