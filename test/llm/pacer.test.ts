@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import { setImmediate as turn } from 'node:timers/promises';
-import { LlmPacer } from '../../src/analyzers/llm/pacer.ts';
+import { LlmPacer, MAX_RETRY_AFTER_MS } from '../../src/analyzers/llm/pacer.ts';
 import { LocalRateWindow } from '../../src/analyzers/llm/rate-window.ts';
 import { RedisRateWindow } from '../../src/analyzers/llm/redis-rate-window.ts';
 import { ReamError } from '../../src/errors.ts';
@@ -137,6 +137,29 @@ test('Redis without any per-minute limit: calls go at once, and a Retry-After on
     assert.ok((await windows[1]?.tryAcquire(1) ?? 0) > 2_000);
   } finally {
     for (const window of windows) await window.close();
+  }
+});
+
+test('a Retry-After of an hour is capped: the window pauses 5 minutes, and the call fails retryably with llm_rate_limited saying what was asked', async () => {
+  let now = 0;
+  const window = new LocalRateWindow({}, () => now);
+  const pacer = new LlmPacer({ window, maxConcurrency: 8, now: () => now, sleep: (ms) => { now += ms; return Promise.resolve(); } });
+  for (const thrown of [new ReamError('llm_rate_limited', '429 quota', { retryAfterMs: 3_600_000 }), new ReamError('llm_unavailable', '503 maintenance', { retryAfterMs: 3_600_000 })]) {
+    let calls = 0;
+    await assert.rejects(pacer.run(1, () => {
+      calls++;
+      return Promise.reject(thrown);
+    }, signal), (error: ReamError) => {
+      assert.equal(error.code, 'llm_rate_limited');
+      assert.equal(error.retryable, true);
+      assert.equal(error.retryAfterMs, MAX_RETRY_AFTER_MS, 'the queue retries after the cap, not an hour');
+      assert.equal(error.details?.retryAfterMs, 3_600_000);
+      assert.match(error.message, /asked for a pause of 3600 s, more than the 300 s waited at most/);
+      return true;
+    });
+    assert.equal(calls, 1, 'not retried inside the pacer');
+    assert.equal(await window.tryAcquire(1), MAX_RETRY_AFTER_MS, 'every caller waits 5 minutes, not an hour');
+    now += MAX_RETRY_AFTER_MS;
   }
 });
 

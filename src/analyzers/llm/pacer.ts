@@ -47,6 +47,14 @@ function isThrottle(error: ReamError): boolean {
 /** The longest Retry-After this process waits out itself, in ms. */
 export const MAX_PAUSE_MS = 60_000;
 
+/**
+ * The longest Retry-After honoured at all, in ms (5 minutes). A provider asking for an hour
+ * (a spent daily quota) would stall the job for that hour, and every job sharing the window:
+ * past this, the window pauses 5 minutes and the call fails retryably (`llm_rate_limited`), for
+ * the queue to retry after those 5 minutes, at most its attempts' worth of times.
+ */
+export const MAX_RETRY_AFTER_MS = 5 * 60_000;
+
 export class LlmPacer {
   readonly #max: number;
   readonly #window: RateWindow;
@@ -99,6 +107,13 @@ export class LlmPacer {
         this.stats.throttled++;
         this.#limit = Math.max(1, this.#limit / 2);
         const asked = reamError.retryAfterMs ?? this.#backoffMs * 2 ** attempt;
+        if (asked > MAX_RETRY_AFTER_MS) {
+          await this.#window.pause(MAX_RETRY_AFTER_MS);
+          throw ReamError.retryable('llm_rate_limited', `${reamError.message} (it asked for a pause of ${Math.ceil(asked / 1000)} s, more than the ${MAX_RETRY_AFTER_MS / 1000} s waited at most)`, {
+            details: { ...reamError.details, retryAfterMs: asked },
+            retryAfterMs: MAX_RETRY_AFTER_MS,
+          });
+        }
         // The pause holds every caller of the window (every worker, through Redis), however long.
         await this.#window.pause(asked);
         // A longer one (hours) is not waited out here, holding a task's slot: the queue retries
