@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import { setImmediate as turn } from 'node:timers/promises';
 import { LlmPacer, MAX_RETRY_AFTER_MS } from '../../src/analyzers/llm/pacer.ts';
-import { LocalRateWindow } from '../../src/analyzers/llm/rate-window.ts';
+import { LocalRateWindow, type RateWindow } from '../../src/analyzers/llm/rate-window.ts';
 import { RedisRateWindow } from '../../src/analyzers/llm/redis-rate-window.ts';
 import { ReamError } from '../../src/errors.ts';
 import { requireOrSkip } from '../support/env.ts';
@@ -26,6 +26,29 @@ test('the local window: requests and tokens per minute over a sliding minute', a
   // Retry-After pauses everyone.
   await window.pause(5_000);
   assert.equal(await window.tryAcquire(1), 5_000);
+});
+
+/** A window of 1,000 tokens a minute gets a call estimated at 900 that used 100: 800 more fit at once. */
+async function correctedByUsage(window: RateWindow): Promise<void> {
+  const pacer = new LlmPacer({ window, maxConcurrency: 8 });
+  assert.equal(await pacer.run(900, () => Promise.resolve({ promptTokens: 80, completionTokens: 20 }), signal, (reply) => reply.promptTokens + reply.completionTokens).then(() => 'ok'), 'ok');
+  assert.equal(await window.tryAcquire(800), 0, 'the window counts the 100 tokens used, not the 900 estimated');
+  assert.ok(await window.tryAcquire(101) > 0, 'and both calls: 900 of 1,000');
+}
+
+test('tokens per minute count what the provider says a call used, not its estimate', async () => {
+  await correctedByUsage(new LocalRateWindow({ tokensPerMinute: 1000 }));
+});
+
+test('Redis: tokens per minute count what the provider says a call used, for every worker', async (t: TestContext) => {
+  const why = await redisUnavailable();
+  if (!requireOrSkip(t, why === undefined, why ?? '')) return;
+  const window = new RedisRateWindow({ url: TEST_REDIS_URL, prefix: uniqueName('llm'), name: 'usage', tokensPerMinute: 1000 });
+  try {
+    await correctedByUsage(window);
+  } finally {
+    await window.close();
+  }
 });
 
 test('AIMD: the concurrency limit halves on throttling, grows back on success; Retry-After is honoured', async () => {

@@ -113,7 +113,7 @@ export async function answer(model: ChatModel, pacer: LlmPacer, parameters: Call
         if (budget !== undefined) await budgets.settle(store, scope.jobId, estimate, used ? used.promptTokens + used.completionTokens : 0);
         throw error;
       }
-    }, signal);
+    }, signal, (done) => done.promptTokens + done.completionTokens);
     const spent = reply.promptTokens + reply.completionTokens;
     try {
       scope.usage.calls++;

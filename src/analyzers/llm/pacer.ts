@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { ReamError, toReamError } from '../../errors.ts';
 import { LocalRateWindow, type RateWindow } from './rate-window.ts';
 
@@ -83,12 +84,17 @@ export class LlmPacer {
     return Math.floor(this.#limit);
   }
 
-  /** Runs `call` when the window and the concurrency limit allow, retrying throttles (bounded). */
-  async run<T>(tokens: number, call: () => Promise<T>, signal: AbortSignal): Promise<T> {
+  /**
+   * Runs `call` when the window and the concurrency limit allow, retrying throttles (bounded).
+   * `tokens` is the call's estimate; `used`, if given, reads what the call really used from its
+   * result, and the window is corrected to it.
+   */
+  async run<T>(tokens: number, call: () => Promise<T>, signal: AbortSignal, used?: (result: T) => number): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       await this.#acquire(signal);
+      const id = randomUUID();
       try {
-        await this.#turn(tokens, signal);
+        await this.#turn(tokens, id, signal);
       } catch (error) {
         // No call was made: the window's pause (a Retry-After another caller or worker heard)
         // refused it. The provider throttled nobody here, so the concurrency limit stays.
@@ -100,6 +106,9 @@ export class LlmPacer {
         this.stats.started++;
         const result = await call();
         this.#limit = Math.min(this.#max, this.#limit + 1 / this.#limit);
+        // A correction that fails (Redis away a moment) leaves the estimate counted: the call
+        // succeeded, and its answer and usage must not be lost over it.
+        if (used) await this.#window.correct(id, tokens, used(result)).catch(() => undefined);
         return result;
       } catch (error) {
         const reamError = toReamError(error);
@@ -143,9 +152,9 @@ export class LlmPacer {
     for (const wake of this.#waiting.splice(0)) wake();
   }
 
-  async #turn(tokens: number, signal: AbortSignal): Promise<void> {
+  async #turn(tokens: number, id: string, signal: AbortSignal): Promise<void> {
     for (;;) {
-      const wait = await this.#window.tryAcquire(tokens);
+      const wait = await this.#window.tryAcquire(tokens, id);
       if (wait <= 0) return;
       // A provider's long pause (a Retry-After of an hour, heard by any worker): no call now, and
       // no slot held for it; the queue retries the task when it has passed.

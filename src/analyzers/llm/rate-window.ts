@@ -4,7 +4,13 @@
  * 0, or how long to wait before asking again. Shared windows (Redis) implement the same.
  */
 export interface RateWindow {
-  tryAcquire(tokens: number): Promise<number>;
+  /** `id` names the call, for {@link correct}. */
+  tryAcquire(tokens: number, id?: string): Promise<number>;
+  /**
+   * The call `id` took `charged` tokens (an estimate) and the provider says it used `used`: the
+   * window counts `used` from now on, so tokens per minute follow what the provider counts.
+   */
+  correct(id: string, charged: number, used: number): Promise<void>;
   /** Nobody starts a call before `ms` from now (a provider's Retry-After): every sharer waits. */
   pause(ms: number): Promise<void>;
 }
@@ -33,7 +39,7 @@ export function heldMs(limits: RateLimits): number {
 export class LocalRateWindow implements RateWindow {
   readonly #limits: RateLimits & { windowMs: number };
   readonly #now: () => number;
-  readonly #calls: Array<{ at: number; tokens: number }> = [];
+  readonly #calls: Array<{ at: number; tokens: number; id: string | undefined }> = [];
   #pausedUntil = 0;
 
   constructor(limits: RateLimits, now: () => number = Date.now) {
@@ -41,7 +47,7 @@ export class LocalRateWindow implements RateWindow {
     this.#now = now;
   }
 
-  tryAcquire(tokens: number): Promise<number> {
+  tryAcquire(tokens: number, id?: string): Promise<number> {
     const now = this.#now();
     if (now < this.#pausedUntil) return Promise.resolve(this.#pausedUntil - now);
     const { windowMs, requestsPerMinute: rpm, tokensPerMinute: tpm } = this.#limits;
@@ -58,8 +64,14 @@ export class LocalRateWindow implements RateWindow {
         }
       }
     }
-    this.#calls.push({ at: now, tokens });
+    this.#calls.push({ at: now, tokens, id });
     return Promise.resolve(0);
+  }
+
+  correct(id: string, _charged: number, used: number): Promise<void> {
+    const call = this.#calls.find((entry) => entry.id === id);
+    if (call) call.tokens = used;
+    return Promise.resolve();
   }
 
   pause(ms: number): Promise<void> {

@@ -36,6 +36,18 @@ redis.call('PEXPIRE', key, windowMs)
 return 0
 `;
 
+/** Renames a call's member `<id>|<charged>` to `<id>|<used>`, keeping its start; a call gone from the window is left gone. */
+const CORRECT = `
+local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if score then
+  redis.call('ZREM', KEYS[1], ARGV[1])
+  redis.call('ZADD', KEYS[1], score, ARGV[2])
+end
+return 0
+`;
+
+const tokenCount = (tokens: number): number => Math.max(0, Math.ceil(tokens));
+
 export interface RedisRateWindowOptions extends RateLimits {
   url: string;
   /** Key prefix of the deployment (default `ream`); the window is `<prefix>:llm:window:<name>`. */
@@ -68,13 +80,17 @@ export class RedisRateWindow implements RateWindow {
     this.#limits = { ...options, windowMs: heldMs(options) };
   }
 
-  async tryAcquire(tokens: number): Promise<number> {
+  async tryAcquire(tokens: number, id: string = randomUUID()): Promise<number> {
     const { windowMs, requestsPerMinute, tokensPerMinute } = this.#limits;
     const wait = await (await this.#redis).eval(
       ACQUIRE, 2, this.#key, this.#pauseKey,
-      windowMs, requestsPerMinute ?? 0, tokensPerMinute ?? 0, Math.max(0, Math.ceil(tokens)), randomUUID(),
+      windowMs, requestsPerMinute ?? 0, tokensPerMinute ?? 0, tokenCount(tokens), id,
     );
     return Number(wait);
+  }
+
+  async correct(id: string, charged: number, used: number): Promise<void> {
+    await (await this.#redis).eval(CORRECT, 1, this.#key, `${id}|${tokenCount(charged)}`, `${id}|${tokenCount(used)}`);
   }
 
   async pause(ms: number): Promise<void> {
