@@ -2,46 +2,26 @@
 // start, thousands of them) are shown a batch at a time, and no document past the first page of
 // the listing is read one by one.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import type { Browser } from 'playwright-core';
+import { test } from 'node:test';
 import { ReamClient } from '../../src/client/index.ts';
-import { createReam, type Ream } from '../../src/runtime/create-ream.ts';
-import { startServer, type RunningServer } from '../../src/server/app.ts';
-import { CHROMIUM, launchChromium, openPage } from '../support/console-browser.ts';
-import { requireOrSkip } from '../support/env.ts';
+import { useConsole } from '../support/console-browser.ts';
 
 const WAIT_MS = 60_000;
 const DOCUMENTS = 300;
 
-let dir: string;
-let browser: Browser | undefined;
-let ream: Ream;
-let server: RunningServer;
+const con = useConsole('dashboard-big-job');
 let jobId: string;
 
-before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'ream-dashboard-big-job-'));
-  browser = await launchChromium();
-  ream = await createReam({ dataDir: join(dir, 'data'), threads: 1 });
-  server = await startServer({ ream, host: '127.0.0.1', port: 0 });
-  const client = new ReamClient({ baseUrl: server.url });
+con.before(async () => {
+  const client = new ReamClient({ baseUrl: con.server.url });
   const files = Array.from({ length: DOCUMENTS }, (_, i) => ({ name: `note-${String(i).padStart(3, '0')}.txt`, data: new TextEncoder().encode(`note number ${i}`) }));
   jobId = (await client.submit({ files })).id;
   await client.wait(jobId);
 });
-after(async () => {
-  await browser?.close();
-  await server?.close();
-  await ream?.close();
-  await rm(dir, { recursive: true, force: true });
-});
 
 void test('console: a job of 300 documents replays its events in batches and reads no document one by one', { timeout: 120_000 }, async (t) => {
-  if (!requireOrSkip(t, browser !== undefined, `Chromium at ${CHROMIUM}`)) return;
-  const page = await openPage(browser, t);
+  const page = await con.page(t);
+  if (!page) return;
   // Each time the page changes counts once: one render per event would count in the thousands.
   await page.addInitScript(() => {
     const counter = globalThis as unknown as { renders: number; MutationObserver: new (callback: () => void) => { observe(target: unknown, options: object): void }; document: unknown };
@@ -59,7 +39,7 @@ void test('console: a job of 300 documents replays its events in batches and rea
     if (request.url().endsWith('/events')) streamed++;
   });
 
-  await page.goto(`${server.url}/#/jobs/${encodeURIComponent(jobId)}`);
+  await page.goto(`${con.server.url}/#/jobs/${encodeURIComponent(jobId)}`);
   await page.locator('#job-summary', { hasText: `${DOCUMENTS} of ${DOCUMENTS} documents` }).waitFor({ timeout: WAIT_MS });
   await page.locator('#more-documents').waitFor({ timeout: WAIT_MS });
   const deadline = Date.now() + WAIT_MS;

@@ -3,62 +3,47 @@
 // opened here (csv-parse, exceljs) and checked cell by cell. The browser downloads each file
 // itself (streamed to disk) from a URL with a single-use ticket: no URL it requests has the key.
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, test, type TestContext } from 'node:test';
+import { describe, test, type TestContext } from 'node:test';
 import { parse } from 'csv-parse/sync';
 import ExcelJS from 'exceljs';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { ReamClient, type JobView } from '../../src/client/index.ts';
 import type { CellValue } from '../../src/formats/types.ts';
-import { createReam, type Ream } from '../../src/runtime/create-ream.ts';
-import { startServer, type RunningServer } from '../../src/server/app.ts';
 import { INVOICE_RULES, invoiceFields, invoiceRow, toCsv } from '../formats/sheet-files.ts';
-import { assertAccessible, CHROMIUM, launchChromium, openPage } from '../support/console-browser.ts';
-import { requireOrSkip } from '../support/env.ts';
+import { assertAccessible, useConsole } from '../support/console-browser.ts';
 import { makePdf } from '../support/make-pdf.ts';
 import { issueTenantKeys } from '../support/tenant-keys.ts';
 
 const WAIT_MS = 30_000;
 const TABLE_ROWS = 300;
 
-let dir: string;
-let browser: Browser | undefined;
-let ream: Ream;
-let server: RunningServer;
 let pdfJob: JobView;
 let tableJob: JobView;
 let key: string;
 
-before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'ream-dashboard-downloads-'));
-  browser = await launchChromium();
-  ream = await createReam({ dataDir: join(dir, 'data'), threads: 1 });
-  server = await startServer({ ream, host: '127.0.0.1', port: 0, auth: { mode: 'on' } });
-  key = (await issueTenantKeys(ream)).a;
-  const client = new ReamClient({ baseUrl: server.url, apiKey: key });
+const con = useConsole('dashboard-downloads', { server: { auth: { mode: 'on' } } });
+
+con.before(async () => {
+  key = (await issueTenantKeys(con.ream)).a;
+  const client = new ReamClient({ baseUrl: con.server.url, apiKey: key });
   const invoice = await makePdf({ pages: ['Customer: ACME, "the" Corp', 'Total due: 1,234.50 EUR'] });
   pdfJob = await client.submit({ pipeline: 'rules', options: { rules: [{ name: 'total', pattern: 'Total due: ([\\d,.]+)', group: 1 }, { name: 'customer', pattern: 'Customer: (.+)', group: 1 }] }, files: [{ name: 'invoice.pdf', data: invoice }] });
-  const csv = join(dir, 'orders.csv');
+  const csv = join(con.dir, 'orders.csv');
   await writeFile(csv, toCsv([['name', 'note', 'amount'], ...Array.from({ length: TABLE_ROWS }, (_, i) => invoiceRow(i + 1))]));
   tableJob = await client.submit({ pipeline: 'rows', options: { rules: INVOICE_RULES }, files: [csv] });
   await client.wait(pdfJob.id);
   await client.wait(tableJob.id);
 });
-after(async () => {
-  await browser?.close();
-  await server?.close();
-  await ream?.close();
-  await rm(dir, { recursive: true, force: true });
-});
 
 /** A page signed in with the key at `route`; every URL it requests is kept in `urls`. */
-async function signedIn(t: TestContext, route: string): Promise<{ page: Page; urls: string[] }> {
-  const page = await openPage(browser, t);
+async function signedIn(t: TestContext, route: string): Promise<{ page: Page; urls: string[] } | undefined> {
+  const page = await con.page(t);
+  if (!page) return undefined;
   const urls: string[] = [];
   page.on('request', (request) => urls.push(request.url()));
-  await page.goto(`${server.url}/#${route}`);
+  await page.goto(`${con.server.url}/#${route}`);
   await page.getByLabel('API key').fill(key);
   await page.getByRole('button', { name: 'Sign in' }).click();
   return { page, urls };
@@ -71,7 +56,7 @@ async function signedIn(t: TestContext, route: string): Promise<{ page: Page; ur
 async function save(page: Page, group: string, format: string): Promise<{ name: string; bytes: Buffer }> {
   const [file] = await Promise.all([page.waitForEvent('download', { timeout: WAIT_MS }), page.getByRole('group', { name: group }).getByRole('button', { name: format, exact: true }).click()]);
   const url = new URL(file.url());
-  assert.equal(url.origin, server.url);
+  assert.equal(url.origin, con.server.url);
   assert.match(url.pathname, /^\/v1\/jobs\/[^/]+\/(documents\/[^/]+\/)?download$/);
   assert.equal(url.searchParams.get('format'), format.toLowerCase());
   assert.match(url.searchParams.get('ticket') ?? '', /^dlt_[\w-]{43}$/, 'a single-use ticket');
@@ -86,7 +71,7 @@ async function save(page: Page, group: string, format: string): Promise<{ name: 
  */
 function assertNoKeyInUrls(urls: string[], downloads: number): void {
   assert.deepEqual(urls.filter((url) => url.includes(key) || url.includes('apiKey')), []);
-  assert.equal(urls.filter((url) => url === `${server.url}/v1/download-tickets`).length, downloads, urls.join('\n'));
+  assert.equal(urls.filter((url) => url === `${con.server.url}/v1/download-tickets`).length, downloads, urls.join('\n'));
 }
 
 async function xlsxCells(bytes: Buffer): Promise<CellValue[][]> {
@@ -100,8 +85,9 @@ async function xlsxCells(bytes: Buffer): Promise<CellValue[][]> {
 
 describe('console downloads', { timeout: 120_000 }, () => {
   test('the job page saves the whole job as CSV and XLSX: a row per page, a column per field', async (t) => {
-    if (!requireOrSkip(t, browser !== undefined, `Chromium at ${CHROMIUM}`)) return;
-    const { page, urls } = await signedIn(t, `/jobs/${pdfJob.id}`);
+    const signed = await signedIn(t, `/jobs/${pdfJob.id}`);
+    if (!signed) return;
+    const { page, urls } = signed;
     await page.locator('#job-status', { hasText: /^succeeded$/ }).waitFor({ timeout: WAIT_MS });
     const buttons = page.getByRole('group', { name: 'Download results' }).getByRole('button');
     await page.locator('.downloads button:not([disabled])').nth(3).waitFor({ timeout: WAIT_MS });
@@ -132,10 +118,11 @@ describe('console downloads', { timeout: 120_000 }, () => {
   });
 
   test("the document page saves one table's rows as CSV and XLSX, in order, with their fields", async (t) => {
-    if (!requireOrSkip(t, browser !== undefined, `Chromium at ${CHROMIUM}`)) return;
-    const [doc] = await ream.jobDocuments(tableJob.id);
+    const [doc] = await con.ream.jobDocuments(tableJob.id);
     assert.ok(doc);
-    const { page, urls } = await signedIn(t, `/jobs/${tableJob.id}/documents/${doc.documentId}`);
+    const signed = await signedIn(t, `/jobs/${tableJob.id}/documents/${doc.documentId}`);
+    if (!signed) return;
+    const { page, urls } = signed;
     await page.getByRole('group', { name: 'Download result' }).waitFor({ timeout: WAIT_MS });
     await assertAccessible(page, 'document with downloads');
 

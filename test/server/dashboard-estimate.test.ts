@@ -2,49 +2,30 @@
 // counts their pages, so the estimate shows the counted total (and its credits) before the job
 // is started; the job then reserves exactly the credits shown.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import type { Browser } from 'playwright-core';
-import { createReam, type Ream } from '../../src/runtime/create-ream.ts';
+import { test } from 'node:test';
 import { adaptersOf } from '../../src/runtime/internals.ts';
-import { startServer, type RunningServer } from '../../src/server/app.ts';
 import { DEFAULT_TENANT } from '../../src/store/port.ts';
-import { assertAccessible, CHROMIUM, launchChromium, openPage } from '../support/console-browser.ts';
-import { requireOrSkip } from '../support/env.ts';
+import { assertAccessible, useConsole } from '../support/console-browser.ts';
 import { makePdf, numberedPages } from '../support/make-pdf.ts';
 
 const WAIT_MS = 30_000;
 
-let dir: string;
-let browser: Browser | undefined;
-let ream: Ream;
-let server: RunningServer;
 
-before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'ream-dashboard-estimate-'));
-  browser = await launchChromium();
-  // No worker: the job stays queued with its reservation, nothing settles it meanwhile.
-  ream = await createReam({ dataDir: join(dir, 'data'), threads: 1, work: false, credits: { prices: { page: 3 } } });
-  server = await startServer({ ream, host: '127.0.0.1', port: 0 });
-  await ream.tenants.grantCredits({ tenantId: DEFAULT_TENANT, amount: 100, reason: 'test', by: { subject: 'test', role: 'admin', ip: null, status: 0 } });
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-  await ream?.close();
-  await rm(dir, { recursive: true, force: true });
+// No worker: the job stays queued with its reservation, nothing settles it meanwhile.
+const con = useConsole('dashboard-estimate', { ream: { work: false, credits: { prices: { page: 3 } } } });
+
+con.before(async () => {
+  await con.ream.tenants.grantCredits({ tenantId: DEFAULT_TENANT, amount: 100, reason: 'test', by: { subject: 'test', role: 'admin', ip: null, status: 0 } });
 });
 
 void test('console: two PDFs picked show their counted pages and credits before the job starts; the job reserves the credits shown', { timeout: 90_000 }, async (t) => {
-  if (!requireOrSkip(t, browser !== undefined, `Chromium at ${CHROMIUM}`)) return;
-  const page = await openPage(browser, t);
+  const page = await con.page(t);
+  if (!page) return;
   const estimates: string[] = [];
   page.on('request', (request) => {
     if (request.url().endsWith('/v1/jobs/estimate')) estimates.push(request.postData() ?? '');
   });
-  await page.goto(`${server.url}/#/submit`);
+  await page.goto(`${con.server.url}/#/submit`);
   await page.getByLabel('chunkPages', { exact: true }).waitFor({ timeout: WAIT_MS }); // the schemas are in
   await page.locator('#files').setInputFiles([
     { name: 'four.pdf', mimeType: 'application/pdf', buffer: Buffer.from(await makePdf({ pages: numberedPages('F', 4) })) },
@@ -55,13 +36,13 @@ void test('console: two PDFs picked show their counted pages and credits before 
   const shown = page.locator('#estimate', { hasText: 'This job reserves 11 pages (11 counted), 33 credits of your 100.' });
   await shown.waitFor({ timeout: WAIT_MS });
   assert.ok(estimates.some((body) => body.includes('"documentIds"')), 'asked with the stored documents');
-  assert.equal((await ream.listJobs({})).items.length, 0, 'no job before Start job');
+  assert.equal((await con.ream.listJobs({})).items.length, 0, 'no job before Start job');
   await assertAccessible(page, 'new job with its estimate');
 
   await page.getByRole('button', { name: 'Start job' }).click();
   await page.waitForURL(/#\/jobs\//, { timeout: WAIT_MS });
   const jobId = /#\/jobs\/([^/?]+)/.exec(page.url())?.[1] ?? '';
-  const entries = await adaptersOf(ream).store.listCredits({ jobId, limit: 10 });
+  const entries = await adaptersOf(con.ream).store.listCredits({ jobId, limit: 10 });
   const reserve = entries.find((entry) => entry.kind === 'reserve');
   assert.equal(reserve?.amount, -33, 'the job reserves the credits the page showed');
   assert.deepEqual(reserve?.details, { estimatedPages: 11 });

@@ -3,18 +3,14 @@
 // laid out at the console's 15 million px cap and scrolled on a scale to its end and its middle; a rows job with a
 // template shows its HTML report inline, in a sandboxed frame that runs no script.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
+import { test } from 'node:test';
+import type { Page } from 'playwright-core';
 import { ReamClient } from '../../src/client/index.ts';
-import { createReam, type Ream } from '../../src/runtime/create-ream.ts';
-import { startServer, type RunningServer } from '../../src/server/app.ts';
 import { toCsv } from '../formats/sheet-files.ts';
 import { MAX_SCROLL_PX } from '../../ui/src/scroll-scale.ts';
-import { assertAccessible, CHROMIUM, launchChromium, openPage } from '../support/console-browser.ts';
-import { requireOrSkip } from '../support/env.ts';
+import { assertAccessible, useConsole } from '../support/console-browser.ts';
 
 const WAIT_MS = 30_000;
 const ROWS = 30_000;
@@ -24,30 +20,24 @@ const amountOf = (i: number): number => (i * 7_919) % ROWS;
 const MAX_ROWS_IN_DOM = 200;
 const TEMPLATE = '<style>h1 { color: rgb(200, 0, 0); }</style><h1>Invoice {{ invoice_no }}</h1><p>{{ customer }} owes {{ total }}</p><script>alert("report script ran")</script>';
 
-let dir: string;
-let browser: Browser | undefined;
-let ream: Ream;
-let server: RunningServer;
 let client: ReamClient;
 let tableJob: string;
 let tableDoc: string;
 let reportJob: string;
 let reportDoc: string;
 
-before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'ream-dashboard-rows-'));
-  browser = await launchChromium();
-  if (browser === undefined) return;
-  ream = await createReam({ dataDir: join(dir, 'data'), threads: 1 });
-  server = await startServer({ ream, host: '127.0.0.1', port: 0 });
-  client = new ReamClient({ baseUrl: server.url });
+const con = useConsole('dashboard-rows');
+
+con.before(async () => {
+  if (con.browser === undefined) return;
+  client = new ReamClient({ baseUrl: con.server.url });
   const rows = Array.from({ length: ROWS }, (_, index) => {
     const i = index + 1;
     return [`Item ${i}`, i === 12_345 ? 'Zanzibar <b>bold</b>' : CITIES[i % CITIES.length] ?? '', String(amountOf(i))];
   });
-  const csv = join(dir, 'orders.csv');
+  const csv = join(con.dir, 'orders.csv');
   await writeFile(csv, toCsv([['name', 'city', 'amount'], ...rows]));
-  const invoices = join(dir, 'invoices.csv');
+  const invoices = join(con.dir, 'invoices.csv');
   await writeFile(invoices, toCsv([['invoice_no', 'customer', 'total'], ['A-1', 'Ada <img src=x>', '10'], ['A-2', 'Bob', '20']]));
   const table = await client.submit({ pipeline: 'rows', options: { rules: [{ name: 'big', pattern: String.raw`^2\d{4}$` }] }, files: [csv] });
   const report = await client.submit({ pipeline: 'rows', options: { template: TEMPLATE, name: '{{ invoice_no }}' }, files: [invoices] });
@@ -55,14 +45,8 @@ before(async () => {
   assert.equal((await client.wait(report.id)).status, 'succeeded');
   tableJob = table.id;
   reportJob = report.id;
-  tableDoc = (await ream.jobDocuments(tableJob))[0]?.documentId ?? '';
-  reportDoc = (await ream.jobDocuments(reportJob))[0]?.documentId ?? '';
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-  await ream?.close();
-  await rm(dir, { recursive: true, force: true });
+  tableDoc = (await con.ream.jobDocuments(tableJob))[0]?.documentId ?? '';
+  reportDoc = (await con.ream.jobDocuments(reportJob))[0]?.documentId ?? '';
 });
 
 async function firstRowIs(page: Page, row: number): Promise<void> {
@@ -72,9 +56,9 @@ async function firstRowIs(page: Page, row: number): Promise<void> {
 const rowsInDom = (page: Page) => page.locator('.rows-table tr').count();
 
 void test(`console: a ${ROWS}-row table scrolls to its end with few rows in the DOM, sorts and filters on the server`, { timeout: 60_000 }, async (t) => {
-  if (!requireOrSkip(t, browser !== undefined, `Chromium at ${CHROMIUM}`)) return;
-  const page = await openPage(browser, t);
-  await page.goto(`${server.url}/#/jobs/${tableJob}/documents/${tableDoc}`);
+  const page = await con.page(t);
+  if (!page) return;
+  await page.goto(`${con.server.url}/#/jobs/${tableJob}/documents/${tableDoc}`);
   await page.locator('#rows-count', { hasText: `${ROWS} rows` }).waitFor({ timeout: WAIT_MS });
   await page.locator('tr[data-row="1"]', { hasText: 'Item 1' }).waitFor({ timeout: WAIT_MS });
   assert.deepEqual(await page.locator('.rows-table thead th').allTextContents(), ['Row', 'name', 'city', 'amount', 'big', 'Error']);
@@ -110,9 +94,9 @@ void test(`console: a ${ROWS}-row table scrolls to its end with few rows in the 
 });
 
 void test('console: a rows job with a template shows its HTML report inline, sandboxed, styled, without running its script', { timeout: 60_000 }, async (t) => {
-  if (!requireOrSkip(t, browser !== undefined, `Chromium at ${CHROMIUM}`)) return;
-  const page = await openPage(browser, t);
-  await page.goto(`${server.url}/#/jobs/${reportJob}/documents/${reportDoc}`);
+  const page = await con.page(t);
+  if (!page) return;
+  await page.goto(`${con.server.url}/#/jobs/${reportJob}/documents/${reportDoc}`);
   const select = page.getByLabel('Report (2)');
   await select.waitFor({ timeout: WAIT_MS });
   assert.deepEqual(await select.locator('option').allTextContents(), ['A-1.html (row 1)', 'A-2.html (row 2)']);
@@ -134,32 +118,32 @@ void test('console: a rows job with a template shows its HTML report inline, san
   await assertAccessible(page, 'document page with a report');
 
   // The job page lists the job's reports too.
-  await page.goto(`${server.url}/#/jobs/${reportJob}`);
+  await page.goto(`${con.server.url}/#/jobs/${reportJob}`);
   await page.frameLocator('#report-frame').frameLocator('iframe[sandbox]').locator('h1', { hasText: 'Invoice A-1' }).waitFor({ timeout: WAIT_MS });
 
   // The artifact itself is never a page of this origin, nor framed; the console frames only its report frame.
-  const artifact = await fetch(`${server.url}/v1/jobs/${reportJob}/artifacts/A-1.html`);
+  const artifact = await fetch(`${con.server.url}/v1/jobs/${reportJob}/artifacts/A-1.html`);
   const policy = artifact.headers.get('content-security-policy') ?? '';
   for (const directive of ["default-src 'none'", "style-src 'unsafe-inline'", 'img-src data:', 'sandbox', "frame-ancestors 'none'"]) assert.ok(policy.includes(directive), directive);
   assert.equal(artifact.headers.get('x-frame-options'), 'DENY');
-  const consolePolicy = (await fetch(`${server.url}/`)).headers.get('content-security-policy') ?? '';
+  const consolePolicy = (await fetch(`${con.server.url}/`)).headers.get('content-security-policy') ?? '';
   assert.match(consolePolicy, /frame-src 'self'/);
   assert.match(consolePolicy, /style-src 'self';/, 'the console\'s own styles stay strict');
-  const framePolicy = (await fetch(`${server.url}/report-frame`)).headers.get('content-security-policy') ?? '';
+  const framePolicy = (await fetch(`${con.server.url}/report-frame`)).headers.get('content-security-policy') ?? '';
   assert.equal(framePolicy, "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'");
 });
 
 void test('console: a 450,000-row table (16.2 million px of rows) is laid out at 15 million px and scrolls on a scale to its last row and its middle', { timeout: 80_000 }, async (t) => {
-  if (!requireOrSkip(t, browser !== undefined, `Chromium at ${CHROMIUM}`)) return;
+  const page = await con.page(t);
+  if (!page) return;
   const count = 450_000; // 36 px each: 16.2 million px, past the 15 million the console lays out
-  const csv = join(dir, 'long.csv');
+  const csv = join(con.dir, 'long.csv');
   await writeFile(csv, `n,word\n${Array.from({ length: count }, (_, i) => `${i + 1},w${i + 1}`).join('\n')}\n`);
   const job = await client.submit({ pipeline: 'rows', options: { rules: [{ name: 'seven', pattern: '7$' }] }, files: [csv] });
   assert.equal((await client.wait(job.id)).status, 'succeeded');
-  const documentId = (await ream.jobDocuments(job.id))[0]?.documentId ?? '';
+  const documentId = (await con.ream.jobDocuments(job.id))[0]?.documentId ?? '';
 
-  const page = await openPage(browser, t);
-  await page.goto(`${server.url}/#/jobs/${job.id}/documents/${documentId}`);
+  await page.goto(`${con.server.url}/#/jobs/${job.id}/documents/${documentId}`);
   await page.locator('#rows-count', { hasText: `${count} rows` }).waitFor({ timeout: WAIT_MS });
   await page.locator('tr[data-row="1"]').waitFor({ timeout: WAIT_MS });
   const scroller = page.locator('.rows-scroll');

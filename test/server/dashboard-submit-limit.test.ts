@@ -1,44 +1,21 @@
 // The New job page, in Chromium: it takes as many files as one job holds (1,000) and says so of
 // the rest, rather than upload them all for a job the server then refuses.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import type { Browser } from 'playwright-core';
-import { createReam, type Ream } from '../../src/runtime/create-ream.ts';
-import { startServer, type RunningServer } from '../../src/server/app.ts';
-import { CHROMIUM, launchChromium, openPage } from '../support/console-browser.ts';
-import { requireOrSkip } from '../support/env.ts';
+import { test } from 'node:test';
+import { useConsole } from '../support/console-browser.ts';
 
 const WAIT_MS = 60_000;
 
-let dir: string;
-let browser: Browser | undefined;
-let ream: Ream;
-let server: RunningServer;
-
-before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'ream-dashboard-submit-limit-'));
-  browser = await launchChromium();
-  ream = await createReam({ dataDir: join(dir, 'data'), threads: 1, work: false });
-  server = await startServer({ ream, host: '127.0.0.1', port: 0 });
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-  await ream?.close();
-  await rm(dir, { recursive: true, force: true });
-});
+const con = useConsole('dashboard-submit-limit', { ream: { work: false } });
 
 const note = (i: number) => ({ name: `n${String(i).padStart(4, '0')}.txt`, mimeType: 'text/plain', buffer: Buffer.from(`note ${i}`) });
 
 void test('console: a job takes at most 1,000 files; those past them are not added, and the page says so', { timeout: 120_000 }, async (t) => {
-  if (!requireOrSkip(t, browser !== undefined, `Chromium at ${CHROMIUM}`)) return;
-  const page = await openPage(browser, t);
+  const page = await con.page(t);
+  if (!page) return;
   // What the uploads do is not the point here: they wait, so none is stored while the list is checked.
   await page.route('**/v1/uploads**', () => undefined);
-  await page.goto(`${server.url}/#/submit`);
+  await page.goto(`${con.server.url}/#/submit`);
   await page.locator('#files').setInputFiles(Array.from({ length: 1002 }, (_, i) => note(i)));
   await page.locator('#upload-notice', { hasText: 'A job takes at most 1,000 files: 2 files past them were not added' }).waitFor({ timeout: WAIT_MS });
   assert.equal(await page.locator('.uploads > li').count(), 1000);

@@ -1,55 +1,40 @@
 // The New job page, in Chromium: a whole folder chosen (subfolders walked), each file uploaded,
 // and a webhook with a secret that is called, signed, when the job ends.
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import type { Browser } from 'playwright-core';
+import { after, test } from 'node:test';
 import { ReamClient } from '../../src/client/index.ts';
-import { createReam, type Ream } from '../../src/runtime/create-ream.ts';
 import { signWebhook } from '../../src/runtime/webhook-delivery.ts';
-import { startServer, type RunningServer } from '../../src/server/app.ts';
 import { startReceiver, type Receiver } from '../runtime/webhook-receiver.ts';
-import { assertAccessible, CHROMIUM, launchChromium, openPage } from '../support/console-browser.ts';
-import { requireOrSkip } from '../support/env.ts';
+import { assertAccessible, useConsole } from '../support/console-browser.ts';
 import { makePdf } from '../support/make-pdf.ts';
 
 const WAIT_MS = 30_000;
 const SECRET = 'hook-secret-from-the-form';
 
-let dir: string;
-let browser: Browser | undefined;
-let ream: Ream;
-let server: RunningServer;
 let receiver: Receiver;
 
-before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'ream-dashboard-submit-'));
-  browser = await launchChromium();
+// The receiver is on loopback: allowed here as an operator allows an internal receiver.
+const con = useConsole('dashboard-submit', { ream: { webhooks: { allowPrivate: ['127.0.0.0/8'] } } });
+
+con.before(async () => {
   receiver = await startReceiver(() => 204);
-  // The receiver is on loopback: allowed here as an operator allows an internal receiver.
-  ream = await createReam({ dataDir: join(dir, 'data'), threads: 1, webhooks: { allowPrivate: ['127.0.0.0/8'] } });
-  server = await startServer({ ream, host: '127.0.0.1', port: 0 });
 });
 after(async () => {
-  await browser?.close();
-  await server?.close();
-  await ream?.close();
   await receiver?.close();
-  await rm(dir, { recursive: true, force: true });
 });
 
 void test('console: a chosen folder uploads every file in it and its subfolders; the webhook from the form is called, signed', { timeout: 90_000 }, async (t) => {
-  if (!requireOrSkip(t, browser !== undefined, `Chromium at ${CHROMIUM}`)) return;
-  const folder = join(dir, 'invoices');
+  const page = await con.page(t);
+  if (!page) return;
+  const folder = join(con.dir, 'invoices');
   await mkdir(join(folder, '2024'), { recursive: true });
   await writeFile(join(folder, 'a.pdf'), await makePdf({ pages: ['invoice alpha'] }));
   await writeFile(join(folder, '2024', 'b.pdf'), await makePdf({ pages: ['invoice beta', 'second page'] }));
   await writeFile(join(folder, '2024', 'note.txt'), 'a note in a subfolder\n');
 
-  const page = await openPage(browser, t);
-  await page.goto(`${server.url}/#/submit`);
+  await page.goto(`${con.server.url}/#/submit`);
   await page.locator('#folder').setInputFiles(folder);
   const uploads = page.getByRole('list', { name: 'Files to upload' }).locator('li .name');
   await page.getByRole('list', { name: 'Files to upload' }).locator('li').nth(2).waitFor({ timeout: WAIT_MS });
@@ -62,7 +47,7 @@ void test('console: a chosen folder uploads every file in it and its subfolders;
   await page.waitForURL(/#\/jobs\//, { timeout: WAIT_MS });
   const jobId = /#\/jobs\/([^/?]+)/.exec(page.url())?.[1] ?? '';
   await page.locator('#job-status', { hasText: /^succeeded$/ }).waitFor({ timeout: WAIT_MS });
-  const results = await new ReamClient({ baseUrl: server.url }).results(jobId);
+  const results = await new ReamClient({ baseUrl: con.server.url }).results(jobId);
   assert.deepEqual(results.map((output) => [output.source, output.pageCount]).sort(), [['a.pdf', 1], ['b.pdf', 2], ['note.txt', 1]], 'three documents; the server keeps each file\'s own name');
 
   await receiver.received(1);
@@ -77,11 +62,11 @@ void test('console: a chosen folder uploads every file in it and its subfolders;
 });
 
 void test('console: a file the server refuses is not offered a Retry, and Start job says to remove it', { timeout: 90_000 }, async (t) => {
-  if (!requireOrSkip(t, browser !== undefined, `Chromium at ${CHROMIUM}`)) return;
-  const gif = join(dir, 'logo.gif');
+  const page = await con.page(t);
+  if (!page) return;
+  const gif = join(con.dir, 'logo.gif');
   await writeFile(gif, Buffer.concat([Buffer.from('GIF89a'), Buffer.alloc(64)]));
-  const page = await openPage(browser, t);
-  await page.goto(`${server.url}/#/submit`);
+  await page.goto(`${con.server.url}/#/submit`);
   await page.locator('#files').setInputFiles(gif);
   const item = page.getByRole('list', { name: 'Files to upload' }).locator('li').first();
   await item.locator('.error').waitFor({ timeout: WAIT_MS });
@@ -91,8 +76,8 @@ void test('console: a file the server refuses is not offered a Retry, and Start 
 });
 
 void test('console: options typed as JSON before the pipelines have loaded are carried into the form, and what it cannot hold is said', { timeout: 90_000 }, async (t) => {
-  if (!requireOrSkip(t, browser !== undefined, `Chromium at ${CHROMIUM}`)) return;
-  const page = await openPage(browser, t);
+  const page = await con.page(t);
+  if (!page) return;
   let release: () => void = () => undefined;
   const held = new Promise<void>((resolve) => (release = resolve));
   // The server's answer, held back until the user has typed: a slow link, made certain.
@@ -100,7 +85,7 @@ void test('console: options typed as JSON before the pipelines have loaded are c
     await held;
     await route.continue();
   });
-  await page.goto(`${server.url}/#/submit`);
+  await page.goto(`${con.server.url}/#/submit`);
   await page.getByLabel('Options (JSON)').fill('{"chunkPages": 3, "ocr": "never", "colour": "red"}');
   release();
   await page.getByLabel('chunkPages').waitFor({ timeout: WAIT_MS });

@@ -2,55 +2,37 @@
 // none) with its usage, and grants credits from the form; a tenant sees no tenants section. The
 // sign-in screen names the JWT issuer the server takes.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
+import { test } from 'node:test';
+import type { Page } from 'playwright-core';
 import { ReamClient } from '../../src/client/index.ts';
-import { createReam, type Ream } from '../../src/runtime/create-ream.ts';
-import { startServer, type RunningServer } from '../../src/server/app.ts';
-import { assertAccessible, CHROMIUM, launchChromium, openPage } from '../support/console-browser.ts';
-import { requireOrSkip } from '../support/env.ts';
+import { assertAccessible, openPage, useConsole } from '../support/console-browser.ts';
 import { makePdf } from '../support/make-pdf.ts';
 import { issueTenantKeys, type TenantKeys } from '../support/tenant-keys.ts';
 
 const WAIT_MS = 30_000;
 
-let dir: string;
-let browser: Browser | undefined;
-let ream: Ream;
-let server: RunningServer;
 let keys: TenantKeys;
 
-before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'ream-dashboard-tenants-'));
-  browser = await launchChromium();
-  ream = await createReam({ dataDir: join(dir, 'data'), threads: 1 });
-  server = await startServer({ ream, host: '127.0.0.1', port: 0, auth: { mode: 'on', jwtSecret: 'a-secret-long-enough-for-hs256-signing', jwtIssuer: 'https://login.example.test/' } });
-  keys = await issueTenantKeys(ream);
-  const a = new ReamClient({ baseUrl: server.url, apiKey: keys.a });
+const con = useConsole('dashboard-tenants', { server: { auth: { mode: 'on', jwtSecret: 'a-secret-long-enough-for-hs256-signing', jwtIssuer: 'https://login.example.test/' } } });
+
+con.before(async () => {
+  keys = await issueTenantKeys(con.ream);
+  const a = new ReamClient({ baseUrl: con.server.url, apiKey: keys.a });
   const job = await a.submit({ files: [{ name: 'three.pdf', data: await makePdf({ pages: ['one', 'two', 'three'] }) }] });
   await a.wait(job.id);
 });
-after(async () => {
-  await browser?.close();
-  await server?.close();
-  await ream?.close();
-  await rm(dir, { recursive: true, force: true });
-});
 
 async function signIn(page: Page, key: string): Promise<void> {
-  await page.goto(`${server.url}/#/operate`);
+  await page.goto(`${con.server.url}/#/operate`);
   await page.getByLabel('API key').fill(key);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('link', { name: 'Operate' }).click();
 }
 
 void test('console: an admin sees each tenant\'s usage and grants it credits; a tenant sees no tenants', { timeout: 90_000 }, async (t) => {
-  if (!requireOrSkip(t, browser !== undefined, `Chromium at ${CHROMIUM}`)) return;
-  const page = await openPage(browser, t);
-  await page.goto(`${server.url}/`);
+  const page = await con.page(t);
+  if (!page) return;
+  await page.goto(`${con.server.url}/`);
   await page.locator('#signin-methods', { hasText: 'or a JWT issued by https://login.example.test/' }).waitFor({ timeout: WAIT_MS });
   await page.getByLabel('API key or JWT', { exact: true }).waitFor({ timeout: WAIT_MS });
   await signIn(page, keys.admin);
@@ -68,7 +50,7 @@ void test('console: an admin sees each tenant\'s usage and grants it credits; a 
   await page.getByRole('button', { name: 'Grant' }).click();
   await page.locator('#grant-result', { hasText: 'tenant-a now has 250 credits.' }).waitFor({ timeout: WAIT_MS });
   await row.locator('td:nth-child(2)', { hasText: /^250$/ }).waitFor({ timeout: WAIT_MS });
-  const admin = new ReamClient({ baseUrl: server.url, apiKey: keys.admin });
+  const admin = new ReamClient({ baseUrl: con.server.url, apiKey: keys.admin });
   assert.equal((await admin.tenant('tenant-a')).balance, 250, 'the grant is the server\'s, not only the page\'s');
 
   // A tenant nobody has heard of (a typo?) is granted only when asked twice.
@@ -126,7 +108,7 @@ void test('console: an admin sees each tenant\'s usage and grants it credits; a 
   await row.locator('td:nth-child(5)', { hasText: /\/ 0 B$/ }).waitFor({ timeout: WAIT_MS });
   assert.equal((await admin.tenant('tenant-a')).quotas.storageBytes, 0);
 
-  const tenant = await openPage(browser, t);
+  const tenant = await openPage(con.browser, t);
   await signIn(tenant, keys.b);
   await tenant.locator('#operate-forbidden').waitFor({ timeout: WAIT_MS });
   assert.equal(await tenant.locator('#tenants, #tenants-heading').count(), 0, 'no tenants section for a tenant');

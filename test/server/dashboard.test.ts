@@ -1,55 +1,32 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
-import { createReam, type Ream, type ReamOptions } from '../../src/runtime/create-ream.ts';
-import { buildServer, startServer, type RunningServer, type StartOptions } from '../../src/server/app.ts';
+import { describe, test, type TestContext } from 'node:test';
+import type { Page } from 'playwright-core';
+import { createReam, type ReamOptions } from '../../src/runtime/create-ream.ts';
+import { buildServer, type StartOptions } from '../../src/server/app.ts';
 import { issueApiKey } from '../../src/server/auth/api-keys.ts';
 import type { JobView } from '../../src/server/views.ts';
 import { rejectsWithCode } from '../support/assert-ream-error.ts';
-import { requireOrSkip } from '../support/env.ts';
 import { makePdf, numberedPages, writePdf } from '../support/make-pdf.ts';
 import { adaptersOf } from '../../src/runtime/internals.ts';
-import { assertAccessible, CHROMIUM, launchChromium, openPage } from '../support/console-browser.ts';
+import { assertAccessible, useConsole, type Served } from '../support/console-browser.ts';
 
 const CASE_TIMEOUT_MS = 120_000;
 const WAIT_MS = 60_000;
 /** A file name that is markup: the console must show it as these characters, never run it. */
 const HOSTILE_NAME = '<img src=x onerror=alert(1)>.pdf';
 
-let dir: string;
-let browser: Browser | undefined;
-const cleanups: Array<() => Promise<void>> = [];
-
-before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'ream-dashboard-'));
-  browser = await launchChromium();
-});
-after(async () => {
-  for (const cleanup of cleanups.reverse()) await cleanup();
-  await browser?.close();
-  await rm(dir, { recursive: true, force: true });
-});
+const con = useConsole('dashboard', { serve: false });
 
 /** A ream server in its own data dir, closed after all tests. */
-async function serve(name: string, options: Omit<StartOptions, 'ream'> = {}, reamOptions: ReamOptions = {}): Promise<{ ream: Ream; server: RunningServer }> {
-  const ream = await createReam({ dataDir: join(dir, name), threads: 1, ...reamOptions });
-  const server = await startServer({ ream, host: '127.0.0.1', port: 0, ...options });
-  cleanups.push(async () => {
-    await server.close();
-    await ream.close();
-  });
-  return { ream, server };
-}
+const serve = (name: string, options: Omit<StartOptions, 'ream'> = {}, reamOptions: ReamOptions = {}): Promise<Served> => con.serve(name, reamOptions, options);
 
 /** A tiny server of a blank page: another origin for the page to call the API from. */
-async function otherOrigin(): Promise<string> {
+async function otherOrigin(t: TestContext): Promise<string> {
   const server: Server = createServer((_request, response) => response.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>other origin</title>'));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  cleanups.push(() => new Promise((resolve) => server.close(() => resolve())));
+  t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
   const address = server.address();
   assert.ok(address !== null && typeof address === 'object');
   return `http://127.0.0.1:${address.port}`;
@@ -109,9 +86,9 @@ describe('console: built by Vite, served at /, driven in Chromium', { timeout: C
   });
 
   test('submit over tus, watch it live (the stream resumes), read the document, search it; a markup file name stays text', { timeout: CASE_TIMEOUT_MS }, async (t) => {
-    if (!requireOrSkip(t, browser !== undefined, `Chromium at ${CHROMIUM}`)) return;
+    const page = await con.page(t);
+    if (!page) return;
     const { ream, server } = await serve('flow');
-    const page = await openPage(browser, t);
     // The first event stream breaks after one event: the page must resume after it, not start over.
     const resumedFrom: Array<string | undefined> = [];
     await page.route('**/v1/jobs/*/events', async (route) => {
@@ -261,7 +238,8 @@ describe('console: built by Vite, served at /, driven in Chromium', { timeout: C
   });
 
   test('auth on: sign in with a key kept in sessionStorage; tenants see only their own jobs; workers for the admin only', { timeout: CASE_TIMEOUT_MS }, async (t) => {
-    if (!requireOrSkip(t, browser !== undefined, `Chromium at ${CHROMIUM}`)) return;
+    const page = await con.page(t);
+    if (!page) return;
     const { ream, server } = await serve('auth', { auth: { mode: 'on' }, metricsHistory: { intervalMs: 1_000 } });
     const store = adaptersOf(ream).store;
     const acme = (await issueApiKey(store, { tenantId: 'acme', name: 'console', role: 'user' })).token;
@@ -271,7 +249,6 @@ describe('console: built by Vite, served at /, driven in Chromium', { timeout: C
     const acmeJob = await submitByApi(server.url, acme, 'acme-secret.pdf', ['acme quarterly zebra']);
     const betaJob = await submitByApi(server.url, beta, 'beta.pdf', ['beta page']);
 
-    const page = await openPage(browser, t);
     await page.goto(`${server.url}/`);
     await page.locator('#signin-methods', { hasText: 'This server needs an API key' }).waitFor({ timeout: WAIT_MS });
     assert.equal((await page.locator('#signin-error').textContent()) ?? '', '', 'no error before anything was tried');
@@ -332,14 +309,14 @@ describe('console: built by Vite, served at /, driven in Chromium', { timeout: C
   });
 
   test("a 200-page PDF's chunk map: one cell per chunk of 10 pages, each done, each opening its pages", { timeout: CASE_TIMEOUT_MS }, async (t) => {
-    if (!requireOrSkip(t, browser !== undefined, `Chromium at ${CHROMIUM}`)) return;
+    const page = await con.page(t);
+    if (!page) return;
     const { server } = await serve('chunks');
     const body = new FormData();
     body.append('options', JSON.stringify({ chunkPages: 10 }));
     body.append('file', new Blob([await makePdf({ pages: numberedPages('L', 200) })], { type: 'application/pdf' }), 'long.pdf');
     const job = (await (await fetch(`${server.url}/v1/jobs`, { method: 'POST', body })).json()) as JobView;
 
-    const page = await openPage(browser, t);
     await page.goto(`${server.url}/#/jobs/${job.id}`);
     await page.locator('#job-status', { hasText: /^succeeded$/ }).waitFor({ timeout: WAIT_MS });
     const cells = page.getByRole('group', { name: 'Chunks of long.pdf' }).getByRole('button');
@@ -355,14 +332,14 @@ describe('console: built by Vite, served at /, driven in Chromium', { timeout: C
   });
 
   test('a failed job shows its document error; Retry reruns it and the page follows the new run from the last event', { timeout: CASE_TIMEOUT_MS }, async (t) => {
-    if (!requireOrSkip(t, browser !== undefined, `Chromium at ${CHROMIUM}`)) return;
+    const page = await con.page(t);
+    if (!page) return;
     const { server } = await serve('retry');
     const body = new FormData();
     body.append('options', JSON.stringify({ maxPages: 1 }));
     body.append('file', new Blob([await makePdf({ pages: ['one', 'two'] })], { type: 'application/pdf' }), 'too-long.pdf');
     const job = (await (await fetch(`${server.url}/v1/jobs`, { method: 'POST', body })).json()) as JobView;
 
-    const page = await openPage(browser, t);
     const resumedFrom: Array<string | undefined> = [];
     page.on('request', (request) => {
       if (request.url().endsWith('/events')) resumedFrom.push(request.headers()['last-event-id']);
@@ -384,11 +361,11 @@ describe('console: built by Vite, served at /, driven in Chromium', { timeout: C
   });
 
   test('an upload cut off by a page reload resumes on the server\'s upload when the same file is dropped again', { timeout: CASE_TIMEOUT_MS }, async (t) => {
-    if (!requireOrSkip(t, browser !== undefined, `Chromium at ${CHROMIUM}`)) return;
+    const page = await con.page(t);
+    if (!page) return;
     const { server } = await serve('reload');
-    const path = join(dir, 'resume-me.pdf');
+    const path = join(con.dir, 'resume-me.pdf');
     await writePdf(path, { pages: numberedPages('R', 3) });
-    const page = await openPage(browser, t);
     const creations: string[] = [];
     page.on('request', (request) => {
       if (request.method() === 'POST' && request.url().endsWith('/v1/uploads')) creations.push(request.url());
@@ -421,7 +398,8 @@ describe('console: built by Vite, served at /, driven in Chromium', { timeout: C
   });
 
   test('the job list is windowed and pages on with the cursor as it scrolls; a queued job is cancelled from its page', { timeout: CASE_TIMEOUT_MS }, async (t) => {
-    if (!requireOrSkip(t, browser !== undefined, `Chromium at ${CHROMIUM}`)) return;
+    const page = await con.page(t);
+    if (!page) return;
     const { server } = await serve('list', {}, { work: false });
     const form = new FormData();
     form.append('file', new Blob([await makePdf({ pages: ['listed'] })], { type: 'application/pdf' }), 'listed.pdf');
@@ -434,7 +412,6 @@ describe('console: built by Vite, served at /, driven in Chromium', { timeout: C
       ids.push(((await answer.json()) as JobView).id);
     }
 
-    const page = await openPage(browser, t);
     await page.goto(`${server.url}/#/jobs`);
     await page.locator('.count', { hasText: '100+ jobs' }).waitFor({ timeout: WAIT_MS });
     const rendered = await page.locator('#jobs li').count();
@@ -462,12 +439,12 @@ describe('console: built by Vite, served at /, driven in Chromium', { timeout: C
   });
 
   test('a page of another origin gets through only when that origin is configured', { timeout: CASE_TIMEOUT_MS }, async (t) => {
-    if (!requireOrSkip(t, browser !== undefined, `Chromium at ${CHROMIUM}`)) return;
-    const [allowed, refused] = [await otherOrigin(), await otherOrigin()];
+    const page = await con.page(t);
+    if (!page) return;
+    const [allowed, refused] = [await otherOrigin(t), await otherOrigin(t)];
     const { server } = await serve('cors', { cors: { origins: [allowed] } }, { work: false });
     const pdf = Array.from(await makePdf({ pages: ['cross-origin page'] }));
 
-    const page = await openPage(browser, t);
     await page.goto(`${allowed}/`);
     const seen = await page.evaluate(
       async ({ api, bytes }) => {
@@ -519,7 +496,7 @@ describe('console: built by Vite, served at /, driven in Chromium', { timeout: C
     assert.match(granted.headers.get('access-control-allow-methods') ?? '', /PATCH/);
     assert.equal((await preflight('http://evil.example')).headers.get('access-control-allow-origin'), null);
 
-    const ream = await createReam({ dataDir: join(dir, 'cors-bad'), work: false });
+    const ream = await createReam({ dataDir: join(con.dir, 'cors-bad'), work: false });
     try {
       await rejectsWithCode(Promise.resolve().then(() => buildServer({ ream, cors: { origins: ['http://app.example/'] } })), 'validation_failed', /must be an http\(s\) origin/);
     } finally {
