@@ -1,4 +1,4 @@
-import type { Stats } from 'node:fs';
+import { statSync, type Stats } from 'node:fs';
 import { ReamError } from './errors.ts';
 
 // ream reads regular files only: a named pipe blocks its reader until someone writes to it, a
@@ -18,4 +18,16 @@ export function fileKind(info: Stats): string {
 /** `validation_failed`: `path` is no regular file. */
 export function notRegularFile(path: string, info: Stats): ReamError {
   return ReamError.nonRetryable('validation_failed', `${path} is not a regular file (it is ${fileKind(info)}): ream reads regular files only`);
+}
+
+/**
+ * Whether `path` is a character device (`/dev/null`, a terminal): written to, never read back,
+ * since reading one to its end may never end. False when nothing is there.
+ */
+export function isCharacterDevice(path: string): boolean {
+  try {
+    return statSync(path).isCharacterDevice();
+  } catch {
+    return false;
+  }
 }

@@ -1,6 +1,7 @@
 import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { ReamError, type ErrorInfo } from '../errors.ts';
+import { isCharacterDevice } from '../file-kind.ts';
 import type { DocumentOutput } from '../pipeline/types.ts';
 
 export type TextMode = 'pages' | 'full' | 'none';
@@ -157,10 +158,9 @@ export class ResultsFile {
     }
     // `--out results/today.jsonl` in a folder that does not exist yet: made, as `--out-dir` is.
     mkdirSync(dirname(path), { recursive: true });
+    // `--out /dev/null` (results not wanted) or a terminal: nothing to resume from.
+    if (isCharacterDevice(path)) return new ResultsFile(path, openSync(path, 'w'), new Map(), base);
     const kind = existsSync(path) ? statSync(path) : undefined;
-    // `--out /dev/null` (results not wanted) or a terminal: written to, never read back, since
-    // reading a device to its end may never end — so there is nothing to resume from.
-    if (kind?.isCharacterDevice()) return new ResultsFile(path, openSync(path, 'w'), new Map(), base);
     // A pipe (`/dev/stdout` in `| cat`) would block both reading it and opening it without a
     // reader: refused by name rather than met halfway; `--out -` writes to standard output.
     if (kind?.isFIFO()) throw new Error('it is a pipe; give a file path, or --out - to write to standard output');

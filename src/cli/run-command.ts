@@ -1,8 +1,9 @@
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { UsageView } from '../api-types.ts';
 import { processBatch } from '../batch/index.ts';
 import { ReamError, toReamError } from '../errors.ts';
+import { isCharacterDevice } from '../file-kind.ts';
 import { fromJson, type JsonObject } from '../json.ts';
 import type { DocumentOutput } from '../pipeline/types.ts';
 import { createReam, type Ream } from '../runtime/create-ream.ts';
@@ -111,7 +112,7 @@ export async function runCommand(inputs: readonly string[], options: RunOptions,
   const outPath = options.out === STDOUT ? STDOUT : resolve(options.out);
   // `--out /dev/null`: written to only, like standard output: no lines to resume from, no
   // settings kept for it, a job of its own each time.
-  const writeOnly = outPath === STDOUT || isDevice(outPath);
+  const writeOnly = outPath === STDOUT || isCharacterDevice(outPath);
   const resume = !writeOnly && (options.resume ?? existsSync(outPath));
   const dataDir = resolve(options.dataDir);
   // Lines name files from one folder per results file, whichever folder a resume runs in: its
@@ -201,14 +202,6 @@ export async function runCommand(inputs: readonly string[], options: RunOptions,
  * value makes the run's job another one, which reads the failed files whole.
  */
 const RETRY_MAY_CHANGE: readonly string[] = ['pdfPassword'];
-
-function isDevice(path: string): boolean {
-  try {
-    return statSync(path).isCharacterDevice();
-  } catch {
-    return false;
-  }
-}
 
 /** The line states --retry-failed runs again: what a job retry redoes. */
 const REDONE_STATUSES: readonly string[] = ['failed', 'partially_succeeded'] satisfies ResultLine['status'][];

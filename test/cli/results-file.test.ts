@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import { ResultsFile, unreadableLine } from '../../src/cli/results-file.ts';
 import { openTableWriter } from '../../src/cli/table-writers.ts';
 import { ReamError } from '../../src/errors.ts';
+import { isCharacterDevice } from '../../src/file-kind.ts';
 
 test('a torn last line (crash mid-write) is cut off on resume and its file counts as not done', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'ream-results-'));
@@ -74,6 +75,21 @@ test('an existing file that is not a results file is refused on resume and left 
     const file = ResultsFile.open(empty, true);
     assert.equal(file.size, 0);
     file.close();
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('a character device (/dev/null) is one for both --out checks: opened to write, never read back; a file or nothing is none', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'ream-results-device-'));
+  try {
+    const path = join(dir, 'out.jsonl');
+    await writeFile(path, `${JSON.stringify(unreadableLine('a.pdf', { code: 'not_found', message: 'gone' }))}\n`);
+    assert.deepEqual([isCharacterDevice('/dev/null'), isCharacterDevice(path), isCharacterDevice(join(dir, 'none.jsonl')), isCharacterDevice(dir)], [true, false, false, false]);
+    const device = ResultsFile.open('/dev/null', true);
+    assert.equal(device.size, 0, 'nothing read back from the device, resume or not');
+    assert.equal(device.write(unreadableLine('a.pdf', { code: 'io_error', message: 'x' })), true);
+    device.close();
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
