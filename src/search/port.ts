@@ -3,6 +3,8 @@
  * than 1 MB of tsvector (a 2 MB text page failed its whole document), so each adapter indexes a
  * page's first 400,000 characters, which stays well under it (random unique words fill ~0.75 MB). The page's text itself is kept whole.
  */
+import type { SnippetMatch } from './snippet-marks.ts';
+
 export const MAX_INDEXED_CHARS = 400_000;
 
 /** The part of a page's text that is indexed (see {@link MAX_INDEXED_CHARS}). */
@@ -19,8 +21,10 @@ export interface IndexedPage {
 export interface SearchHit {
   documentId: string;
   page: number;
-  /** A short excerpt around the match, with matches wrapped in « ». */
+  /** A short excerpt around the match, as the page has it (nothing added). */
   snippet: string;
+  /** Where the matched words are in `snippet`, in order (none for a search without words). */
+  matches: SnippetMatch[];
   /** Higher is better; comparable only within one result list. */
   score: number;
 }

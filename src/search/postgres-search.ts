@@ -7,13 +7,14 @@ import { checkFilters, hasFilters } from './filters.ts';
 import { indexedText, type IndexedPage, type IndexedResult, type SearchHit, type SearchIndex, type SearchQuery } from './port.ts';
 import { browseFirstPages, deleteJobRecords, deleteRecords, pageMatches, writeRecord } from './sql-filters.ts';
 import { postgresSearchMigrations, SEARCH_CONFIG, type PostgresSearchTables } from './postgres-search-schema.ts';
+import { MATCH_END, MATCH_START, readMarkedSnippet, withoutMarks } from './snippet-marks.ts';
 
 const DEFAULT_LIMIT = 20;
 const MAX_LIMIT = 100;
 /** Rows per INSERT (4 parameters each). */
 const INSERT_BATCH = 200;
-/** `ts_headline` options: « » around matches, one fragment of about 16 words (as the SQLite snippet). */
-const HEADLINE_OPTIONS = 'StartSel=«, StopSel=», MaxWords=16, MinWords=6, ShortWord=0, MaxFragments=1, FragmentDelimiter=…';
+/** `ts_headline` options: the marks around matches, one fragment of about 16 words (as the SQLite snippet). */
+const HEADLINE_OPTIONS = `StartSel=${MATCH_START}, StopSel=${MATCH_END}, MaxWords=16, MinWords=6, ShortWord=0, MaxFragments=1, FragmentDelimiter=…`;
 
 /** Page-level full-text search with PostgreSQL tsvector/tsquery, scoped to one tenant. */
 export class PostgresSearch implements SearchIndex {
@@ -90,7 +91,7 @@ export class PostgresSearch implements SearchIndex {
              ts_headline(${config}, hits.text, q.query, ${HEADLINE_OPTIONS}) as snippet
       from hits, q
       order by hits.rank desc, hits.document_id, hits.page`.execute(this.#db);
-    return rows.map((row) => ({ documentId: row.document_id, page: row.page, snippet: row.snippet, score: row.rank }));
+    return rows.map((row) => ({ documentId: row.document_id, page: row.page, ...readMarkedSnippet(row.snippet), score: row.rank }));
   }
 
   /** The database belongs to whoever opened it. */
@@ -102,7 +103,7 @@ export class PostgresSearch implements SearchIndex {
 async function insertPages(db: Kysely<PostgresSearchTables>, tenantId: string, documentId: string, pages: readonly IndexedPage[]): Promise<void> {
   for (let i = 0; i < pages.length; i += INSERT_BATCH) {
     // PostgreSQL text cannot hold NUL; an extracted page may (a broken PDF), and it is no word.
-    const rows = pages.slice(i, i + INSERT_BATCH).map((p) => ({ tenant_id: tenantId, document_id: documentId, page: p.page, text: indexedText(p.text).replaceAll('\0', ' ') }));
+    const rows = pages.slice(i, i + INSERT_BATCH).map((p) => ({ tenant_id: tenantId, document_id: documentId, page: p.page, text: withoutMarks(indexedText(p.text)).replaceAll('\0', ' ') }));
     await db.insertInto('search_pages').values(rows).execute();
   }
 }

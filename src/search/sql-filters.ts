@@ -3,6 +3,7 @@
 import { sql, type Kysely, type QueryExecutorProvider, type RawBuilder } from 'kysely';
 import { fieldKey, mediaTypeMatch, recordedFieldValues } from './filters.ts';
 import type { IndexedResult, SearchFilters, SearchHit } from './port.ts';
+import { withoutMarks } from './snippet-marks.ts';
 
 export interface SearchRecordsTable {
   tenant_id: string;
@@ -133,10 +134,10 @@ export async function browseFirstPages(db: QueryExecutorProvider, tenantId: stri
     where p.page = (select min(fp.page) from search_pages fp where fp.tenant_id = ${tenantId} and fp.document_id = m.document_id)
     order by m.newest desc, p.document_id
     limit ${limit}`.execute(db);
-  return rows.map((row) => ({ documentId: row.document_id, page: row.page, snippet: openingWords(row.text), score: 0 }));
+  return rows.map((row) => ({ documentId: row.document_id, page: row.page, snippet: openingWords(row.text), matches: [], score: 0 }));
 }
 
 function openingWords(text: string): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
+  const flat = withoutMarks(text).replace(/\s+/g, ' ').trim();
   return flat.length <= BROWSE_SNIPPET ? flat : `${flat.slice(0, BROWSE_SNIPPET).replace(/\s\S*$/, '')}…`;
 }

@@ -7,6 +7,7 @@ import { checkFilters, hasFilters } from './filters.ts';
 import { indexedText, type IndexedPage, type IndexedResult, type SearchHit, type SearchIndex, type SearchQuery } from './port.ts';
 import { browseFirstPages, deleteJobRecords, deleteRecords, pageMatches, writeRecord } from './sql-filters.ts';
 import { searchMigrations, type SearchTables } from './sqlite-search-schema.ts';
+import { MATCH_END, MATCH_START, readMarkedSnippet, withoutMarks } from './snippet-marks.ts';
 
 const DEFAULT_LIMIT = 20;
 const MAX_LIMIT = 100;
@@ -74,7 +75,7 @@ export class SqliteSearch implements SearchIndex {
     // bm25() is lower-is-better (negative); the port's score is higher-is-better.
     const { rows } = await sql<{ document_id: string; page: number; snippet: string; rank: number }>`
       select p.document_id, p.page,
-             snippet(search_fts, 0, '«', '»', '…', ${sql.lit(SNIPPET_TOKENS)}) as snippet,
+             snippet(search_fts, 0, ${sql.lit(MATCH_START)}, ${sql.lit(MATCH_END)}, '…', ${sql.lit(SNIPPET_TOKENS)}) as snippet,
              bm25(search_fts) as rank
       from search_fts join search_pages p on p.id = search_fts.rowid
       where search_fts match ${match} and p.tenant_id = ${query.tenantId} and ${pageMatches(filters)}
@@ -85,7 +86,7 @@ export class SqliteSearch implements SearchIndex {
     // word. The score says only the hit's place in its list (1 for the best), which is all the
     // port promises ("comparable only within one result list"). The order itself is still
     // bm25's: see docs/search.md on what it can reflect.
-    return rows.map((row, i) => ({ documentId: row.document_id, page: row.page, snippet: row.snippet, score: placeScore(i, rows.length) }));
+    return rows.map((row, i) => ({ documentId: row.document_id, page: row.page, ...readMarkedSnippet(row.snippet), score: placeScore(i, rows.length) }));
   }
 
   /** The database belongs to whoever opened it. */
@@ -101,7 +102,7 @@ function placeScore(index: number, count: number): number {
 
 async function insertPages(db: Kysely<SearchTables>, tenantId: string, documentId: string, pages: readonly IndexedPage[]): Promise<void> {
   for (let i = 0; i < pages.length; i += INSERT_BATCH) {
-    const rows = pages.slice(i, i + INSERT_BATCH).map((p) => ({ tenant_id: tenantId, document_id: documentId, page: p.page, text: indexedText(p.text) }));
+    const rows = pages.slice(i, i + INSERT_BATCH).map((p) => ({ tenant_id: tenantId, document_id: documentId, page: p.page, text: withoutMarks(indexedText(p.text)) }));
     await db.insertInto('search_pages').values(rows).execute();
   }
 }

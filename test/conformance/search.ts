@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import type { SearchFilters, SearchIndex } from '../../src/search/port.ts';
+import type { SearchFilters, SearchHit, SearchIndex } from '../../src/search/port.ts';
+import { MATCH_END, MATCH_START } from '../../src/search/snippet-marks.ts';
 import { rejectsWithCode } from '../support/assert-ream-error.ts';
 import { registerSuite, type ConformanceCase, type ConformanceOptions, type Harness } from './suite.ts';
 
@@ -87,7 +88,7 @@ const cases: ConformanceCase<Subject>[] = [
       assert.deepEqual(await found({ fields: [{ name: 'invoice', value: 'INV-1' }, { name: 'invoice', value: 'INV-9' }] }), [], 'two jobs\' values are not one result');
       const pages = await search.search({ tenantId: 't1', q: 'invoice', filters: { jobId: 'j1' } });
       assert.deepEqual(pages.map((hit) => [hit.documentId, hit.page]), [['d1', 1]], 'words and filters together');
-      assert.match(pages[0]?.snippet ?? '', /«invoice»/i);
+      assert.deepEqual(pages[0] && matched(pages[0]).map((word) => word.toLowerCase()), ['invoice']);
     },
   },
   {
@@ -107,7 +108,8 @@ const cases: ConformanceCase<Subject>[] = [
       await indexFilterFixture(search);
       const hits = await search.search({ tenantId: 't1', q: '', filters: { mediaType: 'pdf' } });
       assert.deepEqual(hits.map((hit) => [hit.documentId, hit.page]), [['d1', 1], ['d3', 1]], 'd1 (newest record 5000) before d3 (3000), each at its first page');
-      assert.equal(hits[0]?.snippet, 'alpha invoice page one', 'the page\'s opening words, nothing marked');
+      assert.equal(hits[0]?.snippet, 'alpha invoice page one', 'the page\'s opening words');
+      assert.deepEqual(hits[0]?.matches, [], 'nothing marked');
       assert.deepEqual(hits.map((hit) => hit.score), [0, 0]);
       assert.deepEqual((await search.search({ tenantId: 't1', q: '  ', filters: { mediaType: 'pdf' }, limit: 1 })).map((hit) => hit.documentId), ['d1']);
       assert.deepEqual(await search.search({ tenantId: 't1', q: '' }), [], 'no words and no filter: nothing');
@@ -178,7 +180,7 @@ const cases: ConformanceCase<Subject>[] = [
     },
   },
   {
-    name: 'finds pages by word, with « » around matches in the snippet',
+    name: 'finds pages by word, with the matches\' offsets in the snippet',
     async run({ search }) {
       await search.indexDocument('t1', 'd1', [
         { page: 1, text: 'The quarterly invoice was paid in full.' },
@@ -189,10 +191,28 @@ const cases: ConformanceCase<Subject>[] = [
       assert.deepEqual(hits.map((h) => h.page).sort(), [1, 3]);
       for (const hit of hits) {
         assert.equal(hit.documentId, 'd1');
-        assert.match(hit.snippet, /«invoice»/i);
+        assert.deepEqual(matched(hit), ['invoice']);
+        assert.equal(hit.snippet.replace(/[«»]/g, ''), hit.snippet, 'nothing added to the page\'s text');
+        assert.ok(!hit.snippet.includes(MATCH_START) && !hit.snippet.includes(MATCH_END));
         assert.equal(typeof hit.score, 'number');
         assert.ok(Number.isFinite(hit.score));
       }
+    },
+  },
+  {
+    name: 'a page that holds « » itself: its snippet keeps them as text, and only the matched words are matches',
+    async run({ search }) {
+      await search.indexDocument('t1', 'fr', [{ page: 1, text: 'Il a écrit « facture payée » puis «reçu» sur la facture du mois.' }]);
+      const [hit] = await search.search({ tenantId: 't1', q: 'facture' });
+      assert.ok(hit);
+      assert.match(hit.snippet, /« facture payée » puis «reçu» sur la facture/, 'the page\'s own « » as they are');
+      assert.deepEqual(matched(hit), ['facture', 'facture'], 'both words, and nothing between the page\'s « »');
+      // Mark characters in a page are no marks: the text is indexed without them.
+      await search.indexDocument('t1', 'ctl', [{ page: 1, text: 'a \u0002receipt\u0003 and a receipt' }]);
+      const [control] = await search.search({ tenantId: 't1', q: 'receipt' });
+      assert.ok(control);
+      assert.ok(!control.snippet.includes(MATCH_START) && !control.snippet.includes(MATCH_END));
+      assert.deepEqual(matched(control), ['receipt', 'receipt']);
     },
   },
   {
@@ -330,6 +350,11 @@ const cases: ConformanceCase<Subject>[] = [
 ];
 
 /** Registers the search port's contract (src/search/port.ts) against one adapter. */
+/** The words a hit's offsets mark in its snippet. */
+function matched(hit: SearchHit): string[] {
+  return hit.matches.map((match) => hit.snippet.slice(match.start, match.end));
+}
+
 export function searchConformance(name: string, make: () => Promise<Harness<Subject>>, options?: ConformanceOptions): void {
   registerSuite('search', name, make, cases, options);
 }

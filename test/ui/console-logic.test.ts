@@ -7,6 +7,7 @@ import type { JobDocumentView, MetricsSample, ReamEvent } from '../../src/client
 import { documentRows, etaOf, foldEvent, mergeListing, pagesOf, type DocumentStates } from '../../ui/src/job-state.ts';
 import { historyLines, MAX_FAILURE_LINES, mergeSamples } from '../../ui/src/metrics.ts';
 import { snippetParts } from '../../ui/src/snippet.ts';
+import { MATCH_END, MATCH_START, readMarkedSnippet } from '../../src/search/snippet-marks.ts';
 import { MAX_SCROLL_PX, scrollScale } from '../../ui/src/scroll-scale.ts';
 import { anyFilter, describeFilters, filtersFromQuery, filtersToQuery, searchOptionsOf } from '../../ui/src/search-filters.ts';
 import { href, parseRoute } from '../../ui/src/routes.ts';
@@ -14,8 +15,8 @@ import { fieldsOf, optionsOf, valuesOf } from '../../ui/src/option-form.ts';
 import { EXTRACT_OPTIONS_SCHEMA, RULES_OPTIONS_SCHEMA } from '../../src/pipeline/option-schemas.ts';
 
 describe('snippetParts', () => {
-  test('splits on « » into plain and matched parts, markers dropped', () => {
-    assert.deepEqual(snippetParts('an «invoice» for «ACME» ltd'), [
+  test('splits at the matches\' offsets into plain and matched parts', () => {
+    assert.deepEqual(snippetParts(readMarkedSnippet(`an ${MATCH_START}invoice${MATCH_END} for ${MATCH_START}ACME${MATCH_END} ltd`)), [
       { text: 'an ', match: false },
       { text: 'invoice', match: true },
       { text: ' for ', match: false },
@@ -24,12 +25,25 @@ describe('snippetParts', () => {
     ]);
   });
 
-  test('markup stays in the parts as characters; an unclosed marker is plain text', () => {
-    assert.deepEqual(snippetParts('«<img src=x onerror=alert(1)>» then «open'), [
+  test('markup and the text\'s own « » stay in the parts as characters; offsets out of order or past the end are passed over', () => {
+    const snippet = 'Il dit « <img src=x onerror=alert(1)> » et «facture»';
+    assert.deepEqual(snippetParts({ snippet, matches: [{ start: 9, end: 37 }, { start: 44, end: 51 }] }), [
+      { text: 'Il dit « ', match: false },
       { text: '<img src=x onerror=alert(1)>', match: true },
-      { text: ' then «open', match: false },
+      { text: ' » et «', match: false },
+      { text: 'facture', match: true },
+      { text: '»', match: false },
     ]);
-    assert.deepEqual(snippetParts(''), []);
+    assert.deepEqual(snippetParts({ snippet: 'abc', matches: [{ start: 1, end: 2 }, { start: 0, end: 1 }, { start: 2, end: 9 }] }), [
+      { text: 'a', match: false },
+      { text: 'b', match: true },
+      { text: 'c', match: false },
+    ]);
+    assert.deepEqual(snippetParts({ snippet: '', matches: [] }), []);
+  });
+
+  test('the database\'s marks: an unclosed or empty one marks nothing and is dropped', () => {
+    assert.deepEqual(readMarkedSnippet(`${MATCH_START}${MATCH_END}a ${MATCH_START}b${MATCH_END} ${MATCH_START}c`), { snippet: 'a b c', matches: [{ start: 2, end: 3 }] });
   });
 });
 

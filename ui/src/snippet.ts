@@ -1,6 +1,8 @@
-/** The search index wraps each matched word in « » (src/search/port.ts). */
-const OPEN = '«';
-const CLOSE = '»';
+/** A search hit's snippet (the page's own text) and where its matches are (src/search/snippet-marks.ts). */
+export interface MarkedSnippet {
+  snippet: string;
+  matches: ReadonlyArray<{ start: number; end: number }>;
+}
 
 export interface SnippetPart {
   text: string;
@@ -8,22 +10,19 @@ export interface SnippetPart {
 }
 
 /**
- * Splits a snippet on its markers into plain and matched parts, to be rendered as text nodes
- * (never as HTML: a page's text is the tenant's, and may hold markup).
+ * Splits a snippet at its matches' offsets into plain and matched parts, to be rendered as text
+ * nodes (never as HTML: a page's text is the tenant's, and may hold markup). Offsets out of
+ * order or past the end are passed over.
  */
-export function snippetParts(snippet: string): SnippetPart[] {
+export function snippetParts({ snippet, matches }: MarkedSnippet): SnippetPart[] {
   const parts: SnippetPart[] = [];
-  let rest = snippet;
-  while (rest !== '') {
-    const open = rest.indexOf(OPEN);
-    const close = open === -1 ? -1 : rest.indexOf(CLOSE, open + 1);
-    if (open === -1 || close === -1) {
-      parts.push({ text: rest, match: false });
-      break;
-    }
-    if (open > 0) parts.push({ text: rest.slice(0, open), match: false });
-    parts.push({ text: rest.slice(open + 1, close), match: true });
-    rest = rest.slice(close + 1);
+  let at = 0;
+  for (const { start, end } of matches) {
+    if (start < at || end <= start || end > snippet.length) continue;
+    if (start > at) parts.push({ text: snippet.slice(at, start), match: false });
+    parts.push({ text: snippet.slice(start, end), match: true });
+    at = end;
   }
+  if (at < snippet.length) parts.push({ text: snippet.slice(at), match: false });
   return parts;
 }

@@ -36,13 +36,18 @@ const querySchema = {
 
 const hitSchema = {
   type: 'object',
-  required: ['documentId', 'name', 'jobId', 'page', 'snippet', 'score'],
+  required: ['documentId', 'name', 'jobId', 'page', 'snippet', 'matches', 'score'],
   properties: {
     documentId: { type: 'string' },
     jobId: { type: ['string', 'null'], description: 'The job named by `job`, else the newest job of the tenant holding the document: its page\'s results are at /v1/jobs/{jobId}/documents/{documentId}' },
     name: { type: 'string', description: 'the document\'s file name (the first one its content was stored under)' },
     page: { type: 'integer', description: '1-based page number' },
-    snippet: { type: 'string', description: 'An excerpt around the match, matches wrapped in « »' },
+    snippet: { type: 'string', description: 'An excerpt around the match, as the page has it (no marks added)' },
+    matches: {
+      type: 'array',
+      description: 'Where the matched words are in the snippet: snippet.slice(start, end), UTF-16 offsets (as JavaScript counts), in order',
+      items: { type: 'object', required: ['start', 'end'], properties: { start: { type: 'integer', minimum: 0 }, end: { type: 'integer', minimum: 0 } } },
+    },
     score: { type: 'number', description: 'Higher is better; comparable only within one answer' },
   },
 } as const;

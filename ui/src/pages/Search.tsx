@@ -153,7 +153,7 @@ export function Search({ client, q, filters }: { client: ReamClient; q: string; 
             )}{' '}
             page {hit.page} <code class="muted">{hit.documentId}</code>
             <p>
-              {snippetParts(hit.snippet).map((part, index) => (part.match ? <mark key={index}>{part.text}</mark> : part.text))}
+              {snippetParts(hit).map((part, index) => (part.match ? <mark key={index}>{part.text}</mark> : part.text))}
             </p>
           </li>
         ))}
