@@ -12,6 +12,8 @@ import { createReam, type Ream } from '../../src/runtime/create-ream.ts';
 import { startServer, type RunningServer } from '../../src/server/app.ts';
 import { makePdf } from '../support/make-pdf.ts';
 import { issueTenantKeys, type TenantKeys } from '../support/tenant-keys.ts';
+import { issueApiKey } from '../../src/server/auth/api-keys.ts';
+import { adaptersOf } from '../../src/runtime/internals.ts';
 
 let dir: string;
 let ream: Ream;
@@ -312,4 +314,41 @@ test('DELETE /v1/documents/:id: the owner removes it once its job ended (audited
   }
   const audit = await ream.listAudit({ action: 'document.delete', limit: 10 });
   assert.deepEqual(audit.map((e) => [e.tenantId, e.target, e.status]), [['tenant-b', doc.id, 404], ['tenant-a', doc.id, 204], ['tenant-b', doc.id, 404]]);
+});
+
+test('a deferred-length upload grows only within the storage quota: PATCHes sent at once, and a declared length past it, are refused', async () => {
+  // A tenant of its own: the uploads other tests left unfinished count against a quota.
+  const { token } = await issueApiKey(adaptersOf(ream).store, { tenantId: 'tenant-deferred', name: 'deferred', role: 'user' });
+  await json<Account>(await call('/v1/tenants/tenant-deferred/quotas', keys.admin, { method: 'PUT', json: { storageBytes: 1000 } }), 200);
+  const tusHeaders = (extra: Record<string, string>): Record<string, string> => ({ authorization: `Bearer ${token}`, 'tus-resumable': '1.0.0', ...extra });
+  const deferredUpload = async (): Promise<URL> => {
+    const created = await fetch(`${server.url}/v1/uploads`, { method: 'POST', headers: tusHeaders({ 'upload-defer-length': '1' }) });
+    assert.equal(created.status, 201, await created.clone().text());
+    return new URL(created.headers.get('location') ?? '', server.url);
+  };
+  const patch = (url: URL, offset: number, bytes: number, length?: number): Promise<Response> => fetch(url, {
+    method: 'PATCH',
+    headers: tusHeaders({ 'upload-offset': String(offset), 'content-type': 'application/offset+octet-stream', ...(length === undefined ? {} : { 'upload-length': String(length) }) }),
+    body: Buffer.alloc(bytes, 1),
+  });
+  const offsetOf = async (url: URL): Promise<number> => Number((await fetch(url, { method: 'HEAD', headers: tusHeaders({}) })).headers.get('upload-offset'));
+
+  // Each fits alone (600 of 1,000), both would not: the second, checked under the upload's lock, is refused.
+  const url = await deferredUpload();
+  const both = await Promise.all([patch(url, 0, 600), patch(url, 600, 600)]);
+  const statuses = both.map((answer) => answer.status);
+  assert.ok(statuses.includes(429) && !statuses.every((status) => status === 204), `answers ${statuses.join(', ')}`);
+  const refused = (await both.find((answer) => answer.status === 429)?.json()) as Problem;
+  assert.deepEqual([refused.code, refused.details?.quota, refused.details?.limit], ['quota_exceeded', 'storageBytes', 1000]);
+  assert.ok((await offsetOf(url)) <= 1000, 'the upload holds no more than the quota');
+  assert.equal((await fetch(url, { method: 'DELETE', headers: tusHeaders({}) })).status, 204);
+
+  // A length declared past the quota is refused with the PATCH that declares it, whatever it brings.
+  const declared = await deferredUpload();
+  const past = await patch(declared, 0, 10, 5000);
+  assert.equal(past.status, 429, await past.clone().text());
+  assert.deepEqual((await past.json() as Problem).details, { quota: 'storageBytes', limit: 1000, used: 0, needed: 5000 });
+  assert.equal(await offsetOf(declared), 0);
+  assert.equal((await patch(declared, 0, 10, 900)).status, 204, 'a length within the quota is taken');
+  assert.equal((await fetch(declared, { method: 'DELETE', headers: tusHeaders({}) })).status, 204);
 });

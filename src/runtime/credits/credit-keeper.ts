@@ -97,10 +97,19 @@ export class CreditKeeper {
    * unfinished uploads hold or have declared, as if stored.
    */
   async checkStorage(tenantId: string, incomingBytes: number, unfinishedBytes?: () => Promise<number>): Promise<void> {
-    const quotas = await this.#store.getQuotas(tenantId);
-    if (quotas.storageBytes === undefined) return;
+    const room = await this.storageRoom(tenantId, unfinishedBytes);
+    if (room !== undefined) this.#checkStorage({ storageBytes: room.limit }, room.used, incomingBytes);
+  }
+
+  /**
+   * The tenant's storage quota (`limit`) and the bytes counted against it (`used`: stored, plus
+   * `unfinishedBytes`, asked only when there is a quota); undefined without a storage quota.
+   */
+  async storageRoom(tenantId: string, unfinishedBytes?: () => Promise<number>): Promise<{ limit: number; used: number } | undefined> {
+    const limit = (await this.#store.getQuotas(tenantId)).storageBytes;
+    if (limit === undefined) return undefined;
     const stored = (await this.#store.tenantUsage(tenantId, startOfDay(Date.now()))).storageBytes;
-    this.#checkStorage(quotas, stored + ((await unfinishedBytes?.()) ?? 0), incomingBytes);
+    return { limit, used: stored + ((await unfinishedBytes?.()) ?? 0) };
   }
 
   /**

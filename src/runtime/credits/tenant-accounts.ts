@@ -52,7 +52,7 @@ export function checkQuotas(value: unknown): TenantQuotas {
  * The tenant administration behind `GET/POST/PUT /v1/tenants…` and `ream tenants`: accounts,
  * grants (each one written to the audit log as `credits.grant`), quotas and the ledger.
  */
-export function tenantAccounts(store: Store, credits: Pick<CreditKeeper, 'prices' | 'checkStorage' | 'withinStorageQuota' | 'withinUploadCreation'>): TenantAccounts {
+export function tenantAccounts(store: Store, credits: Pick<CreditKeeper, 'prices' | 'checkStorage' | 'storageRoom' | 'withinStorageQuota' | 'withinUploadCreation'>): TenantAccounts {
   async function account(tenantId: string, balance?: number, quotas?: TenantQuotas): Promise<TenantAccount> {
     const now = Date.now();
     const usage = await store.tenantUsage(tenantId, now - (now % DAY_MS));
@@ -66,6 +66,7 @@ export function tenantAccounts(store: Store, credits: Pick<CreditKeeper, 'prices
   return {
     prices: credits.prices,
     checkStorage: (tenantId, incomingBytes, unfinishedBytes) => credits.checkStorage(tenantId, incomingBytes, unfinishedBytes),
+    storageRoom: (tenantId, unfinishedBytes) => credits.storageRoom(tenantId, unfinishedBytes),
     withinStorageQuota: (tenantId, incomingBytes, storeIt) => credits.withinStorageQuota(tenantId, incomingBytes, storeIt),
     withinUploadCreation: (tenantId, create) => credits.withinUploadCreation(tenantId, create),
     tenant: (tenantId) => account(tenantId),
@@ -120,6 +121,11 @@ export interface TenantAccounts {
    * `unfinishedBytes`, asked only when the tenant has that quota, adds its unfinished uploads.
    */
   checkStorage(tenantId: string, incomingBytes: number, unfinishedBytes?: () => Promise<number>): Promise<void>;
+  /**
+   * The tenant's storage quota (`limit`) and the bytes counted against it (`used`: stored, plus
+   * `unfinishedBytes`, asked only when there is a quota); undefined without a storage quota.
+   */
+  storageRoom(tenantId: string, unfinishedBytes?: () => Promise<number>): Promise<{ limit: number; used: number } | undefined>;
   /**
    * {@link checkStorage}, then `storeIt`, one at a time per tenant across the deployment: two
    * stores that each fit alone cannot both pass the check before the other is counted.

@@ -267,6 +267,30 @@ export function uploadRoutes(app: FastifyInstance, ream: Ream, options: UploadRo
       return record;
     };
 
+    /**
+     * The storage quota room a PATCH of a deferred-length upload was bounded by (see `maxSize`),
+     * so a refusal at that bound says `quota_exceeded` rather than `file_too_large`.
+     */
+    const quotaBound = new WeakMap<TusRequest, { limit: number; used: number }>();
+    /**
+     * tus asks this before it locks the upload, and checks it under the lock against the upload's
+     * offset there: a deferred-length upload may grow (and declare a length) only up to its
+     * tenant's storage room. Checked before the lock alone, two PATCHes of one upload sent at once
+     * each passed with the other's bytes not yet counted, and a declared length was never checked.
+     */
+    const maxSizeOf = async (req: TusRequest, id: string | null): Promise<number> => {
+      if (req.method !== 'PATCH' || id === null) return options.maxFileBytes;
+      const upload = await unfinishedUpload(id);
+      if (upload?.tenantId === undefined || upload.size !== undefined) return options.maxFileBytes;
+      const tenantId = upload.tenantId;
+      const room = await ream.tenants.storageRoom(tenantId, () => unfinishedBytesOf(tenantId, id));
+      if (room === undefined || room.limit - room.used >= options.maxFileBytes) return options.maxFileBytes;
+      // At the quota already: nothing more (tus reads 0 as no limit at all).
+      if (room.used >= room.limit) await ream.tenants.checkStorage(tenantId, upload.offset, () => unfinishedBytesOf(tenantId, id));
+      quotaBound.set(req, room);
+      return room.limit - room.used;
+    };
+
     const tus = new ProblemTusServer({
       path: UPLOADS_PATH,
       // The id from the URL's path, never its query: tus's own reading takes the last part of the
@@ -276,7 +300,7 @@ export function uploadRoutes(app: FastifyInstance, ream: Ream, options: UploadRo
       ...tusCorsOptions(options.cors),
       datastore,
       locker,
-      maxSize: options.maxFileBytes,
+      maxSize: maxSizeOf,
       async onUploadCreate(req, upload) {
         try {
           declaredSha256(upload);
@@ -307,9 +331,16 @@ export function uploadRoutes(app: FastifyInstance, ream: Ream, options: UploadRo
           throw refusal;
         }
       },
-      onResponseError(_req: TusRequest, error) {
+      onResponseError(req: TusRequest, error) {
         let refusal: UploadRefused | undefined;
         if (error instanceof UploadRefused) refusal = error;
+        else if (!(error instanceof Error) && error.status_code === 413 && quotaBound.has(req)) {
+          const { limit, used } = quotaBound.get(req) ?? { limit: 0, used: 0 };
+          const declared = Number(req.headers.get('upload-length') ?? Number.NaN);
+          refusal = refused(new ReamError('quota_exceeded', `stored documents (and unfinished uploads) are at the storage quota: the limit is ${limit}, ${used} used, and this upload would pass it`, {
+            details: { quota: 'storageBytes', limit, used, ...(Number.isSafeInteger(declared) ? { needed: declared } : {}) },
+          }));
+        }
         else if (!(error instanceof Error) && error.status_code === 413) {
           // tus says 413 for both: bytes past the upload's own Upload-Length, and past the server's limit.
           refusal = refused(ReamError.nonRetryable('file_too_large', `the upload is longer than its Upload-Length, or over the limit of ${options.maxFileBytes} bytes`));
