@@ -88,6 +88,8 @@ export interface ListJobsRequest {
   tenant?: string;
   limit?: number;
   cursor?: string;
+  /** Only the job made with this idempotency key (none or one). */
+  idempotencyKey?: string;
   signal?: AbortSignal;
 }
 
@@ -277,12 +279,22 @@ export class ReamClient {
     const threshold = request.uploadThresholdBytes ?? Infinity;
     const headers: Record<string, string> = request.idempotencyKey === undefined ? {} : { 'idempotency-key': request.idempotencyKey };
     const signal = request.signal ? { signal: request.signal } : {};
-    if (named === 0 && files.every((file) => file.path === undefined || file.blob.size <= threshold)) {
+    const fieldsForm = (): FormData => {
       const form = new FormData();
       if (request.pipeline !== undefined) form.append('pipeline', request.pipeline);
       if (request.options !== undefined) form.append('options', JSON.stringify(request.options));
       if (request.priority !== undefined) form.append('priority', request.priority);
       if (request.webhook !== undefined) form.append('webhook', JSON.stringify(request.webhook));
+      return form;
+    };
+    if (request.idempotencyKey !== undefined && files.length > 0) {
+      // A repeat sends no file again: the server answers it with the first job unread. The fields
+      // alone go, so the server still refuses a key reused for another request.
+      const { items } = await this.listJobs({ idempotencyKey: request.idempotencyKey, ...signal });
+      if (items.length > 0) return this.json<JobView>('/v1/jobs', { method: 'POST', body: fieldsForm(), headers, ...signal });
+    }
+    if (named === 0 && files.every((file) => file.path === undefined || file.blob.size <= threshold)) {
+      const form = fieldsForm();
       for (const file of files) form.append('file', file.blob, file.name);
       return this.json<JobView>('/v1/jobs', { method: 'POST', body: form, headers, ...signal });
     }
@@ -429,6 +441,7 @@ export class ReamClient {
     if (request.limit !== undefined) query.set('limit', String(request.limit));
     if (request.cursor !== undefined) query.set('cursor', request.cursor);
     if (request.tenant !== undefined) query.set('tenant', request.tenant);
+    if (request.idempotencyKey !== undefined) query.set('idempotencyKey', request.idempotencyKey);
     const qs = query.toString();
     return this.json<JobPage>(`/v1/jobs${qs ? `?${qs}` : ''}`, request.signal ? { signal: request.signal } : {});
   }

@@ -100,6 +100,7 @@ export function reamHandle(engine: Engine, parts: HandleParts): Ream {
     holdOpen: (jobId) => engine.holdOpen(jobId),
     getJob: (jobId) => store.getJob(jobId),
     listJobs: (query) => store.listJobs(query),
+    jobByKey: (tenantId, key) => store.findJobByKey(tenantId, key),
     async counts(jobId) {
       const counts = await store.jobCounts(jobId);
       // All zeros for a job with no document yet, and for no job: the second is `not_found`, as everywhere.

@@ -197,6 +197,8 @@ export interface Ream {
   getJob(jobId: string): Promise<JobRecord | undefined>;
   /** One tenant's jobs, newest first, optionally of one status, a page at a time (`cursor` from the last page). */
   listJobs(query: ListJobsQuery): Promise<Page<JobRecord>>;
+  /** The tenant's job made with this idempotency key, if any. */
+  jobByKey(tenantId: string, key: string): Promise<JobRecord | undefined>;
   /** The job's documents and chunks by state. */
   counts(jobId: string): Promise<JobCounts>;
   /** The job as the API shows it, with its current counts and progress (the same as its events'), and its model usage. */

@@ -9,6 +9,7 @@ import { createReam, type Ream } from '../../src/runtime/create-ream.ts';
 import { startServer, type RunningServer } from '../../src/server/app.ts';
 import { makePdf, numberedPages } from '../support/make-pdf.ts';
 import { END_EVENT_GRACE_MS } from '../../src/server/follow-events.ts';
+import { startTcpProxy } from '../support/tcp-proxy.ts';
 
 let dir: string;
 let ream: Ream;
@@ -69,6 +70,29 @@ describe('ReamClient against the real server', () => {
     assert.equal(again.id, jobId, 'Idempotency-Key answers the first job (its files are not read again)');
     await assert.rejects(client.submit({ files: [{ name: 'b.pdf', data: new Blob([bytesB]) }], idempotencyKey: 'client-test-1' }),
       (error: ReamError) => error.code === 'idempotency_conflict', 'the key with other options and priority is refused');
+  });
+
+  test('a repeated submit with the same idempotency key sends its files no more, multipart or over tus', async () => {
+    const proxy = await startTcpProxy({ host: '127.0.0.1', port: Number(new URL(server.url).port) });
+    try {
+      const viaProxy = new ReamClient({ baseUrl: proxy.url(server.url) });
+      const path = join(dir, 'repeat.pdf');
+      await writeFile(path, Buffer.concat([await makePdf({ pages: ['repeat'] }), Buffer.alloc(500_000, 0x20)]));
+      for (const uploadThresholdBytes of [undefined, 0]) {
+        const request = { files: [path], idempotencyKey: `repeat-${uploadThresholdBytes ?? 'multipart'}`, ...(uploadThresholdBytes === undefined ? {} : { uploadThresholdBytes }) };
+        const first = await viaProxy.submit(request);
+        const before = proxy.bytesIn();
+        assert.ok(before > 500_000, 'the first submit sent the file');
+        const again = await viaProxy.submit(request);
+        assert.equal(again.id, first.id);
+        assert.ok(proxy.bytesIn() - before < 10_000, `the repeat sent ${proxy.bytesIn() - before} bytes`);
+        await assert.rejects(viaProxy.submit({ ...request, priority: 'low' }), (error: ReamError) => error.code === 'idempotency_conflict', 'still checked against the first request');
+      }
+      assert.equal((await client.listJobs({ idempotencyKey: 'repeat-0' })).items.length, 1);
+      assert.deepEqual((await client.listJobs({ idempotencyKey: 'no-such-key' })).items, []);
+    } finally {
+      await proxy.close();
+    }
   });
 
   test('results and streamResults: one item per file, in input order', async () => {

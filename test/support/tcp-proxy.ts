@@ -11,17 +11,21 @@ export interface TcpProxy {
   url(of: string): string;
   hang(): void;
   pass(): void;
+  /** Bytes the clients have sent through the proxy so far. */
+  bytesIn(): number;
   close(): Promise<void>;
 }
 
 export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
   let hanging = false;
+  let bytesIn = 0;
   const pairs = new Set<[Socket, Socket]>();
   const held = new Set<Socket>();
   const link = (client: Socket): void => {
     const upstream = connect(target.port, target.host);
     const pair: [Socket, Socket] = [client, upstream];
     pairs.add(pair);
+    client.on('data', (chunk: Buffer) => (bytesIn += chunk.length));
     client.pipe(upstream);
     upstream.pipe(client);
     const end = (): void => {
@@ -64,6 +68,7 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       for (const client of held) link(client);
       held.clear();
     },
+    bytesIn: () => bytesIn,
     async close() {
       for (const pair of pairs) for (const socket of pair) socket.destroy();
       for (const client of held) client.destroy();

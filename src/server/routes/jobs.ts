@@ -251,6 +251,7 @@ export function jobRoutes(app: FastifyInstance, ream: Ream, shutdown: AbortSigna
         limit: { type: 'string', pattern: '^[0-9]+$', description: 'Page size, 1 to 500 (default 50)' },
         cursor: { type: 'string', description: 'nextCursor of the previous page' },
         tenant: { type: 'string', minLength: 1, description: 'Admins only: this tenant\'s jobs instead of their own, or * for every tenant\'s' },
+        idempotencyKey: { type: 'string', minLength: 1, maxLength: 255, description: 'Only the job made with this Idempotency-Key (none or one), so a client can tell a repeat before sending its files' },
       },
     },
     response: {
@@ -262,11 +263,18 @@ export function jobRoutes(app: FastifyInstance, ream: Ream, shutdown: AbortSigna
       ...problemResponses,
     },
   } as const;
-  app.get<{ Querystring: { status?: string; limit?: string; cursor?: string; tenant?: string } }>('/v1/jobs', { ...TENANT_ACCESS, schema: listSchema }, async (request) => {
-    const { status, cursor } = request.query;
+  app.get<{ Querystring: { status?: string; limit?: string; cursor?: string; tenant?: string; idempotencyKey?: string } }>('/v1/jobs', { ...TENANT_ACCESS, schema: listSchema }, async (request) => {
+    const { status, cursor, idempotencyKey: key } = request.query;
     if (status !== undefined && !JOB_STATUSES.includes(status as JobStatus)) throw invalid(`status must be one of ${JOB_STATUSES.join(', ')}`);
     const limit = parseLimit(request.query.limit);
     const tenantId = listedTenant(principalOf(request), request.query.tenant);
+    if (key !== undefined) {
+      // A key names at most one job of one tenant.
+      if (tenantId === undefined) throw invalid('idempotencyKey needs one tenant, not *');
+      const job = await ream.jobByKey(tenantId, key);
+      const items = job && (status === undefined || job.status === status) ? [await loadJobView(ream, job)] : [];
+      return { items, nextCursor: null };
+    }
     const page = await ream.listJobs({
       ...(tenantId === undefined ? {} : { tenantId }),
       ...(status === undefined ? {} : { status: status as JobStatus }),
