@@ -230,6 +230,8 @@ export function registerClientCommands(program: Command): void {
       .option('--from <time>', 'indexed at or after: 2026-12-01 (UTC day), an ISO date-time with a zone, or epoch ms')
       .option('--to <time>', 'indexed at or before: 2026-12-01 (the whole UTC day), an ISO date-time with a zone, or epoch ms')
       .option('--field <name=value>', 'an extracted field value the document holds (case-insensitive, whole value); repeatable', collectField, [])
+      .option('--cursor <cursor>', 'the hits after a previous page (the cursor it printed on stderr)')
+      .option('--all', 'every page of hits, --limit at a time (up to 10,000 hits)')
       .option('--json', 'print the hits as one JSON array')
       .action(async (words: string[], flags: SearchFlags) => {
         const { server, limit, job, type, from, to, field } = flags;
@@ -237,9 +239,19 @@ export function registerClientCommands(program: Command): void {
           ...(limit === undefined ? {} : { limit }), ...(job === undefined ? {} : { jobId: job }), ...(type === undefined ? {} : { type }),
           ...(from === undefined ? {} : { from }), ...(to === undefined ? {} : { to }), fields: field,
         };
-        const hits = await (await clientFor(server)).search(words.join(' '), options);
+        const client = await clientFor(server);
+        const hits = [];
+        let cursor = flags.cursor;
+        for (;;) {
+          const page = await client.searchPage(words.join(' '), { ...options, ...(cursor === undefined ? {} : { cursor }) });
+          hits.push(...page.items);
+          if (!flags.json) for (const hit of page.items) process.stdout.write(`${hit.documentId}\t${hit.name}\t${hit.page}\t${hit.snippet.replace(/\s+/g, ' ')}\n`);
+          cursor = page.nextCursor ?? undefined;
+          if (cursor === undefined || flags.all !== true) break;
+        }
         if (flags.json) process.stdout.write(`${JSON.stringify(hits)}\n`);
-        else for (const hit of hits) process.stdout.write(`${hit.documentId}\t${hit.name}\t${hit.page}\t${hit.snippet.replace(/\s+/g, ' ')}\n`);
+        // Where the next page starts, for a later --cursor (stdout stays the hits alone).
+        if (cursor !== undefined) process.stderr.write(`more hits: --cursor ${cursor}\n`);
       }),
   );
 
@@ -309,6 +321,8 @@ interface SearchFlags {
   from?: string;
   to?: string;
   field: Array<[string, string]>;
+  cursor?: string;
+  all?: boolean;
   json?: boolean;
 }
 

@@ -129,6 +129,8 @@ export interface SearchOptions {
   fields?: Readonly<Record<string, string>> | ReadonlyArray<readonly [string, string]>;
   /** Hits to return, 1–100 (default 20). */
   limit?: number;
+  /** `nextCursor` of the previous page (`searchPage`): the hits after it. */
+  cursor?: string;
   signal?: AbortSignal;
 }
 
@@ -140,6 +142,7 @@ function searchTime(at: Date | number | string): string {
 export function searchQuery(q: string, options: SearchOptions = {}): URLSearchParams {
   const query = new URLSearchParams({ q });
   if (options.limit !== undefined) query.set('limit', String(options.limit));
+  if (options.cursor !== undefined) query.set('cursor', options.cursor);
   if (options.jobId !== undefined) query.set('job', options.jobId);
   if (options.type !== undefined) query.set('type', options.type);
   if (options.from !== undefined) query.set('from', searchTime(options.from));
@@ -154,6 +157,12 @@ export interface NamedSearchHit extends SearchHit {
   name: string;
   /** The newest job of the tenant holding the document; null when none. */
   jobId: string | null;
+}
+
+/** One page of search hits; `nextCursor` (as `cursor`) asks for the next, null when there is none. */
+export interface SearchPage {
+  items: NamedSearchHit[];
+  nextCursor: string | null;
 }
 
 export interface JobPage {
@@ -391,9 +400,13 @@ export class ReamClient {
    * first, narrowed by the filters. With a filter, `q` may be '': each matching document's first page, newest first.
    */
   async search(q: string, options: SearchOptions = {}): Promise<NamedSearchHit[]> {
-    const query = searchQuery(q, options);
-    const { items } = await this.json<{ items: NamedSearchHit[] }>(`/v1/search?${query.toString()}`, options.signal ? { signal: options.signal } : {});
-    return items;
+    return (await this.searchPage(q, options)).items;
+  }
+
+  /** {@link search} with the cursor of the next page: pass it back as `cursor` for the hits after these (up to 10,000 in all). */
+  async searchPage(q: string, options: SearchOptions = {}): Promise<SearchPage> {
+    const page = await this.json<{ items: NamedSearchHit[]; nextCursor?: string | null }>(`/v1/search?${searchQuery(q, options).toString()}`, options.signal ? { signal: options.signal } : {});
+    return { items: page.items, nextCursor: page.nextCursor ?? null };
   }
 
   /** `POST /v1/documents`: stores files (each checked by its first bytes) without a job; answers them in order. */

@@ -168,7 +168,8 @@ export function reamHandle(engine: Engine, parts: HandleParts): Ream {
     async search(q, searchOptions) {
       const tenantId = searchOptions?.tenantId ?? DEFAULT_TENANT;
       const filters = searchOptions?.filters;
-      const hits = await engine.ports.search.search({ tenantId, q, limit: searchOptions?.limit ?? 20, ...(filters ? { filters } : {}) });
+      const offset = searchOptions?.offset;
+      const hits = await engine.ports.search.search({ tenantId, q, limit: searchOptions?.limit ?? 20, ...(offset === undefined ? {} : { offset }), ...(filters ? { filters } : {}) });
       // Each hit names its document's file and newest job: read once per document, not per hit.
       const documents = new Map(await Promise.all([...new Set(hits.map((hit) => hit.documentId))].map(async (id) => {
         // Filtered by a job, the hit opens in that job (its result is the one that matched).

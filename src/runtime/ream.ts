@@ -288,8 +288,9 @@ export interface Ream {
   /**
    * Page-level full-text search within one tenant (default `local`), best hits first, each with
    * its file name. With filters, `q` may be empty: each matching document's first page, newest first.
+   * `offset` skips that many hits of the same order (paging; at most `MAX_SEARCH_OFFSET`).
    */
-  search(q: string, options?: { tenantId?: string; limit?: number; filters?: SearchFilters }): Promise<NamedSearchHit[]>;
+  search(q: string, options?: { tenantId?: string; limit?: number; offset?: number; filters?: SearchFilters }): Promise<NamedSearchHit[]>;
   /** Live events matching `filter`; returns the function that unsubscribes. Best effort: replay with {@link listEvents}. */
   subscribe(filter: EventFilter, listener: EventListener): () => void;
   /** The job's stored events with `seq` after `afterSeq`, in order, at most `limit` (replay for SSE and WebSocket). */

@@ -56,7 +56,20 @@ export interface SearchQuery {
   q: string;
   /** Default 20, at most 100. */
   limit?: number;
+  /** Hits to skip, in the same order (the next page: the last one's offset plus its limit). Default 0, at most {@link MAX_SEARCH_OFFSET}. */
+  offset?: number;
   filters?: SearchFilters;
+}
+
+/**
+ * The deepest a search pages: each page skips its offset's hits again, so past this many the
+ * search should be narrowed (a filter, more words) rather than paged.
+ */
+export const MAX_SEARCH_OFFSET = 10_000;
+
+/** `offset` as the adapters take it: a whole number from 0 to {@link MAX_SEARCH_OFFSET}. */
+export function searchOffset(offset: number | undefined): number {
+  return offset === undefined || !Number.isFinite(offset) ? 0 : Math.min(Math.max(0, Math.floor(offset)), MAX_SEARCH_OFFSET);
 }
 
 /** What a job found in a document, recorded so searches can filter on it. */

@@ -4,7 +4,7 @@ import { clampLimit } from '../sql/dialect.ts';
 import { migrate } from '../sql/migrate.ts';
 import { checkPageNumbers, queryTerms } from './fts-query.ts';
 import { checkFilters, hasFilters } from './filters.ts';
-import { indexedText, type IndexedPage, type IndexedResult, type SearchHit, type SearchIndex, type SearchQuery } from './port.ts';
+import { indexedText, searchOffset, type IndexedPage, type IndexedResult, type SearchHit, type SearchIndex, type SearchQuery } from './port.ts';
 import { browseFirstPages, deleteJobRecords, deleteRecords, pageMatches, writeRecord } from './sql-filters.ts';
 import { postgresSearchMigrations, SEARCH_CONFIG, type PostgresSearchTables } from './postgres-search-schema.ts';
 import { MATCH_END, MATCH_START, readMarkedSnippet, withoutMarks } from './snippet-marks.ts';
@@ -65,8 +65,9 @@ export class PostgresSearch implements SearchIndex {
     const filters = hasFilters(query.filters) ? query.filters : undefined;
     if (filters) checkFilters(filters);
     const limit = clampLimit(query.limit, DEFAULT_LIMIT, MAX_LIMIT);
+    const offset = searchOffset(query.offset);
     // No word to look for (nothing but punctuation counts as none): each matching document's first page.
-    if (filters && queryTerms(query.q).length === 0) return browseFirstPages(this.#db, query.tenantId, filters, limit);
+    if (filters && queryTerms(query.q).length === 0) return browseFirstPages(this.#db, query.tenantId, filters, limit, offset);
     const terms = queryTerms(query.q);
     if (terms.length === 0) return [];
     // phraseto_tsquery reads no operators (a bound parameter, never syntax) and keeps the words
@@ -85,7 +86,7 @@ export class PostgresSearch implements SearchIndex {
         from search_pages p, q
         where p.tenant_id = ${query.tenantId} and p.tsv @@ q.query and ${pageMatches(filters)}
         order by rank desc, p.document_id, p.page
-        limit ${limit}
+        limit ${limit} offset ${offset}
       )
       select hits.document_id, hits.page, hits.rank,
              ts_headline(${config}, hits.text, q.query, ${HEADLINE_OPTIONS}) as snippet

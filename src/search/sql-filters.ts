@@ -124,7 +124,7 @@ export function pageMatches(filters: SearchFilters | undefined): RawBuilder<unkn
  * A search without words: each matching document's first indexed page, newest record first,
  * its opening words as the snippet (nothing marked) and score 0.
  */
-export async function browseFirstPages(db: QueryExecutorProvider, tenantId: string, filters: SearchFilters, limit: number): Promise<SearchHit[]> {
+export async function browseFirstPages(db: QueryExecutorProvider, tenantId: string, filters: SearchFilters, limit: number, offset: number): Promise<SearchHit[]> {
   const { rows } = await sql<{ document_id: string; page: number; text: string }>`
     select p.document_id, p.page, substr(p.text, 1, ${BROWSE_READ}) as text
     from (select r.document_id, max(r.indexed_at) as newest from search_records r
@@ -133,7 +133,7 @@ export async function browseFirstPages(db: QueryExecutorProvider, tenantId: stri
     join search_pages p on p.tenant_id = ${tenantId} and p.document_id = m.document_id
     where p.page = (select min(fp.page) from search_pages fp where fp.tenant_id = ${tenantId} and fp.document_id = m.document_id)
     order by m.newest desc, p.document_id
-    limit ${limit}`.execute(db);
+    limit ${limit} offset ${offset}`.execute(db);
   return rows.map((row) => ({ documentId: row.document_id, page: row.page, snippet: openingWords(row.text), matches: [], score: 0 }));
 }
 

@@ -4,7 +4,7 @@ import { migrate } from '../sql/migrate.ts';
 import type { SqliteDatabase } from '../sql/sqlite-database.ts';
 import { checkPageNumbers, queryTerms, toFtsQuery } from './fts-query.ts';
 import { checkFilters, hasFilters } from './filters.ts';
-import { indexedText, type IndexedPage, type IndexedResult, type SearchHit, type SearchIndex, type SearchQuery } from './port.ts';
+import { indexedText, searchOffset, type IndexedPage, type IndexedResult, type SearchHit, type SearchIndex, type SearchQuery } from './port.ts';
 import { browseFirstPages, deleteJobRecords, deleteRecords, pageMatches, writeRecord } from './sql-filters.ts';
 import { searchMigrations, type SearchTables } from './sqlite-search-schema.ts';
 import { MATCH_END, MATCH_START, readMarkedSnippet, withoutMarks } from './snippet-marks.ts';
@@ -68,8 +68,9 @@ export class SqliteSearch implements SearchIndex {
     const filters = hasFilters(query.filters) ? query.filters : undefined;
     if (filters) checkFilters(filters);
     const limit = clampLimit(query.limit, DEFAULT_LIMIT, MAX_LIMIT);
+    const offset = searchOffset(query.offset);
     // No word to look for (nothing but punctuation counts as none): each matching document's first page.
-    if (filters && queryTerms(query.q).length === 0) return browseFirstPages(this.#db, query.tenantId, filters, limit);
+    if (filters && queryTerms(query.q).length === 0) return browseFirstPages(this.#db, query.tenantId, filters, limit, offset);
     const match = toFtsQuery(query.q);
     if (match === undefined) return [];
     // bm25() is lower-is-better (negative); the port's score is higher-is-better.
@@ -80,7 +81,7 @@ export class SqliteSearch implements SearchIndex {
       from search_fts join search_pages p on p.id = search_fts.rowid
       where search_fts match ${match} and p.tenant_id = ${query.tenantId} and ${pageMatches(filters)}
       order by rank, p.document_id, p.page
-      limit ${limit}`.execute(this.#db);
+      limit ${limit} offset ${offset}`.execute(this.#db);
     // bm25's value is computed over the whole table, every tenant's pages (how many hold a word,
     // their average length): shown as it is, it told one tenant whether others' pages hold a
     // word. The score says only the hit's place in its list (1 for the best), which is all the

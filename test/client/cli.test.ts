@@ -60,6 +60,16 @@ describe('ream submit / status / wait / cancel against a server', () => {
     assert.match(hit ?? '', /^doc_\w+\tb\.pdf\t2\t.*INV/);
     const json = await cli(['search', 'invoice', 'number', '--limit', '2', '--json', '--server', server.url]);
     assert.equal((JSON.parse(json.stdout) as unknown[]).length, 2);
+    // Paging: the cursor of the next page on stderr, or every page with --all.
+    const cursor = /more hits: --cursor (\S+)/.exec(json.stderr)?.[1];
+    assert.ok(cursor, json.stderr);
+    const next = await cli(['search', 'invoice', 'number', '--limit', '2', '--cursor', cursor, '--json', '--server', server.url]);
+    const firstIds = (JSON.parse(json.stdout) as Array<{ documentId: string; page: number }>).map((hit) => `${hit.documentId}#${hit.page}`);
+    const nextIds = (JSON.parse(next.stdout) as Array<{ documentId: string; page: number }>).map((hit) => `${hit.documentId}#${hit.page}`);
+    assert.equal(nextIds.length, 2);
+    assert.ok(nextIds.every((hit) => !firstIds.includes(hit)), 'the next hits, not the same');
+    const every = await cli(['search', 'invoice', 'number', '--limit', '2', '--all', '--server', server.url]);
+    assert.deepEqual([every.stdout.trim().split('\n').length, every.stderr], [5, ''], 'all five pages, and no cursor left');
     const filtered = await cli(['search', 'INV-B-2', '--job', id ?? '', '--type', 'pdf', '--from', '2000-01-01', '--server', server.url]);
     assert.match(filtered.stdout, /^doc_\w+\tb\.pdf\t2\t/, filtered.stderr);
     const elsewhere = await cli(['search', 'INV-B-2', '--job', 'job_none', '--field', 'invoice=INV-B-2', '--server', server.url]);

@@ -50,6 +50,34 @@ async function documentsFound(search: SearchIndex, q: string, filters: SearchFil
 
 const cases: ConformanceCase<Subject>[] = [
   {
+    name: 'offset pages through every hit, in one order, with words or filters alone',
+    async run({ search }) {
+      await search.indexDocument('t1', 'big', Array.from({ length: 130 }, (_, i) => ({ page: i + 1, text: `quire leaf ${i + 1}` })));
+      for (let i = 0; i < 130; i++) {
+        await search.indexDocument('t1', `doc-${String(i).padStart(3, '0')}`, [{ page: 1, text: `folio ${i}` }]);
+        await search.recordResult('t1', `doc-${String(i).padStart(3, '0')}`, { jobId: 'jp', mediaType: 'application/pdf', indexedAt: 1000 + i, fields: {} });
+      }
+      const all = async (query: { q: string; filters?: SearchFilters }): Promise<string[]> => {
+        const seen: string[] = [];
+        // Bounded: a search that ignored the offset would answer 100 hits for ever.
+        for (let offset = 0; offset < 1000; offset += 100) {
+          const hits = await search.search({ tenantId: 't1', ...query, limit: 100, offset });
+          seen.push(...hits.map((hit) => `${hit.documentId}#${hit.page}`));
+          if (hits.length < 100) break;
+        }
+        return seen;
+      };
+      const pages = await all({ q: 'quire' });
+      assert.equal(pages.length, 130, 'past the first 100');
+      assert.equal(new Set(pages).size, 130, 'no hit twice');
+      const browsed = await all({ q: '', filters: { jobId: 'jp' } });
+      assert.equal(new Set(browsed).size, 130);
+      assert.equal(browsed[0], 'doc-129#1', 'newest first, on the first page');
+      assert.equal(browsed.at(-1), 'doc-000#1', 'and the oldest on the last');
+      assert.deepEqual(await search.search({ tenantId: 't1', q: 'quire', offset: 500 }), [], 'past the end: none');
+    },
+  },
+  {
     name: 'filters: job, media type (exact or family), indexed time and field values, each alone',
     async run({ search }) {
       await indexFilterFixture(search);

@@ -104,6 +104,26 @@ describe('GET /v1/search', () => {
     assert.deepEqual((await search('q=zanzibar&tenant=tenant-b', keyB)).map((h) => h.documentId), [docB], 'naming one\'s own tenant is fine');
   });
 
+  test('a cursor pages past the first 100 hits, and each page gives the next one\'s', async () => {
+    const { token } = await issueApiKey(adaptersOf(ream).store, { tenantId: 'tenant-pages', name: 'pages', role: 'user' });
+    await indexPdf(token, Array.from({ length: 130 }, (_, i) => `marmot page ${i + 1}`));
+    const seen: number[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const answer = await get(`/v1/search?q=marmot&limit=60${cursor === null ? '' : `&cursor=${cursor}`}`, token);
+      assert.equal(answer.status, 200);
+      const page = (await answer.json()) as { items: Hit[]; nextCursor: string | null };
+      seen.push(...page.items.map((hit) => hit.page));
+      cursor = page.nextCursor;
+      pages++;
+    } while (cursor !== null && pages < 10);
+    assert.equal(pages, 3, '60 + 60 + 10');
+    assert.deepEqual(seen.sort((a, b) => a - b), Array.from({ length: 130 }, (_, i) => i + 1), 'every page once');
+    await assertProblem(await get('/v1/search?q=marmot&cursor=bogus', token), 400, 'validation_failed');
+    await assertProblem(await get(`/v1/search?q=marmot&cursor=${Buffer.from('o20000').toString('base64url')}`, token), 400, 'validation_failed');
+  });
+
   test('limit caps the hits; query syntax is taken as words', async () => {
     await indexPdf(keyA, ['alpha one', 'alpha two', 'alpha three']);
     assert.equal((await search('q=alpha', keyA)).length, 3);

@@ -8,6 +8,7 @@ import { SEARCH_TYPE_FAMILIES } from '../../api-types.ts';
 import { hasFilters, parseSearchFilters } from '../../search/filters.ts';
 import { queryTerms } from '../../search/fts-query.ts';
 import { ALL_TENANTS } from './jobs.ts';
+import { MAX_SEARCH_OFFSET } from '../../search/port.ts';
 
 const MAX_QUERY_LENGTH = 500;
 
@@ -20,6 +21,7 @@ const querySchema = {
         + 'May be empty or left out when a filter is given: then each matching document\'s first page is a hit, newest first',
     },
     limit: { type: 'string', description: 'Hits to return, 1–100 (default 20)' },
+    cursor: { type: 'string', description: `nextCursor of the previous page: the hits after it, in the same order (paging ends after ${MAX_SEARCH_OFFSET} hits)` },
     tenant: { type: 'string', description: 'Admins only: search this tenant instead of their own' },
     job: { type: 'string', description: 'Only documents this job indexed' },
     type: { type: 'string', description: `An exact media type (application/pdf) or a family: ${SEARCH_TYPE_FAMILIES.join(', ')}` },
@@ -55,6 +57,7 @@ const hitSchema = {
 interface SearchQuerystring {
   q?: string;
   limit?: string;
+  cursor?: string;
   tenant?: string;
   job?: string;
   type?: string;
@@ -71,6 +74,19 @@ function parseLimit(value: string | undefined): number {
   return n;
 }
 
+/** A cursor names the offset of the page it opens (opaque to clients: its form may change). */
+function cursorOf(offset: number): string {
+  return Buffer.from(`o${offset}`).toString('base64url');
+}
+
+function offsetOf(cursor: string | undefined): number {
+  if (cursor === undefined || cursor === '') return 0;
+  const offset = /^o(\d{1,6})$/.exec(Buffer.from(cursor, 'base64url').toString('latin1'))?.[1];
+  if (offset === undefined) throw ReamError.nonRetryable('validation_failed', 'cursor is not one a search answered (pass nextCursor as it came)');
+  if (Number(offset) > MAX_SEARCH_OFFSET) throw ReamError.nonRetryable('validation_failed', `search pages end after ${MAX_SEARCH_OFFSET} hits: narrow the search (a filter, more words)`);
+  return Number(offset);
+}
+
 /**
  * `GET /v1/search?q=`: page-level full-text search over the documents indexed by jobs (the
  * `index` stage), always within one tenant — the caller's, or for an admin the one it names —
@@ -81,7 +97,14 @@ export function searchRoutes(app: FastifyInstance, ream: Ream): void {
     summary: 'Full-text search over indexed pages of the caller\'s tenant, best hits first; filters by job, type, indexed time and field values',
     querystring: querySchema,
     response: {
-      200: { type: 'object', required: ['items'], properties: { items: { type: 'array', items: hitSchema } } },
+      200: {
+        type: 'object',
+        required: ['items', 'nextCursor'],
+        properties: {
+          items: { type: 'array', items: hitSchema },
+          nextCursor: { type: ['string', 'null'], description: 'Pass as cursor for the next hits; null when there are none (a full page may be followed by an empty one)' },
+        },
+      },
       ...problemResponses,
     },
   };
@@ -97,6 +120,10 @@ export function searchRoutes(app: FastifyInstance, ream: Ream): void {
       throw ReamError.nonRetryable('forbidden', 'only an admin may search another tenant');
     }
     const limit = parseLimit(request.query.limit);
-    return { items: await ream.search(q, { tenantId: tenant ?? principal.tenantId, limit, ...(filtered ? { filters } : {}) }) };
+    const offset = offsetOf(request.query.cursor);
+    const items = await ream.search(q, { tenantId: tenant ?? principal.tenantId, limit, offset, ...(filtered ? { filters } : {}) });
+    // A full page may have more after it, up to where paging ends.
+    const next = offset + limit;
+    return { items, nextCursor: items.length === limit && next <= MAX_SEARCH_OFFSET ? cursorOf(next) : null };
   });
 }
