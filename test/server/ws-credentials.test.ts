@@ -7,11 +7,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { Readable } from 'node:stream';
 import WebSocket from 'ws';
 import { createReam, type Ream } from '../../src/runtime/create-ream.ts';
 import { adaptersOf } from '../../src/runtime/internals.ts';
 import { issueApiKey } from '../../src/server/auth/api-keys.ts';
 import { startServer, type RunningServer } from '../../src/server/app.ts';
+import { makePdf } from '../support/make-pdf.ts';
 
 let dir: string;
 let ream: Ream;
@@ -30,8 +32,8 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function open(token: string): Promise<{ socket: WebSocket; messages: Array<{ type: string; code?: string }> }> {
-  const socket = new WebSocket(wsUrl, { headers: { authorization: `Bearer ${token}` } });
+async function open(token: string, url = wsUrl): Promise<{ socket: WebSocket; messages: Array<{ type: string; code?: string }> }> {
+  const socket = new WebSocket(url, { headers: { authorization: `Bearer ${token}` } });
   const messages: Array<{ type: string; code?: string }> = [];
   socket.on('message', (data: Buffer) => messages.push(JSON.parse(data.toString('utf8')) as { type: string; code?: string }));
   await once(socket, 'open');
@@ -61,6 +63,34 @@ test('a key revoked while its socket is open: the socket is closed (1008) with a
   assert.equal(response.statusCode, 401);
   response.resume();
   late.terminate();
+});
+
+test('a key revoked mid-subscription: at once, its events stop and its next message is refused, between two heartbeats', async () => {
+  // The default heartbeat (15 s): nothing here may wait for it.
+  const quiet = await startServer({ ream, host: '127.0.0.1', port: 0, auth: { mode: 'on' } });
+  const release = await (async () => {
+    const store = adaptersOf(ream).store;
+    const { record, token } = await issueApiKey(store, { tenantId: 'tenant-w', name: 'watching', role: 'user' });
+    const job = await ream.createJob({ tenantId: 'tenant-w' });
+    const hold = ream.holdOpen(job.id);
+    const { socket, messages } = await open(token, `${quiet.url.replace(/^http/, 'ws')}/v1/ws`);
+    socket.send(JSON.stringify({ type: 'subscribe', jobId: job.id }));
+    socket.send(JSON.stringify({ type: 'get_job_status', jobId: job.id, requestId: 'before' }));
+    while (!messages.some((m) => m.type === 'job_status')) await new Promise((resolve) => setTimeout(resolve, 20));
+    await store.revokeApiKey(record.id, Date.now());
+    const revokedAt = messages.length;
+    const closed = once(socket, 'close');
+    // Work on the job makes events; the revoked subscriber must get none of them.
+    await ream.addStream(job.id, Readable.from([Buffer.from(await makePdf({ pages: ['after the revocation'] }))]), 'late.pdf');
+    socket.send(JSON.stringify({ type: 'get_job_status', jobId: job.id, requestId: 'after' }));
+    const [code] = (await Promise.race([closed, new Promise((resolve) => setTimeout(() => resolve([0]), 3_000))])) as [number];
+    assert.equal(code, 1008, 'closed at once, not at the next heartbeat');
+    const after = messages.slice(revokedAt);
+    assert.deepEqual(after.filter((m) => m.type !== 'error'), [], `nothing answered after the revocation: ${JSON.stringify(after)}`);
+    assert.ok(after.some((m) => m.code === 'unauthorized'));
+    return hold;
+  })().finally(() => quiet.close());
+  await release();
 });
 
 test('each message takes a token of the rate limit: past it, messages answer rate_limited and the socket stays open', async () => {

@@ -5,6 +5,7 @@ import type { Ream } from '../../runtime/create-ream.ts';
 import { followedToTheEnd, followJobEvents } from '../follow-events.ts';
 import { jobIdParams, problemResponses } from '../openapi.ts';
 import { keyStillLive } from '../auth/plugin.ts';
+import { checkedSender } from '../auth/checked-sender.ts';
 import { principalOf } from '../auth/principal.ts';
 import { TENANT } from '../auth/access.ts';
 import { requireJob } from './jobs.ts';
@@ -60,15 +61,17 @@ export function eventRoutes(app: FastifyInstance, ream: Ream, options: EventRout
     });
     res.write(': ream events\n\n');
 
+    const principal = principalOf(request);
+    // Each event only once the key was found live after it came: a revoked key gets no more.
+    const pushed = checkedSender(() => keyStillLive(ream, principal), (text: string) => res.write(text), () => stop());
     const follow = followJobEvents(ream, job.id, {
       afterSeq,
-      send: (event) => res.write(frame(event)),
+      send: (event) => pushed.push(frame(event)),
       onError: (error) => request.log.error({ err: error }, 'event stream failed'),
     });
-    const principal = principalOf(request);
     const heartbeat = setInterval(() => {
       if (!res.writableEnded) res.write(': heartbeat\n\n');
-      // A key revoked while its stream is open gets no more events.
+      // A key revoked while its quiet stream is open: the stream ends.
       keyStillLive(ream, principal).then((live) => {
         if (!live) stop();
       }, () => undefined);
@@ -77,7 +80,7 @@ export function eventRoutes(app: FastifyInstance, ream: Ream, options: EventRout
     res.once('close', stop);
     options.shutdown.addEventListener('abort', stop, { once: true });
     if (options.shutdown.aborted) stop();
-    void follow.done.then(() => {
+    void follow.done.then(() => pushed.idle()).then(() => {
       clearInterval(heartbeat);
       options.shutdown.removeEventListener('abort', stop);
       if (!res.writableEnded) res.end();

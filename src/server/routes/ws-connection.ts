@@ -8,6 +8,7 @@ import { followJobEvents, type EventFollow } from '../follow-events.ts';
 import { toProblem } from '../problem.ts';
 import { loadJobView } from '../views.ts';
 import type { Principal } from '../auth/principal.ts';
+import { checkedSender, type CheckedSender } from '../auth/checked-sender.ts';
 import { requireJob } from './jobs.ts';
 import { dialectOf, parseMessage, requestIdOf, type ClientMessage, type Dialect } from './ws-messages.ts';
 
@@ -48,12 +49,19 @@ export class WsConnection {
   readonly #follows = new Map<string, EventFollow>();
   #notifications: (() => void) | undefined;
   #closed = false;
+  /** Events and notifications: sent only once the connection's credentials were found live after they came. */
+  readonly #pushed: CheckedSender<object>;
 
-  constructor(socket: WebSocket, ream: Ream, log: FastifyBaseLogger, principal: Principal) {
+  /** `live` answers whether the connection's credentials still hold; `revoked` is the error it is closed with when not. */
+  constructor(socket: WebSocket, ream: Ream, log: FastifyBaseLogger, principal: Principal, live: () => Promise<boolean>, revoked: () => ReamError) {
     this.#socket = socket;
     this.#principal = principal;
     this.#ream = ream;
     this.#log = log;
+    this.#pushed = checkedSender(live, (message) => this.send(message), () => {
+      this.refuse(revoked());
+      this.close();
+    });
   }
 
   send(message: object): void {
@@ -139,7 +147,7 @@ export class WsConnection {
     }
     const follow = followJobEvents(this.#ream, job.id, {
       afterSeq,
-      send: (event) => this.send(eventMessage(dialect, event)),
+      send: (event) => this.#pushed.push(eventMessage(dialect, event)),
       onError: (error) => this.sendError(error, dialect, requestId),
     });
     this.#follows.set(job.id, follow);
@@ -154,7 +162,7 @@ export class WsConnection {
     if (this.#closed) return;
     this.#notifications = this.#ream.subscribe({ tenantId: this.#principal.tenantId }, (event) => {
       if (!TERMINAL_EVENT_TYPES.has(event.type)) return;
-      this.send(dialect === 'ream'
+      this.#pushed.push(dialect === 'ream'
         ? { type: 'notification', event }
         : { type: 'notification', job_id: event.jobId, event: event.type, at: event.at, progress: event.progress });
     });
@@ -167,6 +175,7 @@ export class WsConnection {
 
   close(): void {
     this.#closed = true;
+    this.#pushed.stop();
     for (const follow of this.#follows.values()) follow.stop();
     this.#follows.clear();
     this.#stopNotifications();

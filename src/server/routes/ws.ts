@@ -19,25 +19,23 @@ export interface WsOptions {
   rateLimit?: RateLimitOptions | undefined;
 }
 
-/** How long a connection trusts that its API key is still live before asking again, in ms. */
-const KEY_CHECK_MS = 5_000;
-
 /**
  * What every message of a connection passes first: its key not revoked since it connected
- * (asked again every {@link KEY_CHECK_MS}), then the subject's rate limit, as an HTTP request.
+ * (asked for each message: a revoked key gets no answer, as an HTTP request gets none), then the
+ * subject's rate limit, as an HTTP request.
  */
 function messageGate(ream: Ream, principal: Principal, options: WsOptions): () => Promise<void> {
-  let liveUntil = Date.now() + KEY_CHECK_MS;
   return async () => {
-    if (Date.now() >= liveUntil) {
-      if (!(await keyStillLive(ream, principal))) throw ReamError.nonRetryable('unauthorized', 'the API key of this connection has been revoked');
-      liveUntil = Date.now() + KEY_CHECK_MS;
-    }
+    if (!(await keyStillLive(ream, principal))) throw revoked();
     if (options.rateLimit) {
       const wait = await options.coordination.takeToken(principal.subject, options.rateLimit.requestsPerMinute);
       if (wait > 0) throw new ReamError('rate_limited', `rate limit exceeded: retry in ${Math.max(1, Math.ceil(wait / 1000))} s`, { retryAfterMs: wait });
     }
   };
+}
+
+function revoked(): ReamError {
+  return ReamError.nonRetryable('unauthorized', 'the API key of this connection has been revoked');
 }
 
 function text(data: Buffer | ArrayBuffer | Buffer[]): string {
@@ -87,7 +85,7 @@ export function wsRoutes(app: FastifyInstance, ream: Ream, options: WsOptions): 
     },
     wsHandler: (socket, request) => {
       const principal = principalOf(request);
-      const connection = new WsConnection(socket, ream, request.log, principal);
+      const connection = new WsConnection(socket, ream, request.log, principal, () => keyStillLive(ream, principal), revoked);
       const gate = messageGate(ream, principal, options);
       connection.send({ type: 'connected', protocol: WS_PROTOCOL, tenantId: principal.tenantId, heartbeatMs: options.heartbeatMs });
       // Messages are handled in arrival order: a subscribe is set up before a later unsubscribe runs.
@@ -107,9 +105,9 @@ export function wsRoutes(app: FastifyInstance, ream: Ream, options: WsOptions): 
         }
         answered = false;
         socket.ping();
-        // A revoked key's subscriptions stop too, not only its next message.
+        // A revoked key's quiet connection is closed too, not only at its next message or event.
         keyStillLive(ream, principal).then((live) => {
-          if (!live) connection.refuse(ReamError.nonRetryable('unauthorized', 'the API key of this connection has been revoked'));
+          if (!live) connection.refuse(revoked());
         }, () => undefined);
       }, options.heartbeatMs);
       heartbeat.unref();
