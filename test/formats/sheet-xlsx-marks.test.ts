@@ -1,17 +1,19 @@
 // A batch of a workbook's rows costs about its own rows: the workbook's parts (shared strings,
 // styles) are parsed once per file per thread, and a batch starts at the mark before its rows,
-// whose row elements are cut out of the sheet's XML before exceljs parses it. Counted, not
-// timed: how often exceljs parses the shared strings, and how many rows it hands over.
+// whose row elements are cut out of the sheet's XML before exceljs parses it, or where the
+// thread's last batch stopped. Counted, not timed: how often exceljs parses the shared strings,
+// how many rows it hands over, how many bytes are inflated.
 import assert from 'node:assert/strict';
 import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import zlib from 'node:zlib';
 import ExcelJS from 'exceljs';
 import { XLSX_MEDIA_TYPE } from '../../src/formats/sniff.ts';
 import { tasks, type SheetInspectResult } from '../../src/formats/sheet/sheet-tasks.ts';
 import { xlsxStartBefore } from '../../src/formats/sheet/xlsx-index.ts';
-import { withoutFirstRows } from '../../src/formats/sheet/xlsx-skip.ts';
+import { RowCursor } from '../../src/formats/sheet/xlsx-skip.ts';
 import type { PackedRows, StoredRow } from '../../src/formats/types.ts';
 import { asJson, fromJson, type JsonValue } from '../../src/json.ts';
 
@@ -90,6 +92,30 @@ test('a batch parses the shared strings once per file per thread, and no row bef
   assert.ok(counted.rows < 800, `rows 3,001–3,601 parsed, not the 4,000 before them (parsed: ${counted.rows})`);
 });
 
+/** Bytes inflated from the ZIP's deflate streams (unzipper makes one per entry read, through `zlib`). */
+let inflated = 0;
+const createInflateRaw = zlib.createInflateRaw;
+Object.defineProperty(zlib, 'createInflateRaw', {
+  value: (...args: Parameters<typeof createInflateRaw>) => {
+    const inflate = createInflateRaw(...args);
+    inflate.on('data', (chunk: Buffer) => (inflated += chunk.length));
+    return inflate;
+  },
+});
+
+test("batches read in turn on a thread inflate the sheet's XML about once, not once per batch", async () => {
+  const copy = join(dir, 'turns.xlsx');
+  await copyFile(book, copy);
+  inflated = 0;
+  await run('sheet.inspect', { path: copy, mediaType: XLSX_MEDIA_TYPE, maxRows: 10 * ROWS });
+  const sheetBytes = inflated;
+  inflated = 0;
+  const size = 500;
+  for (let from = 0; from < ROWS; from += size) assert.deepEqual(await batch(copy, from, from + size), expected(from, from + size));
+  // Each batch from the sheet's top inflated 10 + 9 + … + 1 tenths of it: 5.5 times its size.
+  assert.ok(inflated < 1.5 * sheetBytes, `inflated ${inflated} bytes for a sheet (and parts) of ${sheetBytes}`);
+});
+
 /** `chunks` as a stream gives them, a step each. */
 async function* inChunks(chunks: readonly Buffer[]): AsyncGenerator<Buffer> {
   for (const chunk of chunks) yield await Promise.resolve(chunk);
@@ -102,11 +128,13 @@ test('cutting row elements: comments, CDATA and <rowBreaks> are not rows; chunk 
   const bytes = Buffer.from(xml);
   for (const size of [1, 2, 5, 9, 64, bytes.length]) {
     const chunks = Array.from({ length: Math.ceil(bytes.length / size) }, (_, i) => bytes.subarray(i * size, (i + 1) * size));
+    const cursor = new RowCursor(inChunks(chunks));
+    await cursor.skip(3);
     let text = '';
-    for await (const part of withoutFirstRows(inChunks(chunks), 3)) text += part;
+    for await (const part of cursor.elements()) text += part;
     assert.equal(text, '<worksheet><sheetData><!-- <row r="0"></row> --><row r="4"><c r="A4"><v>4</v></c></row></sheetData><rowBreaks count="0"/></worksheet>', `chunks of ${size} bytes`);
   }
   let whole = '';
-  for await (const part of withoutFirstRows(inChunks([bytes]), 0)) whole += part;
+  for await (const part of new RowCursor(inChunks([bytes])).elements()) whole += part;
   assert.equal(whole, xml, 'nothing cut: the text as it is, é whole');
 });

@@ -11,7 +11,7 @@ import { CSV_MEDIA_TYPE } from '../sniff.ts';
 import type { CellValue, PageFailure, PageText } from '../types.ts';
 import { cellText } from './cells.ts';
 import { dataRows, type RawRows, type TableReadOptions } from './table.ts';
-import { openXlsxSheet, xlsxSheetNames, type SheetRows } from './xlsx-rows.ts';
+import { openSheetPart, xlsxSheetNames } from './xlsx-rows.ts';
 
 /** Data rows per page of a sheet (the header is repeated on each). */
 export const SHEET_PAGE_ROWS = 1000;
@@ -48,9 +48,9 @@ async function countPages(rows: RawRows, options: TableReadOptions): Promise<num
 export async function sheetNames(path: string, mediaType: string, wanted: string | undefined): Promise<(string | undefined)[]> {
   if (mediaType === CSV_MEDIA_TYPE) return [undefined];
   if (wanted === undefined) return xlsxSheetNames(path);
-  const opened: SheetRows = await openXlsxSheet(path, wanted);
-  opened.close();
-  return [opened.sheet];
+  const part = await openSheetPart(path, wanted);
+  part.close();
+  return [part.sheet];
 }
 
 /**

@@ -11,8 +11,8 @@ import { csvRows, eachCsvRecord, parseCsvRecords } from './csv-rows.ts';
 import { adoptMarks, adoptStart, csvIndex, MARK_EVERY, markBefore, marksOf, noteRow, type CsvEnd, type CsvMarks, type CsvStart } from './csv-index.ts';
 import { readBytes, scanCsv } from './csv-scan.ts';
 import { checkedShape, dataRows, readRows, tableShape, tooManyRows, type RawRows, type RowBatch, type TableReadOptions } from './table.ts';
-import { openXlsxSheet } from './xlsx-rows.ts';
-import { adoptXlsxStart, fileVersion, noteXlsxRow, sheetIndex, xlsxMarkBefore, xlsxMarksOf, type XlsxMarks, type XlsxStart } from './xlsx-index.ts';
+import { openSheetPart, sheetRows, type SheetPart } from './xlsx-rows.ts';
+import { adoptXlsxStart, fileVersion, KeptReads, noteXlsxRow, sheetIndex, xlsxMarkBefore, xlsxMarksOf, type ReadPlace, type XlsxMarks, type XlsxStart } from './xlsx-index.ts';
 import { packRows } from './packed-rows.ts';
 import { markNotUtf8, notUtf8Row } from './utf8-check.ts';
 import type { RuleSpec } from '../../analyzers/rules/spec.ts';
@@ -57,21 +57,46 @@ async function withRows<T>(input: SheetInput & RowsStart, from: number, read: Re
       onRow: (number, columns) => noteRow(index, number, end, columns),
     });
   }
-  // A workbook's read starts at its thread's last mark before `from` too (xlsx-index.ts): the
-  // rows before it are cut out of the sheet's XML unparsed.
+  return withXlsxRows(input, from, read);
+}
+
+/** This thread's reads of sheets that stopped after a batch, for its next batch to go on from. */
+const keptReads = new KeptReads<SheetPart>();
+
+/**
+ * {@link withRows} for a workbook. A read starts where this thread's last read of the sheet
+ * stopped, or at the thread's last mark before `from`, whichever is nearer: the rows before it
+ * are cut out of the sheet's XML unparsed (xlsx-skip.ts). A read that stops after a data row is
+ * kept open for the thread's next batch, which goes on from there instead of inflating the
+ * sheet from its top again.
+ */
+async function withXlsxRows<T>(input: SheetInput & RowsStart, from: number, read: ReadTable<T>): Promise<T> {
   const index = sheetIndex(await fileVersion(input.path), input.sheet);
   if (input.xlsxStart) adoptXlsxStart(index, input.xlsxStart);
   const mark = index.columns === undefined ? undefined : xlsxMarkBefore(index, from);
-  const opened = await openXlsxSheet(input.path, input.sheet, { skipRows: mark?.rowElements ?? 0 });
+  const kept = keptReads.take(index, from);
+  const start = kept && (!mark || kept.place.rowElements >= mark.rowElements) ? kept.place : mark;
+  const part = kept?.read ?? (await openSheetPart(input.path, input.sheet));
+  let stopped: ReadPlace | undefined;
+  let result: T;
   try {
-    return await read(opened.rows, opened.sheet, {
+    const { rows } = await sheetRows(part, (start?.rowElements ?? 0) - part.cursor.position);
+    result = await read(rows, part.sheet, {
       ...(input.columns ? { columns: input.columns } : {}),
-      ...(mark && index.columns ? { start: { columns: index.columns, rowsBefore: mark.rowsBefore } } : {}),
-      onRow: (number, columns) => noteXlsxRow(index, number, opened.rowElements(), columns),
+      ...(start && index.columns ? { start: { columns: index.columns, rowsBefore: start.rowsBefore } } : {}),
+      onRow: (number, columns) => {
+        stopped = { rowsBefore: number, rowElements: part.cursor.position };
+        noteXlsxRow(index, number, stopped.rowElements, columns);
+      },
     });
-  } finally {
-    opened.close();
+  } catch (error) {
+    part.close();
+    throw error;
   }
+  // Kept only when the read stopped right after a data row: the place is then exact.
+  if (stopped && stopped.rowElements === part.cursor.position && !part.cursor.exhausted) keptReads.keep(index, stopped, part);
+  else part.close();
+  return result;
 }
 
 /** A batch's bytes at most: a range of longer rows is streamed (a batch is read into memory whole). */

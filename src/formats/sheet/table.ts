@@ -183,7 +183,9 @@ export async function eachRow(
       if (number > 0) past = !take(number, cells);
     });
   } else {
-    for await (const { number, cells } of dataRows(rows, onHeader, options)) if (!take(number, cells)) break;
+    // Stops right after row `to`: the stream is left just past the range's last row, where the
+    // next batch of a workbook goes on (xlsx-index.ts `KeptReads`).
+    for await (const { number, cells } of dataRows(rows, onHeader, options)) if (!take(number, cells) || number >= to) break;
   }
   for (let page = Math.max(from, last) + 1; page <= to; page++) {
     fail({ page, code: 'invalid_sheet', message: `the table has ${last} data rows, no row ${page}` });

@@ -111,3 +111,50 @@ export function noteXlsxRow(index: XlsxSheetIndex, number: number, rowElements: 
   index.columns ??= columns;
   noteMark(index.marks, { rowsBefore: number, rowElements });
 }
+
+/** Where a read of a sheet stopped: after data row `rowsBefore`, the sheet's row element `rowElements`. */
+export type ReadPlace = Mark;
+
+/** Reads a thread keeps open at once: each holds its file open and an inflate stream's state. */
+const READS_KEPT = 2;
+/** A kept read that no batch goes on with is closed after this long (ms): it holds its file open. */
+const KEPT_IDLE_MS = 30_000;
+
+/**
+ * Reads of sheets that stopped after a batch's last row, kept open for the thread's next batch
+ * of the same sheet to go on from (xlsx-skip.ts): a sheet's XML is inflated from its top once
+ * per thread, not once per batch. Keyed by the sheet's index: another file version is another
+ * index.
+ */
+export class KeptReads<Read extends { close(): void }> {
+  readonly #kept: Array<{ index: XlsxSheetIndex; place: ReadPlace; read: Read; timer: NodeJS.Timeout }> = [];
+
+  /** Keeps `read`, stopped at `place`, closing the oldest kept read past the limit. */
+  keep(index: XlsxSheetIndex, place: ReadPlace, read: Read): void {
+    const timer = setTimeout(() => this.#drop(read)?.close(), KEPT_IDLE_MS);
+    timer.unref();
+    this.#kept.push({ index, place, read, timer });
+    while (this.#kept.length > READS_KEPT) {
+      const oldest = this.#kept.shift();
+      if (oldest) {
+        clearTimeout(oldest.timer);
+        oldest.read.close();
+      }
+    }
+  }
+
+  /** The kept read of `index` stopped at or before data row `from` (0-based), taken out of the kept ones. */
+  take(index: XlsxSheetIndex, from: number): { place: ReadPlace; read: Read } | undefined {
+    const found = this.#kept.find((kept) => kept.index === index && kept.place.rowsBefore <= from);
+    if (!found) return undefined;
+    this.#drop(found.read);
+    return { place: found.place, read: found.read };
+  }
+
+  #drop(read: Read): Read | undefined {
+    const at = this.#kept.findIndex((kept) => kept.read === read);
+    const [dropped] = at === -1 ? [] : this.#kept.splice(at, 1);
+    if (dropped) clearTimeout(dropped.timer);
+    return dropped?.read;
+  }
+}

@@ -10,7 +10,8 @@
 // removed only when the reader moves past them, which a reader that stops at a row range never
 // does. Reading by the central directory has neither problem, and skips every other sheet.
 // The parts before the sheet are parsed once per file per thread, and a read that starts at a
-// mark cuts the rows before it out of the sheet's XML unparsed (xlsx-index.ts, xlsx-skip.ts).
+// mark cuts the rows before it out of the sheet's XML unparsed, or goes on where the thread's
+// last read of the sheet stopped (xlsx-index.ts, xlsx-skip.ts).
 //
 // Merged cells hold their value in the top-left cell only: the merge list comes after the rows
 // in the sheet's XML, too late for a stream.
@@ -22,18 +23,25 @@ import { checkZipSizes, entryStream } from '../zip/zip-container.ts';
 import { checkZipEntryCount } from '../zip/zip-entry-count.ts';
 import type { CellValue } from '../types.ts';
 import { fileVersion, workbookParts } from './xlsx-index.ts';
-import { withoutFirstRows } from './xlsx-skip.ts';
+import { RowCursor } from './xlsx-skip.ts';
 
-export interface SheetRows {
+/** A sheet's part opened for reading: reads of its rows go on one after another from `cursor` (see xlsx-skip.ts). */
+export interface SheetPart {
   /** The name of the sheet being read. */
   sheet: string;
   /** Every sheet's name, in the workbook's order. */
   sheets: string[];
-  rows: AsyncIterable<CellValue[]>;
-  /** The sheet's `<row>` elements passed so far, skipped ones included (a mark's place, xlsx-index.ts). */
-  rowElements(): number;
+  /** The sheet's XML, at row element `cursor.position`. */
+  cursor: RowCursor;
+  /** The workbook's parsed parts the sheet's cells need (shared strings, styles). */
+  reader: Parts;
   /** Stops reading and releases the file. */
   close(): void;
+}
+
+export interface SheetRows {
+  part: SheetPart;
+  rows: AsyncIterable<CellValue[]>;
 }
 
 type SheetReader = ExcelJS.stream.xlsx.WorksheetReader & { name: string };
@@ -54,13 +62,7 @@ interface PartParsers {
   _parseWorksheet(rows: AsyncIterable<unknown>, sheetNo: string): Generator<{ eventType: string; value: SheetReader }>;
 }
 
-/** Where a read starts when not at the sheet's top (see xlsx-index.ts). */
-export interface XlsxOpenOptions {
-  /** `<row>` elements cut out before the XML is parsed: the rows before a mark; default 0. */
-  skipRows?: number;
-}
-
-type Parts = PartParsers & { date1904: boolean };
+export type Parts = PartParsers & { date1904: boolean };
 type Excel = typeof ExcelJS;
 
 /** A workbook opened by its central directory, its parts parsed (or this thread's copy of them). */
@@ -111,11 +113,11 @@ export async function xlsxSheetNames(path: string): Promise<string[]> {
 }
 
 /**
- * Opens the sheet named `wanted` (default: the workbook's first) for reading its rows in order;
- * with `skipRows`, from that row element on. The workbook's parts are parsed once per file per
- * thread (xlsx-index.ts): a batch of rows pays for its sheet's XML, not for the shared strings.
+ * Opens the sheet named `wanted` (default: the workbook's first), at its top. The workbook's
+ * parts are parsed once per file per thread (xlsx-index.ts): a read of rows pays for its sheet's
+ * XML, not for the shared strings.
  */
-export async function openXlsxSheet(path: string, wanted?: string, { skipRows = 0 }: XlsxOpenOptions = {}): Promise<SheetRows> {
+export async function openSheetPart(path: string, wanted?: string): Promise<SheetPart> {
   const { reader, part, close } = await openWorkbook(path);
   try {
     const sheets = reader.model?.sheets ?? [];
@@ -131,20 +133,26 @@ export async function openXlsxSheet(path: string, wanted?: string, { skipRows = 
     // entry of the archive only (`../../etc/passwd` is no entry), never a file on disk.
     const entry = target === undefined ? undefined : part(target.startsWith('/') ? target.slice(1) : `xl/${target}`);
     if (!entry) throw ReamError.nonRetryable('invalid_sheet', `the workbook's sheet "${chosen.name}" has no part in the archive`);
-    const [event] = [...reader._parseWorksheet(skipRows > 0 ? withoutFirstRows(entry, skipRows) : entry, '0')];
-    if (!event) throw ReamError.nonRetryable('invalid_sheet', `the workbook's sheet "${chosen.name}" cannot be read`);
-    let rowElements = skipRows;
-    return {
-      sheet: chosen.name,
-      sheets: sheets.map((sheet) => sheet.name),
-      rows: rowsOf(event.value, close, reader.date1904, () => rowElements++),
-      rowElements: () => rowElements,
-      close,
-    };
+    return { sheet: chosen.name, sheets: sheets.map((sheet) => sheet.name), cursor: new RowCursor(entry), reader, close };
   } catch (error) {
     close();
     throw unreadable(error);
   }
+}
+
+/**
+ * The rows of `part` from its cursor on, past `skipRows` more row elements cut out unparsed.
+ * The part stays open: its owner closes it, or reads on from where these rows stopped.
+ */
+export async function sheetRows(part: SheetPart, skipRows = 0): Promise<SheetRows> {
+  try {
+    await part.cursor.skip(skipRows);
+  } catch (error) {
+    throw unreadable(error);
+  }
+  const [event] = [...part.reader._parseWorksheet(part.cursor.elements(), '0')];
+  if (!event) throw ReamError.nonRetryable('invalid_sheet', `the workbook's sheet "${part.sheet}" cannot be read`);
+  return { part, rows: rowsOf(event.value, part.reader.date1904) };
 }
 
 /** The parts every sheet's read needs, in the order they depend on each other. */
@@ -163,18 +171,17 @@ async function parseParts(excel: Excel, part: (name: string) => Readable | undef
   return Object.assign(reader, { date1904: reader.properties?.model?.date1904 === true });
 }
 
-async function* rowsOf(sheet: SheetReader, close: () => void, date1904: boolean, onRowElement: () => void): AsyncGenerator<CellValue[]> {
+async function* rowsOf(sheet: SheetReader, date1904: boolean): AsyncGenerator<CellValue[]> {
   try {
+    // exceljs gives one row per `<row>` element, blank ones included, each as soon as the
+    // cursor hands it over (xlsx-skip.ts): after a row, the cursor's position is that row's.
     for await (const row of sheet) {
-      onRowElement(); // exceljs gives one row per `<row>` element, blank ones included
       // `values` is 1-based and sparse: index 0 is always empty, missing cells are holes.
       const values = (row.values as unknown[]).slice(1);
       yield Array.from(values, (value, i) => cellValue(formulaDate(value, () => row.getCell(i + 1).numFmt, date1904)));
     }
   } catch (error) {
     throw unreadable(error);
-  } finally {
-    close();
   }
 }
 
