@@ -256,9 +256,10 @@ export interface DocumentFormat {
 
 /**
  * A table's sheets, in workbook order, each with its header's column names (empty for a sheet
- * without a header row). A CSV is one sheet whose name is `null`.
+ * without a header row). A CSV is one sheet whose name is `null`. A workbook's sheet that cannot
+ * be read (its part missing or broken) is listed with `error` and no columns.
  */
-export type TableOutline = { sheets: Array<{ name: string | null; columns: string[] }> };
+export type TableOutline = { sheets: Array<{ name: string | null; columns: string[]; error?: { code: ErrorCode; message: string } }> };
 
 /** Hears a page (1-based) of a range being read as it is done: see {@link DocumentFormat.extract}. */
 export type PageReadListener = (page: number) => void;

@@ -1,6 +1,8 @@
 // Helpers of the table tests: formats over a real thread pool, files written into a temp dir,
 // a table read whole (identify → inspect → extract, as the engine does), CSV text made here.
+import assert from 'node:assert/strict';
 import ExcelJS from 'exceljs';
+import JSZip from 'jszip';
 import type { CellValue, ReadLimits } from '../../src/formats/types.ts';
 import type { JsonValue } from '../../src/json.ts';
 import { formatsFixture, type DocumentRead, type FormatsFixture } from '../support/formats-fixture.ts';
@@ -79,4 +81,18 @@ export function invoiceRow(i: number): string[] {
 /** The fields {@link INVOICE_RULES} must find in row `i` (the reference, from how the row was made). */
 export function invoiceFields(i: number): string[] {
   return [i % 3 === 0 ? '' : String(1000 + i), i % 4 === 0 ? 'urgent' : ''];
+}
+
+/** Sheets First (read), Second (its part removed), Third (its target `../../../../etc/passwd`). */
+export async function brokenBook(): Promise<Buffer> {
+  const book = new ExcelJS.Workbook();
+  book.addWorksheet('First').addRows([['name', 'note'], ['Acme', 'paid']]);
+  book.addWorksheet('Second').addRows([['a'], ['1']]);
+  book.addWorksheet('Third').addRows([['b'], ['2']]);
+  const zip = await JSZip.loadAsync(await book.xlsx.writeBuffer());
+  zip.remove('xl/worksheets/sheet2.xml');
+  const rels = (await zip.file('xl/_rels/workbook.xml.rels')?.async('string')) ?? '';
+  assert.match(rels, /worksheets\/sheet3\.xml/);
+  zip.file('xl/_rels/workbook.xml.rels', rels.replace(/Target="[^"]*worksheets\/sheet3\.xml"/, 'Target="../../../../etc/passwd"'));
+  return zip.generateAsync({ type: 'nodebuffer' });
 }

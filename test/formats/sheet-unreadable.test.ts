@@ -6,23 +6,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import ExcelJS from 'exceljs';
-import JSZip from 'jszip';
 import { createReam } from '../../src/runtime/create-ream.ts';
-
-/** Sheets First (read), Second (its part removed), Third (its target `../../../../etc/passwd`). */
-async function brokenBook(): Promise<Buffer> {
-  const book = new ExcelJS.Workbook();
-  book.addWorksheet('First').addRows([['name', 'note'], ['Acme', 'paid']]);
-  book.addWorksheet('Second').addRows([['a'], ['1']]);
-  book.addWorksheet('Third').addRows([['b'], ['2']]);
-  const zip = await JSZip.loadAsync(await book.xlsx.writeBuffer());
-  zip.remove('xl/worksheets/sheet2.xml');
-  const rels = (await zip.file('xl/_rels/workbook.xml.rels')?.async('string')) ?? '';
-  assert.match(rels, /worksheets\/sheet3\.xml/);
-  zip.file('xl/_rels/workbook.xml.rels', rels.replace(/Target="[^"]*worksheets\/sheet3\.xml"/, 'Target="../../../../etc/passwd"'));
-  return zip.generateAsync({ type: 'nodebuffer' });
-}
+import { brokenBook } from './sheet-files.ts';
 
 test('one unreadable sheet of several is a failed page; the readable sheets are read', { timeout: 60_000 }, async () => {
   const dir = await mkdtemp(join(tmpdir(), 'ream-sheet-unreadable-'));

@@ -7,7 +7,7 @@ import { ReamClient } from '../../src/client/index.ts';
 import { createReam } from '../../src/runtime/create-ream.ts';
 import { startServer } from '../../src/server/app.ts';
 import { makePdf } from '../support/make-pdf.ts';
-import { ordersWorkbook, toCsv } from '../formats/sheet-files.ts';
+import { brokenBook, ordersWorkbook, toCsv } from '../formats/sheet-files.ts';
 
 async function store(url: string, name: string, data: Uint8Array | string, type: string): Promise<string> {
   const form = new FormData();
@@ -29,6 +29,16 @@ void test('POST /v1/documents/:id/inspect: a workbook\'s sheets with their colum
     assert.deepEqual(outline.sheets[1]?.columns, ['id', 'date', 'qty', 'price', 'total', 'note']);
     assert.deepEqual(outline.sheets[0]?.columns, ['topic', 'done']);
     assert.deepEqual(outline.sheets[2]?.columns, [], 'a sheet without a header row has no columns');
+
+    // A sheet that cannot be read is listed with its error; the others are read as ever.
+    const broken = await store(server.url, 'broken.xlsx', await brokenBook(), 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
+    const listed = await client.inspectDocument(broken);
+    assert.deepEqual(listed.sheets.map((sheet) => [sheet.name, sheet.columns, sheet.error?.code]), [
+      ['First', ['name', 'note'], undefined],
+      ['Second', [], 'invalid_sheet'],
+      ['Third', [], 'invalid_sheet'],
+    ]);
+    assert.match(listed.sheets[1]?.error?.message ?? '', /sheet "Second" has no part in the archive/);
 
     const csv = await store(server.url, 'people.csv', toCsv([['name', 'city'], ['Ann', 'Oslo']]), 'text/csv');
     assert.deepEqual(await client.inspectDocument(csv), { sheets: [{ name: null, columns: ['name', 'city'] }] });

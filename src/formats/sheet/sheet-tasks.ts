@@ -2,6 +2,7 @@
 // `sheet.extract`, for CSV and XLSX alike. Parsing is CPU work, and a hostile workbook (a zip
 // bomb of shared strings) must meet the thread's memory cap, not the process's.
 import { stat } from 'node:fs/promises';
+import { ReamError } from '../../errors.ts';
 import { asJson, fromJson, type JsonValue } from '../../json.ts';
 import { CSV_MEDIA_TYPE } from '../sniff.ts';
 import type { Extraction, TableOutline, TaskHandler } from '../types.ts';
@@ -166,17 +167,28 @@ function rowsOfSheet(input: SheetInput): WithRows {
   return (sheet, from, read) => withRows({ ...input, ...(sheet === undefined ? {} : { sheet }) }, from, (rows, _sheet, options) => read(rows, options));
 }
 
-/** Each sheet's header, read up to it only: what a user picks `sheet` and `columns` from. */
+/** What one sheet of a workbook failing leaves the others readable with: its part missing, broken or lying about its size. */
+const SHEET_OWN_FAILURES: ReadonlySet<string> = new Set(['invalid_sheet', 'resource_limit']);
+
+/**
+ * Each sheet's header, read up to it only: what a user picks `sheet` and `columns` from. A
+ * workbook's sheet that cannot be read is listed with its error, and the others are read.
+ */
 async function outline(input: JsonValue): Promise<JsonValue> {
   const args = fromJson<SheetInput>(input);
   const result: TableOutline = { sheets: [] };
   for (const sheet of await sheetNames(args.path, args.mediaType, undefined)) {
-    const columns = await withRows({ path: args.path, mediaType: args.mediaType, ...(sheet === undefined ? {} : { sheet }) }, 0, async (rows, _sheet, options) => {
-      let header: string[] = [];
-      for await (const _row of dataRows(rows, (names) => (header = names), options)) break; // the header comes before the first row
-      return header;
-    });
-    result.sheets.push({ name: sheet ?? null, columns });
+    try {
+      const columns = await withRows({ path: args.path, mediaType: args.mediaType, ...(sheet === undefined ? {} : { sheet }) }, 0, async (rows, _sheet, options) => {
+        let header: string[] = [];
+        for await (const _row of dataRows(rows, (names) => (header = names), options)) break; // the header comes before the first row
+        return header;
+      });
+      result.sheets.push({ name: sheet ?? null, columns });
+    } catch (error) {
+      if (sheet === undefined || !(error instanceof ReamError) || !SHEET_OWN_FAILURES.has(error.code)) throw error;
+      result.sheets.push({ name: sheet, columns: [], error: { code: error.code, message: error.message } });
+    }
   }
   return asJson(result);
 }

@@ -15,7 +15,16 @@ const TABLE_OUTLINE = {
       items: {
         type: 'object',
         required: ['name', 'columns'],
-        properties: { name: { type: ['string', 'null'] }, columns: { type: 'array', items: { type: 'string' } } },
+        properties: {
+          name: { type: ['string', 'null'] },
+          columns: { type: 'array', items: { type: 'string' } },
+          error: {
+            type: 'object',
+            description: 'Why this sheet cannot be read (its part missing or broken); the other sheets are listed as ever',
+            required: ['code', 'message'],
+            properties: { code: { type: 'string' }, message: { type: 'string' } },
+          },
+        },
       },
     },
   },
