@@ -17,6 +17,8 @@ import { closePdfRenderers, withPdfRenderer } from '../../src/reports/pdf/shared
 import { requireOrSkip } from '../support/env.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
+/** The test renderer's PDF size limit: far above the small reports here. */
+const MAX_PDF_BYTES = 200_000;
 let renderer: PdfRenderer | undefined;
 let server: Server;
 const hits: string[] = [];
@@ -29,7 +31,7 @@ before(async () => {
     response.end('ok');
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  if (existsSync(CHROMIUM)) renderer = await PdfRenderer.launch({ executablePath: CHROMIUM, pages: 2, timeoutMs: 5_000 });
+  if (existsSync(CHROMIUM)) renderer = await PdfRenderer.launch({ executablePath: CHROMIUM, pages: 2, timeoutMs: 5_000, maxBytes: MAX_PDF_BYTES });
 });
 
 after(async () => {
@@ -81,6 +83,18 @@ describe('PDF renderer', () => {
       return true;
     });
     assert.match(await text(await renderer!.render('<p>after the refused one</p>', DEFAULT_PDF_OPTIONS)), /after the refused one/);
+  });
+
+  test('a report whose PDF is larger than maxBytes fails with resource_limit, not retried; the next prints', async (t) => {
+    if (!requireOrSkip(t, renderer !== undefined, `Chromium at ${CHROMIUM}`)) return;
+    // 37 bytes of HTML, ~900 pages: about 280 KB of PDF.
+    await assert.rejects(renderer!.render('<div style="height:1000000px">x</div>', DEFAULT_PDF_OPTIONS), (error: ReamError) => {
+      assert.equal(error.code, 'resource_limit');
+      assert.equal(error.retryable, false);
+      assert.match(error.message, new RegExp(`the PDF has \\d+ bytes; a report may have at most ${MAX_PDF_BYTES} \\(REAM_PDF_MAX_BYTES\\)`));
+      return true;
+    });
+    assert.match(await text(await renderer!.render('<p>after the large one</p>', DEFAULT_PDF_OPTIONS)), /after the large one/);
   });
 
   test('the shared renderer is reused, and replaced once its browser is gone', async (t) => {

@@ -23,6 +23,12 @@ export interface PdfRendererOptions {
   pages: number;
   /** One report's load and print, in ms; a page that overruns is closed and replaced. */
   timeoutMs: number;
+  /**
+   * Most bytes one report's PDF may have; a larger one fails with `resource_limit` and is not
+   * stored. A template of a few KB can print a PDF of hundreds of MB (a tiled background under a
+   * CSS filter is drawn as a new raster image on every page).
+   */
+  maxBytes: number;
 }
 
 interface Slot {
@@ -100,7 +106,8 @@ export class PdfRenderer {
 
   /**
    * The PDF of `html`. Throws `timeout` when the page overruns, `renderer_unavailable` once closed
-   * (retried), `template_render_failed` when Chromium does not print it (not retried).
+   * (retried), `template_render_failed` when Chromium does not print it and `resource_limit` when
+   * its PDF is larger than `maxBytes` (neither retried).
    */
   async render(html: string, options: PdfOptions): Promise<Buffer> {
     if (this.#closed) throw ReamError.retryable('renderer_unavailable', 'the PDF renderer is closed');
@@ -123,8 +130,16 @@ export class PdfRenderer {
         timer = setTimeout(() => reject(ReamError.nonRetryable('timeout', `the PDF took longer than ${this.#options.timeoutMs} ms to print`)), this.#options.timeoutMs);
       });
       print.catch(() => undefined); // its failure is the race's, or comes after the timeout
-      return await Promise.race([print, expired]);
+      const pdf = await Promise.race([print, expired]);
+      if (pdf.length > this.#options.maxBytes) {
+        throw ReamError.nonRetryable('resource_limit', `the PDF has ${pdf.length} bytes; a report may have at most ${this.#options.maxBytes} (REAM_PDF_MAX_BYTES)`, {
+          details: { size: pdf.length, maxBytes: this.#options.maxBytes },
+        });
+      }
+      return pdf;
     } catch (error) {
+      // A report over the size limit printed like any other: its page is fine for the next one.
+      if (error instanceof ReamError && error.code === 'resource_limit') throw error;
       // A page that overran or broke is not trusted with the next report.
       await slot.page.close().catch(() => undefined);
       if (this.#closed) throw ReamError.retryable('renderer_unavailable', 'the PDF renderer was closed');

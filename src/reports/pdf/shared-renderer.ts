@@ -6,6 +6,8 @@ import type { PdfRenderer } from './pdf-renderer.ts';
 const DEFAULT_PAGES = 2;
 /** One report's print (REAM_PDF_TIMEOUT_MS). */
 const DEFAULT_TIMEOUT_MS = 30_000;
+/** One report's PDF at most, in bytes (REAM_PDF_MAX_BYTES): far above a report of text and a few pictures. */
+export const DEFAULT_PDF_MAX_BYTES = 64 * 1024 * 1024;
 /** A renderer nobody used for this long is closed; the next report starts another. */
 const IDLE_CLOSE_MS = 60_000;
 
@@ -35,7 +37,12 @@ export async function withPdfRenderer<T>(executablePath: string, use: (renderer:
     shared = renderers.get(executablePath); // another caller may have started one meanwhile
   }
   if (!shared) {
-    const renderer = import('./pdf-renderer.ts').then(({ PdfRenderer }) => PdfRenderer.launch({ executablePath, pages: envInt('REAM_PDF_PAGES', DEFAULT_PAGES), timeoutMs: envInt('REAM_PDF_TIMEOUT_MS', DEFAULT_TIMEOUT_MS) }));
+    const renderer = import('./pdf-renderer.ts').then(({ PdfRenderer }) => PdfRenderer.launch({
+      executablePath,
+      pages: envInt('REAM_PDF_PAGES', DEFAULT_PAGES),
+      timeoutMs: envInt('REAM_PDF_TIMEOUT_MS', DEFAULT_TIMEOUT_MS),
+      maxBytes: envInt('REAM_PDF_MAX_BYTES', DEFAULT_PDF_MAX_BYTES),
+    }));
     shared = { renderer, users: 0 };
     renderers.set(executablePath, shared);
     // A Chromium that did not start is tried again by the next report, not remembered as broken.
