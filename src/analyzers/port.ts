@@ -46,6 +46,12 @@ export interface AnalyzeContext {
    * analyzer that fails pages alone (a table's rows, `perPage`) fails them as pages, their text kept.
    */
   finalAttempt?: number;
+  /**
+   * Stores a file an analyzer makes (a rendered report) in `blobs` as one of the job's files,
+   * within its tenant's storage quota, checked file by file: `quota_exceeded` (not retried) when
+   * it does not fit. Absent (an analyzer called directly): the analyzer puts it in `blobs` itself.
+   */
+  storeFile?(bytes: Buffer): Promise<{ sha256: string; size: number }>;
 }
 
 /** What {@link Analyzer.analyzeChunk} and {@link Analyzer.finish} return. */

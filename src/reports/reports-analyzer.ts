@@ -1,6 +1,5 @@
 import { Readable } from 'node:stream';
 import type { AnalysisResult, Analyzer, AnalyzeContext, Fields } from '../analyzers/port.ts';
-import type { BlobStore } from '../blobs/port.ts';
 import { ReamError, toReamError } from '../errors.ts';
 import type { PageFailure, PageText } from '../formats/types.ts';
 import { asJson, fromJson, type JsonValue } from '../json.ts';
@@ -51,8 +50,14 @@ function rowData(page: PageText): TemplateData {
   return { row_number: page.page, ...(page.cells ?? {}) };
 }
 
-async function store(blobs: BlobStore, bytes: Buffer | string): Promise<{ sha256: string; size: number }> {
-  return blobs.put(Readable.from([typeof bytes === 'string' ? Buffer.from(bytes) : bytes]));
+/** Stores a report file: through the job's `storeFile` (within its tenant's storage quota), else straight into `blobs`. */
+type StoreFile = (bytes: Buffer) => Promise<{ sha256: string; size: number }>;
+
+function fileStore(context: AnalyzeContext): StoreFile {
+  if (context.storeFile) return (bytes) => context.storeFile!(bytes);
+  const { blobs } = context;
+  if (!blobs) throw ReamError.nonRetryable('internal', 'reports need a blob store to keep their files in');
+  return (bytes) => blobs.put(Readable.from([bytes]));
 }
 
 /**
@@ -76,8 +81,8 @@ function stem(source: string): string {
 }
 
 /** Renders one row's (or document's) files; throws a coded error when its template or print fails. */
-async function renderRow(spec: ReportSpec, page: PageText, blobs: BlobStore, print: ((html: string) => Promise<Buffer>) | undefined): Promise<RenderedRow> {
-  return renderReport(spec, rowData(page), page.page, `row-${page.page}`, blobs, print);
+async function renderRow(spec: ReportSpec, page: PageText, store: StoreFile, print: ((html: string) => Promise<Buffer>) | undefined): Promise<RenderedRow> {
+  return renderReport(spec, rowData(page), page.page, `row-${page.page}`, store, print);
 }
 
 /** A row's (or document's) base name: its `name` template rendered and made safe, else `fallback`. */
@@ -92,11 +97,11 @@ async function failedRow(spec: ReportSpec, page: PageText): Promise<RenderedRow>
   return { row: page.page, base, files: [] };
 }
 
-async function renderReport(spec: ReportSpec, data: TemplateData, row: number, fallback: string, blobs: BlobStore, print: ((html: string) => Promise<Buffer>) | undefined): Promise<RenderedRow> {
+async function renderReport(spec: ReportSpec, data: TemplateData, row: number, fallback: string, store: StoreFile, print: ((html: string) => Promise<Buffer>) | undefined): Promise<RenderedRow> {
   const html = await spec.template.render(data);
   const base = await baseName(spec, data, fallback);
-  const files: RenderedRow['files'] = [{ ext: '.html', mediaType: HTML_MEDIA_TYPE, ...(await store(blobs, html)) }];
-  if (print) files.push({ ext: '.pdf', mediaType: PDF_MEDIA_TYPE, ...(await store(blobs, await print(html))) });
+  const files: RenderedRow['files'] = [{ ext: '.html', mediaType: HTML_MEDIA_TYPE, ...(await store(Buffer.from(html))) }];
+  if (print) files.push({ ext: '.pdf', mediaType: PDF_MEDIA_TYPE, ...(await store(await print(html))) });
   return { row, base, files };
 }
 
@@ -115,8 +120,7 @@ export function reportsAnalyzer(spec: ReportSpec, unit: ReportUnit = 'row'): Ana
   };
   const analyzeChunk = async (pages: readonly PageText[], context: AnalyzeContext): Promise<AnalysisResult> => {
     if (unit === 'document') return { fields: {} }; // rendered once, in `finish`
-    const { blobs } = context;
-    if (!blobs) throw ReamError.nonRetryable('internal', 'reports need a blob store to keep their files in');
+    const store = fileStore(context);
     const owned = context.chunk ? pages.filter((page) => page.page > context.chunk!.from && page.page <= context.chunk!.to) : pages;
     /** Renders the rows, `width` at a time (one per Chromium page: the pool bounds the memory). */
     const run = async (width: number, print?: (html: string) => Promise<Buffer>): Promise<AnalysisResult> => {
@@ -127,7 +131,7 @@ export function reportsAnalyzer(spec: ReportSpec, unit: ReportUnit = 'row'): Ana
         for (let page = owned[next++]; page !== undefined; page = owned[next++]) {
           context.signal.throwIfAborted();
           try {
-            rendered.push(await renderRow(spec, page, blobs, print));
+            rendered.push(await renderRow(spec, page, store, print));
           } catch (error) {
             const coded = toReamError(error);
             // A browser that died or a store that failed is the batch's problem (retried), not the row's.
@@ -152,11 +156,10 @@ export function reportsAnalyzer(spec: ReportSpec, unit: ReportUnit = 'row'): Ana
     async finish(chunks, merged, context) {
       if (unit === 'document') {
         // One report of the whole document; a repeated merge renders it again, stored once.
-        if (!context.blobs) throw ReamError.nonRetryable('internal', 'reports need a blob store to keep their files in');
-        const blobs = context.blobs;
+        const store = fileStore(context);
         const pageCount = Math.max(0, ...chunks.map((chunk) => chunk.to));
         const source = context.source ?? context.documentId;
-        const rendered = await withPrinter((_width, print) => renderReport(spec, documentData(merged, context, pageCount), 0, safeFileName(stem(source), 'document'), blobs, print));
+        const rendered = await withPrinter((_width, print) => renderReport(spec, documentData(merged, context, pageCount), 0, safeFileName(stem(source), 'document'), store, print));
         const artifacts = rendered.files.map((file) => ({ name: `${rendered.base}${file.ext}`, sha256: file.sha256, size: file.size, mediaType: file.mediaType, row: 0 }));
         return { fields: {}, data: asJson({ artifacts } satisfies ReportsData) };
       }

@@ -2,6 +2,7 @@
 // scope, one checkpoint check and one finishing path; apart they would each repeat them.
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import type { AnalysisStore, AnalyzeContext } from '../analyzers/port.ts';
 import { BlobFiles, type BlobFile } from '../blobs/local-copy.ts';
 import { ReamError, toReamError } from '../errors.ts';
@@ -343,6 +344,27 @@ export class DocumentTasks {
     }
   }
 
+  /**
+   * One report file, stored and recorded as the job's at once, within the tenant's storage quota
+   * (one store at a time per tenant with a quota): batches that render at once each see the
+   * others' files. Checked only before each batch, batches that began with room left all wrote
+   * their reports (a quota passed by 296%).
+   */
+  async #storeReportFile(scope: TaskScope, bytes: Buffer): Promise<{ sha256: string; size: number }> {
+    const { blobs, store } = this.#ports;
+    try {
+      return await this.#engine.settings.credits.withinStorageQuota(scope.job.tenantId, bytes.length, async () => {
+        const stored = await blobs.put(Readable.from([bytes]));
+        await store.putJobArtifacts(scope.job.id, [stored]);
+        return stored;
+      });
+    } catch (error) {
+      const refused = toReamError(error);
+      if (refused.code !== 'quota_exceeded') throw error;
+      throw ReamError.nonRetryable('quota_exceeded', `report not stored: ${refused.message}`, { ...(refused.details === undefined ? {} : { details: refused.details }) });
+    }
+  }
+
   /** A chunk checkpointed by a run that died before saying so: its chunk.completed, once (a cancelled job gets none). */
   async #sayCompleted(task: LeasedTask, documentId: string, chunk: ChunkRef): Promise<void> {
     const { store } = this.#ports;
@@ -433,6 +455,7 @@ export class DocumentTasks {
     const { analysis, blobs } = this.#ports;
     return {
       signal, documentId, jobId: scope.job.id, tenantId: scope.job.tenantId, sha256: scope.doc.sha256, blobs, source: scope.jobDoc.source,
+      storeFile: (bytes) => this.#storeReportFile(scope, bytes),
       ...(chunk ? { chunk: { index: chunk.index, from: chunk.from, to: chunk.to } } : {}),
       ...(analysis ? { store: analysis } : {}),
     };

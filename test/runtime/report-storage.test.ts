@@ -65,3 +65,28 @@ for (const mode of MODES) {
     });
   });
 }
+
+for (const mode of MODES) {
+  void test(`${mode}: batches rendering at once never store reports past the storage quota`, { timeout: 120_000 }, async (t) => {
+    if (!modeAvailable(t, mode)) return;
+    await withModeReam(mode, { concurrency: 4 }, async ({ ream }) => {
+      const tenantId = `reports-at-once-${mode}`;
+      const rows = join(dir, `rows-${mode}.csv`);
+      await writeFile(rows, `no\n${Array.from({ length: 40 }, (_, i) => `R-${i + 1}`).join('\n')}\n`);
+      const table = (await stat(rows)).size;
+      // Room for the table and about six of the ~10 KB reports; eight batches of five start at once.
+      const quota = table + 63_000;
+      await ream.tenants.setQuotas(tenantId, { storageBytes: quota });
+      const job = await ream.submit({ tenantId, pipeline: 'rows', options: { template: `<p>{{ no }}</p>${'x'.repeat(10_000)}`, name: '{{ no }}', chunkPages: 5 }, files: [rows] });
+      await ream.wait(job.id);
+      const used = (await ream.tenants.tenant(tenantId)).usage.storageBytes;
+      assert.ok(used <= quota, `${used} bytes stored of a quota of ${quota} (${(((used - quota) / quota) * 100).toFixed(1)}% over)`);
+      const stored = await ream.artifacts(job.id);
+      assert.ok(stored.length >= 5 && stored.length <= 6, `the reports that fit are kept: ${stored.length}`);
+      const [output] = await Array.fromAsync(ream.results(job.id));
+      const refused = output?.failedPages ?? [];
+      assert.equal(refused.length + stored.length, 40, 'every row has its report or says why not');
+      assert.ok(refused.every((failure) => failure.code === 'quota_exceeded'), JSON.stringify(refused[0]));
+    });
+  });
+}
