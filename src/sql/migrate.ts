@@ -44,6 +44,15 @@ export async function migrate(
     migrationLockTableName: `${port}_migrations_lock`,
     ...(schema === undefined ? {} : { migrationTableSchema: schema }),
   });
+  // A ledger that records migrations this code lacks was written by a newer ream: its tables
+  // may have columns and meanings this one does not know, so it is refused, not half-used.
+  const unknown = await unknownMigrations(db, flavor, port, provided, schema);
+  if (unknown.length > 0) {
+    const where = flavor === 'sqlite' ? 'the data dir' : `the PostgreSQL schema ${schema ?? '(the current one)'}`;
+    throw ReamError.nonRetryable('schema_too_new', `${where} was migrated by a newer ream: its ${port} tables have migration(s) ${unknown.join(', ')}, which this ream does not know; run that newer ream (or a later one) on it`, {
+      details: { port, migrations: unknown },
+    });
+  }
   const { error, results } = await migrator.migrateToLatest();
   if (error !== undefined) {
     const failed = results?.find((result) => result.status === 'Error')?.migrationName ?? 'unknown';
@@ -85,16 +94,30 @@ export function adoptingLegacy(legacy: LegacyMigration, up: FlavoredMigration): 
   };
 }
 
-async function isRecorded(db: Kysely<unknown>, flavor: SqlFlavor, schema: string | undefined, legacy: LegacyMigration): Promise<boolean> {
-  const table = `${legacy.ledger}_migrations`;
+/** The ledger `<ledger>_migrations` as a table reference, or undefined when it does not exist yet. */
+async function ledgerTable(db: Kysely<unknown>, flavor: SqlFlavor, schema: string | undefined, ledger: string): Promise<ReturnType<typeof sql.table> | undefined> {
+  const table = `${ledger}_migrations`;
   // Looked up in this schema only: another ream schema's ledger in the same database says nothing here.
   const inSchema = schema === undefined ? sql`current_schema()` : sql`${schema}`;
   const exists =
     flavor === 'sqlite'
       ? await sql`select 1 from sqlite_master where type = 'table' and name = ${table}`.execute(db)
       : await sql`select 1 from pg_tables where schemaname = ${inSchema} and tablename = ${table}`.execute(db);
-  if (exists.rows.length === 0) return false;
-  const qualified = flavor === 'postgres' && schema !== undefined ? sql.table(`${schema}.${table}`) : sql.table(table);
-  const recorded = await sql`select 1 from ${qualified} where name = ${legacy.name}`.execute(db);
+  if (exists.rows.length === 0) return undefined;
+  return flavor === 'postgres' && schema !== undefined ? sql.table(`${schema}.${table}`) : sql.table(table);
+}
+
+async function isRecorded(db: Kysely<unknown>, flavor: SqlFlavor, schema: string | undefined, legacy: LegacyMigration): Promise<boolean> {
+  const ledger = await ledgerTable(db, flavor, schema, legacy.ledger);
+  if (ledger === undefined) return false;
+  const recorded = await sql`select 1 from ${ledger} where name = ${legacy.name}`.execute(db);
   return recorded.rows.length > 0;
+}
+
+/** The migrations `port`'s ledger records that are not in `known`, in name order. */
+async function unknownMigrations(db: Kysely<unknown>, flavor: SqlFlavor, port: string, known: Readonly<Record<string, unknown>>, schema: string | undefined): Promise<string[]> {
+  const ledger = await ledgerTable(db, flavor, schema, port);
+  if (ledger === undefined) return [];
+  const { rows } = await sql<{ name: string }>`select name from ${ledger}`.execute(db);
+  return rows.map((row) => row.name).filter((name) => !Object.hasOwn(known, name)).sort();
 }
