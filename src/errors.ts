@@ -68,6 +68,8 @@ export const ERROR_CODES = {
   in_use: { status: 409, retryable: false },
   /** The document was deleted after the job first read it (a retry of the job cannot read it again). */
   document_deleted: { status: 410, retryable: false },
+  /** A password-protected (encrypted) Office document (.docx, .xlsx, .pptx): an OLE2 container, not a ZIP, that ream cannot open. */
+  encrypted_file: { status: 422, retryable: false },
   /** The data dir or database was migrated by a newer ream; `details.migrations` names what this ream does not know. */
   schema_too_new: { status: 500, retryable: false },
 } as const satisfies Record<string, { status: number; retryable: boolean }>;

@@ -2,7 +2,8 @@ import { stat } from 'node:fs/promises';
 import { basename, extname, resolve } from 'node:path';
 import { ReamError, toReamError, type ErrorInfo } from '../errors.ts';
 import { readHead } from '../formats/file-checks.ts';
-import { CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, sniff } from '../formats/sniff.ts';
+import { sniffFile } from '../formats/ole/ole-container.ts';
+import { CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE } from '../formats/sniff.ts';
 import type { UsageView } from '../api-types.ts';
 import { fromJson, type JsonObject } from '../json.ts';
 import type { PageFailure } from '../formats/types.ts';
@@ -179,7 +180,7 @@ async function retryIfAsked(ream: Ream, job: JobRecord, options: RowsOptions): P
 async function notATable(path: string): Promise<Pick<ErrorInfo, 'code' | 'message'> | undefined> {
   try {
     const { head } = await readHead(path, { maxBytes: Number.MAX_SAFE_INTEGER });
-    const mediaType = sniff(head, basename(path));
+    const mediaType = await sniffFile(path, head, basename(path));
     if (mediaType === CSV_MEDIA_TYPE || mediaType === XLSX_MEDIA_TYPE) return undefined;
     return { code: 'unsupported_type', message: `ream rows reads .csv and .xlsx tables; this is ${mediaType}` };
   } catch (error) {

@@ -1,6 +1,7 @@
 import { basename } from 'node:path';
 import { ReamError } from '../errors.ts';
 import { readHead } from './file-checks.ts';
+import { sniffFile } from './ole/ole-container.ts';
 import { createDocxFormat } from './docx/docx-format.ts';
 import { createEmailFormat } from './email/email-format.ts';
 import { createImageFormat } from './image/image-format.ts';
@@ -8,7 +9,7 @@ import { createPdfFormat } from './pdf/pdf-format.ts';
 import { createSheetFormat } from './sheet/sheet-format.ts';
 import {
   CSV_MEDIA_TYPE, HTML_MEDIA_TYPE, JPEG_MEDIA_TYPE, MARKDOWN_MEDIA_TYPE, PNG_MEDIA_TYPE, TEXT_MEDIA_TYPE, TIFF_MEDIA_TYPE, WEBP_MEDIA_TYPE, XLSX_MEDIA_TYPE,
-  extensionsOf, sniff,
+  extensionsOf,
 } from './sniff.ts';
 import { createTextFormat } from './text/text-format.ts';
 import type { DocumentFormat, ReadLimits, TaskRunner } from './types.ts';
@@ -49,7 +50,7 @@ export function createFormats(runner: TaskRunner): Formats {
     async identify(path, name, limits) {
       const { head } = await readHead(path, limits);
       // A ZIP's first bytes only suggest DOCX or XLSX: its directory decides (and is checked for bombs).
-      const mediaType = await zipMediaType(path, sniff(head, name ?? basename(path)));
+      const mediaType = await zipMediaType(path, await sniffFile(path, head, name ?? basename(path)));
       const format = byMediaType(mediaType);
       if (!format) throw ReamError.nonRetryable('unsupported_type', `no reader for ${mediaType}`);
       return format;

@@ -28,6 +28,11 @@ interface Magic {
 const starts = (b: Uint8Array, bytes: readonly number[], at = 0): boolean => bytes.every((x, i) => b[at + i] === x);
 const ascii = (s: string): number[] => [...s].map((c) => c.charCodeAt(0));
 
+/** An OLE2 compound file (MS-CFB): a legacy Office file, or an encrypted current one (ole/ole-container.ts tells which). */
+export function isOle2(head: Uint8Array): boolean {
+  return starts(head, [0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]);
+}
+
 /** Binary formats people upload by mistake, so that the error names what the file is. */
 const MAGIC: readonly Magic[] = [
   { what: 'a PNG image', test: (b) => starts(b, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]) },
@@ -43,7 +48,7 @@ const MAGIC: readonly Magic[] = [
     what: 'a ZIP archive (e.g. XLSX, DOCX or ODF)',
     test: (b) => starts(b, [0x50, 0x4b, 0x03, 0x04]) || starts(b, [0x50, 0x4b, 0x05, 0x06]),
   },
-  { what: 'an OLE2 file (e.g. a legacy .doc or .xls)', test: (b) => starts(b, [0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]) },
+  { what: 'an OLE2 file (a legacy .doc or .xls, or a password-protected Office document)', test: isOle2 },
   { what: 'a gzip archive', test: (b) => starts(b, [0x1f, 0x8b]) },
   { what: 'a 7-Zip archive', test: (b) => starts(b, [0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c]) },
   { what: 'a RAR archive', test: (b) => starts(b, ascii('Rar!\x1a\x07')) },

@@ -1,0 +1,46 @@
+// Office files that are OLE2 compound files, not ZIP archives: a password-protected .xlsx or
+// .docx is refused with encrypted_file, a legacy .xls or .doc with unsupported_type saying what
+// to save it as, both from the container's directory, whatever the file is named.
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { createReam } from '../../src/runtime/create-ream.ts';
+import { makeOle } from '../support/make-ole.ts';
+
+test('a password-protected Office file is encrypted_file, a legacy one unsupported_type naming it; an unknown OLE2 file says both', { timeout: 60_000 }, async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'ream-ole-'));
+  const ream = await createReam({ dataDir: join(dir, 'data'), threads: 1 });
+  try {
+    const files: Record<string, Buffer> = {
+      'book.xlsx': makeOle(['EncryptionInfo', 'EncryptedPackage', '\u0006DataSpaces']),
+      'letter.docx': makeOle(['EncryptedPackage', 'EncryptionInfo']),
+      'old.xls': makeOle(['Workbook', '\u0005SummaryInformation']),
+      'old-named-new.xlsx': makeOle(['Workbook']),
+      'memo.doc': makeOle(['WordDocument', '1Table']),
+      'other.xlsx': makeOle(['Contents']),
+    };
+    const paths = await Promise.all(Object.entries(files).map(async ([name, bytes]) => {
+      const path = join(dir, name);
+      await writeFile(path, bytes);
+      return path;
+    }));
+    const job = await ream.submit({ files: paths });
+    assert.equal((await ream.wait(job.id)).status, 'failed');
+    const errors = Object.fromEntries((await Array.fromAsync(ream.results(job.id))).map((doc) => [doc.source, doc.error]));
+    for (const name of ['book.xlsx', 'letter.docx']) {
+      assert.equal(errors[join(dir, name)]?.code, 'encrypted_file', name);
+      assert.match(errors[join(dir, name)]?.message ?? '', /is a password-protected \(encrypted\) Office document, which ream cannot open: save it without a password/);
+    }
+    for (const [name, saveAs] of [['old.xls', 'xlsx'], ['old-named-new.xlsx', 'xlsx'], ['memo.doc', 'docx']] as const) {
+      assert.equal(errors[join(dir, name)]?.code, 'unsupported_type', name);
+      assert.match(errors[join(dir, name)]?.message ?? '', new RegExp(`is a legacy (Excel|Word) 97–2003 .*save it as \\.${saveAs} to have it read`), name);
+    }
+    assert.equal(errors[join(dir, 'other.xlsx')]?.code, 'unsupported_type');
+    assert.match(errors[join(dir, 'other.xlsx')]?.message ?? '', /an OLE2 file \(a legacy \.doc or \.xls, or a password-protected Office document\)/);
+  } finally {
+    await ream.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
