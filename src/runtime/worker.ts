@@ -10,6 +10,7 @@ import { IntakeGate, type IntakeLimits } from './intake.ts';
 import { SpanKind } from '@opentelemetry/api';
 import { contextOf, inSpan } from '../tracing/spans.ts';
 import { settleFailure, type FailureContext } from './task-failure.ts';
+import { TASK_KINDS } from './task-kinds.ts';
 import { WorkerMonitor, type TaskOutcome } from './worker-monitor.ts';
 
 /** How long running tasks may finish when an admin drains a worker that has no drain handler of its own. */
@@ -61,7 +62,7 @@ export interface RetryPolicy {
 export class Worker {
   readonly id = `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
   readonly #queue: TaskQueue;
-  readonly #store: Pick<Store, 'getJob' | 'putWorker' | 'removeWorker'>;
+  readonly #store: Pick<Store, 'getJob' | 'getJobDocument' | 'putWorker' | 'removeWorker'>;
   readonly #aborts: Pick<AbortRegistry, 'track'>;
   readonly #tasks: DocumentTasks;
   readonly #options: WorkerOptions;
@@ -88,7 +89,7 @@ export class Worker {
    * tasks are registered, so a cancelled job's tasks are aborted.
    */
   constructor(
-    ports: { queue: TaskQueue; store: Pick<Store, 'getJob' | 'putWorker' | 'removeWorker'> },
+    ports: { queue: TaskQueue; store: Pick<Store, 'getJob' | 'getJobDocument' | 'putWorker' | 'removeWorker'> },
     aborts: Pick<AbortRegistry, 'track'>,
     tasks: DocumentTasks,
     options: WorkerOptions,
@@ -261,6 +262,14 @@ export class Worker {
         },
         () => undefined, // a missed heartbeat is not fatal; the next one may get through
       );
+      // A cancel reaches running tasks over the queue's channel; one said while the queue did
+      // not answer (a Redis stall) never comes, so the store, where every cancel is, is asked too.
+      this.#cancelledMeanwhile(task).then(
+        (cancelled) => {
+          if (cancelled) controller.abort(new ReamError('cancelled', 'cancelled'));
+        },
+        () => undefined, // the next heartbeat asks again
+      );
     }, Math.max(10, Math.floor(this.#options.leaseMs / 3)));
     try {
       try {
@@ -284,6 +293,14 @@ export class Worker {
       this.#stopping.signal.removeEventListener('abort', onStop);
       this.#monitor.ended(task, outcome, errorCode);
     }
+  }
+
+  /** Whether the task's job, or its document, was cancelled since it was claimed. */
+  async #cancelledMeanwhile(task: LeasedTask): Promise<boolean> {
+    if (task.kind === TASK_KINDS.webhook) return false; // a cancelled job's webhook still goes out
+    if ((await this.#store.getJob(task.jobId))?.status === 'cancelled') return true;
+    const documentId = documentOf(task);
+    return documentId !== undefined && (await this.#store.getJobDocument(task.jobId, documentId))?.status === 'cancelled';
   }
 
   /** A task threw: give it back (stopping), leave it (lease lost), or retry/fail it. */

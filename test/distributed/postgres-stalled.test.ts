@@ -27,7 +27,7 @@ void test('PostgreSQL that stops answering: GET /v1/jobs/:id answers 503 unavail
 
     proxy.pass();
     assert.equal((await get()).status, 200, 'the service works again once PostgreSQL answers');
-  }, { queryTimeoutMs: 3_000 });
+  }, { distributed: { queryTimeoutMs: 3_000 } });
 });
 
 void test('A lock held past the query bound: POST /v1/jobs answers 503 unavailable at the bound, and once the lock goes no job was made', { timeout: 120_000 }, async (t) => {
@@ -60,5 +60,5 @@ void test('A lock held past the query bound: POST /v1/jobs answers 503 unavailab
     } finally {
       await check.end();
     }
-  }, { queryTimeoutMs: boundMs });
+  }, { distributed: { queryTimeoutMs: boundMs } });
 });

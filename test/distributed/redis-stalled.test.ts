@@ -2,9 +2,16 @@
 // must not hang the requests that touch the queue: they answer 503 `unavailable`, with
 // Retry-After, within a bound, and the service works again once Redis answers.
 import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
+import { createReam } from '../../src/runtime/create-ream.ts';
 import { adaptersOf } from '../../src/runtime/internals.ts';
 import { withProxiedService } from '../support/proxied-service.ts';
+import { pipelines } from '../fixtures/slow-pipeline.ts';
+import { makePdf, numberedPages } from '../support/make-pdf.ts';
 
 /** Far above the bound (a few Redis command timeouts), far below "until Redis is back". */
 const ANSWER_WITHIN_MS = 45_000;
@@ -79,4 +86,41 @@ void test('Redis that stops answering: POST /v1/jobs answers 503 within seconds 
     assert.deepEqual((await ream.listJobs({})).items.map((job) => job.id), [before.id], 'no job was made for the refused request');
     assert.ok(tookMs < 7_000, `answered in ${tookMs} ms`);
   });
+});
+
+void test('A cancel said while Redis does not answer the server still stops the job\'s task running on a worker', { timeout: 180_000 }, async (t) => {
+  await withProxiedService(t, 'redis', async ({ ream, url, proxy, direct }) => {
+    // The worker reaches Redis; the server that is asked to cancel does not, so no cancel message goes out.
+    const dir = await mkdtemp(join(tmpdir(), 'ream-stalled-worker-'));
+    const worker = await createReam({ dataDir: dir, threads: 1, pipelines, leaseMs: 3_000, distributed: direct });
+    try {
+      // One chunk that would take two minutes if nothing stopped it.
+      const file = join(dir, 'slow.pdf');
+      await writeFile(file, await makePdf({ pages: numberedPages('slow', 1) }));
+      const job = await ream.submit({ files: [file], pipeline: 'slow', options: { msPerPage: 120_000 } });
+      // Its document inspected (one task completed), its chunk under way.
+      const chunkRunning = async (): Promise<boolean> => {
+        const counts = await worker.taskCounts(job.id);
+        return counts.completed === 1 && counts.leased === 1;
+      };
+      for (const deadline = Date.now() + 30_000; !(await chunkRunning()); await sleep(50)) {
+        assert.ok(Date.now() < deadline, `the worker took the chunk: ${JSON.stringify(await worker.taskCounts(job.id))}`);
+      }
+      proxy.hang();
+      const cancelledAt = Date.now();
+      const cancel = await fetch(`${url}/v1/jobs/${job.id}/cancel`, { method: 'POST', signal: AbortSignal.timeout(ANSWER_WITHIN_MS) });
+      assert.equal(cancel.status, 200, await cancel.text());
+      for (const deadline = cancelledAt + 45_000; (await worker.taskCounts(job.id)).leased > 0; await sleep(100)) {
+        assert.ok(Date.now() < deadline, 'the running chunk stopped');
+      }
+      t.diagnostic(`the running chunk stopped ${Date.now() - cancelledAt} ms after the cancel was sent`);
+      assert.equal((await worker.taskCounts(job.id)).cancelled, 1, 'it was stopped, not run to its end');
+      const events = (await worker.listEvents(job.id, 0)).map((event) => event.type);
+      assert.ok(!events.includes('chunk.completed'), events.join(', '));
+    } finally {
+      proxy.pass();
+      await worker.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, { ream: { pipelines } });
 });

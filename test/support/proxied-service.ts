@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { createReam } from '../../src/runtime/create-ream.ts';
 import type { DistributedSettings } from '../../src/runtime/deployment.ts';
-import type { Ream } from '../../src/runtime/ream.ts';
+import type { Ream, ReamOptions } from '../../src/runtime/ream.ts';
 import { startServer } from '../../src/server/app.ts';
 import { deleteRedisPrefix, freshDatabase } from './cluster.ts';
 import { requireOrSkip } from './env.ts';
@@ -20,7 +20,15 @@ export interface ProxiedService {
   proxy: TcpProxy;
   /** The deployment's own PostgreSQL database, reached directly (not through the proxy). */
   databaseUrl: string;
-  prefix: string;
+  /** The deployment with no proxy in between: for another process of it (a worker) that keeps reaching both. */
+  direct: DistributedSettings;
+}
+
+export interface ProxiedServiceOptions {
+  /** Added to the deployment's settings (both the service's and `direct`). */
+  distributed?: Partial<DistributedSettings>;
+  /** Added to the service's `createReam` options. */
+  ream?: Omit<ReamOptions, 'distributed'>;
 }
 
 /**
@@ -29,7 +37,7 @@ export interface ProxiedService {
  * is closed and removed, the proxy passing again first. Skips (fails under CI) without the services.
  */
 export async function withProxiedService(
-  t: TestContext, through: 'postgres' | 'redis', body: (service: ProxiedService) => Promise<void>, settings: Partial<DistributedSettings> = {},
+  t: TestContext, through: 'postgres' | 'redis', body: (service: ProxiedService) => Promise<void>, options: ProxiedServiceOptions = {},
 ): Promise<void> {
   const missing = (await postgresUnavailable()) ?? (await redisUnavailable());
   if (!requireOrSkip(t, missing === undefined, missing ?? '')) return;
@@ -39,19 +47,23 @@ export async function withProxiedService(
   const prefix = uniqueName(`ream_${through}_proxied`);
   const dir = await mkdtemp(join(tmpdir(), 'ream-proxied-'));
   try {
+    const direct: DistributedSettings = {
+      redisUrl: TEST_REDIS_URL,
+      databaseUrl: database.url,
+      prefix,
+      s3: { bucket: s3.bucket, endpoint: s3.endpoint, credentials: s3.credentials, forcePathStyle: true },
+      ...options.distributed,
+    };
     const ream = await createReam({
-      dataDir: join(dir, 'data'), threads: 1, work: false,
+      dataDir: join(dir, 'data'), threads: 1, work: false, ...options.ream,
       distributed: {
-        redisUrl: through === 'redis' ? proxy.url(TEST_REDIS_URL) : TEST_REDIS_URL,
-        databaseUrl: through === 'postgres' ? proxy.url(database.url) : database.url,
-        prefix,
-        s3: { bucket: s3.bucket, endpoint: s3.endpoint, credentials: s3.credentials, forcePathStyle: true },
-        ...settings,
+        ...direct,
+        ...(through === 'redis' ? { redisUrl: proxy.url(TEST_REDIS_URL) } : { databaseUrl: proxy.url(database.url) }),
       },
     });
     const server = await startServer({ ream, host: '127.0.0.1', port: 0, logger: false });
     try {
-      await body({ ream, url: server.url, proxy, databaseUrl: database.url, prefix });
+      await body({ ream, url: server.url, proxy, databaseUrl: database.url, direct });
     } finally {
       proxy.pass();
       await server.close();

@@ -166,7 +166,8 @@ export class JobLifecycle {
     // The queue's part (queued tasks removed, running ones aborted in other processes) is best
     // effort: thrown, it left the job cancelled with its documents running and no job.cancelled
     // (no webhook, followers waiting), and a second cancel finds it ended. A task of a cancelled
-    // job does nothing when claimed, and one running elsewhere stops at its end.
+    // job does nothing when claimed, and one running elsewhere stops at its next heartbeat, which
+    // reads the job from the store.
     await queue.cancelJob(jobId).catch((error: unknown) => {
       process.emitWarning(`ream: job ${jobId} is cancelled, but its queued tasks could not be removed now (they do nothing when claimed): ${error instanceof Error ? error.message : String(error)}`);
     });
