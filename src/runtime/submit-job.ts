@@ -132,7 +132,7 @@ export async function submitJob(engine: Engine, uploads: UploadRecords, input: S
     if (!created) return { job, repeat: true };
     try {
       // Exactly once per job (its key); a spend racing this one past the balance refuses it here.
-      await credits.reserve(job, estimate);
+      await credits.reserve(job, estimate, docs.length);
     } catch (error) {
       await engine.deleteJob(job.id).catch(() => undefined);
       throw error;

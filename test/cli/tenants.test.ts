@@ -98,7 +98,7 @@ test('kill -9 after the reservation: the next process finishes the job and settl
       try {
         assert.equal((await next.wait(jobId)).status, 'succeeded');
         const entries = await next.tenants.listCredits({ jobId, limit: 10 });
-        assert.deepEqual(entries.map((e) => [e.kind, e.amount]), [['reserve', -2], ['finalize', 2 - 6]], `open ${open}: settled once`);
+        assert.deepEqual(entries.map((e) => [e.kind, e.amount]), [['reserve', -2], ['reserve', -4], ['finalize', 6 - 6]], `open ${open}: settled once`);
         assert.equal((await next.tenants.tenant('local')).balance, 4, 'three pages at 2 from 10');
       } finally {
         await next.close();

@@ -59,11 +59,13 @@ test('without prices nothing is reserved or charged; with prices a job reserves 
       const job = await ream.submit({ tenantId: 'a', files: [pdf] });
       assert.equal((await ream.wait(job.id)).status, 'succeeded');
       const entries = await ream.tenants.listCredits({ jobId: job.id, limit: 10 });
+      const [document] = await ream.jobDocuments(job.id);
       assert.deepEqual(entries.map((e) => [e.kind, e.amount, e.key]), [
         ['reserve', -2, `job:${job.id}:reserve`],
-        ['finalize', 2 - 6, `job:${job.id}:settle`],
-      ], 'three pages read at 2: the reservation of 2 released, 6 charged');
-      assert.equal((entries[1]?.details as { pages: number }).pages, 3);
+        ['reserve', -4, `job:${job.id}:topup:${document?.documentId}`],
+        ['finalize', 6 - 6, `job:${job.id}:settle`],
+      ], 'a page reserved at submit, the two more it has once inspected; three pages read at 2: 6 charged');
+      assert.equal((entries[2]?.details as { pages: number }).pages, 3);
       assert.equal((await ream.tenants.tenant('a')).balance, 4);
       assert.equal((await ream.tenants.tenant('b')).balance, 0, 'another tenant has none of it');
       await rejectsWithCode(ream.submit({ tenantId: 'b', files: [pdf] }), 'insufficient_credits');
@@ -106,7 +108,7 @@ test('a cancelled job pays for the pages it read before the cancel, no more', as
       const read = output?.pages.length ?? 0;
       assert.ok(read >= 10 && read < 40, `some pages were read before the cancel (${read})`);
       const entries = await ream.tenants.listCredits({ jobId: job.id, limit: 10 });
-      const held = -(entries.find((e) => e.kind === 'reserve')?.amount ?? 0);
+      const held = -entries.filter((e) => e.kind === 'reserve').reduce((sum, e) => sum + e.amount, 0);
       const settled = entries.find((e) => e.kind === 'refund');
       assert.equal((settled?.details as { pages: number } | undefined)?.pages, read, 'charged for the pages read, as its result lists them');
       assert.equal(settled?.amount, held - PRICES.page * read);
@@ -147,7 +149,7 @@ for (const mode of MODES) {
         const [ok, failed] = [await ream.submit({ tenantId: 'a', files: [good] }), await ream.submit({ tenantId: 'a', files: [bad] })];
         assert.equal((await ream.wait(ok.id)).status, 'succeeded');
         assert.equal((await ream.wait(failed.id)).status, 'failed');
-        assert.deepEqual((await ream.tenants.listCredits({ jobId: ok.id, limit: 10 })).map((e) => [e.kind, e.amount]), [['reserve', -2], ['finalize', 2 - 4]]);
+        assert.deepEqual((await ream.tenants.listCredits({ jobId: ok.id, limit: 10 })).map((e) => [e.kind, e.amount]), [['reserve', -2], ['reserve', -2], ['finalize', 4 - 4]], 'a page at submit, the second once inspected');
         assert.deepEqual((await ream.tenants.listCredits({ jobId: failed.id, limit: 10 })).map((e) => [e.kind, e.amount]), [['reserve', -2], ['refund', 2]]);
         assert.equal((await ream.tenants.tenant('a')).balance, 6, '10 granted, 4 charged for two pages, the failed job refunded');
         assert.equal((await ream.tenants.tenant('b')).balance, 0, 'another tenant has none of it');
@@ -177,7 +179,7 @@ test('a process that stops after the reservation: the next one finishes the job 
         assert.equal((await next.wait(jobId)).status, 'succeeded');
         // Settled by whichever path got there (the job's end, or recovery at the second open): once.
         const entries = await next.tenants.listCredits({ jobId, limit: 10 });
-        assert.deepEqual(entries.map((e) => [e.kind, e.amount]), [['reserve', -2], ['finalize', 2 - 4]], `open ${open}`);
+        assert.deepEqual(entries.map((e) => [e.kind, e.amount]), [['reserve', -2], ['reserve', -2], ['finalize', 4 - 4]], `open ${open}`);
         assert.equal((await next.tenants.tenant('a')).balance, 16);
       } finally {
         await next.close();
@@ -271,8 +273,8 @@ for (const flavor of ['sqlite', 'postgres'] as const) {
       await one.putDocumentResult({ jobId: job.id, documentId: doc.id, output: { pages: [{ page: 1, text: 'a', source: 'ocr' }, { page: 2, text: 'b', source: 'text' }] } });
       const keepers = [new CreditKeeper(one, { prices: PRICES }), new CreditKeeper(two, { prices: PRICES })] as const;
       await one.appendCredit({ tenantId, kind: 'grant', amount: 100, key: `grant:${randomUUID()}`, jobId: null, reason: 'test', at: 1 });
-      await keepers[0].reserve(job, keepers[0].estimate({ documents: 1, options: {} }));
-      await keepers[1].reserve(job, keepers[1].estimate({ documents: 1, options: {} })); // a retried submit
+      await keepers[0].reserve(job, keepers[0].estimate({ documents: 1, options: {} }), 1);
+      await keepers[1].reserve(job, keepers[1].estimate({ documents: 1, options: {} }), 1); // a retried submit
       const ended = await one.updateJob(job.id, { status: 'succeeded', finishedAt: 2 });
       await Promise.all(Array.from({ length: 6 }, (_, i) => keepers[i % 2 === 0 ? 0 : 1].settle(ended)));
       const entries = await two.listCredits({ jobId: job.id, limit: 10 });
@@ -283,6 +285,34 @@ for (const flavor of ['sqlite', 'postgres'] as const) {
     }
   });
 }
+
+test('documents read to more pages than reserved top the reservation up once each, drawing first on pages counted at submit', async () => {
+  const opened = await sqliteStores();
+  try {
+    const [store] = opened.stores;
+    const tenantId = randomUUID();
+    const keeper = new CreditKeeper(store, { prices: PRICES });
+    await store.appendCredit({ tenantId, kind: 'grant', amount: 100, key: `grant:${randomUUID()}`, jobId: null, reason: 'test', at: 1 });
+    const job = await store.createJob({ id: randomUUID(), tenantId, key: null, pipeline: 'extract', options: {}, priority: 0 }, 1);
+    // Two documents: one counted at 3 pages beforehand, one not (a page): 4 pages reserved.
+    await keeper.reserve(job, keeper.estimate({ documents: 2, pages: 4, options: {} }), 2);
+    await keeper.topUp(job, 'counted', 3);
+    await keeper.topUp(job, 'counted', 3); // a repeated inspection
+    await keeper.topUp(job, 'uncounted', 5);
+    await keeper.topUp(job, 'single', 1);
+    const entries = await store.listCredits({ jobId: job.id, limit: 10 });
+    assert.deepEqual(entries.map((e) => [e.key, e.amount]), [
+      [creditKeys.reserve(job.id), -8],
+      [creditKeys.topUp(job.id, 'counted'), 0],
+      [creditKeys.topUp(job.id, 'uncounted'), -8],
+    ], 'the counted document\'s pages were reserved at submit; the other\'s 4 more pages now');
+    assert.equal(await store.creditBalance(tenantId), 100 - 16);
+    await rejectsWithCode(keeper.topUp(job, 'huge', 100), 'insufficient_credits');
+    assert.equal(await store.creditBalance(tenantId), 100 - 16, 'a refused top-up holds nothing');
+  } finally {
+    await opened.close();
+  }
+});
 
 /** One process owns an embedded data dir: its two "instances" are two keepers over one connection. */
 async function sqliteStores(): Promise<{ stores: [Store, Store]; close(): Promise<void> }> {
@@ -342,6 +372,34 @@ test('a rows job with a token budget for its model reserves that budget, as an l
   } finally {
     await opened.close();
   }
+});
+
+test('a table not counted at submit reserves its rows once inspected: past the balance its rows are not read, and the balance never goes below zero', async () => {
+  await withDir(async (dir) => {
+    const lines = ['name,note', ...Array.from({ length: 40 }, (_, i) => `row ${i + 1},fine`)];
+    const csv = join(dir, 'rows.csv');
+    await writeFile(csv, `${lines.join('\n')}\n`);
+    const upload = (): string => csv;
+    const ream = await createReam({ dataDir: join(dir, 'data'), threads: 1, credits: { prices: { page: 1 } } });
+    try {
+      await ream.tenants.grantCredits({ tenantId: 'a', amount: 10, reason: 'trial', by: BY });
+      const short = await ream.submit({ tenantId: 'a', pipeline: 'rows', files: [upload()] });
+      assert.equal((await ream.wait(short.id)).status, 'failed');
+      const [refused] = await ream.jobDocuments(short.id);
+      assert.equal(refused?.error?.code, 'insufficient_credits');
+      assert.deepEqual(refused?.error?.details, { balance: 9, needed: 39 }, 'a row reserved at submit, 39 more needed');
+      assert.equal((await ream.tenants.tenant('a')).balance, 10, 'nothing read, nothing charged');
+
+      await ream.tenants.grantCredits({ tenantId: 'a', amount: 40, reason: 'top-up', by: BY });
+      const paid = await ream.submit({ tenantId: 'a', pipeline: 'rows', files: [upload()] });
+      assert.equal((await ream.wait(paid.id)).status, 'succeeded');
+      const entries = await ream.tenants.listCredits({ jobId: paid.id, limit: 10 });
+      assert.deepEqual(entries.map((e) => [e.kind, e.amount]), [['reserve', -1], ['reserve', -39], ['finalize', 0]]);
+      assert.equal((await ream.tenants.tenant('a')).balance, 10);
+    } finally {
+      await ream.close();
+    }
+  });
 });
 
 test('a long table is charged the rows it read (its result lists none)', async () => {

@@ -45,5 +45,5 @@ void test('console: two PDFs picked show their counted pages and credits before 
   const entries = await adaptersOf(con.ream).store.listCredits({ jobId, limit: 10 });
   const reserve = entries.find((entry) => entry.kind === 'reserve');
   assert.equal(reserve?.amount, -33, 'the job reserves the credits the page showed');
-  assert.deepEqual(reserve?.details, { estimatedPages: 11 });
+  assert.deepEqual(reserve?.details, { estimatedPages: 11, documents: 2 });
 });

@@ -81,7 +81,7 @@ test('documentIds: pages counted by inspection (PDF pages, CSV rows), credits fr
   const { store: records } = adaptersOf(ream);
   const reserve = (await records.listCredits({ jobId: job.id, limit: 10 })).find((entry) => entry.kind === 'reserve');
   assert.equal(reserve?.amount, -estimate.credits);
-  assert.deepEqual(reserve?.details, { estimatedPages: 8 });
+  assert.deepEqual(reserve?.details, { estimatedPages: 8, documents: 2 });
 
   const header = 'name,amount\n';
   const csv = await store(ream, 'tenant-a', 'rows.csv', header + Array.from({ length: 250 }, (_, i) => `row ${i},${i}`).join('\n') + '\n');

@@ -82,11 +82,11 @@ test('a submit past the balance is 402 with the numbers; after a grant it runs a
   assert.equal((await json<Problem>(await submit(keys.b, ['b']), 402)).code, 'insufficient_credits', 'b cannot spend a\'s credits');
 
   const ledger = await json<{ items: Array<{ kind: string; amount: number; jobId: string | null }> }>(await call('/v1/tenants/tenant-a/ledger', keys.admin), 200);
-  assert.deepEqual(ledger.items.map((e) => [e.kind, e.amount]), [['grant', 20], ['reserve', -3], ['finalize', 3 - 6]]);
+  assert.deepEqual(ledger.items.map((e) => [e.kind, e.amount]), [['grant', 20], ['reserve', -3], ['reserve', -3], ['finalize', 6 - 6]]);
   const exported = await call('/v1/tenants/tenant-a/ledger?format=jsonl', keys.admin);
   assert.match(exported.headers.get('content-type') ?? '', /application\/x-ndjson/);
   const lines = (await exported.text()).trim().split('\n').map((line) => JSON.parse(line) as { kind: string; tenantId: string });
-  assert.deepEqual(lines.map((e) => [e.kind, e.tenantId]), [['grant', 'tenant-a'], ['reserve', 'tenant-a'], ['finalize', 'tenant-a']]);
+  assert.deepEqual(lines.map((e) => [e.kind, e.tenantId]), [['grant', 'tenant-a'], ['reserve', 'tenant-a'], ['reserve', 'tenant-a'], ['finalize', 'tenant-a']]);
 
   const grants = await ream.listAudit({ action: 'credits.grant', limit: 10 });
   assert.equal(grants.length, 1);

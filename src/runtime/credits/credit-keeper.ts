@@ -1,13 +1,13 @@
 import { ReamError } from '../../errors.ts';
 import type { JsonObject } from '../../json.ts';
 import type { DocumentOutput } from '../../pipeline/types.ts';
-import type { JobRecord, Store, TenantQuotas } from '../../store/port.ts';
+import type { CreditEntry, JobRecord, Store, TenantQuotas } from '../../store/port.ts';
 import { NO_USAGE, priceOf, type CreditPrices, type CreditUsage } from './prices.ts';
 import { PDF_MEDIA_TYPE, REPORTS_ANALYZER, type ReportsData } from '../../reports/artifacts.ts';
 import { ChunkMerger } from '../../pipeline/merge.ts';
 
 const DAY_MS = 24 * 3600_000;
-/** A job's ledger entries are few (a reserve and a settlement per retry); this bounds the read. */
+/** A job's ledger entries are read this many at a time (a reserve, a top-up per long document, a settlement per retry). */
 const JOB_ENTRIES = 1000;
 
 export interface CreditSettings {
@@ -42,6 +42,8 @@ export interface Estimate {
 /** Ledger keys: one reservation per job; one settlement per run of it (a retry runs it again). */
 export const creditKeys = {
   reserve: (jobId: string): string => `job:${jobId}:reserve`,
+  /** What a document read to more pages than reserved for it adds to the reservation, once. */
+  topUp: (jobId: string, documentId: string): string => `job:${jobId}:topup:${documentId}`,
   settle: (job: Pick<JobRecord, 'id' | 'retryGeneration'>): string => (job.retryGeneration === 0 ? `job:${job.id}:settle` : `job:${job.id}:r${job.retryGeneration}:settle`),
 };
 
@@ -190,13 +192,55 @@ export class CreditKeeper {
     return { pages, credits: priceOf({ ...NO_USAGE, pages }, this.#prices) + Math.ceil((budget / 1000) * tokenPrice - 1e-9) };
   }
 
-  /** Holds the estimate for the job: once per job, refused (writing nothing) past the balance. */
-  async reserve(job: Pick<JobRecord, 'id' | 'tenantId'>, estimate: Estimate): Promise<void> {
+  /**
+   * Holds the estimate for the job: once per job, refused (writing nothing) past the balance.
+   * `documents`: of the job; pages reserved beyond one each were counted beforehand.
+   */
+  async reserve(job: Pick<JobRecord, 'id' | 'tenantId'>, estimate: Estimate, documents: number): Promise<void> {
     if (!this.enabled || estimate.credits === 0) return;
     await this.#store.appendCredit({
       tenantId: job.tenantId, kind: 'reserve', amount: -estimate.credits, key: creditKeys.reserve(job.id), jobId: job.id,
-      reason: null, at: Date.now(), details: { estimatedPages: estimate.pages },
+      reason: null, at: Date.now(), details: { estimatedPages: estimate.pages, documents },
     }, { requireFunds: true });
+  }
+
+  /**
+   * Once a document is inspected: a job is reserved a page per document not counted beforehand,
+   * and one read to more (a table of 4,000 rows, a long PDF) has the rest of its pages reserved
+   * now, refused with `insufficient_credits` past the balance — before any page is read, rather
+   * than charged into a negative balance when the job ends. Pages the submit counted beforehand
+   * (reserved beyond a page per document) are drawn on first. Once per document (its key).
+   */
+  async topUp(job: Pick<JobRecord, 'id' | 'tenantId'>, documentId: string, pages: number): Promise<void> {
+    if (!this.enabled || pages <= 1 || !this.#prices?.page) return;
+    const reserved = await this.#store.findCredit(creditKeys.reserve(job.id));
+    const details = reserved?.details as { estimatedPages?: number; documents?: number } | undefined;
+    if (!reserved || details?.documents === undefined || details.estimatedPages === undefined) return; // not reserved (free), or by an older version
+    const counted = details.estimatedPages - details.documents;
+    const append = async (countedUsed: number): Promise<void> => {
+      const more = pages - 1 - countedUsed;
+      await this.#store.appendCredit({
+        tenantId: job.tenantId, kind: 'reserve', amount: 0 - priceOf({ ...NO_USAGE, pages: more }, this.#prices ?? {}), key: creditKeys.topUp(job.id, documentId), jobId: job.id,
+        reason: null, at: Date.now(), details: { documentId, pages: more, countedUsed },
+      }, { requireFunds: true });
+    };
+    if (counted <= 0) return append(0);
+    // Some pages were counted beforehand: one document at a time per job draws on them.
+    await this.#store.withContentLock(`credit-topup:${job.id}`, async () => {
+      if (await this.#store.findCredit(creditKeys.topUp(job.id, documentId))) return;
+      const used = (await this.#jobEntries(job.id)).reduce((sum, entry) => sum + ((entry.details as { countedUsed?: number } | null)?.countedUsed ?? 0), 0);
+      await append(Math.min(pages - 1, Math.max(0, counted - used)));
+    });
+  }
+
+  /** Every ledger entry of a job, a page at a time (a document's top-up each: there may be many). */
+  async #jobEntries(jobId: string): Promise<CreditEntry[]> {
+    const entries: CreditEntry[] = [];
+    for (;;) {
+      const page = await this.#store.listCredits({ jobId, limit: JOB_ENTRIES, ...(entries.length > 0 ? { afterId: entries.at(-1)?.id } : {}) });
+      entries.push(...page);
+      if (page.length < JOB_ENTRIES) return entries;
+    }
   }
 
   /**
@@ -211,7 +255,7 @@ export class CreditKeeper {
     if (await this.#store.findCredit(key)) return;
     const usage = await this.usageOf(job.id);
     const charge = priceOf(usage, this.#prices ?? {});
-    const entries = await this.#store.listCredits({ jobId: job.id, limit: JOB_ENTRIES });
+    const entries = await this.#jobEntries(job.id);
     const held = -entries.reduce((sum, entry) => sum + entry.amount, 0);
     await this.#store.appendCredit({
       tenantId: job.tenantId, kind: job.status === 'failed' || job.status === 'cancelled' ? 'refund' : 'finalize',
