@@ -85,6 +85,18 @@ test('extract: a field the schema does not name is left out, unless the schema a
   }
 });
 
+test('extract: a schema with definitions and $defs referenced by $ref compiles, and its references are enforced on the answer', async () => {
+  const code = { type: 'string', pattern: '^[A-Z]{2}-\\d+$' };
+  for (const [key, ref] of [['definitions', '#/definitions/code'], ['$defs', '#/$defs/code']] as const) {
+    const llm = analyzer({ schema: { type: 'object', [key]: { code }, properties: { code: { $ref: ref } }, required: ['code'] }, maxRepairs: 0 });
+    server.script(() => ({ content: JSON.stringify({ values: { code: 'AB-12' }, sources: { code: { pages: [1], quote: 'AB-12' } } }) }));
+    const chunk = await llm.analyzeChunk?.([{ page: 1, text: 'code AB-12' }], context());
+    assert.deepEqual((chunk?.data as { values: object }).values, { code: 'AB-12' }, key);
+    server.script(() => ({ content: JSON.stringify({ values: { code: 'ab' }, sources: { code: { pages: [1], quote: 'ab' } } }) }));
+    await assert.rejects(llm.analyzeChunk?.([{ page: 1, text: 'code ab' }], context()) ?? Promise.resolve(), { code: 'llm_invalid_output', message: /must match pattern/ }, key);
+  }
+});
+
 test('streaming answers are joined and their usage read from the last chunk', async () => {
   server.requests.length = 0;
   server.script(() => ({ content: goodAnswer, promptTokens: 11, completionTokens: 7 }));
@@ -324,7 +336,8 @@ test('a schema whose pattern could backtrack for ever on an answer is refused be
   // A bounded outer repeat is no cure: `^(a+){1,50}$` takes over a second on 25 characters.
   const bounded = { type: 'object', properties: { code: { type: 'string', pattern: '^(a+){1,50}$' } } };
   const exact = { type: 'object', properties: { code: { type: 'string', pattern: '^(.*a){12}$' } } };
-  for (const bad of [nested, deep, bounded, exact]) {
+  const viaRef = { type: 'object', definitions: { code: { type: 'string', pattern: '^(a+)+$' } }, properties: { code: { $ref: '#/definitions/code' } } };
+  for (const bad of [nested, deep, bounded, exact, viaRef]) {
     assert.throws(() => createLlmAnalyzer({ provider, schema: bad }), { code: 'validation_failed', message: /nests unbounded quantifiers/ }, JSON.stringify(bad));
   }
   // Such an answer against `^(a+)+$` would hold the event loop for hours; nothing was sent.

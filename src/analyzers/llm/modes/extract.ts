@@ -15,13 +15,18 @@ import type { LlmModeHandler, PlacedData } from './types.ts';
  * full schema, its `required` included.
  */
 export function extractMode(spec: LlmSpec & { schema: JsonObject }): LlmModeHandler {
+  // The schema's own definitions go to the answer's root, where its `#/definitions/…` and
+  // `#/$defs/…` references point once it is nested under `values` (as providers expect them).
+  const { definitions, $defs, ...values } = chunkSchema(spec.schema);
   const answerSchema: JsonObject = {
     type: 'object',
     properties: {
-      values: chunkSchema(spec.schema),
+      values,
       sources: { type: 'object', additionalProperties: SOURCE_SCHEMA },
     },
     required: ['values', 'sources'],
+    ...(definitions === undefined ? {} : { definitions }),
+    ...($defs === undefined ? {} : { $defs }),
   };
   const checkAnswerSchema = compileSchema(answerSchema, 'option "schema"');
   const properties = spec.schema.properties as JsonObject;
