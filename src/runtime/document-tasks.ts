@@ -209,7 +209,7 @@ export class DocumentTasks {
       chunks = planChunks(inspection.pageCount, scope.pipeline.chunkPages);
       signal.throwIfAborted(); // cancelled meanwhile: schedule nothing more
       // Before any page is read: its pages past the one reserved at submit, or `insufficient_credits`.
-      await this.#engine.settings.credits.topUp(job, documentId, inspection.pageCount);
+      await this.#engine.settings.credits.topUp(job, documentId, inspection.pageCount, scope.jobDoc.parentId !== undefined);
       // Before the document is marked inspected: a repeat after a crash finds the same children.
       const refused = await addChildDocuments(this.#engine, format, { ...scope, job, metadata: inspection.metadata }, signal);
       const info: DocumentInfo = { mediaType: format.mediaType, metadata: inspection.metadata, ...(refused.length > 0 ? { warnings: refused } : {}) };

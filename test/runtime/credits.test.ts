@@ -17,6 +17,7 @@ import type { Store } from '../../src/store/port.ts';
 import { SqliteStore } from '../../src/store/sqlite-store.ts';
 import { rejectsWithCode } from '../support/assert-ream-error.ts';
 import { requireOrSkip } from '../support/env.ts';
+import { makeEmail } from '../support/make-email.ts';
 import { makePdf, numberedPages } from '../support/make-pdf.ts';
 import type { Analyzer } from '../../src/analyzers/port.ts';
 import { builtinPipelines } from '../../src/pipeline/builtin.ts';
@@ -300,15 +301,17 @@ test('documents read to more pages than reserved top the reservation up once eac
     await keeper.topUp(job, 'counted', 3); // a repeated inspection
     await keeper.topUp(job, 'uncounted', 5);
     await keeper.topUp(job, 'single', 1);
+    await keeper.topUp(job, 'attachment', 2, true);
     const entries = await store.listCredits({ jobId: job.id, limit: 10 });
     assert.deepEqual(entries.map((e) => [e.key, e.amount]), [
       [creditKeys.reserve(job.id), -8],
       [creditKeys.topUp(job.id, 'counted'), 0],
       [creditKeys.topUp(job.id, 'uncounted'), -8],
-    ], 'the counted document\'s pages were reserved at submit; the other\'s 4 more pages now');
-    assert.equal(await store.creditBalance(tenantId), 100 - 16);
+      [creditKeys.topUp(job.id, 'attachment'), -4],
+    ], 'the counted document\'s pages were reserved at submit; the other\'s 4 more pages now; an attachment\'s 2 pages, none reserved at submit');
+    assert.equal(await store.creditBalance(tenantId), 100 - 20);
     await rejectsWithCode(keeper.topUp(job, 'huge', 100), 'insufficient_credits');
-    assert.equal(await store.creditBalance(tenantId), 100 - 16, 'a refused top-up holds nothing');
+    assert.equal(await store.creditBalance(tenantId), 100 - 20, 'a refused top-up holds nothing');
   } finally {
     await opened.close();
   }
@@ -396,6 +399,28 @@ test('a table not counted at submit reserves its rows once inspected: past the b
       const entries = await ream.tenants.listCredits({ jobId: paid.id, limit: 10 });
       assert.deepEqual(entries.map((e) => [e.kind, e.amount]), [['reserve', -1], ['reserve', -39], ['finalize', 0]]);
       assert.equal((await ream.tenants.tenant('a')).balance, 10);
+    } finally {
+      await ream.close();
+    }
+  });
+});
+
+test('an e-mail\'s attachment, reserved nothing at submit, reserves its pages once inspected', async () => {
+  await withDir(async (dir) => {
+    const eml = join(dir, 'mail.eml');
+    const attachment = { filename: 'three.pdf', contentType: 'application/pdf', content: await makePdf({ pages: ['one', 'two', 'three'] }) };
+    await writeFile(eml, makeEmail({ subject: 'Invoice', body: 'See attached.', attachments: [attachment] }));
+    const ream = await createReam({ dataDir: join(dir, 'data'), threads: 1, credits: { prices: { page: 1 } } });
+    try {
+      await ream.tenants.grantCredits({ tenantId: 'a', amount: 10, reason: 'trial', by: BY });
+      const job = await ream.submit({ tenantId: 'a', files: [eml] });
+      await ream.wait(job.id);
+      const children = (await ream.jobDocuments(job.id)).filter((doc) => doc.parentId !== undefined);
+      assert.equal(children.length, 1);
+      const entries = await ream.tenants.listCredits({ jobId: job.id, limit: 10 });
+      const topUp = entries.find((entry) => entry.key === creditKeys.topUp(job.id, children[0]?.documentId ?? ''));
+      assert.equal(topUp?.amount, -3, 'its three pages');
+      assert.ok((await ream.tenants.tenant('a')).balance >= 0);
     } finally {
       await ream.close();
     }

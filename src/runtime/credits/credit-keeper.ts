@@ -209,22 +209,24 @@ export class CreditKeeper {
    * and one read to more (a table of 4,000 rows, a long PDF) has the rest of its pages reserved
    * now, refused with `insufficient_credits` past the balance — before any page is read, rather
    * than charged into a negative balance when the job ends. Pages the submit counted beforehand
-   * (reserved beyond a page per document) are drawn on first. Once per document (its key).
+   * (reserved beyond a page per document) are drawn on first. A document found inside another
+   * (an e-mail's attachment: `child`) had nothing reserved: all its pages are. Once per document (its key).
    */
-  async topUp(job: Pick<JobRecord, 'id' | 'tenantId'>, documentId: string, pages: number): Promise<void> {
-    if (!this.enabled || pages <= 1 || !this.#prices?.page) return;
+  async topUp(job: Pick<JobRecord, 'id' | 'tenantId'>, documentId: string, pages: number, child = false): Promise<void> {
+    const held = child ? 0 : 1;
+    if (!this.enabled || pages <= held || !this.#prices?.page) return;
     const reserved = await this.#store.findCredit(creditKeys.reserve(job.id));
     const details = reserved?.details as { estimatedPages?: number; documents?: number } | undefined;
     if (!reserved || details?.documents === undefined || details.estimatedPages === undefined) return; // not reserved (free), or by an older version
     const counted = details.estimatedPages - details.documents;
     const append = async (countedUsed: number): Promise<void> => {
-      const more = pages - 1 - countedUsed;
+      const more = pages - held - countedUsed;
       await this.#store.appendCredit({
         tenantId: job.tenantId, kind: 'reserve', amount: 0 - priceOf({ ...NO_USAGE, pages: more }, this.#prices ?? {}), key: creditKeys.topUp(job.id, documentId), jobId: job.id,
         reason: null, at: Date.now(), details: { documentId, pages: more, countedUsed },
       }, { requireFunds: true });
     };
-    if (counted <= 0) return append(0);
+    if (counted <= 0 || child) return append(0);
     // Some pages were counted beforehand: one document at a time per job draws on them.
     await this.#store.withContentLock(`credit-topup:${job.id}`, async () => {
       if (await this.#store.findCredit(creditKeys.topUp(job.id, documentId))) return;
