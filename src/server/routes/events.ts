@@ -76,7 +76,11 @@ export function eventRoutes(app: FastifyInstance, ream: Ream, options: EventRout
         if (!live) stop();
       }, () => undefined);
     }, options.heartbeatMs);
-    const stop = (): void => follow.stop();
+    // What is queued is dropped too: nothing is written to a stream that has closed.
+    const stop = (): void => {
+      pushed.stop();
+      follow.stop();
+    };
     res.once('close', stop);
     options.shutdown.addEventListener('abort', stop, { once: true });
     if (options.shutdown.aborted) stop();
