@@ -1,3 +1,10 @@
+import { createHash } from 'node:crypto';
+
+/** The id of the tenant's document of this content (sha256, hex): the same bytes are one document per tenant. */
+export function documentIdOf(tenantId: string, sha256: string): string {
+  return `doc_${createHash('sha256').update(`${tenantId}:${sha256}`).digest('hex').slice(0, 32)}`;
+}
+
 /** One stored file, content-addressed: unique per (tenantId, sha256). */
 export interface DocumentRecord {
   id: string;

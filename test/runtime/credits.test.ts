@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -212,8 +212,9 @@ test('quotas: concurrent jobs, pages per day and storage are refused with the nu
       const stored = (await ream.tenants.tenant('a')).usage.storageBytes;
       assert.ok(stored > 0);
       await ream.tenants.setQuotas('a', { storageBytes: stored });
-      const full = await rejectsWithCode(ream.submit({ tenantId: 'a', files: [pdf] }), 'quota_exceeded');
-      assert.deepEqual(full.details, { quota: 'storageBytes', limit: stored, used: stored, needed: 0 });
+      const full = await rejectsWithCode(ream.submit({ tenantId: 'a', files: [other] }), 'quota_exceeded');
+      assert.deepEqual(full.details, { quota: 'storageBytes', limit: stored, used: stored, needed: (await stat(other)).size });
+      await ream.submit({ tenantId: 'a', files: [pdf] }); // stored already: it costs nothing
       await ream.tenants.setQuotas('a', {});
       await ream.submit({ tenantId: 'a', files: [pdf] });
     } finally {

@@ -2,6 +2,7 @@
 // submit, the admin routes refused to tenants, a tenant reading only its own balance, grants
 // audited, the ledger exported as JSON lines.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -351,4 +352,42 @@ test('a deferred-length upload grows only within the storage quota: PATCHes sent
   assert.equal(await offsetOf(declared), 0);
   assert.equal((await patch(declared, 0, 10, 900)).status, 204, 'a length within the quota is taken');
   assert.equal((await fetch(declared, { method: 'DELETE', headers: tusHeaders({}) })).status, 204);
+});
+
+test('a file the tenant has stored already costs no storage: sent again at its quota, by POST /v1/documents, a job or tus, it is taken', async () => {
+  const { token } = await issueApiKey(adaptersOf(ream).store, { tenantId: 'tenant-again', name: 'again', role: 'user' });
+  await json<{ balance: number }>(await call('/v1/tenants/tenant-again/credits', keys.admin, { method: 'POST', json: { amount: 100, reason: 'plan' } }), 201);
+  const bytes = await makePdf({ pages: ['stored once, sent again'] });
+  const form = (): FormData => {
+    const body = new FormData();
+    body.append('file', new Blob([bytes], { type: 'application/pdf' }), 'again.pdf');
+    return body;
+  };
+  const [first] = (await json<{ items: Array<{ id: string }> }>(await call('/v1/documents', token, { method: 'POST', body: form() }), 201)).items;
+  const used = (await ream.tenants.tenant('tenant-again')).usage.storageBytes;
+  assert.equal(used, bytes.length);
+  // Full: not one new byte fits.
+  await json<Account>(await call('/v1/tenants/tenant-again/quotas', keys.admin, { method: 'PUT', json: { storageBytes: used } }), 200);
+
+  const [again] = (await json<{ items: Array<{ id: string }> }>(await call('/v1/documents', token, { method: 'POST', body: form() }), 201)).items;
+  assert.equal(again?.id, first?.id, 'the same document');
+  await json<{ id: string }>(await call('/v1/jobs', token, { method: 'POST', body: form() }), 202);
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  // Over tus, an upload declaring the sha256 of content the tenant holds: its bytes are not
+  // counted at creation, nor when it ends.
+  const tus = (metadata: string): Promise<Response> => fetch(`${server.url}/v1/uploads`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'tus-resumable': '1.0.0', 'upload-length': String(bytes.length), 'upload-metadata': metadata, 'content-type': 'application/offset+octet-stream' },
+    body: bytes,
+  });
+  const name = `filename ${Buffer.from('again.pdf').toString('base64')}`;
+  const created = await tus(`${name},sha256 ${Buffer.from(sha256).toString('base64')}`);
+  assert.equal(created.status, 201, await created.clone().text());
+  assert.equal(created.headers.get('upload-offset'), String(bytes.length), 'stored with its creation');
+  assert.equal((await tus(name)).status, 429, 'undeclared, its length is all the creation knows of it');
+  assert.equal((await ream.tenants.tenant('tenant-again')).usage.storageBytes, used, 'nothing more counted');
+
+  const other = new FormData();
+  other.append('file', new Blob([await makePdf({ pages: ['a new one'] })], { type: 'application/pdf' }), 'new.pdf');
+  assert.equal((await json<Problem>(await call('/v1/documents', token, { method: 'POST', body: other }), 429)).code, 'quota_exceeded', 'new bytes are still refused');
 });

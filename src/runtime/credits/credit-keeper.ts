@@ -51,6 +51,13 @@ function quotaExceeded(quota: keyof TenantQuotas, limit: number, used: number, n
   return new ReamError('quota_exceeded', `${words}: the limit is ${limit}, ${used} used, this needs ${needed}`, { details: { quota, limit, used, needed } });
 }
 
+/** Refuses bytes larger than the whole storage quota (see CreditKeeper.checkStorageEarly). */
+function neverFits(quotas: TenantQuotas, used: number, incoming: number): void {
+  if (quotas.storageBytes !== undefined && incoming > quotas.storageBytes) {
+    throw quotaExceeded('storageBytes', quotas.storageBytes, used, incoming, 'the files are larger than the whole storage quota');
+  }
+}
+
 /** Refuses one more job past the tenant's concurrent-jobs quota. */
 function checkConcurrentJobs(quotas: TenantQuotas, unfinishedJobs: number): void {
   if (quotas.concurrentJobs !== undefined && unfinishedJobs + 1 > quotas.concurrentJobs) {
@@ -90,7 +97,18 @@ export class CreditKeeper {
     if (quotas.storageBytes === undefined && quotas.concurrentJobs === undefined) return;
     const usage = await this.#store.tenantUsage(tenantId, startOfDay(Date.now()));
     checkConcurrentJobs(quotas, usage.unfinishedJobs);
-    this.#checkStorage(quotas, usage.storageBytes, incomingBytes);
+    neverFits(quotas, usage.storageBytes, incomingBytes);
+  }
+
+  /**
+   * Before a request's files are read, by their length: refuses only bytes larger than the
+   * whole storage quota, which no store could take. Anything less may be content the tenant
+   * holds already (costing nothing): each file is counted exactly once its bytes have come.
+   */
+  async checkStorageEarly(tenantId: string, incomingBytes: number): Promise<void> {
+    const quotas = await this.#store.getQuotas(tenantId);
+    if (quotas.storageBytes === undefined || incomingBytes <= quotas.storageBytes) return;
+    neverFits(quotas, (await this.#store.tenantUsage(tenantId, startOfDay(Date.now()))).storageBytes, incomingBytes);
   }
 
   /**

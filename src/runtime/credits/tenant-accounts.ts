@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ReamError } from '../../errors.ts';
 import type { AuditEntry, CreditEntry, CreditQuery, Store, TenantQuotas } from '../../store/port.ts';
+import { documentIdOf } from '../../store/document-store.ts';
 import { refuseChangedRepeat } from '../idempotent-repeat.ts';
 import type { CreditKeeper } from './credit-keeper.ts';
 import type { CreditPrices } from './prices.ts';
@@ -52,7 +53,7 @@ export function checkQuotas(value: unknown): TenantQuotas {
  * The tenant administration behind `GET/POST/PUT /v1/tenants…` and `ream tenants`: accounts,
  * grants (each one written to the audit log as `credits.grant`), quotas and the ledger.
  */
-export function tenantAccounts(store: Store, credits: Pick<CreditKeeper, 'prices' | 'checkStorage' | 'storageRoom' | 'withinStorageQuota' | 'withinUploadCreation'>): TenantAccounts {
+export function tenantAccounts(store: Store, credits: Pick<CreditKeeper, 'prices' | 'checkStorage' | 'checkStorageEarly' | 'storageRoom' | 'withinStorageQuota' | 'withinUploadCreation'>): TenantAccounts {
   async function account(tenantId: string, balance?: number, quotas?: TenantQuotas): Promise<TenantAccount> {
     const now = Date.now();
     const usage = await store.tenantUsage(tenantId, now - (now % DAY_MS));
@@ -66,6 +67,8 @@ export function tenantAccounts(store: Store, credits: Pick<CreditKeeper, 'prices
   return {
     prices: credits.prices,
     checkStorage: (tenantId, incomingBytes, unfinishedBytes) => credits.checkStorage(tenantId, incomingBytes, unfinishedBytes),
+    checkStorageEarly: (tenantId, incomingBytes) => credits.checkStorageEarly(tenantId, incomingBytes),
+    holdsContent: async (tenantId, sha256) => (await store.getDocument(documentIdOf(tenantId, sha256))) !== undefined,
     storageRoom: (tenantId, unfinishedBytes) => credits.storageRoom(tenantId, unfinishedBytes),
     withinStorageQuota: (tenantId, incomingBytes, storeIt) => credits.withinStorageQuota(tenantId, incomingBytes, storeIt),
     withinUploadCreation: (tenantId, create) => credits.withinUploadCreation(tenantId, create),
@@ -121,6 +124,14 @@ export interface TenantAccounts {
    * `unfinishedBytes`, asked only when the tenant has that quota, adds its unfinished uploads.
    */
   checkStorage(tenantId: string, incomingBytes: number, unfinishedBytes?: () => Promise<number>): Promise<void>;
+  /**
+   * Before a request's files are read, by their length: refuses (`quota_exceeded`) only bytes
+   * larger than the whole storage quota; each file is counted exactly once stored (content the
+   * tenant holds already costs nothing).
+   */
+  checkStorageEarly(tenantId: string, incomingBytes: number): Promise<void>;
+  /** Whether the tenant has a document of this content (sha256, hex): storing it again costs no storage. */
+  holdsContent(tenantId: string, sha256: string): Promise<boolean>;
   /**
    * The tenant's storage quota (`limit`) and the bytes counted against it (`used`: stored, plus
    * `unfinishedBytes`, asked only when there is a quota); undefined without a storage quota.

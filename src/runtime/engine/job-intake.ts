@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { BlobStore, PutOptions } from '../../blobs/port.ts';
 import { ReamError } from '../../errors.ts';
 import { mediaTypeByName } from '../../formats/sniff.ts';
+import { documentIdOf } from '../../store/document-store.ts';
 import { DEFAULT_TENANT, TERMINAL_DOCUMENT_STATUSES, type DocumentRecord, type JobRecord, type NewJobDocument, type Store } from '../../store/port.ts';
 import type { JobLifecycle } from './job-lifecycle.ts';
 
@@ -75,21 +75,18 @@ export class JobIntake {
     // document's blob does (see removeDocument): the record never points at a removed blob.
     await blobs.put(source, {
       ...put,
-      publish: (blob, place) => within(blob.size, () => store.withContentLock(blob.sha256, async () => {
-        await place();
-        stored = await store.putDocument(
-          {
-            // Derived from (tenant, content): the same bytes are one document per tenant.
-            id: `doc_${createHash('sha256').update(`${tenantId}:${blob.sha256}`).digest('hex').slice(0, 32)}`,
-            tenantId,
-            sha256: blob.sha256,
-            name: base,
-            size: blob.size,
-            mediaType: mediaType ?? mediaTypeByName(base),
-          },
-          Date.now(),
-        );
-      })),
+      publish: async (blob, place) => {
+        const id = documentIdOf(tenantId, blob.sha256);
+        // Bytes the tenant holds already add nothing to what it stores: no quota to pass.
+        const wrap = (await store.getDocument(id)) === undefined ? within : publishAtOnce;
+        await wrap(blob.size, () => store.withContentLock(blob.sha256, async () => {
+          await place();
+          stored = await store.putDocument(
+            { id, tenantId, sha256: blob.sha256, name: base, size: blob.size, mediaType: mediaType ?? mediaTypeByName(base) },
+            Date.now(),
+          );
+        }));
+      },
     });
     if (!stored) throw new Error('the blob store did not publish the blob');
     return stored;

@@ -90,9 +90,10 @@ export function documentRoutes(app: FastifyInstance, ream: Ream, options: { maxF
   };
   app.post('/v1/documents', { ...TENANT, schema: postSchema }, async (request, reply) => {
     if (!request.isMultipart()) throw ReamError.nonRetryable('validation_failed', 'POST /v1/documents takes multipart/form-data with "file" parts');
-    // The storage quota, early, against what the request's files bring at least; each file is
-    // counted exactly when its bytes have come.
-    await ream.tenants.checkStorage(principalOf(request).tenantId, multipartFileBytes(request));
+    // The storage quota, early, against what the request's files bring at least (only what could
+    // never fit: the files may be ones the tenant holds); each file is counted exactly when its
+    // bytes have come (content the tenant holds already: nothing).
+    await ream.tenants.checkStorageEarly(principalOf(request).tenantId, multipartFileBytes(request));
     const items = await storeParts(ream, request, options.maxFileBytes);
     if (items.length === 0) throw ReamError.nonRetryable('validation_failed', 'no "file" part');
     return reply.code(201).send({ items });

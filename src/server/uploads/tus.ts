@@ -241,15 +241,15 @@ export function uploadRoutes(app: FastifyInstance, ream: Ream, options: UploadRo
     const finish = async (upload: TusUpload, tenantId: string): Promise<UploadRecord> => {
       const name = displayName(upload);
       const expectedSha256 = declaredSha256(upload);
-      // Checked at creation against the declared length, and again now against what came: a
-      // deferred length counted 0 then, and uploads created side by side each fitted alone.
-      const doc = await ream.tenants.withinStorageQuota(tenantId, upload.offset, async () => {
-        return ream.storeDocument(await datastore.read(upload.id), name, {
-          tenantId,
-          onRefuse: 'destroy',
-          maxBytes: options.maxFileBytes,
-          ...(expectedSha256 === undefined ? {} : { expectedSha256 }),
-        });
+      // Checked at creation against the declared length, and again now against what came (by
+      // its content: bytes the tenant holds already cost nothing): a deferred length counted 0
+      // then, and uploads created side by side each fitted alone.
+      const doc = await ream.storeDocument(await datastore.read(upload.id), name, {
+        tenantId,
+        onRefuse: 'destroy',
+        maxBytes: options.maxFileBytes,
+        storageQuota: true,
+        ...(expectedSha256 === undefined ? {} : { expectedSha256 }),
       });
       countUploadBytes(ream, 'tus', doc.size);
       const record: UploadRecord = {
@@ -303,12 +303,15 @@ export function uploadRoutes(app: FastifyInstance, ream: Ream, options: UploadRo
       maxSize: maxSizeOf,
       async onUploadCreate(req, upload) {
         try {
-          declaredSha256(upload);
           const tenant = req.headers.get(TENANT_HEADER);
           if (tenant === null || tenant === '') throw new ReamError('internal', 'upload without a tenant');
           // The tenant's storage quota, against the declared length (a deferred length counts 0
-          // now, and what it brings at each PATCH) and its other unfinished uploads.
-          await ream.tenants.checkStorage(tenant, upload.size ?? 0, () => unfinishedBytesOf(tenant, upload.id));
+          // now, and what it brings at each PATCH) and its other unfinished uploads; a declared
+          // sha256 of content the tenant holds already costs nothing.
+          const sha256 = declaredSha256(upload);
+          if (sha256 === undefined || !(await ream.tenants.holdsContent(tenant, sha256))) {
+            await ream.tenants.checkStorage(tenant, upload.size ?? 0, () => unfinishedBytesOf(tenant, upload.id));
+          }
           return { metadata: { ...upload.metadata, [TENANT_METADATA]: tenant } };
         } catch (error) {
           throw refused(error);
