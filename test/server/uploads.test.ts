@@ -123,6 +123,29 @@ describe('uploads: tus at /v1/uploads, POST /v1/documents', () => {
     assert.equal(results.items[0]?.source, 'big.pdf');
   });
 
+  test('PATCHes of no bytes at the end, sent while the last bytes are stored, end the upload once: no 5xx, stored, counted once', async () => {
+    const tusBytes = async (): Promise<number> => Number(/^ream_upload_bytes_total\{via="tus"\} (\d+)/m.exec(await (await fetch(`${server.url}/metrics`)).text())?.[1] ?? 0);
+    const before = await tusBytes();
+    const bytes = Buffer.concat([Buffer.from(await makePdf({ pages: ['ends once'] })), Buffer.alloc(300_000, 0x20)]);
+    const rounds = 4;
+    for (let round = 0; round < rounds; round++) {
+      const created = await fetch(`${server.url}/v1/uploads`, { method: 'POST', headers: { ...TUS, 'upload-length': String(bytes.length) } });
+      const url = new URL(created.headers.get('location') ?? '', server.url);
+      const patch = (offset: number, body: Buffer): Promise<number> =>
+        fetch(url, { method: 'PATCH', headers: { ...TUS, 'upload-offset': String(offset), 'content-type': 'application/offset+octet-stream' }, body }).then((answer) => answer.status);
+      const last = patch(0, bytes);
+      const empty: Array<Promise<number>> = [];
+      for (let i = 0; i < 20; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 2));
+        empty.push(patch(bytes.length, Buffer.alloc(0)));
+      }
+      const statuses = [await last, ...(await Promise.all(empty))];
+      assert.ok(statuses.every((status) => status < 500), `round ${round}: ${statuses.join(',')}`);
+      assert.equal(((await (await fetch(url)).json()) as { status: string }).status, 'stored');
+    }
+    assert.equal((await tusBytes()) - before, rounds * bytes.length, 'each upload stored once');
+  });
+
   test('a wrong declared sha256 fails the upload with checksum_mismatch and stores nothing', async () => {
     const bytes = Buffer.from(await makePdf({ pages: ['checksum test'], title: 'Sum' }));
     const error = await runUpload(bytes, { metadata: { filename: 'sum.pdf', sha256: 'ab'.repeat(32) } }).then(

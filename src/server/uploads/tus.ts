@@ -17,6 +17,8 @@ import { tusCorsOptions, type CorsOptions } from '../cors.ts';
 export const UPLOADS_PATH = '/v1/uploads';
 const TUS_VERSION = '1.0.0';
 const SHA256_HEX = /^[0-9a-f]{64}$/;
+/** How long the removal of a stored upload's tus copy waits for the request holding it, in ms. */
+const LOCK_WAIT_MS = 30_000;
 /** The request's tenant, handed to the tus hooks (set by the server on every request it passes on). */
 const TENANT_HEADER = 'x-ream-tenant';
 /** Upload metadata key holding the owning tenant (set by the server at creation; a client's value is replaced). */
@@ -267,6 +269,36 @@ export function uploadRoutes(app: FastifyInstance, ream: Ream, options: UploadRo
       return record;
     };
 
+    /** Stores a finished upload, or remembers why not (its partial bytes go). */
+    const finishOrFail = async (upload: TusUpload): Promise<UploadRecord> => {
+      const tenantId = tenantOfUpload(upload) ?? '';
+      try {
+        return await finish(upload, tenantId);
+      } catch (error) {
+        const ours = error instanceof ReamError || error instanceof UploadRefused;
+        const refusal = refused(storage.failure !== undefined && !ours ? storage.failure(error) : error);
+        if (refusal.status_code >= 500) app.log.error({ err: error }, 'storing a finished upload failed');
+        // Nothing half-done stays: the partial bytes go, the refusal is remembered for GET.
+        await datastore.remove(upload.id).catch(() => undefined);
+        const failed: UploadRecord = { id: upload.id, tenantId, status: 'failed', name: displayName(upload), size: upload.offset, createdAt: Date.now(), error: refusal.problem };
+        await records.put(failed).catch(() => undefined);
+        return failed;
+      }
+    };
+    /**
+     * Each upload ends once. tus calls its end after the lock is let go, so a PATCH of no bytes at
+     * its last offset, sent while the last bytes were stored, ended it a second time: that one
+     * read bytes already removed, answered 500 and could record the stored upload as failed.
+     */
+    const finishing = new Map<string, Promise<UploadRecord>>();
+    const finishOnce = (upload: TusUpload): Promise<UploadRecord> => {
+      let running = finishing.get(upload.id);
+      if (running === undefined) {
+        running = (async () => (await records.get(upload.id)) ?? finishOrFail(upload))().finally(() => finishing.delete(upload.id));
+        finishing.set(upload.id, running);
+      }
+      return running;
+    };
     /**
      * The storage quota room a PATCH of a deferred-length upload was bounded by (see `maxSize`),
      * so a refusal at that bound says `quota_exceeded` rather than `file_too_large`.
@@ -318,21 +350,9 @@ export function uploadRoutes(app: FastifyInstance, ream: Ream, options: UploadRo
         }
       },
       async onUploadFinish(_req, upload) {
-        const tenantId = tenantOfUpload(upload) ?? '';
-        try {
-          const record = await finish(upload, tenantId);
-          return { headers: { 'Ream-Document-Id': record.documentId ?? '' } };
-        } catch (error) {
-          const ours = error instanceof ReamError || error instanceof UploadRefused;
-          const refusal = refused(storage.failure !== undefined && !ours ? storage.failure(error) : error);
-          if (refusal.status_code >= 500) app.log.error({ err: error }, 'storing a finished upload failed');
-          // Nothing half-done stays: the partial bytes go, the refusal is remembered for GET.
-          await datastore.remove(upload.id).catch(() => undefined);
-          await records
-            .put({ id: upload.id, tenantId, status: 'failed', name: displayName(upload), size: upload.offset, createdAt: Date.now(), error: refusal.problem })
-            .catch(() => undefined);
-          throw refusal;
-        }
+        const record = await finishOnce(upload);
+        if (record.status === 'failed') throw new UploadRefused(record.error ?? toProblem(new ReamError('internal', 'upload failed')));
+        return { headers: { 'Ream-Document-Id': record.documentId ?? '' } };
       },
       onResponseError(req: TusRequest, error) {
         let refusal: UploadRefused | undefined;
@@ -358,9 +378,16 @@ export function uploadRoutes(app: FastifyInstance, ream: Ream, options: UploadRo
         return { status_code: refusal.status_code, body: refusal.body };
       },
     });
-    // The document holds the bytes now: the tus copy of a stored upload goes (its record answers HEAD).
+    // The document holds the bytes now: the tus copy of a stored upload goes (its record answers
+    // HEAD). Under the upload's lock, as tus writes: a PATCH holding it (of no bytes, at the end)
+    // would otherwise write to a file removed under it, a 500.
     tus.on(EVENTS.POST_FINISH, (_req: TusRequest, _res: Response, upload: TusUpload) => {
-      datastore.remove(upload.id).catch(() => undefined);
+      const lock = locker.newLock(upload.id);
+      // The removal is short: it lets go when done, not when asked.
+      lock.lock(AbortSignal.timeout(LOCK_WAIT_MS), () => undefined).then(
+        () => datastore.remove(upload.id).catch(() => undefined).finally(() => lock.unlock().catch(() => undefined)),
+        () => undefined, // not taken within the wait: the expired-upload sweep removes it later
+      );
     });
 
     // Unfinished uploads expire per tenant (the retention sweep, see RetentionSettings.uploadTenants);
