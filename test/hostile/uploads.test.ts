@@ -54,3 +54,12 @@ describe('a job over an upload that has not received all its bytes', () => {
     await assertProblem(await jobOver(h.keyA, ['../../etc/passwd']), 404, 'not_found');
   });
 });
+
+describe('tus headers that are not numbers a length can be', () => {
+  test('an Upload-Length that is negative, fractional or not a number is 400 validation_failed, never file_too_large', async () => {
+    for (const length of ['-1', '-10', '1.5', 'abc', '1e3']) {
+      const created = await call(h, '/v1/uploads', h.keyA, { method: 'POST', headers: { ...TUS, 'Upload-Length': length } });
+      await assertProblem(created, 400, 'validation_failed', `Upload-Length ${length}`);
+    }
+  });
+});

@@ -454,7 +454,8 @@ export function uploadRoutes(app: FastifyInstance, ream: Ream, options: UploadRo
         // upload, then refuse its bytes without saying where it is (no Location). Nothing is made.
         const length = Number(request.headers['upload-length']);
         const bringing = Number(request.headers['content-length']);
-        if (request.method === 'POST' && Number.isSafeInteger(length) && Number.isSafeInteger(bringing) && bringing > length) {
+        // A length that is none (negative: tus refuses it as invalid) is not compared.
+        if (request.method === 'POST' && Number.isSafeInteger(length) && length >= 0 && Number.isSafeInteger(bringing) && bringing > length) {
           throw ReamError.nonRetryable('file_too_large', `the request brings ${bringing} bytes, more than its Upload-Length of ${length}`);
         }
         // Creations of a tenant with a storage quota one at a time: each counts the others.
