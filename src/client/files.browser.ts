@@ -2,10 +2,12 @@
 // paths, only Blobs and Files, so a path is `validation_failed` here.
 import { ReamError } from '../errors.ts';
 import type * as NodeFiles from './files.ts';
+import { bytesBlob } from './file-bytes.ts';
 
 export type { FileBlob, SubmitFile } from './files.ts';
 
 export const fileBlob: typeof NodeFiles.fileBlob = (file) => {
   if (typeof file === 'string') return Promise.reject(ReamError.nonRetryable('validation_failed', 'a browser cannot read a file path: pass a File or bytes'));
-  return Promise.resolve({ name: file.name, blob: file.data instanceof Blob ? file.data : new Blob([file.data as Uint8Array<ArrayBuffer>]) });
+  // A throw in the executor rejects: a file of the wrong shape is `validation_failed`.
+  return new Promise((resolve) => resolve(bytesBlob(file)));
 };

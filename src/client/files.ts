@@ -2,6 +2,7 @@ import { openAsBlob } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { fileReadError, ReamError } from '../errors.ts';
+import { bytesBlob } from './file-bytes.ts';
 
 /** A file to submit: a path on disk (streamed, never read whole) or bytes with a name. */
 export type SubmitFile = string | { name: string; data: Blob | Uint8Array };
@@ -26,8 +27,7 @@ export async function statFile(path: string): Promise<{ size: number; mtimeMs: n
 
 /** A file as a Blob: a path is backed by the file (`fs.openAsBlob`), so nothing is read yet. */
 export async function fileBlob(file: SubmitFile): Promise<FileBlob> {
-  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- needed under the DOM lib (ui/tsconfig.json), whose BlobPart refuses a view of a SharedArrayBuffer
-  if (typeof file !== 'string') return { name: file.name, blob: file.data instanceof Blob ? file.data : new Blob([file.data as Uint8Array<ArrayBuffer>]) };
+  if (typeof file !== 'string') return bytesBlob(file);
   await statFile(file);
   try {
     return { name: basename(file), blob: await openAsBlob(file), path: file };

@@ -282,6 +282,10 @@ export class ReamClient {
    * ones over tus, the others in one `POST /v1/documents`) and a JSON job names them in input order.
    */
   async submit(request: SubmitRequest): Promise<JobView> {
+    if (request.files !== undefined && !Array.isArray(request.files)) throw ReamError.nonRetryable('validation_failed', 'files must be an array (of paths, or { name, data })');
+    const key = request.idempotencyKey;
+    // As the server reads the header: refused here rather than failing as a header fetch cannot send.
+    if (key !== undefined && !/^[\x20-\x7e]{1,255}$/.test(key)) throw ReamError.nonRetryable('validation_failed', 'idempotencyKey must be 1 to 255 printable ASCII characters');
     const files = await Promise.all((request.files ?? []).map(fileBlob));
     const named = (request.documents?.length ?? 0) + (request.uploads?.length ?? 0);
     if (files.length === 0 && named === 0) throw ReamError.nonRetryable('validation_failed', 'submit needs at least one file, document or upload');

@@ -95,6 +95,16 @@ describe('ReamClient against the real server', () => {
     }
   });
 
+  test('files and keys of the wrong shape are refused with validation_failed before anything is sent', async () => {
+    const jobsBefore = (await ream.listJobs({ tenantId: 'local', limit: 500 })).items.length;
+    // What a JavaScript caller (no type checks) may pass: each was sent as a file of its text, or threw a TypeError.
+    const careless: unknown[] = [{ files: pathA }, { files: [42] }, { files: [null] }, { files: [{}] }, { files: [{ name: 'x.txt', data: 'hello' }] }, { files: [pathA], idempotencyKey: 'a\nb' }];
+    for (const request of careless) {
+      await assert.rejects(client.submit(request as Parameters<ReamClient['submit']>[0]), (error: unknown) => error instanceof ReamError && error.code === 'validation_failed', JSON.stringify(request));
+    }
+    assert.equal((await ream.listJobs({ tenantId: 'local', limit: 500 })).items.length, jobsBefore, 'no job was made');
+  });
+
   test('results and streamResults: one item per file, in input order', async () => {
     const items = await client.results(jobId);
     assert.deepEqual(items.map((i) => [i.source, i.pageCount, i.status]), [['a.pdf', 6, 'succeeded'], ['b.pdf', 4, 'succeeded']]);
