@@ -95,6 +95,8 @@ export interface ServerOptions {
   metricsHistory?: MetricsHistoryOptions | false;
   /** How long a JSON body may take to arrive before the connection is closed, in ms (default 30,000: body-deadline.ts). */
   jsonBodyDeadlineMs?: number;
+  /** How long any body (an upload's too) may go without a byte before the connection is closed, in ms (default 60,000: body-deadline.ts). */
+  bodyIdleMs?: number;
 }
 
 /** The v1 HTTP API (DESIGN.md §8) over an embedded {@link Ream}. Not listening yet: see {@link startServer}. */
@@ -116,7 +118,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   app.removeContentTypeParser('text/plain');
   registerTracing(app); // first: every other hook and handler runs inside the request's span
   registerNulGuard(app);
-  registerBodyDeadline(app, options.jsonBodyDeadlineMs);
+  registerBodyDeadline(app, options.jsonBodyDeadlineMs, options.bodyIdleMs);
   void app.register(multipart, {
     limits: { fileSize: options.maxFileBytes ?? 1024 ** 3, files: options.maxFiles ?? 1000, fields: 100, fieldSize: 1024 * 1024 },
   });

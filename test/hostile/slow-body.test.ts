@@ -30,8 +30,8 @@ after(async () => {
  * every 100 ms until the server closes the connection or `limitMs` passes (an error). Answers
  * what the server sent and how long the connection stayed open.
  */
-async function trickle(head: string, limitMs: number): Promise<{ answer: string; openMs: number }> {
-  const { port } = new URL(server.url);
+async function trickle(head: string, limitMs: number, url = server.url): Promise<{ answer: string; openMs: number }> {
+  const { port } = new URL(url);
   const socket = connect(Number(port), '127.0.0.1');
   await once(socket, 'connect');
   let answer = '';
@@ -64,4 +64,27 @@ test('a body refused before it has come (a type no route reads): answered at onc
 test('a JSON body in time is answered as ever', async () => {
   const response = await fetch(`${server.url}/v1/jobs/estimate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ documents: 1 }) });
   assert.equal(response.status, 200, await response.clone().text());
+});
+
+test('a file body that stops coming: the connection is closed once it has been idle; one that keeps coming is not', async () => {
+  const idle = await startServer({ ream, host: '127.0.0.1', port: 0, bodyIdleMs: 700 });
+  try {
+    const { port } = new URL(idle.url);
+    const head = `POST /v1/documents HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: 100000\r\n\r\n`
+      + '--b\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\nContent-Type: text/plain\r\n\r\nsome';
+    const socket = connect(Number(port), '127.0.0.1');
+    await once(socket, 'connect');
+    socket.on('error', () => undefined);
+    socket.write(head);
+    const started = Date.now();
+    const closed = await Promise.race([once(socket, 'close').then(() => true), new Promise((resolve) => setTimeout(() => resolve(false), 5_000))]);
+    socket.destroy();
+    assert.equal(closed, true, 'closed');
+    assert.ok(Date.now() - started >= 600, 'not before it was idle');
+    // A byte every 100 ms: slow, but coming. Still open well past the idle time.
+    const dripping = await trickle(head, 2_000, idle.url).then(() => 'closed', (error: unknown) => String(error));
+    assert.match(dripping, /still open/);
+  } finally {
+    await idle.close();
+  }
 });
