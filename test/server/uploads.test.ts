@@ -146,6 +146,33 @@ describe('uploads: tus at /v1/uploads, POST /v1/documents', () => {
     assert.equal((await tusBytes()) - before, rounds * bytes.length, 'each upload stored once');
   });
 
+  test('a DELETE sent while a PATCH streams the last bytes ends the upload: after its 204 the upload is gone', async () => {
+    const bytes = Buffer.concat([Buffer.from(await makePdf({ pages: ['deleted while sent'] })), Buffer.alloc(1_000_000, 0x20)]);
+    const created = await fetch(`${server.url}/v1/uploads`, { method: 'POST', headers: { ...TUS, 'upload-length': String(bytes.length) } });
+    const url = new URL(created.headers.get('location') ?? '', server.url);
+    // The bytes in ten parts over half a second: the DELETE comes while they do.
+    const body = new ReadableStream<Uint8Array>({
+      async start(controller) {
+        for (let i = 0; i < bytes.length; i += 100_000) {
+          controller.enqueue(bytes.subarray(i, i + 100_000));
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        controller.close();
+      },
+    });
+    const patched = fetch(url, { method: 'PATCH', headers: { ...TUS, 'upload-offset': '0', 'content-type': 'application/offset+octet-stream' }, body, duplex: 'half' })
+      .then((answer) => answer.status, () => 0);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    assert.equal((await fetch(url, { method: 'DELETE', headers: TUS })).status, 204);
+    await patched;
+    // The record goes just after the answer: looked for a moment.
+    let status = 0;
+    for (let i = 0; i < 20 && status !== 404; i++, await new Promise((resolve) => setTimeout(resolve, 50))) status = (await fetch(url)).status;
+    assert.equal(status, 404, 'the deleted upload is not found');
+    const job = await fetch(`${server.url}/v1/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ uploads: [url.pathname.split('/').pop()] }) });
+    assert.equal(job.status, 404, 'and no job can use it');
+  });
+
   test('a wrong declared sha256 fails the upload with checksum_mismatch and stores nothing', async () => {
     const bytes = Buffer.from(await makePdf({ pages: ['checksum test'], title: 'Sum' }));
     const error = await runUpload(bytes, { metadata: { filename: 'sum.pdf', sha256: 'ab'.repeat(32) } }).then(

@@ -390,6 +390,14 @@ export function uploadRoutes(app: FastifyInstance, ream: Ream, options: UploadRo
       );
     });
 
+    // A termination (DELETE) that waited for the PATCH holding the upload, whose end is storing it
+    // meanwhile: the upload is ended all the same, as a DELETE of a stored upload ends it (its
+    // record goes once written; the document stays). Before, the DELETE answered 204 and the
+    // upload stayed stored.
+    tus.on(EVENTS.POST_TERMINATE, (_req: TusRequest, _res: Response, id: string) => {
+      void (finishing.get(id) ?? Promise.resolve()).catch(() => undefined).then(() => records.delete(id)).catch(() => undefined);
+    });
+
     // Unfinished uploads expire per tenant (the retention sweep, see RetentionSettings.uploadTenants);
     // records of refused ones are kept as long as the longest lifetime.
     const attached = ream.attachUploads(unfinished, { intervalMs: options.cleanupIntervalMs, ...(options.expiryMs === undefined ? {} : { defaultMs: options.expiryMs }) });
