@@ -37,6 +37,22 @@ void describe('CSV format', () => {
     assert.equal(second?.text, 'name: Müller\nnote: line one line two line three\namount: -3', 'one line per cell, for the analyzers');
   });
 
+  void test("Excel's first line `sep=;` names the delimiter and is no row, after a BOM too, scanned or parsed", async () => {
+    // Many rows, crossing marks: scanned (csv-scan.ts) at inspection, read in batches from marks.
+    const many = Array.from({ length: 2_500 }, (_, i) => [`Item ${i}`, `${i},5`, 'x']);
+    const scanned = await fx.read(await fx.file('sep-many.csv', `\ufeffsep=;\r\n${toCsv([header, ...many], ';')}`));
+    assert.deepEqual(scanned.inspection.metadata.columns, header, 'the sep line is not the header');
+    assert.equal(scanned.inspection.pageCount, many.length);
+    assert.deepEqual(cellsOf(scanned), many);
+    // Quoted line breaks of both kinds: the scan gives up and csv-parse reads it.
+    const parsed = await fx.read(await fx.file('sep-parsed.csv', `sep=|\n${toCsv([header, ...body], '|')}`));
+    assert.deepEqual(parsed.inspection.metadata.columns, header);
+    assert.deepEqual(cellsOf(parsed), body);
+    // A tab, and a file of nothing but the declaration.
+    assert.deepEqual(cellsOf(await fx.read(await fx.file('sep-tab.csv', 'sep=\t\na,b\tc\n1,5\t2\n'))), [['1,5', '2']]);
+    await rejectsWithCode(fx.read(await fx.file('sep-only.csv', 'sep=;\n')), 'invalid_sheet');
+  });
+
   void test('the delimiter is found among , ; tab | whichever the file uses', async () => {
     for (const delimiter of CSV_DELIMITERS) {
       const path = await fx.file(`d${CSV_DELIMITERS.indexOf(delimiter)}.csv`, toCsv([header, ...body], delimiter, '\n'));

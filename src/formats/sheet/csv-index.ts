@@ -5,7 +5,7 @@
 // nearest mark instead: a thread parses each part of a file about once. A mark is a record's
 // start as the parser counted bytes, so a resumed parse sees exactly the records a full one does.
 import { stat } from 'node:fs/promises';
-import { guessCsvDelimiter } from './csv-rows.ts';
+import { csvLayout } from './csv-rows.ts';
 
 /** Rows between marks: 1,000 marks for a million rows, and never more than 1,000 rows re-parsed. */
 export const MARK_EVERY = 1000;
@@ -20,6 +20,8 @@ interface Mark {
 
 export interface CsvIndex {
   delimiter: string;
+  /** Byte offset of the first record: past a `sep=` line (csv-rows.ts `csvLayout`), else 0. */
+  start: number;
   /** Known once a read has passed the header. */
   columns?: string[];
   /** In row order. */
@@ -34,7 +36,7 @@ export async function csvIndex(path: string): Promise<CsvIndex> {
   const key = `${path}\0${size}\0${mtimeMs}`;
   let index = indexes.get(key);
   if (index) indexes.delete(key); // re-inserted below: the Map's order is the recency order
-  index ??= { delimiter: await guessCsvDelimiter(path), marks: [] };
+  index ??= { ...(await csvLayout(path)), marks: [] };
   indexes.set(key, index);
   for (const old of indexes.keys()) {
     if (indexes.size <= FILES_KEPT) break;

@@ -105,9 +105,30 @@ export function eachCsvRecord(bytes: Buffer, delimiter: string, visit: (record: 
   }
 }
 
-/** The delimiter of the CSV at `path`, guessed from its first bytes. */
+/** Where a CSV's records begin and what separates their fields. */
+export interface CsvLayout {
+  delimiter: string;
+  /** Byte offset of the first record: past a `sep=` line (and the BOM before it), else 0. */
+  start: number;
+}
+
+/**
+ * Excel's delimiter declaration: a first line `sep=;` (after a BOM, if any), which Excel writes
+ * and reads so that a file opens the same in every locale. It names the delimiter and is no row.
+ */
+const SEP_LINE = /^\ufeff?sep=([^\r\n"])(\r\n|\n|\r)/;
+
+/** The layout of the CSV at `path`: the delimiter its `sep=` line declares, else the one guessed from its first bytes. */
+export async function csvLayout(path: string): Promise<CsvLayout> {
+  const sample = await readSample(path);
+  const declared = SEP_LINE.exec(sample);
+  if (declared?.[1] !== undefined) return { delimiter: declared[1], start: Buffer.byteLength(declared[0]) };
+  return { delimiter: guessDelimiter(sample), start: 0 };
+}
+
+/** The delimiter of the CSV at `path` (see {@link csvLayout}). */
 export async function guessCsvDelimiter(path: string): Promise<string> {
-  return guessDelimiter(await readSample(path));
+  return (await csvLayout(path)).delimiter;
 }
 
 async function readSample(path: string): Promise<string> {

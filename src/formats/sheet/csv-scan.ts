@@ -43,10 +43,11 @@ const LF_ONLY = 1;
 const CRLF = 2;
 
 /**
- * Scans the CSV at `path` with `delimiter` (one ASCII character). `maxRows`: the scan stops
- * once the count passes it (the caller refuses the table). `undefined`: not sure, parse it.
+ * Scans the CSV at `path` with `delimiter` (one ASCII character), its records from byte `start`
+ * (past a `sep=` line, see csv-rows.ts `csvLayout`). `maxRows`: the scan stops once the count
+ * passes it (the caller refuses the table). `undefined`: not sure, parse it.
  */
-export async function scanCsv(path: string, delimiter: string, markEvery: number, maxRows: number): Promise<CsvScan | undefined> {
+export async function scanCsv(path: string, delimiter: string, markEvery: number, maxRows: number, start = 0): Promise<CsvScan | undefined> {
   if (delimiter.length !== 1 || delimiter.charCodeAt(0) > 0x7f || delimiter === '"' || delimiter === '\r' || delimiter === '\n') return undefined;
   const delim = delimiter.charCodeAt(0);
   const handle = await open(path, 'r');
@@ -58,6 +59,7 @@ export async function scanCsv(path: string, delimiter: string, markEvery: number
     let pos = 0;
     if (bytesRead >= 2 && buffer[0] === 0xff && buffer[1] === 0xfe) return undefined;
     if (bytesRead >= 3 && buffer[0] === 0xef && buffer[1] === 0xbb && buffer[2] === 0xbf) pos = 3;
+    if (start > 0) pos = start; // the sep line, and the BOM before it
     const scan: CsvScan = { rowCount: 0, marks: [] };
     let state = FIELD_START;
     let lineEnd = UNKNOWN;

@@ -48,10 +48,10 @@ async function withRows<T>(input: SheetInput & RowsStart, from: number, read: Re
     if (input.csvStart) adoptStart(index, input.csvStart);
     const mark = index.columns === undefined ? undefined : markBefore(index, from);
     const start = mark && index.columns ? { start: { columns: index.columns, rowsBefore: mark.rowsBefore } } : {};
-    const batch = input.csvEnd === undefined ? undefined : await csvBatch(input.path, mark?.offset ?? 0, input.csvEnd, index.delimiter, input.csvScanned === true);
+    const batch = input.csvEnd === undefined ? undefined : await csvBatch(input.path, mark?.offset ?? index.start, input.csvEnd, index.delimiter, input.csvScanned === true);
     if (batch) return read(batch, undefined, { ...(input.columns ? { columns: input.columns } : {}), ...start });
     let end = 0;
-    const rows = csvRows(input.path, { delimiter: index.delimiter, start: mark?.offset ?? 0, onRecordEnd: (offset) => (end = offset) });
+    const rows = csvRows(input.path, { delimiter: index.delimiter, start: mark?.offset ?? index.start, onRecordEnd: (offset) => (end = offset) });
     return read(rows, undefined, {
       ...(input.columns ? { columns: input.columns } : {}),
       ...start,
@@ -142,7 +142,7 @@ async function inspect(input: JsonValue): Promise<JsonValue> {
  */
 async function scanShape(args: SheetInspectInput): Promise<SheetInspectResult | undefined> {
   const index = await csvIndex(args.path);
-  const scan = await scanCsv(args.path, index.delimiter, MARK_EVERY, args.maxRows);
+  const scan = await scanCsv(args.path, index.delimiter, MARK_EVERY, args.maxRows, index.start);
   if (!scan) return undefined;
   if (scan.rowCount > args.maxRows) throw tooManyRows(args.maxRows);
   const header = scan.header && parseCsvRecords(await readBytes(args.path, scan.header.start, scan.header.end), index.delimiter)[0];
