@@ -201,12 +201,16 @@ export function sniff(head: Uint8Array, name: string): string {
   if (HTML_EXTENSIONS[ext] || ext === '.eml') {
     if (!head.includes(0)) return ext === '.eml' ? EMAIL_MEDIA_TYPE : HTML_MEDIA_TYPE;
     // A page in UTF-16 says so with its byte order mark; its NULs are half its ASCII characters.
-    if (ext !== '.eml' && (starts(head, [0xff, 0xfe]) || starts(head, [0xfe, 0xff]))) return HTML_MEDIA_TYPE;
+    if (ext !== '.eml' && hasUtf16Bom(head)) return HTML_MEDIA_TYPE;
     const code = ext === '.eml' ? 'invalid_email' : 'invalid_text';
     throw ReamError.nonRetryable(code, `${label(name)} is named ${ext} but holds binary bytes (NUL), not text`);
   }
   if (ext === '.csv') {
     if (looksLikeUtf8Text(head)) return CSV_MEDIA_TYPE;
+    // Excel's "Unicode Text" and many exports are UTF-16: said as such, not as binary bytes.
+    if (hasUtf16Bom(head)) {
+      throw ReamError.nonRetryable('invalid_sheet', `${label(name)} is UTF-16 text (it starts with a UTF-16 byte order mark); ream reads CSV as UTF-8: save it as UTF-8 (Excel: "CSV UTF-8") and submit it again`);
+    }
     if (head.includes(0)) throw ReamError.nonRetryable('invalid_sheet', `${label(name)} is named .csv but holds binary bytes (NUL), not text`);
     throw ReamError.nonRetryable('invalid_sheet', `${label(name)} is named .csv but is not UTF-8 text`);
   }
@@ -219,6 +223,11 @@ export function sniff(head: Uint8Array, name: string): string {
   throw ReamError.nonRetryable('unsupported_type', `${label(name)}: ream cannot read ${what} (yet)`, {
     details: ext ? { extension: ext } : {},
   });
+}
+
+/** Whether `head` starts with a UTF-16 byte order mark (little or big endian). */
+export function hasUtf16Bom(head: Uint8Array): boolean {
+  return starts(head, [0xff, 0xfe]) || starts(head, [0xfe, 0xff]);
 }
 
 export function hasPdfHeader(head: Uint8Array): boolean {

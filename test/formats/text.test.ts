@@ -57,6 +57,22 @@ void describe('text formats', () => {
     assert.equal((await formats.identify(bare, 'README', limits)).mediaType, 'text/plain');
   });
 
+  void test('UTF-16 with its byte order mark (Notepad\'s "Unicode"), little or big endian, is read; a broken one is invalid_text', async () => {
+    const text = 'Zoë, Łukasz\r\nsecond line\fpage 2 – 世界';
+    const le = await file('le.txt', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]));
+    const be = await file('be.txt', Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from(text, 'utf16le').swap16()]));
+    for (const path of [le, be]) {
+      const format = await formats.identify(path, undefined, limits);
+      assert.equal((await format.inspect(path, limits)).pageCount, 2);
+      assert.deepEqual((await format.extract(path, { from: 0, to: 2 })).pages.map((page) => page.text), ['Zoë, Łukasz\nsecond line', 'page 2 – 世界']);
+    }
+    const broken = await file('broken.txt', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('ok', 'utf16le'), Buffer.from([0x00, 0xd8, 0x41, 0x00])]));
+    assert.equal(await code((await formats.identify(broken, undefined, limits)).inspect(broken, limits)), 'invalid_text', 'a lone surrogate');
+    // A UTF-16 CSV is not read as CSV, and says why instead of calling it binary.
+    const csv = await file('export.csv', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('a\tb\r\n1\t2\r\n', 'utf16le')]));
+    await assert.rejects(formats.identify(csv, undefined, limits), (error: ReamError) => error.code === 'invalid_sheet' && /is UTF-16 text .*save it as UTF-8/.test(error.message));
+  });
+
   void test('invalid UTF-8 and binary are invalid_text; limits apply', async () => {
     const format = await formats.identify(await file('a.txt', 'x'), 'a.txt', limits);
     assert.equal(await code(format.inspect(await file('latin1.txt', Buffer.from('caf\xe9', 'latin1')), limits)), 'invalid_text');

@@ -1,9 +1,10 @@
-// Plain text and Markdown: UTF-8 only, one page unless the file has form feeds (`\f`), which
+// Plain text and Markdown: UTF-8, or UTF-16 with its byte order mark; one page unless the file has form feeds (`\f`), which
 // split pages the way `pdftotext` output does. Cheap enough for the main thread: decoding is
 // linear and `maxBytes` caps the input.
 import { readFile } from 'node:fs/promises';
 import { ReamError } from '../../errors.ts';
 import { checkFileSize, checkPageCount, checkRange, throwIfCancelled } from '../file-checks.ts';
+import { hasUtf16Bom } from '../sniff.ts';
 import type { DocumentFormat, DocumentMetadata, Extraction, Inspection, PageRange, ReadLimits } from '../types.ts';
 
 export function createTextFormat(mediaType: string, extensions: readonly string[]): DocumentFormat {
@@ -34,9 +35,20 @@ export function createTextFormat(mediaType: string, extensions: readonly string[
   };
 }
 
-/** Reads `path` as strict UTF-8 (a BOM is dropped); `invalid_text` for anything else. */
+/**
+ * Reads `path` as strict UTF-8, or as UTF-16 when it starts with a UTF-16 byte order mark (what
+ * Windows Notepad saves as "Unicode"); the BOM is dropped. `invalid_text` for anything else.
+ */
 export async function readText(path: string): Promise<string> {
   const bytes = await readFile(path);
+  if (hasUtf16Bom(bytes)) {
+    const encoding = bytes[0] === 0xff ? 'utf-16le' : 'utf-16be';
+    try {
+      return new TextDecoder(encoding, { fatal: true, ignoreBOM: false }).decode(bytes);
+    } catch (error) {
+      throw ReamError.nonRetryable('invalid_text', `the file starts as ${encoding.toUpperCase()} text (a byte order mark) but is not valid ${encoding.toUpperCase()}`, { cause: error });
+    }
+  }
   if (bytes.includes(0)) throw ReamError.nonRetryable('invalid_text', 'the file contains NUL bytes: it is binary, not text');
   try {
     return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
