@@ -238,6 +238,21 @@ void describe('Word and HTML documents', () => {
     }
   });
 
+  void test('a Word document nested deeper than real ones is refused with resource_limit, not a stack overflow in its parser', async () => {
+    const own = await fixtureEntries('mammoth-tables.docx');
+    const format = fixture.formats().byMediaType(DOCX_MEDIA_TYPE);
+    assert.ok(format);
+    // 5,000 tables, each inside the last: 1.3 KB deflated, 15,000 elements deep.
+    const nested = (tables: number): StoredEntry[] => replaced(own, 'word/document.xml', (entry) => stored({
+      name: 'word/document.xml',
+      data: Buffer.from(entry.stored.toString('utf8').replace(/<w:body>[\s\S]*<\/w:body>/, `<w:body>${'<w:tbl><w:tr><w:tc>'.repeat(tables)}<w:p><w:r><w:t>deep</w:t></w:r><w:br/></w:p>${'</w:tc></w:tr></w:tbl>'.repeat(tables)}</w:body>`)),
+    }));
+    const error = await rejectsWithCode(format.inspect(await file('deep.docx', makeZip(nested(5_000))), limits), 'resource_limit', /the document's XML nests more than 1000 elements deep/);
+    assert.doesNotMatch(error.message, /call stack/);
+    // Nested 300 deep (900 elements), its self-closed elements not counted: read.
+    assert.match((await read(await file('nested.docx', makeZip(nested(300))))).pages[0]?.text ?? '', /deep/);
+  });
+
   void test('a real HTML page: its title, its text in reading order, no markup', async () => {
     const page = await read(join(FIXTURES, 'base-passwd-users-and-groups.html'));
     assert.equal(page.mediaType, HTML_MEDIA_TYPE);

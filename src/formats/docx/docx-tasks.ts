@@ -11,6 +11,7 @@ import JSZip from 'jszip';
 import mammoth from 'mammoth';
 import { ReamError } from '../../errors.ts';
 import { asJson, fromJson, type JsonValue } from '../../json.ts';
+import { checkXmlNesting } from '../html/html-nesting.ts';
 import { htmlText } from '../html/html-text.ts';
 import { markupFields } from '../html/markup-fields.ts';
 import type { DocumentMetadata, TaskHandler } from '../types.ts';
@@ -83,10 +84,15 @@ async function wordPages(files: readonly CentralDirectoryFile[], links: boolean)
   try {
     // Those parts alone, stored (not compressed) in an archive of their own: all mammoth reads.
     const zip = new JSZip();
-    for (const [name, bytes] of parts) zip.file(name, name === main ? markBreaks(bytes.toString('utf8'), marker) : bytes);
+    for (const [name, bytes] of parts) {
+      // Before mammoth, which walks the elements recursively: a deep nest overflowed its stack.
+      if (name.endsWith('.xml')) checkXmlNesting(bytes.toString('utf8'));
+      zip.file(name, name === main ? markBreaks(bytes.toString('utf8'), marker) : bytes);
+    }
     const buffer = await zip.generateAsync({ type: 'nodebuffer', compression: 'STORE' });
     html = (await mammoth.convertToHtml({ buffer }, { convertImage: unreadImage })).value;
   } catch (error) {
+    if (error instanceof ReamError) throw error;
     throw ReamError.nonRetryable('invalid_docx', `the Word document cannot be read: ${mammothMessage(error)}`, { cause: error });
   }
   return splitAtMarkers(htmlText(html, links), marker);
