@@ -114,7 +114,16 @@ void describe('Word and HTML documents', () => {
     await rejectsWithCode(fixture.formats().identify(await file('no-document.docx', renamed), undefined, limits), 'invalid_docx', /has no word\/document\.xml/);
     const format = fixture.formats().byMediaType(DOCX_MEDIA_TYPE);
     assert.ok(format);
-    await rejectsWithCode(format.inspect(await file('cut.docx', docx.subarray(0, docx.length >> 1)), limits), 'invalid_docx', /not a readable ZIP/);
+    for (const cut of [docx.length >> 1, docx.length - 10]) {
+      const path = await file(`cut-${cut}.docx`, docx.subarray(0, cut));
+      const said = /the file is cut short or damaged: a ZIP archive ends with its directory of entries, and this one has none/;
+      await rejectsWithCode(format.inspect(path, limits), 'invalid_docx', said);
+      await rejectsWithCode(fixture.formats().identify(path, undefined, limits), 'invalid_docx', said);
+    }
+    const workbook = Buffer.from(await ordersWorkbook());
+    const sheets = fixture.formats().byMediaType(XLSX_MEDIA_TYPE);
+    assert.ok(sheets);
+    await rejectsWithCode(sheets.inspect(await file('cut.xlsx', workbook.subarray(0, workbook.length - 10)), limits), 'invalid_sheet', /the file is cut short or damaged/);
   });
 
   void test('page breaks in their other legal spellings are seen; markup built to make a search backtrack is read in linear time', () => {

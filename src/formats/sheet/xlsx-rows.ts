@@ -19,8 +19,7 @@ import type { Readable } from 'node:stream';
 import type ExcelJS from 'exceljs';
 import type { CentralDirectoryFile } from 'unzipper';
 import { ReamError } from '../../errors.ts';
-import { checkZipSizes, entryStream } from '../zip/zip-container.ts';
-import { checkZipEntryCount } from '../zip/zip-entry-count.ts';
+import { checkZipSizes, entryStream, zipEntries } from '../zip/zip-container.ts';
 import type { CellValue } from '../types.ts';
 import { fileVersion, workbookParts } from './xlsx-index.ts';
 import { RowCursor } from './xlsx-skip.ts';
@@ -80,12 +79,12 @@ async function openWorkbook(path: string): Promise<OpenWorkbook> {
     streams.clear();
   };
   try {
-    // exceljs and unzipper are loaded by the first workbook read: a thread that reads only CSV
-    // (or PDFs) never pays their load time and memory.
-    const [{ default: excel }, { Open }] = await Promise.all([import('exceljs'), import('unzipper')]);
-    await checkZipEntryCount(path); // tens of thousands of entries are refused before the directory is read
+    // exceljs (and unzipper, in zipEntries) are loaded by the first workbook read: a thread that
+    // reads only CSV (or PDFs) never pays their load time and memory.
+    const { default: excel } = await import('exceljs');
     const version = await fileVersion(path);
-    const { files } = await Open.file(path);
+    // Tens of thousands of entries are refused before the directory is read.
+    const files = await zipEntries(path, 'invalid_sheet');
     checkZipSizes(files); // a bomb is refused from its declared sizes, before a byte is inflated
     const part = (name: string): Readable | undefined => {
       const file: CentralDirectoryFile | undefined = files.find((f) => f.path === name);

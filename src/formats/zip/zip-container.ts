@@ -31,7 +31,12 @@ export async function zipEntries(path: string, invalid: ErrorCode): Promise<Cent
     return (await Open.file(path)).files;
   } catch (error) {
     if (error instanceof ReamError) throw error;
-    throw ReamError.nonRetryable(invalid, `the file is not a readable ZIP archive: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    const message = error instanceof Error ? error.message : String(error);
+    // unzipper's word for an archive whose end holds no directory: most often a file cut short.
+    if (message === 'FILE_ENDED') {
+      throw ReamError.nonRetryable(invalid, 'the file is cut short or damaged: a ZIP archive ends with its directory of entries, and this one has none (was its download or copy interrupted?)', { cause: error });
+    }
+    throw ReamError.nonRetryable(invalid, `the file is not a readable ZIP archive: ${message}`, { cause: error });
   }
 }
 
