@@ -70,6 +70,8 @@ export const ERROR_CODES = {
   document_deleted: { status: 410, retryable: false },
   /** A password-protected (encrypted) Office document (.docx, .xlsx, .pptx): an OLE2 container, not a ZIP, that ream cannot open. */
   encrypted_file: { status: 422, retryable: false },
+  /** The data dir's database file is not a SQLite database or is damaged: restore it, or use another data dir. */
+  data_dir_damaged: { status: 500, retryable: false },
   /** The data dir or database was migrated by a newer ream; `details.migrations` names what this ream does not know. */
   schema_too_new: { status: 500, retryable: false },
 } as const satisfies Record<string, { status: number; retryable: boolean }>;

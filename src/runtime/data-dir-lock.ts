@@ -19,8 +19,24 @@ function alive(pid: number): boolean {
  */
 const lockedHere = new Set<string>();
 
+/** The data dir's folder, made if missing; `validation_failed` saying why when it cannot be (a file there, no permission). */
+export function makeDataDir(dataDir: string): void {
+  try {
+    mkdirSync(dataDir, { recursive: true });
+  } catch (error) {
+    const { code, message } = error as NodeJS.ErrnoException;
+    if (code === 'EEXIST' || code === 'ENOTDIR') {
+      throw ReamError.nonRetryable('validation_failed', `the data dir ${dataDir} cannot be a folder: a file is in its place (${message}); use another data dir`, { cause: error });
+    }
+    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
+      throw ReamError.nonRetryable('validation_failed', `the data dir ${dataDir} cannot be made (${message}); use a folder this user may write to`, { cause: error });
+    }
+    throw error;
+  }
+}
+
 export function lockDataDir(dataDir: string): () => void {
-  mkdirSync(dataDir, { recursive: true });
+  makeDataDir(dataDir);
   const path = join(dataDir, 'lock');
   // Our own pid in the lock file is not stale: a second handle in this process must not take over.
   if (lockedHere.has(path)) {
@@ -49,4 +65,22 @@ export function lockDataDir(dataDir: string): () => void {
     }
   }
   throw ReamError.nonRetryable('internal', `could not lock the data dir ${dataDir}`);
+}
+
+/** SQLite's codes for a file that is not one of its databases, or a damaged one. */
+const DAMAGED = new Set(['SQLITE_NOTADB', 'SQLITE_CORRUPT']);
+
+/**
+ * `data_dir_damaged` for an error (or one it was caused by) that says the data dir's database
+ * file is not a SQLite database or is damaged: not a fault of ream's to retry, but a file to
+ * restore, said with its path.
+ */
+export function damagedDatabase(error: unknown, path: string): ReamError | undefined {
+  for (let cause = error; cause instanceof Error; cause = cause.cause) {
+    const { code } = cause as NodeJS.ErrnoException;
+    if (code !== undefined && DAMAGED.has(code)) {
+      return ReamError.nonRetryable('data_dir_damaged', `the data dir's database ${path} is damaged or is not a ream database (${cause.message}): restore it from a backup, or use another data dir`, { cause: error });
+    }
+  }
+  return undefined;
 }

@@ -8,6 +8,7 @@ import { SqliteSearch } from '../search/sqlite-search.ts';
 import { openSqliteDatabase } from '../sql/sqlite-database.ts';
 import { SqliteStore } from '../store/sqlite-store.ts';
 import type { Adapters } from './adapters.ts';
+import { damagedDatabase } from './data-dir-lock.ts';
 import { createThreadPool } from './thread-pool.ts';
 
 export interface EmbeddedSettings {
@@ -31,7 +32,7 @@ export async function openEmbeddedAdapters(settings: EmbeddedSettings): Promise<
     database = openSqliteDatabase(join(settings.dataDir, 'ream.db'));
   } catch (error) {
     await pool.destroy();
-    throw error;
+    throw damagedDatabase(error, join(settings.dataDir, 'ream.db')) ?? error;
   }
   try {
     const store = await SqliteStore.open(database);
@@ -62,6 +63,6 @@ export async function openEmbeddedAdapters(settings: EmbeddedSettings): Promise<
   } catch (error) {
     await database.close();
     await pool.destroy();
-    throw error;
+    throw damagedDatabase(error, join(settings.dataDir, 'ream.db')) ?? error;
   }
 }

@@ -1,5 +1,5 @@
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { damagedDatabase, makeDataDir } from './data-dir-lock.ts';
 import type { Store } from '../store/port.ts';
 
 /** A deployment's records: a data dir's SQLite, or its PostgreSQL when `databaseUrl` is set. */
@@ -28,10 +28,22 @@ export async function withLocalStore<T>(location: StoreLocation, use: (store: St
   }
   const { openSqliteDatabase } = await import('../sql/sqlite-database.ts');
   const { SqliteStore } = await import('../store/sqlite-store.ts');
-  mkdirSync(location.dataDir, { recursive: true });
-  const database = openSqliteDatabase(join(location.dataDir, 'ream.db'));
+  makeDataDir(location.dataDir);
+  const path = join(location.dataDir, 'ream.db');
+  let database: ReturnType<typeof openSqliteDatabase>;
   try {
-    return await use(await SqliteStore.open(database));
+    database = openSqliteDatabase(path);
+  } catch (error) {
+    throw damagedDatabase(error, path) ?? error;
+  }
+  try {
+    let store: Store;
+    try {
+      store = await SqliteStore.open(database);
+    } catch (error) {
+      throw damagedDatabase(error, path) ?? error;
+    }
+    return await use(store);
   } finally {
     await database.close();
   }

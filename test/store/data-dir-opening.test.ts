@@ -1,14 +1,16 @@
-// A data dir (or PostgreSQL schema) that a newer ream migrated records migrations this ream does
-// not have. Opening it is refused with schema_too_new, naming them and saying a newer ream made
-// it, before anything is read or written, instead of an `internal` error from the migrator.
+// Data dirs a ream cannot use are refused in words, with a code of their own, never `internal`:
+// one (or a PostgreSQL schema) a newer ream migrated (schema_too_new, naming the migrations), a
+// file where its folder should be (validation_failed), a database file that is no database or is
+// damaged (data_dir_damaged, with its path).
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { sql } from 'kysely';
 import { ReamError } from '../../src/errors.ts';
 import { migrateAllPostgres } from '../../src/migrations.ts';
+import { withLocalStore } from '../../src/runtime/local-store.ts';
 import { createReam } from '../../src/runtime/create-ream.ts';
 import { openSqliteDatabase } from '../../src/sql/sqlite-database.ts';
 import { requireOrSkip } from '../support/env.ts';
@@ -54,5 +56,45 @@ test('a PostgreSQL schema a newer ream migrated is refused with schema_too_new, 
     await assert.rejects(migrateAllPostgres(fresh.database), isTooNew('search', new RegExp(`^the PostgreSQL schema ${schema} was migrated`)));
   } finally {
     await fresh.drop();
+  }
+});
+
+test('a data dir where a file is, or whose database is no database or is damaged, is refused in words', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'ream-unusable-'));
+  try {
+    const file = join(dir, 'a-file');
+    await writeFile(file, 'not a folder');
+    for (const dataDir of [file, join(file, 'below')]) {
+      await assert.rejects(createReam({ dataDir, threads: 1 }), (error: ReamError) => {
+        assert.equal(error.code, 'validation_failed');
+        assert.match(error.message, new RegExp(`^the data dir ${dataDir} cannot be a folder: a file is in its place`));
+        return true;
+      });
+    }
+
+    const good = join(dir, 'good');
+    await (await createReam({ dataDir: good, threads: 1 })).close();
+    const bytes = await readFile(join(good, 'ream.db'));
+    const cases: Array<[string, Buffer, RegExp]> = [
+      ['noise', Buffer.alloc(8192, 7), /file is not a database/],
+      ['cut', bytes.subarray(0, 8192), /database disk image is malformed/],
+    ];
+    for (const [name, content, said] of cases) {
+      const dataDir = join(dir, name);
+      await mkdir(dataDir);
+      await writeFile(join(dataDir, 'ream.db'), content);
+      const refused = (error: ReamError): boolean => {
+        assert.equal(error.code, 'data_dir_damaged', `${name}: ${error.message}`);
+        assert.equal(error.retryable, false);
+        assert.ok(error.message.startsWith(`the data dir's database ${join(dataDir, 'ream.db')} is damaged or is not a ream database`), error.message);
+        assert.match(error.message, said);
+        assert.match(error.message, /restore it from a backup, or use another data dir$/);
+        return true;
+      };
+      await assert.rejects(createReam({ dataDir, threads: 1 }), refused);
+      await assert.rejects(withLocalStore({ dataDir }, () => Promise.resolve()), refused, 'the store alone (ream tenants, ream keys)');
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
 });
