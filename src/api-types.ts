@@ -1,6 +1,7 @@
 // Types of the HTTP API's bodies, shared by the server that sends them and the client that reads
 // them. Kept apart from both so the client imports nothing of the server or the runtime.
 import type { Fields } from './analyzers/port.ts';
+import type { Artifact } from './reports/artifacts.ts';
 import type { ErrorInfo } from './errors.ts';
 import type { PageFailure, PageText, PageWarning } from './formats/types.ts';
 import type { Progress } from './events/types.ts';
@@ -80,6 +81,12 @@ export interface JobDocumentView {
   finishedAt: string | null;
   /** The document it was taken out of (an e-mail's attachment); absent for the files given. */
   parentId?: string;
+}
+
+/** A page of a job's files (`GET /v1/jobs/:id/artifacts`): `nextCursor` (null on the last page) asks for the next one. */
+export interface ArtifactPage {
+  items: Artifact[];
+  nextCursor: string | null;
 }
 
 /** A page of a job's documents: `nextCursor` (null on the last page) asks for the next one. */

@@ -13,7 +13,7 @@ import type { JsonObject } from '../json.ts';
 import type { DocumentOutput } from '../pipeline/types.ts';
 import type { CsvFormulaMode, DocumentPageResult, DownloadFormat, ErrorGroupView, JobEstimateView, PipelineView, RowViewQuery, RowWindow, TableOutlineView } from '../api-types.ts';
 import { TERMINAL_JOB_STATUSES, type JobStatus, type MetricsSample } from '../store/port.ts';
-import type { ArtifactView, CreditEntryView, DocumentView, JobDocumentPage, JobDocumentView, JobView, PriorityName, QueueLevelView, SignInView, TenantAccountView, UsageView, WorkerView } from '../api-types.ts';
+import type { ArtifactPage, ArtifactView, CreditEntryView, DocumentView, JobDocumentPage, JobDocumentView, JobView, PriorityName, QueueLevelView, SignInView, TenantAccountView, UsageView, WorkerView } from '../api-types.ts';
 import type { SearchHit } from '../search/port.ts';
 import { errorFromProblem, errorFromResponse, ReamHttpError, unreachable, type ProblemBody } from './errors.ts';
 import { fileBlob, type FileBlob, type SubmitFile } from './files.ts';
@@ -28,7 +28,7 @@ export type { CsvFormulaMode, DocumentPageResult, DownloadFormat, ErrorGroupView
 export { CSV_FORMULA_MODES, DOWNLOAD_FORMATS, SEARCH_TYPE_FAMILIES, type SearchTypeFamily } from '../api-types.ts';
 export type { JsonObject, JsonValue } from '../json.ts';
 export type { JobStatus, MetricsSample } from '../store/port.ts';
-export type { ArtifactView, CreditEntryView, DocumentView, JobDocumentPage, JobDocumentView, JobView, PriorityName, QueueLevelView, SignInView, TenantAccountView, UsageView, WorkerTaskView, WorkerView } from '../api-types.ts';
+export type { ArtifactPage, ArtifactView, CreditEntryView, DocumentView, JobDocumentPage, JobDocumentView, JobView, PriorityName, QueueLevelView, SignInView, TenantAccountView, UsageView, WorkerTaskView, WorkerView } from '../api-types.ts';
 export type { SearchHit } from '../search/port.ts';
 export { parseSse, SseParser, type SseMessage } from './sse.ts';
 export { errorFromResponse, ReamHttpError, type ProblemBody } from './errors.ts';
@@ -153,6 +153,17 @@ export function searchQuery(q: string, options: SearchOptions = {}): URLSearchPa
 }
 
 /** A search hit with its document's file name. */
+/** Which files of a job {@link ReamClient.artifactPage} lists. */
+export interface ArtifactPageOptions {
+  documentId?: string;
+  /** A data row (0: reports of a whole document). */
+  row?: number;
+  /** Page size, 1 to 1,000 (default 100). */
+  limit?: number;
+  cursor?: string;
+  signal?: AbortSignal;
+}
+
 export interface NamedSearchHit extends SearchHit {
   name: string;
   /** The newest job of the tenant holding the document; null when none. */
@@ -660,10 +671,30 @@ export class ReamClient {
     return { url: `${this.baseUrl}${ticket.url}`, expiresAt: ticket.expiresAt };
   }
 
-  /** The files the job made (reports rendered per row), in input and row order. */
-  async artifacts(id: string, options: { signal?: AbortSignal } = {}): Promise<ArtifactView[]> {
-    const { items } = await this.json<{ items: ArtifactView[] }>(this.jobPath(id, '/artifacts'), options.signal ? { signal: options.signal } : {});
-    return items;
+  /**
+   * A page of the files the job made (reports rendered per row), in input and row order: of one
+   * document or data row when asked; `nextCursor` (null on the last page) asks for the next one.
+   */
+  artifactPage(id: string, options: ArtifactPageOptions = {}): Promise<ArtifactPage> {
+    const query = new URLSearchParams();
+    if (options.documentId !== undefined) query.set('documentId', options.documentId);
+    if (options.row !== undefined) query.set('row', String(options.row));
+    if (options.limit !== undefined) query.set('limit', String(options.limit));
+    if (options.cursor !== undefined) query.set('cursor', options.cursor);
+    const qs = query.toString();
+    return this.json<ArtifactPage>(this.jobPath(id, `/artifacts${qs ? `?${qs}` : ''}`), options.signal ? { signal: options.signal } : {});
+  }
+
+  /** Every file the job made (of one document or row when asked), read a page of 1,000 at a time (see {@link artifactPage}). */
+  async artifacts(id: string, options: Omit<ArtifactPageOptions, 'limit' | 'cursor'> = {}): Promise<ArtifactView[]> {
+    const all: ArtifactView[] = [];
+    let cursor: string | undefined;
+    for (;;) {
+      const page = await this.artifactPage(id, { ...options, limit: 1000, ...(cursor === undefined ? {} : { cursor }) });
+      for (const item of page.items) all.push(item);
+      if (!page.nextCursor) return all; // null on the last page; absent from a server that lists all at once
+      cursor = page.nextCursor;
+    }
   }
 
   /**

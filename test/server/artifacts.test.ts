@@ -73,6 +73,42 @@ describe('job artifacts', () => {
     assert.equal((await bytes(html)).toString(), '<h1>march.pdf</h1><p>2 page(s), invoice INV-301</p>');
   });
 
+  test('the list is paged and scoped: 100 at a time by default, of one document or one row when asked', async () => {
+    const client = new ReamClient({ baseUrl: server.url, apiKey: keyA });
+    const table = (from: number, count: number): string => toCsv([['no'], ...Array.from({ length: count }, (_, i) => [String(from + i)])]);
+    const first = join(dir, 'first.csv');
+    const second = join(dir, 'second.csv');
+    await writeFile(first, table(1, 150));
+    // Rows 1-5 again: their names clash with the first document's and take -2.
+    await writeFile(second, table(1, 80));
+    const job = await client.submit({ pipeline: 'rows', options: { template: '<p>{{ no }}</p>', name: 'N-{{ no }}' }, files: [first, second] });
+    assert.equal((await client.wait(job.id)).status, 'succeeded');
+    const [one, two] = (await client.jobDocuments(job.id)).items.map((doc) => doc.id);
+    assert.ok(one !== undefined && two !== undefined);
+
+    const page1 = (await (await get(`/v1/jobs/${job.id}/artifacts`, keyA)).json()) as { items: Listed[]; nextCursor: string | null };
+    assert.equal(page1.items.length, 100, 'a page of 100, not the 230');
+    assert.equal(page1.nextCursor, '100');
+    const all = await client.artifacts(job.id);
+    assert.equal(all.length, 230, 'the SDK reads every page');
+    assert.deepEqual(all.slice(0, 100), page1.items);
+    assert.deepEqual(all.slice(149, 152).map((item) => item.name), ['N-150.html', 'N-1-2.html', 'N-2-2.html'], 'names unique over the job, pages or not');
+    const last = await client.artifactPage(job.id, { limit: 100, cursor: '200' });
+    assert.deepEqual([last.items.length, last.nextCursor], [30, null]);
+
+    const ofSecond = await client.artifactPage(job.id, { documentId: two, limit: 50 });
+    assert.deepEqual(ofSecond.items.slice(0, 2).map((item) => [item.name, item.documentId]), [['N-1-2.html', two], ['N-2-2.html', two]], 'the second document\'s, named as in the whole list');
+    assert.equal(ofSecond.nextCursor, '50');
+    assert.equal((await client.artifacts(job.id, { documentId: two })).length, 80);
+    assert.deepEqual((await client.artifactPage(job.id, { documentId: one, row: 120 })).items.map((item) => item.name), ['N-120.html']);
+    assert.deepEqual((await client.artifactPage(job.id, { documentId: two, row: 120 })).items, [], 'the second document has 80 rows');
+    for (const query of ['limit=0', 'limit=1001', 'cursor=abc', 'row=-1']) {
+      const refused = await get(`/v1/jobs/${job.id}/artifacts?${query}`, keyA);
+      assert.equal(refused.status, 400, query);
+      assert.equal(((await refused.json()) as { code: string }).code, 'validation_failed', query);
+    }
+  });
+
   test('a template that reads files is refused at submit with its line and column', async () => {
     const response = await submit(keyA, { template: "ok\n{% render 'x' %}" });
     assert.equal(response.status, 422);

@@ -163,3 +163,36 @@ void test('console: a 450,000-row table (16.2 million px of rows) is laid out at
   await page.locator(`tr[data-row="${count / 2}"]`).waitFor({ timeout: WAIT_MS });
   assert.ok((await rowsInDom(page)) < MAX_ROWS_IN_DOM);
 });
+
+void test('console: a document of 150 reports lists 100, then the rest on asking; a row past those listed shows its report, asked by row', { timeout: 90_000 }, async (t) => {
+  const page = await con.page(t);
+  if (!page) return;
+  const csv = join(con.dir, 'many-reports.csv');
+  await writeFile(csv, toCsv([['no'], ...Array.from({ length: 150 }, (_, i) => [String(i + 1)])]));
+  const job = await client.submit({ pipeline: 'rows', options: { template: '<h1>Report {{ no }}</h1>', name: 'N-{{ no }}' }, files: [csv] });
+  assert.equal((await client.wait(job.id)).status, 'succeeded');
+  const documentId = (await con.ream.jobDocuments(job.id))[0]?.documentId ?? '';
+  const listings: string[] = [];
+  page.on('request', (request) => {
+    if (new URL(request.url()).pathname.endsWith('/artifacts')) listings.push(new URL(request.url()).search);
+  });
+
+  await page.goto(`${con.server.url}/#/jobs/${job.id}/documents/${documentId}`);
+  const options = page.locator('#report-select option');
+  await page.locator('#more-reports').waitFor({ timeout: WAIT_MS });
+  assert.equal(await options.count(), 100, 'the first page');
+  assert.deepEqual(listings, [`?documentId=${documentId}&limit=100`], 'asked of the server for this document, a page');
+  // Row 140's report is not listed yet: its number is a button all the same, and shows it.
+  await page.locator('.rows-scroll').evaluate((element: { scrollTo(x: number, y: number): void; scrollHeight: number }) => element.scrollTo(0, element.scrollHeight));
+  await page.getByRole('button', { name: 'Show the report of row 140' }).click({ timeout: WAIT_MS });
+  const report = page.frameLocator('#report-frame').frameLocator('iframe[sandbox]');
+  await report.locator('h1', { hasText: 'Report 140' }).waitFor({ timeout: WAIT_MS });
+  assert.equal(await page.locator('#report-select').inputValue(), 'N-140.html');
+  assert.ok(listings.includes(`?documentId=${documentId}&row=140&limit=100`), listings.join(' '));
+
+  await page.locator('#more-reports').click();
+  await options.nth(149).waitFor({ state: 'attached', timeout: WAIT_MS });
+  assert.equal(await options.count(), 150, 'the rest, N-140 once');
+  assert.equal(await page.locator('#more-reports').count(), 0, 'nothing more to list');
+  await assertAccessible(page, 'document page with more reports than a page');
+});

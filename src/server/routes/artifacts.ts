@@ -25,6 +25,34 @@ const artifactSchema = {
   },
 } as const;
 
+/** A page of the list: a job may make tens of thousands of files. */
+const ARTIFACTS_PAGE = { default: 100, max: 1000 } as const;
+
+const listQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    documentId: { type: 'string', description: 'Only the files made from this document' },
+    row: { type: 'string', pattern: '^[0-9]{1,9}$', description: 'Only the files of this data row (0: reports of a whole document)' },
+    limit: { type: 'string', pattern: '^[0-9]{1,9}$', description: `Page size, 1 to ${ARTIFACTS_PAGE.max} (default ${ARTIFACTS_PAGE.default})` },
+    cursor: { type: 'string', pattern: '^[0-9]{1,15}$', description: 'nextCursor of the previous page (with the same documentId and row)' },
+  },
+} as const;
+
+interface ListQuery {
+  documentId?: string;
+  row?: string;
+  limit?: string;
+  cursor?: string;
+}
+
+function pageLimit(value: string | undefined): number {
+  if (value === undefined) return ARTIFACTS_PAGE.default;
+  const limit = Number(value);
+  if (limit < 1 || limit > ARTIFACTS_PAGE.max) throw ReamError.nonRetryable('validation_failed', `limit must be an integer from 1 to ${ARTIFACTS_PAGE.max}`);
+  return limit;
+}
+
 /** Browsers open a file with a single-use ticket instead of Authorization (POST /v1/download-tickets). */
 const ticketQuery = {
   type: 'object',
@@ -42,19 +70,32 @@ async function findArtifact(ream: Ream, jobId: string, name: string): Promise<Ar
  * one zip, streamed as it is made. Tenant-scoped: another tenant's job is a 404.
  */
 export function artifactRoutes(app: FastifyInstance, ream: Ream): void {
-  app.get<{ Params: { id: string } }>(
+  app.get<{ Params: { id: string }; Querystring: ListQuery }>(
     '/v1/jobs/:id/artifacts',
     {
       ...TENANT_ACCESS,
       schema: {
-        summary: 'The files the job made (reports rendered per row), of its ended documents',
+        summary: 'The files the job made (reports rendered per row), of its ended documents, in input and row order; a page at a time, of one document or row if asked',
         params: jobIdParams,
-        response: { 200: { type: 'object', required: ['items'], properties: { items: { type: 'array', items: artifactSchema } } }, ...problemResponses },
+        querystring: listQuery,
+        response: {
+          200: {
+            type: 'object',
+            required: ['items', 'nextCursor'],
+            properties: { items: { type: 'array', items: artifactSchema }, nextCursor: { type: ['string', 'null'], description: 'null on the last page' } },
+          },
+          ...problemResponses,
+        },
       },
     },
     async (request) => {
       const job = await requireJob(ream, request.params.id, principalOf(request));
-      return { items: await ream.artifacts(job.id) };
+      const { documentId, row, cursor } = request.query;
+      const limit = pageLimit(request.query.limit);
+      const offset = cursor === undefined ? 0 : Number(cursor);
+      // One more than asked tells whether another page follows.
+      const items = await ream.artifacts(job.id, { ...(documentId === undefined ? {} : { documentId }), ...(row === undefined ? {} : { row: Number(row) }), offset, limit: limit + 1 });
+      return { items: items.slice(0, limit), nextCursor: items.length > limit ? String(offset + limit) : null };
     },
   );
 

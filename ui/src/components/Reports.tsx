@@ -67,10 +67,19 @@ function ReportFrame({ client, jobId, artifact }: { client: ReamClient; jobId: s
   );
 }
 
+/** Reports listed at a time: a job may render tens of thousands. */
+export const REPORTS_PAGE = 100;
+
+/** Adds the files not listed yet, in the order given. */
+function withNew(listed: readonly ArtifactView[], more: readonly ArtifactView[]): ArtifactView[] {
+  const names = new Set(listed.map((item) => item.name));
+  return [...listed, ...more.filter((item) => !names.has(item.name))];
+}
+
 /**
- * The reports a job rendered (job artifacts), of one document when `documentId` is given: HTML
- * reports inline, each file as a download (streamed to disk through a single-use ticket URL). Nothing
- * when there are none.
+ * The reports a job rendered (job artifacts), of one document when `documentId` is given (asked
+ * of the server, a page at a time): HTML reports inline, each file as a download (streamed to disk
+ * through a single-use ticket URL). Nothing when there are none.
  */
 export function Reports({ client, jobId, documentId, row, onListed }: {
   client: ReamClient;
@@ -78,37 +87,80 @@ export function Reports({ client, jobId, documentId, row, onListed }: {
   documentId?: string;
   /** A data row whose report to show (chosen in the rows table): its first HTML report, else its first. */
   row?: { row: number } | undefined;
-  /** Told the reports once listed (the rows table offers a row's report when rows have one). */
-  onListed?: (artifacts: ArtifactView[]) => void;
+  /** Told the first page of reports once listed, and whether it holds them all (the rows table offers a row's report when rows have one). */
+  onListed?: (artifacts: ArtifactView[], complete: boolean) => void;
 }) {
   const [artifacts, setArtifacts] = useState<ArtifactView[] | undefined>(undefined);
+  const [cursor, setCursor] = useState<string | null>(null);
   const [selected, setSelected] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState('');
   const picker = useRef<HTMLSelectElement>(null);
+  const scope = documentId === undefined ? {} : { documentId };
 
   useEffect(() => {
-    client.artifacts(jobId).then(
-      (items) => {
-        const mine = documentId === undefined ? items : items.filter((item) => item.documentId === documentId);
-        setArtifacts(mine);
-        setSelected((mine.find(isHtml) ?? mine[0])?.name ?? '');
-        onListed?.(mine);
+    let current = true;
+    client.artifactPage(jobId, { ...scope, limit: REPORTS_PAGE }).then(
+      ({ items, nextCursor }) => {
+        if (!current) return;
+        setArtifacts(items);
+        setCursor(nextCursor);
+        setSelected((items.find(isHtml) ?? items[0])?.name ?? '');
+        onListed?.(items, nextCursor === null);
       },
-      (failure: unknown) => setError(`Reports could not be listed: ${messageOf(failure)}`),
+      (failure: unknown) => current && setError(`Reports could not be listed: ${messageOf(failure)}`),
     );
+    return () => {
+      current = false;
+    };
   }, [client, jobId, documentId]);
 
-  // A new object each time a row is chosen: choosing the same row again shows it again.
+  // A new object each time a row is chosen: choosing the same row again shows it again. A row
+  // past the pages listed is asked of the server.
   useEffect(() => {
     if (row === undefined || artifacts === undefined) return;
-    const ofRow = artifacts.filter((item) => item.row === row.row);
-    const pick = ofRow.find(isHtml) ?? ofRow[0];
-    if (pick === undefined) return;
-    setSelected(pick.name);
-    picker.current?.scrollIntoView({ block: 'start' });
-    picker.current?.focus();
-  }, [row, artifacts]);
+    let current = true;
+    const show = (ofRow: readonly ArtifactView[]): void => {
+      const pick = ofRow.find(isHtml) ?? ofRow[0];
+      if (pick === undefined) {
+        setError(`Row ${row.row} has no report.`);
+        return;
+      }
+      setError('');
+      setSelected(pick.name);
+      picker.current?.scrollIntoView({ block: 'start' });
+      picker.current?.focus();
+    };
+    const listed = artifacts.filter((item) => item.row === row.row);
+    if (listed.length > 0 || cursor === null) show(listed);
+    else {
+      client.artifactPage(jobId, { ...scope, row: row.row, limit: REPORTS_PAGE }).then(
+        ({ items }) => {
+          if (!current) return;
+          setArtifacts((before) => withNew(before ?? [], items));
+          show(items);
+        },
+        (failure: unknown) => current && setError(`Reports could not be listed: ${messageOf(failure)}`),
+      );
+    }
+    return () => {
+      current = false;
+    };
+  }, [row]);
+
+  const more = async (): Promise<void> => {
+    if (cursor === null) return;
+    setBusy(true);
+    try {
+      const page = await client.artifactPage(jobId, { ...scope, limit: REPORTS_PAGE, cursor });
+      setArtifacts((before) => withNew(before ?? [], page.items));
+      setCursor(page.nextCursor);
+    } catch (failure) {
+      setError(`Reports could not be listed: ${messageOf(failure)}`);
+    } finally {
+      setBusy(false);
+    }
+  };
 
   if (artifacts === undefined || artifacts.length === 0) return error === '' ? null : <ErrorText message={error} />;
   const artifact = artifacts.find((item) => item.name === selected) ?? artifacts[0];
@@ -130,7 +182,7 @@ export function Reports({ client, jobId, documentId, row, onListed }: {
     <section class="reports" aria-labelledby="reports-title">
       <h2 id="reports-title">Reports</h2>
       <p>
-        <label for="report-select">{artifacts.length === 1 ? 'Report' : `Report (${artifacts.length})`}</label>{' '}
+        <label for="report-select">{artifacts.length === 1 && cursor === null ? 'Report' : `Report (${artifacts.length}${cursor === null ? '' : ' listed'})`}</label>{' '}
         <select ref={picker} id="report-select" value={artifact.name} onChange={(event) => setSelected(event.currentTarget.value)}>
           {artifacts.map((item) => (
             <option key={item.name} value={item.name}>
@@ -138,6 +190,13 @@ export function Reports({ client, jobId, documentId, row, onListed }: {
             </option>
           ))}
         </select>{' '}
+        {cursor === null ? null : (
+          <>
+            <button type="button" id="more-reports" disabled={busy} onClick={() => void more()}>
+              {`List ${REPORTS_PAGE} more`}
+            </button>{' '}
+          </>
+        )}
         <button type="button" disabled={busy} aria-busy={busy} onClick={() => void save()}>
           {`Download ${artifact.name}`}
         </button>{' '}

@@ -53,8 +53,8 @@ export function RowsTable({ client, jobId, documentId, inputs, fields, reportRow
   documentId: string;
   inputs: readonly string[];
   fields: readonly string[];
-  /** The rows a report was rendered from: their number is a button that shows it (`onReport`). */
-  reportRows?: ReadonlySet<number>;
+  /** The rows a report was rendered from: their number is a button that shows it (`onReport`); `any`: not all are listed, every row's is. */
+  reportRows?: ReadonlySet<number> | 'any';
   onReport?: (row: number) => void;
 }) {
   const columns = columnsOf(inputs, fields);
@@ -125,7 +125,7 @@ export function RowsTable({ client, jobId, documentId, inputs, fields, reportRow
                 <tr key={item.index} aria-rowindex={item.index + 2} data-row={row?.page} class={row?.failure ? 'failed' : undefined}>
                   {columns.map((column) => {
                     const text = row === undefined ? '' : column.value(row);
-                    const report = column.key === 'row' && row !== undefined && onReport !== undefined && reportRows?.has(row.page) === true;
+                    const report = column.key === 'row' && row !== undefined && onReport !== undefined && (reportRows === 'any' || reportRows?.has(row.page) === true);
                     return (
                       <td key={column.key} title={text.length > 40 ? text : undefined}>
                         {report ? (

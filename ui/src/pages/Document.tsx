@@ -33,7 +33,7 @@ export function Document({ client, jobId, documentId, at = 1 }: { client: ReamCl
   useEffect(() => setPage(at), [at, documentId]);
   const [quote, setQuote] = useState<string | undefined>(undefined);
   /** The rows of a table that have a report, and the one whose report was last asked for. */
-  const [reportRows, setReportRows] = useState<ReadonlySet<number>>(new Set());
+  const [reportRows, setReportRows] = useState<ReadonlySet<number> | 'any'>(new Set());
   const [reportRow, setReportRow] = useState<{ row: number } | undefined>(undefined);
 
   useEffect(() => {
@@ -107,7 +107,7 @@ export function Document({ client, jobId, documentId, at = 1 }: { client: ReamCl
           </dl>
           <Downloads client={client} jobId={jobId} documentId={documentId} />
           {output.error ? <p class="error">{`${output.error.message} (${output.error.code})`}</p> : null}
-          <Reports client={client} jobId={jobId} documentId={documentId} row={reportRow} onListed={(artifacts) => setReportRows(new Set(artifacts.map((artifact) => artifact.row)))} />
+          <Reports client={client} jobId={jobId} documentId={documentId} row={reportRow} onListed={(artifacts, complete) => setReportRows(complete ? new Set(artifacts.map((artifact) => artifact.row)) : 'any')} />
           {inputColumns === undefined ? null : (
             <>
               <h2>Rows</h2>
