@@ -207,6 +207,12 @@ export interface EventsOptions {
   /** Replay only events with a greater `seq` (default 0: every event of the job). */
   afterSeq?: number;
   signal?: AbortSignal;
+  /**
+   * Told when the stream is connected (`true`: the server answered) and as soon as it drops or
+   * cannot connect (`false`, with why), before each reconnect: a view can say at once that it is
+   * no longer live, rather than when the reconnects run out.
+   */
+  onConnection?: (connected: boolean, failure?: Error) => void;
 }
 
 export interface WaitOptions {
@@ -781,6 +787,7 @@ export class ReamClient {
         });
         // The job has ended and every event up to `lastSeq` was had already: nothing more comes.
         if (response.status === 204) return;
+        options.onConnection?.(true);
         if (response.body) {
           // The server ends the stream once the job has ended, a moment after its terminal event
           // (and whatever was stored just after it); a retried job has one such event per run,
@@ -809,6 +816,7 @@ export class ReamClient {
         parser.end();
       }
       // The connection dropped (or failed) before the terminal event: resume after lastSeq.
+      options.onConnection?.(false, failure);
       failures = progressed ? 0 : failures + 1;
       if (failures > this.maxReconnects) {
         throw failure ?? ReamError.retryable('io_error', `event stream of job ${id} keeps closing before the job ends`);

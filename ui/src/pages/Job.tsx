@@ -34,6 +34,8 @@ export function Job({ client, jobId }: { client: ReamClient; jobId: string }) {
   const [names, setNames] = useState<ReadonlyMap<string, string>>(new Map());
   const [error, setError] = useState('');
   const [streamError, setStreamError] = useState('');
+  /** Why the event stream is down while it reconnects by itself ('' while connected). */
+  const [disconnected, setDisconnected] = useState('');
   const [follow, setFollow] = useState(0);
   const lastSeq = useRef(0);
 
@@ -97,7 +99,10 @@ export function Job({ client, jobId }: { client: ReamClient; jobId: string }) {
     };
     void (async () => {
       try {
-        for await (const event of client.events(jobId, { afterSeq: lastSeq.current, signal: abort.signal })) {
+        const onConnection = (connected: boolean, failure?: Error): void => {
+          if (!abort.signal.aborted) setDisconnected(connected ? '' : (failure === undefined ? 'the server closed the stream' : messageOf(failure)));
+        };
+        for await (const event of client.events(jobId, { afterSeq: lastSeq.current, signal: abort.signal, onConnection })) {
           lastSeq.current = event.seq;
           pending.push(event);
           flushing ??= setTimeout(flush, 0);
@@ -108,9 +113,11 @@ export function Job({ client, jobId }: { client: ReamClient; jobId: string }) {
           }
         }
         flush();
+        setDisconnected('');
         await refresh();
       } catch (failure) {
         flush();
+        setDisconnected('');
         // A job that does not exist is said once, by the page (no stream to reconnect to).
         if (!abort.signal.aborted && !isNotFound(failure)) setStreamError(`Live progress stopped: ${messageOf(failure)}`);
       }
@@ -230,6 +237,11 @@ export function Job({ client, jobId }: { client: ReamClient; jobId: string }) {
         </>
       )}
       <ErrorText message={streamError} id="stream-error" />
+      {disconnected === '' || streamError !== '' ? null : (
+        <p class="error" id="connection-lost" role="status">
+          {`Connection to the server lost (${disconnected}): not live, reconnecting…`}
+        </p>
+      )}
       {streamError === '' ? null : (
         <button type="button" onClick={() => setFollow((n) => n + 1)}>
           Reconnect
