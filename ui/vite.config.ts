@@ -26,7 +26,8 @@ function browserClient(): Plugin {
 
 export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
-  base: '/',
+  // Relative: the console works under a path prefix (a reverse proxy's /ream/) as at /.
+  base: './',
   plugins: [browserClient()],
   resolve: { alias: { '@client': fileURLToPath(new URL('../src/client/index.ts', import.meta.url)) } },
   oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },

@@ -76,7 +76,8 @@ export interface ServerOptions {
    * The URL browsers reach the server at, if not a loopback one (a proxy or tunnel in front of a
    * server without auth). Without auth only requests to loopback names and this URL's host are
    * answered, and state-changing requests from a browser must come from one of these origins
-   * (see `registerHostCheck`). Default: none.
+   * (see `registerHostCheck`). Its path is the prefix a reverse proxy serves the server under
+   * (`https://example.com/ream/`): uploads' Locations carry it. Default: none.
    */
   publicUrl?: string;
   /**
@@ -170,6 +171,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
       cleanupIntervalMs: options.uploadCleanupIntervalMs ?? 3600_000,
       ...(options.tusStorage === undefined ? {} : { storage: options.tusStorage }),
       ...(options.cors === undefined ? {} : { cors: options.cors }),
+      ...(options.publicUrl === undefined ? {} : { publicUrl: options.publicUrl }),
     });
     jobRoutes(scope, options.ream, shutdown.signal, findUpload);
     jobDocumentRoutes(scope, options.ream);

@@ -28,5 +28,6 @@ export function clientFor(key: string | undefined, onRefused?: () => void): Ream
       return response;
     },
   };
-  return new ReamClient({ baseUrl: window.location.origin, ...(key === undefined ? {} : { apiKey: key }), ...refusing });
+  // The folder the console was loaded from: the API is beside it, at / or under a proxy's prefix (/ream/).
+  return new ReamClient({ baseUrl: new URL('.', window.location.href).href, ...(key === undefined ? {} : { apiKey: key }), ...refusing });
 }

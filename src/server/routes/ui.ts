@@ -88,8 +88,9 @@ export function uiRoutes(app: FastifyInstance): void {
   const hide = { ...PUBLIC, schema: { hide: true } };
   app.get(CONSOLE_PATH, hide, async (_request, reply) => send(reply, await readDist(new URL('index.html', DIST_DIR)), 'text/html; charset=utf-8', 'no-cache'));
   reportFrameRoute(app);
-  app.get('/ui', hide, (_request, reply) => reply.redirect(CONSOLE_PATH));
-  app.get('/ui/', hide, (_request, reply) => reply.redirect(CONSOLE_PATH));
+  // Relative: behind a proxy's prefix (/ream/ui) they stay under it.
+  app.get('/ui', hide, (_request, reply) => reply.redirect('./'));
+  app.get('/ui/', hide, (_request, reply) => reply.redirect('../'));
   app.get<{ Params: { file: string } }>('/assets/:file', hide, async (request, reply) => {
     const { file } = request.params;
     if (!(await listAssets()).has(file)) throw ReamError.nonRetryable('not_found', `no console file ${file}`);

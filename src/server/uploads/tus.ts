@@ -48,6 +48,11 @@ export interface UploadRouteOptions {
   storage?: TusStorage;
   /** Origins whose pages may upload (tus answers its own CORS); none by default. */
   cors?: CorsOptions;
+  /**
+   * The URL clients reach the server at (`publicUrl`), path prefix included (a proxy's `/ream/`):
+   * an upload's Location is made from it. Default: from the request's own host and path.
+   */
+  publicUrl?: string;
 }
 
 type TusRequest = Parameters<NonNullable<TusOptions['onUploadFinish']>>[0];
@@ -329,6 +334,7 @@ export function uploadRoutes(app: FastifyInstance, ream: Ream, options: UploadRo
       // whole URL, so `/v1/uploads/x?/<id>` named upload <id> while the tenant check (on the
       // path's `:id`) saw `x`. The path's last part is what the route checked.
       getFileIdFromRequest: (req) => uploadIdOf(req.url),
+      ...(options.publicUrl === undefined ? {} : { generateUrl: (_req: Request, { path, id }: { path: string; id: string }) => `${options.publicUrl?.replace(/\/+$/, '')}${path}/${id}` }),
       ...tusCorsOptions(options.cors),
       datastore,
       locker,

@@ -4,8 +4,8 @@ import { saveFile } from '../download.ts';
 import { bytes, messageOf } from '../format.ts';
 import { ErrorText } from './common.tsx';
 
-/** The server's empty page with the report policy (src/server/routes/report-frame.ts). */
-const REPORT_FRAME_PATH = '/report-frame';
+/** The server's empty page with the report policy (src/server/routes/report-frame.ts), beside the console (relative: under a proxy's prefix too). */
+const REPORT_FRAME_PATH = 'report-frame';
 
 const isHtml = (artifact: ArtifactView): boolean => artifact.mediaType.startsWith('text/html');
 
