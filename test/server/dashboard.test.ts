@@ -371,10 +371,12 @@ describe('console: built by Vite, served at /, driven in Chromium', { timeout: C
     page.on('request', (request) => {
       if (request.method() === 'POST' && request.url().endsWith('/v1/uploads')) creations.push(request.url());
     });
-    // Every PATCH fails, as on a dead network, until the page is reloaded.
+    // Every PATCH fails, as on a dead network, until the page is reloaded: a retry the client
+    // sends between the route's removal and the reload would otherwise finish the upload first.
+    let networkDown = true;
     const firstPatch = new Promise<void>((resolve) => {
       void page.route('**/v1/uploads/*', async (route) => {
-        if (route.request().method() !== 'PATCH') return route.continue();
+        if (route.request().method() !== 'PATCH' || !networkDown) return route.continue();
         resolve();
         return route.abort('connectionreset');
       });
@@ -387,8 +389,8 @@ describe('console: built by Vite, served at /, driven in Chromium', { timeout: C
     const remembered = await page.evaluate(() => Object.keys(localStorage));
     assert.equal(remembered.length, 1, 'the unfinished upload is remembered');
     assert.match(remembered[0] ?? '', /^tus::ream-br:resume-me\.pdf:/);
-    await page.unroute('**/v1/uploads/*');
     await page.reload();
+    networkDown = false;
 
     await page.locator('#files').setInputFiles(path);
     await page.getByRole('button', { name: 'Start job' }).click(); // waits until it is enabled: the file stored
