@@ -238,6 +238,27 @@ describe('console: built by Vite, served at /, driven in Chromium', { timeout: C
     await assertAccessible(page, 'jobs');
   });
 
+  test('search shows the first 50 hits, and More pages the ones after them', { timeout: CASE_TIMEOUT_MS }, async (t) => {
+    const page = await con.page(t);
+    if (!page) return;
+    const { ream, server } = await serve('search-paging');
+    // 60 pages (form feeds) that each hold the word: more than one page of hits.
+    const text = Array.from({ length: 60 }, (_, i) => `Walrus sighting number ${i + 1}.`).join('\f');
+    const body = new FormData();
+    body.append('file', new Blob([text], { type: 'text/plain' }), 'walrus.txt');
+    const job = (await (await fetch(`${server.url}/v1/jobs`, { method: 'POST', body })).json()) as JobView;
+    assert.equal((await ream.wait(job.id)).status, 'succeeded');
+    await page.goto(`${server.url}/#/search?q=walrus`);
+    await page.locator('#search-summary', { hasText: 'The first 50 pages' }).waitFor({ timeout: WAIT_MS });
+    assert.equal(await page.locator('#search-hits li').count(), 50);
+    await page.getByRole('button', { name: 'More pages' }).click();
+    await page.locator('#search-summary', { hasText: /^60 pages$/ }).waitFor({ timeout: WAIT_MS });
+    const pages = await page.locator('#search-hits li').evaluateAll((items: Array<{ textContent: string | null }>) => items.map((item) => /page (\d+)/.exec(item.textContent ?? '')?.[1]));
+    assert.deepEqual(pages.map(Number).sort((a, b) => a - b), Array.from({ length: 60 }, (_, i) => i + 1), 'every page once, the next ones after the first');
+    assert.equal(await page.locator('#search-more').count(), 0, 'no more to show');
+    await assertAccessible(page, 'search paged');
+  });
+
   test('auth on: sign in with a key kept in sessionStorage; tenants see only their own jobs; workers for the admin only', { timeout: CASE_TIMEOUT_MS }, async (t) => {
     const page = await con.page(t);
     if (!page) return;

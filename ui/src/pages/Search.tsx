@@ -6,7 +6,7 @@ import { href, navigate } from '../router.ts';
 import { anyFilter, describeFilters, NO_FILTERS, searchOptionsOf, type SearchFilterState } from '../search-filters.ts';
 import { snippetParts } from '../snippet.ts';
 
-/** Hits asked for (the API gives at most 100, best first, without a cursor). */
+/** Hits asked for at a time (the API gives at most 100, best first; its cursor the next ones). */
 const HITS_SHOWN = 50;
 
 const TYPE_LABELS: Record<SearchTypeFamily, string> = {
@@ -28,6 +28,9 @@ export function Search({ client, q, filters }: { client: ReamClient; q: string; 
   const [text, setText] = useState(q);
   const [form, setForm] = useState<SearchFilterState>({ ...NO_FILTERS, ...filters });
   const [hits, setHits] = useState<NamedSearchHit[] | undefined>(undefined);
+  /** The next page's cursor (null: no more hits), and the read of it under way. */
+  const [next, setNext] = useState<string | null>(null);
+  const [more, setMore] = useState<AbortController | undefined>(undefined);
   const [searching, setSearching] = useState(false);
   const [error, setError] = useState('');
   // One key for the route's search: the effect reruns when the words or a filter change.
@@ -44,10 +47,13 @@ export function Search({ client, q, filters }: { client: ReamClient; q: string; 
     const abort = new AbortController();
     // The last search's hits are not this one's: gone while it runs.
     setHits(undefined);
+    setNext(null);
+    setMore(undefined);
     setSearching(true);
-    client.search(q, { ...searchOptionsOf(filters), limit: HITS_SHOWN, signal: abort.signal }).then(
+    client.searchPage(q, { ...searchOptionsOf(filters), limit: HITS_SHOWN, signal: abort.signal }).then(
       (found) => {
-        setHits(found);
+        setHits(found.items);
+        setNext(found.nextCursor);
         setError('');
         setSearching(false);
       },
@@ -60,6 +66,28 @@ export function Search({ client, q, filters }: { client: ReamClient; q: string; 
     return () => abort.abort();
     // routeKey stands for q and filters (a new object on every render).
   }, [client, routeKey]);
+
+  // A read of more hits belongs to the search it continues: stopped when the search changes.
+  useEffect(() => () => more?.abort(), [more, routeKey]);
+
+  /** The hits after those shown, added below them. */
+  const showMore = (cursor: string): void => {
+    const abort = new AbortController();
+    setMore(abort);
+    client.searchPage(q, { ...searchOptionsOf(filters), limit: HITS_SHOWN, cursor, signal: abort.signal }).then(
+      (found) => {
+        setHits((shown) => [...(shown ?? []), ...found.items]);
+        setNext(found.nextCursor);
+        setError('');
+        setMore(undefined);
+      },
+      (failure: unknown) => {
+        if (abort.signal.aborted) return;
+        setError(messageOf(failure));
+        setMore(undefined);
+      },
+    );
+  };
 
   const set = (key: keyof SearchFilterState) => (event: { currentTarget: { value: string } }) => setForm({ ...form, [key]: event.currentTarget.value });
   // A field filter is a pair: either half asks for the other.
@@ -137,8 +165,8 @@ export function Search({ client, q, filters }: { client: ReamClient; q: string; 
           ? searching ? 'Searching…' : ''
           : hits.length === 0
             ? filtered ? 'No page matches these words and filters.' : 'No page holds all these words.'
-            : hits.length === HITS_SHOWN
-              ? `The first ${HITS_SHOWN} pages, best first: more words or a filter narrow them down.`
+            : next !== null
+              ? `The first ${plural(hits.length, 'page')}, best first: more below, or more words or a filter narrow them down.`
               : plural(hits.length, 'page')}
       </p>
       <ul id="search-hits" class="hits">
@@ -158,6 +186,11 @@ export function Search({ client, q, filters }: { client: ReamClient; q: string; 
           </li>
         ))}
       </ul>
+      {hits !== undefined && next !== null ? (
+        <button type="button" id="search-more" disabled={more !== undefined} onClick={() => showMore(next)}>
+          {more === undefined ? 'More pages' : 'Loading…'}
+        </button>
+      ) : null}
     </Page>
   );
 }
