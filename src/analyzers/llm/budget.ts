@@ -6,9 +6,11 @@ import type { AnalysisStore } from '../store/port.ts';
  * only once it holds its turn (see `answer`), so calls waiting for the pacer hold nothing; and
  * a reservation refused while other calls of the same job are in flight here waits for them to
  * settle (their estimates are usually above what they spend) before the job is told the budget
- * is gone. Reservations of other processes are not seen: there, a refusal is final. A final
- * refusal ends the job's spending: the budget counts as spent (`AnalysisStore.exhaust`), so no
- * later call of the job, in any process, is made — even one small enough to fit what is left.
+ * is gone. Reservations of other processes are not seen: there, a refusal is final for the call.
+ * A refusal for what the job has spent ends the job's spending: the budget counts as spent
+ * (`AnalysisStore.exhaust`), so no later call of the job, in any process, is made — even one
+ * small enough to fit what is left. One for other processes' calls in flight fails the call
+ * alone: their estimates may settle for much less.
  */
 export class JobBudgets {
   readonly #held = new Map<string, number>();
@@ -22,7 +24,7 @@ export class JobBudgets {
         return;
       }
       if ((this.#held.get(jobId) ?? 0) === 0) {
-        await store.exhaust(jobId, budget);
+        await store.exhaust(jobId, estimate, budget);
         throw ReamError.nonRetryable('budget_exceeded', `the job's token budget (maxTokens ${budget}) does not cover the next model call (about ${estimate} tokens): the job makes no more model calls`, {
           details: { maxTokens: budget, estimate },
         });

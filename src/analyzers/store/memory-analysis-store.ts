@@ -53,9 +53,9 @@ export class MemoryAnalysisStore implements AnalysisStore {
     return Promise.resolve();
   }
 
-  exhaust(jobId: string, budget: number): Promise<void> {
+  exhaust(jobId: string, tokens: number, budget: number): Promise<void> {
     const state = this.#budgets.get(jobId) ?? { spent: 0, reserved: 0 };
-    state.spent = Math.max(state.spent, budget);
+    if (state.spent + tokens > budget) state.spent = Math.max(state.spent, budget);
     this.#budgets.set(jobId, state);
     return Promise.resolve();
   }

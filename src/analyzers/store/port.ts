@@ -48,10 +48,12 @@ export interface AnalysisStore {
   /** Gives back a reservation once the call is over, its real cost counted as spent. */
   settle(jobId: string, reserved: number, spent: number): Promise<void>;
   /**
-   * Counts the job's `budget` as spent, for every process: a call it could not cover has been
-   * refused, and no later one (however small) is made. Calls in flight still settle.
+   * After a refused reservation of `tokens`: when what the job has spent leaves no room for them
+   * (the refusal is for the budget, not for other calls' reservations, which may settle for
+   * less), counts the job's `budget` as spent, for every process, so no later call (however
+   * small) is made. Calls in flight still settle.
    */
-  exhaust(jobId: string, budget: number): Promise<void>;
+  exhaust(jobId: string, tokens: number, budget: number): Promise<void>;
   /**
    * Forgets every job's reservations. Only for when no call of any process can be in flight: an
    * embedded ream opening its data dir (whose lock says no other process runs) after a crash.
