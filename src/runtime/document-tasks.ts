@@ -1,5 +1,6 @@
 // Over 300 lines on purpose: the three document stages (inspect, extract, merge) share one task
 // scope, one checkpoint check and one finishing path; apart they would each repeat them.
+import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -350,16 +351,19 @@ export class DocumentTasks {
    * One report file, stored and recorded as the job's at once, within the tenant's storage quota
    * (one store at a time per tenant with a quota): batches that render at once each see the
    * others' files. Checked only before each batch, batches that began with room left all wrote
-   * their reports (a quota passed by 296%).
+   * their reports (a quota passed by 296%). A file the tenant's stored bytes count already (a
+   * batch rendered again, rows that render the same bytes) takes no room: it is not checked.
    */
   async #storeReportFile(scope: TaskScope, bytes: Buffer): Promise<{ sha256: string; size: number }> {
     const { blobs, store } = this.#ports;
+    const { tenantId } = scope.job;
+    const counted = (): Promise<boolean> => store.tenantHasArtifact(tenantId, createHash('sha256').update(bytes).digest('hex'));
     try {
-      return await this.#engine.settings.credits.withinStorageQuota(scope.job.tenantId, bytes.length, async () => {
+      return await this.#engine.settings.credits.withinStorageQuota(tenantId, bytes.length, async () => {
         const stored = await blobs.put(Readable.from([bytes]));
         await store.putJobArtifacts(scope.job.id, [stored]);
         return stored;
-      });
+      }, counted);
     } catch (error) {
       const refused = toReamError(error);
       if (refused.code !== 'quota_exceeded') throw error;

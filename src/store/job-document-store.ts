@@ -123,6 +123,8 @@ export interface JobDocumentStore {
   putJobArtifacts(jobId: string, artifacts: readonly ArtifactBlob[]): Promise<void>;
   /** The blobs {@link putJobArtifacts} recorded for the job. */
   jobArtifactBlobs(jobId: string): Promise<string[]>;
+  /** Whether a job of the tenant records the blob as a report file: its bytes count toward the tenant's stored bytes already. */
+  tenantHasArtifact(tenantId: string, sha256: string): Promise<boolean>;
   /** Whether any job's results (or any live document) still name the blob. */
   blobInUse(sha256: string): Promise<boolean>;
   /**

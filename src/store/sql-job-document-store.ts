@@ -294,6 +294,12 @@ export function sqlJobDocumentStore(kysely: Kysely<unknown>): JobDocumentStore {
       return rows.map((row) => row.sha256);
     },
 
+    async tenantHasArtifact(tenantId, sha256) {
+      const row = await db.selectFrom('job_artifacts').innerJoin('jobs', 'jobs.id', 'job_artifacts.job_id').select('job_artifacts.job_id')
+        .where('job_artifacts.sha256', '=', sha256).where('jobs.tenant_id', '=', tenantId).limit(1).executeTakeFirst();
+      return row !== undefined;
+    },
+
     async blobInUse(sha256) {
       const artifact = await db.selectFrom('job_artifacts').select('job_id').where('sha256', '=', sha256).limit(1).executeTakeFirst();
       if (artifact) return true;

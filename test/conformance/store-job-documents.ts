@@ -258,6 +258,9 @@ const cases: ConformanceCase<Subject>[] = [
       assert.deepEqual(await store.jobArtifactBlobs('no-such-job'), []);
       assert.equal(await store.blobInUse(report), true);
       assert.equal(await store.blobInUse(free), false);
+      assert.equal(await store.tenantHasArtifact('t1', report), true, "the job's tenant (newJob's) counts its report");
+      assert.equal(await store.tenantHasArtifact('t2', report), false, 'another tenant does not');
+      assert.equal(await store.tenantHasArtifact('t1', free), false);
       await store.putDocument({ id: randomUUID(), tenantId: 't1', sha256: free, name: 'f.html', size: 3, mediaType: 'text/html' }, 1_000);
       assert.equal(await store.blobInUse(free), true, 'a live document\'s content');
       // A report per row of a 20,000-row table: more parameters than one statement may bind.

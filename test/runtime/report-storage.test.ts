@@ -90,3 +90,21 @@ for (const mode of MODES) {
     });
   });
 }
+
+for (const mode of MODES) {
+  void test(`${mode}: a report file the tenant's stored bytes count already needs no room again`, { timeout: 120_000 }, async (t) => {
+    if (!modeAvailable(t, mode)) return;
+    await withModeReam(mode, {}, async ({ ream }) => {
+      const tenantId = `reports-same-${mode}`;
+      const template = `<p>The same letter for everyone</p>${'x'.repeat(10_000)}`;
+      const size = Buffer.byteLength(template);
+      // Room for the table and one report: each row renders the same bytes, stored and counted once.
+      await ream.tenants.setQuotas(tenantId, { storageBytes: (await stat(csv)).size + size });
+      const job = await ream.submit({ tenantId, pipeline: 'rows', options: { template, name: '{{ no }}' }, files: [csv] });
+      const [output] = await Array.fromAsync(ream.results((await ream.wait(job.id)).id));
+      assert.deepEqual(output?.failedPages, [], 'no row refused for bytes that take no room');
+      assert.deepEqual((await ream.artifacts(job.id)).map((artifact) => artifact.name).sort(), ['N-1.html', 'N-2.html', 'N-3.html']);
+      assert.equal((await ream.tenants.tenant(tenantId)).usage.storageBytes, (await stat(csv)).size + size);
+    });
+  });
+}

@@ -136,11 +136,13 @@ export class CreditKeeper {
    * {@link checkStorage}, then `storeIt`, one at a time per tenant across the deployment when the
    * tenant has a storage quota: two stores that each fit alone cannot both pass the check before
    * the other is counted. (The lock of a key no content hash has, a colon: as content locks are.)
+   * `counted`, asked under the lock, says the bytes count toward the tenant's already (the same
+   * content stored and counted once): then they need no room and are not checked.
    */
-  async withinStorageQuota<T>(tenantId: string, incomingBytes: number, storeIt: () => Promise<T>): Promise<T> {
+  async withinStorageQuota<T>(tenantId: string, incomingBytes: number, storeIt: () => Promise<T>, counted?: () => Promise<boolean>): Promise<T> {
     if ((await this.#store.getQuotas(tenantId)).storageBytes === undefined) return storeIt();
     return this.#store.withContentLock(`storage-quota:${tenantId}`, async () => {
-      await this.checkStorage(tenantId, incomingBytes);
+      if (counted === undefined || !(await counted())) await this.checkStorage(tenantId, incomingBytes);
       return storeIt();
     });
   }
