@@ -122,6 +122,8 @@ describe('GET /v1/search', () => {
     assert.deepEqual(seen.sort((a, b) => a - b), Array.from({ length: 130 }, (_, i) => i + 1), 'every page once');
     await assertProblem(await get('/v1/search?q=marmot&cursor=bogus', token), 400, 'validation_failed');
     await assertProblem(await get(`/v1/search?q=marmot&cursor=${Buffer.from('o20000').toString('base64url')}`, token), 400, 'validation_failed');
+    // Paging ends after 10,000 hits: a cursor for the ones after them is refused, as docs/search.md says.
+    await assertProblem(await get(`/v1/search?q=marmot&cursor=${Buffer.from('o10000').toString('base64url')}`, token), 400, 'validation_failed');
   });
 
   test('limit caps the hits; query syntax is taken as words', async () => {

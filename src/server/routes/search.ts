@@ -83,7 +83,7 @@ function offsetOf(cursor: string | undefined): number {
   if (cursor === undefined || cursor === '') return 0;
   const offset = /^o(\d{1,6})$/.exec(Buffer.from(cursor, 'base64url').toString('latin1'))?.[1];
   if (offset === undefined) throw ReamError.nonRetryable('validation_failed', 'cursor is not one a search answered (pass nextCursor as it came)');
-  if (Number(offset) > MAX_SEARCH_OFFSET) throw ReamError.nonRetryable('validation_failed', `search pages end after ${MAX_SEARCH_OFFSET} hits: narrow the search (a filter, more words)`);
+  if (Number(offset) >= MAX_SEARCH_OFFSET) throw ReamError.nonRetryable('validation_failed', `search pages end after ${MAX_SEARCH_OFFSET} hits: narrow the search (a filter, more words)`);
   return Number(offset);
 }
 
@@ -119,11 +119,12 @@ export function searchRoutes(app: FastifyInstance, ream: Ream): void {
     if (tenant !== undefined && tenant !== principal.tenantId && principal.role !== 'admin') {
       throw ReamError.nonRetryable('forbidden', 'only an admin may search another tenant');
     }
-    const limit = parseLimit(request.query.limit);
     const offset = offsetOf(request.query.cursor);
+    // The last page stops where paging ends.
+    const limit = Math.min(parseLimit(request.query.limit), MAX_SEARCH_OFFSET - offset);
     const items = await ream.search(q, { tenantId: tenant ?? principal.tenantId, limit, offset, ...(filtered ? { filters } : {}) });
     // A full page may have more after it, up to where paging ends.
     const next = offset + limit;
-    return { items, nextCursor: items.length === limit && next <= MAX_SEARCH_OFFSET ? cursorOf(next) : null };
+    return { items, nextCursor: items.length === limit && next < MAX_SEARCH_OFFSET ? cursorOf(next) : null };
   });
 }
