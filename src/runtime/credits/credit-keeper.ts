@@ -5,6 +5,7 @@ import type { CreditEntry, JobRecord, Store, TenantQuotas } from '../../store/po
 import { NO_USAGE, priceOf, type CreditPrices, type CreditUsage } from './prices.ts';
 import { PDF_MEDIA_TYPE, REPORTS_ANALYZER, type ReportsData } from '../../reports/artifacts.ts';
 import { ChunkMerger } from '../../pipeline/merge.ts';
+import { RecentStorageUse } from './recent-storage-use.ts';
 
 const DAY_MS = 24 * 3600_000;
 /** A job's ledger entries are read this many at a time (a reserve, a top-up per long document, a settlement per retry). */
@@ -73,6 +74,7 @@ function checkConcurrentJobs(quotas: TenantQuotas, unfinishedJobs: number): void
 export class CreditKeeper {
   readonly #store: CreditRecords;
   readonly #prices: CreditPrices | undefined;
+  readonly #recentUse = new RecentStorageUse();
 
   constructor(store: CreditRecords, settings: CreditSettings = {}) {
     this.#store = store;
@@ -137,13 +139,21 @@ export class CreditKeeper {
    * tenant has a storage quota: two stores that each fit alone cannot both pass the check before
    * the other is counted. (The lock of a key no content hash has, a colon: as content locks are.)
    * `counted`, asked under the lock, says the bytes count toward the tenant's already (the same
-   * content stored and counted once): then they need no room and are not checked.
+   * content stored and counted once): then they need no room and are not checked. Far from the
+   * quota, a count of the last 2 s is used (RecentStorageUse): a big report job checks every file.
    */
   async withinStorageQuota<T>(tenantId: string, incomingBytes: number, storeIt: () => Promise<T>, counted?: () => Promise<boolean>): Promise<T> {
-    if ((await this.#store.getQuotas(tenantId)).storageBytes === undefined) return storeIt();
+    const limit = (await this.#store.getQuotas(tenantId)).storageBytes;
+    if (limit === undefined) return storeIt();
     return this.#store.withContentLock(`storage-quota:${tenantId}`, async () => {
-      if (counted === undefined || !(await counted())) await this.checkStorage(tenantId, incomingBytes);
-      return storeIt();
+      const counts = counted === undefined || !(await counted());
+      if (counts) {
+        const used = await this.#recentUse.used(tenantId, limit, incomingBytes, async () => (await this.#store.tenantUsage(tenantId, startOfDay(Date.now()))).storageBytes);
+        this.#checkStorage({ storageBytes: limit }, used, incomingBytes);
+      }
+      const stored = await storeIt();
+      if (counts) this.#recentUse.stored(tenantId, incomingBytes);
+      return stored;
     });
   }
 
