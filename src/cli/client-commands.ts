@@ -17,6 +17,7 @@ import { parseJsonObject } from '../json.ts';
 import { CSV_FORMULA_MODES, DOWNLOAD_FORMATS } from '../api-types.ts';
 import type { CsvFormulaMode, DownloadFormat, JobStatus, JobView, PriorityName, ReamClient, ReamEvent } from '../client/index.ts';
 import { positiveNumber } from './parse-flags.ts';
+import { highlightsMatches, searchHitLine } from './search-hit-line.ts';
 import { TERMINAL_EVENT_TYPES } from '../events/types.ts';
 import { JOB_STATUSES, TERMINAL_JOB_STATUSES } from '../store/job-store.ts';
 
@@ -221,7 +222,7 @@ export function registerClientCommands(program: Command): void {
   usageErrorsExit2(
     program
       .command('search')
-      .description('full-text search over the pages your jobs indexed; prints one hit per line: document id, file name, page, snippet')
+      .description('full-text search over the pages your jobs indexed; prints one hit per line: document id, file name, page, snippet (matches in bold on a terminal)')
       .argument('[words...]', 'words that must all occur on the page (none: with a filter, the first page of each matching document, newest first)')
       .addOption(serverOption())
       .option('-n, --limit <n>', 'hits to print, 1–100 (default 20)', positiveNumber)
@@ -241,11 +242,12 @@ export function registerClientCommands(program: Command): void {
         };
         const client = await clientFor(server);
         const hits = [];
+        const bold = highlightsMatches(process.stdout);
         let cursor = flags.cursor;
         for (;;) {
           const page = await client.searchPage(words.join(' '), { ...options, ...(cursor === undefined ? {} : { cursor }) });
           hits.push(...page.items);
-          if (!flags.json) for (const hit of page.items) process.stdout.write(`${hit.documentId}\t${hit.name}\t${hit.page}\t${hit.snippet.replace(/\s+/g, ' ')}\n`);
+          if (!flags.json) for (const hit of page.items) process.stdout.write(searchHitLine(hit, bold));
           cursor = page.nextCursor ?? undefined;
           if (cursor === undefined || flags.all !== true) break;
         }
