@@ -8,7 +8,7 @@ import { openFileStream } from './open-file.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { DocumentFormat, DocumentMetadata, PageWarning } from '../formats/types.ts';
+import type { DocumentFormat, DocumentMetadata, InnerFileRefusal, PageWarning } from '../formats/types.ts';
 import { DEFAULT_ATTACHMENT_LIMITS, type Pipeline } from '../pipeline/types.ts';
 import type { JobDocumentRecord, JobRecord, Store } from '../store/port.ts';
 import type { DocumentToAdd, Engine } from './engine.ts';
@@ -66,8 +66,25 @@ export async function addChildDocuments(engine: Engine, format: DocumentFormat, 
     }
     signal.throwIfAborted();
     if (children.length > 0) await engine.addDocuments(scope.job.id, children);
-    return refused.map((r) => ({ page: 1, code: 'resource_limit', message: `attachment ${r.index} (${r.name}) not read: ${r.message}` }));
+    return refusalWarnings(refused);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** Refused inner files named one by one in the parent's warnings; past these, one warning counts the rest. */
+export const NAMED_REFUSALS = 20;
+
+/**
+ * A warning per refused inner file, up to {@link NAMED_REFUSALS}, then one for the rest: a message
+ * of 3,000 attachments had made 2,900 warnings and a result line of 466 KB.
+ */
+function refusalWarnings(refused: readonly InnerFileRefusal[]): PageWarning[] {
+  const named = refused.slice(0, NAMED_REFUSALS).map((r): PageWarning => ({ page: 1, code: 'resource_limit', message: `attachment ${r.index} (${r.name}) not read: ${r.message}` }));
+  const rest = refused.slice(NAMED_REFUSALS);
+  if (rest.length === 0) return named;
+  const [first] = rest;
+  const last = rest.at(-1);
+  if (first === undefined || last === undefined) return named;
+  return [...named, { page: 1, code: 'resource_limit', message: `${rest.length} more attachments not read (${first.index} to ${last.index}); the first of them, ${first.index} (${first.name}): ${first.message}` }];
 }

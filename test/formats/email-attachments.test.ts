@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { DocumentOutput } from '../../src/pipeline/types.ts';
-import { addChildDocuments } from '../../src/runtime/child-documents.ts';
+import { addChildDocuments, NAMED_REFUSALS } from '../../src/runtime/child-documents.ts';
 import type { Ream } from '../../src/runtime/create-ream.ts';
 import { engineOf } from '../../src/runtime/internals.ts';
 import { startServer } from '../../src/server/app.ts';
@@ -181,6 +181,16 @@ void describe('e-mail attachments as child documents', () => {
       assert.equal(forwarded.pages[0]?.text, 'The original message.', 'its own text is read all the same');
 
       await assert.rejects(ream.submit({ files: [{ path: many }], options: { maxAttachments: -1 } }), /maxAttachments/);
+
+      // Hundreds of attachments past the limit: the first ones named, one warning for the rest.
+      const crowded = join(dir, 'crowded.eml');
+      await writeFile(crowded, makeEmail({ subject: 'Crowded', body: 'Many files.', attachments: Array.from({ length: 300 }, (_, i) => text(`f${i + 1}.txt`, 1)) }));
+      const capped = await ream.submit({ files: [{ path: crowded, source: 'crowded.eml' }], options: { maxAttachments: 1 } });
+      await ream.wait(capped.id, { signal: AbortSignal.timeout(100_000) });
+      const warnings = bySource(await Array.fromAsync(ream.results(capped.id))).get('crowded.eml')?.warnings ?? [];
+      assert.equal(warnings.length, NAMED_REFUSALS + 1, 'named ones, then one for the rest');
+      assert.match(warnings[0]?.message ?? '', /^attachment 2 \(f2\.txt\) not read: the message has 300 attachments; 1 are read/);
+      assert.match(warnings.at(-1)?.message ?? '', new RegExp(`^${299 - NAMED_REFUSALS} more attachments not read \\(${NAMED_REFUSALS + 2} to 300\\); the first of them, ${NAMED_REFUSALS + 2} \\(f${NAMED_REFUSALS + 2}\\.txt\\): the message has 300 attachments`));
     });
   });
 
