@@ -173,7 +173,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
       ...(options.cors === undefined ? {} : { cors: options.cors }),
       ...(options.publicUrl === undefined ? {} : { publicUrl: options.publicUrl }),
     });
-    jobRoutes(scope, options.ream, shutdown.signal, findUpload);
+    jobRoutes(scope, options.ream, shutdown.signal, findUpload, options.publicUrl);
     jobDocumentRoutes(scope, options.ream);
     artifactRoutes(scope, options.ream);
     workerRoutes(scope, options.ream);

@@ -62,4 +62,12 @@ void test('console: served under /ream/ by a reverse proxy, a file is uploaded, 
   assert.deepEqual(outside, [], 'nothing asked outside the prefix');
   assert.ok(requested.some((url) => url.includes(`${PREFIX}/v1/uploads/`)), 'the upload went on at its Location, under the prefix');
   assert.deepEqual(failed, []);
+
+  // A job made through the proxy is at its Location under the prefix.
+  const form = new FormData();
+  form.append('file', new Blob(['another note']), 'another.txt');
+  const made = await fetch(`${proxy.url}${PREFIX}/v1/jobs`, { method: 'POST', body: form });
+  const location = made.headers.get('location') ?? '';
+  assert.match(location, new RegExp(`^${proxy.url}${PREFIX}/v1/jobs/job_`), await made.clone().text());
+  assert.equal((await fetch(location)).status, 200, 'the Location answers');
 });

@@ -56,7 +56,16 @@ function drain(stream: Readable): Promise<void> {
  * one, so a failed upload makes no job (a half-submitted job never runs).
  * With `Idempotency-Key`: a repeat answers 200 with the first job and its files are not stored.
  */
-async function createJob(ream: Ream, request: FastifyRequest, reply: FastifyReply, findUpload: FindUploadInProgress | undefined): Promise<FastifyReply> {
+/**
+ * A job's address for `Location`: under `publicUrl` (path prefix included, as behind a proxy's
+ * `/ream/`) when the server has one, else the server's own path.
+ */
+function jobLocation(publicUrl: string | undefined): (jobId: string) => string {
+  const base = publicUrl === undefined ? '' : publicUrl.replace(/\/+$/, '');
+  return (jobId) => `${base}/v1/jobs/${jobId}`;
+}
+
+async function createJob(ream: Ream, request: FastifyRequest, reply: FastifyReply, jobUrl: (jobId: string) => string, findUpload: FindUploadInProgress | undefined): Promise<FastifyReply> {
   const tenantId = principalOf(request).tenantId;
   const admin = principalOf(request).role === 'admin'; // admins are above the priority limit
   const key = idempotencyKey(request);
@@ -71,7 +80,7 @@ async function createJob(ream: Ream, request: FastifyRequest, reply: FastifyRepl
   }
   const { job, repeat } = submitted;
   if (!repeat) reply.code(202).header('retry-after', '1');
-  return reply.header('location', `/v1/jobs/${job.id}`).send(await loadJobView(ream, job));
+  return reply.header('location', jobUrl(job.id)).send(await loadJobView(ream, job));
 }
 
 /** Multipart: the fields up to the first file part, then the files, streamed into `Ream.submitJob`. */
@@ -227,7 +236,8 @@ const SUBMIT_BODY = {
 const jobSchema = { params: jobIdParams, response: { 200: jobResponse, ...problemResponses } } as const;
 
 /** `findUpload` finds tus uploads still in progress (so a job over one is `upload_incomplete`, not `not_found`). */
-export function jobRoutes(app: FastifyInstance, ream: Ream, shutdown: AbortSignal, findUpload?: FindUploadInProgress): void {
+export function jobRoutes(app: FastifyInstance, ream: Ream, shutdown: AbortSignal, findUpload?: FindUploadInProgress, publicUrl?: string): void {
+  const jobUrl = jobLocation(publicUrl);
   app.post(
     '/v1/jobs',
     {
@@ -239,7 +249,7 @@ export function jobRoutes(app: FastifyInstance, ream: Ream, shutdown: AbortSigna
         response: { 200: { ...jobResponse, description: 'A repeat of an Idempotency-Key: the first job' }, 202: { ...jobResponse, description: 'Accepted' }, ...quotaResponses, ...problemResponses },
       },
     },
-    (request, reply) => createJob(ream, request, reply, findUpload),
+    (request, reply) => createJob(ream, request, reply, jobUrl, findUpload),
   );
 
   const listSchema = {
@@ -320,7 +330,7 @@ export function jobRoutes(app: FastifyInstance, ream: Ream, shutdown: AbortSigna
     },
     async (request, reply) => {
       const job = await requireJob(ream, request.params.id, principalOf(request));
-      return reply.code(202).header('location', `/v1/jobs/${job.id}`).send(await loadJobView(ream, await ream.retry(job.id)));
+      return reply.code(202).header('location', jobUrl(job.id)).send(await loadJobView(ream, await ream.retry(job.id)));
     },
   );
 
