@@ -1,6 +1,6 @@
 import type { Analyzer, AnalyzeContext, ChunkAnalysis, Fields, TokenUsage } from '../analyzers/port.ts';
 import { addUsage } from '../analyzers/store/port.ts';
-import { ReamError } from '../errors.ts';
+import { ReamError, type ErrorCode } from '../errors.ts';
 import type { PageFailure, PageText, PageWarning } from '../formats/types.ts';
 import type { JsonValue } from '../json.ts';
 import type { ChunkOutput } from '../pipeline/merge.ts';
@@ -19,9 +19,17 @@ export interface ChunkAnalyses {
  */
 const CONTENT_FAILURES: readonly string[] = ['llm_invalid_output', 'llm_refused', 'llm_context_too_long'];
 
-/** A failure of an analyzer that leaves the chunk's pages read, or undefined for one that fails the chunk (retried by the queue). */
-function analysisFailure(error: unknown): ReamError | undefined {
-  return error instanceof ReamError && CONTENT_FAILURES.includes(error.code) ? error : undefined;
+/**
+ * A failure of an analyzer that leaves the chunk's pages read (with its message), or undefined for
+ * one that fails the chunk (retried by the queue). On the chunk's last attempt a failure another
+ * attempt might have cured (the provider down) is final: the pages keep the text that was read,
+ * and a retry of the job asks again about them only.
+ */
+function analysisFailure(error: unknown, context: AnalyzeContext): { code: ErrorCode; message: string } | undefined {
+  if (!(error instanceof ReamError) || context.signal.aborted) return undefined;
+  if (CONTENT_FAILURES.includes(error.code)) return error;
+  if (error.retryable && context.finalAttempt !== undefined) return { code: error.code, message: `${error.message} (after ${context.finalAttempt} attempts)` };
+  return undefined;
 }
 
 /** Runs a chunk's pages through every analyzer in pipeline order; later fields win on a name clash. */
@@ -38,7 +46,7 @@ export async function analyzeChunk(analyzers: readonly Analyzer[], pages: readon
       try {
         result = await analyzer.analyzeChunk(pages, context);
       } catch (error) {
-        const failure = analysisFailure(error);
+        const failure = analysisFailure(error, context);
         if (!failure) throw error;
         // The chunk's pages keep their text and fail their analysis: a retry of the job asks again for them only.
         for (const { page } of owned) failures.push({ page, code: failure.code, message: `the ${analyzer.name} analysis of page ${page} failed: ${failure.message}` });
