@@ -391,3 +391,27 @@ test('a file the tenant has stored already costs no storage: sent again at its q
   other.append('file', new Blob([await makePdf({ pages: ['a new one'] })], { type: 'application/pdf' }), 'new.pdf');
   assert.equal((await json<Problem>(await call('/v1/documents', token, { method: 'POST', body: other }), 429)).code, 'quota_exceeded', 'new bytes are still refused');
 });
+
+test('an upload declaring the sha256 of content the tenant holds is taken at its quota only at that content\'s length and within the room its unfinished uploads leave', async () => {
+  const { token } = await issueApiKey(adaptersOf(ream).store, { tenantId: 'tenant-held', name: 'held', role: 'user' });
+  const bytes = await makePdf({ pages: ['held once'] });
+  const body = new FormData();
+  body.append('file', new Blob([bytes], { type: 'application/pdf' }), 'held.pdf');
+  await json<{ items: unknown[] }>(await call('/v1/documents', token, { method: 'POST', body }), 201);
+  await json<Account>(await call('/v1/tenants/tenant-held/quotas', keys.admin, { method: 'PUT', json: { storageBytes: bytes.length } }), 200);
+  const metadata = `filename ${Buffer.from('held.pdf').toString('base64')},sha256 ${Buffer.from(createHash('sha256').update(bytes).digest('hex')).toString('base64')}`;
+  const create = (length: number): Promise<Response> => fetch(`${server.url}/v1/uploads`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'tus-resumable': '1.0.0', 'upload-length': String(length), 'upload-metadata': metadata },
+  });
+  const longer = await create(bytes.length * 100);
+  assert.equal(longer.status, 429, 'a length that is not the held content\'s counts as new bytes');
+  assert.equal(((await longer.json()) as Problem).code, 'quota_exceeded');
+  const first = await create(bytes.length);
+  assert.equal(first.status, 201, await first.clone().text());
+  // Its bytes are on disk until it ends: a second, while the first is unfinished, passes the quota.
+  const second = await create(bytes.length);
+  assert.equal(second.status, 429, await second.clone().text());
+  assert.equal((await fetch(new URL(first.headers.get('location') ?? '', server.url), { method: 'DELETE', headers: { authorization: `Bearer ${token}`, 'tus-resumable': '1.0.0' } })).status, 204);
+  assert.equal((await create(bytes.length)).status, 201, 'the first gone, there is room again');
+});

@@ -124,6 +124,20 @@ export class CreditKeeper {
   }
 
   /**
+   * Before an upload of content the tenant holds already (which costs nothing once stored) is
+   * created: its bytes, on disk until it ends, and those of the tenant's other unfinished uploads
+   * must fit in the storage quota; what the tenant has stored is not counted.
+   */
+  async checkUnfinishedStorage(tenantId: string, incomingBytes: number, unfinishedBytes: () => Promise<number>): Promise<void> {
+    const limit = (await this.#store.getQuotas(tenantId)).storageBytes;
+    if (limit === undefined) return;
+    const used = await unfinishedBytes();
+    if (used + incomingBytes > limit) {
+      throw quotaExceeded('storageBytes', limit, used, incomingBytes, 'unfinished uploads are at the storage quota');
+    }
+  }
+
+  /**
    * The tenant's storage quota (`limit`) and the bytes counted against it (`used`: stored, plus
    * `unfinishedBytes`, asked only when there is a quota); undefined without a storage quota.
    */

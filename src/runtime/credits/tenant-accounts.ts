@@ -53,7 +53,7 @@ export function checkQuotas(value: unknown): TenantQuotas {
  * The tenant administration behind `GET/POST/PUT /v1/tenants…` and `ream tenants`: accounts,
  * grants (each one written to the audit log as `credits.grant`), quotas and the ledger.
  */
-export function tenantAccounts(store: Store, credits: Pick<CreditKeeper, 'prices' | 'checkStorage' | 'checkStorageEarly' | 'storageRoom' | 'withinStorageQuota' | 'withinUploadCreation'>): TenantAccounts {
+export function tenantAccounts(store: Store, credits: Pick<CreditKeeper, 'prices' | 'checkStorage' | 'checkStorageEarly' | 'checkUnfinishedStorage' | 'storageRoom' | 'withinStorageQuota' | 'withinUploadCreation'>): TenantAccounts {
   async function account(tenantId: string, balance?: number, quotas?: TenantQuotas): Promise<TenantAccount> {
     const now = Date.now();
     const usage = await store.tenantUsage(tenantId, now - (now % DAY_MS));
@@ -68,7 +68,8 @@ export function tenantAccounts(store: Store, credits: Pick<CreditKeeper, 'prices
     prices: credits.prices,
     checkStorage: (tenantId, incomingBytes, unfinishedBytes) => credits.checkStorage(tenantId, incomingBytes, unfinishedBytes),
     checkStorageEarly: (tenantId, incomingBytes) => credits.checkStorageEarly(tenantId, incomingBytes),
-    holdsContent: async (tenantId, sha256) => (await store.getDocument(documentIdOf(tenantId, sha256))) !== undefined,
+    holdsContent: async (tenantId, sha256, size) => (await store.getDocument(documentIdOf(tenantId, sha256)))?.size === size,
+    checkUnfinishedStorage: (tenantId, incomingBytes, unfinishedBytes) => credits.checkUnfinishedStorage(tenantId, incomingBytes, unfinishedBytes),
     storageRoom: (tenantId, unfinishedBytes) => credits.storageRoom(tenantId, unfinishedBytes),
     withinStorageQuota: (tenantId, incomingBytes, storeIt) => credits.withinStorageQuota(tenantId, incomingBytes, storeIt),
     withinUploadCreation: (tenantId, create) => credits.withinUploadCreation(tenantId, create),
@@ -130,8 +131,14 @@ export interface TenantAccounts {
    * tenant holds already costs nothing).
    */
   checkStorageEarly(tenantId: string, incomingBytes: number): Promise<void>;
-  /** Whether the tenant has a document of this content (sha256, hex): storing it again costs no storage. */
-  holdsContent(tenantId: string, sha256: string): Promise<boolean>;
+  /** Whether the tenant has a document of this content (sha256, hex) and size: storing it again costs no storage. */
+  holdsContent(tenantId: string, sha256: string, size: number): Promise<boolean>;
+  /**
+   * Before an upload of content the tenant holds is created: refuses (`quota_exceeded`) when its
+   * bytes and those of the tenant's other unfinished uploads (`unfinishedBytes`), on disk until
+   * they end, pass the storage quota; stored documents are not counted.
+   */
+  checkUnfinishedStorage(tenantId: string, incomingBytes: number, unfinishedBytes: () => Promise<number>): Promise<void>;
   /**
    * The tenant's storage quota (`limit`) and the bytes counted against it (`used`: stored, plus
    * `unfinishedBytes`, asked only when there is a quota); undefined without a storage quota.

@@ -344,11 +344,16 @@ export function uploadRoutes(app: FastifyInstance, ream: Ream, options: UploadRo
           const tenant = req.headers.get(TENANT_HEADER);
           if (tenant === null || tenant === '') throw new ReamError('internal', 'upload without a tenant');
           // The tenant's storage quota, against the declared length (a deferred length counts 0
-          // now, and what it brings at each PATCH) and its other unfinished uploads; a declared
-          // sha256 of content the tenant holds already costs nothing.
+          // now, and what it brings at each PATCH) and its other unfinished uploads. A declared
+          // sha256 and length of content the tenant holds cost nothing once stored: then only its
+          // bytes on disk until it ends count, with those of the other unfinished uploads (else
+          // uploads declaring a held sha256 could each hold any bytes past the quota until they expire).
           const sha256 = declaredSha256(upload);
-          if (sha256 === undefined || !(await ream.tenants.holdsContent(tenant, sha256))) {
-            await ream.tenants.checkStorage(tenant, upload.size ?? 0, () => unfinishedBytesOf(tenant, upload.id));
+          const unfinishedBytes = (): Promise<number> => unfinishedBytesOf(tenant, upload.id);
+          if (sha256 !== undefined && upload.size !== undefined && await ream.tenants.holdsContent(tenant, sha256, upload.size)) {
+            await ream.tenants.checkUnfinishedStorage(tenant, upload.size, unfinishedBytes);
+          } else {
+            await ream.tenants.checkStorage(tenant, upload.size ?? 0, unfinishedBytes);
           }
           return { metadata: { ...upload.metadata, [TENANT_METADATA]: tenant } };
         } catch (error) {
