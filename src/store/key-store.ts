@@ -19,6 +19,8 @@ export interface KeyStore {
   createApiKey(key: NewApiKey, now: number): Promise<ApiKeyRecord>;
   /** The key with this secret hash, revoked or not (the caller checks `revokedAt`). */
   findApiKeyByHash(hash: string): Promise<ApiKeyRecord | undefined>;
+  /** The key with this id, revoked or not (the caller checks `revokedAt`). */
+  getApiKey(id: string): Promise<ApiKeyRecord | undefined>;
   /** Oldest first (ties by id); all tenants when `tenantId` is omitted. */
   listApiKeys(tenantId?: string): Promise<ApiKeyRecord[]>;
   /** Marks the key revoked; idempotent, the first revocation time stays. An unknown id is `not_found`. */

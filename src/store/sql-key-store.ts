@@ -37,6 +37,11 @@ export function sqlKeyStore(kysely: Kysely<unknown>): KeyStore {
       return row && apiKeyFromRow(row);
     },
 
+    async getApiKey(id) {
+      const row = await db.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst();
+      return row && apiKeyFromRow(row);
+    },
+
     async listApiKeys(tenantId) {
       let select = db.selectFrom('api_keys').selectAll();
       if (tenantId !== undefined) select = select.where('tenant_id', '=', tenantId);

@@ -20,6 +20,8 @@ const cases: ConformanceCase<Subject>[] = [
       assert.deepEqual(created, { id, tenantId: tenant, name: 'ci', role: 'user', hash, createdAt: 1_000, revokedAt: null });
       assert.deepEqual(await store.findApiKeyByHash(hash), created);
       assert.equal(await store.findApiKeyByHash(sha(7)), undefined);
+      assert.deepEqual(await store.getApiKey(id), created);
+      assert.equal(await store.getApiKey('missing'), undefined);
       const admin = await store.createApiKey({ id: randomUUID(), tenantId: tenant, name: 'ops', role: 'admin', hash: sha(Math.floor(Math.random() * 1e12) + 1e12) }, 2_000);
       assert.equal(admin.role, 'admin');
       assert.deepEqual((await store.listApiKeys(tenant)).map((k) => k.id), [id, admin.id]);
@@ -29,6 +31,7 @@ const cases: ConformanceCase<Subject>[] = [
       assert.equal(revoked.revokedAt, 4_000);
       assert.equal((await store.revokeApiKey(id, 5_000)).revokedAt, 4_000, 'the first revocation time stays');
       assert.equal((await store.findApiKeyByHash(hash))?.revokedAt, 4_000);
+      assert.equal((await store.getApiKey(id))?.revokedAt, 4_000);
       await rejectsWithCode(store.revokeApiKey('missing', 1), 'not_found');
     },
   },
