@@ -1,18 +1,24 @@
 // How `ream search` prints a hit: one line, tab-separated. On a terminal the matched words are
-// bold, as grep colours its matches; piped, the snippet is the page's text as it is.
+// bold, as grep colours its matches; piped, the snippet is the page's text as it is. Either way
+// control characters, a document's terminal escapes, are printed as U+FFFD.
 import type { NamedSearchHit } from '../client/index.ts';
 
 const BOLD = '\u001b[1m';
 const NORMAL = '\u001b[22m';
+
+/** C0 and C1 control characters but whitespace: a page's or a name's, they would be a terminal's escapes. */
+// eslint-disable-next-line no-control-regex -- these are what it finds
+const CONTROL = /[\u0000-\u0008\u000e-\u001f\u007f-\u009f]/g;
 
 /** Whether hits printed to `stream` get their matches in bold: a terminal, unless NO_COLOR is set. */
 export function highlightsMatches(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): boolean {
   return stream.isTTY === true && (env.NO_COLOR ?? '') === '';
 }
 
-/** `documentId name page snippet`, the snippet on one line, its matches in bold when `bold`. */
+/** `documentId name page snippet`, the snippet on one line, its matches in bold when `bold`, control characters as U+FFFD. */
 export function searchHitLine(hit: Pick<NamedSearchHit, 'documentId' | 'name' | 'page' | 'snippet' | 'matches'>, bold: boolean): string {
-  let snippet = hit.snippet;
+  // One character for one: the matches' offsets stay right.
+  let snippet = hit.snippet.replace(CONTROL, '\ufffd');
   if (bold) {
     let marked = '';
     let at = 0;
@@ -23,5 +29,5 @@ export function searchHitLine(hit: Pick<NamedSearchHit, 'documentId' | 'name' | 
     }
     snippet = marked + snippet.slice(at);
   }
-  return `${hit.documentId}\t${hit.name}\t${hit.page}\t${snippet.replace(/\s+/g, ' ')}\n`;
+  return `${hit.documentId}\t${hit.name.replace(CONTROL, '\ufffd')}\t${hit.page}\t${snippet.replace(/\s+/g, ' ')}\n`;
 }

@@ -20,3 +20,9 @@ test('bold only on a terminal, and never with NO_COLOR', () => {
   assert.equal(highlightsMatches({ isTTY: false }, {}), false);
   assert.equal(highlightsMatches({}, {}), false);
 });
+
+test('control characters of a page or a file name (a terminal\'s escapes) are printed as \u{fffd}, the matches still where they were', () => {
+  const hostile = { documentId: 'd2', name: 'x\u001b[31m.txt', page: 1, snippet: 'a\u001b]0;title\u0007 facture\u009b2J', matches: [{ start: 12, end: 19 }] };
+  assert.equal(searchHitLine(hostile, true), 'd2\tx\ufffd[31m.txt\t1\ta\ufffd]0;title\ufffd \u001b[1mfacture\u001b[22m\ufffd2J\n');
+  assert.equal(searchHitLine(hostile, false), 'd2\tx\ufffd[31m.txt\t1\ta\ufffd]0;title\ufffd facture\ufffd2J\n');
+});
