@@ -19,6 +19,8 @@ const TUS_VERSION = '1.0.0';
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 /** How long the removal of a stored upload's tus copy waits for the request holding it, in ms. */
 const LOCK_WAIT_MS = 30_000;
+/** How long an upload's end, or its termination, waits for an end in progress on another instance, in ms (a big file's is long). */
+const END_LOCK_WAIT_MS = 300_000;
 /** The request's tenant, handed to the tus hooks (set by the server on every request it passes on). */
 const TENANT_HEADER = 'x-ream-tenant';
 /** Upload metadata key holding the owning tenant (set by the server at creation; a client's value is replaced). */
@@ -296,10 +298,25 @@ export function uploadRoutes(app: FastifyInstance, ream: Ream, options: UploadRo
      * read bytes already removed, answered 500 and could record the stored upload as failed.
      */
     const finishing = new Map<string, Promise<UploadRecord>>();
+    /**
+     * `run` under the upload's end lock, across the deployment's instances (the tus locker, under
+     * a name of its own): a PATCH or DELETE of the upload on another instance waits for an end in
+     * progress here, which the map above only does within one process. Not taken within the
+     * wait, `run` goes on without it.
+     */
+    const underEndLock = async <T>(id: string, run: () => Promise<T>): Promise<T> => {
+      const lock = locker.newLock(`${id}.end`);
+      const held = await lock.lock(AbortSignal.timeout(END_LOCK_WAIT_MS), () => undefined).then(() => true, () => false);
+      try {
+        return await run();
+      } finally {
+        if (held) await lock.unlock().catch(() => undefined);
+      }
+    };
     const finishOnce = (upload: TusUpload): Promise<UploadRecord> => {
       let running = finishing.get(upload.id);
       if (running === undefined) {
-        running = (async () => (await records.get(upload.id)) ?? finishOrFail(upload))().finally(() => finishing.delete(upload.id));
+        running = underEndLock(upload.id, async () => (await records.get(upload.id)) ?? finishOrFail(upload)).finally(() => finishing.delete(upload.id));
         finishing.set(upload.id, running);
       }
       return running;
@@ -406,7 +423,7 @@ export function uploadRoutes(app: FastifyInstance, ream: Ream, options: UploadRo
     // record goes once written; the document stays). Before, the DELETE answered 204 and the
     // upload stayed stored.
     tus.on(EVENTS.POST_TERMINATE, (_req: TusRequest, _res: Response, id: string) => {
-      void (finishing.get(id) ?? Promise.resolve()).catch(() => undefined).then(() => records.delete(id)).catch(() => undefined);
+      void (finishing.get(id) ?? Promise.resolve()).catch(() => undefined).then(() => underEndLock(id, () => records.delete(id))).catch(() => undefined);
     });
 
     // Unfinished uploads expire per tenant (the retention sweep, see RetentionSettings.uploadTenants);
