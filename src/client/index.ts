@@ -152,7 +152,6 @@ export function searchQuery(q: string, options: SearchOptions = {}): URLSearchPa
   return query;
 }
 
-/** A search hit with its document's file name. */
 /** Which files of a job {@link ReamClient.artifactPage} lists. */
 export interface ArtifactPageOptions {
   documentId?: string;
@@ -164,6 +163,7 @@ export interface ArtifactPageOptions {
   signal?: AbortSignal;
 }
 
+/** A search hit with its document's file name. */
 export interface NamedSearchHit extends SearchHit {
   name: string;
   /** The newest job of the tenant holding the document; null when none. */
