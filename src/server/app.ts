@@ -76,8 +76,8 @@ export interface ServerOptions {
    * The URL browsers reach the server at, if not a loopback one (a proxy or tunnel in front of a
    * server without auth). Without auth only requests to loopback names and this URL's host are
    * answered, and state-changing requests from a browser must come from one of these origins
-   * (see `registerHostCheck`). Its path is the prefix a reverse proxy serves the server under
-   * (`https://example.com/ream/`): uploads' Locations carry it. Default: none.
+   * (see `registerHostCheck`). Its path is the prefix a reverse proxy may serve the server under
+   * (`https://example.com/ream/`): uploads' Locations are then relative, to stay under it. Default: none.
    */
   publicUrl?: string;
   /**

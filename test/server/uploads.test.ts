@@ -286,3 +286,22 @@ describe('uploads: tus at /v1/uploads, POST /v1/documents', () => {
     assert.equal(unknown.status, 404);
   });
 });
+
+test('with a public URL under a prefix, an upload\'s Location is relative: a client reaching the server at another address uploads there, a browser behind the proxy under the prefix', async () => {
+  const proxied = await startServer({ ream, host: '127.0.0.1', port: 0, uploadsDir: join(dir, 'uploads-public'), publicUrl: 'http://ream.internal.invalid:8080/ream/' });
+  try {
+    const created = await fetch(`${proxied.url}/v1/uploads`, { method: 'POST', headers: { ...TUS, 'Upload-Length': '5' } });
+    assert.equal(created.status, 201);
+    const location = created.headers.get('location') ?? '';
+    const id = location.split('/').pop() ?? '';
+    assert.equal(new URL(location, `${proxied.url}/v1/uploads`).href, `${proxied.url}/v1/uploads/${id}`);
+    assert.equal(new URL(location, 'http://ream.internal.invalid:8080/ream/v1/uploads').href, `http://ream.internal.invalid:8080/ream/v1/uploads/${id}`);
+    const bytes = Buffer.from(await makePdf({ pages: ['sent to the address the client knows'] }));
+    const uploaded = await new Promise<string>((resolve, reject) => {
+      new Upload(bytes, { endpoint: `${proxied.url}/v1/uploads`, retryDelays: [], metadata: { filename: 'direct.pdf' }, onSuccess: () => resolve('stored'), onError: reject }).start();
+    }).catch((error: unknown) => String(error));
+    assert.equal(uploaded, 'stored');
+  } finally {
+    await proxied.close();
+  }
+});

@@ -51,8 +51,9 @@ export interface UploadRouteOptions {
   /** Origins whose pages may upload (tus answers its own CORS); none by default. */
   cors?: CorsOptions;
   /**
-   * The URL clients reach the server at (`publicUrl`), path prefix included (a proxy's `/ream/`):
-   * an upload's Location is made from it. Default: from the request's own host and path.
+   * The URL browsers reach the server at (`publicUrl`), maybe under a proxy's path prefix
+   * (`/ream/`): when set, an upload's Location is relative to the creation's URL, so that it
+   * stays under the prefix. Default: absolute, from the request's own host and path.
    */
   publicUrl?: string;
 }
@@ -351,7 +352,10 @@ export function uploadRoutes(app: FastifyInstance, ream: Ream, options: UploadRo
       // whole URL, so `/v1/uploads/x?/<id>` named upload <id> while the tenant check (on the
       // path's `:id`) saw `x`. The path's last part is what the route checked.
       getFileIdFromRequest: (req) => uploadIdOf(req.url),
-      ...(options.publicUrl === undefined ? {} : { generateUrl: (_req: Request, { path, id }: { path: string; id: string }) => `${options.publicUrl?.replace(/\/+$/, '')}${path}/${id}` }),
+      // Relative to the creation's own URL (`…/v1/uploads`): a browser behind the proxy goes on
+      // under its prefix, a client reaching the server at another address (the SDK on 127.0.0.1,
+      // another service) at that address. Made from the public URL, those failed to reach it.
+      ...(options.publicUrl === undefined ? {} : { generateUrl: (_req: Request, { path, id }: { path: string; id: string }) => `${path.split('/').pop() ?? ''}/${id}` }),
       ...tusCorsOptions(options.cors),
       datastore,
       locker,
