@@ -67,7 +67,8 @@ void test('console: served under /ream/ by a reverse proxy, a file is uploaded, 
   const form = new FormData();
   form.append('file', new Blob(['another note']), 'another.txt');
   const made = await fetch(`${proxy.url}${PREFIX}/v1/jobs`, { method: 'POST', body: form });
-  const location = made.headers.get('location') ?? '';
+  // Relative, as an upload's: resolved against the address the client used, here the proxy's.
+  const location = new URL(made.headers.get('location') ?? '', made.url).href;
   assert.match(location, new RegExp(`^${proxy.url}${PREFIX}/v1/jobs/job_`), await made.clone().text());
   assert.equal((await fetch(location)).status, 200, 'the Location answers');
 });

@@ -57,15 +57,16 @@ function drain(stream: Readable): Promise<void> {
  * With `Idempotency-Key`: a repeat answers 200 with the first job and its files are not stored.
  */
 /**
- * A job's address for `Location`: under `publicUrl` (path prefix included, as behind a proxy's
- * `/ream/`) when the server has one, else the server's own path.
+ * A job's address for `Location`, from the request that made or retried it (`POST /v1/jobs`, `POST
+ * /v1/jobs/:id/retry`). With `publicUrl` (a proxy's path prefix, `/ream/`) it is relative, as an
+ * upload's is: a client resolves it against the address it used, under the prefix or not.
  */
-function jobLocation(publicUrl: string | undefined): (jobId: string) => string {
-  const base = publicUrl === undefined ? '' : publicUrl.replace(/\/+$/, '');
-  return (jobId) => `${base}/v1/jobs/${jobId}`;
+function jobLocation(publicUrl: string | undefined): (jobId: string, from: 'create' | 'retry') => string {
+  if (publicUrl === undefined) return (jobId) => `/v1/jobs/${jobId}`;
+  return (jobId, from) => (from === 'create' ? `jobs/${jobId}` : `../${jobId}`);
 }
 
-async function createJob(ream: Ream, request: FastifyRequest, reply: FastifyReply, jobUrl: (jobId: string) => string, findUpload: FindUploadInProgress | undefined): Promise<FastifyReply> {
+async function createJob(ream: Ream, request: FastifyRequest, reply: FastifyReply, jobUrl: (jobId: string, from: 'create') => string, findUpload: FindUploadInProgress | undefined): Promise<FastifyReply> {
   const tenantId = principalOf(request).tenantId;
   const admin = principalOf(request).role === 'admin'; // admins are above the priority limit
   const key = idempotencyKey(request);
@@ -80,7 +81,7 @@ async function createJob(ream: Ream, request: FastifyRequest, reply: FastifyRepl
   }
   const { job, repeat } = submitted;
   if (!repeat) reply.code(202).header('retry-after', '1');
-  return reply.header('location', jobUrl(job.id)).send(await loadJobView(ream, job));
+  return reply.header('location', jobUrl(job.id, 'create')).send(await loadJobView(ream, job));
 }
 
 /** Multipart: the fields up to the first file part, then the files, streamed into `Ream.submitJob`. */
@@ -330,7 +331,7 @@ export function jobRoutes(app: FastifyInstance, ream: Ream, shutdown: AbortSigna
     },
     async (request, reply) => {
       const job = await requireJob(ream, request.params.id, principalOf(request));
-      return reply.code(202).header('location', jobUrl(job.id)).send(await loadJobView(ream, await ream.retry(job.id)));
+      return reply.code(202).header('location', jobUrl(job.id, 'retry')).send(await loadJobView(ream, await ream.retry(job.id)));
     },
   );
 
