@@ -69,7 +69,7 @@ export async function createReam(options: ReamOptions = {}): Promise<Ream> {
       webhookTimeoutMs: options.webhooks?.timeoutMs ?? WEBHOOK_DEFAULTS.timeoutMs,
       webhookGuard,
       jobLimits: options.jobLimits ?? {},
-      credits: new CreditKeeper(adapters.deps.store, options.credits),
+      credits: new CreditKeeper(adapters.deps.store, options.credits, { soleWriter: !options.distributed }),
     },
   );
   const tasks = new DocumentTasks(engine, adapters.deps);

@@ -466,3 +466,23 @@ test('each PDF report a job rendered is charged', async (t) => {
     }
   });
 });
+
+for (const flavor of ['sqlite', 'postgres'] as const) {
+  test(`two instances storing for one tenant at once stay within its storage quota (${flavor})`, async (t) => {
+    if (flavor === 'postgres' && !requireOrSkip(t, pgUnavailable === undefined, pgUnavailable ?? '')) return;
+    const opened = flavor === 'sqlite' ? await sqliteStores() : await postgresStores();
+    try {
+      const tenantId = randomUUID();
+      await opened.stores[0].setQuotas(tenantId, { storageBytes: 1_000 });
+      const keepers = [new CreditKeeper(opened.stores[0]), new CreditKeeper(opened.stores[1])] as const;
+      const store = (by: 0 | 1, size: number): Promise<unknown> => keepers[by].withinStorageQuota(tenantId, size, () =>
+        opened.stores[by].putDocument({ id: randomUUID(), tenantId, sha256: randomUUID().replaceAll('-', '').padEnd(64, '0'), name: 'a.pdf', size, mediaType: 'application/pdf' }, 1));
+      await store(0, 100);
+      await store(1, 700); // the other instance: 800 of 1,000
+      await rejectsWithCode(store(0, 700), 'quota_exceeded');
+      assert.equal((await opened.stores[0].tenantUsage(tenantId, 0)).storageBytes, 800);
+    } finally {
+      await opened.close();
+    }
+  });
+}

@@ -74,11 +74,18 @@ function checkConcurrentJobs(quotas: TenantQuotas, unfinishedJobs: number): void
 export class CreditKeeper {
   readonly #store: CreditRecords;
   readonly #prices: CreditPrices | undefined;
-  readonly #recentUse = new RecentStorageUse();
+  /** Present only for the sole process storing the tenants' bytes (embedded): see {@link withinStorageQuota}. */
+  readonly #recentUse: RecentStorageUse | undefined;
 
-  constructor(store: CreditRecords, settings: CreditSettings = {}) {
+  /**
+   * `soleWriter`: no other process stores bytes into `store` (the embedded owner of a data dir).
+   * Only then may a remembered count of a tenant's stored bytes serve a storage check: another
+   * process's stores would be missing from it, and each process could fill the quota's room anew.
+   */
+  constructor(store: CreditRecords, settings: CreditSettings = {}, { soleWriter = false }: { soleWriter?: boolean } = {}) {
     this.#store = store;
     this.#prices = settings.prices;
+    this.#recentUse = soleWriter ? new RecentStorageUse() : undefined;
   }
 
   /** Whether jobs are priced (a price table was given). */
@@ -154,7 +161,8 @@ export class CreditKeeper {
    * the other is counted. (The lock of a key no content hash has, a colon: as content locks are.)
    * `counted`, asked under the lock, says the bytes count toward the tenant's already (the same
    * content stored and counted once): then they need no room and are not checked. Far from the
-   * quota, a count of the last 2 s is used (RecentStorageUse): a big report job checks every file.
+   * quota, a sole writer uses a count of the last 2 s (RecentStorageUse): a big report job checks
+   * every file. Processes sharing a store count exactly each time.
    */
   async withinStorageQuota<T>(tenantId: string, incomingBytes: number, storeIt: () => Promise<T>, counted?: () => Promise<boolean>): Promise<T> {
     const limit = (await this.#store.getQuotas(tenantId)).storageBytes;
@@ -162,11 +170,12 @@ export class CreditKeeper {
     return this.#store.withContentLock(`storage-quota:${tenantId}`, async () => {
       const counts = counted === undefined || !(await counted());
       if (counts) {
-        const used = await this.#recentUse.used(tenantId, limit, incomingBytes, async () => (await this.#store.tenantUsage(tenantId, startOfDay(Date.now()))).storageBytes);
+        const count = async (): Promise<number> => (await this.#store.tenantUsage(tenantId, startOfDay(Date.now()))).storageBytes;
+        const used = this.#recentUse === undefined ? await count() : await this.#recentUse.used(tenantId, limit, incomingBytes, count);
         this.#checkStorage({ storageBytes: limit }, used, incomingBytes);
       }
       const stored = await storeIt();
-      if (counts) this.#recentUse.stored(tenantId, incomingBytes);
+      if (counts) this.#recentUse?.stored(tenantId, incomingBytes);
       return stored;
     });
   }

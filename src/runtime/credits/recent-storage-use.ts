@@ -4,8 +4,8 @@
  * the tenant: done for each report file of a big job, that made its rendering quadratic (9,000
  * rows: 151 s against 33 s without a quota). A remembered count is used only while it is recent
  * and leaves room to spare; near the quota every check counts exactly, so the quota still holds
- * to the byte there. What other processes stored in the last moments may be missed by a
- * remembered count, never past the margin kept before the quota.
+ * to the byte there. Only for a process that is the sole writer of its store (embedded): it misses
+ * what other processes store, and each of them could fill the quota's room on a count of its own.
  */
 export class RecentStorageUse {
   /** How long a count is used for, in ms. */
