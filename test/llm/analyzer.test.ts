@@ -97,6 +97,18 @@ test('extract: a schema with definitions and $defs referenced by $ref compiles, 
   }
 });
 
+test('extract: a schema referring to its own root or properties with $ref holds a chunk\'s values to them, as it holds the document\'s', async () => {
+  // A field named like a keyword of data (`const`) is a schema all the same.
+  const tree = { type: 'object', properties: { name: { type: 'string', pattern: '^[A-Z]' }, alias: { $ref: '#/properties/name' }, const: { $ref: '#/properties/name' }, kids: { type: 'array', items: { $ref: '#' } } } };
+  const llm = analyzer({ schema: tree, maxRepairs: 0 });
+  const values = { name: 'Root', alias: 'R', kids: [{ name: 'Kid', kids: [] }] };
+  server.script(() => ({ content: JSON.stringify({ values, sources: { name: { pages: [1], quote: 'Root' } } }) }));
+  const chunk = await llm.analyzeChunk?.([{ page: 1, text: 'Root has a kid, Kid' }], context());
+  assert.deepEqual((chunk?.data as { values: object }).values, values);
+  server.script(() => ({ content: JSON.stringify({ values: { name: 'Root', alias: 'r', const: 'c', kids: [{ name: 'kid' }] }, sources: {} }) }));
+  await assert.rejects(llm.analyzeChunk?.([{ page: 1, text: 'Root' }], context()) ?? Promise.resolve(), { code: 'llm_invalid_output', message: /values\/alias must match pattern.*values\/const must match pattern.*values\/kids\/0\/name must match pattern/ });
+});
+
 test('streaming answers are joined and their usage read from the last chunk', async () => {
   server.requests.length = 0;
   server.script(() => ({ content: goodAnswer, promptTokens: 11, completionTokens: 7 }));

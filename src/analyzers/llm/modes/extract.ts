@@ -16,8 +16,9 @@ import type { LlmModeHandler, PlacedData } from './types.ts';
  */
 export function extractMode(spec: LlmSpec & { schema: JsonObject }): LlmModeHandler {
   // The schema's own definitions go to the answer's root, where its `#/definitions/…` and
-  // `#/$defs/…` references point once it is nested under `values` (as providers expect them).
-  const { definitions, $defs, ...values } = chunkSchema(spec.schema);
+  // `#/$defs/…` references point once it is nested under `values` (as providers expect them);
+  // its other local references (`#`, `#/properties/…`) are moved under `values` with it.
+  const { definitions, $defs, ...values } = movedRefs(chunkSchema(spec.schema));
   const answerSchema: JsonObject = {
     type: 'object',
     properties: {
@@ -116,4 +117,43 @@ function combineValues(parts: readonly PlacedData[]): JsonValue {
     }
   }
   return { values, sources };
+}
+
+/** Keywords whose values are data, not schemas: a `$ref` key in them is no reference. */
+const DATA_KEYWORDS = new Set(['const', 'enum', 'examples', 'default']);
+/** Keywords whose values map names (a field may be called `const`) to schemas. */
+const NAMED_SCHEMAS = new Set(['properties', 'patternProperties', 'definitions', '$defs', 'dependentSchemas']);
+
+/**
+ * A copy of `schema` whose local `$ref`s other than to its definitions point where the schema sits
+ * in the answer's (`#` → `#/properties/values`). Copied without recursion: a schema nested past
+ * the call stack is refused by the compiler with validation_failed, not here with an internal error.
+ */
+function movedRefs(schema: JsonObject): JsonObject {
+  const root: JsonObject = {};
+  const pending: { from: JsonObject | JsonValue[]; to: JsonObject | JsonValue[]; names: boolean }[] = [{ from: schema, to: root, names: false }];
+  const copyOf = (value: JsonValue, names: boolean): JsonValue => {
+    if (typeof value !== 'object' || value === null) return value;
+    const to = Array.isArray(value) ? [] : {};
+    pending.push({ from: value, to, names });
+    return to;
+  };
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const { from, to, names } = next;
+    if (Array.isArray(from) && Array.isArray(to)) {
+      for (const item of from) to.push(copyOf(item, false));
+      continue;
+    }
+    for (const [key, value] of Object.entries(from)) {
+      const schemaKey = !names && !Array.isArray(from);
+      const moved = schemaKey && key === '$ref' && typeof value === 'string' && local(value) ? `#/properties/values${value.slice(1)}` : undefined;
+      const copy = moved ?? (schemaKey && DATA_KEYWORDS.has(key) ? structuredClone(value) : copyOf(value, schemaKey && NAMED_SCHEMAS.has(key)));
+      setOwn(to as JsonObject, key, copy);
+    }
+  }
+  return root;
+}
+
+function local(ref: string): boolean {
+  return (ref === '#' || ref.startsWith('#/')) && !ref.startsWith('#/definitions/') && !ref.startsWith('#/$defs/');
 }
