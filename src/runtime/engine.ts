@@ -319,17 +319,18 @@ export class Engine {
   }
 
   /**
-   * See {@link JobLifecycle.retry}. A retry is work the tenant pays for: its documents to redo
-   * are checked against the pages-per-day quota and the balance first (nothing is reserved: the
-   * retry's settlement charges what it reads).
+   * See {@link JobLifecycle.retry}. A retry is work the tenant pays for: the pages it reads again
+   * ({@link CreditKeeper.redoPages}) are checked against the pages-per-day
+   * quota and the balance first, and held until the retry's settlement charges what it read.
    */
   async retry(jobId: string): Promise<JobRecord> {
     const job = await this.#deps.store.getJob(jobId);
-    if (job) {
-      const redo = (await this.#deps.store.listJobDocuments(jobId)).filter((doc) => doc.status === 'failed' || doc.status === 'partially_succeeded');
-      if (redo.length > 0) await this.settings.credits.admit({ tenantId: job.tenantId, documents: redo.length, options: job.options });
-    }
-    return this.#lifecycle.retry(jobId);
+    const redo = job ? (await this.#deps.store.listJobDocuments(jobId)).filter((doc) => doc.status === 'failed' || doc.status === 'partially_succeeded') : [];
+    const pages = job && redo.length > 0 ? await this.settings.credits.redoPages(jobId, redo) : 0;
+    const estimate = job && redo.length > 0 ? await this.settings.credits.admit({ tenantId: job.tenantId, documents: redo.length, pages, options: job.options }) : undefined;
+    const retried = await this.#lifecycle.retry(jobId);
+    if (estimate) await this.settings.credits.reserveRetry(retried, estimate);
+    return retried;
   }
 
   /** See {@link JobLifecycle.forgetDeleted}. */

@@ -354,11 +354,12 @@ test('a retry is checked against the balance and its settlement charges only wha
       await ream.retry(job.id);
       assert.equal((await ream.wait(job.id)).status, 'failed');
       const entries = await ream.tenants.listCredits({ jobId: job.id, limit: 10 });
-      assert.deepEqual(entries.map((e) => [e.kind, e.amount, e.key]), [
-        ['reserve', -2, `job:${job.id}:reserve`],
-        ['refund', 2, `job:${job.id}:settle`],
-        ['refund', 0, `job:${job.id}:r1:settle`],
-      ], 'each run settled once; nothing read, nothing charged');
+      assert.deepEqual(entries.map((e) => [e.key, e.kind, e.amount]).sort(), [
+        [`job:${job.id}:r1:reserve`, 'reserve', -2],
+        [`job:${job.id}:r1:settle`, 'refund', 2],
+        [`job:${job.id}:reserve`, 'reserve', -2],
+        [`job:${job.id}:settle`, 'refund', 2],
+      ], 'each run reserved and settled once; nothing read, nothing charged');
       assert.equal((await ream.tenants.tenant('a')).balance, 2);
     } finally {
       await ream.close();
@@ -487,3 +488,41 @@ for (const flavor of ['sqlite', 'postgres'] as const) {
     }
   });
 }
+
+test('a retry reserves the pages of the documents it reads again: past the balance it is refused, and the balance never goes below zero', async () => {
+  await withDir(async (dir) => {
+    const pdf = join(dir, 'long.pdf');
+    await writeFile(pdf, await makePdf({ pages: numberedPages('L', 30) }));
+    let down = true;
+    const flaky: Analyzer = {
+      name: 'flaky',
+      config: null,
+      analyze(pages) {
+        if (down && (pages[0]?.page ?? 0) > 10) return Promise.reject(new Error('the service is down'));
+        return Promise.resolve({});
+      },
+    };
+    const ream = await createReam({
+      dataDir: join(dir, 'data'), threads: 1, maxAttempts: 1, credits: { prices: { page: 1 } },
+      pipelines: { flaky: (options) => ({ ...builtinPipelines.extract!(options), name: 'flaky', analyzers: [flaky] }) },
+    });
+    try {
+      await ream.tenants.grantCredits({ tenantId: 'a', amount: 30, reason: 'trial', by: BY });
+      const job = await ream.submit({ tenantId: 'a', files: [pdf], pipeline: 'flaky', options: { chunkPages: 10 } });
+      assert.notEqual((await ream.wait(job.id)).status, 'succeeded');
+      const balance = (await ream.tenants.tenant('a')).balance;
+      await ream.tenants.grantCredits({ tenantId: 'a', amount: 5 - balance, reason: 'spent elsewhere', by: BY });
+      down = false;
+      const refused = await rejectsWithCode(ream.retry(job.id), 'insufficient_credits');
+      assert.equal((refused.details as { needed: number }).needed, 20, 'the pages to read again: those of the two chunks that failed');
+      await ream.tenants.grantCredits({ tenantId: 'a', amount: 15, reason: 'top-up', by: BY });
+      await ream.retry(job.id);
+      assert.equal((await ream.wait(job.id)).status, 'succeeded');
+      assert.equal((await ream.tenants.tenant('a')).balance, 0, '20 pages read on the retry, 20 paid');
+      const entries = await ream.tenants.listCredits({ jobId: job.id, limit: 10 });
+      assert.ok(entries.some((e) => e.key === `job:${job.id}:r1:reserve` && e.amount === -20), 'the retry held its pages while it ran');
+    } finally {
+      await ream.close();
+    }
+  });
+});

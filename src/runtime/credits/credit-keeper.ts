@@ -1,7 +1,7 @@
 import { ReamError } from '../../errors.ts';
 import type { JsonObject } from '../../json.ts';
 import type { DocumentOutput } from '../../pipeline/types.ts';
-import type { CreditEntry, JobRecord, Store, TenantQuotas } from '../../store/port.ts';
+import type { CreditEntry, JobDocumentRecord, JobRecord, Store, TenantQuotas } from '../../store/port.ts';
 import { NO_USAGE, priceOf, type CreditPrices, type CreditUsage } from './prices.ts';
 import { PDF_MEDIA_TYPE, REPORTS_ANALYZER, type ReportsData } from '../../reports/artifacts.ts';
 import { ChunkMerger } from '../../pipeline/merge.ts';
@@ -42,7 +42,8 @@ export interface Estimate {
 
 /** Ledger keys: one reservation per job; one settlement per run of it (a retry runs it again). */
 export const creditKeys = {
-  reserve: (jobId: string): string => `job:${jobId}:reserve`,
+  /** The submit's reservation, or a retry's (`retry`: its generation) of the pages it reads again. */
+  reserve: (jobId: string, retry = 0): string => (retry === 0 ? `job:${jobId}:reserve` : `job:${jobId}:r${retry}:reserve`),
   /** What a document read to more pages than reserved for it adds to the reservation, once. */
   topUp: (jobId: string, documentId: string): string => `job:${jobId}:topup:${documentId}`,
   settle: (job: Pick<JobRecord, 'id' | 'retryGeneration'>): string => (job.retryGeneration === 0 ? `job:${job.id}:settle` : `job:${job.id}:r${job.retryGeneration}:settle`),
@@ -258,6 +259,19 @@ export class CreditKeeper {
   }
 
   /**
+   * Holds a started retry's estimate (the pages of the documents it reads again, {@link admit}ted
+   * just before) until its settlement: once per retry. Written even if a spend since took the
+   * balance under it, as the retry runs already.
+   */
+  async reserveRetry(job: Pick<JobRecord, 'id' | 'tenantId' | 'retryGeneration'>, estimate: Estimate): Promise<void> {
+    if (!this.enabled || estimate.credits === 0) return;
+    await this.#store.appendCredit({
+      tenantId: job.tenantId, kind: 'reserve', amount: -estimate.credits, key: creditKeys.reserve(job.id, job.retryGeneration), jobId: job.id,
+      reason: null, at: Date.now(), details: { estimatedPages: estimate.pages },
+    });
+  }
+
+  /**
    * Once a document is inspected: a job is reserved a page per document not counted beforehand,
    * and one read to more (a table of 4,000 rows, a long PDF) has the rest of its pages reserved
    * now, refused with `insufficient_credits` past the balance — before any page is read, rather
@@ -317,6 +331,30 @@ export class CreditKeeper {
       amount: held - charge, key, jobId: job.id, reason: null, at: Date.now(),
       details: { charge, status: job.status, ...usage },
     });
+  }
+
+  /**
+   * The pages a retry of `docs` reads again: a page for one never inspected, the failed pages of
+   * one with a result, the pages its chunks did not read for one without.
+   */
+  async redoPages(jobId: string, docs: readonly JobDocumentRecord[]): Promise<number> {
+    let pages = 0;
+    for (const doc of docs) {
+      if (doc.pagesTotal === null) {
+        pages += 1;
+        continue;
+      }
+      // Written by the merge step as a DocumentOutput (JSON in the store).
+      const output = (await this.#store.getDocumentResult(jobId, doc.documentId))?.output as unknown as Partial<DocumentOutput> | null | undefined;
+      if (typeof output === 'object' && output !== null && Array.isArray(output.failedPages)) {
+        pages += new Set(output.failedPages.map((failure) => failure.page)).size;
+        continue;
+      }
+      const merger = new ChunkMerger();
+      for (const chunk of await this.#store.listChunkResults(jobId, doc.documentId)) merger.add(chunk);
+      pages += Math.max(0, doc.pagesTotal - merger.result().pages.length);
+    }
+    return Math.max(1, pages);
   }
 
   /** What the job's documents used, from their results (counted from records: repeats never add). */
