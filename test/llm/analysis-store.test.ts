@@ -53,14 +53,14 @@ async function conformance(store: AnalysisStore): Promise<void> {
   // A refused call ends the job's spending: its budget counts as spent, in every process.
   assert.equal(await store.reserve('ended', 30, 100), true);
   await store.settle('ended', 30, 30);
-  await store.exhaust('ended', 71, 100); // 30 spent: 71 more do not fit
+  assert.equal(await store.exhaust('ended', 71, 100), true, '30 spent: 71 more do not fit');
   assert.equal(await store.reserve('ended', 1, 100), false, 'nothing more once exhausted');
   await store.exhaust('fresh', 101, 100);
   assert.equal(await store.reserve('fresh', 1, 100), false);
   assert.equal(await store.reserve('other', 1, 100), true, 'other jobs are not touched');
   // A refusal for calls in flight (their estimates) is not for the budget: nothing is exhausted.
   assert.equal(await store.reserve('busy', 60, 100), true);
-  await store.exhaust('busy', 50, 100);
+  assert.equal(await store.exhaust('busy', 50, 100), false);
   await store.settle('busy', 60, 10);
   assert.equal(await store.reserve('busy', 50, 100), true, '10 spent: 50 fit');
   // Answers about a document go with it, and only that tenant's about that content.

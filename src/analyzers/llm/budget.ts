@@ -24,8 +24,9 @@ export class JobBudgets {
         return;
       }
       if ((this.#held.get(jobId) ?? 0) === 0) {
-        await store.exhaust(jobId, estimate, budget);
-        throw ReamError.nonRetryable('budget_exceeded', `the job's token budget (maxTokens ${budget}) does not cover the next model call (about ${estimate} tokens): the job makes no more model calls`, {
+        const ended = await store.exhaust(jobId, estimate, budget);
+        const outcome = ended ? 'the job makes no more model calls' : 'other calls of the job in flight hold the rest of it: this call is not made';
+        throw ReamError.nonRetryable('budget_exceeded', `the job's token budget (maxTokens ${budget}) does not cover the next model call (about ${estimate} tokens): ${outcome}`, {
           details: { maxTokens: budget, estimate },
         });
       }

@@ -53,11 +53,12 @@ export class MemoryAnalysisStore implements AnalysisStore {
     return Promise.resolve();
   }
 
-  exhaust(jobId: string, tokens: number, budget: number): Promise<void> {
+  exhaust(jobId: string, tokens: number, budget: number): Promise<boolean> {
     const state = this.#budgets.get(jobId) ?? { spent: 0, reserved: 0 };
-    if (state.spent + tokens > budget) state.spent = Math.max(state.spent, budget);
+    const exhausted = state.spent + tokens > budget;
+    if (exhausted) state.spent = Math.max(state.spent, budget);
     this.#budgets.set(jobId, state);
-    return Promise.resolve();
+    return Promise.resolve(exhausted);
   }
 
   jobUsage(jobId: string): Promise<ModelUsage[]> {

@@ -51,9 +51,9 @@ export interface AnalysisStore {
    * After a refused reservation of `tokens`: when what the job has spent leaves no room for them
    * (the refusal is for the budget, not for other calls' reservations, which may settle for
    * less), counts the job's `budget` as spent, for every process, so no later call (however
-   * small) is made. Calls in flight still settle.
+   * small) is made, and answers true. Calls in flight still settle.
    */
-  exhaust(jobId: string, tokens: number, budget: number): Promise<void>;
+  exhaust(jobId: string, tokens: number, budget: number): Promise<boolean>;
   /**
    * Forgets every job's reservations. Only for when no call of any process can be in flight: an
    * embedded ream opening its data dir (whose lock says no other process runs) after a crash.

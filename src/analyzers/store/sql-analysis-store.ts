@@ -90,14 +90,15 @@ export class SqlAnalysisStore implements AnalysisStore {
       .execute();
   }
 
-  async exhaust(jobId: string, tokens: number, budget: number): Promise<void> {
+  async exhaust(jobId: string, tokens: number, budget: number): Promise<boolean> {
     await this.#db.insertInto('analysis_budgets').values({ job_id: jobId, spent: 0, reserved: 0 }).onConflict((oc) => oc.column('job_id').doNothing()).execute();
-    await this.#db
+    const [updated] = await this.#db
       .updateTable('analysis_budgets')
       .set({ spent: sql`case when spent < ${budget} then ${budget} else spent end` })
       .where('job_id', '=', jobId)
       .where(sql<boolean>`spent + ${tokens} > ${budget}`)
       .execute();
+    return Number(updated?.numUpdatedRows ?? 0) > 0;
   }
 
   jobUsage(jobId: string): Promise<ModelUsage[]> {
