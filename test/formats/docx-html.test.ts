@@ -258,6 +258,15 @@ void describe('Word and HTML documents', () => {
     }));
     const error = await rejectsWithCode(format.inspect(await file('deep.docx', makeZip(nested(5_000))), limits), 'resource_limit', /the document's XML nests more than 1000 elements deep/);
     assert.doesNotMatch(error.message, /call stack/);
+    // Counted by XML's rules: inside an element HTML reads as raw text (`title`), behind closing
+    // tags that are text (in CDATA, a processing instruction), or of names HTML's tags never have.
+    const disguised = (open: string, close: string): StoredEntry[] => replaced(own, 'word/document.xml', (entry) => stored({
+      name: 'word/document.xml',
+      data: Buffer.from(entry.stored.toString('utf8').replace(/<w:body>[\s\S]*<\/w:body>/, `<w:body><title>${open.repeat(5_000)}<w:p/>${close.repeat(5_000)}</title></w:body>`)),
+    }));
+    for (const [open, close] of [['<w:tbl><w:tr><w:tc>', '</w:tc></w:tr></w:tbl>'], ['<_a><![CDATA[</b>]]>', '</_a>'], ['<é><?pi </b>?>', '</é>']] as const) {
+      await rejectsWithCode(format.inspect(await file('hidden.docx', makeZip(disguised(open, close))), limits), 'resource_limit', /the document's XML nests more than 1000 elements deep/);
+    }
     // Nested 300 deep (900 elements), its self-closed elements not counted: read.
     assert.match((await read(await file('nested.docx', makeZip(nested(300))))).pages[0]?.text ?? '', /deep/);
   });

@@ -38,8 +38,15 @@ interface Tag {
 const isLetter = (code: number): boolean => (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a);
 const isBlank = (char: string | undefined): boolean => char === ' ' || char === '\n' || char === '\t' || char === '\r' || char === '\f';
 
-/** The start and end tags of `html` in order, in one pass that never goes back (see the file's comment). */
-function* tags(html: string): Generator<Tag> {
+/** What XML reads as no element (its text may look like tags): from its start to its end. */
+const XML_SKIPPED = [['<![CDATA[', ']]>'], ['<?', '?>'], ['<!', '>']] as const;
+
+/**
+ * The start and end tags of `html` in order, in one pass that never goes back (see the file's
+ * comment). `xml`: by XML's rules, where no element holds raw text (`<title>`), a name may begin
+ * with `_` or a letter past ASCII, and CDATA sections and processing instructions are text.
+ */
+function* tags(html: string, xml = false): Generator<Tag> {
   let at = 0;
   while ((at = html.indexOf('<', at)) !== -1) {
     if (html.startsWith('<!--', at)) {
@@ -48,10 +55,17 @@ function* tags(html: string): Generator<Tag> {
       at = end + 3;
       continue;
     }
+    const skipped = xml ? XML_SKIPPED.find(([start]) => html.startsWith(start, at)) : undefined;
+    if (skipped) {
+      const end = html.indexOf(skipped[1], at + skipped[0].length);
+      if (end === -1) return;
+      at = end + skipped[1].length;
+      continue;
+    }
     const closing = html[at + 1] === '/';
     let i = at + (closing ? 2 : 1);
     // `<` not followed by a letter is text (`a < b`) or a declaration (`<!DOCTYPE`, `<?xml`).
-    if (!isLetter(html.charCodeAt(i))) {
+    if (xml ? isBlank(html[i]) || html[i] === '>' || i >= html.length : !isLetter(html.charCodeAt(i))) {
       at = i;
       continue;
     }
@@ -73,7 +87,7 @@ function* tags(html: string): Generator<Tag> {
     }
     at = i + 1;
     yield { name, closing, selfClosing };
-    if (!closing && !selfClosing && RAW_TEXT.has(name)) {
+    if (!xml && !closing && !selfClosing && RAW_TEXT.has(name)) {
       const end = new RegExp(`</${name}`, 'ig');
       end.lastIndex = at;
       if (!end.exec(html)) return;
@@ -109,7 +123,7 @@ export function checkNesting(html: string): void {
  */
 export function checkXmlNesting(xml: string): void {
   let depth = 0;
-  for (const { closing, selfClosing } of tags(xml)) {
+  for (const { closing, selfClosing } of tags(xml, true)) {
     if (selfClosing) continue;
     depth = closing ? Math.max(0, depth - 1) : depth + 1;
     if (depth > MAX_NESTING) {
