@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { startServer } from '../../src/server/app.ts';
+import { dripPatch } from '../support/drip-patch.ts';
 import { makePdf } from '../support/make-pdf.ts';
 import { modeAvailable, withModeReam } from '../support/modes.ts';
 
@@ -19,17 +20,7 @@ void test('a DELETE on instance B while a PATCH on instance A streams the last b
       assert.equal(created.status, 201, await created.clone().text());
       const id = new URL(created.headers.get('location') ?? '', a.url).pathname.split('/').pop() ?? '';
       // The bytes in ten parts over half a second: the DELETE comes while they do.
-      const body = new ReadableStream<Uint8Array>({
-        async start(controller) {
-          for (let i = 0; i < bytes.length; i += 100_000) {
-            controller.enqueue(bytes.subarray(i, i + 100_000));
-            await new Promise((resolve) => setTimeout(resolve, 50));
-          }
-          controller.close();
-        },
-      });
-      const patched = fetch(`${a.url}/v1/uploads/${id}`, { method: 'PATCH', headers: { ...TUS, 'upload-offset': '0', 'content-type': 'application/offset+octet-stream' }, body, duplex: 'half' })
-        .then((answer) => answer.status, () => 0);
+      const patched = dripPatch(`${a.url}/v1/uploads/${id}`, bytes, TUS);
       await new Promise((resolve) => setTimeout(resolve, 150));
       assert.equal((await fetch(`${b.url}/v1/uploads/${id}`, { method: 'DELETE', headers: TUS })).status, 204);
       assert.equal(await patched, 204, 'the PATCH had its bytes stored before the DELETE took the upload');

@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { DetailedError, Upload } from 'tus-js-client';
 import { createReam, type Ream } from '../../src/runtime/create-ream.ts';
 import { startServer, type RunningServer } from '../../src/server/app.ts';
+import { dripPatch } from '../support/drip-patch.ts';
 import { makePdf, numberedPages } from '../support/make-pdf.ts';
 import { adaptersOf } from '../../src/runtime/internals.ts';
 
@@ -151,17 +152,7 @@ describe('uploads: tus at /v1/uploads, POST /v1/documents', () => {
     const created = await fetch(`${server.url}/v1/uploads`, { method: 'POST', headers: { ...TUS, 'upload-length': String(bytes.length) } });
     const url = new URL(created.headers.get('location') ?? '', server.url);
     // The bytes in ten parts over half a second: the DELETE comes while they do.
-    const body = new ReadableStream<Uint8Array>({
-      async start(controller) {
-        for (let i = 0; i < bytes.length; i += 100_000) {
-          controller.enqueue(bytes.subarray(i, i + 100_000));
-          await new Promise((resolve) => setTimeout(resolve, 50));
-        }
-        controller.close();
-      },
-    });
-    const patched = fetch(url, { method: 'PATCH', headers: { ...TUS, 'upload-offset': '0', 'content-type': 'application/offset+octet-stream' }, body, duplex: 'half' })
-      .then((answer) => answer.status, () => 0);
+    const patched = dripPatch(url, bytes, TUS);
     await new Promise((resolve) => setTimeout(resolve, 150));
     assert.equal((await fetch(url, { method: 'DELETE', headers: TUS })).status, 204);
     await patched;
