@@ -15,7 +15,7 @@ export function highlightsMatches(stream: { isTTY?: boolean }, env: NodeJS.Proce
   return stream.isTTY === true && (env.NO_COLOR ?? '') === '';
 }
 
-/** `documentId name page snippet`, the snippet on one line, its matches in bold when `bold`, control characters as U+FFFD. */
+/** `documentId name page snippet`, the name and snippet on one line each, its matches in bold when `bold`, control characters as U+FFFD. */
 export function searchHitLine(hit: Pick<NamedSearchHit, 'documentId' | 'name' | 'page' | 'snippet' | 'matches'>, bold: boolean): string {
   // One character for one: the matches' offsets stay right.
   let snippet = hit.snippet.replace(CONTROL, '\ufffd');
@@ -29,5 +29,10 @@ export function searchHitLine(hit: Pick<NamedSearchHit, 'documentId' | 'name' | 
     }
     snippet = marked + snippet.slice(at);
   }
-  return `${hit.documentId}\t${hit.name.replace(CONTROL, '\ufffd')}\t${hit.page}\t${snippet.replace(/\s+/g, ' ')}\n`;
+  return `${hit.documentId}\t${oneLine(hit.name.replace(CONTROL, '\ufffd'))}\t${hit.page}\t${oneLine(snippet)}\n`;
+}
+
+/** Tabs and line breaks (of a hostile file name too) as one space: a hit stays one line of four columns. */
+function oneLine(text: string): string {
+  return text.replace(/\s+/g, ' ');
 }

@@ -26,3 +26,9 @@ test('control characters of a page or a file name (a terminal\'s escapes) are pr
   assert.equal(searchHitLine(hostile, true), 'd2\tx\ufffd[31m.txt\t1\ta\ufffd]0;title\ufffd \u001b[1mfacture\u001b[22m\ufffd2J\n');
   assert.equal(searchHitLine(hostile, false), 'd2\tx\ufffd[31m.txt\t1\ta\ufffd]0;title\ufffd facture\ufffd2J\n');
 });
+
+test('a file name with tabs or line breaks stays in its column: the hit is one line of four', () => {
+  const line = searchHitLine({ ...hit, name: 'bad\tname\r\nsecond line.txt' }, false);
+  assert.equal(line, 'd1\tbad name second line.txt\t2\tIl dit « facture » et facture\n');
+  assert.equal(line.split('\t').length, 4);
+});
