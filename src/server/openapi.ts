@@ -151,6 +151,15 @@ export const quotaResponses = {
 
 export const jobResponse = { description: 'The job', $ref: 'Job#' } as const;
 
+/** A list answered a page at a time: `items`, and `nextCursor` to pass back as `cursor` (null on the last page). */
+export function pageOf<S extends object>(items: S) {
+  return {
+    type: 'object',
+    required: ['items', 'nextCursor'],
+    properties: { items: { type: 'array', items }, nextCursor: { type: ['string', 'null'], description: 'null on the last page' } },
+  } as const;
+}
+
 /**
  * Registers the shared schemas and @fastify/swagger (OpenAPI 3.1) on the root instance — before
  * any route, so every route is seen — and serves the document at `GET /openapi.json`.

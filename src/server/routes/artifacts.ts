@@ -7,7 +7,7 @@ import type { Ream } from '../../runtime/create-ream.ts';
 import { attachment } from '../attachment.ts';
 import { principalOf } from '../auth/principal.ts';
 import { TENANT as TENANT_ACCESS } from '../auth/access.ts';
-import { jobIdParams, problemResponses } from '../openapi.ts';
+import { jobIdParams, pageOf, problemResponses } from '../openapi.ts';
 import { parseRange } from './byte-range.ts';
 import { requireJob } from './jobs.ts';
 import { REPORT_CONTENT_SECURITY_POLICY } from './report-frame.ts';
@@ -79,11 +79,7 @@ export function artifactRoutes(app: FastifyInstance, ream: Ream): void {
         params: jobIdParams,
         querystring: listQuery,
         response: {
-          200: {
-            type: 'object',
-            required: ['items', 'nextCursor'],
-            properties: { items: { type: 'array', items: artifactSchema }, nextCursor: { type: ['string', 'null'], description: 'null on the last page' } },
-          },
+          200: pageOf(artifactSchema),
           ...problemResponses,
         },
       },

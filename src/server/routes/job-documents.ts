@@ -5,7 +5,7 @@ import type { Ream } from '../../runtime/create-ream.ts';
 import type { DocumentStatus, JobDocumentPageRequest, JobDocumentRecord } from '../../store/port.ts';
 import { principalOf } from '../auth/principal.ts';
 import { TENANT as TENANT_ACCESS } from '../auth/access.ts';
-import { jobIdParams, problemResponses } from '../openapi.ts';
+import { jobIdParams, pageOf, problemResponses } from '../openapi.ts';
 import { requireJob } from './jobs.ts';
 
 /** Rows per page unless `limit` says otherwise, and the most one page may hold. */
@@ -43,11 +43,7 @@ const listSchema = {
     },
   },
   response: {
-    200: {
-      type: 'object',
-      required: ['items', 'nextCursor'],
-      properties: { items: { type: 'array', items: jobDocumentSchema }, nextCursor: { type: ['string', 'null'], description: 'null on the last page' } },
-    },
+    200: pageOf(jobDocumentSchema),
     ...problemResponses,
   },
 } as const;

@@ -9,7 +9,7 @@ import { TERMINAL_EVENT_TYPES } from '../../events/types.ts';
 import { LOCAL_PRINCIPAL, canSee, principalOf, type Principal } from '../auth/principal.ts';
 import { countUploadBytes } from '../metrics.ts';
 import { TENANT as TENANT_ACCESS } from '../auth/access.ts';
-import { jobIdParams, jobResponse, problemResponses, quotaResponses } from '../openapi.ts';
+import { jobIdParams, jobResponse, pageOf, problemResponses, quotaResponses } from '../openapi.ts';
 import { createJobFromJson } from '../uploads/job-body.ts';
 import type { FindUploadInProgress } from '../uploads/records.ts';
 import { sanitizeFileName } from '../uploads/file-name.ts';
@@ -266,11 +266,7 @@ export function jobRoutes(app: FastifyInstance, ream: Ream, shutdown: AbortSigna
       },
     },
     response: {
-      200: {
-        type: 'object',
-        required: ['items', 'nextCursor'],
-        properties: { items: { type: 'array', items: { $ref: 'Job#' } }, nextCursor: { type: ['string', 'null'] } },
-      },
+      200: pageOf({ $ref: 'Job#' }),
       ...problemResponses,
     },
   } as const;
