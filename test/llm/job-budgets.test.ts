@@ -8,18 +8,42 @@ import { rejectsWithCode } from '../support/assert-ream-error.ts';
 
 const signal = new AbortController().signal;
 
-test("a call refused only for another process's call in flight fails alone: the job's later calls go on once it settles", async () => {
+test("a call refused only for another process's call in flight waits for it to settle, then is made", async () => {
   const store = new MemoryAnalysisStore();
-  const [worker, other] = [new JobBudgets(), new JobBudgets()];
+  const [worker, other] = [new JobBudgets({ pollMs: 10 }), new JobBudgets()];
   await other.reserve(store, 'job', 60, 100, signal); // its estimate, in flight
-  const alone = await rejectsWithCode(worker.reserve(store, 'job', 50, 100, signal), 'budget_exceeded');
-  assert.match(alone.message, /other calls of the job in flight hold the rest of it: this call is not made/);
-  assert.doesNotMatch(alone.message, /no more model calls/, 'the job goes on calling');
+  let reserved = false;
+  const waiting = worker.reserve(store, 'job', 50, 100, signal).then(() => { reserved = true; });
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.equal(reserved, false, 'it waits while the other call is in flight');
   await other.settle(store, 'job', 60, 10); // it spent far less than its estimate
-  await worker.reserve(store, 'job', 50, 100, signal); // 10 spent: 50 fits
+  await waiting; // 10 spent: 50 fits
   await worker.settle(store, 'job', 50, 50);
   // Refused for what was spent: no later call of the job, however small, in any process.
   const ended = await rejectsWithCode(worker.reserve(store, 'job', 41, 100, signal), 'budget_exceeded');
+  assert.equal(ended.retryable, false);
   assert.match(ended.message, /the job makes no more model calls/);
   await rejectsWithCode(other.reserve(store, 'job', 1, 100, signal), 'budget_exceeded');
+});
+
+test('a call still refused for other processes\' calls in flight after the longest wait fails retryably, and the job goes on', async () => {
+  const store = new MemoryAnalysisStore();
+  const [worker, other] = [new JobBudgets({ pollMs: 10, maxWaitMs: 60 }), new JobBudgets()];
+  await other.reserve(store, 'job', 60, 100, signal);
+  const error = await rejectsWithCode(worker.reserve(store, 'job', 50, 100, signal), 'budget_exceeded');
+  assert.equal(error.retryable, true, 'the queue tries the call again later');
+  assert.ok((error.retryAfterMs ?? 0) > 0);
+  assert.match(error.message, /in flight in other workers/);
+  await other.settle(store, 'job', 60, 10);
+  await worker.reserve(store, 'job', 50, 100, signal); // the budget was not ended
+});
+
+test('a call waiting for other calls in flight stops when its job is cancelled', async () => {
+  const store = new MemoryAnalysisStore();
+  const [worker, other] = [new JobBudgets({ pollMs: 10 }), new JobBudgets()];
+  await other.reserve(store, 'job', 60, 100, signal);
+  const cancel = new AbortController();
+  const waiting = worker.reserve(store, 'job', 50, 100, cancel.signal);
+  setTimeout(() => cancel.abort(), 30);
+  await rejectsWithCode(waiting, 'cancelled');
 });

@@ -1,40 +1,74 @@
-import { ReamError } from '../../errors.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ReamError, toReamError } from '../../errors.ts';
 import type { AnalysisStore } from '../store/port.ts';
+
+export interface JobBudgetsSettings {
+  /**
+   * Longest wait, in ms, for other processes' calls in flight to settle before a call refused for
+   * them goes back to the queue (retryable `budget_exceeded`). Default 60,000.
+   */
+  maxWaitMs?: number;
+  /** First pause between two tries, in ms, doubled up to 2 s. Default 250. */
+  pollMs?: number;
+}
+
+/** How long the queue waits before it retries a call still refused for other calls in flight. */
+const RETRY_AFTER_MS = 5_000;
 
 /**
  * A job's token budget as the calls of this process draw on it. A call reserves its estimate
- * only once it holds its turn (see `answer`), so calls waiting for the pacer hold nothing; and
- * a reservation refused while other calls of the same job are in flight here waits for them to
- * settle (their estimates are usually above what they spend) before the job is told the budget
- * is gone. Reservations of other processes are not seen: there, a refusal is final for the call.
- * A refusal for what the job has spent ends the job's spending: the budget counts as spent
- * (`AnalysisStore.exhaust`), so no later call of the job, in any process, is made — even one
- * small enough to fit what is left. One for other processes' calls in flight fails the call
- * alone: their estimates may settle for much less.
+ * only once it holds its turn (see `answer`), so calls waiting for the pacer hold nothing. A
+ * reservation refused while other calls of the same job are in flight waits for them to settle
+ * (their estimates are usually above what they spend) and tries again: the calls of this process
+ * wake it when they settle; those of other processes (not seen here) are waited for by trying
+ * again every few hundred ms, up to `maxWaitMs`, after which the call fails retryably for the
+ * queue to try later. Only a refusal for what the job has spent is final: the budget then counts
+ * as spent (`AnalysisStore.exhaust`), so no later call of the job, in any process, is made — even
+ * one small enough to fit what is left.
  */
 export class JobBudgets {
   readonly #held = new Map<string, number>();
   readonly #waiting = new Map<string, Array<() => void>>();
+  readonly #maxWaitMs: number;
+  readonly #pollMs: number;
+
+  constructor(settings: JobBudgetsSettings = {}) {
+    this.#maxWaitMs = settings.maxWaitMs ?? 60_000;
+    this.#pollMs = settings.pollMs ?? 250;
+  }
 
   /** Sets `estimate` aside from the job's `budget`, or throws `budget_exceeded`. */
   async reserve(store: AnalysisStore, jobId: string, estimate: number, budget: number, signal: AbortSignal): Promise<void> {
-    for (;;) {
+    const started = Date.now();
+    const details = { maxTokens: budget, estimate };
+    for (let pause = this.#pollMs; ; pause = Math.min(pause * 2, 2_000)) {
       if (await store.reserve(jobId, estimate, budget)) {
         this.#held.set(jobId, (this.#held.get(jobId) ?? 0) + 1);
         return;
       }
-      if ((this.#held.get(jobId) ?? 0) === 0) {
-        const ended = await store.exhaust(jobId, estimate, budget);
-        const outcome = ended ? 'the job makes no more model calls' : 'other calls of the job in flight hold the rest of it: this call is not made';
-        throw ReamError.nonRetryable('budget_exceeded', `the job's token budget (maxTokens ${budget}) does not cover the next model call (about ${estimate} tokens): ${outcome}`, {
-          details: { maxTokens: budget, estimate },
+      if ((this.#held.get(jobId) ?? 0) > 0) {
+        await new Promise<void>((resolve) => {
+          const waiters = this.#waiting.get(jobId) ?? [];
+          waiters.push(resolve);
+          this.#waiting.set(jobId, waiters);
         });
+      } else {
+        if (await store.exhaust(jobId, estimate, budget)) {
+          throw ReamError.nonRetryable('budget_exceeded', `the job's token budget (maxTokens ${budget}) does not cover the next model call (about ${estimate} tokens): the job makes no more model calls`, { details });
+        }
+        // Other processes' calls of the job hold the rest: they settle (or lapse) soon.
+        const left = this.#maxWaitMs - (Date.now() - started);
+        if (left <= 0) {
+          throw ReamError.retryable('budget_exceeded', `the job's token budget (maxTokens ${budget}) is held by its calls in flight in other workers: this call (about ${estimate} tokens) is tried again once they settle`, {
+            details, retryAfterMs: RETRY_AFTER_MS,
+          });
+        }
+        try {
+          await sleep(Math.min(pause, left), undefined, { signal });
+        } catch (error) {
+          throw toReamError(error);
+        }
       }
-      await new Promise<void>((resolve) => {
-        const waiters = this.#waiting.get(jobId) ?? [];
-        waiters.push(resolve);
-        this.#waiting.set(jobId, waiters);
-      });
       signal.throwIfAborted();
     }
   }
