@@ -125,7 +125,7 @@ export class Engine {
     this.#webhooks = new WebhookScheduling(store, queue, this.settings.webhookMaxAttempts);
     const { credits } = this.settings;
     this.#lifecycle = new JobLifecycle({ store, queue, blobs, search, events: this.#events, webhooks: this.#webhooks, aborts: this.#aborts, schedule, settle: (job) => credits.settle(job) });
-    this.#intake = new JobIntake({ store, blobs, lifecycle: this.#lifecycle, schedule });
+    this.#intake = new JobIntake({ store, blobs, lifecycle: this.#lifecycle, schedule, reserveAdded: (job, ids) => credits.reserveAdded(job, ids) });
     this.pageCounts = new PageCounter({
       formats: deps.formats,
       blobFiles: () => deps.blobFiles ?? (this.#countFiles ??= new BlobFiles(blobs, { dir: join(tmpdir(), `ream-page-counts-${process.pid}`) })),

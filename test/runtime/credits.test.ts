@@ -526,3 +526,39 @@ test('a retry reserves the pages of the documents it reads again: past the balan
     }
   });
 });
+
+test('a document added to a running job holds a page as it is added and the rest once inspected: the job holds every page it reads', async () => {
+  await withDir(async (dir) => {
+    const one = join(dir, 'one.pdf');
+    await writeFile(one, await makePdf({ pages: ['only page'] }));
+    const five = join(dir, 'five.pdf');
+    await writeFile(five, await makePdf({ pages: numberedPages('F', 5) }));
+    const more = join(dir, 'more.pdf');
+    await writeFile(more, await makePdf({ pages: ['one more'] }));
+    const ream = await createReam({ dataDir: join(dir, 'data'), threads: 1, credits: { prices: { page: 1 } } });
+    try {
+      await ream.tenants.grantCredits({ tenantId: 'a', amount: 6, reason: 'trial', by: BY });
+      const job = await ream.submit({ tenantId: 'a', files: [one] });
+      const release = ream.holdOpen(job.id);
+      const added = await ream.addFile(job.id, { path: five });
+      await waitFor(async () => (await ream.tenants.listCredits({ jobId: job.id, limit: 10 })).some((e) => e.key === creditKeys.topUp(job.id, added.documentId)));
+      const held = (await ream.tenants.listCredits({ jobId: job.id, limit: 10 })).reduce((sum, entry) => sum + entry.amount, 0);
+      assert.equal(held, -6, 'the submitted page and the added document\'s five');
+      const refused = await rejectsWithCode(ream.addFile(job.id, { path: more }), 'insufficient_credits');
+      assert.deepEqual(refused.details, { balance: 0, needed: 1 });
+      await release();
+      assert.equal((await ream.wait(job.id)).status, 'succeeded');
+      assert.equal((await ream.tenants.tenant('a')).balance, 0, 'six pages read, six paid');
+    } finally {
+      await ream.close();
+    }
+  });
+});
+
+async function waitFor(check: () => Promise<boolean>, ms = 10_000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

@@ -44,6 +44,8 @@ export interface Estimate {
 export const creditKeys = {
   /** The submit's reservation, or a retry's (`retry`: its generation) of the pages it reads again. */
   reserve: (jobId: string, retry = 0): string => (retry === 0 ? `job:${jobId}:reserve` : `job:${jobId}:r${retry}:reserve`),
+  /** The page held for a document added to the job after its submit, once. */
+  added: (jobId: string, documentId: string): string => `job:${jobId}:add:${documentId}`,
   /** What a document read to more pages than reserved for it adds to the reservation, once. */
   topUp: (jobId: string, documentId: string): string => `job:${jobId}:topup:${documentId}`,
   settle: (job: Pick<JobRecord, 'id' | 'retryGeneration'>): string => (job.retryGeneration === 0 ? `job:${job.id}:settle` : `job:${job.id}:r${job.retryGeneration}:settle`),
@@ -259,6 +261,29 @@ export class CreditKeeper {
   }
 
   /**
+   * Documents added to a job after its submit (not found inside another): a page each is held,
+   * as the submit held a page per document, before they are attached, refused with
+   * `insufficient_credits` past the balance (nothing held then). Their inspection tops the rest
+   * up ({@link topUp}). A job its submit reserved nothing for (credits off, or made without
+   * files) holds nothing for them either. Once per document (its key).
+   */
+  async reserveAdded(job: Pick<JobRecord, 'id' | 'tenantId'>, documentIds: readonly string[]): Promise<void> {
+    if (!this.enabled || documentIds.length === 0 || !this.#prices?.page) return;
+    if (!(await this.#store.findCredit(creditKeys.reserve(job.id)))) return;
+    const page = priceOf({ ...NO_USAGE, pages: 1 }, this.#prices);
+    const fresh: string[] = [];
+    for (const documentId of documentIds) if (!(await this.#store.findCredit(creditKeys.added(job.id, documentId)))) fresh.push(documentId);
+    const balance = await this.#store.creditBalance(job.tenantId);
+    if (balance < page * fresh.length) throw insufficient(job.tenantId, balance, page * fresh.length);
+    for (const documentId of fresh) {
+      await this.#store.appendCredit({
+        tenantId: job.tenantId, kind: 'reserve', amount: -page, key: creditKeys.added(job.id, documentId), jobId: job.id,
+        reason: null, at: Date.now(), details: { documentId, pages: 1 },
+      }, { requireFunds: true });
+    }
+  }
+
+  /**
    * Holds a started retry's estimate (the pages of the documents it reads again, {@link admit}ted
    * just before) until its settlement: once per retry. Written even if a spend since took the
    * balance under it, as the retry runs already.
@@ -272,8 +297,8 @@ export class CreditKeeper {
   }
 
   /**
-   * Once a document is inspected: a job is reserved a page per document not counted beforehand,
-   * and one read to more (a table of 4,000 rows, a long PDF) has the rest of its pages reserved
+   * Once a document is inspected: a job is reserved a page per document not counted beforehand
+   * (at submit, or as it was added: {@link reserveAdded}), and one read to more (a table of 4,000 rows, a long PDF) has the rest of its pages reserved
    * now, refused with `insufficient_credits` past the balance — before any page is read, rather
    * than charged into a negative balance when the job ends. Pages the submit counted beforehand
    * (reserved beyond a page per document) are drawn on first. A document found inside another

@@ -34,6 +34,8 @@ export interface IntakeParts {
   lifecycle: JobLifecycle;
   /** Enqueues documents' first tasks in the job's current retry generation. */
   schedule(job: JobRecord, documentIds: readonly string[]): Promise<void>;
+  /** Holds credits for documents added after the job's submit, or refuses them (`insufficient_credits`). */
+  reserveAdded(job: JobRecord, documentIds: readonly string[]): Promise<void>;
 }
 
 /** Documents in: stored (content-addressed, per tenant), attached to jobs, scheduled. */
@@ -131,7 +133,7 @@ export class JobIntake {
    */
   async #attach(jobId: string, docs: readonly AddedDocument[], parents: ReadonlyMap<string, string> = new Map(), announceQueued = false): Promise<void> {
     const { store, lifecycle } = this.#parts;
-    await this.#takingDocuments(jobId);
+    const taking = await this.#takingDocuments(jobId);
     // Repeats are skipped by asking for these documents only, and the ordinal comes from the
     // index: a job that is given its files one at a time never reads all it holds per file.
     let ordinal = await store.nextOrdinal(jobId);
@@ -145,6 +147,9 @@ export class JobIntake {
       rows.push({ jobId, documentId, ordinal: ordinal++, source, ...(parentId === undefined ? {} : { parentId }) });
     }
     if (rows.length === 0) return;
+    // The submit's own documents (`announceQueued`) were reserved with the job; those found inside
+    // another (children) reserve their pages once inspected; others are held a page each now.
+    if (!announceQueued) await this.#parts.reserveAdded(taking, rows.filter((row) => row.parentId === undefined).map((row) => row.documentId));
     await store.addJobDocuments(rows);
     const job = await lifecycle.documentsAdded(jobId);
     if (!job) throw ReamError.nonRetryable('not_found', `no job ${jobId}`);
