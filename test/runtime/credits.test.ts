@@ -562,3 +562,55 @@ async function waitFor(check: () => Promise<boolean>, ms = 10_000): Promise<void
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
+
+test('a retry inspecting a document that failed after its top-up, before it was marked inspected, tops it up again: the retry holds every page it reads', async () => {
+  const opened = await sqliteStores();
+  try {
+    const [store] = opened.stores;
+    const tenantId = randomUUID();
+    const keeper = new CreditKeeper(store, { prices: { page: 1 } });
+    await store.appendCredit({ tenantId, kind: 'grant', amount: 10, key: `grant:${randomUUID()}`, jobId: null, reason: 'test', at: 1 });
+    const job = await store.createJob({ id: randomUUID(), tenantId, key: null, pipeline: 'extract', options: {}, priority: 0 }, 1);
+    await keeper.reserve(job, keeper.estimate({ documents: 1, options: {} }), 1);
+    await keeper.topUp(job, 'doc', 5); // then the document fails, never marked inspected
+    const failed = await store.updateJob(job.id, { status: 'failed', finishedAt: 2 });
+    assert.ok(failed);
+    await keeper.settle(failed);
+    assert.equal(await store.creditBalance(tenantId), 10, 'nothing read, all given back');
+    const retried = await store.updateJob(job.id, { status: 'running', finishedAt: null, retryGeneration: 1 });
+    assert.ok(retried);
+    await keeper.reserveRetry(retried, keeper.estimate({ documents: 1, pages: 1, options: {} })); // a page per document not inspected
+    await keeper.topUp(retried, 'doc', 5);
+    assert.equal(await store.creditBalance(tenantId), 10 - 5, 'the retry holds the five pages it reads');
+  } finally {
+    await opened.close();
+  }
+});
+
+test('documents added to a job that had ended run it again, and its new end settles them: a failed one gives its page back, a read one is charged', async () => {
+  await withDir(async (dir) => {
+    const one = join(dir, 'one.pdf');
+    await writeFile(one, await makePdf({ pages: ['only page'] }));
+    const five = join(dir, 'five.pdf');
+    await writeFile(five, await makePdf({ pages: numberedPages('F', 5) }));
+    const bad = join(dir, 'bad.pdf');
+    await writeFile(bad, '%PDF-1.7\nnot really a pdf');
+    const ream = await createReam({ dataDir: join(dir, 'data'), threads: 1, credits: { prices: { page: 1 } } });
+    try {
+      await ream.tenants.grantCredits({ tenantId: 'a', amount: 20, reason: 'trial', by: BY });
+      const job = await ream.submit({ tenantId: 'a', files: [one] });
+      assert.equal((await ream.wait(job.id)).status, 'succeeded');
+      await ream.addFile(job.id, { path: bad });
+      assert.equal((await ream.wait(job.id)).status, 'partially_succeeded');
+      assert.equal((await ream.tenants.tenant('a')).balance, 20 - 1, 'the bad file read nothing: its page came back');
+      await ream.addFile(job.id, { path: five });
+      await ream.wait(job.id);
+      assert.equal((await ream.tenants.tenant('a')).balance, 20 - 6);
+      const entries = await ream.tenants.listCredits({ jobId: job.id, limit: 20 });
+      assert.equal(entries.filter((entry) => entry.kind === 'finalize' || entry.kind === 'refund').length, 3, 'each end settled once');
+      assert.equal(entries.reduce((sum, entry) => sum + entry.amount, 0), -6, 'nothing held once it ended');
+    } finally {
+      await ream.close();
+    }
+  });
+});

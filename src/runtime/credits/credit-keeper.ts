@@ -46,8 +46,8 @@ export const creditKeys = {
   reserve: (jobId: string, retry = 0): string => (retry === 0 ? `job:${jobId}:reserve` : `job:${jobId}:r${retry}:reserve`),
   /** The page held for a document added to the job after its submit, once. */
   added: (jobId: string, documentId: string): string => `job:${jobId}:add:${documentId}`,
-  /** What a document read to more pages than reserved for it adds to the reservation, once. */
-  topUp: (jobId: string, documentId: string): string => `job:${jobId}:topup:${documentId}`,
+  /** What a document read to more pages than reserved for it adds to the reservation, once per run (`retry`: its generation). */
+  topUp: (jobId: string, documentId: string, retry = 0): string => (retry === 0 ? `job:${jobId}:topup:${documentId}` : `job:${jobId}:r${retry}:topup:${documentId}`),
   settle: (job: Pick<JobRecord, 'id' | 'retryGeneration'>): string => (job.retryGeneration === 0 ? `job:${job.id}:settle` : `job:${job.id}:r${job.retryGeneration}:settle`),
 };
 
@@ -302,26 +302,32 @@ export class CreditKeeper {
    * now, refused with `insufficient_credits` past the balance — before any page is read, rather
    * than charged into a negative balance when the job ends. Pages the submit counted beforehand
    * (reserved beyond a page per document) are drawn on first. A document found inside another
-   * (an e-mail's attachment: `child`) had nothing reserved: all its pages are. Once per document (its key).
+   * (an e-mail's attachment: `child`) had nothing reserved: all its pages are. Once per document
+   * and run (its key): a retry that inspects a document again (it failed before it was marked
+   * inspected, perhaps after its top-up, which that run's settlement gave back) reserved a page for
+   * it ({@link redoPages}), and tops the rest up again.
    */
-  async topUp(job: Pick<JobRecord, 'id' | 'tenantId'>, documentId: string, pages: number, child = false): Promise<void> {
-    const held = child ? 0 : 1;
+  async topUp(job: Pick<JobRecord, 'id' | 'tenantId' | 'retryGeneration'>, documentId: string, pages: number, child = false): Promise<void> {
+    const retry = job.retryGeneration;
+    const held = child && retry === 0 ? 0 : 1;
     if (!this.enabled || pages <= held || !this.#prices?.page) return;
     const reserved = await this.#store.findCredit(creditKeys.reserve(job.id));
     const details = reserved?.details as { estimatedPages?: number; documents?: number } | undefined;
     if (!reserved || details?.documents === undefined || details.estimatedPages === undefined) return; // not reserved (free), or by an older version
-    const counted = details.estimatedPages - details.documents;
+    // Pages counted beforehand are the submit's: a retry reserved its pages itself.
+    const counted = retry === 0 ? details.estimatedPages - details.documents : 0;
+    const key = creditKeys.topUp(job.id, documentId, retry);
     const append = async (countedUsed: number): Promise<void> => {
       const more = pages - held - countedUsed;
       await this.#store.appendCredit({
-        tenantId: job.tenantId, kind: 'reserve', amount: 0 - priceOf({ ...NO_USAGE, pages: more }, this.#prices ?? {}), key: creditKeys.topUp(job.id, documentId), jobId: job.id,
+        tenantId: job.tenantId, kind: 'reserve', amount: 0 - priceOf({ ...NO_USAGE, pages: more }, this.#prices ?? {}), key, jobId: job.id,
         reason: null, at: Date.now(), details: { documentId, pages: more, countedUsed },
       }, { requireFunds: true });
     };
     if (counted <= 0 || child) return append(0);
     // Some pages were counted beforehand: one document at a time per job draws on them.
     await this.#store.withContentLock(`credit-topup:${job.id}`, async () => {
-      if (await this.#store.findCredit(creditKeys.topUp(job.id, documentId))) return;
+      if (await this.#store.findCredit(key)) return;
       const used = (await this.#jobEntries(job.id)).reduce((sum, entry) => sum + ((entry.details as { countedUsed?: number } | null)?.countedUsed ?? 0), 0);
       await append(Math.min(pages - 1, Math.max(0, counted - used)));
     });
@@ -341,12 +347,23 @@ export class CreditKeeper {
    * Settles an ended job's run: charges what it used (pages and OCR pages of the documents it
    * read, model tokens) and releases the rest of what it holds — `finalize`, or `refund` for a
    * failed or cancelled job. After it, the job's entries sum to minus its charge. Safe to call
-   * any number of times from any process: the first write of the run's key stands.
+   * any number of times from any process: the first write of the run's key stands. A job that
+   * ends again after documents were added to it once it had ended is settled again
+   * (`<key>:<finishedAt>`).
    */
   async settle(job: JobRecord): Promise<void> {
     if (!this.enabled || job.finishedAt === null) return;
-    const key = creditKeys.settle(job);
-    if (await this.#store.findCredit(key)) return;
+    let key = creditKeys.settle(job);
+    const first = await this.#store.findCredit(key);
+    if (first) {
+      // Settled already: at this end (a repeat), or at an earlier one of the same run, before
+      // documents were added to the ended job, which ran again. Each end settles what the ones
+      // before left held (what the added documents reserved, and what they read).
+      const settledAt = (first.details as { finishedAt?: unknown } | null)?.finishedAt;
+      if (typeof settledAt !== 'number' || settledAt === job.finishedAt) return;
+      key = `${key}:${job.finishedAt}`;
+      if (await this.#store.findCredit(key)) return;
+    }
     const usage = await this.usageOf(job.id);
     const charge = priceOf(usage, this.#prices ?? {});
     const entries = await this.#jobEntries(job.id);
@@ -354,7 +371,7 @@ export class CreditKeeper {
     await this.#store.appendCredit({
       tenantId: job.tenantId, kind: job.status === 'failed' || job.status === 'cancelled' ? 'refund' : 'finalize',
       amount: held - charge, key, jobId: job.id, reason: null, at: Date.now(),
-      details: { charge, status: job.status, ...usage },
+      details: { charge, status: job.status, finishedAt: job.finishedAt, ...usage },
     });
   }
 
