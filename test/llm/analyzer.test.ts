@@ -422,6 +422,28 @@ test('ask: chunks answer from their own pages; several answers are combined by a
   assert.equal(server.requests[3]?.body.messages[0]?.content.includes('Who signs?'), true);
 });
 
+test('summarize: chunk summaries longer together than the model takes are reduced a half at a time, each call within its context', async () => {
+  server.requests.length = 0;
+  const contextTokens = 600;
+  server.script((request) => {
+    const text = request.body.messages.map((message) => message.content).join('\n');
+    if (text.length / 4 > contextTokens) return { status: 400, message: 'context_length_exceeded: too many tokens' };
+    const pages = [...userText(request).matchAll(/Pages (\d+)–(\d+)/g)].flatMap((m) => [Number(m[1]), Number(m[2])]);
+    return { content: JSON.stringify({ summary: `pages ${Math.min(...pages)}-${Math.max(...pages)} in short` }) };
+  });
+  const llm = createLlmAnalyzer({ mode: 'summarize', provider: { baseURL: server.baseURL, model: 'm', contextTokens } });
+  // Eight chunks of 20 pages, each summarised in ~100 tokens: ~800 tokens together.
+  const chunks = Array.from({ length: 8 }, (_, index) => ({
+    index, from: index * 20, to: (index + 1) * 20,
+    data: { summary: `part ${index + 1}: ${'words '.repeat(65)}`, firstPage: index * 20 + 1, lastPage: (index + 1) * 20 },
+  }));
+  const doc = await llm.finish?.(chunks, {}, context());
+  assert.equal(doc?.warnings, undefined, 'the whole document summarised, no part left out');
+  assert.deepEqual(doc?.data, { summary: 'pages 1-160 in short', firstPage: 1, lastPage: 160 });
+  assert.ok(server.requests.length >= 3, `${server.requests.length} reduce calls`);
+  assert.ok(server.requests.every((request) => request.body.messages.map((m) => m.content).join('\n').length / 4 <= contextTokens), 'no call past the context');
+});
+
 test('classify: labels are held to the list; the document label is the one with most weight over its chunks', async () => {
   server.requests.length = 0;
   server.script((request) => {

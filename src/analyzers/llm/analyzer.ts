@@ -85,11 +85,10 @@ export function createLlmAnalyzer(options: LlmAnalyzerOptions): Analyzer {
         .filter((chunk): chunk is ChunkAnalysis & { data: JsonValue } => chunk.data !== undefined)
         .sort((a, b) => a.from - b.from)
         .map((chunk) => ({ firstPage: chunk.from + 1, lastPage: chunk.to, data: chunk.data }));
-      const request = handler.reduce(placed);
       let combined: JsonValue;
       let warnings: PageWarning[] = [];
       try {
-        combined = request ? handler.reduced(await answer(client.model, client.pacer, parameters, request, scopeOf(context, usage)), placed) : handler.combine(placed);
+        combined = await reduceParts(handler, client, parameters, placed, scopeOf(context, usage), 0);
       } catch (error) {
         // The reduce prompt refused for what it holds (too long, refused, answered wrong): the
         // chunks' answers stand, combined as they are, and the document says so. A failure of
@@ -121,6 +120,32 @@ function refuseTooSmallContext(handler: LlmModeHandler, contextTokens: number | 
 
 function firstPageOf(pages: readonly PageText[], owns: (page: number) => boolean): number {
   return pages.map((page) => page.page).filter(owns).sort((a, b) => a - b)[0] ?? pages[0]?.page ?? 1;
+}
+
+/**
+ * The reduce step over a document's parts: one call, or — when their answers together are longer
+ * than the model takes (a long book's chunk summaries past `contextTokens`) — each half of them
+ * reduced first, recursively, and the halves' answers then. Parts stay in page order.
+ */
+async function reduceParts(
+  handler: LlmModeHandler, client: LlmClient, parameters: CallParameters, placed: readonly PlacedData[], scope: CallScope, depth: number,
+): Promise<JsonValue> {
+  const request = handler.reduce(placed);
+  if (!request) return handler.combine(placed);
+  const tooLong = client.contextTokens !== undefined && messagesTokens(request.messages) > client.contextTokens;
+  if (tooLong && placed.length > 2 && depth < MAX_SPLIT_DEPTH) {
+    const middle = Math.ceil(placed.length / 2);
+    const halves: PlacedData[] = [];
+    for (const half of [placed.slice(0, middle), placed.slice(middle)]) {
+      halves.push({
+        firstPage: Math.min(...half.map((part) => part.firstPage)),
+        lastPage: Math.max(...half.map((part) => part.lastPage)),
+        data: await reduceParts(handler, client, parameters, half, scope, depth + 1),
+      });
+    }
+    return reduceParts(handler, client, parameters, halves, scope, depth + 1);
+  }
+  return handler.reduced(await answer(client.model, client.pacer, parameters, request, scope), placed);
 }
 
 /**
