@@ -10,19 +10,23 @@ import { redisUnavailable, TEST_REDIS_URL, uniqueName } from '../support/service
 
 const signal = new AbortController().signal;
 
-test('the local window: requests and tokens per minute over a sliding minute', async () => {
+test('the local window: requests and tokens per minute over a sliding minute, starts spaced over it', async () => {
   let now = 1_000_000;
   const window = new LocalRateWindow({ requestsPerMinute: 3, tokensPerMinute: 1000, marginMs: 0 }, () => now);
   assert.equal(await window.tryAcquire(100), 0);
+  assert.equal(await window.tryAcquire(100), 20_000, 'three a minute: one each 20 s, never the three at once');
+  now += 20_000;
+  assert.equal(await window.tryAcquire(100), 0);
+  now += 20_000;
+  assert.equal(await window.tryAcquire(100), 0);
   now += 10_000;
-  assert.equal(await window.tryAcquire(100), 0);
-  assert.equal(await window.tryAcquire(100), 0);
-  assert.equal(await window.tryAcquire(100), 50_000, 'the fourth waits until the first leaves the minute');
-  now += 50_000;
+  assert.equal(await window.tryAcquire(100), 10_000, 'the fourth waits until the first leaves the minute');
+  now += 10_000;
   assert.equal(await window.tryAcquire(700), 0);
-  assert.equal(await window.tryAcquire(200), 10_000, 'tokens: 900 + 200 > 1000 until the first call at +10 s leaves');
-  now += 10_000;
-  assert.equal(await window.tryAcquire(200), 0);
+  now += 20_000;
+  assert.equal(await window.tryAcquire(300), 20_000, 'tokens: 800 + 300 > 1000 until the call at +40 s leaves');
+  now += 20_000;
+  assert.equal(await window.tryAcquire(300), 0);
   // Retry-After pauses everyone.
   await window.pause(5_000);
   assert.equal(await window.tryAcquire(1), 5_000);
@@ -120,6 +124,9 @@ test('60 requests per minute: at most 60 in any minute, and at least 0.9 × 60 w
   }
   // The 61st waits for the first to leave the minute plus its 2% margin (the clock ticks by 100 ms here).
   assert.ok((starts[60] ?? 0) >= 61_200 && (starts[60] ?? 0) <= 61_300, `the 61st started at ${starts[60]}`);
+  // Spread over the minute, not sent in bursts: a provider enforcing 60 a minute as 1 a second throttles none.
+  for (let i = 1; i < starts.length; i++) assert.ok((starts[i] ?? 0) - (starts[i - 1] ?? 0) >= 1_000, `start ${i} came ${(starts[i] ?? 0) - (starts[i - 1] ?? 0)} ms after the one before`);
+  for (const start of starts) assert.ok(starts.filter((s) => s >= start && s < start + 1_000).length <= 1);
 });
 
 test('Redis: one window for every worker, so three workers together keep the limit', async (t: TestContext) => {
@@ -141,6 +148,8 @@ test('Redis: one window for every worker, so three workers together keep the lim
     // a start late cannot make two windows look like one (the check leaves 2 s of margin).
     assert.ok((starts.at(-1) ?? 0) - (starts[0] ?? 0) >= 9_900, `spread over ${(starts.at(-1) ?? 0) - (starts[0] ?? 0)} ms`);
     for (const start of starts) assert.ok(starts.filter((s) => s >= start && s < start + 3_000).length <= 4);
+    // Spaced for every worker: 4 per 5 s is one each 1.25 s (less the jitter of stamping a start here).
+    for (let i = 1; i < starts.length; i++) assert.ok((starts[i] ?? 0) - (starts[i - 1] ?? 0) >= 1_000, `start ${i} came ${(starts[i] ?? 0) - (starts[i - 1] ?? 0)} ms after the one before`);
     // A Retry-After one worker heard pauses the others.
     await windows[0]?.pause(10_000);
     assert.ok((await windows[1]?.tryAcquire(1) ?? 0) > 5_000);

@@ -1,6 +1,7 @@
 /**
  * A sliding window over the last `windowMs` of calls: what "60 requests per minute" means to a
- * provider, and what `/metrics` would count. `tryAcquire` takes a slot (and `tokens`) and answers
+ * provider, and what `/metrics` would count; under a requests-per-minute limit, starts are also
+ * spaced evenly over the minute ({@link spacingMs}). `tryAcquire` takes a slot (and `tokens`) and answers
  * 0, or how long to wait before asking again. Shared windows (Redis) implement the same.
  */
 export interface RateWindow {
@@ -29,6 +30,16 @@ export interface RateLimits {
   marginMs?: number;
 }
 
+/**
+ * Least time between two call starts under a requests-per-minute limit: the minute's calls spread
+ * over it, not sent at once. Providers enforce a limit over shorter periods too (60 a minute as 1
+ * a second), so a minute's worth sent in one burst is throttled; 0 without the limit.
+ */
+export function spacingMs(limits: RateLimits): number {
+  const { requestsPerMinute: rpm } = limits;
+  return rpm === undefined || rpm <= 0 ? 0 : (limits.windowMs ?? 60_000) / rpm;
+}
+
 /** The window a call occupies, margin included (see {@link RateLimits.marginMs}). */
 export function heldMs(limits: RateLimits): number {
   const windowMs = limits.windowMs ?? 60_000;
@@ -38,12 +49,14 @@ export function heldMs(limits: RateLimits): number {
 /** The window of one process. `now` is injectable for tests. */
 export class LocalRateWindow implements RateWindow {
   readonly #limits: RateLimits & { windowMs: number };
+  readonly #spacingMs: number;
   readonly #now: () => number;
   readonly #calls: Array<{ at: number; tokens: number; id: string | undefined }> = [];
   #pausedUntil = 0;
 
   constructor(limits: RateLimits, now: () => number = Date.now) {
     this.#limits = { ...limits, windowMs: heldMs(limits) };
+    this.#spacingMs = spacingMs(limits);
     this.#now = now;
   }
 
@@ -54,6 +67,8 @@ export class LocalRateWindow implements RateWindow {
     if (rpm === undefined && tpm === undefined) return Promise.resolve(0); // pauses only: no call is kept
     while (this.#calls.length > 0 && (this.#calls[0]?.at ?? 0) <= now - windowMs) this.#calls.shift();
     if (rpm !== undefined && this.#calls.length >= rpm) return Promise.resolve((this.#calls[0]?.at ?? now) + windowMs - now);
+    const last = this.#calls.at(-1);
+    if (last !== undefined && now < last.at + this.#spacingMs) return Promise.resolve(Math.max(1, last.at + this.#spacingMs - now));
     if (tpm !== undefined && this.#calls.length > 0) {
       // A call bigger than the whole budget still runs, alone in its window: never a deadlock.
       let used = this.#calls.reduce((sum, call) => sum + call.tokens, 0);

@@ -1,16 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { heldMs, type RateLimits, type RateWindow } from './rate-window.ts';
+import { heldMs, spacingMs, type RateLimits, type RateWindow } from './rate-window.ts';
 
 /**
  * The sliding window in one Lua script, so every worker's check-and-take is atomic. The time is
- * Redis's own (`TIME`): workers with skewed clocks still share one window. Calls are members of a
+ * Redis's own (`TIME`): workers with skewed clocks still share one window. Under a
+ * requests-per-minute limit a call also waits `spacing` ms after the last start (see `spacingMs`). Calls are members of a
  * sorted set scored by their start in ms, named `<id>|<tokens>` so the tokens can be summed.
  * Returns 0 when the call may start (and records it), else the ms to wait.
  */
 const ACQUIRE = `
 local key, pauseKey = KEYS[1], KEYS[2]
-local windowMs, rpm, tpm, tokens, id = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
+local windowMs, rpm, tpm, tokens, id, spacing = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5], tonumber(ARGV[6])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local paused = redis.call('PTTL', pauseKey)
@@ -20,6 +21,10 @@ local calls = redis.call('ZRANGE', key, 0, -1, 'WITHSCORES')
 local count = #calls / 2
 if rpm > 0 and count >= rpm then
   return math.max(1, tonumber(calls[2]) + windowMs - now)
+end
+if spacing > 0 and count > 0 then
+  local last = tonumber(calls[#calls])
+  if now < last + spacing then return math.max(1, math.ceil(last + spacing - now)) end
 end
 if tpm > 0 and count > 0 then
   local used = 0
@@ -67,6 +72,7 @@ export class RedisRateWindow implements RateWindow {
   readonly #key: string;
   readonly #pauseKey: string;
   readonly #limits: RateLimits & { windowMs: number };
+  readonly #spacingMs: number;
 
   constructor(options: RedisRateWindowOptions) {
     this.#redis = import('ioredis').then(({ Redis }) => {
@@ -78,13 +84,14 @@ export class RedisRateWindow implements RateWindow {
     this.#key = base;
     this.#pauseKey = `${base}:pause`;
     this.#limits = { ...options, windowMs: heldMs(options) };
+    this.#spacingMs = spacingMs(options);
   }
 
   async tryAcquire(tokens: number, id: string = randomUUID()): Promise<number> {
     const { windowMs, requestsPerMinute, tokensPerMinute } = this.#limits;
     const wait = await (await this.#redis).eval(
       ACQUIRE, 2, this.#key, this.#pauseKey,
-      windowMs, requestsPerMinute ?? 0, tokensPerMinute ?? 0, tokenCount(tokens), id,
+      windowMs, requestsPerMinute ?? 0, tokensPerMinute ?? 0, tokenCount(tokens), id, this.#spacingMs,
     );
     return Number(wait);
   }
