@@ -5,6 +5,7 @@ import { createLlmAnalyzer, createLlmClient } from '../../src/analyzers/llm/inde
 import { MemoryAnalysisStore } from '../../src/analyzers/store/memory-analysis-store.ts';
 import type { AnalyzeContext } from '../../src/analyzers/port.ts';
 import { ReamError } from '../../src/errors.ts';
+import { rejectsWithCode } from '../support/assert-ream-error.ts';
 import { pagesIn, startFakeOpenAi, userText, type FakeOpenAi } from '../support/openai-server.ts';
 
 const SECRET = 'sk-test-SECRET-4242';
@@ -492,6 +493,20 @@ test('a schema the server refuses is the job\'s problem, not a reason for JSON m
   server.script(() => ({ status: 400, message: "Invalid schema for response_format 'fields': 'weird' is not valid" }));
   await assert.rejects(analyzer({ mode: 'summarize', schema: undefined }).analyzeChunk?.([{ page: 1, text: 'bad schema' }], context()) ?? Promise.resolve(), { code: 'analyzer_failed' });
   assert.deepEqual(server.requests.map((r) => r.body.response_format?.type), ['json_schema']);
+  // OpenAI's strict-mode refusals: said as the schema's problem, once, never retried.
+  for (const refusal of [
+    "Invalid schema for response_format 'fields': In context=('properties', 'values'), 'additionalProperties' is required to be supplied and to be false.",
+    "Invalid schema for response_format 'fields': In context=('properties', 'values', 'properties', 'code'), reference to component '#/$defs/code' which was not found in the schema.",
+    "Invalid schema for response_format 'fields': In context=('properties', 'values'), 'patternProperties' is not supported",
+  ]) {
+    server.requests.length = 0;
+    server.script(() => ({ status: 400, message: refusal }));
+    const error = await rejectsWithCode(analyzer({ maxRepairs: 0 }).analyzeChunk?.([{ page: 1, text: 'strict' }], context()) ?? Promise.resolve(), 'analyzer_failed');
+    assert.equal(error.retryable, false);
+    assert.match(error.message, /refused the answer's JSON schema \(built from option "schema"/);
+    assert.deepEqual(error.details, { status: 400, reason: 'schema_refused' });
+    assert.equal(server.requests.length, 1, 'one call, no retry, no JSON-mode fallback');
+  }
 
   server.requests.length = 0;
   server.script((request) => request.body.response_format?.type === 'json_schema'

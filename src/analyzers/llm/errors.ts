@@ -11,6 +11,9 @@ const CONTEXT_TOO_LONG = /context[ _]length|context window|maximum context|too m
  */
 const NO_JSON_SCHEMA = /(?:unsupported|not supported|unknown|unrecognized|not recognized|not allowed|must be one of|is not one of|not implemented)[^.]{0,80}(?:response_format|json_schema)|(?:response_format|json_schema)[^.]{0,80}(?:unsupported|not supported|unknown|unrecognized|not recognized|not allowed|must be one of|is not one of|not implemented)/i;
 
+/** Messages of a provider refusing the answer's JSON schema (OpenAI: "Invalid schema for response_format 'x': In context=(…), …"). */
+const SCHEMA_REFUSED = /invalid (?:json )?schema|schema[^.]{0,80}(?:is not permitted|not supported|is required to be)/i;
+
 /**
  * Retry-After as ms: `retry-after-ms` (OpenAI's own), `retry-after` in seconds or as an HTTP
  * date. `undefined` when absent or unreadable.
@@ -27,9 +30,12 @@ export function retryAfterMs(headers: Headers | undefined, now: number = Date.no
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
-/** True for a 400 that says the server does not support JSON-schema structured output. */
+/**
+ * True for a 400 that says the server does not support JSON-schema structured output; not one
+ * refusing the schema itself ("Invalid schema …: 'patternProperties' is not supported").
+ */
 export function isJsonSchemaUnsupported(error: unknown): boolean {
-  return error instanceof APIError && error.status === 400 && NO_JSON_SCHEMA.test(error.message) && !CONTEXT_TOO_LONG.test(error.message);
+  return error instanceof APIError && error.status === 400 && NO_JSON_SCHEMA.test(error.message) && !CONTEXT_TOO_LONG.test(error.message) && !/invalid (?:json )?schema/i.test(error.message);
 }
 
 /**
@@ -60,6 +66,11 @@ export function toLlmError(error: unknown, secrets: readonly string[], signal?: 
     }
     if (CONTEXT_TOO_LONG.test(error.message) || error.code === 'context_length_exceeded') {
       return ReamError.nonRetryable('llm_context_too_long', `the prompt is longer than the model takes: ${message}`, { details });
+    }
+    if (status === 400 && SCHEMA_REFUSED.test(error.message)) {
+      return ReamError.nonRetryable('analyzer_failed', `the model provider refused the answer's JSON schema (built from option "schema" in extract mode; simplify it for this provider, or set structuredOutput json_object): ${message}`, {
+        details: { ...details, reason: 'schema_refused' },
+      });
     }
     if (status === 401 || status === 403) {
       return ReamError.nonRetryable('analyzer_failed', `the model provider refused the credentials (${status})`, { details });
