@@ -614,3 +614,22 @@ test('documents added to a job that had ended run it again, and its new end sett
     }
   });
 });
+
+test('a top-up landing after its job ended (a cancel while the document was read) holds nothing: the settlement stays whole', async () => {
+  const opened = await sqliteStores();
+  try {
+    const [store] = opened.stores;
+    const tenantId = randomUUID();
+    const keeper = new CreditKeeper(store, { prices: { page: 1 } });
+    await store.appendCredit({ tenantId, kind: 'grant', amount: 10, key: `grant:${randomUUID()}`, jobId: null, reason: 'test', at: 1 });
+    const job = await store.createJob({ id: randomUUID(), tenantId, key: null, pipeline: 'extract', options: {}, priority: 0 }, 1);
+    await keeper.reserve(job, keeper.estimate({ documents: 1, options: {} }), 1);
+    const cancelled = await store.updateJob(job.id, { status: 'cancelled', finishedAt: 2 });
+    assert.ok(cancelled);
+    await keeper.settle(cancelled);
+    await rejectsWithCode(keeper.topUp(job, 'doc', 5), 'cancelled');
+    assert.equal(await store.creditBalance(tenantId), 10, 'nothing held once the job ended');
+  } finally {
+    await opened.close();
+  }
+});

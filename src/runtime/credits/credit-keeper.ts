@@ -19,7 +19,7 @@ export interface CreditSettings {
 /** The records a keeper reads and writes. */
 export type CreditRecords = Pick<
   Store,
-  'appendCredit' | 'listCredits' | 'findCredit' | 'getQuotas' | 'tenantUsage' | 'creditBalance' | 'listJobDocuments' | 'getDocumentResult' | 'listChunkResults' | 'withContentLock'
+  'appendCredit' | 'listCredits' | 'findCredit' | 'getQuotas' | 'tenantUsage' | 'creditBalance' | 'listJobDocuments' | 'getDocumentResult' | 'listChunkResults' | 'withContentLock' | 'getJob'
 >;
 
 /** What a submit is about to ask for. */
@@ -324,9 +324,16 @@ export class CreditKeeper {
         reason: null, at: Date.now(), details: { documentId, pages: more, countedUsed },
       }, { requireFunds: true });
     };
-    if (counted <= 0 || child) return append(0);
-    // Some pages were counted beforehand: one document at a time per job draws on them.
-    await this.#store.withContentLock(`credit-topup:${job.id}`, async () => {
+    // Under the job's ledger lock, as its settlement: a top-up either comes before the settlement
+    // (which gives it back) or finds the job ended (a cancel or delete that landed while the
+    // document was read) and holds nothing — never one held after the settlement, for good.
+    // Pages counted beforehand are drawn on by one document at a time.
+    await this.#store.withContentLock(ledgerLock(job.id), async () => {
+      const current = await this.#store.getJob(job.id);
+      if (!current || current.finishedAt !== null) {
+        throw new ReamError('cancelled', `job ${job.id} ended before document ${documentId} was inspected: nothing is reserved for it`);
+      }
+      if (counted <= 0 || child) return append(0);
       if (await this.#store.findCredit(key)) return;
       const used = (await this.#jobEntries(job.id)).reduce((sum, entry) => sum + ((entry.details as { countedUsed?: number } | null)?.countedUsed ?? 0), 0);
       await append(Math.min(pages - 1, Math.max(0, counted - used)));
@@ -353,6 +360,10 @@ export class CreditKeeper {
    */
   async settle(job: JobRecord): Promise<void> {
     if (!this.enabled || job.finishedAt === null) return;
+    await this.#store.withContentLock(ledgerLock(job.id), () => this.#settle(job));
+  }
+
+  async #settle(job: JobRecord): Promise<void> {
     let key = creditKeys.settle(job);
     const first = await this.#store.findCredit(key);
     if (first) {
@@ -431,6 +442,11 @@ export class CreditKeeper {
     }
     return usage;
   }
+}
+
+/** The lock a job's top-ups and settlements take (a key no content hash has: a colon). */
+function ledgerLock(jobId: string): string {
+  return `credit-ledger:${jobId}`;
 }
 
 function insufficient(tenantId: string, balance: number, needed: number): ReamError {
