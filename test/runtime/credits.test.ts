@@ -633,3 +633,27 @@ test('a top-up landing after its job ended (a cancel while the document was read
     await opened.close();
   }
 });
+
+test('a retry that ended before its reservation was written (its documents failed at once) holds nothing after its settlement', async () => {
+  const opened = await sqliteStores();
+  try {
+    const [store] = opened.stores;
+    const tenantId = randomUUID();
+    const keeper = new CreditKeeper(store, { prices: { page: 1 } });
+    await store.appendCredit({ tenantId, kind: 'grant', amount: 10, key: `grant:${randomUUID()}`, jobId: null, reason: 'test', at: 1 });
+    const job = await store.createJob({ id: randomUUID(), tenantId, key: null, pipeline: 'extract', options: {}, priority: 0 }, 1);
+    await keeper.reserve(job, keeper.estimate({ documents: 1, options: {} }), 1);
+    const failed = await store.updateJob(job.id, { status: 'failed', finishedAt: 2 });
+    assert.ok(failed);
+    await keeper.settle(failed);
+    const retried = await store.updateJob(job.id, { status: 'running', finishedAt: null, retryGeneration: 1 });
+    assert.ok(retried);
+    const ended = await store.updateJob(job.id, { status: 'failed', finishedAt: 3 });
+    assert.ok(ended);
+    await keeper.settle(ended);
+    await keeper.reserveRetry(retried, keeper.estimate({ documents: 1, pages: 1, options: {} }));
+    assert.equal(await store.creditBalance(tenantId), 10);
+  } finally {
+    await opened.close();
+  }
+});

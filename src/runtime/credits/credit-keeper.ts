@@ -286,13 +286,19 @@ export class CreditKeeper {
   /**
    * Holds a started retry's estimate (the pages of the documents it reads again, {@link admit}ted
    * just before) until its settlement: once per retry. Written even if a spend since took the
-   * balance under it, as the retry runs already.
+   * balance under it, as the retry runs already; not written once the retry has ended.
    */
   async reserveRetry(job: Pick<JobRecord, 'id' | 'tenantId' | 'retryGeneration'>, estimate: Estimate): Promise<void> {
     if (!this.enabled || estimate.credits === 0) return;
-    await this.#store.appendCredit({
-      tenantId: job.tenantId, kind: 'reserve', amount: -estimate.credits, key: creditKeys.reserve(job.id, job.retryGeneration), jobId: job.id,
-      reason: null, at: Date.now(), details: { estimatedPages: estimate.pages },
+    // Under the ledger lock, as the settlement: a retry that ended already (its documents failed
+    // at once) was settled without this, which would otherwise be held for good.
+    await this.#store.withContentLock(ledgerLock(job.id), async () => {
+      const current = await this.#store.getJob(job.id);
+      if (!current || current.finishedAt !== null || current.retryGeneration !== job.retryGeneration) return;
+      await this.#store.appendCredit({
+        tenantId: job.tenantId, kind: 'reserve', amount: -estimate.credits, key: creditKeys.reserve(job.id, job.retryGeneration), jobId: job.id,
+        reason: null, at: Date.now(), details: { estimatedPages: estimate.pages },
+      });
     });
   }
 
