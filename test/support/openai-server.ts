@@ -47,12 +47,12 @@ function sleep(ms: number): Promise<void> {
 }
 
 /**
- * A scriptable server that speaks the OpenAI chat-completions wire protocol on 127.0.0.1 (port
- * 0): JSON answers and, when the request asks for `stream`, server-sent events with a usage
+ * A scriptable server that speaks the OpenAI chat-completions wire protocol on 127.0.0.1 (`port`,
+ * default any free one): JSON answers and, when the request asks for `stream`, server-sent events with a usage
  * chunk last. Every request is recorded. `script` decides each answer: content, latency, an
  * error status with Retry-After, a refusal, a hang, a dropped connection.
  */
-export async function startFakeOpenAi(initial: Script): Promise<FakeOpenAi> {
+export async function startFakeOpenAi(initial: Script, port = 0): Promise<FakeOpenAi> {
   let current = initial;
   const requests: ReceivedRequest[] = [];
   const sockets = new Set<import('node:net').Socket>();
@@ -120,11 +120,11 @@ export async function startFakeOpenAi(initial: Script): Promise<FakeOpenAi> {
     }));
   }
 
-  server.listen(0, '127.0.0.1');
+  server.listen(port, '127.0.0.1');
   await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
+  const bound = (server.address() as AddressInfo).port;
   return {
-    baseURL: `http://127.0.0.1:${port}/v1`,
+    baseURL: `http://127.0.0.1:${bound}/v1`,
     requests,
     script(next) {
       current = next;
