@@ -19,6 +19,7 @@ import { rejectsWithCode } from '../support/assert-ream-error.ts';
 import { requireOrSkip } from '../support/env.ts';
 import { makeEmail } from '../support/make-email.ts';
 import { makePdf, numberedPages } from '../support/make-pdf.ts';
+import { startFakeOpenAi } from '../support/openai-server.ts';
 import type { Analyzer } from '../../src/analyzers/port.ts';
 import { builtinPipelines } from '../../src/pipeline/builtin.ts';
 import { MODES, modeAvailable, withModeReam } from '../support/modes.ts';
@@ -655,5 +656,34 @@ test('a retry that ended before its reservation was written (its documents faile
     assert.equal(await store.creditBalance(tenantId), 10);
   } finally {
     await opened.close();
+  }
+});
+
+test('a document whose analysis failed partway is charged the model tokens its answered chunks spent, not its pages', async () => {
+  const server = await startFakeOpenAi((_request, index) => (index < 2
+    ? { content: '{"summary": "a part"}', promptTokens: 100, completionTokens: 20 }
+    : { status: 401, message: 'key revoked' }));
+  try {
+    await withDir(async (dir) => {
+      const pdf = join(dir, 'three.pdf');
+      await writeFile(pdf, await makePdf({ pages: numberedPages('T', 3) }));
+      const ream = await createReam({
+        dataDir: join(dir, 'data'), threads: 1, credits: { prices: { page: 1, llmPrompt1kTokens: 10, llmCompletion1kTokens: 10 } },
+        llm: { baseURL: server.baseURL, model: 'm', maxConcurrency: 1 },
+      });
+      try {
+        await ream.tenants.grantCredits({ tenantId: 'a', amount: 10, reason: 'trial', by: BY });
+        const job = await ream.submit({ tenantId: 'a', pipeline: 'llm', options: { mode: 'summarize', chunkPages: 1, overlapPages: 0 }, files: [pdf] });
+        assert.equal((await ream.wait(job.id)).status, 'failed');
+        const settled = (await ream.tenants.listCredits({ jobId: job.id, limit: 10 })).find((entry) => entry.kind === 'refund');
+        const { charge, pages, promptTokens, completionTokens } = (settled?.details ?? {}) as Record<string, unknown>;
+        assert.deepEqual({ charge, pages, promptTokens, completionTokens }, { charge: 3, pages: 0, promptTokens: 200, completionTokens: 40 });
+        assert.equal((await ream.tenants.tenant('a')).balance, 10 - 3, '240 tokens at 10 credits per 1,000, rounded up');
+      } finally {
+        await ream.close();
+      }
+    });
+  } finally {
+    await server.close();
   }
 });

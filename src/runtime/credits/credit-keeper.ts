@@ -433,9 +433,20 @@ export class CreditKeeper {
         usage.completionTokens += read.usage.completionTokens;
         continue;
       }
+      const output = (typeof result?.output === 'object' && result.output !== null && !Array.isArray(result.output) ? result.output : {}) as unknown as Partial<DocumentOutput>;
+      if (doc.status === 'failed' && output.usage === undefined) {
+        // Failed before its merge (a chunk failed: the job's token budget spent, the provider
+        // refusing the key): the model tokens its answered chunks spent were still spent, and are
+        // paid for; its pages, not delivered, are not.
+        const merger = new ChunkMerger();
+        for (const chunk of await this.#store.listChunkResults(jobId, doc.documentId)) merger.add(chunk);
+        const { usage: spent } = merger.result();
+        usage.promptTokens += spent.promptTokens;
+        usage.completionTokens += spent.completionTokens;
+        continue;
+      }
       if (!result || typeof result.output !== 'object' || result.output === null || Array.isArray(result.output)) continue;
       // Written by the merge step as a DocumentOutput (JSON in the store).
-      const output = result.output as unknown as Partial<DocumentOutput>;
       const pages = Array.isArray(output.pages) ? output.pages : [];
       // A long table's result lists no rows (pagesOmitted): its rows read are its count less its failed ones.
       const failed = new Set((output.failedPages ?? []).map((failure) => failure.page)).size;
