@@ -1,7 +1,11 @@
 import type { Readable } from 'node:stream';
 import { ReamError } from '../errors.ts';
 import { HEAD_BYTES } from './file-checks.ts';
-import { mediaTypeByName, sniff } from './sniff.ts';
+import { oleRefusalOfStream } from './ole/ole-container.ts';
+import { isOle2, mediaTypeByName, sniff } from './sniff.ts';
+
+/** Longest refused OLE2 upload whose directory is read without a `maxBytes` of the caller's (see {@link sniffStream}). */
+const OLE_READ_MAX_BYTES = 1024 ** 3;
 
 export interface SniffedStream {
   /** What the content is (`application/pdf`, `text/plain`, …), decided by its first bytes. */
@@ -22,9 +26,11 @@ export type OnRefuse = 'drain' | 'destroy' | 'keep';
  * Reads the first {@link HEAD_BYTES} of `stream` and sniffs them (the content decides, the name
  * only picks between readers the content allows). Unless `onRefuse` is `keep`, throws
  * `empty_file`, `unsupported_type`, or the code of the format the name claims (`invalid_pdf`,
- * `invalid_sheet`, `invalid_docx`, `invalid_image`, `invalid_email`, `invalid_text`).
+ * `invalid_sheet`, `invalid_docx`, `invalid_image`, `invalid_email`, `invalid_text`). An OLE2
+ * file it refuses is read to its end (up to `maxBytes`) to be refused as its directory says:
+ * `encrypted_file` for a password-protected Office document, as for a file read from a path.
  */
-export async function sniffStream(stream: Readable | AsyncIterable<Uint8Array>, name: string, onRefuse: OnRefuse): Promise<SniffedStream> {
+export async function sniffStream(stream: Readable | AsyncIterable<Uint8Array>, name: string, onRefuse: OnRefuse, maxBytes = OLE_READ_MAX_BYTES): Promise<SniffedStream> {
   const iterator = stream[Symbol.asyncIterator]() as AsyncIterator<Uint8Array>;
   const head: Uint8Array[] = [];
   let length = 0;
@@ -39,11 +45,15 @@ export async function sniffStream(stream: Readable | AsyncIterable<Uint8Array>, 
     length += next.value.length;
   }
   let mediaType: string;
+  const headBytes = Buffer.concat(head).subarray(0, HEAD_BYTES);
   try {
     if (length === 0) throw ReamError.nonRetryable('empty_file', 'the file is empty (0 bytes)');
-    mediaType = sniff(Buffer.concat(head).subarray(0, HEAD_BYTES), name);
+    mediaType = sniff(headBytes, name);
   } catch (error) {
     if (onRefuse === 'keep' && error instanceof ReamError) mediaType = mediaTypeByName(name);
+    else if (isOle2(headBytes)) {
+      throw (await oleRefusalOfStream(head, ended ? undefined : iterator, name, maxBytes)) ?? error;
+    }
     else if (onRefuse === 'drain' && !ended) {
       for (let next = await iterator.next(); next.done !== true; next = await iterator.next()) {
         // discard

@@ -272,6 +272,7 @@ function completeUtf8Length(bytes: Uint8Array): number {
   return bytes.length;
 }
 
-function label(name: string): string {
+/** How messages name a file: its name quoted, or `the file`. */
+export function label(name: string): string {
   return name ? `"${name}"` : 'the file';
 }

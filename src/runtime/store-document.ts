@@ -36,7 +36,7 @@ export async function storeDocument(
   name: string,
   options: StoreDocumentOptions = {},
 ): Promise<DocumentRecord> {
-  const { mediaType, body } = await sniffStream(stream, name, options.onRefuse ?? 'drain');
+  const { mediaType, body } = await sniffStream(stream, name, options.onRefuse ?? 'drain', options.maxBytes);
   const { tenantId = DEFAULT_TENANT } = options;
   return engine.storeDocument(body, name, tenantId, {
     mediaType,

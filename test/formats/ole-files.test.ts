@@ -1,13 +1,16 @@
 // Office files that are OLE2 compound files, not ZIP archives: a password-protected .xlsx or
 // .docx is refused with encrypted_file, a legacy .xls or .doc with unsupported_type saying what
-// to save it as, both from the container's directory, whatever the file is named.
+// to save it as, both from the container's directory, whatever the file is named, and whether it
+// comes with a job or alone to POST /v1/documents.
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { createReam } from '../../src/runtime/create-ream.ts';
+import { startServer } from '../../src/server/app.ts';
 import { makeOle } from '../support/make-ole.ts';
+import { answerOf, assertProblem } from '../support/problem.ts';
 
 test('a password-protected Office file is encrypted_file, a legacy one unsupported_type naming it; an unknown OLE2 file says both', { timeout: 60_000 }, async () => {
   const dir = await mkdtemp(join(tmpdir(), 'ream-ole-'));
@@ -40,6 +43,33 @@ test('a password-protected Office file is encrypted_file, a legacy one unsupport
     assert.equal(errors[join(dir, 'other.xlsx')]?.code, 'unsupported_type');
     assert.match(errors[join(dir, 'other.xlsx')]?.message ?? '', /an OLE2 file \(a legacy \.doc or \.xls, or a password-protected Office document\)/);
   } finally {
+    await ream.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('POST /v1/documents refuses a password-protected Office file with encrypted_file and a legacy one naming it, as a job does', { timeout: 60_000 }, async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'ream-ole-'));
+  const ream = await createReam({ dataDir: join(dir, 'data'), threads: 1 });
+  const server = await startServer({ ream, host: '127.0.0.1', port: 0 });
+  const post = async (name: string, bytes: Buffer): Promise<{ code: string; status: number; detail: string }> => {
+    const body = new FormData();
+    body.append('file', new Blob([bytes]), name);
+    return assertProblem(await answerOf(await fetch(`${server.url}/v1/documents`, { method: 'POST', body })), 422, 'encrypted_file');
+  };
+  try {
+    const encrypted = makeOle(['EncryptionInfo', 'EncryptedPackage']);
+    // Past the first bytes sniffed, as a real file is: its directory is read from the whole upload.
+    for (const [name, bytes] of [['book.xlsx', encrypted], ['letter.docx', Buffer.concat([encrypted, Buffer.alloc(64 * 1024)])]] as const) {
+      const problem = await post(name, bytes);
+      assert.equal(problem.detail, `"${name}" is a password-protected (encrypted) Office document, which ream cannot open: save it without a password and submit it again`);
+    }
+    const body = new FormData();
+    body.append('file', new Blob([makeOle(['Workbook'])]), 'old.xls');
+    const legacy = assertProblem(await answerOf(await fetch(`${server.url}/v1/documents`, { method: 'POST', body })), 415, 'unsupported_type');
+    assert.match(legacy.detail, /is a legacy Excel 97–2003 workbook \(\.xls\), which ream cannot read: save it as \.xlsx/);
+  } finally {
+    await server.close();
     await ream.close();
     await rm(dir, { recursive: true, force: true });
   }

@@ -4,9 +4,11 @@
 // Their first bytes look alike; the container's directory tells them apart, so that a user is
 // told to remove a password, or to save a legacy file in the current format, rather than only
 // that an "OLE2 file" cannot be read.
-import { open, type FileHandle } from 'node:fs/promises';
+import { mkdtemp, open, rm, type FileHandle } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ReamError } from '../../errors.ts';
-import { isOle2, sniff } from '../sniff.ts';
+import { isOle2, label, sniff } from '../sniff.ts';
 
 /** Sector ids from here up are markers (end of chain, free, FAT, DIFAT), not sectors. */
 const MAX_SECTOR_ID = 0xfffffffa;
@@ -102,6 +104,37 @@ export async function sniffFile(path: string, head: Uint8Array, name: string): P
     return sniff(head, name);
   } catch (error) {
     if (!isOle2(head)) throw error;
-    throw (await oleRefusal(path, name ? `"${name}"` : 'the file')) ?? error;
+    throw (await oleRefusal(path, label(name))) ?? error;
+  }
+}
+
+/**
+ * {@link oleRefusal} for content that arrives as a stream (an upload): its bytes (`head`, then
+ * the rest of `rest`, if any) are written to a temporary file, whose directory is then read, since a
+ * compound file's directory may sit anywhere in it. Past `maxBytes` the rest is read to its end
+ * but not kept, and undefined is returned (the caller's own error stands, as for a directory
+ * that says nothing).
+ */
+export async function oleRefusalOfStream(head: readonly Uint8Array[], rest: AsyncIterator<Uint8Array> | undefined, name: string, maxBytes: number): Promise<ReamError | undefined> {
+  const dir = await mkdtemp(join(tmpdir(), 'ream-ole-'));
+  try {
+    const path = join(dir, 'upload');
+    const file = await open(path, 'w');
+    let kept = true;
+    try {
+      let length = 0;
+      const keep = async (chunk: Uint8Array): Promise<void> => {
+        length += chunk.length;
+        if (length > maxBytes) kept = false;
+        if (kept) await file.write(chunk);
+      };
+      for (const chunk of head) await keep(chunk);
+      if (rest !== undefined) for (let next = await rest.next(); next.done !== true; next = await rest.next()) await keep(next.value);
+    } finally {
+      await file.close();
+    }
+    return kept ? await oleRefusal(path, label(name)) : undefined;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
 }
