@@ -84,3 +84,30 @@ void describe('tables as documents: text per sheet', () => {
     }
   });
 });
+
+void describe('tables as documents: read in ranges', () => {
+  const fixture = sheetFixture();
+
+  void test('a long table read in ranges costs about one read of it, not one per range (its sheets are counted once)', { timeout: 120_000 }, async () => {
+    const rows = 100 * SHEET_PAGE_ROWS;
+    const lines = ['id,name'];
+    for (let i = 1; i <= rows; i++) lines.push(`${i},row ${i}`);
+    const path = await fixture.file('long.csv', lines.join('\n'));
+    const format = await fixture.formats().identify(path, undefined, limits);
+    let started = performance.now();
+    const { pageCount } = await format.inspect(path, limits, undefined, SHEETS);
+    const counting = performance.now() - started;
+    assert.equal(pageCount, 100);
+    started = performance.now();
+    const texts: string[] = [];
+    for (let from = 0; from < pageCount; from += 5) {
+      const { pages } = await format.extract(path, { from, to: from + 5 }, undefined, SHEETS);
+      texts.push(...pages.map((page) => page.text));
+    }
+    const reading = performance.now() - started;
+    assert.equal(texts.length, 100);
+    assert.equal(texts[99]?.split('\n').at(-1), `${rows}\trow ${rows}`);
+    // Counted again for each of the 20 ranges, the reading took over 20 countings.
+    assert.ok(reading < 6 * counting, `20 ranges took ${Math.round(reading)} ms, one counting ${Math.round(counting)} ms`);
+  });
+});

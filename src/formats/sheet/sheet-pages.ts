@@ -20,7 +20,7 @@ export const SHEET_PAGE_ROWS = 1000;
 export type WithRows = <T>(sheet: string | undefined, from: number, read: (rows: RawRows, options: TableReadOptions) => Promise<T>) => Promise<T>;
 
 /** One sheet's place among the document's pages. */
-interface SheetSpan {
+export interface SheetSpan {
   sheet: string | undefined;
   /** 0-based index of its first page. */
   firstPage: number;
@@ -53,15 +53,11 @@ export async function sheetNames(path: string, mediaType: string, wanted: string
   return [part.sheet];
 }
 
-/**
- * Where each sheet's pages lie. Counting reads every sheet to the end; it stops after the sheet
- * that holds page `until` (0-based, exclusive), since later sheets cannot move earlier pages.
- */
-export async function sheetSpans(names: readonly (string | undefined)[], withRows: WithRows, until = Infinity): Promise<SheetSpan[]> {
+/** Where each sheet's pages lie. Counting reads every sheet to the end. */
+export async function sheetSpans(names: readonly (string | undefined)[], withRows: WithRows): Promise<SheetSpan[]> {
   const spans: SheetSpan[] = [];
   let next = 0;
   for (const sheet of names) {
-    if (next >= until) break;
     let pages: number;
     try {
       pages = await withRows(sheet, 0, countPages);
@@ -79,11 +75,14 @@ export async function sheetSpans(names: readonly (string | undefined)[], withRow
   return spans;
 }
 
-/** The pages of the table, `[from, to)` (0-based), as text; an unreadable sheet's page as a failure. */
-export async function sheetPages(names: readonly (string | undefined)[], withRows: WithRows, from: number, to: number): Promise<{ pages: PageText[]; failures: PageFailure[] }> {
+/**
+ * The pages of the table, `[from, to)` (0-based), as text; an unreadable sheet's page as a
+ * failure. `spans` are the table's (see {@link sheetSpans}): counted once, not per range.
+ */
+export async function sheetPages(spans: readonly SheetSpan[], withRows: WithRows, from: number, to: number): Promise<{ pages: PageText[]; failures: PageFailure[] }> {
   const pages: PageText[] = [];
   const failures: PageFailure[] = [];
-  for (const span of await sheetSpans(names, withRows, to)) {
+  for (const span of spans) {
     const first = Math.max(from, span.firstPage);
     const last = Math.min(to, span.firstPage + span.pages);
     if (first >= last) continue;

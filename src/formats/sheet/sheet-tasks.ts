@@ -6,7 +6,7 @@ import { ReamError } from '../../errors.ts';
 import { asJson, fromJson, type JsonValue } from '../../json.ts';
 import { CSV_MEDIA_TYPE } from '../sniff.ts';
 import type { Extraction, TableOutline, TaskHandler } from '../types.ts';
-import { noSheetPages, sheetNames, sheetPages, sheetSpans, type WithRows } from './sheet-pages.ts';
+import { noSheetPages, sheetNames, sheetPages, sheetSpans, type SheetSpan, type WithRows } from './sheet-pages.ts';
 import { columnNames } from './cells.ts';
 import { csvRows, eachCsvRecord, parseCsvRecords } from './csv-rows.ts';
 import { adoptMarks, adoptStart, csvIndex, MARK_EVERY, markBefore, marksOf, noteRow, type CsvEnd, type CsvMarks, type CsvStart } from './csv-index.ts';
@@ -193,9 +193,28 @@ async function outline(input: JsonValue): Promise<JsonValue> {
   return asJson(result);
 }
 
+/** Table versions whose sheet spans a thread keeps (the most recently read). */
+const SPANS_KEPT = 8;
+const keptSpans = new Map<string, SheetSpan[]>();
+
+/**
+ * Where the sheets of the input's table lie among its pages, counted on this thread's first read
+ * of the file version and kept: counting reads every row, and a table read in ranges counted
+ * for each range took time in the square of its rows (docs/benchmarks.md, "Spreadsheets").
+ */
+async function spansOf(args: SheetInput): Promise<SheetSpan[]> {
+  const key = `${await fileVersion(args.path)}\0${args.mediaType}\0${args.sheet ?? ''}`;
+  let spans = keptSpans.get(key);
+  if (spans) keptSpans.delete(key); // re-inserted below: the Map's order is the recency order
+  spans ??= await sheetSpans(await sheetNames(args.path, args.mediaType, args.sheet), rowsOfSheet(args));
+  keptSpans.set(key, spans);
+  for (const old of keptSpans.keys()) if (keptSpans.size > SPANS_KEPT) keptSpans.delete(old);
+  return spans;
+}
+
 async function inspectSheets(input: JsonValue): Promise<JsonValue> {
   const args = fromJson<SheetInput>(input);
-  const spans = await sheetSpans(await sheetNames(args.path, args.mediaType, args.sheet), rowsOfSheet(args));
+  const spans = await spansOf(args);
   const pageCount = spans.reduce((sum, span) => sum + span.pages, 0);
   if (pageCount === 0) throw noSheetPages();
   const result: SheetPagesInspectResult = { pageCount, sheets: spans.flatMap((span) => (span.sheet === undefined ? [] : [span.sheet])) };
@@ -204,7 +223,7 @@ async function inspectSheets(input: JsonValue): Promise<JsonValue> {
 
 async function extractSheets(input: JsonValue): Promise<JsonValue> {
   const args = fromJson<SheetExtractInput>(input);
-  const extraction: Extraction = await sheetPages(await sheetNames(args.path, args.mediaType, args.sheet), rowsOfSheet(args), args.from, args.to);
+  const extraction: Extraction = await sheetPages(await spansOf(args), rowsOfSheet(args), args.from, args.to);
   return asJson(extraction);
 }
 
