@@ -43,7 +43,7 @@ export interface PageText {
  */
 export interface PageWarning {
   page: number;
-  code: 'needs_ocr' | 'no_text_found' | 'resource_limit' | 'invalid_image' | 'analysis_incomplete';
+  code: 'needs_ocr' | 'no_text_found' | 'resource_limit' | 'invalid_image' | 'invalid_email' | 'analysis_incomplete';
   message: string;
 }
 
@@ -163,7 +163,8 @@ export interface InnerFile {
 export interface InnerFileRefusal {
   index: number;
   name: string;
-  code: ErrorCode;
+  /** `resource_limit`: past a limit; `invalid_email`: its part cannot be decoded. */
+  code: 'resource_limit' | 'invalid_email';
   message: string;
 }
 

@@ -4,12 +4,14 @@
 // thread pool as `<prefix>.inspect` (metadata) and `<prefix>.extract` (the text).
 import { ReamError } from '../errors.ts';
 import { checkFileSize, checkRange, fileSize, throwIfCancelled } from './file-checks.ts';
-import type { DocumentFormat, DocumentMetadata, Extraction, Inspection, PageRange, ReadLimits, ReadOptions, TaskRunner } from './types.ts';
+import type { DocumentFormat, DocumentMetadata, Extraction, Inspection, PageRange, PageWarning, ReadLimits, ReadOptions, TaskRunner } from './types.ts';
 
 export type WholeInspectInput = { path: string };
 export type WholeInspectResult = { metadata: DocumentMetadata };
 export type WholeExtractInput = { path: string; links: boolean };
-export type WholeExtractResult = { text: string };
+/** A caveat of the document's one page (its `page` is 1). */
+export type WholeWarning = { code: PageWarning['code']; message: string };
+export type WholeExtractResult = { text: string; warnings?: WholeWarning[] };
 
 export const WHOLE_DOCUMENT_PAGINATION = 'one page: the whole document (the format has no fixed pages)';
 
@@ -30,8 +32,8 @@ export function createWholeDocumentFormat(runner: TaskRunner, mediaType: string,
       if (range.from === range.to) return { pages: [], failures: [] };
       if (range.from > 0 || range.to > 1) throw ReamError.nonRetryable('validation_failed', `the document has one page; no pages ${range.from + 1}–${range.to}`);
       const input: WholeExtractInput = { path, links: options.links ?? false };
-      const { text } = await runner.run<WholeExtractResult>(`${prefix}.extract`, input, { signal, extraMemoryBytes: await fileSize(path) });
-      return { pages: [{ page: 1, text }], failures: [] };
+      const { text, warnings } = await runner.run<WholeExtractResult>(`${prefix}.extract`, input, { signal, extraMemoryBytes: await fileSize(path) });
+      return { pages: [{ page: 1, text }], failures: [], ...(warnings === undefined ? {} : { warnings: warnings.map((w) => ({ page: 1, ...w })) }) };
     },
   };
 }

@@ -39,7 +39,8 @@ export function childSource(parentSource: string, index: number, name: string): 
 
 /**
  * Stores the document's inner files and attaches them to the job (which schedules them). Answers
- * the warnings for the inner files refused by the limits (`resource_limit`, on page 1), for the
+ * the warnings for the inner files refused (by the limits: `resource_limit`; undecodable:
+ * `invalid_email`; on page 1), for the
  * parent's result. A format without inner files answers none at once.
  */
 export async function addChildDocuments(engine: Engine, format: DocumentFormat, scope: ChildScope, signal: AbortSignal): Promise<PageWarning[]> {
@@ -80,7 +81,7 @@ export const NAMED_REFUSALS = 20;
  * of 3,000 attachments had made 2,900 warnings and a result line of 466 KB.
  */
 function refusalWarnings(refused: readonly InnerFileRefusal[]): PageWarning[] {
-  const named = refused.slice(0, NAMED_REFUSALS).map((r): PageWarning => ({ page: 1, code: 'resource_limit', message: `attachment ${r.index} (${r.name}) not read: ${r.message}` }));
+  const named = refused.slice(0, NAMED_REFUSALS).map((r): PageWarning => ({ page: 1, code: r.code, message: `attachment ${r.index} (${r.name}) not read: ${r.message}` }));
   const rest = refused.slice(NAMED_REFUSALS);
   if (rest.length === 0) return named;
   const [first] = rest;

@@ -5,6 +5,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Attachment, Email } from 'postal-mime';
 import type { AttachmentLimits, InnerFile, InnerFileRefusal, Unpacked } from '../types.ts';
+import type { BadBase64Part } from './mime-scan.ts';
 
 export type UnpackInput = { path: string; dir: string; limits: Pick<AttachmentLimits, 'maxFiles' | 'maxFileBytes'> };
 
@@ -12,6 +13,8 @@ export interface MessageAttachment {
   index: number;
   name: string;
   part: Attachment;
+  /** Set when the part's base64 is bad (mime-scan.ts): it is refused, not written out. */
+  invalid?: BadBase64Part;
 }
 
 /** Extensions for attachments that came without a file name, so that their reader is found by content and name alike. */
@@ -35,11 +38,20 @@ function plainName(part: Attachment, index: number): string {
   return `attachment-${index}${EXTENSION_BY_TYPE[part.mimeType] ?? ''}`;
 }
 
-/** The parts a reader sees as attached: named ones, and any not shown inline in the body. */
-export function messageAttachments(mail: Email): MessageAttachment[] {
+/**
+ * The parts a reader sees as attached: named ones, and any not shown inline in the body. Those
+ * of `badBase64` (their bodies were left out for the parser, so they came out empty) are marked
+ * `invalid`, matched in order by type and file name.
+ */
+export function messageAttachments(mail: Email, badBase64: readonly BadBase64Part[] = []): MessageAttachment[] {
+  const unmatched = badBase64.filter((bad) => !bad.bodyText);
   return mail.attachments
     .filter((part) => part.disposition !== 'inline' || part.filename)
-    .map((part, i) => ({ index: i + 1, name: plainName(part, i + 1), part }));
+    .map((part, i) => {
+      const at = bytesOf(part).byteLength > 0 ? -1 : unmatched.findIndex((bad) => bad.mimeType === part.mimeType && (bad.filename ?? null) === (part.filename ?? null));
+      const [invalid] = at === -1 ? [] : unmatched.splice(at, 1);
+      return { index: i + 1, name: plainName(part, i + 1), part, ...(invalid ? { invalid } : {}) };
+    });
 }
 
 function bytesOf(part: Attachment): Uint8Array {
@@ -47,13 +59,15 @@ function bytesOf(part: Attachment): Uint8Array {
   return Buffer.from(part.content, part.encoding === 'base64' ? 'base64' : 'utf8');
 }
 
-/** Writes each attachment within the limits to `dir/<index>`; the others are refused with `resource_limit`. */
+/** Writes each attachment within the limits to `dir/<index>`; the others are refused with `resource_limit`, a bad one with `invalid_email`. */
 export async function writeAttachments(attachments: readonly MessageAttachment[], dir: string, limits: UnpackInput['limits']): Promise<Unpacked> {
   const files: InnerFile[] = [];
   const refused: InnerFileRefusal[] = [];
-  for (const { index, name, part } of attachments) {
+  for (const { index, name, part, invalid } of attachments) {
     const bytes = bytesOf(part);
-    if (index > limits.maxFiles) {
+    if (invalid) {
+      refused.push({ index, name, code: 'invalid_email', message: `its part (${invalid.part} of the message) is not valid base64` });
+    } else if (index > limits.maxFiles) {
       refused.push({ index, name, code: 'resource_limit', message: `the message has ${attachments.length} attachments; ${limits.maxFiles} are read (maxAttachments)` });
     } else if (bytes.byteLength > limits.maxFileBytes) {
       refused.push({ index, name, code: 'resource_limit', message: `${bytes.byteLength} bytes, over the ${limits.maxFileBytes} of maxAttachmentBytes` });

@@ -10,16 +10,27 @@ import { ReamError } from '../../errors.ts';
 import { asJson, fromJson, type JsonValue } from '../../json.ts';
 import { htmlText } from '../html/html-text.ts';
 import { messageAttachments, writeAttachments, type UnpackInput } from './email-attachments.ts';
+import { MAX_PART_HEADER_BYTES, scanMime, type MimeScan } from './mime-scan.ts';
 import { looksLikeEmail } from '../sniff.ts';
 import type { DocumentMetadata, TaskHandler } from '../types.ts';
-import type { WholeExtractInput, WholeExtractResult, WholeInspectInput, WholeInspectResult } from '../whole-document-format.ts';
+import type { WholeExtractInput, WholeExtractResult, WholeInspectInput, WholeInspectResult, WholeWarning } from '../whole-document-format.ts';
 import { fileIoError } from '../file-checks.ts';
 
 /** Deeper MIME nesting than this is a hostile message, not mail. */
 const MAX_NESTING = 20;
-const MAX_HEADER_BYTES = 1024 * 1024;
+/**
+ * The whole message's header sections at most, together: each is held to
+ * {@link MAX_PART_HEADER_BYTES} on its own (mime-scan.ts), and this bounds what thousands of
+ * parts may hold in memory (the parser counts a line as at least 64 bytes).
+ */
+const MAX_MESSAGE_HEADER_BYTES = 16 * 1024 * 1024;
 
-async function parse(path: string): Promise<Email> {
+interface ParsedMail {
+  mail: Email;
+  scan: MimeScan;
+}
+
+async function parse(path: string): Promise<ParsedMail> {
   const bytes = await readFile(path).catch((error: unknown) => {
     throw fileIoError('read', error);
   });
@@ -27,11 +38,28 @@ async function parse(path: string): Promise<Email> {
   if (!looksLikeEmail(bytes.subarray(0, 64 * 1024))) {
     throw ReamError.nonRetryable('invalid_email', 'the file is not an e-mail message: it does not start with header fields (From:, To:, Subject:, Date: …) and an empty line');
   }
+  const scan = scanMime(bytes);
   try {
-    return await PostalMime.parse(bytes, { maxNestingDepth: MAX_NESTING, maxHeadersSize: MAX_HEADER_BYTES, attachmentEncoding: 'arraybuffer' });
+    const mail = await PostalMime.parse(scan.bytes, { maxNestingDepth: MAX_NESTING, maxHeadersSize: MAX_MESSAGE_HEADER_BYTES, attachmentEncoding: 'arraybuffer' });
+    return { mail, scan };
   } catch (error) {
     throw ReamError.nonRetryable('invalid_email', `the message cannot be read: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
+}
+
+/** What the scan found wrong with the message's parts, as the page's warnings. */
+function scanWarnings(scan: MimeScan): WholeWarning[] {
+  return [
+    ...scan.cutShort.map((boundary): WholeWarning => ({
+      code: 'invalid_email',
+      message: `the message is cut short: its multipart body (boundary "${boundary}") has no closing boundary, so its last part may be incomplete`,
+    })),
+    // An attachment's is said where it is refused (email-attachments.ts).
+    ...scan.badBase64.filter((part) => part.bodyText).map((part): WholeWarning => ({
+      code: 'invalid_email',
+      message: `part ${part.part} (${part.mimeType}) is not valid base64: its text is left out`,
+    })),
+  ];
 }
 
 /** `Name <address>`, or the address alone; a group's members, joined. */
@@ -41,7 +69,7 @@ function mailboxes(addresses: readonly Address[] | undefined): string[] {
 
 async function inspect(input: JsonValue): Promise<JsonValue> {
   const { path } = fromJson<WholeInspectInput>(input);
-  const mail = await parse(path);
+  const { mail } = await parse(path);
   const [from] = mailboxes(mail.from ? [mail.from] : undefined);
   const to = mailboxes([...(mail.to ?? []), ...(mail.cc ?? [])]);
   const date = mail.date === undefined ? Number.NaN : Date.parse(mail.date);
@@ -64,22 +92,24 @@ async function inspect(input: JsonValue): Promise<JsonValue> {
  */
 async function rawBody(path: string): Promise<string> {
   const bytes = await readFile(path);
-  const end = /\r?\n\r?\n/.exec(bytes.subarray(0, MAX_HEADER_BYTES).toString('latin1'));
+  const end = /\r?\n\r?\n/.exec(bytes.subarray(0, MAX_PART_HEADER_BYTES).toString('latin1'));
   return end ? new TextDecoder('utf-8').decode(bytes.subarray(end.index + end[0].length)).replace(/\r\n?/g, '\n').trim() : '';
 }
 
 async function extract(input: JsonValue): Promise<JsonValue> {
   const { path, links } = fromJson<WholeExtractInput>(input);
-  const mail = await parse(path);
+  const { mail, scan } = await parse(path);
   let text = mail.text?.trim() ? mail.text.replace(/\r\n?/g, '\n').trim() : mail.html ? htmlText(mail.html, links) : '';
-  if (text === '' && !mail.html && mail.attachments.length === 0) text = await rawBody(path);
-  const result: WholeExtractResult = { text };
+  if (text === '' && !mail.html && mail.attachments.length === 0 && scan.badBase64.length === 0) text = await rawBody(path);
+  const warnings = scanWarnings(scan);
+  const result: WholeExtractResult = { text, ...(warnings.length > 0 ? { warnings } : {}) };
   return asJson(result);
 }
 
 async function unpack(input: JsonValue): Promise<JsonValue> {
   const { path, dir, limits } = fromJson<UnpackInput>(input);
-  return asJson(await writeAttachments(messageAttachments(await parse(path)), dir, limits));
+  const { mail, scan } = await parse(path);
+  return asJson(await writeAttachments(messageAttachments(mail, scan.badBase64), dir, limits));
 }
 
 export const tasks: Readonly<Record<string, TaskHandler>> = {

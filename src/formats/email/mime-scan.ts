@@ -1,0 +1,176 @@
+// A pass over a message's MIME structure (RFC 2045, 2046) before postal-mime parses it, for
+// what the parser does not tell: a multipart body cut short (its closing boundary never comes),
+// a base64 part that is no base64 (the parser decodes it leniently into garbage), and a header
+// section over the limit, which is counted per part here (the parser counts the whole message's
+// headers together, so a message of many attachments was refused). Parts whose base64 is bad
+// are blanked in the bytes handed to the parser: their garbage reaches neither the text nor an
+// attachment, and each is named in a warning instead.
+import { ReamError } from '../../errors.ts';
+
+/** One part's header section at most (its lines as written, line ends included). */
+export const MAX_PART_HEADER_BYTES = 1024 * 1024;
+/** Deeper than this the scan stops looking (the parser refuses the nesting itself). */
+const MAX_SCAN_DEPTH = 32;
+
+export interface BadBase64Part {
+  /** 1-based, among the message's leaf parts in order. */
+  part: number;
+  mimeType: string;
+  filename: string | null;
+  /** Whether the parser reads it as the body's text (an inline text part without a file name). */
+  bodyText: boolean;
+}
+
+export interface MimeScan {
+  /** The bytes for the parser: the input, with the bodies of bad base64 parts removed. */
+  bytes: Uint8Array;
+  badBase64: BadBase64Part[];
+  /** Multipart bodies whose closing boundary never came, by their boundary. */
+  cutShort: string[];
+}
+
+interface Header {
+  /** Where the body starts (after the empty line), or `end` for a part of headers only. */
+  bodyStart: number;
+  fields: Map<string, string>;
+}
+
+const LF = 0x0a;
+
+/** The end of the line starting at `at` (the index of its LF, or `end`). */
+function lineEnd(bytes: Uint8Array, at: number, end: number): number {
+  const lf = bytes.indexOf(LF, at);
+  return lf === -1 || lf >= end ? end : lf;
+}
+
+/** The line `[start, stop)` without its CR. */
+function lineText(bytes: Uint8Array, start: number, stop: number): string {
+  const last = stop > start && bytes[stop - 1] === 0x0d ? stop - 1 : stop;
+  return Buffer.from(bytes.buffer, bytes.byteOffset + start, last - start).toString('latin1');
+}
+
+/** The header section from `start`: its fields (unfolded, names lowercased), `invalid_email` when over the limit. */
+function readHeader(bytes: Uint8Array, start: number, end: number): Header {
+  const fields = new Map<string, string>();
+  let name: string | undefined;
+  for (let at = start; at < end;) {
+    const stop = lineEnd(bytes, at, end);
+    const next = Math.min(stop + 1, end);
+    if (next - start > MAX_PART_HEADER_BYTES) {
+      throw ReamError.nonRetryable('invalid_email', `the message cannot be read: a header section (of the message or of one of its parts) is over ${MAX_PART_HEADER_BYTES} bytes`);
+    }
+    const line = lineText(bytes, at, stop);
+    if (line === '') return { bodyStart: next, fields };
+    if (line.startsWith(' ') || line.startsWith('\t')) {
+      if (name !== undefined) fields.set(name, `${fields.get(name) ?? ''} ${line.trim()}`);
+    } else {
+      const colon = line.indexOf(':');
+      name = colon > 0 ? line.slice(0, colon).trim().toLowerCase() : undefined;
+      // The first of a field given twice counts, as for the parser; the others are passed over.
+      if (name !== undefined && fields.has(name)) name = undefined;
+      if (name !== undefined) fields.set(name, line.slice(colon + 1).trim());
+    }
+    at = next;
+  }
+  return { bodyStart: end, fields };
+}
+
+/** A parameter of a structured field (`boundary`, `filename`, `name`), unquoted; RFC 2231 continuations are not joined. */
+function parameter(value: string | undefined, key: string): string | null {
+  const match = value === undefined ? null : new RegExp(`;\\s*${key}\\*?=\\s*(?:"((?:[^"\\\\]|\\\\.)*)"|([^;\\s]+))`, 'i').exec(value);
+  if (!match) return null;
+  return match[1] === undefined ? (match[2] ?? null) : match[1].replace(/\\(.)/g, '$1');
+}
+
+/** Whether `[start, end)` is base64 as RFC 2045 §6.8 has it: the alphabet and line breaks, padding only at its end. */
+function isBase64(bytes: Uint8Array, start: number, end: number): boolean {
+  let count = 0;
+  let padding = 0;
+  for (let at = start; at < end; at++) {
+    const c = bytes[at] ?? 0;
+    if (c === 0x0d || c === LF || c === 0x20 || c === 0x09) continue;
+    if (c === 0x3d) {
+      padding++;
+      continue;
+    }
+    const letter = (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x2b || c === 0x2f;
+    if (!letter || padding > 0) return false;
+    count++;
+  }
+  return padding <= 2 && (count + padding) % 4 !== 1 && (padding === 0 || (count + padding) % 4 === 0);
+}
+
+interface Walk {
+  bytes: Uint8Array;
+  leaves: number;
+  badBase64: BadBase64Part[];
+  /** Byte ranges of bad base64 bodies, to leave out of the parser's bytes. */
+  cuts: Array<[number, number]>;
+  cutShort: string[];
+}
+
+/** Walks the entity (header and body) in `[start, end)`. */
+function walkEntity(walk: Walk, start: number, end: number, depth: number, inDigest: boolean): void {
+  const header = readHeader(walk.bytes, start, end);
+  const contentType = header.fields.get('content-type');
+  const mimeType = (contentType?.split(';')[0]?.trim().toLowerCase() || (inDigest ? 'message/rfc822' : 'text/plain'));
+  const boundary = mimeType.startsWith('multipart/') ? parameter(contentType, 'boundary') : null;
+  if (boundary && depth < MAX_SCAN_DEPTH) {
+    walkMultipart(walk, boundary, header.bodyStart, end, depth, mimeType === 'multipart/digest');
+    return;
+  }
+  const encoding = header.fields.get('content-transfer-encoding')?.trim().toLowerCase();
+  if (mimeType === 'message/rfc822' && encoding !== 'base64' && depth < MAX_SCAN_DEPTH) {
+    walkEntity(walk, header.bodyStart, end, depth + 1, false);
+    return;
+  }
+  walk.leaves += 1;
+  if (encoding !== 'base64' || isBase64(walk.bytes, header.bodyStart, end)) return;
+  const disposition = header.fields.get('content-disposition');
+  const filename = parameter(disposition, 'filename') ?? parameter(contentType, 'name');
+  const inline = !disposition?.trim().toLowerCase().startsWith('attachment');
+  walk.badBase64.push({ part: walk.leaves, mimeType, filename, bodyText: inline && filename === null && (mimeType === 'text/plain' || mimeType === 'text/html') });
+  walk.cuts.push([header.bodyStart, end]);
+}
+
+/** Walks the parts of a multipart body in `[start, end)` delimited by `boundary`. */
+function walkMultipart(walk: Walk, boundary: string, start: number, end: number, depth: number, digest: boolean): void {
+  const delimiter = `--${boundary}`;
+  let partStart: number | undefined;
+  for (let at = start; at < end;) {
+    const stop = lineEnd(walk.bytes, at, end);
+    const next = Math.min(stop + 1, end);
+    // Quick test first: a delimiter line starts with "--".
+    if (walk.bytes[at] === 0x2d && walk.bytes[at + 1] === 0x2d) {
+      const line = lineText(walk.bytes, at, stop).trimEnd();
+      if (line === delimiter || line === `${delimiter}--`) {
+        // The line break before a delimiter belongs to it (RFC 2046 §5.1.1).
+        if (partStart !== undefined) walkEntity(walk, partStart, Math.max(partStart, at - (walk.bytes[at - 2] === 0x0d ? 2 : 1)), depth + 1, digest);
+        if (line !== delimiter) return;
+        partStart = next;
+      }
+    }
+    at = next;
+  }
+  walk.cutShort.push(boundary);
+  if (partStart !== undefined) walkEntity(walk, partStart, end, depth + 1, digest);
+}
+
+/**
+ * Scans the message in `bytes`: `invalid_email` for a part whose header section is over
+ * {@link MAX_PART_HEADER_BYTES}; otherwise its bad base64 parts and cut-short multiparts, and
+ * the bytes to parse.
+ */
+export function scanMime(bytes: Uint8Array): MimeScan {
+  const walk: Walk = { bytes, leaves: 0, badBase64: [], cuts: [], cutShort: [] };
+  walkEntity(walk, 0, bytes.length, 0, false);
+  if (walk.cuts.length === 0) return { bytes, badBase64: walk.badBase64, cutShort: walk.cutShort };
+  const kept: Uint8Array[] = [];
+  let at = 0;
+  for (const [from, to] of walk.cuts) {
+    kept.push(bytes.subarray(at, from));
+    at = to;
+  }
+  kept.push(bytes.subarray(at));
+  return { bytes: Buffer.concat(kept), badBase64: walk.badBase64, cutShort: walk.cutShort };
+}

@@ -1,0 +1,78 @@
+// Damaged and crowded e-mail: a multipart body cut short (no closing boundary) is read with a
+// warning; a part whose base64 is bad is left out with a warning (its text) or refused (an
+// attachment), never decoded into garbage; the header limit holds each part's header section
+// to 1 MiB, so a message of many attachments is read, and one part over it is invalid_email.
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import type { Extraction, Inspection, ReadLimits } from '../../src/formats/types.ts';
+import { createReam } from '../../src/runtime/create-ream.ts';
+import { rejectsWithCode } from '../support/assert-ream-error.ts';
+import { formatsFixture } from '../support/formats-fixture.ts';
+import { makeEmail } from '../support/make-email.ts';
+
+const limits: ReadLimits = { maxBytes: 50 * 2 ** 20, maxPages: 1_000 };
+const HEAD = ['From: a@example.org', 'To: b@example.org', 'Subject: Damaged', 'MIME-Version: 1.0', 'Content-Type: multipart/mixed; boundary="B"', ''];
+
+void describe('damaged and crowded e-mail', () => {
+  const fixture = formatsFixture('ream-email-damage-', limits);
+  const read = async (name: string, lines: readonly string[]): Promise<Inspection & Extraction> => {
+    const { inspection, extraction } = await fixture.read(await fixture.file(name, lines.join('\r\n')));
+    return { ...inspection, ...extraction };
+  };
+
+  void test('a multipart message cut short is read with an invalid_email warning saying so', async () => {
+    const mail = await read('cut.eml', [...HEAD, '--B', 'Content-Type: text/plain', '', 'the text before the cut', '--B', 'Content-Type: application/pdf', 'Content-Transfer-Encoding: base64', '', 'JVBERi0xLjQK']);
+    assert.equal(mail.pages[0]?.text, 'the text before the cut');
+    assert.deepEqual(mail.warnings?.map((w) => [w.page, w.code]), [[1, 'invalid_email']]);
+    assert.match(mail.warnings?.[0]?.message ?? '', /cut short: its multipart body \(boundary "B"\) has no closing boundary/);
+    const whole = await read('whole.eml', [...HEAD, '--B', 'Content-Type: text/plain', '', 'complete', '--B--', '']);
+    assert.equal(whole.warnings, undefined, 'a complete message has no warning');
+  });
+
+  void test('a text part whose base64 is bad is left out with a warning naming it, not read as garbage', async () => {
+    const mail = await read('bad64.eml', [
+      ...HEAD,
+      '--B', 'Content-Type: text/plain', '', 'the good part',
+      '--B', 'Content-Type: text/plain; charset=utf-8', 'Content-Transfer-Encoding: base64', '', 'This is *not* base64 at all!', '',
+      '--B--', '',
+    ]);
+    assert.equal(mail.pages[0]?.text, 'the good part');
+    assert.deepEqual(mail.warnings?.map((w) => [w.code, w.message]), [['invalid_email', 'part 2 (text/plain) is not valid base64: its text is left out']]);
+  });
+
+  void test('the header limit is per part: 1,500 attachments with 1 KB headers are read; one part of over 1 MiB of header is invalid_email', async () => {
+    const long = 'x'.repeat(1000);
+    const attachments = Array.from({ length: 1500 }, (_, i) => ({ filename: `f${i + 1}-${long}.txt`, contentType: 'text/plain', content: `file ${i + 1}` }));
+    const crowded = await fixture.file('crowded.eml', makeEmail({ subject: 'Crowded', body: 'Many files.', attachments }));
+    const { inspection } = await fixture.read(crowded);
+    assert.equal(inspection.metadata.attachments?.length, 1500);
+    const huge = await fixture.file('huge.eml', [...HEAD, '--B', 'Content-Type: text/plain', ...Array.from({ length: 20_000 }, (_, i) => `X-Filler-${i}: ${'y'.repeat(60)}`), '', 'text', '--B--', ''].join('\r\n'));
+    await rejectsWithCode(fixture.read(huge), 'invalid_email', /a header section .* is over 1048576 bytes/);
+  });
+});
+
+void test('an attachment whose base64 is bad is refused with an invalid_email warning on its message; the others are read', { timeout: 120_000 }, async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'ream-email-bad64-'));
+  const ream = await createReam({ dataDir: join(dir, 'data'), threads: 1 });
+  try {
+    const good = makeEmail({ subject: 'Files', body: 'Two files.', attachments: [{ filename: 'bad.txt', contentType: 'text/plain', content: 'x' }, { filename: 'good.txt', contentType: 'text/plain', content: 'the good file' }] });
+    // The first attachment's base64 ("eA==") made into no base64.
+    const path = join(dir, 'files.eml');
+    await writeFile(path, good.toString('latin1').replace('\r\neA==\r\n', '\r\n%%% not base64 %%%\r\n'));
+    const job = await ream.submit({ files: [{ path, source: 'files.eml' }] });
+    await ream.wait(job.id, { signal: AbortSignal.timeout(100_000) });
+    const results = new Map((await Array.fromAsync(ream.results(job.id))).map((r) => [r.source, r]));
+    assert.deepEqual([...results.keys()].sort(), ['files.eml', 'files.eml#2/good.txt']);
+    assert.equal(results.get('files.eml#2/good.txt')?.pages[0]?.text, 'the good file');
+    const parent = results.get('files.eml');
+    assert.equal(parent?.pages[0]?.text, 'Two files.');
+    assert.deepEqual(parent.warnings?.map((w) => w.code), ['invalid_email']);
+    assert.match(parent.warnings[0]?.message ?? '', /^attachment 1 \(bad\.txt\) not read: its part \(2 of the message\) is not valid base64/);
+  } finally {
+    await ream.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
