@@ -1,7 +1,9 @@
 // The PDF renderer against a hostile report: no request leaves the page, no script runs, a page
 // that hangs is cut off. The system Chromium, one small pool for the whole file.
 import assert from 'node:assert/strict';
+import { createCanvas } from '@napi-rs/canvas';
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
@@ -91,10 +93,36 @@ describe('PDF renderer', () => {
     await assert.rejects(renderer!.render('<div style="height:1000000px">x</div>', DEFAULT_PDF_OPTIONS), (error: ReamError) => {
       assert.equal(error.code, 'resource_limit');
       assert.equal(error.retryable, false);
-      assert.match(error.message, new RegExp(`the PDF has \\d+ bytes; a report may have at most ${MAX_PDF_BYTES} \\(REAM_PDF_MAX_BYTES\\)`));
+      assert.match(error.message, new RegExp(`the PDF has more than ${MAX_PDF_BYTES} bytes, the most a report may have \\(REAM_PDF_MAX_BYTES\\)`));
       return true;
     });
     assert.match(await text(await renderer!.render('<p>after the large one</p>', DEFAULT_PDF_OPTIONS)), /after the large one/);
+  });
+
+  test('a PDF far over maxBytes is given up as it streams: this process never holds it whole', { timeout: 120_000 }, async (t) => {
+    if (!requireOrSkip(t, renderer !== undefined, `Chromium at ${CHROMIUM}`)) return;
+    // A 300 px tile of noise under a filter is a new picture on each page: 4 pages, ~68 MB of PDF.
+    const canvas = createCanvas(300, 300);
+    const context = canvas.getContext('2d');
+    const noise = context.createImageData(300, 300);
+    noise.data.set(randomBytes(noise.data.length));
+    context.putImageData(noise, 0, 0);
+    const tile = canvas.toBuffer('image/png').toString('base64');
+    const html = `<style>div { background: url(data:image/png;base64,${tile}); height: 1000px; page-break-after: always }</style>`
+      + [1, 2, 3, 4].map((degrees) => `<div style="filter: hue-rotate(${degrees}deg)"></div>`).join('');
+    // A renderer of its own: printing the pages takes Chromium longer than the others' timeout.
+    const patient = await PdfRenderer.launch({ executablePath: CHROMIUM, pages: 1, timeoutMs: 60_000, maxBytes: MAX_PDF_BYTES });
+    const before = process.memoryUsage().arrayBuffers;
+    let peak = before;
+    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().arrayBuffers)), 1);
+    try {
+      await assert.rejects(patient.render(html, DEFAULT_PDF_OPTIONS), (error: ReamError) => error.code === 'resource_limit');
+    } finally {
+      clearInterval(sampler);
+      await patient.close();
+    }
+    // Held whole it took ~144 MB of buffers (the PDF, its chunks and their base64); read as a stream, ~17 MB.
+    assert.ok(peak - before < 48 * 2 ** 20, `buffers grew by ${Math.round((peak - before) / 2 ** 20)} MB`);
   });
 
   test('the shared renderer is reused, and replaced once its browser is gone', async (t) => {

@@ -1,4 +1,4 @@
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
 import { ReamError, toReamError } from '../../errors.ts';
 import { CHROMIUM_INSTALL_HINT } from './chromium-path.ts';
 import type { PdfOptions } from './pdf-options.ts';
@@ -33,6 +33,28 @@ export interface PdfRendererOptions {
 
 interface Slot {
   page: Page;
+  /** The page's DevTools session: prints the PDF as a stream, read within `maxBytes`. */
+  session: CDPSession;
+}
+
+/** Bytes of the PDF asked of Chromium at a time. */
+const READ_BYTES = 1024 * 1024;
+/** Paper sizes in inches, as Chromium's print takes them. */
+const PAPER: Readonly<Record<string, { width: number; height: number }>> = {
+  A3: { width: 11.7, height: 16.54 },
+  A4: { width: 8.27, height: 11.7 },
+  A5: { width: 5.83, height: 8.27 },
+  Letter: { width: 8.5, height: 11 },
+  Legal: { width: 8.5, height: 14 },
+  Tabloid: { width: 11, height: 17 },
+};
+/** CSS pixels (1/96 in) per unit of a margin. */
+const PIXELS: Readonly<Record<string, number>> = { px: 1, in: 96, cm: 37.8, mm: 3.78 };
+
+/** A margin (`12mm`, `0.5in`, checked by pdf-options.ts) in inches. */
+function inches(length: string): number {
+  const unit = length.slice(-2);
+  return (Number(length.slice(0, -2)) * (PIXELS[unit] ?? 1)) / 96;
 }
 
 /**
@@ -89,7 +111,50 @@ export class PdfRenderer {
     // refresh, a frame) is answered 204, which leaves the page where it is; an abort would
     // replace it with an error page mid-print.
     await page.route('**/*', (route) => (route.request().isNavigationRequest() ? route.fulfill({ status: 204 }) : route.abort('blockedbyclient')));
-    return { page };
+    return { page, session: await this.#context.newCDPSession(page) };
+  }
+
+  /**
+   * Prints the page's PDF as a stream read a megabyte at a time, given up as soon as it passes
+   * `maxBytes` (`resource_limit`): a PDF over the limit is never held whole in this process
+   * (Playwright's `page.pdf()` held it whole, and in base64 besides, before its size was known).
+   */
+  async #print(slot: Slot, options: PdfOptions): Promise<Buffer> {
+    const paper = PAPER[options.pageSize] ?? PAPER.A4!;
+    const margin = inches(options.margin);
+    const { stream } = await slot.session.send('Page.printToPDF', {
+      transferMode: 'ReturnAsStream',
+      landscape: options.landscape,
+      printBackground: true,
+      paperWidth: paper.width,
+      paperHeight: paper.height,
+      marginTop: margin,
+      marginBottom: margin,
+      marginLeft: margin,
+      marginRight: margin,
+      displayHeaderFooter: options.header !== undefined || options.footer !== undefined,
+      headerTemplate: options.header ?? '<span></span>',
+      footerTemplate: options.footer ?? '<span></span>',
+    });
+    if (stream === undefined) throw new Error('Chromium returned no PDF stream');
+    try {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for (;;) {
+        const read = await slot.session.send('IO.read', { handle: stream, size: READ_BYTES });
+        const chunk = Buffer.from(read.data, read.base64Encoded === true ? 'base64' : 'utf8');
+        size += chunk.length;
+        if (size > this.#options.maxBytes) {
+          throw ReamError.nonRetryable('resource_limit', `the PDF has more than ${this.#options.maxBytes} bytes, the most a report may have (REAM_PDF_MAX_BYTES)`, {
+            details: { maxBytes: this.#options.maxBytes },
+          });
+        }
+        chunks.push(chunk);
+        if (read.eof) return Buffer.concat(chunks, size);
+      }
+    } finally {
+      await slot.session.send('IO.close', { handle: stream }).catch(() => undefined);
+    }
   }
 
   async #acquire(): Promise<Slot> {
@@ -116,27 +181,13 @@ export class PdfRenderer {
     try {
       const print = (async () => {
         await slot.page.setContent(withPolicy(html), { waitUntil: 'load', timeout: this.#options.timeoutMs });
-        return slot.page.pdf({
-          format: options.pageSize,
-          landscape: options.landscape,
-          printBackground: true,
-          margin: { top: options.margin, right: options.margin, bottom: options.margin, left: options.margin },
-          displayHeaderFooter: options.header !== undefined || options.footer !== undefined,
-          headerTemplate: options.header ?? '<span></span>',
-          footerTemplate: options.footer ?? '<span></span>',
-        });
+        return this.#print(slot, options);
       })();
       const expired = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(ReamError.nonRetryable('timeout', `the PDF took longer than ${this.#options.timeoutMs} ms to print`)), this.#options.timeoutMs);
       });
       print.catch(() => undefined); // its failure is the race's, or comes after the timeout
-      const pdf = await Promise.race([print, expired]);
-      if (pdf.length > this.#options.maxBytes) {
-        throw ReamError.nonRetryable('resource_limit', `the PDF has ${pdf.length} bytes; a report may have at most ${this.#options.maxBytes} (REAM_PDF_MAX_BYTES)`, {
-          details: { size: pdf.length, maxBytes: this.#options.maxBytes },
-        });
-      }
-      return pdf;
+      return await Promise.race([print, expired]);
     } catch (error) {
       // A report over the size limit printed like any other: its page is fine for the next one.
       if (error instanceof ReamError && error.code === 'resource_limit') throw error;
