@@ -32,7 +32,7 @@ import {
 import { inSpan, traceField } from '../tracing/spans.ts';
 import { addChildDocuments } from './child-documents.ts';
 import { chunkProgress } from './chunk-progress.ts';
-import { outputBase, type DocumentInfo } from './document-output.ts';
+import { keepsPagesInResult, outputBase, type DocumentInfo } from './document-output.ts';
 import { pipelineHere } from './pipeline-here.ts';
 import { analyzeChunk, analyzeDocument } from './document-analysis.ts';
 import type { Engine } from './engine.ts';
@@ -401,7 +401,7 @@ export class DocumentTasks {
     }
     const { store, search } = this.#ports;
     const plan = planChunks(scope.jobDoc.pagesTotal ?? 0, scope.pipeline.chunkPages);
-    const keepPages = (scope.jobDoc.pagesTotal ?? 0) <= (scope.pipeline.maxPagesInResult ?? Infinity);
+    const keepPages = keepsPagesInResult(scope.pipeline, scope.jobDoc);
     const indexInParts = scope.pipeline.index && !keepPages;
     // Clears the pages only (an empty replacement): removeDocument would also drop what other
     // jobs recorded of this document for filtering.

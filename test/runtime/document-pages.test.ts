@@ -121,3 +121,26 @@ test('over HTTP: GET /v1/jobs/:id/documents/:documentId/pages streams the rows a
     await server.close();
   }
 });
+
+test('a wide table leaves its rows in their checkpoints past a million cells, however few its rows', { timeout: 120_000 }, async () => {
+  const run = async (rows: number, columns: number): Promise<{ output: DocumentOutput; pages: DocumentPageResult[] }> => {
+    const path = join(dir, `wide-${rows}x${columns}.csv`);
+    const line = (prefix: string): string => Array.from({ length: columns }, (_, i) => `${prefix}${i}`).join(',');
+    await writeFile(path, [line('c'), ...Array.from({ length: rows }, (_, r) => line(`${r + 1}.`))].join('\n'));
+    const job = await ream.submit({ pipeline: 'rows', files: [path] });
+    assert.equal((await ream.wait(job.id)).status, 'succeeded');
+    const [doc] = await ream.jobDocuments(job.id);
+    const result = await ream.documentResult(job.id, doc?.documentId ?? '');
+    const pages: DocumentPageResult[] = [];
+    for await (const page of ream.documentPages(job.id, doc?.documentId ?? '')) pages.push(page);
+    return { output: fromJson<DocumentOutput>(result?.output ?? null), pages };
+  };
+  const wide = await run(101, 10_000);
+  assert.equal(wide.output.pagesOmitted, true, 'over a million cells: no rows in the result');
+  assert.deepEqual(wide.output.pages, []);
+  assert.equal(wide.pages.length, 101);
+  assert.equal(wide.pages[100]?.read?.cells?.c9999, '101.9999', 'read back from the checkpoints');
+  const within = await run(100, 10_000);
+  assert.equal(within.output.pagesOmitted, undefined, 'a million cells: the rows are listed');
+  assert.equal(within.output.pages.length, 100);
+});
