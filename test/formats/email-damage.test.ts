@@ -30,6 +30,8 @@ void describe('damaged and crowded e-mail', () => {
     assert.match(mail.warnings?.[0]?.message ?? '', /cut short: its multipart body \(boundary "B"\) has no closing boundary/);
     const whole = await read('whole.eml', [...HEAD, '--B', 'Content-Type: text/plain', '', 'complete', '--B--', '']);
     assert.equal(whole.warnings, undefined, 'a complete message has no warning');
+    const encoded = await read('encoded.eml', [...HEAD.slice(0, 4), "Content-Type: multipart/mixed; boundary*=us-ascii''B%5F1", '', '--B_1', 'Content-Type: text/plain', '', 'complete', '--B_1--', '']);
+    assert.equal(encoded.warnings, undefined, 'a boundary given RFC 2231-encoded is decoded');
   });
 
   void test('a text part whose base64 is bad is left out with a warning naming it, not read as garbage', async () => {

@@ -75,11 +75,21 @@ function readHeader(bytes: Uint8Array, start: number, end: number): Header {
   return { bodyStart: end, fields };
 }
 
-/** A parameter of a structured field (`boundary`, `filename`, `name`), unquoted; RFC 2231 continuations are not joined. */
+/**
+ * A parameter of a structured field (`boundary`, `filename`, `name`), unquoted; an RFC 2231
+ * extended value (`key*=charset'language'percent-encoded`) decoded. Continuations are not joined.
+ */
 function parameter(value: string | undefined, key: string): string | null {
-  const match = value === undefined ? null : new RegExp(`;\\s*${key}\\*?=\\s*(?:"((?:[^"\\\\]|\\\\.)*)"|([^;\\s]+))`, 'i').exec(value);
+  const match = value === undefined ? null : new RegExp(`;\\s*${key}(\\*?)=\\s*(?:"((?:[^"\\\\]|\\\\.)*)"|([^;\\s]+))`, 'i').exec(value);
   if (!match) return null;
-  return match[1] === undefined ? (match[2] ?? null) : match[1].replace(/\\(.)/g, '$1');
+  const raw = match[2] === undefined ? (match[3] ?? '') : match[2].replace(/\\(.)/g, '$1');
+  if (match[1] !== '*') return raw;
+  const encoded = /^[^']*'[^']*'(.*)$/.exec(raw)?.[1] ?? raw;
+  try {
+    return decodeURIComponent(encoded);
+  } catch {
+    return encoded; // not UTF-8 percent-encoding: the bytes as written, as a boundary compares them
+  }
 }
 
 /** Whether `[start, end)` is base64 as RFC 2045 §6.8 has it: the alphabet and line breaks, padding only at its end. */
