@@ -126,21 +126,32 @@ const MAIL_FIELDS = new Set(['from', 'to', 'subject', 'date', 'message-id', 'mim
 
 /**
  * An RFC 5322 message: its first lines are header fields (`Name: value`, folded lines start
- * with a blank) up to an empty line, with at least two of {@link MAIL_FIELDS}.
+ * with a blank) up to an empty line, with at least two of {@link MAIL_FIELDS}. A file `named`
+ * as a message (`.eml`) needs less, as mail saved by mail programs has it: one of them or a
+ * `Content-Type` (a MIME entity saved alone), after a mailbox's `From ` envelope line if any,
+ * and its body may follow the last field without the empty line.
  */
-export function looksLikeEmail(head: Uint8Array): boolean {
+export function looksLikeEmail(head: Uint8Array, named = false): boolean {
   if (head.includes(0)) return false;
   const lines = Buffer.from(head).toString('latin1').split(/\r?\n/);
+  const first = named && hasMboxEnvelope(head) ? 1 : 0;
+  const needed = named ? 1 : 2;
   let known = 0;
-  for (const [i, line] of lines.entries()) {
-    if (line === '') return known >= 2;
+  for (let i = first; i < lines.length; i++) {
+    const line = lines[i] ?? '';
+    if (line === '') return known >= needed;
     if (i === lines.length - 1) break; // cut by the end of head: not judged
-    if (/^[ \t]/.test(line) && i > 0) continue;
-    const field = /^([!-9;-~]+):/.exec(line)?.[1];
-    if (field === undefined) return false;
-    if (MAIL_FIELDS.has(field.toLowerCase())) known++;
+    if (/^[ \t]/.test(line) && i > first) continue;
+    const field = /^([!-9;-~]+):/.exec(line)?.[1]?.toLowerCase();
+    if (field === undefined) return named && known >= needed;
+    if (MAIL_FIELDS.has(field) || (named && field === 'content-type')) known++;
   }
-  return known >= 2;
+  return known >= needed;
+}
+
+/** Whether the message starts with a Unix mailbox's envelope line (`From sender date`), which is no header field. */
+export function hasMboxEnvelope(head: Uint8Array): boolean {
+  return starts(head, [0x46, 0x72, 0x6f, 0x6d, 0x20]);
 }
 
 /** Names of the ZIP local file headers (`PK\3\4`, name length at +26, name at +30) found whole in `head`. */

@@ -70,6 +70,18 @@ void describe('e-mail messages', () => {
     assert.match(mail.pages[0]?.text ?? '', /text under wrong boundary/);
   });
 
+  void test('a .eml as mail programs save one: after a mailbox envelope line, a MIME entity without From, a body right after the header', async () => {
+    const mbox = await read(await file('mbox.eml', 'From MAILER-DAEMON Fri Apr 06 16:46:09 2001\nFrom: a@example.org\nSubject: From a mailbox\n\nthe body\n'));
+    assert.equal(mbox.metadata.title, 'From a mailbox');
+    assert.equal(mbox.pages[0]?.text, 'the body');
+    const entity = await read(await file('entity.eml', 'Content-Type: multipart/mixed; boundary=ABCDE\n\n--ABCDE\nContent-Type: text/plain\n\nthe part\n--ABCDE--\n'));
+    assert.equal(entity.pages[0]?.text, 'the part');
+    const fromOnly = await read(await file('from-only.eml', 'From: a@example.org\nContent-Type: text/plain\n\nshort\n'));
+    assert.equal(fromOnly.pages[0]?.text, 'short');
+    const noGap = await read(await file('no-gap.eml', 'From: a@example.org\nSubject: No gap\nthe body starts here\n'));
+    assert.match(noGap.pages[0]?.text ?? '', /the body starts here/);
+  });
+
   void test('a .eml that is no message is invalid_email', async () => {
     await rejectsWithCode(read(await file('notes.eml', 'just some notes\nabout a meeting\n')), 'invalid_email', /header fields/);
   });

@@ -11,7 +11,7 @@ import { asJson, fromJson, type JsonValue } from '../../json.ts';
 import { htmlText } from '../html/html-text.ts';
 import { messageAttachments, writeAttachments, type UnpackInput } from './email-attachments.ts';
 import { MAX_PART_HEADER_BYTES, scanMime, type MimeScan } from './mime-scan.ts';
-import { looksLikeEmail } from '../sniff.ts';
+import { hasMboxEnvelope, looksLikeEmail } from '../sniff.ts';
 import type { DocumentMetadata, TaskHandler } from '../types.ts';
 import type { WholeExtractInput, WholeExtractResult, WholeInspectInput, WholeInspectResult, WholeWarning } from '../whole-document-format.ts';
 import { fileIoError } from '../file-checks.ts';
@@ -35,10 +35,12 @@ async function parse(path: string): Promise<ParsedMail> {
     throw fileIoError('read', error);
   });
   // The name said .eml: the content must agree (header fields up to an empty line).
-  if (!looksLikeEmail(bytes.subarray(0, 64 * 1024))) {
+  if (!looksLikeEmail(bytes.subarray(0, 64 * 1024), true)) {
     throw ReamError.nonRetryable('invalid_email', 'the file is not an e-mail message: it does not start with header fields (From:, To:, Subject:, Date: …) and an empty line');
   }
-  const scan = scanMime(bytes);
+  // A message saved from a mailbox starts with its envelope line (`From sender date`): not a
+  // header field, it would end the header before it began.
+  const scan = scanMime(hasMboxEnvelope(bytes) ? bytes.subarray(bytes.indexOf(0x0a) + 1) : bytes);
   try {
     const mail = await PostalMime.parse(scan.bytes, { maxNestingDepth: MAX_NESTING, maxHeadersSize: MAX_MESSAGE_HEADER_BYTES, attachmentEncoding: 'arraybuffer' });
     return { mail, scan };
