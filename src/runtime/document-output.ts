@@ -38,6 +38,28 @@ export function keepsPagesInResult(pipeline: Pick<Pipeline, 'maxPagesInResult'>,
   return pages * Math.max(1, columns) <= MAX_CELLS_IN_RESULT;
 }
 
+/**
+ * Cells (rows × columns) a table's chunk reads at most: a chunk of 1,500 rows of 10,000 columns
+ * held 596 MB in its thread, over the thread's cap, and every row failed with `resource_limit`.
+ */
+export const MAX_CELLS_PER_CHUNK = 1_000_000;
+
+/**
+ * Pages per chunk of a document: the pipeline's, fewer for a table so wide (its columns known
+ * from inspection, `metadata`) that a chunk would read over {@link MAX_CELLS_PER_CHUNK} cells.
+ * Every plan of the document's chunks (at inspection, on a repeat, at the merge) uses this.
+ */
+export function documentChunkPages(pipeline: Pick<Pipeline, 'chunkPages'>, metadata: Inspection['metadata'] | undefined): number {
+  const columns = metadata?.columns?.length ?? 0;
+  if (columns === 0) return pipeline.chunkPages;
+  return Math.max(1, Math.min(pipeline.chunkPages, Math.floor(MAX_CELLS_PER_CHUNK / columns)));
+}
+
+/** The pages per chunk of a document that was inspected (its info stored). */
+export function inspectedChunkPages(pipeline: Pick<Pipeline, 'chunkPages'>, jobDoc: Pick<JobDocumentRecord, 'info'>): number {
+  return documentChunkPages(pipeline, fromJson<DocumentInfo | null>(jobDoc.info)?.metadata);
+}
+
 /** The fields every result of the document has, whatever became of it. */
 export function outputBase(jobDoc: JobDocumentRecord, doc: DocumentRecord): Pick<DocumentOutput, 'documentId' | 'parentId' | 'source' | 'sha256' | 'size'> {
   return { documentId: doc.id, ...(jobDoc.parentId === undefined ? {} : { parentId: jobDoc.parentId }), source: jobDoc.source, sha256: doc.sha256, size: doc.size };
@@ -61,7 +83,7 @@ export async function documentOutput(
   const pagesTotal = jobDoc.pagesTotal;
   const keepPages = keepsPagesInResult(run, jobDoc);
   const merger = new ChunkMerger(keepPages);
-  for (const ref of pagesTotal === null ? [] : planChunks(pagesTotal, run.chunkPages)) {
+  for (const ref of pagesTotal === null ? [] : planChunks(pagesTotal, inspectedChunkPages(run, jobDoc))) {
     const chunk = await store.getChunkResult(jobDoc.jobId, jobDoc.documentId, ref.index, keepPages ? undefined : { withoutBody: true });
     merger.add(chunk ?? missingChunk(ref, CANCELLED_UNREAD));
   }

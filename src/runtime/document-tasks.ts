@@ -32,7 +32,7 @@ import {
 import { inSpan, traceField } from '../tracing/spans.ts';
 import { addChildDocuments } from './child-documents.ts';
 import { chunkProgress } from './chunk-progress.ts';
-import { keepsPagesInResult, outputBase, type DocumentInfo } from './document-output.ts';
+import { documentChunkPages, inspectedChunkPages, keepsPagesInResult, outputBase, type DocumentInfo } from './document-output.ts';
 import { pipelineHere } from './pipeline-here.ts';
 import { analyzeChunk, analyzeDocument } from './document-analysis.ts';
 import type { Engine } from './engine.ts';
@@ -198,7 +198,7 @@ export class DocumentTasks {
     if (scope.jobDoc.pagesTotal !== null && scope.jobDoc.chunksTotal !== null) {
       // Inspected already (a repeat after a crash): only make sure the flow exists. Never move
       // the document back to `running`: its merge may have finished it meanwhile.
-      const plan = planChunks(scope.jobDoc.pagesTotal, scope.pipeline.chunkPages);
+      const plan = planChunks(scope.jobDoc.pagesTotal, inspectedChunkPages(scope.pipeline, scope.jobDoc));
       chunks = retry > 0 ? await this.#chunksToRetry(job.id, documentId, plan) : plan;
       // The first run died between marking the document inspected and saying so: said now, once.
       if (retry === 0 && scope.jobDoc.status === 'running' && !(await store.hasDocumentEvent(job.id, 'document.started', documentId))) {
@@ -207,7 +207,7 @@ export class DocumentTasks {
     } else {
       const format = await formats.identify(scope.path, scope.doc.name, scope.pipeline.limits);
       const inspection = await inSpan('inspect', { 'ream.media_type': format.mediaType }, () => format.inspect(scope.path, scope.pipeline.limits, signal, scope.pipeline.read));
-      chunks = planChunks(inspection.pageCount, scope.pipeline.chunkPages);
+      chunks = planChunks(inspection.pageCount, documentChunkPages(scope.pipeline, inspection.metadata));
       signal.throwIfAborted(); // cancelled meanwhile: schedule nothing more
       // Before any page is read: its pages past the one reserved at submit, or `insufficient_credits`.
       await this.#engine.settings.credits.topUp(job, documentId, inspection.pageCount, scope.jobDoc.parentId !== undefined);
@@ -400,7 +400,7 @@ export class DocumentTasks {
       return;
     }
     const { store, search } = this.#ports;
-    const plan = planChunks(scope.jobDoc.pagesTotal ?? 0, scope.pipeline.chunkPages);
+    const plan = planChunks(scope.jobDoc.pagesTotal ?? 0, inspectedChunkPages(scope.pipeline, scope.jobDoc));
     const keepPages = keepsPagesInResult(scope.pipeline, scope.jobDoc);
     const indexInParts = scope.pipeline.index && !keepPages;
     // Clears the pages only (an empty replacement): removeDocument would also drop what other

@@ -122,8 +122,8 @@ test('over HTTP: GET /v1/jobs/:id/documents/:documentId/pages streams the rows a
   }
 });
 
-test('a wide table leaves its rows in their checkpoints past a million cells, however few its rows', { timeout: 120_000 }, async () => {
-  const run = async (rows: number, columns: number): Promise<{ output: DocumentOutput; pages: DocumentPageResult[] }> => {
+test('a wide table leaves its rows in their checkpoints past a million cells, however few its rows, and reads them in chunks of at most a million cells', { timeout: 120_000 }, async () => {
+  const run = async (rows: number, columns: number): Promise<{ output: DocumentOutput; pages: DocumentPageResult[]; chunks: number | null }> => {
     const path = join(dir, `wide-${rows}x${columns}.csv`);
     const line = (prefix: string): string => Array.from({ length: columns }, (_, i) => `${prefix}${i}`).join(',');
     await writeFile(path, [line('c'), ...Array.from({ length: rows }, (_, r) => line(`${r + 1}.`))].join('\n'));
@@ -133,9 +133,10 @@ test('a wide table leaves its rows in their checkpoints past a million cells, ho
     const result = await ream.documentResult(job.id, doc?.documentId ?? '');
     const pages: DocumentPageResult[] = [];
     for await (const page of ream.documentPages(job.id, doc?.documentId ?? '')) pages.push(page);
-    return { output: fromJson<DocumentOutput>(result?.output ?? null), pages };
+    return { output: fromJson<DocumentOutput>(result?.output ?? null), pages, chunks: doc?.chunksTotal ?? null };
   };
   const wide = await run(101, 10_000);
+  assert.equal(wide.chunks, 2, '100 rows of 10,000 columns a chunk, not 2,000');
   assert.equal(wide.output.pagesOmitted, true, 'over a million cells: no rows in the result');
   assert.deepEqual(wide.output.pages, []);
   assert.equal(wide.pages.length, 101);
