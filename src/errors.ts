@@ -37,6 +37,8 @@ export const ERROR_CODES = {
   analyzer_failed: { status: 502, retryable: true },
   rate_limited: { status: 429, retryable: true },
   upload_incomplete: { status: 409, retryable: false },
+  /** A tus PATCH whose Upload-Offset is not the upload's offset; `details.offset` (and the Upload-Offset header) says where to go on from. */
+  upload_offset_mismatch: { status: 409, retryable: false },
   checksum_mismatch: { status: 422, retryable: false },
   not_found: { status: 404, retryable: false },
   unauthorized: { status: 401, retryable: false },

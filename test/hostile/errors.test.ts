@@ -72,7 +72,8 @@ describe('every error, from every layer, is a problem with a stable code', () =>
     const id = await createUpload(h, h.keyA, 10);
     const path = `/v1/uploads/${id}`;
     const conflict = await raw(h, 'PATCH', path, { ...auth, ...TUS, ...OCTETS, 'upload-offset': '5' }, 'hello');
-    assertRawProblem(conflict, 409, 'validation_failed', 'a PATCH at the wrong offset');
+    assertRawProblem(conflict, 409, 'upload_offset_mismatch', 'a PATCH at the wrong offset');
+    assert.equal(conflict.headers['upload-offset'], '0', 'the offset to go on from');
     const oldVersion = await raw(h, 'HEAD', path, { ...auth, 'tus-resumable': '0.2.2' });
     assert.deepEqual([oldVersion.status, oldVersion.headers['tus-version']], [412, '1.0.0'], 'a version it does not speak: 412 with the one it does');
     assert.equal(conflict.headers['tus-resumable'], '1.0.0');

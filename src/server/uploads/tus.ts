@@ -1,6 +1,6 @@
 // Over 300 lines on purpose: the tus routes, their hooks (size, sniffing, checksum, storing the
 // document) and the expired-upload sweep share one @tus/server instance and its options.
-import { EVENTS, Server, type ServerOptions as TusOptions } from '@tus/server';
+import { ERRORS as TUS_ERRORS, EVENTS, Server, type ServerOptions as TusOptions } from '@tus/server';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ReamError } from '../../errors.ts';
 import { uploadExpired, type Ream, type UnfinishedUpload, type UnfinishedUploads, type UploadExpiry } from '../../runtime/create-ream.ts';
@@ -121,9 +121,27 @@ class ProblemTusServer extends Server {
       body = JSON.stringify(problemForStatus(status, (body ?? '').trim() || `tus refused the request (${status})`));
     }
     if (body?.startsWith(PROBLEM_BODY_START) === true) headers.set('content-type', PROBLEM_CONTENT_TYPE);
+    // A PATCH at another offset than the upload's: the offset to resume from, as HEAD says it.
+    const serverOffset = status === 409 ? offsetOfMismatch(body) : undefined;
+    if (serverOffset !== undefined) headers.set('Upload-Offset', String(serverOffset));
     if (status === 503 && !headers.has('retry-after')) headers.set('Retry-After', String(UNAVAILABLE_RETRY_AFTER_S));
     return super.write(context, headers, status, body);
   }
+}
+
+/** The server's offset an `upload_offset_mismatch` problem carries (`details.offset`), if `body` is one. */
+function offsetOfMismatch(body: string | undefined): number | undefined {
+  if (body?.startsWith(`${PROBLEM_BODY_START}upload_offset_mismatch"`) !== true) return undefined;
+  const offset = (JSON.parse(body) as { details?: { offset?: unknown } }).details?.offset;
+  return typeof offset === 'number' ? offset : undefined;
+}
+
+/** A PATCH whose Upload-Offset is not the upload's: `upload_offset_mismatch`, with the offset to resume from. */
+function offsetMismatch(sent: string | null, offset: number): UploadRefused {
+  const claimed = Number(sent);
+  return new UploadRefused(toProblem(ReamError.nonRetryable('upload_offset_mismatch', `Upload-Offset ${String(sent)} is not the upload's offset: it has ${offset} bytes, go on from there`, {
+    details: { offset, ...(Number.isSafeInteger(claimed) ? { sent: claimed } : {}) },
+  })));
 }
 
 function refused(error: unknown): UploadRefused {
@@ -386,9 +404,14 @@ export function uploadRoutes(app: FastifyInstance, ream: Ream, options: UploadRo
         if (record.status === 'failed') throw new UploadRefused(record.error ?? toProblem(new ReamError('internal', 'upload failed')));
         return { headers: { 'Ream-Document-Id': record.documentId ?? '' } };
       },
-      onResponseError(req: TusRequest, error) {
+      async onResponseError(req: TusRequest, error) {
         let refusal: UploadRefused | undefined;
         if (error instanceof UploadRefused) refusal = error;
+        else if (error === TUS_ERRORS.INVALID_OFFSET) {
+          const id = uploadIdOf(req.url);
+          const upload = id === undefined ? undefined : await datastore.getUpload(id).catch(() => undefined);
+          if (upload) refusal = offsetMismatch(req.headers.get('upload-offset'), upload.offset);
+        }
         else if (!(error instanceof Error) && error.status_code === 413 && quotaBound.has(req)) {
           const { limit, used } = quotaBound.get(req) ?? { limit: 0, used: 0 };
           const declared = Number(req.headers.get('upload-length') ?? Number.NaN);

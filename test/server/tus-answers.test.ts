@@ -1,0 +1,55 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { createReam, type Ream } from '../../src/runtime/create-ream.ts';
+import { startServer, type RunningServer } from '../../src/server/app.ts';
+import { makePdf } from '../support/make-pdf.ts';
+
+const TUS = { 'Tus-Resumable': '1.0.0' };
+const OCTETS = { ...TUS, 'Content-Type': 'application/offset+octet-stream' };
+
+let dir: string;
+let ream: Ream;
+let server: RunningServer;
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'ream-tus-answers-'));
+  ream = await createReam({ dataDir: join(dir, 'data'), threads: 1 });
+  server = await startServer({ ream, host: '127.0.0.1', port: 0, uploadsDir: join(dir, 'uploads') });
+});
+after(async () => {
+  await server.close();
+  await ream.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+interface Answer {
+  status: number;
+  offset: string | null;
+  code?: string;
+  details?: Record<string, unknown>;
+}
+
+async function send(url: string, method: string, headers: Record<string, string> = {}, body?: Uint8Array): Promise<Answer> {
+  const response = await fetch(url, { method, headers: { ...TUS, ...headers }, ...(body === undefined ? {} : { body }) });
+  const text = await response.text();
+  const problem = text === '' ? {} : (JSON.parse(text) as { code?: string; details?: Record<string, unknown> });
+  return { status: response.status, offset: response.headers.get('upload-offset'), ...problem };
+}
+
+async function created(length: number): Promise<string> {
+  const response = await fetch(`${server.url}/v1/uploads`, { method: 'POST', headers: { ...TUS, 'Upload-Length': String(length) } });
+  assert.equal(response.status, 201);
+  return new URL(response.headers.get('location') ?? '', `${server.url}/v1/uploads`).href;
+}
+
+test('a PATCH at the wrong Upload-Offset is 409 upload_offset_mismatch with the offset to go on from, in its body and Upload-Offset', async () => {
+  const bytes = await makePdf({ pages: ['offsets'] });
+  const url = await created(bytes.length);
+  assert.equal((await send(url, 'PATCH', { ...OCTETS, 'Upload-Offset': '0' }, bytes.subarray(0, 100))).status, 204);
+  const wrong = await send(url, 'PATCH', { ...OCTETS, 'Upload-Offset': '7' }, bytes.subarray(7));
+  assert.deepEqual([wrong.status, wrong.offset, wrong.code, wrong.details], [409, '100', 'upload_offset_mismatch', { offset: 100, sent: 7 }]);
+  assert.equal((await send(url, 'PATCH', { ...OCTETS, 'Upload-Offset': '100' }, bytes.subarray(100))).status, 204, 'going on from the offset it said ends the upload');
+});
