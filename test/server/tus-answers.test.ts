@@ -52,4 +52,30 @@ test('a PATCH at the wrong Upload-Offset is 409 upload_offset_mismatch with the 
   const wrong = await send(url, 'PATCH', { ...OCTETS, 'Upload-Offset': '7' }, bytes.subarray(7));
   assert.deepEqual([wrong.status, wrong.offset, wrong.code, wrong.details], [409, '100', 'upload_offset_mismatch', { offset: 100, sent: 7 }]);
   assert.equal((await send(url, 'PATCH', { ...OCTETS, 'Upload-Offset': '100' }, bytes.subarray(100))).status, 204, 'going on from the offset it said ends the upload');
+  // Complete now: the same answer for every offset but its end.
+  const late = await send(url, 'PATCH', { ...OCTETS, 'Upload-Offset': '100' }, bytes.subarray(100));
+  assert.deepEqual([late.status, late.offset, late.code, late.details?.offset], [409, String(bytes.length), 'upload_offset_mismatch', bytes.length]);
+});
+
+test('a stored upload answers as complete to HEAD and PATCH alike, a refused one 410 to both; after DELETE, 404 to all', async () => {
+  const bytes = await makePdf({ pages: ['stored'] });
+  const stored = await created(bytes.length);
+  assert.equal((await send(stored, 'PATCH', { ...OCTETS, 'Upload-Offset': '0' }, bytes)).status, 204);
+  const length = String(bytes.length);
+  assert.deepEqual(await send(stored, 'HEAD'), { status: 200, offset: length });
+  assert.deepEqual(await send(stored, 'PATCH', { ...OCTETS, 'Upload-Offset': length }), { status: 204, offset: length }, 'nothing more to take');
+  assert.equal((await send(stored, 'PATCH', { ...OCTETS, 'Upload-Offset': length }, Buffer.from('more'))).code, 'file_too_large');
+
+  const junk = Buffer.from('\u0000\u0001 no document at all'.repeat(20));
+  const refused = await created(junk.length);
+  assert.equal((await send(refused, 'PATCH', { ...OCTETS, 'Upload-Offset': '0' }, junk)).status, 415);
+  assert.deepEqual(await send(refused, 'HEAD'), { status: 410, offset: null });
+  const patched = await send(refused, 'PATCH', { ...OCTETS, 'Upload-Offset': String(junk.length) });
+  assert.deepEqual([patched.status, patched.offset, patched.code], [410, null, 'unsupported_type'], 'gone, and why');
+
+  for (const url of [stored, refused]) {
+    assert.equal((await send(url, 'DELETE')).status, 204);
+    const after = [await send(url, 'HEAD'), await send(url, 'PATCH', { ...OCTETS, 'Upload-Offset': '0' }), await send(url, 'DELETE'), await send(url, 'GET')];
+    assert.deepEqual(after.map((answer) => answer.status), [404, 404, 404, 404]);
+  }
 });

@@ -494,17 +494,28 @@ export function uploadRoutes(app: FastifyInstance, ream: Ream, options: UploadRo
       }
     };
 
-    /** A finished (stored or refused) upload has left the tus store: its record answers. */
+    /**
+     * A finished upload has left the tus store: its record answers, the same way for HEAD and
+     * PATCH. Stored, it is complete: HEAD 200 with Upload-Offset = Upload-Length, a PATCH of no
+     * bytes at that offset 204 (nothing more to take), any other PATCH `upload_offset_mismatch`
+     * (or, bytes past its length, `file_too_large`). Refused at its end, its bytes are gone: 410
+     * to both, the PATCH with the refusal's code (GET tells it too). DELETE ends either (204); then
+     * every request is a 404, as for an upload that never was.
+     */
     const answerFinished = (request: FastifyRequest, reply: FastifyReply, record: UploadRecord): FastifyReply => {
       reply.header('tus-resumable', TUS_VERSION).header('cache-control', 'no-store');
       if (request.method === 'DELETE') return reply.code(204).send();
       if (record.status === 'failed') {
-        return request.method === 'HEAD' ? reply.code(410).send() : sendProblem(reply, record.error ?? toProblem(new ReamError('internal', 'upload failed')));
+        return request.method === 'HEAD' ? reply.code(410).send() : sendProblem(reply, { ...(record.error ?? toProblem(new ReamError('internal', 'upload failed'))), status: 410 });
       }
-      if (request.method === 'HEAD') {
-        return reply.code(200).header('upload-offset', String(record.size)).header('upload-length', String(record.size)).send();
+      const size = record.size ?? 0;
+      if (request.method === 'HEAD') return reply.code(200).header('upload-offset', String(size)).header('upload-length', String(size)).send();
+      const sent = request.headers['upload-offset'];
+      if (sent !== String(size)) return sendProblem(reply.header('upload-offset', String(size)), offsetMismatch(typeof sent === 'string' ? sent : null, size).problem);
+      if (Number(request.headers['content-length'] ?? 0) > 0) {
+        return sendProblem(reply, toProblem(ReamError.nonRetryable('file_too_large', `upload ${record.id} is complete: its ${size} bytes are all stored, no more are taken`)));
       }
-      return sendProblem(reply, toProblem(ReamError.nonRetryable('validation_failed', `upload ${record.id} is complete`)));
+      return reply.code(204).header('upload-offset', String(size)).send();
     };
 
     scope.route({
