@@ -1,4 +1,6 @@
 import type { Readable } from 'node:stream';
+import { ReamError } from '../errors.ts';
+import type { StorageBound } from './credits/credit-keeper.ts';
 import { sniffStream, type OnRefuse } from '../formats/sniff-stream.ts';
 import type { DocumentRecord } from '../store/port.ts';
 import type { Engine } from './engine.ts';
@@ -21,6 +23,8 @@ export interface StoreDocumentOptions {
   /**
    * Counts the bytes against the tenant's storage quota once they have all come, one store at a
    * time per tenant (`quota_exceeded`; nothing is stored). Not for a caller already within it.
+   * Reading stops (`quota_exceeded`) as soon as the bytes pass what could fit or be content the
+   * tenant holds (see `StorageBound`), not at the end of a file that cannot be taken.
    */
   storageQuota?: boolean;
 }
@@ -36,12 +40,28 @@ export async function storeDocument(
   name: string,
   options: StoreDocumentOptions = {},
 ): Promise<DocumentRecord> {
-  const { mediaType, body } = await sniffStream(stream, name, options.onRefuse ?? 'drain', options.maxBytes);
   const { tenantId = DEFAULT_TENANT } = options;
+  const bound = options.storageQuota === true ? await engine.settings.credits.storageBound(tenantId) : undefined;
+  const { mediaType, body } = await sniffStream(bound === undefined ? stream : withinBound(stream, bound), name, options.onRefuse ?? 'drain', options.maxBytes);
   return engine.storeDocument(body, name, tenantId, {
     mediaType,
     ...(options.storageQuota === true ? { within: (bytes, publish) => engine.settings.credits.withinStorageQuota(tenantId, bytes, publish) } : {}),
     ...(options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes }),
     ...(options.expectedSha256 === undefined ? {} : { expectedSha256: options.expectedSha256 }),
   });
+}
+
+/** `stream`, failing with `quota_exceeded` once its bytes pass `bound.maxBytes` (the source is then released, not drained). */
+async function* withinBound(stream: Readable | AsyncIterable<Uint8Array>, bound: StorageBound): AsyncGenerator<Uint8Array> {
+  let size = 0;
+  for await (const piece of stream as AsyncIterable<Uint8Array | string>) {
+    const chunk = typeof piece === 'string' ? Buffer.from(piece) : piece;
+    size += chunk.byteLength;
+    if (size > bound.maxBytes) {
+      throw new ReamError('quota_exceeded', `the file passes the room the storage quota leaves: the limit is ${bound.limit}, ${bound.used} used, and ${size} bytes have come`, {
+        details: { quota: 'storageBytes', limit: bound.limit, used: bound.used, needed: size },
+      });
+    }
+    yield chunk;
+  }
 }

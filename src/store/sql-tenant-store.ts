@@ -168,6 +168,13 @@ export function sqlTenantStore(kysely: Kysely<unknown>): TenantStore {
       };
     },
 
+    async largestDocumentBytes(tenantId) {
+      const row = await db.selectFrom('documents')
+        .select((eb) => eb.fn.coalesce(eb.fn.max<number | string>('size'), sql<number>`0`).as('bytes'))
+        .where('tenant_id', '=', tenantId).where('deleted_at', 'is', null).executeTakeFirstOrThrow();
+      return toNumber(row.bytes);
+    },
+
     async keepDeletedJobPages({ jobId, tenantId, createdAt, pages }) {
       await db.deleteFrom('deleted_job_pages').where('created_at', '<', Date.now() - 2 * DAY_MS).execute();
       if (pages <= 0) return;

@@ -19,8 +19,19 @@ export interface CreditSettings {
 /** The records a keeper reads and writes. */
 export type CreditRecords = Pick<
   Store,
-  'appendCredit' | 'listCredits' | 'findCredit' | 'getQuotas' | 'tenantUsage' | 'creditBalance' | 'listJobDocuments' | 'getDocumentResult' | 'listChunkResults' | 'withContentLock' | 'getJob'
+  'appendCredit' | 'listCredits' | 'findCredit' | 'getQuotas' | 'tenantUsage' | 'largestDocumentBytes' | 'creditBalance' | 'listJobDocuments' | 'getDocumentResult' | 'listChunkResults' | 'withContentLock' | 'getJob'
 >;
+
+/**
+ * What the tenant's storage quota lets one file bring as it streams: `maxBytes` is the room left,
+ * or the size of the largest document it holds when larger (a file that long may be content it
+ * holds, which costs nothing). Past it the file can neither fit nor be held content.
+ */
+export interface StorageBound {
+  limit: number;
+  used: number;
+  maxBytes: number;
+}
 
 /** What a submit is about to ask for. */
 export interface Admission {
@@ -53,13 +64,6 @@ export const creditKeys = {
 
 function quotaExceeded(quota: keyof TenantQuotas, limit: number, used: number, needed: number, words: string): ReamError {
   return new ReamError('quota_exceeded', `${words}: the limit is ${limit}, ${used} used, this needs ${needed}`, { details: { quota, limit, used, needed } });
-}
-
-/** Refuses bytes larger than the whole storage quota (see CreditKeeper.checkStorageEarly). */
-function neverFits(quotas: TenantQuotas, used: number, incoming: number): void {
-  if (quotas.storageBytes !== undefined && incoming > quotas.storageBytes) {
-    throw quotaExceeded('storageBytes', quotas.storageBytes, used, incoming, 'the files are larger than the whole storage quota');
-  }
 }
 
 /** Refuses one more job past the tenant's concurrent-jobs quota. */
@@ -102,25 +106,41 @@ export class CreditKeeper {
 
   /**
    * Before a job's files are read: refuses a tenant at its storage or concurrent-jobs quota
-   * (`quota_exceeded`), so a refused submit stores nothing.
+   * (`quota_exceeded`), so a refused submit stores nothing; `incomingBytes` (what the request's
+   * files bring at least) as {@link checkStorageEarly} does.
    */
   async checkIntake(tenantId: string, incomingBytes = 0): Promise<void> {
     const quotas = await this.#store.getQuotas(tenantId);
     if (quotas.storageBytes === undefined && quotas.concurrentJobs === undefined) return;
     const usage = await this.#store.tenantUsage(tenantId, startOfDay(Date.now()));
     checkConcurrentJobs(quotas, usage.unfinishedJobs);
-    neverFits(quotas, usage.storageBytes, incomingBytes);
+    if (quotas.storageBytes !== undefined) await this.#checkBound(tenantId, quotas.storageBytes, usage.storageBytes, incomingBytes);
   }
 
   /**
-   * Before a request's files are read, by their length: refuses only bytes larger than the
-   * whole storage quota, which no store could take. Anything less may be content the tenant
-   * holds already (costing nothing): each file is counted exactly once its bytes have come.
+   * Before a request's files are read, by their length: refuses bytes that could neither fit in
+   * the room left nor be content the tenant holds (no longer than its largest document, costing
+   * nothing once hashed): see {@link storageBound}. Each file is counted exactly once stored.
    */
   async checkStorageEarly(tenantId: string, incomingBytes: number): Promise<void> {
-    const quotas = await this.#store.getQuotas(tenantId);
-    if (quotas.storageBytes === undefined || incomingBytes <= quotas.storageBytes) return;
-    neverFits(quotas, (await this.#store.tenantUsage(tenantId, startOfDay(Date.now()))).storageBytes, incomingBytes);
+    const limit = (await this.#store.getQuotas(tenantId)).storageBytes;
+    if (limit === undefined) return;
+    await this.#checkBound(tenantId, limit, (await this.#store.tenantUsage(tenantId, startOfDay(Date.now()))).storageBytes, incomingBytes);
+  }
+
+  /** The tenant's {@link StorageBound}; undefined without a storage quota. */
+  async storageBound(tenantId: string): Promise<StorageBound | undefined> {
+    const limit = (await this.#store.getQuotas(tenantId)).storageBytes;
+    if (limit === undefined) return undefined;
+    const used = (await this.#store.tenantUsage(tenantId, startOfDay(Date.now()))).storageBytes;
+    return { limit, used, maxBytes: Math.max(limit - used, await this.#store.largestDocumentBytes(tenantId)) };
+  }
+
+  async #checkBound(tenantId: string, limit: number, used: number, incomingBytes: number): Promise<void> {
+    if (incomingBytes <= 0 || used + incomingBytes <= limit) return;
+    if (incomingBytes > await this.#store.largestDocumentBytes(tenantId)) {
+      throw quotaExceeded('storageBytes', limit, used, incomingBytes, 'the files are larger than the room the storage quota leaves');
+    }
   }
 
   /**

@@ -126,9 +126,9 @@ export interface TenantAccounts {
    */
   checkStorage(tenantId: string, incomingBytes: number, unfinishedBytes?: () => Promise<number>): Promise<void>;
   /**
-   * Before a request's files are read, by their length: refuses (`quota_exceeded`) only bytes
-   * larger than the whole storage quota; each file is counted exactly once stored (content the
-   * tenant holds already costs nothing).
+   * Before a request's files are read, by their length: refuses (`quota_exceeded`) bytes past the
+   * room the storage quota leaves, unless they may be content the tenant holds (no longer than its
+   * largest document), which costs nothing; each file is counted exactly once stored.
    */
   checkStorageEarly(tenantId: string, incomingBytes: number): Promise<void>;
   /** Whether the tenant has a document of this content (sha256, hex) and size: storing it again costs no storage. */
