@@ -15,7 +15,7 @@ import { pagesToRedo, replacePages } from '../pipeline/chunk-redo.ts';
 import { ChunkMerger, missingChunk, packChunk, unpackChunk, type ChunkOutput, type StoredChunkOutput } from '../pipeline/merge.ts';
 import type { DocumentOutput, Pipeline } from '../pipeline/types.ts';
 import { REPORTS_ANALYZER } from '../reports/artifacts.ts';
-import { reportBlobs } from '../reports/job-artifacts.ts';
+import { reportBlobs, reportFiles } from '../reports/job-artifacts.ts';
 import { renderedBlobs } from '../reports/reports-analyzer.ts';
 import type { LeasedTask, TaskQueue } from '../queue/port.ts';
 import type { SearchIndex } from '../search/port.ts';
@@ -446,6 +446,10 @@ export class DocumentTasks {
     const artifacts = reportBlobs(output);
     await store.putJobArtifacts(scope.job.id, artifacts).catch(async (error: unknown) => {
       if (await store.getJob(scope.job.id)) throw error; // else: its rows went with the job
+    });
+    // Listed and found by name from here on (GET /v1/jobs/:id/artifacts), in the order documents end.
+    await store.putJobReportFiles(scope.job.id, output.documentId, reportFiles(output)).catch(async (error: unknown) => {
+      if (await store.getJob(scope.job.id)) throw error;
     });
     if (!(await store.getJob(scope.job.id))) {
       // Deleted while this merge ran (in another process): what it indexed and rendered after

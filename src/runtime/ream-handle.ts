@@ -149,7 +149,7 @@ export function reamHandle(engine: Engine, parts: HandleParts): Ream {
       if (jobDoc?.pagesTotal === null || jobDoc?.pagesTotal === undefined) return;
       yield* documentTableBatches(store, jobId, documentId, jobDoc.pagesTotal, { unread: unreadReason(jobDoc.status), ...options });
     },
-    artifacts: (jobId, query) => jobArtifacts(engine.results(jobId), query),
+    artifacts: (jobId, query) => jobArtifacts(store, jobId, () => engine.results(jobId), query),
     artifactBytes: (artifact, range) => engine.ports.blobs.get(artifact.sha256, range),
     storeDocument: (stream, name, options) => storeDocument(engine, stream, name, options),
     getDocument: (documentId) => store.getDocument(documentId),

@@ -15,7 +15,7 @@ import type { PipelineDescription } from '../pipeline/registry.ts';
 import type { QueueBacklog, TaskStatus } from '../queue/port.ts';
 import type { TableOutline } from '../formats/types.ts';
 import type { Artifact } from '../reports/artifacts.ts';
-import type { ArtifactQuery } from '../reports/job-artifacts.ts';
+import type { ArtifactQuery, ListedArtifact } from '../reports/job-artifacts.ts';
 import type { SearchFilters, SearchHit } from '../search/port.ts';
 import type {
   ApiKeyRecord,
@@ -251,10 +251,11 @@ export interface Ream {
    */
   documentTableBatches(jobId: string, documentId: string, options?: TableBatchOptions): AsyncGenerator<TableBatch>;
   /**
-   * The files the job made (rendered reports), of its ended documents, in input and row order;
-   * with a query, one document's or row's, a page of them.
+   * The files the job made (rendered reports), of its ended documents, in the order those ended
+   * (each document's in row order); with a query, one document's or row's, a page of them after
+   * the `seq` of the last one of the previous page.
    */
-  artifacts(jobId: string, query?: ArtifactQuery): Promise<Artifact[]>;
+  artifacts(jobId: string, query?: ArtifactQuery): Promise<ListedArtifact[]>;
   /** The bytes of one of them, or of `range` of it (`not_found` when its blob is gone). */
   artifactBytes(artifact: Artifact, range?: ByteRange): Promise<Readable>;
 

@@ -115,7 +115,40 @@ export interface ArtifactBlob {
   size: number;
 }
 
+/** A report file as its document's result names it (unique in its document). */
+export interface ReportFileInput {
+  name: string;
+  row: number;
+  sha256: string;
+  size: number;
+  mediaType: string;
+}
+
+/** A job's report file as recorded: `seq` orders the job's files, `name` is unique in the job. */
+export interface ReportFileRecord extends ReportFileInput {
+  seq: number;
+  documentId: string;
+}
+
+/** Which of a job's report files to list: of one document or row, after a `seq`, at most `limit`. */
+export interface ReportFileQuery {
+  documentId?: string;
+  row?: number;
+  afterSeq?: number;
+  limit?: number;
+}
+
 export interface JobDocumentStore {
+  /**
+   * Records the report files of a document that ended, replacing those it had (a retry): each
+   * gets the job's next `seq` and a name unique in the job (compared without case) — its own, or
+   * with `-2`, `-3`, … when another document's file holds that base (its `.html` and `.pdf` alike).
+   */
+  putJobReportFiles(jobId: string, documentId: string, files: readonly ReportFileInput[]): Promise<void>;
+  /** The job's report files in `seq` order (see {@link ReportFileQuery}). */
+  listJobReportFiles(jobId: string, query?: ReportFileQuery): Promise<ReportFileRecord[]>;
+  /** One of the job's report files by its name. */
+  getJobReportFile(jobId: string, name: string): Promise<ReportFileRecord | undefined>;
   /**
    * Records that the job's results name these blobs as files (its reports), with their sizes:
    * they count toward the tenant's stored bytes until the job goes. Idempotent.

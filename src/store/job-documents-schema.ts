@@ -58,12 +58,34 @@ export interface JobArtifactsTable {
   size: ColumnType<number | string, number | undefined, number>;
 }
 
+/**
+ * One file a job made (a rendered report), listed and looked up by these rows (0010): `seq`
+ * orders a job's files as their documents ended (the list's keyset cursor), `name` is unique in
+ * the job (without case: `name_key`), given when its document ended.
+ */
+export interface JobReportFilesTable {
+  job_id: string;
+  seq: ColumnType<number | string, number, number>;
+  name: string;
+  name_key: string;
+  /** The name without its extension, lower-cased: a base one document holds is not another's. */
+  base_key: string;
+  /** The base its document named, before a `-2` made it unique, lower-cased: the suffixes taken for one base are found by it. */
+  root_key: string;
+  document_id: string;
+  row: ColumnType<number | string, number, number>;
+  sha256: string;
+  size: ColumnType<number | string, number, number>;
+  media_type: string;
+}
+
 export type JobDocumentTables = {
   job_documents: JobDocumentsTable;
   chunk_results: ChunkResultsTable;
   chunk_progress: ChunkProgressTable;
   document_results: DocumentResultsTable;
   job_artifacts: JobArtifactsTable;
+  job_report_files: JobReportFilesTable;
 };
 
 /**
@@ -191,6 +213,28 @@ async function addArtifactSize(db: Kysely<unknown>): Promise<void> {
   await db.schema.alterTable('job_artifacts').addColumn('size', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
 }
 
+async function addJobReportFiles(db: Kysely<unknown>): Promise<void> {
+  await db.schema
+    .createTable('job_report_files')
+    .addColumn('job_id', 'text', (c) => c.notNull().references('jobs.id').onDelete('cascade'))
+    .addColumn('seq', 'integer', (c) => c.notNull())
+    .addColumn('name', 'text', (c) => c.notNull())
+    .addColumn('name_key', 'text', (c) => c.notNull())
+    .addColumn('base_key', 'text', (c) => c.notNull())
+    .addColumn('root_key', 'text', (c) => c.notNull())
+    .addColumn('document_id', 'text', (c) => c.notNull())
+    .addColumn('row', 'integer', (c) => c.notNull())
+    .addColumn('sha256', 'text', (c) => c.notNull())
+    .addColumn('size', 'bigint', (c) => c.notNull())
+    .addColumn('media_type', 'text', (c) => c.notNull())
+    .addPrimaryKeyConstraint('job_report_files_pk', ['job_id', 'seq'])
+    .addUniqueConstraint('job_report_files_name', ['job_id', 'name_key'])
+    .execute();
+  await db.schema.createIndex('job_report_files_base').on('job_report_files').columns(['job_id', 'base_key']).execute();
+  await db.schema.createIndex('job_report_files_root').on('job_report_files').columns(['job_id', 'root_key', 'base_key']).execute();
+  await db.schema.createIndex('job_report_files_document').on('job_report_files').columns(['job_id', 'document_id', 'seq']).execute();
+}
+
 /**
  * References `jobs` and `documents`: migrated after both. Before the store was split into ports,
  * the `store` ledger's 0001_initial made these tables.
@@ -207,5 +251,6 @@ export const jobDocumentMigrations: PortMigrations = {
     '0007_document_indexes': addDocumentIndexes,
     '0008_chunk_progress': addChunkProgress,
     '0009_artifact_size': addArtifactSize,
+    '0010_job_report_files': addJobReportFiles,
   },
 };

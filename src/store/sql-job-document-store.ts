@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from 'kysely';
+import type { Insertable, Kysely, Selectable } from 'kysely';
 import { ReamError } from '../errors.ts';
 import type { JsonValue } from '../json.ts';
 import { fromJsonText, fromNullableJsonText, isForeignKeyViolation, toJsonText, toNullableNumber, toNumber } from '../sql/dialect.ts';
@@ -10,15 +10,30 @@ import {
   type DocumentStatus,
   type JobDocumentRecord,
   type JobDocumentStore,
+  type ReportFileRecord,
   UNFINISHED_DOCUMENT_STATUSES,
 } from './job-document-store.ts';
-import type { ChunkResultsTable, JobDocumentTables, JobDocumentsTable } from './job-documents-schema.ts';
+import type { ChunkResultsTable, JobDocumentTables, JobDocumentsTable, JobReportFilesTable } from './job-documents-schema.ts';
 import type { JobsTable } from './jobs-schema.ts';
 import { prepareQuery } from '../sql/prepared-query.ts';
 import { jobCountsReader } from './sql-job-counts.ts';
 
 /** Rows per INSERT: keeps bound parameters far below SQLite's 32,766 and PostgreSQL's 65,535. */
 const INSERT_BATCH = 200;
+/** Times a document's report files are recorded again when another process recorded some of the job's at once (a name or `seq` taken meanwhile). */
+const REPORT_FILE_TRIES = 8;
+
+/** `report.pdf` → [`report`, `.pdf`]. */
+function splitExt(name: string): [string, string] {
+  const dot = name.lastIndexOf('.');
+  return dot > 0 ? [name.slice(0, dot), name.slice(dot)] : [name, ''];
+}
+
+function reportFileFromRow(row: Selectable<JobReportFilesTable>): ReportFileRecord {
+  return {
+    seq: toNumber(row.seq), name: row.name, documentId: row.document_id, row: toNumber(row.row), sha256: row.sha256, size: toNumber(row.size), mediaType: row.media_type,
+  };
+}
 
 function jobDocumentFromRow(row: Selectable<JobDocumentsTable>): JobDocumentRecord {
   return {
@@ -287,6 +302,79 @@ export function sqlJobDocumentStore(kysely: Kysely<unknown>): JobDocumentStore {
             .execute();
         }
       });
+    },
+
+    async putJobReportFiles(jobId, documentId, files) {
+      const record = (): Promise<void> => db.transaction().execute(async (trx) => {
+        await trx.deleteFrom('job_report_files').where('job_id', '=', jobId).where('document_id', '=', documentId).execute();
+        if (files.length === 0) return;
+        const last = await trx.selectFrom('job_report_files').select((eb) => eb.fn.max('seq').as('seq')).where('job_id', '=', jobId).executeTakeFirst();
+        let seq = toNumber(last?.seq ?? 0);
+        // A base this document takes for its files (`-2` when another document's holds it), by the base it names.
+        const bases = new Map<string, string>();
+        const taken = new Set<string>();
+        // Which of its own bases other documents hold, asked a batch at a time (a table has thousands); a suffix is probed one by one.
+        const held = new Set<string>();
+        const keys = [...new Set(files.map((file) => splitExt(file.name)[0].toLowerCase()))];
+        for (let i = 0; i < keys.length; i += INSERT_BATCH) {
+          const rows = await trx.selectFrom('job_report_files').select('base_key').distinct().where('job_id', '=', jobId).where('base_key', 'in', keys.slice(i, i + INSERT_BATCH)).execute();
+          for (const row of rows) held.add(row.base_key);
+        }
+        /** Whether another document holds this base (a suffixed one may be another's own base: rare, asked alone). */
+        const heldElsewhere = async (key: string): Promise<boolean> =>
+          held.has(key) || (await trx.selectFrom('job_report_files').select('seq').where('job_id', '=', jobId).where('base_key', '=', key).limit(1).executeTakeFirst()) !== undefined;
+        const baseOf = async (base: string): Promise<string> => {
+          let unique = bases.get(base);
+          if (unique !== undefined) return unique;
+          const key = base.toLowerCase();
+          // The suffixes other documents took for this base, in one query.
+          const suffixed = held.has(key)
+            ? new Set((await trx.selectFrom('job_report_files').select('base_key').distinct().where('job_id', '=', jobId).where('root_key', '=', key).execute()).map((row) => row.base_key))
+            : new Set<string>();
+          for (let n = 1; ; n++) {
+            unique = n === 1 ? base : `${base}-${n}`;
+            const candidate = unique.toLowerCase();
+            if (taken.has(candidate) || suffixed.has(candidate)) continue;
+            if (n === 1 ? !held.has(candidate) : !(await heldElsewhere(candidate))) break;
+          }
+          bases.set(base, unique);
+          taken.add(unique.toLowerCase());
+          return unique;
+        };
+        const rows: Insertable<JobReportFilesTable>[] = [];
+        for (const file of files) {
+          const [base, ext] = splitExt(file.name);
+          const unique = await baseOf(base);
+          const name = `${unique}${ext}`;
+          rows.push({
+            job_id: jobId, seq: ++seq, name, name_key: name.toLowerCase(), base_key: unique.toLowerCase(), root_key: base.toLowerCase(), document_id: documentId,
+            row: file.row, sha256: file.sha256, size: file.size, media_type: file.mediaType,
+          });
+        }
+        for (let i = 0; i < rows.length; i += INSERT_BATCH) await trx.insertInto('job_report_files').values(rows.slice(i, i + INSERT_BATCH)).execute();
+      });
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await record();
+        } catch (error) {
+          // Another process recorded files of the job at once: a name or seq it took clashes. Again, seeing them.
+          if (attempt >= REPORT_FILE_TRIES || isForeignKeyViolation(error)) throw error;
+        }
+      }
+    },
+
+    async listJobReportFiles(jobId, query = {}) {
+      let select = db.selectFrom('job_report_files').selectAll().where('job_id', '=', jobId);
+      if (query.documentId !== undefined) select = select.where('document_id', '=', query.documentId);
+      if (query.row !== undefined) select = select.where('row', '=', query.row);
+      if (query.afterSeq !== undefined) select = select.where('seq', '>', query.afterSeq);
+      if (query.limit !== undefined) select = select.limit(query.limit);
+      return (await select.orderBy('seq').execute()).map(reportFileFromRow);
+    },
+
+    async getJobReportFile(jobId, name) {
+      const row = await db.selectFrom('job_report_files').selectAll().where('job_id', '=', jobId).where('name_key', '=', name.toLowerCase()).executeTakeFirst();
+      return row && row.name === name ? reportFileFromRow(row) : undefined;
     },
 
     async jobArtifactBlobs(jobId) {

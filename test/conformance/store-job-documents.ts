@@ -246,6 +246,39 @@ const cases: ConformanceCase<Subject>[] = [
     },
   },
   {
+    name: 'report files: names unique in the job as documents end, listed by a keyset that neither skips nor repeats while more end, found by name',
+    async run({ store }) {
+      const { jobId, documentIds } = await jobWithDocuments(store, 3);
+      const [d0, d1, d2] = documentIds as [string, string, string];
+      const files = (...names: string[]): Array<{ name: string; row: number; sha256: string; size: number; mediaType: string }> =>
+        names.map((name, i) => ({ name, row: i + 1, sha256: sha(Math.floor(Math.random() * 1e12)), size: 10 + i, mediaType: name.endsWith('.pdf') ? 'application/pdf' : 'text/html' }));
+      // The second document ends first: its names are its own.
+      await store.putJobReportFiles(jobId, d1, files('A.html', 'A.pdf', 'B.html'));
+      const first = await store.listJobReportFiles(jobId, { limit: 2 });
+      assert.deepEqual(first.map((file) => [file.name, file.documentId]), [['A.html', d1], ['A.pdf', d1]]);
+      // The first ends meanwhile: its clashing base takes -2 (any case), its .html and .pdf alike; a page after the cursor goes on where the last left off.
+      await store.putJobReportFiles(jobId, d0, files('a.html', 'a.pdf', 'C.html'));
+      const rest = await store.listJobReportFiles(jobId, { afterSeq: first.at(-1)?.seq ?? 0 });
+      assert.deepEqual(rest.map((file) => [file.name, file.documentId]), [['B.html', d1], ['a-2.html', d0], ['a-2.pdf', d0], ['C.html', d0]]);
+      assert.deepEqual((await store.listJobReportFiles(jobId, { documentId: d0, row: 3 })).map((file) => file.name), ['C.html']);
+      // A document's files recorded again (a retry) replace its own, keep clear of the others' names and go to the end.
+      await store.putJobReportFiles(jobId, d2, files('C.html'));
+      await store.putJobReportFiles(jobId, d0, files('a.html', 'C.html'));
+      assert.deepEqual((await store.listJobReportFiles(jobId)).map((file) => file.name), ['A.html', 'A.pdf', 'B.html', 'C-2.html', 'a-2.html', 'C.html']);
+      const found = await store.getJobReportFile(jobId, 'C.html');
+      assert.deepEqual([found?.documentId, found?.row, found?.size, found?.mediaType], [d0, 2, 11, 'text/html']);
+      assert.equal(await store.getJobReportFile(jobId, 'c.html'), undefined, 'names are looked up as they are');
+      assert.equal(await store.getJobReportFile(jobId, 'nothing.html'), undefined);
+      // Documents of one job ending at once (processes of a deployment) each get names of their own.
+      const { jobId: busy, documentIds: many } = await jobWithDocuments(store, 6);
+      await Promise.all(many.map((documentId) => store.putJobReportFiles(busy, documentId, files('same.html', 'same.pdf'))));
+      const names = (await store.listJobReportFiles(busy)).map((file) => file.name);
+      assert.equal(new Set(names).size, 12, names.join(' '));
+      await store.deleteJob(busy);
+      assert.deepEqual(await store.listJobReportFiles(busy), [], 'they go with their job');
+    },
+  },
+  {
     name: 'putJobArtifacts records a job\'s report blobs once; blobInUse sees them and live documents\' content',
     async run({ store }) {
       const { jobId } = await jobWithDocuments(store, 1);

@@ -35,7 +35,7 @@ const listQuery = {
     documentId: { type: 'string', description: 'Only the files made from this document' },
     row: { type: 'string', pattern: '^[0-9]{1,9}$', description: 'Only the files of this data row (0: reports of a whole document)' },
     limit: { type: 'string', pattern: '^[0-9]{1,9}$', description: `Page size, 1 to ${ARTIFACTS_PAGE.max} (default ${ARTIFACTS_PAGE.default})` },
-    cursor: { type: 'string', pattern: '^[0-9]{1,15}$', description: 'nextCursor of the previous page (with the same documentId and row)' },
+    cursor: { type: 'string', pattern: '^[0-9]{1,15}$', description: 'nextCursor of the previous page (with the same documentId and row): the list goes on after its last file, files of documents ended meanwhile included' },
   },
 } as const;
 
@@ -65,6 +65,17 @@ async function findArtifact(ream: Ream, jobId: string, name: string): Promise<Ar
   return artifact;
 }
 
+/** Every file of the job, read a page at a time (a job may make tens of thousands). */
+async function* allArtifacts(ream: Ream, jobId: string): AsyncGenerator<Artifact> {
+  let after: number | undefined;
+  for (;;) {
+    const page = await ream.artifacts(jobId, { ...(after === undefined ? {} : { after }), limit: ARTIFACTS_PAGE.max });
+    yield* page;
+    if (page.length < ARTIFACTS_PAGE.max) return;
+    after = page.at(-1)?.seq;
+  }
+}
+
 /**
  * The files a job made (rendered reports): the list, one file (with Range), and all of them as
  * one zip, streamed as it is made. Tenant-scoped: another tenant's job is a 404.
@@ -75,7 +86,7 @@ export function artifactRoutes(app: FastifyInstance, ream: Ream): void {
     {
       ...TENANT_ACCESS,
       schema: {
-        summary: 'The files the job made (reports rendered per row), of its ended documents, in input and row order; a page at a time, of one document or row if asked',
+        summary: 'The files the job made (reports rendered per row), of its ended documents, in the order those ended (each one\'s in row order); a page at a time, of one document or row if asked',
         params: jobIdParams,
         querystring: listQuery,
         response: {
@@ -88,10 +99,13 @@ export function artifactRoutes(app: FastifyInstance, ream: Ream): void {
       const job = await requireJob(ream, request.params.id, principalOf(request));
       const { documentId, row, cursor } = request.query;
       const limit = pageLimit(request.query.limit);
-      const offset = cursor === undefined ? 0 : Number(cursor);
+      // The cursor is the `seq` of the last file of the previous page: a file recorded meanwhile
+      // comes after it, so a running job's pages neither skip nor repeat one.
+      const after = cursor === undefined ? undefined : Number(cursor);
       // One more than asked tells whether another page follows.
-      const items = await ream.artifacts(job.id, { ...(documentId === undefined ? {} : { documentId }), ...(row === undefined ? {} : { row: Number(row) }), offset, limit: limit + 1 });
-      return { items: items.slice(0, limit), nextCursor: items.length > limit ? String(offset + limit) : null };
+      const items = await ream.artifacts(job.id, { ...(documentId === undefined ? {} : { documentId }), ...(row === undefined ? {} : { row: Number(row) }), ...(after === undefined ? {} : { after }), limit: limit + 1 });
+      const page = items.slice(0, limit);
+      return { items: page, nextCursor: items.length > limit ? String(page.at(-1)?.seq) : null };
     },
   );
 
@@ -136,9 +150,8 @@ export function artifactRoutes(app: FastifyInstance, ream: Ream): void {
     },
     async (request, reply) => {
       const job = await requireJob(ream, request.params.id, principalOf(request));
-      const artifacts = await ream.artifacts(job.id);
       const zip = new ZipFile();
-      for (const artifact of artifacts) {
+      for await (const artifact of allArtifacts(ream, job.id)) {
         // Opened one at a time as the zip reaches it: a job of 10,000 reports holds one blob stream.
         zip.addReadStreamLazy(artifact.name, { size: artifact.size, compress: !artifact.mediaType.startsWith('application/pdf') }, (done) => {
           ream.artifactBytes(artifact).then((stream) => done(null, stream), (error: unknown) => done(error, new PassThrough()));
