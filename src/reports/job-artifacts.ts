@@ -61,3 +61,10 @@ export async function jobArtifacts(store: ReportFileReader, jobId: string, resul
   });
   return files.map(listed);
 }
+
+/** One of the job's files by its name, looked up directly; undefined when it has none by that name. */
+export async function jobArtifact(store: ReportFileReader, jobId: string, name: string, results: () => AsyncIterable<DocumentOutput>): Promise<ListedArtifact | undefined> {
+  await recordEarlierFiles(store, jobId, results);
+  const file = await store.getJobReportFile(jobId, name);
+  return file && listed(file);
+}

@@ -5,7 +5,7 @@ import { costOf, type PriceTable } from '../analyzers/llm/usage.ts';
 import { addUsage, NO_USAGE, type AnalysisStore, type ModelUsage } from '../analyzers/store/port.ts';
 import { ReamError, toReamError } from '../errors.ts';
 import { asJson } from '../json.ts';
-import { jobArtifacts } from '../reports/job-artifacts.ts';
+import { jobArtifact, jobArtifacts } from '../reports/job-artifacts.ts';
 import { unreadReason } from '../pipeline/merge.ts';
 import { DEFAULT_TENANT, TERMINAL_JOB_STATUSES, type JobRecord } from '../store/port.ts';
 import { answersWithin } from './answers-within.ts';
@@ -150,6 +150,7 @@ export function reamHandle(engine: Engine, parts: HandleParts): Ream {
       yield* documentTableBatches(store, jobId, documentId, jobDoc.pagesTotal, { unread: unreadReason(jobDoc.status), ...options });
     },
     artifacts: (jobId, query) => jobArtifacts(store, jobId, () => engine.results(jobId), query),
+    artifact: (jobId, name) => jobArtifact(store, jobId, name, () => engine.results(jobId)),
     artifactBytes: (artifact, range) => engine.ports.blobs.get(artifact.sha256, range),
     storeDocument: (stream, name, options) => storeDocument(engine, stream, name, options),
     getDocument: (documentId) => store.getDocument(documentId),

@@ -256,6 +256,8 @@ export interface Ream {
    * the `seq` of the last one of the previous page.
    */
   artifacts(jobId: string, query?: ArtifactQuery): Promise<ListedArtifact[]>;
+  /** One file the job made, by its name (a direct lookup); undefined when it made none by that name. */
+  artifact(jobId: string, name: string): Promise<ListedArtifact | undefined>;
   /** The bytes of one of them, or of `range` of it (`not_found` when its blob is gone). */
   artifactBytes(artifact: Artifact, range?: ByteRange): Promise<Readable>;
 

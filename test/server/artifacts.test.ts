@@ -118,6 +118,20 @@ describe('job artifacts', () => {
     const earlier = await client.artifacts(job.id);
     assert.deepEqual(earlier.slice(149, 152).map((item) => item.name), ['N-150.html', 'N-1-2.html', 'N-2-2.html']);
     assert.equal((await get(`/v1/jobs/${job.id}/artifacts/N-1-2.html`, keyA)).status, 200);
+    // One file by its name (a download, a zip's entry) is looked up directly, not found in a listing of the job's files.
+    const listings: unknown[] = [];
+    const list = store.listJobReportFiles.bind(store);
+    store.listJobReportFiles = (jobId, query) => {
+      if (query?.limit !== 1) listings.push(query ?? {});
+      return list(jobId, query);
+    };
+    try {
+      const one77 = await get(`/v1/jobs/${job.id}/artifacts/N-77.html`, keyA);
+      assert.equal((await bytes(one77)).toString(), '<p>77</p>');
+    } finally {
+      store.listJobReportFiles = list;
+    }
+    assert.deepEqual(listings, [], 'no listing');
     for (const query of ['limit=0', 'limit=1001', 'cursor=abc', 'row=-1']) {
       const refused = await get(`/v1/jobs/${job.id}/artifacts?${query}`, keyA);
       assert.equal(refused.status, 400, query);

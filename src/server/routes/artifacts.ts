@@ -60,7 +60,7 @@ const ticketQuery = {
 } as const;
 
 async function findArtifact(ream: Ream, jobId: string, name: string): Promise<Artifact> {
-  const artifact = (await ream.artifacts(jobId)).find((candidate) => candidate.name === name);
+  const artifact = await ream.artifact(jobId, name);
   if (!artifact) throw ReamError.nonRetryable('not_found', `job ${jobId} has no file ${JSON.stringify(name)}`);
   return artifact;
 }
