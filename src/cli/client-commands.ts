@@ -20,6 +20,7 @@ import { positiveNumber } from './parse-flags.ts';
 import { highlightsMatches, searchHitLine } from './search-hit-line.ts';
 import { TERMINAL_EVENT_TYPES } from '../events/types.ts';
 import { JOB_STATUSES, TERMINAL_JOB_STATUSES } from '../store/job-store.ts';
+import { printable } from './printable.ts';
 
 export const DEFAULT_SERVER = 'http://127.0.0.1:8080';
 /** Files over this many MiB go over tus (resumable) unless `--upload-threshold` says otherwise. */
@@ -79,7 +80,7 @@ function uploadProgress(): (file: string, sent: number, total: number | null) =>
     const tenth = Math.floor((sent / total) * 10);
     if (tenth <= (shown.get(file) ?? -1)) return;
     shown.set(file, tenth);
-    process.stderr.write(`uploading ${file}: ${tenth * 10}% of ${(total / 1024 ** 2).toFixed(1)} MiB\n`);
+    process.stderr.write(`uploading ${printable(file)}: ${tenth * 10}% of ${(total / 1024 ** 2).toFixed(1)} MiB\n`);
   };
 }
 

@@ -18,6 +18,7 @@ import { capYoungGeneration, RUN_YOUNG_GENERATION_MB } from './process-heap.ts';
 import { addReportFlags, reportFlags } from './report-flags.ts';
 import { registerServeCommand } from './serve-command.ts';
 import { interruptSignal } from './signals.ts';
+import { printable } from './printable.ts';
 import { registerWorkerCommand } from './worker-command.ts';
 
 /** The version in the package's package.json. */
@@ -163,7 +164,8 @@ export async function main(argv: readonly string[] = process.argv): Promise<void
       return;
     }
     const reamError = toReamError(error);
-    process.stderr.write(`ream: ${reamError.message} [${reamError.code}]\n`);
+    // The message may name a file: its line breaks and escapes must not forge lines or drive the terminal.
+    process.stderr.write(`ream: ${printable(reamError.message)} [${reamError.code}]\n`);
     process.exitCode = 2;
   } finally {
     await tracing?.shutdown(); // sends the spans still buffered

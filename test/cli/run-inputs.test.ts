@@ -39,6 +39,15 @@ describe('ream run inputs', () => {
     assert.match(byPath.get('in/pipe.pdf')?.error?.message ?? '', /not a regular file/);
   });
 
+  test('a usage error naming a file with a line break or a terminal escape in its name is one line, escaped', async () => {
+    const work = join(dir, 'hostile-missing');
+    await mkdir(work, { recursive: true });
+    const name = 'no\nforged line.pdf\u001b)0\u0007';
+    const missing = await runWithin(30_000, ['run', name, '-o', 'out.jsonl', '--progress', 'none'], work);
+    assert.equal(missing.code, 2, missing.stderr);
+    assert.equal(missing.stderr, 'ream: no such file or directory: no\\u{a}forged line.pdf\\u{1b})0\\u{7} [not_found]\n');
+  });
+
   test('a resume from another folder knows the files by their absolute paths, and names new ones as the file does', async () => {
     const work = join(dir, 'elsewhere');
     await mkdir(join(work, 'in'), { recursive: true });
