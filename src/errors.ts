@@ -1,3 +1,4 @@
+import { isDiskFull } from './disk-full.ts';
 import { isServiceDown } from './service-down.ts';
 
 /**
@@ -152,7 +153,7 @@ export function isErrorCode(value: unknown): value is ErrorCode {
 /**
  * Turns anything thrown into a {@link ReamError}. Unknown errors become `internal`
  * (retryable: a bug or a passing fault, not bad input), a database or queue that does not
- * answer `unavailable` (see service-down.ts); `AbortError`s become `cancelled`
+ * answer `unavailable` (see service-down.ts), a write that found the disk full `io_error`; `AbortError`s become `cancelled`
  * and `TimeoutError`s (from `AbortSignal.timeout`) become `timeout`.
  */
 export function toReamError(error: unknown): ReamError {
@@ -163,6 +164,8 @@ export function toReamError(error: unknown): ReamError {
     // PostgreSQL or Redis down, restarting or out of connection slots: retried as `unavailable`
     // (seconds apart), not as `internal`, whose quick retries were all spent before it was back.
     if (isServiceDown(error)) return new ReamError('unavailable', error.message, { cause: error });
+    // A full disk is the operator's to fix, not a fault of ream's: said as such, and worth retrying once there is room.
+    if (isDiskFull(error)) return new ReamError('io_error', `no space left to write (the disk or quota is full): ${error.message}`, { cause: error });
     return new ReamError('internal', error.message, { cause: error });
   }
   return new ReamError('internal', thrownMessage(error), { cause: error });

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { UsageView } from '../api-types.ts';
 import { processBatch } from '../batch/index.ts';
+import { isDiskFull } from '../disk-full.ts';
 import { ReamError, toReamError } from '../errors.ts';
 import { isCharacterDevice } from '../file-kind.ts';
 import { fromJson, type JsonObject } from '../json.ts';
@@ -170,8 +171,10 @@ export async function runCommand(inputs: readonly string[], options: RunOptions,
     // Held while the files go in: tiny files are read faster than they are added, and the job
     // would otherwise end and reopen between two of them (a `job.completed` each time).
     const release = ream.holdOpen(job.id);
+    // Adding stops at Ctrl-C, and at a failure that ends the run (a full disk).
+    const adding = AbortSignal.any([signal, tracker.stopped]);
     try {
-      await processBatch(pending, (file) => tracker.add(file, signal), { concurrency: 4, signal, retry: { maxAttempts: 1 } });
+      await processBatch(pending, (file) => tracker.add(file, adding), { concurrency: 4, signal: adding, retry: { maxAttempts: 1 } });
     } finally {
       await release();
     }
@@ -262,6 +265,7 @@ class RunTracker {
   #onWriteFailed: ((error: ReamError) => void) | undefined;
   #chain: Promise<void> = Promise.resolve();
   readonly #adding = new Set<Promise<void>>();
+  readonly #stop = new AbortController();
 
   constructor(ream: Ream, jobId: string, results: ResultsFile, text: TextMode, view: ProgressView, summary: RunSummary) {
     this.#ream = ream;
@@ -270,6 +274,11 @@ class RunTracker {
     this.#text = text;
     this.#view = view;
     this.#summary = summary;
+  }
+
+  /** Aborts when the run cannot go on (see {@link #runFailed}): no further file is added. */
+  get stopped(): AbortSignal {
+    return this.#stop.signal;
   }
 
   /** Resolves once `expected` files and every child document found along the way have their line. */
@@ -303,6 +312,12 @@ class RunTracker {
     } catch (error) {
       if (signal.aborted) return; // interrupted: the file is simply not done, the next run adds it
       const reamError = toReamError(error);
+      // A full disk fails every file alike, and is not the file's fault: the run stops, and the
+      // next one (once there is room) does this file and the rest, where a failed line would stay.
+      if (isDiskFull(error)) {
+        this.#runFailed(reamError);
+        return;
+      }
       this.#added++;
       this.#writeLine(unreadableLine(file.display, { code: reamError.code, message: reamError.message }));
       return;
@@ -340,8 +355,14 @@ class RunTracker {
     }).catch((error: unknown) => {
       // A results file that cannot be written (a full disk) ends the run, with its code: the
       // lines could never all be written, and waiting for them would wait forever.
-      this.#onWriteFailed?.(toReamError(error));
+      this.#runFailed(toReamError(error));
     });
+  }
+
+  /** Ends the run with `error`: no further file is added, and the run's wait for its lines rejects. */
+  #runFailed(error: ReamError): void {
+    this.#stop.abort(error);
+    this.#onWriteFailed?.(error);
   }
 
   /**
