@@ -6,6 +6,7 @@ import { isDiskFull } from '../disk-full.ts';
 import { ReamError, toReamError } from '../errors.ts';
 import { isCharacterDevice } from '../file-kind.ts';
 import { fromJson, type JsonObject } from '../json.ts';
+import type { Progress } from '../events/types.ts';
 import type { DocumentOutput } from '../pipeline/types.ts';
 import { createReam, type Ream } from '../runtime/create-ream.ts';
 import { TERMINAL_DOCUMENT_STATUSES, type JobDocumentRecord, type JobRecord } from '../store/port.ts';
@@ -16,6 +17,7 @@ import { guessResultsBase } from './results-base.ts';
 import { createProgressView, type ProgressMode, type ProgressView } from './progress-view.ts';
 import { ResultsFile, STDOUT, toResultLine, unreadableLine, type ResultLine, type TextMode } from './results-file.ts';
 import { readRulesFile } from './rules-file.ts';
+import { RunEta } from './run-eta.ts';
 import { reportsFolder, writeReports } from './report-files.ts';
 import { reportJobOptions, type ReportFlags } from './report-flags.ts';
 import { reportSpec } from '../reports/report-options.ts';
@@ -266,6 +268,7 @@ class RunTracker {
   #chain: Promise<void> = Promise.resolve();
   readonly #adding = new Set<Promise<void>>();
   readonly #stop = new AbortController();
+  readonly #eta = new RunEta();
 
   constructor(ream: Ream, jobId: string, results: ResultsFile, text: TextMode, view: ProgressView, summary: RunSummary) {
     this.#ream = ream;
@@ -401,7 +404,7 @@ class RunTracker {
     this.#filesTotal = count + this.#children;
   }
 
-  progress(progress: { pagesDone: number; pagesTotal: number; etaSeconds: number | null; documentsUncounted?: number }): void {
+  progress(progress: Progress): void {
     this.#view.update({
       filesDone: this.#written,
       filesTotal: this.#filesTotal,
@@ -409,7 +412,7 @@ class RunTracker {
       counting: this.#added < this.#filesTotal || (progress.documentsUncounted ?? 0) > 0,
       pagesDone: progress.pagesDone,
       pagesTotal: progress.pagesTotal,
-      etaSeconds: progress.etaSeconds,
+      etaSeconds: this.#eta.estimate(progress, this.#filesTotal - this.#added),
     });
   }
 
