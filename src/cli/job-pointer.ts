@@ -18,14 +18,17 @@ export interface CommandIdentity {
 /**
  * The job of "this command": its id is kept in the data dir under a hash of the identity, so
  * the same command finds it again and carries on from its checkpoints. `fresh` (--no-resume)
- * cancels it and starts a new one, which the next runs then resume.
+ * removes it (cancelling it if it runs) and starts a new one, which the next runs then resume.
  */
 export async function currentJob(ream: Ream, dataDir: string, identity: CommandIdentity, fresh: boolean): Promise<JobRecord> {
   const pointer = join(dataDir, 'runs', `${createHash('sha256').update(JSON.stringify(identity)).digest('hex')}.json`);
   const previousId = existsSync(pointer) ? (JSON.parse(readFileSync(pointer, 'utf8')) as { jobId?: string }).jobId : undefined;
   const previous = previousId ? await ream.getJob(previousId) : undefined;
   if (previous && !fresh && previous.status !== 'cancelled') return previous;
-  if (previous && fresh) await ream.cancel(previous.id); // its queued work must not run on
+  // Replaced: its queued work must not run on, and nothing will read its records again (the
+  // results file starts over). Removed, so that a command run again and again (a nightly
+  // `--no-resume`) does not grow the data dir by a whole job each time; its documents stay.
+  if (previous && fresh) await ream.deleteJob(previous.id);
   const job = await ream.createJob({ pipeline: identity.pipeline, options: identity.options });
   mkdirSync(dirname(pointer), { recursive: true });
   writeFileSync(pointer, JSON.stringify({ jobId: job.id }));

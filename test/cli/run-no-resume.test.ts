@@ -1,0 +1,42 @@
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { createReam } from '../../src/runtime/create-ream.ts';
+import { readLines } from './lines.ts';
+import { run } from './run-process.ts';
+
+// `ream run … --no-resume` starts over: the job it replaces (its results, checkpoints and
+// events) is removed, so a command run again and again (a nightly cron) does not grow the data
+// dir by a whole job each time.
+
+let dir: string;
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'ream-no-resume-'));
+});
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+test('--no-resume removes the job it replaces; the data dir holds one job however often the command runs', async () => {
+  const work = join(dir, 'again');
+  await mkdir(join(work, 'in'), { recursive: true });
+  for (let i = 0; i < 5; i++) await writeFile(join(work, 'in', `n${i}.txt`), `note ${i}\n`);
+  const args = ['run', 'in', '--out', 'out.jsonl', '--data-dir', 'data', '--progress', 'none'];
+  for (const extra of [[], ['--no-resume'], ['--no-resume']]) {
+    const result = await run([...args, ...extra], work);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(readLines(join(work, 'out.jsonl')).length, 5);
+  }
+  const ream = await createReam({ dataDir: join(work, 'data'), work: false });
+  try {
+    const jobs = (await ream.listJobs({ tenantId: 'local' })).items;
+    assert.equal(jobs.length, 1, `one job, not one per run: ${jobs.map((job) => `${job.id} ${job.status}`).join(', ')}`);
+    assert.equal(jobs[0]?.status, 'succeeded');
+    // Its documents stay (another run may name the same content): only the replaced job's records go.
+    assert.equal((await ream.jobDocuments(jobs[0].id)).length, 5);
+  } finally {
+    await ream.close();
+  }
+});
