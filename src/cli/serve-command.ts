@@ -41,7 +41,12 @@ interface ServeFlags extends DeploymentFlags, WebhookFlags, IntakeFlags {
   rateLimit?: number;
   metricsInterval: number;
   metricsSamples: number;
+  logLevel: LogLevel;
 }
+
+/** pino's levels, most severe first; `silent` writes nothing. */
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+type LogLevel = (typeof LOG_LEVELS)[number];
 
 function port(value: string): number {
   const n = value === '0' ? 0 : positiveInt(value);
@@ -91,6 +96,7 @@ export function registerServeCommand(program: Command): void {
     .addOption(new Option('--jwt-audience <aud>', 'JWTs must have this "aud" claim').env('REAM_JWT_AUDIENCE'))
     .option('--jwt-allow-no-exp', 'accept JWTs without an "exp" claim (by default they are refused: they would never expire)')
     .option('--rate-limit <n>', 'requests per minute per API key / JWT subject', positiveInt)
+    .addOption(new Option('--log-level <level>', 'the least severe log lines written (JSON, one a line, on stdout); debug adds why a bearer token was refused').choices(LOG_LEVELS).default('info').env('REAM_LOG_LEVEL'))
     .option('--metrics-interval <seconds>', 'sample the deployment into the metrics history (GET /v1/metrics/history) this often', positiveInt, 10)
     .option('--metrics-samples <n>', 'samples the metrics history keeps (a ring in the store; default a day of 10 s samples)', positiveInt, 8_640);
   addLimitFlags(command);
@@ -130,7 +136,7 @@ export function registerServeCommand(program: Command): void {
         host: flags.host,
         port: flags.port,
         maxFileBytes: limits.maxFileBytes,
-        logger: true,
+        logger: { level: flags.logLevel },
         auth,
         ...(flags.corsOrigin === undefined ? {} : { cors: { origins: flags.corsOrigin } }),
         ...(flags.publicUrl === undefined ? {} : { publicUrl: flags.publicUrl }),

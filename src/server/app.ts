@@ -283,8 +283,10 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : (options.port ?? 8080);
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  if (options.auth?.mode === 'on') app.log.info(`ream listening on ${url}; auth is on`);
-  else app.log.warn(`ream listening on ${url}; auth is off (loopback only)`);
+  // Where it listens is said at any level but silent: a server logging warnings only still says where it is.
+  const announce = app.log.level === 'silent' ? app.log : app.log.child({}, { level: 'info' });
+  if (options.auth?.mode === 'on') announce.info(`ream listening on ${url}; auth is on`);
+  else announce.warn(`ream listening on ${url}; auth is off (loopback only)`);
   return {
     app,
     url,
