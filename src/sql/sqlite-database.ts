@@ -78,6 +78,10 @@ function cachingStatements(sqlite: Database.Database, size: number): KyselySqlit
   return {
     close: () => sqlite.close(),
     prepare(sql: string) {
+      // SQLite ends a transaction itself on some errors (SQLITE_FULL: a full disk). Kysely's
+      // ROLLBACK after it would then fail ("no transaction is active") and replace that error
+      // with its own: with no transaction open there is nothing to roll back.
+      if (sql === 'rollback' && !sqlite.inTransaction) return noop(sqlite);
       let statement = cache.get(sql);
       if (statement) {
         cache.delete(sql);
@@ -92,4 +96,13 @@ function cachingStatements(sqlite: Database.Database, size: number): KyselySqlit
       return statement;
     },
   };
+}
+
+const noops = new WeakMap<Database.Database, Database.Statement>();
+
+/** A statement that does nothing (`select 1`), in place of a ROLLBACK with no transaction open. */
+function noop(sqlite: Database.Database): Database.Statement {
+  let statement = noops.get(sqlite);
+  if (!statement) noops.set(sqlite, (statement = sqlite.prepare('select 1')));
+  return statement;
 }
