@@ -221,6 +221,11 @@ export interface StartOptions extends ServerOptions {
   host?: string;
   /** Default 8080; 0 picks a free port. */
   port?: number;
+  /**
+   * How long `close()` lets requests in progress end, and WebSocket peers answer the closing
+   * handshake, before it closes their connections. Default {@link CLOSE_GRACE_MS}.
+   */
+  closeGraceMs?: number;
 }
 
 export interface RunningServer {
@@ -292,8 +297,13 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     url,
     async close() {
       // Requests in progress may finish for a while; a client that holds its connection open
-      // (a stalled upload) does not keep the process from stopping past that.
-      const timer = setTimeout(() => app.server.closeAllConnections(), CLOSE_GRACE_MS);
+      // (a stalled upload) does not keep the process from stopping past that. Nor does a
+      // WebSocket peer that never answers the closing handshake (gone without a word): the ws
+      // library would wait 30 s for it, and upgraded sockets are no HTTP connections to close.
+      const timer = setTimeout(() => {
+        app.server.closeAllConnections();
+        for (const client of app.websocketServer.clients) client.terminate();
+      }, options.closeGraceMs ?? CLOSE_GRACE_MS);
       try {
         await app.close();
       } finally {
