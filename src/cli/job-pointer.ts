@@ -75,9 +75,23 @@ export function outputBase(dataDir: string, out: string): string | undefined {
   return typeof base === 'string' ? base : undefined;
 }
 
-/** Records the settings now writing `out` (see {@link checkOutputSettings}) and the folder its lines name files from (see {@link outputBase}). */
-export function recordOutputSettings(dataDir: string, out: string, settings: JsonObject, base: string): void {
+/**
+ * Records the settings now writing `out` (see {@link checkOutputSettings}), the folder its lines
+ * name files from (see {@link outputBase}) and the job they come from (see {@link outputJob}).
+ */
+export function recordOutputSettings(dataDir: string, out: string, settings: JsonObject, base: string, jobId: string): void {
   const record = outputRecord(dataDir, out);
   mkdirSync(dirname(record), { recursive: true });
-  writeFileSync(record, JSON.stringify({ settings, base }));
+  writeFileSync(record, JSON.stringify({ settings, base, jobId }));
+}
+
+/**
+ * The job whose lines `out` holds, if this data dir recorded one: a `--no-resume` run with other
+ * settings (another job) replaces those lines, and removes that job with them.
+ */
+export function outputJob(dataDir: string, out: string): string | undefined {
+  const record = outputRecord(dataDir, out);
+  if (!existsSync(record)) return undefined;
+  const { jobId } = JSON.parse(readFileSync(record, 'utf8')) as { jobId?: unknown };
+  return typeof jobId === 'string' ? jobId : undefined;
 }

@@ -11,7 +11,7 @@ import type { DocumentOutput } from '../pipeline/types.ts';
 import { createReam, type Ream } from '../runtime/create-ream.ts';
 import { TERMINAL_DOCUMENT_STATUSES, type JobDocumentRecord, type JobRecord } from '../store/port.ts';
 import { collectFiles, type InputFile } from './collect-files.ts';
-import { checkOutputSettings, currentJob, outputBase, recordOutputSettings } from './job-pointer.ts';
+import { checkOutputSettings, currentJob, outputBase, outputJob, recordOutputSettings } from './job-pointer.ts';
 import { localReamOptions, type LocalEngineOptions } from './local-engine.ts';
 import { guessResultsBase } from './results-base.ts';
 import { createProgressView, type ProgressMode, type ProgressView } from './progress-view.ts';
@@ -151,7 +151,12 @@ export async function runCommand(inputs: readonly string[], options: RunOptions,
     summary.skippedUnsucceeded = files.filter((file) => results.endedUnsucceeded(file.absolute)).length +
       doneAttachments.filter(([, status]) => status !== 'succeeded').length;
     view = createProgressView(options.progress, pending.length);
-    if (!writeOnly) recordOutputSettings(dataDir, outPath, settings, base);
+    if (!writeOnly) {
+      // Started over with other settings (another job): the job whose lines this replaces goes too.
+      const replaced = fresh ? outputJob(dataDir, outPath) : undefined;
+      recordOutputSettings(dataDir, outPath, settings, base, job.id);
+      if (replaced !== undefined && replaced !== job.id) await ream.deleteJob(replaced).catch(ignoreNotFound);
+    }
     summary.jobId = job.id;
     const tracker = new RunTracker(ream, job.id, results, options.text, view, summary);
     const unsubscribe = ream.subscribe({ jobId: job.id }, (event) => {
@@ -199,6 +204,11 @@ export async function runCommand(inputs: readonly string[], options: RunOptions,
   }
   summary.wallSeconds = (Date.now() - started) / 1000;
   return summary;
+}
+
+/** A job removed already (by hand, or with its data dir's records) needs no removing. */
+function ignoreNotFound(error: unknown): void {
+  if (!(error instanceof ReamError && error.code === 'not_found')) throw error;
 }
 
 /**

@@ -40,3 +40,21 @@ test('--no-resume removes the job it replaces; the data dir holds one job howeve
     await ream.close();
   }
 });
+
+test('--no-resume with other settings removes the job whose lines it replaces too', async () => {
+  const work = join(dir, 'other-settings');
+  await mkdir(join(work, 'in'), { recursive: true });
+  for (let i = 0; i < 3; i++) await writeFile(join(work, 'in', `n${i}.txt`), `note ${i}\n`);
+  const args = ['run', 'in', '--out', 'out.jsonl', '--data-dir', 'data', '--progress', 'none'];
+  for (const extra of [[], ['--chunk-pages', '5', '--no-resume'], ['--max-pages', '50', '--no-resume']]) {
+    const result = await run([...args, ...extra], work);
+    assert.equal(result.code, 0, result.stderr);
+  }
+  const ream = await createReam({ dataDir: join(work, 'data'), work: false });
+  try {
+    const jobs = (await ream.listJobs({ tenantId: 'local' })).items;
+    assert.deepEqual(jobs.map((job) => job.options), [{ maxPages: 50 }], 'only the job of the lines in out.jsonl is left');
+  } finally {
+    await ream.close();
+  }
+});
