@@ -12,7 +12,8 @@ export function addDeploymentFlags(command: Command): Command {
     .addOption(new Option('--s3-bucket <name>', `bucket for documents and uploads (${DEPLOYMENT_ENV.bucket})`))
     .addOption(new Option('--s3-endpoint <url>', `S3-compatible endpoint, e.g. MinIO (${DEPLOYMENT_ENV.endpoint})`))
     .addOption(new Option('--s3-region <region>', `bucket region, default us-east-1 (${DEPLOYMENT_ENV.region})`))
-    .addOption(new Option('--prefix <prefix>', `prefix of Redis keys and channels, default ream (${DEPLOYMENT_ENV.prefix})`));
+    .addOption(new Option('--prefix <prefix>', `prefix of Redis keys and channels, default ream (${DEPLOYMENT_ENV.prefix})`))
+    .addOption(new Option('--pg-statement-timeout <ms>', `longest a PostgreSQL statement of a request or task may run, default 30000 (${DEPLOYMENT_ENV.statementTimeoutMs})`));
 }
 
 export interface DeploymentFlags {
@@ -22,6 +23,7 @@ export interface DeploymentFlags {
   s3Endpoint?: string;
   s3Region?: string;
   prefix?: string;
+  pgStatementTimeout?: string;
 }
 
 /** The distributed settings the flags and env vars name, or `undefined` for embedded. */
@@ -33,6 +35,7 @@ export function deploymentFromFlags(flags: DeploymentFlags, env: NodeJS.ProcessE
     endpoint: flags.s3Endpoint,
     region: flags.s3Region,
     prefix: flags.prefix,
+    statementTimeoutMs: flags.pgStatementTimeout,
   };
   return parseDeployment(deploymentInput(given, env));
 }

@@ -44,7 +44,11 @@ export const DEPLOYMENT_ENV = {
   accessKeyId: 'REAM_S3_ACCESS_KEY_ID',
   secretAccessKey: 'REAM_S3_SECRET_ACCESS_KEY',
   prefix: 'REAM_PREFIX',
+  statementTimeoutMs: 'REAM_PG_STATEMENT_TIMEOUT_MS',
 } as const;
+
+/** PostgreSQL's `statement_timeout` is an int of ms: the largest value it takes (24.8 days). */
+const MAX_STATEMENT_TIMEOUT_MS = 2_147_483_647;
 
 export type DeploymentInput = Partial<Record<keyof typeof DEPLOYMENT_ENV, string | undefined>>;
 
@@ -105,7 +109,17 @@ export function parseDeployment(input: DeploymentInput): DistributedSettings | u
     databaseUrl: checkUrl(required.databaseUrl ?? '', ['postgres:', 'postgresql:'], '--database-url'),
     s3,
     prefix,
+    ...(input.statementTimeoutMs === undefined ? {} : { queryTimeoutMs: parseStatementTimeout(input.statementTimeoutMs) }),
   };
+}
+
+/** A whole number of ms from 1 to PostgreSQL's largest `statement_timeout`. */
+function parseStatementTimeout(value: string): number {
+  const ms = /^\d+$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(ms) || ms < 1 || ms > MAX_STATEMENT_TIMEOUT_MS) {
+    throw ReamError.nonRetryable('validation_failed', `--pg-statement-timeout (${DEPLOYMENT_ENV.statementTimeoutMs}) must be a whole number of ms from 1 to ${MAX_STATEMENT_TIMEOUT_MS}, not "${value}"`);
+  }
+  return ms;
 }
 
 function parseBoolean(value: string, name: string): boolean {
