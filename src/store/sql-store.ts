@@ -56,7 +56,7 @@ export async function openSqlStore(db: Kysely<unknown>, flavor: SqlFlavor, schem
     ...sqlWorkerStore(db),
     ...sqlUploadStore(db),
     ...sqlAuditStore(db),
-    ...sqlTenantStore(db),
+    ...sqlTenantStore(db, flavor),
     ...sqlMetricsStore(db),
     // The database belongs to whoever opened it; the store holds nothing else to release.
     close: () => Promise.resolve(),

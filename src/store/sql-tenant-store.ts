@@ -2,13 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { sql, type Kysely, type Selectable } from 'kysely';
 import { ReamError } from '../errors.ts';
 import type { JsonValue } from '../json.ts';
-import { fromJsonText, toJsonText, toNullableNumber, toNumber } from '../sql/dialect.ts';
+import { fromJsonText, type SqlFlavor, toJsonText, toNullableNumber, toNumber } from '../sql/dialect.ts';
 import type { DocumentTables } from './documents-schema.ts';
 import type { JobDocumentTables } from './job-documents-schema.ts';
 import type { JobTables } from './jobs-schema.ts';
 import { UNFINISHED_JOB_STATUSES } from './job-store.ts';
 import type { CreditEntry, CreditKind, TenantQuotas, TenantStore } from './tenant-store.ts';
 import type { CreditEntriesTable, TenantQuotasTable, TenantTables } from './tenants-schema.ts';
+import type { StoredBytesTables } from './stored-bytes-schema.ts';
 
 /** Sorts by time across processes, like the audit log's ids. */
 function creditId(at: number): string {
@@ -35,7 +36,7 @@ function quotasFromRow(row: Selectable<TenantQuotasTable> | undefined): TenantQu
   };
 }
 
-type Tables = TenantTables & DocumentTables & JobDocumentTables & Omit<JobTables, 'job_documents'>;
+type Tables = TenantTables & StoredBytesTables & DocumentTables & JobDocumentTables & Omit<JobTables, 'job_documents'>;
 
 /**
  * The tenant port in dialect-neutral Kysely (SQLite and PostgreSQL). Exactly-once by the ledger's
@@ -45,8 +46,33 @@ type Tables = TenantTables & DocumentTables & JobDocumentTables & Omit<JobTables
  */
 const DAY_MS = 86_400_000;
 
-export function sqlTenantStore(kysely: Kysely<unknown>): TenantStore {
+export function sqlTenantStore(kysely: Kysely<unknown>, flavor: SqlFlavor): TenantStore {
   const db = kysely.withTables<Tables>();
+
+  /**
+   * The tenant's stored bytes: on PostgreSQL the counter its triggers keep (one row, exact in
+   * every process); on SQLite summed from its live documents and its jobs' report files (each
+   * file once, however many of its jobs made the same bytes).
+   */
+  async function storedBytes(tenantId: string): Promise<number> {
+    if (flavor === 'postgres') {
+      const row = await db.selectFrom('tenant_stored_bytes').select('bytes').where('tenant_id', '=', tenantId).executeTakeFirst();
+      return row ? toNumber(row.bytes) : 0;
+    }
+    const bytes = await db.selectFrom('documents')
+      .select((eb) => eb.fn.coalesce(eb.fn.sum<number | string>('size'), sql<number>`0`).as('bytes'))
+      .where('tenant_id', '=', tenantId).where('deleted_at', 'is', null).executeTakeFirstOrThrow();
+    // Templates can write far more than the documents they read.
+    const reports = await db.selectFrom((eb) => eb.selectFrom('job_artifacts')
+      .innerJoin('jobs', 'jobs.id', 'job_artifacts.job_id')
+      .select(['job_artifacts.sha256', (inner) => inner.fn.max('job_artifacts.size').as('size')])
+      .where('jobs.tenant_id', '=', tenantId)
+      .groupBy('job_artifacts.sha256')
+      .as('files'))
+      .select((eb) => eb.fn.coalesce(eb.fn.sum<number | string>('files.size'), sql<number>`0`).as('bytes'))
+      .executeTakeFirstOrThrow();
+    return toNumber(bytes.bytes) + toNumber(reports.bytes);
+  }
 
   async function balanceOf(tenantId: string): Promise<number> {
     const row = await db.selectFrom('credit_balances').select('balance').where('tenant_id', '=', tenantId).executeTakeFirst();
@@ -148,23 +174,10 @@ export function sqlTenantStore(kysely: Kysely<unknown>): TenantStore {
         .executeTakeFirstOrThrow();
       const jobs = await db.selectFrom('jobs').select((eb) => eb.fn.countAll<number | string>().as('n'))
         .where('tenant_id', '=', tenantId).where('status', 'in', UNFINISHED_JOB_STATUSES).executeTakeFirstOrThrow();
-      const bytes = await db.selectFrom('documents')
-        .select((eb) => eb.fn.coalesce(eb.fn.sum<number | string>('size'), sql<number>`0`).as('bytes'))
-        .where('tenant_id', '=', tenantId).where('deleted_at', 'is', null).executeTakeFirstOrThrow();
-      // Its jobs' report files too (each file once, however many of its jobs made the same bytes):
-      // templates can write far more than the documents they read.
-      const reports = await db.selectFrom((eb) => eb.selectFrom('job_artifacts')
-        .innerJoin('jobs', 'jobs.id', 'job_artifacts.job_id')
-        .select(['job_artifacts.sha256', (inner) => inner.fn.max('job_artifacts.size').as('size')])
-        .where('jobs.tenant_id', '=', tenantId)
-        .groupBy('job_artifacts.sha256')
-        .as('files'))
-        .select((eb) => eb.fn.coalesce(eb.fn.sum<number | string>('files.size'), sql<number>`0`).as('bytes'))
-        .executeTakeFirstOrThrow();
       return {
         pagesSince: toNumber(pages.pages) + toNumber(deleted.pages),
         unfinishedJobs: toNumber(jobs.n),
-        storageBytes: toNumber(bytes.bytes) + toNumber(reports.bytes),
+        storageBytes: await storedBytes(tenantId),
       };
     },
 
@@ -174,6 +187,7 @@ export function sqlTenantStore(kysely: Kysely<unknown>): TenantStore {
         .where('tenant_id', '=', tenantId).where('deleted_at', 'is', null).executeTakeFirstOrThrow();
       return toNumber(row.bytes);
     },
+    tenantStoredBytes: storedBytes,
 
     async keepDeletedJobPages({ jobId, tenantId, createdAt, pages }) {
       await db.deleteFrom('deleted_job_pages').where('created_at', '<', Date.now() - 2 * DAY_MS).execute();

@@ -92,6 +92,8 @@ export interface TenantStore {
   tenantUsage(tenantId: string, since: number): Promise<TenantUsage>;
   /** The size of the tenant's largest stored document (0 when none): no longer file can be content it holds already. */
   largestDocumentBytes(tenantId: string): Promise<number>;
+  /** The bytes the tenant has stored (`TenantUsage.storageBytes` alone): one row in PostgreSQL. */
+  tenantStoredBytes(tenantId: string): Promise<number>;
   /**
    * Keeps the pages of a job about to be deleted in its tenant's usage of the day it was made
    * (idempotent by job id). Entries older than two days go: no quota looks back that far.

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Int, NullableInt } from '../sql/columns.ts';
 import type { PortMigrations } from '../sql/migrate.ts';
+import { addTenantStoredBytes } from './stored-bytes-schema.ts';
 
 export interface CreditEntriesTable {
   id: string;
@@ -88,4 +89,8 @@ async function addDeletedJobPages(db: Kysely<unknown>): Promise<void> {
   await db.schema.createIndex('deleted_job_pages_tenant').on('deleted_job_pages').columns(['tenant_id', 'created_at']).execute();
 }
 
-export const tenantMigrations: PortMigrations = { port: 'tenants', migrations: { '0001_initial': createTenantTables, '0002_deleted_job_pages': addDeletedJobPages } };
+/** Migrated after `documents` and `job_documents`, whose records 0003 counts. */
+export const tenantMigrations: PortMigrations = {
+  port: 'tenants',
+  migrations: { '0001_initial': createTenantTables, '0002_deleted_job_pages': addDeletedJobPages, '0003_tenant_stored_bytes': addTenantStoredBytes },
+};

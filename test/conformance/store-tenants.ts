@@ -113,6 +113,36 @@ const cases: ConformanceCase<Subject>[] = [
       assert.equal((await store.tenantUsage(tenant, 0)).storageBytes, 507);
     },
   },
+  {
+    name: 'tenants: stored bytes stay exact through every change of documents and report files, concurrent ones too',
+    async run({ store }) {
+      const tenant = randomUUID();
+      const random = (): string => sha(Math.floor(Math.random() * 1e12));
+      const stored = (): Promise<number> => store.tenantStoredBytes(tenant);
+      const [first, second] = [await store.createJob(newJob({ tenantId: tenant }), 1_000), await store.createJob(newJob({ tenantId: tenant }), 1_000)];
+      const kept = await store.putDocument({ id: randomUUID(), tenantId: tenant, sha256: random(), name: 'a.pdf', size: 300, mediaType: 'application/pdf' }, 1_000);
+      const loose = await store.putDocument({ id: randomUUID(), tenantId: tenant, sha256: random(), name: 'b.pdf', size: 20, mediaType: 'application/pdf' }, 1_000);
+      assert.equal((await store.putDocument({ ...kept, id: randomUUID(), name: 'again.pdf' }, 2_000)).id, kept.id, 'the same content again');
+      assert.equal(await stored(), 320, 'each content once');
+      await store.addJobDocuments([{ jobId: first.id, documentId: kept.id, ordinal: 0, source: 'a' }]);
+      await store.updateJob(first.id, { status: 'succeeded', finishedAt: 3_000 });
+      assert.equal((await store.deleteDocument(kept.id, 4_000)).status, 'deleted');
+      assert.equal((await store.deleteDocument(loose.id, 4_000)).status, 'deleted');
+      assert.equal(await stored(), 0, 'deleted documents, marked or gone, no longer count');
+      await store.putDocument({ ...kept, id: randomUUID() }, 5_000);
+      assert.equal(await stored(), 300, 'a deleted content stored again counts again');
+
+      // Report files: the same content in jobs stored at once counts once, and until its last job goes.
+      const shared = random();
+      await Promise.all([first, second, first, second].map((job, i) => store.putJobArtifacts(job.id, [{ sha256: shared, size: 50 }, { sha256: random(), size: i + 1 }])));
+      assert.equal(await stored(), 300 + 50 + 1 + 2 + 3 + 4);
+      assert.equal(await stored(), (await store.tenantUsage(tenant, 0)).storageBytes);
+      await Promise.all([store.deleteJob(first.id), store.putJobArtifacts(second.id, [{ sha256: shared, size: 50 }])]);
+      assert.equal(await stored(), 300 + 50 + 2 + 4, 'the shared file stays counted while a job of the tenant holds it');
+      await store.deleteJob(second.id);
+      assert.equal(await stored(), 300);
+    },
+  },
 ];
 
 /** Registers the tenant port's contract (src/store/tenant-store.ts) against one adapter. */

@@ -3,7 +3,9 @@ import { test } from 'node:test';
 import { ReamError } from '../../src/errors.ts';
 import { migrateAllPostgres } from '../../src/migrations.ts';
 import { openPostgresDatabase } from '../../src/sql/postgres-database.ts';
+import { migratePorts } from '../../src/sql/migrate.ts';
 import { PostgresStore } from '../../src/store/postgres-store.ts';
+import { storeMigrations } from '../../src/store/sql-store.ts';
 import { storeConformance } from '../conformance/store.ts';
 import { freshSchema } from '../support/postgres-schema.ts';
 import { requireOrSkip } from '../support/env.ts';
@@ -64,12 +66,34 @@ void test('migrateAllPostgres migrates store, queue and search once; the schema 
     const applied = await migrateAllPostgres(database);
     assert.deepEqual(applied, [
       'documents/0001_initial', 'documents/0002_deleted_documents', 'documents/0003_stored_at', 'jobs/0001_initial', 'jobs/0002_engine_columns', 'jobs/0003_created_index', 'job_documents/0001_initial', 'job_documents/0002_parent_id', 'job_documents/0003_job_artifacts', 'job_documents/0004_chunk_body', 'job_documents/0005_chunk_counts_index', 'job_documents/0006_chunk_csv', 'job_documents/0007_document_indexes', 'job_documents/0008_chunk_progress', 'job_documents/0009_artifact_size', 'job_documents/0010_job_report_files',
-      'events/0001_initial', 'events/0002_failures_index', 'api_keys/0001_initial', 'workers/0001_initial', 'workers/0002_detail_command', 'uploads/0001_initial', 'audit/0001_initial', 'tenants/0001_initial', 'tenants/0002_deleted_job_pages',
+      'events/0001_initial', 'events/0002_failures_index', 'api_keys/0001_initial', 'workers/0001_initial', 'workers/0002_detail_command', 'uploads/0001_initial', 'audit/0001_initial', 'tenants/0001_initial', 'tenants/0002_deleted_job_pages', 'tenants/0003_tenant_stored_bytes',
       'metrics/0001_initial', 'search/0001_initial', 'search/0002_result_records',
     ]);
     assert.deepEqual(await migrateAllPostgres(database), []);
     const { rows } = await database.pool.query<{ schema: string; id: number }>('select current_schema() as schema, 9007199254740991::bigint as id');
     assert.deepEqual(rows, [{ schema: database.schema, id: Number.MAX_SAFE_INTEGER }], 'bigint comes back as a number');
+  } finally {
+    await drop();
+  }
+});
+
+void test('PostgresStore: the migration that keeps tenants\' stored bytes counts what the records held before it', async (t) => {
+  if (!requireOrSkip(t, unavailable === undefined, unavailable ?? '')) return;
+  const { database, drop } = await freshSchema();
+  try {
+    // Migrated as a ream before the counter was: every port but the tenants' last migration.
+    const before = storeMigrations.map((port) => (port.port !== 'tenants' ? port : { ...port, migrations: Object.fromEntries(Object.entries(port.migrations).filter(([name]) => name < '0003')) }));
+    await migratePorts(database.kysely, 'postgres', before, database.schema);
+    const q = (text: string): Promise<unknown> => database.pool.query(text);
+    await q(`insert into documents (id, tenant_id, sha256, name, size, media_type, created_at, deleted_at) values
+      ('d1', 'a', 's1', 'x', 100, 'm', 1, null), ('d2', 'a', 's2', 'x', 10, 'm', 1, 5), ('d3', 'b', 's1', 'x', 100, 'm', 1, null)`);
+    await q(`insert into jobs (id, tenant_id, key, pipeline, options, priority, status, created_at) values
+      ('j1', 'a', null, 'rows', '{}', 0, 'succeeded', 1), ('j2', 'a', null, 'rows', '{}', 0, 'succeeded', 1)`);
+    await q(`insert into job_artifacts (job_id, sha256, size) values ('j1', 'r1', 7), ('j2', 'r1', 7), ('j2', 'r2', 3)`);
+    const store = await PostgresStore.open(database);
+    assert.deepEqual([await store.tenantStoredBytes('a'), await store.tenantStoredBytes('b'), await store.tenantStoredBytes('c')], [110, 100, 0]);
+    await store.deleteJob('j2');
+    assert.equal(await store.tenantStoredBytes('a'), 107);
   } finally {
     await drop();
   }

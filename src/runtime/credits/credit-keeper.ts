@@ -19,7 +19,7 @@ export interface CreditSettings {
 /** The records a keeper reads and writes. */
 export type CreditRecords = Pick<
   Store,
-  'appendCredit' | 'listCredits' | 'findCredit' | 'getQuotas' | 'tenantUsage' | 'largestDocumentBytes' | 'creditBalance' | 'listJobDocuments' | 'getDocumentResult' | 'listChunkResults' | 'withContentLock' | 'getJob'
+  'appendCredit' | 'listCredits' | 'findCredit' | 'getQuotas' | 'tenantUsage' | 'largestDocumentBytes' | 'tenantStoredBytes' | 'creditBalance' | 'listJobDocuments' | 'getDocumentResult' | 'listChunkResults' | 'withContentLock' | 'getJob'
 >;
 
 /**
@@ -125,14 +125,14 @@ export class CreditKeeper {
   async checkStorageEarly(tenantId: string, incomingBytes: number): Promise<void> {
     const limit = (await this.#store.getQuotas(tenantId)).storageBytes;
     if (limit === undefined) return;
-    await this.#checkBound(tenantId, limit, (await this.#store.tenantUsage(tenantId, startOfDay(Date.now()))).storageBytes, incomingBytes);
+    await this.#checkBound(tenantId, limit, await this.#store.tenantStoredBytes(tenantId), incomingBytes);
   }
 
   /** The tenant's {@link StorageBound}; undefined without a storage quota. */
   async storageBound(tenantId: string): Promise<StorageBound | undefined> {
     const limit = (await this.#store.getQuotas(tenantId)).storageBytes;
     if (limit === undefined) return undefined;
-    const used = (await this.#store.tenantUsage(tenantId, startOfDay(Date.now()))).storageBytes;
+    const used = await this.#store.tenantStoredBytes(tenantId);
     return { limit, used, maxBytes: Math.max(limit - used, await this.#store.largestDocumentBytes(tenantId)) };
   }
 
@@ -174,7 +174,7 @@ export class CreditKeeper {
   async storageRoom(tenantId: string, unfinishedBytes?: () => Promise<number>): Promise<{ limit: number; used: number } | undefined> {
     const limit = (await this.#store.getQuotas(tenantId)).storageBytes;
     if (limit === undefined) return undefined;
-    const stored = (await this.#store.tenantUsage(tenantId, startOfDay(Date.now()))).storageBytes;
+    const stored = await this.#store.tenantStoredBytes(tenantId);
     return { limit, used: stored + ((await unfinishedBytes?.()) ?? 0) };
   }
 
@@ -185,7 +185,8 @@ export class CreditKeeper {
    * `counted`, asked under the lock, says the bytes count toward the tenant's already (the same
    * content stored and counted once): then they need no room and are not checked. Far from the
    * quota, a sole writer uses a count of the last 2 s (RecentStorageUse): a big report job checks
-   * every file. Processes sharing a store count exactly each time.
+   * every file, and SQLite sums the records. Processes sharing a PostgreSQL store read its exact
+   * per-tenant counter each time (one row, kept in the transaction of each record's change).
    */
   async withinStorageQuota<T>(tenantId: string, incomingBytes: number, storeIt: () => Promise<T>, counted?: () => Promise<boolean>): Promise<T> {
     const limit = (await this.#store.getQuotas(tenantId)).storageBytes;
@@ -193,7 +194,7 @@ export class CreditKeeper {
     return this.#store.withContentLock(`storage-quota:${tenantId}`, async () => {
       const counts = counted === undefined || !(await counted());
       if (counts) {
-        const count = async (): Promise<number> => (await this.#store.tenantUsage(tenantId, startOfDay(Date.now()))).storageBytes;
+        const count = (): Promise<number> => this.#store.tenantStoredBytes(tenantId);
         const used = this.#recentUse === undefined ? await count() : await this.#recentUse.used(tenantId, limit, incomingBytes, count);
         this.#checkStorage({ storageBytes: limit }, used, incomingBytes);
       }
