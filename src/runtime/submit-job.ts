@@ -59,8 +59,10 @@ export interface SubmittedJob {
  *    `insufficient_credits`; a job refused at the reservation is removed);
  * 5. the queue must answer (`unavailable` within 2 s, no job made, if it does not);
  * 6. the job is created and all its documents attached at once (it cannot end before the last is
- *    in), which schedules them. If attaching fails the job is cancelled; a failure before it
- *    makes no job (stored files stay, as documents).
+ *    in), which schedules them. If attaching fails (the queue refusing its tasks) the job is
+ *    deleted and the documents this request stored new are removed: the request fails as if
+ *    no job was made (`unavailable` for a queue's own error); a failure before it makes no job
+ *    (stored files stay, as documents).
  */
 export async function submitJob(engine: Engine, uploads: UploadRecords, input: SubmitJobInput): Promise<SubmittedJob> {
   const { files, findUploadInProgress, onStored, incomingBytes, ...jobInput } = input;
@@ -140,8 +142,11 @@ export async function submitJob(engine: Engine, uploads: UploadRecords, input: S
     try {
       await engine.addDocuments(job.id, docs, true);
     } catch (error) {
-      await engine.cancel(job.id).catch(() => undefined);
-      throw error;
+      // Half made (its tasks not all queued): removed, with what this request stored new, so no
+      // broken job is listed and its key is free for the request sent again.
+      await engine.deleteJob(job.id).catch(() => undefined);
+      await forgetDocuments(engine, fresh);
+      throw notQueued(error);
     }
     return { job: (await engine.ports.store.getJob(job.id)) ?? job, repeat: false };
   });
@@ -167,6 +172,16 @@ async function checkRepeatFiles(
   const had = new Set((await engine.ports.store.listJobDocuments(existing.id)).filter((doc) => doc.parentId === undefined).map((doc) => doc.documentId));
   const same = asked.size === had.size && [...asked].every((id) => had.has(id));
   refuseChangedRepeat(key, `job ${existing.id}`, same ? [] : ['documents']);
+}
+
+/**
+ * A failure to attach a new job's documents: a ReamError as it is; anything else (the queue's
+ * client failing, e.g. Redis refusing writes at its maxmemory) `unavailable`, to be sent again.
+ */
+function notQueued(error: unknown): unknown {
+  if (error instanceof ReamError) return error;
+  const reason = error instanceof Error ? error.message : String(error);
+  return new ReamError('unavailable', `the queue did not take the job's tasks (${reason}); no job was made, send the request again`, { cause: error });
 }
 
 /** Removes documents no job names (each unless something uses it meanwhile: then it stays). */

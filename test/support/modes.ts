@@ -26,9 +26,11 @@ export interface ModeReam {
 
 /**
  * A ream of the mode over fresh places (a temp data dir; distributed: a fresh database, Redis
- * prefix and s3rver bucket), handed to `use`, then closed and everything removed.
+ * prefix — on the test Redis, or `redisUrl` — and s3rver bucket), handed to `use`, then closed
+ * and everything removed.
  */
-export async function withModeReam(mode: Mode, options: Omit<ReamOptions, 'dataDir' | 'distributed'>, use: (opened: ModeReam) => Promise<void>): Promise<void> {
+export async function withModeReam(mode: Mode, options: Omit<ReamOptions, 'dataDir' | 'distributed'> & { redisUrl?: string }, use: (opened: ModeReam) => Promise<void>): Promise<void> {
+  const { redisUrl = TEST_REDIS_URL, ...reamOptions } = options;
   const dir = await mkdtemp(join(tmpdir(), `ream-${mode}-`));
   const prefix = uniqueName('ream_mode');
   let s3: TestS3Server | undefined;
@@ -36,12 +38,12 @@ export async function withModeReam(mode: Mode, options: Omit<ReamOptions, 'dataD
   try {
     let ream: Ream;
     if (mode === 'embedded') {
-      ream = await createReam({ dataDir: join(dir, 'data'), threads: 1, ...options });
+      ream = await createReam({ dataDir: join(dir, 'data'), threads: 1, ...reamOptions });
     } else {
       [s3, database] = [await startS3Server(), await freshDatabase()];
       ream = await createReam({
-        dataDir: join(dir, 'data'), threads: 1, ...options,
-        distributed: { redisUrl: TEST_REDIS_URL, databaseUrl: database.url, prefix, s3: { bucket: s3.bucket, endpoint: s3.endpoint, credentials: s3.credentials, forcePathStyle: true } },
+        dataDir: join(dir, 'data'), threads: 1, ...reamOptions,
+        distributed: { redisUrl, databaseUrl: database.url, prefix, s3: { bucket: s3.bucket, endpoint: s3.endpoint, credentials: s3.credentials, forcePathStyle: true } },
       });
     }
     try {
@@ -50,7 +52,7 @@ export async function withModeReam(mode: Mode, options: Omit<ReamOptions, 'dataD
       await ream.close();
     }
   } finally {
-    if (mode === 'distributed') await deleteRedisPrefix(TEST_REDIS_URL, prefix);
+    if (mode === 'distributed') await deleteRedisPrefix(redisUrl, prefix);
     await database?.drop();
     await s3?.close();
     await rm(dir, { recursive: true, force: true });
