@@ -31,6 +31,13 @@ export function tenantName(value: string): string {
   return value;
 }
 
+/** Keys read per query by `ream keys list`. */
+export const LIST_PAGE = 500;
+
+function tenantOf(flags: { tenant?: string }): { tenantId?: string } {
+  return flags.tenant === undefined ? {} : { tenantId: flags.tenant };
+}
+
 function iso(ms: number | null): string {
   return ms === null ? '-' : new Date(ms).toISOString();
 }
@@ -65,8 +72,14 @@ export function registerKeysCommand(program: Command): void {
     .option('--data-dir <dir>', DATA_DIR_HELP, '.ream')
     .option('--database-url <url>', DATABASE_HELP)
     .action(async (flags: StoreFlags & { tenant?: string }) => {
-      const list = await withKeys(flags, (keys) => keys.list(flags.tenant));
-      for (const key of list) process.stdout.write(`${line(key)}\n`);
+      // A page at a time, each printed as it comes: no read of every key at once.
+      await withKeys(flags, async (keys) => {
+        for (let page = await keys.list({ ...tenantOf(flags), limit: LIST_PAGE }); page.length > 0;) {
+          process.stdout.write(page.map((key) => `${line(key)}\n`).join(''));
+          const last = page.at(-1);
+          page = page.length < LIST_PAGE || last === undefined ? [] : await keys.list({ ...tenantOf(flags), after: last, limit: LIST_PAGE });
+        }
+      });
     });
 
   keys

@@ -48,13 +48,23 @@ function located(command: Command): Command {
   return command.option('--data-dir <dir>', DATA_DIR_HELP, '.ream').option('--database-url <url>', DATABASE_HELP);
 }
 
+/** Tenants read per query by `ream tenants list`. */
+export const LIST_PAGE = 500;
+
 /** `ream tenants list | show | grant | quotas | export`: credits and quotas, straight in a data dir's store. */
 export function registerTenantsCommand(program: Command): void {
   const tenants = program.command('tenants').description('credits and quotas per tenant (in --data-dir, or the PostgreSQL of --database-url)');
 
   located(tenants.command('list').description('tenants with a balance, quotas or a job: tenant, balance, pages today/limit, unfinished jobs/limit, stored bytes/limit (tab-separated)'))
     .action(async (flags: StoreFlags) => {
-      for (const account of await withAccounts(flags, (accounts) => accounts.listTenants())) process.stdout.write(`${line(account)}\n`);
+      // A page at a time, each printed as it comes: no read of every tenant at once.
+      await withAccounts(flags, async (accounts) => {
+        for (let page = await accounts.listTenants({ limit: LIST_PAGE }); page.length > 0;) {
+          process.stdout.write(page.map((account) => `${line(account)}\n`).join(''));
+          const last = page.at(-1);
+          page = page.length < LIST_PAGE || last === undefined ? [] : await accounts.listTenants({ after: last.tenantId, limit: LIST_PAGE });
+        }
+      });
     });
 
   located(tenants.command('show').description('one tenant as JSON: balance, quotas, usage').argument('<tenant>'))

@@ -374,9 +374,15 @@ export class ReamClient {
     return this.json<TenantAccountView>('/v1/credits');
   }
 
-  /** `GET /v1/tenants` (admin): every tenant with a balance, quotas or a job. */
+  /** `GET /v1/tenants` (admin): every tenant with a balance, quotas or a job, read a page at a time. */
   async tenants(): Promise<TenantAccountView[]> {
-    return (await this.json<{ items: TenantAccountView[] }>('/v1/tenants')).items;
+    const all: TenantAccountView[] = [];
+    for (let after: string | undefined = ''; after !== undefined;) {
+      const page: { items: TenantAccountView[]; next?: string } = await this.json(`/v1/tenants?limit=1000${after === '' ? '' : `&after=${encodeURIComponent(after)}`}`);
+      all.push(...page.items);
+      after = page.next;
+    }
+    return all;
   }
 
   /** `GET /v1/tenants/:tenant` (admin). */

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { userInfo } from 'node:os';
-import type { ApiKeyRecord, ApiKeyRole, AuditStore, KeyStore } from '../store/port.ts';
+import type { ApiKeyQuery, ApiKeyRecord, ApiKeyRole, AuditStore, KeyStore } from '../store/port.ts';
 import { withLocalStore, type StoreLocation } from './local-store.ts';
 
 const KEY = /^ream_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$/;
@@ -52,8 +52,8 @@ export type KeyStoreLocation = StoreLocation;
 export interface ApiKeys {
   /** Makes and stores a new key; the returned `token` is shown once and never stored. */
   create(input: { tenantId: string; name: string; role: ApiKeyRole }): Promise<{ record: ApiKeyRecord; token: string }>;
-  /** Oldest first; every tenant's when `tenantId` is omitted. */
-  list(tenantId?: string): Promise<ApiKeyRecord[]>;
+  /** A page of keys, oldest first, after `after`; every tenant's when `tenantId` is omitted. */
+  list(query: ApiKeyQuery): Promise<ApiKeyRecord[]>;
   /** Revokes a key by id (idempotent); an unknown id is `not_found`. */
   revoke(id: string): Promise<ApiKeyRecord>;
 }
@@ -78,7 +78,7 @@ export async function withApiKeys<T>(location: KeyStoreLocation, use: (keys: Api
       await audit(store, 'key.create', issued.record);
       return issued;
     },
-    list: (tenantId) => store.listApiKeys(tenantId),
+    list: (query) => store.listApiKeys(query),
     async revoke(id) {
       const record = await store.revokeApiKey(id, Date.now());
       await audit(store, 'key.revoke', record);

@@ -29,8 +29,13 @@ async function createApiKeys(db: Kysely<unknown>): Promise<void> {
   await db.schema.createIndex('api_keys_tenant').on('api_keys').columns(['tenant_id', 'created_at']).execute();
 }
 
+/** Every tenant's keys are listed a page at a time, oldest first. */
+async function addCreatedIndex(db: Kysely<unknown>): Promise<void> {
+  await db.schema.createIndex('api_keys_created').on('api_keys').columns(['created_at', 'id']).execute();
+}
+
 /** Before the store was split into ports, the `store` ledger's 0002_api_keys made this table. */
 export const keyMigrations: PortMigrations = {
   port: 'api_keys',
-  migrations: { '0001_initial': adoptingLegacy({ ledger: 'store', name: '0002_api_keys' }, createApiKeys) },
+  migrations: { '0001_initial': adoptingLegacy({ ledger: 'store', name: '0002_api_keys' }, createApiKeys), '0002_created_index': addCreatedIndex },
 };

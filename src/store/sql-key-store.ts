@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import { ReamError } from '../errors.ts';
 import { toNullableNumber, toNumber } from '../sql/dialect.ts';
 import type { ApiKeysTable, KeyTables } from './api-keys-schema.ts';
@@ -42,10 +42,11 @@ export function sqlKeyStore(kysely: Kysely<unknown>): KeyStore {
       return row && apiKeyFromRow(row);
     },
 
-    async listApiKeys(tenantId) {
+    async listApiKeys({ tenantId, after, limit }) {
       let select = db.selectFrom('api_keys').selectAll();
       if (tenantId !== undefined) select = select.where('tenant_id', '=', tenantId);
-      const rows = await select.orderBy('created_at').orderBy('id').execute();
+      if (after !== undefined) select = select.where(sql<boolean>`(created_at, id) > (${after.createdAt}, ${after.id})`);
+      const rows = await select.orderBy('created_at').orderBy('id').limit(limit).execute();
       return rows.map(apiKeyFromRow);
     },
 

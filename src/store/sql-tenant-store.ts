@@ -133,19 +133,27 @@ export function sqlTenantStore(kysely: Kysely<unknown>, flavor: SqlFlavor): Tena
       return rows.map(entryFromRow);
     },
 
-    async listTenants() {
-      const balances = await db.selectFrom('credit_balances').selectAll().execute();
-      const quotas = await db.selectFrom('tenant_quotas').selectAll().execute();
-      // Tenants that only ran jobs have no account row, yet admins look for them too (an index scan).
-      const withJobs = await db.selectFrom('jobs').select('tenant_id').distinct().execute();
-      const byTenant = new Map<string, { tenantId: string; balance: number; quotas: TenantQuotas }>();
-      for (const row of withJobs) byTenant.set(row.tenant_id, { tenantId: row.tenant_id, balance: 0, quotas: {} });
-      for (const row of balances) byTenant.set(row.tenant_id, { tenantId: row.tenant_id, balance: toNumber(row.balance), quotas: {} });
-      for (const row of quotas) {
-        const known = byTenant.get(row.tenant_id) ?? { tenantId: row.tenant_id, balance: 0, quotas: {} };
-        byTenant.set(row.tenant_id, { ...known, quotas: quotasFromRow(row) });
-      }
-      return [...byTenant.values()].sort((a, b) => (a.tenantId < b.tenantId ? -1 : a.tenantId > b.tenantId ? 1 : 0));
+    async listTenants({ after, limit }) {
+      const from = after ?? '';
+      const withBalance = await db.selectFrom('credit_balances').select('tenant_id').where('tenant_id', '>', from).orderBy('tenant_id').limit(limit).execute();
+      const withQuotas = await db.selectFrom('tenant_quotas').select('tenant_id').where('tenant_id', '>', from).orderBy('tenant_id').limit(limit).execute();
+      // Tenants that only ran jobs have no account row, yet admins look for them too: the next
+      // tenant of the jobs index after each, one index probe per tenant however many jobs it has.
+      const withJobs = await sql<{ tenant_id: string }>`
+        with recursive next_tenant (tenant_id, n) as (
+          select (select min(tenant_id) from jobs where tenant_id > ${from}), 1
+          union all
+          select (select min(tenant_id) from jobs where tenant_id > next_tenant.tenant_id), n + 1
+          from next_tenant where next_tenant.tenant_id is not null and n < ${limit}
+        )
+        select tenant_id from next_tenant where tenant_id is not null`.execute(db);
+      const ids = [...new Set([...withBalance, ...withQuotas, ...withJobs.rows].map((row) => row.tenant_id))]
+        .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+        .slice(0, limit);
+      if (ids.length === 0) return [];
+      const balances = new Map((await db.selectFrom('credit_balances').selectAll().where('tenant_id', 'in', ids).execute()).map((row) => [row.tenant_id, toNumber(row.balance)]));
+      const quotas = new Map((await db.selectFrom('tenant_quotas').selectAll().where('tenant_id', 'in', ids).execute()).map((row) => [row.tenant_id, row]));
+      return ids.map((tenantId) => ({ tenantId, balance: balances.get(tenantId) ?? 0, quotas: quotasFromRow(quotas.get(tenantId)) }));
     },
 
     async getQuotas(tenantId) {

@@ -82,8 +82,8 @@ export interface TenantStore {
   findCredit(key: string): Promise<CreditEntry | undefined>;
   /** Entries matching `query`, oldest first. */
   listCredits(query: CreditQuery): Promise<CreditEntry[]>;
-  /** Every tenant with a balance, quotas or a job, by tenant id. */
-  listTenants(): Promise<Array<{ tenantId: string; balance: number; quotas: TenantQuotas }>>;
+  /** Tenants with a balance, quotas or a job, by tenant id: at most `limit`, those after `after`. */
+  listTenants(query: { after?: string; limit: number }): Promise<Array<{ tenantId: string; balance: number; quotas: TenantQuotas }>>;
   /** The tenant's quotas: `{}` when none were set. */
   getQuotas(tenantId: string): Promise<TenantQuotas>;
   /** Replaces the tenant's quotas (`{}` lifts them all). */

@@ -34,7 +34,7 @@ const cases: ConformanceCase<Subject>[] = [
       const page2 = await store.listCredits({ tenantId: a, limit: 10, afterId: listed[0]?.id ?? '' });
       assert.deepEqual(page2.map((e) => e.kind), ['reserve']);
       assert.equal((await store.findCredit(`job:${job}:reserve`))?.amount, -30);
-      const tenants = await store.listTenants();
+      const tenants = await store.listTenants({ limit: 100_000 });
       assert.equal(tenants.find((t) => t.tenantId === b)?.balance, 7);
       // A balance past 2^53 would be no exact number: the entry is refused, the balance unchanged.
       const big = Number.MAX_SAFE_INTEGER;
@@ -81,14 +81,14 @@ const cases: ConformanceCase<Subject>[] = [
       await store.setQuotas(tenant, { pagesPerDay: 100, concurrentJobs: 2 });
       await store.setQuotas(tenant, { concurrentJobs: 3, storageBytes: 1000 });
       assert.deepEqual(await store.getQuotas(tenant), { concurrentJobs: 3, storageBytes: 1000 });
-      assert.deepEqual((await store.listTenants()).find((t) => t.tenantId === tenant), { tenantId: tenant, balance: 0, quotas: { concurrentJobs: 3, storageBytes: 1000 } });
+      assert.deepEqual((await store.listTenants({ limit: 100_000 })).find((t) => t.tenantId === tenant), { tenantId: tenant, balance: 0, quotas: { concurrentJobs: 3, storageBytes: 1000 } });
 
       assert.deepEqual(await store.tenantUsage(tenant, 0), { pagesSince: 0, unfinishedJobs: 0, storageBytes: 0 });
       const old = await store.createJob(newJob({ tenantId: tenant }), 1_000);
       const recent = await store.createJob(newJob({ tenantId: tenant }), 5_000);
       const jobsOnly = randomUUID();
       await store.createJob(newJob({ tenantId: jobsOnly }), 5_000);
-      assert.deepEqual((await store.listTenants()).find((t) => t.tenantId === jobsOnly), { tenantId: jobsOnly, balance: 0, quotas: {} }, 'a tenant known only by its jobs is listed');
+      assert.deepEqual((await store.listTenants({ limit: 100_000 })).find((t) => t.tenantId === jobsOnly), { tenantId: jobsOnly, balance: 0, quotas: {} }, 'a tenant known only by its jobs is listed');
       const docs = [];
       for (const [i, size] of [[1, 300], [2, 200]] as const) {
         docs.push(await store.putDocument({ id: randomUUID(), tenantId: tenant, sha256: sha(Math.floor(Math.random() * 1e12) + i), name: 'd.pdf', size, mediaType: 'application/pdf' }, 1_000));
@@ -141,6 +141,29 @@ const cases: ConformanceCase<Subject>[] = [
       assert.equal(await stored(), 300 + 50 + 2 + 4, 'the shared file stays counted while a job of the tenant holds it');
       await store.deleteJob(second.id);
       assert.equal(await stored(), 300);
+    },
+  },
+  {
+    name: 'tenants: listed a page at a time by id, each once, whether known by a balance, quotas or jobs only',
+    async run({ store }) {
+      const prefix = `page-${randomUUID()}-`;
+      const names = ['a', 'b', 'c', 'd', 'e', 'f', 'g'].map((letter) => `${prefix}${letter}`);
+      const [a, b, c, d, e, f, g] = names as [string, string, string, string, string, string, string];
+      for (const tenantId of [a, e]) await store.appendCredit(credit(tenantId, 'grant', 5));
+      for (const tenantId of [b, e, g]) await store.setQuotas(tenantId, { concurrentJobs: 1 });
+      for (const tenantId of [c, c, c, d, f, g]) await store.createJob(newJob({ tenantId }), 1_000);
+      const listed: string[][] = [];
+      let after = prefix;
+      // At most 5 rounds: a list that ignores `after` repeats its first page and fails here.
+      for (let round = 0; round < 5; round++) {
+        const page = (await store.listTenants({ after, limit: 3 })).filter((t) => t.tenantId.startsWith(prefix));
+        if (page.length === 0) break;
+        listed.push(page.map((t) => t.tenantId));
+        after = page.at(-1)?.tenantId ?? '';
+      }
+      assert.deepEqual(listed, [[a, b, c], [d, e, f], [g]]);
+      const [page] = [await store.listTenants({ after: d, limit: 1 })];
+      assert.deepEqual(page, [{ tenantId: e, balance: 5, quotas: { concurrentJobs: 1 } }]);
     },
   },
 ];

@@ -112,8 +112,14 @@ test('quotas: set by an admin, a submit past one is 429 with the limit and what 
   await json<Account>(await call('/v1/tenants/tenant-b/quotas', keys.admin, { method: 'PUT', json: {} }), 200);
   await json<{ id: string }>(await submit(keys.b, ['three']), 202);
 
-  const listed = await json<{ items: Account[] }>(await call('/v1/tenants', keys.admin), 200);
-  assert.deepEqual(listed.items.map((t) => t.tenantId).sort(), ['tenant-a', 'tenant-b']);
+  const listed = await json<{ items: Account[]; next?: string }>(await call('/v1/tenants', keys.admin), 200);
+  assert.deepEqual([listed.items.map((t) => t.tenantId), listed.next], [['tenant-a', 'tenant-b'], undefined]);
+  // A page at a time: `next` (the last tenant listed) as `after` asks for the ones after it.
+  const first = await json<{ items: Account[]; next?: string }>(await call('/v1/tenants?limit=1', keys.admin), 200);
+  assert.deepEqual([first.items.map((t) => t.tenantId), first.next], [['tenant-a'], 'tenant-a']);
+  const second = await json<{ items: Account[]; next?: string }>(await call('/v1/tenants?limit=1&after=tenant-a', keys.admin), 200);
+  assert.deepEqual(second.items.map((t) => t.tenantId), ['tenant-b']);
+  assert.equal((await json<Problem>(await call('/v1/tenants?limit=0', keys.admin), 400)).code, 'validation_failed');
   const b = await json<Account>(await call('/v1/tenants/tenant-b', keys.admin), 200);
   assert.ok(b.usage.storageBytes > 0 && b.usage.pagesToday >= 2);
   // Each change of quotas is audited under tenant-b (not the admin's tenant), with its numbers.

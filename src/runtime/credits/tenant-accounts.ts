@@ -74,8 +74,8 @@ export function tenantAccounts(store: Store, credits: Pick<CreditKeeper, 'prices
     withinStorageQuota: (tenantId, incomingBytes, storeIt) => credits.withinStorageQuota(tenantId, incomingBytes, storeIt),
     withinUploadCreation: (tenantId, create) => credits.withinUploadCreation(tenantId, create),
     tenant: (tenantId) => account(tenantId),
-    async listTenants() {
-      const known = await store.listTenants();
+    async listTenants(query) {
+      const known = await store.listTenants(query);
       return Promise.all(known.map((t) => account(t.tenantId, t.balance, t.quotas)));
     },
     async grantCredits(input) {
@@ -152,8 +152,8 @@ export interface TenantAccounts {
   /** An upload's creation, one at a time per tenant with a storage quota (see CreditKeeper.withinUploadCreation). */
   withinUploadCreation<T>(tenantId: string, create: () => Promise<T>): Promise<T>;
   tenant(tenantId: string): Promise<TenantAccount>;
-  /** Every tenant with a balance, quotas or a job. */
-  listTenants(): Promise<TenantAccount[]>;
+  /** Tenants with a balance, quotas or a job, by id: at most `limit`, those after the tenant `after`. */
+  listTenants(query: { after?: string; limit: number }): Promise<TenantAccount[]>;
   /** Adds (or, negative, removes) credits; audited. A repeat of `key` grants nothing more. */
   grantCredits(input: GrantInput): Promise<{ entry: CreditEntry; applied: boolean; balance: number }>;
   /**

@@ -90,13 +90,29 @@ export function tenantRoutes(app: FastifyInstance, ream: Ream): void {
     },
   }, async (request) => ({ ...(await ream.tenants.tenant(principalOf(request).tenantId)), ...(ream.tenants.prices ? { prices: ream.tenants.prices } : {}) }));
 
-  app.get('/v1/tenants', {
+  app.get<{ Querystring: { after?: string; limit?: string } }>('/v1/tenants', {
     ...ADMIN,
     schema: {
-      summary: 'Every tenant with a balance, quotas or a job: credits, quotas and usage (admin only)',
-      response: { 200: { type: 'object', required: ['items'], properties: { items: { type: 'array', items: accountSchema } } }, ...problemResponses },
+      summary: 'Tenants with a balance, quotas or a job, by id, a page at a time: credits, quotas and usage (admin only)',
+      querystring: {
+        type: 'object',
+        properties: {
+          after: { type: 'string', description: 'The `next` of the previous page' },
+          limit: { type: 'string', description: `1–${MAX_PAGE}, default 100` },
+        },
+      },
+      response: {
+        200: { type: 'object', required: ['items'], properties: { items: { type: 'array', items: accountSchema }, next: { type: 'string', description: 'Absent on the last page' } } },
+        ...problemResponses,
+      },
     },
-  }, async () => ({ items: await ream.tenants.listTenants() }));
+  }, async (request) => {
+    const { after } = request.query;
+    const limit = limitOf(request.query.limit);
+    const items = await ream.tenants.listTenants({ ...(after === undefined ? {} : { after }), limit });
+    const last = items.at(-1);
+    return { items, ...(items.length === limit && last ? { next: last.tenantId } : {}) };
+  });
 
   app.get<{ Params: { tenant: string } }>('/v1/tenants/:tenant', {
     ...ADMIN,
