@@ -80,6 +80,9 @@ void describe('e-mail messages', () => {
     assert.equal(fromOnly.pages[0]?.text, 'short');
     const noGap = await read(await file('no-gap.eml', 'From: a@example.org\nSubject: No gap\nthe body starts here\n'));
     assert.match(noGap.pages[0]?.text ?? '', /the body starts here/);
+    const longNoGap = await read(await file('long-no-gap.eml', `From: a@example.org\nSubject: Long, no gap\n${'a body line of no field\n'.repeat(50_000)}`));
+    assert.equal(longNoGap.metadata.title, 'Long, no gap', 'a body of over 1 MiB right after the header is no header section over the limit');
+    assert.match(longNoGap.pages[0]?.text ?? '', /^a body line of no field\n/);
   });
 
   void test('a .eml that is no message is invalid_email', async () => {

@@ -30,12 +30,14 @@ export interface MimeScan {
 }
 
 interface Header {
-  /** Where the body starts (after the empty line), or `end` for a part of headers only. */
+  /** Where the body starts (after the empty line, or at the first line that is no field), or `end` for a part of headers only. */
   bodyStart: number;
   fields: Map<string, string>;
 }
 
 const LF = 0x0a;
+/** How a header field's line starts (as postal-mime tells one): a name and a colon, or a mailbox's `From ` line. */
+const FIELD_START = /^(?:From |[!-9;-~]*[ \t]*:)/;
 
 /** The end of the line starting at `at` (the index of its LF, or `end`). */
 function lineEnd(bytes: Uint8Array, at: number, end: number): number {
@@ -61,6 +63,9 @@ function readHeader(bytes: Uint8Array, start: number, end: number): Header {
     }
     const line = lineText(bytes, at, stop);
     if (line === '') return { bodyStart: next, fields };
+    // A line that is neither a field nor a fold ends the header section, as for the parser:
+    // the body follows the header without the empty line.
+    if (!FIELD_START.test(line) && !line.startsWith(' ') && !line.startsWith('\t')) return { bodyStart: at, fields };
     if (line.startsWith(' ') || line.startsWith('\t')) {
       if (name !== undefined) fields.set(name, `${fields.get(name) ?? ''} ${line.trim()}`);
     } else {
