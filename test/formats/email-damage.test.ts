@@ -45,6 +45,17 @@ void describe('damaged and crowded e-mail', () => {
     assert.deepEqual(mail.warnings?.map((w) => [w.code, w.message]), [['invalid_email', 'part 2 (text/plain) is not valid base64: its text is left out']]);
   });
 
+  void test('base64 is read as the decoder reads it: units padded on every line, and body text before a footer that is no base64', async () => {
+    const single = ['From: a@example.org', 'To: b@example.org', 'Subject: Footer', 'MIME-Version: 1.0', 'Content-Type: text/plain; charset=utf-8', 'Content-Transfer-Encoding: base64', ''];
+    const text = 'The message text that must be read. '.repeat(4).trim();
+    const footer = await read('footer.eml', [...single, ...Buffer.from(text).toString('base64').match(/.{1,76}/g) ?? [], '', '--', 'Scanned by the gateway. Visit example.com', '']);
+    assert.equal(footer.pages[0]?.text, text);
+    assert.deepEqual(footer.warnings?.map((w) => [w.code, w.message]), [['invalid_email', 'part 1 (text/plain) ends in 47 bytes that are not base64: they are left out, its text before them is read']]);
+    const padded = await read('padded.eml', [...single, Buffer.from('Hello chunk one.').toString('base64'), Buffer.from(' And chunk two.').toString('base64'), '']);
+    assert.equal(padded.pages[0]?.text, 'Hello chunk one. And chunk two.');
+    assert.equal(padded.warnings, undefined);
+  });
+
   void test('the header limit is per part: 1,500 attachments with 1 KB headers are read; one part of over 1 MiB of header is invalid_email', async () => {
     const long = 'x'.repeat(1000);
     const attachments = Array.from({ length: 1500 }, (_, i) => ({ filename: `f${i + 1}-${long}.txt`, contentType: 'text/plain', content: `file ${i + 1}` }));

@@ -59,7 +59,9 @@ function scanWarnings(scan: MimeScan): WholeWarning[] {
     // An attachment's is said where it is refused (email-attachments.ts).
     ...scan.badBase64.filter((part) => part.bodyText).map((part): WholeWarning => ({
       code: 'invalid_email',
-      message: `part ${part.part} (${part.mimeType}) is not valid base64: its text is left out`,
+      message: part.leftOutBytes === undefined
+        ? `part ${part.part} (${part.mimeType}) is not valid base64: its text is left out`
+        : `part ${part.part} (${part.mimeType}) ends in ${part.leftOutBytes} bytes that are not base64: they are left out, its text before them is read`,
     })),
   ];
 }

@@ -4,7 +4,8 @@
 // section over the limit, which is counted per part here (the parser counts the whole message's
 // headers together, so a message of many attachments was refused). Parts whose base64 is bad
 // are blanked in the bytes handed to the parser: their garbage reaches neither the text nor an
-// attachment, and each is named in a warning instead.
+// attachment, and each is named in a warning instead. Body text whose base64 is followed by
+// lines of something else (a footer) keeps the text its base64 holds; only those lines go.
 import { ReamError } from '../../errors.ts';
 
 /** One part's header section at most (its lines as written, line ends included). */
@@ -19,6 +20,11 @@ export interface BadBase64Part {
   filename: string | null;
   /** Whether the parser reads it as the body's text (an inline text part without a file name). */
   bodyText: boolean;
+  /**
+   * Set for body text whose base64 lines end in lines of something else (a footer that a list or
+   * a gateway added): those bytes are left out, and the text before them is read.
+   */
+  leftOutBytes?: number;
 }
 
 export interface MimeScan {
@@ -97,22 +103,33 @@ function parameter(value: string | undefined, key: string): string | null {
   }
 }
 
-/** Whether `[start, end)` is base64 as RFC 2045 §6.8 has it: the alphabet and line breaks, padding only at its end. */
-function isBase64(bytes: Uint8Array, start: number, end: number): boolean {
-  let count = 0;
-  let padding = 0;
+/** Where the base64 of a body ends; `letters`: how many of its alphabet come before that. */
+interface Base64Extent {
+  end: number;
+  letters: number;
+}
+
+/**
+ * Where the base64 of `[start, end)` ends, read as the parser decodes it: the alphabet, blanks,
+ * and `=` closing a unit anywhere (mailers that pad every line, or join encoded pieces, are
+ * read). `end` when it is all base64, else the start of its first line with anything else.
+ */
+function base64Extent(bytes: Uint8Array, start: number, end: number): Base64Extent {
+  let line = start;
+  let letters = 0;
+  let lettersBeforeLine = 0;
   for (let at = start; at < end; at++) {
     const c = bytes[at] ?? 0;
-    if (c === 0x0d || c === LF || c === 0x20 || c === 0x09) continue;
-    if (c === 0x3d) {
-      padding++;
-      continue;
+    if (c === LF) {
+      line = at + 1;
+      lettersBeforeLine = letters;
+    } else if ((c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x2b || c === 0x2f) {
+      letters++;
+    } else if (c !== 0x3d && c !== 0x0d && c !== 0x20 && c !== 0x09) {
+      return { end: line, letters: lettersBeforeLine };
     }
-    const letter = (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x2b || c === 0x2f;
-    if (!letter || padding > 0) return false;
-    count++;
   }
-  return padding <= 2 && (count + padding) % 4 !== 1 && (padding === 0 || (count + padding) % 4 === 0);
+  return { end, letters };
 }
 
 interface Walk {
@@ -140,12 +157,17 @@ function walkEntity(walk: Walk, start: number, end: number, depth: number, inDig
     return;
   }
   walk.leaves += 1;
-  if (encoding !== 'base64' || isBase64(walk.bytes, header.bodyStart, end)) return;
+  if (encoding !== 'base64') return;
+  const base64 = base64Extent(walk.bytes, header.bodyStart, end);
+  if (base64.end === end) return;
   const disposition = header.fields.get('content-disposition');
   const filename = parameter(disposition, 'filename') ?? parameter(contentType, 'name');
   const inline = !disposition?.trim().toLowerCase().startsWith('attachment');
-  walk.badBase64.push({ part: walk.leaves, mimeType, filename, bodyText: inline && filename === null && (mimeType === 'text/plain' || mimeType === 'text/html') });
-  walk.cuts.push([header.bodyStart, end]);
+  const bodyText = inline && filename === null && (mimeType === 'text/plain' || mimeType === 'text/html');
+  // Text is kept up to where its base64 ends; a file cut there would be another file.
+  const keep = bodyText && base64.letters > 0;
+  walk.badBase64.push({ part: walk.leaves, mimeType, filename, bodyText, ...(keep ? { leftOutBytes: end - base64.end } : {}) });
+  walk.cuts.push([keep ? base64.end : header.bodyStart, end]);
 }
 
 /** Walks the parts of a multipart body in `[start, end)` delimited by `boundary`. */
