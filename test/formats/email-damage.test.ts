@@ -67,14 +67,18 @@ void describe('damaged and crowded e-mail', () => {
   });
 });
 
-void test('an attachment whose base64 is bad is refused with an invalid_email warning on its message; the others are read', { timeout: 120_000 }, async () => {
+void test('an attachment whose base64 is bad is refused with an invalid_email warning on its message, its name encoded or not; the others are read', { timeout: 120_000 }, async () => {
   const dir = await mkdtemp(join(tmpdir(), 'ream-email-bad64-'));
   const ream = await createReam({ dataDir: join(dir, 'data'), threads: 1 });
   try {
-    const good = makeEmail({ subject: 'Files', body: 'Two files.', attachments: [{ filename: 'bad.txt', contentType: 'text/plain', content: 'x' }, { filename: 'good.txt', contentType: 'text/plain', content: 'the good file' }] });
-    // The first attachment's base64 ("eA==") made into no base64.
+    const good = makeEmail({ subject: 'Files', body: 'Two files.', attachments: [
+      { filename: 'bad.txt', contentType: 'text/plain', content: 'x' },
+      { filename: 'good.txt', contentType: 'text/plain', content: 'the good file' },
+      { filename: `=?utf-8?B?${Buffer.from('Rechnung ä.txt').toString('base64')}?=`, contentType: 'text/plain', content: 'y' },
+    ] });
+    // The first and the last attachment's base64 ("eA==", "eQ==") made into no base64.
     const path = join(dir, 'files.eml');
-    await writeFile(path, good.toString('latin1').replace('\r\neA==\r\n', '\r\n%%% not base64 %%%\r\n'));
+    await writeFile(path, good.toString('latin1').replace('\r\neA==\r\n', '\r\n%%% not base64 %%%\r\n').replace('\r\neQ==\r\n', '\r\n!!!\r\n'));
     const job = await ream.submit({ files: [{ path, source: 'files.eml' }] });
     await ream.wait(job.id, { signal: AbortSignal.timeout(100_000) });
     const results = new Map((await Array.fromAsync(ream.results(job.id))).map((r) => [r.source, r]));
@@ -82,8 +86,9 @@ void test('an attachment whose base64 is bad is refused with an invalid_email wa
     assert.equal(results.get('files.eml#2/good.txt')?.pages[0]?.text, 'the good file');
     const parent = results.get('files.eml');
     assert.equal(parent?.pages[0]?.text, 'Two files.');
-    assert.deepEqual(parent.warnings?.map((w) => w.code), ['invalid_email']);
+    assert.deepEqual(parent.warnings?.map((w) => w.code), ['invalid_email', 'invalid_email']);
     assert.match(parent.warnings[0]?.message ?? '', /^attachment 1 \(bad\.txt\) not read: its part \(2 of the message\) is not valid base64/);
+    assert.match(parent.warnings[1]?.message ?? '', /^attachment 3 \(Rechnung ä\.txt\) not read: its part \(4 of the message\) is not valid base64/);
   } finally {
     await ream.close();
     await rm(dir, { recursive: true, force: true });

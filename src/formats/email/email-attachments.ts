@@ -41,14 +41,20 @@ function plainName(part: Attachment, index: number): string {
 /**
  * The parts a reader sees as attached: named ones, and any not shown inline in the body. Those
  * of `badBase64` (their bodies were left out for the parser, so they came out empty) are marked
- * `invalid`, matched in order by type and file name.
+ * `invalid`, matched in order by type and file name, or by type alone: the scan does not decode
+ * a name written as RFC 2047 encoded words or RFC 2231 continuations, as the parser does.
  */
 export function messageAttachments(mail: Email, badBase64: readonly BadBase64Part[] = []): MessageAttachment[] {
   const unmatched = badBase64.filter((bad) => !bad.bodyText);
+  const matching = (part: Attachment): number => {
+    if (bytesOf(part).byteLength > 0) return -1;
+    const named = unmatched.findIndex((bad) => bad.mimeType === part.mimeType && (bad.filename ?? null) === (part.filename ?? null));
+    return named === -1 ? unmatched.findIndex((bad) => bad.mimeType === part.mimeType) : named;
+  };
   return mail.attachments
     .filter((part) => part.disposition !== 'inline' || part.filename)
     .map((part, i) => {
-      const at = bytesOf(part).byteLength > 0 ? -1 : unmatched.findIndex((bad) => bad.mimeType === part.mimeType && (bad.filename ?? null) === (part.filename ?? null));
+      const at = matching(part);
       const [invalid] = at === -1 ? [] : unmatched.splice(at, 1);
       return { index: i + 1, name: plainName(part, i + 1), part, ...(invalid ? { invalid } : {}) };
     });
