@@ -6,9 +6,12 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { test } from 'node:test';
 import { createReam } from '../../src/runtime/create-ream.ts';
 import { startServer } from '../../src/server/app.ts';
+import { sniffStream } from '../../src/formats/sniff-stream.ts';
+import { rejectsWithCode } from '../support/assert-ream-error.ts';
 import { makeOle } from '../support/make-ole.ts';
 import { answerOf, assertProblem } from '../support/problem.ts';
 
@@ -71,6 +74,29 @@ test('POST /v1/documents refuses a password-protected Office file with encrypted
   } finally {
     await server.close();
     await ream.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('an uploaded OLE2 file whose copy cannot be written (no room for temporary files) is refused as before, read to its end, not failed as internal', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'ream-ole-'));
+  const tmp = process.env.TMPDIR;
+  // A file where the temporary directory should be: no temporary file can be made in it.
+  process.env.TMPDIR = join(dir, 'not-a-dir');
+  try {
+    await writeFile(process.env.TMPDIR, '');
+    let read = 0;
+    function* upload(): Generator<Uint8Array> {
+      for (const chunk of [makeOle(['EncryptionInfo', 'EncryptedPackage']), Buffer.alloc(64 * 1024)]) {
+        read += chunk.length;
+        yield chunk;
+      }
+    }
+    await rejectsWithCode(sniffStream(Readable.from(upload()), 'book.xlsx', 'drain'), 'unsupported_type');
+    assert.equal(read, makeOle(['EncryptionInfo', 'EncryptedPackage']).length + 64 * 1024, 'the upload is read to its end');
+  } finally {
+    if (tmp === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = tmp;
     await rm(dir, { recursive: true, force: true });
   }
 });

@@ -113,28 +113,34 @@ export async function sniffFile(path: string, head: Uint8Array, name: string): P
  * the rest of `rest`, if any) are written to a temporary file, whose directory is then read, since a
  * compound file's directory may sit anywhere in it. Past `maxBytes` the rest is read to its end
  * but not kept, and undefined is returned (the caller's own error stands, as for a directory
- * that says nothing).
+ * that says nothing); so too when the temporary file cannot be written (no room in the
+ * temporary directory): the content is refused as it was, never failed as internal. An error of
+ * the stream itself (the client gone, a limit) is thrown.
  */
 export async function oleRefusalOfStream(head: readonly Uint8Array[], rest: AsyncIterator<Uint8Array> | undefined, name: string, maxBytes: number): Promise<ReamError | undefined> {
-  const dir = await mkdtemp(join(tmpdir(), 'ream-ole-'));
+  let dir: string | undefined;
+  let file: FileHandle | undefined;
   try {
-    const path = join(dir, 'upload');
-    const file = await open(path, 'w');
-    let kept = true;
-    try {
-      let length = 0;
-      const keep = async (chunk: Uint8Array): Promise<void> => {
-        length += chunk.length;
-        if (length > maxBytes) kept = false;
-        if (kept) await file.write(chunk);
-      };
-      for (const chunk of head) await keep(chunk);
-      if (rest !== undefined) for (let next = await rest.next(); next.done !== true; next = await rest.next()) await keep(next.value);
-    } finally {
-      await file.close();
-    }
-    return kept ? await oleRefusal(path, label(name)) : undefined;
+    dir = await mkdtemp(join(tmpdir(), 'ream-ole-'));
+    file = await open(join(dir, 'upload'), 'w');
+  } catch {
+    // No temporary file: the rest is read and not kept.
+  }
+  let kept = file !== undefined;
+  try {
+    let length = 0;
+    const keep = async (chunk: Uint8Array): Promise<void> => {
+      length += chunk.length;
+      if (length > maxBytes) kept = false;
+      if (kept) await file?.write(chunk).catch(() => { kept = false; });
+    };
+    for (const chunk of head) await keep(chunk);
+    if (rest !== undefined) for (let next = await rest.next(); next.done !== true; next = await rest.next()) await keep(next.value);
+    await file?.close().catch(() => { kept = false; });
+    file = undefined;
+    return kept && dir !== undefined ? await oleRefusal(join(dir, 'upload'), label(name)) : undefined;
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    await file?.close().catch(() => undefined);
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
   }
 }
