@@ -55,8 +55,16 @@ export function documentChunkPages(pipeline: Pick<Pipeline, 'chunkPages'>, metad
   return Math.max(1, Math.min(pipeline.chunkPages, Math.floor(MAX_CELLS_PER_CHUNK / columns)));
 }
 
-/** The pages per chunk of a document that was inspected (its info stored). */
-export function inspectedChunkPages(pipeline: Pick<Pipeline, 'chunkPages'>, jobDoc: Pick<JobDocumentRecord, 'info'>): number {
+/**
+ * The pages per chunk of a document that was inspected: those of the plan its inspection
+ * recorded (`chunksTotal` chunks of `pagesTotal` pages, which {@link planChunks} splits alike
+ * again), so that a repeat or a merge finds the chunks that were made even where this version
+ * would plan them otherwise (a job inspected before a table's chunks were held to
+ * {@link MAX_CELLS_PER_CHUNK}); else as {@link documentChunkPages} plans them.
+ */
+export function inspectedChunkPages(pipeline: Pick<Pipeline, 'chunkPages'>, jobDoc: Pick<JobDocumentRecord, 'info' | 'pagesTotal' | 'chunksTotal'>): number {
+  const { pagesTotal, chunksTotal } = jobDoc;
+  if (pagesTotal !== null && chunksTotal !== null && pagesTotal > 0 && chunksTotal > 0) return Math.ceil(pagesTotal / chunksTotal);
   return documentChunkPages(pipeline, fromJson<DocumentInfo | null>(jobDoc.info)?.metadata);
 }
 
