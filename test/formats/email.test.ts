@@ -68,6 +68,7 @@ void describe('e-mail messages', () => {
     const mail = await read(path);
     assert.equal(mail.metadata.title, 'Lost parts');
     assert.match(mail.pages[0]?.text ?? '', /text under wrong boundary/);
+    assert.deepEqual(mail.warnings?.map((w) => [w.code, w.message]), [['invalid_email', 'the message\'s multipart body (boundary "NOPE") has no part: its boundary never appears, so the body is read as written']], 'not said to be cut short: it has no part to cut');
   });
 
   void test('a .eml as mail programs save one: after a mailbox envelope line, a MIME entity without From, a body right after the header', async () => {

@@ -52,6 +52,10 @@ async function parse(path: string): Promise<ParsedMail> {
 /** What the scan found wrong with the message's parts, as the page's warnings. */
 function scanWarnings(scan: MimeScan): WholeWarning[] {
   return [
+    ...scan.undelimited.map((boundary): WholeWarning => ({
+      code: 'invalid_email',
+      message: `the message's multipart body (boundary "${boundary}") has no part: its boundary never appears, so the body is read as written`,
+    })),
     ...scan.cutShort.map((boundary): WholeWarning => ({
       code: 'invalid_email',
       message: `the message is cut short: its multipart body (boundary "${boundary}") has no closing boundary, so its last part may be incomplete`,

@@ -1,5 +1,6 @@
 // A pass over a message's MIME structure (RFC 2045, 2046) before postal-mime parses it, for
-// what the parser does not tell: a multipart body cut short (its closing boundary never comes),
+// what the parser does not tell: a multipart body cut short (its closing boundary never comes)
+// or with no part at all (its boundary never appears),
 // a base64 part that is no base64 (the parser decodes it leniently into garbage), and a header
 // section over the limit, which is counted per part here (the parser counts the whole message's
 // headers together, so a message of many attachments was refused). Parts whose base64 is bad
@@ -33,6 +34,8 @@ export interface MimeScan {
   badBase64: BadBase64Part[];
   /** Multipart bodies whose closing boundary never came, by their boundary. */
   cutShort: string[];
+  /** Multipart bodies in which their boundary never appears (the parser keeps them as written), by their boundary. */
+  undelimited: string[];
 }
 
 interface Header {
@@ -139,6 +142,7 @@ interface Walk {
   /** Byte ranges of bad base64 bodies, to leave out of the parser's bytes. */
   cuts: Array<[number, number]>;
   cutShort: string[];
+  undelimited: string[];
 }
 
 /** Walks the entity (header and body) in `[start, end)`. */
@@ -198,8 +202,12 @@ function walkMultipart(walk: Walk, boundary: string, start: number, end: number,
     partStart = Math.min(stop + 1, end);
     from = partStart;
   }
+  if (partStart === undefined) {
+    walk.undelimited.push(boundary);
+    return;
+  }
   walk.cutShort.push(boundary);
-  if (partStart !== undefined) walkEntity(walk, partStart, end, depth + 1, digest);
+  walkEntity(walk, partStart, end, depth + 1, digest);
 }
 
 /**
@@ -208,9 +216,10 @@ function walkMultipart(walk: Walk, boundary: string, start: number, end: number,
  * the bytes to parse.
  */
 export function scanMime(bytes: Uint8Array): MimeScan {
-  const walk: Walk = { bytes: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), leaves: 0, badBase64: [], cuts: [], cutShort: [] };
+  const walk: Walk = { bytes: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), leaves: 0, badBase64: [], cuts: [], cutShort: [], undelimited: [] };
   walkEntity(walk, 0, bytes.length, 0, false);
-  if (walk.cuts.length === 0) return { bytes, badBase64: walk.badBase64, cutShort: walk.cutShort };
+  const found = { badBase64: walk.badBase64, cutShort: walk.cutShort, undelimited: walk.undelimited };
+  if (walk.cuts.length === 0) return { bytes, ...found };
   const kept: Uint8Array[] = [];
   let at = 0;
   for (const [from, to] of walk.cuts) {
@@ -218,5 +227,5 @@ export function scanMime(bytes: Uint8Array): MimeScan {
     at = to;
   }
   kept.push(bytes.subarray(at));
-  return { bytes: Buffer.concat(kept), badBase64: walk.badBase64, cutShort: walk.cutShort };
+  return { bytes: Buffer.concat(kept), ...found };
 }
