@@ -99,6 +99,15 @@ describe('PDF renderer', () => {
     assert.match(await text(await renderer!.render('<p>after the large one</p>', DEFAULT_PDF_OPTIONS)), /after the large one/);
   });
 
+  test('a report prints as page.pdf() printed it: untagged, a 3,000-row table in ~120 KB, not 3 MB', async (t) => {
+    if (!requireOrSkip(t, renderer !== undefined, `Chromium at ${CHROMIUM}`)) return;
+    const rows = Array.from({ length: 3000 }, (_, i) => `<tr><td>${i}</td><td>Invoice ${i}</td><td>${(i * 13.7).toFixed(2)}</td></tr>`).join('');
+    const pdf = await renderer!.render(`<h1>Invoices</h1><table>${rows}</table>`, DEFAULT_PDF_OPTIONS);
+    assert.ok(pdf.length < MAX_PDF_BYTES, `${pdf.length} bytes`);
+    assert.equal(pdf.includes('/StructTreeRoot'), false, 'no tagged structure');
+    assert.match(await text(pdf), /Invoice 2999/);
+  });
+
   test('a PDF far over maxBytes is given up as it streams: this process never holds it whole', { timeout: 120_000 }, async (t) => {
     if (!requireOrSkip(t, renderer !== undefined, `Chromium at ${CHROMIUM}`)) return;
     // A 300 px tile of noise under a filter is a new picture on each page: 4 pages, ~68 MB of PDF.
