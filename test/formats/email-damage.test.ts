@@ -94,3 +94,26 @@ void test('an attachment whose base64 is bad is refused with an invalid_email wa
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+void test('an attached message whose attachment has bad base64 is stored as written: it refuses that attachment itself, with its own warning', { timeout: 120_000 }, async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'ream-email-bad64-fwd-'));
+  const ream = await createReam({ dataDir: join(dir, 'data'), threads: 1 });
+  try {
+    const inner = makeEmail({ subject: 'Inner', body: 'The inner text.', attachments: [{ filename: 'bad.txt', contentType: 'text/plain', content: 'x' }] });
+    const outer = makeEmail({ subject: 'Fwd: Inner', body: 'See the message.', attachments: [{ filename: 'inner.eml', contentType: 'message/rfc822', content: inner.toString('latin1') }] });
+    const path = join(dir, 'fwd.eml');
+    // The inner message's attachment ("eA==") made into no base64.
+    await writeFile(path, outer.toString('latin1').replace('\r\neA==\r\n', '\r\n%%% not base64 %%%\r\n'));
+    const job = await ream.submit({ files: [{ path, source: 'fwd.eml' }] });
+    await ream.wait(job.id, { signal: AbortSignal.timeout(100_000) });
+    const results = await Array.fromAsync(ream.results(job.id));
+    assert.deepEqual(results.map((r) => r.source).sort(), ['fwd.eml', 'fwd.eml#1/inner.eml'], 'the bad attachment is no document, not even an empty one');
+    const innerResult = results.find((r) => r.source === 'fwd.eml#1/inner.eml');
+    assert.equal(innerResult?.pages[0]?.text, 'The inner text.');
+    assert.deepEqual(innerResult.warnings?.map((w) => w.code), ['invalid_email']);
+    assert.match(innerResult.warnings[0]?.message ?? '', /^attachment 1 \(bad\.txt\) not read: its part \(2 of the message\) is not valid base64/);
+  } finally {
+    await ream.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});

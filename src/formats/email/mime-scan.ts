@@ -156,7 +156,12 @@ function walkEntity(walk: Walk, start: number, end: number, depth: number, inDig
     return;
   }
   const encoding = header.fields.get('content-transfer-encoding')?.trim().toLowerCase();
-  if (mimeType === 'message/rfc822' && encoding !== 'base64' && depth < MAX_SCAN_DEPTH) {
+  const disposition = header.fields.get('content-disposition');
+  // A message the parser reads into this one (inline, as written); one attached is read as a
+  // document of its own, which its own scan looks into: its bytes are left as they are.
+  const inlineMessage = mimeType === 'message/rfc822' && encoding !== 'base64' && encoding !== 'quoted-printable'
+    && ['', 'inline'].includes(disposition?.split(';')[0]?.trim().toLowerCase() ?? '');
+  if (inlineMessage && depth < MAX_SCAN_DEPTH) {
     walkEntity(walk, header.bodyStart, end, depth + 1, false);
     return;
   }
@@ -164,7 +169,6 @@ function walkEntity(walk: Walk, start: number, end: number, depth: number, inDig
   if (encoding !== 'base64') return;
   const base64 = base64Extent(walk.bytes, header.bodyStart, end);
   if (base64.end === end) return;
-  const disposition = header.fields.get('content-disposition');
   const filename = parameter(disposition, 'filename') ?? parameter(contentType, 'name');
   const inline = !disposition?.trim().toLowerCase().startsWith('attachment');
   const bodyText = inline && filename === null && (mimeType === 'text/plain' || mimeType === 'text/html');
