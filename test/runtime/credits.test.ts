@@ -635,6 +635,29 @@ test('a top-up landing after its job ended (a cancel while the document was read
   }
 });
 
+for (const flavor of ['sqlite', 'postgres'] as const) {
+  test(`a document added as its job is cancelled holds nothing once the cancel has settled the job (${flavor})`, async (t) => {
+    if (flavor === 'postgres' && !requireOrSkip(t, pgUnavailable === undefined, pgUnavailable ?? '')) return;
+    const opened = flavor === 'sqlite' ? await sqliteStores() : await postgresStores();
+    try {
+      const [one, two] = opened.stores;
+      const tenantId = randomUUID();
+      const keepers = [new CreditKeeper(one, { prices: { page: 1 } }), new CreditKeeper(two, { prices: { page: 1 } })] as const;
+      await one.appendCredit({ tenantId, kind: 'grant', amount: 10, key: `grant:${randomUUID()}`, jobId: null, reason: 'test', at: 1 });
+      const job = await one.createJob({ id: randomUUID(), tenantId, key: null, pipeline: 'extract', options: {}, priority: 0 }, 1);
+      await keepers[0].reserve(job, keepers[0].estimate({ documents: 1, options: {} }), 1);
+      // The intake read the job running; a cancel (another process) ended and settled it since.
+      const cancelled = await one.updateJob(job.id, { status: 'cancelled', finishedAt: 2 });
+      assert.ok(cancelled);
+      await keepers[0].settle(cancelled);
+      await keepers[1].reserveAdded(job, ['added']);
+      assert.equal(await two.creditBalance(tenantId), 10, 'nothing held once the job ended');
+    } finally {
+      await opened.close();
+    }
+  });
+}
+
 test('a retry that ended before its reservation was written (its documents failed at once) holds nothing after its settlement', async () => {
   const opened = await sqliteStores();
   try {

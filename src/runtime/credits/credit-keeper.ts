@@ -292,16 +292,22 @@ export class CreditKeeper {
     if (!this.enabled || documentIds.length === 0 || !this.#prices?.page) return;
     if (!(await this.#store.findCredit(creditKeys.reserve(job.id)))) return;
     const page = priceOf({ ...NO_USAGE, pages: 1 }, this.#prices);
-    const fresh: string[] = [];
-    for (const documentId of documentIds) if (!(await this.#store.findCredit(creditKeys.added(job.id, documentId)))) fresh.push(documentId);
-    const balance = await this.#store.creditBalance(job.tenantId);
-    if (balance < page * fresh.length) throw insufficient(job.tenantId, balance, page * fresh.length);
-    for (const documentId of fresh) {
-      await this.#store.appendCredit({
-        tenantId: job.tenantId, kind: 'reserve', amount: -page, key: creditKeys.added(job.id, documentId), jobId: job.id,
-        reason: null, at: Date.now(), details: { documentId, pages: 1 },
-      }, { requireFunds: true });
-    }
+    // Under the job's ledger lock, as its settlement: a cancel or delete that landed since the job
+    // was read settled it already, so nothing is held (the intake then refuses the documents).
+    await this.#store.withContentLock(ledgerLock(job.id), async () => {
+      const current = await this.#store.getJob(job.id);
+      if (!current || current.status === 'cancelled') return;
+      const fresh: string[] = [];
+      for (const documentId of documentIds) if (!(await this.#store.findCredit(creditKeys.added(job.id, documentId)))) fresh.push(documentId);
+      const balance = await this.#store.creditBalance(job.tenantId);
+      if (balance < page * fresh.length) throw insufficient(job.tenantId, balance, page * fresh.length);
+      for (const documentId of fresh) {
+        await this.#store.appendCredit({
+          tenantId: job.tenantId, kind: 'reserve', amount: -page, key: creditKeys.added(job.id, documentId), jobId: job.id,
+          reason: null, at: Date.now(), details: { documentId, pages: 1 },
+        }, { requireFunds: true });
+      }
+    });
   }
 
   /**
