@@ -616,6 +616,29 @@ test('documents added to a job that had ended run it again, and its new end sett
   });
 });
 
+test('a job settled before settlements named their end, ended again by an added document, is settled again: the balance returns exactly', async () => {
+  const opened = await sqliteStores();
+  try {
+    const [store] = opened.stores;
+    const tenantId = randomUUID();
+    const keeper = new CreditKeeper(store, { prices: { page: 1 } });
+    await store.appendCredit({ tenantId, kind: 'grant', amount: 10, key: `grant:${randomUUID()}`, jobId: null, reason: 'test', at: 1 });
+    const job = await store.createJob({ id: randomUUID(), tenantId, key: null, pipeline: 'extract', options: {}, priority: 0 }, 1);
+    await keeper.reserve(job, keeper.estimate({ documents: 1, options: {} }), 1);
+    // Its settlement as an older version wrote it: no finishedAt in its details (nothing read).
+    await store.appendCredit({ tenantId, kind: 'refund', amount: 1, key: creditKeys.settle(job), jobId: job.id, reason: null, at: 3, details: { charge: 0, status: 'failed' } });
+    assert.ok(await store.updateJob(job.id, { status: 'running', finishedAt: null }));
+    await keeper.reserveAdded(job, ['added']);
+    assert.equal(await store.creditBalance(tenantId), 9, 'the added document holds its page');
+    const ended = await store.updateJob(job.id, { status: 'failed', finishedAt: Date.now() });
+    assert.ok(ended);
+    await keeper.settle(ended);
+    assert.equal(await store.creditBalance(tenantId), 10, 'nothing read: every page given back');
+  } finally {
+    await opened.close();
+  }
+});
+
 test('a top-up landing after its job ended (a cancel while the document was read) holds nothing: the settlement stays whole', async () => {
   const opened = await sqliteStores();
   try {

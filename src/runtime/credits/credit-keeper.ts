@@ -403,8 +403,9 @@ export class CreditKeeper {
       // Settled already: at this end (a repeat), or at an earlier one of the same run, before
       // documents were added to the ended job, which ran again. Each end settles what the ones
       // before left held (what the added documents reserved, and what they read).
+      // One written before settlements named their end is of this end unless the job ended after it.
       const settledAt = (first.details as { finishedAt?: unknown } | null)?.finishedAt;
-      if (typeof settledAt !== 'number' || settledAt === job.finishedAt) return;
+      if (typeof settledAt === 'number' ? settledAt === job.finishedAt : job.finishedAt === null || job.finishedAt <= first.at) return;
       key = `${key}:${job.finishedAt}`;
       if (await this.#store.findCredit(key)) return;
     }
