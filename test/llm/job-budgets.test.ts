@@ -47,3 +47,15 @@ test('a call waiting for other calls in flight stops when its job is cancelled',
   setTimeout(() => cancel.abort(), 30);
   await rejectsWithCode(waiting, 'cancelled');
 });
+
+test("a call waiting for this process's calls of its job to settle stops when its own task is cancelled (another document's call goes on)", { timeout: 5_000 }, async () => {
+  const store = new MemoryAnalysisStore();
+  const budgets = new JobBudgets();
+  await budgets.reserve(store, 'job', 60, 100, signal); // another document's call, in flight for long
+  const cancel = new AbortController();
+  const waiting = budgets.reserve(store, 'job', 50, 100, cancel.signal);
+  setTimeout(() => cancel.abort(), 30);
+  await rejectsWithCode(waiting, 'cancelled');
+  await budgets.settle(store, 'job', 60, 10);
+  await budgets.reserve(store, 'job', 50, 100, signal); // the cancelled wait took nothing
+});

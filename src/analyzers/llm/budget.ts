@@ -47,11 +47,7 @@ export class JobBudgets {
         return;
       }
       if ((this.#held.get(jobId) ?? 0) > 0) {
-        await new Promise<void>((resolve) => {
-          const waiters = this.#waiting.get(jobId) ?? [];
-          waiters.push(resolve);
-          this.#waiting.set(jobId, waiters);
-        });
+        await this.#settled(jobId, signal);
       } else {
         if (await store.exhaust(jobId, estimate, budget)) {
           throw ReamError.nonRetryable('budget_exceeded', `the job's token budget (maxTokens ${budget}) does not cover the next model call (about ${estimate} tokens): the job makes no more model calls`, { details });
@@ -71,6 +67,28 @@ export class JobBudgets {
       }
       signal.throwIfAborted();
     }
+  }
+
+  /**
+   * Until a call of the job in this process settles, or `signal` aborts (its task cancelled or
+   * stopped: the call it waits for may be another document's, answering for minutes).
+   */
+  #settled(jobId: string, signal: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = (): void => {
+        const waiters = this.#waiting.get(jobId)?.filter((waiter) => waiter !== wake) ?? [];
+        if (waiters.length > 0) this.#waiting.set(jobId, waiters);
+        else this.#waiting.delete(jobId);
+        reject(toReamError(signal.reason));
+      };
+      const wake = (): void => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      if (signal.aborted) return onAbort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.#waiting.set(jobId, [...(this.#waiting.get(jobId) ?? []), wake]);
+    });
   }
 
   /** Gives the reservation back with what the call really spent, and wakes the job's waiting calls. */
