@@ -1,7 +1,7 @@
 /**
  * A sliding window over the last `windowMs` of calls: what "60 requests per minute" means to a
  * provider, and what `/metrics` would count; under a requests-per-minute limit, starts are also
- * spaced evenly over the minute ({@link spacingMs}). `tryAcquire` takes a slot (and `tokens`) and answers
+ * spaced evenly over the minute ({@link spacingMs}, on a schedule: {@link scheduledStart}). `tryAcquire` takes a slot (and `tokens`) and answers
  * 0, or how long to wait before asking again. Shared windows (Redis) implement the same.
  */
 export interface RateWindow {
@@ -40,6 +40,16 @@ export function spacingMs(limits: RateLimits): number {
   return rpm === undefined || rpm <= 0 ? 0 : (limits.windowMs ?? 60_000) / rpm;
 }
 
+/**
+ * The scheduled start a call granted `now` takes, its turn having come at `due` (a spacing after
+ * the one before): `due` itself when granted late by less than half a spacing (a busy event loop,
+ * a waiter's timer firing late), so that lateness does not put off every later start and the
+ * rate holds at the limit; else `now` (the window was idle: the schedule starts again).
+ */
+export function scheduledStart(due: number, now: number, spacing: number): number {
+  return now - due < spacing / 2 ? due : now;
+}
+
 /** The window a call occupies, margin included (see {@link RateLimits.marginMs}). */
 export function heldMs(limits: RateLimits): number {
   const windowMs = limits.windowMs ?? 60_000;
@@ -53,6 +63,8 @@ export class LocalRateWindow implements RateWindow {
   readonly #now: () => number;
   readonly #calls: Array<{ at: number; tokens: number; id: string | undefined }> = [];
   #pausedUntil = 0;
+  /** The scheduled start of the last call granted (see {@link scheduledStart}). */
+  #slot = Number.NEGATIVE_INFINITY;
 
   constructor(limits: RateLimits, now: () => number = Date.now) {
     this.#limits = { ...limits, windowMs: heldMs(limits) };
@@ -67,8 +79,8 @@ export class LocalRateWindow implements RateWindow {
     if (rpm === undefined && tpm === undefined) return Promise.resolve(0); // pauses only: no call is kept
     while (this.#calls.length > 0 && (this.#calls[0]?.at ?? 0) <= now - windowMs) this.#calls.shift();
     if (rpm !== undefined && this.#calls.length >= rpm) return Promise.resolve((this.#calls[0]?.at ?? now) + windowMs - now);
-    const last = this.#calls.at(-1);
-    if (last !== undefined && now < last.at + this.#spacingMs) return Promise.resolve(Math.max(1, last.at + this.#spacingMs - now));
+    const due = this.#slot + this.#spacingMs;
+    if (now < due) return Promise.resolve(Math.max(1, Math.ceil(due - now)));
     if (tpm !== undefined && this.#calls.length > 0) {
       // A call bigger than the whole budget still runs, alone in its window: never a deadlock.
       let used = this.#calls.reduce((sum, call) => sum + call.tokens, 0);
@@ -80,6 +92,7 @@ export class LocalRateWindow implements RateWindow {
       }
     }
     this.#calls.push({ at: now, tokens, id });
+    if (this.#spacingMs > 0) this.#slot = scheduledStart(due, now, this.#spacingMs);
     return Promise.resolve(0);
   }
 

@@ -5,12 +5,13 @@ import { heldMs, spacingMs, type RateLimits, type RateWindow } from './rate-wind
 /**
  * The sliding window in one Lua script, so every worker's check-and-take is atomic. The time is
  * Redis's own (`TIME`): workers with skewed clocks still share one window. Under a
- * requests-per-minute limit a call also waits `spacing` ms after the last start (see `spacingMs`). Calls are members of a
+ * requests-per-minute limit a call also waits `spacing` ms after the last scheduled start, kept at
+ * `<key>:slot` (see `spacingMs` and `scheduledStart`). Calls are members of a
  * sorted set scored by their start in ms, named `<id>|<tokens>` so the tokens can be summed.
  * Returns 0 when the call may start (and records it), else the ms to wait.
  */
 const ACQUIRE = `
-local key, pauseKey = KEYS[1], KEYS[2]
+local key, pauseKey, slotKey = KEYS[1], KEYS[2], KEYS[3]
 local windowMs, rpm, tpm, tokens, id, spacing = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5], tonumber(ARGV[6])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -22,9 +23,14 @@ local count = #calls / 2
 if rpm > 0 and count >= rpm then
   return math.max(1, tonumber(calls[2]) + windowMs - now)
 end
-if spacing > 0 and count > 0 then
-  local last = tonumber(calls[#calls])
-  if now < last + spacing then return math.max(1, math.ceil(last + spacing - now)) end
+local slot = now
+if spacing > 0 then
+  local last = tonumber(redis.call('GET', slotKey))
+  if last then
+    local due = last + spacing
+    if now < due then return math.max(1, math.ceil(due - now)) end
+    if now - due < spacing / 2 then slot = due end
+  end
 end
 if tpm > 0 and count > 0 then
   local used = 0
@@ -38,6 +44,7 @@ if tpm > 0 and count > 0 then
 end
 redis.call('ZADD', key, now, id .. '|' .. tokens)
 redis.call('PEXPIRE', key, windowMs)
+if spacing > 0 then redis.call('SET', slotKey, string.format('%.3f', slot), 'PX', math.ceil(windowMs)) end
 return 0
 `;
 
@@ -71,6 +78,7 @@ export class RedisRateWindow implements RateWindow {
   readonly #redis: Promise<Redis>;
   readonly #key: string;
   readonly #pauseKey: string;
+  readonly #slotKey: string;
   readonly #limits: RateLimits & { windowMs: number };
   readonly #spacingMs: number;
 
@@ -83,6 +91,7 @@ export class RedisRateWindow implements RateWindow {
     const base = `${options.prefix ?? 'ream'}:llm:window:${options.name}`;
     this.#key = base;
     this.#pauseKey = `${base}:pause`;
+    this.#slotKey = `${base}:slot`;
     this.#limits = { ...options, windowMs: heldMs(options) };
     this.#spacingMs = spacingMs(options);
   }
@@ -90,7 +99,7 @@ export class RedisRateWindow implements RateWindow {
   async tryAcquire(tokens: number, id: string = randomUUID()): Promise<number> {
     const { windowMs, requestsPerMinute, tokensPerMinute } = this.#limits;
     const wait = await (await this.#redis).eval(
-      ACQUIRE, 2, this.#key, this.#pauseKey,
+      ACQUIRE, 3, this.#key, this.#pauseKey, this.#slotKey,
       windowMs, requestsPerMinute ?? 0, tokensPerMinute ?? 0, tokenCount(tokens), id, this.#spacingMs,
     );
     return Number(wait);
