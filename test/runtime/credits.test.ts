@@ -13,7 +13,7 @@ import { createReam } from '../../src/runtime/create-ream.ts';
 import { CreditKeeper, creditKeys } from '../../src/runtime/credits/credit-keeper.ts';
 import { openSqliteDatabase } from '../../src/sql/sqlite-database.ts';
 import { PostgresStore } from '../../src/store/postgres-store.ts';
-import type { Store } from '../../src/store/port.ts';
+import type { JobRecord, Store } from '../../src/store/port.ts';
 import { SqliteStore } from '../../src/store/sqlite-store.ts';
 import { rejectsWithCode } from '../support/assert-ream-error.ts';
 import { requireOrSkip } from '../support/env.ts';
@@ -334,6 +334,16 @@ async function sqliteStores(): Promise<{ stores: [Store, Store]; close(): Promis
   };
 }
 
+/** A job of one document in `store`, a page reserved for it at a credit a page, its tenant granted 10 credits. */
+async function reservedJob(store: Store): Promise<{ tenantId: string; keeper: CreditKeeper; job: JobRecord }> {
+  const tenantId = randomUUID();
+  const keeper = new CreditKeeper(store, { prices: { page: 1 } });
+  await store.appendCredit({ tenantId, kind: 'grant', amount: 10, key: `grant:${randomUUID()}`, jobId: null, reason: 'test', at: 1 });
+  const job = await store.createJob({ id: randomUUID(), tenantId, key: null, pipeline: 'extract', options: {}, priority: 0 }, 1);
+  await keeper.reserve(job, keeper.estimate({ documents: 1, options: {} }), 1);
+  return { tenantId, keeper, job };
+}
+
 async function postgresStores(): Promise<{ stores: [Store, Store]; close(): Promise<void> }> {
   const { database, open, drop } = await freshSchema();
   return { stores: [await PostgresStore.open(database), await PostgresStore.open(await open())], close: drop };
@@ -568,11 +578,7 @@ test('a retry inspecting a document that failed after its top-up, before it was 
   const opened = await sqliteStores();
   try {
     const [store] = opened.stores;
-    const tenantId = randomUUID();
-    const keeper = new CreditKeeper(store, { prices: { page: 1 } });
-    await store.appendCredit({ tenantId, kind: 'grant', amount: 10, key: `grant:${randomUUID()}`, jobId: null, reason: 'test', at: 1 });
-    const job = await store.createJob({ id: randomUUID(), tenantId, key: null, pipeline: 'extract', options: {}, priority: 0 }, 1);
-    await keeper.reserve(job, keeper.estimate({ documents: 1, options: {} }), 1);
+    const { tenantId, keeper, job } = await reservedJob(store);
     await keeper.topUp(job, 'doc', 5); // then the document fails, never marked inspected
     const failed = await store.updateJob(job.id, { status: 'failed', finishedAt: 2 });
     assert.ok(failed);
@@ -620,11 +626,7 @@ test('a job settled before settlements named their end, ended again by an added 
   const opened = await sqliteStores();
   try {
     const [store] = opened.stores;
-    const tenantId = randomUUID();
-    const keeper = new CreditKeeper(store, { prices: { page: 1 } });
-    await store.appendCredit({ tenantId, kind: 'grant', amount: 10, key: `grant:${randomUUID()}`, jobId: null, reason: 'test', at: 1 });
-    const job = await store.createJob({ id: randomUUID(), tenantId, key: null, pipeline: 'extract', options: {}, priority: 0 }, 1);
-    await keeper.reserve(job, keeper.estimate({ documents: 1, options: {} }), 1);
+    const { tenantId, keeper, job } = await reservedJob(store);
     // Its settlement as an older version wrote it: no finishedAt in its details (nothing read).
     await store.appendCredit({ tenantId, kind: 'refund', amount: 1, key: creditKeys.settle(job), jobId: job.id, reason: null, at: 3, details: { charge: 0, status: 'failed' } });
     assert.ok(await store.updateJob(job.id, { status: 'running', finishedAt: null }));
@@ -643,11 +645,7 @@ test('a top-up landing after its job ended (a cancel while the document was read
   const opened = await sqliteStores();
   try {
     const [store] = opened.stores;
-    const tenantId = randomUUID();
-    const keeper = new CreditKeeper(store, { prices: { page: 1 } });
-    await store.appendCredit({ tenantId, kind: 'grant', amount: 10, key: `grant:${randomUUID()}`, jobId: null, reason: 'test', at: 1 });
-    const job = await store.createJob({ id: randomUUID(), tenantId, key: null, pipeline: 'extract', options: {}, priority: 0 }, 1);
-    await keeper.reserve(job, keeper.estimate({ documents: 1, options: {} }), 1);
+    const { tenantId, keeper, job } = await reservedJob(store);
     const cancelled = await store.updateJob(job.id, { status: 'cancelled', finishedAt: 2 });
     assert.ok(cancelled);
     await keeper.settle(cancelled);
@@ -664,16 +662,12 @@ for (const flavor of ['sqlite', 'postgres'] as const) {
     const opened = flavor === 'sqlite' ? await sqliteStores() : await postgresStores();
     try {
       const [one, two] = opened.stores;
-      const tenantId = randomUUID();
-      const keepers = [new CreditKeeper(one, { prices: { page: 1 } }), new CreditKeeper(two, { prices: { page: 1 } })] as const;
-      await one.appendCredit({ tenantId, kind: 'grant', amount: 10, key: `grant:${randomUUID()}`, jobId: null, reason: 'test', at: 1 });
-      const job = await one.createJob({ id: randomUUID(), tenantId, key: null, pipeline: 'extract', options: {}, priority: 0 }, 1);
-      await keepers[0].reserve(job, keepers[0].estimate({ documents: 1, options: {} }), 1);
+      const { tenantId, keeper, job } = await reservedJob(one);
       // The intake read the job running; a cancel (another process) ended and settled it since.
       const cancelled = await one.updateJob(job.id, { status: 'cancelled', finishedAt: 2 });
       assert.ok(cancelled);
-      await keepers[0].settle(cancelled);
-      await keepers[1].reserveAdded(job, ['added']);
+      await keeper.settle(cancelled);
+      await new CreditKeeper(two, { prices: { page: 1 } }).reserveAdded(job, ['added']);
       assert.equal(await two.creditBalance(tenantId), 10, 'nothing held once the job ended');
     } finally {
       await opened.close();
@@ -685,11 +679,7 @@ test('a retry that ended before its reservation was written (its documents faile
   const opened = await sqliteStores();
   try {
     const [store] = opened.stores;
-    const tenantId = randomUUID();
-    const keeper = new CreditKeeper(store, { prices: { page: 1 } });
-    await store.appendCredit({ tenantId, kind: 'grant', amount: 10, key: `grant:${randomUUID()}`, jobId: null, reason: 'test', at: 1 });
-    const job = await store.createJob({ id: randomUUID(), tenantId, key: null, pipeline: 'extract', options: {}, priority: 0 }, 1);
-    await keeper.reserve(job, keeper.estimate({ documents: 1, options: {} }), 1);
+    const { tenantId, keeper, job } = await reservedJob(store);
     const failed = await store.updateJob(job.id, { status: 'failed', finishedAt: 2 });
     assert.ok(failed);
     await keeper.settle(failed);
