@@ -37,9 +37,11 @@ function listed(file: ReportFileRecord): ListedArtifact {
 
 /**
  * A job whose documents ended before their files were recorded one by one (an older ream): its
- * files are recorded now from its results, in input order, which keeps the names they had.
+ * files are recorded now from its results, in input order, which keeps the names they had. Asked
+ * before a list or a lookup, and before a document of the job records its own files (one added or
+ * redone after the upgrade): once the job has any row, the earlier files are never recorded.
  */
-async function recordEarlierFiles(store: ReportFileReader, jobId: string, results: () => AsyncIterable<DocumentOutput>): Promise<void> {
+export async function recordEarlierFiles(store: ReportFileReader, jobId: string, results: () => AsyncIterable<DocumentOutput>): Promise<void> {
   if ((await store.listJobReportFiles(jobId, { limit: 1 })).length > 0 || (await store.jobArtifactBlobs(jobId)).length === 0) return;
   for await (const output of results()) {
     const files = reportFiles(output);

@@ -15,7 +15,7 @@ import { pagesToRedo, replacePages } from '../pipeline/chunk-redo.ts';
 import { ChunkMerger, missingChunk, packChunk, unpackChunk, type ChunkOutput, type StoredChunkOutput } from '../pipeline/merge.ts';
 import type { DocumentOutput, Pipeline } from '../pipeline/types.ts';
 import { REPORTS_ANALYZER } from '../reports/artifacts.ts';
-import { reportBlobs, reportFiles } from '../reports/job-artifacts.ts';
+import { recordEarlierFiles, reportBlobs, reportFiles } from '../reports/job-artifacts.ts';
 import { renderedBlobs } from '../reports/reports-analyzer.ts';
 import type { LeasedTask, TaskQueue } from '../queue/port.ts';
 import type { SearchIndex } from '../search/port.ts';
@@ -447,8 +447,13 @@ export class DocumentTasks {
     await store.putJobArtifacts(scope.job.id, artifacts).catch(async (error: unknown) => {
       if (await store.getJob(scope.job.id)) throw error; // else: its rows went with the job
     });
-    // Listed and found by name from here on (GET /v1/jobs/:id/artifacts), in the order documents end.
-    await store.putJobReportFiles(scope.job.id, output.documentId, reportFiles(output)).catch(async (error: unknown) => {
+    // Listed and found by name from here on (GET /v1/jobs/:id/artifacts), in the order documents end;
+    // the files of a job's documents that ended under an older ream are recorded first, keeping their names.
+    const recordFiles = async (): Promise<void> => {
+      await recordEarlierFiles(store, scope.job.id, () => this.#engine.results(scope.job.id));
+      await store.putJobReportFiles(scope.job.id, output.documentId, reportFiles(output));
+    };
+    await recordFiles().catch(async (error: unknown) => {
       if (await store.getJob(scope.job.id)) throw error;
     });
     if (!(await store.getJob(scope.job.id))) {
