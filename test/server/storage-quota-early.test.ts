@@ -21,6 +21,8 @@ let dir: string;
 let ream: Ream;
 let server: RunningServer;
 let keys: TenantKeys;
+/** The bytes of the tenant's largest document (100 KB). */
+let held: Buffer;
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'ream-quota-early-'));
@@ -30,8 +32,9 @@ before(async () => {
   // Three documents of 100 KB: 300 KB used, the largest 100 KB; 1 KB of room left.
   for (const n of [1, 2, 3]) {
     const pdf = await makePdf({ pages: [`held ${n}`] });
+    held = Buffer.concat([pdf, Buffer.alloc(100 * KB - pdf.length, 0x20)]);
     const body = new FormData();
-    body.append('file', new Blob([Buffer.concat([pdf, Buffer.alloc(100 * KB - pdf.length, 0x20)])], { type: 'application/pdf' }), `held-${n}.pdf`);
+    body.append('file', new Blob([held], { type: 'application/pdf' }), `held-${n}.pdf`);
     const stored = await fetch(`${server.url}/v1/documents`, { method: 'POST', headers: { authorization: `Bearer ${keys.a}` }, body });
     assert.equal(stored.status, 201);
   }
@@ -111,4 +114,13 @@ for (const path of ['/v1/documents', '/v1/jobs']) {
 test('a file no longer than a document the tenant holds is still read to its end: held content costs nothing', async () => {
   const answer = await sendFile('/v1/documents', 90 * KB, false);
   assert.deepEqual([answer.status, answer.code, answer.sent], [429, 'quota_exceeded', 90 * KB], 'new bytes: refused once counted');
+});
+
+test('the tenant\'s largest document sent again in a job whose fields are long (a template) is taken: its fields are not counted as file bytes', async () => {
+  const body = new FormData();
+  body.append('pipeline', 'report');
+  body.append('options', JSON.stringify({ template: `<p>{{ source }}</p>${'x'.repeat(16 * KB)}` }));
+  body.append('file', new Blob([held], { type: 'application/pdf' }), 'again.pdf');
+  const answer = await fetch(`${server.url}/v1/jobs`, { method: 'POST', headers: { authorization: `Bearer ${keys.a}` }, body });
+  assert.equal(answer.status, 202, await answer.clone().text());
 });

@@ -88,10 +88,14 @@ async function createJob(ream: Ream, request: FastifyRequest, reply: FastifyRepl
 async function createJobFromParts(ream: Ream, request: FastifyRequest, input: { tenantId: string; admin: boolean; key?: string }): Promise<SubmittedJob> {
   const parts = request.parts()[Symbol.asyncIterator]();
   const fields: JobFields = {};
+  // The fields' bytes are no file's: a long template must not make the storage quota's early
+  // check take the tenant's largest document sent again for more than it is.
+  let fieldBytes = 0;
   let next = await parts.next();
   for (; next.done !== true && next.value.type === 'field'; next = await parts.next()) {
     const { fieldname, value } = next.value;
     if (!isJobField(fieldname)) throw invalid(`unknown field "${fieldname}" (expected file, ${JOB_FIELDS.join(', ')})`);
+    fieldBytes += typeof value === 'string' ? Buffer.byteLength(value) : 0;
     readJobField(fields, fieldname, value, true);
   }
   const first = next;
@@ -116,7 +120,7 @@ async function createJobFromParts(ream: Ream, request: FastifyRequest, input: { 
   }
   // The body's length less its framing stands for the files': a body far past the storage quota
   // is refused before any file is stored (each is counted exactly when its bytes have come).
-  const incomingBytes = multipartFileBytes(request);
+  const incomingBytes = multipartFileBytes(request, fieldBytes);
   const submitted = await ream.submitJob({ ...fields, ...input, files: files(), incomingBytes, onStored: (doc) => countUploadBytes(ream, 'jobs', doc.size) });
   // A repeat read no file: the rest of the body is drained so the request ends cleanly. (A
   // repeat found only once its files were stored, a key sent twice at once, has read them all.)
