@@ -32,8 +32,10 @@ interface Answer {
   details?: Record<string, unknown>;
 }
 
-async function send(url: string, method: string, headers: Record<string, string> = {}, body?: Uint8Array): Promise<Answer> {
-  const response = await fetch(url, { method, headers: { ...TUS, ...headers }, ...(body === undefined ? {} : { body }) });
+/** A request's answer; a `ReadableStream` body is sent chunked (no Content-Length). */
+async function send(url: string, method: string, headers: Record<string, string> = {}, body?: Uint8Array | ReadableStream<Uint8Array>): Promise<Answer> {
+  const streamed = body instanceof ReadableStream ? { duplex: 'half' as const } : {};
+  const response = await fetch(url, { method, headers: { ...TUS, ...headers }, ...(body === undefined ? {} : { body }), ...streamed });
   const text = await response.text();
   const problem = text === '' ? {} : (JSON.parse(text) as { code?: string; details?: Record<string, unknown> });
   return { status: response.status, offset: response.headers.get('upload-offset'), ...problem };
@@ -65,6 +67,12 @@ test('a stored upload answers as complete to HEAD and PATCH alike, a refused one
   assert.deepEqual(await send(stored, 'HEAD'), { status: 200, offset: length });
   assert.deepEqual(await send(stored, 'PATCH', { ...OCTETS, 'Upload-Offset': length }), { status: 204, offset: length }, 'nothing more to take');
   assert.equal((await send(stored, 'PATCH', { ...OCTETS, 'Upload-Offset': length }, Buffer.from('more'))).code, 'file_too_large');
+  const chunked = (text: string): ReadableStream<Uint8Array> => new ReadableStream({ start(controller) {
+    if (text !== '') controller.enqueue(Buffer.from(text));
+    controller.close();
+  } });
+  assert.equal((await send(stored, 'PATCH', { ...OCTETS, 'Upload-Offset': length }, chunked('more'))).code, 'file_too_large', 'more bytes sent chunked, without a length');
+  assert.deepEqual(await send(stored, 'PATCH', { ...OCTETS, 'Upload-Offset': length }, chunked('')), { status: 204, offset: length }, 'an empty chunked body');
 
   const junk = Buffer.from('\u0000\u0001 no document at all'.repeat(20));
   const refused = await created(junk.length);

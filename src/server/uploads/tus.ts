@@ -144,6 +144,30 @@ function offsetMismatch(sent: string | null, offset: number): UploadRefused {
   })));
 }
 
+/**
+ * Whether a request's body holds a byte: by its Content-Length, or, sent chunked without one, by
+ * its first piece (read only that far; an empty body ends at once).
+ */
+async function bringsBytes(request: FastifyRequest): Promise<boolean> {
+  const declared = request.headers['content-length'];
+  if (declared !== undefined) return Number(declared) > 0;
+  if (request.headers['transfer-encoding'] === undefined) return false;
+  // Not an async iterator: leaving one early would destroy the socket the answer goes out on.
+  const body = request.raw;
+  return new Promise((resolve, reject) => {
+    const settle = (brings: boolean): void => {
+      body.off('data', onData).off('end', onEnd).off('error', reject);
+      body.pause();
+      resolve(brings);
+    };
+    const onData = (piece: Buffer): void => {
+      if (piece.length > 0) settle(true);
+    };
+    const onEnd = (): void => settle(false);
+    body.on('data', onData).once('end', onEnd).once('error', reject);
+  });
+}
+
 function refused(error: unknown): UploadRefused {
   return error instanceof UploadRefused ? error : new UploadRefused(toProblem(error));
 }
@@ -502,7 +526,7 @@ export function uploadRoutes(app: FastifyInstance, ream: Ream, options: UploadRo
      * to both, the PATCH with the refusal's code (GET tells it too). DELETE ends either (204); then
      * every request is a 404, as for an upload that never was.
      */
-    const answerFinished = (request: FastifyRequest, reply: FastifyReply, record: UploadRecord): FastifyReply => {
+    const answerFinished = async (request: FastifyRequest, reply: FastifyReply, record: UploadRecord): Promise<FastifyReply> => {
       reply.header('tus-resumable', TUS_VERSION).header('cache-control', 'no-store');
       if (request.method === 'DELETE') return reply.code(204).send();
       if (record.status === 'failed') {
@@ -512,7 +536,7 @@ export function uploadRoutes(app: FastifyInstance, ream: Ream, options: UploadRo
       if (request.method === 'HEAD') return reply.code(200).header('upload-offset', String(size)).header('upload-length', String(size)).send();
       const sent = request.headers['upload-offset'];
       if (sent !== String(size)) return sendProblem(reply.header('upload-offset', String(size)), offsetMismatch(typeof sent === 'string' ? sent : null, size).problem);
-      if (Number(request.headers['content-length'] ?? 0) > 0) {
+      if (await bringsBytes(request)) {
         return sendProblem(reply, toProblem(ReamError.nonRetryable('file_too_large', `upload ${record.id} is complete: its ${size} bytes are all stored, no more are taken`)));
       }
       return reply.code(204).header('upload-offset', String(size)).send();
