@@ -138,7 +138,10 @@ export async function runCommand(inputs: readonly string[], options: RunOptions,
   let view: ProgressView | undefined;
   let ream: Ream | undefined;
   try {
-    ream = await createReam(localReamOptions(options.dataDir, options));
+    // A full disk found by the worker (a checkpoint or result not written) ends the run as one
+    // found while adding a file does: every task would fail alike until space is freed.
+    const diskFull = new AbortController();
+    ream = await createReam({ ...localReamOptions(options.dataDir, options), onDiskFull: (error) => diskFull.abort(error) });
     const job = await retriedIfAsked(ream, await currentJob(ream, dataDir, { out: outPath, pipeline, options: jobOpts }, fresh), options);
     if (options.retryFailed) results.redo(redoneLine(files));
     const pending = files.filter((file) => !results.has(file.absolute));
@@ -159,6 +162,9 @@ export async function runCommand(inputs: readonly string[], options: RunOptions,
     }
     summary.jobId = job.id;
     const tracker = new RunTracker(ream, job.id, results, options.text, view, summary);
+    const stopAtDiskFull = (): void => tracker.fail(toReamError(diskFull.signal.reason));
+    if (diskFull.signal.aborted) stopAtDiskFull();
+    else diskFull.signal.addEventListener('abort', stopAtDiskFull, { once: true });
     const unsubscribe = ream.subscribe({ jobId: job.id }, (event) => {
       if (event.type === 'document.completed' || event.type === 'document.failed') {
         if (event.documentId) tracker.documentEnded(event.documentId);
@@ -289,7 +295,7 @@ class RunTracker {
     this.#summary = summary;
   }
 
-  /** Aborts when the run cannot go on (see {@link #runFailed}): no further file is added. */
+  /** Aborts when the run cannot go on (see {@link fail}): no further file is added. */
   get stopped(): AbortSignal {
     return this.#stop.signal;
   }
@@ -328,7 +334,7 @@ class RunTracker {
       // A full disk fails every file alike, and is not the file's fault: the run stops, and the
       // next one (once there is room) does this file and the rest, where a failed line would stay.
       if (isDiskFull(error)) {
-        this.#runFailed(reamError);
+        this.fail(reamError);
         return;
       }
       this.#added++;
@@ -368,12 +374,12 @@ class RunTracker {
     }).catch((error: unknown) => {
       // A results file that cannot be written (a full disk) ends the run, with its code: the
       // lines could never all be written, and waiting for them would wait forever.
-      this.#runFailed(toReamError(error));
+      this.fail(toReamError(error));
     });
   }
 
   /** Ends the run with `error`: no further file is added, and the run's wait for its lines rejects. */
-  #runFailed(error: ReamError): void {
+  fail(error: ReamError): void {
     this.#stop.abort(error);
     this.#onWriteFailed?.(error);
   }

@@ -117,6 +117,7 @@ export async function createReam(options: ReamOptions = {}): Promise<Ream> {
     },
     ...(options.intake === undefined ? {} : { intake: options.intake }),
     ...(options.onDrainRequested === undefined ? {} : { onDrainRequested: options.onDrainRequested }),
+    ...(options.onDiskFull === undefined ? {} : { onDiskFull: options.onDiskFull }),
   });
   worker?.start();
 

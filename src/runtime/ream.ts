@@ -3,6 +3,7 @@
 import type { Readable } from 'node:stream';
 import type { JobEstimateView, JobView, UsageView } from '../api-types.ts';
 import type { JsonObject } from '../json.ts';
+import type { ReamError } from '../errors.ts';
 import type { LlmProviderSettings } from '../analyzers/llm/settings.ts';
 import type { CreditSettings } from './credits/credit-keeper.ts';
 import type { TenantAccounts } from './credits/tenant-accounts.ts';
@@ -131,6 +132,12 @@ export interface ReamOptions {
    * worker` drains and exits as on SIGTERM. Default: the worker drains itself and stops working.
    */
   onDrainRequested?: () => void;
+  /**
+   * Called when this process's worker finds no room to write (a full disk or quota: ENOSPC,
+   * SQLITE_FULL, …) running, recording or claiming a task, with that failure as `io_error`; the
+   * tasks are kept, to run once space is freed. `ream run` stops at it. Default: warnings only.
+   */
+  onDiskFull?: (error: ReamError) => void;
   /**
    * See through unfinished jobs at open (schedule documents without a task, close jobs whose
    * work all ended). Default true; distributed workers may leave it to the server.

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
+import { isDiskFull } from '../disk-full.ts';
 import { ReamError, toReamError } from '../errors.ts';
 import type { LeasedTask } from '../queue/port.ts';
 import type { TaskQueue } from '../queue/port.ts';
@@ -42,6 +43,11 @@ export interface WorkerOptions {
    * answering requests).
    */
   onDrainRequested?: () => void;
+  /**
+   * A write found no room (a full disk, see disk-full.ts) while a task ran, was recorded, or was
+   * claimed: every task would fail the same way until space is freed. `ream run` stops at it.
+   */
+  onDiskFull?: (error: ReamError) => void;
 }
 
 export interface RetryPolicy {
@@ -226,6 +232,7 @@ export class Worker {
       } catch (error) {
         // A store hiccup must not kill the worker: wait and try again.
         process.emitWarning(`ream worker: claim failed: ${toReamError(error).message}`);
+        this.#noticeDiskFull(error);
         await queue.waitForWork(this.#options.idleMs * 4, signal);
         continue;
       }
@@ -240,6 +247,11 @@ export class Worker {
       const running: Promise<void> = this.#execute(task).finally(() => this.#inFlight.delete(running));
       this.#inFlight.add(running);
     }
+  }
+
+  /** Tells {@link WorkerOptions.onDiskFull} of a failure that is a full disk. */
+  #noticeDiskFull(error: unknown): void {
+    if (this.#options.onDiskFull !== undefined && isDiskFull(error)) this.#options.onDiskFull(toReamError(error));
   }
 
   async #execute(task: LeasedTask): Promise<void> {
@@ -278,6 +290,7 @@ export class Worker {
         await inSpan(`task ${task.kind}`, { 'ream.job_id': task.jobId, 'ream.task_id': task.id, 'ream.attempt': task.attempts }, () => this.#tasks.run(task, controller.signal), parent, SpanKind.CONSUMER);
       } catch (thrown) {
         errorCode = toReamError(controller.signal.aborted ? controller.signal.reason : thrown).code;
+        this.#noticeDiskFull(thrown);
         outcome = await this.#afterError(task, controller.signal, thrown, () => leaseLost);
         return;
       }
@@ -286,6 +299,7 @@ export class Worker {
       this.#tasksDone++;
       await queue.complete(task).catch((error: unknown) => {
         process.emitWarning(`ream worker: could not complete ${task.id}: ${toReamError(error).message}`);
+        this.#noticeDiskFull(error);
       });
     } finally {
       clearInterval(heartbeat);

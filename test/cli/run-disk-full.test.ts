@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { FsBlobStore } from '../../src/blobs/fs-blob-store.ts';
 import { runCommand, type RunOptions } from '../../src/cli/run-command.ts';
+import { DocumentTasks } from '../../src/runtime/document-tasks.ts';
 import { ReamError, toReamError } from '../../src/errors.ts';
 
 // A data dir whose disk is full: every file would fail alike, so the run stops with one clear
@@ -54,4 +55,24 @@ test('ream run stops at a full disk, writing no failed line, and the next run do
   assert.equal(summary.succeeded, 30);
   assert.equal(summary.failed, 0);
   assert.equal(readFileSync(options.out, 'utf8').split('\n').filter(Boolean).length, 30);
+});
+
+test('ream run stops at a disk that fills while its files are read (after they went in), instead of waiting on tasks that cannot be recorded', { timeout: 60_000 }, async (t) => {
+  const work = join(dir, 'reading');
+  await mkdir(join(work, 'in'), { recursive: true });
+  for (let i = 0; i < 5; i++) await writeFile(join(work, `in/f${i}.txt`), `file ${i}\n`);
+  const options: RunOptions = { out: join(work, 'out.jsonl'), dataDir: join(work, '.ream'), text: 'pages', progress: 'none', threads: 1 };
+  const run = t.mock.method(DocumentTasks.prototype, 'run', () => Promise.reject(new Error('checkpoint not written', { cause: noSpace() })));
+  await assert.rejects(runCommand([join(work, 'in')], options, new AbortController().signal), (error: unknown) => {
+    assert.ok(error instanceof ReamError);
+    assert.equal(error.code, 'io_error');
+    assert.match(error.message, /no space left/);
+    return true;
+  });
+  const lines = existsSync(options.out) ? readFileSync(options.out, 'utf8').split('\n').filter(Boolean) : [];
+  assert.deepEqual(lines, [], 'no file is marked failed for want of room');
+
+  run.mock.restore();
+  const summary = await runCommand([join(work, 'in')], options, new AbortController().signal);
+  assert.deepEqual([summary.succeeded, summary.failed], [5, 0]);
 });
