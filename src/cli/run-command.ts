@@ -134,7 +134,7 @@ export async function runCommand(inputs: readonly string[], options: RunOptions,
   if (options.retryFailed && (writeOnly || fresh)) {
     throw ReamError.nonRetryable('validation_failed', `--retry-failed reruns what an earlier run wrote to --out: it cannot go with ${writeOnly ? `--out ${options.out}` : '--no-resume'}`);
   }
-  const results = ResultsFile.open(outPath, resume, base);
+  let results: ResultsFile | undefined;
   let view: ProgressView | undefined;
   let ream: Ream | undefined;
   try {
@@ -142,16 +142,20 @@ export async function runCommand(inputs: readonly string[], options: RunOptions,
     // found while adding a file does: every task would fail alike until space is freed.
     const diskFull = new AbortController();
     ream = await createReam({ ...localReamOptions(options.dataDir, options), onDiskFull: (error) => diskFull.abort(error) });
+    // Opened once the data dir is this run's: a --no-resume refused because another process
+    // holds it must not have emptied the results file it would have replaced.
+    const lines = ResultsFile.open(outPath, resume, base);
+    results = lines;
     const job = await retriedIfAsked(ream, await currentJob(ream, dataDir, { out: outPath, pipeline, options: jobOpts }, fresh), options);
-    if (options.retryFailed) results.redo(redoneLine(files));
-    const pending = files.filter((file) => !results.has(file.absolute));
+    if (options.retryFailed) lines.redo(redoneLine(files));
+    const pending = files.filter((file) => !lines.has(file.absolute));
     // Attachments of these files that have their line already count as files done, as they did
     // in the run that wrote them (the others are counted as they are found).
     const inputs = new Set(files.map((file) => file.absolute));
-    const doneAttachments = results.earlier().filter(([absolute]) => isAttachmentOf(absolute, inputs));
+    const doneAttachments = lines.earlier().filter(([absolute]) => isAttachmentOf(absolute, inputs));
     summary.total = files.length + doneAttachments.length;
     summary.skipped = files.length - pending.length + doneAttachments.length;
-    summary.skippedUnsucceeded = files.filter((file) => results.endedUnsucceeded(file.absolute)).length +
+    summary.skippedUnsucceeded = files.filter((file) => lines.endedUnsucceeded(file.absolute)).length +
       doneAttachments.filter(([, status]) => status !== 'succeeded').length;
     view = createProgressView(options.progress, pending.length);
     if (!writeOnly) {
@@ -161,7 +165,7 @@ export async function runCommand(inputs: readonly string[], options: RunOptions,
       if (replaced !== undefined && replaced !== job.id) await ream.deleteJob(replaced).catch(ignoreNotFound);
     }
     summary.jobId = job.id;
-    const tracker = new RunTracker(ream, job.id, results, options.text, view, summary);
+    const tracker = new RunTracker(ream, job.id, lines, options.text, view, summary);
     const stopAtDiskFull = (): void => tracker.fail(toReamError(diskFull.signal.reason));
     if (diskFull.signal.aborted) stopAtDiskFull();
     else diskFull.signal.addEventListener('abort', stopAtDiskFull, { once: true });
@@ -206,7 +210,7 @@ export async function runCommand(inputs: readonly string[], options: RunOptions,
   } finally {
     view?.stop();
     await ream?.close();
-    results.close();
+    results?.close();
   }
   summary.wallSeconds = (Date.now() - started) / 1000;
   return summary;

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { createReam } from '../../src/runtime/create-ream.ts';
+import { readFileSync } from 'node:fs';
 import { readLines } from './lines.ts';
 import { run } from './run-process.ts';
 
@@ -57,4 +58,22 @@ test('--no-resume with other settings removes the job whose lines it replaces to
   } finally {
     await ream.close();
   }
+});
+
+test('--no-resume refused because the data dir is in use leaves the results file as it was', async () => {
+  const work = join(dir, 'in-use');
+  await mkdir(join(work, 'in'), { recursive: true });
+  for (let i = 0; i < 3; i++) await writeFile(join(work, 'in', `n${i}.txt`), `note ${i}\n`);
+  const args = ['run', 'in', '--out', 'out.jsonl', '--data-dir', 'data', '--progress', 'none'];
+  assert.equal((await run(args, work)).code, 0);
+  const before = readFileSync(join(work, 'out.jsonl'), 'utf8');
+  const holder = await createReam({ dataDir: join(work, 'data'), work: false });
+  try {
+    const refused = await run([...args, '--no-resume'], work);
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /in use by process/);
+  } finally {
+    await holder.close();
+  }
+  assert.equal(readFileSync(join(work, 'out.jsonl'), 'utf8'), before, 'its lines kept: the run that would replace them never started');
 });
