@@ -20,6 +20,15 @@ export interface ChunkAnalyses {
 const CONTENT_FAILURES: readonly string[] = ['llm_invalid_output', 'llm_refused', 'llm_context_too_long'];
 
 /**
+ * A failure no later attempt of the chunk would cure: one about the content, or the job's token
+ * budget spent (`budget_exceeded`, not retryable: the job makes no more model calls). Either fails
+ * the chunk's analysis, never its text, which was read.
+ */
+function isFinalFailure(error: ReamError): boolean {
+  return CONTENT_FAILURES.includes(error.code) || (error.code === 'budget_exceeded' && !error.retryable);
+}
+
+/**
  * A failure of an analyzer that leaves the chunk's pages read (with its message), or undefined for
  * one that fails the chunk (retried by the queue). On the chunk's last attempt a failure another
  * attempt might have cured (the provider down) is final: the pages keep the text that was read,
@@ -27,7 +36,7 @@ const CONTENT_FAILURES: readonly string[] = ['llm_invalid_output', 'llm_refused'
  */
 function analysisFailure(error: unknown, context: AnalyzeContext): { code: ErrorCode; message: string } | undefined {
   if (!(error instanceof ReamError) || context.signal.aborted) return undefined;
-  if (CONTENT_FAILURES.includes(error.code)) return error;
+  if (isFinalFailure(error)) return error;
   if (error.retryable && context.finalAttempt !== undefined) return { code: error.code, message: `${error.message} (after ${context.finalAttempt} attempts)` };
   return undefined;
 }

@@ -114,11 +114,30 @@ test('a per-job budget stops model calls with budget_exceeded', async () => {
   server.requests.length = 0;
   const { output, jobId } = await runJob({ mode: 'summarize', overlapPages: 0, chunkPages: 5, maxTokens: 50, maxCompletionTokens: 40 });
   assert.equal(server.requests.length, 0, 'no call fits the budget');
-  assert.equal(output.status, 'failed');
-  assert.equal(output.failedPages[0]?.code, 'budget_exceeded');
+  // The pages were read: they keep their text, and only their analysis fails.
+  assert.equal(output.status, 'partially_succeeded');
+  assert.deepEqual(output.pages.map((page) => page.text.trim()), PAGES);
+  assert.deepEqual(output.failedPages.map((failure) => [failure.page, failure.code]), PAGES.map((_, index) => [index + 1, 'budget_exceeded']));
+  assert.match(output.failedPages[0]?.message ?? '', /no more model calls/, 'the page says why it was not analysed');
   const job = await ream.getJob(jobId);
-  assert.equal(job?.status, 'failed');
-  assert.equal(job?.error?.code, 'budget_exceeded', 'the job says why it stopped');
+  assert.equal(job?.status, 'partially_succeeded');
+});
+
+test('a budget spent after some chunks keeps the document: every page its text, the answered chunk its fields, the others budget_exceeded', async () => {
+  server.requests.length = 0;
+  // A call is reserved at about 240 tokens and spends 110: the first fits 300, and the next no longer does.
+  const { output, jobId } = await runJob({ schema, prompt: 'Extract the parties and the total', overlapPages: 0, maxTokens: 300, maxCompletionTokens: 40 });
+  assert.equal(server.requests.length, 1, 'one call, then the job makes no more');
+  const answered = pagesIn(server.requests[0]!);
+  assert.equal(output.status, 'partially_succeeded');
+  assert.deepEqual(output.pages.map((page) => page.text.trim()), PAGES, 'every page keeps the text that was read');
+  const failed = PAGES.map((_, index) => index + 1).filter((page) => !answered.includes(page));
+  assert.deepEqual(output.failedPages.map((failure) => [failure.page, failure.code]), failed.map((page) => [page, 'budget_exceeded']));
+  assert.deepEqual(output.usage, { promptTokens: 100, completionTokens: 10, calls: 1, cachedCalls: 0 });
+  if (answered.includes(1)) assert.deepEqual(output.fields.parties?.map((field) => field.page), [1], 'the answered chunk keeps its fields');
+  if (answered.includes(3)) assert.deepEqual(output.fields.total?.map((field) => field.page), [3], 'the answered chunk keeps its fields');
+  const job = await ream.getJob(jobId);
+  assert.equal(job?.status, 'partially_succeeded');
 });
 
 test('bad llm options are refused at submit', async () => {

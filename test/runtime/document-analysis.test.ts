@@ -27,5 +27,13 @@ test('a cancelled chunk, or a failure that is no analysis\' own, still fails the
   cancelled.abort();
   await assert.rejects(analyzeChunk([down], pages, context({ finalAttempt: 3, signal: cancelled.signal })));
   await assert.rejects(analyzeChunk([failing(new TypeError('a bug'))], pages, context({ finalAttempt: 3 })), TypeError);
-  await assert.rejects(analyzeChunk([failing(ReamError.nonRetryable('budget_exceeded', 'the job spent its tokens'))], pages, context({ finalAttempt: 3 })), (error: ReamError) => error.code === 'budget_exceeded');
+  await assert.rejects(analyzeChunk([failing(ReamError.nonRetryable('analyzer_failed', 'the key was refused: 401'))], pages, context({ finalAttempt: 3 })), (error: ReamError) => error.code === 'analyzer_failed');
+});
+
+test('the job\'s token budget spent fails each page\'s analysis with budget_exceeded on any attempt; the budget held by other calls is retried', async () => {
+  const { failures } = await analyzeChunk([failing(ReamError.nonRetryable('budget_exceeded', 'the job spent its tokens'))], pages, context());
+  assert.deepEqual(failures.map((failure) => [failure.page, failure.code]), [[1, 'budget_exceeded'], [2, 'budget_exceeded']]);
+  assert.match(failures[0]?.message ?? '', /^the llm analysis of page 1 failed: the job spent its tokens$/);
+  const held = failing(ReamError.retryable('budget_exceeded', 'held by calls in flight'));
+  await assert.rejects(analyzeChunk([held], pages, context()), (error: ReamError) => error.code === 'budget_exceeded');
 });
