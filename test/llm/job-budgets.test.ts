@@ -3,6 +3,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { JobBudgets } from '../../src/analyzers/llm/budget.ts';
+import { answer, type CallScope } from '../../src/analyzers/llm/caller.ts';
+import type { ChatModel } from '../../src/analyzers/llm/client.ts';
+import type { ModelRequest } from '../../src/analyzers/llm/modes/index.ts';
+import { LlmPacer } from '../../src/analyzers/llm/pacer.ts';
+import { NO_USAGE } from '../../src/analyzers/store/port.ts';
 import { MemoryAnalysisStore } from '../../src/analyzers/store/memory-analysis-store.ts';
 import { rejectsWithCode } from '../support/assert-ream-error.ts';
 
@@ -58,4 +63,26 @@ test("a call waiting for this process's calls of its job to settle stops when it
   await rejectsWithCode(waiting, 'cancelled');
   await budgets.settle(store, 'job', 60, 10);
   await budgets.reserve(store, 'job', 50, 100, signal); // the cancelled wait took nothing
+});
+
+test('a call waiting for room in its job\'s budget holds no concurrency slot: another job\'s call is made meanwhile', async () => {
+  const store = new MemoryAnalysisStore();
+  const pacer = new LlmPacer({ maxConcurrency: 1 });
+  const model: ChatModel = {
+    info: { model: 'm', endpoint: 'http://127.0.0.1:1/v1' },
+    complete: () => Promise.resolve({ text: '{}', promptTokens: 5, completionTokens: 1, finishReason: 'stop' }),
+  };
+  const request: ModelRequest = { name: 'answer', messages: [{ role: 'user', content: 'hello' }], schema: { type: 'object' }, check: () => undefined };
+  const scope = (jobId: string): CallScope => ({ signal: AbortSignal.timeout(20_000), store, jobId, tenantId: 't', usage: { ...NO_USAGE } });
+  const parameters = { model: 'm', temperature: 0, maxCompletionTokens: 10, maxRepairs: 0 };
+  await store.reserve('held', 95, 100); // another worker's call of the job, in flight
+  let answered = false;
+  const waiting = answer(model, pacer, { ...parameters, maxTokens: 100 }, request, scope('held')).then(() => { answered = true; });
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  const started = Date.now();
+  await answer(model, pacer, parameters, { ...request, name: 'other' }, scope('other'));
+  assert.ok(Date.now() - started < 1_000, 'the other job\'s call did not wait for the slot');
+  assert.equal(answered, false, 'the first call still waits for its budget');
+  await store.settle('held', 95, 0); // the other worker's call settled
+  await waiting;
 });

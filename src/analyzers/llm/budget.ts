@@ -37,35 +37,54 @@ export class JobBudgets {
     this.#pollMs = settings.pollMs ?? 250;
   }
 
-  /** Sets `estimate` aside from the job's `budget`, or throws `budget_exceeded`. */
+  /** Sets `estimate` aside from the job's `budget`, waiting for room as long as {@link room} does, or throws `budget_exceeded`. */
   async reserve(store: AnalysisStore, jobId: string, estimate: number, budget: number, signal: AbortSignal): Promise<void> {
     const started = Date.now();
-    const details = { maxTokens: budget, estimate };
+    while (!(await this.tryReserve(store, jobId, estimate, budget))) await this.room(store, jobId, estimate, budget, signal, started);
+  }
+
+  /**
+   * Sets `estimate` aside at once: true; false when only the job's calls in flight hold the rest
+   * (wait with {@link room}, holding nothing, and try again); `budget_exceeded` when what the job
+   * has spent leaves no room (the budget then counts as spent).
+   */
+  async tryReserve(store: AnalysisStore, jobId: string, estimate: number, budget: number): Promise<boolean> {
+    if (await store.reserve(jobId, estimate, budget)) {
+      this.#held.set(jobId, (this.#held.get(jobId) ?? 0) + 1);
+      return true;
+    }
+    if ((this.#held.get(jobId) ?? 0) > 0) return false; // this process's calls settle and wake it
+    if (await store.exhaust(jobId, estimate, budget)) throw exhausted(estimate, budget);
+    return false;
+  }
+
+  /**
+   * Until the job's budget may have room for `estimate` (a call of the job in this process
+   * settled, or a reservation of other processes' did: tried, and given back at once), holding
+   * nothing. Past `maxWaitMs` since `started`, a retryable `budget_exceeded` for the queue;
+   * `budget_exceeded` for good when what the job has spent leaves no room.
+   */
+  async room(store: AnalysisStore, jobId: string, estimate: number, budget: number, signal: AbortSignal, started: number): Promise<void> {
     for (let pause = this.#pollMs; ; pause = Math.min(pause * 2, 2_000)) {
+      signal.throwIfAborted();
+      if ((this.#held.get(jobId) ?? 0) > 0) return this.#settled(jobId, signal);
       if (await store.reserve(jobId, estimate, budget)) {
-        this.#held.set(jobId, (this.#held.get(jobId) ?? 0) + 1);
+        await store.settle(jobId, estimate, 0);
         return;
       }
-      if ((this.#held.get(jobId) ?? 0) > 0) {
-        await this.#settled(jobId, signal);
-      } else {
-        if (await store.exhaust(jobId, estimate, budget)) {
-          throw ReamError.nonRetryable('budget_exceeded', `the job's token budget (maxTokens ${budget}) does not cover the next model call (about ${estimate} tokens): the job makes no more model calls`, { details });
-        }
-        // Other processes' calls of the job hold the rest: they settle (or lapse) soon.
-        const left = this.#maxWaitMs - (Date.now() - started);
-        if (left <= 0) {
-          throw ReamError.retryable('budget_exceeded', `the job's token budget (maxTokens ${budget}) is held by its calls in flight in other workers: this call (about ${estimate} tokens) is tried again once they settle`, {
-            details, retryAfterMs: RETRY_AFTER_MS,
-          });
-        }
-        try {
-          await sleep(Math.min(pause, left), undefined, { signal });
-        } catch (error) {
-          throw toReamError(error);
-        }
+      if ((this.#held.get(jobId) ?? 0) === 0 && await store.exhaust(jobId, estimate, budget)) throw exhausted(estimate, budget);
+      // Other processes' calls of the job hold the rest: they settle (or lapse) soon.
+      const left = this.#maxWaitMs - (Date.now() - started);
+      if (left <= 0) {
+        throw ReamError.retryable('budget_exceeded', `the job's token budget (maxTokens ${budget}) is held by its calls in flight in other workers: this call (about ${estimate} tokens) is tried again once they settle`, {
+          details: { maxTokens: budget, estimate }, retryAfterMs: RETRY_AFTER_MS,
+        });
       }
-      signal.throwIfAborted();
+      try {
+        await sleep(Math.min(pause, left), undefined, { signal });
+      } catch (error) {
+        throw toReamError(error);
+      }
     }
   }
 
@@ -104,4 +123,11 @@ export class JobBudgets {
       for (const wake of waiters) wake();
     }
   }
+}
+
+/** The job's token budget spent: no later call of the job is made. */
+function exhausted(estimate: number, budget: number): ReamError {
+  return ReamError.nonRetryable('budget_exceeded', `the job's token budget (maxTokens ${budget}) does not cover the next model call (about ${estimate} tokens): the job makes no more model calls`, {
+    details: { maxTokens: budget, estimate },
+  });
 }

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { ReamError } from '../../errors.ts';
 import type { JsonValue } from '../../json.ts';
 import type { AnalysisStore, TokenUsage } from '../store/port.ts';
-import type { ChatMessage, ChatModel } from './client.ts';
+import type { ChatAnswer, ChatMessage, ChatModel } from './client.ts';
 import type { ModelRequest } from './modes/index.ts';
 import { JobBudgets } from './budget.ts';
 import type { LlmPacer } from './pacer.ts';
@@ -91,29 +91,36 @@ export async function answer(model: ChatModel, pacer: LlmPacer, parameters: Call
     const estimate = promptEstimate + (parameters.maxCompletionTokens ?? Math.max(256, Math.ceil(promptEstimate / 4)));
     const budget = parameters.maxTokens;
     // Reserved once the call has its turn, and given back if the call fails (a throttled call
-    // the pacer retries reserves again for its next try).
-    const reply = await pacer.run(estimate, async () => {
-      if (budget !== undefined) await budgets.reserve(store, scope.jobId, estimate, budget, signal);
-      try {
-        return await inSpan('llm.call', { 'gen_ai.request.model': parameters.model, 'ream.attempt': attempt }, () => model.complete({
-          model: parameters.model, messages, signal,
-          format: { kind: 'json', name: request.name, schema: request.schema },
-          temperature: parameters.temperature,
-          ...(parameters.maxCompletionTokens === undefined ? {} : { maxCompletionTokens: parameters.maxCompletionTokens }),
-        }));
-      } catch (error) {
-        // A refused answer was still billed: its tokens count (usage, budget) as an answer's do.
-        const used = refusedUsage(error);
-        if (used) {
-          scope.usage.calls++;
-          scope.usage.promptTokens += used.promptTokens;
-          scope.usage.completionTokens += used.completionTokens;
-          await store.record({ jobId: scope.jobId, tenantId: scope.tenantId, model: parameters.model, ...used, calls: 1, cachedCalls: 0 });
+    // the pacer retries reserves again for its next try). Refused only because the job's other
+    // calls in flight hold the rest, the call gives its slot and turn up (another job's call may
+    // have them) and waits for room outside the pacer, then takes a new turn.
+    const started = Date.now();
+    let reply: ChatAnswer | undefined;
+    while (!reply) {
+      reply = await pacer.run(estimate, async () => {
+        if (budget !== undefined && !(await budgets.tryReserve(store, scope.jobId, estimate, budget))) return undefined;
+        try {
+          return await inSpan('llm.call', { 'gen_ai.request.model': parameters.model, 'ream.attempt': attempt }, () => model.complete({
+            model: parameters.model, messages, signal,
+            format: { kind: 'json', name: request.name, schema: request.schema },
+            temperature: parameters.temperature,
+            ...(parameters.maxCompletionTokens === undefined ? {} : { maxCompletionTokens: parameters.maxCompletionTokens }),
+          }));
+        } catch (error) {
+          // A refused answer was still billed: its tokens count (usage, budget) as an answer's do.
+          const used = refusedUsage(error);
+          if (used) {
+            scope.usage.calls++;
+            scope.usage.promptTokens += used.promptTokens;
+            scope.usage.completionTokens += used.completionTokens;
+            await store.record({ jobId: scope.jobId, tenantId: scope.tenantId, model: parameters.model, ...used, calls: 1, cachedCalls: 0 });
+          }
+          if (budget !== undefined) await budgets.settle(store, scope.jobId, estimate, used ? used.promptTokens + used.completionTokens : 0);
+          throw error;
         }
-        if (budget !== undefined) await budgets.settle(store, scope.jobId, estimate, used ? used.promptTokens + used.completionTokens : 0);
-        throw error;
-      }
-    }, signal, (done) => done.promptTokens + done.completionTokens);
+      }, signal, (done) => (done ? done.promptTokens + done.completionTokens : 0));
+      if (!reply && budget !== undefined) await budgets.room(store, scope.jobId, estimate, budget, signal, started);
+    }
     const spent = reply.promptTokens + reply.completionTokens;
     try {
       scope.usage.calls++;
