@@ -140,6 +140,19 @@ test('a budget spent after some chunks keeps the document: every page its text, 
   assert.equal(job?.status, 'partially_succeeded');
 });
 
+test('a budget spent by the chunks leaves the summary of the chunks combined as they are, with an analysis_incomplete warning', async () => {
+  server.requests.length = 0;
+  // Each chunk's call is reserved at about 140 tokens and spends 55: the three fit 300, the reduce (about 177) no longer does.
+  const { output } = await runJob({ mode: 'summarize', prompt: 'In one line', overlapPages: 0, maxTokens: 300, maxCompletionTokens: 40 });
+  assert.equal(server.requests.length, 3, 'the chunks are answered, the reduce is not asked');
+  assert.equal(output.status, 'partially_succeeded');
+  assert.deepEqual(output.pages.map((page) => page.text.trim()), PAGES);
+  assert.deepEqual(output.failedPages, []);
+  assert.deepEqual(output.warnings?.map((warning) => warning.code), ['analysis_incomplete']);
+  assert.match(output.warnings?.[0]?.message ?? '', /budget_exceeded/);
+  assert.match((output.analysis?.llm as { summary: string }).summary, /pages 1,2/, 'the chunks\' summaries, combined');
+});
+
 test('bad llm options are refused at submit', async () => {
   await assert.rejects(ream.submit({ pipeline: 'llm', options: { mode: 'classify', labels: ['only'] }, files: [pdf] }), { code: 'validation_failed' });
   await assert.rejects(ream.submit({ pipeline: 'llm', options: { schema, apiKey: 'x' }, files: [pdf] }), { code: 'validation_failed' });

@@ -93,7 +93,8 @@ export function createLlmAnalyzer(options: LlmAnalyzerOptions): Analyzer {
         // The reduce prompt refused for what it holds (too long, refused, answered wrong): the
         // chunks' answers stand, combined as they are, and the document says so. A failure of
         // the provider itself (unavailable, throttled) still fails the step, for the queue to retry.
-        if (!(error instanceof ReamError) || !REDUCE_FALLBACK_CODES.includes(error.code)) throw error;
+        // So does the job's token budget spent: no later call would be made.
+        if (!(error instanceof ReamError) || !(REDUCE_FALLBACK_CODES.includes(error.code) || (error.code === 'budget_exceeded' && !error.retryable))) throw error;
         combined = handler.combine(placed);
         warnings = [{ page: placed[0]?.firstPage ?? 1, code: 'analysis_incomplete', message: `the model's document-level answer failed (${error.code}: ${error.message}); the chunks' answers are combined as they are` }];
       }
