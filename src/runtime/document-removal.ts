@@ -27,13 +27,14 @@ export interface DocumentRemovalParts {
  *
  * The deletion and the blob's removal hold the content's lock, as storing a document does: a
  * document of the same content stored meanwhile either came first (the blob stays) or comes
- * after (and puts the blob back), never pointing at a removed blob.
+ * after (and puts the blob back), never pointing at a removed blob. With `storedAt` (when the
+ * caller stored it), a document stored again since is kept: it is another request's too.
  */
-export async function removeDocument(parts: DocumentRemovalParts, documentId: string, tenantId?: string): Promise<RemovedDocument> {
+export async function removeDocument(parts: DocumentRemovalParts, documentId: string, tenantId?: string, storedAt?: number): Promise<RemovedDocument> {
   const found = await parts.store.getDocument(documentId);
   if (!found || (tenantId !== undefined && found.tenantId !== tenantId)) throw ReamError.nonRetryable('not_found', `no document ${documentId}`);
   const { deletion, blobDeleted } = await parts.store.withContentLock(found.sha256, async () => {
-    const deletion = await parts.store.deleteDocument(documentId, Date.now());
+    const deletion = await parts.store.deleteDocument(documentId, Date.now(), storedAt);
     return { deletion, blobDeleted: deletion.status === 'deleted' && deletion.blobUnused ? await parts.blobs.delete(found.sha256) : false };
   });
   if (deletion.status === 'not_found') throw ReamError.nonRetryable('not_found', `no document ${documentId}`);

@@ -184,7 +184,10 @@ function notQueued(error: unknown): unknown {
   return new ReamError('unavailable', `the queue did not take the job's tasks (${reason}); no job was made, send the request again`, { cause: error });
 }
 
-/** Removes documents no job names (each unless something uses it meanwhile: then it stays). */
+/**
+ * Removes documents this request stored new, each unless a job names it or another request
+ * stored the same bytes again meanwhile (answered with this very document): then it stays.
+ */
 async function forgetDocuments(engine: Engine, docs: readonly DocumentRecord[]): Promise<void> {
-  for (const doc of docs) await removeDocument(engine.ports, doc.id, doc.tenantId).catch(() => undefined);
+  for (const doc of docs) await removeDocument(engine.ports, doc.id, doc.tenantId, doc.createdAt).catch(() => undefined);
 }

@@ -24,7 +24,7 @@ export interface DocumentRecord {
 export type DocumentDeletion =
   /** Removed; `blobUnused` when no live document of any tenant has its content any more (its blob may go). */
   | { status: 'deleted'; document: DocumentRecord; blobUnused: boolean }
-  /** Kept: these unfinished jobs use it. */
+  /** Kept: these unfinished jobs use it (none: it was stored again after the `storedAt` asked). */
   | { status: 'in_use'; unfinishedJobIds: string[] }
   | { status: 'not_found' };
 
@@ -45,9 +45,10 @@ export interface DocumentStore {
    * Deletes the document unless an unfinished job uses it, each step one conditional statement,
    * so a job attaching it meanwhile either keeps it or finds it gone. No job names it: the row
    * goes. Only finished jobs do: it is marked deleted (their records reference it) and its row
-   * goes with the last of them (`purgeDeletedDocuments`).
+   * goes with the last of them (`purgeDeletedDocuments`). With `storedAt`, only a document last
+   * stored then (by the caller, nothing storing it again since) goes: else it is kept (`in_use`).
    */
-  deleteDocument(id: string, now: number): Promise<DocumentDeletion>;
+  deleteDocument(id: string, now: number, storedAt?: number): Promise<DocumentDeletion>;
   /** Removes the rows of deleted documents (of these ids) no job names any more; answers how many. */
   purgeDeletedDocuments(documentIds: readonly string[]): Promise<number>;
   /**

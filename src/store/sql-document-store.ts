@@ -39,10 +39,13 @@ export function sqlDocumentStore(kysely: Kysely<unknown>): DocumentStore {
    * (their rows reference it). Each is one conditional statement: a job that attaches it
    * meanwhile either came first (and the document stays) or finds it gone.
    */
-  const deleteOrMark = async (id: string, now: number) => {
+  const deleteOrMark = async (id: string, now: number, storedAt?: number) => {
+    // Given, only as last stored then: stored again since, the document is another request's too.
+    const storedThen = storedAt === undefined ? sql<boolean>`1 = 1` : sql<boolean>`coalesce(stored_at, created_at) = ${storedAt}`;
     const record = await db.deleteFrom('documents')
       .where('id', '=', id)
       .where('deleted_at', 'is', null)
+      .where(storedThen)
       .where((eb) => eb.not(eb.exists(eb.selectFrom('job_documents').select('job_id').where('document_id', '=', id))))
       .returningAll()
       .executeTakeFirst()
@@ -50,6 +53,7 @@ export function sqlDocumentStore(kysely: Kysely<unknown>): DocumentStore {
         .set({ deleted_at: now })
         .where('id', '=', id)
         .where('deleted_at', 'is', null)
+        .where(storedThen)
         .where((eb) => eb.not(eb.exists(unfinishedUse(id))))
         .returningAll()
         .executeTakeFirst();
@@ -99,10 +103,10 @@ export function sqlDocumentStore(kysely: Kysely<unknown>): DocumentStore {
       return row && documentFromRow(row);
     },
 
-    async deleteDocument(id, now) {
+    async deleteDocument(id, now, storedAt) {
       // A second round only when the job that kept it ended between the statements.
       for (let round = 0; round < 2; round++) {
-        const { record, blobUnused } = await deleteOrMark(id, now);
+        const { record, blobUnused } = await deleteOrMark(id, now, storedAt);
         if (record) return { status: 'deleted', document: documentFromRow(record), blobUnused: await blobUnused() };
         const unfinished = await db.selectFrom('job_documents')
           .innerJoin('jobs', 'jobs.id', 'job_documents.job_id')
@@ -116,6 +120,7 @@ export function sqlDocumentStore(kysely: Kysely<unknown>): DocumentStore {
         if (unfinished.length > 0) return { status: 'in_use', unfinishedJobIds: unfinished.map((use) => use.id) };
         const live = await db.selectFrom('documents').select('id').where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst();
         if (!live) break;
+        if (storedAt !== undefined) return { status: 'in_use', unfinishedJobIds: [] };
       }
       return { status: 'not_found' };
     },
