@@ -135,21 +135,25 @@ export function sqlTenantStore(kysely: Kysely<unknown>, flavor: SqlFlavor): Tena
 
     async listTenants({ after, limit }) {
       const from = after ?? '';
-      const withBalance = await db.selectFrom('credit_balances').select('tenant_id').where('tenant_id', '>', from).orderBy('tenant_id').limit(limit).execute();
-      const withQuotas = await db.selectFrom('tenant_quotas').select('tenant_id').where('tenant_id', '>', from).orderBy('tenant_id').limit(limit).execute();
       // Tenants that only ran jobs have no account row, yet admins look for them too: the next
       // tenant of the jobs index after each, one index probe per tenant however many jobs it has.
-      const withJobs = await sql<{ tenant_id: string }>`
+      // Merged and ordered by the database, as `after` is compared: its collation (en-US puts
+      // 'beta' before 'Zed') is the page's order, or a page would skip what the next one starts past.
+      const page = await sql<{ tenant_id: string }>`
         with recursive next_tenant (tenant_id, n) as (
           select (select min(tenant_id) from jobs where tenant_id > ${from}), 1
           union all
           select (select min(tenant_id) from jobs where tenant_id > next_tenant.tenant_id), n + 1
           from next_tenant where next_tenant.tenant_id is not null and n < ${limit}
         )
-        select tenant_id from next_tenant where tenant_id is not null`.execute(db);
-      const ids = [...new Set([...withBalance, ...withQuotas, ...withJobs.rows].map((row) => row.tenant_id))]
-        .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
-        .slice(0, limit);
+        select tenant_id from (
+          select tenant_id from (select tenant_id from credit_balances where tenant_id > ${from} order by tenant_id limit ${limit}) balances
+          union
+          select tenant_id from (select tenant_id from tenant_quotas where tenant_id > ${from} order by tenant_id limit ${limit}) quotas
+          union
+          select tenant_id from next_tenant where tenant_id is not null
+        ) ids order by tenant_id limit ${limit}`.execute(db);
+      const ids = page.rows.map((row) => row.tenant_id);
       if (ids.length === 0) return [];
       const balances = new Map((await db.selectFrom('credit_balances').selectAll().where('tenant_id', 'in', ids).execute()).map((row) => [row.tenant_id, toNumber(row.balance)]));
       const quotas = new Map((await db.selectFrom('tenant_quotas').selectAll().where('tenant_id', 'in', ids).execute()).map((row) => [row.tenant_id, row]));

@@ -7,6 +7,8 @@ import { migratePorts } from '../../src/sql/migrate.ts';
 import { PostgresStore } from '../../src/store/postgres-store.ts';
 import { storeMigrations } from '../../src/store/sql-store.ts';
 import { storeConformance } from '../conformance/store.ts';
+import { newJob } from '../conformance/store-fixtures.ts';
+import { freshDatabase } from '../support/cluster.ts';
 import { freshSchema } from '../support/postgres-schema.ts';
 import { requireOrSkip } from '../support/env.ts';
 import { postgresUnavailable, TEST_DATABASE_URL } from '../support/services.ts';
@@ -95,6 +97,32 @@ void test('PostgresStore: the migration that keeps tenants\' stored bytes counts
     await store.deleteJob('j2');
     assert.equal(await store.tenantStoredBytes('a'), 107);
   } finally {
+    await drop();
+  }
+});
+
+void test('PostgresStore: tenants are paged in the database\'s own order, each once, under a collation that is not by code point', async (t) => {
+  if (!requireOrSkip(t, unavailable === undefined, unavailable ?? '')) return;
+  // en-US puts 'beta' before 'Zed', code points put it after.
+  const { url, drop } = await freshDatabase(`template template0 locale_provider icu icu_locale 'en-US'`);
+  const database = await openPostgresDatabase(url);
+  const store = await PostgresStore.open(database);
+  try {
+    await store.appendCredit({ tenantId: 'beta', kind: 'grant', amount: 5, key: 'grant:beta', jobId: null, reason: 'trial', at: 1 });
+    await store.setQuotas('Zed', { concurrentJobs: 1 });
+    for (const tenantId of ['Acme', 'Zed']) await store.createJob(newJob({ tenantId }), 1_000);
+    const listed: string[] = [];
+    for (let after: string | undefined, round = 0; round < 5; round++) {
+      const page = await store.listTenants({ ...(after === undefined ? {} : { after }), limit: 1 });
+      if (page.length === 0) break;
+      listed.push(...page.map((account) => account.tenantId));
+      after = page.at(-1)?.tenantId;
+    }
+    assert.deepEqual([...listed].sort(), ['Acme', 'Zed', 'beta'], `listed: ${listed.join(', ')}`);
+    assert.equal(listed.length, 3);
+  } finally {
+    await store.close();
+    await database.close();
     await drop();
   }
 });

@@ -41,13 +41,16 @@ export interface ClusterOptions {
   fromBundle?: boolean;
 }
 
-/** A database of its own on the test PostgreSQL server, dropped (with force) by `drop`. */
-export async function freshDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+/**
+ * A database of its own on the test PostgreSQL server, dropped (with force) by `drop`; `withOptions`
+ * adds options to its `create database` (e.g. another collation).
+ */
+export async function freshDatabase(withOptions = ''): Promise<{ url: string; drop: () => Promise<void> }> {
   const name = uniqueName('ream_cluster');
   const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
   await admin.connect();
   try {
-    await admin.query(`create database "${name}"`);
+    await admin.query(`create database "${name}" ${withOptions}`);
   } finally {
     await admin.end();
   }
