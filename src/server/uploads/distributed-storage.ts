@@ -5,6 +5,7 @@ import type { UploadRecordStore } from './records.ts';
 import { RedisLocker } from './redis-locker.ts';
 import { prefixObjectKeys } from './s3-key-prefix.ts';
 import type { TusStorage } from './storage.ts';
+import { redisTenantUploadIndex } from './tenant-uploads.ts';
 
 export interface DistributedTusStorageOptions {
   /** The deployment's bucket; uploads go under `uploads/` (blobs are under `blobs/`). */
@@ -26,7 +27,7 @@ export const TUS_OBJECT_PREFIX = 'uploads/';
 /**
  * Several server instances: the bytes in S3 (@tus/s3-store, under `uploads/`), the upload
  * metadata cache in Redis (so an instance that did not create an upload knows it without asking
- * S3), locks in Redis (`RedisLocker`), records from the caller. A client may resume through
+ * S3), locks in Redis (`RedisLocker`), each tenant's upload ids in Redis, records from the caller. A client may resume through
  * any instance.
  */
 export async function distributedTusStorage(options: DistributedTusStorageOptions): Promise<TusStorage> {
@@ -40,7 +41,7 @@ export async function distributedTusStorage(options: DistributedTusStorageOption
       expirationPeriodInMilliseconds: options.expiryMs,
       ...(options.partSizeBytes === undefined ? {} : { partSize: options.partSizeBytes }),
     });
-    return { datastore, locker, records: options.records, listIds: () => datastore.listIds(), close, failure: (error) => s3Error(error, 'request', 'an upload') };
+    return { datastore, locker, records: options.records, tenantUploads: redisTenantUploadIndex(redis, options.prefix), listIds: () => datastore.listIds(), close, failure: (error) => s3Error(error, 'request', 'an upload') };
   } catch (error) {
     await close();
     throw error;

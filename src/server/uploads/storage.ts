@@ -5,6 +5,7 @@ import { FileStore } from '@tus/file-store';
 import { MemoryLocker } from '@tus/server';
 import type { DataStore, Locker } from '@tus/utils';
 import type { UploadRecordStore } from './records.ts';
+import { memoryTenantUploadIndex, type TenantUploadIndex } from './tenant-uploads.ts';
 
 /** Where tus uploads live: the partial bytes, the locks on them, and the records of finished ones. */
 export interface TusStorage {
@@ -14,6 +15,8 @@ export interface TusStorage {
   records: UploadRecordStore;
   /** The ids of the uploads the datastore holds (unfinished ones, and finished ones not yet removed). */
   listIds(): AsyncIterable<string>;
+  /** Which uploads each tenant has (kept by the upload routes), so a quota check reads only the tenant's own. */
+  tenantUploads: TenantUploadIndex;
   /** Ends the connections the storage opened (the caller's own `records` stay open). */
   close(): Promise<void>;
   /** The datastore's own failures with a code (an S3 endpoint that does not answer: `unavailable`); default: as they are. */
@@ -27,6 +30,7 @@ export function embeddedTusStorage(dir: string, expiryMs: number, records: Uploa
     datastore,
     locker: new MemoryLocker(),
     records,
+    tenantUploads: memoryTenantUploadIndex(),
     async *listIds() {
       // The file store keeps one `<id>.json` beside each upload's bytes; its config store lists them.
       yield* (await datastore.configstore.list?.()) ?? [];

@@ -12,6 +12,7 @@ import { idParams, problemResponses } from '../openapi.ts';
 import { UPLOAD_ID, storeUploadRecords, type FindUploadInProgress, type UploadRecord } from './records.ts';
 import { sanitizeFileName } from './file-name.ts';
 import { embeddedTusStorage, type TusStorage } from './storage.ts';
+import { indexTenantUploads } from './tenant-uploads.ts';
 import { tusCorsOptions, type CorsOptions } from '../cors.ts';
 
 export const UPLOADS_PATH = '/v1/uploads';
@@ -268,10 +269,11 @@ export function uploadRoutes(app: FastifyInstance, ream: Ream, options: UploadRo
    * came so far), counted against its storage quota as if stored: many uploads each left just
    * short of their end would otherwise fill the disk past it until they expire.
    */
+  const uploadIdsOf = indexTenantUploads(storage, tenantOfUpload);
   const unfinishedBytesOf = async (tenantId: string, exceptId: string): Promise<number> => {
     let total = 0;
     const now = Date.now();
-    for await (const id of storage.listIds()) {
+    for (const id of await uploadIdsOf(tenantId)) {
       if (id === exceptId || !UPLOAD_ID.test(id)) continue;
       const upload = await unfinishedUpload(id);
       if (upload?.tenantId !== tenantId || uploadExpired(upload, expiry, now)) continue;
