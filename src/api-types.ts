@@ -55,6 +55,10 @@ export interface JobView {
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;
+  /**
+   * Why the job failed (its first failed document's code), or why one that ended
+   * `partially_succeeded` was stopped short (`budget_exceeded`: its token budget spent); else null.
+   */
   error: ErrorInfo | null;
   progress: Progress;
   counts: {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { ReamError, toReamError } from '../errors.ts';
-import type { UsageView } from '../api-types.ts';
+import { ReamError, toReamError, type ErrorInfo } from '../errors.ts';
+import type { JobView, UsageView } from '../api-types.ts';
 import type { JsonObject, JsonValue } from '../json.ts';
 import { positiveInt } from './parse-flags.ts';
 
@@ -63,6 +63,19 @@ function readSchema(path: string): JsonValue {
 export function formatModelUsage(usage: UsageView): string {
   return `model: ${usage.totalTokens} tokens (${usage.promptTokens} prompt + ${usage.completionTokens} completion) in ${usage.calls} call(s), ${usage.cachedCalls} from the cache` +
     (usage.costUsd === undefined ? '' : `, $${usage.costUsd.toFixed(4)}`);
+}
+
+/**
+ * Why a job that ended with part of its work done was stopped short (its token budget spent):
+ * its `error`, when it has one and did not fail (a failed job's files say why themselves).
+ */
+export function jobStop(job: Pick<JobView, 'status' | 'error'>): Pick<ErrorInfo, 'code' | 'message'> | undefined {
+  return job.status === 'partially_succeeded' && job.error ? { code: job.error.code, message: job.error.message } : undefined;
+}
+
+/** The summary line of a job stopped short (`ream run`, `ream rows`). */
+export function formatJobStop(stop: Pick<ErrorInfo, 'code' | 'message'>): string {
+  return `stopped: ${stop.message} [${stop.code}]`;
 }
 
 /**

@@ -6,7 +6,7 @@ import { registerClientCommands } from './client-commands.ts';
 import { registerKeysCommand } from './keys-command.ts';
 import { registerTenantsCommand } from './tenants-command.ts';
 import { registerMigrateCommand } from './migrate-command.ts';
-import { addLlmFlags, formatModelUsage, llmJobOptions } from './llm-flags.ts';
+import { addLlmFlags, formatJobStop, formatModelUsage, llmJobOptions } from './llm-flags.ts';
 import { addOcrFlags, ocrJobOptions } from './ocr-flags.ts';
 import { addPdfFlags, pdfJobOptions } from './pdf-flags.ts';
 import { addLocalEngineFlags, localEngineFlags } from './local-engine.ts';
@@ -34,6 +34,7 @@ function formatSummary(s: RunSummary, out: string): string {
       ` of ${s.total} file(s)`,
     `pages: ${s.pages} in ${s.wallSeconds.toFixed(1)} s (${rate} pages/s)`,
     ...(s.usage ? [formatModelUsage(s.usage)] : []),
+    ...(s.stopped ? [printable(formatJobStop(s.stopped))] : []),
     `results: ${out}`,
     ...(s.jobId === undefined ? [] : [`job: ${s.jobId}`]),
     ...(s.reports ? [`reports: ${s.reports.total} file(s) in ${s.reports.folder} (${s.reports.written} written now)`] : []),

@@ -13,7 +13,7 @@ import { createReam, type Ream } from '../runtime/create-ream.ts';
 import type { TableBatch } from '../runtime/ream.ts';
 import type { JobRecord } from '../store/job-store.ts';
 import { currentJob } from './job-pointer.ts';
-import { formatModelUsage } from './llm-flags.ts';
+import { formatJobStop, formatModelUsage, jobStop } from './llm-flags.ts';
 import { localReamOptions, type LocalEngineOptions } from './local-engine.ts';
 import { createProgressView, type ProgressMode } from './progress-view.ts';
 import { reportJobOptions, type ReportFlags } from './report-flags.ts';
@@ -61,6 +61,8 @@ export interface RowsSummary {
   error?: Pick<ErrorInfo, 'code' | 'message'>;
   /** Model tokens and calls, when rows were asked about with `--llm-*`. */
   usage?: UsageView;
+  /** Why the job was stopped short (its token budget spent: `budget_exceeded`). */
+  stopped?: Pick<ErrorInfo, 'code' | 'message'>;
   /** Cells written without characters the output format cannot hold (an .xlsx: control characters). */
   cellsWithDroppedCharacters?: number;
   wallSeconds: number;
@@ -144,8 +146,10 @@ export async function rowsCommand(input: string, options: RowsOptions, signal: A
           if (output.status === 'failed' && output.error && !summary.error) summary.error = { code: output.error.code, message: output.error.message };
           if (outDir !== undefined && output.metadata?.columns !== undefined) await saveReports(ream, job.id, reportsFolder(outDir, job), summary);
           summary.batches = (await ream.counts(job.id)).chunksTotal;
-          const { usage } = await ream.jobView((await ream.getJob(job.id)) ?? job);
-          if (usage) summary.usage = usage;
+          const view = await ream.jobView((await ream.getJob(job.id)) ?? job);
+          if (view.usage) summary.usage = view.usage;
+          const stop = jobStop(view);
+          if (stop) summary.stopped = stop;
         }
       } finally {
         // Interrupted or failed: the unfinished table is not left behind (a re-run writes it anew).
@@ -278,6 +282,7 @@ export function formatRowsSummary(s: RowsSummary, input: string, out: string | u
     `done: ${s.rows - s.failedRows} rows succeeded, ${s.failedRows} failed, of ${s.rows} (${s.batches} batch(es))`,
     `time: ${s.wallSeconds.toFixed(1)} s (${rate} rows/s)`,
     ...(s.usage ? [formatModelUsage(s.usage)] : []),
+    ...(s.stopped ? [printable(formatJobStop(s.stopped))] : []),
     ...(s.failures ?? []).map((failure) => printable(`row ${failure.page}: ${failure.message} [${failure.code}]`)),
     ...(out === undefined ? [] : [`table: ${printable(out)}`]),
     ...(s.cellsWithDroppedCharacters

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import type { UsageView } from '../api-types.ts';
 import { processBatch } from '../batch/index.ts';
 import { isDiskFull } from '../disk-full.ts';
-import { ReamError, toReamError } from '../errors.ts';
+import { ReamError, toReamError, type ErrorInfo } from '../errors.ts';
 import { isCharacterDevice } from '../file-kind.ts';
 import { fromJson, type JsonObject } from '../json.ts';
 import type { Progress } from '../events/types.ts';
@@ -22,6 +22,10 @@ import { reportsFolder, writeReports } from './report-files.ts';
 import { reportJobOptions, type ReportFlags } from './report-flags.ts';
 import { reportSpec } from '../reports/report-options.ts';
 import { publicEndpoint } from '../analyzers/llm/settings.ts';
+import { jobStop } from './llm-flags.ts';
+
+/** Longest wait for the job to end once every file has its line (it ends right after its last document). */
+const JOB_END_WAIT_MS = 5_000;
 
 export interface RunOptions extends LocalEngineOptions {
   out: string;
@@ -65,6 +69,8 @@ export interface RunSummary {
   interrupted: boolean;
   /** Model tokens the job spent (LLM pipelines). */
   usage?: UsageView;
+  /** Why the job was stopped short, its files' lines written (its token budget spent: `budget_exceeded`). */
+  stopped?: Pick<ErrorInfo, 'code' | 'message'>;
   /** Reports the job made, and how many this run wrote (the others were there from an earlier run). */
   reports?: { total: number; written: number; folder: string };
 }
@@ -200,8 +206,13 @@ export async function runCommand(inputs: readonly string[], options: RunOptions,
     summary.interrupted = outcome === 'aborted';
     await tracker.settled();
     unsubscribe();
-    const usage = (await ream.jobView(await ream.getJob(job.id) ?? job)).usage;
-    if (usage) summary.usage = usage;
+    // Every file has its line; the job ends right after its last document (its end says why it
+    // was stopped short, if it was): waited for a moment, not for good.
+    if (!summary.interrupted) await ream.wait(job.id, { signal: AbortSignal.timeout(JOB_END_WAIT_MS) }).catch(() => undefined);
+    const ended = await ream.jobView(await ream.getJob(job.id) ?? job);
+    if (ended.usage) summary.usage = ended.usage;
+    const stop = jobStop(ended);
+    if (stop) summary.stopped = stop;
     if (options.report && !summary.interrupted) {
       const artifacts = await ream.artifacts(job.id);
       const folder = reportsFolder(resolve(options.report.outDir), job);

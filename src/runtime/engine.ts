@@ -1,4 +1,5 @@
 import type { AnalysisStore } from '../analyzers/store/port.ts';
+import { budgetStopError } from '../analyzers/store/budget-stop.ts';
 import { fileReadError, ReamError } from '../errors.ts';
 import { documentOutput } from './document-output.ts';
 import { openFileStream } from './open-file.ts';
@@ -124,7 +125,11 @@ export class Engine {
     this.#events = new JobEvents(store, bus, this.settings.progressIntervalMs);
     this.#webhooks = new WebhookScheduling(store, queue, this.settings.webhookMaxAttempts);
     const { credits } = this.settings;
-    this.#lifecycle = new JobLifecycle({ store, queue, blobs, search, events: this.#events, webhooks: this.#webhooks, aborts: this.#aborts, schedule, settle: (job) => credits.settle(job) });
+    const { analysis } = deps;
+    this.#lifecycle = new JobLifecycle({
+      store, queue, blobs, search, events: this.#events, webhooks: this.#webhooks, aborts: this.#aborts, schedule, settle: (job) => credits.settle(job),
+      ...(analysis ? { stopReason: (jobId: string) => budgetStopError(analysis, jobId) } : {}),
+    });
     this.#intake = new JobIntake({ store, blobs, lifecycle: this.#lifecycle, schedule, reserveAdded: (job, ids) => credits.reserveAdded(job, ids) });
     this.pageCounts = new PageCounter({
       formats: deps.formats,

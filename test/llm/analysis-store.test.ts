@@ -63,6 +63,10 @@ async function conformance(store: AnalysisStore): Promise<void> {
   assert.equal(await store.exhaust('busy', 50, 100), false);
   await store.settle('busy', 60, 10);
   assert.equal(await store.reserve('busy', 50, 100), true, '10 spent: 50 fit');
+  // Which budget stopped a job's calls, for the job to say so when it ends; none for the others.
+  assert.deepEqual(await store.budgetStop('ended'), { maxTokens: 100 });
+  assert.equal(await store.budgetStop('busy'), undefined);
+  assert.equal(await store.budgetStop('never-reserved'), undefined);
   // Answers about a document go with it, and only that tenant's about that content.
   await store.remember('about-1', { quote: 'a' }, { tenantId: 't1', sha256: 'sha-x' });
   await store.remember('about-2', { quote: 'b' }, { tenantId: 't2', sha256: 'sha-x' });

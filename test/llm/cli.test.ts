@@ -101,6 +101,21 @@ test('ream run --llm-schema --llm-prompt: fields with pages and quotes per file,
   assert.match(badPrices.stderr, /REAM_LLM_PRICES gives model "fake-cli" no valid prompt and completion prices.*\[validation_failed\]/);
 });
 
+test('ream run --llm-max-tokens: a job its budget stops keeps every page\'s text, and the summary says why it stopped', async () => {
+  server.requests.length = 0;
+  const out = join(dir, 'capped.jsonl');
+  const args = ['run', join(dir, 'contracts'), '--llm-schema', join(dir, 'fields.json'), '--llm-max-tokens', '50', '-o', out,
+    '--data-dir', join(dir, 'capped-data'), '--progress', 'none', '--threads', '1'];
+  const run = await runReam(args, { env: llmEnv() });
+  assert.equal(run.code, 1, run.stdout + run.stderr);
+  assert.equal(server.requests.length, 0, 'no call fits the budget');
+  assert.match(run.stdout, /^done: 0 succeeded, 2 partially succeeded, 0 failed of 2 file\(s\)$/m);
+  assert.match(run.stdout, /^stopped: the job's token budget \(maxTokens 50\) stopped its model calls with 0 tokens used: .* \[budget_exceeded\]$/m);
+  const lines = (await readFile(out, 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as { status: string; pages: Array<{ text: string }> });
+  assert.deepEqual(lines.map((line) => line.status), ['partially_succeeded', 'partially_succeeded']);
+  assert.ok(lines.every((line) => line.pages.every((page) => page.text.trim() !== '')), 'the pages keep their text');
+});
+
 test('ream run with an API key no HTTP header can carry (the README\'s sk-… pasted) stops at once with exit 2, not after retries', async () => {
   server.requests.length = 0;
   const args = ['run', join(dir, 'contracts'), '--llm-schema', join(dir, 'fields.json'), '-o', join(dir, 'bad-key.jsonl'),

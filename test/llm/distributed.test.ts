@@ -8,6 +8,7 @@ import { startCluster } from '../support/cluster.ts';
 import { requireOrSkip } from '../support/env.ts';
 import { writePdf } from '../support/make-pdf.ts';
 import { pagesIn, startFakeOpenAi } from '../support/openai-server.ts';
+import { runReam } from '../support/run-ream.ts';
 import { postgresUnavailable, redisUnavailable } from '../support/services.ts';
 
 const missing = (await redisUnavailable()) ?? (await postgresUnavailable());
@@ -43,6 +44,21 @@ void test('distributed: two workers share the response cache and the usage ledge
     assert.equal(model.requests.length, 6);
     assert.equal(again.usage?.cachedCalls, 6);
     assert.doesNotMatch(JSON.stringify([done, again, output]) + cluster.output(), /SECRET/);
+
+    // A job whose token budget stops its calls ends with what was read, and says why at job level:
+    // through the API and SDK (the job's error), and `ream status`.
+    const other = join(dir, 'other.pdf');
+    await writePdf(other, { pages: ['seven', 'eight', 'nine'] });
+    const capped = await client.wait((await client.submit({ files: [other], pipeline: 'llm', options: { ...options, maxTokens: 50 } })).id);
+    assert.equal(model.requests.length, 6, 'no call fits the budget');
+    assert.equal(capped.status, 'partially_succeeded', cluster.output());
+    assert.equal(capped.error?.code, 'budget_exceeded');
+    assert.deepEqual(capped.error?.details, { maxTokens: 50, spentTokens: 0 });
+    const [kept] = await client.results(capped.id);
+    assert.deepEqual(kept?.failedPages.map((failure) => failure.code), ['budget_exceeded', 'budget_exceeded', 'budget_exceeded']);
+    const status = await runReam(['status', capped.id, '--server', cluster.server.url]);
+    assert.equal(status.code, 0, status.stderr);
+    assert.equal((JSON.parse(status.stdout) as { error: { code: string } }).error.code, 'budget_exceeded');
   } finally {
     await cluster.stop();
     await model.close();

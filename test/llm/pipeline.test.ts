@@ -121,6 +121,15 @@ test('a per-job budget stops model calls with budget_exceeded', async () => {
   assert.match(output.failedPages[0]?.message ?? '', /no more model calls/, 'the page says why it was not analysed');
   const job = await ream.getJob(jobId);
   assert.equal(job?.status, 'partially_succeeded');
+  // The job itself says why it stopped: its budget, and what it spent (nothing here).
+  assert.deepEqual(job?.error, {
+    code: 'budget_exceeded', retryable: false, details: { maxTokens: 50, spentTokens: 0 },
+    message: 'the job\'s token budget (maxTokens 50) stopped its model calls with 0 tokens used: a call\'s estimate did not fit in what was left, and no later call was made, so part of its analysis is missing (pages whose analysis failed with budget_exceeded keep their text; a document-level answer not asked is marked analysis_incomplete)',
+  });
+  const view = await ream.jobView(job);
+  assert.equal(view.error?.code, 'budget_exceeded');
+  const ended = (await ream.listEvents(jobId, 0, 1000)).find((event) => event.type === 'job.completed');
+  assert.equal(ended?.error?.code, 'budget_exceeded', 'job.completed (and its webhook) says so too');
 });
 
 test('a budget spent after some chunks keeps the document: every page its text, the answered chunk its fields, the others budget_exceeded', async () => {
@@ -138,12 +147,15 @@ test('a budget spent after some chunks keeps the document: every page its text, 
   if (answered.includes(3)) assert.deepEqual(output.fields.total?.map((field) => field.page), [3], 'the answered chunk keeps its fields');
   const job = await ream.getJob(jobId);
   assert.equal(job?.status, 'partially_succeeded');
+  assert.equal(job?.error?.code, 'budget_exceeded');
+  assert.deepEqual(job?.error?.details, { maxTokens: 300, spentTokens: 110 });
+  assert.match(job?.error?.message ?? '', /maxTokens 300\) stopped its model calls with 110 tokens used/);
 });
 
 test('a budget spent by the chunks leaves the summary of the chunks combined as they are, with an analysis_incomplete warning', async () => {
   server.requests.length = 0;
   // Each chunk's call is reserved at about 140 tokens and spends 55: the three fit 300, the reduce (about 177) no longer does.
-  const { output } = await runJob({ mode: 'summarize', prompt: 'In one line', overlapPages: 0, maxTokens: 300, maxCompletionTokens: 40 });
+  const { output, jobId } = await runJob({ mode: 'summarize', prompt: 'In one line', overlapPages: 0, maxTokens: 300, maxCompletionTokens: 40 });
   assert.equal(server.requests.length, 3, 'the chunks are answered, the reduce is not asked');
   assert.equal(output.status, 'partially_succeeded');
   assert.deepEqual(output.pages.map((page) => page.text.trim()), PAGES);
@@ -151,6 +163,7 @@ test('a budget spent by the chunks leaves the summary of the chunks combined as 
   assert.deepEqual(output.warnings?.map((warning) => warning.code), ['analysis_incomplete']);
   assert.match(output.warnings?.[0]?.message ?? '', /budget_exceeded/);
   assert.match((output.analysis?.llm as { summary: string }).summary, /pages 1,2/, 'the chunks\' summaries, combined');
+  assert.equal((await ream.getJob(jobId))?.error?.code, 'budget_exceeded', 'the job says its document-level answer was cut by the budget');
 });
 
 test('bad llm options are refused at submit', async () => {

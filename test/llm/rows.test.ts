@@ -159,3 +159,14 @@ test('ream rows: when the provider is down, each failed row keeps its cells and 
     await flaky.close();
   }
 });
+
+test('ream rows --llm-max-tokens: the rows past the budget fail alone with budget_exceeded, and the summary says why the job stopped', async () => {
+  const args = ['rows', join(dir, 'wines.csv'), '--llm-schema', join(dir, 'fields.json'), '--llm-max-tokens', '20',
+    '--out', join(dir, 'wines-out.csv'), '--data-dir', join(dir, 'capped'), '--progress', 'none'];
+  const run = await runReam(args, { env: env() });
+  assert.equal(run.code, 1, run.stdout + run.stderr);
+  assert.match(run.stdout, /^done: 0 rows succeeded, 30 failed, of 30/m);
+  assert.match(run.stdout, /^stopped: the job's token budget \(maxTokens 20\) stopped its model calls with 0 tokens used: .* \[budget_exceeded\]$/m);
+  const [, ...rows] = await readCsv(join(dir, 'wines-out.csv'));
+  assert.deepEqual(new Set(rows.map((cells) => cells[4])), new Set(['budget_exceeded']), 'each row says why it has no answer');
+});

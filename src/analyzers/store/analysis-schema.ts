@@ -27,6 +27,8 @@ export interface AnalysisBudgetsTable {
   reserved: number;
   /** Epoch ms after which `reserved` is stale (0002): a process killed mid-call never settles its reservation. */
   reserved_until: ColumnType<number, number | undefined, number>;
+  /** The budget (maxTokens) whose spending stopped the job's model calls (0004); null while none did. */
+  stopped_at: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 export type AnalysisTables = {
@@ -76,5 +78,9 @@ export const analysisMigrations: Record<string, FlavoredMigration> = {
     await db.schema.alterTable('analysis_cache').addColumn('tenant_id', 'text').execute();
     await db.schema.alterTable('analysis_cache').addColumn('document_sha256', 'text').execute();
     await db.schema.createIndex('analysis_cache_document').on('analysis_cache').columns(['tenant_id', 'document_sha256']).execute();
+  },
+  // The budget a job's calls were stopped at, so the job can say why it stopped when it ends.
+  '0004_budget_stop': async (db: Kysely<unknown>) => {
+    await db.schema.alterTable('analysis_budgets').addColumn('stopped_at', 'bigint').execute();
   },
 };

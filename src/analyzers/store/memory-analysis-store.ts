@@ -9,7 +9,7 @@ export class MemoryAnalysisStore implements AnalysisStore {
   readonly name = 'memory';
   readonly #cache = new Map<string, { text: string; about: string | undefined }>();
   readonly #usage: UsageEntry[] = [];
-  readonly #budgets = new Map<string, { spent: number; reserved: number }>();
+  readonly #budgets = new Map<string, { spent: number; reserved: number; stoppedAt?: number }>();
 
   cached(key: string): Promise<JsonValue | undefined> {
     const entry = this.#cache.get(key);
@@ -56,9 +56,17 @@ export class MemoryAnalysisStore implements AnalysisStore {
   exhaust(jobId: string, tokens: number, budget: number): Promise<boolean> {
     const state = this.#budgets.get(jobId) ?? { spent: 0, reserved: 0 };
     const exhausted = state.spent + tokens > budget;
-    if (exhausted) state.spent = Math.max(state.spent, budget);
+    if (exhausted) {
+      state.spent = Math.max(state.spent, budget);
+      state.stoppedAt = budget;
+    }
     this.#budgets.set(jobId, state);
     return Promise.resolve(exhausted);
+  }
+
+  budgetStop(jobId: string): Promise<{ maxTokens: number } | undefined> {
+    const stoppedAt = this.#budgets.get(jobId)?.stoppedAt;
+    return Promise.resolve(stoppedAt === undefined ? undefined : { maxTokens: stoppedAt });
   }
 
   jobUsage(jobId: string): Promise<ModelUsage[]> {

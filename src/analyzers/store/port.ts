@@ -55,6 +55,11 @@ export interface AnalysisStore {
    */
   exhaust(jobId: string, tokens: number, budget: number): Promise<boolean>;
   /**
+   * The budget whose spending stopped the job's model calls ({@link exhaust} answered true for
+   * it), or `undefined` while none did: what the job says of why its analysis is incomplete.
+   */
+  budgetStop(jobId: string): Promise<{ maxTokens: number } | undefined>;
+  /**
    * Forgets every job's reservations. Only for when no call of any process can be in flight: an
    * embedded ream opening its data dir (whose lock says no other process runs) after a crash.
    */

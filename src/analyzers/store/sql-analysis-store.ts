@@ -94,11 +94,16 @@ export class SqlAnalysisStore implements AnalysisStore {
     await this.#db.insertInto('analysis_budgets').values({ job_id: jobId, spent: 0, reserved: 0 }).onConflict((oc) => oc.column('job_id').doNothing()).execute();
     const [updated] = await this.#db
       .updateTable('analysis_budgets')
-      .set({ spent: sql`case when spent < ${budget} then ${budget} else spent end` })
+      .set({ spent: sql`case when spent < ${budget} then ${budget} else spent end`, stopped_at: budget })
       .where('job_id', '=', jobId)
       .where(sql<boolean>`spent + ${tokens} > ${budget}`)
       .execute();
     return Number(updated?.numUpdatedRows ?? 0) > 0;
+  }
+
+  async budgetStop(jobId: string): Promise<{ maxTokens: number } | undefined> {
+    const row = await this.#db.selectFrom('analysis_budgets').select('stopped_at').where('job_id', '=', jobId).executeTakeFirst();
+    return row?.stopped_at === null || row?.stopped_at === undefined ? undefined : { maxTokens: toNumber(row.stopped_at) };
   }
 
   jobUsage(jobId: string): Promise<ModelUsage[]> {

@@ -36,6 +36,11 @@ export interface LifecycleParts {
   schedule(job: JobRecord, documentIds: readonly string[]): Promise<void>;
   /** Settles the ended job's credits (exactly once per run; `recover` repeats it after a crash). */
   settle(job: JobRecord): Promise<void>;
+  /**
+   * Why a job that ends with only part of its work done was stopped short (its token budget
+   * spent: `budget_exceeded`), or null: its `error`, though it is not `failed`.
+   */
+  stopReason?(jobId: string): Promise<ErrorInfo | null>;
 }
 
 /**
@@ -135,7 +140,11 @@ export class JobLifecycle {
     else if (counts.documentsSucceeded === counts.documentsTotal) status = 'succeeded';
     else if (counts.documentsSucceeded + counts.documentsPartial === 0) status = 'failed';
     else status = 'partially_succeeded';
-    const error = status === 'failed' && counts.documentsTotal > 0 ? await this.#jobFailure(jobId, counts.documentsFailed) : null;
+    // A failed job says why with its first failed document; one that ended with part of its work
+    // done says why it was stopped short, when something stopped it (its token budget spent).
+    const error = status === 'failed' && counts.documentsTotal > 0
+      ? await this.#jobFailure(jobId, counts.documentsFailed)
+      : status === 'partially_succeeded' ? ((await this.#parts.stopReason?.(jobId)) ?? null) : null;
     // Exactly once: `ifStatusIn` lets one of two racing closers through; `ifDocumentsEnded` and
     // `ifDocumentsSeq` refuse to close over a document attached meanwhile. The seq matters on
     // PostgreSQL: an UPDATE that waited for another's row lock re-checks that row, but its

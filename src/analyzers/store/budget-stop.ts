@@ -1,0 +1,19 @@
+import type { ErrorInfo } from '../../errors.ts';
+import type { AnalysisStore } from './port.ts';
+
+/**
+ * Why a job's analysis is incomplete when its token budget stopped its model calls: the job's
+ * `error` (code `budget_exceeded`), with the budget and what the job spent, for a job that ends
+ * with what was read and answered (`partially_succeeded`). `null` when the budget did not stop it.
+ */
+export async function budgetStopError(store: AnalysisStore, jobId: string): Promise<ErrorInfo | null> {
+  const stop = await store.budgetStop(jobId);
+  if (!stop) return null;
+  const spentTokens = (await store.jobUsage(jobId)).reduce((sum, usage) => sum + usage.promptTokens + usage.completionTokens, 0);
+  return {
+    code: 'budget_exceeded',
+    message: `the job's token budget (maxTokens ${stop.maxTokens}) stopped its model calls with ${spentTokens} tokens used: a call's estimate did not fit in what was left, and no later call was made, so part of its analysis is missing (pages whose analysis failed with budget_exceeded keep their text; a document-level answer not asked is marked analysis_incomplete)`,
+    retryable: false,
+    details: { maxTokens: stop.maxTokens, spentTokens },
+  };
+}
