@@ -7,6 +7,7 @@ import { answer, type CallScope } from '../../src/analyzers/llm/caller.ts';
 import type { ChatModel } from '../../src/analyzers/llm/client.ts';
 import type { ModelRequest } from '../../src/analyzers/llm/modes/index.ts';
 import { LlmPacer } from '../../src/analyzers/llm/pacer.ts';
+import { LocalRateWindow } from '../../src/analyzers/llm/rate-window.ts';
 import { NO_USAGE } from '../../src/analyzers/store/port.ts';
 import { MemoryAnalysisStore } from '../../src/analyzers/store/memory-analysis-store.ts';
 import { rejectsWithCode } from '../support/assert-ream-error.ts';
@@ -67,10 +68,15 @@ test("a call waiting for this process's calls of its job to settle stops when it
 
 test('a call waiting for room in its job\'s budget holds no concurrency slot: another job\'s call is made meanwhile', async () => {
   const store = new MemoryAnalysisStore();
-  const pacer = new LlmPacer({ maxConcurrency: 1 });
+  const window = new CountingWindow();
+  const pacer = new LlmPacer({ maxConcurrency: 1, window });
+  let calls = 0;
   const model: ChatModel = {
     info: { model: 'm', endpoint: 'http://127.0.0.1:1/v1' },
-    complete: () => Promise.resolve({ text: '{}', promptTokens: 5, completionTokens: 1, finishReason: 'stop' }),
+    complete: () => {
+      calls++;
+      return Promise.resolve({ text: '{}', promptTokens: 5, completionTokens: 1, finishReason: 'stop' });
+    },
   };
   const request: ModelRequest = { name: 'answer', messages: [{ role: 'user', content: 'hello' }], schema: { type: 'object' }, check: () => undefined };
   const scope = (jobId: string): CallScope => ({ signal: AbortSignal.timeout(20_000), store, jobId, tenantId: 't', usage: { ...NO_USAGE } });
@@ -85,4 +91,29 @@ test('a call waiting for room in its job\'s budget holds no concurrency slot: an
   assert.equal(answered, false, 'the first call still waits for its budget');
   await store.settle('held', 95, 0); // the other worker's call settled
   await waiting;
+  assert.equal(calls, 2);
+  assert.ok(window.given > 0, 'the waiting call gave its turns up');
+  assert.equal(window.granted - window.given, calls, 'the window counts the calls made, not the turns given up');
+  assert.equal(pacer.limit, 1);
 });
+
+/** A window without limits that counts the turns it granted and those given back. */
+class CountingWindow extends LocalRateWindow {
+  granted = 0;
+  given = 0;
+
+  constructor() {
+    super({});
+  }
+
+  override async tryAcquire(tokens: number, id?: string): Promise<number> {
+    const wait = await super.tryAcquire(tokens, id);
+    if (wait === 0) this.granted++;
+    return wait;
+  }
+
+  override async giveBack(id: string): Promise<void> {
+    this.given++;
+    await super.giveBack(id);
+  }
+}

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import { setImmediate as turn } from 'node:timers/promises';
-import { LlmPacer, MAX_RETRY_AFTER_MS } from '../../src/analyzers/llm/pacer.ts';
+import { LlmPacer, MAX_RETRY_AFTER_MS, TURN_GIVEN_UP } from '../../src/analyzers/llm/pacer.ts';
 import { LocalRateWindow, type RateWindow } from '../../src/analyzers/llm/rate-window.ts';
 import { RedisRateWindow } from '../../src/analyzers/llm/redis-rate-window.ts';
 import { ReamError } from '../../src/errors.ts';
@@ -241,4 +241,53 @@ test('a call refused by a long pause the window already holds (heard by another 
   assert.equal(called, 0);
   assert.equal(pacer.limit, 8, 'the provider throttled no call of this process');
   assert.equal(pacer.stats.throttled, 0);
+});
+
+test('a turn given up (its job\'s budget held by other calls) is no call: out of the window, its start free again, no success for the concurrency limit', async () => {
+  let now = 1_000_000;
+  const sleeps: number[] = [];
+  const sleep = (ms: number): Promise<void> => {
+    sleeps.push(ms);
+    now += ms;
+    return Promise.resolve();
+  };
+  // Two calls a minute: one each 30 s.
+  const window = new LocalRateWindow({ requestsPerMinute: 2, marginMs: 0 }, () => now);
+  const pacer = new LlmPacer({ window, maxConcurrency: 8, now: () => now, sleep });
+  for (let i = 0; i < 5; i++) assert.equal(await pacer.run(10, () => Promise.resolve(TURN_GIVEN_UP), signal), TURN_GIVEN_UP);
+  assert.equal(await pacer.run(10, () => Promise.resolve('made'), signal), 'made');
+  assert.deepEqual(sleeps, [], 'five turns given up took neither the minute\'s calls nor their spacing: the call went at once');
+  assert.equal(pacer.stats.started, 1);
+  assert.equal(await window.tryAcquire(1), 30_000, 'the call made keeps its place and spacing');
+  now += 30_000;
+  assert.equal(await window.tryAcquire(1), 0, 'the minute\'s second call');
+
+  // Throttled once (8 → 4), the limit does not grow back on turns given up, only on calls made.
+  const adaptive = new LlmPacer({ maxConcurrency: 8, maxRetries: 0, now: () => now, sleep });
+  await assert.rejects(adaptive.run(1, () => Promise.reject(new ReamError('llm_rate_limited', 'slow down', { retryAfterMs: 10 })), signal), { code: 'llm_rate_limited' });
+  assert.equal(adaptive.limit, 4);
+  now += 10;
+  for (let i = 0; i < 20; i++) await adaptive.run(1, () => Promise.resolve(TURN_GIVEN_UP), signal);
+  assert.equal(adaptive.limit, 4, 'no call was made: nothing says the provider takes more');
+});
+
+test('Redis: a turn given up leaves the shared window and frees its start for the next call, of any worker', async (t: TestContext) => {
+  const why = await redisUnavailable();
+  if (!requireOrSkip(t, why === undefined, why ?? '')) return;
+  const prefix = uniqueName('llm');
+  // Two calls per 4 s: one each 2 s.
+  const [mine, other] = Array.from({ length: 2 }, () => new RedisRateWindow({ url: TEST_REDIS_URL, prefix, name: 'given-up', requestsPerMinute: 2, windowMs: 4_000, marginMs: 0 }));
+  try {
+    const pacer = new LlmPacer({ window: mine!, maxConcurrency: 8 });
+    const started = Date.now();
+    for (let i = 0; i < 3; i++) assert.equal(await pacer.run(10, () => Promise.resolve(TURN_GIVEN_UP), signal), TURN_GIVEN_UP);
+    assert.deepEqual(await mine!.starts(), [], 'no start recorded');
+    assert.equal(await other!.tryAcquire(1, 'made'), 0, 'another worker\'s call goes at once');
+    assert.ok(Date.now() - started < 1_500, `the turns given up held nobody up (${Date.now() - started} ms)`);
+    assert.ok(await mine!.tryAcquire(1) > 1_000, 'a call made keeps its spacing');
+    assert.equal((await mine!.starts()).length, 1);
+  } finally {
+    await mine?.close();
+    await other?.close();
+  }
 });

@@ -6,7 +6,7 @@ import type { AnalysisStore, TokenUsage } from '../store/port.ts';
 import type { ChatAnswer, ChatMessage, ChatModel } from './client.ts';
 import type { ModelRequest } from './modes/index.ts';
 import { JobBudgets } from './budget.ts';
-import type { LlmPacer } from './pacer.ts';
+import { TURN_GIVEN_UP, type LlmPacer } from './pacer.ts';
 import { messagesTokens, repairPrompt } from './prompts.ts';
 
 /** The token budgets of the jobs this process calls the model for. */
@@ -93,12 +93,13 @@ export async function answer(model: ChatModel, pacer: LlmPacer, parameters: Call
     // Reserved once the call has its turn, and given back if the call fails (a throttled call
     // the pacer retries reserves again for its next try). Refused only because the job's other
     // calls in flight hold the rest, the call gives its slot and turn up (another job's call may
-    // have them) and waits for room outside the pacer, then takes a new turn.
+    // have them: the turn leaves the window, and counts as no success) and waits for room
+    // outside the pacer, then takes a new turn.
     const started = Date.now();
-    let reply: ChatAnswer | undefined;
-    while (!reply) {
+    let reply: ChatAnswer | typeof TURN_GIVEN_UP = TURN_GIVEN_UP;
+    while (reply === TURN_GIVEN_UP) {
       reply = await pacer.run(estimate, async () => {
-        if (budget !== undefined && !(await budgets.tryReserve(store, scope.jobId, estimate, budget))) return undefined;
+        if (budget !== undefined && !(await budgets.tryReserve(store, scope.jobId, estimate, budget))) return TURN_GIVEN_UP;
         try {
           return await inSpan('llm.call', { 'gen_ai.request.model': parameters.model, 'ream.attempt': attempt }, () => model.complete({
             model: parameters.model, messages, signal,
@@ -118,8 +119,8 @@ export async function answer(model: ChatModel, pacer: LlmPacer, parameters: Call
           if (budget !== undefined) await budgets.settle(store, scope.jobId, estimate, used ? used.promptTokens + used.completionTokens : 0);
           throw error;
         }
-      }, signal, (done) => (done ? done.promptTokens + done.completionTokens : 0));
-      if (!reply && budget !== undefined) await budgets.room(store, scope.jobId, estimate, budget, signal, started);
+      }, signal, (done) => done.promptTokens + done.completionTokens);
+      if (reply === TURN_GIVEN_UP && budget !== undefined) await budgets.room(store, scope.jobId, estimate, budget, signal, started);
     }
     const spent = reply.promptTokens + reply.completionTokens;
     try {

@@ -34,6 +34,12 @@ function defaultSleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
+/**
+ * What a call given to {@link LlmPacer.run} answers when it gave its turn up without calling the
+ * provider (its job's budget held by other calls): the turn leaves the window and is no success.
+ */
+export const TURN_GIVEN_UP: unique symbol = Symbol('ream.turnGivenUp');
+
 /** A retryable provider failure the pacer waits out and tries again (throttling or an outage). */
 function isThrottle(error: ReamError): boolean {
   return error.code === 'llm_rate_limited' || (error.code === 'llm_unavailable' && error.retryable);
@@ -87,9 +93,10 @@ export class LlmPacer {
   /**
    * Runs `call` when the window and the concurrency limit allow, retrying throttles (bounded).
    * `tokens` is the call's estimate; `used`, if given, reads what the call really used from its
-   * result, and the window is corrected to it.
+   * result, and the window is corrected to it. A call that answers {@link TURN_GIVEN_UP} made no
+   * request: its turn is given back to the window, and the concurrency limit does not grow for it.
    */
-  async run<T>(tokens: number, call: () => Promise<T>, signal: AbortSignal, used?: (result: T) => number): Promise<T> {
+  async run<T>(tokens: number, call: () => Promise<T | typeof TURN_GIVEN_UP>, signal: AbortSignal, used?: (result: T) => number): Promise<T | typeof TURN_GIVEN_UP> {
     for (let attempt = 0; ; attempt++) {
       await this.#acquire(signal);
       const id = randomUUID();
@@ -105,6 +112,11 @@ export class LlmPacer {
       try {
         this.stats.started++;
         const result = await call();
+        if (result === TURN_GIVEN_UP) {
+          this.stats.started--;
+          await this.#giveBack(id, tokens);
+          return result;
+        }
         this.#limit = Math.min(this.#max, this.#limit + 1 / this.#limit);
         // A correction that fails (Redis away a moment) leaves the estimate counted: the call
         // succeeded, and its answer and usage must not be lost over it.
@@ -135,6 +147,12 @@ export class LlmPacer {
       }
       await this.#sleep(wait, signal);
     }
+  }
+
+  /** A turn not used: out of the window (a failure, Redis away a moment, leaves it counted, as before). */
+  async #giveBack(id: string, tokens: number): Promise<void> {
+    const window = this.#window;
+    await (window.giveBack ? window.giveBack(id, tokens) : window.correct(id, tokens, 0)).catch(() => undefined);
   }
 
   async #acquire(signal: AbortSignal): Promise<void> {

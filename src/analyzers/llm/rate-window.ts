@@ -14,6 +14,12 @@ export interface RateWindow {
   correct(id: string, charged: number, used: number): Promise<void>;
   /** Nobody starts a call before `ms` from now (a provider's Retry-After): every sharer waits. */
   pause(ms: number): Promise<void>;
+  /**
+   * The call `id`, granted with `charged` tokens, was not made (it gave its turn up): it leaves
+   * the window, and the start it was scheduled at is free again when no later call took the next
+   * one. Optional for windows of one's own: without it the call's tokens are corrected to 0.
+   */
+  giveBack?(id: string, charged: number): Promise<void>;
 }
 
 export interface RateLimits {
@@ -61,7 +67,8 @@ export class LocalRateWindow implements RateWindow {
   readonly #limits: RateLimits & { windowMs: number };
   readonly #spacingMs: number;
   readonly #now: () => number;
-  readonly #calls: Array<{ at: number; tokens: number; id: string | undefined }> = [];
+  /** `slot` and `before`: the scheduled start the call took, and the one before it (for {@link giveBack}). */
+  readonly #calls: Array<{ at: number; tokens: number; id: string | undefined; slot: number; before: number }> = [];
   #pausedUntil = 0;
   /** The scheduled start of the last call granted (see {@link scheduledStart}). */
   #slot = Number.NEGATIVE_INFINITY;
@@ -91,9 +98,20 @@ export class LocalRateWindow implements RateWindow {
         }
       }
     }
-    this.#calls.push({ at: now, tokens, id });
+    const before = this.#slot;
     if (this.#spacingMs > 0) this.#slot = scheduledStart(due, now, this.#spacingMs);
+    this.#calls.push({ at: now, tokens, id, slot: this.#slot, before });
     return Promise.resolve(0);
+  }
+
+  giveBack(id: string): Promise<void> {
+    const index = this.#calls.findIndex((entry) => entry.id === id);
+    const call = this.#calls[index];
+    if (!call) return Promise.resolve();
+    this.#calls.splice(index, 1);
+    // The last start granted: the next call may take it instead of waiting a spacing after it.
+    if (this.#spacingMs > 0 && this.#slot === call.slot) this.#slot = call.before;
+    return Promise.resolve();
   }
 
   correct(id: string, _charged: number, used: number): Promise<void> {

@@ -11,7 +11,7 @@ import { heldMs, spacingMs, type RateLimits, type RateWindow } from './rate-wind
  * Returns 0 when the call may start (and records it), else the ms to wait.
  */
 const ACQUIRE = `
-local key, pauseKey, slotKey = KEYS[1], KEYS[2], KEYS[3]
+local key, pauseKey, slotKey, turnKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local windowMs, rpm, tpm, tokens, id, spacing = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5], tonumber(ARGV[6])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -24,8 +24,10 @@ if rpm > 0 and count >= rpm then
   return math.max(1, tonumber(calls[2]) + windowMs - now)
 end
 local slot = now
+local lastText = false
 if spacing > 0 then
-  local last = tonumber(redis.call('GET', slotKey))
+  lastText = redis.call('GET', slotKey)
+  local last = lastText and tonumber(lastText)
   if last then
     local due = last + spacing
     if now < due then return math.max(1, math.ceil(due - now)) end
@@ -44,7 +46,31 @@ if tpm > 0 and count > 0 then
 end
 redis.call('ZADD', key, now, id .. '|' .. tokens)
 redis.call('PEXPIRE', key, windowMs)
-if spacing > 0 then redis.call('SET', slotKey, string.format('%.3f', slot), 'PX', math.ceil(windowMs)) end
+if spacing > 0 then
+  redis.call('SET', slotKey, string.format('%.3f', slot), 'PX', math.ceil(windowMs))
+  redis.call('SET', turnKey, id .. '|' .. (lastText or ''), 'PX', math.ceil(windowMs))
+end
+return 0
+`;
+
+/**
+ * A granted call not made ({@link RateWindow.giveBack}): its member leaves the window, and when it
+ * holds the last scheduled start (`<key>:turn` names it, with the start before it), that start
+ * goes back to the one before, so the next call takes its place instead of a spacing after it.
+ */
+const GIVE_BACK = `
+local key, slotKey, turnKey = KEYS[1], KEYS[2], KEYS[3]
+redis.call('ZREM', key, ARGV[1])
+local turn = redis.call('GET', turnKey)
+if turn then
+  local sep = string.find(turn, '|', 1, true)
+  if sep and string.sub(turn, 1, sep - 1) == ARGV[2] then
+    local before = string.sub(turn, sep + 1)
+    local ttl = redis.call('PTTL', slotKey)
+    if before == '' or ttl <= 0 then redis.call('DEL', slotKey) else redis.call('SET', slotKey, before, 'PX', ttl) end
+    redis.call('DEL', turnKey)
+  end
+end
 return 0
 `;
 
@@ -79,6 +105,7 @@ export class RedisRateWindow implements RateWindow {
   readonly #key: string;
   readonly #pauseKey: string;
   readonly #slotKey: string;
+  readonly #turnKey: string;
   readonly #limits: RateLimits & { windowMs: number };
   readonly #spacingMs: number;
 
@@ -92,6 +119,7 @@ export class RedisRateWindow implements RateWindow {
     this.#key = base;
     this.#pauseKey = `${base}:pause`;
     this.#slotKey = `${base}:slot`;
+    this.#turnKey = `${base}:turn`;
     this.#limits = { ...options, windowMs: heldMs(options) };
     this.#spacingMs = spacingMs(options);
   }
@@ -99,7 +127,7 @@ export class RedisRateWindow implements RateWindow {
   async tryAcquire(tokens: number, id: string = randomUUID()): Promise<number> {
     const { windowMs, requestsPerMinute, tokensPerMinute } = this.#limits;
     const wait = await (await this.#redis).eval(
-      ACQUIRE, 3, this.#key, this.#pauseKey, this.#slotKey,
+      ACQUIRE, 4, this.#key, this.#pauseKey, this.#slotKey, this.#turnKey,
       windowMs, requestsPerMinute ?? 0, tokensPerMinute ?? 0, tokenCount(tokens), id, this.#spacingMs,
     );
     return Number(wait);
@@ -107,6 +135,10 @@ export class RedisRateWindow implements RateWindow {
 
   async correct(id: string, charged: number, used: number): Promise<void> {
     await (await this.#redis).eval(CORRECT, 1, this.#key, `${id}|${tokenCount(charged)}`, `${id}|${tokenCount(used)}`);
+  }
+
+  async giveBack(id: string, charged: number): Promise<void> {
+    await (await this.#redis).eval(GIVE_BACK, 3, this.#key, this.#slotKey, this.#turnKey, `${id}|${tokenCount(charged)}`, id);
   }
 
   async pause(ms: number): Promise<void> {
