@@ -34,7 +34,10 @@ async function conformance(store: AnalysisStore): Promise<void> {
   assert.deepEqual(await store.jobUsage('none'), []);
 
   // Budget: reservations count until settled; a reservation that would exceed is refused.
+  const before = Date.now();
+  assert.equal(await store.lastReservation('b'), 0);
   assert.equal(await store.reserve('b', 60, 100), true);
+  assert.ok(await store.lastReservation('b') >= before, 'when the job last reserved');
   assert.equal(await store.reserve('b', 50, 100), false);
   await store.settle('b', 60, 30); // the call cost 30, not 60
   assert.equal(await store.reserve('b', 70, 100), true);

@@ -1,6 +1,9 @@
 // A job's budget as the calls of several processes draw on it: each process has its own
 // JobBudgets, all share one analysis store (the deployment's database).
 import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { JobBudgets } from '../../src/analyzers/llm/budget.ts';
 import { answer, type CallScope } from '../../src/analyzers/llm/caller.ts';
@@ -10,6 +13,8 @@ import { LlmPacer } from '../../src/analyzers/llm/pacer.ts';
 import { LocalRateWindow } from '../../src/analyzers/llm/rate-window.ts';
 import { NO_USAGE } from '../../src/analyzers/store/port.ts';
 import { MemoryAnalysisStore } from '../../src/analyzers/store/memory-analysis-store.ts';
+import { RESERVATION_LEASE_MS, SqlAnalysisStore } from '../../src/analyzers/store/sql-analysis-store.ts';
+import { openSqliteDatabase } from '../../src/sql/sqlite-database.ts';
 import { rejectsWithCode } from '../support/assert-ream-error.ts';
 
 const signal = new AbortController().signal;
@@ -32,16 +37,48 @@ test("a call refused only for another process's call in flight waits for it to s
   await rejectsWithCode(other.reserve(store, 'job', 1, 100, signal), 'budget_exceeded');
 });
 
-test('a call still refused for other processes\' calls in flight after the longest wait fails retryably, and the job goes on', async () => {
+test('a call still refused for other processes\' calls in flight, that go on reserving, after the longest wait fails retryably, and the job goes on', async () => {
   const store = new MemoryAnalysisStore();
   const [worker, other] = [new JobBudgets({ pollMs: 10, maxWaitMs: 60 }), new JobBudgets()];
   await other.reserve(store, 'job', 60, 100, signal);
+  // The other process's calls are alive: one more reserves while this one waits.
+  setTimeout(() => void store.reserve('job', 1, 100), 20);
   const error = await rejectsWithCode(worker.reserve(store, 'job', 50, 100, signal), 'budget_exceeded');
   assert.equal(error.retryable, true, 'the queue tries the call again later');
   assert.ok((error.retryAfterMs ?? 0) > 0);
   assert.match(error.message, /in flight in other workers/);
   await other.settle(store, 'job', 60, 10);
+  await store.settle('job', 1, 1);
   await worker.reserve(store, 'job', 50, 100, signal); // the budget was not ended
+});
+
+test('a call waiting for room held by a dead worker\'s reservation (never settled) waits for its lease to lapse, then is made, rather than failing', { timeout: 20_000 }, async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'ream-budgets-'));
+  const database = openSqliteDatabase(join(dir, 'ream.db'));
+  try {
+    const store = await SqlAnalysisStore.open(database.kysely, 'sqlite');
+    // Reserved by a worker killed mid-call: its lease runs out 1.5 s from now.
+    assert.equal(await store.reserve('job', 95, 100, Date.now() - RESERVATION_LEASE_MS + 1_500), true);
+    let calls = 0;
+    const model: ChatModel = {
+      info: { model: 'm', endpoint: 'http://127.0.0.1:1/v1' },
+      complete: () => {
+        calls++;
+        return Promise.resolve({ text: '{}', promptTokens: 5, completionTokens: 1, finishReason: 'stop' });
+      },
+    };
+    const request: ModelRequest = { name: 'answer', messages: [{ role: 'user', content: 'hello' }], schema: { type: 'object' }, check: () => undefined };
+    const scope: CallScope = { signal: AbortSignal.timeout(15_000), store, jobId: 'job', tenantId: 't', usage: { ...NO_USAGE } };
+    const started = Date.now();
+    // The default longest wait is a minute, of which this call would wait out 1.5 s: shortened
+    // here to 0.3 s, so that the lease runs out past it.
+    assert.deepEqual(await answer(model, new LlmPacer(), { model: 'm', temperature: 0, maxCompletionTokens: 10, maxRepairs: 0, maxTokens: 100 }, request, scope, new JobBudgets({ maxWaitMs: 300, pollMs: 50 })), {});
+    assert.ok(Date.now() - started >= 1_000, `it waited for the lease (${Date.now() - started} ms)`);
+    assert.equal(calls, 1);
+  } finally {
+    await database.close();
+    await rm(dir, { recursive: true, force: true });
+  }
 });
 
 test('a call waiting for other calls in flight stops when its job is cancelled', async () => {

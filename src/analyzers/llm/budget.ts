@@ -1,11 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ReamError, toReamError } from '../../errors.ts';
-import type { AnalysisStore } from '../store/port.ts';
+import { RESERVATION_LEASE_MS, type AnalysisStore } from '../store/port.ts';
 
 export interface JobBudgetsSettings {
   /**
    * Longest wait, in ms, for other processes' calls in flight to settle before a call refused for
-   * them goes back to the queue (retryable `budget_exceeded`). Default 60,000.
+   * them goes back to the queue (retryable `budget_exceeded`), when some of them reserved since
+   * it began waiting. Default 60,000. Reservations all older than the wait are waited for until
+   * they settle or lapse (`RESERVATION_LEASE_MS`): a dead worker's never fails the call.
    */
   maxWaitMs?: number;
   /** First pause between two tries, in ms, doubled up to 2 s. Default 250. */
@@ -73,15 +75,21 @@ export class JobBudgets {
         return;
       }
       if ((this.#held.get(jobId) ?? 0) === 0 && await store.exhaust(jobId, estimate, budget)) throw exhausted(estimate, budget);
-      // Other processes' calls of the job hold the rest: they settle (or lapse) soon.
+      // Other processes' calls of the job hold the rest: they settle, or lapse (their process
+      // died). Past the longest wait, a call gives up (for the queue to try again later) only
+      // while the job's calls are alive — some reserved since it began waiting; else what holds
+      // the rest was reserved before and settles or lapses within its lease: it waits for that,
+      // rather than failing for a worker that died.
       const left = this.#maxWaitMs - (Date.now() - started);
-      if (left <= 0) {
+      // Bounded all the same by the wait and a lease (a clock far behind could hide a live worker).
+      const outlived = left + RESERVATION_LEASE_MS <= 0;
+      if (left <= 0 && (outlived || (await store.lastReservation(jobId)) >= started)) {
         throw ReamError.retryable('budget_exceeded', `the job's token budget (maxTokens ${budget}) is held by its calls in flight in other workers: this call (about ${estimate} tokens) is tried again once they settle`, {
           details: { maxTokens: budget, estimate }, retryAfterMs: RETRY_AFTER_MS,
         });
       }
       try {
-        await sleep(Math.min(pause, left), undefined, { signal });
+        await sleep(left > 0 ? Math.min(pause, left) : pause, undefined, { signal });
       } catch (error) {
         throw toReamError(error);
       }

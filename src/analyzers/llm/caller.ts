@@ -10,7 +10,7 @@ import { TURN_GIVEN_UP, type LlmPacer } from './pacer.ts';
 import { messagesTokens, repairPrompt } from './prompts.ts';
 
 /** The token budgets of the jobs this process calls the model for. */
-const budgets = new JobBudgets();
+const processBudgets = new JobBudgets();
 
 /**
  * Longest answer taken, in characters (~250k tokens, above any model's answer limit). A longer
@@ -72,7 +72,9 @@ export function parseAnswer(text: string): { value: JsonValue } | { problem: str
  * otherwise within the job's budget, paced, validated, and repaired at most `maxRepairs` times
  * with the validation error in the prompt; then `llm_invalid_output`. A valid answer is cached.
  */
-export async function answer(model: ChatModel, pacer: LlmPacer, parameters: CallParameters, request: ModelRequest, scope: CallScope): Promise<JsonValue> {
+export async function answer(
+  model: ChatModel, pacer: LlmPacer, parameters: CallParameters, request: ModelRequest, scope: CallScope, budgets: JobBudgets = processBudgets,
+): Promise<JsonValue> {
   const { store, signal } = scope;
   const key = cacheKey(scope.tenantId, model.info.endpoint, parameters, request);
   const hit = await store.cached(key);

@@ -29,6 +29,8 @@ export interface AnalysisBudgetsTable {
   reserved_until: ColumnType<number, number | undefined, number>;
   /** The budget (maxTokens) whose spending stopped the job's model calls (0004); null while none did. */
   stopped_at: ColumnType<number | null, number | null | undefined, number | null>;
+  /** Epoch ms of the job's latest reservation (0005): calls still reserving are alive. */
+  reserved_at: ColumnType<number, number | undefined, number>;
 }
 
 export type AnalysisTables = {
@@ -82,5 +84,9 @@ export const analysisMigrations: Record<string, FlavoredMigration> = {
   // The budget a job's calls were stopped at, so the job can say why it stopped when it ends.
   '0004_budget_stop': async (db: Kysely<unknown>) => {
     await db.schema.alterTable('analysis_budgets').addColumn('stopped_at', 'bigint').execute();
+  },
+  // When the job last reserved: a call waiting for room tells live calls from a dead worker's.
+  '0005_reserved_at': async (db: Kysely<unknown>) => {
+    await db.schema.alterTable('analysis_budgets').addColumn('reserved_at', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
   },
 };

@@ -1,5 +1,5 @@
 import type { JsonValue } from '../../json.ts';
-import { addUsage, NO_USAGE, type AnalysisStore, type ModelUsage, type UsageEntry } from './port.ts';
+import { addUsage, NO_USAGE, RESERVATION_LEASE_MS, type AnalysisStore, type ModelUsage, type UsageEntry } from './port.ts';
 
 /**
  * The analysis store of one process: what an analyzer uses when it runs outside a ream (called
@@ -9,7 +9,7 @@ export class MemoryAnalysisStore implements AnalysisStore {
   readonly name = 'memory';
   readonly #cache = new Map<string, { text: string; about: string | undefined }>();
   readonly #usage: UsageEntry[] = [];
-  readonly #budgets = new Map<string, { spent: number; reserved: number; stoppedAt?: number }>();
+  readonly #budgets = new Map<string, { spent: number; reserved: number; reservedAt?: number; stoppedAt?: number }>();
 
   cached(key: string): Promise<JsonValue | undefined> {
     const entry = this.#cache.get(key);
@@ -35,9 +35,17 @@ export class MemoryAnalysisStore implements AnalysisStore {
   reserve(jobId: string, tokens: number, budget: number): Promise<boolean> {
     const state = this.#budgets.get(jobId) ?? { spent: 0, reserved: 0 };
     this.#budgets.set(jobId, state);
+    // The lease of the SQL stores, for reservations made through this store by hand (a test's
+    // other worker): this process's own calls always settle.
+    if (state.reservedAt !== undefined && state.reservedAt + RESERVATION_LEASE_MS < Date.now()) state.reserved = 0;
     if (state.spent + state.reserved + tokens > budget) return Promise.resolve(false);
     state.reserved += tokens;
+    state.reservedAt = Date.now();
     return Promise.resolve(true);
+  }
+
+  lastReservation(jobId: string): Promise<number> {
+    return Promise.resolve(this.#budgets.get(jobId)?.reservedAt ?? 0);
   }
 
   releaseReservations(): Promise<void> {

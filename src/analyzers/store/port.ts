@@ -42,9 +42,16 @@ export interface AnalysisStore {
   record(entry: UsageEntry): Promise<void>;
   /**
    * Sets `tokens` aside from the job's budget, atomically across processes: false (nothing set
-   * aside) when spent + set aside + `tokens` would exceed `budget`.
+   * aside) when spent + set aside + `tokens` would exceed `budget`. What is set aside lapses
+   * after a lease when no reservation of the job was made since (its process died mid-call).
    */
   reserve(jobId: string, tokens: number, budget: number): Promise<boolean>;
+  /**
+   * When the job last set tokens aside (epoch ms, 0 if never): a call waiting for room since
+   * before it waits for reservations that settle, or lapse (their process died), made by no one
+   * since; one made since says the job's calls are alive and moving.
+   */
+  lastReservation(jobId: string): Promise<number>;
   /** Gives back a reservation once the call is over, its real cost counted as spent. */
   settle(jobId: string, reserved: number, spent: number): Promise<void>;
   /**
@@ -72,6 +79,12 @@ export interface AnalysisStore {
   totalUsage(): Promise<ModelUsage[]>;
   close(): Promise<void>;
 }
+
+/**
+ * How long a job's reservations count after its last one, in ms: well past one call (its time
+ * limit, 2 minutes by default), so that only reservations of calls that can no longer settle lapse.
+ */
+export const RESERVATION_LEASE_MS = 10 * 60_000;
 
 export const NO_USAGE: TokenUsage = Object.freeze({ promptTokens: 0, completionTokens: 0, calls: 0, cachedCalls: 0 });
 

@@ -3,17 +3,13 @@ import type { JsonValue } from '../../json.ts';
 import { fromJsonText, toJsonText, toNumber, type SqlFlavor } from '../../sql/dialect.ts';
 import { migrate } from '../../sql/migrate.ts';
 import { analysisMigrations, type AnalysisTables } from './analysis-schema.ts';
-import type { AnalysisStore, ModelUsage, UsageEntry } from './port.ts';
+import { RESERVATION_LEASE_MS, type AnalysisStore, type ModelUsage, type UsageEntry } from './port.ts';
 
 /**
  * The analysis store on the deployment's database: SQLite embedded, PostgreSQL distributed, so
  * the cache and the budgets are shared by every worker. The database belongs to whoever opened it.
  */
-/**
- * How long a job's reservations count after its last one, in ms: well past one call (its time
- * limit, 2 minutes by default), so that only reservations of calls that can no longer settle lapse.
- */
-export const RESERVATION_LEASE_MS = 10 * 60_000;
+export { RESERVATION_LEASE_MS } from './port.ts';
 
 export class SqlAnalysisStore implements AnalysisStore {
   readonly name: string;
@@ -71,11 +67,16 @@ export class SqlAnalysisStore implements AnalysisStore {
     const live = sql`case when reserved_until < ${now} then 0 else reserved end`;
     const result = await this.#db
       .updateTable('analysis_budgets')
-      .set({ reserved: sql`${live} + ${tokens}`, reserved_until: now + RESERVATION_LEASE_MS })
+      .set({ reserved: sql`${live} + ${tokens}`, reserved_until: now + RESERVATION_LEASE_MS, reserved_at: now })
       .where('job_id', '=', jobId)
       .where(sql<boolean>`spent + ${live} + ${tokens} <= ${budget}`)
       .executeTakeFirst();
     return toNumber(result.numUpdatedRows) === 1;
+  }
+
+  async lastReservation(jobId: string): Promise<number> {
+    const row = await this.#db.selectFrom('analysis_budgets').select('reserved_at').where('job_id', '=', jobId).executeTakeFirst();
+    return row === undefined ? 0 : toNumber(row.reserved_at);
   }
 
   async releaseReservations(): Promise<void> {
