@@ -7,11 +7,12 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { JobBudgets } from '../../src/analyzers/llm/budget.ts';
 import { answer, type CallScope } from '../../src/analyzers/llm/caller.ts';
-import type { ChatModel } from '../../src/analyzers/llm/client.ts';
+import type { ChatAnswer, ChatModel } from '../../src/analyzers/llm/client.ts';
 import type { ModelRequest } from '../../src/analyzers/llm/modes/index.ts';
 import { LlmPacer } from '../../src/analyzers/llm/pacer.ts';
 import { LocalRateWindow } from '../../src/analyzers/llm/rate-window.ts';
-import { NO_USAGE } from '../../src/analyzers/store/port.ts';
+import { messagesTokens } from '../../src/analyzers/llm/prompts.ts';
+import { NO_USAGE, type AnalysisStore } from '../../src/analyzers/store/port.ts';
 import { MemoryAnalysisStore } from '../../src/analyzers/store/memory-analysis-store.ts';
 import { RESERVATION_LEASE_MS, SqlAnalysisStore } from '../../src/analyzers/store/sql-analysis-store.ts';
 import { openSqliteDatabase } from '../../src/sql/sqlite-database.ts';
@@ -19,37 +20,74 @@ import { rejectsWithCode } from '../support/assert-ream-error.ts';
 
 const signal = new AbortController().signal;
 
+const request: ModelRequest = { name: 'answer', messages: [{ role: 'user', content: 'hello' }], schema: { type: 'object' }, check: () => undefined };
+/** What a call of {@link request} sets aside: its prompt and its answer's cap (10). */
+const ESTIMATE = messagesTokens(request.messages) + 10;
+/** What a call spends: 5 + 1 tokens. */
+const SPENT = 6;
+
+/** A model that answers `{}` for 6 tokens, after `gate` opens when one is given. */
+function fakeModel(gate?: Promise<void>): ChatModel & { calls: number } {
+  const model = {
+    calls: 0,
+    info: { model: 'm', endpoint: 'http://127.0.0.1:1/v1' },
+    complete: async (): Promise<ChatAnswer> => {
+      model.calls++;
+      await gate;
+      return { text: '{}', promptTokens: 5, completionTokens: 1, finishReason: 'stop' };
+    },
+  };
+  return model;
+}
+
+/** One model call of `jobId` in this process, as an analyzer makes it (paced, within `maxTokens`). */
+function call(store: AnalysisStore, model: ChatModel, maxTokens: number, budgets: JobBudgets, options: { signal?: AbortSignal; pacer?: LlmPacer } = {}): Promise<unknown> {
+  const scope: CallScope = { signal: options.signal ?? signal, store, jobId: 'job', tenantId: 't', usage: { ...NO_USAGE } };
+  // A schema of its own: each call is a new question, never answered from the cache.
+  const asked: ModelRequest = { ...request, schema: { type: 'object', description: `question ${++questions}` } };
+  return answer(model, options.pacer ?? new LlmPacer(), { model: 'm', temperature: 0, maxCompletionTokens: 10, maxRepairs: 0, maxTokens }, asked, scope, budgets);
+}
+let questions = 0;
+
 test("a call refused only for another process's call in flight waits for it to settle, then is made", async () => {
   const store = new MemoryAnalysisStore();
-  const [worker, other] = [new JobBudgets({ pollMs: 10 }), new JobBudgets()];
-  await other.reserve(store, 'job', 60, 100, signal); // its estimate, in flight
-  let reserved = false;
-  const waiting = worker.reserve(store, 'job', 50, 100, signal).then(() => { reserved = true; });
+  const budget = ESTIMATE + 60;
+  const model = fakeModel();
+  const budgets = new JobBudgets({ pollMs: 10 });
+  assert.equal(await store.reserve('job', 61, budget), true); // another process's call: its estimate, in flight
+  let answered = false;
+  const waiting = call(store, model, budget, budgets).then(() => { answered = true; });
   await new Promise((resolve) => setTimeout(resolve, 50));
-  assert.equal(reserved, false, 'it waits while the other call is in flight');
-  await other.settle(store, 'job', 60, 10); // it spent far less than its estimate
-  await waiting; // 10 spent: 50 fits
-  await worker.settle(store, 'job', 50, 50);
+  assert.equal(answered, false, 'it waits while the other call is in flight');
+  assert.equal(model.calls, 0);
+  await store.settle('job', 61, 10); // it spent far less than its estimate
+  await waiting; // 10 spent: the call fits
+  assert.equal(model.calls, 1);
   // Refused for what was spent: no later call of the job, however small, in any process.
-  const ended = await rejectsWithCode(worker.reserve(store, 'job', 41, 100, signal), 'budget_exceeded');
+  await store.settle('job', 0, budget - 10 - SPENT - ESTIMATE + 1);
+  const ended = await rejectsWithCode(call(store, model, budget, budgets), 'budget_exceeded');
   assert.equal(ended.retryable, false);
   assert.match(ended.message, /the job makes no more model calls/);
-  await rejectsWithCode(other.reserve(store, 'job', 1, 100, signal), 'budget_exceeded');
+  assert.equal(await store.reserve('job', 1, budget), false);
+  assert.equal(model.calls, 1);
 });
 
 test('a call still refused for other processes\' calls in flight, that go on reserving, after the longest wait fails retryably, and the job goes on', async () => {
   const store = new MemoryAnalysisStore();
-  const [worker, other] = [new JobBudgets({ pollMs: 10, maxWaitMs: 60 }), new JobBudgets()];
-  await other.reserve(store, 'job', 60, 100, signal);
+  const budget = ESTIMATE + 60;
+  const model = fakeModel();
+  const budgets = new JobBudgets({ pollMs: 10, maxWaitMs: 60 });
+  assert.equal(await store.reserve('job', 61, budget), true);
   // The other process's calls are alive: one more reserves while this one waits.
-  setTimeout(() => void store.reserve('job', 1, 100), 20);
-  const error = await rejectsWithCode(worker.reserve(store, 'job', 50, 100, signal), 'budget_exceeded');
+  setTimeout(() => void store.reserve('job', 1, budget), 20);
+  const error = await rejectsWithCode(call(store, model, budget, budgets), 'budget_exceeded');
   assert.equal(error.retryable, true, 'the queue tries the call again later');
   assert.ok((error.retryAfterMs ?? 0) > 0);
   assert.match(error.message, /in flight in other workers/);
-  await other.settle(store, 'job', 60, 10);
+  await store.settle('job', 61, 10);
   await store.settle('job', 1, 1);
-  await worker.reserve(store, 'job', 50, 100, signal); // the budget was not ended
+  await call(store, model, budget, budgets); // the budget was not ended
+  assert.equal(model.calls, 1);
 });
 
 test('a call waiting for room held by a dead worker\'s reservation (never settled) waits for its lease to lapse, then is made, rather than failing', { timeout: 20_000 }, async () => {
@@ -59,22 +97,13 @@ test('a call waiting for room held by a dead worker\'s reservation (never settle
     const store = await SqlAnalysisStore.open(database.kysely, 'sqlite');
     // Reserved by a worker killed mid-call: its lease runs out 1.5 s from now.
     assert.equal(await store.reserve('job', 95, 100, Date.now() - RESERVATION_LEASE_MS + 1_500), true);
-    let calls = 0;
-    const model: ChatModel = {
-      info: { model: 'm', endpoint: 'http://127.0.0.1:1/v1' },
-      complete: () => {
-        calls++;
-        return Promise.resolve({ text: '{}', promptTokens: 5, completionTokens: 1, finishReason: 'stop' });
-      },
-    };
-    const request: ModelRequest = { name: 'answer', messages: [{ role: 'user', content: 'hello' }], schema: { type: 'object' }, check: () => undefined };
-    const scope: CallScope = { signal: AbortSignal.timeout(15_000), store, jobId: 'job', tenantId: 't', usage: { ...NO_USAGE } };
+    const model = fakeModel();
     const started = Date.now();
     // The default longest wait is a minute, of which this call would wait out 1.5 s: shortened
     // here to 0.3 s, so that the lease runs out past it.
-    assert.deepEqual(await answer(model, new LlmPacer(), { model: 'm', temperature: 0, maxCompletionTokens: 10, maxRepairs: 0, maxTokens: 100 }, request, scope, new JobBudgets({ maxWaitMs: 300, pollMs: 50 })), {});
+    assert.deepEqual(await call(store, model, 100, new JobBudgets({ maxWaitMs: 300, pollMs: 50 })), {});
     assert.ok(Date.now() - started >= 1_000, `it waited for the lease (${Date.now() - started} ms)`);
-    assert.equal(calls, 1);
+    assert.equal(model.calls, 1);
   } finally {
     await database.close();
     await rm(dir, { recursive: true, force: true });
@@ -83,24 +112,32 @@ test('a call waiting for room held by a dead worker\'s reservation (never settle
 
 test('a call waiting for other calls in flight stops when its job is cancelled', async () => {
   const store = new MemoryAnalysisStore();
-  const [worker, other] = [new JobBudgets({ pollMs: 10 }), new JobBudgets()];
-  await other.reserve(store, 'job', 60, 100, signal);
+  const budget = ESTIMATE + 60;
+  assert.equal(await store.reserve('job', 61, budget), true);
   const cancel = new AbortController();
-  const waiting = worker.reserve(store, 'job', 50, 100, cancel.signal);
+  const waiting = call(store, fakeModel(), budget, new JobBudgets({ pollMs: 10 }), { signal: cancel.signal });
   setTimeout(() => cancel.abort(), 30);
   await rejectsWithCode(waiting, 'cancelled');
 });
 
 test("a call waiting for this process's calls of its job to settle stops when its own task is cancelled (another document's call goes on)", { timeout: 5_000 }, async () => {
   const store = new MemoryAnalysisStore();
+  const budget = ESTIMATE + SPENT; // one call in flight at a time
   const budgets = new JobBudgets();
-  await budgets.reserve(store, 'job', 60, 100, signal); // another document's call, in flight for long
+  const pacer = new LlmPacer();
+  let open = (): void => undefined;
+  const slow = fakeModel(new Promise<void>((resolve) => { open = resolve; }));
+  const inFlight = call(store, slow, budget, budgets, { pacer }); // another document's call, in flight for long
+  await new Promise((resolve) => setTimeout(resolve, 20));
   const cancel = new AbortController();
-  const waiting = budgets.reserve(store, 'job', 50, 100, cancel.signal);
+  const waiting = call(store, fakeModel(), budget, budgets, { pacer, signal: cancel.signal });
   setTimeout(() => cancel.abort(), 30);
   await rejectsWithCode(waiting, 'cancelled');
-  await budgets.settle(store, 'job', 60, 10);
-  await budgets.reserve(store, 'job', 50, 100, signal); // the cancelled wait took nothing
+  open();
+  await inFlight;
+  const model = fakeModel();
+  await call(store, model, budget, budgets, { pacer }); // the cancelled wait took nothing
+  assert.equal(model.calls, 1);
 });
 
 test('a call waiting for room in its job\'s budget holds no concurrency slot: another job\'s call is made meanwhile', async () => {

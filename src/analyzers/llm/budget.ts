@@ -39,12 +39,6 @@ export class JobBudgets {
     this.#pollMs = settings.pollMs ?? 250;
   }
 
-  /** Sets `estimate` aside from the job's `budget`, waiting for room as long as {@link room} does, or throws `budget_exceeded`. */
-  async reserve(store: AnalysisStore, jobId: string, estimate: number, budget: number, signal: AbortSignal): Promise<void> {
-    const started = Date.now();
-    while (!(await this.tryReserve(store, jobId, estimate, budget))) await this.room(store, jobId, estimate, budget, signal, started);
-  }
-
   /**
    * Sets `estimate` aside at once: true; false when only the job's calls in flight hold the rest
    * (wait with {@link room}, holding nothing, and try again); `budget_exceeded` when what the job
