@@ -5,7 +5,7 @@ import { addDeploymentFlags, deploymentFromFlags, type DeploymentFlags } from '.
 import { addLimitFlags, limitsFromFlags, type LimitFlags } from './limit-flags.ts';
 import { addIntakeFlags, intakeFromFlags, type IntakeFlags } from './intake-flags.ts';
 import { loadPipelines } from './load-pipelines.ts';
-import { positiveInt } from './parse-flags.ts';
+import { nonNegativeInt, positiveInt } from './parse-flags.ts';
 import { untilStopSignal } from './signals.ts';
 import { addCreditFlags, creditsFromFlags, type CreditFlags } from './credit-flags.ts';
 import { addRetentionFlags, retentionFromFlags, type RetentionFlags } from './retention-flags.ts';
@@ -39,6 +39,7 @@ interface ServeFlags extends DeploymentFlags, WebhookFlags, IntakeFlags {
   jwtAudience?: string;
   jwtAllowNoExp?: boolean;
   rateLimit?: number;
+  maxConnectionsPerClient?: number;
   metricsInterval: number;
   metricsSamples: number;
   logLevel: LogLevel;
@@ -96,6 +97,7 @@ export function registerServeCommand(program: Command): void {
     .addOption(new Option('--jwt-audience <aud>', 'JWTs must have this "aud" claim').env('REAM_JWT_AUDIENCE'))
     .option('--jwt-allow-no-exp', 'accept JWTs without an "exp" claim (by default they are refused: they would never expire)')
     .option('--rate-limit <n>', 'requests per minute per API key / JWT subject', positiveInt)
+    .option('--max-connections-per-client <n>', 'connections one client address (an IPv6 /64) may hold at once, loopback peers exempt (0: no limit)', nonNegativeInt, 256)
     .addOption(new Option('--log-level <level>', 'the least severe log lines written (JSON, one a line, on stdout); debug adds why a bearer token was refused').choices(LOG_LEVELS).default('info').env('REAM_LOG_LEVEL'))
     .option('--metrics-interval <seconds>', 'sample the deployment into the metrics history (GET /v1/metrics/history) this often', positiveInt, 10)
     .option('--metrics-samples <n>', 'samples the metrics history keeps (a ring in the store; default a day of 10 s samples)', positiveInt, 8_640);
@@ -141,6 +143,7 @@ export function registerServeCommand(program: Command): void {
         ...(flags.corsOrigin === undefined ? {} : { cors: { origins: flags.corsOrigin } }),
         ...(flags.publicUrl === undefined ? {} : { publicUrl: flags.publicUrl }),
         ...(flags.rateLimit === undefined ? {} : { rateLimit: { requestsPerMinute: flags.rateLimit } }),
+        ...(flags.maxConnectionsPerClient === undefined ? {} : { connectionLimit: { perClient: flags.maxConnectionsPerClient } }),
         metricsHistory: { intervalMs: flags.metricsInterval * 1000, capacity: flags.metricsSamples },
       });
     } catch (error) {

@@ -9,6 +9,7 @@ import { registerAuth, type AuthOptions, type RateLimitOptions } from './auth/pl
 import { registerCors, type CorsOptions } from './cors.ts';
 import { isLoopbackHost, registerHostCheck } from './host-check.ts';
 import { registerBodyDeadline } from './body-deadline.ts';
+import { limitConnections, type ConnectionLimitOptions } from './connection-limits.ts';
 import { registerNulGuard } from './nul-guard.ts';
 import { metricsRoutes } from './metrics.ts';
 import type { MetricsHistoryOptions } from './metrics-sampler.ts';
@@ -98,6 +99,11 @@ export interface ServerOptions {
   jsonBodyDeadlineMs?: number;
   /** How long any body (an upload's too) may go without a byte before the connection is closed, in ms (default 60,000: body-deadline.ts). */
   bodyIdleMs?: number;
+  /**
+   * Connections one client address may hold at once (default 256, loopback peers exempt: see
+   * connection-limits.ts); headers must come within 20 s whatever this says.
+   */
+  connectionLimit?: ConnectionLimitOptions;
 }
 
 /** The v1 HTTP API (DESIGN.md §8) over an embedded {@link Ream}. Not listening yet: see {@link startServer}. */
@@ -115,6 +121,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     // rather than dropped without a word (ajv's default in Fastify).
     ajv: { customOptions: { removeAdditional: false } },
   });
+  limitConnections(app.server, options.connectionLimit);
   // No route reads plain text: such a body is refused with 415, as other types are.
   app.removeContentTypeParser('text/plain');
   registerTracing(app); // first: every other hook and handler runs inside the request's span
