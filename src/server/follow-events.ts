@@ -14,6 +14,37 @@ const DISTRIBUTED_CATCH_UP_MS = 2_000;
  * announced by whoever changed the status). A job ended longer ago than this has stored it.
  */
 export const END_EVENT_GRACE_MS = 2_000;
+/**
+ * How many bytes of events a subscriber may leave unread (queued in the server for its
+ * connection) before its stream is cut: a client that stops reading (a frozen tab, a stalled
+ * consumer) held every event and heartbeat in the server's memory, without bound. Events are
+ * stored, so a cut subscriber loses nothing: it resumes after the last it read.
+ */
+export const MAX_UNREAD_BYTES = 4 * 1024 * 1024;
+/** The replay reads its next page of stored events once the subscriber has at most this much unread. */
+const REPLAY_ROOM_BYTES = 256 * 1024;
+/** A subscriber whose unread bytes have not gone down for this long, while the replay waits on it, is cut, in ms. */
+export const UNREAD_WAIT_MS = 15_000;
+const ROOM_POLL_MS = 20;
+
+/**
+ * Waits until a subscriber's connection has room for the next page of a replay (`backlog()`, its
+ * unread bytes, at most {@link REPLAY_ROOM_BYTES}): answers false when it read nothing for
+ * {@link UNREAD_WAIT_MS} (it is to be cut), true once there is room or it has gone.
+ */
+export async function roomForReplay(backlog: () => number, gone: () => boolean): Promise<boolean> {
+  let least = backlog();
+  let since = Date.now();
+  while (!gone() && backlog() > REPLAY_ROOM_BYTES) {
+    const now = backlog();
+    if (now < least) {
+      least = now;
+      since = Date.now();
+    } else if (Date.now() - since > UNREAD_WAIT_MS) return false;
+    await new Promise((resolve) => setTimeout(resolve, ROOM_POLL_MS));
+  }
+  return true;
+}
 /** How long a follow waits after a job's terminal event for events stored just after it. */
 const END_TAIL_MS = 500;
 
@@ -34,6 +65,11 @@ export interface FollowOptions {
   send(event: ReamEvent): void;
   /** The store failed while catching up: the follow has ended. */
   onError(error: unknown): void;
+  /**
+   * Awaited before each page of stored events is read: resolves once the subscriber has room for
+   * more. A replay of a long job sent every page at once, however slowly its subscriber read.
+   */
+  ready?: () => Promise<void>;
 }
 
 export interface EventFollow {
@@ -96,6 +132,8 @@ export function followJobEvents(ream: Ream, jobId: string, options: FollowOption
   };
   const catchUp = async (): Promise<void> => {
     while (!ended) {
+      await options.ready?.();
+      if (ended) return;
       const events = await ream.listEvents(jobId, lastSent, REPLAY_PAGE);
       for (const event of events) send(event);
       if (events.length < REPLAY_PAGE) return;

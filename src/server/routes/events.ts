@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ReamError } from '../../errors.ts';
 import type { ReamEvent } from '../../events/types.ts';
 import type { Ream } from '../../runtime/create-ream.ts';
-import { followedToTheEnd, followJobEvents } from '../follow-events.ts';
+import { followedToTheEnd, followJobEvents, MAX_UNREAD_BYTES, roomForReplay } from '../follow-events.ts';
 import { jobIdParams, problemResponses } from '../openapi.ts';
 import { keyStillLive } from '../auth/plugin.ts';
 import { checkedSender } from '../auth/checked-sender.ts';
@@ -62,15 +62,32 @@ export function eventRoutes(app: FastifyInstance, ream: Ream, options: EventRout
     res.write(': ream events\n\n');
 
     const principal = principalOf(request);
+    // A client that leaves too much unread is cut (it resumes with Last-Event-ID): what is
+    // queued for it goes, rather than growing with every event for as long as it stays connected.
+    const cut = (): void => {
+      request.log.warn({ unreadBytes: res.writableLength }, 'an event stream was not read: connection closed');
+      stop();
+      res.destroy();
+    };
+    const write = (text: string): void => {
+      if (res.destroyed) return;
+      res.write(text);
+      if (res.writableLength > MAX_UNREAD_BYTES) cut();
+    };
     // Each event only once the key was found live after it came: a revoked key gets no more.
-    const pushed = checkedSender(() => keyStillLive(ream, principal), (text: string) => res.write(text), () => stop());
+    const pushed = checkedSender(() => keyStillLive(ream, principal), write, () => stop());
     const follow = followJobEvents(ream, job.id, {
       afterSeq,
       send: (event) => pushed.push(frame(event)),
       onError: (error) => request.log.error({ err: error }, 'event stream failed'),
+      // The replay goes a page at a time, as fast as the client reads.
+      ready: async () => {
+        await pushed.idle();
+        if (!(await roomForReplay(() => res.writableLength, () => res.destroyed))) cut();
+      },
     });
     const heartbeat = setInterval(() => {
-      if (!res.writableEnded) res.write(': heartbeat\n\n');
+      if (!res.writableEnded) write(': heartbeat\n\n');
       // A key revoked while its quiet stream is open: the stream ends.
       keyStillLive(ream, principal).then((live) => {
         if (!live) stop();

@@ -4,7 +4,7 @@ import type { JobView } from '../../api-types.ts';
 import { ReamError } from '../../errors.ts';
 import { TERMINAL_EVENT_TYPES, type ReamEvent } from '../../events/types.ts';
 import type { Ream } from '../../runtime/create-ream.ts';
-import { followJobEvents, type EventFollow } from '../follow-events.ts';
+import { followJobEvents, MAX_UNREAD_BYTES, roomForReplay, type EventFollow } from '../follow-events.ts';
 import { toProblem } from '../problem.ts';
 import { loadJobView } from '../views.ts';
 import type { Principal } from '../auth/principal.ts';
@@ -13,6 +13,8 @@ import { requireJob } from './jobs.ts';
 import { dialectOf, parseMessage, requestIdOf, type ClientMessage, type Dialect } from './ws-messages.ts';
 
 const MAX_SUBSCRIPTIONS = 100;
+/** How long a peer cut for leaving messages unread has to read the close frame, in ms. */
+const UNREAD_CLOSE_GRACE_MS = 5_000;
 
 /** The answer fields that name a request, in the dialect it came in. */
 function replyTo(dialect: Dialect, requestId: string | undefined): Record<string, string> {
@@ -67,6 +69,20 @@ export class WsConnection {
   send(message: object): void {
     if (this.#closed || this.#socket.readyState !== this.#socket.OPEN) return;
     this.#socket.send(JSON.stringify(message));
+    if (this.#socket.bufferedAmount > MAX_UNREAD_BYTES) this.#cutUnread();
+  }
+
+  /**
+   * A peer that leaves too much unread is closed (1008; it subscribes again with `afterSeq`):
+   * what is queued for it goes, rather than growing with every event while it stays connected.
+   */
+  #cutUnread(): void {
+    if (this.#closed) return;
+    this.#log.warn({ unreadBytes: this.#socket.bufferedAmount }, 'a websocket peer did not read its messages: connection closed');
+    const socket = this.#socket;
+    this.close();
+    socket.close(1008, 'messages piled up unread: reconnect and subscribe with afterSeq');
+    setTimeout(() => socket.terminate(), UNREAD_CLOSE_GRACE_MS).unref();
   }
 
   sendError(error: unknown, dialect: Dialect, requestId: string | undefined): void {
@@ -149,6 +165,11 @@ export class WsConnection {
       afterSeq,
       send: (event) => this.#pushed.push(eventMessage(dialect, event)),
       onError: (error) => this.sendError(error, dialect, requestId),
+      // The replay goes a page at a time, as fast as the peer reads.
+      ready: async () => {
+        await this.#pushed.idle();
+        if (!(await roomForReplay(() => this.#socket.bufferedAmount, () => this.#closed))) this.#cutUnread();
+      },
     });
     this.#follows.set(job.id, follow);
     void follow.done.then(() => {

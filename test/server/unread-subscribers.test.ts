@@ -1,0 +1,107 @@
+// A subscriber that stops reading (SSE or WebSocket) is cut once what it left unread passes a
+// bound, rather than having every event of the job queued for it in the server's memory.
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import WebSocket from 'ws';
+import { createReam, type Ream } from '../../src/runtime/create-ream.ts';
+import { adaptersOf } from '../../src/runtime/internals.ts';
+import { startServer, type RunningServer } from '../../src/server/app.ts';
+import { MAX_UNREAD_BYTES, UNREAD_WAIT_MS } from '../../src/server/follow-events.ts';
+
+/** Stored events of the job: 4,000 of 5 KB, 20 MB, several times the bound and the kernel's socket buffers. */
+const EVENTS = 4_000;
+const MESSAGE = 'm'.repeat(5_000);
+
+let dir: string;
+let ream: Ream;
+let server: RunningServer;
+let jobId: string;
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'ream-unread-'));
+  ream = await createReam({ dataDir: join(dir, 'data'), threads: 1, work: false });
+  server = await startServer({ ream, host: '127.0.0.1', port: 0 });
+  const body = new FormData();
+  body.append('file', new Blob(['a note']), 'a.txt');
+  const response = await fetch(`${server.url}/v1/jobs`, { method: 'POST', body });
+  assert.equal(response.status, 202, await response.clone().text());
+  jobId = ((await response.json()) as { id: string }).id;
+  const store = adaptersOf(ream).store;
+  const progress = { documentsDone: 0, documentsTotal: 1, pagesDone: 0, pagesTotal: 1, percent: 0, etaSeconds: null };
+  for (let i = 0; i < EVENTS; i++) await store.appendEvent({ type: 'stage.completed', jobId, tenantId: 'local', at: Date.now(), progress, message: MESSAGE });
+});
+after(async () => {
+  await server.close();
+  await ream.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+test('an SSE client that reads nothing past the headers is cut; one that reads gets every event', { timeout: 90_000 }, async () => {
+  assert.ok(EVENTS * MESSAGE.length > 4 * MAX_UNREAD_BYTES);
+  const socket = connect(Number(new URL(server.url).port), '127.0.0.1');
+  await once(socket, 'connect');
+  socket.on('error', () => undefined);
+  socket.write(`GET /v1/jobs/${jobId}/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+  let received = '';
+  const onData = (data: Buffer): void => {
+    received += data.toString('latin1');
+  };
+  socket.on('data', onData);
+  while (!received.includes('\r\n\r\n')) await new Promise((resolve) => setTimeout(resolve, 10));
+  socket.pause();
+
+  // Longer than a subscriber may go without reading while its replay waits.
+  await new Promise((resolve) => setTimeout(resolve, UNREAD_WAIT_MS + 3_000));
+  const closed = once(socket, 'close').then(() => true);
+  socket.resume();
+  const cut = await Promise.race([closed, new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 20_000))]);
+  socket.destroy();
+  const events = received.match(/^id: \d+$/gm)?.length ?? 0;
+
+  assert.equal(cut, true, `the stream was not cut: ${events} events read`);
+  assert.ok(events < EVENTS, `${events} events`);
+
+  // A client that reads is not cut: every event, in order (the job is still queued: the stream stays open).
+  const reader = await fetch(`${server.url}/v1/jobs/${jobId}/events`);
+  const decoder = new TextDecoder();
+  let text = '';
+  let ids = 0;
+  for await (const chunk of reader.body ?? []) {
+    text += decoder.decode(chunk as Uint8Array, { stream: true });
+    const end = text.lastIndexOf('\n\n');
+    ids += text.slice(0, end + 1).match(/^id: \d+$/gm)?.length ?? 0;
+    text = text.slice(end + 1);
+    if (ids >= EVENTS + 1) break;
+  }
+  assert.equal(ids, EVENTS + 1, 'job.queued and the stored events');
+});
+
+test('a WebSocket peer that reads nothing is closed with 1008; one that reads gets every event', { timeout: 90_000 }, async () => {
+  const socket = new WebSocket(`${server.url.replace(/^http/, 'ws')}/v1/ws`);
+  await once(socket, 'open');
+  const closed = once(socket, 'close') as Promise<[number, Buffer]>;
+  socket.send(JSON.stringify({ type: 'subscribe', jobId }));
+  socket.pause();
+  await new Promise((resolve) => setTimeout(resolve, UNREAD_WAIT_MS + 3_000));
+  socket.resume();
+  const result = await Promise.race([closed, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 20_000))]);
+  socket.terminate();
+  assert.ok(result !== undefined, 'the connection was not closed');
+  assert.ok(result[0] === 1008 || result[0] === 1006, `closed with ${result[0]}`);
+
+  const reader = new WebSocket(`${server.url.replace(/^http/, 'ws')}/v1/ws`);
+  let seen = 0;
+  const all = new Promise<void>((resolve) => reader.on('message', (data: Buffer) => {
+    if ((JSON.parse(data.toString('utf8')) as { type: string }).type === 'event' && ++seen === EVENTS + 1) resolve();
+  }));
+  await once(reader, 'open');
+  reader.send(JSON.stringify({ type: 'subscribe', jobId }));
+  await all;
+  assert.equal(reader.readyState, WebSocket.OPEN);
+  reader.close();
+});
