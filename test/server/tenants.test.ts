@@ -300,6 +300,31 @@ test('the storage quota counts unfinished uploads: bytes left short of their end
   await json<Account>(await call('/v1/tenants/tenant-a/quotas', keys.admin, { method: 'PUT', json: {} }), 200);
 });
 
+test('a known-length upload is checked again at each PATCH: a storage quota lowered meanwhile refuses its next bytes, not its end', async () => {
+  const tus = { authorization: `Bearer ${keys.a}`, 'tus-resumable': '1.0.0' };
+  // What counts already (stored, and uploads the tests before left unfinished), as a refusal says it.
+  await json<Account>(await call('/v1/tenants/tenant-a/quotas', keys.admin, { method: 'PUT', json: { storageBytes: 1 } }), 200);
+  const probe = await fetch(`${server.url}/v1/uploads`, { method: 'POST', headers: { ...tus, 'upload-length': '2000' } });
+  const used = Number(((await json<Problem>(probe, 429)).details?.used));
+  await json<Account>(await call('/v1/tenants/tenant-a/quotas', keys.admin, { method: 'PUT', json: { storageBytes: used + 3000 } }), 200);
+  const created = await fetch(`${server.url}/v1/uploads`, { method: 'POST', headers: { ...tus, 'upload-length': '2000', 'upload-metadata': `filename ${Buffer.from('n.txt').toString('base64')}` } });
+  assert.equal(created.status, 201);
+  const url = new URL(created.headers.get('location') ?? '', server.url);
+  const patch = (offset: number, bytes: number): Promise<Response> => fetch(url, {
+    method: 'PATCH', headers: { ...tus, 'upload-offset': String(offset), 'content-type': 'application/offset+octet-stream' }, body: Buffer.alloc(bytes, 0x61),
+  });
+  assert.equal((await patch(0, 1000)).status, 204);
+  await json<Account>(await call('/v1/tenants/tenant-a/quotas', keys.admin, { method: 'PUT', json: { storageBytes: used + 1500 } }), 200);
+  const refused = await patch(1000, 1000);
+  assert.equal(refused.status, 429, await refused.clone().text());
+  assert.deepEqual(((await refused.json()) as Problem).details, { quota: 'storageBytes', limit: used + 1500, used, needed: 2000 });
+  const head = await fetch(url, { method: 'HEAD', headers: tus });
+  assert.equal(head.headers.get('upload-offset'), '1000', 'none of the refused bytes were taken');
+  // Room again: the upload goes on from where it was.
+  await json<Account>(await call('/v1/tenants/tenant-a/quotas', keys.admin, { method: 'PUT', json: {} }), 200);
+  assert.equal((await patch(1000, 1000)).status, 204);
+});
+
 test('DELETE /v1/documents/:id: the owner removes it once its job ended (audited), another tenant gets 404 and learns nothing', async () => {
   const body = new FormData();
   body.append('file', new Blob([await makePdf({ pages: ['to delete'] })], { type: 'application/pdf' }), 'd.pdf');

@@ -390,6 +390,22 @@ export function uploadRoutes(app: FastifyInstance, ream: Ream, options: UploadRo
       return room.limit - room.used;
     };
 
+    /**
+     * The storage quota against an upload's declared length and the tenant's other unfinished
+     * uploads, as at its creation: content of that length the tenant holds already (its declared
+     * sha256) costs only its bytes on disk until it ends.
+     */
+    const checkDeclaredLength = async (tenantId: string, id: string, size: number): Promise<void> => {
+      const unfinishedBytes = (): Promise<number> => unfinishedBytesOf(tenantId, id);
+      const upload = await datastore.getUpload(id).catch(() => undefined);
+      const sha256 = upload === undefined ? undefined : declaredSha256(upload);
+      if (sha256 !== undefined && await ream.tenants.holdsContent(tenantId, sha256, size)) {
+        await ream.tenants.checkUnfinishedStorage(tenantId, size, unfinishedBytes);
+      } else {
+        await ream.tenants.checkStorage(tenantId, size, unfinishedBytes);
+      }
+    };
+
     const tus = new ProblemTusServer({
       path: UPLOADS_PATH,
       // The id from the URL's path, never its query: tus's own reading takes the last part of the
@@ -580,6 +596,12 @@ export function uploadRoutes(app: FastifyInstance, ream: Ream, options: UploadRo
           // Past its tenant's lifetime but not swept yet (the store's own expiry is the longest
           // lifetime of any tenant): it goes now, and tus answers as for any upload that is gone.
           if (upload) await attached.removeIfExpired(upload).catch(() => undefined);
+          if (upload?.tenantId !== undefined && upload.size !== undefined && upload.offset < upload.size && request.method === 'PATCH') {
+            // A declared length was checked at creation; the quota may have shrunk since, or other
+            // uploads and documents filled it: checked again before each PATCH takes more bytes,
+            // rather than only once all of them have come.
+            await checkDeclaredLength(upload.tenantId, upload.id, upload.size);
+          }
           if (upload?.tenantId !== undefined && upload.size === undefined && request.method === 'PATCH') {
             // A deferred length was counted as 0 at creation: what it holds and what this PATCH
             // says it brings count now (a body of unknown length, at its next PATCH).
