@@ -55,7 +55,19 @@ export interface ReamClientOptions {
    * one process resumes in the next. Default: remembered in memory, by this client only.
    */
   uploadResumeDir?: string;
+  /**
+   * How many times a request that changes nothing (GET, HEAD) is sent again when the server could
+   * not be reached, or answered 429, 502, 503 or 504: after the answer's `Retry-After` (none over
+   * 30 s is waited for), else after 250 ms, 500 ms, 1 s, …. Default 2; 0 sends each once.
+   */
+  retries?: number;
 }
+
+/** Statuses an idempotent request is sent again after: rate limited, or a server (or its proxy) not able to answer now. */
+const RETRIED_STATUSES = new Set([429, 502, 503, 504]);
+/** The longest `Retry-After` a retry waits for; a longer one is the caller's to wait. */
+const MAX_RETRY_WAIT_MS = 30_000;
+const RETRY_BASE_MS = 250;
 
 export interface SubmitRequest {
   /** Files to send (may be empty when `documents` or `uploads` name something). */
@@ -252,6 +264,7 @@ export class ReamClient {
   private readonly maxReconnects: number;
   private readonly uploadResumeDir: string | undefined;
   private urlStorage: ReamUrlStorage | undefined;
+  private readonly retries: number;
 
   constructor(options: ReamClientOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
@@ -260,6 +273,8 @@ export class ReamClient {
     this.reconnectDelayMs = options.reconnectDelayMs ?? 1000;
     this.maxReconnects = options.maxReconnects ?? 10;
     this.uploadResumeDir = options.uploadResumeDir;
+    this.retries = options.retries ?? 2;
+    if (!Number.isSafeInteger(this.retries) || this.retries < 0) throw ReamError.nonRetryable('validation_failed', 'retries must be an integer, 0 or more');
   }
 
   /** Sends a request; a non-2xx answer throws {@link ReamHttpError}, a network failure `io_error`. */
@@ -267,7 +282,29 @@ export class ReamClient {
     return this.apiKey === undefined ? {} : { authorization: `Bearer ${this.apiKey}` };
   }
 
-  private async request(path: string, init: RequestOptions = {}): Promise<Response> {
+  /**
+   * {@link send}, again for a GET or HEAD that could not reach the server or was answered 429,
+   * 502, 503 or 504 (see `retries`); `retry: false` sends it once (the event stream reconnects by itself).
+   */
+  private async request(path: string, init: RequestOptions & { retry?: boolean } = {}): Promise<Response> {
+    const { retry, ...rest } = init;
+    const method = (rest.method ?? 'GET').toUpperCase();
+    const retries = retry === false || (method !== 'GET' && method !== 'HEAD') ? 0 : this.retries;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.send(path, rest);
+      } catch (error) {
+        if (attempt >= retries || rest.signal?.aborted === true || !(error instanceof ReamError)) throw error;
+        const status = error instanceof ReamHttpError ? error.httpStatus : undefined;
+        if (status === undefined ? error.code !== 'io_error' : !RETRIED_STATUSES.has(status)) throw error;
+        const wait = Math.max(error.retryAfterMs ?? 0, RETRY_BASE_MS * 2 ** attempt);
+        if (wait > MAX_RETRY_WAIT_MS) throw error;
+        await sleep(wait, rest.signal ?? undefined);
+      }
+    }
+  }
+
+  private async send(path: string, init: RequestOptions = {}): Promise<Response> {
     const headers: Record<string, string> = { ...init.headers, ...this.authHeaders() };
     let response: Response;
     try {
@@ -788,6 +825,7 @@ export class ReamClient {
       let retryAfter = 0;
       try {
         const response = await this.request(this.jobPath(id, '/events'), {
+          retry: false,
           headers: { accept: 'text/event-stream', ...(lastSeq > 0 ? { 'last-event-id': String(lastSeq) } : {}) },
           ...(options.signal ? { signal: options.signal } : {}),
         });
