@@ -1,5 +1,5 @@
 import { S3Store, type MetadataValue } from '@tus/s3-store';
-import { IoRedisKvStore } from '@tus/utils';
+import { IoRedisKvStore, type Upload } from '@tus/utils';
 import { openRedisPair, s3ClientConfig, s3Error, type S3Location } from '../../runtime/shared-clients.ts';
 import type { UploadRecordStore } from './records.ts';
 import { RedisLocker } from './redis-locker.ts';
@@ -41,7 +41,7 @@ export async function distributedTusStorage(options: DistributedTusStorageOption
       expirationPeriodInMilliseconds: options.expiryMs,
       ...(options.partSizeBytes === undefined ? {} : { partSize: options.partSizeBytes }),
     });
-    return { datastore, locker, records: options.records, tenantUploads: redisTenantUploadIndex(redis, options.prefix), listIds: () => datastore.listIds(), close, failure: (error) => s3Error(error, 'request', 'an upload') };
+    return { datastore, locker, records: options.records, tenantUploads: redisTenantUploadIndex(redis, options.prefix), listIds: () => datastore.listIds(), readInfo: (id) => datastore.info(id), close, failure: (error) => s3Error(error, 'request', 'an upload') };
   } catch (error) {
     await close();
     throw error;
@@ -82,6 +82,11 @@ class PrefixedS3Store extends S3Store {
   override async declareUploadLength(id: string, length: number): Promise<void> {
     await super.declareUploadLength(id, length);
     await this.clearCache(id);
+  }
+
+  /** The upload as its metadata says (cached in Redis), without listing its parts for the offset. */
+  async info(id: string): Promise<Upload> {
+    return (await this.getMetadata(id)).file;
   }
 
   /** S3Store's removal leaves the incomplete part (the bytes of an upload under 5 MiB): it goes too. */

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { FileStore } from '@tus/file-store';
 import { MemoryLocker } from '@tus/server';
-import type { DataStore, Locker } from '@tus/utils';
+import type { DataStore, Locker, Upload } from '@tus/utils';
 import type { UploadRecordStore } from './records.ts';
 import { memoryTenantUploadIndex, type TenantUploadIndex } from './tenant-uploads.ts';
 
@@ -19,6 +19,11 @@ export interface TusStorage {
   tenantUploads: TenantUploadIndex;
   /** Ends the connections the storage opened (the caller's own `records` stay open). */
   close(): Promise<void>;
+  /**
+   * An upload's length, metadata and creation date, its offset not read: where the offset costs
+   * requests (S3 lists the upload's parts), a count of declared lengths skips them. Default: `getUpload`.
+   */
+  readInfo?(id: string): Promise<Upload>;
   /** The datastore's own failures with a code (an S3 endpoint that does not answer: `unavailable`); default: as they are. */
   failure?(error: unknown): ReamError;
 }

@@ -20,6 +20,8 @@ const TUS_VERSION = '1.0.0';
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 /** How long the removal of a stored upload's tus copy waits for the request holding it, in ms. */
 const LOCK_WAIT_MS = 30_000;
+/** Metadata reads of a tenant's unfinished uploads in flight at once, when its storage quota counts them. */
+const UNFINISHED_READS_AT_ONCE = 16;
 /** How long an upload's end, or its termination, waits for an end in progress on another instance, in ms (a big file's is long). */
 const END_LOCK_WAIT_MS = 300_000;
 /** The request's tenant, handed to the tus hooks (set by the server on every request it passes on). */
@@ -258,11 +260,13 @@ export function uploadRoutes(app: FastifyInstance, ream: Ream, options: UploadRo
   const storage = options.storage ?? embeddedTusStorage(options.dir, expiry.longestMs, storeUploadRecords(ream.uploads));
   const { datastore, locker, records } = storage;
   /** An upload in the tus store, as the retention sweep sees it; undefined when it went meanwhile. */
+  const asUnfinished = (upload: TusUpload): UnfinishedUpload => {
+    const created = upload.creation_date === undefined ? Number.NaN : Date.parse(upload.creation_date);
+    return { id: upload.id, tenantId: tenantOfUpload(upload), createdAt: Number.isNaN(created) ? undefined : created, offset: upload.offset, size: upload.size };
+  };
   const unfinishedUpload = async (id: string): Promise<UnfinishedUpload | undefined> => {
     const upload = await datastore.getUpload(id).catch(() => undefined);
-    if (!upload) return undefined;
-    const created = upload.creation_date === undefined ? Number.NaN : Date.parse(upload.creation_date);
-    return { id, tenantId: tenantOfUpload(upload), createdAt: Number.isNaN(created) ? undefined : created, offset: upload.offset, size: upload.size };
+    return upload && asUnfinished(upload);
   };
   /**
    * Bytes the tenant's other unfinished uploads hold or have declared (a deferred length: what
@@ -270,14 +274,22 @@ export function uploadRoutes(app: FastifyInstance, ream: Ream, options: UploadRo
    * short of their end would otherwise fill the disk past it until they expire.
    */
   const uploadIdsOf = indexTenantUploads(storage, tenantOfUpload);
+  const readInfo = storage.readInfo?.bind(storage);
+  /** Bytes one upload holds or has declared: a declared length without reading the offset, where that costs requests. */
+  const heldBytes = async (id: string, tenantId: string, now: number): Promise<number> => {
+    const info = readInfo === undefined ? undefined : await readInfo(id).catch(() => undefined);
+    const upload = info?.size === undefined ? await unfinishedUpload(id) : asUnfinished(info);
+    if (upload?.tenantId !== tenantId || uploadExpired(upload, expiry, now)) return 0;
+    return upload.size ?? upload.offset;
+  };
   const unfinishedBytesOf = async (tenantId: string, exceptId: string): Promise<number> => {
-    let total = 0;
     const now = Date.now();
-    for (const id of await uploadIdsOf(tenantId)) {
-      if (id === exceptId || !UPLOAD_ID.test(id)) continue;
-      const upload = await unfinishedUpload(id);
-      if (upload?.tenantId !== tenantId || uploadExpired(upload, expiry, now)) continue;
-      total += upload.size ?? upload.offset;
+    const ids = (await uploadIdsOf(tenantId)).filter((id) => id !== exceptId && UPLOAD_ID.test(id));
+    // A few at a time: each read is a round trip (Redis, S3) in a distributed deployment.
+    let total = 0;
+    for (let i = 0; i < ids.length; i += UNFINISHED_READS_AT_ONCE) {
+      const held = await Promise.all(ids.slice(i, i + UNFINISHED_READS_AT_ONCE).map((id) => heldBytes(id, tenantId, now)));
+      for (const bytes of held) total += bytes;
     }
     return total;
   };
