@@ -1,7 +1,7 @@
-import type { JobStatus, JobView, ReamClient } from '@client';
+import { TERMINAL_STATUSES, type JobStatus, type JobView, type ReamClient } from '@client';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { ErrorText, Page, Status } from '../components/common.tsx';
-import { messageOf, when } from '../format.ts';
+import { isNotFound, messageOf, when } from '../format.ts';
 import { href, navigate } from '../router.ts';
 import { useVirtualList } from '../virtual.ts';
 
@@ -10,6 +10,8 @@ const ROW_HEIGHT = 44;
 const REFRESH_MS = 5000;
 /** Pages a refresh reads at most to reach the listed jobs; past them the list starts over. */
 const CATCH_UP_PAGES = 10;
+/** Jobs in view past the pages a refresh reads that it reads one by one, at most. */
+const IN_VIEW_MAX = 50;
 const STATUSES: JobStatus[] = ['queued', 'running', 'succeeded', 'partially_succeeded', 'failed', 'cancelled'];
 
 /** The tenant's jobs, newest first, fetched a page (cursor) at a time as the list scrolls. */
@@ -66,6 +68,8 @@ export function Jobs({ client, status: statusInRoute, tenant }: { client: ReamCl
   // New jobs and status changes at the top of the list show up without a reload.
   const shown = useRef(jobs);
   shown.current = jobs;
+  /** The ids of the rows in view (and the few either side), as last rendered. */
+  const inView = useRef<string[]>([]);
   useEffect(() => {
     let refreshing = false;
     let stopped = false;
@@ -80,6 +84,20 @@ export function Jobs({ client, status: statusInRoute, tenant }: { client: ReamCl
         page = await client.listJobs({ ...filter, limit: PAGE_SIZE, cursor: page.nextCursor });
         items.push(...page.items);
       }
+      // The rows in view that the pages read do not hold (further down the list) and that may
+      // still move on: read one by one, or a running job scrolled to kept its first status.
+      const fresh = new Map(items.map((job) => [job.id, job]));
+      const listedById = new Map(shown.current.map((job) => [job.id, job]));
+      const stale = inView.current.filter((id) => !fresh.has(id) && !TERMINAL_STATUSES.has(listedById.get(id)?.status ?? 'succeeded')).slice(0, IN_VIEW_MAX);
+      /** A job read again, or null when it is gone (deleted). */
+      const reread = new Map<string, JobView | null>(await Promise.all(stale.map(async (id) => {
+        try {
+          return [id, await client.getJob(id)] as const;
+        } catch (failure) {
+          if (isNotFound(failure)) return [id, null] as const;
+          throw failure;
+        }
+      })));
       if (stopped) return;
       setError('');
       if (!reachesListed()) {
@@ -90,13 +108,18 @@ export function Jobs({ client, status: statusInRoute, tenant }: { client: ReamCl
         return;
       }
       setJobs((previous) => {
-        const fresh = new Map(items.map((job) => [job.id, job]));
         const known = new Set(previous.map((job) => job.id));
         // A listed job as new as those read but not among them no longer matches the filter
         // (its status moved on): it goes, rather than stay with its old status.
         const oldest = page.nextCursor === null ? -Infinity : Math.min(...items.map((job) => Date.parse(job.createdAt)));
         const kept = previous.filter((job) => fresh.has(job.id) || Date.parse(job.createdAt) <= oldest);
-        return [...items.filter((job) => !known.has(job.id)), ...kept.map((job) => fresh.get(job.id) ?? job)];
+        // One read again further down: as it is now, or gone when deleted or no longer of the filter's status.
+        const current = (job: JobView): JobView | undefined => {
+          const again = reread.get(job.id);
+          if (again === undefined) return fresh.get(job.id) ?? job;
+          return again === null || (status !== '' && again.status !== status) ? undefined : again;
+        };
+        return [...items.filter((job) => !known.has(job.id)), ...kept.flatMap((job) => current(job) ?? [])];
       });
     };
     const timer = setInterval(() => {
@@ -120,6 +143,7 @@ export function Jobs({ client, status: statusInRoute, tenant }: { client: ReamCl
   const tenantChoices = tenants === undefined ? [] : [...new Set([...tenants, ...jobs.map((job) => job.tenantId)])].sort();
 
   const items = virtualizer.getVirtualItems();
+  inView.current = items.flatMap((row) => jobs[row.index]?.id ?? []);
   const last = items[items.length - 1];
   useEffect(() => {
     if (last !== undefined && last.index >= jobs.length - 20 && typeof cursor === 'string') void loadMore(cursor, false);
