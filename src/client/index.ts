@@ -561,6 +561,14 @@ export class ReamClient {
     }
   }
 
+  /**
+   * `DELETE /v1/jobs/:id`: cancels the job if it runs and removes its records (results, events,
+   * reports); its stored documents stay. `not_found` (404) once it is gone.
+   */
+  async deleteJob(id: string, signal?: AbortSignal): Promise<void> {
+    await this.request(this.jobPath(id), { method: 'DELETE', ...(signal ? { signal } : {}) });
+  }
+
   /** Reruns the failed documents and chunks of a `failed` or `partially_succeeded` job; answers its view. */
   retry(id: string, signal?: AbortSignal): Promise<JobView> {
     return this.json<JobView>(this.jobPath(id, '/retry'), { method: 'POST', ...(signal ? { signal } : {}) });

@@ -452,6 +452,7 @@ describe('console: built by Vite, served at /, driven in Chromium', { timeout: C
     await page.locator(`#jobs li[data-job-id="${ids[0]}"] a`).click();
     await page.locator('#job-status', { hasText: /^queued$/ }).waitFor({ timeout: WAIT_MS });
     await page.getByRole('button', { name: 'Cancel job' }).click();
+    await page.getByRole('button', { name: 'Yes, cancel the job' }).click();
     await page.locator('#job-status', { hasText: /^cancelled$/ }).waitFor({ timeout: WAIT_MS });
     assert.equal(((await (await fetch(`${server.url}/v1/jobs/${ids[0]}`)).json()) as JobView).status, 'cancelled');
 

@@ -1,12 +1,13 @@
 import { TERMINAL_STATUSES, type JobDocumentView, type JobView, type ReamClient, type ReamEvent } from '@client';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ChunkMap } from '../components/ChunkMap.tsx';
+import { ConfirmButton } from '../components/ConfirmButton.tsx';
 import { Downloads } from '../components/Downloads.tsx';
 import { Reports } from '../components/Reports.tsx';
 import { Bar, ErrorText, Page, Status } from '../components/common.tsx';
 import { duration, isNotFound, messageOf, plural, when } from '../format.ts';
 import { documentRows, etaOf, foldEvents, mergeListing, pagesOf, type DocumentStates } from '../job-state.ts';
-import { href } from '../router.ts';
+import { href, navigate } from '../router.ts';
 
 /** Least time between two reads of the job's view while its events stream in. */
 const VIEW_REFRESH_MS = 2000;
@@ -176,6 +177,15 @@ export function Job({ client, jobId }: { client: ReamClient; jobId: string }) {
     }
   };
 
+  const remove = async (): Promise<void> => {
+    try {
+      await client.deleteJob(jobId);
+      navigate({ page: 'jobs' });
+    } catch (failure) {
+      setError(messageOf(failure));
+    }
+  };
+
   const cancelDocument = async (documentId: string): Promise<void> => {
     try {
       setJob(await client.cancelDocument(jobId, documentId));
@@ -225,12 +235,24 @@ export function Job({ client, jobId }: { client: ReamClient; jobId: string }) {
           ) : null}
           {job.error ? <p class="error">{`${job.error.message} (${job.error.code})`}</p> : null}
           <div class="actions">
-            <button type="button" disabled={ended} onClick={() => void act('cancel')}>
-              Cancel job
-            </button>
+            <ConfirmButton
+              label="Cancel job"
+              question={`Cancel this job? Its ${plural((progress?.documentsTotal ?? 0) - (progress?.documentsDone ?? 0), 'document')} not done will not run; this cannot be undone.`}
+              confirm="Yes, cancel the job"
+              keep="No, let it run"
+              disabled={ended}
+              onConfirm={() => act('cancel')}
+            />
             <button type="button" disabled={job.status !== 'failed' && job.status !== 'partially_succeeded'} onClick={() => void act('retry')}>
               Retry failed parts
             </button>
+            <ConfirmButton
+              label="Delete job"
+              question={`Delete this job${ended ? '' : ' (it is cancelled first)'}, its results, reports and events? Its stored documents stay; this cannot be undone.`}
+              confirm="Yes, delete the job"
+              keep="No, keep it"
+              onConfirm={remove}
+            />
           </div>
           <Downloads client={client} jobId={jobId} disabled={(job.progress?.documentsDone ?? 0) === 0} />
           {ended ? <Reports client={client} jobId={jobId} /> : null}
