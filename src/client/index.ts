@@ -539,12 +539,13 @@ export class ReamClient {
   /**
    * `GET /v1/jobs/:id/documents`: one page of the job's documents in input order, queued ones
    * included, with their status. `limit` 1 to 1000 (default 100); `cursor` is the previous page's
-   * `nextCursor` (null on the last page).
+   * `nextCursor` (null on the last page); `status`: only the documents in these statuses.
    */
-  jobDocuments(id: string, options: { limit?: number; cursor?: string; signal?: AbortSignal } = {}): Promise<JobDocumentPage> {
+  jobDocuments(id: string, options: { limit?: number; cursor?: string; status?: readonly JobDocumentView['status'][]; signal?: AbortSignal } = {}): Promise<JobDocumentPage> {
     const query = new URLSearchParams();
     if (options.limit !== undefined) query.set('limit', String(options.limit));
     if (options.cursor !== undefined) query.set('cursor', options.cursor);
+    if (options.status !== undefined && options.status.length > 0) query.set('status', options.status.join(','));
     const qs = query.toString();
     return this.json<JobDocumentPage>(this.jobPath(id, `/documents${qs ? `?${qs}` : ''}`), options.signal ? { signal: options.signal } : {});
   }

@@ -55,6 +55,8 @@ export interface JobDocumentPageRequest {
   limit?: number;
   /** Only the documents taken out of this one (its attachments), read by an index. */
   parentId?: string;
+  /** Only the documents in one of these statuses (a job's failed ones among thousands); empty: any. */
+  statuses?: readonly DocumentStatus[];
 }
 
 /** The checkpoint of one chunk. Writing it again (a repeated task) replaces it: idempotent. */

@@ -164,12 +164,13 @@ export function sqlJobDocumentStore(kysely: Kysely<unknown>): JobDocumentStore {
     },
 
     async listJobDocuments(jobId, page = {}) {
-      const { after, limit, parentId } = page;
+      const { after, limit, parentId, statuses } = page;
       const rows = await db
         .selectFrom('job_documents')
         .selectAll()
         .where('job_id', '=', jobId)
         .$if(parentId !== undefined, (query) => query.where('parent_id', '=', parentId ?? ''))
+        .$if(statuses !== undefined && statuses.length > 0, (query) => query.where('status', 'in', [...(statuses ?? [])]))
         .$if(after !== undefined, (query) =>
           query.where((eb) => {
             const ordinal = after?.ordinal ?? 0;

@@ -72,6 +72,22 @@ const cases: ConformanceCase<Subject>[] = [
     },
   },
   {
+    name: 'listJobDocuments narrowed to some statuses pages among them only',
+    async run({ store }) {
+      const { jobId, documentIds } = await jobWithDocuments(store, 5);
+      const [, d1, , d3] = documentIds as [string, string, string, string, string];
+      await store.updateJobDocument(jobId, d1, { status: 'failed' });
+      await store.updateJobDocument(jobId, d3, { status: 'partially_succeeded' });
+      const ids = (page: Awaited<ReturnType<typeof store.listJobDocuments>>): string[] => page.map((d) => d.documentId);
+      const statuses = ['failed', 'partially_succeeded'] as const;
+      assert.deepEqual(ids(await store.listJobDocuments(jobId, { statuses })), [d1, d3]);
+      assert.deepEqual(ids(await store.listJobDocuments(jobId, { statuses, limit: 1 })), [d1]);
+      assert.deepEqual(ids(await store.listJobDocuments(jobId, { statuses, after: { ordinal: 1, documentId: d1 }, limit: 1 })), [d3]);
+      assert.deepEqual(await store.listJobDocuments(jobId, { statuses: ['cancelled'] }), []);
+      assert.deepEqual(ids(await store.listJobDocuments(jobId, { statuses: [] })), documentIds, 'none named: any status');
+    },
+  },
+  {
     name: 'a child document keeps its parentId (an e-mail\'s attachment)',
     async run({ store }) {
       const { jobId, documentIds } = await jobWithDocuments(store, 1);

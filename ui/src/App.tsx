@@ -46,7 +46,7 @@ function PageFor({ route, client }: { route: Route; client: ReamClient }) {
     case 'submit':
       return <Submit client={client} />;
     case 'job':
-      return <Job client={client} jobId={route.jobId} key={route.jobId} />;
+      return <Job client={client} jobId={route.jobId} documents={route.documents ?? ''} key={route.jobId} />;
     case 'document':
       // Keyed: another document is a new page, nothing of the last one's state carried over.
       return <Document client={client} jobId={route.jobId} documentId={route.documentId} at={route.at ?? 1} key={`${route.jobId}/${route.documentId}`} />;

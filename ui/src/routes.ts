@@ -5,7 +5,7 @@ import { filtersFromQuery, filtersToQuery, type SearchFilterState } from './sear
 export type Route =
   | { page: 'jobs'; /** The list's filters: a status, and (admins) whose jobs. */ status?: string; tenant?: string }
   | { page: 'submit' }
-  | { page: 'job'; jobId: string }
+  | { page: 'job'; jobId: string; /** The documents listed: those of this status only ('' or absent: all). */ documents?: string }
   | { page: 'document'; jobId: string; documentId: string; /** 1-based page to show first. */ at?: number }
   | { page: 'search'; q: string; filters?: Partial<SearchFilterState> }
   | { page: 'operate' };
@@ -33,7 +33,8 @@ export function parseRoute(hash: string): Route {
       const at = Number(new URLSearchParams(query).get('page'));
       return { page: 'document', jobId: parts[1], documentId: parts[3], ...(Number.isSafeInteger(at) && at >= 1 ? { at } : {}) };
     }
-    return { page: 'job', jobId: parts[1] };
+    const documents = new URLSearchParams(query).get('documents') ?? '';
+    return { page: 'job', jobId: parts[1], ...(documents === '' ? {} : { documents }) };
   }
   const params = new URLSearchParams(query);
   const status = params.get('status') ?? '';
@@ -58,7 +59,7 @@ export function href(route: Route): string {
       return query.size === 0 ? '#/search' : `#/search?${query.toString()}`;
     }
     case 'job':
-      return `#/jobs/${encodeURIComponent(route.jobId)}`;
+      return `#/jobs/${encodeURIComponent(route.jobId)}${route.documents === undefined || route.documents === '' ? '' : `?${new URLSearchParams({ documents: route.documents }).toString()}`}`;
     case 'document':
       return `#/jobs/${encodeURIComponent(route.jobId)}/documents/${encodeURIComponent(route.documentId)}${route.at === undefined ? '' : `?page=${route.at}`}`;
   }

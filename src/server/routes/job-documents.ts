@@ -40,6 +40,7 @@ const listSchema = {
     properties: {
       limit: { type: 'string', pattern: '^[0-9]+$', description: `Page size, 1 to ${JOB_DOCUMENTS_PAGE.max} (default ${JOB_DOCUMENTS_PAGE.default})` },
       cursor: { type: 'string', description: 'nextCursor of the previous page (or a bare ordinal: the documents after it)' },
+      status: { type: 'string', description: `Only the documents in these statuses, comma-separated (${DOCUMENT_STATUSES.join(', ')}); the cursor of such a page reads on among them` },
     },
   },
   response: {
@@ -71,6 +72,15 @@ function parseCursor(value: string | undefined): JobDocumentPageRequest['after']
   return match[2] === undefined ? { ordinal } : { ordinal, documentId: match[2] };
 }
 
+/** `failed,partially_succeeded` → those statuses; undefined when absent or empty. */
+function parseStatuses(value: string | undefined): DocumentStatus[] | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  const statuses = [...new Set(value.split(',').map((part) => part.trim()))];
+  const unknown = statuses.filter((status) => !(DOCUMENT_STATUSES as readonly string[]).includes(status));
+  if (unknown.length > 0) throw invalid(`status must be one or more of ${DOCUMENT_STATUSES.join(', ')}, comma-separated (not ${unknown.map((status) => JSON.stringify(status)).join(', ')})`);
+  return statuses as DocumentStatus[];
+}
+
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
 function view(doc: JobDocumentRecord): JobDocumentView {
@@ -90,15 +100,16 @@ function view(doc: JobDocumentRecord): JobDocumentView {
 
 /** `GET /v1/jobs/:id/documents`: what the console lists, so a document still queued (no event yet) has a row. */
 export function jobDocumentRoutes(app: FastifyInstance, ream: Ream): void {
-  app.get<{ Params: { id: string }; Querystring: { limit?: string; cursor?: string } }>(
+  app.get<{ Params: { id: string }; Querystring: { limit?: string; cursor?: string; status?: string } }>(
     '/v1/jobs/:id/documents',
     { ...TENANT_ACCESS, schema: listSchema },
     async (request): Promise<JobDocumentPage> => {
       const job = await requireJob(ream, request.params.id, principalOf(request));
       const limit = parseLimit(request.query.limit);
       const after = parseCursor(request.query.cursor);
+      const statuses = parseStatuses(request.query.status);
       // One row more than asked tells whether another page follows, without a count.
-      const rows = await ream.jobDocuments(job.id, { limit: limit + 1, ...(after === undefined ? {} : { after }) });
+      const rows = await ream.jobDocuments(job.id, { limit: limit + 1, ...(after === undefined ? {} : { after }), ...(statuses === undefined ? {} : { statuses }) });
       const items = rows.slice(0, limit);
       const last = items.at(-1);
       return { items: items.map(view), nextCursor: rows.length > limit && last ? `${last.ordinal}:${last.documentId}` : null };

@@ -9,6 +9,20 @@ import { duration, isNotFound, messageOf, plural, when } from '../format.ts';
 import { documentRows, etaOf, foldEvents, mergeListing, pagesOf, type DocumentStates } from '../job-state.ts';
 import { href, navigate } from '../router.ts';
 
+type DocumentStatus = JobDocumentView['status'];
+/** The documents the list can be narrowed to (the route's `documents`), and the statuses each one is. */
+const DOCUMENT_FILTERS: ReadonlyMap<string, { label: string; statuses: readonly DocumentStatus[]; count: (job: JobView) => number }> = new Map([
+  ['failed', { label: 'failed or partially succeeded', statuses: ['failed', 'partially_succeeded'], count: (job: JobView) => job.counts.documents.failed + job.counts.documents.partiallySucceeded }],
+  ['unfinished', { label: 'queued or running', statuses: ['queued', 'running'], count: (job: JobView) => unfinishedOf(job) }],
+  ['succeeded', { label: 'succeeded', statuses: ['succeeded'], count: (job: JobView) => job.counts.documents.succeeded }],
+  ['cancelled', { label: 'cancelled', statuses: ['cancelled'], count: (job: JobView) => job.counts.documents.cancelled }],
+]);
+
+function unfinishedOf(job: JobView): number {
+  const { total, succeeded, partiallySucceeded, failed, cancelled } = job.counts.documents;
+  return Math.max(0, total - succeeded - partiallySucceeded - failed - cancelled);
+}
+
 /** Least time between two reads of the job's view while its events stream in. */
 const VIEW_REFRESH_MS = 2000;
 /**
@@ -23,7 +37,11 @@ const RECONNECT_MS = 5000;
 const LIST_PAGE = 100;
 
 /** A job, live: its progress over SSE (resuming after the last event seen), each document's bar and chunk map. */
-export function Job({ client, jobId }: { client: ReamClient; jobId: string }) {
+export function Job({ client, jobId, documents: show }: { client: ReamClient; jobId: string; /** A key of DOCUMENT_FILTERS, or '' for every document. */ documents: string }) {
+  const filter = DOCUMENT_FILTERS.get(show);
+  /** The statuses listed, for the reads that outlive a render (the poll's). */
+  const statuses = useRef<readonly DocumentStatus[] | undefined>(filter?.statuses);
+  statuses.current = filter?.statuses;
   const [job, setJob] = useState<JobView | undefined>(undefined);
   const [documents, setDocuments] = useState<DocumentStates>(new Map());
   const [listed, setListed] = useState<JobDocumentView[]>([]);
@@ -32,6 +50,8 @@ export function Job({ client, jobId }: { client: ReamClient; jobId: string }) {
   const cursor = useRef<string | null>(null);
   /** Set once a page past the first was read: a fresh first page then no longer says where the list ends. */
   const extended = useRef(false);
+  /** Whether the listing was read once for the current filter (an empty narrowed list then says so). */
+  const [listingRead, setListingRead] = useState(false);
   const [names, setNames] = useState<ReadonlyMap<string, string>>(new Map());
   const [error, setError] = useState('');
   const [streamError, setStreamError] = useState('');
@@ -41,8 +61,12 @@ export function Job({ client, jobId }: { client: ReamClient; jobId: string }) {
   const lastSeq = useRef(0);
 
   const readListing = async (signal?: AbortSignal): Promise<void> => {
-    const page = await client.jobDocuments(jobId, { limit: LIST_PAGE, ...(signal ? { signal } : {}) });
-    setListed((previous) => mergeListing(previous, page.items));
+    const asked = statuses.current;
+    const page = await client.jobDocuments(jobId, { limit: LIST_PAGE, ...(asked === undefined ? {} : { status: asked }), ...(signal ? { signal } : {}) });
+    if (asked !== statuses.current) return; // the filter changed meanwhile
+    // A narrowed list read whole holds only what is of its statuses now: one that moved on goes.
+    setListed((previous) => (asked !== undefined && page.nextCursor === null && !extended.current ? page.items : mergeListing(previous, page.items)));
+    setListingRead(true);
     if (!extended.current) {
       cursor.current = page.nextCursor;
       setMore(page.nextCursor !== null);
@@ -52,7 +76,9 @@ export function Job({ client, jobId }: { client: ReamClient; jobId: string }) {
   const readMore = async (): Promise<void> => {
     if (cursor.current === null) return;
     try {
-      const page = await client.jobDocuments(jobId, { limit: LIST_PAGE, cursor: cursor.current });
+      const asked = statuses.current;
+      const page = await client.jobDocuments(jobId, { limit: LIST_PAGE, cursor: cursor.current, ...(asked === undefined ? {} : { status: asked }) });
+      if (asked !== statuses.current) return;
       extended.current = true;
       cursor.current = page.nextCursor;
       setMore(page.nextCursor !== null);
@@ -77,6 +103,21 @@ export function Job({ client, jobId }: { client: ReamClient; jobId: string }) {
   useEffect(() => {
     void refresh();
   }, [client, jobId]);
+
+  // Another filter: the list is read again from its start, of those statuses only.
+  const firstFilter = useRef(true);
+  useEffect(() => {
+    if (firstFilter.current) {
+      firstFilter.current = false;
+      return;
+    }
+    extended.current = false;
+    cursor.current = null;
+    setMore(false);
+    setListed([]);
+    setListingRead(false);
+    readListing().catch((failure: unknown) => setError(messageOf(failure)));
+  }, [show]);
 
   // Follows the events from the last one seen: a dropped stream resumes with Last-Event-ID.
   useEffect(() => {
@@ -197,7 +238,8 @@ export function Job({ client, jobId }: { client: ReamClient; jobId: string }) {
   };
 
   // An ended job's replayed events name documents that seem to run: only the listed ones are shown.
-  const rows = documentRows(listed, documents, !ended);
+  // Narrowed: only the listed ones (a running one past them is not known to be of the statuses).
+  const rows = documentRows(listed, documents, !ended && filter === undefined);
   const progress = job?.progress;
 
   return (
@@ -270,6 +312,20 @@ export function Job({ client, jobId }: { client: ReamClient; jobId: string }) {
         </button>
       )}
       <h2>Documents</h2>
+      {job === undefined ? null : (
+        <p>
+          <label for="document-filter">Show</label>{' '}
+          <select id="document-filter" value={filter === undefined ? '' : show} onChange={(event) => navigate({ page: 'job', jobId, documents: event.currentTarget.value })}>
+            <option value="">all documents ({job.counts.documents.total})</option>
+            {[...DOCUMENT_FILTERS].map(([key, { label, count }]) => (
+              <option value={key} key={key}>
+                {label} ({count(job)})
+              </option>
+            ))}
+          </select>
+        </p>
+      )}
+      {filter !== undefined && listingRead && rows.length === 0 ? <p id="documents-empty">No document is {filter.label}.</p> : null}
       <ul class="documents">
         {rows.map((row) => {
           const { id, done, state, status } = row;
@@ -312,7 +368,7 @@ export function Job({ client, jobId }: { client: ReamClient; jobId: string }) {
           <button type="button" id="more-documents" onClick={() => void readMore()}>
             Show more documents
           </button>{' '}
-          {rows.length} of {job?.progress?.documentsTotal ?? '?'} shown
+          {rows.length} of {job === undefined ? '?' : filter === undefined ? (job.progress?.documentsTotal ?? '?') : filter.count(job)} shown
         </p>
       ) : null}
     </Page>
