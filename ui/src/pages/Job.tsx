@@ -5,7 +5,7 @@ import { ConfirmButton } from '../components/ConfirmButton.tsx';
 import { Downloads } from '../components/Downloads.tsx';
 import { Reports } from '../components/Reports.tsx';
 import { Bar, ErrorText, Page, Status } from '../components/common.tsx';
-import { duration, isNotFound, messageOf, plural, when } from '../format.ts';
+import { count, duration, isNotFound, messageOf, plural, usd, when } from '../format.ts';
 import { documentRows, etaOf, foldEvents, mergeListing, pagesOf, type DocumentStates } from '../job-state.ts';
 import { href, navigate } from '../router.ts';
 
@@ -260,9 +260,9 @@ export function Job({ client, jobId, documents: show }: { client: ReamClient; jo
             {job.usage ? (
               <>
                 <dt>Tokens</dt>
-                <dd>
-                  {job.usage.totalTokens}
-                  {job.usage.costUsd === undefined ? '' : ` ($${job.usage.costUsd.toFixed(4)})`}
+                <dd id="job-tokens">
+                  {`${count(job.usage.totalTokens)} (${count(job.usage.promptTokens)} prompt, ${count(job.usage.completionTokens)} completion; ${plural(job.usage.calls, 'model call')})`}
+                  {job.usage.costUsd === undefined ? '' : `, ${usd(job.usage.costUsd)}`}
                 </dd>
               </>
             ) : null}
@@ -317,9 +317,9 @@ export function Job({ client, jobId, documents: show }: { client: ReamClient; jo
           <label for="document-filter">Show</label>{' '}
           <select id="document-filter" value={filter === undefined ? '' : show} onChange={(event) => navigate({ page: 'job', jobId, documents: event.currentTarget.value })}>
             <option value="">all documents ({job.counts.documents.total})</option>
-            {[...DOCUMENT_FILTERS].map(([key, { label, count }]) => (
+            {[...DOCUMENT_FILTERS].map(([key, { label, count: countOf }]) => (
               <option value={key} key={key}>
-                {label} ({count(job)})
+                {label} ({countOf(job)})
               </option>
             ))}
           </select>
