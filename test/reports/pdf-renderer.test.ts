@@ -21,6 +21,8 @@ import { requireOrSkip } from '../support/env.ts';
 const CHROMIUM = '/usr/bin/chromium';
 /** The test renderer's PDF size limit: far above the small reports here. */
 const MAX_PDF_BYTES = 200_000;
+/** The test renderer's page limit: above the ~900 pages of the test of MAX_PDF_BYTES. */
+const MAX_PDF_PAGES = 2_000;
 let renderer: PdfRenderer | undefined;
 let server: Server;
 const hits: string[] = [];
@@ -33,7 +35,7 @@ before(async () => {
     response.end('ok');
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  if (existsSync(CHROMIUM)) renderer = await PdfRenderer.launch({ executablePath: CHROMIUM, pages: 2, timeoutMs: 5_000, maxBytes: MAX_PDF_BYTES });
+  if (existsSync(CHROMIUM)) renderer = await PdfRenderer.launch({ executablePath: CHROMIUM, pages: 2, timeoutMs: 5_000, maxBytes: MAX_PDF_BYTES, maxPages: MAX_PDF_PAGES });
 });
 
 after(async () => {
@@ -120,7 +122,7 @@ describe('PDF renderer', () => {
     const html = `<style>div { background: url(data:image/png;base64,${tile}); height: 1000px; page-break-after: always }</style>`
       + [1, 2, 3, 4].map((degrees) => `<div style="filter: hue-rotate(${degrees}deg)"></div>`).join('');
     // A renderer of its own: printing the pages takes Chromium longer than the others' timeout.
-    const patient = await PdfRenderer.launch({ executablePath: CHROMIUM, pages: 1, timeoutMs: 60_000, maxBytes: MAX_PDF_BYTES });
+    const patient = await PdfRenderer.launch({ executablePath: CHROMIUM, pages: 1, timeoutMs: 60_000, maxBytes: MAX_PDF_BYTES, maxPages: MAX_PDF_PAGES });
     const before = process.memoryUsage().arrayBuffers;
     let peak = before;
     const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().arrayBuffers)), 1);
@@ -132,6 +134,31 @@ describe('PDF renderer', () => {
     }
     // Held whole it took ~144 MB of buffers (the PDF, its chunks and their base64); read as a stream, ~17 MB.
     assert.ok(peak - before < 48 * 2 ** 20, `buffers grew by ${Math.round((peak - before) / 2 ** 20)} MB`);
+  });
+
+  test('a report of more than maxPages pages fails with resource_limit: a tall one is counted before Chromium prints it', { timeout: 120_000 }, async (t) => {
+    if (!requireOrSkip(t, renderer !== undefined, `Chromium at ${CHROMIUM}`)) return;
+    const short = await PdfRenderer.launch({ executablePath: CHROMIUM, pages: 1, timeoutMs: 20_000, maxBytes: 64 * 2 ** 20, maxPages: 20 });
+    const tooMany = (error: ReamError) => {
+      assert.equal(error.code, 'resource_limit');
+      assert.equal(error.retryable, false);
+      assert.match(error.message, /^the PDF has more than 20 pages, the most a report may have \(REAM_PDF_MAX_PAGES\)$/);
+      return true;
+    };
+    try {
+      // 40 bytes of HTML, ~9,000 pages: printed whole it took Chromium over a minute and ended in a timeout.
+      const started = Date.now();
+      await assert.rejects(short.render('<div style="height:10000000px">x</div>', DEFAULT_PDF_OPTIONS), tooMany);
+      assert.ok(Date.now() - started < 15_000, `refused after ${Date.now() - started} ms`);
+      // Short on screen, long on paper: each div its own page. Chromium prints 21 of them, not 5,000.
+      const breaks = (pages: number) => Array.from({ length: pages }, (_, i) => `<div style="page-break-after: always">page ${i + 1}</div>`).join('');
+      await assert.rejects(short.render(breaks(5_000), DEFAULT_PDF_OPTIONS), tooMany);
+      const twenty = await short.render(breaks(20), DEFAULT_PDF_OPTIONS);
+      assert.match(await text(twenty), /page 1\b[\s\S]*page 20\b/);
+      assert.match(await text(await short.render('<div style="height:10000px">x</div>', { ...DEFAULT_PDF_OPTIONS, landscape: true })), /x/);
+    } finally {
+      await short.close();
+    }
   });
 
   test('the shared renderer is reused, and replaced once its browser is gone', async (t) => {

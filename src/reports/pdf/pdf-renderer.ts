@@ -29,6 +29,13 @@ export interface PdfRendererOptions {
    * CSS filter is drawn as a new raster image on every page).
    */
   maxBytes: number;
+  /**
+   * Most pages one report's PDF may have; a longer one fails with `resource_limit`. Chromium makes
+   * the whole PDF before handing out its first byte, so `maxBytes` alone bounds what this process
+   * reads, not what Chromium makes: a div a few million pixels tall is thousands of pages, printed
+   * for minutes. Only the first `maxPages + 1` pages are ever asked for.
+   */
+  maxPages: number;
 }
 
 interface Slot {
@@ -48,6 +55,16 @@ const PAPER: Readonly<Record<string, { width: number; height: number }>> = {
   Legal: { width: 8.5, height: 14 },
   Tabloid: { width: 11, height: 17 },
 };
+/**
+ * A report taller on screen than this share of `maxPages` is counted in print first: asking for
+ * the one page past the limit fails at once when there is none, so only a long report pays for it.
+ * On screen the page is wider than on paper, so its text is shorter than it will print.
+ */
+const COUNT_PAGES_FIRST = 1 / 4;
+/** Chromium's answer to a print of pages the report does not have. */
+const NO_SUCH_PAGE = /Page range exceeds page count/;
+/** A page object in Chromium's (Skia's) PDF, not the `/Pages` tree above it. */
+const PAGE_OBJECT = /\/Type\s*\/Page\b(?!s)/g;
 /** CSS pixels (1/96 in) per unit of a margin. */
 const PIXELS: Readonly<Record<string, number>> = { px: 1, in: 96, cm: 37.8, mm: 3.78 };
 
@@ -118,12 +135,14 @@ export class PdfRenderer {
    * Prints the page's PDF as a stream read a megabyte at a time, given up as soon as it passes
    * `maxBytes` (`resource_limit`): a PDF over the limit is never held whole in this process
    * (Playwright's `page.pdf()` held it whole, and in base64 besides, before its size was known).
+   * A report of more than `maxPages` pages fails with `resource_limit` too, having printed at most
+   * one page more (a long one is counted before it prints: Chromium is not kept busy with it).
    */
   async #print(slot: Slot, options: PdfOptions): Promise<Buffer> {
     const paper = PAPER[options.pageSize] ?? PAPER.A4!;
     const margin = inches(options.margin);
-    const { stream } = await slot.session.send('Page.printToPDF', {
-      transferMode: 'ReturnAsStream',
+    const print = {
+      transferMode: 'ReturnAsStream' as const,
       landscape: options.landscape,
       printBackground: true,
       paperWidth: paper.width,
@@ -141,7 +160,22 @@ export class PdfRenderer {
       preferCSSPageSize: false,
       generateTaggedPDF: false,
       generateDocumentOutline: false,
-    });
+    };
+    const { maxPages } = this.#options;
+    const pageInches = (options.landscape ? paper.width : paper.height) - 2 * margin;
+    const { cssContentSize } = await slot.session.send('Page.getLayoutMetrics');
+    if (cssContentSize.height / (pageInches * 96) > maxPages * COUNT_PAGES_FIRST) {
+      const past = await slot.session.send('Page.printToPDF', { ...print, pageRanges: String(maxPages + 1) }).catch((error: unknown) => {
+        if (NO_SUCH_PAGE.test(toReamError(error).message)) return undefined;
+        throw error;
+      });
+      if (past !== undefined) {
+        if (past.stream !== undefined) await slot.session.send('IO.close', { handle: past.stream }).catch(() => undefined);
+        throw this.#tooManyPages();
+      }
+    }
+    // Past the limit only by the one page that says so, however long the report is.
+    const { stream } = await slot.session.send('Page.printToPDF', { ...print, pageRanges: `1-${maxPages + 1}` });
     if (stream === undefined) throw new Error('Chromium returned no PDF stream');
     try {
       const chunks: Buffer[] = [];
@@ -156,11 +190,20 @@ export class PdfRenderer {
           });
         }
         chunks.push(chunk);
-        if (read.eof) return Buffer.concat(chunks, size);
+        if (read.eof) {
+          const pdf = Buffer.concat(chunks, size);
+          if ((pdf.toString('latin1').match(PAGE_OBJECT)?.length ?? 0) > maxPages) throw this.#tooManyPages();
+          return pdf;
+        }
       }
     } finally {
       await slot.session.send('IO.close', { handle: stream }).catch(() => undefined);
     }
+  }
+
+  #tooManyPages(): ReamError {
+    const { maxPages } = this.#options;
+    return ReamError.nonRetryable('resource_limit', `the PDF has more than ${maxPages} pages, the most a report may have (REAM_PDF_MAX_PAGES)`, { details: { maxPages } });
   }
 
   async #acquire(): Promise<Slot> {

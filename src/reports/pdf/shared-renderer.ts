@@ -8,6 +8,8 @@ const DEFAULT_PAGES = 2;
 const DEFAULT_TIMEOUT_MS = 30_000;
 /** One report's PDF at most, in bytes (REAM_PDF_MAX_BYTES): far above a report of text and a few pictures. */
 export const DEFAULT_PDF_MAX_BYTES = 64 * 1024 * 1024;
+/** One report's PDF at most, in pages (REAM_PDF_MAX_PAGES): a 100,000-row table prints in ~2,000. */
+export const DEFAULT_PDF_MAX_PAGES = 5_000;
 /** A renderer nobody used for this long is closed; the next report starts another. */
 const IDLE_CLOSE_MS = 60_000;
 
@@ -42,6 +44,7 @@ export async function withPdfRenderer<T>(executablePath: string, use: (renderer:
       pages: envInt('REAM_PDF_PAGES', DEFAULT_PAGES),
       timeoutMs: envInt('REAM_PDF_TIMEOUT_MS', DEFAULT_TIMEOUT_MS),
       maxBytes: envInt('REAM_PDF_MAX_BYTES', DEFAULT_PDF_MAX_BYTES),
+      maxPages: envInt('REAM_PDF_MAX_PAGES', DEFAULT_PDF_MAX_PAGES),
     }));
     shared = { renderer, users: 0 };
     renderers.set(executablePath, shared);
