@@ -3,6 +3,7 @@
 // to save it as, both from the container's directory, whatever the file is named, and whether it
 // comes with a job or alone to POST /v1/documents.
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +11,7 @@ import { Readable } from 'node:stream';
 import { test } from 'node:test';
 import { createReam } from '../../src/runtime/create-ream.ts';
 import { startServer } from '../../src/server/app.ts';
+import { OleDirectoryScan } from '../../src/formats/ole/ole-stream.ts';
 import { sniffStream } from '../../src/formats/sniff-stream.ts';
 import { rejectsWithCode } from '../support/assert-ream-error.ts';
 import { makeOle } from '../support/make-ole.ts';
@@ -78,7 +80,7 @@ test('POST /v1/documents refuses a password-protected Office file with encrypted
   }
 });
 
-test('an uploaded OLE2 file whose copy cannot be written (no room for temporary files) is refused as before, read to its end, not failed as internal', async () => {
+test('an uploaded OLE2 file is refused from its directory read as it streams: no temporary copy, encrypted_file where none could be made', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'ream-ole-'));
   const tmp = process.env.TMPDIR;
   // A file where the temporary directory should be: no temporary file can be made in it.
@@ -87,16 +89,47 @@ test('an uploaded OLE2 file whose copy cannot be written (no room for temporary 
     await writeFile(process.env.TMPDIR, '');
     let read = 0;
     function* upload(): Generator<Uint8Array> {
-      for (const chunk of [makeOle(['EncryptionInfo', 'EncryptedPackage']), Buffer.alloc(64 * 1024)]) {
+      for (const chunk of [makeOle(['EncryptionInfo', 'EncryptedPackage']), randomBytes(8 * 1024 * 1024)]) {
         read += chunk.length;
         yield chunk;
       }
     }
-    await rejectsWithCode(sniffStream(Readable.from(upload()), 'book.xlsx', 'drain'), 'unsupported_type');
-    assert.equal(read, makeOle(['EncryptionInfo', 'EncryptedPackage']).length + 64 * 1024, 'the upload is read to its end');
+    await rejectsWithCode(sniffStream(Readable.from(upload()), 'book.xlsx', 'drain'), 'encrypted_file');
+    assert.equal(read, makeOle(['EncryptionInfo', 'EncryptedPackage']).length + 8 * 1024 * 1024, 'the upload is read to its end');
   } finally {
     if (tmp === undefined) delete process.env.TMPDIR;
     else process.env.TMPDIR = tmp;
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+test('a streamed OLE2 directory is found wherever it sits, in chunks of any size, 512- or 4096-byte sectors', () => {
+  const encrypted = makeOle(['EncryptionInfo', 'EncryptedPackage']);
+  const names = (bytes: Buffer, chunk: number): string[] => {
+    const scan = new OleDirectoryScan();
+    for (let at = 0; at < bytes.length; at += chunk) scan.push(bytes.subarray(at, at + chunk));
+    return scan.names();
+  };
+  for (const chunk of [1, 7, 512, 65_536]) assert.deepEqual(names(encrypted, chunk), ['Root Entry', 'EncryptionInfo', 'EncryptedPackage'], `chunks of ${chunk}`);
+  // The directory after the stream data, its FAT last: its chain cannot be followed as it
+  // comes, so the directory-shaped sectors kept are read.
+  const header = Buffer.from(encrypted.subarray(0, 512));
+  header.writeUInt32LE(100, 0x30); // the directory at sectors 100 and 101, after the data (0–99)
+  header.writeUInt32LE(102, 0x4c); // the FAT at sector 102
+  const fat = Buffer.alloc(512, 0xff);
+  fat.writeUInt32LE(101, 100 * 4);
+  fat.writeUInt32LE(0xfffffffe, 101 * 4);
+  fat.writeUInt32LE(0xfffffffd, 102 * 4);
+  const late = Buffer.concat([header, randomBytes(100 * 512), encrypted.subarray(1024, 2048), fat]);
+  assert.deepEqual(names(late, 4096), ['Root Entry', 'EncryptionInfo', 'EncryptedPackage']);
+  // Version 4: 4096-byte sectors, the header padded to one.
+  const v4 = Buffer.alloc(4096 * 4);
+  encrypted.copy(v4, 0, 0, 512);
+  v4.writeUInt16LE(4, 0x1a);
+  v4.writeUInt16LE(12, 0x1e);
+  encrypted.copy(v4, 4096, 512, 1024); // the FAT (sector 0): its entry for sector 1 says sector 2
+  encrypted.copy(v4, 8192, 1024, 1536); // sector 1: the root entry
+  encrypted.copy(v4, 12288, 1536, 2048); // sector 2: the streams
+  assert.deepEqual(names(v4, 1000), ['Root Entry', 'EncryptionInfo', 'EncryptedPackage']);
+  assert.deepEqual(names(randomBytes(4096), 100), []);
 });

@@ -4,11 +4,10 @@
 // Their first bytes look alike; the container's directory tells them apart, so that a user is
 // told to remove a password, or to save a legacy file in the current format, rather than only
 // that an "OLE2 file" cannot be read.
-import { mkdtemp, open, rm, type FileHandle } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { open, type FileHandle } from 'node:fs/promises';
 import { ReamError } from '../../errors.ts';
 import { isOle2, label, sniff } from '../sniff.ts';
+import { OleDirectoryScan } from './ole-stream.ts';
 
 /** Sector ids from here up are markers (end of chain, free, FAT, DIFAT), not sectors. */
 const MAX_SECTOR_ID = 0xfffffffa;
@@ -87,6 +86,11 @@ export async function oleRefusal(path: string, label: string): Promise<ReamError
   } catch {
     return undefined; // unreadable as a compound file: what its first bytes said is all there is
   }
+  return refusalOfNames(names, label);
+}
+
+/** {@link oleRefusal} for a directory with these entries. */
+function refusalOfNames(names: ReadonlySet<string>, label: string): ReamError | undefined {
   if (names.has('EncryptedPackage') && names.has('EncryptionInfo')) {
     return ReamError.nonRetryable('encrypted_file', `${label} is a password-protected (encrypted) Office document, which ream cannot open: save it without a password and submit it again`);
   }
@@ -110,37 +114,20 @@ export async function sniffFile(path: string, head: Uint8Array, name: string): P
 
 /**
  * {@link oleRefusal} for content that arrives as a stream (an upload): its bytes (`head`, then
- * the rest of `rest`, if any) are written to a temporary file, whose directory is then read, since a
- * compound file's directory may sit anywhere in it. Past `maxBytes` the rest is read to its end
- * but not kept, and undefined is returned (the caller's own error stands, as for a directory
- * that says nothing); so too when the temporary file cannot be written (no room in the
- * temporary directory): the content is refused as it was, never failed as internal. An error of
- * the stream itself (the client gone, a limit) is thrown.
+ * the rest of `rest`, if any) are read to their end once, as they come, and the directory is
+ * found among them (ole-stream.ts): no copy of the upload is written, and what is kept of it is
+ * a few megabytes at most. Past `maxBytes` the rest is read but not looked at, and undefined is
+ * returned (the caller's own error stands, as for a directory that says nothing). An error of the
+ * stream itself (the client gone, a limit) is thrown.
  */
 export async function oleRefusalOfStream(head: readonly Uint8Array[], rest: AsyncIterator<Uint8Array> | undefined, name: string, maxBytes: number): Promise<ReamError | undefined> {
-  let dir: string | undefined;
-  let file: FileHandle | undefined;
-  try {
-    dir = await mkdtemp(join(tmpdir(), 'ream-ole-'));
-    file = await open(join(dir, 'upload'), 'w');
-  } catch {
-    // No temporary file: the rest is read and not kept.
-  }
-  let kept = file !== undefined;
-  try {
-    let length = 0;
-    const keep = async (chunk: Uint8Array): Promise<void> => {
-      length += chunk.length;
-      if (length > maxBytes) kept = false;
-      if (kept) await file?.write(chunk).catch(() => { kept = false; });
-    };
-    for (const chunk of head) await keep(chunk);
-    if (rest !== undefined) for (let next = await rest.next(); next.done !== true; next = await rest.next()) await keep(next.value);
-    await file?.close().catch(() => { kept = false; });
-    file = undefined;
-    return kept && dir !== undefined ? await oleRefusal(join(dir, 'upload'), label(name)) : undefined;
-  } finally {
-    await file?.close().catch(() => undefined);
-    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
-  }
+  const scan = new OleDirectoryScan();
+  let length = 0;
+  const feed = (chunk: Uint8Array): void => {
+    length += chunk.length;
+    if (length <= maxBytes) scan.push(chunk);
+  };
+  for (const chunk of head) feed(chunk);
+  if (rest !== undefined) for (let next = await rest.next(); next.done !== true; next = await rest.next()) feed(next.value);
+  return length <= maxBytes ? refusalOfNames(new Set(scan.names()), label(name)) : undefined;
 }
