@@ -3,10 +3,11 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { endAfter, MARK_EVERY, startBefore, type CsvEnd } from '../../src/formats/sheet/csv-index.ts';
-import { CSV_DELIMITERS, csvRecordsParsed, guessDelimiter, ONE_COLUMN_DELIMITER } from '../../src/formats/sheet/csv-rows.ts';
+import { CSV_DELIMITERS, csvRecordsParsed, MAX_CSV_RECORD_BYTES, guessDelimiter, ONE_COLUMN_DELIMITER } from '../../src/formats/sheet/csv-rows.ts';
 import { tasks, type SheetInspectResult } from '../../src/formats/sheet/sheet-tasks.ts';
 import type { Extraction } from '../../src/formats/types.ts';
 import { fromJson } from '../../src/json.ts';
+import type { ReamError } from '../../src/errors.ts';
 import { CSV_MEDIA_TYPE } from '../../src/formats/sniff.ts';
 import { rejectsWithCode } from '../support/assert-ream-error.ts';
 import { corpusDir, requireCorpus } from '../support/env.ts';
@@ -195,5 +196,28 @@ void describe('CSV format', () => {
     assert.deepEqual(read.pages.map((p) => [p.page, ...Object.values(p.cells ?? {})]), rows.slice(from, from + 5).map((r, i) => [from + i + 1, ...r]));
     const parsed = csvRecordsParsed() - before;
     assert.ok(parsed <= 10 + 5 + 2, `${parsed} records parsed: from the given mark`);
+  });
+
+  void test('a row longer than 8 MiB fails the table with resource_limit at once, scanned or parsed, as rows or as sheet pages', { timeout: 60_000 }, async () => {
+    const field = 'a'.repeat(MAX_CSV_RECORD_BYTES + 100);
+    const files = {
+      // Quoted: the byte scan reads it.
+      'quoted.csv': `id,text\n1,"${field}"\n2,b\n`,
+      // A stray quote in an unquoted field: the scan gives up and csv-parse reads it.
+      'parsed.csv': `id,text\n1,x"y\n2,${field}\n3,c\n`,
+    };
+    for (const [name, text] of Object.entries(files)) {
+      const path = await fx.file(name, text);
+      for (const options of [{}, { tablePages: 'sheets' as const }]) {
+        await assert.rejects(fx.read(path, options), (error: ReamError) => {
+          assert.equal(error.code, 'resource_limit', `${name} ${JSON.stringify(options)}: ${error.message}`);
+          assert.match(error.message, /^a row of the CSV( \(the one at byte 8\))? is longer than 8 MiB; ream reads rows of at most that$/);
+          return true;
+        });
+      }
+    }
+    // Just under the limit: read.
+    const under = await fx.file('under.csv', `id,text\n1,"${'a'.repeat(MAX_CSV_RECORD_BYTES - 10)}"\n`);
+    assert.equal((await fx.read(under)).extraction.pages[0]?.cells?.text?.toString().length, MAX_CSV_RECORD_BYTES - 10);
   });
 });

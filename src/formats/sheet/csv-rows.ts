@@ -11,6 +11,21 @@ import { eachSimpleRecord } from './csv-simple.ts';
 import { utf8Checked } from './utf8-check.ts';
 import type { CellValue } from '../types.ts';
 
+/**
+ * Longest record (a row, its line end excluded) read, in bytes: a CSV cell longer than anything
+ * a spreadsheet holds (Excel: 32,767 characters) is no table. A 60 MB field took 19 s and 800 MB
+ * to read into a page; refused, the file fails at once with `resource_limit`.
+ */
+export const MAX_CSV_RECORD_BYTES = 8 * 1024 * 1024;
+
+/** `resource_limit`: a record of the CSV (starting at byte `offset`, when known) is longer than {@link MAX_CSV_RECORD_BYTES}. */
+export function recordTooLong(offset?: number): ReamError {
+  const where = offset === undefined ? '' : ` (the one at byte ${offset})`;
+  return ReamError.nonRetryable('resource_limit', `a row of the CSV${where} is longer than ${MAX_CSV_RECORD_BYTES / 1024 / 1024} MiB; ream reads rows of at most that`, {
+    details: { maxRowBytes: MAX_CSV_RECORD_BYTES, ...(offset === undefined ? {} : { offset }) },
+  });
+}
+
 /** Delimiters tried when none is given, in order of preference when they score the same. */
 export const CSV_DELIMITERS = [',', ';', '\t', '|'] as const;
 
@@ -63,12 +78,14 @@ export async function* csvRows(path: string, options: CsvReadOptions = {}): Asyn
  * table.ts), not the whole file's. relax_quotes: a stray `"` inside an unquoted field is text.
  */
 function parseOptions(delimiter: string): Options {
-  return { delimiter, bom: true, relax_column_count: true, relax_quotes: true, skip_empty_lines: true };
+  // max_record_size counts characters, at most as many as the bytes they are read from.
+  return { delimiter, bom: true, relax_column_count: true, relax_quotes: true, skip_empty_lines: true, max_record_size: MAX_CSV_RECORD_BYTES };
 }
 
-/** A csv-parse error as `invalid_sheet`; anything else as it is. */
+/** A csv-parse error as `invalid_sheet` (a record too long: `resource_limit`); anything else as it is. */
 function parseError(error: unknown): unknown {
   if (!(error instanceof CsvError)) return error;
+  if (error.code === 'CSV_MAX_RECORD_SIZE') return recordTooLong();
   return ReamError.nonRetryable('invalid_sheet', `the CSV cannot be parsed: ${error.message}`, { cause: error, details: { csvCode: error.code } });
 }
 

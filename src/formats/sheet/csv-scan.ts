@@ -10,6 +10,7 @@
 // `\r`, a line end other than the first one's, an unclosed quote or a UTF-16 BOM make it give up
 // (`undefined`), and the caller parses the file with csv-parse instead.
 import { open } from 'node:fs/promises';
+import { MAX_CSV_RECORD_BYTES, recordTooLong } from './csv-rows.ts';
 
 /** Bytes read at a time. */
 const READ_BYTES = 1024 * 1024;
@@ -45,7 +46,9 @@ const CRLF = 2;
 /**
  * Scans the CSV at `path` with `delimiter` (one ASCII character), its records from byte `start`
  * (past a `sep=` line, see csv-rows.ts `csvLayout`). `maxRows`: the scan stops once the count
- * passes it (the caller refuses the table). `undefined`: not sure, parse it.
+ * passes it (the caller refuses the table). `undefined`: not sure, parse it. Throws
+ * `resource_limit` for a record longer than {@link MAX_CSV_RECORD_BYTES}, at its end or, for one
+ * that goes on, a buffer past the limit.
  */
 export async function scanCsv(path: string, delimiter: string, markEvery: number, maxRows: number, start = 0): Promise<CsvScan | undefined> {
   if (delimiter.length !== 1 || delimiter.charCodeAt(0) > 0x7f || delimiter === '"' || delimiter === '\r' || delimiter === '\n') return undefined;
@@ -70,6 +73,7 @@ export async function scanCsv(path: string, delimiter: string, markEvery: number
     let base = 0; // file offset of buffer[0]
     /** A record ends at `end` (its line end excluded), the next starts at `next`: counts it. */
     const endRecord = (end: number, next: number): boolean => {
+      if (end - recordStart > MAX_CSV_RECORD_BYTES) throw recordTooLong(recordStart);
       if (end > recordStart && content) {
         if (scan.header === undefined) {
           scan.header = { start: recordStart, end };
@@ -132,6 +136,7 @@ export async function scanCsv(path: string, delimiter: string, markEvery: number
       }
       base += bytesRead;
       pos = 0;
+      if (base - recordStart > MAX_CSV_RECORD_BYTES) throw recordTooLong(recordStart);
       ({ bytesRead } = await handle.read(buffer, 0, READ_BYTES, base));
     }
     // The end of the file ends the last record; inside quotes it is csv-parse's error to give.
