@@ -132,6 +132,12 @@ export interface ReadOptions {
   pdfEngine?: PdfEngine;
   /** PDFs: the password that opens an encrypted file (its user or owner password). Other formats ignore it. */
   pdfPassword?: string;
+  /**
+   * The file's sha256, when the caller knows it (a stored document's, set per document by the
+   * engine): tables key what a process keeps of a file between reads (row marks, sheet counts) by
+   * it rather than by path, size and time, which a file rewritten in place can keep.
+   */
+  sha256?: string;
 }
 
 /** Which engine reads a PDF's text: PDFium (WebAssembly; pdf.js behind it for what it cannot read) or pdf.js alone. */

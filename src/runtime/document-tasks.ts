@@ -8,7 +8,7 @@ import type { AnalysisStore, AnalyzeContext } from '../analyzers/port.ts';
 import { BlobFiles, type BlobFile } from '../blobs/local-copy.ts';
 import { ReamError, toReamError } from '../errors.ts';
 import type { ChunkRef } from '../events/types.ts';
-import type { DocumentFormat, Extraction, PageWarning } from '../formats/types.ts';
+import type { DocumentFormat, Extraction, PageWarning, ReadOptions } from '../formats/types.ts';
 import { asJson, fromJson, type JsonValue } from '../json.ts';
 import { planChunks } from '../pipeline/chunk-planner.ts';
 import { pagesToRedo, replacePages } from '../pipeline/chunk-redo.ts';
@@ -72,6 +72,11 @@ export interface DocumentTaskPorts {
   blobFiles?: BlobFiles;
   /** Response cache and usage ledger handed to analyzers (see `EngineDeps.analysis`). */
   analysis?: AnalysisStore;
+}
+
+/** The job's read options for the task's file, with the file's sha256: what a format keeps of it between reads is keyed by its content. */
+function readOf(scope: TaskScope): ReadOptions {
+  return { ...scope.pipeline.read, sha256: scope.doc.sha256 };
 }
 
 /** Everything a task needs about its document, loaded once per task. */
@@ -206,7 +211,7 @@ export class DocumentTasks {
       }
     } else {
       const format = await formats.identify(scope.path, scope.doc.name, scope.pipeline.limits);
-      const inspection = await inSpan('inspect', { 'ream.media_type': format.mediaType }, () => format.inspect(scope.path, scope.pipeline.limits, signal, scope.pipeline.read));
+      const inspection = await inSpan('inspect', { 'ream.media_type': format.mediaType }, () => format.inspect(scope.path, scope.pipeline.limits, signal, readOf(scope)));
       chunks = planChunks(inspection.pageCount, documentChunkPages(scope.pipeline, inspection.metadata));
       signal.throwIfAborted(); // cancelled meanwhile: schedule nothing more
       // Before any page is read: its pages past the one reserved at submit, or `insufficient_credits`.
@@ -292,7 +297,7 @@ export class DocumentTasks {
     if (!redo && overlap === 0 && rowRules !== undefined && format.extractPacked) {
       // Rows with rules only: read, analysed and packed in one pool thread (`Pipeline.rowRules`).
       const range = { from: chunk.from, to: chunk.to };
-      const packed = await inSpan('parse', { 'ream.pages.from': range.from, 'ream.pages.to': range.to }, () => format.extractPacked!(scope.path, range, rowRules, signal, scope.pipeline.read));
+      const packed = await inSpan('parse', { 'ream.pages.from': range.from, 'ream.pages.to': range.to }, () => format.extractPacked!(scope.path, range, rowRules, signal, readOf(scope)));
       await this.#checkpoint(scope, { documentId, chunk, attempt: task.attempts }, asJson(packed), started);
       return;
     }
@@ -307,7 +312,7 @@ export class DocumentTasks {
     }, owned);
     let read: Extraction;
     try {
-      read = await inSpan('parse', { 'ream.pages.from': from, 'ream.pages.to': to }, () => format.extract(scope.path, { from, to }, signal, scope.pipeline.read, progress?.onPageRead));
+      read = await inSpan('parse', { 'ream.pages.from': from, 'ream.pages.to': to }, () => format.extract(scope.path, { from, to }, signal, readOf(scope), progress?.onPageRead));
     } finally {
       await progress?.settle();
     }

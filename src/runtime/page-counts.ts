@@ -139,7 +139,7 @@ export class PageCounter {
     try {
       signal.throwIfAborted();
       const format = await this.#ports.formats.identify(file.path, doc.name, pipeline.limits);
-      const inspection = await format.inspect(file.path, pipeline.limits, signal, pipeline.read);
+      const inspection = await format.inspect(file.path, pipeline.limits, signal, { ...pipeline.read, sha256: doc.sha256 });
       const count = { pages: inspection.pageCount, rows: format.outline !== undefined && pipeline.read?.tablePages === 'rows' };
       this.#put(key, count);
       return count;

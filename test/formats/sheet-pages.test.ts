@@ -3,7 +3,7 @@
 // page; long sheets in pages of SHEET_PAGE_ROWS rows, the header on each; through the engine,
 // indexed for search like any page, while the rows pipeline still reads a row a page.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -17,6 +17,23 @@ const SHEETS = { tablePages: 'sheets' } as const;
 
 void describe('tables as documents: text per sheet', () => {
   const fixture = sheetFixture();
+
+  void test('a file rewritten in place at the same size and time is counted again when its sha256 is given, not from what was kept of the old one', async () => {
+    const rowsOf = (count: number, width: number) => toCsv([['id', 'note'], ...Array.from({ length: count }, (_, i) => [String(i).padStart(4, '0'), 'x'.repeat(width)])]);
+    const long = rowsOf(1_500, 10); // 2 pages of up to 1,000 rows
+    const short = rowsOf(500, 52); // 1 page, of the same size: 500 rows of 63 bytes for 1,500 of 21
+    assert.equal(Buffer.byteLength(short), Buffer.byteLength(long));
+    const path = await fixture.file('rewritten.csv', long);
+    const time = new Date('2026-01-01T00:00:00Z');
+    await utimes(path, time, time);
+    const first = await fixture.read(path, { ...SHEETS, sha256: 'a'.repeat(64) });
+    assert.equal(first.inspection.pageCount, 2);
+    await writeFile(path, short);
+    await utimes(path, time, time); // as if within the clock's granularity: the same time
+    const second = await fixture.read(path, { ...SHEETS, sha256: 'b'.repeat(64) });
+    assert.equal(second.inspection.pageCount, 1, 'counted from the new content');
+    assert.equal(second.extraction.pages[0]?.text.split('\n').length, 501);
+  });
 
   void test('a workbook: a page per sheet with a header row, tab-separated, the sheet named on its page', async () => {
     const path = await fixture.file('book.xlsx', await ordersWorkbook());

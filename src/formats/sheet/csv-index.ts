@@ -4,8 +4,8 @@
 // every 1000th row it passes, and the next read of the same file in this thread starts at the
 // nearest mark instead: a thread parses each part of a file about once. A mark is a record's
 // start as the parser counted bytes, so a resumed parse sees exactly the records a full one does.
-import { stat } from 'node:fs/promises';
 import { csvLayout } from './csv-rows.ts';
+import { fileVersion } from './xlsx-index.ts';
 
 /** Rows between marks: 1,000 marks for a million rows, and never more than 1,000 rows re-parsed. */
 export const MARK_EVERY = 1000;
@@ -30,10 +30,9 @@ export interface CsvIndex {
 
 const indexes = new Map<string, CsvIndex>();
 
-/** The index of the CSV at `path`, as it is now (an edited file, another size or time, starts a new one). */
+/** The index of the CSV at `path`, as it is now (another content, or another size or time when it is not known, starts a new one). */
 export async function csvIndex(path: string): Promise<CsvIndex> {
-  const { size, mtimeMs } = await stat(path);
-  const key = `${path}\0${size}\0${mtimeMs}`;
+  const key = await fileVersion(path);
   let index = indexes.get(key);
   if (index) indexes.delete(key); // re-inserted below: the Map's order is the recency order
   index ??= { ...(await csvLayout(path)), marks: [] };

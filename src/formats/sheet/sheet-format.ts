@@ -26,20 +26,25 @@ export function createSheetFormat(runner: TaskRunner, mediaType: string, extensi
   // The same for workbooks, by file version and sheet (xlsx-index.ts): a task starts at the
   // row element the inspection marked before its rows, and parses none before it.
   const xlsxMarked = new Map<string, XlsxMarks>();
-  const fileKey = async (path: string): Promise<string> => {
+  // A stored document's file is known by its sha256; another file by its path, size and time.
+  const fileKey = async (path: string, options: ReadOptions | undefined): Promise<string> => {
+    if (options?.sha256 !== undefined) return `sha256:${options.sha256}`;
     const { size, mtimeMs } = await stat(path);
     return `${path}\0${size}\0${mtimeMs}`;
   };
   const sheetKey = (file: string, sheet: string | undefined): string => (sheet === undefined ? file : `${file}\0=${sheet}`);
-  const sheetOf = (options: ReadOptions | undefined): { sheet?: string } => (options?.sheet === undefined ? {} : { sheet: options.sheet });
+  const sheetOf = (options: ReadOptions | undefined): { sheet?: string; sha256?: string } => ({
+    ...(options?.sheet === undefined ? {} : { sheet: options.sheet }),
+    ...(options?.sha256 === undefined ? {} : { sha256: options.sha256 }),
+  });
   const columnsOf = (options: ReadOptions | undefined): { columns?: string[] } => (options?.columns === undefined ? {} : { columns: options.columns });
   /** A read of `range` as rows, starting where the inspection marked the CSV before it (if it did). */
   const rowsInput = async (path: string, range: PageRange, options: ReadOptions | undefined): Promise<SheetExtractInput> => {
-    const marks = marked.size > 0 ? marked.get(await fileKey(path)) : undefined;
+    const marks = marked.size > 0 ? marked.get(await fileKey(path, options)) : undefined;
     const csvStart = marks && startBefore(marks, range.from);
     // With its end too, the rows are read as one batch (sheet-tasks.ts).
     const bounds = marks ? { ...(csvStart ? { csvStart } : {}), csvEnd: endAfter(marks, range.to), ...(marks.scanned ? { csvScanned: true } : {}) } : {};
-    const sheetMarks = xlsxMarked.size > 0 ? xlsxMarked.get(sheetKey(await fileKey(path), options?.sheet)) : undefined;
+    const sheetMarks = xlsxMarked.size > 0 ? xlsxMarked.get(sheetKey(await fileKey(path, options), options?.sheet)) : undefined;
     const xlsxStart = sheetMarks && xlsxStartBefore(sheetMarks, range.from);
     return { path, mediaType, from: range.from, to: range.to, ...sheetOf(options), ...columnsOf(options), ...bounds, ...(xlsxStart ? { xlsxStart } : {}) };
   };
@@ -57,11 +62,11 @@ export function createSheetFormat(runner: TaskRunner, mediaType: string, extensi
       const input: SheetInspectInput = { path, mediaType, maxRows: limits.maxPages, ...sheetOf(options), ...columnsOf(options) };
       const result = await runner.run<SheetInspectResult>('sheet.inspect', input, { signal });
       if (result.csvMarks) {
-        marked.set(await fileKey(path), result.csvMarks);
+        marked.set(await fileKey(path, options), result.csvMarks);
         for (const old of marked.keys()) if (marked.size > MARKED_FILES) marked.delete(old);
       }
       if (result.xlsxMarks) {
-        xlsxMarked.set(sheetKey(await fileKey(path), options?.sheet), result.xlsxMarks);
+        xlsxMarked.set(sheetKey(await fileKey(path, options), options?.sheet), result.xlsxMarks);
         for (const old of xlsxMarked.keys()) if (xlsxMarked.size > MARKED_FILES) xlsxMarked.delete(old);
       }
       return {

@@ -13,13 +13,14 @@ import { adoptMarks, adoptStart, csvIndex, MARK_EVERY, markBefore, marksOf, note
 import { readBytes, scanCsv } from './csv-scan.ts';
 import { checkedShape, dataRows, readRows, tableShape, tooManyRows, type RawRows, type RowBatch, type TableReadOptions } from './table.ts';
 import { openSheetPart, sheetRows, type SheetPart } from './xlsx-rows.ts';
-import { adoptXlsxStart, fileVersion, KeptReads, noteXlsxRow, sheetIndex, xlsxMarkBefore, xlsxMarksOf, type ReadPlace, type XlsxMarks, type XlsxStart } from './xlsx-index.ts';
+import { adoptXlsxStart, fileVersion, KeptReads, withFileSha256, noteXlsxRow, sheetIndex, xlsxMarkBefore, xlsxMarksOf, type ReadPlace, type XlsxMarks, type XlsxStart } from './xlsx-index.ts';
 import { packRows } from './packed-rows.ts';
 import { markNotUtf8, notUtf8Row } from './utf8-check.ts';
 import type { RuleSpec } from '../../analyzers/rules/spec.ts';
 
 // Types, not interfaces: inputs cross a thread as JSON, and only type aliases fit `JsonValue`.
-type SheetInput = { path: string; mediaType: string; sheet?: string; columns?: string[] };
+/** `sha256`: the file's content as stored, when the caller knows it: what a thread keeps of the file is keyed by it (xlsx-index.ts `fileVersion`). */
+type SheetInput = { path: string; mediaType: string; sheet?: string; columns?: string[]; sha256?: string };
 export type SheetInspectInput = SheetInput & { maxRows: number };
 export type SheetInspectResult = { rowCount: number; columns: string[]; sheet?: string; csvMarks?: CsvMarks; xlsxMarks?: XlsxMarks };
 /**
@@ -227,11 +228,19 @@ async function extractSheets(input: JsonValue): Promise<JsonValue> {
   return asJson(extraction);
 }
 
+/** `handler` with its file's sha256 (if the input has it) declared for its reads. */
+function declaring(handler: TaskHandler): TaskHandler {
+  return (input) => {
+    const { path, sha256 } = fromJson<SheetInput>(input);
+    return withFileSha256(path, sha256, () => Promise.resolve(handler(input)));
+  };
+}
+
 export const tasks: Readonly<Record<string, TaskHandler>> = {
-  'sheet.inspect': inspect,
-  'sheet.extract': extract,
-  'sheet.extractPacked': extractPacked,
-  'sheet.inspectSheets': inspectSheets,
-  'sheet.extractSheets': extractSheets,
-  'sheet.outline': outline,
+  'sheet.inspect': declaring(inspect),
+  'sheet.extract': declaring(extract),
+  'sheet.extractPacked': declaring(extractPacked),
+  'sheet.inspectSheets': declaring(inspectSheets),
+  'sheet.extractSheets': declaring(extractSheets),
+  'sheet.outline': declaring(outline),
 };
