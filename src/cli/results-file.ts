@@ -1,7 +1,7 @@
-import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { ReamError, type ErrorInfo } from '../errors.ts';
-import { isCharacterDevice } from '../file-kind.ts';
+import { fileKind, isCharacterDevice } from '../file-kind.ts';
 import type { DocumentOutput } from '../pipeline/types.ts';
 
 export type TextMode = 'pages' | 'full' | 'none';
@@ -107,6 +107,13 @@ function earlierLines(path: string, content: string, complete: number): Map<stri
   return written;
 }
 
+/** The closest of `folder` and the folders above it that exists (whatever it is). */
+function nearestExisting(folder: string): string {
+  let at = folder;
+  while (!existsSync(at) && dirname(at) !== at) at = dirname(at);
+  return at;
+}
+
 /** `--out -`: the lines go to standard output (nothing to resume from there). */
 export const STDOUT = '-';
 
@@ -134,6 +141,34 @@ export class ResultsFile {
     this.#base = base;
     this.#earlier = new Map([...earlier].map(([line, status]) => [resolve(base, line), status]));
     this.#written = new Set(this.#earlier.keys());
+  }
+
+  /**
+   * Whether `path` can be the results file, checked before anything else is opened or made (the
+   * data dir, its database): `--out` naming a folder, a pipe, a path under a file or a place
+   * that cannot be written is refused with io_error at once, the data dir untouched. Nothing is
+   * changed: an existing file is opened for writing without being truncated, a new one is
+   * made and removed again (its folders are left, as the run would make them).
+   */
+  static check(path: string): void {
+    if (path === STDOUT || isCharacterDevice(path)) return;
+    try {
+      const kind = existsSync(path) ? statSync(path) : undefined;
+      if (kind?.isFIFO()) throw new Error('it is a pipe; give a file path, or --out - to write to standard output');
+      if (kind && !kind.isFile()) throw new Error(`it is not a regular file (it is ${fileKind(kind)}); give a file path`);
+      if (kind) {
+        closeSync(openSync(path, 'r+'));
+        return;
+      }
+      const folder = dirname(path);
+      const above = nearestExisting(folder);
+      if (!statSync(above).isDirectory()) throw new Error(`${above} is not a folder`);
+      mkdirSync(folder, { recursive: true });
+      closeSync(openSync(path, 'wx'));
+      unlinkSync(path);
+    } catch (error) {
+      throw unwritable(path, error);
+    }
   }
 
   /** `base`: the folder lines name files from (relative paths are resolved against it); default the working directory. */
@@ -164,7 +199,7 @@ export class ResultsFile {
     // A pipe (`/dev/stdout` in `| cat`) would block both reading it and opening it without a
     // reader: refused by name rather than met halfway; `--out -` writes to standard output.
     if (kind?.isFIFO()) throw new Error('it is a pipe; give a file path, or --out - to write to standard output');
-    if (kind && !kind.isFile()) throw new Error('it is not a regular file (a directory or socket); give a file path');
+    if (kind && !kind.isFile()) throw new Error(`it is not a regular file (it is ${fileKind(kind)}); give a file path`);
     let written = new Map<string, string>();
     if (resume && existsSync(path)) {
       const content = readFileSync(path, 'utf8');

@@ -123,6 +123,8 @@ export async function runCommand(inputs: readonly string[], options: RunOptions,
   // settings kept for it, a job of its own each time.
   const writeOnly = outPath === STDOUT || isCharacterDevice(outPath);
   const resume = !writeOnly && (options.resume ?? existsSync(outPath));
+  // A results file that could never be written is said before the data dir is made or opened.
+  ResultsFile.check(outPath);
   const dataDir = resolve(options.dataDir);
   // Lines name files from one folder per results file, whichever folder a resume runs in: its
   // lines are matched by the absolute path they name, and new ones are named the same way.
