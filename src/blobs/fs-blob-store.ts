@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, open, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, rename, rm, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { ReamError } from '../errors.ts';
@@ -56,8 +56,7 @@ export class FsBlobStore implements BlobStore {
       const finalPath = this.#path(sha256);
       const place = async (): Promise<void> => {
         if (stored || (await sizeOf(finalPath)) === size) return;
-        await mkdir(dirname(finalPath), { recursive: true });
-        await rename(tempPath, finalPath);
+        await moveInto(tempPath, finalPath);
         stored = true;
         if (this.#fsync) await syncFolder(dirname(finalPath));
       };
@@ -99,14 +98,18 @@ export class FsBlobStore implements BlobStore {
     return size === undefined ? undefined : { sha256: address, size };
   }
 
+  /** Deletes the blob, and its `ab/cd` folders once they are empty: deleting all blobs leaves no folder tree behind. */
   async delete(sha256: string): Promise<boolean> {
+    const path = this.#path(checkSha256(sha256));
     try {
-      await unlink(this.#path(checkSha256(sha256)));
-      return true;
+      await unlink(path);
     } catch (error) {
       if (isMissing(error)) return false;
       throw error;
     }
+    await removeIfEmpty(dirname(path));
+    await removeIfEmpty(dirname(dirname(path)));
+    return true;
   }
 
   /** The blob's file (it exists only if the blob does). */
@@ -141,6 +144,33 @@ async function writeAll(file: FileHandle, chunk: Uint8Array): Promise<void> {
   while (offset < chunk.byteLength) {
     const { bytesWritten } = await file.write(chunk, offset, chunk.byteLength - offset);
     offset += bytesWritten;
+  }
+}
+
+/**
+ * Renames the temp file to its address, making its folders. A delete of the folders' last other
+ * blob may remove them meanwhile (see {@link FsBlobStore.delete}; `ab/` between the making of
+ * `ab/` and `ab/cd/`, or `ab/cd/` before the rename): then they are made again, a few times at most.
+ */
+async function moveInto(tempPath: string, finalPath: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await mkdir(dirname(finalPath), { recursive: true });
+      await rename(tempPath, finalPath);
+      return;
+    } catch (error) {
+      if (!isMissing(error) || attempt >= 5) throw error;
+      await stat(tempPath); // the temp file itself gone: that ENOENT is no race, and is thrown
+    }
+  }
+}
+
+/** Removes `folder` if it is empty; a folder still holding something (or gone already) is left as it is. */
+async function removeIfEmpty(folder: string): Promise<void> {
+  try {
+    await rmdir(folder);
+  } catch {
+    // ENOTEMPTY (other blobs), ENOENT (removed by another delete), EEXIST: nothing to do.
   }
 }
 
