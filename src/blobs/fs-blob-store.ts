@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, open, rename, rm, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
+import type { Dirent } from 'node:fs';
+import { mkdir, open, readdir, rename, rm, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { ReamError } from '../errors.ts';
@@ -112,6 +113,28 @@ export class FsBlobStore implements BlobStore {
     return true;
   }
 
+  /**
+   * Removes what no blob needs: empty `ab/cd` and `ab` folders, and the temp files of puts that
+   * never finished (a killed process). Only while no put runs: the caller holds the folder alone.
+   */
+  async tidy(): Promise<{ emptyFolders: number; tempFiles: number }> {
+    let emptyFolders = 0;
+    let tempFiles = 0;
+    for (const entry of await entriesOf(this.#tmp)) {
+      await rm(join(this.#tmp, entry.name), { force: true, recursive: true });
+      tempFiles++;
+    }
+    for (const top of await entriesOf(this.root)) {
+      if (!top.isDirectory() || !/^[0-9a-f]{2}$/.test(top.name)) continue;
+      const folder = join(this.root, top.name);
+      for (const sub of await entriesOf(folder)) {
+        if (sub.isDirectory() && (await entriesOf(join(folder, sub.name))).length === 0 && (await removed(join(folder, sub.name)))) emptyFolders++;
+      }
+      if ((await entriesOf(folder)).length === 0 && (await removed(folder))) emptyFolders++;
+    }
+    return { emptyFolders, tempFiles };
+  }
+
   /** The blob's file (it exists only if the blob does). */
   localPath(sha256: string): string {
     return this.#path(checkSha256(sha256));
@@ -162,6 +185,26 @@ async function moveInto(tempPath: string, finalPath: string): Promise<void> {
       if (!isMissing(error) || attempt >= 5) throw error;
       await stat(tempPath); // the temp file itself gone: that ENOENT is no race, and is thrown
     }
+  }
+}
+
+/** A folder's entries; none when it does not exist. */
+async function entriesOf(folder: string): Promise<Dirent[]> {
+  try {
+    return await readdir(folder, { withFileTypes: true });
+  } catch (error) {
+    if (isMissing(error)) return [];
+    throw error;
+  }
+}
+
+/** Removes an empty folder; answers whether it did. */
+async function removed(folder: string): Promise<boolean> {
+  try {
+    await rmdir(folder);
+    return true;
+  } catch {
+    return false;
   }
 }
 

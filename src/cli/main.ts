@@ -5,6 +5,7 @@ import { toReamError } from '../errors.ts';
 import { registerClientCommands } from './client-commands.ts';
 import { registerKeysCommand } from './keys-command.ts';
 import { registerTenantsCommand } from './tenants-command.ts';
+import { registerGcCommand } from './gc-command.ts';
 import { registerMigrateCommand } from './migrate-command.ts';
 import { addLlmFlags, formatJobStop, formatModelUsage, llmJobOptions } from './llm-flags.ts';
 import { addOcrFlags, ocrJobOptions } from './ocr-flags.ts';
@@ -111,6 +112,7 @@ export function buildProgram(): Command {
   registerServeCommand(program);
   registerWorkerCommand(program);
   registerMigrateCommand(program);
+  registerGcCommand(program);
   registerClientCommands(program);
   registerKeysCommand(program);
   registerTenantsCommand(program);

@@ -9,7 +9,20 @@ export interface Adapters {
    * released here; a dead worker's leases expire instead.
    */
   releaseLeases(): Promise<number>;
+  /** Embedded only: gives back the room deleted records and blobs left (see {@link CompactReport}). */
+  compact?(): Promise<CompactReport>;
   /** Warnings about the deployment to print at start (e.g. Redis without AOF). */
   warnings: string[];
   close(): Promise<void>;
+}
+
+/** What `Ream.compact` did to a data dir. */
+export interface CompactReport {
+  /** Bytes of the database (its file and its write-ahead log) before and after. */
+  databaseBytesBefore: number;
+  databaseBytesAfter: number;
+  /** Empty blob folders removed (left by deletes of older versions). */
+  emptyFolders: number;
+  /** Temporary files of puts a killed process never finished, removed. */
+  tempFiles: number;
 }

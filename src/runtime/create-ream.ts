@@ -1,7 +1,7 @@
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { BlobFiles } from '../blobs/local-copy.ts';
-import { fromErrorInfo, toReamError } from '../errors.ts';
+import { fromErrorInfo, ReamError, toReamError } from '../errors.ts';
 import { createHash } from 'node:crypto';
 import { createLlmClient, type LlmClient } from '../analyzers/llm/llm-client.ts';
 import { RedisRateWindow } from '../analyzers/llm/redis-rate-window.ts';
@@ -145,6 +145,8 @@ export async function createReam(options: ReamOptions = {}): Promise<Ream> {
       await worker?.drain(timeoutMs);
     },
     sweepRetention: (now) => retention.sweep(now),
+    compact: () => adapters.compact?.() ??
+      Promise.reject(ReamError.nonRetryable('validation_failed', 'compacting is for an embedded data dir: PostgreSQL and S3 give back their room themselves (autovacuum, object deletes)')),
     uploadRetention: retention,
     close() {
       closed ??= (async () => {

@@ -19,6 +19,7 @@ import type { Ream, SubmitInput } from './ream.ts';
 import { storeDocument } from './store-document.ts';
 import { removeDocument } from './document-removal.ts';
 import type { RetentionReport, RetentionSweeper } from './retention.ts';
+import type { CompactReport } from './adapters.ts';
 import { tenantAccounts } from './credits/tenant-accounts.ts';
 import { submitJob } from './submit-job.ts';
 import { uploadRecords } from './upload-records.ts';
@@ -35,6 +36,8 @@ export interface HandleParts {
   close(): Promise<void>;
   /** Runs the retention sweep now (see `ReamOptions.retention`). */
   sweepRetention(now?: number): Promise<RetentionReport>;
+  /** Gives back deleted records' room (see `Ream.compact`). */
+  compact(): Promise<CompactReport>;
   /** Unfinished uploads' lifetimes and sweeps (see `Ream.attachUploads`). */
   uploadRetention: Pick<RetentionSweeper, 'uploadExpiry' | 'attachUploads'>;
   /** The analyzers' usage ledger, when the deployment has one. */
@@ -187,6 +190,7 @@ export function reamHandle(engine: Engine, parts: HandleParts): Ream {
     commandWorker: (id, command) => store.commandWorker(id, command),
     appendAudit: (entry) => store.appendAudit(entry),
     sweepRetention: (now) => parts.sweepRetention(now),
+    compact: () => parts.compact(),
     uploadExpiry: (defaultMs) => parts.uploadRetention.uploadExpiry(defaultMs),
     attachUploads: (uploads, options) => parts.uploadRetention.attachUploads(uploads, options),
     listAudit: (query) => store.listAudit(query),

@@ -40,6 +40,7 @@ import type { ErrorGroups } from './error-groups.ts';
 import type { AddedDocument, CreateJobInput, DocumentToAdd, FileInput } from './engine.ts';
 import type { IntakeLimits } from './intake.ts';
 import type { DocumentPageResult, PageBatchOptions, PageSelection, TableBatch, TableBatchOptions } from './document-pages.ts';
+import type { CompactReport } from './adapters.ts';
 import type { AttachedUploads, AttachUploadsOptions, RetentionReport, RetentionSettings } from './retention.ts';
 import type { UnfinishedUploads, UploadExpiry } from './upload-expiry.ts';
 import type { RemovedDocument } from './document-removal.ts';
@@ -60,6 +61,7 @@ export type { ModelUsage } from '../analyzers/store/port.ts';
 export type { LlmProviderSettings } from '../analyzers/llm/settings.ts';
 export { DEFAULT_MAX_MEMORY_MB } from './thread-defaults.ts';
 export type { AttachedUploads, AttachUploadsOptions, RetentionReport, RetentionSettings, TenantDays } from './retention.ts';
+export type { CompactReport } from './adapters.ts';
 export { uploadExpired, type TenantHours, type UnfinishedUpload, type UnfinishedUploads, type UploadExpiry } from './upload-expiry.ts';
 export type { RemovedDocument } from './document-removal.ts';
 export type { QueueBacklog } from '../queue/port.ts';
@@ -316,6 +318,13 @@ export interface Ream {
    * (default: now); answers how many. Runs every `intervalMs` on its own when retention is set.
    */
   sweepRetention(now?: number): Promise<RetentionReport>;
+  /**
+   * Embedded only (`validation_failed` otherwise): gives back the room deleted jobs and documents
+   * left in the data dir — rewrites its SQLite database without their free pages (VACUUM) and
+   * removes empty blob folders and stray temp files. Takes as long as copying the database once,
+   * and work waits meanwhile: a maintenance step (`ream gc`), not for a busy server.
+   */
+  compact(): Promise<CompactReport>;
   /**
    * How long unfinished tus uploads live per tenant (`retention.uploadsHours`, `uploadTenants`),
    * with `defaultMs` (a server's own) in place of the default when given.

@@ -1,0 +1,100 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { readdirSync, statSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { createReam } from '../../src/runtime/create-ream.ts';
+import { run } from './run-process.ts';
+
+// `ream gc`: an embedded data dir gives its disk space back (SQLite never shrinks its file, and
+// older versions left empty blob folders), and the jobs an older `--no-resume` replaced but
+// kept (with their results and documents) are found, and removed when asked.
+
+let dir: string;
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'ream-gc-'));
+});
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** Files of random text (~40 KB each): their results and search entries fill the database. */
+async function notes(folder: string, count: number): Promise<void> {
+  await mkdir(folder, { recursive: true });
+  for (let i = 0; i < count; i++) await writeFile(join(folder, `n${i}.txt`), randomBytes(30_000).toString('base64'));
+}
+
+function blobFiles(blobs: string): number {
+  let count = 0;
+  for (const top of readdirSync(blobs)) {
+    if (top === 'tmp') continue;
+    for (const sub of readdirSync(join(blobs, top))) count += readdirSync(join(blobs, top, sub)).length;
+  }
+  return count;
+}
+
+test('ream gc finds a job no command resumes; --remove removes it with its documents and blobs, and the database shrinks', async () => {
+  await notes(join(dir, 'in'), 10);
+  await notes(join(dir, 'old'), 10);
+  const data = join(dir, 'data');
+  const first = await run(['run', 'in', '--out', 'out.jsonl', '--data-dir', 'data', '--progress', 'none'], dir);
+  assert.equal(first.code, 0, first.stderr);
+  // What an older `ream run --no-resume` left: the job it replaced, ended, no command pointing to it.
+  let kept: string;
+  {
+    const ream = await createReam({ dataDir: data });
+    try {
+      const job = await ream.submit({ files: readdirSync(join(dir, 'old')).map((name) => join(dir, 'old', name)) });
+      await ream.wait(job.id);
+      kept = (await ream.listJobs({ tenantId: 'local' })).items.find((other) => other.id !== job.id)?.id ?? '';
+    } finally {
+      await ream.close();
+    }
+  }
+  // Older versions' leftovers in the blob folder: an empty ab/cd folder, a killed put's temp file.
+  await mkdir(join(data, 'blobs', 'ff', 'ee'), { recursive: true });
+  await writeFile(join(data, 'blobs', 'tmp', 'killed.part'), 'half a file');
+  assert.equal(blobFiles(join(data, 'blobs')), 20);
+
+  const found = await run(['gc', '--data-dir', 'data'], dir);
+  assert.equal(found.code, 0, found.stderr);
+  assert.match(found.stdout, /found: 1 ended job\(s\) no ream run or ream rows command resumes \(add --remove/);
+  assert.match(found.stdout, /blob folder: 2 empty folder\(s\) and 1 unfinished temp file\(s\) removed/);
+  assert.equal(blobFiles(join(data, 'blobs')), 20, 'nothing removed without --remove');
+  assert.deepEqual(await readdir(join(data, 'blobs', 'tmp')), []);
+
+  const before = statSync(join(data, 'ream.db')).size;
+  const removed = await run(['gc', '--data-dir', 'data', '--remove'], dir);
+  assert.equal(removed.code, 0, removed.stderr);
+  assert.match(removed.stdout, /removed: 1 ended job\(s\) no command resumes, 10 document\(s\) no job uses \(10 blob\(s\), 0\.\d MB\)/);
+  assert.equal(blobFiles(join(data, 'blobs')), 10, 'the removed documents\' blobs went');
+  const after = statSync(join(data, 'ream.db')).size;
+  assert.ok(after < before * 0.85, `the database shrank: ${before} -> ${after} bytes`);
+  const ream = await createReam({ dataDir: data, work: false });
+  try {
+    assert.deepEqual((await ream.listJobs({ tenantId: 'local' })).items.map((job) => job.id), [kept]);
+  } finally {
+    await ream.close();
+  }
+  // The command's own job is untouched: the same command resumes it.
+  const again = await run(['run', 'in', '--out', 'out.jsonl', '--data-dir', 'data', '--progress', 'none'], dir);
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stdout, /10 already done \(resumed\)/);
+});
+
+test('ream gc refuses a folder that is no data dir, and a data dir another process holds', async () => {
+  const missing = await run(['gc', '--data-dir', 'nowhere'], dir);
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /no data dir nowhere .*\[not_found\]/);
+  const data = join(dir, 'held');
+  const ream = await createReam({ dataDir: data, work: false });
+  try {
+    const held = await run(['gc', '--data-dir', 'held'], dir);
+    assert.equal(held.code, 2);
+    assert.match(held.stderr, /is in use by process \d+.*\[validation_failed\]/);
+  } finally {
+    await ream.close();
+  }
+});
