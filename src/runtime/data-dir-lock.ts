@@ -56,7 +56,11 @@ export function lockDataDir(dataDir: string): () => void {
         rmSync(path, { force: true });
       };
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const { code, message } = error as NodeJS.ErrnoException;
+      if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
+        throw ReamError.nonRetryable('validation_failed', `the data dir ${dataDir} cannot be written (${message}); use a folder this user may write to`, { cause: error });
+      }
+      if (code !== 'EEXIST') throw error;
       const owner = Number(readFileSync(path, 'utf8').trim());
       if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && alive(owner)) {
         throw ReamError.nonRetryable('validation_failed', `the data dir ${dataDir} is in use by process ${owner}; wait for it to end or use another --data-dir`);
@@ -73,11 +77,15 @@ const DAMAGED = new Set(['SQLITE_NOTADB', 'SQLITE_CORRUPT']);
 /**
  * `data_dir_damaged` for an error (or one it was caused by) that says the data dir's database
  * file is not a SQLite database or is damaged: not a fault of ream's to retry, but a file to
- * restore, said with its path.
+ * restore, said with its path. `validation_failed` for one that says the file cannot be written.
  */
 export function damagedDatabase(error: unknown, path: string): ReamError | undefined {
   for (let cause = error; cause instanceof Error; cause = cause.cause) {
     const { code } = cause as NodeJS.ErrnoException;
+    // A database file this process may not write (read-only, immutable, on a read-only mount).
+    if (code?.startsWith('SQLITE_READONLY') === true) {
+      return ReamError.nonRetryable('validation_failed', `the data dir's database ${path} cannot be written (${cause.message}): make it writable for this user, or use another data dir`, { cause: error });
+    }
     if (code !== undefined && DAMAGED.has(code)) {
       return ReamError.nonRetryable('data_dir_damaged', `the data dir's database ${path} is damaged or is not a ream database (${cause.message}): restore it from a backup, or use another data dir`, { cause: error });
     }

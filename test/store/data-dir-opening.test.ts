@@ -1,8 +1,11 @@
 // Data dirs a ream cannot use are refused in words, with a code of their own, never `internal`:
 // one (or a PostgreSQL schema) a newer ream migrated (schema_too_new, naming the migrations), a
 // file where its folder should be (validation_failed), a database file that is no database or is
-// damaged (data_dir_damaged, with its path).
+// damaged (data_dir_damaged, with its path), a data dir or database file that cannot be written
+// (validation_failed).
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { chmodSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -94,6 +97,50 @@ test('a data dir where a file is, or whose database is no database or is damaged
       await assert.rejects(createReam({ dataDir, threads: 1 }), refused);
       await assert.rejects(withLocalStore({ dataDir }, () => Promise.resolve()), refused, 'the store alone (ream tenants, ream keys)');
     }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+/**
+ * Makes `path` unwritable for this process: chmod for a user, `chattr +i` for root (whom file
+ * modes do not stop). Answers how to undo it, or undefined when neither works here.
+ */
+function readOnly(path: string, folder: boolean): (() => void) | undefined {
+  if (process.getuid?.() !== 0) {
+    chmodSync(path, folder ? 0o555 : 0o444);
+    return () => chmodSync(path, folder ? 0o755 : 0o644);
+  }
+  const attr = spawnSync('chattr', ['+i', path]);
+  if (attr.status !== 0) return undefined;
+  return () => void spawnSync('chattr', ['-i', path]);
+}
+
+test('a read-only data dir, or a read-only database file in one, is refused in words with validation_failed, not internal', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'ream-read-only-'));
+  try {
+    const dataDir = join(dir, 'data');
+    await (await createReam({ dataDir, threads: 1 })).close();
+    const isUnwritable = (what: RegExp) => (error: ReamError): boolean => {
+      assert.ok(error instanceof ReamError, String(error));
+      assert.equal(error.code, 'validation_failed');
+      assert.match(error.message, what);
+      return true;
+    };
+    const undoFile = readOnly(join(dataDir, 'ream.db'), false);
+    if (!requireOrSkip(t, undoFile !== undefined, 'no way to make a file read-only here (root without chattr)')) return;
+    try {
+      await assert.rejects(createReam({ dataDir, threads: 1 }), isUnwritable(/^the data dir's database .*ream\.db cannot be written \(.*readonly.*\): make it writable/));
+    } finally {
+      undoFile?.();
+    }
+    const undoFolder = readOnly(dataDir, true);
+    try {
+      await assert.rejects(createReam({ dataDir, threads: 1 }), isUnwritable(/^the data dir .*data cannot be written \(E(PERM|ACCES).*\); use a folder this user may write to/));
+    } finally {
+      undoFolder?.();
+    }
+    await (await createReam({ dataDir, threads: 1 })).close(); // writable again: opens as ever
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
