@@ -108,3 +108,31 @@ void test('forget and clear drop the counts and their pending refresh', async (t
   assert.deepEqual(refreshed, ['j2']);
   assert.equal(reads(), 3);
 });
+
+void test('counts slow to read are reused the longer: counting takes at most about a tenth of the time', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 1_000 });
+  let reads = 0;
+  // Each read takes 50 ms, as in a job of 100,000 files.
+  const read = (): Promise<ReturnType<typeof countsOf>> => {
+    t.mock.timers.tick(50);
+    return Promise.resolve(countsOf(++reads, 100_000));
+  };
+  // A refresh sends a job event, which counts afresh (as JobEvents does).
+  const recent: RecentCounts<{ id: string }> = new RecentCounts<{ id: string }>(read, (job) => void recent.get(job, true));
+  const job = { id: 'j1' };
+  // An event every 10 ms for 10 s, each given counts.
+  for (let at = 0; at < 10_000; at += 10) {
+    await recent.get(job, false);
+    t.mock.timers.tick(10);
+  }
+  // Two reads of 50 ms a second at most (an event's and a refresh's, 20 × 50 ms apart): a tenth
+  // of the time, where reads due every 100 ms took a third of it.
+  assert.ok(reads <= 22, `${reads} reads in 10 s`);
+  assert.ok(reads >= 8, `still read about once a second: ${reads}`);
+  const before = reads;
+  t.mock.timers.tick(2_000); // the longest reuse
+  assert.equal(reads, before + 1, 'the last reused counts are refreshed once they are as old as their reuse lasts');
+  t.mock.timers.tick(20_000);
+  assert.equal(reads, before + 1, 'once');
+  recent.clear();
+});
