@@ -354,8 +354,8 @@ export class DocumentTasks {
 
   /**
    * One report file, stored and recorded as the job's at once, within the tenant's storage quota
-   * (one store at a time per tenant with a quota): batches that render at once each see the
-   * others' files. Checked only before each batch, batches that began with room left all wrote
+   * (its room reserved under the tenant's lock, uploaded outside it): batches that render at once
+   * each see the others' files. Checked only before each batch, batches that began with room left all wrote
    * their reports (a quota passed by 296%). A file the tenant's stored bytes count already (a
    * batch rendered again, rows that render the same bytes) takes no room: it is not checked.
    */
@@ -364,9 +364,9 @@ export class DocumentTasks {
     const { tenantId } = scope.job;
     const counted = (): Promise<boolean> => store.tenantHasArtifact(tenantId, createHash('sha256').update(bytes).digest('hex'));
     try {
-      return await this.#engine.settings.credits.withinStorageQuota(tenantId, bytes.length, async () => {
+      return await this.#engine.settings.credits.withReservedStorage(tenantId, bytes.length, async (reservation) => {
         const stored = await blobs.put(Readable.from([bytes]));
-        await store.putJobArtifacts(scope.job.id, [stored]);
+        await store.putJobArtifacts(scope.job.id, [stored], reservation);
         return stored;
       }, counted);
     } catch (error) {

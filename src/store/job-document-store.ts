@@ -153,9 +153,10 @@ export interface JobDocumentStore {
   getJobReportFile(jobId: string, name: string): Promise<ReportFileRecord | undefined>;
   /**
    * Records that the job's results name these blobs as files (its reports), with their sizes:
-   * they count toward the tenant's stored bytes until the job goes. Idempotent.
+   * they count toward the tenant's stored bytes until the job goes. Idempotent. `releasing`: a
+   * storage reservation (TenantStore.reserveStorage) for these bytes, released in the same transaction.
    */
-  putJobArtifacts(jobId: string, artifacts: readonly ArtifactBlob[]): Promise<void>;
+  putJobArtifacts(jobId: string, artifacts: readonly ArtifactBlob[], releasing?: string): Promise<void>;
   /** The blobs {@link putJobArtifacts} recorded for the job. */
   jobArtifactBlobs(jobId: string): Promise<string[]>;
   /** Whether a job of the tenant records the blob as a report file: its bytes count toward the tenant's stored bytes already. */

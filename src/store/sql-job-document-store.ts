@@ -15,6 +15,7 @@ import {
 } from './job-document-store.ts';
 import type { ChunkResultsTable, JobDocumentTables, JobDocumentsTable, JobReportFilesTable } from './job-documents-schema.ts';
 import type { JobsTable } from './jobs-schema.ts';
+import type { StorageReservationTables } from './tenants-schema.ts';
 import { prepareQuery } from '../sql/prepared-query.ts';
 import { jobCountsReader } from './sql-job-counts.ts';
 
@@ -95,7 +96,7 @@ function chunkStateFromRow(row: Pick<Selectable<ChunkResultsTable>, 'idx' | 'fro
  */
 export function sqlJobDocumentStore(kysely: Kysely<unknown>): JobDocumentStore {
   // documents is read (never written) to tell whether a blob is still some document's content.
-  const db = kysely.withTables<JobDocumentTables & { jobs: Pick<JobsTable, 'id' | 'tenant_id' | 'created_at'>; documents: { id: string; sha256: string; deleted_at: number | null } }>();
+  const db = kysely.withTables<JobDocumentTables & StorageReservationTables & { jobs: Pick<JobsTable, 'id' | 'tenant_id' | 'created_at'>; documents: { id: string; sha256: string; deleted_at: number | null } }>();
   // The statements every task of every document runs (see prepared-query.ts).
   const jobDocumentById = prepareQuery(db, 2, (db, jobId: string, documentId: string) =>
     db.selectFrom('job_documents').selectAll().where('job_id', '=', jobId).where('document_id', '=', documentId));
@@ -289,9 +290,12 @@ export function sqlJobDocumentStore(kysely: Kysely<unknown>): JobDocumentStore {
       return rows.map(chunkStateFromRow);
     },
 
-    async putJobArtifacts(jobId, artifacts) {
+    async putJobArtifacts(jobId, artifacts, releasing) {
       const unique = [...new Map(artifacts.map((artifact) => [artifact.sha256, artifact])).values()];
-      if (unique.length === 0) return;
+      if (unique.length === 0) {
+        if (releasing !== undefined) await db.deleteFrom('storage_reservations').where('id', '=', releasing).execute();
+        return;
+      }
       // In batches: a table of 16,384 rows has as many reports, and one INSERT of them all binds
       // more parameters than SQLite takes (its merge failed with "too many SQL variables").
       await db.transaction().execute(async (trx) => {
@@ -302,6 +306,8 @@ export function sqlJobDocumentStore(kysely: Kysely<unknown>): JobDocumentStore {
             .onConflict((oc) => oc.columns(['job_id', 'sha256']).doNothing())
             .execute();
         }
+        // The room the bytes held goes as they are counted: no reader sees them twice or not at all.
+        if (releasing !== undefined) await trx.deleteFrom('storage_reservations').where('id', '=', releasing).execute();
       });
     },
 

@@ -54,16 +54,16 @@ export function sqlTenantStore(kysely: Kysely<unknown>, flavor: SqlFlavor): Tena
    * every process); on SQLite summed from its live documents and its jobs' report files (each
    * file once, however many of its jobs made the same bytes).
    */
-  async function storedBytes(tenantId: string): Promise<number> {
+  async function storedBytes(tenantId: string, from: Kysely<Tables> = db): Promise<number> {
     if (flavor === 'postgres') {
-      const row = await db.selectFrom('tenant_stored_bytes').select('bytes').where('tenant_id', '=', tenantId).executeTakeFirst();
+      const row = await from.selectFrom('tenant_stored_bytes').select('bytes').where('tenant_id', '=', tenantId).executeTakeFirst();
       return row ? toNumber(row.bytes) : 0;
     }
-    const bytes = await db.selectFrom('documents')
+    const bytes = await from.selectFrom('documents')
       .select((eb) => eb.fn.coalesce(eb.fn.sum<number | string>('size'), sql<number>`0`).as('bytes'))
       .where('tenant_id', '=', tenantId).where('deleted_at', 'is', null).executeTakeFirstOrThrow();
     // Templates can write far more than the documents they read.
-    const reports = await db.selectFrom((eb) => eb.selectFrom('job_artifacts')
+    const reports = await from.selectFrom((eb) => eb.selectFrom('job_artifacts')
       .innerJoin('jobs', 'jobs.id', 'job_artifacts.job_id')
       .select(['job_artifacts.sha256', (inner) => inner.fn.max('job_artifacts.size').as('size')])
       .where('jobs.tenant_id', '=', tenantId)
@@ -199,7 +199,35 @@ export function sqlTenantStore(kysely: Kysely<unknown>, flavor: SqlFlavor): Tena
         .where('tenant_id', '=', tenantId).where('deleted_at', 'is', null).executeTakeFirstOrThrow();
       return toNumber(row.bytes);
     },
-    tenantStoredBytes: storedBytes,
+    tenantStoredBytes: (tenantId) => storedBytes(tenantId),
+
+    async tenantHeldBytes(tenantId, at) {
+      const reserved = (from: Kysely<Tables>): Promise<{ bytes: number | string }> => from.selectFrom('storage_reservations')
+        .select((eb) => eb.fn.coalesce(eb.fn.sum<number | string>('bytes'), sql<number>`0`).as('bytes'))
+        .where('tenant_id', '=', tenantId).where('expires_at', '>', at).executeTakeFirstOrThrow();
+      if (flavor === 'postgres') {
+        // One statement, one snapshot: a report recorded as its reservation goes is seen on one side only.
+        const row = await db.selectNoFrom((eb) => [
+          eb.fn.coalesce(eb.selectFrom('tenant_stored_bytes').select('bytes').where('tenant_id', '=', tenantId), sql<number>`0`).as('stored'),
+          eb.fn.coalesce(eb.selectFrom('storage_reservations').select((inner) => inner.fn.sum<number | string>('bytes').as('bytes'))
+            .where('tenant_id', '=', tenantId).where('expires_at', '>', at), sql<number>`0`).as('reserved'),
+        ]).executeTakeFirstOrThrow();
+        return toNumber(row.stored) + toNumber(row.reserved);
+      }
+      // SQLite's one connection: the transaction keeps every other write out between the reads.
+      return db.transaction().execute(async (trx) => (await storedBytes(tenantId, trx)) + toNumber((await reserved(trx)).bytes));
+    },
+
+    async reserveStorage({ tenantId, bytes, expiresAt }) {
+      const id = `rsv_${randomBytes(12).toString('hex')}`;
+      await db.deleteFrom('storage_reservations').where('tenant_id', '=', tenantId).where('expires_at', '<=', Date.now()).execute();
+      await db.insertInto('storage_reservations').values({ id, tenant_id: tenantId, bytes, expires_at: expiresAt }).execute();
+      return id;
+    },
+
+    async releaseStorage(id) {
+      await db.deleteFrom('storage_reservations').where('id', '=', id).execute();
+    },
 
     async keepDeletedJobPages({ jobId, tenantId, createdAt, pages }) {
       await db.deleteFrom('deleted_job_pages').where('created_at', '<', Date.now() - 2 * DAY_MS).execute();

@@ -95,6 +95,18 @@ export interface TenantStore {
   /** The bytes the tenant has stored (`TenantUsage.storageBytes` alone): one row in PostgreSQL. */
   tenantStoredBytes(tenantId: string): Promise<number>;
   /**
+   * The tenant's stored bytes plus the room its stores in flight hold (reservations not expired
+   * at `at`), read at one instant: a store recording its bytes as it releases its room is counted once.
+   */
+  tenantHeldBytes(tenantId: string, at: number): Promise<number>;
+  /**
+   * Holds `bytes` of the tenant's storage quota for a store in flight until it is released (or
+   * `expiresAt`, epoch ms, when its holder died); drops the tenant's expired reservations. Its id.
+   */
+  reserveStorage(reservation: { tenantId: string; bytes: number; expiresAt: number }): Promise<string>;
+  /** Gives back a reservation's room (nothing when it was released already, e.g. by `putJobArtifacts`). */
+  releaseStorage(id: string): Promise<void>;
+  /**
    * Keeps the pages of a job about to be deleted in its tenant's usage of the day it was made
    * (idempotent by job id). Entries older than two days go: no quota looks back that far.
    */

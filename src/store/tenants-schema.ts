@@ -38,9 +38,23 @@ export interface DeletedJobPagesTable {
   pages: number;
 }
 
+/**
+ * Room a store in flight holds in its tenant's storage quota (0004): taken under the tenant's
+ * quota lock, counted with its stored bytes until the bytes are recorded (in that transaction) or
+ * the store gives up; a holder that died holds it until `expires_at` (epoch ms).
+ */
+export interface StorageReservationsTable {
+  id: string;
+  tenant_id: string;
+  bytes: Int;
+  expires_at: Int;
+}
+
+export type StorageReservationTables = { storage_reservations: StorageReservationsTable };
+
 export type TenantTables = {
   credit_entries: CreditEntriesTable; credit_balances: CreditBalancesTable; tenant_quotas: TenantQuotasTable; deleted_job_pages: DeletedJobPagesTable;
-};
+} & StorageReservationTables;
 
 async function createTenantTables(db: Kysely<unknown>): Promise<void> {
   await db.schema
@@ -89,8 +103,24 @@ async function addDeletedJobPages(db: Kysely<unknown>): Promise<void> {
   await db.schema.createIndex('deleted_job_pages_tenant').on('deleted_job_pages').columns(['tenant_id', 'created_at']).execute();
 }
 
+async function addStorageReservations(db: Kysely<unknown>): Promise<void> {
+  await db.schema
+    .createTable('storage_reservations')
+    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('tenant_id', 'text', (c) => c.notNull())
+    .addColumn('bytes', 'bigint', (c) => c.notNull())
+    .addColumn('expires_at', 'bigint', (c) => c.notNull())
+    .execute();
+  await db.schema.createIndex('storage_reservations_tenant').on('storage_reservations').columns(['tenant_id', 'expires_at']).execute();
+}
+
 /** Migrated after `documents` and `job_documents`, whose records 0003 counts. */
 export const tenantMigrations: PortMigrations = {
   port: 'tenants',
-  migrations: { '0001_initial': createTenantTables, '0002_deleted_job_pages': addDeletedJobPages, '0003_tenant_stored_bytes': addTenantStoredBytes },
+  migrations: {
+    '0001_initial': createTenantTables,
+    '0002_deleted_job_pages': addDeletedJobPages,
+    '0003_tenant_stored_bytes': addTenantStoredBytes,
+    '0004_storage_reservations': addStorageReservations,
+  },
 };

@@ -19,7 +19,7 @@ export interface CreditSettings {
 /** The records a keeper reads and writes. */
 export type CreditRecords = Pick<
   Store,
-  'appendCredit' | 'listCredits' | 'findCredit' | 'getQuotas' | 'tenantUsage' | 'largestDocumentBytes' | 'tenantStoredBytes' | 'creditBalance' | 'listJobDocuments' | 'getDocumentResult' | 'listChunkResults' | 'withContentLock' | 'getJob'
+  'appendCredit' | 'listCredits' | 'findCredit' | 'getQuotas' | 'tenantUsage' | 'largestDocumentBytes' | 'tenantStoredBytes' | 'tenantHeldBytes' | 'reserveStorage' | 'releaseStorage' | 'creditBalance' | 'listJobDocuments' | 'getDocumentResult' | 'listChunkResults' | 'withContentLock' | 'getJob'
 >;
 
 /**
@@ -65,6 +65,17 @@ export const creditKeys = {
 function quotaExceeded(quota: keyof TenantQuotas, limit: number, used: number, needed: number, words: string): ReamError {
   return new ReamError('quota_exceeded', `${words}: the limit is ${limit}, ${used} used, this needs ${needed}`, { details: { quota, limit, used, needed } });
 }
+
+/** The lock of a tenant's storage checks (a key no content hash has, a colon: as content locks are). */
+function storageQuotaLock(tenantId: string): string {
+  return `storage-quota:${tenantId}`;
+}
+
+/**
+ * How long a storage reservation whose holder died keeps its room, in ms: longer than any store
+ * made under one (a report file's upload), as the quota lock's own lease is.
+ */
+export const STORAGE_RESERVATION_MS = 10 * 60_000;
 
 /** Refuses one more job past the tenant's concurrent-jobs quota. */
 function checkConcurrentJobs(quotas: TenantQuotas, unfinishedJobs: number): void {
@@ -186,22 +197,53 @@ export class CreditKeeper {
    * content stored and counted once): then they need no room and are not checked. Far from the
    * quota, a sole writer uses a count of the last 2 s (RecentStorageUse): a big report job checks
    * every file, and SQLite sums the records. Processes sharing a PostgreSQL store read its exact
-   * per-tenant counter each time (one row, kept in the transaction of each record's change).
+   * per-tenant counter each time (one row, kept in the transaction of each record's change), with
+   * the room stores in flight hold ({@link withReservedStorage}).
    */
   async withinStorageQuota<T>(tenantId: string, incomingBytes: number, storeIt: () => Promise<T>, counted?: () => Promise<boolean>): Promise<T> {
     const limit = (await this.#store.getQuotas(tenantId)).storageBytes;
     if (limit === undefined) return storeIt();
-    return this.#store.withContentLock(`storage-quota:${tenantId}`, async () => {
+    return this.#store.withContentLock(storageQuotaLock(tenantId), async () => {
       const counts = counted === undefined || !(await counted());
-      if (counts) {
-        const count = (): Promise<number> => this.#store.tenantStoredBytes(tenantId);
-        const used = this.#recentUse === undefined ? await count() : await this.#recentUse.used(tenantId, limit, incomingBytes, count);
-        this.#checkStorage({ storageBytes: limit }, used, incomingBytes);
-      }
+      if (counts) this.#checkStorage({ storageBytes: limit }, await this.#heldBytes(tenantId, limit, incomingBytes), incomingBytes);
       const stored = await storeIt();
       if (counts) this.#recentUse?.stored(tenantId, incomingBytes);
       return stored;
     });
+  }
+
+  /**
+   * Like {@link withinStorageQuota}, but only the check holds the tenant's lock: it reserves the
+   * room (`reserveStorage`, counted by every check until released) and `storeIt` runs outside,
+   * so the stores of a tenant with a quota go on at once (a 500-row report job with a quota took
+   * 1.9× as long when each file's upload held the lock). `storeIt` gets the reservation's id
+   * (undefined when the bytes needed no room) to release in the transaction that records the
+   * bytes (`putJobArtifacts`); it is released after `storeIt` anyway, and a holder that dies
+   * holds it for {@link STORAGE_RESERVATION_MS} at most.
+   */
+  async withReservedStorage<T>(tenantId: string, incomingBytes: number, storeIt: (reservation: string | undefined) => Promise<T>, counted?: () => Promise<boolean>): Promise<T> {
+    const limit = (await this.#store.getQuotas(tenantId)).storageBytes;
+    if (limit === undefined) return storeIt(undefined);
+    const reservation = await this.#store.withContentLock(storageQuotaLock(tenantId), async () => {
+      if (counted !== undefined && (await counted())) return undefined;
+      this.#checkStorage({ storageBytes: limit }, await this.#heldBytes(tenantId, limit, incomingBytes), incomingBytes);
+      const id = await this.#store.reserveStorage({ tenantId, bytes: incomingBytes, expiresAt: Date.now() + STORAGE_RESERVATION_MS });
+      this.#recentUse?.stored(tenantId, incomingBytes);
+      return id;
+    });
+    try {
+      return await storeIt(reservation);
+    } finally {
+      // Released with the record already, as a rule; a release the store misses now (it does not
+      // answer) fails no store: the room is held until the reservation expires.
+      if (reservation !== undefined) await this.#store.releaseStorage(reservation).catch(() => undefined);
+    }
+  }
+
+  /** The tenant's stored bytes and the room its stores in flight hold (a sole writer's recent count far from the quota). */
+  #heldBytes(tenantId: string, limit: number, incomingBytes: number): Promise<number> {
+    const count = (): Promise<number> => this.#store.tenantHeldBytes(tenantId, Date.now());
+    return this.#recentUse === undefined ? count() : this.#recentUse.used(tenantId, limit, incomingBytes, count);
   }
 
   /**

@@ -1,0 +1,98 @@
+// Report files of a tenant with a storage quota: only the check holds the tenant's lock; the room a
+// store in flight needs is reserved, counted by every other check (of any process) until the bytes
+// are recorded in the transaction that releases it, so stores go on at once and the quota stays exact.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { CreditKeeper } from '../../src/runtime/credits/credit-keeper.ts';
+import { openSqliteDatabase } from '../../src/sql/sqlite-database.ts';
+import type { Store } from '../../src/store/port.ts';
+import { PostgresStore } from '../../src/store/postgres-store.ts';
+import { SqliteStore } from '../../src/store/sqlite-store.ts';
+import { rejectsWithCode } from '../support/assert-ream-error.ts';
+import { requireOrSkip } from '../support/env.ts';
+import { freshSchema } from '../support/postgres-schema.ts';
+import { postgresUnavailable } from '../support/services.ts';
+
+const missing = await postgresUnavailable();
+
+/** Two stores of one deployment: two pools on one PostgreSQL schema, or the one SQLite store of a data dir. */
+async function openStores(flavor: 'postgres' | 'sqlite'): Promise<{ stores: [Store, Store]; close(): Promise<void> }> {
+  if (flavor === 'postgres') {
+    const { database, open, drop } = await freshSchema();
+    return { stores: [await PostgresStore.open(database), await PostgresStore.open(await open())], close: drop };
+  }
+  const dir = await mkdtemp(join(tmpdir(), 'ream-reservations-'));
+  const database = openSqliteDatabase(join(dir, 'ream.db'));
+  const store = await SqliteStore.open(database);
+  return {
+    stores: [store, store],
+    async close() {
+      await database.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+const sha = (n: number): string => n.toString(16).padStart(64, '0');
+
+for (const flavor of ['postgres', 'sqlite'] as const) {
+  void test(`${flavor}: a report store in flight holds its room without holding the tenant's lock, and is counted once recorded`, { timeout: 60_000 }, async (t) => {
+    if (flavor === 'postgres' && !requireOrSkip(t, missing === undefined, missing ?? '')) return;
+    const opened = await openStores(flavor);
+    const [first, second] = opened.stores;
+    try {
+      const tenantId = randomUUID();
+      await first.setQuotas(tenantId, { storageBytes: 1_000 });
+      const job = await first.createJob({ id: randomUUID(), tenantId, key: null, pipeline: 'rows', options: {}, priority: 0 }, 1);
+      const [a, b] = [new CreditKeeper(first), new CreditKeeper(second)];
+
+      // A store that has its room and is still uploading.
+      let finish!: () => void;
+      const uploading = new Promise<void>((resolve) => (finish = resolve));
+      let started!: () => void;
+      const inFlight = new Promise<void>((resolve) => (started = resolve));
+      const slow = a.withReservedStorage(tenantId, 400, async (reservation) => {
+        started();
+        await uploading;
+        await first.putJobArtifacts(job.id, [{ sha256: sha(1), size: 400 }], reservation);
+      });
+      await inFlight;
+
+      // Another process's store of the same tenant goes on meanwhile (it waited for the first one's upload before).
+      const quick = b.withReservedStorage(tenantId, 400, (reservation) => second.putJobArtifacts(job.id, [{ sha256: sha(2), size: 400 }], reservation));
+      const waited = await Promise.race([quick.then(() => 'stored'), new Promise((resolve) => setTimeout(resolve, 10_000, 'waited'))]);
+      assert.equal(waited, 'stored', 'a store of the tenant waits for no other store to upload');
+      assert.equal(await second.tenantHeldBytes(tenantId, Date.now()), 800, 'the room in flight is counted with what is stored');
+      assert.equal(await second.tenantStoredBytes(tenantId), 400, 'stored bytes alone do not count the room in flight');
+
+      // The room in flight counts: 400 more would pass the quota once the first store is recorded.
+      const refused = await rejectsWithCode(b.withReservedStorage(tenantId, 400, () => Promise.resolve()), 'quota_exceeded');
+      assert.deepEqual(refused.details, { quota: 'storageBytes', limit: 1_000, used: 800, needed: 400 });
+
+      // Recorded with its reservation: counted once, exactly.
+      finish();
+      await slow;
+      assert.equal(await second.tenantHeldBytes(tenantId, Date.now()), 800);
+      assert.equal(await second.tenantStoredBytes(tenantId), 800);
+
+      // A store that fails gives its room back.
+      await assert.rejects(a.withReservedStorage(tenantId, 200, () => Promise.reject(new Error('upload failed'))), /upload failed/);
+      assert.equal(await second.tenantHeldBytes(tenantId, Date.now()), 800);
+      await b.withReservedStorage(tenantId, 200, (reservation) => second.putJobArtifacts(job.id, [{ sha256: sha(3), size: 200 }], reservation));
+      assert.equal(await first.tenantHeldBytes(tenantId, Date.now()), 1_000);
+
+      // The room of a holder that died is held until its reservation expires, then no longer counted.
+      const other = randomUUID();
+      await first.reserveStorage({ tenantId: other, bytes: 300, expiresAt: Date.now() + 60_000 });
+      await first.reserveStorage({ tenantId: other, bytes: 50, expiresAt: Date.now() - 1 });
+      assert.equal(await second.tenantHeldBytes(other, Date.now()), 300);
+      assert.equal(await second.tenantHeldBytes(other, Date.now() + 60_001), 0);
+    } finally {
+      await opened.close();
+    }
+  });
+}
