@@ -67,7 +67,7 @@ export function sqlDocumentStore(kysely: Kysely<unknown>): DocumentStore {
   return {
     async putDocument(doc, now) {
       // "Content is stored once": unique per (tenant, sha256); a second put returns the first record.
-      await db
+      const inserted = await db
         .insertInto('documents')
         .values({
           id: doc.id,
@@ -83,12 +83,17 @@ export function sqlDocumentStore(kysely: Kysely<unknown>): DocumentStore {
         .onConflict((oc) => oc.columns(['tenant_id', 'sha256'])
           .doUpdateSet({ name: doc.name, size: doc.size, media_type: doc.mediaType, created_at: now, stored_at: now, deleted_at: null })
           .where('documents.deleted_at', 'is not', null))
-        .execute();
-      // A live record of this content is answered as it is, but stored again now: retention counts from here.
-      await db.updateTable('documents').set({ stored_at: now })
-        .where('tenant_id', '=', doc.tenantId).where('sha256', '=', doc.sha256).where('deleted_at', 'is', null)
-        .where((eb) => eb.or([eb('stored_at', 'is', null), eb('stored_at', '<', now)]))
-        .execute();
+        .executeTakeFirst();
+      // A live record of this content is answered as it is, but stored again now: retention counts
+      // from here. Its mark always moves on, by 1 ms when it is `now` already (stored twice in one
+      // ms, or by a process whose clock is behind): a request that stored it first and takes it
+      // back (its submit failed) sees another one stored it since, and keeps it (`deleteDocument`).
+      if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 0) {
+        await db.updateTable('documents')
+          .set({ stored_at: sql<number>`case when stored_at is null or stored_at < ${now} then ${now} else stored_at + 1 end` })
+          .where('tenant_id', '=', doc.tenantId).where('sha256', '=', doc.sha256).where('deleted_at', 'is', null)
+          .execute();
+      }
       const row = await db
         .selectFrom('documents')
         .selectAll()
