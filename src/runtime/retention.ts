@@ -1,3 +1,4 @@
+import { toReamError } from '../errors.ts';
 import type { DocumentRecord, JobRecord, Store } from '../store/port.ts';
 import type { RemovedDocument } from './document-removal.ts';
 import { uploadExpired, uploadExpiry, type TenantHours, type UnfinishedUpload, type UnfinishedUploads, type UploadExpiry } from './upload-expiry.ts';
@@ -79,6 +80,13 @@ interface SweepParts {
 }
 
 type Scope = { tenantId?: string; exceptTenants?: readonly string[] };
+
+/** Warns of a record the sweep could not remove for a reason other than `expected` ones (the database refusing, timing out). */
+function notRemoved(kind: 'job' | 'document', id: string, tenantId: string, error: unknown, expected: readonly string[]): void {
+  const failure = toReamError(error);
+  if (expected.includes(failure.code)) return;
+  process.emitWarning(`ream retention: ${kind} ${id} of tenant ${tenantId} not removed (${failure.code}: ${failure.message}); the next sweep tries again`);
+}
 
 /**
  * Removes finished jobs, then stored documents no job uses, past their tenant's retention, and
@@ -189,16 +197,22 @@ export class RetentionSweeper {
     let removed = 0;
     for (;;) {
       const jobs = await this.#parts.store.listJobsFinishedBefore({ ...scope, before, limit: BATCH });
-      for (const job of jobs) if (await this.#removeJob(job, days)) removed++;
-      if (jobs.length < BATCH) return removed;
+      let page = 0;
+      for (const job of jobs) if (await this.#removeJob(job, days)) page++;
+      removed += page;
+      // A full page of jobs that could not go (each warned of) would come back again, and the
+      // sweep never end: the next sweep tries them again.
+      if (jobs.length < BATCH || page === 0) return removed;
     }
   }
 
   async #removeJob(job: JobRecord, days: number): Promise<boolean> {
     try {
       await this.#parts.deleteJob(job.id);
-    } catch {
-      return false; // removed meanwhile (another instance, or a user)
+    } catch (error) {
+      // Removed meanwhile (another instance, or a user) is no failure; anything else is said.
+      notRemoved('job', job.id, job.tenantId, error, ['not_found']);
+      return false;
     }
     await this.#audit(job.tenantId, job.id, { finishedAt: job.finishedAt, keptDays: days });
     return true;
@@ -219,8 +233,10 @@ export class RetentionSweeper {
     let removed: RemovedDocument;
     try {
       removed = await this.#parts.removeDocument(doc.id);
-    } catch {
-      return false; // removed meanwhile, or a job took it since it was listed
+    } catch (error) {
+      // Removed meanwhile, or a job took it since it was listed, is no failure; anything else is said.
+      notRemoved('document', doc.id, doc.tenantId, error, ['not_found', 'in_use']);
+      return false;
     }
     report.documents++;
     report.bytes += doc.size;

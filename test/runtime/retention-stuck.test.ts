@@ -1,0 +1,48 @@
+// A retention sweep whose job deletions the database refuses (a statement timeout, a trigger,
+// a failing disk) ends, says which jobs stayed and why, and removes them at a later sweep.
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { test } from 'node:test';
+import { createReam } from '../../src/runtime/create-ream.ts';
+
+const DAY = 24 * 3600_000;
+
+void test('a sweep that can delete none of a full page of old jobs ends, warns of each, and a later sweep removes them', { timeout: 180_000 }, async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'ream-retention-stuck-'));
+  const ream = await createReam({ dataDir: join(dir, 'data'), threads: 1, retention: { jobsDays: 1 } });
+  const warnings: string[] = [];
+  const onWarning = (warning: Error): void => void warnings.push(warning.message);
+  process.on('warning', onWarning);
+  try {
+    const file = join(dir, 'a.txt');
+    await writeFile(file, 'kept or not');
+    const jobs = 101; // more than one page of the sweep (100)
+    for (let i = 0; i < jobs; i++) await ream.submit({ tenantId: 't', files: [file] });
+    for (const job of (await ream.listJobs({ tenantId: 't', limit: 200 })).items) assert.equal((await ream.wait(job.id)).status, 'succeeded');
+
+    const database = new DatabaseSync(join(dir, 'data', 'ream.db'));
+    database.exec(`create trigger refuse_job_delete before delete on jobs begin select raise(abort, 'deletions refused'); end`);
+    const swept = await Promise.race([
+      ream.sweepRetention(Date.now() + 2 * DAY),
+      new Promise<'stuck'>((resolve) => setTimeout(resolve, 60_000, 'stuck').unref()),
+    ]);
+    if (swept === 'stuck') assert.fail('the sweep ends');
+    assert.equal(swept.jobs, 0);
+    assert.equal((await ream.listJobs({ tenantId: 't', limit: 200 })).items.length, jobs, 'every job is still there');
+    await new Promise((resolve) => setImmediate(resolve));
+    const said = warnings.filter((message) => message.startsWith('ream retention: job '));
+    assert.ok(said.length >= 100, `each job not removed is warned of: ${said.length}`);
+    assert.match(said[0] ?? '', /^ream retention: job \S+ of tenant t not removed \(internal: deletions refused\); the next sweep tries again$/);
+
+    database.exec('drop trigger refuse_job_delete');
+    database.close();
+    assert.equal((await ream.sweepRetention(Date.now() + 2 * DAY)).jobs, jobs, 'the next sweep removes them');
+  } finally {
+    process.off('warning', onWarning);
+    await ream.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
