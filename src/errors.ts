@@ -1,5 +1,5 @@
 import { isDiskFull } from './disk-full.ts';
-import { isServiceDown } from './service-down.ts';
+import { isServiceDown, isStatementCancelled, STATEMENT_CANCELLED_MESSAGE } from './service-down.ts';
 
 /**
  * Every failure a user can meet carries one of these stable codes (DESIGN.md §9).
@@ -163,6 +163,7 @@ export function toReamError(error: unknown): ReamError {
     if (error.name === 'AbortError') return new ReamError('cancelled', error.message || 'cancelled', { cause: error });
     // PostgreSQL or Redis down, restarting or out of connection slots: retried as `unavailable`
     // (seconds apart), not as `internal`, whose quick retries were all spent before it was back.
+    if (isStatementCancelled(error)) return new ReamError('unavailable', `${STATEMENT_CANCELLED_MESSAGE} (${error.message})`, { cause: error });
     if (isServiceDown(error)) return new ReamError('unavailable', error.message, { cause: error });
     // A full disk is the operator's to fix, not a fault of ream's: said as such, and worth retrying once there is room.
     if (isDiskFull(error)) return new ReamError('io_error', `no space left to write (the disk or quota is full): ${error.message}`, { cause: error });

@@ -25,3 +25,20 @@ export function isServiceDown(error: unknown, depth = 0): boolean {
   if (error instanceof AggregateError && error.errors.some((inner) => isServiceDown(inner, depth + 1))) return true;
   return isServiceDown(error.cause, depth + 1);
 }
+
+/**
+ * Whether PostgreSQL cancelled a statement (57014 query_canceled): past `statement_timeout`
+ * (`--pg-statement-timeout`), as behind a lock held too long or on a very large deletion, or by an
+ * operator's `pg_cancel_backend`. The statement's writes were rolled back.
+ */
+export function isStatementCancelled(error: unknown, depth = 0): boolean {
+  if (!(error instanceof Error) || depth > 3) return false;
+  if ((error as { code?: unknown }).code === '57014') return true;
+  if (error instanceof AggregateError && error.errors.some((inner) => isStatementCancelled(inner, depth + 1))) return true;
+  return isStatementCancelled(error.cause, depth + 1);
+}
+
+/** What a caller is told of a statement PostgreSQL cancelled: nothing of it was written, and what to do. */
+export const STATEMENT_CANCELLED_MESSAGE = 'the database cancelled a statement that ran past its time limit (--pg-statement-timeout, '
+  + 'REAM_PG_STATEMENT_TIMEOUT_MS; behind a lock held long, or on very much data) and wrote nothing of it: try again shortly, '
+  + 'and if it keeps happening raise the limit';

@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import type { FastifyReply } from 'fastify';
 import { ERROR_CODES, ReamError, isErrorCode, type ErrorCode } from '../errors.ts';
-import { isServiceDown } from '../service-down.ts';
+import { isServiceDown, isStatementCancelled, STATEMENT_CANCELLED_MESSAGE } from '../service-down.ts';
 
 /** An RFC 9457 problem document, with ream's stable `code` (DESIGN.md §9). */
 export interface Problem {
@@ -62,6 +62,7 @@ export function toProblem(error: unknown): Problem {
   if (error instanceof ReamError) reamError = error;
   else if (error instanceof Error && 'validation' in error) reamError = new ReamError('validation_failed', validationMessage(error));
   else if (hasStatusCode(error)) reamError = fromHttpStatus(error.statusCode, error.message);
+  else if (isStatementCancelled(error)) reamError = ReamError.retryable('unavailable', STATEMENT_CANCELLED_MESSAGE);
   else if (isServiceDown(error)) reamError = ReamError.retryable('unavailable', 'a service this server depends on (its database or queue) does not answer: try again shortly');
   else reamError = new ReamError('internal', 'internal error');
   const code = isErrorCode(reamError.code) ? reamError.code : 'internal';

@@ -44,8 +44,9 @@ void test('A lock held past the query bound: POST /v1/jobs answers 503 unavailab
       form.append('file', new Blob(['hello behind a lock']), 'note.txt');
       const answer = await fetch(`${url}/v1/jobs`, { method: 'POST', body: form, signal: AbortSignal.timeout(lockMs * 2) });
       const tookMs = Date.now() - started;
-      const problem = (await answer.json()) as { code?: string };
+      const problem = (await answer.json()) as { code?: string; detail?: string };
       assert.deepEqual([answer.status, problem.code], [503, 'unavailable'], JSON.stringify(problem));
+      assert.match(problem.detail ?? '', /cancelled a statement that ran past its time limit \(--pg-statement-timeout.*wrote nothing of it/, 'says which limit, and that nothing was written');
       assert.ok(tookMs < lockMs / 2, `answered in ${tookMs} ms, before the lock went`);
       await new Promise((resolve) => setTimeout(resolve, Math.max(0, lockMs - tookMs)));
     } finally {
