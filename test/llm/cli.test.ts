@@ -114,6 +114,15 @@ test('ream run --llm-max-tokens: a job its budget stops keeps every page\'s text
   const lines = (await readFile(out, 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as { status: string; pages: Array<{ text: string }> });
   assert.deepEqual(lines.map((line) => line.status), ['partially_succeeded', 'partially_succeeded']);
   assert.ok(lines.every((line) => line.pages.every((page) => page.text.trim() !== '')), 'the pages keep their text');
+  // --retry-failed would ask the model nothing, and resuming with another budget is refused: the
+  // summary says what does analyse the rest.
+  assert.doesNotMatch(run.stdout, /--retry-failed to the same command/);
+  assert.match(run.stdout, /^its token budget is spent .*a larger --llm-max-tokens and --no-resume/m);
+  server.requests.length = 0;
+  const larger = await runReam([...args.filter((arg) => arg !== '50' && arg !== '--llm-max-tokens'), '--llm-max-tokens', '100000', '--no-resume'], { env: llmEnv() });
+  assert.equal(larger.code, 0, larger.stdout + larger.stderr);
+  assert.ok(server.requests.length > 0, 'the rest is analysed');
+  assert.match(larger.stdout, /^done: 2 succeeded, 0 failed of 2 file\(s\)$/m);
 });
 
 test('ream run with an API key no HTTP header can carry (the README\'s sk-… pasted) stops at once with exit 2, not after retries', async () => {
