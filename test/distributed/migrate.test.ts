@@ -24,7 +24,7 @@ void test('ream migrate creates the PostgreSQL tables once; a second run has not
     try {
       const { rows } = await client.query<{ name: string }>("select table_name as name from information_schema.tables where table_schema = 'public'");
       const tables = new Set(rows.map((r) => r.name));
-      for (const table of ['jobs', 'documents', 'events', 'workers', 'uploads', 'search_pages', 'search_records', 'search_fields']) assert.ok(tables.has(table), `table ${table} in ${[...tables].join(', ')}`);
+      for (const table of ['jobs', 'documents', 'events', 'workers', 'uploads', 'search_pages', 'search_records', 'search_fields', 'analysis_cache', 'analysis_usage', 'analysis_budgets']) assert.ok(tables.has(table), `table ${table} in ${[...tables].join(', ')}`);
       assert.ok(!tables.has('tasks'), 'no queue table: the distributed queue is BullMQ on Redis');
     } finally {
       await client.end();

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { sql, type Kysely } from 'kysely';
+import { analysisMigrations } from '../../src/analyzers/store/analysis-schema.ts';
 import { migrateAllPostgres } from '../../src/migrations.ts';
 import type { SqlFlavor } from '../../src/sql/dialect.ts';
 import { migrate, type FlavoredMigration } from '../../src/sql/migrate.ts';
@@ -122,7 +123,7 @@ void test('PostgreSQL: a schema migrated by the old store ledger opens, keeps it
     await writeWithOldLayout(database.kysely);
     // Nothing for the store's ports to create: their 0001s are recorded, not run again; later ones run.
     const applied = await migrateAllPostgres(database);
-    assert.deepEqual(applied, [...STORE_MIGRATIONS, 'search/0001_initial', 'search/0002_result_records']);
+    assert.deepEqual(applied, [...STORE_MIGRATIONS, 'search/0001_initial', 'search/0002_result_records', ...Object.keys(analysisMigrations).map((name) => `analysis/${name}`)]);
     await assertOldDataServed(await PostgresStore.open(database));
     await assertPortLedgers(database.kysely, 'postgres', database.schema);
 

@@ -61,7 +61,7 @@ void test('openPostgresDatabase: a server that does not answer is `unavailable`,
   await assert.rejects(openPostgresDatabase(TEST_DATABASE_URL, { schema: 'Bad-Name' }), { code: 'validation_failed' });
 });
 
-void test('migrateAllPostgres migrates store, queue and search once; the schema is first on search_path', async (t) => {
+void test('migrateAllPostgres migrates store, queue, search and analysis once; the schema is first on search_path', async (t) => {
   if (!requireOrSkip(t, unavailable === undefined, unavailable ?? '')) return;
   const { database, drop } = await freshSchema();
   try {
@@ -70,6 +70,7 @@ void test('migrateAllPostgres migrates store, queue and search once; the schema 
       'documents/0001_initial', 'documents/0002_deleted_documents', 'documents/0003_stored_at', 'jobs/0001_initial', 'jobs/0002_engine_columns', 'jobs/0003_created_index', 'job_documents/0001_initial', 'job_documents/0002_parent_id', 'job_documents/0003_job_artifacts', 'job_documents/0004_chunk_body', 'job_documents/0005_chunk_counts_index', 'job_documents/0006_chunk_csv', 'job_documents/0007_document_indexes', 'job_documents/0008_chunk_progress', 'job_documents/0009_artifact_size', 'job_documents/0010_job_report_files',
       'events/0001_initial', 'events/0002_failures_index', 'api_keys/0001_initial', 'api_keys/0002_created_index', 'workers/0001_initial', 'workers/0002_detail_command', 'uploads/0001_initial', 'audit/0001_initial', 'tenants/0001_initial', 'tenants/0002_deleted_job_pages', 'tenants/0003_tenant_stored_bytes', 'tenants/0004_storage_reservations',
       'metrics/0001_initial', 'search/0001_initial', 'search/0002_result_records',
+      'analysis/0001_initial', 'analysis/0002_reservation_lease', 'analysis/0003_cache_owner', 'analysis/0004_budget_stop', 'analysis/0005_reserved_at',
     ]);
     assert.deepEqual(await migrateAllPostgres(database), []);
     const { rows } = await database.pool.query<{ schema: string; id: number }>('select current_schema() as schema, 9007199254740991::bigint as id');
