@@ -8,6 +8,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { test } from 'node:test';
 import { createReam } from '../../src/runtime/create-ream.ts';
 import { startServer } from '../../src/server/app.ts';
@@ -132,4 +134,32 @@ test('a streamed OLE2 directory is found wherever it sits, in chunks of any size
   encrypted.copy(v4, 12288, 1536, 2048); // sector 2: the streams
   assert.deepEqual(names(v4, 1000), ['Root Entry', 'EncryptionInfo', 'EncryptedPackage']);
   assert.deepEqual(names(randomBytes(4096), 100), []);
+});
+
+test('a streamed OLE2 file whose DIFAT lists a million FAT sectors keeps a few of their ids, not the million', () => {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  // Version 4 (4096-byte sectors): sectors 0–1023 are DIFAT sectors chained in order, each
+  // listing 1,023 FAT sectors: a million ids from a 4 MB upload, of which a 16 MiB FAT holds 4,096.
+  const header = Buffer.alloc(4096);
+  makeOle([]).copy(header, 0, 0, 512);
+  header.writeUInt16LE(4, 0x1a);
+  header.writeUInt16LE(12, 0x1e);
+  for (let i = 0; i < 109; i++) header.writeUInt32LE(0xffffffff, 0x4c + i * 4);
+  header.writeUInt32LE(0, 0x44);
+  const difat = (n: number): Buffer => {
+    const sector = Buffer.alloc(4096);
+    for (let i = 0; i < 1023; i++) sector.writeUInt32LE(10_000_000 + n * 1023 + i, i * 4);
+    sector.writeUInt32LE(n + 1, 4092);
+    return sector;
+  };
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  const scan = new OleDirectoryScan();
+  scan.push(header);
+  for (let n = 0; n < 1024; n++) scan.push(difat(n));
+  gc();
+  const held = process.memoryUsage().heapUsed - before;
+  assert.ok(held < 8 * 1024 * 1024, `${(held / 1024 / 1024).toFixed(1)} MiB held while the upload goes on`);
+  assert.deepEqual(scan.names(), []);
 });

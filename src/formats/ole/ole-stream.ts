@@ -105,6 +105,9 @@ export class OleDirectoryScan {
   }
 
   #addFatId(id: number): void {
+    // Past the FAT sectors that fit in MAX_FAT_BYTES none would be kept: their ids are not
+    // either (1,024 DIFAT sectors list a million, 32 MB of ids for a 4 MB upload).
+    if (this.#fatIds.length >= MAX_FAT_BYTES / this.#size) return;
     this.#fatIds.push(id);
     if (id < MAX_SECTOR_ID) this.#fatIdSet.add(id);
   }
@@ -127,7 +130,9 @@ export class OleDirectoryScan {
   /** The sector after `id` in its chain, or a marker when the FAT says so or is not at hand (undefined). */
   #next(id: number): number | undefined {
     const perSector = this.#size / 4;
-    const fatId = this.#fatIds[Math.floor(id / perSector)];
+    const index = Math.floor(id / perSector);
+    if (index >= MAX_FAT_BYTES / this.#size) return undefined; // its FAT sector's id was not kept
+    const fatId = this.#fatIds[index];
     if (fatId === undefined || fatId >= MAX_SECTOR_ID) return MAX_SECTOR_ID;
     const entries = this.#fat.get(fatId);
     return entries === undefined ? undefined : entries.readUInt32LE((id % perSector) * 4);
