@@ -13,7 +13,9 @@ import { runInNewContext } from 'node:vm';
 import { test } from 'node:test';
 import { createReam } from '../../src/runtime/create-ream.ts';
 import { startServer } from '../../src/server/app.ts';
+import { oleRefusal } from '../../src/formats/ole/ole-container.ts';
 import { OleDirectoryScan } from '../../src/formats/ole/ole-stream.ts';
+import { label } from '../../src/formats/sniff.ts';
 import { sniffStream } from '../../src/formats/sniff-stream.ts';
 import { rejectsWithCode } from '../support/assert-ream-error.ts';
 import { makeOle } from '../support/make-ole.ts';
@@ -163,3 +165,57 @@ test('a streamed OLE2 file whose DIFAT lists a million FAT sectors keeps a few o
   assert.ok(held < 8 * 1024 * 1024, `${(held / 1024 / 1024).toFixed(1)} MiB held while the upload goes on`);
   assert.deepEqual(scan.names(), []);
 });
+
+test('a streamed OLE2 file of more than 7 MB whose DIFAT comes after the FAT sectors it lists is read as on disk, not from the directories of the files it holds', async () => {
+  // A legacy .doc (512-byte sectors) holding a password-protected document among its data, as an
+  // e-mail holds an attachment. Its FAT is 111 sectors: 0–108 listed in the header, 14,000 and
+  // 14,001 in the DIFAT sector written after them (14,003). Its directory is sector 109, then
+  // 14,002, whose next sector the FAT sector 14,001 says.
+  const END = 0xfffffffe;
+  const total = 14_004;
+  const ole = Buffer.alloc((total + 1) * 512);
+  const at = (id: number): number => (id + 1) * 512;
+  const encrypted = makeOle(['EncryptionInfo', 'EncryptedPackage']);
+  ole.set(encrypted.subarray(0, 512), 0); // the header, rewritten below
+  for (let i = 0; i < 109; i++) ole.writeUInt32LE(i, 0x4c + i * 4);
+  ole.writeUInt32LE(111, 0x2c); // FAT sectors
+  ole.writeUInt32LE(109, 0x30); // the directory's first sector
+  ole.writeUInt32LE(14_003, 0x44); // the DIFAT's first sector
+  ole.writeUInt32LE(1, 0x48); // DIFAT sectors
+  const next = new Map<number, number>();
+  for (let id = 0; id < 109; id++) next.set(id, 0xfffffffd);
+  next.set(14_000, 0xfffffffd).set(14_001, 0xfffffffd).set(14_003, 0xfffffffc);
+  next.set(109, 14_002).set(14_002, END);
+  for (let id = 110; id < 13_999; id++) next.set(id, id + 1);
+  next.set(13_999, END);
+  for (let id = 0; id < 111 * 128; id++) {
+    const fatSector = id < 109 * 128 ? Math.floor(id / 128) : 14_000 + Math.floor(id / 128) - 109;
+    ole.writeUInt32LE(next.get(id) ?? 0xffffffff, at(fatSector) + (id % 128) * 4);
+  }
+  const difat = Buffer.alloc(512, 0xff);
+  difat.writeUInt32LE(14_000, 0);
+  difat.writeUInt32LE(14_001, 4);
+  difat.writeUInt32LE(END, 508);
+  ole.set(difat, at(14_003));
+  // Its directory: the root and a stream in sector 109, WordDocument in 14,002.
+  const own = makeOle(['1Table', 'WordDocument']);
+  ole.set(own.subarray(1024, 1536), at(109));
+  ole.set(own.subarray(1536, 2048), at(14_002));
+  ole.set(encrypted.subarray(512), at(200)); // the document held: its FAT and directory
+  await assertLegacyDocAsOnDisk(ole);
+});
+
+/** `ole`, a legacy .doc, is refused streamed as it is from a path: unsupported_type naming it. */
+async function assertLegacyDocAsOnDisk(ole: Buffer): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'ream-ole-'));
+  try {
+    await writeFile(join(dir, 'memo.doc'), ole);
+    const onDisk = await oleRefusal(join(dir, 'memo.doc'), label('memo.doc'));
+    assert.equal(onDisk?.code, 'unsupported_type');
+    const streamed = await sniffStream(Readable.from([ole]), 'memo.doc', 'drain').then(() => undefined, (error: unknown) => error as { code: string; message: string });
+    assert.equal(streamed?.code, 'unsupported_type');
+    assert.equal(streamed?.message, onDisk?.message);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}

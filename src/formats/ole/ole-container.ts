@@ -116,9 +116,10 @@ export async function sniffFile(path: string, head: Uint8Array, name: string): P
  * {@link oleRefusal} for content that arrives as a stream (an upload): its bytes (`head`, then
  * the rest of `rest`, if any) are read to their end once, as they come, and the directory is
  * found among them (ole-stream.ts): no copy of the upload is written, and what is kept of it is
- * a few megabytes at most. Past `maxBytes` the rest is read but not looked at, and undefined is
- * returned (the caller's own error stands, as for a directory that says nothing). An error of the
- * stream itself (the client gone, a limit) is thrown.
+ * at most its FAT (16 MiB), the sectors that may be FAT sectors (8 MiB) and its directory
+ * (4 MiB). Past `maxBytes` the rest is read but not looked at, and undefined is returned (the
+ * caller's own error stands, as for a directory that says nothing). An error of the stream
+ * itself (the client gone, a limit) is thrown.
  */
 export async function oleRefusalOfStream(head: readonly Uint8Array[], rest: AsyncIterator<Uint8Array> | undefined, name: string, maxBytes: number): Promise<ReamError | undefined> {
   const scan = new OleDirectoryScan();

@@ -1,7 +1,7 @@
 // The directory of an OLE2 compound file read as its bytes stream by, once: no copy of the file
 // is written anywhere. Only the sectors that can matter are kept (the FAT's, and those shaped
 // like directory sectors), within fixed bounds, so that a refused upload of a gigabyte costs
-// a few megabytes of memory and no disk.
+// tens of megabytes of memory at most and no disk.
 
 /** Sector ids from here up are markers (end of chain, free, FAT, DIFAT), not sectors. */
 const MAX_SECTOR_ID = 0xfffffffa;
@@ -13,6 +13,8 @@ const MAX_DIFAT_SECTORS = 1024;
 const MAX_FAT_BYTES = 16 * 1024 * 1024;
 const HEADER_BYTES = 512;
 const HEADER_FAT_IDS = 109;
+/** Bytes of sectors kept at most that may be FAT sectors a DIFAT sector still to come lists. */
+const MAX_FAT_CANDIDATE_BYTES = 8 * 1024 * 1024;
 /** Directory entry types: unused, storage, stream, root. */
 const ENTRY_TYPES = new Set([0, 1, 2, 5]);
 
@@ -38,10 +40,31 @@ function directoryShaped(sector: Buffer): boolean {
 }
 
 /**
+ * Whether `sector` reads as a FAT sector listed by a DIFAT sector (past the first 109): each entry
+ * a marker or a sector id a kept FAT can cover, other than 0 (the first sector is no chain's next,
+ * and zeros, common in a file, are then refused at their first entry), one at least pointing to
+ * the sector after its own (a chain's next, as most are).
+ */
+function fatShaped(sector: Buffer): boolean {
+  const perSector = sector.length / 4;
+  const maxId = MAX_FAT_BYTES / 4;
+  let chained = false;
+  for (let j = 0; j < perSector; j++) {
+    const value = sector.readUInt32LE(j * 4);
+    if (value >= MAX_SECTOR_ID) continue;
+    if (value >= maxId || value === 0) return false;
+    if (value > j && (value - j - 1) % perSector === 0) chained = true;
+  }
+  return chained;
+}
+
+/**
  * Feeds on a compound file's bytes in order ({@link push}) and then names its directory's entries
  * ({@link names}), following the directory's chain through the FAT as a reader of the whole file
- * would. Where the chain cannot be followed (a sector it needs came before it was known to be
- * needed), the entries of every directory-shaped sector kept are named instead.
+ * would. A sector shaped like a FAT sector is kept too (within bounds) until the DIFAT says
+ * whether it is one: a DIFAT sector may come after the FAT sectors it lists. Where the chain
+ * still cannot be followed (a sector it needs came before it was known to be needed), the
+ * entries of every directory-shaped sector kept are named instead.
  */
 export class OleDirectoryScan {
   readonly #header = Buffer.alloc(HEADER_BYTES);
@@ -56,6 +79,9 @@ export class OleDirectoryScan {
   readonly #fatIdSet = new Set<number>();
   readonly #fat = new Map<number, Buffer>();
   #fatBytes = 0;
+  /** Sectors shaped like FAT sectors but not (yet) listed as such, by id. */
+  readonly #fatCandidates = new Map<number, Buffer>();
+  #fatCandidateBytes = 0;
   #difatNext = MAX_SECTOR_ID;
   #difatRead = 0;
   readonly #directory = new Map<number, Buffer>();
@@ -123,6 +149,9 @@ export class OleDirectoryScan {
     if (this.#fatIdSet.has(id) && this.#fatBytes + this.#size <= MAX_FAT_BYTES) {
       this.#fat.set(id, Buffer.from(sector));
       this.#fatBytes += this.#size;
+    } else if (this.#fatCandidateBytes + this.#size <= MAX_FAT_CANDIDATE_BYTES && fatShaped(sector)) {
+      this.#fatCandidates.set(id, Buffer.from(sector));
+      this.#fatCandidateBytes += this.#size;
     }
     if (this.#directory.size < MAX_DIRECTORY_SECTORS && directoryShaped(sector)) this.#directory.set(id, Buffer.from(sector));
   }
@@ -134,7 +163,7 @@ export class OleDirectoryScan {
     if (index >= MAX_FAT_BYTES / this.#size) return undefined; // its FAT sector's id was not kept
     const fatId = this.#fatIds[index];
     if (fatId === undefined || fatId >= MAX_SECTOR_ID) return MAX_SECTOR_ID;
-    const entries = this.#fat.get(fatId);
+    const entries = this.#fat.get(fatId) ?? this.#fatCandidates.get(fatId);
     return entries === undefined ? undefined : entries.readUInt32LE((id % perSector) * 4);
   }
 
