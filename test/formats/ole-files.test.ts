@@ -205,6 +205,18 @@ test('a streamed OLE2 file of more than 7 MB whose DIFAT comes after the FAT sec
   await assertLegacyDocAsOnDisk(ole);
 });
 
+test('a streamed OLE2 file whose directory has a sector of unused entries only is read as on disk, not from the directories of the files it holds', async () => {
+  // A legacy .doc: its directory is sectors 1 (the root), 2 (entries all removed, zeros) and 3
+  // (its streams); sectors 4–6 are a password-protected document it holds, its FAT and directory.
+  const END = 0xfffffffe;
+  const own = makeOle(['1Table', 'WordDocument']);
+  const held = makeOle(['EncryptionInfo', 'EncryptedPackage']);
+  const fat = Buffer.alloc(512, 0xff);
+  for (const [id, next] of [[0, 0xfffffffd], [1, 2], [2, 3], [3, END], [4, 5], [5, 6], [6, END]] as const) fat.writeUInt32LE(next, id * 4);
+  const ole = Buffer.concat([own.subarray(0, 512), fat, own.subarray(1024, 1536), Buffer.alloc(512), own.subarray(1536, 2048), held.subarray(512)]);
+  await assertLegacyDocAsOnDisk(ole);
+});
+
 /** `ole`, a legacy .doc, is refused streamed as it is from a path: unsupported_type naming it. */
 async function assertLegacyDocAsOnDisk(ole: Buffer): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'ream-ole-'));

@@ -85,6 +85,8 @@ export class OleDirectoryScan {
   #difatNext = MAX_SECTOR_ID;
   #difatRead = 0;
   readonly #directory = new Map<number, Buffer>();
+  /** The id of the first sector past the directory sectors kept at most (none: not reached). */
+  #directoryFullAt = Infinity;
   #broken = false;
 
   push(chunk: Uint8Array): void {
@@ -153,7 +155,9 @@ export class OleDirectoryScan {
       this.#fatCandidates.set(id, Buffer.from(sector));
       this.#fatCandidateBytes += this.#size;
     }
-    if (this.#directory.size < MAX_DIRECTORY_SECTORS && directoryShaped(sector)) this.#directory.set(id, Buffer.from(sector));
+    if (!directoryShaped(sector)) return;
+    if (this.#directory.size < MAX_DIRECTORY_SECTORS) this.#directory.set(id, Buffer.from(sector));
+    else this.#directoryFullAt = Math.min(this.#directoryFullAt, id);
   }
 
   /** The sector after `id` in its chain, or a marker when the FAT says so or is not at hand (undefined). */
@@ -173,7 +177,10 @@ export class OleDirectoryScan {
     const chained: string[] = [];
     let id = this.#header.readUInt32LE(0x30);
     for (let n = 0; id < MAX_SECTOR_ID && n < MAX_DIRECTORY_SECTORS; n++) {
-      const sector = this.#directory.get(id);
+      // A sector that came and was not kept, though there was room, is not directory-shaped: its
+      // entries all unused (removed), most often. It names nothing and the chain goes on, rather
+      // than every directory-shaped sector (those of files held in this one too) being named.
+      const sector = this.#directory.get(id) ?? (id <= this.#id && id < this.#directoryFullAt ? Buffer.alloc(0) : undefined);
       const next = this.#next(id);
       if (sector === undefined || next === undefined) return this.#allNames();
       for (let at = 0; at + 128 <= sector.length; at += 128) {
