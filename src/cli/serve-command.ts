@@ -1,4 +1,5 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
+import ipaddr from 'ipaddr.js';
 import type { RunningServer } from '../server/app.ts';
 import type { AuthOptions } from '../server/auth/plugin.ts';
 import { addDeploymentFlags, deploymentFromFlags, type DeploymentFlags } from './deployment-flags.ts';
@@ -14,6 +15,12 @@ import { addWebhookFlags, webhookAddressOptions, type WebhookFlags } from './web
 function httpUrl(value: string): string {
   if (!URL.canParse(value) || !/^https?:$/.test(new URL(value).protocol)) throw new InvalidArgumentError('must be an http(s) URL');
   return value;
+}
+
+/** An address or CIDR range of --connection-limit-exempt (repeatable). */
+function exemptRange(value: string, previous: string[] = []): string[] {
+  if (!ipaddr.isValid(value) && !ipaddr.isValidCIDR(value)) throw new InvalidArgumentError('must be an IP address or a CIDR range such as 172.16.0.0/12');
+  return [...previous, value];
 }
 
 function collect(value: string, previous: string[] = []): string[] {
@@ -40,6 +47,7 @@ interface ServeFlags extends DeploymentFlags, WebhookFlags, IntakeFlags {
   jwtAllowNoExp?: boolean;
   rateLimit?: number;
   maxConnectionsPerClient?: number;
+  connectionLimitExempt?: string[];
   metricsInterval: number;
   metricsSamples: number;
   logLevel: LogLevel;
@@ -98,6 +106,7 @@ export function registerServeCommand(program: Command): void {
     .option('--jwt-allow-no-exp', 'accept JWTs without an "exp" claim (by default they are refused: they would never expire)')
     .option('--rate-limit <n>', 'requests per minute per API key / JWT subject', positiveInt)
     .option('--max-connections-per-client <n>', 'connections one client address (an IPv6 /64) may hold at once, loopback peers exempt (0: no limit)', nonNegativeInt, 256)
+    .option('--connection-limit-exempt <cidr>', 'an address or CIDR range (a reverse proxy in another container or host) exempt from --max-connections-per-client (repeatable)', exemptRange)
     .addOption(new Option('--log-level <level>', 'the least severe log lines written (JSON, one a line, on stdout); debug adds why a bearer token was refused').choices(LOG_LEVELS).default('info').env('REAM_LOG_LEVEL'))
     .option('--metrics-interval <seconds>', 'sample the deployment into the metrics history (GET /v1/metrics/history) this often', positiveInt, 10)
     .option('--metrics-samples <n>', 'samples the metrics history keeps (a ring in the store; default a day of 10 s samples)', positiveInt, 8_640);
@@ -143,7 +152,7 @@ export function registerServeCommand(program: Command): void {
         ...(flags.corsOrigin === undefined ? {} : { cors: { origins: flags.corsOrigin } }),
         ...(flags.publicUrl === undefined ? {} : { publicUrl: flags.publicUrl }),
         ...(flags.rateLimit === undefined ? {} : { rateLimit: { requestsPerMinute: flags.rateLimit } }),
-        ...(flags.maxConnectionsPerClient === undefined ? {} : { connectionLimit: { perClient: flags.maxConnectionsPerClient } }),
+        ...(flags.maxConnectionsPerClient === undefined ? {} : { connectionLimit: { perClient: flags.maxConnectionsPerClient, ...(flags.connectionLimitExempt === undefined ? {} : { exempt: flags.connectionLimitExempt }) } }),
         metricsHistory: { intervalMs: flags.metricsInterval * 1000, capacity: flags.metricsSamples },
       });
     } catch (error) {

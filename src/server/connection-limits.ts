@@ -27,6 +27,35 @@ export interface ConnectionLimitOptions {
    * address; local tools) are exempt. Default true.
    */
   exemptLoopback?: boolean;
+  /**
+   * Peers exempt besides loopback: addresses or CIDR ranges (`10.0.0.7`, `172.16.0.0/12`,
+   * `fd00::/8`). A reverse proxy in another container or on another host brings every client
+   * through its one address: counted as one client, it was refused past the limit (its 257th
+   * open event stream, say) for all of them at once.
+   */
+  exempt?: readonly string[];
+}
+
+/** Parses an address or CIDR range of {@link ConnectionLimitOptions.exempt}; `validation_failed` when it is neither. */
+export function parseExemptRange(value: string): [ipaddr.IPv4 | ipaddr.IPv6, number] {
+  const text = value.trim();
+  try {
+    if (text.includes('/')) return ipaddr.parseCIDR(text);
+    const address = ipaddr.parse(text);
+    return [address, address.kind() === 'ipv4' ? 32 : 128];
+  } catch {
+    throw ReamError.nonRetryable('validation_failed', `"${value}" is not an IP address or a CIDR range such as 172.16.0.0/12`);
+  }
+}
+
+function exemptMatcher(ranges: readonly string[]): (address: string | undefined) => boolean {
+  const parsed = ranges.map(parseExemptRange);
+  if (parsed.length === 0) return () => false;
+  return (address) => {
+    if (address === undefined || !ipaddr.isValid(address)) return false;
+    const peer = ipaddr.process(address);
+    return parsed.some(([range, bits]) => range.kind() === peer.kind() && peer.match(range, bits));
+  };
 }
 
 /** The client a connection counts against: its IPv4 address, or the /64 of its IPv6 one (one host holds a whole /64). */
@@ -62,13 +91,14 @@ export function limitConnections(server: Server, options: ConnectionLimitOptions
   const limit = options.perClient ?? MAX_CONNECTIONS_PER_CLIENT;
   if (limit <= 0) return;
   const exemptLoopback = options.exemptLoopback ?? true;
+  const exempt = exemptMatcher(options.exempt ?? []);
   const open = new Map<string, number>();
   // Node's HTTP server reads every connection it hears of: a refused one must not reach it.
   const handlers = server.listeners('connection') as ((socket: Socket) => void)[];
   server.removeAllListeners('connection');
   server.on('connection', (socket: Socket) => {
     const address = socket.remoteAddress;
-    if (exemptLoopback && isLoopback(address)) {
+    if ((exemptLoopback && isLoopback(address)) || exempt(address)) {
       for (const handler of handlers) handler.call(server, socket);
       return;
     }

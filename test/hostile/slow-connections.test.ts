@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { createReam, type Ream } from '../../src/runtime/create-ream.ts';
 import { startServer, type RunningServer } from '../../src/server/app.ts';
-import { clientKey, HEADERS_TIMEOUT_MS } from '../../src/server/connection-limits.ts';
+import { clientKey, HEADERS_TIMEOUT_MS, parseExemptRange } from '../../src/server/connection-limits.ts';
 
 let dir: string;
 let ream: Ream;
@@ -92,6 +92,36 @@ test('loopback peers are exempt by default: a reverse proxy on the machine is on
     for (const socket of sockets) socket.destroy();
     await open.close();
   }
+});
+
+test('a reverse proxy on another address, named exempt, holds more connections than the limit', async () => {
+  // As a proxy in another container is seen: not loopback (the exemption of loopback is off here).
+  const proxied = await startServer({ ream, host: '127.0.0.1', port: 0, connectionLimit: { perClient: 2, exemptLoopback: false, exempt: ['10.0.0.0/8', '127.0.0.0/8'] } });
+  const sockets: Socket[] = [];
+  try {
+    for (let i = 0; i < 4; i++) {
+      const socket = connect(Number(new URL(proxied.url).port), '127.0.0.1');
+      socket.on('error', () => undefined);
+      await once(socket, 'connect');
+      sockets.push(socket);
+    }
+    assert.equal((await fetch(`${proxied.url}/healthz`)).status, 200);
+  } finally {
+    for (const socket of sockets) socket.destroy();
+    await proxied.close();
+  }
+  // A range that does not hold the peer exempts nothing; what is neither an address nor a range is refused.
+  const other = await startServer({ ream, host: '127.0.0.1', port: 0, connectionLimit: { perClient: 1, exemptLoopback: false, exempt: ['10.0.0.7', 'fd00::/8'] } });
+  const held = connect(Number(new URL(other.url).port), '127.0.0.1');
+  held.on('error', () => undefined);
+  try {
+    await once(held, 'connect');
+    assert.equal((await fetch(`${other.url}/healthz`)).status, 429);
+  } finally {
+    held.destroy();
+    await other.close();
+  }
+  assert.throws(() => parseExemptRange('proxy.internal'), /not an IP address or a CIDR range/);
 });
 
 test('a client is an IPv4 address or an IPv6 /64', () => {
