@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import ipaddr from 'ipaddr.js';
 import { ReamError } from '../errors.ts';
@@ -92,7 +92,15 @@ export function limitConnections(server: Server, options: ConnectionLimitOptions
   if (limit <= 0) return;
   const exemptLoopback = options.exemptLoopback ?? true;
   const exempt = exemptMatcher(options.exempt ?? []);
-  const open = new Map<string, number>();
+  const open = new Map<string, Set<Socket>>();
+  // Requests being answered on each connection; none recorded before its first request (an
+  // upgraded connection has none ever): only a connection that answered and waits for another is idle.
+  const answering = new WeakMap<Socket, number>();
+  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+    const socket = request.socket;
+    answering.set(socket, (answering.get(socket) ?? 0) + 1);
+    response.once('close', () => answering.set(socket, (answering.get(socket) ?? 1) - 1));
+  });
   // Node's HTTP server reads every connection it hears of: a refused one must not reach it.
   const handlers = server.listeners('connection') as ((socket: Socket) => void)[];
   server.removeAllListeners('connection');
@@ -103,19 +111,27 @@ export function limitConnections(server: Server, options: ConnectionLimitOptions
       return;
     }
     const key = clientKey(address);
-    const count = open.get(key) ?? 0;
-    if (count >= limit) {
-      socket.on('error', () => undefined);
-      socket.resume(); // what it sends is dropped
-      socket.end(refusal(limit));
-      setTimeout(() => socket.destroy(), REFUSED_LINGER_MS).unref();
-      return;
+    const held = open.get(key) ?? new Set<Socket>();
+    if (held.size >= limit) {
+      // A keep-alive connection waiting for the client's next request (held up to the server's
+      // keep-alive timeout) gives way, as a client closes one to open another: the client's pool
+      // of idle connections did not keep its new ones, or another process's on its host, out.
+      const idle = [...held].find((other) => answering.get(other) === 0);
+      if (idle === undefined) {
+        socket.on('error', () => undefined);
+        socket.resume(); // what it sends is dropped
+        socket.end(refusal(limit));
+        setTimeout(() => socket.destroy(), REFUSED_LINGER_MS).unref();
+        return;
+      }
+      held.delete(idle);
+      idle.destroy();
     }
-    open.set(key, count + 1);
+    held.add(socket);
+    open.set(key, held);
     socket.once('close', () => {
-      const left = (open.get(key) ?? 1) - 1;
-      if (left > 0) open.set(key, left);
-      else open.delete(key);
+      held.delete(socket);
+      if (held.size === 0 && open.get(key) === held) open.delete(key);
     });
     for (const handler of handlers) handler.call(server, socket);
   });

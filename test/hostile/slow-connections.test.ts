@@ -3,6 +3,7 @@
 // and another client's requests are answered all along.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { Agent, request } from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -51,6 +52,15 @@ async function trickling(): Promise<Held> {
   return { socket, answer: () => answer, closed };
 }
 
+/** A connection to `url`'s port, open (nothing sent), kept in `into` so the test can close it. */
+async function openConnection(url: string, into: Socket[]): Promise<Socket> {
+  const socket = connect(Number(new URL(url).port), '127.0.0.1');
+  socket.on('error', () => undefined);
+  into.push(socket);
+  await once(socket, 'connect');
+  return socket;
+}
+
 test('a client over its connection count is answered 429 at once; its trickled connections are closed with 408 once their headers are late', async () => {
   const held = await Promise.all(Array.from({ length: LIMIT }, trickling));
   try {
@@ -81,12 +91,7 @@ test('loopback peers are exempt by default: a reverse proxy on the machine is on
   const open = await startServer({ ream, host: '127.0.0.1', port: 0, connectionLimit: { perClient: 1 } });
   const sockets: Socket[] = [];
   try {
-    for (let i = 0; i < 3; i++) {
-      const socket = connect(Number(new URL(open.url).port), '127.0.0.1');
-      socket.on('error', () => undefined);
-      await once(socket, 'connect');
-      sockets.push(socket);
-    }
+    for (let i = 0; i < 3; i++) await openConnection(open.url, sockets);
     assert.equal((await fetch(`${open.url}/healthz`)).status, 200);
   } finally {
     for (const socket of sockets) socket.destroy();
@@ -99,12 +104,7 @@ test('a reverse proxy on another address, named exempt, holds more connections t
   const proxied = await startServer({ ream, host: '127.0.0.1', port: 0, connectionLimit: { perClient: 2, exemptLoopback: false, exempt: ['10.0.0.0/8', '127.0.0.0/8'] } });
   const sockets: Socket[] = [];
   try {
-    for (let i = 0; i < 4; i++) {
-      const socket = connect(Number(new URL(proxied.url).port), '127.0.0.1');
-      socket.on('error', () => undefined);
-      await once(socket, 'connect');
-      sockets.push(socket);
-    }
+    for (let i = 0; i < 4; i++) await openConnection(proxied.url, sockets);
     assert.equal((await fetch(`${proxied.url}/healthz`)).status, 200);
   } finally {
     for (const socket of sockets) socket.destroy();
@@ -112,16 +112,44 @@ test('a reverse proxy on another address, named exempt, holds more connections t
   }
   // A range that does not hold the peer exempts nothing; what is neither an address nor a range is refused.
   const other = await startServer({ ream, host: '127.0.0.1', port: 0, connectionLimit: { perClient: 1, exemptLoopback: false, exempt: ['10.0.0.7', 'fd00::/8'] } });
-  const held = connect(Number(new URL(other.url).port), '127.0.0.1');
-  held.on('error', () => undefined);
+  const held: Socket[] = [];
   try {
-    await once(held, 'connect');
+    await openConnection(other.url, held);
     assert.equal((await fetch(`${other.url}/healthz`)).status, 429);
   } finally {
-    held.destroy();
+    for (const socket of held) socket.destroy();
     await other.close();
   }
   assert.throws(() => parseExemptRange('proxy.internal'), /not an IP address or a CIDR range/);
+});
+
+test('a keep-alive connection waiting idle gives way to a new one of its client; one still sending its request does not', async () => {
+  const limited = await startServer({ ream, host: '127.0.0.1', port: 0, connectionLimit: { perClient: 2, exemptLoopback: false } });
+  const pool = new Agent({ keepAlive: true });
+  const get = (agent: Agent | false): Promise<number> => new Promise((resolve, reject) => {
+    const req = request(`${limited.url}/healthz`, { agent }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+  const held: Socket[] = [];
+  try {
+    // The pool's two connections answered and wait, idle, for its next requests.
+    assert.deepEqual(await Promise.all([get(pool), get(pool)]), [200, 200]);
+    assert.equal(await get(false), 200, 'a new connection of the same client is answered');
+    // Connections still sending their first request's headers are not idle: past them, 429.
+    for (let i = 0; i < 2; i++) {
+      (await openConnection(limited.url, held)).write('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n');
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(await get(false), 429);
+  } finally {
+    pool.destroy();
+    for (const socket of held) socket.destroy();
+    await limited.close();
+  }
 });
 
 test('a client is an IPv4 address or an IPv6 /64', () => {
