@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ReamError } from '../errors.ts';
+import type { Ream } from '../runtime/create-ream.ts';
 import { DEFAULT_TENANT, TERMINAL_JOB_STATUSES } from '../store/port.ts';
 
 /** What `ream gc` found, removed and gave back. */
@@ -48,8 +49,9 @@ export function pointedJobs(dataDir: string): Set<string> {
  * The database is rewritten without the free pages its deletes left (SQLite never shrinks its
  * file on its own), and empty blob folders and unfinished temp files go. Ended jobs no command
  * points to are counted; with `remove` they go (their results, checkpoints and events), then the
- * documents no job uses (with their blobs and search entries). Jobs that `ream serve` or the
- * library made are no command's either: `remove` is for a data dir of `ream run` and `ream rows`.
+ * documents no job uses (with their blobs and search entries). Jobs that `ream serve`'s clients
+ * made (its audit log names them) are never counted, and `remove` is refused in a data dir that
+ * was served; jobs the library made are no command's either: `remove` is not for such a data dir.
  * Needs the data dir to itself: refused while another process holds it.
  */
 export async function gcCommand(dataDirFlag: string, remove: boolean): Promise<GcSummary> {
@@ -60,10 +62,14 @@ export async function gcCommand(dataDirFlag: string, remove: boolean): Promise<G
   const ream = await createReam({ dataDir, work: false, ...(remove ? { retention: { documentsDays: 0, intervalMs: 2 ** 31 - 1 } } : {}) });
   try {
     const pointed = pointedJobs(dataDir);
+    const served = await servedWork(ream);
+    if (remove && served.any) {
+      throw ReamError.nonRetryable('validation_failed', `${dataDirFlag} was served (its audit log records jobs or documents made through the API), and --remove would remove what its clients still read: run ream gc without --remove, and delete jobs and documents through the API`);
+    }
     const unpointed: string[] = [];
     for (let cursor: string | undefined; ;) {
       const page = await ream.listJobs({ tenantId: DEFAULT_TENANT, limit: 500, ...(cursor === undefined ? {} : { cursor }) });
-      for (const job of page.items) if (!pointed.has(job.id) && TERMINAL_JOB_STATUSES.includes(job.status)) unpointed.push(job.id);
+      for (const job of page.items) if (!pointed.has(job.id) && !served.jobs.has(job.id) && TERMINAL_JOB_STATUSES.includes(job.status)) unpointed.push(job.id);
       if (page.nextCursor === null) break;
       cursor = page.nextCursor;
     }
@@ -77,6 +83,32 @@ export async function gcCommand(dataDirFlag: string, remove: boolean): Promise<G
   } finally {
     await ream.close();
   }
+}
+
+/** The audit actions of a server's clients making jobs or storing documents. */
+const SERVED_ACTIONS = ['job.create', 'document.upload', 'upload.create'];
+
+/**
+ * What clients of `ream serve` made in the data dir, from its audit log (every successful `POST
+ * /v1/jobs`, `/v1/documents` and `/v1/uploads` is recorded): the jobs made so, and whether any
+ * job or document was. Those are no command's, yet their clients still read them.
+ */
+async function servedWork(ream: Pick<Ream, 'listAudit'>): Promise<{ jobs: Set<string>; any: boolean }> {
+  const jobs = new Set<string>();
+  let any = false;
+  for (const action of SERVED_ACTIONS) {
+    for (let afterId: string | undefined; ;) {
+      const page = await ream.listAudit({ action, limit: 500, ...(afterId === undefined ? {} : { afterId }) });
+      for (const entry of page) {
+        if (entry.status >= 400) continue;
+        any = true;
+        if (action === 'job.create' && entry.target !== null) jobs.add(entry.target);
+      }
+      if (page.length < 500) break;
+      afterId = page.at(-1)?.id;
+    }
+  }
+  return { jobs, any };
 }
 
 const MB = 1024 * 1024;

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { createReam } from '../../src/runtime/create-ream.ts';
+import { startServeProcess } from '../support/serve-process.ts';
 import { run } from './run-process.ts';
 
 // `ream gc`: an embedded data dir gives its disk space back (SQLite never shrinks its file, and
@@ -94,6 +95,45 @@ test('ream gc refuses a folder that is no data dir, and a data dir another proce
     const held = await run(['gc', '--data-dir', 'held'], dir);
     assert.equal(held.code, 2);
     assert.match(held.stderr, /is in use by process \d+.*\[validation_failed\]/);
+  } finally {
+    await ream.close();
+  }
+});
+
+test('ream gc leaves a served data dir\'s jobs and documents alone: not counted, and --remove refused', async () => {
+  const data = join(dir, 'served');
+  const server = await startServeProcess(['--data-dir', data]);
+  let jobId: string;
+  let laterId: string;
+  try {
+    const form = new FormData();
+    form.append('file', new Blob(['a note kept for later']), 'later.txt');
+    const uploaded = await fetch(`${server.url}/v1/documents`, { method: 'POST', body: form });
+    assert.equal(uploaded.status, 201);
+    laterId = ((await uploaded.json()) as { items: { id: string }[] }).items[0]?.id ?? '';
+    const form2 = new FormData();
+    form2.append('file', new Blob(['a note read now']), 'now.txt');
+    const { items } = await (await fetch(`${server.url}/v1/documents`, { method: 'POST', body: form2 })).json() as { items: { id: string }[] };
+    const created = await fetch(`${server.url}/v1/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ documents: [items[0]?.id] }) });
+    assert.equal(created.status, 202);
+    jobId = (await created.json() as { id: string }).id;
+    for (let status = ''; status !== 'succeeded';) {
+      status = (await (await fetch(`${server.url}/v1/jobs/${jobId}`)).json() as { status: string }).status;
+      await new Promise((wait) => setTimeout(wait, 100));
+    }
+  } finally {
+    await server.stop();
+  }
+  const found = await run(['gc', '--data-dir', 'served'], dir);
+  assert.equal(found.code, 0, found.stderr);
+  assert.match(found.stdout, /found: 0 ended job\(s\)/);
+  const removed = await run(['gc', '--data-dir', 'served', '--remove'], dir);
+  assert.equal(removed.code, 2);
+  assert.match(removed.stderr, /served was served .*--remove.*\[validation_failed\]/);
+  const ream = await createReam({ dataDir: data, work: false });
+  try {
+    assert.deepEqual((await ream.listJobs({ tenantId: 'local' })).items.map((job) => job.id), [jobId]);
+    assert.ok(await ream.getDocument(laterId), 'the document no job uses yet is kept');
   } finally {
     await ream.close();
   }
