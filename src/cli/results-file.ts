@@ -1,4 +1,4 @@
-import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, ftruncateSync, lstatSync, mkdirSync, openSync, readFileSync, readlinkSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { ReamError, type ErrorInfo } from '../errors.ts';
 import { fileKind, isCharacterDevice } from '../file-kind.ts';
@@ -114,6 +114,15 @@ function nearestExisting(folder: string): string {
   return at;
 }
 
+/** Where the symbolic link `path` points, when it is one to nothing (yet). */
+function danglingTarget(path: string): string | undefined {
+  try {
+    return lstatSync(path).isSymbolicLink() ? resolve(dirname(path), readlinkSync(path)) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** `--out -`: the lines go to standard output (nothing to resume from there). */
 export const STDOUT = '-';
 
@@ -150,9 +159,13 @@ export class ResultsFile {
    * changed: an existing file is opened for writing without being truncated, a new one is
    * made and removed again (its folders are left, as the run would make them).
    */
-  static check(path: string): void {
+  static check(path: string, links = 0): void {
     if (path === STDOUT || isCharacterDevice(path)) return;
     try {
+      // A link to a file not made yet (results kept elsewhere): the run writes through it, so its
+      // target is what is checked (an exclusive create of the link itself would meet the link).
+      const target = existsSync(path) ? undefined : danglingTarget(path);
+      if (target !== undefined && links < 40) return ResultsFile.check(target, links + 1);
       const kind = existsSync(path) ? statSync(path) : undefined;
       if (kind?.isFIFO()) throw new Error('it is a pipe; give a file path, or --out - to write to standard output');
       if (kind && !kind.isFile()) throw new Error(`it is not a regular file (it is ${fileKind(kind)}); give a file path`);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -41,4 +41,12 @@ test('a writable --out passes the check untouched: a new one is not left behind 
   const again = await run(['run', 'in', '--out', join('new', 'out.jsonl'), '--data-dir', 'data-ok', '--progress', 'none'], dir);
   assert.equal(again.code, 0, again.stderr);
   assert.match(again.stdout, /1 already done \(resumed\)/);
+});
+
+test('--out a link to a results file not made yet is written through, as before the check', async () => {
+  await mkdir(join(dir, 'kept'));
+  await symlink(join(dir, 'kept', 'results.jsonl'), join(dir, 'linked.jsonl'));
+  const result = await run(['run', 'in', '--out', 'linked.jsonl', '--data-dir', 'data-link', '--progress', 'none'], dir);
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(await readFile(join(dir, 'kept', 'results.jsonl'), 'utf8'), /"status":"succeeded"/);
 });
