@@ -212,6 +212,9 @@ export async function runCommand(inputs: readonly string[], options: RunOptions,
     // was stopped short, if it was): waited for a moment, not for good.
     if (!summary.interrupted) await ream.wait(job.id, { signal: AbortSignal.timeout(JOB_END_WAIT_MS) }).catch(() => undefined);
     const ended = await ream.jobView(await ream.getJob(job.id) ?? job);
+    // What the view shows last is the job as it ended: its last event came before the last lines
+    // were written, and may carry counts read a moment earlier (reused for a big job).
+    tracker.progress(ended.progress);
     if (ended.usage) summary.usage = ended.usage;
     const stop = jobStop(ended);
     if (stop) summary.stopped = stop;
