@@ -362,13 +362,15 @@ export class DocumentTasks {
   async #storeReportFile(scope: TaskScope, bytes: Buffer): Promise<{ sha256: string; size: number }> {
     const { blobs, store } = this.#ports;
     const { tenantId } = scope.job;
-    const counted = (): Promise<boolean> => store.tenantHasArtifact(tenantId, createHash('sha256').update(bytes).digest('hex'));
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    const counted = (): Promise<boolean> => store.tenantHasArtifact(tenantId, sha256);
     try {
+      // Keyed by the job and the file's bytes: rendered again after a worker died mid-upload, it takes over that reservation.
       return await this.#engine.settings.credits.withReservedStorage(tenantId, bytes.length, async (reservation) => {
         const stored = await blobs.put(Readable.from([bytes]));
         await store.putJobArtifacts(scope.job.id, [stored], reservation);
         return stored;
-      }, counted);
+      }, counted, `rsv:${scope.job.id}:${sha256}`);
     } catch (error) {
       const refused = toReamError(error);
       if (refused.code !== 'quota_exceeded') throw error;

@@ -201,16 +201,16 @@ export function sqlTenantStore(kysely: Kysely<unknown>, flavor: SqlFlavor): Tena
     },
     tenantStoredBytes: (tenantId) => storedBytes(tenantId),
 
-    async tenantHeldBytes(tenantId, at) {
+    async tenantHeldBytes(tenantId, at, except) {
       const reserved = (from: Kysely<Tables>): Promise<{ bytes: number | string }> => from.selectFrom('storage_reservations')
         .select((eb) => eb.fn.coalesce(eb.fn.sum<number | string>('bytes'), sql<number>`0`).as('bytes'))
-        .where('tenant_id', '=', tenantId).where('expires_at', '>', at).executeTakeFirstOrThrow();
+        .where('tenant_id', '=', tenantId).where('expires_at', '>', at).where('id', '!=', except ?? '').executeTakeFirstOrThrow();
       if (flavor === 'postgres') {
         // One statement, one snapshot: a report recorded as its reservation goes is seen on one side only.
         const row = await db.selectNoFrom((eb) => [
           eb.fn.coalesce(eb.selectFrom('tenant_stored_bytes').select('bytes').where('tenant_id', '=', tenantId), sql<number>`0`).as('stored'),
           eb.fn.coalesce(eb.selectFrom('storage_reservations').select((inner) => inner.fn.sum<number | string>('bytes').as('bytes'))
-            .where('tenant_id', '=', tenantId).where('expires_at', '>', at), sql<number>`0`).as('reserved'),
+            .where('tenant_id', '=', tenantId).where('expires_at', '>', at).where('id', '!=', except ?? ''), sql<number>`0`).as('reserved'),
         ]).executeTakeFirstOrThrow();
         return toNumber(row.stored) + toNumber(row.reserved);
       }
@@ -218,10 +218,11 @@ export function sqlTenantStore(kysely: Kysely<unknown>, flavor: SqlFlavor): Tena
       return db.transaction().execute(async (trx) => (await storedBytes(tenantId, trx)) + toNumber((await reserved(trx)).bytes));
     },
 
-    async reserveStorage({ tenantId, bytes, expiresAt }) {
-      const id = `rsv_${randomBytes(12).toString('hex')}`;
+    async reserveStorage({ tenantId, bytes, expiresAt, key }) {
+      const id = key ?? `rsv_${randomBytes(12).toString('hex')}`;
       await db.deleteFrom('storage_reservations').where('tenant_id', '=', tenantId).where('expires_at', '<=', Date.now()).execute();
-      await db.insertInto('storage_reservations').values({ id, tenant_id: tenantId, bytes, expires_at: expiresAt }).execute();
+      await db.insertInto('storage_reservations').values({ id, tenant_id: tenantId, bytes, expires_at: expiresAt })
+        .onConflict((oc) => oc.column('id').doUpdateSet({ tenant_id: tenantId, bytes, expires_at: expiresAt })).execute();
       return id;
     },
 

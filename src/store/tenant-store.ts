@@ -97,13 +97,16 @@ export interface TenantStore {
   /**
    * The tenant's stored bytes plus the room its stores in flight hold (reservations not expired
    * at `at`), read at one instant: a store recording its bytes as it releases its room is counted once.
+   * `except`: a reservation not counted (the one a store taking it again replaces).
    */
-  tenantHeldBytes(tenantId: string, at: number): Promise<number>;
+  tenantHeldBytes(tenantId: string, at: number, except?: string): Promise<number>;
   /**
    * Holds `bytes` of the tenant's storage quota for a store in flight until it is released (or
-   * `expiresAt`, epoch ms, when its holder died); drops the tenant's expired reservations. Its id.
+   * `expiresAt`, epoch ms, when its holder died); drops the tenant's expired reservations. Its id:
+   * `key` when given (the same store, e.g. a job's report file, taken again after its holder died
+   * replaces its reservation rather than holding the room twice), else a new one.
    */
-  reserveStorage(reservation: { tenantId: string; bytes: number; expiresAt: number }): Promise<string>;
+  reserveStorage(reservation: { tenantId: string; bytes: number; expiresAt: number; key?: string }): Promise<string>;
   /** Gives back a reservation's room (nothing when it was released already, e.g. by `putJobArtifacts`). */
   releaseStorage(id: string): Promise<void>;
   /**

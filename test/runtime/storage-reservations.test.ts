@@ -96,3 +96,39 @@ for (const flavor of ['postgres', 'sqlite'] as const) {
     }
   });
 }
+
+for (const flavor of ['postgres', 'sqlite'] as const) {
+  void test(`${flavor}: a report stored again after its process died mid-upload is not refused for the room the dead store still holds`, { timeout: 60_000 }, async (t) => {
+    if (flavor === 'postgres' && !requireOrSkip(t, missing === undefined, missing ?? '')) return;
+    const opened = await openStores(flavor);
+    const [first, second] = opened.stores;
+    try {
+      const tenantId = randomUUID();
+      await first.setQuotas(tenantId, { storageBytes: 1_000 });
+      const job = await first.createJob({ id: randomUUID(), tenantId, key: null, pipeline: 'rows', options: {}, priority: 0 }, 1);
+      await first.putJobArtifacts(job.id, [{ sha256: sha(1), size: 500 }]);
+      const key = `${job.id}:${sha(2)}`;
+
+      // The store's process dies mid-upload (kill -9): its room stays reserved, nothing is released.
+      let started!: () => void;
+      const inFlight = new Promise<void>((resolve) => (started = resolve));
+      void new CreditKeeper(first).withReservedStorage(tenantId, 400, async () => {
+        started();
+        await new Promise<never>(() => undefined);
+      }, undefined, key);
+      await inFlight;
+      assert.equal(await second.tenantHeldBytes(tenantId, Date.now()), 900);
+
+      // The task runs again in another process and stores the same file: it fits (500 + 400), and is counted once.
+      const again = new CreditKeeper(second);
+      await again.withReservedStorage(tenantId, 400, (reservation) => second.putJobArtifacts(job.id, [{ sha256: sha(2), size: 400 }], reservation), undefined, key);
+      assert.equal(await second.tenantHeldBytes(tenantId, Date.now()), 900);
+      assert.equal(await second.tenantStoredBytes(tenantId), 900);
+
+      // Another file still finds no room.
+      await rejectsWithCode(again.withReservedStorage(tenantId, 200, () => Promise.resolve(), undefined, `${job.id}:${sha(3)}`), 'quota_exceeded');
+    } finally {
+      await opened.close();
+    }
+  });
+}

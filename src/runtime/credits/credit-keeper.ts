@@ -219,15 +219,17 @@ export class CreditKeeper {
    * 1.9× as long when each file's upload held the lock). `storeIt` gets the reservation's id
    * (undefined when the bytes needed no room) to release in the transaction that records the
    * bytes (`putJobArtifacts`); it is released after `storeIt` anyway, and a holder that dies
-   * holds it for {@link STORAGE_RESERVATION_MS} at most.
+   * holds it for {@link STORAGE_RESERVATION_MS} at most. `key` names the store (a job's report
+   * file): the same store run again (its task retried after its process died mid-upload) takes
+   * over its reservation, not counted in its own check, where the dead one's room refused it.
    */
-  async withReservedStorage<T>(tenantId: string, incomingBytes: number, storeIt: (reservation: string | undefined) => Promise<T>, counted?: () => Promise<boolean>): Promise<T> {
+  async withReservedStorage<T>(tenantId: string, incomingBytes: number, storeIt: (reservation: string | undefined) => Promise<T>, counted?: () => Promise<boolean>, key?: string): Promise<T> {
     const limit = (await this.#store.getQuotas(tenantId)).storageBytes;
     if (limit === undefined) return storeIt(undefined);
     const reservation = await this.#store.withContentLock(storageQuotaLock(tenantId), async () => {
       if (counted !== undefined && (await counted())) return undefined;
-      this.#checkStorage({ storageBytes: limit }, await this.#heldBytes(tenantId, limit, incomingBytes), incomingBytes);
-      const id = await this.#store.reserveStorage({ tenantId, bytes: incomingBytes, expiresAt: Date.now() + STORAGE_RESERVATION_MS });
+      this.#checkStorage({ storageBytes: limit }, await this.#heldBytes(tenantId, limit, incomingBytes, key), incomingBytes);
+      const id = await this.#store.reserveStorage({ tenantId, bytes: incomingBytes, expiresAt: Date.now() + STORAGE_RESERVATION_MS, ...(key === undefined ? {} : { key }) });
       this.#recentUse?.stored(tenantId, incomingBytes);
       return id;
     });
@@ -241,8 +243,8 @@ export class CreditKeeper {
   }
 
   /** The tenant's stored bytes and the room its stores in flight hold (a sole writer's recent count far from the quota). */
-  #heldBytes(tenantId: string, limit: number, incomingBytes: number): Promise<number> {
-    const count = (): Promise<number> => this.#store.tenantHeldBytes(tenantId, Date.now());
+  #heldBytes(tenantId: string, limit: number, incomingBytes: number, except?: string): Promise<number> {
+    const count = (): Promise<number> => this.#store.tenantHeldBytes(tenantId, Date.now(), except);
     return this.#recentUse === undefined ? count() : this.#recentUse.used(tenantId, limit, incomingBytes, count);
   }
 
