@@ -195,14 +195,16 @@ export class RetentionSweeper {
   async #removeJobs(scope: Scope, now: number, days: number): Promise<number> {
     const before = now - days * DAY_MS;
     let removed = 0;
+    // Page after page past the last one listed: jobs that could not go (each warned of) are not
+    // listed again, so the sweep ends, and the jobs after them still go (a full page of them at
+    // the front stopped it there, sweep after sweep); the next sweep tries them again.
+    let after: { finishedAt: number; id: string } | undefined;
     for (;;) {
-      const jobs = await this.#parts.store.listJobsFinishedBefore({ ...scope, before, limit: BATCH });
-      let page = 0;
-      for (const job of jobs) if (await this.#removeJob(job, days)) page++;
-      removed += page;
-      // A full page of jobs that could not go (each warned of) would come back again, and the
-      // sweep never end: the next sweep tries them again.
-      if (jobs.length < BATCH || page === 0) return removed;
+      const jobs = await this.#parts.store.listJobsFinishedBefore({ ...scope, before, limit: BATCH, ...(after === undefined ? {} : { after }) });
+      for (const job of jobs) if (await this.#removeJob(job, days)) removed++;
+      const last = jobs.at(-1);
+      if (jobs.length < BATCH || last?.finishedAt == null) return removed;
+      after = { finishedAt: last.finishedAt, id: last.id };
     }
   }
 

@@ -122,8 +122,9 @@ export interface JobStore {
   /**
    * Ended jobs whose `finishedAt` is before `before` (epoch ms), oldest end first, at most
    * `limit`: those of `tenantId` when given, else of every tenant but `exceptTenants` (retention).
+   * `after`: only those past this job in that order (the last of the previous page).
    */
-  listJobsFinishedBefore(query: { before: number; limit: number; tenantId?: string; exceptTenants?: readonly string[] }): Promise<JobRecord[]>;
+  listJobsFinishedBefore(query: { before: number; limit: number; tenantId?: string; exceptTenants?: readonly string[]; after?: { finishedAt: number; id: string } }): Promise<JobRecord[]>;
   /**
    * Removes the job and everything recorded for it, at once: its job documents, chunk results,
    * document results and events. Documents (and their blobs) stay: other jobs may use the same

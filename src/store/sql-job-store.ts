@@ -175,8 +175,11 @@ export function sqlJobStore(kysely: Kysely<unknown>): JobStore {
       return rows.map(jobFromRow);
     },
 
-    async listJobsFinishedBefore({ before, limit, tenantId, exceptTenants = [] }) {
+    async listJobsFinishedBefore({ before, limit, tenantId, exceptTenants = [], after }) {
       let select = db.selectFrom('jobs').selectAll().where('status', 'in', [...TERMINAL_JOB_STATUSES]).where('finished_at', '<', before);
+      if (after !== undefined) {
+        select = select.where((eb) => eb.or([eb('finished_at', '>', after.finishedAt), eb.and([eb('finished_at', '=', after.finishedAt), eb('id', '>', after.id)])]));
+      }
       if (tenantId !== undefined) select = select.where('tenant_id', '=', tenantId);
       else if (exceptTenants.length > 0) select = select.where('tenant_id', 'not in', [...exceptTenants]);
       const rows = await select.orderBy('finished_at').orderBy('id').limit(limit).execute();

@@ -46,3 +46,33 @@ void test('a sweep that can delete none of a full page of old jobs ends, warns o
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+void test('jobs a sweep cannot delete, a full page of them and more, do not keep it from the jobs that ended after them', { timeout: 180_000 }, async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'ream-retention-stuck-'));
+  const ream = await createReam({ dataDir: join(dir, 'data'), threads: 1, retention: { jobsDays: 1 } });
+  const onWarning = (): void => undefined;
+  process.on('warning', onWarning);
+  try {
+    const file = join(dir, 'a.txt');
+    await writeFile(file, 'kept or not');
+    const jobs = 130;
+    for (let i = 0; i < jobs; i++) await ream.submit({ tenantId: 't', files: [file] });
+    for (const job of (await ream.listJobs({ tenantId: 't', limit: 200 })).items) assert.equal((await ream.wait(job.id)).status, 'succeeded');
+
+    // The 110 jobs that ended first cannot be deleted (each past the statement timeout, say).
+    const database = new DatabaseSync(join(dir, 'data', 'ream.db'));
+    const refused = database.prepare('select id from jobs order by finished_at, id limit 110').all().map((row) => String(row.id));
+    database.exec(`create table refused (id text primary key)`);
+    for (const id of refused) database.prepare('insert into refused values (?)').run(id);
+    database.exec(`create trigger refuse_job_delete before delete on jobs when old.id in (select id from refused) begin select raise(abort, 'deletions refused'); end`);
+    const swept = await ream.sweepRetention(Date.now() + 2 * DAY);
+    assert.equal(swept.jobs, jobs - refused.length, 'every job that could go went');
+    const left = (await ream.listJobs({ tenantId: 't', limit: 200 })).items.map((job) => job.id).sort();
+    assert.deepEqual(left, [...refused].sort());
+    database.close();
+  } finally {
+    process.off('warning', onWarning);
+    await ream.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
