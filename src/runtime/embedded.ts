@@ -49,9 +49,10 @@ export async function openEmbeddedAdapters(settings: EmbeddedSettings): Promise<
     return {
       deps: { store, queue, search, bus, analysis, blobs, formats: createFormats(pool) },
       compact: () => compactDataDir(database, blobs),
-      // One process owns the data dir: every lease and content lock left is a dead process's.
+      // One process owns the data dir: every lease, content lock and storage reservation left is a dead process's.
       releaseLeases: async () => {
         await store.releaseContentLocks();
+        await store.releaseAllStorage();
         return queue.releaseAllLeases();
       },
       warnings: [],

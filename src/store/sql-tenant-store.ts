@@ -230,6 +230,10 @@ export function sqlTenantStore(kysely: Kysely<unknown>, flavor: SqlFlavor): Tena
       await db.deleteFrom('storage_reservations').where('id', '=', id).execute();
     },
 
+    async releaseAllStorage() {
+      await db.deleteFrom('storage_reservations').execute();
+    },
+
     async keepDeletedJobPages({ jobId, tenantId, createdAt, pages }) {
       await db.deleteFrom('deleted_job_pages').where('created_at', '<', Date.now() - 2 * DAY_MS).execute();
       if (pages <= 0) return;

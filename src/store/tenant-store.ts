@@ -110,6 +110,11 @@ export interface TenantStore {
   /** Gives back a reservation's room (nothing when it was released already, e.g. by `putJobArtifacts`). */
   releaseStorage(id: string): Promise<void>;
   /**
+   * Drops every storage reservation at once, for a process that knows no other holds one (the
+   * embedded owner of a data dir, at open): a killed holder's room would otherwise stay taken until it expires.
+   */
+  releaseAllStorage(): Promise<void>;
+  /**
    * Keeps the pages of a job about to be deleted in its tenant's usage of the day it was made
    * (idempotent by job id). Entries older than two days go: no quota looks back that far.
    */

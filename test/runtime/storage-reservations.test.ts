@@ -3,10 +3,12 @@
 // are recorded in the transaction that releases it, so stores go on at once and the quota stays exact.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { test } from 'node:test';
+import { createReam } from '../../src/runtime/create-ream.ts';
 import { CreditKeeper } from '../../src/runtime/credits/credit-keeper.ts';
 import { openSqliteDatabase } from '../../src/sql/sqlite-database.ts';
 import type { Store } from '../../src/store/port.ts';
@@ -132,3 +134,29 @@ for (const flavor of ['postgres', 'sqlite'] as const) {
     }
   });
 }
+
+void test('embedded: the room a killed process reserved is free again when its data dir is opened next', { timeout: 60_000 }, async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'ream-reservations-'));
+  try {
+    const dataDir = join(dir, 'data');
+    const first = await createReam({ dataDir, threads: 1 });
+    await first.tenants.setQuotas('t', { storageBytes: 1_000 });
+    await first.close();
+    // What a process killed -9 mid-upload leaves: its reservation, for ten more minutes.
+    const database = new DatabaseSync(join(dataDir, 'ream.db'));
+    database.prepare('insert into storage_reservations (id, tenant_id, bytes, expires_at) values (?, ?, ?, ?)').run('rsv_dead', 't', 900, Date.now() + 600_000);
+    database.close();
+
+    const ream = await createReam({ dataDir, threads: 1 });
+    try {
+      const file = join(dir, 'a.txt');
+      await writeFile(file, 'x'.repeat(300));
+      const job = await ream.submit({ tenantId: 't', files: [file] });
+      assert.equal((await ream.wait(job.id)).status, 'succeeded');
+    } finally {
+      await ream.close();
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
