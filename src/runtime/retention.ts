@@ -100,6 +100,8 @@ export class RetentionSweeper {
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<RetentionReport> | undefined;
   #first: NodeJS.Timeout | undefined;
+  /** Set by `stop`: a sweep under way ends after the job it is removing. */
+  #stopping = false;
   readonly #uploads = new Map<UnfinishedUploads, UploadExpiry>();
 
   constructor(parts: SweepParts, settings: RetentionSettings) {
@@ -145,6 +147,7 @@ export class RetentionSweeper {
   }
 
   async stop(): Promise<void> {
+    this.#stopping = true;
     if (this.#timer) clearInterval(this.#timer);
     clearTimeout(this.#first);
     await this.#running?.catch(() => undefined);
@@ -201,7 +204,11 @@ export class RetentionSweeper {
     let after: { finishedAt: number; id: string } | undefined;
     for (;;) {
       const jobs = await this.#parts.store.listJobsFinishedBefore({ ...scope, before, limit: BATCH, ...(after === undefined ? {} : { after }) });
-      for (const job of jobs) if (await this.#removeJob(job, days)) removed++;
+      for (const job of jobs) {
+        // A process stopping waits for no more of them (each can take the statement timeout to fail).
+        if (this.#stopping) return removed;
+        if (await this.#removeJob(job, days)) removed++;
+      }
       const last = jobs.at(-1);
       if (jobs.length < BATCH || last?.finishedAt == null) return removed;
       after = { finishedAt: last.finishedAt, id: last.id };

@@ -6,7 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { test } from 'node:test';
+import pg from 'pg';
 import { createReam } from '../../src/runtime/create-ream.ts';
+import { deleteRedisPrefix, freshDatabase } from '../support/cluster.ts';
+import { requireOrSkip } from '../support/env.ts';
+import { startS3Server } from '../support/s3-server.ts';
+import { postgresUnavailable, redisUnavailable, TEST_REDIS_URL, uniqueName } from '../support/services.ts';
 
 const DAY = 24 * 3600_000;
 
@@ -73,6 +78,51 @@ void test('jobs a sweep cannot delete, a full page of them and more, do not keep
   } finally {
     process.off('warning', onWarning);
     await ream.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+const servicesMissing = (await postgresUnavailable()) ?? (await redisUnavailable());
+
+void test('distributed: a process closing during a sweep whose deletions each fail slowly waits for the job being removed, not for every job left', { timeout: 240_000 }, async (t) => {
+  if (!requireOrSkip(t, servicesMissing === undefined, servicesMissing ?? '')) return;
+  const dir = await mkdtemp(join(tmpdir(), 'ream-retention-stuck-'));
+  const [s3, database] = [await startS3Server(), await freshDatabase()];
+  const prefix = uniqueName('ream_retention');
+  const ream = await createReam({
+    dataDir: join(dir, 'data'), threads: 1, retention: { jobsDays: 1 },
+    distributed: { redisUrl: TEST_REDIS_URL, databaseUrl: database.url, prefix, s3: { bucket: s3.bucket, endpoint: s3.endpoint, credentials: s3.credentials, forcePathStyle: true } },
+  });
+  const onWarning = (): void => undefined;
+  process.on('warning', onWarning);
+  let closed = false;
+  try {
+    const file = join(dir, 'a.txt');
+    await writeFile(file, 'kept or not');
+    const jobs = 20;
+    for (let i = 0; i < jobs; i++) await ream.submit({ tenantId: 't', files: [file] });
+    for (const job of (await ream.listJobs({ tenantId: 't', limit: 100 })).items) assert.equal((await ream.wait(job.id)).status, 'succeeded');
+
+    // Each deletion waits half a second, then is refused (as one past the statement timeout).
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    await client.query(`create function refuse_job_delete() returns trigger language plpgsql as $$ begin perform pg_sleep(0.5); raise exception 'deletions refused'; end $$`);
+    await client.query('create trigger refuse_job_delete before delete on jobs for each row execute function refuse_job_delete()');
+    await client.end();
+    const sweep = ream.sweepRetention(Date.now() + 2 * DAY);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const closing = Date.now();
+    await ream.close();
+    closed = true;
+    const closeMs = Date.now() - closing;
+    assert.ok((await sweep).jobs === 0);
+    assert.ok(closeMs < 4_000, `closed in ${closeMs} ms, where the sweep's ${jobs} deletions take ${jobs / 2} s`);
+  } finally {
+    process.off('warning', onWarning);
+    if (!closed) await ream.close();
+    await deleteRedisPrefix(TEST_REDIS_URL, prefix);
+    await database.drop();
+    await s3.close();
     await rm(dir, { recursive: true, force: true });
   }
 });
