@@ -67,3 +67,25 @@ void test('console: a job in view past the first page leaves a list filtered by 
   await page.locator('p.count', { hasText: `${queued.length - 1} jobs` }).waitFor({ timeout: 12_000 });
   assert.equal(await page.locator(`#jobs li[data-job-id="${oldest.id}"]`).count(), 0, 'the cancelled job is no longer listed as queued');
 });
+
+void test('console: the unfinished jobs in view further down are read again in one request, not one each', { timeout: 90_000 }, async (t) => {
+  const page = await con.page(t);
+  if (!page) return;
+  const oldest = jobs[0];
+  assert.ok(oldest);
+  await page.goto(`${con.server.url}/#/jobs`);
+  await scrollToJob(page, JOBS, oldest.id);
+  const unfinishedInView = await page.locator('#jobs li .status', { hasText: /^queued$/ }).count();
+  assert.ok(unfinishedInView >= 10, `many unfinished jobs in view (${unfinishedInView})`);
+  const reads: string[] = [];
+  page.on('request', (request) => {
+    const { pathname } = new URL(request.url());
+    if (pathname.startsWith('/v1/jobs')) reads.push(pathname);
+  });
+  // Two refreshes (every 5 s).
+  await page.waitForTimeout(10_500);
+  const lists = reads.filter((path) => path === '/v1/jobs').length;
+  assert.ok(lists >= 2, `refreshed (${lists} list reads)`);
+  assert.deepEqual(reads.filter((path) => path !== '/v1/jobs'), [], 'no job read one by one');
+  assert.ok(lists <= 2 * 2 + 1, `the first page and one page further down per refresh (${lists} list reads)`);
+});

@@ -1,7 +1,7 @@
 import { TERMINAL_STATUSES, type JobStatus, type JobView, type ReamClient } from '@client';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { ErrorText, Page, Status } from '../components/common.tsx';
-import { isNotFound, messageOf, when } from '../format.ts';
+import { messageOf, when } from '../format.ts';
 import { href, navigate } from '../router.ts';
 import { useVirtualList } from '../virtual.ts';
 
@@ -10,9 +10,23 @@ const ROW_HEIGHT = 44;
 const REFRESH_MS = 5000;
 /** Pages a refresh reads at most to reach the listed jobs; past them the list starts over. */
 const CATCH_UP_PAGES = 10;
-/** Jobs in view past the pages a refresh reads that it reads one by one, at most. */
-const IN_VIEW_MAX = 50;
+/** The most jobs `GET /v1/jobs` answers in one page. */
+const LIST_LIMIT_MAX = 500;
 const STATUSES: JobStatus[] = ['queued', 'running', 'succeeded', 'partially_succeeded', 'failed', 'cancelled'];
+
+/**
+ * The list once the page read after the job `after` came back: the jobs it holds are as they
+ * are now, and one listed below `after`, as new as the oldest read but not among them, no longer
+ * matches the filter (or was deleted) and goes.
+ */
+function mergeBelow(listed: JobView[], after: string, items: readonly JobView[], nextCursor: string | null): JobView[] {
+  const start = listed.findIndex((job) => job.id === after);
+  if (start < 0) return listed;
+  const read = new Map(items.map((job) => [job.id, job]));
+  const oldest = nextCursor === null ? -Infinity : Math.min(...items.map((job) => Date.parse(job.createdAt)));
+  const rest = listed.slice(start + 1).flatMap((job) => read.get(job.id) ?? (Date.parse(job.createdAt) > oldest ? [] : [job]));
+  return [...listed.slice(0, start + 1), ...rest];
+}
 
 /** The tenant's jobs, newest first, fetched a page (cursor) at a time as the list scrolls. */
 export function Jobs({ client, status: statusInRoute, tenant }: { client: ReamClient; status: string; /** Admins: whose jobs ('' their own, '*' every tenant's). */ tenant: string }) {
@@ -27,6 +41,8 @@ export function Jobs({ client, status: statusInRoute, tenant }: { client: ReamCl
   const [error, setError] = useState('');
   /** The page being fetched, tagged with the filter it is for: an answer for an older filter is dropped. */
   const loading = useRef<{ filter: string } | undefined>(undefined);
+  /** The server's cursor after each job that ended a page read: rows further down are read again from there. */
+  const cursorAfter = useRef(new Map<string, string>());
   const { scrollRef, virtualizer, layoutHeight, layoutStart } = useVirtualList(jobs.length, ROW_HEIGHT);
 
   // Admins get a tenant picker, offering the tenants with an account to begin with.
@@ -37,6 +53,10 @@ export function Jobs({ client, status: statusInRoute, tenant }: { client: ReamCl
       .catch(() => setTenants(undefined));
   }, [client]);
 
+  const remember = (items: readonly JobView[], next: string | null): void => {
+    const last = items.at(-1);
+    if (last !== undefined && next !== null) cursorAfter.current.set(last.id, next);
+  };
   const filter = { ...(status === '' ? {} : { status }), ...(tenant === '' ? {} : { tenant }) };
   const filterKey = `${status}|${tenant}`;
   const loadMore = useCallback(async (after: string | undefined, replace: boolean) => {
@@ -46,6 +66,8 @@ export function Jobs({ client, status: statusInRoute, tenant }: { client: ReamCl
     try {
       const page = await client.listJobs({ ...filter, limit: PAGE_SIZE, ...(after === undefined ? {} : { cursor: after }) });
       if (loading.current !== mine) return;
+      if (replace) cursorAfter.current = new Map();
+      remember(page.items, page.nextCursor);
       setJobs((previous) => (replace ? page.items : [...previous, ...page.items]));
       setCursor(page.nextCursor);
       setError('');
@@ -60,6 +82,7 @@ export function Jobs({ client, status: statusInRoute, tenant }: { client: ReamCl
   }, [client, filterKey]);
 
   useEffect(() => {
+    cursorAfter.current = new Map();
     setJobs([]);
     setCursor(undefined);
     void loadMore(undefined, true);
@@ -75,6 +98,7 @@ export function Jobs({ client, status: statusInRoute, tenant }: { client: ReamCl
     let stopped = false;
     const refresh = async (): Promise<void> => {
       let page = await client.listJobs({ ...filter, limit: PAGE_SIZE });
+      remember(page.items, page.nextCursor);
       const items = [...page.items];
       // More than a page of new jobs since the last read: read on down to the jobs listed, or
       // those in between would never show (the list goes on below from its own cursor).
@@ -82,22 +106,32 @@ export function Jobs({ client, status: statusInRoute, tenant }: { client: ReamCl
       const reachesListed = (): boolean => listed.size === 0 || page.nextCursor === null || items.some((job) => listed.has(job.id));
       for (let reads = 1; !reachesListed() && reads < CATCH_UP_PAGES && page.nextCursor !== null; reads++) {
         page = await client.listJobs({ ...filter, limit: PAGE_SIZE, cursor: page.nextCursor });
+        remember(page.items, page.nextCursor);
         items.push(...page.items);
       }
       // The rows in view that the pages read do not hold (further down the list) and that may
-      // still move on: read one by one, or a running job scrolled to kept its first status.
+      // still move on: read again as one page from the cursor of the page they are on (one
+      // request, not one per row), or a running job scrolled to kept its first status.
       const fresh = new Map(items.map((job) => [job.id, job]));
-      const listedById = new Map(shown.current.map((job) => [job.id, job]));
-      const stale = inView.current.filter((id) => !fresh.has(id) && !TERMINAL_STATUSES.has(listedById.get(id)?.status ?? 'succeeded')).slice(0, IN_VIEW_MAX);
-      /** A job read again, or null when it is gone (deleted). */
-      const reread = new Map<string, JobView | null>(await Promise.all(stale.map(async (id) => {
-        try {
-          return [id, await client.getJob(id)] as const;
-        } catch (failure) {
-          if (isNotFound(failure)) return [id, null] as const;
-          throw failure;
+      const rows = shown.current;
+      const positions = new Map(rows.map((job, index) => [job.id, index]));
+      const stale = inView.current.flatMap((id) => {
+        const index = positions.get(id);
+        return index === undefined || fresh.has(id) || TERMINAL_STATUSES.has(rows[index]?.status ?? 'succeeded') ? [] : [index];
+      });
+      let below: { after: string; items: JobView[]; nextCursor: string | null } | undefined;
+      if (stale.length > 0) {
+        const lastStale = Math.max(...stale);
+        let from = Math.min(...stale) - 1;
+        while (from >= 0 && !cursorAfter.current.has(rows[from]?.id ?? '')) from--;
+        const after = rows[from]?.id;
+        const cursorThere = after === undefined ? undefined : cursorAfter.current.get(after);
+        if (after !== undefined && cursorThere !== undefined) {
+          const window = await client.listJobs({ ...filter, limit: Math.min(LIST_LIMIT_MAX, lastStale - from), cursor: cursorThere });
+          remember(window.items, window.nextCursor);
+          below = { after, items: window.items, nextCursor: window.nextCursor };
         }
-      })));
+      }
       if (stopped) return;
       setError('');
       if (!reachesListed()) {
@@ -113,13 +147,8 @@ export function Jobs({ client, status: statusInRoute, tenant }: { client: ReamCl
         // (its status moved on): it goes, rather than stay with its old status.
         const oldest = page.nextCursor === null ? -Infinity : Math.min(...items.map((job) => Date.parse(job.createdAt)));
         const kept = previous.filter((job) => fresh.has(job.id) || Date.parse(job.createdAt) <= oldest);
-        // One read again further down: as it is now, or gone when deleted or no longer of the filter's status.
-        const current = (job: JobView): JobView | undefined => {
-          const again = reread.get(job.id);
-          if (again === undefined) return fresh.get(job.id) ?? job;
-          return again === null || (status !== '' && again.status !== status) ? undefined : again;
-        };
-        return [...items.filter((job) => !known.has(job.id)), ...kept.flatMap((job) => current(job) ?? [])];
+        const next = [...items.filter((job) => !known.has(job.id)), ...kept.map((job) => fresh.get(job.id) ?? job)];
+        return below === undefined ? next : mergeBelow(next, below.after, below.items, below.nextCursor);
       });
     };
     const timer = setInterval(() => {
