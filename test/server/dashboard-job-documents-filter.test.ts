@@ -71,3 +71,30 @@ void test('console: Show picks the failed documents of a job of more than a page
   await page.locator('.documents li').nth(99).waitFor({ timeout: WAIT_MS });
   await page.locator('#more-documents').waitFor({ timeout: WAIT_MS });
 });
+
+void test('console: a narrowed list read past its first page follows its documents as they move on', { timeout: 120_000 }, async (t) => {
+  const page = await con.page(t);
+  if (!page) return;
+  // No work: the documents stay queued until the test cancels them, a page and a half at a time.
+  const idle = await con.serve('idle', { work: false });
+  const idleClient = new ReamClient({ baseUrl: idle.server.url });
+  const files = Array.from({ length: 250 }, (_, i) => ({ name: `wait-${String(i).padStart(3, '0')}.txt`, data: new TextEncoder().encode(`wait ${i}`) }));
+  const waiting = await idleClient.submit({ files });
+  const docs = (await idleClient.jobDocuments(waiting.id, { limit: 1000 })).items;
+  await page.goto(`${idle.server.url}/#/jobs/${waiting.id}?documents=unfinished`);
+  await page.locator('.documents li').nth(99).waitFor({ timeout: WAIT_MS });
+  await page.locator('#more-documents').click();
+  await page.locator('.documents li').nth(199).waitFor({ timeout: WAIT_MS });
+
+  // The first 150 leave the list: its first page (read again every 3 s) then holds all 100 left.
+  for (const doc of docs.slice(0, 150)) await idleClient.cancelDocument(waiting.id, doc.id);
+  await page.locator('#more-documents').waitFor({ state: 'detached', timeout: WAIT_MS });
+  const names = await page.locator('.documents li .name').allTextContents();
+  assert.equal(names.length, 100);
+  assert.equal(names[0], 'wait-150.txt');
+
+  // The rest leave too: the list says none is left, rather than keep them.
+  for (const doc of docs.slice(150)) await idleClient.cancelDocument(waiting.id, doc.id);
+  await page.locator('#documents-empty', { hasText: 'No document is queued or running.' }).waitFor({ timeout: WAIT_MS });
+  assert.equal(await page.locator('.documents li').count(), 0);
+});

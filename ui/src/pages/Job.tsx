@@ -50,6 +50,8 @@ export function Job({ client, jobId, documents: show }: { client: ReamClient; jo
   const cursor = useRef<string | null>(null);
   /** Set once a page past the first was read: a fresh first page then no longer says where the list ends. */
   const extended = useRef(false);
+  /** The ordinal of the last document Show more read. */
+  const readTo = useRef(-1);
   /** Whether the listing was read once for the current filter (an empty narrowed list then says so). */
   const [listingRead, setListingRead] = useState(false);
   const [names, setNames] = useState<ReadonlyMap<string, string>>(new Map());
@@ -64,6 +66,11 @@ export function Job({ client, jobId, documents: show }: { client: ReamClient; jo
     const asked = statuses.current;
     const page = await client.jobDocuments(jobId, { limit: LIST_PAGE, ...(asked === undefined ? {} : { status: asked }), ...(signal ? { signal } : {}) });
     if (asked !== statuses.current) return; // the filter changed meanwhile
+    // A narrowed list whose first page now holds it whole, or reaches past what Show more read
+    // (its documents moved on to other statuses): that page is the list again, and Show more
+    // goes on from it (it kept what had left the list, and read again what the page holds).
+    const last = page.items.at(-1);
+    if (asked !== undefined && extended.current && (page.nextCursor === null || (last !== undefined && last.ordinal >= readTo.current))) extended.current = false;
     // A narrowed list read whole holds only what is of its statuses now: one that moved on goes.
     setListed((previous) => (asked !== undefined && page.nextCursor === null && !extended.current ? page.items : mergeListing(previous, page.items)));
     setListingRead(true);
@@ -80,6 +87,7 @@ export function Job({ client, jobId, documents: show }: { client: ReamClient; jo
       const page = await client.jobDocuments(jobId, { limit: LIST_PAGE, cursor: cursor.current, ...(asked === undefined ? {} : { status: asked }) });
       if (asked !== statuses.current) return;
       extended.current = true;
+      readTo.current = page.items.at(-1)?.ordinal ?? readTo.current;
       cursor.current = page.nextCursor;
       setMore(page.nextCursor !== null);
       setListed((previous) => {
@@ -112,6 +120,7 @@ export function Job({ client, jobId, documents: show }: { client: ReamClient; jo
       return;
     }
     extended.current = false;
+    readTo.current = -1;
     cursor.current = null;
     setMore(false);
     setListed([]);
