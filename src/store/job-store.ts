@@ -126,9 +126,12 @@ export interface JobStore {
    */
   listJobsFinishedBefore(query: { before: number; limit: number; tenantId?: string; exceptTenants?: readonly string[]; after?: { finishedAt: number; id: string } }): Promise<JobRecord[]>;
   /**
-   * Removes the job and everything recorded for it, at once: its job documents, chunk results,
-   * document results and events. Documents (and their blobs) stay: other jobs may use the same
-   * content. `false` when there was no such job.
+   * Removes the job and everything recorded for it: its job documents, chunk results, document
+   * results and events, a bounded batch per statement, the job row last. Cut short (a statement
+   * timeout, a crash), it is finished by calling it again. The pages of its documents stay in its
+   * tenant's usage of the day the job was made (`pagesPerDay`), counted once throughout; deleted
+   * documents only it still named go. Documents (and their blobs) stay: other jobs may use the
+   * same content. `false` when there was no such job.
    */
   deleteJob(id: string): Promise<boolean>;
   /** Jobs per status across every tenant (for metrics): every status present, 0 when none. */

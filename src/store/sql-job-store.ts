@@ -1,7 +1,7 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
 import { ReamError } from '../errors.ts';
 import type { JsonObject } from '../json.ts';
-import { clampLimit, fromJsonText, fromNullableJsonText, toJsonText, toNullableNumber, toNumber } from '../sql/dialect.ts';
+import { clampLimit, fromJsonText, fromNullableJsonText, toJsonText, toNullableNumber, toNumber, type SqlFlavor } from '../sql/dialect.ts';
 import { prepareQuery } from '../sql/prepared-query.ts';
 import { TERMINAL_DOCUMENT_STATUSES } from './job-document-store.ts';
 import {
@@ -15,6 +15,7 @@ import {
   type JobStore,
 } from './job-store.ts';
 import type { JobTables, JobsTable } from './jobs-schema.ts';
+import { sqlJobDeletion } from './sql-job-deletion.ts';
 
 const DEFAULT_PAGE = 50;
 const MAX_PAGE = 500;
@@ -57,7 +58,7 @@ function decodeCursor(cursor: string): { createdAt: number; id: string } | undef
 }
 
 /** The job port in dialect-neutral Kysely (SQLite and PostgreSQL). The tables must exist (`jobMigrations`). */
-export function sqlJobStore(kysely: Kysely<unknown>): JobStore {
+export function sqlJobStore(kysely: Kysely<unknown>, flavor: SqlFlavor): JobStore {
   const db = kysely.withTables<JobTables>();
 
   // Read by every task of every document (see prepared-query.ts).
@@ -186,12 +187,9 @@ export function sqlJobStore(kysely: Kysely<unknown>): JobStore {
       return rows.map(jobFromRow);
     },
 
-    async deleteJob(id) {
-      // One statement: the job's documents, results and events reference it `on delete cascade`
-      // (their ports' migrations), so they go with it, atomically.
-      const deleted = await db.deleteFrom('jobs').where('id', '=', id).executeTakeFirst();
-      return deleted.numDeletedRows > 0n;
-    },
+    // A batch at a time, the job row last (its rows reference it `on delete cascade`, which takes
+    // any a task wrote meanwhile): one statement timed out on a big job, every time.
+    deleteJob: sqlJobDeletion(kysely, flavor),
 
     async jobStatusCounts() {
       // Grouped over the `jobs_status` index; statuses with no job still appear, as 0.

@@ -48,7 +48,7 @@ export async function openSqlStore(db: Kysely<unknown>, flavor: SqlFlavor, schem
   await migratePorts(db, flavor, storeMigrations, schema);
   return {
     name: flavor,
-    ...sqlJobStore(db),
+    ...sqlJobStore(db, flavor),
     ...sqlJobDocumentStore(db),
     ...sqlDocumentStore(db),
     ...sqlEventStore(db),

@@ -44,8 +44,6 @@ type Tables = TenantTables & StoredBytesTables & DocumentTables & JobDocumentTab
  * went in, both in one transaction, so a retry, a racing instance or a recovery after kill -9
  * never writes an entry twice. The tables must exist (`tenantMigrations`).
  */
-const DAY_MS = 86_400_000;
-
 export function sqlTenantStore(kysely: Kysely<unknown>, flavor: SqlFlavor): TenantStore {
   const db = kysely.withTables<Tables>();
 
@@ -232,13 +230,6 @@ export function sqlTenantStore(kysely: Kysely<unknown>, flavor: SqlFlavor): Tena
 
     async releaseAllStorage() {
       await db.deleteFrom('storage_reservations').execute();
-    },
-
-    async keepDeletedJobPages({ jobId, tenantId, createdAt, pages }) {
-      await db.deleteFrom('deleted_job_pages').where('created_at', '<', Date.now() - 2 * DAY_MS).execute();
-      if (pages <= 0) return;
-      await db.insertInto('deleted_job_pages').values({ job_id: jobId, tenant_id: tenantId, created_at: createdAt, pages })
-        .onConflict((oc) => oc.column('job_id').doNothing()).execute();
     },
   };
 }

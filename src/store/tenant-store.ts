@@ -114,9 +114,4 @@ export interface TenantStore {
    * embedded owner of a data dir, at open): a killed holder's room would otherwise stay taken until it expires.
    */
   releaseAllStorage(): Promise<void>;
-  /**
-   * Keeps the pages of a job about to be deleted in its tenant's usage of the day it was made
-   * (idempotent by job id). Entries older than two days go: no quota looks back that far.
-   */
-  keepDeletedJobPages(entry: { jobId: string; tenantId: string; createdAt: number; pages: number }): Promise<void>;
 }

@@ -278,16 +278,12 @@ export class JobLifecycle {
   async deleteJob(jobId: string): Promise<void> {
     const { store } = this.#parts;
     const { tenantId } = await this.cancel(jobId);
-    const jobDocuments = await store.listJobDocuments(jobId);
-    const documentIds = jobDocuments.map((doc) => doc.documentId);
     const artifactBlobs = await store.jobArtifactBlobs(jobId);
-    // Its pages still count against its tenant's pages of the day (pagesPerDay), as they did.
-    const job = await store.getJob(jobId);
-    if (job) await store.keepDeletedJobPages({ jobId, tenantId, createdAt: job.createdAt, pages: jobDocuments.reduce((sum, doc) => sum + (doc.pagesTotal ?? 0), 0) });
+    // A batch at a time, so a deletion cut short is finished by deleting again; its pages still
+    // count against its tenant's pages of the day (pagesPerDay), once, and deleted documents only
+    // it named go with it.
     if (!(await store.deleteJob(jobId))) throw ReamError.nonRetryable('not_found', `no job ${jobId}`);
     this.#parts.events.forget(jobId);
-    // A document deleted while this job named it keeps its row until the last such job goes.
-    await store.purgeDeletedDocuments(documentIds);
     await this.forgetDeleted(tenantId, jobId, artifactBlobs);
   }
 

@@ -1,0 +1,87 @@
+import { sql, type Kysely, type RawBuilder } from 'kysely';
+import { toNumber, type SqlFlavor } from '../sql/dialect.ts';
+import type { DocumentTables } from './documents-schema.ts';
+import type { EventTables } from './events-schema.ts';
+import type { JobDocumentTables } from './job-documents-schema.ts';
+import type { JobTables } from './jobs-schema.ts';
+import type { TenantTables } from './tenants-schema.ts';
+
+type Tables = JobTables & JobDocumentTables & EventTables & DocumentTables & TenantTables;
+
+/** Rows removed per statement: each statement stays far below any statement timeout. */
+export const JOB_DELETION_BATCH = 1000;
+
+const DAY_MS = 86_400_000;
+
+/**
+ * A job's rows that nothing reads once it is being deleted. `job_artifacts` is not among them:
+ * PostgreSQL uncounts the tenant's report bytes from them as the job row goes
+ * (stored-bytes-schema.ts), so they go with it.
+ */
+const BATCHED = ['events', 'chunk_progress', 'chunk_results', 'document_results', 'job_report_files'] as const;
+
+/**
+ * Up to `batch` of the job's rows in `table`, named by their physical address (PostgreSQL's
+ * `ctid`, SQLite's `rowid`), which each batch looks up directly: a row-value match on the keys
+ * can be planned as a scan of all of the job's rows, every batch.
+ */
+function batchOf(flavor: SqlFlavor, table: string, jobId: string, batch: number): RawBuilder<unknown> {
+  return flavor === 'postgres'
+    ? sql`job_id = ${jobId} and ctid = any(array(select ctid from ${sql.table(table)} where job_id = ${jobId} limit ${batch}))`
+    : sql`rowid in (select rowid from ${sql.table(table)} where job_id = ${jobId} limit ${batch})`;
+}
+
+/**
+ * Deletes a job a bounded batch of rows per statement (each its own transaction), the job row
+ * last: a job of any size goes within a statement timeout, and a deletion cut short anywhere
+ * (a timeout, a crash) is finished by running it again. Its job documents go in transactions
+ * that move their pages to `deleted_job_pages` (the tenant's `pagesPerDay` usage) and purge the
+ * deleted documents only they still named, so the pages count exactly once at every moment.
+ * `false` when there is no such job.
+ */
+export function sqlJobDeletion(kysely: Kysely<unknown>, flavor: SqlFlavor, batch = JOB_DELETION_BATCH): (id: string) => Promise<boolean> {
+  const db = kysely.withTables<Tables>();
+  return async (id) => {
+    const job = await db.selectFrom('jobs').select(['tenant_id', 'created_at']).where('id', '=', id).executeTakeFirst();
+    if (!job) return false;
+    await db.deleteFrom('deleted_job_pages').where('created_at', '<', Date.now() - 2 * DAY_MS).execute();
+    for (const table of BATCHED) {
+      for (;;) {
+        const deleted = await sql`delete from ${sql.table(table)} where ${batchOf(flavor, table, id, batch)}`.execute(db);
+        if (toNumber(deleted.numAffectedRows ?? 0n) < batch) break;
+      }
+    }
+    const owner = { tenantId: job.tenant_id, createdAt: toNumber(job.created_at) };
+    while (await deleteJobDocuments(db, flavor, id, batch, owner) >= batch);
+    const deleted = await db.deleteFrom('jobs').where('id', '=', id).executeTakeFirst();
+    return deleted.numDeletedRows > 0n;
+  };
+}
+
+/**
+ * One batch of the job's documents, with their pages kept for the tenant and the deleted
+ * documents no other job names purged, in one transaction. How many rows went.
+ */
+async function deleteJobDocuments(db: Kysely<Tables>, flavor: SqlFlavor, jobId: string, batch: number, job: { tenantId: string; createdAt: number }): Promise<number> {
+  return db.transaction().execute(async (trx) => {
+    const { rows } = await sql<{ document_id: string; status: string; pages_total: number | string | null }>`
+      delete from job_documents where ${batchOf(flavor, 'job_documents', jobId, batch)}
+      returning document_id, status, pages_total`.execute(trx);
+    if (rows.length === 0) return 0;
+    // What the tenant's usage counted for them (sql-tenant-store.ts `tenantUsage`): a document
+    // not read yet counts a page.
+    const pages = rows.reduce((sum, row) => sum + (row.pages_total === null ? (row.status === 'queued' || row.status === 'running' ? 1 : 0) : toNumber(row.pages_total)), 0);
+    if (pages > 0) {
+      await trx.insertInto('deleted_job_pages').values({ job_id: jobId, tenant_id: job.tenantId, created_at: job.createdAt, pages })
+        .onConflict((oc) => oc.column('job_id').doUpdateSet({ pages: sql`deleted_job_pages.pages + excluded.pages` }))
+        .execute();
+    }
+    // A document deleted while this job named it keeps its row until the last such job goes.
+    await trx.deleteFrom('documents')
+      .where('id', 'in', rows.map((row) => row.document_id))
+      .where('deleted_at', 'is not', null)
+      .where((eb) => eb.not(eb.exists(eb.selectFrom('job_documents').select('job_id').whereRef('job_documents.document_id', '=', 'documents.id'))))
+      .execute();
+    return rows.length;
+  });
+}

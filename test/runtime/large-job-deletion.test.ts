@@ -1,0 +1,136 @@
+// A job of any size can be deleted: its rows go a batch per statement, so PostgreSQL's statement
+// timeout never cancels the deletion, and one cut short (here: the job row's deletion refused) is
+// finished by deleting again. Its pages count once in its tenant's usage all along.
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import { createReam, type Ream } from '../../src/runtime/create-ream.ts';
+import { engineOf } from '../../src/runtime/internals.ts';
+import { deleteRedisPrefix, freshDatabase } from '../support/cluster.ts';
+import { makePdf } from '../support/make-pdf.ts';
+import { MODES, modeAvailable, type Mode } from '../support/modes.ts';
+import { startS3Server } from '../support/s3-server.ts';
+import { TEST_REDIS_URL, uniqueName } from '../support/services.ts';
+
+/** Rows added to the job: far more than one statement deletes within the timeout. */
+const ROWS = 150_000;
+/** Documents added to the job, 2 pages each: several batches of job documents. */
+const DOCUMENTS = 2_500;
+
+/** Raw SQL on the ream's database, beside the ream (another connection). */
+interface Raw {
+  run(statement: string): Promise<void>;
+  count(table: string, jobId: string): Promise<number>;
+  close(): Promise<void>;
+}
+
+function rawSqlite(path: string): Promise<Raw> {
+  const db = new Database(path);
+  db.pragma('busy_timeout = 10000');
+  return Promise.resolve({
+    run: (statement) => Promise.resolve(void db.prepare(statement).run()),
+    count: (table, jobId) => Promise.resolve((db.prepare(`select count(*) as n from ${table} where job_id = ?`).get(jobId) as { n: number }).n),
+    close: () => Promise.resolve(void db.close()),
+  });
+}
+
+async function rawPostgres(url: string): Promise<Raw> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  return {
+    run: async (statement) => void (await client.query(statement)),
+    count: async (table, jobId) => Number((await client.query<{ n: string }>(`select count(*) as n from ${table} where job_id = $1`, [jobId])).rows[0]?.n),
+    close: () => client.end(),
+  };
+}
+
+/** A ream of the mode whose PostgreSQL statements may take 200 ms at most, and raw SQL on its database. */
+async function withReam(mode: Mode, use: (ream: Ream, raw: Raw) => Promise<void>): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), `ream-large-deletion-${mode}-`));
+  const prefix = uniqueName('ream_bigdel');
+  const s3 = mode === 'distributed' ? await startS3Server() : undefined;
+  const database = mode === 'distributed' ? await freshDatabase() : undefined;
+  try {
+    const ream = await createReam({
+      dataDir: join(dir, 'data'), threads: 1,
+      ...(s3 && database ? {
+        distributed: {
+          redisUrl: TEST_REDIS_URL, databaseUrl: database.url, prefix, queryTimeoutMs: 200,
+          s3: { bucket: s3.bucket, endpoint: s3.endpoint, credentials: s3.credentials, forcePathStyle: true },
+        },
+      } : {}),
+    });
+    const raw = database ? await rawPostgres(database.url) : await rawSqlite(join(dir, 'data', 'ream.db'));
+    try {
+      await use(ream, raw);
+    } finally {
+      await raw.close();
+      await ream.close();
+    }
+  } finally {
+    if (database) await deleteRedisPrefix(TEST_REDIS_URL, prefix);
+    await database?.drop();
+    await s3?.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Fills the job with events, chunk results and documents as a very large job has them. */
+async function inflate(raw: Raw, mode: Mode, jobId: string): Promise<void> {
+  // Literals (the job id is ream's own), so that one text serves both drivers' placeholders.
+  assert.match(jobId, /^[\w-]+$/);
+  const p1 = `'${jobId}'`;
+  const series = (count: number): string => mode === 'distributed' ? `generate_series(1, ${count}) g(n)` : `(with recursive s(n) as (select 1 union all select n + 1 from s where n < ${count}) select n from s) g`;
+  const hex = mode === 'distributed' ? `lpad(to_hex(g.n), 64, '0')` : `printf('%064x', g.n)`;
+  await raw.run(`insert into events (job_id, seq, tenant_id, type, at, data) select j.id, 1000000 + g.n, j.tenant_id, 'chunk.done', 0, '{"message":"${'x'.repeat(300)}"}' from jobs j, ${series(ROWS)} where j.id = ${p1}`);
+  await raw.run(`insert into chunk_results (job_id, document_id, idx, from_page, to_page, status, output, body, error, duration_ms) select d.job_id, d.document_id, 1000000 + g.n, 1, 1, 'succeeded', '{}', '${'y'.repeat(300)}', null, 1 from job_documents d, ${series(ROWS)} where d.job_id = ${p1}`);
+  await raw.run(`insert into documents (id, tenant_id, sha256, name, size, media_type, created_at, deleted_at) select 'bigdoc-' || g.n, j.tenant_id, ${hex}, 'd.pdf', 10, 'application/pdf', 1, case when g.n = 1 then 1 else null end from jobs j, ${series(DOCUMENTS)} where j.id = ${p1}`);
+  await raw.run(`insert into job_documents (job_id, document_id, ordinal, source, status, pages_total) select ${p1}, 'bigdoc-' || g.n, 1000 + g.n, 'd.pdf', 'succeeded', 2 from ${series(DOCUMENTS)}`);
+}
+
+const HOLD = {
+  distributed: [
+    `create function hold_jobs() returns trigger language plpgsql as $$ begin raise exception 'job rows are held'; end $$`,
+    'create trigger hold_jobs before delete on jobs for each row execute function hold_jobs()',
+  ],
+  embedded: [`create trigger hold_jobs before delete on jobs begin select raise(abort, 'job rows are held'); end`],
+};
+const RELEASE = { distributed: ['drop trigger hold_jobs on jobs', 'drop function hold_jobs()'], embedded: ['drop trigger hold_jobs'] };
+
+for (const mode of MODES) {
+  void test(`${mode}: a very large job is deleted, a deletion cut short finishes when run again, and its pages count once throughout`, { timeout: 300_000 }, async (t) => {
+    if (!modeAvailable(t, mode)) return;
+    await withReam(mode, async (ream, raw) => {
+      const dir = await mkdtemp(join(tmpdir(), 'ream-large-deletion-pdf-'));
+      const pdf = join(dir, 'three.pdf');
+      await writeFile(pdf, await makePdf({ pages: ['one', 'two', 'three'] }));
+      const { id: jobId, tenantId } = await ream.submit({ pipeline: 'extract', files: [pdf] });
+      assert.equal((await ream.wait(jobId)).status, 'succeeded');
+      await rm(dir, { recursive: true, force: true });
+      await inflate(raw, mode, jobId);
+      const store = engineOf(ream).ports.store;
+      const pages = async (): Promise<number> => (await store.tenantUsage(tenantId, 0)).pagesSince;
+      assert.equal(await pages(), 3 + 2 * DOCUMENTS);
+
+      // The job row's deletion is refused (as a statement timeout or a crash would cut it short).
+      for (const statement of HOLD[mode]) await raw.run(statement);
+      await assert.rejects(ream.deleteJob(jobId));
+      assert.equal(await pages(), 3 + 2 * DOCUMENTS, 'pages counted once after a deletion that failed');
+      assert.ok(await ream.getJob(jobId), 'the job is still there');
+      for (const statement of RELEASE[mode]) await raw.run(statement);
+
+      const started = performance.now();
+      await ream.deleteJob(jobId);
+      t.diagnostic(`deleted in ${Math.round(performance.now() - started)} ms`);
+      assert.equal(await ream.getJob(jobId), undefined);
+      for (const table of ['events', 'chunk_results', 'job_documents', 'document_results']) assert.equal(await raw.count(table, jobId), 0, table);
+      assert.equal(await pages(), 3 + 2 * DOCUMENTS, 'the deleted job\'s pages still count, once');
+      assert.equal(await store.getDocument('bigdoc-1', { deleted: true }), undefined, 'a deleted document only the job named went with it');
+      assert.ok(await store.getDocument('bigdoc-2'), 'the others stay');
+    });
+  });
+}
