@@ -8,8 +8,10 @@ import type { TenantTables } from './tenants-schema.ts';
 
 type Tables = JobTables & JobDocumentTables & EventTables & DocumentTables & TenantTables;
 
-/** Rows removed per statement: each statement stays far below any statement timeout. */
+/** Rows removed per statement at first: each statement stays far below any statement timeout. */
 export const JOB_DELETION_BATCH = 1000;
+/** PostgreSQL's code for a statement cancelled past its statement timeout. */
+const STATEMENT_CANCELLED = '57014';
 
 const DAY_MS = 86_400_000;
 
@@ -42,19 +44,52 @@ function batchOf(flavor: SqlFlavor, table: string, jobId: string, batch: number)
 export function sqlJobDeletion(kysely: Kysely<unknown>, flavor: SqlFlavor, batch = JOB_DELETION_BATCH): (id: string) => Promise<boolean> {
   const db = kysely.withTables<Tables>();
   return async (id) => {
+    const size = batchSize(batch);
     const job = await db.selectFrom('jobs').select(['tenant_id', 'created_at']).where('id', '=', id).executeTakeFirst();
     if (!job) return false;
     await db.deleteFrom('deleted_job_pages').where('created_at', '<', Date.now() - 2 * DAY_MS).execute();
     for (const table of BATCHED) {
       for (;;) {
-        const deleted = await sql`delete from ${sql.table(table)} where ${batchOf(flavor, table, id, batch)}`.execute(db);
-        if (toNumber(deleted.numAffectedRows ?? 0n) < batch) break;
+        const rows = size.now();
+        const deleted = await size.run(() => sql`delete from ${sql.table(table)} where ${batchOf(flavor, table, id, rows)}`.execute(db));
+        if (deleted !== undefined && toNumber(deleted.numAffectedRows ?? 0n) < rows) break;
       }
     }
     const owner = { tenantId: job.tenant_id, createdAt: toNumber(job.created_at) };
-    while (await deleteJobDocuments(db, flavor, id, batch, owner) >= batch);
+    for (;;) {
+      const rows = size.now();
+      const deleted = await size.run(() => deleteJobDocuments(db, flavor, id, rows, owner));
+      if (deleted !== undefined && deleted < rows) break;
+    }
     const deleted = await db.deleteFrom('jobs').where('id', '=', id).executeTakeFirst();
     return deleted.numDeletedRows > 0n;
+  };
+}
+
+/**
+ * The rows per statement, smaller after a statement PostgreSQL cancelled past its timeout (a
+ * loaded database, or a timeout set low) and larger again after each that went through:
+ * `run` answers `undefined` for a cancelled statement to be tried again at the new size; it
+ * throws when even one row at a time is cancelled three times over.
+ */
+export function batchSize(largest: number): { now(): number; run<T>(statement: () => Promise<T>): Promise<T | undefined> } {
+  let rows = largest;
+  let cancelledAtOne = 0;
+  return {
+    now: () => rows,
+    async run(statement) {
+      try {
+        const result = await statement();
+        rows = Math.min(largest, rows * 2);
+        cancelledAtOne = 0;
+        return result;
+      } catch (error) {
+        if ((error as { code?: unknown }).code !== STATEMENT_CANCELLED) throw error;
+        if (rows === 1 && ++cancelledAtOne >= 3) throw error;
+        rows = Math.max(1, Math.floor(rows / 4));
+        return undefined;
+      }
+    },
   };
 }
 

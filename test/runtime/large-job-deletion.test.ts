@@ -10,6 +10,7 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import { createReam, type Ream } from '../../src/runtime/create-ream.ts';
 import { engineOf } from '../../src/runtime/internals.ts';
+import { batchSize } from '../../src/store/sql-job-deletion.ts';
 import { deleteRedisPrefix, freshDatabase } from '../support/cluster.ts';
 import { makePdf } from '../support/make-pdf.ts';
 import { MODES, modeAvailable, type Mode } from '../support/modes.ts';
@@ -134,3 +135,30 @@ for (const mode of MODES) {
     });
   });
 }
+
+void test('a batch PostgreSQL cancels past its statement timeout is tried again smaller, and grows back after', async () => {
+  const cancelled = Object.assign(new Error('canceling statement due to statement timeout'), { code: '57014' });
+  const size = batchSize(1000);
+  const tried: number[] = [];
+  // A loaded database: more than 100 rows in one statement pass the timeout.
+  const statement = (): Promise<number> => {
+    tried.push(size.now());
+    return size.now() > 100 ? Promise.reject(cancelled) : Promise.resolve(size.now());
+  };
+  assert.equal(await size.run(statement), undefined, 'cancelled: to be tried again');
+  assert.equal(await size.run(statement), undefined);
+  assert.equal(await size.run(statement), 62);
+  assert.deepEqual(tried, [1000, 250, 62]);
+  assert.equal(size.now(), 124, 'larger again after a statement that went through');
+
+  const other = Object.assign(new Error('job rows are held'), { code: 'P0001' });
+  await assert.rejects(size.run(() => Promise.reject(other)), /held/, 'other errors are not retried');
+
+  const always = batchSize(4);
+  const never = (): Promise<number> => Promise.reject(cancelled);
+  assert.equal(await always.run(never), undefined, '4 rows cancelled: 1 next');
+  assert.equal(always.now(), 1);
+  assert.equal(await always.run(never), undefined, 'one row cancelled once');
+  assert.equal(await always.run(never), undefined, 'twice');
+  await assert.rejects(always.run(never), { code: '57014' }, 'one row at a time cancelled three times over: the error');
+});
