@@ -55,7 +55,10 @@ test('ream gc finds a job no command resumes; --remove removes it with its docum
     }
   }
   // Older versions' leftovers in the blob folder: an empty ab/cd folder, a killed put's temp file.
-  await mkdir(join(data, 'blobs', 'ff', 'ee'), { recursive: true });
+  // (under a first folder no blob of the run uses, so that both of its folders are empty)
+  const used = new Set(readdirSync(join(data, 'blobs')));
+  const free = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0')).find((name) => !used.has(name)) ?? 'ff';
+  await mkdir(join(data, 'blobs', free, 'ee'), { recursive: true });
   await writeFile(join(data, 'blobs', 'tmp', 'killed.part'), 'half a file');
   assert.equal(blobFiles(join(data, 'blobs')), 20);
 

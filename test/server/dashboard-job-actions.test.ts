@@ -34,6 +34,8 @@ void test('console: Cancel job asks first; no and Escape keep the job running, y
   await page.getByRole('button', { name: 'Cancel job' }).waitFor({ timeout: WAIT_MS });
 
   await page.getByRole('button', { name: 'Cancel job' }).click();
+  // Escape once the question is up (a key pressed before it is shown goes to the page, not the question).
+  await page.locator('button:focus', { hasText: 'No, let it run' }).waitFor({ timeout: WAIT_MS });
   await page.keyboard.press('Escape');
   await page.getByRole('button', { name: 'Cancel job' }).waitFor({ timeout: WAIT_MS });
   assert.equal((await client.getJob(job.id)).status, 'queued', 'no and Escape keep the job');
