@@ -408,6 +408,9 @@ export function uploadRoutes(app: FastifyInstance, ream: Ream, options: UploadRo
      * sha256) costs only its bytes on disk until it ends.
      */
     const checkDeclaredLength = async (tenantId: string, id: string, size: number): Promise<void> => {
+      // A tenant without a storage quota reads no upload here: its PATCH takes the upload's lock
+      // as soon as it can (a DELETE sent just after it waits for its bytes, not the other way).
+      if (await ream.tenants.storageRoom(tenantId) === undefined) return;
       const unfinishedBytes = (): Promise<number> => unfinishedBytesOf(tenantId, id);
       const upload = await datastore.getUpload(id).catch(() => undefined);
       const sha256 = upload === undefined ? undefined : declaredSha256(upload);
