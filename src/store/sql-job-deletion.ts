@@ -61,7 +61,10 @@ export function sqlJobDeletion(kysely: Kysely<unknown>, flavor: SqlFlavor, batch
       const deleted = await size.run(() => deleteJobDocuments(db, flavor, id, rows, owner));
       if (deleted !== undefined && deleted < rows) break;
     }
-    const deleted = await db.deleteFrom('jobs').where('id', '=', id).executeTakeFirst();
+    // One row, but its cascades scan the emptied tables past the dead rows the batches left: on a
+    // loaded database that can pass the timeout. Each try's scans mark the dead rows it passed, so
+    // the next goes further.
+    const deleted = await retryCancelled(() => db.deleteFrom('jobs').where('id', '=', id).executeTakeFirst());
     return deleted.numDeletedRows > 0n;
   };
 }
@@ -91,6 +94,17 @@ export function batchSize(largest: number): { now(): number; run<T>(statement: (
       }
     },
   };
+}
+
+/** A statement tried again when PostgreSQL cancels it past its timeout, up to `tries` times. */
+async function retryCancelled<T>(statement: () => Promise<T>, tries = 5): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await statement();
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== STATEMENT_CANCELLED || attempt >= tries) throw error;
+    }
+  }
 }
 
 /**
