@@ -12,7 +12,7 @@
 import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { run } from 'node:test';
 import { tap } from 'node:test/reporters';
 import { fileURLToPath } from 'node:url';
@@ -111,6 +111,8 @@ interface TestRun {
   seconds: number;
   summary: string[];
   durations: FileDuration[];
+  /** `file: test name` of each failed test, for the end of a long run. */
+  failures: string[];
 }
 
 /** Runs the test files, streaming TAP to stdout but holding back its closing summary lines. */
@@ -130,6 +132,11 @@ async function runTests(globs: readonly string[]): Promise<TestRun> {
     const row = fileDuration(data);
     if (row) durations.push(row);
   });
+  const failures: string[] = [];
+  stream.on('test:fail', (data: { name: string; file?: string; details?: { type?: string } }) => {
+    // A failed suite's tests are listed themselves.
+    if (data.details?.type !== 'suite') failures.push(`${data.file === undefined ? '' : `${relative(root, data.file)}: `}${data.name}`);
+  });
   stream.on('test:summary', (data: { file?: string; success: boolean }) => {
     if (data.file === undefined) passed &&= data.success; // the run's own summary, after every file's
   });
@@ -147,7 +154,7 @@ async function runTests(globs: readonly string[]): Promise<TestRun> {
   // A run with no test at all is no success either.
   const count = (name: string): number => Number(summary.find((line) => line.startsWith(`# ${name} `))?.split(' ')[2] ?? 0);
   if (count('tests') === 0 || count('fail') > 0 || count('cancelled') > 0) passed = false;
-  return { passed, seconds: (performance.now() - started) / 1000, summary, durations };
+  return { passed, seconds: (performance.now() - started) / 1000, summary, durations, failures };
 }
 
 async function main(): Promise<number> {
@@ -168,6 +175,7 @@ async function main(): Promise<number> {
   if (process.env.REAM_TEST_DURATIONS) await writeFile(process.env.REAM_TEST_DURATIONS, rows.map((row) => `${row}\n`).join(''));
   process.stdout.write(`# slowest test files (wall time of each file's process; ${rows.length} files):\n`);
   for (const row of rows.slice(0, SLOWEST_SHOWN)) process.stdout.write(`# ${row}\n`);
+  if (tests.failures.length > 0) process.stdout.write(`# failed tests (${tests.failures.length}):\n${tests.failures.map((name) => `#   ${name}\n`).join('')}`);
   for (const outcome of outcomes) {
     if (outcome.code !== 0) process.stdout.write(`\n# ---- ${outcome.name} output ----\n${outcome.output.trimEnd()}\n# ---- end of ${outcome.name} output ----\n`);
     process.stdout.write(`# ${outcome.name}: ${outcome.code === 0 ? 'ok' : `FAILED (exit ${outcome.code})`} in ${outcome.seconds.toFixed(0)} s\n`);
