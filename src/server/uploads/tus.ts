@@ -13,6 +13,7 @@ import { UPLOAD_ID, storeUploadRecords, type FindUploadInProgress, type UploadRe
 import { sanitizeFileName } from './file-name.ts';
 import { embeddedTusStorage, type TusStorage } from './storage.ts';
 import { indexTenantUploads } from './tenant-uploads.ts';
+import { recheckStorageWhileWriting } from './quota-recheck.ts';
 import { tusCorsOptions, type CorsOptions } from '../cors.ts';
 
 export const UPLOADS_PATH = '/v1/uploads';
@@ -489,6 +490,14 @@ export function uploadRoutes(app: FastifyInstance, ream: Ream, options: UploadRo
         if (!refusal) return undefined;
         return { status_code: refusal.status_code, body: refusal.body };
       },
+    });
+    // A long PATCH is checked against the storage quota as its bytes come, not only at its ends:
+    // a declared length as at its creation, a deferred one by what it holds so far.
+    recheckStorageWhileWriting(tus, async (upload, received) => {
+      const tenantId = tenantOfUpload(upload);
+      if (tenantId === undefined) return;
+      if (upload.size !== undefined) return checkDeclaredLength(tenantId, upload.id, upload.size);
+      await ream.tenants.checkStorage(tenantId, upload.offset + received, () => unfinishedBytesOf(tenantId, upload.id));
     });
     // The document holds the bytes now: the tus copy of a stored upload goes (its record answers
     // HEAD). Under the upload's lock, as tus writes: a PATCH holding it (of no bytes, at the end)
