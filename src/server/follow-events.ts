@@ -68,8 +68,9 @@ export interface FollowOptions {
   /**
    * Awaited before each page of stored events is read: resolves once the subscriber has room for
    * more. A replay of a long job sent every page at once, however slowly its subscriber read.
+   * `stopped` says whether the follow has ended meanwhile (an unsubscribe): the wait ends then too.
    */
-  ready?: () => Promise<void>;
+  ready?: (stopped: () => boolean) => Promise<void>;
 }
 
 export interface EventFollow {
@@ -132,7 +133,7 @@ export function followJobEvents(ream: Ream, jobId: string, options: FollowOption
   };
   const catchUp = async (): Promise<void> => {
     while (!ended) {
-      await options.ready?.();
+      await options.ready?.(() => ended);
       if (ended) return;
       const events = await ream.listEvents(jobId, lastSent, REPLAY_PAGE);
       for (const event of events) send(event);

@@ -105,3 +105,29 @@ test('a WebSocket peer that reads nothing is closed with 1008; one that reads ge
   assert.equal(reader.readyState, WebSocket.OPEN);
   reader.close();
 });
+
+test('a WebSocket peer that unsubscribes while its replay waits for it to read is not cut for the job it left', { timeout: 90_000 }, async () => {
+  const socket = new WebSocket(`${server.url.replace(/^http/, 'ws')}/v1/ws`);
+  await once(socket, 'open');
+  let closedWith: number | undefined;
+  socket.on('close', (code: number) => (closedWith = code));
+  socket.send(JSON.stringify({ type: 'subscribe', jobId }));
+  socket.pause();
+  // The replay's first page fills what the connection holds: it waits for the peer to read.
+  await new Promise((resolve) => setTimeout(resolve, 2_000));
+  socket.send(JSON.stringify({ type: 'unsubscribe', jobId }));
+  // Longer than a subscriber may go without reading while its replay waits.
+  await new Promise((resolve) => setTimeout(resolve, UNREAD_WAIT_MS + 3_000));
+  const status = new Promise<boolean>((resolve) => {
+    socket.on('message', (data: Buffer) => {
+      if ((JSON.parse(data.toString('utf8')) as { type: string }).type === 'job_status') resolve(true);
+    });
+    socket.on('close', () => resolve(false));
+  });
+  socket.resume();
+  socket.send(JSON.stringify({ type: 'get_job_status', jobId, requestId: 'after' }));
+  const answered = await Promise.race([status, new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 20_000))]);
+  socket.terminate();
+  assert.equal(closedWith, undefined, `closed with ${closedWith}`);
+  assert.equal(answered, true, 'the connection answers after the unsubscribe');
+});

@@ -81,9 +81,9 @@ export function eventRoutes(app: FastifyInstance, ream: Ream, options: EventRout
       send: (event) => pushed.push(frame(event)),
       onError: (error) => request.log.error({ err: error }, 'event stream failed'),
       // The replay goes a page at a time, as fast as the client reads.
-      ready: async () => {
+      ready: async (stopped) => {
         await pushed.idle();
-        if (!(await roomForReplay(() => res.writableLength, () => res.destroyed))) cut();
+        if (!(await roomForReplay(() => res.writableLength, () => res.destroyed || stopped())) && !stopped()) cut();
       },
     });
     const heartbeat = setInterval(() => {

@@ -165,10 +165,11 @@ export class WsConnection {
       afterSeq,
       send: (event) => this.#pushed.push(eventMessage(dialect, event)),
       onError: (error) => this.sendError(error, dialect, requestId),
-      // The replay goes a page at a time, as fast as the peer reads.
-      ready: async () => {
+      // The replay goes a page at a time, as fast as the peer reads. An unsubscribe ends the wait
+      // (it went on polling the socket, and cut a peer that had left the job, after 15 s).
+      ready: async (stopped) => {
         await this.#pushed.idle();
-        if (!(await roomForReplay(() => this.#socket.bufferedAmount, () => this.#closed))) this.#cutUnread();
+        if (!(await roomForReplay(() => this.#socket.bufferedAmount, () => this.#closed || stopped())) && !stopped()) this.#cutUnread();
       },
     });
     this.#follows.set(job.id, follow);
