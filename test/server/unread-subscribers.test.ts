@@ -41,7 +41,7 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-test('an SSE client that reads nothing past the headers is cut; one that reads gets every event', { timeout: 90_000 }, async () => {
+test('an SSE client that reads nothing past the headers is cut, and resumed with Last-Event-ID gets every event once, in order', { timeout: 90_000 }, async () => {
   assert.ok(EVENTS * MESSAGE.length > 4 * MAX_UNREAD_BYTES);
   const socket = connect(Number(new URL(server.url).port), '127.0.0.1');
   await once(socket, 'connect');
@@ -66,20 +66,32 @@ test('an SSE client that reads nothing past the headers is cut; one that reads g
   assert.equal(cut, true, `the stream was not cut: ${events} events read`);
   assert.ok(events < EVENTS, `${events} events`);
 
-  // A client that reads is not cut: every event, in order (the job is still queued: the stream stays open).
-  const reader = await fetch(`${server.url}/v1/jobs/${jobId}/events`);
+  // The cut client resumes after the last whole event it read (Last-Event-ID) and, reading, is
+  // not cut: with what it had, every event once and in order (the job is still queued: the stream stays open).
+  const had = seqsOf(received.slice(0, received.lastIndexOf('\n\n') + 2));
+  assert.ok(had.length > 0, 'an event was read before the cut');
+  const last = had.at(-1) ?? 0;
+  const reader = await fetch(`${server.url}/v1/jobs/${jobId}/events`, { headers: { 'last-event-id': String(last) } });
+  assert.equal(reader.status, 200);
   const decoder = new TextDecoder();
   let text = '';
-  let ids = 0;
+  const resumed: number[] = [];
   for await (const chunk of reader.body ?? []) {
     text += decoder.decode(chunk as Uint8Array, { stream: true });
     const end = text.lastIndexOf('\n\n');
-    ids += text.slice(0, end + 1).match(/^id: \d+$/gm)?.length ?? 0;
-    text = text.slice(end + 1);
-    if (ids >= EVENTS + 1) break;
+    resumed.push(...seqsOf(text.slice(0, end + 2)));
+    text = text.slice(end + 2);
+    if (had.length + resumed.length >= EVENTS + 1) break;
   }
-  assert.equal(ids, EVENTS + 1, 'job.queued and the stored events');
+  const all = [...had, ...resumed];
+  assert.equal(all.length, EVENTS + 1, 'job.queued and the stored events');
+  assert.deepEqual(all, all.map((_seq, i) => i + 1), 'every seq once, in order');
 });
+
+/** The seqs of the whole SSE frames in `text`, in order. */
+function seqsOf(text: string): number[] {
+  return [...text.matchAll(/^id: (\d+)$/gm)].map((match) => Number(match[1]));
+}
 
 test('a WebSocket peer that reads nothing is closed with 1008; one that reads gets every event', { timeout: 90_000 }, async () => {
   const socket = new WebSocket(`${server.url.replace(/^http/, 'ws')}/v1/ws`);
