@@ -9,6 +9,7 @@ import { registerAuth, type AuthOptions, type RateLimitOptions } from './auth/pl
 import { registerCors, type CorsOptions } from './cors.ts';
 import { isLoopbackHost, registerHostCheck } from './host-check.ts';
 import { registerBodyDeadline } from './body-deadline.ts';
+import { cutUnreadResponses } from './unread-responses.ts';
 import { limitConnections, type ConnectionLimitOptions } from './connection-limits.ts';
 import { registerNulGuard } from './nul-guard.ts';
 import { metricsRoutes } from './metrics.ts';
@@ -127,6 +128,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   registerTracing(app); // first: every other hook and handler runs inside the request's span
   registerNulGuard(app);
   registerBodyDeadline(app, options.jsonBodyDeadlineMs, options.bodyIdleMs);
+  cutUnreadResponses(app); // a download its client stopped reading does not hold its connection for ever
   void app.register(multipart, {
     limits: { fileSize: options.maxFileBytes ?? 1024 ** 3, files: options.maxFiles ?? 1000, fields: 100, fieldSize: 1024 * 1024 },
   });

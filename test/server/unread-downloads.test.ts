@@ -1,0 +1,76 @@
+// A download whose client never reads (a raw socket that stops after the headers) is cut once
+// nothing has gone for as long as an event subscriber may leave its replay unread; a slow reader is not.
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { connect, type Socket } from 'node:net';
+import { Readable } from 'node:stream';
+import { after, before, test } from 'node:test';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { UNREAD_WAIT_MS } from '../../src/server/follow-events.ts';
+import { cutUnreadResponses } from '../../src/server/unread-responses.ts';
+
+/** Far more than the kernel's socket buffers hold on both ends. */
+const BODY_BYTES = 64 * 1024 * 1024;
+const PIECE = Buffer.alloc(64 * 1024, 0x61);
+
+let app: FastifyInstance;
+let port: number;
+
+before(async () => {
+  app = Fastify();
+  cutUnreadResponses(app);
+  app.get('/stream', (_request, reply) => reply.type('application/octet-stream').send(Readable.from((function* () {
+    for (let sent = 0; sent < BODY_BYTES; sent += PIECE.length) yield PIECE;
+  })())));
+  app.get('/buffer', (_request, reply) => reply.type('application/octet-stream').send(Buffer.alloc(BODY_BYTES, 0x62)));
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  port = (app.server.address() as { port: number }).port;
+});
+after(async () => {
+  await app.close();
+});
+
+/** A GET on a raw socket that reads the answer's headers, then nothing more. */
+async function neverReading(path: string): Promise<{ socket: Socket; received: () => number }> {
+  const socket = connect(port, '127.0.0.1');
+  await once(socket, 'connect');
+  socket.on('error', () => undefined);
+  socket.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+  let received = 0;
+  let head = '';
+  socket.on('data', (data: Buffer) => {
+    received += data.length;
+    if (!head.includes('\r\n\r\n')) head += data.toString('latin1');
+  });
+  while (!head.includes('\r\n\r\n')) await new Promise((resolve) => setTimeout(resolve, 10));
+  socket.pause();
+  return { socket, received: () => received };
+}
+
+for (const path of ['/stream', '/buffer']) {
+  test(`${path}: a client that reads nothing past the headers is cut; the server holds nothing for it`, { timeout: 90_000 }, async () => {
+    const { socket, received } = await neverReading(path);
+    await new Promise((resolve) => setTimeout(resolve, UNREAD_WAIT_MS + 3_000));
+    const closed = once(socket, 'close').then(() => true);
+    socket.resume();
+    const cut = await Promise.race([closed, new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 20_000))]);
+    socket.destroy();
+    assert.equal(cut, true, `the connection was not cut: ${received()} bytes read`);
+    assert.ok(received() < BODY_BYTES, `${received()} bytes read of ${BODY_BYTES}`);
+  });
+}
+
+test('a client that reads slowly gets the whole body', { timeout: 120_000 }, async () => {
+  const answer = await fetch(`http://127.0.0.1:${port}/stream`);
+  let got = 0;
+  let pauses = 0;
+  for await (const chunk of answer.body ?? []) {
+    got += (chunk as Uint8Array).length;
+    // Now and then a pause shorter than the bound: the stream goes on after it.
+    if (got > (pauses + 1) * 16 * 1024 * 1024) {
+      pauses++;
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+    }
+  }
+  assert.equal(got, BODY_BYTES);
+});
