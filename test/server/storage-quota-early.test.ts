@@ -58,12 +58,14 @@ interface Sent {
 }
 
 /**
- * A multipart request of one PDF file of `fileBytes`, its body written 64 KB at a time while no
- * answer has come: with its Content-Length (its first 64 KB then held back for up to 3 s, so that
- * a server refusing by the length alone answers before any more comes), or chunked. The answer,
+ * A multipart request of one PDF file of `fileBytes`, its body written 64 KB at a time, with its
+ * Content-Length or chunked. Once `holdAfter` bytes of the file are sent, nothing more is written
+ * until the answer comes: a refusal is then a refusal before the body's end. (A client still
+ * writing when the server answers and closes may have its next write fail with EPIPE and its
+ * socket torn down before the answer is read: the answer would be lost, not wrong.) The answer,
  * and how much of the body was sent by then.
  */
-function sendFile(path: string, fileBytes: number, declareLength: boolean): Promise<Sent> {
+function sendFile(path: string, fileBytes: number, declareLength: boolean, holdAfter = fileBytes): Promise<Sent> {
   return new Promise((resolve, reject) => {
     const head = Buffer.from(`--${BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="big.pdf"\r\nContent-Type: application/pdf\r\n\r\n%PDF-1.7\n`);
     const tail = Buffer.from(`\r\n--${BOUNDARY}--\r\n`);
@@ -87,12 +89,11 @@ function sendFile(path: string, fileBytes: number, declareLength: boolean): Prom
         req.end(tail);
         return;
       }
+      if (sent >= holdAfter) return; // held: only the answer comes next
       const part = piece.subarray(0, Math.min(piece.length, fileBytes - sent));
       sent += part.length;
-      const next = (): void => void setTimeout(write, declareLength && sent === piece.length ? 3000 : 20);
-      // Paced, so an answer has time to come while the body is still being sent.
-      if (req.write(part)) next();
-      else req.once('drain', next);
+      if (req.write(part)) setImmediate(write);
+      else req.once('drain', write);
     };
     req.write(head);
     write();
@@ -102,10 +103,11 @@ function sendFile(path: string, fileBytes: number, declareLength: boolean): Prom
 for (const path of ['/v1/documents', '/v1/jobs']) {
   test(`${path}: a file longer than the room left and than any document held is refused before its bytes are read (declared length) or soon after (chunked)`, async () => {
     // 200 KB: within the whole quota (301 KB), past the room (1 KB) and the largest document (100 KB).
-    const declared = await sendFile(path, 200 * KB, true);
+    const declared = await sendFile(path, 200 * KB, true, 64 * KB);
     assert.deepEqual([declared.status, declared.code], [429, 'quota_exceeded']);
     assert.equal(declared.sent, 64 * KB, 'refused by its length, before the rest of its bytes');
-    const chunked = await sendFile(path, FILE_BYTES, false);
+    // Held once past the bound (1 KB of room, 100 KB the largest document): refused with the body unfinished.
+    const chunked = await sendFile(path, FILE_BYTES, false, 128 * KB);
     assert.deepEqual([chunked.status, chunked.code], [429, 'quota_exceeded']);
     assert.ok(chunked.sent < 2048 * KB, `refused as its bytes passed the bound, ${chunked.sent} bytes sent of ${FILE_BYTES}`);
   });
