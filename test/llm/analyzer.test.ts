@@ -190,20 +190,22 @@ test('a call that outlives the timeout is llm_unavailable (retryable)', async ()
   });
 });
 
-test('the response cache: a repeat of the same request makes no call and counts a hit', async () => {
-  server.requests.length = 0;
-  server.script(() => ({ content: goodAnswer }));
+test('the response cache: a repeat of the same request makes no call and counts a hit', async (t) => {
+  // A server of its own: a request an earlier test gave up on (the timeout test's) may reach the
+  // shared one late, under load after this test began, and would be counted as a call made here.
+  const own = await startFakeOpenAi(() => ({ content: goodAnswer }));
+  t.after(() => own.close());
   const store = new MemoryAnalysisStore();
-  const llm = analyzer();
+  const llm = analyzer({}, { baseURL: own.baseURL });
   const first = await llm.analyzeChunk?.(pages, context({ store, jobId: 'j1', tenantId: 't1' }));
   const second = await llm.analyzeChunk?.(pages, context({ store, jobId: 'j2', tenantId: 't1' }));
-  assert.equal(server.requests.length, 1);
+  assert.equal(own.requests.length, 1);
   assert.deepEqual(second?.data, first?.data);
   assert.deepEqual(second?.usage, { promptTokens: 0, completionTokens: 0, calls: 0, cachedCalls: 1 });
   assert.deepEqual(await store.tenantUsage('t1'), [{ model: 'test-model', promptTokens: 100, completionTokens: 20, calls: 1, cachedCalls: 1 }]);
   // Another prompt is another request.
-  await analyzer({ prompt: 'Only the total' }).analyzeChunk?.(pages, context({ store, jobId: 'j3' }));
-  assert.equal(server.requests.length, 2);
+  await analyzer({ prompt: 'Only the total' }, { baseURL: own.baseURL }).analyzeChunk?.(pages, context({ store, jobId: 'j3' }));
+  assert.equal(own.requests.length, 2);
 });
 
 test('the job budget stops calls before they overspend: budget_exceeded', async () => {
