@@ -1,7 +1,7 @@
 // PDF text extraction: ream's path (formats + thread pool, in chunks; and the whole `ream run`)
 // with each engine against bare PDFium, bare pdf.js and poppler's pdftotext, whole process
 // against whole process, over every `ok` PDF of the shared corpus, with 1 and 2 threads; then
-// both engines' fidelity to pdftotext (test/formats/pdf-fidelity.test.ts, run here for its
+// both engines' fidelity to pdftotext (test/formats/pdf-fidelity-table.ts, run here for its
 // table). `node bench/pdf-extract.ts` runs it alone; bench/run.ts includes it. Runs are
 // interleaved and repeated (best of BENCH_REPEATS, default 2) because other work on the machine
 // slows whichever run it happens to overlap.
@@ -206,13 +206,13 @@ binding for every PDFium function (metadata, page objects' bounds, the last erro
 releases are also more frequent. (Wall times were noisy on the shared machine; CPU seconds are
 the fair figure here.)`;
 
-/** Runs test/formats/pdf-fidelity.test.ts with both engines and returns its table, with what it means. */
+/** Runs test/formats/pdf-fidelity-table.ts with both engines and returns its table, with what it means. */
 async function fidelity(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'ream-bench-fidelity-'));
   const file = join(dir, 'table.md');
   try {
     process.stderr.write('bench: pdf fidelity (both engines)\n');
-    const test = fileURLToPath(new URL('../test/formats/pdf-fidelity.test.ts', import.meta.url));
+    const test = fileURLToPath(new URL('../test/formats/pdf-fidelity-table.ts', import.meta.url));
     await new Promise<void>((resolve) => {
       execFile(process.execPath, ['--test', '--test-reporter=dot', test], { env: { ...process.env, REAM_FIDELITY_TABLE: file } }, () => resolve());
     });
@@ -221,7 +221,7 @@ async function fidelity(): Promise<string> {
     return [
       '### PDF text fidelity',
       '',
-      'Each `ok` PDF with a text layer, read by each engine and compared with `pdftotext` (test/formats/pdf-fidelity.test.ts): ' +
+      'Each `ok` PDF with a text layer, read by each engine and compared with `pdftotext` (test/formats/pdf-fidelity-table.ts): ' +
         'length is non-space characters ÷ pdftotext\'s (bar: within 10%), overlap the multiset F1 of words (of characters for CJK; ' +
         'bar: ≥ 0.90). ✗ marks a miss. Where the engines disagree: on the Persian kashida specimen pdftotext and pdf.js keep ' +
         'kashida-stretched words whole while PDFium breaks them (PDFium wrong), and pdf.js prints 39% more characters (pdf.js ' +

@@ -48,7 +48,6 @@ const SLOW_FIRST = [
   'test/formats/ocr-corpus-',
   'test/distributed/instances.test.ts',
   'test/formats/corpus-2.test.ts',
-  'test/formats/pdf-fidelity.test.ts',
   'test/cli/run.test.ts',
   'test/distributed/instances-cancel.test.ts',
   'test/cli/run-interrupt.test.ts',

@@ -1,5 +1,5 @@
 // Every file of the shared corpus ends as its manifest says (a CSV is read as a table), and the text of ordinary PDFs
-// matches poppler's pdftotext. Skips, saying so, without the corpus or pdftotext (fails under CI).
+// matches poppler's pdftotext; an `ok` PDF with a text layer meets the fidelity bar (fidelity-bar.ts). Skips, saying so, without the corpus or pdftotext (fails under CI).
 // The corpus is split into parts (corpus-<n>.test.ts, one per part) so that the parts run side by
 // side and no test file takes minutes; together they cover every file of the manifest.
 import { DEFAULT_OCR } from '../../src/formats/ocr/ocr-options.ts';
@@ -18,6 +18,7 @@ import { createThreadPool, type ThreadPool } from '../../src/runtime/thread-pool
 import { hasCommand, hasCorpus, readManifest, requireCorpus, requireOrSkip, type CorpusEntry } from '../support/env.ts';
 import { DEFAULT_PDF_ENGINE } from '../../src/formats/pdf/pdf-options.ts';
 import { PDFIUM_WORD_BREAK_EXCEPTIONS } from './pdfium-layout-exceptions.ts';
+import { fidelityOf, heldToBar, lettersKept, meetsBar, NO_TEXT_LAYER } from './fidelity-bar.ts';
 import { letterF1, nonSpaceCount, wordF1 } from './text-similarity.ts';
 
 const run = promisify(execFile);
@@ -35,7 +36,6 @@ const MIN_LETTER_F1 = 0.98;
 const MIN_WORD_F1 = 0.85;
 const MAX_CJK_COUNT_DIFF = 0.02;
 
-const NO_TEXT_LAYER = ['needs-ocr', 'image-only', 'scanned', 'no-text'];
 const NO_OCR = { ...DEFAULT_OCR, mode: 'never' as const };
 const CJK = ['cjk', 'ja', 'ko', 'zh', 'zh_CN'];
 
@@ -112,6 +112,10 @@ async function registerCorpusTests(part: number): Promise<void> {
     assert.deepEqual(files.sort(), Array.from({ length: CORPUS_PARTS }, (_, i) => `corpus-${i + 1}.test.ts`), 'no part left without its file');
     if (!requireCorpus(t)) return;
     assert.ok(entries.length > 0);
+    // The fidelity bar covers enough documents, and each of PDFium's exceptions is one of them.
+    const held = (await readManifest()).filter(heldToBar);
+    assert.ok(held.length >= 40, `${held.length} documents with a text layer`);
+    for (const name of Object.keys(PDFIUM_WORD_BREAK_EXCEPTIONS)) assert.ok(held.some((entry) => entry.name === name), `${name} is an ok text PDF of the corpus`);
   });
 
   for (const entry of entries) {
@@ -150,7 +154,10 @@ async function registerCorpusTests(part: number): Promise<void> {
         if (!requireOrSkip(st, withPdftotext, 'pdftotext (poppler-utils)')) return;
         const reference = await pdftotext(entry.path).catch(() => undefined);
         // Not a skip (CI allows none): there is simply no reference for a file poppler cannot open.
-        if (reference === undefined) return st.diagnostic('pdftotext cannot read this file: nothing to compare with');
+        if (reference === undefined) {
+          assert.ok(!heldToBar(entry), 'pdftotext reads every ok PDF with a text layer');
+          return st.diagnostic('pdftotext cannot read this file: nothing to compare with');
+        }
         if (entry.tags.some((tag) => NO_TEXT_LAYER.includes(tag))) {
           // pdftotext has (next to) nothing for these: it reads text layers only. We read the
           // pages by OCR (ocr: auto, the default; ocr-corpus.test.ts checks that text against the
@@ -168,9 +175,18 @@ async function registerCorpusTests(part: number): Promise<void> {
         const words = wordF1(text, reference);
         st.diagnostic(`letter F1 ${letters.toFixed(3)}, word F1 ${words.toFixed(3)}, non-space ${nonSpaceCount(text)} vs ${nonSpaceCount(reference)}`);
         assert.ok(letters >= MIN_LETTER_F1, `letter F1 vs pdftotext ${letters.toFixed(3)} < ${MIN_LETTER_F1}`);
-        // Layouts where PDFium breaks words otherwise, every letter kept (pdf-fidelity.test.ts).
+        // Layouts where PDFium breaks words otherwise, every letter kept (pdfium-layout-exceptions.ts).
         const wordBreaksDiffer = DEFAULT_PDF_ENGINE === 'pdfium' && Object.hasOwn(PDFIUM_WORD_BREAK_EXCEPTIONS, entry.name);
         if (!wordBreaksDiffer) assert.ok(words >= MIN_WORD_F1, `word F1 vs pdftotext ${words.toFixed(3)} < ${MIN_WORD_F1}`);
+        if (heldToBar(entry)) {
+          const f = fidelityOf(entry, text, reference);
+          const said = `length ${f.length.toFixed(3)}, overlap ${f.overlap.toFixed(3)}, letters ${f.letters.toFixed(3)}`;
+          if (!wordBreaksDiffer) assert.ok(meetsBar(f), `${DEFAULT_PDF_ENGINE} below the fidelity bar: ${said}`);
+          else {
+            assert.ok(!meetsBar(f), `now meets the fidelity bar (${said}): take it off pdfium-layout-exceptions.ts`);
+            assert.ok(lettersKept(f), `every character is there: ${said}`);
+          }
+        }
         if (entry.tags.some((tag) => CJK.includes(tag))) {
           const ours = nonSpaceCount(text);
           const theirs = nonSpaceCount(reference);
