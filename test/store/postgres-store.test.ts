@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { ReamError } from '../../src/errors.ts';
 import { migrateAllPostgres } from '../../src/migrations.ts';
 import { openPostgresDatabase } from '../../src/sql/postgres-database.ts';
@@ -9,22 +9,25 @@ import { storeMigrations } from '../../src/store/sql-store.ts';
 import { storeConformance } from '../conformance/store.ts';
 import { newJob } from '../conformance/store-fixtures.ts';
 import { freshDatabase } from '../support/cluster.ts';
-import { freshSchema } from '../support/postgres-schema.ts';
+import { freshSchema, migratedOnce } from '../support/postgres-schema.ts';
 import { requireOrSkip } from '../support/env.ts';
 import { postgresUnavailable, TEST_DATABASE_URL } from '../support/services.ts';
 
 const unavailable = await postgresUnavailable();
 
+// The cases share one schema, migrated once and emptied for each (migratedOnce).
+const conformanceSchema = migratedOnce((database) => PostgresStore.open(database));
+after(() => conformanceSchema.drop());
 storeConformance(
   'PostgresStore',
   async () => {
-    const { database, drop } = await freshSchema();
+    const database = await conformanceSchema.emptied();
     const store = await PostgresStore.open(database);
     return {
       store,
       async cleanup() {
         await store.close();
-        await drop();
+        await database.close();
       },
     };
   },
