@@ -49,7 +49,11 @@ const SLOW_FIRST = [
   'test/distributed/instances.test.ts',
   'test/formats/corpus-2.test.ts',
   'test/cli/run.test.ts',
+  'test/cli/run-eta.test.ts',
   'test/distributed/instances-cancel.test.ts',
+  // These two mostly wait (a drain, Redis timeouts): the CPU goes to the files beside them.
+  'test/distributed/drain.test.ts',
+  'test/distributed/redis-stalled.test.ts',
   'test/cli/run-interrupt.test.ts',
   'test/cli/rows',
   'test/formats/corpus-3.test.ts',
@@ -59,6 +63,11 @@ const SLOW_FIRST = [
   'test/formats/corpus-6.test.ts',
   'test/server/corpus.test.ts',
   'test/server/upload-memory.test.ts',
+  // 85 to 120 s each in the last CI run: in name order they would start late and end the run last.
+  'test/server/dashboard-rows.test.ts',
+  'test/runtime/ocr-job.test.ts',
+  'test/runtime/credits.test.ts',
+  'test/store/postgres-store.test.ts',
   'test/distributed/',
   'test/llm/',
   'test/server/dashboard.test.ts',
