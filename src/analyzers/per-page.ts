@@ -73,6 +73,8 @@ export function perPage(inner: Analyzer): Analyzer {
         }
         for (const [name, matches] of Object.entries(result.fields)) addMatches(fields, name, matches);
         if (result.usage) usage = addUsage(usage, result.usage);
+        // Part of a long row's text answered before the budget ended: the row fails too, its answer kept.
+        failures.push(...(result.failures ?? []));
       }
       return { fields, usage, ...(failures.length > 0 ? { failures } : {}) };
     },

@@ -66,6 +66,10 @@ async function conformance(store: AnalysisStore): Promise<void> {
   assert.equal(await store.exhaust('busy', 50, 100), false);
   await store.settle('busy', 60, 10);
   assert.equal(await store.reserve('busy', 50, 100), true, '10 spent: 50 fit');
+  // What a budget leaves: what was spent only (reservations may settle for less), none once ended.
+  assert.equal(await store.budgetLeft('busy', 100), 90, '10 spent, 50 reserved');
+  assert.equal(await store.budgetLeft('ended', 100), 0);
+  assert.equal(await store.budgetLeft('never-reserved', 100), 100);
   // Which budget stopped a job's calls, for the job to say so when it ends; none for the others.
   assert.deepEqual(await store.budgetStop('ended'), { maxTokens: 100 });
   assert.equal(await store.budgetStop('busy'), undefined);

@@ -210,7 +210,9 @@ test('the response cache: a repeat of the same request makes no call and counts 
 
 test('the job budget stops calls before they overspend: budget_exceeded', async () => {
   server.requests.length = 0;
-  server.script(() => ({ content: '{"summary": "s"}', promptTokens: 400, completionTokens: 100 }));
+  // The first call spends 900 of 1000: what is left (100) is less than even a call about the
+  // smallest part of a page (about 180), so the next chunk is not split for it.
+  server.script(() => ({ content: '{"summary": "s"}', promptTokens: 800, completionTokens: 100 }));
   const store = new MemoryAnalysisStore();
   const llm = createLlmAnalyzer({ mode: 'summarize', provider: { baseURL: server.baseURL, model: 'm' }, maxTokens: 1000, maxCompletionTokens: 100 });
   await llm.analyzeChunk?.([{ page: 1, text: 'a'.repeat(400) }], context({ store, jobId: 'budget' }));
@@ -225,6 +227,29 @@ test('the job budget stops calls before they overspend: budget_exceeded', async 
   assert.equal(server.requests.length, 1, 'no call after the budget was reached');
   // Another job's budget is its own.
   await llm.analyzeChunk?.([{ page: 1, text: 'c' }], context({ store, jobId: 'other-budget' }));
+  assert.equal(server.requests.length, 2);
+});
+
+test('a chunk whose call is estimated above what the budget has left is asked about in smaller parts: those that fit are answered, the rest fail budget_exceeded', async () => {
+  server.requests.length = 0;
+  server.script((request) => ({ content: JSON.stringify({ summary: `pages ${pagesIn(request).join(',')}` }), promptTokens: 100, completionTokens: 10 }));
+  const store = new MemoryAnalysisStore();
+  const llm = createLlmAnalyzer({ mode: 'summarize', provider: { baseURL: server.baseURL, model: 'm' }, maxTokens: 330, maxCompletionTokens: 20 });
+  // Four pages of about 100 tokens: the chunk's call is estimated at about 480 tokens, two
+  // pages' at about 270, one page's at about 160. Each call spends 110.
+  const four = [1, 2, 3, 4].map((page) => ({ page, text: `page ${page} ${'words '.repeat(66)}` }));
+  const result = await llm.analyzeChunk?.(four, context({ store, jobId: 'split-budget' }));
+  // Pages 1–2 (270 of 330 left), then page 3 (160 of 220), then page 4 (160 of 110) no longer fits,
+  // nor either half of its text (about 110 of 110 left: the budget ends).
+  assert.deepEqual(server.requests.map(pagesIn), [[1, 2], [3]]);
+  assert.deepEqual(result?.data, { summary: 'pages 1,2\n\npages 3', firstPage: 1, lastPage: 3 });
+  assert.deepEqual(result?.usage, { promptTokens: 200, completionTokens: 20, calls: 2, cachedCalls: 0 });
+  assert.deepEqual(result?.failures?.map((failure) => [failure.page, failure.code]), [[4, 'budget_exceeded']]);
+  assert.match(result?.failures?.[0]?.message ?? '', /^the llm analysis of page 4 failed: the job's token budget \(maxTokens 330\) does not cover the next model call .*no more model calls$/);
+  const [spent] = await store.jobUsage('split-budget');
+  assert.ok(spent && spent.promptTokens + spent.completionTokens <= 330);
+  // The budget has ended: a later chunk fails as a whole, without a call.
+  await rejectsWithCode(llm.analyzeChunk?.(four.slice(0, 1), context({ store, jobId: 'split-budget' })) ?? Promise.resolve(), 'budget_exceeded');
   assert.equal(server.requests.length, 2);
 });
 

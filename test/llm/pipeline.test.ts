@@ -132,6 +132,24 @@ test('a per-job budget stops model calls with budget_exceeded', async () => {
   assert.equal(ended?.error?.code, 'budget_exceeded', 'job.completed (and its webhook) says so too');
 });
 
+test('a chunk whose call would overspend what the budget has left is asked about in parts that fit, and only the pages left unasked fail', async () => {
+  server.requests.length = 0;
+  // The five pages at once are estimated at about 175 tokens, pages 1–3 at about 164, pages 4–5
+  // at about 146 and one page at about 143; a call spends 55. With 170: pages 1–3 are answered,
+  // then 115 are left, which neither pages 4–5 nor page 4 alone fits.
+  const { output, jobId } = await runJob({ mode: 'summarize', overlapPages: 0, chunkPages: 5, maxTokens: 170, maxCompletionTokens: 40 });
+  assert.deepEqual(server.requests.map(pagesIn), [[1, 2, 3]]);
+  assert.equal(output.status, 'partially_succeeded');
+  assert.deepEqual(output.pages.map((page) => page.text.trim()), PAGES);
+  assert.equal((output.analysis?.llm as { summary: string }).summary, 'pages 1,2,3');
+  assert.deepEqual(output.failedPages.map((failure) => [failure.page, failure.code]), [[4, 'budget_exceeded'], [5, 'budget_exceeded']]);
+  assert.match(output.failedPages[0]?.message ?? '', /^the llm analysis of page 4 failed: .*no more model calls/);
+  assert.deepEqual(output.usage, { promptTokens: 50, completionTokens: 5, calls: 1, cachedCalls: 0 });
+  const job = await ream.getJob(jobId);
+  assert.equal(job?.status, 'partially_succeeded');
+  assert.deepEqual(job?.error?.details, { maxTokens: 170, spentTokens: 55 });
+});
+
 test('a budget spent after some chunks keeps the document: every page its text, the answered chunk its fields, the others budget_exceeded', async () => {
   server.requests.length = 0;
   // A call is reserved at about 240 tokens and spends 110: the first fits 300, and the next no longer does.

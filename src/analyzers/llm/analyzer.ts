@@ -4,6 +4,7 @@ import { asJson, type JsonObject, type JsonValue } from '../../json.ts';
 import type { AnalysisResult, AnalyzeContext, Analyzer, ChunkAnalysis, Fields } from '../port.ts';
 import { MemoryAnalysisStore } from '../store/memory-analysis-store.ts';
 import { NO_USAGE, type AnalysisStore, type TokenUsage } from '../store/port.ts';
+import { isPartOverBudget } from './budget.ts';
 import { answer, type CallParameters, type CallScope } from './caller.ts';
 import { createLlmClient, type LlmClient } from './llm-client.ts';
 import { modeHandler, type LlmModeHandler, type PlacedData } from './modes/index.ts';
@@ -70,9 +71,12 @@ export function createLlmAnalyzer(options: LlmAnalyzerOptions): Analyzer {
     const usage: TokenUsage = { ...NO_USAGE };
     const chunk = context.chunk;
     const owns = chunk ? (page: number) => page > chunk.from && page <= chunk.to : () => true;
-    const parts = await mapPart(handler, client, parameters, [...pages].sort((a, b) => a.page - b.page), owns, scopeOf(context, usage), 0);
+    const { placed: parts, unasked } = await mapPart(handler, client, parameters, [...pages].sort((a, b) => a.page - b.page), owns, scopeOf(context, usage), 0);
+    // The budget ended before any part was answered: the chunk's analysis fails as a whole.
+    if (unasked && parts.length === 0) throw unasked.error;
     const data = parts.length === 1 ? (parts[0]?.data ?? null) : handler.combine(parts);
-    return { fields: handler.fields(data, firstPageOf(pages, owns)), data, usage };
+    const failures = unasked?.pages.map((page) => ({ page, code: unasked.error.code, message: `the ${name} analysis of page ${page} failed: ${unasked.error.message}` }));
+    return { fields: handler.fields(data, firstPageOf(pages, owns)), data, usage, ...(failures ? { failures } : {}) };
   };
   return {
     name,
@@ -149,34 +153,67 @@ async function reduceParts(
   return handler.reduced(await answer(client.model, client.pacer, parameters, request, scope), placed);
 }
 
+/** What the map step answered for some pages, and the owned pages the job's budget ended before they were asked about. */
+interface MappedPart {
+  placed: PlacedData[];
+  unasked?: { pages: number[]; error: ReamError };
+}
+
 /**
  * The map step over some pages of a chunk: one call, or — when the pages are longer than the
- * model takes (known before, or `llm_context_too_long` after) — the halves, recursively.
+ * model takes (known before, or `llm_context_too_long` after), or their call's estimate is more
+ * than the job's token budget has left — the halves, recursively. Once the budget ends (no
+ * smaller part fits either), the parts answered stay answered and the pages of the parts not
+ * asked about are `unasked`.
  */
 async function mapPart(
   handler: LlmModeHandler, client: LlmClient, parameters: CallParameters,
   pages: PageText[], owns: (page: number) => boolean, scope: CallScope, depth: number,
-): Promise<PlacedData[]> {
+): Promise<MappedPart> {
   // Pages without text (blank, scanned without OCR) give the model nothing to read: asked anyway,
   // it is paid for an answer it can only invent. Such a part answers nothing, without a call.
-  if (!pages.some((page) => owns(page.page) && page.text.trim() !== '')) return [];
+  if (!pages.some((page) => owns(page.page) && page.text.trim() !== '')) return { placed: [] };
   const request = handler.map(pages);
   const splittable = depth < MAX_SPLIT_DEPTH && canSplit(pages);
   const tooLong = client.contextTokens !== undefined && messagesTokens(request.messages) > client.contextTokens;
   if (!(tooLong && splittable)) {
     try {
-      const raw = await answer(client.model, client.pacer, parameters, request, scope);
+      const raw = await answer(client.model, client.pacer, parameters, request, { ...scope, splittable });
       const ownedPages = pages.map((page) => page.page).filter(owns);
       const range = ownedPages.length > 0 ? ownedPages : pages.map((page) => page.page);
-      return [{ firstPage: Math.min(...range), lastPage: Math.max(...range), data: handler.chunkData(raw, { pages, owns }) }];
+      return { placed: [{ firstPage: Math.min(...range), lastPage: Math.max(...range), data: handler.chunkData(raw, { pages, owns }) }] };
     } catch (error) {
-      if (toReamError(error).code !== 'llm_context_too_long' || !splittable) throw error;
+      if (!splittable || !(isPartOverBudget(error) || toReamError(error).code === 'llm_context_too_long')) throw error;
     }
   }
   // A half of nothing but overlap pages (context for the chunk's own) is not asked about: it
   // would answer for pages of the neighbouring chunk.
   const halves = splitPages(pages).filter((half) => half.some((page) => owns(page.page)));
-  const placed: PlacedData[] = [];
-  for (const half of halves) placed.push(...(await mapPart(handler, client, parameters, half, owns, scope, depth + 1)));
-  return placed;
+  const mapped: MappedPart = { placed: [] };
+  for (const half of halves) {
+    if (mapped.unasked) {
+      mapped.unasked.pages.push(...ownedOf(half, owns)); // the budget has ended: not asked
+      continue;
+    }
+    try {
+      const part = await mapPart(handler, client, parameters, half, owns, scope, depth + 1);
+      mapped.placed.push(...part.placed);
+      if (part.unasked) mapped.unasked = { pages: [...part.unasked.pages], error: part.unasked.error };
+    } catch (error) {
+      if (!isBudgetEnd(error)) throw error;
+      mapped.unasked = { pages: ownedOf(half, owns), error };
+    }
+  }
+  // A page cut in two for length may have had one half answered and the other not.
+  if (mapped.unasked) mapped.unasked.pages = [...new Set(mapped.unasked.pages)].sort((a, b) => a - b);
+  return mapped;
+}
+
+/** The job's token budget ended: no later call of the job is made. */
+function isBudgetEnd(error: unknown): error is ReamError {
+  return error instanceof ReamError && error.code === 'budget_exceeded' && !error.retryable && !isPartOverBudget(error);
+}
+
+function ownedOf(pages: readonly PageText[], owns: (page: number) => boolean): number[] {
+  return pages.map((page) => page.page).filter(owns);
 }

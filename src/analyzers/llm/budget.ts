@@ -42,16 +42,32 @@ export class JobBudgets {
   /**
    * Sets `estimate` aside at once: true; false when only the job's calls in flight hold the rest
    * (wait with {@link room}, holding nothing, and try again); `budget_exceeded` when what the job
-   * has spent leaves no room (the budget then counts as spent).
+   * has spent leaves no room (the budget then counts as spent). A `splittable` call (a part that
+   * can be asked about in smaller pieces) whose estimate is more than the job has left, while
+   * something is left, is refused with {@link isPartOverBudget} instead, the budget untouched.
    */
-  async tryReserve(store: AnalysisStore, jobId: string, estimate: number, budget: number): Promise<boolean> {
+  async tryReserve(store: AnalysisStore, jobId: string, estimate: number, budget: number, splittable = false): Promise<boolean> {
     if (await store.reserve(jobId, estimate, budget)) {
       this.#held.set(jobId, (this.#held.get(jobId) ?? 0) + 1);
       return true;
     }
     if ((this.#held.get(jobId) ?? 0) > 0) return false; // this process's calls settle and wake it
-    if (await store.exhaust(jobId, estimate, budget)) throw exhausted(estimate, budget);
+    await this.#refusedForSpending(store, jobId, estimate, budget, splittable);
     return false;
+  }
+
+  /**
+   * After a refused reservation with none of the job's calls in flight here: nothing when the
+   * refusal may be for other processes' calls in flight; else, for what the job has spent, a
+   * smaller piece to try when one may fit (`splittable`, something left), or the budget's end.
+   * What is spent only grows: an estimate above what is left now never fits.
+   */
+  async #refusedForSpending(store: AnalysisStore, jobId: string, estimate: number, budget: number, splittable: boolean): Promise<void> {
+    if (splittable) {
+      const left = await store.budgetLeft(jobId, budget);
+      if (left > 0 && estimate > left) throw partOverBudget(estimate, left, budget);
+    }
+    if (await store.exhaust(jobId, estimate, budget)) throw exhausted(estimate, budget);
   }
 
   /**
@@ -60,7 +76,7 @@ export class JobBudgets {
    * nothing. Past `maxWaitMs` since `started`, a retryable `budget_exceeded` for the queue;
    * `budget_exceeded` for good when what the job has spent leaves no room.
    */
-  async room(store: AnalysisStore, jobId: string, estimate: number, budget: number, signal: AbortSignal, started: number): Promise<void> {
+  async room(store: AnalysisStore, jobId: string, estimate: number, budget: number, signal: AbortSignal, started: number, splittable = false): Promise<void> {
     for (let pause = this.#pollMs; ; pause = Math.min(pause * 2, 2_000)) {
       signal.throwIfAborted();
       if ((this.#held.get(jobId) ?? 0) > 0) return this.#settled(jobId, signal);
@@ -68,7 +84,7 @@ export class JobBudgets {
         await store.settle(jobId, estimate, 0);
         return;
       }
-      if ((this.#held.get(jobId) ?? 0) === 0 && await store.exhaust(jobId, estimate, budget)) throw exhausted(estimate, budget);
+      if ((this.#held.get(jobId) ?? 0) === 0) await this.#refusedForSpending(store, jobId, estimate, budget, splittable);
       // Other processes' calls of the job hold the rest: they settle, or lapse (their process
       // died). Past the longest wait, a call gives up (for the queue to try again later) only
       // while the job's calls are alive — some reserved since it began waiting; else what holds
@@ -125,6 +141,24 @@ export class JobBudgets {
       for (const wake of waiters) wake();
     }
   }
+}
+
+/** Why a part's call was refused while the job's budget goes on: see {@link isPartOverBudget}. */
+const PART_OVER_BUDGET = 'part_over_budget';
+
+/**
+ * A call refused because its estimate is more than the job has left, while something is left:
+ * the part it asks about is asked about in smaller pieces, the first of which may fit. The job's
+ * budget was not ended for it.
+ */
+export function isPartOverBudget(error: unknown): boolean {
+  return error instanceof ReamError && error.code === 'budget_exceeded' && (error.details as { reason?: unknown } | undefined)?.reason === PART_OVER_BUDGET;
+}
+
+function partOverBudget(estimate: number, left: number, budget: number): ReamError {
+  return ReamError.nonRetryable('budget_exceeded', `the job's token budget (maxTokens ${budget}) has ${left} tokens left, fewer than this call's estimate (about ${estimate} tokens): its text is asked about in smaller parts`, {
+    details: { maxTokens: budget, estimate, left, reason: PART_OVER_BUDGET },
+  });
 }
 
 /** The job's token budget spent: no later call of the job is made. */

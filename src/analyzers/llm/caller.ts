@@ -40,6 +40,12 @@ export interface CallScope {
   sha256?: string | undefined;
   /** Usage of this call is added here (per chunk, per document). */
   usage: TokenUsage;
+  /**
+   * The text asked about can be asked about in smaller parts: a first call whose estimate is more
+   * than the job's budget has left (something being left) is refused with `isPartOverBudget`,
+   * rather than ending the budget. Absent: it ends the budget, as a call that cannot be smaller.
+   */
+  splittable?: boolean;
 }
 
 /**
@@ -98,10 +104,12 @@ export async function answer(
     // have them: the turn leaves the window, and counts as no success) and waits for room
     // outside the pacer, then takes a new turn.
     const started = Date.now();
+    // A repair is of an answer already paid for: asking about smaller parts would pay again.
+    const splittable = scope.splittable === true && attempt === 0;
     let reply: ChatAnswer | typeof TURN_GIVEN_UP = TURN_GIVEN_UP;
     while (reply === TURN_GIVEN_UP) {
       reply = await pacer.run(estimate, async () => {
-        if (budget !== undefined && !(await budgets.tryReserve(store, scope.jobId, estimate, budget))) return TURN_GIVEN_UP;
+        if (budget !== undefined && !(await budgets.tryReserve(store, scope.jobId, estimate, budget, splittable))) return TURN_GIVEN_UP;
         try {
           return await inSpan('llm.call', { 'gen_ai.request.model': parameters.model, 'ream.attempt': attempt }, () => model.complete({
             model: parameters.model, messages, signal,
@@ -122,7 +130,7 @@ export async function answer(
           throw error;
         }
       }, signal, (done) => done.promptTokens + done.completionTokens);
-      if (reply === TURN_GIVEN_UP && budget !== undefined) await budgets.room(store, scope.jobId, estimate, budget, signal, started);
+      if (reply === TURN_GIVEN_UP && budget !== undefined) await budgets.room(store, scope.jobId, estimate, budget, signal, started, splittable);
     }
     const spent = reply.promptTokens + reply.completionTokens;
     try {

@@ -72,6 +72,10 @@ export class MemoryAnalysisStore implements AnalysisStore {
     return Promise.resolve(exhausted);
   }
 
+  budgetLeft(jobId: string, budget: number): Promise<number> {
+    return Promise.resolve(Math.max(0, budget - (this.#budgets.get(jobId)?.spent ?? 0)));
+  }
+
   budgetStop(jobId: string): Promise<{ maxTokens: number } | undefined> {
     const stoppedAt = this.#budgets.get(jobId)?.stoppedAt;
     return Promise.resolve(stoppedAt === undefined ? undefined : { maxTokens: stoppedAt });

@@ -62,6 +62,12 @@ export interface AnalysisStore {
    */
   exhaust(jobId: string, tokens: number, budget: number): Promise<boolean>;
   /**
+   * What the job's `budget` leaves after what it spent (reservations of calls in flight not
+   * counted, they may settle for less): 0 once it is spent, or its spending was ended
+   * ({@link exhaust}). Only ever shrinks for a budget.
+   */
+  budgetLeft(jobId: string, budget: number): Promise<number>;
+  /**
    * The budget whose spending stopped the job's model calls ({@link exhaust} answered true for
    * it), or `undefined` while none did: what the job says of why its analysis is incomplete.
    */

@@ -102,6 +102,11 @@ export class SqlAnalysisStore implements AnalysisStore {
     return Number(updated?.numUpdatedRows ?? 0) > 0;
   }
 
+  async budgetLeft(jobId: string, budget: number): Promise<number> {
+    const row = await this.#db.selectFrom('analysis_budgets').select('spent').where('job_id', '=', jobId).executeTakeFirst();
+    return Math.max(0, budget - (row === undefined ? 0 : toNumber(row.spent)));
+  }
+
   async budgetStop(jobId: string): Promise<{ maxTokens: number } | undefined> {
     const row = await this.#db.selectFrom('analysis_budgets').select('stopped_at').where('job_id', '=', jobId).executeTakeFirst();
     return row?.stopped_at === null || row?.stopped_at === undefined ? undefined : { maxTokens: toNumber(row.stopped_at) };
