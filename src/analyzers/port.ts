@@ -44,6 +44,7 @@ export interface AnalyzeContext {
   /**
    * Set on the chunk task's last attempt (its number): a retryable failure is final now, and an
    * analyzer that fails pages alone (a table's rows, `perPage`) fails them as pages, their text kept.
+   * Set on the merge task's last attempt too (`finish`).
    */
   finalAttempt?: number;
   /**

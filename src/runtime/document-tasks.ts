@@ -423,7 +423,9 @@ export class DocumentTasks {
       signal.throwIfAborted();
     }
     const merged = merger.result();
-    const { fields, analysis, usage, warnings: analysisWarnings } = await analyzeDocument(scope.pipeline.analyzers, merged, this.#analyzeContext(scope, documentId, signal));
+    const documentContext = this.#analyzeContext(scope, documentId, signal);
+    if (task.attempts >= task.maxAttempts) documentContext.finalAttempt = task.attempts;
+    const { fields, analysis, usage, warnings: analysisWarnings } = await analyzeDocument(scope.pipeline.analyzers, merged, documentContext);
     signal.throwIfAborted();
     const info = fromJson<DocumentInfo | null>(scope.jobDoc.info);
     const warnings = [...(info?.warnings ?? []), ...merged.warnings, ...analysisWarnings].sort((a, b) => a.page - b.page);

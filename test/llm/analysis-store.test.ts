@@ -71,8 +71,14 @@ async function conformance(store: AnalysisStore): Promise<void> {
   assert.equal(await store.budgetLeft('ended', 100), 0);
   assert.equal(await store.budgetLeft('never-reserved', 100), 100);
   // Which budget stopped a job's calls, for the job to say so when it ends; none for the others.
-  assert.deepEqual(await store.budgetStop('ended'), { maxTokens: 100 });
+  assert.deepEqual(await store.budgetStop('ended'), { maxTokens: 100, ended: true });
   assert.equal(await store.budgetStop('busy'), undefined);
+  // A call refused for good on its last attempt while others held the rest: a stop, spending untouched.
+  await store.markStopped('busy', 100);
+  assert.deepEqual(await store.budgetStop('busy'), { maxTokens: 100, ended: false });
+  assert.equal(await store.budgetLeft('busy', 100), 90);
+  await store.markStopped('ended', 200);
+  assert.deepEqual(await store.budgetStop('ended'), { maxTokens: 100, ended: true }, 'the first stop stands');
   assert.equal(await store.budgetStop('never-reserved'), undefined);
   // Answers about a document go with it, and only that tenant's about that content.
   await store.remember('about-1', { quote: 'a' }, { tenantId: 't1', sha256: 'sha-x' });

@@ -3,7 +3,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { JobBudgets } from '../../src/analyzers/llm/budget.ts';
 import { createLlmAnalyzer } from '../../src/analyzers/llm/index.ts';
+import type { AnalysisStore, AnalyzeContext, Analyzer } from '../../src/analyzers/port.ts';
 import { builtinPipelines } from '../../src/pipeline/builtin.ts';
 import { createReam, type Ream } from '../../src/runtime/create-ream.ts';
 import type { DocumentOutput } from '../../src/pipeline/types.ts';
@@ -182,6 +184,75 @@ test('a budget spent by the chunks leaves the summary of the chunks combined as 
   assert.match(output.warnings?.[0]?.message ?? '', /budget_exceeded/);
   assert.match((output.analysis?.llm as { summary: string }).summary, /pages 1,2/, 'the chunks\' summaries, combined');
   assert.equal((await ream.getJob(jobId))?.error?.code, 'budget_exceeded', 'the job says its document-level answer was cut by the budget');
+});
+
+test('calls still refused on their task\'s last attempt while other workers\' calls of the job hold its budget end the job with budget_exceeded, chunks and document step alike', async () => {
+  const provider = { baseURL: server.baseURL, apiKey: SECRET, model: 'fake-1' };
+  // Waits of milliseconds for room in the budget, where a worker waits a minute.
+  const inner = createLlmAnalyzer({ mode: 'summarize', provider, maxTokens: 1000, maxCompletionTokens: 40, budgets: new JobBudgets({ maxWaitMs: 50, pollMs: 10 }) });
+  const keepAlive: NodeJS.Timeout[] = [];
+  /** Another worker's calls of the job, in flight: they hold all but 10 of what its 1000 tokens leave, and go on reserving. */
+  const holdBudget = async (context: AnalyzeContext): Promise<void> => {
+    const store = context.store as AnalysisStore;
+    const jobId = context.jobId ?? '';
+    if (!(await store.reserve(jobId, (await store.budgetLeft(jobId, 1000)) - 10, 1000))) return; // held already
+    keepAlive.push(setInterval(() => void store.reserve(jobId, 0, 1000), 5));
+  };
+  const held: Analyzer = {
+    ...inner,
+    analyzeChunk: async (pages, context) => {
+      await holdBudget(context);
+      return inner.analyzeChunk!(pages, context);
+    },
+  };
+  const reduceHeld: Analyzer = {
+    ...inner,
+    finish: async (chunks, merged, context) => {
+      await holdBudget(context);
+      return inner.finish!(chunks, merged, context);
+    },
+  };
+  const own = await createReam({
+    dataDir: join(dir, 'held-budget'), threads: 1, maxAttempts: 1,
+    pipelines: {
+      held: (options) => ({ ...builtinPipelines.extract!(options), name: 'held', chunkPages: 5, analyzers: [held] }),
+      reduceHeld: (options) => ({ ...builtinPipelines.extract!(options), name: 'reduceHeld', chunkPages: 2, analyzers: [reduceHeld] }),
+    },
+  });
+  const run = async (pipeline: string) => {
+    const job = await own.submit({ pipeline, files: [pdf] });
+    await own.wait(job.id);
+    const outputs: DocumentOutput[] = [];
+    for await (const output of own.results(job.id)) outputs.push(output);
+    return { output: outputs[0] as DocumentOutput, job: await own.getJob(job.id) };
+  };
+  try {
+    server.requests.length = 0;
+    const chunks = await run('held');
+    assert.equal(server.requests.length, 0);
+    assert.equal(chunks.output.status, 'partially_succeeded');
+    assert.deepEqual(chunks.output.pages.map((page) => page.text.trim()), PAGES);
+    assert.deepEqual(chunks.output.failedPages.map((failure) => failure.code), PAGES.map(() => 'budget_exceeded'));
+    assert.match(chunks.output.failedPages[0]?.message ?? '', /in flight in other workers.*\(after 1 attempts\)$/);
+    assert.equal(chunks.job?.status, 'partially_succeeded');
+    assert.equal(chunks.job?.error?.code, 'budget_exceeded');
+    assert.deepEqual(chunks.job?.error?.details, { maxTokens: 1000, spentTokens: 0 });
+    assert.match(chunks.job?.error?.message ?? '', /^the job's token budget \(maxTokens 1000\) stopped some of its model calls with 0 tokens used: calls were still refused on their last attempt while the job's other calls in flight held the rest/);
+
+    // The chunks answered, the document step held: the chunks' answers combined, the text kept.
+    server.requests.length = 0;
+    const reduce = await run('reduceHeld');
+    assert.equal(server.requests.length, 3, 'the three chunks, not the reduce');
+    assert.equal(reduce.output.status, 'partially_succeeded');
+    assert.deepEqual(reduce.output.pages.map((page) => page.text.trim()), PAGES);
+    assert.deepEqual(reduce.output.warnings?.map((warning) => warning.code), ['analysis_incomplete']);
+    assert.match((reduce.output.analysis?.llm as { summary: string }).summary, /pages 1,2/);
+    assert.equal(reduce.job?.status, 'partially_succeeded');
+    assert.equal(reduce.job?.error?.code, 'budget_exceeded');
+  } finally {
+    for (const timer of keepAlive) clearInterval(timer);
+    await own.close();
+  }
 });
 
 test('bad llm options are refused at submit', async () => {

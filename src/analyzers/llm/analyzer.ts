@@ -4,7 +4,7 @@ import { asJson, type JsonObject, type JsonValue } from '../../json.ts';
 import type { AnalysisResult, AnalyzeContext, Analyzer, ChunkAnalysis, Fields } from '../port.ts';
 import { MemoryAnalysisStore } from '../store/memory-analysis-store.ts';
 import { NO_USAGE, type AnalysisStore, type TokenUsage } from '../store/port.ts';
-import { isPartOverBudget } from './budget.ts';
+import { isPartOverBudget, type JobBudgets } from './budget.ts';
 import { answer, type CallParameters, type CallScope } from './caller.ts';
 import { createLlmClient, type LlmClient } from './llm-client.ts';
 import { modeHandler, type LlmModeHandler, type PlacedData } from './modes/index.ts';
@@ -29,6 +29,11 @@ export interface LlmAnalyzerOptions extends Omit<LlmSpec, 'mode'> {
    * deployment's store is used.
    */
   store?: AnalysisStore;
+  /**
+   * How calls wait for room in their job's token budget: the process's (one per process, so that
+   * its calls of a job wake each other) unless given (a test's, with waits of milliseconds).
+   */
+  budgets?: JobBudgets;
 }
 
 /** Failures of the reduce prompt after which the chunks' answers are combined without it. */
@@ -44,7 +49,7 @@ const MAX_SPLIT_DEPTH = 12;
  * `validation_failed` here, before any document is read.
  */
 export function createLlmAnalyzer(options: LlmAnalyzerOptions): Analyzer {
-  const { client: given, provider, store: ownStore, name = 'llm', ...specInput } = options;
+  const { client: given, provider, store: ownStore, budgets, name = 'llm', ...specInput } = options;
   if (typeof name !== 'string' || name.trim() === '' || name.length > 100) throw ReamError.nonRetryable('validation_failed', 'createLlmAnalyzer\'s name must be a non-empty string of at most 100 characters');
   const spec = parseLlmSpec(asJson(specInput) as JsonObject);
   if (!given && !provider) throw ReamError.nonRetryable('validation_failed', 'createLlmAnalyzer needs a client or provider settings');
@@ -66,12 +71,27 @@ export function createLlmAnalyzer(options: LlmAnalyzerOptions): Analyzer {
     tenantId: context.tenantId ?? 'local',
     sha256: context.sha256,
     usage,
+    ...(budgets ? { budgets } : {}),
   });
+  // A call still refused on its task's last attempt for the job's other calls in flight is not
+  // made, for good: the budget stopped it, and the job says so when it ends, as when spent.
+  const noteFinalRefusal = async (error: unknown, context: AnalyzeContext): Promise<boolean> => {
+    const final = error instanceof ReamError && error.code === 'budget_exceeded' && error.retryable && context.finalAttempt !== undefined && !context.signal.aborted;
+    if (final && parameters.maxTokens !== undefined) await (context.store ?? store).markStopped(context.jobId ?? `direct:${context.documentId}`, parameters.maxTokens);
+    return final;
+  };
   const analyzeChunk = async (pages: readonly PageText[], context: AnalyzeContext): Promise<AnalysisResult> => {
     const usage: TokenUsage = { ...NO_USAGE };
     const chunk = context.chunk;
     const owns = chunk ? (page: number) => page > chunk.from && page <= chunk.to : () => true;
-    const { placed: parts, unasked } = await mapPart(handler, client, parameters, [...pages].sort((a, b) => a.page - b.page), owns, scopeOf(context, usage), 0);
+    let mapped: MappedPart;
+    try {
+      mapped = await mapPart(handler, client, parameters, [...pages].sort((a, b) => a.page - b.page), owns, scopeOf(context, usage), 0);
+    } catch (error) {
+      await noteFinalRefusal(error, context);
+      throw error;
+    }
+    const { placed: parts, unasked } = mapped;
     // The budget ended before any part was answered: the chunk's analysis fails as a whole.
     if (unasked && parts.length === 0) throw unasked.error;
     const data = parts.length === 1 ? (parts[0]?.data ?? null) : handler.combine(parts);
@@ -97,8 +117,10 @@ export function createLlmAnalyzer(options: LlmAnalyzerOptions): Analyzer {
         // The reduce prompt refused for what it holds (too long, refused, answered wrong): the
         // chunks' answers stand, combined as they are, and the document says so. A failure of
         // the provider itself (unavailable, throttled) still fails the step, for the queue to retry.
-        // So does the job's token budget spent: no later call would be made.
-        if (!(error instanceof ReamError) || !(REDUCE_FALLBACK_CODES.includes(error.code) || (error.code === 'budget_exceeded' && !error.retryable))) throw error;
+        // So does the job's token budget spent (no later call would be made), or still held by
+        // the job's other calls in flight on the merge's last attempt.
+        const budgetStop = error instanceof ReamError && error.code === 'budget_exceeded' && (!error.retryable || await noteFinalRefusal(error, context));
+        if (!(error instanceof ReamError) || !(REDUCE_FALLBACK_CODES.includes(error.code) || budgetStop)) throw error;
         combined = handler.combine(placed);
         warnings = [{ page: placed[0]?.firstPage ?? 1, code: 'analysis_incomplete', message: `the model's document-level answer failed (${error.code}: ${error.message}); the chunks' answers are combined as they are` }];
       }

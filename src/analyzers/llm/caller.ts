@@ -46,6 +46,8 @@ export interface CallScope {
    * rather than ending the budget. Absent: it ends the budget, as a call that cannot be smaller.
    */
   splittable?: boolean;
+  /** How the call waits for room in its job's budget (default: the process's). */
+  budgets?: JobBudgets;
 }
 
 /**
@@ -79,7 +81,7 @@ export function parseAnswer(text: string): { value: JsonValue } | { problem: str
  * with the validation error in the prompt; then `llm_invalid_output`. A valid answer is cached.
  */
 export async function answer(
-  model: ChatModel, pacer: LlmPacer, parameters: CallParameters, request: ModelRequest, scope: CallScope, budgets: JobBudgets = processBudgets,
+  model: ChatModel, pacer: LlmPacer, parameters: CallParameters, request: ModelRequest, scope: CallScope, budgets: JobBudgets = scope.budgets ?? processBudgets,
 ): Promise<JsonValue> {
   const { store, signal } = scope;
   const key = cacheKey(scope.tenantId, model.info.endpoint, parameters, request);

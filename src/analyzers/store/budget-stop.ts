@@ -10,9 +10,12 @@ export async function budgetStopError(store: AnalysisStore, jobId: string): Prom
   const stop = await store.budgetStop(jobId);
   if (!stop) return null;
   const spentTokens = (await store.jobUsage(jobId)).reduce((sum, usage) => sum + usage.promptTokens + usage.completionTokens, 0);
+  const why = stop.ended
+    ? 'a call\'s estimate did not fit in what was left, and no later call was made'
+    : 'calls were still refused on their last attempt while the job\'s other calls in flight held the rest';
   return {
     code: 'budget_exceeded',
-    message: `the job's token budget (maxTokens ${stop.maxTokens}) stopped its model calls with ${spentTokens} tokens used: a call's estimate did not fit in what was left, and no later call was made, so part of its analysis is missing (pages whose analysis failed with budget_exceeded keep their text; a document-level answer not asked is marked analysis_incomplete)`,
+    message: `the job's token budget (maxTokens ${stop.maxTokens}) stopped ${stop.ended ? 'its' : 'some of its'} model calls with ${spentTokens} tokens used: ${why}, so part of its analysis is missing (pages whose analysis failed with budget_exceeded keep their text; a document-level answer not asked is marked analysis_incomplete)`,
     retryable: false,
     details: { maxTokens: stop.maxTokens, spentTokens },
   };

@@ -76,9 +76,17 @@ export class MemoryAnalysisStore implements AnalysisStore {
     return Promise.resolve(Math.max(0, budget - (this.#budgets.get(jobId)?.spent ?? 0)));
   }
 
-  budgetStop(jobId: string): Promise<{ maxTokens: number } | undefined> {
-    const stoppedAt = this.#budgets.get(jobId)?.stoppedAt;
-    return Promise.resolve(stoppedAt === undefined ? undefined : { maxTokens: stoppedAt });
+  markStopped(jobId: string, budget: number): Promise<void> {
+    const state = this.#budgets.get(jobId) ?? { spent: 0, reserved: 0 };
+    state.stoppedAt ??= budget;
+    this.#budgets.set(jobId, state);
+    return Promise.resolve();
+  }
+
+  budgetStop(jobId: string): Promise<{ maxTokens: number; ended: boolean } | undefined> {
+    const state = this.#budgets.get(jobId);
+    const stoppedAt = state?.stoppedAt;
+    return Promise.resolve(stoppedAt === undefined ? undefined : { maxTokens: stoppedAt, ended: (state?.spent ?? 0) >= stoppedAt });
   }
 
   jobUsage(jobId: string): Promise<ModelUsage[]> {

@@ -68,10 +68,18 @@ export interface AnalysisStore {
    */
   budgetLeft(jobId: string, budget: number): Promise<number>;
   /**
-   * The budget whose spending stopped the job's model calls ({@link exhaust} answered true for
-   * it), or `undefined` while none did: what the job says of why its analysis is incomplete.
+   * Records that the job's `budget` kept a call from being made for good though the job's
+   * spending goes on: the call's last attempt was still refused for the job's other calls in
+   * flight. What {@link budgetStop} answers (`ended` false unless its spending ends too); nothing
+   * spent or set aside changes.
    */
-  budgetStop(jobId: string): Promise<{ maxTokens: number } | undefined>;
+  markStopped(jobId: string, budget: number): Promise<void>;
+  /**
+   * The budget that stopped the job's model calls, or `undefined` while none did: what the job
+   * says of why its analysis is incomplete. `ended`: its spending ended ({@link exhaust} answered
+   * true for it), not only a call refused for calls in flight ({@link markStopped}).
+   */
+  budgetStop(jobId: string): Promise<{ maxTokens: number; ended: boolean } | undefined>;
   /**
    * Forgets every job's reservations. Only for when no call of any process can be in flight: an
    * embedded ream opening its data dir (whose lock says no other process runs) after a crash.

@@ -107,9 +107,16 @@ export class SqlAnalysisStore implements AnalysisStore {
     return Math.max(0, budget - (row === undefined ? 0 : toNumber(row.spent)));
   }
 
-  async budgetStop(jobId: string): Promise<{ maxTokens: number } | undefined> {
-    const row = await this.#db.selectFrom('analysis_budgets').select('stopped_at').where('job_id', '=', jobId).executeTakeFirst();
-    return row?.stopped_at === null || row?.stopped_at === undefined ? undefined : { maxTokens: toNumber(row.stopped_at) };
+  async markStopped(jobId: string, budget: number): Promise<void> {
+    await this.#db.insertInto('analysis_budgets').values({ job_id: jobId, spent: 0, reserved: 0 }).onConflict((oc) => oc.column('job_id').doNothing()).execute();
+    await this.#db.updateTable('analysis_budgets').set({ stopped_at: budget }).where('job_id', '=', jobId).where('stopped_at', 'is', null).execute();
+  }
+
+  async budgetStop(jobId: string): Promise<{ maxTokens: number; ended: boolean } | undefined> {
+    const row = await this.#db.selectFrom('analysis_budgets').select(['stopped_at', 'spent']).where('job_id', '=', jobId).executeTakeFirst();
+    if (row?.stopped_at === null || row?.stopped_at === undefined) return undefined;
+    const maxTokens = toNumber(row.stopped_at);
+    return { maxTokens, ended: toNumber(row.spent) >= maxTokens };
   }
 
   jobUsage(jobId: string): Promise<ModelUsage[]> {
