@@ -20,6 +20,7 @@ import { positiveNumber } from './parse-flags.ts';
 import { highlightsMatches, searchHitLine } from './search-hit-line.ts';
 import { TERMINAL_EVENT_TYPES } from '../events/types.ts';
 import { JOB_STATUSES, TERMINAL_JOB_STATUSES } from '../store/job-store.ts';
+import { jobSummaryLines } from './job-summary.ts';
 import { printable } from './printable.ts';
 
 export const DEFAULT_SERVER = 'http://127.0.0.1:8080';
@@ -103,8 +104,9 @@ const PROGRESS_EVERY_MS = 1_000;
 
 /**
  * Follows the job to its end, a progress line on stderr at most every {@link PROGRESS_EVERY_MS}
- * (and the last); sets the exit code. A job that has ended already is answered at once, without
- * its history.
+ * (and the last); prints its status on stdout (alone there, for scripts) and its summary on
+ * stderr ({@link jobSummaryLines}); sets the exit code. A job that has ended already is answered
+ * at once, without its history.
  */
 async function follow(client: ReamClient, id: string): Promise<JobView> {
   const current = await client.getJob(id);
@@ -121,6 +123,8 @@ async function follow(client: ReamClient, id: string): Promise<JobView> {
     });
   }
   process.exitCode = exitCodeFor(job.status);
+  process.stdout.write(`${job.status}\n`);
+  process.stderr.write(jobSummaryLines(job).map((line) => `${line}\n`).join(''));
   return job;
 }
 
@@ -141,7 +145,7 @@ export function registerClientCommands(program: Command): void {
         `files larger than this go over tus first, in chunks; an interrupted upload resumes when the command runs again (default ${DEFAULT_UPLOAD_THRESHOLD_MIB})`,
         positiveNumber,
       )
-      .option('--wait', 'follow the job to its end (progress on stderr), print its final status and exit by it')
+      .option('--wait', 'follow the job to its end (progress on stderr), print its final status (and its summary on stderr, as ream wait) and exit by it')
       .action(async (files: string[], flags: { server: string; pipeline?: string; options?: string; priority?: string; idempotencyKey?: string; uploadThreshold?: number; wait?: boolean }) => {
         const priority = flags.priority;
         if (priority !== undefined && !PRIORITY_NAMES.includes(priority as PriorityName)) {
@@ -159,10 +163,7 @@ export function registerClientCommands(program: Command): void {
           ...(flags.idempotencyKey === undefined ? {} : { idempotencyKey: flags.idempotencyKey }),
         });
         process.stdout.write(`${job.id}\n`);
-        if (flags.wait) {
-          const final = await follow(client, job.id);
-          process.stdout.write(`${final.status}\n`);
-        }
+        if (flags.wait) await follow(client, job.id);
       }),
   );
 
@@ -211,12 +212,11 @@ export function registerClientCommands(program: Command): void {
   usageErrorsExit2(
     program
       .command('wait')
-      .description('follow a job to its end (progress on stderr); print its status; exit 0 succeeded, 1 partially_succeeded/failed, 130 cancelled')
+      .description('follow a job to its end (progress on stderr); print its status, then on stderr its documents, pages, model tokens and why it stopped short or failed; exit 0 succeeded, 1 partially_succeeded/failed, 130 cancelled')
       .argument('<id>', 'job id')
       .addOption(serverOption())
       .action(async (id: string, flags: { server: string }) => {
-        const job = await follow(await clientFor(flags.server), id);
-        process.stdout.write(`${job.status}\n`);
+        await follow(await clientFor(flags.server), id);
       }),
   );
 

@@ -41,7 +41,8 @@ describe('ream submit / status / wait / cancel against a server', () => {
     assert.equal(run.code, 0, run.stderr);
     const [id, status] = run.stdout.trim().split('\n');
     assert.equal(status, 'succeeded');
-    const progress = run.stderr.trim().split('\n');
+    const progress = run.stderr.trim().split('\n').filter((line) => /%\s+pages/.test(line));
+    assert.ok(run.stderr.endsWith('documents: 2 succeeded, 0 partially succeeded, 0 failed, 0 cancelled of 2\npages: 5 of 5\n'), run.stderr);
     assert.match(progress.at(-1) ?? '', /100\.0%\s+pages 5\/5\s+documents 2\/2.*job\.completed$/);
     assert.ok(progress.length <= Math.ceil(seconds) + 2, `throttled: ${progress.length} lines in ${seconds} s`);
 
@@ -107,7 +108,8 @@ describe('ream submit / status / wait / cancel against a server', () => {
     const waited = await cli(['wait', job.id, '--server', server.url]);
     assert.equal(waited.code, 130, waited.stderr);
     assert.equal(waited.stdout.trim(), 'cancelled');
-    assert.equal(waited.stderr, '', 'an ended job is answered at once, without replaying its events');
+    assert.equal(waited.stderr.trim().split('\n')[0], 'documents: 0 succeeded, 0 partially succeeded, 0 failed, 1 cancelled of 1', 'an ended job is answered at once with its summary, without replaying its events');
+    assert.doesNotMatch(waited.stderr, /%\s+pages/);
   });
 
   test('cancel --document cancels one document; the job of that document alone ends cancelled', async () => {

@@ -8,6 +8,7 @@ import { startServer, type RunningServer } from '../../src/server/app.ts';
 import type { JobView } from '../../src/server/views.ts';
 import { makePdf } from '../support/make-pdf.ts';
 import { startFakeOpenAi, type FakeOpenAi } from '../support/openai-server.ts';
+import { runReam } from '../support/run-ream.ts';
 
 const SECRET = 'sk-http-SECRET-9090';
 let dir: string;
@@ -77,4 +78,26 @@ test('POST /v1/jobs refuses bad llm options with a problem, before any call', as
   assert.equal(response.status, 400);
   assert.equal(((await response.json()) as { code: string }).code, 'validation_failed');
   assert.equal(model.requests.length, before);
+});
+
+test('ream wait prints an ended job\'s status on stdout and its summary on stderr: documents, pages, tokens, and why its budget stopped it; exit 1 when stopped short', async () => {
+  const { REAM_SERVER: _unused, ...env } = process.env;
+  const wait = (id: string) => runReam(['wait', id, '--server', server.url], { cwd: dir, baseEnv: env });
+  const answered = await submit({ schema: { type: 'object', properties: { number: { type: 'string' } } }, prompt: 'The number, again' });
+  const done = await wait(answered.id);
+  assert.equal(done.code, 0, done.stderr);
+  assert.equal(done.stdout, 'succeeded\n', 'stdout is the status alone, for scripts');
+  assert.deepEqual(done.stderr.trim().split('\n'), [
+    'documents: 1 succeeded, 0 partially succeeded, 0 failed, 0 cancelled of 1',
+    'pages: 2 of 2',
+    'model: 58 tokens (50 prompt + 8 completion) in 1 call(s), 0 from the cache',
+  ]);
+
+  const stopped = await submit({ mode: 'summarize', maxTokens: 10 });
+  const capped = await wait(stopped.id);
+  assert.equal(capped.code, 1);
+  assert.equal(capped.stdout, 'partially_succeeded\n');
+  const lines = capped.stderr.trim().split('\n');
+  assert.equal(lines[0], 'documents: 0 succeeded, 1 partially succeeded, 0 failed, 0 cancelled of 1');
+  assert.match(lines.at(-1) ?? '', /^stopped: the job's token budget \(maxTokens 10\) stopped its model calls with 0 tokens used: .* \[budget_exceeded\]$/);
 });
