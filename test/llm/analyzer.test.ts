@@ -234,7 +234,8 @@ test('a chunk whose call is estimated above what the budget has left is asked ab
   server.requests.length = 0;
   server.script((request) => ({ content: JSON.stringify({ summary: `pages ${pagesIn(request).join(',')}` }), promptTokens: 100, completionTokens: 10 }));
   const store = new MemoryAnalysisStore();
-  const llm = createLlmAnalyzer({ mode: 'summarize', provider: { baseURL: server.baseURL, model: 'm' }, maxTokens: 330, maxCompletionTokens: 20 });
+  const client = createLlmClient({ baseURL: server.baseURL, model: 'm' });
+  const llm = createLlmAnalyzer({ mode: 'summarize', client, maxTokens: 330, maxCompletionTokens: 20 });
   // Four pages of about 100 tokens: the chunk's call is estimated at about 480 tokens, two
   // pages' at about 270, one page's at about 160. Each call spends 110.
   const four = [1, 2, 3, 4].map((page) => ({ page, text: `page ${page} ${'words '.repeat(66)}` }));
@@ -242,6 +243,8 @@ test('a chunk whose call is estimated above what the budget has left is asked ab
   // Pages 1–2 (270 of 330 left), then page 3 (160 of 220), then page 4 (160 of 110) no longer fits,
   // nor either half of its text (about 110 of 110 left: the budget ends).
   assert.deepEqual(server.requests.map(pagesIn), [[1, 2], [3]]);
+  // A part too big for what is left takes no turn of the rate window; the call that ends the budget takes its own.
+  assert.equal(client.pacer.stats.started, 3);
   assert.deepEqual(result?.data, { summary: 'pages 1,2\n\npages 3', firstPage: 1, lastPage: 3 });
   assert.deepEqual(result?.usage, { promptTokens: 200, completionTokens: 20, calls: 2, cachedCalls: 0 });
   assert.deepEqual(result?.failures?.map((failure) => [failure.page, failure.code]), [[4, 'budget_exceeded']]);

@@ -57,16 +57,23 @@ export class JobBudgets {
   }
 
   /**
+   * Before a `splittable` call takes its turn: refused with {@link isPartOverBudget} when its
+   * estimate is more than the job has left (something being left), so that asking about smaller
+   * parts takes no turn of the rate window for a call never made. The reservation checks again.
+   */
+  async checkPart(store: AnalysisStore, jobId: string, estimate: number, budget: number): Promise<void> {
+    const left = await store.budgetLeft(jobId, budget);
+    if (left > 0 && estimate > left) throw partOverBudget(estimate, left, budget);
+  }
+
+  /**
    * After a refused reservation with none of the job's calls in flight here: nothing when the
    * refusal may be for other processes' calls in flight; else, for what the job has spent, a
    * smaller piece to try when one may fit (`splittable`, something left), or the budget's end.
    * What is spent only grows: an estimate above what is left now never fits.
    */
   async #refusedForSpending(store: AnalysisStore, jobId: string, estimate: number, budget: number, splittable: boolean): Promise<void> {
-    if (splittable) {
-      const left = await store.budgetLeft(jobId, budget);
-      if (left > 0 && estimate > left) throw partOverBudget(estimate, left, budget);
-    }
+    if (splittable) await this.checkPart(store, jobId, estimate, budget);
     if (await store.exhaust(jobId, estimate, budget)) throw exhausted(estimate, budget);
   }
 

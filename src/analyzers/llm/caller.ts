@@ -108,6 +108,7 @@ export async function answer(
     const started = Date.now();
     // A repair is of an answer already paid for: asking about smaller parts would pay again.
     const splittable = scope.splittable === true && attempt === 0;
+    if (splittable && budget !== undefined) await budgets.checkPart(store, scope.jobId, estimate, budget);
     let reply: ChatAnswer | typeof TURN_GIVEN_UP = TURN_GIVEN_UP;
     while (reply === TURN_GIVEN_UP) {
       reply = await pacer.run(estimate, async () => {
