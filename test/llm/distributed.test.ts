@@ -59,6 +59,22 @@ void test('distributed: two workers share the response cache and the usage ledge
     const status = await runReam(['status', capped.id, '--server', cluster.server.url]);
     assert.equal(status.code, 0, status.stderr);
     assert.equal((JSON.parse(status.stdout) as { error: { code: string } }).error.code, 'budget_exceeded');
+
+    // A chunk too big for what the budget has left is asked about in parts that fit: pages 1–2
+    // (about 188 of 190 tokens), then page 3 (about 183) no longer fits the 179 they left.
+    const parts = join(dir, 'parts.pdf');
+    await writePdf(parts, { pages: ['ten', 'eleven', 'twelve'] });
+    const split = await client.wait((await client.submit({ files: [parts], pipeline: 'llm', options: { ...options, chunkPages: 3, maxTokens: 190, maxCompletionTokens: 20 } })).id);
+    assert.deepEqual(model.requests.slice(6).map(pagesIn), [[1, 2]]);
+    assert.equal(split.status, 'partially_succeeded', cluster.output());
+    const [splitOutput] = await client.results(split.id);
+    assert.deepEqual(splitOutput?.failedPages.map((failure) => [failure.page, failure.code]), [[3, 'budget_exceeded']]);
+    assert.deepEqual(split.error?.details, { maxTokens: 190, spentTokens: 11 });
+    // `ream wait` says why it stopped, and exits 1.
+    const waited = await runReam(['wait', split.id, '--server', cluster.server.url]);
+    assert.equal(waited.code, 1, waited.stderr);
+    assert.equal(waited.stdout, 'partially_succeeded\n');
+    assert.match(waited.stderr, /^model: 11 tokens .*\nstopped: the job's token budget \(maxTokens 190\) stopped its model calls with 11 tokens used: .*\[budget_exceeded\]$/m);
   } finally {
     await cluster.stop();
     await model.close();
