@@ -1,12 +1,14 @@
 import { TERMINAL_EVENT_TYPES, type ReamEvent } from '../events/types.ts';
 import type { Ream } from '../runtime/create-ream.ts';
 import { TERMINAL_JOB_STATUSES, type JobRecord } from '../store/port.ts';
+import { joinCatchUp } from './shared-catch-up.ts';
 
 const REPLAY_PAGE = 500;
 /**
  * Across processes, live events travel over Redis pub/sub, which drops what is published while
  * a connection is down. The store has every event, so a distributed follow also catches up from
- * it this often: a lost live event costs at most this delay, never a stuck stream.
+ * it this often: a lost live event costs at most this delay, never a stuck stream. One read per
+ * job per process serves all of the job's followers (shared-catch-up.ts).
  */
 const DISTRIBUTED_CATCH_UP_MS = 2_000;
 /**
@@ -53,10 +55,13 @@ const END_TAIL_MS = 500;
  * long enough ago for its terminal event to be stored, and nothing is stored after `afterSeq`.
  * (A client that resumes after the last event of an ended job otherwise waits forever.)
  */
-export async function followedToTheEnd(ream: Ream, job: JobRecord, afterSeq: number, now = Date.now()): Promise<boolean> {
+export async function followedToTheEnd(ream: Pick<Ream, 'listEvents'>, job: JobRecord, afterSeq: number, now = Date.now()): Promise<boolean> {
   if (!TERMINAL_JOB_STATUSES.includes(job.status) || now - (job.finishedAt ?? now) < END_EVENT_GRACE_MS) return false;
   return (await ream.listEvents(job.id, afterSeq, 1)).length === 0;
 }
+
+/** What a follow uses of a ream. */
+export type FollowedReam = Pick<Ream, 'deployment' | 'subscribe' | 'listEvents' | 'getJob'>;
 
 export interface FollowOptions {
   /** Send events with `seq` greater than this. */
@@ -86,11 +91,11 @@ export interface EventFollow {
  * from the store instead). Ends after the job's last terminal event (a retried job has one per
  * run: a follow from before a retry goes on through it). Shared by SSE and WebSocket.
  */
-export function followJobEvents(ream: Ream, jobId: string, options: FollowOptions): EventFollow {
+export function followJobEvents(ream: FollowedReam, jobId: string, options: FollowOptions): EventFollow {
   let lastSent = options.afterSeq;
   let ended = false;
   let chain: Promise<void> = Promise.resolve();
-  let poll: NodeJS.Timeout | undefined;
+  let leaveCatchUp = (): void => undefined;
   let recheck: NodeJS.Timeout | undefined;
   let resolveDone: () => void = () => undefined;
   const done = new Promise<void>((resolve) => {
@@ -102,7 +107,7 @@ export function followJobEvents(ream: Ream, jobId: string, options: FollowOption
     if (ended) return;
     ended = true;
     off();
-    if (poll) clearInterval(poll);
+    leaveCatchUp();
     clearTimeout(recheck);
     clearTimeout(tail);
     resolveDone();
@@ -148,9 +153,10 @@ export function followJobEvents(ream: Ream, jobId: string, options: FollowOption
   };
 
   // Subscribe before replaying: anything stored after the replay's read arrives live.
-  const off = ream.subscribe({ jobId }, (event) => {
+  const onEvent = (event: ReamEvent): void => {
     run(() => (event.seq === lastSent + 1 ? send(event) : event.seq > lastSent ? catchUp() : undefined));
-  });
+  };
+  const off = ream.subscribe({ jobId }, onEvent);
   run(catchUp);
   // Everything stored is sent; if the job has ended with nothing more to come, so has the follow.
   // Checked again once the grace is over, for a job that ended just now.
@@ -165,8 +171,13 @@ export function followJobEvents(ream: Ream, jobId: string, options: FollowOption
   };
   run(endIfJobEnded);
   if (ream.deployment !== undefined && !ended) {
-    poll = setInterval(() => run(catchUp), DISTRIBUTED_CATCH_UP_MS);
-    poll.unref();
+    leaveCatchUp = joinCatchUp(ream, jobId, {
+      lastSent: () => lastSent,
+      deliver: onEvent,
+      fail: (error) => run(() => {
+        throw error;
+      }),
+    }, DISTRIBUTED_CATCH_UP_MS);
   }
   return { stop, done };
 }

@@ -1,0 +1,88 @@
+import type { ReamEvent } from '../events/types.ts';
+import type { Ream } from '../runtime/create-ream.ts';
+
+/** Where a shared catch-up reads a job's stored events. */
+export type StoredEvents = Pick<Ream, 'listEvents'>;
+
+/** One follower's part in its job's shared catch-up. */
+export interface CatchUpMember {
+  /** The highest `seq` the follower has sent. */
+  lastSent(): number;
+  /** An event read from the store, handed over as a live one would be (in `seq` order). */
+  deliver(event: ReamEvent): void;
+  /** The store failed: the follower ends, as it did when it read the store itself. */
+  fail(error: unknown): void;
+}
+
+const PAGE = 500;
+
+/**
+ * The followers of one job in this process and the one timer that reads the store for them.
+ * Each follower read the store on its own timer: 100 followers of a job were 100 queries per
+ * interval, all answering the same rows.
+ */
+class JobCatchUp {
+  readonly members = new Set<CatchUpMember>();
+  readonly #timer: NodeJS.Timeout;
+  #reading = false;
+
+  constructor(source: StoredEvents, jobId: string, intervalMs: number) {
+    this.#timer = setInterval(() => void this.#read(source, jobId), intervalMs);
+    this.#timer.unref();
+  }
+
+  /**
+   * Reads after the furthest follower: the others are handed events past their next `seq`, which
+   * makes them catch up on their own, as a live event past a gap does. A read still under way
+   * (a slow store) is not joined by another.
+   */
+  async #read(source: StoredEvents, jobId: string): Promise<void> {
+    if (this.#reading || this.members.size === 0) return;
+    this.#reading = true;
+    const members = [...this.members];
+    try {
+      const after = members.reduce((furthest, member) => Math.max(furthest, member.lastSent()), 0);
+      const events = await source.listEvents(jobId, after, PAGE);
+      for (const member of members) {
+        if (!this.members.has(member)) continue;
+        for (const event of events) member.deliver(event);
+      }
+    } catch (error) {
+      for (const member of members) if (this.members.has(member)) member.fail(error);
+    } finally {
+      this.#reading = false;
+    }
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+  }
+}
+
+const catchUps = new WeakMap<StoredEvents, Map<string, JobCatchUp>>();
+
+/**
+ * Adds `member` to the catch-up of `jobId` read from `source` every `intervalMs` (one read per
+ * job per process, however many follow it); returns the function that takes it out. The read
+ * stops when the last member has left.
+ */
+export function joinCatchUp(source: StoredEvents, jobId: string, member: CatchUpMember, intervalMs: number): () => void {
+  let jobs = catchUps.get(source);
+  if (jobs === undefined) {
+    jobs = new Map();
+    catchUps.set(source, jobs);
+  }
+  let catchUp = jobs.get(jobId);
+  if (catchUp === undefined) {
+    catchUp = new JobCatchUp(source, jobId, intervalMs);
+    jobs.set(jobId, catchUp);
+  }
+  catchUp.members.add(member);
+  const joined = catchUp;
+  const byJob = jobs;
+  return () => {
+    if (!joined.members.delete(member) || joined.members.size > 0) return;
+    joined.stop();
+    if (byJob.get(jobId) === joined) byJob.delete(jobId);
+  };
+}
