@@ -224,6 +224,10 @@ export function sqlTenantStore(kysely: Kysely<unknown>, flavor: SqlFlavor): Tena
       return id;
     },
 
+    async renewStorage(id, expiresAt) {
+      await db.updateTable('storage_reservations').set({ expires_at: expiresAt }).where('id', '=', id).execute();
+    },
+
     async releaseStorage(id) {
       await db.deleteFrom('storage_reservations').where('id', '=', id).execute();
     },

@@ -107,6 +107,8 @@ export interface TenantStore {
    * replaces its reservation rather than holding the room twice), else a new one.
    */
   reserveStorage(reservation: { tenantId: string; bytes: number; expiresAt: number; key?: string }): Promise<string>;
+  /** Moves a reservation's expiry to `expiresAt` (its holder is still storing); nothing when it was released already. */
+  renewStorage(id: string, expiresAt: number): Promise<void>;
   /** Gives back a reservation's room (nothing when it was released already, e.g. by `putJobArtifacts`). */
   releaseStorage(id: string): Promise<void>;
   /**

@@ -135,6 +135,40 @@ for (const flavor of ['postgres', 'sqlite'] as const) {
   });
 }
 
+for (const flavor of ['postgres', 'sqlite'] as const) {
+  void test(`${flavor}: a store that lasts longer than the reservation's lease keeps its room to the end`, { timeout: 60_000 }, async (t) => {
+    if (flavor === 'postgres' && !requireOrSkip(t, missing === undefined, missing ?? '')) return;
+    const opened = await openStores(flavor);
+    const [first, second] = opened.stores;
+    try {
+      const tenantId = randomUUID();
+      await first.setQuotas(tenantId, { storageBytes: 1_000 });
+      const job = await first.createJob({ id: randomUUID(), tenantId, key: null, pipeline: 'rows', options: {}, priority: 0 }, 1);
+      const leaseMs = 1_500;
+      let finish!: () => void;
+      const uploading = new Promise<void>((resolve) => (finish = resolve));
+      let started!: () => void;
+      const inFlight = new Promise<void>((resolve) => (started = resolve));
+      const slow = new CreditKeeper(first, {}, { reservationMs: leaseMs }).withReservedStorage(tenantId, 800, async (reservation) => {
+        started();
+        await uploading;
+        await first.putJobArtifacts(job.id, [{ sha256: sha(1), size: 800 }], reservation);
+      });
+      await inFlight;
+      // Three leases later the store is still uploading: its room is still counted, and another store finds none.
+      await new Promise((resolve) => setTimeout(resolve, 3 * leaseMs));
+      assert.equal(await second.tenantHeldBytes(tenantId, Date.now()), 800);
+      await rejectsWithCode(new CreditKeeper(second).withReservedStorage(tenantId, 400, () => Promise.resolve()), 'quota_exceeded');
+      finish();
+      await slow;
+      assert.equal(await second.tenantHeldBytes(tenantId, Date.now()), 800);
+      assert.equal(await second.tenantStoredBytes(tenantId), 800);
+    } finally {
+      await opened.close();
+    }
+  });
+}
+
 void test('embedded: the room a killed process reserved is free again when its data dir is opened next', { timeout: 60_000 }, async () => {
   const dir = await mkdtemp(join(tmpdir(), 'ream-reservations-'));
   try {

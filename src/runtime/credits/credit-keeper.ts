@@ -19,7 +19,7 @@ export interface CreditSettings {
 /** The records a keeper reads and writes. */
 export type CreditRecords = Pick<
   Store,
-  'appendCredit' | 'listCredits' | 'findCredit' | 'getQuotas' | 'tenantUsage' | 'largestDocumentBytes' | 'tenantStoredBytes' | 'tenantHeldBytes' | 'reserveStorage' | 'releaseStorage' | 'creditBalance' | 'listJobDocuments' | 'getDocumentResult' | 'listChunkResults' | 'withContentLock' | 'getJob'
+  'appendCredit' | 'listCredits' | 'findCredit' | 'getQuotas' | 'tenantUsage' | 'largestDocumentBytes' | 'tenantStoredBytes' | 'tenantHeldBytes' | 'reserveStorage' | 'renewStorage' | 'releaseStorage' | 'creditBalance' | 'listJobDocuments' | 'getDocumentResult' | 'listChunkResults' | 'withContentLock' | 'getJob'
 >;
 
 /**
@@ -72,8 +72,9 @@ function storageQuotaLock(tenantId: string): string {
 }
 
 /**
- * How long a storage reservation whose holder died keeps its room, in ms: longer than any store
- * made under one (a report file's upload), as the quota lock's own lease is.
+ * How long a storage reservation whose holder died keeps its room, in ms. A live holder renews it
+ * every third of this while it stores ({@link CreditKeeper.withReservedStorage}): a store that
+ * lasts longer (a large file to a slow S3) keeps its room counted to the end.
  */
 export const STORAGE_RESERVATION_MS = 10 * 60_000;
 
@@ -94,16 +95,19 @@ export class CreditKeeper {
   readonly #prices: CreditPrices | undefined;
   /** Present only for the sole process storing the tenants' bytes (embedded): see {@link withinStorageQuota}. */
   readonly #recentUse: RecentStorageUse | undefined;
+  readonly #reservationMs: number;
 
   /**
    * `soleWriter`: no other process stores bytes into `store` (the embedded owner of a data dir).
    * Only then may a remembered count of a tenant's stored bytes serve a storage check: another
    * process's stores would be missing from it, and each process could fill the quota's room anew.
+   * `reservationMs`: the lease of a storage reservation (default {@link STORAGE_RESERVATION_MS}).
    */
-  constructor(store: CreditRecords, settings: CreditSettings = {}, { soleWriter = false }: { soleWriter?: boolean } = {}) {
+  constructor(store: CreditRecords, settings: CreditSettings = {}, { soleWriter = false, reservationMs = STORAGE_RESERVATION_MS }: { soleWriter?: boolean; reservationMs?: number } = {}) {
     this.#store = store;
     this.#prices = settings.prices;
     this.#recentUse = soleWriter ? new RecentStorageUse() : undefined;
+    this.#reservationMs = reservationMs;
   }
 
   /** Whether jobs are priced (a price table was given). */
@@ -218,8 +222,8 @@ export class CreditKeeper {
    * so the stores of a tenant with a quota go on at once (a 500-row report job with a quota took
    * 1.9× as long when each file's upload held the lock). `storeIt` gets the reservation's id
    * (undefined when the bytes needed no room) to release in the transaction that records the
-   * bytes (`putJobArtifacts`); it is released after `storeIt` anyway, and a holder that dies
-   * holds it for {@link STORAGE_RESERVATION_MS} at most. `key` names the store (a job's report
+   * bytes (`putJobArtifacts`); it is released after `storeIt` anyway. It is renewed while
+   * `storeIt` runs, however long, and a holder that dies holds it for {@link STORAGE_RESERVATION_MS} at most. `key` names the store (a job's report
    * file): the same store run again (its task retried after its process died mid-upload) takes
    * over its reservation, not counted in its own check, where the dead one's room refused it.
    */
@@ -229,13 +233,20 @@ export class CreditKeeper {
     const reservation = await this.#store.withContentLock(storageQuotaLock(tenantId), async () => {
       if (counted !== undefined && (await counted())) return undefined;
       this.#checkStorage({ storageBytes: limit }, await this.#heldBytes(tenantId, limit, incomingBytes, key), incomingBytes);
-      const id = await this.#store.reserveStorage({ tenantId, bytes: incomingBytes, expiresAt: Date.now() + STORAGE_RESERVATION_MS, ...(key === undefined ? {} : { key }) });
+      const id = await this.#store.reserveStorage({ tenantId, bytes: incomingBytes, expiresAt: Date.now() + this.#reservationMs, ...(key === undefined ? {} : { key }) });
       this.#recentUse?.stored(tenantId, incomingBytes);
       return id;
     });
+    // A store past the lease lost its room (counted by no check: others filled it) before it ended.
+    // A renewal the store misses is tried again at the next: two more before the lease runs out.
+    const renewal = reservation === undefined ? undefined : setInterval(() => {
+      this.#store.renewStorage(reservation, Date.now() + this.#reservationMs).catch(() => undefined);
+    }, this.#reservationMs / 3);
+    renewal?.unref();
     try {
       return await storeIt(reservation);
     } finally {
+      clearInterval(renewal);
       // Released with the record already, as a rule; a release the store misses now (it does not
       // answer) fails no store: the room is held until the reservation expires.
       if (reservation !== undefined) await this.#store.releaseStorage(reservation).catch(() => undefined);
