@@ -21,8 +21,8 @@ export interface StoreDocumentOptions {
    */
   onRefuse?: OnRefuse;
   /**
-   * Counts the bytes against the tenant's storage quota once they have all come, one store at a
-   * time per tenant (`quota_exceeded`; nothing is stored). Not for a caller already within it.
+   * Counts the bytes against the tenant's storage quota once they have all come, one check at a
+   * time per tenant, their room reserved until they are recorded (`quota_exceeded`; nothing is stored). Not for a caller already within it.
    * Reading stops (`quota_exceeded`) as soon as the bytes pass what could fit or be content the
    * tenant holds (see `StorageBound`), not at the end of a file that cannot be taken.
    */
@@ -45,7 +45,9 @@ export async function storeDocument(
   const { mediaType, body } = await sniffStream(bound === undefined ? stream : withinBound(stream, bound), name, options.onRefuse ?? 'drain', options.maxBytes);
   return engine.storeDocument(body, name, tenantId, {
     mediaType,
-    ...(options.storageQuota === true ? { within: (bytes, publish) => engine.settings.credits.withinStorageQuota(tenantId, bytes, publish) } : {}),
+    // Only the check holds the tenant's lock: the room is reserved, and the blob placed (an S3
+    // CopyObject of up to 5 GB) and recorded outside it, so the tenant's other stores go on.
+    ...(options.storageQuota === true ? { within: (bytes, publish) => engine.settings.credits.withReservedStorage(tenantId, bytes, publish) } : {}),
     ...(options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes }),
     ...(options.expectedSha256 === undefined ? {} : { expectedSha256: options.expectedSha256 }),
   });

@@ -34,8 +34,10 @@ export interface DocumentStore {
    * Idempotent and race-free: inserts, or returns the existing record for (tenantId, sha256)
    * unchanged — content is stored once per tenant, whatever id or name a later put brings. A
    * deleted record of the same content comes back to life as if new (name, time of this put).
+   * `releasing`: a storage reservation released in the same transaction, so no reader of the
+   * tenant's held bytes sees the bytes twice or not at all.
    */
-  putDocument(doc: Omit<DocumentRecord, 'createdAt' | 'deletedAt'>, now: number): Promise<DocumentRecord>;
+  putDocument(doc: Omit<DocumentRecord, 'createdAt' | 'deletedAt'>, now: number, releasing?: string): Promise<DocumentRecord>;
   /**
    * The record as first stored; `undefined` when there is none or it was deleted (`deleted:
    * true` answers a deleted one that finished jobs still name, with its `deletedAt`).

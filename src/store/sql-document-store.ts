@@ -23,7 +23,8 @@ function documentFromRow(row: Selectable<DocumentsTable>): DocumentRecord {
 export function sqlDocumentStore(kysely: Kysely<unknown>): DocumentStore {
   // job_documents and jobs are read (never written) to tell whether a job uses a document.
   // job_artifacts too: a job's report may have the same bytes as a document.
-  const db = kysely.withTables<DocumentTables & { job_documents: { job_id: string; document_id: string }; jobs: { id: string; status: string }; job_artifacts: { job_id: string; sha256: string } }>();
+  // storage_reservations: a store's reservation goes in the transaction that records its document.
+  const db = kysely.withTables<DocumentTables & { job_documents: { job_id: string; document_id: string }; jobs: { id: string; status: string }; job_artifacts: { job_id: string; sha256: string }; storage_reservations: { id: string } }>();
   // Read by every task of every document (see prepared-query.ts).
   const documentById = prepareQuery(db, 1, (db, id: string) => db.selectFrom('documents').selectAll().where('id', '=', id));
   const liveDocumentById = prepareQuery(db, 1, (db, id: string) => db.selectFrom('documents').selectAll().where('id', '=', id).where('deleted_at', 'is', null));
@@ -64,43 +65,54 @@ export function sqlDocumentStore(kysely: Kysely<unknown>): DocumentStore {
     return { record, blobUnused };
   };
 
+  /** Inserts the record, or answers the live one of its content (see `putDocument`). */
+  const putDocumentIn = async (from: typeof db, doc: Omit<DocumentRecord, 'createdAt' | 'deletedAt'>, now: number): Promise<DocumentRecord> => {
+    // "Content is stored once": unique per (tenant, sha256); a second put returns the first record.
+    const inserted = await from
+      .insertInto('documents')
+      .values({
+        id: doc.id,
+        tenant_id: doc.tenantId,
+        sha256: doc.sha256,
+        name: doc.name,
+        size: doc.size,
+        media_type: doc.mediaType,
+        created_at: now,
+        stored_at: now,
+      })
+      // A deleted record of this content (finished jobs name it) comes back as if stored now.
+      .onConflict((oc) => oc.columns(['tenant_id', 'sha256'])
+        .doUpdateSet({ name: doc.name, size: doc.size, media_type: doc.mediaType, created_at: now, stored_at: now, deleted_at: null })
+        .where('documents.deleted_at', 'is not', null))
+      .executeTakeFirst();
+    // A live record of this content is answered as it is, but stored again now: retention counts
+    // from here. Its mark always moves on, by 1 ms when it is `now` already (stored twice in one
+    // ms, or by a process whose clock is behind): a request that stored it first and takes it
+    // back (its submit failed) sees another one stored it since, and keeps it (`deleteDocument`).
+    if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 0) {
+      await from.updateTable('documents')
+        .set({ stored_at: sql<number>`case when stored_at is null or stored_at < ${now} then ${now} else stored_at + 1 end` })
+        .where('tenant_id', '=', doc.tenantId).where('sha256', '=', doc.sha256).where('deleted_at', 'is', null)
+        .execute();
+    }
+    const row = await from
+      .selectFrom('documents')
+      .selectAll()
+      .where('tenant_id', '=', doc.tenantId)
+      .where('sha256', '=', doc.sha256)
+      .executeTakeFirstOrThrow();
+    return documentFromRow(row);
+  };
+
   return {
-    async putDocument(doc, now) {
-      // "Content is stored once": unique per (tenant, sha256); a second put returns the first record.
-      const inserted = await db
-        .insertInto('documents')
-        .values({
-          id: doc.id,
-          tenant_id: doc.tenantId,
-          sha256: doc.sha256,
-          name: doc.name,
-          size: doc.size,
-          media_type: doc.mediaType,
-          created_at: now,
-          stored_at: now,
-        })
-        // A deleted record of this content (finished jobs name it) comes back as if stored now.
-        .onConflict((oc) => oc.columns(['tenant_id', 'sha256'])
-          .doUpdateSet({ name: doc.name, size: doc.size, media_type: doc.mediaType, created_at: now, stored_at: now, deleted_at: null })
-          .where('documents.deleted_at', 'is not', null))
-        .executeTakeFirst();
-      // A live record of this content is answered as it is, but stored again now: retention counts
-      // from here. Its mark always moves on, by 1 ms when it is `now` already (stored twice in one
-      // ms, or by a process whose clock is behind): a request that stored it first and takes it
-      // back (its submit failed) sees another one stored it since, and keeps it (`deleteDocument`).
-      if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 0) {
-        await db.updateTable('documents')
-          .set({ stored_at: sql<number>`case when stored_at is null or stored_at < ${now} then ${now} else stored_at + 1 end` })
-          .where('tenant_id', '=', doc.tenantId).where('sha256', '=', doc.sha256).where('deleted_at', 'is', null)
-          .execute();
-      }
-      const row = await db
-        .selectFrom('documents')
-        .selectAll()
-        .where('tenant_id', '=', doc.tenantId)
-        .where('sha256', '=', doc.sha256)
-        .executeTakeFirstOrThrow();
-      return documentFromRow(row);
+    async putDocument(doc, now, releasing) {
+      if (releasing === undefined) return putDocumentIn(db, doc, now);
+      // The room the bytes held goes as they are counted: no reader sees them twice or not at all.
+      return db.transaction().execute(async (trx) => {
+        const stored = await putDocumentIn(trx, doc, now);
+        await trx.deleteFrom('storage_reservations').where('id', '=', releasing).execute();
+        return stored;
+      });
     },
 
     async getDocument(id, options) {

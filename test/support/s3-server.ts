@@ -29,7 +29,12 @@ const CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
  * (`<bucket>/._S3rver_uploads/<uploadId>/<partNumber>` with a `.md5` beside each). It also reads
  * `Range: bytes=N-0` as "to the end"; see `fixSingleByteRange`.
  */
-export async function startS3Server(): Promise<TestS3Server> {
+export interface S3ServerOptions {
+  /** Awaited before each request is served (to hold one back, e.g. a CopyObject: a PUT with `x-amz-copy-source`). */
+  beforeRequest?: (request: { method: string; path: string; headers: Readonly<Record<string, string | string[] | undefined>> }) => Promise<void>;
+}
+
+export async function startS3Server(options: S3ServerOptions = {}): Promise<TestS3Server> {
   const directory = await mkdtemp(join(tmpdir(), 'ream-s3rver-'));
   const bucket = uniqueName('ream').replace(/_/g, '-').toLowerCase();
   const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory, configureBuckets: [{ name: bucket }] });
@@ -51,6 +56,13 @@ export async function startS3Server(): Promise<TestS3Server> {
     ctx.status = listing === undefined ? 404 : 200;
     ctx.body = listing ?? { Error: { Code: 'NoSuchUpload', Message: 'The specified upload does not exist.' } };
   });
+  const { beforeRequest } = options;
+  if (beforeRequest !== undefined) {
+    server.middleware.splice(2, 0, async (ctx, next) => {
+      await beforeRequest({ method: ctx.method, path: ctx.path, headers: ctx.headers });
+      return next();
+    });
+  }
   fixSingleByteRange(server);
   writeObjectsSafely(server);
   const address = await server.run();

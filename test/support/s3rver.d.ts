@@ -15,6 +15,7 @@ declare module 's3rver' {
     method: string;
     path: string;
     query: Record<string, string | string[] | undefined>;
+    headers: Record<string, string | string[] | undefined>;
     status: number;
     body: unknown;
   }

@@ -39,10 +39,14 @@ export interface IntakeParts {
 }
 
 /** Documents in: stored (content-addressed, per tenant), attached to jobs, scheduled. */
-/** How a stored document's bytes, counted once they have all come, are published (e.g. under a tenant's storage quota). */
-export type PublishWithin = (bytes: number, publish: () => Promise<void>) => Promise<void>;
+/**
+ * How a stored document's bytes, counted once they have all come, are published (e.g. within a
+ * tenant's storage quota): `publish` gets the storage reservation that holds their room, if any,
+ * to release as it records them.
+ */
+export type PublishWithin = (bytes: number, publish: (reservation: string | undefined) => Promise<void>) => Promise<void>;
 
-const publishAtOnce: PublishWithin = (_bytes, publish) => publish();
+const publishAtOnce: PublishWithin = (_bytes, publish) => publish(undefined);
 
 export interface StoreOptions extends PutOptions {
   /** Default: one picked by the name's extension. */
@@ -81,11 +85,12 @@ export class JobIntake {
         const id = documentIdOf(tenantId, blob.sha256);
         // Bytes the tenant holds already add nothing to what it stores: no quota to pass.
         const wrap = (await store.getDocument(id)) === undefined ? within : publishAtOnce;
-        await wrap(blob.size, () => store.withContentLock(blob.sha256, async () => {
+        await wrap(blob.size, (reservation) => store.withContentLock(blob.sha256, async () => {
           await place();
           stored = await store.putDocument(
             { id, tenantId, sha256: blob.sha256, name: base, size: blob.size, mediaType: mediaType ?? mediaTypeByName(base) },
             Date.now(),
+            reservation,
           );
         }));
       },
