@@ -1,4 +1,5 @@
 import { toReamError } from '../errors.ts';
+import { turnsEvery } from '../event-loop-turns.ts';
 import type { DocumentRecord, JobRecord, Store } from '../store/port.ts';
 import type { RemovedDocument } from './document-removal.ts';
 import { uploadExpired, uploadExpiry, type TenantHours, type UnfinishedUpload, type UnfinishedUploads, type UploadExpiry } from './upload-expiry.ts';
@@ -6,6 +7,12 @@ import { uploadExpired, uploadExpiry, type TenantHours, type UnfinishedUpload, t
 const DAY_MS = 24 * 3600_000;
 /** Records removed per store query; a sweep goes on until none is left. */
 const BATCH = 100;
+
+/**
+ * Longest a sweep holds the event loop between two turns, in ms: an embedded store (SQLite)
+ * answers on this thread at once, and a sweep of many records held every request until its end.
+ */
+const TURN_MS = 10;
 
 /** Days per tenant, or null to keep that tenant's records until deleted. */
 export type TenantDays = Readonly<Record<string, number | null>>;
@@ -197,6 +204,7 @@ export class RetentionSweeper {
 
   async #removeJobs(scope: Scope, now: number, days: number): Promise<number> {
     const before = now - days * DAY_MS;
+    const letOthersIn = turnsEvery(TURN_MS);
     let removed = 0;
     // Page after page past the last one listed: jobs that could not go (each warned of) are not
     // listed again, so the sweep ends, and the jobs after them still go (a full page of them at
@@ -208,6 +216,7 @@ export class RetentionSweeper {
         // A process stopping waits for no more of them (each can take the statement timeout to fail).
         if (this.#stopping) return removed;
         if (await this.#removeJob(job, days)) removed++;
+        await letOthersIn();
       }
       const last = jobs.at(-1);
       if (jobs.length < BATCH || last?.finishedAt == null) return removed;
@@ -229,10 +238,14 @@ export class RetentionSweeper {
 
   async #removeDocuments(scope: Scope, now: number, days: number, report: RetentionReport): Promise<void> {
     const before = now - days * DAY_MS;
+    const letOthersIn = turnsEvery(TURN_MS);
     for (;;) {
       const docs = await this.#parts.store.listUnusedDocumentsBefore({ ...scope, before, limit: BATCH });
       let removed = 0;
-      for (const doc of docs) if (await this.#removeDocument(doc, days, report)) removed++;
+      for (const doc of docs) {
+        if (await this.#removeDocument(doc, days, report)) removed++;
+        await letOthersIn();
+      }
       // A page of documents that all stayed (a job took each meanwhile) would come back again: stop.
       if (docs.length < BATCH || removed === 0) return;
     }

@@ -1,4 +1,5 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
+import { turnsEvery } from '../event-loop-turns.ts';
 import { toNumber, type SqlFlavor } from '../sql/dialect.ts';
 import type { DocumentTables } from './documents-schema.ts';
 import type { EventTables } from './events-schema.ts';
@@ -34,6 +35,12 @@ function batchOf(flavor: SqlFlavor, table: string, jobId: string, batch: number)
 }
 
 /**
+ * Longest a SQLite deletion holds the event loop between two turns, in ms (past one batch, which
+ * it cannot cut): its statements, awaited one after another, kept every request waiting until the last.
+ */
+const TURN_MS = 10;
+
+/**
  * Deletes a job a bounded batch of rows per statement (each its own transaction), the job row
  * last: a job of any size goes within a statement timeout, and a deletion cut short anywhere
  * (a timeout, a crash) is finished by running it again. Its job documents go in transactions
@@ -45,6 +52,7 @@ export function sqlJobDeletion(kysely: Kysely<unknown>, flavor: SqlFlavor, batch
   const db = kysely.withTables<Tables>();
   return async (id) => {
     const size = batchSize(batch);
+    const letOthersIn = flavor === 'sqlite' ? turnsEvery(TURN_MS) : (): Promise<void> => Promise.resolve();
     const job = await db.selectFrom('jobs').select(['tenant_id', 'created_at']).where('id', '=', id).executeTakeFirst();
     if (!job) return false;
     await db.deleteFrom('deleted_job_pages').where('created_at', '<', Date.now() - 2 * DAY_MS).execute();
@@ -52,6 +60,7 @@ export function sqlJobDeletion(kysely: Kysely<unknown>, flavor: SqlFlavor, batch
       for (;;) {
         const rows = size.now();
         const deleted = await size.run(() => sql`delete from ${sql.table(table)} where ${batchOf(flavor, table, id, rows)}`.execute(db));
+        await letOthersIn();
         if (deleted !== undefined && toNumber(deleted.numAffectedRows ?? 0n) < rows) break;
       }
     }
@@ -59,6 +68,7 @@ export function sqlJobDeletion(kysely: Kysely<unknown>, flavor: SqlFlavor, batch
     for (;;) {
       const rows = size.now();
       const deleted = await size.run(() => deleteJobDocuments(db, flavor, id, rows, owner));
+      await letOthersIn();
       if (deleted !== undefined && deleted < rows) break;
     }
     // One row, but its cascades scan the emptied tables past the dead rows the batches left: on a
