@@ -1,11 +1,15 @@
-// Plain text and Markdown: UTF-8, or UTF-16 with its byte order mark; one page unless the file has form feeds (`\f`), which
-// split pages the way `pdftotext` output does. Cheap enough for the main thread: decoding is
-// linear and `maxBytes` caps the input.
-import { readFile } from 'node:fs/promises';
+// Plain text and Markdown: UTF-8, or UTF-16 with its byte order mark. Pages are split at form
+// feeds (`\f`), the way `pdftotext` output is, and by size (see text-pages.ts), so a large file
+// without form feeds is many pages whose chunks run in parallel. The file is streamed: its pages
+// are cut as it is read and only the pages asked for are kept. Cheap enough for the main thread:
+// decoding is linear and `maxBytes` caps the input.
+import { createReadStream } from 'node:fs';
+import { TextDecoder } from 'node:util';
 import { ReamError } from '../../errors.ts';
-import { checkFileSize, checkPageCount, checkRange, throwIfCancelled } from '../file-checks.ts';
+import { checkFileSize, checkPageCount, checkRange, fileIoError, throwIfCancelled } from '../file-checks.ts';
 import { hasUtf16Bom } from '../sniff.ts';
 import type { DocumentFormat, DocumentMetadata, Extraction, Inspection, PageRange, ReadLimits } from '../types.ts';
+import { TextPager } from './text-pages.ts';
 
 export function createTextFormat(mediaType: string, extensions: readonly string[]): DocumentFormat {
   return {
@@ -14,20 +18,29 @@ export function createTextFormat(mediaType: string, extensions: readonly string[
     async inspect(path: string, limits: ReadLimits, signal?: AbortSignal): Promise<Inspection> {
       throwIfCancelled(signal);
       await checkFileSize(path, limits);
-      const text = await readText(path);
-      const pages = splitPages(text);
-      checkPageCount(pages.length, limits);
-      return { mediaType, pageCount: pages.length, metadata: mediaType === 'text/markdown' ? markdownMetadata(text) : {} };
+      let pageCount = 0;
+      let title: string | undefined;
+      await readPages(path, signal, (text) => {
+        pageCount++;
+        if (mediaType === 'text/markdown' && title === undefined) title = markdownTitle(text);
+        return true;
+      });
+      checkPageCount(pageCount, limits);
+      const metadata: DocumentMetadata = title ? { title } : {};
+      return { mediaType, pageCount, metadata };
     },
     async extract(path: string, range: PageRange, signal?: AbortSignal): Promise<Extraction> {
       throwIfCancelled(signal);
       checkRange(range);
-      const pages = splitPages(await readText(path));
       const out: Extraction = { pages: [], failures: [] };
-      for (let index = range.from; index < range.to; index++) {
-        const text = pages[index];
-        if (text === undefined) out.failures.push({ page: index + 1, code: 'invalid_text', message: `the text has ${pages.length} pages, no page ${index + 1}` });
-        else out.pages.push({ page: index + 1, text });
+      let index = 0;
+      await readPages(path, signal, (text) => {
+        if (index >= range.from) out.pages.push({ page: index + 1, text });
+        index++;
+        return index < range.to;
+      });
+      for (let missing = Math.max(index, range.from); missing < range.to; missing++) {
+        out.failures.push({ page: missing + 1, code: 'invalid_text', message: `the text has ${index} pages, no page ${missing + 1}` });
       }
       if (out.pages.length === 0 && out.failures.length > 0) throw ReamError.nonRetryable('invalid_text', out.failures[0]?.message ?? 'no page could be read');
       return out;
@@ -36,39 +49,52 @@ export function createTextFormat(mediaType: string, extensions: readonly string[
 }
 
 /**
- * Reads `path` as strict UTF-8, or as UTF-16 when it starts with a UTF-16 byte order mark (what
- * Windows Notepad saves as "Unicode"); the BOM is dropped. `invalid_text` for anything else.
+ * Streams `path` as strict UTF-8, or as UTF-16 when it starts with a UTF-16 byte order mark (what
+ * Windows Notepad saves as "Unicode"), handing each page to `onPage` in order until it returns
+ * false; the BOM is dropped. `invalid_text` for anything else, as soon as it is met.
  */
-export async function readText(path: string): Promise<string> {
-  const bytes = await readFile(path);
-  if (hasUtf16Bom(bytes)) {
-    const encoding = bytes[0] === 0xff ? 'utf-16le' : 'utf-16be';
-    try {
-      return new TextDecoder(encoding, { fatal: true, ignoreBOM: false }).decode(bytes);
-    } catch (error) {
-      throw ReamError.nonRetryable('invalid_text', `the file starts as ${encoding.toUpperCase()} text (a byte order mark) but is not valid ${encoding.toUpperCase()}`, { cause: error });
-    }
-  }
-  if (bytes.includes(0)) throw ReamError.nonRetryable('invalid_text', 'the file contains NUL bytes: it is binary, not text');
+export async function readPages(path: string, signal: AbortSignal | undefined, onPage: (text: string) => boolean): Promise<void> {
+  let wanted = true;
+  const pager = new TextPager((text) => {
+    if (wanted) wanted = onPage(text);
+  });
+  let decoder: TextDecoder | undefined;
+  const stream = createReadStream(path);
   try {
-    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      throwIfCancelled(signal);
+      if (!decoder) decoder = decoderFor(chunk);
+      if (decoder.encoding === 'utf-8' && chunk.includes(0)) throw ReamError.nonRetryable('invalid_text', 'the file contains NUL bytes: it is binary, not text');
+      pager.push(decode(decoder, chunk));
+      if (!wanted) return;
+    }
+    if (decoder) pager.push(decode(decoder));
+    pager.end();
   } catch (error) {
-    throw ReamError.nonRetryable('invalid_text', 'the file is not valid UTF-8 text', { cause: error });
+    if (error instanceof ReamError) throw error;
+    throw fileIoError('read', error);
+  } finally {
+    stream.destroy();
   }
 }
 
-/**
- * Pages are separated by form feeds. A form feed that ends the file closes the last page rather
- * than opening an empty one (pdftotext ends every page with one). Line ends become `\n`.
- */
-export function splitPages(text: string): string[] {
-  const pages = text.replace(/\r\n?/g, '\n').split('\f');
-  if (pages.length > 1 && pages.at(-1) === '') pages.pop();
-  return pages;
+function decoderFor(head: Uint8Array): TextDecoder {
+  if (!hasUtf16Bom(head)) return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+  return new TextDecoder(head[0] === 0xff ? 'utf-16le' : 'utf-16be', { fatal: true, ignoreBOM: false });
 }
 
-/** The first ATX heading (`# Title`) is the document's title. */
-function markdownMetadata(text: string): DocumentMetadata {
-  const title = /^#{1,6}[ \t]+(.+?)[ \t#]*$/m.exec(text)?.[1]?.trim();
-  return title ? { title } : {};
+/** One piece of the text (`bytes` undefined: the end, where a character cut short is an error). */
+function decode(decoder: TextDecoder, bytes?: Uint8Array): string {
+  try {
+    return bytes ? decoder.decode(bytes, { stream: true }) : decoder.decode();
+  } catch (error) {
+    if (decoder.encoding === 'utf-8') throw ReamError.nonRetryable('invalid_text', 'the file is not valid UTF-8 text', { cause: error });
+    const name = decoder.encoding.toUpperCase();
+    throw ReamError.nonRetryable('invalid_text', `the file starts as ${name} text (a byte order mark) but is not valid ${name}`, { cause: error });
+  }
+}
+
+/** The first ATX heading (`# Title`) is a Markdown document's title. */
+function markdownTitle(text: string): string | undefined {
+  return /^#{1,6}[ \t]+(.+?)[ \t#]*$/m.exec(text)?.[1]?.trim() || undefined;
 }

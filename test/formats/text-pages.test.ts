@@ -1,0 +1,93 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { promisify } from 'node:util';
+import { PAGE_CHARS, PAGE_HARD_CHARS, PAGE_LINES, TextPager } from '../../src/formats/text/text-pages.ts';
+import { createTextFormat } from '../../src/formats/text/text-format.ts';
+import type { ReadLimits } from '../../src/formats/types.ts';
+
+const limits: ReadLimits = { maxBytes: 2 ** 30, maxPages: 10_000 };
+const format = createTextFormat('text/plain', ['.txt']);
+
+/** The pages of `pieces` fed one after the other (a piece is what one read of the file gives). */
+function pagesOf(...pieces: string[]): string[] {
+  const pages: string[] = [];
+  const pager = new TextPager((page) => pages.push(page));
+  for (const piece of pieces) pager.push(piece);
+  pager.end();
+  return pages;
+}
+
+const lines = (from: number, to: number): string => Array.from({ length: to - from }, (_, i) => `line ${from + i}\n`).join('');
+
+void describe('text pages by size', () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'ream-text-pages-'));
+  });
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  void test(`a page ends after its ${PAGE_LINES}th line; the pages together are the text`, async () => {
+    const text = lines(0, 7_000);
+    assert.deepEqual(pagesOf(text), [lines(0, 3_000), lines(3_000, 6_000), lines(6_000, 7_000)]);
+    // Read from a file in 64 KiB reads, as a document is: the same pages, the last without its line end.
+    const path = join(dir, 'lines.txt');
+    await writeFile(path, `${text}last`);
+    assert.equal((await format.inspect(path, limits)).pageCount, 3);
+    const { pages, failures } = await format.extract(path, { from: 1, to: 4 });
+    assert.deepEqual(failures, [{ page: 4, code: 'invalid_text', message: 'the text has 3 pages, no page 4' }]);
+    assert.deepEqual(pages, [{ page: 2, text: lines(3_000, 6_000) }, { page: 3, text: `${lines(6_000, 7_000)}last` }]);
+    // A file of exactly 3,000 lines is one page, not one and an empty one.
+    assert.deepEqual(pagesOf(lines(0, 3_000)), [lines(0, 3_000)]);
+  });
+
+  void test(`a page ends at the first line end past ${PAGE_CHARS} characters; a longer line is cut at ${PAGE_HARD_CHARS}`, () => {
+    const line = `${'x'.repeat(999)}\n`;
+    assert.deepEqual(pagesOf(line.repeat(250)), [line.repeat(100), line.repeat(100), line.repeat(50)]);
+    const long = 'y'.repeat(2 * PAGE_HARD_CHARS + 5);
+    assert.deepEqual(pagesOf(`a\n${long}\nb`).map((page) => page.length), [PAGE_HARD_CHARS, PAGE_HARD_CHARS, 9]);
+    assert.equal(pagesOf(`a\n${long}\nb`).join(''), `a\n${long}\nb`);
+    // A cut never splits a surrogate pair: the emoji goes to the next page whole.
+    const emoji = `${'z'.repeat(PAGE_HARD_CHARS - 1)}😀z`;
+    assert.deepEqual(pagesOf(emoji), ['z'.repeat(PAGE_HARD_CHARS - 1), '😀z']);
+  });
+
+  void test('form feeds still split; one right after a size cut opens no empty page; CRLF cut between reads is one line end', () => {
+    assert.deepEqual(pagesOf('a\f\fb\f'), ['a', '', 'b']);
+    assert.deepEqual(pagesOf(`${lines(0, 3_000)}\fnext`), [lines(0, 3_000), 'next']);
+    assert.deepEqual(pagesOf('one\r', '\ntwo\r', '', '\r\nthree\r'), ['one\ntwo\n\nthree\n']);
+    assert.deepEqual(pagesOf(''), ['']);
+  });
+
+  void test('a 40 MB text without form feeds is read in pages without holding the file whole', async () => {
+    const path = join(dir, 'big.txt');
+    const out = createWriteStream(path);
+    const block = `${'the quick brown fox jumps over the lazy dog '.repeat(2)}\n`.repeat(10_000);
+    for (let written = 0; written < 40 * 2 ** 20; written += block.length) {
+      if (!out.write(block)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
+    }
+    await new Promise<void>((resolve) => out.end(() => resolve()));
+    // The peak RSS grows by less than the file's size: neither its bytes nor its text are held whole
+    // (read whole, they took 83 MB more, in 154 MB; streamed, 16 MB more).
+    const script = `
+      const { createTextFormat } = await import(${JSON.stringify(new URL('../../src/formats/text/text-format.ts', import.meta.url).href)});
+      const format = createTextFormat('text/plain', ['.txt']);
+      const before = process.resourceUsage().maxRSS;
+      const { pageCount } = await format.inspect(${JSON.stringify(path)}, { maxBytes: 2 ** 30, maxPages: 10000 });
+      const { pages } = await format.extract(${JSON.stringify(path)}, { from: pageCount - 2, to: pageCount });
+      console.log(JSON.stringify({ pageCount, last: pages.map((page) => page.text.length), grownMb: (process.resourceUsage().maxRSS - before) / 1024 }));`;
+    const { stdout } = await promisify(execFile)(process.execPath, ['--experimental-strip-types', '--max-old-space-size=24', '--input-type=module', '-e', script]);
+    const result = JSON.parse(stdout) as { pageCount: number; last: number[]; grownMb: number };
+    // 89-character lines: 3,000 of them (267,000 characters) is more than a page holds, so pages end by size: 1,124 lines each.
+    const lineChars = 89;
+    const linesPerPage = Math.ceil(PAGE_CHARS / lineChars);
+    const totalLines = Math.ceil((40 * 2 ** 20) / (lineChars * 10_000)) * 10_000;
+    assert.equal(result.pageCount, Math.ceil(totalLines / linesPerPage));
+    assert.deepEqual(result.last, [linesPerPage * lineChars, (totalLines % linesPerPage || linesPerPage) * lineChars]);
+    assert.ok(result.grownMb < 40, `the peak RSS grew by ${result.grownMb.toFixed(0)} MB reading a 40 MB file`);
+  });
+});
