@@ -1,5 +1,5 @@
-import { mkdirSync, openSync, readFileSync, rmSync, writeSync, closeSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { ReamError } from '../errors.ts';
 
 function alive(pid: number): boolean {
@@ -19,20 +19,46 @@ function alive(pid: number): boolean {
  */
 const lockedHere = new Set<string>();
 
-/** The data dir's folder, made if missing; `validation_failed` saying why when it cannot be (a file there, no permission). */
+/**
+ * The data dir's folder, made if missing; `validation_failed` saying why when it cannot be (a file
+ * there, no permission, a place that takes no folders such as `/proc`), `io_error` naming it for
+ * anything else.
+ */
 export function makeDataDir(dataDir: string): void {
   try {
-    mkdirSync(dataDir, { recursive: true });
+    makeFolders(dataDir);
   } catch (error) {
     const { code, message } = error as NodeJS.ErrnoException;
     if (code === 'EEXIST' || code === 'ENOTDIR') {
       throw ReamError.nonRetryable('validation_failed', `the data dir ${dataDir} cannot be a folder: a file is in its place (${message}); use another data dir`, { cause: error });
     }
-    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
+    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS' || code === 'ENOENT') {
       throw ReamError.nonRetryable('validation_failed', `the data dir ${dataDir} cannot be made (${message}); use a folder this user may write to`, { cause: error });
     }
-    throw error;
+    throw new ReamError('io_error', `the data dir ${dataDir} cannot be made (${message})`, { cause: error });
   }
+}
+
+/**
+ * `mkdir -p`, one folder at a time from the nearest that exists. Not `mkdirSync(path, { recursive:
+ * true })`: where a mkdir fails ENOENT although its parent is there (`/proc/x`), Node's recursive
+ * mkdir makes the parent again and retries, forever, and `ream run --data-dir /proc/x` hung.
+ */
+function makeFolders(path: string): void {
+  const missing: string[] = [];
+  for (let at = resolve(path); !existsSync(at); at = dirname(at)) {
+    missing.unshift(at);
+    if (dirname(at) === at) break;
+  }
+  for (const folder of missing) {
+    try {
+      mkdirSync(folder);
+    } catch (error) {
+      // Made meanwhile by another process: as good as made here, if it is a folder.
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || !statSync(folder).isDirectory()) throw error;
+    }
+  }
+  if (!statSync(path).isDirectory()) throw Object.assign(new Error(`EEXIST: file already exists, mkdir '${path}'`), { code: 'EEXIST' });
 }
 
 export function lockDataDir(dataDir: string): () => void {

@@ -145,3 +145,18 @@ test('a read-only data dir, or a read-only database file in one, is refused in w
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('a data dir where no folder can be made (under /proc) is refused at once, naming it', { skip: process.platform !== 'linux' && 'needs /proc' }, () => {
+  // In a process of its own: a mkdir that loops would hang this one. Node's recursive mkdir retried /proc/x for ever.
+  const script = `
+    const { makeDataDir } = await import(${JSON.stringify(new URL('../../src/runtime/data-dir-lock.ts', import.meta.url).href)});
+    for (const dataDir of ['/proc/ream-no-such', '/proc/ream-no-such/below']) {
+      try { makeDataDir(dataDir); console.log('made ' + dataDir); } catch (error) { console.log(error.code + ' ' + error.message); }
+    }`;
+  const child = spawnSync(process.execPath, ['--experimental-strip-types', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000, killSignal: 'SIGKILL' });
+  assert.equal(child.signal, null, 'the mkdir did not end');
+  assert.deepEqual(child.stdout.trim().split('\n'), [
+    "validation_failed the data dir /proc/ream-no-such cannot be made (ENOENT: no such file or directory, mkdir '/proc/ream-no-such'); use a folder this user may write to",
+    "validation_failed the data dir /proc/ream-no-such/below cannot be made (ENOENT: no such file or directory, mkdir '/proc/ream-no-such'); use a folder this user may write to",
+  ]);
+});
