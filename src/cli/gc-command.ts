@@ -3,6 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ReamError } from '../errors.ts';
 import type { Ream } from '../runtime/create-ream.ts';
+import { LIBRARY_USE_FILE, openedByLibrary } from '../runtime/ream.ts';
 import { DEFAULT_TENANT, TERMINAL_JOB_STATUSES } from '../store/port.ts';
 
 /** What `ream gc` found, removed and gave back. */
@@ -51,7 +52,8 @@ export function pointedJobs(dataDir: string): Set<string> {
  * points to are counted; with `remove` they go (their results, checkpoints and events), then the
  * documents no job uses (with their blobs and search entries). Jobs that `ream serve`'s clients
  * made (its audit log names them) are never counted, and `remove` is refused in a data dir that
- * was served; jobs the library made are no command's either: `remove` is not for such a data dir.
+ * was served; jobs the library made are no command's either: `remove` is refused in a data dir
+ * the library opened (see library-use.ts).
  * Needs the data dir to itself: refused while another process holds it.
  */
 export async function gcCommand(dataDirFlag: string, remove: boolean): Promise<GcSummary> {
@@ -65,6 +67,9 @@ export async function gcCommand(dataDirFlag: string, remove: boolean): Promise<G
     const served = await servedWork(ream);
     if (remove && served.any) {
       throw ReamError.nonRetryable('validation_failed', `${dataDirFlag} was served (its audit log records jobs or documents made through the API), and --remove would remove what its clients still read: run ream gc without --remove, and delete jobs and documents through the API`);
+    }
+    if (remove && openedByLibrary(dataDir)) {
+      throw ReamError.nonRetryable('validation_failed', `${dataDirFlag} was opened through the library (createReam: its ${LIBRARY_USE_FILE} file says so), whose jobs no command points to, and --remove would remove them and their documents: run ream gc without --remove, and delete jobs with the library's deleteJob`);
     }
     const unpointed: string[] = [];
     for (let cursor: string | undefined; ;) {

@@ -20,6 +20,7 @@ import { addReportFlags, reportFlags } from './report-flags.ts';
 import { registerServeCommand } from './serve-command.ts';
 import { interruptSignal } from './signals.ts';
 import { printable } from './printable.ts';
+import { markCommandProcess } from '../runtime/ream.ts';
 import { registerWorkerCommand } from './worker-command.ts';
 
 /** The version in the package's package.json. */
@@ -56,6 +57,8 @@ function nextStep(s: RunSummary): string {
 }
 
 export function buildProgram(): Command {
+  // What this process opens is a command's, not the library's (see library-use.ts).
+  markCommandProcess();
   const program = new Command('ream')
     .description('Process piles of documents concurrently, reliably and resumably.')
     .version(packageVersion(), '-V, --version', 'print ream\'s version')

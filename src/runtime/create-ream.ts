@@ -1,3 +1,4 @@
+import { recordLibraryUse } from './library-use.ts';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { BlobFiles } from '../blobs/local-copy.ts';
@@ -47,6 +48,14 @@ export async function createReam(options: ReamOptions = {}): Promise<Ream> {
   const webhookGuard = new WebhookAddressGuard(options.webhooks); // a bad allow-list is refused before anything opens
   // Embedded: one process owns the data dir. Distributed: the services arbitrate, no lock.
   const unlock = options.distributed ? () => undefined : lockDataDir(dataDir);
+  if (!options.distributed) {
+    try {
+      recordLibraryUse(dataDir);
+    } catch (error) {
+      unlock();
+      throw error;
+    }
+  }
   const threads = options.threads ?? availableParallelism();
   const pool = { threads, taskTimeoutMs: options.taskTimeoutMs ?? 120_000, maxMemoryMb: options.maxMemoryMb ?? DEFAULT_MAX_MEMORY_MB };
   let adapters: Adapters;

@@ -55,6 +55,7 @@ export type { DocumentPageResult, PageBatchOptions, PageSelection, TableBatch, T
 export type { AddedDocument, CreateJobInput, DocumentToAdd, FileInput } from './engine.ts';
 export type { JobFile, SubmitJobInput, SubmittedJob } from './submit-job.ts';
 export type { StoreDocumentOptions } from './store-document.ts';
+export { LIBRARY_USE_FILE, markCommandProcess, openedByLibrary } from './library-use.ts';
 export { UPLOAD_ID, type FindUploadInProgress, type UploadInProgress, type UploadRecords } from './upload-records.ts';
 export type { UploadRecord } from '../store/port.ts';
 export type { ModelUsage } from '../analyzers/store/port.ts';

@@ -5,6 +5,7 @@ import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { pointedJobs } from '../../src/cli/gc-command.ts';
 import { createReam } from '../../src/runtime/create-ream.ts';
 import { startServeProcess } from '../support/serve-process.ts';
 import { run } from './run-process.ts';
@@ -43,17 +44,22 @@ test('ream gc finds a job no command resumes; --remove removes it with its docum
   const first = await run(['run', 'in', '--out', 'out.jsonl', '--data-dir', 'data', '--progress', 'none'], dir);
   assert.equal(first.code, 0, first.stderr);
   // What an older `ream run --no-resume` left: the job it replaced, ended, no command pointing to it.
+  const pointers = new Set(readdirSync(join(data, 'runs')));
+  const old = await run(['run', 'old', '--out', 'old.jsonl', '--data-dir', 'data', '--progress', 'none'], dir);
+  assert.equal(old.code, 0, old.stderr);
+  for (const name of readdirSync(join(data, 'runs'))) if (!pointers.has(name)) await rm(join(data, 'runs', name));
   let kept: string;
   {
-    const ream = await createReam({ dataDir: data });
+    const ream = await createReam({ dataDir: data, work: false });
     try {
-      const job = await ream.submit({ files: readdirSync(join(dir, 'old')).map((name) => join(dir, 'old', name)) });
-      await ream.wait(job.id);
-      kept = (await ream.listJobs({ tenantId: 'local' })).items.find((other) => other.id !== job.id)?.id ?? '';
+      assert.equal((await ream.listJobs({ tenantId: 'local' })).items.length, 2);
+      kept = [...pointedJobs(data)][0] ?? '';
     } finally {
       await ream.close();
     }
   }
+  // That look was the library's: the data dir says so, and --remove would refuse it (tested below).
+  await rm(join(data, 'opened-by-library'));
   // Older versions' leftovers in the blob folder: an empty ab/cd folder, a killed put's temp file.
   // (under a first folder no blob of the run uses, so that both of its folders are empty)
   const used = new Set(readdirSync(join(data, 'blobs')));
@@ -79,6 +85,7 @@ test('ream gc finds a job no command resumes; --remove removes it with its docum
   const ream = await createReam({ dataDir: data, work: false });
   try {
     assert.deepEqual((await ream.listJobs({ tenantId: 'local' })).items.map((job) => job.id), [kept]);
+    await rm(join(data, 'opened-by-library'));
   } finally {
     await ream.close();
   }
@@ -137,6 +144,38 @@ test('ream gc leaves a served data dir\'s jobs and documents alone: not counted,
   try {
     assert.deepEqual((await ream.listJobs({ tenantId: 'local' })).items.map((job) => job.id), [jobId]);
     assert.ok(await ream.getDocument(laterId), 'the document no job uses yet is kept');
+  } finally {
+    await ream.close();
+  }
+});
+
+test('ream gc --remove is refused in a data dir the library opened: its jobs, which no command points to, stay', async () => {
+  await notes(join(dir, 'lib-in'), 3);
+  const data = join(dir, 'library');
+  let jobId: string;
+  {
+    const ream = await createReam({ dataDir: data });
+    try {
+      const job = await ream.submit({ files: readdirSync(join(dir, 'lib-in')).map((name) => join(dir, 'lib-in', name)) });
+      await ream.wait(job.id);
+      jobId = job.id;
+    } finally {
+      await ream.close();
+    }
+  }
+  const found = await run(['gc', '--data-dir', 'library'], dir);
+  assert.equal(found.code, 0, found.stderr);
+  const removed = await run(['gc', '--data-dir', 'library', '--remove'], dir);
+  assert.equal(removed.code, 2);
+  assert.match(removed.stderr, /library was opened through the library \(createReam: its opened-by-library file says so\).*\[validation_failed\]/);
+  // A command run in it later does not make the library's job a command's.
+  const later = await run(['run', 'lib-in', '--out', 'lib.jsonl', '--data-dir', 'library', '--progress', 'none'], dir);
+  assert.equal(later.code, 0, later.stderr);
+  assert.equal((await run(['gc', '--data-dir', 'library', '--remove'], dir)).code, 2);
+  const ream = await createReam({ dataDir: data, work: false });
+  try {
+    assert.equal((await ream.getJob(jobId))?.status, 'succeeded', 'the library\'s job and its results are still there');
+    assert.equal((await ream.jobDocuments(jobId)).length, 3);
   } finally {
     await ream.close();
   }
