@@ -27,6 +27,7 @@ export type StoredBytesTables = { tenant_stored_bytes: TenantStoredBytesTable };
  * A job's report files are uncounted before its deletion (a row trigger on `jobs`): its
  * `job_artifacts` rows then go by the cascade, when the job's tenant can no longer be read.
  * `search_path from current`: the functions find the tables of the schema they were made in.
+ * (0005 replaced the row trigger on `job_artifacts` by a statement trigger: countArtifactsPerStatement.)
  */
 export async function addTenantStoredBytes(db: Kysely<unknown>, flavor: SqlFlavor): Promise<void> {
   // SQLite has one process writing (embedded): it sums the records (see RecentStorageUse).
@@ -98,4 +99,46 @@ export async function addTenantStoredBytes(db: Kysely<unknown>, flavor: SqlFlavo
       union all
       select j.tenant_id, max(a.size) from job_artifacts a join jobs j on j.id = a.job_id group by j.tenant_id, a.sha256
     ) stored group by tenant_id`.execute(db);
+}
+
+/**
+ * Report files are counted once per statement (0005), where 0003 counted them once per row: each
+ * row moved the tenant's counter twice, and a job storing 20,000 report files in one transaction
+ * left a chain of 40,000 versions of that one row, each upsert walking it (33 s for 20,000 rows).
+ *
+ * The statement's new rows (`added`, without those its `on conflict do nothing` skipped) are
+ * counted as 0003 counted them, in one look: a content is counted when no job of the tenant held
+ * it before the statement, and once however many of the statement's rows hold it (0003 counted
+ * none of them when the statement gave it to two jobs). The tenants' counter rows are taken first,
+ * in tenant order (no two statements take two tenants' rows in opposite orders), and the look
+ * after them sees what the change before it committed, as 0003's did.
+ */
+export async function countArtifactsPerStatement(db: Kysely<unknown>, flavor: SqlFlavor): Promise<void> {
+  if (flavor !== 'postgres') return;
+  await sql`
+    create function ream_artifacts_stored_bytes() returns trigger language plpgsql set search_path from current as $$
+    declare
+      tenant text;
+    begin
+      for tenant in select distinct j.tenant_id from added a join jobs j on j.id = a.job_id order by 1 loop
+        perform ream_add_stored_bytes(tenant, 0);
+      end loop;
+      insert into tenant_stored_bytes (tenant_id, bytes)
+      select fresh.tenant_id, sum(fresh.size) from (
+        select j.tenant_id, a.sha256, max(a.size) as size, array_agg(a.job_id) as jobs
+        from added a join jobs j on j.id = a.job_id group by j.tenant_id, a.sha256
+      ) fresh
+      left join lateral (
+        select true as held from job_artifacts o join jobs oj on oj.id = o.job_id
+        where o.sha256 = fresh.sha256 and oj.tenant_id = fresh.tenant_id and o.job_id <> all (fresh.jobs)
+        limit 1
+      ) earlier on true
+      where earlier.held is null
+      group by fresh.tenant_id
+      on conflict (tenant_id) do update set bytes = tenant_stored_bytes.bytes + excluded.bytes;
+      return null;
+    end $$`.execute(db);
+  await sql`drop trigger job_artifacts_stored_bytes on job_artifacts`.execute(db);
+  await sql`drop function ream_artifact_stored_bytes()`.execute(db);
+  await sql`create trigger job_artifacts_stored_bytes after insert on job_artifacts referencing new table as added for each statement execute function ream_artifacts_stored_bytes()`.execute(db);
 }

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Int, NullableInt } from '../sql/columns.ts';
 import type { PortMigrations } from '../sql/migrate.ts';
-import { addTenantStoredBytes } from './stored-bytes-schema.ts';
+import { addTenantStoredBytes, countArtifactsPerStatement } from './stored-bytes-schema.ts';
 
 export interface CreditEntriesTable {
   id: string;
@@ -122,5 +122,6 @@ export const tenantMigrations: PortMigrations = {
     '0002_deleted_job_pages': addDeletedJobPages,
     '0003_tenant_stored_bytes': addTenantStoredBytes,
     '0004_storage_reservations': addStorageReservations,
+    '0005_artifact_bytes_per_statement': countArtifactsPerStatement,
   },
 };
