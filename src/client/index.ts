@@ -96,6 +96,10 @@ export interface SubmitRequest {
 
 export interface ListJobsRequest {
   status?: JobStatus;
+  /** Only jobs whose id starts with this text or whose pipeline name holds it (letters A-Z in either case). */
+  q?: string;
+  /** `-created` (the server's default): newest first; `created`: oldest first. Keep it with the cursor it gave. */
+  sort?: '-created' | 'created';
   /** Admins: another tenant's jobs, or `*` for every tenant's (default: the caller's own). */
   tenant?: string;
   limit?: number;
@@ -515,6 +519,8 @@ export class ReamClient {
   listJobs(request: ListJobsRequest = {}): Promise<JobPage> {
     const query = new URLSearchParams();
     if (request.status !== undefined) query.set('status', request.status);
+    if (request.q !== undefined && request.q !== '') query.set('q', request.q);
+    if (request.sort !== undefined) query.set('sort', request.sort);
     if (request.limit !== undefined) query.set('limit', String(request.limit));
     if (request.cursor !== undefined) query.set('cursor', request.cursor);
     if (request.tenant !== undefined) query.set('tenant', request.tenant);

@@ -73,6 +73,13 @@ export interface ListJobsQuery {
   /** One tenant's jobs; none: every tenant's (what an admin may ask for). */
   tenantId?: string;
   status?: JobStatus;
+  /**
+   * Only jobs whose id starts with this text or whose pipeline's name holds it, letters A-Z in
+   * either case; blank: no narrowing.
+   */
+  search?: string;
+  /** `newest` (the default) or `oldest` first; a cursor reads on only in the order it came from. */
+  order?: 'newest' | 'oldest';
   /** Default 50, at most 500. */
   limit?: number;
   /** Opaque cursor from a previous page's `nextCursor`. */
@@ -111,8 +118,9 @@ export interface JobStore {
    */
   updateJob(id: string, patch: JobPatch, condition: JobCondition): Promise<JobRecord | undefined>;
   /**
-   * One tenant's jobs, newest first (ties by id), optionally of one status. Pages neither skip
-   * nor repeat a job that exists throughout; a malformed cursor is `validation_failed`.
+   * One tenant's jobs, newest (or oldest) first, ties by id, optionally of one status or matching a
+   * search. Pages neither skip nor repeat a job that exists throughout; a malformed cursor, or one
+   * of the other order, is `validation_failed`.
    */
   listJobs(query: ListJobsQuery): Promise<Page<JobRecord>>;
   /** Jobs in `queued` or `running` (any tenant), oldest first: what a restarted process must see through. */

@@ -1,7 +1,7 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
 import { ReamError } from '../errors.ts';
 import type { JsonObject } from '../json.ts';
-import { clampLimit, fromJsonText, fromNullableJsonText, toJsonText, toNullableNumber, toNumber, type SqlFlavor } from '../sql/dialect.ts';
+import { fromJsonText, fromNullableJsonText, toJsonText, toNullableNumber, toNumber, type SqlFlavor } from '../sql/dialect.ts';
 import { prepareQuery } from '../sql/prepared-query.ts';
 import { TERMINAL_DOCUMENT_STATUSES } from './job-document-store.ts';
 import {
@@ -16,9 +16,7 @@ import {
 } from './job-store.ts';
 import type { JobTables, JobsTable } from './jobs-schema.ts';
 import { sqlJobDeletion } from './sql-job-deletion.ts';
-
-const DEFAULT_PAGE = 50;
-const MAX_PAGE = 500;
+import { sqlListJobs } from './sql-job-list.ts';
 
 // Rows ↔ records: snake_case stays in SQL, camelCase in TypeScript (map names at the boundary).
 function jobFromRow(row: Selectable<JobsTable>): JobRecord {
@@ -38,23 +36,6 @@ function jobFromRow(row: Selectable<JobsTable>): JobRecord {
     webhook: row.webhook_url === null ? null : { url: row.webhook_url, ...(row.webhook_secret === null ? {} : { secret: row.webhook_secret }) },
     documentsSeq: toNumber(row.documents_seq),
   };
-}
-
-/** Cursors are opaque to callers: base64url of the last row's sort key. */
-function encodeCursor(createdAt: number, id: string): string {
-  return Buffer.from(JSON.stringify([createdAt, id])).toString('base64url');
-}
-
-function decodeCursor(cursor: string): { createdAt: number; id: string } | undefined {
-  try {
-    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(value) && typeof value[0] === 'number' && typeof value[1] === 'string') {
-      return { createdAt: value[0], id: value[1] };
-    }
-  } catch {
-    // fall through: a malformed cursor is the caller's error, reported by listJobs
-  }
-  return undefined;
 }
 
 /** The job port in dialect-neutral Kysely (SQLite and PostgreSQL). The tables must exist (`jobMigrations`). */
@@ -140,24 +121,7 @@ export function sqlJobStore(kysely: Kysely<unknown>, flavor: SqlFlavor): JobStor
       return undefined;
     }) as JobStore['updateJob'],
 
-    async listJobs(query) {
-      const limit = clampLimit(query.limit, DEFAULT_PAGE, MAX_PAGE);
-      const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
-      if (query.cursor !== undefined && !after) throw ReamError.nonRetryable('validation_failed', 'invalid cursor');
-      let select = db.selectFrom('jobs').selectAll();
-      if (query.tenantId !== undefined) select = select.where('tenant_id', '=', query.tenantId);
-      if (query.status !== undefined) select = select.where('status', '=', query.status);
-      if (after) {
-        // Newest first, ties broken by id: (created_at, id) < cursor, spelled out for portability.
-        select = select.where((eb) =>
-          eb.or([eb('created_at', '<', after.createdAt), eb.and([eb('created_at', '=', after.createdAt), eb('id', '<', after.id)])]),
-        );
-      }
-      const rows = await select.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit + 1).execute();
-      const items = rows.slice(0, limit).map(jobFromRow);
-      const last = items.at(-1);
-      return { items, nextCursor: rows.length > limit && last ? encodeCursor(last.createdAt, last.id) : null };
-    },
+    listJobs: sqlListJobs(kysely, jobFromRow),
 
     async listUnfinishedJobs() {
       const rows = await db.selectFrom('jobs').selectAll().where('status', 'in', [...UNFINISHED_JOB_STATUSES]).orderBy('created_at').orderBy('id').execute();

@@ -177,6 +177,53 @@ const cases: ConformanceCase<Subject>[] = [
     },
   },
   {
+    name: 'listJobs reads oldest first, a page at a time, and a cursor only in the order it came from',
+    async run({ store }) {
+      const ids: string[] = [];
+      for (let i = 0; i < 7; i++) ids.push((await store.createJob(newJob(), 1_000 + Math.floor(i / 2))).id);
+      const expected = ids.map((id, i) => ({ id, createdAt: 1_000 + Math.floor(i / 2) })).sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1)).map((j) => j.id);
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      for (let pages = 0; pages < 10; pages++) {
+        const page = await store.listJobs({ tenantId: 't1', order: 'oldest', limit: 3, ...(cursor === undefined ? {} : { cursor }) });
+        seen.push(...page.items.map((j) => j.id));
+        if (page.nextCursor === null) break;
+        cursor = page.nextCursor;
+      }
+      assert.deepEqual(seen, expected);
+      const oldest = await store.listJobs({ tenantId: 't1', order: 'oldest', limit: 3 });
+      const newest = await store.listJobs({ tenantId: 't1', limit: 3 });
+      await rejectsWithCode(store.listJobs({ tenantId: 't1', cursor: oldest.nextCursor ?? '' }), 'validation_failed');
+      await rejectsWithCode(store.listJobs({ tenantId: 't1', order: 'oldest', cursor: newest.nextCursor ?? '' }), 'validation_failed');
+    },
+  },
+  {
+    name: 'listJobs narrowed by a search: id prefix or pipeline name, either case, wildcards taken literally',
+    async run({ store }) {
+      const a = await store.createJob(newJob({ id: 'abc-1', pipeline: 'extract' }), 1);
+      const b = await store.createJob(newJob({ id: 'abd-2', pipeline: 'Invoice_Fields' }), 2);
+      const c = await store.createJob(newJob({ id: 'xab-3', pipeline: 'ocr' }), 3);
+      await store.createJob(newJob({ id: 'abc-other', tenantId: 'other', pipeline: 'extract' }), 4);
+      const ids = async (search: string, more: { status?: JobStatus; order?: 'oldest' } = {}): Promise<string[]> =>
+        (await store.listJobs({ tenantId: 't1', search, ...more })).items.map((j) => j.id);
+      assert.deepEqual(await ids('ab'), [b.id, a.id], 'an id prefix, not an id that only holds it');
+      assert.deepEqual(await ids('ABC'), [a.id]);
+      assert.deepEqual(await ids('fields'), [b.id], 'a part of a pipeline name, either case');
+      assert.deepEqual(await ids('ice_f'), [b.id]);
+      assert.deepEqual(await ids('_'), [b.id], 'an underscore is an underscore, not any character');
+      assert.deepEqual(await ids('%'), []);
+      assert.deepEqual(await ids('  '), [c.id, b.id, a.id], 'a blank search narrows nothing');
+      assert.deepEqual(await ids('ab', { order: 'oldest' }), [a.id, b.id]);
+      await store.updateJob(b.id, { status: 'running' });
+      assert.deepEqual(await ids('ab', { status: 'running' }), [b.id]);
+      const paged = await store.listJobs({ tenantId: 't1', search: 'ab', limit: 1 });
+      assert.deepEqual(paged.items.map((j) => j.id), [b.id]);
+      const rest = await store.listJobs({ tenantId: 't1', search: 'ab', limit: 1, cursor: paged.nextCursor ?? '' });
+      assert.deepEqual(rest.items.map((j) => j.id), [a.id]);
+      assert.equal(rest.nextCursor, null);
+    },
+  },
+  {
     name: 'listJobs rejects a malformed cursor with validation_failed',
     async run({ store }) {
       await rejectsWithCode(store.listJobs({ tenantId: 't1', cursor: 'not a cursor' }), 'validation_failed');

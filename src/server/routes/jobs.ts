@@ -30,6 +30,9 @@ export async function requireJob(ream: Ream, id: string, principal: Principal = 
   return job;
 }
 
+/** `GET /v1/jobs?sort=`: by creation time, `-` for newest first (the default). */
+const JOB_SORTS = ['-created', 'created'];
+
 function invalid(message: string): ReamError {
   return ReamError.nonRetryable('validation_failed', message);
 }
@@ -258,11 +261,13 @@ export function jobRoutes(app: FastifyInstance, ream: Ream, shutdown: AbortSigna
   );
 
   const listSchema = {
-    summary: 'List jobs, newest first',
+    summary: 'List jobs, newest first (or oldest first), optionally searched',
     querystring: {
       type: 'object',
       properties: {
         status: { type: 'string', enum: JOB_STATUSES },
+        q: { type: 'string', maxLength: 200, description: 'Only jobs whose id starts with this text or whose pipeline name holds it (letters A-Z in either case)' },
+        sort: { type: 'string', enum: JOB_SORTS, description: '-created (default): newest first; created: oldest first. A cursor reads on only in the order it came from' },
         limit: { type: 'string', pattern: '^[0-9]+$', description: 'Page size, 1 to 500 (default 50)' },
         cursor: { type: 'string', description: 'nextCursor of the previous page' },
         tenant: { type: 'string', minLength: 1, description: 'Admins only: this tenant\'s jobs instead of their own, or * for every tenant\'s' },
@@ -274,8 +279,8 @@ export function jobRoutes(app: FastifyInstance, ream: Ream, shutdown: AbortSigna
       ...problemResponses,
     },
   } as const;
-  app.get<{ Querystring: { status?: string; limit?: string; cursor?: string; tenant?: string; idempotencyKey?: string } }>('/v1/jobs', { ...TENANT_ACCESS, schema: listSchema }, async (request) => {
-    const { status, cursor, idempotencyKey: key } = request.query;
+  app.get<{ Querystring: { status?: string; q?: string; sort?: string; limit?: string; cursor?: string; tenant?: string; idempotencyKey?: string } }>('/v1/jobs', { ...TENANT_ACCESS, schema: listSchema }, async (request) => {
+    const { status, q, sort, cursor, idempotencyKey: key } = request.query;
     if (status !== undefined && !JOB_STATUSES.includes(status as JobStatus)) throw invalid(`status must be one of ${JOB_STATUSES.join(', ')}`);
     const limit = parseLimit(request.query.limit);
     const tenantId = listedTenant(principalOf(request), request.query.tenant);
@@ -289,6 +294,8 @@ export function jobRoutes(app: FastifyInstance, ream: Ream, shutdown: AbortSigna
     const page = await ream.listJobs({
       ...(tenantId === undefined ? {} : { tenantId }),
       ...(status === undefined ? {} : { status: status as JobStatus }),
+      ...(q === undefined || q.trim() === '' ? {} : { search: q }),
+      ...(sort === 'created' ? { order: 'oldest' as const } : {}),
       ...(limit === undefined ? {} : { limit }),
       ...(cursor === undefined || cursor === '' ? {} : { cursor }),
     });

@@ -1,0 +1,65 @@
+// GET /v1/jobs?q=&sort=: a tenant's jobs searched by id prefix or pipeline name, newest or oldest
+// first, a page at a time with the cursor of that order.
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { ReamClient, type JobView } from '../../src/client/index.ts';
+import { createReam, type Ream } from '../../src/runtime/create-ream.ts';
+import { startServer, type RunningServer } from '../../src/server/app.ts';
+import { rejectsWithCode } from '../support/assert-ream-error.ts';
+import { makePdf } from '../support/make-pdf.ts';
+
+let dir: string;
+let ream: Ream;
+let server: RunningServer;
+let client: ReamClient;
+let jobs: JobView[];
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'ream-job-list-search-'));
+  ream = await createReam({ dataDir: join(dir, 'data'), threads: 1, work: false });
+  server = await startServer({ ream, host: '127.0.0.1', port: 0, metricsHistory: false });
+  client = new ReamClient({ baseUrl: server.url });
+  const file = { name: 'a.pdf', data: await makePdf({ pages: ['x'] }) };
+  jobs = [];
+  for (let i = 0; i < 3; i++) jobs.push(await client.submit({ files: [file] }));
+});
+after(async () => {
+  await server.close();
+  await ream.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const ids = (page: { items: JobView[] }): string[] => page.items.map((job) => job.id);
+
+test('q finds a job by the start of its id, in either case, and by its pipeline', async () => {
+  const [first] = jobs;
+  assert.ok(first);
+  const prefix = first.id.slice(0, 12);
+  assert.deepEqual(ids(await client.listJobs({ q: prefix.toUpperCase() })), jobs.filter((job) => job.id.startsWith(prefix)).map((job) => job.id).reverse());
+  assert.deepEqual(ids(await client.listJobs({ q: first.pipeline.slice(1) })), jobs.map((job) => job.id).reverse());
+  assert.deepEqual(ids(await client.listJobs({ q: 'no such job' })), []);
+});
+
+test('sort=created lists oldest first a page at a time; a cursor of the other order is refused', async () => {
+  const seen: string[] = [];
+  let page = await client.listJobs({ sort: 'created', limit: 2 });
+  seen.push(...ids(page));
+  assert.ok(page.nextCursor);
+  await rejectsWithCode(client.listJobs({ limit: 2, cursor: page.nextCursor }), 'validation_failed');
+  page = await client.listJobs({ sort: 'created', limit: 2, cursor: page.nextCursor });
+  seen.push(...ids(page));
+  assert.equal(page.nextCursor, null);
+  const created = jobs.map((job) => job.id);
+  const newest = ids(await client.listJobs({ sort: '-created' }));
+  assert.deepEqual(seen, [...newest].reverse());
+  assert.deepEqual(new Set(seen), new Set(created));
+});
+
+test('a sort the API does not know is validation_failed', async () => {
+  const response = await fetch(`${server.url}/v1/jobs?sort=name`);
+  assert.equal(response.status, 400);
+  assert.equal(((await response.json()) as { code: string }).code, 'validation_failed');
+});
