@@ -11,6 +11,7 @@ import { MATCH_END, MATCH_START, readMarkedSnippet } from '../../src/search/snip
 import { MAX_SCROLL_PX, scrollScale } from '../../ui/src/scroll-scale.ts';
 import { anyFilter, describeFilters, filtersFromQuery, filtersToQuery, searchOptionsOf } from '../../ui/src/search-filters.ts';
 import { href, parseRoute } from '../../ui/src/routes.ts';
+import { usd } from '../../ui/src/money.ts';
 import { fieldsOf, optionsOf, valuesOf } from '../../ui/src/option-form.ts';
 import { EXTRACT_OPTIONS_SCHEMA, RULES_OPTIONS_SCHEMA } from '../../src/pipeline/option-schemas.ts';
 
@@ -212,6 +213,15 @@ describe('search filters in the hash route', () => {
     assert.equal(describeFilters({ type: 'application/pdf', from: '2026-12-01T08:00:00Z', fieldName: 'invoice', fieldValue: 'INV-2' }), 'type application/pdf, from 2026-12-01T08:00:00Z, field invoice:INV-2');
     assert.equal(filtersToQuery({ to: '2026-12-05' }, new URLSearchParams({ q: 'a' })).toString(), 'q=a&to=2026-12-05');
     assert.deepEqual(filtersFromQuery(new URLSearchParams('field=a:b:c')), { job: '', type: '', from: '', to: '', fieldName: 'a', fieldValue: 'b:c' });
+  });
+});
+
+describe('usd: costs as the console shows them', () => {
+  test('two decimals at least, three significant digits under a dollar', () => {
+    assert.deepEqual([0, 0.1, 0.5, 0.123, 0.1234, 0.00123, 0.000219, 0.9996, 1, 12.345, 1234.5].map(usd), [
+      '$0.00', '$0.10', '$0.50', '$0.123', '$0.123', '$0.00123', '$0.000219', '$1.00', '$1.00', '$12.35', '$1,234.50',
+    ]);
+    assert.equal(usd(-0.1), '-$0.10');
   });
 });
 

@@ -49,10 +49,4 @@ export function count(n: number): string {
   return COUNT.format(n);
 }
 
-const DOLLARS = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD', minimumFractionDigits: 2, maximumFractionDigits: 2 });
-const CENTS = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD', maximumSignificantDigits: 3 });
-
-/** `$12.35`, and under a dollar three significant digits (`$0.000219`), never `$0.0000` for a cost that is not nothing. */
-export function usd(amount: number): string {
-  return Math.abs(amount) >= 1 ? DOLLARS.format(amount) : CENTS.format(amount);
-}
+export { usd } from './money.ts';

@@ -1,6 +1,6 @@
 import type { ReamClient, TenantAccountView, UsageView } from '@client';
 import { useEffect, useState } from 'preact/hooks';
-import { bytes, isForbidden, messageOf } from '../format.ts';
+import { bytes, isForbidden, messageOf, usd } from '../format.ts';
 import { ErrorText } from './common.tsx';
 import { QuotasForm } from './QuotasForm.tsx';
 
@@ -151,7 +151,7 @@ export function Tenants({ client }: { client: ReamClient }) {
                   <td>{ofLimit(String(account.usage.unfinishedJobs), account.quotas.concurrentJobs?.toString())}</td>
                   <td>{ofLimit(bytes(account.usage.storageBytes), account.quotas.storageBytes === undefined ? undefined : bytes(account.quotas.storageBytes))}</td>
                   <td>{usage === undefined ? '—' : `${usage.totalTokens} in ${usage.calls} calls`}</td>
-                  <td>{usage?.costUsd === undefined ? '—' : `$${usage.costUsd.toFixed(4)}`}</td>
+                  <td>{usage?.costUsd === undefined ? '—' : usd(usage.costUsd)}</td>
                 </tr>
               ))}
             </tbody>

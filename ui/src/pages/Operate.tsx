@@ -5,7 +5,7 @@ import { ErrorText, Page } from '../components/common.tsx';
 import { ErrorGroups } from '../components/ErrorGroups.tsx';
 import { QueueTable } from '../components/QueueTable.tsx';
 import { Tenants } from '../components/Tenants.tsx';
-import { isForbidden, messageOf, when } from '../format.ts';
+import { isForbidden, messageOf, usd, when } from '../format.ts';
 import { historyLines, mergeSamples } from '../metrics.ts';
 
 const REFRESH_MS = 3000;
@@ -204,7 +204,7 @@ export function Operate({ client }: { client: ReamClient }) {
       ) : (
         <p id="usage">
           {usage.totalTokens} tokens in {usage.calls} calls ({usage.cachedCalls} answered from cache)
-          {usage.costUsd === undefined ? '' : `, $${usage.costUsd.toFixed(4)}`}
+          {usage.costUsd === undefined ? '' : `, ${usd(usage.costUsd)}`}
         </p>
       )}
     </Page>
