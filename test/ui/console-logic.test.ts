@@ -235,6 +235,10 @@ describe('hash routes', () => {
     assert.equal(href(filtered), '#/jobs?status=failed&tenant=*');
     assert.deepEqual(parseRoute(href(filtered)), filtered, 'the job list\'s filters survive a reload');
     assert.equal(href({ page: 'jobs', status: '', tenant: '' }), '#/jobs');
+    const searched = { page: 'jobs', status: 'failed', q: 'inv oice&x', sort: 'created' } as const;
+    assert.equal(href(searched), '#/jobs?status=failed&q=inv+oice%26x&sort=created');
+    assert.deepEqual(parseRoute(href(searched)), searched, 'the search and the order survive a reload');
+    assert.equal(href({ page: 'jobs', q: '', sort: '' }), '#/jobs');
   });
 });
 

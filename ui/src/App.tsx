@@ -42,7 +42,7 @@ const NAV: Array<{ route: Route; label: string }> = [
 function PageFor({ route, client }: { route: Route; client: ReamClient }) {
   switch (route.page) {
     case 'jobs':
-      return <Jobs client={client} status={route.status ?? ''} tenant={route.tenant ?? ''} />;
+      return <Jobs client={client} status={route.status ?? ''} tenant={route.tenant ?? ''} q={route.q ?? ''} sort={route.sort ?? ''} />;
     case 'submit':
       return <Submit client={client} />;
     case 'job':

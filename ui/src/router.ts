@@ -4,8 +4,10 @@ import { href, parseRoute, type Route } from './routes.ts';
 
 export { href, parseRoute, type Route } from './routes.ts';
 
-export function navigate(route: Route): void {
-  window.location.hash = href(route);
+/** Goes to the route; `replace`: in place of the current entry (typing a search is not a step Back undoes one letter at a time). */
+export function navigate(route: Route, { replace = false }: { replace?: boolean } = {}): void {
+  if (replace) window.location.replace(href(route));
+  else window.location.hash = href(route);
 }
 
 export function useRoute(): Route {

@@ -3,12 +3,23 @@
 import { filtersFromQuery, filtersToQuery, type SearchFilterState } from './search-filters.ts';
 
 export type Route =
-  | { page: 'jobs'; /** The list's filters: a status, and (admins) whose jobs. */ status?: string; tenant?: string }
+  | {
+      page: 'jobs';
+      /** The list's filters: a status, (admins) whose jobs, and a search text (id prefix or pipeline). */
+      status?: string;
+      tenant?: string;
+      q?: string;
+      /** `created`: oldest first; '' or absent: newest first. */
+      sort?: string;
+    }
   | { page: 'submit' }
   | { page: 'job'; jobId: string; /** The documents listed: those of this status only ('' or absent: all). */ documents?: string }
   | { page: 'document'; jobId: string; documentId: string; /** 1-based page to show first. */ at?: number }
   | { page: 'search'; q: string; filters?: Partial<SearchFilterState> }
   | { page: 'operate' };
+
+/** The job list's filters, in the order its link spells them. */
+const JOB_LIST_PARAMS = ['status', 'tenant', 'q', 'sort'] as const;
 
 /** A path segment decoded; one that is not valid percent-encoding is kept as it is (a bad link, not a crash). */
 function decodePart(part: string): string {
@@ -37,16 +48,21 @@ export function parseRoute(hash: string): Route {
     return { page: 'job', jobId: parts[1], ...(documents === '' ? {} : { documents }) };
   }
   const params = new URLSearchParams(query);
-  const status = params.get('status') ?? '';
-  const tenant = params.get('tenant') ?? '';
-  return { page: 'jobs', ...(status === '' ? {} : { status }), ...(tenant === '' ? {} : { tenant }) };
+  const listed = Object.fromEntries(JOB_LIST_PARAMS.flatMap((name) => {
+    const value = params.get(name) ?? '';
+    return value === '' ? [] : [[name, value]];
+  })) as Partial<Record<(typeof JOB_LIST_PARAMS)[number], string>>;
+  return { page: 'jobs', ...listed };
 }
 
 export function href(route: Route): string {
   switch (route.page) {
     case 'jobs':
     {
-      const query = new URLSearchParams({ ...(route.status === undefined || route.status === '' ? {} : { status: route.status }), ...(route.tenant === undefined || route.tenant === '' ? {} : { tenant: route.tenant }) });
+      const query = new URLSearchParams(JOB_LIST_PARAMS.flatMap((name): Array<[string, string]> => {
+        const value = route[name];
+        return value === undefined || value === '' ? [] : [[name, value]];
+      }));
       return query.size === 0 ? '#/jobs' : `#/jobs?${query.toString()}`;
     }
     case 'submit':

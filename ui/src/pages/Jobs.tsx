@@ -14,26 +14,72 @@ const CATCH_UP_PAGES = 10;
 const LIST_LIMIT_MAX = 500;
 const STATUSES: JobStatus[] = ['queued', 'running', 'succeeded', 'partially_succeeded', 'failed', 'cancelled'];
 
+/** Searches typed settle this long before the list is read for them. */
+const SEARCH_SETTLE_MS = 300;
+
+/**
+ * Whether a listed job lies past the jobs a page read (its last one included, as ties go by id):
+ * one that does not, yet is not among them, no longer matches the filter (or was deleted).
+ */
+function pastPage(items: readonly JobView[], nextCursor: string | null, oldestFirst: boolean): (job: JobView) => boolean {
+  if (nextCursor === null) return () => false;
+  const times = items.map((job) => Date.parse(job.createdAt));
+  const edge = oldestFirst ? Math.max(...times) : Math.min(...times);
+  return (job) => (oldestFirst ? Date.parse(job.createdAt) >= edge : Date.parse(job.createdAt) <= edge);
+}
+
 /**
  * The list once the page read after the job `after` came back: the jobs it holds are as they
- * are now, and one listed below `after`, as new as the oldest read but not among them, no longer
- * matches the filter (or was deleted) and goes.
+ * are now, and one listed below `after` that is not past that page but not among it goes.
  */
-function mergeBelow(listed: JobView[], after: string, items: readonly JobView[], nextCursor: string | null): JobView[] {
+function mergeBelow(listed: JobView[], after: string, items: readonly JobView[], nextCursor: string | null, oldestFirst: boolean): JobView[] {
   const start = listed.findIndex((job) => job.id === after);
   if (start < 0) return listed;
   const read = new Map(items.map((job) => [job.id, job]));
-  const oldest = nextCursor === null ? -Infinity : Math.min(...items.map((job) => Date.parse(job.createdAt)));
-  const rest = listed.slice(start + 1).flatMap((job) => read.get(job.id) ?? (Date.parse(job.createdAt) > oldest ? [] : [job]));
+  const past = pastPage(items, nextCursor, oldestFirst);
+  const rest = listed.slice(start + 1).flatMap((job) => read.get(job.id) ?? (past(job) ? [job] : []));
   return [...listed.slice(0, start + 1), ...rest];
 }
 
-/** The tenant's jobs, newest first, fetched a page (cursor) at a time as the list scrolls. */
-export function Jobs({ client, status: statusInRoute, tenant }: { client: ReamClient; status: string; /** Admins: whose jobs ('' their own, '*' every tenant's). */ tenant: string }) {
-  // The filters live in the route (`#/jobs?status=…&tenant=…`): a reload, Back or a link keeps them.
+interface JobsProps {
+  client: ReamClient;
+  status: string;
+  /** Admins: whose jobs ('' their own, '*' every tenant's). */
+  tenant: string;
+  /** The search: an id's beginning or part of a pipeline's name. */
+  q: string;
+  /** `created`: oldest first; anything else newest first. */
+  sort: string;
+}
+
+/** The tenant's jobs, newest (or oldest) first, fetched a page (cursor) at a time as the list scrolls. */
+export function Jobs({ client, status: statusInRoute, tenant, q, sort }: JobsProps) {
+  // The filters live in the route (`#/jobs?status=…&tenant=…&q=…&sort=…`): a reload, Back or a link keeps them.
   const status = (STATUSES as string[]).includes(statusInRoute) ? (statusInRoute as JobStatus) : '';
-  const setStatus = (next: JobStatus | ''): void => navigate({ page: 'jobs', status: next, tenant });
-  const setTenant = (next: string): void => navigate({ page: 'jobs', status, tenant: next });
+  const oldestFirst = sort === 'created';
+  const route = { page: 'jobs', status, tenant, q, sort: oldestFirst ? 'created' : '' } as const;
+  const routeLink = href(route);
+  const setStatus = (next: JobStatus | ''): void => navigate({ ...route, status: next });
+  const setTenant = (next: string): void => navigate({ ...route, tenant: next });
+  const setOldestFirst = (next: boolean): void => navigate({ ...route, sort: next ? 'created' : '' });
+  // What is typed shows at once; the list (and the link) follow once typing settles.
+  const [typed, setTyped] = useState(q);
+  /** The search this box last put in the link: its coming back must not undo keys typed since. */
+  const sent = useRef(q);
+  const sendSearch = (text: string): void => {
+    sent.current = text.trim();
+    navigate({ ...route, q: sent.current }, { replace: true });
+  };
+  // A search the box did not send (Back, a link) shows in it.
+  useEffect(() => {
+    if (q !== sent.current) setTyped(q);
+    sent.current = q;
+  }, [q]);
+  useEffect(() => {
+    if (typed.trim() === q.trim()) return undefined;
+    const timer = setTimeout(() => sendSearch(typed), SEARCH_SETTLE_MS);
+    return () => clearTimeout(timer);
+  }, [typed, routeLink]);
   const [tenants, setTenants] = useState<string[] | undefined>(undefined);
   const [jobs, setJobs] = useState<JobView[]>([]);
   const [cursor, setCursor] = useState<string | null | undefined>(undefined);
@@ -57,8 +103,14 @@ export function Jobs({ client, status: statusInRoute, tenant }: { client: ReamCl
     const last = items.at(-1);
     if (last !== undefined && next !== null) cursorAfter.current.set(last.id, next);
   };
-  const filter = { ...(status === '' ? {} : { status }), ...(tenant === '' ? {} : { tenant }) };
-  const filterKey = `${status}|${tenant}`;
+  const search = q.trim();
+  const filter = {
+    ...(status === '' ? {} : { status }),
+    ...(tenant === '' ? {} : { tenant }),
+    ...(search === '' ? {} : { q: search }),
+    ...(oldestFirst ? { sort: 'created' as const } : {}),
+  };
+  const filterKey = JSON.stringify(filter);
   const loadMore = useCallback(async (after: string | undefined, replace: boolean) => {
     if (loading.current?.filter === filterKey) return;
     const mine = { filter: filterKey };
@@ -143,12 +195,16 @@ export function Jobs({ client, status: statusInRoute, tenant }: { client: ReamCl
       }
       setJobs((previous) => {
         const known = new Set(previous.map((job) => job.id));
-        // A listed job as new as those read but not among them no longer matches the filter
+        // A listed job within the pages read but not among them no longer matches the filter
         // (its status moved on): it goes, rather than stay with its old status.
-        const oldest = page.nextCursor === null ? -Infinity : Math.min(...items.map((job) => Date.parse(job.createdAt)));
-        const kept = previous.filter((job) => fresh.has(job.id) || Date.parse(job.createdAt) <= oldest);
-        const next = [...items.filter((job) => !known.has(job.id)), ...kept.map((job) => fresh.get(job.id) ?? job)];
-        return below === undefined ? next : mergeBelow(next, below.after, below.items, below.nextCursor);
+        const past = pastPage(items, page.nextCursor, oldestFirst);
+        const kept = previous.filter((job) => fresh.has(job.id) || past(job));
+        // Newest first, a job not listed yet is new and goes on top; oldest first, the page read
+        // is the head of the list as it is now, and what was listed past it follows.
+        const next = oldestFirst
+          ? [...items, ...kept.filter((job) => !fresh.has(job.id))]
+          : [...items.filter((job) => !known.has(job.id)), ...kept.map((job) => fresh.get(job.id) ?? job)];
+        return below === undefined ? next : mergeBelow(next, below.after, below.items, below.nextCursor, oldestFirst);
       });
     };
     const timer = setInterval(() => {
@@ -204,9 +260,26 @@ export function Jobs({ client, status: statusInRoute, tenant }: { client: ReamCl
           </select>
         </>
       )}
+      {' '}
+      <label for="jobs-order">Order</label>{' '}
+      <select id="jobs-order" value={oldestFirst ? 'created' : ''} onChange={(event) => setOldestFirst(event.currentTarget.value === 'created')}>
+        <option value="">newest first</option>
+        <option value="created">oldest first</option>
+      </select>
+      <form
+        role="search"
+        class="jobs-search"
+        onSubmit={(event) => {
+          event.preventDefault();
+          sendSearch(typed);
+        }}
+      >
+        <label for="jobs-search">Search</label>{' '}
+        <input id="jobs-search" type="search" placeholder="job id or pipeline" maxLength={200} value={typed} onInput={(event) => setTyped(event.currentTarget.value)} />
+      </form>
       <ErrorText message={error} id="jobs-error" />
       {!loaded && error === '' ? <p id="jobs-loading" role="status">Loading jobs…</p> : null}
-      {loaded && jobs.length === 0 && error === '' ? <p id="jobs-empty">{status === '' && tenant === '' ? 'No jobs yet.' : 'No job matches this filter.'}</p> : null}
+      {loaded && jobs.length === 0 && error === '' ? <p id="jobs-empty">{status === '' && tenant === '' && search === '' ? 'No jobs yet.' : 'No job matches this filter.'}</p> : null}
       <p class="count" aria-live="polite">
         {jobs.length > 0 ? `${jobs.length}${typeof cursor === 'string' ? '+' : ''} ${jobs.length === 1 && typeof cursor !== 'string' ? 'job' : 'jobs'}` : ''}
       </p>
