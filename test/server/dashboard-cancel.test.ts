@@ -33,7 +33,13 @@ void test('console: one document is cancelled from its row; the other finishes a
   const cells = page.getByRole('group', { name: 'Chunks of stop-me.pdf' }).getByRole('button');
   await cells.nth(1).waitFor({ timeout: WAIT_MS });
   assert.deepEqual(await Promise.all([0, 1].map((index) => cells.nth(index).getAttribute('class'))), ['cell pending', 'cell pending'], 'every planned chunk has its cell before one ends');
+  // A first press only asks, as a job's Cancel does; no keeps the document running.
   await cancel.click();
+  await page.getByRole('group', { name: 'Cancel stop-me.pdf' }).getByText(/Cancel stop-me\.pdf\? .*the other documents go on/).waitFor({ timeout: WAIT_MS });
+  assert.deepEqual((await client.jobDocuments(job.id)).items.map((d) => d.status), ['running', 'running'], 'asking cancels nothing');
+  await page.getByRole('button', { name: 'No, let it run' }).click();
+  await cancel.click();
+  await page.getByRole('button', { name: 'Yes, cancel the document' }).click();
   const row = page.locator('.documents li', { hasText: 'stop-me.pdf' });
   await row.locator('.status', { hasText: /^cancelled$/ }).waitFor({ timeout: WAIT_MS });
   assert.equal(await row.getByRole('button', { name: 'Cancel stop-me.pdf' }).count(), 0, 'a cancelled document has no Cancel button');
@@ -73,6 +79,7 @@ void test('console: a document still queued has a row and is cancelled from it; 
   assert.deepEqual((await client.jobDocuments(job.id)).items.map((d) => d.status), ['queued', 'queued', 'queued'], 'none has started');
   await assertAccessible(page, 'job with queued documents');
   await row.getByRole('button', { name: 'Cancel waiting.pdf' }).click();
+  await row.getByRole('button', { name: 'Yes, cancel the document' }).click();
   await row.locator('.status', { hasText: /^cancelled$/ }).waitFor({ timeout: WAIT_MS });
   assert.equal(await row.getByRole('button', { name: 'Cancel waiting.pdf' }).count(), 0, 'a cancelled document has no Cancel button');
   await page.locator('.documents li', { hasText: 'one.pdf' }).locator('.status', { hasText: /^queued$/ }).waitFor({ timeout: WAIT_MS });

@@ -6,8 +6,12 @@ import { useEffect, useRef, useState } from 'preact/hooks';
  * question beside it, and only its confirm button acts. Focus goes to the choice that keeps
  * things as they are, so a second Enter does no harm; Escape keeps them too.
  */
-export function ConfirmButton({ label, question, confirm, keep, disabled = false, onConfirm, children }: {
+export function ConfirmButton({ label, text, className, question, confirm, keep, disabled = false, onConfirm, children }: {
+  /** What the button and its question are called (the accessible name: "Cancel job", "Cancel a.pdf"). */
   label: string;
+  /** The button's words when shorter than its label (a row's "Cancel"); default: the label. */
+  text?: string;
+  className?: string;
   question: string;
   /** The confirm button's words, saying what it does ("Yes, cancel the job"). */
   confirm: string;
@@ -37,8 +41,8 @@ export function ConfirmButton({ label, question, confirm, keep, disabled = false
   }, [asking]);
   if (!asking || disabled) {
     return (
-      <button type="button" ref={openRef} disabled={disabled} onClick={() => setAsking(true)}>
-        {label}
+      <button type="button" ref={openRef} class={className} aria-label={text === undefined ? undefined : label} disabled={disabled} onClick={() => setAsking(true)}>
+        {text ?? label}
       </button>
     );
   }

@@ -354,9 +354,15 @@ export function Job({ client, jobId, documents: show }: { client: ReamClient; jo
                 )}
                 <Status status={status} />
                 {done || ended || (status !== 'running' && status !== 'queued') ? null : (
-                  <button type="button" class="cancel-document" aria-label={`Cancel ${name === '' ? id : name}`} onClick={() => void cancelDocument(id)}>
-                    Cancel
-                  </button>
+                  <ConfirmButton
+                    label={`Cancel ${name === '' ? id : name}`}
+                    text="Cancel"
+                    className="cancel-document"
+                    question={`Cancel ${name === '' ? 'this document' : name}? Its pages not read will not be; the other documents go on. This cannot be undone.`}
+                    confirm="Yes, cancel the document"
+                    keep="No, let it run"
+                    onConfirm={() => cancelDocument(id)}
+                  />
                 )}
               </div>
               <Bar label={`Progress of ${name === '' ? id : name}`} value={done ? 1 : total === null ? 0 : pages} max={done ? 1 : Math.max(1, total ?? 1)}>
