@@ -65,3 +65,18 @@ void test('console: Delete job asks first, then deletes the job and goes back to
   await assert.rejects(client.getJob(job.id), (error: unknown) => error instanceof ReamHttpError && error.httpStatus === 404, 'the job is gone');
   assert.equal(await page.locator(`#jobs li[data-job-id="${job.id}"]`).count(), 0);
 });
+
+void test('console: a job deleted from its page goes back to the list as it was left, filter, search and order', { timeout: 90_000 }, async (t) => {
+  const page = await con.page(t);
+  if (!page) return;
+  const job = await submit('filtered.txt');
+  const list = `#/jobs?status=queued&q=${job.id.slice(0, 14)}&sort=created`;
+  await page.goto(`${con.server.url}/${list}`);
+  await page.locator(`#jobs li[data-job-id="${job.id}"] a`).click();
+  await page.locator('#job-status', { hasText: /^queued$/ }).waitFor({ timeout: WAIT_MS });
+  await page.getByRole('button', { name: 'Delete job' }).click();
+  await page.getByRole('button', { name: 'Yes, delete the job' }).click();
+  await page.waitForURL((url) => url.hash === list, { timeout: WAIT_MS });
+  await page.locator('#jobs-empty', { hasText: 'No job matches this filter.' }).waitFor({ timeout: WAIT_MS });
+  assert.equal(await page.getByLabel('Status').inputValue(), 'queued');
+});

@@ -5,6 +5,7 @@ import { ConfirmButton } from '../components/ConfirmButton.tsx';
 import { Downloads } from '../components/Downloads.tsx';
 import { Reports } from '../components/Reports.tsx';
 import { Bar, ErrorText, Page, Status } from '../components/common.tsx';
+import { jobListRoute } from '../job-list-route.ts';
 import { count, duration, isNotFound, messageOf, plural, usd, when } from '../format.ts';
 import { documentRows, etaOf, foldEvents, mergeListing, pagesOf, type DocumentStates } from '../job-state.ts';
 import { href, navigate } from '../router.ts';
@@ -230,7 +231,7 @@ export function Job({ client, jobId, documents: show }: { client: ReamClient; jo
   const remove = async (): Promise<void> => {
     try {
       await client.deleteJob(jobId);
-      navigate({ page: 'jobs' });
+      navigate(jobListRoute()); // back to the list as it was left, filters and all
     } catch (failure) {
       setError(messageOf(failure));
     }

@@ -2,6 +2,7 @@ import { TERMINAL_STATUSES, type JobStatus, type JobView, type ReamClient } from
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { ErrorText, Page, Status } from '../components/common.tsx';
 import { messageOf, when } from '../format.ts';
+import { rememberJobList } from '../job-list-route.ts';
 import { href, navigate } from '../router.ts';
 import { useVirtualList } from '../virtual.ts';
 
@@ -59,6 +60,7 @@ export function Jobs({ client, status: statusInRoute, tenant, q, sort }: JobsPro
   const oldestFirst = sort === 'created';
   const route = { page: 'jobs', status, tenant, q, sort: oldestFirst ? 'created' : '' } as const;
   const routeLink = href(route);
+  useEffect(() => rememberJobList(route), [routeLink]);
   const setStatus = (next: JobStatus | ''): void => navigate({ ...route, status: next });
   const setTenant = (next: string): void => navigate({ ...route, tenant: next });
   const setOldestFirst = (next: boolean): void => navigate({ ...route, sort: next ? 'created' : '' });
