@@ -4,11 +4,16 @@
 const PART = 100_000;
 const PAUSE_MS = 50;
 
-/** Sends `bytes` to `url` as one dripping PATCH; answers its status (0 when the connection failed). */
-export function dripPatch(url: string | URL, bytes: Buffer, headers: Record<string, string>): Promise<number> {
+/**
+ * Sends `bytes` to `url` as one dripping PATCH; answers its status (0 when the connection failed).
+ * With `lastPartAfter`, the last part waits for it too: what a test sends meanwhile certainly
+ * comes while the PATCH is still taking bytes, however slow the machine.
+ */
+export function dripPatch(url: string | URL, bytes: Buffer, headers: Record<string, string>, lastPartAfter?: Promise<unknown>): Promise<number> {
   const body = new ReadableStream<Uint8Array>({
     async start(controller) {
       for (let i = 0; i < bytes.length; i += PART) {
+        if (i + PART >= bytes.length) await lastPartAfter?.catch(() => undefined);
         controller.enqueue(bytes.subarray(i, i + PART));
         await new Promise((resolve) => setTimeout(resolve, PAUSE_MS));
       }

@@ -22,6 +22,8 @@ export interface ModeReam {
   ream: Ream;
   /** The bucket's server (distributed only). */
   s3?: TestS3Server;
+  /** The deployment's Redis key prefix (distributed only). */
+  prefix?: string;
 }
 
 /**
@@ -47,7 +49,7 @@ export async function withModeReam(mode: Mode, options: Omit<ReamOptions, 'dataD
       });
     }
     try {
-      await use({ ream, ...(s3 === undefined ? {} : { s3 }) });
+      await use({ ream, ...(s3 === undefined ? {} : { s3, prefix }) });
     } finally {
       await ream.close();
     }
