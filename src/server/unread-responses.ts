@@ -39,7 +39,8 @@ export function cutUnreadResponses(app: FastifyInstance, stallMs = UNREAD_WAIT_M
 
 function watchProgress(res: ServerResponse, log: FastifyBaseLogger, stallMs: number): void {
   const socket = res.socket;
-  if (socket === null) return;
+  // A client gone before the answer: its 'close' came already, and would never stop the timer.
+  if (socket === null || res.closed || socket.destroyed) return;
   let written = socket.bytesWritten;
   let least = Number.POSITIVE_INFINITY;
   let since = Date.now();

@@ -74,3 +74,44 @@ test('a client that reads slowly gets the whole body', { timeout: 120_000 }, asy
   }
   assert.equal(got, BODY_BYTES);
 });
+
+test('a large answer to a client gone before it leaves no progress timer behind', async (t) => {
+  const timers = new Set<unknown>();
+  const setTimer = globalThis.setInterval;
+  const clearTimer = globalThis.clearInterval;
+  t.mock.method(globalThis, 'setInterval', (...args: Parameters<typeof setInterval>) => {
+    const timer = setTimer(...args);
+    timers.add(timer);
+    return timer;
+  });
+  t.mock.method(globalThis, 'clearInterval', (timer: NodeJS.Timeout | undefined) => {
+    timers.delete(timer);
+    clearTimer(timer);
+  });
+  const left = Fastify();
+  cutUnreadResponses(left, 1_000);
+  let received = (): void => undefined;
+  const requestReceived = new Promise<void>((resolve) => (received = resolve));
+  let answered = (): void => undefined;
+  const answerSent = new Promise<void>((resolve) => (answered = resolve));
+  left.get('/late', async (request, reply) => {
+    received();
+    // The answer comes once its client has left.
+    if (!request.raw.socket.destroyed) await once(request.raw.socket, 'close');
+    void reply.type('application/octet-stream').send(Buffer.alloc(1024 * 1024, 0x63));
+    answered();
+    return reply;
+  });
+  await left.listen({ host: '127.0.0.1', port: 0 });
+  try {
+    const socket = connect((left.server.address() as { port: number }).port, '127.0.0.1');
+    await once(socket, 'connect');
+    socket.write('GET /late HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+    await requestReceived;
+    socket.destroy();
+    await answerSent;
+    assert.equal(timers.size, 0, 'a timer still looks at the gone client\'s response');
+  } finally {
+    await left.close();
+  }
+});
