@@ -12,12 +12,14 @@ interface HandleQueue {
 }
 
 /**
- * Bytes the client has not taken of what the server wrote: in the response and socket buffers,
- * and in libuv (a single large write stays one write in the buffers until the kernel took it all).
+ * Bytes libuv holds of the socket's writes, not yet taken by the kernel: a single large write
+ * stays one write in the response and socket buffers until the kernel took it all, so only this
+ * shows a client taking its bytes. Undefined where the handle has no such count (Node's own,
+ * untyped field: a version or a kind of socket without it).
  */
-function unreadBytes(res: ServerResponse, socket: Socket): number {
-  const queued = (socket as unknown as { _handle?: HandleQueue | null })._handle?.writeQueueSize ?? 0;
-  return res.writableLength + queued;
+function queuedInHandle(socket: Socket): number | undefined {
+  const queued = (socket as unknown as { _handle?: HandleQueue | null })._handle?.writeQueueSize;
+  return typeof queued === 'number' ? queued : undefined;
 }
 
 /**
@@ -32,12 +34,14 @@ export function cutUnreadResponses(app: FastifyInstance, stallMs = UNREAD_WAIT_M
   app.addHook('onSend', (request, reply, payload, done) => {
     done(null, payload);
     // Small answers leave the server at once; a stream or a large body may wait on its client.
-    const large = payload !== null && typeof payload === 'object' && ('pipe' in payload || (Buffer.isBuffer(payload) && payload.length > 64 * 1024));
-    if (large || (typeof payload === 'string' && payload.length > 64 * 1024)) watchProgress(reply.raw, request.log, stallMs);
+    const stream = payload !== null && typeof payload === 'object' && 'pipe' in payload;
+    const large = (Buffer.isBuffer(payload) || typeof payload === 'string') && payload.length > 64 * 1024;
+    if (stream || large) watchProgress(reply.raw, request.log, stallMs, !stream);
   });
 }
 
-function watchProgress(res: ServerResponse, log: FastifyBaseLogger, stallMs: number): void {
+/** `oneWrite`: the body goes as one write (a buffer or a string), not as a stream's pieces. */
+function watchProgress(res: ServerResponse, log: FastifyBaseLogger, stallMs: number, oneWrite: boolean): void {
   const socket = res.socket;
   // A client gone before the answer: its 'close' came already, and would never stop the timer.
   if (socket === null || res.closed || socket.destroyed) return;
@@ -45,7 +49,11 @@ function watchProgress(res: ServerResponse, log: FastifyBaseLogger, stallMs: num
   let least = Number.POSITIVE_INFINITY;
   let since = Date.now();
   const timer = setInterval(() => {
-    const unread = unreadBytes(res, socket);
+    const queued = queuedInHandle(socket);
+    // One write whose taking cannot be seen: a reader could not be told from none, so none is cut.
+    if (queued === undefined && oneWrite) return;
+    // What waits in the response and socket buffers, and in libuv.
+    const unread = res.writableLength + (queued ?? 0);
     // Progress: more was written (a stream goes on once its client took some), or less waits.
     if (unread === 0 || socket.bytesWritten !== written || unread < least) {
       written = socket.bytesWritten;

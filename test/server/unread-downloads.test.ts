@@ -60,19 +60,44 @@ for (const path of ['/stream', '/buffer']) {
   });
 }
 
-test('a client that reads slowly gets the whole body', { timeout: 120_000 }, async () => {
-  const answer = await fetch(`http://127.0.0.1:${port}/stream`);
+/** Reads `path` whole with a pause of `pauseMs` after every 16 MiB; answers the bytes read. */
+async function readSlowly(base: string, path: string, pauseMs: number): Promise<number> {
+  const answer = await fetch(`${base}${path}`);
   let got = 0;
   let pauses = 0;
   for await (const chunk of answer.body ?? []) {
     got += (chunk as Uint8Array).length;
-    // Now and then a pause shorter than the bound: the stream goes on after it.
+    // Now and then a pause shorter than the bound: the download goes on after it.
     if (got > (pauses + 1) * 16 * 1024 * 1024) {
       pauses++;
-      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      await new Promise((resolve) => setTimeout(resolve, pauseMs));
     }
   }
-  assert.equal(got, BODY_BYTES);
+  return got;
+}
+
+for (const path of ['/stream', '/buffer']) {
+  test(`${path}: a client that reads slowly gets the whole body`, { timeout: 120_000 }, async () => {
+    assert.equal(await readSlowly(`http://127.0.0.1:${port}`, path, 2_000), BODY_BYTES);
+  });
+}
+
+test('where a socket does not show what the kernel took of a write, a slow reader of one large write is not cut', { timeout: 120_000 }, async () => {
+  const blind = Fastify();
+  cutUnreadResponses(blind, 1_000);
+  // As on a Node whose socket handle has no count of bytes queued in libuv (an untyped field of its own).
+  blind.server.on('connection', (socket: Socket) => {
+    Object.defineProperty((socket as unknown as { _handle: object })._handle, 'writeQueueSize', { value: undefined });
+  });
+  blind.get('/buffer', (_request, reply) => reply.type('application/octet-stream').send(Buffer.alloc(BODY_BYTES, 0x62)));
+  await blind.listen({ host: '127.0.0.1', port: 0 });
+  try {
+    // Each pause outlasts the bound: only a watch that cannot see this reader's progress leaves it be.
+    const read = await readSlowly(`http://127.0.0.1:${(blind.server.address() as { port: number }).port}`, '/buffer', 2_500).catch((error: unknown) => error);
+    assert.equal(read, BODY_BYTES, 'the slow reader was cut');
+  } finally {
+    await blind.close();
+  }
 });
 
 test('a large answer to a client gone before it leaves no progress timer behind', async (t) => {
