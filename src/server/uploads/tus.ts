@@ -265,9 +265,18 @@ export function uploadRoutes(app: FastifyInstance, ream: Ream, options: UploadRo
     const created = upload.creation_date === undefined ? Number.NaN : Date.parse(upload.creation_date);
     return { id: upload.id, tenantId: tenantOfUpload(upload), createdAt: Number.isNaN(created) ? undefined : created, offset: upload.offset, size: upload.size };
   };
+  /**
+   * The upload in progress, undefined when the store has none. A failing store is an error, not
+   * "none": the tenant check before tus takes a request would be skipped and tus's own read, a
+   * moment later, might find it.
+   */
   const unfinishedUpload = async (id: string): Promise<UnfinishedUpload | undefined> => {
-    const upload = await datastore.getUpload(id).catch(() => undefined);
-    return upload && asUnfinished(upload);
+    try {
+      return asUnfinished(await datastore.getUpload(id));
+    } catch (error) {
+      if (error === TUS_ERRORS.FILE_NOT_FOUND || error === TUS_ERRORS.FILE_NO_LONGER_EXISTS) return undefined;
+      throw storage.failure?.(error) ?? error;
+    }
   };
   /**
    * Bytes the tenant's other unfinished uploads hold or have declared (a deferred length: what
@@ -297,7 +306,8 @@ export function uploadRoutes(app: FastifyInstance, ream: Ream, options: UploadRo
   const unfinished: UnfinishedUploads = {
     async *list() {
       for await (const id of storage.listIds()) {
-        const upload = UPLOAD_ID.test(id) ? await unfinishedUpload(id) : undefined;
+        // One upload the store cannot read now is left for the next sweep, not the end of this one.
+        const upload = UPLOAD_ID.test(id) ? await unfinishedUpload(id).catch(() => undefined) : undefined;
         if (upload) yield upload;
       }
     },
