@@ -33,19 +33,25 @@ class JobCatchUp {
 
   /**
    * Reads after the furthest follower: the others are handed events past their next `seq`, which
-   * makes them catch up on their own, as a live event past a gap does. A read still under way
-   * (a slow store) is not joined by another.
+   * makes them catch up on their own, as a live event past a gap does. Nothing past it, it reads
+   * after the next furthest, and so on: a follower resuming past everything stored (any cursor
+   * is accepted) kept the others from every event the store alone has. As a rule all are at the
+   * same `seq`: one read. A read still under way (a slow store) is not joined by another.
    */
   async #read(source: StoredEvents, jobId: string): Promise<void> {
     if (this.#reading || this.members.size === 0) return;
     this.#reading = true;
     const members = [...this.members];
     try {
-      const after = members.reduce((furthest, member) => Math.max(furthest, member.lastSent()), 0);
-      const events = await source.listEvents(jobId, after, PAGE);
-      for (const member of members) {
-        if (!this.members.has(member)) continue;
-        for (const event of events) member.deliver(event);
+      const positions = [...new Set(members.map((member) => member.lastSent()))].sort((a, b) => b - a);
+      for (const after of positions) {
+        if (this.members.size === 0) return;
+        const events = await source.listEvents(jobId, after, PAGE);
+        for (const member of members) {
+          if (!this.members.has(member)) continue;
+          for (const event of events) member.deliver(event);
+        }
+        if (events.length > 0) return;
       }
     } catch (error) {
       for (const member of members) if (this.members.has(member)) member.fail(error);

@@ -1,0 +1,54 @@
+// The shared catch-up of a job's followers (shared-catch-up.ts) with a follower whose cursor is
+// past everything stored: it may not cost the others their events.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { ReamEvent } from '../../src/events/types.ts';
+import type { DistributedSettings } from '../../src/runtime/deployment.ts';
+import { followJobEvents, type FollowedReam } from '../../src/server/follow-events.ts';
+import type { JobRecord } from '../../src/store/port.ts';
+
+const JOB = 'job_shared_catch_up';
+
+async function until(what: string, done: () => boolean, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** A distributed ream's follow surface over an in-memory list of events, none of them published. */
+function storedOnly(): { ream: FollowedReam; append: () => void } {
+  const events: ReamEvent[] = [];
+  const ream: FollowedReam = {
+    // Only whether it is set matters to a follow: it reads the store on a timer then.
+    deployment: {} as DistributedSettings,
+    subscribe: () => () => undefined,
+    // A running job: the follow waits for more.
+    getJob: () => Promise.resolve({ id: JOB, status: 'running' } as JobRecord),
+    listEvents: (_jobId, afterSeq, limit = 500) => Promise.resolve(events.filter((event) => event.seq > afterSeq).slice(0, limit)),
+  };
+  return {
+    ream,
+    // Only the fields a follow reads.
+    append: () => void events.push({ seq: events.length + 1, type: 'stage.completed', jobId: JOB } as ReamEvent),
+  };
+}
+
+test('a follower resuming past everything stored does not keep the catch-up from the others', { timeout: 30_000 }, async () => {
+  const { ream, append } = storedOnly();
+  append();
+  const seqs: number[] = [];
+  const ahead = followJobEvents(ream, JOB, { afterSeq: Number.MAX_SAFE_INTEGER, send: () => assert.fail('nothing is past its cursor'), onError: (error) => assert.fail(String(error)) });
+  const behind = followJobEvents(ream, JOB, { afterSeq: 0, send: (event) => seqs.push(event.seq), onError: (error) => assert.fail(String(error)) });
+  try {
+    await until('the replay', () => seqs.length === 1);
+    append();
+    append();
+    await until('the catch-up', () => seqs.length === 3);
+    assert.deepEqual(seqs, [1, 2, 3]);
+  } finally {
+    ahead.stop();
+    behind.stop();
+  }
+});
