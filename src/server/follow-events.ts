@@ -174,9 +174,8 @@ export function followJobEvents(ream: FollowedReam, jobId: string, options: Foll
     leaveCatchUp = joinCatchUp(ream, jobId, {
       lastSent: () => lastSent,
       deliver: onEvent,
-      fail: (error) => run(() => {
-        throw error;
-      }),
+      // A read of its own, as before it shared one: only a store that fails it too ends it.
+      readAlone: () => run(catchUp),
     }, DISTRIBUTED_CATCH_UP_MS);
   }
   return { stop, done };

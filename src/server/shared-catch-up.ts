@@ -10,8 +10,11 @@ export interface CatchUpMember {
   lastSent(): number;
   /** An event read from the store, handed over as a live one would be (in `seq` order). */
   deliver(event: ReamEvent): void;
-  /** The store failed: the follower ends, as it did when it read the store itself. */
-  fail(error: unknown): void;
+  /**
+   * The shared read failed: the follower reads the store itself, and ends if that fails too. One
+   * read that failed (a connection reset) ended every follower of the job at once.
+   */
+  readAlone(): void;
 }
 
 const PAGE = 500;
@@ -53,8 +56,8 @@ class JobCatchUp {
         }
         if (events.length > 0) return;
       }
-    } catch (error) {
-      for (const member of members) if (this.members.has(member)) member.fail(error);
+    } catch {
+      for (const member of members) if (this.members.has(member)) member.readAlone();
     } finally {
       this.#reading = false;
     }

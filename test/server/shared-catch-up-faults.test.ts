@@ -1,5 +1,5 @@
-// The shared catch-up of a job's followers (shared-catch-up.ts) with a follower whose cursor is
-// past everything stored: it may not cost the others their events.
+// The shared catch-up of a job's followers (shared-catch-up.ts) against a store that fails once,
+// and a follower whose cursor is past everything stored: neither may cost the others their events.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ReamEvent } from '../../src/events/types.ts';
@@ -18,22 +18,48 @@ async function until(what: string, done: () => boolean, timeoutMs = 15_000): Pro
 }
 
 /** A distributed ream's follow surface over an in-memory list of events, none of them published. */
-function storedOnly(): { ream: FollowedReam; append: () => void } {
+function storedOnly(): { ream: FollowedReam; append: () => void; failReads: (count: number) => void } {
   const events: ReamEvent[] = [];
+  let failing = 0;
   const ream: FollowedReam = {
     // Only whether it is set matters to a follow: it reads the store on a timer then.
     deployment: {} as DistributedSettings,
     subscribe: () => () => undefined,
     // A running job: the follow waits for more.
     getJob: () => Promise.resolve({ id: JOB, status: 'running' } as JobRecord),
-    listEvents: (_jobId, afterSeq, limit = 500) => Promise.resolve(events.filter((event) => event.seq > afterSeq).slice(0, limit)),
+    listEvents: (_jobId, afterSeq, limit = 500) => {
+      if (failing > 0) {
+        failing--;
+        return Promise.reject(new Error('connection reset'));
+      }
+      return Promise.resolve(events.filter((event) => event.seq > afterSeq).slice(0, limit));
+    },
   };
   return {
     ream,
     // Only the fields a follow reads.
     append: () => void events.push({ seq: events.length + 1, type: 'stage.completed', jobId: JOB } as ReamEvent),
+    failReads: (count) => void (failing = count),
   };
 }
+
+test('one failed shared read ends no follower: each reads the store itself and gets the event', { timeout: 30_000 }, async () => {
+  const { ream, append, failReads } = storedOnly();
+  append();
+  const received = Array.from({ length: 5 }, () => [] as number[]);
+  const errors: unknown[] = [];
+  const follows = received.map((seqs) => followJobEvents(ream, JOB, { afterSeq: 0, send: (event) => seqs.push(event.seq), onError: (error) => errors.push(error) }));
+  try {
+    await until('the replay', () => received.every((seqs) => seqs.length === 1));
+    failReads(1);
+    append();
+    await until('the catch-up', () => errors.length > 0 || received.every((seqs) => seqs.length === 2));
+    assert.deepEqual(errors, []);
+    for (const seqs of received) assert.deepEqual(seqs, [1, 2]);
+  } finally {
+    for (const follow of follows) follow.stop();
+  }
+});
 
 test('a follower resuming past everything stored does not keep the catch-up from the others', { timeout: 30_000 }, async () => {
   const { ream, append } = storedOnly();
