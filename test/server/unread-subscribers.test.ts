@@ -41,7 +41,7 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-test('an SSE client that reads nothing past the headers is cut, and resumed with Last-Event-ID gets every event once, in order', { timeout: 90_000 }, async () => {
+test('an SSE client that reads nothing past the headers is cut, and resumed with Last-Event-ID gets every event once, in order', { timeout: 180_000 }, async () => {
   assert.ok(EVENTS * MESSAGE.length > 4 * MAX_UNREAD_BYTES);
   const socket = connect(Number(new URL(server.url).port), '127.0.0.1');
   await once(socket, 'connect');
@@ -93,7 +93,7 @@ function seqsOf(text: string): number[] {
   return [...text.matchAll(/^id: (\d+)$/gm)].map((match) => Number(match[1]));
 }
 
-test('a WebSocket peer that reads nothing is closed with 1008; one that reads gets every event', { timeout: 90_000 }, async () => {
+test('a WebSocket peer that reads nothing is closed with 1008; one that reads gets every event', { timeout: 180_000 }, async () => {
   const socket = new WebSocket(`${server.url.replace(/^http/, 'ws')}/v1/ws`);
   await once(socket, 'open');
   const closed = once(socket, 'close') as Promise<[number, Buffer]>;
@@ -118,7 +118,7 @@ test('a WebSocket peer that reads nothing is closed with 1008; one that reads ge
   reader.close();
 });
 
-test('a WebSocket peer that unsubscribes while its replay waits for it to read is not cut for the job it left', { timeout: 90_000 }, async () => {
+test('a WebSocket peer that unsubscribes while its replay waits for it to read is not cut for the job it left', { timeout: 180_000 }, async () => {
   const socket = new WebSocket(`${server.url.replace(/^http/, 'ws')}/v1/ws`);
   await once(socket, 'open');
   let closedWith: number | undefined;
