@@ -128,7 +128,7 @@ export class Engine {
     const { analysis } = deps;
     this.#lifecycle = new JobLifecycle({
       store, queue, blobs, search, events: this.#events, webhooks: this.#webhooks, aborts: this.#aborts, schedule, settle: (job) => credits.settle(job),
-      ...(analysis ? { stopReason: (jobId: string) => budgetStopError(analysis, jobId) } : {}),
+      ...(analysis ? { stopReason: (jobId: string) => budgetStopError(analysis, jobId), retried: (jobId: string) => analysis.forgetHeldStop(jobId) } : {}),
     });
     this.#intake = new JobIntake({ store, blobs, lifecycle: this.#lifecycle, schedule, reserveAdded: (job, ids) => credits.reserveAdded(job, ids) });
     this.pageCounts = new PageCounter({

@@ -79,6 +79,13 @@ async function conformance(store: AnalysisStore): Promise<void> {
   assert.equal(await store.budgetLeft('busy', 100), 90);
   await store.markStopped('ended', 200);
   assert.deepEqual(await store.budgetStop('ended'), { maxTokens: 100, ended: true }, 'the first stop stands');
+  // A retry forgets a stop for calls in flight (they are asked again), not a budget spent.
+  await store.forgetHeldStop('busy');
+  await store.forgetHeldStop('ended');
+  await store.forgetHeldStop('never-reserved');
+  assert.equal(await store.budgetStop('busy'), undefined);
+  assert.equal(await store.budgetLeft('busy', 100), 90);
+  assert.deepEqual(await store.budgetStop('ended'), { maxTokens: 100, ended: true });
   assert.equal(await store.budgetStop('never-reserved'), undefined);
   // Answers about a document go with it, and only that tenant's about that content.
   await store.remember('about-1', { quote: 'a' }, { tenantId: 't1', sha256: 'sha-x' });

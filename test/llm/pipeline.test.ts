@@ -255,6 +255,57 @@ test('calls still refused on their task\'s last attempt while other workers\' ca
   }
 });
 
+test('a retry forgets that calls were refused while other calls held the budget: a retried job ending partial for another reason has no budget error', async () => {
+  const provider = { baseURL: server.baseURL, apiKey: SECRET, model: 'fake-1' };
+  const inner = createLlmAnalyzer({ mode: 'summarize', provider, maxTokens: 1000, maxCompletionTokens: 40, budgets: new JobBudgets({ maxWaitMs: 50, pollMs: 10 }) });
+  let holding = true;
+  let held = 0;
+  let budgets: AnalysisStore | undefined;
+  const keepAlive: NodeJS.Timeout[] = [];
+  const analyzer: Analyzer = {
+    ...inner,
+    analyzeChunk: async (pages, context) => {
+      const store = context.store as AnalysisStore;
+      budgets = store;
+      const jobId = context.jobId ?? '';
+      // Another worker's calls of the job hold all but 10 of its 1000 tokens, on the first run only.
+      if (holding && held === 0 && (await store.reserve(jobId, 990, 1000))) {
+        held = 990;
+        keepAlive.push(setInterval(() => void store.reserve(jobId, 0, 1000), 5));
+      }
+      return inner.analyzeChunk!(pages, context);
+    },
+  };
+  const own = await createReam({
+    dataDir: join(dir, 'held-then-retried'), threads: 1, maxAttempts: 1,
+    pipelines: { held: (options) => ({ ...builtinPipelines.extract!(options), name: 'held', chunkPages: 5, analyzers: [analyzer] }) },
+  });
+  try {
+    const job = await own.submit({ pipeline: 'held', files: [pdf] });
+    await own.wait(job.id);
+    assert.match((await own.getJob(job.id))?.error?.message ?? '', /stopped some of its model calls/);
+    // The other calls settle (spending nothing); on the retry the model refuses the chunk.
+    holding = false;
+    for (const timer of keepAlive) clearInterval(timer);
+    await budgets?.settle(job.id, held, 0);
+    server.script(() => ({ refusal: 'I will not read this.' }));
+    server.requests.length = 0;
+    await own.retry(job.id);
+    await own.wait(job.id);
+    assert.equal(server.requests.length, 1, 'the retry asks the model again');
+    const outputs: DocumentOutput[] = [];
+    for await (const output of own.results(job.id)) outputs.push(output);
+    assert.deepEqual(outputs[0]?.failedPages.map((failure) => failure.code), PAGES.map(() => 'llm_refused'));
+    const retried = await own.getJob(job.id);
+    assert.equal(retried?.status, 'partially_succeeded');
+    assert.equal(retried?.error, null, 'no call of the retry was stopped by the budget');
+  } finally {
+    for (const timer of keepAlive) clearInterval(timer);
+    server.script(contractModel);
+    await own.close();
+  }
+});
+
 test('bad llm options are refused at submit', async () => {
   await assert.rejects(ream.submit({ pipeline: 'llm', options: { mode: 'classify', labels: ['only'] }, files: [pdf] }), { code: 'validation_failed' });
   await assert.rejects(ream.submit({ pipeline: 'llm', options: { schema, apiKey: 'x' }, files: [pdf] }), { code: 'validation_failed' });

@@ -89,6 +89,12 @@ export class MemoryAnalysisStore implements AnalysisStore {
     return Promise.resolve(stoppedAt === undefined ? undefined : { maxTokens: stoppedAt, ended: (state?.spent ?? 0) >= stoppedAt });
   }
 
+  forgetHeldStop(jobId: string): Promise<void> {
+    const state = this.#budgets.get(jobId);
+    if (state?.stoppedAt !== undefined && state.spent < state.stoppedAt) delete state.stoppedAt;
+    return Promise.resolve();
+  }
+
   jobUsage(jobId: string): Promise<ModelUsage[]> {
     return Promise.resolve(byModel(this.#usage.filter((entry) => entry.jobId === jobId)));
   }

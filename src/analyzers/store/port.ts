@@ -81,6 +81,12 @@ export interface AnalysisStore {
    */
   budgetStop(jobId: string): Promise<{ maxTokens: number; ended: boolean } | undefined>;
   /**
+   * The job is retried: a stop {@link markStopped} recorded, its spending not ended, is
+   * forgotten, since the calls it refused are asked again (a retry stopped so again records it
+   * again). A budget whose spending ended stays ended: the retry asks the model nothing more.
+   */
+  forgetHeldStop(jobId: string): Promise<void>;
+  /**
    * Forgets every job's reservations. Only for when no call of any process can be in flight: an
    * embedded ream opening its data dir (whose lock says no other process runs) after a crash.
    */

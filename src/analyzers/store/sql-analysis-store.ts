@@ -119,6 +119,10 @@ export class SqlAnalysisStore implements AnalysisStore {
     return { maxTokens, ended: toNumber(row.spent) >= maxTokens };
   }
 
+  async forgetHeldStop(jobId: string): Promise<void> {
+    await this.#db.updateTable('analysis_budgets').set({ stopped_at: null }).where('job_id', '=', jobId).where(sql<boolean>`spent < stopped_at`).execute();
+  }
+
   jobUsage(jobId: string): Promise<ModelUsage[]> {
     return this.#sums({ column: 'job_id', value: jobId });
   }

@@ -41,6 +41,8 @@ export interface LifecycleParts {
    * spent: `budget_exceeded`), or null: its `error`, though it is not `failed`.
    */
   stopReason?(jobId: string): Promise<ErrorInfo | null>;
+  /** A retry of the job begins: what stopped its last run short, and no longer holds, is forgotten. */
+  retried?(jobId: string): Promise<void>;
 }
 
 /**
@@ -244,6 +246,7 @@ export class JobLifecycle {
       { ifStatusIn: RETRYABLE_JOB_STATUSES },
     );
     if (!running) throw refuse((await this.#require(jobId)).status);
+    await this.#parts.retried?.(jobId);
     for (const doc of failed) {
       await store.updateJobDocument(jobId, doc.documentId, { status: doc.pagesTotal === null ? 'queued' : 'running', error: null, finishedAt: null });
     }
