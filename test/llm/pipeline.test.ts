@@ -126,7 +126,7 @@ test('a per-job budget stops model calls with budget_exceeded', async () => {
   // The job itself says why it stopped: its budget, and what it spent (nothing here).
   assert.deepEqual(job?.error, {
     code: 'budget_exceeded', retryable: false, details: { maxTokens: 50, spentTokens: 0 },
-    message: 'the job\'s token budget (maxTokens 50) stopped its model calls with 0 tokens used: a call\'s estimate did not fit in what was left, and no later call was made, so part of its analysis is missing (pages whose analysis failed with budget_exceeded keep their text; a document-level answer not asked is marked analysis_incomplete)',
+    message: 'the job\'s token budget (maxTokens 50) stopped its model calls with 0 tokens used: a call\'s estimate did not fit in what was left, and no later call was made, so part of its analysis is missing (pages whose analysis failed with budget_exceeded keep their text; a document-level answer not asked is marked analysis_incomplete); a retry asks the model nothing more: to analyse the rest, submit its documents again with a larger maxTokens (the answers already given come from the cache)',
   });
   const view = await ream.jobView(job);
   assert.equal(view.error?.code, 'budget_exceeded');
@@ -150,6 +150,16 @@ test('a chunk whose call would overspend what the budget has left is asked about
   const job = await ream.getJob(jobId);
   assert.equal(job?.status, 'partially_succeeded');
   assert.deepEqual(job?.error?.details, { maxTokens: 170, spentTokens: 55 });
+
+  // A retry cannot raise the budget: it asks the model nothing, and the job says what to do instead.
+  server.requests.length = 0;
+  await ream.retry(jobId);
+  await ream.wait(jobId);
+  assert.equal(server.requests.length, 0);
+  const retried = await ream.getJob(jobId);
+  assert.equal(retried?.status, 'partially_succeeded');
+  assert.deepEqual(retried?.error?.details, { maxTokens: 170, spentTokens: 55 });
+  assert.match(retried?.error?.message ?? '', /a retry asks the model nothing more: to analyse the rest, submit its documents again with a larger maxTokens/);
 });
 
 test('a budget spent after some chunks keeps the document: every page its text, the answered chunk its fields, the others budget_exceeded', async () => {
