@@ -256,6 +256,25 @@ test('a chunk whose call is estimated above what the budget has left is asked ab
   assert.equal(server.requests.length, 2);
 });
 
+test('a page is cut for the budget only while what is left could hold all its text: no calls about ever smaller pieces of a page that fails anyway', async () => {
+  server.requests.length = 0;
+  // A call spends about its prompt: a quarter of its characters.
+  server.script((request) => ({ content: '{"summary": "s"}', promptTokens: Math.ceil(userText(request).length / 4) + 40, completionTokens: 10 }));
+  const llm = createLlmAnalyzer({ mode: 'summarize', provider: { baseURL: server.baseURL, model: 'm' }, maxTokens: 3000 });
+  // One page of about 2,760 tokens, its call estimated at about 3,500 (its answer reserved a quarter of its prompt).
+  const page = [{ page: 1, text: Array.from({ length: 2000 }, (_, index) => `w${index}`).join(' ') }];
+  const store = new MemoryAnalysisStore();
+  // 3,000 left cannot hold the page's text and an answer: its pieces would be asked about, ever
+  // smaller, until the budget ends, and the page would fail all the same.
+  await rejectsWithCode(llm.analyzeChunk?.(page, context({ store, jobId: 'whole-page' })) ?? Promise.resolve(), 'budget_exceeded');
+  assert.equal(server.requests.length, 0);
+  // 3,300 hold it: the halves of its text are answered, the page with them.
+  const roomy = createLlmAnalyzer({ mode: 'summarize', provider: { baseURL: server.baseURL, model: 'm' }, maxTokens: 3300 });
+  const result = await roomy.analyzeChunk?.(page, context({ store, jobId: 'halves' }));
+  assert.equal(server.requests.length, 2);
+  assert.equal(result?.failures, undefined);
+});
+
 test('calls in flight hold the budget only for their estimate until they settle: concurrent chunks that fit are all answered', async () => {
   server.requests.length = 0;
   server.script(async () => {

@@ -5,7 +5,7 @@ import type { AnalysisResult, AnalyzeContext, Analyzer, ChunkAnalysis, Fields } 
 import { MemoryAnalysisStore } from '../store/memory-analysis-store.ts';
 import { NO_USAGE, type AnalysisStore, type TokenUsage } from '../store/port.ts';
 import { isPartOverBudget, type JobBudgets } from './budget.ts';
-import { answer, type CallParameters, type CallScope } from './caller.ts';
+import { answer, MIN_ANSWER_TOKENS, type CallParameters, type CallScope } from './caller.ts';
 import { createLlmClient, type LlmClient } from './llm-client.ts';
 import { modeHandler, type LlmModeHandler, type PlacedData } from './modes/index.ts';
 import { messagesTokens } from './prompts.ts';
@@ -200,7 +200,10 @@ async function mapPart(
   const tooLong = client.contextTokens !== undefined && messagesTokens(request.messages) > client.contextTokens;
   if (!(tooLong && splittable)) {
     try {
-      const raw = await answer(client.model, client.pacer, parameters, request, { ...scope, splittable });
+      // A page's text is cut for the budget only while what is left could hold all of it: its
+      // pieces' prompts, and the answer of the last one at least (each spends about its prompt).
+      const minLeftToSplit = pages.length === 1 ? messagesTokens(request.messages) + (parameters.maxCompletionTokens ?? MIN_ANSWER_TOKENS) : undefined;
+      const raw = await answer(client.model, client.pacer, parameters, request, { ...scope, splittable, ...(minLeftToSplit === undefined ? {} : { minLeftToSplit }) });
       const ownedPages = pages.map((page) => page.page).filter(owns);
       const range = ownedPages.length > 0 ? ownedPages : pages.map((page) => page.page);
       return { placed: [{ firstPage: Math.min(...range), lastPage: Math.max(...range), data: handler.chunkData(raw, { pages, owns }) }] };

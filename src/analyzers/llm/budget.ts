@@ -60,10 +60,14 @@ export class JobBudgets {
    * Before a `splittable` call takes its turn: refused with {@link isPartOverBudget} when its
    * estimate is more than the job has left (something being left), so that asking about smaller
    * parts takes no turn of the rate window for a call never made. The reservation checks again.
+   * False, nothing thrown, when less than `minLeft` is left: the part is not worth cutting for
+   * what is left (see `CallScope.minLeftToSplit`), and its call is made or ends the budget whole.
    */
-  async checkPart(store: AnalysisStore, jobId: string, estimate: number, budget: number): Promise<void> {
+  async checkPart(store: AnalysisStore, jobId: string, estimate: number, budget: number, minLeft = 0): Promise<boolean> {
     const left = await store.budgetLeft(jobId, budget);
+    if (left < minLeft) return false;
     if (left > 0 && estimate > left) throw partOverBudget(estimate, left, budget);
+    return true;
   }
 
   /**

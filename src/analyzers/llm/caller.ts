@@ -31,6 +31,9 @@ export interface CallParameters {
   maxTokens?: number;
 }
 
+/** The least a call's answer is reserved when its parameters give no maxCompletionTokens. */
+export const MIN_ANSWER_TOKENS = 256;
+
 export interface CallScope {
   signal: AbortSignal;
   store: AnalysisStore;
@@ -46,6 +49,13 @@ export interface CallScope {
    * rather than ending the budget. Absent: it ends the budget, as a call that cannot be smaller.
    */
   splittable?: boolean;
+  /**
+   * With `splittable`: the least the job's budget must have left for the part to be cut for it
+   * (a page's text, whose pieces only complete the page if what is left holds them all). Below,
+   * the call ends the budget as one that cannot be smaller, rather than asking about ever
+   * smaller pieces of a page that fails anyway.
+   */
+  minLeftToSplit?: number;
   /** How the call waits for room in its job's budget (default: the process's). */
   budgets?: JobBudgets;
 }
@@ -98,7 +108,7 @@ export async function answer(
     // What the call may cost at most: the prompt, and the answer up to its cap (or a quarter of
     // the prompt, at least 256 tokens: a short prompt may still get a long answer).
     const promptEstimate = messagesTokens(messages);
-    const estimate = promptEstimate + (parameters.maxCompletionTokens ?? Math.max(256, Math.ceil(promptEstimate / 4)));
+    const estimate = promptEstimate + (parameters.maxCompletionTokens ?? Math.max(MIN_ANSWER_TOKENS, Math.ceil(promptEstimate / 4)));
     const budget = parameters.maxTokens;
     // Reserved once the call has its turn, and given back if the call fails (a throttled call
     // the pacer retries reserves again for its next try). Refused only because the job's other
@@ -107,8 +117,9 @@ export async function answer(
     // outside the pacer, then takes a new turn.
     const started = Date.now();
     // A repair is of an answer already paid for: asking about smaller parts would pay again.
-    const splittable = scope.splittable === true && attempt === 0;
-    if (splittable && budget !== undefined) await budgets.checkPart(store, scope.jobId, estimate, budget);
+    // What is left only shrinks: too little to cut the part for now is too little for good.
+    const splittable = scope.splittable === true && attempt === 0
+      && (budget === undefined || await budgets.checkPart(store, scope.jobId, estimate, budget, scope.minLeftToSplit));
     let reply: ChatAnswer | typeof TURN_GIVEN_UP = TURN_GIVEN_UP;
     while (reply === TURN_GIVEN_UP) {
       reply = await pacer.run(estimate, async () => {
