@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { PAGE_CHARS, PAGE_HARD_CHARS, PAGE_LINES, TextPager } from '../../src/formats/text/text-pages.ts';
-import { createTextFormat } from '../../src/formats/text/text-format.ts';
+import { createTextFormat, TEXT_SIZE_PAGINATION } from '../../src/formats/text/text-format.ts';
 import type { ReadLimits } from '../../src/formats/types.ts';
 
 const limits: ReadLimits = { maxBytes: 2 ** 30, maxPages: 10_000 };
@@ -37,7 +37,11 @@ void describe('text pages by size', () => {
     // Read from a file in 64 KiB reads, as a document is: the same pages, the last without its line end.
     const path = join(dir, 'lines.txt');
     await writeFile(path, `${text}last`);
-    assert.equal((await format.inspect(path, limits)).pageCount, 3);
+    // The result says how the text was cut, as it does for Word and sheets; a text split only at its form feeds has pages of its own.
+    assert.deepEqual(await format.inspect(path, limits), { mediaType: 'text/plain', pageCount: 3, metadata: { pagination: TEXT_SIZE_PAGINATION } });
+    const feeds = join(dir, 'feeds.txt');
+    await writeFile(feeds, 'one\ftwo\f');
+    assert.deepEqual(await format.inspect(feeds, limits), { mediaType: 'text/plain', pageCount: 2, metadata: {} });
     const { pages, failures } = await format.extract(path, { from: 1, to: 4 });
     assert.deepEqual(failures, [{ page: 4, code: 'invalid_text', message: 'the text has 3 pages, no page 4' }]);
     assert.deepEqual(pages, [{ page: 2, text: lines(3_000, 6_000) }, { page: 3, text: `${lines(6_000, 7_000)}last` }]);

@@ -9,7 +9,10 @@ import { ReamError } from '../../errors.ts';
 import { checkFileSize, checkPageCount, checkRange, fileIoError, throwIfCancelled } from '../file-checks.ts';
 import { hasUtf16Bom } from '../sniff.ts';
 import type { DocumentFormat, DocumentMetadata, Extraction, Inspection, PageRange, ReadLimits } from '../types.ts';
-import { TextPager } from './text-pages.ts';
+import { PAGE_CHARS, PAGE_HARD_CHARS, PAGE_LINES, TextPager } from './text-pages.ts';
+
+/** What the result says (`metadata.pagination`) of a text that has pages cut by size, not only at its form feeds. */
+export const TEXT_SIZE_PAGINATION = `split at its form feeds, and by size: a page ends after its ${PAGE_LINES.toLocaleString('en-US')}th line, or at the first line end past ${PAGE_CHARS.toLocaleString('en-US')} characters (a longer line is cut at ${PAGE_HARD_CHARS.toLocaleString('en-US')})`;
 
 export function createTextFormat(mediaType: string, extensions: readonly string[]): DocumentFormat {
   return {
@@ -20,13 +23,15 @@ export function createTextFormat(mediaType: string, extensions: readonly string[
       await checkFileSize(path, limits);
       let pageCount = 0;
       let title: string | undefined;
-      await readPages(path, signal, (text) => {
+      let cutBySize = false;
+      await readPages(path, signal, (text, bySize) => {
         pageCount++;
+        cutBySize ||= bySize;
         if (mediaType === 'text/markdown' && title === undefined) title = markdownTitle(text);
         return true;
       });
       checkPageCount(pageCount, limits);
-      const metadata: DocumentMetadata = title ? { title } : {};
+      const metadata: DocumentMetadata = { ...(title ? { title } : {}), ...(cutBySize ? { pagination: TEXT_SIZE_PAGINATION } : {}) };
       return { mediaType, pageCount, metadata };
     },
     async extract(path: string, range: PageRange, signal?: AbortSignal): Promise<Extraction> {
@@ -53,10 +58,10 @@ export function createTextFormat(mediaType: string, extensions: readonly string[
  * Windows Notepad saves as "Unicode"), handing each page to `onPage` in order until it returns
  * false; the BOM is dropped. `invalid_text` for anything else, as soon as it is met.
  */
-export async function readPages(path: string, signal: AbortSignal | undefined, onPage: (text: string) => boolean): Promise<void> {
+export async function readPages(path: string, signal: AbortSignal | undefined, onPage: (text: string, cutBySize: boolean) => boolean): Promise<void> {
   let wanted = true;
-  const pager = new TextPager((text) => {
-    if (wanted) wanted = onPage(text);
+  const pager = new TextPager((text, cutBySize) => {
+    if (wanted) wanted = onPage(text, cutBySize);
   });
   let decoder: TextDecoder | undefined;
   const stream = createReadStream(path);

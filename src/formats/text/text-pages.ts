@@ -26,9 +26,10 @@ export class TextPager {
   /** The last page was closed by its size, so a form feed right after it opens no empty page. */
   private closedBySize = false;
 
-  private readonly onPage: (text: string) => void;
+  private readonly onPage: (text: string, cutBySize: boolean) => void;
 
-  constructor(onPage: (text: string) => void) {
+  /** `onPage` is told whether the page was ended by its size rather than by a form feed or the text's end. */
+  constructor(onPage: (text: string, cutBySize: boolean) => void) {
     this.onPage = onPage;
   }
 
@@ -94,7 +95,7 @@ export class TextPager {
     this.lines = 0;
     this.pages++;
     this.closedBySize = bySize;
-    this.onPage(page);
+    this.onPage(page, bySize);
   }
 }
 
