@@ -1,10 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Artifact } from '../reports/artifacts.ts';
 import type { Ream } from '../runtime/create-ream.ts';
+import { makeFolders } from '../make-folders.ts';
 
 /**
  * `reports/2026-03-04T10-20-30Z-1a2b3c4d`: the job's own folder under --out-dir, named by when
@@ -37,7 +38,7 @@ async function holds(path: string, artifact: Artifact): Promise<boolean> {
  * that no half-written report is ever left under its name. Answers how many were written.
  */
 export async function writeReports(ream: Ream, artifacts: readonly Artifact[], folder: string): Promise<number> {
-  await mkdir(folder, { recursive: true });
+  makeFolders(folder);
   let written = 0;
   for (const artifact of artifacts) {
     const path = join(folder, artifact.name);

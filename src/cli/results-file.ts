@@ -1,7 +1,8 @@
-import { closeSync, existsSync, ftruncateSync, lstatSync, mkdirSync, openSync, readFileSync, readlinkSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, ftruncateSync, lstatSync, openSync, readFileSync, readlinkSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { ReamError, type ErrorInfo } from '../errors.ts';
 import { fileKind, isCharacterDevice } from '../file-kind.ts';
+import { makeFolders } from '../make-folders.ts';
 import type { DocumentOutput } from '../pipeline/types.ts';
 
 export type TextMode = 'pages' | 'full' | 'none';
@@ -176,7 +177,7 @@ export class ResultsFile {
       const folder = dirname(path);
       const above = nearestExisting(folder);
       if (!statSync(above).isDirectory()) throw new Error(`${above} is not a folder`);
-      mkdirSync(folder, { recursive: true });
+      makeFolders(folder);
       closeSync(openSync(path, 'wx'));
       unlinkSync(path);
     } catch (error) {
@@ -205,7 +206,7 @@ export class ResultsFile {
       return file;
     }
     // `--out results/today.jsonl` in a folder that does not exist yet: made, as `--out-dir` is.
-    mkdirSync(dirname(path), { recursive: true });
+    makeFolders(dirname(path));
     // `--out /dev/null` (results not wanted) or a terminal: nothing to resume from.
     if (isCharacterDevice(path)) return new ResultsFile(path, openSync(path, 'w'), new Map(), base);
     const kind = existsSync(path) ? statSync(path) : undefined;

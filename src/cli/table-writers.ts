@@ -5,13 +5,14 @@
 // a half table under the real name.
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { rename, rm } from 'node:fs/promises';
 import { dirname, extname } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { ReamError } from '../errors.ts';
 import type { CellValue } from '../formats/types.ts';
 import { guardedCsvText } from '../exports/rows-csv.ts';
 import { tooWideForXlsx, XLSX_MAX_COLUMNS, xlsxCell } from '../exports/xlsx-cells.ts';
+import { makeFolders } from '../make-folders.ts';
 
 export interface TableWriter {
   write(row: readonly CellValue[]): Promise<void>;
@@ -47,7 +48,7 @@ export function checkTablePath(path: string): void {
 export async function openTableWriter(path: string, header: readonly string[], sheet = 'Sheet1', escapeFormulasFrom = Number.POSITIVE_INFINITY): Promise<TableWriter> {
   checkTablePath(path);
   // A folder that does not exist yet is made, as `--out-dir` is.
-  await mkdir(dirname(path), { recursive: true });
+  makeFolders(dirname(path));
   const partial = `${path}.partial`;
   const ext = extname(path).toLowerCase();
   // Refused before any file is made: exceljs would fail at the end, leaving the `.partial` file.

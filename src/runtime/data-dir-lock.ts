@@ -1,6 +1,7 @@
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
 import { ReamError } from '../errors.ts';
+import { makeFolders } from '../make-folders.ts';
 
 function alive(pid: number): boolean {
   try {
@@ -37,28 +38,6 @@ export function makeDataDir(dataDir: string): void {
     }
     throw new ReamError('io_error', `the data dir ${dataDir} cannot be made (${message})`, { cause: error });
   }
-}
-
-/**
- * `mkdir -p`, one folder at a time from the nearest that exists. Not `mkdirSync(path, { recursive:
- * true })`: where a mkdir fails ENOENT although its parent is there (`/proc/x`), Node's recursive
- * mkdir makes the parent again and retries, forever, and `ream run --data-dir /proc/x` hung.
- */
-function makeFolders(path: string): void {
-  const missing: string[] = [];
-  for (let at = resolve(path); !existsSync(at); at = dirname(at)) {
-    missing.unshift(at);
-    if (dirname(at) === at) break;
-  }
-  for (const folder of missing) {
-    try {
-      mkdirSync(folder);
-    } catch (error) {
-      // Made meanwhile by another process: as good as made here, if it is a folder.
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || !statSync(folder).isDirectory()) throw error;
-    }
-  }
-  if (!statSync(path).isDirectory()) throw Object.assign(new Error(`EEXIST: file already exists, mkdir '${path}'`), { code: 'EEXIST' });
 }
 
 export function lockDataDir(dataDir: string): () => void {

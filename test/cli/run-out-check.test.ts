@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { run } from './run-process.ts';
+import { run, runWithin } from './run-process.ts';
 
 // A `--out` that could never be written is refused before the data dir is made or opened: the
 // user learns it at once, and no data dir (a database, a lock) is left behind for nothing.
@@ -49,4 +49,19 @@ test('--out a link to a results file not made yet is written through, as before 
   const result = await run(['run', 'in', '--out', 'linked.jsonl', '--data-dir', 'data-link', '--progress', 'none'], dir);
   assert.equal(result.code, 0, result.stderr);
   assert.match(await readFile(join(dir, 'kept', 'results.jsonl'), 'utf8'), /"status":"succeeded"/);
+});
+
+test('an --out where no folder can be made (under /proc) is refused at once, where Node\'s recursive mkdir retried it for ever', { skip: process.platform !== 'linux' && 'needs /proc' }, async () => {
+  await writeFile(join(dir, 'table.csv'), 'a,b\n1,2\n');
+  const cases = [
+    ['run', 'in', '--out', '/proc/ream-no-such/out.jsonl', '--data-dir', 'data-proc', '--progress', 'none'],
+    ['rows', 'table.csv', '--out', '/proc/ream-no-such/out.csv', '--data-dir', 'data-proc-rows', '--progress', 'none'],
+  ];
+  for (const args of cases) {
+    // Killed after a minute: a hang (deaf to SIGTERM: the loop is synchronous) fails here rather than stalling the suite.
+    const result = await runWithin(60_000, args, dir);
+    assert.equal(result.timedOut, false, `ream ${args.join(' ')} hung`);
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(result.stderr, /ENOENT: no such file or directory, mkdir '\/proc\/ream-no-such'/);
+  }
 });
