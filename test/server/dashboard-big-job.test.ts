@@ -30,13 +30,40 @@ void test('console: a job of 300 documents replays its events in batches and rea
       counter.renders++;
     }).observe(counter.document, { subtree: true, childList: true, characterData: true, attributes: true });
   });
+  // The replay read in small pieces, each in a task of its own, as from a loaded server: the page
+  // shows what it has between them, documents that started but have not ended among it.
+  await page.addInitScript(() => {
+    const streams = (globalThis as unknown as { ReadableStream: { prototype: Record<symbol, (this: unknown) => AsyncIterator<unknown>> } }).ReadableStream.prototype;
+    const iterate = streams[Symbol.asyncIterator];
+    if (iterate === undefined) return;
+    streams[Symbol.asyncIterator] = async function* piecemeal(this: unknown) {
+      const chunks = { [Symbol.asyncIterator]: () => iterate.call(this) };
+      for await (const chunk of chunks) {
+        const bytes = chunk as Uint8Array;
+        for (let at = 0; at < bytes.length; at += 16_384) {
+          await new Promise((resolve) => setTimeout(resolve, 0));
+          yield bytes.subarray(at, at + 16_384);
+        }
+      }
+    };
+  });
   const documentReads: string[] = [];
   page.on('request', (request) => {
     if (new URL(request.url()).pathname.startsWith('/v1/documents/')) documentReads.push(request.url());
   });
   let streamed = 0;
+  let replayed = (): void => undefined;
+  const replayEnded = new Promise<void>((resolve) => (replayed = resolve));
   page.on('requestfinished', (request) => {
-    if (request.url().endsWith('/events')) streamed++;
+    if (!request.url().endsWith('/events')) return;
+    streamed++;
+    replayed();
+  });
+  // The job's view is answered only once the replay has ended, as a loaded server may: until
+  // then the page cannot tell the job has ended, and must not read the documents it names.
+  await page.route(`**/v1/jobs/${encodeURIComponent(jobId)}`, async (route) => {
+    await replayEnded;
+    await route.continue();
   });
 
   await page.goto(`${con.server.url}/#/jobs/${encodeURIComponent(jobId)}`);

@@ -181,6 +181,11 @@ export function Job({ client, jobId, documents: show }: { client: ReamClient; jo
   }, [client, jobId, follow]);
 
   const ended = job !== undefined && TERMINAL_STATUSES.has(job.status);
+  /**
+   * Whether documents may run past the listing: not before the job's view is read, for a replay
+   * that comes first names documents that seem to run in a job that may have ended long ago.
+   */
+  const runs = job !== undefined && !ended;
 
   // A stream that stopped (the server restarting) is tried again by itself while the job runs.
   useEffect(() => {
@@ -208,11 +213,11 @@ export function Job({ client, jobId, documents: show }: { client: ReamClient; jo
   // Names of the documents shown that the listing does not hold (running past the pages read so
   // far), once each: not of every document the events named (a replay names them all).
   useEffect(() => {
-    const unnamed = documentRows(listed, documents, !ended).filter((row) => row.name === '' && !names.has(row.id)).map((row) => row.id);
+    const unnamed = documentRows(listed, documents, runs).filter((row) => row.name === '' && !names.has(row.id)).map((row) => row.id);
     if (unnamed.length === 0) return;
     setNames((previous) => new Map([...previous, ...unnamed.map((id) => [id, ''] as const)]));
     for (const id of unnamed) client.getDocument(id).then((view) => setNames((previous) => new Map(previous).set(id, view.name)), () => undefined);
-  }, [documents, listed, ended]);
+  }, [documents, listed, runs]);
 
   // The button pressed is disabled or gone once it has acted: focus goes to the job's status,
   // which says what the action did, rather than to the page's body.
@@ -249,7 +254,7 @@ export function Job({ client, jobId, documents: show }: { client: ReamClient; jo
 
   // An ended job's replayed events name documents that seem to run: only the listed ones are shown.
   // Narrowed: only the listed ones (a running one past them is not known to be of the statuses).
-  const rows = documentRows(listed, documents, !ended && filter === undefined);
+  const rows = documentRows(listed, documents, runs && filter === undefined);
   const progress = job?.progress;
 
   return (
