@@ -54,11 +54,12 @@ export function sqlListJobs(kysely: Kysely<unknown>, jobFromRow: (row: Selectabl
     let select = db.selectFrom('jobs').selectAll();
     if (query.tenantId !== undefined) select = select.where('tenant_id', '=', query.tenantId);
     if (query.status !== undefined) select = select.where('status', '=', query.status);
-    const search = query.search?.trim().toLowerCase() ?? '';
+    const search = query.search?.trim() ?? '';
     if (search !== '') {
-      // lower() on both sides: SQLite's LIKE ignores ASCII case and PostgreSQL's does not.
+      // lower() on both sides, in SQL: SQLite's LIKE ignores ASCII case and PostgreSQL's does not,
+      // and each database's lower() is its own (SQLite's leaves Ü as it is, JavaScript's does not).
       const literal = likeLiteral(search);
-      select = select.where(sql<boolean>`(lower(id) like ${`${literal}%`} escape '\\' or lower(pipeline) like ${`%${literal}%`} escape '\\')`);
+      select = select.where(sql<boolean>`(lower(id) like lower(${`${literal}%`}) escape '\\' or lower(pipeline) like lower(${`%${literal}%`}) escape '\\')`);
     }
     if (after) {
       // (created_at, id) past the cursor in the list's order, spelled out for portability.

@@ -224,6 +224,16 @@ const cases: ConformanceCase<Subject>[] = [
     },
   },
   {
+    name: 'listJobs finds a pipeline name of letters past A-Z by the very text it holds',
+    async run({ store }) {
+      const job = await store.createJob(newJob({ pipeline: 'Übersetzung-İstanbul' }), 1);
+      const ids = async (search: string): Promise<string[]> => (await store.listJobs({ tenantId: 't1', search })).items.map((j) => j.id);
+      assert.deepEqual(await ids('Übersetzung'), [job.id]);
+      assert.deepEqual(await ids('İstanbul'), [job.id]);
+      assert.deepEqual(await ids('bersetzung-İ'), [job.id]);
+    },
+  },
+  {
     name: 'listJobs rejects a malformed cursor with validation_failed',
     async run({ store }) {
       await rejectsWithCode(store.listJobs({ tenantId: 't1', cursor: 'not a cursor' }), 'validation_failed');
