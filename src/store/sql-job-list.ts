@@ -24,8 +24,9 @@ function encodeCursor(createdAt: number, id: string, oldestFirst: boolean): stri
 function decodeCursor(cursor: string): CursorAt | undefined {
   try {
     const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(value) && typeof value[0] === 'number' && typeof value[1] === 'string' && (value.length === 2 || (value.length === 3 && value[2] === 'asc'))) {
-      return { createdAt: value[0], id: value[1], oldestFirst: value.length === 3 };
+    // Only what a page could have given: PostgreSQL refuses a bigint of 1.5 and text holding NUL.
+    if (Array.isArray(value) && Number.isSafeInteger(value[0]) && typeof value[1] === 'string' && !value[1].includes('\u0000') && (value.length === 2 || (value.length === 3 && value[2] === 'asc'))) {
+      return { createdAt: value[0] as number, id: value[1], oldestFirst: value.length === 3 };
     }
   } catch {
     // fall through: a malformed cursor is the caller's error, reported by listJobs
@@ -55,6 +56,8 @@ export function sqlListJobs(kysely: Kysely<unknown>, jobFromRow: (row: Selectabl
     if (query.tenantId !== undefined) select = select.where('tenant_id', '=', query.tenantId);
     if (query.status !== undefined) select = select.where('status', '=', query.status);
     const search = query.search?.trim() ?? '';
+    // No job's id or pipeline holds NUL, and PostgreSQL refuses it in text outright.
+    if (search.includes('\u0000')) throw ReamError.nonRetryable('validation_failed', 'the search must not hold a NUL character');
     if (search !== '') {
       // lower() on both sides, in SQL: SQLite's LIKE ignores ASCII case and PostgreSQL's does not,
       // and each database's lower() is its own (SQLite's leaves Ü as it is, JavaScript's does not).

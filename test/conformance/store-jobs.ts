@@ -234,6 +234,18 @@ const cases: ConformanceCase<Subject>[] = [
     },
   },
   {
+    name: 'listJobs refuses a search holding NUL, and a cursor no page gives, with validation_failed',
+    async run({ store }) {
+      await store.createJob(newJob(), 5);
+      const cursor = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
+      await rejectsWithCode(store.listJobs({ tenantId: 't1', search: 'a\u0000b' }), 'validation_failed');
+      await rejectsWithCode(store.listJobs({ tenantId: 't1', cursor: cursor([1.5, 'x']) }), 'validation_failed');
+      await rejectsWithCode(store.listJobs({ tenantId: 't1', cursor: cursor([1e300, 'x']) }), 'validation_failed');
+      await rejectsWithCode(store.listJobs({ tenantId: 't1', cursor: cursor([9, 'a\u0000']) }), 'validation_failed');
+      assert.equal((await store.listJobs({ tenantId: 't1', cursor: cursor([9, 'x']) })).items.length, 1);
+    },
+  },
+  {
     name: 'listJobs rejects a malformed cursor with validation_failed',
     async run({ store }) {
       await rejectsWithCode(store.listJobs({ tenantId: 't1', cursor: 'not a cursor' }), 'validation_failed');
