@@ -170,13 +170,15 @@ export function registerClientCommands(program: Command): void {
   usageErrorsExit2(
     program
       .command('jobs')
-      .description('list the jobs of a ream server, newest first; one line per job: id, status, pipeline, percent, documents, created')
+      .description('list the jobs of a ream server, newest first (or --oldest-first); one line per job: id, status, pipeline, percent, documents, created')
       .addOption(serverOption())
       .addOption(new Option('--status <status>', 'only jobs in this status').choices([...JOB_STATUSES]))
       .option('-n, --limit <n>', `jobs to print, 1–${MAX_JOBS_LISTED} (default 20)`, positiveNumber)
       .option('--tenant <id>', 'admins: another tenant\'s jobs, or * for every tenant\'s')
+      .option('--search <text>', 'only jobs whose id starts with it or whose pipeline name holds it (letters in either case)')
+      .option('--oldest-first', 'list the oldest jobs first')
       .option('--json', 'print the jobs as one JSON array')
-      .action(async (flags: { server: string; status?: JobStatus; limit?: number; tenant?: string; json?: boolean }) => {
+      .action(async (flags: { server: string; status?: JobStatus; limit?: number; tenant?: string; search?: string; oldestFirst?: boolean; json?: boolean }) => {
         const limit = flags.limit ?? 20;
         if (!Number.isInteger(limit) || limit > MAX_JOBS_LISTED) throw usage(`--limit must be an integer from 1 to ${MAX_JOBS_LISTED}`);
         const client = await clientFor(flags.server);
@@ -187,6 +189,8 @@ export function registerClientCommands(program: Command): void {
             limit: Math.min(limit - jobs.length, 500),
             ...(flags.status === undefined ? {} : { status: flags.status }),
             ...(flags.tenant === undefined ? {} : { tenant: flags.tenant }),
+            ...(flags.search === undefined ? {} : { q: flags.search }),
+            ...(flags.oldestFirst === true ? { sort: 'created' as const } : {}),
             ...(cursor === undefined ? {} : { cursor }),
           });
           jobs.push(...page.items);

@@ -123,7 +123,7 @@ describe('ream submit / status / wait / cancel against a server', () => {
     assert.equal((await client.getJob(job.id)).counts.documents.cancelled, 1);
   });
 
-  test('jobs lists the server\'s jobs newest first, one tab-separated line each; --status, --limit, --json', async () => {
+  test('jobs lists the server\'s jobs newest first, one tab-separated line each; --status, --limit, --search, --oldest-first, --json', async () => {
     const client = new ReamClient({ baseUrl: server.url });
     const done = await client.submit({ files: [{ name: 'listed.pdf', data: await makePdf({ pages: ['listed'] }) }] });
     await client.wait(done.id);
@@ -140,6 +140,13 @@ describe('ream submit / status / wait / cancel against a server', () => {
     const one = await cli(['jobs', '-n', '1', '--status', 'succeeded', '--json', '--server', server.url]);
     assert.equal(one.code, 0, one.stderr);
     assert.deepEqual((JSON.parse(one.stdout) as JobView[]).map((job) => [job.id, job.status]), [[done.id, 'succeeded']]);
+    const searched = await cli(['jobs', '--search', done.id.toUpperCase(), '--server', server.url]);
+    assert.equal(searched.code, 0, searched.stderr);
+    assert.deepEqual(searched.stdout.trim().split('\n').map((line) => line.split('\t')[0]), [done.id], '--search: the job whose id starts with it');
+    const oldest = await cli(['jobs', '--oldest-first', '--json', '-n', '500', '--server', server.url]);
+    assert.equal(oldest.code, 0, oldest.stderr);
+    const ids = (JSON.parse(oldest.stdout) as JobView[]).map((job) => job.id);
+    assert.ok(ids.indexOf(done.id) < ids.indexOf(newest.id), '--oldest-first: the older job first');
     const [badStatus, badLimit] = await Promise.all([cli(['jobs', '--status', 'done', '--server', server.url]), cli(['jobs', '-n', '2.5', '--server', server.url])]);
     assert.deepEqual([badStatus.code, badLimit.code], [2, 2]);
     assert.match(badLimit.stderr, /--limit must be an integer.*\[validation_failed\]/);
