@@ -256,6 +256,30 @@ test('a chunk whose call is estimated above what the budget has left is asked ab
   assert.equal(server.requests.length, 2);
 });
 
+test('a chunk answered in parts for the budget is not paid for again: a run with a larger budget asks only about the parts not answered', async () => {
+  server.requests.length = 0;
+  server.script((request) => ({ content: JSON.stringify({ summary: `pages ${pagesIn(request).join(',')}` }), promptTokens: 100, completionTokens: 10 }));
+  const store = new MemoryAnalysisStore();
+  const client = createLlmClient({ baseURL: server.baseURL, model: 'm' });
+  const four = [1, 2, 3, 4].map((page) => ({ page, text: `page ${page} ${'words '.repeat(66)}` }));
+  // As above: pages 1–2 and 3 answered within 330 tokens, page 4 not.
+  const first = await createLlmAnalyzer({ mode: 'summarize', client, maxTokens: 330, maxCompletionTokens: 20 }).analyzeChunk?.(four, context({ store, jobId: 'parts-1', sha256: 'doc-sha' }));
+  assert.deepEqual(first?.failures?.map((failure) => failure.page), [4]);
+  assert.deepEqual(server.requests.map(pagesIn), [[1, 2], [3]]);
+  // The job submitted again with room for the whole chunk: only page 4 is asked about.
+  const roomy = createLlmAnalyzer({ mode: 'summarize', client, maxTokens: 5000, maxCompletionTokens: 20 });
+  const second = await roomy.analyzeChunk?.(four, context({ store, jobId: 'parts-2', sha256: 'doc-sha' }));
+  assert.deepEqual(server.requests.slice(2).map(pagesIn), [[4]]);
+  assert.deepEqual(second?.data, { summary: 'pages 1,2\n\npages 3\n\npages 4', firstPage: 1, lastPage: 4 });
+  assert.deepEqual(second?.usage, { promptTokens: 100, completionTokens: 10, calls: 1, cachedCalls: 2 });
+  assert.equal(second?.failures, undefined);
+  // Once more: every part is answered, no call at all.
+  const third = await roomy.analyzeChunk?.(four, context({ store, jobId: 'parts-3', sha256: 'doc-sha' }));
+  assert.equal(server.requests.length, 3);
+  assert.deepEqual(third?.data, second?.data);
+  assert.equal(third?.usage?.calls, 0);
+});
+
 test('a page is cut for the budget only while what is left could hold all its text: no calls about ever smaller pieces of a page that fails anyway', async () => {
   server.requests.length = 0;
   // A call spends about its prompt: a quarter of its characters.

@@ -5,7 +5,7 @@ import type { AnalysisResult, AnalyzeContext, Analyzer, ChunkAnalysis, Fields } 
 import { MemoryAnalysisStore } from '../store/memory-analysis-store.ts';
 import { NO_USAGE, type AnalysisStore, type TokenUsage } from '../store/port.ts';
 import { isPartOverBudget, type JobBudgets } from './budget.ts';
-import { answer, MIN_ANSWER_TOKENS, type CallParameters, type CallScope } from './caller.ts';
+import { answer, answeredInPartsKey, cacheKey, MIN_ANSWER_TOKENS, type CallParameters, type CallScope } from './caller.ts';
 import { createLlmClient, type LlmClient } from './llm-client.ts';
 import { modeHandler, type LlmModeHandler, type PlacedData } from './modes/index.ts';
 import { messagesTokens } from './prompts.ts';
@@ -198,7 +198,11 @@ async function mapPart(
   const request = handler.map(pages);
   const splittable = depth < MAX_SPLIT_DEPTH && canSplit(pages);
   const tooLong = client.contextTokens !== undefined && messagesTokens(request.messages) > client.contextTokens;
-  if (!(tooLong && splittable)) {
+  // Answered in parts before (a run with less budget left): those parts' answers are cached, and
+  // asking about the whole would pay for all of its text again.
+  const partsKey = splittable && !tooLong ? answeredInPartsKey(cacheKey(scope.tenantId, client.model.info.endpoint, parameters, request)) : undefined;
+  const inParts = partsKey !== undefined && (await scope.store.cached(partsKey)) !== undefined;
+  if (!(tooLong && splittable) && !inParts) {
     try {
       // A page's text is cut for the budget only while what is left could hold all of it: its
       // pieces' prompts, and the answer of the last one at least (each spends about its prompt).
@@ -223,6 +227,9 @@ async function mapPart(
     try {
       const part = await mapPart(handler, client, parameters, half, owns, scope, depth + 1);
       mapped.placed.push(...part.placed);
+      if (partsKey !== undefined && !inParts && part.placed.length > 0) {
+        await scope.store.remember(partsKey, true, scope.sha256 === undefined ? undefined : { tenantId: scope.tenantId, sha256: scope.sha256 });
+      }
       if (part.unasked) mapped.unasked = { pages: [...part.unasked.pages], error: part.unasked.error };
     } catch (error) {
       if (!isBudgetEnd(error)) throw error;

@@ -75,6 +75,15 @@ export function cacheKey(tenantId: string, endpoint: string, parameters: CallPar
   return createHash('sha256').update(JSON.stringify(identity)).digest('hex');
 }
 
+/**
+ * The cache key saying that the request of `answerKey` was answered in parts (split for the job's
+ * budget or the model's context): a later run asks about those parts, most of them answered
+ * already, rather than paying again for the whole.
+ */
+export function answeredInPartsKey(answerKey: string): string {
+  return createHash('sha256').update(`parts:${answerKey}`).digest('hex');
+}
+
 /** Parses a JSON answer, forgiving a Markdown code fence around it (small local models add one). */
 export function parseAnswer(text: string): { value: JsonValue } | { problem: string } {
   const trimmed = text.trim().replace(/^```(?:json)?\s*([\s\S]*?)\s*```$/i, '$1');
