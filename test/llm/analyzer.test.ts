@@ -280,6 +280,28 @@ test('a chunk answered in parts for the budget is not paid for again: a run with
   assert.equal(third?.usage?.calls, 0);
 });
 
+test('a chunk split for the budget whose part is still throttled on the last attempt keeps the parts answered: only the throttled pages fail', async () => {
+  server.requests.length = 0;
+  server.script((request) => (pagesIn(request).includes(3)
+    ? { status: 429, retryAfterMs: '10' }
+    : { content: JSON.stringify({ summary: `pages ${pagesIn(request).join(',')}` }), promptTokens: 100, completionTokens: 10 }));
+  const store = new MemoryAnalysisStore();
+  const client = createLlmClient({ baseURL: server.baseURL, model: 'm' }, { pacer: { backoffMs: 20 } });
+  // The chunk's call (about 480 tokens) is over the 400 of the budget: pages 1–2 are asked about,
+  // then pages 3 and 4 each (both together are over the 290 left).
+  const llm = createLlmAnalyzer({ mode: 'summarize', client, maxTokens: 400, maxCompletionTokens: 20 });
+  const four = [1, 2, 3, 4].map((page) => ({ page, text: `page ${page} ${'words '.repeat(66)}` }));
+  // Before the last attempt the chunk fails for the queue to try again.
+  await rejectsWithCode(llm.analyzeChunk?.(four, context({ store, jobId: 'throttled' })) ?? Promise.resolve(), 'llm_rate_limited');
+  const calls = server.requests.length;
+  const result = await llm.analyzeChunk?.(four, context({ store, jobId: 'throttled', finalAttempt: 3 }));
+  // Pages 1–2 come from the cache; page 3 is asked about again, still throttled, and page 4 after it.
+  assert.deepEqual([...new Set(server.requests.slice(calls).map((request) => pagesIn(request).join()))], ['3', '4']);
+  assert.deepEqual(result?.data, { summary: 'pages 1,2\n\npages 4', firstPage: 1, lastPage: 4 });
+  assert.deepEqual(result?.failures?.map((failure) => [failure.page, failure.code]), [[3, 'llm_rate_limited']]);
+  assert.match(result?.failures?.[0]?.message ?? '', /^the llm analysis of page 3 failed: .*\(after 3 attempts\)$/);
+});
+
 test('a page is cut for the budget only while what is left could hold all its text: no calls about ever smaller pieces of a page that fails anyway', async () => {
   server.requests.length = 0;
   // A call spends about its prompt: a quarter of its characters.

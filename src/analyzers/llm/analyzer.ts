@@ -86,17 +86,22 @@ export function createLlmAnalyzer(options: LlmAnalyzerOptions): Analyzer {
     const owns = chunk ? (page: number) => page > chunk.from && page <= chunk.to : () => true;
     let mapped: MappedPart;
     try {
-      mapped = await mapPart(handler, client, parameters, [...pages].sort((a, b) => a.page - b.page), owns, scopeOf(context, usage), 0);
+      const final = context.finalAttempt !== undefined;
+      mapped = await mapPart(handler, client, parameters, [...pages].sort((a, b) => a.page - b.page), owns, scopeOf(context, usage), final, 0);
     } catch (error) {
       await noteFinalRefusal(error, context);
       throw error;
     }
-    const { placed: parts, unasked } = mapped;
-    // The budget ended before any part was answered: the chunk's analysis fails as a whole.
-    if (unasked && parts.length === 0) throw unasked.error;
+    const { placed: parts, failed } = mapped;
+    for (const { error } of failed) await noteFinalRefusal(error, context);
+    // No part was answered (the budget ended first, or every part was refused on the last attempt): the chunk's analysis fails as a whole.
+    if (failed[0] && parts.length === 0) throw failed[0].error;
     const data = parts.length === 1 ? (parts[0]?.data ?? null) : handler.combine(parts);
-    const failures = unasked?.pages.map((page) => ({ page, code: unasked.error.code, message: `the ${name} analysis of page ${page} failed: ${unasked.error.message}` }));
-    return { fields: handler.fields(data, firstPageOf(pages, owns)), data, usage, ...(failures ? { failures } : {}) };
+    const failures = failedPages(failed).map(({ page, error }) => ({
+      page, code: error.code,
+      message: `the ${name} analysis of page ${page} failed: ${error.message}${error.retryable ? ` (after ${context.finalAttempt} attempts)` : ''}`,
+    }));
+    return { fields: handler.fields(data, firstPageOf(pages, owns)), data, usage, ...(failures.length > 0 ? { failures } : {}) };
   };
   return {
     name,
@@ -175,10 +180,16 @@ async function reduceParts(
   return handler.reduced(await answer(client.model, client.pacer, parameters, request, scope), placed);
 }
 
-/** What the map step answered for some pages, and the owned pages the job's budget ended before they were asked about. */
+/** What the map step answered for some pages, and the owned pages it did not. */
 interface MappedPart {
   placed: PlacedData[];
-  unasked?: { pages: number[]; error: ReamError };
+  /**
+   * Owned pages not answered: the job's budget ended before they were asked about, or (on the
+   * task's last attempt) their part's call was still refused for now.
+   */
+  failed: Array<{ pages: number[]; error: ReamError }>;
+  /** The job's budget ended: no later part is asked about. */
+  ended?: ReamError;
 }
 
 /**
@@ -186,15 +197,17 @@ interface MappedPart {
  * model takes (known before, or `llm_context_too_long` after), or their call's estimate is more
  * than the job's token budget has left — the halves, recursively. Once the budget ends (no
  * smaller part fits either), the parts answered stay answered and the pages of the parts not
- * asked about are `unasked`.
+ * asked about have `failed`. On the task's last attempt (`final`) so have those of a part whose
+ * call is still refused for now (throttled, the budget held by the job's calls in flight);
+ * before it, that fails the chunk for the queue to retry, the parts answered coming from the cache.
  */
 async function mapPart(
   handler: LlmModeHandler, client: LlmClient, parameters: CallParameters,
-  pages: PageText[], owns: (page: number) => boolean, scope: CallScope, depth: number,
+  pages: PageText[], owns: (page: number) => boolean, scope: CallScope, final: boolean, depth: number,
 ): Promise<MappedPart> {
   // Pages without text (blank, scanned without OCR) give the model nothing to read: asked anyway,
   // it is paid for an answer it can only invent. Such a part answers nothing, without a call.
-  if (!pages.some((page) => owns(page.page) && page.text.trim() !== '')) return { placed: [] };
+  if (!pages.some((page) => owns(page.page) && page.text.trim() !== '')) return { placed: [], failed: [] };
   const request = handler.map(pages);
   const splittable = depth < MAX_SPLIT_DEPTH && canSplit(pages);
   const tooLong = client.contextTokens !== undefined && messagesTokens(request.messages) > client.contextTokens;
@@ -210,7 +223,7 @@ async function mapPart(
       const raw = await answer(client.model, client.pacer, parameters, request, { ...scope, splittable, ...(minLeftToSplit === undefined ? {} : { minLeftToSplit }) });
       const ownedPages = pages.map((page) => page.page).filter(owns);
       const range = ownedPages.length > 0 ? ownedPages : pages.map((page) => page.page);
-      return { placed: [{ firstPage: Math.min(...range), lastPage: Math.max(...range), data: handler.chunkData(raw, { pages, owns }) }] };
+      return { placed: [{ firstPage: Math.min(...range), lastPage: Math.max(...range), data: handler.chunkData(raw, { pages, owns }) }], failed: [] };
     } catch (error) {
       if (!splittable || !(isPartOverBudget(error) || toReamError(error).code === 'llm_context_too_long')) throw error;
     }
@@ -218,32 +231,39 @@ async function mapPart(
   // A half of nothing but overlap pages (context for the chunk's own) is not asked about: it
   // would answer for pages of the neighbouring chunk.
   const halves = splitPages(pages).filter((half) => half.some((page) => owns(page.page)));
-  const mapped: MappedPart = { placed: [] };
+  const mapped: MappedPart = { placed: [], failed: [] };
   for (const half of halves) {
-    if (mapped.unasked) {
-      mapped.unasked.pages.push(...ownedOf(half, owns)); // the budget has ended: not asked
+    if (mapped.ended) {
+      mapped.failed.push({ pages: ownedOf(half, owns), error: mapped.ended }); // the budget has ended: not asked
       continue;
     }
     try {
-      const part = await mapPart(handler, client, parameters, half, owns, scope, depth + 1);
+      const part = await mapPart(handler, client, parameters, half, owns, scope, final, depth + 1);
       mapped.placed.push(...part.placed);
+      mapped.failed.push(...part.failed);
+      mapped.ended ??= part.ended;
       if (partsKey !== undefined && !inParts && part.placed.length > 0) {
         await scope.store.remember(partsKey, true, scope.sha256 === undefined ? undefined : { tenantId: scope.tenantId, sha256: scope.sha256 });
       }
-      if (part.unasked) mapped.unasked = { pages: [...part.unasked.pages], error: part.unasked.error };
     } catch (error) {
-      if (!isBudgetEnd(error)) throw error;
-      mapped.unasked = { pages: ownedOf(half, owns), error };
+      if (isBudgetEnd(error)) mapped.ended = error;
+      else if (!(final && error instanceof ReamError && error.retryable && !scope.signal.aborted)) throw error;
+      mapped.failed.push({ pages: ownedOf(half, owns), error });
     }
   }
-  // A page cut in two for length may have had one half answered and the other not.
-  if (mapped.unasked) mapped.unasked.pages = [...new Set(mapped.unasked.pages)].sort((a, b) => a - b);
   return mapped;
 }
 
 /** The job's token budget ended: no later call of the job is made. */
 function isBudgetEnd(error: unknown): error is ReamError {
   return error instanceof ReamError && error.code === 'budget_exceeded' && !error.retryable && !isPartOverBudget(error);
+}
+
+/** Each failed page once, in order, with the first error that failed it (a page cut in two may fail in both halves). */
+function failedPages(failed: MappedPart['failed']): Array<{ page: number; error: ReamError }> {
+  const byPage = new Map<number, ReamError>();
+  for (const { pages, error } of failed) for (const page of pages) if (!byPage.has(page)) byPage.set(page, error);
+  return [...byPage].sort(([a], [b]) => a - b).map(([page, error]) => ({ page, error }));
 }
 
 function ownedOf(pages: readonly PageText[], owns: (page: number) => boolean): number[] {
