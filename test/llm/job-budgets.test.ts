@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { JobBudgets } from '../../src/analyzers/llm/budget.ts';
 import { answer, type CallScope } from '../../src/analyzers/llm/caller.ts';
+import { createLlmAnalyzer, createLlmClient, llmSettingsFromEnv } from '../../src/analyzers/llm/index.ts';
 import type { ChatAnswer, ChatModel } from '../../src/analyzers/llm/client.ts';
 import type { ModelRequest } from '../../src/analyzers/llm/modes/index.ts';
 import { LlmPacer } from '../../src/analyzers/llm/pacer.ts';
@@ -88,6 +89,30 @@ test('a call still refused for other processes\' calls in flight, that go on res
   await store.settle('job', 1, 1);
   await call(store, model, budget, budgets); // the budget was not ended
   assert.equal(model.calls, 1);
+});
+
+test('the longest wait for room held by other workers\' calls is a setting (budgetWaitMs, REAM_LLM_BUDGET_WAIT_MS), refused when it is not a whole number of ms up to 600,000', { timeout: 30_000 }, async () => {
+  const settings = llmSettingsFromEnv({ REAM_LLM_MODEL: 'm', REAM_LLM_BUDGET_WAIT_MS: '50' });
+  assert.equal(settings?.budgetWaitMs, 50);
+  for (const bad of ['abc', '-1', '1.5', '600001', '1e3']) {
+    const error = await rejectsWithCode(Promise.resolve().then(() => llmSettingsFromEnv({ REAM_LLM_MODEL: 'm', REAM_LLM_BUDGET_WAIT_MS: bad })), 'validation_failed');
+    assert.match(error.message, /^REAM_LLM_BUDGET_WAIT_MS must be a whole number of milliseconds from 0 to 600000/);
+  }
+  assert.throws(() => createLlmClient({ model: 'm', budgetWaitMs: -5 }), { code: 'validation_failed', message: /budgetWaitMs/ });
+  // The analyzer's calls wait that long, not the 60 s of the process's default.
+  const store = new MemoryAnalysisStore();
+  const model = fakeModel();
+  const client = createLlmClient({ ...(settings ?? { model: 'm' }), baseURL: 'http://127.0.0.1:1/v1' }, { model });
+  const llm = createLlmAnalyzer({ mode: 'summarize', client, maxTokens: 1000, budgets: new JobBudgets({ pollMs: 10 }) });
+  assert.equal(await store.reserve('waits', 990, 1000), true); // another worker's call in flight
+  const reserving = setInterval(() => void store.reserve('waits', 1, 1000), 10); // whose calls go on
+  try {
+    const error = await rejectsWithCode(llm.analyzeChunk?.([{ page: 1, text: 'some words' }], { signal, documentId: 'd', jobId: 'waits', store }) ?? Promise.resolve(), 'budget_exceeded');
+    assert.equal(error.retryable, true);
+  } finally {
+    clearInterval(reserving);
+  }
+  assert.equal(model.calls, 0);
 });
 
 test('a call waiting for room held by a dead worker\'s reservation (never settled) waits for its lease to lapse, then is made, rather than failing', { timeout: 20_000 }, async () => {

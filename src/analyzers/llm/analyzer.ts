@@ -72,6 +72,7 @@ export function createLlmAnalyzer(options: LlmAnalyzerOptions): Analyzer {
     sha256: context.sha256,
     usage,
     ...(budgets ? { budgets } : {}),
+    ...(client.budgetWaitMs === undefined ? {} : { budgetWaitMs: client.budgetWaitMs }),
   });
   // A call still refused on its task's last attempt for the job's other calls in flight is not
   // made, for good: the budget stopped it, and the job says so when it ends, as when spent.

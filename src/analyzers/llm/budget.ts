@@ -84,10 +84,10 @@ export class JobBudgets {
   /**
    * Until the job's budget may have room for `estimate` (a call of the job in this process
    * settled, or a reservation of other processes' did: tried, and given back at once), holding
-   * nothing. Past `maxWaitMs` since `started`, a retryable `budget_exceeded` for the queue;
+   * nothing. Past `maxWaitMs` (the settings' unless given) since `started`, a retryable `budget_exceeded` for the queue;
    * `budget_exceeded` for good when what the job has spent leaves no room.
    */
-  async room(store: AnalysisStore, jobId: string, estimate: number, budget: number, signal: AbortSignal, started: number, splittable = false): Promise<void> {
+  async room(store: AnalysisStore, jobId: string, estimate: number, budget: number, signal: AbortSignal, started: number, splittable = false, maxWaitMs = this.#maxWaitMs): Promise<void> {
     for (let pause = this.#pollMs; ; pause = Math.min(pause * 2, 2_000)) {
       signal.throwIfAborted();
       if ((this.#held.get(jobId) ?? 0) > 0) return this.#settled(jobId, signal);
@@ -101,7 +101,7 @@ export class JobBudgets {
       // while the job's calls are alive — some reserved since it began waiting; else what holds
       // the rest was reserved before and settles or lapses within its lease: it waits for that,
       // rather than failing for a worker that died.
-      const left = this.#maxWaitMs - (Date.now() - started);
+      const left = maxWaitMs - (Date.now() - started);
       // Bounded all the same by the wait and a lease (a clock far behind could hide a live worker).
       const outlived = left + RESERVATION_LEASE_MS <= 0;
       if (left <= 0 && (outlived || (await store.lastReservation(jobId)) >= started)) {

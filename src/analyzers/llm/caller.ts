@@ -58,6 +58,8 @@ export interface CallScope {
   minLeftToSplit?: number;
   /** How the call waits for room in its job's budget (default: the process's). */
   budgets?: JobBudgets;
+  /** Longest wait for room held by other workers' calls (`LlmProviderSettings.budgetWaitMs`); default the budgets'. */
+  budgetWaitMs?: number;
 }
 
 /**
@@ -153,7 +155,7 @@ export async function answer(
           throw error;
         }
       }, signal, (done) => done.promptTokens + done.completionTokens);
-      if (reply === TURN_GIVEN_UP && budget !== undefined) await budgets.room(store, scope.jobId, estimate, budget, signal, started, splittable);
+      if (reply === TURN_GIVEN_UP && budget !== undefined) await budgets.room(store, scope.jobId, estimate, budget, signal, started, splittable, scope.budgetWaitMs);
     }
     const spent = reply.promptTokens + reply.completionTokens;
     try {

@@ -1,7 +1,7 @@
 import type { ChatAnswer, ChatModel, ChatRequest } from './client.ts';
 import { LlmPacer, type LlmPacerSettings } from './pacer.ts';
 import type { RateWindow } from './rate-window.ts';
-import { checkBaseUrl, checkHeaderValues, publicEndpoint, type LlmProviderSettings, type ProviderInfo } from './settings.ts';
+import { checkBaseUrl, checkBudgetWaitMs, checkHeaderValues, publicEndpoint, type LlmProviderSettings, type ProviderInfo } from './settings.ts';
 
 /**
  * A model with its pacing: create one per process and share it between analyzers (and jobs),
@@ -12,6 +12,8 @@ export interface LlmClient {
   readonly pacer: LlmPacer;
   /** Prompt size the model takes, in tokens (chunks are split before they exceed it). */
   readonly contextTokens: number | undefined;
+  /** Longest wait for room in a job's budget held by other workers' calls (default: `JobBudgets`'). */
+  readonly budgetWaitMs: number | undefined;
 }
 
 export interface LlmClientOptions {
@@ -26,6 +28,7 @@ export interface LlmClientOptions {
 export function createLlmClient(settings: LlmProviderSettings, options: LlmClientOptions = {}): LlmClient {
   checkBaseUrl(settings.baseURL);
   checkHeaderValues(settings);
+  checkBudgetWaitMs(settings.budgetWaitMs);
   return {
     model: options.model ?? new LazyOpenAiChatModel(settings),
     pacer: new LlmPacer({
@@ -36,6 +39,7 @@ export function createLlmClient(settings: LlmProviderSettings, options: LlmClien
       ...(options.window === undefined ? {} : { window: options.window }),
     }),
     contextTokens: settings.contextTokens,
+    budgetWaitMs: settings.budgetWaitMs,
   };
 }
 

@@ -35,6 +35,25 @@ export interface LlmProviderSettings {
   contextTokens?: number;
   /** USD per million tokens by model, to report a cost next to the tokens. */
   prices?: Record<string, { prompt: number; completion: number }>;
+  /**
+   * Longest wait, in ms, of a call refused because other workers' calls of its job hold the rest
+   * of its token budget, before it goes back to the queue (a retryable `budget_exceeded`). A whole
+   * number from 0 to 600,000 (the lease of a reservation); default 60,000.
+   */
+  budgetWaitMs?: number;
+}
+
+/** The most a call waits for room in its job's budget: past a reservation's lease, what holds it has lapsed. */
+export const MAX_BUDGET_WAIT_MS = 600_000;
+
+/** Refuses a `budgetWaitMs` that is not a whole number of ms from 0 to {@link MAX_BUDGET_WAIT_MS}, naming the setting. */
+export function checkBudgetWaitMs(value: unknown, name = 'the LLM budget wait (budgetWaitMs)'): void {
+  if (value === undefined) return;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > MAX_BUDGET_WAIT_MS) {
+    throw ReamError.nonRetryable('validation_failed', `${name} must be a whole number of milliseconds from 0 to ${MAX_BUDGET_WAIT_MS}, not ${JSON.stringify(value)}`, {
+      details: { setting: name, max: MAX_BUDGET_WAIT_MS },
+    });
+  }
 }
 
 /** What may be shown of a provider: the model and the base URL without credentials. */
@@ -102,7 +121,7 @@ function numberFrom(env: NodeJS.ProcessEnv, name: string): number | undefined {
 
 /**
  * Provider settings from `REAM_LLM_*`: BASE_URL, API_KEY, MODEL, ORGANIZATION, TIMEOUT_MS,
- * STREAM (1/true), STRUCTURED_OUTPUT, RPM, TPM, CONCURRENCY, CONTEXT_TOKENS, PRICES (JSON). `undefined` when no
+ * STREAM (1/true), STRUCTURED_OUTPUT, RPM, TPM, CONCURRENCY, CONTEXT_TOKENS, PRICES (JSON), BUDGET_WAIT_MS. `undefined` when no
  * model is named: the `llm` pipeline then refuses jobs saying what to set.
  */
 export function llmSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): LlmProviderSettings | undefined {
@@ -127,6 +146,13 @@ export function llmSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): LlmPro
   set('tokensPerMinute', numberFrom(env, 'REAM_LLM_TPM'));
   set('maxConcurrency', numberFrom(env, 'REAM_LLM_CONCURRENCY'));
   set('contextTokens', numberFrom(env, 'REAM_LLM_CONTEXT_TOKENS'));
+  const wait = env.REAM_LLM_BUDGET_WAIT_MS;
+  if (wait !== undefined && wait !== '') {
+    // Number('') and Number(' ') are 0: only digits are a number of milliseconds here.
+    const ms = /^\s*\d+\s*$/.test(wait) ? Number(wait) : Number.NaN;
+    checkBudgetWaitMs(Number.isNaN(ms) ? wait : ms, 'REAM_LLM_BUDGET_WAIT_MS');
+    settings.budgetWaitMs = ms;
+  }
   const prices = env.REAM_LLM_PRICES;
   if (prices !== undefined && prices !== '') settings.prices = parsePriceTable(prices, 'REAM_LLM_PRICES');
   return settings;
