@@ -69,8 +69,27 @@ export function formatModelUsage(usage: UsageView): string {
  * Why a job that ended with part of its work done was stopped short (its token budget spent):
  * its `error`, when it has one and did not fail (a failed job's files say why themselves).
  */
-export function jobStop(job: Pick<JobView, 'status' | 'error'>): Pick<ErrorInfo, 'code' | 'message'> | undefined {
-  return job.status === 'partially_succeeded' && job.error ? { code: job.error.code, message: job.error.message } : undefined;
+export function jobStop(job: Pick<JobView, 'status' | 'error'>): JobStop | undefined {
+  if (job.status !== 'partially_succeeded' || !job.error) return undefined;
+  const { code, message, details } = job.error;
+  return { code, message, ...(details === undefined ? {} : { details }) };
+}
+
+export type JobStop = Pick<ErrorInfo, 'code' | 'message' | 'details'>;
+
+/**
+ * What to do about the files of a `ream run` that did not succeed. A job whose token budget is
+ * spent makes no more model calls, even retried, and resuming it with another budget is refused:
+ * it is run anew with a larger one, the answers it was given coming from the cache. A job whose
+ * calls were refused while its other calls in flight held the rest of the budget has some left:
+ * a retry asks about the failed files again within it.
+ */
+export function runNextStep(stop: JobStop | undefined): string {
+  if (stop?.code !== 'budget_exceeded') return 'add --retry-failed to the same command to run the failed files again';
+  if ((stop.details as { reason?: unknown } | undefined)?.reason === 'held') {
+    return 'its token budget is not spent (calls were refused while its other calls in flight held the rest): add --retry-failed to the same command to ask the model again about the failed files within what is left';
+  }
+  return 'its token budget is spent (--retry-failed asks the model nothing more): run the same command with a larger --llm-max-tokens and --no-resume to analyse the rest (the answers already given come from the cache)';
 }
 
 /** The summary line of a job stopped short (`ream run`, `ream rows`). */

@@ -7,7 +7,7 @@ import { registerKeysCommand } from './keys-command.ts';
 import { registerTenantsCommand } from './tenants-command.ts';
 import { registerGcCommand } from './gc-command.ts';
 import { registerMigrateCommand } from './migrate-command.ts';
-import { addLlmFlags, formatJobStop, formatModelUsage, llmJobOptions } from './llm-flags.ts';
+import { addLlmFlags, formatJobStop, formatModelUsage, llmJobOptions, runNextStep } from './llm-flags.ts';
 import { addOcrFlags, ocrJobOptions } from './ocr-flags.ts';
 import { addPdfFlags, pdfJobOptions } from './pdf-flags.ts';
 import { addLocalEngineFlags, localEngineFlags } from './local-engine.ts';
@@ -41,19 +41,8 @@ function formatSummary(s: RunSummary, out: string): string {
     ...(s.jobId === undefined ? [] : [`job: ${s.jobId}`]),
     ...(s.reports ? [`reports: ${s.reports.total} file(s) in ${s.reports.folder} (${s.reports.written} written now)`] : []),
     ...(s.interrupted ? ['run the same command again to resume where it stopped'] : []),
-    ...(!s.interrupted && s.failed + s.partial + s.skippedUnsucceeded > 0 && out !== 'standard output' ? [nextStep(s)] : []),
+    ...(!s.interrupted && s.failed + s.partial + s.skippedUnsucceeded > 0 && out !== 'standard output' ? [runNextStep(s.stopped)] : []),
   ].join('\n');
-}
-
-/**
- * What to do about the files that did not succeed. A job its token budget stopped makes no more
- * model calls, even retried, and resuming it with another budget is refused: it is run anew
- * with a larger one, the answers it was given coming from the cache.
- */
-function nextStep(s: RunSummary): string {
-  return s.stopped?.code === 'budget_exceeded'
-    ? 'its token budget is spent (--retry-failed asks the model nothing more): run the same command with a larger --llm-max-tokens and --no-resume to analyse the rest (the answers already given come from the cache)'
-    : 'add --retry-failed to the same command to run the failed files again';
 }
 
 export function buildProgram(): Command {

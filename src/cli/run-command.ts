@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import type { UsageView } from '../api-types.ts';
 import { processBatch } from '../batch/index.ts';
 import { isDiskFull } from '../disk-full.ts';
-import { ReamError, toReamError, type ErrorInfo } from '../errors.ts';
+import { ReamError, toReamError } from '../errors.ts';
 import { isCharacterDevice } from '../file-kind.ts';
 import { fromJson, type JsonObject } from '../json.ts';
 import type { Progress } from '../events/types.ts';
@@ -22,7 +22,7 @@ import { reportsFolder, writeReports } from './report-files.ts';
 import { reportJobOptions, type ReportFlags } from './report-flags.ts';
 import { reportSpec } from '../reports/report-options.ts';
 import { publicEndpoint } from '../analyzers/llm/settings.ts';
-import { jobStop } from './llm-flags.ts';
+import { jobStop, type JobStop } from './llm-flags.ts';
 
 /** Longest wait for the job to end once every file has its line (it ends right after its last document). */
 const JOB_END_WAIT_MS = 5_000;
@@ -70,7 +70,7 @@ export interface RunSummary {
   /** Model tokens the job spent (LLM pipelines). */
   usage?: UsageView;
   /** Why the job was stopped short, its files' lines written (its token budget spent: `budget_exceeded`). */
-  stopped?: Pick<ErrorInfo, 'code' | 'message'>;
+  stopped?: JobStop;
   /** Reports the job made, and how many this run wrote (the others were there from an earlier run). */
   reports?: { total: number; written: number; folder: string };
 }

@@ -53,7 +53,7 @@ void test('distributed: two workers share the response cache and the usage ledge
     assert.equal(model.requests.length, 6, 'no call fits the budget');
     assert.equal(capped.status, 'partially_succeeded', cluster.output());
     assert.equal(capped.error?.code, 'budget_exceeded');
-    assert.deepEqual(capped.error?.details, { maxTokens: 50, spentTokens: 0 });
+    assert.deepEqual(capped.error?.details, { maxTokens: 50, spentTokens: 0, reason: 'spent' });
     const [kept] = await client.results(capped.id);
     assert.deepEqual(kept?.failedPages.map((failure) => failure.code), ['budget_exceeded', 'budget_exceeded', 'budget_exceeded']);
     const status = await runReam(['status', capped.id, '--server', cluster.server.url]);
@@ -69,7 +69,7 @@ void test('distributed: two workers share the response cache and the usage ledge
     assert.equal(split.status, 'partially_succeeded', cluster.output());
     const [splitOutput] = await client.results(split.id);
     assert.deepEqual(splitOutput?.failedPages.map((failure) => [failure.page, failure.code]), [[3, 'budget_exceeded']]);
-    assert.deepEqual(split.error?.details, { maxTokens: 190, spentTokens: 11 });
+    assert.deepEqual(split.error?.details, { maxTokens: 190, spentTokens: 11, reason: 'spent' });
     // `ream wait` says why it stopped, and exits 1.
     const waited = await runReam(['wait', split.id, '--server', cluster.server.url]);
     assert.equal(waited.code, 1, waited.stderr);

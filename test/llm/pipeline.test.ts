@@ -6,6 +6,7 @@ import { after, before, test } from 'node:test';
 import { JobBudgets } from '../../src/analyzers/llm/budget.ts';
 import { createLlmAnalyzer } from '../../src/analyzers/llm/index.ts';
 import type { AnalysisStore, AnalyzeContext, Analyzer } from '../../src/analyzers/port.ts';
+import { jobStop, runNextStep } from '../../src/cli/llm-flags.ts';
 import { builtinPipelines } from '../../src/pipeline/builtin.ts';
 import { createReam, type Ream } from '../../src/runtime/create-ream.ts';
 import type { DocumentOutput } from '../../src/pipeline/types.ts';
@@ -125,7 +126,7 @@ test('a per-job budget stops model calls with budget_exceeded', async () => {
   assert.equal(job?.status, 'partially_succeeded');
   // The job itself says why it stopped: its budget, and what it spent (nothing here).
   assert.deepEqual(job?.error, {
-    code: 'budget_exceeded', retryable: false, details: { maxTokens: 50, spentTokens: 0 },
+    code: 'budget_exceeded', retryable: false, details: { maxTokens: 50, spentTokens: 0, reason: 'spent' },
     message: 'the job\'s token budget (maxTokens 50) stopped its model calls with 0 tokens used: a call\'s estimate did not fit in what was left, and no later call was made, so part of its analysis is missing (pages whose analysis failed with budget_exceeded keep their text; a document-level answer not asked is marked analysis_incomplete); a retry asks the model nothing more: to analyse the rest, submit its documents again with a larger maxTokens (the answers already given come from the cache)',
   });
   const view = await ream.jobView(job);
@@ -149,7 +150,7 @@ test('a chunk whose call would overspend what the budget has left is asked about
   assert.deepEqual(output.usage, { promptTokens: 50, completionTokens: 5, calls: 1, cachedCalls: 0 });
   const job = await ream.getJob(jobId);
   assert.equal(job?.status, 'partially_succeeded');
-  assert.deepEqual(job?.error?.details, { maxTokens: 170, spentTokens: 55 });
+  assert.deepEqual(job?.error?.details, { maxTokens: 170, spentTokens: 55, reason: 'spent' });
 
   // A retry cannot raise the budget: it asks the model nothing, and the job says what to do instead.
   server.requests.length = 0;
@@ -158,7 +159,7 @@ test('a chunk whose call would overspend what the budget has left is asked about
   assert.equal(server.requests.length, 0);
   const retried = await ream.getJob(jobId);
   assert.equal(retried?.status, 'partially_succeeded');
-  assert.deepEqual(retried?.error?.details, { maxTokens: 170, spentTokens: 55 });
+  assert.deepEqual(retried?.error?.details, { maxTokens: 170, spentTokens: 55, reason: 'spent' });
   assert.match(retried?.error?.message ?? '', /a retry asks the model nothing more: to analyse the rest, submit its documents again with a larger maxTokens/);
 });
 
@@ -178,7 +179,7 @@ test('a budget spent after some chunks keeps the document: every page its text, 
   const job = await ream.getJob(jobId);
   assert.equal(job?.status, 'partially_succeeded');
   assert.equal(job?.error?.code, 'budget_exceeded');
-  assert.deepEqual(job?.error?.details, { maxTokens: 300, spentTokens: 110 });
+  assert.deepEqual(job?.error?.details, { maxTokens: 300, spentTokens: 110, reason: 'spent' });
   assert.match(job?.error?.message ?? '', /maxTokens 300\) stopped its model calls with 110 tokens used/);
 });
 
@@ -246,7 +247,9 @@ test('calls still refused on their task\'s last attempt while other workers\' ca
     assert.match(chunks.output.failedPages[0]?.message ?? '', /in flight in other workers.*\(after 1 attempts\)$/);
     assert.equal(chunks.job?.status, 'partially_succeeded');
     assert.equal(chunks.job?.error?.code, 'budget_exceeded');
-    assert.deepEqual(chunks.job?.error?.details, { maxTokens: 1000, spentTokens: 0 });
+    assert.deepEqual(chunks.job?.error?.details, { maxTokens: 1000, spentTokens: 0, reason: 'held' });
+    // Its budget is not spent: ream run's summary says that a retry asks about the failed files again.
+    assert.match(runNextStep(chunks.job && jobStop(chunks.job)), /^its token budget is not spent .*add --retry-failed to the same command/);
     assert.match(chunks.job?.error?.message ?? '', /^the job's token budget \(maxTokens 1000\) stopped some of its model calls with 0 tokens used: calls were still refused on their last attempt while the job's other calls in flight held the rest/);
 
     // The chunks answered, the document step held: the chunks' answers combined, the text kept.

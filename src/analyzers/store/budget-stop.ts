@@ -22,6 +22,7 @@ export async function budgetStopError(store: AnalysisStore, jobId: string): Prom
     code: 'budget_exceeded',
     message: `the job's token budget (maxTokens ${stop.maxTokens}) stopped ${stop.ended ? 'its' : 'some of its'} model calls with ${spentTokens} tokens used: ${why}, so part of its analysis is missing (pages whose analysis failed with budget_exceeded keep their text; a document-level answer not asked is marked analysis_incomplete)${next}`,
     retryable: false,
-    details: { maxTokens: stop.maxTokens, spentTokens },
+    // Whether the budget is spent (a retry asks nothing more) or was held by calls in flight (a retry asks again).
+    details: { maxTokens: stop.maxTokens, spentTokens, reason: stop.ended ? 'spent' : 'held' },
   };
 }
