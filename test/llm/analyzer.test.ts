@@ -540,6 +540,38 @@ test('summarize: chunk summaries longer together than the model takes are reduce
   assert.ok(server.requests.every((request) => request.body.messages.map((m) => m.content).join('\n').length / 4 <= contextTokens), 'no call past the context');
 });
 
+test('summarize: a reduce prompt over what the job\'s budget has left is reduced in stages when they fit; else the chunks\' answers are combined as before', async () => {
+  server.requests.length = 0;
+  // A call spends about its prompt (a quarter of its characters, and its instructions), and a short answer.
+  server.script((request) => {
+    const pages = [...userText(request).matchAll(/Pages (\d+)–(\d+)/g)].flatMap((m) => [Number(m[1]), Number(m[2])]);
+    const prompt = Math.ceil(request.body.messages.map((message) => message.content).join('\n').length / 4);
+    return { content: JSON.stringify({ summary: `pages ${Math.min(...pages)}-${Math.max(...pages)} in short` }), promptTokens: prompt, completionTokens: 10 };
+  });
+  // Four chunks summarised in ~1,000 tokens each: one reduce prompt of about 4,100 tokens,
+  // estimated at about 5,100 with its answer; in halves about 2,100 each, then a short one.
+  const chunks = Array.from({ length: 4 }, (_, index) => ({
+    index, from: index * 20, to: (index + 1) * 20,
+    data: { summary: `part ${index + 1}: ${'words '.repeat(660)}`, firstPage: index * 20 + 1, lastPage: (index + 1) * 20 },
+  }));
+  const staged = createLlmAnalyzer({ mode: 'summarize', provider: { baseURL: server.baseURL, model: 'm' }, maxTokens: 5000 });
+  const store = new MemoryAnalysisStore();
+  const doc = await staged.finish?.(chunks, {}, context({ store, jobId: 'staged-reduce' }));
+  assert.equal(doc?.warnings, undefined, 'the document is summarised by the model');
+  assert.deepEqual(doc?.data, { summary: 'pages 1-80 in short', firstPage: 1, lastPage: 80 });
+  assert.equal(server.requests.length, 3, 'each half, then the halves');
+  const [spent] = await store.jobUsage('staged-reduce');
+  assert.ok(spent && spent.promptTokens + spent.completionTokens <= 5000, `spent ${spent ? spent.promptTokens + spent.completionTokens : 0}`);
+  // 4,000 left cannot pay for the stages (every chunk's answer is sent once, about 4,100 tokens):
+  // no call, the answers combined with a warning.
+  server.requests.length = 0;
+  const short = createLlmAnalyzer({ mode: 'summarize', provider: { baseURL: server.baseURL, model: 'm' }, maxTokens: 4000 });
+  const combined = await short.finish?.(chunks, {}, context({ store, jobId: 'short-reduce' }));
+  assert.equal(server.requests.length, 0);
+  assert.deepEqual(combined?.warnings?.map((warning) => warning.code), ['analysis_incomplete']);
+  assert.match(combined?.warnings?.[0]?.message ?? '', /budget_exceeded/);
+});
+
 test('classify: labels are held to the list; the document label is the one with most weight over its chunks', async () => {
   server.requests.length = 0;
   server.script((request) => {

@@ -157,28 +157,45 @@ function firstPageOf(pages: readonly PageText[], owns: (page: number) => boolean
 
 /**
  * The reduce step over a document's parts: one call, or — when their answers together are longer
- * than the model takes (a long book's chunk summaries past `contextTokens`) — each half of them
- * reduced first, recursively, and the halves' answers then. Parts stay in page order.
+ * than the model takes (a long book's chunk summaries past `contextTokens`), or the call's
+ * estimate is more than the job's token budget has left — each half of them reduced first,
+ * recursively, and the halves' answers then. Parts stay in page order.
  */
 async function reduceParts(
   handler: LlmModeHandler, client: LlmClient, parameters: CallParameters, placed: readonly PlacedData[], scope: CallScope, depth: number,
 ): Promise<JsonValue> {
   const request = handler.reduce(placed);
   if (!request) return handler.combine(placed);
-  const tooLong = client.contextTokens !== undefined && messagesTokens(request.messages) > client.contextTokens;
-  if (tooLong && placed.length > 2 && depth < MAX_SPLIT_DEPTH) {
-    const middle = Math.ceil(placed.length / 2);
-    const halves: PlacedData[] = [];
-    for (const half of [placed.slice(0, middle), placed.slice(middle)]) {
-      halves.push({
-        firstPage: Math.min(...half.map((part) => part.firstPage)),
-        lastPage: Math.max(...half.map((part) => part.lastPage)),
-        data: await reduceParts(handler, client, parameters, half, scope, depth + 1),
-      });
-    }
-    return reduceParts(handler, client, parameters, halves, scope, depth + 1);
+  const promptTokens = messagesTokens(request.messages);
+  const splittable = placed.length > 2 && depth < MAX_SPLIT_DEPTH;
+  const tooLong = client.contextTokens !== undefined && promptTokens > client.contextTokens;
+  if (tooLong && splittable) return reduceHalves(handler, client, parameters, placed, scope, depth);
+  // Reduced in stages only while what is left could pay for them: they send every part's answer
+  // once, as this call does, and the last of them needs an answer. Below, this call ends the
+  // budget as one that cannot be smaller (the document then combines its parts without it).
+  const minLeftToSplit = promptTokens + (parameters.maxCompletionTokens ?? MIN_ANSWER_TOKENS);
+  try {
+    return handler.reduced(await answer(client.model, client.pacer, parameters, request, splittable ? { ...scope, splittable, minLeftToSplit } : scope), placed);
+  } catch (error) {
+    if (!(splittable && isPartOverBudget(error))) throw error;
+    return reduceHalves(handler, client, parameters, placed, scope, depth);
   }
-  return handler.reduced(await answer(client.model, client.pacer, parameters, request, scope), placed);
+}
+
+/** Each half of `placed` reduced (see {@link reduceParts}), then the halves' answers. */
+async function reduceHalves(
+  handler: LlmModeHandler, client: LlmClient, parameters: CallParameters, placed: readonly PlacedData[], scope: CallScope, depth: number,
+): Promise<JsonValue> {
+  const middle = Math.ceil(placed.length / 2);
+  const halves: PlacedData[] = [];
+  for (const half of [placed.slice(0, middle), placed.slice(middle)]) {
+    halves.push({
+      firstPage: Math.min(...half.map((part) => part.firstPage)),
+      lastPage: Math.max(...half.map((part) => part.lastPage)),
+      data: await reduceParts(handler, client, parameters, half, scope, depth + 1),
+    });
+  }
+  return reduceParts(handler, client, parameters, halves, scope, depth + 1);
 }
 
 /** What the map step answered for some pages, and the owned pages it did not. */
