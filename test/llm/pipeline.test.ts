@@ -161,6 +161,15 @@ test('a chunk whose call would overspend what the budget has left is asked about
   assert.equal(retried?.status, 'partially_succeeded');
   assert.deepEqual(retried?.error?.details, { maxTokens: 170, spentTokens: 55, reason: 'spent' });
   assert.match(retried?.error?.message ?? '', /a retry asks the model nothing more: to analyse the rest, submit its documents again with a larger maxTokens/);
+
+  // Submitted again with a larger budget: pages 1–3 are answered from the cache, and only pages 4–5
+  // are asked about (not the whole chunk, pages 1–3 paid for twice).
+  server.requests.length = 0;
+  const again = await runJob({ mode: 'summarize', overlapPages: 0, chunkPages: 5, maxTokens: 1000, maxCompletionTokens: 40 });
+  assert.deepEqual(server.requests.map(pagesIn), [[4, 5]]);
+  assert.equal(again.output.status, 'succeeded');
+  assert.equal((again.output.analysis?.llm as { summary: string }).summary, 'pages 1,2,3\n\npages 4,5');
+  assert.deepEqual(again.output.usage, { promptTokens: 50, completionTokens: 5, calls: 1, cachedCalls: 1 });
 });
 
 test('a budget spent after some chunks keeps the document: every page its text, the answered chunk its fields, the others budget_exceeded', async () => {
