@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { JobBudgets } from '../../src/analyzers/llm/budget.ts';
 import { llmSettingsFromEnv } from '../../src/analyzers/llm/settings.ts';
 import { createLlmAnalyzer, createLlmClient } from '../../src/analyzers/llm/index.ts';
 import { MemoryAnalysisStore } from '../../src/analyzers/store/memory-analysis-store.ts';
@@ -300,6 +301,31 @@ test('a chunk split for the budget whose part is still throttled on the last att
   assert.deepEqual(result?.data, { summary: 'pages 1,2\n\npages 4', firstPage: 1, lastPage: 4 });
   assert.deepEqual(result?.failures?.map((failure) => [failure.page, failure.code]), [[3, 'llm_rate_limited']]);
   assert.match(result?.failures?.[0]?.message ?? '', /^the llm analysis of page 3 failed: .*\(after 3 attempts\)$/);
+});
+
+test('a chunk split for the budget whose part is still refused on the last attempt for other workers\' calls holding the budget keeps the parts answered, and the job says the budget stopped some calls', async (t) => {
+  server.requests.length = 0;
+  const store = new MemoryAnalysisStore();
+  const keepAlive: NodeJS.Timeout[] = [];
+  t.after(() => keepAlive.forEach(clearInterval));
+  server.script(async (request) => {
+    // Another worker's calls of the job take the rest of the budget while pages 1–2 are answered, and go on.
+    if (keepAlive.length === 0) {
+      // Beside this call's reservation (about 320): pages 3–4 (about 320 too) then fit what is spent, not what is held.
+      assert.equal(await store.reserve('held-split', 100, 450), true);
+      keepAlive.push(setInterval(() => void store.reserve('held-split', 0, 450), 5));
+    }
+    return { content: JSON.stringify({ summary: `pages ${pagesIn(request).join(',')}` }), promptTokens: 100, completionTokens: 10 };
+  });
+  const client = createLlmClient({ baseURL: server.baseURL, model: 'm' });
+  const llm = createLlmAnalyzer({ mode: 'summarize', client, maxTokens: 450, maxCompletionTokens: 20, budgets: new JobBudgets({ maxWaitMs: 50, pollMs: 10 }) });
+  const four = [1, 2, 3, 4].map((page) => ({ page, text: `page ${page} ${'words '.repeat(66)}` }));
+  const result = await llm.analyzeChunk?.(four, context({ store, jobId: 'held-split', finalAttempt: 2 }));
+  assert.deepEqual(server.requests.map(pagesIn), [[1, 2]]);
+  assert.deepEqual(result?.data, { summary: 'pages 1,2', firstPage: 1, lastPage: 2 });
+  assert.deepEqual(result?.failures?.map((failure) => [failure.page, failure.code]), [[3, 'budget_exceeded'], [4, 'budget_exceeded']]);
+  assert.match(result?.failures?.[0]?.message ?? '', /in flight in other workers.*\(after 2 attempts\)$/);
+  assert.deepEqual(await store.budgetStop('held-split'), { maxTokens: 450, ended: false });
 });
 
 test('a page is cut for the budget only while what is left could hold all its text: no calls about ever smaller pieces of a page that fails anyway', async () => {
