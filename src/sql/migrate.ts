@@ -46,13 +46,18 @@ export async function migrate(
   });
   // A ledger that records migrations this code lacks was written by a newer ream: its tables
   // may have columns and meanings this one does not know, so it is refused, not half-used.
-  const unknown = await unknownMigrations(db, flavor, port, provided, schema);
+  const recorded = await recordedMigrations(db, flavor, port, schema);
+  const unknown = recorded.filter((name) => !Object.hasOwn(provided, name)).sort();
   if (unknown.length > 0) {
     const where = flavor === 'sqlite' ? 'the data dir' : `the PostgreSQL schema ${schema ?? '(the current one)'}`;
     throw ReamError.nonRetryable('schema_too_new', `${where} was migrated by a newer ream: its ${port} tables have migration(s) ${unknown.join(', ')}, which this ream does not know; run that newer ream (or a later one) on it`, {
       details: { port, migrations: unknown },
     });
   }
+  // Every migration recorded already: nothing to do, so no need for the migrator, which looks for
+  // its two tables by listing every table of the database with its columns and takes the lock.
+  // Each `ream` process and every store opened migrates on start, so this is most starts.
+  if (Object.keys(provided).every((name) => recorded.includes(name))) return [];
   const { error, results } = await migrator.migrateToLatest();
   if (error !== undefined) {
     const failed = results?.find((result) => result.status === 'Error')?.migrationName ?? 'unknown';
@@ -114,10 +119,10 @@ async function isRecorded(db: Kysely<unknown>, flavor: SqlFlavor, schema: string
   return recorded.rows.length > 0;
 }
 
-/** The migrations `port`'s ledger records that are not in `known`, in name order. */
-async function unknownMigrations(db: Kysely<unknown>, flavor: SqlFlavor, port: string, known: Readonly<Record<string, unknown>>, schema: string | undefined): Promise<string[]> {
+/** The migrations `port`'s ledger records (none when it has no ledger yet). */
+async function recordedMigrations(db: Kysely<unknown>, flavor: SqlFlavor, port: string, schema: string | undefined): Promise<string[]> {
   const ledger = await ledgerTable(db, flavor, schema, port);
   if (ledger === undefined) return [];
   const { rows } = await sql<{ name: string }>`select name from ${ledger}`.execute(db);
-  return rows.map((row) => row.name).filter((name) => !Object.hasOwn(known, name)).sort();
+  return rows.map((row) => row.name);
 }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ReamError } from '../../src/errors.ts';
 import { migrateAllPostgres } from '../../src/migrations.ts';
 import { openPostgresDatabase } from '../../src/sql/postgres-database.ts';
@@ -79,6 +80,34 @@ void test('migrateAllPostgres migrates store, queue, search and analysis once; t
     const { rows } = await database.pool.query<{ schema: string; id: number }>('select current_schema() as schema, 9007199254740991::bigint as id');
     assert.deepEqual(rows, [{ schema: database.schema, id: Number.MAX_SAFE_INTEGER }], 'bigint comes back as a number');
   } finally {
+    await drop();
+  }
+});
+
+void test('a store whose every migration is recorded opens without the migration lock, which another process may hold for minutes', async (t) => {
+  if (!requireOrSkip(t, unavailable === undefined, unavailable ?? '')) return;
+  const { database, drop } = await freshSchema();
+  // The lock the migrator takes (Kysely's PostgreSQL adapter: one advisory lock per database).
+  const holder = await openPostgresDatabase(TEST_DATABASE_URL, { max: 1 });
+  try {
+    await PostgresStore.open(database);
+    const client = await holder.pool.connect();
+    try {
+      await client.query('select pg_advisory_lock(3853314791062309107)');
+      // Nothing to migrate: opened at once. Before, every open waited for the lock (and listed every table of the database twice per port).
+      const waiting = new AbortController();
+      const opened = await Promise.race([
+        PostgresStore.open(database).then(() => 'opened'),
+        sleep(60_000, 'waited a minute for the lock', { signal: waiting.signal }).catch(() => 'cancelled'),
+      ]);
+      waiting.abort();
+      assert.equal(opened, 'opened');
+    } finally {
+      await client.query('select pg_advisory_unlock(3853314791062309107)');
+      client.release();
+    }
+  } finally {
+    await holder.close();
     await drop();
   }
 });
