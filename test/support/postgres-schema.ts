@@ -29,15 +29,48 @@ export async function freshSchema(max = 4): Promise<{ database: PostgresDatabase
   };
 }
 
-/** Every table of `schema` but the migration ledgers (`<port>_migrations`, `<port>_migrations_lock`). */
-async function emptyTables(database: PostgresDatabase): Promise<void> {
+/**
+ * How to empty `schema`'s tables, all but the migration ledgers (`<port>_migrations`,
+ * `<port>_migrations_lock`): one transaction that deletes every row, a table before those its
+ * foreign keys point to, and restarts every sequence. Worked out once, after the migration: the
+ * tables do not change after it. A `truncate` of the store's twenty-one tables took 0.6 to 0.8 s a
+ * case on a loaded machine (it gives each table and index a new file), deleting their few rows
+ * about 10 ms.
+ */
+async function emptyingStatement(database: PostgresDatabase): Promise<string> {
   const schema = database.schema;
   const { rows: tables } = await database.pool.query<{ name: string }>(
-    `select table_name as name from information_schema.tables where table_schema = $1 and table_type = 'BASE TABLE' and table_name !~ '_migrations(_lock)?$'`, [schema],
+    `select c.relname as name from pg_class c join pg_namespace n on n.oid = c.relnamespace
+     where n.nspname = $1 and c.relkind in ('r', 'p') and not c.relispartition and c.relname !~ '_migrations(_lock)?$' order by c.relname`, [schema],
   );
-  if (tables.length > 0) await database.pool.query(`truncate table ${tables.map((t) => `"${schema}"."${t.name}"`).join(', ')} restart identity cascade`);
-  const { rows: sequences } = await database.pool.query<{ name: string }>(`select sequence_name as name from information_schema.sequences where sequence_schema = $1`, [schema]);
-  for (const sequence of sequences) await database.pool.query(`alter sequence "${schema}"."${sequence.name}" restart`);
+  const { rows: references } = await database.pool.query<{ child: string; parent: string }>(
+    `select child.relname as child, parent.relname as parent from pg_constraint k
+     join pg_class child on child.oid = k.conrelid join pg_class parent on parent.oid = k.confrelid
+     join pg_namespace n on n.oid = child.relnamespace
+     where k.contype = 'f' and n.nspname = $1 and k.conrelid <> k.confrelid`, [schema],
+  );
+  const { rows: sequences } = await database.pool.query<{ name: string }>(
+    `select c.relname as name from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = $1 and c.relkind = 'S' order by c.relname`, [schema],
+  );
+  const quoted = (name: string): string => `"${schema}"."${name}"`;
+  // Children first: a table is deleted from once every table that references it is.
+  const order: string[] = [];
+  const left = new Set(tables.map((table) => table.name));
+  while (left.size > 0) {
+    const ready = [...left].filter((table) => !references.some((ref) => ref.parent === table && left.has(ref.child)));
+    // Tables that reference each other round a cycle: only truncate empties those in one statement.
+    if (ready.length === 0) return `truncate table ${tables.map((table) => quoted(table.name)).join(', ')} restart identity cascade`;
+    for (const table of ready) {
+      order.push(table);
+      left.delete(table);
+    }
+  }
+  return [
+    'begin',
+    ...order.map((table) => `delete from ${quoted(table)}`),
+    ...sequences.map((sequence) => `alter sequence ${quoted(sequence.name)} restart`),
+    'commit',
+  ].join(';\n');
 }
 
 /**
@@ -48,15 +81,15 @@ async function emptyTables(database: PostgresDatabase): Promise<void> {
  * case instead cost 5 to 8 s a case on a loaded machine. `drop` removes the schema.
  */
 export function migratedOnce(migrate: (database: PostgresDatabase) => Promise<unknown>): { emptied: () => Promise<PostgresDatabase>; drop: () => Promise<void> } {
-  let made: Promise<Awaited<ReturnType<typeof freshSchema>>> | undefined;
+  let made: Promise<Awaited<ReturnType<typeof freshSchema>> & { emptying: string }> | undefined;
   return {
     async emptied() {
       made ??= freshSchema().then(async (schema) => {
         await migrate(schema.database);
-        return schema;
+        return { ...schema, emptying: await emptyingStatement(schema.database) };
       });
-      const { database: first, open } = await made;
-      await emptyTables(first);
+      const { database: first, open, emptying } = await made;
+      await first.pool.query(emptying);
       return open();
     },
     async drop() {
