@@ -31,7 +31,7 @@ void test('distributed: a store whose blob is being copied into place holds its 
       await copyMayEnd;
     },
   });
-  const database = await freshDatabase();
+  const database = await freshDatabase({ migrated: true });
   const prefix = uniqueName('ream_copy_lock');
   const dir = await mkdtemp(join(tmpdir(), 'ream-copy-lock-'));
   try {

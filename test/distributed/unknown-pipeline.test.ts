@@ -21,7 +21,7 @@ const TERMINAL = ['succeeded', 'partially_succeeded', 'failed', 'cancelled'];
 
 void test('a worker without the job\'s pipeline gives its task back to be retried; a worker that has it finishes the job', { timeout: 300_000 }, async (t) => {
   if (!requireOrSkip(t, missing === undefined, missing ?? '')) return;
-  const [s3, database] = [await startS3Server(), await freshDatabase()];
+  const [s3, database] = [await startS3Server(), await freshDatabase({ migrated: true })];
   const prefix = uniqueName('ream_unknown_pipeline');
   const dir = await mkdtemp(join(tmpdir(), 'ream-unknown-pipeline-'));
   const distributed = { redisUrl: TEST_REDIS_URL, databaseUrl: database.url, prefix, s3: { bucket: s3.bucket, endpoint: s3.endpoint, credentials: s3.credentials, forcePathStyle: true } };

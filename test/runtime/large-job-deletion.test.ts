@@ -54,7 +54,7 @@ async function withReam(mode: Mode, use: (ream: Ream, raw: Raw) => Promise<void>
   const dir = await mkdtemp(join(tmpdir(), `ream-large-deletion-${mode}-`));
   const prefix = uniqueName('ream_bigdel');
   const s3 = mode === 'distributed' ? await startS3Server() : undefined;
-  const database = mode === 'distributed' ? await freshDatabase() : undefined;
+  const database = mode === 'distributed' ? await freshDatabase({ migrated: true }) : undefined;
   try {
     const ream = await createReam({
       dataDir: join(dir, 'data'), threads: 1,

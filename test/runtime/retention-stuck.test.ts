@@ -87,7 +87,7 @@ const servicesMissing = (await postgresUnavailable()) ?? (await redisUnavailable
 void test('distributed: a process closing during a sweep whose deletions each fail slowly waits for the job being removed, not for every job left', { timeout: 240_000 }, async (t) => {
   if (!requireOrSkip(t, servicesMissing === undefined, servicesMissing ?? '')) return;
   const dir = await mkdtemp(join(tmpdir(), 'ream-retention-stuck-'));
-  const [s3, database] = [await startS3Server(), await freshDatabase()];
+  const [s3, database] = [await startS3Server(), await freshDatabase({ migrated: true })];
   const prefix = uniqueName('ream_retention');
   const ream = await createReam({
     dataDir: join(dir, 'data'), threads: 1, retention: { jobsDays: 1 },

@@ -21,7 +21,7 @@ void test('distributed: while S3 fails, an upload in progress answers a server e
   const s3 = await startS3Server({
     beforeRequest: () => (failing ? Promise.reject(new Error('the disk under the bucket failed')) : Promise.resolve()),
   });
-  const database = await freshDatabase();
+  const database = await freshDatabase({ migrated: true });
   const dir = await mkdtemp(join(tmpdir(), 'ream-tus-store-failure-'));
   const prefix = uniqueName('ream_tusfail');
   const ream = await createReam({

@@ -183,7 +183,7 @@ void test('PostgresStore: a statement\'s report records are counted once each co
 void test('PostgresStore: tenants are paged in the database\'s own order, each once, under a collation that is not by code point', async (t) => {
   if (!requireOrSkip(t, unavailable === undefined, unavailable ?? '')) return;
   // en-US puts 'beta' before 'Zed', code points put it after.
-  const { url, drop } = await freshDatabase(`template template0 locale_provider icu icu_locale 'en-US'`);
+  const { url, drop } = await freshDatabase({ withOptions: `template template0 locale_provider icu icu_locale 'en-US'` });
   const database = await openPostgresDatabase(url);
   const store = await PostgresStore.open(database);
   try {

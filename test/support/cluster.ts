@@ -7,6 +7,7 @@ import { repoRoot } from './env.ts';
 import { startS3Server, type TestS3Server } from './s3-server.ts';
 import { STARTUP_TIMEOUT_MS, startReamProcess, startServeProcess, type ReamProcess, type ServeProcess } from './serve-process.ts';
 import { TEST_DATABASE_URL, TEST_REDIS_URL, uniqueName } from './services.ts';
+import { migratedTemplate } from './template-database.ts';
 
 /** Pipelines with a per-page delay (test/fixtures/slow-pipeline.ts), loaded by every process. */
 export const SLOW_PIPELINES = join(repoRoot, 'test/fixtures/slow-pipeline.ts');
@@ -41,16 +42,21 @@ export interface ClusterOptions {
   fromBundle?: boolean;
 }
 
-/**
- * A database of its own on the test PostgreSQL server, dropped (with force) by `drop`; `withOptions`
- * adds options to its `create database` (e.g. another collation).
- */
-export async function freshDatabase(withOptions = ''): Promise<{ url: string; drop: () => Promise<void> }> {
+export interface FreshDatabaseOptions {
+  /** Every port's tables made already (copied from a migrated template), as a running ream leaves them. */
+  migrated?: boolean;
+  /** More options for its `create database` (e.g. another collation). */
+  withOptions?: string;
+}
+
+/** A database of its own on the test PostgreSQL server, empty unless `migrated`, dropped (with force) by `drop`. */
+export async function freshDatabase(options: FreshDatabaseOptions = {}): Promise<{ url: string; drop: () => Promise<void> }> {
   const name = uniqueName('ream_cluster');
   const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
   await admin.connect();
   try {
-    await admin.query(`create database "${name}" ${withOptions}`);
+    const template = options.migrated === true ? `template "${await migratedTemplate(admin)}"` : '';
+    await admin.query(`create database "${name}" ${template} ${options.withOptions ?? ''}`);
   } finally {
     await admin.end();
   }
@@ -97,7 +103,7 @@ export async function startWorkerProcess(args: readonly string[], env: Record<st
 export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const redisUrl = options.redisUrl ?? TEST_REDIS_URL;
   const prefix = uniqueName('ream_cluster');
-  const database = await freshDatabase();
+  const database = await freshDatabase({ migrated: true });
   const s3 = await startS3Server();
   const dir = await mkdtemp(join(tmpdir(), 'ream-cluster-'));
   const env: Record<string, string> = {

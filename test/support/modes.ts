@@ -42,7 +42,7 @@ export async function withModeReam(mode: Mode, options: Omit<ReamOptions, 'dataD
     if (mode === 'embedded') {
       ream = await createReam({ dataDir: join(dir, 'data'), threads: 1, ...reamOptions });
     } else {
-      [s3, database] = [await startS3Server(), await freshDatabase()];
+      [s3, database] = [await startS3Server(), await freshDatabase({ migrated: true })];
       ream = await createReam({
         dataDir: join(dir, 'data'), threads: 1, ...reamOptions,
         distributed: { redisUrl, databaseUrl: database.url, prefix, s3: { bucket: s3.bucket, endpoint: s3.endpoint, credentials: s3.credentials, forcePathStyle: true } },

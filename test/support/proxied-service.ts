@@ -41,7 +41,7 @@ export async function withProxiedService(
 ): Promise<void> {
   const missing = (await postgresUnavailable()) ?? (await redisUnavailable());
   if (!requireOrSkip(t, missing === undefined, missing ?? '')) return;
-  const [s3, database] = [await startS3Server(), await freshDatabase()];
+  const [s3, database] = [await startS3Server(), await freshDatabase({ migrated: true })];
   const proxied = new URL(through === 'postgres' ? database.url : TEST_REDIS_URL);
   const proxy = await startTcpProxy({ host: proxied.hostname, port: Number(proxied.port || (through === 'postgres' ? 5432 : 6379)) });
   const prefix = uniqueName(`ream_${through}_proxied`);
