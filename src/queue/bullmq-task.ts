@@ -96,6 +96,7 @@ export function leasedFromJob(job: TaskJob, token: string, leaseUntil: number): 
     attempts: attemptsOf(job),
     maxAttempts: data.maxAttempts,
     parentId: data.parentId,
+    runAt: data.runAt ?? job.timestamp,
     leaseToken: token,
     leaseUntil,
   };

@@ -55,6 +55,8 @@ export interface LeasedTask {
   maxAttempts: number;
   /** Set when the task is a child of a flow. */
   parentId: string | undefined;
+  /** Epoch ms the task was first due (its `runAt`): the tasks it schedules may keep its place in the claim order. */
+  runAt: number;
   /** Proves ownership of this lease: a stale holder cannot complete a re-leased task. */
   leaseToken: string;
   /** Epoch ms. */

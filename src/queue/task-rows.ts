@@ -8,7 +8,7 @@ import type { TasksTable } from './queue-schema.ts';
 export const DEFAULT_MAX_ATTEMPTS = 3;
 
 /** The columns a claim returns. */
-export const LEASED_COLUMNS = ['id', 'job_id', 'kind', 'payload', 'priority', 'attempts', 'max_attempts', 'parent_id'] as const;
+export const LEASED_COLUMNS = ['id', 'job_id', 'kind', 'payload', 'priority', 'attempts', 'max_attempts', 'parent_id', 'run_at'] as const;
 type LeasedRow = Pick<Selectable<TasksTable>, (typeof LEASED_COLUMNS)[number]>;
 
 export function leasedFromRow(row: LeasedRow, leaseToken: string, leaseUntil: number): LeasedTask {
@@ -21,6 +21,7 @@ export function leasedFromRow(row: LeasedRow, leaseToken: string, leaseUntil: nu
     attempts: toNumber(row.attempts),
     maxAttempts: toNumber(row.max_attempts),
     parentId: row.parent_id ?? undefined,
+    runAt: toNumber(row.run_at),
     leaseToken,
     leaseUntil,
   };

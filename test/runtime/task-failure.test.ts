@@ -7,7 +7,7 @@ import type { LeasedTask, TaskQueue } from '../../src/queue/port.ts';
 import type { JobRecord } from '../../src/store/port.ts';
 import { settleFailure, type FailureContext } from '../../src/runtime/task-failure.ts';
 
-const task: LeasedTask = { id: 't', jobId: 'j', kind: 'chunk.extract', payload: null, priority: 0, attempts: 1, maxAttempts: 3, parentId: undefined, leaseToken: 'l', leaseUntil: 0 };
+const task: LeasedTask = { id: 't', jobId: 'j', kind: 'chunk.extract', payload: null, priority: 0, attempts: 1, maxAttempts: 3, parentId: undefined, runAt: 0, leaseToken: 'l', leaseUntil: 0 };
 
 /** The delays `settleFailure` asks the queue to wait before each retry of `error`. */
 async function delaysFor(error: ReamError, runs: number): Promise<number[]> {
