@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { PAGE_CHARS, PAGE_HARD_CHARS, PAGE_LINES, TextPager } from '../../src/formats/text/text-pages.ts';
 import { createTextFormat, TEXT_SIZE_PAGINATION } from '../../src/formats/text/text-format.ts';
 import type { ReadLimits } from '../../src/formats/types.ts';
+import { ReamError } from '../../src/errors.ts';
 
 const limits: ReadLimits = { maxBytes: 2 ** 30, maxPages: 10_000 };
 const format = createTextFormat('text/plain', ['.txt']);
@@ -65,6 +66,29 @@ void describe('text pages by size', () => {
     assert.deepEqual(pagesOf(`${lines(0, 3_000)}\fnext`), [lines(0, 3_000), 'next']);
     assert.deepEqual(pagesOf('one\r', '\ntwo\r', '', '\r\nthree\r'), ['one\ntwo\n\nthree\n']);
     assert.deepEqual(pagesOf(''), ['']);
+  });
+
+  void test('a chunk starts reading at its first page, where the inspection (or an earlier read) found it starts, and cuts the same pages', async () => {
+    // UTF-8 with a BOM and CRLF line ends, and UTF-16: the page starts are byte offsets the file's encoding gives.
+    const text = `é😀 ${lines(0, 9_500).replaceAll('\n', '\r\n')}\ufeffend`;
+    const files = [['utf8.txt', Buffer.from(`\ufeff${text}`)], ['utf16.txt', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')])]] as const;
+    for (const [name, bytes] of files) {
+      const path = join(dir, name);
+      await writeFile(path, bytes);
+      const sha256 = `sha-of-${name}`;
+      assert.equal((await format.inspect(path, limits, undefined, { sha256 })).pageCount, 4);
+      // The file's first bytes become NUL, its key kept (a stored document is known by its sha256):
+      // a read from the top fails on them; one from the page's start never reads them.
+      const file = await open(path, 'r+');
+      await file.write(Buffer.alloc(64), 0, 64, 0);
+      await file.close();
+      const { pages } = await format.extract(path, { from: 2, to: 4 }, undefined, { sha256 });
+      assert.deepEqual(pages.map((page) => page.page), [3, 4], name);
+      assert.equal(pages[0]?.text, lines(6_000, 9_000), name);
+      // The byte order mark's character inside the text is text, kept as a whole read keeps it.
+      assert.equal(pages[1]?.text, `${lines(9_000, 9_500)}\ufeffend`, name);
+      await assert.rejects(format.extract(path, { from: 0, to: 1 }, undefined, { sha256 }), (error) => error instanceof ReamError && error.code === 'invalid_text');
+    }
   });
 
   void test('a 40 MB text without form feeds is read in pages without holding the file whole', async () => {

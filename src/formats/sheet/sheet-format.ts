@@ -3,7 +3,7 @@
 // read as sheets (`tablePages: "sheets"`, the document pipelines), whose pages are its sheets
 // as text (sheet-pages.ts). Parsing
 // runs in the thread pool (sheet-tasks.ts); this side checks limits and forwards.
-import { stat } from 'node:fs/promises';
+import { fileKey } from '../file-key.ts';
 import { checkFileSize, checkPageCount, checkRange, throwIfCancelled } from '../file-checks.ts';
 import { endAfter, startBefore, type CsvMarks } from './csv-index.ts';
 import type { JsonValue } from '../../json.ts';
@@ -26,12 +26,7 @@ export function createSheetFormat(runner: TaskRunner, mediaType: string, extensi
   // The same for workbooks, by file version and sheet (xlsx-index.ts): a task starts at the
   // row element the inspection marked before its rows, and parses none before it.
   const xlsxMarked = new Map<string, XlsxMarks>();
-  // A stored document's file is known by its sha256; another file by its path, size and time.
-  const fileKey = async (path: string, options: ReadOptions | undefined): Promise<string> => {
-    if (options?.sha256 !== undefined) return `sha256:${options.sha256}`;
-    const { size, mtimeMs } = await stat(path);
-    return `${path}\0${size}\0${mtimeMs}`;
-  };
+  const keyOf = (path: string, options: ReadOptions | undefined): Promise<string> => fileKey(path, options?.sha256);
   const sheetKey = (file: string, sheet: string | undefined): string => (sheet === undefined ? file : `${file}\0=${sheet}`);
   const sheetOf = (options: ReadOptions | undefined): { sheet?: string; sha256?: string } => ({
     ...(options?.sheet === undefined ? {} : { sheet: options.sheet }),
@@ -40,11 +35,11 @@ export function createSheetFormat(runner: TaskRunner, mediaType: string, extensi
   const columnsOf = (options: ReadOptions | undefined): { columns?: string[] } => (options?.columns === undefined ? {} : { columns: options.columns });
   /** A read of `range` as rows, starting where the inspection marked the CSV before it (if it did). */
   const rowsInput = async (path: string, range: PageRange, options: ReadOptions | undefined): Promise<SheetExtractInput> => {
-    const marks = marked.size > 0 ? marked.get(await fileKey(path, options)) : undefined;
+    const marks = marked.size > 0 ? marked.get(await keyOf(path, options)) : undefined;
     const csvStart = marks && startBefore(marks, range.from);
     // With its end too, the rows are read as one batch (sheet-tasks.ts).
     const bounds = marks ? { ...(csvStart ? { csvStart } : {}), csvEnd: endAfter(marks, range.to), ...(marks.scanned ? { csvScanned: true } : {}) } : {};
-    const sheetMarks = xlsxMarked.size > 0 ? xlsxMarked.get(sheetKey(await fileKey(path, options), options?.sheet)) : undefined;
+    const sheetMarks = xlsxMarked.size > 0 ? xlsxMarked.get(sheetKey(await keyOf(path, options), options?.sheet)) : undefined;
     const xlsxStart = sheetMarks && xlsxStartBefore(sheetMarks, range.from);
     return { path, mediaType, from: range.from, to: range.to, ...sheetOf(options), ...columnsOf(options), ...bounds, ...(xlsxStart ? { xlsxStart } : {}) };
   };
@@ -62,11 +57,11 @@ export function createSheetFormat(runner: TaskRunner, mediaType: string, extensi
       const input: SheetInspectInput = { path, mediaType, maxRows: limits.maxPages, ...sheetOf(options), ...columnsOf(options) };
       const result = await runner.run<SheetInspectResult>('sheet.inspect', input, { signal });
       if (result.csvMarks) {
-        marked.set(await fileKey(path, options), result.csvMarks);
+        marked.set(await keyOf(path, options), result.csvMarks);
         for (const old of marked.keys()) if (marked.size > MARKED_FILES) marked.delete(old);
       }
       if (result.xlsxMarks) {
-        xlsxMarked.set(sheetKey(await fileKey(path, options), options?.sheet), result.xlsxMarks);
+        xlsxMarked.set(sheetKey(await keyOf(path, options), options?.sheet), result.xlsxMarks);
         for (const old of xlsxMarked.keys()) if (xlsxMarked.size > MARKED_FILES) xlsxMarked.delete(old);
       }
       return {

@@ -8,7 +8,9 @@ import { TextDecoder } from 'node:util';
 import { ReamError } from '../../errors.ts';
 import { checkFileSize, checkPageCount, checkRange, fileIoError, throwIfCancelled } from '../file-checks.ts';
 import { hasUtf16Bom } from '../sniff.ts';
-import type { DocumentFormat, DocumentMetadata, Extraction, Inspection, PageRange, ReadLimits } from '../types.ts';
+import type { DocumentFormat, DocumentMetadata, Extraction, Inspection, PageRange, ReadLimits, ReadOptions } from '../types.ts';
+import { fileKey } from '../file-key.ts';
+import { marksOf, noteStarts, startBefore, type TextEncoding, type TextStart } from './text-marks.ts';
 import { PAGE_CHARS, PAGE_HARD_CHARS, PAGE_LINES, TextPager } from './text-pages.ts';
 
 /** What the result says (`metadata.pagination`) of a text that has pages cut by size, not only at its form feeds. */
@@ -18,32 +20,44 @@ export function createTextFormat(mediaType: string, extensions: readonly string[
   return {
     mediaType,
     extensions,
-    async inspect(path: string, limits: ReadLimits, signal?: AbortSignal): Promise<Inspection> {
+    async inspect(path: string, limits: ReadLimits, signal?: AbortSignal, options?: ReadOptions): Promise<Inspection> {
       throwIfCancelled(signal);
       await checkFileSize(path, limits);
       let pageCount = 0;
       let title: string | undefined;
       let cutBySize = false;
-      await readPages(path, signal, (text, bySize) => {
+      const starts = new Map<number, TextStart>();
+      const encoding = await readPages(path, signal, (text, bySize, next) => {
         pageCount++;
         cutBySize ||= bySize;
+        if (next) starts.set(pageCount, next);
         if (mediaType === 'text/markdown' && title === undefined) title = markdownTitle(text);
         return true;
       });
       checkPageCount(pageCount, limits);
+      // Kept for the chunks that read this file next: each starts at its first page.
+      if (encoding) noteStarts(await fileKey(path, options?.sha256), encoding, starts, cutBySize);
       const metadata: DocumentMetadata = { ...(title ? { title } : {}), ...(cutBySize ? { pagination: TEXT_SIZE_PAGINATION } : {}) };
       return { mediaType, pageCount, metadata };
     },
-    async extract(path: string, range: PageRange, signal?: AbortSignal): Promise<Extraction> {
+    async extract(path: string, range: PageRange, signal?: AbortSignal, options?: ReadOptions): Promise<Extraction> {
       throwIfCancelled(signal);
       checkRange(range);
+      const key = await fileKey(path, options?.sha256);
+      const marks = marksOf(key);
+      const start = marks && startBefore(marks, range.from);
       const out: Extraction = { pages: [], failures: [] };
-      let index = 0;
-      await readPages(path, signal, (text) => {
+      const starts = new Map<number, TextStart>();
+      let cutBySize = false;
+      let index = start?.page ?? 0;
+      const encoding = await readPages(path, signal, (text, bySize, next) => {
+        cutBySize ||= bySize;
         if (index >= range.from) out.pages.push({ page: index + 1, text });
         index++;
+        if (next) starts.set(index, next);
         return index < range.to;
-      });
+      }, start && marks ? { encoding: marks.encoding, at: start.at } : undefined);
+      if (encoding) noteStarts(key, encoding, starts, cutBySize);
       for (let missing = Math.max(index, range.from); missing < range.to; missing++) {
         out.failures.push({ page: missing + 1, code: 'invalid_text', message: `the text has ${index} pages, no page ${missing + 1}` });
       }
@@ -56,31 +70,63 @@ export function createTextFormat(mediaType: string, extensions: readonly string[
 /**
  * Streams `path` as strict UTF-8, or as UTF-16 when it starts with a UTF-16 byte order mark (what
  * Windows Notepad saves as "Unicode"), handing each page to `onPage` in order until it returns
- * false; the BOM is dropped. `invalid_text` for anything else, as soon as it is met.
+ * false, with where the next page starts; the BOM is dropped. `invalid_text` for anything else,
+ * as soon as it is met. `from`: start at a page start a read of the file found, in its encoding.
+ * Gives the encoding read (none for an empty file).
  */
-export async function readPages(path: string, signal: AbortSignal | undefined, onPage: (text: string, cutBySize: boolean) => boolean): Promise<void> {
+export async function readPages(
+  path: string,
+  signal: AbortSignal | undefined,
+  onPage: (text: string, cutBySize: boolean, next?: TextStart) => boolean,
+  from?: { encoding: TextEncoding; at: TextStart },
+): Promise<TextEncoding | undefined> {
   let wanted = true;
-  const pager = new TextPager((text, cutBySize) => {
-    if (wanted) wanted = onPage(text, cutBySize);
-  });
+  // The byte offset where `piece`, the decoded text being cut, starts in the file.
+  let pieceByte = from?.at.byte ?? 0;
+  let piece = '';
   let decoder: TextDecoder | undefined;
-  const stream = createReadStream(path);
+  const pager = new TextPager((text, cutBySize, next) => {
+    if (wanted) wanted = onPage(text, cutBySize, next && { byte: pieceByte + bytesOf(decoder, piece, next.at), closedBySize: next.closedBySize, afterCr: next.afterCr });
+  }, from?.at);
+  const stream = createReadStream(path, { start: pieceByte });
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       throwIfCancelled(signal);
-      if (!decoder) decoder = decoderFor(chunk);
+      if (!decoder) {
+        // Within the file a U+FEFF is text, not a byte order mark: kept, as a whole read keeps it.
+        decoder = from ? new TextDecoder(from.encoding, { fatal: true, ignoreBOM: true }) : decoderFor(chunk);
+        if (!from) pieceByte = bomBytes(chunk, decoder);
+      }
       if (decoder.encoding === 'utf-8' && chunk.includes(0)) throw ReamError.nonRetryable('invalid_text', 'the file contains NUL bytes: it is binary, not text');
-      pager.push(decode(decoder, chunk));
-      if (!wanted) return;
+      piece = decode(decoder, chunk);
+      pager.push(piece);
+      if (!wanted) return decoder.encoding as TextEncoding;
+      pieceByte += bytesOf(decoder, piece, piece.length);
     }
-    if (decoder) pager.push(decode(decoder));
+    if (decoder) {
+      piece = decode(decoder);
+      pager.push(piece);
+    }
     pager.end();
+    return decoder?.encoding as TextEncoding | undefined;
   } catch (error) {
     if (error instanceof ReamError) throw error;
     throw fileIoError('read', error);
   } finally {
     stream.destroy();
   }
+}
+
+/** The bytes of the first `units` code units of `piece`, as the file holds them. */
+function bytesOf(decoder: TextDecoder | undefined, piece: string, units: number): number {
+  if (decoder?.encoding !== 'utf-8') return 2 * units;
+  return Buffer.byteLength(units === piece.length ? piece : piece.slice(0, units), 'utf8');
+}
+
+/** The byte order mark's length at the file's head, which the decoder drops. */
+function bomBytes(head: Uint8Array, decoder: TextDecoder): number {
+  if (decoder.encoding !== 'utf-8') return 2;
+  return head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;
 }
 
 function decoderFor(head: Uint8Array): TextDecoder {
