@@ -138,6 +138,12 @@ export interface ReadOptions {
    * it rather than by path, size and time, which a file rewritten in place can keep.
    */
   sha256?: string;
+  /**
+   * The document's metadata as its inspection gave it, when the pages read are of a document
+   * inspected before (a job's chunks): a reader whose way of cutting pages changed between
+   * versions (text) checks that it cuts them as they were counted, else `pages_changed`.
+   */
+  inspected?: DocumentMetadata;
 }
 
 /** Which engine reads a PDF's text: PDFium (WebAssembly; pdf.js behind it for what it cannot read) or pdf.js alone. */

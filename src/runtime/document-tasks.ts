@@ -8,7 +8,7 @@ import type { AnalysisStore, AnalyzeContext } from '../analyzers/port.ts';
 import { BlobFiles, type BlobFile } from '../blobs/local-copy.ts';
 import { ReamError, toReamError } from '../errors.ts';
 import type { ChunkRef } from '../events/types.ts';
-import type { DocumentFormat, Extraction, PageWarning, ReadOptions } from '../formats/types.ts';
+import type { DocumentFormat, DocumentMetadata, Extraction, PageWarning, ReadOptions } from '../formats/types.ts';
 import { asJson, fromJson, type JsonValue } from '../json.ts';
 import { planChunks } from '../pipeline/chunk-planner.ts';
 import { pagesToRedo, replacePages } from '../pipeline/chunk-redo.ts';
@@ -77,6 +77,11 @@ export interface DocumentTaskPorts {
 /** The job's read options for the task's file, with the file's sha256: what a format keeps of it between reads is keyed by its content. */
 function readOf(scope: TaskScope): ReadOptions {
   return { ...scope.pipeline.read, sha256: scope.doc.sha256 };
+}
+
+/** The metadata the document's inspection stored, for a reader to check its pages against (`ReadOptions.inspected`). */
+function inspectedMetadata(scope: TaskScope): DocumentMetadata {
+  return fromJson<Partial<DocumentInfo> | null>(scope.jobDoc.info)?.metadata ?? {};
 }
 
 /** Everything a task needs about its document, loaded once per task. */
@@ -318,7 +323,7 @@ export class DocumentTasks {
     }, owned);
     let read: Extraction;
     try {
-      read = await inSpan('parse', { 'ream.pages.from': from, 'ream.pages.to': to }, () => format.extract(scope.path, { from, to }, signal, readOf(scope), progress?.onPageRead));
+      read = await inSpan('parse', { 'ream.pages.from': from, 'ream.pages.to': to }, () => format.extract(scope.path, { from, to }, signal, { ...readOf(scope), inspected: inspectedMetadata(scope) }, progress?.onPageRead));
     } finally {
       await progress?.settle();
     }

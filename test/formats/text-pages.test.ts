@@ -91,6 +91,25 @@ void describe('text pages by size', () => {
     }
   });
 
+  void test('a text whose pages a job counted at its form feeds only (an older ream) fails with pages_changed rather than lose its lines', async () => {
+    const path = join(dir, 'counted-whole.txt');
+    await writeFile(path, lines(0, 7_000));
+    // Counted as one page: reading page 1 as now cut (3,000 lines) would drop 4,000 lines without a word.
+    const changed = (error: unknown): boolean => error instanceof ReamError && error.code === 'pages_changed' && /submit the document in a new job/.test(error.message);
+    await assert.rejects(format.extract(path, { from: 0, to: 1 }, undefined, { inspected: {} }), changed);
+    // Found so by a whole read in this process: a chunk starting past the cut pages says so too.
+    await format.inspect(path, limits);
+    await assert.rejects(format.extract(path, { from: 0, to: 1 }, undefined, { inspected: {} }), changed);
+    await assert.rejects(format.extract(path, { from: 2, to: 3 }, undefined, { inspected: {} }), changed);
+    // Counted as this ream counts: read.
+    const { pages } = await format.extract(path, { from: 2, to: 3 }, undefined, { inspected: { pagination: TEXT_SIZE_PAGINATION } });
+    assert.deepEqual(pages, [{ page: 3, text: lines(6_000, 7_000) }]);
+    // A text cut at its form feeds only is counted alike by both.
+    const feeds = join(dir, 'counted-feeds.txt');
+    await writeFile(feeds, 'one\ftwo');
+    assert.deepEqual((await format.extract(feeds, { from: 1, to: 2 }, undefined, { inspected: {} })).pages, [{ page: 2, text: 'two' }]);
+  });
+
   void test('a 40 MB text without form feeds is read in pages without holding the file whole', async () => {
     const path = join(dir, 'big.txt');
     const out = createWriteStream(path);

@@ -46,11 +46,14 @@ export function createTextFormat(mediaType: string, extensions: readonly string[
       const key = await fileKey(path, options?.sha256);
       const marks = marksOf(key);
       const start = marks && startBefore(marks, range.from);
+      const counted = countedWithoutSizeCuts(options);
+      if (counted && (marks?.cutBySize || start?.at.closedBySize)) throw pagesChanged();
       const out: Extraction = { pages: [], failures: [] };
       const starts = new Map<number, TextStart>();
       let cutBySize = false;
       let index = start?.page ?? 0;
       const encoding = await readPages(path, signal, (text, bySize, next) => {
+        if (bySize && counted) throw pagesChanged();
         cutBySize ||= bySize;
         if (index >= range.from) out.pages.push({ page: index + 1, text });
         index++;
@@ -65,6 +68,23 @@ export function createTextFormat(mediaType: string, extensions: readonly string[
       return out;
     },
   };
+}
+
+/**
+ * Whether the document's pages were counted (`ReadOptions.inspected`) by a ream that cut a text
+ * only at its form feeds: one without the size pagination in its metadata. Before 01bb32f every
+ * text was so counted; read as pages cut by size, such a document would lose all but its first
+ * 3,000 lines without a word.
+ */
+function countedWithoutSizeCuts(options: ReadOptions | undefined): boolean {
+  return options?.inspected !== undefined && options.inspected.pagination !== TEXT_SIZE_PAGINATION;
+}
+
+function pagesChanged(): ReamError {
+  return ReamError.nonRetryable(
+    'pages_changed',
+    'this job counted the text\'s pages as an older ream did (at its form feeds only), and this one cuts them by size too: the pages cannot be read as counted; submit the document in a new job',
+  );
 }
 
 /**
