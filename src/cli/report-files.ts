@@ -6,6 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Artifact } from '../reports/artifacts.ts';
 import type { Ream } from '../runtime/create-ream.ts';
 import { makeFolders } from '../make-folders.ts';
+import { writeFailure } from './write-failure.ts';
 
 /**
  * `reports/2026-03-04T10-20-30Z-1a2b3c4d`: the job's own folder under --out-dir, named by when
@@ -38,15 +39,20 @@ async function holds(path: string, artifact: Artifact): Promise<boolean> {
  * that no half-written report is ever left under its name. Answers how many were written.
  */
 export async function writeReports(ream: Ream, artifacts: readonly Artifact[], folder: string): Promise<number> {
-  makeFolders(folder);
+  try {
+    makeFolders(folder);
+  } catch (error) {
+    throw writeFailure(`the reports folder ${folder}`, error);
+  }
   let written = 0;
   for (const artifact of artifacts) {
     const path = join(folder, artifact.name);
     if (await holds(path, artifact)) continue;
     const partial = `${path}.partial-${randomBytes(4).toString('hex')}`;
     try {
-      await pipeline(await ream.artifactBytes(artifact), createWriteStream(partial));
-      await rename(partial, path);
+      const bytes = await ream.artifactBytes(artifact);
+      await pipeline(bytes, createWriteStream(partial)).catch((error: unknown) => Promise.reject(writeFailure(`the report ${path}`, error)));
+      await rename(partial, path).catch((error: unknown) => Promise.reject(writeFailure(`the report ${path}`, error)));
     } finally {
       await rm(partial, { force: true });
     }

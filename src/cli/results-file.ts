@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { ReamError, type ErrorInfo } from '../errors.ts';
 import { fileKind, isCharacterDevice } from '../file-kind.ts';
 import { makeFolders } from '../make-folders.ts';
+import { writeFailure } from './write-failure.ts';
 import type { DocumentOutput } from '../pipeline/types.ts';
 
 export type TextMode = 'pages' | 'full' | 'none';
@@ -65,8 +66,7 @@ export function unreadableLine(path: string, error: ErrorInfo): ResultLine {
 }
 
 function unwritable(path: string, error: unknown): ReamError {
-  const reason = error instanceof Error ? error.message : String(error);
-  return ReamError.nonRetryable('io_error', `cannot write the results file ${path}: ${reason}`, { cause: error });
+  return writeFailure(`the results file ${path}`, error);
 }
 
 const STATUSES: readonly string[] = ['succeeded', 'partially_succeeded', 'failed', 'cancelled'] satisfies ResultLine['status'][];

@@ -5,7 +5,7 @@
 // a half table under the real name.
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, extname } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { ReamError } from '../errors.ts';
@@ -13,6 +13,7 @@ import type { CellValue } from '../formats/types.ts';
 import { guardedCsvText } from '../exports/rows-csv.ts';
 import { tooWideForXlsx, XLSX_MAX_COLUMNS, xlsxCell } from '../exports/xlsx-cells.ts';
 import { makeFolders } from '../make-folders.ts';
+import { writeFailure } from './write-failure.ts';
 
 export interface TableWriter {
   write(row: readonly CellValue[]): Promise<void>;
@@ -47,24 +48,35 @@ export function checkTablePath(path: string): void {
  */
 export async function openTableWriter(path: string, header: readonly string[], sheet = 'Sheet1', escapeFormulasFrom = Number.POSITIVE_INFINITY): Promise<TableWriter> {
   checkTablePath(path);
-  // A folder that does not exist yet is made, as `--out-dir` is.
-  makeFolders(dirname(path));
   const partial = `${path}.partial`;
   const ext = extname(path).toLowerCase();
   // Refused before any file is made: exceljs would fail at the end, leaving the `.partial` file.
   if (ext === '.xlsx' && header.length > XLSX_MAX_COLUMNS) throw tooWideForXlsx(header.length);
-  const writer = ext === '.xlsx' ? await xlsxWriter(partial, sheet) : textWriter(partial, ext === '.csv' ? csvRows(escapeFormulasFrom) : jsonlText(header));
-  await writer.write([header], true);
+  const failed = (error: unknown): ReamError => writeFailure(`the table ${path}`, error);
+  let writer: Sink;
+  try {
+    // A folder that does not exist yet is made, as `--out-dir` is.
+    makeFolders(dirname(path));
+    // Made here, so that a path that cannot be written fails now and as io_error: exceljs opens
+    // its file later and throws the failure where nothing can catch it, ending the process.
+    await writeFile(partial, '');
+    writer = ext === '.xlsx' ? await xlsxWriter(partial, sheet) : textWriter(partial, ext === '.csv' ? csvRows(escapeFormulasFrom) : jsonlText(header));
+    await writer.write([header], true);
+  } catch (error) {
+    await rm(partial, { force: true }).catch(() => undefined);
+    throw failed(error);
+  }
   const { writeText } = writer;
+  const guarded = <A extends unknown[]>(write: (...args: A) => Promise<void>) => (...args: A): Promise<void> => write(...args).catch((error: unknown) => Promise.reject(failed(error)));
   return {
-    write: (row) => writer.write([row], false),
-    writeRows: (rows) => writer.write(rows, false),
-    ...(ext === '.csv' && writeText ? { writeText } : {}),
+    write: guarded((row: readonly CellValue[]) => writer.write([row], false)),
+    writeRows: guarded((rows: readonly (readonly CellValue[])[]) => writer.write(rows, false)),
+    ...(ext === '.csv' && writeText ? { writeText: guarded(writeText) } : {}),
     cellsWithDroppedCharacters: () => writer.dropped?.() ?? 0,
-    async close() {
+    close: guarded(async () => {
       await writer.end();
       await rename(partial, path);
-    },
+    }),
     async abort() {
       await writer.end().catch(() => undefined);
       await rm(partial, { force: true });
