@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, mkdtempSync, rmdirSync } from 'node:fs';
 import { rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -16,6 +16,19 @@ import { writeFailure } from './write-failure.ts';
 export function reportsFolder(outDir: string, job: { id: string; createdAt: number }): string {
   const when = new Date(job.createdAt).toISOString().replace(/\.\d{3}Z$/, 'Z').replaceAll(':', '-');
   return join(outDir, `${when}-${job.id.replace(/^job_/, '').slice(0, 8)}`);
+}
+
+/**
+ * Whether the reports can go under `outDir`, checked before the job runs: the folder is made and a
+ * folder made and removed in it, as each run's is (io_error naming it, not after every row ran).
+ */
+export function checkReportsFolder(outDir: string): void {
+  try {
+    makeFolders(outDir);
+    rmdirSync(mkdtempSync(join(outDir, '.ream-check-')));
+  } catch (error) {
+    throw writeFailure(`the reports folder ${outDir}`, error);
+  }
 }
 
 /** The sha256 of the file at `path`, hex. */

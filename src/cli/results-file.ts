@@ -160,13 +160,13 @@ export class ResultsFile {
    * changed: an existing file is opened for writing without being truncated, a new one is
    * made and removed again (its folders are left, as the run would make them).
    */
-  static check(path: string, links = 0): void {
+  static check(path: string, what = `the results file ${path}`, links = 0): void {
     if (path === STDOUT || isCharacterDevice(path)) return;
     try {
       // A link to a file not made yet (results kept elsewhere): the run writes through it, so its
       // target is what is checked (an exclusive create of the link itself would meet the link).
       const target = existsSync(path) ? undefined : danglingTarget(path);
-      if (target !== undefined && links < 40) return ResultsFile.check(target, links + 1);
+      if (target !== undefined && links < 40) return ResultsFile.check(target, what, links + 1);
       const kind = existsSync(path) ? statSync(path) : undefined;
       if (kind?.isFIFO()) throw new Error('it is a pipe; give a file path, or --out - to write to standard output');
       if (kind && !kind.isFile()) throw new Error(`it is not a regular file (it is ${fileKind(kind)}); give a file path`);
@@ -181,7 +181,7 @@ export class ResultsFile {
       closeSync(openSync(path, 'wx'));
       unlinkSync(path);
     } catch (error) {
-      throw unwritable(path, error);
+      throw writeFailure(what, error);
     }
   }
 

@@ -17,7 +17,8 @@ import { formatJobStop, formatModelUsage, jobStop } from './llm-flags.ts';
 import { localReamOptions, type LocalEngineOptions } from './local-engine.ts';
 import { createProgressView, type ProgressMode } from './progress-view.ts';
 import { reportJobOptions, type ReportFlags } from './report-flags.ts';
-import { reportsFolder, writeReports } from './report-files.ts';
+import { ResultsFile } from './results-file.ts';
+import { checkReportsFolder, reportsFolder, writeReports } from './report-files.ts';
 import { followTable, tableFieldNames, type FollowedTable } from './rows-follower.ts';
 import { csvFieldsOf, tableLayout, writeTableBatch, type RowCounts } from './rows-table.ts';
 import { printable } from './printable.ts';
@@ -104,6 +105,9 @@ export async function rowsCommand(input: string, options: RowsOptions, signal: A
   if (outFile && outFile.dev === file.dev && outFile.ino === file.ino) {
     throw ReamError.nonRetryable('validation_failed', `--out ${options.out ?? ''} is the input table itself: write the results to another file`);
   }
+  // Paths that could never be written are said before the data dir is opened and any row runs.
+  if (out !== undefined) ResultsFile.check(out, `the table ${out}`);
+  if (options.report) checkReportsFolder(resolve(options.report.outDir));
   const summary: RowsSummary = { rows: 0, failedRows: 0, batches: 0, wallSeconds: 0, interrupted: false };
   const refused = await notATable(path);
   if (refused) return { ...summary, error: refused, wallSeconds: (Date.now() - started) / 1000 };

@@ -18,7 +18,7 @@ import { createProgressView, type ProgressMode, type ProgressView } from './prog
 import { ResultsFile, STDOUT, toResultLine, unreadableLine, type ResultLine, type TextMode } from './results-file.ts';
 import { readRulesFile } from './rules-file.ts';
 import { RunEta } from './run-eta.ts';
-import { reportsFolder, writeReports } from './report-files.ts';
+import { checkReportsFolder, reportsFolder, writeReports } from './report-files.ts';
 import { reportJobOptions, type ReportFlags } from './report-flags.ts';
 import { reportSpec } from '../reports/report-options.ts';
 import { publicEndpoint } from '../analyzers/llm/settings.ts';
@@ -125,6 +125,7 @@ export async function runCommand(inputs: readonly string[], options: RunOptions,
   const resume = !writeOnly && (options.resume ?? existsSync(outPath));
   // A results file that could never be written is said before the data dir is made or opened.
   ResultsFile.check(outPath);
+  if (options.report) checkReportsFolder(resolve(options.report.outDir));
   const dataDir = resolve(options.dataDir);
   // Lines name files from one folder per results file, whichever folder a resume runs in: its
   // lines are matched by the absolute path they name, and new ones are named the same way.
