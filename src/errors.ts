@@ -71,7 +71,7 @@ export const ERROR_CODES = {
   in_use: { status: 409, retryable: false },
   /** The document was deleted after the job first read it (a retry of the job cannot read it again). */
   document_deleted: { status: 410, retryable: false },
-  /** The job counted the document's pages as an older ream did, which this one cuts otherwise (a text without form feeds): submit it in a new job. */
+  /** The job counted the document's pages as an older ream cut them, which this one cuts otherwise (a text's size pagination): submit it in a new job. */
   pages_changed: { status: 409, retryable: false },
   /** A password-protected (encrypted) Office document (.docx, .xlsx, .pptx): an OLE2 container, not a ZIP, that ream cannot open. */
   encrypted_file: { status: 422, retryable: false },

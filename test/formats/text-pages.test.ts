@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
-import { PAGE_CHARS, PAGE_HARD_CHARS, PAGE_LINES, TextPager } from '../../src/formats/text/text-pages.ts';
+import { PAGE_CHARS, PAGE_HARD_CHARS, PAGE_LINES, PAGE_MIN_CHARS, TextPager } from '../../src/formats/text/text-pages.ts';
 import { createTextFormat, TEXT_SIZE_PAGINATION } from '../../src/formats/text/text-format.ts';
 import type { ReadLimits } from '../../src/formats/types.ts';
 import { ReamError } from '../../src/errors.ts';
@@ -108,6 +108,25 @@ void describe('text pages by size', () => {
     const feeds = join(dir, 'counted-feeds.txt');
     await writeFile(feeds, 'one\ftwo');
     assert.deepEqual((await format.extract(feeds, { from: 1, to: 2 }, undefined, { inspected: {} })).pages, [{ page: 2, text: 'two' }]);
+  });
+
+  void test(`a page of short lines ends after its ${PAGE_LINES}th line only once it holds ${PAGE_MIN_CHARS} characters: 10 million lines are 800 pages`, async () => {
+    assert.deepEqual(pagesOf('x\n'.repeat(30_000)), ['x\n'.repeat(12_500), 'x\n'.repeat(12_500), 'x\n'.repeat(5_000)]);
+    const path = join(dir, 'ten-million-lines.txt');
+    await writeFile(path, '7\n'.repeat(10_000_000));
+    // 3,334 pages by lines alone: a third of the default maxPages for a 20 MB file.
+    assert.equal((await format.inspect(path, limits)).pageCount, 800);
+  });
+
+  void test('a job counted by the rule before the characters a page holds first reads its text where that rule cut alike, else pages_changed', async () => {
+    const before = 'split at its form feeds, and by size: a page ends after its 3,000th line, or at the first line end past 100,000 characters (a longer line is cut at 200,000)';
+    const alike = join(dir, 'alike.txt');
+    await writeFile(alike, lines(0, 7_000));
+    assert.deepEqual((await format.extract(alike, { from: 1, to: 2 }, undefined, { inspected: { pagination: before } })).pages, [{ page: 2, text: lines(3_000, 6_000) }]);
+    const short = join(dir, 'short.txt');
+    await writeFile(short, `${'x\n'.repeat(3_000)}more`);
+    await assert.rejects(format.extract(short, { from: 0, to: 1 }, undefined, { inspected: { pagination: before } }), (error) =>
+      error instanceof ReamError && error.code === 'pages_changed' && error.message.includes('a page after its 3,000th line'));
   });
 
   void test('a 40 MB text without form feeds is read in pages without holding the file whole', async () => {

@@ -10,11 +10,13 @@ import { checkFileSize, checkPageCount, checkRange, fileIoError, throwIfCancelle
 import { hasUtf16Bom } from '../sniff.ts';
 import type { DocumentFormat, DocumentMetadata, Extraction, Inspection, PageRange, ReadLimits, ReadOptions } from '../types.ts';
 import { fileKey } from '../file-key.ts';
-import { marksOf, noteStarts, startBefore, type TextEncoding, type TextStart } from './text-marks.ts';
-import { PAGE_CHARS, PAGE_HARD_CHARS, PAGE_LINES, TextPager } from './text-pages.ts';
+import { marksOf, noteStarts, startBefore, type PagesSeen, type TextEncoding, type TextStart } from './text-marks.ts';
+import { PAGE_CHARS, PAGE_HARD_CHARS, PAGE_LINES, PAGE_MIN_CHARS, TextPager } from './text-pages.ts';
 
 /** What the result says (`metadata.pagination`) of a text that has pages cut by size, not only at its form feeds. */
-export const TEXT_SIZE_PAGINATION = `split at its form feeds, and by size: a page ends after its ${PAGE_LINES.toLocaleString('en-US')}th line, or at the first line end past ${PAGE_CHARS.toLocaleString('en-US')} characters (a longer line is cut at ${PAGE_HARD_CHARS.toLocaleString('en-US')})`;
+export const TEXT_SIZE_PAGINATION = `split at its form feeds, and by size: a page ends after its ${PAGE_LINES.toLocaleString('en-US')}th line once it holds ${PAGE_MIN_CHARS.toLocaleString('en-US')} characters, or at the first line end past ${PAGE_CHARS.toLocaleString('en-US')} characters (a longer line is cut at ${PAGE_HARD_CHARS.toLocaleString('en-US')})`;
+/** The size pagination before {@link PAGE_MIN_CHARS}: the same pages, but for those of more than {@link PAGE_LINES} lines, which it cut there. */
+const LINES_PAGINATION = `split at its form feeds, and by size: a page ends after its ${PAGE_LINES.toLocaleString('en-US')}th line, or at the first line end past ${PAGE_CHARS.toLocaleString('en-US')} characters (a longer line is cut at ${PAGE_HARD_CHARS.toLocaleString('en-US')})`;
 
 export function createTextFormat(mediaType: string, extensions: readonly string[]): DocumentFormat {
   return {
@@ -25,18 +27,19 @@ export function createTextFormat(mediaType: string, extensions: readonly string[
       await checkFileSize(path, limits);
       let pageCount = 0;
       let title: string | undefined;
-      let cutBySize = false;
+      const seen: PagesSeen = { cutBySize: false, longPages: false };
       const starts = new Map<number, TextStart>();
       const encoding = await readPages(path, signal, (text, bySize, next) => {
         pageCount++;
-        cutBySize ||= bySize;
+        see(seen, text, bySize);
         if (next) starts.set(pageCount, next);
         if (mediaType === 'text/markdown' && title === undefined) title = markdownTitle(text);
         return true;
       });
       checkPageCount(pageCount, limits);
       // Kept for the chunks that read this file next: each starts at its first page.
-      if (encoding) noteStarts(await fileKey(path, options?.sha256), encoding, starts, cutBySize);
+      if (encoding) noteStarts(await fileKey(path, options?.sha256), encoding, starts, seen);
+      const { cutBySize } = seen;
       const metadata: DocumentMetadata = { ...(title ? { title } : {}), ...(cutBySize ? { pagination: TEXT_SIZE_PAGINATION } : {}) };
       return { mediaType, pageCount, metadata };
     },
@@ -46,21 +49,21 @@ export function createTextFormat(mediaType: string, extensions: readonly string[
       const key = await fileKey(path, options?.sha256);
       const marks = marksOf(key);
       const start = marks && startBefore(marks, range.from);
-      const counted = countedWithoutSizeCuts(options);
-      if (counted && (marks?.cutBySize || start?.at.closedBySize)) throw pagesChanged();
+      const counted = countedOtherwise(options);
+      if (counted && marks && counted(marks)) throw pagesChanged(options);
       const out: Extraction = { pages: [], failures: [] };
       const starts = new Map<number, TextStart>();
-      let cutBySize = false;
+      const seen: PagesSeen = { cutBySize: false, longPages: false };
       let index = start?.page ?? 0;
       const encoding = await readPages(path, signal, (text, bySize, next) => {
-        if (bySize && counted) throw pagesChanged();
-        cutBySize ||= bySize;
+        see(seen, text, bySize);
+        if (counted?.(seen)) throw pagesChanged(options);
         if (index >= range.from) out.pages.push({ page: index + 1, text });
         index++;
         if (next) starts.set(index, next);
         return index < range.to;
       }, start && marks ? { encoding: marks.encoding, at: start.at } : undefined);
-      if (encoding) noteStarts(key, encoding, starts, cutBySize);
+      if (encoding) noteStarts(key, encoding, starts, seen);
       for (let missing = Math.max(index, range.from); missing < range.to; missing++) {
         out.failures.push({ page: missing + 1, code: 'invalid_text', message: `the text has ${index} pages, no page ${missing + 1}` });
       }
@@ -70,20 +73,42 @@ export function createTextFormat(mediaType: string, extensions: readonly string[
   };
 }
 
-/**
- * Whether the document's pages were counted (`ReadOptions.inspected`) by a ream that cut a text
- * only at its form feeds: one without the size pagination in its metadata. Before 01bb32f every
- * text was so counted; read as pages cut by size, such a document would lose all but its first
- * 3,000 lines without a word.
- */
-function countedWithoutSizeCuts(options: ReadOptions | undefined): boolean {
-  return options?.inspected !== undefined && options.inspected.pagination !== TEXT_SIZE_PAGINATION;
+/** Notes what `text`, a page just cut, tells of how other rules would have cut the file. */
+function see(seen: PagesSeen, text: string, cutBySize: boolean): void {
+  seen.cutBySize ||= cutBySize;
+  seen.longPages ||= moreLinesThan(text, PAGE_LINES);
 }
 
-function pagesChanged(): ReamError {
+/** Whether `text` goes on past its `lines`th line end: where a page of the older rule ended. */
+function moreLinesThan(text: string, lines: number): boolean {
+  let at = -1;
+  for (let line = 0; line < lines; line++) {
+    at = text.indexOf('\n', at + 1);
+    if (at === -1) return false;
+  }
+  return at < text.length - 1;
+}
+
+/**
+ * When the document's pages were counted (`ReadOptions.inspected`) by a ream that cut texts
+ * otherwise, whether pages seen so far are cut otherwise too. Before 01bb32f every text was cut
+ * at its form feeds only (no size pagination in its metadata): read as pages cut by size, such a
+ * document would lose all but its first 3,000 lines without a word. Before
+ * {@link PAGE_MIN_CHARS}, a page of more lines than {@link PAGE_LINES} was cut at that line.
+ * Undefined when the pages are cut as they were counted.
+ */
+function countedOtherwise(options: ReadOptions | undefined): ((seen: PagesSeen) => boolean) | undefined {
+  const pagination = options?.inspected === undefined ? TEXT_SIZE_PAGINATION : options.inspected.pagination;
+  if (pagination === TEXT_SIZE_PAGINATION) return undefined;
+  if (pagination === LINES_PAGINATION) return (seen) => seen.longPages;
+  return (seen) => seen.cutBySize;
+}
+
+function pagesChanged(options: ReadOptions | undefined): ReamError {
+  const how = options?.inspected?.pagination === LINES_PAGINATION ? `a page after its ${PAGE_LINES.toLocaleString('en-US')}th line` : 'at its form feeds only';
   return ReamError.nonRetryable(
     'pages_changed',
-    'this job counted the text\'s pages as an older ream did (at its form feeds only), and this one cuts them by size too: the pages cannot be read as counted; submit the document in a new job',
+    `this job counted the text's pages as an older ream cut them (${how}), and this one cuts them otherwise: the pages cannot be read as counted; submit the document in a new job`,
   );
 }
 

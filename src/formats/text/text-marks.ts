@@ -13,12 +13,19 @@ export type TextEncoding = 'utf-8' | 'utf-16le' | 'utf-16be';
 /** A page's start: its byte offset in the file, and the pager's state there. */
 export type TextStart = PagerState & { byte: number };
 
-export interface TextMarks {
+/** What the pages read show of how the file's pages were cut (text-format.ts tells older cuts by them). */
+export interface PagesSeen {
+  /** A page was cut by its size. */
+  cutBySize: boolean;
+  /** A page holds more than `PAGE_LINES` lines. */
+  longPages: boolean;
+}
+
+/** Seen holds for the pages before every page start noted: each was noted by a read that passed those since the last. */
+export interface TextMarks extends PagesSeen {
   encoding: TextEncoding;
   /** By 0-based page: where that page starts (page 0, the file's top, is never noted). */
   starts: Map<number, TextStart>;
-  /** A read of the whole file cut some page by its size. */
-  cutBySize: boolean;
 }
 
 /** Files whose marks this process keeps (the most recently read). */
@@ -48,17 +55,18 @@ export function startBefore(marks: TextMarks, from: number): { page: number; at:
 }
 
 /** Adds what a read found (page starts, by page) to the file's marks, making them if it has none. */
-export function noteStarts(key: string, encoding: TextEncoding, found: ReadonlyMap<number, TextStart>, cutBySize: boolean): void {
+export function noteStarts(key: string, encoding: TextEncoding, found: ReadonlyMap<number, TextStart>, seen: PagesSeen): void {
   let marks = marksOf(key);
   if (!marks || marks.encoding !== encoding) {
-    marks = { encoding, starts: new Map(), cutBySize: false };
+    marks = { encoding, starts: new Map(), cutBySize: false, longPages: false };
     files.set(key, marks);
     for (const old of files.keys()) {
       if (files.size <= FILES_KEPT) break;
       files.delete(old);
     }
   }
-  marks.cutBySize ||= cutBySize;
+  marks.cutBySize ||= seen.cutBySize;
+  marks.longPages ||= seen.longPages;
   for (const [page, at] of found) {
     if (marks.starts.size >= STARTS_KEPT) break;
     marks.starts.set(page, at);

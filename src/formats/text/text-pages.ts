@@ -4,8 +4,14 @@
 // the text the pager was given, with what the pager knew there, so that a later read can start
 // at a page rather than at the top of the file and cut the same pages (text-marks.ts).
 
-/** A page ends at the line end that makes it this many lines long. */
+/** A page ends at the line end that makes it this many lines long, or longer, once it holds {@link PAGE_MIN_CHARS}. */
 export const PAGE_LINES = 3_000;
+/**
+ * Characters a page holds before its lines can end it: a text of one-character lines is pages of
+ * 12,500 lines, not 3,000 (10 million such lines: 800 pages rather than 3,334), so that a page
+ * count follows a text's size, as `maxPages` expects, not its line count.
+ */
+export const PAGE_MIN_CHARS = 25_000;
 /** A page ends at the first line end once it holds this many characters (UTF-16 code units). */
 export const PAGE_CHARS = 100_000;
 /** A line that would carry a page past this many characters is cut there: no page is larger. */
@@ -28,8 +34,8 @@ export type NextPage = PagerState & { at: number };
 /**
  * Receives decoded text in pieces of any size and hands each page to `onPage` as soon as it is
  * whole. Pages are split at form feeds (the form feed belongs to no page), and at a line end once
- * a page reaches {@link PAGE_LINES} lines or {@link PAGE_CHARS} characters (the line end stays on
- * the page it ends). Line ends (`\n`, `\r\n`, `\r`) become `\n`, even a `\r\n` cut between two pieces.
+ * a page reaches {@link PAGE_LINES} lines and {@link PAGE_MIN_CHARS} characters, or
+ * {@link PAGE_CHARS} characters (the line end stays on the page it ends). Line ends (`\n`, `\r\n`, `\r`) become `\n`, even a `\r\n` cut between two pieces.
  */
 export class TextPager {
   private parts: string[] = [];
@@ -78,7 +84,7 @@ export class TextPager {
         }
         this.add('\n');
         this.lines++;
-        if (this.lines >= PAGE_LINES || this.chars >= PAGE_CHARS) this.close(true, at);
+        if ((this.lines >= PAGE_LINES && this.chars >= PAGE_MIN_CHARS) || this.chars >= PAGE_CHARS) this.close(true, at);
       }
       this.breaks.lastIndex = at;
     }
