@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -151,16 +151,27 @@ describe('uploads: tus at /v1/uploads, POST /v1/documents', () => {
     const bytes = Buffer.concat([Buffer.from(await makePdf({ pages: ['deleted while sent'] })), Buffer.alloc(1_000_000, 0x20)]);
     const created = await fetch(`${server.url}/v1/uploads`, { method: 'POST', headers: { ...TUS, 'upload-length': String(bytes.length) } });
     const url = new URL(created.headers.get('location') ?? '', server.url);
-    // The bytes in ten parts over half a second: the DELETE comes while they do.
-    const patched = dripPatch(url, bytes, TUS);
-    await new Promise((resolve) => setTimeout(resolve, 150));
-    assert.equal((await fetch(url, { method: 'DELETE', headers: TUS })).status, 204);
+    const id = url.pathname.split('/').pop() ?? '';
+    // The DELETE comes while the PATCH holds the upload, whatever the load: sent once the PATCH's
+    // first bytes are seen in the partial file (it writes them under the upload's lock), and the
+    // PATCH's last bytes held back until the DELETE has answered (it asks the PATCH to let go).
+    let sendLastPart = (): void => undefined;
+    const lastPart = new Promise<void>((resolve) => (sendLastPart = resolve));
+    const patched = dripPatch(url, bytes, TUS, lastPart);
+    const writingSeenBy = Date.now() + 30_000;
+    while (((await stat(join(dir, 'uploads', 'files', id)).catch(() => undefined))?.size ?? 0) === 0) {
+      assert.ok(Date.now() < writingSeenBy, 'the PATCH wrote its first bytes');
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    const deleted = fetch(url, { method: 'DELETE', headers: TUS });
+    void deleted.then(sendLastPart, sendLastPart);
+    assert.equal((await deleted).status, 204);
     await patched;
     // The record goes just after the answer: looked for a moment.
     let status = 0;
     for (let i = 0; i < 20 && status !== 404; i++, await new Promise((resolve) => setTimeout(resolve, 50))) status = (await fetch(url)).status;
     assert.equal(status, 404, 'the deleted upload is not found');
-    const job = await fetch(`${server.url}/v1/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ uploads: [url.pathname.split('/').pop()] }) });
+    const job = await fetch(`${server.url}/v1/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ uploads: [id] }) });
     assert.equal(job.status, 404, 'and no job can use it');
   });
 
