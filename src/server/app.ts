@@ -101,6 +101,11 @@ export interface ServerOptions {
   /** How long any body (an upload's too) may go without a byte before the connection is closed, in ms (default 60,000: body-deadline.ts). */
   bodyIdleMs?: number;
   /**
+   * How long a download (a report, results, an export) may leave bytes unread with none taken
+   * before its connection is closed, in ms (default 15,000: unread-responses.ts).
+   */
+  downloadStallMs?: number;
+  /**
    * Connections one client address may hold at once (default 256, loopback peers exempt: see
    * connection-limits.ts); headers must come within 20 s whatever this says.
    */
@@ -128,7 +133,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   registerTracing(app); // first: every other hook and handler runs inside the request's span
   registerNulGuard(app);
   registerBodyDeadline(app, options.jsonBodyDeadlineMs, options.bodyIdleMs);
-  cutUnreadResponses(app); // a download its client stopped reading does not hold its connection for ever
+  cutUnreadResponses(app, options.downloadStallMs); // a download its client stopped reading does not hold its connection for ever
   void app.register(multipart, {
     limits: { fileSize: options.maxFileBytes ?? 1024 ** 3, files: options.maxFiles ?? 1000, fields: 100, fieldSize: 1024 * 1024 },
   });
