@@ -78,7 +78,7 @@ describe('every error, from every layer, is a problem with a stable code', () =>
     assert.deepEqual([oldVersion.status, oldVersion.headers['tus-version']], [412, '1.0.0'], 'a version it does not speak: 412 with the one it does');
     assert.equal(conflict.headers['tus-resumable'], '1.0.0');
     const badType = await raw(h, 'PATCH', path, { ...auth, ...TUS, 'content-type': 'text/plain', 'upload-offset': '0' }, 'hello');
-    assertRawProblem(badType, 400, 'validation_failed', 'a PATCH that is not octets');
+    assertRawProblem(badType, 415, 'unsupported_type', 'a PATCH that is not octets');
     const tooMuch = await raw(h, 'PATCH', path, { ...auth, ...TUS, ...OCTETS, 'upload-offset': '0' }, 'more than ten bytes');
     assert.ok(tooMuch.status >= 400, `over Upload-Length: ${tooMuch.status}`);
     assert.match(String(tooMuch.headers['content-type']), /^application\/problem\+json/);

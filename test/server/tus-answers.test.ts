@@ -87,3 +87,20 @@ test('a stored upload answers as complete to HEAD and PATCH alike, a refused one
     assert.deepEqual(after.map((answer) => answer.status), [404, 404, 404, 404]);
   }
 });
+
+test('a PATCH without Content-Type application/offset+octet-stream is 415 unsupported_type, never 403 forbidden; nothing is written', async () => {
+  const url = await created(10);
+  const text = async (headers: Record<string, string>): Promise<Answer & { detail?: string }> => {
+    const response = await fetch(url, { method: 'PATCH', headers: { ...TUS, 'Upload-Offset': '0', ...headers }, body: new Uint8Array(10) });
+    return { status: response.status, offset: null, ...(JSON.parse(await response.text()) as { code?: string; detail?: string }) };
+  };
+  // fetch sends a Uint8Array body without a Content-Type of its own.
+  const types: Array<Record<string, string>> = [{}, { 'Content-Type': 'application/json' }, { 'Content-Type': 'application/offset+octet-stream; charset=utf-8' }];
+  for (const headers of types) {
+    const answer = await text(headers);
+    assert.deepEqual([answer.status, answer.code], [415, 'unsupported_type'], JSON.stringify(headers));
+    assert.match(answer.detail ?? '', /application\/offset\+octet-stream/);
+  }
+  const head = await fetch(url, { method: 'HEAD', headers: TUS });
+  assert.equal(head.headers.get('upload-offset'), '0');
+});

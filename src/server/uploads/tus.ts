@@ -110,6 +110,12 @@ class ProblemTusServer extends Server {
       body = `Tus-Resumable ${TUS_VERSION} is the only version this server speaks\n`;
       headers.set('Tus-Version', TUS_VERSION);
     }
+    // A PATCH's body without tus's own type (none, another, or with parameters): tus 1.0 says 415;
+    // @tus/server says 403 (read as a credentials matter) for none and 400 for another.
+    if ((status === 403 && body !== undefined && /^Content-Type header required/i.test(body)) || (status === 400 && body !== undefined && /^Invalid .*\bcontent-type\b/i.test(body))) {
+      status = 415;
+      body = JSON.stringify(toProblem(ReamError.nonRetryable('unsupported_type', 'a PATCH takes its bytes as Content-Type: application/offset+octet-stream')));
+    }
     // Another request holds the upload (the same file in two tabs): no server failure, and
     // 409 is one a tus client retries.
     if (status === 500 && body !== undefined && /failed to acquire lock/i.test(body)) {
