@@ -104,3 +104,19 @@ test('a PATCH without Content-Type application/offset+octet-stream is 415 unsupp
   const head = await fetch(url, { method: 'HEAD', headers: TUS });
   assert.equal(head.headers.get('upload-offset'), '0');
 });
+
+test('a PATCH changing a set Upload-Length, or setting a deferred one below the bytes held, is 400 saying so', async () => {
+  const url = await created(20);
+  const changed = await fetch(url, { method: 'PATCH', headers: { ...OCTETS, 'Upload-Offset': '0', 'Upload-Length': '30' }, body: new Uint8Array(10) });
+  const problem = (await changed.json()) as { code: string; detail: string };
+  assert.deepEqual([changed.status, problem.code], [400, 'validation_failed']);
+  assert.match(problem.detail, /Upload-Length is 20 already/);
+
+  const deferred = await fetch(`${server.url}/v1/uploads`, { method: 'POST', headers: { ...TUS, 'Upload-Defer-Length': '1' } });
+  const deferredUrl = new URL(deferred.headers.get('location') ?? '', `${server.url}/v1/uploads`).href;
+  assert.equal((await send(deferredUrl, 'PATCH', { ...OCTETS, 'Upload-Offset': '0' }, new Uint8Array(10))).status, 204);
+  const short = await fetch(deferredUrl, { method: 'PATCH', headers: { ...OCTETS, 'Upload-Offset': '10', 'Upload-Length': '5' }, body: new Uint8Array(0) });
+  const shortProblem = (await short.json()) as { code: string; detail: string };
+  assert.deepEqual([short.status, shortProblem.code], [400, 'validation_failed']);
+  assert.match(shortProblem.detail, /Upload-Length 5 is less than the 10 bytes/);
+});

@@ -146,6 +146,14 @@ function offsetOfMismatch(body: string | undefined): number | undefined {
   return typeof offset === 'number' ? offset : undefined;
 }
 
+/** A PATCH's Upload-Length tus refused: one set already cannot change, a deferred one cannot be less than the bytes held. */
+function lengthRefused(sent: string | null, upload: TusUpload): UploadRefused {
+  const message = upload.size === undefined
+    ? `Upload-Length ${String(sent)} is less than the ${upload.offset} bytes the upload holds`
+    : `the upload's Upload-Length is ${upload.size} already: it cannot change (sent ${String(sent)})`;
+  return new UploadRefused(toProblem(ReamError.nonRetryable('validation_failed', message)));
+}
+
 /** A PATCH whose Upload-Offset is not the upload's: `upload_offset_mismatch`, with the offset to resume from. */
 function offsetMismatch(sent: string | null, offset: number): UploadRefused {
   const claimed = Number(sent);
@@ -485,6 +493,12 @@ export function uploadRoutes(app: FastifyInstance, ream: Ream, options: UploadRo
           const id = uploadIdOf(req.url);
           const upload = id === undefined ? undefined : await datastore.getUpload(id).catch(() => undefined);
           if (upload) refusal = offsetMismatch(req.headers.get('upload-offset'), upload.offset);
+        }
+        else if (error === TUS_ERRORS.INVALID_LENGTH && req.method === 'PATCH') {
+          // tus's words ("Upload-Length or Upload-Defer-Length header required") fit a creation only.
+          const id = uploadIdOf(req.url);
+          const upload = id === undefined ? undefined : await datastore.getUpload(id).catch(() => undefined);
+          if (upload) refusal = lengthRefused(req.headers.get('upload-length'), upload);
         }
         else if (!(error instanceof Error) && error.status_code === 413 && quotaBound.has(req)) {
           const { limit, used } = quotaBound.get(req) ?? { limit: 0, used: 0 };
