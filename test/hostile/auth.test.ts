@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { createHmac, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { AUTH_FAILURES_PER_MINUTE } from '../../src/server/auth/plugin.ts';
+import Fastify from 'fastify';
+import { TENANT } from '../../src/server/auth/access.ts';
+import { AUTH_FAILURES_PER_MINUTE, registerAuth } from '../../src/server/auth/plugin.ts';
+import { localCoordination } from '../../src/server/coordination.ts';
 import { assertProblem, b64url, call, JWT_SECRET, startHostile, type Hostile } from './harness.ts';
 
 let h: Hostile;
@@ -100,3 +103,25 @@ describe('guessing credentials', () => {
   });
 });
 
+
+describe('refused credentials from IPv6 addresses', () => {
+  test('count against the /64 they come from: a guesser going through its addresses is 429 as one client', async (t) => {
+    // The peer's address as a proxy in front says it (trustProxy), so one test host can be many IPv6 clients.
+    const app = Fastify({ trustProxy: true });
+    registerAuth(app, h.ream, { mode: 'on', jwtSecret: JWT_SECRET }, undefined, localCoordination());
+    app.get('/v1/jobs', TENANT, () => ({ items: [] }));
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    t.after(() => app.close());
+    const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}/v1/jobs`;
+    // Another address of the /64 for each guess, as a host holding the whole /64 can use.
+    const guess = (n: number, prefix = '2001:db8:0:1'): Promise<number> =>
+      fetch(url, { headers: { authorization: `Bearer ream_guess${n}`, 'x-forwarded-for': `${prefix}::${n.toString(16)}` } }).then((answer) => answer.status);
+    for (let attempt = 1; attempt <= AUTH_FAILURES_PER_MINUTE; attempt++) assert.equal(await guess(attempt), 401, `guess ${attempt}`);
+    // Past the budget, from yet other addresses of the /64 (a few more may pass as it refills under load).
+    let past = await guess(AUTH_FAILURES_PER_MINUTE + 1);
+    for (let more = 2; past === 401 && more <= AUTH_FAILURES_PER_MINUTE; more++) past = await guess(AUTH_FAILURES_PER_MINUTE + more);
+    assert.equal(past, 429, 'the guesses past the budget, each from another address of the /64');
+    // Another /64 is another client.
+    assert.equal(await guess(1, '2001:db8:0:2'), 401);
+  });
+});

@@ -6,6 +6,7 @@ import { accessOf, requireDeclaredAccess } from './access.ts';
 import { createJwtVerifier } from './jwt.ts';
 import { LOCAL_PRINCIPAL, setPrincipal, type Principal } from './principal.ts';
 import { localCoordination, type Coordination } from '../coordination.ts';
+import { clientKey } from '../connection-limits.ts';
 import { isWebSocketUpgrade, protocolBearer, redeemWsTicket } from './ws-credentials.ts';
 import { redeemDownloadTicket, takesDownloadTicket } from './download-tickets.ts';
 
@@ -111,7 +112,8 @@ export function registerAuth(app: FastifyInstance, keys: Pick<Ream, 'findApiKey'
 
   const refuseCredentials = async (request: FastifyRequest, reply: FastifyReply, message: string): Promise<FastifyReply> => {
     // Shared by every instance of a deployment (the coordination's buckets), so the budget does not multiply with them.
-    const wait = await coordination.takeToken(`auth-failure:${request.ip}`, AUTH_FAILURES_PER_MINUTE);
+    // Per client as connections are counted: an IPv6 host holds a whole /64, one budget per address was one per guess.
+    const wait = await coordination.takeToken(`auth-failure:${clientKey(request.ip)}`, AUTH_FAILURES_PER_MINUTE);
     return wait <= 0 ? unauthorized(reply, message) : rateLimited(reply, wait, REFUSED_TOO_OFTEN);
   };
 
