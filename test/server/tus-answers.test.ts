@@ -120,3 +120,30 @@ test('a PATCH changing a set Upload-Length, or setting a deferred one below the 
   assert.deepEqual([short.status, shortProblem.code], [400, 'validation_failed']);
   assert.match(shortProblem.detail, /Upload-Length 5 is less than the 10 bytes/);
 });
+
+test('bytes past Upload-Length in a chunked body (no Content-Length to refuse first) are 413 file_too_large (429 quota_exceeded past a quota), never a 500: at creation and in a PATCH', async () => {
+  const chunked = (bytes: number): ReadableStream<Uint8Array> => new ReadableStream({
+    start(controller) {
+      controller.enqueue(new Uint8Array(bytes).fill(0x61));
+      controller.close();
+    },
+  });
+  const creation = await send(`${server.url}/v1/uploads`, 'POST', { ...OCTETS, 'Upload-Length': '5' }, chunked(10));
+  assert.deepEqual([creation.status, creation.code], [413, 'file_too_large']);
+  const url = await created(5);
+  const patch = await send(url, 'PATCH', { ...OCTETS, 'Upload-Offset': '0' }, chunked(10));
+  assert.deepEqual([patch.status, patch.code], [413, 'file_too_large']);
+
+  // A deferred length bound by the storage quota: past it, the quota's refusal.
+  const { usage } = (await (await fetch(`${server.url}/v1/credits`)).json()) as { usage: { storageBytes: number } };
+  await ream.tenants.setQuotas('local', { storageBytes: usage.storageBytes + 1000 });
+  try {
+    const deferred = await fetch(`${server.url}/v1/uploads`, { method: 'POST', headers: { ...TUS, 'Upload-Defer-Length': '1' } });
+    assert.equal(deferred.status, 201, await deferred.clone().text());
+    const deferredUrl = new URL(deferred.headers.get('location') ?? '', `${server.url}/v1/uploads`).href;
+    const overQuota = await send(deferredUrl, 'PATCH', { ...OCTETS, 'Upload-Offset': '0' }, chunked(100_000));
+    assert.deepEqual([overQuota.status, overQuota.code], [429, 'quota_exceeded']);
+  } finally {
+    await ream.tenants.setQuotas('local', {});
+  }
+});

@@ -146,6 +146,15 @@ function offsetOfMismatch(body: string | undefined): number | undefined {
   return typeof offset === 'number' ? offset : undefined;
 }
 
+/**
+ * tus's 413: bytes past the upload's Upload-Length or the server's limit. Thrown as a plain
+ * object when a Content-Length says so up front, and as an Error (MaxFileExceededError) when a
+ * chunked body brings them: that one was taken for a storage failure, a 500.
+ */
+function tooLarge(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { status_code?: unknown }).status_code === 413;
+}
+
 /** A PATCH's Upload-Length tus refused: one set already cannot change, a deferred one cannot be less than the bytes held. */
 function lengthRefused(sent: string | null, upload: TusUpload): UploadRefused {
   const message = upload.size === undefined
@@ -500,14 +509,14 @@ export function uploadRoutes(app: FastifyInstance, ream: Ream, options: UploadRo
           const upload = id === undefined ? undefined : await datastore.getUpload(id).catch(() => undefined);
           if (upload) refusal = lengthRefused(req.headers.get('upload-length'), upload);
         }
-        else if (!(error instanceof Error) && error.status_code === 413 && quotaBound.has(req)) {
+        else if (tooLarge(error) && quotaBound.has(req)) {
           const { limit, used } = quotaBound.get(req) ?? { limit: 0, used: 0 };
           const declared = Number(req.headers.get('upload-length') ?? Number.NaN);
           refusal = refused(new ReamError('quota_exceeded', `stored documents (and unfinished uploads) are at the storage quota: the limit is ${limit}, ${used} used, and this upload would pass it`, {
             details: { quota: 'storageBytes', limit, used, ...(Number.isSafeInteger(declared) ? { needed: declared } : {}) },
           }));
         }
-        else if (!(error instanceof Error) && error.status_code === 413) {
+        else if (tooLarge(error)) {
           // tus says 413 for both: bytes past the upload's own Upload-Length, and past the server's limit.
           refusal = refused(ReamError.nonRetryable('file_too_large', `the upload is longer than its Upload-Length, or over the limit of ${options.maxFileBytes} bytes`));
         }
