@@ -55,3 +55,13 @@ describe('malformed multipart is 400 validation_failed and stores nothing half-d
     assert.equal(answer.status, 201, answer.body);
   });
 });
+
+describe('a job\'s fields as multipart say what is wrong with them', () => {
+  test('a "file" part without a filename is 400 saying a file part needs one, not that "file" is unknown', async () => {
+    const answer = await raw(h, 'POST', '/v1/jobs', { ...auth, ...MULTIPART }, `${field('file', 'text')}${END.slice(2)}`);
+    assertRawProblem(answer, 400, 'validation_failed');
+    const { detail } = JSON.parse(answer.body) as { detail: string };
+    assert.doesNotMatch(detail, /unknown field/);
+    assert.match(detail, /filename/);
+  });
+});

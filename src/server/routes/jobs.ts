@@ -97,6 +97,7 @@ async function createJobFromParts(ream: Ream, request: FastifyRequest, input: { 
   let next = await parts.next();
   for (; next.done !== true && next.value.type === 'field'; next = await parts.next()) {
     const { fieldname, value } = next.value;
+    if (fieldname === 'file') throw invalid('a "file" part needs a filename (Content-Disposition: form-data; name="file"; filename="…"): this one came as a plain field');
     if (!isJobField(fieldname)) throw invalid(`unknown field "${fieldname}" (expected file, ${JOB_FIELDS.join(', ')})`);
     fieldBytes += typeof value === 'string' ? Buffer.byteLength(value) : 0;
     readJobField(fields, fieldname, value, true);
