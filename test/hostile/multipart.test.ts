@@ -57,6 +57,14 @@ describe('malformed multipart is 400 validation_failed and stores nothing half-d
 });
 
 describe('a job\'s fields as multipart say what is wrong with them', () => {
+  test('a field given twice is 400 naming it, not one of the two taken without a word', async () => {
+    const before = counts();
+    const answer = await raw(h, 'POST', '/v1/jobs', { ...auth, ...MULTIPART }, field('options', '{"maxPages":1}') + field('options', '{}') + filePart('a.txt', 'text') + END);
+    assertRawProblem(answer, 400, 'validation_failed');
+    assert.match((JSON.parse(answer.body) as { detail: string }).detail, /"options" is given more than once/);
+    assert.deepEqual(counts(), before);
+  });
+
   test('a "file" part without a filename is 400 saying a file part needs one, not that "file" is unknown', async () => {
     const answer = await raw(h, 'POST', '/v1/jobs', { ...auth, ...MULTIPART }, `${field('file', 'text')}${END.slice(2)}`);
     assertRawProblem(answer, 400, 'validation_failed');

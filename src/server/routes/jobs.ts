@@ -94,11 +94,15 @@ async function createJobFromParts(ream: Ream, request: FastifyRequest, input: { 
   // The fields' bytes are no file's: a long template must not make the storage quota's early
   // check take the tenant's largest document sent again for more than it is.
   let fieldBytes = 0;
+  const given = new Set<string>();
   let next = await parts.next();
   for (; next.done !== true && next.value.type === 'field'; next = await parts.next()) {
     const { fieldname, value } = next.value;
     if (fieldname === 'file') throw invalid('a "file" part needs a filename (Content-Disposition: form-data; name="file"; filename="…"): this one came as a plain field');
     if (!isJobField(fieldname)) throw invalid(`unknown field "${fieldname}" (expected file, ${JOB_FIELDS.join(', ')})`);
+    // As a query parameter given twice: which one counts would be a guess (one was kept without a word).
+    if (given.has(fieldname)) throw invalid(`field "${fieldname}" is given more than once: give it once`);
+    given.add(fieldname);
     fieldBytes += typeof value === 'string' ? Buffer.byteLength(value) : 0;
     readJobField(fields, fieldname, value, true);
   }
