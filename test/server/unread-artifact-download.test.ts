@@ -5,7 +5,6 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
@@ -13,6 +12,7 @@ import { after, before, test } from 'node:test';
 import { createReam, type Ream } from '../../src/runtime/create-ream.ts';
 import { adaptersOf } from '../../src/runtime/internals.ts';
 import { startServer, type RunningServer } from '../../src/server/app.ts';
+import { neverReading } from '../support/never-reading.ts';
 
 /** Far more than the kernel's socket buffers hold on both ends. */
 const REPORT_BYTES = 48 * 1024 * 1024;
@@ -57,23 +57,6 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** A GET on a raw socket that reads the answer's headers, then nothing more. */
-async function neverReading(path: string): Promise<{ socket: Socket; head: () => string; received: () => number }> {
-  const socket = connect(Number(new URL(server.url).port), '127.0.0.1');
-  await once(socket, 'connect');
-  socket.on('error', () => undefined);
-  socket.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
-  let received = 0;
-  let head = '';
-  socket.on('data', (data: Buffer) => {
-    received += data.length;
-    if (!head.includes('\r\n\r\n')) head += data.toString('latin1');
-  });
-  while (!head.includes('\r\n\r\n')) await new Promise((resolve) => setTimeout(resolve, 10));
-  socket.pause();
-  return { socket, head: () => head, received: () => received };
-}
-
 async function waitFor(condition: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
   const by = Date.now() + timeoutMs;
   while (!condition()) {
@@ -83,7 +66,7 @@ async function waitFor(condition: () => boolean, what: string, timeoutMs = 60_00
 }
 
 test('a report download its client stops reading is cut after downloadStallMs; other clients are answered meanwhile and after', { timeout: 120_000 }, async () => {
-  const { socket, head, received } = await neverReading(`/v1/jobs/${jobId}/artifacts/big.pdf`);
+  const { socket, head, received } = await neverReading(Number(new URL(server.url).port), `/v1/jobs/${jobId}/artifacts/big.pdf`);
   assert.match(head(), /^HTTP\/1\.1 200 /, head());
   // While the download waits on its client, the server answers another.
   const meanwhile = await fetch(`${server.url}/v1/jobs/${jobId}`);

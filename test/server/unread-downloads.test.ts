@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
+import { neverReading } from '../support/never-reading.ts';
 import { Readable } from 'node:stream';
 import { after, before, test } from 'node:test';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -30,26 +31,9 @@ after(async () => {
   await app.close();
 });
 
-/** A GET on a raw socket that reads the answer's headers, then nothing more. */
-async function neverReading(path: string): Promise<{ socket: Socket; received: () => number }> {
-  const socket = connect(port, '127.0.0.1');
-  await once(socket, 'connect');
-  socket.on('error', () => undefined);
-  socket.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
-  let received = 0;
-  let head = '';
-  socket.on('data', (data: Buffer) => {
-    received += data.length;
-    if (!head.includes('\r\n\r\n')) head += data.toString('latin1');
-  });
-  while (!head.includes('\r\n\r\n')) await new Promise((resolve) => setTimeout(resolve, 10));
-  socket.pause();
-  return { socket, received: () => received };
-}
-
 for (const path of ['/stream', '/buffer']) {
   test(`${path}: a client that reads nothing past the headers is cut; the server holds nothing for it`, { timeout: 90_000 }, async () => {
-    const { socket, received } = await neverReading(path);
+    const { socket, received } = await neverReading(port, path);
     await new Promise((resolve) => setTimeout(resolve, UNREAD_WAIT_MS + 3_000));
     const closed = once(socket, 'close').then(() => true);
     socket.resume();
