@@ -1,8 +1,8 @@
-import type { ColumnType, Kysely } from 'kysely';
+import { sql, type ColumnType, type Kysely } from 'kysely';
 import type { JsonObject } from '../json.ts';
 import type { Int, NullableInt, OptionalText } from '../sql/columns.ts';
 import { fromJsonText, toJsonText } from '../sql/dialect.ts';
-import { adoptingLegacy, type PortMigrations } from '../sql/migrate.ts';
+import { adoptingLegacy, type FlavoredMigration, type PortMigrations } from '../sql/migrate.ts';
 
 export interface JobsTable {
   id: string;
@@ -102,11 +102,24 @@ async function indexCreated(db: Kysely<unknown>): Promise<void> {
   await db.schema.createIndex('jobs_created').on('jobs').columns(['created_at', 'id']).execute();
 }
 
+/**
+ * A tenant's job search (`ListJobsQuery.search`) as index searches, not a scan of all its jobs:
+ * a job id's start through an index on the id as compared case-blind (SQLite: the NOCASE id, which
+ * its LIKE uses; PostgreSQL: lower(id) in byte order, which its LIKE with a fixed start uses), and
+ * a pipeline name's part through the tenant's few pipeline names, each read in list order.
+ */
+const indexSearch: FlavoredMigration = async (db, flavor) => {
+  if (flavor === 'sqlite') await sql`create index jobs_tenant_id_nocase on jobs (tenant_id, id collate nocase)`.execute(db);
+  else await sql`create index jobs_tenant_lower_id on jobs (tenant_id, lower(id) text_pattern_ops)`.execute(db);
+  await db.schema.createIndex('jobs_tenant_pipeline_created').on('jobs').columns(['tenant_id', 'pipeline', 'created_at', 'id']).execute();
+};
+
 export const jobMigrations: PortMigrations = {
   port: 'jobs',
   migrations: {
     '0001_initial': adoptingLegacy({ ledger: 'store', name: '0001_initial' }, createJobs),
     '0002_engine_columns': addEngineColumns,
     '0003_created_index': indexCreated,
+    '0004_search_indexes': indexSearch,
   },
 };

@@ -1,11 +1,22 @@
-import { sql, type Kysely, type Selectable } from 'kysely';
+import { sql, type Kysely, type RawBuilder, type Selectable, type SelectQueryBuilder } from 'kysely';
 import { ReamError } from '../errors.ts';
-import { clampLimit } from '../sql/dialect.ts';
+import { clampLimit, toNumber, type SqlFlavor } from '../sql/dialect.ts';
 import type { JobRecord, ListJobsQuery, Page } from './job-store.ts';
 import type { JobTables, JobsTable } from './jobs-schema.ts';
 
 const DEFAULT_PAGE = 50;
 const MAX_PAGE = 500;
+/**
+ * A search reads each matching pipeline's jobs as a branch of one union: past this many matching
+ * names (a search of one or two common letters) it reads the tenant's list once instead, where
+ * matches are dense enough to fill a page soon.
+ */
+const MAX_SEARCH_PIPELINES = 16;
+/**
+ * Id-start matches are read whole and sorted by time: past this many (a start like `job_` that
+ * nearly every job has) the tenant's list is read in order instead, and soon fills a page.
+ */
+const MAX_ID_MATCHES = 500;
 
 interface CursorAt {
   createdAt: number;
@@ -39,12 +50,46 @@ function likeLiteral(text: string): string {
   return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
+type JobSelect = SelectQueryBuilder<JobTables, 'jobs', Selectable<JobsTable>>;
+
 /**
  * `listJobs` in dialect-neutral Kysely: a page of jobs by (created_at, id), newest or oldest
  * first, narrowed by tenant, status and a search text (see `ListJobsQuery.search`).
  */
-export function sqlListJobs(kysely: Kysely<unknown>, jobFromRow: (row: Selectable<JobsTable>) => JobRecord) {
+export function sqlListJobs(kysely: Kysely<unknown>, flavor: SqlFlavor, jobFromRow: (row: Selectable<JobsTable>) => JobRecord) {
   const db = kysely.withTables<JobTables>();
+  /**
+   * A job id's start, `pattern` being LIKE's (escaped, then `%`), as its index reads it: SQLite's
+   * LIKE ignores ASCII case as its lower() does, so the NOCASE id index serves it; PostgreSQL's
+   * does not, so both sides go through lower() and its lower(id) index.
+   */
+  const idStarts = (pattern: string): RawBuilder<boolean> =>
+    flavor === 'sqlite' ? sql<boolean>`id like ${pattern} escape '\\'` : sql<boolean>`lower(id) like lower(${pattern}) escape '\\'`;
+
+  /**
+   * The tenant's pipeline names that hold `pattern` (LIKE's), found by stepping through its
+   * distinct names on the (tenant_id, pipeline) index: one probe per name, not one per job.
+   * More than `MAX_SEARCH_PIPELINES`: undefined.
+   */
+  async function matchingPipelines(tenantId: string, pattern: string): Promise<string[] | undefined> {
+    const { rows } = await sql<{ name: string }>`with recursive names(name) as (
+        select min(pipeline) from jobs where tenant_id = ${tenantId}
+        union all
+        select (select min(pipeline) from jobs where tenant_id = ${tenantId} and pipeline > names.name) from names where names.name is not null
+      )
+      select name from names where name is not null and lower(name) like lower(${pattern}) escape '\\' limit ${MAX_SEARCH_PIPELINES + 1}`.execute(kysely);
+    return rows.length > MAX_SEARCH_PIPELINES ? undefined : rows.map((row) => row.name);
+  }
+
+  /** Whether the tenant has more than `MAX_ID_MATCHES` jobs whose id starts as `pattern` says, counted on the index up to there. */
+  async function manyIdMatches(tenantId: string, pattern: string): Promise<boolean> {
+    // PostgreSQL, expecting many matches, would rather read the whole table until it has counted
+    // enough: asked for them in its index's order (the byte order of `text_pattern_ops`), it reads that index.
+    const inIndexOrder = flavor === 'sqlite' ? sql`` : sql`order by lower(id) using ~<~`;
+    const { rows } = await sql<{ n: number | string }>`select count(*) as n from (select 1 from jobs where tenant_id = ${tenantId} and ${idStarts(pattern)} ${inIndexOrder} limit ${MAX_ID_MATCHES + 1}) as matches`.execute(kysely);
+    return toNumber(rows[0]?.n) > MAX_ID_MATCHES;
+  }
+
   return async (query: ListJobsQuery): Promise<Page<JobRecord>> => {
     const limit = clampLimit(query.limit, DEFAULT_PAGE, MAX_PAGE);
     const oldestFirst = query.order === 'oldest';
@@ -52,27 +97,46 @@ export function sqlListJobs(kysely: Kysely<unknown>, jobFromRow: (row: Selectabl
     if (query.cursor !== undefined && !after) throw ReamError.nonRetryable('validation_failed', 'invalid cursor');
     // A cursor marks a place in one order: read in the other, its page would skip or repeat jobs.
     if (after && after.oldestFirst !== oldestFirst) throw ReamError.nonRetryable('validation_failed', 'the cursor is of a list in the other order');
-    let select = db.selectFrom('jobs').selectAll();
-    if (query.tenantId !== undefined) select = select.where('tenant_id', '=', query.tenantId);
-    if (query.status !== undefined) select = select.where('status', '=', query.status);
     const search = query.search?.trim() ?? '';
     // No job's id or pipeline holds NUL, and PostgreSQL refuses it in text outright.
     if (search.includes('\u0000')) throw ReamError.nonRetryable('validation_failed', 'the search must not hold a NUL character');
-    if (search !== '') {
-      // lower() on both sides, in SQL: SQLite's LIKE ignores ASCII case and PostgreSQL's does not,
-      // and each database's lower() is its own (SQLite's leaves Ü as it is, JavaScript's does not).
-      const literal = likeLiteral(search);
-      select = select.where(sql<boolean>`(lower(id) like lower(${`${literal}%`}) escape '\\' or lower(pipeline) like lower(${`%${literal}%`}) escape '\\')`);
-    }
-    if (after) {
-      // (created_at, id) past the cursor in the list's order, spelled out for portability.
-      const past = oldestFirst ? '>' : '<';
-      select = select.where((eb) =>
-        eb.or([eb('created_at', past, after.createdAt), eb.and([eb('created_at', '=', after.createdAt), eb('id', past, after.id)])]),
-      );
-    }
     const direction = oldestFirst ? 'asc' : 'desc';
-    const rows = await select.orderBy('created_at', direction).orderBy('id', direction).limit(limit + 1).execute();
+    /** The jobs of the list past the cursor, in its order, at most one more than a page. */
+    const listed = (narrow: (select: JobSelect) => JobSelect): JobSelect => {
+      let select = db.selectFrom('jobs').selectAll();
+      if (query.tenantId !== undefined) select = select.where('tenant_id', '=', query.tenantId);
+      if (query.status !== undefined) select = select.where('status', '=', query.status);
+      if (after) {
+        // (created_at, id) past the cursor in the list's order, spelled out for portability.
+        const past = oldestFirst ? '>' : '<';
+        select = select.where((eb) =>
+          eb.or([eb('created_at', past, after.createdAt), eb.and([eb('created_at', '=', after.createdAt), eb('id', past, after.id)])]),
+        );
+      }
+      return narrow(select).orderBy('created_at', direction).orderBy('id', direction).limit(limit + 1);
+    };
+    let rows: Selectable<JobsTable>[];
+    if (search === '') {
+      rows = await listed((select) => select).execute();
+    } else {
+      const literal = likeLiteral(search);
+      const idPattern = `${literal}%`;
+      const namePattern = `%${literal}%`;
+      const pipelines = query.tenantId === undefined || (await manyIdMatches(query.tenantId, idPattern)) ? undefined : await matchingPipelines(query.tenantId, namePattern);
+      if (pipelines === undefined) {
+        // Matches are many (or the list spans every tenant): read the list in order, filtered.
+        // lower() on both sides, in SQL: SQLite's LIKE ignores ASCII case and PostgreSQL's does not,
+        // and each database's lower() is its own (SQLite's leaves Ü as it is, JavaScript's does not).
+        rows = await listed((select) => select.where(sql<boolean>`(lower(id) like lower(${idPattern}) escape '\\' or lower(pipeline) like lower(${namePattern}) escape '\\')`)).execute();
+      } else {
+        // Few matches: the id-start matches and each matching pipeline's first page, each an index
+        // read, merged; `union` drops a job found both ways. Each branch is a subquery: SQLite
+        // allows no ORDER BY or LIMIT on a part of a compound select.
+        let union = db.selectFrom(listed((select) => select.where(idStarts(idPattern))).as('by_id')).selectAll();
+        for (const [i, name] of pipelines.entries()) union = union.union(db.selectFrom(listed((select) => select.where('pipeline', '=', name)).as(`by_pipeline_${i}`)).selectAll());
+        rows = await union.orderBy('created_at', direction).orderBy('id', direction).limit(limit + 1).execute();
+      }
+    }
     const items = rows.slice(0, limit).map(jobFromRow);
     const last = items.at(-1);
     return { items, nextCursor: rows.length > limit && last ? encodeCursor(last.createdAt, last.id, oldestFirst) : null };

@@ -121,7 +121,7 @@ export function sqlJobStore(kysely: Kysely<unknown>, flavor: SqlFlavor): JobStor
       return undefined;
     }) as JobStore['updateJob'],
 
-    listJobs: sqlListJobs(kysely, jobFromRow),
+    listJobs: sqlListJobs(kysely, flavor, jobFromRow),
 
     async listUnfinishedJobs() {
       const rows = await db.selectFrom('jobs').selectAll().where('status', 'in', [...UNFINISHED_JOB_STATUSES]).orderBy('created_at').orderBy('id').execute();

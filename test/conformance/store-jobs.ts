@@ -224,6 +224,28 @@ const cases: ConformanceCase<Subject>[] = [
     },
   },
   {
+    name: 'listJobs finds by search a job once when its id and pipeline both match, in list order, however many pipelines match',
+    async run({ store }) {
+      const both = await store.createJob(newJob({ id: 'Pdf-1', pipeline: 'pdf-text' }), 1);
+      const byPipeline = await store.createJob(newJob({ id: 'j-2', pipeline: 'scan-pdf' }), 2);
+      const byId = await store.createJob(newJob({ id: 'pdf-3', pipeline: 'ocr' }), 3);
+      await store.createJob(newJob({ id: 'j-4', pipeline: 'ocr' }), 4);
+      const ids = async (search: string, more: { order?: 'oldest'; limit?: number; cursor?: string } = {}) => {
+        const page = await store.listJobs({ tenantId: 't1', search, ...more });
+        return { ids: page.items.map((j) => j.id), next: page.nextCursor };
+      };
+      assert.deepEqual((await ids('PDF')).ids, [byId.id, byPipeline.id, both.id]);
+      assert.deepEqual((await ids('pdf', { order: 'oldest' })).ids, [both.id, byPipeline.id, byId.id]);
+      const first = await ids('pdf', { limit: 2 });
+      assert.deepEqual(first.ids, [byId.id, byPipeline.id]);
+      assert.deepEqual((await ids('pdf', { limit: 2, cursor: first.next ?? '' })).ids, [both.id]);
+      // More pipelines holding the text than one search reads one by one: the same jobs all the same.
+      const many: string[] = [];
+      for (let i = 0; i < 20; i++) many.push((await store.createJob(newJob({ id: `m-${i}`, pipeline: `pdf-${String(i).padStart(2, '0')}` }), 10 + i)).id);
+      assert.deepEqual((await ids('pdf')).ids, [...many.reverse(), byId.id, byPipeline.id, both.id]);
+    },
+  },
+  {
     name: 'listJobs finds a pipeline name of letters past A-Z by the very text it holds',
     async run({ store }) {
       const job = await store.createJob(newJob({ pipeline: 'Übersetzung-İstanbul' }), 1);
