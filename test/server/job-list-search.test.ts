@@ -63,3 +63,23 @@ test('a sort the API does not know is validation_failed', async () => {
   assert.equal(response.status, 400);
   assert.equal(((await response.json()) as { code: string }).code, 'validation_failed');
 });
+
+test('idempotencyKey takes sort and status, and refuses q and cursor rather than ignoring them', async () => {
+  const file = { name: 'k.pdf', data: await makePdf({ pages: ['k'] }) };
+  const keyed = await client.submit({ files: [file], idempotencyKey: 'list-search-key' });
+  try {
+    assert.deepEqual(ids(await client.listJobs({ idempotencyKey: 'list-search-key', sort: 'created' })), [keyed.id]);
+    assert.deepEqual(ids(await client.listJobs({ idempotencyKey: 'list-search-key', status: 'succeeded' })), [], 'the job is queued: nothing works here');
+    for (const query of [`q=${keyed.id.slice(0, 12)}`, 'q=no-such-job', 'cursor=abc']) {
+      const response = await fetch(`${server.url}/v1/jobs?idempotencyKey=list-search-key&${query}`);
+      assert.equal(response.status, 400, query);
+      const problem = (await response.json()) as { code: string; detail?: string; message?: string };
+      assert.equal(problem.code, 'validation_failed');
+      assert.match(JSON.stringify(problem), /idempotencyKey names one job/);
+    }
+  } finally {
+    // The other tests count this tenant's jobs.
+    await ream.cancel(keyed.id);
+    await ream.deleteJob(keyed.id);
+  }
+});

@@ -276,7 +276,7 @@ export function jobRoutes(app: FastifyInstance, ream: Ream, shutdown: AbortSigna
         limit: { type: 'string', pattern: '^[0-9]+$', description: 'Page size, 1 to 500 (default 50)' },
         cursor: { type: 'string', description: 'nextCursor of the previous page' },
         tenant: { type: 'string', minLength: 1, description: 'Admins only: this tenant\'s jobs instead of their own, or * for every tenant\'s' },
-        idempotencyKey: { type: 'string', minLength: 1, maxLength: 255, description: 'Only the job made with this Idempotency-Key (none or one), so a client can tell a repeat before sending its files' },
+        idempotencyKey: { type: 'string', minLength: 1, maxLength: 255, description: 'Only the job made with this Idempotency-Key (none or one), so a client can tell a repeat before sending its files; with status it narrows, with q or cursor it is refused (validation_failed)' },
       },
     },
     response: {
@@ -292,6 +292,10 @@ export function jobRoutes(app: FastifyInstance, ream: Ream, shutdown: AbortSigna
     if (key !== undefined) {
       // A key names at most one job of one tenant.
       if (tenantId === undefined) throw invalid('idempotencyKey needs one tenant, not *');
+      // One job or none is one page in either order (sort is moot), but a search or a cursor
+      // would narrow it in a way this lookup does not: refused rather than silently ignored.
+      if (q !== undefined && q.trim() !== '') throw invalid('idempotencyKey names one job: it takes no q (search the list without it)');
+      if (cursor !== undefined && cursor !== '') throw invalid('idempotencyKey names one job: it has no next page, so it takes no cursor');
       const job = await ream.jobByKey(tenantId, key);
       const items = job && (status === undefined || job.status === status) ? [await loadJobView(ream, job)] : [];
       return { items, nextCursor: null };
