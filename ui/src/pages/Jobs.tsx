@@ -145,6 +145,9 @@ export function Jobs({ client, status: statusInRoute, tenant, q, sort }: JobsPro
   // New jobs and status changes at the top of the list show up without a reload.
   const shown = useRef(jobs);
   shown.current = jobs;
+  /** The cursor to read the list on from, null once it was read to its end. */
+  const shownCursor = useRef(cursor);
+  shownCursor.current = cursor;
   /** The ids of the rows in view (and the few either side), as last rendered. */
   const inView = useRef<string[]>([]);
   useEffect(() => {
@@ -186,6 +189,23 @@ export function Jobs({ client, status: statusInRoute, tenant, q, sort }: JobsPro
           below = { after, items: window.items, nextCursor: window.nextCursor };
         }
       }
+      // Oldest first, new jobs come last: a list read to its end reads its end again (from the
+      // cursor of the last page but one), or they would never show; a list of one page has it all
+      // in the head just read, and reads on from there.
+      let tail: { after: string | undefined; items: JobView[]; nextCursor: string | null } | undefined;
+      if (oldestFirst && shownCursor.current === null && reachesListed()) {
+        let from = rows.length - 1;
+        while (from >= 0 && !cursorAfter.current.has(rows[from]?.id ?? '')) from--;
+        const after = rows[from]?.id;
+        const cursorThere = after === undefined ? undefined : cursorAfter.current.get(after);
+        if (after !== undefined && cursorThere !== undefined) {
+          const end = await client.listJobs({ ...filter, limit: LIST_LIMIT_MAX, cursor: cursorThere });
+          remember(end.items, end.nextCursor);
+          tail = { after, items: end.items, nextCursor: end.nextCursor };
+        } else {
+          tail = { after: undefined, items: [], nextCursor: page.nextCursor };
+        }
+      }
       if (stopped) return;
       setError('');
       if (!reachesListed()) {
@@ -206,8 +226,12 @@ export function Jobs({ client, status: statusInRoute, tenant, q, sort }: JobsPro
         const next = oldestFirst
           ? [...items, ...kept.filter((job) => !fresh.has(job.id))]
           : [...items.filter((job) => !known.has(job.id)), ...kept.map((job) => fresh.get(job.id) ?? job)];
-        return below === undefined ? next : mergeBelow(next, below.after, below.items, below.nextCursor, oldestFirst);
+        const merged = below === undefined ? next : mergeBelow(next, below.after, below.items, below.nextCursor, oldestFirst);
+        if (tail?.after === undefined) return merged;
+        const end = merged.findIndex((job) => job.id === tail.after);
+        return end < 0 ? merged : [...merged.slice(0, end + 1), ...tail.items];
       });
+      if (tail !== undefined && shownCursor.current === null) setCursor(tail.nextCursor);
     };
     const timer = setInterval(() => {
       if (refreshing) return; // one read (and its catching up) at a time
