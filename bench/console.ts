@@ -71,7 +71,7 @@ export async function run(): Promise<string> {
           win.requestAnimationFrame(step);
         });
         const count = win.document.querySelector('.count')?.textContent ?? '';
-        return { fps: frames.length / (ms / 1000), longFrames: frames.filter((frame) => frame > 25).length, frames: frames.length, rowsLoaded: Number.parseInt(count, 10) || 0 };
+        return { fps: frames.length / (ms / 1000), longFrames: frames.filter((frame) => frame > 25).length, frames: frames.length, rowsLoaded: Number.parseInt(count.replaceAll(',', ''), 10) || 0 };
       }, SCROLL_MS));
       await context.close();
     }

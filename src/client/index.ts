@@ -106,6 +106,8 @@ export interface ListJobsRequest {
   cursor?: string;
   /** Only the job made with this idempotency key (none or one). */
   idempotencyKey?: string;
+  /** Count the list's jobs too (`JobPage.total`). */
+  total?: boolean;
   signal?: AbortSignal;
 }
 
@@ -195,6 +197,11 @@ export interface SearchPage {
 export interface JobPage {
   items: JobView[];
   nextCursor: string | null;
+  /**
+   * With `total: true`: how many jobs the list holds (every page of it). Counting stops at 10,000:
+   * past that, `count` is 10,000 and `exact` false.
+   */
+  total?: { count: number; exact: boolean };
 }
 
 /** A results file as the server sends it (`download`). */
@@ -525,6 +532,7 @@ export class ReamClient {
     if (request.cursor !== undefined) query.set('cursor', request.cursor);
     if (request.tenant !== undefined) query.set('tenant', request.tenant);
     if (request.idempotencyKey !== undefined) query.set('idempotencyKey', request.idempotencyKey);
+    if (request.total === true) query.set('total', 'true');
     const qs = query.toString();
     return this.json<JobPage>(`/v1/jobs${qs ? `?${qs}` : ''}`, request.signal ? { signal: request.signal } : {});
   }

@@ -27,6 +27,7 @@ import type {
   JobDocumentRecord,
   JobRecord,
   JobStatus,
+  JobListPage,
   ListJobsQuery,
   Page,
   AuditEntry,
@@ -207,7 +208,7 @@ export interface Ream {
   /** The job as stored; `undefined` when there is none (any tenant: the caller checks ownership). */
   getJob(jobId: string): Promise<JobRecord | undefined>;
   /** One tenant's jobs, newest first, optionally of one status, a page at a time (`cursor` from the last page). */
-  listJobs(query: ListJobsQuery): Promise<Page<JobRecord>>;
+  listJobs(query: ListJobsQuery): Promise<JobListPage>;
   /** The tenant's job made with this idempotency key, if any. */
   jobByKey(tenantId: string, key: string): Promise<JobRecord | undefined>;
   /** The job's documents and chunks by state. */

@@ -84,11 +84,27 @@ export interface ListJobsQuery {
   limit?: number;
   /** Opaque cursor from a previous page's `nextCursor`. */
   cursor?: string;
+  /** Count the jobs the list holds (cursor aside) too, up to `JOB_TOTAL_CAP`: `JobListPage.total`. */
+  total?: boolean;
 }
 
 export interface Page<T> {
   items: T[];
   nextCursor: string | null;
+}
+
+/** Counting a job list stops here: a count of a huge table would cost a read of all of it. */
+export const JOB_TOTAL_CAP = 10_000;
+
+/** How many jobs a list holds: `exact` false when there are more than `count` (`JOB_TOTAL_CAP`). */
+export interface ListTotal {
+  count: number;
+  exact: boolean;
+}
+
+/** A page of jobs, with the list's total when it was asked for. */
+export interface JobListPage extends Page<JobRecord> {
+  total?: ListTotal;
 }
 
 /**
@@ -122,7 +138,7 @@ export interface JobStore {
    * search. Pages neither skip nor repeat a job that exists throughout; a malformed cursor, or one
    * of the other order, is `validation_failed`.
    */
-  listJobs(query: ListJobsQuery): Promise<Page<JobRecord>>;
+  listJobs(query: ListJobsQuery): Promise<JobListPage>;
   /** Jobs in `queued` or `running` (any tenant), oldest first: what a restarted process must see through. */
   listUnfinishedJobs(): Promise<JobRecord[]>;
   /** Ended jobs (any tenant) whose `finishedAt` is at or after `since` (epoch ms), in end order: recent ends a restart re-announces. */

@@ -21,7 +21,7 @@ export type * from './tenant-store.ts';
 export type * from './upload-store.ts';
 export type * from './worker-store.ts';
 export { TERMINAL_DOCUMENT_STATUSES, UNFINISHED_DOCUMENT_STATUSES } from './job-document-store.ts';
-export { DEFAULT_TENANT, JOB_STATUSES, TERMINAL_JOB_STATUSES, UNFINISHED_JOB_STATUSES } from './job-store.ts';
+export { DEFAULT_TENANT, JOB_STATUSES, JOB_TOTAL_CAP, TERMINAL_JOB_STATUSES, UNFINISHED_JOB_STATUSES } from './job-store.ts';
 
 /**
  * The records of record (DESIGN.md §5), one port per record type. `Store` composes them for the

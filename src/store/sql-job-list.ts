@@ -1,7 +1,7 @@
 import { sql, type Kysely, type RawBuilder, type Selectable, type SelectQueryBuilder } from 'kysely';
 import { ReamError } from '../errors.ts';
 import { clampLimit, toNumber, type SqlFlavor } from '../sql/dialect.ts';
-import type { JobRecord, ListJobsQuery, Page } from './job-store.ts';
+import { JOB_TOTAL_CAP, type JobListPage, type JobRecord, type ListJobsQuery, type ListTotal } from './job-store.ts';
 import type { JobTables, JobsTable } from './jobs-schema.ts';
 
 const DEFAULT_PAGE = 50;
@@ -90,7 +90,7 @@ export function sqlListJobs(kysely: Kysely<unknown>, flavor: SqlFlavor, jobFromR
     return toNumber(rows[0]?.n) > MAX_ID_MATCHES;
   }
 
-  return async (query: ListJobsQuery): Promise<Page<JobRecord>> => {
+  return async (query: ListJobsQuery): Promise<JobListPage> => {
     const limit = clampLimit(query.limit, DEFAULT_PAGE, MAX_PAGE);
     const oldestFirst = query.order === 'oldest';
     const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
@@ -102,10 +102,25 @@ export function sqlListJobs(kysely: Kysely<unknown>, flavor: SqlFlavor, jobFromR
     if (search.includes('\u0000')) throw ReamError.nonRetryable('validation_failed', 'the search must not hold a NUL character');
     const direction = oldestFirst ? 'asc' : 'desc';
     /** The jobs of the list past the cursor, in its order, at most one more than a page. */
-    const listed = (narrow: (select: JobSelect) => JobSelect): JobSelect => {
+    /** The jobs of the list, tenant and status narrowed. */
+    const narrowed = (): JobSelect => {
       let select = db.selectFrom('jobs').selectAll();
       if (query.tenantId !== undefined) select = select.where('tenant_id', '=', query.tenantId);
       if (query.status !== undefined) select = select.where('status', '=', query.status);
+      return select;
+    };
+    /** How many jobs `selects` (disjoint) hold together, counted up to one past the cap. */
+    const countOf = async (...selects: JobSelect[]): Promise<ListTotal> => {
+      const [first, ...others] = selects.map((select) => select.clearSelect().select(sql<number>`1`.as('one')));
+      if (first === undefined) return { count: 0, exact: true };
+      let all = first;
+      for (const other of others) all = all.unionAll(other);
+      const counted = await db.selectFrom(all.limit(JOB_TOTAL_CAP + 1).as('listed')).select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirst();
+      const count = toNumber(counted?.n);
+      return count > JOB_TOTAL_CAP ? { count: JOB_TOTAL_CAP, exact: false } : { count, exact: true };
+    };
+    const listed = (narrow: (select: JobSelect) => JobSelect): JobSelect => {
+      let select = narrowed();
       if (after) {
         // (created_at, id) past the cursor in the list's order, spelled out for portability.
         const past = oldestFirst ? '>' : '<';
@@ -116,8 +131,10 @@ export function sqlListJobs(kysely: Kysely<unknown>, flavor: SqlFlavor, jobFromR
       return narrow(select).orderBy('created_at', direction).orderBy('id', direction).limit(limit + 1);
     };
     let rows: Selectable<JobsTable>[];
+    let total: Promise<ListTotal> | undefined;
     if (search === '') {
       rows = await listed((select) => select).execute();
+      if (query.total === true) total = countOf(narrowed());
     } else {
       const literal = likeLiteral(search);
       const idPattern = `${literal}%`;
@@ -127,7 +144,9 @@ export function sqlListJobs(kysely: Kysely<unknown>, flavor: SqlFlavor, jobFromR
         // Matches are many (or the list spans every tenant): read the list in order, filtered.
         // lower() on both sides, in SQL: SQLite's LIKE ignores ASCII case and PostgreSQL's does not,
         // and each database's lower() is its own (SQLite's leaves Ü as it is, JavaScript's does not).
-        rows = await listed((select) => select.where(sql<boolean>`(lower(id) like lower(${idPattern}) escape '\\' or lower(pipeline) like lower(${namePattern}) escape '\\')`)).execute();
+        const matches = sql<boolean>`(lower(id) like lower(${idPattern}) escape '\\' or lower(pipeline) like lower(${namePattern}) escape '\\')`;
+        rows = await listed((select) => select.where(matches)).execute();
+        if (query.total === true) total = countOf(narrowed().where(matches));
       } else {
         // Few matches: the id-start matches and each matching pipeline's first page, each an index
         // read, merged; `union` drops a job found both ways. Each branch is a subquery: SQLite
@@ -135,10 +154,13 @@ export function sqlListJobs(kysely: Kysely<unknown>, flavor: SqlFlavor, jobFromR
         let union = db.selectFrom(listed((select) => select.where(idStarts(idPattern))).as('by_id')).selectAll();
         for (const [i, name] of pipelines.entries()) union = union.union(db.selectFrom(listed((select) => select.where('pipeline', '=', name)).as(`by_pipeline_${i}`)).selectAll());
         rows = await union.orderBy('created_at', direction).orderBy('id', direction).limit(limit + 1).execute();
+        // Counted as disjoint parts (a pipeline's jobs whose id does not match too), so none twice.
+        if (query.total === true) total = countOf(narrowed().where(idStarts(idPattern)), ...pipelines.map((name) => narrowed().where('pipeline', '=', name).where(sql<boolean>`not (${idStarts(idPattern)})`)));
       }
     }
     const items = rows.slice(0, limit).map(jobFromRow);
     const last = items.at(-1);
-    return { items, nextCursor: rows.length > limit && last ? encodeCursor(last.createdAt, last.id, oldestFirst) : null };
+    const nextCursor = rows.length > limit && last ? encodeCursor(last.createdAt, last.id, oldestFirst) : null;
+    return total === undefined ? { items, nextCursor } : { items, nextCursor, total: await total };
   };
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { DocumentStore, EventStore, JobDocumentStore, JobStatus, JobStore } from '../../src/store/port.ts';
+import type { DocumentStore, EventStore, JobDocumentStore, JobStatus, JobStore, ListJobsQuery } from '../../src/store/port.ts';
 import { rejectsWithCode } from '../support/assert-ream-error.ts';
 import { jobWithDocuments, newEvent, newJob } from './store-fixtures.ts';
 import { registerSuite, type ConformanceCase, type ConformanceOptions, type Harness } from './suite.ts';
@@ -243,6 +243,25 @@ const cases: ConformanceCase<Subject>[] = [
       const many: string[] = [];
       for (let i = 0; i < 20; i++) many.push((await store.createJob(newJob({ id: `m-${i}`, pipeline: `pdf-${String(i).padStart(2, '0')}` }), 10 + i)).id);
       assert.deepEqual((await ids('pdf')).ids, [...many.reverse(), byId.id, byPipeline.id, both.id]);
+    },
+  },
+  {
+    name: 'listJobs counts the jobs of the list when asked, searched or not, each once, whatever the page',
+    async run({ store }) {
+      await store.createJob(newJob({ id: 'Pdf-1', pipeline: 'pdf-text' }), 1);
+      await store.createJob(newJob({ id: 'j-2', pipeline: 'scan-pdf' }), 2);
+      await store.createJob(newJob({ id: 'pdf-3', pipeline: 'ocr' }), 3);
+      await store.createJob(newJob({ id: 'j-4', pipeline: 'ocr' }), 4);
+      await store.createJob(newJob({ id: 'pdf-5', tenantId: 'other', pipeline: 'pdf' }), 5);
+      const total = async (query: Omit<ListJobsQuery, 'total'>) => (await store.listJobs({ tenantId: 't1', ...query, total: true })).total;
+      assert.deepEqual(await total({}), { count: 4, exact: true });
+      assert.deepEqual(await total({ limit: 1 }), { count: 4, exact: true }, 'the list, not the page');
+      assert.deepEqual(await total({ search: 'pdf' }), { count: 3, exact: true }, 'a job matched by its id and its pipeline counts once');
+      assert.deepEqual(await total({ search: 'ocr' }), { count: 2, exact: true });
+      assert.deepEqual(await total({ search: 'nothing' }), { count: 0, exact: true });
+      assert.deepEqual(await total({ status: 'running' }), { count: 0, exact: true });
+      assert.deepEqual((await store.listJobs({ search: 'pdf', total: true })).total, { count: 4, exact: true }, 'every tenant\'s');
+      assert.equal((await store.listJobs({ tenantId: 't1' })).total, undefined, 'not counted unless asked');
     },
   },
   {

@@ -38,7 +38,7 @@ void test('console: oldest first, new jobs show at the end of the list without a
 
   // Past a page: the list reads on when scrolled to its end.
   const [a, b] = [await submit(BEFORE), await submit(BEFORE + 1)];
-  await page.locator('p.count', { hasText: '100+ jobs' }).waitFor({ timeout: WAIT_MS });
+  await page.locator('p.count', { hasText: `100 of ${BEFORE + 2} jobs` }).waitFor({ timeout: WAIT_MS });
   await lastRow(page);
   await page.locator('p.count', { hasText: `${BEFORE + 2} jobs` }).waitFor({ timeout: WAIT_MS });
   await page.locator(`#jobs li[data-job-id="${b.id}"]`).waitFor({ timeout: WAIT_MS });

@@ -58,6 +58,20 @@ test('sort=created lists oldest first a page at a time; a cursor of the other or
   assert.deepEqual(new Set(seen), new Set(created));
 });
 
+test('total=true counts the jobs of the list, every page of it, searched or not', async () => {
+  const [first] = jobs;
+  assert.ok(first);
+  const page = await client.listJobs({ limit: 1, total: true });
+  assert.equal(page.items.length, 1);
+  assert.deepEqual(page.total, { count: jobs.length, exact: true });
+  assert.deepEqual((await client.listJobs({ q: first.id.slice(0, 12), total: true })).total, { count: 1, exact: true });
+  assert.deepEqual((await client.listJobs({ q: 'no such job', total: true })).total, { count: 0, exact: true });
+  assert.deepEqual((await client.listJobs({ status: 'failed', total: true })).total, { count: 0, exact: true });
+  assert.equal((await client.listJobs({ limit: 1 })).total, undefined, 'not counted unless asked');
+  const refused = await fetch(`${server.url}/v1/jobs?total=yes`);
+  assert.equal(refused.status, 400);
+});
+
 test('a sort the API does not know is validation_failed', async () => {
   const response = await fetch(`${server.url}/v1/jobs?sort=name`);
   assert.equal(response.status, 400);

@@ -4,7 +4,7 @@ import { ReamError } from '../../errors.ts';
 import type { DocumentOutput } from '../../pipeline/types.ts';
 import type { JobFile, Ream, SubmittedJob } from '../../runtime/create-ream.ts';
 import { JOB_FIELDS, isJobField, readJobField, type JobFields } from '../../runtime/job-fields.ts';
-import { JOB_STATUSES, TERMINAL_JOB_STATUSES, type JobRecord, type JobStatus } from '../../store/port.ts';
+import { JOB_STATUSES, JOB_TOTAL_CAP, TERMINAL_JOB_STATUSES, type JobRecord, type JobStatus } from '../../store/port.ts';
 import { TERMINAL_EVENT_TYPES } from '../../events/types.ts';
 import { LOCAL_PRINCIPAL, canSee, principalOf, type Principal } from '../auth/principal.ts';
 import { countUploadBytes } from '../metrics.ts';
@@ -276,15 +276,26 @@ export function jobRoutes(app: FastifyInstance, ream: Ream, shutdown: AbortSigna
         limit: { type: 'string', pattern: '^[0-9]+$', description: 'Page size, 1 to 500 (default 50)' },
         cursor: { type: 'string', description: 'nextCursor of the previous page' },
         tenant: { type: 'string', minLength: 1, description: 'Admins only: this tenant\'s jobs instead of their own, or * for every tenant\'s' },
+        total: { type: 'string', enum: ['true', 'false'], description: `true: the answer's total says how many jobs the list holds, every page of it, counted up to ${JOB_TOTAL_CAP} (past that: exact false)` },
         idempotencyKey: { type: 'string', minLength: 1, maxLength: 255, description: 'Only the job made with this Idempotency-Key (none or one), so a client can tell a repeat before sending its files; with status it narrows, with q or cursor it is refused (validation_failed)' },
       },
     },
     response: {
-      200: pageOf({ $ref: 'Job#' }),
+      200: {
+        ...pageOf({ $ref: 'Job#' }),
+        properties: {
+          ...pageOf({ $ref: 'Job#' }).properties,
+          total: {
+            type: 'object',
+            required: ['count', 'exact'],
+            properties: { count: { type: 'integer' }, exact: { type: 'boolean', description: `false: more than count (${JOB_TOTAL_CAP}) jobs` } },
+          },
+        },
+      },
       ...problemResponses,
     },
   } as const;
-  app.get<{ Querystring: { status?: string; q?: string; sort?: string; limit?: string; cursor?: string; tenant?: string; idempotencyKey?: string } }>('/v1/jobs', { ...TENANT_ACCESS, schema: listSchema }, async (request) => {
+  app.get<{ Querystring: { status?: string; q?: string; sort?: string; limit?: string; cursor?: string; tenant?: string; total?: string; idempotencyKey?: string } }>('/v1/jobs', { ...TENANT_ACCESS, schema: listSchema }, async (request) => {
     const { status, q, sort, cursor, idempotencyKey: key } = request.query;
     if (status !== undefined && !JOB_STATUSES.includes(status as JobStatus)) throw invalid(`status must be one of ${JOB_STATUSES.join(', ')}`);
     const limit = parseLimit(request.query.limit);
@@ -298,7 +309,7 @@ export function jobRoutes(app: FastifyInstance, ream: Ream, shutdown: AbortSigna
       if (cursor !== undefined && cursor !== '') throw invalid('idempotencyKey names one job: it has no next page, so it takes no cursor');
       const job = await ream.jobByKey(tenantId, key);
       const items = job && (status === undefined || job.status === status) ? [await loadJobView(ream, job)] : [];
-      return { items, nextCursor: null };
+      return { items, nextCursor: null, ...(request.query.total === 'true' ? { total: { count: items.length, exact: true } } : {}) };
     }
     const page = await ream.listJobs({
       ...(tenantId === undefined ? {} : { tenantId }),
@@ -307,8 +318,10 @@ export function jobRoutes(app: FastifyInstance, ream: Ream, shutdown: AbortSigna
       ...(sort === 'created' ? { order: 'oldest' as const } : {}),
       ...(limit === undefined ? {} : { limit }),
       ...(cursor === undefined || cursor === '' ? {} : { cursor }),
+      ...(request.query.total === 'true' ? { total: true } : {}),
     });
-    return { items: await Promise.all(page.items.map((job) => loadJobView(ream, job))), nextCursor: page.nextCursor };
+    const items = await Promise.all(page.items.map((job) => loadJobView(ream, job)));
+    return { items, nextCursor: page.nextCursor, ...(page.total === undefined ? {} : { total: page.total }) };
   });
 
   app.get<{ Params: { id: string } }>('/v1/jobs/:id', { ...TENANT_ACCESS, schema: { summary: 'A job: status, progress in pages and documents, counts', ...jobSchema } }, async (request) => loadJobView(ream, await requireJob(ream, request.params.id, principalOf(request))));

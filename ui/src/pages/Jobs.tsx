@@ -1,7 +1,7 @@
 import { TERMINAL_STATUSES, type JobStatus, type JobView, type ReamClient } from '@client';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { ErrorText, Page, Status } from '../components/common.tsx';
-import { messageOf, when } from '../format.ts';
+import { count, messageOf, when } from '../format.ts';
 import { rememberJobList } from '../job-list-route.ts';
 import { href, navigate } from '../router.ts';
 import { useVirtualList } from '../virtual.ts';
@@ -40,6 +40,17 @@ function mergeBelow(listed: JobView[], after: string, items: readonly JobView[],
   const past = pastPage(items, nextCursor, oldestFirst);
   const rest = listed.slice(start + 1).flatMap((job) => read.get(job.id) ?? (past(job) ? [job] : []));
   return [...listed.slice(0, start + 1), ...rest];
+}
+
+/**
+ * `250 jobs` once all are listed; before, `100 of 250 jobs` (`100 of 10,000+ jobs` past the
+ * server's count cap), or `100+ jobs` while the total is not known.
+ */
+function countText(listed: number, more: boolean, total: { count: number; exact: boolean } | undefined): string {
+  if (listed === 0) return '';
+  if (!more) return `${count(listed)} ${listed === 1 ? 'job' : 'jobs'}`;
+  if (total === undefined || (total.exact && total.count <= listed)) return `${count(listed)}+ jobs`;
+  return `${count(listed)} of ${count(total.count)}${total.exact ? '' : '+'} jobs`;
 }
 
 interface JobsProps {
@@ -85,6 +96,8 @@ export function Jobs({ client, status: statusInRoute, tenant, q, sort }: JobsPro
   const [tenants, setTenants] = useState<string[] | undefined>(undefined);
   const [jobs, setJobs] = useState<JobView[]>([]);
   const [cursor, setCursor] = useState<string | null | undefined>(undefined);
+  /** How many jobs the list holds, as its first page last said (counted up to a cap). */
+  const [total, setTotal] = useState<{ count: number; exact: boolean } | undefined>(undefined);
   const [loaded, setLoaded] = useState(false);
   const [error, setError] = useState('');
   /** The page being fetched, tagged with the filter it is for: an answer for an older filter is dropped. */
@@ -118,8 +131,9 @@ export function Jobs({ client, status: statusInRoute, tenant, q, sort }: JobsPro
     const mine = { filter: filterKey };
     loading.current = mine;
     try {
-      const page = await client.listJobs({ ...filter, limit: PAGE_SIZE, ...(after === undefined ? {} : { cursor: after }) });
+      const page = await client.listJobs({ ...filter, limit: PAGE_SIZE, ...(after === undefined ? { total: true } : { cursor: after }) });
       if (loading.current !== mine) return;
+      if (page.total !== undefined) setTotal(page.total);
       if (replace) cursorAfter.current = new Map();
       remember(page.items, page.nextCursor);
       setJobs((previous) => (replace ? page.items : [...previous, ...page.items]));
@@ -139,6 +153,7 @@ export function Jobs({ client, status: statusInRoute, tenant, q, sort }: JobsPro
     cursorAfter.current = new Map();
     setJobs([]);
     setCursor(undefined);
+    setTotal(undefined);
     void loadMore(undefined, true);
   }, [loadMore]);
 
@@ -154,8 +169,9 @@ export function Jobs({ client, status: statusInRoute, tenant, q, sort }: JobsPro
     let refreshing = false;
     let stopped = false;
     const refresh = async (): Promise<void> => {
-      let page = await client.listJobs({ ...filter, limit: PAGE_SIZE });
+      let page = await client.listJobs({ ...filter, limit: PAGE_SIZE, total: true });
       remember(page.items, page.nextCursor);
+      const counted = page.total;
       const items = [...page.items];
       // More than a page of new jobs since the last read: read on down to the jobs listed, or
       // those in between would never show (the list goes on below from its own cursor).
@@ -208,6 +224,7 @@ export function Jobs({ client, status: statusInRoute, tenant, q, sort }: JobsPro
       }
       if (stopped) return;
       setError('');
+      if (counted !== undefined) setTotal(counted);
       if (!reachesListed()) {
         // Still more new jobs than that: the list starts over from the newest, as on a reload.
         loading.current = undefined;
@@ -307,7 +324,7 @@ export function Jobs({ client, status: statusInRoute, tenant, q, sort }: JobsPro
       {!loaded && error === '' ? <p id="jobs-loading" role="status">Loading jobs…</p> : null}
       {loaded && jobs.length === 0 && error === '' ? <p id="jobs-empty">{status === '' && tenant === '' && search === '' ? 'No jobs yet.' : 'No job matches this filter.'}</p> : null}
       <p class="count" aria-live="polite">
-        {jobs.length > 0 ? `${jobs.length}${typeof cursor === 'string' ? '+' : ''} ${jobs.length === 1 && typeof cursor !== 'string' ? 'job' : 'jobs'}` : ''}
+        {countText(jobs.length, typeof cursor === 'string', total)}
       </p>
       <div ref={scrollRef} class="virtual" role="region" aria-label="Job list" tabIndex={0}>
         <ul id="jobs" style={{ height: `${layoutHeight}px` }}>
