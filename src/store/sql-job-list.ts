@@ -139,23 +139,36 @@ export function sqlListJobs(kysely: Kysely<unknown>, flavor: SqlFlavor, jobFromR
       const literal = likeLiteral(search);
       const idPattern = `${literal}%`;
       const namePattern = `%${literal}%`;
-      const pipelines = query.tenantId === undefined || (await manyIdMatches(query.tenantId, idPattern)) ? undefined : await matchingPipelines(query.tenantId, namePattern);
-      if (pipelines === undefined) {
-        // Matches are many (or the list spans every tenant): read the list in order, filtered.
-        // lower() on both sides, in SQL: SQLite's LIKE ignores ASCII case and PostgreSQL's does not,
-        // and each database's lower() is its own (SQLite's leaves Ü as it is, JavaScript's does not).
+      // lower() on both sides, in SQL: SQLite's LIKE ignores ASCII case and PostgreSQL's does not,
+      // and each database's lower() is its own (SQLite's leaves Ü as it is, JavaScript's does not).
         const matches = sql<boolean>`(lower(id) like lower(${idPattern}) escape '\\' or lower(pipeline) like lower(${namePattern}) escape '\\')`;
+      const tenantId = query.tenantId;
+      const names = tenantId === undefined ? undefined : await matchingPipelines(tenantId, namePattern);
+      const dense = tenantId === undefined || (await manyIdMatches(tenantId, idPattern));
+      if (names === undefined || dense) {
+        // Matches are many (or the list spans every tenant): read the list in order, filtered.
         rows = await listed((select) => select.where(matches)).execute();
-        if (query.total === true) total = countOf(narrowed().where(matches));
       } else {
         // Few matches: the id-start matches and each matching pipeline's first page, each an index
         // read, merged; `union` drops a job found both ways. Each branch is a subquery: SQLite
         // allows no ORDER BY or LIMIT on a part of a compound select.
         let union = db.selectFrom(listed((select) => select.where(idStarts(idPattern))).as('by_id')).selectAll();
-        for (const [i, name] of pipelines.entries()) union = union.union(db.selectFrom(listed((select) => select.where('pipeline', '=', name)).as(`by_pipeline_${i}`)).selectAll());
+        for (const [i, name] of names.entries()) union = union.union(db.selectFrom(listed((select) => select.where('pipeline', '=', name)).as(`by_pipeline_${i}`)).selectAll());
         rows = await union.orderBy('created_at', direction).orderBy('id', direction).limit(limit + 1).execute();
-        // Counted as disjoint parts (a pipeline's jobs whose id does not match too), so none twice.
-        if (query.total === true) total = countOf(narrowed().where(idStarts(idPattern)), ...pipelines.map((name) => narrowed().where('pipeline', '=', name).where(sql<boolean>`not (${idStarts(idPattern)})`)));
+      }
+      if (query.total === true) {
+        if (tenantId === undefined) {
+          total = countOf(narrowed().where(matches));
+        } else {
+          // Disjoint parts, so no job counts twice: the id-start matches first, on their index
+          // (past the cap nothing else is read), then the matching pipelines' other jobs.
+          const otherId = sql<boolean>`not (${idStarts(idPattern)})`;
+          const byName =
+            names === undefined
+              ? [narrowed().where(otherId).where(sql<boolean>`lower(pipeline) like lower(${namePattern}) escape '\\'`)]
+              : names.map((name) => narrowed().where('pipeline', '=', name).where(otherId));
+          total = countOf(narrowed().where(idStarts(idPattern)), ...byName);
+        }
       }
     }
     const items = rows.slice(0, limit).map(jobFromRow);
