@@ -119,8 +119,11 @@ export interface JobStore {
    * where a findJobByKey-then-create is not. A new job starts `queued`, with no error or times.
    */
   createJob(job: NewJob, now: number): Promise<JobRecord>;
-  /** The job as stored; `undefined` when there is none. */
-  getJob(id: string): Promise<JobRecord | undefined>;
+  /**
+   * The job as stored; `undefined` when there is none, or its deletion has begun (`deleteJob`),
+   * unless `deleting` is set: a deletion cut short is finished by deleting the job again.
+   */
+  getJob(id: string, options?: { deleting?: boolean }): Promise<JobRecord | undefined>;
   /** The tenant's job with this idempotency key; keys of other tenants never match. */
   findJobByKey(tenantId: string, key: string): Promise<JobRecord | undefined>;
   /**
@@ -146,13 +149,15 @@ export interface JobStore {
   /**
    * Ended jobs whose `finishedAt` is before `before` (epoch ms), oldest end first, at most
    * `limit`: those of `tenantId` when given, else of every tenant but `exceptTenants` (retention).
-   * `after`: only those past this job in that order (the last of the previous page).
+   * `after`: only those past this job in that order (the last of the previous page). Jobs whose
+   * deletion was cut short are among them, so that retention finishes it.
    */
   listJobsFinishedBefore(query: { before: number; limit: number; tenantId?: string; exceptTenants?: readonly string[]; after?: { finishedAt: number; id: string } }): Promise<JobRecord[]>;
   /**
    * Removes the job and everything recorded for it: its job documents, chunk results, document
-   * results and events, a bounded batch per statement, the job row last. Cut short (a statement
-   * timeout, a crash), it is finished by calling it again. The pages of its documents stay in its
+   * results and events, a bounded batch per statement, the job row last. The job is marked first:
+   * from then on no read answers it (`getJob`, `listJobs`, ...), so none sees it half deleted. Cut
+   * short (a statement timeout, a crash), it is finished by calling it again. The pages of its documents stay in its
    * tenant's usage of the day the job was made (`pagesPerDay`), counted once throughout; deleted
    * documents only it still named go. Documents (and their blobs) stay: other jobs may use the
    * same content. `false` when there was no such job.

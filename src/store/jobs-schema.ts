@@ -28,6 +28,11 @@ export interface JobsTable {
   webhook_url: OptionalText;
   webhook_secret: OptionalText;
   documents_seq: ColumnType<number | string, number | undefined, number>;
+  /**
+   * When the job's deletion began (0004), `null` while it is not being deleted: the deletion
+   * removes its rows a batch per transaction, and readers see no job from the first batch on.
+   */
+  deleting_at: ColumnType<number | string | null, number | null | undefined, number | null>;
 }
 
 /** `job_documents` is read by the conditional close (`ifDocumentsEnded`), never written here. */
@@ -114,6 +119,11 @@ const indexSearch: FlavoredMigration = async (db, flavor) => {
   await db.schema.createIndex('jobs_tenant_pipeline_created').on('jobs').columns(['tenant_id', 'pipeline', 'created_at', 'id']).execute();
 };
 
+/** A job under deletion is marked first, so that no reader sees it half deleted (sql-job-deletion.ts). */
+async function addDeletingAt(db: Kysely<unknown>): Promise<void> {
+  await db.schema.alterTable('jobs').addColumn('deleting_at', 'bigint').execute();
+}
+
 export const jobMigrations: PortMigrations = {
   port: 'jobs',
   migrations: {
@@ -121,5 +131,6 @@ export const jobMigrations: PortMigrations = {
     '0002_engine_columns': addEngineColumns,
     '0003_created_index': indexCreated,
     '0004_search_indexes': indexSearch,
+    '0005_deleting_at': addDeletingAt,
   },
 };

@@ -53,7 +53,10 @@ export function sqlJobDeletion(kysely: Kysely<unknown>, flavor: SqlFlavor, batch
   return async (id) => {
     const size = batchSize(batch);
     const letOthersIn = flavor === 'sqlite' ? turnsEvery(TURN_MS) : (): Promise<void> => Promise.resolve();
-    const job = await db.selectFrom('jobs').select(['tenant_id', 'created_at']).where('id', '=', id).executeTakeFirst();
+    // Marked before its first batch: readers see no job rather than one with some of its documents
+    // gone. Its idempotency key is freed with it, so a submission repeating it makes a new job.
+    const job = await db.updateTable('jobs').set({ deleting_at: sql<number>`coalesce(deleting_at, ${Date.now()})`, key: null })
+      .where('id', '=', id).returning(['tenant_id', 'created_at']).executeTakeFirst();
     if (!job) return false;
     await db.deleteFrom('deleted_job_pages').where('created_at', '<', Date.now() - 2 * DAY_MS).execute();
     for (const table of BATCHED) {

@@ -96,7 +96,7 @@ function chunkStateFromRow(row: Pick<Selectable<ChunkResultsTable>, 'idx' | 'fro
  */
 export function sqlJobDocumentStore(kysely: Kysely<unknown>): JobDocumentStore {
   // documents is read (never written) to tell whether a blob is still some document's content.
-  const db = kysely.withTables<JobDocumentTables & StorageReservationTables & { jobs: Pick<JobsTable, 'id' | 'tenant_id' | 'created_at'>; documents: { id: string; sha256: string; deleted_at: number | null } }>();
+  const db = kysely.withTables<JobDocumentTables & StorageReservationTables & { jobs: Pick<JobsTable, 'id' | 'tenant_id' | 'created_at' | 'deleting_at'>; documents: { id: string; sha256: string; deleted_at: number | null } }>();
   // The statements every task of every document runs (see prepared-query.ts).
   const jobDocumentById = prepareQuery(db, 2, (db, jobId: string, documentId: string) =>
     db.selectFrom('job_documents').selectAll().where('job_id', '=', jobId).where('document_id', '=', documentId));
@@ -430,6 +430,7 @@ export function sqlJobDocumentStore(kysely: Kysely<unknown>): JobDocumentStore {
         .select('jobs.id')
         .where('job_documents.document_id', '=', documentId)
         .where('jobs.tenant_id', '=', tenantId)
+        .where('jobs.deleting_at', 'is', null)
         .orderBy('jobs.created_at', 'desc')
         .orderBy('jobs.id', 'desc')
         .limit(1)

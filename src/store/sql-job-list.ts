@@ -101,10 +101,10 @@ export function sqlListJobs(kysely: Kysely<unknown>, flavor: SqlFlavor, jobFromR
     // No job's id or pipeline holds NUL, and PostgreSQL refuses it in text outright.
     if (search.includes('\u0000')) throw ReamError.nonRetryable('validation_failed', 'the search must not hold a NUL character');
     const direction = oldestFirst ? 'asc' : 'desc';
-    /** The jobs of the list past the cursor, in its order, at most one more than a page. */
     /** The jobs of the list, tenant and status narrowed. */
     const narrowed = (): JobSelect => {
-      let select = db.selectFrom('jobs').selectAll();
+      // A job under deletion is gone to readers from its first batch on (sql-job-deletion.ts).
+      let select = db.selectFrom('jobs').selectAll().where('deleting_at', 'is', null);
       if (query.tenantId !== undefined) select = select.where('tenant_id', '=', query.tenantId);
       if (query.status !== undefined) select = select.where('status', '=', query.status);
       return select;

@@ -42,15 +42,16 @@ function jobFromRow(row: Selectable<JobsTable>): JobRecord {
 export function sqlJobStore(kysely: Kysely<unknown>, flavor: SqlFlavor): JobStore {
   const db = kysely.withTables<JobTables>();
 
-  // Read by every task of every document (see prepared-query.ts).
-  const jobById = prepareQuery(db, 1, (db, id: string) => db.selectFrom('jobs').selectAll().where('id', '=', id));
-  const getJob = async (id: string): Promise<JobRecord | undefined> => {
-    const row = await jobById.takeFirst([id]);
+  // Read by every task of every document (see prepared-query.ts). A job whose deletion has begun
+  // is gone to every reader (`deleting_at`, sql-job-deletion.ts).
+  const jobById = prepareQuery(db, 1, (db, id: string) => db.selectFrom('jobs').selectAll().where('id', '=', id).where('deleting_at', 'is', null));
+  const getJob = async (id: string, options?: { deleting?: boolean }): Promise<JobRecord | undefined> => {
+    const row = options?.deleting ? await db.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirst() : await jobById.takeFirst([id]);
     return row && jobFromRow(row);
   };
 
   const findJobByKey = async (tenantId: string, key: string): Promise<JobRecord | undefined> => {
-    const row = await db.selectFrom('jobs').selectAll().where('tenant_id', '=', tenantId).where('key', '=', key).executeTakeFirst();
+    const row = await db.selectFrom('jobs').selectAll().where('tenant_id', '=', tenantId).where('key', '=', key).where('deleting_at', 'is', null).executeTakeFirst();
     return row && jobFromRow(row);
   };
 
@@ -96,7 +97,7 @@ export function sqlJobStore(kysely: Kysely<unknown>, flavor: SqlFlavor): JobStor
         ...(patch.retryGeneration === undefined ? {} : { retry_generation: patch.retryGeneration }),
         ...(patch.bumpDocumentsSeq ? { documents_seq: sql<number>`documents_seq + 1` } : {}),
       };
-      let update = db.updateTable('jobs').where('id', '=', id);
+      let update = db.updateTable('jobs').where('id', '=', id).where('deleting_at', 'is', null);
       // The condition is part of the UPDATE's WHERE: checked and applied in one statement, so two
       // racing callers cannot both see it hold (the second re-checks the row the first wrote).
       if (condition?.ifStatusIn !== undefined) update = update.where('status', 'in', [...condition.ifStatusIn, ''] /* '' is no status: an empty list never holds */);
@@ -113,7 +114,7 @@ export function sqlJobStore(kysely: Kysely<unknown>, flavor: SqlFlavor): JobStor
         Object.keys(set).length > 0
           ? await update.set(set).returningAll().executeTakeFirst()
           : condition === undefined
-            ? await db.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirst()
+            ? await jobById.takeFirst([id])
             : // Nothing to set, but a condition to answer: a no-op write of the key checks it atomically.
               await update.set({ id }).returningAll().executeTakeFirst();
       if (row) return jobFromRow(row);
@@ -124,7 +125,7 @@ export function sqlJobStore(kysely: Kysely<unknown>, flavor: SqlFlavor): JobStor
     listJobs: sqlListJobs(kysely, flavor, jobFromRow),
 
     async listUnfinishedJobs() {
-      const rows = await db.selectFrom('jobs').selectAll().where('status', 'in', [...UNFINISHED_JOB_STATUSES]).orderBy('created_at').orderBy('id').execute();
+      const rows = await db.selectFrom('jobs').selectAll().where('status', 'in', [...UNFINISHED_JOB_STATUSES]).where('deleting_at', 'is', null).orderBy('created_at').orderBy('id').execute();
       return rows.map(jobFromRow);
     },
 
@@ -134,12 +135,14 @@ export function sqlJobStore(kysely: Kysely<unknown>, flavor: SqlFlavor): JobStor
         .selectAll()
         .where('status', 'in', [...TERMINAL_JOB_STATUSES])
         .where('finished_at', '>=', since)
+        .where('deleting_at', 'is', null)
         .orderBy('finished_at')
         .orderBy('id')
         .execute();
       return rows.map(jobFromRow);
     },
 
+    // Jobs whose deletion was cut short among them: removing them again finishes their deletion.
     async listJobsFinishedBefore({ before, limit, tenantId, exceptTenants = [], after }) {
       let select = db.selectFrom('jobs').selectAll().where('status', 'in', [...TERMINAL_JOB_STATUSES]).where('finished_at', '<', before);
       if (after !== undefined) {
@@ -160,6 +163,7 @@ export function sqlJobStore(kysely: Kysely<unknown>, flavor: SqlFlavor): JobStor
       const rows = await db
         .selectFrom('jobs')
         .select((eb) => ['status', eb.fn.countAll<number | string>().as('n')])
+        .where('deleting_at', 'is', null)
         .groupBy('status')
         .execute();
       const counts = Object.fromEntries(JOB_STATUSES.map((status) => [status, 0])) as Record<JobStatus, number>;
@@ -168,7 +172,7 @@ export function sqlJobStore(kysely: Kysely<unknown>, flavor: SqlFlavor): JobStor
     },
 
     async oldestJobCreatedAt(status) {
-      const row = await db.selectFrom('jobs').select((eb) => eb.fn.min('created_at').as('oldest')).where('status', '=', status).executeTakeFirst();
+      const row = await db.selectFrom('jobs').select((eb) => eb.fn.min('created_at').as('oldest')).where('status', '=', status).where('deleting_at', 'is', null).executeTakeFirst();
       return toNullableNumber(row?.oldest ?? null);
     },
   };

@@ -131,7 +131,7 @@ for (const mode of MODES) {
       for (const statement of HOLD[mode]) await raw.run(statement);
       await assert.rejects(ream.deleteJob(jobId));
       assert.equal(await pages(), 3 + 2 * DOCUMENTS, 'pages counted once after a deletion that failed');
-      assert.ok(await ream.getJob(jobId), 'the job is still there');
+      assert.equal(await ream.getJob(jobId), undefined, 'a job under deletion is gone to readers');
       for (const statement of RELEASE[mode]) await raw.run(statement);
       if (mode === 'distributed') for (const statement of SLOW_TWICE) await raw.run(statement);
 
@@ -143,6 +143,39 @@ for (const mode of MODES) {
       assert.equal(await pages(), 3 + 2 * DOCUMENTS, 'the deleted job\'s pages still count, once');
       assert.equal(await store.getDocument('bigdoc-1', { deleted: true }), undefined, 'a deleted document only the job named went with it');
       assert.ok(await store.getDocument('bigdoc-2'), 'the others stay');
+    });
+  });
+}
+
+for (const mode of MODES) {
+  void test(`${mode}: a job is gone to every reader from its deletion's first batch on, and deleting it again finishes it`, { timeout: 120_000 }, async (t) => {
+    if (!modeAvailable(t, mode)) return;
+    await withReam(mode, async (ream, raw) => {
+      const dir = await mkdtemp(join(tmpdir(), 'ream-deleting-pdf-'));
+      const files = [join(dir, 'a.pdf'), join(dir, 'b.pdf')];
+      await writeFile(files[0] ?? '', await makePdf({ pages: ['one'] }));
+      await writeFile(files[1] ?? '', await makePdf({ pages: ['two'] }));
+      const { id: jobId, tenantId } = await ream.submit({ pipeline: 'extract', key: 'nightly', files });
+      assert.equal((await ream.wait(jobId)).status, 'succeeded');
+      await rm(dir, { recursive: true, force: true });
+      const succeeded = (await ream.jobStatusCounts()).succeeded;
+
+      // Its documents, results and events go, the job row stays: as between two batches.
+      for (const statement of HOLD[mode]) await raw.run(statement);
+      await assert.rejects(ream.deleteJob(jobId), /held/);
+      assert.equal(await raw.count('job_documents', jobId), 0, 'the deletion got past the job\'s documents');
+      assert.equal(await ream.getJob(jobId), undefined, 'getJob');
+      assert.equal(await ream.jobByKey(tenantId, 'nightly'), undefined, 'jobByKey');
+      assert.ok(!(await ream.listJobs({ tenantId })).items.some((job) => job.id === jobId), 'listJobs');
+      assert.equal((await ream.jobStatusCounts()).succeeded, succeeded - 1, 'jobStatusCounts');
+      await assert.rejects(ream.retry(jobId), { code: 'not_found' });
+      const again = await ream.createJob({ pipeline: 'extract', key: 'nightly', tenantId });
+      assert.notEqual(again.id, jobId, 'its idempotency key makes a new job');
+
+      for (const statement of RELEASE[mode]) await raw.run(statement);
+      await ream.deleteJob(jobId);
+      assert.equal(await engineOf(ream).ports.store.getJob(jobId, { deleting: true }), undefined, 'deleting it again finished it');
+      await assert.rejects(ream.deleteJob(jobId), { code: 'not_found' });
     });
   });
 }

@@ -280,7 +280,10 @@ export class JobLifecycle {
    */
   async deleteJob(jobId: string): Promise<void> {
     const { store } = this.#parts;
-    const { tenantId } = await this.cancel(jobId);
+    // A job whose deletion was cut short is gone to every reader, cancel's too: deleting it again
+    // finishes the deletion.
+    const tenantId = (await store.getJob(jobId)) ? (await this.cancel(jobId)).tenantId : (await store.getJob(jobId, { deleting: true }))?.tenantId;
+    if (tenantId === undefined) throw ReamError.nonRetryable('not_found', `no job ${jobId}`);
     const artifactBlobs = await store.jobArtifactBlobs(jobId);
     // A batch at a time, so a deletion cut short is finished by deleting again; its pages still
     // count against its tenant's pages of the day (pagesPerDay), once, and deleted documents only
