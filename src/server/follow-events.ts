@@ -145,10 +145,15 @@ export function followJobEvents(ream: FollowedReam, jobId: string, options: Foll
       if (events.length < REPLAY_PAGE) return;
     }
   };
+  /** Steps queued or under way: a shared catch-up hands nothing to a follower with some. */
+  let pending = 0;
   const run = (step: () => Promise<void> | void): void => {
+    pending++;
     chain = chain.then(step).catch((error: unknown) => {
       if (!ended) options.onError(error);
       stop();
+    }).finally(() => {
+      pending--;
     });
   };
 
@@ -173,7 +178,14 @@ export function followJobEvents(ream: FollowedReam, jobId: string, options: Foll
   if (ream.deployment !== undefined && !ended) {
     leaveCatchUp = joinCatchUp(ream, jobId, {
       lastSent: () => lastSent,
-      deliver: onEvent,
+      deliver: (events) => run(async () => {
+        await options.ready?.(() => ended);
+        for (const event of events) {
+          if (event.seq > lastSent + 1) return catchUp();
+          send(event);
+        }
+      }),
+      busy: () => pending > 0,
       // A read of its own, as before it shared one: only a store that fails it too ends it.
       readAlone: () => run(catchUp),
     }, DISTRIBUTED_CATCH_UP_MS);

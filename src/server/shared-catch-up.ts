@@ -8,8 +8,18 @@ export type StoredEvents = Pick<Ream, 'listEvents'>;
 export interface CatchUpMember {
   /** The highest `seq` the follower has sent. */
   lastSent(): number;
-  /** An event read from the store, handed over as a live one would be (in `seq` order). */
-  deliver(event: ReamEvent): void;
+  /**
+   * Events read from the store, in `seq` order, sent once the follower's subscriber has room for
+   * them (as a replay's page is): handed over one by one as live events, a page went out at once
+   * to a subscriber that was not reading.
+   */
+  deliver(events: readonly ReamEvent[]): void;
+  /**
+   * Whether the follower has work of its own waiting (its own catch-up, waiting for its subscriber
+   * to read): it is skipped, and reads the store itself or gets the next shared read. Each read
+   * queued another page behind the wait of a slow subscriber, every interval, without end.
+   */
+  busy(): boolean;
   /**
    * The shared read failed: the follower reads the store itself, and ends if that fails too. One
    * read that failed (a connection reset) ended every follower of the job at once.
@@ -42,18 +52,16 @@ class JobCatchUp {
    * same `seq`: one read. A read still under way (a slow store) is not joined by another.
    */
   async #read(source: StoredEvents, jobId: string): Promise<void> {
-    if (this.#reading || this.members.size === 0) return;
+    if (this.#reading) return;
+    const members = [...this.members].filter((member) => !member.busy());
+    if (members.length === 0) return;
     this.#reading = true;
-    const members = [...this.members];
     try {
       const positions = [...new Set(members.map((member) => member.lastSent()))].sort((a, b) => b - a);
       for (const after of positions) {
         if (this.members.size === 0) return;
         const events = await source.listEvents(jobId, after, PAGE);
-        for (const member of members) {
-          if (!this.members.has(member)) continue;
-          for (const event of events) member.deliver(event);
-        }
+        for (const member of members) if (this.members.has(member) && !member.busy() && events.length > 0) member.deliver(events);
         if (events.length > 0) return;
       }
     } catch {
