@@ -17,6 +17,9 @@ import type { SearchIndex } from '../../search/port.ts';
 import type { JobEvents } from './job-events.ts';
 import type { WebhookScheduling } from './webhook-scheduling.ts';
 
+/** Report blobs a job's deletion removes at once (each under its content's lock). */
+const BLOB_REMOVALS = 4;
+
 /** Ended jobs that a retry takes back. */
 const RETRYABLE_JOB_STATUSES: readonly JobStatus[] = ['partially_succeeded', 'failed'];
 /** Ended jobs that a new document reopens: a cancelled job takes no more. */
@@ -303,12 +306,21 @@ export class JobLifecycle {
     // Its documents stay searchable (their pages belong to them), but no longer by this job's id.
     await this.#parts.search.forgetJob(tenantId, jobId);
     // Under the content's lock, as a document's deletion: a document or report of the same bytes
-    // stored meanwhile either came first (the blob stays) or puts the blob back after.
-    for (const sha256 of artifactBlobs) {
-      await store.withContentLock(sha256, async () => {
-        if (!(await store.blobInUse(sha256))) await blobs.delete(sha256);
-      });
-    }
+    // stored meanwhile either came first (the blob stays) or puts the blob back after. Several
+    // contents at a time (each its own lock): one after another, four statements and a blob
+    // store request each, a job of 1,000 report files took 33 s here.
+    let next = 0;
+    const removeNext = async (): Promise<void> => {
+      for (let sha256 = artifactBlobs[next++]; sha256 !== undefined; sha256 = artifactBlobs[next++]) {
+        const content = sha256;
+        await store.withContentLock(content, async () => {
+          if (!(await store.blobInUse(content))) await blobs.delete(content);
+        });
+      }
+    };
+    const outcomes = await Promise.allSettled(Array.from({ length: Math.min(BLOB_REMOVALS, artifactBlobs.length) }, removeNext));
+    const failed = outcomes.find((outcome) => outcome.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
   /**
