@@ -163,6 +163,8 @@ export interface JobStore {
    * same content. `false` when there was no such job.
    */
   deleteJob(id: string): Promise<boolean>;
+  /** Ids of jobs whose deletion began before `before` (epoch ms) and has not finished: deletions cut short. */
+  listJobsDeletingBefore(before: number): Promise<string[]>;
   /** Jobs per status across every tenant (for metrics): every status present, 0 when none. */
   jobStatusCounts(): Promise<Record<JobStatus, number>>;
   /** `createdAt` of the oldest job in `status` across every tenant (how long the queue's head has waited); null when none. */

@@ -158,6 +158,11 @@ export function sqlJobStore(kysely: Kysely<unknown>, flavor: SqlFlavor): JobStor
     // any a task wrote meanwhile): one statement timed out on a big job, every time.
     deleteJob: sqlJobDeletion(kysely, flavor),
 
+    async listJobsDeletingBefore(before) {
+      const rows = await db.selectFrom('jobs').select('id').where('deleting_at', '<', before).orderBy('deleting_at').execute();
+      return rows.map((row) => row.id);
+    },
+
     async jobStatusCounts() {
       // Grouped over the `jobs_status` index; statuses with no job still appear, as 0.
       const rows = await db

@@ -9,11 +9,16 @@ import type { WebhookScheduling } from './webhook-scheduling.ts';
  * made already is not made again).
  */
 const RECENT_END_WINDOW_MS = 24 * 3600_000;
+/**
+ * A deletion begun longer ago than this and still not done was cut short (a crash, a statement
+ * refused): recovery finishes it. Younger ones may still be under way in another process.
+ */
+const DELETION_CUT_SHORT_MS = 10 * 60_000;
 
 export interface RecoveryParts {
-  store: Pick<Store, 'listUnfinishedJobs' | 'listJobDocuments' | 'listJobsFinishedSince' | 'updateJobDocument'>;
+  store: Pick<Store, 'listUnfinishedJobs' | 'listJobDocuments' | 'listJobsFinishedSince' | 'updateJobDocument' | 'listJobsDeletingBefore'>;
   queue: Pick<TaskQueue, 'counts'>;
-  lifecycle: Pick<JobLifecycle, 'finalizeIfDone'>;
+  lifecycle: Pick<JobLifecycle, 'finalizeIfDone' | 'deleteJob'>;
   webhooks: Pick<WebhookScheduling, 'recover'>;
   /** Settles an ended job's credits; a settlement made already is not repeated. */
   settle(job: JobRecord): Promise<void>;
@@ -26,7 +31,8 @@ export interface RecoveryParts {
  * closed. This is what guarantees no job stays `running` forever. Jobs that ended lately get
  * their webhook delivery enqueued if a crash kept it from being enqueued, and a cancelled job's
  * documents that a crash left unfinished (cancel changes the job first, then its documents) are
- * marked cancelled, and their credits are settled if a crash kept them from it.
+ * marked cancelled, and their credits are settled if a crash kept them from it. A job whose
+ * deletion was cut short (no reader sees it, its rows are still there) is deleted again.
  *
  * `failStuck` records a document whose tasks all ended without finishing it as failed.
  */
@@ -56,4 +62,9 @@ export async function recoverJobs(parts: RecoveryParts, failStuck: (jobId: strin
     }
   }
   await parts.webhooks.recover(ended);
+  for (const jobId of await store.listJobsDeletingBefore(Date.now() - DELETION_CUT_SHORT_MS)) {
+    await lifecycle.deleteJob(jobId).catch((error: unknown) => {
+      process.emitWarning(`ream: the deletion of job ${jobId} could not be finished now (the next recovery tries again): ${error instanceof Error ? error.message : String(error)}`);
+    });
+  }
 }
