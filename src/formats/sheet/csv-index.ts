@@ -5,10 +5,9 @@
 // nearest mark instead: a thread parses each part of a file about once. A mark is a record's
 // start as the parser counted bytes, so a resumed parse sees exactly the records a full one does.
 import { csvLayout } from './csv-rows.ts';
-import { fileVersion } from './xlsx-index.ts';
+import { fileVersion } from './file-version.ts';
+import { lastMarkBefore, noteMark } from './row-marks.ts';
 
-/** Rows between marks: 1,000 marks for a million rows, and never more than 1,000 rows re-parsed. */
-export const MARK_EVERY = 1000;
 /** Files whose marks a thread keeps (the most recently read). */
 const FILES_KEPT = 4;
 
@@ -99,23 +98,6 @@ export function adoptStart(index: CsvIndex, start: CsvStart): void {
 export function adoptMarks(index: CsvIndex, columns: string[], marks: ReadonlyArray<readonly [number, number]>): void {
   index.columns = columns;
   if (marks.length > index.marks.length) index.marks = marks.map(([rowsBefore, offset]) => ({ rowsBefore, offset }));
-}
-
-/** The last of `marks` (in row order) at or before data row `from` (0-based, as page ranges are), if any. */
-export function lastMarkBefore<M extends { rowsBefore: number }>(marks: readonly M[], from: number): M | undefined {
-  let found: M | undefined;
-  for (const mark of marks) {
-    if (mark.rowsBefore > from) break;
-    found = mark;
-  }
-  return found;
-}
-
-/** Keeps `mark` of data row `mark.rowsBefore` when it is a MARK_EVERY-th row past the last mark. */
-export function noteMark<M extends { rowsBefore: number }>(marks: M[], mark: M): void {
-  if (mark.rowsBefore % MARK_EVERY !== 0) return;
-  const last = marks.at(-1);
-  if (last === undefined || mark.rowsBefore > last.rowsBefore) marks.push(mark);
 }
 
 /** The last mark at or before data row `from` (0-based, as page ranges are), if any. */

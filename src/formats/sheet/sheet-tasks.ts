@@ -9,17 +9,19 @@ import type { Extraction, TableOutline, TaskHandler } from '../types.ts';
 import { noSheetPages, sheetNames, sheetPages, sheetSpans, type SheetSpan, type WithRows } from './sheet-pages.ts';
 import { columnNames } from './cells.ts';
 import { csvRows, eachCsvRecord, parseCsvRecords } from './csv-rows.ts';
-import { adoptMarks, adoptStart, csvIndex, MARK_EVERY, markBefore, marksOf, noteRow, type CsvEnd, type CsvMarks, type CsvStart } from './csv-index.ts';
+import { adoptMarks, adoptStart, csvIndex, markBefore, marksOf, noteRow, type CsvEnd, type CsvMarks, type CsvStart } from './csv-index.ts';
 import { readBytes, scanCsv } from './csv-scan.ts';
 import { checkedShape, dataRows, readRows, tableShape, tooManyRows, type RawRows, type RowBatch, type TableReadOptions } from './table.ts';
 import { openSheetPart, sheetRows, type SheetPart } from './xlsx-rows.ts';
-import { adoptXlsxStart, fileVersion, KeptReads, withFileSha256, noteXlsxRow, sheetIndex, xlsxMarkBefore, xlsxMarksOf, type ReadPlace, type XlsxMarks, type XlsxStart } from './xlsx-index.ts';
+import { fileVersion, withFileSha256 } from './file-version.ts';
+import { MARK_EVERY } from './row-marks.ts';
+import { adoptXlsxStart, KeptReads, noteXlsxRow, sheetIndex, xlsxMarkBefore, xlsxMarksOf, type ReadPlace, type XlsxMarks, type XlsxStart } from './xlsx-index.ts';
 import { packRows } from './packed-rows.ts';
 import { markNotUtf8, notUtf8Row } from './utf8-check.ts';
 import type { RuleSpec } from '../../analyzers/rules/spec.ts';
 
 // Types, not interfaces: inputs cross a thread as JSON, and only type aliases fit `JsonValue`.
-/** `sha256`: the file's content as stored, when the caller knows it: what a thread keeps of the file is keyed by it (xlsx-index.ts `fileVersion`). */
+/** `sha256`: the file's content as stored, when the caller knows it: what a thread keeps of the file is keyed by it (file-version.ts). */
 type SheetInput = { path: string; mediaType: string; sheet?: string; columns?: string[]; sha256?: string };
 export type SheetInspectInput = SheetInput & { maxRows: number };
 export type SheetInspectResult = { rowCount: number; columns: string[]; sheet?: string; csvMarks?: CsvMarks; xlsxMarks?: XlsxMarks };

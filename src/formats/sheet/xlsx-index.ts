@@ -1,16 +1,13 @@
 // What a thread keeps of the workbooks it read recently, so that each batch of a sheet costs
 // about its own rows (as csv-index.ts does for CSV). Without it, a batch parsed the workbook's
 // shared strings and every row before its own: 60,000 rows in batches of 2,000 took 44 s where
-// one batch of 60,000 took 7 s. Kept per thread, per file version (its sha256 when the task was
-// given it, else its path, size and time):
+// one batch of 60,000 took 7 s. Kept per thread, per file version (file-version.ts):
 // - the parsed parts every sheet read needs (relationships, workbook, shared strings, styles):
 //   parsed once per file per thread, not once per batch;
 // - per sheet, a mark every MARK_EVERY data rows: how many `<row>` elements come before that
 //   data row. A read from a mark cuts those elements out unparsed (xlsx-skip.ts), and numbers
 //   its rows on from the mark.
-import { AsyncLocalStorage } from 'node:async_hooks';
-import { stat } from 'node:fs/promises';
-import { lastMarkBefore, noteMark } from './csv-index.ts';
+import { lastMarkBefore, noteMark } from './row-marks.ts';
 
 /** Files a thread keeps parts and marks of (the most recently read): a workbook's shared strings can be large. */
 const FILES_KEPT = 2;
@@ -35,26 +32,6 @@ interface FileEntry<Parts> {
 }
 
 const files = new Map<string, FileEntry<unknown>>();
-
-/** The file whose content a task was told (its sha256, as stored), for the task's reads of it. */
-const declared = new AsyncLocalStorage<{ path: string; sha256: string }>();
-
-/** Runs `task` with `path` known to hold the content of `sha256` (when given): its reads key what they keep by it. */
-export function withFileSha256<T>(path: string, sha256: string | undefined, task: () => Promise<T>): Promise<T> {
-  return sha256 === undefined ? task() : declared.run({ path, sha256 }, task);
-}
-
-/**
- * A file version's key: its content's sha256 when the task was given it ({@link withFileSha256}),
- * else its path, size and time, another size or time being another file (a file rewritten in
- * place at the same size within the clock's granularity is not told apart).
- */
-export async function fileVersion(path: string): Promise<string> {
-  const known = declared.getStore();
-  if (known?.path === path) return `sha256:${known.sha256}`;
-  const { size, mtimeMs } = await stat(path);
-  return `${path}\0${size}\0${mtimeMs}`;
-}
 
 function entryOf(version: string): FileEntry<unknown> {
   let entry = files.get(version);

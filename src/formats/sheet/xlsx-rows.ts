@@ -21,7 +21,8 @@ import type { CentralDirectoryFile } from 'unzipper';
 import { ReamError } from '../../errors.ts';
 import { checkZipSizes, entryStream, zipEntries } from '../zip/zip-container.ts';
 import type { CellValue } from '../types.ts';
-import { fileVersion, workbookParts } from './xlsx-index.ts';
+import { fileVersion } from './file-version.ts';
+import { workbookParts } from './xlsx-index.ts';
 import { RowCursor } from './xlsx-skip.ts';
 
 /** A sheet's part opened for reading: reads of its rows go on one after another from `cursor` (see xlsx-skip.ts). */
