@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import pg from 'pg';
-import { analysisMigrations } from '../../src/analyzers/store/analysis-schema.ts';
 import { migrateAllPostgres } from '../../src/migrations.ts';
-import { postgresSearchMigrations } from '../../src/search/postgres-search-schema.ts';
 import { openPostgresDatabase } from '../../src/sql/postgres-database.ts';
-import { storeMigrations } from '../../src/store/sql-store.ts';
+import { repoRoot } from './env.ts';
 import { TEST_DATABASE_URL } from './services.ts';
 
 // Every cluster and distributed test starts on a database of its own, which its first `ream`
@@ -15,14 +15,28 @@ import { TEST_DATABASE_URL } from './services.ts';
 /** Held while a test process looks for the template and, when it is missing, makes it. */
 const TEMPLATE_LOCK = 7_304_190_213;
 
+/** Where `migrateAllPostgres` is defined: the migrations it runs are made of this file's imports. */
+const MIGRATIONS_ENTRY = 'src/migrations.ts';
+
 /**
- * The template's name: what `migrateAllPostgres` runs, each migration's name and code, so that a
- * template left on the server by other code is never taken for this code's.
+ * The template's name: a hash of the text of every source file `migrateAllPostgres` is made
+ * of (its module and every module it imports, transitively), so that a template left on the
+ * server by other code is never taken for this code's. The migrations' own code would not do:
+ * seven of them are the same wrapper (`adoptingLegacy`) around the function that makes their
+ * tables, and most call helpers of their module. `read` gives a file's text (repository-relative path).
  */
-function templateName(): string {
+export function templateName(read: (path: string) => string = (path) => readFileSync(join(repoRoot, path), 'utf8')): string {
   const hash = createHash('sha256');
-  for (const [port, migrations] of [...storeMigrations.map((set) => [set.port, set.migrations] as const), ['search', postgresSearchMigrations] as const, ['analysis', analysisMigrations] as const]) {
-    for (const [name, up] of Object.entries(migrations)) hash.update(`${port}/${name}\n${String(up)}\n`);
+  const seen = new Set<string>();
+  const pending = [MIGRATIONS_ENTRY];
+  for (let path = pending.pop(); path !== undefined; path = pending.pop()) {
+    if (seen.has(path)) continue;
+    seen.add(path);
+    const text = read(path);
+    hash.update(`${path}\n${text}\n`);
+    for (const [, imported] of text.matchAll(/\bfrom\s+'(\.{1,2}\/[^']+)'/g)) {
+      if (imported !== undefined) pending.push(relative(repoRoot, join(repoRoot, dirname(path), imported)));
+    }
   }
   return `ream_test_template_${hash.digest('hex').slice(0, 16)}`;
 }
