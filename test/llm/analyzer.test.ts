@@ -588,11 +588,19 @@ test('summarize: a reduce prompt over what the job\'s budget has left is reduced
   assert.equal(server.requests.length, 3, 'each half, then the halves');
   const [spent] = await store.jobUsage('staged-reduce');
   assert.ok(spent && spent.promptTokens + spent.completionTokens <= 5000, `spent ${spent ? spent.promptTokens + spent.completionTokens : 0}`);
+  // Submitted again with room for the whole prompt: the stages come from the cache, the whole is
+  // not paid for again.
+  server.requests.length = 0;
+  const roomy = createLlmAnalyzer({ mode: 'summarize', provider: { baseURL: server.baseURL, model: 'm' }, maxTokens: 50_000 });
+  const again = await roomy.finish?.(chunks, {}, context({ store, jobId: 'staged-again' }));
+  assert.equal(server.requests.length, 0, 'no call: every stage is cached');
+  assert.deepEqual(again?.data, doc?.data);
+  assert.deepEqual(again?.usage, { promptTokens: 0, completionTokens: 0, calls: 0, cachedCalls: 3 });
   // 4,000 left cannot pay for the stages (every chunk's answer is sent once, about 4,100 tokens):
   // no call, the answers combined with a warning.
   server.requests.length = 0;
   const short = createLlmAnalyzer({ mode: 'summarize', provider: { baseURL: server.baseURL, model: 'm' }, maxTokens: 4000 });
-  const combined = await short.finish?.(chunks, {}, context({ store, jobId: 'short-reduce' }));
+  const combined = await short.finish?.(chunks, {}, context({ store: new MemoryAnalysisStore(), jobId: 'short-reduce' }));
   assert.equal(server.requests.length, 0);
   assert.deepEqual(combined?.warnings?.map((warning) => warning.code), ['analysis_incomplete']);
   assert.match(combined?.warnings?.[0]?.message ?? '', /budget_exceeded/);

@@ -170,6 +170,10 @@ async function reduceParts(
   const splittable = placed.length > 2 && depth < MAX_SPLIT_DEPTH;
   const tooLong = client.contextTokens !== undefined && promptTokens > client.contextTokens;
   if (tooLong && splittable) return reduceHalves(handler, client, parameters, placed, scope, depth);
+  // Reduced in stages before (a run with less budget left): the stages' answers are cached, and
+  // asking for the whole would pay for every part's answer again.
+  const partsKey = splittable ? answeredInPartsKey(cacheKey(scope.tenantId, client.model.info.endpoint, parameters, request)) : undefined;
+  if (partsKey !== undefined && (await scope.store.cached(partsKey)) !== undefined) return reduceHalves(handler, client, parameters, placed, scope, depth);
   // Reduced in stages only while what is left could pay for them: they send every part's answer
   // once, as this call does, and the last of them needs an answer. Below, this call ends the
   // budget as one that cannot be smaller (the document then combines its parts without it).
@@ -178,13 +182,16 @@ async function reduceParts(
     return handler.reduced(await answer(client.model, client.pacer, parameters, request, splittable ? { ...scope, splittable, minLeftToSplit } : scope), placed);
   } catch (error) {
     if (!(splittable && isPartOverBudget(error))) throw error;
-    return reduceHalves(handler, client, parameters, placed, scope, depth);
+    return reduceHalves(handler, client, parameters, placed, scope, depth, partsKey);
   }
 }
 
-/** Each half of `placed` reduced (see {@link reduceParts}), then the halves' answers. */
+/**
+ * Each half of `placed` reduced (see {@link reduceParts}), then the halves' answers. With
+ * `partsKey`, each half reduced notes that the whole is answered in stages (see {@link rememberInParts}).
+ */
 async function reduceHalves(
-  handler: LlmModeHandler, client: LlmClient, parameters: CallParameters, placed: readonly PlacedData[], scope: CallScope, depth: number,
+  handler: LlmModeHandler, client: LlmClient, parameters: CallParameters, placed: readonly PlacedData[], scope: CallScope, depth: number, partsKey?: string,
 ): Promise<JsonValue> {
   const middle = Math.ceil(placed.length / 2);
   const halves: PlacedData[] = [];
@@ -194,6 +201,7 @@ async function reduceHalves(
       lastPage: Math.max(...half.map((part) => part.lastPage)),
       data: await reduceParts(handler, client, parameters, half, scope, depth + 1),
     });
+    if (partsKey !== undefined) await rememberInParts(scope, partsKey);
   }
   return reduceParts(handler, client, parameters, halves, scope, depth + 1);
 }
@@ -260,9 +268,7 @@ async function mapPart(
       mapped.placed.push(...part.placed);
       mapped.failed.push(...part.failed);
       mapped.ended ??= part.ended;
-      if (partsKey !== undefined && !inParts && part.placed.length > 0) {
-        await scope.store.remember(partsKey, true, scope.sha256 === undefined ? undefined : { tenantId: scope.tenantId, sha256: scope.sha256 });
-      }
+      if (partsKey !== undefined && !inParts && part.placed.length > 0) await rememberInParts(scope, partsKey);
     } catch (error) {
       if (isBudgetEnd(error)) mapped.ended = error;
       else if (!(final && error instanceof ReamError && error.retryable && !scope.signal.aborted)) throw error;
@@ -270,6 +276,14 @@ async function mapPart(
     }
   }
   return mapped;
+}
+
+/**
+ * Notes that the request of `partsKey` ({@link answeredInPartsKey}) was answered in parts, some of
+ * them cached: a later run asks about the same parts rather than paying again for the whole.
+ */
+async function rememberInParts(scope: CallScope, partsKey: string): Promise<void> {
+  await scope.store.remember(partsKey, true, scope.sha256 === undefined ? undefined : { tenantId: scope.tenantId, sha256: scope.sha256 });
 }
 
 /** The job's token budget ended: no later call of the job is made. */
