@@ -99,6 +99,9 @@ test('the longest wait for room held by other workers\' calls is a setting (budg
     assert.match(error.message, /^REAM_LLM_BUDGET_WAIT_MS must be a whole number of milliseconds from 0 to 600000/);
   }
   assert.throws(() => createLlmClient({ model: 'm', budgetWaitMs: -5 }), { code: 'validation_failed', message: /budgetWaitMs/ });
+  // The value refused is shown as it is: not `null` for a number JSON cannot write.
+  assert.throws(() => llmSettingsFromEnv({ REAM_LLM_MODEL: 'm', REAM_LLM_BUDGET_WAIT_MS: '9'.repeat(400) }), { code: 'validation_failed', message: /, not Infinity$/ });
+  assert.throws(() => createLlmClient({ model: 'm', budgetWaitMs: Number.NaN }), { code: 'validation_failed', message: /, not NaN$/ });
   // The analyzer's calls wait that long, not the 60 s of the process's default.
   const store = new MemoryAnalysisStore();
   const model = fakeModel();

@@ -50,10 +50,15 @@ export const MAX_BUDGET_WAIT_MS = 600_000;
 export function checkBudgetWaitMs(value: unknown, name = 'the LLM budget wait (budgetWaitMs)'): void {
   if (value === undefined) return;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > MAX_BUDGET_WAIT_MS) {
-    throw ReamError.nonRetryable('validation_failed', `${name} must be a whole number of milliseconds from 0 to ${MAX_BUDGET_WAIT_MS}, not ${JSON.stringify(value)}`, {
+    throw ReamError.nonRetryable('validation_failed', `${name} must be a whole number of milliseconds from 0 to ${MAX_BUDGET_WAIT_MS}, not ${shown(value)}`, {
       details: { setting: name, max: MAX_BUDGET_WAIT_MS },
     });
   }
+}
+
+/** A setting's value in a message: JSON, but a number as itself (JSON shows NaN and Infinity as null). */
+function shown(value: unknown): string {
+  return typeof value === 'number' ? String(value) : JSON.stringify(value);
 }
 
 /** What may be shown of a provider: the model and the base URL without credentials. */
