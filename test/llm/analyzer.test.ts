@@ -606,6 +606,29 @@ test('summarize: a reduce prompt over what the job\'s budget has left is reduced
   assert.match(combined?.warnings?.[0]?.message ?? '', /budget_exceeded/);
 });
 
+test('summarize: a reduce prompt refused once other workers\' calls have spent what they held is made in stages only if what is left could pay for them: else no call', async () => {
+  server.requests.length = 0;
+  server.script((request) => ({ content: JSON.stringify({ summary: `${userText(request).length} characters in short` }), promptTokens: Math.ceil(userText(request).length / 4), completionTokens: 10 }));
+  // One reduce prompt of about 4,100 tokens (about 5,100 with its answer): the stages need about 4,360 left.
+  const chunks = Array.from({ length: 4 }, (_, index) => ({
+    index, from: index * 20, to: (index + 1) * 20,
+    data: { summary: `part ${index + 1}: ${'words '.repeat(660)}`, firstPage: index * 20 + 1, lastPage: (index + 1) * 20 },
+  }));
+  const store = new MemoryAnalysisStore();
+  // Another worker's call holds 2,000 of the 6,000 when the reduce starts (6,000 left: the whole
+  // prompt fits what is spent), then spends them: 4,000 left, too little for the stages.
+  assert.equal(await store.reserve('raced-reduce', 2000, 6000), true);
+  const settling = setTimeout(() => void store.settle('raced-reduce', 2000, 2000), 100);
+  try {
+    const llm = createLlmAnalyzer({ mode: 'summarize', provider: { baseURL: server.baseURL, model: 'm' }, maxTokens: 6000, budgets: new JobBudgets({ pollMs: 10 }) });
+    const doc = await llm.finish?.(chunks, {}, context({ store, jobId: 'raced-reduce' }));
+    assert.equal(server.requests.length, 0, 'no stage is asked about: they could not all be paid for');
+    assert.deepEqual(doc?.warnings?.map((warning) => warning.code), ['analysis_incomplete']);
+  } finally {
+    clearTimeout(settling);
+  }
+});
+
 test('classify: labels are held to the list; the document label is the one with most weight over its chunks', async () => {
   server.requests.length = 0;
   server.script((request) => {

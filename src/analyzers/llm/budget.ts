@@ -42,17 +42,18 @@ export class JobBudgets {
   /**
    * Sets `estimate` aside at once: true; false when only the job's calls in flight hold the rest
    * (wait with {@link room}, holding nothing, and try again); `budget_exceeded` when what the job
-   * has spent leaves no room (the budget then counts as spent). A `splittable` call (a part that
-   * can be asked about in smaller pieces) whose estimate is more than the job has left, while
-   * something is left, is refused with {@link isPartOverBudget} instead, the budget untouched.
+   * has spent leaves no room (the budget then counts as spent). A call about a part that can be
+   * asked about in smaller pieces (`splitFrom`: the least left for that, see {@link checkPart})
+   * whose estimate is more than the job has left, while that much is left, is refused with
+   * {@link isPartOverBudget} instead, the budget untouched.
    */
-  async tryReserve(store: AnalysisStore, jobId: string, estimate: number, budget: number, splittable = false): Promise<boolean> {
+  async tryReserve(store: AnalysisStore, jobId: string, estimate: number, budget: number, splitFrom?: number): Promise<boolean> {
     if (await store.reserve(jobId, estimate, budget)) {
       this.#held.set(jobId, (this.#held.get(jobId) ?? 0) + 1);
       return true;
     }
     if ((this.#held.get(jobId) ?? 0) > 0) return false; // this process's calls settle and wake it
-    await this.#refusedForSpending(store, jobId, estimate, budget, splittable);
+    await this.#refusedForSpending(store, jobId, estimate, budget, splitFrom);
     return false;
   }
 
@@ -73,11 +74,12 @@ export class JobBudgets {
   /**
    * After a refused reservation with none of the job's calls in flight here: nothing when the
    * refusal may be for other processes' calls in flight; else, for what the job has spent, a
-   * smaller piece to try when one may fit (`splittable`, something left), or the budget's end.
+   * smaller piece to try when one may fit (`splitFrom` or more left: what is left may have shrunk
+   * below it since the call's first check, while other calls held it), or the budget's end.
    * What is spent only grows: an estimate above what is left now never fits.
    */
-  async #refusedForSpending(store: AnalysisStore, jobId: string, estimate: number, budget: number, splittable: boolean): Promise<void> {
-    if (splittable) await this.checkPart(store, jobId, estimate, budget);
+  async #refusedForSpending(store: AnalysisStore, jobId: string, estimate: number, budget: number, splitFrom: number | undefined): Promise<void> {
+    if (splitFrom !== undefined) await this.checkPart(store, jobId, estimate, budget, splitFrom);
     if (await store.exhaust(jobId, estimate, budget)) throw exhausted(estimate, budget);
   }
 
@@ -87,7 +89,7 @@ export class JobBudgets {
    * nothing. Past `maxWaitMs` (the settings' unless given) since `started`, a retryable `budget_exceeded` for the queue;
    * `budget_exceeded` for good when what the job has spent leaves no room.
    */
-  async room(store: AnalysisStore, jobId: string, estimate: number, budget: number, signal: AbortSignal, started: number, splittable = false, maxWaitMs = this.#maxWaitMs): Promise<void> {
+  async room(store: AnalysisStore, jobId: string, estimate: number, budget: number, signal: AbortSignal, started: number, splitFrom?: number, maxWaitMs = this.#maxWaitMs): Promise<void> {
     for (let pause = this.#pollMs; ; pause = Math.min(pause * 2, 2_000)) {
       signal.throwIfAborted();
       if ((this.#held.get(jobId) ?? 0) > 0) return this.#settled(jobId, signal);
@@ -95,7 +97,7 @@ export class JobBudgets {
         await store.settle(jobId, estimate, 0);
         return;
       }
-      if ((this.#held.get(jobId) ?? 0) === 0) await this.#refusedForSpending(store, jobId, estimate, budget, splittable);
+      if ((this.#held.get(jobId) ?? 0) === 0) await this.#refusedForSpending(store, jobId, estimate, budget, splitFrom);
       // Other processes' calls of the job hold the rest: they settle, or lapse (their process
       // died). Past the longest wait, a call gives up (for the queue to try again later) only
       // while the job's calls are alive — some reserved since it began waiting; else what holds

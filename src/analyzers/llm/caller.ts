@@ -131,10 +131,12 @@ export async function answer(
     // What is left only shrinks: too little to cut the part for now is too little for good.
     const splittable = scope.splittable === true && attempt === 0
       && (budget === undefined || await budgets.checkPart(store, scope.jobId, estimate, budget, scope.minLeftToSplit));
+    // Checked again when the reservation is refused: what is left may have shrunk meanwhile.
+    const splitFrom = splittable ? (scope.minLeftToSplit ?? 0) : undefined;
     let reply: ChatAnswer | typeof TURN_GIVEN_UP = TURN_GIVEN_UP;
     while (reply === TURN_GIVEN_UP) {
       reply = await pacer.run(estimate, async () => {
-        if (budget !== undefined && !(await budgets.tryReserve(store, scope.jobId, estimate, budget, splittable))) return TURN_GIVEN_UP;
+        if (budget !== undefined && !(await budgets.tryReserve(store, scope.jobId, estimate, budget, splitFrom))) return TURN_GIVEN_UP;
         try {
           return await inSpan('llm.call', { 'gen_ai.request.model': parameters.model, 'ream.attempt': attempt }, () => model.complete({
             model: parameters.model, messages, signal,
@@ -155,7 +157,7 @@ export async function answer(
           throw error;
         }
       }, signal, (done) => done.promptTokens + done.completionTokens);
-      if (reply === TURN_GIVEN_UP && budget !== undefined) await budgets.room(store, scope.jobId, estimate, budget, signal, started, splittable, scope.budgetWaitMs);
+      if (reply === TURN_GIVEN_UP && budget !== undefined) await budgets.room(store, scope.jobId, estimate, budget, signal, started, splitFrom, scope.budgetWaitMs);
     }
     const spent = reply.promptTokens + reply.completionTokens;
     try {
