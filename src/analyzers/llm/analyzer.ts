@@ -224,7 +224,7 @@ interface MappedPart {
  * than the job's token budget has left — the halves, recursively. Once the budget ends (no
  * smaller part fits either), the parts answered stay answered and the pages of the parts not
  * asked about have `failed`. On the task's last attempt (`final`) so have those of a part whose
- * call is still refused for now (throttled, the budget held by the job's calls in flight);
+ * call still fails in a way another attempt might cure (throttled, unavailable, the budget held by the job's calls in flight);
  * before it, that fails the chunk for the queue to retry, the parts answered coming from the cache.
  */
 async function mapPart(
