@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { queueNameOf, type BullmqKeys } from './bullmq-keys.ts';
 import { execAll } from './bullmq-records.ts';
+import type { TaskData } from './bullmq-task.ts';
 
 /** Delayed-set scores are `timestamp × 0x1000 + counter` (BullMQ's getDelayedScore). */
 const DELAYED_SCORE_FACTOR = 0x1000;
@@ -101,9 +102,12 @@ export class BullmqRedis {
    * The order in which a claim without one kind tries queues: by the best task at each head,
    * un-prioritized BullMQ entries first (BullMQ serves them first within their queue), then by
    * BullMQ priority, then queues with a due delayed task; queues with nothing claimable drop out.
-   * Heads of one priority go oldest task first, as the SQL queue's `run_at` order does: a
-   * document's merge, made when the document was inspected, before the chunks of documents
-   * inspected after it (otherwise no document finished until every chunk of the job had run).
+   * Heads of one priority go earliest `runAt` first, as the SQL queue's `run_at` order does: a
+   * document's chunks and merge, which take its inspection's place, before the inspections of
+   * the documents added after it and the chunks of those inspected after it (otherwise no
+   * document finished until every chunk of the job had run). BullMQ's `timestamp` (when a task
+   * was added) is not that order: a document's chunks are added after the documents queued
+   * behind it.
    */
   async claimOrder(kinds: readonly string[]): Promise<string[]> {
     if (kinds.length <= 1) return [...kinds];
@@ -118,19 +122,33 @@ export class BullmqRedis {
     const ranked = [...kinds.keys()].filter((i) => rankOf(i) !== Infinity).sort((a, b) => rankOf(a) - rankOf(b));
     const tied = ranked.filter((i) => rankOf(i) === rankOf(ranked[0] ?? -1) && heads[i]?.waiting === false && heads[i]?.bestId !== undefined);
     if (tied.length > 1) {
-      const created = await this.#createdAt(tied.map((i) => [heads[i]?.queueName ?? '', heads[i]?.bestId ?? '']));
-      const createdOf = new Map(tied.map((i, n) => [i, created[n] ?? Infinity]));
-      const first = [...tied].sort((a, b) => (createdOf.get(a) ?? Infinity) - (createdOf.get(b) ?? Infinity));
+      const due = await this.#runAts(tied.map((i) => [heads[i]?.queueName ?? '', heads[i]?.bestId ?? '']));
+      const dueOf = new Map(tied.map((i, n) => [i, due[n] ?? Infinity]));
+      const first = [...tied].sort((a, b) => (dueOf.get(a) ?? Infinity) - (dueOf.get(b) ?? Infinity));
       ranked.splice(0, tied.length, ...first);
     }
     return ranked.map((i) => kinds[i] as string);
   }
 
-  /** BullMQ's creation time (`timestamp`) of each (queue, job id); Infinity for one gone meanwhile. */
-  async #createdAt(jobs: ReadonlyArray<readonly [string, string]>): Promise<number[]> {
+  /**
+   * The `runAt` of each (queue, job id), kept in the job's data; BullMQ's creation time
+   * (`timestamp`) for a task added before it was kept; Infinity for one gone meanwhile.
+   */
+  async #runAts(jobs: ReadonlyArray<readonly [string, string]>): Promise<number[]> {
     const pipeline = this.#redis.pipeline();
-    for (const [queueName, id] of jobs) pipeline.hget(this.#keys.bullmq(queueName, id), 'timestamp');
-    const stamps = (await execAll(pipeline)) as Array<string | null>;
-    return stamps.map((stamp) => (stamp !== null && Number.isFinite(Number(stamp)) ? Number(stamp) : Infinity));
+    for (const [queueName, id] of jobs) pipeline.hmget(this.#keys.bullmq(queueName, id), 'data', 'timestamp');
+    const fields = (await execAll(pipeline)) as Array<[string | null, string | null]>;
+    return fields.map(([data, stamp]) => runAtIn(data) ?? (stamp !== null && Number.isFinite(Number(stamp)) ? Number(stamp) : Infinity));
+  }
+}
+
+/** A task's `runAt` from its BullMQ job's data (JSON text), if it has a finite one. */
+function runAtIn(data: string | null): number | undefined {
+  if (data === null) return undefined;
+  try {
+    const runAt = (JSON.parse(data) as Partial<TaskData> | null)?.runAt;
+    return typeof runAt === 'number' && Number.isFinite(runAt) ? runAt : undefined;
+  } catch {
+    return undefined; // not a task of ours: its creation time then
   }
 }

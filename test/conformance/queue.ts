@@ -87,6 +87,18 @@ const cases: ConformanceCase<Subject>[] = [
     },
   },
   {
+    name: 'a task added later with an earlier runAt is claimed first, whatever its kind',
+    async run({ queue }) {
+      const now = Date.now();
+      // A document's chunks take its inspection's place: added after the inspections queued behind it, due before them.
+      const later = task({ kind: 'inspect', runAt: now - 1_000 });
+      await queue.enqueue([later]);
+      const earlier = task({ kind: 'extract', runAt: now - 5_000 });
+      await queue.enqueue([earlier]);
+      assert.deepEqual(await drain(queue), [earlier.id, later.id]);
+    },
+  },
+  {
     name: 'a task is not claimable before its runAt',
     async run({ queue }) {
       // Seconds of margin both ways: a busy machine must not make the task due before the first claim.
