@@ -16,6 +16,8 @@ export const LOST = Symbol('lost lease');
 export interface Lease {
   job: TaskJob;
   leaseMs: number;
+  /** Epoch ms the lease began (when the claim, or the fetch ahead, was sent). */
+  leasedAt: number;
   /** Its `leased` record, on its way. */
   recorded: Promise<unknown>;
 }
@@ -65,7 +67,7 @@ export class LeaseMoves {
       drop: () => recorded.resolve(undefined),
     });
     this.#flushing ??= setImmediate(() => this.flush());
-    this.#leases.set(task, { job, leaseMs, recorded: recorded.promise });
+    this.#leases.set(task, { job, leaseMs, leasedAt: lockedAt, recorded: recorded.promise });
     this.#recordedOf.set(job, recorded.promise);
     return task;
   }

@@ -19,6 +19,15 @@ export interface Prefetched {
 const DEFAULT_HOLD_MS = 100;
 /** At most this many fetched jobs wait per (kind, leaseMs): about one per busy claimer. */
 const MAX_PER_KEY = 64;
+/** The last this many additions of tasks in this process are remembered (see `added`). */
+const ADDS_KEPT = 256;
+
+/** Tasks of one kind added in one call: when, and the earliest `runAt` among them. */
+interface Added {
+  kind: string;
+  runAt: number;
+  at: number;
+}
 
 export interface PrefetcherOptions {
   /** How long a fetched job waits for a claim before it is given back, in ms. Default 100. */
@@ -45,6 +54,7 @@ export class Prefetcher {
   readonly #options: PrefetcherOptions;
   readonly #byKey = new Map<string, Prefetched[]>();
   readonly #givingBack = new Set<Promise<void>>();
+  readonly #added: Added[] = [];
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
 
@@ -63,13 +73,27 @@ export class Prefetcher {
   }
 
   /**
+   * Tasks of `kind` were just added here, due from `runAt`: fetched jobs of other kinds due after
+   * them go back, and so does one fetched later by the completion of a task leased before now
+   * (`keep`), so that the next claim ranks the queues again. A document's inspection adds its
+   * chunks, due before the documents added after it, and then completes: the next inspection it
+   * fetched must not be served before them. Within a kind BullMQ's own order stands.
+   */
+  added(kind: string, runAt: number): void {
+    const entry = { kind, runAt, at: Date.now() };
+    this.#added.push(entry);
+    if (this.#added.length > ADDS_KEPT) this.#added.shift();
+    void this.#drain((held) => jumps(held, entry));
+  }
+
+  /**
    * Keeps the job `moveToCompleted` fetched, locked with the completed task's token (a token
    * only proves ownership of one job's lock, so sharing it across jobs lets no one in).
    */
-  keep(answer: unknown, from: Omit<Prefetched, 'job'>): void {
+  keep(answer: unknown, from: Omit<Prefetched, 'job'>, leasedAt: number): void {
     const entry = this.#entryOf(answer, from);
     if (!entry) return;
-    if (this.#closed) {
+    if (this.#closed || this.#added.some((added) => added.at >= leasedAt && jumps(entry, added))) {
       this.#return([entry]);
       return;
     }
@@ -165,6 +189,11 @@ export class Prefetcher {
       this.#givingBack.add(back);
     }
   }
+}
+
+/** Whether serving `entry` would take it before `added`, a task of another kind due earlier. */
+function jumps(entry: Prefetched, added: Added): boolean {
+  return entry.kind !== added.kind && (entry.job.data.runAt ?? entry.job.timestamp) > added.runAt;
 }
 
 function keyOf(kind: string, leaseMs: number): string {

@@ -37,7 +37,8 @@ export type { BullmqQueueOptions } from './bullmq-options.ts';
  * highest priority; un-prioritized BullMQ entries rank first, as BullMQ serves them first within
  * their queue. A task given back (released, or fetched ahead and unclaimed) returns to the front
  * of its priority. A fetched-ahead task (bullmq-prefetch.ts) can be served at most one task
- * before a higher-priority newcomer per busy claimer; it stays `queued` until a claim takes it,
+ * before a higher-priority newcomer per busy claimer, and goes back when this process adds a task
+ * of another kind due before it (a document's chunks, added by its inspection); it stays `queued` until a claim takes it,
  * and when this process dies holding it, it comes back through the lease sweep, attempt counted.
  *
  * Dedupe is by (jobId, task id); an id reused under another job dedupes only while BullMQ still
@@ -128,6 +129,7 @@ export class BullmqQueue implements TaskQueue {
     // Recorded after BullMQ has them: a crash in between leaves tasks BullMQ still dedupes, never
     // a record of a task that does not exist. Concurrent enqueues of one id count it once.
     const recorded = await this.#records.record(fresh.map((p) => recordOf(p, 'queued')));
+    this.#noteAdded(fresh);
     await this.#announce(fresh, now);
     return recorded.filter(Boolean).length;
   }
@@ -155,6 +157,7 @@ export class BullmqQueue implements TaskQueue {
       children: fresh.map((c) => ({ name: c.kind, queueName: c.queueName, data: c.data, opts: { ...c.opts, ignoreDependencyOnFailure: true } })),
     });
     await this.#records.record([recordOf(parentTask, 'waiting'), ...fresh.map((c) => recordOf(c, 'queued'))]);
+    this.#noteAdded(fresh);
     await this.#announce(fresh, now);
   }
 
@@ -211,7 +214,7 @@ export class BullmqQueue implements TaskQueue {
       // A released parent (a document's merge) is ranked against the fetched job by the next
       // claim, not served after it: the document finishes before later documents' chunks run.
       if (released) this.#prefetch.giveBackNow(next, from);
-      else this.#prefetch.keep(next, from);
+      else this.#prefetch.keep(next, from, lease.leasedAt);
     }
     return true;
   }
@@ -350,6 +353,13 @@ export class BullmqQueue implements TaskQueue {
     });
     await this.#subscriber.subscribe(this.#keys.workChannel, this.#keys.cancelChannel, this.#keys.documentCancelChannel);
     await this.#kinds.refresh();
+  }
+
+  /** Tells the prefetcher the earliest `runAt` added per kind (see Prefetcher.added). */
+  #noteAdded(tasks: readonly { kind: string; runAt: number }[]): void {
+    const earliest = new Map<string, number>();
+    for (const { kind, runAt } of tasks) earliest.set(kind, Math.min(runAt, earliest.get(kind) ?? Infinity));
+    for (const [kind, runAt] of earliest) this.#prefetch.added(kind, runAt);
   }
 
   /** Wakes waiters here at once (or when the earliest task is due), and elsewhere if due now. */

@@ -259,6 +259,32 @@ void test('BullmqQueue: a task fetched ahead is served at most one task before a
   });
 });
 
+void test('BullmqQueue: a task fetched ahead is not served before a task of another kind added here meanwhile, due earlier', { skip }, async () => {
+  await withPrefix(async (open, prefix) => {
+    const queue = await open();
+    const now = Date.now();
+    // An inspection adds its document's chunks, due before the next document, and completes.
+    await queue.enqueue(['i1', 'i2', 'i3'].map((id, i) => ({ id, jobId: 'j', kind: 'inspect', payload: id, runAt: now - 100 + 10 * i })));
+    const held = await queue.claim(prefetching);
+    const first = await queue.claim(prefetching);
+    assert.equal(first?.id, 'i2');
+    assert.equal(await queue.complete(first), true);
+    assert.equal(await bullmqState(prefix, 'inspect', 'i3'), 'active', 'complete fetched the next inspection ahead');
+    assert.ok(held);
+    await queue.enqueue([{ id: 'c1', jobId: 'j', kind: 'extract', payload: null, runAt: held.runAt - 1 }]);
+    assert.equal(await queue.complete(held), true);
+    const order: string[] = [];
+    // A fetched job goes back on its own time: claims until both came, or 10 s passed.
+    for (let tries = 0; order.length < 2 && tries < 500; tries++) {
+      const leased = await queue.claim(prefetching);
+      if (!leased) await sleep(20);
+      else order.push(leased.id);
+      if (leased) assert.equal(await queue.complete(leased), true);
+    }
+    assert.deepEqual(order, ['c1', 'i3']);
+  });
+});
+
 void test('BullmqQueue: a task fetched ahead and not claimed is given back, its attempt not counted', { skip }, async () => {
   await withPrefix(async (open, prefix) => {
     const queue = await open();

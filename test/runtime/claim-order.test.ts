@@ -7,7 +7,12 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { ReamEvent } from '../../src/events/types.ts';
 import { createReam } from '../../src/runtime/create-ream.ts';
+import type { ReamOptions } from '../../src/runtime/ream.ts';
+import { deleteRedisPrefix, freshDatabase } from '../support/cluster.ts';
+import { requireOrSkip } from '../support/env.ts';
 import { numberedPages, writePdf } from '../support/make-pdf.ts';
+import { startS3Server } from '../support/s3-server.ts';
+import { postgresUnavailable, redisUnavailable, TEST_REDIS_URL, uniqueName } from '../support/services.ts';
 
 let dir: string;
 before(async () => {
@@ -17,10 +22,11 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-test('one task at a time: each document\'s chunks are read before the next document is inspected', async () => {
+/** Three documents of three 1-page chunks, added before the first is inspected, read one task at a time. */
+async function claimSteps(options: ReamOptions): Promise<string[]> {
   const names = ['a.pdf', 'b.pdf', 'c.pdf'];
   for (const [i, name] of names.entries()) await writePdf(join(dir, name), { pages: numberedPages(String.fromCharCode(65 + i), 3) });
-  const ream = await createReam({ dataDir: join(dir, 'data'), threads: 1, concurrency: 1 });
+  const ream = await createReam({ threads: 1, concurrency: 1, ...options });
   try {
     const job = await ream.createJob({ options: { chunkPages: 1 } });
     const events: ReamEvent[] = [];
@@ -30,11 +36,32 @@ test('one task at a time: each document\'s chunks are read before the next docum
     for (const name of names) documents.push((await ream.addFile(job.id, { path: join(dir, name), source: name })).documentId);
     assert.equal((await ream.wait(job.id)).status, 'succeeded');
     off();
-    const steps = events
+    return events
       .filter((e) => e.type === 'document.started' || e.type === 'chunk.completed')
       .map((e) => `${documents.indexOf(e.documentId ?? '')}:${e.type === 'document.started' ? 'started' : `chunk ${e.chunk?.index}`}`);
-    assert.deepEqual(steps, [0, 1, 2].flatMap((d) => [`${d}:started`, `${d}:chunk 0`, `${d}:chunk 1`, `${d}:chunk 2`]));
   } finally {
     await ream.close();
+  }
+}
+
+const inOrder = [0, 1, 2].flatMap((d) => [`${d}:started`, `${d}:chunk 0`, `${d}:chunk 1`, `${d}:chunk 2`]);
+
+test('one task at a time: each document\'s chunks are read before the next document is inspected', async () => {
+  assert.deepEqual(await claimSteps({ dataDir: join(dir, 'data') }), inOrder);
+});
+
+const servicesMissing = (await postgresUnavailable()) ?? (await redisUnavailable());
+
+test('distributed: the same order, chunks and inspections being in separate BullMQ queues', { timeout: 240_000 }, async (t) => {
+  if (!requireOrSkip(t, servicesMissing === undefined, servicesMissing ?? '')) return;
+  const [s3, database] = [await startS3Server(), await freshDatabase({ migrated: true })];
+  const prefix = uniqueName('ream_claim_order');
+  try {
+    const s3Settings = { bucket: s3.bucket, endpoint: s3.endpoint, credentials: s3.credentials, forcePathStyle: true };
+    assert.deepEqual(await claimSteps({ dataDir: join(dir, 'distributed'), distributed: { redisUrl: TEST_REDIS_URL, databaseUrl: database.url, prefix, s3: s3Settings } }), inOrder);
+  } finally {
+    await deleteRedisPrefix(TEST_REDIS_URL, prefix);
+    await database.drop();
+    await s3.close();
   }
 });
