@@ -38,9 +38,11 @@ const cases: ConformanceCase<Subject>[] = [
     name: 'claim leases a queued task with its fields and defaults',
     async run({ queue }) {
       const input = task({ payload: { nested: [1, 'two', null, { ok: true }] } });
+      const added = Date.now();
       assert.equal(await queue.enqueue([input]), 1);
       const before = Date.now();
       const leased = await claimOrFail(queue);
+      assert.ok(leased.runAt >= added && leased.runAt <= before, `runAt defaults to when it was added (${leased.runAt})`);
       assert.equal(leased.id, input.id);
       assert.equal(leased.jobId, input.jobId);
       assert.equal(leased.kind, input.kind);
@@ -130,6 +132,7 @@ const cases: ConformanceCase<Subject>[] = [
       const second = await claimOrFail(queue, { workerId: 'takes-over' });
       assert.equal(second.id, first.id);
       assert.equal(second.attempts, 2);
+      assert.equal(second.runAt, first.runAt, 'taken over, it keeps its runAt');
       assert.notEqual(second.leaseToken, first.leaseToken);
       assert.equal(await queue.extendLease(first, LEASE), false);
       assert.equal(await queue.complete(first), false);
@@ -186,9 +189,9 @@ const cases: ConformanceCase<Subject>[] = [
     },
   },
   {
-    name: 'fail with a delay retries later; without one it fails for good',
+    name: 'fail with a delay retries later, its runAt kept; without one it fails for good',
     async run({ queue }) {
-      const a = task();
+      const a = task({ runAt: Date.now() - 60_000 });
       await queue.enqueue([a]);
       const first = await claimOrFail(queue);
       // A delay of seconds: a busy machine must not make the retry due before the claim below.
@@ -199,6 +202,7 @@ const cases: ConformanceCase<Subject>[] = [
       await sleep(Math.max(0, due - Date.now()) + 100);
       const second = await claimOrFail(queue);
       assert.equal(second.attempts, 2);
+      assert.equal(second.runAt, a.runAt, 'a retry keeps its place in the claim order, and hands it to the tasks it adds');
       assert.equal(await queue.fail(second, boom), 'failed');
       assert.equal(await queue.fail(second, boom), 'lost', 'a failed lease is no longer ours');
       only(await queue.counts(), { failed: 1 });
