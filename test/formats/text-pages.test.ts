@@ -129,6 +129,20 @@ void describe('text pages by size', () => {
       error instanceof ReamError && error.code === 'pages_changed' && error.message.includes('a page after its 3,000th line'));
   });
 
+  void test('a page start is measured in bytes from the one before it: a read of 65,536 form feeds measures the read once, not each page from its head', async (t) => {
+    const path = join(dir, 'feeds-only.txt');
+    await writeFile(path, '\f'.repeat(65_536));
+    let measured = 0;
+    const byteLength = Buffer.byteLength.bind(Buffer);
+    t.mock.method(Buffer, 'byteLength', (text: string | NodeJS.ArrayBufferView | ArrayBuffer | SharedArrayBuffer, encoding?: BufferEncoding) => {
+      if (typeof text === 'string') measured += text.length;
+      return byteLength(text, encoding);
+    });
+    assert.equal((await format.inspect(path, { maxBytes: 2 ** 30, maxPages: 100_000 })).pageCount, 65_536);
+    // Each page's start measured from the read's head: 2 billion characters.
+    assert.ok(measured <= 4 * 65_536, `${measured} characters measured for a 64 KiB file`);
+  });
+
   void test('a 40 MB text without form feeds is read in pages without holding the file whole', async () => {
     const path = join(dir, 'big.txt');
     const out = createWriteStream(path);

@@ -130,8 +130,17 @@ export async function readPages(
   let pieceByte = from?.at.byte ?? 0;
   let piece = '';
   let decoder: TextDecoder | undefined;
+  // The bytes of `piece`'s first `measured.units` code units: a page start's offset is counted on
+  // from the one before it in the piece, never from the piece's head again (a piece of 65,536
+  // form feeds is 65,536 pages).
+  let measured = { units: 0, bytes: 0 };
+  const byteAt = (units: number): number => {
+    if (units < measured.units) measured = { units: 0, bytes: 0 };
+    measured = { units, bytes: measured.bytes + bytesOf(decoder, piece.slice(measured.units, units)) };
+    return pieceByte + measured.bytes;
+  };
   const pager = new TextPager((text, cutBySize, next) => {
-    if (wanted) wanted = onPage(text, cutBySize, next && { byte: pieceByte + bytesOf(decoder, piece, next.at), closedBySize: next.closedBySize, afterCr: next.afterCr });
+    if (wanted) wanted = onPage(text, cutBySize, next && { byte: byteAt(next.at), closedBySize: next.closedBySize, afterCr: next.afterCr });
   }, from?.at);
   const stream = createReadStream(path, { start: pieceByte });
   try {
@@ -144,12 +153,14 @@ export async function readPages(
       }
       if (decoder.encoding === 'utf-8' && chunk.includes(0)) throw ReamError.nonRetryable('invalid_text', 'the file contains NUL bytes: it is binary, not text');
       piece = decode(decoder, chunk);
+      measured = { units: 0, bytes: 0 };
       pager.push(piece);
       if (!wanted) return decoder.encoding as TextEncoding;
-      pieceByte += bytesOf(decoder, piece, piece.length);
+      pieceByte += bytesOf(decoder, piece);
     }
     if (decoder) {
       piece = decode(decoder);
+      measured = { units: 0, bytes: 0 };
       pager.push(piece);
     }
     pager.end();
@@ -162,10 +173,9 @@ export async function readPages(
   }
 }
 
-/** The bytes of the first `units` code units of `piece`, as the file holds them. */
-function bytesOf(decoder: TextDecoder | undefined, piece: string, units: number): number {
-  if (decoder?.encoding !== 'utf-8') return 2 * units;
-  return Buffer.byteLength(units === piece.length ? piece : piece.slice(0, units), 'utf8');
+/** The bytes of `text` as the file holds it. */
+function bytesOf(decoder: TextDecoder | undefined, text: string): number {
+  return decoder?.encoding === 'utf-8' ? Buffer.byteLength(text, 'utf8') : 2 * text.length;
 }
 
 /** The byte order mark's length at the file's head, which the decoder drops. */
