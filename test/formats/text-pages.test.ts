@@ -143,6 +143,18 @@ void describe('text pages by size', () => {
     assert.ok(measured <= 4 * 65_536, `${measured} characters measured for a 64 KiB file`);
   });
 
+  void test('an inspection refusing a text of 2 million form feeds (too_many_pages) keeps no page start past the limit', async () => {
+    const path = join(dir, 'two-million-feeds.txt');
+    await writeFile(path, '\f'.repeat(2_000_000));
+    // With a page start kept for each of its 2 million pages, the heap runs out before the refusal.
+    const script = `
+      const { createTextFormat } = await import(${JSON.stringify(new URL('../../src/formats/text/text-format.ts', import.meta.url).href)});
+      const format = createTextFormat('text/plain', ['.txt']);
+      await format.inspect(${JSON.stringify(path)}, { maxBytes: 2 ** 30, maxPages: 10000 }).catch((error) => console.log(error.code));`;
+    const { stdout } = await promisify(execFile)(process.execPath, ['--experimental-strip-types', '--max-old-space-size=40', '--input-type=module', '-e', script]);
+    assert.equal(stdout.trim(), 'too_many_pages');
+  });
+
   void test('a 40 MB text without form feeds is read in pages without holding the file whole', async () => {
     const path = join(dir, 'big.txt');
     const out = createWriteStream(path);

@@ -10,7 +10,7 @@ import { checkFileSize, checkPageCount, checkRange, fileIoError, throwIfCancelle
 import { hasUtf16Bom } from '../sniff.ts';
 import type { DocumentFormat, DocumentMetadata, Extraction, Inspection, PageRange, ReadLimits, ReadOptions } from '../types.ts';
 import { fileKey } from '../file-key.ts';
-import { marksOf, noteStarts, startBefore, type PagesSeen, type TextEncoding, type TextStart } from './text-marks.ts';
+import { marksOf, noteStarts, startBefore, STARTS_KEPT, type PagesSeen, type TextEncoding, type TextStart } from './text-marks.ts';
 import { PAGE_CHARS, PAGE_HARD_CHARS, PAGE_LINES, PAGE_MIN_CHARS, TextPager } from './text-pages.ts';
 
 /** What the result says (`metadata.pagination`) of a text that has pages cut by size, not only at its form feeds. */
@@ -32,7 +32,8 @@ export function createTextFormat(mediaType: string, extensions: readonly string[
       const encoding = await readPages(path, signal, (text, bySize, next) => {
         pageCount++;
         see(seen, text, bySize);
-        if (next) starts.set(pageCount, next);
+        // None past the limit: the inspection fails then, and a file of millions of form feeds would hold millions of starts first.
+        if (next && pageCount <= Math.min(limits.maxPages, STARTS_KEPT)) starts.set(pageCount, next);
         if (mediaType === 'text/markdown' && title === undefined) title = markdownTitle(text);
         return true;
       });

@@ -31,7 +31,7 @@ export interface TextMarks extends PagesSeen {
 /** Files whose marks this process keeps (the most recently read). */
 const FILES_KEPT = 8;
 /** Page starts kept per file: far past any `maxPages` a text is read with in practice. */
-const STARTS_KEPT = 200_000;
+export const STARTS_KEPT = 200_000;
 
 const files = new Map<string, TextMarks>();
 
