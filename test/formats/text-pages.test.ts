@@ -91,6 +91,17 @@ void describe('text pages by size', () => {
     }
   });
 
+  void test('a read past the last page fails alike whether or not it starts at a page start noted at the text\'s end', async () => {
+    // Two pages of 100,000 characters, the second ended by its size: the start noted after it is the file's end.
+    const path = join(dir, 'ends-at-cut.txt');
+    await writeFile(path, `${'x'.repeat(99)}\n`.repeat(2_000));
+    const sha256 = 'sha-of-ends-at-cut';
+    assert.equal((await format.inspect(path, limits, undefined, { sha256 })).pageCount, 2);
+    for (const options of [{ sha256 }, undefined]) {
+      await assert.rejects(format.extract(path, { from: 2, to: 3 }, undefined, options), (error) => error instanceof ReamError && error.code === 'invalid_text' && error.message === 'the text has 2 pages, no page 3');
+    }
+  });
+
   void test('a text whose pages a job counted at its form feeds only (an older ream) fails with pages_changed rather than lose its lines', async () => {
     const path = join(dir, 'counted-whole.txt');
     await writeFile(path, lines(0, 7_000));

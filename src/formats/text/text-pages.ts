@@ -55,10 +55,12 @@ export class TextPager {
    * text's end, and where the next page starts. `start`: the state a page start was told with,
    * when the text given starts there rather than at the file's top.
    */
-  constructor(onPage: (text: string, cutBySize: boolean, next?: NextPage) => void, start: PagerState = { closedBySize: false, afterCr: false }) {
+  constructor(onPage: (text: string, cutBySize: boolean, next?: NextPage) => void, start?: PagerState) {
     this.onPage = onPage;
-    this.closedBySize = start.closedBySize;
-    this.afterCr = start.afterCr;
+    this.closedBySize = start?.closedBySize ?? false;
+    this.afterCr = start?.afterCr ?? false;
+    // Started after a page: at the text's end (a start noted there, after a last cut or form feed) there is no page of its own.
+    if (start) this.pages = 1;
   }
 
   push(text: string): void {
