@@ -22,6 +22,7 @@ import { TERMINAL_EVENT_TYPES } from '../events/types.ts';
 import { JOB_STATUSES, TERMINAL_JOB_STATUSES } from '../store/job-store.ts';
 import { jobSummaryLines } from './job-summary.ts';
 import { printable } from './printable.ts';
+import { writeFailure } from './write-failure.ts';
 
 export const DEFAULT_SERVER = 'http://127.0.0.1:8080';
 /** Files over this many MiB go over tus (resumable) unless `--upload-threshold` says otherwise. */
@@ -314,7 +315,17 @@ export function registerClientCommands(program: Command): void {
         }
         // The server's name is a file name of its own making; basename() keeps it in this folder regardless.
         const out = flags.out ?? basename(file.name);
-        await pipeline(body, createWriteStream(out));
+        // The file's failures (a folder that is not there, a file that cannot be opened or written) are io_error naming it; the server's stay its own.
+        const sink = createWriteStream(out);
+        let sinkFailure: unknown;
+        sink.once('error', (error) => {
+          sinkFailure = error;
+        });
+        try {
+          await pipeline(body, sink);
+        } catch (error) {
+          throw error === sinkFailure ? writeFailure(`the download ${out}`, error) : error;
+        }
         process.stdout.write(`${out}\n`);
       }),
   );

@@ -86,6 +86,12 @@ describe('ream submit / status / wait / cancel against a server', () => {
     assert.equal(csv.filter((line) => /^[ab]\.pdf,\d,/.test(line)).length, 5, 'five pages');
     const ndjson = await cli(['download', id ?? '', '--format', 'ndjson', '--out', '-', '--server', server.url]);
     assert.deepEqual(ndjson.stdout.trim().split('\n').map((line) => (JSON.parse(line) as { source: string }).source), ['a.pdf', 'b.pdf']);
+    // A path that cannot be written: io_error naming it, not internal.
+    for (const out of [join(dir, 'no-such-folder', 'x.csv'), dir]) {
+      const unwritable = await cli(['download', id ?? '', '--out', out, '--server', server.url]);
+      assert.notEqual(unwritable.code, 0);
+      assert.match(unwritable.stderr, new RegExp(`cannot write the download ${out.replaceAll('/', '\\/')}: .*\\[io_error\\]`), unwritable.stderr);
+    }
     const wrong = await cli(['download', id ?? '', '--format', 'pdf', '--server', server.url]);
     assert.equal(wrong.code, 2);
 
