@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { DocumentStore, EventStore, JobDocumentStore, JobStatus, JobStore, ListJobsQuery } from '../../src/store/port.ts';
 import { rejectsWithCode } from '../support/assert-ream-error.ts';
+import { jobSearchCases } from './store-jobs-search.ts';
 import { jobWithDocuments, newEvent, newJob } from './store-fixtures.ts';
 import { registerSuite, type ConformanceCase, type ConformanceOptions, type Harness } from './suite.ts';
 
@@ -392,6 +393,7 @@ const cases: ConformanceCase<Subject>[] = [
       assert.equal(await store.oldestJobCreatedAt('failed'), null);
     },
   },
+  ...jobSearchCases,
 ];
 
 /** Registers the job port's contract (src/store/job-store.ts) against one adapter. */
