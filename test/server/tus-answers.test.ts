@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { connect } from 'node:net';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, test } from 'node:test';
+import { Upload } from 'tus-js-client';
 import { createReam, type Ream } from '../../src/runtime/create-ream.ts';
 import { startServer, type RunningServer } from '../../src/server/app.ts';
 import { makePdf } from '../support/make-pdf.ts';
@@ -146,4 +149,27 @@ test('bytes past Upload-Length in a chunked body (no Content-Length to refuse fi
   } finally {
     await ream.tenants.setQuotas('local', {});
   }
+});
+
+test('tus-js-client resumes a deferred-length upload whose last PATCH (the one declaring Upload-Length) was cut: the same length again is taken', { timeout: 60_000 }, async () => {
+  const bytes = Buffer.from('hello world!');
+  const made = await fetch(`${server.url}/v1/uploads`, { method: 'POST', headers: { ...TUS, 'Upload-Defer-Length': '1' } });
+  const url = new URL(made.headers.get('location') ?? '', `${server.url}/v1/uploads`);
+  assert.equal((await send(url.href, 'PATCH', { ...OCTETS, 'Upload-Offset': '0' }, bytes.subarray(0, 6))).status, 204);
+  // The last PATCH declares the length, then its connection drops after 3 of its 6 bytes.
+  const socket = connect(Number(url.port), url.hostname);
+  socket.on('error', () => undefined);
+  socket.write(`PATCH ${url.pathname} HTTP/1.1\r\nHost: ${url.host}\r\nTus-Resumable: 1.0.0\r\nContent-Type: application/offset+octet-stream\r\nUpload-Offset: 6\r\nUpload-Length: 12\r\nContent-Length: 6\r\n\r\n`);
+  socket.write(bytes.subarray(6, 9));
+  for (let held = '0'; held !== '9'; await sleep(50)) held = (await fetch(url, { method: 'HEAD', headers: TUS })).headers.get('upload-offset') ?? '0';
+  socket.destroy();
+  await sleep(200); // the cut request's lock goes
+
+  const done = await new Promise<string>((resolve, reject) => {
+    const upload = new Upload(bytes, { uploadUrl: url.href, uploadLengthDeferred: true, retryDelays: [], onSuccess: () => resolve('done'), onError: reject });
+    upload.start();
+  });
+  assert.equal(done, 'done');
+  const head = await fetch(url, { method: 'HEAD', headers: TUS });
+  assert.deepEqual([head.headers.get('upload-offset'), head.headers.get('upload-length')], ['12', '12']);
 });

@@ -1,5 +1,6 @@
 // Over 300 lines on purpose: the tus routes, their hooks (size, sniffing, checksum, storing the
 // document) and the expired-upload sweep share one @tus/server instance and its options.
+import type { IncomingMessage } from 'node:http';
 import { ERRORS as TUS_ERRORS, EVENTS, Server, type ServerOptions as TusOptions } from '@tus/server';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ReamError } from '../../errors.ts';
@@ -161,6 +162,18 @@ function lengthRefused(sent: string | null, upload: TusUpload): UploadRefused {
     ? `Upload-Length ${String(sent)} is less than the ${upload.offset} bytes the upload holds`
     : `the upload's Upload-Length is ${upload.size} already: it cannot change (sent ${String(sent)})`;
   return new UploadRefused(toProblem(ReamError.nonRetryable('validation_failed', message)));
+}
+
+/**
+ * Removes a PATCH's Upload-Length that says what the upload's is already. tus-js-client sends it
+ * with the last chunk of a deferred-length upload, and sends it again when that chunk is cut and
+ * resumed; tus refuses any Upload-Length once one is set (400), so the resume failed for good.
+ */
+function dropRepeatedLength(raw: IncomingMessage, size: number): void {
+  if (raw.headers['upload-length'] !== String(size)) return;
+  delete raw.headers['upload-length'];
+  const headers = raw.rawHeaders;
+  for (let i = headers.length - 2; i >= 0; i -= 2) if (headers[i]?.toLowerCase() === 'upload-length') headers.splice(i, 2);
 }
 
 /** A PATCH whose Upload-Offset is not the upload's: `upload_offset_mismatch`, with the offset to resume from. */
@@ -672,6 +685,7 @@ export function uploadRoutes(app: FastifyInstance, ream: Ream, options: UploadRo
             const bringing = Number(request.headers['content-length'] ?? 0) || 0;
             await ream.tenants.checkStorage(tenantId, upload.offset + bringing, () => unfinishedBytesOf(tenantId, upload.id));
           }
+          if (upload?.size !== undefined && request.method === 'PATCH') dropRepeatedLength(request.raw, upload.size);
         }
         if (record) {
           if (request.method === 'DELETE') await records.delete(record.id);
