@@ -5,7 +5,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, test } from 'node:test';
-import { Upload } from 'tus-js-client';
+import { DetailedError, Upload } from 'tus-js-client';
 import { createReam, type Ream } from '../../src/runtime/create-ream.ts';
 import { startServer, type RunningServer } from '../../src/server/app.ts';
 import { makePdf } from '../support/make-pdf.ts';
@@ -172,4 +172,25 @@ test('tus-js-client resumes a deferred-length upload whose last PATCH (the one d
   assert.equal(done, 'done');
   const head = await fetch(url, { method: 'HEAD', headers: TUS });
   assert.deepEqual([head.headers.get('upload-offset'), head.headers.get('upload-length')], ['12', '12']);
+});
+
+test('tus-js-client with parallel uploads (Upload-Concat, not taken) is refused 400 once per part, not retried as a server failure', { timeout: 60_000 }, async () => {
+  let creations = 0;
+  const error = await new Promise<unknown>((resolve) => {
+    const upload = new Upload(Buffer.alloc(1000, 0x20), {
+      endpoint: `${server.url}/v1/uploads`,
+      parallelUploads: 2,
+      retryDelays: [0, 0, 0],
+      onBeforeRequest: (request) => void (request.getMethod() === 'POST' && creations++),
+      onSuccess: () => resolve(undefined),
+      onError: resolve,
+    });
+    upload.start();
+  });
+  assert.ok(error instanceof DetailedError, 'the upload fails');
+  assert.equal(error.originalResponse?.getStatus(), 400);
+  const problem = JSON.parse(error.originalResponse?.getBody() ?? '{}') as { code?: string; status?: number; detail?: string };
+  assert.deepEqual([problem.code, problem.status], ['validation_failed', 400]);
+  assert.match(problem.detail ?? '', /Disable parallel uploads/);
+  assert.ok(creations <= 2, `${creations} creations: one per part, none sent again`);
 });

@@ -228,7 +228,7 @@ describe('uploads: tus at /v1/uploads, POST /v1/documents', () => {
 
     // Concatenation (parallel uploads) is not taken: said, with what to do, as the client's matter.
     const concat = await fetch(`${server.url}/v1/uploads`, { method: 'POST', headers: { ...TUS, 'Upload-Concat': 'partial', 'Upload-Length': '10' } });
-    assert.equal(concat.status, 501);
+    assert.equal(concat.status, 400);
     const refusedConcat = (await concat.json()) as Problem & { detail: string };
     assert.equal(refusedConcat.code, 'validation_failed');
     assert.match(refusedConcat.detail, /Concatenation extension is not/);

@@ -124,9 +124,11 @@ class ProblemTusServer extends Server {
       body = JSON.stringify(toProblem(ReamError.nonRetryable('in_use', 'another request is writing this upload (the same file sent from two places): it can resume once that one ends')));
     }
     // An extension this server does not take (concatenation: parallel uploads): the client's
-    // request is the matter, and tus's words say what to do; not an "internal error".
+    // request is the matter, and tus's words say what to do. A 4xx, as its code is: tus-js-client
+    // sends a 5xx again after each of its retry delays, to the same refusal.
     if (status === 501 && body !== undefined && body.startsWith(PROBLEM_BODY_START) !== true) {
-      body = JSON.stringify({ ...toProblem(ReamError.nonRetryable('validation_failed', body.trim())), status });
+      status = 400;
+      body = JSON.stringify(toProblem(ReamError.nonRetryable('validation_failed', body.trim())));
     }
     if (status >= 400 && body?.startsWith(PROBLEM_BODY_START) !== true) {
       body = JSON.stringify(problemForStatus(status, (body ?? '').trim() || `tus refused the request (${status})`));
