@@ -127,6 +127,11 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     // A body field a schema does not name is refused (400), as the hand-checked routes refuse it,
     // rather than dropped without a word (ajv's default in Fastify).
     ajv: { customOptions: { removeAdditional: false } },
+    // Only a WebSocket upgrade is taken as one. Any other (h2c, which curl --http2 asks for) went
+    // to the WebSocket library, which refused it (400, or 405 for a POST): it is the HTTP/1.1
+    // request it also is, as RFC 9110 lets a server ignore an Upgrade. (A Node without this
+    // option ignores it and answers those as before.)
+    http: { shouldUpgradeCallback: (request) => request.headers.upgrade?.toLowerCase() === 'websocket' },
   });
   limitConnections(app.server, options.connectionLimit);
   // No route reads plain text: such a body is refused with 415, as other types are.

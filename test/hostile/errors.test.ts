@@ -144,3 +144,13 @@ describe('every error, from every layer, is a problem with a stable code', () =>
     assert.deepEqual(messages.map((m) => [m.type, m.code]), [...invalid, ['error', 'not_found']]);
   });
 });
+
+test('an Upgrade to another protocol than WebSocket (curl --http2 asks for h2c) is ignored: the request is answered as HTTP/1.1', async () => {
+  const h2c = { connection: 'Upgrade, HTTP2-Settings', upgrade: 'h2c', 'http2-settings': 'AAMAAABkAARAAAAAAAIAAAAA' };
+  const listed = await raw(h, 'GET', '/v1/jobs', { ...h2c, ...auth });
+  assert.equal(listed.status, 200, listed.body);
+  const boundary = 'b0undary';
+  const form = [`--${boundary}`, 'Content-Disposition: form-data; name="file"; filename="a.txt"', 'Content-Type: text/plain', '', 'hello', `--${boundary}--`, ''].join('\r\n');
+  const stored = await raw(h, 'POST', '/v1/documents', { ...h2c, ...auth, 'content-type': `multipart/form-data; boundary=${boundary}` }, form);
+  assert.equal(stored.status, 201, stored.body);
+});
