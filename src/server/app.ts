@@ -11,6 +11,7 @@ import { isLoopbackHost, registerHostCheck } from './host-check.ts';
 import { registerBodyDeadline } from './body-deadline.ts';
 import { cutUnreadResponses } from './unread-responses.ts';
 import { registerContentEncodingGuard } from './content-encoding.ts';
+import { refuseUpgradesElsewhere } from './ws-upgrade-guard.ts';
 import { limitConnections, type ConnectionLimitOptions } from './connection-limits.ts';
 import { registerNulGuard } from './nul-guard.ts';
 import { metricsRoutes } from './metrics.ts';
@@ -139,6 +140,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   registerTracing(app); // first: every other hook and handler runs inside the request's span
   registerNulGuard(app);
   registerContentEncodingGuard(app);
+  refuseUpgradesElsewhere(app);
   registerBodyDeadline(app, options.jsonBodyDeadlineMs, options.bodyIdleMs);
   cutUnreadResponses(app, options.downloadStallMs); // a download its client stopped reading does not hold its connection for ever
   void app.register(multipart, {

@@ -3,7 +3,7 @@ import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
 import { ERROR_CODES } from '../../src/errors.ts';
-import { TUS, assertRawProblem, createUpload, raw, startHostile, type Hostile } from './harness.ts';
+import { TUS, assertProblemParts, assertRawProblem, createUpload, raw, startHostile, type Hostile } from './harness.ts';
 
 let h: Hostile;
 let auth: Record<string, string>;
@@ -153,4 +153,27 @@ test('an Upgrade to another protocol than WebSocket (curl --http2 asks for h2c) 
   const form = [`--${boundary}`, 'Content-Disposition: form-data; name="file"; filename="a.txt"', 'Content-Type: text/plain', '', 'hello', `--${boundary}--`, ''].join('\r\n');
   const stored = await raw(h, 'POST', '/v1/documents', { ...h2c, ...auth, 'content-type': `multipart/form-data; boundary=${boundary}` }, form);
   assert.equal(stored.status, 201, stored.body);
+});
+
+test('a WebSocket upgrade to a route that takes none is 400 validation_failed, not 101 and then closed; an unknown path stays 404', async () => {
+  for (const [path, headers] of [['/v1/jobs', auth], ['/healthz', {}]] as const) {
+    const refused = await new Promise<{ status: number; type: string; body: string }>((resolve, reject) => {
+      const socket = new WebSocket(`${h.url.replace('http', 'ws')}${path}`, { headers });
+      socket.on('unexpected-response', (_req, res) => {
+        let body = '';
+        res.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type']), body }));
+      });
+      socket.on('open', () => reject(new Error(`${path} opened a WebSocket`)));
+      socket.on('error', () => undefined);
+    });
+    assertProblemParts(refused.status, refused.type, refused.body, { status: 400, code: 'validation_failed' }, path);
+    assert.match(refused.body, /GET \/v1\/ws/);
+  }
+  const unknown = await new Promise<number>((resolve) => {
+    const socket = new WebSocket(`${h.url.replace('http', 'ws')}/v1/nothing`, { headers: auth });
+    socket.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+    socket.on('error', () => undefined);
+  });
+  assert.equal(unknown, 404);
 });

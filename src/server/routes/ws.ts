@@ -71,7 +71,7 @@ export function wsRoutes(app: FastifyInstance, ream: Ream, options: WsOptions): 
   app.route({
     method: 'GET',
     url: '/v1/ws',
-    ...TENANT,
+    config: { ...TENANT.config, webSocket: true },
     schema: {
       summary: 'WebSocket (Upgrade: websocket): live events of the caller\'s jobs (README, "WebSocket")',
       description: 'The server greets with `{"type":"connected","protocol":"ream.v1",…}`; the client sends `subscribe` (`jobId`, `afterSeq`), `unsubscribe`, `get_job_status`, `cancel_job` and `cancel_document`, ' +
