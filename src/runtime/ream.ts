@@ -29,7 +29,6 @@ import type {
   JobStatus,
   JobListPage,
   ListJobsQuery,
-  Page,
   AuditEntry,
   AuditQuery,
   WorkerCommand,
