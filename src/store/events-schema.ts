@@ -14,7 +14,7 @@ export interface EventsTable {
 }
 
 /** Events, and of `jobs` only the per-job counter that numbers them. */
-export type EventTables = { events: EventsTable; jobs: Pick<JobsTable, 'id' | 'event_seq'> };
+export type EventTables = { events: EventsTable; jobs: Pick<JobsTable, 'id' | 'event_seq' | 'deleting_at'> };
 
 /** A job's events go with it (`on delete cascade`). */
 async function createEvents(db: Kysely<unknown>): Promise<void> {

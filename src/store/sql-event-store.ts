@@ -30,9 +30,11 @@ function eventFromRow(row: Selectable<EventsTable>): ReamEvent {
  */
 export function sqlEventStore(kysely: Kysely<unknown>): EventStore {
   const db = kysely.withTables<EventTables>();
-  // Two statements per event, several events per document (see prepared-query.ts).
+  // Two statements per event, several events per document (see prepared-query.ts). A job under
+  // deletion (`deleting_at`) takes no more: a task still running stored events past the deletion's
+  // batches of them, to be listed (failures) until the job row went.
   const nextSeq = prepareQuery(db, 1, (db, jobId: string) =>
-    db.updateTable('jobs').set({ event_seq: sql<number>`event_seq + 1` }).where('id', '=', jobId).returning('event_seq'));
+    db.updateTable('jobs').set({ event_seq: sql<number>`event_seq + 1` }).where('id', '=', jobId).where('deleting_at', 'is', null).returning('event_seq'));
   const insertEvent = prepareQuery(db, 6, (db, jobId: string, seq: number, tenantId: string, type: EventType, at: number, data: string) =>
     db.insertInto('events').values({ job_id: jobId, seq, tenant_id: tenantId, type, at, data }));
   return {

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import pg from 'pg';
+import type { NewEvent } from '../../src/events/types.ts';
 import { createReam, type Ream } from '../../src/runtime/create-ream.ts';
 import { engineOf } from '../../src/runtime/internals.ts';
 import { batchSize } from '../../src/store/sql-job-deletion.ts';
@@ -171,6 +172,9 @@ for (const mode of MODES) {
       await assert.rejects(ream.retry(jobId), { code: 'not_found' });
       const again = await ream.createJob({ pipeline: 'extract', key: 'nightly', tenantId });
       assert.notEqual(again.id, jobId, 'its idempotency key makes a new job');
+      // A task of the job still running stores no event: it would outlive the events' batches.
+      await assert.rejects(engineOf(ream).ports.store.appendEvent({ type: 'stage.completed', jobId, tenantId, at: Date.now() } as NewEvent), { code: 'not_found' });
+      assert.equal(await raw.count('events', jobId), 0, 'no event of a job under deletion is stored');
 
       for (const statement of RELEASE[mode]) await raw.run(statement);
       await engineOf(ream).recover(() => Promise.resolve());
