@@ -378,9 +378,14 @@ export class DocumentTasks {
     try {
       // Keyed by the job and the file's bytes: rendered again after a worker died mid-upload, it takes over that reservation.
       return await this.#engine.settings.credits.withReservedStorage(tenantId, bytes.length, async (reservation) => {
-        const stored = await blobs.put(Readable.from([bytes]));
-        await store.putJobArtifacts(scope.job.id, [stored], reservation);
-        return stored;
+        // Written and recorded under the content's lock, as a document's bytes are: a job of the
+        // same report deleted between the two found its blob unused and removed it, and this job's
+        // report named a blob that was gone.
+        return store.withContentLock(sha256, async () => {
+          const stored = await blobs.put(Readable.from([bytes]));
+          await store.putJobArtifacts(scope.job.id, [stored], reservation);
+          return stored;
+        });
       }, counted, `rsv:${scope.job.id}:${sha256}`);
     } catch (error) {
       const refused = toReamError(error);

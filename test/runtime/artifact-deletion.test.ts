@@ -105,3 +105,46 @@ for (const mode of MODES) {
     });
   });
 }
+
+for (const mode of MODES) {
+  void test(`${mode}: a report stored while another job of the same report is deleted keeps its blob`, { timeout: 120_000 }, async (t) => {
+    if (!modeAvailable(t, mode)) return;
+    await withModeReam(mode, {}, async ({ ream }) => {
+      const blobs = engineOf(ream).ports.blobs;
+      const first = await reportsJob(ream, '<p>{{ no }}: {{ who }}</p>');
+      // The next job's first report of the same bytes waits, written but not yet recorded as its
+      // own, while the first job is deleted.
+      const put = blobs.put.bind(blobs);
+      let written: () => void = () => undefined;
+      const isWritten = new Promise<void>((resolve) => {
+        written = resolve;
+      });
+      let release: () => void = () => undefined;
+      const released = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      let held = false;
+      blobs.put = async (...args: Parameters<typeof put>) => {
+        const stored = await put(...args);
+        if (!held && first.blobs.includes(stored.sha256)) {
+          held = true;
+          written();
+          await released;
+        }
+        return stored;
+      };
+      const same = await ream.submit({ pipeline: 'rows', options: { template: '<p>{{ no }}: {{ who }}</p>', name: '{{ no }}' }, files: [csv] });
+      await isWritten;
+      const deletion = ream.deleteJob(first.id);
+      // The deletion is let go on ahead (as far as it can), then the report goes on.
+      await Promise.race([deletion, new Promise((resolve) => setTimeout(resolve, 3_000))]);
+      release();
+      await deletion;
+      assert.equal((await ream.wait(same.id)).status, 'succeeded');
+      const artifacts = await ream.artifacts(same.id);
+      const missing = [];
+      for (const artifact of artifacts) if ((await blobs.stat(artifact.sha256)) === undefined) missing.push(artifact.name);
+      assert.deepEqual(missing, [], 'every report of the job still has its blob');
+    });
+  });
+}
