@@ -29,7 +29,7 @@ export interface JobsTable {
   webhook_secret: OptionalText;
   documents_seq: ColumnType<number | string, number | undefined, number>;
   /**
-   * When the job's deletion began (0004), `null` while it is not being deleted: the deletion
+   * When the job's deletion began (0005), `null` while it is not being deleted: the deletion
    * removes its rows a batch per transaction, and readers see no job from the first batch on.
    */
   deleting_at: ColumnType<number | string | null, number | null | undefined, number | null>;
@@ -124,6 +124,14 @@ async function addDeletingAt(db: Kysely<unknown>): Promise<void> {
   await db.schema.alterTable('jobs').addColumn('deleting_at', 'bigint').execute();
 }
 
+/**
+ * The jobs under deletion, few at any time: recovery looks for those cut short (every process,
+ * every few minutes), which read the whole table without it.
+ */
+async function indexDeleting(db: Kysely<unknown>): Promise<void> {
+  await db.schema.createIndex('jobs_deleting').on('jobs').column('deleting_at').where(sql.ref('deleting_at'), 'is not', null).execute();
+}
+
 export const jobMigrations: PortMigrations = {
   port: 'jobs',
   migrations: {
@@ -132,5 +140,6 @@ export const jobMigrations: PortMigrations = {
     '0003_created_index': indexCreated,
     '0004_search_indexes': indexSearch,
     '0005_deleting_at': addDeletingAt,
+    '0006_deleting_index': indexDeleting,
   },
 };

@@ -38,6 +38,14 @@ function jobFromRow(row: Selectable<JobsTable>): JobRecord {
   };
 }
 
+/**
+ * Ids of the jobs whose deletion began before `before`, over the partial `jobs_deleting` index:
+ * recovery asks it of every process every few minutes, and it scanned the whole table each time.
+ */
+export function jobsDeletingBeforeQuery(kysely: Kysely<unknown>, before: number) {
+  return kysely.withTables<JobTables>().selectFrom('jobs').select('id').where('deleting_at', '<', before).orderBy('deleting_at');
+}
+
 /** The job port in dialect-neutral Kysely (SQLite and PostgreSQL). The tables must exist (`jobMigrations`). */
 export function sqlJobStore(kysely: Kysely<unknown>, flavor: SqlFlavor): JobStore {
   const db = kysely.withTables<JobTables>();
@@ -159,7 +167,7 @@ export function sqlJobStore(kysely: Kysely<unknown>, flavor: SqlFlavor): JobStor
     deleteJob: sqlJobDeletion(kysely, flavor),
 
     async listJobsDeletingBefore(before) {
-      const rows = await db.selectFrom('jobs').select('id').where('deleting_at', '<', before).orderBy('deleting_at').execute();
+      const rows = await jobsDeletingBeforeQuery(kysely, before).execute();
       return rows.map((row) => row.id);
     },
 
