@@ -161,7 +161,7 @@ export interface JobDocumentStore {
   jobArtifactBlobs(jobId: string): Promise<string[]>;
   /** Whether a job of the tenant records the blob as a report file: its bytes count toward the tenant's stored bytes already. */
   tenantHasArtifact(tenantId: string, sha256: string): Promise<boolean>;
-  /** Whether any job's results (or any live document) still name the blob. */
+  /** Whether any job's results (but a job's under deletion) or any live document still name the blob. */
   blobInUse(sha256: string): Promise<boolean>;
   /**
    * Adds documents to a job, all or none. Idempotent: a (jobId, documentId) pair that exists

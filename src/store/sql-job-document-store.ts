@@ -396,7 +396,11 @@ export function sqlJobDocumentStore(kysely: Kysely<unknown>): JobDocumentStore {
     },
 
     async blobInUse(sha256) {
-      const artifact = await db.selectFrom('job_artifacts').select('job_id').where('sha256', '=', sha256).limit(1).executeTakeFirst();
+      // A job under deletion keeps none: a merge that recorded a report after its deletion began
+      // (and after that read the job's reports) found the blob its own, kept it, and the job's row
+      // took the record with it, leaving the blob to no one.
+      const artifact = await db.selectFrom('job_artifacts').innerJoin('jobs', 'jobs.id', 'job_artifacts.job_id').select('job_artifacts.job_id')
+        .where('job_artifacts.sha256', '=', sha256).where('jobs.deleting_at', 'is', null).limit(1).executeTakeFirst();
       if (artifact) return true;
       const live = await db.selectFrom('documents').select('id').where('sha256', '=', sha256).where('deleted_at', 'is', null).limit(1).executeTakeFirst();
       return live !== undefined;

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import pg from 'pg';
@@ -175,6 +176,14 @@ for (const mode of MODES) {
       // A task of the job still running stores no event: it would outlive the events' batches.
       await assert.rejects(engineOf(ream).ports.store.appendEvent({ type: 'stage.completed', jobId, tenantId, at: Date.now() } as NewEvent), { code: 'not_found' });
       assert.equal(await raw.count('events', jobId), 0, 'no event of a job under deletion is stored');
+
+      // A merge of the job that ends now records its report, finds the job gone and forgets what
+      // it stored: the blob goes, though the record stays until the job row does.
+      const { blobs, store } = engineOf(ream).ports;
+      const late = await blobs.put(Readable.from([Buffer.from('<p>a report rendered late</p>')]));
+      await store.putJobArtifacts(jobId, [late]);
+      await engineOf(ream).forgetDeletedJob(tenantId, jobId, [late.sha256]);
+      assert.equal(await blobs.stat(late.sha256), undefined, 'a late report of a job under deletion leaves no blob');
 
       for (const statement of RELEASE[mode]) await raw.run(statement);
       await engineOf(ream).recover(() => Promise.resolve());
