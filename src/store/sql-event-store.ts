@@ -97,6 +97,9 @@ export function sqlEventStore(kysely: Kysely<unknown>): EventStore {
         .where('type', 'in', [...FAILURE_EVENT_TYPES])
         .$if(tenantId !== undefined, (qb) => qb.where('tenant_id', '=', tenantId ?? ''))
         .where('at', '>=', since)
+        // Not those of a job under deletion: a deletion cut short among its events left them
+        // sampled by the error groups, naming a job that is gone to every reader.
+        .where((eb) => eb.not(eb.exists(eb.selectFrom('jobs').select('jobs.id').whereRef('jobs.id', '=', 'events.job_id').where('jobs.deleting_at', 'is not', null))))
         .orderBy('at', 'desc')
         .orderBy('job_id')
         .orderBy('seq', 'desc')

@@ -198,6 +198,34 @@ for (const mode of MODES) {
   });
 }
 
+const HOLD_EVENTS = {
+  distributed: [
+    `create function hold_events() returns trigger language plpgsql as $$ begin raise exception 'events are held'; end $$`,
+    'create trigger hold_events before delete on events for each row execute function hold_events()',
+  ],
+  embedded: [`create trigger hold_events before delete on events begin select raise(abort, 'events are held'); end`],
+};
+
+for (const mode of MODES) {
+  void test(`${mode}: the failures of a job whose deletion was cut short among its events are in no error group`, { timeout: 120_000 }, async (t) => {
+    if (!modeAvailable(t, mode)) return;
+    await withReam(mode, async (ream, raw) => {
+      const dir = await mkdtemp(join(tmpdir(), 'ream-deleting-failures-'));
+      const file = join(dir, 'a.pdf');
+      await writeFile(file, await makePdf({ pages: ['one'] }));
+      const { id: jobId, tenantId } = await ream.submit({ pipeline: 'extract', files: [file] });
+      await ream.wait(jobId);
+      await rm(dir, { recursive: true, force: true });
+      assert.match(jobId, /^[\w-]+$/);
+      await raw.run(`insert into events (job_id, seq, tenant_id, type, at, data) values ('${jobId}', 1000000, '${tenantId}', 'document.failed', ${Date.now()}, '{"error":{"code":"pdf_broken","message":"broken"}}')`);
+      assert.equal((await ream.errorGroups({ tenantId, since: 0 })).items[0]?.sample.jobId, jobId, 'listed while the job is there');
+      for (const statement of HOLD_EVENTS[mode]) await raw.run(statement);
+      await assert.rejects(ream.deleteJob(jobId), /held/);
+      assert.deepEqual((await ream.errorGroups({ tenantId, since: 0 })).items, [], 'no group samples a job that is gone');
+    });
+  });
+}
+
 void test('a batch PostgreSQL cancels past its statement timeout is tried again smaller, and grows back after', async () => {
   const cancelled = Object.assign(new Error('canceling statement due to statement timeout'), { code: '57014' });
   const size = batchSize(1000);
