@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
 import { MAX_FILE_NAME_BYTES, sanitizeFileName } from '../../src/server/uploads/file-name.ts';
+import { makePdf } from '../support/make-pdf.ts';
 import { TUS, call, startHostile, storeDocument, type Hostile } from './harness.ts';
 
 let h: Hostile;
@@ -19,7 +20,14 @@ const NAMES: Array<{ what: string; name: string; expect: (kept: string) => void 
   { what: 'control characters', name: 'a\u0001\u001b[31mb\u007f\u0085.txt', expect: (kept) => assert.equal(kept, 'a[31mb.txt') },
   { what: 'path traversal', name: '../../etc/passwd', expect: (kept) => assert.equal(kept, 'passwd') },
   { what: 'Windows path traversal', name: '..\\..\\windows\\notes.txt', expect: (kept) => assert.equal(kept, 'notes.txt') },
-  { what: '10,000 characters', name: `${'x'.repeat(10_000)}.txt`, expect: (kept) => assert.equal(kept, 'x'.repeat(MAX_FILE_NAME_BYTES)) },
+  { what: '10,000 characters, extension kept', name: `${'x'.repeat(10_000)}.txt`, expect: (kept) => assert.equal(kept, `${'x'.repeat(MAX_FILE_NAME_BYTES - 4)}.txt`) },
+  {
+    what: 'long multi-byte with extension, cut between characters',
+    name: `${'é'.repeat(300)}.txt`,
+    expect: (kept) => assert.equal(kept, `${'é'.repeat(125)}.txt`),
+  },
+  { what: 'long 4-byte characters with extension', name: `${'😀'.repeat(100)}.txt`, expect: (kept) => assert.equal(kept, `${'😀'.repeat(62)}.txt`) },
+  { what: 'long name, an "extension" too long to be one', name: `${'x'.repeat(300)}.${'y'.repeat(20)}`, expect: (kept) => assert.equal(kept, 'x'.repeat(MAX_FILE_NAME_BYTES)) },
   {
     what: 'long multi-byte, cut between characters',
     name: 'é'.repeat(300),
@@ -36,7 +44,21 @@ async function filesUnder(dir: string): Promise<string[]> {
 
 describe('file names: control and bidi characters removed, a name never a path, length capped', () => {
   test('the sanitizer (table) and its fallbacks', () => {
-    for (const { name, expect } of NAMES) expect(sanitizeFileName(name, 'fallback'));
+    for (const { name, expect } of NAMES) {
+      const kept = sanitizeFileName(name, 'fallback');
+      expect(kept);
+      assert.ok(Buffer.byteLength(kept) <= MAX_FILE_NAME_BYTES, name.slice(0, 20));
+      assert.ok(kept.isWellFormed(), 'no character split');
+    }
+    // A multi-byte extension is kept whole (an extension ream cannot read, so not in the table the API gets).
+    assert.equal(sanitizeFileName(`${'x'.repeat(300)}.données`, 'fallback'), `${'x'.repeat(MAX_FILE_NAME_BYTES - 9)}.données`);
+    // A name of 200 KB keeps its extension.
+    assert.equal(sanitizeFileName(`${'n'.repeat(200_000)}.pdf`, 'fallback'), `${'n'.repeat(MAX_FILE_NAME_BYTES - 4)}.pdf`);
+    // At every length around the cap, a name of 3-byte characters is cut between characters and ends in its extension.
+    for (let count = 80; count < 90; count++) {
+      const kept = sanitizeFileName(`${'€'.repeat(count)}.pdf`, 'fallback');
+      assert.ok(kept.endsWith('.pdf') && Buffer.byteLength(kept) <= MAX_FILE_NAME_BYTES && /^€+\.pdf$/u.test(kept), `${count}: ${kept}`);
+    }
     for (const empty of ['', '..', '.', '/', '\u202E', '\u0000', '   ', undefined, null]) assert.equal(sanitizeFileName(empty, 'fallback'), 'fallback', JSON.stringify(empty));
   });
 
@@ -82,6 +104,35 @@ describe('file names: control and bidi characters removed, a name never a path, 
       const doc = (await (await call(h, `/v1/documents/${record.documentId}`, h.keyA)).json()) as { name: string };
       expect(doc.name);
     }
+  });
+
+  test('a PDF with a name of tens of KB keeps its .pdf through POST /v1/documents and tus', async () => {
+    const pdf = await makePdf({ pages: ['A page under a very long name'] });
+    const kept = `${'n'.repeat(MAX_FILE_NAME_BYTES - 4)}.pdf`;
+    // The multipart parser reads at most 80 KB of a part's headers, so the name stays under that.
+    const doc = await storeDocument(h, h.keyA, pdf, `${'n'.repeat(60_000)}.pdf`, 'application/pdf');
+    assert.equal(doc.name, kept);
+    const read = (await (await call(h, `/v1/documents/${doc.id}`, h.keyA)).json()) as { name: string };
+    assert.equal(read.name, kept);
+
+    // tus metadata travels in a header, so its name stays within header limits.
+    const created = await call(h, '/v1/uploads', h.keyA, {
+      method: 'POST',
+      headers: {
+        ...TUS,
+        'Upload-Length': String(pdf.byteLength),
+        'Upload-Metadata': `filename ${Buffer.from(`${'n'.repeat(8_000)}.pdf`).toString('base64')}`,
+        'Content-Type': 'application/offset+octet-stream',
+      },
+      body: pdf,
+    });
+    assert.equal(created.status, 201, await created.clone().text());
+    const id = (created.headers.get('location') ?? '').split('/').pop() ?? '';
+    const record = (await (await call(h, `/v1/uploads/${id}`, h.keyA)).json()) as { status: string; name: string; documentId: string };
+    assert.equal(record.status, 'stored', JSON.stringify(record).slice(0, 300));
+    assert.equal(record.name, kept);
+    const uploaded = (await (await call(h, `/v1/documents/${record.documentId}`, h.keyA)).json()) as { name: string };
+    assert.equal(uploaded.name, kept);
   });
 
   test('no name ever became a path on disk', async () => {
