@@ -4,9 +4,11 @@
  * partially_succeeded or failed, 130 the job was cancelled, 2 usage and HTTP/connection errors
  * (printed as `ream: <message> [code]` by main).
  */
+import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Command, InvalidArgumentError, Option, type CommanderError } from 'commander';
@@ -316,19 +318,46 @@ export function registerClientCommands(program: Command): void {
         // The server's name is a file name of its own making; basename() keeps it in this folder regardless.
         const out = flags.out ?? basename(file.name);
         // The file's failures (a folder that is not there, a file that cannot be opened or written) are io_error naming it; the server's stay its own.
-        const sink = createWriteStream(out);
-        let sinkFailure: unknown;
-        sink.once('error', (error) => {
-          sinkFailure = error;
-        });
-        try {
-          await pipeline(body, sink);
-        } catch (error) {
-          throw error === sinkFailure ? writeFailure(`the download ${out}`, error) : error;
-        }
+        await saveWhole(body, out, `${flags.server} job ${id}`);
         process.stdout.write(`${out}\n`);
       }),
   );
+}
+
+/**
+ * Streams `body` to `out` through a hidden `.<name>.<random>.part` beside it, renamed into place
+ * only once the body has ended: a download cut off midway (the server gone, the connection
+ * dropped, fewer bytes than its Content-Length, which fetch reports as an error) leaves no
+ * file that looks complete, and an earlier `out` stays as it was. Beside it, not in the temp
+ * folder, so the rename stays on one file system and is atomic.
+ */
+async function saveWhole(body: Readable, out: string, source: string): Promise<void> {
+  const partial = join(dirname(out), `.${basename(out)}.${randomBytes(6).toString('hex')}.part`);
+  const sink = createWriteStream(partial, { flags: 'wx' });
+  // pipeline() hands the first failure on to the other stream, so both emit it: which one emitted it first says whose it is.
+  let failed: 'file' | 'body' | undefined;
+  sink.once('error', () => {
+    failed ??= 'file';
+  });
+  body.once('error', () => {
+    failed ??= 'body';
+  });
+  try {
+    await pipeline(body, sink);
+  } catch (error) {
+    await rm(partial, { force: true });
+    if (failed === 'file') throw writeFailure(`the download ${out}`, error);
+    if (error instanceof ReamError) throw error;
+    // fetch's body error is a bare `terminated`; the socket's reason (`other side closed`) is its cause.
+    const reason = error instanceof Error && error.cause instanceof Error ? error.cause.message : error instanceof Error ? error.message : String(error);
+    throw ReamError.retryable('io_error', `the download from ${source} broke off before its end (${reason}); ${out} is not written`, { cause: error });
+  }
+  try {
+    await rename(partial, out);
+  } catch (error) {
+    await rm(partial, { force: true });
+    throw writeFailure(`the download ${out}`, error);
+  }
 }
 
 interface SearchFlags {

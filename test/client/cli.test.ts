@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { once } from 'node:events';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -204,5 +207,35 @@ describe('ream submit / status / wait / cancel against a server', () => {
     const run = await cli(['submit', 'nope.pdf', '--server', server.url]);
     assert.equal(run.code, 2);
     assert.match(run.stderr, /^ream: cannot read nope\.pdf.*\[not_found\]\n$/);
+  });
+
+  test('a download cut off midway leaves no file at --out (and an earlier one as it was), io_error, exit 2', async () => {
+    // A server that promises 1000 bytes, sends half and drops the connection: a server dying mid-download.
+    const cut: Server = createServer((request, response) => {
+      response.writeHead(200, { 'content-type': 'text/csv', 'content-length': '1000', 'content-disposition': 'attachment; filename="job-cut.csv"' });
+      response.write('x'.repeat(500), () => request.socket.destroy());
+    });
+    cut.listen(0, '127.0.0.1');
+    await once(cut, 'listening');
+    const url = `http://127.0.0.1:${(cut.address() as AddressInfo).port}`;
+    const folder = await mkdtemp(join(dir, 'cut-'));
+    try {
+      const fresh = join(folder, 'fresh.csv');
+      const run = await cli(['download', 'job_cut', '--out', fresh, '--server', url]);
+      assert.equal(run.code, 2, run.stderr);
+      assert.match(run.stderr, /^ream: the download from .* job job_cut broke off before its end \(.+\); .*fresh\.csv is not written \[io_error\]\n$/, run.stderr);
+      assert.equal(run.stdout, '', 'no file name printed');
+
+      const earlier = join(folder, 'earlier.csv');
+      await writeFile(earlier, 'the complete earlier download\n');
+      const again = await cli(['download', 'job_cut', '--out', earlier, '--server', url]);
+      assert.equal(again.code, 2, again.stderr);
+      assert.equal(await readFile(earlier, 'utf8'), 'the complete earlier download\n', 'the earlier file is kept as it was');
+      assert.deepEqual(await readdir(folder), ['earlier.csv'], 'no fresh.csv, no partial file left behind');
+    } finally {
+      cut.close();
+      cut.closeAllConnections();
+      await rm(folder, { recursive: true, force: true });
+    }
   });
 });
