@@ -13,6 +13,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Command, InvalidArgumentError, Option, type CommanderError } from 'commander';
 import { ReamError } from '../errors.ts';
+import { fetchFailureReason } from '../client/errors.ts';
 import { parseJsonObject } from '../json.ts';
 // Values from api-types.ts, not the SDK's index: that loads the SDK and tus-js-client, which a
 // `ream run` (this module is registered by main.ts for every command) never uses.
@@ -348,9 +349,7 @@ async function saveWhole(body: Readable, out: string, source: string): Promise<v
     await rm(partial, { force: true });
     if (failed === 'file') throw writeFailure(`the download ${out}`, error);
     if (error instanceof ReamError) throw error;
-    // fetch's body error is a bare `terminated`; the socket's reason (`other side closed`) is its cause.
-    const reason = error instanceof Error && error.cause instanceof Error ? error.cause.message : error instanceof Error ? error.message : String(error);
-    throw ReamError.retryable('io_error', `the download from ${source} broke off before its end (${reason}); ${out} is not written`, { cause: error });
+    throw ReamError.retryable('io_error', `the download from ${source} broke off before its end (${fetchFailureReason(error)}); ${out} is not written`, { cause: error });
   }
   try {
     await rename(partial, out);

@@ -82,8 +82,12 @@ export async function errorFromResponse(response: Response): Promise<ReamHttpErr
   return errorFromAnswer(response.status, response.statusText, type, body, response.headers.get('retry-after'));
 }
 
+/** Why a fetch failed: its errors are bare (`fetch failed`, `terminated`), the socket's reason is their cause. */
+export function fetchFailureReason(error: unknown): string {
+  return error instanceof Error && error.cause instanceof Error ? error.cause.message : error instanceof Error ? error.message : String(error);
+}
+
 /** A failure to reach the server at all (refused, reset, DNS): worth retrying later. */
 export function unreachable(baseUrl: string, error: unknown): ReamError {
-  const reason = error instanceof Error && error.cause instanceof Error ? error.cause.message : error instanceof Error ? error.message : String(error);
-  return ReamError.retryable('io_error', `cannot reach ${baseUrl}: ${reason}`, { cause: error });
+  return ReamError.retryable('io_error', `cannot reach ${baseUrl}: ${fetchFailureReason(error)}`, { cause: error });
 }
