@@ -54,16 +54,32 @@ export async function fileSize(path: string): Promise<number> {
 export function checkSize(size: number, limits: Pick<ReadLimits, 'maxBytes'>): void {
   if (size === 0) throw ReamError.nonRetryable('empty_file', 'the file is empty (0 bytes)');
   if (size > limits.maxBytes) {
-    throw ReamError.nonRetryable('file_too_large', `the file has ${size} bytes; the limit is ${limits.maxBytes}`, {
-      details: { size, maxBytes: limits.maxBytes },
+    throw ReamError.nonRetryable('file_too_large', `the file has ${count(size)} bytes; the limit is ${count(limits.maxBytes)} bytes (${SIZE_LIMIT_SET_BY})`, {
+      details: { size, maxBytes: limits.maxBytes, limit: 'maxBytes' },
     });
   }
 }
 
-export function checkPageCount(pageCount: number, limits: Pick<ReadLimits, 'maxPages'>): void {
+/** Where the size limit comes from, named in its refusals so that whoever meets it knows what to raise. */
+const SIZE_LIMIT_SET_BY = 'the maxBytes option; --max-size <MB> for ream run and ream serve';
+/** Where the page limit comes from (see {@link SIZE_LIMIT_SET_BY}). */
+const PAGE_LIMIT_SET_BY = 'the maxPages option; --max-pages for ream run and ream serve';
+
+/** `12,345`: counts in messages, where a bare 1073741824 is hard to read at a glance. */
+function count(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+/**
+ * `too_many_pages` past `limits.maxPages`, naming the limit and how to raise it. `pages`: what a
+ * page of this document is, when ream cuts its pages itself (a text's pages are cut by size, so
+ * a file within `maxBytes` may still be over `maxPages`: the reader needs to know why).
+ */
+export function checkPageCount(pageCount: number, limits: Pick<ReadLimits, 'maxPages'>, pages?: string): void {
   if (pageCount > limits.maxPages) {
-    throw ReamError.nonRetryable('too_many_pages', `the document has ${pageCount} pages; the limit is ${limits.maxPages}`, {
-      details: { pageCount, maxPages: limits.maxPages },
+    const what = pages === undefined ? '' : ` (${pages})`;
+    throw ReamError.nonRetryable('too_many_pages', `the document has ${count(pageCount)} pages${what}; the limit is ${count(limits.maxPages)} pages (${PAGE_LIMIT_SET_BY})`, {
+      details: { pageCount, maxPages: limits.maxPages, limit: 'maxPages' },
     });
   }
 }

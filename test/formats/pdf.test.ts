@@ -87,7 +87,7 @@ void describe('PDF format', () => {
     await failsWith(open(await file(real.subarray(0, Math.floor(real.length * 0.3)))), 'invalid_pdf');
     await failsWith(open(await file('%PDF-1.7\nthis is not a PDF body at all\n%%EOF\n')), 'invalid_pdf');
     await failsWith(open(await file(real), undefined, { maxBytes: 1_000, maxPages: 100 }), 'file_too_large');
-    await failsWith(open(await file(real), undefined, { maxBytes: limits.maxBytes, maxPages: 29 }), 'too_many_pages', /30 pages; the limit is 29/);
+    await failsWith(open(await file(real), undefined, { maxBytes: limits.maxBytes, maxPages: 29 }), 'too_many_pages', /30 pages; the limit is 29 pages/);
   });
 
   void test('a PDF that needs a user password is encrypted_pdf, not retryable', async () => {

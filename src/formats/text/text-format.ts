@@ -18,6 +18,13 @@ export const TEXT_SIZE_PAGINATION = `split at its form feeds, and by size: a pag
 /** The size pagination before {@link PAGE_MIN_CHARS}: the same pages, but for those of more than {@link PAGE_LINES} lines, which it cut there. */
 const LINES_PAGINATION = `split at its form feeds, and by size: a page ends after its ${PAGE_LINES.toLocaleString('en-US')}th line, or at the first line end past ${PAGE_CHARS.toLocaleString('en-US')} characters (a longer line is cut at ${PAGE_HARD_CHARS.toLocaleString('en-US')})`;
 
+/**
+ * Said of a text refused for its pages when some were cut by size: the page limit (10,000 by
+ * default) holds some 1,000,000,000 characters of dense text, so a text within the size limit
+ * (1 GiB) can be over it, and its reader needs to know that ream made those pages.
+ */
+const TEXT_PAGES_CUT = `ream cut this text into pages by size, a page every ${PAGE_CHARS.toLocaleString('en-US')} characters or so, as well as at its form feeds`;
+
 export function createTextFormat(mediaType: string, extensions: readonly string[]): DocumentFormat {
   return {
     mediaType,
@@ -37,7 +44,7 @@ export function createTextFormat(mediaType: string, extensions: readonly string[
         if (mediaType === 'text/markdown' && title === undefined) title = markdownTitle(text);
         return true;
       });
-      checkPageCount(pageCount, limits);
+      checkPageCount(pageCount, limits, seen.cutBySize ? TEXT_PAGES_CUT : undefined);
       // Kept for the chunks that read this file next: each starts at its first page.
       if (encoding) noteStarts(await fileKey(path, options?.sha256), encoding, starts, seen);
       const { cutBySize } = seen;
