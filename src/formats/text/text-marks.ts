@@ -24,16 +24,59 @@ export interface PagesSeen {
 /** Seen holds for the pages before every page start noted: each was noted by a read that passed those since the last. */
 export interface TextMarks extends PagesSeen {
   encoding: TextEncoding;
-  /** By 0-based page: where that page starts (page 0, the file's top, is never noted). */
-  starts: Map<number, TextStart>;
+  /** By 0-based page: where that page starts, packed (see {@link pack}); page 0, the file's top, is never noted. */
+  starts: Map<number, number>;
 }
 
-/** Files whose marks this process keeps (the most recently read). */
-const FILES_KEPT = 8;
-/** Page starts kept per file: far past any `maxPages` a text is read with in practice. */
-export const STARTS_KEPT = 200_000;
+/**
+ * Bytes of heap a noted page start takes (a Map entry of two numbers, as measured on Node 24:
+ * 52; a start kept as an object took 100), and a file's marks besides their starts. The
+ * estimate, not the heap, is what {@link MARKS_MAX_BYTES} bounds.
+ */
+export const START_BYTES = 56;
+const FILE_BYTES = 512;
+/**
+ * Bytes of marks this process keeps at most, over all files: some 300,000 page starts, thirty
+ * 10,000-page texts. Past it the least recently read files' marks go (a later chunk of theirs
+ * decodes from the file's top or from a start it finds itself); a file alone over it keeps the
+ * starts of its first pages. Kept by page count alone (200,000 starts for each of 8 files),
+ * they could take 154 MB of every worker's heap.
+ */
+export const MARKS_MAX_BYTES = 16 * 1024 * 1024;
+/** Page starts an inspection keeps: as many as the marks can hold. */
+export const STARTS_KEPT = Math.floor((MARKS_MAX_BYTES - FILE_BYTES) / START_BYTES);
 
+/** By file version, least recently read first (a Map's order: a read re-inserts its file). */
 const files = new Map<string, TextMarks>();
+let keptBytes = 0;
+
+function bytesOf(marks: TextMarks): number {
+  return FILE_BYTES + marks.starts.size * START_BYTES;
+}
+
+/** The estimated bytes of all marks kept (never more than {@link MARKS_MAX_BYTES}). */
+export function marksBytes(): number {
+  return keptBytes;
+}
+
+/** Drops every file's marks (tests). */
+export function forgetMarks(): void {
+  files.clear();
+  keptBytes = 0;
+}
+
+/**
+ * A start in one number: its byte offset times four, plus its two flags. A Map of numbers takes
+ * half the heap of a Map of objects, and offsets stay far below 2^51.
+ */
+function pack(start: TextStart): number {
+  return start.byte * 4 + (start.closedBySize ? 2 : 0) + (start.afterCr ? 1 : 0);
+}
+
+function unpack(packed: number): TextStart {
+  const flags = packed % 4;
+  return { byte: (packed - flags) / 4, closedBySize: flags >= 2, afterCr: flags % 2 === 1 };
+}
 
 /** The marks of the file version `key` (file-key.ts), if a read of it in this process noted any. */
 export function marksOf(key: string): TextMarks | undefined {
@@ -49,7 +92,7 @@ export function marksOf(key: string): TextMarks | undefined {
 export function startBefore(marks: TextMarks, from: number): { page: number; at: TextStart } | undefined {
   for (let page = from; page > 0; page--) {
     const at = marks.starts.get(page);
-    if (at) return { page, at };
+    if (at !== undefined) return { page, at: unpack(at) };
   }
   return undefined;
 }
@@ -57,18 +100,34 @@ export function startBefore(marks: TextMarks, from: number): { page: number; at:
 /** Adds what a read found (page starts, by page) to the file's marks, making them if it has none. */
 export function noteStarts(key: string, encoding: TextEncoding, found: ReadonlyMap<number, TextStart>, seen: PagesSeen): void {
   let marks = marksOf(key);
-  if (!marks || marks.encoding !== encoding) {
+  if (marks && marks.encoding !== encoding) {
+    keptBytes -= bytesOf(marks);
+    files.delete(key);
+    marks = undefined;
+  }
+  if (!marks) {
     marks = { encoding, starts: new Map(), cutBySize: false, longPages: false };
     files.set(key, marks);
-    for (const old of files.keys()) {
-      if (files.size <= FILES_KEPT) break;
-      files.delete(old);
-    }
+    keptBytes += FILE_BYTES;
   }
   marks.cutBySize ||= seen.cutBySize;
   marks.longPages ||= seen.longPages;
   for (const [page, at] of found) {
-    if (marks.starts.size >= STARTS_KEPT) break;
-    marks.starts.set(page, at);
+    if (marks.starts.has(page)) continue;
+    // Room made from the least recently read files; this one's own first starts are never given up for its later ones.
+    if (!makeRoom(key, START_BYTES)) break;
+    marks.starts.set(page, pack(at));
+    keptBytes += START_BYTES;
   }
+}
+
+/** Drops the least recently read files' marks (never `keeping`'s) until `bytes` more fit; whether they do. */
+function makeRoom(keeping: string, bytes: number): boolean {
+  for (const [key, marks] of files) {
+    if (keptBytes + bytes <= MARKS_MAX_BYTES) break;
+    if (key === keeping) continue;
+    keptBytes -= bytesOf(marks);
+    files.delete(key);
+  }
+  return keptBytes + bytes <= MARKS_MAX_BYTES;
 }
