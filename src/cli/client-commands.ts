@@ -4,8 +4,7 @@
  * partially_succeeded or failed, 130 the job was cancelled, 2 usage and HTTP/connection errors
  * (printed as `ream: <message> [code]` by main).
  */
-import { randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, rmSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -326,15 +325,25 @@ export function registerClientCommands(program: Command): void {
 }
 
 /**
- * Streams `body` to `out` through a hidden `.<name>.<random>.part` beside it, renamed into place
- * only once the body has ended: a download cut off midway (the server gone, the connection
- * dropped, fewer bytes than its Content-Length, which fetch reports as an error) leaves no
- * file that looks complete, and an earlier `out` stays as it was. Beside it, not in the temp
- * folder, so the rename stays on one file system and is atomic.
+ * Streams `body` to `out` through a hidden `.<name>.part` beside it, renamed into place only once
+ * the body has ended: a download cut off midway (the server gone, the connection dropped, fewer
+ * bytes than its Content-Length, which fetch reports as an error) leaves no file that looks
+ * complete, and an earlier `out` stays as it was. Beside it, not in the temp folder, so the
+ * rename stays on one file system and is atomic. Its name is the target's, not a random one, so
+ * that a `.part` a killed download (SIGKILL, a lost machine) left is replaced by the next
+ * download to the same file, never added to nor left to pile up; Ctrl-C or SIGTERM removes it.
  */
 async function saveWhole(body: Readable, out: string, source: string): Promise<void> {
-  const partial = join(dirname(out), `.${basename(out)}.${randomBytes(6).toString('hex')}.part`);
+  const partial = partFile(out);
+  // An earlier download's leftover: removed, and the new one made afresh ('wx'), never appended to.
+  // At once (no await): the body may fail while nothing listens to it yet.
+  try {
+    rmSync(partial, { force: true });
+  } catch (error) {
+    throw writeFailure(`the download ${out}`, error);
+  }
   const sink = createWriteStream(partial, { flags: 'wx' });
+  const stopped = removeOnStop(partial, [body, sink]);
   // pipeline() hands the first failure on to the other stream, so both emit it: which one emitted it first says whose it is.
   let failed: 'file' | 'body' | undefined;
   sink.once('error', () => {
@@ -350,6 +359,8 @@ async function saveWhole(body: Readable, out: string, source: string): Promise<v
     if (failed === 'file') throw writeFailure(`the download ${out}`, error);
     if (error instanceof ReamError) throw error;
     throw ReamError.retryable('io_error', `the download from ${source} broke off before its end (${fetchFailureReason(error)}); ${out} is not written`, { cause: error });
+  } finally {
+    stopped();
   }
   try {
     await rename(partial, out);
@@ -357,6 +368,34 @@ async function saveWhole(body: Readable, out: string, source: string): Promise<v
     await rm(partial, { force: true });
     throw writeFailure(`the download ${out}`, error);
   }
+}
+
+/** The `.part` file a download to `out` is written to first (see {@link saveWhole}). */
+function partFile(out: string): string {
+  return join(dirname(out), `.${basename(out)}.part`);
+}
+
+/** Exit codes of a command stopped by a signal: 128 + its number, as a shell reports it. */
+const SIGNAL_EXIT: Readonly<Record<'SIGINT' | 'SIGTERM', number>> = { SIGINT: 130, SIGTERM: 143 };
+
+/**
+ * Until the returned function is called, SIGINT and SIGTERM stop the download: `streams` closed,
+ * `partial` removed, and the process exits as the signal would have ended it (130, 143). Without
+ * this the signal ends the process at once and the `.part` stays.
+ */
+function removeOnStop(partial: string, streams: ReadonlyArray<{ destroy(): unknown }>): () => void {
+  const onSignal = (signal: NodeJS.Signals): void => {
+    for (const stream of streams) stream.destroy();
+    rmSync(partial, { force: true });
+    process.stderr.write(`ream: the download was stopped (${signal}); nothing is written\n`);
+    process.exit(SIGNAL_EXIT[signal as keyof typeof SIGNAL_EXIT]);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  return () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
 }
 
 interface SearchFlags {
