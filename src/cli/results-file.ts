@@ -1,10 +1,14 @@
 import { closeSync, existsSync, ftruncateSync, lstatSync, openSync, readFileSync, readlinkSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { constants } from 'node:buffer';
 import { dirname, resolve } from 'node:path';
 import { ReamError, type ErrorInfo } from '../errors.ts';
 import { fileKind, isCharacterDevice } from '../file-kind.ts';
 import { makeFolders } from '../make-folders.ts';
 import { writeFailure } from './write-failure.ts';
 import type { DocumentOutput } from '../pipeline/types.ts';
+import type { PageText } from '../formats/types.ts';
+
+const { MAX_STRING_LENGTH } = constants;
 
 export type TextMode = 'pages' | 'full' | 'none';
 
@@ -33,7 +37,8 @@ export interface ResultLine {
   usage?: DocumentOutput['usage'];
 }
 
-export function toResultLine(path: string, output: DocumentOutput, textMode: TextMode): ResultLine {
+/** `piecesFrom`: see {@link PIECES_FROM_CHARS}. */
+export function toResultLine(path: string, output: DocumentOutput, textMode: TextMode, piecesFrom = PIECES_FROM_CHARS): ResultLine {
   const line: ResultLine = {
     path,
     documentId: output.documentId,
@@ -52,10 +57,80 @@ export function toResultLine(path: string, output: DocumentOutput, textMode: Tex
     ...(output.usage ? { usage: output.usage } : {}),
   };
   // Pages are joined with a form feed, as pdftotext does, so page breaks survive in `full`.
-  if (textMode === 'full') line.text = output.pages.map((p) => p.text).join('\f');
+  if (textMode === 'full') {
+    if (textChars(output.pages) < piecesFrom) line.text = output.pages.map((p) => p.text).join('\f');
+    else unjoined.set(line, output.pages); // too long to join: written in pieces (see lineJson)
+  }
   if (textMode === 'pages') line.pages = output.pages;
   return line;
 }
+
+/**
+ * Characters of text from which a line is written in pieces rather than made one string: a
+ * JavaScript string holds at most `MAX_STRING_LENGTH` (536,870,888) characters, some 5,400 pages
+ * of dense text, well within the page limit (10,000) and the size limit (1 GiB), and JSON may
+ * escape a character to six. Below it a line is one `JSON.stringify`, as fast as it gets.
+ */
+export const PIECES_FROM_CHARS = Math.floor(MAX_STRING_LENGTH / 8);
+
+/** The pages of `full` lines whose text is too long to be one string, written joined by {@link lineJson}. */
+const unjoined = new WeakMap<ResultLine, readonly PageText[]>();
+
+function textChars(pages: readonly PageText[]): number {
+  let chars = 0;
+  for (const page of pages) chars += page.text.length + 1;
+  return chars;
+}
+
+/**
+ * The JSON of `line` and its newline, as one string, or in pieces of about a megabyte when its
+ * text passes `piecesFrom` characters: then its text (`text` or `pages`) comes last, each page
+ * serialised on its own, so no string is longer than a page's.
+ */
+export function lineJson(line: ResultLine, piecesFrom = PIECES_FROM_CHARS): string[] {
+  const joined = unjoined.get(line);
+  const pages = joined ?? line.pages;
+  if (!joined && (pages === undefined || textChars(pages) < piecesFrom)) return [`${JSON.stringify(line)}\n`];
+  const { text: _text, pages: _pages, ...rest } = line;
+  const head = JSON.stringify(rest);
+  const pieces = new Pieces(`${head.slice(0, -1)},${joined ? '"text":"' : '"pages":['}`);
+  pages?.forEach((page, index) => {
+    if (joined) pieces.add(`${index > 0 ? '\\f' : ''}${JSON.stringify(page.text).slice(1, -1)}`);
+    else pieces.add(`${index > 0 ? ',' : ''}${JSON.stringify(page)}`);
+  });
+  pieces.add(joined ? '"}\n' : ']}\n');
+  return pieces.done();
+}
+
+/** Strings gathered into pieces of about {@link PIECE_CHARS}: few writes, none too long. */
+class Pieces {
+  readonly #done: string[] = [];
+  #parts: string[] = [];
+  #chars = 0;
+
+  constructor(first: string) {
+    this.add(first);
+  }
+
+  add(part: string): void {
+    this.#parts.push(part);
+    this.#chars += part.length;
+    if (this.#chars >= PIECE_CHARS) this.#flush();
+  }
+
+  done(): string[] {
+    this.#flush();
+    return this.#done;
+  }
+
+  #flush(): void {
+    if (this.#parts.length > 0) this.#done.push(this.#parts.join(''));
+    this.#parts = [];
+    this.#chars = 0;
+  }
+}
+
+const PIECE_CHARS = 1024 * 1024;
 
 /** A line for a file that could not even be read from disk. */
 export function unreadableLine(path: string, error: ErrorInfo): ResultLine {
@@ -276,8 +351,11 @@ export class ResultsFile {
     if (this.#written.has(key)) return false;
     try {
       if (this.#stdoutError) throw this.#stdoutError;
-      if (this.path === STDOUT) process.stdout.write(`${JSON.stringify(line)}\n`);
-      else writeSync(this.#fd, `${JSON.stringify(line)}\n`);
+      // A line in pieces is written piece after piece, nothing between them: a crash still tears only the last line.
+      for (const piece of lineJson(line)) {
+        if (this.path === STDOUT) process.stdout.write(piece);
+        else writeSync(this.#fd, piece);
+      }
     } catch (error) {
       throw unwritable(this.path, error);
     }
