@@ -193,7 +193,7 @@ export async function runCommand(inputs: readonly string[], options: RunOptions,
     });
     // A safety net under the events: every few seconds, documents that ended without a line
     // (an event lost to a failure between storing and publishing) get theirs.
-    const sweep = setInterval(() => tracker.sweep(), 3000).unref();
+    const sweep = setInterval(() => void tracker.sweep(), 3000).unref();
     // Held while the files go in: tiny files are read faster than they are added, and the job
     // would otherwise end and reopen between two of them (a `job.completed` each time).
     const release = ream.holdOpen(job.id);
@@ -283,8 +283,11 @@ async function retriedIfAsked(ream: Ream, job: JobRecord, options: RunOptions): 
   return ream.retry(job.id);
 }
 
+/** Waiting documents a sweep looks up at most (see {@link RunTracker.sweep}). */
+export const SWEEP_LOOKUPS = 64;
+
 /** Maps documents back to the files they came from and writes each file's line exactly once. */
-class RunTracker {
+export class RunTracker {
   readonly #ream: Ream;
   readonly #jobId: string;
   readonly #results: ResultsFile;
@@ -306,6 +309,7 @@ class RunTracker {
   readonly #adding = new Set<Promise<void>>();
   readonly #stop = new AbortController();
   readonly #eta = new RunEta();
+  #sweeping: Promise<void> | undefined;
 
   constructor(ream: Ream, jobId: string, results: ResultsFile, text: TextMode, view: ProgressView, summary: RunSummary) {
     this.#ream = ream;
@@ -370,13 +374,29 @@ class RunTracker {
     if (jobDoc && TERMINAL_DOCUMENT_STATUSES.includes(jobDoc.status)) this.documentEnded(documentId);
   }
 
-  sweep(): void {
-    for (const documentId of this.#waiting.keys()) {
-      this.#ream.jobDocument(this.#jobId, documentId).then(
+  /**
+   * Looks up at most {@link SWEEP_LOOKUPS} waiting documents, those waiting longest first, each
+   * then put last in line: a document whose event was lost is still found, in turn, and a slow
+   * job (OCR, a model) with 10,000 files queued costs 64 look-ups every few seconds rather than
+   * 10,000 at once. A sweep still under way is not started again.
+   */
+  sweep(): Promise<void> {
+    this.#sweeping ??= (async () => {
+      const turn: string[] = [];
+      for (const [documentId, files] of this.#waiting) {
+        if (turn.length >= SWEEP_LOOKUPS) break;
+        turn.push(documentId);
+        this.#waiting.delete(documentId); // last in line: a Map's order is the order set
+        this.#waiting.set(documentId, files);
+      }
+      await Promise.all(turn.map((documentId) => this.#ream.jobDocument(this.#jobId, documentId).then(
         (jobDoc) => { if (jobDoc && TERMINAL_DOCUMENT_STATUSES.includes(jobDoc.status)) this.documentEnded(documentId); },
         () => undefined, // the next sweep tries again
-      );
-    }
+      )));
+    })().finally(() => {
+      this.#sweeping = undefined;
+    });
+    return this.#sweeping;
   }
 
   documentEnded(documentId: string): void {
