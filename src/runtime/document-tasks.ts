@@ -522,13 +522,15 @@ export class DocumentTasks {
     const current = await store.getJobDocument(job.id, output.documentId);
     if (!current || TERMINAL_DOCUMENT_STATUSES.includes(current.status)) return; // cancelled or finished meanwhile
     await store.putDocumentResult({ jobId: job.id, documentId: output.documentId, output: asJson(output) });
-    await store.updateJobDocument(job.id, output.documentId, { status: output.status, error: output.error, finishedAt: Date.now() });
     const failed = output.status === 'failed' || output.status === 'cancelled';
-    await this.#engine.emit(job, failed ? 'document.failed' : 'document.completed', {
-      documentId: output.documentId,
-      stage: 'complete',
-      ...(output.error ? { error: output.error } : {}),
-    });
+    // The status and its event in one step: the job closes only once every document has ended,
+    // so its end comes after every document's event, and no crash leaves an end unsaid.
+    await this.#engine.emitDocumentEnd(job, { jobId: job.id, documentId: output.documentId, status: output.status, error: output.error, finishedAt: Date.now() },
+      failed ? 'document.failed' : 'document.completed', {
+        documentId: output.documentId,
+        stage: 'complete',
+        ...(output.error ? { error: output.error } : {}),
+      }, current.pagesTotal === null);
     await this.#engine.finalizeIfDone(job.id);
   }
 

@@ -16,7 +16,7 @@ import type { PipelineDescription, PipelineRegistry } from '../pipeline/registry
 import type { DocumentOutput, Pipeline } from '../pipeline/types.ts';
 import type { TaskQueue } from '../queue/port.ts';
 import type { SearchIndex } from '../search/port.ts';
-import { DEFAULT_TENANT, type DocumentRecord, type JobCounts, type JobDocumentRecord, type JobRecord, type Store } from '../store/port.ts';
+import { DEFAULT_TENANT, type DocumentEnd, type DocumentRecord, type JobCounts, type JobDocumentRecord, type JobRecord, type Store } from '../store/port.ts';
 import type { Formats } from '../formats/registry.ts';
 import { AbortRegistry } from './engine/abort-registry.ts';
 import { JobEvents, type EventFields, type EventJob } from './engine/job-events.ts';
@@ -376,6 +376,11 @@ export class Engine {
   /** Stores the event (which assigns its gapless `seq`) and fans it out. */
   emit(job: EventJob, type: EventType, fields: EventFields): Promise<ReamEvent> {
     return this.#events.emit(job, type, fields);
+  }
+
+  /** Ends a document and stores its event at once (JobEvents.emitDocumentEnd); undefined if it had ended. */
+  emitDocumentEnd(job: EventJob, end: DocumentEnd, type: EventType, fields: EventFields, uncounted?: boolean): Promise<ReamEvent | undefined> {
+    return this.#events.emitDocumentEnd(job, end, type, fields, uncounted);
   }
 
   /** A `job.progress` event, at most one per `progressIntervalMs` per job. */

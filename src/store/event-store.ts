@@ -1,4 +1,18 @@
+import type { ErrorInfo } from '../errors.ts';
 import type { EventType, NewEvent, ReamEvent } from '../events/types.ts';
+import type { DocumentStatus } from './job-document-store.ts';
+
+/** A job's document ending, as {@link EventStore.appendDocumentEnd} records it with its event. */
+export interface DocumentEnd {
+  jobId: string;
+  documentId: string;
+  status: DocumentStatus;
+  /** Left as it is when undefined. */
+  error?: ErrorInfo | null;
+  finishedAt: number;
+  /** The statuses it ends from; by default the unfinished ones (`queued`, `running`). */
+  ifStatusIn?: readonly DocumentStatus[];
+}
 
 /** A job's events, the replayable history behind live progress. Contract: test/conformance/store-events.ts. */
 export interface EventStore {
@@ -8,6 +22,16 @@ export interface EventStore {
    * number. An unknown job is `not_found`.
    */
   appendEvent(event: NewEvent): Promise<ReamEvent>;
+  /**
+   * Ends the job's document and stores the event that says so (the event's job), in one
+   * transaction: the status changes only if it is one of `ifStatusIn`, and only then is the event
+   * stored. Answers the stored event, or undefined when the document had ended already (or is not
+   * the job's): nothing changed, no seq used. Two steps, a process killed between them left the
+   * document ended with no event ever (a repeat of its task finds it ended), and another
+   * document's task could close the job in between, its `job.*` event stored before this one: a
+   * follower that stops at the job's end missed it.
+   */
+  appendDocumentEnd(end: DocumentEnd, event: NewEvent): Promise<ReamEvent | undefined>;
   /** The job's events with `seq > afterSeq`, in seq order, at most `limit` (default 1,000, at most 10,000). */
   listEvents(jobId: string, afterSeq: number, limit?: number): Promise<ReamEvent[]>;
   /**

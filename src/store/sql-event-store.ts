@@ -1,10 +1,12 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
 import { ReamError } from '../errors.ts';
-import type { EventType, ReamEvent } from '../events/types.ts';
+import type { EventType, NewEvent, ReamEvent } from '../events/types.ts';
 import { clampLimit, fromJsonText, toJsonText, toNumber } from '../sql/dialect.ts';
 import { prepareQuery } from '../sql/prepared-query.ts';
 import type { EventStore } from './event-store.ts';
 import { FAILURE_EVENT_TYPES, type EventTables, type EventsTable } from './events-schema.ts';
+import type { JobDocumentsTable } from './job-documents-schema.ts';
+import { UNFINISHED_DOCUMENT_STATUSES } from './job-document-store.ts';
 
 const DEFAULT_EVENTS = 1_000;
 const MAX_EVENTS = 10_000;
@@ -29,7 +31,7 @@ function eventFromRow(row: Selectable<EventsTable>): ReamEvent {
  * an append takes the job row's lock to bump its counter. The table must exist (`eventMigrations`).
  */
 export function sqlEventStore(kysely: Kysely<unknown>): EventStore {
-  const db = kysely.withTables<EventTables>();
+  const db = kysely.withTables<EventTables & { job_documents: JobDocumentsTable }>();
   // Two statements per event, several events per document (see prepared-query.ts). A job under
   // deletion (`deleting_at`) takes no more: a task still running stored events past the deletion's
   // batches of them, to be listed (failures) until the job row went.
@@ -37,19 +39,35 @@ export function sqlEventStore(kysely: Kysely<unknown>): EventStore {
     db.updateTable('jobs').set({ event_seq: sql<number>`event_seq + 1` }).where('id', '=', jobId).where('deleting_at', 'is', null).returning('event_seq'));
   const insertEvent = prepareQuery(db, 6, (db, jobId: string, seq: number, tenantId: string, type: EventType, at: number, data: string) =>
     db.insertInto('events').values({ job_id: jobId, seq, tenant_id: tenantId, type, at, data }));
+  type Trx = Parameters<Parameters<ReturnType<typeof db.transaction>['execute']>[0]>[0];
+  const append = async (trx: Trx, event: NewEvent): Promise<ReamEvent> => {
+    const { type, jobId, tenantId, at, ...rest } = event;
+    const data: EventData = rest;
+    // "seq is per job and gapless": the job row's counter is bumped in the same transaction as
+    // the insert, so a rollback returns the number. The row update also serialises concurrent
+    // appends to one job (a row lock in PostgreSQL, the single connection in SQLite).
+    const counter = await nextSeq.takeFirst([jobId], trx);
+    if (!counter) throw ReamError.nonRetryable('not_found', `no job ${jobId}`);
+    const seq = toNumber(counter.event_seq);
+    await insertEvent.execute([jobId, seq, tenantId, type, at, toJsonText(data)], trx);
+    return { seq, type, jobId, tenantId, at, ...data };
+  };
   return {
     async appendEvent(event) {
-      const { type, jobId, tenantId, at, ...rest } = event;
-      const data: EventData = rest;
+      return db.transaction().execute((trx) => append(trx, event));
+    },
+
+    async appendDocumentEnd(end, event) {
       return db.transaction().execute(async (trx) => {
-        // "seq is per job and gapless": the job row's counter is bumped in the same transaction as
-        // the insert, so a rollback returns the number. The row update also serialises concurrent
-        // appends to one job (a row lock in PostgreSQL, the single connection in SQLite).
-        const counter = await nextSeq.takeFirst([jobId], trx);
-        if (!counter) throw ReamError.nonRetryable('not_found', `no job ${jobId}`);
-        const seq = toNumber(counter.event_seq);
-        await insertEvent.execute([jobId, seq, tenantId, type, at, toJsonText(data)], trx);
-        return { seq, type, jobId, tenantId, at, ...data };
+        const ended = await trx.updateTable('job_documents')
+          .set({
+            status: end.status, finished_at: end.finishedAt,
+            ...(end.error === undefined ? {} : { error: end.error === null ? null : toJsonText(end.error) }),
+          })
+          .where('job_id', '=', end.jobId).where('document_id', '=', end.documentId)
+          .where('status', 'in', [...(end.ifStatusIn ?? UNFINISHED_DOCUMENT_STATUSES)])
+          .returning('document_id').executeTakeFirst();
+        return ended ? append(trx, event) : undefined;
       });
     },
 

@@ -1,14 +1,38 @@
 import assert from 'node:assert/strict';
 import type { NewEvent } from '../../src/events/types.ts';
-import type { EventStore, JobStore } from '../../src/store/port.ts';
+import type { DocumentStore, EventStore, JobDocumentStore, JobStore } from '../../src/store/port.ts';
 import { rejectsWithCode } from '../support/assert-ream-error.ts';
-import { newEvent, newJob } from './store-fixtures.ts';
+import { jobWithDocuments, newEvent, newJob } from './store-fixtures.ts';
 import { registerSuite, type ConformanceCase, type ConformanceOptions, type Harness } from './suite.ts';
 
 /** The event port, and the jobs its events belong to. */
-type Subject = { store: EventStore & Pick<JobStore, 'createJob'> };
+type Subject = { store: EventStore & Pick<JobStore, 'createJob'> & Pick<DocumentStore, 'putDocument'> & Pick<JobDocumentStore, 'addJobDocuments' | 'getJobDocument'> };
 
 const cases: ConformanceCase<Subject>[] = [
+  {
+    name: 'appendDocumentEnd: the document ends with its event, once; an ended document takes neither, and uses no seq',
+    async run({ store }) {
+      const { jobId, documentIds } = await jobWithDocuments(store, 1);
+      const documentId = documentIds[0] ?? '';
+      const end = { jobId, documentId, status: 'failed' as const, error: { code: 'invalid_pdf' as const, message: 'bad' }, finishedAt: 2_000 };
+      const said = await store.appendDocumentEnd(end, { ...newEvent(jobId), type: 'document.failed', documentId });
+      assert.equal(said?.seq, 1);
+      const ended = await store.getJobDocument(jobId, documentId);
+      assert.deepEqual([ended?.status, ended?.error?.code, ended?.finishedAt], ['failed', 'invalid_pdf', 2_000]);
+      assert.equal(await store.appendDocumentEnd({ ...end, status: 'succeeded', error: null }, { ...newEvent(jobId), type: 'document.completed', documentId }), undefined, 'ended already');
+      assert.equal((await store.getJobDocument(jobId, documentId))?.status, 'failed');
+      assert.equal((await store.appendEvent({ ...newEvent(jobId), type: 'job.failed' })).seq, 2, 'the refused end used no seq');
+      assert.deepEqual((await store.listEvents(jobId, 0)).map((e) => e.type), ['document.failed', 'job.failed']);
+      // With ifStatusIn: a cancel ends only a queued or running document; error left as it was.
+      const other = await jobWithDocuments(store, 1);
+      const otherId = other.documentIds[0] ?? '';
+      const cancel = { jobId: other.jobId, documentId: otherId, status: 'cancelled' as const, finishedAt: 3_000, ifStatusIn: ['running' as const] };
+      assert.equal(await store.appendDocumentEnd(cancel, { ...newEvent(other.jobId), type: 'document.cancelled', documentId: otherId }), undefined, 'queued is not in ifStatusIn');
+      assert.equal((await store.appendDocumentEnd({ ...cancel, ifStatusIn: ['queued'] }, { ...newEvent(other.jobId), type: 'document.cancelled', documentId: otherId }))?.seq, 1);
+      const cancelled = await store.getJobDocument(other.jobId, otherId);
+      assert.deepEqual([cancelled?.status, cancelled?.error], ['cancelled', null]);
+    },
+  },
   {
     name: 'hasDocumentEvent: whether the job has an event of a type about a document, the id matched whole (its _ no wildcard)',
     async run({ store }) {

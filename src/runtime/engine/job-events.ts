@@ -1,6 +1,6 @@
 import type { EventBus, EventFilter, EventListener } from '../../events/port.ts';
 import type { EventType, NewEvent, Progress, ReamEvent } from '../../events/types.ts';
-import type { JobCounts, JobRecord, Store } from '../../store/port.ts';
+import type { DocumentEnd, JobCounts, JobRecord, Store } from '../../store/port.ts';
 import { ProgressTracker } from '../progress.ts';
 import { RecentCounts } from './recent-counts.ts';
 
@@ -18,7 +18,7 @@ export type EventJob = Pick<JobRecord, 'id' | 'tenantId'> & Partial<Pick<JobReco
  * (recent-counts.ts), followed by a `job.progress` when the job then goes quiet.
  */
 export class JobEvents {
-  readonly #store: Pick<Store, 'jobCounts' | 'appendEvent'>;
+  readonly #store: Pick<Store, 'jobCounts' | 'appendEvent' | 'appendDocumentEnd'>;
   readonly #bus: EventBus;
   readonly #progressIntervalMs: number;
   readonly #progress = new ProgressTracker();
@@ -26,7 +26,7 @@ export class JobEvents {
   readonly #counts: RecentCounts<EventJob>;
   #closed = false;
 
-  constructor(store: Pick<Store, 'jobCounts' | 'appendEvent'>, bus: EventBus, progressIntervalMs: number) {
+  constructor(store: Pick<Store, 'jobCounts' | 'appendEvent' | 'appendDocumentEnd'>, bus: EventBus, progressIntervalMs: number) {
     this.#store = store;
     this.#bus = bus;
     this.#progressIntervalMs = progressIntervalMs;
@@ -49,10 +49,29 @@ export class JobEvents {
     const counts = await this.#counts.get(job, type.startsWith('job.'), now);
     const progress = this.#progress.progress(job.id, counts, now, job.pipeline);
     const event = await this.#store.appendEvent({ ...fields, type, jobId: job.id, tenantId: job.tenantId, at: now, progress });
-    // The store holds the event now; live delivery is best effort (followers catch up from the store).
+    await this.#publish(event);
+    return event;
+  }
+
+  /** The store holds the event already; live delivery is best effort (followers catch up from the store). */
+  async #publish(event: ReamEvent): Promise<void> {
     await this.#bus.publish(event).catch((error: unknown) => {
       process.emitWarning(`ream: could not publish ${event.type} of job ${event.jobId}: ${error instanceof Error ? error.message : String(error)}`);
     });
+  }
+
+  /**
+   * Ends a document and stores its event in one step (`Store.appendDocumentEnd`), then fans the
+   * event out. Undefined, and nothing said, when the document had ended already. The event's
+   * progress counts the document as ended: the counts are read before it is.
+   * `uncounted`: the document's page count was not known (it ended before its inspection did).
+   */
+  async emitDocumentEnd(job: EventJob, end: DocumentEnd, type: EventType, fields: EventFields, uncounted = false): Promise<ReamEvent | undefined> {
+    const now = Date.now();
+    const counts = endedIn(await this.#counts.get(job, false, now), end.status, uncounted);
+    const progress = this.#progress.progress(job.id, counts, now, job.pipeline);
+    const event = await this.#store.appendDocumentEnd(end, { ...fields, type, jobId: job.id, tenantId: job.tenantId, at: now, progress });
+    if (event) await this.#publish(event);
     return event;
   }
 
@@ -79,5 +98,17 @@ export class JobEvents {
   close(): void {
     this.#closed = true;
     this.#counts.clear();
+  }
+}
+
+/** Counts read while a document was unfinished, with it ended as `status`. */
+function endedIn(counts: JobCounts, status: DocumentEnd['status'], uncounted: boolean): JobCounts {
+  const ended = { ...counts, ...(uncounted ? { documentsUncounted: Math.max(0, counts.documentsUncounted - 1) } : {}) };
+  switch (status) {
+    case 'succeeded': return { ...ended, documentsSucceeded: counts.documentsSucceeded + 1 };
+    case 'partially_succeeded': return { ...ended, documentsPartial: counts.documentsPartial + 1 };
+    case 'failed': return { ...ended, documentsFailed: counts.documentsFailed + 1 };
+    case 'cancelled': return { ...ended, documentsCancelled: counts.documentsCancelled + 1 };
+    default: return counts;
   }
 }

@@ -209,16 +209,18 @@ export class JobLifecycle {
     if (!doc) throw ReamError.nonRetryable('not_found', `job ${jobId} has no document ${documentId}`);
     if (TERMINAL_JOB_STATUSES.includes(job.status) || TERMINAL_DOCUMENT_STATUSES.includes(doc.status)) return doc;
     // Conditional: a document whose merge finished it meanwhile keeps its end (and its result).
-    const now = Date.now();
-    const cancelled = await store.updateJobDocument(jobId, documentId, { status: 'cancelled', finishedAt: now }, { ifStatusIn: ['queued', 'running'] });
-    if (cancelled.status !== 'cancelled' || cancelled.finishedAt !== now) return cancelled; // ended, or another cancel won
+    // With its event in one step, as a document's end in its task (DocumentTasks' #finishDocument).
+    const said = await this.#parts.events.emitDocumentEnd(job, { jobId, documentId, status: 'cancelled', finishedAt: Date.now(), ifStatusIn: ['queued', 'running'] },
+      'document.cancelled', { documentId, message: 'cancelled' }, doc.pagesTotal === null);
+    const cancelled = await store.getJobDocument(jobId, documentId);
+    if (!cancelled) throw ReamError.nonRetryable('not_found', `job ${jobId} has no document ${documentId}`);
+    if (!said) return cancelled; // ended, or another cancel won
     aborts.abortRunning(jobId, documentId);
     // Best effort, as in `cancel`: thrown, it left the document cancelled without its event, and
     // its job running when it was the last. Its tasks do nothing when claimed.
     await queue.announceDocumentCancelled?.(jobId, documentId).catch((error: unknown) => {
       process.emitWarning(`ream: document ${documentId} of job ${jobId} is cancelled, but other processes could not be told now (its tasks do nothing when claimed): ${error instanceof Error ? error.message : String(error)}`);
     });
-    await this.#parts.events.emit(job, 'document.cancelled', { documentId, message: 'cancelled' });
     await this.finalizeIfDone(jobId); // it may have been the last one running
     return cancelled;
   }
