@@ -58,11 +58,11 @@ void test('one server and three workers: a 324-page PDF spreads over every worke
     const finished = await client.wait(job.id, { signal: AbortSignal.timeout(180_000) });
     await following;
     assert.equal(finished.status, 'succeeded', cluster.output());
-    await checkBatch(client, job.id, events, 5);
+    await checkBatch(client, job.id, events, 5, () => cluster.output());
 
     // The dead worker is no longer listed once its heartbeats stop (30 s); the others are.
     const { items } = (await (await fetch(`${cluster.server.url}/v1/workers`)).json()) as { items: { pid: number }[] };
-    assert.ok(items.some((w) => w.pid === cluster.workers[1]?.child.pid));
+    assert.ok(items.some((w) => w.pid === cluster.workers[1]?.child.pid), `worker pid ${cluster.workers[1]?.child.pid} not listed: ${JSON.stringify(items)}\n${cluster.output()}`);
   } finally {
     await cluster.stop();
     await rm(dir, { recursive: true, force: true });

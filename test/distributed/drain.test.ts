@@ -64,7 +64,7 @@ void test('SIGTERM drains a worker: it finishes what it runs, takes nothing new,
     const finished = await client.wait(job.id, { signal: AbortSignal.timeout(300_000) });
     await following;
     assert.equal(finished.status, 'succeeded', cluster.output());
-    await checkBatch(client, job.id, events, 1);
+    await checkBatch(client, job.id, events, 1, () => cluster.output());
   } finally {
     await cluster.stop();
     await rm(gate, { recursive: true, force: true });

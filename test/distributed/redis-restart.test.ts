@@ -48,7 +48,7 @@ void test('Redis restarted mid-run (AOF on a spare port): every process reconnec
       const finished = await client.wait(job.id, { signal: AbortSignal.timeout(180_000) });
       await following;
       assert.equal(finished.status, 'succeeded', cluster.output());
-      await checkBatch(client, job.id, events, files.length);
+      await checkBatch(client, job.id, events, files.length, () => cluster.output());
 
       // A job submitted after the restart runs too: the queue works, not only the old jobs.
       const after = await client.submit({ files: [files[0] ?? ''], pipeline: 'slow', options: { chunkPages: 10, msPerPage: 1 } });
