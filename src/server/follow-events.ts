@@ -114,9 +114,9 @@ export function followJobEvents(ream: FollowedReam, jobId: string, options: Foll
   };
   /**
    * After a terminal event, what was stored just after it is sent too, then the follow ends if the
-   * job is still ended. A document's last event may be stored a moment after the job's end (the
-   * document's status changed first, and another document's task closed the job meanwhile); a
-   * retry may have begun.
+   * job is still ended (a retry may have begun). A document's end is stored with its event
+   * (Store.appendDocumentEnd), so every document's comes before the job's: the tail is only a
+   * safety net for events of a task still running past the end.
    */
   const endAfterTail = (): void => {
     if (tail !== undefined || ended) return;
