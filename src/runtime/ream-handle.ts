@@ -101,7 +101,7 @@ export function reamHandle(engine: Engine, parts: HandleParts): Ream {
     addDocument: (jobId, documentId, source) => engine.addDocument(jobId, documentId, source),
     addDocuments: (jobId, docs) => engine.addDocuments(jobId, docs),
     holdOpen: (jobId) => engine.holdOpen(jobId),
-    getJob: (jobId) => store.getJob(jobId),
+    getJob: (jobId, options) => store.getJob(jobId, options),
     listJobs: (query) => store.listJobs(query),
     jobByKey: (tenantId, key) => store.findJobByKey(tenantId, key),
     async counts(jobId) {

@@ -204,8 +204,11 @@ export interface Ream {
    * (`ream run` holds its job): it ends once, after the release (idempotent) and its last document.
    */
   holdOpen(jobId: string): () => Promise<void>;
-  /** The job as stored; `undefined` when there is none (any tenant: the caller checks ownership). */
-  getJob(jobId: string): Promise<JobRecord | undefined>;
+  /**
+   * The job as stored; `undefined` when there is none (any tenant: the caller checks ownership),
+   * or its deletion has begun, unless `deleting` is set (a deletion cut short is finished by deleting again).
+   */
+  getJob(jobId: string, options?: { deleting?: boolean }): Promise<JobRecord | undefined>;
   /** One tenant's jobs, newest first, optionally of one status, a page at a time (`cursor` from the last page). */
   listJobs(query: ListJobsQuery): Promise<JobListPage>;
   /** The tenant's job made with this idempotency key, if any. */

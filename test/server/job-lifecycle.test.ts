@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import Database from 'better-sqlite3';
 import { ReamClient } from '../../src/client/index.ts';
 import { ReamError } from '../../src/errors.ts';
 import type { ReamEvent } from '../../src/events/types.ts';
@@ -90,6 +91,26 @@ describe('job retry, delete and webhooks over HTTP', () => {
     assert.equal(await store.getDocumentResult(created.id, doc.documentId), undefined);
     assert.deepEqual(await store.listEvents(created.id, 0), []);
     assert.ok(await store.getDocument(doc.documentId), 'the document itself stays');
+    assert.equal((await fetch(`${server.url}/v1/jobs/${created.id}`, { method: 'DELETE' })).status, 404);
+  });
+
+  test('DELETE /v1/jobs/:id of a job whose deletion was cut short accepts it and finishes the deletion', async () => {
+    const created = (await (await post('/v1/jobs', form({}, 'cut.pdf'))).json()) as JobView;
+    await ream.wait(created.id);
+    // Marked as under deletion, its rows left: as a deletion cut short by a crash leaves it.
+    const raw = new Database(join(dir, 'data', 'ream.db'));
+    try {
+      raw.pragma('busy_timeout = 10000');
+      raw.prepare('update jobs set deleting_at = 1 where id = ?').run(created.id);
+    } finally {
+      raw.close();
+    }
+    assert.equal((await fetch(`${server.url}/v1/jobs/${created.id}`)).status, 404, 'gone to readers');
+    const store = adaptersOf(ream).store;
+    assert.ok(await store.getJob(created.id, { deleting: true }), 'its rows are there');
+    assert.equal((await fetch(`${server.url}/v1/jobs/${created.id}`, { method: 'DELETE' })).status, 204);
+    assert.equal(await store.getJob(created.id, { deleting: true }), undefined, 'the deletion finished');
+    assert.deepEqual(await store.listEvents(created.id, 0), []);
     assert.equal((await fetch(`${server.url}/v1/jobs/${created.id}`, { method: 'DELETE' })).status, 404);
   });
 

@@ -375,7 +375,10 @@ export function jobRoutes(app: FastifyInstance, ream: Ream, shutdown: AbortSigna
       },
     },
     async (request, reply) => {
-      const job = await requireJob(ream, request.params.id, principalOf(request));
+      // A job whose deletion was cut short (a crash, a timeout) is gone to every reader, but
+      // deleting it again is accepted, and finishes the deletion.
+      const job = await ream.getJob(request.params.id, { deleting: true });
+      if (!job || !canSee(principalOf(request), job.tenantId)) throw ReamError.nonRetryable('not_found', `no job ${request.params.id}`);
       await ream.deleteJob(job.id);
       return reply.code(204).send();
     },
