@@ -1,3 +1,4 @@
+import { ReamError } from '../../errors.ts';
 import type { TaskQueue } from '../../queue/port.ts';
 import { TERMINAL_DOCUMENT_STATUSES, type JobRecord, type Store } from '../../store/port.ts';
 import type { JobLifecycle } from './job-lifecycle.ts';
@@ -64,6 +65,8 @@ export async function recoverJobs(parts: RecoveryParts, failStuck: (jobId: strin
   await parts.webhooks.recover(ended);
   for (const jobId of await store.listJobsDeletingBefore(Date.now() - DELETION_CUT_SHORT_MS)) {
     await lifecycle.deleteJob(jobId).catch((error: unknown) => {
+      // Another process (its own recovery, a DELETE) finished it since it was listed: done.
+      if (error instanceof ReamError && error.code === 'not_found') return;
       process.emitWarning(`ream: the deletion of job ${jobId} could not be finished now (the next recovery tries again): ${error instanceof Error ? error.message : String(error)}`);
     });
   }
