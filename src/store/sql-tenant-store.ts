@@ -182,8 +182,9 @@ export function sqlTenantStore(kysely: Kysely<unknown>, flavor: SqlFlavor): Tena
         .where('tenant_id', '=', tenantId)
         .where('created_at', '>=', since)
         .executeTakeFirstOrThrow();
+      // Not a job under deletion: it is gone to every reader, and runs no more (its tasks find no job).
       const jobs = await db.selectFrom('jobs').select((eb) => eb.fn.countAll<number | string>().as('n'))
-        .where('tenant_id', '=', tenantId).where('status', 'in', UNFINISHED_JOB_STATUSES).executeTakeFirstOrThrow();
+        .where('tenant_id', '=', tenantId).where('status', 'in', UNFINISHED_JOB_STATUSES).where('deleting_at', 'is', null).executeTakeFirstOrThrow();
       return {
         pagesSince: toNumber(pages.pages) + toNumber(deleted.pages),
         unfinishedJobs: toNumber(jobs.n),

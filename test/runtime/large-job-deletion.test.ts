@@ -173,6 +173,12 @@ for (const mode of MODES) {
       await assert.rejects(ream.retry(jobId), { code: 'not_found' });
       const again = await ream.createJob({ pipeline: 'extract', key: 'nightly', tenantId });
       assert.notEqual(again.id, jobId, 'its idempotency key makes a new job');
+      // Nor counted among its tenant's unfinished jobs (GET /v1/tenants, the concurrentJobs quota), were it still running.
+      const { store: ported } = engineOf(ream).ports;
+      const unfinished = (await ported.tenantUsage(tenantId, 0)).unfinishedJobs;
+      await raw.run(`update jobs set status = 'running' where id = '${jobId}'`);
+      assert.equal((await ported.tenantUsage(tenantId, 0)).unfinishedJobs, unfinished, 'tenantUsage: unfinishedJobs');
+      await raw.run(`update jobs set status = 'succeeded' where id = '${jobId}'`);
       // A task of the job still running stores no event: it would outlive the events' batches.
       await assert.rejects(engineOf(ream).ports.store.appendEvent({ type: 'stage.completed', jobId, tenantId, at: Date.now() } as NewEvent), { code: 'not_found' });
       assert.equal(await raw.count('events', jobId), 0, 'no event of a job under deletion is stored');
