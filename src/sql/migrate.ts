@@ -2,6 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import { Migrator, type Migration } from 'kysely/migration';
 import { ReamError } from '../errors.ts';
 import type { SqlFlavor } from './dialect.ts';
+import { inSqliteWriteLock } from './sqlite-write-lock.ts';
 
 /**
  * A migration that knows the dialect it runs on and, on PostgreSQL, the schema it migrates.
@@ -37,13 +38,23 @@ export async function migrate(
 ): Promise<string[]> {
   const provided: Record<string, Migration> = {};
   for (const [name, up] of Object.entries(migrations)) provided[name] = { up: (kysely: Kysely<unknown>) => up(kysely, flavor, schema) };
-  const migrator = new Migrator({
-    db,
-    provider: { getMigrations: () => Promise.resolve(provided) },
-    migrationTableName: `${port}_migrations`,
-    migrationLockTableName: `${port}_migrations_lock`,
-    ...(schema === undefined ? {} : { migrationTableSchema: schema }),
-  });
+  if (!(await lacksMigrations(db, port, flavor, provided, schema))) return [];
+  // Kysely takes no lock on SQLite (it assumes one connection per file): the file's write lock,
+  // held from the ledger's check to the last migration, stands in for it.
+  if (flavor === 'sqlite') {
+    return inSqliteWriteLock(db, `migrating the ${port} tables`, async (connection) => {
+      if (!(await lacksMigrations(connection, port, flavor, provided, schema))) return [];
+      return migrateToLatest(connection, port, provided, schema);
+    });
+  }
+  return migrateToLatest(db, port, provided, schema);
+}
+
+/**
+ * Whether `port`'s ledger lacks some of `provided`: false when every one is recorded already.
+ * Throws `schema_too_new` for a ledger that records migrations this code lacks.
+ */
+async function lacksMigrations(db: Kysely<unknown>, port: string, flavor: SqlFlavor, provided: Record<string, Migration>, schema: string | undefined): Promise<boolean> {
   // A ledger that records migrations this code lacks was written by a newer ream: its tables
   // may have columns and meanings this one does not know, so it is refused, not half-used.
   const recorded = await recordedMigrations(db, flavor, port, schema);
@@ -57,7 +68,17 @@ export async function migrate(
   // Every migration recorded already: nothing to do, so no need for the migrator, which looks for
   // its two tables by listing every table of the database with its columns and takes the lock.
   // Each `ream` process and every store opened migrates on start, so this is most starts.
-  if (Object.keys(provided).every((name) => recorded.includes(name))) return [];
+  return !Object.keys(provided).every((name) => recorded.includes(name));
+}
+
+async function migrateToLatest(db: Kysely<unknown>, port: string, provided: Record<string, Migration>, schema: string | undefined): Promise<string[]> {
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: () => Promise.resolve(provided) },
+    migrationTableName: `${port}_migrations`,
+    migrationLockTableName: `${port}_migrations_lock`,
+    ...(schema === undefined ? {} : { migrationTableSchema: schema }),
+  });
   const { error, results } = await migrator.migrateToLatest();
   if (error !== undefined) {
     const failed = results?.find((result) => result.status === 'Error')?.migrationName ?? 'unknown';
