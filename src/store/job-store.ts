@@ -49,6 +49,12 @@ export type NewJob = Pick<JobRecord, 'id' | 'tenantId' | 'key' | 'pipeline' | 'o
 export type JobPatch = Partial<Pick<JobRecord, 'status' | 'error' | 'startedAt' | 'finishedAt' | 'retryGeneration'>> & {
   /** Adds one to `documentsSeq`, in the statement (never a read-then-write). */
   bumpDocumentsSeq?: true;
+  /**
+   * Frees the job's idempotency key (`key` becomes null): a deletion begins with it, so a
+   * submission repeating the key while the job is still being cancelled makes a new job instead
+   * of answering one that is about to go.
+   */
+  releaseKey?: true;
 };
 
 /**

@@ -104,6 +104,7 @@ export function sqlJobStore(kysely: Kysely<unknown>, flavor: SqlFlavor): JobStor
         ...(patch.finishedAt === undefined ? {} : { finished_at: patch.finishedAt }),
         ...(patch.retryGeneration === undefined ? {} : { retry_generation: patch.retryGeneration }),
         ...(patch.bumpDocumentsSeq ? { documents_seq: sql<number>`documents_seq + 1` } : {}),
+        ...(patch.releaseKey ? { key: null } : {}),
       };
       let update = db.updateTable('jobs').where('id', '=', id).where('deleting_at', 'is', null);
       // The condition is part of the UPDATE's WHERE: checked and applied in one statement, so two

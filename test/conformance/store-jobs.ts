@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import type { DocumentStore, EventStore, JobDocumentStore, JobStatus, JobStore, ListJobsQuery } from '../../src/store/port.ts';
 import { rejectsWithCode } from '../support/assert-ream-error.ts';
 import { jobSearchCases } from './store-jobs-search.ts';
@@ -362,6 +363,21 @@ const cases: ConformanceCase<Subject>[] = [
       assert.equal((await store.listEvents(kept.jobId, 0)).length, 1, 'other jobs keep theirs');
       assert.equal((await store.listJobDocuments(kept.jobId)).length, 1);
       assert.equal(await store.deleteJob(jobId), false);
+    },
+  },
+  {
+    name: 'updateJob with releaseKey frees the job\'s key: the job stays, and a create with the key makes a new job',
+    async run({ store }) {
+      const key = `released-${randomUUID()}`;
+      const first = await store.createJob(newJob({ key }), 1);
+      const released = await store.updateJob(first.id, { releaseKey: true }, {});
+      assert.equal(released?.key, null);
+      assert.equal(released?.status, first.status, 'nothing else changes');
+      assert.equal((await store.getJob(first.id))?.key, null);
+      assert.equal(await store.findJobByKey('t1', key), undefined);
+      const second = await store.createJob(newJob({ key }), 2);
+      assert.notEqual(second.id, first.id);
+      assert.equal((await store.findJobByKey('t1', key))?.id, second.id);
     },
   },
   {

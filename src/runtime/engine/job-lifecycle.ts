@@ -287,7 +287,10 @@ export class JobLifecycle {
     const { store } = this.#parts;
     // A job whose deletion was cut short is gone to every reader, cancel's too: deleting it again
     // finishes the deletion.
-    const tenantId = (await store.getJob(jobId)) ? (await this.cancel(jobId)).tenantId : (await store.getJob(jobId, { deleting: true }))?.tenantId;
+    // Its idempotency key is freed first: a submission repeating it while the job is cancelled
+    // makes a new job, never one about to go (nor a 404 for it a moment later).
+    const live = await store.updateJob(jobId, { releaseKey: true }, {});
+    const tenantId = live ? (await this.cancel(jobId)).tenantId : (await store.getJob(jobId, { deleting: true }))?.tenantId;
     if (tenantId === undefined) throw ReamError.nonRetryable('not_found', `no job ${jobId}`);
     const artifactBlobs = await store.jobArtifactBlobs(jobId);
     // A batch at a time, so a deletion cut short is finished by deleting again; its pages still
