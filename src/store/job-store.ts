@@ -169,6 +169,13 @@ export interface JobStore {
    * same content. `false` when there was no such job.
    */
   deleteJob(id: string): Promise<boolean>;
+  /**
+   * The mark `deleteJob` starts with, alone: from then on no read answers the job and its key is
+   * free, yet every row stays. What must be read of a job before it goes (its report blobs) is
+   * read after this, so nothing written before the mark escapes the reading; `deleteJob` then
+   * removes it. `false` when there is no such job (one marked already answers `true`).
+   */
+  markJobDeleting(id: string): Promise<boolean>;
   /** Ids of jobs whose deletion began before `before` (epoch ms) and has not finished: deletions cut short. */
   listJobsDeletingBefore(before: number): Promise<string[]>;
   /** Jobs per status across every tenant (for metrics): every status present, 0 when none. */

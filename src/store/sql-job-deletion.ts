@@ -41,6 +41,16 @@ function batchOf(flavor: SqlFlavor, table: string, jobId: string, batch: number)
 const TURN_MS = 10;
 
 /**
+ * Marks the job as being deleted (kept if marked already): hidden from every reader from now on.
+ * Its idempotency key is freed with it, so a submission repeating it makes a new job. The job's
+ * tenant and creation, or undefined when there is no such job.
+ */
+export async function markJobDeleting(kysely: Kysely<unknown>, id: string): Promise<{ tenant_id: string; created_at: number | string } | undefined> {
+  return kysely.withTables<JobTables>().updateTable('jobs').set({ deleting_at: sql<number>`coalesce(deleting_at, ${Date.now()})`, key: null })
+    .where('id', '=', id).returning(['tenant_id', 'created_at']).executeTakeFirst();
+}
+
+/**
  * Deletes a job a bounded batch of rows per statement (each its own transaction), the job row
  * last: a job of any size goes within a statement timeout, and a deletion cut short anywhere
  * (a timeout, a crash) is finished by running it again. Its job documents go in transactions
@@ -54,9 +64,8 @@ export function sqlJobDeletion(kysely: Kysely<unknown>, flavor: SqlFlavor, batch
     const size = batchSize(batch);
     const letOthersIn = flavor === 'sqlite' ? turnsEvery(TURN_MS) : (): Promise<void> => Promise.resolve();
     // Marked before its first batch: readers see no job rather than one with some of its documents
-    // gone. Its idempotency key is freed with it, so a submission repeating it makes a new job.
-    const job = await db.updateTable('jobs').set({ deleting_at: sql<number>`coalesce(deleting_at, ${Date.now()})`, key: null })
-      .where('id', '=', id).returning(['tenant_id', 'created_at']).executeTakeFirst();
+    // gone.
+    const job = await markJobDeleting(kysely, id);
     if (!job) return false;
     await db.deleteFrom('deleted_job_pages').where('created_at', '<', Date.now() - 2 * DAY_MS).execute();
     for (const table of BATCHED) {

@@ -15,7 +15,7 @@ import {
   type JobStore,
 } from './job-store.ts';
 import type { JobTables, JobsTable } from './jobs-schema.ts';
-import { sqlJobDeletion } from './sql-job-deletion.ts';
+import { markJobDeleting, sqlJobDeletion } from './sql-job-deletion.ts';
 import { sqlListJobs } from './sql-job-list.ts';
 
 // Rows ↔ records: snake_case stays in SQL, camelCase in TypeScript (map names at the boundary).
@@ -166,6 +166,7 @@ export function sqlJobStore(kysely: Kysely<unknown>, flavor: SqlFlavor): JobStor
     // A batch at a time, the job row last (its rows reference it `on delete cascade`, which takes
     // any a task wrote meanwhile): one statement timed out on a big job, every time.
     deleteJob: sqlJobDeletion(kysely, flavor),
+    markJobDeleting: async (id) => (await markJobDeleting(kysely, id)) !== undefined,
 
     async listJobsDeletingBefore(before) {
       const rows = await jobsDeletingBeforeQuery(kysely, before).execute();

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { DocumentStore, EventStore, JobDocumentStore, JobStatus, JobStore, ListJobsQuery } from '../../src/store/port.ts';
 import { rejectsWithCode } from '../support/assert-ream-error.ts';
 import { jobSearchCases } from './store-jobs-search.ts';
-import { jobWithDocuments, newEvent, newJob } from './store-fixtures.ts';
+import { jobWithDocuments, newEvent, newJob, sha } from './store-fixtures.ts';
 import { registerSuite, type ConformanceCase, type ConformanceOptions, type Harness } from './suite.ts';
 
 /** The job port, and the ports whose rows `deleteJob` must take along. */
@@ -378,6 +378,26 @@ const cases: ConformanceCase<Subject>[] = [
       const second = await store.createJob(newJob({ key }), 2);
       assert.notEqual(second.id, first.id);
       assert.equal((await store.findJobByKey('t1', key))?.id, second.id);
+    },
+  },
+  {
+    name: 'markJobDeleting hides the job and frees its key, keeping its rows for deleteJob to take',
+    async run({ store }) {
+      const key = `marked-${randomUUID()}`;
+      const job = await store.createJob(newJob({ key }), 1);
+      await store.putJobArtifacts(job.id, [{ sha256: sha(7001), size: 10 }]);
+      assert.equal(await store.markJobDeleting(job.id), true);
+      assert.equal(await store.getJob(job.id), undefined);
+      assert.equal((await store.getJob(job.id, { deleting: true }))?.id, job.id);
+      assert.equal(await store.findJobByKey('t1', key), undefined);
+      assert.notEqual((await store.createJob(newJob({ key }), 2)).id, job.id, 'the key makes a new job');
+      // A report recorded after the mark is read with those before it.
+      await store.putJobArtifacts(job.id, [{ sha256: sha(7002), size: 10 }]);
+      assert.deepEqual(await store.jobArtifactBlobs(job.id), [sha(7001), sha(7002)]);
+      assert.equal(await store.markJobDeleting(job.id), true, 'marked again: still there to delete');
+      assert.equal(await store.deleteJob(job.id), true);
+      assert.deepEqual(await store.jobArtifactBlobs(job.id), []);
+      assert.equal(await store.markJobDeleting(job.id), false);
     },
   },
   {

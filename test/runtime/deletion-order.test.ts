@@ -1,6 +1,9 @@
-// Deleting a job frees its idempotency key before anything else: a repeat sent while the job is
-// cancelled makes a new job, not the one going. No worker runs (`work: false`).
+// Deleting a job frees its idempotency key before anything else (a repeat sent while the job is
+// cancelled makes a new job, not the one going), and reads its report blobs only once it is
+// marked: a merge that records a report just before the mark is never left behind. No worker
+// runs (`work: false`): the test plays the merge at the moment it would race the deletion.
 import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,4 +46,34 @@ test('a repeat of the key while the deleted job is being cancelled makes a new j
   assert.equal(await ream.getJob(first.id), undefined);
   assert.equal((await store.findJobByKey(first.tenantId, key))?.id, repeat);
   assert.equal((await ream.createJob({ key })).id, repeat, 'the new job answers the key from now on');
+});
+
+test('a report a merge records right before the deletion marks the job is removed with it', async () => {
+  const engine = engineOf(ream);
+  const { store, blobs } = engine.ports;
+  const job = await ream.createJob({});
+  const early = await blobs.put(Readable.from([Buffer.from('a report recorded before the deletion began')]));
+  await store.putJobArtifacts(job.id, [{ sha256: early.sha256, size: early.size }]);
+  const late = await blobs.put(Readable.from([Buffer.from('a report a merge records as the deletion runs')]));
+  // The merge of document-tasks.ts, done at the one moment it can race: once the deletion has read
+  // the job's reports. It records the report, then cleans up after itself if the job is gone.
+  const jobArtifactBlobs = store.jobArtifactBlobs.bind(store);
+  let merged = false;
+  store.jobArtifactBlobs = async (jobId) => {
+    const listed = await jobArtifactBlobs(jobId);
+    if (jobId === job.id && !merged) {
+      merged = true;
+      await store.putJobArtifacts(job.id, [{ sha256: late.sha256, size: late.size }]);
+      if (!(await store.getJob(job.id))) await engine.forgetDeletedJob(job.tenantId, job.id, [late.sha256]);
+    }
+    return listed;
+  };
+  try {
+    await ream.deleteJob(job.id);
+  } finally {
+    store.jobArtifactBlobs = jobArtifactBlobs;
+  }
+  assert.ok(merged);
+  assert.equal(await blobs.stat(early.sha256), undefined, 'the report recorded before is removed');
+  assert.equal(await blobs.stat(late.sha256), undefined, 'the report recorded as it ran is removed too');
 });

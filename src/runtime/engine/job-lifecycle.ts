@@ -292,6 +292,9 @@ export class JobLifecycle {
     const live = await store.updateJob(jobId, { releaseKey: true }, {});
     const tenantId = live ? (await this.cancel(jobId)).tenantId : (await store.getJob(jobId, { deleting: true }))?.tenantId;
     if (tenantId === undefined) throw ReamError.nonRetryable('not_found', `no job ${jobId}`);
+    // Its report blobs are read once it is marked: a merge that records a report after this
+    // finds the job gone and removes that report's blob itself; one that did before is read here.
+    if (!(await store.markJobDeleting(jobId))) throw ReamError.nonRetryable('not_found', `no job ${jobId}`);
     const artifactBlobs = await store.jobArtifactBlobs(jobId);
     // A batch at a time, so a deletion cut short is finished by deleting again; its pages still
     // count against its tenant's pages of the day (pagesPerDay), once, and deleted documents only
