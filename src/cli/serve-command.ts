@@ -1,5 +1,6 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import ipaddr from 'ipaddr.js';
+import type { ReamError } from '../errors.ts';
 import type { RunningServer } from '../server/app.ts';
 import type { AuthOptions } from '../server/auth/plugin.ts';
 import { addDeploymentFlags, deploymentFromFlags, type DeploymentFlags } from './deployment-flags.ts';
@@ -126,7 +127,21 @@ export function registerServeCommand(program: Command): void {
     const pipelines = await loadPipelines(flags.pipelines);
     const retention = retentionFromFlags(flags);
     const credits = creditsFromFlags(flags);
+    // Recovery runs while the server serves: a large backlog of unfinished jobs no longer keeps
+    // the port closed. Its end is logged once the server's logger is there.
+    let server: RunningServer | undefined;
+    let sayRecovered: ((log: RunningServer['app']['log']) => void) | undefined;
+    const onRecovered = (durationMs: number, error?: ReamError): void => {
+      const ms = Math.round(durationMs);
+      sayRecovered = (log) => {
+        if (error) log.warn(`recovery at start failed after ${ms} ms (the next start tries again): ${error.message}`);
+        else log.info(`recovery at start done in ${ms} ms`);
+      };
+      if (server) sayRecovered(server.app.log);
+    };
     const ream = await createReam({
+      recover: 'background',
+      onRecovered,
       dataDir: flags.dataDir,
       work: flags.work,
       ...(retention === undefined ? {} : { retention }),
@@ -140,7 +155,6 @@ export function registerServeCommand(program: Command): void {
       ...limits.ream,
       intake: intakeFromFlags(flags),
     });
-    let server: RunningServer;
     try {
       server = await startServer({
         ream,
@@ -159,6 +173,7 @@ export function registerServeCommand(program: Command): void {
       await ream.close();
       throw error;
     }
+    sayRecovered?.(server.app.log);
     if (distributed) server.app.log.info(`distributed: queue on Redis, records on PostgreSQL, files in bucket ${distributed.s3.bucket}${flags.work ? '' : '; this instance takes no tasks'}`);
     await untilStopSignal();
     // Stop taking requests first, then release unfinished tasks for the next start.

@@ -95,9 +95,20 @@ export async function createReam(options: ReamOptions = {}): Promise<Ream> {
     offJobCancelled?.();
     offDocumentCancelled?.();
   };
+  const recoverNow = async (signal?: AbortSignal): Promise<void> => {
+    const started = performance.now();
+    try {
+      await engine.recover((jobId, documentId) => tasks.failStuck(jobId, documentId), signal);
+    } catch (error) {
+      options.onRecovered?.(performance.now() - started, toReamError(error));
+      throw error;
+    }
+    options.onRecovered?.(performance.now() - started);
+  };
   try {
+    // Before any work starts, background recovery's too: the worker must not find a dead process's leases.
     await adapters.releaseLeases();
-    if (options.recover !== false) await engine.recover((jobId, documentId) => tasks.failStuck(jobId, documentId));
+    if (options.recover === true || options.recover === undefined) await recoverNow();
   } catch (error) {
     offExpired();
     offCancelled();
@@ -129,6 +140,8 @@ export async function createReam(options: ReamOptions = {}): Promise<Ream> {
     ...(options.onDiskFull === undefined ? {} : { onDiskFull: options.onDiskFull }),
   });
   worker?.start();
+  // After the worker starts: what recovery schedules is worked on as it goes.
+  const background = options.recover === 'background' ? startBackgroundRecovery(recoverNow, options.onRecovered === undefined) : undefined;
 
   const removal = { store: adapters.deps.store, blobs: adapters.deps.blobs, search: adapters.deps.search, analysis: adapters.deps.analysis };
   const retention = new RetentionSweeper({
@@ -162,6 +175,7 @@ export async function createReam(options: ReamOptions = {}): Promise<Ream> {
         try {
           offExpired();
           offCancelled();
+          await background?.stop();
           await recovery?.stop();
           await retention.stop();
           await worker?.stop();
@@ -177,6 +191,25 @@ export async function createReam(options: ReamOptions = {}): Promise<Ream> {
       return closed;
     },
   });
+}
+
+/**
+ * Recovery at open, run beside the serving ream: it is safe beside working tasks (enqueue
+ * dedupes by task id; a document is failed as stuck only once it has no task left and is still
+ * unfinished), which periodic recovery relies on too. A failure is a warning (`warn`: no
+ * `onRecovered` was given to say it), and the next start or periodic run tries again.
+ */
+function startBackgroundRecovery(recover: (signal: AbortSignal) => Promise<void>, warn: boolean): { stop(): Promise<void> } {
+  const controller = new AbortController();
+  const running = recover(controller.signal).catch((error: unknown) => {
+    if (warn) process.emitWarning(`ream: recovery at start failed (the next start tries again): ${toReamError(error).message}`);
+  });
+  return {
+    async stop() {
+      controller.abort();
+      await running;
+    },
+  };
 }
 
 /**

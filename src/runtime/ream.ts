@@ -143,9 +143,14 @@ export interface ReamOptions {
   onDiskFull?: (error: ReamError) => void;
   /**
    * See through unfinished jobs at open (schedule documents without a task, close jobs whose
-   * work all ended). Default true; distributed workers may leave it to the server.
+   * work all ended). Default true: `createReam` returns once it has run. `'background'`: it
+   * runs while the ream serves (a large backlog no longer holds up the start; recovery is safe
+   * beside working tasks, as periodic recovery in distributed mode is), a failure is a warning,
+   * and `close` stops it between two jobs. False: none (distributed workers leave it to the server).
    */
-  recover?: boolean;
+  recover?: boolean | 'background';
+  /** Told when recovery at open has run: how long it took, in ms, and its failure if it failed. */
+  onRecovered?: (durationMs: number, error?: ReamError) => void;
   /**
    * Delivery of job webhooks: attempts, timeout and backoff (see {@link WebhookSettings}). A
    * delivery is a queue task, so any process that works (`work` not false) may send it.

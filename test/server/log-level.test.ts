@@ -7,7 +7,8 @@ import { SignJWT } from 'jose';
 import { startServeProcess } from '../support/serve-process.ts';
 
 // `ream serve --log-level`: the debug lines the docs promise (a refused token) can be seen, and
-// a quieter server logs no line per request; neither ever logs the token itself.
+// a quieter server logs no line per request; neither ever logs the token itself. Recovery at start
+// logs its duration.
 
 let dir: string;
 before(async () => {
@@ -34,6 +35,10 @@ test('--log-level debug shows a refused token as one debug line, without the tok
     assert.equal((JSON.parse(lines[0] ?? '{}') as { level?: number }).level, 20);
     assert.ok(!serve.output().includes(forged), 'the token is never logged');
     assert.ok(!serve.output().includes('the-secret-of-this-server'), 'nor the secret');
+    // Recovery at start runs while the server serves, and says when it is done and how long it took.
+    const recovered = serve.output().split('\n').filter((line) => /recovery at start done in \d+ ms/.test(line));
+    assert.equal(recovered.length, 1, serve.output());
+    assert.equal((JSON.parse(recovered[0] ?? '{}') as { level?: number }).level, 30);
   } finally {
     await serve.stop();
   }

@@ -35,11 +35,14 @@ export interface RecoveryParts {
  * marked cancelled, and their credits are settled if a crash kept them from it. A job whose
  * deletion was cut short (no reader sees it, its rows are still there) is deleted again.
  *
- * `failStuck` records a document whose tasks all ended without finishing it as failed.
+ * `failStuck` records a document whose tasks all ended without finishing it as failed. `signal`
+ * stops it between two jobs (a process closing while recovery runs in the background); what it
+ * left is seen to by the next recovery.
  */
-export async function recoverJobs(parts: RecoveryParts, failStuck: (jobId: string, documentId: string) => Promise<void>): Promise<void> {
+export async function recoverJobs(parts: RecoveryParts, failStuck: (jobId: string, documentId: string) => Promise<void>, signal?: AbortSignal): Promise<void> {
   const { store, queue, lifecycle } = parts;
   for (const job of await store.listUnfinishedJobs()) {
+    if (signal?.aborted === true) return;
     const unfinished = (await store.listJobDocuments(job.id)).filter((doc) => !TERMINAL_DOCUMENT_STATUSES.includes(doc.status));
     await parts.schedule(job, unfinished.map((doc) => doc.documentId));
     // A queue may end a task behind the engine's back (a lease that expired on its last
@@ -53,6 +56,7 @@ export async function recoverJobs(parts: RecoveryParts, failStuck: (jobId: strin
   }
   const ended = await store.listJobsFinishedSince(Date.now() - RECENT_END_WINDOW_MS);
   for (const job of ended) {
+    if (signal?.aborted === true) return;
     // A process that died between ending a job and settling it left its credits held.
     await parts.settle(job);
     if (job.status !== 'cancelled') continue;
@@ -64,6 +68,7 @@ export async function recoverJobs(parts: RecoveryParts, failStuck: (jobId: strin
   }
   await parts.webhooks.recover(ended);
   for (const jobId of await store.listJobsDeletingBefore(Date.now() - DELETION_CUT_SHORT_MS)) {
+    if (signal?.aborted === true) return;
     await lifecycle.deleteJob(jobId).catch((error: unknown) => {
       // Another process (its own recovery, a DELETE) finished it since it was listed: done.
       if (error instanceof ReamError && error.code === 'not_found') return;

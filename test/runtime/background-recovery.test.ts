@@ -1,0 +1,86 @@
+// Recovery at open in the background (`recover: 'background'`, what `ream serve` uses): the ream
+// is returned before a backlog of unfinished jobs is seen to, recovery then runs to its end and
+// says how long it took; closing meanwhile stops it, and the next open finishes the rest. The
+// default still returns only once recovery has run.
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { createReam } from '../../src/runtime/create-ream.ts';
+import { engineOf } from '../../src/runtime/internals.ts';
+import type { ReamError } from '../../src/errors.ts';
+
+const BACKLOG = 40;
+let dir: string;
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'ream-background-recovery-'));
+});
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/**
+ * A data dir whose jobs are unfinished (`queued`) with every document ended, as a crash between a document's
+ * end and its job's close leaves them: recovery closes each.
+ */
+async function backlog(dataDir: string): Promise<string[]> {
+  const ream = await createReam({ dataDir, threads: 1, work: false });
+  const ids: string[] = [];
+  try {
+    const store = engineOf(ream).ports.store;
+    for (let n = 0; n < BACKLOG; n++) {
+      const file = join(dir, `file-${n}.txt`);
+      await writeFile(file, `document ${n}\n`);
+      const job = await ream.createJob({});
+      const { documentId } = await ream.addFile(job.id, { path: file });
+      await store.updateJobDocument(job.id, documentId, { status: 'succeeded', finishedAt: Date.now() });
+      ids.push(job.id);
+    }
+  } finally {
+    await ream.close();
+  }
+  return ids;
+}
+
+test("recover: 'background' returns the ream before recovery ends, then recovery sees every job through and says how long it took", async () => {
+  const dataDir = join(dir, 'background');
+  const jobs = await backlog(dataDir);
+  const told: { durationMs?: number; error?: ReamError | undefined }[] = [];
+  let recovered: () => void = () => undefined;
+  const done = new Promise<void>((resolve) => (recovered = resolve));
+  const ream = await createReam({ dataDir, threads: 1, work: false, recover: 'background', onRecovered: (durationMs, error) => {
+    told.push({ durationMs, error });
+    recovered();
+  } });
+  try {
+    assert.equal(told.length, 0, 'the ream is returned before recovery has run');
+    const statuses = async (): Promise<string[]> => Promise.all(jobs.map(async (id) => (await ream.getJob(id))?.status ?? 'gone'));
+    assert.ok((await statuses()).includes('queued'), 'some jobs are not seen to yet');
+    await done;
+    assert.equal(told.length, 1);
+    assert.equal(told[0]?.error, undefined);
+    assert.ok((told[0]?.durationMs ?? -1) >= 0);
+    assert.deepEqual(new Set(await statuses()), new Set(['succeeded']));
+  } finally {
+    await ream.close();
+  }
+});
+
+test('closing while recovery runs in the background stops it; the default open returns once recovery has run', async () => {
+  const dataDir = join(dir, 'closed');
+  const jobs = await backlog(dataDir);
+  let told = 0;
+  const first = await createReam({ dataDir, threads: 1, work: false, recover: 'background', onRecovered: () => told++ });
+  await first.close(); // returns: recovery stopped between two jobs
+  assert.ok(told <= 1);
+  let toldAt: number | undefined;
+  const second = await createReam({ dataDir, threads: 1, work: false, onRecovered: (durationMs) => (toldAt = durationMs) });
+  try {
+    assert.notEqual(toldAt, undefined, 'awaited: told before the ream is returned');
+    const statuses = await Promise.all(jobs.map(async (id) => (await second.getJob(id))?.status));
+    assert.deepEqual(new Set(statuses), new Set(['succeeded']));
+  } finally {
+    await second.close();
+  }
+});
