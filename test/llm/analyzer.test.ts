@@ -328,6 +328,39 @@ test('a chunk split for the budget whose part is still refused on the last attem
   assert.deepEqual(await store.budgetStop('held-split'), { maxTokens: 450, ended: false });
 });
 
+test('a chunk split deeply for length whose parts are refused on its last attempt for other workers\' calls holding the budget waits for room once, not once per part', async (t) => {
+  server.requests.length = 0;
+  const store = new MemoryAnalysisStore();
+  const keepAlive: NodeJS.Timeout[] = [];
+  t.after(() => keepAlive.forEach(clearInterval));
+  // The model takes one page at a time; once page 1 is answered another worker's calls hold the
+  // rest of the budget, and go on reserving.
+  server.script(async (request) => {
+    if (pagesIn(request).length > 1) return { status: 400, message: 'context_length_exceeded: too many tokens' };
+    if (keepAlive.length === 0) {
+      // All this call's reservation leaves: no other page's call fits beside it.
+      let held = 10_000;
+      while (!(await store.reserve('held-deep', held, 10_000))) held -= 10;
+      keepAlive.push(setInterval(() => void store.reserve('held-deep', 0, 10_000), 5));
+    }
+    return { content: JSON.stringify({ summary: `page ${pagesIn(request).join()}` }), promptTokens: 50, completionTokens: 5 };
+  });
+  // Long beside the calls' own time (a loaded machine), so that two waits cannot pass for one.
+  const wait = 1_000;
+  const client = createLlmClient({ baseURL: server.baseURL, model: 'm' });
+  const llm = createLlmAnalyzer({ mode: 'summarize', client, maxTokens: 10_000, maxCompletionTokens: 20, budgets: new JobBudgets({ maxWaitMs: wait, pollMs: 10 }) });
+  const eight = [1, 2, 3, 4, 5, 6, 7, 8].map((page) => ({ page, text: `page ${page} ${'words '.repeat(30)}` }));
+  const started = Date.now();
+  const result = await llm.analyzeChunk?.(eight, context({ store, jobId: 'held-deep', finalAttempt: 2 }));
+  const took = Date.now() - started;
+  // Pages 1–8, 1–4, 1–2 refused as too long, page 1 answered; then page 2, pages 3–4 and pages
+  // 5–8 each wait for room: the first waits the longest wait, the others what is left of it.
+  assert.deepEqual(result?.data, { summary: 'page 1', firstPage: 1, lastPage: 1 });
+  assert.deepEqual(result?.failures?.map((failure) => failure.page), [2, 3, 4, 5, 6, 7, 8]);
+  assert.ok(result?.failures?.every((failure) => failure.code === 'budget_exceeded'));
+  assert.ok(took >= wait && took < 2 * wait, `took ${took} ms for a longest wait of ${wait} ms`);
+});
+
 test('a page is cut for the budget only while what is left could hold all its text: no calls about ever smaller pieces of a page that fails anyway', async () => {
   server.requests.length = 0;
   // A call spends about its prompt: a quarter of its characters.

@@ -71,6 +71,7 @@ export function createLlmAnalyzer(options: LlmAnalyzerOptions): Analyzer {
     tenantId: context.tenantId ?? 'local',
     sha256: context.sha256,
     usage,
+    budgetWait: {},
     ...(budgets ? { budgets } : {}),
     ...(client.budgetWaitMs === undefined ? {} : { budgetWaitMs: client.budgetWaitMs }),
   });

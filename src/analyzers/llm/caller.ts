@@ -60,6 +60,18 @@ export interface CallScope {
   budgets?: JobBudgets;
   /** Longest wait for room held by other workers' calls (`LlmProviderSettings.budgetWaitMs`); default the budgets'. */
   budgetWaitMs?: number;
+  /**
+   * Shared by the calls of one chunk (or one document step): once one of them has waited the
+   * longest wait for room held by other workers' calls and given up, the others wait only what
+   * is left of that same wait. A chunk split into many parts on its last attempt waited it once
+   * per part, one after another.
+   */
+  budgetWait?: BudgetWaitClock;
+}
+
+/** When the first wait of a chunk's calls for room held by other workers' calls that gave up began. */
+export interface BudgetWaitClock {
+  gaveUpSince?: number;
 }
 
 /**
@@ -157,7 +169,7 @@ export async function answer(
           throw error;
         }
       }, signal, (done) => done.promptTokens + done.completionTokens);
-      if (reply === TURN_GIVEN_UP && budget !== undefined) await budgets.room(store, scope.jobId, estimate, budget, signal, started, splitFrom, scope.budgetWaitMs);
+      if (reply === TURN_GIVEN_UP && budget !== undefined) await waitForRoom(budgets, scope, estimate, budget, started, splitFrom);
     }
     const spent = reply.promptTokens + reply.completionTokens;
     try {
@@ -186,6 +198,20 @@ export async function answer(
   throw ReamError.nonRetryable('llm_invalid_output', `the model's answer stayed invalid after ${parameters.maxRepairs} repair(s): ${problem}`, {
     details: { repairs: parameters.maxRepairs },
   });
+}
+
+/**
+ * Waits for room in the job's budget ({@link JobBudgets.room}), from the start of the first wait
+ * of the scope's calls that gave up, if one did: a later call's wait is not a fresh one.
+ */
+async function waitForRoom(budgets: JobBudgets, scope: CallScope, estimate: number, budget: number, started: number, splitFrom: number | undefined): Promise<void> {
+  const since = scope.budgetWait?.gaveUpSince ?? started;
+  try {
+    await budgets.room(scope.store, scope.jobId, estimate, budget, scope.signal, since, splitFrom, scope.budgetWaitMs);
+  } catch (error) {
+    if (scope.budgetWait && error instanceof ReamError && error.code === 'budget_exceeded' && error.retryable) scope.budgetWait.gaveUpSince ??= since;
+    throw error;
+  }
 }
 
 /** The tokens a refused call used (`llm_refused`'s `details.usage`), if it says. */
