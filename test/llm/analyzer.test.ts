@@ -639,6 +639,39 @@ test('summarize: a reduce prompt over what the job\'s budget has left is reduced
   assert.match(combined?.warnings?.[0]?.message ?? '', /budget_exceeded/);
 });
 
+test('summarize: a reduce in stages is not begun when what is left cannot pay for all its stages (each half holds its instructions again): budget_exceeded before any call, not after one', async () => {
+  server.requests.length = 0;
+  server.script((request) => ({ content: JSON.stringify({ summary: 'in short' }), promptTokens: Math.ceil(request.body.messages.map((message) => message.content).join('\n').length / 4), completionTokens: 10 }));
+  // Four chunks summarised in ~1,000 tokens each: one reduce prompt of about 4,100 tokens, its
+  // halves about 2,110 each (both with the ~110 tokens of instructions), the last stage at least
+  // those instructions and an answer of 256: the stages need about 4,590.
+  const chunks = Array.from({ length: 4 }, (_, index) => ({
+    index, from: index * 20, to: (index + 1) * 20,
+    data: { summary: `part ${index + 1}: ${'words '.repeat(660)}`, firstPage: index * 20 + 1, lastPage: (index + 1) * 20 },
+  }));
+  const store = new MemoryAnalysisStore();
+  const llm = createLlmAnalyzer({ mode: 'summarize', provider: { baseURL: server.baseURL, model: 'm' }, maxTokens: 4450 });
+  const doc = await llm.finish?.(chunks, {}, context({ store, jobId: 'stages-short' }));
+  assert.deepEqual(server.requests.length, 0, 'no stage is paid for');
+  assert.deepEqual(doc?.usage, { promptTokens: 0, completionTokens: 0, calls: 0, cachedCalls: 0 });
+  assert.deepEqual(doc?.warnings?.map((warning) => warning.code), ['analysis_incomplete']);
+  assert.match(doc?.warnings?.[0]?.message ?? '', /budget_exceeded: .*4450 tokens left, fewer than the document-level answer needs at least/);
+  assert.deepEqual(await store.budgetStop('stages-short'), { maxTokens: 4450, ended: true });
+  // 4,700 would pay for the first half (about 2,120) but not then reserve the second's call
+  // (about 2,640 with its answer): still no call.
+  const tight = createLlmAnalyzer({ mode: 'summarize', provider: { baseURL: server.baseURL, model: 'm' }, maxTokens: 4700 });
+  const stopped = await tight.finish?.(chunks, {}, context({ store, jobId: 'stages-tight' }));
+  assert.equal(server.requests.length, 0);
+  assert.deepEqual(stopped?.warnings?.map((warning) => warning.code), ['analysis_incomplete']);
+  // With enough for the stages they are made, and the job spends within its budget.
+  const roomy = createLlmAnalyzer({ mode: 'summarize', provider: { baseURL: server.baseURL, model: 'm' }, maxTokens: 4800 });
+  const staged = await roomy.finish?.(chunks, {}, context({ store, jobId: 'stages-fit' }));
+  assert.equal(staged?.warnings, undefined);
+  assert.equal(server.requests.length, 3, 'each half, then the halves');
+  const [spent] = await store.jobUsage('stages-fit');
+  assert.ok(spent && spent.promptTokens + spent.completionTokens <= 4800, `spent ${spent ? spent.promptTokens + spent.completionTokens : 0}`);
+});
+
 test('summarize: a reduce prompt refused once other workers\' calls have spent what they held is made in stages only if what is left could pay for them: else no call', async () => {
   server.requests.length = 0;
   server.script((request) => ({ content: JSON.stringify({ summary: `${userText(request).length} characters in short` }), promptTokens: Math.ceil(userText(request).length / 4), completionTokens: 10 }));

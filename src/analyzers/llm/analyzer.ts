@@ -7,11 +7,12 @@ import { NO_USAGE, type AnalysisStore, type TokenUsage } from '../store/port.ts'
 import { isPartOverBudget, type JobBudgets } from './budget.ts';
 import { answer, answeredInPartsKey, cacheKey, MIN_ANSWER_TOKENS, type CallParameters, type CallScope } from './caller.ts';
 import { createLlmClient, type LlmClient } from './llm-client.ts';
-import { modeHandler, type LlmModeHandler, type PlacedData } from './modes/index.ts';
+import { modeHandler, type LlmModeHandler, type ModelRequest, type PlacedData } from './modes/index.ts';
+import { canReduceInStages, halvesOf, reduceOverBudget, stagesAtLeast, wholeAtLeast } from './reduce-budget.ts';
 import { messagesTokens } from './prompts.ts';
 import type { LlmProviderSettings } from './settings.ts';
 import { parseLlmSpec, type LlmSpec } from './spec.ts';
-import { canSplit, MIN_PART_CHARS, splitPages } from './split.ts';
+import { canSplit, MAX_SPLIT_DEPTH, MIN_PART_CHARS, splitPages } from './split.ts';
 
 export interface LlmAnalyzerOptions extends Omit<LlmSpec, 'mode'> {
   mode?: LlmSpec['mode'];
@@ -38,9 +39,6 @@ export interface LlmAnalyzerOptions extends Omit<LlmSpec, 'mode'> {
 
 /** Failures of the reduce prompt after which the chunks' answers are combined without it. */
 const REDUCE_FALLBACK_CODES: readonly string[] = ['llm_context_too_long', 'llm_invalid_output', 'llm_refused'];
-
-/** Deepest splitting of one chunk for length (2^12 parts): beyond it the page itself is too long. */
-const MAX_SPLIT_DEPTH = 12;
 
 /**
  * An analyzer that asks a chat model about each chunk (map) and combines the chunks per
@@ -160,51 +158,70 @@ function firstPageOf(pages: readonly PageText[], owns: (page: number) => boolean
  * The reduce step over a document's parts: one call, or — when their answers together are longer
  * than the model takes (a long book's chunk summaries past `contextTokens`), or the call's
  * estimate is more than the job's token budget has left — each half of them reduced first,
- * recursively, and the halves' answers then. Parts stay in page order.
+ * recursively, and the halves' answers then. Parts stay in page order. `after`: the least the
+ * stages after this one need (a half's sibling and the last stage), which the budget must still
+ * hold once this one is answered. A call whose answer would leave too little for them is not
+ * made: the reduce stops at once (`budget_exceeded`, `details.reason: reduce_over_budget`), where
+ * it paid for stages whose last could never be asked.
  */
 async function reduceParts(
-  handler: LlmModeHandler, client: LlmClient, parameters: CallParameters, placed: readonly PlacedData[], scope: CallScope, depth: number,
+  handler: LlmModeHandler, client: LlmClient, parameters: CallParameters, placed: readonly PlacedData[], scope: CallScope, depth: number, after = 0,
 ): Promise<JsonValue> {
   const request = handler.reduce(placed);
   if (!request) return handler.combine(placed);
   const promptTokens = messagesTokens(request.messages);
-  const splittable = placed.length > 2 && depth < MAX_SPLIT_DEPTH;
+  const splittable = canReduceInStages(placed, depth);
   const tooLong = client.contextTokens !== undefined && promptTokens > client.contextTokens;
-  if (tooLong && splittable) return reduceHalves(handler, client, parameters, placed, scope, depth);
+  if (tooLong && splittable) return reduceHalves(handler, client, parameters, placed, request, scope, depth, after);
+  const key = cacheKey(scope.tenantId, client.model.info.endpoint, parameters, request);
   // Reduced in stages before (a run with less budget left): the stages' answers are cached, and
   // asking for the whole would pay for every part's answer again.
-  const partsKey = splittable ? answeredInPartsKey(cacheKey(scope.tenantId, client.model.info.endpoint, parameters, request)) : undefined;
-  if (partsKey !== undefined && (await scope.store.cached(partsKey)) !== undefined) return reduceHalves(handler, client, parameters, placed, scope, depth);
+  const partsKey = splittable ? answeredInPartsKey(key) : undefined;
+  if (partsKey !== undefined && (await scope.store.cached(partsKey)) !== undefined) return reduceHalves(handler, client, parameters, placed, request, scope, depth, after);
   // Reduced in stages only while what is left could pay for them: they send every part's answer
-  // once, as this call does, and the last of them needs an answer. Below, this call ends the
-  // budget as one that cannot be smaller (the document then combines its parts without it).
-  const minLeftToSplit = promptTokens + (parameters.maxCompletionTokens ?? MIN_ANSWER_TOKENS);
+  // once, each half with its own instructions, and the last of them needs an answer. Below, this
+  // call ends the budget as one that cannot be smaller (the document then combines its parts without it).
+  const minLeftToSplit = splittable ? stagesAtLeast(handler, parameters, placed, request, depth, after).needs : Number.POSITIVE_INFINITY;
+  const budget = parameters.maxTokens;
+  if (budget !== undefined && (await scope.store.cached(key)) === undefined) {
+    const left = await scope.store.budgetLeft(scope.jobId, budget);
+    const whole = wholeAtLeast(promptTokens, parameters, after);
+    if (whole > left) {
+      if (minLeftToSplit <= left) return reduceHalves(handler, client, parameters, placed, request, scope, depth, after, partsKey);
+      const needed = Math.min(whole, minLeftToSplit);
+      if (await scope.store.exhaust(scope.jobId, needed, budget)) throw reduceOverBudget(budget, left, needed);
+    }
+  }
   try {
     return handler.reduced(await answer(client.model, client.pacer, parameters, request, splittable ? { ...scope, splittable, minLeftToSplit } : scope), placed);
   } catch (error) {
     if (!(splittable && isPartOverBudget(error))) throw error;
-    return reduceHalves(handler, client, parameters, placed, scope, depth, partsKey);
+    return reduceHalves(handler, client, parameters, placed, request, scope, depth, after, partsKey);
   }
 }
 
 /**
- * Each half of `placed` reduced (see {@link reduceParts}), then the halves' answers. With
- * `partsKey`, each half reduced notes that the whole is answered in stages (see {@link rememberInParts}).
+ * Each half of `placed` reduced (see {@link reduceParts}), then the halves' answers, each stage
+ * leaving what those after it need at least. With `partsKey`, each half reduced notes that the
+ * whole is answered in stages (see {@link rememberInParts}).
  */
 async function reduceHalves(
-  handler: LlmModeHandler, client: LlmClient, parameters: CallParameters, placed: readonly PlacedData[], scope: CallScope, depth: number, partsKey?: string,
+  handler: LlmModeHandler, client: LlmClient, parameters: CallParameters, placed: readonly PlacedData[], request: ModelRequest,
+  scope: CallScope, depth: number, after: number, partsKey?: string,
 ): Promise<JsonValue> {
-  const middle = Math.ceil(placed.length / 2);
-  const halves: PlacedData[] = [];
-  for (const half of [placed.slice(0, middle), placed.slice(middle)]) {
-    halves.push({
+  const halves = halvesOf(placed);
+  // What must be left once each half is answered: the second half's need, then the last stage's.
+  const { afterFirst, afterSecond } = stagesAtLeast(handler, parameters, placed, request, depth, after);
+  const reduced: PlacedData[] = [];
+  for (const [index, half] of halves.entries()) {
+    reduced.push({
       firstPage: Math.min(...half.map((part) => part.firstPage)),
       lastPage: Math.max(...half.map((part) => part.lastPage)),
-      data: await reduceParts(handler, client, parameters, half, scope, depth + 1),
+      data: await reduceParts(handler, client, parameters, half, scope, depth + 1, index === 0 ? afterFirst : afterSecond),
     });
     if (partsKey !== undefined) await rememberInParts(scope, partsKey);
   }
-  return reduceParts(handler, client, parameters, halves, scope, depth + 1);
+  return reduceParts(handler, client, parameters, reduced, scope, depth + 1, after);
 }
 
 /** What the map step answered for some pages, and the owned pages it did not. */

@@ -34,6 +34,15 @@ export interface CallParameters {
 /** The least a call's answer is reserved when its parameters give no maxCompletionTokens. */
 export const MIN_ANSWER_TOKENS = 256;
 
+/**
+ * What a call of a prompt of `promptTokens` may cost at most, set aside in the job's budget: the
+ * prompt, and the answer up to its cap (or a quarter of the prompt, at least 256 tokens: a short
+ * prompt may still get a long answer).
+ */
+export function callEstimate(promptTokens: number, parameters: CallParameters): number {
+  return promptTokens + (parameters.maxCompletionTokens ?? Math.max(MIN_ANSWER_TOKENS, Math.ceil(promptTokens / 4)));
+}
+
 export interface CallScope {
   signal: AbortSignal;
   store: AnalysisStore;
@@ -128,10 +137,7 @@ export async function answer(
   let problem = '';
   for (let attempt = 0; attempt <= parameters.maxRepairs; attempt++) {
     signal.throwIfAborted();
-    // What the call may cost at most: the prompt, and the answer up to its cap (or a quarter of
-    // the prompt, at least 256 tokens: a short prompt may still get a long answer).
-    const promptEstimate = messagesTokens(messages);
-    const estimate = promptEstimate + (parameters.maxCompletionTokens ?? Math.max(MIN_ANSWER_TOKENS, Math.ceil(promptEstimate / 4)));
+    const estimate = callEstimate(messagesTokens(messages), parameters);
     const budget = parameters.maxTokens;
     // Reserved once the call has its turn, and given back if the call fails (a throttled call
     // the pacer retries reserves again for its next try). Refused only because the job's other

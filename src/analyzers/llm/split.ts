@@ -3,6 +3,9 @@ import type { PageText } from '../../formats/types.ts';
 /** Below this many characters a single page is not cut further: the model's window is simply too small. */
 export const MIN_PART_CHARS = 200;
 
+/** Deepest splitting of one chunk for length, or of a reduce into stages (2^12 parts): beyond it the page itself is too long. */
+export const MAX_SPLIT_DEPTH = 12;
+
 export function canSplit(pages: readonly PageText[]): boolean {
   return pages.length > 1 || (pages[0]?.text.length ?? 0) >= MIN_PART_CHARS * 2;
 }
