@@ -7,7 +7,7 @@ import { MemoryAnalysisStore } from '../../src/analyzers/store/memory-analysis-s
 import type { AnalyzeContext } from '../../src/analyzers/port.ts';
 import { ReamError } from '../../src/errors.ts';
 import { rejectsWithCode } from '../support/assert-ream-error.ts';
-import { pagesIn, startFakeOpenAi, userText, type FakeOpenAi } from '../support/openai-server.ts';
+import { pagesIn, startFakeOpenAi, userText, type FakeOpenAi, type ReceivedRequest } from '../support/openai-server.ts';
 
 const SECRET = 'sk-test-SECRET-4242';
 const schema = {
@@ -257,9 +257,14 @@ test('a chunk whose call is estimated above what the budget has left is asked ab
   assert.equal(server.requests.length, 2);
 });
 
-test('a chunk answered in parts for the budget is not paid for again: a run with a larger budget asks only about the parts not answered', async () => {
+test('a chunk answered in parts for the budget is not paid for again: a run with a larger budget asks only about the parts not answered, and summarises them into one chunk summary', async () => {
   server.requests.length = 0;
-  server.script((request) => ({ content: JSON.stringify({ summary: `pages ${pagesIn(request).join(',')}` }), promptTokens: 100, completionTokens: 10 }));
+  server.script((request) => {
+    const ranges = [...userText(request).matchAll(/Pages (\d+)–(\d+)/g)].flatMap((m) => [Number(m[1]), Number(m[2])]);
+    // A reduce prompt lists its parts' summaries by page range; a map prompt has page markers.
+    const summary = ranges.length > 0 ? `pages ${Math.min(...ranges)}-${Math.max(...ranges)} in short` : `pages ${pagesIn(request).join(',')}`;
+    return { content: JSON.stringify({ summary }), promptTokens: 100, completionTokens: 10 };
+  });
   const store = new MemoryAnalysisStore();
   const client = createLlmClient({ baseURL: server.baseURL, model: 'm' });
   const four = [1, 2, 3, 4].map((page) => ({ page, text: `page ${page} ${'words '.repeat(66)}` }));
@@ -270,13 +275,17 @@ test('a chunk answered in parts for the budget is not paid for again: a run with
   // The job submitted again with room for the whole chunk: only page 4 is asked about.
   const roomy = createLlmAnalyzer({ mode: 'summarize', client, maxTokens: 5000, maxCompletionTokens: 20 });
   const second = await roomy.analyzeChunk?.(four, context({ store, jobId: 'parts-2', sha256: 'doc-sha' }));
-  assert.deepEqual(server.requests.slice(2).map(pagesIn), [[4]]);
-  assert.deepEqual(second?.data, { summary: 'pages 1,2\n\npages 3\n\npages 4', firstPage: 1, lastPage: 4 });
-  assert.deepEqual(second?.usage, { promptTokens: 100, completionTokens: 10, calls: 1, cachedCalls: 2 });
+  // Page 4, then the parts' summaries reduced into one: the shape of the chunk's answer asked
+  // about at once (one summary), not its parts' summaries one after another.
+  assert.deepEqual(server.requests.slice(2).map(pagesIn), [[4], []]);
+  assert.match(userText(server.requests[3] as ReceivedRequest), /^Pages 1–2:\npages 1,2\n\nPages 3–3:\npages 3\n\nPages 4–4:\npages 4$/);
+  assert.deepEqual(second?.data, { summary: 'pages 1-4 in short', firstPage: 1, lastPage: 4 });
+  assert.deepEqual(second?.fields.summary, [{ value: 'pages 1-4 in short', page: 1 }]);
+  assert.deepEqual(second?.usage, { promptTokens: 200, completionTokens: 20, calls: 2, cachedCalls: 2 });
   assert.equal(second?.failures, undefined);
-  // Once more: every part is answered, no call at all.
+  // Once more: every part and the reduce are answered, no call at all.
   const third = await roomy.analyzeChunk?.(four, context({ store, jobId: 'parts-3', sha256: 'doc-sha' }));
-  assert.equal(server.requests.length, 3);
+  assert.equal(server.requests.length, 4);
   assert.deepEqual(third?.data, second?.data);
   assert.equal(third?.usage?.calls, 0);
 });
@@ -373,11 +382,14 @@ test('a page is cut for the budget only while what is left could hold all its te
   // smaller, until the budget ends, and the page would fail all the same.
   await rejectsWithCode(llm.analyzeChunk?.(page, context({ store, jobId: 'whole-page' })) ?? Promise.resolve(), 'budget_exceeded');
   assert.equal(server.requests.length, 0);
-  // 3,300 hold it: the halves of its text are answered, the page with them.
+  // 3,300 hold it: the halves of its text are answered, the page with them (their summaries then
+  // reduced into one, which what is left holds too).
   const roomy = createLlmAnalyzer({ mode: 'summarize', provider: { baseURL: server.baseURL, model: 'm' }, maxTokens: 3300 });
   const result = await roomy.analyzeChunk?.(page, context({ store, jobId: 'halves' }));
-  assert.equal(server.requests.length, 2);
+  assert.deepEqual(server.requests.map(pagesIn), [[1], [1], []]);
   assert.equal(result?.failures, undefined);
+  const [spent] = await store.jobUsage('halves');
+  assert.ok(spent && spent.promptTokens + spent.completionTokens <= 3300);
 });
 
 test('calls in flight hold the budget only for their estimate until they settle: concurrent chunks that fit are all answered', async () => {
@@ -422,12 +434,15 @@ test('llm_context_too_long: the chunk is split further (pages, then text) rather
   server.script((request) => {
     const text = userText(request);
     if (pagesIn(request).length > 1 || text.length > 300) return { status: 400, message: 'context_length_exceeded: too many tokens' };
+    // The parts' summaries, listed by page range, are reduced into one.
+    if (text.startsWith('Pages ')) return { content: JSON.stringify({ summary: `one summary of ${text.match(/^Pages/gm)?.length} parts` }) };
     return { content: JSON.stringify({ summary: `part of page ${pagesIn(request)[0]}` }) };
   });
   const llm = createLlmAnalyzer({ mode: 'summarize', provider: { baseURL: server.baseURL, model: 'm' } });
   const chunk = await llm.analyzeChunk?.([{ page: 1, text: 'short page' }, { page: 2, text: 'word '.repeat(100) }], context());
-  const summary = (chunk?.data as { summary: string }).summary;
-  assert.deepEqual(summary.split('\n\n'), ['part of page 1', 'part of page 2', 'part of page 2']);
+  assert.deepEqual(chunk?.data, { summary: 'one summary of 3 parts', firstPage: 1, lastPage: 2 });
+  const reduce = server.requests.at(-1);
+  assert.deepEqual(userText(reduce as ReceivedRequest).split('\n\n'), ['Pages 1–1:\npart of page 1', 'Pages 2–2:\npart of page 2', 'Pages 2–2:\npart of page 2']);
 });
 
 test('a page cut in two for length is never cut inside a character: both parts are well-formed text', async () => {
@@ -436,22 +451,26 @@ test('a page cut in two for length is never cut inside a character: both parts a
   const llm = createLlmAnalyzer({ mode: 'summarize', provider: { baseURL: server.baseURL, model: 'm' } });
   // 301 emoji without a space: 602 UTF-16 units, whose middle falls inside a surrogate pair.
   await llm.analyzeChunk?.([{ page: 1, text: '😀'.repeat(301) }], context());
-  const parts = server.requests.slice(1).map((request) => userText(request));
-  assert.equal(parts.length, 2);
+  // The whole, its two halves, then their two summaries reduced into one.
+  const parts = server.requests.slice(1, 3).map((request) => userText(request));
+  assert.equal(server.requests.length, 4);
   assert.ok(parts.every((part) => part.isWellFormed()), 'no lone surrogate was sent');
   assert.equal(parts.join('').replaceAll(/<<<page 1>>>\n/g, ''), '😀'.repeat(301));
 });
 
 test('split for length, a chunk\'s overlap pages are never asked about on their own', async () => {
   server.requests.length = 0;
-  server.script((request) => (pagesIn(request).length > 1 ? { status: 400, message: 'context_length_exceeded: too many tokens' } : { content: JSON.stringify({ summary: `page ${pagesIn(request)[0]}` }) }));
+  server.script((request) => (pagesIn(request).length > 1 ? { status: 400, message: 'context_length_exceeded: too many tokens' }
+    : { content: JSON.stringify({ summary: pagesIn(request).length === 0 ? 'pages 2 and 3' : `page ${pagesIn(request)[0]}` }) }));
   const llm = createLlmAnalyzer({ mode: 'summarize', provider: { baseURL: server.baseURL, model: 'm' } });
   // The chunk owns pages 2 and 3; pages 1 and 4 are its overlap (context).
   const pages = [1, 2, 3, 4].map((page) => ({ page, text: `text of page ${page}` }));
   const chunk = await llm.analyzeChunk?.(pages, context({ chunk: { index: 1, from: 1, to: 3 } }));
   const single = server.requests.filter((request) => pagesIn(request).length === 1).map((request) => pagesIn(request)[0]);
   assert.deepEqual(single.sort(), [2, 3], 'pages 1 and 4 alone were not sent');
-  assert.deepEqual((chunk?.data as { summary: string }).summary.split('\n\n'), ['page 2', 'page 3']);
+  // The two pages' summaries, then one of them (the reduce prompt has no page marker).
+  assert.match(userText(server.requests.at(-1) as ReceivedRequest), /^Pages 2–2:\npage 2\n\nPages 3–3:\npage 3$/);
+  assert.deepEqual(chunk?.data, { summary: 'pages 2 and 3', firstPage: 2, lastPage: 3 });
 });
 
 test('a server without json_schema support is asked again in JSON mode, and answers are still validated', async () => {

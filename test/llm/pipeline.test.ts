@@ -163,13 +163,22 @@ test('a chunk whose call would overspend what the budget has left is asked about
   assert.match(retried?.error?.message ?? '', /a retry asks the model nothing more: to analyse the rest, submit its documents again with a larger maxTokens/);
 
   // Submitted again with a larger budget: pages 1–3 are answered from the cache, and only pages 4–5
-  // are asked about (not the whole chunk, pages 1–3 paid for twice).
+  // are asked about (not the whole chunk, pages 1–3 paid for twice); the parts' summaries are then
+  // summarised into one, as the chunk asked about at once is.
   server.requests.length = 0;
   const again = await runJob({ mode: 'summarize', overlapPages: 0, chunkPages: 5, maxTokens: 1000, maxCompletionTokens: 40 });
-  assert.deepEqual(server.requests.map(pagesIn), [[4, 5]]);
+  assert.deepEqual(server.requests.map(pagesIn), [[4, 5], []]);
+  assert.match(userText(server.requests[1] as ReceivedRequest), /^Pages 1–3:\npages 1,2,3\n\nPages 4–5:\npages 4,5$/);
   assert.equal(again.output.status, 'succeeded');
-  assert.equal((again.output.analysis?.llm as { summary: string }).summary, 'pages 1,2,3\n\npages 4,5');
-  assert.deepEqual(again.output.usage, { promptTokens: 50, completionTokens: 5, calls: 1, cachedCalls: 1 });
+  assert.equal((again.output.analysis?.llm as { summary: string }).summary, 'the whole contract');
+  assert.deepEqual(again.output.fields.summary, [{ value: 'the whole contract', page: 1 }]);
+  assert.deepEqual(again.output.usage, { promptTokens: 80, completionTokens: 9, calls: 2, cachedCalls: 1 });
+  // Once more: the same answer, every call from the cache.
+  server.requests.length = 0;
+  const third = await runJob({ mode: 'summarize', overlapPages: 0, chunkPages: 5, maxTokens: 1000, maxCompletionTokens: 40 });
+  assert.equal(server.requests.length, 0);
+  assert.deepEqual(third.output.analysis?.llm, again.output.analysis?.llm);
+  assert.deepEqual(third.output.usage, { promptTokens: 0, completionTokens: 0, calls: 0, cachedCalls: 3 });
 });
 
 test('a budget spent after some chunks keeps the document: every page its text, the answered chunk its fields, the others budget_exceeded', async () => {

@@ -5,7 +5,7 @@ import type { AnalysisResult, AnalyzeContext, Analyzer, ChunkAnalysis, Fields } 
 import { MemoryAnalysisStore } from '../store/memory-analysis-store.ts';
 import { NO_USAGE, type AnalysisStore, type TokenUsage } from '../store/port.ts';
 import { isPartOverBudget, type JobBudgets } from './budget.ts';
-import { answer, answeredInPartsKey, cacheKey, MIN_ANSWER_TOKENS, type CallParameters, type CallScope } from './caller.ts';
+import { answer, answeredInPartsKey, cacheKey, callEstimate, MIN_ANSWER_TOKENS, type CallParameters, type CallScope } from './caller.ts';
 import { createLlmClient, type LlmClient } from './llm-client.ts';
 import { modeHandler, type LlmModeHandler, type ModelRequest, type PlacedData } from './modes/index.ts';
 import { canReduceInStages, halvesOf, reduceOverBudget, stagesAtLeast, wholeAtLeast } from './reduce-budget.ts';
@@ -96,7 +96,9 @@ export function createLlmAnalyzer(options: LlmAnalyzerOptions): Analyzer {
     for (const { error } of failed) await noteFinalRefusal(error, context);
     // No part was answered (the budget ended first, or every part was refused on the last attempt): the chunk's analysis fails as a whole.
     if (failed[0] && parts.length === 0) throw failed[0].error;
-    const data = parts.length === 1 ? (parts[0]?.data ?? null) : handler.combine(parts);
+    const data = parts.length === 1 ? (parts[0]?.data ?? null)
+      : failed.length === 0 ? await reduceChunkParts(handler, client, parameters, parts, scopeOf(context, usage), context.finalAttempt !== undefined)
+        : handler.combine(parts);
     const failures = failedPages(failed).map(({ page, error }) => ({
       page, code: error.code,
       message: `the ${name} analysis of page ${page} failed: ${error.message}${error.retryable ? ` (after ${context.finalAttempt} attempts)` : ''}`,
@@ -133,6 +135,36 @@ export function createLlmAnalyzer(options: LlmAnalyzerOptions): Analyzer {
       return { fields: handler.fields(data, placed[0]?.firstPage ?? 1), data, usage, ...(warnings.length > 0 ? { warnings } : {}) };
     },
   };
+}
+
+/**
+ * The answers of a chunk answered whole in parts (split for the model's context or the job's
+ * budget, on this run or an earlier one) reduced into one, as the chunk's single call would have
+ * answered: a run that takes some parts from the cache gives the same shape of answer as one that
+ * asked about the chunk at once (a summary, not its parts' summaries one after another). The
+ * reduce answer is cached: a run with every part cached makes no call. When the job's budget has
+ * less left than the reduce call's estimate, or the reduce prompt fails for what it holds or for
+ * the budget (or on the chunk's last attempt, for now), the parts' answers are combined as they are; a failure of the provider before the last attempt fails the
+ * chunk, for the queue to retry.
+ */
+async function reduceChunkParts(
+  handler: LlmModeHandler, client: LlmClient, parameters: CallParameters, parts: readonly PlacedData[], scope: CallScope, final: boolean,
+): Promise<JsonValue> {
+  const request = handler.reduce(parts);
+  if (!request) return handler.combine(parts);
+  // Not in stages for the budget, nor past what is left: a chunk's parts are answered already, and
+  // a reduce refused for the budget would end it for the job's other chunks.
+  const budget = parameters.maxTokens;
+  if (budget !== undefined && (await scope.store.cached(cacheKey(scope.tenantId, client.model.info.endpoint, parameters, request))) === undefined
+    && (await scope.store.budgetLeft(scope.jobId, budget)) < callEstimate(messagesTokens(request.messages), parameters)) return handler.combine(parts);
+  try {
+    return await reduceParts(handler, client, parameters, parts, scope, 0);
+  } catch (error) {
+    const failure = toReamError(error);
+    const combine = REDUCE_FALLBACK_CODES.includes(failure.code) || (failure.code === 'budget_exceeded' && !failure.retryable) || (final && failure.retryable && !scope.signal.aborted);
+    if (!combine) throw error;
+    return handler.combine(parts);
+  }
 }
 
 /**
