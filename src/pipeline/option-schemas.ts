@@ -50,6 +50,7 @@ const LLM_SPEC: JsonObject = {
   model: { type: 'string', description: 'The model (default the process\'s)' },
   temperature: { type: ['number', 'null'], minimum: 0, maximum: 2 },
   maxCompletionTokens: positive('Most tokens of one answer'),
+  maxCompletionTokensCeiling: positive('Most tokens an answer cut at maxCompletionTokens is asked again with (doubled per repair; default 4 × maxCompletionTokens)'),
   maxRepairs: { type: ['integer', 'null'], minimum: 0, description: 'Repairs asked of an answer that breaks the schema' },
   maxTokens: positive('The job\'s token budget: budget_exceeded past it'),
 };

@@ -787,6 +787,26 @@ test('a schema the server refuses is the job\'s problem, not a reason for JSON m
   assert.deepEqual(server.requests.map((r) => r.body.response_format?.type), ['json_schema', 'json_object', 'json_schema', 'json_object'], 'each request asks for the schema first');
 });
 
+test('an answer cut at its limit (finish_reason length) is asked again with the limit doubled, up to maxCompletionTokensCeiling (default 4 × maxCompletionTokens)', async () => {
+  // The model needs 100 tokens of answer: below, its answer is cut.
+  server.script((request) => ((request.body.max_tokens ?? 0) < 100
+    ? { content: '{"summary": "a summary that goes on', finishReason: 'length', completionTokens: request.body.max_tokens ?? 0 }
+    : { content: JSON.stringify({ summary: 'a summary in full' }), completionTokens: 100 }));
+  server.requests.length = 0;
+  const raised = await createLlmAnalyzer({ mode: 'summarize', provider: { baseURL: server.baseURL, model: 'm' }, maxCompletionTokens: 30 }).analyzeChunk?.(pages, context());
+  assert.deepEqual(server.requests.map((request) => request.body.max_tokens), [30, 60, 120]);
+  assert.equal((raised?.data as { summary: string }).summary, 'a summary in full');
+  assert.match(userText(server.requests[1] as ReceivedRequest), /cut off at the answer length limit of 30 tokens; the limit is now 60/);
+  // A ceiling bounds the raise: the answer stays cut, and fails as invalid.
+  server.requests.length = 0;
+  const bounded = createLlmAnalyzer({ mode: 'summarize', provider: { baseURL: server.baseURL, model: 'm' }, maxCompletionTokens: 30, maxCompletionTokensCeiling: 50 });
+  await rejectsWithCode(bounded.analyzeChunk?.(pages, context()) ?? Promise.resolve(), 'llm_invalid_output');
+  assert.deepEqual(server.requests.map((request) => request.body.max_tokens), [30, 50, 50]);
+  // A ceiling below the limit, or without one, is refused.
+  assert.throws(() => analyzer({ maxCompletionTokens: 30, maxCompletionTokensCeiling: 20 }), { code: 'validation_failed', message: /maxCompletionTokensCeiling.*≥ 30/ });
+  assert.throws(() => analyzer({ maxCompletionTokensCeiling: 20 }), { code: 'validation_failed', message: /needs option "maxCompletionTokens"/ });
+});
+
 test('repairs are bounded (maxRepairs ≤ 5) and each sends the request and the last invalid answer only', async () => {
   assert.throws(() => analyzer({ maxRepairs: 6 }), { code: 'validation_failed', message: /≤ 5/ });
   server.requests.length = 0;

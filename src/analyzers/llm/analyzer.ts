@@ -60,6 +60,7 @@ export function createLlmAnalyzer(options: LlmAnalyzerOptions): Analyzer {
     temperature: spec.temperature ?? 0,
     maxRepairs: spec.maxRepairs ?? 2,
     ...(spec.maxCompletionTokens === undefined ? {} : { maxCompletionTokens: spec.maxCompletionTokens }),
+    ...(spec.maxCompletionTokensCeiling === undefined ? {} : { maxCompletionTokensCeiling: spec.maxCompletionTokensCeiling }),
     ...(spec.maxTokens === undefined ? {} : { maxTokens: spec.maxTokens }),
   };
   const scopeOf = (context: AnalyzeContext, usage: TokenUsage): CallScope => ({

@@ -26,6 +26,8 @@ export interface CallParameters {
   model: string;
   temperature: number;
   maxCompletionTokens?: number;
+  /** The most a repair after an answer cut at its limit asks for (see {@link raisedCompletionLimit}). */
+  maxCompletionTokensCeiling?: number;
   maxRepairs: number;
   /** Job budget in tokens, if any. */
   maxTokens?: number;
@@ -93,6 +95,8 @@ export function cacheKey(tenantId: string, endpoint: string, parameters: CallPar
   const identity = {
     v: CACHE_VERSION, tenantId, endpoint, model: parameters.model, temperature: parameters.temperature,
     maxCompletionTokens: parameters.maxCompletionTokens ?? null, maxRepairs: parameters.maxRepairs,
+    // Only when set: the keys of answers cached before the setting existed stay as they were.
+    ...(parameters.maxCompletionTokensCeiling === undefined ? {} : { maxCompletionTokensCeiling: parameters.maxCompletionTokensCeiling }),
     messages: request.messages, schema: request.schema,
   };
   return createHash('sha256').update(JSON.stringify(identity)).digest('hex');
@@ -135,9 +139,11 @@ export async function answer(
   }
   const messages: ChatMessage[] = [...request.messages];
   let problem = '';
+  // The answer's limit for this try: raised after an answer cut at it.
+  let limit = parameters.maxCompletionTokens;
   for (let attempt = 0; attempt <= parameters.maxRepairs; attempt++) {
     signal.throwIfAborted();
-    const estimate = callEstimate(messagesTokens(messages), parameters);
+    const estimate = callEstimate(messagesTokens(messages), { ...parameters, ...(limit === undefined ? {} : { maxCompletionTokens: limit }) });
     const budget = parameters.maxTokens;
     // Reserved once the call has its turn, and given back if the call fails (a throttled call
     // the pacer retries reserves again for its next try). Refused only because the job's other
@@ -160,7 +166,7 @@ export async function answer(
             model: parameters.model, messages, signal,
             format: { kind: 'json', name: request.name, schema: request.schema },
             temperature: parameters.temperature,
-            ...(parameters.maxCompletionTokens === undefined ? {} : { maxCompletionTokens: parameters.maxCompletionTokens }),
+            ...(limit === undefined ? {} : { maxCompletionTokens: limit }),
           }));
         } catch (error) {
           // A refused answer was still billed: its tokens count (usage, budget) as an answer's do.
@@ -197,6 +203,11 @@ export async function answer(
       }
       problem = `it does not match the schema (${wrong})`;
     } else problem = reply.finishReason === 'length' ? 'it was cut off at the answer length limit' : parsed.problem;
+    if (reply.finishReason === 'length' && limit !== undefined) {
+      const raised = raisedCompletionLimit(limit, parameters);
+      if (raised > limit) problem += ` of ${limit} tokens; the limit is now ${raised}: answer in full`;
+      limit = raised;
+    }
     // The request and the last invalid answer only: each earlier answer sent again would make
     // every repair cost more than the one before.
     messages.splice(request.messages.length, Infinity, { role: 'assistant', content: reply.text.slice(0, 20_000) }, { role: 'user', content: repairPrompt(problem) });
@@ -218,6 +229,16 @@ async function waitForRoom(budgets: JobBudgets, scope: CallScope, estimate: numb
     if (scope.budgetWait && error instanceof ReamError && error.code === 'budget_exceeded' && error.retryable) scope.budgetWait.gaveUpSince ??= since;
     throw error;
   }
+}
+
+/**
+ * The answer limit for a repair after an answer cut at `limit` (`finish_reason: length`): asked
+ * again with the same limit, it would be cut again. Doubled, up to `maxCompletionTokensCeiling`
+ * (default 4 × `maxCompletionTokens`): a bounded raise, each try's estimate reserved in the budget.
+ */
+export function raisedCompletionLimit(limit: number, parameters: CallParameters): number {
+  const ceiling = parameters.maxCompletionTokensCeiling ?? (parameters.maxCompletionTokens ?? limit) * 4;
+  return Math.max(limit, Math.min(limit * 2, ceiling));
 }
 
 /** The tokens a refused call used (`llm_refused`'s `details.usage`), if it says. */

@@ -22,13 +22,19 @@ export interface LlmSpec {
   temperature?: number;
   /** Most tokens per answer (`max_tokens`); also what the budget sets aside per call. */
   maxCompletionTokens?: number;
+  /**
+   * With `maxCompletionTokens`: the most an answer cut at its limit (`finish_reason: length`) is
+   * asked again with. Each repair after a cut doubles the limit, up to this. Default 4 ×
+   * `maxCompletionTokens`; equal to it, the limit is never raised.
+   */
+  maxCompletionTokensCeiling?: number;
   /** Corrected answers asked for after an invalid one, before `llm_invalid_output`. Default 2. */
   maxRepairs?: number;
   /** Token budget of the job (prompt + completion, every call): `budget_exceeded` beyond it. */
   maxTokens?: number;
 }
 
-export const SPEC_KEYS = ['mode', 'prompt', 'reducePrompt', 'schema', 'labels', 'question', 'model', 'temperature', 'maxCompletionTokens', 'maxRepairs', 'maxTokens'] as const;
+export const SPEC_KEYS = ['mode', 'prompt', 'reducePrompt', 'schema', 'labels', 'question', 'model', 'temperature', 'maxCompletionTokens', 'maxCompletionTokensCeiling', 'maxRepairs', 'maxTokens'] as const;
 
 function invalid(message: string): ReamError {
   return ReamError.nonRetryable('validation_failed', message);
@@ -68,6 +74,10 @@ export function parseLlmSpec(options: JsonObject): LlmSpec {
   put('question', text(options, 'question', 4_000));
   put('model', text(options, 'model', 200));
   put('maxCompletionTokens', count(options, 'maxCompletionTokens', 1));
+  put('maxCompletionTokensCeiling', count(options, 'maxCompletionTokensCeiling', spec.maxCompletionTokens ?? 1));
+  if (spec.maxCompletionTokensCeiling !== undefined && spec.maxCompletionTokens === undefined) {
+    throw invalid('option "maxCompletionTokensCeiling" needs option "maxCompletionTokens" (the limit it raises)');
+  }
   put('maxRepairs', count(options, 'maxRepairs', 0, MAX_REPAIRS));
   put('maxTokens', count(options, 'maxTokens', 1));
   const temperature = options.temperature;
