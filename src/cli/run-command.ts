@@ -18,6 +18,7 @@ import { createProgressView, type ProgressMode, type ProgressView } from './prog
 import { ResultsFile, STDOUT, toResultLine, unreadableLine, type ResultLine, type TextMode } from './results-file.ts';
 import { readRulesFile } from './rules-file.ts';
 import { RunEta } from './run-eta.ts';
+import { createQuietGate } from './run-sweep.ts';
 import { checkReportsFolder, reportsFolder, writeReports } from './report-files.ts';
 import { reportJobOptions, type ReportFlags } from './report-flags.ts';
 import { reportSpec } from '../reports/report-options.ts';
@@ -180,7 +181,7 @@ export async function runCommand(inputs: readonly string[], options: RunOptions,
     else diskFull.signal.addEventListener('abort', stopAtDiskFull, { once: true });
     const unsubscribe = ream.subscribe({ jobId: job.id }, (event) => {
       if (event.type === 'document.completed' || event.type === 'document.failed') {
-        if (event.documentId) tracker.documentEnded(event.documentId);
+        if (event.documentId) tracker.documentEnded(event.documentId, 'event');
       }
       tracker.progress(event.progress);
     });
@@ -310,6 +311,7 @@ export class RunTracker {
   readonly #stop = new AbortController();
   readonly #eta = new RunEta();
   #sweeping: Promise<void> | undefined;
+  readonly #quiet = createQuietGate();
 
   constructor(ream: Ream, jobId: string, results: ResultsFile, text: TextMode, view: ProgressView, summary: RunSummary) {
     this.#ream = ream;
@@ -378,9 +380,11 @@ export class RunTracker {
    * Looks up at most {@link SWEEP_LOOKUPS} waiting documents, those waiting longest first, each
    * then put last in line: a document whose event was lost is still found, in turn, and a slow
    * job (OCR, a model) with 10,000 files queued costs 64 look-ups every few seconds rather than
-   * 10,000 at once. A sweep still under way is not started again.
+   * 10,000 at once. A sweep still under way is not started again, and none is made while end
+   * events arrive (run-sweep.ts).
    */
   sweep(): Promise<void> {
+    if (!this.#quiet.quiet()) return Promise.resolve();
     this.#sweeping ??= (async () => {
       const turn: string[] = [];
       for (const [documentId, files] of this.#waiting) {
@@ -399,7 +403,9 @@ export class RunTracker {
     return this.#sweeping;
   }
 
-  documentEnded(documentId: string): void {
+  /** `from`: `event` when the job's end event said so (the events are flowing), else found by looking. */
+  documentEnded(documentId: string, from?: 'event'): void {
+    if (from === 'event') this.#quiet.heard();
     // Serialised: lines are written in the order documents end, one at a time.
     this.#chain = this.#chain.then(async () => {
       const files = this.#waiting.get(documentId);
