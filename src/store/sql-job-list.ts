@@ -14,9 +14,17 @@ const MAX_PAGE = 500;
 const MAX_SEARCH_PIPELINES = 16;
 /**
  * Id-start matches are read whole and sorted by time: past this many (a start like `job_` that
- * nearly every job has) the tenant's list is read in order instead, and soon fills a page.
+ * nearly every job has) the tenant's list is read in order first, and soon fills a page.
  */
 const MAX_ID_MATCHES = 500;
+/**
+ * More id-start matches than that may still be thin among the list's jobs (`job_ab` among
+ * 200,000 random ids: one in 300), where reading the list in order for a page reads thousands of
+ * jobs, and PostgreSQL, misjudging how many match, reads the whole table instead. So the list is
+ * read in order only this many pages' worth of jobs: a page not filled there is read from the
+ * indexes after all, as few matches are.
+ */
+const DENSE_WINDOW_PAGES = 40;
 
 interface CursorAt {
   createdAt: number;
@@ -71,23 +79,47 @@ export function sqlListJobs(kysely: Kysely<unknown>, flavor: SqlFlavor, jobFromR
    * distinct names on the (tenant_id, pipeline) index: one probe per name, not one per job.
    * More than `MAX_SEARCH_PIPELINES`: undefined.
    */
-  async function matchingPipelines(tenantId: string, pattern: string): Promise<string[] | undefined> {
+  async function matchingPipelines(tenantId: string, pattern: string, most: number): Promise<string[] | undefined> {
     const { rows } = await sql<{ name: string }>`with recursive names(name) as (
         select min(pipeline) from jobs where tenant_id = ${tenantId}
         union all
         select (select min(pipeline) from jobs where tenant_id = ${tenantId} and pipeline > names.name) from names where names.name is not null
       )
-      select name from names where name is not null and lower(name) like lower(${pattern}) escape '\\' limit ${MAX_SEARCH_PIPELINES + 1}`.execute(kysely);
-    return rows.length > MAX_SEARCH_PIPELINES ? undefined : rows.map((row) => row.name);
+      select name from names where name is not null and lower(name) like lower(${pattern}) escape '\\' limit ${most + 1}`.execute(kysely);
+    return rows.length > most ? undefined : rows.map((row) => row.name);
   }
 
-  /** Whether the tenant has more than `MAX_ID_MATCHES` jobs whose id starts as `pattern` says, counted on the index up to there. */
-  async function manyIdMatches(tenantId: string, pattern: string): Promise<boolean> {
+  /** How many of the tenant's jobs have an id that starts as `pattern` says, counted on the index up to `most` + 1. */
+  async function idMatches(tenantId: string, pattern: string, most: number): Promise<number> {
     // PostgreSQL, expecting many matches, would rather read the whole table until it has counted
     // enough: asked for them in its index's order (the byte order of `text_pattern_ops`), it reads that index.
     const inIndexOrder = flavor === 'sqlite' ? sql`` : sql`order by lower(id) using ~<~`;
-    const { rows } = await sql<{ n: number | string }>`select count(*) as n from (select 1 from jobs where tenant_id = ${tenantId} and ${idStarts(pattern)} ${inIndexOrder} limit ${MAX_ID_MATCHES + 1}) as matches`.execute(kysely);
-    return toNumber(rows[0]?.n) > MAX_ID_MATCHES;
+    const { rows } = await sql<{ n: number | string }>`select count(*) as n from (select 1 from jobs where tenant_id = ${tenantId} and ${idStarts(pattern)} ${inIndexOrder} limit ${most + 1}) as matches`.execute(kysely);
+    return toNumber(rows[0]?.n);
+  }
+
+  /** Whether the tenants have more than `MAX_ID_MATCHES` jobs together whose id starts as `pattern` says. */
+  async function manyIdMatches(tenantIds: readonly string[], pattern: string): Promise<boolean> {
+    let left = MAX_ID_MATCHES;
+    for (const tenantId of tenantIds) {
+      left -= await idMatches(tenantId, pattern, left);
+      if (left < 0) return true;
+    }
+    return false;
+  }
+
+  /**
+   * Each matching pipeline of each tenant, as [tenant, name]; more than `MAX_SEARCH_PIPELINES`
+   * together: undefined.
+   */
+  async function matchingPairs(tenantIds: readonly string[], pattern: string): Promise<Array<[string, string]> | undefined> {
+    const pairs: Array<[string, string]> = [];
+    for (const tenantId of tenantIds) {
+      const names = await matchingPipelines(tenantId, pattern, MAX_SEARCH_PIPELINES - pairs.length);
+      if (names === undefined) return undefined;
+      for (const name of names) pairs.push([tenantId, name]);
+    }
+    return pairs;
   }
 
   return async (query: ListJobsQuery): Promise<JobListPage> => {
@@ -119,7 +151,8 @@ export function sqlListJobs(kysely: Kysely<unknown>, flavor: SqlFlavor, jobFromR
       const count = toNumber(counted?.n);
       return count > JOB_TOTAL_CAP ? { count: JOB_TOTAL_CAP, exact: false } : { count, exact: true };
     };
-    const listed = (narrow: (select: JobSelect) => JobSelect): JobSelect => {
+    /** The list's next `take` jobs (a page and one), narrowed by `narrow`, in its order. */
+    const listed = (narrow: (select: JobSelect) => JobSelect, take = limit + 1): JobSelect => {
       let select = narrowed();
       if (after) {
         // (created_at, id) past the cursor in the list's order, spelled out for portability.
@@ -128,7 +161,7 @@ export function sqlListJobs(kysely: Kysely<unknown>, flavor: SqlFlavor, jobFromR
           eb.or([eb('created_at', past, after.createdAt), eb.and([eb('created_at', '=', after.createdAt), eb('id', past, after.id)])]),
         );
       }
-      return narrow(select).orderBy('created_at', direction).orderBy('id', direction).limit(limit + 1);
+      return narrow(select).orderBy('created_at', direction).orderBy('id', direction).limit(take);
     };
     let rows: Selectable<JobsTable>[];
     let total: Promise<ListTotal> | undefined;
@@ -142,32 +175,44 @@ export function sqlListJobs(kysely: Kysely<unknown>, flavor: SqlFlavor, jobFromR
       // lower() on both sides, in SQL: SQLite's LIKE ignores ASCII case and PostgreSQL's does not,
       // and each database's lower() is its own (SQLite's leaves Ü as it is, JavaScript's does not).
         const matches = sql<boolean>`(lower(id) like lower(${idPattern}) escape '\\' or lower(pipeline) like lower(${namePattern}) escape '\\')`;
-      const tenantId = query.tenantId;
-      const names = tenantId === undefined ? undefined : await matchingPipelines(tenantId, namePattern);
-      const dense = tenantId === undefined || (await manyIdMatches(tenantId, idPattern));
-      if (names === undefined || dense) {
-        // Matches are many (or the list spans every tenant): read the list in order, filtered.
+      // The tenants read on their indexes: the one asked for.
+      const tenantIds = query.tenantId !== undefined ? [query.tenantId] : undefined;
+      const pairs = tenantIds === undefined ? undefined : await matchingPairs(tenantIds, namePattern);
+      const byId = (select: JobSelect): JobSelect => select.where(idStarts(idPattern));
+      const byPipeline = ([tenantId, name]: [string, string]) => (select: JobSelect): JobSelect => select.where('tenant_id', '=', tenantId).where('pipeline', '=', name);
+      /**
+       * The id-start matches and each matching pipeline's first page, each an index read, merged;
+       * `union` drops a job found both ways. Each branch is a subquery: SQLite allows no ORDER BY
+       * or LIMIT on a part of a compound select.
+       */
+      const fromIndexes = (found: Array<[string, string]>): Promise<Selectable<JobsTable>[]> => {
+        let union = db.selectFrom(listed(byId).as('by_id')).selectAll();
+        for (const [i, pair] of found.entries()) union = union.union(db.selectFrom(listed(byPipeline(pair)).as(`by_pipeline_${i}`)).selectAll());
+        return union.orderBy('created_at', direction).orderBy('id', direction).limit(limit + 1).execute();
+      };
+      if (tenantIds === undefined || pairs === undefined) {
+        // Matches may be many (a search of one or two common letters), or the list spans every tenant: the list in order, filtered.
         rows = await listed((select) => select.where(matches)).execute();
+      } else if (!(await manyIdMatches(tenantIds, idPattern))) {
+        rows = await fromIndexes(pairs);
       } else {
-        // Few matches: the id-start matches and each matching pipeline's first page, each an index
-        // read, merged; `union` drops a job found both ways. Each branch is a subquery: SQLite
-        // allows no ORDER BY or LIMIT on a part of a compound select.
-        let union = db.selectFrom(listed((select) => select.where(idStarts(idPattern))).as('by_id')).selectAll();
-        for (const [i, name] of names.entries()) union = union.union(db.selectFrom(listed((select) => select.where('pipeline', '=', name)).as(`by_pipeline_${i}`)).selectAll());
-        rows = await union.orderBy('created_at', direction).orderBy('id', direction).limit(limit + 1).execute();
+        // Many id matches, dense or thin among the jobs: the list in order, as far as its window.
+        const recent = listed((select) => select, (limit + 1) * DENSE_WINDOW_PAGES).as('recent');
+        rows = await db.selectFrom(recent).selectAll().where(matches).orderBy('created_at', direction).orderBy('id', direction).limit(limit + 1).execute();
+        if (rows.length <= limit) rows = await fromIndexes(pairs);
       }
       if (query.total === true) {
-        if (tenantId === undefined) {
+        if (tenantIds === undefined) {
           total = countOf(narrowed().where(matches));
         } else {
           // Disjoint parts, so no job counts twice: the id-start matches first, on their index
           // (past the cap nothing else is read), then the matching pipelines' other jobs.
           const otherId = sql<boolean>`not (${idStarts(idPattern)})`;
           const byName =
-            names === undefined
+            pairs === undefined
               ? [narrowed().where(otherId).where(sql<boolean>`lower(pipeline) like lower(${namePattern}) escape '\\'`)]
-              : names.map((name) => narrowed().where('pipeline', '=', name).where(otherId));
-          total = countOf(narrowed().where(idStarts(idPattern)), ...byName);
+              : pairs.map((pair) => byPipeline(pair)(narrowed()).where(otherId));
+          total = countOf(byId(narrowed()), ...byName);
         }
       }
     }
