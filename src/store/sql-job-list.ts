@@ -25,6 +25,12 @@ const MAX_ID_MATCHES = 500;
  * indexes after all, as few matches are.
  */
 const DENSE_WINDOW_PAGES = 40;
+/**
+ * An admin's search of every tenant reads each tenant's indexes as a tenant's search does, up to
+ * this many tenants (each costs a probe or two per search); past them it reads the list of every
+ * tenant in order.
+ */
+const MAX_SEARCH_TENANTS = 32;
 
 interface CursorAt {
   createdAt: number;
@@ -122,6 +128,20 @@ export function sqlListJobs(kysely: Kysely<unknown>, flavor: SqlFlavor, jobFromR
     return pairs;
   }
 
+  /**
+   * Every tenant that has jobs, stepping through the distinct ones on the (tenant_id, created_at)
+   * index: one probe per tenant. More than `MAX_SEARCH_TENANTS`: undefined.
+   */
+  async function everyTenant(): Promise<string[] | undefined> {
+    const { rows } = await sql<{ tenant: string }>`with recursive tenants(tenant) as (
+        select min(tenant_id) from jobs
+        union all
+        select (select min(tenant_id) from jobs where tenant_id > tenants.tenant) from tenants where tenants.tenant is not null
+      )
+      select tenant from tenants where tenant is not null limit ${MAX_SEARCH_TENANTS + 1}`.execute(kysely);
+    return rows.length > MAX_SEARCH_TENANTS ? undefined : rows.map((row) => row.tenant);
+  }
+
   return async (query: ListJobsQuery): Promise<JobListPage> => {
     const limit = clampLimit(query.limit, DEFAULT_PAGE, MAX_PAGE);
     const oldestFirst = query.order === 'oldest';
@@ -175,10 +195,16 @@ export function sqlListJobs(kysely: Kysely<unknown>, flavor: SqlFlavor, jobFromR
       // lower() on both sides, in SQL: SQLite's LIKE ignores ASCII case and PostgreSQL's does not,
       // and each database's lower() is its own (SQLite's leaves Ü as it is, JavaScript's does not).
         const matches = sql<boolean>`(lower(id) like lower(${idPattern}) escape '\\' or lower(pipeline) like lower(${namePattern}) escape '\\')`;
-      // The tenants read on their indexes: the one asked for.
-      const tenantIds = query.tenantId !== undefined ? [query.tenantId] : undefined;
+      // The tenants read on their indexes: the one asked for, or every tenant when they are few.
+      const tenantIds = query.tenantId !== undefined ? [query.tenantId] : await everyTenant();
       const pairs = tenantIds === undefined ? undefined : await matchingPairs(tenantIds, namePattern);
-      const byId = (select: JobSelect): JobSelect => select.where(idStarts(idPattern));
+      /**
+       * Jobs of the tenants (a tenant's list is narrowed to it already), the id index's leading
+       * column. `in ()` is no SQL, and no tenant's id is empty.
+       */
+      const inTenants = (select: JobSelect): JobSelect =>
+        tenantIds === undefined || query.tenantId !== undefined ? select : select.where('tenant_id', 'in', tenantIds.length === 0 ? [''] : tenantIds);
+      const byId = (select: JobSelect): JobSelect => inTenants(select).where(idStarts(idPattern));
       const byPipeline = ([tenantId, name]: [string, string]) => (select: JobSelect): JobSelect => select.where('tenant_id', '=', tenantId).where('pipeline', '=', name);
       /**
        * The id-start matches and each matching pipeline's first page, each an index read, merged;
@@ -191,7 +217,7 @@ export function sqlListJobs(kysely: Kysely<unknown>, flavor: SqlFlavor, jobFromR
         return union.orderBy('created_at', direction).orderBy('id', direction).limit(limit + 1).execute();
       };
       if (tenantIds === undefined || pairs === undefined) {
-        // Matches may be many (a search of one or two common letters), or the list spans every tenant: the list in order, filtered.
+        // Matches may be many (a search of one or two common letters), or tenants are: the list in order, filtered.
         rows = await listed((select) => select.where(matches)).execute();
       } else if (!(await manyIdMatches(tenantIds, idPattern))) {
         rows = await fromIndexes(pairs);
@@ -210,7 +236,7 @@ export function sqlListJobs(kysely: Kysely<unknown>, flavor: SqlFlavor, jobFromR
           const otherId = sql<boolean>`not (${idStarts(idPattern)})`;
           const byName =
             pairs === undefined
-              ? [narrowed().where(otherId).where(sql<boolean>`lower(pipeline) like lower(${namePattern}) escape '\\'`)]
+              ? [inTenants(narrowed()).where(otherId).where(sql<boolean>`lower(pipeline) like lower(${namePattern}) escape '\\'`)]
               : pairs.map((pair) => byPipeline(pair)(narrowed()).where(otherId));
           total = countOf(byId(narrowed()), ...byName);
         }

@@ -125,5 +125,21 @@ for (const { flavor, skip, open } of flavors) {
         assert.deepEqual(lines.filter((line) => scansJobs(flavor, line)), [], lines.join('\n'));
       }
     });
+
+    void test('an admin\'s search of every tenant reads each tenant\'s indexes, with its total', async (t) => {
+      const seeded = subject;
+      if (!requireOrSkip(t, seeded !== undefined, skip ?? '') || seeded === undefined) return;
+      const { start } = await startMatching(seeded, 7);
+      const { rows } = await sql<{ id: string }>`select id from jobs where lower(id) like ${`${start}%`} order by created_at desc, id desc`.execute(seeded.kysely);
+      const page = await seeded.store.listJobs({ search: start.toUpperCase(), limit: 500, total: true });
+      assert.deepEqual(page.items.map((job) => job.id), rows.map((row) => row.id), 'the jobs of both tenants, newest first');
+      assert.deepEqual(page.total, { count: rows.length, exact: true });
+      for (const search of [start, 'TABLES']) {
+        for (const order of ['newest', 'oldest'] as const) {
+          const lines = await plansOf(seeded, { search, order, total: search === start });
+          assert.deepEqual(lines.filter((line) => scansJobs(flavor, line)), [], `${search}, ${order}:\n${lines.join('\n')}`);
+        }
+      }
+    });
   });
 }
