@@ -1,7 +1,11 @@
-// The job list's total, in Chromium: past the server's cap shown as `10,000+`.
+// The job list's total, in Chromium: counted once per search (a count reads up to 10,000 jobs),
+// not again on every 5 s refresh, moved by the jobs a refresh sees come, and past the server's
+// cap shown as `10,000+`.
+import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { sql } from 'kysely';
+import type { Request } from 'playwright-core';
 import { openSqliteDatabase } from '../../src/sql/sqlite-database.ts';
 import { DEFAULT_TENANT } from '../../src/store/port.ts';
 import { useConsole } from '../support/console-browser.ts';
@@ -9,6 +13,7 @@ import { useConsole } from '../support/console-browser.ts';
 const WAIT_MS = 30_000;
 /** More jobs of one pipeline than the server counts (10,000). */
 const MANY = 10_050;
+const FEW = 150;
 
 // No work: the jobs stay queued, so only what the test makes changes the list.
 const con = useConsole('dashboard-jobs-total', { ream: { work: false } });
@@ -27,11 +32,43 @@ async function insertJobs(pipeline: string, n: number, newest: number): Promise<
 
 con.before(async () => {
   await insertJobs('bulk-pdf', MANY, Date.now() - 60_000);
+  await insertJobs('few-ocr', FEW, Date.now() - 120_000);
 });
+
+const isListRead = (request: Request): boolean => new URL(request.url()).pathname === '/v1/jobs' && request.method() === 'GET';
+const asksTotal = (request: Request): boolean => new URL(request.url()).searchParams.get('total') === 'true';
 
 void test('console: a search matching more than 10,000 jobs says 10,000+', { timeout: 90_000 }, async (t) => {
   const page = await con.page(t);
   if (!page) return;
   await page.goto(`${con.server.url}/#/jobs?q=BULK`);
   await page.locator('p.count', { hasText: /^100 of 10,000\+ jobs$/ }).waitFor({ timeout: WAIT_MS });
+});
+
+void test('console: the total is counted once per search, not on every refresh, and moves with the jobs that come', { timeout: 120_000 }, async (t) => {
+  const page = await con.page(t);
+  if (!page) return;
+  const reads: Request[] = [];
+  page.on('request', (request) => {
+    if (isListRead(request)) reads.push(request);
+  });
+  await page.goto(`${con.server.url}/#/jobs?q=few`);
+  await page.locator('p.count', { hasText: `100 of ${FEW} jobs` }).waitFor({ timeout: WAIT_MS });
+  // Two refreshes (5 s apart): each reads the head of the list again.
+  const headReads = (): number => reads.filter((request) => !new URL(request.url()).searchParams.has('cursor')).length;
+  const before = headReads();
+  for (let refreshes = 0; refreshes < 2; refreshes++) await page.waitForRequest((request) => isListRead(request), { timeout: WAIT_MS });
+  await page.waitForTimeout(300);
+  assert.ok(headReads() >= before + 2, 'the list refreshed');
+  assert.equal(reads.filter(asksTotal).length, 1, 'counted once, when the list was first read');
+
+  // A job that comes between two refreshes goes on top and counts in, without a count.
+  await insertJobs('few-ocr', 1, Date.now());
+  await page.locator('p.count', { hasText: `101 of ${FEW + 1} jobs` }).waitFor({ timeout: WAIT_MS });
+  assert.equal(reads.filter(asksTotal).length, 1);
+
+  // Another search counts again, once.
+  await page.getByRole('searchbox', { name: 'Search' }).fill('bulk');
+  await page.locator('p.count', { hasText: '100 of 10,000+ jobs' }).waitFor({ timeout: WAIT_MS });
+  assert.equal(reads.filter(asksTotal).length, 2);
 });

@@ -53,6 +53,14 @@ function countText(listed: number, more: boolean, total: { count: number; exact:
   return `${count(listed)} of ${count(total.count)}${total.exact ? '' : '+'} jobs`;
 }
 
+/** The server counts a list up to this many jobs (`JOB_TOTAL_CAP`): past it the total is `10,000+`. */
+const TOTAL_CAP = 10_000;
+
+/** A counted total moved by the jobs seen to come and go since: past the cap, no longer exact. */
+function movedTotal(count: number): { count: number; exact: boolean } {
+  return count > TOTAL_CAP ? { count: TOTAL_CAP, exact: false } : { count: Math.max(0, count), exact: true };
+}
+
 interface JobsProps {
   client: ReamClient;
   status: string;
@@ -169,9 +177,9 @@ export function Jobs({ client, status: statusInRoute, tenant, q, sort }: JobsPro
     let refreshing = false;
     let stopped = false;
     const refresh = async (): Promise<void> => {
-      let page = await client.listJobs({ ...filter, limit: PAGE_SIZE, total: true });
+      // No total: counting reads up to 10,000 jobs, once per filter (loadMore) and not every 5 s.
+      let page = await client.listJobs({ ...filter, limit: PAGE_SIZE });
       remember(page.items, page.nextCursor);
-      const counted = page.total;
       const items = [...page.items];
       // More than a page of new jobs since the last read: read on down to the jobs listed, or
       // those in between would never show (the list goes on below from its own cursor).
@@ -224,7 +232,11 @@ export function Jobs({ client, status: statusInRoute, tenant, q, sort }: JobsPro
       }
       if (stopped) return;
       setError('');
-      if (counted !== undefined) setTotal(counted);
+      // The total moves by the jobs the head read shows that came (new, or now matching the
+      // filter) and went (no longer matching) since it was counted.
+      const pastHead = pastPage(items, page.nextCursor, oldestFirst);
+      const moved = items.filter((job) => !positions.has(job.id)).length - rows.filter((job) => !fresh.has(job.id) && !pastHead(job)).length;
+      if (moved !== 0) setTotal((counted) => (counted === undefined || !counted.exact ? counted : movedTotal(counted.count + moved)));
       if (!reachesListed()) {
         // Still more new jobs than that: the list starts over from the newest, as on a reload.
         loading.current = undefined;
