@@ -139,7 +139,6 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   app.removeContentTypeParser('text/plain');
   registerTracing(app); // first: every other hook and handler runs inside the request's span
   registerNulGuard(app);
-  registerContentEncodingGuard(app);
   refuseUpgradesElsewhere(app);
   registerBodyDeadline(app, options.jsonBodyDeadlineMs, options.bodyIdleMs);
   cutUnreadResponses(app, options.downloadStallMs); // a download its client stopped reading does not hold its connection for ever
@@ -162,6 +161,8 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   const coordination = options.coordination ?? localCoordination();
   registerAudit(app, options.ream); // before auth: its refusals are recorded too
   registerAuth(app, options.ream, options.auth ?? { mode: 'off' }, options.rateLimit, coordination);
+  // After auth: an anonymous client learns nothing about a route from a 415 (authentication answers 401 first).
+  registerContentEncodingGuard(app);
   metricsRoutes(app, options.ream);
 
   app.setErrorHandler((error: unknown, request, reply) => {

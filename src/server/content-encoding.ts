@@ -4,7 +4,8 @@ import { sendProblem, toProblem } from './problem.ts';
 
 /**
  * Refuses a request body sent with a Content-Encoding (gzip, br, deflate…) with 415
- * `unsupported_type`, before any of it is read. No route decodes one: its compressed bytes were
+ * `unsupported_type`, before any of it is read (after authentication: a client without credentials
+ * gets 401, not a 415 that tells it the route is there). No route decodes one: its compressed bytes were
  * parsed as JSON or multipart (a 400 about malformed JSON or multipart) or, through tus, stored
  * as the upload's bytes and refused at its end for what they looked like, or kept as they were.
  */

@@ -46,3 +46,13 @@ test('a tus PATCH with Content-Encoding deflate is 415 and writes none of its by
   const head = await call(h, `/v1/uploads/${id}`, h.keyA, { method: 'HEAD', headers: TUS });
   assert.equal(head.headers.get('upload-offset'), '0');
 });
+
+test('an unauthenticated request with Content-Encoding is 401 unauthorized, not 415: credentials come first', async () => {
+  const json = '{"documents":["doc_none"]}';
+  for (const headers of [{}, { authorization: 'Bearer ream_not_a_key' }] as Array<Record<string, string>>) {
+    const answer = await raw(h, 'POST', '/v1/jobs', { ...headers, 'content-type': 'application/json', 'content-encoding': 'gzip' }, gzipSync(json));
+    assertRawProblem(answer, 401, 'unauthorized');
+  }
+  // A path no route matches needs credentials too: no 415 tells an anonymous client it is there.
+  assertRawProblem(await raw(h, 'POST', '/v1/nothing-here', { 'content-type': 'application/json', 'content-encoding': 'gzip' }, gzipSync(json)), 401, 'unauthorized');
+});
