@@ -14,6 +14,7 @@ import { registerContentEncodingGuard } from './content-encoding.ts';
 import { refuseUpgradesElsewhere } from './ws-upgrade-guard.ts';
 import { limitConnections, type ConnectionLimitOptions } from './connection-limits.ts';
 import { registerNulGuard } from './nul-guard.ts';
+import { bodiesUncoerced } from './validators.ts';
 import { metricsRoutes } from './metrics.ts';
 import type { MetricsHistoryOptions } from './metrics-sampler.ts';
 import { metricsHistoryRoutes } from './routes/metrics-history.ts';
@@ -128,6 +129,8 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     // A body field a schema does not name is refused (400), as the hand-checked routes refuse it,
     // rather than dropped without a word (ajv's default in Fastify).
     ajv: { customOptions: { removeAdditional: false } },
+    // A JSON body's value of the wrong type is refused, not coerced (validators.ts).
+    schemaController: { compilersFactory: { buildValidator: bodiesUncoerced() } },
     // Only a WebSocket upgrade is taken as one. Any other (h2c, which curl --http2 asks for) went
     // to the WebSocket library, which refused it (400, or 405 for a POST): it is the HTTP/1.1
     // request it also is, as RFC 9110 lets a server ignore an Upgrade. (A Node without this
