@@ -141,3 +141,19 @@ describe('file names: control and bidi characters removed, a name never a path, 
     for (const file of files) assert.ok(!/passwd|notes|invoice|report/.test(file), `nothing named after an upload: ${file}`);
   });
 });
+
+test('a multipart file name past what the parser reads whole is 400 validation_failed, not stored cut without its extension', async () => {
+  const pdf = await makePdf({ pages: ['A page under a name of 100 KB'] });
+  const name = `${'n'.repeat(100_000)}.pdf`;
+  const before = h.countRows('documents', 'tenant-a');
+  for (const path of ['/v1/documents', '/v1/jobs']) {
+    const body = new FormData();
+    body.append('file', new Blob([pdf], { type: 'application/pdf' }), name);
+    const response = await call(h, path, h.keyA, { method: 'POST', body });
+    const problem = (await response.json()) as { code: string; detail: string };
+    assert.equal(response.status, 400, `${path}: ${JSON.stringify(problem).slice(0, 300)}`);
+    assert.equal(problem.code, 'validation_failed');
+    assert.match(problem.detail, /file name .*too long|name of \d+ bytes/);
+  }
+  assert.equal(h.countRows('documents', 'tenant-a'), before, 'nothing was stored');
+});

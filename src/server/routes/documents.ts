@@ -7,7 +7,7 @@ import type { DocumentRecord } from '../../store/port.ts';
 import { canSee, principalOf } from '../auth/principal.ts';
 import { TENANT } from '../auth/access.ts';
 import { sanitizeFileName } from '../uploads/file-name.ts';
-import { multipartFailure } from '../uploads/multipart-errors.ts';
+import { multipartFailure, multipartFileNameRefusal } from '../uploads/multipart-errors.ts';
 import { idParams, problemResponses, quotaResponses } from '../openapi.ts';
 import { multipartFileBytes } from '../uploads/multipart-size.ts';
 
@@ -62,6 +62,11 @@ async function storeEachPart(ream: Ream, request: FastifyRequest, maxFileBytes: 
       throw ReamError.nonRetryable('validation_failed', `unexpected part "${part.fieldname}" (files go in "file" parts)`);
     }
     const file = part.file;
+    const tooLong = multipartFileNameRefusal(part.filename);
+    if (tooLong !== undefined) {
+      file.resume();
+      throw tooLong;
+    }
     const name = sanitizeFileName(part.filename, `file-${items.length + 1}`);
     // A part over the size limit is cut short by the parser: refuse it rather than store half a file.
     file.once('limit', () => file.destroy(ReamError.nonRetryable('file_too_large', `file "${name}" is over the size limit`)));

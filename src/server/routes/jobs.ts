@@ -13,7 +13,7 @@ import { jobIdParams, jobResponse, pageOf, problemResponses, quotaResponses } fr
 import { createJobFromJson } from '../uploads/job-body.ts';
 import type { FindUploadInProgress } from '../uploads/records.ts';
 import { sanitizeFileName } from '../uploads/file-name.ts';
-import { multipartFailure } from '../uploads/multipart-errors.ts';
+import { multipartFailure, multipartFileNameRefusal } from '../uploads/multipart-errors.ts';
 import { loadJobView } from '../views.ts';
 import { multipartFileBytes } from '../uploads/multipart-size.ts';
 
@@ -118,6 +118,11 @@ async function createJobFromParts(ream: Ream, request: FastifyRequest, input: { 
       if (part.value.fieldname !== 'file') {
         await drain(file);
         throw invalid(`unexpected file part "${part.value.fieldname}" (files go in "file" parts)`);
+      }
+      const tooLong = multipartFileNameRefusal(part.value.filename);
+      if (tooLong !== undefined) {
+        await drain(file);
+        throw tooLong;
       }
       const name = sanitizeFileName(part.value.filename, `file-${++count}`);
       // A part over the size limit is cut short by the parser: refuse it rather than store half a file.

@@ -1,4 +1,5 @@
 import { ReamError } from '../../errors.ts';
+import { MAX_FILE_NAME_BYTES } from './file-name.ts';
 
 /** What the multipart parser (busboy) says about a body that is not well-formed multipart. */
 const PARSER_MESSAGE = /multipart|boundary|part header|terminated early/i;
@@ -13,4 +14,25 @@ export function multipartFailure(error: unknown): unknown {
   if (!(error instanceof Error) || error instanceof ReamError || 'code' in error || 'statusCode' in error) return error;
   if (!PARSER_MESSAGE.test(error.message)) return error;
   return ReamError.nonRetryable('validation_failed', `malformed multipart body: ${error.message}`, { cause: error });
+}
+
+/**
+ * Longest multipart `filename` taken (then cut to {@link MAX_FILE_NAME_BYTES}), in bytes. The
+ * multipart parser keeps at most 80 KB of a part's headers and drops the rest without a word: a
+ * longer name arrived cut, its extension (and the part's Content-Type after it) lost. A name
+ * well under that is known whole; one past it may not be, so it is refused.
+ */
+export const MAX_MULTIPART_FILE_NAME_BYTES = 64 * 1024;
+
+/**
+ * `validation_failed` for a multipart file name longer than {@link MAX_MULTIPART_FILE_NAME_BYTES}
+ * (the parser may have cut it: what it would be named is unknown), else undefined.
+ */
+export function multipartFileNameRefusal(raw: string | null | undefined): ReamError | undefined {
+  const bytes = Buffer.byteLength(raw ?? '');
+  if (bytes <= MAX_MULTIPART_FILE_NAME_BYTES) return undefined;
+  return ReamError.nonRetryable(
+    'validation_failed',
+    `file name of ${bytes} bytes is too long: a multipart filename may have ${MAX_MULTIPART_FILE_NAME_BYTES} bytes at most (names over ${MAX_FILE_NAME_BYTES} are cut to ${MAX_FILE_NAME_BYTES}, extension kept); send it with a shorter name, or through tus`,
+  );
 }
