@@ -11,6 +11,7 @@ import { isLoopbackHost, registerHostCheck } from './host-check.ts';
 import { registerBodyDeadline } from './body-deadline.ts';
 import { cutUnreadResponses } from './unread-responses.ts';
 import { registerContentEncodingGuard } from './content-encoding.ts';
+import { refuseUnknownQueryParameters } from './query-params.ts';
 import { refuseUpgradesElsewhere } from './ws-upgrade-guard.ts';
 import { limitConnections, type ConnectionLimitOptions } from './connection-limits.ts';
 import { registerNulGuard } from './nul-guard.ts';
@@ -166,6 +167,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   registerAuth(app, options.ream, options.auth ?? { mode: 'off' }, options.rateLimit, coordination);
   // After auth: an anonymous client learns nothing about a route from a 415 (authentication answers 401 first).
   registerContentEncodingGuard(app);
+  refuseUnknownQueryParameters(app); // after auth too, for the same reason
   metricsRoutes(app, options.ream);
 
   app.setErrorHandler((error: unknown, request, reply) => {

@@ -60,3 +60,23 @@ test('a JSON number where a string is expected is 400 validation_failed naming t
   // Query parameters are text and stay coerced to the types their schemas name.
   assert.equal((await send('GET', '/v1/jobs?limit=5', keys.a)).status, 200);
 });
+
+test('an unknown query parameter on a v1 route is 400 validation_failed naming it and the ones the route takes', async () => {
+  const typo = await send('GET', '/v1/jobs?stauts=failed', keys.a);
+  assert.equal(typo.status, 400, JSON.stringify(typo.json));
+  assert.equal(typo.json.code, 'validation_failed');
+  assert.match(String(typo.json.detail), /"stauts"/);
+  assert.match(String(typo.json.detail), /status/, 'the parameters the route takes are named');
+  // A route that takes no query parameters says so.
+  const none = await send('GET', '/v1/me?verbose=1', keys.a);
+  assert.equal(none.status, 400, JSON.stringify(none.json));
+  assert.match(String(none.json.detail), /"verbose".*no query parameters/);
+  // The documented ones are taken, as before.
+  assert.equal((await send('GET', '/v1/jobs?status=failed&sort=created&limit=5&total=true', keys.a)).status, 200);
+  assert.equal((await send('GET', '/v1/me', keys.a)).status, 200);
+  // Credentials first: a client without them learns nothing of what a route takes.
+  const anonymous = await fetch(`${server.url}/v1/jobs?stauts=failed`);
+  assert.equal(anonymous.status, 401);
+  // Routes outside the API (probes) are not concerned: a load balancer's cache-buster passes.
+  assert.equal((await fetch(`${server.url}/healthz?probe=1`)).status, 200);
+});
