@@ -110,6 +110,12 @@ export interface ServerOptions {
    */
   downloadStallMs?: number;
   /**
+   * The least a download's client must take while bytes wait for it, in bytes per second over
+   * each `downloadStallMs`, before its connection is closed: a reader that trickles (a byte now
+   * and then, each before the stall bound) is cut too. Default 1024; 0: no minimum (unread-responses.ts).
+   */
+  downloadMinBytesPerSecond?: number;
+  /**
    * Connections one client address may hold at once (default 256, loopback peers exempt: see
    * connection-limits.ts); headers must come within 20 s whatever this says.
    */
@@ -145,7 +151,8 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   registerNulGuard(app);
   refuseUpgradesElsewhere(app);
   registerBodyDeadline(app, options.jsonBodyDeadlineMs, options.bodyIdleMs);
-  cutUnreadResponses(app, options.downloadStallMs); // a download its client stopped reading does not hold its connection for ever
+  // A download its client stopped reading, or reads a trickle of, does not hold its connection for ever.
+  cutUnreadResponses(app, options.downloadStallMs, options.downloadMinBytesPerSecond);
   void app.register(multipart, {
     limits: { fileSize: options.maxFileBytes ?? 1024 ** 3, files: options.maxFiles ?? 1000, fields: 100, fieldSize: 1024 * 1024 },
   });

@@ -124,3 +124,54 @@ test('a large answer to a client gone before it leaves no progress timer behind'
     await left.close();
   }
 });
+
+test('a client that trickles (a little now and then, each before the stall bound) is cut under the least read rate; one that keeps up is not', { timeout: 120_000 }, async () => {
+  const rated = Fastify();
+  // Stall bound 2 s, and at least 32 MiB/s while bytes wait (a reader on loopback that keeps up takes far more).
+  cutUnreadResponses(rated, 2_000, 32 * 1024 * 1024);
+  rated.get('/stream', (_request, reply) => reply.type('application/octet-stream').send(Readable.from((function* () {
+    for (let sent = 0; sent < BODY_BYTES; sent += PIECE.length) yield PIECE;
+  })())));
+  rated.get('/buffer', (_request, reply) => reply.type('application/octet-stream').send(Buffer.alloc(BODY_BYTES, 0x62)));
+  // The server's end of the latest connection: a paused client would see the cut only once it reads again.
+  let served: Socket | undefined;
+  rated.server.on('connection', (socket: Socket) => (served = socket));
+  await rated.listen({ host: '127.0.0.1', port: 0 });
+  const ratedPort = (rated.server.address() as { port: number }).port;
+  try {
+    for (const path of ['/stream', '/buffer']) {
+      // Paused from the start; every 200 ms it takes 512 KiB, about 2.5 MiB/s: the kernel takes some
+      // at least every second (in bursts, as the receive window opens), so the stall bound alone never ends it.
+      const socket = connect(ratedPort, '127.0.0.1');
+      socket.on('error', () => undefined);
+      await once(socket, 'connect');
+      socket.pause();
+      socket.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+      let got = 0;
+      let allowed = 0;
+      const received = (): number => got;
+      socket.on('data', (data: Buffer) => {
+        got += data.length;
+        if (got >= allowed) socket.pause();
+      });
+      socket.pause();
+      while (served === undefined) await new Promise((resolve) => setTimeout(resolve, 10));
+      const server = served;
+      served = undefined;
+      const trickle = setInterval(() => {
+        allowed = got + 512 * 1024;
+        socket.resume();
+      }, 200);
+      const closed = server.closed ? Promise.resolve(true) : once(server, 'close').then(() => true);
+      const cut = await Promise.race([closed, new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 10_000))]);
+      clearInterval(trickle);
+      socket.destroy();
+      assert.equal(cut, true, `${path}: the trickling client was not cut: ${received()} bytes read`);
+      assert.ok(received() < BODY_BYTES, `${path}: ${received()} bytes read of ${BODY_BYTES}`);
+      // A reader that keeps up gets the whole body under the same bound.
+      assert.equal(await readSlowly(`http://127.0.0.1:${ratedPort}`, path, 0), BODY_BYTES, `${path}: a reader that keeps up was cut`);
+    }
+  } finally {
+    await rated.close();
+  }
+});
