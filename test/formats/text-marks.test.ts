@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { createTextFormat } from '../../src/formats/text/text-format.ts';
-import { forgetMarks, MARKS_MAX_BYTES, marksBytes, marksOf, START_BYTES, STARTS_KEPT } from '../../src/formats/text/text-marks.ts';
+import { forgetMarks, MARKS_MAX_BYTES, marksBytes, marksOf, noteStarts, START_BYTES, STARTS_KEPT } from '../../src/formats/text/text-marks.ts';
 import { fileKey } from '../../src/formats/file-key.ts';
 
 const format = createTextFormat('text/plain', ['.txt']);
@@ -75,4 +75,15 @@ test('reads of a text whose marks were dropped, or that has more pages than the 
   assert.deepEqual(await pagesOf(STARTS_KEPT + 100, STARTS_KEPT + 103), expected(STARTS_KEPT + 100, STARTS_KEPT + 103));
   assert.deepEqual((await format.extract(small, { from: 500, to: 502 })).pages.map((page) => page.text), ['small:501', 'small:502']);
   assert.ok(marksBytes() <= MARKS_MAX_BYTES);
+});
+
+test('the marks of many one-page texts, which note no page start, stay under their bound: the least recently read go', () => {
+  forgetMarks();
+  // More files than the bound holds even with no starts (512 bytes each): before, each kept an entry for good.
+  const files = Math.ceil(MARKS_MAX_BYTES / 512) + 1_000;
+  for (let i = 0; i < files; i++) noteStarts(`one-page-${i}`, 'utf-8', new Map(), { cutBySize: false, longPages: false });
+  assert.ok(marksBytes() <= MARKS_MAX_BYTES, `${marksBytes()} bytes of marks, over ${MARKS_MAX_BYTES}`);
+  assert.equal(marksOf('one-page-0'), undefined, 'the first file read gave up its marks');
+  assert.ok(marksOf(`one-page-${files - 1}`), 'the file read last keeps its marks');
+  forgetMarks();
 });

@@ -106,6 +106,9 @@ export function noteStarts(key: string, encoding: TextEncoding, found: ReadonlyM
     marks = undefined;
   }
   if (!marks) {
+    // Room made first: a file noted with no starts (a one-page text) still takes its bytes, and
+    // a worker reading millions of small texts must not keep one entry for each.
+    makeRoom(key, FILE_BYTES);
     marks = { encoding, starts: new Map(), cutBySize: false, longPages: false };
     files.set(key, marks);
     keptBytes += FILE_BYTES;
