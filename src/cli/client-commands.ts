@@ -4,7 +4,7 @@
  * partially_succeeded or failed, 130 the job was cancelled, 2 usage and HTTP/connection errors
  * (printed as `ream: <message> [code]` by main).
  */
-import { createWriteStream, rmSync } from 'node:fs';
+import { createWriteStream, fstatSync, openSync, rmSync, statSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -342,8 +342,16 @@ async function saveWhole(body: Readable, out: string, source: string): Promise<v
   } catch (error) {
     throw writeFailure(`the download ${out}`, error);
   }
-  const sink = createWriteStream(partial, { flags: 'wx' });
-  const stopped = removeOnStop(partial, [body, sink]);
+  let sink;
+  let own: () => boolean;
+  try {
+    const fd = openSync(partial, 'wx');
+    own = ownedFile(partial, fd);
+    sink = createWriteStream(partial, { fd });
+  } catch (error) {
+    throw writeFailure(`the download ${out}`, error);
+  }
+  const stopped = removeOnStop(partial, own, [body, sink]);
   // pipeline() hands the first failure on to the other stream, so both emit it: which one emitted it first says whose it is.
   let failed: 'file' | 'body' | undefined;
   sink.once('error', () => {
@@ -355,19 +363,37 @@ async function saveWhole(body: Readable, out: string, source: string): Promise<v
   try {
     await pipeline(body, sink);
   } catch (error) {
-    await rm(partial, { force: true });
+    if (own()) await rm(partial, { force: true });
     if (failed === 'file') throw writeFailure(`the download ${out}`, error);
     if (error instanceof ReamError) throw error;
     throw ReamError.retryable('io_error', `the download from ${source} broke off before its end (${fetchFailureReason(error)}); ${out} is not written`, { cause: error });
   } finally {
     stopped();
   }
+  // Another download to the same file replaced the .part midway: its half-written file is not this one's to put in place.
+  if (!own()) throw writeFailure(`the download ${out}`, new Error(`another download to ${out} replaced ${partial} while this one was written; ${out} is left to it`));
   try {
     await rename(partial, out);
   } catch (error) {
-    await rm(partial, { force: true });
+    if (own()) await rm(partial, { force: true });
     throw writeFailure(`the download ${out}`, error);
   }
+}
+
+/**
+ * Whether `path` is still the file opened as `fd`: a later download to the same target removes
+ * a `.part` it finds and makes its own, and this one must then neither remove nor rename that.
+ */
+function ownedFile(path: string, fd: number): () => boolean {
+  const made = fstatSync(fd);
+  return () => {
+    try {
+      const now = statSync(path);
+      return now.ino === made.ino && now.dev === made.dev;
+    } catch {
+      return false;
+    }
+  };
 }
 
 /** The `.part` file a download to `out` is written to first (see {@link saveWhole}). */
@@ -380,13 +406,13 @@ const SIGNAL_EXIT: Readonly<Record<'SIGINT' | 'SIGTERM', number>> = { SIGINT: 13
 
 /**
  * Until the returned function is called, SIGINT and SIGTERM stop the download: `streams` closed,
- * `partial` removed, and the process exits as the signal would have ended it (130, 143). Without
- * this the signal ends the process at once and the `.part` stays.
+ * `partial` removed (if still its `own`), and the process exits as the signal would have ended it
+ * (130, 143). Without this the signal ends the process at once and the `.part` stays.
  */
-function removeOnStop(partial: string, streams: ReadonlyArray<{ destroy(): unknown }>): () => void {
+function removeOnStop(partial: string, own: () => boolean, streams: ReadonlyArray<{ destroy(): unknown }>): () => void {
   const onSignal = (signal: NodeJS.Signals): void => {
     for (const stream of streams) stream.destroy();
-    rmSync(partial, { force: true });
+    if (own()) rmSync(partial, { force: true });
     process.stderr.write(`ream: the download was stopped (${signal}); nothing is written\n`);
     process.exit(SIGNAL_EXIT[signal as keyof typeof SIGNAL_EXIT]);
   };

@@ -16,11 +16,22 @@ const BODY = 'a,b\n1,2\n';
 let dir: string;
 let url: string;
 let server: Server;
+/** The held downloads' ends, by their fill character. */
+const held = new Map<string, () => void>();
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'ream-download-part-'));
   // `/stall`: half the promised body, then nothing, the connection kept open (a slow server); any other job: the whole body.
   server = createServer((request, response) => {
+    // `/hold_<c>`: half the body, `c` repeated, then the rest when the test lets it go (release()).
+    const hold = /hold_(\w)/.exec(request.url ?? '');
+    if (hold) {
+      const fill = hold[1]!;
+      response.writeHead(200, { 'content-type': 'text/csv', 'content-length': '1000', 'content-disposition': 'attachment; filename="job.csv"' });
+      response.write(fill.repeat(500));
+      held.set(fill, () => response.end(fill.repeat(500)));
+      return;
+    }
     if (request.url?.includes('stall')) {
       response.writeHead(200, { 'content-type': 'text/csv', 'content-length': '1000', 'content-disposition': 'attachment; filename="job.csv"' });
       response.write('x'.repeat(500));
@@ -72,4 +83,49 @@ test('a .part a killed download left is replaced by the next download to the sam
   assert.equal(done.code, 0, done.stderr);
   assert.equal(await readFile(join(folder, 'out.csv'), 'utf8'), BODY);
   assert.deepEqual(await readdir(folder), ['out.csv'], 'the stale .part is gone');
+});
+
+/** Waits up to 15 s for the `.part` in `folder` to begin with `fill` (the download holding it has written). */
+async function partOf(folder: string, fill: string): Promise<void> {
+  for (const deadline = Date.now() + 15_000; Date.now() < deadline; await sleep(50)) {
+    if ((await readFile(join(folder, '.out.csv.part'), 'utf8').catch(() => '')).startsWith(fill)) return;
+  }
+  assert.fail(`no .part of ${fill} was written`);
+}
+
+function downloading(job: string, folder: string): { exited: Promise<[number | null]>; stderr: () => string; kill(signal: NodeJS.Signals): void } {
+  const child = start(['download', job, '--out', join(folder, 'out.csv'), '--server', url], folder, { REAM_SERVER: '' });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  return { exited: once(child, 'exit') as Promise<[number | null]>, stderr: () => stderr, kill: (signal) => child.kill(signal) };
+}
+
+test('a download stopped by Ctrl-C leaves the .part of a later download to the same target, which replaced its own', async () => {
+  const folder = await mkdtemp(join(dir, 'two-stopped-'));
+  const first = downloading('job_hold_a', folder);
+  await partOf(folder, 'a');
+  const second = downloading('job_hold_b', folder);
+  await partOf(folder, 'b');
+  first.kill('SIGINT');
+  assert.equal((await first.exited)[0], 130, first.stderr());
+  assert.deepEqual(await readdir(folder), ['.out.csv.part'], 'the later download\'s .part is still there');
+  held.get('b')!();
+  assert.equal((await second.exited)[0], 0, second.stderr());
+  assert.equal(await readFile(join(folder, 'out.csv'), 'utf8'), 'b'.repeat(1000));
+  held.get('a')!();
+});
+
+test('a download whose .part a later download to the same target replaced does not put that half-written file in place', async () => {
+  const folder = await mkdtemp(join(dir, 'two-ended-'));
+  const first = downloading('job_hold_c', folder);
+  await partOf(folder, 'c');
+  const second = downloading('job_hold_d', folder);
+  await partOf(folder, 'd');
+  held.get('c')!();
+  assert.equal((await first.exited)[0], 2, first.stderr());
+  assert.match(first.stderr(), /another download to .*out\.csv replaced .*\[io_error\]/);
+  assert.deepEqual(await readdir(folder), ['.out.csv.part'], 'no out.csv of half the later download');
+  held.get('d')!();
+  assert.equal((await second.exited)[0], 0, second.stderr());
+  assert.equal(await readFile(join(folder, 'out.csv'), 'utf8'), 'd'.repeat(1000));
 });
