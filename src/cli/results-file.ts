@@ -1,9 +1,10 @@
-import { closeSync, existsSync, ftruncateSync, lstatSync, openSync, readFileSync, readlinkSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, ftruncateSync, lstatSync, openSync, readlinkSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { constants } from 'node:buffer';
 import { dirname, resolve } from 'node:path';
 import { ReamError, type ErrorInfo } from '../errors.ts';
 import { fileKind, isCharacterDevice } from '../file-kind.ts';
 import { makeFolders } from '../make-folders.ts';
+import { copyBytes, fileLines, LINE_START } from './results-lines.ts';
 import { writeFailure } from './write-failure.ts';
 import type { DocumentOutput } from '../pipeline/types.ts';
 import type { PageText } from '../formats/types.ts';
@@ -144,43 +145,31 @@ function unwritable(path: string, error: unknown): ReamError {
   return writeFailure(`the results file ${path}`, error);
 }
 
-const STATUSES: readonly string[] = ['succeeded', 'partially_succeeded', 'failed', 'cancelled'] satisfies ResultLine['status'][];
-/** How every line ream writes begins (`path` is the first key of {@link toResultLine} and {@link unreadableLine}). */
-const LINE_START = '{"path":';
-
-/** Whether `raw` is a line ream wrote: a JSON object with a `path`, a `status` and a `sha256`. */
-function resultLineOf(raw: string): { path: string; status: string } | undefined {
-  if (!raw.startsWith(LINE_START)) return undefined;
-  try {
-    const parsed = JSON.parse(raw) as Partial<Record<string, unknown>>;
-    if (typeof parsed.path !== 'string' || typeof parsed.status !== 'string' || !STATUSES.includes(parsed.status) || !('sha256' in parsed)) return undefined;
-    return { path: parsed.path, status: parsed.status };
-  } catch {
-    return undefined;
-  }
-}
-
 /**
- * The lines an earlier run wrote to `path` (file → status), from its complete lines (the first
- * `complete` characters). Only a file ream can tell is its own is resumed — every complete line
- * a result line, the rest at most the start of one (a line torn by a crash) — since resuming
- * cuts that rest off and appends: `--out notes.txt` naming someone's notes by mistake must not
- * lose their last line. Anything else is refused (`validation_failed`, a usage error), unchanged.
+ * The lines an earlier run wrote to the file open as `fd` (file → status), and the bytes of its
+ * complete lines. Only a file ream can tell is its own is resumed — every complete line a result
+ * line, the rest at most the start of one (a line torn by a crash) — since resuming cuts that
+ * rest off and appends: `--out notes.txt` naming someone's notes by mistake must not lose their
+ * last line. Anything else is refused (`validation_failed`, a usage error), unchanged. Read a
+ * chunk at a time (see results-lines.ts).
  */
-function earlierLines(path: string, content: string, complete: number): Map<string, string> {
+function earlierLines(path: string, fd: number): { written: Map<string, string>; complete: number } {
   const refuse = (what: string): ReamError => ReamError.nonRetryable('validation_failed',
     `${path} exists and is not a ream results file (${what}): it is left as it is; give another --out, or --no-resume to replace it`);
   const written = new Map<string, string>();
-  const lines = content.slice(0, complete).split('\n');
-  for (const [index, raw] of lines.entries()) {
-    if (index === lines.length - 1 && raw === '') break; // after the last newline
-    const line = resultLineOf(raw);
-    if (!line) throw refuse(`line ${index + 1} is no result line`);
+  let complete = 0;
+  let index = 0;
+  for (const { end, complete: whole, line, begins } of fileLines(fd)) {
+    index++;
+    if (!whole) {
+      if (!begins.startsWith(LINE_START) && !LINE_START.startsWith(begins)) throw refuse('its last line is no result line');
+      break;
+    }
+    if (!line) throw refuse(`line ${index} is no result line`);
     written.set(line.path, line.status);
+    complete = end + 1;
   }
-  const rest = content.slice(complete);
-  if (rest !== '' && !rest.startsWith(LINE_START) && !LINE_START.startsWith(rest)) throw refuse('its last line is no result line');
-  return written;
+  return { written, complete };
 }
 
 /** The closest of `folder` and the folders above it that exists (whatever it is). */
@@ -291,12 +280,14 @@ export class ResultsFile {
     if (kind && !kind.isFile()) throw new Error(`it is not a regular file (it is ${fileKind(kind)}); give a file path`);
     let written = new Map<string, string>();
     if (resume && existsSync(path)) {
-      const content = readFileSync(path, 'utf8');
-      const complete = content.lastIndexOf('\n') + 1;
-      written = earlierLines(path, content, complete);
       const fd = openSync(path, 'r+');
-      ftruncateSync(fd, Buffer.byteLength(content.slice(0, complete)));
-      closeSync(fd);
+      try {
+        const earlier = earlierLines(path, fd);
+        written = earlier.written;
+        ftruncateSync(fd, earlier.complete);
+      } finally {
+        closeSync(fd);
+      }
     }
     const fd = openSync(path, resume ? 'a' : 'w');
     return new ResultsFile(path, fd, written, base);
@@ -314,11 +305,16 @@ export class ResultsFile {
       this.#earlier.delete(absolute);
       this.#written.delete(absolute);
     }
-    const kept = readFileSync(this.path, 'utf8').split('\n').filter((raw) => {
-      const line = resultLineOf(raw);
-      return line !== undefined && this.#written.has(resolve(this.#base, line.path));
-    });
-    writeFileSync(`${this.path}.redo`, kept.map((raw) => `${raw}\n`).join(''));
+    const from = openSync(this.path, 'r');
+    const to = openSync(`${this.path}.redo`, 'w');
+    try {
+      for (const { start, end, complete, line } of fileLines(from)) {
+        if (complete && line !== undefined && this.#written.has(resolve(this.#base, line.path))) copyBytes(from, to, start, end + 1);
+      }
+    } finally {
+      closeSync(from);
+      closeSync(to);
+    }
     renameSync(`${this.path}.redo`, this.path);
     closeSync(this.#fd);
     this.#fd = openSync(this.path, 'a');
