@@ -409,7 +409,7 @@ export function sqlJobDocumentStore(kysely: Kysely<unknown>): JobDocumentStore {
     async putDocumentResult(result) {
       await db
         .insertInto('document_results')
-        .values({ job_id: result.jobId, document_id: result.documentId, output: toJsonText(result.output) })
+        .values({ job_id: result.jobId, document_id: result.documentId, output: resultText(result.output) })
         .onConflict((oc) => oc.columns(['job_id', 'document_id']).doUpdateSet((eb) => ({ output: eb.ref('excluded.output') })))
         .execute();
     },
@@ -442,4 +442,18 @@ export function sqlJobDocumentStore(kysely: Kysely<unknown>): JobDocumentStore {
       return row?.id;
     },
   };
+}
+
+/**
+ * A document's result as stored: one JSON text. A text longer than a JavaScript string holds
+ * (536,870,888 characters, some 5,400 dense pages) cannot be written so: that is the document's
+ * own limit, not a passing failure, where it was retried as `internal` (Invalid string length).
+ */
+function resultText(output: JsonValue): string {
+  try {
+    return toJsonText(output);
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    throw ReamError.nonRetryable('resource_limit', 'the document\'s result is too large to store: its text and fields come to more than 536,870,888 characters; split the file into smaller ones', { cause: error });
+  }
 }

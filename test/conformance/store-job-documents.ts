@@ -262,6 +262,18 @@ const cases: ConformanceCase<Subject>[] = [
     },
   },
   {
+    name: 'putDocumentResult of a result longer than a string holds is resource_limit, not retried, and stores nothing',
+    async run({ store }) {
+      const { jobId, documentIds } = await jobWithDocuments(store, 1);
+      const documentId = documentIds[0] ?? '';
+      // V8's longest string is 536,870,888 characters: each text fits, the JSON of both does not.
+      const text = 'x'.repeat(300_000_000);
+      const error = await rejectsWithCode(store.putDocumentResult({ jobId, documentId, output: { text, pages: [text] } }), 'resource_limit');
+      assert.equal(error.retryable, false);
+      assert.equal(await store.getDocumentResult(jobId, documentId), undefined);
+    },
+  },
+  {
     name: 'report files: names unique in the job as documents end, listed by a keyset that neither skips nor repeats while more end, found by name',
     async run({ store }) {
       const { jobId, documentIds } = await jobWithDocuments(store, 3);
