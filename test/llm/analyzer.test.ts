@@ -445,6 +445,32 @@ test('llm_context_too_long: the chunk is split further (pages, then text) rather
   assert.deepEqual(userText(reduce as ReceivedRequest).split('\n\n'), ['Pages 1–1:\npart of page 1', 'Pages 2–2:\npart of page 2', 'Pages 2–2:\npart of page 2']);
 });
 
+test('a chunk\'s parts\' answers not reduced for the budget leave the job\'s budget as it is: its other chunks are still asked about', async () => {
+  server.requests.length = 0;
+  server.script((request) => {
+    const asked = pagesIn(request);
+    if (asked.length > 1) return { status: 400, message: 'context_length_exceeded: too many tokens' };
+    // Long summaries: the parts' reduce prompt is longer than the context, so made in stages.
+    const summary = asked.length === 0 ? 'in short' : `page ${asked[0]} ${'detail '.repeat(50)}`;
+    return { content: JSON.stringify({ summary }), promptTokens: 50, completionTokens: 5 };
+  });
+  const store = new MemoryAnalysisStore();
+  const llm = createLlmAnalyzer({ mode: 'summarize', provider: { baseURL: server.baseURL, model: 'm', contextTokens: 400 }, maxTokens: 900, maxCompletionTokens: 60 });
+  const four = [1, 2, 3, 4].map((page) => ({ page, text: `page ${page} text` }));
+  // The four pages answered one by one (220 tokens): the 680 left hold the reduce asked whole,
+  // not its stages, which are not begun. The parts' summaries are joined as they are.
+  const chunk = await llm.analyzeChunk?.(four, context({ store, jobId: 'optional-reduce' }));
+  assert.deepEqual(server.requests.map((request) => pagesIn(request).length), [4, 2, 1, 1, 2, 1, 1]);
+  assert.equal((chunk?.data as { summary: string }).summary.split('\n\n').length, 4);
+  assert.equal(chunk?.failures, undefined);
+  // The budget was not ended for it: the job's next chunk is asked about.
+  assert.equal(await store.budgetStop('optional-reduce'), undefined);
+  assert.equal(await store.budgetLeft('optional-reduce', 900), 680);
+  const next = await llm.analyzeChunk?.([{ page: 5, text: 'page 5 text' }], context({ store, jobId: 'optional-reduce' }));
+  assert.match((next?.data as { summary: string }).summary, /^page 5 /);
+  assert.equal(server.requests.length, 8);
+});
+
 test('a page cut in two for length is never cut inside a character: both parts are well-formed text', async () => {
   server.requests.length = 0;
   server.script((request) => (userText(request).length > 500 ? { status: 400, message: 'context_length_exceeded: too many tokens' } : { content: JSON.stringify({ summary: 'part' }) }));

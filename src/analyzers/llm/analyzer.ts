@@ -159,7 +159,7 @@ async function reduceChunkParts(
   if (budget !== undefined && (await scope.store.cached(cacheKey(scope.tenantId, client.model.info.endpoint, parameters, request))) === undefined
     && (await scope.store.budgetLeft(scope.jobId, budget)) < callEstimate(messagesTokens(request.messages), parameters)) return handler.combine(parts);
   try {
-    return await reduceParts(handler, client, parameters, parts, scope, 0);
+    return await reduceParts(handler, client, parameters, parts, { ...scope, optional: true }, 0);
   } catch (error) {
     const failure = toReamError(error);
     const combine = REDUCE_FALLBACK_CODES.includes(failure.code) || (failure.code === 'budget_exceeded' && !failure.retryable) || (final && failure.retryable && !scope.signal.aborted);
@@ -222,7 +222,7 @@ async function reduceParts(
     if (whole > left) {
       if (minLeftToSplit <= left) return reduceHalves(handler, client, parameters, placed, request, scope, depth, after, partsKey);
       const needed = Math.min(whole, minLeftToSplit);
-      if (await scope.store.exhaust(scope.jobId, needed, budget)) throw reduceOverBudget(budget, left, needed);
+      if (scope.optional === true || await scope.store.exhaust(scope.jobId, needed, budget)) throw reduceOverBudget(budget, left, needed);
     }
   }
   try {

@@ -78,6 +78,12 @@ export interface CallScope {
    * per part, one after another.
    */
   budgetWait?: BudgetWaitClock;
+  /**
+   * The call may be left unmade (a chunk's parts' answers reduced into one, which they stand
+   * without): refused for what the job has left, it fails with `budget_exceeded` and leaves the
+   * budget as it is, where a call that cannot be smaller ends it for the job's other calls.
+   */
+  optional?: boolean;
 }
 
 /** When the first wait of a chunk's calls for room held by other workers' calls that gave up began. */
@@ -153,10 +159,12 @@ export async function answer(
     const started = Date.now();
     // A repair is of an answer already paid for: asking about smaller parts would pay again.
     // What is left only shrinks: too little to cut the part for now is too little for good.
-    const splittable = scope.splittable === true && attempt === 0
-      && (budget === undefined || await budgets.checkPart(store, scope.jobId, estimate, budget, scope.minLeftToSplit));
+    // An optional call is refused as a part over budget whenever something is left: never the budget's end.
+    const minLeft = scope.optional === true ? 0 : scope.minLeftToSplit;
+    const splittable = (scope.optional === true || (scope.splittable === true && attempt === 0))
+      && (budget === undefined || await budgets.checkPart(store, scope.jobId, estimate, budget, minLeft));
     // Checked again when the reservation is refused: what is left may have shrunk meanwhile.
-    const splitFrom = splittable ? (scope.minLeftToSplit ?? 0) : undefined;
+    const splitFrom = splittable ? (minLeft ?? 0) : undefined;
     let reply: ChatAnswer | typeof TURN_GIVEN_UP = TURN_GIVEN_UP;
     while (reply === TURN_GIVEN_UP) {
       reply = await pacer.run(estimate, async () => {
