@@ -823,6 +823,16 @@ test('an answer cut at its limit (finish_reason length) is asked again with the 
   assert.deepEqual(server.requests.map((request) => request.body.max_tokens), [30, 60, 120]);
   assert.equal((raised?.data as { summary: string }).summary, 'a summary in full');
   assert.match(userText(server.requests[1] as ReceivedRequest), /cut off at the answer length limit of 30 tokens; the limit is now 60/);
+  // A cut answer that still parses but misses the schema is told both, each whole.
+  server.requests.length = 0;
+  server.script((request) => ((request.body.max_tokens ?? 0) < 60
+    ? { content: '{"other": 1}', finishReason: 'length', completionTokens: request.body.max_tokens ?? 0 }
+    : { content: JSON.stringify({ summary: 'a summary in full' }), completionTokens: 60 }));
+  await createLlmAnalyzer({ mode: 'summarize', provider: { baseURL: server.baseURL, model: 'm' }, maxCompletionTokens: 30 }).analyzeChunk?.(pages, context());
+  assert.match(userText(server.requests[1] as ReceivedRequest), /does not match the schema \([^)]*\); it was cut off at the answer length limit of 30 tokens; the limit is now 60: answer in full/);
+  server.script((request) => ((request.body.max_tokens ?? 0) < 100
+    ? { content: '{"summary": "a summary that goes on', finishReason: 'length', completionTokens: request.body.max_tokens ?? 0 }
+    : { content: JSON.stringify({ summary: 'a summary in full' }), completionTokens: 100 }));
   // A ceiling bounds the raise: the answer stays cut, and fails as invalid.
   server.requests.length = 0;
   const bounded = createLlmAnalyzer({ mode: 'summarize', provider: { baseURL: server.baseURL, model: 'm' }, maxCompletionTokens: 30, maxCompletionTokensCeiling: 50 });

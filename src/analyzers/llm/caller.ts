@@ -210,10 +210,12 @@ export async function answer(
         return parsed.value;
       }
       problem = `it does not match the schema (${wrong})`;
-    } else problem = reply.finishReason === 'length' ? 'it was cut off at the answer length limit' : parsed.problem;
-    if (reply.finishReason === 'length' && limit !== undefined) {
-      const raised = raisedCompletionLimit(limit, parameters);
-      if (raised > limit) problem += ` of ${limit} tokens; the limit is now ${raised}: answer in full`;
+    } else problem = parsed.problem;
+    if (reply.finishReason === 'length') {
+      // Said after a schema problem too (a cut answer may still parse), never glued onto it.
+      const raised = limit === undefined ? undefined : raisedCompletionLimit(limit, parameters);
+      const cut = `it was cut off at the answer length limit${limit !== undefined && raised !== undefined && raised > limit ? ` of ${limit} tokens; the limit is now ${raised}: answer in full` : ''}`;
+      problem = 'value' in parsed ? `${problem}; ${cut}` : cut;
       limit = raised;
     }
     // The request and the last invalid answer only: each earlier answer sent again would make
