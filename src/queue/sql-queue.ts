@@ -7,6 +7,7 @@ import type { ErrorInfo } from '../errors.ts';
 import { toJsonText, toNumber } from '../sql/dialect.ts';
 import { endedAs, LEASE_EXPIRED, type ClaimOptions, type FailOutcome, type LeasedTask, type NewTask, type QueueBacklog, type TaskQueue, type TaskStatus } from './port.ts';
 import type { QueueTables } from './queue-schema.ts';
+import { LeaseCheckGate } from './lease-check.ts';
 import { claimQuery, taskStatements } from './sql-claim.ts';
 import { childrenEnded, failLeases } from './sql-task-ends.ts';
 import { leasedFromRow, rowFromTask } from './task-rows.ts';
@@ -33,6 +34,7 @@ export class SqlQueue implements TaskQueue {
   readonly #db: Kysely<QueueTables>;
   readonly #statements: ReturnType<typeof taskStatements>;
   readonly #wakeups = new Wakeups();
+  readonly #leaseChecks = new LeaseCheckGate();
   readonly #expiryListeners = new Set<(task: LeasedTask, error: ErrorInfo) => void>();
   /** Epoch ms now: leases, due times and retention are measured on it (tests inject one to move time). */
   readonly #now: () => number;
@@ -103,13 +105,16 @@ export class SqlQueue implements TaskQueue {
   async claim(options: ClaimOptions): Promise<LeasedTask | undefined> {
     if (options.kinds?.length === 0) return undefined;
     const now = this.#now();
-    await this.#failExhaustedLeases(now);
+    if (this.#leaseChecks.due(now)) await this.#failExhaustedLeases(now);
     const leaseToken = randomUUID();
     const leaseUntil = now + options.leaseMs;
     const row = options.kinds === undefined
       ? await this.#statements.claimAnyKind.takeFirst([now, leaseToken, options.workerId, leaseUntil])
       : await claimQuery(this.#db, now, leaseToken, options.workerId, leaseUntil, options.kinds).executeTakeFirst();
-    return row && leasedFromRow(row, leaseToken, leaseUntil);
+    if (!row) return undefined;
+    const task = leasedFromRow(row, leaseToken, leaseUntil);
+    if (task.attempts >= task.maxAttempts) this.#leaseChecks.lastLeaseUntil(leaseUntil);
+    return task;
   }
 
   async extendLease(task: LeasedTask, leaseMs: number): Promise<boolean> {
@@ -294,8 +299,9 @@ export class SqlQueue implements TaskQueue {
 
   /**
    * A lease that expires on the task's last attempt ends the task as `failed` (and releases its
-   * flow parent) rather than leaving it leased forever. Checked before each claim with a cheap
-   * indexed probe; the write happens only when there is something to fail.
+   * flow parent) rather than leaving it leased forever. Checked before a claim when it can find
+   * something (see LeaseCheckGate) with a cheap indexed probe; the write happens only when there
+   * is something to fail.
    */
   async #failExhaustedLeases(now: number): Promise<void> {
     const any = await this.#statements.exhaustedLease.takeFirst([now]);
