@@ -37,8 +37,13 @@ export function taskStatements(db: Kysely<QueueTables>) {
   return {
     /** A leased task on its last attempt whose lease ran out by `now`, if any. */
     exhaustedLease: prepareQuery(db, 1, (db, now: number) => exhaustedLeases(db, now).select('seq').limit(1)),
+    /** Also says whether another task was due (`more`), so the claim after it can be skipped. */
     claimAnyKind: prepareQuery(db, 4, (db, now: number, leaseToken: string, workerId: string, leaseUntil: number) =>
-      claimQuery(db, now, leaseToken, workerId, leaseUntil)),
+      claimQuery(db, now, leaseToken, workerId, leaseUntil).returning(
+        // The same condition as the claim's own pick, over the partial index; the leased row is left out by its seq.
+        sql<number>`exists (select 1 from tasks as other where other.status in ('queued', 'leased') and other.due_at <= ${now}
+          and (other.status = 'queued' or other.attempts < other.max_attempts) and other.seq <> tasks.seq)`.as('more'),
+      )),
     /** Completes the task if the lease is still ours; answers its parent, if it has one. */
     complete: prepareQuery(db, 3, (db, now: number, id: string, leaseToken: string) =>
       db

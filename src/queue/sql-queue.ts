@@ -7,6 +7,7 @@ import type { ErrorInfo } from '../errors.ts';
 import { toJsonText, toNumber } from '../sql/dialect.ts';
 import { endedAs, LEASE_EXPIRED, type ClaimOptions, type FailOutcome, type LeasedTask, type NewTask, type QueueBacklog, type TaskQueue, type TaskStatus } from './port.ts';
 import type { QueueTables } from './queue-schema.ts';
+import { DrainedHint } from './drained-hint.ts';
 import { LeaseCheckGate } from './lease-check.ts';
 import { claimQuery, taskStatements } from './sql-claim.ts';
 import { childrenEnded, failLeases } from './sql-task-ends.ts';
@@ -35,6 +36,7 @@ export class SqlQueue implements TaskQueue {
   readonly #statements: ReturnType<typeof taskStatements>;
   readonly #wakeups = new Wakeups();
   readonly #leaseChecks = new LeaseCheckGate();
+  readonly #drained = new DrainedHint();
   readonly #expiryListeners = new Set<(task: LeasedTask, error: ErrorInfo) => void>();
   /** Epoch ms now: leases, due times and retention are measured on it (tests inject one to move time). */
   readonly #now: () => number;
@@ -108,9 +110,18 @@ export class SqlQueue implements TaskQueue {
     if (this.#leaseChecks.due(now)) await this.#failExhaustedLeases(now);
     const leaseToken = randomUUID();
     const leaseUntil = now + options.leaseMs;
-    const row = options.kinds === undefined
-      ? await this.#statements.claimAnyKind.takeFirst([now, leaseToken, options.workerId, leaseUntil])
-      : await claimQuery(this.#db, now, leaseToken, options.workerId, leaseUntil, options.kinds).executeTakeFirst();
+    let row;
+    if (options.kinds === undefined) {
+      // Read before the statement: a wake-up during it voids what it says about the rest.
+      const notified = this.#wakeups.notified;
+      if (this.#drained.holds(now, notified)) return undefined;
+      row = await this.#statements.claimAnyKind.takeFirst([now, leaseToken, options.workerId, leaseUntil]);
+      // Set only by a claim that took a task: the claim right after it is the one to spare, and
+      // an idle poll must still see a lease of another worker that ran out.
+      if (row && toNumber(row.more) === 0) this.#drained.set(now, notified, leaseUntil);
+    } else {
+      row = await claimQuery(this.#db, now, leaseToken, options.workerId, leaseUntil, options.kinds).executeTakeFirst();
+    }
     if (!row) return undefined;
     const task = leasedFromRow(row, leaseToken, leaseUntil);
     if (task.attempts >= task.maxAttempts) this.#leaseChecks.lastLeaseUntil(leaseUntil);

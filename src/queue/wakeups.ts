@@ -15,9 +15,16 @@ export class Wakeups {
   #timer: NodeJS.Timeout | undefined;
   #timerAt = Infinity;
   #closed = false;
+  #notified = 0;
+
+  /** Wake-ups so far (now or timed, whether or not anyone waited): a change means new work may be due. */
+  get notified(): number {
+    return this.#notified;
+  }
 
   /** Wakes every waiter now. */
   notify(): void {
+    this.#notified++;
     const waiters = [...this.#waiters];
     this.#waiters.clear();
     for (const wake of waiters) wake();

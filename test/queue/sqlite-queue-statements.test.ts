@@ -1,8 +1,10 @@
 // The statements the embedded queue runs around its claims: the probe for exhausted leases runs
-// only when it can find something, and it still fails such a task at its lease's end.
+// only when it can find something, and it still fails such a task at its lease's end; a claim
+// that would find nothing right after one that took the last due task is not asked.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type Database from 'better-sqlite3';
+import { DRAINED_HINT_MS } from '../../src/queue/drained-hint.ts';
 import { LEASE_CHECK_MS } from '../../src/queue/lease-check.ts';
 import { SqliteQueue } from '../../src/queue/sqlite-queue.ts';
 import { openSqliteDatabase, type SqliteDatabase } from '../../src/sql/sqlite-database.ts';
@@ -92,6 +94,61 @@ void test("SqliteQueue fails another process's exhausted lease within the probe 
     clock.advance(LEASE_CHECK_MS);
     assert.equal(await queue.claim({ workerId: 'w', leaseMs: 30_000 }), undefined);
     assert.equal((await queue.counts()).failed, 1);
+  } finally {
+    await database.close();
+  }
+});
+
+const isClaim = (source: string): boolean => /^update "tasks" set "status" = \?, "attempts" = attempts \+ 1/.test(source);
+
+void test('SqliteQueue: the claim after the one that took the last due task asks nothing until new work is told', async () => {
+  const database = openSqliteDatabase(':memory:');
+  const clock = manualClock();
+  try {
+    const claims = countStatements(database, isClaim);
+    const queue = await SqliteQueue.open(database, { clock: clock.now });
+    await queue.enqueue([task('a'), task('b')]);
+    const a = await queue.claim({ workerId: 'w', leaseMs: 30_000 });
+    const b = await queue.claim({ workerId: 'w', leaseMs: 30_000 });
+    assert.deepEqual([a?.id, b?.id], ['a', 'b']);
+    assert.equal(await queue.claim({ workerId: 'w', leaseMs: 30_000 }), undefined);
+    assert.equal(claims.count(), 2, 'the claim of b said nothing more was due');
+    await queue.enqueue([task('c')]);
+    assert.equal((await queue.claim({ workerId: 'w', leaseMs: 30_000 }))?.id, 'c', 'an enqueue voids the hint');
+    assert.ok(b);
+    assert.equal(await queue.fail(b, { code: 'internal', message: 'boom' }, 0), 'retrying');
+    assert.equal((await queue.claim({ workerId: 'w', leaseMs: 30_000 }))?.id, 'b', 'a retry voids it');
+    assert.equal(claims.count(), 4);
+  } finally {
+    await database.close();
+  }
+});
+
+void test('SqliteQueue sees work added by another process within the hint time', async () => {
+  const database = openSqliteDatabase(':memory:');
+  const clock = manualClock();
+  try {
+    const queue = await SqliteQueue.open(database, { clock: clock.now });
+    const other = await SqliteQueue.open(database, { clock: clock.now });
+    await queue.enqueue([task('a')]);
+    assert.equal((await queue.claim({ workerId: 'w', leaseMs: 30_000 }))?.id, 'a');
+    await other.enqueue([task('b')]);
+    clock.advance(DRAINED_HINT_MS);
+    assert.equal((await queue.claim({ workerId: 'w', leaseMs: 30_000 }))?.id, 'b');
+  } finally {
+    await database.close();
+  }
+});
+
+void test('SqliteQueue: the hint ends when the lease of the task it came with runs out', async () => {
+  const database = openSqliteDatabase(':memory:');
+  const clock = manualClock();
+  try {
+    const queue = await SqliteQueue.open(database, { clock: clock.now });
+    await queue.enqueue([task('a')]);
+    assert.equal((await queue.claim({ workerId: 'dies', leaseMs: 50 }))?.attempts, 1);
+    clock.advance(50);
+    assert.equal((await queue.claim({ workerId: 'w', leaseMs: 30_000 }))?.attempts, 2, 'taken over at once');
   } finally {
     await database.close();
   }
