@@ -107,6 +107,9 @@ describe('HTTP API v1', () => {
     assert.equal(resumed[0]?.seq, 4);
     const viaQuery = await readSse(`${server.url}/v1/jobs/${jobId}/events?after=${events.length - 1}`);
     assert.deepEqual(viaQuery.map((e) => e.seq), [events.length]);
+    // As an EventSource polyfill resumes (a query parameter, where the header would need a preflight).
+    const viaPolyfill = await readSse(`${server.url}/v1/jobs/${jobId}/events?lastEventId=${events.length - 1}`);
+    assert.deepEqual(viaPolyfill.map((e) => e.seq), [events.length]);
   });
 
   test('SSE resumed at or past the last event of an ended job ends: at once with 204 once its end has settled', async () => {

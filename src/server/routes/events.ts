@@ -17,12 +17,18 @@ export interface EventRouteOptions {
   shutdown: AbortSignal;
 }
 
-function resumeAfter(request: FastifyRequest<{ Querystring: { after?: string } }>): number {
+interface EventsQuery {
+  after?: string;
+  /** What EventSource polyfills (event-source-polyfill's `lastEventIdQueryParameterName`) resume with. */
+  lastEventId?: string;
+}
+
+function resumeAfter(request: FastifyRequest<{ Querystring: EventsQuery }>): number {
   const header = request.headers['last-event-id'];
-  const raw = typeof header === 'string' && header !== '' ? header : request.query.after;
+  const raw = typeof header === 'string' && header !== '' ? header : request.query.after ?? request.query.lastEventId;
   if (raw === undefined || raw === '') return 0;
   const n = /^\d+$/.test(raw) ? Number(raw) : Number.NaN; // digits only: not `1e2`, ` 7` or `0x10`
-  if (!Number.isSafeInteger(n)) throw ReamError.nonRetryable('validation_failed', 'Last-Event-ID / after must be a non-negative integer');
+  if (!Number.isSafeInteger(n)) throw ReamError.nonRetryable('validation_failed', 'Last-Event-ID / after / lastEventId must be a non-negative integer');
   return n;
 }
 
@@ -40,11 +46,19 @@ export function eventRoutes(app: FastifyInstance, ream: Ream, options: EventRout
   const schema = {
     summary: 'Server-Sent Events of a job; resume with Last-Event-ID or ?after=',
     params: jobIdParams,
-    querystring: { type: 'object', properties: { after: { type: 'string', description: 'Replay events with a greater seq' } } },
+    querystring: {
+      type: 'object',
+      properties: {
+        after: { type: 'string', description: 'Replay events with a greater seq' },
+        // A browser's EventSource cannot send Authorization: the polyfills that can resume with
+        // this parameter rather than the Last-Event-ID header (unknown parameters are refused).
+        lastEventId: { type: 'string', description: 'The same as after: what EventSource polyfills send when they reconnect' },
+      },
+    },
     produces: ['text/event-stream'],
     response: problemResponses,
   } as const;
-  app.get<{ Params: { id: string }; Querystring: { after?: string } }>('/v1/jobs/:id/events', { ...TENANT, schema }, async (request, reply) => {
+  app.get<{ Params: { id: string }; Querystring: EventsQuery }>('/v1/jobs/:id/events', { ...TENANT, schema }, async (request, reply) => {
     const job = await requireJob(ream, request.params.id, principalOf(request));
     const afterSeq = resumeAfter(request);
     // Resumed after the last event of an ended job: nothing will come. 204 tells an EventSource
