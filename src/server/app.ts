@@ -16,6 +16,7 @@ import { refuseUpgradesElsewhere } from './ws-upgrade-guard.ts';
 import { limitConnections, type ConnectionLimitOptions } from './connection-limits.ts';
 import { registerNulGuard } from './nul-guard.ts';
 import { bodiesUncoerced } from './validators.ts';
+import { MULTIPART_HEADER_BYTES } from './uploads/multipart-errors.ts';
 import { metricsRoutes } from './metrics.ts';
 import type { MetricsHistoryOptions } from './metrics-sampler.ts';
 import { metricsHistoryRoutes } from './routes/metrics-history.ts';
@@ -153,9 +154,10 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   registerBodyDeadline(app, options.jsonBodyDeadlineMs, options.bodyIdleMs);
   // A download its client stopped reading, or reads a trickle of, does not hold its connection for ever.
   cutUnreadResponses(app, options.downloadStallMs, options.downloadMinBytesPerSecond);
-  void app.register(multipart, {
-    limits: { fileSize: options.maxFileBytes ?? 1024 ** 3, files: options.maxFiles ?? 1000, fields: 100, fieldSize: 1024 * 1024 },
-  });
+  // headerSize: busboy's, passed through though @fastify/multipart's types do not name it: a part's
+  // headers read whole, a long percent-encoded filename too (multipart-errors.ts).
+  const multipartLimits = { fileSize: options.maxFileBytes ?? 1024 ** 3, files: options.maxFiles ?? 1000, fields: 100, fieldSize: 1024 * 1024, headerSize: MULTIPART_HEADER_BYTES };
+  void app.register(multipart, { limits: multipartLimits });
   // A browser offers its token as a subprotocol: the answer names ream's protocol, never the token.
   void app.register(websocket, { options: { maxPayload: 64 * 1024, handleProtocols: (protocols) => selectProtocol(protocols) } });
   openapi(app); // before the routes: it documents the routes registered after it

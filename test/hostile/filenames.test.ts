@@ -109,7 +109,7 @@ describe('file names: control and bidi characters removed, a name never a path, 
   test('a PDF with a name of tens of KB keeps its .pdf through POST /v1/documents and tus', async () => {
     const pdf = await makePdf({ pages: ['A page under a very long name'] });
     const kept = `${'n'.repeat(MAX_FILE_NAME_BYTES - 4)}.pdf`;
-    // The multipart parser reads at most 80 KB of a part's headers, so the name stays under that.
+    // The multipart parser reads at most 256 KB of a part's headers and takes names of 64 KB at most.
     const doc = await storeDocument(h, h.keyA, pdf, `${'n'.repeat(60_000)}.pdf`, 'application/pdf');
     assert.equal(doc.name, kept);
     const read = (await (await call(h, `/v1/documents/${doc.id}`, h.keyA)).json()) as { name: string };
@@ -154,6 +154,33 @@ test('a multipart file name past what the parser reads whole is 400 validation_f
     assert.equal(response.status, 400, `${path}: ${JSON.stringify(problem).slice(0, 300)}`);
     assert.equal(problem.code, 'validation_failed');
     assert.match(problem.detail, /file name .*too long|name of \d+ bytes/);
+  }
+  assert.equal(h.countRows('documents', 'tenant-a'), before, 'nothing was stored');
+});
+
+test('a percent-encoded multipart file name (filename*=) is read whole or refused, never stored cut without its extension', async () => {
+  const pdf = await makePdf({ pages: ['A page under a long encoded name'] });
+  const boundary = 'ream-long-encoded-name';
+  const send = (path: string, nameBytes: number): Promise<Response> => {
+    // Each byte as %6E: 3 bytes of part header a byte of name.
+    const head = `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename*=UTF-8''${'%6E'.repeat(nameBytes - 4)}.pdf\r\nContent-Type: application/pdf\r\n\r\n`;
+    const body = Buffer.concat([Buffer.from(head), pdf, Buffer.from(`\r\n--${boundary}--\r\n`)]);
+    return call(h, path, h.keyA, { method: 'POST', body, headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } });
+  };
+  // 30 KB of name, 90 KB of header: past busboy's default 80 KB, it was cut to about 26 KB and stored without its .pdf.
+  const stored = await send('/v1/documents', 30_000);
+  const items = ((await stored.json()) as { items?: Array<{ name: string; mediaType: string }> }).items ?? [];
+  assert.equal(stored.status, 201, JSON.stringify(items).slice(0, 300));
+  assert.equal(items[0]?.name, `${'n'.repeat(MAX_FILE_NAME_BYTES - 4)}.pdf`);
+  assert.equal(items[0]?.mediaType, 'application/pdf');
+  // Past the bound in this form too: refused, nothing stored.
+  const before = h.countRows('documents', 'tenant-a');
+  for (const path of ['/v1/documents', '/v1/jobs']) {
+    const response = await send(path, 100_000);
+    const problem = (await response.json()) as { code: string; detail: string };
+    assert.equal(response.status, 400, `${path}: ${JSON.stringify(problem).slice(0, 300)}`);
+    assert.equal(problem.code, 'validation_failed');
+    assert.match(problem.detail, /file name of \d+ bytes is too long/);
   }
   assert.equal(h.countRows('documents', 'tenant-a'), before, 'nothing was stored');
 });

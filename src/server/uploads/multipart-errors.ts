@@ -18,11 +18,20 @@ export function multipartFailure(error: unknown): unknown {
 
 /**
  * Longest multipart `filename` taken (then cut to {@link MAX_FILE_NAME_BYTES}), in bytes. The
- * multipart parser keeps at most 80 KB of a part's headers and drops the rest without a word: a
- * longer name arrived cut, its extension (and the part's Content-Type after it) lost. A name
- * well under that is known whole; one past it may not be, so it is refused.
+ * multipart parser keeps at most {@link MULTIPART_HEADER_BYTES} of a part's headers and drops the
+ * rest without a word: a longer name arrived cut, its extension (and the part's Content-Type
+ * after it) lost. A name well under that is known whole; one past it may not be, so it is refused.
  */
 export const MAX_MULTIPART_FILE_NAME_BYTES = 64 * 1024;
+
+/**
+ * The part headers the multipart parser reads (its `headerSize`; busboy's default is 80 KB). A
+ * name sent percent-encoded (`filename*=UTF-8''%6E…`, RFC 5987) takes 3 bytes of header a byte:
+ * at 80 KB one was cut to about 26 KB decoded, under {@link MAX_MULTIPART_FILE_NAME_BYTES}, and
+ * stored without its extension. Room for the longest name taken in that form, and its other
+ * headers: one cut here decodes to over the bound in either form.
+ */
+export const MULTIPART_HEADER_BYTES = 4 * MAX_MULTIPART_FILE_NAME_BYTES;
 
 /**
  * `validation_failed` for a multipart file name longer than {@link MAX_MULTIPART_FILE_NAME_BYTES}
