@@ -55,6 +55,12 @@ export type JobPatch = Partial<Pick<JobRecord, 'status' | 'error' | 'startedAt' 
    * of answering one that is about to go.
    */
   releaseKey?: true;
+  /**
+   * Gives a job its idempotency key back: a deletion that freed it and then failed before the job
+   * was cancelled leaves the job as it was. Refused (the store's unique key) when a new job took
+   * the key meanwhile: that one answers it from then on.
+   */
+  restoreKey?: string;
 };
 
 /**

@@ -105,6 +105,7 @@ export function sqlJobStore(kysely: Kysely<unknown>, flavor: SqlFlavor): JobStor
         ...(patch.retryGeneration === undefined ? {} : { retry_generation: patch.retryGeneration }),
         ...(patch.bumpDocumentsSeq ? { documents_seq: sql<number>`documents_seq + 1` } : {}),
         ...(patch.releaseKey ? { key: null } : {}),
+        ...(patch.restoreKey === undefined ? {} : { key: patch.restoreKey }),
       };
       let update = db.updateTable('jobs').where('id', '=', id).where('deleting_at', 'is', null);
       // The condition is part of the UPDATE's WHERE: checked and applied in one statement, so two

@@ -401,6 +401,21 @@ const cases: ConformanceCase<Subject>[] = [
     },
   },
   {
+    name: 'updateJob with restoreKey gives a released key back, and is refused once a new job holds it',
+    async run({ store }) {
+      const key = `restored-${randomUUID()}`;
+      const first = await store.createJob(newJob({ key }), 1);
+      await store.updateJob(first.id, { releaseKey: true }, {});
+      assert.equal((await store.updateJob(first.id, { restoreKey: key }, {}))?.key, key);
+      assert.equal((await store.findJobByKey('t1', key))?.id, first.id);
+      await store.updateJob(first.id, { releaseKey: true }, {});
+      const second = await store.createJob(newJob({ key }), 2);
+      await assert.rejects(store.updateJob(first.id, { restoreKey: key }, {}));
+      assert.equal((await store.findJobByKey('t1', key))?.id, second.id, 'the new job keeps the key');
+      assert.equal((await store.getJob(first.id))?.key, null);
+    },
+  },
+  {
     name: 'jobStatusCounts counts jobs per status across tenants, every status present',
     async run({ store }) {
       const before = await store.jobStatusCounts();

@@ -8,6 +8,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { ReamError } from '../../src/errors.ts';
 import { createReam, type Ream } from '../../src/runtime/create-ream.ts';
 import { engineOf } from '../../src/runtime/internals.ts';
 
@@ -76,4 +77,29 @@ test('a report a merge records right before the deletion marks the job is remove
   assert.ok(merged);
   assert.equal(await blobs.stat(early.sha256), undefined, 'the report recorded before is removed');
   assert.equal(await blobs.stat(late.sha256), undefined, 'the report recorded as it ran is removed too');
+});
+
+test('a deletion that fails before the job is cancelled gives the job its key back: a repeat still answers it', async () => {
+  const { store } = engineOf(ream).ports;
+  const key = 'deletion-failed';
+  const first = await ream.createJob({ key });
+  await ream.addFile(first.id, { path: file });
+  const updateJob = store.updateJob.bind(store);
+  // The store refuses the cancel's write (a locked database, a dropped connection).
+  store.updateJob = (async (id, patch, condition) => {
+    if (id === first.id && patch.status === 'cancelled') throw new ReamError('unavailable', 'the store does not answer');
+    return updateJob(id, patch, condition);
+  }) as typeof store.updateJob;
+  try {
+    await assert.rejects(ream.deleteJob(first.id), (error: unknown) => error instanceof ReamError && error.code === 'unavailable');
+  } finally {
+    store.updateJob = updateJob;
+  }
+  const kept = await ream.getJob(first.id);
+  assert.notEqual(kept?.status, 'cancelled');
+  assert.equal(kept?.key, key, 'the job keeps its key');
+  assert.equal((await ream.createJob({ key })).id, first.id, 'a repeat answers the job, not a second one');
+  // Deleting it again works, and frees the key.
+  await ream.deleteJob(first.id);
+  assert.notEqual((await ream.createJob({ key })).id, first.id);
 });

@@ -289,8 +289,9 @@ export class JobLifecycle {
     // finishes the deletion.
     // Its idempotency key is freed first: a submission repeating it while the job is cancelled
     // makes a new job, never one about to go (nor a 404 for it a moment later).
-    const live = await store.updateJob(jobId, { releaseKey: true }, {});
-    const tenantId = live ? (await this.cancel(jobId)).tenantId : (await store.getJob(jobId, { deleting: true }))?.tenantId;
+    const current = await store.getJob(jobId);
+    const live = current && (await store.updateJob(jobId, { releaseKey: true }, {}));
+    const tenantId = live ? (await this.#cancelGivingKeyBack(jobId, current?.key ?? null)).tenantId : (await store.getJob(jobId, { deleting: true }))?.tenantId;
     if (tenantId === undefined) throw ReamError.nonRetryable('not_found', `no job ${jobId}`);
     // Its report blobs are read once it is marked: a merge that records a report after this
     // finds the job gone and removes that report's blob itself; one that did before is read here.
@@ -302,6 +303,20 @@ export class JobLifecycle {
     if (!(await store.deleteJob(jobId))) throw ReamError.nonRetryable('not_found', `no job ${jobId}`);
     this.#parts.events.forget(jobId);
     await this.forgetDeleted(tenantId, jobId, artifactBlobs);
+  }
+
+  /**
+   * Cancel, for a deletion that freed the job's key: if it fails (the store does not answer) the
+   * job is not being deleted, so its key is given back, and a repeat of it still answers this job
+   * rather than making a second one beside it. A new job that took the key meanwhile keeps it.
+   */
+  async #cancelGivingKeyBack(jobId: string, key: string | null): Promise<JobRecord> {
+    try {
+      return await this.cancel(jobId);
+    } catch (error) {
+      if (key !== null) await this.#parts.store.updateJob(jobId, { restoreKey: key }, {}).catch(() => undefined);
+      throw error;
+    }
   }
 
   /**
