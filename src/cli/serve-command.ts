@@ -134,7 +134,8 @@ export function registerServeCommand(program: Command): void {
     const onRecovered = (durationMs: number, error?: ReamError): void => {
       const ms = Math.round(durationMs);
       sayRecovered = (log) => {
-        if (error) log.warn(`recovery at start failed after ${ms} ms (the next start tries again): ${error.message}`);
+        if (error?.code === 'cancelled') log.info(`recovery at start stopped by the shutdown after ${ms} ms (the next start finishes it)`);
+        else if (error) log.warn(`recovery at start failed after ${ms} ms (the next start tries again): ${error.message}`);
         else log.info(`recovery at start done in ${ms} ms`);
       };
       if (server) sayRecovered(server.app.log);

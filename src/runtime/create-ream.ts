@@ -97,13 +97,16 @@ export async function createReam(options: ReamOptions = {}): Promise<Ream> {
   };
   const recoverNow = async (signal?: AbortSignal): Promise<void> => {
     const started = performance.now();
+    let ended: boolean;
     try {
-      await engine.recover((jobId, documentId) => tasks.failStuck(jobId, documentId), signal);
+      ended = await engine.recover((jobId, documentId) => tasks.failStuck(jobId, documentId), signal);
     } catch (error) {
       options.onRecovered?.(performance.now() - started, toReamError(error));
       throw error;
     }
-    options.onRecovered?.(performance.now() - started);
+    // Stopped by close: not "done", or a log would say every job was seen to when some were not.
+    const stopped = ended ? undefined : ReamError.nonRetryable('cancelled', 'recovery at start was stopped by close before it ended; the next start finishes it');
+    options.onRecovered?.(performance.now() - started, stopped);
   };
   try {
     // Before any work starts, background recovery's too: the worker must not find a dead process's leases.
@@ -118,7 +121,7 @@ export async function createReam(options: ReamOptions = {}): Promise<Ream> {
   }
 
   const recovery = options.distributed && options.recover !== false
-    ? startPeriodicRecovery(() => engine.recover((jobId, documentId) => tasks.failStuck(jobId, documentId)), (error) => {
+    ? startPeriodicRecovery(async () => void (await engine.recover((jobId, documentId) => tasks.failStuck(jobId, documentId))), (error) => {
       process.emitWarning(`ream: periodic recovery failed (it runs again later): ${toReamError(error).message}`);
     })
     : undefined;

@@ -413,10 +413,10 @@ export class Engine {
   }
 
   /** See {@link recoverJobs}. */
-  async recover(failStuck: (jobId: string, documentId: string) => Promise<void>, signal?: AbortSignal): Promise<void> {
+  async recover(failStuck: (jobId: string, documentId: string) => Promise<void>, signal?: AbortSignal): Promise<boolean> {
     const { store, queue } = this.#deps;
     const { credits } = this.settings;
-    await recoverJobs({ store, queue, lifecycle: this.#lifecycle, webhooks: this.#webhooks, settle: (job) => credits.settle(job), schedule: (job, ids) => this.scheduleDocuments(job, ids) }, failStuck, signal);
+    return recoverJobs({ store, queue, lifecycle: this.#lifecycle, webhooks: this.#webhooks, settle: (job) => credits.settle(job), schedule: (job, ids) => this.scheduleDocuments(job, ids) }, failStuck, signal);
   }
 
   /** Final results of the job's ended documents, in input order. */

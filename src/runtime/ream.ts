@@ -149,7 +149,7 @@ export interface ReamOptions {
    * and `close` stops it between two jobs. False: none (distributed workers leave it to the server).
    */
   recover?: boolean | 'background';
-  /** Told when recovery at open has run: how long it took, in ms, and its failure if it failed. */
+  /** Told when recovery at open has run: how long it took, in ms, and its failure if it failed (`cancelled`: close stopped it). */
   onRecovered?: (durationMs: number, error?: ReamError) => void;
   /**
    * Delivery of job webhooks: attempts, timeout and backoff (see {@link WebhookSettings}). A

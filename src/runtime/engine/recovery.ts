@@ -37,12 +37,12 @@ export interface RecoveryParts {
  *
  * `failStuck` records a document whose tasks all ended without finishing it as failed. `signal`
  * stops it between two jobs (a process closing while recovery runs in the background); what it
- * left is seen to by the next recovery.
+ * left is seen to by the next recovery. True when it ran to its end, false when `signal` stopped it.
  */
-export async function recoverJobs(parts: RecoveryParts, failStuck: (jobId: string, documentId: string) => Promise<void>, signal?: AbortSignal): Promise<void> {
+export async function recoverJobs(parts: RecoveryParts, failStuck: (jobId: string, documentId: string) => Promise<void>, signal?: AbortSignal): Promise<boolean> {
   const { store, queue, lifecycle } = parts;
   for (const job of await store.listUnfinishedJobs()) {
-    if (signal?.aborted === true) return;
+    if (signal?.aborted === true) return false;
     const unfinished = (await store.listJobDocuments(job.id)).filter((doc) => !TERMINAL_DOCUMENT_STATUSES.includes(doc.status));
     await parts.schedule(job, unfinished.map((doc) => doc.documentId));
     // A queue may end a task behind the engine's back (a lease that expired on its last
@@ -56,7 +56,7 @@ export async function recoverJobs(parts: RecoveryParts, failStuck: (jobId: strin
   }
   const ended = await store.listJobsFinishedSince(Date.now() - RECENT_END_WINDOW_MS);
   for (const job of ended) {
-    if (signal?.aborted === true) return;
+    if (signal?.aborted === true) return false;
     // A process that died between ending a job and settling it left its credits held.
     await parts.settle(job);
     if (job.status !== 'cancelled') continue;
@@ -68,11 +68,12 @@ export async function recoverJobs(parts: RecoveryParts, failStuck: (jobId: strin
   }
   await parts.webhooks.recover(ended);
   for (const jobId of await store.listJobsDeletingBefore(Date.now() - DELETION_CUT_SHORT_MS)) {
-    if (signal?.aborted === true) return;
+    if (signal?.aborted === true) return false;
     await lifecycle.deleteJob(jobId).catch((error: unknown) => {
       // Another process (its own recovery, a DELETE) finished it since it was listed: done.
       if (error instanceof ReamError && error.code === 'not_found') return;
       process.emitWarning(`ream: the deletion of job ${jobId} could not be finished now (the next recovery tries again): ${error instanceof Error ? error.message : String(error)}`);
     });
   }
+  return true;
 }
