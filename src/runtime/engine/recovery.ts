@@ -1,4 +1,5 @@
 import { ReamError } from '../../errors.ts';
+import { turnsEvery } from '../../event-loop-turns.ts';
 import type { TaskQueue } from '../../queue/port.ts';
 import { TERMINAL_DOCUMENT_STATUSES, type JobRecord, type Store } from '../../store/port.ts';
 import type { JobLifecycle } from './job-lifecycle.ts';
@@ -15,6 +16,12 @@ const RECENT_END_WINDOW_MS = 24 * 3600_000;
  * refused): recovery finishes it. Younger ones may still be under way in another process.
  */
 const DELETION_CUT_SHORT_MS = 10 * 60_000;
+/**
+ * How long recovery holds the event loop at most: on SQLite every await answers on this thread at
+ * once, so a backlog of thousands of jobs, seen to while `ream serve` serves, kept its port closed
+ * (and its requests, and a stop signal, waiting) to the end.
+ */
+const TURN_MS = 10;
 
 export interface RecoveryParts {
   store: Pick<Store, 'listUnfinishedJobs' | 'listJobDocuments' | 'listJobsFinishedSince' | 'updateJobDocument' | 'listJobsDeletingBefore'>;
@@ -41,7 +48,9 @@ export interface RecoveryParts {
  */
 export async function recoverJobs(parts: RecoveryParts, failStuck: (jobId: string, documentId: string) => Promise<void>, signal?: AbortSignal): Promise<boolean> {
   const { store, queue, lifecycle } = parts;
+  const letOthersIn = turnsEvery(TURN_MS);
   for (const job of await store.listUnfinishedJobs()) {
+    await letOthersIn();
     if (signal?.aborted === true) return false;
     const unfinished = (await store.listJobDocuments(job.id)).filter((doc) => !TERMINAL_DOCUMENT_STATUSES.includes(doc.status));
     await parts.schedule(job, unfinished.map((doc) => doc.documentId));
@@ -56,6 +65,7 @@ export async function recoverJobs(parts: RecoveryParts, failStuck: (jobId: strin
   }
   const ended = await store.listJobsFinishedSince(Date.now() - RECENT_END_WINDOW_MS);
   for (const job of ended) {
+    await letOthersIn();
     if (signal?.aborted === true) return false;
     // A process that died between ending a job and settling it left its credits held.
     await parts.settle(job);
@@ -68,6 +78,7 @@ export async function recoverJobs(parts: RecoveryParts, failStuck: (jobId: strin
   }
   await parts.webhooks.recover(ended);
   for (const jobId of await store.listJobsDeletingBefore(Date.now() - DELETION_CUT_SHORT_MS)) {
+    await letOthersIn();
     if (signal?.aborted === true) return false;
     await lifecycle.deleteJob(jobId).catch((error: unknown) => {
       // Another process (its own recovery, a DELETE) finished it since it was listed: done.
