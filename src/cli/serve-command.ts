@@ -140,8 +140,13 @@ export function registerServeCommand(program: Command): void {
       };
       if (server) sayRecovered(server.app.log);
     };
+    // Begun once the port is open: beside it, the server's start went at the pace of the loop's
+    // turns that recovery let through (seconds for a large backlog).
+    let opened: () => void = () => undefined;
+    const recoverAfter = new Promise<void>((resolve) => (opened = resolve));
     const ream = await createReam({
       recover: 'background',
+      recoverAfter,
       onRecovered,
       dataDir: flags.dataDir,
       work: flags.work,
@@ -174,6 +179,7 @@ export function registerServeCommand(program: Command): void {
       await ream.close();
       throw error;
     }
+    opened();
     sayRecovered?.(server.app.log);
     if (distributed) server.app.log.info(`distributed: queue on Redis, records on PostgreSQL, files in bucket ${distributed.s3.bucket}${flags.work ? '' : '; this instance takes no tasks'}`);
     await untilStopSignal();

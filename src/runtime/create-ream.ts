@@ -144,7 +144,7 @@ export async function createReam(options: ReamOptions = {}): Promise<Ream> {
   });
   worker?.start();
   // After the worker starts: what recovery schedules is worked on as it goes.
-  const background = options.recover === 'background' ? startBackgroundRecovery(recoverNow, options.onRecovered === undefined) : undefined;
+  const background = options.recover === 'background' ? startBackgroundRecovery(recoverNow, options.onRecovered === undefined, options.recoverAfter) : undefined;
 
   const removal = { store: adapters.deps.store, blobs: adapters.deps.blobs, search: adapters.deps.search, analysis: adapters.deps.analysis };
   const retention = new RetentionSweeper({
@@ -202,9 +202,15 @@ export async function createReam(options: ReamOptions = {}): Promise<Ream> {
  * unfinished), which periodic recovery relies on too. A failure is a warning (`warn`: no
  * `onRecovered` was given to say it), and the next start or periodic run tries again.
  */
-function startBackgroundRecovery(recover: (signal: AbortSignal) => Promise<void>, warn: boolean): { stop(): Promise<void> } {
+function startBackgroundRecovery(recover: (signal: AbortSignal) => Promise<void>, warn: boolean, after?: PromiseLike<unknown>): { stop(): Promise<void> } {
   const controller = new AbortController();
-  const running = recover(controller.signal).catch((error: unknown) => {
+  // Begun once `after` settles, or at once when closed first (it then stops before its first job
+  // and says so): a gate that never settles must not hold close.
+  const gate = new Promise<void>((resolve) => {
+    Promise.resolve(after).then(() => resolve(), () => resolve());
+    controller.signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+  const running = gate.then(() => recover(controller.signal)).catch((error: unknown) => {
     if (warn) process.emitWarning(`ream: recovery at start failed (the next start tries again): ${toReamError(error).message}`);
   });
   return {

@@ -149,6 +149,11 @@ export interface ReamOptions {
    * and `close` stops it between two jobs. False: none (distributed workers leave it to the server).
    */
   recover?: boolean | 'background';
+  /**
+   * With `recover: 'background'`: recovery begins once this settles (`ream serve`: once its port
+   * is open), so the start does not share the thread with it. Close stops the wait.
+   */
+  recoverAfter?: PromiseLike<unknown>;
   /** Told when recovery at open has run: how long it took, in ms, and its failure if it failed (`cancelled`: close stopped it). */
   onRecovered?: (durationMs: number, error?: ReamError) => void;
   /**

@@ -102,3 +102,30 @@ test("recover: 'background' lets the event loop go round while it runs: timers a
   }
 });
 
+test("recover: 'background' with recoverAfter begins once it settles; a close before then does not wait for it", async () => {
+  const dataDir = join(dir, 'after');
+  const jobs = await backlog(dataDir);
+  let open: () => void = () => undefined;
+  const told: (string | undefined)[] = [];
+  let recovered: () => void = () => undefined;
+  const done = new Promise<void>((resolve) => (recovered = resolve));
+  const ream = await createReam({ dataDir, threads: 1, work: false, recover: 'background', recoverAfter: new Promise<void>((resolve) => (open = resolve)), onRecovered: (_ms, error) => {
+    told.push(error?.code);
+    recovered();
+  } });
+  try {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.deepEqual(told, [], 'not begun before the gate opens');
+    const statuses = async (): Promise<string[]> => Promise.all(jobs.map(async (id) => (await ream.getJob(id))?.status ?? 'gone'));
+    assert.deepEqual(new Set(await statuses()), new Set(['queued']));
+    open();
+    await done;
+    assert.deepEqual(told, [undefined]);
+    assert.deepEqual(new Set(await statuses()), new Set(['succeeded']));
+  } finally {
+    await ream.close();
+  }
+  const never = await createReam({ dataDir: join(dir, 'never'), threads: 1, work: false, recover: 'background', recoverAfter: new Promise<void>(() => undefined) });
+  await never.close(); // returns: the gate that never opens is not waited for
+});
+
