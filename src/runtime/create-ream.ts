@@ -21,7 +21,7 @@ import { DocumentTasks } from './document-tasks.ts';
 import { PageImages } from './page-images.ts';
 import { TableOutlines } from './table-outlines.ts';
 import { Engine } from './engine.ts';
-import type { Ream, ReamOptions } from './ream.ts';
+import type { Ream, ReamOptions, RecoveryState } from './ream.ts';
 import { reamHandle } from './ream-handle.ts';
 import { DEFAULT_MAX_MEMORY_MB } from './thread-defaults.ts';
 import { checkReamOptions } from './ream-options-check.ts';
@@ -95,17 +95,20 @@ export async function createReam(options: ReamOptions = {}): Promise<Ream> {
     offJobCancelled?.();
     offDocumentCancelled?.();
   };
+  let recoveryState: RecoveryState = options.recover === false ? 'off' : 'running';
   const recoverNow = async (signal?: AbortSignal): Promise<void> => {
     const started = performance.now();
     let ended: boolean;
     try {
       ended = await engine.recover((jobId, documentId) => tasks.failStuck(jobId, documentId), signal);
     } catch (error) {
+      recoveryState = 'failed';
       options.onRecovered?.(performance.now() - started, toReamError(error));
       throw error;
     }
     // Stopped by close: not "done", or a log would say every job was seen to when some were not.
     const stopped = ended ? undefined : ReamError.nonRetryable('cancelled', 'recovery at start was stopped by close before it ended; the next start finishes it');
+    recoveryState = ended ? 'done' : 'stopped';
     options.onRecovered?.(performance.now() - started, stopped);
   };
   try {
@@ -164,6 +167,7 @@ export async function createReam(options: ReamOptions = {}): Promise<Ream> {
     tableOutlines: new TableOutlines(views),
     deployment: options.distributed,
     warnings: adapters.warnings,
+    recovery: () => recoveryState,
     ...(adapters.deps.analysis ? { analysis: adapters.deps.analysis } : {}),
     ...(llm.settings?.prices ? { prices: llm.settings.prices } : {}),
     drainWork: async (timeoutMs) => {

@@ -15,7 +15,7 @@ import { rememberEngine } from './internals.ts';
 import { loadJobView } from './job-view.ts';
 import type { PageImages } from './page-images.ts';
 import type { TableOutlines } from './table-outlines.ts';
-import type { Ream, SubmitInput } from './ream.ts';
+import type { Ream, RecoveryState, SubmitInput } from './ream.ts';
 import { storeDocument } from './store-document.ts';
 import { removeDocument } from './document-removal.ts';
 import type { RetentionReport, RetentionSweeper } from './retention.ts';
@@ -30,6 +30,8 @@ export interface HandleParts {
   dataDir: string;
   deployment: Ream['deployment'];
   warnings: readonly string[];
+  /** Where recovery at open stands. */
+  recovery(): RecoveryState;
   /** Lets running tasks finish for up to `timeoutMs`, releasing what still runs (before `close`). */
   drainWork(timeoutMs: number): Promise<void>;
   /** Stops the worker and closes the adapters (once). */
@@ -229,6 +231,7 @@ export function reamHandle(engine: Engine, parts: HandleParts): Ream {
         ['the blob store', () => blobs.stat('0'.repeat(64))],
       ];
       await Promise.all(probes.map(([name, probe]) => answersWithin(name, probe, READY_TIMEOUT_MS)));
+      return { recovery: parts.recovery() };
     },
     findApiKey: (token) => findApiKey(store, token),
     async apiKeyLive(tenantId, keyId) {

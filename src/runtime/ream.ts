@@ -71,6 +71,9 @@ export { checkPrices, PRICE_KEYS, type CreditPrices } from './credits/prices.ts'
 export { checkQuotas, type TenantAccount, type TenantAccounts, type GrantInput } from './credits/tenant-accounts.ts';
 export { PAGE_IMAGE_DPI } from './page-images.ts';
 
+/** Where recovery at open stands (see {@link Ream.ready}). */
+export type RecoveryState = 'running' | 'done' | 'failed' | 'stopped' | 'off';
+
 export interface ReamOptions {
   /** Folder for the database, blobs and lock (created if missing). Default `.ream` in the working directory. */
   dataDir?: string;
@@ -388,8 +391,13 @@ export interface Ream {
   pipelines(): PipelineDescription[];
   /** Failed chunks and documents since `since` (epoch ms), of one tenant or (none) all, grouped by error code with a sample each. */
   errorGroups(query: { tenantId?: string; since: number }): Promise<ErrorGroups>;
-  /** Resolves when the store, the queue and the blob store all answer (readiness); else rejects with `unavailable` naming the one that does not. */
-  ready(): Promise<void>;
+  /**
+   * Resolves when the store, the queue and the blob store all answer (readiness); else rejects with
+   * `unavailable` naming the one that does not. Says where recovery at open stands: `running`
+   * (with `recover: 'background'`, until it ends), `done`, `failed` or `stopped` (close stopped
+   * it; the next start finishes it), `off` (`recover: false`).
+   */
+  ready(): Promise<{ recovery: RecoveryState }>;
   /** The live (not revoked) API key of a presented token, else `undefined`. */
   findApiKey(token: string): Promise<ApiKeyRecord | undefined>;
   /** Whether the API key `keyId` of `tenantId` exists and is not revoked: for what acts as a key after the request that showed it (a download ticket). */

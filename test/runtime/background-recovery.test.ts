@@ -116,11 +116,13 @@ test("recover: 'background' with recoverAfter begins once it settles; a close be
   try {
     await new Promise((resolve) => setTimeout(resolve, 200));
     assert.deepEqual(told, [], 'not begun before the gate opens');
+    assert.deepEqual(await ream.ready(), { recovery: 'running' }, 'ready, and saying recovery is still to run');
     const statuses = async (): Promise<string[]> => Promise.all(jobs.map(async (id) => (await ream.getJob(id))?.status ?? 'gone'));
     assert.deepEqual(new Set(await statuses()), new Set(['queued']));
     open();
     await done;
     assert.deepEqual(told, [undefined]);
+    assert.deepEqual(await ream.ready(), { recovery: 'done' });
     assert.deepEqual(new Set(await statuses()), new Set(['succeeded']));
   } finally {
     await ream.close();

@@ -292,7 +292,7 @@ describe('HTTP API v1', () => {
 
   test('health and readiness', async () => {
     assert.deepEqual(await (await fetch(`${server.url}/healthz`)).json(), { status: 'ok' });
-    assert.deepEqual(await (await fetch(`${server.url}/readyz`)).json(), { status: 'ready' });
+    assert.deepEqual(await (await fetch(`${server.url}/readyz`)).json(), { status: 'ready', recovery: 'done' });
   });
 
   test('refuses to start on a non-loopback host', async () => {

@@ -144,5 +144,5 @@ test('an admin pauses a worker (it takes nothing new), resumes it, and drains it
 test('/readyz answers ready while the store, queue and blob store answer', async () => {
   const response = await fetch(`${server.url}/readyz`);
   assert.equal(response.status, 200);
-  assert.deepEqual(await response.json(), { status: 'ready' });
+  assert.deepEqual(await response.json(), { status: 'ready', recovery: 'done' });
 });
