@@ -56,6 +56,14 @@ function countText(listed: number, more: boolean, total: { count: number; exact:
 /** The server counts a list up to this many jobs (`JOB_TOTAL_CAP`): past it the total is `10,000+`. */
 const TOTAL_CAP = 10_000;
 
+/**
+ * Refreshes between two counts of the total (30 s): in between it is moved by what the head of
+ * the list shows, which misses jobs deleted further down and, oldest first, the new ones at its end.
+ */
+const RECOUNT_REFRESHES = 6;
+/** Statuses a job leaves anywhere in the list, unseen below its head: such a list is counted on every refresh. */
+const PASSING_STATUSES: ReadonlySet<string> = new Set(['queued', 'running']);
+
 /** A counted total moved by the jobs seen to come and go since: past the cap, no longer exact. */
 function movedTotal(count: number): { count: number; exact: boolean } {
   return count > TOTAL_CAP ? { count: TOTAL_CAP, exact: false } : { count: Math.max(0, count), exact: true };
@@ -176,9 +184,14 @@ export function Jobs({ client, status: statusInRoute, tenant, q, sort }: JobsPro
   useEffect(() => {
     let refreshing = false;
     let stopped = false;
+    let refreshes = 0;
     const refresh = async (): Promise<void> => {
-      // No total: counting reads up to 10,000 jobs, once per filter (loadMore) and not every 5 s.
-      let page = await client.listJobs({ ...filter, limit: PAGE_SIZE });
+      // Counting reads up to 10,000 jobs: not on every refresh, but where moving the total by the
+      // head alone would drift (queued jobs start and running ones end anywhere in the list).
+      refreshes++;
+      const recount = PASSING_STATUSES.has(status) || refreshes % RECOUNT_REFRESHES === 0;
+      let page = await client.listJobs({ ...filter, limit: PAGE_SIZE, ...(recount ? { total: true } : {}) });
+      const counted = page.total;
       remember(page.items, page.nextCursor);
       const items = [...page.items];
       // More than a page of new jobs since the last read: read on down to the jobs listed, or
@@ -236,7 +249,8 @@ export function Jobs({ client, status: statusInRoute, tenant, q, sort }: JobsPro
       // filter) and went (no longer matching) since it was counted.
       const pastHead = pastPage(items, page.nextCursor, oldestFirst);
       const moved = items.filter((job) => !positions.has(job.id)).length - rows.filter((job) => !fresh.has(job.id) && !pastHead(job)).length;
-      if (moved !== 0) setTotal((counted) => (counted === undefined || !counted.exact ? counted : movedTotal(counted.count + moved)));
+      if (counted !== undefined) setTotal(counted);
+      else if (moved !== 0) setTotal((known) => (known === undefined || !known.exact ? known : movedTotal(known.count + moved)));
       if (!reachesListed()) {
         // Still more new jobs than that: the list starts over from the newest, as on a reload.
         loading.current = undefined;
