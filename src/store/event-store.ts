@@ -1,6 +1,6 @@
 import type { ErrorInfo } from '../errors.ts';
 import type { EventType, NewEvent, ReamEvent } from '../events/types.ts';
-import type { DocumentStatus } from './job-document-store.ts';
+import type { DocumentStatus, JobCounts } from './job-document-store.ts';
 
 /** A job's document ending, as {@link EventStore.appendDocumentEnd} records it with its event. */
 export interface DocumentEnd {
@@ -30,8 +30,13 @@ export interface EventStore {
    * document ended with no event ever (a repeat of its task finds it ended), and another
    * document's task could close the job in between, its `job.*` event stored before this one: a
    * follower that stops at the job's end missed it.
+   *
+   * `event` may be made from the job's counts instead (its progress), read in the transaction once
+   * the document has ended and the job row's lock is held: every other document's end stored
+   * before this one is counted. Counts read before the transaction missed the ends of documents
+   * of other workers committed meanwhile: of 20 ending at once, the last event said 1 of 20 done.
    */
-  appendDocumentEnd(end: DocumentEnd, event: NewEvent): Promise<ReamEvent | undefined>;
+  appendDocumentEnd(end: DocumentEnd, event: NewEvent | ((counts: JobCounts) => NewEvent)): Promise<ReamEvent | undefined>;
   /** The job's events with `seq > afterSeq`, in seq order, at most `limit` (default 1,000, at most 10,000). */
   listEvents(jobId: string, afterSeq: number, limit?: number): Promise<ReamEvent[]>;
   /**

@@ -5,8 +5,9 @@ import { clampLimit, fromJsonText, toJsonText, toNumber } from '../sql/dialect.t
 import { prepareQuery } from '../sql/prepared-query.ts';
 import type { EventStore } from './event-store.ts';
 import { FAILURE_EVENT_TYPES, type EventTables, type EventsTable } from './events-schema.ts';
-import type { JobDocumentsTable } from './job-documents-schema.ts';
-import { UNFINISHED_DOCUMENT_STATUSES } from './job-document-store.ts';
+import type { JobDocumentTables } from './job-documents-schema.ts';
+import { UNFINISHED_DOCUMENT_STATUSES, type JobCounts } from './job-document-store.ts';
+import { jobCountsReader } from './sql-job-counts.ts';
 
 const DEFAULT_EVENTS = 1_000;
 const MAX_EVENTS = 10_000;
@@ -31,7 +32,8 @@ function eventFromRow(row: Selectable<EventsTable>): ReamEvent {
  * an append takes the job row's lock to bump its counter. The table must exist (`eventMigrations`).
  */
 export function sqlEventStore(kysely: Kysely<unknown>): EventStore {
-  const db = kysely.withTables<EventTables & { job_documents: JobDocumentsTable }>();
+  const db = kysely.withTables<EventTables & JobDocumentTables>();
+  const countJob = jobCountsReader(kysely.withTables<JobDocumentTables>());
   // Two statements per event, several events per document (see prepared-query.ts). A job under
   // deletion (`deleting_at`) takes no more: a task still running stored events past the deletion's
   // batches of them, to be listed (failures) until the job row went.
@@ -40,21 +42,24 @@ export function sqlEventStore(kysely: Kysely<unknown>): EventStore {
   const insertEvent = prepareQuery(db, 6, (db, jobId: string, seq: number, tenantId: string, type: EventType, at: number, data: string) =>
     db.insertInto('events').values({ job_id: jobId, seq, tenant_id: tenantId, type, at, data }));
   type Trx = Parameters<Parameters<ReturnType<typeof db.transaction>['execute']>[0]>[0];
-  const append = async (trx: Trx, event: NewEvent): Promise<ReamEvent> => {
-    const { type, jobId, tenantId, at, ...rest } = event;
-    const data: EventData = rest;
+  const append = async (trx: Trx, jobId: string, made: NewEvent | ((counts: JobCounts) => NewEvent)): Promise<ReamEvent> => {
     // "seq is per job and gapless": the job row's counter is bumped in the same transaction as
     // the insert, so a rollback returns the number. The row update also serialises concurrent
     // appends to one job (a row lock in PostgreSQL, the single connection in SQLite).
     const counter = await nextSeq.takeFirst([jobId], trx);
     if (!counter) throw ReamError.nonRetryable('not_found', `no job ${jobId}`);
     const seq = toNumber(counter.event_seq);
+    // Counted under that lock: every earlier append to the job has committed. (The transaction is
+    // typed with the events' tables too, which Kysely's types do not let narrow to the counts'.)
+    const event = typeof made === 'function' ? made(await countJob(jobId, trx as unknown as Kysely<JobDocumentTables>)) : made;
+    const { type, jobId: _job, tenantId, at, ...rest } = event; // the job is `jobId`, whose row is locked
+    const data: EventData = rest;
     await insertEvent.execute([jobId, seq, tenantId, type, at, toJsonText(data)], trx);
     return { seq, type, jobId, tenantId, at, ...data };
   };
   return {
     async appendEvent(event) {
-      return db.transaction().execute((trx) => append(trx, event));
+      return db.transaction().execute((trx) => append(trx, event.jobId, event));
     },
 
     async appendDocumentEnd(end, event) {
@@ -67,7 +72,7 @@ export function sqlEventStore(kysely: Kysely<unknown>): EventStore {
           .where('job_id', '=', end.jobId).where('document_id', '=', end.documentId)
           .where('status', 'in', [...(end.ifStatusIn ?? UNFINISHED_DOCUMENT_STATUSES)])
           .returning('document_id').executeTakeFirst();
-        return ended ? append(trx, event) : undefined;
+        return ended ? append(trx, end.jobId, event) : undefined;
       });
     },
 

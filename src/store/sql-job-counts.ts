@@ -8,14 +8,14 @@ import type { JobDocumentTables } from './job-documents-schema.ts';
  * "Counted in the store from what is recorded, so repeats never double-count": every number is
  * an aggregate over rows keyed by (job, document[, chunk]), never a counter bumped by callers.
  */
-export function jobCountsReader(db: Kysely<JobDocumentTables>): (jobId: string) => Promise<JobCounts> {
+export function jobCountsReader(db: Kysely<JobDocumentTables>): (jobId: string, on?: Kysely<JobDocumentTables>) => Promise<JobCounts> {
   const documents = prepareQuery(db, 1, (db, jobId: string) => documentCountsQuery(db, jobId));
   const chunkSums = prepareQuery(db, 1, (db, jobId: string) => chunkCountsQuery(db, jobId));
   const running = prepareQuery(db, 1, (db, jobId: string) => runningPagesQuery(db, jobId));
-  return async (jobId) => {
-    const docs = await documents.takeFirst([jobId]);
-    const chunks = await chunkSums.takeFirst([jobId]);
-    const partly = await running.takeFirst([jobId]);
+  return async (jobId, on) => {
+    const docs = await documents.takeFirst([jobId], on);
+    const chunks = await chunkSums.takeFirst([jobId], on);
+    const partly = await running.takeFirst([jobId], on);
     // Aggregates without GROUP BY answer one row, even over no rows.
     if (!docs || !chunks || !partly) throw new Error(`the counts of job ${jobId} answered no row`);
     return {

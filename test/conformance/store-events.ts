@@ -34,6 +34,22 @@ const cases: ConformanceCase<Subject>[] = [
     },
   },
   {
+    name: 'appendDocumentEnd: an event made from the counts gets them read after the document ended, with every end stored before',
+    async run({ store }) {
+      const { jobId, documentIds } = await jobWithDocuments(store, 3);
+      const [a = '', b = ''] = documentIds;
+      const seen: number[][] = [];
+      const ending = (documentId: string, status: 'succeeded' | 'failed') => store.appendDocumentEnd({ jobId, documentId, status, finishedAt: 2_000 }, (counts) => {
+        seen.push([counts.documentsSucceeded, counts.documentsFailed, counts.documentsTotal]);
+        return { ...newEvent(jobId), type: status === 'failed' ? 'document.failed' : 'document.completed', documentId };
+      });
+      assert.equal((await ending(a, 'succeeded'))?.seq, 1);
+      assert.equal((await ending(b, 'failed'))?.seq, 2);
+      assert.equal(await ending(a, 'failed'), undefined, 'ended already: not made');
+      assert.deepEqual(seen, [[1, 0, 3], [1, 1, 3]]);
+    },
+  },
+  {
     name: 'hasDocumentEvent: whether the job has an event of a type about a document, the id matched whole (its _ no wildcard)',
     async run({ store }) {
       const a = await store.createJob(newJob(), 1);

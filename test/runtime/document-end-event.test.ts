@@ -3,13 +3,14 @@
 // never has its end stored before a document's — a follower that stops at the job's end has
 // every document's. Both modes.
 import assert from 'node:assert/strict';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { NewEvent, ReamEvent } from '../../src/events/types.ts';
-import { adaptersOf } from '../../src/runtime/internals.ts';
-import type { DocumentEnd, Store } from '../../src/store/port.ts';
+import { adaptersOf, engineOf } from '../../src/runtime/internals.ts';
+import type { DocumentEnd, JobCounts, Store } from '../../src/store/port.ts';
 import { numberedPages, writePdf } from '../support/make-pdf.ts';
 import { MODES, modeAvailable, withModeReam } from '../support/modes.ts';
 
@@ -39,8 +40,10 @@ function aroundDocumentEvents(store: Store, hook: (event: NewEvent) => Promise<v
     return done;
   };
   const appendEnd = store.appendDocumentEnd.bind(store);
-  store.appendDocumentEnd = async (end: DocumentEnd, event: NewEvent) => {
-    if (event.type === 'document.completed') await hook(event);
+  store.appendDocumentEnd = async (end: DocumentEnd, event: NewEvent | ((counts: JobCounts) => NewEvent)) => {
+    // An event made from the counts in the store's step is a document.completed when the document succeeded.
+    const completed = typeof event === 'function' ? (end.status === 'succeeded' || end.status === 'partially_succeeded') : event.type === 'document.completed';
+    if (completed) await hook({ type: 'document.completed', jobId: end.jobId, documentId: end.documentId } as NewEvent);
     const done = await appendEnd(end, event);
     if (done) stored(done);
     return done;
@@ -94,6 +97,41 @@ for (const mode of MODES) {
       const documentEnds = events.filter((e) => e.type === 'document.completed');
       assert.equal(documentEnds.length, 2, said);
       for (const e of documentEnds) assert.ok(e.seq < end.seq, `document ${e.documentId ?? ''} ended (seq ${e.seq}) before the job (seq ${end.seq}): ${said}`);
+    });
+  });
+}
+
+for (const mode of MODES) {
+  void test(`${mode}: a document's end event counts every document that ended before it was stored`, { timeout: 60_000 }, async (t) => {
+    if (!modeAvailable(t, mode)) return;
+    await withModeReam(mode, {}, async ({ ream }) => {
+      const engine = engineOf(ream);
+      const { store } = engine.ports;
+      const job = await store.createJob({ id: randomUUID(), tenantId: 'default', key: null, pipeline: 'extract', options: {}, priority: 0 }, Date.now());
+      const ids: string[] = [];
+      for (const [i, name] of ['a.pdf', 'b.pdf'].entries()) {
+        const sha256 = createHash('sha256').update(`${job.id}:${i}`).digest('hex');
+        ids.push((await store.putDocument({ id: randomUUID(), tenantId: 'default', sha256, name, size: 10, mediaType: 'application/pdf' }, Date.now())).id);
+      }
+      await store.addJobDocuments(ids.map((documentId, ordinal) => ({ jobId: job.id, documentId, ordinal, source: `d${ordinal}` })));
+      const [first = '', second = ''] = ids;
+      const end = (documentId: string): Promise<ReamEvent | undefined> =>
+        engine.emitDocumentEnd(job, { jobId: job.id, documentId, status: 'succeeded', finishedAt: Date.now() }, 'document.completed', { documentId, stage: 'complete' }, true);
+      // The second document ends (another worker) after the first's task has read the job's
+      // counts, before it stores its end: the first's event is stored last, and says both ended.
+      const appendEnd = store.appendDocumentEnd.bind(store);
+      let raced = false;
+      store.appendDocumentEnd = async (ending: DocumentEnd, event: NewEvent | ((counts: JobCounts) => NewEvent)) => {
+        if (!raced) {
+          raced = true;
+          await end(second);
+        }
+        return appendEnd(ending, event);
+      };
+      const last = await end(first);
+      const events = await store.listEvents(job.id, 0);
+      assert.deepEqual(events.map((e) => [e.documentId, e.progress?.documentsDone]), [[second, 1], [first, 2]], `stored: ${JSON.stringify(events.map((e) => [e.seq, e.documentId, e.progress]))}`);
+      assert.equal(last?.progress?.documentsDone, 2);
     });
   });
 }

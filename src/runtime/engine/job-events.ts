@@ -63,14 +63,21 @@ export class JobEvents {
   /**
    * Ends a document and stores its event in one step (`Store.appendDocumentEnd`), then fans the
    * event out. Undefined, and nothing said, when the document had ended already. The event's
-   * progress counts the document as ended: the counts are read before it is.
+   * progress is counted in that step, after the document and every end stored before it; or, when
+   * the job's counts may be reused (a large job, counted a moment ago, before the document ended),
+   * from those with the document ended.
    * `uncounted`: the document's page count was not known (it ended before its inspection did).
    */
   async emitDocumentEnd(job: EventJob, end: DocumentEnd, type: EventType, fields: EventFields, uncounted = false): Promise<ReamEvent | undefined> {
     const now = Date.now();
-    const counts = endedIn(await this.#counts.get(job, false, now), end.status, uncounted);
-    const progress = this.#progress.progress(job.id, counts, now, job.pipeline);
-    const event = await this.#store.appendDocumentEnd(end, { ...fields, type, jobId: job.id, tenantId: job.tenantId, at: now, progress });
+    const made = (counts: JobCounts): NewEvent =>
+      ({ ...fields, type, jobId: job.id, tenantId: job.tenantId, at: now, progress: this.#progress.progress(job.id, counts, now, job.pipeline) });
+    const kept = this.#counts.reusable(job, now);
+    let counted: JobCounts | undefined;
+    const event = await this.#store.appendDocumentEnd(end, kept ? made(endedIn(kept, end.status, uncounted)) : (counts) => made((counted = counts)));
+    // Kept once stored (a rolled-back end's counts would count it): the time to read them is not
+    // known apart from the step's, which stands for it.
+    if (event && counted) this.#counts.remember(job, counted, now, Date.now() - now);
     if (event) await this.#publish(event);
     return event;
   }

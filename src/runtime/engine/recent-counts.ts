@@ -55,18 +55,27 @@ export class RecentCounts<J extends { id: string }> {
   }
 
   async get(job: J, fresh: boolean, now = Date.now()): Promise<JobCounts> {
-    const kept = this.#entries.get(job.id);
-    if (kept && !fresh && now - kept.at < kept.reuseMs && kept.counts.documentsTotal + kept.counts.chunksTotal >= REUSE_FROM_ROWS) {
-      kept.reused = true;
-      this.#checkAt(job.id, kept.at + kept.reuseMs, now);
-      return kept.counts;
-    }
+    const kept = fresh ? undefined : this.reusable(job, now);
+    if (kept) return kept;
     const started = Date.now();
     const counts = await this.#read(job.id);
-    const readMs = Date.now() - started;
-    const reuseMs = Math.min(COUNTS_REUSE_MAX_MS, Math.max(COUNTS_REUSE_MS, COUNTS_REUSE_FACTOR * readMs));
-    this.#entries.set(job.id, { job, counts, at: now, reuseMs, reused: false });
+    this.remember(job, counts, now, Date.now() - started);
     return counts;
+  }
+
+  /** The counts kept for the job when they may serve an event at `now` (handed out: see the class); else undefined. */
+  reusable(job: J, now = Date.now()): JobCounts | undefined {
+    const kept = this.#entries.get(job.id);
+    if (!kept || now - kept.at >= kept.reuseMs || kept.counts.documentsTotal + kept.counts.chunksTotal < REUSE_FROM_ROWS) return undefined;
+    kept.reused = true;
+    this.#checkAt(job.id, kept.at + kept.reuseMs, now);
+    return kept.counts;
+  }
+
+  /** Keeps counts read elsewhere (`readMs` to read, as of `at`) for the job's next events. */
+  remember(job: J, counts: JobCounts, at: number, readMs: number): void {
+    const reuseMs = Math.min(COUNTS_REUSE_MAX_MS, Math.max(COUNTS_REUSE_MS, COUNTS_REUSE_FACTOR * readMs));
+    this.#entries.set(job.id, { job, counts, at, reuseMs, reused: false });
   }
 
   /** Drops what is kept for the job (it ended or is gone), its pending refresh too. */
