@@ -78,16 +78,23 @@ export function sqlJobDeletion(kysely: Kysely<unknown>, flavor: SqlFlavor, batch
     }
     const owner = { tenantId: job.tenant_id, createdAt: toNumber(job.created_at) };
     for (;;) {
-      const rows = size.now();
-      const deleted = await size.run(() => deleteJobDocuments(db, flavor, id, rows, owner));
-      await letOthersIn();
-      if (deleted !== undefined && deleted < rows) break;
+      for (;;) {
+        const rows = size.now();
+        const deleted = await size.run(() => deleteJobDocuments(db, flavor, id, rows, owner));
+        await letOthersIn();
+        if (deleted !== undefined && deleted < rows) break;
+      }
+      // One row, but its cascades scan the emptied tables past the dead rows the batches left: on a
+      // loaded database that can pass the timeout. Each try's scans mark the dead rows it passed, so
+      // the next goes further. Only once no job document is left: another deletion of the job (a
+      // DELETE repeated meanwhile) may hold a batch still to commit, which this one's skipped
+      // (PostgreSQL); the job row's cascade took those with it, their pages uncounted for the tenant.
+      const deleted = await retryCancelled(() => db.deleteFrom('jobs').where('id', '=', id)
+        .where((eb) => eb.not(eb.exists(eb.selectFrom('job_documents').select('job_id').where('job_id', '=', id))))
+        .executeTakeFirst());
+      if (deleted.numDeletedRows > 0n) return true;
+      if (!(await db.selectFrom('jobs').select('id').where('id', '=', id).executeTakeFirst())) return false; // the other finished it
     }
-    // One row, but its cascades scan the emptied tables past the dead rows the batches left: on a
-    // loaded database that can pass the timeout. Each try's scans mark the dead rows it passed, so
-    // the next goes further.
-    const deleted = await retryCancelled(() => db.deleteFrom('jobs').where('id', '=', id).executeTakeFirst());
-    return deleted.numDeletedRows > 0n;
   };
 }
 
