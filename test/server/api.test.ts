@@ -118,8 +118,12 @@ describe('HTTP API v1', () => {
     const endedAgo = Date.now() - (job?.finishedAt ?? 0);
     if (endedAgo < END_EVENT_GRACE_MS) {
       const early = await fetch(`${server.url}/v1/jobs/${jobId}/events`, { headers: { 'last-event-id': String(events.length) }, signal: AbortSignal.timeout(30_000) });
-      assert.equal(early.status, 200);
-      assert.doesNotMatch(await early.text(), /^data: /m, 'nothing to send, and the stream ended');
+      // The grace may be over by the time the server looks (a loaded machine: this test's check
+      // and the server's were 500 ms apart or more): then it answers 204 at once.
+      if (early.status !== 204) {
+        assert.equal(early.status, 200);
+        assert.doesNotMatch(await early.text(), /^data: /m, 'nothing to send, and the stream ended');
+      }
       await new Promise((resolve) => setTimeout(resolve, Math.max(0, END_EVENT_GRACE_MS - (Date.now() - (job?.finishedAt ?? 0))) + 50));
     }
     // Before the fix these streams sent heartbeats forever. A 204 tells an EventSource not to reconnect.
