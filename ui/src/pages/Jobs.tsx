@@ -187,9 +187,10 @@ export function Jobs({ client, status: statusInRoute, tenant, q, sort }: JobsPro
     let refreshes = 0;
     const refresh = async (): Promise<void> => {
       // Counting reads up to 10,000 jobs: not on every refresh, but where moving the total by the
-      // head alone would drift (queued jobs start and running ones end anywhere in the list).
+      // head alone would drift (queued jobs start and running ones end anywhere in the list; oldest
+      // first, new jobs come at its end, which the head does not show).
       refreshes++;
-      const recount = PASSING_STATUSES.has(status) || refreshes % RECOUNT_REFRESHES === 0;
+      const recount = oldestFirst || PASSING_STATUSES.has(status) || refreshes % RECOUNT_REFRESHES === 0;
       let page = await client.listJobs({ ...filter, limit: PAGE_SIZE, ...(recount ? { total: true } : {}) });
       const counted = page.total;
       remember(page.items, page.nextCursor);
